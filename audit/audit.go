@@ -1,0 +1,217 @@
+// Package audit reads a fleet of instance IDs, asks SSM for every page of
+// every instance's association status, and records one result per instance.
+//
+// It owns the domain: the Target to audit, the Association status row as the
+// API returns it, the per-instance Result and its Outcome, and the record
+// (results.jsonl and run.json) that every report is rendered from.
+package audit
+
+import (
+	"time"
+)
+
+// Schema is the version of the record format written by this package, in the
+// "schema" field of every results.jsonl line and of run.json. It changes only
+// when a field changes meaning or is removed; new fields do not change it.
+const Schema = 1
+
+// Outcome is the verdict on one instance.
+type Outcome string
+
+// The outcomes, from best to worst for a compliance owner.
+const (
+	// OutcomeCompliant: every association's latest execution succeeded.
+	OutcomeCompliant Outcome = "compliant"
+	// OutcomePending: none failed, and at least one is Pending.
+	OutcomePending Outcome = "pending"
+	// OutcomeNoncompliant: at least one association's status is Failed.
+	OutcomeNoncompliant Outcome = "noncompliant"
+	// OutcomeNoAssociations: the instance is managed but has no associations.
+	OutcomeNoAssociations Outcome = "no_associations"
+	// OutcomeNotManaged: SSM answered InvalidInstanceId (not a managed node
+	// in that account and region, or terminated).
+	OutcomeNotManaged Outcome = "not_managed"
+	// OutcomeError: the instance could not be audited; Result.Error says why.
+	OutcomeError Outcome = "error"
+	// OutcomeInvalid: the input line was not an instance ID; no call was made.
+	OutcomeInvalid Outcome = "invalid"
+)
+
+// Outcomes lists every Outcome in a stable order, the order reports use.
+func Outcomes() []Outcome {
+	return []Outcome{
+		OutcomeCompliant, OutcomeNoncompliant, OutcomePending, OutcomeNoAssociations,
+		OutcomeNotManaged, OutcomeError, OutcomeInvalid,
+	}
+}
+
+// Audited reports whether the outcome is a verdict from SSM, as opposed to an
+// instance that could not be audited (error) or was never asked (invalid).
+func (o Outcome) Audited() bool {
+	return o != OutcomeError && o != OutcomeInvalid && o != ""
+}
+
+// Status values of an association as SSM reports them (AssociationStatusName).
+const (
+	StatusSuccess = "Success"
+	StatusFailed  = "Failed"
+	StatusPending = "Pending"
+)
+
+// Target is one instance to audit.
+type Target struct {
+	// InstanceID is the managed node's ID (i-... or mi-...). For an invalid
+	// target it holds the raw value that was read.
+	InstanceID string
+	// Region is the AWS Region to ask; empty means the run's default region.
+	Region string
+	// AccountID is the account the instance belongs to, as the input said;
+	// empty when unknown.
+	AccountID string
+	// Labels are the extra columns of a CSV instance list (owner, env, ...),
+	// carried unchanged into the record and the reports.
+	Labels map[string]string
+	// Source is where the target was read, as FILE:LINE ("-" for stdin,
+	// "--instance-id" for the flag).
+	Source string
+	// Problem is set when the target is invalid: why the value is not an
+	// instance ID. An invalid target is recorded, never sent to SSM.
+	Problem string
+}
+
+// Key identifies a target within a fleet: the same instance in two regions or
+// accounts is two targets.
+type Key struct {
+	AccountID  string
+	Region     string
+	InstanceID string
+}
+
+// Key returns the target's identity.
+func (t Target) Key() Key { return Key{t.AccountID, t.Region, t.InstanceID} }
+
+// Less orders keys by account, region, then instance: the order of every
+// sorted output.
+func (k Key) Less(o Key) bool {
+	if k.AccountID != o.AccountID {
+		return k.AccountID < o.AccountID
+	}
+	if k.Region != o.Region {
+		return k.Region < o.Region
+	}
+	return k.InstanceID < o.InstanceID
+}
+
+// Association is one row of DescribeInstanceAssociationsStatus
+// (InstanceAssociationStatusInfo), with the API's own field names so that the
+// record reads like the AWS CLI's output. Absent fields are empty.
+type Association struct {
+	AssociationID      string     `json:"AssociationId"`
+	Name               string     `json:"Name,omitempty"`
+	AssociationName    string     `json:"AssociationName,omitempty"`
+	AssociationVersion string     `json:"AssociationVersion,omitempty"`
+	DocumentVersion    string     `json:"DocumentVersion,omitempty"`
+	InstanceID         string     `json:"InstanceId,omitempty"`
+	ExecutionDate      *time.Time `json:"ExecutionDate,omitempty"`
+	Status             string     `json:"Status,omitempty"`
+	DetailedStatus     string     `json:"DetailedStatus,omitempty"`
+	ExecutionSummary   string     `json:"ExecutionSummary,omitempty"`
+	ErrorCode          string     `json:"ErrorCode,omitempty"`
+	OutputURL          *OutputURL `json:"OutputUrl,omitempty"`
+}
+
+// OutputURL mirrors the API's InstanceAssociationOutputUrl.
+type OutputURL struct {
+	S3OutputURL *S3OutputURL `json:"S3OutputUrl,omitempty"`
+}
+
+// S3OutputURL mirrors the API's S3OutputUrl.
+type S3OutputURL struct {
+	OutputURL string `json:"OutputUrl,omitempty"`
+}
+
+// URL returns the association's S3 output URL, or "" when there is none.
+func (a Association) URL() string {
+	if a.OutputURL == nil || a.OutputURL.S3OutputURL == nil {
+		return ""
+	}
+	return a.OutputURL.S3OutputURL.OutputURL
+}
+
+// Error says why an instance ended in OutcomeError, OutcomeNotManaged or
+// OutcomeInvalid.
+type Error struct {
+	// Code is the API's error code (smithy.APIError.ErrorCode), or one of
+	// this package's codes: PaginationLoop, Timeout, Canceled, Transport,
+	// Invalid.
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Result is the audit of one instance: one line of results.jsonl.
+type Result struct {
+	Schema     int               `json:"schema"`
+	AccountID  string            `json:"account_id,omitempty"`
+	Region     string            `json:"region"`
+	InstanceID string            `json:"instance_id"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	Outcome    Outcome           `json:"outcome"`
+	Error      *Error            `json:"error,omitempty"`
+	// Source is where the target was read (FILE:LINE).
+	Source string `json:"source,omitempty"`
+	// Pages is how many pages the API returned for this instance.
+	Pages int `json:"pages"`
+	// Calls counts the HTTP attempts made for this instance, retries included.
+	Calls int `json:"calls,omitempty"`
+	// AuditedAt is when the last page arrived.
+	AuditedAt    time.Time     `json:"audited_at"`
+	Associations []Association `json:"associations"`
+}
+
+// Key returns the result's identity, the same as its Target's.
+func (r Result) Key() Key { return Key{r.AccountID, r.Region, r.InstanceID} }
+
+// Counts tallies one instance's associations by Status.
+type Counts struct {
+	Total, Success, Failed, Pending, Other int
+}
+
+// Count tallies the associations of r by Status.
+func (r Result) Count() Counts {
+	var c Counts
+	for _, a := range r.Associations {
+		c.Total++
+		switch a.Status {
+		case StatusSuccess:
+			c.Success++
+		case StatusFailed:
+			c.Failed++
+		case StatusPending:
+			c.Pending++
+		default:
+			c.Other++
+		}
+	}
+	return c
+}
+
+// Judge returns the outcome that a complete list of associations implies:
+// noncompliant if any Failed, pending if any Pending, no_associations if
+// none, compliant otherwise. A status other than these three (a value SSM may
+// add later) counts as not yet succeeded: pending.
+func Judge(assocs []Association) Outcome {
+	if len(assocs) == 0 {
+		return OutcomeNoAssociations
+	}
+	out := OutcomeCompliant
+	for _, a := range assocs {
+		switch a.Status {
+		case StatusFailed:
+			return OutcomeNoncompliant
+		case StatusSuccess:
+		default:
+			out = OutcomePending
+		}
+	}
+	return out
+}

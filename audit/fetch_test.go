@@ -1,0 +1,295 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// fakeSSM is a hand-written fake of audit.API: one function field per
+// method.
+type fakeSSM struct {
+	describe func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error)
+}
+
+var _ audit.API = (*fakeSSM)(nil)
+
+func (f *fakeSSM) DescribeInstanceAssociationsStatus(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput, _ ...func(*ssm.Options)) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+	return f.describe(ctx, in)
+}
+
+// pagedFake serves n associations per instance in pages of MaxResults, with
+// NextToken "id/offset".
+func pagedFake(n func(id string) int, status func(id string, i int) string) *fakeSSM {
+	return &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+		id := aws.ToString(in.InstanceId)
+		off := 0
+		if tok := aws.ToString(in.NextToken); tok != "" {
+			off, _ = strconv.Atoi(tok[len(id)+1:])
+		}
+		total := n(id)
+		if total < 0 {
+			return nil, &smithy.GenericAPIError{Code: "InvalidInstanceId", Message: "Instance " + id + " is not valid"}
+		}
+		out := &ssm.DescribeInstanceAssociationsStatusOutput{}
+		end := min(total, off+int(aws.ToInt32(in.MaxResults)))
+		for i := off; i < end; i++ {
+			d := time.Date(2026, 11, 1, 0, 0, i, 0, time.UTC)
+			out.InstanceAssociationStatusInfos = append(out.InstanceAssociationStatusInfos, types.InstanceAssociationStatusInfo{
+				AssociationId: aws.String(fmt.Sprintf("a-%03d", i)),
+				InstanceId:    aws.String(id),
+				Name:          aws.String("AWS-RunPatchBaseline"),
+				Status:        aws.String(status(id, i)),
+				ExecutionDate: &d,
+			})
+		}
+		if end < total {
+			out.NextToken = aws.String(fmt.Sprintf("%s/%d", id, end))
+		}
+		return out, nil
+	}}
+}
+
+func targets(ids ...string) []audit.Target {
+	var ts []audit.Target
+	for _, id := range ids {
+		ts = append(ts, audit.Target{InstanceID: id, Source: "test"})
+	}
+	return ts
+}
+
+// collect runs Run and returns its results keyed by instance.
+func collect(t *testing.T, ctx context.Context, cfg audit.Config, ts []audit.Target) (map[string]audit.Result, audit.Stats, error) {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[string]audit.Result{}
+	cfg.OnResult = func(r audit.Result) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, dup := got[r.InstanceID]; dup {
+			t.Errorf("%s reported twice", r.InstanceID)
+		}
+		got[r.InstanceID] = r
+		return nil
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	st, err := audit.Run(ctx, cfg, ts)
+	return got, st, err
+}
+
+func TestRunOutcomes(t *testing.T) {
+	fake := pagedFake(func(id string) int {
+		switch id {
+		case "i-00000000":
+			return 0
+		case "i-99999999":
+			return -1
+		}
+		return 7
+	}, func(id string, i int) string {
+		switch {
+		case id == "i-11111111" && i == 5:
+			return "Failed"
+		case id == "i-22222222" && i == 6:
+			return "Pending"
+		}
+		return "Success"
+	})
+	cfg := audit.Config{Client: func(string) (audit.API, error) { return fake, nil }, MaxResults: 3}
+	ts := targets("i-00000000", "i-11111111", "i-22222222", "i-33333333", "i-99999999")
+	ts = append(ts, audit.Target{InstanceID: "i-xyz", Source: "f.txt:3", Problem: "want i- followed by 8 or 17 hex digits"})
+	got, st, err := collect(t, context.Background(), cfg, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]audit.Outcome{
+		"i-00000000": audit.OutcomeNoAssociations,
+		"i-11111111": audit.OutcomeNoncompliant,
+		"i-22222222": audit.OutcomePending,
+		"i-33333333": audit.OutcomeCompliant,
+		"i-99999999": audit.OutcomeNotManaged,
+		"i-xyz":      audit.OutcomeInvalid,
+	}
+	for id, w := range want {
+		if g := got[id].Outcome; g != w {
+			t.Errorf("%s: outcome %q, want %q", id, g, w)
+		}
+	}
+	if r := got["i-33333333"]; len(r.Associations) != 7 || r.Pages != 3 {
+		t.Errorf("i-33333333: %d associations in %d pages, want 7 in 3", len(r.Associations), r.Pages)
+	}
+	if e := got["i-99999999"].Error; e == nil || e.Code != "InvalidInstanceId" {
+		t.Errorf("not managed error = %+v, want code InvalidInstanceId", e)
+	}
+	if e := got["i-xyz"].Error; e == nil || e.Code != audit.CodeInvalid || got["i-xyz"].Source != "f.txt:3" {
+		t.Errorf("invalid: error %+v source %q", e, got["i-xyz"].Source)
+	}
+	// 1 + 3 + 3 + 3 pages, and the unmanaged instance's call made no page.
+	if st.Pages != 10 {
+		t.Errorf("stats pages = %d, want 10", st.Pages)
+	}
+}
+
+func TestRunPaginationLoop(t *testing.T) {
+	tests := []struct {
+		name     string
+		token    func(call int) string
+		maxPages int
+		wantMsg  string
+	}{
+		{"token repeats", func(call int) string { return "same" }, 0, "NextToken repeated"},
+		{"token cycles", func(call int) string { return strconv.Itoa(call % 3) }, 0, "NextToken repeated"},
+		{"too many pages", func(call int) string { return strconv.Itoa(call) }, 5, "more than 5 pages"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			fake := &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+				n := int(calls.Add(1))
+				if n > 100 {
+					t.Fatal("pagination never stopped")
+				}
+				return &ssm.DescribeInstanceAssociationsStatusOutput{NextToken: aws.String(tt.token(n))}, nil
+			}}
+			cfg := audit.Config{Client: func(string) (audit.API, error) { return fake, nil }, MaxPages: tt.maxPages}
+			got, _, err := collect(t, context.Background(), cfg, targets("i-0123456789abcdef0"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := got["i-0123456789abcdef0"]
+			if r.Outcome != audit.OutcomeError || r.Error == nil || r.Error.Code != audit.CodePaginationLoop {
+				t.Fatalf("got outcome %q error %+v, want error %s", r.Outcome, r.Error, audit.CodePaginationLoop)
+			}
+			if !strings.Contains(r.Error.Message, tt.wantMsg) {
+				t.Errorf("message %q, want it to say %q", r.Error.Message, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestRunFatalStopsEarly(t *testing.T) {
+	tests := []struct {
+		name      string
+		code      string
+		afterOK   bool // the first call succeeds, later ones fail
+		wantFatal bool
+	}{
+		{"bad key", "UnrecognizedClientException", false, true},
+		{"expired", "ExpiredTokenException", false, true},
+		{"denied at once", "AccessDeniedException", false, true},
+		{"denied after success is per instance", "AccessDeniedException", true, false},
+		{"expired after success", "ExpiredTokenException", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			fake := &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+				if calls.Add(1) == 1 && tt.afterOK {
+					return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+				}
+				return nil, &smithy.GenericAPIError{Code: tt.code, Message: "no"}
+			}}
+			var ts []audit.Target
+			for i := range 500 {
+				ts = append(ts, audit.Target{InstanceID: fmt.Sprintf("i-%08x", i)})
+			}
+			cfg := audit.Config{Client: func(string) (audit.API, error) { return fake, nil }, Concurrency: 1}
+			got, _, err := collect(t, context.Background(), cfg, ts)
+			if tt.wantFatal {
+				if !errors.Is(err, audit.ErrFatal) {
+					t.Fatalf("err = %v, want ErrFatal", err)
+				}
+				if n := calls.Load(); n > 3 {
+					t.Errorf("%d calls before stopping, want the run to stop at the first sign", n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("err = %v, want none", err)
+			}
+			if len(got) != len(ts) {
+				t.Errorf("%d results, want %d", len(got), len(ts))
+			}
+			if r := got["i-00000001"]; r.Outcome != audit.OutcomeError || r.Error.Code != tt.code {
+				t.Errorf("i-00000001: %q %+v, want error %s", r.Outcome, r.Error, tt.code)
+			}
+		})
+	}
+}
+
+func TestRunConcurrencyBound(t *testing.T) {
+	var inFlight, peak atomic.Int32
+	fake := &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+		return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+	}}
+	var ts []audit.Target
+	for i := range 200 {
+		ts = append(ts, audit.Target{InstanceID: fmt.Sprintf("i-%08x", i)})
+	}
+	cfg := audit.Config{Client: func(string) (audit.API, error) { return fake, nil }, Concurrency: 5}
+	got, _, err := collect(t, context.Background(), cfg, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 200 {
+		t.Errorf("%d results, want 200", len(got))
+	}
+	if p := peak.Load(); p > 5 || p < 2 {
+		t.Errorf("peak in flight %d, want 2..5", p)
+	}
+}
+
+func TestRunCancelStopsStarting(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var calls atomic.Int32
+	fake := &fakeSSM{describe: func(c context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+		if calls.Add(1) == 10 {
+			cancel()
+		}
+		return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+	}}
+	var ts []audit.Target
+	for i := range 1000 {
+		ts = append(ts, audit.Target{InstanceID: fmt.Sprintf("i-%08x", i)})
+	}
+	cfg := audit.Config{Client: func(string) (audit.API, error) { return fake, nil }, Concurrency: 2, Grace: time.Second}
+	got, _, err := collect(t, ctx, cfg, ts)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if len(got) < 9 || len(got) > 12 {
+		t.Errorf("%d results after cancelling at the 10th call, want about 10", len(got))
+	}
+}
+
+func TestRunNoRegion(t *testing.T) {
+	cfg := audit.Config{Client: func(string) (audit.API, error) { return &fakeSSM{}, nil }}
+	_, err := audit.Run(context.Background(), cfg, targets("i-00000000"))
+	if !errors.Is(err, audit.ErrFatal) {
+		t.Fatalf("err = %v, want ErrFatal for a target with no region", err)
+	}
+}

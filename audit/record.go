@@ -1,0 +1,388 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sync"
+	"time"
+)
+
+// File names inside an output directory.
+const (
+	ResultsFile = "results.jsonl"
+	RunFile     = "run.json"
+)
+
+// maxLine bounds one results.jsonl line: an instance with thousands of
+// associations of long summaries still fits, and a corrupt file cannot make
+// the reader allocate without limit.
+const maxLine = 256 << 20
+
+// RecordWriter appends Results to a results.jsonl file, one complete line per
+// Write, each followed by an fsync, so that a reader (or a resumed run after
+// kill -9) never sees half a line except at the very end. It is safe for
+// concurrent use.
+type RecordWriter struct {
+	mu  sync.Mutex
+	f   *os.File
+	buf bytes.Buffer
+	n   int
+}
+
+// CreateRecord opens path for appending, creating it if needed. When the file
+// ends in a torn line (a crash mid-write), the torn part is cut off first so
+// that the next line starts cleanly.
+func CreateRecord(path string) (*RecordWriter, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	end, err := cleanEnd(f)
+	if err == nil {
+		err = f.Truncate(end)
+	}
+	if err == nil {
+		_, err = f.Seek(end, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("opening record %s: %w", path, err)
+	}
+	return &RecordWriter{f: f}, nil
+}
+
+// cleanEnd returns the offset just past the last newline of f (0 if none).
+func cleanEnd(f *os.File) (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := st.Size()
+	buf := make([]byte, 64<<10)
+	for end := size; end > 0; {
+		start := max(0, end-int64(len(buf)))
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+// EncodeResult writes r to w as one results.jsonl line, newline included,
+// with the current Schema.
+func EncodeResult(w io.Writer, r Result) error {
+	r.Schema = Schema
+	if r.Associations == nil {
+		r.Associations = []Association{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("encoding result of %s: %w", r.InstanceID, err)
+	}
+	return nil
+}
+
+// Write appends r as one line and syncs it to disk.
+func (w *RecordWriter) Write(r Result) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Reset()
+	if err := EncodeResult(&w.buf, r); err != nil {
+		return err
+	}
+	if _, err := w.f.Write(w.buf.Bytes()); err != nil {
+		return fmt.Errorf("writing %s: %w", w.f.Name(), err)
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", w.f.Name(), err)
+	}
+	w.n++
+	return nil
+}
+
+// Written returns how many results this writer has appended.
+func (w *RecordWriter) Written() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n
+}
+
+// Close closes the file.
+func (w *RecordWriter) Close() error { return w.f.Close() }
+
+// ReadError is a line of a record that could not be read.
+type ReadError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("%s:%d: %v", e.Path, e.Line, e.Err)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// ReadRecord calls fn for every result of a results.jsonl stream, in file
+// order. A last line with no newline is a write torn by a crash: it is skipped
+// and counted in torn. Any other line that is not a result of a known schema
+// is a *ReadError naming the line. name is used in errors only.
+func ReadRecord(r io.Reader, name string, fn func(Result) error) (torn int, err error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for line := 1; ; line++ {
+		b, err := readLine(br)
+		if errors.Is(err, io.EOF) {
+			if len(bytes.TrimSpace(b)) > 0 {
+				return 1, nil
+			}
+			return 0, nil
+		}
+		if err != nil {
+			return 0, &ReadError{name, line, err}
+		}
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		res, err := decodeResult(b)
+		if err != nil {
+			return 0, &ReadError{name, line, err}
+		}
+		if err := fn(res); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// readLine returns one line without its newline; io.EOF with the bytes of an
+// unterminated last line.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var long []byte
+	for {
+		b, err := br.ReadSlice('\n')
+		switch {
+		case err == nil:
+			if long != nil {
+				return append(long, b[:len(b)-1]...), nil
+			}
+			return b[:len(b)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			long = append(long, b...)
+			if len(long) > maxLine {
+				return nil, fmt.Errorf("line longer than %d bytes", maxLine)
+			}
+		default:
+			return append(long, b...), err
+		}
+	}
+}
+
+func decodeResult(b []byte) (Result, error) {
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("not a result: %w", err)
+	}
+	if r.Schema != Schema {
+		return r, fmt.Errorf("schema %d, want %d (written by another version of auditor)", r.Schema, Schema)
+	}
+	if r.InstanceID == "" || r.Outcome == "" {
+		return r, errors.New("not a result: no instance_id or outcome")
+	}
+	return r, nil
+}
+
+// Records is a read-only view of one or more results.jsonl files, merged by
+// instance and sorted by Key. Where a key appears more than once (a resumed
+// run that retried an error, or shards that overlap), the later line wins,
+// and among files the later file wins. It holds an index entry per instance,
+// never the associations: memory grows with the fleet's size in instances
+// only. Records is not safe for concurrent use.
+type Records struct {
+	files   []*os.File
+	entries []entry
+	// Torn counts unterminated last lines that were skipped.
+	Torn int
+}
+
+type entry struct {
+	key  Key
+	file int
+	off  int64
+	len  int
+	// when is the line's position in read order, for "later wins".
+	when int
+}
+
+// OpenRecords indexes the given results.jsonl files. The error names the file
+// and line of the first line that is not a result.
+func OpenRecords(paths ...string) (*Records, error) {
+	rs := &Records{}
+	idx := map[Key]int{}
+	when := 0
+	for fi, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			rs.Close()
+			return nil, err
+		}
+		rs.files = append(rs.files, f)
+		br := bufio.NewReaderSize(f, 256<<10)
+		var off int64
+		for line := 1; ; line++ {
+			b, err := readLine(br)
+			n := int64(len(b))
+			if errors.Is(err, io.EOF) {
+				if len(bytes.TrimSpace(b)) > 0 {
+					rs.Torn++
+				}
+				break
+			}
+			if err != nil {
+				rs.Close()
+				return nil, &ReadError{p, line, err}
+			}
+			if len(bytes.TrimSpace(b)) > 0 {
+				// Decoding the whole line checks it; only the key is kept.
+				res, err := decodeResult(b)
+				if err != nil {
+					rs.Close()
+					return nil, &ReadError{p, line, err}
+				}
+				k := res.Key()
+				e := entry{key: k, file: fi, off: off, len: int(n), when: when}
+				when++
+				if i, ok := idx[k]; ok {
+					rs.entries[i] = e
+				} else {
+					idx[k] = len(rs.entries)
+					rs.entries = append(rs.entries, e)
+				}
+			}
+			off += n + 1
+		}
+	}
+	slices.SortFunc(rs.entries, func(a, b entry) int {
+		switch {
+		case a.key.Less(b.key):
+			return -1
+		case b.key.Less(a.key):
+			return 1
+		}
+		return 0
+	})
+	return rs, nil
+}
+
+// Len returns the number of distinct instances.
+func (rs *Records) Len() int { return len(rs.entries) }
+
+// Keys returns every key in sorted order.
+func (rs *Records) Keys() []Key {
+	out := make([]Key, len(rs.entries))
+	for i, e := range rs.entries {
+		out[i] = e.key
+	}
+	return out
+}
+
+// Each calls fn for every result, sorted by Key, reading one line at a time.
+// It stops at the first error fn returns.
+func (rs *Records) Each(fn func(Result) error) error {
+	var buf []byte
+	for _, e := range rs.entries {
+		if cap(buf) < e.len {
+			buf = make([]byte, e.len)
+		}
+		b := buf[:e.len]
+		f := rs.files[e.file]
+		if _, err := f.ReadAt(b, e.off); err != nil {
+			return fmt.Errorf("reading %s at %d: %w", f.Name(), e.off, err)
+		}
+		r, err := decodeResult(b)
+		if err != nil {
+			return fmt.Errorf("reading %s at %d: %w", f.Name(), e.off, err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the files.
+func (rs *Records) Close() error {
+	var errs []error
+	for _, f := range rs.files {
+		errs = append(errs, f.Close())
+	}
+	rs.files = nil
+	return errors.Join(errs...)
+}
+
+// RunInfo is run.json: the metadata of one run.
+type RunInfo struct {
+	Schema    int       `json:"schema"`
+	Version   string    `json:"version"`
+	StartedAt time.Time `json:"started_at"`
+	EndedAt   time.Time `json:"ended_at"`
+	// Complete is true when every target has a result that is not an error
+	// and the run was not interrupted.
+	Complete    bool `json:"complete"`
+	Interrupted bool `json:"interrupted"`
+	// Resumed counts the results that were taken from an earlier run's record.
+	Resumed int `json:"resumed,omitempty"`
+	// Options are the settings the run used, without secrets.
+	Options map[string]any `json:"options"`
+	// Targets counts distinct targets; Duplicates the input lines collapsed
+	// into them; Invalid the bad input lines.
+	Targets    int             `json:"targets"`
+	Duplicates int             `json:"duplicates"`
+	Invalid    int             `json:"invalid"`
+	Outcomes   map[Outcome]int `json:"outcomes"`
+	Stats      Stats           `json:"stats"`
+	// Error is the reason a run stopped early (fatal errors), if any.
+	Error string `json:"error,omitempty"`
+}
+
+// Stats counts what a run asked of SSM.
+type Stats struct {
+	// Calls counts HTTP attempts, retries included.
+	Calls int64 `json:"calls"`
+	// Pages counts pages received.
+	Pages int64 `json:"pages"`
+	// Throttled counts attempts answered with a throttling error.
+	Throttled int64 `json:"throttled"`
+	// Retries counts attempts after the first of an operation.
+	Retries int64 `json:"retries"`
+	// Rate is the mean rate of calls per second over the fetch.
+	Rate float64 `json:"rate"`
+	// LimiterRate is the client-side limit at the end of the run (calls per
+	// second; 0 means unlimited).
+	LimiterRate float64 `json:"limiter_rate,omitempty"`
+	// Seconds is how long the fetch took.
+	Seconds float64 `json:"seconds"`
+}
+
+// ReadRunInfo reads a run.json file.
+func ReadRunInfo(path string) (RunInfo, error) {
+	var ri RunInfo
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ri, err
+	}
+	if err := json.Unmarshal(b, &ri); err != nil {
+		return ri, fmt.Errorf("%s: %w", path, err)
+	}
+	return ri, nil
+}

@@ -1,0 +1,186 @@
+package audit_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+func result(account, region, id string, oc audit.Outcome) audit.Result {
+	d := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	return audit.Result{
+		AccountID: account, Region: region, InstanceID: id, Outcome: oc, Pages: 1,
+		AuditedAt: d,
+		Associations: []audit.Association{{
+			AssociationID: "a1", Name: "AWS-RunPatchBaseline", Status: "Success", ExecutionDate: &d,
+			ExecutionSummary: "=cmd|' /C calc'!A0 \"quoted\"\nnext line ‮ 🙂",
+			OutputURL:        &audit.OutputURL{S3OutputURL: &audit.S3OutputURL{OutputURL: "https://b.s3.amazonaws.com/x"}},
+		}},
+	}
+}
+
+func writeRecord(t *testing.T, path string, rs ...audit.Result) {
+	t.Helper()
+	w, err := audit.CreateRecord(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readAll(t *testing.T, paths ...string) []audit.Result {
+	t.Helper()
+	rs, err := audit.OpenRecords(paths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var got []audit.Result
+	if err := rs.Each(func(r audit.Result) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestRecordRoundTripSortedAndMerged(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
+	writeRecord(t, a,
+		result("222222222222", "us-east-1", "i-00000002", audit.OutcomeCompliant),
+		result("111111111111", "us-east-1", "i-00000009", audit.OutcomeError),
+		result("111111111111", "eu-west-1", "i-00000001", audit.OutcomeCompliant),
+		// A resumed run retried i-00000009 and appended the new verdict.
+		result("111111111111", "us-east-1", "i-00000009", audit.OutcomeNoncompliant),
+	)
+	writeRecord(t, b, result("222222222222", "us-east-1", "i-00000002", audit.OutcomePending))
+	got := readAll(t, a, b)
+	var keys []string
+	for _, r := range got {
+		keys = append(keys, r.AccountID+"/"+r.Region+"/"+r.InstanceID+"="+string(r.Outcome))
+	}
+	want := []string{
+		"111111111111/eu-west-1/i-00000001=compliant",
+		"111111111111/us-east-1/i-00000009=noncompliant",
+		"222222222222/us-east-1/i-00000002=pending",
+	}
+	if !reflect.DeepEqual(keys, want) {
+		t.Errorf("got %v\nwant %v", keys, want)
+	}
+	in := result("111111111111", "eu-west-1", "i-00000001", audit.OutcomeCompliant)
+	in.Schema = audit.Schema
+	if !reflect.DeepEqual(got[0], in) {
+		t.Errorf("round trip changed the result:\ngot  %+v\nwant %+v", got[0], in)
+	}
+}
+
+func TestRecordTornLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	writeRecord(t, path, result("", "us-east-1", "i-00000001", audit.OutcomeCompliant))
+	// A crash in the middle of the second line.
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"schema":1,"region":"us-east-1","instance_id":"i-000`)
+	f.Close()
+
+	rs, err := audit.OpenRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.Len() != 1 || rs.Torn != 1 {
+		t.Errorf("Len %d Torn %d, want 1 and 1", rs.Len(), rs.Torn)
+	}
+	rs.Close()
+
+	// Appending again cuts the torn part off first.
+	writeRecord(t, path, result("", "us-east-1", "i-00000002", audit.OutcomeCompliant))
+	if got := readAll(t, path); len(got) != 2 {
+		t.Errorf("%d results after appending to a torn record, want 2", len(got))
+	}
+	b, _ := os.ReadFile(path)
+	if bytes.Contains(b, []byte(`"i-000"`)) || bytes.Count(b, []byte("\n")) != 2 {
+		t.Errorf("torn line left in the file:\n%s", b)
+	}
+}
+
+func TestRecordBadLineNamesIt(t *testing.T) {
+	tests := []struct {
+		name, content, want string
+	}{
+		{"junk", "{\"schema\":1,\"region\":\"r\",\"instance_id\":\"i-00000001\",\"outcome\":\"compliant\",\"associations\":[]}\nnot json\n", "r.jsonl:2: not a result"},
+		{"other schema", "{\"schema\":9,\"instance_id\":\"i-1\",\"outcome\":\"compliant\"}\n", "r.jsonl:1: schema 9"},
+		{"no id", "{\"schema\":1,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result: no instance_id"},
+		{"wrong type", "{\"schema\":1,\"instance_id\":7,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "r.jsonl")
+			os.WriteFile(path, []byte(tt.content), 0o644)
+			_, err := audit.OpenRecords(path)
+			var re *audit.ReadError
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want a ReadError containing %q", err, tt.want)
+			}
+			_, err = audit.ReadRecord(strings.NewReader(tt.content), path, func(audit.Result) error { return nil })
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ReadRecord err = %v, want a ReadError containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzRecord feeds arbitrary bytes to both readers: they must not panic,
+// must agree, and whatever they accept must survive a write and re-read.
+func FuzzRecord(f *testing.F) {
+	var buf bytes.Buffer
+	audit.EncodeResult(&buf, result("111111111111", "us-east-1", "i-00000001", audit.OutcomeCompliant))
+	line := buf.String()
+	f.Add([]byte(line))
+	f.Add([]byte(line + line[:20]))
+	f.Add([]byte("\n\n" + line + "\n"))
+	f.Add([]byte(`{"schema":1,"instance_id":"i-1","outcome":"x","associations":[{"ExecutionDate":"bad"}]}` + "\n"))
+	f.Add([]byte{0, 0xff, '\n', '{'})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var streamed []audit.Result
+		torn, err := audit.ReadRecord(bytes.NewReader(data), "fuzz", func(r audit.Result) error {
+			streamed = append(streamed, r)
+			return nil
+		})
+		path := filepath.Join(t.TempDir(), "r.jsonl")
+		os.WriteFile(path, data, 0o644)
+		rs, oerr := audit.OpenRecords(path)
+		if (err == nil) != (oerr == nil) {
+			t.Fatalf("ReadRecord err %v but OpenRecords err %v", err, oerr)
+		}
+		if oerr != nil {
+			return
+		}
+		defer rs.Close()
+		if rs.Torn != torn {
+			t.Errorf("torn %d vs %d", rs.Torn, torn)
+		}
+		if rs.Len() > len(streamed) {
+			t.Errorf("index has %d entries from %d lines", rs.Len(), len(streamed))
+		}
+		var again bytes.Buffer
+		if err := rs.Each(func(r audit.Result) error { return audit.EncodeResult(&again, r) }); err != nil {
+			t.Fatalf("Each: %v", err)
+		}
+		n := 0
+		if _, err := audit.ReadRecord(&again, "again", func(audit.Result) error { n++; return nil }); err != nil || n != rs.Len() {
+			t.Fatalf("re-read %d of %d results: %v", n, rs.Len(), err)
+		}
+	})
+}

@@ -1,0 +1,80 @@
+// Package atomicfile writes files so that a reader sees either the old file,
+// or the whole new one, never a half-written file.
+package atomicfile
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Write creates path by calling fn with a buffered writer on a temporary file
+// in the same directory, then syncing it and renaming it over path. If fn or
+// any step fails, the temporary file is removed and path is untouched. The
+// file's permissions are 0666 less the process umask, like os.Create.
+func Write(path string, fn func(w io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	var suffix [6]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(suffix[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 256<<10)
+	if err := fn(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("renaming into %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteFile is Write for bytes already in memory.
+func WriteFile(path string, b []byte) error {
+	return Write(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// ErrNotWritable is returned by CheckDir when the directory cannot take files.
+var ErrNotWritable = errors.New("directory not writable")
+
+// CheckDir creates dir if needed and proves that a file can be created in it,
+// so that a run finds out before its first API call, not after an hour.
+func CheckDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return fmt.Errorf("%w: %v", ErrNotWritable, err)
+	}
+	probe := filepath.Join(dir, ".auditor-write-check")
+	f, err := os.OpenFile(probe, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotWritable, err)
+	}
+	f.Close()
+	return os.Remove(probe)
+}
