@@ -71,7 +71,7 @@ type Target struct {
 	// Labels are the extra columns of a CSV instance list (owner, env, ...),
 	// carried unchanged into the record and the reports.
 	Labels map[string]string
-	// Source is where the target was read, as FILE:LINE ("-" for stdin,
+	// Source is where the target was read, as FILE:LINE ("stdin:LINE" for -,
 	// "--instance-id" for the flag).
 	Source string
 	// Problem is set when the target is invalid: why the value is not an

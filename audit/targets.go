@@ -1,0 +1,873 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits of an instance list.
+const (
+	// listSourceFlag is the Source of a target given with AddID.
+	listSourceFlag = "--instance-id"
+	// listMaxLine is the longest line, in bytes, its line end not counted.
+	listMaxLine = 1 << 20
+	// listSniff is how many bytes at the start of a list are searched for a
+	// NUL byte, the sign of a binary (or UTF-16) file.
+	listSniff = 8 << 10
+	// listMaxColumns bounds the columns of a CSV header, so that a line of
+	// a million commas cannot make every row a map of a million labels.
+	listMaxColumns = 1000
+	// listMaxKept bounds, in bytes, the raw value an invalid target keeps.
+	listMaxKept = 256
+	// listMaxShown bounds, in characters, a value quoted in a message.
+	listMaxShown = 60
+	// listMaxProblems is how many problems InputError.Error prints.
+	listMaxProblems = 50
+)
+
+// ValidID returns "" when id is a managed node ID as the SSM API accepts it:
+// "i-" followed by 8 or 17 lower-case hex digits, or "mi-" followed by 17.
+// Otherwise it returns a short reason for a person, such as "empty",
+// "contains a space", "upper-case letters: instance IDs are lower case" or
+// "'x' is not a hex digit (want i- followed by 8 or 17 hex digits)". The
+// reason never contains control characters or invalid UTF-8: any part of id
+// it quotes is escaped. ValidID does not trim: callers strip the white space
+// around a value before they ask.
+func ValidID(id string) string {
+	if listIDShape(id) {
+		return ""
+	}
+	if id == "" {
+		return "empty"
+	}
+	if !utf8.ValidString(id) {
+		return "not valid UTF-8 (binary data?)"
+	}
+	for _, r := range id {
+		switch {
+		case r == ' ':
+			return "contains a space"
+		case r == '\t':
+			return "contains a tab"
+		case r == '\r':
+			return `contains a carriage return (\r): lines must end in \n or \r\n`
+		case r == 0:
+			return "contains a NUL byte (binary data?)"
+		case r == '\uFEFF':
+			return "contains a byte-order mark (U+FEFF)"
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return fmt.Sprintf("contains a control character (%U)", r)
+		case unicode.IsSpace(r):
+			return fmt.Sprintf("contains a Unicode space (%U)", r)
+		case r == ',':
+			return "contains a comma"
+		}
+	}
+	for _, r := range id {
+		if r >= utf8.RuneSelf {
+			return fmt.Sprintf("contains a non-ASCII character %q (want i- or mi- and the digits 0-9 and letters a-f)", r)
+		}
+	}
+	// From here on id is printable ASCII without spaces.
+	lower := strings.ToLower(id)
+	if lower != id && listIDShape(lower) {
+		return "upper-case letters: instance IDs are lower case"
+	}
+	var prefix, want string
+	switch {
+	case strings.HasPrefix(lower, "arn:"):
+		return "an ARN, not an instance ID (give only the i-... part)"
+	case strings.HasPrefix(lower, "i-"):
+		prefix, want = id[:2], "want i- followed by 8 or 17 hex digits"
+	case strings.HasPrefix(lower, "mi-"):
+		prefix, want = id[:3], "want mi- followed by 17 hex digits"
+	default:
+		if i := strings.IndexByte(id, '-'); i > 0 && listHex(id[i+1:]) == -1 && strings.Trim(id[:i], "abcdefghijklmnopqrstuvwxyz") == "" {
+			return fmt.Sprintf("%s- is not an instance ID prefix (want i- followed by 8 or 17 hex digits, or mi- followed by 17)", id[:i])
+		}
+		return "not an instance ID (want i- followed by 8 or 17 hex digits, or mi- followed by 17)"
+	}
+	if prefix != strings.ToLower(prefix) {
+		return "upper-case letters: instance IDs are lower case"
+	}
+	body := id[len(prefix):]
+	if body == "" {
+		return fmt.Sprintf("nothing after %s (%s)", prefix, want)
+	}
+	if i := listHex(body); i >= 0 {
+		c := body[i]
+		if c >= 'A' && c <= 'F' {
+			return "upper-case letters: instance IDs are lower case"
+		}
+		return fmt.Sprintf("%q is not a hex digit (%s)", c, want)
+	}
+	return fmt.Sprintf("%d hex digits (%s)", len(body), want)
+}
+
+// listIDShape reports whether id is exactly a valid instance ID.
+func listIDShape(id string) bool {
+	var body string
+	switch {
+	case len(id) == 2+8 || len(id) == 2+17:
+		if id[0] != 'i' || id[1] != '-' {
+			return false
+		}
+		body = id[2:]
+	case len(id) == 3+17:
+		if id[0] != 'm' || id[1] != 'i' || id[2] != '-' {
+			return false
+		}
+		body = id[3:]
+	default:
+		return false
+	}
+	return listHex(body) == -1
+}
+
+// listHex returns the index of the first byte of s that is not a lower-case
+// hex digit, or -1.
+func listHex(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return i
+		}
+	}
+	return -1
+}
+
+// listRegion is the loose shape of an AWS Region name: us-east-1,
+// us-gov-west-1, cn-northwest-1, us-isob-east-1, eusc-de-east-1.
+var listRegion = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
+
+// ValidRegion returns "" when region looks like an AWS Region name
+// (us-east-1, us-gov-west-1, eusc-de-east-1...), otherwise a short reason. It
+// checks the shape only, not that the Region exists.
+func ValidRegion(region string) string {
+	switch {
+	case listRegion.MatchString(region):
+		return ""
+	case region == "":
+		return "empty"
+	case listRegion.MatchString(strings.ToLower(region)):
+		return "upper-case letters: Regions are lower case"
+	}
+	return "not an AWS Region (want one like us-east-1)"
+}
+
+// ValidAccountID returns "" when account is an AWS account ID (12 digits),
+// otherwise a short reason.
+func ValidAccountID(account string) string {
+	digits := strings.Trim(account, "0123456789") == ""
+	switch {
+	case digits && len(account) == 12:
+		return ""
+	case account == "":
+		return "empty"
+	case digits && len(account) > 12:
+		return fmt.Sprintf("%d digits, want 12", len(account))
+	case digits:
+		return fmt.Sprintf("%d digits, want 12 (did a spreadsheet drop leading zeros?)", len(account))
+	case strings.ReplaceAll(account, "-", "") != account && strings.Trim(account, "0123456789-") == "":
+		return "want 12 digits without dashes"
+	}
+	return "want 12 digits"
+}
+
+// Fleet collects the targets of a run from instance lists (Read) and from the
+// command line (AddID), in first-seen order. The zero Fleet is ready to use.
+// A Fleet is not safe for concurrent use and must not be copied after first
+// use.
+//
+// # Instance lists
+//
+// An instance list is UTF-8 text, in one of two formats told apart by its
+// first line that is neither blank nor a comment.
+//
+// Plain text: one instance ID per line, such as i-0123456789abcdef0,
+// i-01234567 or mi-0123456789abcdef0. Blank lines are skipped, and so are
+// comment lines, whose first character other than white space is "#". A "#"
+// that follows a space or a tab starts a trailing comment:
+// "i-0123456789abcdef0  # web-1" is the ID alone; "i-01234567#x" is not an
+// ID. White space around an ID is trimmed, lines may end in \n or \r\n, and a
+// UTF-8 byte-order mark at the start of the list is skipped. A plain-text
+// target has no Region and no AccountID: the run's defaults apply.
+//
+// CSV: when that first line is a header row with a column named instance_id,
+// the list is CSV (RFC 4180, as encoding/csv reads it: quoted fields may hold
+// commas, doubled quotes and line breaks, and bare quotes in unquoted fields
+// are errors). Column names are matched ignoring case, white space, "_" and
+// "-", so instance_id, InstanceId, instance-id and "Instance ID" all name the
+// instance column. White space around a field is ignored, also before its
+// opening quote. A region column (us-east-1...) and an account_id column
+// (12 digits; AccountId, "Account ID"...) set the target's Region and
+// AccountID; an empty cell means the run's default. Every other column is a
+// label: its trimmed name is added to LabelKeys and its trimmed value to the
+// target's Labels (invalid UTF-8 in labels becomes U+FFFD). Columns with an
+// empty name are ignored. Rows whose cells are all blank are skipped, and so
+// are comment rows, whose first cell starts with "#". Every row must have as
+// many fields as the header. A target's line is the line its row starts on.
+//
+// A first line with commas that has no instance_id column and no field that
+// looks like an instance ID (i-..., mi-..., an instance ARN) is taken for a
+// header that lacks the column, and the whole list is refused; a line of
+// data with commas is an invalid line.
+//
+// # Errors
+//
+// A line that is not a valid target is recorded in Invalid, with its
+// Source, the raw value and the Problem, and the rest of the list is read:
+// an ID that is not valid (see ValidID), a bad region or account_id cell, a
+// CSV row with the wrong number of fields or a misplaced quote, a line of
+// binary junk. Read refuses the whole list, with an error that names the
+// file and line, only when the list cannot be read as a list: an I/O error,
+// a line longer than 1 MiB (never buffered whole), a NUL byte in the first
+// 8 KiB (a binary or UTF-16 file), a CSV header without an instance_id
+// column, with two columns of the same name, or with more than 1000
+// columns. A NUL byte or invalid UTF-8 later in a list makes an invalid
+// line.
+//
+// Targets are distinct by Key: a later line with the Key of an earlier
+// target (from any list or flag) is counted in Duplicates and otherwise
+// ignored, so the first occurrence keeps its labels. Invalid lines are never
+// collapsed.
+type Fleet struct {
+	// Targets are the valid targets, distinct by Key, in first-seen order.
+	Targets []Target
+	// Invalid are the bad lines, in order, with Source ("FILE:LINE"),
+	// Problem and InstanceID (the raw value, cut to 256 bytes) set.
+	Invalid []Target
+	// Duplicates counts lines collapsed into an earlier target's Key.
+	Duplicates int
+	// LabelKeys are the label column names of the CSV lists read, in
+	// first-seen order.
+	LabelKeys []string
+
+	seen map[Key]struct{}
+}
+
+// AddID adds one ID given on the command line, with Source "--instance-id".
+// White space around id is trimmed. An empty region or account means the
+// run's default; a bad id, region or account makes an invalid target.
+func (f *Fleet) AddID(id, region, account string) {
+	id = strings.TrimSpace(id)
+	t := Target{InstanceID: id, Region: region, AccountID: account, Source: listSourceFlag}
+	t.Problem = listProblem(id, region, account)
+	if t.Problem != "" {
+		t.InstanceID = listCut(id, listMaxKept)
+		t.Region = listCut(region, listMaxKept)
+		t.AccountID = listCut(account, listMaxKept)
+	}
+	f.add(t)
+}
+
+// listProblem returns why a target is not valid, or "".
+func listProblem(id, region, account string) string {
+	if p := ValidID(id); p != "" {
+		return p
+	}
+	if region != "" {
+		if p := ValidRegion(region); p != "" {
+			return fmt.Sprintf("region %s: %s", listQuote(region), p)
+		}
+	}
+	if account != "" {
+		if p := ValidAccountID(account); p != "" {
+			return fmt.Sprintf("account_id %s: %s", listQuote(account), p)
+		}
+	}
+	return ""
+}
+
+// Read adds every target of one instance list, in the formats described on
+// Fleet. name is the file name used in Source and in messages; "-" (or "")
+// means standard input and is shown as "stdin". Per-line problems go to
+// Invalid. Read returns an error only when the list as a whole cannot be
+// read; the error is a *ReadError naming the file and line, and f is then
+// left as it was before the call.
+func (f *Fleet) Read(r io.Reader, name string) error {
+	if name == "-" || name == "" {
+		name = "stdin"
+	}
+	m := f.mark()
+	if err := f.read(r, name); err != nil {
+		f.rollback(m)
+		return err
+	}
+	return nil
+}
+
+func (f *Fleet) read(r io.Reader, name string) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(listSniff)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return &ReadError{name, 1 + bytes.Count(head, []byte("\n")), fmt.Errorf("reading: %w", err)}
+	}
+	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
+		return &ReadError{name, 1, errors.New("UTF-16 text: save the list as UTF-8")}
+	}
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		return &ReadError{name, 1 + bytes.Count(head[:i], []byte("\n")),
+			errors.New("binary file: NUL byte in the first 8 KiB (want a text list of instance IDs)")}
+	}
+	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
+		br.Discard(3)
+	}
+	lr := &listReader{br: br, name: name}
+
+	// Skip to the first line that is neither blank nor a comment: it tells
+	// the format.
+	var first []byte
+	for {
+		line, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, ok := listPlainValue(line); ok {
+			first = bytes.Clone(line)
+			break
+		}
+	}
+	header, isCSV, err := listHeader(first)
+	if err != nil {
+		return &ReadError{name, lr.line, err}
+	}
+	if isCSV {
+		return f.readCSV(lr, first, header)
+	}
+	f.plainLine(lr, first)
+	for {
+		line, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		f.plainLine(lr, line)
+	}
+}
+
+// plainLine adds the target of the plain-text line lr last returned.
+func (f *Fleet) plainLine(lr *listReader, line []byte) {
+	v, ok := listPlainValue(line)
+	if !ok {
+		return
+	}
+	id := string(v)
+	t := Target{InstanceID: id, Source: lr.source(lr.line)}
+	if p := ValidID(id); p != "" {
+		if strings.Contains(id, ",") {
+			p = "contains a comma: a CSV list needs a header row with an instance_id column"
+		}
+		t.InstanceID, t.Problem = listCut(id, listMaxKept), p
+	}
+	f.add(t)
+}
+
+// listPlainValue returns the value of a plain-text line, without white space
+// and trailing comment, and false for a blank or comment line.
+func listPlainValue(line []byte) ([]byte, bool) {
+	v := bytes.TrimSpace(line)
+	if len(v) == 0 || v[0] == '#' {
+		return nil, false
+	}
+	for i := 1; i < len(v); i++ {
+		if v[i] == '#' && (v[i-1] == ' ' || v[i-1] == '\t') {
+			v = bytes.TrimSpace(v[:i])
+			break
+		}
+	}
+	return v, true
+}
+
+// listColumns is the layout of a CSV list, from its header.
+type listColumns struct {
+	n                   int // fields per row
+	id, region, account int // column indexes, -1 when absent
+	labels              []listLabel
+}
+
+type listLabel struct {
+	col  int
+	name string
+}
+
+// listHeader tells whether line (the first line that is neither blank nor a
+// comment) is the header of a CSV list, and if so returns its columns. The
+// error is for a line that is a header but not a usable one.
+func listHeader(line []byte) (listColumns, bool, error) {
+	cols := listColumns{id: -1, region: -1, account: -1}
+	cr := csv.NewReader(bytes.NewReader(line))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	names, err := cr.Read()
+	if err != nil {
+		return cols, false, nil // not CSV: a plain-text line, right or wrong
+	}
+	cols.n = len(names)
+	index := map[string]int{}
+	for i, raw := range names {
+		name := strings.ToValidUTF8(strings.TrimSpace(raw), "\uFFFD")
+		var slot *int
+		var canon string
+		switch listColumnName(name) {
+		case "instanceid":
+			slot, canon = &cols.id, "instance_id"
+		case "region":
+			slot, canon = &cols.region, "region"
+		case "accountid":
+			slot, canon = &cols.account, "account_id"
+		}
+		if slot != nil {
+			if *slot >= 0 {
+				return cols, true, fmt.Errorf("two %s columns in the header (columns %d and %d)", canon, *slot+1, i+1)
+			}
+			*slot = i
+			continue
+		}
+		if name == "" {
+			continue
+		}
+		if j, ok := index[name]; ok {
+			return cols, true, fmt.Errorf("two columns named %s in the header (columns %d and %d)", listQuote(name), j+1, i+1)
+		}
+		index[name] = i
+		cols.labels = append(cols.labels, listLabel{i, name})
+	}
+	if cols.id < 0 {
+		if len(names) < 2 {
+			return cols, false, nil
+		}
+		for _, n := range names {
+			v := strings.ToLower(strings.TrimSpace(n))
+			if strings.HasPrefix(v, "i-") || strings.HasPrefix(v, "mi-") || strings.Contains(v, ":instance/") {
+				return cols, false, nil // a line of data with commas
+			}
+		}
+		return cols, true, fmt.Errorf("no instance_id column in the header (have: %s)", listNames(names))
+	}
+	if cols.n > listMaxColumns {
+		return cols, true, fmt.Errorf("%d columns in the header, more than %d", cols.n, listMaxColumns)
+	}
+	return cols, true, nil
+}
+
+// listColumnName folds a column name for matching: lower case, without
+// white space, "_" and "-".
+func listColumnName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || unicode.IsSpace(r) {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, name)
+}
+
+// listNames lists header names for a message: the first ten, each quoted
+// when it would not read plainly.
+func listNames(names []string) string {
+	var b strings.Builder
+	for i, n := range names {
+		n = strings.TrimSpace(n)
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if i == 10 {
+			fmt.Fprintf(&b, "and %d more", len(names)-i)
+			break
+		}
+		plain := len(n) <= 40 && n != "" && strings.TrimSpace(n) == n
+		for _, r := range n {
+			if !unicode.IsPrint(r) || r == ',' || r == '"' || r == utf8.RuneError {
+				plain = false
+			}
+		}
+		if plain {
+			b.WriteString(n)
+		} else {
+			b.WriteString(listQuote(n))
+		}
+	}
+	return b.String()
+}
+
+// readCSV reads the rows of a CSV list whose header line, the one lr last
+// returned, is header.
+func (f *Fleet) readCSV(lr *listReader, header []byte, cols listColumns) error {
+	for _, l := range cols.labels {
+		f.addLabelKey(l.name)
+	}
+	start := lr.line // the header's line: line 1 to the csv.Reader
+	src := &listCSVSource{lr: lr}
+	src.buf = append(append(src.line[:0], header...), '\n')
+	cr := csv.NewReader(src)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	cr.Comment = '#'
+	cr.ReuseRecord = true
+	if _, err := cr.Read(); err != nil {
+		return listCSVErr(err, lr, start)
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			t := Target{Source: lr.source(start + pe.StartLine - 1), Problem: listCSVProblem(pe, start-1)}
+			f.add(t)
+			continue
+		}
+		if err != nil {
+			return listCSVErr(err, lr, start)
+		}
+		f.csvRow(rec, cols, lr.source(start+listFieldLine(cr)-1))
+	}
+}
+
+// listCSVErr returns the error of the csv.Reader: the listReader's own
+// *ReadError, or another that it names the line of.
+func listCSVErr(err error, lr *listReader, start int) error {
+	var re *ReadError
+	if errors.As(err, &re) {
+		return re
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &ReadError{lr.name, start + pe.StartLine - 1, pe.Err}
+	}
+	return &ReadError{lr.name, lr.line, err}
+}
+
+// listFieldLine returns the line, counted by cr, that its last record
+// started on.
+func listFieldLine(cr *csv.Reader) int {
+	line, _ := cr.FieldPos(0)
+	return line
+}
+
+// listCSVProblem says what is wrong with the quotes of a row whose line
+// numbers, counted by the csv.Reader, are off by offset.
+func listCSVProblem(pe *csv.ParseError, offset int) string {
+	var p string
+	switch {
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		p = `bare " in an unquoted field (quote the whole field and double the quote: "a""b")`
+	case errors.Is(pe.Err, csv.ErrQuote):
+		p = `extra or missing " in a quoted field`
+	default:
+		p = pe.Err.Error()
+	}
+	if pe.Line != pe.StartLine {
+		return fmt.Sprintf("%s (at line %d, column %d)", p, pe.Line+offset, pe.Column)
+	}
+	return fmt.Sprintf("%s (at column %d)", p, pe.Column)
+}
+
+// csvRow adds the target of one CSV row.
+func (f *Fleet) csvRow(rec []string, cols listColumns, source string) {
+	blank, comment := true, strings.HasPrefix(strings.TrimSpace(rec[0]), "#")
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			blank = false
+			break
+		}
+	}
+	if blank || comment {
+		return
+	}
+	if len(rec) != cols.n {
+		v := strings.Join(rec, ",")
+		if cols.id < len(rec) {
+			v = strings.TrimSpace(rec[cols.id])
+		}
+		f.add(Target{InstanceID: listCut(v, listMaxKept), Source: source,
+			Problem: fmt.Sprintf("%d fields, but the header has %d", len(rec), cols.n)})
+		return
+	}
+	t := Target{InstanceID: strings.TrimSpace(rec[cols.id]), Source: source}
+	if cols.region >= 0 {
+		t.Region = strings.TrimSpace(rec[cols.region])
+	}
+	if cols.account >= 0 {
+		t.AccountID = strings.TrimSpace(rec[cols.account])
+	}
+	if len(cols.labels) > 0 {
+		t.Labels = make(map[string]string, len(cols.labels))
+		for _, l := range cols.labels {
+			t.Labels[l.name] = strings.ToValidUTF8(strings.TrimSpace(rec[l.col]), "\uFFFD")
+		}
+	}
+	if t.InstanceID == "" {
+		t.Problem = "no instance ID in the instance_id column"
+	} else {
+		t.Problem = listProblem(t.InstanceID, t.Region, t.AccountID)
+	}
+	if t.Problem != "" {
+		t.InstanceID = listCut(t.InstanceID, listMaxKept)
+		t.Region = listCut(t.Region, listMaxKept)
+		t.AccountID = listCut(t.AccountID, listMaxKept)
+	}
+	f.add(t)
+}
+
+// add records t: as invalid when it has a Problem, as a duplicate when its
+// Key was seen, else as a new target.
+func (f *Fleet) add(t Target) {
+	if t.Problem != "" {
+		f.Invalid = append(f.Invalid, t)
+		return
+	}
+	if f.seen == nil {
+		f.seen = make(map[Key]struct{}, len(f.Targets))
+		for _, u := range f.Targets {
+			f.seen[u.Key()] = struct{}{}
+		}
+	}
+	k := t.Key()
+	if _, ok := f.seen[k]; ok {
+		f.Duplicates++
+		return
+	}
+	f.seen[k] = struct{}{}
+	f.Targets = append(f.Targets, t)
+}
+
+func (f *Fleet) addLabelKey(name string) {
+	for _, k := range f.LabelKeys {
+		if k == name {
+			return
+		}
+	}
+	f.LabelKeys = append(f.LabelKeys, name)
+}
+
+// fleetMark is the size of a Fleet, to roll back to.
+type fleetMark struct{ targets, invalid, duplicates, labelKeys int }
+
+func (f *Fleet) mark() fleetMark {
+	return fleetMark{len(f.Targets), len(f.Invalid), f.Duplicates, len(f.LabelKeys)}
+}
+
+func (f *Fleet) rollback(m fleetMark) {
+	for _, t := range f.Targets[m.targets:] {
+		delete(f.seen, t.Key())
+	}
+	clear(f.Targets[m.targets:])
+	clear(f.Invalid[m.invalid:])
+	clear(f.LabelKeys[m.labelKeys:])
+	f.Targets = f.Targets[:m.targets]
+	f.Invalid = f.Invalid[:m.invalid]
+	f.Duplicates = m.duplicates
+	f.LabelKeys = f.LabelKeys[:m.labelKeys]
+}
+
+// Err returns nil when the fleet has no invalid targets, else an *InputError
+// listing them.
+func (f *Fleet) Err() error {
+	if len(f.Invalid) == 0 {
+		return nil
+	}
+	return &InputError{Problems: append([]Target(nil), f.Invalid...)}
+}
+
+// InputError lists the bad lines of the input: targets with a Problem.
+type InputError struct {
+	Problems []Target
+}
+
+// Error prints one problem a line, as `FILE:LINE: "value": reason` (without
+// the value when it is empty), the first 50 and then "... and N more invalid
+// lines", and last a hint on what to do. Values are quoted with Go escapes
+// and cut to 60 characters, so that control characters and binary junk print
+// safely.
+func (e *InputError) Error() string {
+	var b strings.Builder
+	for i, t := range e.Problems {
+		if i == listMaxProblems {
+			n := len(e.Problems) - i
+			fmt.Fprintf(&b, "... and %d more invalid line%s\n", n, listPlural(n))
+			break
+		}
+		b.WriteString(t.Source)
+		b.WriteString(": ")
+		if t.InstanceID != "" {
+			b.WriteString(listQuote(t.InstanceID))
+			b.WriteString(": ")
+		}
+		b.WriteString(t.Problem)
+		b.WriteByte('\n')
+	}
+	if len(e.Problems) == 1 {
+		b.WriteString("fix the line above, or pass --skip-invalid to audit the rest")
+	} else {
+		b.WriteString("fix the lines above, or pass --skip-invalid to audit the rest")
+	}
+	return b.String()
+}
+
+func listPlural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// listQuote quotes s for a message: Go escapes, cut to listMaxShown
+// characters with "…".
+func listQuote(s string) string {
+	// range and RuneCountInString both count a byte of invalid UTF-8 as one
+	// character.
+	if utf8.RuneCountInString(s) <= listMaxShown {
+		return strconv.Quote(s)
+	}
+	n := 0
+	for i := range s {
+		if n == listMaxShown-1 {
+			s = s[:i] + "…"
+			break
+		}
+		n++
+	}
+	return strconv.Quote(s)
+}
+
+// listCut cuts s to at most max bytes, on a character boundary.
+func listCut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
+}
+
+// listReader reads the lines of a list, counting them, and refuses a line
+// longer than listMaxLine without buffering more of it.
+type listReader struct {
+	br   *bufio.Reader
+	name string
+	line int // the number of the line last returned
+	long []byte
+}
+
+// next returns the next line without its "\n", valid until the next call; a
+// *ReadError; or io.EOF after the last line.
+func (lr *listReader) next() ([]byte, error) {
+	lr.long = lr.long[:0]
+	for {
+		b, err := lr.br.ReadSlice('\n')
+		n := len(lr.long) + len(b)
+		switch {
+		case err == nil:
+			n-- // the "\n"
+			if len(b) >= 2 && b[len(b)-2] == '\r' || len(b) == 1 && len(lr.long) > 0 && lr.long[len(lr.long)-1] == '\r' {
+				n-- // and the "\r" of "\r\n"
+			}
+		case errors.Is(err, bufio.ErrBufferFull):
+		case errors.Is(err, io.EOF):
+			if n == 0 {
+				return nil, io.EOF
+			}
+		default:
+			return nil, &ReadError{lr.name, lr.line + 1, fmt.Errorf("reading: %w", err)}
+		}
+		if n > listMaxLine {
+			return nil, &ReadError{lr.name, lr.line + 1, errors.New("line longer than 1 MiB")}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			lr.long = append(lr.long, b...)
+			continue
+		}
+		lr.line++
+		if err == nil {
+			b = b[:len(b)-1]
+		}
+		if len(lr.long) > 0 {
+			lr.long = append(lr.long, b...)
+			return lr.long, nil
+		}
+		return b, nil
+	}
+}
+
+func (lr *listReader) source(line int) string {
+	return lr.name + ":" + strconv.Itoa(line)
+}
+
+// listCSVSource feeds a csv.Reader the lines of a listReader, one "\n" after
+// each, so that the csv.Reader's line numbers match and no line it buffers is
+// longer than listMaxLine.
+type listCSVSource struct {
+	lr   *listReader
+	line []byte // the current line and its "\n"
+	buf  []byte // what of it is left to read
+	err  error
+}
+
+func (s *listCSVSource) Read(p []byte) (int, error) {
+	for len(s.buf) == 0 {
+		if s.err != nil {
+			return 0, s.err
+		}
+		b, err := s.lr.next()
+		if err != nil {
+			s.err = err
+			continue
+		}
+		s.line = append(append(s.line[:0], b...), '\n')
+		s.buf = s.line
+	}
+	n := copy(p, s.buf)
+	s.buf = s.buf[n:]
+	return n, nil
+}
+
+// Shard returns the targets in part k of n (0 <= k < n), in their order. A
+// target's part is a stable hash of its InstanceID alone: FNV-1a 64 of the
+// ID, mixed by the MurmurHash3 64-bit finalizer, modulo n. So the same
+// instance always lands in the same part, whatever the input order, region
+// or machine, and parts are even in size. Shard panics when n < 1 or k is
+// out of range.
+func Shard(targets []Target, k, n int) []Target {
+	if n < 1 || k < 0 || k >= n {
+		panic(fmt.Sprintf("audit.Shard: part %d of %d", k, n))
+	}
+	var out []Target
+	for _, t := range targets {
+		if listShard(t.InstanceID, n) == k {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func listShard(id string, n int) int {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return int(h % uint64(n))
+}
