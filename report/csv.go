@@ -1,0 +1,259 @@
+package report
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/atomicfile"
+)
+
+// Files FormatCSV writes.
+const (
+	AssociationsCSV = "associations.csv"
+	InstancesCSV    = "instances.csv"
+	ErrorCodesCSV   = "error_codes.csv"
+)
+
+// The fixed columns of the CSV files, in order.
+var (
+	associationsHeader = []string{
+		"account_id", "region", "instance_id", "association_id", "association_name",
+		"association_version", "name", "document_version", "status", "detailed_status",
+		"execution_date", "error_code", "execution_summary", "output_url",
+	}
+	instancesHeader = []string{
+		"account_id", "region", "instance_id", "outcome", "associations", "success",
+		"failed", "pending", "other", "error_code", "error_message",
+	}
+	errorCodesHeader = []string{
+		"error_code", "associations", "instances", "association_names", "example_instance_ids",
+	}
+)
+
+// csvListSep joins the values of a multi-valued cell in error_codes.csv.
+// Association names ([a-zA-Z0-9_.-] in SSM) and instance IDs cannot contain
+// it.
+const csvListSep = "; "
+
+type csvWriter struct{}
+
+func newCSV(Options) Writer { return csvWriter{} }
+
+// Write writes three files, each via atomicfile, with encoding/csv (RFC 4180
+// quoting, "\n" line ends, UTF-8 without a byte order mark):
+//
+//   - associations.csv: one row per association, streamed from rs, sorted by
+//     account, region, instance, then association ID.
+//   - instances.csv: one row per instance, every outcome, streamed from rs in
+//     key order; error_code and error_message are the instance's own error
+//     (not_managed, error, invalid), not its associations'. Then one column
+//     per label key (Model.LabelKeys), named by the key, or "label_" + key
+//     when the key is one of the fixed column names.
+//   - error_codes.csv: Model.ErrorCodes; association_names and
+//     example_instance_ids are joined with "; ", and association_names ends
+//     with "; (N more)" when the Model capped it.
+//
+// Dates are RFC 3339 in UTC, to the second; a missing date is empty. Every
+// text cell goes through CSVSafe.
+func (csvWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir string) ([]string, error) {
+	var paths []string
+	for _, f := range []struct {
+		name  string
+		write func(*csv.Writer) error
+	}{
+		{AssociationsCSV, func(w *csv.Writer) error { return writeAssociationsCSV(ctx, w, rs) }},
+		{InstancesCSV, func(w *csv.Writer) error { return writeInstancesCSV(ctx, w, m, rs) }},
+		{ErrorCodesCSV, func(w *csv.Writer) error { return writeErrorCodesCSV(w, m) }},
+	} {
+		if err := ctx.Err(); err != nil {
+			return paths, err
+		}
+		path := filepath.Join(dir, f.name)
+		err := atomicfile.Write(path, func(out io.Writer) error {
+			w := csv.NewWriter(out)
+			if err := f.write(w); err != nil {
+				return err
+			}
+			w.Flush()
+			return w.Error()
+		})
+		if err != nil {
+			return paths, fmt.Errorf("writing %s: %w", path, err)
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// writeSafe writes one record with every cell through CSVSafe. Cells that
+// hold numbers the writer formatted itself pass unchanged, since CSVSafe
+// leaves plain numbers alone.
+func writeSafe(w *csv.Writer, rec []string) error {
+	for i, s := range rec {
+		rec[i] = CSVSafe(s)
+	}
+	return w.Write(rec)
+}
+
+func csvTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func writeAssociationsCSV(ctx context.Context, w *csv.Writer, rs *audit.Records) error {
+	if err := writeSafe(w, slices.Clone(associationsHeader)); err != nil {
+		return err
+	}
+	rec := make([]string, len(associationsHeader))
+	return rs.Each(func(r audit.Result) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for _, a := range sortedAssociations(r) {
+			rec = append(rec[:0],
+				r.AccountID, r.Region, r.InstanceID, a.AssociationID, a.AssociationName,
+				a.AssociationVersion, a.Name, a.DocumentVersion, a.Status, a.DetailedStatus,
+				csvTime(a.ExecutionDate), a.ErrorCode, a.ExecutionSummary, a.URL(),
+			)
+			if err := writeSafe(w, rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// labelColumns names the label columns of instances.csv.
+func labelColumns(keys []string) []string {
+	taken := map[string]bool{}
+	for _, h := range instancesHeader {
+		taken[h] = true
+	}
+	for _, k := range keys {
+		taken[k] = true
+	}
+	cols := make([]string, len(keys))
+	for i, k := range keys {
+		name := k
+		if slices.Contains(instancesHeader, k) {
+			name = "label_" + k
+			for taken[name] {
+				name = "label_" + name
+			}
+			taken[name] = true
+		}
+		cols[i] = name
+	}
+	return cols
+}
+
+func writeInstancesCSV(ctx context.Context, w *csv.Writer, m *Model, rs *audit.Records) error {
+	if err := writeSafe(w, append(slices.Clone(instancesHeader), labelColumns(m.LabelKeys)...)); err != nil {
+		return err
+	}
+	rec := make([]string, 0, len(instancesHeader)+len(m.LabelKeys))
+	return rs.Each(func(r audit.Result) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c := r.Count()
+		var code, msg string
+		if r.Error != nil {
+			code, msg = r.Error.Code, r.Error.Message
+		}
+		rec = append(rec[:0],
+			r.AccountID, r.Region, r.InstanceID, string(r.Outcome), strconv.Itoa(c.Total),
+			strconv.Itoa(c.Success), strconv.Itoa(c.Failed), strconv.Itoa(c.Pending),
+			strconv.Itoa(c.Other), code, msg,
+		)
+		for _, k := range m.LabelKeys {
+			rec = append(rec, r.Labels[k])
+		}
+		return writeSafe(w, rec)
+	})
+}
+
+func writeErrorCodesCSV(w *csv.Writer, m *Model) error {
+	if err := writeSafe(w, slices.Clone(errorCodesHeader)); err != nil {
+		return err
+	}
+	for _, ec := range m.ErrorCodes {
+		names := strings.Join(ec.AssociationNames, csvListSep)
+		if more := ec.AssociationNamesTotal - len(ec.AssociationNames); more > 0 {
+			names += fmt.Sprintf("%s(%d more)", csvListSep, more)
+		}
+		err := writeSafe(w, []string{
+			ec.Code, strconv.Itoa(ec.Associations), strconv.Itoa(ec.Instances),
+			names, strings.Join(ec.ExampleInstanceIDs, csvListSep),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CSVSafe neutralises a cell against formula injection (OWASP "CSV
+// Injection"; ASVS 1.2.10): a value that begins with '=', '+', '-', '@', a tab
+// or a carriage return gets a leading single quote, so that a spreadsheet
+// shows it as text instead of evaluating it. A value that is a plain number
+// (optional sign, ASCII digits, optional fraction and exponent, such as "-1"
+// or "+3.5") is returned unchanged, as is every other value. Quoting of
+// commas, quotes and newlines is left to encoding/csv.
+func CSVSafe(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		if isPlainNumber(s) {
+			return s
+		}
+		return "'" + s
+	}
+	return s
+}
+
+// isPlainNumber reports whether s matches [+-]?(D+(.D*)?|.D+)([eE][+-]?D+)?
+// where D is an ASCII digit.
+func isPlainNumber(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	digits := func() int {
+		n := 0
+		for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+			n++
+		}
+		s = s[n:]
+		return n
+	}
+	mant := digits()
+	if s != "" && s[0] == '.' {
+		s = s[1:]
+		mant += digits()
+	}
+	if mant == 0 {
+		return false
+	}
+	if s != "" && (s[0] == 'e' || s[0] == 'E') {
+		s = s[1:]
+		if s != "" && (s[0] == '+' || s[0] == '-') {
+			s = s[1:]
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return s == ""
+}

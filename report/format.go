@@ -1,0 +1,108 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// Format is the name of a report format, as given to --format.
+type Format string
+
+// The formats. A new format is one file in this package, one constant here,
+// one entry in Formats and one case in NewWriter.
+const (
+	// FormatCSV writes associations.csv, instances.csv and error_codes.csv.
+	FormatCSV Format = "csv"
+	// FormatXLSX writes report.xlsx.
+	FormatXLSX Format = "xlsx"
+	// FormatHTML writes report.html.
+	FormatHTML Format = "html"
+	// FormatJSON writes summary.json: the Model.
+	FormatJSON Format = "json"
+)
+
+// Formats lists every Format in a stable order: the default of
+// Options.Formats.
+func Formats() []Format {
+	return []Format{FormatCSV, FormatXLSX, FormatHTML, FormatJSON}
+}
+
+// ErrUnknownFormat is returned (wrapped) by ParseFormats and NewWriter for a
+// format name that is not one of Formats.
+var ErrUnknownFormat = errors.New("unknown report format")
+
+// ParseFormats parses a comma-separated list of format names such as
+// "csv,xlsx". Names are case-insensitive and may be surrounded by spaces;
+// duplicates collapse. The result is in the order of Formats. An empty list,
+// an empty name or an unknown name is an error wrapping ErrUnknownFormat
+// that lists the valid names.
+func ParseFormats(s string) ([]Format, error) {
+	seen := map[Format]bool{}
+	for _, name := range strings.Split(s, ",") {
+		f := Format(strings.ToLower(strings.TrimSpace(name)))
+		if f == "" {
+			return nil, fmt.Errorf("%w: empty name in %q (want a comma-separated list of %s)", ErrUnknownFormat, s, formatNames())
+		}
+		if !slices.Contains(Formats(), f) {
+			return nil, fmt.Errorf("%w %q in %q (want a comma-separated list of %s)", ErrUnknownFormat, name, s, formatNames())
+		}
+		seen[f] = true
+	}
+	var out []Format
+	for _, f := range Formats() {
+		if seen[f] {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func formatNames() string {
+	var names []string
+	for _, f := range Formats() {
+		names = append(names, string(f))
+	}
+	return strings.Join(names, ", ")
+}
+
+// Writer writes one format's files.
+//
+// Write writes the files of its format into dir (which exists) and returns
+// their paths. m is the finished Model and must not be modified. Formats that
+// list every association (the CSV associations file, the XLSX Associations
+// sheet) stream rs.Each again, in key order; the others use m only. Write is
+// not called concurrently with anything else that uses rs. Every file is
+// written via internal/atomicfile, so a failed Write leaves no half file.
+type Writer interface {
+	Write(ctx context.Context, m *Model, rs *audit.Records, dir string) ([]string, error)
+}
+
+// NewWriter returns the Writer of format f configured by opts (defaults are
+// applied as in Render). It is the single place that maps a Format to its
+// implementation. An unknown format is an error wrapping ErrUnknownFormat.
+func NewWriter(f Format, opts Options) (Writer, error) {
+	opts = opts.withDefaults()
+	var w Writer
+	switch f {
+	case FormatCSV:
+		w = newCSV(opts)
+	case FormatXLSX:
+		w = newXLSX(opts)
+	case FormatHTML:
+		w = newHTML(opts)
+	case FormatJSON:
+		w = newJSON(opts)
+	default:
+		return nil, fmt.Errorf("%w %q (want one of %s)", ErrUnknownFormat, string(f), formatNames())
+	}
+	if w == nil {
+		// Only while a format is being written: its constructor is a stub.
+		return nil, fmt.Errorf("report format %q has no writer in this build", f)
+	}
+	return w, nil
+}

@@ -1,0 +1,387 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"maps"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/templates"
+)
+
+// HTMLFile is the file FormatHTML writes.
+const HTMLFile = "report.html"
+
+// htmlTemplate is the built-in template's name in templates.FS.
+const htmlTemplate = "report.html.tmpl"
+
+type htmlWriter struct {
+	// template is the path of a user template; empty means the built-in one.
+	template string
+}
+
+func newHTML(opts Options) Writer { return htmlWriter{template: opts.Template} }
+
+// Write writes report.html: one self-contained page (no scripts, no external
+// styles, fonts or images; layout in tables with inline styles, so that it
+// reads the same offline, in a browser and as an e-mail body) rendered by
+// html/template, which escapes every value for its context. Only http and
+// https URLs become links. The built-in template shows at most
+// Settings.HTMLMaxRows rows in each table (Settings.Top error codes), and
+// after a table it cut, a line that counts the rows left out ("N more in
+// report.xlsx").
+//
+// When Options.Template is set, that file is parsed as an html/template and
+// executed over the same *Model, with the functions documented at
+// HTMLFuncs, in place of the built-in template. A template that cannot be
+// read, parsed or executed is an error naming the file (and the line, where
+// html/template reports one); no report.html is left behind.
+func (w htmlWriter) Write(ctx context.Context, m *Model, _ *audit.Records, dir string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t, name, err := w.parse()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, HTMLFile)
+	err = atomicfile.Write(path, func(out io.Writer) error {
+		if err := t.Execute(out, m); err != nil {
+			return fmt.Errorf("executing %s: %w", name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []string{path}, nil
+}
+
+// parse returns the template to execute and a name for it in errors.
+func (w htmlWriter) parse() (*template.Template, string, error) {
+	if w.template == "" {
+		t, err := builtinTemplate()
+		return t, "built-in template " + htmlTemplate, err
+	}
+	t, err := parseUserTemplate(w.template)
+	return t, "template " + w.template, err
+}
+
+// builtinTemplate parses the embedded templates once.
+var builtinTemplate = sync.OnceValues(func() (*template.Template, error) {
+	t, err := template.New(htmlTemplate).Funcs(HTMLFuncs()).ParseFS(templates.FS, "*.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parsing built-in template: %w", err)
+	}
+	return t, nil
+})
+
+func parseUserTemplate(path string) (*template.Template, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading template: %w", err)
+	}
+	// html/template names the template (its base name) and the line in its
+	// errors; the wrap adds the path as given.
+	t, err := template.New(filepath.Base(path)).Funcs(HTMLFuncs()).Parse(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("parsing template %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// CheckTemplate parses the user template at path and runs html/template's
+// contextual escaper over it, as Render would, without rendering data. It
+// returns the first error that would stop Render for the template itself (a
+// file that cannot be read, a syntax error, an unknown function, markup that
+// html/template cannot escape), naming the file and, where html/template
+// reports one, the line. A CLI calls it to reject a bad --template before a
+// long run. Errors that depend on the data (such as an index out of range)
+// are found only by Render.
+func CheckTemplate(path string) error {
+	t, err := parseUserTemplate(path)
+	if err != nil {
+		return err
+	}
+	// Execute escapes the whole template before it evaluates anything, and
+	// reports a failure to escape as an *html/template.Error. Errors from
+	// evaluating the empty Model say nothing about the template and are
+	// ignored.
+	err = t.Execute(io.Discard, &Model{})
+	if tErr := (*template.Error)(nil); errors.As(err, &tErr) {
+		return fmt.Errorf("template %s: %w", path, err)
+	}
+	return nil
+}
+
+// HTMLFuncs returns the functions that the built-in HTML template and a user
+// template (Options.Template) can call, besides html/template's own. A user
+// template receives the *Model (see Model and summary.json for its fields)
+// as its data. Every function returns plain text, which html/template then
+// escapes for its context; none of them returns markup.
+//
+//   - num N: an integer with thousands separators ("1,204").
+//   - pct F: a percentage of 0-100 with up to two decimals ("3.07%").
+//   - date T: a *time.Time or time.Time in UTC ("2025-06-01 12:00:00 UTC"),
+//     or "—" when nil or zero.
+//   - shortDate T: like date, to the minute and without the zone
+//     ("2025-06-01 12:00"), for table cells under a "(UTC)" heading.
+//   - elapsed START END: the time between two *time.Time as a duration
+//     ("1m35s"), or "—" when either is unknown.
+//   - seconds F: a number of seconds as a duration ("1.9s", "1h2m3s").
+//   - days S: Settings.StaleAfter in words ("7 days", "36h0m0s", "off").
+//   - httpURL S: whether S is an absolute http or https URL with a host, the
+//     only URLs the built-in template makes links of.
+//   - outcomeLabel O: an audit.Outcome for people ("Non-compliant").
+//   - outcomeColor O: the colour of an outcome ("#cf222e"), from a fixed
+//     table (grey for an unknown outcome).
+//   - bars OUTCOMES: for Model.Outcomes, one bar per outcome with Outcome,
+//     Instances, Percent and Width (an integer 0-100 computed in Go: the
+//     percentage rounded, at least 1 when Instances > 0).
+//   - first N LIST: the first N elements of a list (all when it is shorter).
+//   - more TOTAL SHOWN: TOTAL-SHOWN, or 0 when that is negative: the rows a
+//     capped list leaves out.
+//   - summarize N LIST TOTAL: the first N strings of LIST joined by ", ",
+//     then " +K more" where K is TOTAL (or, when TOTAL is 0, len LIST)
+//     minus the strings shown.
+//   - trunc N S: S cut to N characters with "…" appended when longer.
+//   - labels MAP: a label map as "key=value, ..." sorted by key.
+//   - options MAP: Run.Options as a list of {Key, Value} sorted by key,
+//     Value a string (JSON for what is not a string).
+//   - odd I: whether the integer I is odd (for striped rows).
+//   - orNone S: S, or "(none)" when empty.
+func HTMLFuncs() template.FuncMap {
+	return template.FuncMap{
+		"num":          htmlNum,
+		"pct":          htmlPct,
+		"date":         htmlDate,
+		"shortDate":    htmlShortDate,
+		"elapsed":      htmlElapsed,
+		"seconds":      htmlSeconds,
+		"days":         htmlDays,
+		"httpURL":      httpURL,
+		"outcomeLabel": outcomeLabel,
+		"outcomeColor": outcomeColor,
+		"bars":         outcomeBars,
+		"first":        first,
+		"more":         func(total, shown int) int { return max(0, total-shown) },
+		"summarize":    summarize,
+		"trunc":        trunc,
+		"labels":       labelText,
+		"options":      optionList,
+		"odd":          func(i int) bool { return i%2 == 1 },
+		"orNone":       orNone,
+	}
+}
+
+func htmlNum(v any) (string, error) {
+	switch n := v.(type) {
+	case int:
+		return thousands(n), nil
+	case int64:
+		return thousands(int(n)), nil
+	case int32:
+		return thousands(int(n)), nil
+	}
+	return "", fmt.Errorf("num: %T is not an integer", v)
+}
+
+func htmlPct(f float64) string {
+	s := strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
+	return s + "%"
+}
+
+// dateLayout is how dates are shown: UTC, to the second, with the zone
+// spelled out so that a reader in another zone is not misled.
+const dateLayout = "2006-01-02 15:04:05 UTC"
+
+func htmlDate(v any) (string, error) {
+	switch t := v.(type) {
+	case *time.Time:
+		if t == nil || t.IsZero() {
+			return "—", nil
+		}
+		return t.UTC().Format(dateLayout), nil
+	case time.Time:
+		if t.IsZero() {
+			return "—", nil
+		}
+		return t.UTC().Format(dateLayout), nil
+	case nil:
+		return "—", nil
+	}
+	return "", fmt.Errorf("date: %T is not a time", v)
+}
+
+func htmlShortDate(v any) (string, error) {
+	s, err := htmlDate(v)
+	if err != nil || s == "—" {
+		return s, err
+	}
+	return s[:len("2006-01-02 15:04")], nil
+}
+
+func htmlElapsed(start, end *time.Time) string {
+	if start == nil || end == nil || end.Before(*start) {
+		return "—"
+	}
+	return roundDuration(end.Sub(*start)).String()
+}
+
+func htmlSeconds(s float64) string {
+	if s <= 0 || math.IsNaN(s) || math.IsInf(s, 0) {
+		return "0s"
+	}
+	return roundDuration(time.Duration(s * float64(time.Second))).String()
+}
+
+// roundDuration keeps a tenth of a second under a minute, whole seconds
+// above.
+func roundDuration(d time.Duration) time.Duration {
+	if d < time.Minute {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+func htmlDays(s string) string {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d%(24*time.Hour) != 0 {
+		return s
+	}
+	if n := d / (24 * time.Hour); n != 1 {
+		return strconv.Itoa(int(n)) + " days"
+	}
+	return "1 day"
+}
+
+// httpURL reports whether s is an absolute http(s) URL with a host. Anything
+// else (s3://, javascript:, relative or unparsable text) is shown as text.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return u.Scheme == "http" || u.Scheme == "https"
+}
+
+var outcomeStyles = map[audit.Outcome]struct{ label, color string }{
+	audit.OutcomeCompliant:      {"Compliant", "#1a7f37"},
+	audit.OutcomeNoncompliant:   {"Non-compliant", "#cf222e"},
+	audit.OutcomePending:        {"Pending", "#9a6700"},
+	audit.OutcomeNoAssociations: {"No associations", "#0969da"},
+	audit.OutcomeNotManaged:     {"Not managed", "#8250df"},
+	audit.OutcomeError:          {"Error", "#bc4c00"},
+	audit.OutcomeInvalid:        {"Invalid input", "#6e7781"},
+}
+
+func outcomeLabel(o audit.Outcome) string {
+	if s, ok := outcomeStyles[o]; ok {
+		return s.label
+	}
+	return string(o)
+}
+
+func outcomeColor(o audit.Outcome) string {
+	if s, ok := outcomeStyles[o]; ok {
+		return s.color
+	}
+	return "#6e7781"
+}
+
+// bar is one bar of the outcome chart (see HTMLFuncs, bars).
+type bar struct {
+	Outcome   audit.Outcome
+	Instances int
+	Percent   float64
+	// Width is the bar's length in percent of the chart, 0-100.
+	Width int
+}
+
+func outcomeBars(oc []OutcomeCount) []bar {
+	bars := make([]bar, 0, len(oc))
+	for _, o := range oc {
+		w := int(math.Round(o.Percent))
+		if o.Instances > 0 {
+			w = max(w, 1)
+		}
+		bars = append(bars, bar{Outcome: o.Outcome, Instances: o.Instances, Percent: o.Percent, Width: min(max(w, 0), 100)})
+	}
+	return bars
+}
+
+func first(n int, list any) (any, error) {
+	v := reflect.ValueOf(list)
+	if v.Kind() != reflect.Slice {
+		return nil, fmt.Errorf("first: %T is not a list", list)
+	}
+	if v.Len() > n {
+		v = v.Slice(0, max(n, 0))
+	}
+	return v.Interface(), nil
+}
+
+func summarize(n int, list []string, total int) string {
+	shown := list[:min(len(list), max(n, 0))]
+	if total <= 0 {
+		total = len(list)
+	}
+	s := strings.Join(shown, ", ")
+	if k := total - len(shown); k > 0 {
+		s += " +" + thousands(k) + " more"
+	}
+	return s
+}
+
+func trunc(n int, s string) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:max(n, 0)]) + "…"
+}
+
+func labelText(m map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, k+"="+m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// option is one run option (see HTMLFuncs, options).
+type option struct {
+	Key, Value string
+}
+
+func optionList(m map[string]any) []option {
+	out := make([]option, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
+		var s string
+		if str, ok := v.(string); ok {
+			s = str
+		} else if b, err := json.Marshal(v); err == nil {
+			s = string(b)
+		} else {
+			s = fmt.Sprint(v)
+		}
+		out = append(out, option{k, s})
+	}
+	return out
+}

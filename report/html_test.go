@@ -1,0 +1,730 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
+	"github.com/auditor-dev/auditor/templates"
+)
+
+// renderHTML renders opts as FormatHTML only and returns report.html.
+func renderHTML(t *testing.T, opts report.Options) []byte {
+	t.Helper()
+	opts.Formats = []report.Format{report.FormatHTML}
+	paths, err := report.Render(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(opts.Dir, report.HTMLFile)}
+	if !slices.Equal(paths, want) {
+		t.Fatalf("Render wrote %q, want %q", paths, want)
+	}
+	b, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// checkGolden compares got with testdata/name, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := range max(len(gl), len(wl)) {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Fatalf("%s differs at line %d (run go test ./report -update and review the diff):\ngot:  %q\nwant: %q", path, i+1, g, w)
+			}
+		}
+	}
+}
+
+func TestHTMLGolden(t *testing.T) {
+	for _, tt := range []struct{ fixture, golden string }{
+		{"mixed", "report.golden.html"},
+		{"empty", "html-empty.golden.html"},
+	} {
+		t.Run(tt.fixture, func(t *testing.T) {
+			got := renderHTML(t, fixtureNamed(t, tt.fixture).options(t))
+			checkGolden(t, tt.golden, got)
+		})
+	}
+}
+
+// parseHTML parses a report and fails the test if it is not HTML.
+func parseHTML(t *testing.T, b []byte) *html.Node {
+	t.Helper()
+	doc, err := html.Parse(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// elements returns every element node under n, in document order.
+func elements(n *html.Node) []*html.Node {
+	var out []*html.Node
+	for d := range n.Descendants() {
+		if d.Type == html.ElementNode {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func attr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+// byID returns the element with the given id, or nil.
+func byID(doc *html.Node, id string) *html.Node {
+	for _, e := range elements(doc) {
+		if v, ok := attr(e, "id"); ok && v == id {
+			return e
+		}
+	}
+	return nil
+}
+
+// text returns the text content of n, as a browser shows it (entities
+// decoded).
+func text(n *html.Node) string {
+	var b strings.Builder
+	for d := range n.Descendants() {
+		if d.Type == html.TextNode {
+			b.WriteString(d.Data)
+		}
+	}
+	return b.String()
+}
+
+// tableRows returns the rows of a table that hold data cells (td), not the
+// rows of the tables nested in it.
+func tableRows(table *html.Node) []*html.Node {
+	var rows []*html.Node
+	for _, e := range elements(table) {
+		if e.Data != "tr" || owningTable(e) != table {
+			continue
+		}
+		for c := e.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && c.Data == "td" {
+				rows = append(rows, e)
+				break
+			}
+		}
+	}
+	return rows
+}
+
+func owningTable(n *html.Node) *html.Node {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Type == html.ElementNode && p.Data == "table" {
+			return p
+		}
+	}
+	return nil
+}
+
+// allowedElements are the only elements a report may contain: tables and
+// text. Anything else (script, img, svg, iframe, link, object, form, ...)
+// in the output came from data.
+var allowedElements = []string{
+	"html", "head", "body", "meta", "title", "style", "table", "tbody", "tr", "td", "th",
+	"h1", "h2", "p", "div", "span", "strong", "a", "br",
+}
+
+// safeStyle is what a style attribute may hold: CSS written in the template,
+// with colours and numbers from Go. No quotes but the font names', no
+// parentheses, no backslashes or angle brackets.
+var safeStyle = regexp.MustCompile(`^[a-zA-Z0-9#:;%.,\- !']*$`)
+
+// checkInert fails the test unless the parsed report can run nothing and
+// fetch nothing (see inertProblems).
+func checkInert(t *testing.T, raw []byte) {
+	t.Helper()
+	for _, p := range inertProblems(t, raw) {
+		t.Error(p)
+	}
+}
+
+// inertProblems lists why a page could run or fetch something: elements
+// other than allowedElements, event attributes, links that are not http(s),
+// resource attributes, style attributes with more than template CSS, a
+// <style> outside <head> or more than one, or a missing or weaker CSP.
+func inertProblems(t *testing.T, raw []byte) []string {
+	t.Helper()
+	doc := parseHTML(t, raw)
+	var probs []string
+	add := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	lower := strings.ToLower(string(raw))
+	for _, bad := range []string{"<script", "<img", "<svg", "<iframe", "<link", "<object", "<embed", "<form"} {
+		if i := strings.Index(lower, bad); i >= 0 {
+			add("raw report contains %q: ...%s...", bad, raw[max(0, i-60):min(len(raw), i+60)])
+		}
+	}
+	styles, csp := 0, false
+	for _, e := range elements(doc) {
+		if !slices.Contains(allowedElements, e.Data) {
+			add("element <%s> in the report", e.Data)
+		}
+		for _, a := range e.Attr {
+			key := strings.ToLower(a.Key)
+			switch {
+			case strings.HasPrefix(key, "on"):
+				add("event attribute %s=%q on <%s>", a.Key, a.Val, e.Data)
+			case key == "href":
+				u, err := url.Parse(a.Val)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					add("href %q is not an http(s) URL", a.Val)
+				}
+			case key == "src" || key == "srcset" || key == "action" || key == "formaction" || key == "background":
+				add("attribute %s=%q on <%s>", a.Key, a.Val, e.Data)
+			case key == "style":
+				if !safeStyle.MatchString(a.Val) {
+					add("style attribute %q holds more than template CSS", a.Val)
+				}
+			}
+		}
+		switch e.Data {
+		case "style":
+			styles++
+			if e.Parent == nil || e.Parent.Data != "head" {
+				add("<style> outside <head>")
+			}
+		case "meta":
+			equiv, _ := attr(e, "http-equiv")
+			if strings.EqualFold(equiv, "Content-Security-Policy") {
+				if c, _ := attr(e, "content"); c != "default-src 'none'; style-src 'unsafe-inline'; img-src data:" {
+					add("CSP is %q", c)
+				}
+				csp = true
+			}
+			if strings.EqualFold(equiv, "refresh") {
+				add("meta refresh in the report")
+			}
+		}
+	}
+	if styles != 1 {
+		add("%d <style> elements, want the template's 1", styles)
+	}
+	if !csp {
+		add("no Content-Security-Policy meta tag")
+	}
+	return probs
+}
+
+// TestInertProblems shows that the check of TestHTMLHostileInert finds what
+// it looks for.
+func TestInertProblems(t *testing.T) {
+	const head = `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"><style>p{}</style></head><body>`
+	tests := []struct {
+		name, page, want string
+	}{
+		{"clean", head + `<p style="color:#fff">x <a href="https://example.com/">y</a></p>`, ""},
+		{"script", head + `<script>x=1</script>`, "<script"},
+		{"event", head + `<p onclick="x">x</p>`, "event attribute"},
+		{"javascript link", head + `<a href="javascript:x">x</a>`, "not an http(s) URL"},
+		{"s3 link", head + `<a href="s3://b/k">x</a>`, "not an http(s) URL"},
+		{"image", head + `<p><IMG SRC=x></p>`, "<img"},
+		{"style url", head + `<p style="background:url(http://x/)">x</p>`, "more than template CSS"},
+		{"second style", head + `<style>@import "x";</style>`, "2 <style> elements"},
+		{"weak csp", `<html><head><meta http-equiv="Content-Security-Policy" content="default-src *"><style></style></head>`, "CSP is"},
+		{"no csp", `<html><head><style></style></head><body>x`, "no Content-Security-Policy"},
+		{"refresh", head + `<meta http-equiv="refresh" content="0;url=http://x/">`, "meta refresh"},
+		{"other element", head + `<details>x</details>`, "element <details>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			probs := inertProblems(t, []byte(tt.page))
+			if tt.want == "" {
+				if len(probs) > 0 {
+					t.Errorf("problems in a clean page: %q", probs)
+				}
+				return
+			}
+			if !strings.Contains(strings.Join(probs, "\n"), tt.want) {
+				t.Errorf("problems %q do not mention %q", probs, tt.want)
+			}
+		})
+	}
+}
+
+func TestHTMLHostileInert(t *testing.T) {
+	raw := renderHTML(t, fixtureNamed(t, "hostile").options(t))
+	doc := parseHTML(t, raw)
+	checkInert(t, raw)
+
+	// Every hostile value is shown as text: it is in the text of the page
+	// (entities decoded), though no markup in it took effect. Long values
+	// are cut, so look for their start. HTML parsing turns CR and CRLF into
+	// LF, so the values are compared so.
+	body := text(doc)
+	nl := strings.NewReplacer("\r\n", "\n", "\r", "\n")
+	for _, h := range hostileValues() {
+		want := []rune(nl.Replace(h))
+		want = want[:min(len(want), 60)]
+		if !strings.Contains(body, string(want)) {
+			t.Errorf("hostile value %q not shown as text", h)
+		}
+	}
+	// The javascript: output URL is text, not a link; nothing is a link,
+	// since no hostile value is an http(s) URL.
+	for _, e := range elements(doc) {
+		if e.Data == "a" {
+			t.Errorf("link %v in a report with no http(s) URL", e.Attr)
+		}
+	}
+	if !strings.Contains(body, "javascript:alert(document.domain)") {
+		t.Error("javascript: URL not shown as text")
+	}
+}
+
+// TestHTMLLinksOnlyHTTP checks that only http(s) output URLs become links,
+// and that a link cannot break out of its href.
+func TestHTMLLinksOnlyHTTP(t *testing.T) {
+	urls := []struct {
+		url  string
+		link bool
+	}{
+		{"https://s3.amazonaws.com/bucket/key", true},
+		{"http://example.com/x?a=1&b=2", true},
+		{`https://example.com/"><script>window.__pwned=1</script>`, true},
+		{"s3://bucket/key", false},
+		{"javascript:alert(1)", false},
+		{"JavaScript:alert(1)", false},
+		{" javascript:alert(1)", false},
+		{"data:text/html,<script>alert(1)</script>", false},
+		{"vbscript:msgbox(1)", false},
+		{"//evil.example/x", false},
+		{"https:relative", false},
+		{"/etc/passwd", false},
+	}
+	var results []audit.Result
+	for i, u := range urls {
+		results = append(results, audit.Result{
+			AccountID: acct1, Region: east, InstanceID: fmt.Sprintf("i-%017x", i), Outcome: audit.OutcomeNoncompliant,
+			AuditedAt: runStart,
+			Associations: []audit.Association{{
+				AssociationID: "a", AssociationName: "n", Name: "d", Status: audit.StatusFailed,
+				ExecutionDate: at(fresh), ErrorCode: "E", OutputURL: s3(u.url),
+			}},
+		})
+	}
+	opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: fixtureRun()}
+	raw := renderHTML(t, opts)
+	doc := parseHTML(t, raw)
+	checkInert(t, raw)
+
+	rows := tableRows(byID(doc, "failures"))
+	if len(rows) != len(urls) {
+		t.Fatalf("%d failure rows, want %d", len(rows), len(urls))
+	}
+	for i, u := range urls {
+		var links []string
+		for _, e := range elements(rows[i]) {
+			if e.Data == "a" {
+				href, _ := attr(e, "href")
+				links = append(links, href)
+			}
+		}
+		if got := len(links) > 0; got != u.link {
+			t.Errorf("%q: linked %v (%q), want %v", u.url, got, links, u.link)
+			continue
+		}
+		if u.link {
+			// The href must lead where the URL says, once decoded.
+			got, err := url.Parse(links[0])
+			want, _ := url.Parse(u.url)
+			if err != nil || got.Host != want.Host || got.Scheme != want.Scheme {
+				t.Errorf("%q: href %q", u.url, links[0])
+			}
+		} else if !strings.Contains(text(rows[i]), strings.TrimSpace(u.url)) {
+			t.Errorf("%q: not shown as text in %q", u.url, text(rows[i]))
+		}
+	}
+}
+
+// failingFleet returns n noncompliant instances with one Failed association
+// each, with values of realistic length.
+func failingFleet(n int) []audit.Result {
+	var rs []audit.Result
+	for i := range n {
+		id := fmt.Sprintf("i-%017x", i)
+		rs = append(rs, audit.Result{
+			AccountID: acct1, Region: east, InstanceID: id, Outcome: audit.OutcomeNoncompliant, AuditedAt: runStart,
+			Labels: map[string]string{"owner": "platform-team", "env": "prod"},
+			Associations: []audit.Association{{
+				AssociationID: fmt.Sprintf("3f2a9c1e-5b7d-4e8f-9a0b-%012x", i%7), AssociationName: "patch-baseline-prod",
+				Name: "AWS-RunPatchBaseline", DocumentVersion: "1", AssociationVersion: "3", Status: audit.StatusFailed,
+				DetailedStatus: "Failed", ErrorCode: "ScriptFailed", ExecutionDate: at(fresh),
+				ExecutionSummary: "1 out of 1 plugin processed, 0 success, 1 failed, 0 timed out, 0 skipped.",
+				OutputURL:        s3("https://s3.amazonaws.com/ssm-output-bucket/patching/" + id + "/awsrunShellScript/0.awsrunShellScript/stdout"),
+			}},
+		})
+	}
+	return rs
+}
+
+func TestHTMLFailureCap(t *testing.T) {
+	tests := []struct {
+		name      string
+		instances int
+		maxRows   int
+		wantRows  int
+		wantMore  string
+	}{
+		{"default cap", 520, 0, report.DefaultHTMLMaxRows, "20 more in report.xlsx"},
+		{"small cap", 12, 5, 5, "7 more in report.xlsx"},
+		{"under the cap", 4, 5, 4, ""},
+		{"at the cap", 5, 5, 5, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := report.Options{
+				Dir: t.TempDir(), Records: openRecord(t, failingFleet(tt.instances)), Run: fixtureRun(),
+				HTMLMaxRows: tt.maxRows,
+			}
+			raw := renderHTML(t, opts)
+			doc := parseHTML(t, raw)
+			if got := len(tableRows(byID(doc, "failures"))); got != tt.wantRows {
+				t.Errorf("%d failure rows, want %d", got, tt.wantRows)
+			}
+			more := byID(doc, "failures-more")
+			switch {
+			case tt.wantMore == "" && more != nil:
+				t.Errorf("a 'more' line %q with every row shown", text(more))
+			case tt.wantMore != "" && more == nil:
+				t.Errorf("no 'more' line, want %q", tt.wantMore)
+			case tt.wantMore != "" && !strings.Contains(text(more), tt.wantMore):
+				t.Errorf("more line %q, want %q", text(more), tt.wantMore)
+			}
+			// The page stays small enough to e-mail: 500 realistic failure
+			// rows in well under 300 KB.
+			t.Logf("report.html: %d bytes", len(raw))
+			if len(raw) > 300<<10 {
+				t.Errorf("report.html is %d bytes, want at most %d", len(raw), 300<<10)
+			}
+		})
+	}
+}
+
+func TestHTMLPartialBanner(t *testing.T) {
+	tests := []struct {
+		name        string
+		complete    bool
+		interrupted bool
+		runErr      string
+		want        []string // nil: no banner
+	}{
+		{"complete", true, false, "", nil},
+		{"incomplete", false, false, "", []string{"Partial results", "did not give every instance a verdict", "1 could not be audited"}},
+		{"interrupted", false, true, "", []string{"Partial results", "interrupted"}},
+		{"stopped", false, false, "access denied", []string{"Partial results", "Stopped by: access denied"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := fixtureNamed(t, "mixed").options(t)
+			opts.Run.Complete, opts.Run.Interrupted, opts.Run.Error = tt.complete, tt.interrupted, tt.runErr
+			doc := parseHTML(t, renderHTML(t, opts))
+			banner := byID(doc, "partial")
+			if tt.want == nil {
+				if banner != nil {
+					t.Errorf("banner %q in a complete run", text(banner))
+				}
+				return
+			}
+			if banner == nil {
+				t.Fatal("no partial-run banner")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(text(banner), w) {
+					t.Errorf("banner %q does not say %q", text(banner), w)
+				}
+			}
+		})
+	}
+}
+
+// TestHTMLOrder checks that the sections come in the order that answers a
+// reader's questions first, and that the headline is the model's.
+func TestHTMLOrder(t *testing.T) {
+	opts := fixtureNamed(t, "mixed").options(t)
+	m, err := report.Build(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := renderHTML(t, opts)
+	doc := parseHTML(t, raw)
+	if got := text(byID(doc, "headline")); got != m.Headline {
+		t.Errorf("headline %q, want the model's %q", got, m.Headline)
+	}
+	last := -1
+	for _, id := range []string{"headline", "partial", "cards", "chart", "error-codes", "failures", "worst", "associations", "problems", "stale", "run"} {
+		i := bytes.Index(raw, []byte(`id="`+id+`"`))
+		if i < 0 {
+			t.Errorf("no section %q", id)
+			continue
+		}
+		if i < last {
+			t.Errorf("section %q out of order", id)
+		}
+		last = i
+	}
+	// One card per outcome, with its count.
+	cards := byID(doc, "cards")
+	for _, o := range m.Outcomes {
+		if !strings.Contains(text(cards), fmt.Sprint(o.Instances)) {
+			t.Errorf("cards %q lack the count of %s", text(cards), o.Outcome)
+		}
+	}
+	if got, want := len(tableRows(byID(doc, "chart"))), len(audit.Outcomes()); got != want {
+		t.Errorf("%d chart rows, want %d", got, want)
+	}
+}
+
+func TestHTMLUserTemplate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.tmpl", `<h1>{{.Headline}}</h1>
+{{range .Failures.Rows}}<p>{{.InstanceID}} {{.ErrorCode}} {{date .ExecutionDate}}</p>
+{{end}}<p>{{num 1234567}} {{pct .Totals.PercentNoncompliant}}</p>
+`)
+	opts := fixtureNamed(t, "mixed").options(t)
+	opts.Template = good
+	m, err := report.Build(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(renderHTML(t, opts))
+	var want strings.Builder
+	fmt.Fprintf(&want, "<h1>%s</h1>\n", template.HTMLEscapeString(m.Headline))
+	for _, r := range m.Failures.Rows {
+		fmt.Fprintf(&want, "<p>%s %s %s</p>\n", r.InstanceID, r.ErrorCode, r.ExecutionDate.Format("2006-01-02 15:04:05 UTC"))
+	}
+	fmt.Fprintf(&want, "<p>1,234,567 %v%%</p>\n", m.Totals.PercentNoncompliant)
+	if got != want.String() {
+		t.Errorf("user template output:\n%s\nwant:\n%s", got, want.String())
+	}
+	if err := report.CheckTemplate(good); err != nil {
+		t.Errorf("CheckTemplate(good): %v", err)
+	}
+
+	// The built-in template is a valid user template: a copy of it gives the
+	// same page, so it can be the starting point of one.
+	builtin, err := templates.FS.ReadFile("report.html.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyOpts := fixtureNamed(t, "mixed").options(t)
+	want2 := renderHTML(t, copyOpts)
+	copyOpts.Dir = t.TempDir()
+	copyOpts.Template = write("copy.tmpl", string(builtin))
+	if got := renderHTML(t, copyOpts); !bytes.Equal(got, want2) {
+		t.Error("a copy of the built-in template renders differently from the built-in one")
+	}
+
+	// A user template is escaped like the built-in one.
+	hostile := write("hostile.tmpl", `{{range .Failures.Rows}}<a href="{{.OutputURL}}" title="{{.ErrorCode}}">{{.ExecutionSummary}}</a>{{end}}`)
+	hopts := fixtureNamed(t, "hostile").options(t)
+	hopts.Template = hostile
+	raw := renderHTML(t, hopts)
+	if bytes.Contains(bytes.ToLower(raw), []byte("<script")) || bytes.Contains(bytes.ToLower(raw), []byte(`href="javascript:`)) {
+		t.Errorf("user template output not escaped: %.300s", raw)
+	}
+}
+
+func TestHTMLBadTemplate(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		content string // "" means the file does not exist
+		want    []string
+		check   bool // CheckTemplate finds it too
+		wantIs  error
+	}{
+		{"missing file", "", []string{"missing.tmpl"}, true, os.ErrNotExist},
+		{"syntax", "<p>\n{{.Headline</p>\n", []string{"syntax.tmpl", ":2:"}, true, nil},
+		{"unknown function", "<p>{{nope .Headline}}</p>", []string{"unknown-function.tmpl", `"nope"`}, true, nil},
+		{"unclosed action in attribute", `<a href="{{if .Run.Complete}}x{{else}}">{{end}}`, []string{"unclosed-action-in-attribute.tmpl"}, true, nil},
+		{"unknown field", "<p>\n\n{{.NoSuchField}}</p>", []string{"unknown-field.tmpl", ":3:", "NoSuchField"}, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".tmpl")
+			if tt.content == "" {
+				path = filepath.Join(dir, "missing.tmpl")
+			} else if err := os.WriteFile(path, []byte(tt.content), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			opts := fixtureNamed(t, "mixed").options(t)
+			opts.Template = path
+			opts.Formats = []report.Format{report.FormatHTML}
+			paths, err := report.Render(context.Background(), opts)
+			if err == nil {
+				t.Fatalf("Render succeeded with %q", paths)
+			}
+			t.Logf("error: %v", err)
+			for _, w := range append(tt.want, path) {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("error %v is not %v", err, tt.wantIs)
+			}
+			if entries, _ := os.ReadDir(opts.Dir); len(entries) != 0 {
+				t.Errorf("a failed template left %d files", len(entries))
+			}
+			cerr := report.CheckTemplate(path)
+			switch {
+			case tt.check && cerr == nil:
+				t.Error("CheckTemplate found no error")
+			case tt.check && !strings.Contains(cerr.Error(), path):
+				t.Errorf("CheckTemplate error %q does not name the file", cerr)
+			case !tt.check && cerr != nil:
+				t.Errorf("CheckTemplate: %v, want nil (the error depends on data)", cerr)
+			}
+		})
+	}
+}
+
+func TestHTMLFuncs(t *testing.T) {
+	when := time.Date(2025, 6, 1, 9, 5, 7, 0, time.FixedZone("CEST", 2*3600))
+	tests := []struct {
+		tmpl string
+		data any
+		want string
+	}{
+		{"{{num .}}", 0, "0"},
+		{"{{num .}}", 999, "999"},
+		{"{{num .}}", 1204, "1,204"},
+		{"{{num .}}", int64(-1234567), "-1,234,567"},
+		{"{{pct .}}", 3.0679, "3.07%"},
+		{"{{pct .}}", 100.0, "100%"},
+		{"{{pct .}}", 0.5, "0.5%"},
+		{"{{date .}}", when, "2025-06-01 07:05:07 UTC"},
+		{"{{date .}}", &when, "2025-06-01 07:05:07 UTC"},
+		{"{{date .}}", (*time.Time)(nil), "—"},
+		{"{{date .}}", time.Time{}, "—"},
+		{"{{seconds .}}", 1.94, "1.9s"},
+		{"{{seconds .}}", 3723.4, "1h2m3s"},
+		{"{{days .}}", "168h0m0s", "7 days"},
+		{"{{days .}}", "24h0m0s", "1 day"},
+		{"{{days .}}", "36h0m0s", "36h0m0s"},
+		{"{{days .}}", "off", "off"},
+		{"{{httpURL .}}", "https://s3.amazonaws.com/b/k", "true"},
+		{"{{httpURL .}}", "HTTP://example.com", "true"},
+		{"{{httpURL .}}", "s3://b/k", "false"},
+		{"{{httpURL .}}", "javascript:alert(1)", "false"},
+		{"{{httpURL .}}", "//example.com/x", "false"},
+		{"{{httpURL .}}", "https:/x", "false"},
+		{"{{httpURL .}}", "", "false"},
+		{"{{outcomeLabel .}}", audit.OutcomeNoncompliant, "Non-compliant"},
+		{"{{outcomeLabel .}}", audit.Outcome("future"), "future"},
+		{"{{outcomeColor .}}", audit.Outcome("<x>"), "#6e7781"},
+		{"{{range first 2 .}}{{.}};{{end}}", []string{"a", "b", "c"}, "a;b;"},
+		{"{{range first 5 .}}{{.}};{{end}}", []string{"a", "b"}, "a;b;"},
+		{"{{more 10 3}} {{more 3 10}}", nil, "7 0"},
+		{"{{summarize 2 . 0}}", []string{"a", "b", "c"}, "a, b &#43;1 more"},
+		{"{{summarize 2 . 10}}", []string{"a", "b", "c"}, "a, b &#43;8 more"},
+		{"{{summarize 5 . 0}}", []string{"a", "b"}, "a, b"},
+		{"{{trunc 3 .}}", "héllo", "hél…"},
+		{"{{trunc 5 .}}", "héllo", "héllo"},
+		{"{{labels .}}", map[string]string{"owner": "web", "env": "prod"}, "env=prod, owner=web"},
+		{"{{range options .}}{{.Key}}={{.Value}};{{end}}", map[string]any{"b": []string{"x", "y"}, "a": 8, "c": "s"}, `a=8;b=[&#34;x&#34;,&#34;y&#34;];c=s;`},
+		{"{{range bars .}}{{.Outcome}}:{{.Width}};{{end}}", []report.OutcomeCount{
+			{Outcome: audit.OutcomeCompliant, Instances: 995, Percent: 99.5},
+			{Outcome: audit.OutcomeNoncompliant, Instances: 5, Percent: 0.5},
+			{Outcome: audit.OutcomePending, Instances: 0, Percent: 0},
+		}, "compliant:100;noncompliant:1;pending:0;"},
+		{"{{odd 1}} {{odd 2}}", nil, "true false"},
+		{"{{orNone .}}", "", "(none)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tmpl+fmt.Sprint(tt.data), func(t *testing.T) {
+			tmpl, err := template.New("t").Funcs(report.HTMLFuncs()).Parse(tt.tmpl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			if err := tmpl.Execute(&b, tt.data); err != nil {
+				t.Fatal(err)
+			}
+			if got := b.String(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// num refuses what is not an integer, so that a template bug shows.
+	tmpl := template.Must(template.New("t").Funcs(report.HTMLFuncs()).Parse("{{num .}}"))
+	if err := tmpl.Execute(&strings.Builder{}, "12"); err == nil {
+		t.Error(`num "12" succeeded, want an error`)
+	}
+}
+
+func TestHTMLCanceled(t *testing.T) {
+	opts := fixtureNamed(t, "mixed").options(t)
+	w, err := report.NewWriter(report.FormatHTML, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := report.Build(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := w.Write(ctx, m, opts.Records, opts.Dir); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+	if entries, _ := os.ReadDir(opts.Dir); len(entries) != 0 {
+		t.Errorf("a canceled Write left %d files", len(entries))
+	}
+}

@@ -1,0 +1,127 @@
+// Package report renders audit results as CSV, XLSX, HTML and JSON.
+//
+// Every format renders the same view model: Build streams once over an
+// audit.Records and produces a Model (counts, breakdowns, capped lists of the
+// rows that need attention), which is also summary.json, the contract for
+// dashboards and for users of a custom HTML template. Formats that list every
+// association row (CSV, XLSX) stream the record a second time instead of
+// holding it, so memory grows with the number of distinct names and the
+// capped lists, not with the number of associations.
+//
+// Render is the entry point: it builds the Model and asks the Writer of each
+// requested Format (see NewWriter) to write its files into a directory.
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// Defaults of Options, applied where a field is zero.
+const (
+	DefaultStaleAfter  = 7 * 24 * time.Hour
+	DefaultHTMLMaxRows = 500
+	DefaultTop         = 10
+)
+
+// Options for Build, NewWriter and Render. The zero value of every field but
+// Dir and Records means its default.
+type Options struct {
+	// Dir is the output directory. It must exist and be writable (the CLI
+	// checks it with atomicfile.CheckDir before a run).
+	Dir string
+	// Formats to write; nil or empty means Formats().
+	Formats []Format
+	// Records is the merged, sorted record. It is streamed, never loaded
+	// whole, and not closed by this package.
+	Records *audit.Records
+	// Run is run.json. For `auditor report` over records without a run.json
+	// it may be synthesized; a zero StartedAt is allowed (see StaleAfter).
+	Run audit.RunInfo
+	// StaleAfter is the age past which an association's last execution is
+	// stale: its ExecutionDate is before Run.StartedAt - StaleAfter (or, when
+	// Run.StartedAt is zero, before that instance's AuditedAt - StaleAfter).
+	// An association with no ExecutionDate is stale too: nothing shows that
+	// it ran recently. Zero means DefaultStaleAfter; negative turns the check
+	// off (nothing is stale).
+	StaleAfter time.Duration
+	// HTMLMaxRows caps the failure rows in the HTML report; zero or negative
+	// means DefaultHTMLMaxRows. The Model's row lists hold at least this many
+	// (see MinListRows).
+	HTMLMaxRows int
+	// Template is the path of a user html/template file that replaces the
+	// built-in HTML template; it is executed over the same *Model. Empty
+	// means the built-in template.
+	Template string
+	// Top is the length of the "top" lists (worst instances, example
+	// instances per error code); zero or negative means DefaultTop.
+	Top int
+}
+
+// withDefaults returns o with its zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if len(o.Formats) == 0 {
+		o.Formats = Formats()
+	}
+	if o.StaleAfter == 0 {
+		o.StaleAfter = DefaultStaleAfter
+	}
+	if o.HTMLMaxRows <= 0 {
+		o.HTMLMaxRows = DefaultHTMLMaxRows
+	}
+	if o.Top <= 0 {
+		o.Top = DefaultTop
+	}
+	return o
+}
+
+// Render builds the Model once by streaming over opts.Records, then asks each
+// format's Writer, in the order of opts.Formats (duplicates once), to write
+// its files into opts.Dir. It returns the paths written, sorted. On error it
+// returns the paths that were written before the error (every file is written
+// atomically, so each of those is complete) and an error naming the format;
+// an unknown format is reported before anything is written. Render does not
+// print, and it checks ctx between formats and while streaming.
+func Render(ctx context.Context, opts Options) ([]string, error) {
+	opts = opts.withDefaults()
+	if opts.Dir == "" {
+		return nil, errors.New("rendering reports: no output directory")
+	}
+	var writers []Writer
+	var names []Format
+	for _, f := range opts.Formats {
+		if slices.Contains(names, f) {
+			continue
+		}
+		w, err := NewWriter(f, opts)
+		if err != nil {
+			return nil, err
+		}
+		writers = append(writers, w)
+		names = append(names, f)
+	}
+	m, err := Build(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for i, w := range writers {
+		if err := ctx.Err(); err != nil {
+			slices.Sort(paths)
+			return paths, err
+		}
+		ps, err := w.Write(ctx, m, opts.Records, opts.Dir)
+		paths = append(paths, ps...)
+		if err != nil {
+			slices.Sort(paths)
+			return paths, fmt.Errorf("writing %s report: %w", names[i], err)
+		}
+	}
+	slices.Sort(paths)
+	return paths, nil
+}

@@ -1,0 +1,14 @@
+package report
+
+import "testing"
+
+// SetXLSXLimits sets, for the rest of the test, how many rows a sheet of
+// report.xlsx holds (header included) and how many hyperlinks a sheet gets,
+// so that the split into "Name (2)" and the link cap can be tested without a
+// million rows. A test that calls it must not run in parallel.
+func SetXLSXLimits(t testing.TB, rows, links int) {
+	t.Helper()
+	oldRows, oldLinks := xlsxMaxRows, xlsxMaxLinks
+	xlsxMaxRows, xlsxMaxLinks = rows, links
+	t.Cleanup(func() { xlsxMaxRows, xlsxMaxLinks = oldRows, oldLinks })
+}
