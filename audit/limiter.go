@@ -2,6 +2,8 @@ package audit
 
 import (
 	"context"
+	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -10,33 +12,53 @@ import (
 
 // Limiter paces the calls to one account and region. A fixed Limiter keeps
 // one rate. An adaptive one finds the service's limit itself, the way TCP
-// finds a link's: it starts low and doubles each second until the first
-// throttle (slow start), then on each throttle cuts the rate to 85% (at most
-// once per second, because the calls already in flight were sent at the old
-// rate) and between throttles adds about 5% a second. It settles just under
-// whatever the service allows. A Limiter is safe for concurrent use; the zero
-// value is not valid, use NewLimiter.
+// finds a link's:
+//
+//   - It starts at 20 calls a second and grows exponentially while no call
+//     is throttled (slow start). After a cut it grows fast again up to 90%
+//     of the rate that last got through, probes by about 5% a second from
+//     there, and past 120% of it grows fast again (the limit has moved).
+//   - Once a second (and at least every 20 answers) it looks at the share
+//     of throttled answers. When that share rises above the background
+//     level (the median share of the last few windows, at most 50%) by more
+//     than 5 points, the calls are over the limit: the rate is cut to 85% of
+//     what actually got through in that window, which converges in one step
+//     even after slow start overshot.
+//
+// Throttles that come whatever the rate (a service busy with other clients)
+// raise the background level instead of cutting the rate to nothing, so
+// the limiter settles just under whatever the service allows. A Limiter is
+// safe for concurrent use; the zero value is not valid, use NewLimiter.
 type Limiter struct {
+	lim *rate.Limiter
+
 	mu        sync.Mutex
-	lim       *rate.Limiter
 	adaptive  bool
 	slowStart bool
 	rate      float64
-	lastCut   time.Time
 	now       func() time.Time
-	// ok counts successes in the current second (okAt) and the one before,
-	// to measure the rate the service actually let through.
-	okAt       time.Time
-	ok, okPrev int
+	// The current window: its start, and the answers in it.
+	winStart time.Time
+	ok, thr  int
+	// history holds the throttled share of recent windows.
+	history []float64
+	// known is the rate that got through when the rate was last cut.
+	known float64
 }
 
-// Bounds of the adaptive rate, in calls per second.
+// Tuning of the adaptive rate.
 const (
-	minRate     = 1
-	maxRate     = 10000
-	initialRate = 10
+	minRate     = 1     // calls per second, the floor
+	maxRate     = 10000 // calls per second, the ceiling
+	initialRate = 20
+	slowStep    = 2    // slow start: per success, so the rate grows e-fold every half second
+	growth      = 0.05 // after slow start: per success, so about 5% a second
 	cutFactor   = 0.85
-	growth      = 0.05
+	margin      = 0.05 // throttled share above the background that means "over the limit"
+	maxNoise    = 0.5  // a background share above this is no background: back off
+	window      = time.Second
+	minAnswers  = 20
+	historyLen  = 8
 )
 
 // NewLimiter returns a Limiter fixed at tps calls per second, or an adaptive
@@ -48,6 +70,7 @@ func NewLimiter(tps float64) *Limiter {
 	} else {
 		l.adaptive, l.slowStart, l.rate = true, true, initialRate
 	}
+	l.winStart = l.now()
 	l.lim = rate.NewLimiter(rate.Limit(l.rate), 1)
 	return l
 }
@@ -69,13 +92,13 @@ func (l *Limiter) Success() {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.tick()
 	l.ok++
-	if l.slowStart {
-		l.set(l.rate + 1)
+	if l.slowStart || l.rate < 0.9*l.known || l.rate > 1.2*l.known {
+		l.set(l.rate + slowStep)
 	} else {
 		l.set(l.rate + growth)
 	}
+	l.maybeClose()
 }
 
 // Throttled tells an adaptive Limiter that a call was throttled.
@@ -85,33 +108,39 @@ func (l *Limiter) Throttled() {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
-	if now.Sub(l.lastCut) < time.Second {
-		return
-	}
-	l.lastCut = now
-	l.slowStart = false
-	// What got through in the last second is the service's limit, measured;
-	// cutting below it (rather than below our own rate, which may be far
-	// above the limit after slow start) converges in one step.
-	l.tick()
-	target := l.rate
-	if passed := float64(l.okPrev); passed > 0 && passed < target {
-		target = passed
-	}
-	l.set(target * cutFactor)
+	l.thr++
+	l.maybeClose()
 }
 
-// tick moves the success window on to the current second.
-func (l *Limiter) tick() {
+// maybeClose ends the window when it is long and full enough, and decides.
+func (l *Limiter) maybeClose() {
 	now := l.now()
-	switch d := now.Sub(l.okAt); {
-	case d < time.Second:
-	case d < 2*time.Second:
-		l.okPrev, l.ok, l.okAt = l.ok, 0, l.okAt.Add(time.Second)
-	default:
-		l.okPrev, l.ok, l.okAt = 0, 0, now
+	el := now.Sub(l.winStart)
+	n := l.ok + l.thr
+	if el < window || n < minAnswers {
+		return
 	}
+	share := float64(l.thr) / float64(n)
+	// The background is the median share of recent windows; a rise beyond
+	// it by more than the margin, and by more than chance would explain
+	// (three standard deviations of a share of n answers), is ours.
+	noise := 0.0
+	if len(l.history) > 0 {
+		h := slices.Sorted(slices.Values(l.history))
+		noise = min(h[len(h)/2], maxNoise)
+	}
+	chance := 3 * math.Sqrt(max(noise*(1-noise), 0.01)/float64(n))
+	if l.thr > 1 && share > noise+max(margin, chance) {
+		passed := float64(l.ok) / el.Seconds()
+		l.slowStart = false
+		l.known = min(l.rate, passed)
+		l.set(l.known * cutFactor)
+	}
+	l.history = append(l.history, share)
+	if len(l.history) > historyLen {
+		l.history = l.history[1:]
+	}
+	l.winStart, l.ok, l.thr = now, 0, 0
 }
 
 func (l *Limiter) set(r float64) {

@@ -1,0 +1,273 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// These tests drive the real SDK client over real HTTP against the
+// simulated endpoint, which knows nothing of this package.
+
+func serveFleet(t testing.TB, f *ssmsim.Fleet, opts ssmsim.Options) (string, *ssmsim.Server) {
+	t.Helper()
+	srv := ssmsim.NewServer(f, opts)
+	url, stop, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return url, srv
+}
+
+// sdkClients returns the client factory that cmd/auditor builds, with
+// static credentials and the same retryer.
+func sdkClients(url string, maxAttempts, conns int) func(string) (audit.API, error) {
+	cfg := aws.Config{
+		Credentials: credentials.NewStaticCredentialsProvider("AKIATESTTESTTESTTEST", "secret", ""),
+		Retryer:     audit.NewRetryer(maxAttempts),
+		HTTPClient:  audit.NewHTTPClient(5*time.Second, conns),
+	}
+	return func(region string) (audit.API, error) {
+		return ssm.NewFromConfig(cfg, func(o *ssm.Options) {
+			o.Region = region
+			o.BaseEndpoint = aws.String(url)
+		}), nil
+	}
+}
+
+func fleetTargets(f *ssmsim.Fleet) []audit.Target {
+	var ts []audit.Target
+	for _, id := range f.IDs() {
+		ts = append(ts, audit.Target{InstanceID: id})
+	}
+	return ts
+}
+
+// checkAgainstTruth compares every result with what the fleet holds, field
+// by field, and returns how many associations it saw.
+func checkAgainstTruth(t *testing.T, f *ssmsim.Fleet, got map[string]audit.Result) int {
+	t.Helper()
+	n := 0
+	for _, id := range f.IDs() {
+		r, ok := got[id]
+		if !ok {
+			t.Errorf("%s: no result", id)
+			continue
+		}
+		if !f.Managed(id) {
+			if r.Outcome != audit.OutcomeNotManaged {
+				t.Errorf("%s: unmanaged, outcome %q", id, r.Outcome)
+			}
+			continue
+		}
+		truth := f.Associations(id)
+		if len(r.Associations) != len(truth) {
+			t.Errorf("%s: %d associations, want %d (outcome %s, error %+v)", id, len(r.Associations), len(truth), r.Outcome, r.Error)
+			continue
+		}
+		for i, a := range r.Associations {
+			if w := wantAssociation(truth[i]); !sameAssociation(a, w) {
+				t.Errorf("%s[%d]:\ngot  %+v\nwant %+v", id, i, a, w)
+			}
+		}
+		n += len(truth)
+	}
+	return n
+}
+
+func wantAssociation(w ssmsim.Association) audit.Association {
+	a := audit.Association{
+		AssociationID: w.AssociationID, Name: w.Name, AssociationName: w.AssociationName,
+		AssociationVersion: w.AssociationVersion, DocumentVersion: w.DocumentVersion,
+		InstanceID: w.InstanceID, Status: w.Status, DetailedStatus: w.DetailedStatus,
+		ExecutionSummary: w.ExecutionSummary, ErrorCode: w.ErrorCode,
+	}
+	if !w.ExecutionDate.IsZero() {
+		d := w.ExecutionDate.UTC()
+		a.ExecutionDate = &d
+	}
+	if w.OutputURL != "" {
+		a.OutputURL = &audit.OutputURL{S3OutputURL: &audit.S3OutputURL{OutputURL: w.OutputURL}}
+	}
+	return a
+}
+
+func sameAssociation(a, b audit.Association) bool {
+	if (a.ExecutionDate == nil) != (b.ExecutionDate == nil) ||
+		(a.ExecutionDate != nil && !a.ExecutionDate.Equal(*b.ExecutionDate)) {
+		return false
+	}
+	a.ExecutionDate, b.ExecutionDate = nil, nil
+	return a.URL() == b.URL() && fmt.Sprint(a.AssociationID, a.Name, a.AssociationName, a.AssociationVersion, a.DocumentVersion, a.InstanceID, a.Status, a.DetailedStatus, a.ExecutionSummary, a.ErrorCode) ==
+		fmt.Sprint(b.AssociationID, b.Name, b.AssociationName, b.AssociationVersion, b.DocumentVersion, b.InstanceID, b.Status, b.DetailedStatus, b.ExecutionSummary, b.ErrorCode)
+}
+
+func TestIntegrationEveryPage(t *testing.T) {
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 7, Size: 120, Heavy: 3})
+	for _, max := range []int32{1, 50} {
+		t.Run(fmt.Sprintf("MaxResults=%d", max), func(t *testing.T) {
+			url, srv := serveFleet(t, fleet, ssmsim.Options{})
+			cfg := audit.Config{Client: sdkClients(url, 3, 8), Region: "us-east-1", Concurrency: 8, MaxResults: max}
+			got, st, err := collect(t, context.Background(), cfg, fleetTargets(fleet))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := checkAgainstTruth(t, fleet, got)
+			heavy := 0
+			for _, r := range got {
+				if len(r.Associations) > 100 {
+					heavy++
+				}
+			}
+			if heavy < 3 {
+				t.Errorf("%d instances with over 100 associations, want at least 3", heavy)
+			}
+			sst := srv.Stats()
+			if sst.DuplicatePages != 0 {
+				t.Errorf("%d pages fetched twice", sst.DuplicatePages)
+			}
+			if max == 1 && st.Pages < int64(n) {
+				t.Errorf("MaxResults 1: %d pages for %d associations", st.Pages, n)
+			}
+			if sst.PeakInFlight > 8 {
+				t.Errorf("peak in flight %d, want at most the concurrency 8", sst.PeakInFlight)
+			}
+		})
+	}
+}
+
+func TestIntegrationRetriesThrottlesAndErrors(t *testing.T) {
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 11, Size: 150})
+	url, srv := serveFleet(t, fleet, ssmsim.Options{Seed: 3, Faults: ssmsim.Faults{
+		Rate: 300, Burst: 5, ErrorRate: 0.1, DropRate: 0.02,
+	}})
+	// A fixed client rate above the server's makes it throttle for sure.
+	cfg := audit.Config{Client: sdkClients(url, 10, 16), Region: "us-east-1", Concurrency: 12, Rate: 600}
+	got, st, err := collect(t, context.Background(), cfg, fleetTargets(fleet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAgainstTruth(t, fleet, got)
+	for id, r := range got {
+		if r.Outcome == audit.OutcomeError {
+			t.Errorf("%s ended in error after retries: %+v", id, r.Error)
+		}
+	}
+	sst := srv.Stats()
+	if sst.Throttled == 0 || sst.Errors500 == 0 {
+		t.Errorf("server throttled %d and failed %d: the test did not exercise retries", sst.Throttled, sst.Errors500)
+	}
+	if st.Throttled != sst.Throttled {
+		t.Errorf("auditor counted %d throttles, server sent %d", st.Throttled, sst.Throttled)
+	}
+	if st.Retries == 0 {
+		t.Error("no retries counted")
+	}
+	if st.Calls != sst.Requests {
+		t.Errorf("auditor counted %d calls, server received %d requests", st.Calls, sst.Requests)
+	}
+	if sst.PeakInFlight > 12 {
+		t.Errorf("peak in flight %d, want at most 12", sst.PeakInFlight)
+	}
+	if sst.DuplicatePages != 0 {
+		t.Errorf("%d pages fetched successfully twice", sst.DuplicatePages)
+	}
+}
+
+// TestIntegrationBadAnswers: malformed JSON and wrong field types are
+// retried like any transient fault, and never stop the run or panic.
+func TestIntegrationBadAnswers(t *testing.T) {
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 80})
+	url, srv := serveFleet(t, fleet, ssmsim.Options{Seed: 9, Faults: ssmsim.Faults{MalformedRate: 0.15, WrongTypeRate: 0.15}})
+	cfg := audit.Config{Client: sdkClients(url, 2, 8), Region: "us-east-1", Concurrency: 8}
+	got, _, err := collect(t, context.Background(), cfg, fleetTargets(fleet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != fleet.Len() {
+		t.Fatalf("%d results, want %d", len(got), fleet.Len())
+	}
+	errs := 0
+	for _, r := range got {
+		if r.Outcome == audit.OutcomeError {
+			errs++
+			if r.Error == nil || r.Error.Code == "" || r.Error.Message == "" {
+				t.Errorf("%s: error outcome without code and message: %+v", r.InstanceID, r.Error)
+			}
+		}
+	}
+	sst := srv.Stats()
+	if sst.Malformed == 0 || sst.WrongTypes == 0 {
+		t.Errorf("server sent %d malformed and %d wrongly typed answers: the test exercised nothing", sst.Malformed, sst.WrongTypes)
+	}
+	t.Logf("%d of %d instances ended in error with 2 attempts", errs, len(got))
+}
+
+// TestSoak: 2,000 instances with throttles, 500s, dropped connections and
+// jittered latency end with the same record as a fault-free run, every
+// instance exactly once, and no page fetched successfully twice.
+func TestSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soak test: skipped with -short")
+	}
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 2026, Size: 2000})
+	run := func(faults ssmsim.Faults) (map[string]audit.Result, *ssmsim.Server, audit.Stats) {
+		url, srv := serveFleet(t, fleet, ssmsim.Options{Seed: 1, Faults: faults})
+		cfg := audit.Config{Client: sdkClients(url, 12, 64), Region: "us-east-1", Concurrency: 64, MaxResults: 20}
+		var mu sync.Mutex
+		got := map[string]audit.Result{}
+		cfg.OnResult = func(r audit.Result) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if _, dup := got[r.InstanceID]; dup {
+				t.Errorf("%s recorded twice", r.InstanceID)
+			}
+			got[r.InstanceID] = r
+			return nil
+		}
+		st, err := audit.Run(context.Background(), cfg, fleetTargets(fleet))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, srv, st
+	}
+	clean, _, _ := run(ssmsim.Faults{})
+	faulty, srv, st := run(ssmsim.Faults{
+		ThrottleRate: 0.20, ErrorRate: 0.05, DropRate: 0.02,
+		Latency: 2 * time.Millisecond, Jitter: 1500 * time.Microsecond,
+	})
+	if len(faulty) != fleet.Len() || len(clean) != fleet.Len() {
+		t.Fatalf("%d and %d results, want %d each", len(clean), len(faulty), fleet.Len())
+	}
+	for id, c := range clean {
+		f := faulty[id]
+		if f.Outcome != c.Outcome || len(f.Associations) != len(c.Associations) || f.Pages != c.Pages {
+			t.Errorf("%s: faulty run %s/%d assocs/%d pages, clean %s/%d/%d (error %+v)", id, f.Outcome, len(f.Associations), f.Pages, c.Outcome, len(c.Associations), c.Pages, f.Error)
+			continue
+		}
+		for i := range c.Associations {
+			if !sameAssociation(c.Associations[i], f.Associations[i]) {
+				t.Errorf("%s[%d] differs", id, i)
+			}
+		}
+	}
+	sst := srv.Stats()
+	if sst.DuplicatePages != 0 {
+		t.Errorf("%d pages fetched successfully twice", sst.DuplicatePages)
+	}
+	share := float64(sst.Throttled) / float64(sst.Requests)
+	if share < 0.1 || sst.Errors500 == 0 || sst.Dropped == 0 {
+		t.Errorf("faults served: %.0f%% throttled, %d 500s, %d dropped: the soak did not exercise them", share*100, sst.Errors500, sst.Dropped)
+	}
+	t.Logf("soak: %d requests, %d throttled, %d 500s, %d dropped, %d retries, %.1fs", sst.Requests, sst.Throttled, sst.Errors500, sst.Dropped, st.Retries, st.Seconds)
+}

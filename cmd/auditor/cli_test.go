@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// isolateAWS points the AWS configuration chain at nothing but the given
+// static keys, so that the machine's own AWS setup cannot change a test.
+func isolateAWS(t *testing.T, keyID string) {
+	t.Helper()
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(empty, nil, 0o600)
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           keyID,
+		"AWS_SECRET_ACCESS_KEY":       "test-secret",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_PROFILE":                 "",
+		"AWS_DEFAULT_PROFILE":         "",
+		"AWS_REGION":                  "",
+		"AWS_DEFAULT_REGION":          "",
+		"AWS_CONFIG_FILE":             empty,
+		"AWS_SHARED_CREDENTIALS_FILE": empty,
+		"AWS_ENDPOINT_URL":            "",
+		"AWS_ENDPOINT_URL_SSM":        "",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(t *testing.T, stdin string, args ...string) cliResult {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code := run(ctx, args, strings.NewReader(stdin), &out, &errb)
+	return cliResult{code, out.String(), errb.String()}
+}
+
+// handFleet is a fleet built by hand: one compliant instance, one failed,
+// one unmanaged.
+func handFleet(failed bool) *ssmsim.Fleet {
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{})
+	d := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	status := "Success"
+	if failed {
+		status = "Failed"
+	}
+	f.Add(ssmsim.Instance{InstanceID: "i-0123456789abcdef0", Associations: []ssmsim.Association{
+		{AssociationID: "11111111-1111-1111-1111-111111111111", Name: "AWS-RunPatchBaseline", InstanceID: "i-0123456789abcdef0", Status: "Success", DetailedStatus: "Success", ExecutionDate: d},
+		{AssociationID: "22222222-2222-2222-2222-222222222222", Name: "AWS-UpdateSSMAgent", InstanceID: "i-0123456789abcdef0", Status: status, DetailedStatus: status, ErrorCode: "=HYPERLINK(\"x\")", ExecutionSummary: "-1+2", ExecutionDate: d},
+	}})
+	f.Add(ssmsim.Instance{InstanceID: "i-0123456789abcdef1", Associations: []ssmsim.Association{
+		{AssociationID: "33333333-3333-3333-3333-333333333333", Name: "AWS-GatherSoftwareInventory", InstanceID: "i-0123456789abcdef1", Status: "Success", DetailedStatus: "Success", ExecutionDate: d},
+	}})
+	return f
+}
+
+func serve(t *testing.T, f *ssmsim.Fleet, opts ssmsim.Options) (string, *ssmsim.Server) {
+	t.Helper()
+	srv := ssmsim.NewServer(f, opts)
+	url, stop, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return url, srv
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExitCodes(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	clean, _ := serve(t, handFleet(false), ssmsim.Options{})
+	failing, _ := serve(t, handFleet(true), ssmsim.Options{})
+	denied, _ := serve(t, handFleet(false), ssmsim.Options{DenyAccessKeys: map[string]string{"AKIATESTTESTTESTTEST": "UnrecognizedClientException"}})
+	broken, _ := serve(t, handFleet(false), ssmsim.Options{Faults: ssmsim.Faults{ErrorRate: 1}})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	withUnmanaged := writeFile(t, "ids2.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\ni-0000000000000dead\n")
+	bad := writeFile(t, "bad.txt", "i-0123456789abcdef0\ni-12345\n")
+	notDir := writeFile(t, "file", "")
+
+	tests := []struct {
+		name      string
+		args      []string
+		want      int
+		wantInErr string
+	}{
+		{"clean fleet", []string{"--instances", ids, "--endpoint-url", clean}, 0, "audited 2 instances"},
+		{"failed association", []string{"--instances", ids, "--endpoint-url", failing}, 1, "1 noncompliant"},
+		{"not managed is no finding by default", []string{"--instances", withUnmanaged, "--endpoint-url", clean}, 0, "1 not_managed"},
+		{"not managed with --fail-on", []string{"--instances", withUnmanaged, "--endpoint-url", clean, "--fail-on", "not_managed"}, 1, "1 not_managed"},
+		{"fail-on none", []string{"--instances", ids, "--endpoint-url", failing, "--fail-on", "none"}, 0, ""},
+		{"bad input line", []string{"--instances", bad, "--endpoint-url", clean}, 2, `bad.txt:2: "i-12345"`},
+		{"bad input skipped", []string{"--instances", bad, "--endpoint-url", clean, "--skip-invalid"}, 0, "1 invalid"},
+		{"no targets", []string{"--endpoint-url", clean}, 2, "no instances to audit"},
+		{"empty list", []string{"--instances", writeFile(t, "e.txt", "# nothing\n\n"), "--endpoint-url", clean}, 2, "held no instance IDs"},
+		{"max-results too big", []string{"--instances", ids, "--max-results", "51"}, 2, "--max-results 51"},
+		{"unknown flag", []string{"--instances", ids, "--bogus"}, 2, "bogus"},
+		{"unknown format", []string{"--instances", ids, "--format", "pdf"}, 2, "pdf"},
+		{"bad fail-on", []string{"--instances", ids, "--fail-on", "sometimes"}, 2, "sometimes"},
+		{"insecure endpoint", []string{"--instances", ids, "--endpoint-url", "http://10.1.2.3:80"}, 2, "in clear"},
+		{"server errors leave it incomplete", []string{"--instances", ids, "--endpoint-url", broken, "--max-attempts", "2"}, 3, "2 error"},
+		{"bad credentials", []string{"--instances", ids, "--endpoint-url", denied}, 4, "UnrecognizedClientException"},
+		{"output not writable", []string{"--instances", ids, "--endpoint-url", clean, "--out", filepath.Join(notDir, "sub")}, 4, "not writable"},
+		{"stdin list", []string{"--instances", "-", "--endpoint-url", clean}, 0, "audited 2 instances"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"run", "--region", "us-east-1", "--quiet"}, tt.args...)
+			if !contains(tt.args, "--out") {
+				args = append(args, "--out", filepath.Join(t.TempDir(), "out"))
+			}
+			stdin := ""
+			if contains(tt.args, "-") {
+				stdin = "i-0123456789abcdef0\ni-0123456789abcdef1\n"
+			}
+			got := runCLI(t, stdin, args...)
+			if got.code != tt.want {
+				t.Fatalf("exit %d, want %d\nstderr:\n%s", got.code, tt.want, got.stderr)
+			}
+			if !strings.Contains(got.stderr, tt.wantInErr) {
+				t.Errorf("stderr does not say %q:\n%s", tt.wantInErr, got.stderr)
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRunWritesRecordAndCSV checks the record and the CSVs against the
+// fleet's truth, field by field.
+func TestRunWritesRecordAndCSV(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := handFleet(true)
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	ids := writeFile(t, "ids.csv", "instance_id,owner\ni-0123456789abcdef1,team-b\ni-0123456789abcdef0,=team-a\ni-0123456789abcdef0,dup\n")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--max-results", "1", "--quiet")
+	if got.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", got.code, got.stderr)
+	}
+	for _, name := range []string{"results.jsonl", "run.json", "associations.csv", "instances.csv", "error_codes.csv"} {
+		if !strings.Contains(got.stdout, filepath.Join(out, name)) {
+			t.Errorf("stdout does not list %s:\n%s", name, got.stdout)
+		}
+	}
+	rs, err := audit.OpenRecords(filepath.Join(out, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	n := 0
+	err = rs.Each(func(r audit.Result) error {
+		n++
+		truth := fleet.Associations(r.InstanceID)
+		if len(r.Associations) != len(truth) || r.Pages != len(truth) {
+			t.Errorf("%s: %d associations in %d pages, want %d", r.InstanceID, len(r.Associations), r.Pages, len(truth))
+			return nil
+		}
+		for i, a := range r.Associations {
+			w := truth[i]
+			if a.AssociationID != w.AssociationID || a.Status != w.Status || a.ErrorCode != w.ErrorCode || a.ExecutionSummary != w.ExecutionSummary || !a.ExecutionDate.Equal(w.ExecutionDate) {
+				t.Errorf("%s association %d = %+v, want %+v", r.InstanceID, i, a, w)
+			}
+		}
+		return nil
+	})
+	if err != nil || n != 2 {
+		t.Fatalf("%d results, err %v; want 2", n, err)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Schema != audit.Schema || !ri.Complete || ri.Duplicates != 1 || ri.Outcomes[audit.OutcomeNoncompliant] != 1 || ri.Stats.Pages != 3 {
+		t.Errorf("run.json = %+v", ri)
+	}
+
+	f, _ := os.Open(filepath.Join(out, "instances.csv"))
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeader := "account_id,region,instance_id,outcome,associations,success,failed,pending,other,error_code,error_message,owner"
+	if h := strings.Join(rows[0], ","); h != wantHeader {
+		t.Errorf("instances.csv header %q, want %q", h, wantHeader)
+	}
+	if len(rows) != 3 || rows[1][2] != "i-0123456789abcdef0" || rows[1][11] != "'=team-a" || rows[2][11] != "team-b" {
+		t.Errorf("instances.csv rows = %q", rows[1:])
+	}
+}
+
+func TestExistingRecordNeedsResume(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, srv := serve(t, handFleet(false), ssmsim.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet"}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", got.code, got.stderr)
+	}
+	got := runCLI(t, "", args...)
+	if got.code != 2 || !strings.Contains(got.stderr, "--resume") {
+		t.Fatalf("second run without --resume: exit %d, want 2 and a hint to --resume\n%s", got.code, got.stderr)
+	}
+	before := srv.Stats().Requests
+	got = runCLI(t, "", append(args, "--resume")...)
+	if got.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+	if after := srv.Stats().Requests; after != before {
+		t.Errorf("resume of a finished run made %d calls, want none", after-before)
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	if got := runCLI(t, "", "--help"); got.code != 0 || !strings.Contains(got.stdout, "Examples:") {
+		t.Errorf("--help: exit %d, stdout %q", got.code, got.stdout)
+	}
+	if got := runCLI(t, "", "run", "--help"); got.code != 0 || !strings.Contains(got.stdout, "-instances") {
+		t.Errorf("run --help: exit %d, stdout %q", got.code, got.stdout)
+	}
+	if got := runCLI(t, "", "--version"); got.code != 0 || !strings.HasPrefix(got.stdout, "auditor ") {
+		t.Errorf("--version: exit %d, stdout %q", got.code, got.stdout)
+	}
+	if got := runCLI(t, ""); got.code != 2 {
+		t.Errorf("no command: exit %d, want 2", got.code)
+	}
+	if got := runCLI(t, "", "frobnicate"); got.code != 2 || !strings.Contains(got.stderr, "unknown command") {
+		t.Errorf("unknown command: exit %d, stderr %q", got.code, got.stderr)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	t.Setenv("AWS_PROFILE", "does-not-exist") // the demo must not read it
+	out := filepath.Join(t.TempDir(), "demo")
+	got := runCLI(t, "", "demo", "--fleet-size", "60", "--out", out, "--quiet")
+	if got.code != 0 {
+		t.Fatalf("demo: exit %d\n%s", got.code, got.stderr)
+	}
+	for _, name := range []string{"results.jsonl", "run.json", "associations.csv", "instances.csv", "error_codes.csv"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("demo did not write %s: %v", name, err)
+		}
+	}
+	if !strings.Contains(got.stderr, "demo: wrote") {
+		t.Errorf("demo does not say what it wrote:\n%s", got.stderr)
+	}
+	// Run again into the same directory: a fresh record, not an appended one.
+	if got := runCLI(t, "", "demo", "--fleet-size", "60", "--out", out, "--quiet"); got.code != 0 {
+		t.Fatalf("second demo: exit %d\n%s", got.code, got.stderr)
+	}
+	rs, err := audit.OpenRecords(filepath.Join(out, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	if rs.Len() != 60 {
+		t.Errorf("demo record has %d instances, want 60", rs.Len())
+	}
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/atomicfile"
+)
+
+// exitCode is the process's exit status; each value has one meaning, listed
+// in the README.
+type exitCode int
+
+const (
+	exitOK         exitCode = 0 // every instance audited, no findings at the --fail-on level
+	exitFindings   exitCode = 1 // findings at the --fail-on level
+	exitUsage      exitCode = 2 // bad flags or bad input; nothing was asked of AWS
+	exitIncomplete exitCode = 3 // some instances ended in error, or the run was interrupted
+	exitFatal      exitCode = 4 // credentials, authorization, or output not writable
+)
+
+// usageError is a mistake in the command line or the input: exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// errIncomplete and errFindings end a run that worked but must say so in its
+// exit code; the reports are written before they are returned.
+var (
+	errIncomplete = errors.New("incomplete")
+	errFindings   = errors.New("findings")
+)
+
+// exitFor maps an error to the exit code, in this one place, and prints what
+// the user needs to know.
+func exitFor(err error, stderr io.Writer) exitCode {
+	var ue *usageError
+	var ie *audit.InputError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errFindings):
+		return exitFindings
+	case errors.Is(err, errIncomplete):
+		return exitIncomplete
+	case errors.As(err, &ue), errors.As(err, &ie):
+		fmt.Fprintf(stderr, "auditor: %v\n", err)
+		return exitUsage
+	case errors.Is(err, audit.ErrFatal), errors.Is(err, atomicfile.ErrNotWritable):
+		fmt.Fprintf(stderr, "auditor: %v\n", err)
+		return exitFatal
+	}
+	fmt.Fprintf(stderr, "auditor: %v\n", err)
+	return exitFatal
+}

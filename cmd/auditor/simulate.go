@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// simulateCmd serves the simulated SSM endpoint until interrupted, so that
+// the AWS CLI or any other client can be pointed at it.
+func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("simulate", "simulate [--listen 127.0.0.1:PORT] [--fleet-size N] [--seed S] [--ids FILE] [fault flags]", stdout, stderr)
+	listen := fs.String("listen", "127.0.0.1:4566", "`address` to serve on (host:port; port 0 picks a free one)")
+	size := fs.Int("fleet-size", 300, "instances in the simulated fleet")
+	seed := fs.Int64("seed", 1, "seed of the simulated fleet: the same seed, the same fleet")
+	ids := fs.String("ids", "simulated-fleet.txt", "write the fleet's instance IDs to this `FILE` (- for stdout)")
+	var f ssmsim.Faults
+	fs.Float64Var(&f.Rate, "rate-limit", 0, "requests per second the endpoint accepts before ThrottlingException (0: no limit)")
+	fs.Float64Var(&f.ErrorRate, "error-rate", 0, "probability of HTTP 500 InternalServerError")
+	fs.Float64Var(&f.DropRate, "drop-rate", 0, "probability of a dropped connection")
+	fs.DurationVar(&f.Latency, "latency", 0, "delay of every answer")
+	fs.DurationVar(&f.Jitter, "jitter", 0, "spread of the delay, +/-")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("simulate: unexpected argument %q", fs.Arg(0))
+	}
+	if *size < 1 {
+		return usagef("--fleet-size %d: want at least 1", *size)
+	}
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return usagef("--listen %q: want host:port, such as 127.0.0.1:4566", *listen)
+	}
+	if !isLoopback(host) {
+		return usagef("--listen %q: the simulator serves this machine only; use 127.0.0.1 or localhost", *listen)
+	}
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size})
+	if *ids == "-" {
+		if err := fleet.WriteIDs(stdout); err != nil {
+			return err
+		}
+	} else if err := writeIDs(*ids, fleet); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("%w: listening on %s: %v", errServe, *listen, err)
+	}
+	srv := ssmsim.NewServer(fleet, ssmsim.Options{Seed: *seed, Faults: f})
+	fmt.Fprintf(stderr, "simulated SSM endpoint at http://%s with %d instances (seed %d); IDs in %s\n", ln.Addr(), *size, *seed, *ids)
+	fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws ssm describe-instance-associations-status --endpoint-url http://%s --region us-east-1 --instance-id %s\n", ln.Addr(), fleet.ManagedIDs()[0])
+	fmt.Fprintf(stderr, "stop with Ctrl-C\n")
+	return srv.Serve(ctx, ln)
+}
+
+var errServe = fmt.Errorf("cannot serve")
