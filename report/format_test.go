@@ -20,8 +20,8 @@ func TestEveryFormat(t *testing.T) {
 		for _, fx := range fixtures(t) {
 			t.Run(string(f)+"/"+fx.name, func(t *testing.T) {
 				opts := fx.options(t)
-				if w, err := report.NewWriter(f, opts); w == nil {
-					t.Skipf("format %s has no writer yet: %v", f, err)
+				if w, err := report.NewWriter(f, opts); w == nil || err != nil {
+					t.Fatalf("format %s has no writer: %v", f, err)
 				}
 				opts.Formats = []report.Format{f}
 				paths, err := report.Render(context.Background(), opts)
@@ -67,8 +67,8 @@ func TestRenderDefaultFormats(t *testing.T) {
 	opts := fixtureNamed(t, "mixed").options(t)
 	var want []string
 	for _, f := range report.Formats() {
-		if w, _ := report.NewWriter(f, opts); w == nil {
-			t.Skipf("format %s has no writer yet, so the default set cannot be rendered", f)
+		if w, err := report.NewWriter(f, opts); w == nil || err != nil {
+			t.Fatalf("format %s has no writer: %v", f, err)
 		}
 	}
 	paths, err := report.Render(context.Background(), opts)
