@@ -45,11 +45,12 @@ func unreadableAnswer(err error) aws.Ternary {
 	return aws.UnknownTernary
 }
 
-// NewHTTPClient returns the HTTP client an audit wants for the SDK
-// (config.WithHTTPClient or aws.Config.HTTPClient): the SDK's own transport
-// settings (proxy from the environment, TLS 1.2 or later, dial and
-// handshake timeouts), idle connections for conns workers, a timeout per
-// attempt, and request bodies buffered in memory.
+// NewHTTPClient returns the HTTP client an audit wants for the SDK, built on
+// base, the client config.LoadDefaultConfig made (an *awshttp.BuildableClient
+// that carries the proxy and any custom CA bundle; nil means the SDK's
+// defaults): idle connections for conns workers, a timeout per attempt, and
+// request bodies buffered in memory. A base of another type is returned as
+// it is.
 //
 // The buffering works around a race between the SDK and net/http: the SDK
 // closes its request-body wrapper as soon as response headers arrive, and
@@ -60,8 +61,15 @@ func unreadableAnswer(err error) aws.Ternary {
 // full, and the retry fetches the same page twice. It shows against fast
 // endpoints (about one call in fifteen thousand on loopback). The bodies
 // here are a few dozen bytes, so a copy costs nothing.
-func NewHTTPClient(timeout time.Duration, conns int) *http.Client {
-	tr := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+func NewHTTPClient(base aws.HTTPClient, timeout time.Duration, conns int) aws.HTTPClient {
+	if base == nil {
+		base = awshttp.NewBuildableClient()
+	}
+	bc, ok := base.(*awshttp.BuildableClient)
+	if !ok {
+		return base
+	}
+	tr := bc.WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConnsPerHost = max(conns*2, t.MaxIdleConnsPerHost)
 		t.MaxIdleConns = max(t.MaxIdleConns, conns*4)
 	}).GetTransport()

@@ -35,7 +35,7 @@ func sdkClients(url string, maxAttempts, conns int) func(string) (audit.API, err
 	cfg := aws.Config{
 		Credentials: credentials.NewStaticCredentialsProvider("AKIATESTTESTTESTTEST", "secret", ""),
 		Retryer:     audit.NewRetryer(maxAttempts),
-		HTTPClient:  audit.NewHTTPClient(5*time.Second, conns),
+		HTTPClient:  audit.NewHTTPClient(nil, 5*time.Second, conns),
 	}
 	return func(region string) (audit.API, error) {
 		return ssm.NewFromConfig(cfg, func(o *ssm.Options) {

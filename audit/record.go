@@ -193,13 +193,17 @@ func decodeResult(b []byte) (Result, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return r, fmt.Errorf("not a result: %w", err)
 	}
-	if r.Schema != Schema {
-		return r, fmt.Errorf("schema %d, want %d (written by another version of auditor)", r.Schema, Schema)
+	return r, checkHead(r.Schema, r.InstanceID, r.Outcome)
+}
+
+func checkHead(schema int, id string, oc Outcome) error {
+	if schema != Schema {
+		return fmt.Errorf("schema %d, want %d (written by another version of auditor)", schema, Schema)
 	}
-	if r.InstanceID == "" || r.Outcome == "" {
-		return r, errors.New("not a result: no instance_id or outcome")
+	if id == "" || oc == "" {
+		return errors.New("not a result: no instance_id or outcome")
 	}
-	return r, nil
+	return nil
 }
 
 // Records is a read-only view of one or more results.jsonl files, merged by
@@ -221,7 +225,8 @@ type entry struct {
 	off  int64
 	len  int
 	// when is the line's position in read order, for "later wins".
-	when int
+	when    int
+	outcome Outcome
 }
 
 // OpenRecords indexes the given results.jsonl files. The error names the file
@@ -253,19 +258,19 @@ func OpenRecords(paths ...string) (*Records, error) {
 				return nil, &ReadError{p, line, err}
 			}
 			if len(bytes.TrimSpace(b)) > 0 {
-				// Decoding the whole line checks it; only the key is kept.
+				// The whole line is decoded, so that a bad one is named
+				// here, with its line, rather than later by offset.
 				res, err := decodeResult(b)
 				if err != nil {
 					rs.Close()
 					return nil, &ReadError{p, line, err}
 				}
-				k := res.Key()
-				e := entry{key: k, file: fi, off: off, len: int(n), when: when}
+				e := entry{key: res.Key(), file: fi, off: off, len: int(n), when: when, outcome: res.Outcome}
 				when++
-				if i, ok := idx[k]; ok {
+				if i, ok := idx[e.key]; ok {
 					rs.entries[i] = e
 				} else {
-					idx[k] = len(rs.entries)
+					idx[e.key] = len(rs.entries)
 					rs.entries = append(rs.entries, e)
 				}
 			}
@@ -286,6 +291,19 @@ func OpenRecords(paths ...string) (*Records, error) {
 
 // Len returns the number of distinct instances.
 func (rs *Records) Len() int { return len(rs.entries) }
+
+// Outcomes counts the instances per outcome, every audit.Outcomes() entry
+// present, without reading the results again.
+func (rs *Records) Outcomes() map[Outcome]int {
+	m := make(map[Outcome]int, len(Outcomes()))
+	for _, oc := range Outcomes() {
+		m[oc] = 0
+	}
+	for _, e := range rs.entries {
+		m[e.outcome]++
+	}
+	return m
+}
 
 // Keys returns every key in sorted order.
 func (rs *Records) Keys() []Key {

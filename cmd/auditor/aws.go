@@ -23,7 +23,6 @@ import (
 // credentials can be had before the first call.
 func (o *runOptions) loadAWS(ctx context.Context) (aws.Config, error) {
 	retryer := audit.NewRetryer(o.maxAttempts)
-	httpClient := audit.NewHTTPClient(o.callTimeout, o.concurrency)
 	if o.credentials != nil {
 		// The demo: fixed credentials and region, and nothing from this
 		// machine's AWS configuration, which must not change what it does.
@@ -31,13 +30,12 @@ func (o *runOptions) loadAWS(ctx context.Context) (aws.Config, error) {
 			Region:      o.region,
 			Credentials: aws.NewCredentialsCache(o.credentials),
 			Retryer:     retryer,
-			HTTPClient:  httpClient,
+			HTTPClient:  audit.NewHTTPClient(nil, o.callTimeout, o.concurrency),
 			AppID:       "auditor",
 		}, nil
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(retryer),
-		config.WithHTTPClient(httpClient),
 		config.WithAppID("auditor"),
 	}
 	if o.profile != "" {
@@ -50,6 +48,9 @@ func (o *runOptions) loadAWS(ctx context.Context) (aws.Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("%w: loading AWS configuration: %v", audit.ErrFatal, err)
 	}
+	// On the client the loader built, which carries any custom CA bundle
+	// (AWS_CA_BUNDLE, ca_bundle) and proxy settings.
+	cfg.HTTPClient = audit.NewHTTPClient(cfg.HTTPClient, o.callTimeout, o.concurrency)
 	if o.endpointURL == "" && cfg.BaseEndpoint != nil {
 		// AWS_ENDPOINT_URL and endpoint_url in the profile count like the
 		// flag, and face the same check.

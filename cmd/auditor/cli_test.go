@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,6 +36,7 @@ func isolateAWS(t *testing.T, keyID string) {
 		"AWS_ENDPOINT_URL":            "",
 		"AWS_ENDPOINT_URL_SSM":        "",
 		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_CA_BUNDLE":               "",
 	} {
 		t.Setenv(k, v)
 	}
@@ -288,5 +292,21 @@ func TestDemo(t *testing.T) {
 	defer rs.Close()
 	if rs.Len() != 60 {
 		t.Errorf("demo record has %d instances, want 60", rs.Len())
+	}
+}
+
+// TestCustomCABundle: a CA bundle in the AWS configuration (as behind a
+// corporate TLS proxy) must still load; the SDK applies it only to the HTTP
+// client type it builds itself.
+func TestCustomCABundle(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	tls := httptest.NewTLSServer(http.NotFoundHandler())
+	tls.Close()
+	pemFile := writeFile(t, "ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tls.Certificate().Raw})))
+	t.Setenv("AWS_CA_BUNDLE", pemFile)
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	got := runCLI(t, "", "run", "--instance-id", "i-0123456789abcdef0", "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"), "--quiet")
+	if got.code != 0 {
+		t.Fatalf("exit %d with AWS_CA_BUNDLE set, want 0\n%s", got.code, got.stderr)
 	}
 }

@@ -437,17 +437,7 @@ func (o *runOptions) render(ctx context.Context, recordPath string, info *audit.
 		return nil, nil, err
 	}
 	defer rs.Close()
-	outcomes := map[audit.Outcome]int{}
-	for _, oc := range audit.Outcomes() {
-		outcomes[oc] = 0
-	}
-	err = rs.Each(func(r audit.Result) error {
-		outcomes[r.Outcome]++
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
+	outcomes := rs.Outcomes()
 	info.Outcomes = outcomes
 	info.Complete = !info.Interrupted && info.Error == "" && outcomes[audit.OutcomeError] == 0
 	runPath := filepath.Join(o.out, audit.RunFile)
