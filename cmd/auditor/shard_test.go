@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestShardsMergedEqualOneRun: N shards audited apart and merged with
+// "auditor report" give the same record, CSVs and figures as one run.
+func TestShardsMergedEqualOneRun(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 150})
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	base := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet"}
+	single := filepath.Join(root, "single")
+	if got := runCLI(t, "", append(base, "--out", single)...); got.code != 1 {
+		t.Fatalf("single run: exit %d\n%s", got.code, got.stderr)
+	}
+	const n = 3
+	var records []string
+	total := 0
+	for k := range n {
+		dir := filepath.Join(root, fmt.Sprintf("shard-%d", k))
+		got := runCLI(t, "", append(base, "--out", dir, "--shard", fmt.Sprintf("%d/%d", k, n), "--fail-on", "none")...)
+		if got.code != 0 {
+			t.Fatalf("shard %d: exit %d\n%s", k, got.code, got.stderr)
+		}
+		rec := filepath.Join(dir, "results.jsonl")
+		records = append(records, rec)
+		c := countLines(rec)
+		if c == 0 || c == fleet.Len() {
+			t.Errorf("shard %d holds %d of %d instances: not a part", k, c, fleet.Len())
+		}
+		total += c
+	}
+	if total != fleet.Len() {
+		t.Errorf("shards hold %d instances together, want %d", total, fleet.Len())
+	}
+	all := filepath.Join(root, "all")
+	got := runCLI(t, "", append(append([]string{"report"}, records...), "--out", all, "--quiet")...)
+	if got.code != 1 {
+		t.Fatalf("merge: exit %d, want 1 (findings)\n%s", got.code, got.stderr)
+	}
+	if d := diffLines(normalized(t, filepath.Join(single, "results.jsonl")), normalized(t, filepath.Join(all, "results.jsonl"))); d != "" {
+		t.Errorf("merged record differs from one run's:\n%s", d)
+	}
+	for _, name := range []string{"associations.csv", "instances.csv", "error_codes.csv"} {
+		a, _ := os.ReadFile(filepath.Join(single, name))
+		b, err := os.ReadFile(filepath.Join(all, name))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between one run and the merged shards (%v)", name, err)
+		}
+	}
+	if a, b := figures(t, single), figures(t, all); !reflect.DeepEqual(a, b) {
+		t.Errorf("summary.json figures differ:\none run %v\nmerged  %v", a, b)
+	}
+}
+
+// figures returns summary.json without what describes the run rather than
+// the fleet (times, options, call counts).
+func figures(t *testing.T, dir string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "run")
+	delete(m, "settings")
+	if len(m) < 5 {
+		t.Fatalf("summary.json has only %v", m)
+	}
+	return m
+}
+
+func TestParseShard(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	tests := []struct {
+		name    string
+		arg     string
+		count   int
+		env     func(string) string
+		k, n    int
+		wantErr string
+	}{
+		{"explicit", "2/5", 0, env(), 2, 5, ""},
+		{"first", "0/1", 0, env(), 0, 1, ""},
+		{"k counts from 0", "5/5", 0, env(), 0, 0, "0 to 4"},
+		{"not a fraction", "2", 0, env(), 0, 0, "want K/N"},
+		{"zero parts", "0/0", 0, env(), 0, 0, "at least 1"},
+		{"aws batch", "auto", 0, env("AWS_BATCH_JOB_ARRAY_INDEX", "3", "AWS_BATCH_JOB_ARRAY_SIZE", "8"), 3, 8, ""},
+		{"kubernetes with flag", "auto", 4, env("JOB_COMPLETION_INDEX", "1"), 1, 4, ""},
+		{"kubernetes with env", "auto", 0, env("JOB_COMPLETION_INDEX", "2", "AUDITOR_SHARD_COUNT", "6"), 2, 6, ""},
+		{"kubernetes without count", "auto", 0, env("JOB_COMPLETION_INDEX", "2"), 0, 0, "--shard-count"},
+		{"auto outside an engine", "auto", 0, env(), 0, 0, "neither"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, n, err := parseShard(tt.arg, tt.count, tt.env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || k != tt.k || n != tt.n {
+				t.Fatalf("got %d/%d, %v; want %d/%d", k, n, err, tt.k, tt.n)
+			}
+		})
+	}
+}
