@@ -310,3 +310,55 @@ func TestCustomCABundle(t *testing.T) {
 		t.Fatalf("exit %d with AWS_CA_BUNDLE set, want 0\n%s", got.code, got.stderr)
 	}
 }
+
+// TestNoSecretsInOutput: the secret key and session token appear in no
+// output file and in neither stream.
+func TestNoSecretsInOutput(t *testing.T) {
+	isolateAWS(t, "AKIASECRETCANARYKEY1")
+	const secret, token = "wJalrXUtnFEMI-canary-secret-0123456789", "FwoGZXIvYXdzE-canary-session-token"
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	t.Setenv("AWS_SESSION_TOKEN", token)
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instance-id", "i-0123456789abcdef0", "--instance-id", "i-0000000000000dead", "--endpoint-url", url, "--region", "us-east-1", "--out", out)
+	if got.code != 1 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	check := func(where, text string) {
+		for _, s := range []string{secret, token} {
+			if strings.Contains(text, s) {
+				t.Errorf("%s holds a secret", where)
+			}
+		}
+	}
+	check("stdout", got.stdout)
+	check("stderr", got.stderr)
+	entries, err := os.ReadDir(out)
+	if err != nil || len(entries) < 8 {
+		t.Fatalf("%d files in the output (%v)", len(entries), err)
+	}
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(out, e.Name()))
+		check(e.Name(), string(b))
+	}
+}
+
+func TestTimeoutIsIncomplete(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 3, Size: 40})
+	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	writeIDs(ids, fleet)
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--concurrency", "2", "--timeout", "500ms", "--grace", "0s", "--quiet")
+	if got.code != 3 || !strings.Contains(got.stderr, "--timeout") {
+		t.Fatalf("exit %d, want 3 and a word on --timeout\n%s", got.code, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	if err != nil || ri.Complete || !ri.Interrupted {
+		t.Errorf("run.json complete %v interrupted %v (%v), want false and true", ri.Complete, ri.Interrupted, err)
+	}
+	if n := countLines(filepath.Join(out, "results.jsonl")); n == 0 || n >= fleet.Len() {
+		t.Errorf("%d of %d instances recorded before the timeout", n, fleet.Len())
+	}
+}

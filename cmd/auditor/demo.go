@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
@@ -41,7 +42,9 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *size < 1 {
 		return usagef("--fleet-size %d: want at least 1", *size)
 	}
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size})
+	// Execution dates are relative to now, so that staleness reads as in a
+	// real fleet.
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: time.Now().UTC().Truncate(time.Minute)})
 	srv := ssmsim.NewServer(fleet, ssmsim.Options{Seed: *seed})
 	url, stop, err := srv.Start()
 	if err != nil {

@@ -338,7 +338,7 @@ func (o *runOptions) execute(ctx context.Context, stdin io.Reader, stdout, stder
 	info.Stats = stats
 	info.EndedAt = o.now().UTC()
 	if runErr != nil && ctx.Err() == nil && runCtx.Err() != nil {
-		o.logf(stderr, "stopped after --timeout %s", o.timeout)
+		fmt.Fprintf(stderr, "auditor: stopped after --timeout %s\n", o.timeout)
 	}
 	interrupted := runErr != nil && runCtx.Err() != nil
 	if runErr != nil && !interrupted {

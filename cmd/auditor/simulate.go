@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"github.com/auditor-dev/auditor/ssmsim"
 )
@@ -39,7 +40,9 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if !isLoopback(host) {
 		return usagef("--listen %q: the simulator serves this machine only; use 127.0.0.1 or localhost", *listen)
 	}
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size})
+	// Execution dates are relative to now, so that staleness reads as in a
+	// real fleet.
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: time.Now().UTC().Truncate(time.Minute)})
 	if *ids == "-" {
 		if err := fleet.WriteIDs(stdout); err != nil {
 			return err
