@@ -36,6 +36,8 @@ const (
 	CodeTransport = "Transport"
 	// CodeInvalid: the input was not an instance ID.
 	CodeInvalid = "Invalid"
+	// EmptyID stands in the record for an input line whose ID was empty.
+	EmptyID = "(empty)"
 	// CodeInvalidInstanceID is SSM's answer for an ID that is not a managed
 	// node in that account and region.
 	CodeInvalidInstanceID = "InvalidInstanceId"
@@ -265,6 +267,11 @@ func (r *runner) audit(ctx context.Context, t Target) (*Result, error) {
 		Source:     t.Source,
 	}
 	if t.Problem != "" {
+		if res.InstanceID == "" {
+			// An empty cell: the record needs an ID, and the source says
+			// which line it was.
+			res.InstanceID = EmptyID
+		}
 		res.Outcome = OutcomeInvalid
 		res.Error = &Error{Code: CodeInvalid, Message: t.Problem}
 		res.AuditedAt = r.cfg.Now().UTC()

@@ -265,7 +265,7 @@ func OpenRecords(paths ...string) (*Records, error) {
 					rs.Close()
 					return nil, &ReadError{p, line, err}
 				}
-				e := entry{key: res.Key(), file: fi, off: off, len: int(n), when: when, outcome: res.Outcome}
+				e := entry{key: indexKey(res), file: fi, off: off, len: int(n), when: when, outcome: res.Outcome}
 				when++
 				if i, ok := idx[e.key]; ok {
 					rs.entries[i] = e
@@ -289,6 +289,17 @@ func OpenRecords(paths ...string) (*Records, error) {
 	return rs, nil
 }
 
+// indexKey is the identity of a result in the index: its Key, except that
+// invalid input lines are told apart by where they were read, since two bad
+// lines with the same text are two problems, not one instance seen twice.
+func indexKey(r Result) Key {
+	k := r.Key()
+	if r.Outcome == OutcomeInvalid {
+		k.InstanceID += "\x00" + r.Source
+	}
+	return k
+}
+
 // Len returns the number of distinct instances.
 func (rs *Records) Len() int { return len(rs.entries) }
 
@@ -303,15 +314,6 @@ func (rs *Records) Outcomes() map[Outcome]int {
 		m[e.outcome]++
 	}
 	return m
-}
-
-// Keys returns every key in sorted order.
-func (rs *Records) Keys() []Key {
-	out := make([]Key, len(rs.entries))
-	for i, e := range rs.entries {
-		out[i] = e.key
-	}
-	return out
 }
 
 // Each calls fn for every result, sorted by Key, reading one line at a time.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -360,5 +361,106 @@ func TestTimeoutIsIncomplete(t *testing.T) {
 	}
 	if n := countLines(filepath.Join(out, "results.jsonl")); n == 0 || n >= fleet.Len() {
 		t.Errorf("%d of %d instances recorded before the timeout", n, fleet.Len())
+	}
+}
+
+// TestSkipInvalidOddLines: empty and repeated bad values are each recorded,
+// the reports render, and a resume reads the record back.
+func TestSkipInvalidOddLines(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	list := writeFile(t, "ids.csv", "instance_id,owner\ni-0123456789abcdef0,a\n,b\ni-bad,c\ni-bad,d\n")
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--skip-invalid", "--quiet"}
+	got := runCLI(t, "", args...)
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	if err != nil || ri.Outcomes[audit.OutcomeInvalid] != 3 || !ri.Complete {
+		t.Errorf("run.json: %d invalid, complete %v (%v); want 3 and true", ri.Outcomes[audit.OutcomeInvalid], ri.Complete, err)
+	}
+	if got := runCLI(t, "", append(args, "--resume")...); got.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+}
+
+// TestResumeRegionFromEnvironment: a record whose region came from
+// AWS_REGION is matched on resume, so nothing is fetched again.
+func TestResumeRegionFromEnvironment(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	t.Setenv("AWS_REGION", "eu-west-1")
+	url, srv := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--out", out, "--quiet"}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	before := srv.Stats().Requests
+	if got := runCLI(t, "", append(args, "--resume")...); got.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+	if n := srv.Stats().Requests - before; n != 0 {
+		t.Errorf("the resume made %d calls, want none", n)
+	}
+	if n := countLines(filepath.Join(out, "results.jsonl")); n != 2 {
+		t.Errorf("record has %d lines after the resume, want 2", n)
+	}
+}
+
+func TestReportMergeSafety(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 4, Size: 30})
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	writeIDs(ids, fleet)
+	root := t.TempDir()
+	shard := func(k int) string {
+		dir := filepath.Join(root, "s"+string(rune('0'+k)))
+		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", dir, "--shard", string(rune('0'+k))+"/2", "--fail-on", "none", "--quiet")
+		if got.code != 0 {
+			t.Fatalf("shard %d: exit %d\n%s", k, got.code, got.stderr)
+		}
+		return filepath.Join(dir, "results.jsonl")
+	}
+	s0, s1 := shard(0), shard(1)
+
+	// Merging into a directory that holds another record is refused.
+	got := runCLI(t, "", "report", s1, "--out", filepath.Dir(s0), "--quiet")
+	if got.code != 2 || !strings.Contains(got.stderr, "already holds a record") {
+		t.Errorf("merge over an unrelated record: exit %d\n%s", got.code, got.stderr)
+	}
+	// Merging into one of the inputs' directories keeps every shard.
+	got = runCLI(t, "", "report", s0, s1, "--out", filepath.Dir(s0), "--fail-on", "none", "--quiet")
+	if got.code != 0 {
+		t.Fatalf("merge into s0: exit %d\n%s", got.code, got.stderr)
+	}
+	if n := countLines(s0); n != fleet.Len() {
+		t.Errorf("merged record has %d instances, want %d", n, fleet.Len())
+	}
+
+	// A shard cut short makes the merge incomplete: exit 3.
+	b, _ := os.ReadFile(s1)
+	lines := strings.SplitAfter(string(b), "\n")
+	os.WriteFile(s1, []byte(strings.Join(lines[:len(lines)/2], "")), 0o644)
+	got = runCLI(t, "", "report", s1, "--out", filepath.Join(root, "cut"), "--fail-on", "none", "--quiet")
+	if got.code != 3 {
+		t.Errorf("merge of a cut shard: exit %d, want 3\n%s", got.code, got.stderr)
+	}
+}
+
+func TestOutputLockedByAnotherRun(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	out := t.TempDir()
+	unlock, err := dirlock.Lock(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	got := runCLI(t, "", "run", "--instance-id", "i-0123456789abcdef0", "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet")
+	if got.code != 4 || !strings.Contains(got.stderr, "in use") {
+		t.Errorf("run into a locked directory: exit %d, want 4 saying it is in use\n%s", got.code, got.stderr)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -53,9 +54,11 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer stop()
 
 	// The demo starts a new record each time: its own earlier output is
-	// replaced, nothing else in the directory is touched.
+	// removed (so that no stale report is left beside the new ones), and
+	// nothing else in the directory is touched.
 	if err := os.MkdirAll(o.out, 0o777); err == nil {
-		for _, name := range []string{audit.ResultsFile, audit.RunFile} {
+		for _, name := range []string{audit.ResultsFile, audit.RunFile, report.AssociationsCSV, report.InstancesCSV,
+			report.ErrorCodesCSV, report.XLSXFile, report.HTMLFile, report.SummaryFile} {
 			if err := os.Remove(filepath.Join(o.out, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return fmt.Errorf("--out %s: %w", o.out, err)
 			}

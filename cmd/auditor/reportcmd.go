@@ -48,16 +48,26 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("report: %v", err)
 	}
 	rs.Close()
-	if err := atomicfile.CheckDir(o.out); err != nil {
-		return fmt.Errorf("--out %s: %w", o.out, err)
+	unlock, err := lockOut(o.out)
+	if err != nil {
+		return err
 	}
+	defer unlock()
 
 	info := mergeRunInfo(paths, o.now)
 	info.Options = o.record()
 	recordPath := filepath.Join(o.out, audit.ResultsFile)
-	if !sameFile(paths, recordPath) {
+	inPlace := sameFile(paths, recordPath)
+	if !inPlace {
+		if _, err := os.Stat(recordPath); err == nil {
+			return usagef("report: %s already holds a record that is not among the inputs; choose another --out, or name it as an input to merge into it", o.out)
+		}
+	}
+	if len(paths) > 1 || !inPlace {
 		// The merged record goes beside the reports, so that they can be
-		// rebuilt, diffed or resumed from the output alone.
+		// rebuilt, diffed or resumed from the output alone. Where it
+		// replaces one of the inputs, the index opened above still reads
+		// the old file, which the rename leaves intact until closed.
 		if err := writeMerged(paths, recordPath); err != nil {
 			return fmt.Errorf("%w: %v", atomicfile.ErrNotWritable, err)
 		}

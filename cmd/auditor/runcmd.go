@@ -17,6 +17,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/report"
 )
 
@@ -108,7 +109,7 @@ func (o *runOptions) bindOutput(fs *flag.FlagSet, defaultOut string) {
 	fs.StringVar(&o.out, "out", defaultOut, "output `DIR`, created if needed")
 	fs.Var(&o.formats, "format", "report `formats`, comma-separated: csv,xlsx,html,json (default all)")
 	fs.Var(&o.failOn, "fail-on", "`findings` that make the exit code 1: failed, pending, not_managed, no_associations, none (default failed)")
-	fs.Var(&o.staleAfter, "stale-after", "an association whose last execution is older than this `age` is stale (e.g. 7d, 36h)")
+	fs.Var(&o.staleAfter, "stale-after", "an association whose last execution is older than this `age` is stale (e.g. 7d, 36h; 0 turns it off)")
 	fs.IntVar(&o.htmlMaxRows, "html-max-rows", o.htmlMaxRows, "failure rows shown in report.html (all are in report.xlsx)")
 	fs.StringVar(&o.template, "template", "", "render report.html with this html/template `FILE` instead of the built-in one")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr, only errors and the closing summary")
@@ -156,8 +157,8 @@ func (o *runOptions) check() (settings, error) {
 		return s, usagef("--max-attempts %d: want at least 1", o.maxAttempts)
 	case o.rate < 0:
 		return s, usagef("--rate %g: want a positive number of calls per second, or 0 to adapt", o.rate)
-	case o.htmlMaxRows < 0:
-		return s, usagef("--html-max-rows %d: want 0 or more", o.htmlMaxRows)
+	case o.htmlMaxRows < 1:
+		return s, usagef("--html-max-rows %d: want at least 1 (all rows are in report.xlsx)", o.htmlMaxRows)
 	}
 	var err error
 	if len(o.formats.vals) == 0 {
@@ -269,9 +270,11 @@ func (o *runOptions) execute(ctx context.Context, stdin io.Reader, stdout, stder
 		o.logf(stderr, "shard %d/%d: %d of %d targets", k, n, len(targets), len(fleet.Targets)+len(fleet.Invalid))
 	}
 
-	if err := atomicfile.CheckDir(o.out); err != nil {
-		return fmt.Errorf("--out %s: %w", o.out, err)
+	unlock, err := lockOut(o.out)
+	if err != nil {
+		return err
 	}
+	defer unlock()
 	recordPath := filepath.Join(o.out, audit.ResultsFile)
 	info := audit.RunInfo{
 		Schema:     audit.Schema,
@@ -282,13 +285,8 @@ func (o *runOptions) execute(ctx context.Context, stdin io.Reader, stdout, stder
 		Duplicates: fleet.Duplicates,
 		Invalid:    len(fleet.Invalid),
 	}
-	targets, info, err = o.resumeFrom(recordPath, targets, info, stderr)
-	if err != nil {
-		return err
-	}
-
 	var cfg audit.Config
-	if len(targets) > 0 {
+	if needsAWS(targets) {
 		awsCfg, err := o.loadAWS(ctx)
 		if err != nil {
 			return err
@@ -296,12 +294,23 @@ func (o *runOptions) execute(ctx context.Context, stdin io.Reader, stdout, stder
 		if o.region == "" {
 			o.region = awsCfg.Region
 		}
-		for _, t := range targets {
-			if t.Region == "" && o.region == "" && t.Problem == "" {
+		// Targets carry their region from here on, so that they match the
+		// record of an earlier run whatever told it the region.
+		for i, t := range targets {
+			if t.Problem != "" || t.Region != "" {
+				continue
+			}
+			if o.region == "" {
 				return usagef("no region for %s: pass --region, set AWS_REGION, or add a region column to the list", t.InstanceID)
 			}
+			targets[i].Region = o.region
 		}
 		cfg.Client = o.clients(awsCfg)
+	}
+	info.Options = o.record()
+	targets, info, err = o.resumeFrom(recordPath, targets, info, stderr)
+	if err != nil {
+		return err
 	}
 
 	w, err := audit.CreateRecord(recordPath)
@@ -371,12 +380,36 @@ func (o *runOptions) execute(ctx context.Context, stdin io.Reader, stdout, stder
 // audit cannot vouch for what it did not see.
 func verdict(info audit.RunInfo, outcomes map[audit.Outcome]int, failOn map[audit.Outcome]bool) error {
 	switch {
-	case info.Interrupted || outcomes[audit.OutcomeError] > 0:
+	case info.Interrupted || info.Error != "" || outcomes[audit.OutcomeError] > 0:
 		return errIncomplete
 	case findings(outcomes, failOn) > 0:
 		return errFindings
 	}
 	return nil
+}
+
+// lockOut checks that the output directory can take files, and keeps any
+// other auditor out of it until unlock: two runs appending to one record
+// would interleave it.
+func lockOut(dir string) (unlock func(), err error) {
+	if err := atomicfile.CheckDir(dir); err != nil {
+		return nil, fmt.Errorf("--out %s: %w", dir, err)
+	}
+	unlock, err = dirlock.Lock(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--out %s: %w; wait for it, or choose another --out", dir, err)
+	}
+	return unlock, nil
+}
+
+// needsAWS reports whether any target will be sent to SSM.
+func needsAWS(targets []audit.Target) bool {
+	for _, t := range targets {
+		if t.Problem == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // resumeFrom applies --resume: it drops the targets that the record in the
@@ -416,11 +449,7 @@ func (o *runOptions) resumeFrom(recordPath string, targets []audit.Target, info 
 	}
 	var rest []audit.Target
 	for _, t := range targets {
-		k := t.Key()
-		if k.Region == "" {
-			k.Region = o.region
-		}
-		if !done[k] {
+		if !done[t.Key()] {
 			rest = append(rest, t)
 		}
 	}
@@ -439,6 +468,10 @@ func (o *runOptions) render(ctx context.Context, recordPath string, info *audit.
 	defer rs.Close()
 	outcomes := rs.Outcomes()
 	info.Outcomes = outcomes
+	if missing := info.Targets - rs.Len(); missing > 0 && !info.Interrupted && info.Error == "" {
+		// A shard that never ran, or a record cut short by hand.
+		info.Error = fmt.Sprintf("%d of %d targets have no result in the record", missing, info.Targets)
+	}
 	info.Complete = !info.Interrupted && info.Error == "" && outcomes[audit.OutcomeError] == 0
 	runPath := filepath.Join(o.out, audit.RunFile)
 	if err := writeJSON(runPath, info); err != nil {
@@ -453,7 +486,7 @@ func (o *runOptions) render(ctx context.Context, recordPath string, info *audit.
 		Formats:     set.formats,
 		Records:     rs,
 		Run:         *info,
-		StaleAfter:  time.Duration(o.staleAfter),
+		StaleAfter:  o.staleAfter.report(),
 		HTMLMaxRows: o.htmlMaxRows,
 		Template:    o.template,
 	})
@@ -568,6 +601,16 @@ func shardNumbers(ks, ns, kname, nname string) (int, int, error) {
 		return 0, 0, usagef("shard index %s %q: want 0 to %d (it counts from 0)", kname, ks, n-1)
 	}
 	return k, n, nil
+}
+
+// report returns the age for report.Options.StaleAfter, where 0 means the
+// default and a negative age turns the check off; on the command line, 0
+// turns it off.
+func (d days) report() time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return time.Duration(d)
 }
 
 // days is a duration flag that also takes whole days ("7d").

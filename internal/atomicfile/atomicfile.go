@@ -50,6 +50,11 @@ func Write(path string, fn func(w io.Writer) error) (err error) {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("renaming into %s: %w", path, err)
 	}
+	// The rename itself is durable only once the directory is synced.
+	if d, err := os.Open(filepath.Clean(dir + ".")); err == nil {
+		d.Sync()
+		d.Close()
+	}
 	return nil
 }
 

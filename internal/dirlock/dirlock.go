@@ -1,0 +1,46 @@
+// Package dirlock keeps two processes from writing one output directory at
+// once: two overlapping cron runs with --resume would interleave their lines
+// in one record.
+package dirlock
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ErrBusy is returned by Lock when another process holds the directory.
+var ErrBusy = errors.New("directory in use by another auditor")
+
+// name is the lock file inside the directory.
+const name = ".auditor.lock"
+
+// Lock takes an exclusive, advisory lock on dir, which must exist, and
+// returns the function that releases it. The lock goes with the process: a
+// process that dies, even by kill -9, leaves no stale lock behind. The error
+// wraps ErrBusy, with the holder's process ID where known, when another
+// process holds it.
+func Lock(dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockFile(f); err != nil {
+		holder, _ := os.ReadFile(path)
+		f.Close()
+		if pid := strings.TrimSpace(string(holder)); pid != "" {
+			return nil, fmt.Errorf("%w (pid %s): %s", ErrBusy, pid, dir)
+		}
+		return nil, fmt.Errorf("%w: %s", ErrBusy, dir)
+	}
+	f.Truncate(0)
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return func() {
+		f.Truncate(0)
+		f.Close()
+	}, nil
+}

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package dirlock
+
+import "os"
+
+// lockFile does nothing where flock is not available: the lock is then
+// advisory in name only.
+func lockFile(*os.File) error { return nil }
