@@ -290,7 +290,7 @@ func TestHTMLInBrowser(t *testing.T) {
 			path := filepath.Join(opts.Dir, report.HTMLFile)
 			renderHTML(t, opts)
 
-			pl, boxes, tabCtx := showPage(t, browserCtx, path, "#headline", "#cards")
+			pl, boxes, tabCtx := showPage(t, browserCtx, path, "#headline", "#cards", "#glance")
 			if reqs := offPage(pl.requests, path); len(reqs) > 0 {
 				t.Errorf("the page made requests: %q", reqs)
 			}

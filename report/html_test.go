@@ -500,7 +500,7 @@ func TestHTMLOrder(t *testing.T) {
 		t.Errorf("headline %q, want the model's %q", got, m.Headline)
 	}
 	last := -1
-	for _, id := range []string{"headline", "partial", "cards", "chart", "error-codes", "failures", "worst", "associations", "problems", "stale", "run"} {
+	for _, id := range []string{"headline", "partial", "cards", "glance", "chart", "error-codes", "failures", "worst", "associations", "problems", "stale", "run"} {
 		i := bytes.Index(raw, []byte(`id="`+id+`"`))
 		if i < 0 {
 			t.Errorf("no section %q", id)
