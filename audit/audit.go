@@ -45,10 +45,15 @@ func Outcomes() []Outcome {
 	}
 }
 
-// Audited reports whether the outcome is a verdict from SSM, as opposed to an
-// instance that could not be audited (error) or was never asked (invalid).
+// Audited reports whether the outcome is a verdict on the instance's
+// associations, as opposed to an instance SSM does not manage (not_managed),
+// one that could not be audited (error), or a line never sent (invalid).
 func (o Outcome) Audited() bool {
-	return o != OutcomeError && o != OutcomeInvalid && o != ""
+	switch o {
+	case OutcomeCompliant, OutcomeNoncompliant, OutcomePending, OutcomeNoAssociations:
+		return true
+	}
+	return false
 }
 
 // Status values of an association as SSM reports them (AssociationStatusName).

@@ -144,8 +144,9 @@ type Settings struct {
 type Totals struct {
 	// Instances counts every result, whatever its outcome.
 	Instances int `json:"instances"`
-	// Audited counts instances whose outcome is a verdict from SSM
-	// (audit.Outcome.Audited: all but error and invalid).
+	// Audited counts instances whose outcome is a verdict on their
+	// associations (audit.Outcome.Audited: all but not_managed, error and
+	// invalid).
 	Audited int `json:"audited"`
 	// Associations counts association rows.
 	Associations int `json:"associations"`

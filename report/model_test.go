@@ -54,7 +54,9 @@ func countFleet(results []audit.Result, staleBefore time.Time) tally {
 	for _, r := range results {
 		tl.instances++
 		tl.outcomes[r.Outcome]++
-		if r.Outcome != audit.OutcomeError && r.Outcome != audit.OutcomeInvalid {
+		// Not managed, error and invalid instances have no verdict on
+		// their associations.
+		if r.Outcome != audit.OutcomeError && r.Outcome != audit.OutcomeInvalid && r.Outcome != audit.OutcomeNotManaged {
 			tl.audited++
 		}
 		tl.locations[r.AccountID+"|"+r.Region+"|"+string(r.Outcome)]++
@@ -240,7 +242,7 @@ func TestModelMixed(t *testing.T) {
 	fx := fixtureNamed(t, "mixed")
 	m := build(t, fx.results, fx.run, nil)
 
-	wantHeadline := "3 of 8 audited instances non-compliant, 1 pending, 1 not managed, 1 not audited (error), 1 invalid"
+	wantHeadline := "3 of 7 audited instances non-compliant, 1 pending, 1 not managed, 1 not audited (error), 1 invalid"
 	if m.Headline != wantHeadline {
 		t.Errorf("headline %q, want %q", m.Headline, wantHeadline)
 	}
