@@ -31,8 +31,8 @@ import (
 //	go test ./report -run '^$' -bench Render -benchtime 1x -render-instances 200000 -timeout 30m
 var renderInstances = flag.Int("render-instances", 20_000, "instances (five association rows each) in the rendering benchmarks")
 
-// renderRecord writes a synthetic record of n instances and returns it open,
-// with the Options the CLI would use for it.
+// renderRecord writes the synthetic record cfg describes, with its run.json,
+// and returns it open in the Options the CLI would use for it, and its path.
 func renderRecord(tb testing.TB, cfg synth.Config) (report.Options, string) {
 	tb.Helper()
 	dir := tb.TempDir()
