@@ -75,8 +75,21 @@ func NewLimiter(tps float64) *Limiter {
 	return l
 }
 
-// Wait blocks until a call may start, or ctx is done.
-func (l *Limiter) Wait(ctx context.Context) error { return l.lim.Wait(ctx) }
+// Wait blocks until a call may start, or ctx is done. An adaptive Limiter
+// does not pace during slow start, before the service has throttled
+// anything: a reservation's time is fixed when it is made, so pacing from
+// the low starting rate would hold the last of many workers for seconds
+// after the rate had grown (BENCHMARKS.md); the worker pool bounds the calls
+// until then.
+func (l *Limiter) Wait(ctx context.Context) error {
+	l.mu.Lock()
+	unpaced := l.adaptive && l.slowStart
+	l.mu.Unlock()
+	if unpaced {
+		return ctx.Err()
+	}
+	return l.lim.Wait(ctx)
+}
 
 // Rate returns the current rate in calls per second.
 func (l *Limiter) Rate() float64 {

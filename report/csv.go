@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -64,33 +65,39 @@ func newCSV(Options) Writer { return csvWriter{} }
 // Dates are RFC 3339 in UTC, to the second; a missing date is empty. Every
 // text cell goes through CSVSafe.
 func (csvWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir string) ([]string, error) {
-	var paths []string
-	for _, f := range []struct {
-		name  string
-		write func(*csv.Writer) error
-	}{
-		{AssociationsCSV, func(w *csv.Writer) error { return writeAssociationsCSV(ctx, w, rs) }},
-		{InstancesCSV, func(w *csv.Writer) error { return writeInstancesCSV(ctx, w, m, rs) }},
-		{ErrorCodesCSV, func(w *csv.Writer) error { return writeErrorCodesCSV(w, m) }},
-	} {
-		if err := ctx.Err(); err != nil {
-			return paths, err
-		}
-		path := filepath.Join(dir, f.name)
-		err := atomicfile.Write(path, func(out io.Writer) error {
-			w := csv.NewWriter(out)
-			if err := f.write(w); err != nil {
+	ap, ip, ep := filepath.Join(dir, AssociationsCSV), filepath.Join(dir, InstancesCSV), filepath.Join(dir, ErrorCodesCSV)
+	// associations.csv and instances.csv come from one pass over the
+	// record: decoding it is most of the cost (BENCHMARKS.md).
+	err := atomicfile.Write(ap, func(aout io.Writer) error {
+		return atomicfile.Write(ip, func(iout io.Writer) error {
+			aw, iw := csv.NewWriter(aout), csv.NewWriter(iout)
+			if err := writeRecordCSVs(ctx, aw, iw, m, rs); err != nil {
 				return err
 			}
-			w.Flush()
-			return w.Error()
+			aw.Flush()
+			iw.Flush()
+			return errors.Join(aw.Error(), iw.Error())
 		})
-		if err != nil {
-			return paths, fmt.Errorf("writing %s: %w", path, err)
-		}
-		paths = append(paths, path)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("writing %s and %s: %w", ap, ip, err)
 	}
-	return paths, nil
+	paths := []string{ap, ip}
+	if err := ctx.Err(); err != nil {
+		return paths, err
+	}
+	err = atomicfile.Write(ep, func(out io.Writer) error {
+		w := csv.NewWriter(out)
+		if err := writeErrorCodesCSV(w, m); err != nil {
+			return err
+		}
+		w.Flush()
+		return w.Error()
+	})
+	if err != nil {
+		return paths, fmt.Errorf("writing %s: %w", ep, err)
+	}
+	return append(paths, ep), nil
 }
 
 // writeSafe writes one record with every cell through CSVSafe. Cells that
@@ -110,26 +117,45 @@ func csvTime(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func writeAssociationsCSV(ctx context.Context, w *csv.Writer, rs *audit.Records) error {
-	if err := writeSafe(w, slices.Clone(associationsHeader)); err != nil {
+// writeRecordCSVs writes associations.csv to aw and instances.csv to iw in
+// one pass over rs.
+func writeRecordCSVs(ctx context.Context, aw, iw *csv.Writer, m *Model, rs *audit.Records) error {
+	if err := writeSafe(aw, slices.Clone(associationsHeader)); err != nil {
 		return err
 	}
-	rec := make([]string, len(associationsHeader))
+	if err := writeSafe(iw, append(slices.Clone(instancesHeader), labelColumns(m.LabelKeys)...)); err != nil {
+		return err
+	}
+	arec := make([]string, len(associationsHeader))
+	irec := make([]string, 0, len(instancesHeader)+len(m.LabelKeys))
 	return rs.Each(func(r audit.Result) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		for _, a := range sortedAssociations(r) {
-			rec = append(rec[:0],
+			arec = append(arec[:0],
 				r.AccountID, r.Region, r.InstanceID, a.AssociationID, a.AssociationName,
 				a.AssociationVersion, a.Name, a.DocumentVersion, a.Status, a.DetailedStatus,
 				csvTime(a.ExecutionDate), a.ErrorCode, a.ExecutionSummary, a.URL(),
 			)
-			if err := writeSafe(w, rec); err != nil {
+			if err := writeSafe(aw, arec); err != nil {
 				return err
 			}
 		}
-		return nil
+		c := r.Count()
+		var code, msg string
+		if r.Error != nil {
+			code, msg = r.Error.Code, r.Error.Message
+		}
+		irec = append(irec[:0],
+			r.AccountID, r.Region, r.InstanceID, string(r.Outcome), strconv.Itoa(c.Total),
+			strconv.Itoa(c.Success), strconv.Itoa(c.Failed), strconv.Itoa(c.Pending),
+			strconv.Itoa(c.Other), code, msg,
+		)
+		for _, k := range m.LabelKeys {
+			irec = append(irec, r.Labels[k])
+		}
+		return writeSafe(iw, irec)
 	})
 }
 
@@ -155,32 +181,6 @@ func labelColumns(keys []string) []string {
 		cols[i] = name
 	}
 	return cols
-}
-
-func writeInstancesCSV(ctx context.Context, w *csv.Writer, m *Model, rs *audit.Records) error {
-	if err := writeSafe(w, append(slices.Clone(instancesHeader), labelColumns(m.LabelKeys)...)); err != nil {
-		return err
-	}
-	rec := make([]string, 0, len(instancesHeader)+len(m.LabelKeys))
-	return rs.Each(func(r audit.Result) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		c := r.Count()
-		var code, msg string
-		if r.Error != nil {
-			code, msg = r.Error.Code, r.Error.Message
-		}
-		rec = append(rec[:0],
-			r.AccountID, r.Region, r.InstanceID, string(r.Outcome), strconv.Itoa(c.Total),
-			strconv.Itoa(c.Success), strconv.Itoa(c.Failed), strconv.Itoa(c.Pending),
-			strconv.Itoa(c.Other), code, msg,
-		)
-		for _, k := range m.LabelKeys {
-			rec = append(rec, r.Labels[k])
-		}
-		return writeSafe(w, rec)
-	})
 }
 
 func writeErrorCodesCSV(w *csv.Writer, m *Model) error {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -94,9 +95,10 @@ func newXLSX(opts Options) Writer { return xlsxWriter{opts: opts} }
 //
 // The list sheets stream from rs in one pass, so memory does not grow with
 // the number of associations while rows are written (excelize keeps each
-// sheet's rows in a temporary file past 16 MB); excelize does build the
-// final zip in memory, so report.xlsx itself is held once in memory while
-// it is written. The Model must come from the same rs: a list whose length
+// sheet's rows in a temporary file past 16 MB, and the finished zip is
+// written straight to the file rather than assembled in memory first).
+// What excelize still holds is the shared parts of the workbook and, while
+// it zips a streamed sheet, that sheet's buffer. The Model must come from the same rs: a list whose length
 // differs from the Model's count is an error.
 func (w xlsxWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
@@ -108,7 +110,16 @@ func (w xlsxWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir 
 	if err := w.build(ctx, f, m, rs); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := atomicfile.Write(path, func(out io.Writer) error { return f.Write(out) }); err != nil {
+	err := atomicfile.Write(path, func(out io.Writer) error {
+		// excelize assembles the whole zip in a memory buffer before it
+		// writes it out; handing it a zip writer on the file instead halves
+		// the peak memory of a million-row workbook (BENCHMARKS.md). What
+		// this path skips is excelize's fix-up of zip64 headers for sheet
+		// parts over 4 GiB, far past the row limit a sheet is split at.
+		f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(out) })
+		return f.Write(io.Discard)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	return []string{path}, nil

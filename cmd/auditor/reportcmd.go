@@ -43,11 +43,13 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("report: %s is a directory: name its %s", p, audit.ResultsFile)
 		}
 	}
+	// Opened once: the merged record and every report are written from
+	// this index, since decoding the record is most of the cost.
 	rs, err := audit.OpenRecords(paths...)
 	if err != nil {
 		return usagef("report: %v", err)
 	}
-	rs.Close()
+	defer rs.Close()
 	unlock, err := lockOut(o.out)
 	if err != nil {
 		return err
@@ -68,11 +70,11 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// rebuilt, diffed or resumed from the output alone. Where it
 		// replaces one of the inputs, the index opened above still reads
 		// the old file, which the rename leaves intact until closed.
-		if err := writeMerged(paths, recordPath); err != nil {
+		if err := writeMerged(rs, recordPath); err != nil {
 			return fmt.Errorf("%w: %v", atomicfile.ErrNotWritable, err)
 		}
 	}
-	written, outcomes, err := o.render(ctx, recordPath, &info, set)
+	written, outcomes, err := o.renderRecords(ctx, rs, recordPath, &info, set)
 	if err != nil {
 		return err
 	}
@@ -158,13 +160,8 @@ func sameFile(paths []string, target string) bool {
 	return false
 }
 
-// writeMerged writes the merged, sorted record of paths to dst.
-func writeMerged(paths []string, dst string) error {
-	rs, err := audit.OpenRecords(paths...)
-	if err != nil {
-		return err
-	}
-	defer rs.Close()
+// writeMerged writes the merged, sorted record rs to dst.
+func writeMerged(rs *audit.Records, dst string) error {
 	return atomicfile.Write(dst, func(w io.Writer) error {
 		return rs.Each(func(r audit.Result) error {
 			return audit.EncodeResult(w, r)

@@ -466,6 +466,12 @@ func (o *runOptions) render(ctx context.Context, recordPath string, info *audit.
 		return nil, nil, err
 	}
 	defer rs.Close()
+	return o.renderRecords(ctx, rs, recordPath, info, set)
+}
+
+// renderRecords is render over records already open: rs must hold what
+// recordPath holds.
+func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, recordPath string, info *audit.RunInfo, set settings) ([]string, map[audit.Outcome]int, error) {
 	outcomes := rs.Outcomes()
 	info.Outcomes = outcomes
 	if missing := info.Targets - rs.Len(); missing > 0 && !info.Interrupted && info.Error == "" {
