@@ -25,14 +25,18 @@ const (
 const maxLine = 256 << 20
 
 // RecordWriter appends Results to a results.jsonl file, one complete line per
-// Write, each followed by an fsync, so that a reader (or a resumed run after
-// kill -9) never sees half a line except at the very end. It is safe for
-// concurrent use.
+// Write, synced to disk before Write returns, so that a reader (or a resumed
+// run after kill -9) never sees half a line except at the very end. It is
+// safe for concurrent use. Concurrent writers share their fsyncs (group
+// commit): while one syncs, the lines of the others gather and the next sync
+// covers them all, so many workers do not queue behind one fsync each.
 type RecordWriter struct {
-	mu  sync.Mutex
-	f   *os.File
-	buf bytes.Buffer
-	n   int
+	mu sync.Mutex // guards f's offset and n
+	f  *os.File
+	n  int
+
+	syncMu sync.Mutex // held while syncing; guards synced
+	synced int        // lines known to be on disk
 }
 
 // CreateRecord opens path for appending, creating it if needed. When the file
@@ -96,19 +100,33 @@ func EncodeResult(w io.Writer, r Result) error {
 
 // Write appends r as one line and syncs it to disk.
 func (w *RecordWriter) Write(r Result) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Reset()
-	if err := EncodeResult(&w.buf, r); err != nil {
+	var buf bytes.Buffer
+	if err := EncodeResult(&buf, r); err != nil {
 		return err
 	}
-	if _, err := w.f.Write(w.buf.Bytes()); err != nil {
+	w.mu.Lock()
+	_, err := w.f.Write(buf.Bytes())
+	if err == nil {
+		w.n++
+	}
+	seq := w.n
+	w.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("writing %s: %w", w.f.Name(), err)
 	}
+
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	if w.synced >= seq {
+		return nil // a sync that started after our write covered it
+	}
+	w.mu.Lock()
+	upto := w.n // every line written so far is covered by the sync below
+	w.mu.Unlock()
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", w.f.Name(), err)
 	}
-	w.n++
+	w.synced = upto
 	return nil
 }
 

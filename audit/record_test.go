@@ -3,10 +3,12 @@ package audit_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -183,4 +185,32 @@ func FuzzRecord(f *testing.F) {
 			t.Fatalf("re-read %d of %d results: %v", n, rs.Len(), err)
 		}
 	})
+}
+
+// TestRecordWriterConcurrent: writers sharing fsyncs still leave every line
+// whole and every result once.
+func TestRecordWriterConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	w, err := audit.CreateRecord(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 50 {
+				if err := w.Write(result("", "us-east-1", fmt.Sprintf("i-%08x", g*1000+i), audit.OutcomeCompliant)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := w.Written(); n != 800 {
+		t.Errorf("Written() = %d, want 800", n)
+	}
+	w.Close()
+	if got := readAll(t, path); len(got) != 800 {
+		t.Errorf("read back %d results, want 800", len(got))
+	}
 }
