@@ -25,12 +25,13 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/report"
 )
 
 // The files and sheets the baselines write, named as the product's.
 const (
-	AssociationsCSV = "associations.csv"
-	InstancesCSV    = "instances.csv"
+	AssociationsCSV = report.AssociationsCSV
+	InstancesCSV    = report.InstancesCSV
 
 	SheetAssociations = "Associations"
 	SheetFailures     = "Failures"

@@ -52,7 +52,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return fmt.Errorf("%w: listening on %s: %v", errServe, *listen, err)
+		return fmt.Errorf("listening on %s: %w", *listen, err)
 	}
 	srv := ssmsim.NewServer(fleet, ssmsim.Options{Seed: *seed, Faults: f})
 	fmt.Fprintf(stderr, "simulated SSM endpoint at http://%s with %d instances (seed %d); IDs in %s\n", ln.Addr(), *size, *seed, *ids)
@@ -60,5 +60,3 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stderr, "stop with Ctrl-C\n")
 	return srv.Serve(ctx, ln)
 }
-
-var errServe = fmt.Errorf("cannot serve")
