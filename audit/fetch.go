@@ -1,16 +1,24 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"net"
+	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
@@ -79,21 +87,62 @@ var throttleCodes = map[string]bool{
 }
 
 // IsFatal reports whether err from an SSM call means that no call can
-// succeed with this configuration (see ErrFatal).
+// succeed with this configuration (see ErrFatal): credentials that could not
+// be obtained (a *CredentialsError) or that the service refused, or an
+// error that says so itself with a method Fatal() bool (a request the HTTP
+// client refused to send, say).
 func IsFatal(err error) bool {
 	var signing *v4.SigningError
-	if errors.As(err, &signing) {
+	var creds *CredentialsError
+	var fatal interface{ Fatal() bool }
+	if errors.As(err, &signing) || errors.As(err, &creds) || errors.As(err, &fatal) && fatal.Fatal() {
 		return true
 	}
 	var ae smithy.APIError
 	return errors.As(err, &ae) && fatalCodes[ae.ErrorCode()]
 }
 
+// CredentialsError is a failure to obtain credentials: a credential_process
+// that failed or printed something unreadable, an SSO session that expired,
+// a role that could not be assumed. Its text names the kind of source and
+// the profile, never what the source printed, which may hold a secret. Run
+// treats it as fatal (see ErrFatal) at its first sign, at the start or in
+// the middle of a run; the instances not yet audited stay unrecorded, so
+// that a resumed run continues with them. It is never retried.
+type CredentialsError struct {
+	// Source says where the credentials come from, in words:
+	// "credential_process", "SSO", "assumed role", "environment", ...
+	Source string
+	// Profile is the shared-config profile involved, or "".
+	Profile string
+	// Kind says what went wrong without quoting the source: "the process
+	// failed", "the session has expired", ...
+	Kind string
+}
+
+func (e *CredentialsError) Error() string {
+	s := "could not obtain AWS credentials"
+	if e.Source != "" {
+		s += " from " + e.Source
+	}
+	if e.Profile != "" {
+		s += " (profile " + e.Profile + ")"
+	}
+	if e.Kind != "" {
+		s += ": " + e.Kind
+	}
+	return s
+}
+
+// RetryableError tells the SDK's retryer not to retry: asking a failed
+// credential source again in a tight loop helps nobody.
+func (e *CredentialsError) RetryableError() bool { return false }
+
 // Config says how Run audits a fleet. The zero value of a field means its
 // default.
 type Config struct {
 	// Client returns the SSM client for a region. Run calls it once per
-	// region before the first call; an error stops the run.
+	// region, before the region's first call; an error stops the run.
 	Client func(region string) (API, error)
 	// Region is the region of targets that name none.
 	Region string
@@ -110,6 +159,9 @@ type Config struct {
 	// before they are cut short (default 0: cut at once). Instances cut
 	// short are not reported, so that a resumed run fetches them again.
 	Grace time.Duration
+	// Deadline, when set, cuts calls short at that time whatever Grace
+	// says (a timeout leaves no grace).
+	Deadline time.Time
 	// OnResult receives each result as its instance completes. It is
 	// called from many goroutines at once; an error stops the run.
 	OnResult func(Result) error
@@ -117,15 +169,57 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Breaker settings: how many instances in a row may end with no answer from
+// the service (after every retry) before an account-region that answered
+// before is taken for gone.
+const answerlessLimit = 5
+
+// UnreachableError says that the SSM endpoint of an account and region gave
+// no answer at all (connection refused, no such host, TLS failure, time
+// out), after every retry: Run stopped auditing there and left its
+// instances unrecorded, for a resumed run. Answered tells whether the
+// endpoint had answered earlier in the run (then it went away mid-run).
+type UnreachableError struct {
+	AccountID, Region string
+	// Endpoint is the URL the calls went to, without path or user info;
+	// empty when unknown.
+	Endpoint string
+	// Cause is the last failure, in a few words ("no such host",
+	// "connection refused", "timed out").
+	Cause    string
+	Answered bool
+	// Left counts the instances left unrecorded there.
+	Left int
+}
+
+func (e *UnreachableError) Error() string {
+	where := e.Endpoint
+	if where == "" {
+		where = "the SSM endpoint of " + e.Region
+	}
+	if e.Answered {
+		return fmt.Sprintf("%s stopped answering (%s) after %d instances in a row got no answer; %d instances left for a resumed run",
+			where, e.Cause, answerlessLimit, e.Left)
+	}
+	return fmt.Sprintf("cannot reach %s: %s", where, e.Cause)
+}
+
+// ErrUnreachable is wrapped by the error Run returns when it gave up on an
+// account-region whose endpoint did not answer (see UnreachableError).
+var ErrUnreachable = errors.New("SSM endpoint unreachable")
+
 // Run audits every target, Concurrency at a time, and hands each Result to
 // cfg.OnResult as it completes. One instance's failure never stops the
 // others: it becomes a Result with OutcomeError. Run returns early with an
 // error wrapping ErrFatal when the credentials or permissions cannot work
 // for any instance, with OnResult's error, or with ctx.Err() when ctx was
-// cancelled; Stats count what was asked either way.
-func Run(ctx context.Context, cfg Config, targets []Target) (Stats, error) {
+// cancelled. When an account-region's endpoint gives no answer at all, Run
+// stops auditing there and, once the rest is done, returns an error that
+// wraps ErrUnreachable and one *UnreachableError per account-region. Stats
+// count what was asked either way.
+func Run(ctx context.Context, cfg Config, targets iter.Seq[Target]) (Stats, error) {
 	cfg.defaults()
-	r := &runner{cfg: cfg, limiters: map[limiterKey]*Limiter{}, clients: map[string]API{}}
+	r := &runner{cfg: cfg, sites: map[siteKey]*site{}}
 	start := cfg.Now()
 	err := r.run(ctx, targets)
 	st := r.stats()
@@ -154,58 +248,69 @@ func (c *Config) defaults() {
 	}
 }
 
-type limiterKey struct{ account, region string }
+type siteKey struct{ account, region string }
+
+// site is what one account-region shares: its client, its limiter and its
+// breaker.
+type site struct {
+	client  API
+	limiter *Limiter
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	mu         sync.Mutex
+	answered   bool
+	answerless int // instances in a row that ended with no answer
+	down       *UnreachableError
+}
 
 type runner struct {
 	cfg                              Config
-	clients                          map[string]API
 	mu                               sync.Mutex
-	limiters                         map[limiterKey]*Limiter
+	sites                            map[siteKey]*site
 	calls, pages, throttled, retries atomic.Int64
 	succeeded                        atomic.Bool
 }
 
-func (r *runner) run(ctx context.Context, targets []Target) error {
-	for _, t := range targets {
-		region := r.region(t)
-		if _, ok := r.clients[region]; ok {
-			continue
-		}
-		if region == "" {
-			return fmt.Errorf("%w: no region for %s: pass --region, set AWS_REGION, or add a region column", ErrFatal, t.InstanceID)
-		}
-		c, err := r.cfg.Client(region)
-		if err != nil {
-			return fmt.Errorf("%w: client for %s: %v", ErrFatal, region, err)
-		}
-		r.clients[region] = c
-	}
-
+func (r *runner) run(ctx context.Context, targets iter.Seq[Target]) error {
 	// Calls run on their own context so that a cancelled ctx stops new
 	// instances at once but leaves calls in flight their grace period.
 	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelCalls()
 	stopGrace := context.AfterFunc(ctx, func() {
+		if !r.cfg.Deadline.IsZero() && !r.cfg.Now().Before(r.cfg.Deadline) {
+			cancelCalls()
+			return
+		}
 		time.AfterFunc(r.cfg.Grace, cancelCalls)
 	})
 	defer stopGrace()
 
 	g, gctx := errgroup.WithContext(callCtx)
 	g.SetLimit(r.cfg.Concurrency)
-	for _, t := range targets {
+	for t := range targets {
 		if ctx.Err() != nil || gctx.Err() != nil {
 			break
+		}
+		var st *site
+		if t.Problem == "" {
+			var err error
+			if st, err = r.site(gctx, t); err != nil {
+				g.Go(func() error { return err })
+				break
+			}
+			if st.isDown() {
+				st.leave()
+				continue
+			}
 		}
 		g.Go(func() error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			res, err := r.audit(gctx, t)
-			if err != nil {
-				return err
-			}
-			if res == nil {
-				return nil // cut short: left for a resumed run
+			res, err := r.audit(gctx, st, t)
+			if err != nil || res == nil {
+				return err // nil: cut short, left for a resumed run
 			}
 			return r.cfg.OnResult(*res)
 		})
@@ -213,6 +318,9 @@ func (r *runner) run(ctx context.Context, targets []Target) error {
 	err := g.Wait()
 	if err == nil {
 		err = ctx.Err()
+	}
+	if err == nil {
+		err = r.unreachable()
 	}
 	return err
 }
@@ -224,17 +332,31 @@ func (r *runner) region(t Target) string {
 	return r.cfg.Region
 }
 
-func (r *runner) limiter(account, region string) *Limiter {
+// site returns the account-region of t, making its client and limiter the
+// first time.
+func (r *runner) site(ctx context.Context, t Target) (*site, error) {
+	k := siteKey{t.AccountID, r.region(t)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	k := limiterKey{account, region}
-	l, ok := r.limiters[k]
-	if !ok {
-		l = NewLimiter(r.cfg.Rate)
-		r.limiters[k] = l
+	if st, ok := r.sites[k]; ok {
+		return st, nil
 	}
-	return l
+	if k.region == "" {
+		return nil, fmt.Errorf("%w: %w for %s", ErrFatal, ErrNoRegion, t.InstanceID)
+	}
+	c, err := r.cfg.Client(k.region)
+	if err != nil {
+		return nil, fmt.Errorf("%w: client for %s: %w", ErrFatal, k.region, err)
+	}
+	st := &site{client: c, limiter: NewLimiter(r.cfg.Rate)}
+	st.ctx, st.cancel = context.WithCancel(ctx)
+	r.sites[k] = st
+	return st, nil
 }
+
+// ErrNoRegion is wrapped by Run's error when a target names no region and
+// Config.Region is empty.
+var ErrNoRegion = errors.New("no region")
 
 func (r *runner) stats() Stats {
 	st := Stats{
@@ -244,8 +366,8 @@ func (r *runner) stats() Stats {
 		Retries:   r.retries.Load(),
 	}
 	r.mu.Lock()
-	for _, l := range r.limiters {
-		st.LimiterRate = max(st.LimiterRate, l.Rate())
+	for _, s := range r.sites {
+		st.LimiterRate = max(st.LimiterRate, s.limiter.Rate())
 	}
 	r.mu.Unlock()
 	if r.cfg.Rate > 0 {
@@ -254,10 +376,69 @@ func (r *runner) stats() Stats {
 	return st
 }
 
+// unreachable returns the error for the account-regions given up on, or nil.
+func (r *runner) unreachable() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for _, s := range r.sites {
+		s.mu.Lock()
+		if s.down != nil {
+			d := *s.down
+			errs = append(errs, &d)
+		}
+		s.mu.Unlock()
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	slices.SortFunc(errs, func(a, b error) int {
+		x, y := a.(*UnreachableError), b.(*UnreachableError)
+		return cmp.Or(cmp.Compare(x.AccountID, y.AccountID), cmp.Compare(x.Region, y.Region))
+	})
+	return fmt.Errorf("%w: %w", ErrUnreachable, errors.Join(errs...))
+}
+
+func (s *site) isDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down != nil
+}
+
+// leave counts an instance left unaudited because the site is down.
+func (s *site) leave() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down.Left++
+}
+
+// answer records how an instance's last call ended, and reports whether the
+// instance must be left unrecorded because the site is (now) down.
+func (s *site) answer(err error, account, region string) (leave bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down != nil {
+		s.down.Left++
+		return true
+	}
+	endpoint, cause, none := noAnswer(err)
+	if !none {
+		s.answered, s.answerless = true, 0
+		return false
+	}
+	s.answerless++
+	if s.answered && s.answerless < answerlessLimit {
+		return false // one instance's bad luck, or the start of an outage
+	}
+	s.down = &UnreachableError{AccountID: account, Region: region, Endpoint: endpoint, Cause: cause, Answered: s.answered, Left: 1}
+	s.cancel() // calls in flight there cannot succeed either
+	return true
+}
+
 // audit fetches every page of one instance. It returns a nil Result when the
-// call context was cancelled (the instance is left for a resumed run), and
-// an error only when the whole run must stop.
-func (r *runner) audit(ctx context.Context, t Target) (*Result, error) {
+// call context was cancelled or the account-region is down (the instance is
+// left for a resumed run), and an error only when the whole run must stop.
+func (r *runner) audit(ctx context.Context, st *site, t Target) (*Result, error) {
 	region := r.region(t)
 	res := &Result{
 		AccountID:  t.AccountID,
@@ -277,8 +458,12 @@ func (r *runner) audit(ctx context.Context, t Target) (*Result, error) {
 		res.AuditedAt = r.cfg.Now().UTC()
 		return res, nil
 	}
-	lim := r.limiter(t.AccountID, region)
-	p := ssm.NewDescribeInstanceAssociationsStatusPaginator(r.clients[region],
+	// The site's context ends when the site goes down, the call context
+	// when the run is cut short: either ends this instance's calls.
+	callCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	defer context.AfterFunc(st.ctx, stop)()
+	p := ssm.NewDescribeInstanceAssociationsStatusPaginator(st.client,
 		&ssm.DescribeInstanceAssociationsStatusInput{InstanceId: aws.String(t.InstanceID)},
 		func(o *ssm.DescribeInstanceAssociationsStatusPaginatorOptions) {
 			o.Limit = r.cfg.MaxResults
@@ -287,13 +472,13 @@ func (r *runner) audit(ctx context.Context, t Target) (*Result, error) {
 	seen := map[string]bool{}
 	for p.HasMorePages() {
 		if res.Pages >= r.cfg.MaxPages {
-			res.fail(CodePaginationLoop, fmt.Sprintf("more than %d pages (--max-pages)", r.cfg.MaxPages))
+			res.fail(CodePaginationLoop, fmt.Sprintf("more than %d pages (MaxPages)", r.cfg.MaxPages))
 			break
 		}
 		// One attempts middleware per operation, so that its count tells
 		// the first attempt from the retries.
-		at := &attempts{limiter: lim, run: r}
-		out, err := p.NextPage(ctx, func(o *ssm.Options) {
+		at := &attempts{limiter: st.limiter, run: r}
+		out, err := p.NextPage(callCtx, func(o *ssm.Options) {
 			o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 				return s.Finalize.Insert(at, "Retry", middleware.After)
 			})
@@ -306,6 +491,9 @@ func (r *runner) audit(ctx context.Context, t Target) (*Result, error) {
 			if IsFatal(err) && (!isAccessDenied(err) || !r.succeeded.Load()) {
 				return nil, fmt.Errorf("%w: %s: %w", ErrFatal, t.InstanceID, err)
 			}
+			if st.answer(err, t.AccountID, region) {
+				return nil, nil
+			}
 			code, msg := classify(err)
 			if code == CodeInvalidInstanceID {
 				res.Outcome = OutcomeNotManaged
@@ -315,6 +503,7 @@ func (r *runner) audit(ctx context.Context, t Target) (*Result, error) {
 			}
 			break
 		}
+		st.answer(nil, t.AccountID, region)
 		r.succeeded.Store(true)
 		res.Pages++
 		r.pages.Add(1)
@@ -354,6 +543,51 @@ func isAccessDenied(err error) bool {
 		return true
 	}
 	return false
+}
+
+// noAnswer reports whether err is a call that got no answer at all from the
+// service (no HTTP response: the connection was refused or dropped, the name
+// did not resolve, TLS failed, the call timed out), with the URL it went to
+// (scheme and host only) and the cause in a few words.
+func noAnswer(err error) (endpoint, cause string, none bool) {
+	if err == nil {
+		return "", "", false
+	}
+	var ae smithy.APIError
+	var re *awshttp.ResponseError
+	var de *smithy.DeserializationError
+	if errors.As(err, &ae) || errors.As(err, &re) || errors.As(err, &de) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "", "", false
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			endpoint = (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
+		}
+	}
+	var dns *net.DNSError
+	var op *net.OpError
+	var ne net.Error
+	switch {
+	case errors.As(err, &dns):
+		cause = "no such host"
+		if !dns.IsNotFound {
+			cause = "DNS lookup failed"
+		}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		cause = "connection refused"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		cause = "timed out"
+	case errors.As(err, &op) && op.Op == "remote error", strings.Contains(err.Error(), "tls:"), strings.Contains(err.Error(), "x509:"):
+		cause = "TLS handshake failed"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF):
+		cause = "connection closed without an answer"
+	case errors.As(err, &op):
+		cause = op.Err.Error()
+	default:
+		cause = "no answer"
+	}
+	return endpoint, cause, true
 }
 
 // classify turns an error from the SDK into an Error code and message.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,7 +89,7 @@ func collect(t *testing.T, ctx context.Context, cfg audit.Config, ts []audit.Tar
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	st, err := audit.Run(ctx, cfg, ts)
+	st, err := audit.Run(ctx, cfg, slices.Values(ts))
 	return got, st, err
 }
 
@@ -288,7 +289,7 @@ func TestRunCancelStopsStarting(t *testing.T) {
 
 func TestRunNoRegion(t *testing.T) {
 	cfg := audit.Config{Client: func(string) (audit.API, error) { return &fakeSSM{}, nil }}
-	_, err := audit.Run(context.Background(), cfg, targets("i-00000000"))
+	_, err := audit.Run(context.Background(), cfg, slices.Values(targets("i-00000000")))
 	if !errors.Is(err, audit.ErrFatal) {
 		t.Fatalf("err = %v, want ErrFatal for a target with no region", err)
 	}

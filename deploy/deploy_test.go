@@ -380,7 +380,9 @@ func cliFlags(t *testing.T) map[string]map[string]bool {
 			sets := map[string]bool{}
 			for _, p := range fd.Type.Params.List {
 				if star, ok := p.Type.(*ast.StarExpr); ok {
-					if sel, ok := star.X.(*ast.SelectorExpr); ok && sel.Sel.Name == "FlagSet" {
+					sel, isSel := star.X.(*ast.SelectorExpr)
+					id, isID := star.X.(*ast.Ident)
+					if isSel && sel.Sel.Name == "FlagSet" || isID && id.Name == "flagSet" {
 						for _, n := range p.Names {
 							sets[n.Name] = true
 						}
@@ -1089,10 +1091,10 @@ func TestFleetList(t *testing.T) {
 		t.Errorf("fleet.csv: %v", err)
 	}
 	rows := strings.Count(strings.TrimSpace(data), "\n") // lines after the header
-	if got := len(f.Targets); got != rows || f.Duplicates != 0 {
+	if got := f.Len(); got != rows || f.Duplicates != 0 {
 		t.Errorf("fleet.csv: %d targets and %d duplicates from %d rows, want one target a row", got, f.Duplicates, rows)
 	}
-	for _, tg := range f.Targets {
+	for _, tg := range f.Targets() {
 		if tg.Region == "" || tg.Labels["owner"] == "" {
 			t.Errorf("fleet.csv line of %s: region %q, owner %q; the example names both", tg.InstanceID, tg.Region, tg.Labels["owner"])
 		}
@@ -1951,7 +1953,7 @@ func TestEndToEnd(t *testing.T) {
 	var ids []string
 	sim := ssmsim.NewFleet(ssmsim.FleetConfig{})
 	executed := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-	for i, tg := range f.Targets {
+	for i, tg := range f.Targets() {
 		ids = append(ids, tg.InstanceID)
 		status, detail := "Success", "Success"
 		if i%3 == 0 {

@@ -279,8 +279,8 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo did not write %s: %v", name, err)
 		}
 	}
-	if !strings.Contains(got.stderr, "demo: wrote") {
-		t.Errorf("demo does not say what it wrote:\n%s", got.stderr)
+	if !strings.Contains(got.stderr, "open "+filepath.Join(out, "report.html")) {
+		t.Errorf("demo does not name the file to open:\n%s", got.stderr)
 	}
 	// Run again into the same directory: a fresh record, not an appended one.
 	if got := runCLI(t, "", "demo", "--fleet-size", "60", "--out", out, "--quiet"); got.code != 0 {

@@ -1,18 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/outdir"
 	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
@@ -23,13 +24,23 @@ const (
 	demoKeyID  = "AKIADEMODEMODEMODEMO"
 	demoSecret = "demo-secret-not-a-real-key"
 	demoRegion = "us-east-1"
+	demoIDs    = "fleet.txt"
 )
 
+// demoOutputs are the files a demo run writes, which the next demo run in
+// the same directory replaces.
+func demoOutputs() []string {
+	return []string{audit.ResultsFile, audit.RunFile, demoIDs, report.AssociationsCSV, report.InstancesCSV,
+		report.ErrorCodesCSV, report.XLSXFile, report.HTMLFile, report.SummaryFile}
+}
+
 // demoCmd serves a generated fleet on loopback and audits it through the
-// real SDK exactly as run does, writing every report.
+// real SDK exactly as run does, writing every report. It writes only into a
+// directory of its own (marked with outdir.DemoMarker), so that it can never
+// replace a real audit's record.
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := defaultRunOptions()
-	fs := newFlagSet("demo", "demo [--fleet-size N] [--seed S] [--out DIR] [flags]", stdout, stderr)
+	fs := newFlagSet("demo", "demo [--fleet-size N] [--seed S] [--out DIR] [flags]", stdout)
 	size := fs.Int("fleet-size", 300, "instances in the simulated fleet")
 	seed := fs.Int64("seed", 1, "seed of the simulated fleet: the same seed, the same fleet")
 	o.bindFetch(fs)
@@ -53,54 +64,40 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer stop()
 
-	// The demo starts a new record each time: its own earlier output is
-	// removed (so that no stale report is left beside the new ones), and
-	// nothing else in the directory is touched.
-	if err := os.MkdirAll(o.out, 0o777); err == nil {
-		for _, name := range []string{audit.ResultsFile, audit.RunFile, report.AssociationsCSV, report.InstancesCSV,
-			report.ErrorCodesCSV, report.XLSXFile, report.HTMLFile, report.SummaryFile} {
-			if err := os.Remove(filepath.Join(o.out, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("--out %s: %w", o.out, err)
-			}
-		}
-	}
-	idsPath := filepath.Join(o.out, "fleet.txt")
-	if err := writeIDs(idsPath, fleet); err != nil {
+	var ids bytes.Buffer
+	if err := fleet.WriteIDs(&ids); err != nil {
 		return err
 	}
-	o.instances.vals = []string{idsPath}
+	o.instances.vals = []string{"-"}
 	o.endpointURL = url
 	o.region = demoRegion
 	o.credentials = credentials.NewStaticCredentialsProvider(demoKeyID, demoSecret, "")
+	o.demo = true
+	o.openDir = func(dir string) (*outdir.Dir, error) {
+		d, err := outdir.OpenDemo(dir, demoOutputs()...)
+		if errors.Is(err, outdir.ErrNotDemo) {
+			return nil, fmt.Errorf("%w; the demo writes only into a directory of its own", err)
+		}
+		return d, err
+	}
+	j, err := o.prepare(ctx, bytes.NewReader(ids.Bytes()), stderr)
+	if err != nil {
+		return err
+	}
+	defer j.close()
+	if err := j.open(stderr); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(o.out, demoIDs), ids.Bytes()); err != nil {
+		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+	}
 	o.logf(stderr, "demo: simulated SSM endpoint at %s with %d instances (seed %d)", url, *size, *seed)
 
-	err = o.execute(ctx, nil, stdout, stderr)
+	err = j.execute(ctx, stdout, stderr)
 	if errors.Is(err, errFindings) {
 		// The simulated fleet has failures by design: finding them is the
 		// demo working.
 		err = nil
 	}
-	if err == nil {
-		names := []string{audit.ResultsFile, audit.RunFile}
-		entries, _ := os.ReadDir(o.out)
-		for _, e := range entries {
-			if n := e.Name(); !strings.HasPrefix(n, ".") && n != "fleet.txt" && n != audit.ResultsFile && n != audit.RunFile {
-				names = append(names, n)
-			}
-		}
-		fmt.Fprintf(stderr, "demo: wrote %s in %s\n", strings.Join(names, ", "), o.out)
-	}
 	return err
-}
-
-func writeIDs(path string, f *ssmsim.Fleet) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	if err := f.WriteIDs(fh); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
 }

@@ -7,13 +7,15 @@ import (
 	"net"
 	"time"
 
+	"github.com/auditor-dev/auditor/awsconn"
+	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // simulateCmd serves the simulated SSM endpoint until interrupted, so that
 // the AWS CLI or any other client can be pointed at it.
 func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("simulate", "simulate [--listen 127.0.0.1:PORT] [--fleet-size N] [--seed S] [--ids FILE] [fault flags]", stdout, stderr)
+	fs := newFlagSet("simulate", "simulate [--listen 127.0.0.1:PORT] [--fleet-size N] [--seed S] [--ids FILE] [fault flags]", stdout)
 	listen := fs.String("listen", "127.0.0.1:4566", "`address` to serve on (host:port; port 0 picks a free one)")
 	size := fs.Int("fleet-size", 300, "instances in the simulated fleet")
 	seed := fs.Int64("seed", 1, "seed of the simulated fleet: the same seed, the same fleet")
@@ -37,7 +39,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return usagef("--listen %q: want host:port, such as 127.0.0.1:4566", *listen)
 	}
-	if !isLoopback(host) {
+	if !awsconn.IsLoopback(host) {
 		return usagef("--listen %q: the simulator serves this machine only; use 127.0.0.1 or localhost", *listen)
 	}
 	// Execution dates are relative to now, so that staleness reads as in a
@@ -59,4 +61,9 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws ssm describe-instance-associations-status --endpoint-url http://%s --region us-east-1 --instance-id %s\n", ln.Addr(), fleet.ManagedIDs()[0])
 	fmt.Fprintf(stderr, "stop with Ctrl-C\n")
 	return srv.Serve(ctx, ln)
+}
+
+// writeIDs writes the fleet's IDs to path, one a line.
+func writeIDs(path string, f *ssmsim.Fleet) error {
+	return atomicfile.Write(path, f.WriteIDs)
 }
