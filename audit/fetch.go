@@ -556,7 +556,10 @@ func noAnswer(err error) (endpoint, cause string, none bool) {
 	var ae smithy.APIError
 	var re *awshttp.ResponseError
 	var de *smithy.DeserializationError
-	if errors.As(err, &ae) || errors.As(err, &re) || errors.As(err, &de) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.As(err, &ae) || errors.As(err, &re) && re.HTTPStatusCode() != 0 || errors.As(err, &de) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// The service, or something on the way, answered. (The SDK wraps a
+		// request that got no response in a ResponseError too, with
+		// status 0.)
 		return "", "", false
 	}
 	var ue *url.Error

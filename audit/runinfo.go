@@ -214,6 +214,7 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 	if !complete && !out.Interrupted && out.Error == "" {
 		out.Error = "a merged run was incomplete"
 	}
+	out.Complete = complete && !out.Interrupted && out.Error == ""
 	return out
 }
 

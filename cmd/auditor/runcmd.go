@@ -244,7 +244,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		if ctx.Err() != nil {
 			return errInterrupted
 		}
-		return fmt.Errorf("%w: %w", audit.ErrFatal, err)
+		return err // a *audit.CredentialsError: fatal, and says so itself
 	}
 	if err := j.open(stderr); err != nil {
 		return err
@@ -318,8 +318,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		if w.Written() == 0 && info.Resumed == 0 {
 			// Nothing could be audited at all: a setup to fix, not a
 			// fleet to retry.
-			fmt.Fprintf(stderr, "auditor: nothing was audited; fix the cause above, then run again (or continue with: auditor run --resume --out %s ...)\n", o.out)
-			return fmt.Errorf("%w: %w", audit.ErrFatal, runErr)
+			return errors.New("nothing was audited: fix the cause above, then run again")
 		}
 		fmt.Fprintf(stderr, "auditor: continue once it answers again with: auditor run --resume --out %s (and the same targets)\n", o.out)
 		return errIncomplete

@@ -54,6 +54,8 @@ func Check(dir string) error {
 				return fmt.Errorf("%s: %w: %w", p, atomicfile.ErrNotWritable, err)
 			}
 			return nil
+		case errors.Is(err, syscall.ENOTDIR):
+			// A parent on the way is a file: walk up to find it.
 		case !errors.Is(err, fs.ErrNotExist):
 			return fmt.Errorf("%s: %w: %w", p, atomicfile.ErrNotWritable, err)
 		}
