@@ -47,7 +47,10 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // request goes to, whatever set it.
 func TestGuardChecksEveryRequest(t *testing.T) {
 	sent := 0
-	g := guard{base: roundTripFunc(func(*http.Request) (*http.Response, error) { sent++; return &http.Response{StatusCode: 200, Body: http.NoBody}, nil })}
+	g := guard{base: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		sent++
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	})}
 	for _, tt := range []struct {
 		url string
 		ok  bool

@@ -67,20 +67,20 @@ type runOptions struct {
 
 func defaultRunOptions() *runOptions {
 	return &runOptions{
-		maxAttempts:     8,
-		callTimeout:     30 * time.Second,
-		concurrency:     16,
-		maxResults:      50,
-		maxPages:        1000,
-		grace:           5 * time.Second,
-		staleAfter:      days(7 * 24 * time.Hour),
-		htmlMaxRows:     500,
-		getenv:          os.Getenv,
-		now:             time.Now,
-		instances:       listFlag{},
-		formats:         listFlag{split: true},
-		failOn:          listFlag{split: true},
-		isTerminal:      isTerminal,
+		maxAttempts: 8,
+		callTimeout: 30 * time.Second,
+		concurrency: 16,
+		maxResults:  50,
+		maxPages:    1000,
+		grace:       5 * time.Second,
+		staleAfter:  days(7 * 24 * time.Hour),
+		htmlMaxRows: 500,
+		getenv:      os.Getenv,
+		now:         time.Now,
+		instances:   listFlag{},
+		formats:     listFlag{split: true},
+		failOn:      listFlag{split: true},
+		isTerminal:  isTerminal,
 	}
 }
 
