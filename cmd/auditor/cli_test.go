@@ -129,7 +129,7 @@ func TestExitCodes(t *testing.T) {
 		{"insecure endpoint", []string{"--instances", ids, "--endpoint-url", "http://10.1.2.3:80"}, 2, "in clear"},
 		{"server errors leave it incomplete", []string{"--instances", ids, "--endpoint-url", broken, "--max-attempts", "2"}, 3, "2 error"},
 		{"bad credentials", []string{"--instances", ids, "--endpoint-url", denied}, 4, "UnrecognizedClientException"},
-		{"output not writable", []string{"--instances", ids, "--endpoint-url", clean, "--out", filepath.Join(notDir, "sub")}, 4, "not writable"},
+		{"output under a file", []string{"--instances", ids, "--endpoint-url", clean, "--out", filepath.Join(notDir, "sub")}, 2, "name a directory"},
 		{"stdin list", []string{"--instances", "-", "--endpoint-url", clean}, 0, "audited 2 instances"},
 	}
 	for _, tt := range tests {

@@ -80,7 +80,7 @@ func defaultRunOptions() *runOptions {
 		instances:   listFlag{},
 		formats:     listFlag{split: true},
 		failOn:      listFlag{split: true},
-		isTerminal:  isTerminal,
+		isTerminal:  stdinTerminal,
 	}
 }
 
@@ -345,6 +345,10 @@ func (d *days) Set(s string) error {
 	*d = days(v)
 	return nil
 }
+
+// stdinTerminal is isTerminal, a variable so that a test can stand in for a
+// terminal.
+var stdinTerminal = isTerminal
 
 // isTerminal reports whether r is a terminal.
 func isTerminal(r io.Reader) bool {
