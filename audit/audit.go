@@ -76,8 +76,8 @@ type Target struct {
 	// Labels are the extra columns of a CSV instance list (owner, env, ...),
 	// carried unchanged into the record and the reports.
 	Labels map[string]string
-	// Source is where the target was read, as FILE:LINE ("stdin:LINE" for -,
-	// "--instance-id" for the flag).
+	// Source is where the target was read, as FILE:LINE ("stdin:LINE" for
+	// standard input), or the name of another source (Fleet.AddID).
 	Source string
 	// Problem is set when the target is invalid: why the value is not an
 	// instance ID. An invalid target is recorded, never sent to SSM.

@@ -15,8 +15,6 @@ import (
 
 // Limits of an instance list.
 const (
-	// listSourceFlag is the Source of a target given with AddID.
-	listSourceFlag = "--instance-id"
 	// listMaxLine is the longest line, in bytes, its line end not counted.
 	listMaxLine = 1 << 20
 	// listSniff is how many bytes at the start of a list are searched for a
@@ -33,19 +31,20 @@ const (
 	listMaxProblems = 50
 )
 
-// AddID adds one ID given on the command line, with Source "--instance-id".
-// White space around id is trimmed. An empty region or account means the
-// run's default; a bad id, region or account makes an invalid target.
-func (f *Fleet) AddID(id, region, account string) {
+// AddID adds one ID given otherwise than in a list (on the command line,
+// say), with Source source. White space around id is trimmed. An empty
+// region or account means the run's default; a bad id, region or account
+// makes an invalid target.
+func (f *Fleet) AddID(source, id, region, account string) {
 	id = strings.TrimSpace(id)
-	t := Target{InstanceID: id, Region: region, AccountID: account, Source: listSourceFlag}
+	t := Target{InstanceID: id, Region: region, AccountID: account, Source: source}
 	t.Problem = listProblem(id, region, account)
 	if t.Problem != "" {
 		t.InstanceID = listCut(id, listMaxKept)
 		t.Region = listCut(region, listMaxKept)
 		t.AccountID = listCut(account, listMaxKept)
 	}
-	f.add(t, listSourceFlag, 0, 0, nil)
+	f.add(t, source, 0, 0, nil)
 }
 
 // listProblem returns why a target is not valid, or "".

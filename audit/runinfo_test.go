@@ -118,7 +118,7 @@ func TestResume(t *testing.T) {
 	fleet := func(ids ...string) *audit.Fleet {
 		var f audit.Fleet
 		for _, id := range ids {
-			f.AddID(id, "us-east-1", "")
+			f.AddID("--instance-id", id, "us-east-1", "")
 		}
 		return &f
 	}

@@ -666,8 +666,8 @@ func TestApplyDefaultsCollapses(t *testing.T) {
 
 func TestReadErrorLeavesFleet(t *testing.T) {
 	var f audit.Fleet
-	f.AddID("i-0123abcd", "", "")
-	f.AddID("i-bad", "", "")
+	f.AddID("--instance-id", "i-0123abcd", "", "")
+	f.AddID("--instance-id", "i-bad", "", "")
 	if err := f.Read(strings.NewReader("instance_id,owner\ni-11111111,a\ni-0123abcd,b\n"), "a.csv"); err != nil {
 		t.Fatal(err)
 	}
@@ -723,10 +723,10 @@ func TestReadEmpty(t *testing.T) {
 
 func TestFleetDuplicates(t *testing.T) {
 	var f audit.Fleet
-	f.AddID(" i-0123abcd ", "", "")
-	f.AddID("i-0123abcd", "us-east-1", "")
-	f.AddID("i-0123abcd", "us-east-1", "123456789012")
-	f.AddID("i-0123abcd", "", "") // duplicate
+	f.AddID("--instance-id", " i-0123abcd ", "", "")
+	f.AddID("--instance-id", "i-0123abcd", "us-east-1", "")
+	f.AddID("--instance-id", "i-0123abcd", "us-east-1", "123456789012")
+	f.AddID("--instance-id", "i-0123abcd", "", "") // duplicate
 	lists := []struct{ name, text string }{
 		{"one.csv", "instance_id,region,owner\ni-0123abcd,us-east-1,first\ni-11111111,,ann\ni-0123abcd,us-east-1,second\n"},
 		{"two.csv", "instance_id,env,owner\ni-11111111,prod,bob\ni-22222222,dev,cat\n"},
@@ -776,7 +776,7 @@ func TestAddID(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var f audit.Fleet
-			f.AddID(tt.id, tt.region, tt.account)
+			f.AddID("--instance-id", tt.id, tt.region, tt.account)
 			if tt.want == "" {
 				want := []audit.Target{{InstanceID: strings.TrimSpace(tt.id), Region: tt.region, AccountID: tt.account, Source: "--instance-id"}}
 				if !reflect.DeepEqual(f.Targets(), want) || len(f.Invalid) != 0 {
@@ -904,7 +904,7 @@ func tgtShard(ts []audit.Target, k, n int) []audit.Target {
 	var f audit.Fleet
 	source := map[audit.Key]string{}
 	for _, x := range ts {
-		f.AddID(x.InstanceID, x.Region, x.AccountID)
+		f.AddID("--instance-id", x.InstanceID, x.Region, x.AccountID)
 		source[x.Key()] = x.Source
 	}
 	f.Shard(k, n)

@@ -67,7 +67,7 @@ func (o *runOptions) readFleet(stdin io.Reader) (*audit.Fleet, error) {
 		}
 	}
 	for _, id := range o.instanceIDs.vals {
-		f.AddID(id, "", "")
+		f.AddID("--instance-id", id, "", "")
 	}
 	if f.Len() == 0 && len(f.Invalid) == 0 {
 		return nil, usagef("no instances to audit: %s held no instance IDs", strings.Join(append(o.instances.vals, o.instanceIDs.vals...), ", "))
