@@ -208,6 +208,9 @@ type listFlag struct {
 
 func (l *listFlag) String() string { return strings.Join(l.vals, ",") }
 
+// Get returns the values, for flag.Getter.
+func (l *listFlag) Get() any { return append([]string(nil), l.vals...) }
+
 func (l *listFlag) Set(v string) error {
 	if !l.split {
 		l.vals = append(l.vals, v)

@@ -39,17 +39,14 @@ func demoOutputs() []string {
 // directory of its own (marked with outdir.DemoMarker), so that it can never
 // replace a real audit's record.
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o := defaultRunOptions()
-	fs := newFlagSet("demo", "demo [--fleet-size N] [--seed S] [--out DIR] [flags]", stdout)
-	size := fs.Int("fleet-size", 300, "instances in the simulated fleet")
-	seed := fs.Int64("seed", 1, "seed of the simulated fleet: the same seed, the same fleet")
-	o.bindFetch(fs)
-	o.bindOutput(fs, "auditor-demo")
-	if err := parseFlags(fs, args); err != nil {
+	c := newCommand("demo", stdout)
+	o, size, seed := c.o, c.fleetSize, c.seed
+	pos, err := c.parse(args, false, stdout)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("demo: unexpected argument %q", fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("demo: unexpected argument %q", pos[0])
 	}
 	if *size < 1 {
 		return usagef("--fleet-size %d: want at least 1", *size)

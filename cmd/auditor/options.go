@@ -281,7 +281,7 @@ func parseShard(s string, count int, getenv func(string) string) (k, n int, err 
 			return shardNumbers(idx, getenv("AWS_BATCH_JOB_ARRAY_SIZE"), "AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE")
 		}
 		if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
-			c := getenv("AUDITOR_SHARD_COUNT")
+			c := ""
 			if count > 0 {
 				c = strconv.Itoa(count)
 			}
@@ -328,6 +328,9 @@ func (d *days) String() string {
 	}
 	return v.String()
 }
+
+// Get returns the age as the flag spells it, for flag.Getter.
+func (d *days) Get() any { return d.String() }
 
 func (d *days) Set(s string) error {
 	if n, ok := strings.CutSuffix(s, "d"); ok {

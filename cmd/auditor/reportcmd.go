@@ -22,10 +22,9 @@ import (
 // targets, or cannot show that it is complete (no run.json beside a
 // record).
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o := defaultRunOptions()
-	fs := newFlagSet("report", "report RECORD... --out DIR [flags]", stdout)
-	o.bindOutput(fs, "")
-	paths, err := parseInterspersed(fs, args)
+	c := newCommand("report", stdout)
+	o := c.o
+	paths, err := c.parse(args, true, stdout)
 	if err != nil {
 		return err
 	}

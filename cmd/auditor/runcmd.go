@@ -18,18 +18,14 @@ import (
 )
 
 func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	o := defaultRunOptions()
-	fs := newFlagSet("run", "run --instances FILE | --instance-id ID [flags]", stdout)
-	o.bindTargets(fs)
-	o.bindAWS(fs)
-	o.bindFetch(fs)
-	o.bindOutput(fs, "")
-	fs.BoolVar(&o.resume, "resume", false, "continue the record in --out: skip instances already audited, retry those in error")
-	if err := parseFlags(fs, args); err != nil {
+	c := newCommand("run", stdout)
+	o := c.o
+	pos, err := c.parse(args, false, stdout)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("run: unexpected argument %q (instance lists go in --instances FILE)", fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("run: unexpected argument %q (instance lists go in --instances FILE)", pos[0])
 	}
 	if o.out == "" {
 		if o.resume {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"time"
 
 	"github.com/auditor-dev/auditor/awsconn"
@@ -26,7 +27,11 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Float64Var(&f.DropRate, "drop-rate", 0, "probability of a dropped connection")
 	fs.DurationVar(&f.Latency, "latency", 0, "delay of every answer")
 	fs.DurationVar(&f.Jitter, "jitter", 0, "spread of the delay, +/-")
+	layers := bindLayers(fs, os.Getenv)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := layers.apply(stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
