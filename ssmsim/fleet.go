@@ -102,7 +102,11 @@ type Fleet struct {
 // base time; S3 output URLs on some associations; tags Environment, Team,
 // Name and PatchGroup. It is deterministic: the same cfg gives the same
 // fleet.
-func NewFleet(cfg FleetConfig) *Fleet {
+func NewFleet(cfg FleetConfig) *Fleet { return newFleet(cfg, nil) }
+
+// newFleet is NewFleet, drawing again any ID that taken reports (IDs of
+// other fleets of an organisation); taken may be nil.
+func newFleet(cfg FleetConfig, taken func(string) bool) *Fleet {
 	f := &Fleet{
 		seed: uint64(cfg.Seed),
 		base: cfg.BaseTime,
@@ -114,7 +118,7 @@ func NewFleet(cfg FleetConfig) *Fleet {
 	}
 	f.base = f.base.UTC()
 	f.pool = newPool(f.seed)
-	f.generate(cfg)
+	f.generate(cfg, taken)
 	return f
 }
 

@@ -160,7 +160,7 @@ func uuid(r *rng) string {
 	return string(b[:])
 }
 
-func (f *Fleet) generate(cfg FleetConfig) {
+func (f *Fleet) generate(cfg FleetConfig, taken func(string) bool) {
 	n := cfg.Size
 	if n <= 0 {
 		return
@@ -195,7 +195,7 @@ func (f *Fleet) generate(cfg FleetConfig) {
 		for attempt := uint64(0); ; attempt++ {
 			idr := newRNG(f.seed, uint64(i), saltID|attempt<<8)
 			id := genID(kind, &idr)
-			if _, dup := f.byID[id]; !dup {
+			if _, dup := f.byID[id]; !dup && (taken == nil || !taken(id)) {
 				f.ids[i] = id
 				f.byID[id] = int32(i)
 				break
