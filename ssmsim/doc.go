@@ -165,6 +165,18 @@
 // wants to see survive the trip. Fleet.Associations is the truth to compare
 // a client's result with.
 //
+// Fleet.Drift returns a drifted copy of a fleet, deterministic from
+// DriftConfig.Seed, and Changes, the exact truth of what changed per
+// instance and association: failures resolved (Failed to Success, with a
+// later ExecutionDate), new failures (Success to Failed, with an
+// ErrorCode), associations added and removed, instances added (new IDs) and
+// removed (still listed by IDs, but unmanaged: InvalidInstanceId). A
+// drifted generated fleet stays lazy: it stores its IDs and the drift's
+// parameters and derives instances on demand. Org.Drift drifts every
+// account-region's fleet, keeping IDs distinct across the organisation;
+// serve the drifted copy from a second Server to audit "last week" and
+// "this week".
+//
 // # Faults and counters
 //
 // Faults (Options.Faults, Server.SetFaults) inject throttling by a
