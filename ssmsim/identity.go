@@ -93,13 +93,31 @@ func authError(svc service, kind authKind, msg string) *apiError {
 	}
 }
 
-// caller is who signed a request: an account, and the principal in it.
+// caller is who signed a request: an account, and the principal in it (an
+// IAM user named after its static key, or an assumed-role session).
 type caller struct {
-	akid   string
-	acct   *orgAccount
-	arn    string // arn:aws:iam::ACCOUNT:user/NAME or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
-	userID string // GetCallerIdentity's UserId
-	sess   *session
+	akid      string
+	acct      *orgAccount
+	partition string
+	sess      *session
+}
+
+// arn returns the principal's ARN: arn:aws:iam::ACCOUNT:user/KEY or
+// arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION.
+func (c *caller) arn() string {
+	if c.sess != nil {
+		return c.sess.arn
+	}
+	return "arn:" + c.partition + ":iam::" + c.acct.ID + ":user/" + c.akid
+}
+
+// userID returns GetCallerIdentity's UserId: AIDA... for a user,
+// AROA...:SESSION for a session.
+func (c *caller) userID() string {
+	if c.sess != nil {
+		return c.sess.roleID
+	}
+	return userID("AIDA", c.akid)
 }
 
 // session is a set of temporary credentials that AssumeRole issued.
@@ -138,38 +156,36 @@ func (ss *sessions) put(s *session) {
 // belongs to the account that lists it, or to the management account; a
 // regional service answers only in the regions the account has enabled,
 // and refuses the key elsewhere, as AWS does.
-func (s *Server) identify(svc service, akid, token, region string) (*caller, *apiError) {
+func (s *Server) identify(svc service, akid, token, region string) (caller, *apiError) {
 	o := s.org
+	c := caller{akid: akid, acct: o.accounts[0], partition: o.partition}
 	if o.single {
 		// As before organisations: any key, any region, one account.
-		oa := o.accounts[0]
-		return &caller{akid: akid, acct: oa, arn: "arn:aws:iam::" + oa.ID + ":user/" + akid, userID: userID("AIDA", akid)}, nil
+		return c, nil
 	}
-	var c *caller
 	if sess := s.sessions.get(akid); sess != nil {
 		if token != sess.token {
-			return nil, authError(svc, authUnknownKey, "")
+			return c, authError(svc, authUnknownKey, "")
 		}
 		if !time.Now().Before(sess.expires) {
-			return nil, authError(svc, authExpired, "")
+			return c, authError(svc, authExpired, "")
 		}
-		c = &caller{akid: akid, acct: sess.acct, arn: sess.arn, userID: sess.roleID, sess: sess}
+		c.acct, c.sess = sess.acct, sess
 	} else {
 		oa := o.keys[akid]
 		switch {
 		case strings.HasPrefix(akid, "ASIA") || token != "":
 			// A temporary key this STS did not issue, or a static key
 			// with a session token.
-			return nil, authError(svc, authUnknownKey, "")
+			return c, authError(svc, authUnknownKey, "")
 		case oa == nil && o.strictKeys:
-			return nil, authError(svc, authUnknownKey, "")
-		case oa == nil:
-			oa = o.accounts[0]
+			return c, authError(svc, authUnknownKey, "")
+		case oa != nil:
+			c.acct = oa
 		}
-		c = &caller{akid: akid, acct: oa, arn: "arn:" + o.partition + ":iam::" + oa.ID + ":user/" + akid, userID: userID("AIDA", akid)}
 	}
 	if svc.regional() && !c.acct.enabled[region] {
-		return nil, authError(svc, authUnknownKey, "")
+		return c, authError(svc, authUnknownKey, "")
 	}
 	return c, nil
 }

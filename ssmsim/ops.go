@@ -195,7 +195,7 @@ func (s *Server) authorize(op int, req map[string]json.RawMessage, c *caller, re
 		}
 	}
 	action := "ssm:" + opNames[op]
-	return clientError(code, "Message", "User: "+c.arn+
+	return clientError(code, "Message", "User: "+c.arn()+
 		" is not authorized to perform: "+action+" on resource: "+resource+
 		" because no identity-based policy allows the "+action+" action")
 }

@@ -317,7 +317,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeErrorAs(w, svc, requestID, e)
 		return
 	}
-	ar := s.accountRegion(c, region)
+	ar := s.accountRegion(&c, region)
 	ar.count(op)
 	if op == opUnknown {
 		s.writeErrorAs(w, svc, requestID, unknownOperation(svc, r, form))
@@ -342,21 +342,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out := (*ob)[:0]
 	var page PageKey
 	if svc.xml() {
-		out, e = s.serveQuery(out, op, form, c, region, requestID)
+		out, e = s.serveQuery(out, op, form, &c, region, requestID)
 	} else {
 		var req map[string]json.RawMessage
 		req, e = parseObject(in)
 		if e == nil {
-			e = s.authorize(op, req, c, region)
+			e = s.authorize(op, req, &c, region)
 		}
 		if e == nil {
 			switch op {
 			case opDIAS:
-				out, page, e = s.describeInstanceAssociationsStatus(out, req, c, region)
+				out, page, e = s.describeInstanceAssociationsStatus(out, req, &c, region)
 			case opDII:
-				out, page, e = s.describeInstanceInformation(out, req, c, region)
+				out, page, e = s.describeInstanceInformation(out, req, &c, region)
 			case opListAccounts:
-				out, e = s.listAccounts(out, req, c)
+				out, e = s.listAccounts(out, req, &c)
 			}
 		}
 	}

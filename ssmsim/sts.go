@@ -20,7 +20,7 @@ func (s *Server) serveQuery(b []byte, op int, form url.Values, c *caller, region
 			return b, stsAccessDenied(c, form.Get("RoleArn"))
 		case opDescribeRegions:
 			return b, &apiError{status: http.StatusForbidden, code: "UnauthorizedOperation", key: "Message",
-				msg: "You are not authorized to perform this operation. User: " + c.arn +
+				msg: "You are not authorized to perform this operation. User: " + c.arn() +
 					" is not authorized to perform: ec2:DescribeRegions because no identity-based policy allows the ec2:DescribeRegions action"}
 		}
 		// GetCallerIdentity needs no permission: AWS answers it whatever
@@ -41,9 +41,9 @@ func (s *Server) getCallerIdentity(b []byte, c *caller, requestID string) []byte
 	b = append(b, `<GetCallerIdentityResponse xmlns="`+stsNamespace+`">
   <GetCallerIdentityResult>
     <Arn>`...)
-	b = appendXMLText(b, c.arn)
+	b = appendXMLText(b, c.arn())
 	b = append(b, "</Arn>\n    <UserId>"...)
-	b = appendXMLText(b, c.userID)
+	b = appendXMLText(b, c.userID())
 	b = append(b, "</UserId>\n    <Account>"...)
 	b = appendXMLText(b, c.acct.ID)
 	b = append(b, "</Account>\n  </GetCallerIdentityResult>\n"...)
@@ -67,7 +67,7 @@ func stsValidation(msg string) *apiError {
 // external ID, so that a caller learns nothing about roles it cannot use.
 func stsAccessDenied(c *caller, roleARN string) *apiError {
 	return &apiError{status: http.StatusForbidden, code: "AccessDenied", key: "Message",
-		msg: "User: " + c.arn + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN}
+		msg: "User: " + c.arn() + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN}
 }
 
 // validPattern reports whether every character of v is a word character
