@@ -103,8 +103,10 @@ type Account struct {
 }
 
 // OrgConfig describes an organisation for NewOrg. The zero value is an
-// organisation of three active accounts and one suspended one, each with a
-// fleet of 40 instance IDs in us-east-1 and eu-west-1.
+// organisation of three active accounts (each with a fleet of 40 instance
+// IDs in us-east-1 and in eu-west-1) and a suspended one without instances,
+// in the default regions, with the roles AuditRole and
+// OrganizationAccountAccessRole in every account.
 type OrgConfig struct {
 	// Seed selects the fleets: the same config gives the same fleets.
 	Seed int64
