@@ -2,7 +2,10 @@ package audit
 
 import (
 	"iter"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Fleet collects the targets of a run from instance lists (Read) and from the
@@ -38,6 +41,14 @@ type Fleet struct {
 	layouts   [][]string
 	labelVals []string
 	values    map[string]string // interned label values
+	// infos[i-1] is the InstanceInfo of a slot whose info is i.
+	infos []*InstanceInfo
+	// index finds a slot by key for SetInfo; valid while indexed equals
+	// len(slots), and cleared by anything that moves slots.
+	index   map[slotKey]int32
+	indexed int
+	// layoutOf finds the layout of AddTarget's label names.
+	layoutOf map[string]int
 }
 
 // slot is one valid target, packed. Index 0 of every intern table is "".
@@ -49,6 +60,7 @@ type slot struct {
 	account uint32
 	line    uint32
 	labels  uint32 // 1 + offset in labelVals
+	info    uint32 // 1 + index in infos; 0 when none
 }
 
 type slotKey struct {
@@ -139,6 +151,9 @@ func (f *Fleet) target(s *slot) Target {
 		AccountID:  f.accounts.name(int(s.account)),
 		Source:     f.source(s),
 	}
+	if s.info > 0 {
+		t.Info = f.infos[s.info-1]
+	}
 	if s.layout > 0 {
 		cols := f.layouts[s.layout-1]
 		vals := f.labelVals[s.labels-1:][:len(cols)]
@@ -184,6 +199,10 @@ func (f *Fleet) add(t Target, list string, line, layout int, vals []string) {
 	}
 	if !f.insert(s) {
 		return
+	}
+	if t.Info != nil {
+		f.infos = append(f.infos, t.Info)
+		f.slots[len(f.slots)-1].info = uint32(len(f.infos))
 	}
 	if layout > 0 {
 		if f.values == nil {
@@ -255,6 +274,7 @@ func (f *Fleet) ApplyDefaults(region, account string) {
 	}
 	clear(f.slots[len(kept):])
 	f.slots = kept
+	f.index = nil
 }
 
 // Keep keeps the valid and invalid targets for which keep returns true, in
@@ -271,6 +291,7 @@ func (f *Fleet) Keep(keep func(Target) bool) {
 	}
 	clear(f.slots[len(kept):])
 	f.slots = kept
+	f.index = nil
 	var inv []Target
 	for _, t := range f.Invalid {
 		if keep(t) {
@@ -288,6 +309,7 @@ func (f *Fleet) mark() fleetMark {
 }
 
 func (f *Fleet) rollback(m fleetMark) {
+	f.index = nil
 	for i := m.slots; i < len(f.slots); i++ {
 		delete(f.seen, f.slots[i].key())
 	}
@@ -317,6 +339,116 @@ func (f *Fleet) Regions() []string {
 		if !seen[r] {
 			seen[r] = true
 			out = append(out, f.regions.name(int(r)))
+		}
+	}
+	return out
+}
+
+// AddTarget adds a target found otherwise than in a list (discovery, say):
+// t's InstanceID, Region and AccountID must be valid or empty, its Source
+// names where it came from, and its Info is kept. A target whose Key is
+// taken counts in Duplicates; when the earlier one has no Info, it gets t's.
+func (f *Fleet) AddTarget(t Target) {
+	if p := listProblem(t.InstanceID, t.Region, t.AccountID); p != "" {
+		t.Problem = p
+		f.add(t, "", 0, 0, nil)
+		return
+	}
+	before := f.Duplicates
+	layout, vals := 0, []string(nil)
+	if len(t.Labels) > 0 {
+		names := slices.Sorted(maps.Keys(t.Labels))
+		sig := strings.Join(names, "\x00")
+		var ok bool
+		if layout, ok = f.layoutOf[sig]; !ok {
+			layout = f.newLayout(names)
+			if f.layoutOf == nil {
+				f.layoutOf = map[string]int{}
+			}
+			f.layoutOf[sig] = layout
+		}
+		for _, n := range names {
+			vals = append(vals, t.Labels[n])
+		}
+	}
+	f.add(t, t.Source, 0, layout, vals)
+	if f.Duplicates > before && t.Info != nil {
+		f.SetInfo(t.Key(), t.Info)
+	}
+	for k := range t.Labels {
+		f.addLabelKey(k)
+	}
+}
+
+// SetInfo sets the InstanceInfo of the target with key k, if the fleet
+// holds it and it has none.
+func (f *Fleet) SetInfo(k Key, info *InstanceInfo) {
+	sk, ok := f.lookupKey(k)
+	if !ok {
+		return
+	}
+	if f.index == nil || f.indexed != len(f.slots) {
+		// Built once for a run of lookups; any change of the slots since
+		// changes their number or clears the index.
+		f.index = make(map[slotKey]int32, len(f.slots))
+		for i := range f.slots {
+			f.index[f.slots[i].key()] = int32(i)
+		}
+		f.indexed = len(f.slots)
+	}
+	i, ok := f.index[sk]
+	if !ok || f.slots[i].info != 0 {
+		return
+	}
+	f.infos = append(f.infos, info)
+	f.slots[i].info = uint32(len(f.infos))
+}
+
+// Batch is the valid targets of one account and region, audited with one
+// client and one rate limiter.
+type Batch struct {
+	AccountID, Region string
+	// Len is the number of targets.
+	Len int
+	// Targets yields them in first-seen order.
+	Targets iter.Seq[Target]
+}
+
+// Batches groups the valid targets by account and region, in the order the
+// account-regions were first seen.
+func (f *Fleet) Batches() []Batch {
+	type site struct {
+		account uint32
+		region  uint16
+	}
+	index := map[site]int{}
+	var order []site
+	var members [][]int32
+	for i := range f.slots {
+		k := site{f.slots[i].account, f.slots[i].region}
+		j, ok := index[k]
+		if !ok {
+			j = len(order)
+			index[k] = j
+			order = append(order, k)
+			members = append(members, nil)
+		}
+		members[j] = append(members[j], int32(i))
+	}
+	out := make([]Batch, len(order))
+	for j, k := range order {
+		idx := members[j]
+		out[j] = Batch{
+			AccountID: f.accounts.name(int(k.account)),
+			Region:    f.regions.name(int(k.region)),
+			Len:       len(idx),
+			Targets: func(yield func(Target) bool) {
+				for _, i := range idx {
+					if !yield(f.target(&f.slots[i])) {
+						return
+					}
+				}
+			},
 		}
 	}
 	return out

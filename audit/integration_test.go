@@ -31,7 +31,7 @@ func serveFleet(t testing.TB, f *ssmsim.Fleet, opts ssmsim.Options) (string, *ss
 
 // sdkClients returns the client factory that cmd/auditor builds (through
 // awsconn, with its retryer and HTTP client), with static credentials.
-func sdkClients(url string, maxAttempts, conns int) func(string) (audit.API, error) {
+func sdkClients(url string, maxAttempts, conns int) func(string, string) (audit.API, error) {
 	conn, err := awsconn.Load(context.Background(), awsconn.Settings{
 		Credentials: credentials.NewStaticCredentialsProvider("AKIATESTTESTTESTTEST", "secret", ""),
 		EndpointURL: url,
@@ -39,7 +39,7 @@ func sdkClients(url string, maxAttempts, conns int) func(string) (audit.API, err
 		CallTimeout: 5 * time.Second,
 		Conns:       conns,
 	})
-	return func(region string) (audit.API, error) {
+	return func(_, region string) (audit.API, error) {
 		if err != nil {
 			return nil, err
 		}

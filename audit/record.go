@@ -439,6 +439,11 @@ type RunInfo struct {
 	// Torn counts the torn last lines (writes cut by a crash) that were
 	// dropped when the record was read.
 	Torn int `json:"torn,omitempty"`
+	// Caller is the account the run's credentials belong to, when known.
+	Caller string `json:"caller_account,omitempty"`
+	// Sites are the account-regions the run touched: what it asked of each,
+	// and why one could not be audited.
+	Sites []SiteStats `json:"sites,omitempty"`
 	// Rendered is set when reports were rendered again from the record
 	// (auditor report); the fields above stay the run's own.
 	Rendered *Rendering `json:"rendered,omitempty"`

@@ -65,10 +65,22 @@ func (f *Fleet) Digest() string {
 }
 
 // Finish sets what follows from the record once a run or a merge is over:
-// Outcomes, an Error when some targets have no result, and Complete. results
-// is the number of distinct results in the record.
+// Outcomes, an Error when some targets have no result or some
+// account-regions could not be audited (Sites), and Complete. results is
+// the number of distinct results in the record.
 func (ri *RunInfo) Finish(outcomes map[Outcome]int, results int) {
 	ri.Outcomes = outcomes
+	failed := 0
+	for _, s := range ri.Sites {
+		if s.Error != nil {
+			failed++
+		}
+	}
+	if failed > 0 && !ri.Interrupted && ri.Error == "" {
+		// A role that could not be assumed, a region not enabled: nothing
+		// there was seen, so nothing there can be vouched for.
+		ri.Error = fmt.Sprintf("%d account-region%s could not be audited", failed, map[bool]string{true: "", false: "s"}[failed == 1])
+	}
 	if missing := ri.Targets - results; missing > 0 && !ri.Interrupted && ri.Error == "" {
 		// A shard that never ran, instances left by an unreachable
 		// endpoint, or a record cut short by hand.
@@ -194,6 +206,12 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		if ri.Error != "" && out.Error == "" {
 			out.Error = ri.Error
 		}
+		out.Sites = append(out.Sites, ri.Sites...)
+		if i == 0 {
+			out.Caller = ri.Caller
+		} else if ri.Caller != out.Caller {
+			out.Caller = ""
+		}
 		ps := ri.Parts
 		if len(ps) == 0 {
 			// A run.json from before parts: its own part, never merged
@@ -271,28 +289,55 @@ func (e *ForeignError) Error() string {
 		"it is the record of another audit", e.Count, e.Record, strings.Join(ex, ", "))
 }
 
+// Scope widens what Resume takes for the same audit. The zero value takes
+// exactly the fleet's targets.
+type Scope struct {
+	// Account is the account of results that name none: a record written
+	// when the caller's account could not be learnt is the same audit as
+	// one that knows it, and the other way round.
+	Account string
+	// InScope, when set, takes a result for an instance that is not among
+	// the targets for the same audit all the same (a node that discovery
+	// found last time and not this time, in an account-region it covers).
+	InScope func(Key) bool
+}
+
 // Resume prepares the continuation of an earlier run whose record is rs: it
 // drops from f the targets that the record holds with a verdict (results in
 // error are audited again) and returns how many it dropped. When the record
 // holds results for instances that are not among f's targets (valid, or
-// invalid lines recorded by their source), it changes nothing and returns a
-// *ForeignError.
-func Resume(rs *Records, f *Fleet) (done int, err error) {
+// invalid lines recorded by their source) nor in scope, it changes nothing
+// and returns a *ForeignError.
+func Resume(rs *Records, f *Fleet, scope Scope) (done int, err error) {
 	invalid := map[string]bool{}
 	for _, t := range f.Invalid {
 		invalid[t.Source] = true
 	}
+	match := func(k Key) (Key, bool) {
+		if f.Has(k) {
+			return k, true
+		}
+		alt := k
+		if k.AccountID == "" {
+			alt.AccountID = scope.Account
+		} else if k.AccountID == scope.Account {
+			alt.AccountID = ""
+		}
+		return alt, alt != k && f.Has(alt)
+	}
 	finished := map[Key]bool{}
 	foreign := &ForeignError{Record: rs.Len()}
 	err = rs.Each(func(r Result) error {
-		k := r.Key()
+		k, ok := match(r.Key())
 		switch {
 		case r.Outcome == OutcomeInvalid:
 			if !invalid[r.Source] {
-				foreign.add(k)
+				foreign.add(r.Key())
 			}
-		case !f.Has(k):
-			foreign.add(k)
+		case !ok:
+			if scope.InScope == nil || !scope.InScope(r.Key()) {
+				foreign.add(r.Key())
+			}
 		case r.Outcome != OutcomeError:
 			finished[k] = true
 		}

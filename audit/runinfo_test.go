@@ -129,12 +129,12 @@ func TestResume(t *testing.T) {
 	defer rs.Close()
 
 	f := fleet("i-00000001", "i-00000002", "i-00000003")
-	done, err := audit.Resume(rs, f)
+	done, err := audit.Resume(rs, f, audit.Scope{})
 	if err != nil || done != 1 || f.Len() != 2 || f.Has(audit.Key{Region: "us-east-1", InstanceID: "i-00000001"}) {
 		t.Errorf("Resume: done %d, err %v, %d left; want 1 done and the other two left", done, err, f.Len())
 	}
 	other := fleet("i-00000002", "i-00000009")
-	_, err = audit.Resume(rs, other)
+	_, err = audit.Resume(rs, other, audit.Scope{})
 	var fe *audit.ForeignError
 	if !errors.As(err, &fe) || fe.Count != 1 || fe.Examples[0].InstanceID != "i-00000001" || other.Len() != 2 {
 		t.Errorf("Resume with another list: %v (left %d), want a ForeignError naming i-00000001 and nothing dropped", err, other.Len())

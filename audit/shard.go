@@ -29,3 +29,20 @@ func PartOf(id string, n int) int {
 	h ^= h >> 33
 	return int(h % uint64(n))
 }
+
+// SiteIn reports whether the account-region falls in part k of n, by the
+// same hash as PartOf over "ACCOUNT/REGION": a run sharded by site gives
+// each shard whole account-regions, so that no two shards share one
+// account-region's rate limit.
+func SiteIn(account, region string, k, n int) bool {
+	return PartOf(account+"/"+region, n) == k
+}
+
+// ShardSites keeps only the targets whose account-region is in part k of n
+// (see SiteIn), valid and invalid. It panics as Shard does.
+func (f *Fleet) ShardSites(k, n int) {
+	if n < 1 || k < 0 || k >= n {
+		panic(fmt.Sprintf("audit.Fleet.ShardSites: part %d of %d", k, n))
+	}
+	f.Keep(func(t Target) bool { return SiteIn(t.AccountID, t.Region, k, n) })
+}

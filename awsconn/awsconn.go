@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,8 +57,11 @@ type Settings struct {
 	// the pool of idle connections (default 16).
 	Conns int
 	// Credentials, when set, replace the whole credential chain and nothing
-	// is read from this machine's AWS configuration (the demo).
+	// is read from this machine's AWS configuration (the demo); then
+	// EndpointURL serves every service, not SSM alone.
 	Credentials aws.CredentialsProvider
+	// Roles reach accounts other than the caller's.
+	Roles Roles
 }
 
 // ConfigError is an AWS configuration that cannot work, found before any
@@ -76,6 +80,10 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 type Conn struct {
 	s   Settings
 	cfg aws.Config
+
+	mu       sync.Mutex
+	identity Identity                           // set by CallerIdentity
+	roles    map[string]aws.CredentialsProvider // assumed, by account
 }
 
 // Load loads the configuration without calling AWS and without asking for
@@ -104,6 +112,9 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 			Retryer:     NewRetryer(s.MaxAttempts),
 			HTTPClient:  c.httpClient(nil),
 			AppID:       "auditor",
+		}
+		if s.EndpointURL != "" {
+			c.cfg.BaseEndpoint = aws.String(s.EndpointURL)
 		}
 		return c, nil
 	}

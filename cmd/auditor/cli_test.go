@@ -36,6 +36,7 @@ func isolateAWS(t *testing.T, keyID string) {
 		"AWS_SHARED_CREDENTIALS_FILE": empty,
 		"AWS_ENDPOINT_URL":            "",
 		"AWS_ENDPOINT_URL_SSM":        "",
+		"AWS_ENDPOINT_URL_STS":        "",
 		"AWS_EC2_METADATA_DISABLED":   "true",
 		"AWS_CA_BUNDLE":               "",
 	} {
@@ -76,6 +77,8 @@ func handFleet(failed bool) *ssmsim.Fleet {
 	return f
 }
 
+// serve serves f and points STS at it too (AWS_ENDPOINT_URL_STS), so that
+// the run learns its account from the simulator, not from AWS.
 func serve(t *testing.T, f *ssmsim.Fleet, opts ssmsim.Options) (string, *ssmsim.Server) {
 	t.Helper()
 	srv := ssmsim.NewServer(f, opts)
@@ -84,6 +87,7 @@ func serve(t *testing.T, f *ssmsim.Fleet, opts ssmsim.Options) (string, *ssmsim.
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
+	t.Setenv("AWS_ENDPOINT_URL_STS", url)
 	return url, srv
 }
 
@@ -239,12 +243,12 @@ func TestExistingRecordNeedsResume(t *testing.T) {
 	if got.code != 2 || !strings.Contains(got.stderr, "--resume") {
 		t.Fatalf("second run without --resume: exit %d, want 2 and a hint to --resume\n%s", got.code, got.stderr)
 	}
-	before := srv.Stats().Requests
+	before := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
 	got = runCLI(t, "", append(args, "--resume")...)
 	if got.code != 0 {
 		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
 	}
-	if after := srv.Stats().Requests; after != before {
+	if after := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]; after != before {
 		t.Errorf("resume of a finished run made %d calls, want none", after-before)
 	}
 }
@@ -397,11 +401,11 @@ func TestResumeRegionFromEnvironment(t *testing.T) {
 	if got := runCLI(t, "", args...); got.code != 0 {
 		t.Fatalf("exit %d\n%s", got.code, got.stderr)
 	}
-	before := srv.Stats().Requests
+	before := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
 	if got := runCLI(t, "", append(args, "--resume")...); got.code != 0 {
 		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
 	}
-	if n := srv.Stats().Requests - before; n != 0 {
+	if n := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus] - before; n != 0 {
 		t.Errorf("the resume made %d calls, want none", n)
 	}
 	if n := countLines(filepath.Join(out, "results.jsonl")); n != 2 {

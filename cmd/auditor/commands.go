@@ -23,6 +23,7 @@ func newCommand(name string, stdout io.Writer) *command {
 		c.fs = newFlagSet("run", "run --instances FILE | --instance-id ID [flags]", stdout)
 		o.bindTargets(c.fs)
 		o.bindAWS(c.fs)
+		o.bindOrg(c.fs)
 		o.bindFetch(c.fs)
 		o.bindOutput(c.fs, "")
 		c.fs.BoolVar(&o.resume, "resume", false, "continue the record in --out: skip instances already audited, retry those in error")

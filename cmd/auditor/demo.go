@@ -82,7 +82,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer j.close()
-	if err := j.open(stderr); err != nil {
+	if err := j.open(); err != nil {
 		return err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(o.out, demoIDs), ids.Bytes()); err != nil {

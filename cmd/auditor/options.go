@@ -32,6 +32,19 @@ type runOptions struct {
 	maxAttempts   int
 	callTimeout   time.Duration
 
+	accounts        string
+	excludeAccounts listFlag
+	roleName        string
+	roleARN         string
+	externalID      string
+	roleSessionName string
+	roleDuration    time.Duration
+	regions         string
+	discover        bool
+	filters         listFlag
+	withInfo        bool
+	triage          bool
+
 	concurrency int
 	maxResults  int
 	maxPages    int
@@ -101,6 +114,28 @@ func (o *runOptions) bindAWS(fs *flagSet) {
 	fs.BoolVar(&o.allowInsecure, "allow-insecure-endpoint", false, "allow an http:// endpoint that is not on this machine (signed requests would cross the network in clear)")
 	fs.IntVar(&o.maxAttempts, "max-attempts", o.maxAttempts, "attempts per call, the first included, with capped exponential backoff")
 	fs.DurationVar(&o.callTimeout, "call-timeout", o.callTimeout, "timeout of one HTTP attempt")
+}
+
+// bindOrg binds the flags that reach an organisation: accounts, roles,
+// regions, discovery and triage.
+func (o *runOptions) bindOrg(fs *flagSet) {
+	fs.StringVar(&o.accounts, "accounts", "", "audit these `accounts`: a comma-separated list of IDs, a FILE of them (ID[,name] a line), or org (the organisation's active accounts)")
+	fs.Var(&o.excludeAccounts, "exclude-accounts", "leave out these account `IDs` (comma-separated, repeatable)")
+	fs.StringVar(&o.roleName, "role-name", "", "reach accounts other than the caller's by assuming this `role` in each (arn:<partition>:iam::<account>:role/ROLE)")
+	fs.StringVar(&o.roleARN, "role-arn", "", "the role `ARN` to assume in each account, with {account} in it (instead of --role-name)")
+	fs.StringVar(&o.externalID, "external-id", "", "the external `ID` the role's trust policy asks for")
+	fs.StringVar(&o.roleSessionName, "role-session-name", o.roleSessionName, "the `name` of the role sessions, as CloudTrail shows it")
+	fs.DurationVar(&o.roleDuration, "role-duration", 0, "how long each role session lasts before it is renewed (default: STS's, 1h)")
+	fs.StringVar(&o.regions, "regions", "", "discover in these `regions` (comma-separated), or all: each account's enabled regions (default: --region)")
+	fs.BoolVar(&o.discover, "discover", false, "find the targets: every managed node of each account-region (DescribeInstanceInformation), with --instances as a union")
+	fs.Var(&o.filters, "filter", "discover only the nodes that match `Key=NAME,Values=V1,V2` (AWS CLI shorthand: tag:Env, tag-key, PingStatus, PlatformTypes, ...; repeatable)")
+	fs.BoolVar(&o.withInfo, "with-instance-info", false, "also record what DescribeInstanceInformation says of listed instances (ping status, agent, platform): about one call per 50 instances")
+	fs.BoolVar(&o.triage, "triage", false, "record nodes whose association overview shows every association succeeded as compliant without fetching their detail (with --discover or --with-instance-info)")
+}
+
+// roles are the role flags.
+func (o *runOptions) roles() awsconn.Roles {
+	return awsconn.Roles{Name: o.roleName, ARN: o.roleARN, ExternalID: o.externalID, SessionName: o.roleSessionName, Duration: o.roleDuration}
 }
 
 func (o *runOptions) bindFetch(fs *flagSet) {
@@ -214,6 +249,7 @@ func (o *runOptions) awsSettings() awsconn.Settings {
 		CallTimeout:   o.callTimeout,
 		Conns:         o.concurrency,
 		Credentials:   o.credentials,
+		Roles:         o.roles(),
 	}
 }
 
@@ -234,6 +270,7 @@ func (o *runOptions) record() map[string]any {
 	for k, v := range map[string]string{
 		"profile": o.profile, "region": o.region, "endpoint_url": o.endpointURL,
 		"shard": o.shard, "template": o.template, "timeout": durString(o.timeout),
+		"accounts": o.accounts, "role_name": o.roleName, "role_arn": o.roleARN, "regions": o.regions,
 	} {
 		if v != "" {
 			m[k] = v
@@ -244,6 +281,17 @@ func (o *runOptions) record() map[string]any {
 	}
 	if len(o.failOn.vals) > 0 {
 		m["fail_on"] = strings.Join(o.failOn.vals, ",")
+	}
+	if len(o.excludeAccounts.vals) > 0 {
+		m["exclude_accounts"] = strings.Join(o.excludeAccounts.vals, ",")
+	}
+	if len(o.filters.vals) > 0 {
+		m["filter"] = o.filters.vals
+	}
+	for k, v := range map[string]bool{"discover": o.discover, "with_instance_info": o.withInfo, "triage": o.triage} {
+		if v {
+			m[k] = true
+		}
 	}
 	return m
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
@@ -45,18 +47,29 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 // prepare (everything that needs no call), run: credentials, the output
 // directory, the plan (resume), fetch, render, tell.
 type job struct {
-	o      *runOptions
-	set    settings
-	fleet  *audit.Fleet
-	conn   *awsconn.Conn
-	digest string
-	shard  string
+	o     *runOptions
+	set   settings
+	org   orgSpec
+	fleet *audit.Fleet
+	conn  *awsconn.Conn
+	shard string
+	// shardK and shardN are the shard, -1 and 0 for none.
+	shardK, shardN int
+	// caller is the account the credentials belong to; accountNames the
+	// names of the accounts in the organisation.
+	caller       string
+	accountNames map[string]string
 	// dir is the output directory, once opened and locked.
 	dir *outdir.Dir
 	// openDir opens the output directory; the demo opens its own kind.
 	openDir func(string) (*outdir.Dir, error)
 	info    audit.RunInfo
 	errs    *errorTally
+	// onResult receives each result of the audit; deadline is --timeout's.
+	onResult func(audit.Result) error
+	deadline time.Time
+	// discovered are the account-regions discovery looked in.
+	discovered []site
 }
 
 // prepare checks every precondition that needs no call to AWS and reports
@@ -67,6 +80,8 @@ type job struct {
 // it.
 func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Writer) (*job, error) {
 	set, problems := o.check()
+	spec, orgProblems := o.checkOrg()
+	problems = append(problems, orgProblems...)
 	fleet, err := o.loadFleet(ctx, stdin, stderr)
 	if errors.Is(err, errInterrupted) {
 		return nil, err
@@ -80,7 +95,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 			problems = append(problems, err)
 		}
 	}
-	j := &job{o: o, set: set, fleet: fleet, openDir: o.openDir, errs: &errorTally{}}
+	j := &job{o: o, set: set, org: spec, fleet: fleet, openDir: o.openDir, errs: &errorTally{}, shardK: -1}
 	if j.openDir == nil {
 		j.openDir = outdir.Open
 	}
@@ -104,8 +119,14 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		// record of an earlier run whatever told it the region, and one
 		// instance named twice is one target.
 		fleet.ApplyDefaults(region, "")
-		j.digest = fleet.Digest()
-		for _, r := range fleet.Regions() {
+		regions := fleet.Regions()
+		if o.discover {
+			regions = append(regions, spec.regions...)
+			if len(spec.regions) == 0 && !spec.allRegions {
+				regions = append(regions, region)
+			}
+		}
+		for _, r := range regions {
 			if r == "" {
 				problems = append(problems, usagef("no region for some targets: pass --region, set AWS_REGION, or add a region column to the list"))
 				continue
@@ -117,10 +138,15 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		}
 		if o.shard != "" {
 			if k, n, err := parseShard(o.shard, o.shardCount, o.getenv); err == nil {
-				all := fleet.Len() + len(fleet.Invalid)
-				fleet.Shard(k, n)
+				j.shardK, j.shardN = k, n
 				j.shard = fmt.Sprintf("%d/%d", k, n)
-				o.logf(stderr, "shard %s: %d of %d targets", j.shard, fleet.Len()+len(fleet.Invalid), all)
+				if !o.discover {
+					// By instance; a discovery run splits by
+					// account-region once it knows them.
+					all := fleet.Len() + len(fleet.Invalid)
+					fleet.Shard(k, n)
+					o.logf(stderr, "shard %s: %d of %d targets", j.shard, fleet.Len()+len(fleet.Invalid), all)
+				}
 			}
 		}
 	}
@@ -147,19 +173,23 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 	if err := ctx.Err(); err != nil {
 		return nil, errInterrupted
 	}
-	// A directory that exists is locked now, so that the record in it can
-	// be checked before credentials are asked for.
+	// A directory that exists is locked now: another auditor writing it
+	// is found before credentials are asked for, and it holds still.
 	if st, err := os.Stat(o.out); err == nil && st.IsDir() {
-		if err := j.open(stderr); err != nil {
+		if err := j.open(); err != nil {
 			return nil, err
+		}
+		if !o.resume && j.hasRecord() {
+			j.close()
+			return nil, usagef("%s already holds a record: pass --resume to continue it, or another --out", o.out)
 		}
 	}
 	return j, nil
 }
 
-// open opens and locks the output directory, then plans the run in it (see
-// plan). It does nothing the second time.
-func (j *job) open(stderr io.Writer) error {
+// open opens and locks the output directory. It does nothing the second
+// time.
+func (j *job) open() error {
 	if j.dir != nil {
 		return nil
 	}
@@ -168,11 +198,14 @@ func (j *job) open(stderr io.Writer) error {
 		return fmt.Errorf("--out %s: %w; wait for it, or choose another --out", j.o.out, err)
 	}
 	j.dir = d
-	if err := j.plan(stderr); err != nil {
-		j.close()
-		return err
-	}
 	return nil
+}
+
+// hasRecord reports whether the output directory holds a record: a file
+// that is not empty (an empty one is no record).
+func (j *job) hasRecord() bool {
+	st, err := os.Stat(j.recordPath())
+	return err == nil && st.Size() > 0
 }
 
 func (j *job) close() {
@@ -196,15 +229,19 @@ func (j *job) plan(stderr io.Writer) error {
 		StartedAt: o.now().UTC(),
 		Options:   o.record(),
 	}
-	part := audit.Part{Fleet: j.digest, Shard: j.shard, Targets: j.fleet.Len(), Duplicates: j.fleet.Duplicates, Invalid: len(j.fleet.Invalid)}
+	part := audit.Part{Fleet: j.fleet.Digest(), Shard: j.shard, Targets: j.fleet.Len(), Duplicates: j.fleet.Duplicates, Invalid: len(j.fleet.Invalid)}
+	if o.discover {
+		// What discovery finds changes from run to run: the part is the
+		// scope that was asked, not the targets found.
+		part.Fleet = "discovery:" + o.accounts + "/" + o.regions + "/" + strings.Join(o.filters.vals, ";")
+	}
 	if o.skipInvalid {
 		part.Targets += len(j.fleet.Invalid)
 	}
 	j.info.Parts = []audit.Part{part}
 	j.info.Targets, j.info.Duplicates, j.info.Invalid = part.Targets, part.Duplicates, part.Invalid
 
-	st, err := os.Stat(j.recordPath())
-	exists := err == nil && st.Size() > 0
+	exists := j.hasRecord()
 	if !o.resume {
 		if exists {
 			return usagef("%s already holds a record: pass --resume to continue it, or another --out", o.out)
@@ -220,7 +257,20 @@ func (j *job) plan(stderr io.Writer) error {
 		return usagef("--resume: %v", err)
 	}
 	defer rs.Close()
-	done, err := audit.Resume(rs, j.fleet)
+	scope := audit.Scope{Account: j.caller}
+	if o.discover {
+		// Nodes found last time may be gone now: a result of the same
+		// account-regions is this audit's, whatever discovery finds today.
+		sites := map[[2]string]bool{}
+		for _, b := range j.fleet.Batches() {
+			sites[[2]string{b.AccountID, b.Region}] = true
+		}
+		for _, s := range j.discovered {
+			sites[[2]string{s.account, s.region}] = true
+		}
+		scope.InScope = func(k audit.Key) bool { return sites[[2]string{k.AccountID, k.Region}] }
+	}
+	done, err := audit.Resume(rs, j.fleet, scope)
 	if err != nil {
 		return err
 	}
@@ -242,7 +292,15 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 		return err // a *audit.CredentialsError: fatal, and says so itself
 	}
-	if err := j.open(stderr); err != nil {
+	session := audit.NewSession(j.auditConfig())
+	failedSites, err := j.orgTargets(ctx, session, stderr)
+	if err != nil {
+		return err
+	}
+	if err := j.open(); err != nil {
+		return err
+	}
+	if err := j.plan(stderr); err != nil {
 		return err
 	}
 	w, err := audit.CreateRecord(j.recordPath())
@@ -252,21 +310,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	defer w.Close()
 
 	runCtx := ctx
-	cfg := audit.Config{
-		Client: func(region string) (audit.API, error) {
-			return j.conn.SSM(region)
-		},
-		Region:      o.region,
-		Concurrency: o.concurrency,
-		MaxResults:  int32(o.maxResults),
-		MaxPages:    o.maxPages,
-		Rate:        o.rate,
-		Grace:       o.grace,
-	}
-	if o.timeout > 0 {
+	if !j.deadline.IsZero() {
 		var cancel context.CancelFunc
-		cfg.Deadline = o.now().Add(o.timeout)
-		runCtx, cancel = context.WithDeadline(ctx, cfg.Deadline)
+		runCtx, cancel = context.WithDeadline(ctx, j.deadline)
 		defer cancel()
 	}
 	total := j.fleet.Len()
@@ -274,7 +320,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		total += len(j.fleet.Invalid)
 	}
 	prog := newProgress(stderr, total, o.quiet)
-	cfg.OnResult = func(r audit.Result) error {
+	j.onResult = func(r audit.Result) error {
 		if err := w.Write(r); err != nil {
 			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
@@ -283,12 +329,22 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		return nil
 	}
 	if total > 0 {
-		o.logf(stderr, "auditing %d instances, %d at a time; record in %s", total, o.concurrency, j.recordPath())
+		o.logf(stderr, "auditing %s, %d at a time; record in %s", plural(total, "instance"), o.concurrency, j.recordPath())
 	}
-	stats, runErr := audit.Run(runCtx, cfg, j.targets())
+	start := o.now()
+	runErr := session.Run(runCtx, j.batches())
 	prog.stop()
 	info := &j.info
-	info.Stats = stats
+	info.Stats = session.Stats()
+	info.Stats.Seconds = o.now().Sub(start).Seconds()
+	if info.Stats.Seconds > 0 {
+		info.Stats.Rate = float64(info.Stats.Calls) / info.Stats.Seconds
+	}
+	info.Caller = j.caller
+	info.Sites = session.Sites()
+	for _, f := range failedSites {
+		info.Sites = append(info.Sites, audit.SiteStats{AccountID: f.AccountID, Region: f.Region, Error: &audit.Error{Code: f.Code, Message: f.Message}})
+	}
 	info.EndedAt = o.now().UTC()
 	timedOut := runErr != nil && ctx.Err() == nil && runCtx.Err() != nil
 	if timedOut {
@@ -331,23 +387,43 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	return verdictErr(info.Verdict(j.set.failOn))
 }
 
-// targets are the targets to audit: the valid ones, then the invalid lines
-// when they are recorded.
-func (j *job) targets() iter.Seq[audit.Target] {
-	return func(yield func(audit.Target) bool) {
-		for t := range j.fleet.All() {
-			if !yield(t) {
-				return
-			}
-		}
-		if j.o.skipInvalid {
-			for _, t := range j.fleet.Invalid {
-				if !yield(t) {
-					return
-				}
-			}
-		}
+// batches are the targets to audit, one batch per account-region, then the
+// invalid lines when they are recorded.
+func (j *job) batches() []audit.Batch {
+	bs := j.fleet.Batches()
+	if j.o.skipInvalid && len(j.fleet.Invalid) > 0 {
+		bs = append(bs, audit.Batch{Len: len(j.fleet.Invalid), Targets: slices.Values(j.fleet.Invalid)})
 	}
+	return bs
+}
+
+// auditConfig is the audit's configuration; OnResult calls j.onResult,
+// which the run sets once the record is open.
+func (j *job) auditConfig() audit.Config {
+	o := j.o
+	cfg := audit.Config{
+		Client: func(account, region string) (audit.API, error) {
+			return j.conn.SSMIn(account, region)
+		},
+		Region:      o.region,
+		Concurrency: o.concurrency,
+		MaxResults:  int32(o.maxResults),
+		MaxPages:    o.maxPages,
+		Rate:        o.rate,
+		Grace:       o.grace,
+		Triage:      o.triage,
+		OnResult:    func(r audit.Result) error { return j.onResult(r) },
+	}
+	if o.triage && o.staleAfter > 0 {
+		// A node whose last success is older than the stale age may hold
+		// stale associations, which only the detail shows.
+		cfg.TriageSince = o.now().Add(-time.Duration(o.staleAfter))
+	}
+	if o.timeout > 0 {
+		j.deadline = o.now().Add(o.timeout)
+		cfg.Deadline = j.deadline
+	}
+	return cfg
 }
 
 // unreachables returns the account-regions that Run gave up on.

@@ -18,7 +18,10 @@ import (
 // is abandoned on interrupt; the process is about to exit.
 func (o *runOptions) loadFleet(ctx context.Context, stdin io.Reader, stderr io.Writer) (*audit.Fleet, error) {
 	if len(o.instances.vals) == 0 && len(o.instanceIDs.vals) == 0 {
-		return nil, usagef("no instances to audit: pass --instances FILE (- for stdin) or --instance-id ID")
+		if o.discover {
+			return &audit.Fleet{}, nil // discovery finds them
+		}
+		return nil, usagef("no instances to audit: pass --instances FILE (- for stdin), --instance-id ID, or --discover")
 	}
 	if slices.Contains(o.instances.vals, "-") && o.isTerminal != nil && o.isTerminal(stdin) {
 		fmt.Fprintln(stderr, "auditor: reading instance IDs from standard input, one a line; end with Ctrl-D")
@@ -69,13 +72,13 @@ func (o *runOptions) readFleet(stdin io.Reader) (*audit.Fleet, error) {
 	for _, id := range o.instanceIDs.vals {
 		f.AddID("--instance-id", id, "", "")
 	}
-	if f.Len() == 0 && len(f.Invalid) == 0 {
+	if f.Len() == 0 && len(f.Invalid) == 0 && !o.discover {
 		return nil, usagef("no instances to audit: %s held no instance IDs", strings.Join(append(o.instances.vals, o.instanceIDs.vals...), ", "))
 	}
 	if err := f.Err(); err != nil && !o.skipInvalid {
 		return nil, err
 	}
-	if f.Len() == 0 {
+	if f.Len() == 0 && !o.discover {
 		return nil, usagef("no valid instance IDs: all %d were invalid", len(f.Invalid))
 	}
 	return f, nil

@@ -91,6 +91,12 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn audit.FailOn
 		head += ": " + strings.Join(parts, ", ")
 	}
 	fmt.Fprintln(w, head)
+	for _, s := range info.Sites {
+		if s.Error != nil && !s.Unreachable {
+			where := strings.TrimSpace(s.AccountID + " " + s.Region)
+			fmt.Fprintf(w, "%s could not be audited: %s: %s\n", where, s.Error.Code, s.Error.Message)
+		}
+	}
 	if n := info.Outcomes[audit.OutcomeError]; n > 0 {
 		var codes []string
 		if errs != nil {
