@@ -300,6 +300,31 @@ func TestDemo(t *testing.T) {
 	}
 }
 
+// TestDemoOrganisation: auditor demo --accounts 3 --regions 2 audits a
+// simulated organisation end to end: accounts from Organizations, a role
+// assumed in each, every node discovered in both regions.
+func TestDemoOrganisation(t *testing.T) {
+	t.Setenv("AWS_PROFILE", "does-not-exist") // the demo must not read it
+	out := filepath.Join(t.TempDir(), "demo")
+	got := runCLI(t, "", "demo", "--accounts", "3", "--regions", "2", "--fleet-size", "120", "--out", out, "--quiet")
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := map[string]bool{}
+	for _, s := range ri.Sites {
+		if s.Results > 0 {
+			sites[s.AccountID+"/"+s.Region] = true
+		}
+	}
+	if len(sites) != 6 || !ri.Complete {
+		t.Errorf("audited %d account-regions (%v), complete %v; want 3 accounts x 2 regions", len(sites), sites, ri.Complete)
+	}
+}
+
 // TestCustomCABundle: a CA bundle in the AWS configuration (as behind a
 // corporate TLS proxy) must still load; the SDK applies it only to the HTTP
 // client type it builds itself.

@@ -10,8 +10,8 @@ type command struct {
 	fs     *flagSet
 	layers *layered
 	// The demo's own flags.
-	fleetSize *int
-	seed      *int64
+	fleetSize, orgAccounts, orgRegions *int
+	seed                               *int64
 }
 
 // newCommand returns the flags of run, demo or report.
@@ -31,6 +31,8 @@ func newCommand(name string, stdout io.Writer) *command {
 		c.fs = newFlagSet("demo", "demo [--fleet-size N] [--seed S] [--out DIR] [flags]", stdout)
 		c.fleetSize = c.fs.Int("fleet-size", 300, "instances in the simulated fleet")
 		c.seed = c.fs.Int64("seed", 1, "seed of the simulated fleet: the same seed, the same fleet")
+		c.orgAccounts = c.fs.Int("accounts", 0, "simulate an organisation of `N` accounts, discovered and audited through assumed roles")
+		c.orgRegions = c.fs.Int("regions", 0, "simulate `N` regions in each account (with --accounts; default 1)")
 		o.bindFetch(c.fs)
 		o.bindOutput(c.fs, "auditor-demo")
 	case "report":

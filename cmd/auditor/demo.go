@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -25,7 +26,51 @@ const (
 	demoSecret = "demo-secret-not-a-real-key"
 	demoRegion = "us-east-1"
 	demoIDs    = "fleet.txt"
+	demoRole   = "OrganizationAccountAccessRole"
 )
+
+// activeAccounts counts the organisation's active accounts.
+func activeAccounts(org *ssmsim.Org) int {
+	n := 0
+	for _, a := range org.Accounts() {
+		if a.Status == "" || a.Status == "ACTIVE" {
+			n++
+		}
+	}
+	return n
+}
+
+// demoRegionNames are the regions of a simulated organisation, in order.
+var demoRegionNames = []string{"us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "ap-northeast-1", "ca-central-1", "sa-east-1"}
+
+// simulatedOrg builds an organisation of accounts (its management account
+// among them) with fleets in the first regions of demoRegionNames, size
+// instance IDs in all, for the demo and the simulator.
+func simulatedOrg(accounts, regions, size int, seed int64, base time.Time) (*ssmsim.Org, []string, error) {
+	accounts, regions = max(accounts, 1), max(regions, 1)
+	if regions > len(demoRegionNames) {
+		return nil, nil, fmt.Errorf("--regions %d: at most %d", regions, len(demoRegionNames))
+	}
+	if accounts > 50 {
+		return nil, nil, fmt.Errorf("--accounts %d: at most 50", accounts)
+	}
+	names := demoRegionNames[:regions]
+	var rs []ssmsim.Region
+	for _, n := range demoRegionNames {
+		rs = append(rs, ssmsim.Region{Name: n})
+	}
+	// DefaultAccounts opts one member in to af-south-1: an opt-in region
+	// enabled in one account only, with no instances.
+	rs = append(rs, ssmsim.Region{Name: "af-south-1", OptIn: true})
+	org, err := ssmsim.NewOrg(ssmsim.OrgConfig{
+		Seed:         seed,
+		Accounts:     ssmsim.DefaultAccounts(accounts, seed),
+		Regions:      rs,
+		FleetRegions: names,
+		Fleet:        ssmsim.FleetConfig{Size: max(1, size/(accounts*regions)), BaseTime: base},
+	})
+	return org, names, err
+}
 
 // demoOutputs are the files a demo run writes, which the next demo run in
 // the same directory replaces.
@@ -53,19 +98,35 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// Execution dates are relative to now, so that staleness reads as in a
 	// real fleet.
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: time.Now().UTC().Truncate(time.Minute)})
-	srv := ssmsim.NewServer(fleet, ssmsim.Options{Seed: *seed})
+	base := time.Now().UTC().Truncate(time.Minute)
+	var ids bytes.Buffer
+	var srv *ssmsim.Server
+	var what string
+	if *c.orgAccounts > 0 || *c.orgRegions > 0 {
+		org, regions, err := simulatedOrg(*c.orgAccounts, *c.orgRegions, *size, *seed, base)
+		if err != nil {
+			return usagef("demo: %v", err)
+		}
+		srv = ssmsim.NewServer(nil, ssmsim.Options{Seed: *seed, Org: org})
+		// The whole organisation, found as a real one would be: its
+		// accounts from Organizations, a role assumed in each, every node
+		// discovered.
+		o.accounts, o.roleName, o.regions, o.discover = "org", demoRole, strings.Join(regions, ","), true
+		what = fmt.Sprintf("an organisation of %d accounts with fleets in %d regions", activeAccounts(org), len(regions))
+	} else {
+		fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: base})
+		srv = ssmsim.NewServer(fleet, ssmsim.Options{Seed: *seed})
+		if err := fleet.WriteIDs(&ids); err != nil {
+			return err
+		}
+		o.instances.vals = []string{"-"}
+		what = fmt.Sprintf("%d instances", *size)
+	}
 	url, stop, err := srv.Start()
 	if err != nil {
 		return fmt.Errorf("starting the simulated SSM endpoint: %w", err)
 	}
 	defer stop()
-
-	var ids bytes.Buffer
-	if err := fleet.WriteIDs(&ids); err != nil {
-		return err
-	}
-	o.instances.vals = []string{"-"}
 	o.endpointURL = url
 	o.region = demoRegion
 	o.credentials = credentials.NewStaticCredentialsProvider(demoKeyID, demoSecret, "")
@@ -85,10 +146,12 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := j.open(); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(o.out, demoIDs), ids.Bytes()); err != nil {
-		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+	if ids.Len() > 0 {
+		if err := atomicfile.WriteFile(filepath.Join(o.out, demoIDs), ids.Bytes()); err != nil {
+			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+		}
 	}
-	o.logf(stderr, "demo: simulated SSM endpoint at %s with %d instances (seed %d)", url, *size, *seed)
+	o.logf(stderr, "demo: simulated AWS endpoint at %s with %s (seed %d)", url, what, *seed)
 
 	err = j.execute(ctx, stdout, stderr)
 	if errors.Is(err, errFindings) {
