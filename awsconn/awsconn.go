@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/httpbuf"
@@ -62,6 +63,8 @@ type Settings struct {
 	Credentials aws.CredentialsProvider
 	// Roles reach accounts other than the caller's.
 	Roles Roles
+	// Logger receives the SDK's log lines; nil leaves the SDK's default.
+	Logger logging.Logger
 }
 
 // ConfigError is an AWS configuration that cannot work, found before any
@@ -113,6 +116,9 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 			HTTPClient:  c.httpClient(nil),
 			AppID:       "auditor",
 		}
+		if s.Logger != nil {
+			c.cfg.Logger = s.Logger
+		}
 		if s.EndpointURL != "" {
 			c.cfg.BaseEndpoint = aws.String(s.EndpointURL)
 		}
@@ -127,6 +133,9 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	}
 	if s.Region != "" {
 		opts = append(opts, config.WithRegion(s.Region))
+	}
+	if s.Logger != nil {
+		opts = append(opts, config.WithLogger(s.Logger))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

@@ -80,7 +80,8 @@ Exit codes: 0 no findings; 1 findings at the --fail-on level; 2 usage or input e
 
 // run is the whole program: it parses args, does the work, and returns the
 // exit code. main only wires it to the process.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stdErr io.Writer) int {
+	stderr := newConsole(stdErr)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, mainUsage)
 		return int(exitUsage)

@@ -14,9 +14,11 @@ type command struct {
 	seed                               *int64
 }
 
-// newCommand returns the flags of run, demo or report.
-func newCommand(name string, stdout io.Writer) *command {
+// newCommand returns the flags of run, demo or report. stderr, when it is
+// the console, takes --log-format.
+func newCommand(name string, stdout, stderr io.Writer) *command {
 	c := &command{o: defaultRunOptions()}
+	c.o.console, _ = stderr.(*console)
 	o := c.o
 	switch name {
 	case "run":
@@ -46,9 +48,23 @@ func newCommand(name string, stdout io.Writer) *command {
 }
 
 // parse parses args (flags only, or flags and arguments in any order when
-// interspersed) and applies the environment and --cli-input-json. It
-// returns the positional arguments.
+// interspersed), applies the environment and --cli-input-json, and sets
+// the log format of stderr. It returns the positional arguments.
 func (c *command) parse(args []string, interspersed bool, stdout io.Writer) ([]string, error) {
+	pos, err := c.parseArgs(args, interspersed, stdout)
+	if err != nil {
+		return nil, err
+	}
+	if c.o.console != nil {
+		if err := c.o.console.setFormat(c.o.logFormat); err != nil {
+			return nil, err
+		}
+		c.o.sdkLogger = c.o.console.sdkLogger()
+	}
+	return pos, nil
+}
+
+func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) ([]string, error) {
 	var pos []string
 	if interspersed {
 		var err error

@@ -23,7 +23,7 @@ func TestSkeletonRoundTrip(t *testing.T) {
 	for _, name := range []string{"run", "demo", "report"} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			c := newCommand(name, &out)
+			c := newCommand(name, &out, nil)
 			c.o.getenv = func(string) string { return "" }
 			c.layers.getenv = c.o.getenv
 			if _, err := c.parse([]string{"--generate-cli-skeleton"}, false, &out); err != errSkeleton {
@@ -33,7 +33,7 @@ func TestSkeletonRoundTrip(t *testing.T) {
 			if err := json.Unmarshal(out.Bytes(), &skeleton); err != nil {
 				t.Fatalf("the skeleton is not JSON: %v\n%s", err, out.String())
 			}
-			defaults := values(newCommand(name, &out).fs)
+			defaults := values(newCommand(name, &out, nil).fs)
 			delete(defaults, inputJSONFlag)
 			delete(defaults, skeletonFlag)
 			if len(skeleton) != len(defaults) {
@@ -41,7 +41,7 @@ func TestSkeletonRoundTrip(t *testing.T) {
 			}
 			file := filepath.Join(t.TempDir(), "options.json")
 			os.WriteFile(file, out.Bytes(), 0o644)
-			back := newCommand(name, &out)
+			back := newCommand(name, &out, nil)
 			back.layers.getenv = func(string) string { return "" }
 			if _, err := back.parse([]string{"--cli-input-json", "file://" + file}, false, &out); err != nil {
 				t.Fatalf("--cli-input-json of the skeleton: %v", err)
@@ -61,7 +61,7 @@ func TestSkeletonRoundTrip(t *testing.T) {
 func TestOptionPrecedence(t *testing.T) {
 	file := writeFile(t, "options.json", `{"max-pages": 11, "concurrency": 3, "fail-on": ["failed", "pending"], "region": "eu-west-1", "quiet": true}`)
 	env := map[string]string{"AUDITOR_MAX_PAGES": "22", "AUDITOR_SHARD_COUNT": "6"}
-	c := newCommand("run", &bytes.Buffer{})
+	c := newCommand("run", &bytes.Buffer{}, nil)
 	c.layers.getenv = func(k string) string { return env[k] }
 	if _, err := c.parse([]string{"--cli-input-json", file, "--max-pages", "33", "--region", "us-east-1"}, false, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
@@ -73,7 +73,7 @@ func TestOptionPrecedence(t *testing.T) {
 			o.maxPages, o.concurrency, o.region, o.shardCount, o.quiet, o.failOn.vals, o.maxResults)
 	}
 
-	c = newCommand("run", &bytes.Buffer{})
+	c = newCommand("run", &bytes.Buffer{}, nil)
 	c.layers.getenv = func(k string) string { return env[k] }
 	c.parse([]string{"--cli-input-json", file}, false, &bytes.Buffer{})
 	if c.o.maxPages != 22 {

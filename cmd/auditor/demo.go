@@ -84,7 +84,7 @@ func demoOutputs() []string {
 // directory of its own (marked with outdir.DemoMarker), so that it can never
 // replace a real audit's record.
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newCommand("demo", stdout)
+	c := newCommand("demo", stdout, stderr)
 	o, size, seed := c.o, c.fleetSize, c.seed
 	pos, err := c.parse(args, false, stdout)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
@@ -42,7 +41,7 @@ var errInterrupted = errors.New("interrupted before the first call; nothing was 
 
 // exitFor maps an error to the exit code, in this one place, and prints what
 // the user needs to know.
-func exitFor(err error, stderr io.Writer) exitCode {
+func exitFor(err error, con *console) exitCode {
 	var ue *usageError
 	var ie *audit.InputError
 	var ce *awsconn.ConfigError
@@ -55,24 +54,22 @@ func exitFor(err error, stderr io.Writer) exitCode {
 	case errors.Is(err, errIncomplete):
 		return exitIncomplete
 	case errors.As(err, &ie):
-		fmt.Fprintf(stderr, "auditor: %v\n", err)
+		hint := "fix the lines above, or pass --skip-invalid to audit the rest"
 		if len(ie.Problems) == 1 {
-			fmt.Fprintln(stderr, "fix the line above, or pass --skip-invalid to audit the rest")
-		} else {
-			fmt.Fprintln(stderr, "fix the lines above, or pass --skip-invalid to audit the rest")
+			hint = "fix the line above, or pass --skip-invalid to audit the rest"
 		}
+		con.errorf("%v\n%s", err, hint)
 		return exitUsage
 	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, outdir.ErrNotDir), errors.Is(err, outdir.ErrNotDemo):
-		fmt.Fprintf(stderr, "auditor: %v\n", err)
+		con.errorf("%v", err)
 		return exitUsage
 	case errors.As(err, &fe):
-		fmt.Fprintf(stderr, "auditor: --resume: %v\n", err)
-		fmt.Fprintln(stderr, "resume with the same lists, --region, --profile and --shard as the run it continues, or choose another --out")
+		con.errorf("--resume: %v\nresume with the same lists, --region, --profile and --shard as the run it continues, or choose another --out", err)
 		return exitUsage
 	case errors.Is(err, errInterrupted):
-		fmt.Fprintf(stderr, "auditor: %v\n", err)
+		con.errorf("%v", err)
 		return exitIncomplete
 	}
-	fmt.Fprintf(stderr, "auditor: %v\n", err)
+	con.errorf("%v", err)
 	return exitFatal
 }

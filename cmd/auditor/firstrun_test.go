@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -114,5 +115,32 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(out), "auditor ") || !strings.Contains(string(out), "(commit ") {
 		t.Errorf("--version printed %q, want the version and the commit", out)
+	}
+}
+
+// TestLogFormatJSON: with --log-format json every line on stderr is one
+// JSON record with a level and a message, the SDK's own lines included, and
+// the closing summary carries the figures.
+func TestLogFormatJSON(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
+		"--out", filepath.Join(t.TempDir(), "o"), "--log-format", "json")
+	if got.code != 1 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	var summary map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(got.stderr), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["level"] == nil || rec["msg"] == nil {
+			t.Fatalf("not a JSON log record: %q (%v)", line, err)
+		}
+		if rec["msg"] == "summary" {
+			summary = rec
+		}
+	}
+	if summary == nil || summary["exit"] != float64(1) || summary["instances"] != float64(2) {
+		t.Errorf("summary record %v, want exit 1 and 2 instances", summary)
 	}
 }

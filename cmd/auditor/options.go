@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go/logging"
 	"golang.org/x/term"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -62,6 +63,7 @@ type runOptions struct {
 	htmlMaxRows int
 	template    string
 	quiet       bool
+	logFormat   string
 
 	// Set by demo, never by a flag: credentials that bypass the default
 	// chain, and the environment that --shard auto reads.
@@ -76,6 +78,10 @@ type runOptions struct {
 	openDir func(string) (*outdir.Dir, error)
 	// demo is set by the demo, whose findings are by design.
 	demo bool
+	// sdkLogger receives the AWS SDK's log lines.
+	sdkLogger logging.Logger
+	// console is stderr, when run() made it.
+	console *console
 }
 
 func defaultRunOptions() *runOptions {
@@ -155,6 +161,7 @@ func (o *runOptions) bindOutput(fs *flagSet, defaultOut string) {
 	fs.IntVar(&o.htmlMaxRows, "html-max-rows", o.htmlMaxRows, "failure rows shown in report.html (all are in report.xlsx)")
 	fs.StringVar(&o.template, "template", "", "render report.html with this html/template `FILE` instead of the built-in one")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr, only errors and the closing summary")
+	fs.StringVar(&o.logFormat, "log-format", logText, "`format` of what goes to stderr: text, or json (one log/slog JSON record a line)")
 }
 
 // settings are the options checked and parsed.
@@ -250,6 +257,7 @@ func (o *runOptions) awsSettings() awsconn.Settings {
 		Conns:         o.concurrency,
 		Credentials:   o.credentials,
 		Roles:         o.roles(),
+		Logger:        o.sdkLogger,
 	}
 }
 

@@ -22,7 +22,7 @@ import (
 // targets, or cannot show that it is complete (no run.json beside a
 // record).
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newCommand("report", stdout)
+	c := newCommand("report", stdout, stderr)
 	o := c.o
 	paths, err := c.parse(args, true, stdout)
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 )
 
 func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	c := newCommand("run", stdout)
+	c := newCommand("run", stdout, stderr)
 	o := c.o
 	pos, err := c.parse(args, false, stdout)
 	if err != nil {
@@ -319,7 +319,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if o.skipInvalid {
 		total += len(j.fleet.Invalid)
 	}
-	prog := newProgress(stderr, total, o.quiet)
+	prog := newProgress(stderr, total, o.quiet, session.Stats)
 	j.onResult = func(r audit.Result) error {
 		if err := w.Write(r); err != nil {
 			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)

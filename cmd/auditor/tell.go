@@ -112,17 +112,29 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn audit.FailOn
 			fmt.Fprintf(w, "%s ended in error: %s\n", plural(n, "instance"), strings.Join(codes, "; "))
 		}
 	}
+	code := exitOK
+	defer func() {
+		if c, ok := w.(*console); ok {
+			c.summary("instances", outcomeCounts(info.Outcomes).total(), "outcomes", info.Outcomes,
+				"complete", info.Complete, "exit", int(code), "out", out)
+		}
+	}()
 	switch {
 	case fatal:
+		code = exitFatal
 	case info.Interrupted:
+		code = exitIncomplete
 		fmt.Fprintf(w, "interrupted: the reports are partial (exit 3); continue with: %s\n", resume)
 	case info.Outcomes[audit.OutcomeError] > 0:
+		code = exitIncomplete
 		fmt.Fprintf(w, "incomplete: %s could not be audited (exit 3); retry them with: %s\n", plural(info.Outcomes[audit.OutcomeError], "instance"), resume)
 	case !info.Complete && info.Error != "":
+		code = exitIncomplete
 		fmt.Fprintf(w, "incomplete: %s (exit 3)\n", info.Error)
 	case failOn == nil:
 		fmt.Fprintln(w, "the demo fleet fails by design: the reports show how findings look (exit 0)")
 	case failOn.Findings(info.Outcomes) > 0:
+		code = exitFindings
 		fmt.Fprintf(w, "findings: %s at the --fail-on level (exit 1)\n", plural(failOn.Findings(info.Outcomes), "instance"))
 	default:
 		fmt.Fprintln(w, "no findings at the --fail-on level (exit 0)")
@@ -154,26 +166,34 @@ func (o *runOptions) logf(stderr io.Writer, format string, a ...any) {
 	}
 }
 
-// progress reports on stderr how far the run is: a line every 10 seconds,
-// which reads well in a terminal and in a cron job's mail alike.
+// progress reports on stderr how far the run is. On a terminal it is one
+// live line, redrawn four times a second: instances done of the total, calls
+// a second, the throttled share and the time left. Elsewhere (a file, a
+// cron mail, a Kubernetes log) it is a line every 10 seconds.
 type progress struct {
 	mu       sync.Mutex
 	w        io.Writer
+	con      *console // nil unless live
 	total    int
 	n        int
 	outcomes map[audit.Outcome]int
 	start    time.Time
+	stats    func() audit.Stats
 	quit     chan struct{}
 	wg       sync.WaitGroup
 }
 
-func newProgress(w io.Writer, total int, quiet bool) *progress {
-	p := &progress{w: w, total: total, outcomes: map[audit.Outcome]int{}, start: time.Now(), quit: make(chan struct{})}
+func newProgress(w io.Writer, total int, quiet bool, stats func() audit.Stats) *progress {
+	p := &progress{w: w, total: total, outcomes: map[audit.Outcome]int{}, start: time.Now(), stats: stats, quit: make(chan struct{})}
 	if quiet || total == 0 {
 		return p
 	}
+	every := 10 * time.Second
+	if c, ok := w.(*console); ok && c.terminal() {
+		p.con, every = c, 250*time.Millisecond
+	}
 	p.wg.Go(func() {
-		t := time.NewTicker(10 * time.Second)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
@@ -197,16 +217,45 @@ func (p *progress) done(oc audit.Outcome) {
 func (p *progress) print() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	el := time.Since(p.start).Seconds()
+	rate := float64(p.n) / max(el, 0.001)
+	if p.con != nil {
+		line := fmt.Sprintf("%s/%s instances", thousands(p.n), thousands(p.total))
+		if p.stats != nil {
+			st := p.stats()
+			line += fmt.Sprintf(", %.0f calls/s", float64(st.Calls)/max(el, 0.001))
+			if st.Calls > 0 {
+				line += fmt.Sprintf(", %.1f%% throttled", 100*float64(st.Throttled)/float64(st.Calls))
+			}
+		}
+		if p.n > 0 && p.n < p.total {
+			left := time.Duration(float64(p.total-p.n) / rate * float64(time.Second)).Round(time.Second)
+			line += ", " + left.String() + " left"
+		}
+		p.con.status(line)
+		return
+	}
 	var keys []string
 	for oc, n := range p.outcomes {
 		keys = append(keys, fmt.Sprintf("%s %d", oc, n))
 	}
 	sort.Strings(keys)
-	el := time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "progress: %d/%d instances (%.0f/s): %s\n", p.n, p.total, float64(p.n)/max(el, 0.001), strings.Join(keys, ", "))
+	fmt.Fprintf(p.w, "progress: %d/%d instances (%.0f/s): %s\n", p.n, p.total, rate, strings.Join(keys, ", "))
 }
 
 func (p *progress) stop() {
 	close(p.quit)
 	p.wg.Wait()
+	if p.con != nil {
+		p.con.status("")
+	}
+}
+
+// thousands formats n with commas between groups of three digits.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/aws/smithy-go/logging"
+	"golang.org/x/term"
+)
+
+// console is the CLI's stderr: logs, progress, warnings and the closing
+// summary. In text form (the default) it passes lines through as they are
+// written, for a person or a cron mail. In JSON form (--log-format json)
+// every line becomes one log/slog JSON record ({"time", "level", "msg"}):
+// a line that begins "auditor: " is a warning, an error from exitFor is an
+// error, the rest is information; the AWS SDK's own log lines come through
+// Logger with source "sdk". It is safe for concurrent use.
+type console struct {
+	mu   sync.Mutex
+	w    io.Writer
+	json *slog.Logger // nil in text form
+	part []byte       // an unfinished line, in JSON form
+	// live is the status line shown in place on a terminal, if any.
+	live string
+}
+
+func newConsole(w io.Writer) *console { return &console{w: w} }
+
+// Log formats.
+const (
+	logText = "text"
+	logJSON = "json"
+)
+
+// setFormat switches to the named form; it is called once the flags are
+// parsed.
+func (c *console) setFormat(format string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch format {
+	case "", logText:
+		c.json = nil
+	case logJSON:
+		c.json = slog.New(slog.NewJSONHandler(c.w, nil))
+	default:
+		return usagef("--log-format %q: want text or json", format)
+	}
+	return nil
+}
+
+// Write writes text; in JSON form each complete line is a record.
+func (c *console) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.json == nil {
+		c.clearLive()
+		return c.w.Write(p)
+	}
+	c.part = append(c.part, p...)
+	for {
+		i := bytes.IndexByte(c.part, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(c.part[:i])
+		c.part = c.part[i+1:]
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		level := slog.LevelInfo
+		if msg, ok := strings.CutPrefix(line, "auditor: "); ok {
+			level, line = slog.LevelWarn, msg
+		}
+		c.json.Log(context.Background(), level, line)
+	}
+	return len(p), nil
+}
+
+// errorf writes the error that ends the program.
+func (c *console) errorf(format string, a ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	msg := fmt.Sprintf(format, a...)
+	if c.json != nil {
+		c.json.Error(msg)
+		return
+	}
+	c.clearLive()
+	fmt.Fprintf(c.w, "auditor: %s\n", msg)
+}
+
+// summary writes the closing summary's figures as one structured record in
+// JSON form; in text form the lines already said it.
+func (c *console) summary(attrs ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.json != nil {
+		c.json.Info("summary", attrs...)
+	}
+}
+
+// status shows s in place of the last status line (on a terminal only:
+// callers check). An empty s clears it.
+func (c *console) status(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clearLive()
+	if s != "" {
+		fmt.Fprint(c.w, s)
+		c.live = s
+	}
+}
+
+// clearLive wipes the status line before other output; c.mu is held.
+func (c *console) clearLive() {
+	if c.live != "" {
+		fmt.Fprintf(c.w, "\r%s\r", strings.Repeat(" ", len(c.live)))
+		c.live = ""
+	}
+}
+
+// sdkLogger routes the AWS SDK's log lines (retry notices, IMDS fallbacks)
+// through the console instead of the SDK's own "SDK 2026/..." lines on
+// stderr.
+func (c *console) sdkLogger() logging.Logger {
+	return logging.LoggerFunc(func(cls logging.Classification, format string, v ...any) {
+		msg := fmt.Sprintf(format, v...)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.json != nil {
+			level := slog.LevelDebug
+			if cls == logging.Warn {
+				level = slog.LevelWarn
+			}
+			c.json.Log(context.Background(), level, msg, "source", "sdk")
+			return
+		}
+		if cls == logging.Warn {
+			c.clearLive()
+			fmt.Fprintf(c.w, "auditor: AWS SDK: %s\n", strings.TrimSpace(msg))
+		}
+	})
+}
+
+// terminal reports whether the console is text written to a terminal.
+func (c *console) terminal() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.w.(*os.File)
+	return ok && c.json == nil && term.IsTerminal(int(f.Fd()))
+}
