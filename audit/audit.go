@@ -183,6 +183,10 @@ type Association struct {
 	ExecutionSummary   string     `json:"ExecutionSummary,omitempty"`
 	ErrorCode          string     `json:"ErrorCode,omitempty"`
 	OutputURL          *OutputURL `json:"OutputUrl,omitempty"`
+	// FirstSeenFailing is not the API's: for a Failed association of a run
+	// with a baseline, when an audit first saw it failing, carried forward
+	// run after run (see Baseline.Carry).
+	FirstSeenFailing *time.Time `json:"first_seen_failing,omitempty"`
 }
 
 // OutputURL mirrors the API's InstanceAssociationOutputUrl.

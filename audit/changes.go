@@ -1,0 +1,306 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// ChangeKind says how an instance or an association changed since a
+// baseline run.
+type ChangeKind string
+
+// The kinds of change, worst first.
+const (
+	// NewFailure: an association Failed now that did not fail then (it
+	// succeeded, was pending, or is new).
+	NewFailure ChangeKind = "new_failure"
+	// StillFailing: Failed then and now; Change.FirstSeenFailing says since
+	// when.
+	StillFailing ChangeKind = "still_failing"
+	// Resolved: Failed then, not now.
+	Resolved ChangeKind = "resolved"
+	// NewInstance and VanishedInstance: an instance audited in one run only
+	// (not managed, or not a target, in the other).
+	NewInstance      ChangeKind = "new_instance"
+	VanishedInstance ChangeKind = "vanished_instance"
+	// NewAssociation and VanishedAssociation: an association of an instance
+	// audited in both runs that only one of them shows.
+	NewAssociation      ChangeKind = "new_association"
+	VanishedAssociation ChangeKind = "vanished_association"
+)
+
+// ChangeKinds lists every ChangeKind in report order.
+func ChangeKinds() []ChangeKind {
+	return []ChangeKind{NewFailure, StillFailing, Resolved, NewInstance, VanishedInstance, NewAssociation, VanishedAssociation}
+}
+
+// Change is one change since the baseline.
+type Change struct {
+	Kind                          ChangeKind
+	AccountID, Region, InstanceID string
+	// The association (empty for an instance change), as now or, when it
+	// vanished, as then.
+	AssociationID, AssociationName, Document string
+	// Before and After are the Status then and now ("" where absent).
+	Before, After string
+	// ErrorCode is the failure's code (now, or then for Resolved).
+	ErrorCode string
+	// FirstSeenFailing is when a failing association was first seen failing.
+	FirstSeenFailing *time.Time
+	// Labels are the instance's labels, now or then.
+	Labels map[string]string
+}
+
+// ChangeCounts counts the changes of each kind.
+type ChangeCounts map[ChangeKind]int
+
+type assocKey struct {
+	Key
+	association string
+}
+
+// Baseline is an earlier run's record, to compare a run with and to carry
+// forward when each failure was first seen.
+type Baseline struct {
+	// Path is the results.jsonl it was read from; At when that run started
+	// (zero when its run.json is missing).
+	Path string
+	At   time.Time
+	rs   *Records
+	// failing maps each association Failed in the baseline to when it was
+	// first seen failing. Failures are few; memory grows with them only.
+	failing map[assocKey]time.Time
+}
+
+// OpenBaseline opens a baseline: an output directory or its results.jsonl.
+// The caller must Close it.
+func OpenBaseline(path string) (*Baseline, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, ResultsFile)
+	}
+	rs, err := OpenRecords(path)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	b := &Baseline{Path: path, rs: rs, failing: map[assocKey]time.Time{}}
+	if ri, err := ReadRunInfo(filepath.Join(filepath.Dir(path), RunFile)); err == nil {
+		b.At = ri.StartedAt
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		rs.Close()
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	err = rs.Each(func(r Result) error {
+		for _, a := range r.Associations {
+			if a.Status != StatusFailed {
+				continue
+			}
+			since := r.AuditedAt
+			if a.FirstSeenFailing != nil {
+				since = *a.FirstSeenFailing
+			}
+			b.failing[assocKey{r.Key(), a.AssociationID}] = since
+		}
+		return nil
+	})
+	if err != nil {
+		rs.Close()
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	return b, nil
+}
+
+// Close closes the baseline's record.
+func (b *Baseline) Close() error { return b.rs.Close() }
+
+// Records returns the baseline's record.
+func (b *Baseline) Records() *Records { return b.rs }
+
+// Carry sets FirstSeenFailing on r's Failed associations: the baseline's
+// date when it failed there too, else when r was audited. It is safe for
+// concurrent use (it only reads the baseline).
+func (b *Baseline) Carry(r *Result) {
+	for i := range r.Associations {
+		a := &r.Associations[i]
+		if a.Status != StatusFailed {
+			continue
+		}
+		since, ok := b.failing[assocKey{r.Key(), a.AssociationID}]
+		if !ok {
+			since = r.AuditedAt
+		}
+		since = since.UTC()
+		a.FirstSeenFailing = &since
+	}
+}
+
+// all yields the results of rs in key order, and an error last if reading
+// failed.
+func (rs *Records) all() iter.Seq2[Result, error] {
+	return func(yield func(Result, error) bool) {
+		stop := errors.New("stop")
+		err := rs.Each(func(r Result) error {
+			if !yield(r, nil) {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && err != stop {
+			yield(Result{}, err)
+		}
+	}
+}
+
+// Compare walks the baseline's record and the current one together, in key
+// order, and calls fn for every change, in key order. Instances that could
+// not be audited in either run (error, invalid) are not compared: nothing
+// can be said of them. It holds one instance of each record at a time.
+func Compare(base, cur *Records, fn func(Change) error) (ChangeCounts, error) {
+	counts := ChangeCounts{}
+	for _, k := range ChangeKinds() {
+		counts[k] = 0
+	}
+	emit := func(c Change) error {
+		counts[c.Kind]++
+		return fn(c)
+	}
+	nextB, stopB := iter.Pull2(base.all())
+	defer stopB()
+	nextC, stopC := iter.Pull2(cur.all())
+	defer stopC()
+	b, errB, okB := nextB()
+	c, errC, okC := nextC()
+	for okB || okC {
+		if errB != nil {
+			return counts, errB
+		}
+		if errC != nil {
+			return counts, errC
+		}
+		var err error
+		switch {
+		case okB && (!okC || indexKey(b).Less(indexKey(c))):
+			err = compareInstance(&b, nil, emit)
+			b, errB, okB = nextB()
+		case okC && (!okB || indexKey(c).Less(indexKey(b))):
+			err = compareInstance(nil, &c, emit)
+			c, errC, okC = nextC()
+		default:
+			err = compareInstance(&b, &c, emit)
+			b, errB, okB = nextB()
+			c, errC, okC = nextC()
+		}
+		if err != nil {
+			return counts, err
+		}
+	}
+	return counts, nil
+}
+
+// seen reports whether a result says anything of the instance's
+// associations: audited, or not managed (gone).
+func seen(r *Result) bool { return r != nil && (r.Outcome.Audited() || r.Outcome == OutcomeNotManaged) }
+
+func compareInstance(b, c *Result, emit func(Change) error) error {
+	if b != nil && !seen(b) || c != nil && !seen(c) {
+		return nil // an error or an invalid line: nothing to compare
+	}
+	live := func(r *Result) bool { return r != nil && r.Outcome.Audited() }
+	switch {
+	case !live(b) && !live(c):
+		return nil
+	case !live(b):
+		if err := emit(instanceChange(NewInstance, c)); err != nil {
+			return err
+		}
+		for _, a := range c.Associations {
+			if a.Status == StatusFailed {
+				if err := emit(assocChange(NewFailure, c, a, "", a.Status)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	case !live(c):
+		return emit(instanceChange(VanishedInstance, b))
+	}
+	before := map[string]Association{}
+	for _, a := range b.Associations {
+		before[a.AssociationID] = a
+	}
+	if b.Detail == DetailOverview || c.Detail == DetailOverview {
+		// One side has counts, not associations: only a failure now,
+		// which triage always fetches, can be placed.
+		if c.Detail != DetailOverview {
+			for _, a := range c.Associations {
+				if a.Status == StatusFailed {
+					kind := NewFailure
+					if p, ok := before[a.AssociationID]; ok && p.Status == StatusFailed {
+						kind = StillFailing
+					}
+					if err := emit(assocChange(kind, c, a, before[a.AssociationID].Status, a.Status)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	for _, a := range c.Associations {
+		p, had := before[a.AssociationID]
+		delete(before, a.AssociationID)
+		var kind ChangeKind
+		switch {
+		case a.Status == StatusFailed && had && p.Status == StatusFailed:
+			kind = StillFailing
+		case a.Status == StatusFailed:
+			kind = NewFailure
+		case had && p.Status == StatusFailed:
+			kind = Resolved
+		case !had:
+			kind = NewAssociation
+		default:
+			continue
+		}
+		ch := assocChange(kind, c, a, p.Status, a.Status)
+		if kind == Resolved {
+			ch.ErrorCode = p.ErrorCode
+		}
+		if err := emit(ch); err != nil {
+			return err
+		}
+		if kind == NewFailure && !had {
+			// A new association that fails at once is both.
+			if err := emit(assocChange(NewAssociation, c, a, "", a.Status)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range b.Associations {
+		if _, gone := before[p.AssociationID]; gone {
+			if err := emit(assocChange(VanishedAssociation, b, p, p.Status, "")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func instanceChange(kind ChangeKind, r *Result) Change {
+	return Change{Kind: kind, AccountID: r.AccountID, Region: r.Region, InstanceID: r.InstanceID, Labels: r.Labels}
+}
+
+func assocChange(kind ChangeKind, r *Result, a Association, before, after string) Change {
+	c := instanceChange(kind, r)
+	c.AssociationID, c.AssociationName, c.Document = a.AssociationID, a.AssociationName, a.Name
+	c.Before, c.After = before, after
+	if a.Status == StatusFailed {
+		c.ErrorCode = a.ErrorCode
+		c.FirstSeenFailing = a.FirstSeenFailing
+	}
+	return c
+}

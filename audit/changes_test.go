@@ -1,0 +1,116 @@
+package audit_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// auditInto audits every ID of ids against f, through the real SDK over
+// HTTP, into a record at path, carrying first-failure dates from base.
+func auditInto(t *testing.T, f *ssmsim.Fleet, ids []string, path string, base *audit.Baseline, now time.Time) {
+	t.Helper()
+	url, _ := serveFleet(t, f, ssmsim.Options{})
+	w, err := audit.CreateRecord(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var ts []audit.Target
+	for _, id := range ids {
+		ts = append(ts, audit.Target{InstanceID: id})
+	}
+	var mu sync.Mutex
+	cfg := audit.Config{Client: sdkClients(url, 3, 16), Region: "us-east-1", Now: func() time.Time { return now },
+		OnResult: func(r audit.Result) error {
+			if base != nil {
+				base.Carry(&r)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return w.Write(r)
+		}}
+	if _, err := audit.Run(context.Background(), cfg, slices.Values(ts)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCompareDrift: a week of drift made by the simulator (failures
+// resolved and new, instances and associations added and removed) is
+// exactly what Compare finds between the records of two audits, and a
+// failure that persists keeps the date it was first seen failing.
+func TestCompareDrift(t *testing.T) {
+	before := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 11, Size: 400})
+	after, changes := before.Drift(ssmsim.DriftConfig{Seed: 3, Elapsed: 7 * 24 * time.Hour})
+	dir := t.TempDir()
+	week1 := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+	week2 := week1.Add(7 * 24 * time.Hour)
+	auditInto(t, before, before.IDs(), filepath.Join(dir, "a.jsonl"), nil, week1)
+	base, err := audit.OpenBaseline(filepath.Join(dir, "a.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	auditInto(t, after, after.IDs(), filepath.Join(dir, "b.jsonl"), base, week2)
+	cur, err := audit.OpenRecords(filepath.Join(dir, "b.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close()
+
+	got, err := audit.Compare(base.Records(), cur, func(c audit.Change) error {
+		if c.Kind == audit.StillFailing && (c.FirstSeenFailing == nil || !c.FirstSeenFailing.Equal(week1)) {
+			t.Errorf("%s %s still failing since %v, want %v", c.InstanceID, c.AssociationID, c.FirstSeenFailing, week1)
+		}
+		if c.Kind == audit.NewFailure && (c.FirstSeenFailing == nil || !c.FirstSeenFailing.Equal(week2)) {
+			t.Errorf("%s %s newly failing since %v, want %v", c.InstanceID, c.AssociationID, c.FirstSeenFailing, week2)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := audit.ChangeCounts{}
+	for _, c := range changes {
+		switch c.Kind {
+		case ssmsim.ChangeResolved:
+			want[audit.Resolved]++
+		case ssmsim.ChangeNewFailure:
+			want[audit.NewFailure]++
+		case ssmsim.ChangeAssociationAdded:
+			want[audit.NewAssociation]++
+			if c.After.Status == audit.StatusFailed {
+				want[audit.NewFailure]++
+			}
+		case ssmsim.ChangeAssociationRemoved:
+			want[audit.VanishedAssociation]++
+		case ssmsim.ChangeInstanceRemoved:
+			want[audit.VanishedInstance]++
+		case ssmsim.ChangeInstanceAdded:
+			want[audit.NewInstance]++
+			for _, a := range after.Associations(c.InstanceID) {
+				if a.Status == audit.StatusFailed {
+					want[audit.NewFailure]++
+				}
+			}
+		}
+	}
+	t.Logf("changes found: %v", got)
+	for _, k := range audit.ChangeKinds() {
+		if k == audit.StillFailing {
+			continue
+		}
+		if got[k] != want[k] {
+			t.Errorf("%s: %d, the simulator made %d", k, got[k], want[k])
+		}
+	}
+	if got[audit.Resolved] == 0 || got[audit.NewFailure] == 0 || got[audit.VanishedInstance] == 0 || got[audit.StillFailing] == 0 {
+		t.Errorf("a drift without every kind of change tests little: %v", got)
+	}
+}
