@@ -1,0 +1,45 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestREADMEFlags: the README's table of `auditor run` flags lists exactly
+// the flags the command takes, so that the two cannot drift apart.
+func TestREADMEFlags(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start := strings.Index(text, "### `auditor run`")
+	end := strings.Index(text[start+1:], "\n### ")
+	if start < 0 || end < 0 {
+		t.Fatal("README.md has no section ### `auditor run`")
+	}
+	row := regexp.MustCompile("(?m)^\\| `--([a-z-]+)")
+	var documented []string
+	for _, m := range row.FindAllStringSubmatch(text[start:start+1+end], -1) {
+		documented = append(documented, m[1])
+	}
+	var flags []string
+	newCommand("run", &bytes.Buffer{}, nil).fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f.Name) })
+	slices.Sort(documented)
+	slices.Sort(flags)
+	for _, f := range flags {
+		if !slices.Contains(documented, f) {
+			t.Errorf("--%s is a flag of auditor run, but not in README.md's table", f)
+		}
+	}
+	for _, f := range documented {
+		if !slices.Contains(flags, f) {
+			t.Errorf("README.md's table names --%s, which auditor run does not take", f)
+		}
+	}
+}

@@ -1,0 +1,173 @@
+package deploy_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// iamSources are the packages whose code calls AWS.
+var iamSources = []string{"../audit", "../awsconn", "../cmd/auditor", "../deliver"}
+
+// sdkCall finds the AWS SDK operations the code calls: paginators, calls
+// with an operation's input, and the assumed-role credential provider.
+var (
+	sdkPaginator = regexp.MustCompile(`\b(ssm|sts|organizations|ec2|s3|sesv2)\.New(\w+)Paginator\(`)
+	sdkInput     = regexp.MustCompile(`&(ssm|sts|organizations|ec2|s3|sesv2)\.(\w+)Input\{`)
+	sdkAssume    = regexp.MustCompile(`\bstscreds\.NewAssumeRoleProvider\(`)
+	iamAction    = regexp.MustCompile("\\b(ssm|sts|organizations|ec2|s3|ses|kms):[A-Z][A-Za-z]+")
+)
+
+// noPermission are the operations IAM does not gate.
+var noPermission = []string{"sts:GetCallerIdentity"}
+
+// codeActions returns the IAM actions of the operations the code calls.
+func codeActions(t *testing.T) []string {
+	t.Helper()
+	prefix := map[string]string{"sesv2": "ses"}
+	set := map[string]bool{}
+	for _, dir := range iamSources {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			add := func(pkg, op string) {
+				p := pkg
+				if v, ok := prefix[pkg]; ok {
+					p = v
+				}
+				a := p + ":" + op
+				if !slices.Contains(noPermission, a) {
+					set[a] = true
+				}
+			}
+			for _, m := range sdkPaginator.FindAllStringSubmatch(string(b), -1) {
+				add(m[1], m[2])
+			}
+			for _, m := range sdkInput.FindAllStringSubmatch(string(b), -1) {
+				add(m[1], m[2])
+			}
+			if sdkAssume.Match(b) {
+				set["sts:AssumeRole"] = true
+			}
+		}
+	}
+	return slices.Sorted(mapsKeys(set))
+}
+
+func mapsKeys(m map[string]bool) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// policyActions returns the actions of the Allow statements of a policy
+// document.
+func policyActions(t *testing.T, doc map[string]any) []string {
+	t.Helper()
+	set := map[string]bool{}
+	stmts, _ := doc["Statement"].([]any)
+	for _, s := range stmts {
+		st, _ := s.(map[string]any)
+		if st["Effect"] != "Allow" {
+			continue
+		}
+		switch a := st["Action"].(type) {
+		case string:
+			set[a] = true
+		case []any:
+			for _, x := range a {
+				set[x.(string)] = true
+			}
+		}
+	}
+	return slices.Sorted(mapsKeys(set))
+}
+
+// TestIAMActions: the policy of the auditing principal names exactly the
+// operations the code calls (sts:GetCallerIdentity needs no permission);
+// the member-account role names exactly those made with its credentials
+// (SSM and ec2:DescribeRegions); the README names the same.
+func TestIAMActions(t *testing.T) {
+	code := codeActions(t)
+	if !slices.Contains(code, "ssm:DescribeInstanceAssociationsStatus") || !slices.Contains(code, "sts:AssumeRole") {
+		t.Fatalf("the code scan found %v: it misses calls the code makes", code)
+	}
+	var policy map[string]any
+	b, err := os.ReadFile("iam/auditor-policy.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &policy); err != nil {
+		t.Fatalf("iam/auditor-policy.json: %v", err)
+	}
+	if got := policyActions(t, policy); !slices.Equal(got, code) {
+		t.Errorf("iam/auditor-policy.json allows %v; the code calls %v", got, code)
+	}
+
+	y, err := os.ReadFile("iam/member-role.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := yaml.YAMLToJSON(y)
+	if err != nil {
+		t.Fatalf("iam/member-role.yaml: %v", err)
+	}
+	var tmpl struct {
+		Resources map[string]struct {
+			Type       string
+			Properties struct {
+				AssumeRolePolicyDocument map[string]any
+				Policies                 []struct{ PolicyDocument map[string]any }
+			}
+		}
+	}
+	if err := json.Unmarshal(j, &tmpl); err != nil {
+		t.Fatalf("iam/member-role.yaml: %v", err)
+	}
+	role, ok := tmpl.Resources["AuditRole"]
+	if !ok || role.Type != "AWS::IAM::Role" || len(role.Properties.Policies) != 1 {
+		t.Fatalf("iam/member-role.yaml: want one AWS::IAM::Role AuditRole with one policy, have %+v", tmpl.Resources)
+	}
+	var member []string
+	for _, a := range code {
+		if strings.HasPrefix(a, "ssm:") || a == "ec2:DescribeRegions" {
+			member = append(member, a)
+		}
+	}
+	if got := policyActions(t, role.Properties.Policies[0].PolicyDocument); !slices.Equal(got, member) {
+		t.Errorf("the member role allows %v; the calls made with its credentials are %v", got, member)
+	}
+	if got := policyActions(t, role.Properties.AssumeRolePolicyDocument); !slices.Equal(got, []string{"sts:AssumeRole"}) {
+		t.Errorf("the member role's trust policy allows %v, want sts:AssumeRole", got)
+	}
+
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]bool{}
+	for _, a := range iamAction.FindAllString(string(readme), -1) {
+		if !slices.Contains(noPermission, a) {
+			named[a] = true
+		}
+	}
+	if got := slices.Sorted(mapsKeys(named)); !slices.Equal(got, code) {
+		t.Errorf("README.md names the actions %v; the code calls %v", got, code)
+	}
+}
