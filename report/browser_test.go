@@ -217,6 +217,9 @@ func showPage(t *testing.T, parent context.Context, path string, sels ...string)
 // screenshot. A control page proves that the checks see a script and a
 // request when there are some.
 func TestHTMLInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts headless Chromium (seconds); runs without -short, as in CI")
+	}
 	exe := findBrowser(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
