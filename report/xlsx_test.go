@@ -316,15 +316,20 @@ func TestXLSXHostileTextStaysText(t *testing.T) {
 	rows := sheetRows(t, f, "Associations")
 	hostile := hostileValues()
 	found := map[string]bool{}
+	cols := map[string]int{}
+	for _, name := range []string{"Account", "Region", "Association ID", "Association name", "Association version", "Document",
+		"Document version", "Detailed status", "Error code", "Failure", "Execution summary", "Output URL"} {
+		cols[name] = colOf(t, f, "Associations", name)
+	}
+	failureURL := colOf(t, f, "Failures", "Output URL")
 	for r, row := range rows[1:] {
-		h := row[colOf(t, f, "Associations", "Association ID")-1]
+		h := row[cols["Association ID"]-1]
 		if !slices.Contains(hostile, h) {
 			continue
 		}
 		found[h] = true
-		for _, name := range []string{"Account", "Region", "Association ID", "Association name", "Association version", "Document",
-			"Document version", "Detailed status", "Error code", "Failure", "Execution summary", "Output URL"} {
-			ref := cellName(t, colOf(t, f, "Associations", name), r+2)
+		for _, col := range cols {
+			ref := cellName(t, col, r+2)
 			got, err := f.GetCellValue("Associations", ref)
 			if err != nil {
 				t.Fatal(err)
@@ -337,7 +342,7 @@ func TestXLSXHostileTextStaysText(t *testing.T) {
 				t.Errorf("Associations!%s (%q) has type %v, want an inline string", ref, h, typ)
 			}
 		}
-		if ok, target, _ := f.GetCellHyperLink("Associations", cellName(t, colOf(t, f, "Associations", "Output URL"), r+2)); ok {
+		if ok, target, _ := f.GetCellHyperLink("Associations", cellName(t, cols["Output URL"], r+2)); ok {
 			t.Errorf("Associations: %q is a link to %q", h, target)
 		}
 	}
@@ -349,7 +354,7 @@ func TestXLSXHostileTextStaysText(t *testing.T) {
 
 	// Hostile output URLs are never links on Failures either.
 	for r := range sheetRows(t, f, "Failures")[1:] {
-		if ok, target, _ := f.GetCellHyperLink("Failures", cellName(t, colOf(t, f, "Failures", "Output URL"), r+2)); ok {
+		if ok, target, _ := f.GetCellHyperLink("Failures", cellName(t, failureURL, r+2)); ok {
 			t.Errorf("Failures row %d links to %q", r+2, target)
 		}
 	}
@@ -435,8 +440,9 @@ func TestXLSXLinkCap(t *testing.T) {
 		Associations: assocs,
 	}}})
 	var links []bool
+	colOutputURL := colOf(t, f, "Failures", "Output URL")
 	for i := range 5 {
-		ok, _, _ := f.GetCellHyperLink("Failures", cellName(t, colOf(t, f, "Failures", "Output URL"), i+2))
+		ok, _, _ := f.GetCellHyperLink("Failures", cellName(t, colOutputURL, i+2))
 		links = append(links, ok)
 	}
 	if want := []bool{true, true, true, false, false}; !slices.Equal(links, want) {
