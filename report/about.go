@@ -51,9 +51,9 @@ func about(m *Model) []Detail {
 	}
 	stale := m.Settings.StaleAfter
 	if m.Settings.StaleBefore != nil {
-		stale += ": executions before " + dateWords(m.Settings.StaleBefore) + ", or none"
+		stale += " (stale: last run before " + dateWords(m.Settings.StaleBefore) + ", or never)"
 	} else if m.Settings.StaleAfterSeconds > 0 {
-		stale += " before each instance's audit, or no execution"
+		stale += " before each instance's audit (stale: last run earlier, or never)"
 	}
 	add("Stale after", stale)
 	add("Report", fmt.Sprintf("top %s in each top list; at most %s rows per table in report.html",

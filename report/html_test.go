@@ -743,3 +743,45 @@ func TestHTMLCanceled(t *testing.T) {
 		t.Errorf("a canceled Write left %d files", len(entries))
 	}
 }
+
+// TestHTMLUnknown renders a run in which every instance ended in error: the
+// page must say that what it could not see is unknown, never that there is
+// nothing to fix, and give no percentage.
+func TestHTMLUnknown(t *testing.T) {
+	var results []audit.Result
+	for i := range 4 {
+		results = append(results, audit.Result{
+			Region: east, InstanceID: fmt.Sprintf("i-%017x", i), Outcome: audit.OutcomeError, AuditedAt: runStart,
+			Error:        &audit.Error{Code: "PaginationLoop", Message: "more than 1 pages"},
+			Associations: []audit.Association{{AssociationID: "a-1", Name: "doc", Status: audit.StatusFailed, ErrorCode: "E"}},
+		})
+	}
+	opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: fixtureRun(), StaleAfter: audit.DefaultStaleAfter}
+	raw := renderHTML(t, opts)
+	doc := parseHTML(t, raw)
+	for _, id := range []string{"glance-fails", "glance-associations", "glance-fix", "worst", "error-codes", "associations"} {
+		n := byID(doc, id)
+		if n == nil {
+			// The sections without a table say it in their paragraph.
+			continue
+		}
+		if got := text(n); !strings.Contains(got, "Unknown") {
+			t.Errorf("#%s says %q, want unknown", id, got)
+		}
+	}
+	body := text(doc)
+	for _, wrong := range []string{"Nothing to fix", "No failed associations", "No audited instance has", "None failing"} {
+		if strings.Contains(body, wrong) {
+			t.Errorf("the page says %q although nothing was audited", wrong)
+		}
+	}
+	if cards := text(byID(doc, "cards")); strings.Contains(cards, "%") {
+		t.Errorf("cards %q give a percentage of nothing audited", cards)
+	}
+	if got := strings.Count(body, "Unknown: no instance was audited."); got < 5 {
+		t.Errorf("%d sections say unknown, want every section about the audited instances", got)
+	}
+	if n := byID(doc, "partial-rows"); n == nil || !strings.Contains(text(n), "4 association rows") {
+		t.Errorf("no note of the 4 partial rows left out")
+	}
+}

@@ -978,7 +978,7 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 	for _, w := range []struct {
 		col   string
 		width float64
-	}{{"A", 40}, {"B", 24}, {"C", 14}} {
+	}{{"A", 46}, {"B", 58}, {"C", 14}} {
 		if err := f.SetColWidth(sheetSummary, w.col, w.col, w.width); err != nil {
 			return err
 		}
