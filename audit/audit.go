@@ -77,12 +77,72 @@ type Target struct {
 	// Labels are the extra columns of a CSV instance list (owner, env, ...),
 	// carried unchanged into the record and the reports.
 	Labels map[string]string
-	// Source is where the target was read, as FILE:LINE ("stdin:LINE" for -,
-	// "--instance-id" for the flag).
+	// Source is where the target was read, as FILE:LINE ("stdin:LINE" for
+	// standard input), or the name of another source (Fleet.AddID).
 	Source string
 	// Problem is set when the target is invalid: why the value is not an
 	// instance ID. An invalid target is recorded, never sent to SSM.
 	Problem string
+	// Info is what DescribeInstanceInformation said about the instance,
+	// when it was asked (discovery, or a lookup of listed instances); nil
+	// otherwise.
+	Info *InstanceInfo
+}
+
+// InstanceInfo is what DescribeInstanceInformation says about a managed
+// node that explains its associations: its platform, its agent, whether it
+// is connected, and the overview of its associations. Field names are the
+// API's; absent fields are empty.
+type InstanceInfo struct {
+	ComputerName                           string     `json:"ComputerName,omitempty"`
+	PlatformType                           string     `json:"PlatformType,omitempty"`
+	PlatformName                           string     `json:"PlatformName,omitempty"`
+	PlatformVersion                        string     `json:"PlatformVersion,omitempty"`
+	AgentVersion                           string     `json:"AgentVersion,omitempty"`
+	IsLatestVersion                        *bool      `json:"IsLatestVersion,omitempty"`
+	PingStatus                             string     `json:"PingStatus,omitempty"`
+	LastPingDateTime                       *time.Time `json:"LastPingDateTime,omitempty"`
+	ResourceType                           string     `json:"ResourceType,omitempty"`
+	IPAddress                              string     `json:"IPAddress,omitempty"`
+	AssociationStatus                      string     `json:"AssociationStatus,omitempty"`
+	LastAssociationExecutionDate           *time.Time `json:"LastAssociationExecutionDate,omitempty"`
+	LastSuccessfulAssociationExecutionDate *time.Time `json:"LastSuccessfulAssociationExecutionDate,omitempty"`
+	// AssociationOverview is the API's InstanceAggregatedAssociationOverview.
+	AssociationOverview *AssociationOverview `json:"AssociationOverview,omitempty"`
+}
+
+// AssociationOverview mirrors the API's InstanceAggregatedAssociationOverview:
+// the instance's associations counted by status.
+type AssociationOverview struct {
+	DetailedStatus                           string         `json:"DetailedStatus,omitempty"`
+	InstanceAssociationStatusAggregatedCount map[string]int `json:"InstanceAssociationStatusAggregatedCount,omitempty"`
+}
+
+// AllSucceeded reports whether the overview counts at least one association
+// and every one of them Success.
+func (o *AssociationOverview) AllSucceeded() bool {
+	if o == nil || len(o.InstanceAssociationStatusAggregatedCount) == 0 {
+		return false
+	}
+	n := 0
+	for status, c := range o.InstanceAssociationStatusAggregatedCount {
+		if status != StatusSuccess && c > 0 {
+			return false
+		}
+		n += c
+	}
+	return n > 0
+}
+
+// Connected reports whether the node's agent is in touch with SSM: false
+// for ConnectionLost or Inactive, true otherwise (unknown included).
+func (i *InstanceInfo) Connected() bool {
+	return i == nil || i.PingStatus == "" || i.PingStatus == "Online"
+}
+
+// OldAgent reports whether SSM says the node's agent is not the latest.
+func (i *InstanceInfo) OldAgent() bool {
+	return i != nil && i.IsLatestVersion != nil && !*i.IsLatestVersion
 }
 
 // Key identifies a target within a fleet: the same instance in two regions or
@@ -172,7 +232,19 @@ type Result struct {
 	// AuditedAt is when the last page arrived.
 	AuditedAt    time.Time     `json:"audited_at"`
 	Associations []Association `json:"associations"`
+	// Info is what DescribeInstanceInformation said about the instance, when
+	// it was asked; nil otherwise.
+	Info *InstanceInfo `json:"info,omitempty"`
+	// Detail says where the verdict comes from: "" for every page of
+	// DescribeInstanceAssociationsStatus; DetailOverview for the
+	// association overview of DescribeInstanceInformation (triage), with
+	// Associations empty and Info.AssociationOverview holding the counts.
+	Detail string `json:"detail,omitempty"`
 }
+
+// DetailOverview is Result.Detail for an instance summarised from its
+// association overview instead of its associations' detail.
+const DetailOverview = "overview"
 
 // Key returns the result's identity, the same as its Target's.
 func (r Result) Key() Key { return Key{r.AccountID, r.Region, r.InstanceID} }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +33,7 @@ import (
 )
 
 // The fetch benchmarks run audit.Run with the CLI's client (sdkClients:
-// audit.NewRetryer, audit.NewHTTPClient) against the simulated endpoint,
+// awsconn's retryer and HTTP client) against the simulated endpoint,
 // which runs in a process of its own (this test binary, started again as
 // TestHelperSimulator) so that the CPU time measured here is the auditor's
 // alone. Every result goes through an audit.RecordWriter (one fsync per
@@ -242,7 +243,7 @@ func runFetch(b *testing.B, s *simulator, concurrency int, rate float64) fetchRu
 	}
 	targets := fleetTargets(s.fleet)
 	cpu0, start := cpuSeconds(), time.Now()
-	st, err := audit.Run(context.Background(), cfg, targets)
+	st, err := audit.Run(context.Background(), cfg, slices.Values(targets))
 	run := fetchRun{stats: st, wall: time.Since(start), cpu: cpuSeconds() - cpu0, results: len(got)}
 	if err != nil {
 		b.Fatal(err)

@@ -3,25 +3,28 @@ package audit
 import (
 	"context"
 	"errors"
-	"fmt"
+	"io"
 	"net"
-	"sync"
+	"net/url"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
-	"golang.org/x/sync/errgroup"
 )
 
 // API is the part of the SSM client that audit uses. *ssm.Client satisfies
 // it; so does a fake in a unit test.
 type API interface {
 	DescribeInstanceAssociationsStatus(ctx context.Context, params *ssm.DescribeInstanceAssociationsStatusInput, optFns ...func(*ssm.Options)) (*ssm.DescribeInstanceAssociationsStatusOutput, error)
+	DescribeInstanceInformation(ctx context.Context, params *ssm.DescribeInstanceInformationInput, optFns ...func(*ssm.Options)) (*ssm.DescribeInstanceInformationOutput, error)
 }
 
 var _ API = (*ssm.Client)(nil)
@@ -79,267 +82,66 @@ var throttleCodes = map[string]bool{
 }
 
 // IsFatal reports whether err from an SSM call means that no call can
-// succeed with this configuration (see ErrFatal).
+// succeed with this configuration (see ErrFatal): credentials that could not
+// be obtained (a *CredentialsError) or that the service refused, or an
+// error that says so itself with a method Fatal() bool (a request the HTTP
+// client refused to send, say).
 func IsFatal(err error) bool {
 	var signing *v4.SigningError
-	if errors.As(err, &signing) {
+	var creds *CredentialsError
+	var fatal interface{ Fatal() bool }
+	if errors.As(err, &signing) || errors.As(err, &creds) || errors.As(err, &fatal) && fatal.Fatal() {
 		return true
 	}
 	var ae smithy.APIError
 	return errors.As(err, &ae) && fatalCodes[ae.ErrorCode()]
 }
 
-// Config says how Run audits a fleet. The zero value of a field means its
-// default.
-type Config struct {
-	// Client returns the SSM client for a region. Run calls it once per
-	// region before the first call; an error stops the run.
-	Client func(region string) (API, error)
-	// Region is the region of targets that name none.
-	Region string
-	// Concurrency bounds the instances audited at once (default 16).
-	Concurrency int
-	// MaxResults is the page size asked for, 1 to 50 (default 50).
-	MaxResults int32
-	// MaxPages ends an instance as PaginationLoop past this many pages
-	// (default 1000).
-	MaxPages int
-	// Rate fixes the calls per second per account and region; 0 adapts.
-	Rate float64
-	// Grace is how long calls in flight may go on after ctx is cancelled
-	// before they are cut short (default 0: cut at once). Instances cut
-	// short are not reported, so that a resumed run fetches them again.
-	Grace time.Duration
-	// OnResult receives each result as its instance completes. It is
-	// called from many goroutines at once; an error stops the run.
-	OnResult func(Result) error
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+// CredentialsError is a failure to obtain credentials: a credential_process
+// that failed or printed something unreadable, an SSO session that expired,
+// a role that could not be assumed. Its text names the kind of source and
+// the profile, never what the source printed, which may hold a secret. Run
+// treats it as fatal (see ErrFatal) at its first sign, at the start or in
+// the middle of a run; the instances not yet audited stay unrecorded, so
+// that a resumed run continues with them. It is never retried.
+type CredentialsError struct {
+	// Source says where the credentials come from, in words:
+	// "credential_process", "SSO", "assumed role", "environment", ...
+	Source string
+	// Profile is the shared-config profile involved, or "".
+	Profile string
+	// Kind says what went wrong without quoting the source: "the process
+	// failed", "the session has expired", ...
+	Kind string
+	// AccountID is set for the credentials of a role assumed in another
+	// account: their failure stops that account only (see SiteError).
+	AccountID string
+	// Code and Message are the service's answer when AWS refused (STS's
+	// AccessDenied for a role, say): its own words, safe to show; empty
+	// when no service answered.
+	Code, Message string
 }
 
-// Run audits every target, Concurrency at a time, and hands each Result to
-// cfg.OnResult as it completes. One instance's failure never stops the
-// others: it becomes a Result with OutcomeError. Run returns early with an
-// error wrapping ErrFatal when the credentials or permissions cannot work
-// for any instance, with OnResult's error, or with ctx.Err() when ctx was
-// cancelled; Stats count what was asked either way.
-func Run(ctx context.Context, cfg Config, targets []Target) (Stats, error) {
-	cfg.defaults()
-	r := &runner{cfg: cfg, limiters: map[limiterKey]*Limiter{}, clients: map[string]API{}}
-	start := cfg.Now()
-	err := r.run(ctx, targets)
-	st := r.stats()
-	st.Seconds = cfg.Now().Sub(start).Seconds()
-	if st.Seconds > 0 {
-		st.Rate = float64(st.Calls) / st.Seconds
+func (e *CredentialsError) Error() string {
+	s := "could not obtain AWS credentials"
+	if e.Source != "" {
+		s += " from " + e.Source
 	}
-	return st, err
+	if e.Profile != "" {
+		s += " (profile " + e.Profile + ")"
+	}
+	if e.Kind != "" {
+		s += ": " + e.Kind
+	}
+	if e.Code != "" {
+		s += ": " + e.Code + ": " + e.Message
+	}
+	return s
 }
 
-func (c *Config) defaults() {
-	if c.Concurrency <= 0 {
-		c.Concurrency = 16
-	}
-	if c.MaxResults <= 0 {
-		c.MaxResults = 50
-	}
-	if c.MaxPages <= 0 {
-		c.MaxPages = 1000
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.OnResult == nil {
-		c.OnResult = func(Result) error { return nil }
-	}
-}
-
-type limiterKey struct{ account, region string }
-
-type runner struct {
-	cfg                              Config
-	clients                          map[string]API
-	mu                               sync.Mutex
-	limiters                         map[limiterKey]*Limiter
-	calls, pages, throttled, retries atomic.Int64
-	succeeded                        atomic.Bool
-}
-
-func (r *runner) run(ctx context.Context, targets []Target) error {
-	for _, t := range targets {
-		region := r.region(t)
-		if _, ok := r.clients[region]; ok {
-			continue
-		}
-		if region == "" {
-			return fmt.Errorf("%w: no region for %s: pass --region, set AWS_REGION, or add a region column", ErrFatal, t.InstanceID)
-		}
-		c, err := r.cfg.Client(region)
-		if err != nil {
-			return fmt.Errorf("%w: client for %s: %v", ErrFatal, region, err)
-		}
-		r.clients[region] = c
-	}
-
-	// Calls run on their own context so that a cancelled ctx stops new
-	// instances at once but leaves calls in flight their grace period.
-	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelCalls()
-	stopGrace := context.AfterFunc(ctx, func() {
-		time.AfterFunc(r.cfg.Grace, cancelCalls)
-	})
-	defer stopGrace()
-
-	g, gctx := errgroup.WithContext(callCtx)
-	g.SetLimit(r.cfg.Concurrency)
-	for _, t := range targets {
-		if ctx.Err() != nil || gctx.Err() != nil {
-			break
-		}
-		g.Go(func() error {
-			if ctx.Err() != nil {
-				return nil
-			}
-			res, err := r.audit(gctx, t)
-			if err != nil {
-				return err
-			}
-			if res == nil {
-				return nil // cut short: left for a resumed run
-			}
-			return r.cfg.OnResult(*res)
-		})
-	}
-	err := g.Wait()
-	if err == nil {
-		err = ctx.Err()
-	}
-	return err
-}
-
-func (r *runner) region(t Target) string {
-	if t.Region != "" {
-		return t.Region
-	}
-	return r.cfg.Region
-}
-
-func (r *runner) limiter(account, region string) *Limiter {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	k := limiterKey{account, region}
-	l, ok := r.limiters[k]
-	if !ok {
-		l = NewLimiter(r.cfg.Rate)
-		r.limiters[k] = l
-	}
-	return l
-}
-
-func (r *runner) stats() Stats {
-	st := Stats{
-		Calls:     r.calls.Load(),
-		Pages:     r.pages.Load(),
-		Throttled: r.throttled.Load(),
-		Retries:   r.retries.Load(),
-	}
-	r.mu.Lock()
-	for _, l := range r.limiters {
-		st.LimiterRate = max(st.LimiterRate, l.Rate())
-	}
-	r.mu.Unlock()
-	if r.cfg.Rate > 0 {
-		st.LimiterRate = r.cfg.Rate
-	}
-	return st
-}
-
-// audit fetches every page of one instance. It returns a nil Result when the
-// call context was cancelled (the instance is left for a resumed run), and
-// an error only when the whole run must stop.
-func (r *runner) audit(ctx context.Context, t Target) (*Result, error) {
-	region := r.region(t)
-	res := &Result{
-		AccountID:  t.AccountID,
-		Region:     region,
-		InstanceID: t.InstanceID,
-		Labels:     t.Labels,
-		Source:     t.Source,
-	}
-	if t.Problem != "" {
-		if res.InstanceID == "" {
-			// An empty cell: the record needs an ID, and the source says
-			// which line it was.
-			res.InstanceID = EmptyID
-		}
-		res.Outcome = OutcomeInvalid
-		res.Error = &Error{Code: CodeInvalid, Message: t.Problem}
-		res.AuditedAt = r.cfg.Now().UTC()
-		return res, nil
-	}
-	lim := r.limiter(t.AccountID, region)
-	p := ssm.NewDescribeInstanceAssociationsStatusPaginator(r.clients[region],
-		&ssm.DescribeInstanceAssociationsStatusInput{InstanceId: aws.String(t.InstanceID)},
-		func(o *ssm.DescribeInstanceAssociationsStatusPaginatorOptions) {
-			o.Limit = r.cfg.MaxResults
-			o.StopOnDuplicateToken = true
-		})
-	seen := map[string]bool{}
-	for p.HasMorePages() {
-		if res.Pages >= r.cfg.MaxPages {
-			res.fail(CodePaginationLoop, fmt.Sprintf("more than %d pages (--max-pages)", r.cfg.MaxPages))
-			break
-		}
-		// One attempts middleware per operation, so that its count tells
-		// the first attempt from the retries.
-		at := &attempts{limiter: lim, run: r}
-		out, err := p.NextPage(ctx, func(o *ssm.Options) {
-			o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-				return s.Finalize.Insert(at, "Retry", middleware.After)
-			})
-		})
-		res.Calls += int(at.n.Load())
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, nil
-			}
-			if IsFatal(err) && (!isAccessDenied(err) || !r.succeeded.Load()) {
-				return nil, fmt.Errorf("%w: %s: %w", ErrFatal, t.InstanceID, err)
-			}
-			code, msg := classify(err)
-			if code == CodeInvalidInstanceID {
-				res.Outcome = OutcomeNotManaged
-				res.Error = &Error{Code: code, Message: msg}
-			} else {
-				res.fail(code, msg)
-			}
-			break
-		}
-		r.succeeded.Store(true)
-		res.Pages++
-		r.pages.Add(1)
-		for _, s := range out.InstanceAssociationStatusInfos {
-			res.Associations = append(res.Associations, association(s))
-		}
-		if tok := aws.ToString(out.NextToken); tok != "" {
-			if seen[tok] {
-				res.fail(CodePaginationLoop, fmt.Sprintf("NextToken repeated after %d pages", res.Pages))
-				break
-			}
-			seen[tok] = true
-		}
-	}
-	if res.Outcome == "" {
-		res.Outcome = Judge(res.Associations)
-	}
-	res.AuditedAt = r.cfg.Now().UTC()
-	return res, nil
-}
-
-func (res *Result) fail(code, msg string) {
-	res.Outcome = OutcomeError
-	res.Error = &Error{Code: code, Message: msg}
-}
+// RetryableError tells the SDK's retryer not to retry: asking a failed
+// credential source again in a tight loop helps nobody.
+func (e *CredentialsError) RetryableError() bool { return false }
 
 // isAccessDenied tells an authorization refusal apart from bad credentials:
 // a policy may deny some instances (by tag, say) and allow others, so once a
@@ -355,6 +157,59 @@ func isAccessDenied(err error) bool {
 	}
 	return false
 }
+
+// noAnswer reports whether err is a call that got no answer at all from the
+// service (no HTTP response: the connection was refused or dropped, the name
+// did not resolve, TLS failed, the call timed out), with the URL it went to
+// (scheme and host only) and the cause in a few words.
+func noAnswer(err error) (endpoint, cause string, none bool) {
+	if err == nil {
+		return "", "", false
+	}
+	var ae smithy.APIError
+	var re *awshttp.ResponseError
+	var de *smithy.DeserializationError
+	if errors.As(err, &ae) || errors.As(err, &re) && re.HTTPStatusCode() != 0 || errors.As(err, &de) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// The service, or something on the way, answered. (The SDK wraps a
+		// request that got no response in a ResponseError too, with
+		// status 0.)
+		return "", "", false
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			endpoint = (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
+		}
+	}
+	var dns *net.DNSError
+	var op *net.OpError
+	var ne net.Error
+	switch {
+	case errors.As(err, &dns):
+		cause = "no such host"
+		if !dns.IsNotFound {
+			cause = "DNS lookup failed"
+		}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		cause = "connection refused"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		cause = "timed out"
+	case errors.As(err, &op) && op.Op == "remote error", strings.Contains(err.Error(), "tls:"), strings.Contains(err.Error(), "x509:"):
+		cause = "TLS handshake failed"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF):
+		cause = "connection closed without an answer"
+	case errors.As(err, &op):
+		cause = op.Err.Error()
+	default:
+		cause = "no answer"
+	}
+	return endpoint, cause, true
+}
+
+// Classify turns an error from the SDK into the Error code and message that
+// a Result records: the API's code and message when the service answered,
+// CodeTransport and the error's text otherwise.
+func Classify(err error) (code, msg string) { return classify(err) }
 
 // classify turns an error from the SDK into an Error code and message.
 func classify(err error) (code, msg string) {
@@ -402,6 +257,7 @@ func association(s types.InstanceAssociationStatusInfo) Association {
 type attempts struct {
 	limiter *Limiter
 	run     *runner
+	site    *site
 	n       atomic.Int64
 }
 
@@ -415,6 +271,7 @@ func (a *attempts) HandleFinalize(ctx context.Context, in middleware.FinalizeInp
 		a.run.retries.Add(1)
 	}
 	a.run.calls.Add(1)
+	a.site.calls.Add(1)
 	out, md, err := next.HandleFinalize(ctx, in)
 	var ae smithy.APIError
 	switch {
@@ -422,7 +279,17 @@ func (a *attempts) HandleFinalize(ctx context.Context, in middleware.FinalizeInp
 		a.limiter.Success()
 	case errors.As(err, &ae) && throttleCodes[ae.ErrorCode()]:
 		a.run.throttled.Add(1)
+		a.site.throttled.Add(1)
 		a.limiter.Throttled()
 	}
 	return out, md, err
+}
+
+// utc returns t in UTC, or nil.
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

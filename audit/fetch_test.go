@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,12 +24,17 @@ import (
 // method.
 type fakeSSM struct {
 	describe func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error)
+	info     func(ctx context.Context, in *ssm.DescribeInstanceInformationInput) (*ssm.DescribeInstanceInformationOutput, error)
 }
 
 var _ audit.API = (*fakeSSM)(nil)
 
 func (f *fakeSSM) DescribeInstanceAssociationsStatus(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput, _ ...func(*ssm.Options)) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
 	return f.describe(ctx, in)
+}
+
+func (f *fakeSSM) DescribeInstanceInformation(ctx context.Context, in *ssm.DescribeInstanceInformationInput, _ ...func(*ssm.Options)) (*ssm.DescribeInstanceInformationOutput, error) {
+	return f.info(ctx, in)
 }
 
 // pagedFake serves n associations per instance in pages of MaxResults, with
@@ -88,7 +94,7 @@ func collect(t *testing.T, ctx context.Context, cfg audit.Config, ts []audit.Tar
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	st, err := audit.Run(ctx, cfg, ts)
+	st, err := audit.Run(ctx, cfg, slices.Values(ts))
 	return got, st, err
 }
 
@@ -110,7 +116,7 @@ func TestRunOutcomes(t *testing.T) {
 		}
 		return "Success"
 	})
-	cfg := audit.Config{Client: func(string) (audit.API, error) { return fake, nil }, MaxResults: 3}
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, MaxResults: 3}
 	ts := targets("i-00000000", "i-11111111", "i-22222222", "i-33333333", "i-99999999")
 	ts = append(ts, audit.Target{InstanceID: "i-xyz", Source: "f.txt:3", Problem: "want i- followed by 8 or 17 hex digits"})
 	got, st, err := collect(t, context.Background(), cfg, ts)
@@ -166,7 +172,7 @@ func TestRunPaginationLoop(t *testing.T) {
 				}
 				return &ssm.DescribeInstanceAssociationsStatusOutput{NextToken: aws.String(tt.token(n))}, nil
 			}}
-			cfg := audit.Config{Client: func(string) (audit.API, error) { return fake, nil }, MaxPages: tt.maxPages}
+			cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, MaxPages: tt.maxPages}
 			got, _, err := collect(t, context.Background(), cfg, targets("i-0123456789abcdef0"))
 			if err != nil {
 				t.Fatal(err)
@@ -208,7 +214,7 @@ func TestRunFatalStopsEarly(t *testing.T) {
 			for i := range 500 {
 				ts = append(ts, audit.Target{InstanceID: fmt.Sprintf("i-%08x", i)})
 			}
-			cfg := audit.Config{Client: func(string) (audit.API, error) { return fake, nil }, Concurrency: 1}
+			cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Concurrency: 1}
 			got, _, err := collect(t, context.Background(), cfg, ts)
 			if tt.wantFatal {
 				if !errors.Is(err, audit.ErrFatal) {
@@ -250,7 +256,7 @@ func TestRunConcurrencyBound(t *testing.T) {
 	for i := range 200 {
 		ts = append(ts, audit.Target{InstanceID: fmt.Sprintf("i-%08x", i)})
 	}
-	cfg := audit.Config{Client: func(string) (audit.API, error) { return fake, nil }, Concurrency: 5}
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Concurrency: 5}
 	got, _, err := collect(t, context.Background(), cfg, ts)
 	if err != nil {
 		t.Fatal(err)
@@ -276,7 +282,7 @@ func TestRunCancelStopsStarting(t *testing.T) {
 	for i := range 1000 {
 		ts = append(ts, audit.Target{InstanceID: fmt.Sprintf("i-%08x", i)})
 	}
-	cfg := audit.Config{Client: func(string) (audit.API, error) { return fake, nil }, Concurrency: 2, Grace: time.Second}
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Concurrency: 2, Grace: time.Second}
 	got, _, err := collect(t, ctx, cfg, ts)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
@@ -287,8 +293,8 @@ func TestRunCancelStopsStarting(t *testing.T) {
 }
 
 func TestRunNoRegion(t *testing.T) {
-	cfg := audit.Config{Client: func(string) (audit.API, error) { return &fakeSSM{}, nil }}
-	_, err := audit.Run(context.Background(), cfg, targets("i-00000000"))
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return &fakeSSM{}, nil }}
+	_, err := audit.Run(context.Background(), cfg, slices.Values(targets("i-00000000")))
 	if !errors.Is(err, audit.ErrFatal) {
 		t.Fatalf("err = %v, want ErrFatal for a target with no region", err)
 	}

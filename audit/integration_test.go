@@ -3,15 +3,15 @@ package audit_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -29,19 +29,21 @@ func serveFleet(t testing.TB, f *ssmsim.Fleet, opts ssmsim.Options) (string, *ss
 	return url, srv
 }
 
-// sdkClients returns the client factory that cmd/auditor builds, with
-// static credentials and the same retryer.
-func sdkClients(url string, maxAttempts, conns int) func(string) (audit.API, error) {
-	cfg := aws.Config{
+// sdkClients returns the client factory that cmd/auditor builds (through
+// awsconn, with its retryer and HTTP client), with static credentials.
+func sdkClients(url string, maxAttempts, conns int) func(string, string) (audit.API, error) {
+	conn, err := awsconn.Load(context.Background(), awsconn.Settings{
 		Credentials: credentials.NewStaticCredentialsProvider("AKIATESTTESTTESTTEST", "secret", ""),
-		Retryer:     audit.NewRetryer(maxAttempts),
-		HTTPClient:  audit.NewHTTPClient(nil, 5*time.Second, conns),
-	}
-	return func(region string) (audit.API, error) {
-		return ssm.NewFromConfig(cfg, func(o *ssm.Options) {
-			o.Region = region
-			o.BaseEndpoint = aws.String(url)
-		}), nil
+		EndpointURL: url,
+		MaxAttempts: maxAttempts,
+		CallTimeout: 5 * time.Second,
+		Conns:       conns,
+	})
+	return func(_, region string) (audit.API, error) {
+		if err != nil {
+			return nil, err
+		}
+		return conn.SSM(region)
 	}
 }
 
@@ -235,7 +237,7 @@ func TestSoak(t *testing.T) {
 			got[r.InstanceID] = r
 			return nil
 		}
-		st, err := audit.Run(context.Background(), cfg, fleetTargets(fleet))
+		st, err := audit.Run(context.Background(), cfg, slices.Values(fleetTargets(fleet)))
 		if err != nil {
 			t.Fatal(err)
 		}

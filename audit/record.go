@@ -32,19 +32,25 @@ const maxLine = 256 << 20
 // commit): while one syncs, the lines of the others gather and the next sync
 // covers them all, so many workers do not queue behind one fsync each.
 type RecordWriter struct {
-	mu sync.Mutex // guards f's offset and n
-	f  *os.File
-	n  int
+	mu   sync.Mutex // guards f, its offset and n
+	path string
+	f    *os.File // nil until the first Write when the file did not exist
+	n    int
 
 	syncMu sync.Mutex // held while syncing; guards synced
 	synced int        // lines known to be on disk
 }
 
-// CreateRecord opens path for appending, creating it if needed. When the file
-// ends in a torn line (a crash mid-write), the torn part is cut off first so
-// that the next line starts cleanly.
+// CreateRecord opens path for appending. When the file ends in a torn line
+// (a crash mid-write), the torn part is cut off first so that the next line
+// starts cleanly. A file that does not exist is created by the first Write,
+// so that a run that records nothing (stopped by a fatal error at its first
+// call, say) leaves no empty record behind.
 func CreateRecord(path string) (*RecordWriter, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return &RecordWriter{path: path}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +65,7 @@ func CreateRecord(path string) (*RecordWriter, error) {
 		f.Close()
 		return nil, fmt.Errorf("opening record %s: %w", path, err)
 	}
-	return &RecordWriter{f: f}, nil
+	return &RecordWriter{path: path, f: f}, nil
 }
 
 // cleanEnd returns the offset just past the last newline of f (0 if none).
@@ -106,14 +112,20 @@ func (w *RecordWriter) Write(r Result) error {
 		return err
 	}
 	w.mu.Lock()
-	_, err := w.f.Write(buf.Bytes())
+	var err error
+	if w.f == nil {
+		w.f, err = os.OpenFile(w.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o666)
+	}
+	if err == nil {
+		_, err = w.f.Write(buf.Bytes())
+	}
 	if err == nil {
 		w.n++
 	}
 	seq := w.n
 	w.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", w.f.Name(), err)
+		return fmt.Errorf("writing %s: %w", w.path, err)
 	}
 
 	w.syncMu.Lock()
@@ -122,10 +134,10 @@ func (w *RecordWriter) Write(r Result) error {
 		return nil // a sync that started after our write covered it
 	}
 	w.mu.Lock()
-	upto := w.n // every line written so far is covered by the sync below
+	upto, f := w.n, w.f // every line written so far is covered by the sync below
 	w.mu.Unlock()
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", w.f.Name(), err)
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", w.path, err)
 	}
 	w.synced = upto
 	return nil
@@ -138,8 +150,15 @@ func (w *RecordWriter) Written() int {
 	return w.n
 }
 
-// Close closes the file.
-func (w *RecordWriter) Close() error { return w.f.Close() }
+// Close closes the file, if one was opened.
+func (w *RecordWriter) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
+	return w.f.Close()
+}
 
 // ReadError is a line of a record that could not be read.
 type ReadError struct {
@@ -414,6 +433,20 @@ type RunInfo struct {
 	Stats      Stats           `json:"stats"`
 	// Error is the reason a run stopped early (fatal errors), if any.
 	Error string `json:"error,omitempty"`
+	// Parts are the target lists the record covers (see Part); Targets,
+	// Duplicates and Invalid are their sums.
+	Parts []Part `json:"parts,omitempty"`
+	// Torn counts the torn last lines (writes cut by a crash) that were
+	// dropped when the record was read.
+	Torn int `json:"torn,omitempty"`
+	// Caller is the account the run's credentials belong to, when known.
+	Caller string `json:"caller_account,omitempty"`
+	// Sites are the account-regions the run touched: what it asked of each,
+	// and why one could not be audited.
+	Sites []SiteStats `json:"sites,omitempty"`
+	// Rendered is set when reports were rendered again from the record
+	// (auditor report); the fields above stay the run's own.
+	Rendered *Rendering `json:"rendered,omitempty"`
 }
 
 // Stats counts what a run asked of SSM.

@@ -154,14 +154,18 @@ func FuzzRecord(f *testing.F) {
 	f.Add([]byte("\n\n" + line + "\n"))
 	f.Add([]byte(`{"schema":1,"instance_id":"i-1","outcome":"x","associations":[{"ExecutionDate":"bad"}]}` + "\n"))
 	f.Add([]byte{0, 0xff, '\n', '{'})
+	// One file, rewritten by each execution: a temporary directory made and
+	// removed for each one costs more than the test itself.
+	path := filepath.Join(f.TempDir(), "r.jsonl")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var streamed []audit.Result
 		torn, err := audit.ReadRecord(bytes.NewReader(data), "fuzz", func(r audit.Result) error {
 			streamed = append(streamed, r)
 			return nil
 		})
-		path := filepath.Join(t.TempDir(), "r.jsonl")
-		os.WriteFile(path, data, 0o644)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		rs, oerr := audit.OpenRecords(path)
 		if (err == nil) != (oerr == nil) {
 			t.Fatalf("ReadRecord err %v but OpenRecords err %v", err, oerr)

@@ -300,19 +300,6 @@ func (o k8sObjects) onClaim(t *testing.T, j *batchv1.Job, c corev1.Container, p 
 
 // The CLI's flags, read from its source.
 
-// flagMethods are the flag.FlagSet methods that define a flag: the index of
-// the name argument, and whether the flag is a boolean (it takes no value).
-var flagMethods = map[string]struct {
-	nameArg int
-	isBool  bool
-}{
-	"Var": {1, false}, "TextVar": {1, false}, "BoolVar": {1, true}, "IntVar": {1, false},
-	"Int64Var": {1, false}, "UintVar": {1, false}, "Uint64Var": {1, false}, "StringVar": {1, false},
-	"Float64Var": {1, false}, "DurationVar": {1, false}, "Func": {0, false}, "BoolFunc": {0, true},
-	"Bool": {0, true}, "Int": {0, false}, "Int64": {0, false}, "Uint": {0, false},
-	"Uint64": {0, false}, "String": {0, false}, "Float64": {0, false}, "Duration": {0, false},
-}
-
 // cliParse holds the CLI's non-test sources, parsed.
 var cliParse = sync.OnceValues(func() ([]*ast.File, error) {
 	names, err := filepath.Glob(filepath.Join(cliSource, "*.go"))
@@ -337,114 +324,60 @@ var cliParse = sync.OnceValues(func() ([]*ast.File, error) {
 	return files, nil
 })
 
-// cliFlags returns the flags of each auditor subcommand, read from the CLI's
-// source without building it: subcommand -> flag name -> whether it is
-// boolean. A subcommand is a function that creates a flag set named by a
-// string literal (newFlagSet("run", ...) or flag.NewFlagSet("run", ...));
-// its flags are those that it, and the functions and methods it calls in
-// the package, define on a *flag.FlagSet.
+// auditorBinary builds the CLI once for the tests of this package.
+var auditorBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "auditor-deploy-test")
+	if err != nil {
+		return "", err
+	}
+	binDir = dir
+	bin := filepath.Join(dir, "auditor")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/auditor")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/auditor: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// binDir is removed when the tests end.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// cliFlags returns the flags of each auditor subcommand, as the CLI itself
+// lists them (auditor COMMAND --generate-cli-skeleton): subcommand -> flag
+// name -> whether it is boolean.
 func cliFlags(t *testing.T) map[string]map[string]bool {
 	t.Helper()
-	files, err := cliParse()
+	bin, err := auditorBinary()
 	if err != nil {
-		t.Fatalf("reading the CLI's source: %v", err)
-	}
-	type fn struct {
-		flags   map[string]bool
-		callees map[string]bool
-	}
-	funcs := map[string]*fn{}
-	roots := map[string][]string{} // subcommand -> functions that create its flag set
-	isFlagSetCall := func(call *ast.CallExpr) bool {
-		switch f := call.Fun.(type) {
-		case *ast.Ident:
-			return f.Name == "newFlagSet"
-		case *ast.SelectorExpr:
-			return f.Sel.Name == "NewFlagSet" || f.Sel.Name == "newFlagSet"
-		}
-		return false
-	}
-	for _, file := range files {
-		for _, decl := range file.Decls {
-			fd, ok := decl.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
-			}
-			name := fd.Name.Name
-			if funcs[name] == nil {
-				funcs[name] = &fn{flags: map[string]bool{}, callees: map[string]bool{}}
-			}
-			f := funcs[name]
-			// The names that hold a *flag.FlagSet here: parameters of
-			// that type and variables assigned a new flag set.
-			sets := map[string]bool{}
-			for _, p := range fd.Type.Params.List {
-				if star, ok := p.Type.(*ast.StarExpr); ok {
-					if sel, ok := star.X.(*ast.SelectorExpr); ok && sel.Sel.Name == "FlagSet" {
-						for _, n := range p.Names {
-							sets[n.Name] = true
-						}
-					}
-				}
-			}
-			ast.Inspect(fd.Body, func(n ast.Node) bool {
-				if as, ok := n.(*ast.AssignStmt); ok && len(as.Lhs) == 1 && len(as.Rhs) == 1 {
-					if call, ok := as.Rhs[0].(*ast.CallExpr); ok && isFlagSetCall(call) {
-						if id, ok := as.Lhs[0].(*ast.Ident); ok {
-							sets[id.Name] = true
-						}
-					}
-				}
-				return true
-			})
-			ast.Inspect(fd.Body, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok {
-					return true
-				}
-				if isFlagSetCall(call) && len(call.Args) > 0 {
-					if lit, ok := call.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						sub, _ := strconv.Unquote(lit.Value)
-						roots[sub] = append(roots[sub], name)
-					}
-				}
-				switch fun := call.Fun.(type) {
-				case *ast.Ident:
-					f.callees[fun.Name] = true
-				case *ast.SelectorExpr:
-					f.callees[fun.Sel.Name] = true
-					recv, ok := fun.X.(*ast.Ident)
-					m, isFlag := flagMethods[fun.Sel.Name]
-					if !ok || !isFlag || !sets[recv.Name] || len(call.Args) <= m.nameArg {
-						return true
-					}
-					if lit, ok := call.Args[m.nameArg].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						flagName, _ := strconv.Unquote(lit.Value)
-						f.flags[flagName] = m.isBool
-					}
-				}
-				return true
-			})
-		}
+		t.Fatal(err)
 	}
 	out := map[string]map[string]bool{}
-	for sub, starts := range roots {
-		flags := map[string]bool{}
-		seen := map[string]bool{}
-		queue := slices.Clone(starts)
-		for len(queue) > 0 {
-			name := queue[0]
-			queue = queue[1:]
-			f := funcs[name]
-			if f == nil || seen[name] {
-				continue
-			}
-			seen[name] = true
-			maps.Copy(flags, f.flags)
-			for c := range f.callees {
-				queue = append(queue, c)
-			}
+	for _, sub := range []string{"run", "demo", "report", "simulate"} {
+		b, err := exec.Command(bin, sub, "--generate-cli-skeleton").Output()
+		if err != nil {
+			t.Fatalf("auditor %s --generate-cli-skeleton: %v", sub, err)
 		}
+		var skeleton map[string]any
+		if err := json.Unmarshal(b, &skeleton); err != nil {
+			t.Fatalf("auditor %s --generate-cli-skeleton printed %q: %v", sub, b, err)
+		}
+		flags := map[string]bool{}
+		for name, v := range skeleton {
+			_, isBool := v.(bool)
+			flags[name] = isBool
+		}
+		// Not in the skeleton, as they cannot be set in a file.
+		flags["cli-input-json"] = false
+		flags["generate-cli-skeleton"] = true
 		out[sub] = flags
 	}
 	return out
@@ -989,8 +922,8 @@ spec:
 	}
 }
 
-// TestCLIFlags checks that the flag reader finds the CLI's flags, so that
-// the checks built on it can fail.
+// TestCLIFlags checks that the CLI's flags are read, so that the checks
+// built on them can fail.
 func TestCLIFlags(t *testing.T) {
 	specs := cliFlags(t)
 	tests := []struct {
@@ -1007,7 +940,7 @@ func TestCLIFlags(t *testing.T) {
 	for _, tt := range tests {
 		got, ok := specs[tt.command][tt.flag]
 		if !ok {
-			t.Errorf("auditor %s --%s not found in %s (found %v)", tt.command, tt.flag, cliSource, slices.Sorted(maps.Keys(specs[tt.command])))
+			t.Errorf("auditor %s --%s not found (found %v)", tt.command, tt.flag, slices.Sorted(maps.Keys(specs[tt.command])))
 		} else if got != tt.isBool {
 			t.Errorf("auditor %s --%s: boolean = %v, want %v", tt.command, tt.flag, got, tt.isBool)
 		}
@@ -1089,10 +1022,10 @@ func TestFleetList(t *testing.T) {
 		t.Errorf("fleet.csv: %v", err)
 	}
 	rows := strings.Count(strings.TrimSpace(data), "\n") // lines after the header
-	if got := len(f.Targets); got != rows || f.Duplicates != 0 {
+	if got := f.Len(); got != rows || f.Duplicates != 0 {
 		t.Errorf("fleet.csv: %d targets and %d duplicates from %d rows, want one target a row", got, f.Duplicates, rows)
 	}
-	for _, tg := range f.Targets {
+	for _, tg := range f.Targets() {
 		if tg.Region == "" || tg.Labels["owner"] == "" {
 			t.Errorf("fleet.csv line of %s: region %q, owner %q; the example names both", tg.InstanceID, tg.Region, tg.Labels["owner"])
 		}
@@ -1951,7 +1884,7 @@ func TestEndToEnd(t *testing.T) {
 	var ids []string
 	sim := ssmsim.NewFleet(ssmsim.FleetConfig{})
 	executed := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-	for i, tg := range f.Targets {
+	for i, tg := range f.Targets() {
 		ids = append(ids, tg.InstanceID)
 		status, detail := "Success", "Success"
 		if i%3 == 0 {

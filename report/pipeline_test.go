@@ -8,14 +8,14 @@ package report_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
@@ -36,17 +36,19 @@ func runPipeline(t *testing.T, fleet *ssmsim.Fleet, cfg audit.Config) report.Opt
 	}
 	t.Cleanup(stop)
 
-	awsCfg := aws.Config{
+	// The client factory cmd/auditor builds (awsconn, with its retryer and
+	// HTTP client), with static credentials.
+	conn, err := awsconn.Load(context.Background(), awsconn.Settings{
 		Credentials: credentials.NewStaticCredentialsProvider("AKIATESTTESTTESTTEST", "secret", ""),
-		Retryer:     audit.NewRetryer(3),
-		HTTPClient:  audit.NewHTTPClient(nil, 10*time.Second, 8),
+		EndpointURL: url,
+		MaxAttempts: 3,
+		CallTimeout: 10 * time.Second,
+		Conns:       8,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	cfg.Client = func(region string) (audit.API, error) {
-		return ssm.NewFromConfig(awsCfg, func(o *ssm.Options) {
-			o.Region = region
-			o.BaseEndpoint = aws.String(url)
-		}), nil
-	}
+	cfg.Client = func(_, region string) (audit.API, error) { return conn.SSM(region) }
 	cfg.Region = pipelineRegion
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = 8
@@ -63,7 +65,7 @@ func runPipeline(t *testing.T, fleet *ssmsim.Fleet, cfg audit.Config) report.Opt
 		targets = append(targets, audit.Target{InstanceID: id})
 	}
 	started := time.Now().UTC()
-	stats, err := audit.Run(context.Background(), cfg, targets)
+	stats, err := audit.Run(context.Background(), cfg, slices.Values(targets))
 	if err != nil {
 		t.Fatalf("audit.Run: %v", err)
 	}

@@ -76,10 +76,11 @@ func (o Options) withDefaults() Options {
 
 // Render builds the Model once by streaming over opts.Records, then asks each
 // format's Writer, in the order of opts.Formats (duplicates once), to write
-// its files into opts.Dir. It returns the paths written, sorted. On error it
-// returns the paths that were written before the error (every file is written
-// atomically, so each of those is complete) and an error naming the format;
-// an unknown format is reported before anything is written. Render does not
+// its files into opts.Dir. It returns the paths written, sorted. A format
+// that fails does not stop the others: the error joins one error per failed
+// format, naming it, and the paths are those written (every file is written
+// atomically, so each of them is complete). An unknown format is reported
+// before anything is written. Render does not
 // print, and it checks ctx between formats and while streaming.
 func Render(ctx context.Context, opts Options) ([]string, error) {
 	opts = opts.withDefaults()
@@ -104,18 +105,20 @@ func Render(ctx context.Context, opts Options) ([]string, error) {
 		return nil, err
 	}
 	var paths []string
+	var errs []error
 	for i, w := range writers {
 		if err := ctx.Err(); err != nil {
-			slices.Sort(paths)
-			return paths, err
+			errs = append(errs, err)
+			break
 		}
+		// A format that fails (a full disk, say) does not keep the others
+		// from being tried: each is written whole or not at all.
 		ps, err := w.Write(ctx, m, opts.Records, opts.Dir)
 		paths = append(paths, ps...)
 		if err != nil {
-			slices.Sort(paths)
-			return paths, fmt.Errorf("writing %s report: %w", names[i], err)
+			errs = append(errs, fmt.Errorf("writing %s report: %w", names[i], err))
 		}
 	}
 	slices.Sort(paths)
-	return paths, nil
+	return paths, errors.Join(errs...)
 }

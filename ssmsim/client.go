@@ -1,9 +1,9 @@
 package ssmsim
 
 import (
-	"bytes"
-	"io"
 	"net/http"
+
+	"github.com/auditor-dev/auditor/internal/httpbuf"
 )
 
 // BufferedTransport returns an http.RoundTripper for an SDK client of this
@@ -28,27 +28,5 @@ import (
 // ssmsim.BufferedTransport(nil)} where a test must see every call succeed or
 // count pages served twice (Stats.DuplicatePages).
 func BufferedTransport(base http.RoundTripper) http.RoundTripper {
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return bufferedTransport{base}
-}
-
-type bufferedTransport struct{ base http.RoundTripper }
-
-func (t bufferedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return t.base.RoundTrip(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	r2 := new(http.Request)
-	*r2 = *r // a RoundTripper must not change the caller's request
-	r2.Body = io.NopCloser(bytes.NewReader(data))
-	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	r2.ContentLength = int64(len(data))
-	return t.base.RoundTrip(r2)
+	return httpbuf.Transport(base)
 }

@@ -1,12 +1,14 @@
 // Package ssmsim is a simulated AWS Systems Manager (SSM) endpoint that
 // serves DescribeInstanceAssociationsStatus and DescribeInstanceInformation
 // for a generated or hand-built fleet, over real HTTP, with fault and load
-// knobs.
+// knobs; and, in the same endpoint, an AWS Organization of several accounts
+// and regions with the STS, Organizations and EC2 operations that reach it.
 //
-// It knows SSM's wire protocol only and imports nothing from this module, so
-// that it checks the auditor instead of mirroring it. The AWS SDK for Go v2
-// and the AWS CLI talk to it unchanged: point the SDK's BaseEndpoint, or the
-// CLI's --endpoint-url, at the URL that Server.Start returns.
+// It knows the services' wire protocols only and imports nothing from this
+// module, so that it checks the auditor instead of mirroring it. The AWS SDK
+// for Go v2 and the AWS CLI talk to it unchanged: point the SDK's
+// BaseEndpoint (of every client: ssm, sts, organizations, ec2), or the CLI's
+// --endpoint-url, at the URL that Server.Start returns.
 //
 // # Protocol
 //
@@ -57,6 +59,103 @@
 // (the instance ID, or the filters). A token forged, garbled, or used with
 // another instance or other filters is refused with InvalidNextToken.
 //
+// # Organisations
+//
+// NewServer(fleet, opts) serves one account (Options.AccountID) that
+// answers to any access key, in any region, from the one fleet, as it
+// always has; it also answers STS GetCallerIdentity (the account, and
+// arn:aws:iam::ACCOUNT:user/KEY), AssumeRole (AccessDenied: it has no
+// roles), ListAccounts (AWSOrganizationsNotInUseException: a standalone
+// account) and DescribeRegions (DefaultRegions).
+//
+// NewServer(nil, Options{Org: org}) serves an organisation built by
+// NewOrg(OrgConfig{...}): accounts (the first is the management account)
+// with names, emails, statuses (ACTIVE, SUSPENDED, ...), their enabled
+// regions (every region that needs no opt-in, and the opt-in regions in
+// Account.OptedIn), roles, static access keys, and a deterministic fleet per
+// account-region, instance IDs distinct across the organisation
+// (Org.Fleet, Org.FleetRegions). A request's account comes from its access
+// key: a static key belongs to the account that lists it (or to the
+// management account, unless OrgConfig.StrictKeys), a temporary key to the
+// role it was issued for; its region comes from the credential scope.
+//
+//   - SSM answers from the fleet of the request's account-region. An
+//     instance of another account or region is InvalidInstanceId there,
+//     naming the caller's account, as in AWS. NextTokens of
+//     DescribeInstanceInformation open only in the account-region that
+//     issued them.
+//   - A region that the account has not enabled (or that the partition
+//     does not have) refuses the key, as AWS does: SSM with
+//     UnrecognizedClientException, STS with InvalidClientTokenId (403), EC2
+//     with AuthFailure (401). Organizations is global: any region will do.
+//   - STS (the awsQuery protocol: POST form Action=...&Version=2011-06-15,
+//     Content-Type application/x-www-form-urlencoded; XML answers with
+//     Content-Type text/xml). GetCallerIdentity answers for static keys
+//     (arn:aws:iam::ACCOUNT:user/KEY, UserId AIDA...) and assumed-role
+//     sessions (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, UserId
+//     AROA...:SESSION). AssumeRole takes RoleArn (arn:PARTITION:iam::
+//     ACCOUNT:role/[PATH/]NAME), RoleSessionName, ExternalId and
+//     DurationSeconds (900 to 43200, 3600 when absent), validated with
+//     STS's ValidationError messages ("1 validation error detected: Value
+//     '899' at 'durationSeconds' failed to satisfy constraint: Member must
+//     have value greater than or equal to 900"; "The requested
+//     DurationSeconds exceeds the MaxSessionDuration set for this role.";
+//     role chaining limited to an hour). A role that does not exist, does not
+//     trust the caller (Role.Trusted; the management account by default),
+//     refuses (Role.Refuse), wants another external ID (Role.ExternalID),
+//     or is in a suspended account or another partition is AccessDenied
+//     (403) with IAM's message: "User: CALLER-ARN is not authorized to
+//     perform: sts:AssumeRole on resource: ROLE-ARN". It returns AccessKeyId
+//     ASIA..., SecretAccessKey, SessionToken and Expiration; the key works
+//     only with its X-Amz-Security-Token (else the service's invalid-token
+//     answer) and only until Expiration, after which SSM and Organizations
+//     answer ExpiredTokenException (400), STS ExpiredToken (403) and EC2
+//     RequestExpired (400). Role.SessionLifetime shortens sessions to less
+//     than STS's minimum of 15 minutes, so that a test can watch credentials
+//     refresh (AWS has no such setting).
+//   - Organizations ListAccounts (awsJson1_1, X-Amz-Target
+//     AWSOrganizationsV20161128.ListAccounts): Id, Arn, Email, Name, Status,
+//     State, JoinedMethod, JoinedTimestamp of every account, in the
+//     organisation's order; MaxResults 1 to 20 (20 when absent, as AWS does
+//     not document its default), NextToken. Only the management account may
+//     call it: members get AccessDeniedException "You don't have
+//     permissions to access this resource.", and an account outside an
+//     organisation (OrgConfig.NotInOrganization) AWSOrganizationsNotInUseException.
+//     MaxResults outside 1 to 20 and a bad NextToken are
+//     InvalidInputException with Reason MAX_VALUE_EXCEEDED,
+//     MIN_VALUE_EXCEEDED or INVALID_NEXT_TOKEN, as Organizations documents
+//     its input errors (which of ValidationException and
+//     InvalidInputException AWS sends for MaxResults is a guess).
+//   - EC2 DescribeRegions (the EC2 query protocol: POST form
+//     Action=DescribeRegions&Version=2016-11-15; XML DescribeRegionsResponse
+//     with regionInfo/item: regionName, optInStatus, regionEndpoint): the
+//     account's enabled regions, or every region with AllRegions=true
+//     (opt-in-not-required, opted-in, not-opted-in); RegionName.N; filters
+//     region-name, endpoint and opt-in-status; DryRun. EC2's errors are
+//     <Response><Errors><Error><Code>..</Code><Message>..</Message></Error>
+//     </Errors><RequestID>..</RequestID></Response>.
+//
+// STS's errors are <ErrorResponse xmlns="https://sts.amazonaws.com/doc/
+// 2011-06-15/"><Error><Type>Sender</Type><Code>..</Code><Message>..
+// </Message></Error><RequestId>..</RequestId></ErrorResponse>. The
+// credential scope's service must be the operation's (ssm, sts,
+// organizations, ec2): otherwise InvalidSignatureException (SSM,
+// Organizations) or SignatureDoesNotMatch (STS, EC2), "Credential should be
+// scoped to correct service: 'sts'. ". Options.DenyAccessKeys works for
+// every service, each refusing in its own words (GetCallerIdentity, which
+// needs no permission, is never AccessDenied).
+//
+// Faults (latency, throttling, drops, 500s, malformed bodies) are SSM's:
+// STS, Organizations and EC2 answer faithfully. In an organisation, each
+// account-region has its own token bucket with the Rate and Burst of the
+// Faults in force, as AWS throttles each account in each region apart, and
+// its own counters (Server.RegionStats, ResetRegionStats). Stats.Calls
+// counts the new operations by name (OpGetCallerIdentity, OpAssumeRole,
+// OpListAccounts, OpDescribeRegions). A PageKey's Subject for
+// DescribeInstanceInformation in an organisation starts with
+// "ACCOUNT/REGION ", so that the same filters in two account-regions are
+// two listings.
+//
 // # Fleets
 //
 // NewFleet generates a fleet from a seed, deterministically and lazily: it
@@ -65,6 +164,18 @@
 // of a second. Fleet.Add plants hand-made instances, with any text a test
 // wants to see survive the trip. Fleet.Associations is the truth to compare
 // a client's result with.
+//
+// Fleet.Drift returns a drifted copy of a fleet, deterministic from
+// DriftConfig.Seed, and Changes, the exact truth of what changed per
+// instance and association: failures resolved (Failed to Success, with a
+// later ExecutionDate), new failures (Success to Failed, with an
+// ErrorCode), associations added and removed, instances added (new IDs) and
+// removed (still listed by IDs, but unmanaged: InvalidInstanceId). A
+// drifted generated fleet stays lazy: it stores its IDs and the drift's
+// parameters and derives instances on demand. Org.Drift drifts every
+// account-region's fleet, keeping IDs distinct across the organisation;
+// serve the drifted copy from a second Server to audit "last week" and
+// "this week".
 //
 // # Faults and counters
 //

@@ -92,6 +92,9 @@ type Fleet struct {
 	flags []uint8
 	byID  map[string]int32
 	hand  map[int32]*Instance
+	// layers are the drifts that made this fleet from a generated one, in
+	// order; see Drift.
+	layers []*driftLayer
 }
 
 // NewFleet generates the fleet that cfg describes: a realistic mix of EC2
@@ -102,7 +105,11 @@ type Fleet struct {
 // base time; S3 output URLs on some associations; tags Environment, Team,
 // Name and PatchGroup. It is deterministic: the same cfg gives the same
 // fleet.
-func NewFleet(cfg FleetConfig) *Fleet {
+func NewFleet(cfg FleetConfig) *Fleet { return newFleet(cfg, nil) }
+
+// newFleet is NewFleet, drawing again any ID that taken reports (IDs of
+// other fleets of an organisation); taken may be nil.
+func newFleet(cfg FleetConfig, taken func(string) bool) *Fleet {
 	f := &Fleet{
 		seed: uint64(cfg.Seed),
 		base: cfg.BaseTime,
@@ -114,14 +121,29 @@ func NewFleet(cfg FleetConfig) *Fleet {
 	}
 	f.base = f.base.UTC()
 	f.pool = newPool(f.seed)
-	f.generate(cfg)
+	f.generate(cfg, taken)
 	return f
 }
 
 // BaseTime returns the fleet's "now": every generated date is before it.
+// A drifted fleet's is its parent's plus DriftConfig.Elapsed.
 func (f *Fleet) BaseTime() time.Time {
+	if n := len(f.layers); n > 0 {
+		return f.layers[n-1].now
+	}
 	if f.base.IsZero() {
 		return DefaultBaseTime
+	}
+	return f.base
+}
+
+// entryBase returns the base time of entry i's generated dates: the
+// fleet's base time, or the time of the drift that added the entry.
+func (f *Fleet) entryBase(i int) time.Time {
+	for _, l := range f.layers {
+		if i >= l.before && i < l.after {
+			return l.now
+		}
 	}
 	return f.base
 }
@@ -277,7 +299,7 @@ func (f *Fleet) summary(i int) assocSummary {
 	p := f.profile(i)
 	for k := 0; k < p.n; k++ {
 		e := f.genExec(i, p, p.poolIndex(k))
-		s.add(statusNames[e.status], e.date(f.base))
+		s.add(statusNames[e.status], e.at)
 	}
 	return s
 }

@@ -160,7 +160,7 @@ func uuid(r *rng) string {
 	return string(b[:])
 }
 
-func (f *Fleet) generate(cfg FleetConfig) {
+func (f *Fleet) generate(cfg FleetConfig, taken func(string) bool) {
 	n := cfg.Size
 	if n <= 0 {
 		return
@@ -195,7 +195,7 @@ func (f *Fleet) generate(cfg FleetConfig) {
 		for attempt := uint64(0); ; attempt++ {
 			idr := newRNG(f.seed, uint64(i), saltID|attempt<<8)
 			id := genID(kind, &idr)
-			if _, dup := f.byID[id]; !dup {
+			if _, dup := f.byID[id]; !dup && (taken == nil || !taken(id)) {
 				f.ids[i] = id
 				f.byID[id] = int32(i)
 				break
@@ -259,7 +259,19 @@ func (p *profile) poolIndex(k int) int {
 	return bits.TrailingZeros32(m)
 }
 
+// profile returns entry i's profile, as generated and then changed by every
+// drift since.
 func (f *Fleet) profile(i int) profile {
+	p := f.profile0(i)
+	for _, l := range f.layers {
+		if i < l.before {
+			p = l.profile(i, p)
+		}
+	}
+	return p
+}
+
+func (f *Fleet) profile0(i int) profile {
 	r := newRNG(f.seed, uint64(i), saltProfile)
 	var p profile
 	switch x := r.intn(100); {
@@ -351,17 +363,23 @@ var summaries = func() (t [3][sumKinds]string) {
 // execResult is the latest execution of one association on one instance.
 type execResult struct {
 	status, detail, code, summary uint8
-	ago                           time.Duration // before the base time; 0: never ran
+	at                            time.Time // the execution date; zero: never ran
 }
 
-func (e execResult) date(base time.Time) time.Time {
-	if e.ago == 0 {
-		return time.Time{}
-	}
-	return base.Add(-e.ago)
-}
-
+// genExec returns the latest execution of the association at pool index
+// poolIdx on entry i, as generated and then changed by every drift since.
 func (f *Fleet) genExec(i int, p profile, poolIdx int) execResult {
+	e := f.genExec0(i, p, poolIdx)
+	for _, l := range f.layers {
+		if i < l.before {
+			e = l.exec(i, poolIdx, e)
+		}
+	}
+	return e
+}
+
+// genExec0 returns the execution as generated.
+func (f *Fleet) genExec0(i int, p profile, poolIdx int) execResult {
 	r := newRNG(f.seed, uint64(i), saltExec+uint64(poolIdx))
 	var failP, pendP int // percent
 	switch p.health {
@@ -375,6 +393,7 @@ func (f *Fleet) genExec(i int, p profile, poolIdx int) execResult {
 		failP, pendP = 15, 25
 	}
 	var e execResult
+	var ago time.Duration // before the entry's base time; 0: never ran
 	x := r.intn(100)
 	switch {
 	case x < failP:
@@ -417,13 +436,15 @@ func (f *Fleet) genExec(i int, p profile, poolIdx int) execResult {
 	case e.detail == dtAssociated:
 		// created, never ran: no execution date
 	case p.health == stale || r.intn(100) < 3:
-		e.ago = r.between(14*day, 70*day)
+		ago = r.between(14*day, 70*day)
 	case e.detail == dtInProgress || e.detail == dtPending:
-		e.ago = r.between(time.Minute, 45*time.Minute)
+		ago = r.between(time.Minute, 45*time.Minute)
 	default:
-		e.ago = r.between(5*time.Minute, 30*time.Hour)
+		ago = r.between(5*time.Minute, 30*time.Hour)
 	}
-	e.ago = e.ago.Truncate(time.Millisecond)
+	if ago = ago.Truncate(time.Millisecond); ago != 0 {
+		e.at = f.entryBase(i).Add(-ago)
+	}
 	return e
 }
 
@@ -436,14 +457,14 @@ func (f *Fleet) genAssociation(i int, id string, p profile, poolIdx int) Associa
 		DocumentVersion:    pe.docVersion,
 		AssociationVersion: pe.assocVersion,
 		InstanceID:         id,
-		ExecutionDate:      e.date(f.base),
+		ExecutionDate:      e.at,
 		Status:             statusNames[e.status],
 		DetailedStatus:     detailNames[e.detail],
 		ExecutionSummary:   summaries[pe.plugins-1][e.summary],
 		ErrorCode:          errorCodes[e.code],
 		AssociationName:    pe.name,
 	}
-	if pe.bucket != "" && e.ago != 0 {
+	if pe.bucket != "" && !e.at.IsZero() {
 		a.OutputURL = "https://s3.amazonaws.com/" + pe.bucket + "/" + id + "/" + pe.id
 	}
 	return a
@@ -486,19 +507,22 @@ func (f *Fleet) genInstance(i int, withAssoc bool) Instance {
 	p := f.profile(i)
 	r := newRNG(f.seed, uint64(i), saltInfo)
 	pl := platforms[p.platform]
+	base := f.entryBase(i)
 	inst.PlatformType, inst.PlatformName, inst.PlatformVersion = pl.typ, pl.name, pl.version
 	inst.AgentVersion = agentVersions[r.intn(len(agentVersions))]
 	inst.IsLatestVersion = inst.AgentVersion == latestAgent
 	switch {
 	case p.health == stale && r.intn(10) == 0:
 		inst.PingStatus = "Inactive"
-		inst.LastPingDateTime = f.base.Add(-r.between(14*day, 70*day).Truncate(time.Millisecond))
+		inst.LastPingDateTime = base.Add(-r.between(14*day, 70*day).Truncate(time.Millisecond))
 	case p.health == stale || r.intn(100) < 3:
 		inst.PingStatus = "ConnectionLost"
-		inst.LastPingDateTime = f.base.Add(-r.between(time.Hour, 70*day).Truncate(time.Millisecond))
+		inst.LastPingDateTime = base.Add(-r.between(time.Hour, 70*day).Truncate(time.Millisecond))
 	default:
 		inst.PingStatus = "Online"
-		inst.LastPingDateTime = f.base.Add(-r.between(10*time.Second, 5*time.Minute).Truncate(time.Millisecond))
+		// An online agent pings every few minutes: it has pinged lately
+		// whenever the fleet is looked at, drifted or not.
+		inst.LastPingDateTime = f.BaseTime().Add(-r.between(10*time.Second, 5*time.Minute).Truncate(time.Millisecond))
 	}
 	a, b, c := r.intn(256), r.intn(256), 1+r.intn(254)
 	inst.IPAddress = fmt.Sprintf("10.%d.%d.%d", a, b, c)
@@ -522,7 +546,7 @@ func (f *Fleet) genInstance(i int, withAssoc bool) Instance {
 		inst.Name = hostname
 		inst.ActivationID = uuid(&r)
 		inst.IAMRole = "SSMServiceRole"
-		inst.RegistrationDate = f.base.Add(-r.between(30*day, 400*day).Truncate(time.Second))
+		inst.RegistrationDate = base.Add(-r.between(30*day, 400*day).Truncate(time.Second))
 		inst.SourceID, inst.SourceType = id, "AWS::SSM::ManagedInstance"
 	} else {
 		inst.ResourceType = "EC2Instance"

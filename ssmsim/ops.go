@@ -49,22 +49,19 @@ func validInstanceID(id string) bool {
 }
 
 // authenticate checks that the request carries a well-formed SigV4
-// Authorization header scoped to ssm, and that its key is not refused at
-// authentication. It returns the access key ID and the credential's region.
-func (s *Server) authenticate(r *http.Request) (akid, region string, e *apiError) {
+// Authorization header scoped to svc, and that its key is not refused at
+// authentication. It returns the access key ID, the credential's region and
+// the session token (X-Amz-Security-Token), if any.
+func (s *Server) authenticate(r *http.Request, svc service) (akid, region, token string, e *apiError) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return "", "", errMissingAuth
+		return "", "", "", authError(svc, authMissing, "")
 	}
-	incomplete := func(msg string) *apiError {
-		return clientError("com.amazon.coral.service#IncompleteSignatureException", "message", msg)
-	}
-	invalid := func(msg string) *apiError {
-		return clientError("InvalidSignatureException", "message", msg)
-	}
+	incomplete := func(msg string) *apiError { return authError(svc, authIncomplete, msg) }
+	invalid := func(msg string) *apiError { return authError(svc, authSignature, msg) }
 	alg, rest, _ := strings.Cut(h, " ")
 	if alg != "AWS4-HMAC-SHA256" {
-		return "", "", incomplete("Unsupported AWS 'algorithm': '" + alg + "'; want AWS4-HMAC-SHA256. Authorization=" + h)
+		return "", "", "", incomplete("Unsupported AWS 'algorithm': '" + alg + "'; want AWS4-HMAC-SHA256. Authorization=" + h)
 	}
 	var cred, signed, sig string
 	for _, part := range strings.Split(rest, ",") {
@@ -93,34 +90,32 @@ func (s *Server) authenticate(r *http.Request) (akid, region string, e *apiError
 		missing = append(missing, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
 	}
 	if len(missing) > 0 {
-		return "", "", incomplete(strings.Join(missing, " ") + " Authorization=" + h)
+		return "", "", "", incomplete(strings.Join(missing, " ") + " Authorization=" + h)
 	}
 	scope := strings.Split(cred, "/")
 	if len(scope) != 5 || scope[0] == "" {
-		return "", "", incomplete("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '" + cred + "'")
+		return "", "", "", incomplete("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '" + cred + "'")
 	}
 	akid, date, region := scope[0], scope[1], scope[2]
 	switch {
 	case scope[4] != "aws4_request":
-		return "", "", invalid("Credential should be scoped with a valid terminator: 'aws4_request', not '" + scope[4] + "'. ")
-	case scope[3] != "ssm":
-		return "", "", invalid("Credential should be scoped to correct service: 'ssm'. ")
+		return "", "", "", invalid("Credential should be scoped with a valid terminator: 'aws4_request', not '" + scope[4] + "'. ")
+	case scope[3] != serviceNames[svc]:
+		return "", "", "", invalid("Credential should be scoped to correct service: '" + serviceNames[svc] + "'. ")
 	case region == "":
-		return "", "", invalid("Credential should be scoped to a valid region, not ''. ")
+		return "", "", "", invalid("Credential should be scoped to a valid region, not ''. ")
 	case len(date) != 8 || strings.Trim(date, "0123456789") != "":
-		return "", "", invalid("Credential should be scoped to a valid date (YYYYMMDD), not '" + date + "'. ")
+		return "", "", "", invalid("Credential should be scoped to a valid date (YYYYMMDD), not '" + date + "'. ")
 	}
 	if xdate != "" {
 		if len(xdate) != 16 || xdate[8] != 'T' || xdate[15] != 'Z' {
-			return "", "", incomplete("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\", got '" + xdate + "'")
+			return "", "", "", incomplete("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\", got '" + xdate + "'")
 		}
 		if xdate[:8] != date {
-			return "", "", invalid("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '" +
+			return "", "", "", invalid("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '" +
 				date + "' != '" + xdate[:8] + "', from 'x-amz-date'.")
 		}
 	}
-	const mismatch = "The request signature we calculated does not match the signature you provided. " +
-		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	hostSigned := false
 	for _, name := range strings.Split(signed, ";") {
 		switch name {
@@ -129,58 +124,78 @@ func (s *Server) authenticate(r *http.Request) (akid, region string, e *apiError
 		case "content-length", "":
 		default:
 			if _, ok := r.Header[http.CanonicalHeaderKey(name)]; !ok {
-				return "", "", invalid(mismatch)
+				return "", "", "", invalid(signatureMismatch)
 			}
 		}
 	}
 	if !hostSigned {
-		return "", "", invalid("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+		return "", "", "", invalid("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
 	}
 	if len(sig) != 64 || strings.Trim(sig, "0123456789abcdef") != "" {
-		return "", "", invalid(mismatch)
+		return "", "", "", invalid(signatureMismatch)
 	}
 	if code := (*s.denied.Load())[akid]; code != "" && !isAccessDenied(code) {
-		return "", "", refusal(code, akid, mismatch)
+		return "", "", "", refusal(svc, code, akid)
 	}
-	return akid, region, nil
+	return akid, region, r.Header.Get("X-Amz-Security-Token"), nil
 }
+
+const signatureMismatch = "The request signature we calculated does not match the signature you provided. " +
+	"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 
 func isAccessDenied(code string) bool {
 	return code == "AccessDeniedException" || code == "AccessDenied"
 }
 
-// refusal is the error for an access key refused at authentication.
-func refusal(code, akid, mismatch string) *apiError {
+// refusal is the error for an access key refused at authentication
+// (Options.DenyAccessKeys). SSM answers with the code as given; the other
+// services with their own code for the same refusal.
+func refusal(svc service, code, akid string) *apiError {
+	var kind authKind
 	switch code {
 	case "UnrecognizedClientException", "InvalidClientTokenId":
-		return clientError(code, "message", "The security token included in the request is invalid.")
+		kind = authUnknownKey
 	case "ExpiredTokenException", "ExpiredToken":
-		return clientError(code, "message", "The security token included in the request is expired")
+		kind = authExpired
 	case "InvalidSignatureException", "SignatureDoesNotMatch":
-		return clientError(code, "message", mismatch)
+		kind = authSignature
+	default:
+		e := clientError(code, "message", "The simulator refuses access key "+akid+" with "+code+".")
+		if svc != svcSSM && svc != svcOrganizations {
+			e.key = "Message"
+		}
+		return e
 	}
-	return clientError(code, "message", "The simulator refuses access key "+akid+" with "+code+".")
+	e := authError(svc, kind, signatureMismatch)
+	if svc == svcSSM {
+		e.code = code
+	}
+	return e
 }
 
 // authorize refuses an access key denied with AccessDeniedException, naming
 // the resource as IAM does.
-func (s *Server) authorize(op int, req map[string]json.RawMessage, akid, region string) *apiError {
-	code := (*s.denied.Load())[akid]
+func (s *Server) authorize(op int, req map[string]json.RawMessage, c *caller, region string) *apiError {
+	code := (*s.denied.Load())[c.akid]
 	if !isAccessDenied(code) {
 		return nil
 	}
-	resource := "arn:aws:ssm:" + region + ":" + s.account + ":*"
+	if op == opListAccounts {
+		return clientError("AccessDeniedException", "Message", orgAccessDenied)
+	}
+	account := c.acct.ID
+	resource := "arn:aws:ssm:" + region + ":" + account + ":*"
 	if op == opDIAS {
 		if id, ok, e := readString(req, "InstanceId"); e == nil && ok && validInstanceID(id) {
 			if strings.HasPrefix(id, "mi-") {
-				resource = "arn:aws:ssm:" + region + ":" + s.account + ":managed-instance/" + id
+				resource = "arn:aws:ssm:" + region + ":" + account + ":managed-instance/" + id
 			} else {
-				resource = "arn:aws:ec2:" + region + ":" + s.account + ":instance/" + id
+				resource = "arn:aws:ec2:" + region + ":" + account + ":instance/" + id
 			}
 		}
 	}
 	action := "ssm:" + opNames[op]
-	return clientError(code, "Message", "User: arn:aws:iam::"+s.account+":user/"+akid+
+	return clientError(code, "Message", "User: "+c.arn()+
 		" is not authorized to perform: "+action+" on resource: "+resource+
 		" because no identity-based policy allows the "+action+" action")
 }
@@ -277,7 +292,7 @@ func errInvalidInstances(account string, ids ...string) *apiError {
 		"Instances ["+"["+strings.Join(ids, ", ")+"]] not in a valid state for account "+account)
 }
 
-func (s *Server) describeInstanceAssociationsStatus(b []byte, req map[string]json.RawMessage) ([]byte, PageKey, *apiError) {
+func (s *Server) describeInstanceAssociationsStatus(b []byte, req map[string]json.RawMessage, c *caller, region string) ([]byte, PageKey, *apiError) {
 	var page PageKey
 	id, hasID, e := readString(req, "InstanceId")
 	if e != nil {
@@ -306,10 +321,11 @@ func (s *Server) describeInstanceAssociationsStatus(b []byte, req map[string]jso
 	if e := v.err(); e != nil {
 		return b, page, e
 	}
-	f := s.fleet
+	// An instance of another account or region is unknown here, as in AWS.
+	f := s.org.fleet(c.acct, region)
 	i, ok := f.lookup(id)
 	if !ok {
-		return b, page, errInvalidInstances(s.account, id)
+		return b, page, errInvalidInstances(c.acct.ID, id)
 	}
 	total := f.assocCount(i)
 	off := 0
@@ -504,7 +520,7 @@ func lowerFirst(s string) string {
 	return strings.ToLower(s[:1]) + s[1:]
 }
 
-func (s *Server) describeInstanceInformation(b []byte, req map[string]json.RawMessage) ([]byte, PageKey, *apiError) {
+func (s *Server) describeInstanceInformation(b []byte, req map[string]json.RawMessage, c *caller, region string) ([]byte, PageKey, *apiError) {
 	var page PageKey
 	var v validation
 	legacy, e := readFilters(req, "InstanceInformationFilterList", "key", "valueSet", "instanceInformationFilterList", &v)
@@ -547,6 +563,10 @@ func (s *Server) describeInstanceInformation(b []byte, req map[string]json.RawMe
 	if len(legacy) > 0 {
 		filters, subject = legacy, "InstanceInformationFilterList:"
 	}
+	if !s.org.single {
+		// The same filters in another account-region are another listing.
+		subject = c.acct.ID + "/" + region + " " + subject
+	}
 	tags, others := 0, 0
 	for k := range filters {
 		fl := &filters[k]
@@ -579,7 +599,7 @@ func (s *Server) describeInstanceInformation(b []byte, req map[string]json.RawMe
 		return b, page, clientError("InvalidFilterKey", "message", "Tag filters can't be combined with other filter types.")
 	}
 
-	f := s.fleet
+	f := s.org.fleet(c.acct, region)
 	// Candidates: every entry, or only those an InstanceIds filter names.
 	var cands []int
 	all := true
@@ -602,7 +622,7 @@ func (s *Server) describeInstanceInformation(b []byte, req map[string]json.RawMe
 			}
 		}
 		if len(bad) > 0 {
-			return b, page, errInvalidInstances(s.account, bad...)
+			return b, page, errInvalidInstances(c.acct.ID, bad...)
 		}
 		if cands == nil {
 			cands = idx

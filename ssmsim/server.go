@@ -11,6 +11,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,10 +30,16 @@ const DefaultAccountID = "123456789012"
 // request of these two operations.
 const maxBody = 1 << 20
 
-// Operation names, as in X-Amz-Target (after "AmazonSSM.") and Stats.Calls.
+// Operation names, as in X-Amz-Target (after "AmazonSSM." or
+// "AWSOrganizationsV20161128."), in the Action of a query request, and in
+// Stats.Calls.
 const (
 	OpDescribeInstanceAssociationsStatus = "DescribeInstanceAssociationsStatus"
 	OpDescribeInstanceInformation        = "DescribeInstanceInformation"
+	OpGetCallerIdentity                  = "GetCallerIdentity" // STS
+	OpAssumeRole                         = "AssumeRole"        // STS
+	OpListAccounts                       = "ListAccounts"      // Organizations
+	OpDescribeRegions                    = "DescribeRegions"   // EC2
 	// OpUnknown counts requests that name no supported operation.
 	OpUnknown = "Unknown"
 )
@@ -40,11 +47,20 @@ const (
 const (
 	opDIAS = iota
 	opDII
+	opGetCallerIdentity
+	opAssumeRole
+	opListAccounts
+	opDescribeRegions
 	opUnknown
 	numOps
 )
 
-var opNames = [numOps]string{OpDescribeInstanceAssociationsStatus, OpDescribeInstanceInformation, OpUnknown}
+var opNames = [numOps]string{OpDescribeInstanceAssociationsStatus, OpDescribeInstanceInformation,
+	OpGetCallerIdentity, OpAssumeRole, OpListAccounts, OpDescribeRegions, OpUnknown}
+
+// opServices is the service of each operation; an unknown operation is
+// answered as SSM would, unless a query request names another service.
+var opServices = [numOps]service{svcSSM, svcSSM, svcSTS, svcSTS, svcOrganizations, svcEC2, svcSSM}
 
 // Options configures a Server. The zero value serves the fleet faithfully,
 // with no faults, no rate limit and a random NextToken secret.
@@ -74,6 +90,11 @@ type Options struct {
 	// DisablePageTracking turns off the per-page counts of PageCounts and
 	// Stats.DuplicatePages (they cost a map entry per page served).
 	DisablePageTracking bool
+	// Org, when set, makes the server an organisation (see Org): NewServer
+	// must then be given a nil fleet, and AccountID is ignored. Without
+	// it, the server is one account that answers to any key, in any
+	// region, from the one fleet.
+	Org *Org
 }
 
 // Server is a simulated SSM endpoint: an http.Handler speaking the awsJson1_1
@@ -88,8 +109,10 @@ type Options struct {
 // is read-only, so requests do not serialize on a lock, except on the rate
 // limiter when a rate is set and on one of 64 page-count shards.
 type Server struct {
-	fleet    *Fleet
 	account  string
+	org      *Org
+	sessions sessions
+	regions  accountRegions
 	seed     uint64
 	idSeed   uint64
 	tokens   tokens
@@ -111,11 +134,11 @@ type Server struct {
 	bufs                                             sync.Pool
 }
 
-// NewServer returns a Server for f. It copies opts' map and secret; f must
-// not change (no Add) while the server is in use.
+// NewServer returns a Server for f, or for the organisation opts.Org (f
+// must then be nil; NewServer panics if both are given). It copies opts'
+// map and secret; f must not change (no Add) while the server is in use.
 func NewServer(f *Fleet, opts Options) *Server {
 	s := &Server{
-		fleet:    f,
 		account:  opts.AccountID,
 		seed:     uint64(opts.Seed),
 		track:    !opts.DisablePageTracking,
@@ -123,6 +146,18 @@ func NewServer(f *Fleet, opts Options) *Server {
 	}
 	if s.account == "" {
 		s.account = DefaultAccountID
+	}
+	switch {
+	case opts.Org != nil && f != nil:
+		panic("ssmsim: NewServer given both a fleet and Options.Org")
+	case opts.Org != nil:
+		s.org = opts.Org
+		s.account = opts.Org.Management()
+	default:
+		if f == nil {
+			f = &Fleet{}
+		}
+		s.org = singleOrg(f, s.account)
 	}
 	secret := append([]byte(nil), opts.TokenSecret...)
 	if secret == nil {
@@ -172,6 +207,7 @@ type apiError struct {
 	code   string // __type
 	key    string // "message" or "Message" (the model's member); "" for none
 	msg    string
+	reason string // Organizations' InvalidInputException Reason, if any
 }
 
 func clientError(code, key, msg string) *apiError {
@@ -196,7 +232,7 @@ func errSerialization(msg string) *apiError {
 	return clientError("com.amazon.coral.service#SerializationException", "Message", msg)
 }
 
-// ServeHTTP answers one SSM request. See Server.
+// ServeHTTP answers one request. See Server.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	n := s.inFlight.Add(1)
@@ -211,16 +247,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fr := newRNG(s.seed, seq, saltFault)
 	fa := s.faults.Load()
 	idr := newRNG(s.idSeed, seq, 0)
-	w.Header()["x-amzn-RequestId"] = []string{uuid(&idr)}
+	requestID := uuid(&idr)
+	w.Header()["x-amzn-RequestId"] = []string{requestID}
 
-	op := opUnknown
-	switch r.Header.Get("X-Amz-Target") {
-	case "AmazonSSM." + OpDescribeInstanceAssociationsStatus:
-		op = opDIAS
-	case "AmazonSSM." + OpDescribeInstanceInformation:
-		op = opDII
-	}
-	s.calls[op].Add(1)
+	op := opFromTarget(r.Header.Get("X-Amz-Target"))
+	svc := opServices[op]
 
 	// Draw every decision up front, in a fixed order, so that the stream
 	// does not depend on which branch a request takes.
@@ -243,8 +274,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if readErr != nil {
 		var tooBig *http.MaxBytesError
 		if !errors.As(readErr, &tooBig) {
+			s.calls[op].Add(1)
 			return // the client went away mid-body: nobody to answer
 		}
+	}
+	var form url.Values
+	if op == opUnknown && readErr == nil && isForm(r) {
+		op, svc, form = opFromForm(in)
+	}
+	s.calls[op].Add(1)
+	if svc != svcSSM {
+		// Faults and latency are SSM's: the other services answer
+		// faithfully, so that a test of SSM faults is not one of STS's.
+		delay, drop, fail, malformed, wrongType, throttle = 0, false, false, false, false, false
 	}
 
 	if delay > 0 {
@@ -257,24 +299,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if e := s.checkRequest(r, op); e != nil {
-		s.writeError(w, e)
+	if e := s.checkRequest(r, svc); e != nil {
+		s.writeErrorAs(w, svc, requestID, e)
 		return
 	}
 	if readErr != nil {
-		s.writeError(w, errSerialization("Request body is larger than "+strconv.Itoa(maxBody)+" bytes"))
+		s.writeErrorAs(w, svc, requestID, errSerialization("Request body is larger than "+strconv.Itoa(maxBody)+" bytes"))
 		return
 	}
-	akid, region, e := s.authenticate(r)
+	akid, region, token, e := s.authenticate(r, svc)
 	if e != nil {
-		s.writeError(w, e)
+		s.writeErrorAs(w, svc, requestID, e)
 		return
 	}
+	c, e := s.identify(svc, akid, token, region)
+	if e != nil {
+		s.writeErrorAs(w, svc, requestID, e)
+		return
+	}
+	ar := s.accountRegion(&c, region)
+	ar.count(op)
 	if op == opUnknown {
-		s.writeError(w, errUnknownOperation("Unknown operation "+strconv.Quote(r.Header.Get("X-Amz-Target"))))
+		s.writeErrorAs(w, svc, requestID, unknownOperation(svc, r, form))
 		return
 	}
-	if throttle || !s.bucket.allow() {
+	if throttle || (svc == svcSSM && !s.allow(ar, fa)) {
+		ar.throttled()
 		s.writeError(w, errThrottled)
 		return
 	}
@@ -287,20 +337,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	req, e := parseObject(in)
-	if e == nil {
-		e = s.authorize(op, req, akid, region)
-	}
 	ob := s.getBuf()
 	defer s.putBuf(ob)
 	out := (*ob)[:0]
 	var page PageKey
-	if e == nil {
-		switch op {
-		case opDIAS:
-			out, page, e = s.describeInstanceAssociationsStatus(out, req)
-		case opDII:
-			out, page, e = s.describeInstanceInformation(out, req)
+	if svc.xml() {
+		out, e = s.serveQuery(out, op, form, &c, region, requestID)
+	} else {
+		var req map[string]json.RawMessage
+		req, e = parseObject(in)
+		if e == nil {
+			e = s.authorize(op, req, &c, region)
+		}
+		if e == nil {
+			switch op {
+			case opDIAS:
+				out, page, e = s.describeInstanceAssociationsStatus(out, req, &c, region)
+			case opDII:
+				out, page, e = s.describeInstanceInformation(out, req, &c, region)
+			case opListAccounts:
+				out, e = s.listAccounts(out, req, &c)
+			}
 		}
 	}
 	*ob = out[:0]
@@ -308,7 +365,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if drop {
 			s.dropMidBody(w, e.status, s.appendError(nil, e))
 		}
-		s.writeError(w, e)
+		s.writeErrorAs(w, svc, requestID, e)
 		return
 	}
 	switch {
@@ -324,28 +381,125 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Count before answering: a client may read Stats as soon as it
 		// has the answer.
 		s.ok.Add(1)
+		ar.ok()
 		if page.Operation != "" {
 			s.recordPage(page)
 		}
-		s.writeBody(w, http.StatusOK, out)
+		if svc.xml() {
+			s.writeXML(w, http.StatusOK, out)
+		} else {
+			s.writeBody(w, http.StatusOK, out)
+		}
 	}
 }
 
+// opFromTarget returns the JSON operation that an X-Amz-Target names, or
+// opUnknown.
+func opFromTarget(target string) int {
+	switch target {
+	case "AmazonSSM." + OpDescribeInstanceAssociationsStatus:
+		return opDIAS
+	case "AmazonSSM." + OpDescribeInstanceInformation:
+		return opDII
+	case "AWSOrganizationsV20161128." + OpListAccounts:
+		return opListAccounts
+	}
+	return opUnknown
+}
+
+// Query API versions.
+const (
+	stsVersion = "2011-06-15"
+	ec2Version = "2016-11-15"
+)
+
+// isForm reports whether a request without a JSON target is a query
+// protocol request: a form-encoded POST with no X-Amz-Target.
+func isForm(r *http.Request) bool {
+	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	return strings.TrimSpace(ct) == formContentType && r.Header.Get("X-Amz-Target") == ""
+}
+
+const formContentType = "application/x-www-form-urlencoded"
+
+// opFromForm reads a query request's body: the operation its Action names,
+// the service its Version (or else its Action) selects, and the form. A
+// request that selects no service is SSM's unknown operation, as before.
+func opFromForm(body []byte) (int, service, url.Values) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return opUnknown, svcSSM, nil
+	}
+	action := form.Get("Action")
+	op := opUnknown
+	for k, name := range opNames {
+		if name == action && opServices[k].xml() {
+			op = k
+		}
+	}
+	switch form.Get("Version") {
+	case stsVersion:
+		if op != opUnknown && opServices[op] != svcSTS {
+			op = opUnknown
+		}
+		return op, svcSTS, form
+	case ec2Version:
+		if op != opUnknown && opServices[op] != svcEC2 {
+			op = opUnknown
+		}
+		return op, svcEC2, form
+	}
+	if op != opUnknown {
+		return opUnknown, opServices[op], form
+	}
+	return opUnknown, svcSSM, nil
+}
+
+// unknownOperation is svc's answer to an operation it does not have.
+func unknownOperation(svc service, r *http.Request, form url.Values) *apiError {
+	action := form.Get("Action")
+	version := form.Get("Version")
+	switch {
+	case svc.xml() && version == "":
+		return &apiError{status: http.StatusBadRequest, code: "MissingParameter", key: "Message",
+			msg: "The request must contain the parameter Version"}
+	case svc == svcSTS:
+		return &apiError{status: http.StatusBadRequest, code: "InvalidAction", key: "Message",
+			msg: "Could not find operation " + action + " for version " + version}
+	case svc == svcEC2:
+		return &apiError{status: http.StatusBadRequest, code: "InvalidAction", key: "Message",
+			msg: "The action " + action + " is not valid for this web service."}
+	}
+	target := ""
+	if r != nil {
+		target = r.Header.Get("X-Amz-Target")
+	}
+	return errUnknownOperation("Unknown operation " + strconv.Quote(target))
+}
+
 // checkRequest checks the method, path and content type.
-func (s *Server) checkRequest(r *http.Request, op int) *apiError {
+func (s *Server) checkRequest(r *http.Request, svc service) *apiError {
+	protocol, ct := "awsJson1_1", ContentType
+	if svc.xml() {
+		protocol, ct = "query", formContentType
+	}
 	if r.Method != http.MethodPost {
 		return &apiError{status: http.StatusMethodNotAllowed, code: "com.amazon.coral.service#UnknownOperationException",
-			key: "message", msg: "Method " + r.Method + " is not allowed; SSM's awsJson1_1 protocol uses POST"}
+			key: "message", msg: "Method " + r.Method + " is not allowed; " + serviceLabel(svc) + "'s " + protocol + " protocol uses POST"}
 	}
 	if r.URL.Path != "/" {
 		return &apiError{status: http.StatusNotFound, code: "com.amazon.coral.service#UnknownOperationException",
-			key: "message", msg: "No operation at path " + strconv.Quote(r.URL.Path) + "; SSM's awsJson1_1 protocol uses /"}
+			key: "message", msg: "No operation at path " + strconv.Quote(r.URL.Path) + "; " + serviceLabel(svc) + "'s " + protocol + " protocol uses /"}
 	}
-	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-	if strings.TrimSpace(ct) != ContentType {
-		return errUnknownOperation("Content-Type " + strconv.Quote(r.Header.Get("Content-Type")) + " is not " + ContentType)
+	got, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	if strings.TrimSpace(got) != ct {
+		return errUnknownOperation("Content-Type " + strconv.Quote(r.Header.Get("Content-Type")) + " is not " + ct)
 	}
 	return nil
+}
+
+func serviceLabel(svc service) string {
+	return [...]string{"SSM", "STS", "Organizations", "EC2"}[svc]
 }
 
 // getBuf returns a pooled byte slice for a request and its response.
@@ -380,10 +534,20 @@ func (s *Server) appendError(b []byte, e *apiError) []byte {
 		b = append(b, '"', ':')
 		b = appendString(b, e.msg)
 	}
+	if e.reason != "" {
+		b = append(b, `,"Reason":`...)
+		b = appendString(b, e.reason)
+	}
 	return append(b, '}')
 }
 
 func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
+	s.countError(w, e)
+	var tmp [256]byte
+	s.writeBody(w, e.status, s.appendError(tmp[:0], e))
+}
+
+func (s *Server) countError(w http.ResponseWriter, e *apiError) {
 	switch {
 	case e == errThrottled:
 		s.throttled.Add(1)
@@ -395,8 +559,17 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 	if e.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
 	}
-	var tmp [256]byte
-	s.writeBody(w, e.status, s.appendError(tmp[:0], e))
+}
+
+// writeErrorAs writes e as svc's protocol has it: JSON, or the XML of STS
+// or EC2.
+func (s *Server) writeErrorAs(w http.ResponseWriter, svc service, requestID string, e *apiError) {
+	if !svc.xml() {
+		s.writeError(w, e)
+		return
+	}
+	s.countError(w, e)
+	s.writeXML(w, e.status, appendXMLError(nil, svc, requestID, e))
 }
 
 // dropMidBody sends the status line, the headers and half the body, then

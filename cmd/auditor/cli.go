@@ -11,17 +11,47 @@ import (
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3"; a
-// plain build reports the module version or "dev".
+// plain build reports the module version and the commit it was built from.
 var version = ""
 
+// appVersion returns the version: the -ldflags one, else the module version
+// from the build information (go install ...@v1.2.3), else "dev"; then the
+// VCS revision and time, when the binary was built from a checkout.
 func appVersion() string {
-	if version != "" {
-		return version
+	v := version
+	bi, ok := debug.ReadBuildInfo()
+	if v == "" {
+		v = "dev"
+		if ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	if !ok {
+		return v
 	}
-	return "dev"
+	var rev, at string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return v
+	}
+	rev = rev[:min(12, len(rev))]
+	if modified {
+		rev += "+changes"
+	}
+	if at != "" {
+		return fmt.Sprintf("%s (commit %s, %s)", v, rev, at)
+	}
+	return fmt.Sprintf("%s (commit %s)", v, rev)
 }
 
 const mainUsage = `auditor audits the SSM State Manager associations of a whole fleet.
@@ -44,8 +74,8 @@ Examples:
 Run "auditor COMMAND --help" for a command's flags. "auditor --version" prints the version.
 
 Exit codes: 0 no findings; 1 findings at the --fail-on level; 2 usage or input error;
-3 incomplete (instances in error, or interrupted); 4 fatal (credentials, authorization,
-output not writable).
+3 incomplete (instances in error, interrupted, or an endpoint lost mid-run); 4 fatal
+(credentials, authorization, endpoint unreachable, output not writable).
 `
 
 // run is the whole program: it parses args, does the work, and returns the
@@ -72,7 +102,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "simulate":
 		err = simulateCmd(ctx, rest, stdout, stderr)
 	default:
-		err = usagef("unknown command %q: want run, demo, report or simulate (see auditor --help)", cmd)
+		msg := fmt.Sprintf("unknown command %q: want run, demo, report or simulate (see auditor --help)", cmd)
+		if s := closest(cmd, []string{"run", "demo", "report", "simulate"}); s != "" {
+			msg = fmt.Sprintf("unknown command %q (did you mean %s?); see auditor --help", cmd, s)
+		}
+		err = usagef("%s", msg)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return int(exitOK)
@@ -80,27 +114,89 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return int(exitFor(err, stderr))
 }
 
-// newFlagSet returns a FlagSet that reports errors instead of exiting, and
-// prints its help to stdout when asked (so "auditor run --help | less"
-// works) and to stderr on a mistake.
-func newFlagSet(name, synopsis string, stdout, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+// newFlagSet returns a FlagSet that reports errors instead of exiting and
+// prints nothing itself: parseFlags prints the help to stdout when it is
+// asked for (so "auditor run --help | less" works), and a mistake is one
+// line on stderr, never the whole help.
+func newFlagSet(name, synopsis string, stdout io.Writer) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fs.SetOutput(stdout)
+	fs.Usage = func() {} // flag calls it on every mistake too
+	fs.help = func() {
 		fmt.Fprintf(stdout, "Usage: auditor %s\n\nFlags:\n", synopsis)
-		printFlags(stdout, fs)
+		printFlags(stdout, fs.FlagSet)
 	}
 	return fs
 }
 
-// parseFlags parses args and turns flag's errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+// flagSet is a FlagSet with its help.
+type flagSet struct {
+	*flag.FlagSet
+	help func()
+}
+
+// parseFlags parses args and turns flag's errors into one-line usage errors,
+// with a suggestion for a mistyped flag.
+func parseFlags(fs *flagSet, args []string) error {
 	err := fs.Parse(args)
-	if err == nil || errors.Is(err, flag.ErrHelp) {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		fs.help()
 		return err
 	}
-	return usagef("%s: %v (see auditor %s --help)", fs.Name(), err, fs.Name())
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		name = strings.TrimLeft(name, "-")
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if s := closest(name, names); s != "" {
+			return usagef("unknown flag --%s (did you mean --%s?)", name, s)
+		}
+		return usagef("unknown flag --%s (see auditor %s --help)", name, fs.Name())
+	}
+	// "invalid value "x" for flag -rate: ..." and the like, with the flag
+	// spelled as the help spells it.
+	msg = strings.Replace(msg, "for flag -", "for --", 1)
+	msg = strings.Replace(msg, "flag needs an argument: -", "flag needs a value: --", 1)
+	return usagef("%s: %s", fs.Name(), msg)
+}
+
+// closest returns the candidate nearest to s (edit distance at most 2, or a
+// prefix either way), or "".
+func closest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		d := editDistance(s, c)
+		if len(s) >= 3 && (strings.HasPrefix(c, s) || strings.HasPrefix(s, c)) {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // listFlag is a repeatable string flag; each use may also hold a
@@ -111,6 +207,9 @@ type listFlag struct {
 }
 
 func (l *listFlag) String() string { return strings.Join(l.vals, ",") }
+
+// Get returns the values, for flag.Getter.
+func (l *listFlag) Get() any { return append([]string(nil), l.vals...) }
 
 func (l *listFlag) Set(v string) error {
 	if !l.split {
@@ -126,7 +225,8 @@ func (l *listFlag) Set(v string) error {
 }
 
 // printFlags lists the flags the way the AWS CLI spells them, with two
-// dashes (Go's flag package accepts both).
+// dashes (Go's flag package accepts both), and each default once: a usage
+// text that says its own default is left alone.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
@@ -134,8 +234,12 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		if name != "" {
 			line += " " + name
 		}
-		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
-			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+		switch f.DefValue {
+		case "", "0", "0s", "false", "[]":
+		default:
+			if !strings.Contains(usage, "(default") {
+				usage += fmt.Sprintf(" (default %s)", f.DefValue)
+			}
 		}
 		fmt.Fprintf(w, "%s\n      %s\n", line, usage)
 	})

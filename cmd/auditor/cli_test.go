@@ -36,6 +36,7 @@ func isolateAWS(t *testing.T, keyID string) {
 		"AWS_SHARED_CREDENTIALS_FILE": empty,
 		"AWS_ENDPOINT_URL":            "",
 		"AWS_ENDPOINT_URL_SSM":        "",
+		"AWS_ENDPOINT_URL_STS":        "",
 		"AWS_EC2_METADATA_DISABLED":   "true",
 		"AWS_CA_BUNDLE":               "",
 	} {
@@ -76,6 +77,8 @@ func handFleet(failed bool) *ssmsim.Fleet {
 	return f
 }
 
+// serve serves f and points STS at it too (AWS_ENDPOINT_URL_STS), so that
+// the run learns its account from the simulator, not from AWS.
 func serve(t *testing.T, f *ssmsim.Fleet, opts ssmsim.Options) (string, *ssmsim.Server) {
 	t.Helper()
 	srv := ssmsim.NewServer(f, opts)
@@ -84,6 +87,7 @@ func serve(t *testing.T, f *ssmsim.Fleet, opts ssmsim.Options) (string, *ssmsim.
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
+	t.Setenv("AWS_ENDPOINT_URL_STS", url)
 	return url, srv
 }
 
@@ -129,7 +133,7 @@ func TestExitCodes(t *testing.T) {
 		{"insecure endpoint", []string{"--instances", ids, "--endpoint-url", "http://10.1.2.3:80"}, 2, "in clear"},
 		{"server errors leave it incomplete", []string{"--instances", ids, "--endpoint-url", broken, "--max-attempts", "2"}, 3, "2 error"},
 		{"bad credentials", []string{"--instances", ids, "--endpoint-url", denied}, 4, "UnrecognizedClientException"},
-		{"output not writable", []string{"--instances", ids, "--endpoint-url", clean, "--out", filepath.Join(notDir, "sub")}, 4, "not writable"},
+		{"output under a file", []string{"--instances", ids, "--endpoint-url", clean, "--out", filepath.Join(notDir, "sub")}, 2, "name a directory"},
 		{"stdin list", []string{"--instances", "-", "--endpoint-url", clean}, 0, "audited 2 instances"},
 	}
 	for _, tt := range tests {
@@ -239,12 +243,12 @@ func TestExistingRecordNeedsResume(t *testing.T) {
 	if got.code != 2 || !strings.Contains(got.stderr, "--resume") {
 		t.Fatalf("second run without --resume: exit %d, want 2 and a hint to --resume\n%s", got.code, got.stderr)
 	}
-	before := srv.Stats().Requests
+	before := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
 	got = runCLI(t, "", append(args, "--resume")...)
 	if got.code != 0 {
 		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
 	}
-	if after := srv.Stats().Requests; after != before {
+	if after := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]; after != before {
 		t.Errorf("resume of a finished run made %d calls, want none", after-before)
 	}
 }
@@ -279,8 +283,8 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo did not write %s: %v", name, err)
 		}
 	}
-	if !strings.Contains(got.stderr, "demo: wrote") {
-		t.Errorf("demo does not say what it wrote:\n%s", got.stderr)
+	if !strings.Contains(got.stderr, "open "+filepath.Join(out, "report.html")) {
+		t.Errorf("demo does not name the file to open:\n%s", got.stderr)
 	}
 	// Run again into the same directory: a fresh record, not an appended one.
 	if got := runCLI(t, "", "demo", "--fleet-size", "60", "--out", out, "--quiet"); got.code != 0 {
@@ -293,6 +297,31 @@ func TestDemo(t *testing.T) {
 	defer rs.Close()
 	if rs.Len() != 60 {
 		t.Errorf("demo record has %d instances, want 60", rs.Len())
+	}
+}
+
+// TestDemoOrganisation: auditor demo --accounts 3 --regions 2 audits a
+// simulated organisation end to end: accounts from Organizations, a role
+// assumed in each, every node discovered in both regions.
+func TestDemoOrganisation(t *testing.T) {
+	t.Setenv("AWS_PROFILE", "does-not-exist") // the demo must not read it
+	out := filepath.Join(t.TempDir(), "demo")
+	got := runCLI(t, "", "demo", "--accounts", "3", "--regions", "2", "--fleet-size", "120", "--out", out, "--quiet")
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := map[string]bool{}
+	for _, s := range ri.Sites {
+		if s.Results > 0 {
+			sites[s.AccountID+"/"+s.Region] = true
+		}
+	}
+	if len(sites) != 6 || !ri.Complete {
+		t.Errorf("audited %d account-regions (%v), complete %v; want 3 accounts x 2 regions", len(sites), sites, ri.Complete)
 	}
 }
 
@@ -397,11 +426,11 @@ func TestResumeRegionFromEnvironment(t *testing.T) {
 	if got := runCLI(t, "", args...); got.code != 0 {
 		t.Fatalf("exit %d\n%s", got.code, got.stderr)
 	}
-	before := srv.Stats().Requests
+	before := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
 	if got := runCLI(t, "", append(args, "--resume")...); got.code != 0 {
 		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
 	}
-	if n := srv.Stats().Requests - before; n != 0 {
+	if n := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus] - before; n != 0 {
 		t.Errorf("the resume made %d calls, want none", n)
 	}
 	if n := countLines(filepath.Join(out, "results.jsonl")); n != 2 {

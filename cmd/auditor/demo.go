@@ -1,11 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/outdir"
 	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
@@ -23,84 +25,139 @@ const (
 	demoKeyID  = "AKIADEMODEMODEMODEMO"
 	demoSecret = "demo-secret-not-a-real-key"
 	demoRegion = "us-east-1"
+	demoIDs    = "fleet.txt"
+	demoRole   = "OrganizationAccountAccessRole"
 )
 
+// activeAccounts counts the organisation's active accounts.
+func activeAccounts(org *ssmsim.Org) int {
+	n := 0
+	for _, a := range org.Accounts() {
+		if a.Status == "" || a.Status == "ACTIVE" {
+			n++
+		}
+	}
+	return n
+}
+
+// demoRegionNames are the regions of a simulated organisation, in order.
+var demoRegionNames = []string{"us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "ap-northeast-1", "ca-central-1", "sa-east-1"}
+
+// simulatedOrg builds an organisation of accounts (its management account
+// among them) with fleets in the first regions of demoRegionNames, size
+// instance IDs in all, for the demo and the simulator.
+func simulatedOrg(accounts, regions, size int, seed int64, base time.Time) (*ssmsim.Org, []string, error) {
+	accounts, regions = max(accounts, 1), max(regions, 1)
+	if regions > len(demoRegionNames) {
+		return nil, nil, fmt.Errorf("--regions %d: at most %d", regions, len(demoRegionNames))
+	}
+	if accounts > 50 {
+		return nil, nil, fmt.Errorf("--accounts %d: at most 50", accounts)
+	}
+	names := demoRegionNames[:regions]
+	var rs []ssmsim.Region
+	for _, n := range demoRegionNames {
+		rs = append(rs, ssmsim.Region{Name: n})
+	}
+	// DefaultAccounts opts one member in to af-south-1: an opt-in region
+	// enabled in one account only, with no instances.
+	rs = append(rs, ssmsim.Region{Name: "af-south-1", OptIn: true})
+	org, err := ssmsim.NewOrg(ssmsim.OrgConfig{
+		Seed:         seed,
+		Accounts:     ssmsim.DefaultAccounts(accounts, seed),
+		Regions:      rs,
+		FleetRegions: names,
+		Fleet:        ssmsim.FleetConfig{Size: max(1, size/(accounts*regions)), BaseTime: base},
+	})
+	return org, names, err
+}
+
+// demoOutputs are the files a demo run writes, which the next demo run in
+// the same directory replaces.
+func demoOutputs() []string {
+	return []string{audit.ResultsFile, audit.RunFile, demoIDs, report.AssociationsCSV, report.InstancesCSV,
+		report.ErrorCodesCSV, report.XLSXFile, report.HTMLFile, report.SummaryFile}
+}
+
 // demoCmd serves a generated fleet on loopback and audits it through the
-// real SDK exactly as run does, writing every report.
+// real SDK exactly as run does, writing every report. It writes only into a
+// directory of its own (marked with outdir.DemoMarker), so that it can never
+// replace a real audit's record.
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o := defaultRunOptions()
-	fs := newFlagSet("demo", "demo [--fleet-size N] [--seed S] [--out DIR] [flags]", stdout, stderr)
-	size := fs.Int("fleet-size", 300, "instances in the simulated fleet")
-	seed := fs.Int64("seed", 1, "seed of the simulated fleet: the same seed, the same fleet")
-	o.bindFetch(fs)
-	o.bindOutput(fs, "auditor-demo")
-	if err := parseFlags(fs, args); err != nil {
+	c := newCommand("demo", stdout)
+	o, size, seed := c.o, c.fleetSize, c.seed
+	pos, err := c.parse(args, false, stdout)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("demo: unexpected argument %q", fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("demo: unexpected argument %q", pos[0])
 	}
 	if *size < 1 {
 		return usagef("--fleet-size %d: want at least 1", *size)
 	}
 	// Execution dates are relative to now, so that staleness reads as in a
 	// real fleet.
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: time.Now().UTC().Truncate(time.Minute)})
-	srv := ssmsim.NewServer(fleet, ssmsim.Options{Seed: *seed})
+	base := time.Now().UTC().Truncate(time.Minute)
+	var ids bytes.Buffer
+	var srv *ssmsim.Server
+	var what string
+	if *c.orgAccounts > 0 || *c.orgRegions > 0 {
+		org, regions, err := simulatedOrg(*c.orgAccounts, *c.orgRegions, *size, *seed, base)
+		if err != nil {
+			return usagef("demo: %v", err)
+		}
+		srv = ssmsim.NewServer(nil, ssmsim.Options{Seed: *seed, Org: org})
+		// The whole organisation, found as a real one would be: its
+		// accounts from Organizations, a role assumed in each, every node
+		// discovered.
+		o.accounts, o.roleName, o.regions, o.discover = "org", demoRole, strings.Join(regions, ","), true
+		what = fmt.Sprintf("an organisation of %d accounts with fleets in %d regions", activeAccounts(org), len(regions))
+	} else {
+		fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: base})
+		srv = ssmsim.NewServer(fleet, ssmsim.Options{Seed: *seed})
+		if err := fleet.WriteIDs(&ids); err != nil {
+			return err
+		}
+		o.instances.vals = []string{"-"}
+		what = fmt.Sprintf("%d instances", *size)
+	}
 	url, stop, err := srv.Start()
 	if err != nil {
 		return fmt.Errorf("starting the simulated SSM endpoint: %w", err)
 	}
 	defer stop()
-
-	// The demo starts a new record each time: its own earlier output is
-	// removed (so that no stale report is left beside the new ones), and
-	// nothing else in the directory is touched.
-	if err := os.MkdirAll(o.out, 0o777); err == nil {
-		for _, name := range []string{audit.ResultsFile, audit.RunFile, report.AssociationsCSV, report.InstancesCSV,
-			report.ErrorCodesCSV, report.XLSXFile, report.HTMLFile, report.SummaryFile} {
-			if err := os.Remove(filepath.Join(o.out, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("--out %s: %w", o.out, err)
-			}
-		}
-	}
-	idsPath := filepath.Join(o.out, "fleet.txt")
-	if err := writeIDs(idsPath, fleet); err != nil {
-		return err
-	}
-	o.instances.vals = []string{idsPath}
 	o.endpointURL = url
 	o.region = demoRegion
 	o.credentials = credentials.NewStaticCredentialsProvider(demoKeyID, demoSecret, "")
-	o.logf(stderr, "demo: simulated SSM endpoint at %s with %d instances (seed %d)", url, *size, *seed)
+	o.demo = true
+	o.openDir = func(dir string) (*outdir.Dir, error) {
+		d, err := outdir.OpenDemo(dir, demoOutputs()...)
+		if errors.Is(err, outdir.ErrNotDemo) {
+			return nil, fmt.Errorf("%w; the demo writes only into a directory of its own", err)
+		}
+		return d, err
+	}
+	j, err := o.prepare(ctx, bytes.NewReader(ids.Bytes()), stderr)
+	if err != nil {
+		return err
+	}
+	defer j.close()
+	if err := j.open(); err != nil {
+		return err
+	}
+	if ids.Len() > 0 {
+		if err := atomicfile.WriteFile(filepath.Join(o.out, demoIDs), ids.Bytes()); err != nil {
+			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+		}
+	}
+	o.logf(stderr, "demo: simulated AWS endpoint at %s with %s (seed %d)", url, what, *seed)
 
-	err = o.execute(ctx, nil, stdout, stderr)
+	err = j.execute(ctx, stdout, stderr)
 	if errors.Is(err, errFindings) {
 		// The simulated fleet has failures by design: finding them is the
 		// demo working.
 		err = nil
 	}
-	if err == nil {
-		names := []string{audit.ResultsFile, audit.RunFile}
-		entries, _ := os.ReadDir(o.out)
-		for _, e := range entries {
-			if n := e.Name(); !strings.HasPrefix(n, ".") && n != "fleet.txt" && n != audit.ResultsFile && n != audit.RunFile {
-				names = append(names, n)
-			}
-		}
-		fmt.Fprintf(stderr, "demo: wrote %s in %s\n", strings.Join(names, ", "), o.out)
-	}
 	return err
-}
-
-func writeIDs(path string, f *ssmsim.Fleet) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	if err := f.WriteIDs(fh); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
 }

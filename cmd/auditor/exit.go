@@ -6,7 +6,8 @@ import (
 	"io"
 
 	"github.com/auditor-dev/auditor/audit"
-	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/awsconn"
+	"github.com/auditor-dev/auditor/internal/outdir"
 )
 
 // exitCode is the process's exit status; each value has one meaning, listed
@@ -18,7 +19,7 @@ const (
 	exitFindings   exitCode = 1 // findings at the --fail-on level
 	exitUsage      exitCode = 2 // bad flags or bad input; nothing was asked of AWS
 	exitIncomplete exitCode = 3 // some instances ended in error, or the run was interrupted
-	exitFatal      exitCode = 4 // credentials, authorization, or output not writable
+	exitFatal      exitCode = 4 // credentials, authorization, endpoint unreachable, or output not writable
 )
 
 // usageError is a mistake in the command line or the input: exit 2.
@@ -29,17 +30,23 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
 // errIncomplete and errFindings end a run that worked but must say so in its
-// exit code; the reports are written before they are returned.
+// exit code; the reports are written before they are returned. Everything
+// that needed saying was said before.
 var (
 	errIncomplete = errors.New("incomplete")
 	errFindings   = errors.New("findings")
 )
+
+// errInterrupted ends a run interrupted before it asked anything of AWS.
+var errInterrupted = errors.New("interrupted before the first call; nothing was audited")
 
 // exitFor maps an error to the exit code, in this one place, and prints what
 // the user needs to know.
 func exitFor(err error, stderr io.Writer) exitCode {
 	var ue *usageError
 	var ie *audit.InputError
+	var ce *awsconn.ConfigError
+	var fe *audit.ForeignError
 	switch {
 	case err == nil:
 		return exitOK
@@ -47,12 +54,24 @@ func exitFor(err error, stderr io.Writer) exitCode {
 		return exitFindings
 	case errors.Is(err, errIncomplete):
 		return exitIncomplete
-	case errors.As(err, &ue), errors.As(err, &ie):
+	case errors.As(err, &ie):
+		fmt.Fprintf(stderr, "auditor: %v\n", err)
+		if len(ie.Problems) == 1 {
+			fmt.Fprintln(stderr, "fix the line above, or pass --skip-invalid to audit the rest")
+		} else {
+			fmt.Fprintln(stderr, "fix the lines above, or pass --skip-invalid to audit the rest")
+		}
+		return exitUsage
+	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, outdir.ErrNotDir), errors.Is(err, outdir.ErrNotDemo):
 		fmt.Fprintf(stderr, "auditor: %v\n", err)
 		return exitUsage
-	case errors.Is(err, audit.ErrFatal), errors.Is(err, atomicfile.ErrNotWritable):
+	case errors.As(err, &fe):
+		fmt.Fprintf(stderr, "auditor: --resume: %v\n", err)
+		fmt.Fprintln(stderr, "resume with the same lists, --region, --profile and --shard as the run it continues, or choose another --out")
+		return exitUsage
+	case errors.Is(err, errInterrupted):
 		fmt.Fprintf(stderr, "auditor: %v\n", err)
-		return exitFatal
+		return exitIncomplete
 	}
 	fmt.Fprintf(stderr, "auditor: %v\n", err)
 	return exitFatal

@@ -2,27 +2,29 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/outdir"
 )
 
 // reportCmd renders every report from one or more records without calling
 // AWS; several records (shards, or runs of several accounts) are merged, one
 // result per instance, the later record winning. Its exit code is run's:
 // 1 for findings at the --fail-on level, 3 when a merged run was
-// interrupted or holds instances in error.
+// interrupted, holds instances in error, lacks results for some of its
+// targets, or cannot show that it is complete (no run.json beside a
+// record).
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o := defaultRunOptions()
-	fs := newFlagSet("report", "report RECORD... --out DIR [flags]", stdout, stderr)
-	o.bindOutput(fs, "")
-	paths, err := parseInterspersed(fs, args)
+	c := newCommand("report", stdout)
+	o := c.o
+	paths, err := c.parse(args, true, stdout)
 	if err != nil {
 		return err
 	}
@@ -32,16 +34,16 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if o.out == "" {
 		return usagef("report: --out DIR is required")
 	}
-	set, err := o.check()
-	if err != nil {
-		return err
+	set, problems := o.check()
+	if err := outdir.Check(o.out); errors.Is(err, outdir.ErrNotDir) {
+		problems = append(problems, usagef("--out %v: name a directory", err))
 	}
-	for _, p := range paths {
-		if st, err := os.Stat(p); err != nil {
-			return usagef("report: %v", err)
-		} else if st.IsDir() {
-			return usagef("report: %s is a directory: name its %s", p, audit.ResultsFile)
-		}
+	paths, err = distinctInputs(paths)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		return joinUsage(problems)
 	}
 	// Opened once: the merged record and every report are written from
 	// this index, since decoding the record is most of the cost.
@@ -50,18 +52,24 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("report: %v", err)
 	}
 	defer rs.Close()
-	unlock, err := lockOut(o.out)
+	if rs.Torn > 0 {
+		fmt.Fprintf(stderr, "auditor: dropped %s torn by a crash (the last line of a record); run --resume on that run's directory to audit it again\n", plural(rs.Torn, "line"))
+	}
+	dir, err := outdir.Open(o.out)
+	if err != nil {
+		return fmt.Errorf("--out %s: %w; wait for it, or choose another --out", o.out, err)
+	}
+	defer dir.Close()
+
+	info, err := mergedRunInfo(paths, stderr)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-
-	info := mergeRunInfo(paths, o.now)
-	info.Options = o.record()
+	info.Rendered = &audit.Rendering{At: o.now().UTC(), Version: appVersion(), Options: o.outputRecord(), Inputs: len(paths)}
 	recordPath := filepath.Join(o.out, audit.ResultsFile)
 	inPlace := sameFile(paths, recordPath)
 	if !inPlace {
-		if _, err := os.Stat(recordPath); err == nil {
+		if st, err := os.Stat(recordPath); err == nil && st.Size() > 0 {
 			return usagef("report: %s already holds a record that is not among the inputs; choose another --out, or name it as an input to merge into it", o.out)
 		}
 	}
@@ -71,24 +79,37 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// replaces one of the inputs, the index opened above still reads
 		// the old file, which the rename leaves intact until closed.
 		if err := writeMerged(rs, recordPath); err != nil {
-			return fmt.Errorf("%w: %v", atomicfile.ErrNotWritable, err)
+			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
 	}
-	written, outcomes, err := o.renderRecords(ctx, rs, recordPath, &info, set)
-	if err != nil {
-		return err
-	}
-	for _, p := range written {
+	// A signal while rendering does not leave the reports half done: they
+	// are written (each file whole), and the exit code says it was
+	// interrupted, as for run.
+	written, renderErr := o.renderRecords(context.WithoutCancel(ctx), rs, &info, set, stderr)
+	for _, p := range append([]string{recordPath}, written...) {
 		fmt.Fprintln(stdout, p)
 	}
-	o.summarize(stderr, info, outcomes)
+	var errs *errorTally
+	if info.Outcomes[audit.OutcomeError] > 0 {
+		errs = &errorTally{}
+		rs.Each(func(r audit.Result) error { errs.add(r); return nil })
+	}
+	head := fmt.Sprintf("rendered the reports of %s from %s", plural(rs.Len(), "instance"), plural(len(paths), "record"))
+	summarize(stderr, head, info, set.failOn, errs, o.out, "auditor run --resume on the run's own --out", written, false)
+	if renderErr != nil {
+		return renderErr
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "auditor: interrupted; the reports were written whole")
+		return errIncomplete
+	}
 	// The same exit codes as run, so that a merge job can gate on them.
-	return verdict(info, outcomes, set.failOn)
+	return verdictErr(info.Verdict(set.failOn))
 }
 
 // parseInterspersed parses flags that may stand before, between or after the
 // positional arguments, as in "auditor report a.jsonl b.jsonl --out all".
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+func parseInterspersed(fs *flagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := parseFlags(fs, args); err != nil {
@@ -102,49 +123,60 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// mergeRunInfo joins the run.json files beside the records: the earliest
-// start, the latest end, summed stats, complete only if every run was.
-func mergeRunInfo(paths []string, now func() time.Time) audit.RunInfo {
-	info := audit.RunInfo{Schema: audit.Schema, Version: appVersion()}
-	complete := true
+// distinctInputs checks that every input is a file and drops those that are
+// another's file under another name: the same record given twice counts
+// once.
+func distinctInputs(paths []string) ([]string, error) {
+	var out []string
+	var seen []os.FileInfo
 	for _, p := range paths {
-		ri, err := audit.ReadRunInfo(filepath.Join(filepath.Dir(p), audit.RunFile))
+		st, err := os.Stat(p)
 		if err != nil {
+			return nil, usagef("report: %v", err)
+		}
+		if st.IsDir() {
+			return nil, usagef("report: %s is a directory: name its %s", p, audit.ResultsFile)
+		}
+		dup := false
+		for _, s := range seen {
+			dup = dup || os.SameFile(s, st)
+		}
+		if !dup {
+			seen = append(seen, st)
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// mergedRunInfo reads the run.json beside each record and merges them. A
+// record without one cannot show that it is complete: the merge is marked
+// so, and its reports say partial.
+func mergedRunInfo(paths []string, stderr io.Writer) (audit.RunInfo, error) {
+	var infos []audit.RunInfo
+	var missing []string
+	for _, p := range paths {
+		rp := filepath.Join(filepath.Dir(p), audit.RunFile)
+		ri, err := audit.ReadRunInfo(rp)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			missing = append(missing, p)
 			continue
+		case err != nil:
+			return audit.RunInfo{}, usagef("report: %v", err)
 		}
-		if info.StartedAt.IsZero() || ri.StartedAt.Before(info.StartedAt) {
-			info.StartedAt = ri.StartedAt
-		}
-		if ri.EndedAt.After(info.EndedAt) {
-			info.EndedAt = ri.EndedAt
-		}
-		complete = complete && ri.Complete
-		info.Interrupted = info.Interrupted || ri.Interrupted
-		info.Targets += ri.Targets
-		info.Duplicates += ri.Duplicates
-		info.Invalid += ri.Invalid
-		info.Stats.Calls += ri.Stats.Calls
-		info.Stats.Pages += ri.Stats.Pages
-		info.Stats.Throttled += ri.Stats.Throttled
-		info.Stats.Retries += ri.Stats.Retries
-		info.Stats.Seconds = max(info.Stats.Seconds, ri.Stats.Seconds)
-		if ri.Error != "" {
-			info.Error = ri.Error
-		}
+		infos = append(infos, ri)
 	}
-	if info.StartedAt.IsZero() {
-		info.StartedAt = now().UTC()
-		info.EndedAt = info.StartedAt
+	info := audit.MergeRunInfo(infos)
+	if len(infos) == 0 {
+		info = audit.RunInfo{Schema: audit.Schema, Version: appVersion()}
 	}
-	if info.Stats.Seconds > 0 {
-		info.Stats.Rate = float64(info.Stats.Calls) / info.Stats.Seconds
+	if len(missing) > 0 {
+		fmt.Fprintf(stderr, "auditor: no %s beside %s: whether every target has a result is unknown, so the reports are marked partial\n", audit.RunFile, missing[0])
+		info.Error = fmt.Sprintf("no %s beside %s: completeness unknown", audit.RunFile, missing[0])
+		info.Complete = false
 	}
-	// render sets Complete from the outcomes; an interrupted shard keeps it
-	// false through Interrupted or Error.
-	if !complete && !info.Interrupted && info.Error == "" {
-		info.Error = "a merged run was incomplete"
-	}
-	return info
+	return info, nil
 }
 
 func sameFile(paths []string, target string) bool {

@@ -2,132 +2,32 @@ package main
 
 import (
 	"context"
-	"flag"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
-	"github.com/auditor-dev/auditor/internal/dirlock"
+	"github.com/auditor-dev/auditor/internal/outdir"
 	"github.com/auditor-dev/auditor/report"
 )
 
-// runOptions are the flags of "auditor run"; demo fills the same struct.
-type runOptions struct {
-	instances   listFlag
-	instanceIDs listFlag
-	skipInvalid bool
-
-	profile       string
-	region        string
-	endpointURL   string
-	allowInsecure bool
-	maxAttempts   int
-	callTimeout   time.Duration
-
-	concurrency int
-	maxResults  int
-	maxPages    int
-	rate        float64
-	timeout     time.Duration
-	grace       time.Duration
-	shard       string
-	shardCount  int
-
-	out         string
-	resume      bool
-	formats     listFlag
-	failOn      listFlag
-	staleAfter  days
-	htmlMaxRows int
-	template    string
-	quiet       bool
-
-	// Set by demo, never by a flag: credentials that bypass the default
-	// chain, and the environment that --shard auto reads.
-	credentials aws.CredentialsProvider
-	getenv      func(string) string
-	now         func() time.Time
-}
-
-func defaultRunOptions() *runOptions {
-	return &runOptions{
-		maxAttempts: 8,
-		callTimeout: 30 * time.Second,
-		concurrency: 16,
-		maxResults:  50,
-		maxPages:    1000,
-		grace:       5 * time.Second,
-		staleAfter:  days(7 * 24 * time.Hour),
-		htmlMaxRows: 500,
-		getenv:      os.Getenv,
-		now:         time.Now,
-		instances:   listFlag{},
-		formats:     listFlag{split: true},
-		failOn:      listFlag{split: true},
-	}
-}
-
-// bindTargets and the others bind groups of flags, so that demo shares the
-// ones it has in common with run.
-func (o *runOptions) bindTargets(fs *flag.FlagSet) {
-	fs.Var(&o.instances, "instances", "`FILE` of instance IDs, plain text or CSV with an instance_id column (repeatable; - is stdin)")
-	fs.Var(&o.instanceIDs, "instance-id", "an instance `ID` to audit (repeatable)")
-	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "audit the valid IDs and record bad lines as outcome invalid, instead of stopping with exit 2")
-	fs.StringVar(&o.shard, "shard", "", "audit only part `K/N` of the list (K from 0), or auto: from Kubernetes Indexed Jobs or AWS Batch array jobs")
-	fs.IntVar(&o.shardCount, "shard-count", 0, "the `N` of --shard auto under a Kubernetes Indexed Job (its completions); also AUDITOR_SHARD_COUNT")
-}
-
-func (o *runOptions) bindAWS(fs *flag.FlagSet) {
-	fs.StringVar(&o.profile, "profile", "", "use this `profile` of the AWS shared config and credentials files (as the AWS CLI's --profile)")
-	fs.StringVar(&o.region, "region", "", "AWS `region` of targets that name none (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's)")
-	fs.StringVar(&o.endpointURL, "endpoint-url", "", "send SSM calls to this `URL` instead of the region's endpoint (as the AWS CLI's --endpoint-url)")
-	fs.BoolVar(&o.allowInsecure, "allow-insecure-endpoint", false, "allow an http:// --endpoint-url that is not on this machine (signed requests would cross the network in clear)")
-	fs.IntVar(&o.maxAttempts, "max-attempts", o.maxAttempts, "attempts per call, the first included, with capped exponential backoff")
-	fs.DurationVar(&o.callTimeout, "call-timeout", o.callTimeout, "timeout of one HTTP attempt")
-}
-
-func (o *runOptions) bindFetch(fs *flag.FlagSet) {
-	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "instances audited at once")
-	fs.IntVar(&o.maxResults, "max-results", o.maxResults, "page size asked of SSM, 1 to 50")
-	fs.IntVar(&o.maxPages, "max-pages", o.maxPages, "pages per instance before it ends in error PaginationLoop")
-	fs.Float64Var(&o.rate, "rate", 0, "calls per second per account and region (default: adapt to the service's throttling)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long, write partial reports, exit 3 (default: no limit)")
-	fs.DurationVar(&o.grace, "grace", o.grace, "after an interrupt, how long calls in flight may finish")
-}
-
-func (o *runOptions) bindOutput(fs *flag.FlagSet, defaultOut string) {
-	fs.StringVar(&o.out, "out", defaultOut, "output `DIR`, created if needed")
-	fs.Var(&o.formats, "format", "report `formats`, comma-separated: csv,xlsx,html,json (default all)")
-	fs.Var(&o.failOn, "fail-on", "`findings` that make the exit code 1: failed, pending, not_managed, no_associations, none (default failed)")
-	fs.Var(&o.staleAfter, "stale-after", "an association whose last execution is older than this `age` is stale (e.g. 7d, 36h; 0 turns it off)")
-	fs.IntVar(&o.htmlMaxRows, "html-max-rows", o.htmlMaxRows, "failure rows shown in report.html (all are in report.xlsx)")
-	fs.StringVar(&o.template, "template", "", "render report.html with this html/template `FILE` instead of the built-in one")
-	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr, only errors and the closing summary")
-}
-
 func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	o := defaultRunOptions()
-	fs := newFlagSet("run", "run --instances FILE | --instance-id ID [flags]", stdout, stderr)
-	o.bindTargets(fs)
-	o.bindAWS(fs)
-	o.bindFetch(fs)
-	o.bindOutput(fs, "")
-	fs.BoolVar(&o.resume, "resume", false, "continue the record in --out: skip instances already audited, retry those in error")
-	if err := parseFlags(fs, args); err != nil {
+	c := newCommand("run", stdout)
+	o := c.o
+	pos, err := c.parse(args, false, stdout)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("run: unexpected argument %q (instance lists go in --instances FILE)", fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("run: unexpected argument %q (instance lists go in --instances FILE)", pos[0])
 	}
 	if o.out == "" {
 		if o.resume {
@@ -135,357 +35,466 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		o.out = "audit-" + o.now().UTC().Format("20060102T150405Z")
 	}
-	return o.execute(ctx, stdin, stdout, stderr)
+	j, err := o.prepare(ctx, stdin, stderr)
+	if err != nil {
+		return err
+	}
+	defer j.close()
+	return j.execute(ctx, stdout, stderr)
 }
 
-// settings are the options checked and parsed.
-type settings struct {
-	formats []report.Format
-	failOn  map[audit.Outcome]bool
+// job is one audit, from checked options to the verdict. Its steps are
+// prepare (everything that needs no call), run: credentials, the output
+// directory, the plan (resume), fetch, render, tell.
+type job struct {
+	o     *runOptions
+	set   settings
+	org   orgSpec
+	fleet *audit.Fleet
+	conn  *awsconn.Conn
+	shard string
+	// shardK and shardN are the shard, -1 and 0 for none.
+	shardK, shardN int
+	// caller is the account the credentials belong to; accountNames the
+	// names of the accounts in the organisation.
+	caller       string
+	accountNames map[string]string
+	// dir is the output directory, once opened and locked.
+	dir *outdir.Dir
+	// openDir opens the output directory; the demo opens its own kind.
+	openDir func(string) (*outdir.Dir, error)
+	info    audit.RunInfo
+	errs    *errorTally
+	// onResult receives each result of the audit; deadline is --timeout's.
+	onResult func(audit.Result) error
+	deadline time.Time
+	// discovered are the account-regions discovery looked in.
+	discovered []site
 }
 
-func (o *runOptions) check() (settings, error) {
-	var s settings
-	switch {
-	case o.concurrency < 1:
-		return s, usagef("--concurrency %d: want at least 1", o.concurrency)
-	case o.maxResults < 1 || o.maxResults > 50:
-		return s, usagef("--max-results %d: want 1 to 50 (the API's limits)", o.maxResults)
-	case o.maxPages < 1:
-		return s, usagef("--max-pages %d: want at least 1", o.maxPages)
-	case o.maxAttempts < 1:
-		return s, usagef("--max-attempts %d: want at least 1", o.maxAttempts)
-	case o.rate < 0:
-		return s, usagef("--rate %g: want a positive number of calls per second, or 0 to adapt", o.rate)
-	case o.htmlMaxRows < 1:
-		return s, usagef("--html-max-rows %d: want at least 1 (all rows are in report.xlsx)", o.htmlMaxRows)
-	}
-	var err error
-	if len(o.formats.vals) == 0 {
-		s.formats = report.Formats()
-	} else if s.formats, err = report.ParseFormats(strings.Join(o.formats.vals, ",")); err != nil {
-		return s, usagef("--format: %v", err)
-	}
-	if s.failOn, err = parseFailOn(o.failOn.vals); err != nil {
-		return s, err
-	}
-	if o.template != "" {
-		// A bad template is found now, not after an hour of calls.
-		if err := report.CheckTemplate(o.template); err != nil {
-			return s, usagef("--template: %v", err)
-		}
-	}
-	if o.endpointURL != "" {
-		if err := checkEndpoint(o.endpointURL, o.allowInsecure); err != nil {
-			return s, usagef("--endpoint-url: %v", err)
-		}
-	}
-	return s, nil
-}
-
-// parseFailOn maps --fail-on's words to the outcomes that count as findings.
-func parseFailOn(vals []string) (map[audit.Outcome]bool, error) {
-	if len(vals) == 0 {
-		vals = []string{"failed"}
-	}
-	words := map[string]audit.Outcome{
-		"failed":          audit.OutcomeNoncompliant,
-		"noncompliant":    audit.OutcomeNoncompliant,
-		"pending":         audit.OutcomePending,
-		"not_managed":     audit.OutcomeNotManaged,
-		"no_associations": audit.OutcomeNoAssociations,
-	}
-	set := map[audit.Outcome]bool{}
-	for _, v := range vals {
-		if v == "none" {
-			continue
-		}
-		oc, ok := words[v]
-		if !ok {
-			return nil, usagef("--fail-on %q: want failed, pending, not_managed, no_associations or none", v)
-		}
-		set[oc] = true
-	}
-	return set, nil
-}
-
-// loadFleet reads every --instances file and --instance-id.
-func (o *runOptions) loadFleet(stdin io.Reader) (*audit.Fleet, error) {
-	f := &audit.Fleet{}
-	for _, name := range o.instances.vals {
-		if name == "-" {
-			if err := f.Read(stdin, "-"); err != nil {
-				return nil, usagef("%v", err)
-			}
-			continue
-		}
-		fh, err := os.Open(name)
-		if err != nil {
-			return nil, usagef("--instances: %v", err)
-		}
-		err = f.Read(fh, name)
-		fh.Close()
-		if err != nil {
-			return nil, usagef("%v", err)
-		}
-	}
-	for _, id := range o.instanceIDs.vals {
-		f.AddID(id, "", "")
-	}
-	if len(o.instances.vals) == 0 && len(o.instanceIDs.vals) == 0 {
-		return nil, usagef("no instances to audit: pass --instances FILE (- for stdin) or --instance-id ID")
-	}
-	if len(f.Targets) == 0 && len(f.Invalid) == 0 {
-		return nil, usagef("no instances to audit: %s held no instance IDs", strings.Join(append(o.instances.vals, o.instanceIDs.vals...), ", "))
-	}
-	if err := f.Err(); err != nil && !o.skipInvalid {
+// prepare checks every precondition that needs no call to AWS and reports
+// every problem it finds at once: the flags, the lists, the AWS
+// configuration (profile, region, endpoint), the output directory and,
+// with --resume, the record to continue. An output directory that exists
+// is locked here; a new one is created only once the run will write into
+// it.
+func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Writer) (*job, error) {
+	set, problems := o.check()
+	spec, orgProblems := o.checkOrg()
+	problems = append(problems, orgProblems...)
+	fleet, err := o.loadFleet(ctx, stdin, stderr)
+	if errors.Is(err, errInterrupted) {
 		return nil, err
 	}
-	if len(f.Targets) == 0 {
-		return nil, usagef("no valid instance IDs: all %d were invalid", len(f.Invalid))
-	}
-	return f, nil
-}
-
-// execute runs the whole job: read, fetch, record, render, and tell.
-func (o *runOptions) execute(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
-	set, err := o.check()
+	var inputErr error
 	if err != nil {
-		return err
+		var ie *audit.InputError
+		if errors.As(err, &ie) && len(problems) == 0 {
+			inputErr = err // reported as it is, with its own hint
+		} else {
+			problems = append(problems, err)
+		}
 	}
-	fleet, err := o.loadFleet(stdin)
+	j := &job{o: o, set: set, org: spec, fleet: fleet, openDir: o.openDir, errs: &errorTally{}, shardK: -1}
+	if j.openDir == nil {
+		j.openDir = outdir.Open
+	}
+	conn, err := awsconn.Load(ctx, o.awsSettings())
 	if err != nil {
-		return err
+		problems = append(problems, err)
 	}
-	targets := fleet.Targets
-	if o.skipInvalid {
-		targets = append(targets, fleet.Invalid...)
-	}
-	if o.shard != "" {
-		k, n, err := parseShard(o.shard, o.shardCount, o.getenv)
-		if err != nil {
-			return err
+	j.conn = conn
+	if fleet != nil && conn != nil {
+		region := o.region
+		if region == "" {
+			region = conn.Region()
 		}
-		targets = audit.Shard(targets, k, n)
-		o.logf(stderr, "shard %d/%d: %d of %d targets", k, n, len(targets), len(fleet.Targets)+len(fleet.Invalid))
-	}
-
-	unlock, err := lockOut(o.out)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	recordPath := filepath.Join(o.out, audit.ResultsFile)
-	info := audit.RunInfo{
-		Schema:     audit.Schema,
-		Version:    appVersion(),
-		StartedAt:  o.now().UTC(),
-		Options:    o.record(),
-		Targets:    len(targets),
-		Duplicates: fleet.Duplicates,
-		Invalid:    len(fleet.Invalid),
-	}
-	var cfg audit.Config
-	if needsAWS(targets) {
-		awsCfg, err := o.loadAWS(ctx)
-		if err != nil {
-			return err
+		if region != "" {
+			if p := audit.ValidRegion(region); p != "" {
+				problems = append(problems, usagef("region %q (from --region or the AWS configuration): %s", region, p))
+			}
 		}
-		if o.region == "" {
-			o.region = awsCfg.Region
-		}
+		o.region = region
 		// Targets carry their region from here on, so that they match the
-		// record of an earlier run whatever told it the region.
-		for i, t := range targets {
-			if t.Problem != "" || t.Region != "" {
+		// record of an earlier run whatever told it the region, and one
+		// instance named twice is one target.
+		fleet.ApplyDefaults(region, "")
+		regions := fleet.Regions()
+		if o.discover {
+			regions = append(regions, spec.regions...)
+			if len(spec.regions) == 0 && !spec.allRegions {
+				regions = append(regions, region)
+			}
+		}
+		for _, r := range regions {
+			if r == "" {
+				problems = append(problems, usagef("no region for some targets: pass --region, set AWS_REGION, or add a region column to the list"))
 				continue
 			}
-			if o.region == "" {
-				return usagef("no region for %s: pass --region, set AWS_REGION, or add a region column to the list", t.InstanceID)
+			if err := conn.CheckSSMEndpoint(r); err != nil {
+				problems = append(problems, usagef("endpoint for %s: %v (--allow-insecure-endpoint allows plain http)", r, err))
+				break
 			}
-			targets[i].Region = o.region
 		}
-		cfg.Client = o.clients(awsCfg)
+		if o.shard != "" {
+			if k, n, err := parseShard(o.shard, o.shardCount, o.getenv); err == nil {
+				j.shardK, j.shardN = k, n
+				j.shard = fmt.Sprintf("%d/%d", k, n)
+				if !o.discover {
+					// By instance; a discovery run splits by
+					// account-region once it knows them.
+					all := fleet.Len() + len(fleet.Invalid)
+					fleet.Shard(k, n)
+					o.logf(stderr, "shard %s: %d of %d targets", j.shard, fleet.Len()+len(fleet.Invalid), all)
+				}
+			}
+		}
 	}
-	info.Options = o.record()
-	targets, info, err = o.resumeFrom(recordPath, targets, info, stderr)
+	var notWritable error
+	if err := outdir.Check(o.out); err != nil {
+		if errors.Is(err, outdir.ErrNotDir) {
+			problems = append(problems, usagef("--out %v: name a directory", err))
+		} else {
+			notWritable = fmt.Errorf("--out %w", err)
+		}
+	}
+	if len(problems) > 0 {
+		if notWritable != nil {
+			problems = append(problems, notWritable)
+		}
+		return nil, joinUsage(problems)
+	}
+	if inputErr != nil {
+		return nil, inputErr
+	}
+	if notWritable != nil {
+		return nil, notWritable
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, errInterrupted
+	}
+	// A directory that exists is locked now: another auditor writing it
+	// is found before credentials are asked for, and it holds still.
+	if st, err := os.Stat(o.out); err == nil && st.IsDir() {
+		if err := j.open(); err != nil {
+			return nil, err
+		}
+		if !o.resume && j.hasRecord() {
+			j.close()
+			return nil, usagef("%s already holds a record: pass --resume to continue it, or another --out", o.out)
+		}
+	}
+	return j, nil
+}
+
+// open opens and locks the output directory. It does nothing the second
+// time.
+func (j *job) open() error {
+	if j.dir != nil {
+		return nil
+	}
+	d, err := j.openDir(j.o.out)
+	if err != nil {
+		return fmt.Errorf("--out %s: %w; wait for it, or choose another --out", j.o.out, err)
+	}
+	j.dir = d
+	return nil
+}
+
+// hasRecord reports whether the output directory holds a record: a file
+// that is not empty (an empty one is no record).
+func (j *job) hasRecord() bool {
+	st, err := os.Stat(j.recordPath())
+	return err == nil && st.Size() > 0
+}
+
+func (j *job) close() {
+	if j.dir != nil {
+		j.dir.Close()
+		j.dir = nil
+	}
+}
+
+func (j *job) recordPath() string { return filepath.Join(j.o.out, audit.ResultsFile) }
+
+// plan applies --resume to the targets: it drops those that the record
+// holds with a verdict and refuses a record of another audit. Without
+// --resume, a directory that already holds a record is refused: appending to
+// another run's record would mix two audits. An empty record is no record.
+func (j *job) plan(stderr io.Writer) error {
+	o := j.o
+	j.info = audit.RunInfo{
+		Schema:    audit.Schema,
+		Version:   appVersion(),
+		StartedAt: o.now().UTC(),
+		Options:   o.record(),
+	}
+	part := audit.Part{Fleet: j.fleet.Digest(), Shard: j.shard, Targets: j.fleet.Len(), Duplicates: j.fleet.Duplicates, Invalid: len(j.fleet.Invalid)}
+	if o.discover {
+		// What discovery finds changes from run to run: the part is the
+		// scope that was asked, not the targets found.
+		part.Fleet = "discovery:" + o.accounts + "/" + o.regions + "/" + strings.Join(o.filters.vals, ";")
+	}
+	if o.skipInvalid {
+		part.Targets += len(j.fleet.Invalid)
+	}
+	j.info.Parts = []audit.Part{part}
+	j.info.Targets, j.info.Duplicates, j.info.Invalid = part.Targets, part.Duplicates, part.Invalid
+
+	exists := j.hasRecord()
+	if !o.resume {
+		if exists {
+			return usagef("%s already holds a record: pass --resume to continue it, or another --out", o.out)
+		}
+		return nil
+	}
+	if !exists {
+		o.logf(stderr, "nothing to resume in %s: starting a new record", o.out)
+		return nil
+	}
+	rs, err := audit.OpenRecords(j.recordPath())
+	if err != nil {
+		return usagef("--resume: %v", err)
+	}
+	defer rs.Close()
+	scope := audit.Scope{Account: j.caller}
+	if o.discover {
+		// Nodes found last time may be gone now: a result of the same
+		// account-regions is this audit's, whatever discovery finds today.
+		sites := map[[2]string]bool{}
+		for _, b := range j.fleet.Batches() {
+			sites[[2]string{b.AccountID, b.Region}] = true
+		}
+		for _, s := range j.discovered {
+			sites[[2]string{s.account, s.region}] = true
+		}
+		scope.InScope = func(k audit.Key) bool { return sites[[2]string{k.AccountID, k.Region}] }
+	}
+	done, err := audit.Resume(rs, j.fleet, scope)
 	if err != nil {
 		return err
 	}
+	if prev, err := audit.ReadRunInfo(filepath.Join(o.out, audit.RunFile)); err == nil && !prev.StartedAt.IsZero() {
+		j.info.StartedAt = prev.StartedAt
+	}
+	j.info.Resumed = done
+	o.logf(stderr, "resuming %s: %d instances already audited, %d to go (torn lines dropped: %d)", o.out, done, j.fleet.Len(), rs.Torn)
+	return nil
+}
 
-	w, err := audit.CreateRecord(recordPath)
+// execute does the rest of the job: credentials, output directory, fetch,
+// render, verdict.
+func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
+	o := j.o
+	if err := j.conn.CheckCredentials(ctx); err != nil {
+		if ctx.Err() != nil {
+			return errInterrupted
+		}
+		return err // a *audit.CredentialsError: fatal, and says so itself
+	}
+	session := audit.NewSession(j.auditConfig())
+	failedSites, err := j.orgTargets(ctx, session, stderr)
 	if err != nil {
-		return fmt.Errorf("%w: %v", atomicfile.ErrNotWritable, err)
+		return err
+	}
+	if err := j.open(); err != nil {
+		return err
+	}
+	if err := j.plan(stderr); err != nil {
+		return err
+	}
+	w, err := audit.CreateRecord(j.recordPath())
+	if err != nil {
+		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 	}
 	defer w.Close()
 
 	runCtx := ctx
-	if o.timeout > 0 {
+	if !j.deadline.IsZero() {
 		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, o.timeout)
+		runCtx, cancel = context.WithDeadline(ctx, j.deadline)
 		defer cancel()
 	}
-	prog := newProgress(stderr, len(targets), o.quiet)
-	cfg.Region = o.region
-	cfg.Concurrency = o.concurrency
-	cfg.MaxResults = int32(o.maxResults)
-	cfg.MaxPages = o.maxPages
-	cfg.Rate = o.rate
-	cfg.Grace = o.grace
-	cfg.OnResult = func(r audit.Result) error {
+	total := j.fleet.Len()
+	if o.skipInvalid {
+		total += len(j.fleet.Invalid)
+	}
+	prog := newProgress(stderr, total, o.quiet)
+	j.onResult = func(r audit.Result) error {
 		if err := w.Write(r); err != nil {
-			return fmt.Errorf("%w: %v", atomicfile.ErrNotWritable, err)
+			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
 		prog.done(r.Outcome)
+		j.errs.add(r)
 		return nil
 	}
-	if len(targets) > 0 {
-		o.logf(stderr, "auditing %d instances, %d at a time; record in %s", len(targets), o.concurrency, recordPath)
+	if total > 0 {
+		o.logf(stderr, "auditing %s, %d at a time; record in %s", plural(total, "instance"), o.concurrency, j.recordPath())
 	}
-	stats, runErr := audit.Run(runCtx, cfg, targets)
+	start := o.now()
+	runErr := session.Run(runCtx, j.batches())
 	prog.stop()
-	info.Stats = stats
+	info := &j.info
+	info.Stats = session.Stats()
+	info.Stats.Seconds = o.now().Sub(start).Seconds()
+	if info.Stats.Seconds > 0 {
+		info.Stats.Rate = float64(info.Stats.Calls) / info.Stats.Seconds
+	}
+	info.Caller = j.caller
+	info.Sites = session.Sites()
+	for _, f := range failedSites {
+		info.Sites = append(info.Sites, audit.SiteStats{AccountID: f.AccountID, Region: f.Region, Error: &audit.Error{Code: f.Code, Message: f.Message}})
+	}
 	info.EndedAt = o.now().UTC()
-	if runErr != nil && ctx.Err() == nil && runCtx.Err() != nil {
+	timedOut := runErr != nil && ctx.Err() == nil && runCtx.Err() != nil
+	if timedOut {
 		fmt.Fprintf(stderr, "auditor: stopped after --timeout %s\n", o.timeout)
 	}
 	interrupted := runErr != nil && runCtx.Err() != nil
+	info.Interrupted = interrupted
+	var unreachable []*audit.UnreachableError
 	if runErr != nil && !interrupted {
 		info.Error = runErr.Error()
+		unreachable = unreachables(runErr)
 	}
-	info.Interrupted = interrupted
 
 	// Reports are written whatever happened, for what was audited; a
 	// second signal still stops the process at once.
-	renderCtx := context.WithoutCancel(ctx)
-	written, outcomes, renderErr := o.render(renderCtx, recordPath, &info, set)
-	if renderErr != nil {
-		return renderErr
+	written, renderErr := j.render(context.WithoutCancel(ctx), stdout, stderr)
+	fatal := runErr != nil && !interrupted && len(unreachable) == 0 || len(unreachable) > 0 && w.Written() == 0 && info.Resumed == 0
+	j.tell(stderr, written, fatal)
+	if len(unreachable) > 0 {
+		for _, u := range unreachable {
+			fmt.Fprintf(stderr, "auditor: %v; check --region and --endpoint-url\n", u)
+		}
+		if w.Written() == 0 && info.Resumed == 0 {
+			// Nothing could be audited at all: a setup to fix, not a
+			// fleet to retry.
+			return errors.New("nothing was audited: fix the cause above, then run again")
+		}
+		fmt.Fprintf(stderr, "auditor: continue once it answers again with: auditor run --resume --out %s (and the same targets)\n", o.out)
+		return errIncomplete
 	}
-	for _, p := range written {
-		fmt.Fprintln(stdout, p)
-	}
-	o.summarize(stderr, info, outcomes)
 	if runErr != nil && !interrupted {
 		if w.Written() > 0 || info.Resumed > 0 {
 			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: auditor run --resume --out %s ...\n", o.out, o.out)
 		}
 		return runErr
 	}
-	return verdict(info, outcomes, set.failOn)
+	if renderErr != nil {
+		return renderErr
+	}
+	return verdictErr(info.Verdict(j.set.failOn))
 }
 
-// verdict says what the exit code of a finished run, or of reports over
-// finished runs, must tell: incomplete before findings, since an incomplete
-// audit cannot vouch for what it did not see.
-func verdict(info audit.RunInfo, outcomes map[audit.Outcome]int, failOn map[audit.Outcome]bool) error {
-	switch {
-	case info.Interrupted || info.Error != "" || outcomes[audit.OutcomeError] > 0:
+// batches are the targets to audit, one batch per account-region, then the
+// invalid lines when they are recorded.
+func (j *job) batches() []audit.Batch {
+	bs := j.fleet.Batches()
+	if j.o.skipInvalid && len(j.fleet.Invalid) > 0 {
+		bs = append(bs, audit.Batch{Len: len(j.fleet.Invalid), Targets: slices.Values(j.fleet.Invalid)})
+	}
+	return bs
+}
+
+// auditConfig is the audit's configuration; OnResult calls j.onResult,
+// which the run sets once the record is open.
+func (j *job) auditConfig() audit.Config {
+	o := j.o
+	cfg := audit.Config{
+		Client: func(account, region string) (audit.API, error) {
+			return j.conn.SSMIn(account, region)
+		},
+		Region:      o.region,
+		Concurrency: o.concurrency,
+		MaxResults:  int32(o.maxResults),
+		MaxPages:    o.maxPages,
+		Rate:        o.rate,
+		Grace:       o.grace,
+		Triage:      o.triage,
+		OnResult:    func(r audit.Result) error { return j.onResult(r) },
+	}
+	if o.triage && o.staleAfter > 0 {
+		// A node whose last success is older than the stale age may hold
+		// stale associations, which only the detail shows.
+		cfg.TriageSince = o.now().Add(-time.Duration(o.staleAfter))
+	}
+	if o.timeout > 0 {
+		j.deadline = o.now().Add(o.timeout)
+		cfg.Deadline = j.deadline
+	}
+	return cfg
+}
+
+// unreachables returns the account-regions that Run gave up on.
+func unreachables(err error) []*audit.UnreachableError {
+	if !errors.Is(err, audit.ErrUnreachable) {
+		return nil
+	}
+	var out []*audit.UnreachableError
+	var walk func(error)
+	walk = func(e error) {
+		var u *audit.UnreachableError
+		if errors.As(e, &u) && e == error(u) {
+			out = append(out, u)
+			return
+		}
+		switch x := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, c := range x.Unwrap() {
+				walk(c)
+			}
+		case interface{ Unwrap() error }:
+			walk(x.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}
+
+func verdictErr(v audit.Verdict) error {
+	switch v {
+	case audit.Incomplete:
 		return errIncomplete
-	case findings(outcomes, failOn) > 0:
+	case audit.Findings:
 		return errFindings
 	}
 	return nil
 }
 
-// lockOut checks that the output directory can take files, and keeps any
-// other auditor out of it until unlock: two runs appending to one record
-// would interleave it.
-func lockOut(dir string) (unlock func(), err error) {
-	if err := atomicfile.CheckDir(dir); err != nil {
-		return nil, fmt.Errorf("--out %s: %w", dir, err)
-	}
-	unlock, err = dirlock.Lock(dir)
-	if err != nil {
-		return nil, fmt.Errorf("--out %s: %w; wait for it, or choose another --out", dir, err)
-	}
-	return unlock, nil
-}
-
-// needsAWS reports whether any target will be sent to SSM.
-func needsAWS(targets []audit.Target) bool {
-	for _, t := range targets {
-		if t.Problem == "" {
-			return true
-		}
-	}
-	return false
-}
-
-// resumeFrom applies --resume: it drops the targets that the record in the
-// output directory already holds with a verdict, and keeps the earlier
-// run's start. Without --resume, an existing record is an error: appending
-// to another run's record would mix two audits.
-func (o *runOptions) resumeFrom(recordPath string, targets []audit.Target, info audit.RunInfo, stderr io.Writer) ([]audit.Target, audit.RunInfo, error) {
-	_, err := os.Stat(recordPath)
-	exists := err == nil
-	if !o.resume {
-		if exists {
-			return nil, info, usagef("%s already holds a record: pass --resume to continue it, or another --out", o.out)
-		}
-		return targets, info, nil
-	}
-	if !exists {
-		o.logf(stderr, "nothing to resume in %s: starting a new record", o.out)
-		return targets, info, nil
-	}
-	rs, err := audit.OpenRecords(recordPath)
-	if err != nil {
-		return nil, info, usagef("--resume: %v", err)
-	}
-	defer rs.Close()
-	done := map[audit.Key]bool{}
-	err = rs.Each(func(r audit.Result) error {
-		if r.Outcome != audit.OutcomeError {
-			done[r.Key()] = true
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, info, err
-	}
-	if prev, err := audit.ReadRunInfo(filepath.Join(o.out, audit.RunFile)); err == nil && !prev.StartedAt.IsZero() {
-		info.StartedAt = prev.StartedAt
-	}
-	var rest []audit.Target
-	for _, t := range targets {
-		if !done[t.Key()] {
-			rest = append(rest, t)
-		}
-	}
-	info.Resumed = len(targets) - len(rest)
-	o.logf(stderr, "resuming %s: %d instances already audited, %d to go (torn lines dropped: %d)", o.out, info.Resumed, len(rest), rs.Torn)
-	return rest, info, nil
-}
-
 // render writes run.json and every report from the record on disk, which
-// after a resume holds the earlier runs' results too.
-func (o *runOptions) render(ctx context.Context, recordPath string, info *audit.RunInfo, set settings) ([]string, map[audit.Outcome]int, error) {
-	rs, err := audit.OpenRecords(recordPath)
+// after a resume holds the earlier runs' results too, and prints the paths
+// written on stdout.
+func (j *job) render(ctx context.Context, stdout, stderr io.Writer) ([]string, error) {
+	var paths []string
+	if _, err := os.Stat(j.recordPath()); err == nil {
+		paths = []string{j.recordPath()}
+	}
+	rs, err := audit.OpenRecords(paths...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rs.Close()
-	return o.renderRecords(ctx, rs, recordPath, info, set)
+	written, err := j.o.renderRecords(ctx, rs, &j.info, j.set, stderr)
+	for _, p := range append(paths, written...) {
+		fmt.Fprintln(stdout, p)
+	}
+	return written, err
 }
 
-// renderRecords is render over records already open: rs must hold what
-// recordPath holds.
-func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, recordPath string, info *audit.RunInfo, set settings) ([]string, map[audit.Outcome]int, error) {
-	outcomes := rs.Outcomes()
-	info.Outcomes = outcomes
-	if missing := info.Targets - rs.Len(); missing > 0 && !info.Interrupted && info.Error == "" {
-		// A shard that never ran, or a record cut short by hand.
-		info.Error = fmt.Sprintf("%d of %d targets have no result in the record", missing, info.Targets)
-	}
-	info.Complete = !info.Interrupted && info.Error == "" && outcomes[audit.OutcomeError] == 0
+// renderRecords settles info from rs, writes run.json beside rs, then every
+// report. It returns the paths written; a format that fails does not stop
+// the others, and every failure is in the error.
+func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info *audit.RunInfo, set settings, stderr io.Writer) ([]string, error) {
+	info.Finish(rs.Outcomes(), rs.Len())
+	info.Torn = rs.Torn
 	runPath := filepath.Join(o.out, audit.RunFile)
 	if err := writeJSON(runPath, info); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", atomicfile.ErrNotWritable, err)
+		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 	}
-	written := []string{recordPath, runPath}
+	written := []string{runPath}
 	if rs.Len() == 0 {
-		return written, outcomes, nil
+		return written, nil
 	}
 	paths, err := report.Render(ctx, report.Options{
 		Dir:         o.out,
@@ -496,204 +505,31 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, recor
 		HTMLMaxRows: o.htmlMaxRows,
 		Template:    o.template,
 	})
+	written = append(written, paths...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("rendering reports: %w", err)
-	}
-	return append(written, paths...), outcomes, nil
-}
-
-// record returns the options as run.json shows them: no secrets (none are
-// flags; credentials never pass through here).
-func (o *runOptions) record() map[string]any {
-	m := map[string]any{
-		"concurrency":   o.concurrency,
-		"max_results":   o.maxResults,
-		"max_pages":     o.maxPages,
-		"max_attempts":  o.maxAttempts,
-		"rate":          o.rate,
-		"stale_after":   time.Duration(o.staleAfter).String(),
-		"html_max_rows": o.htmlMaxRows,
-		"skip_invalid":  o.skipInvalid,
-		"resume":        o.resume,
-	}
-	for k, v := range map[string]string{
-		"profile": o.profile, "region": o.region, "endpoint_url": o.endpointURL,
-		"shard": o.shard, "template": o.template, "timeout": durString(o.timeout),
-	} {
-		if v != "" {
-			m[k] = v
+		// Every failed format, each on its line: the first is often not
+		// the only one (a full disk).
+		for _, e := range unjoin(err) {
+			fmt.Fprintf(stderr, "auditor: %v\n", e)
 		}
+		return written, fmt.Errorf("%w: rendering reports failed (see above)", atomicfile.ErrNotWritable)
 	}
-	if len(o.formats.vals) > 0 {
-		m["format"] = strings.Join(o.formats.vals, ",")
-	}
-	if len(o.failOn.vals) > 0 {
-		m["fail_on"] = strings.Join(o.failOn.vals, ",")
-	}
-	return m
+	return written, nil
 }
 
-func durString(d time.Duration) string {
-	if d == 0 {
-		return ""
+// unjoin returns the errors that errors.Join joined, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
 	}
-	return d.String()
+	return []error{err}
 }
 
-func findings(outcomes map[audit.Outcome]int, failOn map[audit.Outcome]bool) int {
-	n := 0
-	for oc := range failOn {
-		n += outcomes[oc]
-	}
-	return n
-}
-
-// summarize prints the closing lines on stderr.
-func (o *runOptions) summarize(stderr io.Writer, info audit.RunInfo, outcomes map[audit.Outcome]int) {
-	total := 0
-	var parts []string
-	for _, oc := range audit.Outcomes() {
-		total += outcomes[oc]
-		if outcomes[oc] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", outcomes[oc], oc))
-		}
-	}
-	st := info.Stats
-	fmt.Fprintf(stderr, "audited %d instances in %.1fs (%d calls, %d throttled, %d retried): %s\n",
-		total, st.Seconds, st.Calls, st.Throttled, st.Retries, strings.Join(parts, ", "))
-	if info.Interrupted {
-		fmt.Fprintf(stderr, "interrupted: reports are partial; continue with: auditor run --resume --out %s (and the same targets)\n", o.out)
-	} else if outcomes[audit.OutcomeError] > 0 {
-		fmt.Fprintf(stderr, "%d instances ended in error (see instances.csv); retry them with: auditor run --resume --out %s (and the same targets)\n", outcomes[audit.OutcomeError], o.out)
-	}
-	fmt.Fprintf(stderr, "reports in %s\n", o.out)
-}
-
-func (o *runOptions) logf(stderr io.Writer, format string, a ...any) {
-	if !o.quiet {
-		fmt.Fprintf(stderr, format+"\n", a...)
-	}
-}
-
-// parseShard reads --shard K/N or --shard auto.
-func parseShard(s string, count int, getenv func(string) string) (k, n int, err error) {
-	if s == "auto" {
-		if idx := getenv("AWS_BATCH_JOB_ARRAY_INDEX"); idx != "" {
-			return shardNumbers(idx, getenv("AWS_BATCH_JOB_ARRAY_SIZE"), "AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE")
-		}
-		if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
-			c := getenv("AUDITOR_SHARD_COUNT")
-			if count > 0 {
-				c = strconv.Itoa(count)
-			}
-			return shardNumbers(idx, c, "JOB_COMPLETION_INDEX", "--shard-count (or AUDITOR_SHARD_COUNT)")
-		}
-		return 0, 0, usagef("--shard auto: neither AWS_BATCH_JOB_ARRAY_INDEX nor JOB_COMPLETION_INDEX is set; pass --shard K/N")
-	}
-	ks, ns, ok := strings.Cut(s, "/")
-	if !ok {
-		return 0, 0, usagef("--shard %q: want K/N, such as 0/4 (K counts from 0), or auto", s)
-	}
-	return shardNumbers(ks, ns, "--shard K", "--shard N")
-}
-
-func shardNumbers(ks, ns, kname, nname string) (int, int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(ns))
-	if err != nil || n < 1 {
-		return 0, 0, usagef("shard count %s %q: want a whole number of at least 1", nname, ns)
-	}
-	k, err := strconv.Atoi(strings.TrimSpace(ks))
-	if err != nil || k < 0 || k >= n {
-		return 0, 0, usagef("shard index %s %q: want 0 to %d (it counts from 0)", kname, ks, n-1)
-	}
-	return k, n, nil
-}
-
-// report returns the rule for report.Options.StaleAfter. Its zero turns the
-// check off, as 0 does on the command line.
-func (d days) report() audit.StaleAfter { return audit.StaleAfter(d) }
-
-// days is a duration flag that also takes whole days ("7d").
-type days time.Duration
-
-func (d *days) String() string {
-	v := time.Duration(*d)
-	if v > 0 && v%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", v/(24*time.Hour))
-	}
-	return v.String()
-}
-
-func (d *days) Set(s string) error {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		v, err := strconv.ParseFloat(n, 64)
-		if err != nil || v < 0 {
-			return fmt.Errorf("want a duration such as 7d or 36h")
-		}
-		*d = days(time.Duration(v * float64(24*time.Hour)))
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil || v < 0 {
-		return fmt.Errorf("want a duration such as 7d or 36h")
-	}
-	*d = days(v)
-	return nil
-}
-
-// progress reports on stderr how far the run is: a line every 10 seconds,
-// which reads well in a terminal and in a cron job's mail alike.
-type progress struct {
-	mu       sync.Mutex
-	w        io.Writer
-	total    int
-	n        int
-	outcomes map[audit.Outcome]int
-	start    time.Time
-	quit     chan struct{}
-	wg       sync.WaitGroup
-}
-
-func newProgress(w io.Writer, total int, quiet bool) *progress {
-	p := &progress{w: w, total: total, outcomes: map[audit.Outcome]int{}, start: time.Now(), quit: make(chan struct{})}
-	if quiet || total == 0 {
-		return p
-	}
-	p.wg.Go(func() {
-		t := time.NewTicker(10 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.quit:
-				return
-			case <-t.C:
-				p.print()
-			}
-		}
+// writeJSON writes v, indented, to path through a temporary file.
+func writeJSON(path string, v any) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
 	})
-	return p
-}
-
-func (p *progress) done(oc audit.Outcome) {
-	p.mu.Lock()
-	p.n++
-	p.outcomes[oc]++
-	p.mu.Unlock()
-}
-
-func (p *progress) print() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var keys []string
-	for oc, n := range p.outcomes {
-		keys = append(keys, fmt.Sprintf("%s %d", oc, n))
-	}
-	sort.Strings(keys)
-	el := time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "progress: %d/%d instances (%.0f/s): %s\n", p.n, p.total, float64(p.n)/max(el, 0.001), strings.Join(keys, ", "))
-}
-
-func (p *progress) stop() {
-	close(p.quit)
-	p.wg.Wait()
 }

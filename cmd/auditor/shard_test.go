@@ -116,7 +116,6 @@ func TestParseShard(t *testing.T) {
 		{"zero parts", "0/0", 0, env(), 0, 0, "at least 1"},
 		{"aws batch", "auto", 0, env("AWS_BATCH_JOB_ARRAY_INDEX", "3", "AWS_BATCH_JOB_ARRAY_SIZE", "8"), 3, 8, ""},
 		{"kubernetes with flag", "auto", 4, env("JOB_COMPLETION_INDEX", "1"), 1, 4, ""},
-		{"kubernetes with env", "auto", 0, env("JOB_COMPLETION_INDEX", "2", "AUDITOR_SHARD_COUNT", "6"), 2, 6, ""},
 		{"kubernetes without count", "auto", 0, env("JOB_COMPLETION_INDEX", "2"), 0, 0, "--shard-count"},
 		{"auto outside an engine", "auto", 0, env(), 0, 0, "neither"},
 	}

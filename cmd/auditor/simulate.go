@@ -5,26 +5,36 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"strings"
 	"time"
 
+	"github.com/auditor-dev/auditor/awsconn"
+	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // simulateCmd serves the simulated SSM endpoint until interrupted, so that
 // the AWS CLI or any other client can be pointed at it.
 func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("simulate", "simulate [--listen 127.0.0.1:PORT] [--fleet-size N] [--seed S] [--ids FILE] [fault flags]", stdout, stderr)
+	fs := newFlagSet("simulate", "simulate [--listen 127.0.0.1:PORT] [--fleet-size N] [--seed S] [--ids FILE] [fault flags]", stdout)
 	listen := fs.String("listen", "127.0.0.1:4566", "`address` to serve on (host:port; port 0 picks a free one)")
 	size := fs.Int("fleet-size", 300, "instances in the simulated fleet")
 	seed := fs.Int64("seed", 1, "seed of the simulated fleet: the same seed, the same fleet")
 	ids := fs.String("ids", "simulated-fleet.txt", "write the fleet's instance IDs to this `FILE` (- for stdout)")
+	accounts := fs.Int("accounts", 0, "serve an organisation of `N` accounts (STS, Organizations, EC2 and SSM per account-region) instead of one fleet")
+	regions := fs.Int("regions", 0, "with --accounts, `N` regions with fleets in each account (default 1)")
 	var f ssmsim.Faults
 	fs.Float64Var(&f.Rate, "rate-limit", 0, "requests per second the endpoint accepts before ThrottlingException (0: no limit)")
 	fs.Float64Var(&f.ErrorRate, "error-rate", 0, "probability of HTTP 500 InternalServerError")
 	fs.Float64Var(&f.DropRate, "drop-rate", 0, "probability of a dropped connection")
 	fs.DurationVar(&f.Latency, "latency", 0, "delay of every answer")
 	fs.DurationVar(&f.Jitter, "jitter", 0, "spread of the delay, +/-")
+	layers := bindLayers(fs, os.Getenv)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := layers.apply(stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -37,12 +47,30 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return usagef("--listen %q: want host:port, such as 127.0.0.1:4566", *listen)
 	}
-	if !isLoopback(host) {
+	if !awsconn.IsLoopback(host) {
 		return usagef("--listen %q: the simulator serves this machine only; use 127.0.0.1 or localhost", *listen)
 	}
 	// Execution dates are relative to now, so that staleness reads as in a
 	// real fleet.
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: time.Now().UTC().Truncate(time.Minute)})
+	base := time.Now().UTC().Truncate(time.Minute)
+	if *accounts > 0 || *regions > 0 {
+		org, names, err := simulatedOrg(*accounts, *regions, *size, *seed, base)
+		if err != nil {
+			return usagef("simulate: %v", err)
+		}
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", *listen, err)
+		}
+		srv := ssmsim.NewServer(nil, ssmsim.Options{Seed: *seed, Faults: f, Org: org})
+		fmt.Fprintf(stderr, "simulated AWS organisation at http://%s: management account %s, %d active accounts, fleets in %s (seed %d)\n",
+			ln.Addr(), org.Management(), activeAccounts(org), strings.Join(names, ", "), *seed)
+		fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_ENDPOINT_URL=http://%s auditor run --accounts org --role-name %s --regions %s --discover --region %s\n",
+			ln.Addr(), demoRole, strings.Join(names, ","), names[0])
+		fmt.Fprintf(stderr, "stop with Ctrl-C\n")
+		return srv.Serve(ctx, ln)
+	}
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: base})
 	if *ids == "-" {
 		if err := fleet.WriteIDs(stdout); err != nil {
 			return err
@@ -59,4 +87,9 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws ssm describe-instance-associations-status --endpoint-url http://%s --region us-east-1 --instance-id %s\n", ln.Addr(), fleet.ManagedIDs()[0])
 	fmt.Fprintf(stderr, "stop with Ctrl-C\n")
 	return srv.Serve(ctx, ln)
+}
+
+// writeIDs writes the fleet's IDs to path, one a line.
+func writeIDs(path string, f *ssmsim.Fleet) error {
+	return atomicfile.Write(path, f.WriteIDs)
 }

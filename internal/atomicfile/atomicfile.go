@@ -73,12 +73,12 @@ var ErrNotWritable = errors.New("directory not writable")
 // so that a run finds out before its first API call, not after an hour.
 func CheckDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return fmt.Errorf("%w: %v", ErrNotWritable, err)
+		return fmt.Errorf("%w: %w", ErrNotWritable, err)
 	}
 	probe := filepath.Join(dir, ".auditor-write-check")
 	f, err := os.OpenFile(probe, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotWritable, err)
+		return fmt.Errorf("%w: %w", ErrNotWritable, err)
 	}
 	f.Close()
 	return os.Remove(probe)

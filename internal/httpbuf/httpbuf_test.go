@@ -1,4 +1,4 @@
-package ssmsim_test
+package httpbuf_test
 
 import (
 	"io"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/auditor-dev/auditor/ssmsim"
+	"github.com/auditor-dev/auditor/internal/httpbuf"
 )
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -20,7 +20,7 @@ type closeRecorder struct {
 
 func (c *closeRecorder) Close() error { c.closed = true; return nil }
 
-func TestBufferedTransport(t *testing.T) {
+func TestTransport(t *testing.T) {
 	var sent *http.Request
 	var sentBody string
 	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -35,7 +35,7 @@ func TestBufferedTransport(t *testing.T) {
 	body := &closeRecorder{Reader: strings.NewReader(`{"InstanceId":"i-0123456789abcdef0"}`)}
 	req, _ := http.NewRequest("POST", "http://127.0.0.1:1/", body)
 	req.ContentLength = -1
-	if _, err := ssmsim.BufferedTransport(base).RoundTrip(req); err != nil {
+	if _, err := httpbuf.Transport(base).RoundTrip(req); err != nil {
 		t.Fatal(err)
 	}
 	if sentBody != `{"InstanceId":"i-0123456789abcdef0"}` || sent.ContentLength != int64(len(sentBody)) {

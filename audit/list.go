@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -16,8 +15,6 @@ import (
 
 // Limits of an instance list.
 const (
-	// listSourceFlag is the Source of a target given with AddID.
-	listSourceFlag = "--instance-id"
 	// listMaxLine is the longest line, in bytes, its line end not counted.
 	listMaxLine = 1 << 20
 	// listSniff is how many bytes at the start of a list are searched for a
@@ -34,164 +31,51 @@ const (
 	listMaxProblems = 50
 )
 
-// ValidID returns "" when id is a managed node ID as the SSM API accepts it:
-// "i-" followed by 8 or 17 lower-case hex digits, or "mi-" followed by 17.
-// Otherwise it returns a short reason for a person, such as "empty",
-// "contains a space", "upper-case letters: instance IDs are lower case" or
-// "'x' is not a hex digit (want i- followed by 8 or 17 hex digits)". The
-// reason never contains control characters or invalid UTF-8: any part of id
-// it quotes is escaped. ValidID does not trim: callers strip the white space
-// around a value before they ask.
-func ValidID(id string) string {
-	if listIDShape(id) {
-		return ""
+// AddID adds one ID given otherwise than in a list (on the command line,
+// say), with Source source. White space around id is trimmed. An empty
+// region or account means the run's default; a bad id, region or account
+// makes an invalid target.
+func (f *Fleet) AddID(source, id, region, account string) {
+	id = strings.TrimSpace(id)
+	t := Target{InstanceID: id, Region: region, AccountID: account, Source: source}
+	t.Problem = listProblem(id, region, account)
+	if t.Problem != "" {
+		t.InstanceID = listCut(id, listMaxKept)
+		t.Region = listCut(region, listMaxKept)
+		t.AccountID = listCut(account, listMaxKept)
 	}
-	if id == "" {
-		return "empty"
-	}
-	if !utf8.ValidString(id) {
-		return "not valid UTF-8 (binary data?)"
-	}
-	for _, r := range id {
-		switch {
-		case r == ' ':
-			return "contains a space"
-		case r == '\t':
-			return "contains a tab"
-		case r == '\r':
-			return `contains a carriage return (\r): lines must end in \n or \r\n`
-		case r == 0:
-			return "contains a NUL byte (binary data?)"
-		case r == '\uFEFF':
-			return "contains a byte-order mark (U+FEFF)"
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			return fmt.Sprintf("contains a control character (%U)", r)
-		case unicode.IsSpace(r):
-			return fmt.Sprintf("contains a Unicode space (%U)", r)
-		case r == ',':
-			return "contains a comma"
-		}
-	}
-	for _, r := range id {
-		if r >= utf8.RuneSelf {
-			return fmt.Sprintf("contains a non-ASCII character %q (want i- or mi- and the digits 0-9 and letters a-f)", r)
-		}
-	}
-	// From here on id is printable ASCII without spaces.
-	lower := strings.ToLower(id)
-	if lower != id && listIDShape(lower) {
-		return "upper-case letters: instance IDs are lower case"
-	}
-	var prefix, want string
-	switch {
-	case strings.HasPrefix(lower, "arn:"):
-		return "an ARN, not an instance ID (give only the i-... part)"
-	case strings.HasPrefix(lower, "i-"):
-		prefix, want = id[:2], "want i- followed by 8 or 17 hex digits"
-	case strings.HasPrefix(lower, "mi-"):
-		prefix, want = id[:3], "want mi- followed by 17 hex digits"
-	default:
-		if i := strings.IndexByte(id, '-'); i > 0 && listHex(id[i+1:]) == -1 && strings.Trim(id[:i], "abcdefghijklmnopqrstuvwxyz") == "" {
-			return fmt.Sprintf("%s- is not an instance ID prefix (want i- followed by 8 or 17 hex digits, or mi- followed by 17)", id[:i])
-		}
-		return "not an instance ID (want i- followed by 8 or 17 hex digits, or mi- followed by 17)"
-	}
-	if prefix != strings.ToLower(prefix) {
-		return "upper-case letters: instance IDs are lower case"
-	}
-	body := id[len(prefix):]
-	if body == "" {
-		return fmt.Sprintf("nothing after %s (%s)", prefix, want)
-	}
-	if i := listHex(body); i >= 0 {
-		c := body[i]
-		if c >= 'A' && c <= 'F' {
-			return "upper-case letters: instance IDs are lower case"
-		}
-		return fmt.Sprintf("%q is not a hex digit (%s)", c, want)
-	}
-	return fmt.Sprintf("%d hex digits (%s)", len(body), want)
+	f.add(t, source, 0, 0, nil)
 }
 
-// listIDShape reports whether id is exactly a valid instance ID.
-func listIDShape(id string) bool {
-	var body string
-	switch {
-	case len(id) == 2+8 || len(id) == 2+17:
-		if id[0] != 'i' || id[1] != '-' {
-			return false
-		}
-		body = id[2:]
-	case len(id) == 3+17:
-		if id[0] != 'm' || id[1] != 'i' || id[2] != '-' {
-			return false
-		}
-		body = id[3:]
-	default:
-		return false
+// listProblem returns why a target is not valid, or "".
+func listProblem(id, region, account string) string {
+	if p := ValidID(id); p != "" {
+		return p
 	}
-	return listHex(body) == -1
-}
-
-// listHex returns the index of the first byte of s that is not a lower-case
-// hex digit, or -1.
-func listHex(s string) int {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return i
+	if region != "" {
+		if p := ValidRegion(region); p != "" {
+			return fmt.Sprintf("region %s: %s", listQuote(region), p)
 		}
 	}
-	return -1
-}
-
-// listRegion is the loose shape of an AWS Region name: us-east-1,
-// us-gov-west-1, cn-northwest-1, us-isob-east-1, eusc-de-east-1.
-var listRegion = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
-
-// ValidRegion returns "" when region looks like an AWS Region name
-// (us-east-1, us-gov-west-1, eusc-de-east-1...), otherwise a short reason. It
-// checks the shape only, not that the Region exists.
-func ValidRegion(region string) string {
-	switch {
-	case listRegion.MatchString(region):
-		return ""
-	case region == "":
-		return "empty"
-	case listRegion.MatchString(strings.ToLower(region)):
-		return "upper-case letters: Regions are lower case"
+	if account != "" {
+		if p := ValidAccountID(account); p != "" {
+			return fmt.Sprintf("account_id %s: %s", listQuote(account), p)
+		}
 	}
-	return "not an AWS Region (want one like us-east-1)"
+	return ""
 }
 
-// ValidAccountID returns "" when account is an AWS account ID (12 digits),
-// otherwise a short reason.
-func ValidAccountID(account string) string {
-	digits := strings.Trim(account, "0123456789") == ""
-	switch {
-	case digits && len(account) == 12:
-		return ""
-	case account == "":
-		return "empty"
-	case digits && len(account) > 12:
-		return fmt.Sprintf("%d digits, want 12", len(account))
-	case digits:
-		return fmt.Sprintf("%d digits, want 12 (did a spreadsheet drop leading zeros?)", len(account))
-	case strings.ReplaceAll(account, "-", "") != account && strings.Trim(account, "0123456789-") == "":
-		return "want 12 digits without dashes"
-	}
-	return "want 12 digits"
-}
-
-// Fleet collects the targets of a run from instance lists (Read) and from the
-// command line (AddID), in first-seen order. The zero Fleet is ready to use.
-// A Fleet is not safe for concurrent use and must not be copied after first
-// use.
+// Read adds every target of one instance list, in the formats below. name is the file name used in Source and in messages; "-" (or "")
+// means standard input and is shown as "stdin". Per-line problems go to
+// Invalid. Read returns an error only when the list as a whole cannot be
+// read; the error is a *ReadError naming the file and line, and f is then
+// left as it was before the call.
 //
 // # Instance lists
 //
 // An instance list is UTF-8 text, in one of two formats told apart by its
-// first line that is neither blank nor a comment.
+// first line that is neither blank nor a comment (a line whose first
+// character other than white space is "#").
 //
 // Plain text: one instance ID per line, such as i-0123456789abcdef0,
 // i-01234567 or mi-0123456789abcdef0. Blank lines are skipped, and so are
@@ -213,9 +97,11 @@ func ValidAccountID(account string) string {
 // AccountID; an empty cell means the run's default. Every other column is a
 // label: its trimmed name is added to LabelKeys and its trimmed value to the
 // target's Labels (invalid UTF-8 in labels becomes U+FFFD). Columns with an
-// empty name are ignored. Rows whose cells are all blank are skipped, and so
-// are comment rows, whose first cell starts with "#". Every row must have as
-// many fields as the header. A target's line is the line its row starts on.
+// empty name are ignored. Rows whose cells are all blank are skipped. In a
+// CSV list "#" is data, not a comment (comment lines may only precede the
+// header): a row "#ops-alerts,i-0123abcd" is a target like any other. Every
+// row must have as many fields as the header. A target's line is the line
+// its row starts on.
 //
 // A first line with commas that has no instance_id column and no field that
 // looks like an instance ID (i-..., mi-..., an instance ARN) is taken for a
@@ -227,73 +113,22 @@ func ValidAccountID(account string) string {
 // A line that is not a valid target is recorded in Invalid, with its
 // Source, the raw value and the Problem, and the rest of the list is read:
 // an ID that is not valid (see ValidID), a bad region or account_id cell, a
-// CSV row with the wrong number of fields or a misplaced quote, a line of
-// binary junk. Read refuses the whole list, with an error that names the
+// CSV row with the wrong number of fields or a misplaced quote within one
+// line, a line of binary junk. Read refuses the whole list, with an error that names the
 // file and line, only when the list cannot be read as a list: an I/O error,
 // a line longer than 1 MiB (never buffered whole), a NUL byte in the first
 // 8 KiB (a binary or UTF-16 file), a CSV header without an instance_id
 // column, with two columns of the same name, or with more than 1000
-// columns. A NUL byte or invalid UTF-8 later in a list makes an invalid
+// columns, or a quoted field that runs over several lines into an error or
+// the end of the list (an unbalanced quote, which would swallow every row
+// after it). A NUL byte or invalid UTF-8 later in a list makes an invalid
 // line.
 //
 // Targets are distinct by Key: a later line with the Key of an earlier
 // target (from any list or flag) is counted in Duplicates and otherwise
 // ignored, so the first occurrence keeps its labels. Invalid lines are never
-// collapsed.
-type Fleet struct {
-	// Targets are the valid targets, distinct by Key, in first-seen order.
-	Targets []Target
-	// Invalid are the bad lines, in order, with Source ("FILE:LINE"),
-	// Problem and InstanceID (the raw value, cut to 256 bytes) set.
-	Invalid []Target
-	// Duplicates counts lines collapsed into an earlier target's Key.
-	Duplicates int
-	// LabelKeys are the label column names of the CSV lists read, in
-	// first-seen order.
-	LabelKeys []string
-
-	seen map[Key]struct{}
-}
-
-// AddID adds one ID given on the command line, with Source "--instance-id".
-// White space around id is trimmed. An empty region or account means the
-// run's default; a bad id, region or account makes an invalid target.
-func (f *Fleet) AddID(id, region, account string) {
-	id = strings.TrimSpace(id)
-	t := Target{InstanceID: id, Region: region, AccountID: account, Source: listSourceFlag}
-	t.Problem = listProblem(id, region, account)
-	if t.Problem != "" {
-		t.InstanceID = listCut(id, listMaxKept)
-		t.Region = listCut(region, listMaxKept)
-		t.AccountID = listCut(account, listMaxKept)
-	}
-	f.add(t)
-}
-
-// listProblem returns why a target is not valid, or "".
-func listProblem(id, region, account string) string {
-	if p := ValidID(id); p != "" {
-		return p
-	}
-	if region != "" {
-		if p := ValidRegion(region); p != "" {
-			return fmt.Sprintf("region %s: %s", listQuote(region), p)
-		}
-	}
-	if account != "" {
-		if p := ValidAccountID(account); p != "" {
-			return fmt.Sprintf("account_id %s: %s", listQuote(account), p)
-		}
-	}
-	return ""
-}
-
-// Read adds every target of one instance list, in the formats described on
-// Fleet. name is the file name used in Source and in messages; "-" (or "")
-// means standard input and is shown as "stdin". Per-line problems go to
-// Invalid. Read returns an error only when the list as a whole cannot be
-// read; the error is a *ReadError naming the file and line, and f is then
-// left as it was before the call.
+// collapsed. Targets that name no region or account are collapsed again once
+// the run's defaults are known (ApplyDefaults).
 func (f *Fleet) Read(r io.Reader, name string) error {
 	if name == "-" || name == "" {
 		name = "stdin"
@@ -374,7 +209,7 @@ func (f *Fleet) plainLine(lr *listReader, line []byte) {
 		}
 		t.InstanceID, t.Problem = listCut(id, listMaxKept), p
 	}
-	f.add(t)
+	f.add(t, lr.name, lr.line, 0, nil)
 }
 
 // listPlainValue returns the value of a plain-text line, without white space
@@ -507,16 +342,19 @@ func listNames(names []string) string {
 // readCSV reads the rows of a CSV list whose header line, the one lr last
 // returned, is header.
 func (f *Fleet) readCSV(lr *listReader, header []byte, cols listColumns) error {
-	for _, l := range cols.labels {
+	names := make([]string, len(cols.labels))
+	for i, l := range cols.labels {
 		f.addLabelKey(l.name)
+		names[i] = l.name
 	}
+	layout := f.newLayout(names)
+	vals := make([]string, len(names))
 	start := lr.line // the header's line: line 1 to the csv.Reader
 	src := &listCSVSource{lr: lr}
 	src.buf = append(append(src.line[:0], header...), '\n')
 	cr := csv.NewReader(src)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
-	cr.Comment = '#'
 	cr.ReuseRecord = true
 	if _, err := cr.Read(); err != nil {
 		return listCSVErr(err, lr, start)
@@ -527,15 +365,25 @@ func (f *Fleet) readCSV(lr *listReader, header []byte, cols listColumns) error {
 			return nil
 		}
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
+		if errors.As(err, &pe) && pe.Line == pe.StartLine {
 			t := Target{Source: lr.source(start + pe.StartLine - 1), Problem: listCSVProblem(pe, start-1)}
-			f.add(t)
+			f.add(t, "", 0, 0, nil)
 			continue
+		}
+		if errors.As(err, &pe) {
+			// A quoted field that ran over lines into an error: a quote
+			// left open swallows every row after it, so no row of it can
+			// be trusted, --skip-invalid or not.
+			open, end := start+pe.StartLine-1, start+pe.Line-1
+			return &ReadError{lr.name, open, fmt.Errorf(
+				"a quoted field opened on this line runs over lines %d to %d without closing properly: "+
+					`close the quote, or double a quote inside a quoted field ("a""b")`, open, end)}
 		}
 		if err != nil {
 			return listCSVErr(err, lr, start)
 		}
-		f.csvRow(rec, cols, lr.source(start+listFieldLine(cr)-1))
+		line := start + listFieldLine(cr) - 1
+		f.csvRow(rec, cols, lr, line, layout, vals)
 	}
 }
 
@@ -578,25 +426,27 @@ func listCSVProblem(pe *csv.ParseError, offset int) string {
 	return fmt.Sprintf("%s (at column %d)", p, pe.Column)
 }
 
-// csvRow adds the target of one CSV row.
-func (f *Fleet) csvRow(rec []string, cols listColumns, source string) {
-	blank, comment := true, strings.HasPrefix(strings.TrimSpace(rec[0]), "#")
+// csvRow adds the target of one CSV row that starts on line of lr's list;
+// vals is a buffer for its label values, one per label column.
+func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, layout int, vals []string) {
+	blank := true
 	for _, v := range rec {
 		if strings.TrimSpace(v) != "" {
 			blank = false
 			break
 		}
 	}
-	if blank || comment {
+	if blank {
 		return
 	}
+	source := lr.source(line)
 	if len(rec) != cols.n {
 		v := strings.Join(rec, ",")
 		if cols.id < len(rec) {
 			v = strings.TrimSpace(rec[cols.id])
 		}
 		f.add(Target{InstanceID: listCut(v, listMaxKept), Source: source,
-			Problem: fmt.Sprintf("%d fields, but the header has %d", len(rec), cols.n)})
+			Problem: fmt.Sprintf("%d fields, but the header has %d", len(rec), cols.n)}, "", 0, 0, nil)
 		return
 	}
 	t := Target{InstanceID: strings.TrimSpace(rec[cols.id]), Source: source}
@@ -606,11 +456,8 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, source string) {
 	if cols.account >= 0 {
 		t.AccountID = strings.TrimSpace(rec[cols.account])
 	}
-	if len(cols.labels) > 0 {
-		t.Labels = make(map[string]string, len(cols.labels))
-		for _, l := range cols.labels {
-			t.Labels[l.name] = strings.ToValidUTF8(strings.TrimSpace(rec[l.col]), "\uFFFD")
-		}
+	for i, l := range cols.labels {
+		vals[i] = strings.ToValidUTF8(strings.TrimSpace(rec[l.col]), "\uFFFD")
 	}
 	if t.InstanceID == "" {
 		t.Problem = "no instance ID in the instance_id column"
@@ -621,30 +468,14 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, source string) {
 		t.InstanceID = listCut(t.InstanceID, listMaxKept)
 		t.Region = listCut(t.Region, listMaxKept)
 		t.AccountID = listCut(t.AccountID, listMaxKept)
-	}
-	f.add(t)
-}
-
-// add records t: as invalid when it has a Problem, as a duplicate when its
-// Key was seen, else as a new target.
-func (f *Fleet) add(t Target) {
-	if t.Problem != "" {
-		f.Invalid = append(f.Invalid, t)
-		return
-	}
-	if f.seen == nil {
-		f.seen = make(map[Key]struct{}, len(f.Targets))
-		for _, u := range f.Targets {
-			f.seen[u.Key()] = struct{}{}
+		if len(cols.labels) > 0 {
+			t.Labels = make(map[string]string, len(cols.labels))
+			for i, l := range cols.labels {
+				t.Labels[l.name] = vals[i]
+			}
 		}
 	}
-	k := t.Key()
-	if _, ok := f.seen[k]; ok {
-		f.Duplicates++
-		return
-	}
-	f.seen[k] = struct{}{}
-	f.Targets = append(f.Targets, t)
+	f.add(t, lr.name, line, layout, vals)
 }
 
 func (f *Fleet) addLabelKey(name string) {
@@ -654,26 +485,6 @@ func (f *Fleet) addLabelKey(name string) {
 		}
 	}
 	f.LabelKeys = append(f.LabelKeys, name)
-}
-
-// fleetMark is the size of a Fleet, to roll back to.
-type fleetMark struct{ targets, invalid, duplicates, labelKeys int }
-
-func (f *Fleet) mark() fleetMark {
-	return fleetMark{len(f.Targets), len(f.Invalid), f.Duplicates, len(f.LabelKeys)}
-}
-
-func (f *Fleet) rollback(m fleetMark) {
-	for _, t := range f.Targets[m.targets:] {
-		delete(f.seen, t.Key())
-	}
-	clear(f.Targets[m.targets:])
-	clear(f.Invalid[m.invalid:])
-	clear(f.LabelKeys[m.labelKeys:])
-	f.Targets = f.Targets[:m.targets]
-	f.Invalid = f.Invalid[:m.invalid]
-	f.Duplicates = m.duplicates
-	f.LabelKeys = f.LabelKeys[:m.labelKeys]
 }
 
 // Err returns nil when the fleet has no invalid targets, else an *InputError
@@ -692,7 +503,7 @@ type InputError struct {
 
 // Error prints one problem a line, as `FILE:LINE: "value": reason` (without
 // the value when it is empty), the first 50 and then "... and N more invalid
-// lines", and last a hint on what to do. Values are quoted with Go escapes
+// lines". Values are quoted with Go escapes
 // and cut to 60 characters, so that control characters and binary junk print
 // safely.
 func (e *InputError) Error() string {
@@ -712,12 +523,7 @@ func (e *InputError) Error() string {
 		b.WriteString(t.Problem)
 		b.WriteByte('\n')
 	}
-	if len(e.Problems) == 1 {
-		b.WriteString("fix the line above, or pass --skip-invalid to audit the rest")
-	} else {
-		b.WriteString("fix the lines above, or pass --skip-invalid to audit the rest")
-	}
-	return b.String()
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func listPlural(n int) string {
@@ -837,37 +643,4 @@ func (s *listCSVSource) Read(p []byte) (int, error) {
 	n := copy(p, s.buf)
 	s.buf = s.buf[n:]
 	return n, nil
-}
-
-// Shard returns the targets in part k of n (0 <= k < n), in their order. A
-// target's part is a stable hash of its InstanceID alone: FNV-1a 64 of the
-// ID, mixed by the MurmurHash3 64-bit finalizer, modulo n. So the same
-// instance always lands in the same part, whatever the input order, region
-// or machine, and parts are even in size. Shard panics when n < 1 or k is
-// out of range.
-func Shard(targets []Target, k, n int) []Target {
-	if n < 1 || k < 0 || k >= n {
-		panic(fmt.Sprintf("audit.Shard: part %d of %d", k, n))
-	}
-	var out []Target
-	for _, t := range targets {
-		if listShard(t.InstanceID, n) == k {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-func listShard(id string, n int) int {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(id); i++ {
-		h ^= uint64(id[i])
-		h *= 1099511628211
-	}
-	h ^= h >> 33
-	h *= 0xff51afd7ed558ccd
-	h ^= h >> 33
-	h *= 0xc4ceb9fe1a85ec53
-	h ^= h >> 33
-	return int(h % uint64(n))
 }

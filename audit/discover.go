@@ -1,0 +1,220 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+)
+
+// Filter is one filter of DescribeInstanceInformation (an
+// InstanceInformationStringFilter): the nodes whose Key has one of the
+// Values. Filters AND together.
+type Filter struct {
+	Key    string
+	Values []string
+}
+
+// filterKeys are the keys DescribeInstanceInformation takes besides tags.
+var filterKeys = []string{"ActivationIds", "AgentVersion", "AssociationStatus", "IamRole", "InstanceIds",
+	"PingStatus", "PlatformTypes", "ResourceType", "SourceIds", "SourceTypes"}
+
+// ParseFilter reads a filter in the AWS CLI's shorthand:
+// "Key=tag:Env,Values=prod,staging" or "Key=PingStatus,Values=Online".
+func ParseFilter(s string) (Filter, error) {
+	var f Filter
+	rest := strings.TrimSpace(s)
+	k, ok := strings.CutPrefix(rest, "Key=")
+	if !ok {
+		return f, fmt.Errorf("%q: want Key=NAME,Values=V1,V2 (the AWS CLI's shorthand)", s)
+	}
+	key, vals, ok := strings.Cut(k, ",Values=")
+	if !ok {
+		return f, fmt.Errorf("%q: no Values= (want Key=NAME,Values=V1,V2)", s)
+	}
+	f.Key = key
+	for _, v := range strings.Split(vals, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			f.Values = append(f.Values, v)
+		}
+	}
+	return f, nil
+}
+
+// CheckFilters checks filters against DescribeInstanceInformation's own
+// rules before any call: known keys (or tag-key, tag:KEY), one to 100
+// non-empty values each, and tag filters never mixed with the other keys.
+func CheckFilters(filters []Filter) error {
+	tags, others := 0, 0
+	for _, f := range filters {
+		switch {
+		case f.Key == "tag-key", strings.HasPrefix(f.Key, "tag:") && len(f.Key) > len("tag:"):
+			tags++
+		case slices.Contains(filterKeys, f.Key):
+			others++
+		default:
+			return fmt.Errorf("filter key %q: want tag:NAME, tag-key or one of %s", f.Key, strings.Join(filterKeys, ", "))
+		}
+		switch {
+		case len(f.Values) == 0:
+			return fmt.Errorf("filter %s: no values", f.Key)
+		case len(f.Values) > 100:
+			return fmt.Errorf("filter %s: %d values, the API takes at most 100", f.Key, len(f.Values))
+		}
+	}
+	if tags > 0 && others > 0 {
+		return fmt.Errorf("tag filters (tag:NAME, tag-key) cannot be combined with the other keys in one request (the API's rule)")
+	}
+	return nil
+}
+
+// Discover lists the managed nodes of an account-region with
+// DescribeInstanceInformation, every page (50 a page), filtered, and calls
+// fn with a Target for each: its ID, account, region, Source
+// "discovered:ACCOUNT/REGION" and Info. It paces its calls with the
+// account-region's limiter, as the audit's. An error that fails the
+// account-region (see SiteError) is returned as a *SiteError; fn's error
+// stops it.
+func (s *Session) Discover(ctx context.Context, account, region string, filters []Filter, fn func(Target) error) error {
+	st, err := s.site(ctx, account, region)
+	if err != nil {
+		return err
+	}
+	in := &ssm.DescribeInstanceInformationInput{MaxResults: aws.Int32(50)}
+	for _, f := range filters {
+		in.Filters = append(in.Filters, types.InstanceInformationStringFilter{Key: aws.String(f.Key), Values: f.Values})
+	}
+	source := "discovered:" + strings.TrimPrefix(account+"/"+region, "/")
+	return s.information(ctx, st, in, func(info types.InstanceInformation) error {
+		st.found.Add(1)
+		return fn(Target{
+			InstanceID: aws.ToString(info.InstanceId),
+			AccountID:  account,
+			Region:     region,
+			Source:     source,
+			Info:       instanceInfo(info),
+		})
+	})
+}
+
+// LookupInfo asks DescribeInstanceInformation about the given instances of
+// an account-region, 50 a call, and calls fn for each it knows (instances
+// that SSM does not manage are left out). Errors are as for Discover.
+func (s *Session) LookupInfo(ctx context.Context, account, region string, ids []string, fn func(id string, info *InstanceInfo)) error {
+	st, err := s.site(ctx, account, region)
+	if err != nil {
+		return err
+	}
+	for len(ids) > 0 {
+		n := min(50, len(ids))
+		in := &ssm.DescribeInstanceInformationInput{
+			MaxResults: aws.Int32(50),
+			Filters:    []types.InstanceInformationStringFilter{{Key: aws.String("InstanceIds"), Values: ids[:n]}},
+		}
+		ids = ids[n:]
+		err := s.information(ctx, st, in, func(info types.InstanceInformation) error {
+			fn(aws.ToString(info.InstanceId), instanceInfo(info))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// information pages through DescribeInstanceInformation at a site.
+func (s *Session) information(ctx context.Context, st *site, in *ssm.DescribeInstanceInformationInput, fn func(types.InstanceInformation) error) error {
+	if f := st.failure(); f != nil {
+		return f
+	}
+	callCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	defer context.AfterFunc(st.ctx, stop)()
+	seen := map[string]bool{}
+	p := ssm.NewDescribeInstanceInformationPaginator(st.client, in, func(o *ssm.DescribeInstanceInformationPaginatorOptions) {
+		o.StopOnDuplicateToken = true
+	})
+	for pages := 0; p.HasMorePages(); pages++ {
+		if pages >= s.cfg.MaxPages*100 {
+			return fmt.Errorf("DescribeInstanceInformation in %s %s: more than %d pages", st.key.account, st.key.region, pages)
+		}
+		at := &attempts{limiter: st.limiter, run: s, site: st}
+		out, err := p.NextPage(callCtx, at.option)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if f := st.failure(); f != nil {
+				return f
+			}
+			siteFatal, runFatal := s.stops(st, err)
+			switch {
+			case runFatal:
+				return fmt.Errorf("%w: %w", ErrFatal, err)
+			case siteFatal || !s.multi.Load() && IsFatal(err):
+				code, msg := classify(err)
+				st.fail(code, msg)
+				return st.failure()
+			}
+			if st.answer(err) {
+				st.mu.Lock()
+				d := *st.down
+				st.mu.Unlock()
+				return fmt.Errorf("%w: %w", ErrUnreachable, &d)
+			}
+			code, msg := classify(err)
+			return &SiteError{AccountID: st.key.account, Region: st.key.region, Code: code, Message: msg}
+		}
+		st.answer(nil)
+		st.succeeded.Store(true)
+		for _, info := range out.InstanceInformationList {
+			id := aws.ToString(info.InstanceId)
+			if seen[id] {
+				continue // a node that moved between pages
+			}
+			seen[id] = true
+			if err := fn(info); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// SetMulti tells the Session that the run spans several account-regions
+// before it discovers or audits anything, so that an account-region that
+// refuses fails alone (see Run).
+func (s *Session) SetMulti() { s.multi.Store(true) }
+
+func instanceInfo(in types.InstanceInformation) *InstanceInfo {
+	info := &InstanceInfo{
+		ComputerName:                           aws.ToString(in.ComputerName),
+		PlatformType:                           string(in.PlatformType),
+		PlatformName:                           aws.ToString(in.PlatformName),
+		PlatformVersion:                        aws.ToString(in.PlatformVersion),
+		AgentVersion:                           aws.ToString(in.AgentVersion),
+		IsLatestVersion:                        in.IsLatestVersion,
+		PingStatus:                             string(in.PingStatus),
+		LastPingDateTime:                       utc(in.LastPingDateTime),
+		ResourceType:                           string(in.ResourceType),
+		IPAddress:                              aws.ToString(in.IPAddress),
+		AssociationStatus:                      aws.ToString(in.AssociationStatus),
+		LastAssociationExecutionDate:           utc(in.LastAssociationExecutionDate),
+		LastSuccessfulAssociationExecutionDate: utc(in.LastSuccessfulAssociationExecutionDate),
+	}
+	if o := in.AssociationOverview; o != nil {
+		info.AssociationOverview = &AssociationOverview{DetailedStatus: aws.ToString(o.DetailedStatus)}
+		if len(o.InstanceAssociationStatusAggregatedCount) > 0 {
+			info.AssociationOverview.InstanceAssociationStatusAggregatedCount = map[string]int{}
+			for k, v := range o.InstanceAssociationStatusAggregatedCount {
+				info.AssociationOverview.InstanceAssociationStatusAggregatedCount[k] = int(v)
+			}
+		}
+	}
+	return info
+}

@@ -1,0 +1,455 @@
+package audit
+
+import (
+	"iter"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Fleet collects the targets of a run from instance lists (Read) and from the
+// command line (AddID), in first-seen order, distinct by Key. The zero Fleet
+// is ready to use. A Fleet is not safe for concurrent use and must not be
+// copied after first use.
+//
+// A Fleet holds its valid targets compactly, in under 100 bytes each for a
+// plain list (an instance ID is packed into ten bytes; regions, accounts,
+// list names and label values are stored once), so that a list of ten
+// million IDs fits in about a gigabyte. Targets are made on demand by All,
+// Targets and Each; a Target from them is a copy that the caller owns.
+//
+// See Read for the formats of an instance list.
+type Fleet struct {
+	// Invalid are the bad lines, in order, with Source ("FILE:LINE"),
+	// Problem and InstanceID (the raw value, cut to 256 bytes) set. They
+	// are few by nature, and kept whole.
+	Invalid []Target
+	// Duplicates counts lines collapsed into an earlier target's Key.
+	Duplicates int
+	// LabelKeys are the label column names of the CSV lists read, in
+	// first-seen order.
+	LabelKeys []string
+
+	slots    []slot
+	seen     map[slotKey]struct{}
+	regions  intern
+	accounts intern
+	lists    intern
+	// layouts[i-1] names the label columns of a slot whose layout is i; its
+	// values are labelVals[labels-1:][:len(layouts[layout-1])].
+	layouts   [][]string
+	labelVals []string
+	values    map[string]string // interned label values
+	// infos[i-1] is the InstanceInfo of a slot whose info is i.
+	infos []*InstanceInfo
+	// index finds a slot by key for SetInfo; valid while indexed equals
+	// len(slots), and cleared by anything that moves slots.
+	index   map[slotKey]int32
+	indexed int
+	// layoutOf finds the layout of AddTarget's label names.
+	layoutOf map[string]int
+}
+
+// slot is one valid target, packed. Index 0 of every intern table is "".
+type slot struct {
+	id      packedID
+	region  uint16
+	list    uint16
+	layout  uint16 // 1 + index in layouts; 0 when the target has no labels
+	account uint32
+	line    uint32
+	labels  uint32 // 1 + offset in labelVals
+	info    uint32 // 1 + index in infos; 0 when none
+}
+
+type slotKey struct {
+	id      packedID
+	region  uint16
+	account uint32
+}
+
+func (s *slot) key() slotKey { return slotKey{s.id, s.region, s.account} }
+
+// intern numbers distinct strings; number 0 is "".
+type intern struct {
+	names []string
+	index map[string]int
+}
+
+func (in *intern) id(s string) int {
+	if in.index == nil {
+		in.names = []string{""}
+		in.index = map[string]int{"": 0}
+	}
+	if i, ok := in.index[s]; ok {
+		return i
+	}
+	in.names = append(in.names, s)
+	in.index[s] = len(in.names) - 1
+	return len(in.names) - 1
+}
+
+func (in *intern) name(i int) string {
+	if i == 0 {
+		return ""
+	}
+	return in.names[i]
+}
+
+// Len returns the number of valid targets.
+func (f *Fleet) Len() int { return len(f.slots) }
+
+// All yields every valid target in first-seen order.
+func (f *Fleet) All() iter.Seq[Target] {
+	return func(yield func(Target) bool) {
+		for i := range f.slots {
+			if !yield(f.target(&f.slots[i])) {
+				return
+			}
+		}
+	}
+}
+
+// Targets returns every valid target in first-seen order. It makes a Target
+// for each: for a large fleet, range over All instead.
+func (f *Fleet) Targets() []Target {
+	out := make([]Target, 0, len(f.slots))
+	for t := range f.All() {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Has reports whether the fleet holds a valid target with key k.
+func (f *Fleet) Has(k Key) bool {
+	sk, ok := f.lookupKey(k)
+	if !ok {
+		return false
+	}
+	_, ok = f.seen[sk]
+	return ok
+}
+
+// lookupKey packs k without adding names to the intern tables.
+func (f *Fleet) lookupKey(k Key) (slotKey, bool) {
+	if ValidID(k.InstanceID) != "" {
+		return slotKey{}, false
+	}
+	r, okR := f.regions.index[k.Region]
+	a, okA := f.accounts.index[k.AccountID]
+	if (!okR && k.Region != "") || (!okA && k.AccountID != "") {
+		return slotKey{}, false
+	}
+	return slotKey{packID(k.InstanceID), uint16(r), uint32(a)}, true
+}
+
+func (f *Fleet) target(s *slot) Target {
+	t := Target{
+		InstanceID: s.id.String(),
+		Region:     f.regions.name(int(s.region)),
+		AccountID:  f.accounts.name(int(s.account)),
+		Source:     f.source(s),
+	}
+	if s.info > 0 {
+		t.Info = f.infos[s.info-1]
+	}
+	if s.layout > 0 {
+		cols := f.layouts[s.layout-1]
+		vals := f.labelVals[s.labels-1:][:len(cols)]
+		t.Labels = make(map[string]string, len(cols))
+		for i, c := range cols {
+			t.Labels[c] = vals[i]
+		}
+	}
+	return t
+}
+
+func (f *Fleet) source(s *slot) string {
+	name := f.lists.name(int(s.list))
+	if s.line == 0 {
+		return name
+	}
+	return name + ":" + strconv.FormatUint(uint64(s.line), 10)
+}
+
+// add records t: as invalid when it has a Problem, as a duplicate when its
+// Key was seen, else as a new target read from line of list (0 when it has
+// no line). A valid t's InstanceID, Region and AccountID must be valid or
+// empty. Its labels are vals, named by the columns of layout (see
+// newLayout); t.Labels is ignored.
+func (f *Fleet) add(t Target, list string, line, layout int, vals []string) {
+	if t.Problem != "" {
+		f.Invalid = append(f.Invalid, t)
+		return
+	}
+	li, ri := f.lists.id(list), f.regions.id(t.Region)
+	if li > 0xffff || ri > 0xffff {
+		// More than 65,535 lists or regions is not a fleet but a mistake.
+		t.Problem = "too many distinct lists or regions in one run"
+		f.Invalid = append(f.Invalid, t)
+		return
+	}
+	s := slot{
+		id:      packID(t.InstanceID),
+		region:  uint16(ri),
+		account: uint32(f.accounts.id(t.AccountID)),
+		list:    uint16(li),
+		line:    uint32(line),
+	}
+	if !f.insert(s) {
+		return
+	}
+	if t.Info != nil {
+		f.infos = append(f.infos, t.Info)
+		f.slots[len(f.slots)-1].info = uint32(len(f.infos))
+	}
+	if layout > 0 {
+		if f.values == nil {
+			f.values = map[string]string{}
+		}
+		last := &f.slots[len(f.slots)-1]
+		last.layout, last.labels = uint16(layout), uint32(len(f.labelVals)+1)
+		for _, v := range vals {
+			// Owners and environments repeat: one string each.
+			if iv, ok := f.values[v]; ok {
+				v = iv
+			} else if len(f.values) < 1<<20 {
+				f.values[v] = v
+			}
+			f.labelVals = append(f.labelVals, v)
+		}
+	}
+}
+
+// newLayout registers the label columns of a list and returns the layout
+// number for add, or 0 when there are none (or too many layouts).
+func (f *Fleet) newLayout(cols []string) int {
+	if len(cols) == 0 || len(f.layouts) >= 0xffff {
+		return 0
+	}
+	f.layouts = append(f.layouts, cols)
+	return len(f.layouts)
+}
+
+// insert appends s unless its key is taken, which counts a duplicate.
+func (f *Fleet) insert(s slot) bool {
+	if f.seen == nil {
+		f.seen = map[slotKey]struct{}{}
+	}
+	k := s.key()
+	if _, ok := f.seen[k]; ok {
+		f.Duplicates++
+		return false
+	}
+	f.seen[k] = struct{}{}
+	f.slots = append(f.slots, s)
+	return true
+}
+
+// ApplyDefaults gives every target that names no region the region, and
+// every target that names no account the account (either may be empty to
+// leave that field alone), then collapses targets that the defaults made
+// equal: the first keeps its labels and source, the others count in
+// Duplicates. So the same instance bare in a text list and with the
+// default region in a CSV list is one target, not two.
+func (f *Fleet) ApplyDefaults(region, account string) {
+	r, a := uint16(f.regions.id(region)), uint32(f.accounts.id(account))
+	clear(f.seen)
+	kept := f.slots[:0]
+	for _, s := range f.slots {
+		if s.region == 0 {
+			s.region = r
+		}
+		if s.account == 0 {
+			s.account = a
+		}
+		k := s.key()
+		if _, ok := f.seen[k]; ok {
+			f.Duplicates++
+			continue
+		}
+		f.seen[k] = struct{}{}
+		kept = append(kept, s)
+	}
+	clear(f.slots[len(kept):])
+	f.slots = kept
+	f.index = nil
+}
+
+// Keep keeps the valid and invalid targets for which keep returns true, in
+// their order, and drops the others.
+func (f *Fleet) Keep(keep func(Target) bool) {
+	kept := f.slots[:0]
+	for i := range f.slots {
+		s := f.slots[i]
+		if keep(f.target(&s)) {
+			kept = append(kept, s)
+		} else {
+			delete(f.seen, s.key())
+		}
+	}
+	clear(f.slots[len(kept):])
+	f.slots = kept
+	f.index = nil
+	var inv []Target
+	for _, t := range f.Invalid {
+		if keep(t) {
+			inv = append(inv, t)
+		}
+	}
+	f.Invalid = inv
+}
+
+// fleetMark is the size of a Fleet, to roll back to.
+type fleetMark struct{ slots, labelVals, invalid, duplicates, labelKeys int }
+
+func (f *Fleet) mark() fleetMark {
+	return fleetMark{len(f.slots), len(f.labelVals), len(f.Invalid), f.Duplicates, len(f.LabelKeys)}
+}
+
+func (f *Fleet) rollback(m fleetMark) {
+	f.index = nil
+	for i := m.slots; i < len(f.slots); i++ {
+		delete(f.seen, f.slots[i].key())
+	}
+	clear(f.slots[m.slots:])
+	clear(f.labelVals[m.labelVals:])
+	clear(f.Invalid[m.invalid:])
+	clear(f.LabelKeys[m.labelKeys:])
+	f.slots = f.slots[:m.slots]
+	f.labelVals = f.labelVals[:m.labelVals]
+	f.Invalid = f.Invalid[:m.invalid]
+	f.Duplicates = m.duplicates
+	f.LabelKeys = f.LabelKeys[:m.labelKeys]
+	if len(f.slots) == 0 && len(f.Invalid) == 0 && f.Duplicates == 0 {
+		// Nothing read: the zero Fleet again, so that a failed Read
+		// leaves no trace (the intern tables included).
+		*f = Fleet{LabelKeys: f.LabelKeys}
+	}
+}
+
+// Regions returns the distinct regions that the valid targets name, in
+// first-seen order ("" when some name none).
+func (f *Fleet) Regions() []string {
+	seen := map[uint16]bool{}
+	var out []string
+	for i := range f.slots {
+		r := f.slots[i].region
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, f.regions.name(int(r)))
+		}
+	}
+	return out
+}
+
+// AddTarget adds a target found otherwise than in a list (discovery, say):
+// t's InstanceID, Region and AccountID must be valid or empty, its Source
+// names where it came from, and its Info is kept. A target whose Key is
+// taken counts in Duplicates; when the earlier one has no Info, it gets t's.
+func (f *Fleet) AddTarget(t Target) {
+	if p := listProblem(t.InstanceID, t.Region, t.AccountID); p != "" {
+		t.Problem = p
+		f.add(t, "", 0, 0, nil)
+		return
+	}
+	before := f.Duplicates
+	layout, vals := 0, []string(nil)
+	if len(t.Labels) > 0 {
+		names := slices.Sorted(maps.Keys(t.Labels))
+		sig := strings.Join(names, "\x00")
+		var ok bool
+		if layout, ok = f.layoutOf[sig]; !ok {
+			layout = f.newLayout(names)
+			if f.layoutOf == nil {
+				f.layoutOf = map[string]int{}
+			}
+			f.layoutOf[sig] = layout
+		}
+		for _, n := range names {
+			vals = append(vals, t.Labels[n])
+		}
+	}
+	f.add(t, t.Source, 0, layout, vals)
+	if f.Duplicates > before && t.Info != nil {
+		f.SetInfo(t.Key(), t.Info)
+	}
+	for k := range t.Labels {
+		f.addLabelKey(k)
+	}
+}
+
+// SetInfo sets the InstanceInfo of the target with key k, if the fleet
+// holds it and it has none.
+func (f *Fleet) SetInfo(k Key, info *InstanceInfo) {
+	sk, ok := f.lookupKey(k)
+	if !ok {
+		return
+	}
+	if f.index == nil || f.indexed != len(f.slots) {
+		// Built once for a run of lookups; any change of the slots since
+		// changes their number or clears the index.
+		f.index = make(map[slotKey]int32, len(f.slots))
+		for i := range f.slots {
+			f.index[f.slots[i].key()] = int32(i)
+		}
+		f.indexed = len(f.slots)
+	}
+	i, ok := f.index[sk]
+	if !ok || f.slots[i].info != 0 {
+		return
+	}
+	f.infos = append(f.infos, info)
+	f.slots[i].info = uint32(len(f.infos))
+}
+
+// Batch is the valid targets of one account and region, audited with one
+// client and one rate limiter.
+type Batch struct {
+	AccountID, Region string
+	// Len is the number of targets.
+	Len int
+	// Targets yields them in first-seen order.
+	Targets iter.Seq[Target]
+}
+
+// Batches groups the valid targets by account and region, in the order the
+// account-regions were first seen.
+func (f *Fleet) Batches() []Batch {
+	type site struct {
+		account uint32
+		region  uint16
+	}
+	index := map[site]int{}
+	var order []site
+	var members [][]int32
+	for i := range f.slots {
+		k := site{f.slots[i].account, f.slots[i].region}
+		j, ok := index[k]
+		if !ok {
+			j = len(order)
+			index[k] = j
+			order = append(order, k)
+			members = append(members, nil)
+		}
+		members[j] = append(members[j], int32(i))
+	}
+	out := make([]Batch, len(order))
+	for j, k := range order {
+		idx := members[j]
+		out[j] = Batch{
+			AccountID: f.accounts.name(int(k.account)),
+			Region:    f.regions.name(int(k.region)),
+			Len:       len(idx),
+			Targets: func(yield func(Target) bool) {
+				for _, i := range idx {
+					if !yield(f.target(&f.slots[i])) {
+						return
+					}
+				}
+			},
+		}
+	}
+	return out
+}

@@ -1,0 +1,216 @@
+package audit
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ValidID returns "" when id is a managed node ID as the SSM API accepts it:
+// "i-" followed by 8 or 17 lower-case hex digits, or "mi-" followed by 17.
+// Otherwise it returns a short reason for a person, such as "empty",
+// "contains a space", "upper-case letters: instance IDs are lower case" or
+// "'x' is not a hex digit (want i- followed by 8 or 17 hex digits)". The
+// reason never contains control characters or invalid UTF-8: any part of id
+// it quotes is escaped. ValidID does not trim: callers strip the white space
+// around a value before they ask.
+func ValidID(id string) string {
+	if listIDShape(id) {
+		return ""
+	}
+	if id == "" {
+		return "empty"
+	}
+	if !utf8.ValidString(id) {
+		return "not valid UTF-8 (binary data?)"
+	}
+	for _, r := range id {
+		switch {
+		case r == ' ':
+			return "contains a space"
+		case r == '\t':
+			return "contains a tab"
+		case r == '\r':
+			return `contains a carriage return (\r): lines must end in \n or \r\n`
+		case r == 0:
+			return "contains a NUL byte (binary data?)"
+		case r == '\uFEFF':
+			return "contains a byte-order mark (U+FEFF)"
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return fmt.Sprintf("contains a control character (%U)", r)
+		case unicode.IsSpace(r):
+			return fmt.Sprintf("contains a Unicode space (%U)", r)
+		case r == ',':
+			return "contains a comma"
+		}
+	}
+	for _, r := range id {
+		if r >= utf8.RuneSelf {
+			return fmt.Sprintf("contains a non-ASCII character %q (want i- or mi- and the digits 0-9 and letters a-f)", r)
+		}
+	}
+	// From here on id is printable ASCII without spaces.
+	lower := strings.ToLower(id)
+	if lower != id && listIDShape(lower) {
+		return "upper-case letters: instance IDs are lower case"
+	}
+	var prefix, want string
+	switch {
+	case strings.HasPrefix(lower, "arn:"):
+		return "an ARN, not an instance ID (give only the i-... part)"
+	case strings.HasPrefix(lower, "i-"):
+		prefix, want = id[:2], "want i- followed by 8 or 17 hex digits"
+	case strings.HasPrefix(lower, "mi-"):
+		prefix, want = id[:3], "want mi- followed by 17 hex digits"
+	default:
+		if i := strings.IndexByte(id, '-'); i > 0 && listHex(id[i+1:]) == -1 && strings.Trim(id[:i], "abcdefghijklmnopqrstuvwxyz") == "" {
+			return fmt.Sprintf("%s- is not an instance ID prefix (want i- followed by 8 or 17 hex digits, or mi- followed by 17)", id[:i])
+		}
+		return "not an instance ID (want i- followed by 8 or 17 hex digits, or mi- followed by 17)"
+	}
+	if prefix != strings.ToLower(prefix) {
+		return "upper-case letters: instance IDs are lower case"
+	}
+	body := id[len(prefix):]
+	if body == "" {
+		return fmt.Sprintf("nothing after %s (%s)", prefix, want)
+	}
+	if i := listHex(body); i >= 0 {
+		c := body[i]
+		if c >= 'A' && c <= 'F' {
+			return "upper-case letters: instance IDs are lower case"
+		}
+		return fmt.Sprintf("%q is not a hex digit (%s)", c, want)
+	}
+	return fmt.Sprintf("%d hex digits (%s)", len(body), want)
+}
+
+// listIDShape reports whether id is exactly a valid instance ID.
+func listIDShape(id string) bool {
+	var body string
+	switch {
+	case len(id) == 2+8 || len(id) == 2+17:
+		if id[0] != 'i' || id[1] != '-' {
+			return false
+		}
+		body = id[2:]
+	case len(id) == 3+17:
+		if id[0] != 'm' || id[1] != 'i' || id[2] != '-' {
+			return false
+		}
+		body = id[3:]
+	default:
+		return false
+	}
+	return listHex(body) == -1
+}
+
+// listHex returns the index of the first byte of s that is not a lower-case
+// hex digit, or -1.
+func listHex(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return i
+		}
+	}
+	return -1
+}
+
+// listRegion is the loose shape of an AWS Region name: us-east-1,
+// us-gov-west-1, cn-northwest-1, us-isob-east-1, eusc-de-east-1.
+var listRegion = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
+
+// ValidRegion returns "" when region looks like an AWS Region name
+// (us-east-1, us-gov-west-1, eusc-de-east-1...), otherwise a short reason. It
+// checks the shape only, not that the Region exists.
+func ValidRegion(region string) string {
+	switch {
+	case listRegion.MatchString(region):
+		return ""
+	case region == "":
+		return "empty"
+	case listRegion.MatchString(strings.ToLower(region)):
+		return "upper-case letters: Regions are lower case"
+	}
+	return "not an AWS Region (want one like us-east-1)"
+}
+
+// ValidAccountID returns "" when account is an AWS account ID (12 digits),
+// otherwise a short reason.
+func ValidAccountID(account string) string {
+	digits := strings.Trim(account, "0123456789") == ""
+	switch {
+	case digits && len(account) == 12:
+		return ""
+	case account == "":
+		return "empty"
+	case digits && len(account) > 12:
+		return fmt.Sprintf("%d digits, want 12", len(account))
+	case digits:
+		return fmt.Sprintf("%d digits, want 12 (did a spreadsheet drop leading zeros?)", len(account))
+	case strings.ReplaceAll(account, "-", "") != account && strings.Trim(account, "0123456789-") == "":
+		return "want 12 digits without dashes"
+	}
+	return "want 12 digits"
+}
+
+// packedID is a valid instance ID in ten bytes with no pointer: its kind
+// (1: i- and 8 hex digits, 2: i- and 17, 3: mi- and 17) and its hex digits,
+// two to a byte. A fleet of ten million IDs is held in it without a string
+// for each.
+type packedID [10]byte
+
+// packID packs id, which must be valid (ValidID(id) == "").
+func packID(id string) packedID {
+	var p packedID
+	body := id[2:]
+	switch {
+	case id[0] == 'm':
+		p[0], body = 3, id[3:]
+	case len(body) == 8:
+		p[0] = 1
+	default:
+		p[0] = 2
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		v := c - '0'
+		if c >= 'a' {
+			v = c - 'a' + 10
+		}
+		if i%2 == 0 {
+			p[1+i/2] = v << 4
+		} else {
+			p[1+i/2] |= v
+		}
+	}
+	return p
+}
+
+// String returns the instance ID that p packs.
+func (p packedID) String() string {
+	var buf [20]byte
+	b := buf[:0]
+	n := 17
+	switch p[0] {
+	case 1:
+		b, n = append(b, "i-"...), 8
+	case 2:
+		b = append(b, "i-"...)
+	default:
+		b = append(b, "mi-"...)
+	}
+	for i := range n {
+		v := p[1+i/2]
+		if i%2 == 0 {
+			v >>= 4
+		}
+		b = append(b, hexDigit[v&0xf])
+	}
+	return string(b)
+}
+
+const hexDigit = "0123456789abcdef"

@@ -1,0 +1,362 @@
+package audit
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Part is one target list that a record covers: the whole list of a run, or
+// one shard of it. A record merged from shards holds one Part per shard.
+type Part struct {
+	// Fleet identifies the whole list, before sharding (see Fleet.Digest);
+	// empty when unknown (a run.json written before parts existed).
+	Fleet string `json:"fleet,omitempty"`
+	// Shard is "K/N" for a shard, empty for the whole list.
+	Shard string `json:"shard,omitempty"`
+	// Targets counts the results this part must produce: its distinct
+	// valid targets, and its invalid lines when they are recorded.
+	Targets int `json:"targets"`
+	// Duplicates and Invalid count the input lines collapsed into another
+	// target and the bad ones.
+	Duplicates int `json:"duplicates"`
+	Invalid    int `json:"invalid"`
+}
+
+// Rendering says when, and with which options, reports were last rendered
+// from a record by a command other than the run that wrote it (auditor
+// report). The run's own metadata stays as the run wrote it.
+type Rendering struct {
+	At      time.Time      `json:"at"`
+	Version string         `json:"version"`
+	Options map[string]any `json:"options"`
+	// Inputs counts the records merged.
+	Inputs int `json:"inputs"`
+}
+
+// Digest identifies the fleet's valid targets, whatever their order: the
+// same targets give the same digest on any machine. Shards of one list, read
+// from the same files with the same defaults, share it.
+func (f *Fleet) Digest() string {
+	var sum, xor uint64
+	for i := range f.slots {
+		s := &f.slots[i]
+		h := uint64(14695981039346656037)
+		for _, part := range [...]string{string(s.id[:]), f.regions.name(int(s.region)), f.accounts.name(int(s.account))} {
+			for j := 0; j < len(part); j++ {
+				h ^= uint64(part[j])
+				h *= 1099511628211
+			}
+			h ^= 0xff
+			h *= 1099511628211
+		}
+		h ^= h >> 33
+		h *= 0xff51afd7ed558ccd
+		h ^= h >> 33
+		sum += h
+		xor ^= h * 0x9e3779b97f4a7c15
+	}
+	return fmt.Sprintf("%016x%016x-%d", sum, xor, len(f.slots))
+}
+
+// Finish sets what follows from the record once a run or a merge is over:
+// Outcomes, an Error when some targets have no result or some
+// account-regions could not be audited (Sites), and Complete. results is
+// the number of distinct results in the record.
+func (ri *RunInfo) Finish(outcomes map[Outcome]int, results int) {
+	ri.Outcomes = outcomes
+	failed := 0
+	for _, s := range ri.Sites {
+		if s.Error != nil {
+			failed++
+		}
+	}
+	if failed > 0 && !ri.Interrupted && ri.Error == "" {
+		// A role that could not be assumed, a region not enabled: nothing
+		// there was seen, so nothing there can be vouched for.
+		ri.Error = fmt.Sprintf("%d account-region%s could not be audited", failed, map[bool]string{true: "", false: "s"}[failed == 1])
+	}
+	if missing := ri.Targets - results; missing > 0 && !ri.Interrupted && ri.Error == "" {
+		// A shard that never ran, instances left by an unreachable
+		// endpoint, or a record cut short by hand.
+		ri.Error = fmt.Sprintf("%d of %d targets have no result in the record", missing, ri.Targets)
+	}
+	ri.Complete = !ri.Interrupted && ri.Error == "" && outcomes[OutcomeError] == 0
+}
+
+// Verdict is what a finished run tells the one who scheduled it.
+type Verdict int
+
+const (
+	// Clean: every target audited, no findings at the FailOn level.
+	Clean Verdict = iota
+	// Findings: every target audited, findings at the FailOn level.
+	Findings
+	// Incomplete: the run could not see everything (interrupted, stopped,
+	// instances in error, targets without a result), so it cannot vouch
+	// for what it missed, findings or not.
+	Incomplete
+)
+
+// FailOn is the set of outcomes that count as findings.
+type FailOn map[Outcome]bool
+
+// FailOnWords lists the words ParseFailOn takes, in the order help shows.
+func FailOnWords() []string {
+	return []string{"failed", "pending", "not_managed", "no_associations", "none"}
+}
+
+var failOnWords = map[string]Outcome{
+	"failed":          OutcomeNoncompliant,
+	"noncompliant":    OutcomeNoncompliant,
+	"pending":         OutcomePending,
+	"not_managed":     OutcomeNotManaged,
+	"no_associations": OutcomeNoAssociations,
+}
+
+// ParseFailOn reads a list of FailOnWords; none is the empty set, and an
+// empty list means failed. An unknown word is an error naming it.
+func ParseFailOn(words []string) (FailOn, error) {
+	if len(words) == 0 {
+		words = []string{"failed"}
+	}
+	set := FailOn{}
+	for _, w := range words {
+		if w == "none" {
+			continue
+		}
+		oc, ok := failOnWords[w]
+		if !ok {
+			return nil, fmt.Errorf("%q: want %s", w, strings.Join(FailOnWords(), ", "))
+		}
+		set[oc] = true
+	}
+	return set, nil
+}
+
+// Findings counts the instances whose outcome is in the set.
+func (f FailOn) Findings(outcomes map[Outcome]int) int {
+	n := 0
+	for oc := range f {
+		n += outcomes[oc]
+	}
+	return n
+}
+
+// Verdict says what a finished run (after Finish) tells: Incomplete before
+// Findings.
+func (ri RunInfo) Verdict(failOn FailOn) Verdict {
+	switch {
+	case !ri.Complete:
+		return Incomplete
+	case failOn.Findings(ri.Outcomes) > 0:
+		return Findings
+	}
+	return Clean
+}
+
+// MergeRunInfo joins the metadata of several runs whose records are merged:
+// the earliest start, the latest end, parts counted once each (a shard given
+// twice, or merged into a record that is merged again, counts once), stats
+// summed, the options on which all runs agree, complete only if every run
+// was. Finish must still be called on the result.
+func MergeRunInfo(infos []RunInfo) RunInfo {
+	out := RunInfo{Schema: Schema}
+	if len(infos) == 1 {
+		out = infos[0]
+		out.Parts = slices.Clone(out.Parts)
+		return out
+	}
+	complete := true
+	var parts []Part
+	for i, ri := range infos {
+		if out.StartedAt.IsZero() || (!ri.StartedAt.IsZero() && ri.StartedAt.Before(out.StartedAt)) {
+			out.StartedAt = ri.StartedAt
+		}
+		if ri.EndedAt.After(out.EndedAt) {
+			out.EndedAt = ri.EndedAt
+		}
+		if i == 0 {
+			out.Version = ri.Version
+			out.Options = maps.Clone(ri.Options)
+		} else {
+			if ri.Version != out.Version {
+				out.Version = strings.Join(uniq(out.Version, ri.Version), ", ")
+			}
+			for k, v := range out.Options {
+				if w, ok := ri.Options[k]; !ok || !reflect.DeepEqual(v, w) {
+					delete(out.Options, k)
+				}
+			}
+		}
+		complete = complete && ri.Complete
+		out.Interrupted = out.Interrupted || ri.Interrupted
+		out.Resumed += ri.Resumed
+		out.Stats.Calls += ri.Stats.Calls
+		out.Stats.Pages += ri.Stats.Pages
+		out.Stats.Throttled += ri.Stats.Throttled
+		out.Stats.Retries += ri.Stats.Retries
+		out.Stats.Seconds = max(out.Stats.Seconds, ri.Stats.Seconds)
+		out.Stats.LimiterRate = max(out.Stats.LimiterRate, ri.Stats.LimiterRate)
+		if ri.Error != "" && out.Error == "" {
+			out.Error = ri.Error
+		}
+		out.Sites = append(out.Sites, ri.Sites...)
+		if i == 0 {
+			out.Caller = ri.Caller
+		} else if ri.Caller != out.Caller {
+			out.Caller = ""
+		}
+		ps := ri.Parts
+		if len(ps) == 0 {
+			// A run.json from before parts: its own part, never merged
+			// with another.
+			ps = []Part{{Fleet: "run-" + strconv.Itoa(i), Targets: ri.Targets, Duplicates: ri.Duplicates, Invalid: ri.Invalid}}
+		}
+		parts = append(parts, ps...)
+	}
+	out.Parts = mergeParts(parts)
+	for _, p := range out.Parts {
+		out.Targets += p.Targets
+		out.Duplicates += p.Duplicates
+		out.Invalid += p.Invalid
+	}
+	if out.Stats.Seconds > 0 {
+		out.Stats.Rate = float64(out.Stats.Calls) / out.Stats.Seconds
+	}
+	if !complete && !out.Interrupted && out.Error == "" {
+		out.Error = "a merged run was incomplete"
+	}
+	out.Complete = complete && !out.Interrupted && out.Error == ""
+	return out
+}
+
+func uniq(a, b string) []string {
+	s := strings.Split(a, ", ")
+	if !slices.Contains(s, b) {
+		s = append(s, b)
+	}
+	return s
+}
+
+// mergeParts keeps each (Fleet, Shard) once, and drops the shards of a
+// fleet whose whole list is there too; parts of an unknown fleet are kept.
+func mergeParts(parts []Part) []Part {
+	whole := map[string]bool{}
+	for _, p := range parts {
+		if p.Shard == "" && p.Fleet != "" {
+			whole[p.Fleet] = true
+		}
+	}
+	seen := map[[2]string]bool{}
+	var out []Part
+	for _, p := range parts {
+		k := [2]string{p.Fleet, p.Shard}
+		if p.Fleet != "" && (seen[k] || (p.Shard != "" && whole[p.Fleet])) {
+			continue
+		}
+		seen[k] = true
+		out = append(out, p)
+	}
+	slices.SortStableFunc(out, func(a, b Part) int {
+		return cmp.Or(cmp.Compare(a.Fleet, b.Fleet), cmp.Compare(a.Shard, b.Shard))
+	})
+	return out
+}
+
+// ForeignError is returned by Resume when the record holds results of
+// instances that are not among the targets: another list, another region or
+// account, another shard. Resuming would report two audits as one.
+type ForeignError struct {
+	// Count is the number of such results; Examples are the first few.
+	Count    int
+	Examples []Key
+	// Record is the number of results in the record.
+	Record int
+}
+
+func (e *ForeignError) Error() string {
+	var ex []string
+	for _, k := range e.Examples {
+		ex = append(ex, strings.Trim(k.AccountID+" "+k.Region+" "+k.InstanceID, " "))
+	}
+	return fmt.Sprintf("the record holds %d of its %d results for instances that are not among the targets (such as %s): "+
+		"it is the record of another audit", e.Count, e.Record, strings.Join(ex, ", "))
+}
+
+// Scope widens what Resume takes for the same audit. The zero value takes
+// exactly the fleet's targets.
+type Scope struct {
+	// Account is the account of results that name none: a record written
+	// when the caller's account could not be learnt is the same audit as
+	// one that knows it, and the other way round.
+	Account string
+	// InScope, when set, takes a result for an instance that is not among
+	// the targets for the same audit all the same (a node that discovery
+	// found last time and not this time, in an account-region it covers).
+	InScope func(Key) bool
+}
+
+// Resume prepares the continuation of an earlier run whose record is rs: it
+// drops from f the targets that the record holds with a verdict (results in
+// error are audited again) and returns how many it dropped. When the record
+// holds results for instances that are not among f's targets (valid, or
+// invalid lines recorded by their source) nor in scope, it changes nothing
+// and returns a *ForeignError.
+func Resume(rs *Records, f *Fleet, scope Scope) (done int, err error) {
+	invalid := map[string]bool{}
+	for _, t := range f.Invalid {
+		invalid[t.Source] = true
+	}
+	match := func(k Key) (Key, bool) {
+		if f.Has(k) {
+			return k, true
+		}
+		alt := k
+		if k.AccountID == "" {
+			alt.AccountID = scope.Account
+		} else if k.AccountID == scope.Account {
+			alt.AccountID = ""
+		}
+		return alt, alt != k && f.Has(alt)
+	}
+	finished := map[Key]bool{}
+	foreign := &ForeignError{Record: rs.Len()}
+	err = rs.Each(func(r Result) error {
+		k, ok := match(r.Key())
+		switch {
+		case r.Outcome == OutcomeInvalid:
+			if !invalid[r.Source] {
+				foreign.add(r.Key())
+			}
+		case !ok:
+			if scope.InScope == nil || !scope.InScope(r.Key()) {
+				foreign.add(r.Key())
+			}
+		case r.Outcome != OutcomeError:
+			finished[k] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if foreign.Count > 0 {
+		return 0, foreign
+	}
+	before := f.Len()
+	f.Keep(func(t Target) bool { return t.Problem != "" || !finished[t.Key()] })
+	return before - f.Len(), nil
+}
+
+func (e *ForeignError) add(k Key) {
+	e.Count++
+	if len(e.Examples) < 3 {
+		e.Examples = append(e.Examples, k)
+	}
+}

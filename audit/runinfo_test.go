@@ -1,0 +1,142 @@
+package audit_test
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+func TestMergeRunInfo(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	shard := func(k int, targets int, complete bool) audit.RunInfo {
+		return audit.RunInfo{
+			Schema: audit.Schema, Version: "v1", StartedAt: t0.Add(time.Duration(k) * time.Minute), EndedAt: t0.Add(time.Duration(10+k) * time.Minute),
+			Complete: complete, Options: map[string]any{"max_pages": 1000, "shard": "x" + string(rune('0'+k))},
+			Parts:   []audit.Part{{Fleet: "f1", Shard: string(rune('0'+k)) + "/3", Targets: targets}},
+			Targets: targets, Stats: audit.Stats{Calls: 10, Seconds: 5},
+		}
+	}
+	s0, s1, s2 := shard(0, 10, true), shard(1, 11, true), shard(2, 9, true)
+	all := audit.MergeRunInfo([]audit.RunInfo{s0, s1, s2})
+	tests := []struct {
+		name        string
+		in          []audit.RunInfo
+		targets     int
+		wantErr     bool
+		wantOptions []string
+	}{
+		{"three shards", []audit.RunInfo{s0, s1, s2}, 30, false, []string{"max_pages"}},
+		{"a shard twice", []audit.RunInfo{s0, s0, s1, s2}, 30, false, nil},
+		{"the merge and one of its shards", []audit.RunInfo{all, s1}, 30, false, nil},
+		{"a whole run and its shards", []audit.RunInfo{{Parts: []audit.Part{{Fleet: "f1", Targets: 30}}, Complete: true}, s0, s1}, 30, false, nil},
+		{"an incomplete shard", []audit.RunInfo{s0, shard(1, 11, false)}, 21, true, nil},
+		{"runs without parts", []audit.RunInfo{{Targets: 4, Complete: true}, {Targets: 5, Complete: true}}, 9, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := audit.MergeRunInfo(tt.in)
+			if got.Targets != tt.targets {
+				t.Errorf("Targets = %d, want %d (parts %+v)", got.Targets, tt.targets, got.Parts)
+			}
+			if (got.Error != "") != tt.wantErr {
+				t.Errorf("Error = %q, want an error: %v", got.Error, tt.wantErr)
+			}
+			for _, k := range tt.wantOptions {
+				if _, ok := got.Options[k]; !ok {
+					t.Errorf("option %s, on which all agree, is gone", k)
+				}
+			}
+			if _, ok := got.Options["shard"]; ok && len(tt.in) > 1 {
+				t.Error("option shard, on which they differ, was kept")
+			}
+		})
+	}
+	if !all.StartedAt.Equal(t0) || !all.EndedAt.Equal(t0.Add(12*time.Minute)) || all.Stats.Calls != 30 {
+		t.Errorf("merged times and stats: %v %v %+v", all.StartedAt, all.EndedAt, all.Stats)
+	}
+}
+
+func TestFinishAndVerdict(t *testing.T) {
+	failed := audit.FailOn{audit.OutcomeNoncompliant: true}
+	tests := []struct {
+		name     string
+		info     audit.RunInfo
+		outcomes map[audit.Outcome]int
+		results  int
+		want     audit.Verdict
+	}{
+		{"clean", audit.RunInfo{Targets: 2}, map[audit.Outcome]int{audit.OutcomeCompliant: 2}, 2, audit.Clean},
+		{"findings", audit.RunInfo{Targets: 2}, map[audit.Outcome]int{audit.OutcomeNoncompliant: 1, audit.OutcomeCompliant: 1}, 2, audit.Findings},
+		{"error wins over findings", audit.RunInfo{Targets: 2}, map[audit.Outcome]int{audit.OutcomeNoncompliant: 1, audit.OutcomeError: 1}, 2, audit.Incomplete},
+		{"missing results", audit.RunInfo{Targets: 3}, map[audit.Outcome]int{audit.OutcomeCompliant: 2}, 2, audit.Incomplete},
+		{"interrupted", audit.RunInfo{Targets: 2, Interrupted: true}, map[audit.Outcome]int{audit.OutcomeCompliant: 2}, 2, audit.Incomplete},
+		{"stopped", audit.RunInfo{Targets: 2, Error: "fatal"}, map[audit.Outcome]int{audit.OutcomeCompliant: 2}, 2, audit.Incomplete},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ri := tt.info
+			ri.Finish(tt.outcomes, tt.results)
+			if got := ri.Verdict(failed); got != tt.want {
+				t.Errorf("Verdict = %v, want %v (info %+v)", got, tt.want, ri)
+			}
+		})
+	}
+}
+
+func TestParseFailOn(t *testing.T) {
+	if f, err := audit.ParseFailOn(nil); err != nil || !f[audit.OutcomeNoncompliant] || len(f) != 1 {
+		t.Errorf("default: %v, %v", f, err)
+	}
+	if f, err := audit.ParseFailOn([]string{"none"}); err != nil || len(f) != 0 {
+		t.Errorf("none: %v, %v", f, err)
+	}
+	if _, err := audit.ParseFailOn([]string{"failed", "sometimes"}); err == nil || !strings.Contains(err.Error(), "sometimes") {
+		t.Errorf("an unknown word: %v", err)
+	}
+}
+
+func TestResume(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, audit.ResultsFile)
+	w, err := audit.CreateRecord(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []audit.Result{
+		{Region: "us-east-1", InstanceID: "i-00000001", Outcome: audit.OutcomeCompliant},
+		{Region: "us-east-1", InstanceID: "i-00000002", Outcome: audit.OutcomeError, Error: &audit.Error{Code: "Transport"}},
+	} {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	fleet := func(ids ...string) *audit.Fleet {
+		var f audit.Fleet
+		for _, id := range ids {
+			f.AddID("--instance-id", id, "us-east-1", "")
+		}
+		return &f
+	}
+	rs, err := audit.OpenRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+
+	f := fleet("i-00000001", "i-00000002", "i-00000003")
+	done, err := audit.Resume(rs, f, audit.Scope{})
+	if err != nil || done != 1 || f.Len() != 2 || f.Has(audit.Key{Region: "us-east-1", InstanceID: "i-00000001"}) {
+		t.Errorf("Resume: done %d, err %v, %d left; want 1 done and the other two left", done, err, f.Len())
+	}
+	other := fleet("i-00000002", "i-00000009")
+	_, err = audit.Resume(rs, other, audit.Scope{})
+	var fe *audit.ForeignError
+	if !errors.As(err, &fe) || fe.Count != 1 || fe.Examples[0].InstanceID != "i-00000001" || other.Len() != 2 {
+		t.Errorf("Resume with another list: %v (left %d), want a ForeignError naming i-00000001 and nothing dropped", err, other.Len())
+	}
+}

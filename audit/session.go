@@ -1,0 +1,660 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go/middleware"
+	"golang.org/x/sync/errgroup"
+)
+
+// Config says how a Session audits a fleet. The zero value of a field means
+// its default.
+type Config struct {
+	// Client returns the SSM client for an account and region. A Session
+	// calls it once per account-region, before its first call; an error
+	// fails that account-region (see SiteError), or the run when it wraps
+	// ErrFatal.
+	Client func(account, region string) (API, error)
+	// Region is the region of targets that name none.
+	Region string
+	// Concurrency bounds the instances audited at once in one
+	// account-region (default 16).
+	Concurrency int
+	// Sites bounds the account-regions audited at once (default 64): each
+	// has its own client, limiter and Concurrency workers, so that an
+	// organisation takes about as long as its largest account-region.
+	Sites int
+	// MaxResults is the page size asked for, 1 to 50 (default 50).
+	MaxResults int32
+	// MaxPages ends an instance as PaginationLoop past this many pages
+	// (default 1000).
+	MaxPages int
+	// Rate fixes the calls per second per account and region; 0 adapts.
+	Rate float64
+	// Grace is how long calls in flight may go on after ctx is cancelled
+	// before they are cut short (default 0: cut at once). Instances cut
+	// short are not reported, so that a resumed run fetches them again.
+	Grace time.Duration
+	// Deadline, when set, cuts calls short at that time whatever Grace
+	// says (a timeout leaves no grace).
+	Deadline time.Time
+	// Triage records a target whose Info has an association overview in
+	// which every association succeeded as compliant, from the overview,
+	// without asking for its associations (Result.Detail DetailOverview).
+	// Others are fetched in full.
+	Triage bool
+	// TriageSince, when set, triages only targets whose last successful
+	// association execution is at or after it: an older one may be stale,
+	// which only the detail shows.
+	TriageSince time.Time
+	// OnResult receives each result as its instance completes. It is
+	// called from many goroutines at once; an error stops the run.
+	OnResult func(Result) error
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.Concurrency <= 0 {
+		c.Concurrency = 16
+	}
+	if c.Sites <= 0 {
+		c.Sites = 64
+	}
+	if c.MaxResults <= 0 {
+		c.MaxResults = 50
+	}
+	if c.MaxPages <= 0 {
+		c.MaxPages = 1000
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.OnResult == nil {
+		c.OnResult = func(Result) error { return nil }
+	}
+}
+
+// SiteError says why an account-region could not be audited, in the
+// service's words: a role that could not be assumed (AccessDenied), a region
+// that is not enabled, access denied to SSM there. The other
+// account-regions are audited; the targets of this one end in
+// OutcomeError with its Code and Message.
+type SiteError struct {
+	AccountID, Region string
+	Code, Message     string
+}
+
+func (e *SiteError) Error() string {
+	where := e.Region
+	if e.AccountID != "" {
+		where = e.AccountID + " " + e.Region
+	}
+	return fmt.Sprintf("%s: %s: %s", where, e.Code, e.Message)
+}
+
+// SiteStats are what a Session asked of one account-region.
+type SiteStats struct {
+	AccountID string `json:"account_id,omitempty"`
+	Region    string `json:"region"`
+	// Targets counts the targets of the account-region; Results those that
+	// got a result.
+	Targets int `json:"targets"`
+	Results int `json:"results"`
+	// Discovered counts the nodes that discovery found there.
+	Discovered int   `json:"discovered,omitempty"`
+	Calls      int64 `json:"calls"`
+	Throttled  int64 `json:"throttled"`
+	// LimiterRate is the client-side limit at the end (calls per second).
+	LimiterRate float64 `json:"limiter_rate,omitempty"`
+	// Error is why the account-region could not be audited, if it could
+	// not; Unreachable when its endpoint gave no answer.
+	Error       *Error `json:"error,omitempty"`
+	Unreachable bool   `json:"unreachable,omitempty"`
+}
+
+type siteKey struct{ account, region string }
+
+// site is what one account-region shares: its client, its limiter, its
+// breaker and its counters.
+type site struct {
+	key     siteKey
+	client  API
+	limiter *Limiter
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	calls, throttled        atomic.Int64
+	targets, results, found atomic.Int64
+	succeeded               atomic.Bool
+
+	mu         sync.Mutex
+	answered   bool
+	answerless int // instances in a row that ended with no answer
+	down       *UnreachableError
+	failed     *SiteError
+}
+
+// Session audits the targets of a run, account-region by account-region.
+// It is safe for concurrent use; its methods may run at once.
+type Session struct {
+	cfg                              Config
+	mu                               sync.Mutex
+	sites                            map[siteKey]*site
+	calls, pages, throttled, retries atomic.Int64
+	// multi is set when the run spans more than one account-region: then an
+	// error that stops all calls with some credentials stops only its
+	// account-region.
+	multi atomic.Bool
+}
+
+// runner is the Session as the attempts middleware knows it.
+type runner = Session
+
+// NewSession returns a Session with cfg's defaults applied.
+func NewSession(cfg Config) *Session {
+	cfg.defaults()
+	return &Session{cfg: cfg, sites: map[siteKey]*site{}}
+}
+
+// Run audits every target, Concurrency at a time, and hands each Result to
+// cfg.OnResult as it completes. One instance's failure never stops the
+// others: it becomes a Result with OutcomeError. Run returns early with an
+// error wrapping ErrFatal when the credentials or permissions cannot work
+// for any instance, with OnResult's error, or with ctx.Err() when ctx was
+// cancelled. When an account-region's endpoint gives no answer at all, Run
+// stops auditing there and, once the rest is done, returns an error that
+// wraps ErrUnreachable and one *UnreachableError per account-region. Stats
+// count what was asked either way.
+func Run(ctx context.Context, cfg Config, targets iter.Seq[Target]) (Stats, error) {
+	s := NewSession(cfg)
+	start := s.cfg.Now()
+	err := s.Run(ctx, []Batch{{Targets: targets}})
+	return s.statsSince(start), err
+}
+
+// Run audits the batches, Sites at a time, each with its own Concurrency
+// workers (see the package function Run for the rest of the contract).
+// When there is more than one account-region, an error that would stop
+// every call with some credentials (a role that cannot be assumed, a region
+// that is not enabled, access denied at the first call) fails only its
+// account-region (see SiteError, Sites); when every account-region failed
+// so, Run returns an error wrapping ErrFatal.
+func (s *Session) Run(ctx context.Context, batches []Batch) error {
+	if len(batches) > 1 {
+		s.multi.Store(true)
+	}
+	// Calls run on their own context so that a cancelled ctx stops new
+	// instances at once but leaves calls in flight their grace period.
+	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelCalls()
+	stopGrace := context.AfterFunc(ctx, func() {
+		if !s.cfg.Deadline.IsZero() && !s.cfg.Now().Before(s.cfg.Deadline) {
+			cancelCalls()
+			return
+		}
+		time.AfterFunc(s.cfg.Grace, cancelCalls)
+	})
+	defer stopGrace()
+
+	g, gctx := errgroup.WithContext(callCtx)
+	g.SetLimit(s.cfg.Sites)
+	for _, b := range batches {
+		if ctx.Err() != nil || gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return s.batch(ctx, gctx, b) })
+	}
+	err := g.Wait()
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = s.unreachable()
+	}
+	if err == nil && s.multi.Load() {
+		err = s.allFailed()
+	}
+	return err
+}
+
+// batch audits one batch with its own worker pool.
+func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
+	g, bctx := errgroup.WithContext(gctx)
+	g.SetLimit(s.cfg.Concurrency)
+	for t := range b.Targets {
+		if ctx.Err() != nil || bctx.Err() != nil {
+			break
+		}
+		var st *site
+		if t.Problem == "" {
+			var err error
+			if st, err = s.site(gctx, t.AccountID, s.region(t)); err != nil {
+				g.Go(func() error { return err })
+				break
+			}
+			st.targets.Add(1)
+			if st.isDown() {
+				st.leave()
+				continue
+			}
+		}
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				return nil
+			}
+			res, err := s.audit(bctx, st, t)
+			if err != nil || res == nil {
+				return err // nil: cut short, left for a resumed run
+			}
+			if st != nil {
+				st.results.Add(1)
+			}
+			return s.cfg.OnResult(*res)
+		})
+	}
+	return g.Wait()
+}
+
+func (s *Session) region(t Target) string {
+	if t.Region != "" {
+		return t.Region
+	}
+	return s.cfg.Region
+}
+
+// ErrNoRegion is wrapped by Run's error when a target names no region and
+// Config.Region is empty.
+var ErrNoRegion = errors.New("no region")
+
+// site returns the account-region, making its client and limiter the first
+// time. A client that cannot be made fails the account-region, or the run
+// when the error wraps ErrFatal.
+func (s *Session) site(ctx context.Context, account, region string) (*site, error) {
+	k := siteKey{account, region}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.sites[k]; ok {
+		return st, nil
+	}
+	if region == "" {
+		return nil, fmt.Errorf("%w: %w for account %q", ErrFatal, ErrNoRegion, account)
+	}
+	st := &site{key: k, limiter: NewLimiter(s.cfg.Rate)}
+	// Not the caller's context: a site outlives the discovery or run that
+	// made it, and ends its calls only when it fails or goes down.
+	st.ctx, st.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.sites[k] = st
+	c, err := s.cfg.Client(account, region)
+	if err != nil {
+		if errors.Is(err, ErrFatal) {
+			return nil, err
+		}
+		code, msg := classify(err)
+		st.fail(code, msg)
+	}
+	st.client = c
+	return st, nil
+}
+
+// fail fails the account-region: calls in flight there are cut short, and
+// its remaining targets end in error with code and message.
+func (st *site) fail(code, msg string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.failed == nil {
+		st.failed = &SiteError{AccountID: st.key.account, Region: st.key.region, Code: code, Message: msg}
+		st.cancel()
+	}
+}
+
+func (st *site) failure() *SiteError {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.failed
+}
+
+// Stats returns what the Session asked of SSM so far, with LimiterRate the
+// highest of its account-regions (or the fixed Rate).
+func (s *Session) Stats() Stats {
+	st := Stats{
+		Calls:     s.calls.Load(),
+		Pages:     s.pages.Load(),
+		Throttled: s.throttled.Load(),
+		Retries:   s.retries.Load(),
+	}
+	s.mu.Lock()
+	for _, x := range s.sites {
+		st.LimiterRate = max(st.LimiterRate, x.limiter.Rate())
+	}
+	s.mu.Unlock()
+	if s.cfg.Rate > 0 {
+		st.LimiterRate = s.cfg.Rate
+	}
+	return st
+}
+
+// statsSince is Stats with the time since start and the mean rate.
+func (s *Session) statsSince(start time.Time) Stats {
+	st := s.Stats()
+	st.Seconds = s.cfg.Now().Sub(start).Seconds()
+	if st.Seconds > 0 {
+		st.Rate = float64(st.Calls) / st.Seconds
+	}
+	return st
+}
+
+// Sites returns the stats of every account-region the Session touched,
+// sorted by account then region.
+func (s *Session) Sites() []SiteStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]SiteStats, 0, len(s.sites))
+	for k, x := range s.sites {
+		ss := SiteStats{
+			AccountID: k.account, Region: k.region,
+			Targets: int(x.targets.Load()), Results: int(x.results.Load()), Discovered: int(x.found.Load()),
+			Calls: x.calls.Load(), Throttled: x.throttled.Load(), LimiterRate: x.limiter.Rate(),
+		}
+		if s.cfg.Rate > 0 {
+			ss.LimiterRate = s.cfg.Rate
+		}
+		x.mu.Lock()
+		if x.failed != nil {
+			ss.Error = &Error{Code: x.failed.Code, Message: x.failed.Message}
+		} else if x.down != nil {
+			ss.Error = &Error{Code: CodeTransport, Message: x.down.Error()}
+			ss.Unreachable = true
+		}
+		x.mu.Unlock()
+		out = append(out, ss)
+	}
+	slices.SortFunc(out, func(a, b SiteStats) int {
+		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.Region, b.Region))
+	})
+	return out
+}
+
+// unreachable returns the error for the account-regions given up on, or nil.
+func (s *Session) unreachable() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, x := range s.sites {
+		x.mu.Lock()
+		if x.down != nil {
+			d := *x.down
+			errs = append(errs, &d)
+		}
+		x.mu.Unlock()
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	slices.SortFunc(errs, func(a, b error) int {
+		x, y := a.(*UnreachableError), b.(*UnreachableError)
+		return cmp.Or(cmp.Compare(x.AccountID, y.AccountID), cmp.Compare(x.Region, y.Region))
+	})
+	return fmt.Errorf("%w: %w", ErrUnreachable, errors.Join(errs...))
+}
+
+// allFailed returns an error wrapping ErrFatal when every account-region
+// failed (see SiteError): then nothing could be audited anywhere.
+func (s *Session) allFailed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, x := range s.sites {
+		f := x.failure()
+		if f == nil {
+			return nil
+		}
+		errs = append(errs, f)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: no account-region could be audited: %w", ErrFatal, errors.Join(errs...))
+}
+
+func (st *site) isDown() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.down != nil
+}
+
+// leave counts an instance left unaudited because the site is down.
+func (st *site) leave() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.down.Left++
+}
+
+// answer records how an instance's last call ended, and reports whether the
+// instance must be left unrecorded because the site is (now) down.
+func (st *site) answer(err error) (leave bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.down != nil {
+		st.down.Left++
+		return true
+	}
+	endpoint, cause, none := noAnswer(err)
+	if !none {
+		st.answered, st.answerless = true, 0
+		return false
+	}
+	st.answerless++
+	if st.answered && st.answerless < answerlessLimit {
+		return false // one instance's bad luck, or the start of an outage
+	}
+	st.down = &UnreachableError{AccountID: st.key.account, Region: st.key.region, Endpoint: endpoint, Cause: cause, Answered: st.answered, Left: 1}
+	st.cancel() // calls in flight there cannot succeed either
+	return true
+}
+
+// Breaker settings: how many instances in a row may end with no answer from
+// the service (after every retry) before an account-region that answered
+// before is taken for gone.
+const answerlessLimit = 5
+
+// UnreachableError says that the SSM endpoint of an account and region gave
+// no answer at all (connection refused, no such host, TLS failure, time
+// out), after every retry: the Session stopped auditing there and left its
+// instances unrecorded, for a resumed run. Answered tells whether the
+// endpoint had answered earlier in the run (then it went away mid-run).
+type UnreachableError struct {
+	AccountID, Region string
+	// Endpoint is the URL the calls went to, without path or user info;
+	// empty when unknown.
+	Endpoint string
+	// Cause is the last failure, in a few words ("no such host",
+	// "connection refused", "timed out").
+	Cause    string
+	Answered bool
+	// Left counts the instances left unrecorded there.
+	Left int
+}
+
+func (e *UnreachableError) Error() string {
+	where := e.Endpoint
+	if where == "" {
+		where = "the SSM endpoint of " + e.Region
+	}
+	if e.Answered {
+		return fmt.Sprintf("%s stopped answering (%s) after %d instances in a row got no answer; %d instances left for a resumed run",
+			where, e.Cause, answerlessLimit, e.Left)
+	}
+	return fmt.Sprintf("cannot reach %s: %s", where, e.Cause)
+}
+
+// ErrUnreachable is wrapped by the error Run returns when it gave up on an
+// account-region whose endpoint did not answer (see UnreachableError).
+var ErrUnreachable = errors.New("SSM endpoint unreachable")
+
+// stops decides what an error that no retry can fix stops: nothing (it is
+// this instance's), the account-region, or the run (runFatal). A failure to
+// obtain the run's own credentials stops the run; one of an assumed role's,
+// its account-region. An error that stops every call with these
+// credentials (bad credentials, a region not enabled, access denied before
+// any call there succeeded) stops the run when it has one account-region,
+// and only its account-region otherwise.
+func (s *Session) stops(st *site, err error) (siteFatal, runFatal bool) {
+	var ce *CredentialsError
+	if errors.As(err, &ce) {
+		if ce.AccountID != "" {
+			return true, false
+		}
+		return false, true
+	}
+	if !IsFatal(err) || isAccessDenied(err) && st.succeeded.Load() {
+		return false, false
+	}
+	if s.multi.Load() {
+		return true, false
+	}
+	return false, true
+}
+
+// audit fetches every page of one instance. It returns a nil Result when the
+// call context was cancelled or the account-region is down (the instance is
+// left for a resumed run), and an error only when the whole run must stop.
+func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error) {
+	region := s.region(t)
+	res := &Result{
+		AccountID:  t.AccountID,
+		Region:     region,
+		InstanceID: t.InstanceID,
+		Labels:     t.Labels,
+		Source:     t.Source,
+		Info:       t.Info,
+	}
+	if t.Problem != "" {
+		if res.InstanceID == "" {
+			// An empty cell: the record needs an ID, and the source says
+			// which line it was.
+			res.InstanceID = EmptyID
+		}
+		res.Outcome = OutcomeInvalid
+		res.Error = &Error{Code: CodeInvalid, Message: t.Problem}
+		res.AuditedAt = s.cfg.Now().UTC()
+		return res, nil
+	}
+	if f := st.failure(); f != nil {
+		res.fail(f.Code, f.Message)
+		res.AuditedAt = s.cfg.Now().UTC()
+		return res, nil
+	}
+	if s.triaged(t) {
+		res.Outcome, res.Detail = OutcomeCompliant, DetailOverview
+		res.AuditedAt = s.cfg.Now().UTC()
+		return res, nil
+	}
+	// The site's context ends when the site goes down or fails, the call
+	// context when the run is cut short: either ends this instance's calls.
+	callCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	defer context.AfterFunc(st.ctx, stop)()
+	p := ssm.NewDescribeInstanceAssociationsStatusPaginator(st.client,
+		&ssm.DescribeInstanceAssociationsStatusInput{InstanceId: aws.String(t.InstanceID)},
+		func(o *ssm.DescribeInstanceAssociationsStatusPaginatorOptions) {
+			o.Limit = s.cfg.MaxResults
+			o.StopOnDuplicateToken = true
+		})
+	seen := map[string]bool{}
+	for p.HasMorePages() {
+		if res.Pages >= s.cfg.MaxPages {
+			res.fail(CodePaginationLoop, fmt.Sprintf("more than %d pages (MaxPages)", s.cfg.MaxPages))
+			break
+		}
+		at := &attempts{limiter: st.limiter, run: s, site: st}
+		out, err := p.NextPage(callCtx, at.option)
+		res.Calls += int(at.n.Load())
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil
+			}
+			if f := st.failure(); f != nil {
+				// Cut short by its account-region's failure.
+				res.fail(f.Code, f.Message)
+				break
+			}
+			siteFatal, runFatal := s.stops(st, err)
+			if runFatal {
+				return nil, fmt.Errorf("%w: %s: %w", ErrFatal, t.InstanceID, err)
+			}
+			if siteFatal {
+				code, msg := classify(err)
+				st.fail(code, msg)
+				res.fail(code, msg)
+				break
+			}
+			if st.answer(err) {
+				return nil, nil
+			}
+			code, msg := classify(err)
+			if code == CodeInvalidInstanceID {
+				res.Outcome = OutcomeNotManaged
+				res.Error = &Error{Code: code, Message: msg}
+			} else {
+				res.fail(code, msg)
+			}
+			break
+		}
+		st.answer(nil)
+		st.succeeded.Store(true)
+		res.Pages++
+		s.pages.Add(1)
+		for _, a := range out.InstanceAssociationStatusInfos {
+			res.Associations = append(res.Associations, association(a))
+		}
+		if tok := aws.ToString(out.NextToken); tok != "" {
+			if seen[tok] {
+				res.fail(CodePaginationLoop, fmt.Sprintf("NextToken repeated after %d pages", res.Pages))
+				break
+			}
+			seen[tok] = true
+		}
+	}
+	if res.Outcome == "" {
+		res.Outcome = Judge(res.Associations)
+	}
+	res.AuditedAt = s.cfg.Now().UTC()
+	return res, nil
+}
+
+// triaged reports whether t is recorded from its association overview.
+func (s *Session) triaged(t Target) bool {
+	if !s.cfg.Triage || t.Info == nil || !t.Info.AssociationOverview.AllSucceeded() {
+		return false
+	}
+	if s.cfg.TriageSince.IsZero() {
+		return true
+	}
+	last := t.Info.LastSuccessfulAssociationExecutionDate
+	return last != nil && !last.Before(s.cfg.TriageSince)
+}
+
+func (res *Result) fail(code, msg string) {
+	res.Outcome = OutcomeError
+	res.Error = &Error{Code: code, Message: msg}
+}
+
+// option installs the attempts middleware in one operation's stack: one
+// per operation, so that its count tells the first attempt from the
+// retries.
+func (a *attempts) option(o *ssm.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		return st.Finalize.Insert(a, "Retry", middleware.After)
+	})
+}

@@ -1,0 +1,347 @@
+// Package awsconn connects the auditor to AWS: it loads the configuration the
+// way every AWS tool does (environment, shared config and credentials files,
+// SSO, credential_process, container and instance roles), guards the
+// credentials and the endpoints, and makes the SDK clients that audit uses,
+// with the retryer and HTTP client an audit wants.
+//
+// Nothing here prints. Errors from credential sources are replaced by an
+// *audit.CredentialsError that names the kind of source and the profile,
+// never what the source printed (a credential_process's output may hold a
+// secret key).
+package awsconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/httpbuf"
+)
+
+// Settings say how to reach AWS. The zero value of a field means the SDK's
+// default (the default credential chain, the configured region, the
+// region's endpoint).
+type Settings struct {
+	// Profile is the shared-config profile ("" means AWS_PROFILE or default).
+	Profile string
+	// Region overrides the configured region.
+	Region string
+	// EndpointURL sends SSM calls to this URL instead of the region's
+	// endpoint.
+	EndpointURL string
+	// AllowInsecure allows plain http to an endpoint that is not on this
+	// machine.
+	AllowInsecure bool
+	// MaxAttempts is the attempts per call, the first included (default 8).
+	MaxAttempts int
+	// CallTimeout bounds one HTTP attempt (default 30 s).
+	CallTimeout time.Duration
+	// Conns is the number of calls that may be in flight at once, to size
+	// the pool of idle connections (default 16).
+	Conns int
+	// Credentials, when set, replace the whole credential chain and nothing
+	// is read from this machine's AWS configuration (the demo); then
+	// EndpointURL serves every service, not SSM alone.
+	Credentials aws.CredentialsProvider
+	// Roles reach accounts other than the caller's.
+	Roles Roles
+}
+
+// ConfigError is an AWS configuration that cannot work, found before any
+// call: a profile that does not exist, a config file that does not parse, an
+// endpoint that is refused. The run has asked nothing of AWS.
+type ConfigError struct {
+	// Setting names what is wrong: "profile", "endpoint", "region".
+	Setting string
+	Err     error
+}
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Conn is a loaded AWS configuration. It is safe for concurrent use.
+type Conn struct {
+	s   Settings
+	cfg aws.Config
+
+	mu       sync.Mutex
+	identity Identity                           // set by CallerIdentity
+	roles    map[string]aws.CredentialsProvider // assumed, by account
+}
+
+// Load loads the configuration without calling AWS and without asking for
+// credentials (see Conn.CheckCredentials). It returns a *ConfigError when the
+// configuration cannot work.
+func Load(ctx context.Context, s Settings) (*Conn, error) {
+	if s.MaxAttempts <= 0 {
+		s.MaxAttempts = 8
+	}
+	if s.CallTimeout <= 0 {
+		s.CallTimeout = 30 * time.Second
+	}
+	if s.Conns <= 0 {
+		s.Conns = 16
+	}
+	if s.EndpointURL != "" {
+		if err := CheckEndpoint(s.EndpointURL, s.AllowInsecure); err != nil {
+			return nil, &ConfigError{"endpoint", err}
+		}
+	}
+	c := &Conn{s: s}
+	if s.Credentials != nil {
+		c.cfg = aws.Config{
+			Region:      s.Region,
+			Credentials: aws.NewCredentialsCache(s.Credentials),
+			Retryer:     NewRetryer(s.MaxAttempts),
+			HTTPClient:  c.httpClient(nil),
+			AppID:       "auditor",
+		}
+		if s.EndpointURL != "" {
+			c.cfg.BaseEndpoint = aws.String(s.EndpointURL)
+		}
+		return c, nil
+	}
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(NewRetryer(s.MaxAttempts)),
+		config.WithAppID("auditor"),
+	}
+	if s.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(s.Profile))
+	}
+	if s.Region != "" {
+		opts = append(opts, config.WithRegion(s.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		var missing config.SharedConfigProfileNotExistError
+		if errors.As(err, &missing) {
+			return nil, &ConfigError{"profile", fmt.Errorf("profile %q is not in the AWS config or credentials files", missing.Profile)}
+		}
+		return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: %w", err)}
+	}
+	// On the client the loader built, which carries any custom CA bundle
+	// (AWS_CA_BUNDLE, ca_bundle) and proxy settings.
+	cfg.HTTPClient = c.httpClient(cfg.HTTPClient)
+	if cfg.Credentials != nil {
+		cfg.Credentials = &guarded{inner: cfg.Credentials, profile: profileOf(cfg)}
+	}
+	c.cfg = cfg
+	return c, nil
+}
+
+// profileOf returns the shared-config profile the configuration was loaded
+// from, or "" when none was (environment credentials, say).
+func profileOf(cfg aws.Config) string {
+	for _, src := range cfg.ConfigSources {
+		if sc, ok := src.(config.SharedConfig); ok && sc.Profile != "" {
+			return sc.Profile
+		}
+	}
+	return ""
+}
+
+// Region returns the region from the settings or the configuration; "" when
+// neither names one.
+func (c *Conn) Region() string { return c.cfg.Region }
+
+// Config returns the loaded configuration, for clients of other services.
+func (c *Conn) Config() aws.Config { return c.cfg }
+
+// CheckCredentials asks the credential chain for credentials once, so that
+// a run without usable credentials stops before its first call. The error is
+// an *audit.CredentialsError (or ctx's).
+func (c *Conn) CheckCredentials(ctx context.Context) error {
+	if c.cfg.Credentials == nil {
+		return &audit.CredentialsError{Kind: "no credentials found"}
+	}
+	_, err := c.cfg.Credentials.Retrieve(ctx)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// SSM returns the SSM client for a region.
+func (c *Conn) SSM(region string) (*ssm.Client, error) {
+	client := ssm.NewFromConfig(c.cfg, func(o *ssm.Options) {
+		o.Region = region
+		if c.s.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(c.s.EndpointURL)
+		}
+	})
+	return client, c.checkClient(client.Options().BaseEndpoint)
+}
+
+// CheckSSMEndpoint checks the endpoint that SSM calls in region would go to,
+// however it was configured: the EndpointURL setting, AWS_ENDPOINT_URL,
+// AWS_ENDPOINT_URL_SSM, or a profile's endpoint_url or services section. It
+// returns a *ConfigError for plain http to another machine (unless
+// AllowInsecure) and for a URL with a user name or password.
+func (c *Conn) CheckSSMEndpoint(region string) error {
+	_, err := c.SSM(region)
+	return err
+}
+
+func (c *Conn) checkClient(base *string) error {
+	if base == nil {
+		return nil // the SDK's own https endpoint for the region
+	}
+	if err := CheckEndpoint(*base, c.s.AllowInsecure); err != nil {
+		return &ConfigError{"endpoint", err}
+	}
+	return nil
+}
+
+// CheckEndpoint refuses an endpoint that would send signed requests across a
+// network in clear (http:// is fine on this machine only, unless
+// allowInsecure), and one with a user name or password in it, which would
+// end up in logs and reports. Its errors never repeat a password.
+func CheckEndpoint(raw string, allowInsecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not a URL such as https://ssm.eu-west-1.amazonaws.com", redact(raw))
+	}
+	if u.User != nil {
+		return fmt.Errorf("%s has a user name or password in it: endpoints take none (credentials come from the AWS configuration)", u.Redacted())
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if allowInsecure || IsLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("%s is plain http to another machine: signed requests would cross the network in clear; use https, or allow it explicitly", u)
+	}
+	return fmt.Errorf("%s: want an http or https URL", u.Redacted())
+}
+
+// redact hides what looks like a password in a string that is not a URL.
+func redact(s string) string {
+	if i := strings.Index(s, "@"); i >= 0 {
+		if j := strings.Index(s, "://"); j >= 0 && j < i {
+			return s[:j+3] + "***" + s[i:]
+		}
+		return "***" + s[i:]
+	}
+	return s
+}
+
+// IsLoopback reports whether host names this machine.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// NewRetryer returns the SDK retryer an audit wants, for
+// config.WithRetryer or aws.Config.Retryer: standard mode (exponential
+// backoff with jitter, capped at 20 s, on throttles, 5xx and dropped
+// connections) with maxAttempts attempts per call, and no retry quota. The
+// default quota runs dry when many workers share one client under
+// throttling, and then fails calls that a retry would have saved
+// (aws-sdk-go-v2 issue 1665); the auditor's limiter paces the calls instead.
+//
+// It also retries an answer that could not be read: a body cut short by a
+// dropped connection, or one that is not the JSON SSM sends (a proxy's error
+// page). The SDK leaves those to the caller, since for some operations a
+// repeat is not safe; the auditor's calls only read.
+func NewRetryer(maxAttempts int) func() aws.Retryer {
+	return func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = maxAttempts
+			o.RateLimiter = ratelimit.None
+			o.Retryables = append(slices.Clone(o.Retryables), retry.IsErrorRetryableFunc(unreadableAnswer))
+		})
+	}
+}
+
+func unreadableAnswer(err error) aws.Ternary {
+	var de *smithy.DeserializationError
+	var ee *EndpointError
+	switch {
+	case errors.As(err, &ee):
+		return aws.FalseTernary
+	case errors.As(err, &de), errors.Is(err, io.ErrUnexpectedEOF):
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
+}
+
+// httpClient returns the HTTP client an audit wants, built on base, the
+// client config.LoadDefaultConfig made (an *awshttp.BuildableClient that
+// carries the proxy and any custom CA bundle; nil means the SDK's defaults):
+// idle connections for the workers, a timeout per attempt, request bodies
+// buffered in memory (see httpbuf), and every request's URL checked (see
+// EndpointError). A base of another type is used as it is, behind the same
+// check.
+func (c *Conn) httpClient(base aws.HTTPClient) aws.HTTPClient {
+	if base == nil {
+		base = awshttp.NewBuildableClient()
+	}
+	bc, ok := base.(*awshttp.BuildableClient)
+	if !ok {
+		return &http.Client{Transport: guard{doer{base}, c.s.AllowInsecure}}
+	}
+	conns := c.s.Conns
+	tr := bc.WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = max(conns*2, t.MaxIdleConnsPerHost)
+		t.MaxIdleConns = max(t.MaxIdleConns, conns*4)
+	}).GetTransport()
+	return &http.Client{Transport: guard{httpbuf.Transport(tr), c.s.AllowInsecure}, Timeout: c.s.CallTimeout}
+}
+
+// doer adapts an aws.HTTPClient to a RoundTripper.
+type doer struct{ c aws.HTTPClient }
+
+func (d doer) RoundTrip(r *http.Request) (*http.Response, error) { return d.c.Do(r) }
+
+// EndpointError is a request refused before it left: plain http to another
+// machine, or a URL with a user name or password. It is fatal to an audit
+// and never retried.
+type EndpointError struct{ Err error }
+
+func (e *EndpointError) Error() string        { return e.Err.Error() }
+func (e *EndpointError) Unwrap() error        { return e.Err }
+func (e *EndpointError) RetryableError() bool { return false }
+
+// Fatal tells audit.Run that no call can work while this stands.
+func (e *EndpointError) Fatal() bool { return true }
+
+// guard checks the URL of every request, whatever configured it (a flag, the
+// environment, a profile, an SDK default for another service): the last
+// line of defence behind CheckSSMEndpoint.
+type guard struct {
+	base          http.RoundTripper
+	allowInsecure bool
+}
+
+func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
+	u := r.URL
+	if u.User != nil {
+		return nil, &EndpointError{fmt.Errorf("refusing to send a request to %s: a user name or password in an endpoint URL", u.Redacted())}
+	}
+	if strings.EqualFold(u.Scheme, "http") && !g.allowInsecure && !IsLoopback(u.Hostname()) {
+		return nil, &EndpointError{fmt.Errorf("refusing to send a signed request in clear to %s://%s: use https, or allow it explicitly", u.Scheme, u.Host)}
+	}
+	return g.base.RoundTrip(r)
+}

@@ -1,0 +1,106 @@
+package awsconn
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+func TestCheckEndpoint(t *testing.T) {
+	tests := []struct {
+		url, wantErr string
+		insecure     bool
+	}{
+		{"https://ssm.eu-west-1.amazonaws.com", "", false},
+		{"http://127.0.0.1:4566", "", false},
+		{"http://localhost:4566", "", false},
+		{"http://[::1]:4566", "", false},
+		{"http://10.1.2.3:4566", "in clear", false},
+		{"http://10.1.2.3:4566", "", true},
+		{"https://alice:hunter2@ssm.example.com", "user name or password", false},
+		{"http://alice:hunter2@127.0.0.1:1", "user name or password", true},
+		{"ftp://ssm.example.com", "want an http or https URL", false},
+		{"ssm.example.com", "not a URL", false},
+	}
+	for _, tt := range tests {
+		err := CheckEndpoint(tt.url, tt.insecure)
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("CheckEndpoint(%q, %v) = %v, want %q", tt.url, tt.insecure, err, tt.wantErr)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("CheckEndpoint(%q) repeats the password: %v", tt.url, err)
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestGuardChecksEveryRequest: the last line of defence sees the URL each
+// request goes to, whatever set it.
+func TestGuardChecksEveryRequest(t *testing.T) {
+	sent := 0
+	g := guard{base: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		sent++
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	})}
+	for _, tt := range []struct {
+		url string
+		ok  bool
+	}{
+		{"https://ssm.us-east-1.amazonaws.com/", true},
+		{"http://127.0.0.1:4566/", true},
+		{"http://192.0.2.10:4700/", false},
+		{"https://u:p@ssm.us-east-1.amazonaws.com/", false},
+	} {
+		req, _ := http.NewRequest("POST", tt.url, nil)
+		_, err := g.RoundTrip(req)
+		var ee *EndpointError
+		if tt.ok != (err == nil) || !tt.ok && (!errors.As(err, &ee) || !audit.IsFatal(err)) {
+			t.Errorf("%s: %v, want allowed %v (refusals fatal EndpointErrors)", tt.url, err, tt.ok)
+		}
+	}
+	if sent != 2 {
+		t.Errorf("%d requests sent, want the 2 allowed", sent)
+	}
+}
+
+type failing struct{ err error }
+
+func (f failing) Retrieve(context.Context) (aws.Credentials, error) { return aws.Credentials{}, f.err }
+func (f failing) ProviderSources() []aws.CredentialSource {
+	return []aws.CredentialSource{aws.CredentialSourceProfileProcess}
+}
+
+// TestGuardedCredentials: a failing source becomes an
+// *audit.CredentialsError that names the source and the profile and never
+// repeats what the source said.
+func TestGuardedCredentials(t *testing.T) {
+	secret := "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	for _, tt := range []struct {
+		err  string
+		kind string
+	}{
+		{`parse failed of process output: {"Version": 1, "SecretAccessKey": "` + secret + `", oops`, "not credentials"},
+		{"error in credential_process: exit status 1: " + secret, "failed"},
+		{"the SSO session has expired or is invalid: " + secret, "SSO session"},
+	} {
+		g := &guarded{inner: failing{errors.New(tt.err)}, profile: "prod"}
+		_, err := g.Retrieve(context.Background())
+		var ce *audit.CredentialsError
+		if !errors.As(err, &ce) || !audit.IsFatal(err) {
+			t.Fatalf("Retrieve: %v, want a fatal *audit.CredentialsError", err)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, secret) || !strings.Contains(msg, "credential_process") || !strings.Contains(msg, "prod") || !strings.Contains(msg, tt.kind) {
+			t.Errorf("%q became %q", tt.err, msg)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package awsconn
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// guarded wraps the credential chain so that its failures become
+// *audit.CredentialsError: fatal to the run, never retried, and without the
+// text of the source, which a credential_process may fill with its input
+// (secret key included) when its output does not parse.
+type guarded struct {
+	inner   aws.CredentialsProvider
+	profile string
+}
+
+var (
+	_ aws.CredentialsProvider      = (*guarded)(nil)
+	_ aws.CredentialProviderSource = (*guarded)(nil)
+)
+
+func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := g.inner.Retrieve(ctx)
+	if err == nil {
+		return creds, nil
+	}
+	if ctx.Err() != nil {
+		return creds, ctx.Err()
+	}
+	return aws.Credentials{}, &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: credentialsKind(err)}
+}
+
+// ProviderSources passes on the chain's sources (the SDK reports them in its
+// user agent).
+func (g *guarded) ProviderSources() []aws.CredentialSource {
+	if ps, ok := g.inner.(aws.CredentialProviderSource); ok {
+		return ps.ProviderSources()
+	}
+	return nil
+}
+
+// IsCredentialsProvider lets the SDK see through the wrapper (a client does
+// not wrap a CredentialsCache in another).
+func (g *guarded) IsCredentialsProvider(target aws.CredentialsProvider) bool {
+	return aws.IsCredentialsProvider(g.inner, target)
+}
+
+// source names where the credentials come from, in words.
+func (g *guarded) source() string {
+	var names []string
+	for _, s := range g.ProviderSources() {
+		n := sourceNames[s]
+		if n != "" && (len(names) == 0 || names[len(names)-1] != n) {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, ", then ")
+}
+
+var sourceNames = map[aws.CredentialSource]string{
+	aws.CredentialSourceCode:                 "fixed credentials",
+	aws.CredentialSourceEnvVars:              "environment variables",
+	aws.CredentialSourceEnvVarsSTSWebIDToken: "a web identity token (environment)",
+	aws.CredentialSourceSTSAssumeRole:        "an assumed role",
+	aws.CredentialSourceSTSAssumeRoleWebID:   "a role assumed with a web identity",
+	aws.CredentialSourceProfile:              "the shared credentials file",
+	aws.CredentialSourceProfileSourceProfile: "a source profile",
+	aws.CredentialSourceProfileNamedProvider: "a named credential source",
+	aws.CredentialSourceProfileSTSWebIDToken: "a web identity token (profile)",
+	aws.CredentialSourceProfileSSO:           "AWS IAM Identity Center (SSO)",
+	aws.CredentialSourceSSO:                  "AWS IAM Identity Center (SSO)",
+	aws.CredentialSourceProfileSSOLegacy:     "AWS IAM Identity Center (SSO)",
+	aws.CredentialSourceSSOLegacy:            "AWS IAM Identity Center (SSO)",
+	aws.CredentialSourceProfileProcess:       "credential_process",
+	aws.CredentialSourceProcess:              "credential_process",
+	aws.CredentialSourceHTTP:                 "the container credentials endpoint",
+	aws.CredentialSourceIMDS:                 "the instance metadata service (IMDS)",
+}
+
+// credentialsKind says what went wrong in a few fixed words, read from the
+// SDK's own wording; the error text itself is never passed on.
+func credentialsKind(err error) string {
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "parse failed") || strings.Contains(msg, "invalid version") ||
+		strings.Contains(msg, "missing accesskeyid") || strings.Contains(msg, "missing secretaccesskey"):
+		return "the credential process printed something that is not credentials (run it by hand to see; its output is not shown, as it may hold secrets)"
+	case strings.Contains(msg, "credential_process") || strings.Contains(msg, "exit status") || strings.Contains(msg, "process"):
+		return "the credential process failed (run it by hand to see why)"
+	case strings.Contains(msg, "sso") && (strings.Contains(msg, "expired") || strings.Contains(msg, "token")):
+		return "the SSO session has expired or is missing: run aws sso login"
+	case strings.Contains(msg, "expired"):
+		return "the credentials have expired: refresh them and run again"
+	case strings.Contains(msg, "no ec2 imds role") || strings.Contains(msg, "static credentials are empty") ||
+		strings.Contains(msg, "failed to load") || strings.Contains(msg, "not found"):
+		return "no credentials found: configure them as for the AWS CLI (aws configure, AWS_PROFILE, aws sso login)"
+	case strings.Contains(msg, "accessdenied") || strings.Contains(msg, "not authorized"):
+		return "the role could not be assumed (access denied)"
+	}
+	return "the credential source failed"
+}

@@ -1,0 +1,237 @@
+package awsconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// Roles say how to reach accounts other than the caller's: a role assumed
+// in each. The zero value reaches none.
+type Roles struct {
+	// Name is the role's name in every account:
+	// arn:<partition>:iam::<account>:role/<Name>.
+	Name string
+	// ARN is a role ARN with {account} in it, used instead of Name.
+	ARN string
+	// ExternalID is passed to AssumeRole when set.
+	ExternalID string
+	// SessionName names the sessions (default "auditor").
+	SessionName string
+	// Duration of each session (default: STS's, one hour). Sessions are
+	// refreshed before they expire.
+	Duration time.Duration
+}
+
+// Set reports whether a role is configured.
+func (r Roles) Set() bool { return r.Name != "" || r.ARN != "" }
+
+// Identity is who the credentials belong to (sts:GetCallerIdentity).
+type Identity struct {
+	Account, ARN, UserID string
+}
+
+// Partition returns the ARN's partition (aws, aws-cn, aws-us-gov, ...).
+func (id Identity) Partition() string {
+	if p := strings.Split(id.ARN, ":"); len(p) > 2 && p[0] == "arn" {
+		return p[1]
+	}
+	return "aws"
+}
+
+// Account is an AWS account to audit; Name is its name in the organisation
+// when known.
+type Account struct {
+	ID, Name string
+}
+
+// CallerIdentity asks STS whose credentials these are.
+//
+// It gives up after 20 seconds and three attempts: where STS cannot be
+// reached (a network with an SSM endpoint and no STS one), a run that does
+// not need the account goes on without it.
+func (c *Conn) CallerIdentity(ctx context.Context) (Identity, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	client := sts.NewFromConfig(c.cfg, func(o *sts.Options) {
+		o.Retryer = NewRetryer(min(3, c.s.MaxAttempts))()
+	})
+	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return Identity{}, fmt.Errorf("sts:GetCallerIdentity: %w", err)
+	}
+	id := Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), UserID: aws.ToString(out.UserId)}
+	c.mu.Lock()
+	c.identity = id
+	c.mu.Unlock()
+	return id, nil
+}
+
+// OrgAccounts lists the ACTIVE accounts of the caller's organisation
+// (organizations:ListAccounts, every page), sorted by ID. It must be called
+// with the credentials of the management account or a delegated
+// administrator.
+func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
+	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(c.cfg), &organizations.ListAccountsInput{})
+	var out []Account
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("organizations:ListAccounts: %w", err)
+		}
+		for _, a := range page.Accounts {
+			if a.Status != orgtypes.AccountStatusActive {
+				continue
+			}
+			out = append(out, Account{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name)})
+		}
+	}
+	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// EnabledRegions lists the regions enabled in an account (ec2:DescribeRegions
+// with its credentials), sorted.
+func (c *Conn) EnabledRegions(ctx context.Context, account string) ([]string, error) {
+	creds, err := c.credentials(account)
+	if err != nil {
+		return nil, err
+	}
+	client := ec2.NewFromConfig(c.cfg, func(o *ec2.Options) { o.Credentials = creds })
+	out, err := client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("ec2:DescribeRegions in %s: %w", account, err)
+	}
+	var regions []string
+	for _, r := range out.Regions {
+		if r.OptInStatus == nil || aws.ToString(r.OptInStatus) != "not-opted-in" {
+			regions = append(regions, aws.ToString(r.RegionName))
+		}
+	}
+	slices.Sort(regions)
+	return regions, nil
+}
+
+// SSMIn returns the SSM client for an account and region: with the run's own
+// credentials in the caller's account (or when the account is unknown), and
+// with the configured role's elsewhere. An account that needs a role when
+// none is configured is an error wrapping ErrNoRole.
+func (c *Conn) SSMIn(account, region string) (*ssm.Client, error) {
+	creds, err := c.credentials(account)
+	if err != nil {
+		return nil, err
+	}
+	client := ssm.NewFromConfig(c.cfg, func(o *ssm.Options) {
+		o.Region = region
+		o.Credentials = creds
+		if c.s.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(c.s.EndpointURL)
+		}
+	})
+	return client, c.checkClient(client.Options().BaseEndpoint)
+}
+
+// ErrNoRole is wrapped by SSMIn's error for an account other than the
+// caller's when no role is configured.
+var ErrNoRole = errors.New("no role to reach the account")
+
+// NeedsRole reports whether auditing account needs a role: it is known, and
+// not the caller's.
+func (c *Conn) NeedsRole(account string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return account != "" && account != c.identity.Account
+}
+
+// credentials returns the credentials for account, assuming the role once
+// per account (the cache refreshes it before it expires).
+func (c *Conn) credentials(account string) (aws.CredentialsProvider, error) {
+	if !c.NeedsRole(account) {
+		return c.cfg.Credentials, nil
+	}
+	if !c.s.Roles.Set() {
+		return nil, fmt.Errorf("%w %s: pass --role-name", ErrNoRole, account)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.roles[account]; ok {
+		return p, nil
+	}
+	arn := c.roleARN(account)
+	r := c.s.Roles
+	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(c.cfg), arn, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = r.SessionName
+		if o.RoleSessionName == "" {
+			o.RoleSessionName = "auditor"
+		}
+		if r.ExternalID != "" {
+			o.ExternalID = aws.String(r.ExternalID)
+		}
+		if r.Duration > 0 {
+			o.Duration = r.Duration
+		}
+	})
+	p := &assumed{inner: aws.NewCredentialsCache(provider), account: account, arn: arn}
+	if c.roles == nil {
+		c.roles = map[string]aws.CredentialsProvider{}
+	}
+	c.roles[account] = p
+	return p, nil
+}
+
+// roleARN is the ARN of the role to assume in account.
+func (c *Conn) roleARN(account string) string {
+	if c.s.Roles.ARN != "" {
+		return strings.ReplaceAll(c.s.Roles.ARN, "{account}", account)
+	}
+	return "arn:" + c.identity.Partition() + ":iam::" + account + ":role/" + c.s.Roles.Name
+}
+
+// assumed guards an assumed role's credentials: a failure becomes an
+// *audit.CredentialsError for that account, with STS's answer when STS gave
+// one; a failure of the run's own credentials underneath stays theirs.
+type assumed struct {
+	inner   aws.CredentialsProvider
+	account string
+	arn     string
+}
+
+func (a *assumed) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := a.inner.Retrieve(ctx)
+	if err == nil || ctx.Err() != nil {
+		return creds, err
+	}
+	var own *audit.CredentialsError
+	if errors.As(err, &own) {
+		return creds, own // the run's own credentials failed
+	}
+	ce := &audit.CredentialsError{Source: "role " + a.arn, AccountID: a.account, Kind: "the role could not be assumed"}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		ce.Code, ce.Message = ae.ErrorCode(), ae.ErrorMessage()
+	}
+	return aws.Credentials{}, ce
+}
+
+func (a *assumed) ProviderSources() []aws.CredentialSource {
+	return []aws.CredentialSource{aws.CredentialSourceSTSAssumeRole}
+}
+
+// IsCredentialsProvider lets the SDK see through the wrapper.
+func (a *assumed) IsCredentialsProvider(target aws.CredentialsProvider) bool {
+	return aws.IsCredentialsProvider(a.inner, target)
+}

@@ -1,0 +1,65 @@
+package main
+
+import "io"
+
+// command is one subcommand's flags, bound to its options: the single place
+// that says which flags each command takes (the commands, the tests of
+// --generate-cli-skeleton, and the help all use it).
+type command struct {
+	o      *runOptions
+	fs     *flagSet
+	layers *layered
+	// The demo's own flags.
+	fleetSize, orgAccounts, orgRegions *int
+	seed                               *int64
+}
+
+// newCommand returns the flags of run, demo or report.
+func newCommand(name string, stdout io.Writer) *command {
+	c := &command{o: defaultRunOptions()}
+	o := c.o
+	switch name {
+	case "run":
+		c.fs = newFlagSet("run", "run --instances FILE | --instance-id ID [flags]", stdout)
+		o.bindTargets(c.fs)
+		o.bindAWS(c.fs)
+		o.bindOrg(c.fs)
+		o.bindFetch(c.fs)
+		o.bindOutput(c.fs, "")
+		c.fs.BoolVar(&o.resume, "resume", false, "continue the record in --out: skip instances already audited, retry those in error")
+	case "demo":
+		c.fs = newFlagSet("demo", "demo [--fleet-size N] [--seed S] [--out DIR] [flags]", stdout)
+		c.fleetSize = c.fs.Int("fleet-size", 300, "instances in the simulated fleet")
+		c.seed = c.fs.Int64("seed", 1, "seed of the simulated fleet: the same seed, the same fleet")
+		c.orgAccounts = c.fs.Int("accounts", 0, "simulate an organisation of `N` accounts, discovered and audited through assumed roles")
+		c.orgRegions = c.fs.Int("regions", 0, "simulate `N` regions in each account (with --accounts; default 1)")
+		o.bindFetch(c.fs)
+		o.bindOutput(c.fs, "auditor-demo")
+	case "report":
+		c.fs = newFlagSet("report", "report RECORD... --out DIR [flags]", stdout)
+		o.bindOutput(c.fs, "")
+	default:
+		panic("newCommand: no command " + name)
+	}
+	c.layers = bindLayers(c.fs, o.getenv)
+	return c
+}
+
+// parse parses args (flags only, or flags and arguments in any order when
+// interspersed) and applies the environment and --cli-input-json. It
+// returns the positional arguments.
+func (c *command) parse(args []string, interspersed bool, stdout io.Writer) ([]string, error) {
+	var pos []string
+	if interspersed {
+		var err error
+		if pos, err = parseInterspersed(c.fs, args); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := parseFlags(c.fs, args); err != nil {
+			return nil, err
+		}
+		pos = c.fs.Args()
+	}
+	return pos, c.layers.apply(stdout)
+}

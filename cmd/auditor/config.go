@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options can come from four places, in this order of precedence, as the
+// AWS CLI and most schedulers expect: a flag on the command line; the
+// environment variable AUDITOR_<FLAG> (upper case, dashes as underscores:
+// AUDITOR_MAX_PAGES); a JSON file given with --cli-input-json, whose keys
+// are the flag names; the default. --generate-cli-skeleton prints every
+// option of a command with its default, in the file's form, so that a
+// scheduled job's configuration can live in one reviewed file.
+//
+// Secrets are never options: credentials come from the AWS configuration,
+// the SMTP user and password from AUDITOR_SMTP_USERNAME and
+// AUDITOR_SMTP_PASSWORD only. A key that is not an option is an error.
+
+const (
+	inputJSONFlag = "cli-input-json"
+	skeletonFlag  = "generate-cli-skeleton"
+)
+
+// layered binds --cli-input-json and --generate-cli-skeleton to fs.
+type layered struct {
+	fs       *flagSet
+	input    string
+	skeleton bool
+	getenv   func(string) string
+}
+
+func bindLayers(fs *flagSet, getenv func(string) string) *layered {
+	l := &layered{fs: fs, getenv: getenv}
+	fs.StringVar(&l.input, inputJSONFlag, "", "read options from this JSON `FILE` (keys are flag names; flags and AUDITOR_<FLAG> variables override it)")
+	fs.BoolVar(&l.skeleton, skeletonFlag, false, "print every option of this command with its default as JSON for --cli-input-json, and exit")
+	return l
+}
+
+// envName is the environment variable of a flag.
+func envName(flagName string) string {
+	return "AUDITOR_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// apply fills the options that the command line left unset, from the
+// environment and then from the --cli-input-json file. It returns
+// errSkeleton after printing the skeleton when that was asked for.
+func (l *layered) apply(stdout io.Writer) error {
+	if l.skeleton {
+		return l.printSkeleton(stdout)
+	}
+	set := map[string]bool{}
+	l.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var file map[string]json.RawMessage
+	if l.input != "" {
+		var err error
+		if file, err = l.readInput(); err != nil {
+			return err
+		}
+	}
+	var errs []error
+	l.fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || f.Name == inputJSONFlag || f.Name == skeletonFlag {
+			return
+		}
+		if v := l.getenv(envName(f.Name)); v != "" {
+			if err := l.fs.Set(f.Name, v); err != nil {
+				errs = append(errs, usagef("%s=%q: %v", envName(f.Name), v, err))
+			}
+			return
+		}
+		raw, ok := file[f.Name]
+		if !ok {
+			return
+		}
+		vals, err := jsonValues(raw)
+		if err == nil {
+			for _, v := range vals {
+				if err = l.fs.Set(f.Name, v); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			errs = append(errs, usagef("--cli-input-json %s: %q: %v", l.input, f.Name, err))
+		}
+	})
+	return joinUsage(errs)
+}
+
+// readInput reads the --cli-input-json file (a path, or file://path as the
+// AWS CLI writes it) and checks that every key is an option.
+func (l *layered) readInput() (map[string]json.RawMessage, error) {
+	path := strings.TrimPrefix(l.input, "file://")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--cli-input-json: %v", err)
+	}
+	var m map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&m); err != nil {
+		return nil, usagef("--cli-input-json %s: not a JSON object of options: %v", path, err)
+	}
+	var names []string
+	l.fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	var errs []error
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		switch {
+		case k == inputJSONFlag || k == skeletonFlag:
+			errs = append(errs, usagef("--cli-input-json %s: %q cannot be set in the file", path, k))
+		case !slices.Contains(names, k):
+			msg := fmt.Sprintf("--cli-input-json %s: %q is not an option of auditor %s", path, k, l.fs.Name())
+			if s := closest(k, names); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			if looksSecret(k) {
+				msg += "; secrets are never options: credentials come from the AWS configuration, mail passwords from AUDITOR_SMTP_PASSWORD"
+			}
+			errs = append(errs, usagef("%s", msg))
+		}
+	}
+	return m, joinUsage(errs)
+}
+
+func looksSecret(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range []string{"secret", "password", "token", "key"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonValues turns one JSON value into the strings flag.Set takes: an array
+// gives one per element (a repeatable flag), a string itself, a number or a
+// boolean its text.
+func jsonValues(raw json.RawMessage) ([]string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '[' {
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, err
+		}
+		var out []string
+		for _, it := range items {
+			v, err := jsonScalar(it)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	v, err := jsonScalar(raw)
+	if err != nil {
+		return nil, err
+	}
+	return []string{v}, nil
+}
+
+func jsonScalar(raw json.RawMessage) (string, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", err
+	}
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case nil:
+		return "", errors.New("null: leave the key out for the default")
+	}
+	return "", errors.New("want a string, a number, a boolean or a list of them")
+}
+
+// printSkeleton prints every option with its default, as JSON.
+func (l *layered) printSkeleton(w io.Writer) error {
+	var b bytes.Buffer
+	b.WriteString("{\n")
+	first := true
+	l.fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == inputJSONFlag || f.Name == skeletonFlag {
+			return
+		}
+		if !first {
+			b.WriteString(",\n")
+		}
+		first = false
+		k, _ := json.Marshal(f.Name)
+		v, _ := json.Marshal(skeletonValue(f))
+		fmt.Fprintf(&b, "  %s: %s", k, v)
+	})
+	b.WriteString("\n}\n")
+	_, err := w.Write(b.Bytes())
+	if err != nil {
+		return err
+	}
+	return errSkeleton
+}
+
+// errSkeleton ends a command after --generate-cli-skeleton, exit 0.
+var errSkeleton = flag.ErrHelp
+
+// skeletonValue is a flag's default as JSON would hold it.
+func skeletonValue(f *flag.Flag) any {
+	if g, ok := f.Value.(flag.Getter); ok {
+		switch v := g.Get().(type) {
+		case time.Duration:
+			return v.String()
+		case []string:
+			if v == nil {
+				return []string{}
+			}
+			return v
+		case bool, int, int64, uint, uint64, float64, string:
+			return v
+		}
+	}
+	return f.Value.String()
+}

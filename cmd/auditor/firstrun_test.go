@@ -1,0 +1,118 @@
+package main
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestFirstRun: what a new user meets first, through the CLI's run
+// function: mistakes are one line that says what to do, every problem that
+// needs no call is reported at once, and nothing is left behind.
+func TestFirstRun(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+
+	t.Run("mistyped flag", func(t *testing.T) {
+		got := runCLI(t, "", "run", "--instancs", ids)
+		if got.code != 2 || got.stdout != "" || got.stderr != "auditor: unknown flag --instancs (did you mean --instances?)\n" {
+			t.Errorf("exit %d\nstdout %q\nstderr %q", got.code, got.stdout, got.stderr)
+		}
+	})
+	t.Run("mistyped command", func(t *testing.T) {
+		got := runCLI(t, "", "reprot")
+		if got.code != 2 || !strings.Contains(got.stderr, "did you mean report?") {
+			t.Errorf("exit %d, stderr %q", got.code, got.stderr)
+		}
+	})
+	t.Run("help states each default once", func(t *testing.T) {
+		got := runCLI(t, "", "run", "--help")
+		if got.code != 0 || !strings.Contains(got.stdout, "--timeout") {
+			t.Fatalf("exit %d, help:\n%s", got.code, got.stdout)
+		}
+		for _, line := range strings.Split(got.stdout, "\n") {
+			if strings.Count(line, "(default") > 1 {
+				t.Errorf("a default stated twice: %q", line)
+			}
+		}
+	})
+	t.Run("every problem at once, before credentials, nothing left behind", func(t *testing.T) {
+		isolateAWS(t, "") // no credentials either
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+		out := filepath.Join(t.TempDir(), "out")
+		got := runCLI(t, "", "run", "--instances", ids, "--max-results", "99", "--out", out)
+		if got.code != 2 || !strings.Contains(got.stderr, "no region") || !strings.Contains(got.stderr, "--max-results 99") {
+			t.Errorf("exit %d, want 2 naming the region and --max-results together\n%s", got.code, got.stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Error("the output directory was created by a run that stopped before its first call")
+		}
+	})
+	t.Run("missing credentials leave nothing behind", func(t *testing.T) {
+		isolateAWS(t, "")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+		out := filepath.Join(t.TempDir(), "out")
+		got := runCLI(t, "", "run", "--instances", ids, "--region", "us-east-1", "--out", out)
+		if got.code != 4 || !strings.Contains(got.stderr, "credentials") {
+			t.Errorf("exit %d, want 4 about credentials\n%s", got.code, got.stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Error("a run without credentials left an output directory behind")
+		}
+	})
+	t.Run("--out names a file", func(t *testing.T) {
+		got := runCLI(t, "", "run", "--instances", ids, "--region", "us-east-1", "--out", ids)
+		if got.code != 2 || !strings.Contains(got.stderr, "name a directory") {
+			t.Errorf("exit %d, want 2\n%s", got.code, got.stderr)
+		}
+	})
+	t.Run("standard input on a terminal", func(t *testing.T) {
+		stdinTerminal = func(io.Reader) bool { return true }
+		defer func() { stdinTerminal = isTerminal }()
+		got := runCLI(t, "", "run", "--instances", "-", "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "o"))
+		if !strings.Contains(got.stderr, "reading instance IDs from standard input") {
+			t.Errorf("nothing says that the run waits for standard input:\n%s", got.stderr)
+		}
+	})
+	t.Run("report speaks of rendering, in the right number", func(t *testing.T) {
+		url, _ := serve(t, handFleet(false), ssmsim.Options{})
+		out := filepath.Join(t.TempDir(), "out")
+		one := writeFile(t, "one.txt", "i-0123456789abcdef1\n")
+		got := runCLI(t, "", "run", "--instances", one, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet")
+		if got.code != 0 || !strings.Contains(got.stderr, "audited 1 instance in") {
+			t.Fatalf("exit %d\n%s", got.code, got.stderr)
+		}
+		got = runCLI(t, "", "report", filepath.Join(out, "results.jsonl"), "--out", out)
+		if got.code != 0 || !strings.Contains(got.stderr, "rendered the reports of 1 instance from 1 record") || strings.Contains(got.stderr, "audited") {
+			t.Errorf("exit %d\n%s", got.code, got.stderr)
+		}
+	})
+}
+
+// TestVersionFromBuildInfo: --version says which commit a binary was built
+// from, read from the build information that go build records.
+func TestVersionFromBuildInfo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped under -short")
+	}
+	if err := exec.Command("git", "rev-parse", "--git-dir").Run(); err != nil {
+		t.Skip("not in a git checkout: go build records no commit")
+	}
+	// -buildvcs=true, whatever GOFLAGS says: some machines turn it off.
+	bin := filepath.Join(t.TempDir(), "auditor")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(out), "auditor ") || !strings.Contains(string(out), "(commit ") {
+		t.Errorf("--version printed %q, want the version and the commit", out)
+	}
+}

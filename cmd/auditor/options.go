@@ -1,0 +1,402 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"golang.org/x/term"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/awsconn"
+	"github.com/auditor-dev/auditor/internal/outdir"
+	"github.com/auditor-dev/auditor/report"
+)
+
+// runOptions are the flags of "auditor run"; demo and report fill the same
+// struct.
+type runOptions struct {
+	instances   listFlag
+	instanceIDs listFlag
+	skipInvalid bool
+
+	profile       string
+	region        string
+	endpointURL   string
+	allowInsecure bool
+	maxAttempts   int
+	callTimeout   time.Duration
+
+	accounts        string
+	excludeAccounts listFlag
+	roleName        string
+	roleARN         string
+	externalID      string
+	roleSessionName string
+	roleDuration    time.Duration
+	regions         string
+	discover        bool
+	filters         listFlag
+	withInfo        bool
+	triage          bool
+
+	concurrency int
+	maxResults  int
+	maxPages    int
+	rate        float64
+	timeout     time.Duration
+	grace       time.Duration
+	shard       string
+	shardCount  int
+
+	out         string
+	resume      bool
+	formats     listFlag
+	failOn      listFlag
+	staleAfter  days
+	htmlMaxRows int
+	template    string
+	quiet       bool
+
+	// Set by demo, never by a flag: credentials that bypass the default
+	// chain, and the environment that --shard auto reads.
+	credentials aws.CredentialsProvider
+	getenv      func(string) string
+	now         func() time.Time
+	// isTerminal tells whether reading r (standard input) would wait for a
+	// person at a terminal.
+	isTerminal func(r io.Reader) bool
+	// openDir opens the output directory (default outdir.Open); the demo
+	// opens only a directory of its own.
+	openDir func(string) (*outdir.Dir, error)
+	// demo is set by the demo, whose findings are by design.
+	demo bool
+}
+
+func defaultRunOptions() *runOptions {
+	return &runOptions{
+		maxAttempts: 8,
+		callTimeout: 30 * time.Second,
+		concurrency: 16,
+		maxResults:  50,
+		maxPages:    1000,
+		grace:       5 * time.Second,
+		staleAfter:  days(7 * 24 * time.Hour),
+		htmlMaxRows: 500,
+		getenv:      os.Getenv,
+		now:         time.Now,
+		instances:   listFlag{},
+		formats:     listFlag{split: true},
+		failOn:      listFlag{split: true},
+		isTerminal:  stdinTerminal,
+	}
+}
+
+// bindTargets and the others bind groups of flags, so that demo shares the
+// ones it has in common with run.
+func (o *runOptions) bindTargets(fs *flagSet) {
+	fs.Var(&o.instances, "instances", "`FILE` of instance IDs, plain text or CSV with an instance_id column (repeatable; - is stdin)")
+	fs.Var(&o.instanceIDs, "instance-id", "an instance `ID` to audit (repeatable)")
+	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "audit the valid IDs and record bad lines as outcome invalid, instead of stopping with exit 2")
+	fs.StringVar(&o.shard, "shard", "", "audit only part `K/N` of the list (K from 0), or auto: from Kubernetes Indexed Jobs or AWS Batch array jobs")
+	fs.IntVar(&o.shardCount, "shard-count", 0, "the `N` of --shard auto under a Kubernetes Indexed Job (its completions); also AUDITOR_SHARD_COUNT")
+}
+
+func (o *runOptions) bindAWS(fs *flagSet) {
+	fs.StringVar(&o.profile, "profile", "", "use this `profile` of the AWS shared config and credentials files (as the AWS CLI's --profile)")
+	fs.StringVar(&o.region, "region", "", "AWS `region` of targets that name none (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's)")
+	fs.StringVar(&o.endpointURL, "endpoint-url", "", "send SSM calls to this `URL` instead of the region's endpoint (as the AWS CLI's --endpoint-url)")
+	fs.BoolVar(&o.allowInsecure, "allow-insecure-endpoint", false, "allow an http:// endpoint that is not on this machine (signed requests would cross the network in clear)")
+	fs.IntVar(&o.maxAttempts, "max-attempts", o.maxAttempts, "attempts per call, the first included, with capped exponential backoff")
+	fs.DurationVar(&o.callTimeout, "call-timeout", o.callTimeout, "timeout of one HTTP attempt")
+}
+
+// bindOrg binds the flags that reach an organisation: accounts, roles,
+// regions, discovery and triage.
+func (o *runOptions) bindOrg(fs *flagSet) {
+	fs.StringVar(&o.accounts, "accounts", "", "audit these `accounts`: a comma-separated list of IDs, a FILE of them (ID[,name] a line), or org (the organisation's active accounts)")
+	fs.Var(&o.excludeAccounts, "exclude-accounts", "leave out these account `IDs` (comma-separated, repeatable)")
+	fs.StringVar(&o.roleName, "role-name", "", "reach accounts other than the caller's by assuming this `role` in each (arn:<partition>:iam::<account>:role/ROLE)")
+	fs.StringVar(&o.roleARN, "role-arn", "", "the role `ARN` to assume in each account, with {account} in it (instead of --role-name)")
+	fs.StringVar(&o.externalID, "external-id", "", "the external `ID` the role's trust policy asks for")
+	fs.StringVar(&o.roleSessionName, "role-session-name", o.roleSessionName, "the `name` of the role sessions, as CloudTrail shows it")
+	fs.DurationVar(&o.roleDuration, "role-duration", 0, "how long each role session lasts before it is renewed (default: STS's, 1h)")
+	fs.StringVar(&o.regions, "regions", "", "discover in these `regions` (comma-separated), or all: each account's enabled regions (default: --region)")
+	fs.BoolVar(&o.discover, "discover", false, "find the targets: every managed node of each account-region (DescribeInstanceInformation), with --instances as a union")
+	fs.Var(&o.filters, "filter", "discover only the nodes that match `Key=NAME,Values=V1,V2` (AWS CLI shorthand: tag:Env, tag-key, PingStatus, PlatformTypes, ...; repeatable)")
+	fs.BoolVar(&o.withInfo, "with-instance-info", false, "also record what DescribeInstanceInformation says of listed instances (ping status, agent, platform): about one call per 50 instances")
+	fs.BoolVar(&o.triage, "triage", false, "record nodes whose association overview shows every association succeeded as compliant without fetching their detail (with --discover or --with-instance-info)")
+}
+
+// roles are the role flags.
+func (o *runOptions) roles() awsconn.Roles {
+	return awsconn.Roles{Name: o.roleName, ARN: o.roleARN, ExternalID: o.externalID, SessionName: o.roleSessionName, Duration: o.roleDuration}
+}
+
+func (o *runOptions) bindFetch(fs *flagSet) {
+	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "instances audited at once")
+	fs.IntVar(&o.maxResults, "max-results", o.maxResults, "page size asked of SSM, 1 to 50")
+	fs.IntVar(&o.maxPages, "max-pages", o.maxPages, "pages per instance before it ends in error PaginationLoop")
+	fs.Float64Var(&o.rate, "rate", 0, "calls per second per account and region (default: adapt to the service's throttling)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long, write partial reports, exit 3 (default: no limit)")
+	fs.DurationVar(&o.grace, "grace", o.grace, "after an interrupt, how long calls in flight may finish")
+}
+
+func (o *runOptions) bindOutput(fs *flagSet, defaultOut string) {
+	fs.StringVar(&o.out, "out", defaultOut, "output `DIR`, created if needed")
+	fs.Var(&o.formats, "format", "report `formats`, comma-separated: csv,xlsx,html,json (default all)")
+	fs.Var(&o.failOn, "fail-on", "`findings` that make the exit code 1: failed, pending, not_managed, no_associations, none (default failed)")
+	fs.Var(&o.staleAfter, "stale-after", "an association whose last execution is older than this `age` is stale (e.g. 7d, 36h; 0 turns it off)")
+	fs.IntVar(&o.htmlMaxRows, "html-max-rows", o.htmlMaxRows, "failure rows shown in report.html (all are in report.xlsx)")
+	fs.StringVar(&o.template, "template", "", "render report.html with this html/template `FILE` instead of the built-in one")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr, only errors and the closing summary")
+}
+
+// settings are the options checked and parsed.
+type settings struct {
+	formats []report.Format
+	failOn  audit.FailOn
+}
+
+// check checks the flags alone, and returns every problem it finds.
+func (o *runOptions) check() (settings, []error) {
+	var s settings
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, usagef(format, a...)) }
+	if o.concurrency < 1 {
+		bad("--concurrency %d: want at least 1", o.concurrency)
+	}
+	if o.maxResults < 1 || o.maxResults > 50 {
+		bad("--max-results %d: want 1 to 50 (the API's limits)", o.maxResults)
+	}
+	if o.maxPages < 1 {
+		bad("--max-pages %d: want at least 1", o.maxPages)
+	}
+	if o.maxAttempts < 1 {
+		bad("--max-attempts %d: want at least 1", o.maxAttempts)
+	}
+	if o.rate < 0 {
+		bad("--rate %g: want a positive number of calls per second, or 0 to adapt", o.rate)
+	}
+	if o.timeout < 0 {
+		bad("--timeout %s: want a positive duration such as 2h, or 0 for no limit", o.timeout)
+	}
+	if o.callTimeout <= 0 {
+		bad("--call-timeout %s: want a positive duration such as 30s", o.callTimeout)
+	}
+	if o.grace < 0 {
+		bad("--grace %s: want a positive duration, or 0 to cut calls at once", o.grace)
+	}
+	if o.htmlMaxRows < 1 {
+		bad("--html-max-rows %d: want at least 1 (all rows are in report.xlsx)", o.htmlMaxRows)
+	}
+	var err error
+	if len(o.formats.vals) == 0 {
+		s.formats = report.Formats()
+	} else if s.formats, err = report.ParseFormats(strings.Join(o.formats.vals, ",")); err != nil {
+		bad("--format: %v", err)
+	}
+	if s.failOn, err = audit.ParseFailOn(o.failOn.vals); err != nil {
+		bad("--fail-on %v", err)
+	}
+	if o.template != "" {
+		// A bad template is found now, not after an hour of calls.
+		if err := report.CheckTemplate(o.template); err != nil {
+			bad("--template: %v", err)
+		}
+	}
+	if o.endpointURL != "" {
+		if err := awsconn.CheckEndpoint(o.endpointURL, o.allowInsecure); err != nil {
+			bad("--endpoint-url: %v (--allow-insecure-endpoint allows plain http)", err)
+		}
+	}
+	if o.shard != "" {
+		if _, _, err := parseShard(o.shard, o.shardCount, o.getenv); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return s, errs
+}
+
+// joinUsage returns the problems as one usage error, one a line.
+func joinUsage(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	var lines []string
+	for _, e := range errs {
+		lines = append(lines, e.Error())
+	}
+	return usagef("%d problems:\n  %s", len(errs), strings.Join(lines, "\n  "))
+}
+
+// awsSettings are the options that say how to reach AWS.
+func (o *runOptions) awsSettings() awsconn.Settings {
+	return awsconn.Settings{
+		Profile:       o.profile,
+		Region:        o.region,
+		EndpointURL:   o.endpointURL,
+		AllowInsecure: o.allowInsecure,
+		MaxAttempts:   o.maxAttempts,
+		CallTimeout:   o.callTimeout,
+		Conns:         o.concurrency,
+		Credentials:   o.credentials,
+		Roles:         o.roles(),
+	}
+}
+
+// record returns the options as run.json shows them: no secrets (none are
+// flags; credentials never pass through here).
+func (o *runOptions) record() map[string]any {
+	m := map[string]any{
+		"concurrency":   o.concurrency,
+		"max_results":   o.maxResults,
+		"max_pages":     o.maxPages,
+		"max_attempts":  o.maxAttempts,
+		"rate":          o.rate,
+		"stale_after":   o.staleAfter.String(),
+		"html_max_rows": o.htmlMaxRows,
+		"skip_invalid":  o.skipInvalid,
+		"resume":        o.resume,
+	}
+	for k, v := range map[string]string{
+		"profile": o.profile, "region": o.region, "endpoint_url": o.endpointURL,
+		"shard": o.shard, "template": o.template, "timeout": durString(o.timeout),
+		"accounts": o.accounts, "role_name": o.roleName, "role_arn": o.roleARN, "regions": o.regions,
+	} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if len(o.formats.vals) > 0 {
+		m["format"] = strings.Join(o.formats.vals, ",")
+	}
+	if len(o.failOn.vals) > 0 {
+		m["fail_on"] = strings.Join(o.failOn.vals, ",")
+	}
+	if len(o.excludeAccounts.vals) > 0 {
+		m["exclude_accounts"] = strings.Join(o.excludeAccounts.vals, ",")
+	}
+	if len(o.filters.vals) > 0 {
+		m["filter"] = o.filters.vals
+	}
+	for k, v := range map[string]bool{"discover": o.discover, "with_instance_info": o.withInfo, "triage": o.triage} {
+		if v {
+			m[k] = true
+		}
+	}
+	return m
+}
+
+// outputRecord is record for a command that only renders: the output
+// options alone.
+func (o *runOptions) outputRecord() map[string]any {
+	m := map[string]any{
+		"stale_after":   o.staleAfter.String(),
+		"html_max_rows": o.htmlMaxRows,
+	}
+	if o.template != "" {
+		m["template"] = o.template
+	}
+	if len(o.formats.vals) > 0 {
+		m["format"] = strings.Join(o.formats.vals, ",")
+	}
+	if len(o.failOn.vals) > 0 {
+		m["fail_on"] = strings.Join(o.failOn.vals, ",")
+	}
+	return m
+}
+
+func durString(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
+}
+
+// parseShard reads --shard K/N or --shard auto.
+func parseShard(s string, count int, getenv func(string) string) (k, n int, err error) {
+	if s == "auto" {
+		if idx := getenv("AWS_BATCH_JOB_ARRAY_INDEX"); idx != "" {
+			return shardNumbers(idx, getenv("AWS_BATCH_JOB_ARRAY_SIZE"), "AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE")
+		}
+		if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
+			c := ""
+			if count > 0 {
+				c = strconv.Itoa(count)
+			}
+			return shardNumbers(idx, c, "JOB_COMPLETION_INDEX", "--shard-count (or AUDITOR_SHARD_COUNT)")
+		}
+		return 0, 0, usagef("--shard auto: neither AWS_BATCH_JOB_ARRAY_INDEX nor JOB_COMPLETION_INDEX is set; pass --shard K/N")
+	}
+	ks, ns, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, 0, usagef("--shard %q: want K/N, such as 0/4 (K counts from 0), or auto", s)
+	}
+	return shardNumbers(ks, ns, "--shard K", "--shard N")
+}
+
+func shardNumbers(ks, ns, kname, nname string) (int, int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(ns))
+	if err != nil || n < 1 {
+		return 0, 0, usagef("shard count %s %q: want a whole number of at least 1", nname, ns)
+	}
+	k, err := strconv.Atoi(strings.TrimSpace(ks))
+	if err != nil || k < 0 || k >= n {
+		return 0, 0, usagef("shard index %s %q: want 0 to %d (it counts from 0)", kname, ks, n-1)
+	}
+	return k, n, nil
+}
+
+// report returns the rule for report.Options.StaleAfter. Its zero turns the
+// check off, as 0 does on the command line.
+func (d days) report() audit.StaleAfter { return audit.StaleAfter(d) }
+
+// days is a duration flag that also takes whole days ("7d").
+type days time.Duration
+
+func (d *days) String() string {
+	v := time.Duration(*d)
+	if v > 0 && v%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", v/(24*time.Hour))
+	}
+	return v.String()
+}
+
+// Get returns the age as the flag spells it, for flag.Getter.
+func (d *days) Get() any { return d.String() }
+
+func (d *days) Set(s string) error {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		v, err := strconv.ParseFloat(n, 64)
+		if err != nil || v < 0 {
+			return errors.New("want a duration such as 7d or 36h")
+		}
+		*d = days(time.Duration(v * float64(24*time.Hour)))
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return errors.New("want a duration such as 7d or 36h")
+	}
+	*d = days(v)
+	return nil
+}
+
+// stdinTerminal is isTerminal, a variable so that a test can stand in for a
+// terminal.
+var stdinTerminal = isTerminal
+
+// isTerminal reports whether r is a terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,423 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/awsconn"
+)
+
+// The organisation steps of a run: whose credentials these are, which
+// accounts and regions to audit, discovery of their managed nodes, and the
+// instance information of listed ones. They run after the credentials are
+// known to work and before the record is planned.
+
+// orgSpec is what the organisation flags asked for, read before any call.
+type orgSpec struct {
+	// accounts are the listed accounts (--accounts LIST or FILE); org asks
+	// Organizations for them.
+	accounts []awsconn.Account
+	org      bool
+	exclude  []string
+	// regions are --regions; allRegions asks each account's enabled ones.
+	regions    []string
+	allRegions bool
+	filters    []audit.Filter
+}
+
+// checkOrg reads the organisation flags and returns every problem.
+func (o *runOptions) checkOrg() (orgSpec, []error) {
+	var spec orgSpec
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, usagef(format, a...)) }
+	switch v := o.accounts; {
+	case v == "":
+	case v == "org":
+		spec.org = true
+	case isAccountList(v):
+		for _, a := range splitList(v) {
+			spec.accounts = append(spec.accounts, awsconn.Account{ID: a})
+		}
+	default:
+		accounts, err := readAccounts(v)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		spec.accounts = accounts
+	}
+	for _, a := range spec.accounts {
+		if p := audit.ValidAccountID(a.ID); p != "" {
+			bad("--accounts %q: %s", a.ID, p)
+		}
+	}
+	for _, a := range o.excludeAccounts.vals {
+		if p := audit.ValidAccountID(a); p != "" {
+			bad("--exclude-accounts %q: %s", a, p)
+		}
+		spec.exclude = append(spec.exclude, a)
+	}
+	switch v := o.regions; {
+	case v == "":
+	case v == "all":
+		spec.allRegions = true
+	default:
+		for _, r := range splitList(v) {
+			if p := audit.ValidRegion(r); p != "" {
+				bad("--regions %q: %s", r, p)
+			}
+			spec.regions = append(spec.regions, r)
+		}
+	}
+	for _, f := range o.filters.vals {
+		flt, err := audit.ParseFilter(f)
+		if err != nil {
+			bad("--filter %v", err)
+			continue
+		}
+		spec.filters = append(spec.filters, flt)
+	}
+	if err := audit.CheckFilters(spec.filters); err != nil && len(spec.filters) > 0 {
+		bad("--filter: %v", err)
+	}
+	if len(spec.filters) > 0 && !o.discover {
+		bad("--filter filters discovery: pass --discover too")
+	}
+	if o.roleName != "" && o.roleARN != "" {
+		bad("--role-name and --role-arn: pass one")
+	}
+	if o.roleARN != "" && !strings.Contains(o.roleARN, "{account}") {
+		bad("--role-arn %q: want {account} in it, such as arn:aws:iam::{account}:role/AuditRole", o.roleARN)
+	}
+	if o.triage && !o.discover && !o.withInfo {
+		bad("--triage reads the association overview: pass --discover or --with-instance-info too")
+	}
+	if o.roleDuration < 0 {
+		bad("--role-duration %s: want a positive duration", o.roleDuration)
+	}
+	return spec, errs
+}
+
+func isAccountList(v string) bool {
+	for _, a := range splitList(v) {
+		if strings.Trim(a, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// readAccounts reads a file of accounts: one ID a line, optionally a name
+// after a comma ("111111111111,prod"), # comments and blank lines skipped.
+func readAccounts(path string) ([]awsconn.Account, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("--accounts: %v (want a comma-separated list of account IDs, a file of them, or org)", err)
+	}
+	defer f.Close()
+	var out []awsconn.Account
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		id, name, _ := strings.Cut(text, ",")
+		id = strings.TrimSpace(id)
+		if p := audit.ValidAccountID(id); p != "" {
+			return nil, usagef("%s:%d: %q: %s", path, line, id, p)
+		}
+		out = append(out, awsconn.Account{ID: id, Name: strings.TrimSpace(name)})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, usagef("--accounts %s: %v", path, err)
+	}
+	return out, nil
+}
+
+// multiAccount reports whether the run reaches accounts other than the
+// caller's.
+func (o *runOptions) multiAccount() bool {
+	return o.accounts != "" || o.roleName != "" || o.roleARN != ""
+}
+
+// orgTargets runs the organisation steps: it learns the caller's account
+// and gives it to the targets that name none, refuses a list that names
+// accounts no role reaches, resolves the accounts and regions, discovers
+// their managed nodes and looks up the instance information of listed
+// ones. Account-regions that cannot be discovered are returned, to be
+// reported; the run goes on without them.
+func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.Writer) ([]*audit.SiteError, error) {
+	o := j.o
+	id, err := j.conn.CallerIdentity(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, errInterrupted
+		}
+		if o.multiAccount() {
+			return nil, fmt.Errorf("%w: the caller's account is needed to reach the others: %w", audit.ErrFatal, err)
+		}
+		o.logf(stderr, "auditor: cannot tell which account these credentials belong to (%v); the account column stays empty", err)
+	}
+	j.caller = id.Account
+	// A resumed record keeps its own convention: the account its results
+	// name is the one it was written with, so that no instance is there
+	// twice under two keys when this run learns its account and the last
+	// did not, or the other way round.
+	fill := id.Account
+	if prev, ok := j.previousRun(); ok {
+		fill = prev.Caller
+		if j.caller == "" {
+			j.caller = prev.Caller
+		}
+	}
+	j.fleet.ApplyDefaults("", fill)
+
+	accounts, err := j.resolveAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A list that names accounts no role reaches would come back
+	// InvalidInstanceId for every one of their instances: not managed,
+	// which hides them. Refused before any SSM call.
+	if !j.o.roles().Set() {
+		var others []string
+		for _, b := range j.fleet.Batches() {
+			if j.conn.NeedsRole(b.AccountID) && !slices.Contains(others, b.AccountID) {
+				others = append(others, b.AccountID)
+			}
+		}
+		for _, a := range accounts {
+			if j.conn.NeedsRole(a.ID) && !slices.Contains(others, a.ID) {
+				others = append(others, a.ID)
+			}
+		}
+		if len(others) > 0 {
+			slices.Sort(others)
+			return nil, usagef("the targets name account%s %s, but these credentials are account %s's and no role reaches the others: pass --role-name ROLE (a role that account %s may assume in each), or audit each account with its own credentials",
+				pluralS(len(others)), strings.Join(others, ", "), id.Account, id.Account)
+		}
+	}
+	if len(accounts) > 1 || j.fleetAccounts() > 1 {
+		session.SetMulti()
+	}
+
+	var failed []*audit.SiteError
+	if o.discover {
+		sites, siteErrs, err := j.sites(ctx, accounts)
+		if err != nil {
+			return nil, err
+		}
+		failed = append(failed, siteErrs...)
+		j.discovered = sites
+		if len(sites) > 1 {
+			session.SetMulti()
+		}
+		failed = append(failed, j.discover(ctx, session, sites, accounts, stderr)...)
+	}
+	if j.shardK >= 0 && o.discover {
+		// Whole account-regions to a shard, so that no two shards share
+		// one account-region's rate limit.
+		j.fleet.ShardSites(j.shardK, j.shardN)
+	}
+	if o.withInfo {
+		failed = append(failed, j.lookupInfo(ctx, session)...)
+	}
+	return failed, nil
+}
+
+func pluralS(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// fleetAccounts counts the accounts of the listed targets.
+func (j *job) fleetAccounts() int {
+	seen := map[string]bool{}
+	for _, b := range j.fleet.Batches() {
+		seen[b.AccountID] = true
+	}
+	return len(seen)
+}
+
+// resolveAccounts returns the accounts to discover in: --accounts (its list,
+// its file or the organisation's active accounts) less --exclude-accounts,
+// or the caller's alone.
+func (j *job) resolveAccounts(ctx context.Context) ([]awsconn.Account, error) {
+	spec := j.org
+	accounts := spec.accounts
+	if spec.org {
+		var err error
+		if accounts, err = j.conn.OrgAccounts(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, errInterrupted
+			}
+			return nil, fmt.Errorf("%w: --accounts org: %w (the credentials must be the organisation's management account's or a delegated administrator's)", audit.ErrFatal, err)
+		}
+	}
+	if len(accounts) == 0 {
+		accounts = []awsconn.Account{{ID: j.caller}}
+	}
+	accounts = slices.DeleteFunc(accounts, func(a awsconn.Account) bool { return slices.Contains(spec.exclude, a.ID) })
+	j.accountNames = map[string]string{}
+	for _, a := range accounts {
+		if a.Name != "" {
+			j.accountNames[a.ID] = a.Name
+		}
+	}
+	return accounts, nil
+}
+
+// site is one account-region to discover in.
+type site struct{ account, region string }
+
+// sites returns the account-regions to discover in: each account's regions
+// (--regions, all of its enabled ones, or the run's region), less those
+// another shard owns. An account whose regions cannot be listed is a
+// failed site.
+func (j *job) sites(ctx context.Context, accounts []awsconn.Account) ([]site, []*audit.SiteError, error) {
+	spec := j.org
+	var out []site
+	var failed []*audit.SiteError
+	for _, a := range accounts {
+		regions := spec.regions
+		if spec.allRegions {
+			rs, err := j.conn.EnabledRegions(ctx, a.ID)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, nil, errInterrupted
+				}
+				var ce *audit.CredentialsError
+				if errors.As(err, &ce) && ce.AccountID == "" {
+					return nil, nil, err
+				}
+				code, msg := siteCause(err)
+				failed = append(failed, &audit.SiteError{AccountID: a.ID, Region: "(all)", Code: code, Message: msg})
+				continue
+			}
+			regions = rs
+		}
+		if len(regions) == 0 {
+			regions = []string{j.o.region}
+		}
+		for _, r := range regions {
+			if j.shardK >= 0 && !audit.SiteIn(a.ID, r, j.shardK, j.shardN) {
+				continue
+			}
+			out = append(out, site{a.ID, r})
+		}
+	}
+	return out, failed, nil
+}
+
+// siteCause is the code and message of an error that failed a site: the
+// service's, when it answered.
+func siteCause(err error) (code, msg string) {
+	var ce *audit.CredentialsError
+	if errors.As(err, &ce) && ce.Code != "" {
+		return ce.Code, ce.Message
+	}
+	var se *audit.SiteError
+	if errors.As(err, &se) {
+		return se.Code, se.Message
+	}
+	return audit.Classify(err)
+}
+
+// discover finds the managed nodes of every site, Sites at a time, and adds
+// them to the fleet. Sites that fail are returned.
+func (j *job) discover(ctx context.Context, session *audit.Session, sites []site, accounts []awsconn.Account, stderr io.Writer) []*audit.SiteError {
+	var mu sync.Mutex
+	var failed []*audit.SiteError
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(64)
+	for _, s := range sites {
+		g.Go(func() error {
+			var found []audit.Target
+			err := session.Discover(gctx, s.account, s.region, j.org.filters, func(t audit.Target) error {
+				if name := j.accountNames[t.AccountID]; name != "" {
+					t.Labels = map[string]string{"account_name": name}
+				}
+				found = append(found, t)
+				return nil
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if errors.Is(err, audit.ErrFatal) || ctx.Err() != nil {
+					return err
+				}
+				code, msg := siteCause(err)
+				failed = append(failed, &audit.SiteError{AccountID: s.account, Region: s.region, Code: code, Message: msg})
+				return nil
+			}
+			for _, t := range found {
+				j.fleet.AddTarget(t)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		failed = append(failed, &audit.SiteError{Code: "Stopped", Message: err.Error()})
+	}
+	if n := j.fleet.Len(); !j.o.quiet {
+		fmt.Fprintf(stderr, "discovered %s in %s\n", plural(n, "managed node"), plural(len(sites), "account-region"))
+	}
+	return failed
+}
+
+// lookupInfo asks DescribeInstanceInformation about the listed targets that
+// have no information yet, 50 a call per account-region.
+func (j *job) lookupInfo(ctx context.Context, session *audit.Session) []*audit.SiteError {
+	var failed []*audit.SiteError
+	for _, b := range j.fleet.Batches() {
+		var ids []string
+		for t := range b.Targets {
+			if t.Info == nil {
+				ids = append(ids, t.InstanceID)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		err := session.LookupInfo(ctx, b.AccountID, b.Region, ids, func(id string, info *audit.InstanceInfo) {
+			j.fleet.SetInfo(audit.Key{AccountID: b.AccountID, Region: b.Region, InstanceID: id}, info)
+		})
+		if err != nil {
+			code, msg := siteCause(err)
+			failed = append(failed, &audit.SiteError{AccountID: b.AccountID, Region: b.Region, Code: code, Message: msg})
+		}
+	}
+	return failed
+}
+
+// previousRun returns the run.json of the record that --resume continues.
+func (j *job) previousRun() (audit.RunInfo, bool) {
+	if !j.o.resume || !j.hasRecord() {
+		return audit.RunInfo{}, false
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(j.o.out, audit.RunFile))
+	return ri, err == nil
+}

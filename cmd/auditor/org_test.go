@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// serveOrg serves an organisation of three active accounts (and a suspended
+// one) whose third account's AuditRole refuses, with fleets in us-east-1
+// and eu-west-1, and points every AWS service at it.
+func serveOrg(t *testing.T, size int) (*ssmsim.Org, *ssmsim.Server, []ssmsim.Account) {
+	t.Helper()
+	accounts := ssmsim.DefaultAccounts(3, 1)
+	accounts[2].Roles = []ssmsim.Role{{Name: "AuditRole", Refuse: true}}
+	org, err := ssmsim.NewOrg(ssmsim.OrgConfig{
+		Seed:     1,
+		Accounts: accounts,
+		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
+		Fleet:    ssmsim.FleetConfig{Size: size, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := ssmsim.NewServer(nil, ssmsim.Options{Org: org})
+	url, stop, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	isolateAWS(t, "AKIAORGMANAGEMENT001")
+	t.Setenv("AWS_ENDPOINT_URL", url)
+	return org, srv, accounts
+}
+
+// TestOrganisation: --accounts org --role-name --regions all --discover
+// audits every managed node of the accounts whose role can be assumed, with
+// every field as served and the account IDs and names filled in; the
+// account whose role refuses is reported with STS's code, and the run goes
+// on (exit 3). --triage gives the same verdicts with fewer calls.
+func TestOrganisation(t *testing.T) {
+	org, srv, accounts := serveOrg(t, 30)
+	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "all", "--discover",
+		"--region", "us-east-1", "--fail-on", "none", "--quiet"}
+	verdicts := map[audit.Key]audit.Outcome{}
+	var calls [2]int64
+	for i, extra := range [][]string{nil, {"--triage"}} {
+		srv.ResetStats()
+		out := filepath.Join(t.TempDir(), "out")
+		got := runCLI(t, "", append(append(args, extra...), "--out", out)...)
+		if got.code != 3 {
+			t.Fatalf("%v: exit %d, want 3 (one account refused)\n%s", extra, got.code, got.stderr)
+		}
+		calls[i] = srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
+		ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused := false
+		for _, s := range ri.Sites {
+			if s.AccountID == accounts[2].ID && s.Error != nil && s.Error.Code == "AccessDenied" {
+				refused = true
+			}
+		}
+		if !refused || ri.Caller != accounts[0].ID {
+			t.Errorf("run.json: caller %q, sites %+v; want the caller %s and %s refused with AccessDenied", ri.Caller, ri.Sites, accounts[0].ID, accounts[2].ID)
+		}
+		rs, err := audit.OpenRecords(filepath.Join(out, "results.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		rs.Each(func(r audit.Result) error {
+			seen++
+			if i == 0 {
+				verdicts[r.Key()] = r.Outcome
+			} else if verdicts[r.Key()] != r.Outcome {
+				t.Errorf("%v with --triage: %s, %s without", r.Key(), r.Outcome, verdicts[r.Key()])
+			}
+			truth := org.Fleet(r.AccountID, r.Region)
+			if truth == nil || !truth.Managed(r.InstanceID) {
+				t.Errorf("%v is not a managed node of the organisation", r.Key())
+				return nil
+			}
+			if r.Info == nil || r.Info.PingStatus == "" {
+				t.Errorf("%v: no instance information", r.Key())
+			}
+			if name := r.Labels["account_name"]; r.AccountID != accounts[0].ID && name == "" {
+				t.Errorf("%v: no account name", r.Key())
+			}
+			if r.Detail == audit.DetailOverview {
+				return nil
+			}
+			want := truth.Associations(r.InstanceID)
+			if len(r.Associations) != len(want) {
+				t.Errorf("%v: %d associations, want %d", r.Key(), len(r.Associations), len(want))
+				return nil
+			}
+			for k, a := range r.Associations {
+				w := want[k]
+				sameDate := a.ExecutionDate == nil && w.ExecutionDate.IsZero() || a.ExecutionDate != nil && a.ExecutionDate.Equal(w.ExecutionDate)
+				if a.AssociationID != w.AssociationID || a.Status != w.Status || a.ErrorCode != w.ErrorCode || !sameDate {
+					t.Errorf("%v association %d: %+v, want %+v", r.Key(), k, a, w)
+				}
+			}
+			return nil
+		})
+		rs.Close()
+		managed := 0
+		for _, ar := range org.FleetRegions() {
+			if ar.Account != accounts[2].ID {
+				managed += len(org.Fleet(ar.Account, ar.Region).ManagedIDs())
+			}
+		}
+		if seen != managed {
+			t.Errorf("%v: %d results, want every managed node of the reachable accounts: %d", extra, seen, managed)
+		}
+	}
+	if calls[1] >= calls[0] {
+		t.Errorf("--triage made %d DescribeInstanceAssociationsStatus calls, a full run %d: want fewer", calls[1], calls[0])
+	}
+}
+
+// TestListNamesAnotherAccount: a CSV list whose account_id names an account
+// other than the caller's, with no role to reach it, is refused before any
+// SSM call (its instances would all come back not managed).
+func TestListNamesAnotherAccount(t *testing.T) {
+	_, srv, accounts := serveOrg(t, 10)
+	list := writeFile(t, "fleet.csv", fmt.Sprintf("instance_id,account_id\ni-0123456789abcdef0,%s\ni-0123456789abcdef1,%s\n", accounts[0].ID, accounts[1].ID))
+	got := runCLI(t, "", "run", "--instances", list, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "o"))
+	if got.code != 2 || !strings.Contains(got.stderr, accounts[1].ID) || !strings.Contains(got.stderr, "--role-name") {
+		t.Errorf("exit %d, want 2 naming %s and --role-name\n%s", got.code, accounts[1].ID, got.stderr)
+	}
+	if n := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]; n != 0 {
+		t.Errorf("%d SSM calls before the refusal, want none", n)
+	}
+}

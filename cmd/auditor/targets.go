@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// loadFleet reads every --instances list and --instance-id. Reading can be
+// interrupted: a list may be a slow pipe, standard input a terminal, or a
+// FIFO that nobody writes (opening it blocks), and a signal must still end
+// the run at once, with errInterrupted. Lists are read in a goroutine that
+// is abandoned on interrupt; the process is about to exit.
+func (o *runOptions) loadFleet(ctx context.Context, stdin io.Reader, stderr io.Writer) (*audit.Fleet, error) {
+	if len(o.instances.vals) == 0 && len(o.instanceIDs.vals) == 0 {
+		if o.discover {
+			return &audit.Fleet{}, nil // discovery finds them
+		}
+		return nil, usagef("no instances to audit: pass --instances FILE (- for stdin), --instance-id ID, or --discover")
+	}
+	if slices.Contains(o.instances.vals, "-") && o.isTerminal != nil && o.isTerminal(stdin) {
+		fmt.Fprintln(stderr, "auditor: reading instance IDs from standard input, one a line; end with Ctrl-D")
+	}
+	type result struct {
+		f   *audit.Fleet
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		f, err := o.readFleet(stdin)
+		done <- result{f, err}
+	}()
+	select {
+	case r := <-done:
+		return r.f, r.err
+	case <-ctx.Done():
+		return nil, errInterrupted
+	}
+}
+
+func (o *runOptions) readFleet(stdin io.Reader) (*audit.Fleet, error) {
+	f := &audit.Fleet{}
+	for _, name := range o.instances.vals {
+		if name == "-" {
+			if stdin == nil {
+				return nil, usagef("--instances -: no standard input")
+			}
+			if err := f.Read(stdin, "-"); err != nil {
+				return nil, usagef("%v", err)
+			}
+			continue
+		}
+		fh, err := os.Open(name)
+		if err != nil {
+			return nil, usagef("--instances: %v", err)
+		}
+		if st, err := fh.Stat(); err == nil && st.IsDir() {
+			fh.Close()
+			return nil, usagef("--instances %s is a directory: name a file of instance IDs", name)
+		}
+		err = f.Read(fh, name)
+		fh.Close()
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+	}
+	for _, id := range o.instanceIDs.vals {
+		f.AddID("--instance-id", id, "", "")
+	}
+	if f.Len() == 0 && len(f.Invalid) == 0 && !o.discover {
+		return nil, usagef("no instances to audit: %s held no instance IDs", strings.Join(append(o.instances.vals, o.instanceIDs.vals...), ", "))
+	}
+	if err := f.Err(); err != nil && !o.skipInvalid {
+		return nil, err
+	}
+	if f.Len() == 0 && !o.discover {
+		return nil, usagef("no valid instance IDs: all %d were invalid", len(f.Invalid))
+	}
+	return f, nil
+}

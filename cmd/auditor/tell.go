@@ -1,0 +1,212 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
+)
+
+// errorTally counts the instances that ended in error by code, with the
+// first message of each, for the closing summary: nobody should have to
+// open a CSV to learn why. It is safe for concurrent use.
+type errorTally struct {
+	mu    sync.Mutex
+	codes map[string]*codeCount
+}
+
+type codeCount struct {
+	code, message string
+	n             int
+}
+
+func (t *errorTally) add(r audit.Result) {
+	if r.Outcome != audit.OutcomeError || r.Error == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.codes == nil {
+		t.codes = map[string]*codeCount{}
+	}
+	c := t.codes[r.Error.Code]
+	if c == nil {
+		c = &codeCount{code: r.Error.Code, message: r.Error.Message}
+		t.codes[r.Error.Code] = c
+	}
+	c.n++
+}
+
+// top returns the most frequent codes, at most n.
+func (t *errorTally) top(n int) []codeCount {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []codeCount
+	for _, c := range t.codes {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b codeCount) int { return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.code, b.code)) })
+	return out[:min(n, len(out))]
+}
+
+// plural returns "1 instance", "2 instances".
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// tell prints the closing lines of a run on stderr.
+func (j *job) tell(stderr io.Writer, written []string, fatal bool) {
+	st := j.info.Stats
+	head := fmt.Sprintf("audited %s in %.1fs (%s, %d throttled, %d retried)",
+		plural(outcomeCounts(j.info.Outcomes).total(), "instance"), st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
+	var failOn audit.FailOn // nil: the demo's verdict
+	if !j.o.demo {
+		failOn = j.set.failOn
+	}
+	summarize(stderr, head, j.info, failOn, j.errs, j.o.out, "auditor run --resume --out "+j.o.out+" (and the same targets)", written, fatal)
+}
+
+// summarize prints the closing summary: what was done, why instances ended
+// in error, the verdict and what its exit code means, and the file to open.
+// A fatal run gets no verdict line: its error follows, and says it all.
+func summarize(w io.Writer, head string, info audit.RunInfo, failOn audit.FailOn, errs *errorTally, out, resume string, written []string, fatal bool) {
+	var parts []string
+	for _, oc := range audit.Outcomes() {
+		if n := info.Outcomes[oc]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, oc))
+		}
+	}
+	if len(parts) > 0 {
+		head += ": " + strings.Join(parts, ", ")
+	}
+	fmt.Fprintln(w, head)
+	for _, s := range info.Sites {
+		if s.Error != nil && !s.Unreachable {
+			where := strings.TrimSpace(s.AccountID + " " + s.Region)
+			fmt.Fprintf(w, "%s could not be audited: %s: %s\n", where, s.Error.Code, s.Error.Message)
+		}
+	}
+	if n := info.Outcomes[audit.OutcomeError]; n > 0 {
+		var codes []string
+		if errs != nil {
+			for _, c := range errs.top(5) {
+				msg := c.message
+				if len(msg) > 120 {
+					msg = msg[:117] + "..."
+				}
+				codes = append(codes, fmt.Sprintf("%d %s (%s)", c.n, c.code, msg))
+			}
+		}
+		if len(codes) > 0 {
+			fmt.Fprintf(w, "%s ended in error: %s\n", plural(n, "instance"), strings.Join(codes, "; "))
+		}
+	}
+	switch {
+	case fatal:
+	case info.Interrupted:
+		fmt.Fprintf(w, "interrupted: the reports are partial (exit 3); continue with: %s\n", resume)
+	case info.Outcomes[audit.OutcomeError] > 0:
+		fmt.Fprintf(w, "incomplete: %s could not be audited (exit 3); retry them with: %s\n", plural(info.Outcomes[audit.OutcomeError], "instance"), resume)
+	case !info.Complete && info.Error != "":
+		fmt.Fprintf(w, "incomplete: %s (exit 3)\n", info.Error)
+	case failOn == nil:
+		fmt.Fprintln(w, "the demo fleet fails by design: the reports show how findings look (exit 0)")
+	case failOn.Findings(info.Outcomes) > 0:
+		fmt.Fprintf(w, "findings: %s at the --fail-on level (exit 1)\n", plural(failOn.Findings(info.Outcomes), "instance"))
+	default:
+		fmt.Fprintln(w, "no findings at the --fail-on level (exit 0)")
+	}
+	html := filepath.Join(out, report.HTMLFile)
+	reports := slices.DeleteFunc(slices.Clone(written), func(p string) bool { return filepath.Base(p) == audit.RunFile })
+	switch {
+	case slices.Contains(reports, html):
+		fmt.Fprintf(w, "open %s\n", html)
+	case len(reports) > 0:
+		fmt.Fprintf(w, "reports in %s\n", out)
+	}
+}
+
+// outcomeCounts adds a total to the outcome counts of run.json.
+type outcomeCounts map[audit.Outcome]int
+
+func (m outcomeCounts) total() int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func (o *runOptions) logf(stderr io.Writer, format string, a ...any) {
+	if !o.quiet {
+		fmt.Fprintf(stderr, format+"\n", a...)
+	}
+}
+
+// progress reports on stderr how far the run is: a line every 10 seconds,
+// which reads well in a terminal and in a cron job's mail alike.
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	total    int
+	n        int
+	outcomes map[audit.Outcome]int
+	start    time.Time
+	quit     chan struct{}
+	wg       sync.WaitGroup
+}
+
+func newProgress(w io.Writer, total int, quiet bool) *progress {
+	p := &progress{w: w, total: total, outcomes: map[audit.Outcome]int{}, start: time.Now(), quit: make(chan struct{})}
+	if quiet || total == 0 {
+		return p
+	}
+	p.wg.Go(func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.quit:
+				return
+			case <-t.C:
+				p.print()
+			}
+		}
+	})
+	return p
+}
+
+func (p *progress) done(oc audit.Outcome) {
+	p.mu.Lock()
+	p.n++
+	p.outcomes[oc]++
+	p.mu.Unlock()
+}
+
+func (p *progress) print() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var keys []string
+	for oc, n := range p.outcomes {
+		keys = append(keys, fmt.Sprintf("%s %d", oc, n))
+	}
+	sort.Strings(keys)
+	el := time.Since(p.start).Seconds()
+	fmt.Fprintf(p.w, "progress: %d/%d instances (%.0f/s): %s\n", p.n, p.total, float64(p.n)/max(el, 0.001), strings.Join(keys, ", "))
+}
+
+func (p *progress) stop() {
+	close(p.quit)
+	p.wg.Wait()
+}

@@ -1,0 +1,580 @@
+package main
+
+// Regression tests for "lose nothing, leak nothing": each reproduces a way
+// an unlucky or hostile user could lose a record, leak a secret or get a
+// wrong verdict, through the CLI's run function or the built binary.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/dirlock"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// runCtx is runCLI with a context of the test's choosing.
+func runCtx(ctx context.Context, stdin io.Reader, args ...string) cliResult {
+	var out, errb bytes.Buffer
+	code := run(ctx, args, stdin, &out, &errb)
+	return cliResult{code, out.String(), errb.String()}
+}
+
+// genFleet serves a generated fleet of n instances and writes its IDs.
+func genFleet(t *testing.T, n int, opts ssmsim.Options) (url, ids string, fleet *ssmsim.Fleet, srv *ssmsim.Server) {
+	t.Helper()
+	fleet = ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 3, Size: n})
+	url, srv = serve(t, fleet, opts)
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids = writeFile(t, "ids.txt", b.String())
+	return url, ids, fleet, srv
+}
+
+// snapshot returns every file of dir (not its lock) with its bytes.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() == ".auditor.lock" || e.IsDir() {
+			continue
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		m[e.Name()] = string(b)
+	}
+	return m
+}
+
+func sameSnapshot(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestDemoRefusesARealAudit: `auditor demo --out DIR` once replaced a real
+// audit's record and reports, and deleted a live run's record before it even
+// took the lock.
+func TestDemoRefusesARealAudit(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	prod := filepath.Join(t.TempDir(), "prod")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", prod, "--quiet"); got.code != 1 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	before := snapshot(t, prod)
+	got := runCLI(t, "", "demo", "--fleet-size", "20", "--out", prod, "--quiet")
+	if got.code != 2 || !strings.Contains(got.stderr, "not a directory of the demo") {
+		t.Errorf("demo into a real audit's directory: exit %d, want 2\n%s", got.code, got.stderr)
+	}
+	if after := snapshot(t, prod); !sameSnapshot(before, after) {
+		t.Errorf("the demo changed a real audit's files: %d files before, %d after", len(before), len(after))
+	}
+
+	// Its own directory, held by a live run: nothing is deleted before the
+	// lock is taken.
+	demo := filepath.Join(t.TempDir(), "demo")
+	if got := runCLI(t, "", "demo", "--fleet-size", "20", "--out", demo, "--quiet"); got.code != 0 {
+		t.Fatalf("demo: exit %d\n%s", got.code, got.stderr)
+	}
+	before = snapshot(t, demo)
+	unlock, err := dirlock.Lock(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = runCLI(t, "", "demo", "--fleet-size", "20", "--out", demo, "--quiet")
+	unlock()
+	if got.code != 4 || !strings.Contains(got.stderr, "in use") {
+		t.Errorf("demo into a locked directory: exit %d, want 4\n%s", got.code, got.stderr)
+	}
+	if after := snapshot(t, demo); !sameSnapshot(before, after) {
+		t.Error("the demo deleted files of a directory another process held")
+	}
+	// And a demo directory is the demo's to replace.
+	if got := runCLI(t, "", "demo", "--fleet-size", "20", "--out", demo, "--quiet"); got.code != 0 {
+		t.Errorf("demo into its own directory: exit %d\n%s", got.code, got.stderr)
+	}
+}
+
+// credentialHelper writes a credential_process script and an AWS config
+// that uses it. The script answers good credentials that expire after
+// goodFor for its first good calls, then behaves as bad says: "junk" prints
+// unparseable output with the secret in it, "fail" exits 1.
+func credentialHelper(t *testing.T, good int, goodFor time.Duration, bad string) (secret string) {
+	t.Helper()
+	dir := t.TempDir()
+	secret = "SEKRET-" + fmt.Sprint(time.Now().UnixNano())
+	counter := filepath.Join(dir, "calls")
+	script := filepath.Join(dir, "creds.sh")
+	badPart := `echo '{"Version": 1, "AccessKeyId": "AKIAHELPERHELPER0001", "SecretAccessKey": "` + secret + `", oops'`
+	if bad == "fail" {
+		badPart = `exit 1`
+	}
+	body := `#!/bin/sh
+n=$(cat ` + counter + ` 2>/dev/null || echo 0)
+n=$((n+1))
+echo $n > ` + counter + `
+if [ $n -le ` + fmt.Sprint(good) + ` ]; then
+  exp=$(date -u -d "@$(( $(date +%s) + ` + fmt.Sprint(int(goodFor.Seconds())) + ` ))" +%Y-%m-%dT%H:%M:%SZ)
+  echo '{"Version": 1, "AccessKeyId": "AKIAHELPERHELPER0001", "SecretAccessKey": "` + secret + `", "SessionToken": "tok", "Expiration": "'$exp'"}'
+  exit 0
+fi
+` + badPart + "\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config")
+	os.WriteFile(cfg, []byte("[profile helper]\ncredential_process = "+script+"\n"), 0o600)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_CONFIG_FILE", cfg)
+	return secret
+}
+
+// TestCredentialFailuresAreFatalAndSecret: a credential_process whose
+// credentials expire mid-run and that then prints unparseable output (its
+// input, secret key included) once put that text in the record, the CSVs,
+// summary.json and the workbook of 220 of 300 instances; a helper that
+// exits 1 (an expired SSO session) left 224 instances in error, exit 3.
+func TestCredentialFailuresAreFatalAndSecret(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a credential helper for seconds; skipped under -short")
+	}
+	for _, bad := range []string{"junk", "fail"} {
+		t.Run(bad, func(t *testing.T) {
+			isolateAWS(t, "")
+			url, ids, _, _ := genFleet(t, 120, ssmsim.Options{Faults: ssmsim.Faults{Latency: 30 * time.Millisecond}})
+			// Good for one call, valid for 2 s (the SDK refreshes a little
+			// before expiry), then bad: the run lasts about 2 s.
+			secret := credentialHelper(t, 1, 2*time.Second, bad)
+			out := filepath.Join(t.TempDir(), "out")
+			got := runCLI(t, "", "run", "--profile", "helper", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
+				"--out", out, "--concurrency", "1", "--quiet")
+			if got.code != 4 {
+				t.Fatalf("exit %d, want 4 (fatal)\n%s", got.code, got.stderr)
+			}
+			if !strings.Contains(got.stderr, "credential") || !strings.Contains(got.stderr, "helper") {
+				t.Errorf("stderr does not name the credential source and the profile:\n%s", got.stderr)
+			}
+			if strings.Contains(got.stderr+got.stdout, secret) {
+				t.Errorf("the secret reached the terminal:\n%s", got.stderr)
+			}
+			filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
+				if err == nil && !info.IsDir() {
+					if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(secret)) {
+						t.Errorf("the secret is in %s", filepath.Base(p))
+					}
+				}
+				return nil
+			})
+			rs, err := audit.OpenRecords(filepath.Join(out, "results.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			if rs.Len() == 0 || rs.Len() >= 120 || rs.Outcomes()[audit.OutcomeError] != 0 {
+				t.Errorf("record: %d results, %d in error; want some, none in error, the rest left for --resume", rs.Len(), rs.Outcomes()[audit.OutcomeError])
+			}
+		})
+	}
+}
+
+// TestEndpointChecksEveryConfiguration: AWS_ENDPOINT_URL_SSM (and a
+// profile's services section) once sent signed requests in clear to another
+// machine while --endpoint-url was refused for the same address; and a
+// password in an endpoint URL was copied into run.json and the reports.
+func TestEndpointChecksEveryConfiguration(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	remote := "http://192.0.2.10:4700" // TEST-NET-1: never answers
+	cfgFile := writeFile(t, "config", "[profile svc]\nservices = remote\n\n[services remote]\nssm =\n  endpoint_url = "+remote+"\n")
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"AWS_ENDPOINT_URL_SSM", map[string]string{"AWS_ENDPOINT_URL_SSM": remote}, nil, "in clear"},
+		{"AWS_ENDPOINT_URL", map[string]string{"AWS_ENDPOINT_URL": remote}, nil, "in clear"},
+		{"a profile's services section", map[string]string{"AWS_CONFIG_FILE": cfgFile}, []string{"--profile", "svc"}, "in clear"},
+		{"password in --endpoint-url", nil, []string{"--endpoint-url", "https://alice:hunter2@ssm.example.com"}, "user name or password"},
+		{"password in AWS_ENDPOINT_URL_SSM", map[string]string{"AWS_ENDPOINT_URL_SSM": "https://alice:hunter2@ssm.example.com"}, nil, "user name or password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"run", "--instances", ids, "--region", "us-east-1", "--out", out, "--quiet"}, tt.args...)
+			got := runCLI(t, "", args...)
+			if got.code != 2 || !strings.Contains(got.stderr, tt.want) {
+				t.Errorf("exit %d, want 2 saying %q\n%s", got.code, tt.want, got.stderr)
+			}
+			if strings.Contains(got.stderr, "hunter2") {
+				t.Errorf("the password reached stderr:\n%s", got.stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("a refused run left an output directory behind")
+			}
+		})
+	}
+}
+
+// TestOneInstanceTwoTargets: the same ID bare in a text list and with the
+// default region in a CSV list was audited twice and counted as two
+// targets with one result, so the run was never complete (exit 3).
+func TestOneInstanceTwoTargets(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	text := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	list := writeFile(t, "fleet.csv", "instance_id,region,owner\ni-0123456789abcdef0,us-east-1,alice\ni-0123456789abcdef1,,bob\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", text, "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet")
+	if got.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Targets != 2 || ri.Duplicates != 1 || !ri.Complete {
+		t.Errorf("run.json: %d targets, %d duplicates, complete %v; want 2, 1, true", ri.Targets, ri.Duplicates, ri.Complete)
+	}
+}
+
+// TestResumeRefusesAnotherAudit: --resume with another list or another
+// region once reported both fleets together as one complete run.
+func TestResumeRefusesAnotherAudit(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	other := writeFile(t, "other.txt", "i-0123456789abcdef1\ni-0000000000000beef\n")
+	out := filepath.Join(t.TempDir(), "out")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	before := snapshot(t, out)
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"another list", []string{"--instances", other, "--region", "us-east-1"}},
+		{"another region", []string{"--instances", ids, "--region", "eu-west-1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"run", "--resume", "--out", out, "--endpoint-url", url, "--quiet"}, tt.args...)
+			got := runCLI(t, "", args...)
+			if got.code != 2 || !strings.Contains(got.stderr, "not among the targets") {
+				t.Errorf("exit %d, want 2 naming the foreign results\n%s", got.code, got.stderr)
+			}
+			if after := snapshot(t, out); !sameSnapshot(before, after) {
+				t.Error("a refused resume changed the record or the reports")
+			}
+		})
+	}
+}
+
+// TestReportWithoutRunInfoIsPartial: a record of 46 of 400 lines with no
+// run.json once rendered as complete, exit 1, no partial banner.
+func TestReportWithoutRunInfoIsPartial(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	src := filepath.Join(t.TempDir(), "src")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", src, "--quiet"); got.code != 1 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	// Only the record, with a torn last line, copied elsewhere.
+	b, _ := os.ReadFile(filepath.Join(src, "results.jsonl"))
+	lone := filepath.Join(t.TempDir(), "lone")
+	os.Mkdir(lone, 0o777)
+	os.WriteFile(filepath.Join(lone, "results.jsonl"), append(b, `{"schema":1,"instance_id":"i-0`...), 0o644)
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "report", filepath.Join(lone, "results.jsonl"), "--out", out)
+	if got.code != 3 {
+		t.Errorf("exit %d, want 3 (completeness unknown)\n%s", got.code, got.stderr)
+	}
+	if !strings.Contains(got.stderr, "torn") || !strings.Contains(got.stderr, "no run.json") {
+		t.Errorf("stderr does not report the torn line and the missing run.json:\n%s", got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Complete || ri.Torn != 1 {
+		t.Errorf("run.json: complete %v, torn %d; want false and 1", ri.Complete, ri.Torn)
+	}
+}
+
+// TestReportMergeCountsOnce: `auditor report all/results.jsonl
+// s1/results.jsonl --out all` counted 453 targets for 300 instances and
+// exited 3; the same path given twice did the same.
+func TestReportMergeCountsOnce(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, ids, _, _ := genFleet(t, 60, ssmsim.Options{})
+	base := t.TempDir()
+	var shards []string
+	for k := range 3 {
+		dir := filepath.Join(base, fmt.Sprintf("s%d", k))
+		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", dir,
+			"--shard", fmt.Sprintf("%d/3", k), "--fail-on", "none", "--quiet")
+		if got.code != 0 {
+			t.Fatalf("shard %d: exit %d\n%s", k, got.code, got.stderr)
+		}
+		shards = append(shards, filepath.Join(dir, "results.jsonl"))
+	}
+	all := filepath.Join(base, "all")
+	if got := runCLI(t, "", append(append([]string{"report"}, shards...), "--out", all, "--fail-on", "none")...); got.code != 0 {
+		t.Fatalf("merge: exit %d\n%s", got.code, got.stderr)
+	}
+	for _, tt := range []struct {
+		name   string
+		inputs []string
+	}{
+		{"the merge and one of its shards", []string{filepath.Join(all, "results.jsonl"), shards[1]}},
+		{"one shard twice", []string{shards[0], shards[0], shards[1], shards[2]}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "merged")
+			if tt.inputs[0] == filepath.Join(all, "results.jsonl") {
+				out = all // as the README once suggested: into the merge itself
+			}
+			got := runCLI(t, "", append(append([]string{"report"}, tt.inputs...), "--out", out, "--fail-on", "none")...)
+			if got.code != 0 {
+				t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+			}
+			ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ri.Targets != 60 || !ri.Complete {
+				t.Errorf("run.json: %d targets, complete %v; want 60, true", ri.Targets, ri.Complete)
+			}
+		})
+	}
+}
+
+// TestReportKeepsRunMetadata: re-rendering once wrote its own default
+// options into run.json (max_pages 1 became 1000; endpoint_url, region,
+// resumed and limiter_rate vanished).
+func TestReportKeepsRunMetadata(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	out := filepath.Join(t.TempDir(), "out")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--max-pages", "7", "--quiet"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	before, _ := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	if got := runCLI(t, "", "report", filepath.Join(out, "results.jsonl"), "--out", out, "--html-max-rows", "3"); got.code != 0 {
+		t.Fatalf("report: exit %d\n%s", got.code, got.stderr)
+	}
+	after, _ := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	for _, k := range []string{"max_pages", "endpoint_url", "region", "concurrency"} {
+		if fmt.Sprint(after.Options[k]) != fmt.Sprint(before.Options[k]) {
+			t.Errorf("option %s: %v after the report, %v before", k, after.Options[k], before.Options[k])
+		}
+	}
+	if !after.StartedAt.Equal(before.StartedAt) || after.Stats != before.Stats || after.Version != before.Version {
+		t.Errorf("run metadata changed: %+v, was %+v", after, before)
+	}
+	if after.Rendered == nil || fmt.Sprint(after.Rendered.Options["html_max_rows"]) != "3" {
+		t.Errorf("the rendering is not recorded apart: %+v", after.Rendered)
+	}
+}
+
+// blockingReader never returns until its context is done.
+type blockingReader struct{ ctx context.Context }
+
+func (r blockingReader) Read([]byte) (int, error) {
+	<-r.ctx.Done()
+	time.Sleep(time.Hour) // a real pipe would still not return
+	return 0, io.EOF
+}
+
+// TestInterruptWhileReadingTargets: SIGINT while reading a slow standard
+// input did nothing until the input ended and then blamed credentials (exit
+// 4); a FIFO with no writer ignored SIGTERM.
+func TestInterruptWhileReadingTargets(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		list  string
+		stdin func(context.Context) io.Reader
+	}{
+		{"slow standard input", "-", func(ctx context.Context) io.Reader { return blockingReader{ctx} }},
+		{"FIFO with no writer", fifo, func(context.Context) io.Reader { return nil }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(200*time.Millisecond, cancel)
+			out := filepath.Join(t.TempDir(), "out")
+			done := make(chan cliResult, 1)
+			go func() {
+				done <- runCtx(ctx, tt.stdin(ctx), "run", "--instances", tt.list, "--region", "us-east-1", "--out", out, "--quiet")
+			}()
+			select {
+			case got := <-done:
+				if got.code != 3 || !strings.Contains(got.stderr, "interrupted") {
+					t.Errorf("exit %d, want 3 saying interrupted\n%s", got.code, got.stderr)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("the run did not end a minute after the interrupt")
+			}
+		})
+	}
+}
+
+// TestReportInterrupted: SIGTERM during `auditor report` once exited 4 with
+// "context canceled" and no reports; it writes them whole and exits 3.
+func TestReportInterrupted(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	src := filepath.Join(t.TempDir(), "src")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", src, "--quiet"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCtx(ctx, nil, "report", filepath.Join(src, "results.jsonl"), "--out", out)
+	if got.code != 3 {
+		t.Errorf("exit %d, want 3\n%s", got.code, got.stderr)
+	}
+	for _, name := range []string{"report.html", "report.xlsx", "instances.csv", "summary.json"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("an interrupted report left no %s", name)
+		}
+	}
+}
+
+// TestFatalFirstCallLeavesNoRecord: after UnrecognizedClientException (exit
+// 4) an empty results.jsonl was left, and the same command then failed with
+// exit 2 "already holds a record".
+func TestFatalFirstCallLeavesNoRecord(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, srv := serve(t, handFleet(false), ssmsim.Options{DenyAccessKeys: map[string]string{"AKIATESTTESTTESTTEST": "UnrecognizedClientException"}})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet"}
+	if got := runCLI(t, "", args...); got.code != 4 {
+		t.Fatalf("denied: exit %d, want 4\n%s", got.code, got.stderr)
+	}
+	srv.DenyAccessKey("AKIATESTTESTTESTTEST", "")
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Errorf("the same command once the key works: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+}
+
+// TestUnbalancedQuoteWithSkipInvalid: --skip-invalid and an unbalanced
+// quote swallowed the rest of a CSV as one invalid line (47 instances lost,
+// exit 1).
+func TestUnbalancedQuoteWithSkipInvalid(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	list := writeFile(t, "fleet.csv", "instance_id,owner\ni-0123456789abcdef0,\"alice\ni-0123456789abcdef1,bob\ni-0000000000000beef,carol\n")
+	for _, extra := range [][]string{nil, {"--skip-invalid"}} {
+		args := append([]string{"run", "--instances", list, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "o"), "--quiet"}, extra...)
+		got := runCLI(t, "", args...)
+		if got.code != 2 || !strings.Contains(got.stderr, "fleet.csv:2:") || !strings.Contains(got.stderr, "lines 2 to 4") {
+			t.Errorf("%v: exit %d, want 2 naming line 2 and the lines swallowed\n%s", extra, got.code, got.stderr)
+		}
+	}
+}
+
+// TestSmallerTrustFixes covers the smaller items: negative timeouts, a
+// report that fails does not stop the others and every failure is printed,
+// "reports in" only when reports were written, and a timeout gives no grace.
+func TestSmallerTrustFixes(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	t.Run("negative durations", func(t *testing.T) {
+		for _, f := range []string{"--timeout", "--call-timeout"} {
+			got := runCLI(t, "", "run", "--instances", ids, "--region", "us-east-1", f, "-2s", "--out", filepath.Join(t.TempDir(), "o"))
+			if got.code != 2 || !strings.Contains(got.stderr, f) {
+				t.Errorf("%s -2s: exit %d, want 2\n%s", f, got.code, got.stderr)
+			}
+		}
+	})
+	t.Run("every failed format is tried and printed", func(t *testing.T) {
+		url, _ := serve(t, handFleet(false), ssmsim.Options{})
+		out := filepath.Join(t.TempDir(), "out")
+		// Directories where two reports go: their renames fail, as on a
+		// full disk.
+		os.MkdirAll(filepath.Join(out, "report.xlsx", "x"), 0o777)
+		os.MkdirAll(filepath.Join(out, "summary.json", "x"), 0o777)
+		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet")
+		if got.code != 4 {
+			t.Errorf("exit %d, want 4\n%s", got.code, got.stderr)
+		}
+		if !strings.Contains(got.stderr, "xlsx report") || !strings.Contains(got.stderr, "json report") {
+			t.Errorf("stderr does not name both failed formats:\n%s", got.stderr)
+		}
+		for _, name := range []string{"report.html", "instances.csv"} {
+			if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+				t.Errorf("%s was not written after another format failed", name)
+			}
+		}
+	})
+	t.Run("no reports, no 'reports in'", func(t *testing.T) {
+		url, _ := serve(t, handFleet(false), ssmsim.Options{DenyAccessKeys: map[string]string{"AKIATESTTESTTESTTEST": "UnrecognizedClientException"}})
+		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "o"))
+		if got.code != 4 || strings.Contains(got.stderr, "reports in") || strings.Contains(got.stderr, "open ") {
+			t.Errorf("exit %d; stderr points to reports that were not written:\n%s", got.code, got.stderr)
+		}
+	})
+	t.Run("a timeout leaves no grace", func(t *testing.T) {
+		// Every answer takes 3 s; the run times out after 300 ms with a
+		// grace of a minute. The calls in flight are cut at the timeout:
+		// none of them ends in the record.
+		url, _ := serve(t, handFleet(false), ssmsim.Options{Faults: ssmsim.Faults{Latency: 3 * time.Second}})
+		out := filepath.Join(t.TempDir(), "out")
+		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+			"--timeout", "300ms", "--grace", "1m", "--quiet")
+		if got.code != 3 {
+			t.Errorf("exit %d, want 3\n%s", got.code, got.stderr)
+		}
+		ri, _ := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+		if n := countLines(filepath.Join(out, "results.jsonl")); n != 0 || !ri.Interrupted {
+			t.Errorf("%d results recorded after the timeout, interrupted %v; want 0 and true", n, ri.Interrupted)
+		}
+	})
+}
+
+// jsonKeys returns the top-level keys of a JSON file.
+func jsonKeys(t *testing.T, path string) map[string]json.RawMessage {
+	t.Helper()
+	var m map[string]json.RawMessage
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// closingListener accepts connections, counts them, and closes each at once:
+// an endpoint that never answers (a port where nothing speaks HTTP, a
+// firewall that resets).
+func closingListener(t *testing.T) (url string, accepted *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted = &atomic.Int64{}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	return "http://" + ln.Addr().String(), accepted
+}
+
+// TestUnreachableEndpointFailsFast: pointed at an endpoint that does not
+// answer, a run once spent a minute on 300 instances making 2,400 calls,
+// ended every instance in error and exited 3, naming the cause only in
+// instances.csv. It stops after a number of attempts bounded by the
+// concurrency and --max-attempts, not by the fleet, exits 4 and says why.
+func TestUnreachableEndpointFailsFast(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	var ids bytes.Buffer
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 300})
+	fleet.WriteIDs(&ids)
+	list := writeFile(t, "ids.txt", ids.String())
+
+	t.Run("closed port", func(t *testing.T) {
+		// A port that was open and is closed now: connection refused.
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		url := "http://" + ln.Addr().String()
+		ln.Close()
+		out := filepath.Join(t.TempDir(), "out")
+		got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+			"--max-attempts", "2", "--concurrency", "4", "--quiet")
+		if got.code != 4 || !strings.Contains(got.stderr, "cannot reach "+url+": connection refused") || !strings.Contains(got.stderr, "--endpoint-url") {
+			t.Errorf("exit %d, want 4 naming the endpoint and the cause\n%s", got.code, got.stderr)
+		}
+	})
+	t.Run("attempts bounded by concurrency and max attempts", func(t *testing.T) {
+		url, accepted := closingListener(t)
+		out := filepath.Join(t.TempDir(), "out")
+		const concurrency, attempts = 4, 3
+		got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+			"--max-attempts", "3", "--concurrency", "4", "--quiet")
+		if got.code != 4 {
+			t.Errorf("exit %d, want 4\n%s", got.code, got.stderr)
+		}
+		if n := accepted.Load(); n > concurrency*attempts || n == 0 {
+			t.Errorf("%d connections for 300 instances, want at most concurrency x max-attempts = %d", n, concurrency*attempts)
+		}
+		if n := countLines(filepath.Join(out, "results.jsonl")); n != 0 {
+			t.Errorf("%d instances recorded, want none (left for --resume)", n)
+		}
+	})
+	t.Run("no such host", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "out")
+		got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", "https://ssm.us-est-1.invalid", "--region", "us-east-1",
+			"--out", out, "--max-attempts", "2", "--quiet")
+		if got.code != 4 || !strings.Contains(got.stderr, "cannot reach https://ssm.us-est-1.invalid") {
+			t.Errorf("exit %d, want 4 naming the endpoint\n%s", got.code, got.stderr)
+		}
+	})
+}
+
+// stoppableServer serves s until stop is called, then refuses connections.
+func stoppableServer(t *testing.T, s http.Handler) (url string, stop func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: s}
+	go srv.Serve(ln)
+	var once sync.Once
+	stop = func() { once.Do(func() { srv.Close() }) }
+	t.Cleanup(stop)
+	return "http://" + ln.Addr().String(), stop
+}
+
+// TestEndpointLostMidRun: an endpoint that answered and then went away once
+// had every remaining instance retried eight times and recorded in error.
+// The circuit opens after a few instances in a row get no answer: the rest
+// are left for --resume, the reports are written and name the cause, and
+// the exit is 3; once the endpoint is back, --resume completes the record.
+func TestEndpointLostMidRun(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 6, Size: 200})
+	var ids bytes.Buffer
+	fleet.WriteIDs(&ids)
+	list := writeFile(t, "ids.txt", ids.String())
+	sim := ssmsim.NewServer(fleet, ssmsim.Options{})
+	var served atomic.Int64
+	var stop func()
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) == 60 {
+			go stop()
+		}
+		sim.ServeHTTP(w, r)
+	})
+	var url string
+	url, stop = stoppableServer(t, handler)
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--max-attempts", "2", "--concurrency", "2", "--fail-on", "none", "--quiet"}
+	got := runCLI(t, "", args...)
+	if got.code != 3 || !strings.Contains(got.stderr, "stopped answering") {
+		t.Fatalf("exit %d, want 3 saying the endpoint stopped answering\n%s", got.code, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Complete || !strings.Contains(ri.Error, "stopped answering") {
+		t.Errorf("run.json: complete %v, error %q; want a partial run naming the cause", ri.Complete, ri.Error)
+	}
+	recorded := countLines(filepath.Join(out, "results.jsonl"))
+	if recorded == 0 || recorded > 80 {
+		t.Errorf("%d instances recorded, want those audited before the endpoint went away (about 60)", recorded)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
+		t.Error("no partial reports")
+	}
+
+	// The endpoint is back (on another port: the old one is closed).
+	url2, _ := serve(t, fleet, ssmsim.Options{})
+	for i, a := range args {
+		if a == url {
+			args[i] = url2
+		}
+	}
+	got = runCLI(t, "", append(args, "--resume")...)
+	if got.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+	rs, err := audit.OpenRecords(filepath.Join(out, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	if rs.Len() != 200 || rs.Outcomes()[audit.OutcomeError] != 0 {
+		t.Errorf("after resume: %d results, %d in error; want 200, 0", rs.Len(), rs.Outcomes()[audit.OutcomeError])
+	}
+}
+
+// TestErrorSummary: whenever an instance ended in error, the closing
+// summary lists the top error codes with a message and a count.
+func TestErrorSummary(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{Faults: ssmsim.Faults{ErrorRate: 1}})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
+		"--out", filepath.Join(t.TempDir(), "o"), "--max-attempts", "1", "--quiet")
+	if got.code != 3 || !strings.Contains(got.stderr, "2 instances ended in error: 2 InternalServerError (") {
+		t.Errorf("exit %d; the summary does not count the error codes:\n%s", got.code, got.stderr)
+	}
+}
+
+var _ = time.Second

@@ -1,0 +1,177 @@
+// Package outdir manages an output directory: it checks that a path can be
+// one before anything is created, creates and locks it, and deletes only
+// what the auditor itself left there, and only while holding the lock.
+package outdir
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"syscall"
+
+	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/dirlock"
+)
+
+// Names the auditor keeps in a directory beside the reports.
+const (
+	// TmpDir is the subdirectory for spill files (the workbook's rows past
+	// what fits in memory), cleared when the directory is opened.
+	TmpDir = ".auditor-tmp"
+	// DemoMarker marks a directory that auditor demo created: the only
+	// kind whose reports the demo replaces.
+	DemoMarker = ".auditor-demo"
+	lockName   = ".auditor.lock"
+)
+
+// ErrNotDir is returned (wrapped) by Check when the path exists and is not a
+// directory.
+var ErrNotDir = errors.New("not a directory")
+
+// ErrNotDemo is returned (wrapped) by OpenDemo for a directory that holds
+// files but was not created by the demo.
+var ErrNotDemo = errors.New("not a directory of the demo")
+
+// Check reports, without creating anything, whether dir can be an output
+// directory: it is a writable directory, or it does not exist and its
+// nearest existing parent is a writable directory. The error wraps ErrNotDir
+// or atomicfile.ErrNotWritable.
+func Check(dir string) error {
+	p := filepath.Clean(dir)
+	for {
+		st, err := os.Stat(p)
+		switch {
+		case err == nil && !st.IsDir():
+			if p == filepath.Clean(dir) {
+				return fmt.Errorf("%s: %w", dir, ErrNotDir)
+			}
+			return fmt.Errorf("%s: %s is %w", dir, p, ErrNotDir)
+		case err == nil:
+			if err := syscall.Access(p, 2 /* W_OK */); err != nil {
+				return fmt.Errorf("%s: %w: %w", p, atomicfile.ErrNotWritable, err)
+			}
+			return nil
+		case errors.Is(err, syscall.ENOTDIR):
+			// A parent on the way is a file: walk up to find it.
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("%s: %w: %w", p, atomicfile.ErrNotWritable, err)
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return fmt.Errorf("%s: %w: no existing parent", dir, atomicfile.ErrNotWritable)
+		}
+		p = parent
+	}
+}
+
+// Dir is an output directory held under its lock.
+type Dir struct {
+	Path   string
+	unlock func()
+}
+
+// Open creates dir if needed, takes its lock (an error wrapping
+// dirlock.ErrBusy when another auditor holds it), proves that files can be
+// written in it, and clears what a killed run of the auditor left behind:
+// its spill files and the temporary files of half-written reports.
+func Open(dir string) (*Dir, error) {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+	}
+	unlock, err := dirlock.Lock(dir)
+	if err != nil {
+		if errors.Is(err, dirlock.ErrBusy) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+	}
+	d := &Dir{Path: dir, unlock: unlock}
+	if err := atomicfile.CheckDir(dir); err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.clearStale()
+	return d, nil
+}
+
+// OpenDemo is Open for the demo: it refuses (with an error wrapping
+// ErrNotDemo) a directory that holds anything but was not created by the
+// demo, marks a new one as the demo's, and removes the given files of an
+// earlier demo run once it holds the lock.
+func OpenDemo(dir string, own ...string) (*Dir, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+	}
+	marked, empty := false, true
+	for _, e := range entries {
+		switch e.Name() {
+		case DemoMarker:
+			marked = true
+		case lockName, TmpDir:
+		default:
+			empty = false
+		}
+	}
+	if !marked && !empty {
+		return nil, fmt.Errorf("%s: %w (it holds files the demo did not write)", dir, ErrNotDemo)
+	}
+	d, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	// Checked again under the lock: a run may have started in between.
+	if _, err := os.Stat(filepath.Join(dir, DemoMarker)); errors.Is(err, fs.ErrNotExist) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if n := e.Name(); n != lockName && n != TmpDir {
+				d.Close()
+				return nil, fmt.Errorf("%s: %w (it holds files the demo did not write)", dir, ErrNotDemo)
+			}
+		}
+		if err := atomicfile.WriteFile(filepath.Join(dir, DemoMarker), []byte("written by auditor demo: its reports are replaced on every demo run\n")); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+		}
+	}
+	for _, name := range own {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			d.Close()
+			return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+		}
+	}
+	return d, nil
+}
+
+// Close releases the lock. It is safe to call more than once.
+func (d *Dir) Close() {
+	if d.unlock != nil {
+		d.unlock()
+		d.unlock = nil
+	}
+}
+
+// Tmp returns the directory for spill files, creating it.
+func (d *Dir) Tmp() (string, error) {
+	p := filepath.Join(d.Path, TmpDir)
+	return p, os.MkdirAll(p, 0o777)
+}
+
+// staleTemp matches atomicfile's temporary names.
+var staleTemp = regexp.MustCompile(`^\..+\.tmp-[0-9a-f]{12}$`)
+
+// clearStale removes, under the lock, the spill directory and the temporary
+// files that atomicfile makes: a process that held this lock and died left
+// them; no live one can be writing them.
+func (d *Dir) clearStale() {
+	os.RemoveAll(filepath.Join(d.Path, TmpDir))
+	entries, _ := os.ReadDir(d.Path)
+	for _, e := range entries {
+		if e.Type().IsRegular() && staleTemp.MatchString(e.Name()) {
+			os.Remove(filepath.Join(d.Path, e.Name()))
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package outdir_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/outdir"
+)
+
+func TestCheck(t *testing.T) {
+	base := t.TempDir()
+	file := filepath.Join(base, "file")
+	os.WriteFile(file, nil, 0o644)
+	ro := filepath.Join(base, "ro")
+	os.Mkdir(ro, 0o555)
+	tests := []struct {
+		dir  string
+		want error
+	}{
+		{base, nil},
+		{filepath.Join(base, "new", "deeper"), nil},
+		{file, outdir.ErrNotDir},
+		{filepath.Join(file, "sub"), outdir.ErrNotDir},
+	}
+	if os.Geteuid() != 0 { // root writes anywhere
+		tests = append(tests, struct {
+			dir  string
+			want error
+		}{filepath.Join(ro, "sub"), atomicfile.ErrNotWritable})
+	}
+	for _, tt := range tests {
+		err := outdir.Check(tt.dir)
+		if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+			t.Errorf("Check(%s) = %v, want %v", tt.dir, err, tt.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(base, "new")); err == nil {
+		t.Error("Check created a directory")
+	}
+}
+
+func TestOpenDemo(t *testing.T) {
+	real := t.TempDir()
+	os.WriteFile(filepath.Join(real, "results.jsonl"), []byte("{}\n"), 0o644)
+	if _, err := outdir.OpenDemo(real, "results.jsonl"); !errors.Is(err, outdir.ErrNotDemo) {
+		t.Errorf("OpenDemo of another directory: %v, want ErrNotDemo", err)
+	}
+	if _, err := os.Stat(filepath.Join(real, "results.jsonl")); err != nil {
+		t.Error("OpenDemo removed a file of a directory it refused")
+	}
+
+	demo := filepath.Join(t.TempDir(), "demo")
+	d, err := outdir.OpenDemo(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(demo, "results.jsonl"), []byte("{}\n"), 0o644)
+	d.Close()
+	d, err = outdir.OpenDemo(demo, "results.jsonl")
+	if err != nil {
+		t.Fatalf("OpenDemo of its own directory: %v", err)
+	}
+	defer d.Close()
+	if _, err := os.Stat(filepath.Join(demo, "results.jsonl")); err == nil {
+		t.Error("OpenDemo kept its earlier record")
+	}
+}
+
+// TestOpenClearsStale: a killed run's spill files and half-written reports
+// are cleared by the next run that holds the lock; other files are not.
+func TestOpenClearsStale(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, outdir.TmpDir), 0o777)
+	os.WriteFile(filepath.Join(dir, outdir.TmpDir, "excelize-123"), make([]byte, 1000), 0o644)
+	os.WriteFile(filepath.Join(dir, ".report.xlsx.tmp-0123456789ab"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, ".notes.tmp-mine"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "keep.txt"), nil, 0o644)
+	d, err := outdir.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for name, want := range map[string]bool{
+		filepath.Join(outdir.TmpDir, "excelize-123"): false,
+		".report.xlsx.tmp-0123456789ab":              false,
+		".notes.tmp-mine":                            true,
+		"keep.txt":                                   true,
+	} {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if (err == nil) != want {
+			t.Errorf("%s present %v, want %v", name, err == nil, want)
+		}
+	}
+}
