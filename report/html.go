@@ -41,10 +41,14 @@ func newHTML(opts Options) Writer { return htmlWriter{template: opts.Template} }
 // styles, fonts or images; layout in tables with inline styles, so that it
 // reads the same offline, in a browser and as an e-mail body) rendered by
 // html/template, which escapes every value for its context. Only http and
-// https URLs become links. The built-in template shows at most
-// Settings.HTMLMaxRows rows in each table (Settings.Top error codes), and
-// after a table it cut, a line that counts the rows left out ("N more in
-// report.xlsx").
+// https URLs become links. The built-in template states the basis of its
+// percentages once, answers the four first questions (how bad, what fails
+// most, what to fix first, what could not be audited) in the first screen,
+// says "unknown" for what the run could not see, reflows on a narrow screen
+// (tables scroll in their own box), and shows at most Settings.HTMLMaxRows
+// rows in each long list (Settings.Top failures, 20 associations that need
+// action), each in the Model's order of what needs action, with a line that
+// counts the rows left out ("N more in report.xlsx").
 //
 // When Options.Template is set, that file is parsed as an html/template and
 // executed over the same *Model, with the functions documented at
