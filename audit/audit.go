@@ -7,6 +7,7 @@
 package audit
 
 import (
+	"strconv"
 	"time"
 )
 
@@ -252,28 +253,130 @@ const DetailOverview = "overview"
 // Key returns the result's identity, the same as its Target's.
 func (r Result) Key() Key { return Key{r.AccountID, r.Region, r.InstanceID} }
 
-// Counts tallies one instance's associations by Status.
+// Counts tallies associations by Status, and the stale ones among them.
 type Counts struct {
-	Total, Success, Failed, Pending, Other int
+	// Total counts every association: Success + Failed + Pending + Other.
+	Total   int `json:"total"`
+	Success int `json:"success"`
+	Failed  int `json:"failed"`
+	Pending int `json:"pending"`
+	// Other counts any other Status, an empty one included.
+	Other int `json:"other"`
+	// Stale counts the stale associations among Total, whatever their
+	// Status (see StaleAfter); 0 when counted without a stale rule.
+	Stale int `json:"stale"`
 }
 
-// Count tallies the associations of r by Status.
-func (r Result) Count() Counts {
+// Add counts one association, and counts it stale too when stale is true.
+// It is the one place that sorts a Status into the fields of Counts.
+func (c *Counts) Add(a Association, stale bool) {
+	c.Total++
+	switch a.Status {
+	case StatusSuccess:
+		c.Success++
+	case StatusFailed:
+		c.Failed++
+	case StatusPending:
+		c.Pending++
+	default:
+		c.Other++
+	}
+	if stale {
+		c.Stale++
+	}
+}
+
+// Merge adds the counts of o to c.
+func (c *Counts) Merge(o Counts) {
+	c.Total += o.Total
+	c.Success += o.Success
+	c.Failed += o.Failed
+	c.Pending += o.Pending
+	c.Other += o.Other
+	c.Stale += o.Stale
+}
+
+// Count tallies the associations of r by Status; Stale stays 0 (see
+// CountStale).
+func (r Result) Count() Counts { return r.CountStale(0, time.Time{}) }
+
+// CountStale tallies the associations of r by Status, and counts as Stale
+// those that after finds stale as seen from ref (see StaleAfter.Stale).
+func (r Result) CountStale(after StaleAfter, ref time.Time) Counts {
 	var c Counts
 	for _, a := range r.Associations {
-		c.Total++
-		switch a.Status {
-		case StatusSuccess:
-			c.Success++
-		case StatusFailed:
-			c.Failed++
-		case StatusPending:
-			c.Pending++
-		default:
-			c.Other++
-		}
+		c.Add(a, after.Stale(a, ref))
 	}
 	return c
+}
+
+// Partial reports whether the audit of r's instance stopped partway
+// (OutcomeError: PaginationLoop, a timeout, an error on a later page), so
+// that r.Associations holds only the rows of the pages that arrived before
+// it stopped, possibly none: not the instance's whole list, and no verdict.
+// Reports keep such rows out of every count and mark them partial.
+func (r Result) Partial() bool { return r.Outcome == OutcomeError }
+
+// StaleAfter is the rule that makes an association stale: its latest
+// execution is older than this age, or it never ran. The zero value (as any
+// age of zero or less) turns the check off: nothing is stale. It is the one
+// meaning of "stale after" in every layer: the CLI's --stale-after 0 is this
+// zero value.
+type StaleAfter time.Duration
+
+// DefaultStaleAfter is the age the CLI uses when none is given: a week.
+const DefaultStaleAfter = StaleAfter(7 * 24 * time.Hour)
+
+// On reports whether the check is on.
+func (s StaleAfter) On() bool { return s > 0 }
+
+// Cutoff returns the time before which an execution is stale, as seen from
+// ref (the run's start, or when that is unknown the instance's AuditedAt):
+// ref less the age. It is the zero time when the check is off or ref is
+// zero.
+func (s StaleAfter) Cutoff(ref time.Time) time.Time {
+	if !s.On() || ref.IsZero() {
+		return time.Time{}
+	}
+	return ref.Add(-time.Duration(s)).UTC()
+}
+
+// Stale reports whether a is stale as seen from ref. With the check on, an
+// association with no ExecutionDate is stale (nothing shows that it ran),
+// and one that ran before Cutoff(ref) is stale; with a zero ref no date is
+// old, so only a missing one is stale. With the check off nothing is.
+func (s StaleAfter) Stale(a Association, ref time.Time) bool {
+	if !s.On() {
+		return false
+	}
+	if a.ExecutionDate == nil || a.ExecutionDate.IsZero() {
+		return true
+	}
+	cutoff := s.Cutoff(ref)
+	return !cutoff.IsZero() && a.ExecutionDate.Before(cutoff)
+}
+
+// String says the age in words: "off", "7 days", "1 day", "36 hours",
+// "1 hour", or a Go duration ("90m0s" is "1h30m0s") when it is not a whole
+// number of hours.
+func (s StaleAfter) String() string {
+	d := time.Duration(s)
+	switch {
+	case !s.On():
+		return "off"
+	case d%(24*time.Hour) == 0:
+		return plural(int64(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour")
+	}
+	return d.String()
+}
+
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.FormatInt(n, 10) + " " + unit + "s"
 }
 
 // Judge returns the outcome that a complete list of associations implies:

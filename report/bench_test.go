@@ -49,7 +49,7 @@ func renderRecord(tb testing.TB, cfg synth.Config) (report.Options, string) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { rs.Close() })
-	return report.Options{Dir: tb.TempDir(), Records: rs, Run: info}, path
+	return report.Options{Dir: tb.TempDir(), Records: rs, Run: info, StaleAfter: audit.DefaultStaleAfter}, path
 }
 
 func renderModel(tb testing.TB, opts report.Options) *report.Model {
@@ -63,7 +63,7 @@ func renderModel(tb testing.TB, opts report.Options) *report.Model {
 
 // staleBefore is the cut-off the product applies by default.
 func staleBefore(opts report.Options) time.Time {
-	return opts.Run.StartedAt.Add(-report.DefaultStaleAfter)
+	return audit.DefaultStaleAfter.Cutoff(opts.Run.StartedAt)
 }
 
 // benchPair runs product and baseline alternately, one of each per
@@ -106,7 +106,7 @@ func BenchmarkRenderCSV(b *testing.B) {
 	ctx := context.Background()
 	benchPair(b, m.Totals.Associations,
 		func() error { _, err := w.Write(ctx, m, opts.Records, opts.Dir); return err },
-		func() error { return bare.CSV(opts.Records, bareDir, m.LabelKeys) })
+		func() error { return bare.CSV(opts.Records, bareDir, m.LabelKeys, staleBefore(opts)) })
 }
 
 // BenchmarkRenderXLSX: the XLSX Writer (report.xlsx, all seven sheets) against
@@ -140,7 +140,9 @@ func BenchmarkRenderFromRecord(b *testing.B) {
 		format report.Format
 		bare   func(rs *audit.Records, dir string) error
 	}{
-		{report.FormatCSV, func(rs *audit.Records, dir string) error { return bare.CSV(rs, dir, synth.LabelKeys) }},
+		{report.FormatCSV, func(rs *audit.Records, dir string) error {
+			return bare.CSV(rs, dir, synth.LabelKeys, staleBefore(opts))
+		}},
 		{report.FormatXLSX, func(rs *audit.Records, dir string) error {
 			return bare.XLSX(rs, filepath.Join(dir, "bare.xlsx"), synth.LabelKeys, staleBefore(opts))
 		}},
@@ -208,7 +210,7 @@ func TestBareWritersMatchReport(t *testing.T) {
 	bareDir := t.TempDir()
 
 	t.Run("csv", func(t *testing.T) {
-		if err := bare.CSV(opts.Records, bareDir, m.LabelKeys); err != nil {
+		if err := bare.CSV(opts.Records, bareDir, m.LabelKeys, staleBefore(opts)); err != nil {
 			t.Fatal(err)
 		}
 		for _, name := range []string{report.AssociationsCSV, report.InstancesCSV} {

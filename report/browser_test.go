@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -29,8 +30,15 @@ var browserNames = []string{"chromium", "chromium-browser", "google-chrome"}
 // screenshots into (for the README's pictures).
 const screenshotDirEnv = "AUDITOR_SCREENSHOT_DIR"
 
-// The first screen a reader sees.
-const viewportWidth, viewportHeight = 1280, 800
+// viewport is a screen the report is checked on.
+type viewport struct{ width, height int64 }
+
+// The screens a reader sees the report on: a laptop's first screen and a
+// phone's.
+var (
+	desktop = viewport{1280, 800}
+	phone   = viewport{390, 844}
+)
 
 // deadPort is a loopback port with nothing behind it: the browser's proxy,
 // so that no request could leave the machine even if one were made.
@@ -142,13 +150,18 @@ func (l *pageLog) snapshot() pageLog {
 	}
 }
 
-// box is an element's bounding box in CSS pixels.
+// box is an element's bounding box in CSS pixels, with the page's state.
 type box struct {
 	Found                          bool
 	Top, Left, Bottom, Right       float64
 	ViewportWidth, ViewportHeight  float64
 	Scripts, Images, Frames, Links int
 	Pwned                          string
+	// ScrollWidth is the document's width: past ViewportWidth, the page
+	// scrolls sideways.
+	ScrollWidth float64
+	// Text is the element's visible text.
+	Text string
 }
 
 // inspect reads the page's state: the headline and cards boxes, the script,
@@ -164,13 +177,15 @@ const inspect = `(sel) => {
 		Frames: document.querySelectorAll("iframe,frame,object,embed").length,
 		Links: document.querySelectorAll("link").length,
 		Pwned: typeof window.__pwned,
+		ScrollWidth: document.documentElement.scrollWidth,
+		Text: e ? e.innerText : "",
 	};
 }`
 
-// showPage opens path in a new tab of the browser of parent, with the
-// network off, and returns what the tab logged and the boxes of the
-// elements selected by sels.
-func showPage(t *testing.T, parent context.Context, path string, sels ...string) (pageLog, map[string]box, context.Context) {
+// showPage opens path in a new tab of the browser of parent, on a screen of
+// size vp with the network off, and returns what the tab logged and the
+// boxes of the elements selected by sels.
+func showPage(t *testing.T, parent context.Context, path string, vp viewport, sels ...string) (pageLog, map[string]box, context.Context) {
 	t.Helper()
 	var pl pageLog
 	ctx, cancel := chromedp.NewContext(parent, chromedp.WithListener(pl.listen))
@@ -194,7 +209,7 @@ func showPage(t *testing.T, parent context.Context, path string, sels ...string)
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
 	if err := chromedp.Do(ctx,
 		offline,
-		chromedp.EmulateViewport(viewportWidth, viewportHeight),
+		chromedp.EmulateViewport(vp.width, vp.height),
 		chromedp.Navigate(u.String()),
 	); err != nil {
 		t.Fatalf("opening %s: %v", u.String(), err)
@@ -211,12 +226,18 @@ func showPage(t *testing.T, parent context.Context, path string, sels ...string)
 }
 
 // TestHTMLInBrowser opens report.html in headless Chromium with the network
-// off, and checks that the page runs no script and makes no request
-// (hostile payloads in every field), that the headline and the outcome
-// cards are in the first 1280x800 viewport, and takes a full-page
-// screenshot. A control page proves that the checks see a script and a
-// request when there are some.
+// off, on a 1280x800 screen and on a 390x844 phone, and checks that the page
+// runs no script and makes no request (hostile payloads in every field);
+// that it never scrolls sideways and cuts neither the headline nor the
+// cards; that on the first 1280x800 screen it answers the four questions
+// (how bad, what fails most, what to fix first, what could not be
+// audited); and that a run that saw nothing says "unknown". It takes a
+// full-page screenshot of each. A control page proves that the checks see
+// a script and a request when there are some.
 func TestHTMLInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts headless Chromium (seconds); runs without -short, as in CI")
+	}
 	exe := findBrowser(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -254,7 +275,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		if err := os.WriteFile(path, []byte(control), 0o666); err != nil {
 			t.Fatal(err)
 		}
-		pl, boxes, _ := showPage(t, browserCtx, path, "#headline")
+		pl, boxes, _ := showPage(t, browserCtx, path, desktop, "#headline")
 		if got := boxes["#headline"].Pwned; got != "string" {
 			t.Errorf("control page: window.__pwned is %s, want the script to set it", got)
 		}
@@ -269,12 +290,40 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 	})
 
+	// Every instance in error: the run saw nothing, and the page must say
+	// "unknown", never that there is nothing to fix.
+	var blind []audit.Result
+	for i := range 6 {
+		blind = append(blind, audit.Result{
+			Region: east, InstanceID: fmt.Sprintf("i-%017x", 700+i), Outcome: audit.OutcomeError, AuditedAt: runStart,
+			Error:        &audit.Error{Code: "PaginationLoop", Message: "more than 1 pages"},
+			Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: audit.StatusFailed, ErrorCode: "ScriptFailed"}},
+		})
+	}
+
+	// The four questions a reader brings, and where the page answers them.
+	questions := map[string]string{
+		"how bad":                     "#headline",
+		"what fails most":             "#glance-fails",
+		"what to fix first":           "#glance-fix",
+		"what could not be audited":   "#glance-unaudited",
+		"how bad, outcome by outcome": "#cards",
+	}
+	sels := []string{"#headline", "#cards", "#glance"}
+	for _, sel := range questions {
+		if !slices.Contains(sels, sel) {
+			sels = append(sels, sel)
+		}
+	}
+	slices.Sort(sels)
+
 	for _, tt := range []struct {
 		name    string
 		results []audit.Result
 	}{
 		{"mixed", fixtureNamed(t, "mixed").results},
 		{"hostile", append(fixtureNamed(t, "hostile").results, payloadFleet()...)},
+		{"unknown", blind},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			run := fixtureRun()
@@ -282,7 +331,7 @@ func TestHTMLInBrowser(t *testing.T) {
 			if tt.name == "mixed" {
 				run = fixtureNamed(t, "mixed").run
 			}
-			opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, tt.results), Run: run}
+			opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, tt.results), Run: run, StaleAfter: audit.DefaultStaleAfter}
 			m, err := report.Build(ctx, opts)
 			if err != nil {
 				t.Fatal(err)
@@ -290,52 +339,79 @@ func TestHTMLInBrowser(t *testing.T) {
 			path := filepath.Join(opts.Dir, report.HTMLFile)
 			renderHTML(t, opts)
 
-			pl, boxes, tabCtx := showPage(t, browserCtx, path, "#headline", "#cards", "#glance")
-			if reqs := offPage(pl.requests, path); len(reqs) > 0 {
-				t.Errorf("the page made requests: %q", reqs)
-			}
-			if len(pl.console)+len(pl.thrown)+len(pl.dialogs) > 0 {
-				t.Errorf("scripts ran: console %q, exceptions %q, dialogs %q", pl.console, pl.thrown, pl.dialogs)
-			}
-			if len(pl.entries) > 0 {
-				t.Errorf("the browser logged: %q", pl.entries)
-			}
-			for sel, b := range boxes {
-				if !b.Found {
-					t.Errorf("no %s element", sel)
-					continue
-				}
-				if b.Pwned != "undefined" || b.Scripts+b.Images+b.Frames+b.Links > 0 {
-					t.Errorf("window.__pwned is %s; %d scripts, %d images, %d frames, %d link elements",
-						b.Pwned, b.Scripts, b.Images, b.Frames, b.Links)
-				}
-				if b.Top < 0 || b.Left < 0 || b.Bottom > b.ViewportHeight || b.Right > b.ViewportWidth || b.Bottom <= b.Top {
-					t.Errorf("%s at (%.0f,%.0f)-(%.0f,%.0f), not inside the first %.0fx%.0f viewport",
-						sel, b.Left, b.Top, b.Right, b.Bottom, b.ViewportWidth, b.ViewportHeight)
-				}
-			}
-			headline, err := chromedp.Run(tabCtx, chromedp.Text(chromedp.ID("headline")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.TrimSpace(headline) != m.Headline {
-				t.Errorf("visible headline %q, want %q", headline, m.Headline)
-			}
+			for _, vp := range []viewport{desktop, phone} {
+				t.Run(fmt.Sprintf("%dx%d", vp.width, vp.height), func(t *testing.T) {
+					pl, boxes, tabCtx := showPage(t, browserCtx, path, vp, sels...)
+					if reqs := offPage(pl.requests, path); len(reqs) > 0 {
+						t.Errorf("the page made requests: %q", reqs)
+					}
+					if len(pl.console)+len(pl.thrown)+len(pl.dialogs) > 0 {
+						t.Errorf("scripts ran: console %q, exceptions %q, dialogs %q", pl.console, pl.thrown, pl.dialogs)
+					}
+					if len(pl.entries) > 0 {
+						t.Errorf("the browser logged: %q", pl.entries)
+					}
+					for _, sel := range sels {
+						b := boxes[sel]
+						if !b.Found {
+							t.Errorf("no %s element", sel)
+							continue
+						}
+						if b.Pwned != "undefined" || b.Scripts+b.Images+b.Frames+b.Links > 0 {
+							t.Errorf("window.__pwned is %s; %d scripts, %d images, %d frames, %d link elements",
+								b.Pwned, b.Scripts, b.Images, b.Frames, b.Links)
+						}
+						// Nothing is cut at the sides, on any screen.
+						if b.Left < 0 || b.Right > b.ViewportWidth || b.Bottom <= b.Top {
+							t.Errorf("%s at (%.0f,%.0f)-(%.0f,%.0f): not whole within the %.0f px width",
+								sel, b.Left, b.Top, b.Right, b.Bottom, b.ViewportWidth)
+						}
+					}
+					if b := boxes["#headline"]; b.ScrollWidth > b.ViewportWidth {
+						t.Errorf("the page is %.0f px wide on a %.0f px screen: it scrolls sideways", b.ScrollWidth, b.ViewportWidth)
+					}
+					if vp == desktop {
+						// Every question is answered in the first screen.
+						for q, sel := range questions {
+							if b := boxes[sel]; b.Top < 0 || b.Bottom > b.ViewportHeight {
+								t.Errorf("%q (%s) ends at %.0f px, below the first %.0f px", q, sel, b.Bottom, b.ViewportHeight)
+							}
+						}
+					} else if b := boxes["#headline"]; b.Top < 0 || b.Bottom > b.ViewportHeight {
+						t.Errorf("the headline ends at %.0f px, below the phone's first screen", b.Bottom)
+					}
+					if tt.name == "unknown" {
+						for _, sel := range []string{"#glance-fails", "#glance-fix"} {
+							if got := boxes[sel].Text; !strings.Contains(got, "Unknown") || strings.Contains(got, "Nothing to fix") || strings.Contains(got, "No failed") {
+								t.Errorf("%s says %q with nothing audited, want unknown", sel, got)
+							}
+						}
+					}
 
-			png, err := chromedp.Run(tabCtx, chromedp.FullScreenshot(100))
-			if err != nil {
-				t.Fatal(err)
-			}
-			name := "report-" + tt.name + ".png"
-			shot := filepath.Join(t.TempDir(), name)
-			if err := os.WriteFile(shot, png, 0o666); err != nil {
-				t.Fatal(err)
-			}
-			if dir := os.Getenv(screenshotDirEnv); dir != "" {
-				if err := os.WriteFile(filepath.Join(dir, name), png, 0o666); err != nil {
-					t.Fatal(err)
-				}
-				t.Logf("screenshot in %s", filepath.Join(dir, name))
+					headline, err := chromedp.Run(tabCtx, chromedp.Text(chromedp.ID("headline")))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if strings.Join(strings.Fields(headline), " ") != m.Headline {
+						t.Errorf("visible headline %q, want %q", headline, m.Headline)
+					}
+
+					png, err := chromedp.Run(tabCtx, chromedp.FullScreenshot(100))
+					if err != nil {
+						t.Fatal(err)
+					}
+					name := fmt.Sprintf("report-%s-%d.png", tt.name, vp.width)
+					shot := filepath.Join(t.TempDir(), name)
+					if err := os.WriteFile(shot, png, 0o666); err != nil {
+						t.Fatal(err)
+					}
+					if dir := os.Getenv(screenshotDirEnv); dir != "" {
+						if err := os.WriteFile(filepath.Join(dir, name), png, 0o666); err != nil {
+							t.Fatal(err)
+						}
+						t.Logf("screenshot in %s", filepath.Join(dir, name))
+					}
+				})
 			}
 		})
 	}

@@ -28,14 +28,14 @@ var (
 	associationsHeader = []string{
 		"account_id", "region", "instance_id", "association_id", "association_name",
 		"association_version", "name", "document_version", "status", "detailed_status",
-		"execution_date", "error_code", "execution_summary", "output_url",
+		"execution_date", "error_code", "execution_summary", "output_url", "stale", "partial",
 	}
 	instancesHeader = []string{
 		"account_id", "region", "instance_id", "outcome", "associations", "success",
-		"failed", "pending", "other", "error_code", "error_message",
+		"failed", "pending", "other", "stale", "error_codes", "partial", "error_code", "error_message",
 	}
 	errorCodesHeader = []string{
-		"error_code", "associations", "instances", "association_names", "example_instance_ids",
+		"failure", "error_code", "associations", "instances", "association_names", "example_instance_ids",
 	}
 )
 
@@ -44,34 +44,45 @@ var (
 // it.
 const csvListSep = "; "
 
-type csvWriter struct{}
+type csvWriter struct{ stale staleRule }
 
-func newCSV(Options) Writer { return csvWriter{} }
+func newCSV(opts Options) Writer { return csvWriter{stale: newStaleRule(opts)} }
 
 // Write writes three files, each via atomicfile, with encoding/csv (RFC 4180
 // quoting, "\n" line ends, UTF-8 without a byte order mark):
 //
 //   - associations.csv: one row per association, streamed from rs, sorted by
-//     account, region, instance, then association ID.
+//     account, region, instance, then association ID. The API's fields are
+//     as SSM served them; stale is true or false (Options.StaleAfter);
+//     partial is true for the rows of an instance whose audit stopped
+//     partway (audit.Result.Partial): only part of its list, which no other
+//     report counts.
 //   - instances.csv: one row per instance, every outcome, streamed from rs in
-//     key order; error_code and error_message are the instance's own error
-//     (not_managed, error, invalid), not its associations'. Then one column
-//     per label key (Model.LabelKeys), named by the key, or "label_" + key
-//     when the key is one of the fixed column names.
-//   - error_codes.csv: Model.ErrorCodes; association_names and
+//     key order: the tally of its associations, the stale ones, error_codes
+//     (the distinct failures of its Failed associations, as
+//     Model.ErrorCodes names them, joined with "; "), partial (as in
+//     associations.csv: the tally is of the rows it got), then error_code
+//     and error_message, the instance's own error (not_managed, error,
+//     invalid), not its associations'. Then one column per label key
+//     (Model.LabelKeys), named by the key, or "label_" + key when the key is
+//     one of the fixed column names.
+//   - error_codes.csv: Model.ErrorCodes: failure is its name, error_code the
+//     code SSM gave (empty for failures without one); association_names and
 //     example_instance_ids are joined with "; ", and association_names ends
 //     with "; (N more)" when the Model capped it.
 //
-// Dates are RFC 3339 in UTC, to the second; a missing date is empty. Every
-// text cell goes through CSVSafe.
-func (csvWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir string) ([]string, error) {
+// Dates are RFC 3339 in UTC with the milliseconds SSM serves
+// ("2025-11-21T18:11:19.928Z"), so that a row holds the values that the
+// API returned; a missing date is empty. Every text cell goes through
+// CSVSafe.
+func (w csvWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir string) ([]string, error) {
 	ap, ip, ep := filepath.Join(dir, AssociationsCSV), filepath.Join(dir, InstancesCSV), filepath.Join(dir, ErrorCodesCSV)
 	// associations.csv and instances.csv come from one pass over the
 	// record: decoding it is most of the cost (BENCHMARKS.md).
 	err := atomicfile.Write(ap, func(aout io.Writer) error {
 		return atomicfile.Write(ip, func(iout io.Writer) error {
 			aw, iw := csv.NewWriter(aout), csv.NewWriter(iout)
-			if err := writeRecordCSVs(ctx, aw, iw, m, rs); err != nil {
+			if err := w.writeRecordCSVs(ctx, aw, iw, m, rs); err != nil {
 				return err
 			}
 			aw.Flush()
@@ -110,16 +121,26 @@ func writeSafe(w *csv.Writer, rec []string) error {
 	return w.Write(rec)
 }
 
+// csvTime writes t in RFC 3339, UTC, with at least the milliseconds that SSM
+// serves ("2025-11-21T18:11:19.928Z", ".000" for a whole second); a finer
+// fraction, which SSM does not serve, is kept whole rather than rounded.
 func csvTime(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339)
+	u := t.UTC()
+	switch ns := u.Nanosecond(); {
+	case ns%int(time.Millisecond) == 0:
+		return u.Format("2006-01-02T15:04:05.000Z07:00")
+	case ns%int(time.Microsecond) == 0:
+		return u.Format("2006-01-02T15:04:05.000000Z07:00")
+	}
+	return u.Format("2006-01-02T15:04:05.000000000Z07:00")
 }
 
 // writeRecordCSVs writes associations.csv to aw and instances.csv to iw in
 // one pass over rs.
-func writeRecordCSVs(ctx context.Context, aw, iw *csv.Writer, m *Model, rs *audit.Records) error {
+func (w csvWriter) writeRecordCSVs(ctx context.Context, aw, iw *csv.Writer, m *Model, rs *audit.Records) error {
 	if err := writeSafe(aw, slices.Clone(associationsHeader)); err != nil {
 		return err
 	}
@@ -132,17 +153,19 @@ func writeRecordCSVs(ctx context.Context, aw, iw *csv.Writer, m *Model, rs *audi
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		partial := strconv.FormatBool(r.Partial())
 		for _, a := range sortedAssociations(r) {
 			arec = append(arec[:0],
 				r.AccountID, r.Region, r.InstanceID, a.AssociationID, a.AssociationName,
 				a.AssociationVersion, a.Name, a.DocumentVersion, a.Status, a.DetailedStatus,
 				csvTime(a.ExecutionDate), a.ErrorCode, a.ExecutionSummary, a.URL(),
+				strconv.FormatBool(w.stale.stale(r, a)), partial,
 			)
 			if err := writeSafe(aw, arec); err != nil {
 				return err
 			}
 		}
-		c := r.Count()
+		c := w.stale.count(r)
 		var code, msg string
 		if r.Error != nil {
 			code, msg = r.Error.Code, r.Error.Message
@@ -150,7 +173,8 @@ func writeRecordCSVs(ctx context.Context, aw, iw *csv.Writer, m *Model, rs *audi
 		irec = append(irec[:0],
 			r.AccountID, r.Region, r.InstanceID, string(r.Outcome), strconv.Itoa(c.Total),
 			strconv.Itoa(c.Success), strconv.Itoa(c.Failed), strconv.Itoa(c.Pending),
-			strconv.Itoa(c.Other), code, msg,
+			strconv.Itoa(c.Other), strconv.Itoa(c.Stale), strings.Join(failureNames(r), csvListSep),
+			partial, code, msg,
 		)
 		for _, k := range m.LabelKeys {
 			irec = append(irec, r.Labels[k])
@@ -193,7 +217,7 @@ func writeErrorCodesCSV(w *csv.Writer, m *Model) error {
 			names += fmt.Sprintf("%s(%d more)", csvListSep, more)
 		}
 		err := writeSafe(w, []string{
-			ec.Code, strconv.Itoa(ec.Associations), strconv.Itoa(ec.Instances),
+			ec.Name, ec.Code, strconv.Itoa(ec.Associations), strconv.Itoa(ec.Instances),
 			names, strings.Join(ec.ExampleInstanceIDs, csvListSep),
 		})
 		if err != nil {

@@ -2,7 +2,6 @@ package report_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -24,7 +23,7 @@ var csvFiles = []string{report.AssociationsCSV, report.InstancesCSV, report.Erro
 // that exactly the three files were written.
 func renderCSV(t *testing.T, results []audit.Result, run audit.RunInfo) string {
 	t.Helper()
-	opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: run, Formats: []report.Format{report.FormatCSV}}
+	opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: run, Formats: []report.Format{report.FormatCSV}, StaleAfter: audit.DefaultStaleAfter}
 	paths, err := report.Render(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -78,9 +77,9 @@ func TestCSVHeaders(t *testing.T) {
 		file string
 		want string
 	}{
-		{report.AssociationsCSV, "account_id,region,instance_id,association_id,association_name,association_version,name,document_version,status,detailed_status,execution_date,error_code,execution_summary,output_url\n"},
-		{report.InstancesCSV, "account_id,region,instance_id,outcome,associations,success,failed,pending,other,error_code,error_message,cost-center,env,owner\n"},
-		{report.ErrorCodesCSV, "error_code,associations,instances,association_names,example_instance_ids\n"},
+		{report.AssociationsCSV, "account_id,region,instance_id,association_id,association_name,association_version,name,document_version,status,detailed_status,execution_date,error_code,execution_summary,output_url,stale,partial\n"},
+		{report.InstancesCSV, "account_id,region,instance_id,outcome,associations,success,failed,pending,other,stale,error_codes,partial,error_code,error_message,cost-center,env,owner\n"},
+		{report.ErrorCodesCSV, "failure,error_code,associations,instances,association_names,example_instance_ids\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -111,19 +110,7 @@ func TestCSVGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "csv-mixed-"+strings.TrimSuffix(name, ".csv")+".golden.csv")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o666); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./report -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s (run go test ./report -update and review the diff):\n%s", name, golden, got)
-			}
+			checkGolden(t, "csv-mixed-"+strings.TrimSuffix(name, ".csv")+".golden.csv", got)
 		})
 	}
 }
@@ -212,7 +199,8 @@ func TestCSVHostile(t *testing.T) {
 			want = append(want, []string{
 				r.AccountID, r.Region, r.InstanceID, a.AssociationID, a.AssociationName,
 				a.AssociationVersion, a.Name, a.DocumentVersion, a.Status, a.DetailedStatus,
-				a.ExecutionDate.UTC().Format(time.RFC3339), a.ErrorCode, a.ExecutionSummary, a.URL(),
+				a.ExecutionDate.UTC().Format("2006-01-02T15:04:05.000Z07:00"), a.ErrorCode, a.ExecutionSummary, a.URL(),
+				fmt.Sprint(a.ExecutionDate.Before(runStart.Add(-7 * 24 * time.Hour))), fmt.Sprint(r.Outcome == audit.OutcomeError),
 			})
 		}
 	}
@@ -232,15 +220,21 @@ func TestCSVHostile(t *testing.T) {
 			}
 		}
 	})
-	header := append([]string{"account_id", "region", "instance_id", "outcome", "associations", "success", "failed", "pending", "other", "error_code", "error_message"}, labelKeys...)
+	header := append([]string{"account_id", "region", "instance_id", "outcome", "associations", "success", "failed", "pending", "other",
+		"stale", "error_codes", "partial", "error_code", "error_message"}, labelKeys...)
 	want = [][]string{header}
 	for _, r := range sortedResults(fx.results) {
-		var failed, other int
+		var failed, other, stale int
+		var codes []string
 		for _, a := range r.Associations {
 			if a.Status == audit.StatusFailed {
 				failed++
+				codes = append(codes, a.ErrorCode) // every hostile failure has a code
 			} else {
 				other++ // the hostile fixture's other Status is never Success or Pending
+			}
+			if a.ExecutionDate.Before(runStart.Add(-7 * 24 * time.Hour)) {
+				stale++
 			}
 		}
 		var code, msg string
@@ -248,7 +242,8 @@ func TestCSVHostile(t *testing.T) {
 			code, msg = r.Error.Code, r.Error.Message
 		}
 		row := []string{r.AccountID, r.Region, r.InstanceID, string(r.Outcome),
-			fmt.Sprint(len(r.Associations)), "0", fmt.Sprint(failed), "0", fmt.Sprint(other), code, msg}
+			fmt.Sprint(len(r.Associations)), "0", fmt.Sprint(failed), "0", fmt.Sprint(other),
+			fmt.Sprint(stale), strings.Join(codes, "; "), fmt.Sprint(r.Outcome == audit.OutcomeError), code, msg}
 		for _, k := range labelKeys {
 			row = append(row, r.Labels[k])
 		}
@@ -256,15 +251,15 @@ func TestCSVHostile(t *testing.T) {
 	}
 	checkRows(t, report.InstancesCSV, readCSV(t, filepath.Join(dir, report.InstancesCSV)), want)
 
-	// error_codes.csv: one row per hostile code, with the code and the
-	// association name (both h) intact.
+	// error_codes.csv: one row per hostile code, with the code (as name
+	// and code) and the association name (all h) intact.
 	codes := readCSV(t, filepath.Join(dir, report.ErrorCodesCSV))[1:]
 	if len(codes) != len(hostileValues()) {
 		t.Fatalf("error_codes.csv has %d rows, want %d", len(codes), len(hostileValues()))
 	}
 	byCode := map[string][]string{}
 	for _, row := range codes {
-		byCode[row[0]] = row
+		byCode[row[1]] = row
 	}
 	for _, h := range hostileValues() {
 		row, ok := byCode[neutralised(h)]
@@ -272,8 +267,8 @@ func TestCSVHostile(t *testing.T) {
 			t.Errorf("error_codes.csv: no row for code %q", neutralised(h))
 			continue
 		}
-		if row[1] != "1" || row[2] != "1" || row[3] != neutralised(h) {
-			t.Errorf("error_codes.csv row %q, want 1 association, 1 instance, name %q", row, neutralised(h))
+		if row[0] != neutralised(h) || row[2] != "1" || row[3] != "1" || row[4] != neutralised(h) {
+			t.Errorf("error_codes.csv row %q, want name %q, 1 association, 1 instance, association %q", row, neutralised(h), neutralised(h))
 		}
 	}
 }
@@ -358,8 +353,9 @@ func TestCSVLabelColumns(t *testing.T) {
 	dir := renderCSV(t, results, fixtureRun())
 	recs := readCSV(t, filepath.Join(dir, report.InstancesCSV))
 	got := map[string]string{}
-	for i, h := range recs[0][11:] {
-		got[h] = recs[1][11+i]
+	fixed := 14 // the columns before the labels
+	for i, h := range recs[0][fixed:] {
+		got[h] = recs[1][fixed+i]
 	}
 	want := map[string]string{"'=key": "'=value", "label_label_outcome": "mine", "label_outcome": "taken", "owner": "-1"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -385,12 +381,12 @@ func TestCSVErrorCodeNamesCapped(t *testing.T) {
 	if len(recs) != 2 {
 		t.Fatalf("%d records, want header and one row", len(recs))
 	}
-	names := strings.Split(recs[1][3], "; ")
+	names := strings.Split(recs[1][4], "; ")
 	if len(names) != report.MaxAssociationNames+1 || names[0] != "n-000" || names[len(names)-1] != "(5 more)" {
 		t.Errorf("association_names has %d parts, first %q, last %q; want %d names then (5 more)",
 			len(names), names[0], names[len(names)-1], report.MaxAssociationNames)
 	}
-	if recs[1][1] != fmt.Sprint(n) || recs[1][4] != "i-0000000000000001" {
+	if recs[1][2] != fmt.Sprint(n) || recs[1][5] != "i-0000000000000001" {
 		t.Errorf("row %q, want %d associations and the one example", recs[1][:3], n)
 	}
 }

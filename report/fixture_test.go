@@ -5,8 +5,10 @@ package report_test
 // refreshed with `go test ./report -update`.
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,7 +40,8 @@ type fixture struct {
 
 // fixtures returns the shared cases: "mixed" (every outcome, two accounts and
 // regions, every association status, stale and undated executions, an
-// association without a name, labels), "empty" (no instances) and "hostile"
+// association without a name, a failure without an error code, an error
+// instance with the partial rows of its first page, labels), "empty" (no instances) and "hostile"
 // (hostileValues() in every text field, labels and label keys included).
 func fixtures(t *testing.T) []fixture {
 	t.Helper()
@@ -58,13 +61,15 @@ func fixtureNamed(t *testing.T, name string) fixture {
 }
 
 // options returns Options that render fx into a new temporary directory,
-// with the record written and opened by openRecord.
+// with the record written and opened by openRecord, and the CLI's default
+// stale rule.
 func (fx fixture) options(t *testing.T) report.Options {
 	t.Helper()
 	return report.Options{
-		Dir:     t.TempDir(),
-		Records: openRecord(t, fx.results),
-		Run:     fx.run,
+		Dir:        t.TempDir(),
+		Records:    openRecord(t, fx.results),
+		Run:        fx.run,
+		StaleAfter: audit.DefaultStaleAfter,
 	}
 }
 
@@ -96,6 +101,42 @@ func openRecord(t *testing.T, results []audit.Result) *audit.Records {
 	}
 	t.Cleanup(func() { rs.Close() })
 	return rs
+}
+
+// checkGolden compares got with testdata/name, or rewrites that file with
+// -update; a difference names its first line.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if bytes.Equal(got, want) {
+		return
+	}
+	gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range max(len(gl), len(wl)) {
+		var g, w string
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Fatalf("%s differs at line %d (run go test ./report -update and review the diff):\ngot:  %q\nwant: %q", path, i+1, g, w)
+		}
+	}
 }
 
 func at(t time.Time) *time.Time { return &t }
@@ -187,9 +228,15 @@ func mixedFixture() fixture {
 			Error: &audit.Error{Code: "InvalidInstanceId", Message: "Instance i-0000000000000005 is not a managed node"},
 		},
 		{
+			// Throttled on its second page: the rows of the first are only
+			// part of its list.
 			AccountID: acct1, Region: west, InstanceID: "i-0000000000000006", Outcome: audit.OutcomeError,
-			Source: "fleet.csv:7", Calls: 5, AuditedAt: audited,
+			Source: "fleet.csv:7", Calls: 5, Pages: 1, AuditedAt: audited,
 			Error: &audit.Error{Code: "ThrottlingException", Message: "Rate exceeded"},
+			Associations: []audit.Association{
+				{AssociationID: "a-patch", AssociationName: "patch-baseline", Name: "AWS-RunPatchBaseline", AssociationVersion: "3", DocumentVersion: "1",
+					ExecutionDate: at(old), Status: audit.StatusFailed, DetailedStatus: "Failed", ErrorCode: "ScriptFailed"},
+			},
 		},
 		{
 			AccountID: "", Region: "", InstanceID: "i-12345", Outcome: audit.OutcomeInvalid, Source: "fleet.csv:8",

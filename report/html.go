@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,10 +41,14 @@ func newHTML(opts Options) Writer { return htmlWriter{template: opts.Template} }
 // styles, fonts or images; layout in tables with inline styles, so that it
 // reads the same offline, in a browser and as an e-mail body) rendered by
 // html/template, which escapes every value for its context. Only http and
-// https URLs become links. The built-in template shows at most
-// Settings.HTMLMaxRows rows in each table (Settings.Top error codes), and
-// after a table it cut, a line that counts the rows left out ("N more in
-// report.xlsx").
+// https URLs become links. The built-in template states the basis of its
+// percentages once, answers the four first questions (how bad, what fails
+// most, what to fix first, what could not be audited) in the first screen,
+// says "unknown" for what the run could not see, reflows on a narrow screen
+// (tables scroll in their own box), and shows at most Settings.HTMLMaxRows
+// rows in each long list (Settings.Top failures, 20 associations that need
+// action), each in the Model's order of what needs action, with a line that
+// counts the rows left out ("N more in report.xlsx").
 //
 // When Options.Template is set, that file is parsed as an html/template and
 // executed over the same *Model, with the functions documented at
@@ -134,10 +137,14 @@ func CheckTemplate(path string) error {
 // template (Options.Template) can call, besides html/template's own. A user
 // template receives the *Model (see Model and summary.json for its fields)
 // as its data. Every function returns plain text, which html/template then
-// escapes for its context; none of them returns markup.
+// escapes for its context, except hyphens, which returns markup built from
+// escaped text.
 //
 //   - num N: an integer with thousands separators ("1,204").
-//   - pct F: a percentage of 0-100 with up to two decimals ("3.07%").
+//   - pct F: a percentage of 0-100 (a float64 or a *float64) with up to two
+//     decimals ("3.07%"), or "—" for a nil *float64.
+//   - plural N ONE MANY: N with thousands separators and the noun that goes
+//     with it ("1 instance", "2 instances").
 //   - date T: a *time.Time or time.Time in UTC ("2025-06-01 12:00:00 UTC"),
 //     or "—" when nil or zero.
 //   - shortDate T: like date, to the minute and without the zone
@@ -145,15 +152,24 @@ func CheckTemplate(path string) error {
 //   - elapsed START END: the time between two *time.Time as a duration
 //     ("1m35s"), or "—" when either is unknown.
 //   - seconds F: a number of seconds as a duration ("1.9s", "1h2m3s").
-//   - days S: Settings.StaleAfter in words ("7 days", "36h0m0s", "off").
+//   - days S: a stale age in words: Settings.StaleAfter as it is ("7
+//     days", "off"), or a Go duration of whole days ("168h0m0s") as days.
 //   - httpURL S: whether S is an absolute http or https URL with a host, the
 //     only URLs the built-in template makes links of.
+//   - hyphens S: S escaped, with a line-break opportunity (<wbr>) after
+//     each hyphen, so that a long ID wraps there and nowhere else.
 //   - outcomeLabel O: an audit.Outcome for people ("Non-compliant").
 //   - outcomeColor O: the colour of an outcome ("#cf222e"), from a fixed
 //     table (grey for an unknown outcome).
 //   - bars OUTCOMES: for Model.Outcomes, one bar per outcome with Outcome,
-//     Instances, Percent and Width (an integer 0-100 computed in Go: the
-//     percentage rounded, at least 1 when Instances > 0).
+//     Instances, Percent (as in Model.Outcomes) and Width (an integer 0-100
+//     computed in Go: the share of all instances, at least 1 when
+//     Instances > 0).
+//   - anyField LIST NAME: whether any element of LIST (structs or pointers
+//     to structs) has a non-zero field NAME: whether a column has data.
+//   - attention GROUPS: the groups of Model.Associations or Documents that
+//     need action (a Failed, Pending, other or stale row), in order;
+//     healthy GROUPS: the others, every row a recent success.
 //   - first N LIST: the first N elements of a list (all when it is shorter).
 //   - more TOTAL SHOWN: TOTAL-SHOWN, or 0 when that is negative: the rows a
 //     capped list leaves out.
@@ -166,19 +182,26 @@ func CheckTemplate(path string) error {
 //     Value a string (JSON for what is not a string).
 //   - odd I: whether the integer I is odd (for striped rows).
 //   - orNone S: S, or "(none)" when empty.
+//   - dict K V ...: a map of the key, value pairs, to pass several values
+//     to a sub-template.
 func HTMLFuncs() template.FuncMap {
 	return template.FuncMap{
 		"num":          htmlNum,
 		"pct":          htmlPct,
+		"plural":       htmlPlural,
 		"date":         htmlDate,
 		"shortDate":    htmlShortDate,
 		"elapsed":      htmlElapsed,
 		"seconds":      htmlSeconds,
 		"days":         htmlDays,
 		"httpURL":      httpURL,
+		"hyphens":      hyphens,
 		"outcomeLabel": outcomeLabel,
 		"outcomeColor": outcomeColor,
 		"bars":         outcomeBars,
+		"anyField":     anyField,
+		"attention":    func(gs []Group) []Group { return filterGroups(gs, true) },
+		"healthy":      func(gs []Group) []Group { return filterGroups(gs, false) },
 		"first":        first,
 		"more":         func(total, shown int) int { return max(0, total-shown) },
 		"summarize":    summarize,
@@ -187,7 +210,25 @@ func HTMLFuncs() template.FuncMap {
 		"options":      optionList,
 		"odd":          func(i int) bool { return i%2 == 1 },
 		"orNone":       orNone,
+		"dict":         dict,
 	}
+}
+
+// dict builds a map from key, value pairs, to pass several values to a
+// sub-template.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, errors.New("dict: want key, value pairs")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }
 
 func htmlNum(v any) (string, error) {
@@ -202,9 +243,28 @@ func htmlNum(v any) (string, error) {
 	return "", fmt.Errorf("num: %T is not an integer", v)
 }
 
-func htmlPct(f float64) string {
-	s := strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
-	return s + "%"
+func htmlPct(v any) (string, error) {
+	switch f := v.(type) {
+	case float64:
+		return formatPercent(f), nil
+	case *float64:
+		if f == nil {
+			return "—", nil
+		}
+		return formatPercent(*f), nil
+	}
+	return "", fmt.Errorf("pct: %T is not a number", v)
+}
+
+func htmlPlural(n any, one, many string) (string, error) {
+	s, err := htmlNum(n)
+	if err != nil {
+		return "", err
+	}
+	if s == "1" {
+		return "1 " + one, nil
+	}
+	return s + " " + many, nil
 }
 
 // dateLayout is how dates are shown: UTC, to the second, with the zone
@@ -265,10 +325,7 @@ func htmlDays(s string) string {
 	if err != nil || d <= 0 || d%(24*time.Hour) != 0 {
 		return s
 	}
-	if n := d / (24 * time.Hour); n != 1 {
-		return strconv.Itoa(int(n)) + " days"
-	}
-	return "1 day"
+	return audit.StaleAfter(d).String()
 }
 
 // httpURL reports whether s is an absolute http(s) URL with a host. Anything
@@ -309,21 +366,78 @@ func outcomeColor(o audit.Outcome) string {
 type bar struct {
 	Outcome   audit.Outcome
 	Instances int
-	Percent   float64
+	// Percent is OutcomeCount.Percent: of the audited instances, nil for an
+	// outcome that is not a verdict.
+	Percent *float64
 	// Width is the bar's length in percent of the chart, 0-100.
 	Width int
 }
 
 func outcomeBars(oc []OutcomeCount) []bar {
+	total := 0
+	for _, o := range oc {
+		total += o.Instances
+	}
 	bars := make([]bar, 0, len(oc))
 	for _, o := range oc {
-		w := int(math.Round(o.Percent))
+		w := 0
+		if total > 0 {
+			w = int(math.Round(float64(o.Instances) * 100 / float64(total)))
+		}
 		if o.Instances > 0 {
 			w = max(w, 1)
 		}
 		bars = append(bars, bar{Outcome: o.Outcome, Instances: o.Instances, Percent: o.Percent, Width: min(max(w, 0), 100)})
 	}
 	return bars
+}
+
+// hyphens escapes s and lets it break after its hyphens only.
+func hyphens(s string) template.HTML {
+	parts := strings.Split(s, "-")
+	for i, p := range parts {
+		parts[i] = template.HTMLEscapeString(p)
+	}
+	return template.HTML(strings.Join(parts, "-<wbr>"))
+}
+
+func anyField(list any, name string) (bool, error) {
+	v := reflect.ValueOf(list)
+	if v.Kind() != reflect.Slice {
+		return false, fmt.Errorf("anyField: %T is not a list", list)
+	}
+	for i := range v.Len() {
+		e := v.Index(i)
+		for e.Kind() == reflect.Pointer || e.Kind() == reflect.Interface {
+			if e.IsNil() {
+				break
+			}
+			e = e.Elem()
+		}
+		if e.Kind() != reflect.Struct {
+			return false, fmt.Errorf("anyField: %s is not a struct", e.Type())
+		}
+		f := e.FieldByName(name)
+		if !f.IsValid() {
+			return false, fmt.Errorf("anyField: %s has no field %s", e.Type(), name)
+		}
+		if !f.IsZero() && !(f.Kind() == reflect.Map && f.Len() == 0) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// filterGroups returns the groups that need action (want true) or the
+// others, in their order.
+func filterGroups(gs []Group, want bool) []Group {
+	out := []Group{}
+	for _, g := range gs {
+		if (g.Failed+g.Pending+g.Other+g.Stale > 0) == want {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 func first(n int, list any) (any, error) {

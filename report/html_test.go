@@ -41,40 +41,6 @@ func renderHTML(t *testing.T, opts report.Options) []byte {
 	return b
 }
 
-// checkGolden compares got with testdata/name, or rewrites it with -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o777); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o666); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := range max(len(gl), len(wl)) {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Fatalf("%s differs at line %d (run go test ./report -update and review the diff):\ngot:  %q\nwant: %q", path, i+1, g, w)
-			}
-		}
-	}
-}
-
 func TestHTMLGolden(t *testing.T) {
 	for _, tt := range []struct{ fixture, golden string }{
 		{"mixed", "report.golden.html"},
@@ -171,7 +137,7 @@ func owningTable(n *html.Node) *html.Node {
 // in the output came from data.
 var allowedElements = []string{
 	"html", "head", "body", "meta", "title", "style", "table", "tbody", "tr", "td", "th",
-	"h1", "h2", "p", "div", "span", "strong", "a", "br",
+	"h1", "h2", "p", "div", "span", "strong", "a", "br", "wbr",
 }
 
 // safeStyle is what a style attribute may hold: CSS written in the template,
@@ -500,7 +466,7 @@ func TestHTMLOrder(t *testing.T) {
 		t.Errorf("headline %q, want the model's %q", got, m.Headline)
 	}
 	last := -1
-	for _, id := range []string{"headline", "partial", "cards", "glance", "chart", "error-codes", "failures", "worst", "associations", "problems", "stale", "run"} {
+	for _, id := range []string{"headline", "basis", "partial", "partial-rows", "cards", "glance", "worst", "error-codes", "associations", "failures", "problems", "stale", "run"} {
 		i := bytes.Index(raw, []byte(`id="`+id+`"`))
 		if i < 0 {
 			t.Errorf("no section %q", id)
@@ -511,15 +477,30 @@ func TestHTMLOrder(t *testing.T) {
 		}
 		last = i
 	}
-	// One card per outcome, with its count.
+	// One card per outcome, with its count, and one for the stale
+	// associations; percentages only on verdicts, of the audited.
 	cards := byID(doc, "cards")
+	var labels []string
+	for _, e := range elements(cards) {
+		if c, _ := attr(e, "class"); c == "card" {
+			labels = append(labels, strings.Join(strings.Fields(text(e)), " "))
+		}
+	}
+	if len(labels) != len(audit.Outcomes())+1 {
+		t.Fatalf("%d cards %q, want one per outcome and one for stale associations", len(labels), labels)
+	}
 	for _, o := range m.Outcomes {
 		if !strings.Contains(text(cards), fmt.Sprint(o.Instances)) {
 			t.Errorf("cards %q lack the count of %s", text(cards), o.Outcome)
 		}
 	}
-	if got, want := len(tableRows(byID(doc, "chart"))), len(audit.Outcomes()); got != want {
-		t.Errorf("%d chart rows, want %d", got, want)
+	for _, want := range []string{"Compliant 2 28.57%", "Non-compliant 3 42.86%", "Stale associations 4 older than 7 days", "Error 1 could not audit"} {
+		if !slices.Contains(labels, want) {
+			t.Errorf("cards %q: none reads %q", labels, want)
+		}
+	}
+	if basis := text(byID(doc, "basis")); !strings.Contains(basis, "Percentages are of the 7 audited instances") {
+		t.Errorf("basis %q does not state the basis of the percentages", basis)
 	}
 }
 
@@ -680,10 +661,29 @@ func TestHTMLFuncs(t *testing.T) {
 		{"{{labels .}}", map[string]string{"owner": "web", "env": "prod"}, "env=prod, owner=web"},
 		{"{{range options .}}{{.Key}}={{.Value}};{{end}}", map[string]any{"b": []string{"x", "y"}, "a": 8, "c": "s"}, `a=8;b=[&#34;x&#34;,&#34;y&#34;];c=s;`},
 		{"{{range bars .}}{{.Outcome}}:{{.Width}};{{end}}", []report.OutcomeCount{
-			{Outcome: audit.OutcomeCompliant, Instances: 995, Percent: 99.5},
-			{Outcome: audit.OutcomeNoncompliant, Instances: 5, Percent: 0.5},
-			{Outcome: audit.OutcomePending, Instances: 0, Percent: 0},
-		}, "compliant:100;noncompliant:1;pending:0;"},
+			{Outcome: audit.OutcomeCompliant, Instances: 995, Percent: ptr(99.5)},
+			{Outcome: audit.OutcomeNoncompliant, Instances: 4, Percent: ptr(0.4)},
+			{Outcome: audit.OutcomePending, Instances: 0, Percent: ptr(0.0)},
+			{Outcome: audit.OutcomeNotManaged, Instances: 1},
+		}, "compliant:100;noncompliant:1;pending:0;not_managed:1;"},
+		{"{{pct .}}", ptr(30.0300001), "30.03%"},
+		{"{{pct .}}", (*float64)(nil), "—"},
+		{"{{plural . \"instance\" \"instances\"}}", 1, "1 instance"},
+		{"{{plural . \"instance\" \"instances\"}}", 1300, "1,300 instances"},
+		{"{{plural . \"x\" \"xs\"}}", 0, "0 xs"},
+		{"{{hyphens .}}", "4e3e196d-2b56-<b>", "4e3e196d-<wbr>2b56-<wbr>&lt;b&gt;"},
+		{"{{hyphens .}}", "InvalidInstanceId", "InvalidInstanceId"},
+		{"{{anyField . \"AccountID\"}}", []report.Location{{Region: east}, {AccountID: acct1}}, "true"},
+		{"{{anyField . \"AccountID\"}}", []report.Location{{Region: east}}, "false"},
+		{"{{anyField . \"Labels\"}}", []report.Row{{Labels: map[string]string{}}}, "false"},
+		{"{{anyField . \"Labels\"}}", []report.Row{{}, {Labels: map[string]string{"a": "b"}}}, "true"},
+		{"{{range attention .}}{{.Name}};{{end}}|{{range healthy .}}{{.Name}};{{end}}", []report.Group{
+			{Name: "fails", Counts: audit.Counts{Total: 2, Failed: 1, Success: 1}},
+			{Name: "ok", Counts: audit.Counts{Total: 2, Success: 2}},
+			{Name: "stale", Counts: audit.Counts{Total: 1, Success: 1, Stale: 1}},
+		}, "fails;stale;|ok;"},
+		{"{{with dict \"a\" 1 \"b\" \"x\"}}{{.a}}{{.b}}{{end}}", nil, "1x"},
+		{"{{days .}}", "7 days", "7 days"},
 		{"{{odd 1}} {{odd 2}}", nil, "true false"},
 		{"{{orNone .}}", "", "(none)"},
 	}
@@ -702,12 +702,27 @@ func TestHTMLFuncs(t *testing.T) {
 			}
 		})
 	}
-	// num refuses what is not an integer, so that a template bug shows.
-	tmpl := template.Must(template.New("t").Funcs(report.HTMLFuncs()).Parse("{{num .}}"))
-	if err := tmpl.Execute(&strings.Builder{}, "12"); err == nil {
-		t.Error(`num "12" succeeded, want an error`)
+	// num, pct, anyField and dict refuse what they cannot read, so that a
+	// template bug shows.
+	for _, tt := range []struct {
+		tmpl string
+		data any
+	}{
+		{"{{num .}}", "12"},
+		{"{{pct .}}", "12"},
+		{"{{anyField . \"Nope\"}}", []report.Location{{}}},
+		{"{{anyField . \"X\"}}", "not a list"},
+		{"{{dict \"a\"}}", nil},
+		{"{{dict 1 2}}", nil},
+	} {
+		tmpl := template.Must(template.New("t").Funcs(report.HTMLFuncs()).Parse(tt.tmpl))
+		if err := tmpl.Execute(&strings.Builder{}, tt.data); err == nil {
+			t.Errorf("%s over %v succeeded, want an error", tt.tmpl, tt.data)
+		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func TestHTMLCanceled(t *testing.T) {
 	opts := fixtureNamed(t, "mixed").options(t)
@@ -726,5 +741,47 @@ func TestHTMLCanceled(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(opts.Dir); len(entries) != 0 {
 		t.Errorf("a canceled Write left %d files", len(entries))
+	}
+}
+
+// TestHTMLUnknown renders a run in which every instance ended in error: the
+// page must say that what it could not see is unknown, never that there is
+// nothing to fix, and give no percentage.
+func TestHTMLUnknown(t *testing.T) {
+	var results []audit.Result
+	for i := range 4 {
+		results = append(results, audit.Result{
+			Region: east, InstanceID: fmt.Sprintf("i-%017x", i), Outcome: audit.OutcomeError, AuditedAt: runStart,
+			Error:        &audit.Error{Code: "PaginationLoop", Message: "more than 1 pages"},
+			Associations: []audit.Association{{AssociationID: "a-1", Name: "doc", Status: audit.StatusFailed, ErrorCode: "E"}},
+		})
+	}
+	opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: fixtureRun(), StaleAfter: audit.DefaultStaleAfter}
+	raw := renderHTML(t, opts)
+	doc := parseHTML(t, raw)
+	for _, id := range []string{"glance-fails", "glance-associations", "glance-fix", "worst", "error-codes", "associations"} {
+		n := byID(doc, id)
+		if n == nil {
+			// The sections without a table say it in their paragraph.
+			continue
+		}
+		if got := text(n); !strings.Contains(got, "Unknown") {
+			t.Errorf("#%s says %q, want unknown", id, got)
+		}
+	}
+	body := text(doc)
+	for _, wrong := range []string{"Nothing to fix", "No failed associations", "No audited instance has", "None failing"} {
+		if strings.Contains(body, wrong) {
+			t.Errorf("the page says %q although nothing was audited", wrong)
+		}
+	}
+	if cards := text(byID(doc, "cards")); strings.Contains(cards, "%") {
+		t.Errorf("cards %q give a percentage of nothing audited", cards)
+	}
+	if got := strings.Count(body, "Unknown: no instance was audited."); got < 5 {
+		t.Errorf("%d sections say unknown, want every section about the audited instances", got)
+	}
+	if n := byID(doc, "partial-rows"); n == nil || !strings.Contains(text(n), "4 association rows") {
+		t.Errorf("no note of the 4 partial rows left out")
 	}
 }

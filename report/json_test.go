@@ -35,20 +35,7 @@ func renderJSON(t *testing.T, fx fixture) []byte {
 // TestJSONGolden compares summary.json of the mixed fixture with
 // testdata/summary.golden.json (go test ./report -update rewrites it).
 func TestJSONGolden(t *testing.T) {
-	got := renderJSON(t, fixtureNamed(t, "mixed"))
-	golden := filepath.Join("testdata", "summary.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o666); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("summary.json differs from %s (run go test ./report -update and review the diff):\n%s", golden, got)
-	}
+	checkGolden(t, "summary.golden.json", renderJSON(t, fixtureNamed(t, "mixed")))
 }
 
 // TestJSONIsModel checks that summary.json decodes back into the Model that
@@ -57,7 +44,7 @@ func TestJSONIsModel(t *testing.T) {
 	for _, fx := range fixtures(t) {
 		t.Run(fx.name, func(t *testing.T) {
 			b := renderJSON(t, fx)
-			if !bytes.HasPrefix(b, []byte("{\n  \"schema\": 1,")) {
+			if !bytes.HasPrefix(b, []byte("{\n  \"schema\": 2,")) {
 				t.Errorf("summary.json does not start with the schema: %.40q", b)
 			}
 			m, err := report.Build(context.Background(), fx.options(t))

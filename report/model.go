@@ -18,11 +18,20 @@ import (
 // ModelSchema is the version of the Model (the "schema" field of
 // summary.json). It changes only when a field changes meaning or is removed;
 // new fields do not change it.
-const ModelSchema = 1
+//
+// Version 2: every count is of the instances with a verdict and their rows
+// (rows of instances whose audit stopped partway are left out, counted in
+// Totals.PartialAssociations); OutcomeCount.Percent is of Totals.Audited and
+// null for outcomes that are not a verdict; ErrorCode.Code is empty for
+// failures without an ErrorCode, which ErrorCode.Name names; Group and
+// Instance carry audit.Counts (Instance's "associations" is now "total");
+// Settings.StaleAfter is in words; the row lists are in order of what needs
+// action, not key order.
+const ModelSchema = 2
 
-// None is the visible placeholder for an empty grouping value: a Failed
-// association with no ErrorCode, an empty Status, DetailedStatus or document
-// Name, an instance problem with no code.
+// None is the visible placeholder for an empty grouping value: an empty
+// Status, DetailedStatus or document Name, an instance problem with no code,
+// an instance without a label key.
 const None = "(none)"
 
 // MinListRows is the least number of rows the Model keeps in each of its
@@ -34,22 +43,36 @@ const MinListRows = 1000
 // MaxAssociationNames caps ErrorCode.AssociationNames.
 const MaxAssociationNames = 100
 
+// MaxLabelValues caps the values of one label key in Model.Labels.
+const MaxLabelValues = 1000
+
 // Model is the view model every format renders, and the content of
 // summary.json: the contract for dashboards and for --template users. Field
-// names in JSON are snake_case; every list is sorted so that the same record
-// always gives the same Model, whatever order the instances were audited in.
-// Percentages are 0-100, rounded to two decimals. Times are UTC; a time that
-// is unknown is null. Capped lists carry the total count beside them.
+// names in JSON are snake_case; every list has a documented order that does
+// not depend on the order the instances were audited in, so that the same
+// record always gives the same Model. Percentages are 0-100, rounded to two
+// decimals. Times are UTC; a time that is unknown is null. Capped lists
+// carry the total count beside them.
+//
+// Counts are of the instances that got a verdict (audit.Outcome.Audited) and
+// of their association rows. An instance whose audit stopped partway
+// (audit.Result.Partial) is counted among the instances, by its outcome, but
+// the rows it got before it stopped are left out of every other count and
+// list, and counted in Totals.PartialAssociations.
 //
 // A Model is built by Build and must not be modified by a Writer.
 type Model struct {
 	// Schema is ModelSchema.
 	Schema int `json:"schema"`
 	// Headline is one sentence for a title or a chat message, such as
-	// "37 of 1,204 audited instances non-compliant, 12 not managed".
+	// "37 of 1,204 audited instances non-compliant (3.07%), 12 not
+	// managed".
 	Headline string `json:"headline"`
 	// Run is the metadata of the run (run.json).
 	Run Run `json:"run"`
+	// About is the run and its settings in words, one line each, for a
+	// reader ("Rate": "adaptive, reached 41 calls/s").
+	About []Detail `json:"about"`
 	// Settings are the report options the Model was built with.
 	Settings Settings `json:"settings"`
 	// Totals are fleet-wide counts.
@@ -63,16 +86,17 @@ type Model struct {
 	// DetailedStatuses counts associations by DetailedStatus, ordered like
 	// Statuses.
 	DetailedStatuses []NameCount `json:"detailed_statuses"`
-	// ErrorCodes breaks down the Failed associations by ErrorCode, by
-	// association count descending then code. Only Failed associations
-	// count: the table explains failures, and its association counts sum to
-	// the number of Failed associations. A Failed association with no
-	// ErrorCode is under the code None. (An association with an ErrorCode
-	// but another Status still shows its code in associations.csv.)
+	// ErrorCodes breaks down the Failed associations by failure (ErrorCode,
+	// or for those without one their DetailedStatus), by association count
+	// descending then name. Only Failed associations count: the table
+	// explains failures, and its association counts sum to the number of
+	// Failed associations. (An association with an ErrorCode but another
+	// Status still shows its code in associations.csv.)
 	ErrorCodes []ErrorCode `json:"error_codes"`
-	// Associations groups associations by name (the AssociationName, or the
+	// Associations groups associations by association (AssociationName, or
 	// AssociationId when the name is empty) and document, by failed count
-	// descending, then association, then document.
+	// descending, then pending and other statuses, then stale rows, then
+	// name and document: those that need action first.
 	Associations []Group `json:"associations"`
 	// Documents groups associations by document Name, ordered like
 	// Associations; Association is empty in these groups.
@@ -81,22 +105,30 @@ type Model struct {
 	// sorted by account then region.
 	Locations []Location `json:"locations"`
 	// WorstInstances are the Settings.Top instances with the most Failed
-	// associations (at least one), by failed count descending then key.
+	// associations (at least one), by failed count descending, then stale
+	// count descending, then key.
 	WorstInstances []Instance `json:"worst_instances"`
-	// Failures are the Failed association rows in key order, then
-	// AssociationId.
+	// Failures are the Failed association rows, those of the instances
+	// with the most failures first (by the instance's failed count
+	// descending, then key, then AssociationId).
 	Failures RowList `json:"failures"`
-	// Stale are the stale association rows (see Options.StaleAfter), in the
-	// same order, whatever their Status.
+	// Stale are the stale association rows (see Options.StaleAfter),
+	// whatever their Status: those that never ran first, then the oldest
+	// execution first, then key and AssociationId.
 	Stale RowList `json:"stale"`
-	// NoAssociations are the instances with outcome no_associations.
+	// NoAssociations are the instances with outcome no_associations, in key
+	// order.
 	NoAssociations InstanceList `json:"no_associations"`
 	// Problems are the instances that got no verdict on their associations:
-	// outcomes not_managed, error and invalid.
+	// outcomes error (first: a later run can retry them), not_managed and
+	// invalid, each in key order.
 	Problems ProblemList `json:"problems"`
 	// LabelKeys is the union of the label keys of every instance, sorted:
 	// the extra columns of instances.csv.
 	LabelKeys []string `json:"label_keys"`
+	// Labels breaks the instances down by the values of each label key, in
+	// the order of LabelKeys.
+	Labels []LabelBreakdown `json:"labels"`
 }
 
 // Run is the metadata of a run, from run.json.
@@ -123,18 +155,27 @@ type Run struct {
 	Error string `json:"error"`
 }
 
+// Detail is one line of a run's description: what it is about and the value
+// in words.
+type Detail struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
 // Settings are the report options the Model was built with.
 type Settings struct {
-	// StaleAfter is Options.StaleAfter as a Go duration ("168h0m0s"), or
+	// StaleAfter is Options.StaleAfter in words ("7 days", "36 hours"), or
 	// "off" when the check is off.
 	StaleAfter string `json:"stale_after"`
+	// StaleAfterSeconds is Options.StaleAfter in seconds; 0 when off.
+	StaleAfterSeconds int64 `json:"stale_after_seconds"`
 	// StaleBefore is the cut-off: an ExecutionDate before it is stale. It is
 	// null when the check is off or Run.StartedAt is unknown (then each
 	// instance's AuditedAt is the reference).
 	StaleBefore *time.Time `json:"stale_before"`
 	// Top is the length of the top lists.
 	Top int `json:"top"`
-	// HTMLMaxRows is the cap on failure rows in the HTML report.
+	// HTMLMaxRows is the cap on the rows of each table in the HTML report.
 	HTMLMaxRows int `json:"html_max_rows"`
 	// ListRows is the cap on each row list of the Model.
 	ListRows int `json:"list_rows"`
@@ -146,10 +187,16 @@ type Totals struct {
 	Instances int `json:"instances"`
 	// Audited counts instances whose outcome is a verdict on their
 	// associations (audit.Outcome.Audited: all but not_managed, error and
-	// invalid).
+	// invalid): the basis of every percentage of instances.
 	Audited int `json:"audited"`
-	// Associations counts association rows.
+	// Associations counts the association rows of the audited instances:
+	// the rows that Statuses, ErrorCodes, Associations, Failures and Stale
+	// are of.
 	Associations int `json:"associations"`
+	// PartialAssociations counts the rows of instances whose audit stopped
+	// partway (outcome error): only part of those instances' lists, they
+	// are left out of every other count and list.
+	PartialAssociations int `json:"partial_associations"`
 	// Outcomes counts instances per outcome; every outcome is present.
 	Outcomes map[audit.Outcome]int `json:"outcomes"`
 	// PercentNoncompliant is noncompliant instances as a percentage of
@@ -161,8 +208,10 @@ type Totals struct {
 type OutcomeCount struct {
 	Outcome   audit.Outcome `json:"outcome"`
 	Instances int           `json:"instances"`
-	// Percent is of Totals.Instances.
-	Percent float64 `json:"percent"`
+	// Percent is of Totals.Audited for an outcome that is a verdict, and
+	// null for the others (not_managed, error, invalid), which are not
+	// part of that basis, and for every outcome when nothing was audited.
+	Percent *float64 `json:"percent"`
 }
 
 // NameCount is a value and how many associations have it.
@@ -171,42 +220,43 @@ type NameCount struct {
 	Count int    `json:"count"`
 }
 
-// ErrorCode is one ErrorCode of Failed associations.
+// ErrorCode is one kind of failure of Failed associations.
 type ErrorCode struct {
-	// Code is the ErrorCode, or None.
+	// Name is how the reports name the failure: the ErrorCode, or for a
+	// failure without one its DetailedStatus and "(no error code)"
+	// ("TimedOut (no error code)"), or "No error code".
+	Name string `json:"name"`
+	// Code is the ErrorCode as SSM gave it; empty for failures without one.
 	Code string `json:"code"`
-	// Associations counts Failed association rows with this code.
+	// Associations counts Failed association rows with this failure.
 	Associations int `json:"associations"`
 	// Instances counts the instances that have at least one of them.
 	Instances int `json:"instances"`
-	// AssociationNames are the distinct association names (AssociationName,
-	// or AssociationId when the name is empty) involved, sorted, at most
-	// MaxAssociationNames; AssociationNamesTotal is how many there are.
+	// AssociationNames are the distinct names of the associations involved
+	// (see Group.Name), sorted, at most MaxAssociationNames;
+	// AssociationNamesTotal is how many there are.
 	AssociationNames      []string `json:"association_names"`
 	AssociationNamesTotal int      `json:"association_names_total"`
 	// ExampleInstanceIDs are the IDs of the first Settings.Top instances
-	// with this code, in key order.
+	// with this failure, in key order.
 	ExampleInstanceIDs []string `json:"example_instance_ids"`
 }
 
 // Group tallies the associations of one association or document.
 type Group struct {
-	// Association is the AssociationName, or the AssociationId when the
-	// name is empty; empty in Model.Documents.
+	// Association is what the group is keyed by: the AssociationName, or
+	// the AssociationId when the name is empty; empty in Model.Documents.
 	Association string `json:"association"`
+	// Name is how the reports name it: the AssociationName, or the document
+	// name with the start of the AssociationId ("AWS-RunPatchBaseline
+	// (4e3e196d)"); in Model.Documents, the document name.
+	Name string `json:"name"`
 	// Document is the document Name, or None.
 	Document string `json:"document"`
 	// Instances counts the instances that have this association or document.
 	Instances int `json:"instances"`
-	// Total counts association rows: Success + Failed + Pending + Other.
-	Total   int `json:"total"`
-	Success int `json:"success"`
-	Failed  int `json:"failed"`
-	Pending int `json:"pending"`
-	// Other counts any other Status (including none).
-	Other int `json:"other"`
-	// Stale counts the stale rows among Total, whatever their Status.
-	Stale int `json:"stale"`
+	// Counts tallies its association rows by Status, and the stale ones.
+	audit.Counts
 	// SuccessRate is Success as a percentage of Total.
 	SuccessRate float64 `json:"success_rate"`
 }
@@ -227,15 +277,10 @@ type Instance struct {
 	InstanceID string            `json:"instance_id"`
 	Labels     map[string]string `json:"labels"`
 	Outcome    audit.Outcome     `json:"outcome"`
-	// Associations is the instance's number of association rows.
-	Associations int `json:"associations"`
-	Success      int `json:"success"`
-	Failed       int `json:"failed"`
-	Pending      int `json:"pending"`
-	Other        int `json:"other"`
-	Stale        int `json:"stale"`
-	// ErrorCodes are the distinct ErrorCodes of its Failed associations
-	// (None for a Failed one without a code), sorted.
+	// Counts tallies its association rows by Status, and the stale ones.
+	audit.Counts
+	// ErrorCodes names the distinct failures of its Failed associations
+	// (see ErrorCode.Name), sorted.
 	ErrorCodes []string `json:"error_codes"`
 }
 
@@ -248,21 +293,29 @@ type Row struct {
 	// AssociationID, AssociationName, AssociationVersion, Document (the
 	// document Name), DocumentVersion, Status, DetailedStatus, ErrorCode and
 	// ExecutionSummary are the API's values, unchanged (not placeholders).
-	AssociationID      string     `json:"association_id"`
-	AssociationName    string     `json:"association_name"`
-	AssociationVersion string     `json:"association_version"`
-	Document           string     `json:"document"`
-	DocumentVersion    string     `json:"document_version"`
-	Status             string     `json:"status"`
-	DetailedStatus     string     `json:"detailed_status"`
-	ErrorCode          string     `json:"error_code"`
-	ExecutionDate      *time.Time `json:"execution_date"`
-	ExecutionSummary   string     `json:"execution_summary"`
+	AssociationID      string `json:"association_id"`
+	AssociationName    string `json:"association_name"`
+	AssociationVersion string `json:"association_version"`
+	// Name is how the reports name the association (see Group.Name).
+	Name            string `json:"name"`
+	Document        string `json:"document"`
+	DocumentVersion string `json:"document_version"`
+	Status          string `json:"status"`
+	DetailedStatus  string `json:"detailed_status"`
+	ErrorCode       string `json:"error_code"`
+	// Failure names the failure of a Failed row (see ErrorCode.Name); empty
+	// for other statuses.
+	Failure          string     `json:"failure"`
+	ExecutionDate    *time.Time `json:"execution_date"`
+	ExecutionSummary string     `json:"execution_summary"`
 	// OutputURL is the S3 output URL as the API gave it. It is untrusted
 	// text: a renderer must not make it a link unless it is http(s).
 	OutputURL string `json:"output_url"`
 	// Stale reports whether the row is stale (see Options.StaleAfter).
 	Stale bool `json:"stale"`
+	// InstanceFailed is how many Failed rows its instance has: the first
+	// key of the Failures order.
+	InstanceFailed int `json:"instance_failed"`
 }
 
 // RowList is a capped list of association rows.
@@ -299,9 +352,12 @@ type Problem struct {
 	Message string `json:"message"`
 	// Source is where the target was read (FILE:LINE).
 	Source string `json:"source"`
+	// PartialAssociations counts the rows it got before its audit stopped,
+	// left out of every count (see Totals.PartialAssociations).
+	PartialAssociations int `json:"partial_associations"`
 }
 
-// ProblemList is a capped list of problems, in key order.
+// ProblemList is a capped list of problems, in the order of Model.Problems.
 type ProblemList struct {
 	Count int `json:"count"`
 	// Codes counts problems by Code, by count descending then code.
@@ -309,9 +365,37 @@ type ProblemList struct {
 	Items []Problem   `json:"items"`
 }
 
+// LabelBreakdown is one label key and the instances per value of it.
+type LabelBreakdown struct {
+	Key string `json:"key"`
+	// ValuesTotal counts the distinct values (None included); Values holds
+	// at most MaxLabelValues of them, by non-compliant instances
+	// descending, then failed associations descending, then value.
+	ValuesTotal int          `json:"values_total"`
+	Values      []LabelValue `json:"values"`
+}
+
+// LabelValue tallies the instances that carry one value of a label key.
+type LabelValue struct {
+	// Value is the label's value; None for instances without the key (or
+	// with an empty value).
+	Value     string `json:"value"`
+	Instances int    `json:"instances"`
+	// Audited counts those with a verdict, the basis of
+	// PercentNoncompliant.
+	Audited int `json:"audited"`
+	// Outcomes counts its instances per outcome; every outcome is present.
+	Outcomes map[audit.Outcome]int `json:"outcomes"`
+	// Associations tallies the association rows of its audited instances.
+	Associations audit.Counts `json:"associations"`
+	// PercentNoncompliant is its noncompliant instances as a percentage of
+	// Audited.
+	PercentNoncompliant float64 `json:"percent_noncompliant"`
+}
+
 // Build builds the Model by streaming once over opts.Records (in key order),
 // applying the defaults of Options. Its memory grows with the number of
-// distinct names, locations and label keys and with the capped lists, not
+// distinct names, locations and label values and with the capped lists, not
 // with the number of associations. It returns ctx's error if ctx is done, and
 // the Records' error if a line cannot be read.
 func Build(ctx context.Context, opts Options) (*Model, error) {
@@ -337,17 +421,17 @@ type groupKey struct{ association, document string }
 
 type locKey struct{ account, region string }
 
+type labelKey struct{ key, value string }
+
 type codeAcc struct {
 	ec    ErrorCode
 	names map[string]bool
 }
 
 type builder struct {
-	opts     Options
-	listRows int
-	// cutoff is the fixed stale cut-off; zero when per instance or off.
-	cutoff time.Time
-	m      *Model
+	opts  Options
+	stale staleRule
+	m     *Model
 
 	statuses  map[string]int
 	detailed  map[string]int
@@ -356,13 +440,21 @@ type builder struct {
 	docs      map[string]*Group
 	locs      map[locKey]*Location
 	labelKeys map[string]bool
+	labels    map[labelKey]*LabelValue
+	fleet     LabelValue
 	probCodes map[string]int
+
+	worst    capped[Instance]
+	failures capped[Row]
+	staleRow capped[Row]
+	problems capped[Problem]
 }
 
 func newBuilder(opts Options) *builder {
+	listRows := max(opts.HTMLMaxRows, MinListRows)
 	b := &builder{
 		opts:      opts,
-		listRows:  max(opts.HTMLMaxRows, MinListRows),
+		stale:     newStaleRule(opts),
 		statuses:  map[string]int{},
 		detailed:  map[string]int{},
 		codes:     map[string]*codeAcc{},
@@ -370,7 +462,13 @@ func newBuilder(opts Options) *builder {
 		docs:      map[string]*Group{},
 		locs:      map[locKey]*Location{},
 		labelKeys: map[string]bool{},
+		labels:    map[labelKey]*LabelValue{},
+		fleet:     LabelValue{Outcomes: outcomeMap()},
 		probCodes: map[string]int{},
+		worst:     capped[Instance]{limit: opts.Top, cmp: compareWorst},
+		failures:  capped[Row]{limit: listRows, cmp: compareFailures},
+		staleRow:  capped[Row]{limit: listRows, cmp: compareStale},
+		problems:  capped[Problem]{limit: listRows, cmp: compareProblems},
 	}
 	ri := opts.Run
 	b.m = &Model{
@@ -393,21 +491,54 @@ func newBuilder(opts Options) *builder {
 			StaleAfter:  opts.StaleAfter.String(),
 			Top:         opts.Top,
 			HTMLMaxRows: opts.HTMLMaxRows,
-			ListRows:    max(opts.HTMLMaxRows, MinListRows),
+			ListRows:    listRows,
 		},
 		Totals: Totals{Outcomes: outcomeMap()},
 	}
 	if b.m.Run.Options == nil {
 		b.m.Run.Options = map[string]any{}
 	}
-	switch {
-	case opts.StaleAfter < 0:
-		b.m.Settings.StaleAfter = "off"
-	case !ri.StartedAt.IsZero():
-		b.cutoff = ri.StartedAt.Add(-opts.StaleAfter).UTC()
-		b.m.Settings.StaleBefore = &b.cutoff
+	if opts.StaleAfter.On() {
+		b.m.Settings.StaleAfterSeconds = int64(time.Duration(opts.StaleAfter) / time.Second)
+		if c := opts.StaleAfter.Cutoff(ri.StartedAt); !c.IsZero() {
+			b.m.Settings.StaleBefore = &c
+		}
 	}
 	return b
+}
+
+func compareWorst(x, y Instance) int {
+	return cmp.Or(cmp.Compare(y.Failed, x.Failed), cmp.Compare(y.Stale, x.Stale),
+		compareKeys(audit.Key{AccountID: x.AccountID, Region: x.Region, InstanceID: x.InstanceID},
+			audit.Key{AccountID: y.AccountID, Region: y.Region, InstanceID: y.InstanceID}))
+}
+
+func rowKey(r Row) audit.Key {
+	return audit.Key{AccountID: r.AccountID, Region: r.Region, InstanceID: r.InstanceID}
+}
+
+func compareFailures(x, y Row) int {
+	return cmp.Or(cmp.Compare(y.InstanceFailed, x.InstanceFailed), compareKeys(rowKey(x), rowKey(y)),
+		strings.Compare(x.AssociationID, y.AssociationID), strings.Compare(x.Name, y.Name))
+}
+
+func compareStale(x, y Row) int {
+	var xt, yt time.Time
+	if x.ExecutionDate != nil {
+		xt = *x.ExecutionDate
+	}
+	if y.ExecutionDate != nil {
+		yt = *y.ExecutionDate
+	}
+	return cmp.Or(xt.Compare(yt), compareKeys(rowKey(x), rowKey(y)),
+		strings.Compare(x.AssociationID, y.AssociationID), strings.Compare(x.Name, y.Name))
+}
+
+func compareProblems(x, y Problem) int {
+	return cmp.Or(cmp.Compare(problemOrder[x.Outcome], problemOrder[y.Outcome]),
+		compareKeys(audit.Key{AccountID: x.AccountID, Region: x.Region, InstanceID: x.InstanceID},
+			audit.Key{AccountID: y.AccountID, Region: y.Region, InstanceID: y.InstanceID}),
+		strings.Compare(x.Source, y.Source))
 }
 
 func outcomeMap() map[audit.Outcome]int {
@@ -426,28 +557,8 @@ func utcPtr(t time.Time) *time.Time {
 	return &t
 }
 
-// isStale reports whether an association that r reports is stale.
-func (b *builder) isStale(r audit.Result, a audit.Association) bool {
-	if b.opts.StaleAfter < 0 {
-		return false
-	}
-	if a.ExecutionDate == nil || a.ExecutionDate.IsZero() {
-		return true
-	}
-	cutoff := b.cutoff
-	if cutoff.IsZero() {
-		if r.AuditedAt.IsZero() {
-			// No reference time at all: an execution date proves nothing
-			// old, so only a missing date counts.
-			return false
-		}
-		cutoff = r.AuditedAt.Add(-b.opts.StaleAfter)
-	}
-	return a.ExecutionDate.Before(cutoff)
-}
-
-// assocName is the name an association is grouped by.
-func assocName(a audit.Association) string {
+// groupName is the key an association is grouped by.
+func groupName(a audit.Association) string {
 	if a.AssociationName != "" {
 		return a.AssociationName
 	}
@@ -468,23 +579,13 @@ func cloneLabels(l map[string]string) map[string]string {
 	return maps.Clone(l)
 }
 
-// sortedAssociations returns r's associations sorted by AssociationId (stable
-// for equal IDs), the order of every per-association output.
-func sortedAssociations(r audit.Result) []audit.Association {
-	as := slices.Clone(r.Associations)
-	slices.SortStableFunc(as, func(x, y audit.Association) int {
-		return strings.Compare(x.AssociationID, y.AssociationID)
-	})
-	return as
-}
-
-func newRow(r audit.Result, a audit.Association, stale bool) Row {
+func newRow(r audit.Result, a audit.Association, stale bool, instanceFailed int) Row {
 	var when *time.Time
 	if a.ExecutionDate != nil && !a.ExecutionDate.IsZero() {
 		t := a.ExecutionDate.UTC()
 		when = &t
 	}
-	return Row{
+	row := Row{
 		AccountID:          r.AccountID,
 		Region:             r.Region,
 		InstanceID:         r.InstanceID,
@@ -492,6 +593,7 @@ func newRow(r audit.Result, a audit.Association, stale bool) Row {
 		AssociationID:      a.AssociationID,
 		AssociationName:    a.AssociationName,
 		AssociationVersion: a.AssociationVersion,
+		Name:               associationName(a),
 		Document:           a.Name,
 		DocumentVersion:    a.DocumentVersion,
 		Status:             a.Status,
@@ -501,24 +603,12 @@ func newRow(r audit.Result, a audit.Association, stale bool) Row {
 		ExecutionSummary:   a.ExecutionSummary,
 		OutputURL:          a.URL(),
 		Stale:              stale,
+		InstanceFailed:     instanceFailed,
 	}
-}
-
-func tally(g *Group, a audit.Association, stale bool) {
-	g.Total++
-	switch a.Status {
-	case audit.StatusSuccess:
-		g.Success++
-	case audit.StatusFailed:
-		g.Failed++
-	case audit.StatusPending:
-		g.Pending++
-	default:
-		g.Other++
+	if a.Status == audit.StatusFailed {
+		row.Failure = failureName(a)
 	}
-	if stale {
-		g.Stale++
-	}
+	return row
 }
 
 func (b *builder) add(r audit.Result) {
@@ -544,7 +634,7 @@ func (b *builder) add(r audit.Result) {
 	switch r.Outcome {
 	case audit.OutcomeNoAssociations:
 		m.NoAssociations.Count++
-		if len(m.NoAssociations.Instances) < b.listRows {
+		if len(m.NoAssociations.Instances) < m.Settings.ListRows {
 			m.NoAssociations.Instances = append(m.NoAssociations.Instances, InstanceRef{
 				AccountID: r.AccountID, Region: r.Region, InstanceID: r.InstanceID, Labels: cloneLabels(r.Labels),
 			})
@@ -558,84 +648,77 @@ func (b *builder) add(r audit.Result) {
 			p.Code = orNone(r.Error.Code)
 			p.Message = r.Error.Message
 		}
+		if r.Partial() {
+			p.PartialAssociations = len(r.Associations)
+		}
 		m.Problems.Count++
 		b.probCodes[p.Code]++
-		if len(m.Problems.Items) < b.listRows {
-			m.Problems.Items = append(m.Problems.Items, p)
-		}
+		b.problems.add(p)
+	}
+
+	if r.Partial() {
+		// Only part of the instance's list: no count may take it for the
+		// whole (see Model).
+		m.Totals.PartialAssociations += len(r.Associations)
+		b.addLabels(r, audit.Counts{})
+		return
 	}
 
 	inst := Instance{
 		AccountID: r.AccountID, Region: r.Region, InstanceID: r.InstanceID,
-		Outcome: r.Outcome,
+		Outcome: r.Outcome, Counts: b.stale.count(r),
 	}
+	b.addLabels(r, inst.Counts)
 	var codes []string
 	seenGroup := map[groupKey]bool{}
 	seenDoc := map[string]bool{}
 	for _, a := range sortedAssociations(r) {
-		stale := b.isStale(r, a)
+		stale := b.stale.stale(r, a)
 		m.Totals.Associations++
 		b.statuses[orNone(a.Status)]++
 		b.detailed[orNone(a.DetailedStatus)]++
 
-		inst.Associations++
-		switch a.Status {
-		case audit.StatusSuccess:
-			inst.Success++
-		case audit.StatusFailed:
-			inst.Failed++
-		case audit.StatusPending:
-			inst.Pending++
-		default:
-			inst.Other++
-		}
-
-		gk := groupKey{assocName(a), orNone(a.Name)}
+		gk := groupKey{groupName(a), orNone(a.Name)}
 		g := b.groups[gk]
 		if g == nil {
-			g = &Group{Association: gk.association, Document: gk.document}
+			g = &Group{Association: gk.association, Name: associationName(a), Document: gk.document}
 			b.groups[gk] = g
 		}
 		if !seenGroup[gk] {
 			seenGroup[gk] = true
 			g.Instances++
 		}
-		tally(g, a, stale)
+		g.Add(a, stale)
 		d := b.docs[gk.document]
 		if d == nil {
-			d = &Group{Document: gk.document}
+			d = &Group{Name: gk.document, Document: gk.document}
 			b.docs[gk.document] = d
 		}
 		if !seenDoc[gk.document] {
 			seenDoc[gk.document] = true
 			d.Instances++
 		}
-		tally(d, a, stale)
+		d.Add(a, stale)
 
 		if stale {
-			inst.Stale++
 			m.Stale.Count++
-			if len(m.Stale.Rows) < b.listRows {
-				m.Stale.Rows = append(m.Stale.Rows, newRow(r, a, true))
-			}
+			b.staleRow.add(newRow(r, a, true, inst.Failed))
 		}
 		if a.Status != audit.StatusFailed {
 			continue
 		}
 		m.Failures.Count++
-		if len(m.Failures.Rows) < b.listRows {
-			m.Failures.Rows = append(m.Failures.Rows, newRow(r, a, stale))
-		}
-		code := orNone(a.ErrorCode)
-		acc := b.codes[code]
+		b.failures.add(newRow(r, a, stale, inst.Failed))
+		name := failureName(a)
+		acc := b.codes[name]
 		if acc == nil {
-			acc = &codeAcc{ec: ErrorCode{Code: code}, names: map[string]bool{}}
-			b.codes[code] = acc
+			acc = &codeAcc{ec: ErrorCode{Name: name, Code: a.ErrorCode}, names: map[string]bool{}}
+			b.codes[name] = acc
 		}
 		acc.ec.Associations++
-		acc.names[assocName(a)] = true
-		if !slices.Contains(codes, code) {
-			codes = append(codes, code)
+		acc.names[associationName(a)] = true
+		if !slices.Contains(codes, name) {
+			codes = append(codes, name)
 			acc.ec.Instances++
 			if len(acc.ec.ExampleInstanceIDs) < b.opts.Top {
 				acc.ec.ExampleInstanceIDs = append(acc.ec.ExampleInstanceIDs, r.InstanceID)
@@ -646,30 +729,34 @@ func (b *builder) add(r audit.Result) {
 		slices.Sort(codes)
 		inst.ErrorCodes = codes
 		inst.Labels = cloneLabels(r.Labels)
-		b.addWorst(inst)
+		b.worst.add(inst)
 	}
 }
 
-// addWorst keeps WorstInstances as the Top instances with the most failures.
-// Results arrive in key order, so an instance goes after those with as many
-// failures: ties stay in key order.
-func (b *builder) addWorst(inst Instance) {
-	w := b.m.WorstInstances
-	i, _ := slices.BinarySearchFunc(w, inst.Failed, func(e Instance, failed int) int {
-		// Descending by Failed; equal counts sort before the new one.
-		if e.Failed >= failed {
-			return -1
+// addLabels counts r under each of its label values, and in the fleet-wide
+// tally that the instances without a key are derived from (see
+// labelBreakdowns). c is the tally of its rows (zero for a partial
+// instance).
+func (b *builder) addLabels(r audit.Result, c audit.Counts) {
+	b.fleet.add(r, c)
+	for k, v := range r.Labels {
+		lk := labelKey{k, orNone(v)}
+		lv := b.labels[lk]
+		if lv == nil {
+			lv = &LabelValue{Value: lk.value, Outcomes: outcomeMap()}
+			b.labels[lk] = lv
 		}
-		return 1
-	})
-	if i >= b.opts.Top {
-		return
+		lv.add(r, c)
 	}
-	w = slices.Insert(w, i, inst)
-	if len(w) > b.opts.Top {
-		w = w[:b.opts.Top]
+}
+
+func (lv *LabelValue) add(r audit.Result, c audit.Counts) {
+	lv.Instances++
+	lv.Outcomes[r.Outcome]++
+	if r.Outcome.Audited() {
+		lv.Audited++
 	}
-	b.m.WorstInstances = w
+	lv.Associations.Merge(c)
 }
 
 func nameCounts(c map[string]int) []NameCount {
@@ -687,6 +774,9 @@ func sortGroups(gs []Group) {
 	slices.SortFunc(gs, func(x, y Group) int {
 		return cmp.Or(
 			cmp.Compare(y.Failed, x.Failed),
+			cmp.Compare(y.Pending+y.Other, x.Pending+x.Other),
+			cmp.Compare(y.Stale, x.Stale),
+			strings.Compare(x.Name, y.Name),
 			strings.Compare(x.Association, y.Association),
 			strings.Compare(x.Document, y.Document),
 		)
@@ -705,7 +795,12 @@ func (b *builder) finish() *Model {
 	m := b.m
 	for _, o := range audit.Outcomes() {
 		n := m.Totals.Outcomes[o]
-		m.Outcomes = append(m.Outcomes, OutcomeCount{Outcome: o, Instances: n, Percent: percent(n, m.Totals.Instances)})
+		oc := OutcomeCount{Outcome: o, Instances: n}
+		if o.Audited() && m.Totals.Audited > 0 {
+			p := percent(n, m.Totals.Audited)
+			oc.Percent = &p
+		}
+		m.Outcomes = append(m.Outcomes, oc)
 	}
 	m.Totals.PercentNoncompliant = percent(m.Totals.Outcomes[audit.OutcomeNoncompliant], m.Totals.Audited)
 	m.Statuses = nameCounts(b.statuses)
@@ -718,10 +813,11 @@ func (b *builder) finish() *Model {
 		names := slices.Sorted(maps.Keys(acc.names))
 		ec.AssociationNamesTotal = len(names)
 		ec.AssociationNames = names[:min(len(names), MaxAssociationNames)]
+		ec.ExampleInstanceIDs = nonNil(ec.ExampleInstanceIDs)
 		m.ErrorCodes = append(m.ErrorCodes, ec)
 	}
 	slices.SortFunc(m.ErrorCodes, func(x, y ErrorCode) int {
-		return cmp.Or(cmp.Compare(y.Associations, x.Associations), strings.Compare(x.Code, y.Code))
+		return cmp.Or(cmp.Compare(y.Associations, x.Associations), strings.Compare(x.Name, y.Name))
 	})
 
 	m.Associations = make([]Group, 0, len(b.groups))
@@ -746,22 +842,76 @@ func (b *builder) finish() *Model {
 	})
 
 	m.LabelKeys = nonNil(slices.Sorted(maps.Keys(b.labelKeys)))
+	m.Labels = b.labelBreakdowns()
 
 	// Lists are never null in JSON, so that a dashboard can iterate blindly.
-	m.WorstInstances = nonNil(m.WorstInstances)
-	m.Failures.Rows = nonNil(m.Failures.Rows)
-	m.Stale.Rows = nonNil(m.Stale.Rows)
+	m.WorstInstances = b.worst.list()
+	m.Failures.Rows = b.failures.list()
+	m.Stale.Rows = b.staleRow.list()
+	m.Problems.Items = b.problems.list()
 	m.NoAssociations.Instances = nonNil(m.NoAssociations.Instances)
-	m.Problems.Items = nonNil(m.Problems.Items)
 	for i := range m.WorstInstances {
 		m.WorstInstances[i].ErrorCodes = nonNil(m.WorstInstances[i].ErrorCodes)
 	}
-	for i := range m.ErrorCodes {
-		m.ErrorCodes[i].ExampleInstanceIDs = nonNil(m.ErrorCodes[i].ExampleInstanceIDs)
-	}
 
 	m.Headline = headline(m)
+	m.About = about(m)
 	return m
+}
+
+// labelBreakdowns finishes Model.Labels. An instance without a key counts
+// under None for it, so that the instances of every key's values sum to
+// Totals.Instances.
+func (b *builder) labelBreakdowns() []LabelBreakdown {
+	out := make([]LabelBreakdown, 0, len(b.m.LabelKeys))
+	for _, k := range b.m.LabelKeys {
+		var values []LabelValue
+		// rest starts as the fleet and loses each value's instances: what
+		// is left lacks the key.
+		rest := LabelValue{Value: None, Instances: b.fleet.Instances, Audited: b.fleet.Audited,
+			Outcomes: maps.Clone(b.fleet.Outcomes), Associations: b.fleet.Associations}
+		for lk, lv := range b.labels {
+			if lk.key != k {
+				continue
+			}
+			values = append(values, *lv)
+			rest.Instances -= lv.Instances
+			rest.Audited -= lv.Audited
+			for o, n := range lv.Outcomes {
+				rest.Outcomes[o] -= n
+			}
+			rest.Associations.Merge(negate(lv.Associations))
+		}
+		if rest.Instances > 0 {
+			if i := slices.IndexFunc(values, func(v LabelValue) bool { return v.Value == None }); i >= 0 {
+				// Instances with an empty value are already under None.
+				values[i].Instances += rest.Instances
+				values[i].Audited += rest.Audited
+				for o, n := range rest.Outcomes {
+					values[i].Outcomes[o] += n
+				}
+				values[i].Associations.Merge(rest.Associations)
+			} else {
+				values = append(values, rest)
+			}
+		}
+		for i := range values {
+			values[i].PercentNoncompliant = percent(values[i].Outcomes[audit.OutcomeNoncompliant], values[i].Audited)
+		}
+		slices.SortFunc(values, func(x, y LabelValue) int {
+			return cmp.Or(
+				cmp.Compare(y.Outcomes[audit.OutcomeNoncompliant], x.Outcomes[audit.OutcomeNoncompliant]),
+				cmp.Compare(y.Associations.Failed, x.Associations.Failed),
+				strings.Compare(x.Value, y.Value),
+			)
+		})
+		out = append(out, LabelBreakdown{Key: k, ValuesTotal: len(values), Values: nonNil(values[:min(len(values), MaxLabelValues)])})
+	}
+	return out
+}
+
+func negate(c audit.Counts) audit.Counts {
+	return audit.Counts{Total: -c.Total, Success: -c.Success, Failed: -c.Failed, Pending: -c.Pending, Other: -c.Other, Stale: -c.Stale}
 }
 
 func nonNil[T any](s []T) []T {
@@ -771,7 +921,8 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// headline summarises the Model in one sentence.
+// headline summarises the Model in one sentence, on the basis of every
+// percentage: the audited instances.
 func headline(m *Model) string {
 	t := m.Totals
 	if t.Instances == 0 {
@@ -781,8 +932,9 @@ func headline(m *Model) string {
 	if t.Audited == 0 {
 		s = fmt.Sprintf("No instance audited of %s", thousands(t.Instances))
 	} else {
-		s = fmt.Sprintf("%s of %s audited instances non-compliant",
-			thousands(t.Outcomes[audit.OutcomeNoncompliant]), thousands(t.Audited))
+		s = fmt.Sprintf("%s of %s non-compliant (%s)",
+			thousands(t.Outcomes[audit.OutcomeNoncompliant]), plural(t.Audited, "audited instance", "audited instances"),
+			formatPercent(t.PercentNoncompliant))
 	}
 	for _, p := range []struct {
 		o    audit.Outcome
@@ -801,6 +953,19 @@ func headline(m *Model) string {
 		s += " (run interrupted)"
 	}
 	return s
+}
+
+// plural returns n and the singular or plural noun that goes with it.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(n) + " " + many
+}
+
+// formatPercent writes a 0-100 percentage with up to two decimals: "3.07%".
+func formatPercent(f float64) string {
+	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) + "%"
 }
 
 // thousands formats n with commas between groups of three digits.

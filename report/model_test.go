@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,9 +17,11 @@ import (
 	"github.com/auditor-dev/auditor/report"
 )
 
+// build builds the Model of results with the CLI's default stale rule, after
+// edit changes the Options.
 func build(t *testing.T, results []audit.Result, run audit.RunInfo, edit func(*report.Options)) *report.Model {
 	t.Helper()
-	opts := report.Options{Records: openRecord(t, results), Run: run}
+	opts := report.Options{Records: openRecord(t, results), Run: run, StaleAfter: audit.DefaultStaleAfter}
 	if edit != nil {
 		edit(&opts)
 	}
@@ -32,16 +35,43 @@ func build(t *testing.T, results []audit.Result, run audit.RunInfo, edit func(*r
 // tally is the test's own count of a fleet, written straight from the
 // results, without the package's helpers.
 type tally struct {
-	instances, audited, associations int
-	outcomes                         map[audit.Outcome]int
-	statuses, detailed               map[string]int
-	codeAssocs, codeInstances        map[string]int
-	groups                           map[string][5]int // "name|doc" -> total, success, failed, pending, other
-	docs                             map[string]int    // doc -> rows
-	locations                        map[string]int    // "account|region|outcome" -> instances
-	failures, stale                  []string          // "account|region|instance|association id", sorted
-	noAssociations, problems         int
-	labelKeys                        []string
+	instances, audited, associations, partial int
+	outcomes                                  map[audit.Outcome]int
+	statuses, detailed                        map[string]int
+	codeAssocs, codeInstances                 map[string]int
+	groups                                    map[string][5]int // "name|doc" -> total, success, failed, pending, other
+	docs                                      map[string]int    // doc -> rows
+	locations                                 map[string]int    // "account|region|outcome" -> instances
+	failures, stale                           []string          // "account|region|instance|association id", in the Model's order
+	noAssociations, problems                  int
+	labelKeys                                 []string
+}
+
+// failureKey names a Failed row's failure as the Model is documented to.
+func failureKey(a audit.Association) string {
+	switch {
+	case a.ErrorCode != "":
+		return a.ErrorCode
+	case a.DetailedStatus != "":
+		return a.DetailedStatus + " (no error code)"
+	}
+	return "No error code"
+}
+
+// listed is a row of a list and what the list is ordered by.
+type listed struct {
+	account, region, instance, assoc string
+	failed                           int       // the instance's Failed rows
+	date                             time.Time // zero: never ran
+}
+
+func (l listed) id() string {
+	return strings.Join([]string{l.account, l.region, l.instance, l.assoc}, "|")
+}
+
+func (l listed) keyCmp(o listed) int {
+	return cmp.Or(strings.Compare(l.account, o.account), strings.Compare(l.region, o.region),
+		strings.Compare(l.instance, o.instance), strings.Compare(l.assoc, o.assoc))
 }
 
 func countFleet(results []audit.Result, staleBefore time.Time) tally {
@@ -51,6 +81,7 @@ func countFleet(results []audit.Result, staleBefore time.Time) tally {
 		docs: map[string]int{}, locations: map[string]int{},
 	}
 	keys := map[string]bool{}
+	var failures, stale []listed
 	for _, r := range results {
 		tl.instances++
 		tl.outcomes[r.Outcome]++
@@ -68,6 +99,17 @@ func countFleet(results []audit.Result, staleBefore time.Time) tally {
 		}
 		for k := range r.Labels {
 			keys[k] = true
+		}
+		if r.Outcome == audit.OutcomeError {
+			// Rows of an audit that stopped partway count nowhere.
+			tl.partial += len(r.Associations)
+			continue
+		}
+		failed := 0
+		for _, a := range r.Associations {
+			if a.Status == "Failed" {
+				failed++
+			}
 		}
 		codesHere := map[string]bool{}
 		for _, a := range r.Associations {
@@ -94,16 +136,16 @@ func countFleet(results []audit.Result, staleBefore time.Time) tally {
 			g[col]++
 			tl.groups[name+"|"+a.Name] = g
 			tl.docs[a.Name]++
-			id := strings.Join([]string{r.AccountID, r.Region, r.InstanceID, a.AssociationID}, "|")
+			row := listed{account: r.AccountID, region: r.Region, instance: r.InstanceID, assoc: a.AssociationID, failed: failed}
+			if a.ExecutionDate != nil {
+				row.date = *a.ExecutionDate
+			}
 			if a.ExecutionDate == nil || a.ExecutionDate.Before(staleBefore) {
-				tl.stale = append(tl.stale, id)
+				stale = append(stale, row)
 			}
 			if a.Status == "Failed" {
-				tl.failures = append(tl.failures, id)
-				code := a.ErrorCode
-				if code == "" {
-					code = "(none)"
-				}
+				failures = append(failures, row)
+				code := failureKey(a)
 				tl.codeAssocs[code]++
 				if !codesHere[code] {
 					codesHere[code] = true
@@ -112,8 +154,16 @@ func countFleet(results []audit.Result, staleBefore time.Time) tally {
 			}
 		}
 	}
-	slices.Sort(tl.failures)
-	slices.Sort(tl.stale)
+	// Failures: the instances with the most first; stale: never ran, then
+	// oldest first; then key and association ID.
+	slices.SortFunc(failures, func(x, y listed) int { return cmp.Or(cmp.Compare(y.failed, x.failed), x.keyCmp(y)) })
+	slices.SortFunc(stale, func(x, y listed) int { return cmp.Or(x.date.Compare(y.date), x.keyCmp(y)) })
+	for _, f := range failures {
+		tl.failures = append(tl.failures, f.id())
+	}
+	for _, f := range stale {
+		tl.stale = append(tl.stale, f.id())
+	}
 	tl.labelKeys = slices.Sorted(maps.Keys(keys))
 	return tl
 }
@@ -142,12 +192,14 @@ func TestModelCounts(t *testing.T) {
 			m := build(t, fx.results, fx.run, nil)
 			want := countFleet(fx.results, runStart.Add(-7*24*time.Hour))
 
-			if m.Schema != 1 {
-				t.Errorf("schema %d, want 1", m.Schema)
+			if m.Schema != 2 {
+				t.Errorf("schema %d, want 2", m.Schema)
 			}
-			if m.Totals.Instances != want.instances || m.Totals.Audited != want.audited || m.Totals.Associations != want.associations {
-				t.Errorf("totals %d instances, %d audited, %d associations; want %d, %d, %d",
-					m.Totals.Instances, m.Totals.Audited, m.Totals.Associations, want.instances, want.audited, want.associations)
+			if m.Totals.Instances != want.instances || m.Totals.Audited != want.audited || m.Totals.Associations != want.associations ||
+				m.Totals.PartialAssociations != want.partial {
+				t.Errorf("totals %d instances, %d audited, %d associations, %d partial; want %d, %d, %d, %d",
+					m.Totals.Instances, m.Totals.Audited, m.Totals.Associations, m.Totals.PartialAssociations,
+					want.instances, want.audited, want.associations, want.partial)
 			}
 			if len(m.Outcomes) != len(audit.Outcomes()) {
 				t.Fatalf("%d outcomes, want one per audit.Outcomes()", len(m.Outcomes))
@@ -159,6 +211,20 @@ func TestModelCounts(t *testing.T) {
 				}
 				if n, ok := m.Totals.Outcomes[o]; !ok || n != want.outcomes[o] {
 					t.Errorf("totals.outcomes[%s] = %d (present %v), want %d", o, n, ok, want.outcomes[o])
+				}
+				// One basis: the audited instances, for verdicts only.
+				switch {
+				case !o.Audited() || want.audited == 0:
+					if got.Percent != nil {
+						t.Errorf("outcomes[%s] percent %v, want null", o, *got.Percent)
+					}
+				case got.Percent == nil:
+					t.Errorf("outcomes[%s] percent null, want a share of the audited", o)
+				default:
+					p := float64(want.outcomes[o]) * 100 / float64(want.audited)
+					if d := *got.Percent - p; d > 0.005 || d < -0.005 {
+						t.Errorf("outcomes[%s] percent %v, want %.2f of the audited", o, *got.Percent, p)
+					}
 				}
 			}
 			if want.audited > 0 {
@@ -175,10 +241,10 @@ func TestModelCounts(t *testing.T) {
 			}
 			gotCodes, gotCodeInst := map[string]int{}, map[string]int{}
 			for _, ec := range m.ErrorCodes {
-				gotCodes[ec.Code] = ec.Associations
-				gotCodeInst[ec.Code] = ec.Instances
+				gotCodes[ec.Name] = ec.Associations
+				gotCodeInst[ec.Name] = ec.Instances
 				if len(ec.ExampleInstanceIDs) != min(ec.Instances, report.DefaultTop) {
-					t.Errorf("code %q: %d examples for %d instances", ec.Code, len(ec.ExampleInstanceIDs), ec.Instances)
+					t.Errorf("failure %q: %d examples for %d instances", ec.Name, len(ec.ExampleInstanceIDs), ec.Instances)
 				}
 			}
 			if !maps.Equal(gotCodes, want.codeAssocs) || !maps.Equal(gotCodeInst, want.codeInstances) {
@@ -237,22 +303,23 @@ func TestModelCounts(t *testing.T) {
 }
 
 // TestModelMixed pins values of the mixed fixture that the tally does not
-// cover: order of lists, placeholders, the headline.
+// cover: order of lists, names, the headline.
 func TestModelMixed(t *testing.T) {
 	fx := fixtureNamed(t, "mixed")
 	m := build(t, fx.results, fx.run, nil)
 
-	wantHeadline := "3 of 7 audited instances non-compliant, 1 pending, 1 not managed, 1 not audited (error), 1 invalid"
+	wantHeadline := "3 of 7 audited instances non-compliant (42.86%), 1 pending, 1 not managed, 1 not audited (error), 1 invalid"
 	if m.Headline != wantHeadline {
 		t.Errorf("headline %q, want %q", m.Headline, wantHeadline)
 	}
 	var codes []string
 	for _, ec := range m.ErrorCodes {
-		codes = append(codes, fmt.Sprintf("%s:%d:%d", ec.Code, ec.Associations, ec.Instances))
+		codes = append(codes, fmt.Sprintf("%s[%s]:%d:%d", ec.Name, ec.Code, ec.Associations, ec.Instances))
 	}
-	// By associations descending, then code; the Failed row without a code
-	// is under (none).
-	wantCodes := []string{"(none):2:2", "ScriptFailed:2:2", "Timeout:1:1"}
+	// By associations descending, then name; the Failed rows without a
+	// code are named by their DetailedStatus, and their Code is empty. The
+	// partial row of the error instance (ScriptFailed) counts nowhere.
+	wantCodes := []string{"Failed (no error code)[]:2:2", "ScriptFailed[ScriptFailed]:2:2", "Timeout[Timeout]:1:1"}
 	if !slices.Equal(codes, wantCodes) {
 		t.Errorf("error codes %q, want %q", codes, wantCodes)
 	}
@@ -261,32 +328,33 @@ func TestModelMixed(t *testing.T) {
 		t.Errorf("ScriptFailed examples %q, want %q (key order)", sf.ExampleInstanceIDs, want)
 	}
 	none := m.ErrorCodes[0]
-	if want := []string{"b-unnamed", "inventory"}; !slices.Equal(none.AssociationNames, want) || none.AssociationNamesTotal != 2 {
-		t.Errorf("(none) names %q (total %d), want %q: the unnamed association goes by its ID", none.AssociationNames, none.AssociationNamesTotal, want)
+	if want := []string{"Custom-Hardening (b-unname)", "inventory"}; !slices.Equal(none.AssociationNames, want) || none.AssociationNamesTotal != 2 {
+		t.Errorf("no-code names %q (total %d), want %q: the unnamed association goes by its document and short ID", none.AssociationNames, none.AssociationNamesTotal, want)
 	}
 
 	var worst []string
 	for _, w := range m.WorstInstances {
-		worst = append(worst, fmt.Sprintf("%s:%d", w.InstanceID, w.Failed))
+		worst = append(worst, fmt.Sprintf("%s:%d:%d", w.InstanceID, w.Failed, w.Stale))
 	}
-	// i-2 and i-10 tie on 2 failures: key order (account 111... first).
-	if want := []string{"i-0000000000000002:2", "i-0000000000000010:2", "i-0000000000000008:1"}; !slices.Equal(worst, want) {
+	// i-2 and i-10 tie on 2 failures: i-2 has a stale one.
+	if want := []string{"i-0000000000000002:2:1", "i-0000000000000010:2:0", "i-0000000000000008:1:1"}; !slices.Equal(worst, want) {
 		t.Errorf("worst instances %q, want %q", worst, want)
 	}
-	if got, want := m.WorstInstances[0].ErrorCodes, []string{"(none)", "ScriptFailed"}; !slices.Equal(got, want) {
-		t.Errorf("worst[0] error codes %q, want %q", got, want)
+	if got, want := m.WorstInstances[0].ErrorCodes, []string{"Failed (no error code)", "ScriptFailed"}; !slices.Equal(got, want) {
+		t.Errorf("worst[0] failures %q, want %q", got, want)
 	}
 
 	var groups []string
 	for _, g := range m.Associations {
-		groups = append(groups, fmt.Sprintf("%s/%s:%d/%d", g.Association, g.Document, g.Failed, g.Total))
+		groups = append(groups, fmt.Sprintf("%s|%s/%s:%d/%d", g.Name, g.Association, g.Document, g.Failed, g.Total))
 	}
+	// Failed descending, then pending and other, then stale, then name.
 	wantGroups := []string{
-		"patch-baseline/AWS-RunPatchBaseline:2/5",
-		"b-unnamed/Custom-Hardening:1/1",
-		"inventory/AWS-GatherSoftwareInventory:1/1",
-		"update-agent/AWS-UpdateSSMAgent:1/4",
-		"a-custom/Custom-Hardening:0/1",
+		"patch-baseline|patch-baseline/AWS-RunPatchBaseline:2/5",
+		"Custom-Hardening (b-unname)|b-unnamed/Custom-Hardening:1/1",
+		"inventory|inventory/AWS-GatherSoftwareInventory:1/1",
+		"update-agent|update-agent/AWS-UpdateSSMAgent:1/4",
+		"Custom-Hardening (a-custom)|a-custom/Custom-Hardening:0/1",
 	}
 	if !slices.Equal(groups, wantGroups) {
 		t.Errorf("association groups %q, want %q", groups, wantGroups)
@@ -304,21 +372,74 @@ func TestModelMixed(t *testing.T) {
 	}
 	var probs []string
 	for _, p := range m.Problems.Items {
-		probs = append(probs, string(p.Outcome)+":"+p.Code)
+		probs = append(probs, fmt.Sprintf("%s:%s:%d", p.Outcome, p.Code, p.PartialAssociations))
 	}
-	if want := []string{"invalid:Invalid", "not_managed:InvalidInstanceId", "error:ThrottlingException"}; !slices.Equal(probs, want) {
-		t.Errorf("problems %q, want %q (key order)", probs, want)
+	// Errors first (a later run can retry them), then not managed, then
+	// invalid input.
+	if want := []string{"error:ThrottlingException:1", "not_managed:InvalidInstanceId:0", "invalid:Invalid:0"}; !slices.Equal(probs, want) {
+		t.Errorf("problems %q, want %q", probs, want)
 	}
 	var statuses []string
 	for _, s := range m.Statuses {
 		statuses = append(statuses, fmt.Sprintf("%s:%d", s.Name, s.Count))
 	}
-	// Count descending, ties by name.
+	// Count descending, ties by name; not the partial row.
 	if want := []string{"Failed:5", "Success:5", "InProgress:1", "Pending:1"}; !slices.Equal(statuses, want) {
 		t.Errorf("statuses %q, want %q", statuses, want)
 	}
 	if m.Run.StartedAt == nil || !m.Run.StartedAt.Equal(runStart) || m.Run.Version != "1.2.3-test" || m.Run.Stats.Calls != 14 {
 		t.Errorf("run metadata %+v not copied from RunInfo", m.Run)
+	}
+	var failures []string
+	for _, r := range m.Failures.Rows {
+		failures = append(failures, r.InstanceID[len(r.InstanceID)-2:]+"/"+r.AssociationID+"/"+r.Failure)
+	}
+	if want := []string{"02/a-inventory/Failed (no error code)", "02/a-patch/ScriptFailed", "10/a-agent/Timeout", "10/a-patch/ScriptFailed", "08/b-unnamed/Failed (no error code)"}; !slices.Equal(failures, want) {
+		t.Errorf("failures %q, want %q", failures, want)
+	}
+}
+
+// TestModelLabels checks the breakdown by label value of the mixed fleet:
+// every key's values account for every instance, an instance without the
+// key counting under (none).
+func TestModelLabels(t *testing.T) {
+	fx := fixtureNamed(t, "mixed")
+	m := build(t, fx.results, fx.run, nil)
+	if len(m.Labels) != len(m.LabelKeys) {
+		t.Fatalf("%d label breakdowns for %d keys", len(m.Labels), len(m.LabelKeys))
+	}
+	got := map[string]string{}
+	for _, lb := range m.Labels {
+		instances, audited, failed := 0, 0, 0
+		for _, v := range lb.Values {
+			instances += v.Instances
+			audited += v.Audited
+			failed += v.Associations.Failed
+			got[lb.Key+"="+v.Value] = fmt.Sprintf("%d/%d nc=%d failed=%d stale=%d %v%%",
+				v.Instances, v.Audited, v.Outcomes[audit.OutcomeNoncompliant], v.Associations.Failed, v.Associations.Stale, v.PercentNoncompliant)
+		}
+		if instances != m.Totals.Instances || audited != m.Totals.Audited || failed != m.Failures.Count || lb.ValuesTotal != len(lb.Values) {
+			t.Errorf("label %s: values sum to %d instances, %d audited, %d failed (total %d values); want %d, %d, %d",
+				lb.Key, instances, audited, failed, lb.ValuesTotal, m.Totals.Instances, m.Totals.Audited, m.Failures.Count)
+		}
+	}
+	for k, want := range map[string]string{
+		// i-10 (2 failed) and i-8 (1 failed, stale): both non-compliant.
+		"owner=data": "2/2 nc=2 failed=3 stale=1 100%",
+		// i-1, i-2 (2 failed, 1 stale), i-3 (pending, never ran: stale).
+		"owner=web":   "3/3 nc=1 failed=2 stale=2 33.33%",
+		"owner=batch": "1/1 nc=0 failed=0 stale=0 0%",
+		// i-5, i-6 (error: its partial row counts nowhere), the invalid
+		// line, and i-9 (1 stale).
+		"owner=(none)": "4/1 nc=0 failed=0 stale=1 0%",
+		"env=prod":     "2/2 nc=1 failed=2 stale=0 50%",
+	} {
+		if got[k] != want {
+			t.Errorf("%s: %q, want %q", k, got[k], want)
+		}
+	}
+	if lb := m.Labels[slices.Index(m.LabelKeys, "owner")]; lb.Values[0].Value != "data" {
+		t.Errorf("owner values start with %q, want the one with the most non-compliant instances", lb.Values[0].Value)
 	}
 }
 
@@ -358,20 +479,21 @@ func TestModelStale(t *testing.T) {
 		name       string
 		result     audit.Result
 		run        audit.RunInfo
-		staleAfter time.Duration
+		staleAfter audit.StaleAfter
 		want       bool
 	}{
-		{"fresh", mk(at(runStart.Add(-2*time.Hour)), runStart), run, 0, false},
-		{"just inside 7 days", mk(at(runStart.Add(-7*day+time.Second)), runStart), run, 0, false},
-		{"exactly 7 days", mk(at(runStart.Add(-7*day)), runStart), run, 0, false},
-		{"past 7 days", mk(at(runStart.Add(-7*day-time.Second)), runStart), run, 0, true},
-		{"no execution date", mk(nil, runStart), run, 0, true},
-		{"shorter window", mk(at(runStart.Add(-2*time.Hour)), runStart), run, time.Hour, true},
-		{"off", mk(at(runStart.Add(-300*day)), runStart), run, -1, false},
-		{"off, no date", mk(nil, runStart), run, -1, false},
-		{"no run start: audited at is the reference", mk(at(runStart.Add(-8*day)), runStart.Add(-2*day)), noStart, 0, false},
-		{"no run start, old", mk(at(runStart.Add(-10*day)), runStart.Add(-2*day)), noStart, 0, true},
-		{"no reference at all", mk(at(runStart.Add(-300*day)), time.Time{}), noStart, 0, false},
+		{"fresh", mk(at(runStart.Add(-2*time.Hour)), runStart), run, audit.DefaultStaleAfter, false},
+		{"just inside 7 days", mk(at(runStart.Add(-7*day+time.Second)), runStart), run, audit.DefaultStaleAfter, false},
+		{"exactly 7 days", mk(at(runStart.Add(-7*day)), runStart), run, audit.DefaultStaleAfter, false},
+		{"past 7 days", mk(at(runStart.Add(-7*day-time.Millisecond)), runStart), run, audit.DefaultStaleAfter, true},
+		{"no execution date", mk(nil, runStart), run, audit.DefaultStaleAfter, true},
+		{"shorter window", mk(at(runStart.Add(-2*time.Hour)), runStart), run, audit.StaleAfter(time.Hour), true},
+		{"off", mk(at(runStart.Add(-300*day)), runStart), run, 0, false},
+		{"off, no date", mk(nil, runStart), run, 0, false},
+		{"negative is off too", mk(nil, runStart), run, -1, false},
+		{"no run start: audited at is the reference", mk(at(runStart.Add(-8*day)), runStart.Add(-2*day)), noStart, audit.DefaultStaleAfter, false},
+		{"no run start, old", mk(at(runStart.Add(-10*day)), runStart.Add(-2*day)), noStart, audit.DefaultStaleAfter, true},
+		{"no reference at all", mk(at(runStart.Add(-300*day)), time.Time{}), noStart, audit.DefaultStaleAfter, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -385,15 +507,26 @@ func TestModelStale(t *testing.T) {
 			if tt.want && !m.Stale.Rows[0].Stale {
 				t.Error("stale row not marked stale")
 			}
+			// The rule the model applies is audit.StaleAfter's, the one the
+			// CSV and the workbook apply too.
+			ref := tt.run.StartedAt
+			if ref.IsZero() {
+				ref = tt.result.AuditedAt
+			}
+			if got := tt.result.CountStale(tt.staleAfter, ref).Stale; got != m.Stale.Count {
+				t.Errorf("audit.Result.CountStale counts %d stale, the model %d", got, m.Stale.Count)
+			}
 		})
 	}
 
 	m := build(t, nil, run, nil)
-	if want := runStart.Add(-7 * day); m.Settings.StaleBefore == nil || !m.Settings.StaleBefore.Equal(want) || m.Settings.StaleAfter != "168h0m0s" {
-		t.Errorf("settings %+v, want stale before %v after 168h", m.Settings, want)
+	if want := runStart.Add(-7 * day); m.Settings.StaleBefore == nil || !m.Settings.StaleBefore.Equal(want) ||
+		m.Settings.StaleAfter != "7 days" || m.Settings.StaleAfterSeconds != 7*24*3600 {
+		t.Errorf("settings %+v, want stale before %v after 7 days", m.Settings, want)
 	}
-	m = build(t, nil, run, func(o *report.Options) { o.StaleAfter = -1 })
-	if m.Settings.StaleBefore != nil || m.Settings.StaleAfter != "off" {
+	// The zero value is off, in the Options as on the command line.
+	m = build(t, nil, run, func(o *report.Options) { o.StaleAfter = 0 })
+	if m.Settings.StaleBefore != nil || m.Settings.StaleAfter != "off" || m.Settings.StaleAfterSeconds != 0 {
 		t.Errorf("settings %+v, want stale check off", m.Settings)
 	}
 }
@@ -507,5 +640,43 @@ func TestBuildCanceled(t *testing.T) {
 	_, err := report.Build(ctx, report.Options{Records: openRecord(t, fx.results), Run: fx.run})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want a canceled error", err)
+	}
+}
+
+// TestModelAbout checks the run in words: no raw option dumps or Go
+// durations, the rate as the run reached it.
+func TestModelAbout(t *testing.T) {
+	run := fixtureRun()
+	run.Options = map[string]any{"rate": 0.0, "stale_after": "168h0m0s", "concurrency": 16.0, "max_pages": 1000, "skip_invalid": true, "region": east}
+	run.Stats.LimiterRate = 41
+	m := build(t, fixtureNamed(t, "mixed").results, run, nil)
+	got := map[string]string{}
+	for _, d := range m.About {
+		got[d.Label] = d.Value
+		if strings.Contains(d.Value, "168h") || strings.HasPrefix(d.Label, "Option") {
+			t.Errorf("%s: %q is not in words", d.Label, d.Value)
+		}
+	}
+	for label, want := range map[string]string{
+		"Rate":          "adaptive, reached 41 calls/s (mean 7.5 calls/s)",
+		"Stale after":   "7 days (stale: last run before 2025-05-25 12:00:00 UTC, or never)",
+		"Concurrency":   "16 instances audited at once",
+		"Page limit":    "1,000 pages per instance at most",
+		"Invalid input": "input lines that are not instance IDs were recorded and skipped",
+		"Region":        east,
+		"Version":       "auditor 1.2.3-test",
+		"Ended":         "2025-06-01 12:01:35 UTC (took 1m35s)",
+		"State":         "incomplete: 1 instance could not be audited (error)",
+	} {
+		if got[label] != want {
+			t.Errorf("%s: %q, want %q", label, got[label], want)
+		}
+	}
+	run.Options["rate"] = 20
+	m = build(t, nil, run, nil)
+	for _, d := range m.About {
+		if d.Label == "Rate" && d.Value != "fixed at 20 calls/s per account and region (mean 7.5 calls/s)" {
+			t.Errorf("fixed rate: %q", d.Value)
+		}
 	}
 }

@@ -17,20 +17,18 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/auditor-dev/auditor/audit"
 )
 
 // Defaults of Options, applied where a field is zero.
 const (
-	DefaultStaleAfter  = 7 * 24 * time.Hour
 	DefaultHTMLMaxRows = 500
 	DefaultTop         = 10
 )
 
 // Options for Build, NewWriter and Render. The zero value of every field but
-// Dir and Records means its default.
+// Dir, Records and StaleAfter means its default; a zero StaleAfter is off.
 type Options struct {
 	// Dir is the output directory. It must exist and be writable (the CLI
 	// checks it with atomicfile.CheckDir before a run).
@@ -43,15 +41,14 @@ type Options struct {
 	// Run is run.json. For `auditor report` over records without a run.json
 	// it may be synthesized; a zero StartedAt is allowed (see StaleAfter).
 	Run audit.RunInfo
-	// StaleAfter is the age past which an association's last execution is
-	// stale: its ExecutionDate is before Run.StartedAt - StaleAfter (or, when
-	// Run.StartedAt is zero, before that instance's AuditedAt - StaleAfter).
-	// An association with no ExecutionDate is stale too: nothing shows that
-	// it ran recently. Zero means DefaultStaleAfter; negative turns the check
-	// off (nothing is stale).
-	StaleAfter time.Duration
-	// HTMLMaxRows caps the failure rows in the HTML report; zero or negative
-	// means DefaultHTMLMaxRows. The Model's row lists hold at least this many
+	// StaleAfter makes an association stale when its last execution is
+	// older than this age as seen from Run.StartedAt (or, when that is
+	// zero, from its instance's AuditedAt), or when it never ran: see
+	// audit.StaleAfter. The zero value turns the check off, as everywhere
+	// (the CLI's default is audit.DefaultStaleAfter).
+	StaleAfter audit.StaleAfter
+	// HTMLMaxRows caps the rows of each table in the HTML report; zero or
+	// negative means DefaultHTMLMaxRows. The Model's row lists hold at least this many
 	// (see MinListRows).
 	HTMLMaxRows int
 	// Template is the path of a user html/template file that replaces the
@@ -67,9 +64,6 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if len(o.Formats) == 0 {
 		o.Formats = Formats()
-	}
-	if o.StaleAfter == 0 {
-		o.StaleAfter = DefaultStaleAfter
 	}
 	if o.HTMLMaxRows <= 0 {
 		o.HTMLMaxRows = DefaultHTMLMaxRows

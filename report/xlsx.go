@@ -2,11 +2,10 @@ package report
 
 import (
 	"archive/zip"
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -32,6 +31,7 @@ const (
 	sheetFailures     = "Failures"
 	sheetErrorCodes   = "Error codes"
 	sheetGroups       = "By association"
+	sheetLabels       = "By label"
 	sheetInstances    = "Instances"
 	sheetAssociations = "Associations"
 	sheetProblems     = "Problems"
@@ -53,8 +53,13 @@ var xlsxMaxLinks = 1000
 // characters, and no real S3 output URL is that long.
 const xlsxMaxLinkLen = 2048
 
-// xlsxDateFormat is the number format of every date cell; dates are UTC.
-const xlsxDateFormat = "yyyy-mm-dd hh:mm:ss"
+// xlsxDateFormat is the number format of every date cell; dates are UTC, to
+// the millisecond that SSM serves.
+const xlsxDateFormat = "yyyy-mm-dd hh:mm:ss.000"
+
+// xlsxPercentFormat is the built-in number format 10, "0.00%": percentages
+// are stored as fractions (0.3003), so that a formula over them is right.
+const xlsxPercentFormat = 10
 
 // xlsxFont is the workbook's font, excelize's default, named in every style
 // that sets a font so that bold text keeps the same face.
@@ -63,42 +68,62 @@ const xlsxFont = "Calibri"
 // xlsxListSep joins the values of a multi-valued cell.
 const xlsxListSep = "; "
 
-type xlsxWriter struct{ opts Options }
+// xlsxCreator is the workbook's author in its document properties.
+const xlsxCreator = "auditor"
 
-func newXLSX(opts Options) Writer { return xlsxWriter{opts: opts} }
+type xlsxWriter struct {
+	stale staleRule
+	// now is the clock of the document's "created" property.
+	now func() time.Time
+}
+
+func newXLSX(opts Options) Writer { return xlsxWriter{stale: newStaleRule(opts), now: time.Now} }
 
 // Write writes report.xlsx via atomicfile. The sheets, in order:
 //
 //   - Summary: the headline, a "PARTIAL RUN" line when the run was not
-//     complete or was interrupted, the key figures, the run's metadata, the
-//     instances per outcome and the top error codes, with a chart of each
-//     (the charts read those cells).
-//   - Failures: every Failed association, streamed from rs (not the Model's
-//     capped list). An output URL whose scheme is http, https or s3 is a
-//     link (the first 1,000 of a sheet: see xlsxMaxLinks); anything else,
-//     such as javascript:, is plain text. Associations shows URLs as text
-//     only.
+//     complete or was interrupted, the key figures, the run in words
+//     (Model.About), the instances per outcome (named as in the HTML, with
+//     their share of the audited instances) and the top failures, with a
+//     chart of each coloured as in the HTML (the charts read those cells).
+//   - Failures: every Failed association of the audited instances, streamed
+//     from rs (not the Model's capped list). An output URL whose scheme is
+//     http, https or s3 is a link (the first 1,000 of a sheet: see
+//     xlsxMaxLinks); anything else, such as javascript:, is plain text.
+//     Associations shows URLs as text only.
 //   - Error codes and By association: Model.ErrorCodes and
 //     Model.Associations.
-//   - Instances: one row per instance, every outcome, then one column per
-//     label key (Model.LabelKeys).
-//   - Associations: every association row, streamed from rs.
+//   - By label, when the instances have labels: Model.Labels, one row per
+//     label value.
+//   - Instances: one row per instance, every outcome, those with the most
+//     failed associations first, then the most stale, then in key order.
+//   - Associations: every association row, streamed from rs; Partial marks
+//     the rows of an instance whose audit stopped partway, which no other
+//     sheet counts.
 //   - Problems: every instance that is not managed, ended in an error, or was
 //     invalid input, streamed from rs.
 //
-// Every list has a bold header row that stays frozen and an autofilter;
+// The lists have the label columns (Model.LabelKeys) right after the
+// instance ID, a bold header row that stays frozen and an autofilter;
 // non-compliant instances, Failed associations and association groups with
-// failures are filled. Dates are date cells in UTC. Text is always a text
-// cell, never a formula, whatever it begins with; text past Excel's 32,767
-// characters is cut and ends in a visible "… [cut: N characters]" marker. A
-// list that passes Excel's 1,048,576 rows continues on "Name (2)" and so on.
+// failures are filled. Numbers are number cells: counts, and association and
+// document versions that are whole numbers. Percentages are fractions with a
+// percent format. Dates are date cells in UTC, to the millisecond. Text is
+// always a text cell, never a formula, whatever it begins with; text past
+// Excel's 32,767 characters is cut and ends in a visible "… [cut: N
+// characters]" marker. A list that passes Excel's 1,048,576 rows continues
+// on "Name (2)" and so on. The document properties name the title, the
+// subject (the headline), the creator "auditor" and the time it was
+// created.
 //
 // The list sheets stream from rs in one pass, so memory does not grow with
 // the number of associations while rows are written (excelize keeps each
 // sheet's rows in a temporary file past 16 MB, and the finished zip is
 // written straight to the file rather than assembled in memory first).
 // What excelize still holds is the shared parts of the workbook and, while
-// it zips a streamed sheet, that sheet's buffer. The Model must come from the same rs: a list whose length
+// it zips a streamed sheet, that sheet's buffer; the Instances sheet is
+// sorted, so its rows (a few hundred bytes an instance) are held until the
+// pass ends. The Model must come from the same rs: a list whose length
 // differs from the Model's count is an error.
 func (w xlsxWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
@@ -127,7 +152,7 @@ func (w xlsxWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir 
 
 // xlsxStyles are the style IDs of the workbook, made once.
 type xlsxStyles struct {
-	header, date, fill, dateFill, link, decimal, decimalFill int
+	header, date, fill, dateFill, link, percent, percentFill int
 	title, section, partial, label                           int
 }
 
@@ -149,8 +174,8 @@ func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
 		{&s.fill, excelize.Style{Fill: fill}},
 		{&s.dateFill, excelize.Style{Fill: fill, CustomNumFmt: &dateFmt}},
 		{&s.link, excelize.Style{Font: &excelize.Font{Family: xlsxFont, Size: 11, Color: "0563C1", Underline: "single"}}},
-		{&s.decimal, excelize.Style{NumFmt: 2}}, // 0.00
-		{&s.decimalFill, excelize.Style{NumFmt: 2, Fill: fill}},
+		{&s.percent, excelize.Style{NumFmt: xlsxPercentFormat}},
+		{&s.percentFill, excelize.Style{NumFmt: xlsxPercentFormat, Fill: fill}},
 		{&s.title, excelize.Style{Font: &excelize.Font{Bold: true, Family: xlsxFont, Size: 16}}},
 		{&s.section, excelize.Style{
 			Font:   &excelize.Font{Bold: true, Family: xlsxFont, Size: 12},
@@ -184,7 +209,7 @@ type xlsxKind int
 const (
 	kindText xlsxKind = iota
 	kindDate
-	kindDecimal
+	kindPercent
 	kindLink
 )
 
@@ -224,8 +249,8 @@ func newXLSXList(f *excelize.File, st xlsxStyles, names []string, want int, cols
 		switch c.kind {
 		case kindDate:
 			l.plain[i], l.filled[i] = st.date, st.dateFill
-		case kindDecimal:
-			l.plain[i], l.filled[i] = st.decimal, st.decimalFill
+		case kindPercent:
+			l.plain[i], l.filled[i] = st.percent, st.percentFill
 		case kindLink:
 			l.link = st.link
 		}
@@ -448,11 +473,18 @@ func labelHeaders(keys []string, fixed []xlsxColumn) []xlsxColumn {
 	return cols
 }
 
+// labelsAt is where the label columns go in every list sheet: right after
+// Account, Region and Instance.
+const labelsAt = 3
+
 var (
+	// associationColumns are the columns of Associations; Failures has all
+	// but the last, Partial, since it lists no partial row.
 	associationColumns = []xlsxColumn{
 		{name: "Account", width: 14},
 		{name: "Region", width: 12},
 		{name: "Instance", width: 21},
+		{name: "Association", width: 30},
 		{name: "Association ID", width: 38},
 		{name: "Association name", width: 26},
 		{name: "Association version", width: 11},
@@ -460,11 +492,13 @@ var (
 		{name: "Document version", width: 11},
 		{name: "Status", width: 10},
 		{name: "Detailed status", width: 16},
-		{name: "Execution date (UTC)", width: 20, kind: kindDate},
+		{name: "Execution date (UTC)", width: 23, kind: kindDate},
 		{name: "Stale", width: 7},
 		{name: "Error code", width: 22},
+		{name: "Failure", width: 26},
 		{name: "Execution summary", width: 50},
 		{name: "Output URL", width: 50, kind: kindLink},
+		{name: "Partial", width: 8},
 	}
 	instanceColumns = []xlsxColumn{
 		{name: "Account", width: 14},
@@ -477,11 +511,12 @@ var (
 		{name: "Pending", width: 9},
 		{name: "Other", width: 9},
 		{name: "Stale", width: 9},
-		{name: "Failure error codes", width: 28},
+		{name: "Failures", width: 28},
+		{name: "Partial", width: 8},
 		{name: "Error code", width: 22},
 		{name: "Error message", width: 50},
 		{name: "Source", width: 16},
-		{name: "Audited at (UTC)", width: 20, kind: kindDate},
+		{name: "Audited at (UTC)", width: 23, kind: kindDate},
 	}
 	problemColumns = []xlsxColumn{
 		{name: "Account", width: 14},
@@ -493,14 +528,15 @@ var (
 		{name: "Source", width: 16},
 	}
 	errorCodeColumns = []xlsxColumn{
-		{name: "Error code", width: 26},
+		{name: "Failure", width: 28},
+		{name: "Error code", width: 22},
 		{name: "Failed associations", width: 12},
 		{name: "Instances", width: 10},
 		{name: "Association names", width: 40},
 		{name: "Example instances", width: 60},
 	}
 	groupColumns = []xlsxColumn{
-		{name: "Association", width: 30},
+		{name: "Association", width: 34},
 		{name: "Document", width: 30},
 		{name: "Instances", width: 10},
 		{name: "Associations", width: 12},
@@ -509,12 +545,71 @@ var (
 		{name: "Pending", width: 9},
 		{name: "Other", width: 9},
 		{name: "Stale", width: 9},
-		{name: "Success %", width: 10, kind: kindDecimal},
+		{name: "Success %", width: 10, kind: kindPercent},
+		{name: "Grouped by (name or ID)", width: 38},
 	}
 )
 
+// labelColumnsFixed are the columns of By label before one per outcome.
+var labelColumnsFixed = []xlsxColumn{
+	{name: "Label", width: 16},
+	{name: "Value", width: 24},
+	{name: "Instances", width: 10},
+	{name: "Audited", width: 10},
+	{name: "Non-compliant % of audited", width: 14, kind: kindPercent},
+}
+
+// labelSheetColumns are the columns of By label: the fixed ones, one per
+// outcome, then the failed and stale associations.
+func labelSheetColumns() []xlsxColumn {
+	cols := slices.Clone(labelColumnsFixed)
+	for _, o := range audit.Outcomes() {
+		cols = append(cols, xlsxColumn{name: outcomeLabel(o), width: 12})
+	}
+	return append(cols,
+		xlsxColumn{name: "Failed associations", width: 12},
+		xlsxColumn{name: "Stale associations", width: 12})
+}
+
+// withLabels returns fixed with one column per label key after the instance
+// ID.
 func withLabels(fixed []xlsxColumn, keys []string) []xlsxColumn {
-	return append(slices.Clone(fixed), labelHeaders(keys, fixed)...)
+	cols := slices.Clone(fixed[:labelsAt])
+	cols = append(cols, labelHeaders(keys, fixed)...)
+	return append(cols, fixed[labelsAt:]...)
+}
+
+// withLabelCells returns row with the label cells inserted after the
+// instance ID, reusing dst.
+func withLabelCells(dst, row, labels []any) []any {
+	dst = append(dst[:0], row[:labelsAt]...)
+	dst = append(dst, labels...)
+	return append(dst, row[labelsAt:]...)
+}
+
+// fraction returns n/of, the value of a percent cell; nil (an empty cell)
+// when of is 0.
+func fraction(n, of int) any {
+	if of == 0 {
+		return nil
+	}
+	return float64(n) / float64(of)
+}
+
+// versionCell is an association or document version: a number cell when it
+// is a whole number ("3"), so that Excel neither flags it as a number stored
+// as text nor sorts 10 before 9; text otherwise ("$DEFAULT").
+func versionCell(s string) any {
+	// Only plain digits: no sign, no leading zero, at most 15 digits (what
+	// a spreadsheet holds exactly).
+	if s == "" || len(s) > 15 || (s[0] == '0' && s != "0") || strings.Trim(s, "0123456789") != "" {
+		return text(s)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return text(s)
+	}
+	return n
 }
 
 func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *audit.Records) error {
@@ -522,16 +617,24 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 	if err != nil {
 		return err
 	}
+	nLabelValues := 0
+	for _, lb := range m.Labels {
+		nLabelValues += len(lb.Values)
+	}
 	failureNames := sheetNames(sheetFailures, m.Failures.Count)
 	codeNames := sheetNames(sheetErrorCodes, len(m.ErrorCodes))
 	groupNames := sheetNames(sheetGroups, len(m.Associations))
+	var labelNames []string
+	if len(m.LabelKeys) > 0 {
+		labelNames = sheetNames(sheetLabels, nLabelValues)
+	}
 	instanceNames := sheetNames(sheetInstances, m.Totals.Instances)
-	assocNames := sheetNames(sheetAssociations, m.Totals.Associations)
+	assocNames := sheetNames(sheetAssociations, m.Totals.Associations+m.Totals.PartialAssociations)
 	problemNames := sheetNames(sheetProblems, m.Problems.Count)
 	if err := f.SetSheetName("Sheet1", sheetSummary); err != nil {
 		return err
 	}
-	for _, names := range [][]string{failureNames, codeNames, groupNames, instanceNames, assocNames, problemNames} {
+	for _, names := range [][]string{failureNames, codeNames, groupNames, labelNames, instanceNames, assocNames, problemNames} {
 		for _, name := range names {
 			if _, err := f.NewSheet(name); err != nil {
 				return fmt.Errorf("adding sheet %s: %w", name, err)
@@ -539,11 +642,16 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 		}
 	}
 
-	failures := newXLSXList(f, st, failureNames, m.Failures.Count, withLabels(associationColumns, m.LabelKeys))
+	assocCols := withLabels(associationColumns, m.LabelKeys)
+	failures := newXLSXList(f, st, failureNames, m.Failures.Count, assocCols[:len(assocCols)-1])
 	instances := newXLSXList(f, st, instanceNames, m.Totals.Instances, withLabels(instanceColumns, m.LabelKeys))
-	assocs := newXLSXList(f, st, assocNames, m.Totals.Associations, withLabels(associationColumns, m.LabelKeys))
+	assocs := newXLSXList(f, st, assocNames, m.Totals.Associations+m.Totals.PartialAssociations, assocCols)
 	problems := newXLSXList(f, st, problemNames, m.Problems.Count, withLabels(problemColumns, m.LabelKeys))
-	if err := w.streamLists(ctx, m, rs, failures, instances, assocs, problems); err != nil {
+	rows, err := w.streamLists(ctx, m, rs, failures, assocs, problems)
+	if err != nil {
+		return err
+	}
+	if err := writeInstances(instances, rows, len(m.LabelKeys)); err != nil {
 		return err
 	}
 	for _, l := range []*xlsxList{failures, instances, assocs, problems} {
@@ -559,7 +667,7 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 		if more := ec.AssociationNamesTotal - len(ec.AssociationNames); more > 0 {
 			names += fmt.Sprintf("%s(%d more)", xlsxListSep, more)
 		}
-		row = append(row[:0], text(ec.Code), ec.Associations, ec.Instances,
+		row = append(row[:0], text(ec.Name), text(ec.Code), ec.Associations, ec.Instances,
 			text(names), text(strings.Join(ec.ExampleInstanceIDs, xlsxListSep)))
 		if err := codes.add(row, false, ""); err != nil {
 			return err
@@ -572,14 +680,36 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 	groups := newXLSXList(f, st, groupNames, len(m.Associations), groupColumns)
 	row = make([]any, len(groupColumns))
 	for _, g := range m.Associations {
-		row = append(row[:0], text(g.Association), text(g.Document), g.Instances, g.Total,
-			g.Success, g.Failed, g.Pending, g.Other, g.Stale, g.SuccessRate)
+		row = append(row[:0], text(g.Name), text(g.Document), g.Instances, g.Total,
+			g.Success, g.Failed, g.Pending, g.Other, g.Stale, fraction(g.Success, g.Total), text(g.Association))
 		if err := groups.add(row, g.Failed > 0, ""); err != nil {
 			return err
 		}
 	}
 	if err := groups.close(); err != nil {
 		return err
+	}
+
+	if labelNames != nil {
+		cols := labelSheetColumns()
+		labels := newXLSXList(f, st, labelNames, nLabelValues, cols)
+		row = make([]any, len(cols))
+		for _, lb := range m.Labels {
+			for _, v := range lb.Values {
+				row = append(row[:0], text(lb.Key), text(v.Value), v.Instances, v.Audited,
+					fraction(v.Outcomes[audit.OutcomeNoncompliant], v.Audited))
+				for _, o := range audit.Outcomes() {
+					row = append(row, v.Outcomes[o])
+				}
+				row = append(row, v.Associations.Failed, v.Associations.Stale)
+				if err := labels.add(row, v.Outcomes[audit.OutcomeNoncompliant] > 0, ""); err != nil {
+					return err
+				}
+			}
+		}
+		if err := labels.close(); err != nil {
+			return err
+		}
 	}
 
 	var notes []string
@@ -593,89 +723,129 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 				l.names[0], thousands(l.linksCut), thousands(xlsxMaxLinks)))
 		}
 	}
+	for _, lb := range m.Labels {
+		if lb.ValuesTotal > len(lb.Values) {
+			notes = append(notes, fmt.Sprintf("By label lists %s of the %s values of %q (those with the most non-compliant instances).",
+				thousands(len(lb.Values)), thousands(lb.ValuesTotal), lb.Key))
+		}
+	}
 	if err := writeSummary(f, st, m, notes); err != nil {
 		return fmt.Errorf("sheet %s: %w", sheetSummary, err)
+	}
+	created := w.now().UTC().Format(time.RFC3339)
+	if err := f.SetDocProps(&excelize.DocProperties{
+		Title:          "SSM association audit",
+		Subject:        m.Headline,
+		Description:    "The audit of AWS SSM State Manager associations across a fleet: " + m.Headline,
+		Creator:        xlsxCreator,
+		LastModifiedBy: xlsxCreator,
+		Created:        created,
+		Modified:       created,
+		Language:       "en-US",
+	}); err != nil {
+		return fmt.Errorf("setting document properties: %w", err)
 	}
 	// Summary, the first sheet, is the active one by default. (Setting it
 	// would make excelize parse every streamed sheet back into memory.)
 	return nil
 }
 
-// streamLists writes the streamed lists in one pass over rs.
-func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records, failures, instances, assocs, problems *xlsxList) error {
-	stale := newBuilder(w.opts)
+// instanceRow is what the Instances sheet shows of one instance, held until
+// the pass over the record ends so that the sheet can be sorted.
+type instanceRow struct {
+	account, region, id string
+	outcome             audit.Outcome
+	counts              audit.Counts
+	failures            string
+	partial             bool
+	errCode, errMsg     string
+	source              string
+	audited             time.Time
+	labels              []string
+}
+
+func compareInstanceRows(x, y *instanceRow) int {
+	return cmp.Or(cmp.Compare(y.counts.Failed, x.counts.Failed), cmp.Compare(y.counts.Stale, x.counts.Stale),
+		compareKeys(audit.Key{AccountID: x.account, Region: x.region, InstanceID: x.id},
+			audit.Key{AccountID: y.account, Region: y.region, InstanceID: y.id}),
+		strings.Compare(x.source, y.source))
+}
+
+// interner shares the storage of strings that repeat across instances
+// (accounts, regions, label values, failure lists).
+type interner map[string]string
+
+func (in interner) get(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	s = strings.Clone(s)
+	in[s] = s
+	return s
+}
+
+// streamLists writes Failures, Associations and Problems in one pass over
+// rs, and returns the rows of Instances, sorted.
+func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records, failures, assocs, problems *xlsxList) ([]*instanceRow, error) {
 	nLabels := len(m.LabelKeys)
-	assocRow := make([]any, 0, len(associationColumns)+nLabels)
-	instRow := make([]any, 0, len(instanceColumns)+nLabels)
-	probRow := make([]any, 0, len(problemColumns)+nLabels)
+	assocRow := make([]any, 0, len(associationColumns))
+	failRow := make([]any, 0, len(associationColumns)+nLabels)
+	fullRow := make([]any, 0, len(associationColumns)+nLabels)
+	probRow := make([]any, 0, len(problemColumns))
 	labels := make([]any, nLabels)
-	var codes []string
-	return rs.Each(func(r audit.Result) error {
+	in := interner{}
+	var rows []*instanceRow
+	err := rs.Each(func(r audit.Result) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		row := &instanceRow{
+			account: in.get(r.AccountID), region: in.get(r.Region), id: r.InstanceID,
+			outcome: r.Outcome, counts: w.stale.count(r), partial: r.Partial(),
+			failures: in.get(strings.Join(failureNames(r), xlsxListSep)),
+			source:   r.Source, audited: r.AuditedAt,
+		}
+		if r.Error != nil {
+			row.errCode, row.errMsg = in.get(r.Error.Code), r.Error.Message
+		}
+		if nLabels > 0 {
+			row.labels = make([]string, nLabels)
+		}
 		for i, k := range m.LabelKeys {
+			row.labels[i] = in.get(r.Labels[k])
 			labels[i] = text(r.Labels[k])
 		}
+		rows = append(rows, row)
+
 		account, region, instance := text(r.AccountID), text(r.Region), text(r.InstanceID)
-		var c audit.Counts
-		nStale := 0
-		codes = codes[:0]
+		partial := yesNo(r.Partial())
 		for _, a := range sortedAssociations(r) {
-			isStale := stale.isStale(r, a)
 			failed := a.Status == audit.StatusFailed
-			c.Total++
-			switch a.Status {
-			case audit.StatusSuccess:
-				c.Success++
-			case audit.StatusFailed:
-				c.Failed++
-				if code := orNone(a.ErrorCode); !slices.Contains(codes, code) {
-					codes = append(codes, code)
-				}
-			case audit.StatusPending:
-				c.Pending++
-			default:
-				c.Other++
-			}
-			if isStale {
-				nStale++
+			failure := ""
+			if failed {
+				failure = failureName(a)
 			}
 			outURL := a.URL()
 			assocRow = append(assocRow[:0], account, region, instance,
-				text(a.AssociationID), text(a.AssociationName), text(a.AssociationVersion),
-				text(a.Name), text(a.DocumentVersion), text(a.Status), text(a.DetailedStatus),
-				date(a.ExecutionDate), yesNo(isStale), text(a.ErrorCode), text(a.ExecutionSummary),
-				text(outURL))
-			assocRow = append(assocRow, labels...)
-			if failed {
-				// Failures gets its own copy: add wraps styled cells in place.
-				row := slices.Clone(assocRow)
+				text(associationName(a)), text(a.AssociationID), text(a.AssociationName), versionCell(a.AssociationVersion),
+				text(a.Name), versionCell(a.DocumentVersion), text(a.Status), text(a.DetailedStatus),
+				date(a.ExecutionDate), yesNo(w.stale.stale(r, a)), text(a.ErrorCode), text(failure),
+				text(a.ExecutionSummary), text(outURL), partial)
+			if failed && !r.Partial() {
+				// Failures gets its own row: add wraps styled cells in place.
+				failRow = withLabelCells(failRow, assocRow[:len(assocRow)-1], labels)
 				target, ok := linkTarget(outURL)
 				if !ok {
 					target = ""
 				}
-				if err := failures.add(row, false, target); err != nil {
+				if err := failures.add(failRow, false, target); err != nil {
 					return err
 				}
 			}
-			if err := assocs.add(assocRow, failed, ""); err != nil {
+			fullRow = withLabelCells(fullRow, assocRow, labels)
+			if err := assocs.add(fullRow, failed, ""); err != nil {
 				return err
 			}
-		}
-
-		var errCode, errMsg any
-		if r.Error != nil {
-			errCode, errMsg = text(r.Error.Code), text(r.Error.Message)
-		}
-		slices.Sort(codes)
-		instRow = append(instRow[:0], account, region, instance, string(r.Outcome),
-			c.Total, c.Success, c.Failed, c.Pending, c.Other, nStale,
-			text(strings.Join(codes, xlsxListSep)), errCode, errMsg, text(r.Source),
-			date(&r.AuditedAt))
-		instRow = append(instRow, labels...)
-		if err := instances.add(instRow, r.Outcome == audit.OutcomeNoncompliant, ""); err != nil {
-			return err
 		}
 
 		switch r.Outcome {
@@ -684,15 +854,45 @@ func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records
 			if r.Error != nil {
 				code, msg = orNone(r.Error.Code), r.Error.Message
 			}
-			probRow = append(probRow[:0], account, region, instance, string(r.Outcome),
+			probRow = append(probRow[:0], account, region, instance, outcomeLabel(r.Outcome),
 				text(code), text(msg), text(r.Source))
-			probRow = append(probRow, labels...)
-			if err := problems.add(probRow, false, ""); err != nil {
+			fullRow = withLabelCells(fullRow, probRow, labels)
+			if err := problems.add(fullRow, false, ""); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(rows, compareInstanceRows)
+	return rows, nil
+}
+
+// writeInstances writes the sorted Instances rows.
+func writeInstances(l *xlsxList, rows []*instanceRow, nLabels int) error {
+	fixed := make([]any, 0, len(instanceColumns))
+	labels := make([]any, nLabels)
+	out := make([]any, 0, len(instanceColumns)+nLabels)
+	for _, r := range rows {
+		c := r.counts
+		var errCode, errMsg any
+		if r.errCode != "" || r.errMsg != "" {
+			errCode, errMsg = text(r.errCode), text(r.errMsg)
+		}
+		fixed = append(fixed[:0], text(r.account), text(r.region), text(r.id), outcomeLabel(r.outcome),
+			c.Total, c.Success, c.Failed, c.Pending, c.Other, c.Stale,
+			text(r.failures), yesNo(r.partial), errCode, errMsg, text(r.source), date(&r.audited))
+		for i, v := range r.labels {
+			labels[i] = text(v)
+		}
+		out = withLabelCells(out, fixed, labels)
+		if err := l.add(out, r.outcome == audit.OutcomeNoncompliant, ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // summary writes the Summary sheet top to bottom in two columns.
@@ -729,12 +929,17 @@ func (s *summary) line(label string, v any) {
 	case *time.Time:
 		v = date(t)
 		style = s.st.date
-	case float64:
-		style = s.st.decimal
 	case bool:
 		v = yesNo(t)
 	}
 	s.cell("B", v, style)
+}
+
+// percentLine writes a label and the fraction n/of as a percentage.
+func (s *summary) percentLine(label string, n, of int) {
+	s.row++
+	s.cell("A", label, s.st.label)
+	s.cell("B", fraction(n, of), s.st.percent)
 }
 
 func (s *summary) heading(title string) {
@@ -762,12 +967,18 @@ func partialRun(r Run) string {
 	return ""
 }
 
+// The hidden columns of Summary that hold one series per outcome for the
+// outcome chart: column chartSeriesCol+k has outcome k's count in outcome
+// k's row and nothing elsewhere, so that each bar takes its outcome's
+// colour.
+const chartSeriesCol = 27 // AA
+
 func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) error {
 	s := &summary{f: f, st: st}
 	for _, w := range []struct {
 		col   string
 		width float64
-	}{{"A", 40}, {"B", 24}, {"C", 12}} {
+	}{{"A", 46}, {"B", 58}, {"C", 14}} {
 		if err := f.SetColWidth(sheetSummary, w.col, w.col, w.width); err != nil {
 			return err
 		}
@@ -792,88 +1003,82 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 	t := m.Totals
 	s.heading("Key figures")
 	s.line("Instances", t.Instances)
-	s.line("Audited instances", t.Audited)
+	s.line("Audited instances (the basis of every %)", t.Audited)
 	s.line("Non-compliant instances", t.Outcomes[audit.OutcomeNoncompliant])
-	s.line("Non-compliant % of audited", t.PercentNoncompliant)
-	s.line("Associations", t.Associations)
+	s.percentLine("Non-compliant % of audited", t.Outcomes[audit.OutcomeNoncompliant], t.Audited)
+	s.line("Associations of audited instances", t.Associations)
 	s.line("Failed associations", m.Failures.Count)
 	s.line("Stale associations", m.Stale.Count)
 	s.line("Instances without associations", m.NoAssociations.Count)
-	s.line("Problems (not managed, errors, invalid)", m.Problems.Count)
-
-	r := m.Run
-	s.heading("Run")
-	s.line("Version", r.Version)
-	s.line("Started (UTC)", r.StartedAt)
-	s.line("Ended (UTC)", r.EndedAt)
-	s.line("Complete", r.Complete)
-	s.line("Interrupted", r.Interrupted)
-	if r.Error != "" {
-		s.line("Stopped because", r.Error)
+	s.line("Could not audit (not managed, errors, invalid)", m.Problems.Count)
+	if t.PartialAssociations > 0 {
+		s.line("Partial rows left out (instances in error)", t.PartialAssociations)
 	}
-	s.line("Targets", r.Targets)
-	s.line("Duplicate input lines", r.Duplicates)
-	s.line("Invalid input lines", r.Invalid)
-	s.line("Resumed results", r.Resumed)
-	s.line("API calls", r.Stats.Calls)
-	s.line("Pages", r.Stats.Pages)
-	s.line("Throttled calls", r.Stats.Throttled)
-	s.line("Retries", r.Stats.Retries)
-	s.line("Calls per second", r.Stats.Rate)
-	s.line("Fetch seconds", r.Stats.Seconds)
-	s.line("Stale after", m.Settings.StaleAfter)
-	s.line("Stale before (UTC)", m.Settings.StaleBefore)
-	for _, k := range slices.Sorted(maps.Keys(r.Options)) {
-		s.line("Option "+k, optionText(r.Options[k]))
+
+	s.heading("Run")
+	for _, d := range m.About {
+		s.line(d.Label, d.Value)
 	}
 
 	s.heading("Instances by outcome")
 	s.row++
-	outcomeHeader := s.row
-	for col, h := range []string{"Outcome", "Instances", "Percent"} {
+	for col, h := range []string{"Outcome", "Instances", "% of audited"} {
 		s.cell(string(rune('A'+col)), h, st.header)
 	}
 	first := s.row + 1
-	for _, o := range m.Outcomes {
+	for k, o := range m.Outcomes {
 		s.row++
-		s.cell("A", string(o.Outcome), 0)
+		s.cell("A", outcomeLabel(o.Outcome), 0)
 		s.cell("B", o.Instances, 0)
-		s.cell("C", o.Percent, st.decimal)
+		if o.Percent != nil {
+			s.cell("C", fraction(o.Instances, t.Audited), st.percent)
+		}
+		col, _ := excelize.ColumnNumberToName(chartSeriesCol + k)
+		s.cell(col, o.Instances, 0)
 	}
 	outcomes := [2]int{first, s.row}
 
-	s.heading("Top error codes (failed associations)")
+	s.heading("Top failures (failed associations)")
 	s.row++
 	codeHeader := s.row
-	for col, h := range []string{"Error code", "Associations", "Instances"} {
+	for col, h := range []string{"Failure", "Associations", "Instances"} {
 		s.cell(string(rune('A'+col)), h, st.header)
 	}
 	first = s.row + 1
 	top := m.ErrorCodes[:min(len(m.ErrorCodes), m.Settings.Top)]
 	for _, ec := range top {
 		s.row++
-		s.cell("A", ec.Code, 0)
+		s.cell("A", ec.Name, 0)
 		s.cell("B", ec.Associations, 0)
 		s.cell("C", ec.Instances, 0)
 	}
 	if len(top) == 0 {
 		s.row++
-		s.cell("A", "No failed associations.", 0)
+		if t.Audited == 0 {
+			s.cell("A", "Unknown: no instance was audited.", 0)
+		} else {
+			s.cell("A", "No failed associations.", 0)
+		}
 	}
 	codes := [2]int{first, s.row}
 	if s.err != nil {
 		return s.err
+	}
+	lastSeries, _ := excelize.ColumnNumberToName(chartSeriesCol + len(m.Outcomes) - 1)
+	firstSeries, _ := excelize.ColumnNumberToName(chartSeriesCol)
+	if err := f.SetColVisible(sheetSummary, firstSeries+":"+lastSeries, false); err != nil {
+		return err
 	}
 
 	maxOutcome := 0
 	for _, o := range m.Outcomes {
 		maxOutcome = max(maxOutcome, o.Instances)
 	}
-	if err := addBarChart(f, "E6", "Instances by outcome", outcomeHeader, outcomes, maxOutcome); err != nil {
+	if err := addOutcomeChart(f, "E6", m.Outcomes, outcomes, maxOutcome); err != nil {
 		return err
 	}
 	if len(top) > 0 {
-		if err := addBarChart(f, "E24", "Top error codes (failed associations)", codeHeader, codes, top[0].Associations); err != nil {
+		if err := addBarChart(f, "E24", "Top failures (failed associations)", codeHeader, codes, top[0].Associations); err != nil {
 			return err
 		}
 	}
@@ -888,49 +1093,83 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 	return f.SetSheetProps(sheetSummary, &excelize.SheetPropsOptions{FitToPage: &enable})
 }
 
-// optionText renders a run option: a string as it is, anything else as JSON.
-func optionText(v any) string {
-	if s, ok := v.(string); ok {
-		return s
+// chartAxes are the axes of the Summary charts: categories top to bottom in
+// the order of the cells, and whole ticks for small counts.
+func chartAxes(maxVal int) (x, y excelize.ChartAxis) {
+	axisFont := excelize.Font{Family: xlsxFont, Size: 9, Color: "404040"}
+	y = excelize.ChartAxis{MajorGridLines: true, Font: axisFont}
+	if maxVal < 10 {
+		y.MajorUnit = 1
 	}
-	b, err := json.Marshal(v)
+	return excelize.ChartAxis{ReverseOrder: true, Font: axisFont}, y
+}
+
+func summaryRange(col string, rows [2]int) string {
+	return fmt.Sprintf("%s!$%s$%d:$%s$%d", sheetSummary, col, rows[0], col, rows[1])
+}
+
+// addOutcomeChart adds the chart of instances by outcome: one bar per
+// outcome in the outcome's colour (as in the HTML), from the hidden series
+// columns (see chartSeriesCol), stacked so that each row shows its one
+// non-empty series.
+func addOutcomeChart(f *excelize.File, at string, outcomes []OutcomeCount, rows [2]int, maxVal int) error {
+	const title = "Instances by outcome"
+	var series []excelize.ChartSeries
+	for k, o := range outcomes {
+		col, _ := excelize.ColumnNumberToName(chartSeriesCol + k)
+		series = append(series, excelize.ChartSeries{
+			Name:       fmt.Sprintf("%s!$A$%d", sheetSummary, rows[0]+k),
+			Categories: summaryRange("A", rows),
+			Values:     summaryRange(col, rows),
+			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{strings.TrimPrefix(outcomeColor(o.Outcome), "#")}},
+		})
+	}
+	noVary := false
+	overlap := 100
+	x, y := chartAxes(maxVal)
+	err := f.AddChart(sheetSummary, at, &excelize.Chart{
+		Type:         excelize.BarStacked,
+		Series:       series,
+		Title:        excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: title}}},
+		Legend:       excelize.ChartLegend{Position: "none"},
+		VaryColors:   &noVary,
+		Overlap:      &overlap,
+		XAxis:        x,
+		YAxis:        y,
+		PlotArea:     excelize.ChartPlotArea{ShowVal: true},
+		ShowBlanksAs: "gap",
+		Dimension:    excelize.ChartDimension{Width: 560, Height: 320},
+		Format:       excelize.GraphicOptions{AltText: title},
+	})
 	if err != nil {
-		return fmt.Sprint(v)
+		return fmt.Errorf("adding chart %q: %w", title, err)
 	}
-	return string(b)
+	return nil
 }
 
 // addBarChart adds a horizontal bar chart of the Summary cells A (names) and
-// B (values) of the rows rows[0] to rows[1]; the series is named by the cell
-// B of the row header. maxVal is the largest value: small counts get whole
-// ticks.
+// B (values) of the rows rows[0] to rows[1], in the colour of failures; the
+// series is named by the cell B of the row header. maxVal is the largest
+// value: small counts get whole ticks.
 func addBarChart(f *excelize.File, at, title string, header int, rows [2]int, maxVal int) error {
-	ref := func(col string) string {
-		return fmt.Sprintf("%s!$%s$%d:$%s$%d", sheetSummary, col, rows[0], col, rows[1])
-	}
 	noVary := false
-	axisFont := excelize.Font{Family: xlsxFont, Size: 9, Color: "404040"}
-	valueAxis := excelize.ChartAxis{MajorGridLines: true, Font: axisFont}
-	if maxVal < 10 {
-		valueAxis.MajorUnit = 1
-	}
+	x, y := chartAxes(maxVal)
 	err := f.AddChart(sheetSummary, at, &excelize.Chart{
 		Type: excelize.Bar,
 		Series: []excelize.ChartSeries{{
 			Name:       fmt.Sprintf("%s!$B$%d", sheetSummary, header),
-			Categories: ref("A"),
-			Values:     ref("B"),
-			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"4472C4"}},
+			Categories: summaryRange("A", rows),
+			Values:     summaryRange("B", rows),
+			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{strings.TrimPrefix(outcomeColor(audit.OutcomeNoncompliant), "#")}},
 		}},
 		Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: title}}},
 		Legend:     excelize.ChartLegend{Position: "none"},
 		VaryColors: &noVary,
-		// Categories top to bottom in the order of the cells.
-		XAxis:     excelize.ChartAxis{ReverseOrder: true, Font: axisFont},
-		YAxis:     valueAxis,
-		PlotArea:  excelize.ChartPlotArea{ShowVal: true},
-		Dimension: excelize.ChartDimension{Width: 560, Height: 320},
-		Format:    excelize.GraphicOptions{AltText: title},
+		XAxis:      x,
+		YAxis:      y,
+		PlotArea:   excelize.ChartPlotArea{ShowVal: true},
+		Dimension:  excelize.ChartDimension{Width: 560, Height: 320},
+		Format:     excelize.GraphicOptions{AltText: title},
 	})
 	if err != nil {
 		return fmt.Errorf("adding chart %q: %w", title, err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,38 +28,52 @@ import (
 
 // The fixed columns of the list sheets, written out here rather than taken
 // from the package so that a change of header is a deliberate change of test.
+// The label columns go after Instance (see withLabelHeaders).
 var (
 	xlsxAssociationHeader = []string{
-		"Account", "Region", "Instance", "Association ID", "Association name",
+		"Account", "Region", "Instance", "Association", "Association ID", "Association name",
 		"Association version", "Document", "Document version", "Status", "Detailed status",
-		"Execution date (UTC)", "Stale", "Error code", "Execution summary", "Output URL",
+		"Execution date (UTC)", "Stale", "Error code", "Failure", "Execution summary", "Output URL", "Partial",
 	}
+	// Failures lists no partial row: it has no Partial column.
+	xlsxFailureHeader  = xlsxAssociationHeader[:len(xlsxAssociationHeader)-1]
 	xlsxInstanceHeader = []string{
 		"Account", "Region", "Instance", "Outcome", "Associations", "Success", "Failed",
-		"Pending", "Other", "Stale", "Failure error codes", "Error code", "Error message",
+		"Pending", "Other", "Stale", "Failures", "Partial", "Error code", "Error message",
 		"Source", "Audited at (UTC)",
 	}
 	xlsxProblemHeader = []string{
 		"Account", "Region", "Instance", "Outcome", "Code", "Message", "Source",
 	}
 	xlsxErrorCodeHeader = []string{
-		"Error code", "Failed associations", "Instances", "Association names", "Example instances",
+		"Failure", "Error code", "Failed associations", "Instances", "Association names", "Example instances",
 	}
 	xlsxGroupHeader = []string{
 		"Association", "Document", "Instances", "Associations", "Success", "Failed",
-		"Pending", "Other", "Stale", "Success %",
+		"Pending", "Other", "Stale", "Success %", "Grouped by (name or ID)",
+	}
+	xlsxLabelHeader = []string{
+		"Label", "Value", "Instances", "Audited", "Non-compliant % of audited", "Compliant", "Non-compliant",
+		"Pending", "No associations", "Not managed", "Error", "Invalid input", "Failed associations", "Stale associations",
 	}
 )
 
-// Column numbers (1-based) in the association sheets.
-const (
-	colAssocID   = 4
-	colStatus    = 9
-	colExecDate  = 11
-	colStale     = 12
-	colSummary   = 14
-	colOutputURL = 15
-)
+// withLabelHeaders returns a list sheet's header with the label keys after
+// Instance.
+func withLabelHeaders(fixed, keys []string) []string {
+	return slices.Concat(fixed[:3], keys, fixed[3:])
+}
+
+// colOf returns the 1-based column of the header name on sheet.
+func colOf(t *testing.T, f *excelize.File, sheet, name string) int {
+	t.Helper()
+	rows := sheetRows(t, f, sheet)
+	i := slices.Index(rows[0], name)
+	if i < 0 {
+		t.Fatalf("%s has no column %q: %q", sheet, name, rows[0])
+	}
+	return i + 1
+}
 
 // renderXLSX renders fx with the XLSX writer alone and opens the workbook.
 func renderXLSX(t *testing.T, fx fixture) (*excelize.File, string) {
@@ -108,13 +123,16 @@ func countFixture(fx fixture) fixtureCounts {
 		case audit.OutcomeNotManaged, audit.OutcomeError, audit.OutcomeInvalid:
 			c.problems++
 		}
+		c.associations += len(r.Associations)
+		if r.Outcome == audit.OutcomeError {
+			continue // partial rows: on Associations only
+		}
 		for _, a := range r.Associations {
-			c.associations++
 			name := cmp.Or(a.AssociationName, a.AssociationID)
 			groups[[2]string{name, cmp.Or(a.Name, report.None)}] = true
 			if a.Status == audit.StatusFailed {
 				c.failures++
-				codes[cmp.Or(a.ErrorCode, report.None)] = true
+				codes[failureKey(a)] = true
 			}
 		}
 	}
@@ -146,23 +164,49 @@ func TestXLSXSheetsHeadersAndCounts(t *testing.T) {
 	for _, fx := range fixtures(t) {
 		t.Run(fx.name, func(t *testing.T) {
 			f, _ := renderXLSX(t, fx)
+			c := countFixture(fx)
 			wantSheets := []string{"Summary", "Failures", "Error codes", "By association", "Instances", "Associations", "Problems"}
+			if len(c.labelKeys) > 0 {
+				wantSheets = slices.Insert(wantSheets, 4, "By label")
+			}
 			if got := f.GetSheetList(); !slices.Equal(got, wantSheets) {
 				t.Fatalf("sheets = %q, want %q", got, wantSheets)
 			}
-			c := countFixture(fx)
-			for _, tc := range []struct {
+			type sheetCase struct {
 				sheet  string
 				header []string
 				rows   int
-			}{
-				{"Failures", append(slices.Clone(xlsxAssociationHeader), c.labelKeys...), c.failures},
+			}
+			cases := []sheetCase{
+				{"Failures", withLabelHeaders(xlsxFailureHeader, c.labelKeys), c.failures},
 				{"Error codes", xlsxErrorCodeHeader, c.codes},
 				{"By association", xlsxGroupHeader, c.groups},
-				{"Instances", append(slices.Clone(xlsxInstanceHeader), c.labelKeys...), c.instances},
-				{"Associations", append(slices.Clone(xlsxAssociationHeader), c.labelKeys...), c.associations},
-				{"Problems", append(slices.Clone(xlsxProblemHeader), c.labelKeys...), c.problems},
-			} {
+				{"Instances", withLabelHeaders(xlsxInstanceHeader, c.labelKeys), c.instances},
+				{"Associations", withLabelHeaders(xlsxAssociationHeader, c.labelKeys), c.associations},
+				{"Problems", withLabelHeaders(xlsxProblemHeader, c.labelKeys), c.problems},
+			}
+			if len(c.labelKeys) > 0 {
+				// One row per value of each key, and one for the instances
+				// without it.
+				n := 0
+				for _, k := range c.labelKeys {
+					values, lacking := map[string]bool{}, false
+					for _, r := range fx.results {
+						v, ok := r.Labels[k]
+						if !ok || v == "" {
+							lacking = true
+							continue
+						}
+						values[v] = true
+					}
+					n += len(values)
+					if lacking {
+						n++
+					}
+				}
+				cases = append(cases, sheetCase{"By label", xlsxLabelHeader, n})
+			}
+			for _, tc := range cases {
 				rows := sheetRows(t, f, tc.sheet)
 				if len(rows) == 0 {
 					t.Errorf("%s: no header row", tc.sheet)
@@ -272,13 +316,19 @@ func TestXLSXHostileTextStaysText(t *testing.T) {
 	rows := sheetRows(t, f, "Associations")
 	hostile := hostileValues()
 	found := map[string]bool{}
+	cols := map[string]int{}
+	for _, name := range []string{"Account", "Region", "Association ID", "Association name", "Association version", "Document",
+		"Document version", "Detailed status", "Error code", "Failure", "Execution summary", "Output URL"} {
+		cols[name] = colOf(t, f, "Associations", name)
+	}
+	failureURL := colOf(t, f, "Failures", "Output URL")
 	for r, row := range rows[1:] {
-		h := row[colAssocID-1]
+		h := row[cols["Association ID"]-1]
 		if !slices.Contains(hostile, h) {
 			continue
 		}
 		found[h] = true
-		for _, col := range []int{1, 2, 5, 6, 7, 8, 10, 13, colSummary, colOutputURL} {
+		for _, col := range cols {
 			ref := cellName(t, col, r+2)
 			got, err := f.GetCellValue("Associations", ref)
 			if err != nil {
@@ -292,7 +342,7 @@ func TestXLSXHostileTextStaysText(t *testing.T) {
 				t.Errorf("Associations!%s (%q) has type %v, want an inline string", ref, h, typ)
 			}
 		}
-		if ok, target, _ := f.GetCellHyperLink("Associations", cellName(t, colOutputURL, r+2)); ok {
+		if ok, target, _ := f.GetCellHyperLink("Associations", cellName(t, cols["Output URL"], r+2)); ok {
 			t.Errorf("Associations: %q is a link to %q", h, target)
 		}
 	}
@@ -304,7 +354,7 @@ func TestXLSXHostileTextStaysText(t *testing.T) {
 
 	// Hostile output URLs are never links on Failures either.
 	for r := range sheetRows(t, f, "Failures")[1:] {
-		if ok, target, _ := f.GetCellHyperLink("Failures", cellName(t, colOutputURL, r+2)); ok {
+		if ok, target, _ := f.GetCellHyperLink("Failures", cellName(t, failureURL, r+2)); ok {
 			t.Errorf("Failures row %d links to %q", r+2, target)
 		}
 	}
@@ -352,6 +402,7 @@ func TestXLSXLinks(t *testing.T) {
 		AuditedAt: runStart, Associations: assocs,
 	}}}
 	f, _ := renderXLSX(t, fx)
+	colOutputURL := colOf(t, f, "Failures", "Output URL")
 	for i, u := range urls {
 		ref := cellName(t, colOutputURL, i+2)
 		text, _ := f.GetCellValue("Failures", ref)
@@ -389,6 +440,7 @@ func TestXLSXLinkCap(t *testing.T) {
 		Associations: assocs,
 	}}})
 	var links []bool
+	colOutputURL := colOf(t, f, "Failures", "Output URL")
 	for i := range 5 {
 		ok, _, _ := f.GetCellHyperLink("Failures", cellName(t, colOutputURL, i+2))
 		links = append(links, ok)
@@ -405,7 +457,7 @@ func TestXLSXLinkCap(t *testing.T) {
 func TestXLSXDates(t *testing.T) {
 	// A date recorded with a zone offset must come out in UTC.
 	kolkata := time.FixedZone("IST", 5*3600+1800)
-	zoned := time.Date(2025, 6, 1, 15, 30, 45, 0, kolkata)
+	zoned := time.Date(2025, 6, 1, 15, 30, 45, 928e6, kolkata) // SSM serves milliseconds
 	fx := fixture{name: "dates", run: fixtureRun(), results: []audit.Result{{
 		AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomePending,
 		AuditedAt: runStart,
@@ -416,6 +468,7 @@ func TestXLSXDates(t *testing.T) {
 		},
 	}}}
 	f, _ := renderXLSX(t, fx)
+	colStale, colExecDate := colOf(t, f, "Associations", "Stale"), colOf(t, f, "Associations", "Execution date (UTC)")
 	// Stale: before the run's start less 7 days (the default), or undated.
 	for row, want := range map[int]string{2: "no", 3: "yes", 4: "yes"} {
 		ref := cellName(t, colStale, row)
@@ -432,7 +485,7 @@ func TestXLSXDates(t *testing.T) {
 		{"Associations", cellName(t, colExecDate, 3), old},
 		{"Associations", cellName(t, colExecDate, 4), time.Time{}},
 		{"Failures", cellName(t, colExecDate, 2), old},
-		{"Instances", "O2", runStart},
+		{"Instances", cellName(t, colOf(t, f, "Instances", "Audited at (UTC)"), 2), runStart},
 	} {
 		raw, err := f.GetCellValue(tc.sheet, tc.ref, excelize.Options{RawCellValue: true})
 		if err != nil {
@@ -449,16 +502,12 @@ func TestXLSXDates(t *testing.T) {
 			t.Errorf("%s!%s = %q, not a date serial: %v", tc.sheet, tc.ref, raw, err)
 			continue
 		}
-		got, err := excelize.ExcelDateToTime(serial, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got = got.Round(time.Second); !got.Equal(tc.want) {
+		// The serial counts days since 1899-12-30 (Excel's 1900 system past
+		// February 1900). excelize reads dates back to the second only, so
+		// the test converts it itself, to the millisecond SSM serves.
+		got := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).Add(time.Duration(serial * float64(24*time.Hour))).Round(time.Millisecond)
+		if !got.Equal(tc.want) {
 			t.Errorf("%s!%s = %v, want %v", tc.sheet, tc.ref, got, tc.want)
-		}
-		shown, _ := f.GetCellValue(tc.sheet, tc.ref)
-		if want := tc.want.Format("2006-01-02 15:04:05"); shown != want {
-			t.Errorf("%s!%s shows %q, want %q", tc.sheet, tc.ref, shown, want)
 		}
 		typ, _ := f.GetCellType(tc.sheet, tc.ref)
 		if typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
@@ -469,8 +518,8 @@ func TestXLSXDates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.CustomNumFmt == nil || *st.CustomNumFmt != "yyyy-mm-dd hh:mm:ss" {
-			t.Errorf("%s!%s number format = %v, want yyyy-mm-dd hh:mm:ss", tc.sheet, tc.ref, st.CustomNumFmt)
+		if st.CustomNumFmt == nil || *st.CustomNumFmt != "yyyy-mm-dd hh:mm:ss.000" {
+			t.Errorf("%s!%s number format = %v, want yyyy-mm-dd hh:mm:ss.000", tc.sheet, tc.ref, st.CustomNumFmt)
 		}
 	}
 }
@@ -492,14 +541,19 @@ func hasFill(t *testing.T, f *excelize.File, sheet, ref string) bool {
 func TestXLSXFailedRowsHighlighted(t *testing.T) {
 	f, _ := renderXLSX(t, fixtureNamed(t, "mixed"))
 	for _, tc := range []struct {
-		sheet string
-		col   int
-		// failed tells a highlighted row from the value of column col.
+		sheet  string
+		column string
+		// failed tells a highlighted row from the value of the column.
 		failed func(string) bool
 	}{
-		{"Associations", colStatus, func(s string) bool { return s == audit.StatusFailed }},
-		{"Instances", 4, func(s string) bool { return s == string(audit.OutcomeNoncompliant) }},
+		{"Associations", "Status", func(s string) bool { return s == audit.StatusFailed }},
+		{"Instances", "Outcome", func(s string) bool { return s == "Non-compliant" }},
 	} {
+		tc := struct {
+			sheet  string
+			col    int
+			failed func(string) bool
+		}{tc.sheet, colOf(t, f, tc.sheet, tc.column), tc.failed}
 		rows := sheetRows(t, f, tc.sheet)
 		var nFailed int
 		for r, row := range rows[1:] {
@@ -528,16 +582,19 @@ func TestXLSXLabelColumns(t *testing.T) {
 	}}}
 	f, _ := renderXLSX(t, fx)
 	rows := sheetRows(t, f, "Instances")
-	n := len(xlsxInstanceHeader)
-	// Keys in byte order: Outcome, Region, owner, region. A key that is
-	// also a fixed column (whatever its case) is prefixed until unique.
+	// Keys in byte order: Outcome, Region, owner, region, right after the
+	// instance ID. A key that is also a fixed column (whatever its case) is
+	// prefixed until unique.
 	wantHeader := []string{"label: Outcome", "label: Region", "owner", "label: label: region"}
 	wantValues := []string{"o", "r-upper", "web", "r-lower"}
-	if got := rows[0][n:]; !slices.Equal(got, wantHeader) {
+	if got := rows[0][3:7]; !slices.Equal(got, wantHeader) {
 		t.Errorf("label headers = %q, want %q", got, wantHeader)
 	}
-	if got := rows[1][n:]; !slices.Equal(got, wantValues) {
+	if got := rows[1][3:7]; !slices.Equal(got, wantValues) {
 		t.Errorf("label values = %q, want %q", got, wantValues)
+	}
+	if got := rows[0][7]; got != "Outcome" {
+		t.Errorf("after the labels comes %q, want Outcome", got)
 	}
 	if got := rows[1][1]; got != east {
 		t.Errorf("Region = %q, want %q", got, east)
@@ -559,6 +616,7 @@ func TestXLSXLongTextCut(t *testing.T) {
 	}}}
 	f, _ := renderXLSX(t, fx)
 	for _, sheet := range []string{"Associations", "Failures"} {
+		colSummary := colOf(t, f, sheet, "Execution summary")
 		for _, tc := range []struct {
 			row          int
 			prefix, tail string
@@ -603,6 +661,7 @@ func TestXLSXSplitsLongLists(t *testing.T) {
 		n    int
 	}{
 		{"Summary", 1}, {"Failures", c.failures}, {"Error codes", c.codes}, {"By association", c.groups},
+		{"By label", len(sheetRows(t, whole, "By label")) - 1},
 		{"Instances", c.instances}, {"Associations", c.associations}, {"Problems", c.problems},
 	} {
 		want = append(want, l.name)
@@ -623,7 +682,7 @@ func TestXLSXSplitsLongLists(t *testing.T) {
 
 	// The parts, each with its header, hold the rows of the whole sheet in
 	// order.
-	for _, base := range []string{"Failures", "Instances", "Associations", "Problems", "Error codes", "By association"} {
+	for _, base := range []string{"Failures", "Instances", "Associations", "Problems", "Error codes", "By association", "By label"} {
 		wholeRows := sheetRows(t, whole, base)
 		joined := [][]string{wholeRows[0]}
 		for _, sheet := range got {
@@ -685,23 +744,60 @@ func TestXLSXSummary(t *testing.T) {
 				t.Errorf("PARTIAL line = %q, want one starting %q", partial, tc.partial)
 			}
 			c := countFixture(tc.fx)
+			m, err := report.Build(context.Background(), tc.fx.options(t))
+			if err != nil {
+				t.Fatal(err)
+			}
 			for label, want := range map[string]int{
-				"Instances":           c.instances,
-				"Associations":        c.associations,
-				"Failed associations": c.failures,
-				"Problems (not managed, errors, invalid)": c.problems,
+				"Instances":                                      c.instances,
+				"Associations of audited instances":              m.Totals.Associations,
+				"Failed associations":                            c.failures,
+				"Could not audit (not managed, errors, invalid)": c.problems,
 			} {
 				if got := values[label]; got != strconv.Itoa(want) {
 					t.Errorf("Summary %q = %q, want %d", label, got, want)
 				}
 			}
-			if got, want := values["Started (UTC)"], runStart.Format("2006-01-02 15:04:05"); got != want {
+			// The run in the words of the HTML: Model.About, line for line.
+			for _, d := range m.About {
+				if got := values[d.Label]; got != d.Value {
+					t.Errorf("Summary %q = %q, want %q", d.Label, got, d.Value)
+				}
+			}
+			if got, want := values["Started"], runStart.Format("2006-01-02 15:04:05 UTC"); got != want {
 				t.Errorf("Started = %q, want %q", got, want)
 			}
-			// The outcome rows are the data of the first chart.
-			for _, o := range audit.Outcomes() {
-				if _, ok := values[string(o)]; !ok {
-					t.Errorf("Summary has no row for outcome %s", o)
+			for _, raw := range []string{"Option rate", "168h0m0s", "Option "} {
+				if strings.Contains(strings.Join(slices.Concat(rows...), "\n"), raw) {
+					t.Errorf("Summary holds the raw option text %q", raw)
+				}
+			}
+			// The outcome rows, named as in the HTML, are the data of the
+			// first chart; the percentage is a fraction of the audited.
+			for _, o := range m.Outcomes {
+				row := -1
+				for i, r := range rows {
+					if len(r) > 1 && r[0] == outcomeLabels[o.Outcome] {
+						row = i + 1
+					}
+				}
+				if row < 0 {
+					t.Errorf("Summary has no row for outcome %s (%q)", o.Outcome, outcomeLabels[o.Outcome])
+					continue
+				}
+				raw, _ := f.GetCellValue("Summary", fmt.Sprintf("C%d", row), excelize.Options{RawCellValue: true})
+				switch {
+				case o.Percent == nil && raw != "":
+					t.Errorf("%s: percent %q, want an empty cell (not a verdict)", o.Outcome, raw)
+				case o.Percent != nil:
+					frac, err := strconv.ParseFloat(raw, 64)
+					if want := float64(o.Instances) / float64(m.Totals.Audited); err != nil || math.Abs(frac-want) > 1e-12 {
+						t.Errorf("%s: percent cell %q, want the fraction %v", o.Outcome, raw, want)
+					}
+					shown, _ := f.GetCellValue("Summary", fmt.Sprintf("C%d", row))
+					if want := fmt.Sprintf("%.2f%%", *o.Percent); shown != want {
+						t.Errorf("%s: percent shows %q, want %q", o.Outcome, shown, want)
+					}
 				}
 			}
 		})
@@ -775,12 +871,90 @@ func TestXLSXCharts(t *testing.T) {
 			}
 			var want []string
 			for _, o := range audit.Outcomes() {
-				want = append(want, string(o))
+				want = append(want, outcomeLabels[o])
 			}
 			if !slices.Equal(got, want) {
 				t.Errorf("chart1 categories %s = %q, want %q", match[0], got, want)
 			}
+			// Each outcome's bar has the outcome's colour, as in the HTML.
+			for _, o := range audit.Outcomes() {
+				if !strings.Contains(strings.ToLower(entries["xl/charts/chart1.xml"]), `val="`+strings.TrimPrefix(outcomeColors[o], "#")+`"`) {
+					t.Errorf("chart1 has no bar in the colour of %s (%s)", o, outcomeColors[o])
+				}
+			}
 		})
+	}
+}
+
+// The outcomes as the HTML names and colours them, written out here.
+var (
+	outcomeLabels = map[audit.Outcome]string{
+		audit.OutcomeCompliant: "Compliant", audit.OutcomeNoncompliant: "Non-compliant", audit.OutcomePending: "Pending",
+		audit.OutcomeNoAssociations: "No associations", audit.OutcomeNotManaged: "Not managed", audit.OutcomeError: "Error",
+		audit.OutcomeInvalid: "Invalid input",
+	}
+	outcomeColors = map[audit.Outcome]string{
+		audit.OutcomeCompliant: "#1a7f37", audit.OutcomeNoncompliant: "#cf222e", audit.OutcomePending: "#9a6700",
+		audit.OutcomeNoAssociations: "#0969da", audit.OutcomeNotManaged: "#8250df", audit.OutcomeError: "#bc4c00",
+		audit.OutcomeInvalid: "#6e7781",
+	}
+)
+
+// TestXLSXWorkbookAsDocument checks what a reader of the file sees before
+// the cells: the document properties, numbers stored as numbers, and
+// Instances sorted by what needs fixing.
+func TestXLSXWorkbookAsDocument(t *testing.T) {
+	fx := fixtureNamed(t, "mixed")
+	f, _ := renderXLSX(t, fx)
+	m, err := report.Build(context.Background(), fx.options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	props, err := f.GetDocProps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if props.Creator != "auditor" || props.LastModifiedBy != "auditor" || props.Title == "" || props.Subject != m.Headline {
+		t.Errorf("document properties %+v, want creator auditor, a title, the headline as subject", props)
+	}
+	if created, err := time.Parse(time.RFC3339, props.Created); err != nil || created.IsZero() {
+		t.Errorf("created %q: %v", props.Created, err)
+	}
+
+	// Versions that are whole numbers are number cells; others stay text.
+	rows := sheetRows(t, f, "Associations")
+	av, dv := colOf(t, f, "Associations", "Association version"), colOf(t, f, "Associations", "Document version")
+	numbers, texts := 0, 0
+	for r, row := range rows[1:] {
+		for _, col := range []int{av, dv} {
+			ref := cellName(t, col, r+2)
+			typ, _ := f.GetCellType("Associations", ref)
+			isNum := typ == excelize.CellTypeUnset || typ == excelize.CellTypeNumber
+			if _, err := strconv.Atoi(row[col-1]); (err == nil) != isNum {
+				t.Errorf("Associations!%s %q: number cell %v", ref, row[col-1], isNum)
+			}
+			if isNum {
+				numbers++
+			} else {
+				texts++
+			}
+		}
+	}
+	if numbers == 0 || texts == 0 {
+		t.Errorf("%d number and %d text versions: the fixture tests too little", numbers, texts)
+	}
+
+	// Instances: most failed first, then most stale, then key.
+	inst := sheetRows(t, f, "Instances")
+	id, failed, stale := colOf(t, f, "Instances", "Instance")-1, colOf(t, f, "Instances", "Failed")-1, colOf(t, f, "Instances", "Stale")-1
+	var got []string
+	for _, row := range inst[1:] {
+		got = append(got, row[id][len(row[id])-2:]+":"+row[failed]+":"+row[stale])
+	}
+	// i-6 ended in error: its counts are of its partial rows (see Partial).
+	want := []string{"02:2:1", "10:2:0", "06:1:1", "08:1:1", "03:0:1", "09:0:1", "45:0:0", "05:0:0", "01:0:0", "04:0:0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Instances (id:failed:stale) %q, want %q", got, want)
 	}
 }
 

@@ -43,24 +43,65 @@ var (
 	associationsHeader = []string{
 		"account_id", "region", "instance_id", "association_id", "association_name",
 		"association_version", "name", "document_version", "status", "detailed_status",
-		"execution_date", "error_code", "execution_summary", "output_url",
+		"execution_date", "error_code", "execution_summary", "output_url", "stale", "partial",
 	}
 	instancesHeader = []string{
 		"account_id", "region", "instance_id", "outcome", "associations", "success",
-		"failed", "pending", "other", "error_code", "error_message",
+		"failed", "pending", "other", "stale", "error_codes", "partial", "error_code", "error_message",
 	}
+	// The workbook's list headers; the label columns go after Instance.
 	xlsxAssociationHeader = []string{
-		"Account", "Region", "Instance", "Association ID", "Association name",
+		"Account", "Region", "Instance", "Association", "Association ID", "Association name",
 		"Association version", "Document", "Document version", "Status", "Detailed status",
-		"Execution date (UTC)", "Stale", "Error code", "Execution summary", "Output URL",
+		"Execution date (UTC)", "Stale", "Error code", "Failure", "Execution summary", "Output URL", "Partial",
 	}
 	xlsxInstanceHeader = []string{
 		"Account", "Region", "Instance", "Outcome", "Associations", "Success", "Failed",
-		"Pending", "Other", "Stale", "Failure error codes", "Error code", "Error message",
+		"Pending", "Other", "Stale", "Failures", "Partial", "Error code", "Error message",
 		"Source", "Audited at (UTC)",
 	}
 	xlsxProblemHeader = []string{"Account", "Region", "Instance", "Outcome", "Code", "Message", "Source"}
+
+	outcomeLabels = map[audit.Outcome]string{
+		audit.OutcomeCompliant: "Compliant", audit.OutcomeNoncompliant: "Non-compliant", audit.OutcomePending: "Pending",
+		audit.OutcomeNoAssociations: "No associations", audit.OutcomeNotManaged: "Not managed", audit.OutcomeError: "Error",
+		audit.OutcomeInvalid: "Invalid input",
+	}
 )
+
+// failure names a Failed association's failure as the product does.
+func failure(a audit.Association) string {
+	switch {
+	case a.ErrorCode != "":
+		return a.ErrorCode
+	case a.DetailedStatus != "":
+		return a.DetailedStatus + " (no error code)"
+	}
+	return "No error code"
+}
+
+// name names an association as the product does.
+func name(a audit.Association) string {
+	switch {
+	case a.AssociationName != "":
+		return a.AssociationName
+	case a.Name == "":
+		return a.AssociationID
+	}
+	return a.Name + " (" + a.AssociationID[:min(8, len(a.AssociationID))] + ")"
+}
+
+// failures returns the distinct failures of r's Failed associations, sorted.
+func failures(r audit.Result) []string {
+	var out []string
+	for _, a := range r.Associations {
+		if f := failure(a); a.Status == audit.StatusFailed && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // sorted returns r's associations in AssociationId order, the order of the
 // product's rows.
@@ -74,13 +115,14 @@ func csvTime(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339)
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 // CSV writes dir/associations.csv (one row per association) and
 // dir/instances.csv (one row per instance, then one column per label key)
-// in one pass over rs, with one encoding/csv writer each.
-func CSV(rs *audit.Records, dir string, labelKeys []string) error {
+// in one pass over rs, with one encoding/csv writer each. An association is
+// stale as in XLSX.
+func CSV(rs *audit.Records, dir string, labelKeys []string, staleBefore time.Time) error {
 	return atomicfile.Write(filepath.Join(dir, AssociationsCSV), func(af io.Writer) error {
 		return atomicfile.Write(filepath.Join(dir, InstancesCSV), func(inf io.Writer) error {
 			aw, iw := csv.NewWriter(af), csv.NewWriter(inf)
@@ -93,10 +135,17 @@ func CSV(rs *audit.Records, dir string, labelKeys []string) error {
 			rec := make([]string, 0, len(instancesHeader)+len(labelKeys))
 			err := rs.Each(func(r audit.Result) error {
 				c := r.Count()
+				stale := 0
+				partial := strconv.FormatBool(r.Outcome == audit.OutcomeError)
 				for _, a := range sorted(r) {
+					isStale := isStale(a, staleBefore)
+					if isStale {
+						stale++
+					}
 					rec = append(rec[:0], r.AccountID, r.Region, r.InstanceID, a.AssociationID,
 						a.AssociationName, a.AssociationVersion, a.Name, a.DocumentVersion, a.Status,
-						a.DetailedStatus, csvTime(a.ExecutionDate), a.ErrorCode, a.ExecutionSummary, a.URL())
+						a.DetailedStatus, csvTime(a.ExecutionDate), a.ErrorCode, a.ExecutionSummary, a.URL(),
+						strconv.FormatBool(isStale), partial)
 					if err := aw.Write(rec); err != nil {
 						return err
 					}
@@ -107,7 +156,8 @@ func CSV(rs *audit.Records, dir string, labelKeys []string) error {
 				}
 				rec = append(rec[:0], r.AccountID, r.Region, r.InstanceID, string(r.Outcome),
 					strconv.Itoa(c.Total), strconv.Itoa(c.Success), strconv.Itoa(c.Failed),
-					strconv.Itoa(c.Pending), strconv.Itoa(c.Other), code, msg)
+					strconv.Itoa(c.Pending), strconv.Itoa(c.Other), strconv.Itoa(stale),
+					strings.Join(failures(r), "; "), partial, code, msg)
 				for _, k := range labelKeys {
 					rec = append(rec, r.Labels[k])
 				}
@@ -126,30 +176,37 @@ func CSV(rs *audit.Records, dir string, labelKeys []string) error {
 	})
 }
 
+// isStale is the product's default rule with its cut-off given.
+func isStale(a audit.Association, staleBefore time.Time) bool {
+	return a.ExecutionDate == nil || a.ExecutionDate.IsZero() || a.ExecutionDate.Before(staleBefore)
+}
+
 // XLSX writes path, a workbook with the sheets Associations (every
-// association), Failures (the Failed ones), Instances (one row per
-// instance) and Problems (not managed, error, invalid), each with its header
-// row and the label columns, in one pass over rs with one StreamWriter per
-// sheet. An association is stale when its execution date is missing or
-// before staleBefore (the product's default is the run's start less seven
-// days). The only style is the date cells' number format, which the values
-// need to read as dates.
+// association), Failures (the Failed ones of instances with a verdict),
+// Instances (one row per instance, the most failed first, then the most
+// stale, then by key) and Problems (not managed, error, invalid), each with
+// its header row and the label columns after the instance ID, in one pass
+// over rs with one StreamWriter per sheet. An association is stale when its
+// execution date is missing or before staleBefore (the product's default is
+// the run's start less seven days). The only styles are the number formats
+// the values need: dates and versions.
 func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.Time) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	dateFmt := "yyyy-mm-dd hh:mm:ss"
+	dateFmt := "yyyy-mm-dd hh:mm:ss.000"
 	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
 	if err != nil {
 		return err
 	}
+	withLabels := func(fixed []string) []string { return slices.Concat(fixed[:3], labelKeys, fixed[3:]) }
 	sheets := []struct {
 		name   string
 		header []string
 	}{
-		{SheetFailures, xlsxAssociationHeader},
-		{SheetInstances, xlsxInstanceHeader},
-		{SheetAssociations, xlsxAssociationHeader},
-		{SheetProblems, xlsxProblemHeader},
+		{SheetFailures, withLabels(xlsxAssociationHeader[:len(xlsxAssociationHeader)-1])},
+		{SheetInstances, withLabels(xlsxInstanceHeader)},
+		{SheetAssociations, withLabels(xlsxAssociationHeader)},
+		{SheetProblems, withLabels(xlsxProblemHeader)},
 	}
 	for _, s := range sheets {
 		if _, err := f.NewSheet(s.name); err != nil {
@@ -165,20 +222,17 @@ func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.T
 		if err != nil {
 			return fmt.Errorf("sheet %s: %w", s.name, err)
 		}
-		header := make([]any, 0, len(s.header)+len(labelKeys))
+		header := make([]any, 0, len(s.header))
 		for _, h := range s.header {
 			header = append(header, h)
-		}
-		for _, k := range labelKeys {
-			header = append(header, k)
 		}
 		if err := sw.SetRow("A1", header); err != nil {
 			return fmt.Errorf("sheet %s: %w", s.name, err)
 		}
 		sws[i] = sw
 	}
-	failures, instances, assocs, problems := sws[0], sws[1], sws[2], sws[3]
-	nFail, nInst, nAssoc, nProb := 1, 1, 1, 1
+	failuresSheet, instances, assocs, problems := sws[0], sws[1], sws[2], sws[3]
+	nFail, nAssoc, nProb := 1, 1, 1
 	str := func(s string) any {
 		if s == "" {
 			return nil
@@ -191,53 +245,53 @@ func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.T
 		}
 		return excelize.Cell{StyleID: dateStyle, Value: t.UTC()}
 	}
+	version := func(s string) any {
+		if s == "" || len(s) > 15 || (s[0] == '0' && s != "0") || strings.Trim(s, "0123456789") != "" {
+			return str(s)
+		}
+		n, _ := strconv.ParseInt(s, 10, 64)
+		return n
+	}
 	yesNo := func(b bool) string {
 		if b {
 			return "yes"
 		}
 		return "no"
 	}
+	// Instances is sorted: its rows wait for the end of the pass.
+	type instRow struct {
+		key        audit.Key
+		failed, st int
+		cells      []any
+	}
+	var instRows []instRow
 	labels := make([]any, len(labelKeys))
-	row := make([]any, 0, len(xlsxInstanceHeader)+len(labelKeys))
-	var codes []string
+	row := make([]any, 0, len(xlsxAssociationHeader)+len(labelKeys))
 	err = rs.Each(func(r audit.Result) error {
 		for i, k := range labelKeys {
 			labels[i] = str(r.Labels[k])
 		}
-		var c audit.Counts
+		lead := []any{str(r.AccountID), str(r.Region), str(r.InstanceID)}
+		lead = append(lead, labels...)
+		c := r.Count()
 		stale := 0
-		codes = codes[:0]
+		partial := r.Outcome == audit.OutcomeError
 		for _, a := range sorted(r) {
-			isStale := a.ExecutionDate == nil || a.ExecutionDate.IsZero() || a.ExecutionDate.Before(staleBefore)
-			c.Total++
-			switch a.Status {
-			case audit.StatusSuccess:
-				c.Success++
-			case audit.StatusFailed:
-				c.Failed++
-				code := a.ErrorCode
-				if code == "" {
-					code = "(none)"
-				}
-				if !slices.Contains(codes, code) {
-					codes = append(codes, code)
-				}
-			case audit.StatusPending:
-				c.Pending++
-			default:
-				c.Other++
-			}
+			isStale := isStale(a, staleBefore)
 			if isStale {
 				stale++
 			}
-			row = append(row[:0], str(r.AccountID), str(r.Region), str(r.InstanceID),
-				str(a.AssociationID), str(a.AssociationName), str(a.AssociationVersion), str(a.Name),
-				str(a.DocumentVersion), str(a.Status), str(a.DetailedStatus), date(a.ExecutionDate),
-				yesNo(isStale), str(a.ErrorCode), str(a.ExecutionSummary), str(a.URL()))
-			row = append(row, labels...)
+			fail := ""
 			if a.Status == audit.StatusFailed {
+				fail = failure(a)
+			}
+			row = append(row[:0], lead...)
+			row = append(row, str(name(a)), str(a.AssociationID), str(a.AssociationName), version(a.AssociationVersion),
+				str(a.Name), version(a.DocumentVersion), str(a.Status), str(a.DetailedStatus), date(a.ExecutionDate),
+				yesNo(isStale), str(a.ErrorCode), str(fail), str(a.ExecutionSummary), str(a.URL()), yesNo(partial))
+			if a.Status == audit.StatusFailed && !partial {
 				nFail++
-				if err := failures.SetRow("A"+strconv.Itoa(nFail), row); err != nil {
+				if err := failuresSheet.SetRow("A"+strconv.Itoa(nFail), row[:len(row)-1]); err != nil {
 					return err
 				}
 			}
@@ -250,15 +304,10 @@ func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.T
 		if r.Error != nil {
 			code, msg = str(r.Error.Code), str(r.Error.Message)
 		}
-		slices.Sort(codes)
-		row = append(row[:0], str(r.AccountID), str(r.Region), str(r.InstanceID), string(r.Outcome),
-			c.Total, c.Success, c.Failed, c.Pending, c.Other, stale, str(strings.Join(codes, "; ")),
-			code, msg, str(r.Source), date(&r.AuditedAt))
-		row = append(row, labels...)
-		nInst++
-		if err := instances.SetRow("A"+strconv.Itoa(nInst), row); err != nil {
-			return err
-		}
+		cells := append(slices.Clone(lead), outcomeLabels[r.Outcome],
+			c.Total, c.Success, c.Failed, c.Pending, c.Other, stale, str(strings.Join(failures(r), "; ")),
+			yesNo(partial), code, msg, str(r.Source), date(&r.AuditedAt))
+		instRows = append(instRows, instRow{key: r.Key(), failed: c.Failed, st: stale, cells: cells})
 		switch r.Outcome {
 		case audit.OutcomeNotManaged, audit.OutcomeError, audit.OutcomeInvalid:
 			code, msg := "(none)", ""
@@ -268,9 +317,8 @@ func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.T
 					code = "(none)"
 				}
 			}
-			row = append(row[:0], str(r.AccountID), str(r.Region), str(r.InstanceID), string(r.Outcome),
-				str(code), str(msg), str(r.Source))
-			row = append(row, labels...)
+			row = append(row[:0], lead...)
+			row = append(row, outcomeLabels[r.Outcome], str(code), str(msg), str(r.Source))
 			nProb++
 			if err := problems.SetRow("A"+strconv.Itoa(nProb), row); err != nil {
 				return err
@@ -280,6 +328,26 @@ func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.T
 	})
 	if err != nil {
 		return err
+	}
+	slices.SortStableFunc(instRows, func(x, y instRow) int {
+		if x.failed != y.failed {
+			return y.failed - x.failed
+		}
+		if x.st != y.st {
+			return y.st - x.st
+		}
+		switch {
+		case x.key.Less(y.key):
+			return -1
+		case y.key.Less(x.key):
+			return 1
+		}
+		return 0
+	})
+	for i, r := range instRows {
+		if err := instances.SetRow("A"+strconv.Itoa(i+2), r.cells); err != nil {
+			return err
+		}
 	}
 	for _, sw := range sws {
 		if err := sw.Flush(); err != nil {

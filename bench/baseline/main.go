@@ -63,14 +63,14 @@ func run(format, out, labelList, record string) error {
 		}
 		keys = slices.Sorted(maps.Keys(set))
 	}
+	staleBefore := time.Now().Add(-7 * 24 * time.Hour)
+	if ri, err := audit.ReadRunInfo(filepath.Join(filepath.Dir(record), audit.RunFile)); err == nil && !ri.StartedAt.IsZero() {
+		staleBefore = ri.StartedAt.Add(-7 * 24 * time.Hour)
+	}
 	switch format {
 	case "csv":
-		err = bare.CSV(rs, out, keys)
+		err = bare.CSV(rs, out, keys, staleBefore)
 	case "xlsx":
-		staleBefore := time.Now().Add(-7 * 24 * time.Hour)
-		if ri, err := audit.ReadRunInfo(filepath.Join(filepath.Dir(record), audit.RunFile)); err == nil && !ri.StartedAt.IsZero() {
-			staleBefore = ri.StartedAt.Add(-7 * 24 * time.Hour)
-		}
 		err = bare.XLSX(rs, filepath.Join(out, "bare.xlsx"), keys, staleBefore)
 	}
 	if err != nil {

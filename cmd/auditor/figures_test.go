@@ -50,7 +50,8 @@ func TestFiguresMatchWhatWasServed(t *testing.T) {
 				failed++
 				code := a.ErrorCode
 				if code == "" {
-					code = "(none)"
+					// Named for what SSM says of it.
+					code = a.DetailedStatus + " (no error code)"
 				}
 				failedByCode[code]++
 				oc = "noncompliant"
@@ -72,7 +73,7 @@ func TestFiguresMatchWhatWasServed(t *testing.T) {
 			Outcomes                map[string]int
 		} `json:"totals"`
 		ErrorCodes []struct {
-			Code         string `json:"code"`
+			Code         string `json:"name"`
 			Associations int    `json:"associations"`
 		} `json:"error_codes"`
 	}

@@ -364,15 +364,9 @@ func shardNumbers(ks, ns, kname, nname string) (int, int, error) {
 	return k, n, nil
 }
 
-// report returns the age for report.Options.StaleAfter, where 0 means the
-// default and a negative age turns the check off; on the command line, 0
-// turns it off.
-func (d days) report() time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return time.Duration(d)
-}
+// report returns the rule for report.Options.StaleAfter. Its zero turns the
+// check off, as 0 does on the command line.
+func (d days) report() audit.StaleAfter { return audit.StaleAfter(d) }
 
 // days is a duration flag that also takes whole days ("7d").
 type days time.Duration

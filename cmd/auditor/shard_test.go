@@ -82,6 +82,7 @@ func figures(t *testing.T, dir string) map[string]any {
 		t.Fatal(err)
 	}
 	delete(m, "run")
+	delete(m, "about") // the run in words: its times and rates
 	delete(m, "settings")
 	if len(m) < 5 {
 		t.Fatalf("summary.json has only %v", m)

@@ -1,0 +1,211 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// about describes the run and the report's settings in words, one Detail a
+// line, for the HTML's "About this run" and the workbook's Summary alike.
+// Run options it knows are said in words ("Rate": "adaptive, reached 41
+// calls/s"); any other option is named after its key, its value as text.
+func about(m *Model) []Detail {
+	r := m.Run
+	var ds []Detail
+	add := func(label, value string) { ds = append(ds, Detail{label, value}) }
+
+	add("Version", "auditor "+orNone(r.Version))
+	add("Started", dateWords(r.StartedAt))
+	took := ""
+	if d := elapsedWords(r.StartedAt, r.EndedAt); d != "" {
+		took = " (took " + d + ")"
+	}
+	add("Ended", dateWords(r.EndedAt)+took)
+	add("State", stateWords(m))
+	if r.Error != "" {
+		add("Stopped by", r.Error)
+	}
+	add("Targets", instancesWords(m))
+	s := r.Stats
+	add("API calls", fmt.Sprintf("%s for %s; %s throttled, %s",
+		plural(int(s.Calls), "call", "calls"), plural(int(s.Pages), "page", "pages"),
+		thousands(int(s.Throttled)), plural(int(s.Retries), "retry", "retries")))
+
+	opts := r.Options
+	rate, fixed := number(opts["rate"])
+	switch {
+	case fixed && rate > 0:
+		add("Rate", fmt.Sprintf("fixed at %s calls/s per account and region (mean %s calls/s)", decimal(rate), decimal(s.Rate)))
+	case s.LimiterRate > 0:
+		add("Rate", fmt.Sprintf("adaptive, reached %s calls/s (mean %s calls/s)", decimal(s.LimiterRate), decimal(s.Rate)))
+	default:
+		add("Rate", fmt.Sprintf("adaptive, never limited (mean %s calls/s)", decimal(s.Rate)))
+	}
+	stale := m.Settings.StaleAfter
+	if m.Settings.StaleBefore != nil {
+		stale += " (stale: last run before " + dateWords(m.Settings.StaleBefore) + ", or never)"
+	} else if m.Settings.StaleAfterSeconds > 0 {
+		stale += " before each instance's audit (stale: last run earlier, or never)"
+	}
+	add("Stale after", stale)
+	add("Report", fmt.Sprintf("top %s in each top list; at most %s rows per table in report.html",
+		thousands(m.Settings.Top), thousands(m.Settings.HTMLMaxRows)))
+
+	// The options that have words of their own; the rest follow by key.
+	known := map[string]func(v any) (string, bool){
+		"rate":          nil, // said above
+		"stale_after":   nil, // Settings say what the report applied
+		"concurrency":   count("%s instances audited at once"),
+		"max_results":   count("%s rows asked per page"),
+		"max_pages":     count("%s pages per instance at most"),
+		"max_attempts":  count("%s attempts per call at most"),
+		"html_max_rows": nil, // the Report line says what was applied
+		"skip_invalid":  flag("input lines that are not instance IDs were recorded and skipped", ""),
+		"resume":        flag("continued an earlier run's record", ""),
+	}
+	labels := map[string]string{
+		"concurrency": "Concurrency", "max_results": "Page size", "max_pages": "Page limit",
+		"max_attempts": "Attempts", "skip_invalid": "Invalid input",
+		"resume": "Resume", "endpoint_url": "Endpoint", "fail_on": "Fail on", "format": "Formats",
+	}
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		say, isKnown := known[k]
+		if isKnown && say == nil {
+			continue
+		}
+		label := labels[k]
+		if label == "" {
+			label = strings.ToUpper(k[:min(1, len(k))]) + strings.ReplaceAll(k[min(1, len(k)):], "_", " ")
+		}
+		var value string
+		ok := true
+		if isKnown {
+			value, ok = say(opts[k])
+		} else {
+			value = optionText(opts[k])
+		}
+		if ok && value != "" {
+			add(label, value)
+		}
+	}
+	return ds
+}
+
+func dateWords(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "unknown"
+	}
+	return t.UTC().Format(dateLayout)
+}
+
+func elapsedWords(start, end *time.Time) string {
+	if start == nil || end == nil || end.Before(*start) {
+		return ""
+	}
+	return roundDuration(end.Sub(*start)).String()
+}
+
+func stateWords(m *Model) string {
+	r := m.Run
+	var s string
+	switch {
+	case r.Interrupted:
+		s = "interrupted: the figures cover the instances audited before it stopped"
+	case r.Complete:
+		s = "complete"
+	default:
+		s = "incomplete"
+		if n := m.Totals.Outcomes[audit.OutcomeError]; n > 0 {
+			s += ": " + plural(n, "instance", "instances") + " could not be audited (error)"
+		}
+	}
+	if r.Resumed > 0 {
+		s += "; " + plural(r.Resumed, "result", "results") + " resumed from an earlier run"
+	}
+	return s
+}
+
+func instancesWords(m *Model) string {
+	r := m.Run
+	s := plural(m.Totals.Instances, "instance", "instances") + " in the record"
+	if r.Targets > 0 && r.Targets != m.Totals.Instances {
+		s += " of " + plural(r.Targets, "target", "targets")
+	}
+	if r.Duplicates > 0 {
+		s += "; " + plural(r.Duplicates, "duplicate input line", "duplicate input lines") + " merged"
+	}
+	if r.Invalid > 0 {
+		s += "; " + plural(r.Invalid, "input line", "input lines") + " not an instance ID"
+	}
+	return s
+}
+
+// number reads a run option as a number: an int when the run passed it in
+// memory, a float64 once run.json was read back.
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// decimal writes f with at most one decimal, and none when it is whole.
+func decimal(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "0"
+	}
+	return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64)
+}
+
+// count says a whole-number option with format, where %s is the number.
+func count(format string) func(any) (string, bool) {
+	return func(v any) (string, bool) {
+		n, ok := number(v)
+		if !ok || n != math.Trunc(n) {
+			return optionText(v), true
+		}
+		return fmt.Sprintf(format, thousands(int(n))), true
+	}
+}
+
+// flag says a yes-or-no option; an empty text leaves the line out.
+func flag(yes, no string) func(any) (string, bool) {
+	return func(v any) (string, bool) {
+		b, ok := v.(bool)
+		if !ok {
+			return optionText(v), true
+		}
+		if b {
+			return yes, yes != ""
+		}
+		return no, no != ""
+	}
+}
+
+// optionText renders a run option: a string as it is, anything else as JSON.
+func optionText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}

@@ -1,0 +1,160 @@
+package report
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// The rules that every format applies the same way, each written once: which
+// association is stale, how an association and a failure are named for a
+// reader, and the order of what needs action.
+
+// staleRule is Options.StaleAfter applied to one run: an association is
+// stale as seen from the run's start or, when that is unknown (a record
+// without run.json), from its own instance's AuditedAt.
+type staleRule struct {
+	after audit.StaleAfter
+	start time.Time
+}
+
+func newStaleRule(opts Options) staleRule {
+	return staleRule{after: opts.StaleAfter, start: opts.Run.StartedAt}
+}
+
+// ref is the time r's associations are judged from.
+func (s staleRule) ref(r audit.Result) time.Time {
+	if !s.start.IsZero() {
+		return s.start
+	}
+	return r.AuditedAt
+}
+
+func (s staleRule) stale(r audit.Result, a audit.Association) bool {
+	return s.after.Stale(a, s.ref(r))
+}
+
+// count tallies r's associations, stale ones included.
+func (s staleRule) count(r audit.Result) audit.Counts {
+	return r.CountStale(s.after, s.ref(r))
+}
+
+// shortIDLen is how much of an AssociationId names an unnamed association:
+// the first group of a UUID.
+const shortIDLen = 8
+
+// associationName is how the reports name an association for a reader: its
+// AssociationName, or when it has none its document name with the start of
+// its AssociationId ("AWS-RunPatchBaseline (4e3e196d)"), or the bare ID when
+// the document name is empty too.
+func associationName(a audit.Association) string {
+	if a.AssociationName != "" {
+		return a.AssociationName
+	}
+	if a.Name == "" {
+		return a.AssociationID
+	}
+	id := a.AssociationID
+	if r := []rune(id); len(r) > shortIDLen {
+		id = string(r[:shortIDLen])
+	}
+	if id == "" {
+		return a.Name
+	}
+	return a.Name + " (" + id + ")"
+}
+
+// noErrorCode ends the name of a failure that carries no ErrorCode.
+const noErrorCode = "no error code"
+
+// failureName is how the reports name the failure of a Failed association:
+// its ErrorCode, or when it has none what SSM says of it, its DetailedStatus
+// ("TimedOut (no error code)"), or "No error code" when that is empty too.
+func failureName(a audit.Association) string {
+	switch {
+	case a.ErrorCode != "":
+		return a.ErrorCode
+	case a.DetailedStatus != "":
+		return a.DetailedStatus + " (" + noErrorCode + ")"
+	}
+	return "No error code"
+}
+
+// failureNames returns the distinct failureNames of r's Failed associations,
+// sorted; nil when none failed.
+func failureNames(r audit.Result) []string {
+	var names []string
+	for _, a := range r.Associations {
+		if a.Status != audit.StatusFailed {
+			continue
+		}
+		if n := failureName(a); !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// sortedAssociations returns r's associations sorted by AssociationId (stable
+// for equal IDs), the order of every per-association output.
+func sortedAssociations(r audit.Result) []audit.Association {
+	as := slices.Clone(r.Associations)
+	slices.SortStableFunc(as, func(x, y audit.Association) int {
+		return strings.Compare(x.AssociationID, y.AssociationID)
+	})
+	return as
+}
+
+// compareKeys orders by account, region, then instance.
+func compareKeys(x, y audit.Key) int {
+	switch {
+	case x.Less(y):
+		return -1
+	case y.Less(x):
+		return 1
+	}
+	return 0
+}
+
+// problemOrder ranks the outcomes without a verdict by what a reader does
+// about them first: errors can be retried, unmanaged instances need the
+// agent or the right account, invalid lines need the list fixed.
+var problemOrder = map[audit.Outcome]int{
+	audit.OutcomeError:      0,
+	audit.OutcomeNotManaged: 1,
+	audit.OutcomeInvalid:    2,
+}
+
+// capped keeps the first limit items of a stream in the order of cmp, in
+// memory that grows with limit, not with the stream: it sorts and cuts each
+// time it holds twice the limit. cmp must be a total order, so that the same
+// items in any order give the same list.
+type capped[T any] struct {
+	limit int
+	cmp   func(x, y T) int
+	items []T
+}
+
+func (c *capped[T]) add(x T) {
+	if c.limit <= 0 {
+		return
+	}
+	c.items = append(c.items, x)
+	if len(c.items) >= 2*c.limit {
+		c.cut()
+	}
+}
+
+func (c *capped[T]) cut() {
+	slices.SortFunc(c.items, c.cmp)
+	c.items = c.items[:min(len(c.items), c.limit)]
+}
+
+// list returns the kept items in order, never nil.
+func (c *capped[T]) list() []T {
+	c.cut()
+	return nonNil(slices.Clip(c.items))
+}
