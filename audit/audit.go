@@ -302,8 +302,21 @@ func (r Result) Count() Counts { return r.CountStale(0, time.Time{}) }
 
 // CountStale tallies the associations of r by Status, and counts as Stale
 // those that after finds stale as seen from ref (see StaleAfter.Stale).
+//
+// A result summarised from its association overview (Detail
+// DetailOverview) has no associations: its counts are the overview's, and
+// none of them is stale (triage summarises only nodes whose last success is
+// recent).
 func (r Result) CountStale(after StaleAfter, ref time.Time) Counts {
 	var c Counts
+	if r.Detail == DetailOverview && r.Info != nil && r.Info.AssociationOverview != nil {
+		for status, n := range r.Info.AssociationOverview.InstanceAssociationStatusAggregatedCount {
+			for range n {
+				c.Add(Association{Status: status}, false)
+			}
+		}
+		return c
+	}
 	for _, a := range r.Associations {
 		c.Add(a, after.Stale(a, ref))
 	}

@@ -439,6 +439,8 @@ type RunInfo struct {
 	// Torn counts the torn last lines (writes cut by a crash) that were
 	// dropped when the record was read.
 	Torn int `json:"torn,omitempty"`
+	// Changes counts the changes since the baseline run, when there was one.
+	Changes *ChangeInfo `json:"changes,omitempty"`
 	// Caller is the account the run's credentials belong to, when known.
 	Caller string `json:"caller_account,omitempty"`
 	// Sites are the account-regions the run touched: what it asked of each,

@@ -103,12 +103,17 @@ const (
 	Incomplete
 )
 
-// FailOn is the set of outcomes that count as findings.
-type FailOn map[Outcome]bool
+// FailOn says what counts as findings: instances with some outcomes, and
+// with New, failures that are new since the baseline run. The zero value
+// counts nothing.
+type FailOn struct {
+	Outcomes map[Outcome]bool
+	New      bool
+}
 
 // FailOnWords lists the words ParseFailOn takes, in the order help shows.
 func FailOnWords() []string {
-	return []string{"failed", "pending", "not_managed", "no_associations", "none"}
+	return []string{"failed", "pending", "not_managed", "no_associations", "new", "none"}
 }
 
 var failOnWords = map[string]Outcome{
@@ -119,31 +124,40 @@ var failOnWords = map[string]Outcome{
 	"no_associations": OutcomeNoAssociations,
 }
 
-// ParseFailOn reads a list of FailOnWords; none is the empty set, and an
-// empty list means failed. An unknown word is an error naming it.
+// ParseFailOn reads a list of FailOnWords; none counts nothing, new counts
+// the failures that are new since the baseline run, and an empty list
+// means failed. An unknown word is an error naming it.
 func ParseFailOn(words []string) (FailOn, error) {
 	if len(words) == 0 {
 		words = []string{"failed"}
 	}
-	set := FailOn{}
+	f := FailOn{Outcomes: map[Outcome]bool{}}
 	for _, w := range words {
-		if w == "none" {
+		switch w {
+		case "none":
+			continue
+		case "new":
+			f.New = true
 			continue
 		}
 		oc, ok := failOnWords[w]
 		if !ok {
-			return nil, fmt.Errorf("%q: want %s", w, strings.Join(FailOnWords(), ", "))
+			return FailOn{}, fmt.Errorf("%q: want %s", w, strings.Join(FailOnWords(), ", "))
 		}
-		set[oc] = true
+		f.Outcomes[oc] = true
 	}
-	return set, nil
+	return f, nil
 }
 
-// Findings counts the instances whose outcome is in the set.
-func (f FailOn) Findings(outcomes map[Outcome]int) int {
+// Findings counts the findings of a finished run: the instances whose
+// outcome is in the set, and with New the new failures since the baseline.
+func (f FailOn) Findings(ri RunInfo) int {
 	n := 0
-	for oc := range f {
-		n += outcomes[oc]
+	for oc := range f.Outcomes {
+		n += ri.Outcomes[oc]
+	}
+	if f.New && ri.Changes != nil {
+		n += ri.Changes.Counts[NewFailure]
 	}
 	return n
 }
@@ -154,10 +168,18 @@ func (ri RunInfo) Verdict(failOn FailOn) Verdict {
 	switch {
 	case !ri.Complete:
 		return Incomplete
-	case failOn.Findings(ri.Outcomes) > 0:
+	case failOn.Findings(ri) > 0:
 		return Findings
 	}
 	return Clean
+}
+
+// ChangeInfo is run.json's summary of the changes since a baseline run.
+type ChangeInfo struct {
+	// Baseline is the record compared with; Since when its run started.
+	Baseline string       `json:"baseline"`
+	Since    *time.Time   `json:"since,omitempty"`
+	Counts   ChangeCounts `json:"counts"`
 }
 
 // MergeRunInfo joins the metadata of several runs whose records are merged:

@@ -61,7 +61,7 @@ func TestMergeRunInfo(t *testing.T) {
 }
 
 func TestFinishAndVerdict(t *testing.T) {
-	failed := audit.FailOn{audit.OutcomeNoncompliant: true}
+	failed := audit.FailOn{Outcomes: map[audit.Outcome]bool{audit.OutcomeNoncompliant: true}}
 	tests := []struct {
 		name     string
 		info     audit.RunInfo
@@ -88,11 +88,21 @@ func TestFinishAndVerdict(t *testing.T) {
 }
 
 func TestParseFailOn(t *testing.T) {
-	if f, err := audit.ParseFailOn(nil); err != nil || !f[audit.OutcomeNoncompliant] || len(f) != 1 {
+	if f, err := audit.ParseFailOn(nil); err != nil || !f.Outcomes[audit.OutcomeNoncompliant] || len(f.Outcomes) != 1 || f.New {
 		t.Errorf("default: %v, %v", f, err)
 	}
-	if f, err := audit.ParseFailOn([]string{"none"}); err != nil || len(f) != 0 {
+	if f, err := audit.ParseFailOn([]string{"none"}); err != nil || len(f.Outcomes) != 0 || f.New {
 		t.Errorf("none: %v, %v", f, err)
+	}
+	f, err := audit.ParseFailOn([]string{"new"})
+	ri := audit.RunInfo{Complete: true, Outcomes: map[audit.Outcome]int{audit.OutcomeNoncompliant: 5},
+		Changes: &audit.ChangeInfo{Counts: audit.ChangeCounts{audit.NewFailure: 2}}}
+	if err != nil || !f.New || f.Findings(ri) != 2 || ri.Verdict(f) != audit.Findings {
+		t.Errorf("new: %+v, %v: %d findings", f, err, f.Findings(ri))
+	}
+	ri.Changes.Counts[audit.NewFailure] = 0
+	if ri.Verdict(f) != audit.Clean {
+		t.Error("--fail-on new with failures, none of them new, is a finding")
 	}
 	if _, err := audit.ParseFailOn([]string{"failed", "sometimes"}); err == nil || !strings.Contains(err.Error(), "sometimes") {
 		t.Errorf("an unknown word: %v", err)

@@ -33,6 +33,7 @@ var (
 	instancesHeader = []string{
 		"account_id", "region", "instance_id", "outcome", "associations", "success",
 		"failed", "pending", "other", "stale", "error_codes", "partial", "error_code", "error_message",
+		"detail", "ping_status", "agent_version",
 	}
 	errorCodesHeader = []string{
 		"failure", "error_code", "associations", "instances", "association_names", "example_instance_ids",
@@ -44,9 +45,12 @@ var (
 // it.
 const csvListSep = "; "
 
-type csvWriter struct{ stale staleRule }
+type csvWriter struct {
+	stale staleRule
+	opts  Options
+}
 
-func newCSV(opts Options) Writer { return csvWriter{stale: newStaleRule(opts)} }
+func newCSV(opts Options) Writer { return csvWriter{stale: newStaleRule(opts), opts: opts} }
 
 // Write writes three files, each via atomicfile, with encoding/csv (RFC 4180
 // quoting, "\n" line ends, UTF-8 without a byte order mark):
@@ -108,7 +112,15 @@ func (w csvWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir s
 	if err != nil {
 		return paths, fmt.Errorf("writing %s: %w", ep, err)
 	}
-	return append(paths, ep), nil
+	paths = append(paths, ep)
+	if w.opts.Baseline != nil {
+		cp, err := writeChangesCSV(ctx, w.opts, m, dir)
+		if err != nil {
+			return paths, err
+		}
+		paths = append(paths, cp)
+	}
+	return paths, nil
 }
 
 // writeSafe writes one record with every cell through CSVSafe. Cells that
@@ -174,7 +186,7 @@ func (w csvWriter) writeRecordCSVs(ctx context.Context, aw, iw *csv.Writer, m *M
 			r.AccountID, r.Region, r.InstanceID, string(r.Outcome), strconv.Itoa(c.Total),
 			strconv.Itoa(c.Success), strconv.Itoa(c.Failed), strconv.Itoa(c.Pending),
 			strconv.Itoa(c.Other), strconv.Itoa(c.Stale), strings.Join(failureNames(r), csvListSep),
-			partial, code, msg,
+			partial, code, msg, r.Detail, infoPing(r.Info), infoAgent(r.Info),
 		)
 		for _, k := range m.LabelKeys {
 			irec = append(irec, r.Labels[k])
@@ -280,4 +292,24 @@ func isPlainNumber(s string) bool {
 		}
 	}
 	return s == ""
+}
+
+// infoPing is an instance's ping status, when SSM said it.
+func infoPing(i *audit.InstanceInfo) string {
+	if i == nil {
+		return ""
+	}
+	return i.PingStatus
+}
+
+// infoAgent is an instance's agent version, with " (not latest)" when SSM
+// says a newer one exists.
+func infoAgent(i *audit.InstanceInfo) string {
+	if i == nil || i.AgentVersion == "" {
+		return ""
+	}
+	if i.OldAgent() {
+		return i.AgentVersion + " (not latest)"
+	}
+	return i.AgentVersion
 }

@@ -78,7 +78,7 @@ func TestCSVHeaders(t *testing.T) {
 		want string
 	}{
 		{report.AssociationsCSV, "account_id,region,instance_id,association_id,association_name,association_version,name,document_version,status,detailed_status,execution_date,error_code,execution_summary,output_url,stale,partial\n"},
-		{report.InstancesCSV, "account_id,region,instance_id,outcome,associations,success,failed,pending,other,stale,error_codes,partial,error_code,error_message,cost-center,env,owner\n"},
+		{report.InstancesCSV, "account_id,region,instance_id,outcome,associations,success,failed,pending,other,stale,error_codes,partial,error_code,error_message,detail,ping_status,agent_version,cost-center,env,owner\n"},
 		{report.ErrorCodesCSV, "failure,error_code,associations,instances,association_names,example_instance_ids\n"},
 	}
 	for _, tt := range tests {
@@ -221,7 +221,7 @@ func TestCSVHostile(t *testing.T) {
 		}
 	})
 	header := append([]string{"account_id", "region", "instance_id", "outcome", "associations", "success", "failed", "pending", "other",
-		"stale", "error_codes", "partial", "error_code", "error_message"}, labelKeys...)
+		"stale", "error_codes", "partial", "error_code", "error_message", "detail", "ping_status", "agent_version"}, labelKeys...)
 	want = [][]string{header}
 	for _, r := range sortedResults(fx.results) {
 		var failed, other, stale int
@@ -243,7 +243,8 @@ func TestCSVHostile(t *testing.T) {
 		}
 		row := []string{r.AccountID, r.Region, r.InstanceID, string(r.Outcome),
 			fmt.Sprint(len(r.Associations)), "0", fmt.Sprint(failed), "0", fmt.Sprint(other),
-			fmt.Sprint(stale), strings.Join(codes, "; "), fmt.Sprint(r.Outcome == audit.OutcomeError), code, msg}
+			fmt.Sprint(stale), strings.Join(codes, "; "), fmt.Sprint(r.Outcome == audit.OutcomeError), code, msg,
+			r.Detail, "", ""}
 		for _, k := range labelKeys {
 			row = append(row, r.Labels[k])
 		}
@@ -353,7 +354,7 @@ func TestCSVLabelColumns(t *testing.T) {
 	dir := renderCSV(t, results, fixtureRun())
 	recs := readCSV(t, filepath.Join(dir, report.InstancesCSV))
 	got := map[string]string{}
-	fixed := 14 // the columns before the labels
+	fixed := 17 // the columns before the labels
 	for i, h := range recs[0][fixed:] {
 		got[h] = recs[1][fixed+i]
 	}

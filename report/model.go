@@ -126,6 +126,8 @@ type Model struct {
 	// LabelKeys is the union of the label keys of every instance, sorted:
 	// the extra columns of instances.csv.
 	LabelKeys []string `json:"label_keys"`
+	// Changes is what changed since the baseline run; null without one.
+	Changes *Changes `json:"changes"`
 	// Labels breaks the instances down by the values of each label key, in
 	// the order of LabelKeys.
 	Labels []LabelBreakdown `json:"labels"`
@@ -202,6 +204,16 @@ type Totals struct {
 	// PercentNoncompliant is noncompliant instances as a percentage of
 	// Audited (0 when nothing was audited).
 	PercentNoncompliant float64 `json:"percent_noncompliant"`
+	// FromOverview counts the instances summarised from their association
+	// overview (triage): compliant, counted in Associations from the
+	// overview's counts, with no rows of their own.
+	FromOverview int `json:"from_overview"`
+	// Disconnected and OldAgent count the non-compliant instances whose
+	// agent has lost touch with SSM (PingStatus not Online) or is not the
+	// latest version, where SSM said so (discovery, --with-instance-info):
+	// the likely cause of their failures.
+	Disconnected int `json:"disconnected"`
+	OldAgent     int `json:"old_agent"`
 }
 
 // OutcomeCount is the number of instances with one outcome.
@@ -414,7 +426,15 @@ func Build(ctx context.Context, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building report model: %w", err)
 	}
-	return b.finish(), nil
+	var changes *Changes
+	if opts.Baseline != nil {
+		if changes, err = buildChanges(ctx, opts, b.m.Settings.ListRows); err != nil {
+			return nil, fmt.Errorf("building report model: %w", err)
+		}
+	}
+	m := b.finish()
+	m.Changes = changes
+	return m, nil
 }
 
 type groupKey struct{ association, document string }
@@ -615,6 +635,17 @@ func (b *builder) add(r audit.Result) {
 	m := b.m
 	m.Totals.Instances++
 	m.Totals.Outcomes[r.Outcome]++
+	if r.Detail == audit.DetailOverview {
+		m.Totals.FromOverview++
+	}
+	if r.Outcome == audit.OutcomeNoncompliant {
+		if !r.Info.Connected() {
+			m.Totals.Disconnected++
+		}
+		if r.Info.OldAgent() {
+			m.Totals.OldAgent++
+		}
+	}
 	if r.Outcome.Audited() {
 		m.Totals.Audited++
 	}

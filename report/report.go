@@ -58,6 +58,15 @@ type Options struct {
 	// Top is the length of the "top" lists (worst instances, example
 	// instances per error code); zero or negative means DefaultTop.
 	Top int
+	// Baseline, when set, is an earlier run's record to compare with: the
+	// Model gets Changes, CSV writes changes.csv, XLSX a Changes sheet and
+	// the HTML report what changed right under its headline. The caller
+	// opens and closes it.
+	Baseline *audit.Baseline
+	// TmpDir is where the workbook spills rows it cannot hold in memory
+	// (the output directory's own, so that a killed run leaves nothing in
+	// the system's temporary directory); empty means the system's.
+	TmpDir string
 }
 
 // withDefaults returns o with its zero fields set to their defaults.

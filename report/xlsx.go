@@ -28,6 +28,7 @@ const XLSXFile = "report.xlsx"
 // can hold continues on "Failures (2)", "Failures (3)", ... right after it.
 const (
 	sheetSummary      = "Summary"
+	sheetChanges      = "Changes"
 	sheetFailures     = "Failures"
 	sheetErrorCodes   = "Error codes"
 	sheetGroups       = "By association"
@@ -73,11 +74,14 @@ const xlsxCreator = "auditor"
 
 type xlsxWriter struct {
 	stale staleRule
+	opts  Options
 	// now is the clock of the document's "created" property.
 	now func() time.Time
 }
 
-func newXLSX(opts Options) Writer { return xlsxWriter{stale: newStaleRule(opts), now: time.Now} }
+func newXLSX(opts Options) Writer {
+	return xlsxWriter{stale: newStaleRule(opts), opts: opts, now: time.Now}
+}
 
 // Write writes report.xlsx via atomicfile. The sheets, in order:
 //
@@ -130,7 +134,7 @@ func (w xlsxWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir 
 		return nil, err
 	}
 	path := filepath.Join(dir, XLSXFile)
-	f := excelize.NewFile()
+	f := excelize.NewFile(excelize.Options{TmpDir: w.opts.TmpDir})
 	defer f.Close()
 	if err := w.build(ctx, f, m, rs); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
@@ -517,6 +521,9 @@ var (
 		{name: "Error message", width: 50},
 		{name: "Source", width: 16},
 		{name: "Audited at (UTC)", width: 23, kind: kindDate},
+		{name: "Detail", width: 10},
+		{name: "Ping status", width: 15},
+		{name: "Agent version", width: 22},
 	}
 	problemColumns = []xlsxColumn{
 		{name: "Account", width: 14},
@@ -631,10 +638,14 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 	instanceNames := sheetNames(sheetInstances, m.Totals.Instances)
 	assocNames := sheetNames(sheetAssociations, m.Totals.Associations+m.Totals.PartialAssociations)
 	problemNames := sheetNames(sheetProblems, m.Problems.Count)
+	var changeNames []string
+	if m.Changes != nil {
+		changeNames = sheetNames(sheetChanges, m.Changes.Count)
+	}
 	if err := f.SetSheetName("Sheet1", sheetSummary); err != nil {
 		return err
 	}
-	for _, names := range [][]string{failureNames, codeNames, groupNames, labelNames, instanceNames, assocNames, problemNames} {
+	for _, names := range [][]string{changeNames, failureNames, codeNames, groupNames, labelNames, instanceNames, assocNames, problemNames} {
 		for _, name := range names {
 			if _, err := f.NewSheet(name); err != nil {
 				return fmt.Errorf("adding sheet %s: %w", name, err)
@@ -656,6 +667,12 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 	}
 	for _, l := range []*xlsxList{failures, instances, assocs, problems} {
 		if err := l.close(); err != nil {
+			return err
+		}
+	}
+
+	if m.Changes != nil {
+		if err := w.writeChanges(ctx, f, st, m, changeNames); err != nil {
 			return err
 		}
 	}
@@ -762,6 +779,7 @@ type instanceRow struct {
 	source              string
 	audited             time.Time
 	labels              []string
+	detail, ping, agent string
 }
 
 func compareInstanceRows(x, y *instanceRow) int {
@@ -804,6 +822,7 @@ func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records
 			outcome: r.Outcome, counts: w.stale.count(r), partial: r.Partial(),
 			failures: in.get(strings.Join(failureNames(r), xlsxListSep)),
 			source:   r.Source, audited: r.AuditedAt,
+			detail: r.Detail, ping: in.get(infoPing(r.Info)), agent: in.get(infoAgent(r.Info)),
 		}
 		if r.Error != nil {
 			row.errCode, row.errMsg = in.get(r.Error.Code), r.Error.Message
@@ -883,7 +902,8 @@ func writeInstances(l *xlsxList, rows []*instanceRow, nLabels int) error {
 		}
 		fixed = append(fixed[:0], text(r.account), text(r.region), text(r.id), outcomeLabel(r.outcome),
 			c.Total, c.Success, c.Failed, c.Pending, c.Other, c.Stale,
-			text(r.failures), yesNo(r.partial), errCode, errMsg, text(r.source), date(&r.audited))
+			text(r.failures), yesNo(r.partial), errCode, errMsg, text(r.source), date(&r.audited),
+			text(r.detail), text(r.ping), text(r.agent))
 		for i, v := range r.labels {
 			labels[i] = text(v)
 		}
@@ -1175,4 +1195,55 @@ func addBarChart(f *excelize.File, at, title string, header int, rows [2]int, ma
 		return fmt.Errorf("adding chart %q: %w", title, err)
 	}
 	return nil
+}
+
+// changeSheetColumns are the columns of the Changes sheet.
+var changeSheetColumns = []xlsxColumn{
+	{name: "Change", width: 20},
+	{name: "Account", width: 14},
+	{name: "Region", width: 12},
+	{name: "Instance", width: 21},
+	{name: "Association", width: 30},
+	{name: "Association ID", width: 38},
+	{name: "Document", width: 30},
+	{name: "Status before", width: 12},
+	{name: "Status now", width: 12},
+	{name: "Error code", width: 22},
+	{name: "First seen failing (UTC)", width: 23, kind: kindDate},
+}
+
+// changeLabel names a kind of change for a person.
+func changeLabel(k audit.ChangeKind) string {
+	return map[audit.ChangeKind]string{
+		audit.NewFailure: "New failure", audit.StillFailing: "Still failing", audit.Resolved: "Resolved",
+		audit.NewInstance: "New instance", audit.VanishedInstance: "Instance gone",
+		audit.NewAssociation: "New association", audit.VanishedAssociation: "Association gone",
+	}[k]
+}
+
+// writeChanges streams every change since the baseline to the Changes sheet,
+// new failures filled.
+func (w xlsxWriter) writeChanges(ctx context.Context, f *excelize.File, st xlsxStyles, m *Model, names []string) error {
+	l := newXLSXList(f, st, names, m.Changes.Count, withLabels(changeSheetColumns, m.LabelKeys))
+	fixed := make([]any, 0, len(changeSheetColumns))
+	labels := make([]any, len(m.LabelKeys))
+	row := make([]any, 0, len(changeSheetColumns)+len(m.LabelKeys))
+	_, err := audit.Compare(w.opts.Baseline.Records(), w.opts.Records, func(c audit.Change) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r := changeRow(c)
+		fixed = append(fixed[:0], changeLabel(r.Kind), text(r.AccountID), text(r.Region), text(r.InstanceID),
+			text(r.Association), text(r.AssociationID), text(r.Document), text(r.Before), text(r.After),
+			text(r.ErrorCode), date(r.FirstSeenFailing))
+		for i, k := range m.LabelKeys {
+			labels[i] = text(c.Labels[k])
+		}
+		row = withLabelCells(row, fixed, labels)
+		return l.add(row, r.Kind == audit.NewFailure, "")
+	})
+	if err != nil {
+		return fmt.Errorf("sheet %s: %w", sheetChanges, err)
+	}
+	return l.close()
 }

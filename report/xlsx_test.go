@@ -40,7 +40,7 @@ var (
 	xlsxInstanceHeader = []string{
 		"Account", "Region", "Instance", "Outcome", "Associations", "Success", "Failed",
 		"Pending", "Other", "Stale", "Failures", "Partial", "Error code", "Error message",
-		"Source", "Audited at (UTC)",
+		"Source", "Audited at (UTC)", "Detail", "Ping status", "Agent version",
 	}
 	xlsxProblemHeader = []string{
 		"Account", "Region", "Instance", "Outcome", "Code", "Message", "Source",

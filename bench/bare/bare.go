@@ -48,6 +48,7 @@ var (
 	instancesHeader = []string{
 		"account_id", "region", "instance_id", "outcome", "associations", "success",
 		"failed", "pending", "other", "stale", "error_codes", "partial", "error_code", "error_message",
+		"detail", "ping_status", "agent_version",
 	}
 	// The workbook's list headers; the label columns go after Instance.
 	xlsxAssociationHeader = []string{
@@ -58,7 +59,7 @@ var (
 	xlsxInstanceHeader = []string{
 		"Account", "Region", "Instance", "Outcome", "Associations", "Success", "Failed",
 		"Pending", "Other", "Stale", "Failures", "Partial", "Error code", "Error message",
-		"Source", "Audited at (UTC)",
+		"Source", "Audited at (UTC)", "Detail", "Ping status", "Agent version",
 	}
 	xlsxProblemHeader = []string{"Account", "Region", "Instance", "Outcome", "Code", "Message", "Source"}
 
@@ -157,7 +158,7 @@ func CSV(rs *audit.Records, dir string, labelKeys []string, staleBefore time.Tim
 				rec = append(rec[:0], r.AccountID, r.Region, r.InstanceID, string(r.Outcome),
 					strconv.Itoa(c.Total), strconv.Itoa(c.Success), strconv.Itoa(c.Failed),
 					strconv.Itoa(c.Pending), strconv.Itoa(c.Other), strconv.Itoa(stale),
-					strings.Join(failures(r), "; "), partial, code, msg)
+					strings.Join(failures(r), "; "), partial, code, msg, r.Detail, "", "")
 				for _, k := range labelKeys {
 					rec = append(rec, r.Labels[k])
 				}
@@ -306,7 +307,7 @@ func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.T
 		}
 		cells := append(slices.Clone(lead), outcomeLabels[r.Outcome],
 			c.Total, c.Success, c.Failed, c.Pending, c.Other, stale, str(strings.Join(failures(r), "; ")),
-			yesNo(partial), code, msg, str(r.Source), date(&r.AuditedAt))
+			yesNo(partial), code, msg, str(r.Source), date(&r.AuditedAt), str(r.Detail), str(""), str(""))
 		instRows = append(instRows, instRow{key: r.Key(), failed: c.Failed, st: stale, cells: cells})
 		switch r.Outcome {
 		case audit.OutcomeNotManaged, audit.OutcomeError, audit.OutcomeInvalid:

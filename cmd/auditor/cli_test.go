@@ -221,11 +221,11 @@ func TestRunWritesRecordAndCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantHeader := "account_id,region,instance_id,outcome,associations,success,failed,pending,other,stale,error_codes,partial,error_code,error_message,owner"
+	wantHeader := "account_id,region,instance_id,outcome,associations,success,failed,pending,other,stale,error_codes,partial,error_code,error_message,detail,ping_status,agent_version,owner"
 	if h := strings.Join(rows[0], ","); h != wantHeader {
 		t.Errorf("instances.csv header %q, want %q", h, wantHeader)
 	}
-	if len(rows) != 3 || rows[1][2] != "i-0123456789abcdef0" || rows[1][14] != "'=team-a" || rows[2][14] != "team-b" {
+	if len(rows) != 3 || rows[1][2] != "i-0123456789abcdef0" || rows[1][17] != "'=team-a" || rows[2][17] != "team-b" {
 		t.Errorf("instances.csv rows = %q", rows[1:])
 	}
 }

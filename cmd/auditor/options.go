@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,7 @@ type runOptions struct {
 	template    string
 	quiet       bool
 	logFormat   string
+	baseline    string
 
 	// Set by demo, never by a flag: credentials that bypass the default
 	// chain, and the environment that --shard auto reads.
@@ -82,6 +84,8 @@ type runOptions struct {
 	sdkLogger logging.Logger
 	// console is stderr, when run() made it.
 	console *console
+	// base is the --baseline record, once opened.
+	base *audit.Baseline
 }
 
 func defaultRunOptions() *runOptions {
@@ -156,10 +160,11 @@ func (o *runOptions) bindFetch(fs *flagSet) {
 func (o *runOptions) bindOutput(fs *flagSet, defaultOut string) {
 	fs.StringVar(&o.out, "out", defaultOut, "output `DIR`, created if needed")
 	fs.Var(&o.formats, "format", "report `formats`, comma-separated: csv,xlsx,html,json (default all)")
-	fs.Var(&o.failOn, "fail-on", "`findings` that make the exit code 1: failed, pending, not_managed, no_associations, none (default failed)")
+	fs.Var(&o.failOn, "fail-on", "`findings` that make the exit code 1: failed, pending, not_managed, no_associations, new (failures new since --baseline), none (default failed)")
 	fs.Var(&o.staleAfter, "stale-after", "an association whose last execution is older than this `age` is stale (e.g. 7d, 36h; 0 turns it off)")
 	fs.IntVar(&o.htmlMaxRows, "html-max-rows", o.htmlMaxRows, "failure rows shown in report.html (all are in report.xlsx)")
 	fs.StringVar(&o.template, "template", "", "render report.html with this html/template `FILE` instead of the built-in one")
+	fs.StringVar(&o.baseline, "baseline", "", "compare with an earlier run (its --out `DIR`, or its results.jsonl): new failures, resolved, still failing since when, instances come and gone")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr, only errors and the closing summary")
 	fs.StringVar(&o.logFormat, "log-format", logText, "`format` of what goes to stderr: text, or json (one log/slog JSON record a line)")
 }
@@ -210,6 +215,11 @@ func (o *runOptions) check() (settings, []error) {
 	}
 	if s.failOn, err = audit.ParseFailOn(o.failOn.vals); err != nil {
 		bad("--fail-on %v", err)
+	}
+	if o.baseline != "" {
+		if err := checkBaseline(o.baseline); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if o.template != "" {
 		// A bad template is found now, not after an hour of calls.
@@ -320,6 +330,9 @@ func (o *runOptions) outputRecord() map[string]any {
 	if len(o.failOn.vals) > 0 {
 		m["fail_on"] = strings.Join(o.failOn.vals, ",")
 	}
+	if o.baseline != "" {
+		m["baseline"] = o.baseline
+	}
 	return m
 }
 
@@ -407,4 +420,50 @@ var stdinTerminal = isTerminal
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// checkBaseline checks that --baseline names a record: a results.jsonl, or a
+// directory that holds one.
+func checkBaseline(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return usagef("--baseline: %v", err)
+	}
+	if st.IsDir() {
+		if _, err := os.Stat(filepath.Join(path, audit.ResultsFile)); err != nil {
+			return usagef("--baseline %s: no %s in it (want an earlier run's --out directory, or its %s)", path, audit.ResultsFile, audit.ResultsFile)
+		}
+	}
+	return nil
+}
+
+// openBaseline opens --baseline, refusing the record that is being written
+// (a run cannot be its own baseline).
+func (o *runOptions) openBaseline(current string) error {
+	if o.baseline == "" || o.base != nil {
+		return nil
+	}
+	path := o.baseline
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, audit.ResultsFile)
+	}
+	if a, err := os.Stat(path); err == nil {
+		if b, err := os.Stat(current); err == nil && os.SameFile(a, b) {
+			return usagef("--baseline %s is this run's own record: name an earlier run", o.baseline)
+		}
+	}
+	b, err := audit.OpenBaseline(path)
+	if err != nil {
+		return usagef("--baseline: %v", err)
+	}
+	o.base = b
+	return nil
+}
+
+// closeBaseline closes --baseline, if it was opened.
+func (o *runOptions) closeBaseline() {
+	if o.base != nil {
+		o.base.Close()
+		o.base = nil
+	}
 }

@@ -82,6 +82,10 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
 	}
+	if err := o.openBaseline(recordPath); err != nil {
+		return err
+	}
+	defer o.closeBaseline()
 	// A signal while rendering does not leave the reports half done: they
 	// are written (each file whole), and the exit code says it was
 	// interrupted, as for run.
@@ -95,7 +99,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		rs.Each(func(r audit.Result) error { errs.add(r); return nil })
 	}
 	head := fmt.Sprintf("rendered the reports of %s from %s", plural(rs.Len(), "instance"), plural(len(paths), "record"))
-	summarize(stderr, head, info, set.failOn, errs, o.out, "auditor run --resume on the run's own --out", written, false)
+	summarize(stderr, head, info, &set.failOn, errs, o.out, "auditor run --resume on the run's own --out", written, false)
 	if renderErr != nil {
 		return renderErr
 	}

@@ -303,6 +303,10 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := j.plan(stderr); err != nil {
 		return err
 	}
+	if err := o.openBaseline(j.recordPath()); err != nil {
+		return err
+	}
+	defer o.closeBaseline()
 	w, err := audit.CreateRecord(j.recordPath())
 	if err != nil {
 		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
@@ -321,6 +325,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	prog := newProgress(stderr, total, o.quiet, session.Stats)
 	j.onResult = func(r audit.Result) error {
+		if o.base != nil {
+			o.base.Carry(&r)
+		}
 		if err := w.Write(r); err != nil {
 			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
@@ -488,6 +495,17 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) ([]string, e
 func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info *audit.RunInfo, set settings, stderr io.Writer) ([]string, error) {
 	info.Finish(rs.Outcomes(), rs.Len())
 	info.Torn = rs.Torn
+	if o.base != nil {
+		counts, err := audit.Compare(o.base.Records(), rs, func(audit.Change) error { return nil })
+		if err != nil {
+			return nil, fmt.Errorf("comparing with --baseline: %w", err)
+		}
+		info.Changes = &audit.ChangeInfo{Baseline: o.base.Path, Counts: counts}
+		if !o.base.At.IsZero() {
+			at := o.base.At.UTC()
+			info.Changes.Since = &at
+		}
+	}
 	runPath := filepath.Join(o.out, audit.RunFile)
 	if err := writeJSON(runPath, info); err != nil {
 		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
@@ -496,6 +514,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 	if rs.Len() == 0 {
 		return written, nil
 	}
+	spill := spillDir(o.out)
 	paths, err := report.Render(ctx, report.Options{
 		Dir:         o.out,
 		Formats:     set.formats,
@@ -504,7 +523,12 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		StaleAfter:  o.staleAfter.report(),
 		HTMLMaxRows: o.htmlMaxRows,
 		Template:    o.template,
+		Baseline:    o.base,
+		TmpDir:      spill,
 	})
+	if spill != "" {
+		os.RemoveAll(spill) // under the lock; what the workbook spilled is in it now
+	}
 	written = append(written, paths...)
 	if err != nil {
 		// Every failed format, each on its line: the first is often not
@@ -515,6 +539,17 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return written, fmt.Errorf("%w: rendering reports failed (see above)", atomicfile.ErrNotWritable)
 	}
 	return written, nil
+}
+
+// spillDir makes and returns the output directory's spill directory, where
+// the workbook puts what it cannot hold in memory; "" (the system's) when
+// it cannot be made.
+func spillDir(out string) string {
+	p := filepath.Join(out, outdir.TmpDir)
+	if err := os.MkdirAll(p, 0o777); err != nil {
+		return ""
+	}
+	return p
 }
 
 // unjoin returns the errors that errors.Join joined, or err alone.

@@ -70,9 +70,9 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool) {
 	st := j.info.Stats
 	head := fmt.Sprintf("audited %s in %.1fs (%s, %d throttled, %d retried)",
 		plural(outcomeCounts(j.info.Outcomes).total(), "instance"), st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
-	var failOn audit.FailOn // nil: the demo's verdict
+	var failOn *audit.FailOn // nil: the demo's verdict
 	if !j.o.demo {
-		failOn = j.set.failOn
+		failOn = &j.set.failOn
 	}
 	summarize(stderr, head, j.info, failOn, j.errs, j.o.out, "auditor run --resume --out "+j.o.out+" (and the same targets)", written, fatal)
 }
@@ -80,7 +80,7 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool) {
 // summarize prints the closing summary: what was done, why instances ended
 // in error, the verdict and what its exit code means, and the file to open.
 // A fatal run gets no verdict line: its error follows, and says it all.
-func summarize(w io.Writer, head string, info audit.RunInfo, failOn audit.FailOn, errs *errorTally, out, resume string, written []string, fatal bool) {
+func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailOn, errs *errorTally, out, resume string, written []string, fatal bool) {
 	var parts []string
 	for _, oc := range audit.Outcomes() {
 		if n := info.Outcomes[oc]; n > 0 {
@@ -91,6 +91,14 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn audit.FailOn
 		head += ": " + strings.Join(parts, ", ")
 	}
 	fmt.Fprintln(w, head)
+	if c := info.Changes; c != nil {
+		since := "the baseline"
+		if c.Since != nil {
+			since = c.Since.Format("2006-01-02")
+		}
+		fmt.Fprintf(w, "since %s: %s, %d resolved, %d still failing\n", since,
+			plural(c.Counts[audit.NewFailure], "new failure"), c.Counts[audit.Resolved], c.Counts[audit.StillFailing])
+	}
 	for _, s := range info.Sites {
 		if s.Error != nil && !s.Unreachable {
 			where := strings.TrimSpace(s.AccountID + " " + s.Region)
@@ -133,9 +141,9 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn audit.FailOn
 		fmt.Fprintf(w, "incomplete: %s (exit 3)\n", info.Error)
 	case failOn == nil:
 		fmt.Fprintln(w, "the demo fleet fails by design: the reports show how findings look (exit 0)")
-	case failOn.Findings(info.Outcomes) > 0:
+	case failOn.Findings(info) > 0:
 		code = exitFindings
-		fmt.Fprintf(w, "findings: %s at the --fail-on level (exit 1)\n", plural(failOn.Findings(info.Outcomes), "instance"))
+		fmt.Fprintf(w, "findings: %s at the --fail-on level (exit 1)\n", plural(failOn.Findings(info), "finding"))
 	default:
 		fmt.Fprintln(w, "no findings at the --fail-on level (exit 0)")
 	}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestChangesSinceBaseline: two weekly runs against a fleet that drifted in
+// between (the simulator's drift: failures resolved and new, instances and
+// associations added and removed) give a changes.csv whose counts are the
+// drift the simulator made; --fail-on new exits 1 for the new failures.
+func TestChangesSinceBaseline(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	base := time.Now().UTC().Add(-7 * 24 * time.Hour).Truncate(time.Minute)
+	before := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 300, BaseTime: base})
+	after, drift := before.Drift(ssmsim.DriftConfig{Seed: 4, Elapsed: 7 * 24 * time.Hour})
+	ids := func(f *ssmsim.Fleet) string {
+		var b bytes.Buffer
+		f.WriteIDs(&b)
+		return writeFile(t, "ids.txt", b.String())
+	}
+	dir := t.TempDir()
+	week1, week2 := filepath.Join(dir, "week1"), filepath.Join(dir, "week2")
+	url1, _ := serve(t, before, ssmsim.Options{})
+	if got := runCLI(t, "", "run", "--instances", ids(before), "--endpoint-url", url1, "--region", "us-east-1", "--out", week1, "--quiet"); got.code != 1 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	url2, _ := serve(t, after, ssmsim.Options{})
+	got := runCLI(t, "", "run", "--instances", ids(after), "--endpoint-url", url2, "--region", "us-east-1", "--out", week2,
+		"--baseline", week1, "--fail-on", "new", "--quiet")
+	if got.code != 1 {
+		t.Fatalf("week 2 with --fail-on new: exit %d, want 1 (new failures)\n%s", got.code, got.stderr)
+	}
+
+	f, err := os.Open(filepath.Join(week2, "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, r := range rows[1:] {
+		counts[r[0]]++
+	}
+	want := map[audit.ChangeKind]int{}
+	for _, c := range drift {
+		switch c.Kind {
+		case ssmsim.ChangeResolved:
+			want[audit.Resolved]++
+		case ssmsim.ChangeNewFailure:
+			want[audit.NewFailure]++
+		case ssmsim.ChangeAssociationAdded:
+			want[audit.NewAssociation]++
+			if c.After.Status == audit.StatusFailed {
+				want[audit.NewFailure]++
+			}
+		case ssmsim.ChangeAssociationRemoved:
+			want[audit.VanishedAssociation]++
+		case ssmsim.ChangeInstanceRemoved:
+			want[audit.VanishedInstance]++
+		case ssmsim.ChangeInstanceAdded:
+			want[audit.NewInstance]++
+			for _, a := range after.Associations(c.InstanceID) {
+				if a.Status == audit.StatusFailed {
+					want[audit.NewFailure]++
+				}
+			}
+		}
+	}
+	for _, k := range audit.ChangeKinds() {
+		if k != audit.StillFailing && counts[string(k)] != want[k] {
+			t.Errorf("changes.csv: %d %s, the simulator made %d", counts[string(k)], k, want[k])
+		}
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(week2, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Changes == nil || ri.Changes.Counts[audit.NewFailure] != want[audit.NewFailure] {
+		t.Errorf("run.json changes = %+v, want %d new failures", ri.Changes, want[audit.NewFailure])
+	}
+	html, _ := os.ReadFile(filepath.Join(week2, "report.html"))
+	if !bytes.Contains(html, []byte(`id="changes"`)) || !bytes.Contains(html, []byte(" since "+time.Now().UTC().Format(time.DateOnly))) {
+		t.Error("report.html does not say what changed since the baseline under its headline")
+	}
+	if _, err := os.Stat(filepath.Join(week2, ".auditor-tmp")); err == nil {
+		t.Error("the workbook's spill directory was left behind")
+	}
+}

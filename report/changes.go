@@ -1,0 +1,169 @@
+package report
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/atomicfile"
+)
+
+// ChangesCSV is the file FormatCSV writes when there is a baseline.
+const ChangesCSV = "changes.csv"
+
+// Changes is what changed since a baseline run (Options.Baseline).
+type Changes struct {
+	// Since is when the baseline run started; null when unknown.
+	Since *time.Time `json:"since"`
+	// Baseline is the record compared with.
+	Baseline string `json:"baseline"`
+	// Summary says it in a few words: "3 new failures, 12 resolved since
+	// 2026-11-23".
+	Summary string `json:"summary"`
+	// Counts counts the changes of each kind; every kind is present.
+	Counts map[audit.ChangeKind]int `json:"counts"`
+	// Count is the number of changes; Rows the first Settings.ListRows of
+	// them, in the order of audit.ChangeKinds (new failures first), then in
+	// key order.
+	Count int         `json:"count"`
+	Rows  []ChangeRow `json:"rows"`
+}
+
+// ChangeRow is one change (see audit.Change).
+type ChangeRow struct {
+	Kind       audit.ChangeKind  `json:"kind"`
+	AccountID  string            `json:"account_id"`
+	Region     string            `json:"region"`
+	InstanceID string            `json:"instance_id"`
+	Labels     map[string]string `json:"labels"`
+	// Association names the association as the reports do; empty for an
+	// instance change. AssociationID and Document are the API's.
+	Association      string     `json:"association"`
+	AssociationID    string     `json:"association_id"`
+	Document         string     `json:"document"`
+	Before           string     `json:"before"`
+	After            string     `json:"after"`
+	ErrorCode        string     `json:"error_code"`
+	FirstSeenFailing *time.Time `json:"first_seen_failing"`
+}
+
+func changeRow(c audit.Change) ChangeRow {
+	r := ChangeRow{
+		Kind: c.Kind, AccountID: c.AccountID, Region: c.Region, InstanceID: c.InstanceID, Labels: cloneLabels(c.Labels),
+		AssociationID: c.AssociationID, Document: c.Document, Before: c.Before, After: c.After, ErrorCode: c.ErrorCode,
+		FirstSeenFailing: c.FirstSeenFailing,
+	}
+	if c.AssociationID != "" {
+		r.Association = associationName(audit.Association{AssociationID: c.AssociationID, AssociationName: c.AssociationName, Name: c.Document})
+	}
+	return r
+}
+
+// buildChanges compares the record with the baseline and keeps the counts
+// and the first rows of each kind.
+func buildChanges(ctx context.Context, opts Options, listRows int) (*Changes, error) {
+	b := opts.Baseline
+	ch := &Changes{Baseline: b.Path, Since: utcPtr(b.At)}
+	byKind := map[audit.ChangeKind][]ChangeRow{}
+	counts, err := audit.Compare(b.Records(), opts.Records, func(c audit.Change) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(byKind[c.Kind]) < listRows {
+			byKind[c.Kind] = append(byKind[c.Kind], changeRow(c))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("comparing with the baseline: %w", err)
+	}
+	ch.Counts = counts
+	for _, k := range audit.ChangeKinds() {
+		ch.Count += counts[k]
+		for _, r := range byKind[k] {
+			if len(ch.Rows) < listRows {
+				ch.Rows = append(ch.Rows, r)
+			}
+		}
+	}
+	ch.Rows = nonNil(ch.Rows)
+	ch.Summary = changeSummary(ch)
+	return ch, nil
+}
+
+// changeSummary says what got worse and what got better, in a few words.
+func changeSummary(ch *Changes) string {
+	c := ch.Counts
+	parts := []string{
+		plural(c[audit.NewFailure], "new failure", "new failures"),
+		fmt.Sprintf("%s resolved", thousands(c[audit.Resolved])),
+	}
+	if n := c[audit.StillFailing]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s still failing", thousands(n)))
+	}
+	if n := c[audit.NewInstance]; n > 0 {
+		parts = append(parts, plural(n, "new instance", "new instances"))
+	}
+	if n := c[audit.VanishedInstance]; n > 0 {
+		parts = append(parts, plural(n, "instance gone", "instances gone"))
+	}
+	s := strings.Join(parts, ", ")
+	if ch.Since != nil {
+		s += " since " + ch.Since.Format(time.DateOnly)
+	} else {
+		s += " since the baseline"
+	}
+	return s
+}
+
+// changeColumns are the columns of changes.csv and of the Changes sheet,
+// before the label columns.
+var changeColumns = []string{
+	"change", "account_id", "region", "instance_id", "association", "association_id", "document",
+	"status_before", "status_after", "error_code", "first_seen_failing",
+}
+
+// changeCells are one change's cells, in changeColumns order, as text.
+func changeCells(c audit.Change) []string {
+	r := changeRow(c)
+	return []string{string(r.Kind), r.AccountID, r.Region, r.InstanceID, r.Association, r.AssociationID, r.Document,
+		r.Before, r.After, r.ErrorCode, csvTime(r.FirstSeenFailing)}
+}
+
+// writeChangesCSV writes every change, in key order, to changes.csv.
+func writeChangesCSV(ctx context.Context, opts Options, m *Model, dir string) (string, error) {
+	path := filepath.Join(dir, ChangesCSV)
+	err := atomicfile.Write(path, func(out io.Writer) error {
+		w := csv.NewWriter(out)
+		if err := w.Write(append(append([]string(nil), changeColumns...), labelColumns(m.LabelKeys)...)); err != nil {
+			return err
+		}
+		_, err := audit.Compare(opts.Baseline.Records(), opts.Records, func(c audit.Change) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rec := changeCells(c)
+			for _, k := range m.LabelKeys {
+				rec = append(rec, c.Labels[k])
+			}
+			return writeSafe(w, rec)
+		})
+		if err != nil {
+			return err
+		}
+		w.Flush()
+		return w.Error()
+	})
+	if err != nil {
+		return "", fmt.Errorf("writing %s: %w", path, err)
+	}
+	return path, nil
+}
+
+// NewFailures is the number of failures new since the baseline.
+func (c *Changes) NewFailures() int { return c.Counts[audit.NewFailure] }
