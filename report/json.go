@@ -36,3 +36,10 @@ func (jsonWriter) Write(ctx context.Context, m *Model, _ *audit.Records, dir str
 	}
 	return []string{path}, nil
 }
+
+// jsonEncode writes v as indented JSON.
+func jsonEncode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -95,5 +96,36 @@ func TestChangesSinceBaseline(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(week2, ".auditor-tmp")); err == nil {
 		t.Error("the workbook's spill directory was left behind")
+	}
+}
+
+// TestSplitByOwner: --split-by owner writes each owner's reports, whose
+// instances together are the fleet's.
+func TestSplitByOwner(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	list := writeFile(t, "fleet.csv", "instance_id,owner\ni-0123456789abcdef0,alice\ni-0123456789abcdef1,Bob Smith\ni-0000000000000dead,alice\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--split-by", "owner", "--quiet")
+	if got.code != 1 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	f, err := os.Open(filepath.Join(out, "by-owner", "index.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, _ := csv.NewReader(f).ReadAll()
+	total := 0
+	for _, r := range rows[1:] {
+		n := 0
+		fmt.Sscan(r[2], &n)
+		total += n
+		if _, err := os.Stat(filepath.Join(out, "by-owner", r[1], "report.html")); err != nil {
+			t.Errorf("no report.html for owner %q in %s", r[0], r[1])
+		}
+	}
+	if len(rows) != 3 || total != 3 {
+		t.Errorf("index.csv %q: want two owners holding the three instances", rows)
 	}
 }

@@ -66,6 +66,7 @@ type runOptions struct {
 	quiet       bool
 	logFormat   string
 	baseline    string
+	splitBy     string
 
 	// Set by demo, never by a flag: credentials that bypass the default
 	// chain, and the environment that --shard auto reads.
@@ -164,6 +165,7 @@ func (o *runOptions) bindOutput(fs *flagSet, defaultOut string) {
 	fs.Var(&o.staleAfter, "stale-after", "an association whose last execution is older than this `age` is stale (e.g. 7d, 36h; 0 turns it off)")
 	fs.IntVar(&o.htmlMaxRows, "html-max-rows", o.htmlMaxRows, "failure rows shown in report.html (all are in report.xlsx)")
 	fs.StringVar(&o.template, "template", "", "render report.html with this html/template `FILE` instead of the built-in one")
+	fs.StringVar(&o.splitBy, "split-by", "", "also write the whole set of reports for each value of this `label` (a list column, such as owner) under DIR/by-LABEL/VALUE/")
 	fs.StringVar(&o.baseline, "baseline", "", "compare with an earlier run (its --out `DIR`, or its results.jsonl): new failures, resolved, still failing since when, instances come and gone")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr, only errors and the closing summary")
 	fs.StringVar(&o.logFormat, "log-format", logText, "`format` of what goes to stderr: text, or json (one log/slog JSON record a line)")
@@ -332,6 +334,9 @@ func (o *runOptions) outputRecord() map[string]any {
 	}
 	if o.baseline != "" {
 		m["baseline"] = o.baseline
+	}
+	if o.splitBy != "" {
+		m["split_by"] = o.splitBy
 	}
 	return m
 }

@@ -526,10 +526,26 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		Baseline:    o.base,
 		TmpDir:      spill,
 	})
-	if spill != "" {
-		os.RemoveAll(spill) // under the lock; what the workbook spilled is in it now
-	}
+	defer func() {
+		if spill != "" {
+			os.RemoveAll(spill) // under the lock; what the workbook spilled is in it now
+		}
+	}()
 	written = append(written, paths...)
+	if err == nil && o.splitBy != "" {
+		groups, serr := report.Split(ctx, report.Options{
+			Dir: o.out, Formats: set.formats, Records: rs, Run: *info, StaleAfter: o.staleAfter.report(),
+			HTMLMaxRows: o.htmlMaxRows, Template: o.template, Baseline: o.base, TmpDir: spill,
+		}, o.splitBy)
+		for _, g := range groups {
+			written = append(written, g.Paths...)
+		}
+		if serr != nil {
+			err = fmt.Errorf("--split-by %s: %w", o.splitBy, serr)
+		} else {
+			o.logf(stderr, "reports for each of %s of %q in %s", plural(len(groups), "value"), o.splitBy, report.SplitDir(o.out, o.splitBy))
+		}
+	}
 	if err != nil {
 		// Every failed format, each on its line: the first is often not
 		// the only one (a full disk).

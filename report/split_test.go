@@ -1,0 +1,140 @@
+package report_test
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
+)
+
+func TestSafeName(t *testing.T) {
+	seen := map[string]string{}
+	for _, v := range []string{"alice", "Alice", "alice ", "", "..", ".", "../etc/passwd", "a/b", "Smith, Erin", "team-b.eu", strings.Repeat("x", 200), "ünï"} {
+		n := report.SafeName(v)
+		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\\\x00 ") || len(n) > 64 || strings.ToLower(n) != n {
+			t.Errorf("SafeName(%q) = %q: not a safe, lower-case directory name", v, n)
+		}
+		if other, ok := seen[n]; ok {
+			t.Errorf("SafeName(%q) = SafeName(%q) = %q", v, other, n)
+		}
+		seen[n] = v
+	}
+	if report.SafeName("alice") != "alice" {
+		t.Error("a plain name is not itself")
+	}
+}
+
+// TestSplit: the reports of each owner hold exactly that owner's instances,
+// and together the fleet's; more groups than files held open at once work.
+func TestSplit(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	var results []audit.Result
+	// More owners than files Split holds open at once (64).
+	n, owners := 300, 150
+	if testing.Short() {
+		n, owners = 180, 90
+	}
+	for i := range n {
+		owner := fmt.Sprintf("owner-%03d", i%owners)
+		switch i % 7 {
+		case 0:
+			owner = "" // no owner
+		case 1:
+			owner = "../escape"
+		}
+		labels := map[string]string{"env": "prod"}
+		if owner != "" {
+			labels["owner"] = owner
+		}
+		status := audit.StatusSuccess
+		if i%5 == 0 {
+			status = audit.StatusFailed
+		}
+		d := at.Add(-time.Hour)
+		results = append(results, audit.Result{
+			Region: "us-east-1", InstanceID: fmt.Sprintf("i-%017x", i), Labels: labels, Outcome: audit.Judge([]audit.Association{{Status: status}}),
+			AuditedAt: at, Associations: []audit.Association{{AssociationID: fmt.Sprintf("a-%d", i), Name: "AWS-RunPatchBaseline", Status: status, ExecutionDate: &d}},
+		})
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, audit.ResultsFile)
+	w, _ := audit.CreateRecord(path)
+	for _, r := range results {
+		w.Write(r)
+	}
+	w.Close()
+	rs, err := audit.OpenRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	out := t.TempDir()
+	opts := report.Options{Dir: out, Records: rs, Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}}
+	groups, err := report.Split(context.Background(), opts, "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]bool{}
+	for _, r := range results {
+		values[r.Labels["owner"]] = true
+	}
+	if len(groups) != len(values) || len(values) <= 64 {
+		t.Errorf("%d groups, want one for each of the %d values (the empty one included), more than 64", len(groups), len(values))
+	}
+	root := report.SplitDir(out, "owner")
+	union := map[string]string{}
+	for _, g := range groups {
+		if filepath.Dir(g.Dir) != root {
+			t.Fatalf("group %q is in %s, outside %s", g.Value, g.Dir, root)
+		}
+		f, err := os.Open(filepath.Join(g.Dir, report.InstancesCSV))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := slices.Index(rows[0], "owner")
+		for _, r := range rows[1:] {
+			if o := ""; col >= 0 {
+				o = r[col]
+				if strings.TrimPrefix(o, "'") != g.Value && !(g.Value == "" && o == "") {
+					t.Errorf("group %q holds %s of owner %q", g.Value, r[2], o)
+				}
+			}
+			if prev, dup := union[r[2]]; dup {
+				t.Errorf("%s in groups %q and %q", r[2], prev, g.Value)
+			}
+			union[r[2]] = g.Value
+		}
+	}
+	if len(union) != len(results) {
+		t.Errorf("the groups hold %d instances, the fleet %d", len(union), len(results))
+	}
+	if _, err := os.Stat(filepath.Join(root, report.SplitIndex)); err != nil {
+		t.Error("no index.csv")
+	}
+	// Again: the split's own directory is replaced, nothing else is.
+	if _, err := report.Split(context.Background(), opts, "owner"); err != nil {
+		t.Fatalf("second split: %v", err)
+	}
+	other := report.SplitDir(out, "env")
+	os.MkdirAll(other, 0o777)
+	os.WriteFile(filepath.Join(other, "mine.txt"), []byte("x"), 0o644)
+	if _, err := report.Split(context.Background(), opts, "env"); err == nil {
+		t.Error("Split replaced a directory it did not make")
+	}
+	if _, err := os.Stat(filepath.Join(other, "mine.txt")); err != nil {
+		t.Error("Split deleted a file it did not make")
+	}
+}
