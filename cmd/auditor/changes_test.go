@@ -129,3 +129,36 @@ func TestSplitByOwner(t *testing.T) {
 		t.Errorf("index.csv %q: want two owners holding the three instances", rows)
 	}
 }
+
+// TestScheduledLayout: a schedule's fixed configuration writes each run into
+// a dated directory ({date}, {time}), and --baseline previous compares it
+// with the latest run beside it (none for the first).
+func TestScheduledLayout(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 4, 5, 0, time.UTC)
+	if got := expandOut("/data/audits/{date}/{time}", at); got != "/data/audits/2026-11-30/20261130T030405Z" {
+		t.Errorf("expandOut = %q", got)
+	}
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	root := t.TempDir()
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--baseline", "previous", "--quiet"}
+	first := runCLI(t, "", append(args, "--out", filepath.Join(root, "week1"))...)
+	if first.code != 1 {
+		t.Fatalf("first run: exit %d\n%s", first.code, first.stderr)
+	}
+	second := runCLI(t, "", append(args, "--out", filepath.Join(root, "week2"))...)
+	if second.code != 1 {
+		t.Fatalf("second run: exit %d\n%s", second.code, second.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(root, "week2", "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Changes == nil || filepath.Dir(ri.Changes.Baseline) != filepath.Join(root, "week1") || ri.Changes.Counts[audit.StillFailing] != 1 {
+		t.Errorf("second run's changes %+v, want week1 as the baseline and one failure still failing", ri.Changes)
+	}
+	if ri1, _ := audit.ReadRunInfo(filepath.Join(root, "week1", "run.json")); ri1.Changes != nil {
+		t.Error("the first run of a schedule has a baseline")
+	}
+}

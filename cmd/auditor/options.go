@@ -159,14 +159,14 @@ func (o *runOptions) bindFetch(fs *flagSet) {
 }
 
 func (o *runOptions) bindOutput(fs *flagSet, defaultOut string) {
-	fs.StringVar(&o.out, "out", defaultOut, "output `DIR`, created if needed")
+	fs.StringVar(&o.out, "out", defaultOut, "output `DIR`, created if needed; {date} and {time} in it are the run's UTC date and time")
 	fs.Var(&o.formats, "format", "report `formats`, comma-separated: csv,xlsx,html,json (default all)")
 	fs.Var(&o.failOn, "fail-on", "`findings` that make the exit code 1: failed, pending, not_managed, no_associations, new (failures new since --baseline), none (default failed)")
 	fs.Var(&o.staleAfter, "stale-after", "an association whose last execution is older than this `age` is stale (e.g. 7d, 36h; 0 turns it off)")
 	fs.IntVar(&o.htmlMaxRows, "html-max-rows", o.htmlMaxRows, "failure rows shown in report.html (all are in report.xlsx)")
 	fs.StringVar(&o.template, "template", "", "render report.html with this html/template `FILE` instead of the built-in one")
 	fs.StringVar(&o.splitBy, "split-by", "", "also write the whole set of reports for each value of this `label` (a list column, such as owner) under DIR/by-LABEL/VALUE/")
-	fs.StringVar(&o.baseline, "baseline", "", "compare with an earlier run (its --out `DIR`, or its results.jsonl): new failures, resolved, still failing since when, instances come and gone")
+	fs.StringVar(&o.baseline, "baseline", "", "compare with an earlier run (its --out `DIR`, or its results.jsonl; previous: the latest run in a directory beside --out): new failures, resolved, still failing since when, instances come and gone")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr, only errors and the closing summary")
 	fs.StringVar(&o.logFormat, "log-format", logText, "`format` of what goes to stderr: text, or json (one log/slog JSON record a line)")
 }
@@ -217,6 +217,17 @@ func (o *runOptions) check() (settings, []error) {
 	}
 	if s.failOn, err = audit.ParseFailOn(o.failOn.vals); err != nil {
 		bad("--fail-on %v", err)
+	}
+	if o.baseline == "previous" {
+		prev, err := previousRun(o.out, o.now())
+		switch {
+		case err != nil:
+			errs = append(errs, usagef("--baseline previous: %v", err))
+		case prev == "":
+			o.baseline = "" // the first run of a schedule: nothing to compare with
+		default:
+			o.baseline = prev
+		}
 	}
 	if o.baseline != "" {
 		if err := checkBaseline(o.baseline); err != nil {

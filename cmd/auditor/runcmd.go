@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,8 +34,12 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		if o.resume {
 			return usagef("run: --resume needs --out DIR, the directory of the run to continue")
 		}
-		o.out = "audit-" + o.now().UTC().Format("20060102T150405Z")
+		o.out = "audit-{time}"
 	}
+	if o.resume && strings.Contains(o.out, "{time}") {
+		return usagef("run: --resume with {time} in --out would continue a new directory: name the run's own")
+	}
+	o.out = expandOut(o.out, o.now())
 	j, err := o.prepare(ctx, stdin, stderr)
 	if err != nil {
 		return err
@@ -583,4 +588,47 @@ func writeJSON(path string, v any) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	})
+}
+
+// expandOut fills the placeholders of --out: {date} (2026-11-30) and {time}
+// (20261130T030000Z), in UTC, so that a scheduled job writes each run into
+// a directory of its own from one fixed configuration.
+func expandOut(out string, now time.Time) string {
+	now = now.UTC()
+	out = strings.ReplaceAll(out, "{date}", now.Format(time.DateOnly))
+	return strings.ReplaceAll(out, "{time}", now.Format("20060102T150405Z"))
+}
+
+// previousRun finds the baseline that --baseline previous means: the
+// latest run, started before this one, in a directory beside --out that
+// holds a record and its run.json. It returns "" when there is none (the
+// first run of a schedule).
+func previousRun(out string, now time.Time) (string, error) {
+	parent := filepath.Dir(filepath.Clean(out))
+	entries, err := os.ReadDir(parent)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	best, bestAt := "", time.Time{}
+	self, _ := filepath.Abs(out)
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		if abs, _ := filepath.Abs(dir); abs == self {
+			continue
+		}
+		ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+		if err != nil || ri.StartedAt.IsZero() || !ri.StartedAt.Before(now) {
+			continue
+		}
+		if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
+			continue
+		}
+		if ri.StartedAt.After(bestAt) {
+			best, bestAt = dir, ri.StartedAt
+		}
+	}
+	return best, nil
 }
