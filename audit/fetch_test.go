@@ -299,3 +299,41 @@ func TestRunNoRegion(t *testing.T) {
 		t.Fatalf("err = %v, want ErrFatal for a target with no region", err)
 	}
 }
+
+// TestTriage: with Triage, a target whose overview shows every association
+// succeeded (recently enough) is compliant and one that shows none is
+// no_associations, both from the overview with no call; any other is fetched.
+func TestTriage(t *testing.T) {
+	now := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	recent, old := now.Add(-time.Hour), now.Add(-30*24*time.Hour)
+	ok := &audit.AssociationOverview{InstanceAssociationStatusAggregatedCount: map[string]int{"Success": 3}}
+	mixed := &audit.AssociationOverview{InstanceAssociationStatusAggregatedCount: map[string]int{"Success": 2, "Failed": 1}}
+	tests := []struct {
+		name   string
+		info   *audit.InstanceInfo
+		want   audit.Outcome
+		detail string
+	}{
+		{"all succeeded, recently", &audit.InstanceInfo{AssociationStatus: "Success", AssociationOverview: ok, LastSuccessfulAssociationExecutionDate: &recent}, audit.OutcomeCompliant, audit.DetailOverview},
+		{"all succeeded, long ago", &audit.InstanceInfo{AssociationStatus: "Success", AssociationOverview: ok, LastSuccessfulAssociationExecutionDate: &old}, audit.OutcomeNoncompliant, ""},
+		{"one failed", &audit.InstanceInfo{AssociationStatus: "Failed", AssociationOverview: mixed, LastSuccessfulAssociationExecutionDate: &recent}, audit.OutcomeNoncompliant, ""},
+		{"no association", &audit.InstanceInfo{}, audit.OutcomeNoAssociations, audit.DetailOverview},
+		{"no information", nil, audit.OutcomeNoncompliant, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int64
+			fake := pagedFake(func(string) int { calls.Add(1); return 1 }, func(string, int) string { return audit.StatusFailed })
+			cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Region: "us-east-1",
+				Triage: true, TriageSince: now.Add(-7 * 24 * time.Hour), Now: func() time.Time { return now }}
+			got, _, err := collect(t, context.Background(), cfg, []audit.Target{{InstanceID: "i-00000001", Info: tt.info}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := got["i-00000001"]
+			if r.Outcome != tt.want || r.Detail != tt.detail || (tt.detail != "") != (calls.Load() == 0) {
+				t.Errorf("outcome %s, detail %q after %d calls; want %s, %q", r.Outcome, r.Detail, calls.Load(), tt.want, tt.detail)
+			}
+		})
+	}
+}

@@ -49,7 +49,8 @@ type Config struct {
 	// says (a timeout leaves no grace).
 	Deadline time.Time
 	// Triage records a target whose Info has an association overview in
-	// which every association succeeded as compliant, from the overview,
+	// which every association succeeded as compliant, and one whose Info
+	// shows no association at all as no_associations, from the overview,
 	// without asking for its associations (Result.Detail DetailOverview).
 	// Others are fetched in full.
 	Triage bool
@@ -555,8 +556,8 @@ func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error
 		res.AuditedAt = s.cfg.Now().UTC()
 		return res, nil
 	}
-	if s.triaged(t) {
-		res.Outcome, res.Detail = OutcomeCompliant, DetailOverview
+	if oc := s.triaged(t); oc != "" {
+		res.Outcome, res.Detail = oc, DetailOverview
 		res.AuditedAt = s.cfg.Now().UTC()
 		return res, nil
 	}
@@ -633,16 +634,29 @@ func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error
 	return res, nil
 }
 
-// triaged reports whether t is recorded from its association overview.
-func (s *Session) triaged(t Target) bool {
-	if !s.cfg.Triage || t.Info == nil || !t.Info.AssociationOverview.AllSucceeded() {
-		return false
+// triaged returns the outcome t is recorded with from its association
+// overview, or "" when it must be fetched: compliant when every association
+// succeeded (and, with TriageSince, the last success is recent enough to
+// rule out a stale one), no_associations when SSM shows none at all (no
+// overview counts and no association status).
+func (s *Session) triaged(t Target) Outcome {
+	if !s.cfg.Triage || t.Info == nil {
+		return ""
 	}
-	if s.cfg.TriageSince.IsZero() {
-		return true
+	o := t.Info.AssociationOverview
+	if t.Info.AssociationStatus == "" && (o == nil || len(o.InstanceAssociationStatusAggregatedCount) == 0) {
+		return OutcomeNoAssociations
 	}
-	last := t.Info.LastSuccessfulAssociationExecutionDate
-	return last != nil && !last.Before(s.cfg.TriageSince)
+	if !o.AllSucceeded() {
+		return ""
+	}
+	if !s.cfg.TriageSince.IsZero() {
+		last := t.Info.LastSuccessfulAssociationExecutionDate
+		if last == nil || last.Before(s.cfg.TriageSince) {
+			return ""
+		}
+	}
+	return OutcomeCompliant
 }
 
 func (res *Result) fail(code, msg string) {

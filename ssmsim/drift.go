@@ -214,7 +214,7 @@ func (f *Fleet) Drift(cfg DriftConfig) (*Fleet, Changes) {
 
 func (f *Fleet) drift(cfg DriftConfig, taken func(string) bool) (*Fleet, Changes) {
 	g := &Fleet{
-		seed: f.seed, base: f.base, pool: f.pool,
+		seed: f.seed, base: f.base, pool: f.pool, failing: f.failing,
 		ids: slices.Clone(f.ids), flags: slices.Clone(f.flags),
 		byID: maps.Clone(f.byID), hand: maps.Clone(f.hand),
 		layers: slices.Clone(f.layers),

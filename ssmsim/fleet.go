@@ -30,6 +30,12 @@ type FleetConfig struct {
 	// associations (101 to 160). Zero means max(2, Size/1000) when Size is
 	// at least 10, else none; negative means none.
 	Heavy int
+	// Failing, when positive, replaces the realistic mix of statuses with a
+	// plain one for load tests: each managed instance fails (every one of
+	// its associations Failed) with this probability, and every
+	// association of the others succeeded in the last day. Zero keeps the
+	// mix.
+	Failing float64
 }
 
 // Instance is one instance of a fleet: what DescribeInstanceInformation says
@@ -95,6 +101,8 @@ type Fleet struct {
 	// layers are the drifts that made this fleet from a generated one, in
 	// order; see Drift.
 	layers []*driftLayer
+	// failing is FleetConfig.Failing.
+	failing float64
 }
 
 // NewFleet generates the fleet that cfg describes: a realistic mix of EC2
@@ -111,10 +119,11 @@ func NewFleet(cfg FleetConfig) *Fleet { return newFleet(cfg, nil) }
 // other fleets of an organisation); taken may be nil.
 func newFleet(cfg FleetConfig, taken func(string) bool) *Fleet {
 	f := &Fleet{
-		seed: uint64(cfg.Seed),
-		base: cfg.BaseTime,
-		byID: make(map[string]int32, cfg.Size),
-		hand: map[int32]*Instance{},
+		seed:    uint64(cfg.Seed),
+		base:    cfg.BaseTime,
+		byID:    make(map[string]int32, cfg.Size),
+		hand:    map[int32]*Instance{},
+		failing: min(max(cfg.Failing, 0), 1),
 	}
 	if f.base.IsZero() {
 		f.base = DefaultBaseTime

@@ -328,3 +328,37 @@ func BenchmarkNewFleet100k(b *testing.B) {
 		ssmsim.NewFleet(ssmsim.FleetConfig{Seed: int64(b.N), Size: 100_000})
 	}
 }
+
+// TestFleetFailing: FleetConfig.Failing makes that share of the managed
+// instances fail, every association of theirs, and every other succeed
+// within a day.
+func TestFleetFailing(t *testing.T) {
+	base := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 4000, Failing: 0.05, BaseTime: base})
+	failing, managed := 0, 0
+	for _, id := range f.ManagedIDs() {
+		managed++
+		as := f.Associations(id)
+		failed := 0
+		for _, a := range as {
+			switch {
+			case a.Status == "Failed":
+				failed++
+			case a.Status != "Success":
+				t.Fatalf("%s: status %q in the plain mix", id, a.Status)
+			}
+			if a.ExecutionDate.Before(base.Add(-24*time.Hour)) || a.ExecutionDate.After(base) {
+				t.Fatalf("%s: executed %v, want within the day before %v", id, a.ExecutionDate, base)
+			}
+		}
+		if failed > 0 {
+			if failed != len(as) {
+				t.Fatalf("%s: %d of %d associations failed, want all or none", id, failed, len(as))
+			}
+			failing++
+		}
+	}
+	if share := float64(failing) / float64(managed); share < 0.035 || share > 0.065 {
+		t.Errorf("%d of %d managed instances fail (%.3f), want about 0.05", failing, managed, share)
+	}
+}

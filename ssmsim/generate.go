@@ -57,6 +57,7 @@ const (
 	saltInfo
 	saltHeavy
 	saltPool
+	saltFailing
 	saltExec = 1 << 20 // + pool index
 )
 
@@ -381,6 +382,19 @@ func (f *Fleet) genExec(i int, p profile, poolIdx int) execResult {
 // genExec0 returns the execution as generated.
 func (f *Fleet) genExec0(i int, p profile, poolIdx int) execResult {
 	r := newRNG(f.seed, uint64(i), saltExec+uint64(poolIdx))
+	if f.failing > 0 {
+		// The plain mix of FleetConfig.Failing: a whole instance fails,
+		// or every association of it succeeded in the last day.
+		var e execResult
+		fr := newRNG(f.seed, uint64(i), saltFailing)
+		if fr.float() < f.failing {
+			e.status, e.detail, e.code, e.summary = stFailed, dtFailed, 1, sumFailed
+		} else {
+			e.status, e.detail, e.summary = stSuccess, dtSuccess, sumSuccess
+		}
+		e.at = f.entryBase(i).Add(-r.between(5*time.Minute, 20*time.Hour).Truncate(time.Millisecond))
+		return e
+	}
 	var failP, pendP int // percent
 	switch p.health {
 	case healthy:

@@ -46,7 +46,7 @@ var demoRegionNames = []string{"us-east-1", "eu-west-1", "ap-southeast-2", "us-w
 // simulatedOrg builds an organisation of accounts (its management account
 // among them) with fleets in the first regions of demoRegionNames, size
 // instance IDs in all, for the demo and the simulator.
-func simulatedOrg(accounts, regions, size int, seed int64, base time.Time) (*ssmsim.Org, []string, error) {
+func simulatedOrg(accounts, regions, size int, seed int64, base time.Time, failing float64) (*ssmsim.Org, []string, error) {
 	accounts, regions = max(accounts, 1), max(regions, 1)
 	if regions > len(demoRegionNames) {
 		return nil, nil, fmt.Errorf("--regions %d: at most %d", regions, len(demoRegionNames))
@@ -67,7 +67,7 @@ func simulatedOrg(accounts, regions, size int, seed int64, base time.Time) (*ssm
 		Accounts:     ssmsim.DefaultAccounts(accounts, seed),
 		Regions:      rs,
 		FleetRegions: names,
-		Fleet:        ssmsim.FleetConfig{Size: max(1, size/(accounts*regions)), BaseTime: base},
+		Fleet:        ssmsim.FleetConfig{Size: max(1, size/(accounts*regions)), BaseTime: base, Failing: failing},
 	})
 	return org, names, err
 }
@@ -103,7 +103,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var srv *ssmsim.Server
 	var what string
 	if *c.orgAccounts > 0 || *c.orgRegions > 0 {
-		org, regions, err := simulatedOrg(*c.orgAccounts, *c.orgRegions, *size, *seed, base)
+		org, regions, err := simulatedOrg(*c.orgAccounts, *c.orgRegions, *size, *seed, base, 0)
 		if err != nil {
 			return usagef("demo: %v", err)
 		}

@@ -298,6 +298,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		return err // a *audit.CredentialsError: fatal, and says so itself
 	}
 	session := audit.NewSession(j.auditConfig())
+	start := o.now() // the fetch begins with discovery
 	failedSites, err := j.orgTargets(ctx, session, stderr)
 	if err != nil {
 		return err
@@ -343,7 +344,6 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if total > 0 {
 		o.logf(stderr, "auditing %s, %d at a time; record in %s", plural(total, "instance"), o.concurrency, j.recordPath())
 	}
-	start := o.now()
 	runErr := session.Run(runCtx, j.batches())
 	prog.stop()
 	info := &j.info

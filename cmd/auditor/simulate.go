@@ -24,6 +24,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	ids := fs.String("ids", "simulated-fleet.txt", "write the fleet's instance IDs to this `FILE` (- for stdout)")
 	accounts := fs.Int("accounts", 0, "serve an organisation of `N` accounts (STS, Organizations, EC2 and SSM per account-region) instead of one fleet")
 	regions := fs.Int("regions", 0, "with --accounts, `N` regions with fleets in each account (default 1)")
+	failing := fs.Float64("failing", 0, "a plain fleet for load tests: this `share` of the instances fail (all their associations), the others succeeded in the last day (default: a realistic mix)")
 	var f ssmsim.Faults
 	fs.Float64Var(&f.Rate, "rate-limit", 0, "requests per second the endpoint accepts before ThrottlingException (0: no limit)")
 	fs.Float64Var(&f.ErrorRate, "error-rate", 0, "probability of HTTP 500 InternalServerError")
@@ -54,7 +55,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// real fleet.
 	base := time.Now().UTC().Truncate(time.Minute)
 	if *accounts > 0 || *regions > 0 {
-		org, names, err := simulatedOrg(*accounts, *regions, *size, *seed, base)
+		org, names, err := simulatedOrg(*accounts, *regions, *size, *seed, base, *failing)
 		if err != nil {
 			return usagef("simulate: %v", err)
 		}
@@ -70,7 +71,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "stop with Ctrl-C\n")
 		return srv.Serve(ctx, ln)
 	}
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: base})
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: base, Failing: *failing})
 	if *ids == "-" {
 		if err := fleet.WriteIDs(stdout); err != nil {
 			return err
