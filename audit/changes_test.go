@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/drifttest"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -76,31 +77,7 @@ func TestCompareDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := audit.ChangeCounts{}
-	for _, c := range changes {
-		switch c.Kind {
-		case ssmsim.ChangeResolved:
-			want[audit.Resolved]++
-		case ssmsim.ChangeNewFailure:
-			want[audit.NewFailure]++
-		case ssmsim.ChangeAssociationAdded:
-			want[audit.NewAssociation]++
-			if c.After.Status == audit.StatusFailed {
-				want[audit.NewFailure]++
-			}
-		case ssmsim.ChangeAssociationRemoved:
-			want[audit.VanishedAssociation]++
-		case ssmsim.ChangeInstanceRemoved:
-			want[audit.VanishedInstance]++
-		case ssmsim.ChangeInstanceAdded:
-			want[audit.NewInstance]++
-			for _, a := range after.Associations(c.InstanceID) {
-				if a.Status == audit.StatusFailed {
-					want[audit.NewFailure]++
-				}
-			}
-		}
-	}
+	want := drifttest.Expected(after, changes)
 	t.Logf("changes found: %v", got)
 	for _, k := range audit.ChangeKinds() {
 		if k == audit.StillFailing {

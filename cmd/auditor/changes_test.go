@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/drifttest"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -53,31 +54,7 @@ func TestChangesSinceBaseline(t *testing.T) {
 	for _, r := range rows[1:] {
 		counts[r[0]]++
 	}
-	want := map[audit.ChangeKind]int{}
-	for _, c := range drift {
-		switch c.Kind {
-		case ssmsim.ChangeResolved:
-			want[audit.Resolved]++
-		case ssmsim.ChangeNewFailure:
-			want[audit.NewFailure]++
-		case ssmsim.ChangeAssociationAdded:
-			want[audit.NewAssociation]++
-			if c.After.Status == audit.StatusFailed {
-				want[audit.NewFailure]++
-			}
-		case ssmsim.ChangeAssociationRemoved:
-			want[audit.VanishedAssociation]++
-		case ssmsim.ChangeInstanceRemoved:
-			want[audit.VanishedInstance]++
-		case ssmsim.ChangeInstanceAdded:
-			want[audit.NewInstance]++
-			for _, a := range after.Associations(c.InstanceID) {
-				if a.Status == audit.StatusFailed {
-					want[audit.NewFailure]++
-				}
-			}
-		}
-	}
+	want := drifttest.Expected(after, drift)
 	for _, k := range audit.ChangeKinds() {
 		if k != audit.StillFailing && counts[string(k)] != want[k] {
 			t.Errorf("changes.csv: %d %s, the simulator made %d", counts[string(k)], k, want[k])
