@@ -246,6 +246,7 @@ func (r *runner) stats() Stats {
 	r.mu.Lock()
 	for _, l := range r.limiters {
 		st.LimiterRate = max(st.LimiterRate, l.Rate())
+		st.LimiterPeak = max(st.LimiterPeak, l.Peak())
 	}
 	r.mu.Unlock()
 	if r.cfg.Rate > 0 {
@@ -398,7 +399,8 @@ func association(s types.InstanceAssociationStatusInfo) Association {
 
 // attempts is a finalize middleware that runs once per HTTP attempt, inside
 // the SDK's retry loop: it paces every attempt (retries included) through
-// the account-region's Limiter, and counts attempts and throttles.
+// the account-region's Limiter, tells the Limiter how each one ended, and
+// counts attempts and throttles.
 type attempts struct {
 	limiter *Limiter
 	run     *runner
@@ -415,14 +417,17 @@ func (a *attempts) HandleFinalize(ctx context.Context, in middleware.FinalizeInp
 		a.run.retries.Add(1)
 	}
 	a.run.calls.Add(1)
+	sent := time.Now()
 	out, md, err := next.HandleFinalize(ctx, in)
 	var ae smithy.APIError
 	switch {
 	case err == nil:
-		a.limiter.Success()
+		a.limiter.Success(sent)
 	case errors.As(err, &ae) && throttleCodes[ae.ErrorCode()]:
 		a.run.throttled.Add(1)
-		a.limiter.Throttled()
+		a.limiter.Throttled(sent)
+	default:
+		a.limiter.Failed()
 	}
 	return out, md, err
 }
