@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -68,14 +69,16 @@ var fatalCodes = map[string]bool{
 	"UnauthorizedOperation":               true,
 }
 
-// throttleCodes are the codes that mean "slow down".
-var throttleCodes = map[string]bool{
-	"ThrottlingException":                    true,
-	"Throttling":                             true,
-	"TooManyRequestsException":               true,
-	"RequestLimitExceeded":                   true,
-	"ProvisionedThroughputExceededException": true,
-	"SlowDown":                               true,
+// throttles are the SDK's own throttle checks: its throttle error codes
+// (retry.DefaultThrottleErrorCodes) and an HTTP 429 without a modeled
+// error. The standard retryer retries exactly these as throttles, so every
+// throttle it retries also reaches the Limiter.
+var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
+
+// IsThrottle reports whether err is a throttle as the SDK's retryer sees
+// it.
+func IsThrottle(err error) bool {
+	return throttles.IsErrorThrottle(err).Bool()
 }
 
 // IsFatal reports whether err from an SSM call means that no call can
@@ -419,11 +422,10 @@ func (a *attempts) HandleFinalize(ctx context.Context, in middleware.FinalizeInp
 	a.run.calls.Add(1)
 	sent := time.Now()
 	out, md, err := next.HandleFinalize(ctx, in)
-	var ae smithy.APIError
 	switch {
 	case err == nil:
 		a.limiter.Success(sent)
-	case errors.As(err, &ae) && throttleCodes[ae.ErrorCode()]:
+	case IsThrottle(err):
 		a.run.throttled.Add(1)
 		a.limiter.Throttled(sent)
 	default:
