@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -71,14 +72,16 @@ var fatalCodes = map[string]bool{
 	"UnauthorizedOperation":               true,
 }
 
-// throttleCodes are the codes that mean "slow down".
-var throttleCodes = map[string]bool{
-	"ThrottlingException":                    true,
-	"Throttling":                             true,
-	"TooManyRequestsException":               true,
-	"RequestLimitExceeded":                   true,
-	"ProvisionedThroughputExceededException": true,
-	"SlowDown":                               true,
+// throttles are the SDK's own throttle checks: its throttle error codes
+// (retry.DefaultThrottleErrorCodes) and an HTTP 429 without a modeled
+// error. The standard retryer retries exactly these as throttles, so every
+// throttle it retries also reaches the Limiter.
+var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
+
+// IsThrottle reports whether err is a throttle as the SDK's retryer sees
+// it.
+func IsThrottle(err error) bool {
+	return throttles.IsErrorThrottle(err).Bool()
 }
 
 // IsFatal reports whether err from an SSM call means that no call can
@@ -253,7 +256,8 @@ func association(s types.InstanceAssociationStatusInfo) Association {
 
 // attempts is a finalize middleware that runs once per HTTP attempt, inside
 // the SDK's retry loop: it paces every attempt (retries included) through
-// the account-region's Limiter, and counts attempts and throttles.
+// the account-region's Limiter, tells the Limiter how each one ended, and
+// counts attempts and throttles.
 type attempts struct {
 	limiter *Limiter
 	run     *runner
@@ -272,15 +276,17 @@ func (a *attempts) HandleFinalize(ctx context.Context, in middleware.FinalizeInp
 	}
 	a.run.calls.Add(1)
 	a.site.calls.Add(1)
+	sent := time.Now()
 	out, md, err := next.HandleFinalize(ctx, in)
-	var ae smithy.APIError
 	switch {
 	case err == nil:
-		a.limiter.Success()
-	case errors.As(err, &ae) && throttleCodes[ae.ErrorCode()]:
+		a.limiter.Success(sent)
+	case IsThrottle(err):
 		a.run.throttled.Add(1)
 		a.site.throttled.Add(1)
-		a.limiter.Throttled()
+		a.limiter.Throttled(sent)
+	default:
+		a.limiter.Failed()
 	}
 	return out, md, err
 }

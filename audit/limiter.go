@@ -4,91 +4,232 @@ import (
 	"context"
 	"math"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// Limiter paces the calls to one account and region. A fixed Limiter keeps
-// one rate. An adaptive one finds the service's limit itself, the way TCP
-// finds a link's:
-//
-//   - It starts at 20 calls a second and grows exponentially while no call
-//     is throttled (slow start). After a cut it grows fast again up to 90%
-//     of the rate that last got through, probes by about 5% a second from
-//     there, and past 120% of it grows fast again (the limit has moved).
-//   - Once a second (and at least every 20 answers) it looks at the share
-//     of throttled answers. When that share rises above the background
-//     level (the median share of the last few windows, at most 50%) by more
-//     than 5 points, the calls are over the limit: the rate is cut to 85% of
-//     what actually got through in that window, which converges in one step
-//     even after slow start overshot.
-//
-// Throttles that come whatever the rate (a service busy with other clients)
-// raise the background level instead of cutting the rate to nothing, so
-// the limiter settles just under whatever the service allows. A Limiter is
-// safe for concurrent use; the zero value is not valid, use NewLimiter.
+// Limiter paces the calls to one account and region. A Limiter is safe for
+// concurrent use; the zero value is not valid, use NewLimiter.
 type Limiter struct {
-	lim *rate.Limiter
+	mu  sync.Mutex
+	now func() time.Time
+	lim *rate.Limiter // the fixed mode's; nil when adaptive
 
-	mu        sync.Mutex
-	adaptive  bool
+	// Pacing: a call may start 1/rate after the last; callers line up.
+	rate        float64
+	lastGrant   time.Time
+	waiting     int
+	line        []chan struct{}
+	dispatching bool
+	kick        chan struct{}
+	grants      grantLog
+	inflight    int
+
+	// Adaptive control.
+	start     time.Time
 	slowStart bool
-	rate      float64
-	now       func() time.Time
-	// The current window: its start, and the answers in it.
-	winStart time.Time
-	ok, thr  int
-	// history holds the throttled share of recent windows.
-	history []float64
-	// known is the rate that got through when the rate was last cut.
-	known float64
+	last      time.Time // of the last growth step
+	win       window
+	ep        episode // since the first throttle answered
+	answers   answerLog
+	latency   float64 // mean, seconds
+	guard     int     // answers still due from before the last cut
+	bg        bgBlocks
+	limit     float64 // the limit estimated at the last cut
+	estA      limitEstimate
+	estS      limitEstimate
+	cutAt     time.Time
+	k         float64 // seconds from a cut back to the limit
+	throttled bool
+	peak      float64
+	cuts      int
+	scale     float64   // calls per second that set how fast the rate grows
+	capped    time.Time // since when the rate sits at the cap
+	// After a cut, the answers back under the limit tell whether the
+	// throttles depended on the rate at all.
+	verify  verification
+	bgFloor float64
 }
 
-// Tuning of the adaptive rate.
+// verification compares the throttled share before a cut with the share
+// after it.
+type verification struct {
+	on         bool
+	before     float64 // the share of the window that led to the cut
+	n, thr     int     // answers after the cut
+	limit      float64 // the limit before the cut, to restore
+	estA, estS limitEstimate
+	rateBefore float64
+}
+
+// window gathers the answers since the last decision.
+type window struct {
+	start      time.Time
+	n, thr, ok int
+}
+
+// episode counts the answers since the first throttle of a spell, when
+// the service's bucket ran dry.
+type episode struct {
+	start   time.Time
+	ok, thr int
+}
+
+func (e *episode) on() bool { return !e.start.IsZero() }
+
+// Tuning of the adaptive mode.
 const (
-	minRate     = 1     // calls per second, the floor
-	maxRate     = 10000 // calls per second, the ceiling
-	initialRate = 20
-	slowStep    = 2    // slow start: per success, so the rate grows e-fold every half second
-	growth      = 0.05 // after slow start: per success, so about 5% a second
-	cutFactor   = 0.85
-	margin      = 0.05 // throttled share above the background that means "over the limit"
-	maxNoise    = 0.5  // a background share above this is no background: back off
-	window      = time.Second
-	minAnswers  = 20
-	historyLen  = 8
+	initialRate = 20.0   // calls per second at the start
+	minRate     = 0.5    // the floor
+	maxRate     = 1e5    // the ceiling
+	slowStartE  = 0.4    // seconds per e-fold of the rate before the first cut
+	beta        = 0.9    // a cut goes to beta times the estimated limit
+	cubicC      = 0.0004 // growth past the limit, per second cubed, times scale
+	capFactor   = 1.8    // probe at most this far past the estimate
+	plateauStep = 0.97   // throttled below the estimate: it comes down by this
+
+	winMin  = 500 * time.Millisecond // a window of answers lasts at least this
+	winMinN = 20                     // and holds at least this many
+	winMax  = 5 * time.Second        // or lasts this long
+	zDetect = 3.0                    // standard deviations over the background
+	pFloor  = 0.002                  // the least spread assumed of a share
+
+	kCap        = 12 // throttles that end the slow start, estimate or not
+	nEstimate   = 20 // answers a cut waits for to estimate the limit
+	minEstimate = 8  // answers below which half as many carry no estimate
+	boundCalls  = 10 // calls over which the rate before a throttle is taken
+
+	estimateDecay    = 0.7 // weight kept by the estimate at each cut
+	maxOutlierSpread = 0.3 // a measurement noisier than this cannot move it
+
+	bgAssumed     = 0.05 // background share taken before the first cut
+	bgBlock       = 100  // answers in a block of the background share
+	verifyAnswers = 30   // answers after a cut to tell whether it changed the share
 )
 
 // NewLimiter returns a Limiter fixed at tps calls per second, or an adaptive
 // one when tps is 0.
 func NewLimiter(tps float64) *Limiter {
-	l := &Limiter{now: time.Now}
+	return newLimiter(tps, time.Now)
+}
+
+func newLimiter(tps float64, now func() time.Time) *Limiter {
+	l := &Limiter{now: now, kick: make(chan struct{}, 1)}
+	t := now()
 	if tps > 0 {
 		l.rate = tps
-	} else {
-		l.adaptive, l.slowStart, l.rate = true, true, initialRate
+		l.lim = rate.NewLimiter(rate.Limit(tps), 1)
+		return l
 	}
-	l.winStart = l.now()
-	l.lim = rate.NewLimiter(rate.Limit(l.rate), 1)
+	l.slowStart, l.rate = true, initialRate
+	l.lastGrant = t.Add(-time.Hour)
+	l.last, l.start = t, t
+	l.win = window{start: t}
 	return l
 }
 
-// Wait blocks until a call may start, or ctx is done. An adaptive Limiter
-// does not pace during slow start, before the service has throttled
-// anything: a reservation's time is fixed when it is made, so pacing from
-// the low starting rate would hold the last of many workers for seconds
-// after the rate had grown (BENCHMARKS.md); the worker pool bounds the calls
-// until then.
+// Wait blocks until a call may start, or ctx is done.
 func (l *Limiter) Wait(ctx context.Context) error {
-	l.mu.Lock()
-	unpaced := l.adaptive && l.slowStart
-	l.mu.Unlock()
-	if unpaced {
-		return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return l.lim.Wait(ctx)
+	if l.lim != nil {
+		return l.lim.Wait(ctx)
+	}
+	l.mu.Lock()
+	if l.arrive(l.now()) {
+		l.mu.Unlock()
+		return nil
+	}
+	w := make(chan struct{})
+	l.line = append(l.line, w)
+	if !l.dispatching {
+		l.dispatching = true
+		go l.dispatch()
+	}
+	l.mu.Unlock()
+	select {
+	case <-w:
+		return nil
+	case <-ctx.Done():
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-w:
+		// Let go just now: the slot is spent, the caller gives up.
+		l.inflight = max(l.inflight-1, 0)
+	default:
+		l.line = slices.DeleteFunc(l.line, func(c chan struct{}) bool { return c == w })
+		l.waiting--
+	}
+	return ctx.Err()
+}
+
+// dispatch lets the callers in line go one by one at the pace, and ends
+// when the line is empty.
+func (l *Limiter) dispatch() {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		l.mu.Lock()
+		now := l.now()
+		for len(l.line) > 0 && l.release(now) {
+			close(l.line[0])
+			l.line = l.line[1:]
+		}
+		if len(l.line) == 0 {
+			l.dispatching = false
+			l.mu.Unlock()
+			return
+		}
+		d := l.due().Sub(now)
+		l.mu.Unlock()
+		t.Reset(d)
+		select {
+		case <-t.C:
+		case <-l.kick:
+		}
+	}
+}
+
+// arrive is a caller asking to start a call at now: true lets it go at
+// once; false puts it at the end of the line (the caller then waits for
+// release).
+func (l *Limiter) arrive(now time.Time) bool {
+	if l.waiting == 0 && !now.Before(l.due()) {
+		l.grant(now)
+		return true
+	}
+	l.waiting++
+	return false
+}
+
+// release lets the first caller in line go if its time has come.
+func (l *Limiter) release(now time.Time) bool {
+	if l.waiting == 0 || now.Before(l.due()) {
+		return false
+	}
+	l.waiting--
+	l.grant(now)
+	return true
+}
+
+// due is when the next call may start.
+func (l *Limiter) due() time.Time {
+	return l.lastGrant.Add(time.Duration(float64(time.Second) / l.rate))
+}
+
+func (l *Limiter) grant(now time.Time) {
+	// A caller that went late does not cost the next one its lateness, but
+	// idle time is not banked into a burst.
+	iv := time.Duration(float64(time.Second) / l.rate)
+	l.lastGrant = later(l.lastGrant.Add(iv), now.Add(-min(iv, 2*time.Millisecond)))
+	l.grants.add(now, l.start)
+	l.inflight++
 }
 
 // Rate returns the current rate in calls per second.
@@ -98,65 +239,525 @@ func (l *Limiter) Rate() float64 {
 	return l.rate
 }
 
-// Success tells an adaptive Limiter that a call went through.
-func (l *Limiter) Success() {
-	if !l.adaptive {
+// Peak returns the highest rate an adaptive Limiter set once it had cut its
+// rate for throttling: 0 before the first cut, and for a fixed Limiter.
+func (l *Limiter) Peak() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.peak
+}
+
+// Success tells the Limiter that a call it let start at sent went through.
+func (l *Limiter) Success(sent time.Time) { l.answer(sent, false) }
+
+// Throttled tells the Limiter that a call it let start at sent was
+// throttled.
+func (l *Limiter) Throttled(sent time.Time) { l.answer(sent, true) }
+
+// Failed tells the Limiter that a call it let start ended without a verdict
+// on the rate: any error other than a throttle.
+func (l *Limiter) Failed() {
+	if l.lim != nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.ok++
-	if l.slowStart || l.rate < 0.9*l.known || l.rate > 1.2*l.known {
-		l.set(l.rate + slowStep)
+	l.inflight = max(l.inflight-1, 0)
+	l.guard = max(l.guard-1, 0)
+}
+
+func (l *Limiter) answer(sent time.Time, throttled bool) {
+	if l.lim != nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.observe(l.now(), sent, throttled)
+}
+
+func (l *Limiter) observe(now, sent time.Time, throttled bool) {
+	l.inflight = max(l.inflight-1, 0)
+	l.answers.push(answerRec{int64(sent.Sub(l.start)), int64(now.Sub(l.start)), throttled})
+	if lat := now.Sub(sent).Seconds(); l.latency == 0 {
+		l.latency = lat
 	} else {
-		l.set(l.rate + growth)
+		l.latency += (lat - l.latency) / 64
 	}
-	l.maybeClose()
-}
-
-// Throttled tells an adaptive Limiter that a call was throttled.
-func (l *Limiter) Throttled() {
-	if !l.adaptive {
+	if throttled {
+		l.throttled = true
+		if !l.ep.on() {
+			l.ep.start = now
+		}
+	}
+	if l.ep.on() {
+		if throttled {
+			l.ep.thr++
+		} else {
+			l.ep.ok++
+		}
+	}
+	if l.guard > 0 || now.Sub(l.cutAt).Seconds() < 2*l.latency {
+		// Sent before the last cut, or soon after it, while the bucket
+		// was still dry: says nothing about the new rate.
+		l.guard = max(l.guard-1, 0)
+		l.grow(now)
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.thr++
-	l.maybeClose()
-}
-
-// maybeClose ends the window when it is long and full enough, and decides.
-func (l *Limiter) maybeClose() {
-	now := l.now()
-	el := now.Sub(l.winStart)
-	n := l.ok + l.thr
-	if el < window || n < minAnswers {
+	w := &l.win
+	w.n++
+	if throttled {
+		w.thr++
+	} else {
+		w.ok++
+	}
+	if l.cuts > 1 && l.rate <= l.limit && now.Sub(l.cutAt).Seconds() < l.k {
+		// Under the limit, back from the cut: whatever throttles come
+		// here come whatever the rate.
+		l.bg.add(throttled)
+	}
+	if v := &l.verify; v.on && now.Sub(l.cutAt).Seconds() < l.k {
+		v.n++
+		if throttled {
+			v.thr++
+		}
+		if v.n >= max(verifyAnswers, int(min(3/v.before, 1000))) {
+			v.on = false
+			if after := float64(v.thr) / float64(v.n); after >= 0.5*v.before {
+				// The share did not fall with the rate: those throttles
+				// come whatever the rate. Undo the cut.
+				l.bgFloor = max(l.bgFloor, after)
+				l.limit, l.estA, l.estS = v.limit, v.estA, v.estS
+				l.set(max(l.rate, min(v.rateBefore, l.limit)))
+				l.cutAt = now.Add(-time.Duration(l.k * float64(time.Second)))
+			}
+		}
+	} else {
+		l.verify.on = false
+	}
+	// A cut waits for enough answers to estimate the limit by (in both
+	// orders, the first time), or for as many throttles as a cycle may
+	// cost.
+	if l.congested() && (l.ep.thr >= l.allowance() || l.estimateReady()) {
+		l.cut(now)
 		return
 	}
-	share := float64(l.thr) / float64(n)
-	// The background is the median share of recent windows; a rise beyond
-	// it by more than the margin, and by more than chance would explain
-	// (three standard deviations of a share of n answers), is ours.
-	noise := 0.0
-	if len(l.history) > 0 {
-		h := slices.Sorted(slices.Values(l.history))
-		noise = min(h[len(h)/2], maxNoise)
+	el := now.Sub(w.start)
+	if (el >= winMin && w.n >= winMinN) || el >= winMax {
+		l.closeWindow(now)
 	}
-	chance := 3 * math.Sqrt(max(noise*(1-noise), 0.01)/float64(n))
-	if l.thr > 1 && share > noise+max(margin, chance) {
-		passed := float64(l.ok) / el.Seconds()
-		l.slowStart = false
-		l.known = min(l.rate, passed)
-		l.set(l.known * cutFactor)
+	l.grow(now)
+}
+
+// allowance is how many throttles a spell may cost before the cut: about
+// one in a hundred of the calls of a cycle, at least 2.
+func (l *Limiter) allowance() int {
+	if l.slowStart {
+		return kCap
 	}
-	l.history = append(l.history, share)
-	if len(l.history) > historyLen {
-		l.history = l.history[1:]
+	return min(max(1, int(0.01*l.limit*2*l.k)), kCap)
+}
+
+func (l *Limiter) estimateReady() bool {
+	if l.ep.ok+l.ep.thr < nEstimate {
+		return false
 	}
-	l.winStart, l.ok, l.thr = now, 0, 0
+	if !l.slowStart {
+		return true
+	}
+	start, _ := l.answers.firstThrottled(l.ep.start, l.start)
+	ok, thr := l.answers.since(start, l.start)
+	return ok+thr >= nEstimate
+}
+
+// background is the share of throttles that come whatever the rate: the
+// least of the last few blocks of answers taken under the limit, so that a
+// block taken over a limit estimated too high does not count, and at least
+// what a cut undone for not changing the share showed (bgFloor). Until the
+// first cut, up to bgAssumed is taken for background, so that random
+// throttles do not end the slow start far below the limit.
+func (l *Limiter) background() (p float64, known bool) {
+	switch {
+	case l.slowStart:
+		return bgAssumed, false
+	case l.bg.blocks < 2:
+		return l.bgFloor, false
+	}
+	return max(l.bg.min(), l.bgFloor), true
+}
+
+// congested reports whether the throttled answers of the window are more
+// than the background and chance explain.
+func (l *Limiter) congested() bool {
+	w := &l.win
+	if p, known := l.background(); w.thr == 1 && !l.slowStart && l.rate > l.limit && known && p == 0 {
+		// Probing past the known limit, where no throttle came for a long
+		// while below it: the first is the answer.
+		return true
+	}
+	if w.thr < 2 {
+		return false
+	}
+	p, _ := l.background()
+	n := float64(w.n)
+	sd := math.Sqrt(n * max(p, pFloor) * (1 - p))
+	return float64(w.thr)-n*p > 1+zDetect*sd
+}
+
+func (l *Limiter) closeWindow(now time.Time) {
+	l.win = window{start: now}
+	l.ep = episode{}
+}
+
+// estimate returns the rate that got through since the bucket ran dry,
+// twice: in the order the answers came (byAnswer) and in the order the
+// calls were sent (bySend), each with the number of answers behind it (0:
+// no estimate). The service decides in one of the two orders (a front door
+// on arrival, ssmsim after its delay); latency jitter reorders answers, so
+// that in the other order calls that went through before the bucket ran dry
+// seem to have gone through after, and the estimate comes out high. Half a
+// success stands in for none, so that a spell of throttles alone says "far
+// less than sent", not "nothing".
+func (l *Limiter) estimate(now time.Time) (byAnswer, bySend, bound float64, nA, nS, okA, okS int) {
+	// Both orders start the spell at a throttle, and the cut comes at one:
+	// counting the first would make the share of successes look smaller
+	// than it is (T S S T is two successes in three calls, not four).
+	share := func(ok, thr int) float64 {
+		if ok == 0 {
+			return 0.5 / float64(thr)
+		}
+		return float64(ok) / float64(ok+thr-1)
+	}
+	// The rate of the calls sent just before the first throttled one went
+	// through, plus whatever burst the bucket had saved: a bound.
+	start, last := l.answers.firstThrottled(l.ep.start, l.start)
+	bound = math.Inf(1)
+	if !start.IsZero() {
+		bound = l.grants.rateBefore(start, boundCalls, 250*time.Millisecond, l.start)
+	}
+	if m := l.ep.ok + l.ep.thr; m >= 2 {
+		// The calls answered since were sent about one latency earlier.
+		lat := time.Duration(l.latency * float64(time.Second))
+		from, to := l.ep.start.Add(-lat), now.Add(-lat)
+		sent := l.grants.rateBefore(to, max(boundCalls, l.grants.between(from, to, l.start)), to.Sub(from), l.start)
+		if !math.IsInf(sent, 1) {
+			byAnswer, nA, okA = min(sent*share(l.ep.ok, l.ep.thr), bound), m, l.ep.ok
+		}
+	}
+	ok, thr := l.answers.since(start, l.start)
+	if m := ok + thr; m >= 2 {
+		if el := last.Sub(start).Seconds(); el > 1e-3 {
+			sent := float64(l.grants.between(start, last, l.start)) / el
+			bySend, nS, okS = min(sent*share(ok, thr), bound), m, ok
+		}
+	}
+	return byAnswer, bySend, bound, nA, nS, okA, okS
+}
+
+// limitEstimate is a running estimate of the service's limit from the
+// measurements at successive cuts.
+type limitEstimate struct {
+	v, w    float64 // the estimate, and the answers behind it
+	strikes int     // measurements in a row far off it, all on one side
+	up      bool    // the side
+}
+
+// add takes a measurement a from n answers, ok of them successes: it is
+// averaged in when it agrees with the estimate within its noise, weighing
+// each by its successes (a share of successes measured from few successes
+// is a poor measure); the estimate moves to it when two in a row disagree
+// on the same side (the limit moved), or when it is much better measured.
+func (e *limitEstimate) add(a float64, ok, n int) {
+	if n < minEstimate/2 || math.IsInf(a, 0) || math.IsNaN(a) {
+		return
+	}
+	w := float64(ok) + 0.5
+	e.w *= estimateDecay
+	if e.v == 0 || w > 2*e.w {
+		e.v, e.w, e.strikes = a, w, 0
+		return
+	}
+	// The relative spread of a share of successes measured from n answers.
+	spread := math.Sqrt(float64(n-ok) / (float64(n) * w))
+	tol := max(0.2, 2*spread)
+	if a > e.v/(1+tol) && a < e.v*(1+tol) {
+		e.v = (e.v*e.w + a*w) / (e.w + w)
+		e.w += w
+		e.strikes = 0
+		return
+	}
+	if spread > maxOutlierSpread {
+		return // too poorly measured to say the limit moved
+	}
+	up := a > e.v
+	if e.strikes > 0 && up == e.up {
+		e.v, e.w, e.strikes = a, w, 0
+		return
+	}
+	e.strikes, e.up = 1, up
+}
+
+// raise moves the estimate up to v, as poorly measured as can be.
+func (e *limitEstimate) raise(v float64) {
+	if e.v < v {
+		e.v, e.w, e.strikes = v, 0.5, 0
+	}
+}
+
+func (l *Limiter) cut(now time.Time) {
+	if !l.slowStart && l.win.n > 0 {
+		l.verify = verification{on: true, before: float64(l.win.thr) / float64(l.win.n),
+			limit: l.limit, estA: l.estA, estS: l.estS, rateBefore: l.rate}
+	}
+	byAnswer, bySend, bound, nA, nS, okA, okS := l.estimate(now)
+	l.estA.add(min(byAnswer, l.rate), okA, nA)
+	l.estS.add(min(bySend, l.rate), okS, nS)
+	w := math.Inf(1)
+	for _, e := range []limitEstimate{l.estA, l.estS} {
+		if e.v > 0 {
+			w = min(w, e.v)
+		}
+	}
+	// Whatever the estimates say, the bucket ran dry while the calls went
+	// at the bound.
+	w = min(w, bound)
+	if l.cuts > 0 && l.rate <= 1.02*l.limit && now.Sub(l.cutAt).Seconds() >= l.k {
+		// Throttled on the plateau, before probing past the limit: it is
+		// lower than estimated.
+		w = min(w, l.rate*plateauStep)
+		l.estA.v, l.estS.v = min(l.estA.v, w), min(l.estS.v, w)
+	}
+	if math.IsInf(w, 1) {
+		w = l.rate / 2 // nothing to go by
+	}
+	l.limit = max(w, minRate)
+	l.slowStart = false
+	l.cuts++
+	l.cutAt = now
+	l.capped = time.Time{}
+	if l.scale == 0 {
+		l.scale = l.rate // the rate when the slow start ended: common to all started together
+	}
+	l.k = math.Cbrt(l.limit * (1 - beta) / (l.scale * cubicC))
+	l.set(min(beta*l.limit, l.rate))
+	l.last = now
+	l.guard = l.inflight
+	l.win = window{start: now}
+}
+
+// sendRate is the rate of calls let start over the last second.
+func (l *Limiter) sendRate(now time.Time) float64 {
+	span := min(now.Sub(l.start), time.Second)
+	if span <= 0 {
+		return l.rate
+	}
+	return float64(l.grants.between(now.Add(-span), now, l.start)) / span.Seconds()
+}
+
+func (l *Limiter) grow(now time.Time) {
+	dt := now.Sub(l.last).Seconds()
+	if dt <= 0 {
+		return
+	}
+	l.last = now
+	var r float64
+	if l.slowStart {
+		if l.ep.on() {
+			return // a throttle: hold until the verdict
+		}
+		r = l.rate * math.Exp(dt/slowStartE)
+	} else {
+		// CUBIC: back to the limit in k seconds, then past it, in calls
+		// per second that are the same for every process that started
+		// with this one (scale), so that processes sharing a bucket
+		// converge on equal shares.
+		t := now.Sub(l.cutAt).Seconds() - l.k
+		r = l.limit + l.scale*cubicC*t*t*t
+		// Probe at most so far past the estimate; a limit beyond shows as
+		// a long spell at the cap without a throttle, and the estimate
+		// moves up to it.
+		if c := capFactor * l.limit; r >= c {
+			r = c
+			if l.capped.IsZero() {
+				l.capped = now
+			} else if now.Sub(l.capped).Seconds() >= l.k {
+				l.limit = c
+				l.estA.raise(c)
+				l.estS.raise(c)
+				l.cutAt = now.Add(-time.Duration(l.k * float64(time.Second)))
+				l.capped = time.Time{}
+			}
+		} else {
+			l.capped = time.Time{}
+		}
+	}
+	// Past the limit the pool, not the Limiter, sets the pace: do not run
+	// far ahead of the calls actually sent.
+	r = min(r, max(2*l.sendRate(now), l.rate))
+	l.set(r)
 }
 
 func (l *Limiter) set(r float64) {
+	old := l.rate
 	l.rate = min(max(r, minRate), maxRate)
-	l.lim.SetLimit(rate.Limit(l.rate))
+	if !l.slowStart {
+		l.peak = max(l.peak, l.rate)
+	}
+	if l.rate > old && l.dispatching {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// grantLog keeps the times of the last calls let start, in nanoseconds
+// since the Limiter's start, to count them over an interval.
+type grantLog struct{ ring[int64] }
+
+func (g *grantLog) add(t time.Time, origin time.Time) { g.push(int64(t.Sub(origin))) }
+
+// between counts the logged grants in [from, to].
+func (g *grantLog) between(from, to time.Time, origin time.Time) int {
+	f, t := int64(from.Sub(origin)), int64(to.Sub(origin))
+	lo := sort.Search(g.n, func(i int) bool { return g.at(i) >= f })
+	hi := sort.Search(g.n, func(i int) bool { return g.at(i) > t })
+	return max(hi-lo, 0)
+}
+
+// rateBefore returns the rate of the grants before t: over the last calls
+// grants or span, whichever is longer (+Inf with too little history).
+func (g *grantLog) rateBefore(t time.Time, calls int, span time.Duration, origin time.Time) float64 {
+	end := int64(t.Sub(origin))
+	hi := sort.Search(g.n, func(i int) bool { return g.at(i) >= end }) // grants before t: [0, hi)
+	from := end - int64(span)
+	lo := hi - calls
+	if hi == 0 || lo < 0 || g.at(0) > from {
+		return math.Inf(1)
+	}
+	from = min(from, g.at(lo))
+	n := hi - sort.Search(g.n, func(i int) bool { return g.at(i) >= from })
+	if n > 0 && end > from {
+		return float64(n) / time.Duration(end-from).Seconds()
+	}
+	return math.Inf(1)
+}
+
+// answerLog keeps the last answers, in the order they came: when each call
+// was sent and answered (nanoseconds since the Limiter's start), and
+// whether it was throttled.
+type answerLog struct{ ring[answerRec] }
+
+type answerRec struct {
+	sent, at  int64
+	throttled bool
+}
+
+// firstThrottled returns the earliest send time of a throttled call
+// answered at from or later (zero if none), and the latest send time of any
+// call answered since.
+func (g *answerLog) firstThrottled(from time.Time, origin time.Time) (first, last time.Time) {
+	if from.IsZero() {
+		return
+	}
+	f := int64(from.Sub(origin))
+	var fi, la int64 = math.MaxInt64, math.MinInt64
+	for i := g.n - 1; i >= 0; i-- {
+		r := g.at(i)
+		if r.at < f {
+			break
+		}
+		if r.throttled {
+			fi = min(fi, r.sent)
+		}
+		la = max(la, r.sent)
+	}
+	if fi == math.MaxInt64 {
+		return time.Time{}, time.Time{}
+	}
+	return origin.Add(time.Duration(fi)), origin.Add(time.Duration(la))
+}
+
+// since counts the answers to calls sent at from or later.
+func (g *answerLog) since(from time.Time, origin time.Time) (ok, thr int) {
+	if from.IsZero() {
+		return
+	}
+	f := int64(from.Sub(origin))
+	for i := g.n - 1; i >= 0; i-- {
+		r := g.at(i)
+		if r.at < f {
+			break // answered before from, so sent before it: none older qualify
+		}
+		if r.sent < f {
+			continue
+		}
+		if r.throttled {
+			thr++
+		} else {
+			ok++
+		}
+	}
+	return ok, thr
+}
+
+// ring keeps the last ringSize values pushed, oldest first; it grows as
+// needed, so that a Limiter that sees few calls holds little.
+type ring[T any] struct {
+	v    []T
+	head int // the oldest, once full
+	n    int
+}
+
+const ringSize = 4096
+
+func (r *ring[T]) push(x T) {
+	if r.n < ringSize {
+		r.v = append(r.v, x)
+		r.n++
+		return
+	}
+	r.v[r.head] = x
+	r.head = (r.head + 1) % ringSize
+}
+
+// at returns the i-th oldest value.
+func (r *ring[T]) at(i int) T {
+	if r.n < ringSize {
+		return r.v[i]
+	}
+	return r.v[(r.head+i)%ringSize]
+}
+
+// bgBlocks keeps the throttled share of the last blocks of answers.
+type bgBlocks struct {
+	n, thr int        // the block being filled
+	share  [5]float64 // the last complete blocks, a ring
+	blocks int        // complete blocks so far
+}
+
+func (b *bgBlocks) add(throttled bool) {
+	b.n++
+	if throttled {
+		b.thr++
+	}
+	if b.n == bgBlock {
+		b.share[b.blocks%len(b.share)] = float64(b.thr) / float64(b.n)
+		b.blocks++
+		b.n, b.thr = 0, 0
+	}
+}
+
+func (b *bgBlocks) min() float64 {
+	m := 1.0
+	for i := range min(b.blocks, len(b.share)) {
+		m = min(m, b.share[i])
+	}
+	return m
 }

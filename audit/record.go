@@ -466,6 +466,11 @@ type Stats struct {
 	// LimiterRate is the client-side limit at the end of the run (calls per
 	// second; 0 means unlimited).
 	LimiterRate float64 `json:"limiter_rate,omitempty"`
+	// LimiterPeak is the highest rate an adaptive limiter set once it had
+	// cut its rate for throttling (calls per second, the highest over
+	// accounts and regions; 0 when none was throttled, or with a fixed
+	// rate).
+	LimiterPeak float64 `json:"limiter_peak,omitempty"`
 	// Seconds is how long the fetch took.
 	Seconds float64 `json:"seconds"`
 }

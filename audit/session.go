@@ -337,6 +337,7 @@ func (s *Session) Stats() Stats {
 	s.mu.Lock()
 	for _, x := range s.sites {
 		st.LimiterRate = max(st.LimiterRate, x.limiter.Rate())
+		st.LimiterPeak = max(st.LimiterPeak, x.limiter.Peak())
 	}
 	s.mu.Unlock()
 	if s.cfg.Rate > 0 {

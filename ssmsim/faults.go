@@ -1,8 +1,12 @@
 package ssmsim
 
 import (
+	"context"
+	"fmt"
 	"hash/maphash"
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +29,8 @@ type Faults struct {
 	// negative means no limit.
 	Rate float64
 	// Burst is the bucket's size: how many requests may arrive at once
-	// after a quiet spell. Zero means max(1, ceil(Rate/10)).
+	// after a quiet spell. Zero means one second of refill, max(1,
+	// ceil(Rate)), as AWS buckets hold at least that.
 	Burst int
 	// ThrottleRate is the probability of answering ThrottlingException
 	// whatever the rate, as a service under load from other clients does.
@@ -71,7 +76,7 @@ func (f *Faults) normalize() {
 		f.Rate = 0
 	}
 	if f.Burst <= 0 {
-		f.Burst = max(1, int(math.Ceil(f.Rate/10)))
+		f.Burst = max(1, int(math.Ceil(f.Rate)))
 	}
 }
 
@@ -98,6 +103,64 @@ func (s *Server) SetFaults(f Faults) {
 
 // Faults returns the faults in force, with defaults filled in.
 func (s *Server) Faults() Faults { return *s.faults.Load() }
+
+// RateStep is one step of a rate schedule: from At after the schedule
+// starts, the server accepts Rate requests per second (0: no limit).
+type RateStep struct {
+	At   time.Duration
+	Rate float64
+}
+
+// ParseRateSchedule parses a rate schedule written as comma-separated
+// OFFSET:RATE steps, offsets in Go duration syntax and in increasing order,
+// such as "0s:200,20s:100,50s:200".
+func ParseRateSchedule(text string) ([]RateStep, error) {
+	var steps []RateStep
+	for i, part := range strings.Split(text, ",") {
+		at, rate, ok := strings.Cut(strings.TrimSpace(part), ":")
+		if !ok {
+			return nil, fmt.Errorf("step %d %q: want OFFSET:RATE, such as 20s:100", i+1, part)
+		}
+		d, err := time.ParseDuration(at)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("step %d %q: offset %q is not a duration of 0 or more (such as 0s, 20s, 1m30s)", i+1, part, at)
+		}
+		r, err := strconv.ParseFloat(rate, 64)
+		if err != nil || r < 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+			return nil, fmt.Errorf("step %d %q: rate %q is not a number of requests per second, 0 or more", i+1, part, rate)
+		}
+		if len(steps) > 0 && d <= steps[len(steps)-1].At {
+			return nil, fmt.Errorf("step %d %q: offsets must increase", i+1, part)
+		}
+		steps = append(steps, RateStep{At: d, Rate: r})
+	}
+	return steps, nil
+}
+
+// RunRateSchedule sets the server's rate limit to each step's rate at
+// start plus the step's offset, keeping the other faults of base (a Burst
+// of zero follows each rate), and calls applied, if not nil, after each.
+// It returns when the last step is applied or ctx is done. Requests in
+// flight see the old or the new rate; the bucket keeps its tokens, up to
+// the new burst.
+func (s *Server) RunRateSchedule(ctx context.Context, start time.Time, base Faults, steps []RateStep, applied func(RateStep)) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for _, st := range steps {
+		t.Reset(time.Until(start.Add(st.At)))
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		f := base
+		f.Rate = st.Rate
+		s.SetFaults(f)
+		if applied != nil {
+			applied(st)
+		}
+	}
+}
 
 // bucket is a token bucket. Its lock is taken only when a rate is set.
 type bucket struct {

@@ -17,7 +17,7 @@ import (
 // simulateCmd serves the simulated SSM endpoint until interrupted, so that
 // the AWS CLI or any other client can be pointed at it.
 func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("simulate", "simulate [--listen 127.0.0.1:PORT] [--fleet-size N] [--seed S] [--ids FILE] [fault flags]", stdout)
+	fs := newFlagSet("simulate", "simulate [--listen 127.0.0.1:PORT] [--fleet-size N] [--seed S] [--ids FILE] [--accounts N --regions N] [--rate-limit R [--burst N] [--rate-schedule STEPS]] [fault flags]", stdout)
 	listen := fs.String("listen", "127.0.0.1:4566", "`address` to serve on (host:port; port 0 picks a free one)")
 	size := fs.Int("fleet-size", 300, "instances in the simulated fleet")
 	seed := fs.Int64("seed", 1, "seed of the simulated fleet: the same seed, the same fleet")
@@ -26,7 +26,12 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	regions := fs.Int("regions", 0, "with --accounts, `N` regions with fleets in each account (default 1)")
 	failing := fs.Float64("failing", 0, "a plain fleet for load tests: this `share` of the instances fail (all their associations), the others succeeded in the last day (default: a realistic mix)")
 	var f ssmsim.Faults
-	fs.Float64Var(&f.Rate, "rate-limit", 0, "requests per second the endpoint accepts before ThrottlingException (0: no limit)")
+	var statsEvery time.Duration
+	fs.Float64Var(&f.Rate, "rate-limit", 0, "requests per second the endpoint accepts before ThrottlingException (0: no limit), as a token bucket")
+	fs.IntVar(&f.Burst, "burst", 0, "size of the token bucket: requests it accepts at once after a quiet spell (0: one second of --rate-limit)")
+	schedule := fs.String("rate-schedule", "", "change the rate limit while serving: comma-separated `OFFSET:RATE` steps from the start, such as 0s:200,20s:100,50s:200 (a --burst of 0 follows each rate)")
+	fs.Float64Var(&f.ThrottleRate, "throttle-rate", 0, "probability of ThrottlingException whatever the rate, as from other callers")
+	fs.DurationVar(&statsEvery, "log-stats", 0, "print the request counters to stderr at this `interval`, and once more on exit (0: never)")
 	fs.Float64Var(&f.ErrorRate, "error-rate", 0, "probability of HTTP 500 InternalServerError")
 	fs.Float64Var(&f.DropRate, "drop-rate", 0, "probability of a dropped connection")
 	fs.DurationVar(&f.Latency, "latency", 0, "delay of every answer")
@@ -43,6 +48,16 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *size < 1 {
 		return usagef("--fleet-size %d: want at least 1", *size)
+	}
+	if f.Burst < 0 {
+		return usagef("--burst %d: want 0 (one second of --rate-limit) or more", f.Burst)
+	}
+	var steps []ssmsim.RateStep
+	if *schedule != "" {
+		var err error
+		if steps, err = ssmsim.ParseRateSchedule(*schedule); err != nil {
+			return usagef("--rate-schedule: %v", err)
+		}
 	}
 	host, _, err := net.SplitHostPort(*listen)
 	if err != nil {
@@ -87,10 +102,42 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stderr, "simulated SSM endpoint at http://%s with %d instances (seed %d); IDs in %s\n", ln.Addr(), *size, *seed, *ids)
 	fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws ssm describe-instance-associations-status --endpoint-url http://%s --region us-east-1 --instance-id %s\n", ln.Addr(), fleet.ManagedIDs()[0])
 	fmt.Fprintf(stderr, "stop with Ctrl-C\n")
+	start := time.Now()
+	if len(steps) > 0 {
+		go srv.RunRateSchedule(ctx, start, f, steps, func(st ssmsim.RateStep) {
+			fmt.Fprintf(stderr, "rate limit %g/s from %s\n", st.Rate, st.At)
+		})
+	}
+	if statsEvery > 0 {
+		done := make(chan struct{})
+		defer func() {
+			close(done)
+			logStats(stderr, srv, start)
+		}()
+		go func() {
+			t := time.NewTicker(statsEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					logStats(stderr, srv, start)
+				}
+			}
+		}()
+	}
 	return srv.Serve(ctx, ln)
 }
 
 // writeIDs writes the fleet's IDs to path, one a line.
 func writeIDs(path string, f *ssmsim.Fleet) error {
 	return atomicfile.Write(path, f.WriteIDs)
+}
+
+// logStats prints the server's counters on one line, for scripts to read.
+func logStats(w io.Writer, srv *ssmsim.Server, start time.Time) {
+	st := srv.Stats()
+	fmt.Fprintf(w, "stats t=%.3f requests=%d ok=%d client_errors=%d throttled=%d errors=%d dropped=%d\n",
+		time.Since(start).Seconds(), st.Requests, st.OK, st.ClientErrors, st.Throttled, st.Errors500, st.Dropped)
 }

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSimulateFlags: the bucket and rate-schedule flags are documented in
+// --help, and bad values are usage errors that say what to write.
+func TestSimulateFlags(t *testing.T) {
+	help := runCLI(t, "", "simulate", "--help")
+	for _, flag := range []string{"--burst", "--rate-schedule", "--throttle-rate", "--log-stats"} {
+		if !strings.Contains(help.stdout, flag) {
+			t.Errorf("simulate --help does not mention %s", flag)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--burst", "-1"}, "--burst -1: want 0 (one second of --rate-limit) or more"},
+		{[]string{"--rate-schedule", "0s:200,20s"}, `--rate-schedule: step 2 "20s": want OFFSET:RATE, such as 20s:100`},
+		{[]string{"--rate-schedule", "20s:100,10s:50"}, `--rate-schedule: step 2 "10s:50": offsets must increase`},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := runCLI(t, "", append([]string{"simulate", "--ids", "-"}, tc.args...)...)
+			if r.code != int(exitUsage) || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, exitUsage, tc.want)
+			}
+		})
+	}
+}
