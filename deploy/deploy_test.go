@@ -32,6 +32,7 @@ import (
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/cli"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -324,60 +325,17 @@ var cliParse = sync.OnceValues(func() ([]*ast.File, error) {
 	return files, nil
 })
 
-// auditorBinary builds the CLI once for the tests of this package.
-var auditorBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "auditor-deploy-test")
-	if err != nil {
-		return "", err
-	}
-	binDir = dir
-	bin := filepath.Join(dir, "auditor")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/auditor")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/auditor: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-// binDir is removed when the tests end.
-var binDir string
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
 // cliFlags returns the flags of each auditor subcommand, as the CLI itself
 // lists them (auditor COMMAND --generate-cli-skeleton): subcommand -> flag
 // name -> whether it is boolean.
 func cliFlags(t *testing.T) map[string]map[string]bool {
 	t.Helper()
-	bin, err := auditorBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]map[string]bool{}
 	for _, sub := range []string{"run", "demo", "report", "simulate"} {
-		b, err := exec.Command(bin, sub, "--generate-cli-skeleton").Output()
+		flags, err := cli.Flags(sub)
 		if err != nil {
-			t.Fatalf("auditor %s --generate-cli-skeleton: %v", sub, err)
+			t.Fatal(err)
 		}
-		var skeleton map[string]any
-		if err := json.Unmarshal(b, &skeleton); err != nil {
-			t.Fatalf("auditor %s --generate-cli-skeleton printed %q: %v", sub, b, err)
-		}
-		flags := map[string]bool{}
-		for name, v := range skeleton {
-			_, isBool := v.(bool)
-			flags[name] = isBool
-		}
-		// Not in the skeleton, as they cannot be set in a file.
-		flags["cli-input-json"] = false
-		flags["generate-cli-skeleton"] = true
 		out[sub] = flags
 	}
 	return out

@@ -13,7 +13,7 @@ import (
 )
 
 // iamSources are the packages whose code calls AWS.
-var iamSources = []string{"../audit", "../awsconn", "../cmd/auditor", "../deliver"}
+var iamSources = []string{"../audit", "../awsconn", "../internal/cli", "../deliver"}
 
 // sdkCall finds the AWS SDK operations the code calls: paginators, calls
 // with an operation's input, and the assumed-role credential provider.

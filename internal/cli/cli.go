@@ -1,4 +1,7 @@
-package main
+// Package cli is the auditor command: its flags, the wiring of the audit,
+// the reports and the delivery, and the one place that maps errors to exit
+// codes. cmd/auditor only connects it to the process.
+package cli
 
 import (
 	"context"
@@ -10,15 +13,21 @@ import (
 	"strings"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3"; a
-// plain build reports the module version and the commit it was built from.
-var version = ""
+// Version is set by package main from its -ldflags "-X main.version=v1.2.3";
+// empty, the module version and the commit come from the build information.
+var Version = ""
 
-// appVersion returns the version: the -ldflags one, else the module version
-// from the build information (go install ...@v1.2.3), else "dev"; then the
-// VCS revision and time, when the binary was built from a checkout.
+// Main is the whole program: it parses args, does the work, and returns the
+// exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return run(ctx, args, stdin, stdout, stderr)
+}
+
+// appVersion returns the version: Version, else the module version from the
+// build information (go install ...@v1.2.3), else "dev"; then the VCS
+// revision and time, when the binary was built from a checkout.
 func appVersion() string {
-	v := version
+	v := Version
 	bi, ok := debug.ReadBuildInfo()
 	if v == "" {
 		v = "dev"
@@ -78,8 +87,7 @@ Exit codes: 0 no findings; 1 findings at the --fail-on level; 2 usage or input e
 (credentials, authorization, endpoint unreachable, output not writable).
 `
 
-// run is the whole program: it parses args, does the work, and returns the
-// exit code. main only wires it to the process.
+// run is Main.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stdErr io.Writer) int {
 	stderr := newConsole(stdErr)
 	if len(args) == 0 {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -106,7 +106,7 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	}
 	// -buildvcs=true, whatever GOFLAGS says: some machines turn it off.
 	bin := filepath.Join(t.TempDir(), "auditor")
-	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, "../../cmd/auditor").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	out, err := exec.Command(bin, "--version").Output()

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Regression tests for "lose nothing, leak nothing": each reproduces a way
 // an unlucky or hostile user could lose a record, leak a secret or get a

@@ -1,6 +1,12 @@
-package main
+package cli
 
-import "io"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+)
 
 // command is one subcommand's flags, bound to its options: the single place
 // that says which flags each command takes (the commands, the tests of
@@ -78,4 +84,24 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 		pos = c.fs.Args()
 	}
 	return pos, c.layers.apply(stdout)
+}
+
+// Flags returns the flags of a command (run, demo, report or simulate), as
+// its --generate-cli-skeleton lists them, each with whether it is boolean;
+// --cli-input-json and --generate-cli-skeleton are included.
+func Flags(command string) (map[string]bool, error) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{command, "--" + skeletonFlag}, nil, &out, &errb); code != 0 {
+		return nil, fmt.Errorf("auditor %s --%s: exit %d: %s", command, skeletonFlag, code, errb.String())
+	}
+	var skeleton map[string]any
+	if err := json.Unmarshal(out.Bytes(), &skeleton); err != nil {
+		return nil, fmt.Errorf("auditor %s --%s: %w", command, skeletonFlag, err)
+	}
+	flags := map[string]bool{inputJSONFlag: false, skeletonFlag: true}
+	for name, v := range skeleton {
+		_, isBool := v.(bool)
+		flags[name] = isBool
+	}
+	return flags, nil
 }
