@@ -1034,6 +1034,20 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 	if t.PartialAssociations > 0 {
 		s.line("Partial rows left out (instances in error)", t.PartialAssociations)
 	}
+	if t.FromOverview > 0 {
+		s.line("Summarised from the association overview (--triage)", t.FromOverview)
+	}
+	if t.Disconnected > 0 || t.OldAgent > 0 {
+		s.line("Non-compliant and out of touch with SSM (ping status not Online)", t.Disconnected)
+		s.line("Non-compliant and running an agent that is not the latest", t.OldAgent)
+	}
+	if c := m.Changes; c != nil {
+		s.heading("Since the baseline")
+		s.line("Changes", c.Summary)
+		for _, k := range audit.ChangeKinds() {
+			s.line(changeLabel(k), c.Counts[k])
+		}
+	}
 
 	s.heading("Run")
 	for _, d := range m.About {

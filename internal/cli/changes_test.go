@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/drifttest"
 	"github.com/auditor-dev/auditor/ssmsim"
@@ -59,6 +61,19 @@ func TestChangesSinceBaseline(t *testing.T) {
 		if k != audit.StillFailing && counts[string(k)] != want[k] {
 			t.Errorf("changes.csv: %d %s, the simulator made %d", counts[string(k)], k, want[k])
 		}
+	}
+	wb, err := excelize.OpenFile(filepath.Join(week2, "report.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheetRows, err := wb.GetRows("Changes")
+	wb.Close()
+	if err != nil || len(sheetRows) != len(rows) {
+		t.Errorf("the Changes sheet has %d rows (%v), changes.csv %d", len(sheetRows), err, len(rows))
+	}
+	summary, _ := os.ReadFile(filepath.Join(week2, "summary.json"))
+	if !bytes.Contains(summary, []byte(`"new_failure": `+fmt.Sprint(want[audit.NewFailure]))) {
+		t.Error("summary.json does not count the new failures")
 	}
 	ri, err := audit.ReadRunInfo(filepath.Join(week2, "run.json"))
 	if err != nil {
