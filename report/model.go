@@ -294,6 +294,11 @@ type Instance struct {
 	// ErrorCodes names the distinct failures of its Failed associations
 	// (see ErrorCode.Name), sorted.
 	ErrorCodes []string `json:"error_codes"`
+	// PingStatus and AgentVersion are what SSM says of the instance, when it
+	// was asked; OldAgent is set when its agent is not the latest.
+	PingStatus   string `json:"ping_status,omitempty"`
+	AgentVersion string `json:"agent_version,omitempty"`
+	OldAgent     bool   `json:"old_agent,omitempty"`
 }
 
 // Row is one association of one instance.
@@ -698,6 +703,9 @@ func (b *builder) add(r audit.Result) {
 	inst := Instance{
 		AccountID: r.AccountID, Region: r.Region, InstanceID: r.InstanceID,
 		Outcome: r.Outcome, Counts: b.stale.count(r),
+	}
+	if r.Info != nil {
+		inst.PingStatus, inst.AgentVersion, inst.OldAgent = r.Info.PingStatus, r.Info.AgentVersion, r.Info.OldAgent()
 	}
 	b.addLabels(r, inst.Counts)
 	var codes []string
