@@ -115,7 +115,7 @@ func TestBuildMaxSize(t *testing.T) {
 	dir := t.TempDir()
 	big := writeFile(t, dir, "report.xlsx", 300_000)
 	small := writeFile(t, dir, "error_codes.csv", 2_000)
-	huge := writeFile(t, dir, "associations.csv", 2_000_000)
+	huge := writeFile(t, dir, "associations.csv", 600_000)
 	base := deliver.Message{From: "a@example.com", To: []string{"b@example.com"}, Subject: "s", Text: "t", HTML: "<p>h</p>"}
 	bare, _, err := base.Build()
 	if err != nil {
@@ -128,7 +128,7 @@ func TestBuildMaxSize(t *testing.T) {
 		wantLeft []string
 		wantErr  bool
 	}{
-		{"all fit", 4_000_000, []string{big, small, huge}, nil, false},
+		{"all fit", 2_000_000, []string{big, small, huge}, nil, false},
 		{"the big one left, a later small one kept", int64(len(bare)) + 100_000, []string{big, small}, []string{big}, false},
 		{"none fit", int64(len(bare)) + 500, []string{big, small}, []string{big, small}, false},
 		{"just the bodies fit", int64(len(bare)) + 50, nil, nil, false},

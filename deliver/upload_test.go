@@ -149,32 +149,35 @@ func (f *fakeS3) objects(t *testing.T, bucket, prefix string) map[string][]byte 
 
 func TestUpload(t *testing.T) {
 	dir := t.TempDir()
-	files := []string{
-		writeFile(t, dir, "report.xlsx", 30_000),
-		writeFile(t, dir, "associations.csv", deliver.MinPartSize+123_457), // two parts
-		writeFile(t, dir, "summary.json", 0),
-	}
+	small := []string{writeFile(t, dir, "report.xlsx", 30_000), writeFile(t, dir, "summary.json", 0)}
+	big := writeFile(t, dir, "associations.csv", deliver.MinPartSize+123_457) // two parts
 	tests := []struct {
 		name    string
 		opts    deliver.UploadOptions
 		wantSSE string
 		wantKey string
+		// short: the big file is uploaded under -short too (5 MB each time).
+		short bool
 	}{
-		{"no encryption asked", deliver.UploadOptions{PartSize: deliver.MinPartSize}, "", ""},
-		{"SSE-S3", deliver.UploadOptions{SSE: deliver.SSES3, PartSize: deliver.MinPartSize}, "AES256", ""},
-		{"SSE-KMS with a key", deliver.UploadOptions{SSE: deliver.SSEKMS, KMSKeyID: "alias/reports", PartSize: deliver.MinPartSize}, "aws:kms", "alias/reports"},
+		{"no encryption asked", deliver.UploadOptions{PartSize: deliver.MinPartSize}, "", "", false},
+		{"SSE-S3", deliver.UploadOptions{SSE: deliver.SSES3, PartSize: deliver.MinPartSize}, "AES256", "", false},
+		{"SSE-KMS with a key", deliver.UploadOptions{SSE: deliver.SSEKMS, KMSKeyID: "alias/reports", PartSize: deliver.MinPartSize}, "aws:kms", "alias/reports", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			files := []string{small[0], big, small[1]}
+			multipart := 1
+			if testing.Short() && !tt.short {
+				files, multipart = small, 0
+			}
 			f := newFakeS3(t, "reports")
 			got, err := deliver.Upload(context.Background(), f.client, "s3://reports/weekly/2026-01-05", files, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []string{
-				"s3://reports/weekly/2026-01-05/report.xlsx",
-				"s3://reports/weekly/2026-01-05/associations.csv",
-				"s3://reports/weekly/2026-01-05/summary.json",
+			var want []string
+			for _, f := range files {
+				want = append(want, "s3://reports/weekly/2026-01-05/"+filepath.Base(f))
 			}
 			if !slices.Equal(got, want) {
 				t.Errorf("Upload = %q, want %q", got, want)
@@ -199,8 +202,8 @@ func TestUpload(t *testing.T) {
 					starts++
 				}
 			}
-			if starts != 1 || parts != 2 {
-				t.Errorf("%d multipart uploads in %d parts, want 1 in 2 (associations.csv)", starts, parts)
+			if starts != multipart || parts != 2*multipart {
+				t.Errorf("%d multipart uploads in %d parts, want %d in %d (associations.csv)", starts, parts, multipart, 2*multipart)
 			}
 			writes := f.writes()
 			if len(writes) != len(files) {

@@ -306,10 +306,9 @@ func TestMailSubject(t *testing.T) {
 // the workbook attached and readable. The hostile fixture and payloads in
 // every field can add neither a header nor a script.
 func TestMailDelivered(t *testing.T) {
+	// One browser for every case, started by the first that needs it.
 	var browser context.Context
-	if !testing.Short() {
-		browser = startBrowser(t)
-	}
+	parent := t
 	for _, tt := range []struct {
 		name    string
 		results []audit.Result
@@ -399,47 +398,62 @@ func TestMailDelivered(t *testing.T) {
 				t.Error("the attached error_codes.csv differs from the file")
 			}
 
-			if browser == nil {
-				t.Skip("the browser part starts headless Chromium (seconds); runs without -short, as in CI")
-			}
-			path := filepath.Join(t.TempDir(), "mail.html")
-			if err := os.WriteFile(path, html.Body, 0o666); err != nil {
-				t.Fatal(err)
-			}
-			for _, vp := range []viewport{desktop, phone} {
-				pl, boxes, _ := showPage(t, browser, path, vp, "#headline", "#cards")
-				if reqs := offPage(pl.requests, path); len(reqs) > 0 {
-					t.Errorf("%dpx: the mail made requests: %q", vp.width, reqs)
+			t.Run("in Chromium", func(t *testing.T) {
+				if testing.Short() {
+					t.Skip("starts headless Chromium (seconds); runs without -short, as in CI")
 				}
-				if len(pl.console)+len(pl.thrown)+len(pl.dialogs)+len(pl.entries) > 0 {
-					t.Errorf("%dpx: console %q, exceptions %q, dialogs %q, log %q", vp.width, pl.console, pl.thrown, pl.dialogs, pl.entries)
+				if browser == nil {
+					browser = startBrowser(parent, t)
 				}
-				for sel, b := range boxes {
-					if !b.Found || b.Pwned != "undefined" || b.Scripts+b.Images+b.Frames+b.Links > 0 {
-						t.Errorf("%dpx %s: %+v", vp.width, sel, b)
-					}
-					if b.Left < 0 || b.Right > b.ViewportWidth {
-						t.Errorf("%dpx: %s is cut at the sides (%.0f-%.0f)", vp.width, sel, b.Left, b.Right)
-					}
-				}
-				if b := boxes["#headline"]; b.ScrollWidth > b.ViewportWidth {
-					t.Errorf("%dpx: the mail is %.0f px wide: it scrolls sideways", vp.width, b.ScrollWidth)
-				}
-				if b := boxes["#headline"]; b.Top < 0 || b.Bottom > b.ViewportHeight {
-					t.Errorf("%dpx: the headline is not on the first screen", vp.width)
-				}
-			}
+				showMail(t, browser, html.Body)
+			})
 		})
 	}
 }
 
-// startBrowser starts headless Chromium for the test, with the network
-// pointed at a dead port, or skips when there is none (see findBrowser).
-func startBrowser(t *testing.T) context.Context {
+// showMail opens a mail's HTML part in browser on a desktop and a phone
+// screen, and checks that it makes no request, runs nothing, and shows the
+// headline and the cards whole on the first screen without scrolling
+// sideways.
+func showMail(t *testing.T, browser context.Context, body []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mail.html")
+	if err := os.WriteFile(path, body, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for _, vp := range []viewport{desktop, phone} {
+		pl, boxes, _ := showPage(t, browser, path, vp, "#headline", "#cards")
+		if reqs := offPage(pl.requests, path); len(reqs) > 0 {
+			t.Errorf("%dpx: the mail made requests: %q", vp.width, reqs)
+		}
+		if len(pl.console)+len(pl.thrown)+len(pl.dialogs)+len(pl.entries) > 0 {
+			t.Errorf("%dpx: console %q, exceptions %q, dialogs %q, log %q", vp.width, pl.console, pl.thrown, pl.dialogs, pl.entries)
+		}
+		for sel, b := range boxes {
+			if !b.Found || b.Pwned != "undefined" || b.Scripts+b.Images+b.Frames+b.Links > 0 {
+				t.Errorf("%dpx %s: %+v", vp.width, sel, b)
+			}
+			if b.Left < 0 || b.Right > b.ViewportWidth {
+				t.Errorf("%dpx: %s is cut at the sides (%.0f-%.0f)", vp.width, sel, b.Left, b.Right)
+			}
+		}
+		if b := boxes["#headline"]; b.ScrollWidth > b.ViewportWidth {
+			t.Errorf("%dpx: the mail is %.0f px wide: it scrolls sideways", vp.width, b.ScrollWidth)
+		}
+		if b := boxes["#headline"]; b.Top < 0 || b.Bottom > b.ViewportHeight {
+			t.Errorf("%dpx: the headline is not on the first screen", vp.width)
+		}
+	}
+}
+
+// startBrowser starts headless Chromium, with the network pointed at a dead
+// port, that stops when owner ends; t skips when there is none (see
+// findBrowser).
+func startBrowser(owner, t *testing.T) context.Context {
 	t.Helper()
 	exe := findBrowser(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	owner.Cleanup(cancel)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
@@ -450,9 +464,9 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.Flag("proxy-bypass-list", "<-loopback>"),
 		chromedp.Flag("hide-scrollbars", true),
 	)
-	t.Cleanup(cancelAlloc)
+	owner.Cleanup(cancelAlloc)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelBrowser)
+	owner.Cleanup(cancelBrowser)
 	if err := chromedp.Do(browserCtx); err != nil {
 		t.Fatalf("starting %s: %v", exe, err)
 	}
