@@ -24,6 +24,12 @@ var (
 	iamAction    = regexp.MustCompile("\\b(ssm|sts|organizations|ec2|s3|ses|kms):[A-Z][A-Za-z]+")
 )
 
+// sdkTransfer finds the S3 transfer manager, which makes the calls of an
+// upload: PutObject, or CreateMultipartUpload, UploadPart and
+// CompleteMultipartUpload (all gated as s3:PutObject), and
+// AbortMultipartUpload when a multipart upload fails.
+var sdkTransfer = regexp.MustCompile(`\btransfermanager\.New\(`)
+
 // noPermission are the operations IAM does not gate.
 var noPermission = []string{"sts:GetCallerIdentity"}
 
@@ -60,6 +66,9 @@ func codeActions(t *testing.T) []string {
 			}
 			if sdkAssume.Match(b) {
 				set["sts:AssumeRole"] = true
+			}
+			if sdkTransfer.Match(b) {
+				set["s3:PutObject"], set["s3:AbortMultipartUpload"] = true, true
 			}
 		}
 	}

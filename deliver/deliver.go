@@ -1,0 +1,119 @@
+// Package deliver sends rendered reports by mail (SMTP or Amazon SES v2) and
+// uploads them to Amazon S3.
+//
+// It takes what a run has already written: the mail's subject and bodies
+// (report.MailSubject, report.MailBody) and the paths of the report files.
+// It knows nothing of the record, the audit or the command line. Nothing here
+// prints or logs; every failure is returned, and no error carries a password.
+package deliver
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"unicode"
+)
+
+// Error is a delivery that failed: what failed, the server's answer, and
+// whether it was retried. Its text never holds a password or other secret;
+// the server's words in it are cut to one short line.
+type Error struct {
+	// Op is the step that failed: "connecting", "STARTTLS", "AUTH",
+	// "MAIL FROM", "RCPT TO", "DATA", "SES SendEmail", ...
+	Op string
+	// Server is the host:port (SMTP) or the service (SES) the step talked to.
+	Server string
+	// Code is the SMTP reply code (such as 451 or 550); 0 when the server
+	// gave none (a dropped connection, a TLS failure) or for SES.
+	Code int
+	// ErrorCode is the AWS error code for SES ("MessageRejected"); empty
+	// for SMTP.
+	ErrorCode string
+	// Temporary reports whether the failure is of a kind that a later try
+	// may not meet (an SMTP 4xx reply, a dropped connection, a timeout, a
+	// throttle).
+	Temporary bool
+	// Attempts is the number of attempts made, the last of which failed;
+	// more than 1 means the delivery was retried.
+	Attempts int
+	// Err is the cause, with the server's text cleaned (see above).
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("delivering")
+	if e.Server != "" {
+		b.WriteString(" via " + e.Server)
+	}
+	b.WriteString(": " + e.Op + ": ")
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString("failed")
+	}
+	switch {
+	case e.Attempts > 1:
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	case e.Temporary:
+		b.WriteString(" (temporary, not retried)")
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Retried reports whether more than one attempt was made.
+func (e *Error) Retried() bool { return e.Attempts > 1 }
+
+// maxServerText caps the server's words kept in an error.
+const maxServerText = 300
+
+// oneLine returns s with every control character (CR, LF, tab, ...) made a
+// space, runs of spaces collapsed, and at most max runes (0: no cap), so that
+// untrusted text can neither start a new header or line nor flood a message.
+func oneLine(s string, max int) string {
+	var b strings.Builder
+	space := false
+	n := 0
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			n++
+			space = false
+		}
+		if max > 0 && n >= max {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// contentTypes are the types of the files a run writes, by extension, so
+// that a message or an object does not depend on the machine's mime.types.
+var contentTypes = map[string]string{
+	".xlsx":  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	".csv":   "text/csv; charset=utf-8",
+	".json":  "application/json",
+	".jsonl": "application/x-ndjson",
+	".html":  "text/html; charset=utf-8",
+	".txt":   "text/plain; charset=utf-8",
+	".log":   "text/plain; charset=utf-8",
+}
+
+// ContentType returns the media type this package gives a file by its
+// extension (case-insensitive): the types of report.xlsx, *.csv, *.json,
+// results.jsonl and report.html, and application/octet-stream for others.
+func ContentType(name string) string {
+	if t, ok := contentTypes[strings.ToLower(filepath.Ext(name))]; ok {
+		return t
+	}
+	return "application/octet-stream"
+}

@@ -1,0 +1,164 @@
+package deliver
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	netmail "net/mail"
+	"os"
+	"path/filepath"
+
+	"github.com/wneessen/go-mail"
+)
+
+// DefaultMaxSize is Message.MaxSize's default: 10 MB (10,000,000 bytes) of
+// message as sent, encodings included, the most SES v1 accepts and under
+// what most mail servers take.
+const DefaultMaxSize = 10_000_000
+
+// maxSubject caps the subject, in runes.
+const maxSubject = 250
+
+// Message is one mail to send. The zero value is not a valid message: it
+// needs From, at least one To, and a Text or HTML body.
+type Message struct {
+	// From is the sender, an RFC 5322 address ("Auditor <a@example.com>").
+	From string
+	// To are the recipients, each an RFC 5322 address.
+	To []string
+	// Subject is the subject line. Control characters (CR, LF, ...) are
+	// made spaces, so that no text can start another header.
+	Subject string
+	// Text and HTML are the bodies: both make a multipart/alternative
+	// message, plain text first.
+	Text, HTML string
+	// Attachments are paths of files to attach, in order, under their
+	// base names, while the message stays within MaxSize.
+	Attachments []string
+	// MaxSize is the largest message, in bytes as sent; zero or less means
+	// DefaultMaxSize.
+	MaxSize int64
+}
+
+// Build returns the message as go-mail writes it (MIME 1.0, UTF-8, bodies in
+// quoted-printable, attachments in base64): a multipart/alternative of Text
+// and HTML, with a Date, a Message-ID, "Auto-Submitted: auto-generated" and
+// "X-Auto-Response-Suppress: All" (no out-of-office replies to a report).
+// Attachments are added in order while the whole message stays within
+// MaxSize; those that would pass it are skipped (a later, smaller one may
+// still fit) and returned in left, in order, so that the caller can say in
+// the body where they are. Each has the content type of ContentType.
+//
+// It returns an error for a bad address, a message with no body, an
+// attachment that cannot be read, or a message over MaxSize without any
+// attachment. Build reads the attachments but changes nothing.
+func (m Message) Build() (raw []byte, left []string, err error) {
+	msg, err := m.base()
+	if err != nil {
+		return nil, nil, err
+	}
+	max := m.MaxSize
+	if max <= 0 {
+		max = DefaultMaxSize
+	}
+	raw, err = write(msg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(raw)) > max {
+		return nil, nil, fmt.Errorf("building the message: %d bytes without attachments, over the %d-byte limit", len(raw), max)
+	}
+	var attached []*mail.File
+	for _, path := range m.Attachments {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("attaching %s: %w", path, err)
+		}
+		if fi.IsDir() {
+			return nil, nil, fmt.Errorf("attaching %s: a directory", path)
+		}
+		// Base64 makes 4 bytes of 3, and a CRLF every 76: a file of this
+		// size cannot fit whatever the rest.
+		if fi.Size()/3*4 > max-int64(len(raw)) {
+			left = append(left, path)
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("attaching %s: %w", path, err)
+		}
+		name := filepath.Base(path)
+		msg.AttachReadSeeker(name, bytes.NewReader(b), mail.WithFileContentType(mail.ContentType(ContentType(name))))
+		next, err := write(msg)
+		if err != nil {
+			return nil, nil, err
+		}
+		if int64(len(next)) > max {
+			// Too big after all: take it out again.
+			msg.SetAttachments(attached)
+			left = append(left, path)
+			continue
+		}
+		attached = msg.GetAttachments()
+		raw = next
+	}
+	return raw, left, nil
+}
+
+// base returns the message without attachments.
+func (m Message) base() (*mail.Msg, error) {
+	if m.Text == "" && m.HTML == "" {
+		return nil, errors.New("building the message: no body")
+	}
+	if len(m.To) == 0 {
+		return nil, errors.New("building the message: no recipient")
+	}
+	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	if err := msg.From(m.From); err != nil {
+		return nil, fmt.Errorf("building the message: sender %q: %w", oneLine(m.From, 100), err)
+	}
+	for _, to := range m.To {
+		if err := msg.AddTo(to); err != nil {
+			return nil, fmt.Errorf("building the message: recipient %q: %w", oneLine(to, 100), err)
+		}
+	}
+	msg.Subject(oneLine(m.Subject, maxSubject))
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	msg.SetGenHeader(mail.HeaderXAutoResponseSuppress, "All")
+	msg.SetDate()
+	msg.SetMessageID()
+	switch {
+	case m.Text != "" && m.HTML != "":
+		msg.SetBodyString(mail.TypeTextPlain, m.Text)
+		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	case m.Text != "":
+		msg.SetBodyString(mail.TypeTextPlain, m.Text)
+	default:
+		msg.SetBodyString(mail.TypeTextHTML, m.HTML)
+	}
+	return msg, nil
+}
+
+func write(msg *mail.Msg) ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := msg.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("building the message: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// envelope returns the SMTP envelope of m: the bare addresses of From and To.
+func (m Message) envelope() (from string, to []string, err error) {
+	f, err := netmail.ParseAddress(m.From)
+	if err != nil {
+		return "", nil, fmt.Errorf("sender %q: %w", oneLine(m.From, 100), err)
+	}
+	for _, r := range m.To {
+		a, err := netmail.ParseAddress(r)
+		if err != nil {
+			return "", nil, fmt.Errorf("recipient %q: %w", oneLine(r, 100), err)
+		}
+		to = append(to, a.Address)
+	}
+	return f.Address, to, nil
+}

@@ -1,0 +1,236 @@
+package deliver_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/deliver"
+	"github.com/auditor-dev/auditor/deliver/smtptest"
+)
+
+// parse parses raw with smtptest.Parse, failing the test if it cannot.
+func parse(t *testing.T, raw []byte) *smtptest.Mail {
+	t.Helper()
+	m, err := smtptest.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// crlf returns b with CRLF line ends made LF.
+func crlf(b []byte) string { return strings.ReplaceAll(string(b), "\r\n", "\n") }
+
+func writeFile(t *testing.T, dir, name string, size int) string {
+	t.Helper()
+	b := make([]byte, size)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, b, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestBuild(t *testing.T) {
+	dir := t.TempDir()
+	xlsx := writeFile(t, dir, "report.xlsx", 40_000)
+	csv := filepath.Join(dir, "error_codes.csv")
+	if err := os.WriteFile(csv, []byte("code,count\nScriptFailed,3\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	m := deliver.Message{
+		From:        "Auditor <auditor@example.com>",
+		To:          []string{"ops@example.com", "Sec Team <sec@example.com>"},
+		Subject:     "3 of 10 non-compliant — é",
+		Text:        "3 of 10 non-compliant\n",
+		HTML:        "<p>3 of 10 <b>non-compliant</b></p>",
+		Attachments: []string{xlsx, csv},
+	}
+	raw, left, err := m.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("left out %q, want every attachment", left)
+	}
+	got := parse(t, raw)
+	msg, containers, parts, subject := got, got.Containers, got.Parts, got.Subject
+	for _, tt := range []struct{ header, got, want string }{
+		{"Subject", subject, m.Subject},
+		{"Auto-Submitted", msg.Header.Get("Auto-Submitted"), "auto-generated"},
+		{"X-Auto-Response-Suppress", msg.Header.Get("X-Auto-Response-Suppress"), "All"},
+		{"MIME-Version", msg.Header.Get("MIME-Version"), "1.0"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.header, tt.got, tt.want)
+		}
+	}
+	if _, err := msg.Header.Date(); err != nil {
+		t.Errorf("Date: %v", err)
+	}
+	if id := msg.Header.Get("Message-ID"); !strings.HasPrefix(id, "<") || !strings.Contains(id, "@") {
+		t.Errorf("Message-ID %q", id)
+	}
+	to, err := msg.Header.AddressList("To")
+	if err != nil || len(to) != 2 || to[1].Address != "sec@example.com" {
+		t.Errorf("To: %v, %v", to, err)
+	}
+	if want := []string{"multipart/mixed", "multipart/alternative"}; !slices.Equal(containers, want) {
+		t.Errorf("containers %q, want %q", containers, want)
+	}
+	var types []string
+	for _, p := range parts {
+		types = append(types, p.ContentType)
+	}
+	want := []string{"text/plain", "text/html", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"}
+	if !slices.Equal(types, want) {
+		t.Fatalf("parts %q, want %q", types, want)
+	}
+	// Text parts travel with CRLF line ends.
+	if crlf(parts[0].Body) != m.Text || string(parts[1].Body) != m.HTML {
+		t.Errorf("bodies %q and %q, want %q and %q", parts[0].Body, parts[1].Body, m.Text, m.HTML)
+	}
+	for i, path := range []string{xlsx, csv} {
+		p := parts[2+i]
+		b, _ := os.ReadFile(path)
+		if p.Disposition != "attachment" || p.Filename != filepath.Base(path) || !bytes.Equal(p.Body, b) {
+			t.Errorf("attachment %d: %s %q, %d bytes; want attachment %q, %d bytes equal to the file",
+				i, p.Disposition, p.Filename, len(p.Body), filepath.Base(path), len(b))
+		}
+	}
+}
+
+// TestBuildMaxSize checks that attachments are added in order while the
+// message stays within MaxSize, and that those left out are named.
+func TestBuildMaxSize(t *testing.T) {
+	dir := t.TempDir()
+	big := writeFile(t, dir, "report.xlsx", 300_000)
+	small := writeFile(t, dir, "error_codes.csv", 2_000)
+	huge := writeFile(t, dir, "associations.csv", 600_000)
+	base := deliver.Message{From: "a@example.com", To: []string{"b@example.com"}, Subject: "s", Text: "t", HTML: "<p>h</p>"}
+	bare, _, err := base.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		max      int64
+		files    []string
+		wantLeft []string
+		wantErr  bool
+	}{
+		{"all fit", 2_000_000, []string{big, small, huge}, nil, false},
+		{"the big one left, a later small one kept", int64(len(bare)) + 100_000, []string{big, small}, []string{big}, false},
+		{"none fit", int64(len(bare)) + 500, []string{big, small}, []string{big, small}, false},
+		{"just the bodies fit", int64(len(bare)) + 50, nil, nil, false},
+		{"not even the bodies", int64(len(bare)) - 1, nil, nil, true},
+		{"default is 10 MB", 0, []string{huge, big, small}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := base
+			m.MaxSize, m.Attachments = tt.max, tt.files
+			raw, left, err := m.Build()
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("Build succeeded with %d bytes, want an error", len(raw))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			max := tt.max
+			if max == 0 {
+				max = deliver.DefaultMaxSize
+			}
+			if int64(len(raw)) > max {
+				t.Errorf("message is %d bytes, over %d", len(raw), max)
+			}
+			if !slices.Equal(left, tt.wantLeft) {
+				t.Errorf("left out %q, want %q", left, tt.wantLeft)
+			}
+			var got []string
+			for _, p := range parse(t, raw).Attachments() {
+				got = append(got, p.Filename)
+			}
+			var want []string
+			for _, f := range tt.files {
+				if !slices.Contains(tt.wantLeft, f) {
+					want = append(want, filepath.Base(f))
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("attached %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestBuildHostile checks that no text of a message can add a header.
+func TestBuildHostile(t *testing.T) {
+	m := deliver.Message{
+		From:    "a@example.com",
+		To:      []string{"b@example.com"},
+		Subject: "Report\r\nBcc: evil@example.com\r\nX-Injected: 1\n\n<script>alert(1)</script>",
+		Text:    "body\r\n.\r\nMAIL FROM:<evil@example.com>\r\n",
+	}
+	raw, _, err := m.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := parse(t, raw)
+	parts := msg.Parts
+	for _, h := range []string{"Bcc", "X-Injected"} {
+		if v := msg.Header.Get(h); v != "" {
+			t.Errorf("header %s: %q was injected", h, v)
+		}
+	}
+	subject := msg.Subject
+	if strings.ContainsAny(subject, "\r\n") || !strings.HasPrefix(subject, "Report Bcc: evil@example.com X-Injected: 1 <script>") {
+		t.Errorf("subject %q, want the text on one line", subject)
+	}
+	if string(parts[0].Body) != m.Text {
+		t.Errorf("body %q, want %q unchanged", parts[0].Body, m.Text)
+	}
+
+	for _, bad := range []deliver.Message{
+		{From: "a@example.com\r\nBcc: evil@example.com", To: []string{"b@example.com"}, Text: "x"},
+		{From: "a@example.com", To: []string{"b@example.com\r\nBcc: evil@example.com"}, Text: "x"},
+		{From: "a@example.com", To: []string{"not an address"}, Text: "x"},
+		{From: "a@example.com", Text: "x"},
+		{From: "a@example.com", To: []string{"b@example.com"}},
+	} {
+		if _, _, err := bad.Build(); err == nil {
+			t.Errorf("Build(%+v) succeeded, want an error", bad)
+		}
+	}
+	missing := deliver.Message{From: "a@example.com", To: []string{"b@example.com"}, Text: "x", Attachments: []string{filepath.Join(t.TempDir(), "nope.xlsx")}}
+	if _, _, err := missing.Build(); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing attachment: %v, want os.ErrNotExist", err)
+	}
+}
+
+func TestContentType(t *testing.T) {
+	for name, want := range map[string]string{
+		"report.xlsx":     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		"error_codes.csv": "text/csv; charset=utf-8",
+		"summary.json":    "application/json",
+		"results.jsonl":   "application/x-ndjson",
+		"REPORT.HTML":     "text/html; charset=utf-8",
+		"run.lock":        "application/octet-stream",
+	} {
+		if got := deliver.ContentType(name); got != want {
+			t.Errorf("ContentType(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

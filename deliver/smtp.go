@@ -1,0 +1,383 @@
+package deliver
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wneessen/go-mail/smtp"
+
+	"github.com/auditor-dev/auditor/awsconn"
+)
+
+// Defaults of SMTP, applied where a field is zero.
+const (
+	DefaultAttempts    = 4
+	DefaultBackoff     = 2 * time.Second
+	DefaultSMTPTimeout = time.Minute
+)
+
+// SMTP sends mail through an SMTP server (a relay, or a provider's
+// submission port). The zero value has no URL; set URL and, where the
+// server wants them, Username and Password. An SMTP is safe for concurrent
+// use: Send keeps no state.
+type SMTP struct {
+	// URL names the server and how to secure the connection (see
+	// ParseSMTP): smtp://host:587 (STARTTLS required), smtps://host:465
+	// (TLS from the first byte), smtp://localhost:25 (plain text, only to a
+	// loopback host).
+	URL string
+	// Username and Password, when Username is set, log in with AUTH PLAIN
+	// (or LOGIN when the server offers only that), only over TLS or to a
+	// loopback host. The caller reads them from the environment
+	// (AUDITOR_SMTP_USERNAME, AUDITOR_SMTP_PASSWORD); they never appear in
+	// an error.
+	Username, Password string
+	// TLSConfig verifies the server; nil means the system's roots and the
+	// URL's host as the name to verify. A config without a ServerName gets
+	// the URL's host.
+	TLSConfig *tls.Config
+	// Attempts is how many times a message is tried in all when the
+	// failures are temporary (see Send); zero or less means
+	// DefaultAttempts.
+	Attempts int
+	// Backoff is the wait before the second attempt, doubled before each
+	// one after; zero or less means DefaultBackoff.
+	Backoff time.Duration
+	// Timeout bounds one attempt, from connecting to the server's last
+	// reply; zero or less means DefaultSMTPTimeout.
+	Timeout time.Duration
+	// Dial opens the TCP connection to host:port; nil means a net.Dialer.
+	// A test or a proxy sets it: the URL's host still decides the TLS name
+	// and whether plain text is allowed.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// endpoint is a parsed SMTP URL.
+type endpoint struct {
+	host, port string
+	// implicit is TLS from the first byte (smtps).
+	implicit bool
+	// loopback allows plain text (no STARTTLS offered).
+	loopback bool
+}
+
+func (e endpoint) addr() string { return net.JoinHostPort(e.host, e.port) }
+
+// ParseSMTP checks an SMTP URL as SMTP.Send will use it, so that a CLI can
+// reject a bad one before a long run. It accepts smtp://HOST[:PORT] (port
+// 587 by default; STARTTLS required, unless HOST is a loopback host
+// (localhost, 127.0.0.0/8, ::1), where plain text is allowed when the server
+// offers no STARTTLS) and smtps://HOST[:PORT] (port 465 by default; TLS from
+// the first byte). It refuses any other scheme, a missing host, a port that
+// is not 1-65535, credentials in the URL (they come from the environment
+// only), and a path, query or fragment.
+func ParseSMTP(rawURL string) error {
+	_, err := parseSMTP(rawURL)
+	return err
+}
+
+func parseSMTP(rawURL string) (endpoint, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// url.Parse quotes the whole URL in its error: keep the reason only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return endpoint{}, fmt.Errorf("SMTP URL: %w (want smtp://host:587 or smtps://host:465)", err)
+	}
+	var e endpoint
+	switch strings.ToLower(u.Scheme) {
+	case "smtp":
+		e.port = "587"
+	case "smtps":
+		e.port, e.implicit = "465", true
+	default:
+		return endpoint{}, fmt.Errorf("SMTP URL %q: scheme %q (want smtp://host:587 with STARTTLS, or smtps://host:465)", redactURL(u), u.Scheme)
+	}
+	if u.User != nil {
+		return endpoint{}, fmt.Errorf("SMTP URL %q: has credentials; give them in AUDITOR_SMTP_USERNAME and AUDITOR_SMTP_PASSWORD instead", redactURL(u))
+	}
+	if u.Opaque != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return endpoint{}, fmt.Errorf("SMTP URL %q: want only a scheme, a host and a port", redactURL(u))
+	}
+	e.host = u.Hostname()
+	if e.host == "" {
+		return endpoint{}, fmt.Errorf("SMTP URL %q: no host", redactURL(u))
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return endpoint{}, fmt.Errorf("SMTP URL %q: port %q (want 1-65535)", redactURL(u), p)
+		}
+		e.port = p
+	}
+	e.loopback = awsconn.IsLoopback(e.host)
+	return e, nil
+}
+
+// redactURL returns u without its password, for messages.
+func redactURL(u *url.URL) string {
+	c := *u
+	if c.User != nil {
+		c.User = url.User("***")
+	}
+	return oneLine(c.String(), 200)
+}
+
+// Send builds m (see Message.Build: attachments that do not fit are left
+// out) and delivers it to every recipient in one SMTP transaction.
+//
+// A temporary failure (a 4xx reply, a connection that drops or cannot be
+// opened, a timeout) is tried again, up to Attempts in all, after Backoff,
+// then twice that, and so on; a permanent one (a 5xx reply, STARTTLS not
+// offered on smtp:// to a host that is not loopback, a certificate that does
+// not verify, AUTH refused or not offered) is returned at once. A recipient
+// refused fails the whole message, so that a retry never mails anyone
+// twice. Every error is an *Error; when ctx ends, the error wraps ctx.Err().
+func (s SMTP) Send(ctx context.Context, m Message) error {
+	ep, err := parseSMTP(s.URL)
+	if err != nil {
+		return &Error{Op: "checking the SMTP URL", Err: err}
+	}
+	from, to, err := m.envelope()
+	if err != nil {
+		return &Error{Op: "building the message", Server: ep.addr(), Err: err}
+	}
+	raw, _, err := m.Build()
+	if err != nil {
+		return &Error{Op: "building the message", Server: ep.addr(), Err: err}
+	}
+	attempts := s.Attempts
+	if attempts <= 0 {
+		attempts = DefaultAttempts
+	}
+	wait := s.Backoff
+	if wait <= 0 {
+		wait = DefaultBackoff
+	}
+	for n := 1; ; n++ {
+		e := s.attempt(ctx, ep, from, to, raw)
+		if e == nil {
+			return nil
+		}
+		e.Server, e.Attempts = ep.addr(), n
+		if ctx.Err() != nil {
+			e.Temporary = false
+			e.Err = fmt.Errorf("%w (%w)", e.Err, ctx.Err())
+			return e
+		}
+		if !e.Temporary || n >= attempts {
+			return e
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			e.Err = fmt.Errorf("%w (then %w)", e.Err, ctx.Err())
+			e.Temporary = false
+			return e
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+// attempt makes one delivery attempt; the *Error it returns has Op, Code,
+// Temporary and Err set.
+func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string, raw []byte) *Error {
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultSMTPTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	dial := s.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	conn, err := dial(ctx, "tcp", ep.addr())
+	if err != nil {
+		return s.fail("connecting", err)
+	}
+	// The deadline bounds every read and write; ending ctx ends them too.
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	defer conn.Close()
+
+	tlsConfig := s.tlsConfig(ep)
+	if ep.implicit {
+		tc := tls.Client(conn, tlsConfig)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return s.fail("TLS handshake", err)
+		}
+		conn = tc
+	}
+	c, err := smtp.NewClient(conn, ep.host)
+	if err != nil {
+		return s.fail("greeting", err)
+	}
+	defer c.Close()
+	if err := c.Hello("localhost"); err != nil {
+		return s.fail("EHLO", err)
+	}
+	if !ep.implicit {
+		if ok, _ := c.Extension("STARTTLS"); ok {
+			if err := c.StartTLS(tlsConfig); err != nil {
+				return s.fail("STARTTLS", err)
+			}
+		} else if !ep.loopback {
+			return &Error{Op: "STARTTLS", Err: errors.New("the server does not offer STARTTLS, which smtp:// requires except to a loopback host (smtps:// is TLS from the first byte)")}
+		}
+	}
+	if s.Username != "" {
+		if e := s.auth(c, ep); e != nil {
+			return e
+		}
+	}
+	if err := c.Mail(from); err != nil {
+		return s.fail("MAIL FROM", err)
+	}
+	for _, r := range to {
+		if err := c.Rcpt(r); err != nil {
+			return s.fail("RCPT TO <"+oneLine(r, 100)+">", err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return s.fail("DATA", err)
+	}
+	if _, err := w.Write(raw); err != nil {
+		return s.fail("sending the message", err)
+	}
+	if err := w.Close(); err != nil {
+		return s.fail("end of DATA", err)
+	}
+	// The message is accepted: a failed QUIT changes nothing.
+	_ = c.Quit()
+	return nil
+}
+
+// auth logs in with PLAIN, or LOGIN when the server offers only that.
+func (s SMTP) auth(c *smtp.Client, ep endpoint) *Error {
+	ok, offered := c.Extension("AUTH")
+	if !ok {
+		return &Error{Op: "AUTH", Err: errors.New("the server offers no AUTH, and a username is set")}
+	}
+	mechs := strings.Fields(strings.ToUpper(offered))
+	var a smtp.Auth
+	switch {
+	case slices.Contains(mechs, "PLAIN"):
+		a = smtp.PlainAuth("", s.Username, s.Password, ep.host, ep.loopback)
+	case slices.Contains(mechs, "LOGIN"):
+		a = smtp.LoginAuth(s.Username, s.Password, ep.host, ep.loopback)
+	default:
+		return &Error{Op: "AUTH", Err: fmt.Errorf("the server offers neither PLAIN nor LOGIN (it offers %s)", oneLine(offered, 100))}
+	}
+	if err := c.Auth(a); err != nil {
+		return s.fail("AUTH", err)
+	}
+	return nil
+}
+
+func (s SMTP) tlsConfig(ep endpoint) *tls.Config {
+	var c *tls.Config
+	if s.TLSConfig != nil {
+		c = s.TLSConfig.Clone()
+	} else {
+		c = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if c.ServerName == "" {
+		c.ServerName = ep.host
+	}
+	return c
+}
+
+// fail classifies err, the failure of step op, and cleans it of secrets.
+func (s SMTP) fail(op string, err error) *Error {
+	e := &Error{Op: op, Temporary: temporary(err)}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		e.Code = te.Code
+		e.Err = &textproto.Error{Code: te.Code, Msg: s.redact(oneLine(te.Msg, maxServerText))}
+		return e
+	}
+	e.Err = redactedError{msg: s.redact(oneLine(err.Error(), maxServerText)), err: err}
+	return e
+}
+
+// redact removes the password, and the AUTH PLAIN and LOGIN blobs that
+// carry it, from text a server or a library wrote.
+func (s SMTP) redact(text string) string {
+	if s.Password == "" {
+		return text
+	}
+	for _, secret := range []string{
+		s.Password,
+		base64.StdEncoding.EncodeToString([]byte("\x00" + s.Username + "\x00" + s.Password)),
+		base64.StdEncoding.EncodeToString([]byte(s.Password)),
+	} {
+		text = strings.ReplaceAll(text, secret, "***")
+	}
+	return text
+}
+
+// redactedError is an error whose text is cleaned but whose chain (for
+// errors.Is and errors.As: net.Error, context.DeadlineExceeded, ...) is
+// kept.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }
+
+// temporary reports whether a later attempt might succeed where err failed.
+func temporary(err error) bool {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code >= 400 && te.Code < 500
+	}
+	// A certificate that does not verify, or a server that does not speak
+	// TLS, will not change in a minute.
+	var (
+		verr *tls.CertificateVerificationError
+		uerr x509.UnknownAuthorityError
+		herr x509.HostnameError
+		cerr x509.CertificateInvalidError
+		rerr tls.RecordHeaderError
+		aerr tls.AlertError
+	)
+	if errors.As(err, &verr) || errors.As(err, &uerr) || errors.As(err, &herr) || errors.As(err, &cerr) ||
+		errors.As(err, &rerr) || errors.As(err, &aerr) {
+		return false
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return !dns.IsNotFound
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
+}

@@ -1,0 +1,315 @@
+package deliver_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/deliver"
+	"github.com/auditor-dev/auditor/deliver/smtptest"
+)
+
+func TestParseSMTP(t *testing.T) {
+	tests := []struct {
+		url  string
+		want string // a word of the error; empty for none
+	}{
+		{"smtp://mail.example.com:587", ""},
+		{"smtp://mail.example.com", ""},
+		{"smtps://mail.example.com:465", ""},
+		{"SMTPS://mail.example.com", ""},
+		{"smtp://localhost:25", ""},
+		{"smtp://127.0.0.1:2525/", ""},
+		{"smtp://[::1]:25", ""},
+		{"http://mail.example.com", "scheme"},
+		{"mail.example.com:587", "scheme"},
+		{"smtp://", "no host"},
+		{"smtp://:587", "no host"},
+		{"smtp://mail.example.com:0", "port"},
+		{"smtp://mail.example.com:70000", "port"},
+		{"smtp://mail.example.com:x", "port"},
+		{"smtp://user:hunter2@mail.example.com:587", "AUDITOR_SMTP_PASSWORD"},
+		{"smtp://mail.example.com:587/path", "only"},
+		{"smtp://mail.example.com:587?tls=no", "only"},
+		{"smtp://mail.example.com:587#x", "only"},
+		{"smtp://bad host:25", "SMTP URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			err := deliver.ParseSMTP(tt.url)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("ParseSMTP(%q) = %v, want no error", tt.url, err)
+			case tt.want != "" && err == nil:
+				t.Errorf("ParseSMTP(%q) succeeded, want an error about %q", tt.url, tt.want)
+			case tt.want != "" && !strings.Contains(err.Error(), tt.want):
+				t.Errorf("ParseSMTP(%q) = %v, want it to mention %q", tt.url, err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+const (
+	user     = "auditor"
+	password = "s3cr3t-Pa55"
+)
+
+func message() deliver.Message {
+	return deliver.Message{
+		From: "Auditor <auditor@example.com>", To: []string{"ops@example.com", "sec@example.com"},
+		Subject: "3 of 10 non-compliant", Text: "plain", HTML: "<p>html</p>",
+	}
+}
+
+// remote dials srv whatever address is asked: a URL can then name a host
+// that is not loopback.
+func remote(srv *smtptest.Server) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Addr)
+	}
+}
+
+func port(t *testing.T, srv *smtptest.Server) string {
+	t.Helper()
+	_, p, err := net.SplitHostPort(srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestSMTPSend sends through an in-process server set up each way a relay
+// can be, and checks what it received and how often it was tried.
+func TestSMTPSend(t *testing.T) {
+	const remoteHost = "mail.example.test"
+	always := func(code int) func(smtptest.Stage, int) *smtptest.Reply {
+		return func(st smtptest.Stage, n int) *smtptest.Reply {
+			if st == smtptest.StageData {
+				return &smtptest.Reply{Code: code, Message: "no, with " + password}
+			}
+			return nil
+		}
+	}
+	tests := []struct {
+		name   string
+		server smtptest.Options
+		// url is the SMTP URL, with PORT for the server's port.
+		url     string
+		remote  bool // dial the server whatever the URL's host
+		noRoots bool // verify with the system's roots
+		login   [2]string
+		// What should happen.
+		wantErr          bool
+		wantOp           string
+		wantCode         int
+		wantTemporary    bool
+		wantAttempts     int // of the error
+		wantTransactions int
+		wantConnections  int
+	}{
+		{
+			name:   "STARTTLS and AUTH PLAIN",
+			server: smtptest.Options{Username: user, Password: password},
+			url:    "smtp://localhost:PORT", login: [2]string{user, password},
+			wantTransactions: 1, wantConnections: 1,
+		},
+		{
+			name:   "STARTTLS to a remote host",
+			server: smtptest.Options{Username: user, Password: password, Hosts: []string{remoteHost}},
+			url:    "smtp://" + remoteHost + ":PORT", remote: true, login: [2]string{user, password},
+			wantTransactions: 1, wantConnections: 1,
+		},
+		{
+			name:   "implicit TLS",
+			server: smtptest.Options{TLS: smtptest.Implicit, Username: user, Password: password},
+			url:    "smtps://localhost:PORT", login: [2]string{user, password},
+			wantTransactions: 1, wantConnections: 1,
+		},
+		{
+			name:   "plain text to loopback",
+			server: smtptest.Options{TLS: smtptest.NoTLS, Username: user, Password: password},
+			url:    "smtp://127.0.0.1:PORT", login: [2]string{user, password},
+			wantTransactions: 1, wantConnections: 1,
+		},
+		{
+			name: "451 twice, then accepted",
+			server: smtptest.Options{Username: user, Password: password, Reject: func(st smtptest.Stage, n int) *smtptest.Reply {
+				if st == smtptest.StageData && n <= 2 {
+					return &smtptest.Reply{Code: 451, Message: "greylisted, try again"}
+				}
+				return nil
+			}},
+			url: "smtp://localhost:PORT", login: [2]string{user, password},
+			wantTransactions: 3, wantConnections: 3,
+		},
+		{
+			name:             "a dropped connection, then accepted",
+			server:           smtptest.Options{Drop: 1},
+			url:              "smtp://localhost:PORT",
+			wantTransactions: 1, wantConnections: 2,
+		},
+		{
+			name:   "451 every time",
+			server: smtptest.Options{Username: user, Password: password, Reject: always(451)},
+			url:    "smtp://localhost:PORT", login: [2]string{user, password},
+			wantErr: true, wantOp: "end of DATA", wantCode: 451, wantTemporary: true, wantAttempts: 3,
+			wantTransactions: 3, wantConnections: 3,
+		},
+		{
+			name:   "550 is not retried",
+			server: smtptest.Options{Username: user, Password: password, Reject: always(550)},
+			url:    "smtp://localhost:PORT", login: [2]string{user, password},
+			wantErr: true, wantOp: "end of DATA", wantCode: 550, wantAttempts: 1,
+			wantTransactions: 1, wantConnections: 1,
+		},
+		{
+			name: "a recipient refused fails the message",
+			server: smtptest.Options{Reject: func(st smtptest.Stage, n int) *smtptest.Reply {
+				if st == smtptest.StageRcpt {
+					return &smtptest.Reply{Code: 550, Message: "no such user"}
+				}
+				return nil
+			}},
+			url:     "smtp://localhost:PORT",
+			wantErr: true, wantOp: "RCPT TO <ops@example.com>", wantCode: 550, wantAttempts: 1,
+			wantTransactions: 1, wantConnections: 1,
+		},
+		{
+			name:   "wrong password",
+			server: smtptest.Options{Username: user, Password: password},
+			url:    "smtp://localhost:PORT", login: [2]string{user, "wrong-" + password},
+			wantErr: true, wantOp: "AUTH", wantCode: 535, wantAttempts: 1,
+			wantConnections: 1,
+		},
+		{
+			name:   "no STARTTLS from a remote host",
+			server: smtptest.Options{TLS: smtptest.NoTLS, Username: user, Password: password},
+			url:    "smtp://" + remoteHost + ":PORT", remote: true, login: [2]string{user, password},
+			wantErr: true, wantOp: "STARTTLS", wantAttempts: 1,
+			wantConnections: 1,
+		},
+		{
+			name:   "a certificate the system does not trust",
+			server: smtptest.Options{},
+			url:    "smtp://localhost:PORT", noRoots: true,
+			wantErr: true, wantOp: "STARTTLS", wantAttempts: 1,
+			wantConnections: 1,
+		},
+		{
+			name:   "a certificate for another name",
+			server: smtptest.Options{Hosts: []string{"other.example.test"}},
+			url:    "smtp://" + remoteHost + ":PORT", remote: true,
+			wantErr: true, wantOp: "STARTTLS", wantAttempts: 1,
+			wantConnections: 1,
+		},
+		{
+			name:   "AUTH asked of a server without it",
+			server: smtptest.Options{},
+			url:    "smtp://localhost:PORT", login: [2]string{user, password},
+			wantErr: true, wantOp: "AUTH", wantAttempts: 1,
+			wantConnections: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := smtptest.NewServer(t, tt.server)
+			host := strings.Split(strings.SplitN(tt.url, "://", 2)[1], ":")[0]
+			s := deliver.SMTP{
+				URL:      strings.Replace(tt.url, "PORT", port(t, srv), 1),
+				Username: tt.login[0], Password: tt.login[1],
+				TLSConfig: srv.TLSConfig(host),
+				Attempts:  3, Backoff: time.Millisecond,
+			}
+			if tt.noRoots {
+				s.TLSConfig = nil
+			}
+			if tt.remote {
+				s.Dial = remote(srv)
+			}
+			m := message()
+			err := s.Send(context.Background(), m)
+			if got := srv.Transactions(); got != tt.wantTransactions {
+				t.Errorf("%d transactions, want %d", got, tt.wantTransactions)
+			}
+			if got := srv.Connections(); got != tt.wantConnections {
+				t.Errorf("%d connections, want %d", got, tt.wantConnections)
+			}
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("Send: %v", err)
+				}
+				msgs := srv.Messages()
+				if len(msgs) != 1 {
+					t.Fatalf("the server got %d messages, want 1", len(msgs))
+				}
+				if msgs[0].From != "auditor@example.com" || strings.Join(msgs[0].To, ",") != "ops@example.com,sec@example.com" {
+					t.Errorf("envelope from %q to %q", msgs[0].From, msgs[0].To)
+				}
+				if got := parse(t, msgs[0].Data); got.Subject != m.Subject || got.Header.Get("Auto-Submitted") != "auto-generated" {
+					t.Errorf("received subject %q, Auto-Submitted %q", got.Subject, got.Header.Get("Auto-Submitted"))
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Send succeeded, want an error")
+			}
+			if n := len(srv.Messages()); n != 0 {
+				t.Errorf("the server kept %d messages, want none", n)
+			}
+			var e *deliver.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %T (%v), want a *deliver.Error", err, err)
+			}
+			if e.Op != tt.wantOp || e.Code != tt.wantCode || e.Temporary != tt.wantTemporary || e.Attempts != tt.wantAttempts {
+				t.Errorf("error %+v, want op %q, code %d, temporary %v, %d attempts", e, tt.wantOp, tt.wantCode, tt.wantTemporary, tt.wantAttempts)
+			}
+			if e.Retried() != (tt.wantAttempts > 1) {
+				t.Errorf("Retried() = %v with %d attempts", e.Retried(), e.Attempts)
+			}
+			if strings.Contains(err.Error(), password) {
+				t.Errorf("the error shows the password: %v", err)
+			}
+			t.Logf("error: %v", err)
+		})
+	}
+}
+
+// TestSMTPSendCanceled checks that cancelling stops the retries.
+func TestSMTPSendCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := smtptest.NewServer(t, smtptest.Options{Reject: func(st smtptest.Stage, n int) *smtptest.Reply {
+		if st == smtptest.StageData {
+			cancel()
+			return &smtptest.Reply{Code: 421, Message: "closing"}
+		}
+		return nil
+	}})
+	s := deliver.SMTP{URL: "smtp://localhost:" + port(t, srv), TLSConfig: srv.TLSConfig("localhost"), Backoff: time.Hour}
+	err := s.Send(ctx, message())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Send = %v, want context.Canceled", err)
+	}
+	var e *deliver.Error
+	if !errors.As(err, &e) || e.Attempts != 1 || e.Temporary {
+		t.Errorf("error %+v, want one attempt, not temporary", e)
+	}
+	if n := srv.Transactions(); n != 1 {
+		t.Errorf("%d transactions, want 1", n)
+	}
+}
+
+// TestSMTPSendBadURL checks that a bad URL fails before any connection.
+func TestSMTPSendBadURL(t *testing.T) {
+	err := deliver.SMTP{URL: "smtp://user:" + password + "@mail.example.com"}.Send(context.Background(), message())
+	var e *deliver.Error
+	if !errors.As(err, &e) || strings.Contains(err.Error(), password) {
+		t.Errorf("Send = %v, want a *deliver.Error without the password", err)
+	}
+}

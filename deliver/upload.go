@@ -1,0 +1,207 @@
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Part sizes of a multipart upload.
+const (
+	// DefaultPartSize is UploadOptions.PartSize's default: 8 MiB, the
+	// transfer manager's.
+	DefaultPartSize = 8 << 20
+	// MinPartSize is the smallest part S3 accepts (but for the last).
+	MinPartSize = 5 << 20
+)
+
+// The server-side encryptions UploadOptions.SSE accepts, as S3 names them.
+const (
+	SSENone = ""
+	SSES3   = "AES256"
+	SSEKMS  = "aws:kms"
+)
+
+// S3API is the part of the Amazon S3 client that Upload uses: a single PUT
+// for small files and a multipart upload for large ones. An *s3.Client
+// satisfies it.
+type S3API interface {
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+var _ S3API = (*s3.Client)(nil)
+
+// UploadOptions are the settings of Upload. The zero value uploads without
+// asking for server-side encryption (the bucket's default applies) in parts
+// of DefaultPartSize.
+type UploadOptions struct {
+	// SSE is the server-side encryption to ask for: SSENone, SSES3
+	// ("AES256") or SSEKMS ("aws:kms").
+	SSE string
+	// KMSKeyID is the KMS key (ID, ARN or alias) for SSEKMS; empty means
+	// the account's AWS-managed key. It is an error with another SSE.
+	KMSKeyID string
+	// PartSize is the size of the parts of a multipart upload, and the size
+	// past which a file is uploaded in parts; zero means DefaultPartSize, and
+	// less than MinPartSize is an error.
+	PartSize int64
+}
+
+// bucketName is what S3 accepts as a bucket name (general purpose buckets).
+var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// ParseS3URL splits s3://BUCKET/PREFIX into the bucket and the key prefix
+// under which Upload puts files. The prefix is a folder: it is empty or ends
+// in "/" (one is added: s3://b/runs/2026-01-05 is prefix "runs/2026-01-05/").
+// It is an error for another scheme, a bucket name S3 would refuse, or
+// credentials, a port, a query or a fragment in the URL.
+func ParseS3URL(s string) (bucket, prefix string, err error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", "", fmt.Errorf("S3 URL: %w (want s3://bucket/prefix/)", err)
+	}
+	if !strings.EqualFold(u.Scheme, "s3") || u.Opaque != "" {
+		return "", "", fmt.Errorf("S3 URL %q: want s3://bucket/prefix/", oneLine(s, 200))
+	}
+	if u.User != nil || u.Port() != "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", fmt.Errorf("S3 URL %q: want only s3://bucket/prefix/", oneLine(s, 200))
+	}
+	bucket = u.Host
+	if !bucketName.MatchString(bucket) || strings.Contains(bucket, "..") {
+		return "", "", fmt.Errorf("S3 URL %q: %q is not a bucket name (3-63 lower-case letters, digits, dots and hyphens)", oneLine(s, 200), oneLine(bucket, 100))
+	}
+	prefix = strings.TrimPrefix(u.Path, "/")
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	if strings.Contains(prefix, "//") {
+		return "", "", fmt.Errorf("S3 URL %q: empty folder name in the prefix", oneLine(s, 200))
+	}
+	return bucket, prefix, nil
+}
+
+// Upload puts each file under dest (s3://bucket/prefix/, see ParseS3URL)
+// as prefix + its base name, in order, through the SDK's transfer manager: a
+// file larger than opts.PartSize goes in parts, concurrently, and a failed
+// multipart upload is aborted. Each object gets the content type of
+// ContentType and the encryption of opts. It returns the s3:// location of
+// each object written, in the order of files.
+//
+// It checks dest, opts and the files (which must be regular files with
+// distinct base names) before it uploads anything, and stops at the first
+// upload that fails, returning the locations written before it and an error
+// that names the file and wraps the SDK's (smithy.APIError for an S3 error).
+func Upload(ctx context.Context, api S3API, dest string, files []string, opts UploadOptions) ([]string, error) {
+	bucket, prefix, err := ParseS3URL(dest)
+	if err != nil {
+		return nil, err
+	}
+	partSize := opts.PartSize
+	switch {
+	case partSize == 0:
+		partSize = DefaultPartSize
+	case partSize < MinPartSize:
+		return nil, fmt.Errorf("uploading to %s: part size %d bytes, less than S3's least (%d)", dest, partSize, MinPartSize)
+	}
+	switch opts.SSE {
+	case SSENone, SSES3:
+		if opts.KMSKeyID != "" {
+			return nil, fmt.Errorf("uploading to %s: a KMS key needs %s encryption, not %q", dest, SSEKMS, opts.SSE)
+		}
+	case SSEKMS:
+	default:
+		return nil, fmt.Errorf("uploading to %s: server-side encryption %q (want %q, %q or none)", dest, opts.SSE, SSES3, SSEKMS)
+	}
+	seen := map[string]string{}
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return nil, fmt.Errorf("uploading %s: %w", f, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("uploading %s: not a regular file", f)
+		}
+		base := filepath.Base(f)
+		if other, ok := seen[base]; ok {
+			return nil, fmt.Errorf("uploading %s: same name as %s, both would be %s", f, other, "s3://"+bucket+"/"+prefix+base)
+		}
+		seen[base] = f
+	}
+
+	tm := transfermanager.New(uploadOnly{api}, func(o *transfermanager.Options) {
+		o.PartSizeBytes = partSize
+		o.MultipartUploadThreshold = partSize
+	})
+	var done []string
+	for _, f := range files {
+		key := prefix + filepath.Base(f)
+		loc := "s3://" + bucket + "/" + key
+		if err := putFile(ctx, tm, bucket, key, f, opts); err != nil {
+			return done, fmt.Errorf("uploading %s to %s: %w", f, loc, err)
+		}
+		done = append(done, loc)
+	}
+	return done, nil
+}
+
+func putFile(ctx context.Context, tm *transfermanager.Client, bucket, key, path string, opts UploadOptions) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	in := &transfermanager.UploadObjectInput{
+		Bucket:      aws.String(bucket),
+		Key:         aws.String(key),
+		Body:        f,
+		ContentType: aws.String(ContentType(path)),
+	}
+	if opts.SSE != SSENone {
+		in.ServerSideEncryption = tmtypes.ServerSideEncryption(opts.SSE)
+	}
+	if opts.KMSKeyID != "" {
+		in.SSEKMSKeyID = aws.String(opts.KMSKeyID)
+	}
+	_, err = tm.UploadObject(ctx, in)
+	return err
+}
+
+// errNotForUpload is what uploadOnly answers to the calls an upload never
+// makes.
+var errNotForUpload = errors.New("deliver: not a call an upload makes")
+
+// uploadOnly makes an S3API the transfer manager's client, whose interface
+// also has the calls of downloads.
+type uploadOnly struct{ S3API }
+
+func (uploadOnly) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return nil, errNotForUpload
+}
+
+func (uploadOnly) HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	return nil, errNotForUpload
+}
+
+func (uploadOnly) ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	return nil, errNotForUpload
+}
+
+var _ transfermanager.S3APIClient = uploadOnly{}
