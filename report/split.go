@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
@@ -131,25 +132,40 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		// it is as complete as the run.
 		run.Targets, run.Parts, run.Sites = rs.Len(), nil, nil
 		run.Outcomes = outcomes
-		if err := writeRunJSON(filepath.Join(g.Dir, audit.RunFile), run); err != nil {
-			rs.Close()
-			return groups, err
-		}
 		gopts := opts
-		gopts.Dir, gopts.Records, gopts.Run, gopts.Baseline = g.Dir, rs, run, nil
+		gopts.Dir, gopts.Records, gopts.Baseline = g.Dir, rs, nil
 		if opts.Baseline != nil {
-			gb, err := groupBaseline(filepath.Join(g.Dir, splitBaseline), opts.Baseline)
+			gb, err := newGroupBaseline(g.Dir, opts.Baseline)
 			if err != nil {
 				rs.Close()
 				return groups, fmt.Errorf("group %q: %w", g.Value, err)
 			}
 			gopts.Baseline = gb
+			// The group's own changes, not the run's.
+			counts, err := audit.Compare(gb.Records(), rs, func(audit.Change) error { return nil })
+			if err != nil {
+				rs.Close()
+				gb.Close()
+				return groups, fmt.Errorf("group %q: %w", g.Value, err)
+			}
+			ci := *run.Changes
+			ci.Counts = counts
+			run.Changes = &ci
+		}
+		gopts.Run = run
+		if err := writeRunJSON(filepath.Join(g.Dir, audit.RunFile), run); err != nil {
+			rs.Close()
+			if gopts.Baseline != nil {
+				gopts.Baseline.Close()
+			}
+			return groups, err
 		}
 		paths, err := Render(ctx, gopts)
 		rs.Close()
 		if gopts.Baseline != nil {
+			// Kept beside the group's record (a hidden file): the group's
+			// mail, now or from "auditor mail" later, shows its changes.
 			gopts.Baseline.Close()
-			os.Remove(filepath.Join(g.Dir, splitBaseline)) // derived, and ours
 		}
 		g.Paths = append([]string{filepath.Join(g.Dir, audit.ResultsFile), filepath.Join(g.Dir, audit.RunFile)}, paths...)
 		if err != nil {
@@ -185,19 +201,32 @@ func claimSplitDir(root string) error {
 // splitBaseline is a group's part of the baseline, beside its record.
 const splitBaseline = ".baseline.jsonl"
 
-// groupBaseline opens a group's part of the baseline (empty when the group
-// is new), dated as the whole baseline.
-func groupBaseline(path string, whole *audit.Baseline) (*audit.Baseline, error) {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		if err := os.WriteFile(path, nil, 0o666); err != nil {
+// newGroupBaseline opens a group's part of the baseline that partition
+// wrote, first making it empty when the group is new.
+func newGroupBaseline(dir string, whole *audit.Baseline) (*audit.Baseline, error) {
+	p := filepath.Join(dir, splitBaseline)
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		if err := os.WriteFile(p, nil, 0o666); err != nil {
 			return nil, err
 		}
 	}
-	b, err := audit.OpenBaseline(path)
+	return OpenGroupBaseline(dir, whole.Path, whole.At)
+}
+
+// OpenGroupBaseline opens the part of the baseline that a split kept in a
+// group's directory (empty when the group is new), named and dated as the
+// whole baseline (path, at); nil, nil when dir holds none (a directory that
+// is not a group, or a split without a baseline).
+func OpenGroupBaseline(dir, path string, at time.Time) (*audit.Baseline, error) {
+	p := filepath.Join(dir, splitBaseline)
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	b, err := audit.OpenBaseline(p)
 	if err != nil {
 		return nil, err
 	}
-	b.Path, b.At = whole.Path, whole.At
+	b.Path, b.At = path, at
 	return b, nil
 }
 

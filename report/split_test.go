@@ -138,3 +138,79 @@ func TestSplit(t *testing.T) {
 		t.Error("Split deleted a file it did not make")
 	}
 }
+
+// TestSplitChanges: each group's run.json counts its own changes since the
+// baseline, not the whole run's, and the group keeps its part of the
+// baseline so that its mail, later, can show them.
+func TestSplitChanges(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	result := func(id, owner, status string, when time.Time) audit.Result {
+		d := when.Add(-time.Hour)
+		return audit.Result{
+			Region: "us-east-1", InstanceID: id, Labels: map[string]string{"owner": owner}, Outcome: audit.Judge([]audit.Association{{Status: status}}),
+			AuditedAt: when, Associations: []audit.Association{{AssociationID: "a-" + id, Name: "AWS-RunPatchBaseline", Status: status, ExecutionDate: &d}},
+		}
+	}
+	write := func(dir string, rs ...audit.Result) string {
+		path := filepath.Join(dir, audit.ResultsFile)
+		w, err := audit.CreateRecord(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			w.Write(r)
+		}
+		w.Close()
+		return path
+	}
+	week := at.Add(-7 * 24 * time.Hour)
+	// alice: one new failure; bob: one resolved.
+	basePath := write(t.TempDir(),
+		result("i-0000000000000000a", "alice", audit.StatusSuccess, week),
+		result("i-0000000000000000b", "bob", audit.StatusFailed, week))
+	curPath := write(t.TempDir(),
+		result("i-0000000000000000a", "alice", audit.StatusFailed, at),
+		result("i-0000000000000000b", "bob", audit.StatusSuccess, at))
+	base, err := audit.OpenBaseline(basePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	rs, err := audit.OpenRecords(curPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	counts, err := audit.Compare(base.Records(), rs, func(audit.Change) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := audit.RunInfo{StartedAt: at, Complete: true, Changes: &audit.ChangeInfo{Baseline: basePath, Counts: counts}}
+	out := t.TempDir()
+	groups, err := report.Split(context.Background(), report.Options{Dir: out, Records: rs, Run: run, Baseline: base, Formats: []report.Format{report.FormatCSV}}, "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]int{"alice": {1, 0}, "bob": {0, 1}} // new failures, resolved
+	for _, g := range groups {
+		ri, err := audit.ReadRunInfo(filepath.Join(g.Dir, audit.RunFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ri.Changes == nil {
+			t.Fatalf("group %q: no changes in its run.json", g.Value)
+		}
+		got := [2]int{ri.Changes.Counts[audit.NewFailure], ri.Changes.Counts[audit.Resolved]}
+		if got != want[g.Value] {
+			t.Errorf("group %q: new failures and resolved %v, want %v (its own, not the run's %v)", g.Value, got, want[g.Value], counts)
+		}
+		gb, err := report.OpenGroupBaseline(g.Dir, basePath, week)
+		if err != nil || gb == nil {
+			t.Fatalf("group %q: its part of the baseline: %v, %v", g.Value, gb, err)
+		}
+		if gb.Records().Len() != 1 {
+			t.Errorf("group %q: its part of the baseline holds %d results, want 1", g.Value, gb.Records().Len())
+		}
+		gb.Close()
+	}
+}
