@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
 	"math/big"
 	"net"
@@ -84,8 +85,10 @@ type Message struct {
 type Server struct {
 	// Addr is its host:port on 127.0.0.1.
 	Addr string
-	// Roots trusts its certificate.
-	Roots *x509.CertPool
+	// Roots trusts its certificate; CertPEM is that certificate in PEM,
+	// for a client that reads a CA bundle file.
+	Roots   *x509.CertPool
+	CertPEM []byte
 
 	opts Options
 	srv  *smtp.Server
@@ -108,7 +111,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("smtptest: making a certificate: %v", err)
 	}
-	s := &Server{Roots: roots, opts: opts}
+	s := &Server{Roots: roots, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), opts: opts}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = "smtptest.local"
 	srv.ReadTimeout = 30 * time.Second

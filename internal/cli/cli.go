@@ -69,6 +69,7 @@ Usage:
   auditor run      --instances FILE [flags]    audit a fleet against AWS
   auditor demo     [--fleet-size N] [--seed S] audit a simulated fleet, write every report
   auditor report   RECORD... --out DIR         render reports from results.jsonl files
+  auditor mail     DIR --to ADDRESSES          mail a run's reports (again)
   auditor simulate --listen 127.0.0.1:PORT     serve the simulated SSM endpoint
 
 Examples:
@@ -78,13 +79,16 @@ Examples:
     | tr '\t' '\n' | auditor run --instances - --region us-east-1
   auditor run --resume --out audit-prod --instances fleet.csv
   auditor report shard-*/results.jsonl --out all
+  auditor run --instances fleet.csv --out audits/{time} --baseline previous \
+    --mail-to ops@example.com --mail-from auditor@example.com --smtp smtp://mail.example.com:587
   auditor demo
 
 Run "auditor COMMAND --help" for a command's flags. "auditor --version" prints the version.
 
 Exit codes: 0 no findings; 1 findings at the --fail-on level; 2 usage or input error;
 3 incomplete (instances in error, interrupted, or an endpoint lost mid-run); 4 fatal
-(credentials, authorization, endpoint unreachable, output not writable).
+(credentials, authorization, endpoint unreachable, output not writable); 5 the reports
+are written but their delivery (mail, upload) failed.
 `
 
 // run is Main.
@@ -108,11 +112,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stdErr io.
 		err = demoCmd(ctx, rest, stdout, stderr)
 	case "report":
 		err = reportCmd(ctx, rest, stdout, stderr)
+	case "mail":
+		err = mailCmd(ctx, rest, stdout, stderr)
 	case "simulate":
 		err = simulateCmd(ctx, rest, stdout, stderr)
 	default:
-		msg := fmt.Sprintf("unknown command %q: want run, demo, report or simulate (see auditor --help)", cmd)
-		if s := closest(cmd, []string{"run", "demo", "report", "simulate"}); s != "" {
+		msg := fmt.Sprintf("unknown command %q: want run, demo, report, mail or simulate (see auditor --help)", cmd)
+		if s := closest(cmd, []string{"run", "demo", "report", "mail", "simulate"}); s != "" {
 			msg = fmt.Sprintf("unknown command %q (did you mean %s?); see auditor --help", cmd, s)
 		}
 		err = usagef("%s", msg)

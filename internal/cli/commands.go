@@ -20,7 +20,7 @@ type command struct {
 	seed                               *int64
 }
 
-// newCommand returns the flags of run, demo or report. stderr, when it is
+// newCommand returns the flags of run, demo, report or mail. stderr, when it is
 // the console, takes --log-format.
 func newCommand(name string, stdout, stderr io.Writer) *command {
 	c := &command{o: defaultRunOptions()}
@@ -35,6 +35,8 @@ func newCommand(name string, stdout, stderr io.Writer) *command {
 		o.bindFetch(c.fs)
 		o.bindOutput(c.fs, "")
 		c.fs.BoolVar(&o.resume, "resume", false, "continue the record in --out: skip instances already audited, retry those in error")
+		o.delivery.bind(c.fs, "mail-to", true)
+		o.delivers = true
 	case "demo":
 		c.fs = newFlagSet("demo", "demo [--fleet-size N] [--seed S] [--out DIR] [flags]", stdout)
 		c.fleetSize = c.fs.Int("fleet-size", 300, "instances in the simulated fleet")
@@ -46,6 +48,13 @@ func newCommand(name string, stdout, stderr io.Writer) *command {
 	case "report":
 		c.fs = newFlagSet("report", "report RECORD... --out DIR [flags]", stdout)
 		o.bindOutput(c.fs, "")
+		o.delivery.bind(c.fs, "mail-to", true)
+		bindDeliveryAWS(c.fs, o)
+		o.delivers = true
+	case "mail":
+		c.fs = newFlagSet("mail", "mail DIR --to ADDRESSES --mail-from ADDRESS (--smtp URL | --mail-via ses) [flags]", stdout)
+		o.delivery.bind(c.fs, "to", false)
+		bindDeliveryAWS(c.fs, o)
 	default:
 		panic("newCommand: no command " + name)
 	}
@@ -86,7 +95,7 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 	return pos, c.layers.apply(stdout)
 }
 
-// Flags returns the flags of a command (run, demo, report or simulate), as
+// Flags returns the flags of a command (run, demo, report, mail or simulate), as
 // its --generate-cli-skeleton lists them, each with whether it is boolean;
 // --cli-input-json and --generate-cli-skeleton are included.
 func Flags(command string) (map[string]bool, error) {

@@ -19,6 +19,7 @@ const (
 	exitUsage      exitCode = 2 // bad flags or bad input; nothing was asked of AWS
 	exitIncomplete exitCode = 3 // some instances ended in error, or the run was interrupted
 	exitFatal      exitCode = 4 // credentials, authorization, endpoint unreachable, or output not writable
+	exitDelivery   exitCode = 5 // the reports are written, but the mail or the upload failed
 )
 
 // usageError is a mistake in the command line or the input: exit 2.
@@ -46,9 +47,15 @@ func exitFor(err error, con *console) exitCode {
 	var ie *audit.InputError
 	var ce *awsconn.ConfigError
 	var fe *audit.ForeignError
+	var de *errDelivery
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &de):
+		if !de.said {
+			con.errorf("%v", err)
+		}
+		return exitDelivery
 	case errors.Is(err, errFindings):
 		return exitFindings
 	case errors.Is(err, errIncomplete):

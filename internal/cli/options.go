@@ -67,6 +67,7 @@ type runOptions struct {
 	logFormat   string
 	baseline    string
 	splitBy     string
+	delivery    deliveryOptions
 
 	// Set by demo, never by a flag: credentials that bypass the default
 	// chain, and the environment that --shard auto reads.
@@ -87,6 +88,10 @@ type runOptions struct {
 	console *console
 	// base is the --baseline record, once opened.
 	base *audit.Baseline
+	// groups are the --split-by groups, once rendered.
+	groups []report.SplitGroup
+	// delivers tells whether this command delivers (run, report).
+	delivers bool
 }
 
 func defaultRunOptions() *runOptions {
@@ -234,6 +239,13 @@ func (o *runOptions) check() (settings, []error) {
 			errs = append(errs, err)
 		}
 	}
+	if o.delivers {
+		errs = append(errs, o.delivery.check("mail-to")...)
+		if o.delivery.mailToLabel != "" && o.splitBy == "" {
+			// Each address its own reports: the groups are the label's.
+			o.splitBy = o.delivery.mailToLabel
+		}
+	}
 	if o.template != "" {
 		// A bad template is found now, not after an hour of calls.
 		if err := report.CheckTemplate(o.template); err != nil {
@@ -313,6 +325,13 @@ func (o *runOptions) record() map[string]any {
 	if len(o.failOn.vals) > 0 {
 		m["fail_on"] = strings.Join(o.failOn.vals, ",")
 	}
+	if o.baseline != "" {
+		m["baseline"] = o.baseline
+	}
+	if o.splitBy != "" {
+		m["split_by"] = o.splitBy
+	}
+	o.delivery.record(m)
 	if len(o.excludeAccounts.vals) > 0 {
 		m["exclude_accounts"] = strings.Join(o.excludeAccounts.vals, ",")
 	}
@@ -349,6 +368,7 @@ func (o *runOptions) outputRecord() map[string]any {
 	if o.splitBy != "" {
 		m["split_by"] = o.splitBy
 	}
+	o.delivery.record(m)
 	return m
 }
 

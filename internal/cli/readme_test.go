@@ -10,8 +10,9 @@ import (
 	"testing"
 )
 
-// TestREADMEFlags: the README's table of `auditor run` flags lists exactly
-// the flags the command takes, so that the two cannot drift apart.
+// TestREADMEFlags: the README's tables of `auditor run` flags (its own, and
+// Delivery's) list exactly the flags the command takes, so that the two
+// cannot drift apart.
 func TestREADMEFlags(t *testing.T) {
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -23,10 +24,18 @@ func TestREADMEFlags(t *testing.T) {
 	if start < 0 || end < 0 {
 		t.Fatal("README.md has no section ### `auditor run`")
 	}
+	// The delivery flags are in the Delivery section's table.
+	dstart := strings.Index(text, "\n## Delivery")
+	dend := strings.Index(text[dstart+1:], "\n## ")
+	if dstart < 0 || dend < 0 {
+		t.Fatal("README.md has no section ## Delivery")
+	}
 	row := regexp.MustCompile("(?m)^\\| `--([a-z-]+)")
 	var documented []string
-	for _, m := range row.FindAllStringSubmatch(text[start:start+1+end], -1) {
-		documented = append(documented, m[1])
+	for _, section := range []string{text[start : start+1+end], text[dstart : dstart+1+dend]} {
+		for _, m := range row.FindAllStringSubmatch(section, -1) {
+			documented = append(documented, m[1])
+		}
 	}
 	var flags []string
 	newCommand("run", &bytes.Buffer{}, nil).fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f.Name) })

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/outdir"
 )
@@ -93,15 +94,23 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, p := range append([]string{recordPath}, written...) {
 		fmt.Fprintln(stdout, p)
 	}
+	var deliverErr error
+	if renderErr == nil && rs.Len() > 0 {
+		conn := func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }
+		deliverErr = o.deliver(ctx, rs, info, append([]string{recordPath}, written...), conn, stderr)
+	}
 	var errs *errorTally
 	if info.Outcomes[audit.OutcomeError] > 0 {
 		errs = &errorTally{}
 		rs.Each(func(r audit.Result) error { errs.add(r); return nil })
 	}
 	head := fmt.Sprintf("rendered the reports of %s from %s", plural(rs.Len(), "instance"), plural(len(paths), "record"))
-	summarize(stderr, head, info, &set.failOn, errs, o.out, "auditor run --resume on the run's own --out", written, false)
+	summarize(stderr, head, info, &set.failOn, errs, o.out, "auditor run --resume on the run's own --out", written, false, deliverErr)
 	if renderErr != nil {
 		return renderErr
+	}
+	if deliverErr != nil {
+		return deliverErr
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "auditor: interrupted; the reports were written whole")

@@ -372,9 +372,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 
 	// Reports are written whatever happened, for what was audited; a
 	// second signal still stops the process at once.
-	written, renderErr := j.render(context.WithoutCancel(ctx), stdout, stderr)
+	written, renderErr, deliverErr := j.render(ctx, stdout, stderr)
 	fatal := runErr != nil && !interrupted && len(unreachable) == 0 || len(unreachable) > 0 && w.Written() == 0 && info.Resumed == 0
-	j.tell(stderr, written, fatal)
+	j.tell(stderr, written, fatal, deliverErr)
 	if len(unreachable) > 0 {
 		for _, u := range unreachable {
 			fmt.Fprintf(stderr, "auditor: %v; check --region and --endpoint-url\n", u)
@@ -385,6 +385,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			return errors.New("nothing was audited: fix the cause above, then run again")
 		}
 		fmt.Fprintf(stderr, "auditor: continue once it answers again with: auditor run --resume --out %s (and the same targets)\n", o.out)
+		if deliverErr != nil {
+			return deliverErr
+		}
 		return errIncomplete
 	}
 	if runErr != nil && !interrupted {
@@ -395,6 +398,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	if renderErr != nil {
 		return renderErr
+	}
+	if deliverErr != nil {
+		return deliverErr // exit 5 says the most urgent thing: nobody got the reports
 	}
 	return verdictErr(info.Verdict(j.set.failOn))
 }
@@ -475,23 +481,28 @@ func verdictErr(v audit.Verdict) error {
 }
 
 // render writes run.json and every report from the record on disk, which
-// after a resume holds the earlier runs' results too, and prints the paths
-// written on stdout.
-func (j *job) render(ctx context.Context, stdout, stderr io.Writer) ([]string, error) {
+// after a resume holds the earlier runs' results too, prints the paths
+// written on stdout, then delivers them. A signal does not stop the
+// rendering (each file is written whole) but skips the delivery.
+func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []string, renderErr, deliverErr error) {
 	var paths []string
 	if _, err := os.Stat(j.recordPath()); err == nil {
 		paths = []string{j.recordPath()}
 	}
 	rs, err := audit.OpenRecords(paths...)
 	if err != nil {
-		return nil, err
+		return nil, err, nil
 	}
 	defer rs.Close()
-	written, err := j.o.renderRecords(ctx, rs, &j.info, j.set, stderr)
+	written, renderErr = j.o.renderRecords(context.WithoutCancel(ctx), rs, &j.info, j.set, stderr)
 	for _, p := range append(paths, written...) {
 		fmt.Fprintln(stdout, p)
 	}
-	return written, err
+	if renderErr != nil || rs.Len() == 0 {
+		return written, renderErr, nil
+	}
+	conn := func() (*awsconn.Conn, error) { return j.conn, nil }
+	return written, nil, j.o.deliver(ctx, rs, j.info, append(paths, written...), conn, stderr)
 }
 
 // renderRecords settles info from rs, writes run.json beside rs, then every
@@ -542,6 +553,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			Dir: o.out, Formats: set.formats, Records: rs, Run: *info, StaleAfter: o.staleAfter.report(),
 			HTMLMaxRows: o.htmlMaxRows, Template: o.template, Baseline: o.base, TmpDir: spill,
 		}, o.splitBy)
+		o.groups = groups
 		for _, g := range groups {
 			written = append(written, g.Paths...)
 		}

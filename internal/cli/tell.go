@@ -2,6 +2,7 @@ package cli
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -66,7 +67,7 @@ func plural(n int, word string) string {
 }
 
 // tell prints the closing lines of a run on stderr.
-func (j *job) tell(stderr io.Writer, written []string, fatal bool) {
+func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered error) {
 	st := j.info.Stats
 	head := fmt.Sprintf("audited %s in %.1fs (%s, %d throttled, %d retried)",
 		plural(outcomeCounts(j.info.Outcomes).total(), "instance"), st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
@@ -74,13 +75,16 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool) {
 	if !j.o.demo {
 		failOn = &j.set.failOn
 	}
-	summarize(stderr, head, j.info, failOn, j.errs, j.o.out, "auditor run --resume --out "+j.o.out+" (and the same targets)", written, fatal)
+	summarize(stderr, head, j.info, failOn, j.errs, j.o.out, "auditor run --resume --out "+j.o.out+" (and the same targets)", written, fatal, delivered)
 }
 
 // summarize prints the closing summary: what was done, why instances ended
 // in error, the verdict and what its exit code means, and the file to open.
 // A fatal run gets no verdict line: its error follows, and says it all.
-func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailOn, errs *errorTally, out, resume string, written []string, fatal bool) {
+//
+// delivered is the delivery's failure, if it failed: its exit code, 5,
+// stands over 1 and 3, whose lines then say no exit code of their own.
+func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailOn, errs *errorTally, out, resume string, written []string, fatal bool, delivered error) {
 	var parts []string
 	for _, oc := range audit.Outcomes() {
 		if n := info.Outcomes[oc]; n > 0 {
@@ -120,8 +124,27 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 			fmt.Fprintf(w, "%s ended in error: %s\n", plural(n, "instance"), strings.Join(codes, "; "))
 		}
 	}
+	var de *errDelivery
+	errors.As(delivered, &de)
+	exit := func(c exitCode) string {
+		if de != nil {
+			return ""
+		}
+		return fmt.Sprintf(" (exit %d)", c)
+	}
 	code := exitOK
 	defer func() {
+		if de != nil && !fatal {
+			code = exitDelivery
+			de.said = true
+			fmt.Fprintf(w, "delivery failed (exit 5); the reports are in %s:\n", out)
+			for _, e := range de.errs {
+				fmt.Fprintf(w, "  %v\n", e)
+			}
+			for _, h := range de.hints {
+				fmt.Fprintf(w, "once fixed, deliver them with: %s\n", h)
+			}
+		}
 		if c, ok := w.(*console); ok {
 			c.summary("instances", outcomeCounts(info.Outcomes).total(), "outcomes", info.Outcomes,
 				"complete", info.Complete, "exit", int(code), "out", out)
@@ -132,20 +155,20 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		code = exitFatal
 	case info.Interrupted:
 		code = exitIncomplete
-		fmt.Fprintf(w, "interrupted: the reports are partial (exit 3); continue with: %s\n", resume)
+		fmt.Fprintf(w, "interrupted: the reports are partial%s; continue with: %s\n", exit(exitIncomplete), resume)
 	case info.Outcomes[audit.OutcomeError] > 0:
 		code = exitIncomplete
-		fmt.Fprintf(w, "incomplete: %s could not be audited (exit 3); retry them with: %s\n", plural(info.Outcomes[audit.OutcomeError], "instance"), resume)
+		fmt.Fprintf(w, "incomplete: %s could not be audited%s; retry them with: %s\n", plural(info.Outcomes[audit.OutcomeError], "instance"), exit(exitIncomplete), resume)
 	case !info.Complete && info.Error != "":
 		code = exitIncomplete
-		fmt.Fprintf(w, "incomplete: %s (exit 3)\n", info.Error)
+		fmt.Fprintf(w, "incomplete: %s%s\n", info.Error, exit(exitIncomplete))
 	case failOn == nil:
 		fmt.Fprintln(w, "the demo fleet fails by design: the reports show how findings look (exit 0)")
 	case failOn.Findings(info) > 0:
 		code = exitFindings
-		fmt.Fprintf(w, "findings: %s at the --fail-on level (exit 1)\n", plural(failOn.Findings(info), "finding"))
+		fmt.Fprintf(w, "findings: %s at the --fail-on level%s\n", plural(failOn.Findings(info), "finding"), exit(exitFindings))
 	default:
-		fmt.Fprintln(w, "no findings at the --fail-on level (exit 0)")
+		fmt.Fprintf(w, "no findings at the --fail-on level%s\n", exit(exitOK))
 	}
 	html := filepath.Join(out, report.HTMLFile)
 	reports := slices.DeleteFunc(slices.Clone(written), func(p string) bool { return filepath.Base(p) == audit.RunFile })

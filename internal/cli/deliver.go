@@ -1,0 +1,649 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/awsconn"
+	"github.com/auditor-dev/auditor/deliver"
+	"github.com/auditor-dev/auditor/report"
+)
+
+// Delivery: the reports, once written, go to S3 (--upload) and by mail
+// (--mail-to, or --mail-to-label for each group's own). A delivery that
+// fails ends the command with exit 5: the reports are on disk, and
+// "auditor mail DIR" sends them again once the mail set-up is fixed.
+
+// The environment variables of the SMTP login: never flags, never in a
+// file, never logged.
+const (
+	envSMTPUser     = "AUDITOR_SMTP_USERNAME"
+	envSMTPPassword = "AUDITOR_SMTP_PASSWORD"
+)
+
+// When a mail is sent.
+const (
+	mailAlways   = "always"
+	mailFindings = "findings"
+	mailChanges  = "changes"
+)
+
+// deliveryOptions are the flags of delivery.
+type deliveryOptions struct {
+	mailTo      listFlag
+	mailFrom    string
+	mailSubject string
+	mailWhen    string
+	smtp        string
+	smtpCA      string
+	mailVia     string
+	mailMaxBody int
+	mailMaxSize int64
+	mailToLabel string
+	upload      string
+	uploadSSE   string
+	uploadKMS   string
+}
+
+// bind binds the delivery flags, the recipients' as --to (mail) or
+// --mail-to (run, report); fresh (run, report: reports just written) binds
+// --mail-when and the S3 ones too.
+func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
+	d.mailWhen = mailAlways
+	d.mailTo.split = true
+	fs.Var(&d.mailTo, to, "mail the reports to these `addresses` (comma-separated, repeatable)")
+	fs.StringVar(&d.mailFrom, "mail-from", "", "the sender `address` of the mail (needed with --"+to+" or --mail-to-label)")
+	fs.StringVar(&d.mailSubject, "mail-subject", "", "the subject, a text/`template` over the view model (default: the headline, what changed, the scope, PARTIAL when incomplete)")
+	fs.StringVar(&d.smtp, "smtp", "", "send through this SMTP server: smtp://host:587 (STARTTLS required), smtps://host:465, plain text only to loopback; login from AUDITOR_SMTP_USERNAME and AUDITOR_SMTP_PASSWORD")
+	fs.StringVar(&d.smtpCA, "smtp-ca-bundle", "", "also trust the certificates in this PEM `FILE` when verifying the SMTP server (a relay with an internal CA)")
+	fs.StringVar(&d.mailVia, "mail-via", "", "send through `smtp` (the default with --smtp) or ses (Amazon SES v2, with the AWS configuration)")
+	fs.IntVar(&d.mailMaxBody, "mail-max-body", report.DefaultMailMaxBody, "most `bytes` of the mail's HTML body; longer lists are cut with \"N more in the attached workbook\"")
+	fs.Int64Var(&d.mailMaxSize, "mail-max-size", deliver.DefaultMaxSize, "most `bytes` of the whole message; attachments that would pass it are left out and the body says where the reports are")
+	fs.StringVar(&d.mailToLabel, "mail-to-label", "", "mail each group of --split-by (or of this `label` itself) to the addresses in this label, such as an owner_email column")
+	if fresh {
+		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail: always, findings (findings or an incomplete run), or changes (something changed since --baseline)")
+		fs.StringVar(&d.upload, "upload", "", "put every output under this `s3://bucket/prefix/` once written")
+		fs.StringVar(&d.uploadSSE, "upload-sse", "", "server-side encryption of the upload: AES256 or aws:kms (default: the bucket's)")
+		fs.StringVar(&d.uploadKMS, "upload-kms-key", "", "the KMS `key` of --upload-sse aws:kms (default: the account's AWS-managed key)")
+	}
+}
+
+// bindDeliveryAWS binds what a command that calls AWS only to deliver
+// (report, mail) needs to reach S3 and SES.
+func bindDeliveryAWS(fs *flagSet, o *runOptions) {
+	fs.StringVar(&o.profile, "profile", "", "use this `profile` of the AWS shared config and credentials files, for --upload and --mail-via ses")
+	fs.StringVar(&o.region, "region", "", "AWS `region` of SES and of the S3 client (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's)")
+}
+
+// record adds the delivery to run.json's options: where the reports went,
+// never a login.
+func (d *deliveryOptions) record(m map[string]any) {
+	if len(d.mailTo.vals) > 0 {
+		m["mail_to"] = strings.Join(d.mailTo.vals, ",")
+	}
+	if d.mailToLabel != "" {
+		m["mail_to_label"] = d.mailToLabel
+	}
+	if d.mailing() {
+		m["mail_via"] = d.via()
+		m["mail_when"] = d.mailWhen
+	}
+	if d.upload != "" {
+		m["upload"] = d.upload
+	}
+}
+
+// mailing reports whether a mail is asked for.
+func (d *deliveryOptions) mailing() bool { return len(d.mailTo.vals) > 0 || d.mailToLabel != "" }
+
+// check checks the delivery flags before anything is asked of AWS, and
+// returns every problem.
+func (d *deliveryOptions) check(to string) []error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, usagef(format, a...)) }
+	for _, a := range d.mailTo.vals {
+		if _, err := mail.ParseAddress(a); err != nil {
+			bad("--%s %q: not a mail address", to, a)
+		}
+	}
+	if d.mailing() {
+		if d.mailFrom == "" {
+			bad("--mail-from: a mail needs a sender address")
+		} else if _, err := mail.ParseAddress(d.mailFrom); err != nil {
+			bad("--mail-from %q: not a mail address", d.mailFrom)
+		}
+		switch d.via() {
+		case "smtp":
+			if d.smtp == "" {
+				bad("--%s needs --smtp URL, or --mail-via ses", to)
+			} else if err := deliver.ParseSMTP(d.smtp); err != nil {
+				bad("--smtp: %v", err)
+			}
+			if d.smtpCA != "" {
+				if _, err := d.smtpTLS(); err != nil {
+					bad("--smtp-ca-bundle: %v", err)
+				}
+			}
+		case "ses":
+		default:
+			bad("--mail-via %q: want smtp or ses", d.mailVia)
+		}
+		if d.mailMaxBody < 10_000 {
+			bad("--mail-max-body %d: want at least 10000 bytes", d.mailMaxBody)
+		}
+		if d.mailMaxSize < 100_000 {
+			bad("--mail-max-size %d: want at least 100000 bytes", d.mailMaxSize)
+		}
+		if d.mailSubject != "" {
+			if _, err := report.MailSubject(d.mailSubject, &report.Model{}); err != nil {
+				bad("--mail-subject: %v", err)
+			}
+		}
+	}
+	switch d.mailWhen {
+	case mailAlways, mailFindings, mailChanges:
+	default:
+		bad("--mail-when %q: want always, findings or changes", d.mailWhen)
+	}
+	if d.upload != "" {
+		if _, _, err := deliver.ParseS3URL(d.upload); err != nil {
+			bad("--upload: %v", err)
+		}
+	}
+	switch d.uploadSSE {
+	case "", deliver.SSES3, deliver.SSEKMS:
+	default:
+		bad("--upload-sse %q: want %s or %s", d.uploadSSE, deliver.SSES3, deliver.SSEKMS)
+	}
+	if d.uploadKMS != "" && d.uploadSSE != deliver.SSEKMS {
+		bad("--upload-kms-key needs --upload-sse %s", deliver.SSEKMS)
+	}
+	return errs
+}
+
+// smtpTLS is the TLS configuration that verifies the SMTP server: the
+// system's roots, and --smtp-ca-bundle's certificates; nil without it.
+func (d *deliveryOptions) smtpTLS() (*tls.Config, error) {
+	if d.smtpCA == "" {
+		return nil, nil
+	}
+	pemData, err := os.ReadFile(d.smtpCA)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pemData) {
+		return nil, fmt.Errorf("%s: no PEM certificate in it", d.smtpCA)
+	}
+	return &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, nil
+}
+
+// via is the mail transport: smtp unless SES is asked for.
+func (d *deliveryOptions) via() string {
+	if d.mailVia == "" {
+		return "smtp"
+	}
+	return d.mailVia
+}
+
+// errDelivery ends a command whose reports are written but could not be
+// delivered: exit 5. said is set once the summary has printed it.
+type errDelivery struct {
+	errs []error
+	// hints are the commands that deliver again once the cause is fixed.
+	hints []string
+	said  bool
+}
+
+func (e *errDelivery) Error() string {
+	var lines []string
+	for _, err := range e.errs {
+		lines = append(lines, err.Error())
+	}
+	return "delivery failed (the reports are written): " + strings.Join(lines, "; ")
+}
+
+// deliver delivers what a run or report wrote, as the delivery flags say;
+// conn reaches S3 and SES. A signal before it skips it: the person who
+// pressed Ctrl-C wants the command to stop, and "auditor mail" sends the
+// reports later.
+func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.RunInfo, written []string, conn func() (*awsconn.Conn, error), stderr io.Writer) error {
+	d := &o.delivery
+	if !o.delivers || !d.mailing() && d.upload == "" {
+		return nil
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "auditor: interrupted: the reports were not delivered; deliver them with auditor mail %s (see auditor mail --help) or aws s3 cp --recursive\n", o.out)
+		return nil
+	}
+	var once struct {
+		c   *awsconn.Conn
+		err error
+	}
+	dl := &delivery{
+		d:   d,
+		out: o.out,
+		conn: func() (*awsconn.Conn, error) {
+			if once.c == nil && once.err == nil {
+				once.c, once.err = conn()
+			}
+			return once.c, once.err
+		},
+		getenv: o.getenv,
+		logf:   func(format string, a ...any) { o.logf(stderr, format, a...) },
+	}
+	ropts := report.Options{StaleAfter: o.staleAfter.report(), HTMLMaxRows: o.htmlMaxRows}
+	return dl.deliverRun(ctx, info, rs, o.base, ropts, written, o.groups)
+}
+
+// delivery is what one delivery needs.
+type delivery struct {
+	d      *deliveryOptions
+	out    string
+	conn   func() (*awsconn.Conn, error) // for S3 and SES
+	getenv func(string) string
+	logf   func(format string, a ...any)
+}
+
+// deliverRun uploads the run's files and mails its reports, as the flags
+// say; info is the finished run, rs its record and base its baseline (or
+// nil), written the files written, groups the --split-by groups.
+func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audit.Records, base *audit.Baseline, ropts report.Options, written []string, groups []report.SplitGroup) error {
+	d := dl.d
+	de := &errDelivery{}
+	reportsAt := dl.out
+	if d.upload != "" {
+		at, err := dl.uploadAll(ctx, written)
+		if err != nil {
+			de.errs = append(de.errs, err)
+			de.hints = append(de.hints, fmt.Sprintf("aws s3 cp --recursive %s %s", dl.out, d.upload))
+		} else {
+			reportsAt = at
+		}
+	}
+	if d.mailing() && dl.shouldMail(info) {
+		again := func(to string) string {
+			return fmt.Sprintf("auditor mail %s %s --mail-from %s (and the same %s)", dl.out, to, d.mailFrom, d.transportFlags())
+		}
+		if len(d.mailTo.vals) > 0 {
+			if err := dl.mailDir(ctx, ropts, mailSource{dir: dl.out, rs: rs, run: info, base: base}, d.mailTo.vals, reportsAt); err != nil {
+				de.errs = append(de.errs, err)
+				de.hints = append(de.hints, again("--to "+strings.Join(d.mailTo.vals, ",")))
+			}
+		}
+		if d.mailToLabel != "" {
+			var dirs []string
+			for _, g := range groups {
+				dirs = append(dirs, g.Dir)
+			}
+			if errs := dl.mailGroups(ctx, ropts, dirs, reportsAt); len(errs) > 0 {
+				de.errs = append(de.errs, errs...)
+				de.hints = append(de.hints, again("--mail-to-label "+d.mailToLabel))
+			}
+		}
+	}
+	if len(de.errs) > 0 {
+		return de
+	}
+	return nil
+}
+
+// transportFlags names the flags of the mail's transport, for a hint.
+func (d *deliveryOptions) transportFlags() string {
+	if d.via() == "ses" {
+		return "--mail-via ses"
+	}
+	if d.smtpCA != "" {
+		return "--smtp and --smtp-ca-bundle"
+	}
+	return "--smtp"
+}
+
+// shouldMail applies --mail-when.
+func (dl *delivery) shouldMail(info audit.RunInfo) bool {
+	switch dl.d.mailWhen {
+	case mailFindings:
+		return info.Verdict(audit.FailOn{Outcomes: map[audit.Outcome]bool{audit.OutcomeNoncompliant: true}, New: true}) != audit.Clean
+	case mailChanges:
+		c := info.Changes
+		if c == nil {
+			return true // no baseline to compare with: everything is news
+		}
+		for _, k := range []audit.ChangeKind{audit.NewFailure, audit.Resolved, audit.NewInstance, audit.VanishedInstance} {
+			if c.Counts[k] > 0 {
+				return true
+			}
+		}
+		dl.logf("no change since the baseline: no mail (--mail-when changes)")
+		return false
+	}
+	return true
+}
+
+// uploadAll puts every written file under --upload, each directory of the
+// output under its own prefix, and returns where the reports are.
+func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, error) {
+	conn, err := dl.conn()
+	if err != nil {
+		return "", fmt.Errorf("--upload: %w", err)
+	}
+	client := s3.NewFromConfig(conn.Config(), func(o *s3.Options) {
+		// A custom endpoint (MinIO, a test's fake) wants path-style
+		// addresses; AWS's own takes either.
+		o.UsePathStyle = o.BaseEndpoint != nil
+	})
+	dest := strings.TrimSuffix(dl.d.upload, "/") + "/"
+	byDir := map[string][]string{}
+	var dirs []string
+	for _, p := range slices.Compact(slices.Sorted(slices.Values(written))) {
+		rel, err := filepath.Rel(dl.out, filepath.Dir(p))
+		if err != nil || strings.HasPrefix(rel, "..") {
+			continue // not of this output
+		}
+		if _, ok := byDir[rel]; !ok {
+			dirs = append(dirs, rel)
+		}
+		byDir[rel] = append(byDir[rel], p)
+	}
+	opts := deliver.UploadOptions{SSE: dl.d.uploadSSE, KMSKeyID: dl.d.uploadKMS}
+	n := 0
+	for _, rel := range dirs {
+		prefix := dest
+		if rel != "." {
+			prefix += filepath.ToSlash(rel) + "/"
+		}
+		locs, err := deliver.Upload(ctx, client, prefix, byDir[rel], opts)
+		n += len(locs)
+		if err != nil {
+			return "", fmt.Errorf("--upload: %w", err)
+		}
+	}
+	dl.logf("uploaded %s to %s", plural(n, "file"), dest)
+	return dest, nil
+}
+
+// mailSource is one directory's reports to mail: the run's output, or a
+// group's of --split-by.
+type mailSource struct {
+	dir  string
+	rs   *audit.Records
+	run  audit.RunInfo
+	base *audit.Baseline // nil without a baseline
+}
+
+// openMailSource opens what dir holds: its record, its run.json, and the
+// baseline it was compared with (a group's part of it, or the run's own
+// record when it is still where it was). Close it with close.
+func openMailSource(dir string) (*mailSource, error) {
+	run, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+	if err != nil {
+		return nil, err
+	}
+	rs, err := audit.OpenRecords(filepath.Join(dir, audit.ResultsFile))
+	if err != nil {
+		return nil, err
+	}
+	src := &mailSource{dir: dir, rs: rs, run: run}
+	if c := run.Changes; c != nil {
+		var at time.Time
+		if c.Since != nil {
+			at = *c.Since
+		}
+		src.base, err = report.OpenGroupBaseline(dir, c.Baseline, at)
+		if err == nil && src.base == nil {
+			if _, serr := os.Stat(c.Baseline); serr == nil {
+				src.base, err = audit.OpenBaseline(c.Baseline)
+			}
+		}
+		if err != nil {
+			rs.Close()
+			return nil, err
+		}
+	}
+	return src, nil
+}
+
+func (src *mailSource) close() {
+	src.rs.Close()
+	if src.base != nil {
+		src.base.Close()
+	}
+}
+
+// mailDir mails the reports of one output directory to the recipients.
+func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailSource, to []string, reportsAt string) error {
+	ropts.Records, ropts.Dir, ropts.Run, ropts.Baseline = src.rs, src.dir, src.run, src.base
+	m, err := report.Build(ctx, ropts)
+	if err != nil {
+		return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
+	}
+	return dl.send(ctx, m, src.dir, to, reportsAt)
+}
+
+// send mails the Model's report with the workbook and the error codes of
+// dir attached while the message stays under --mail-max-size.
+func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []string, reportsAt string) error {
+	d := dl.d
+	var attach []string
+	for _, name := range []string{report.XLSXFile, report.ErrorCodesCSV} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			attach = append(attach, filepath.Join(dir, name))
+		}
+	}
+	subject, err := report.MailSubject(d.mailSubject, m)
+	if err != nil {
+		return err
+	}
+	msg := deliver.Message{From: d.mailFrom, To: to, Subject: subject, Attachments: attach, MaxSize: d.mailMaxSize}
+	names := func(paths []string) []string {
+		var out []string
+		for _, p := range paths {
+			out = append(out, filepath.Base(p))
+		}
+		return out
+	}
+	msg.HTML, msg.Text, err = report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(attach), ReportsAt: reportsAt})
+	if err != nil {
+		return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
+	}
+	if _, left, err := msg.Build(); err != nil {
+		return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
+	} else if len(left) > 0 {
+		// What did not fit is left out, and the body says where it is.
+		var kept []string
+		for _, a := range attach {
+			if !slices.Contains(left, a) {
+				kept = append(kept, a)
+			}
+		}
+		msg.Attachments = kept
+		msg.HTML, msg.Text, err = report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(kept), ReportsAt: reportsAt})
+		if err != nil {
+			return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
+		}
+	}
+	switch d.via() {
+	case "ses":
+		conn, err := dl.conn()
+		if err != nil {
+			return fmt.Errorf("--mail-via ses: %w", err)
+		}
+		err = deliver.SendSES(ctx, sesv2.NewFromConfig(conn.Config()), msg)
+	default:
+		tc, terr := d.smtpTLS()
+		if terr != nil {
+			return fmt.Errorf("--smtp-ca-bundle: %w", terr)
+		}
+		err = deliver.SMTP{URL: d.smtp, Username: dl.getenv(envSMTPUser), Password: dl.getenv(envSMTPPassword), TLSConfig: tc}.Send(ctx, msg)
+	}
+	if err != nil {
+		return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
+	}
+	dl.logf("mailed the reports to %s", strings.Join(to, ", "))
+	return nil
+}
+
+// mailGroups mails each group (a directory of --split-by) its own
+// reports, to the addresses in --mail-to-label among its instances.
+func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) []error {
+	var errs []error
+	label := dl.d.mailToLabel
+	for _, dir := range dirs {
+		src, err := openMailSource(dir)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var to []string
+		src.rs.Each(func(r audit.Result) error {
+			for _, a := range strings.FieldsFunc(r.Labels[label], func(c rune) bool { return c == ',' || c == ';' || c == ' ' }) {
+				if addr, err := mail.ParseAddress(a); err == nil && !slices.Contains(to, addr.Address) {
+					to = append(to, addr.Address)
+				}
+			}
+			return nil
+		})
+		name := filepath.Base(dir)
+		if len(to) == 0 {
+			dl.logf("%s: no address in label %q: no mail", name, label)
+			src.close()
+			continue
+		}
+		at := reportsAt
+		if rel, err := filepath.Rel(dl.out, dir); err == nil && at != dl.out {
+			at = strings.TrimSuffix(reportsAt, "/") + "/" + filepath.ToSlash(rel) + "/"
+		} else if err == nil {
+			at = dir
+		}
+		if err := dl.mailDir(ctx, ropts, *src, to, at); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+		src.close()
+	}
+	return errs
+}
+
+// isDelivery reports whether err is a delivery failure.
+func isDelivery(err error) bool {
+	var de *errDelivery
+	return errors.As(err, &de)
+}
+
+// mailCmd mails the reports of a run's output directory again, as they are
+// on disk: after the mail set-up is fixed, or to more people. It calls AWS
+// only for --mail-via ses. Its exit code is 0, 2 for bad flags or a
+// directory without a run, 5 when the mail failed.
+func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("mail", stdout, stderr)
+	o := c.o
+	pos, err := c.parse(args, true, stdout)
+	if err != nil {
+		return err
+	}
+	d := &o.delivery
+	problems := d.check("to")
+	if len(pos) != 1 {
+		problems = append(problems, usagef("mail: name one directory, the --out of a run or a report (see auditor mail --help)"))
+	}
+	if !d.mailing() {
+		problems = append(problems, usagef("mail: --to ADDRESSES, or --mail-to-label LABEL to mail each group its own"))
+	}
+	if len(problems) > 0 {
+		return joinUsage(problems)
+	}
+	dir := pos[0]
+	for _, name := range []string{audit.RunFile, audit.ResultsFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return usagef("mail: %s: no %s: name the --out directory of a run or a report", dir, name)
+		}
+	}
+	src, err := openMailSource(dir)
+	if err != nil {
+		return usagef("mail: %v", err)
+	}
+	defer src.close()
+	ropts := report.Options{StaleAfter: o.staleAfter.report(), HTMLMaxRows: o.htmlMaxRows}
+	opts := src.run.Options
+	if src.run.Rendered != nil {
+		opts = src.run.Rendered.Options
+	}
+	if v, ok := opts["stale_after"].(string); ok {
+		var sa days
+		if sa.Set(v) == nil {
+			ropts.StaleAfter = sa.report()
+		}
+	}
+	reportsAt := dir
+	if v, ok := src.run.Options["upload"].(string); ok && v != "" {
+		reportsAt = v
+	}
+	var once struct {
+		c   *awsconn.Conn
+		err error
+	}
+	dl := &delivery{
+		d: d, out: dir, getenv: o.getenv,
+		conn: func() (*awsconn.Conn, error) {
+			if once.c == nil && once.err == nil {
+				once.c, once.err = awsconn.Load(ctx, o.awsSettings())
+			}
+			return once.c, once.err
+		},
+		logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
+	}
+	var errs []error
+	if len(d.mailTo.vals) > 0 {
+		if err := dl.mailDir(ctx, ropts, *src, d.mailTo.vals, reportsAt); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if d.mailToLabel != "" {
+		by, _ := opts["split_by"].(string)
+		if by == "" {
+			by = d.mailToLabel
+		}
+		dirs, err := splitGroupDirs(report.SplitDir(dir, by))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--mail-to-label %s: %w (the run was not split by %q)", d.mailToLabel, err, by))
+		}
+		errs = append(errs, dl.mailGroups(ctx, ropts, dirs, reportsAt)...)
+	}
+	if len(errs) > 0 {
+		return &errDelivery{errs: errs}
+	}
+	return nil
+}
+
+// splitGroupDirs lists the group directories of a split: those that hold a
+// record.
+func splitGroupDirs(root string) ([]string, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	for _, e := range entries {
+		p := filepath.Join(root, e.Name())
+		if _, err := os.Stat(filepath.Join(p, audit.ResultsFile)); e.IsDir() && err == nil {
+			dirs = append(dirs, p)
+		}
+	}
+	return dirs, nil
+}

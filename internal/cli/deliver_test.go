@@ -1,0 +1,360 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/report"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// mailSetup is an SMTP server that wants STARTTLS and a login, the
+// certificate it offers in a file, and the flags and environment that
+// reach it.
+type mailSetup struct {
+	srv  *smtptest.Server
+	args []string
+}
+
+func newMailSetup(t *testing.T, opts smtptest.Options) mailSetup {
+	t.Helper()
+	opts.Username, opts.Password = "auditor", "s3cret-pass"
+	srv := smtptest.NewServer(t, opts)
+	ca := writeFile(t, "smtp-ca.pem", string(srv.CertPEM))
+	t.Setenv(envSMTPUser, opts.Username)
+	t.Setenv(envSMTPPassword, opts.Password)
+	return mailSetup{srv, []string{"--smtp", "smtp://" + srv.Addr, "--smtp-ca-bundle", ca, "--mail-from", "auditor@example.com"}}
+}
+
+// TestMailDelivered: a run that mails its reports through a server that
+// wants STARTTLS and AUTH: the message carries the figures in its subject,
+// a text and an HTML part within the budget, the workbook (which opens) and
+// the error codes, and no secret.
+func TestMailDelivered(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\ni-0000000000000dead\n")
+	out := filepath.Join(t.TempDir(), "out")
+	args := append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--mail-to", "ops@example.com,owner@example.com", "--mail-max-body", "20000"}, ms.args...)
+	got := runCLI(t, "", args...)
+	if got.code != 1 {
+		t.Fatalf("exit %d, want 1 (findings; the mail was sent)\n%s", got.code, got.stderr)
+	}
+	msgs := ms.srv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages received, want 1\n%s", len(msgs), got.stderr)
+	}
+	if !slices.Equal(msgs[0].To, []string{"ops@example.com", "owner@example.com"}) {
+		t.Errorf("recipients %q", msgs[0].To)
+	}
+	if bytes.Contains(msgs[0].Data, []byte("s3cret-pass")) || strings.Contains(got.stderr, "s3cret-pass") {
+		t.Error("the SMTP password is in the message or on stderr")
+	}
+	m, err := smtptest.Parse(msgs[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Header.Get("Auto-Submitted") != "auto-generated" {
+		t.Errorf("Auto-Submitted %q", m.Header.Get("Auto-Submitted"))
+	}
+	// The hand fleet: 3 instances, 1 failing, 1 not managed.
+	if !strings.Contains(m.Subject, "1 of 2 audited instances non-compliant") || !strings.Contains(m.Subject, "1 not managed") {
+		t.Errorf("subject %q: want the headline figures (1 of 2 audited non-compliant, 1 not managed)", m.Subject)
+	}
+	text, html := m.Part("text/plain"), m.Part("text/html")
+	if text == nil || html == nil {
+		t.Fatalf("parts %v: want text/plain and text/html", m.Containers)
+	}
+	if len(html.Body) > 20000 {
+		t.Errorf("HTML part of %d bytes, past --mail-max-body 20000", len(html.Body))
+	}
+	if !strings.Contains(string(text.Body), "i-0123456789abcdef0") {
+		t.Errorf("the text part does not name the failing instance:\n%s", text.Body)
+	}
+	var names []string
+	for _, a := range m.Attachments() {
+		names = append(names, a.Filename)
+		if a.Filename == report.XLSXFile {
+			wb, err := excelize.OpenReader(bytes.NewReader(a.Body))
+			if err != nil {
+				t.Fatalf("the attached workbook does not open: %v", err)
+			}
+			if !slices.Contains(wb.GetSheetList(), "Failures") {
+				t.Errorf("the attached workbook's sheets %q", wb.GetSheetList())
+			}
+			wb.Close()
+			disk, _ := os.ReadFile(filepath.Join(out, report.XLSXFile))
+			if !bytes.Equal(disk, a.Body) {
+				t.Error("the attached workbook is not the one on disk")
+			}
+		}
+	}
+	if !slices.Equal(names, []string{report.XLSXFile, report.ErrorCodesCSV}) {
+		t.Errorf("attachments %q", names)
+	}
+	ri, _ := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if ri.Options["mail_to"] != "ops@example.com,owner@example.com" {
+		t.Errorf("run.json options %v: want where the mail went", ri.Options)
+	}
+}
+
+// TestMailRefused: a server that refuses the message for good: exit 5,
+// the reports on disk, the reason on stderr, and "auditor mail" sends them
+// once the server takes them.
+func TestMailRefused(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	var mu sync.Mutex
+	refuse := true
+	ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
+		mu.Lock()
+		defer mu.Unlock()
+		if stage == smtptest.StageRcpt && refuse {
+			return &smtptest.Reply{Code: 550, Message: "5.1.1 mailbox unavailable"}
+		}
+		return nil
+	}})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	out := filepath.Join(t.TempDir(), "out")
+	args := append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--mail-to", "ops@example.com"}, ms.args...)
+	got := runCLI(t, "", args...)
+	if got.code != 5 {
+		t.Fatalf("exit %d, want 5 (reports written, delivery failed)\n%s", got.code, got.stderr)
+	}
+	for _, name := range []string{audit.ResultsFile, audit.RunFile, report.HTMLFile, report.XLSXFile} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("%s not on disk after the delivery failed", name)
+		}
+	}
+	if !strings.Contains(got.stderr, "550") || !strings.Contains(got.stderr, "auditor mail "+out+" --to ops@example.com --mail-from auditor@example.com") {
+		t.Errorf("stderr does not give the server's reason and how to send again:\n%s", got.stderr)
+	}
+	if strings.Count(got.stderr, "550") != 1 {
+		t.Errorf("the failure is told more than once:\n%s", got.stderr)
+	}
+	mu.Lock()
+	refuse = false
+	mu.Unlock()
+	again := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
+	if again.code != 0 {
+		t.Fatalf("auditor mail: exit %d\n%s", again.code, again.stderr)
+	}
+	if n := len(ms.srv.Messages()); n != 1 {
+		t.Errorf("%d messages after auditor mail, want 1", n)
+	}
+	if bad := runCLI(t, "", append([]string{"mail", t.TempDir(), "--to", "ops@example.com"}, ms.args...)...); bad.code != 2 || !strings.Contains(bad.stderr, "run.json") {
+		t.Errorf("auditor mail of a directory without a run: exit %d, want 2 naming run.json\n%s", bad.code, bad.stderr)
+	}
+}
+
+// TestMailRetried: a server that answers 451 twice, then accepts, gets the
+// mail, once.
+func TestMailRetried(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: two back-offs (6s) of SMTP retries; the deliver package tests them quickly")
+	}
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
+		if stage == smtptest.StageData && n <= 2 {
+			return &smtptest.Reply{Code: 451, Message: "4.3.0 try again later"}
+		}
+		return nil
+	}})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--mail-to", "ops@example.com"}, ms.args...)...)
+	if got.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", got.code, got.stderr)
+	}
+	if n, tx := len(ms.srv.Messages()), ms.srv.Transactions(); n != 1 || tx != 3 {
+		t.Errorf("%d messages in %d transactions, want 1 in 3", n, tx)
+	}
+}
+
+// TestMailEachOwner: --mail-to-label owner_email mails each owner the
+// reports of their own instances only.
+func TestMailEachOwner(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	list := writeFile(t, "fleet.csv", "instance_id,owner_email\ni-0123456789abcdef0,alice@example.com\ni-0123456789abcdef1,bob@example.com\ni-0000000000000dead,alice@example.com\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 1 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	want := map[string][]string{
+		"alice@example.com": {"i-0123456789abcdef0", "i-0000000000000dead"},
+		"bob@example.com":   {"i-0123456789abcdef1"},
+	}
+	msgs := ms.srv.Messages()
+	if len(msgs) != len(want) {
+		t.Fatalf("%d messages, want one for each of %d owners\n%s", len(msgs), len(want), got.stderr)
+	}
+	all := []string{"i-0123456789abcdef0", "i-0123456789abcdef1", "i-0000000000000dead"}
+	for _, msg := range msgs {
+		if len(msg.To) != 1 {
+			t.Fatalf("recipients %q, want one owner", msg.To)
+		}
+		m, err := smtptest.Parse(msg.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var book []byte
+		for _, a := range m.Attachments() {
+			if a.Filename == report.XLSXFile {
+				book = a.Body
+			}
+		}
+		wb, err := excelize.OpenReader(bytes.NewReader(book))
+		if err != nil {
+			t.Fatalf("%s: the workbook: %v", msg.To[0], err)
+		}
+		rows, err := wb.GetRows("Instances")
+		wb.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range rows[1:] {
+			for _, c := range r {
+				if slices.Contains(all, c) {
+					ids = append(ids, c)
+				}
+			}
+		}
+		slices.Sort(ids)
+		w := slices.Sorted(slices.Values(want[msg.To[0]]))
+		if !slices.Equal(ids, w) {
+			t.Errorf("%s received the instances %q, want their own %q", msg.To[0], ids, w)
+		}
+	}
+}
+
+// TestUploadRun: --upload puts every file the run wrote under the prefix,
+// byte for byte, each split group under its own.
+func TestUploadRun(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	backend := s3mem.New()
+	if err := backend.CreateBucket("reports"); err != nil {
+		t.Fatal(err)
+	}
+	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(s3srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.URL)
+	list := writeFile(t, "fleet.csv", "instance_id,owner\ni-0123456789abcdef0,alice\ni-0123456789abcdef1,bob\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--split-by", "owner", "--upload", "s3://reports/weekly/")
+	if got.code != 1 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	want := map[string][]byte{}
+	for _, p := range strings.Fields(got.stdout) {
+		rel, err := filepath.Rel(out, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want["weekly/"+filepath.ToSlash(rel)] = b
+	}
+	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	objects := map[string][]byte{}
+	list2, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("reports")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range list2.Contents {
+		obj, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("reports"), Key: o.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		b.ReadFrom(obj.Body)
+		obj.Body.Close()
+		objects[*o.Key] = b.Bytes()
+	}
+	if len(want) < 10 || !slices.ContainsFunc(slices.Collect(maps.Keys(want)), func(k string) bool { return strings.HasPrefix(k, "weekly/by-owner/alice/") }) {
+		t.Fatalf("the run printed %d files, want the reports and alice's group among them:\n%s", len(want), got.stdout)
+	}
+	for k, b := range want {
+		if !bytes.Equal(objects[k], b) {
+			t.Errorf("object %s: %d bytes, want the %d of the file", k, len(objects[k]), len(b))
+		}
+	}
+	for k := range objects {
+		if _, ok := want[k]; !ok {
+			t.Errorf("object %s is not a file of the run", k)
+		}
+	}
+
+	// A bucket that is not there: the reports stay on disk, exit 5.
+	out2 := filepath.Join(t.TempDir(), "out")
+	bad := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out2, "--quiet", "--upload", "s3://no-such-bucket/x/")
+	if bad.code != 5 {
+		t.Fatalf("upload to a missing bucket: exit %d, want 5\n%s", bad.code, bad.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out2, report.HTMLFile)); err != nil {
+		t.Error("the reports are not on disk after the upload failed")
+	}
+	if !strings.Contains(bad.stderr, "no-such-bucket") {
+		t.Errorf("stderr does not name the bucket:\n%s", bad.stderr)
+	}
+}
+
+// TestDeliveryFlagsChecked: delivery flags that cannot work are refused
+// with exit 2 before anything is asked of AWS.
+func TestDeliveryFlagsChecked(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--mail-to", "ops@example.com", "--smtp", "smtp://mail.example.com:587"}, "--mail-from"},
+		{[]string{"--mail-to", "not an address", "--mail-from", "a@example.com", "--smtp", "smtp://mail.example.com"}, "not a mail address"},
+		{[]string{"--mail-to", "ops@example.com", "--mail-from", "a@example.com"}, "--smtp"},
+		{[]string{"--mail-to", "ops@example.com", "--mail-from", "a@example.com", "--smtp", "smtp://user:pw@mail.example.com"}, "AUDITOR_SMTP_USERNAME"},
+		{[]string{"--mail-to", "ops@example.com", "--mail-from", "a@example.com", "--smtp", "http://mail.example.com"}, "scheme"},
+		{[]string{"--upload", "https://bucket/x"}, "--upload"},
+		{[]string{"--upload-kms-key", "alias/x"}, "--upload-sse aws:kms"},
+		{[]string{"--mail-when", "sometimes"}, "--mail-when"},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		got := runCLI(t, "", append([]string{"run", "--instances", ids, "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:1", "--out", out}, tt.args...)...)
+		if got.code != 2 || !strings.Contains(got.stderr, tt.want) {
+			t.Errorf("%q: exit %d, want 2 and %q\n%s", tt.args, got.code, tt.want, got.stderr)
+		}
+		if strings.Contains(got.stderr, "pw@") {
+			t.Errorf("%q: the password of the URL is on stderr", tt.args)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%q: the output directory was made", tt.args)
+		}
+	}
+}
