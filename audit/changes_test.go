@@ -28,7 +28,7 @@ func auditInto(t *testing.T, f *ssmsim.Fleet, ids []string, path string, base *a
 		ts = append(ts, audit.Target{InstanceID: id})
 	}
 	var mu sync.Mutex
-	cfg := audit.Config{Client: sdkClients(url, 3, 16), Region: "us-east-1", Now: func() time.Time { return now },
+	cfg := audit.Config{Client: sdkClients(url, 3, 16), Region: "us-east-1", Now: func() time.Time { return now }, Rate: shortRate(),
 		OnResult: func(r audit.Result) error {
 			if base != nil {
 				base.Carry(&r)
@@ -47,7 +47,7 @@ func auditInto(t *testing.T, f *ssmsim.Fleet, ids []string, path string, base *a
 // exactly what Compare finds between the records of two audits, and a
 // failure that persists keeps the date it was first seen failing.
 func TestCompareDrift(t *testing.T) {
-	before := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 11, Size: 400})
+	before := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 11, Size: shortN(400, 150)})
 	after, changes := before.Drift(ssmsim.DriftConfig{Seed: 3, Elapsed: 7 * 24 * time.Hour})
 	dir := t.TempDir()
 	week1 := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)

@@ -47,6 +47,25 @@ func sdkClients(url string, maxAttempts, conns int) func(string, string) (audit.
 	}
 }
 
+// shortRate is the Config.Rate of tests that are not about pacing: under
+// -short a fixed, high one, so that the adaptive limiter's slow start (most
+// of a small test's time, spent waiting) is left out; 0, adaptive, in the
+// full run.
+func shortRate() float64 {
+	if testing.Short() {
+		return 5000
+	}
+	return 0
+}
+
+// shortN is full, or short under -short.
+func shortN(full, short int) int {
+	if testing.Short() {
+		return short
+	}
+	return full
+}
+
 func fleetTargets(f *ssmsim.Fleet) []audit.Target {
 	var ts []audit.Target
 	for _, id := range f.IDs() {
@@ -119,7 +138,7 @@ func TestIntegrationEveryPage(t *testing.T) {
 	for _, max := range []int32{1, 50} {
 		t.Run(fmt.Sprintf("MaxResults=%d", max), func(t *testing.T) {
 			url, srv := serveFleet(t, fleet, ssmsim.Options{})
-			cfg := audit.Config{Client: sdkClients(url, 3, 8), Region: "us-east-1", Concurrency: 8, MaxResults: max}
+			cfg := audit.Config{Client: sdkClients(url, 3, 8), Region: "us-east-1", Concurrency: 8, MaxResults: max, Rate: shortRate()}
 			got, st, err := collect(t, context.Background(), cfg, fleetTargets(fleet))
 			if err != nil {
 				t.Fatal(err)
@@ -149,7 +168,7 @@ func TestIntegrationEveryPage(t *testing.T) {
 }
 
 func TestIntegrationRetriesThrottlesAndErrors(t *testing.T) {
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 11, Size: 150})
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 11, Size: shortN(150, 50)})
 	url, srv := serveFleet(t, fleet, ssmsim.Options{Seed: 3, Faults: ssmsim.Faults{
 		Rate: 300, Burst: 5, ErrorRate: 0.1, DropRate: 0.02,
 	}})
@@ -191,7 +210,7 @@ func TestIntegrationRetriesThrottlesAndErrors(t *testing.T) {
 func TestIntegrationBadAnswers(t *testing.T) {
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 80})
 	url, srv := serveFleet(t, fleet, ssmsim.Options{Seed: 9, Faults: ssmsim.Faults{MalformedRate: 0.15, WrongTypeRate: 0.15}})
-	cfg := audit.Config{Client: sdkClients(url, 2, 8), Region: "us-east-1", Concurrency: 8}
+	cfg := audit.Config{Client: sdkClients(url, 2, 8), Region: "us-east-1", Concurrency: 8, Rate: shortRate()}
 	got, _, err := collect(t, context.Background(), cfg, fleetTargets(fleet))
 	if err != nil {
 		t.Fatal(err)

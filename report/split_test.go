@@ -40,7 +40,7 @@ func TestSplit(t *testing.T) {
 	// More owners than files Split holds open at once (64).
 	n, owners := 300, 150
 	if testing.Short() {
-		n, owners = 180, 90
+		n, owners = 120, 90
 	}
 	for i := range n {
 		owner := fmt.Sprintf("owner-%03d", i%owners)

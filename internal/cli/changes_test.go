@@ -23,7 +23,7 @@ import (
 func TestChangesSinceBaseline(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	base := time.Now().UTC().Add(-7 * 24 * time.Hour).Truncate(time.Minute)
-	before := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 300, BaseTime: base})
+	before := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: shortN(300, 100), BaseTime: base})
 	after, drift := before.Drift(ssmsim.DriftConfig{Seed: 4, Elapsed: 7 * 24 * time.Hour})
 	ids := func(f *ssmsim.Fleet) string {
 		var b bytes.Buffer

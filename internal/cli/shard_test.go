@@ -17,7 +17,7 @@ import (
 // "auditor report" give the same record, CSVs and figures as one run.
 func TestShardsMergedEqualOneRun(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 150})
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: shortN(150, 60)})
 	url, _ := serve(t, fleet, ssmsim.Options{})
 	ids := filepath.Join(t.TempDir(), "ids.txt")
 	if err := writeIDs(ids, fleet); err != nil {
