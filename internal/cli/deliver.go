@@ -75,7 +75,7 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 	fs.Int64Var(&d.mailMaxSize, "mail-max-size", deliver.DefaultMaxSize, "most `bytes` of the whole message; attachments that would pass it are left out and the body says where the reports are")
 	fs.StringVar(&d.mailToLabel, "mail-to-label", "", "mail each group of --split-by (or of this `label` itself) to the addresses in this label, such as an owner_email column")
 	if fresh {
-		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail: always, findings (findings or an incomplete run), or changes (something changed since --baseline)")
+		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail: always; findings (a failed association or an incomplete run, whatever --fail-on says); or changes (a failure new or resolved, an instance come or gone since --baseline)")
 		fs.StringVar(&d.upload, "upload", "", "put every output under this `s3://bucket/prefix/` once written")
 		fs.StringVar(&d.uploadSSE, "upload-sse", "", "server-side encryption of the upload: AES256 or aws:kms (default: the bucket's)")
 		fs.StringVar(&d.uploadKMS, "upload-kms-key", "", "the KMS `key` of --upload-sse aws:kms (default: the account's AWS-managed key)")
@@ -320,14 +320,18 @@ func (d *deliveryOptions) transportFlags() string {
 func (dl *delivery) shouldMail(info audit.RunInfo) bool {
 	switch dl.d.mailWhen {
 	case mailFindings:
-		return info.Verdict(audit.FailOn{Outcomes: map[audit.Outcome]bool{audit.OutcomeNoncompliant: true}, New: true}) != audit.Clean
+		if info.Verdict(audit.FailOn{Outcomes: map[audit.Outcome]bool{audit.OutcomeNoncompliant: true}, New: true}) != audit.Clean {
+			return true
+		}
+		dl.logf("no failed association and a complete run: no mail (--mail-when findings)")
+		return false
 	case mailChanges:
 		c := info.Changes
 		if c == nil {
 			return true // no baseline to compare with: everything is news
 		}
-		for _, k := range []audit.ChangeKind{audit.NewFailure, audit.Resolved, audit.NewInstance, audit.VanishedInstance} {
-			if c.Counts[k] > 0 {
+		for k, n := range c.Counts {
+			if k != audit.StillFailing && n > 0 {
 				return true
 			}
 		}

@@ -115,6 +115,13 @@ func TestMailDelivered(t *testing.T) {
 	if ri.Options["mail_to"] != "ops@example.com,owner@example.com" {
 		t.Errorf("run.json options %v: want where the mail went", ri.Options)
 	}
+
+	// auditor report mails what it renders, as run does.
+	merged := filepath.Join(t.TempDir(), "merged")
+	rep := runCLI(t, "", append([]string{"report", filepath.Join(out, audit.ResultsFile), "--out", merged, "--quiet", "--mail-to", "ops@example.com"}, ms.args...)...)
+	if rep.code != 1 || len(ms.srv.Messages()) != 2 {
+		t.Errorf("auditor report --mail-to: exit %d, %d messages in all, want 1 and 2\n%s", rep.code, len(ms.srv.Messages()), rep.stderr)
+	}
 }
 
 // TestMailRefused: a server that refuses the message for good: exit 5,
@@ -356,5 +363,39 @@ func TestDeliveryFlagsChecked(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%q: the output directory was made", tt.args)
 		}
+	}
+}
+
+// TestMailWhen: --mail-when decides from the finished run alone, whatever
+// --fail-on says.
+func TestMailWhen(t *testing.T) {
+	complete := func(outcomes map[audit.Outcome]int, changes *audit.ChangeInfo) audit.RunInfo {
+		return audit.RunInfo{Complete: true, Outcomes: outcomes, Changes: changes}
+	}
+	clean := map[audit.Outcome]int{audit.OutcomeCompliant: 3}
+	failing := map[audit.Outcome]int{audit.OutcomeCompliant: 2, audit.OutcomeNoncompliant: 1}
+	counts := func(k audit.ChangeKind, n int) *audit.ChangeInfo {
+		return &audit.ChangeInfo{Counts: audit.ChangeCounts{k: n}}
+	}
+	for _, tt := range []struct {
+		name, when string
+		info       audit.RunInfo
+		want       bool
+	}{
+		{"always, clean", mailAlways, complete(clean, nil), true},
+		{"findings, clean", mailFindings, complete(clean, nil), false},
+		{"findings, a failure", mailFindings, complete(failing, nil), true},
+		{"findings, incomplete", mailFindings, audit.RunInfo{Outcomes: clean}, true},
+		{"changes, no baseline", mailChanges, complete(failing, nil), true},
+		{"changes, only still failing", mailChanges, complete(failing, counts(audit.StillFailing, 1)), false},
+		{"changes, one resolved", mailChanges, complete(clean, counts(audit.Resolved, 1)), true},
+		{"changes, an association gone", mailChanges, complete(clean, counts(audit.VanishedAssociation, 1)), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dl := &delivery{d: &deliveryOptions{mailWhen: tt.when}, logf: func(string, ...any) {}}
+			if got := dl.shouldMail(tt.info); got != tt.want {
+				t.Errorf("shouldMail = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
