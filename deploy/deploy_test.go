@@ -1207,11 +1207,13 @@ func TestPodFailurePolicy(t *testing.T) {
 		{auditJobName, 2, nil, batchv1.PodFailurePolicyActionFailIndex},
 		{auditJobName, 3, nil, batchv1.PodFailurePolicyActionCount},
 		{auditJobName, 4, nil, batchv1.PodFailurePolicyActionFailIndex},
+		{auditJobName, 5, nil, batchv1.PodFailurePolicyActionFailIndex},
 		{auditJobName, 137, nil, batchv1.PodFailurePolicyActionCount},
 		{auditJobName, 3, []corev1.PodConditionType{corev1.DisruptionTarget}, batchv1.PodFailurePolicyActionIgnore},
 		{auditJobName, 137, []corev1.PodConditionType{corev1.DisruptionTarget}, batchv1.PodFailurePolicyActionIgnore},
 		{mergeJobName, 2, nil, batchv1.PodFailurePolicyActionFailJob},
 		{mergeJobName, 3, nil, batchv1.PodFailurePolicyActionFailJob},
+		{mergeJobName, 5, nil, batchv1.PodFailurePolicyActionFailJob},
 		{mergeJobName, 137, []corev1.PodConditionType{corev1.DisruptionTarget}, batchv1.PodFailurePolicyActionIgnore},
 	}
 	for _, tt := range tests {
@@ -1496,6 +1498,7 @@ func TestBatchJobDefinition(t *testing.T) {
 		{"usage", "2", "", "Essential container in task exited", "EXIT"},
 		{"incomplete", "3", "", "Essential container in task exited", "RETRY"},
 		{"fatal", "4", "", "Essential container in task exited", "EXIT"},
+		{"delivery failed", "5", "", "Essential container in task exited", "EXIT"},
 		{"killed", "137", "OutOfMemoryError: Container killed due to memory usage", "Essential container in task exited", "EXIT"},
 		{"host terminated", "", "", "Host EC2 (instance i-0123456789abcdef0) terminated.", "RETRY"},
 	}
