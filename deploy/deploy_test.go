@@ -72,6 +72,7 @@ var k8sDecoder = sync.OnceValue(func() runtime.Decoder {
 // k8sObjects are the objects of deploy/kubernetes/*.yaml by kind and name.
 type k8sObjects struct {
 	jobs       map[string]*batchv1.Job
+	cronJobs   map[string]*batchv1.CronJob
 	accounts   map[string]*corev1.ServiceAccount
 	configMaps map[string]*corev1.ConfigMap
 	claims     map[string]*corev1.PersistentVolumeClaim
@@ -107,6 +108,7 @@ func loadK8s(t *testing.T) k8sObjects {
 	}
 	objs := k8sObjects{
 		jobs:       map[string]*batchv1.Job{},
+		cronJobs:   map[string]*batchv1.CronJob{},
 		accounts:   map[string]*corev1.ServiceAccount{},
 		configMaps: map[string]*corev1.ConfigMap{},
 		claims:     map[string]*corev1.PersistentVolumeClaim{},
@@ -131,6 +133,9 @@ func loadK8s(t *testing.T) k8sObjects {
 			case *batchv1.Job:
 				name = o.Name
 				objs.jobs[name] = o
+			case *batchv1.CronJob:
+				name = o.Name
+				objs.cronJobs[name] = o
 			case *corev1.ServiceAccount:
 				name = o.Name
 				objs.accounts[name] = o
@@ -141,7 +146,7 @@ func loadK8s(t *testing.T) k8sObjects {
 				name = o.Name
 				objs.claims[name] = o
 			default:
-				t.Errorf("%s, document %d: a %T; the test knows Job, ServiceAccount, ConfigMap and PersistentVolumeClaim", file, i+1, obj)
+				t.Errorf("%s, document %d: a %T; the test knows Job, CronJob, ServiceAccount, ConfigMap and PersistentVolumeClaim", file, i+1, obj)
 			}
 			if name == "" {
 				t.Errorf("%s, document %d: no metadata.name", file, i+1)
@@ -206,7 +211,8 @@ func expandK8s(s string, env map[string]string) (string, error) {
 }
 
 // containerEnv returns the container's variables as the pod sees them;
-// fields gives the value of each downward-API field path used.
+// fields gives the value of each downward-API field path used, and of each
+// Secret key used under secretField's name for it.
 func containerEnv(c corev1.Container, fields map[string]string) (map[string]string, error) {
 	env := map[string]string{}
 	for _, e := range c.Env {
@@ -223,12 +229,22 @@ func containerEnv(c corev1.Container, fields map[string]string) (map[string]stri
 				return nil, fmt.Errorf("env %s: the test has no value for field %s", e.Name, e.ValueFrom.FieldRef.FieldPath)
 			}
 			env[e.Name] = v
+		case e.ValueFrom.SecretKeyRef != nil:
+			ref := e.ValueFrom.SecretKeyRef
+			v, ok := fields[secretField(ref.Name, ref.Key)]
+			if !ok {
+				return nil, fmt.Errorf("env %s: the test has no value for key %s of Secret %s", e.Name, ref.Key, ref.Name)
+			}
+			env[e.Name] = v
 		default:
-			return nil, fmt.Errorf("env %s: only values and fieldRefs are expected", e.Name)
+			return nil, fmt.Errorf("env %s: only values, fieldRefs and secretKeyRefs are expected", e.Name)
 		}
 	}
 	return env, nil
 }
+
+// secretField names a Secret's key in containerEnv's fields.
+func secretField(secret, key string) string { return "secret:" + secret + "/" + key }
 
 // expandedArgs returns the container's args as the process receives them.
 func expandedArgs(c corev1.Container, env map[string]string) ([]string, error) {
@@ -1207,11 +1223,13 @@ func TestPodFailurePolicy(t *testing.T) {
 		{auditJobName, 2, nil, batchv1.PodFailurePolicyActionFailIndex},
 		{auditJobName, 3, nil, batchv1.PodFailurePolicyActionCount},
 		{auditJobName, 4, nil, batchv1.PodFailurePolicyActionFailIndex},
+		{auditJobName, 5, nil, batchv1.PodFailurePolicyActionFailIndex},
 		{auditJobName, 137, nil, batchv1.PodFailurePolicyActionCount},
 		{auditJobName, 3, []corev1.PodConditionType{corev1.DisruptionTarget}, batchv1.PodFailurePolicyActionIgnore},
 		{auditJobName, 137, []corev1.PodConditionType{corev1.DisruptionTarget}, batchv1.PodFailurePolicyActionIgnore},
 		{mergeJobName, 2, nil, batchv1.PodFailurePolicyActionFailJob},
 		{mergeJobName, 3, nil, batchv1.PodFailurePolicyActionFailJob},
+		{mergeJobName, 5, nil, batchv1.PodFailurePolicyActionFailJob},
 		{mergeJobName, 137, []corev1.PodConditionType{corev1.DisruptionTarget}, batchv1.PodFailurePolicyActionIgnore},
 	}
 	for _, tt := range tests {
@@ -1328,7 +1346,7 @@ func checkResources(t *testing.T, j *batchv1.Job, c corev1.Container) {
 	if r, l := req[corev1.ResourceCPU], lim[corev1.ResourceCPU]; !l.IsZero() && r.Cmp(l) > 0 {
 		t.Errorf("Job %s: cpu request %s above the limit %s", j.Name, r.String(), l.String())
 	}
-	env, err := containerEnv(c, map[string]string{indexFieldPath: "0"})
+	env, err := containerEnv(c, sampleFields())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1496,6 +1514,7 @@ func TestBatchJobDefinition(t *testing.T) {
 		{"usage", "2", "", "Essential container in task exited", "EXIT"},
 		{"incomplete", "3", "", "Essential container in task exited", "RETRY"},
 		{"fatal", "4", "", "Essential container in task exited", "EXIT"},
+		{"delivery failed", "5", "", "Essential container in task exited", "EXIT"},
 		{"killed", "137", "OutOfMemoryError: Container killed due to memory usage", "Essential container in task exited", "EXIT"},
 		{"host terminated", "", "", "Host EC2 (instance i-0123456789abcdef0) terminated.", "RETRY"},
 	}
@@ -2024,6 +2043,10 @@ func TestEndToEnd(t *testing.T) {
 		inv, _ := parseCommandLine(args, specs)
 		out, _ := inv.last("out")
 		checkShards(t, shardRecs, filepath.Join(hostPath(t, mj, c, out), audit.ResultsFile))
+	})
+
+	t.Run("kubernetes-cronjob", func(t *testing.T) {
+		testCronJobEndToEnd(t, bin, ids, run)
 	})
 
 	t.Run("aws-batch", func(t *testing.T) {
