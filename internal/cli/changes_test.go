@@ -154,3 +154,29 @@ func TestScheduledLayout(t *testing.T) {
 		t.Error("the first run of a schedule has a baseline")
 	}
 }
+
+// TestPreviousSkipsIncomplete: --baseline previous compares with the latest
+// complete run; an incomplete one (instances in error, interrupted) would
+// hide the changes of the instances it could not see. With no complete run
+// beside --out, the latest run is taken.
+func TestPreviousSkipsIncomplete(t *testing.T) {
+	root := t.TempDir()
+	now := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	mk := func(name string, at time.Time, complete bool) string {
+		dir := filepath.Join(root, name)
+		os.MkdirAll(dir, 0o777)
+		os.WriteFile(filepath.Join(dir, audit.ResultsFile), []byte("{}\n"), 0o644)
+		if err := writeJSON(filepath.Join(dir, audit.RunFile), audit.RunInfo{Schema: audit.Schema, StartedAt: at, Complete: complete}); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	partial := mk("b-partial", now.Add(-24*time.Hour), false)
+	if got, err := previousRun(filepath.Join(root, "c-now"), now); err != nil || got != partial {
+		t.Errorf("only an incomplete run: previousRun = %q, %v; want it, %s", got, err, partial)
+	}
+	complete := mk("a-complete", now.Add(-7*24*time.Hour), true)
+	if got, err := previousRun(filepath.Join(root, "c-now"), now); err != nil || got != complete {
+		t.Errorf("previousRun = %q, %v; want the complete run %s over the later incomplete one", got, err, complete)
+	}
+}

@@ -612,16 +612,20 @@ func expandOut(out string, now time.Time) string {
 }
 
 // previousRun finds the baseline that --baseline previous means: the
-// latest run, started before this one, in a directory beside --out that
-// holds a record and its run.json. It returns "" when there is none (the
-// first run of a schedule).
+// latest complete run, started before this one, in a directory beside --out
+// that holds a record and its run.json; the latest incomplete one only when
+// none is complete (an incomplete baseline cannot tell what changed on the
+// instances it could not see). It returns "" when there is none (the first
+// run of a schedule).
 func previousRun(out string, now time.Time) (string, error) {
 	parent := filepath.Dir(filepath.Clean(out))
 	entries, err := os.ReadDir(parent)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
-	best, bestAt := "", time.Time{}
+	// The latest of each kind: [0] incomplete, [1] complete.
+	var best [2]string
+	var bestAt [2]time.Time
 	self, _ := filepath.Abs(out)
 	for _, e := range entries {
 		if !e.IsDir() {
@@ -638,9 +642,16 @@ func previousRun(out string, now time.Time) (string, error) {
 		if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
 			continue
 		}
-		if ri.StartedAt.After(bestAt) {
-			best, bestAt = dir, ri.StartedAt
+		k := 0
+		if ri.Complete {
+			k = 1
+		}
+		if ri.StartedAt.After(bestAt[k]) {
+			best[k], bestAt[k] = dir, ri.StartedAt
 		}
 	}
-	return best, nil
+	if best[1] != "" {
+		return best[1], nil
+	}
+	return best[0], nil
 }
