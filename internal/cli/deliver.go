@@ -76,7 +76,7 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 	fs.StringVar(&d.mailToLabel, "mail-to-label", "", "mail each group of --split-by (or of this `label` itself) to the addresses in this label, such as an owner_email column")
 	if fresh {
 		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail: always; findings (a failed association or an incomplete run, whatever --fail-on says); or changes (a failure new or resolved, an instance come or gone since --baseline)")
-		fs.StringVar(&d.upload, "upload", "", "put every output under this `s3://bucket/prefix/` once written")
+		fs.StringVar(&d.upload, "upload", "", "put every output under this `s3://bucket/prefix/` once written; {date} and {time} in it are the run's, as in --out")
 		fs.StringVar(&d.uploadSSE, "upload-sse", "", "server-side encryption of the upload: AES256 or aws:kms (default: the bucket's)")
 		fs.StringVar(&d.uploadKMS, "upload-kms-key", "", "the KMS `key` of --upload-sse aws:kms (default: the account's AWS-managed key)")
 	}

@@ -6,11 +6,13 @@ import (
 	"maps"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -273,7 +275,7 @@ func TestUploadRun(t *testing.T) {
 	list := writeFile(t, "fleet.csv", "instance_id,owner\ni-0123456789abcdef0,alice\ni-0123456789abcdef1,bob\n")
 	out := filepath.Join(t.TempDir(), "out")
 	got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
-		"--split-by", "owner", "--upload", "s3://reports/weekly/")
+		"--split-by", "owner", "--upload", "s3://reports/weekly/{date}/")
 	if got.code != 1 {
 		t.Fatalf("exit %d\n%s", got.code, got.stderr)
 	}
@@ -287,7 +289,7 @@ func TestUploadRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want["weekly/"+filepath.ToSlash(rel)] = b
+		want["weekly/"+time.Now().UTC().Format(time.DateOnly)+"/"+filepath.ToSlash(rel)] = b
 	}
 	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
@@ -306,7 +308,7 @@ func TestUploadRun(t *testing.T) {
 		obj.Body.Close()
 		objects[*o.Key] = b.Bytes()
 	}
-	if len(want) < 10 || !slices.ContainsFunc(slices.Collect(maps.Keys(want)), func(k string) bool { return strings.HasPrefix(k, "weekly/by-owner/alice/") }) {
+	if len(want) < 10 || !slices.ContainsFunc(slices.Collect(maps.Keys(want)), func(k string) bool { return strings.HasSuffix(path.Dir(k), "/by-owner/alice") }) {
 		t.Fatalf("the run printed %d files, want the reports and alice's group among them:\n%s", len(want), got.stdout)
 	}
 	for k, b := range want {

@@ -35,6 +35,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if o.out == "" {
 		return usagef("report: --out DIR is required")
 	}
+	o.delivery.upload = expandOut(o.delivery.upload, o.now())
 	set, problems := o.check()
 	if err := outdir.Check(o.out); errors.Is(err, outdir.ErrNotDir) {
 		problems = append(problems, usagef("--out %v: name a directory", err))

@@ -39,7 +39,11 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if o.resume && strings.Contains(o.out, "{time}") {
 		return usagef("run: --resume with {time} in --out would continue a new directory: name the run's own")
 	}
-	o.out = expandOut(o.out, o.now())
+	// One instant for both, so that the upload's prefix names the run's
+	// directory.
+	now := o.now()
+	o.out = expandOut(o.out, now)
+	o.delivery.upload = expandOut(o.delivery.upload, now)
 	j, err := o.prepare(ctx, stdin, stderr)
 	if err != nil {
 		return err
@@ -602,7 +606,8 @@ func writeJSON(path string, v any) error {
 	})
 }
 
-// expandOut fills the placeholders of --out: {date} (2026-11-30) and {time}
+// expandOut fills the placeholders of --out and --upload: {date}
+// (2026-11-30) and {time}
 // (20261130T030000Z), in UTC, so that a scheduled job writes each run into
 // a directory of its own from one fixed configuration.
 func expandOut(out string, now time.Time) string {
