@@ -259,6 +259,32 @@ func expandedArgs(c corev1.Container, env map[string]string) ([]string, error) {
 	return out, nil
 }
 
+// podArgs returns the arguments container c runs with, its variables
+// expanded as the kubelet does with the downward-API fields given.
+func podArgs(t *testing.T, c corev1.Container, fields map[string]string) ([]string, map[string]string) {
+	t.Helper()
+	env, err := containerEnv(c, fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args, err := expandedArgs(c, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return args, env
+}
+
+// podInvocation is podArgs parsed as an auditor command line.
+func podInvocation(t *testing.T, c corev1.Container, fields map[string]string, specs map[string]map[string]bool) (invocation, []string, map[string]string) {
+	t.Helper()
+	args, env := podArgs(t, c, fields)
+	inv, err := parseCommandLine(args, specs)
+	if err != nil {
+		t.Fatalf("args %q: %v", args, err)
+	}
+	return inv, args, env
+}
+
 // volumeFile says which volume holds the container path p, and where in it.
 type volumeFile struct {
 	volume corev1.Volume
@@ -1060,18 +1086,7 @@ func TestAuditJob(t *testing.T) {
 	}
 	outs := map[claimPath]int{}
 	for i := range n {
-		env, err := containerEnv(c, map[string]string{indexFieldPath: strconv.Itoa(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		args, err := expandedArgs(c, env)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv, err := parseCommandLine(args, specs)
-		if err != nil {
-			t.Fatalf("args: %v", err)
-		}
+		inv, args, env := podInvocation(t, c, map[string]string{indexFieldPath: strconv.Itoa(i)}, specs)
 		if inv.command != "run" || len(inv.positional) > 0 {
 			t.Fatalf("args %q: want auditor run with flags only", args)
 		}
@@ -1128,18 +1143,7 @@ func shardRecords(t *testing.T, o k8sObjects, specs map[string]map[string]bool) 
 	c := auditorContainer(t, j)
 	var recs []claimPath
 	for i := range int(*j.Spec.Completions) {
-		env, err := containerEnv(c, map[string]string{indexFieldPath: strconv.Itoa(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		args, err := expandedArgs(c, env)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv, err := parseCommandLine(args, specs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		inv, _, _ := podInvocation(t, c, map[string]string{indexFieldPath: strconv.Itoa(i)}, specs)
 		out, _ := inv.last("out")
 		cp := o.onClaim(t, j, c, out)
 		cp.rel = path.Join(cp.rel, audit.ResultsFile)
@@ -1171,18 +1175,7 @@ func TestMergeJob(t *testing.T) {
 		t.Errorf("image %s, but the audit Job runs %s: merge with the version that audited", c.Image, auditorContainer(t, a).Image)
 	}
 
-	env, err := containerEnv(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	args, err := expandedArgs(c, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := parseCommandLine(args, specs)
-	if err != nil {
-		t.Fatalf("args: %v", err)
-	}
+	inv, args, _ := podInvocation(t, c, nil, specs)
 	if inv.command != "report" {
 		t.Fatalf("args %q: want auditor report", args)
 	}
@@ -1995,14 +1988,7 @@ func TestEndToEnd(t *testing.T) {
 		start := func(t *testing.T, j *batchv1.Job, fields map[string]string) (int, string) {
 			t.Helper()
 			c := auditorContainer(t, j)
-			env, err := containerEnv(c, fields)
-			if err != nil {
-				t.Fatal(err)
-			}
-			args, err := expandedArgs(c, env)
-			if err != nil {
-				t.Fatal(err)
-			}
+			args, env := podArgs(t, c, fields)
 			for i, a := range args {
 				if strings.HasPrefix(a, "/") {
 					args[i] = hostPath(t, j, c, a)

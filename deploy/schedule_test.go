@@ -660,18 +660,7 @@ func scheduleFile(t *testing.T, o k8sObjects, specs map[string]map[string]bool) 
 	cj := o.cronJob(t, cronJobName)
 	j := jobOf(cj)
 	c := auditorContainer(t, j)
-	env, err := containerEnv(c, sampleFields())
-	if err != nil {
-		t.Fatal(err)
-	}
-	args, err := expandedArgs(c, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := parseCommandLine(args, specs)
-	if err != nil {
-		t.Fatalf("args: %v", err)
-	}
+	inv, args, _ := podInvocation(t, c, sampleFields(), specs)
 	if inv.command != "run" || len(inv.positional) > 0 {
 		t.Fatalf("args %q: want auditor run with flags only", args)
 	}
@@ -848,18 +837,7 @@ func TestCronJobLayout(t *testing.T) {
 		t.Helper()
 		f := sampleFields()
 		f[jobNameFieldPath] = jobName
-		env, err := containerEnv(c, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		args, err := expandedArgs(c, env)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv, err := parseCommandLine(args, specs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		inv, _, _ := podInvocation(t, c, f, specs)
 		file, _ := scheduleFile(t, o, specs)
 		opts := runOptions(t, file, inv)
 		return o.onClaim(t, j, c, last(opts, "out")), opts
@@ -899,18 +877,7 @@ func TestCronJobLayout(t *testing.T) {
 		for i := range n {
 			f := sampleFields()
 			f[indexFieldPath] = strconv.Itoa(i)
-			env, err := containerEnv(oc, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			args, err := expandedArgs(oc, env)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inv, err := parseCommandLine(args, specs)
-			if err != nil {
-				t.Fatal(err)
-			}
+			inv, _, _ := podInvocation(t, oc, f, specs)
 			p, _ := inv.last("out")
 			cp := o.onClaim(t, oj, oc, p)
 			if cp.claim == thisWeek.claim && (path.Dir(cp.rel) == scheduled || cp.rel == scheduled) {
