@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -233,19 +234,10 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 		fmt.Fprintf(stderr, "auditor: interrupted: the reports were not delivered; deliver them with auditor mail %s (see auditor mail --help) or aws s3 cp --recursive\n", o.out)
 		return nil
 	}
-	var once struct {
-		c   *awsconn.Conn
-		err error
-	}
 	dl := &delivery{
-		d:   d,
-		out: o.out,
-		conn: func() (*awsconn.Conn, error) {
-			if once.c == nil && once.err == nil {
-				once.c, once.err = conn()
-			}
-			return once.c, once.err
-		},
+		d:      d,
+		out:    o.out,
+		conn:   sync.OnceValues(conn),
 		getenv: o.getenv,
 		logf:   func(format string, a ...any) { o.logf(stderr, format, a...) },
 	}
@@ -598,18 +590,9 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if v, ok := src.run.Options["upload"].(string); ok && v != "" {
 		reportsAt = v
 	}
-	var once struct {
-		c   *awsconn.Conn
-		err error
-	}
 	dl := &delivery{
 		d: d, out: dir, getenv: o.getenv,
-		conn: func() (*awsconn.Conn, error) {
-			if once.c == nil && once.err == nil {
-				once.c, once.err = awsconn.Load(ctx, o.awsSettings())
-			}
-			return once.c, once.err
-		},
+		conn: sync.OnceValues(func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }),
 		logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
 	}
 	var errs []error
