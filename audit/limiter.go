@@ -82,14 +82,15 @@ func (e *episode) on() bool { return !e.start.IsZero() }
 
 // Tuning of the adaptive mode.
 const (
-	initialRate = 20.0   // calls per second at the start
-	minRate     = 0.5    // the floor
-	maxRate     = 1e5    // the ceiling
-	slowStartE  = 0.4    // seconds per e-fold of the rate before the first cut
-	beta        = 0.9    // a cut goes to beta times the estimated limit
-	cubicC      = 0.0004 // growth past the limit, per second cubed, times scale
-	capFactor   = 1.8    // probe at most this far past the estimate
-	plateauStep = 0.97   // throttled below the estimate: it comes down by this
+	initialRate = 20.0            // calls per second at the start
+	minRate     = 0.5             // the floor
+	maxRate     = 1e5             // the ceiling
+	slowStartE  = 0.4             // seconds per e-fold of the rate before the first cut
+	beta        = 0.9             // a cut goes to beta times the estimated limit
+	cubicC      = 0.0004          // growth past the limit, per second cubed, times scale
+	capFactor   = 1.8             // probe at most this far past the estimate
+	capSpell    = 6 * time.Second // at the cap this long without a throttle, the estimate rises
+	plateauStep = 0.97            // throttled below the estimate: it comes down by this
 
 	winMin  = 500 * time.Millisecond // a window of answers lasts at least this
 	winMinN = 20                     // and holds at least this many
@@ -108,6 +109,8 @@ const (
 	bgAssumed     = 0.05 // background share taken before the first cut
 	bgBlock       = 100  // answers in a block of the background share
 	verifyAnswers = 30   // answers after a cut to tell whether it changed the share
+	maxUndoBefore = 0.3  // a cut is undone only if the share before it was at most this
+	maxUndoAfter  = 0.2  // and the share after it at most this
 )
 
 // NewLimiter returns a Limiter fixed at tps calls per second, or an adaptive
@@ -322,7 +325,9 @@ func (l *Limiter) observe(now, sent time.Time, throttled bool) {
 		}
 		if v.n >= max(verifyAnswers, int(min(3/v.before, 1000))) {
 			v.on = false
-			if after := float64(v.thr) / float64(v.n); after >= 0.5*v.before {
+			// Only shares a background could make: a cut that left the
+			// rate over the limit also leaves the share high.
+			if after := float64(v.thr) / float64(v.n); after >= 0.5*v.before && v.before <= maxUndoBefore && after <= maxUndoAfter {
 				// The share did not fall with the rate: those throttles
 				// come whatever the rate. Undo the cut.
 				l.bgFloor = max(l.bgFloor, after)
@@ -544,6 +549,12 @@ func (l *Limiter) cut(now time.Time) {
 	l.win = window{start: now}
 }
 
+// binding reports whether the Limiter, not the pool, sets the pace: callers
+// wait in line, or the calls went at about the rate over the last second.
+func (l *Limiter) binding(now time.Time) bool {
+	return l.waiting > 0 || l.sendRate(now) >= 0.9*l.rate
+}
+
 // sendRate is the rate of calls let start over the last second.
 func (l *Limiter) sendRate(now time.Time) float64 {
 	span := min(now.Sub(l.start), time.Second)
@@ -566,6 +577,13 @@ func (l *Limiter) grow(now time.Time) {
 		}
 		r = l.rate * math.Exp(dt/slowStartE)
 	} else {
+		if !l.binding(now) {
+			// The pool does not use the rate it has: hold the curve, as
+			// TCP holds an unused window, so that the rate does not float
+			// up unmeasured.
+			l.cutAt = l.cutAt.Add(time.Duration(dt * float64(time.Second)))
+			return
+		}
 		// CUBIC: back to the limit in k seconds, then past it, in calls
 		// per second that are the same for every process that started
 		// with this one (scale), so that processes sharing a bucket
@@ -573,13 +591,14 @@ func (l *Limiter) grow(now time.Time) {
 		t := now.Sub(l.cutAt).Seconds() - l.k
 		r = l.limit + l.scale*cubicC*t*t*t
 		// Probe at most so far past the estimate; a limit beyond shows as
-		// a long spell at the cap without a throttle, and the estimate
-		// moves up to it.
+		// a long spell at the cap without a throttle (longer than a
+		// bucket of a few seconds' refill takes to run dry), and the
+		// estimate moves up to it.
 		if c := capFactor * l.limit; r >= c {
 			r = c
 			if l.capped.IsZero() {
 				l.capped = now
-			} else if now.Sub(l.capped).Seconds() >= l.k {
+			} else if now.Sub(l.capped).Seconds() >= max(l.k, capSpell.Seconds()) {
 				l.limit = c
 				l.estA.raise(c)
 				l.estS.raise(c)

@@ -469,7 +469,7 @@ func TestAdaptiveLimiterSharedBucket(t *testing.T) {
 		{4, 50, 0.12, 1.5},
 		{4, 200, 0.08, 1.0},
 		{4, 1000, 0.05, 0.25},
-		{8, 200, 0.10, 3.0},
+		{8, 200, 0.10, 4.0},
 		{8, 1000, 0.10, 1.0},
 	} {
 		t.Run(fmt.Sprintf("N=%d/R=%g", tc.n, tc.rate), func(t *testing.T) {
