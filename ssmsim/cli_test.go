@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,7 +74,7 @@ func needAWSCLI(t *testing.T) {
 
 func TestAWSCLI(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the AWS CLI three times (about 3 s); skipped with -short")
+		t.Skip("runs the AWS CLI five times (about 5 s); skipped with -short")
 	}
 	needAWSCLI(t)
 	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 1, Size: 300})
@@ -134,6 +135,60 @@ func TestAWSCLI(t *testing.T) {
 		}
 		if len(wantIDs) <= 5 || !slices.Equal(gotIDs, wantIDs) {
 			t.Errorf("got %d instances, want %d (more than one page):\n got %v\nwant %v", len(gotIDs), len(wantIDs), gotIDs, wantIDs)
+		}
+	})
+
+	t.Run("EC2 instance tags by key", func(t *testing.T) {
+		out, stderr, err := awsCLI(t, url, "ec2", "describe-tags",
+			"--filters", "Name=key,Values=Team", "Name=resource-type,Values=instance", "--page-size", "7")
+		if err != nil {
+			t.Fatalf("aws: %v\n%s", err, stderr)
+		}
+		var got struct {
+			Tags []struct{ ResourceId, ResourceType, Key, Value string }
+		}
+		cliJSON(t, out, &got)
+		have := map[string]string{}
+		for _, tg := range got.Tags {
+			if tg.Key != "Team" || tg.ResourceType != "instance" {
+				t.Errorf("tag %+v: want key Team of an instance only", tg)
+			}
+			have[tg.ResourceId] = tg.Value
+		}
+		want := map[string]string{}
+		for _, id := range f.IDs() {
+			if in, _ := f.Instance(id); strings.HasPrefix(id, "i-") && in.Tags["Team"] != "" {
+				want[id] = in.Tags["Team"]
+			}
+		}
+		if len(want) <= 7 || !maps.Equal(have, want) {
+			t.Errorf("got the Team tag of %d instances, want %d (more than one page)", len(have), len(want))
+		}
+	})
+
+	t.Run("hybrid node tags", func(t *testing.T) {
+		var mi string
+		for _, id := range f.ManagedIDs() {
+			if strings.HasPrefix(id, "mi-") {
+				mi = id
+				break
+			}
+		}
+		if mi == "" {
+			t.Fatal("the fleet has no managed mi- node")
+		}
+		out, stderr, err := awsCLI(t, url, "ssm", "list-tags-for-resource", "--resource-type", "ManagedInstance", "--resource-id", mi)
+		if err != nil {
+			t.Fatalf("aws: %v\n%s", err, stderr)
+		}
+		var got struct{ TagList []struct{ Key, Value string } }
+		cliJSON(t, out, &got)
+		have := map[string]string{}
+		for _, tg := range got.TagList {
+			have[tg.Key] = tg.Value
+		}
+		if in, _ := f.Instance(mi); len(have) == 0 || !maps.Equal(have, in.Tags) {
+			t.Errorf("tags of %s: got %v, want %v", mi, have, in.Tags)
 		}
 	})
 }

@@ -134,6 +134,17 @@
 //     region-name, endpoint and opt-in-status; DryRun. EC2's errors are
 //     <Response><Errors><Error><Code>..</Code><Message>..</Message></Error>
 //     </Errors><RequestID>..</RequestID></Response>.
+//   - EC2 DescribeTags (Action=DescribeTags): the tags of the account's EC2
+//     instances in the region (i- IDs; hybrid mi- nodes are not EC2's), an
+//     item each (resourceId, resourceType instance, key, value) in fleet
+//     and key order; filters key, value, resource-id, resource-type and
+//     tag:KEY (exact match, no wildcards); MaxResults 5 to 1000 (without
+//     it, every tag in one answer) and nextToken; DryRun.
+//   - SSM ListTagsForResource (AmazonSSM.ListTagsForResource): a hybrid
+//     node's tags (ResourceType ManagedInstance, an mi- ID of the
+//     account-region), sorted by key; any other resource is
+//     InvalidResourceId. It is SSM's, so it shares the account-region's
+//     token bucket and faults.
 //
 // STS's errors are <ErrorResponse xmlns="https://sts.amazonaws.com/doc/
 // 2011-06-15/"><Error><Type>Sender</Type><Code>..</Code><Message>..
@@ -151,7 +162,8 @@
 // Faults in force, as AWS throttles each account in each region apart, and
 // its own counters (Server.RegionStats, ResetRegionStats). Stats.Calls
 // counts the new operations by name (OpGetCallerIdentity, OpAssumeRole,
-// OpListAccounts, OpDescribeRegions). A PageKey's Subject for
+// OpListAccounts, OpDescribeRegions, OpDescribeTags, OpListTagsForResource).
+// A PageKey's Subject for
 // DescribeInstanceInformation in an organisation starts with
 // "ACCOUNT/REGION ", so that the same filters in two account-regions are
 // two listings.

@@ -40,6 +40,8 @@ const (
 	OpAssumeRole                         = "AssumeRole"        // STS
 	OpListAccounts                       = "ListAccounts"      // Organizations
 	OpDescribeRegions                    = "DescribeRegions"   // EC2
+	OpDescribeTags                       = "DescribeTags"      // EC2
+	OpListTagsForResource                = "ListTagsForResource"
 	// OpUnknown counts requests that name no supported operation.
 	OpUnknown = "Unknown"
 )
@@ -51,16 +53,18 @@ const (
 	opAssumeRole
 	opListAccounts
 	opDescribeRegions
+	opDescribeTags
+	opListTagsForResource
 	opUnknown
 	numOps
 )
 
 var opNames = [numOps]string{OpDescribeInstanceAssociationsStatus, OpDescribeInstanceInformation,
-	OpGetCallerIdentity, OpAssumeRole, OpListAccounts, OpDescribeRegions, OpUnknown}
+	OpGetCallerIdentity, OpAssumeRole, OpListAccounts, OpDescribeRegions, OpDescribeTags, OpListTagsForResource, OpUnknown}
 
 // opServices is the service of each operation; an unknown operation is
 // answered as SSM would, unless a query request names another service.
-var opServices = [numOps]service{svcSSM, svcSSM, svcSTS, svcSTS, svcOrganizations, svcEC2, svcSSM}
+var opServices = [numOps]service{svcSSM, svcSSM, svcSTS, svcSTS, svcOrganizations, svcEC2, svcEC2, svcSSM, svcSSM}
 
 // Options configures a Server. The zero value serves the fleet faithfully,
 // with no faults, no rate limit and a random NextToken secret.
@@ -357,6 +361,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				out, page, e = s.describeInstanceInformation(out, req, &c, region)
 			case opListAccounts:
 				out, e = s.listAccounts(out, req, &c)
+			case opListTagsForResource:
+				out, e = s.listTagsForResource(out, req, &c, region)
 			}
 		}
 	}
@@ -403,6 +409,8 @@ func opFromTarget(target string) int {
 		return opDII
 	case "AWSOrganizationsV20161128." + OpListAccounts:
 		return opListAccounts
+	case "AmazonSSM." + OpListTagsForResource:
+		return opListTagsForResource
 	}
 	return opUnknown
 }

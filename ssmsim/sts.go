@@ -18,10 +18,11 @@ func (s *Server) serveQuery(b []byte, op int, form url.Values, c *caller, region
 		switch op {
 		case opAssumeRole:
 			return b, stsAccessDenied(c, form.Get("RoleArn"))
-		case opDescribeRegions:
+		case opDescribeRegions, opDescribeTags:
+			action := "ec2:" + opNames[op]
 			return b, &apiError{status: http.StatusForbidden, code: "UnauthorizedOperation", key: "Message",
 				msg: "You are not authorized to perform this operation. User: " + c.arn() +
-					" is not authorized to perform: ec2:DescribeRegions because no identity-based policy allows the ec2:DescribeRegions action"}
+					" is not authorized to perform: " + action + " because no identity-based policy allows the " + action + " action"}
 		}
 		// GetCallerIdentity needs no permission: AWS answers it whatever
 		// the caller's policies say.
@@ -33,6 +34,8 @@ func (s *Server) serveQuery(b []byte, op int, form url.Values, c *caller, region
 		return s.assumeRole(b, form, c, requestID)
 	case opDescribeRegions:
 		return s.describeRegions(b, form, c, requestID)
+	case opDescribeTags:
+		return s.describeTags(b, form, c, region, requestID)
 	}
 	return b, unknownOperation(opServices[op], nil, form)
 }
