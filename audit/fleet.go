@@ -383,9 +383,65 @@ func (f *Fleet) AddTarget(t Target) {
 // SetInfo sets the InstanceInfo of the target with key k, if the fleet
 // holds it and it has none.
 func (f *Fleet) SetInfo(k Key, info *InstanceInfo) {
+	i, ok := f.slotOf(k)
+	if !ok || f.slots[i].info != 0 {
+		return
+	}
+	f.infos = append(f.infos, info)
+	f.slots[i].info = uint32(len(f.infos))
+}
+
+// SetLabels adds labels to the target with key k, if the fleet holds it: a
+// label it has already keeps its value (a list's column wins over what is
+// looked up later).
+func (f *Fleet) SetLabels(k Key, labels map[string]string) {
+	i, ok := f.slotOf(k)
+	if !ok || len(labels) == 0 {
+		return
+	}
+	merged := maps.Clone(labels)
+	s := &f.slots[i]
+	if s.layout > 0 {
+		cols := f.layouts[s.layout-1]
+		for j, c := range cols {
+			merged[c] = f.labelVals[int(s.labels)-1+j]
+		}
+	}
+	names := slices.Sorted(maps.Keys(merged))
+	sig := strings.Join(names, "\x00")
+	layout, ok := f.layoutOf[sig]
+	if !ok {
+		if layout = f.newLayout(names); layout == 0 {
+			return
+		}
+		if f.layoutOf == nil {
+			f.layoutOf = map[string]int{}
+		}
+		f.layoutOf[sig] = layout
+	}
+	if f.values == nil {
+		f.values = map[string]string{}
+	}
+	s.layout, s.labels = uint16(layout), uint32(len(f.labelVals)+1)
+	for _, n := range names {
+		v := merged[n]
+		if iv, ok := f.values[v]; ok {
+			v = iv
+		} else if len(f.values) < 1<<20 {
+			f.values[v] = v
+		}
+		f.labelVals = append(f.labelVals, v)
+	}
+	for _, n := range names {
+		f.addLabelKey(n)
+	}
+}
+
+// slotOf returns the index of the slot with key k.
+func (f *Fleet) slotOf(k Key) (int, bool) {
 	sk, ok := f.lookupKey(k)
 	if !ok {
-		return
+		return 0, false
 	}
 	if f.index == nil || f.indexed != len(f.slots) {
 		// Built once for a run of lookups; any change of the slots since
@@ -397,11 +453,7 @@ func (f *Fleet) SetInfo(k Key, info *InstanceInfo) {
 		f.indexed = len(f.slots)
 	}
 	i, ok := f.index[sk]
-	if !ok || f.slots[i].info != 0 {
-		return
-	}
-	f.infos = append(f.infos, info)
-	f.slots[i].info = uint32(len(f.infos))
+	return int(i), ok
 }
 
 // Batch is the valid targets of one account and region, audited with one

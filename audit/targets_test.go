@@ -1256,3 +1256,31 @@ func TestFleetCompact(t *testing.T) {
 	}
 	runtime.KeepAlive(&f)
 }
+
+// TestFleetSetLabels: labels looked up later join a target's list columns,
+// the list's value winning where both name one; a target the fleet does
+// not hold is left alone.
+func TestFleetSetLabels(t *testing.T) {
+	var f audit.Fleet
+	if err := f.Read(strings.NewReader("instance_id,owner\ni-0123456789abcdef0,alice\ni-0123456789abcdef1,bob\n"), "fleet.csv"); err != nil {
+		t.Fatal(err)
+	}
+	k0 := audit.Key{InstanceID: "i-0123456789abcdef0"}
+	f.SetLabels(k0, map[string]string{"tag:Team": "payments", "owner": "mallory"})
+	f.SetLabels(audit.Key{InstanceID: "i-00000000000000bad"}, map[string]string{"tag:Team": "nobody"})
+	got := map[string]map[string]string{}
+	for _, b := range f.Batches() {
+		for tg := range b.Targets {
+			got[tg.InstanceID] = tg.Labels
+		}
+	}
+	if l := got["i-0123456789abcdef0"]; len(l) != 2 || l["owner"] != "alice" || l["tag:Team"] != "payments" {
+		t.Errorf("labels %v, want owner alice (the list's) and tag:Team payments", l)
+	}
+	if l := got["i-0123456789abcdef1"]; len(l) != 1 || l["owner"] != "bob" {
+		t.Errorf("labels %v, want owner bob alone", l)
+	}
+	if len(got) != 2 || !slices.Equal(f.LabelKeys, []string{"owner", "tag:Team"}) {
+		t.Errorf("%d targets, label keys %v; want 2 and [owner tag:Team]", len(got), f.LabelKeys)
+	}
+}

@@ -145,6 +145,21 @@ func (c *Conn) SSMIn(account, region string) (*ssm.Client, error) {
 	return client, c.checkClient(client.Options().BaseEndpoint)
 }
 
+// EC2In returns the EC2 client for an account and region, with the
+// credentials SSMIn's has. Its endpoint is EC2's own (AWS_ENDPOINT_URL_EC2,
+// AWS_ENDPOINT_URL or a profile's), as --endpoint-url is SSM's only.
+func (c *Conn) EC2In(account, region string) (*ec2.Client, error) {
+	creds, err := c.credentials(account)
+	if err != nil {
+		return nil, err
+	}
+	client := ec2.NewFromConfig(c.cfg, func(o *ec2.Options) {
+		o.Region = region
+		o.Credentials = creds
+	})
+	return client, c.checkClient(client.Options().BaseEndpoint)
+}
+
 // ErrNoRole is wrapped by SSMIn's error for an account other than the
 // caller's when no role is configured.
 var ErrNoRole = errors.New("no role to reach the account")

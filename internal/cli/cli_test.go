@@ -38,6 +38,7 @@ func isolateAWS(t *testing.T, keyID string) {
 		"AWS_ENDPOINT_URL":            "",
 		"AWS_ENDPOINT_URL_SSM":        "",
 		"AWS_ENDPOINT_URL_STS":        "",
+		"AWS_ENDPOINT_URL_EC2":        "",
 		"AWS_EC2_METADATA_DISABLED":   "true",
 		"AWS_CA_BUNDLE":               "",
 	} {

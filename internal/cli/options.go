@@ -46,6 +46,7 @@ type runOptions struct {
 	filters         listFlag
 	withInfo        bool
 	triage          bool
+	tagLabels       listFlag
 
 	concurrency int
 	maxResults  int
@@ -109,6 +110,7 @@ func defaultRunOptions() *runOptions {
 		instances:   listFlag{},
 		formats:     listFlag{split: true},
 		failOn:      listFlag{split: true},
+		tagLabels:   listFlag{split: true},
 		isTerminal:  stdinTerminal,
 	}
 }
@@ -146,6 +148,7 @@ func (o *runOptions) bindOrg(fs *flagSet) {
 	fs.BoolVar(&o.discover, "discover", false, "find the targets: every managed node of each account-region (DescribeInstanceInformation), with --instances as a union")
 	fs.Var(&o.filters, "filter", "discover only the nodes that match `Key=NAME,Values=V1,V2` (AWS CLI shorthand: tag:Env, tag-key, PingStatus, PlatformTypes, ...; repeatable)")
 	fs.BoolVar(&o.withInfo, "with-instance-info", false, "also record what DescribeInstanceInformation says of listed instances (ping status, agent, platform): about one call per 50 instances")
+	fs.Var(&o.tagLabels, "tag-labels", "label each instance with these tags' `KEYS` (comma-separated, repeatable), as tag:KEY, for --split-by and --mail-to-label (ec2:DescribeTags; ssm:ListTagsForResource for mi- nodes)")
 	fs.BoolVar(&o.triage, "triage", false, "record nodes whose association overview shows every association succeeded as compliant without fetching their detail (with --discover or --with-instance-info)")
 }
 
@@ -170,7 +173,7 @@ func (o *runOptions) bindOutput(fs *flagSet, defaultOut string) {
 	fs.Var(&o.staleAfter, "stale-after", "an association whose last execution is older than this `age` is stale (e.g. 7d, 36h; 0 turns it off)")
 	fs.IntVar(&o.htmlMaxRows, "html-max-rows", o.htmlMaxRows, "failure rows shown in report.html (all are in report.xlsx)")
 	fs.StringVar(&o.template, "template", "", "render report.html with this html/template `FILE` instead of the built-in one")
-	fs.StringVar(&o.splitBy, "split-by", "", "also write the whole set of reports for each value of this `label` (a list column, such as owner) under DIR/by-LABEL/VALUE/")
+	fs.StringVar(&o.splitBy, "split-by", "", "also write the whole set of reports for each value of this `label` (a list column such as owner, account_name, or tag:KEY) under DIR/by-LABEL/VALUE/")
 	fs.StringVar(&o.baseline, "baseline", "", "compare with an earlier run (its --out `DIR`, or its results.jsonl; previous: the latest run in a directory beside --out): new failures, resolved, still failing since when, instances come and gone")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr, only errors and the closing summary")
 	fs.StringVar(&o.logFormat, "log-format", logText, "`format` of what goes to stderr: text, or json (one log/slog JSON record a line)")
@@ -337,6 +340,9 @@ func (o *runOptions) record() map[string]any {
 	}
 	if len(o.filters.vals) > 0 {
 		m["filter"] = o.filters.vals
+	}
+	if len(o.tagLabels.vals) > 0 {
+		m["tag_labels"] = strings.Join(o.tagLabels.vals, ",")
 	}
 	for k, v := range map[string]bool{"discover": o.discover, "with_instance_info": o.withInfo, "triage": o.triage} {
 		if v {

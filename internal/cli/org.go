@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
@@ -34,6 +35,9 @@ type orgSpec struct {
 	regions    []string
 	allRegions bool
 	filters    []audit.Filter
+	// tagKeys are the tags read as labels: --tag-labels, and the tag:KEY
+	// that --split-by or --mail-to-label names.
+	tagKeys []string
 }
 
 // checkOrg reads the organisation flags and returns every problem.
@@ -104,6 +108,25 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 	}
 	if o.roleDuration < 0 {
 		bad("--role-duration %s: want a positive duration", o.roleDuration)
+	}
+	keys := slices.Clone(o.tagLabels.vals)
+	for _, l := range []string{o.splitBy, o.delivery.mailToLabel} {
+		if k, ok := strings.CutPrefix(l, audit.TagLabelPrefix); ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		switch {
+		case strings.TrimSpace(k) != k || k == "":
+			bad("--tag-labels %q: want tag keys without spaces around them, comma-separated", k)
+		case len(k) > 128 || !utf8.ValidString(k):
+			bad("--tag-labels %q: a tag key is at most 128 characters of UTF-8", k)
+		case !slices.Contains(spec.tagKeys, k):
+			spec.tagKeys = append(spec.tagKeys, k)
+		}
+	}
+	if len(spec.tagKeys) > 50 {
+		bad("--tag-labels: %d keys; a resource has at most 50 tags", len(spec.tagKeys))
 	}
 	return spec, errs
 }
@@ -242,6 +265,11 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 	}
 	if o.withInfo {
 		failed = append(failed, j.lookupInfo(ctx, session)...)
+	}
+	if len(j.org.tagKeys) > 0 {
+		if err := j.readTags(ctx, stderr); err != nil {
+			return nil, err
+		}
 	}
 	return failed, nil
 }

@@ -1,0 +1,120 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// TagLabelPrefix names the label that carries a tag: tag:Team for Team.
+const TagLabelPrefix = "tag:"
+
+// EC2TagsAPI is the EC2 call that reads instances' tags.
+type EC2TagsAPI interface {
+	DescribeTags(ctx context.Context, params *ec2.DescribeTagsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeTagsOutput, error)
+}
+
+// SSMTagsAPI is the SSM call that reads a hybrid node's tags.
+type SSMTagsAPI interface {
+	ListTagsForResource(ctx context.Context, params *ssm.ListTagsForResourceInput, optFns ...func(*ssm.Options)) (*ssm.ListTagsForResourceOutput, error)
+}
+
+// tagIDsPerCall is how many instance IDs one DescribeTags filter takes.
+const tagIDsPerCall = 200
+
+// ReadTags reads the tags named by keys of the instances ids of one
+// account-region and calls fn with each instance's labels (tag:KEY, the
+// tag's value) that has any: EC2 instances (i-) with ec2:DescribeTags,
+// tagIDsPerCall a call and every page, hybrid nodes (mi-) with
+// ssm:ListTagsForResource, one call each, a few at a time (a node SSM does
+// not know has no tags). fn is called
+// from one goroutine at a time. The first error stops it and is returned.
+func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys []string, fn func(id string, labels map[string]string)) error {
+	var ec2IDs, hybrid []string
+	for _, id := range ids {
+		if strings.HasPrefix(id, "mi-") {
+			hybrid = append(hybrid, id)
+		} else {
+			ec2IDs = append(ec2IDs, id)
+		}
+	}
+	var mu sync.Mutex
+	for len(ec2IDs) > 0 {
+		n := min(tagIDsPerCall, len(ec2IDs))
+		batch := ec2IDs[:n]
+		ec2IDs = ec2IDs[n:]
+		found := map[string]map[string]string{}
+		p := ec2.NewDescribeTagsPaginator(ec2c, &ec2.DescribeTagsInput{
+			MaxResults: aws.Int32(1000),
+			Filters: []ec2types.Filter{
+				{Name: aws.String("resource-id"), Values: batch},
+				{Name: aws.String("key"), Values: keys},
+			},
+		})
+		for pages := 0; p.HasMorePages(); pages++ {
+			if pages >= 1000 {
+				return fmt.Errorf("ec2:DescribeTags: more than %d pages for %d instances", pages, n)
+			}
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("ec2:DescribeTags: %w", err)
+			}
+			for _, tg := range out.Tags {
+				id := aws.ToString(tg.ResourceId)
+				if found[id] == nil {
+					found[id] = map[string]string{}
+				}
+				found[id][TagLabelPrefix+aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+			}
+		}
+		for _, id := range batch {
+			if l := found[id]; l != nil {
+				fn(id, l)
+			}
+		}
+	}
+	if len(hybrid) == 0 {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, id := range hybrid {
+		g.Go(func() error {
+			out, err := ssmc.ListTagsForResource(gctx, &ssm.ListTagsForResourceInput{
+				ResourceType: ssmtypes.ResourceTypeForTaggingManagedInstance,
+				ResourceId:   aws.String(id),
+			})
+			var unknown *ssmtypes.InvalidResourceId
+			switch {
+			case errors.As(err, &unknown):
+				return nil // deregistered, or never was: no tags, and the audit says not managed
+			case err != nil:
+				return fmt.Errorf("ssm:ListTagsForResource %s: %w", id, err)
+			}
+			labels := map[string]string{}
+			for _, tg := range out.TagList {
+				for _, k := range keys {
+					if aws.ToString(tg.Key) == k {
+						labels[TagLabelPrefix+k] = aws.ToString(tg.Value)
+					}
+				}
+			}
+			if len(labels) > 0 {
+				mu.Lock()
+				defer mu.Unlock()
+				fn(id, labels)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}

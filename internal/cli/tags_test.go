@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestTagLabels: --split-by tag:Team reads each instance's Team tag (EC2's
+// DescribeTags for i-, SSM's ListTagsForResource for mi-) into the label
+// tag:Team of the record, and each team gets its own reports, together
+// the fleet; DescribeTags is asked about 200 instances a call.
+func TestTagLabels(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: shortN(450, 120)})
+	url, srv := serve(t, f, ssmsim.Options{})
+	t.Setenv("AWS_ENDPOINT_URL_EC2", url)
+	var list strings.Builder
+	want := map[string]string{}
+	ec2IDs, hybrid := 0, 0
+	for _, id := range f.IDs() {
+		list.WriteString(id + "\n")
+		in, _ := f.Instance(id)
+		if strings.HasPrefix(id, "mi-") {
+			hybrid++ // each asked about, the deregistered too
+			if !f.Managed(id) {
+				continue // deregistered: SSM no longer knows it, nor its tags
+			}
+		} else {
+			ec2IDs++
+		}
+		if v, ok := in.Tags["Team"]; ok {
+			want[id] = v
+		}
+	}
+	ids := writeFile(t, "ids.txt", list.String())
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--split-by", "tag:Team", "--format", "csv", "--fail-on", "none", "--quiet")
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	rec, err := os.Open(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	have := map[string]string{}
+	n := 0
+	if _, err := audit.ReadRecord(rec, "results.jsonl", func(r audit.Result) error {
+		n++
+		if v, ok := r.Labels["tag:Team"]; ok {
+			have[r.InstanceID] = v
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != f.Len() || len(want) < 10 {
+		t.Fatalf("%d results for %d instances (%d with a Team tag)", n, f.Len(), len(want))
+	}
+	for id, v := range want {
+		if have[id] != v {
+			t.Errorf("%s: label tag:Team %q, want the tag's %q", id, have[id], v)
+		}
+	}
+	for id, v := range have {
+		if _, ok := want[id]; !ok {
+			t.Errorf("%s: label tag:Team %q, but the instance has no such tag", id, v)
+		}
+	}
+	calls := srv.Stats().Calls
+	if d, l := calls[ssmsim.OpDescribeTags], calls[ssmsim.OpListTagsForResource]; d != int64((ec2IDs+199)/200) || l != int64(hybrid) {
+		t.Errorf("DescribeTags %d calls, ListTagsForResource %d; want %d (200 instances a call) and %d (one a hybrid node)", d, l, (ec2IDs+199)/200, hybrid)
+	}
+	groups := map[string]int{}
+	for _, v := range want {
+		groups[v]++
+	}
+	for team, count := range groups {
+		csvPath := filepath.Join(report.SplitDir(out, "tag:Team"), report.SafeName(team), "instances.csv")
+		b, err := os.ReadFile(csvPath)
+		if err != nil {
+			t.Errorf("team %s: %v", team, err)
+			continue
+		}
+		if rows := strings.Count(string(b), "\n") - 1; rows != count {
+			t.Errorf("team %s: %d rows in its instances.csv, want its %d instances", team, rows, count)
+		}
+	}
+}
+
+// TestTagLabelsDenied: a caller that may not read tags is stopped before
+// any association is asked for, with exit 4 and what to grant.
+func TestTagLabelsDenied(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 20})
+	url, srv := serve(t, f, ssmsim.Options{DenyAccessKeys: map[string]string{"AKIATESTTESTTESTTEST": "AccessDeniedException"}})
+	t.Setenv("AWS_ENDPOINT_URL_EC2", url)
+	ids := writeFile(t, "ids.txt", strings.Join(f.IDs(), "\n")+"\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--tag-labels", "Team,Owner", "--quiet")
+	if got.code != int(exitFatal) || !strings.Contains(got.stderr, "ec2:DescribeTags") || !strings.Contains(got.stderr, "UnauthorizedOperation") {
+		t.Fatalf("exit %d, want %d naming ec2:DescribeTags and the service's code\n%s", got.code, exitFatal, got.stderr)
+	}
+	if c := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]; c != 0 {
+		t.Errorf("%d association calls after tags could not be read; want none", c)
+	}
+}
