@@ -42,14 +42,16 @@ func serveOrg(t *testing.T, size int) (*ssmsim.Org, *ssmsim.Server, []ssmsim.Acc
 // audits every managed node of the accounts whose role can be assumed, with
 // every field as served and the account IDs and names filled in; the
 // account whose role refuses is reported with STS's code, and the run goes
-// on (exit 3). --triage gives the same verdicts with fewer calls.
+// on (exit 3). --triage gives the same verdicts with fewer calls, and
+// --split-by tag:Team labels each node with its Team tag, read with the
+// role of its account.
 func TestOrganisation(t *testing.T) {
 	org, srv, accounts := serveOrg(t, 30)
 	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "all", "--discover",
 		"--region", "us-east-1", "--fail-on", "none", "--quiet"}
 	verdicts := map[audit.Key]audit.Outcome{}
 	var calls [2]int64
-	for i, extra := range [][]string{nil, {"--triage"}} {
+	for i, extra := range [][]string{nil, {"--triage", "--split-by", "tag:Team"}} {
 		srv.ResetStats()
 		out := filepath.Join(t.TempDir(), "out")
 		got := runCLI(t, "", append(append(args, extra...), "--out", out)...)
@@ -89,6 +91,9 @@ func TestOrganisation(t *testing.T) {
 			}
 			if r.Info == nil || r.Info.PingStatus == "" {
 				t.Errorf("%v: no instance information", r.Key())
+			}
+			if in, _ := truth.Instance(r.InstanceID); i == 1 && r.Labels["tag:Team"] != in.Tags["Team"] {
+				t.Errorf("%v: label tag:Team %q, want its tag's %q", r.Key(), r.Labels["tag:Team"], in.Tags["Team"])
 			}
 			if name := r.Labels["account_name"]; r.AccountID != accounts[0].ID && name == "" {
 				t.Errorf("%v: no account name", r.Key())
