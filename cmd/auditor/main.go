@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/auditor-dev/auditor/internal/cli"
 )
@@ -16,11 +14,12 @@ import (
 var version = ""
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first signal cancels ctx: the run stops starting instances and
-	// writes partial reports. Then the default handling is back, so a
-	// second signal ends the process at once; the record stays valid.
-	context.AfterFunc(ctx, stop)
+	// The first SIGINT or SIGTERM cancels ctx: the run stops starting
+	// instances and writes partial reports. A second one, not the same
+	// sent twice, ends the process at once; the record stays valid.
+	ctx, stop := cli.NotifyContext(context.Background())
 	cli.Version = version
-	os.Exit(cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

@@ -102,12 +102,16 @@ func TestInterruptAndResume(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
 		signals  []syscall.Signal
-		wantCode int // -1: killed
+		gap      time.Duration // between the signals
+		wantCode int           // -1: killed
 	}{
-		{"SIGINT", []syscall.Signal{syscall.SIGINT}, 3},
-		{"SIGTERM", []syscall.Signal{syscall.SIGTERM}, 3},
-		{"second SIGINT exits at once", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, -1},
-		{"kill -9", []syscall.Signal{syscall.SIGKILL}, -1},
+		{"SIGINT", []syscall.Signal{syscall.SIGINT}, 0, 3},
+		{"SIGTERM", []syscall.Signal{syscall.SIGTERM}, 0, 3},
+		// timeout(1) signals the command and then its process group:
+		// the same signal twice, not a second request.
+		{"the same SIGTERM twice at once", []syscall.Signal{syscall.SIGTERM, syscall.SIGTERM}, 50 * time.Millisecond, 3},
+		{"second SIGINT exits at once", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, 1200 * time.Millisecond, -1},
+		{"kill -9", []syscall.Signal{syscall.SIGKILL}, 0, -1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			url, srv := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 15 * time.Millisecond, Jitter: 10 * time.Millisecond}})
@@ -128,13 +132,20 @@ func TestInterruptAndResume(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
+			if tt.gap >= time.Second {
+				// Calls slow enough that the run is still in its grace
+				// period when the second signal comes.
+				srv.SetFaults(ssmsim.Faults{Latency: 10 * time.Second})
+				time.Sleep(100 * time.Millisecond)
+			}
 			for i, sig := range tt.signals {
 				if i > 0 {
-					time.Sleep(50 * time.Millisecond)
+					time.Sleep(tt.gap)
 				}
 				cmd.Process.Signal(sig)
 			}
 			err := cmd.Wait()
+			srv.SetFaults(ssmsim.Faults{Latency: 15 * time.Millisecond, Jitter: 10 * time.Millisecond})
 			code := cmd.ProcessState.ExitCode()
 			if code != tt.wantCode {
 				t.Fatalf("exit %d (%v), want %d\n%s", code, err, tt.wantCode, stderr.String())

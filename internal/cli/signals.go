@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// duplicateWindow is how soon after the first signal another counts as the
+// same one sent twice rather than a person asking again.
+const duplicateWindow = time.Second
+
+// NotifyContext returns a context that the first SIGINT or SIGTERM cancels:
+// the run stops starting instances and writes partial reports. A second
+// signal ends the process at once, as the default handling would, unless it
+// comes within a second of the first: that is the same signal sent twice,
+// as timeout(1) does (to the command and to its process group) and as a
+// Ctrl-C does that reaches both a wrapper script and the auditor. Were it
+// obeyed, a scheduled job stopped by timeout would, now and then, leave no
+// reports at all.
+func NotifyContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go watchSignals(ctx, cancel, sigs, time.Now, die)
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel()
+	}
+}
+
+// watchSignals is NotifyContext's loop: the first signal from sigs cancels,
+// a later one at least duplicateWindow after it calls die. It returns when
+// parent ends otherwise, or after die.
+func watchSignals(ctx context.Context, cancel context.CancelFunc, sigs <-chan os.Signal, now func() time.Time, die func(os.Signal)) {
+	var first time.Time
+	for {
+		select {
+		case sig := <-sigs:
+			switch {
+			case first.IsZero():
+				first = now()
+				cancel()
+			case now().Sub(first) >= duplicateWindow:
+				die(sig)
+				return
+			}
+		case <-ctx.Done():
+			if first.IsZero() {
+				return // cancelled by the caller, not by a signal
+			}
+			// Cancelled by the first signal: keep watching for a second.
+			ctx = context.Background()
+		}
+	}
+}
+
+// die ends the process by sig with its default handling, so that a shell
+// sees the usual status (130 for SIGINT); where a signal cannot be sent to
+// oneself, it exits with that status.
+func die(sig os.Signal) {
+	signal.Reset(os.Interrupt, syscall.SIGTERM)
+	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+		time.Sleep(time.Second) // the signal is on its way
+	}
+	code := 130
+	if s, ok := sig.(syscall.Signal); ok {
+		code = 128 + int(s)
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestWatchSignals: the first signal cancels; the same signal again within
+// a second (timeout(1) sends it twice) is ignored; one later ends the
+// process; a context cancelled otherwise ends the watch without dying.
+func TestWatchSignals(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	var clock atomic.Int64 // nanoseconds after t0
+	now := func() time.Time { return t0.Add(time.Duration(clock.Load())) }
+	setNow := func(v time.Time) { clock.Store(int64(v.Sub(t0))) }
+
+	sigs := make(chan os.Signal)
+	died := make(chan os.Signal, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		watchSignals(ctx, cancel, sigs, now, func(s os.Signal) { died <- s })
+		close(done)
+	}()
+
+	sigs <- syscall.SIGTERM
+	<-ctx.Done()
+	setNow(t0.Add(50 * time.Millisecond))
+	sigs <- syscall.SIGTERM // received: the watch took it
+	select {
+	case s := <-died:
+		t.Fatalf("died of %v 50 ms after the first signal; want it taken as the same one", s)
+	case <-time.After(100 * time.Millisecond):
+	}
+	setNow(t0.Add(1500 * time.Millisecond))
+	sigs <- syscall.SIGINT
+	select {
+	case s := <-died:
+		if s != syscall.SIGINT {
+			t.Errorf("died of %v, want SIGINT", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a second signal 1.5 s after the first did not end the process")
+	}
+	<-done
+
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan struct{})
+	go func() {
+		watchSignals(ctx2, cancel2, make(chan os.Signal), time.Now, func(os.Signal) { t.Error("died without a signal") })
+		close(done2)
+	}()
+	cancel2()
+	select {
+	case <-done2:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the watch went on after its context was cancelled without a signal")
+	}
+}
