@@ -109,20 +109,24 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 	if o.roleDuration < 0 {
 		bad("--role-duration %s: want a positive duration", o.roleDuration)
 	}
-	keys := slices.Clone(o.tagLabels.vals)
-	for _, l := range []string{o.splitBy, o.delivery.mailToLabel} {
+	type tagKey struct{ flag, key string }
+	var keys []tagKey
+	for _, k := range o.tagLabels.vals {
+		keys = append(keys, tagKey{"--tag-labels", k})
+	}
+	for flag, l := range map[string]string{"--split-by": o.splitBy, "--mail-to-label": o.delivery.mailToLabel} {
 		if k, ok := strings.CutPrefix(l, audit.TagLabelPrefix); ok {
-			keys = append(keys, k)
+			keys = append(keys, tagKey{flag, k})
 		}
 	}
 	for _, k := range keys {
 		switch {
-		case strings.TrimSpace(k) != k || k == "":
-			bad("--tag-labels %q: want tag keys without spaces around them, comma-separated", k)
-		case len(k) > 128 || !utf8.ValidString(k):
-			bad("--tag-labels %q: a tag key is at most 128 characters of UTF-8", k)
-		case !slices.Contains(spec.tagKeys, k):
-			spec.tagKeys = append(spec.tagKeys, k)
+		case strings.TrimSpace(k.key) != k.key || k.key == "":
+			bad("%s: tag key %q: want a key without spaces around it (comma-separated for several)", k.flag, k.key)
+		case len(k.key) > 128 || !utf8.ValidString(k.key):
+			bad("%s: tag key %q: a tag key is at most 128 characters of UTF-8", k.flag, k.key)
+		case !slices.Contains(spec.tagKeys, k.key):
+			spec.tagKeys = append(spec.tagKeys, k.key)
 		}
 	}
 	if len(spec.tagKeys) > 50 {

@@ -112,3 +112,25 @@ func TestTagLabelsDenied(t *testing.T) {
 		t.Errorf("%d association calls after tags could not be read; want none", c)
 	}
 }
+
+// TestTagLabelsChecked: a tag key that cannot be one is refused before
+// anything is read or called, naming the flag it came from.
+func TestTagLabelsChecked(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--split-by", "tag:"}, `--split-by: tag key ""`},
+		{[]string{"--tag-labels", strings.Repeat("k", 129)}, "at most 128 characters"},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		got := runCLI(t, "", append([]string{"run", "--instance-id", "i-0123456789abcdef0", "--region", "us-east-1", "--out", out}, tc.args...)...)
+		if got.code != 2 || !strings.Contains(got.stderr, tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q\n%s", tc.args, got.code, tc.want, got.stderr)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%v: the output directory was made (%v)", tc.args, err)
+		}
+	}
+}
