@@ -302,39 +302,27 @@ func (o *runOptions) awsSettings() awsconn.Settings {
 // record returns the options as run.json shows them: no secrets (none are
 // flags; credentials never pass through here).
 func (o *runOptions) record() map[string]any {
-	m := map[string]any{
-		"concurrency":   o.concurrency,
-		"max_results":   o.maxResults,
-		"max_pages":     o.maxPages,
-		"max_attempts":  o.maxAttempts,
-		"rate":          o.rate,
-		"stale_after":   o.staleAfter.String(),
-		"html_max_rows": o.htmlMaxRows,
-		"skip_invalid":  o.skipInvalid,
-		"resume":        o.resume,
+	m := o.outputRecord()
+	for k, v := range map[string]any{
+		"concurrency":  o.concurrency,
+		"max_results":  o.maxResults,
+		"max_pages":    o.maxPages,
+		"max_attempts": o.maxAttempts,
+		"rate":         o.rate,
+		"skip_invalid": o.skipInvalid,
+		"resume":       o.resume,
+	} {
+		m[k] = v
 	}
 	for k, v := range map[string]string{
 		"profile": o.profile, "region": o.region, "endpoint_url": o.endpointURL,
-		"shard": o.shard, "template": o.template, "timeout": durString(o.timeout),
+		"shard": o.shard, "timeout": durString(o.timeout),
 		"accounts": o.accounts, "role_name": o.roleName, "role_arn": o.roleARN, "regions": o.regions,
 	} {
 		if v != "" {
 			m[k] = v
 		}
 	}
-	if len(o.formats.vals) > 0 {
-		m["format"] = strings.Join(o.formats.vals, ",")
-	}
-	if len(o.failOn.vals) > 0 {
-		m["fail_on"] = strings.Join(o.failOn.vals, ",")
-	}
-	if o.baseline != "" {
-		m["baseline"] = o.baseline
-	}
-	if o.splitBy != "" {
-		m["split_by"] = o.splitBy
-	}
-	o.delivery.record(m)
 	if len(o.excludeAccounts.vals) > 0 {
 		m["exclude_accounts"] = strings.Join(o.excludeAccounts.vals, ",")
 	}
@@ -353,7 +341,7 @@ func (o *runOptions) record() map[string]any {
 }
 
 // outputRecord is record for a command that only renders: the output
-// options alone.
+// options alone (record adds the run's own to them).
 func (o *runOptions) outputRecord() map[string]any {
 	m := map[string]any{
 		"stale_after":   o.staleAfter.String(),
