@@ -44,7 +44,7 @@ func (j *job) readTags(ctx context.Context, stderr io.Writer) error {
 		}
 		total += len(ids)
 	}
-	j.o.logf(stderr, "read tag%s %s of %s: %d have %s", pluralS(len(keys)), strings.Join(keys, ", "), plural(total, "instance"), tagged, map[bool]string{true: "it", false: "some"}[len(keys) == 1])
+	j.o.logf(stderr, "tags %s read for %s: %d have at least one", strings.Join(keys, ", "), plural(total, "instance"), tagged)
 	return nil
 }
 

@@ -134,3 +134,53 @@ func TestTagLabelsChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestTagLabelsThrottled: hybrid nodes' tags are read through SSM, which
+// shares the account-region's throttling: with 30% of SSM's answers
+// throttled, every node still gets its tag (the SDK retries them).
+func TestTagLabelsThrottled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the SDK's retry backoff (seconds): skipped with -short")
+	}
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 60})
+	url, srv := serve(t, f, ssmsim.Options{Faults: ssmsim.Faults{ThrottleRate: 0.3}})
+	t.Setenv("AWS_ENDPOINT_URL_EC2", url)
+	want := map[string]string{}
+	hybrid := 0
+	for _, id := range f.IDs() {
+		if !strings.HasPrefix(id, "mi-") {
+			continue
+		}
+		hybrid++
+		if in, _ := f.Instance(id); f.Managed(id) && in.Tags["Team"] != "" {
+			want[id] = in.Tags["Team"]
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the fleet has no managed hybrid node with a Team tag")
+	}
+	ids := writeFile(t, "ids.txt", strings.Join(f.IDs(), "\n")+"\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--tag-labels", "Team", "--format", "csv", "--fail-on", "none", "--quiet", "--rate", "500")
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	if n := srv.Stats().Calls[ssmsim.OpListTagsForResource]; n <= int64(hybrid) {
+		t.Fatalf("%d ListTagsForResource calls for %d hybrid nodes: none was retried, so no throttle reached them and the test tried nothing", n, hybrid)
+	}
+	rec, err := os.Open(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	if _, err := audit.ReadRecord(rec, "results.jsonl", func(r audit.Result) error {
+		if w, ok := want[r.InstanceID]; ok && r.Labels["tag:Team"] != w {
+			t.Errorf("%s: label tag:Team %q, want %q", r.InstanceID, r.Labels["tag:Team"], w)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
