@@ -87,8 +87,6 @@ stop_sim() {
 		kill "$SIM_PID" 2>/dev/null || true
 		wait "$SIM_PID" 2>/dev/null || true
 		SIM_PID=""
-# The GNU time process and its command, while timed runs one.
-TIMED_PIDS=""
 	fi
 }
 
