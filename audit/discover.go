@@ -96,7 +96,7 @@ func (s *Session) Discover(ctx context.Context, account, region string, filters 
 			AccountID:  account,
 			Region:     region,
 			Source:     source,
-			Info:       instanceInfo(info),
+			Info:       s.infos.make(info),
 		})
 	})
 }
@@ -117,7 +117,7 @@ func (s *Session) LookupInfo(ctx context.Context, account, region string, ids []
 		}
 		ids = ids[n:]
 		err := s.information(ctx, st, in, func(info types.InstanceInformation) error {
-			fn(aws.ToString(info.InstanceId), instanceInfo(info))
+			fn(aws.ToString(info.InstanceId), s.infos.make(info))
 			return nil
 		})
 		if err != nil {
@@ -190,31 +190,3 @@ func (s *Session) information(ctx context.Context, st *site, in *ssm.DescribeIns
 // before it discovers or audits anything, so that an account-region that
 // refuses fails alone (see Run).
 func (s *Session) SetMulti() { s.multi.Store(true) }
-
-func instanceInfo(in types.InstanceInformation) *InstanceInfo {
-	info := &InstanceInfo{
-		ComputerName:                           aws.ToString(in.ComputerName),
-		PlatformType:                           string(in.PlatformType),
-		PlatformName:                           aws.ToString(in.PlatformName),
-		PlatformVersion:                        aws.ToString(in.PlatformVersion),
-		AgentVersion:                           aws.ToString(in.AgentVersion),
-		IsLatestVersion:                        in.IsLatestVersion,
-		PingStatus:                             string(in.PingStatus),
-		LastPingDateTime:                       utc(in.LastPingDateTime),
-		ResourceType:                           string(in.ResourceType),
-		IPAddress:                              aws.ToString(in.IPAddress),
-		AssociationStatus:                      aws.ToString(in.AssociationStatus),
-		LastAssociationExecutionDate:           utc(in.LastAssociationExecutionDate),
-		LastSuccessfulAssociationExecutionDate: utc(in.LastSuccessfulAssociationExecutionDate),
-	}
-	if o := in.AssociationOverview; o != nil {
-		info.AssociationOverview = &AssociationOverview{DetailedStatus: aws.ToString(o.DetailedStatus)}
-		if len(o.InstanceAssociationStatusAggregatedCount) > 0 {
-			info.AssociationOverview.InstanceAssociationStatusAggregatedCount = map[string]int{}
-			for k, v := range o.InstanceAssociationStatusAggregatedCount {
-				info.AssociationOverview.InstanceAssociationStatusAggregatedCount[k] = int(v)
-			}
-		}
-	}
-	return info
-}

@@ -157,6 +157,8 @@ type Session struct {
 	// error that stops all calls with some credentials stops only its
 	// account-region.
 	multi atomic.Bool
+	// infos makes the instance information of the nodes it discovers.
+	infos infoMaker
 }
 
 // runner is the Session as the attempts middleware knows it.
