@@ -468,7 +468,16 @@ type Batch struct {
 
 // Batches groups the valid targets by account and region, in the order the
 // account-regions were first seen.
-func (f *Fleet) Batches() []Batch {
+func (f *Fleet) Batches() []Batch { return f.batches(false) }
+
+// Drain is Batches for a run that audits each target once: as each target
+// is handed out, the fleet lets go of its instance information (the target
+// carries it on into the record), so that the memory discovery took is
+// given back as the audit goes rather than held through the reports.
+// Targets handed out again have no Info.
+func (f *Fleet) Drain() []Batch { return f.batches(true) }
+
+func (f *Fleet) batches(release bool) []Batch {
 	type site struct {
 		account uint32
 		region  uint16
@@ -496,7 +505,12 @@ func (f *Fleet) Batches() []Batch {
 			Len:       len(idx),
 			Targets: func(yield func(Target) bool) {
 				for _, i := range idx {
-					if !yield(f.target(&f.slots[i])) {
+					s := &f.slots[i]
+					t := f.target(s)
+					if release && s.info > 0 {
+						f.infos[s.info-1] = nil
+					}
+					if !yield(t) {
 						return
 					}
 				}

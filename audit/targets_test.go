@@ -1284,3 +1284,45 @@ func TestFleetSetLabels(t *testing.T) {
 		t.Errorf("%d targets, label keys %v; want 2 and [owner tag:Team]", len(got), f.LabelKeys)
 	}
 }
+
+// TestFleetDrain: a run's batches hand each target its instance information
+// once and the fleet lets go of it; Batches is otherwise unchanged.
+func TestFleetDrain(t *testing.T) {
+	var f audit.Fleet
+	ids := []string{"i-0123456789abcdef0", "i-0123456789abcdef1", "mi-0123456789abcdef2"}
+	for i, id := range ids {
+		tg := audit.Target{InstanceID: id, Region: "eu-west-1", AccountID: "111111111111", Source: "discovered:111111111111/eu-west-1"}
+		if i != 1 {
+			tg.Info = &audit.InstanceInfo{ComputerName: "node-" + id}
+		}
+		f.AddTarget(tg)
+	}
+	infos := func(bs []audit.Batch) map[string]string {
+		got := map[string]string{}
+		for _, b := range bs {
+			for tg := range b.Targets {
+				got[tg.InstanceID] = "none"
+				if tg.Info != nil {
+					got[tg.InstanceID] = tg.Info.ComputerName
+				}
+			}
+		}
+		return got
+	}
+	want := map[string]string{ids[0]: "node-" + ids[0], ids[1]: "none", ids[2]: "node-" + ids[2]}
+	if got := infos(f.Batches()); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Batches: %v, want %v", got, want)
+	}
+	if got := infos(f.Drain()); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Drain: %v, want %v", got, want)
+	}
+	after := infos(f.Batches())
+	for _, id := range ids {
+		if after[id] != "none" {
+			t.Errorf("after Drain the fleet still holds %s's information (%s)", id, after[id])
+		}
+	}
+	if f.Len() != len(ids) {
+		t.Errorf("Drain changed the fleet: %d targets, want %d", f.Len(), len(ids))
+	}
+}

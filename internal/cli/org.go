@@ -388,10 +388,14 @@ func (j *job) discover(ctx context.Context, session *audit.Session, sites []site
 	for _, s := range sites {
 		g.Go(func() error {
 			var found []audit.Target
+			// One map for the account-region's nodes: the fleet copies
+			// labels into its own columns and never changes them.
+			var labels map[string]string
+			if name := j.accountNames[s.account]; name != "" {
+				labels = map[string]string{"account_name": name}
+			}
 			err := session.Discover(gctx, s.account, s.region, j.org.filters, func(t audit.Target) error {
-				if name := j.accountNames[t.AccountID]; name != "" {
-					t.Labels = map[string]string{"account_name": name}
-				}
+				t.Labels = labels
 				found = append(found, t)
 				return nil
 			})

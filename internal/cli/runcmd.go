@@ -410,9 +410,10 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 }
 
 // batches are the targets to audit, one batch per account-region, then the
-// invalid lines when they are recorded.
+// invalid lines when they are recorded. The fleet lets go of each target's
+// instance information as the audit takes it.
 func (j *job) batches() []audit.Batch {
-	bs := j.fleet.Batches()
+	bs := j.fleet.Drain()
 	if j.o.skipInvalid && len(j.fleet.Invalid) > 0 {
 		bs = append(bs, audit.Batch{Len: len(j.fleet.Invalid), Targets: slices.Values(j.fleet.Invalid)})
 	}
