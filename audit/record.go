@@ -356,16 +356,44 @@ func (rs *Records) Outcomes() map[Outcome]int {
 
 // Each calls fn for every result, sorted by Key, reading one line at a time.
 // It stops at the first error fn returns.
-func (rs *Records) Each(fn func(Result) error) error {
+func (rs *Records) Each(fn func(Result) error) error { return rs.each(nil, fn) }
+
+// EachAt calls fn with the results at the given positions, in that order:
+// a position is the result's place in Each's order, 0 to Len()-1. It lets
+// a caller that must sort the instances keep only their positions.
+func (rs *Records) EachAt(positions []int, fn func(Result) error) error {
+	for _, p := range positions {
+		if p < 0 || p >= len(rs.entries) {
+			return fmt.Errorf("records: position %d out of 0..%d", p, len(rs.entries)-1)
+		}
+	}
+	return rs.each(positions, fn)
+}
+
+// each is Each over the entries at positions, or over all when positions
+// is nil.
+func (rs *Records) each(positions []int, fn func(Result) error) error {
 	// Decoding JSON is most of the cost of every pass over a record, so
 	// lines are read a chunk at a time and the chunk is decoded on every
 	// core before fn sees its results, in order.
 	workers := min(runtime.GOMAXPROCS(0), 8)
 	results := make([]Result, eachChunk)
 	errs := make([]error, eachChunk)
+	n := len(rs.entries)
+	if positions != nil {
+		n = len(positions)
+	}
+	chunk := make([]entry, 0, eachChunk)
 	var raw [][]byte
-	for start := 0; start < len(rs.entries); start += eachChunk {
-		chunk := rs.entries[start:min(start+eachChunk, len(rs.entries))]
+	for start := 0; start < n; start += eachChunk {
+		chunk = chunk[:0]
+		for i := start; i < min(start+eachChunk, n); i++ {
+			if positions != nil {
+				chunk = append(chunk, rs.entries[positions[i]])
+			} else {
+				chunk = append(chunk, rs.entries[i])
+			}
+		}
 		raw = raw[:0]
 		for _, e := range chunk {
 			b := make([]byte, e.len)

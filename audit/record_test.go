@@ -218,3 +218,54 @@ func TestRecordWriterConcurrent(t *testing.T) {
 		t.Errorf("read back %d results, want 800", len(got))
 	}
 }
+
+// TestRecordEachAt: the results at chosen positions of Each's order, in the
+// order asked, across more than one chunk of decoding; a position outside
+// the record is an error, not a wrong row.
+func TestRecordEachAt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), audit.ResultsFile)
+	w, err := audit.CreateRecord(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 600 // more than one chunk
+	for i := range n {
+		if err := w.Write(result("111111111111", "us-east-1", fmt.Sprintf("i-%017d", n-1-i), audit.OutcomeCompliant)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := audit.OpenRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var all []string
+	if err := rs.Each(func(r audit.Result) error { all = append(all, r.InstanceID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	positions := []int{599, 0, 300, 300, 257, 1, 598}
+	for i := n - 1; i >= 0; i -= 3 {
+		positions = append(positions, i)
+	}
+	var got []string
+	if err := rs.EachAt(positions, func(r audit.Result) error { got = append(got, r.InstanceID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(positions) {
+		t.Fatalf("%d results for %d positions", len(got), len(positions))
+	}
+	for i, p := range positions {
+		if got[i] != all[p] {
+			t.Fatalf("position %d gave %s, want %s", p, got[i], all[p])
+		}
+	}
+	for _, bad := range [][]int{{n}, {0, -1}} {
+		called := 0
+		if err := rs.EachAt(bad, func(audit.Result) error { called++; return nil }); err == nil || called != 0 {
+			t.Errorf("EachAt(%v): err %v after %d results, want an error before any", bad, err, called)
+		}
+	}
+}

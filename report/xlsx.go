@@ -126,9 +126,10 @@ func newXLSX(opts Options) Writer {
 // written straight to the file rather than assembled in memory first).
 // What excelize still holds is the shared parts of the workbook and, while
 // it zips a streamed sheet, that sheet's buffer; the Instances sheet is
-// sorted, so its rows (a few hundred bytes an instance) are held until the
-// pass ends. The Model must come from the same rs: a list whose length
-// differs from the Model's count is an error.
+// sorted by what needs fixing, so it keeps 12 bytes an instance through the
+// pass and then reads the record again in that order. The Model must come
+// from the same rs: a list whose length differs from the Model's count is
+// an error.
 func (w xlsxWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -658,11 +659,11 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 	instances := newXLSXList(f, st, instanceNames, m.Totals.Instances, withLabels(instanceColumns, m.LabelKeys))
 	assocs := newXLSXList(f, st, assocNames, m.Totals.Associations+m.Totals.PartialAssociations, assocCols)
 	problems := newXLSXList(f, st, problemNames, m.Problems.Count, withLabels(problemColumns, m.LabelKeys))
-	rows, err := w.streamLists(ctx, m, rs, failures, assocs, problems)
+	order, err := w.streamLists(ctx, m, rs, failures, assocs, problems)
 	if err != nil {
 		return err
 	}
-	if err := writeInstances(instances, rows, len(m.LabelKeys)); err != nil {
+	if err := w.writeInstances(ctx, instances, m, rs, order); err != nil {
 		return err
 	}
 	for _, l := range []*xlsxList{failures, instances, assocs, problems} {
@@ -767,8 +768,7 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 	return nil
 }
 
-// instanceRow is what the Instances sheet shows of one instance, held until
-// the pass over the record ends so that the sheet can be sorted.
+// instanceRow is what the Instances sheet shows of one instance.
 type instanceRow struct {
 	account, region, id string
 	outcome             audit.Outcome
@@ -782,59 +782,59 @@ type instanceRow struct {
 	detail, ping, agent string
 }
 
-func compareInstanceRows(x, y *instanceRow) int {
-	return cmp.Or(cmp.Compare(y.counts.Failed, x.counts.Failed), cmp.Compare(y.counts.Stale, x.counts.Stale),
-		compareKeys(audit.Key{AccountID: x.account, Region: x.region, InstanceID: x.id},
-			audit.Key{AccountID: y.account, Region: y.region, InstanceID: y.id}),
-		strings.Compare(x.source, y.source))
+// instanceRow is r's row of the Instances sheet.
+func (w xlsxWriter) instanceRow(m *Model, r audit.Result) instanceRow {
+	row := instanceRow{
+		account: r.AccountID, region: r.Region, id: r.InstanceID,
+		outcome: r.Outcome, counts: w.stale.count(r), partial: r.Partial(),
+		failures: strings.Join(failureNames(r), xlsxListSep),
+		source:   r.Source, audited: r.AuditedAt,
+		detail: r.Detail, ping: infoPing(r.Info), agent: infoAgent(r.Info),
+	}
+	if r.Error != nil {
+		row.errCode, row.errMsg = r.Error.Code, r.Error.Message
+	}
+	if len(m.LabelKeys) > 0 {
+		row.labels = make([]string, len(m.LabelKeys))
+		for i, k := range m.LabelKeys {
+			row.labels[i] = r.Labels[k]
+		}
+	}
+	return row
 }
 
-// interner shares the storage of strings that repeat across instances
-// (accounts, regions, label values, failure lists).
-type interner map[string]string
+// instanceOrder is where an instance goes on the Instances sheet: by failed
+// count, then stale, then key. The record is sorted by key, so its position
+// there stands for the key, and the sheet holds 12 bytes an instance while
+// it is sorted rather than the row.
+type instanceOrder struct {
+	failed, stale int32
+	pos           int32
+}
 
-func (in interner) get(s string) string {
-	if v, ok := in[s]; ok {
-		return v
-	}
-	s = strings.Clone(s)
-	in[s] = s
-	return s
+func compareInstanceOrder(x, y instanceOrder) int {
+	return cmp.Or(cmp.Compare(y.failed, x.failed), cmp.Compare(y.stale, x.stale), cmp.Compare(x.pos, y.pos))
 }
 
 // streamLists writes Failures, Associations and Problems in one pass over
-// rs, and returns the rows of Instances, sorted.
-func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records, failures, assocs, problems *xlsxList) ([]*instanceRow, error) {
+// rs, and returns the order of the Instances sheet: the positions in rs.
+func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records, failures, assocs, problems *xlsxList) ([]int, error) {
 	nLabels := len(m.LabelKeys)
 	assocRow := make([]any, 0, len(associationColumns))
 	failRow := make([]any, 0, len(associationColumns)+nLabels)
 	fullRow := make([]any, 0, len(associationColumns)+nLabels)
 	probRow := make([]any, 0, len(problemColumns))
 	labels := make([]any, nLabels)
-	in := interner{}
-	var rows []*instanceRow
+	order := make([]instanceOrder, 0, rs.Len())
 	err := rs.Each(func(r audit.Result) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		row := &instanceRow{
-			account: in.get(r.AccountID), region: in.get(r.Region), id: r.InstanceID,
-			outcome: r.Outcome, counts: w.stale.count(r), partial: r.Partial(),
-			failures: in.get(strings.Join(failureNames(r), xlsxListSep)),
-			source:   r.Source, audited: r.AuditedAt,
-			detail: r.Detail, ping: in.get(infoPing(r.Info)), agent: in.get(infoAgent(r.Info)),
-		}
-		if r.Error != nil {
-			row.errCode, row.errMsg = in.get(r.Error.Code), r.Error.Message
-		}
-		if nLabels > 0 {
-			row.labels = make([]string, nLabels)
-		}
+		c := w.stale.count(r)
+		order = append(order, instanceOrder{failed: int32(c.Failed), stale: int32(c.Stale), pos: int32(len(order))})
 		for i, k := range m.LabelKeys {
-			row.labels[i] = in.get(r.Labels[k])
 			labels[i] = text(r.Labels[k])
 		}
-		rows = append(rows, row)
 
 		account, region, instance := text(r.AccountID), text(r.Region), text(r.InstanceID)
 		partial := yesNo(r.Partial())
@@ -885,16 +885,26 @@ func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(rows, compareInstanceRows)
-	return rows, nil
+	slices.SortFunc(order, compareInstanceOrder)
+	positions := make([]int, len(order))
+	for i, o := range order {
+		positions[i] = int(o.pos)
+	}
+	return positions, nil
 }
 
-// writeInstances writes the sorted Instances rows.
-func writeInstances(l *xlsxList, rows []*instanceRow, nLabels int) error {
+// writeInstances writes the Instances rows, reading the record again in
+// their order.
+func (w xlsxWriter) writeInstances(ctx context.Context, l *xlsxList, m *Model, rs *audit.Records, order []int) error {
+	nLabels := len(m.LabelKeys)
 	fixed := make([]any, 0, len(instanceColumns))
 	labels := make([]any, nLabels)
 	out := make([]any, 0, len(instanceColumns)+nLabels)
-	for _, r := range rows {
+	return rs.EachAt(order, func(res audit.Result) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r := w.instanceRow(m, res)
 		c := r.counts
 		var errCode, errMsg any
 		if r.errCode != "" || r.errMsg != "" {
@@ -908,11 +918,8 @@ func writeInstances(l *xlsxList, rows []*instanceRow, nLabels int) error {
 			labels[i] = text(v)
 		}
 		out = withLabelCells(out, fixed, labels)
-		if err := l.add(out, r.outcome == audit.OutcomeNoncompliant, ""); err != nil {
-			return err
-		}
-	}
-	return nil
+		return l.add(out, r.outcome == audit.OutcomeNoncompliant, "")
+	})
 }
 
 // summary writes the Summary sheet top to bottom in two columns.
