@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -176,10 +177,28 @@ func (ri RunInfo) Verdict(failOn FailOn) Verdict {
 
 // ChangeInfo is run.json's summary of the changes since a baseline run.
 type ChangeInfo struct {
-	// Baseline is the record compared with; Since when its run started.
-	Baseline string       `json:"baseline"`
-	Since    *time.Time   `json:"since,omitempty"`
-	Counts   ChangeCounts `json:"counts"`
+	// Baseline is the record compared with, as it was named; Since when
+	// its run started.
+	Baseline string `json:"baseline"`
+	// BaselineFromRun is the same record's path relative to the run's own
+	// directory (absolute when there is none), so that the run can be
+	// mailed again from any working directory.
+	BaselineFromRun string       `json:"baseline_from_run,omitempty"`
+	Since           *time.Time   `json:"since,omitempty"`
+	Counts          ChangeCounts `json:"counts"`
+}
+
+// BaselineIn is the path of the baseline's record for a run whose
+// directory is dir: BaselineFromRun taken from dir, or, in a run.json from
+// before it was kept, Baseline as it was named.
+func (c *ChangeInfo) BaselineIn(dir string) string {
+	switch {
+	case c.BaselineFromRun == "":
+		return c.Baseline
+	case filepath.IsAbs(c.BaselineFromRun):
+		return c.BaselineFromRun
+	}
+	return filepath.Join(dir, c.BaselineFromRun)
 }
 
 // MergeRunInfo joins the metadata of several runs whose records are merged:

@@ -404,8 +404,11 @@ func openMailSource(dir string) (*mailSource, error) {
 		}
 		src.base, err = report.OpenGroupBaseline(dir, c.Baseline, at)
 		if err == nil && src.base == nil {
-			if _, serr := os.Stat(c.Baseline); serr == nil {
-				src.base, err = audit.OpenBaseline(c.Baseline)
+			if p := c.BaselineIn(dir); statOK(p) {
+				src.base, err = audit.OpenBaseline(p)
+				if src.base != nil {
+					src.base.Path = c.Baseline // named as the run named it
+				}
 			}
 		}
 		if err != nil {
@@ -633,4 +636,11 @@ func splitGroupDirs(root string) ([]string, error) {
 		}
 	}
 	return dirs, nil
+}
+
+// statOK reports whether p can be stat'ed: a baseline that is gone since
+// the run is left out of a mail, not an error.
+func statOK(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

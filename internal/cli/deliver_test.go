@@ -401,3 +401,54 @@ func TestMailWhen(t *testing.T) {
 		})
 	}
 }
+
+// TestMailAgainElsewhere: a run compared with a baseline given as a
+// relative path, mailed again by `auditor mail` from another working
+// directory, says the same changes as when mailed from where it ran.
+func TestMailAgainElsewhere(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	base := time.Now().UTC().Add(-7 * 24 * time.Hour).Truncate(time.Minute)
+	before := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 60, BaseTime: base})
+	after, _ := before.Drift(ssmsim.DriftConfig{Seed: 4, Elapsed: 7 * 24 * time.Hour})
+	var ids bytes.Buffer
+	after.WriteIDs(&ids)
+	list := writeFile(t, "ids.txt", ids.String())
+	ms := newMailSetup(t, smtptest.Options{})
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, week := range []struct {
+		fleet *ssmsim.Fleet
+		args  []string
+	}{{before, []string{"--out", "week1"}}, {after, []string{"--out", "week2", "--baseline", "week1"}}} {
+		url, _ := serve(t, week.fleet, ssmsim.Options{})
+		args := append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--quiet"}, week.args...)
+		if got := runCLI(t, "", args...); got.code > 1 {
+			t.Fatalf("%v: exit %d\n%s", week.args, got.code, got.stderr)
+		}
+	}
+	mail := func() *smtptest.Mail {
+		t.Helper()
+		got := runCLI(t, "", append([]string{"mail", filepath.Join(dir, "week2"), "--to", "ops@example.com"}, ms.args...)...)
+		msgs := ms.srv.Messages()
+		if got.code != 0 || len(msgs) == 0 {
+			t.Fatalf("auditor mail: exit %d, %d messages\n%s", got.code, len(msgs), got.stderr)
+		}
+		m, err := smtptest.Parse(msgs[len(msgs)-1].Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	here := mail()
+	if !strings.Contains(here.Subject, "new") {
+		t.Fatalf("subject %q from where the run was: want the new failures", here.Subject)
+	}
+	t.Chdir(t.TempDir())
+	elsewhere := mail()
+	if elsewhere.Subject != here.Subject {
+		t.Errorf("mailed from another directory, subject %q; from where the run was, %q", elsewhere.Subject, here.Subject)
+	}
+	if h, e := here.Part("text/plain"), elsewhere.Part("text/plain"); h == nil || e == nil || !bytes.Equal(h.Body, e.Body) {
+		t.Error("the text part differs when mailed from another directory")
+	}
+}

@@ -521,7 +521,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		if err != nil {
 			return nil, fmt.Errorf("comparing with --baseline: %w", err)
 		}
-		info.Changes = &audit.ChangeInfo{Baseline: o.base.Path, Counts: counts}
+		info.Changes = &audit.ChangeInfo{Baseline: o.base.Path, BaselineFromRun: pathFrom(o.out, o.base.Path), Counts: counts}
 		if !o.base.At.IsZero() {
 			at := o.base.At.UTC()
 			info.Changes.Since = &at
@@ -660,4 +660,21 @@ func previousRun(out string, now time.Time) (string, error) {
 		return best[1], nil
 	}
 	return best[0], nil
+}
+
+// pathFrom is p relative to dir, or p made absolute when it has no path
+// relative to dir (another volume).
+func pathFrom(dir, p string) string {
+	ap, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	ad, err := filepath.Abs(dir)
+	if err != nil {
+		return ap
+	}
+	if rel, err := filepath.Rel(ad, ap); err == nil {
+		return rel
+	}
+	return ap
 }
