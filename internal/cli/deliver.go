@@ -382,6 +382,9 @@ type mailSource struct {
 	rs   *audit.Records
 	run  audit.RunInfo
 	base *audit.Baseline // nil without a baseline
+	// lost names the baseline the run was compared with when it is no
+	// longer there to compare with again.
+	lost string
 }
 
 // openMailSource opens what dir holds: its record, its run.json, and the
@@ -409,6 +412,8 @@ func openMailSource(dir string) (*mailSource, error) {
 				if src.base != nil {
 					src.base.Path = c.Baseline // named as the run named it
 				}
+			} else {
+				src.lost = p
 			}
 		}
 		if err != nil {
@@ -578,6 +583,9 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("mail: %v", err)
 	}
 	defer src.close()
+	if src.lost != "" {
+		fmt.Fprintf(stderr, "auditor: the baseline %s is gone: the mail leaves out what changed since it\n", src.lost)
+	}
 	ropts := report.Options{StaleAfter: o.staleAfter.report(), HTMLMaxRows: o.htmlMaxRows}
 	opts := src.run.Options
 	if src.run.Rendered != nil {
@@ -639,7 +647,7 @@ func splitGroupDirs(root string) ([]string, error) {
 }
 
 // statOK reports whether p can be stat'ed: a baseline that is gone since
-// the run is left out of a mail, not an error.
+// the run is left out of a mail (with a word on stderr), not an error.
 func statOK(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil

@@ -451,4 +451,14 @@ func TestMailAgainElsewhere(t *testing.T) {
 	if h, e := here.Part("text/plain"), elsewhere.Part("text/plain"); h == nil || e == nil || !bytes.Equal(h.Body, e.Body) {
 		t.Error("the text part differs when mailed from another directory")
 	}
+
+	// The baseline gone: the mail still goes, without the changes, and
+	// says so.
+	if err := os.RemoveAll(filepath.Join(dir, "week1")); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", append([]string{"mail", filepath.Join(dir, "week2"), "--to", "ops@example.com"}, ms.args...)...)
+	if got.code != 0 || !strings.Contains(got.stderr, "week1") || !strings.Contains(got.stderr, "is gone") {
+		t.Errorf("mail with the baseline gone: exit %d, want 0 and a word naming it\n%s", got.code, got.stderr)
+	}
 }
