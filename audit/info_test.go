@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"fmt"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
@@ -103,4 +105,80 @@ func TestInfoMakerBounded(t *testing.T) {
 	if len(m.strs) < maxInterned/2 || len(m.overviews) < maxSharedOverview/2 {
 		t.Errorf("only %d strings, %d overviews kept: the test did not reach the bounds", len(m.strs), len(m.overviews))
 	}
+}
+
+// BenchmarkInfoMemory: the live heap a discovered node's information takes,
+// made by infoMaker against made field by field (as before infoMaker), from
+// the same nodes, each with its own copies of its strings as a decoded page
+// gives them. Reports bytes a node for both and their ratio.
+//
+//	go test ./audit -run '^$' -bench InfoMemory -benchtime 1x
+func BenchmarkInfoMemory(b *testing.B) {
+	const n = 50_000
+	pages := make([]types.InstanceInformation, n)
+	base := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	for i := range pages {
+		fresh := func(s string) *string { return aws.String(string([]byte(s))) }
+		ping, last, ok := base.Add(time.Duration(i)*time.Second), base.Add(-time.Hour), base.Add(-2*time.Hour)
+		latest := i%7 != 0
+		pages[i] = types.InstanceInformation{
+			InstanceId: fresh(fmt.Sprintf("i-%017x", i)), ComputerName: fresh(fmt.Sprintf("ip-10-0-%d-%d.ec2.internal", i/256%256, i%256)),
+			IPAddress: fresh(fmt.Sprintf("10.0.%d.%d", i/256%256, i%256)), PlatformType: types.PlatformTypeLinux,
+			PlatformName: fresh("Amazon Linux"), PlatformVersion: fresh("2023"), AgentVersion: fresh("3.3.987.0"),
+			IsLatestVersion: &latest, PingStatus: types.PingStatusOnline, LastPingDateTime: &ping,
+			ResourceType: types.ResourceTypeEc2Instance, AssociationStatus: fresh("Success"),
+			LastAssociationExecutionDate: &last, LastSuccessfulAssociationExecutionDate: &ok,
+			AssociationOverview: &types.InstanceAggregatedAssociationOverview{
+				DetailedStatus:                           fresh("Success"),
+				InstanceAssociationStatusAggregatedCount: map[string]int32{"Success": int32(1 + i%3)},
+			},
+		}
+	}
+	live := func(mk func(types.InstanceInformation) *InstanceInfo) float64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		kept := make([]*InstanceInfo, n)
+		for i := range pages {
+			kept[i] = mk(pages[i])
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(kept)
+		return float64(after.HeapAlloc-before.HeapAlloc) / n
+	}
+	var plain, compact float64
+	for b.Loop() {
+		plain = live(plainInfo)
+		var m infoMaker
+		compact = live(m.make)
+	}
+	b.ReportMetric(plain, "plain_B/node")
+	b.ReportMetric(compact, "compact_B/node")
+	b.ReportMetric(compact/plain, "x_plain")
+}
+
+// plainInfo makes an InstanceInfo field by field, as discovery did before
+// infoMaker: the baseline of BenchmarkInfoMemory.
+func plainInfo(in types.InstanceInformation) *InstanceInfo {
+	info := &InstanceInfo{
+		ComputerName: aws.ToString(in.ComputerName), PlatformType: string(in.PlatformType),
+		PlatformName: aws.ToString(in.PlatformName), PlatformVersion: aws.ToString(in.PlatformVersion),
+		AgentVersion: aws.ToString(in.AgentVersion), IsLatestVersion: in.IsLatestVersion,
+		PingStatus: string(in.PingStatus), LastPingDateTime: utc(in.LastPingDateTime),
+		ResourceType: string(in.ResourceType), IPAddress: aws.ToString(in.IPAddress),
+		AssociationStatus:                      aws.ToString(in.AssociationStatus),
+		LastAssociationExecutionDate:           utc(in.LastAssociationExecutionDate),
+		LastSuccessfulAssociationExecutionDate: utc(in.LastSuccessfulAssociationExecutionDate),
+	}
+	if o := in.AssociationOverview; o != nil {
+		info.AssociationOverview = &AssociationOverview{DetailedStatus: aws.ToString(o.DetailedStatus)}
+		if len(o.InstanceAssociationStatusAggregatedCount) > 0 {
+			info.AssociationOverview.InstanceAssociationStatusAggregatedCount = map[string]int{}
+			for k, v := range o.InstanceAssociationStatusAggregatedCount {
+				info.AssociationOverview.InstanceAssociationStatusAggregatedCount[k] = int(v)
+			}
+		}
+	}
+	return info
 }
