@@ -224,28 +224,21 @@ func TestRecordWriterConcurrent(t *testing.T) {
 // the record is an error, not a wrong row.
 func TestRecordEachAt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), audit.ResultsFile)
-	w, err := audit.CreateRecord(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 600 // more than one chunk
+	var results []audit.Result
 	for i := range n {
-		if err := w.Write(result("111111111111", "us-east-1", fmt.Sprintf("i-%017d", n-1-i), audit.OutcomeCompliant)); err != nil {
-			t.Fatal(err)
-		}
+		results = append(results, result("111111111111", "us-east-1", fmt.Sprintf("i-%017d", n-1-i), audit.OutcomeCompliant))
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
+	writeRecord(t, path, results...)
+	var all []string
+	for _, r := range readAll(t, path) {
+		all = append(all, r.InstanceID)
 	}
 	rs, err := audit.OpenRecords(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rs.Close()
-	var all []string
-	if err := rs.Each(func(r audit.Result) error { all = append(all, r.InstanceID); return nil }); err != nil {
-		t.Fatal(err)
-	}
 	positions := []int{599, 0, 300, 300, 257, 1, 598}
 	for i := n - 1; i >= 0; i -= 3 {
 		positions = append(positions, i)
