@@ -96,7 +96,7 @@ func (s *Session) Discover(ctx context.Context, account, region string, filters 
 			AccountID:  account,
 			Region:     region,
 			Source:     source,
-			Info:       s.infos.make(info),
+			Info:       s.infos.from(info),
 		})
 	})
 }
@@ -117,7 +117,7 @@ func (s *Session) LookupInfo(ctx context.Context, account, region string, ids []
 		}
 		ids = ids[n:]
 		err := s.information(ctx, st, in, func(info types.InstanceInformation) error {
-			fn(aws.ToString(info.InstanceId), s.infos.make(info))
+			fn(aws.ToString(info.InstanceId), s.infos.from(info))
 			return nil
 		})
 		if err != nil {

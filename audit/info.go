@@ -43,7 +43,7 @@ type infoBlock struct {
 	latest bool
 }
 
-func (m *infoMaker) make(in types.InstanceInformation) *InstanceInfo {
+func (m *infoMaker) from(in types.InstanceInformation) *InstanceInfo {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	b := &infoBlock{}

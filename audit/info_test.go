@@ -38,9 +38,9 @@ func TestInfoMaker(t *testing.T) {
 	}
 	var m infoMaker
 	inA := node("web-1", "10.0.0.1", map[string]int32{"Failed": 1, "Success": 2})
-	a := m.make(inA)
-	b := m.make(node("web-2", "10.0.0.2", map[string]int32{"Success": 2, "Failed": 1}))
-	c := m.make(node("web-3", "10.0.0.3", map[string]int32{"Success": 3}))
+	a := m.from(inA)
+	b := m.from(node("web-2", "10.0.0.2", map[string]int32{"Success": 2, "Failed": 1}))
+	c := m.from(node("web-3", "10.0.0.3", map[string]int32{"Success": 3}))
 
 	want := InstanceInfo{
 		ComputerName: "web-1", PlatformType: "Linux", PlatformName: "Amazon Linux", PlatformVersion: "2023",
@@ -77,11 +77,11 @@ func TestInfoMaker(t *testing.T) {
 		t.Error("two nodes share one time")
 	}
 
-	none := m.make(types.InstanceInformation{InstanceId: aws.String("mi-0123456789abcdef0")})
+	none := m.from(types.InstanceInformation{InstanceId: aws.String("mi-0123456789abcdef0")})
 	if !reflect.DeepEqual(*none, InstanceInfo{}) {
 		t.Errorf("a node with nothing said made %+v", *none)
 	}
-	empty := m.make(types.InstanceInformation{AssociationOverview: &types.InstanceAggregatedAssociationOverview{DetailedStatus: aws.String("Pending")}})
+	empty := m.from(types.InstanceInformation{AssociationOverview: &types.InstanceAggregatedAssociationOverview{DetailedStatus: aws.String("Pending")}})
 	if o := empty.AssociationOverview; o == nil || o.DetailedStatus != "Pending" || o.InstanceAssociationStatusAggregatedCount != nil {
 		t.Errorf("an overview without counts made %+v", o)
 	}
@@ -92,7 +92,7 @@ func TestInfoMaker(t *testing.T) {
 func TestInfoMakerBounded(t *testing.T) {
 	var m infoMaker
 	for i := range maxInterned + 10 {
-		m.make(types.InstanceInformation{
+		m.from(types.InstanceInformation{
 			AgentVersion: aws.String("3.3." + time.Duration(i).String()),
 			AssociationOverview: &types.InstanceAggregatedAssociationOverview{
 				InstanceAssociationStatusAggregatedCount: map[string]int32{"Success": int32(i + 1)},
@@ -151,7 +151,7 @@ func BenchmarkInfoMemory(b *testing.B) {
 	for b.Loop() {
 		plain = live(plainInfo)
 		var m infoMaker
-		compact = live(m.make)
+		compact = live(m.from)
 	}
 	b.ReportMetric(plain, "plain_B/node")
 	b.ReportMetric(compact, "compact_B/node")

@@ -782,8 +782,8 @@ type instanceRow struct {
 	detail, ping, agent string
 }
 
-// instanceRow is r's row of the Instances sheet.
-func (w xlsxWriter) instanceRow(m *Model, r audit.Result) instanceRow {
+// rowOf is r's row of the Instances sheet.
+func (w xlsxWriter) rowOf(m *Model, r audit.Result) instanceRow {
 	row := instanceRow{
 		account: r.AccountID, region: r.Region, id: r.InstanceID,
 		outcome: r.Outcome, counts: w.stale.count(r), partial: r.Partial(),
@@ -904,7 +904,7 @@ func (w xlsxWriter) writeInstances(ctx context.Context, l *xlsxList, m *Model, r
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r := w.instanceRow(m, res)
+		r := w.rowOf(m, res)
 		c := r.counts
 		var errCode, errMsg any
 		if r.errCode != "" || r.errMsg != "" {
