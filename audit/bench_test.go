@@ -458,6 +458,64 @@ func BenchmarkRecordIndex(b *testing.B) {
 	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N)/10, "ms_per_1k_instances")
 }
 
+// BenchmarkRecordIndexMemory: the live bytes an instance costs in the
+// index of an open record (what every report holds while it renders),
+// beside the bytes of its key alone as any index by key must keep it (its
+// instance ID copied out of the record, the account and region shared),
+// measured in the same run.
+func BenchmarkRecordIndexMemory(b *testing.B) {
+	const n = 100_000
+	path := benchRecord(b, n)
+	live := func(open func() any) float64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		kept := open()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(kept)
+		return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
+	}
+	var index, keys float64
+	for b.Loop() {
+		index = live(func() any {
+			rs, err := audit.OpenRecords(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { rs.Close() })
+			return rs
+		})
+		keys = live(func() any {
+			var ks []audit.Key
+			shared := map[string]string{}
+			share := func(s string) string {
+				if v, ok := shared[s]; ok {
+					return v
+				}
+				shared[s] = strings.Clone(s)
+				return shared[s]
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := audit.ReadRecord(f, path, func(r audit.Result) error {
+				k := r.Key()
+				ks = append(ks, audit.Key{AccountID: share(k.AccountID), Region: share(k.Region), InstanceID: strings.Clone(k.InstanceID)})
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+			return slices.Clip(ks)
+		})
+	}
+	b.ReportMetric(index, "index_B/instance")
+	b.ReportMetric(keys, "keys_B/instance")
+	b.ReportMetric(index/keys, "x_keys")
+}
+
 func BenchmarkRecordEach(b *testing.B) {
 	path := benchRecord(b, 10_000)
 	rs, err := audit.OpenRecords(path)

@@ -22,7 +22,7 @@ import (
 // never changed once made, so sharing is safe. The zero value is ready.
 type infoMaker struct {
 	mu        sync.Mutex
-	strs      map[string]string
+	strs      stringPool
 	overviews map[string]*AssociationOverview
 }
 
@@ -80,19 +80,27 @@ func (b *infoBlock) time(i int, t *time.Time) *time.Time {
 }
 
 // intern returns s, shared with every equal string made before it.
-func (m *infoMaker) intern(s string) string {
+func (m *infoMaker) intern(s string) string { return m.strs.of(s) }
+
+// stringPool keeps one copy of each of the strings that repeat, within
+// bounds (maxInterned strings of at most maxInternedLen bytes): past them
+// it copies. What it returns never holds the memory s came from. The zero
+// value is ready; it is not safe for concurrent use.
+type stringPool struct{ m map[string]string }
+
+func (p *stringPool) of(s string) string {
 	if s == "" || len(s) > maxInternedLen {
 		return strings.Clone(s)
 	}
-	if v, ok := m.strs[s]; ok {
+	if v, ok := p.m[s]; ok {
 		return v
 	}
 	v := strings.Clone(s)
-	if m.strs == nil {
-		m.strs = map[string]string{}
+	if p.m == nil {
+		p.m = map[string]string{}
 	}
-	if len(m.strs) < maxInterned {
-		m.strs[v] = v
+	if len(p.m) < maxInterned {
+		p.m[v] = v
 	}
 	return v
 }

@@ -99,11 +99,11 @@ func TestInfoMakerBounded(t *testing.T) {
 			},
 		})
 	}
-	if len(m.strs) > maxInterned || len(m.overviews) > maxSharedOverview {
-		t.Errorf("%d strings, %d overviews kept; bounds %d and %d", len(m.strs), len(m.overviews), maxInterned, maxSharedOverview)
+	if len(m.strs.m) > maxInterned || len(m.overviews) > maxSharedOverview {
+		t.Errorf("%d strings, %d overviews kept; bounds %d and %d", len(m.strs.m), len(m.overviews), maxInterned, maxSharedOverview)
 	}
-	if len(m.strs) < maxInterned/2 || len(m.overviews) < maxSharedOverview/2 {
-		t.Errorf("only %d strings, %d overviews kept: the test did not reach the bounds", len(m.strs), len(m.overviews))
+	if len(m.strs.m) < maxInterned/2 || len(m.overviews) < maxSharedOverview/2 {
+		t.Errorf("only %d strings, %d overviews kept: the test did not reach the bounds", len(m.strs.m), len(m.overviews))
 	}
 }
 

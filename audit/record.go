@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -258,20 +259,22 @@ type Records struct {
 }
 
 type entry struct {
-	key  Key
-	file int
-	off  int64
-	len  int
+	key Key
+	off int64
 	// when is the line's position in read order, for "later wins".
-	when    int
-	outcome Outcome
+	when      int
+	file, len int32
+	outcome   Outcome
 }
 
 // OpenRecords indexes the given results.jsonl files. The error names the file
 // and line of the first line that is not a result.
 func OpenRecords(paths ...string) (*Records, error) {
 	rs := &Records{}
-	idx := map[Key]int{}
+	// The index holds an entry an instance and nothing else: its account,
+	// region and outcome are the few strings of the record, held once;
+	// duplicates are found by sorting, not in a map beside the entries.
+	var names stringPool
 	when := 0
 	for fi, p := range paths {
 		f, err := os.Open(p)
@@ -303,18 +306,15 @@ func OpenRecords(paths ...string) (*Records, error) {
 					rs.Close()
 					return nil, &ReadError{p, line, err}
 				}
-				e := entry{key: indexKey(res), file: fi, off: off, len: int(n), when: when, outcome: res.Outcome}
+				k := indexKey(res)
+				k.AccountID, k.Region = names.of(k.AccountID), names.of(k.Region)
+				rs.entries = append(rs.entries, entry{key: k, file: int32(fi), off: off, len: int32(n), when: when, outcome: Outcome(names.of(string(res.Outcome)))})
 				when++
-				if i, ok := idx[e.key]; ok {
-					rs.entries[i] = e
-				} else {
-					idx[e.key] = len(rs.entries)
-					rs.entries = append(rs.entries, e)
-				}
 			}
 			off += n + 1
 		}
 	}
+	// By key, and the later line last among equal keys: it wins.
 	slices.SortFunc(rs.entries, func(a, b entry) int {
 		switch {
 		case a.key.Less(b.key):
@@ -322,9 +322,23 @@ func OpenRecords(paths ...string) (*Records, error) {
 		case b.key.Less(a.key):
 			return 1
 		}
-		return 0
+		return cmp.Compare(a.when, b.when)
 	})
+	rs.entries = dedupLast(rs.entries)
 	return rs, nil
+}
+
+// dedupLast keeps the last of each run of entries with one key.
+func dedupLast(es []entry) []entry {
+	out := es[:0]
+	for i, e := range es {
+		if i+1 < len(es) && es[i+1].key == e.key {
+			continue
+		}
+		out = append(out, e)
+	}
+	clear(es[len(out):])
+	return slices.Clip(out)
 }
 
 // indexKey is the identity of a result in the index: its Key, except that

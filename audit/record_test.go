@@ -62,6 +62,7 @@ func TestRecordRoundTripSortedAndMerged(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
 	writeRecord(t, a,
+		result("111111111111", "us-east-1", "i-00000009", audit.OutcomePending),
 		result("222222222222", "us-east-1", "i-00000002", audit.OutcomeCompliant),
 		result("111111111111", "us-east-1", "i-00000009", audit.OutcomeError),
 		result("111111111111", "eu-west-1", "i-00000001", audit.OutcomeCompliant),
@@ -81,6 +82,14 @@ func TestRecordRoundTripSortedAndMerged(t *testing.T) {
 	}
 	if !reflect.DeepEqual(keys, want) {
 		t.Errorf("got %v\nwant %v", keys, want)
+	}
+	rs, err := audit.OpenRecords(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	if oc := rs.Outcomes(); rs.Len() != 3 || oc[audit.OutcomeCompliant] != 1 || oc[audit.OutcomeNoncompliant] != 1 || oc[audit.OutcomePending] != 1 || oc[audit.OutcomeError] != 0 {
+		t.Errorf("%d instances, outcomes %v: want 3, one each of compliant, noncompliant and pending", rs.Len(), oc)
 	}
 	in := result("111111111111", "eu-west-1", "i-00000001", audit.OutcomeCompliant)
 	in.Schema = audit.Schema
