@@ -460,10 +460,15 @@ func (f *Fleet) slotOf(k Key) (int, bool) {
 // client and one rate limiter.
 type Batch struct {
 	AccountID, Region string
-	// Len is the number of targets.
+	// Len is the number of targets (0 when not known beforehand: targets
+	// discovered as they are audited).
 	Len int
 	// Targets yields them in first-seen order.
 	Targets iter.Seq[Target]
+	// Err, when set, is called once Targets has ended: an error stops the
+	// run as a worker's error does (a source of targets that failed in a
+	// way no other account-region can go on from).
+	Err func() error
 }
 
 // Batches groups the valid targets by account and region, in the order the

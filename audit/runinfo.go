@@ -341,6 +341,10 @@ type Scope struct {
 	// the targets for the same audit all the same (a node that discovery
 	// found last time and not this time, in an account-region it covers).
 	InScope func(Key) bool
+	// Finished, when set, is called with each result in scope that no
+	// target matches and that has a verdict: a node that discovery, finding
+	// it again, need not audit again.
+	Finished func(Key)
 }
 
 // Resume prepares the continuation of an earlier run whose record is rs: it
@@ -378,6 +382,8 @@ func Resume(rs *Records, f *Fleet, scope Scope) (done int, err error) {
 		case !ok:
 			if scope.InScope == nil || !scope.InScope(r.Key()) {
 				foreign.add(r.Key())
+			} else if scope.Finished != nil && r.Outcome != OutcomeError {
+				scope.Finished(r.Key())
 			}
 		case r.Outcome != OutcomeError:
 			finished[k] = true

@@ -266,6 +266,11 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 			return s.cfg.OnResult(*res)
 		})
 	}
+	if b.Err != nil {
+		if err := b.Err(); err != nil {
+			g.Go(func() error { return err })
+		}
+	}
 	return g.Wait()
 }
 

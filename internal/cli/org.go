@@ -10,19 +10,17 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
 )
 
 // The organisation steps of a run: whose credentials these are, which
-// accounts and regions to audit, discovery of their managed nodes, and the
-// instance information of listed ones. They run after the credentials are
-// known to work and before the record is planned.
+// accounts and regions to audit (discovery then lists their managed nodes
+// as the audit takes them: see discovery), and the instance information of
+// listed ones. They run after the credentials are known to work and before
+// the record is planned.
 
 // orgSpec is what the organisation flags asked for, read before any call.
 type orgSpec struct {
@@ -190,10 +188,10 @@ func (o *runOptions) multiAccount() bool {
 
 // orgTargets runs the organisation steps: it learns the caller's account
 // and gives it to the targets that name none, refuses a list that names
-// accounts no role reaches, resolves the accounts and regions, discovers
-// their managed nodes and looks up the instance information of listed
-// ones. Account-regions that cannot be discovered are returned, to be
-// reported; the run goes on without them.
+// accounts no role reaches, resolves the accounts and regions, sets up
+// the discovery of their managed nodes (j.disc) and looks up the instance
+// information of listed ones. Account-regions whose regions cannot be
+// listed are returned, to be reported; the run goes on without them.
 func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.Writer) ([]*audit.SiteError, error) {
 	o := j.o
 	id, err := j.conn.CallerIdentity(ctx)
@@ -260,7 +258,8 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		if len(sites) > 1 {
 			session.SetMulti()
 		}
-		failed = append(failed, j.discover(ctx, session, sites, accounts, stderr)...)
+		// The nodes are listed as the audit takes them (see discovery).
+		j.disc = &discovery{j: j, session: session, sites: sites, skip: map[audit.Key]bool{}}
 	}
 	if j.shardK >= 0 && o.discover {
 		// Whole account-regions to a shard, so that no two shards share
@@ -270,7 +269,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 	if o.withInfo {
 		failed = append(failed, j.lookupInfo(ctx, session)...)
 	}
-	if len(j.org.tagKeys) > 0 {
+	if len(j.org.tagKeys) > 0 && (j.fleet.Len() > 0 || !o.discover) {
 		if err := j.readTags(ctx, stderr); err != nil {
 			return nil, err
 		}
@@ -376,52 +375,6 @@ func siteCause(err error) (code, msg string) {
 		return se.Code, se.Message
 	}
 	return audit.Classify(err)
-}
-
-// discover finds the managed nodes of every site, Sites at a time, and adds
-// them to the fleet. Sites that fail are returned.
-func (j *job) discover(ctx context.Context, session *audit.Session, sites []site, accounts []awsconn.Account, stderr io.Writer) []*audit.SiteError {
-	var mu sync.Mutex
-	var failed []*audit.SiteError
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(64)
-	for _, s := range sites {
-		g.Go(func() error {
-			var found []audit.Target
-			// One map for the account-region's nodes: the fleet copies
-			// labels into its own columns and never changes them.
-			var labels map[string]string
-			if name := j.accountNames[s.account]; name != "" {
-				labels = map[string]string{"account_name": name}
-			}
-			err := session.Discover(gctx, s.account, s.region, j.org.filters, func(t audit.Target) error {
-				t.Labels = labels
-				found = append(found, t)
-				return nil
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if errors.Is(err, audit.ErrFatal) || ctx.Err() != nil {
-					return err
-				}
-				code, msg := siteCause(err)
-				failed = append(failed, &audit.SiteError{AccountID: s.account, Region: s.region, Code: code, Message: msg})
-				return nil
-			}
-			for _, t := range found {
-				j.fleet.AddTarget(t)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		failed = append(failed, &audit.SiteError{Code: "Stopped", Message: err.Error()})
-	}
-	if n := j.fleet.Len(); !j.o.quiet {
-		fmt.Fprintf(stderr, "discovered %s in %s\n", plural(n, "managed node"), plural(len(sites), "account-region"))
-	}
-	return failed
 }
 
 // lookupInfo asks DescribeInstanceInformation about the listed targets that

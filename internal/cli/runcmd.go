@@ -77,8 +77,10 @@ type job struct {
 	// onResult receives each result of the audit; deadline is --timeout's.
 	onResult func(audit.Result) error
 	deadline time.Time
-	// discovered are the account-regions discovery looked in.
+	// discovered are the account-regions discovery looks in; disc lists
+	// their nodes as the audit takes them (nil without --discover).
 	discovered []site
+	disc       *discovery
 }
 
 // prepare checks every precondition that needs no call to AWS and reports
@@ -278,6 +280,9 @@ func (j *job) plan(stderr io.Writer) error {
 			sites[[2]string{s.account, s.region}] = true
 		}
 		scope.InScope = func(k audit.Key) bool { return sites[[2]string{k.AccountID, k.Region}] }
+		if j.disc != nil {
+			scope.Finished = func(k audit.Key) { j.disc.skip[k] = true }
+		}
 	}
 	done, err := audit.Resume(rs, j.fleet, scope)
 	if err != nil {
@@ -287,6 +292,11 @@ func (j *job) plan(stderr io.Writer) error {
 		j.info.StartedAt = prev.StartedAt
 	}
 	j.info.Resumed = done
+	if j.disc != nil {
+		// The nodes found again are counted as discovery skips them.
+		o.logf(stderr, "resuming %s: %d instances already audited, to be skipped as discovery finds them (torn lines dropped: %d)", o.out, done+len(j.disc.skip), rs.Torn)
+		return nil
+	}
 	o.logf(stderr, "resuming %s: %d instances already audited, %d to go (torn lines dropped: %d)", o.out, done, j.fleet.Len(), rs.Torn)
 	return nil
 }
@@ -333,7 +343,10 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if o.skipInvalid {
 		total += len(j.fleet.Invalid)
 	}
-	prog := newProgress(stderr, total, o.quiet, session.Stats)
+	prog := newProgress(stderr, total, o.quiet || total == 0 && j.disc == nil, session.Stats)
+	if d := j.disc; d != nil {
+		d.ctx, d.onFound = runCtx, prog.found
+	}
 	j.onResult = func(r audit.Result) error {
 		if o.base != nil {
 			o.base.Carry(&r)
@@ -345,12 +358,30 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		j.errs.add(r)
 		return nil
 	}
-	if total > 0 {
+	switch {
+	case j.disc != nil:
+		o.logf(stderr, "auditing the managed nodes of %s as discovery lists them%s, %d at a time; record in %s",
+			plural(len(j.disc.sites), "account-region"), listedToo(total), o.concurrency, j.recordPath())
+	case total > 0:
 		o.logf(stderr, "auditing %s, %d at a time; record in %s", plural(total, "instance"), o.concurrency, j.recordPath())
 	}
 	runErr := session.Run(runCtx, j.batches())
 	prog.stop()
 	info := &j.info
+	if d := j.disc; d != nil {
+		d.mu.Lock()
+		failedSites = append(failedSites, d.failed...)
+		info.Targets += d.found
+		info.Duplicates += d.dups
+		info.Resumed += d.skipped
+		info.Parts[0].Targets += d.found
+		info.Parts[0].Duplicates += d.dups
+		o.logf(stderr, "discovered %s in %s", plural(d.found+d.dups, "managed node"), plural(len(d.sites), "account-region"))
+		if len(j.org.tagKeys) > 0 {
+			o.logf(stderr, "tags %s read for the nodes discovered: %d have at least one", strings.Join(j.org.tagKeys, ", "), d.tagged)
+		}
+		d.mu.Unlock()
+	}
 	info.Stats = session.Stats()
 	info.Stats.Seconds = o.now().Sub(start).Seconds()
 	if info.Stats.Seconds > 0 {
@@ -409,11 +440,15 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	return verdictErr(info.Verdict(j.set.failOn))
 }
 
-// batches are the targets to audit, one batch per account-region, then the
-// invalid lines when they are recorded. The fleet lets go of each target's
+// batches are the targets to audit, one batch per account-region (the
+// listed ones, then those discovery lists), then the invalid lines when
+// they are recorded. The fleet lets go of each target's
 // instance information as the audit takes it.
 func (j *job) batches() []audit.Batch {
 	bs := j.fleet.Drain()
+	if j.disc != nil {
+		bs = append(bs, j.disc.batches()...)
+	}
 	if j.o.skipInvalid && len(j.fleet.Invalid) > 0 {
 		bs = append(bs, audit.Batch{Len: len(j.fleet.Invalid), Targets: slices.Values(j.fleet.Invalid)})
 	}
@@ -677,4 +712,12 @@ func pathFrom(dir, p string) string {
 		return rel
 	}
 	return ap
+}
+
+// listedToo says how many listed instances a discovery run audits besides.
+func listedToo(listed int) string {
+	if listed == 0 {
+		return ""
+	}
+	return " and " + plural(listed, "listed instance")
 }

@@ -216,7 +216,7 @@ type progress struct {
 
 func newProgress(w io.Writer, total int, quiet bool, stats func() audit.Stats) *progress {
 	p := &progress{w: w, total: total, outcomes: map[audit.Outcome]int{}, start: time.Now(), stats: stats, quit: make(chan struct{})}
-	if quiet || total == 0 {
+	if quiet {
 		return p
 	}
 	every := 10 * time.Second
@@ -236,6 +236,13 @@ func newProgress(w io.Writer, total int, quiet bool, stats func() audit.Stats) *
 		}
 	})
 	return p
+}
+
+// found adds a target to the total: one that discovery has just listed.
+func (p *progress) found() {
+	p.mu.Lock()
+	p.total++
+	p.mu.Unlock()
 }
 
 func (p *progress) done(oc audit.Outcome) {

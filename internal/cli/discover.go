@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"sync"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// discovery feeds the audit with the managed nodes of each account-region as
+// DescribeInstanceInformation lists them: one batch an account-region, whose
+// targets are listed a page at a time while its workers audit them. A node
+// is held from the page that lists it until it is audited, so that the
+// memory of a run does not grow with the organisation (a run that first
+// listed every node held them all, about half a kilobyte each, until the
+// audit took them).
+type discovery struct {
+	j       *job
+	session *audit.Session
+	sites   []site
+	// ctx stops the listing; set by execute before the audit starts.
+	ctx context.Context
+	// skip holds the nodes a resumed record already has a verdict for.
+	skip map[audit.Key]bool
+	// onFound is told of each node handed to the audit (progress).
+	onFound func()
+
+	mu     sync.Mutex
+	failed []*audit.SiteError
+	// found counts the nodes listed that are targets of this run (listed
+	// ones are audited as listed, and count in dups); skipped those of
+	// them a resumed record had already; tagged those with a tag of
+	// --tag-labels.
+	found, skipped, dups, tagged int
+}
+
+// tagChunk is how many nodes a DescribeTags call asks about when the run
+// labels nodes with their tags: they wait for it before they are audited.
+const tagChunk = 200
+
+// errStopListing ends a listing whose audit takes no more targets.
+var errStopListing = errors.New("the audit stopped")
+
+// batches returns one batch an account-region.
+func (d *discovery) batches() []audit.Batch {
+	out := make([]audit.Batch, 0, len(d.sites))
+	for _, s := range d.sites {
+		var fatal error
+		out = append(out, audit.Batch{
+			AccountID: s.account,
+			Region:    s.region,
+			Targets:   func(yield func(audit.Target) bool) { fatal = d.list(s, yield) },
+			Err:       func() error { return fatal },
+		})
+	}
+	return out
+}
+
+// list discovers the nodes of s and yields those to audit. An account-region
+// that fails is kept in failed and the run goes on; an error wrapping
+// audit.ErrFatal (the credentials, or tags that cannot be read) is returned
+// and stops the run.
+func (d *discovery) list(s site, yield func(audit.Target) bool) error {
+	j := d.j
+	// One map for the account-region's nodes: the record copies labels and
+	// never changes them.
+	var labels map[string]string
+	if name := j.accountNames[s.account]; name != "" {
+		labels = map[string]string{"account_name": name}
+	}
+	chunk := 1
+	if len(j.org.tagKeys) > 0 {
+		chunk = tagChunk
+	}
+	var pending []audit.Target
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if len(j.org.tagKeys) > 0 {
+			if err := d.readTags(s, pending, labels); err != nil {
+				return err
+			}
+		}
+		for _, t := range pending {
+			if !yield(t) {
+				return errStopListing
+			}
+		}
+		clear(pending)
+		pending = pending[:0]
+		return nil
+	}
+	err := d.session.Discover(d.ctx, s.account, s.region, j.org.filters, func(t audit.Target) error {
+		t.Labels = labels
+		k := t.Key()
+		d.mu.Lock()
+		switch {
+		case j.fleet.Has(k):
+			// Listed as well: audited as listed.
+			d.dups++
+			d.mu.Unlock()
+			return nil
+		case d.skip[k]:
+			d.found++
+			d.skipped++
+			d.mu.Unlock()
+			return nil
+		}
+		d.found++
+		d.mu.Unlock()
+		if d.onFound != nil {
+			d.onFound()
+		}
+		pending = append(pending, t)
+		if len(pending) >= chunk {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	switch {
+	case err == nil, errors.Is(err, errStopListing):
+		return nil
+	case errors.Is(err, audit.ErrFatal):
+		return err
+	case d.ctx.Err() != nil:
+		return nil // interrupted: the run says so, and the nodes not audited are left for --resume
+	}
+	code, msg := siteCause(err)
+	d.mu.Lock()
+	d.failed = append(d.failed, &audit.SiteError{AccountID: s.account, Region: s.region, Code: code, Message: msg})
+	d.mu.Unlock()
+	return nil
+}
+
+// readTags labels the nodes with their tags of --tag-labels. A tag that
+// cannot be read stops the run, as for listed instances.
+func (d *discovery) readTags(s site, ts []audit.Target, base map[string]string) error {
+	j := d.j
+	where := s.account + " " + s.region
+	ec2c, err := j.conn.EC2In(s.account, s.region)
+	if err != nil {
+		return tagsError(where, err)
+	}
+	ssmc, err := j.conn.SSMIn(s.account, s.region)
+	if err != nil {
+		return tagsError(where, err)
+	}
+	at := make(map[string]int, len(ts))
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		at[t.InstanceID], ids[i] = i, t.InstanceID
+	}
+	tagged := 0
+	err = audit.ReadTags(d.ctx, ec2c, ssmc, ids, j.org.tagKeys, func(id string, tags map[string]string) {
+		i, ok := at[id]
+		if !ok {
+			return
+		}
+		// A label the node has already keeps its value, as for listed
+		// instances.
+		l := maps.Clone(tags)
+		maps.Copy(l, base)
+		ts[i].Labels = l
+		tagged++
+	})
+	if err != nil {
+		return tagsError(where, err)
+	}
+	d.mu.Lock()
+	d.tagged += tagged
+	d.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// wireLog is what a discovery run asked of the simulator, in the order the
+// requests came: each operation, with the instance a
+// DescribeInstanceAssociationsStatus asked about, and whether a
+// DescribeInstanceInformation asked for a page after the first.
+type wireLog struct {
+	mu   sync.Mutex
+	reqs []wireReq
+}
+
+type wireReq struct {
+	op, instance string
+	nextPage     bool
+}
+
+func (l *wireLog) all() []wireReq {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]wireReq(nil), l.reqs...)
+}
+
+// serveLogged serves f through a handler that logs each request and lets
+// answer, when it returns true, answer it instead of the simulator.
+func serveLogged(t *testing.T, f *ssmsim.Fleet, answer func(w http.ResponseWriter, r wireReq) bool) (string, *ssmsim.Server, *wireLog) {
+	t.Helper()
+	srv := ssmsim.NewServer(f, ssmsim.Options{})
+	log := &wireLog{}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		req := wireReq{op: strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.")}
+		if req.op == "" && strings.Contains(string(body), "Action=DescribeTags") {
+			req.op = ssmsim.OpDescribeTags
+		}
+		var in struct{ InstanceId, NextToken string }
+		json.Unmarshal(body, &in)
+		req.instance, req.nextPage = in.InstanceId, in.NextToken != ""
+		log.mu.Lock()
+		log.reqs = append(log.reqs, req)
+		log.mu.Unlock()
+		if answer != nil && answer(w, req) {
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	t.Setenv("AWS_ENDPOINT_URL_STS", hs.URL)
+	t.Setenv("AWS_ENDPOINT_URL_EC2", hs.URL)
+	return hs.URL, srv, log
+}
+
+func recordKeys(t *testing.T, out string) map[string]audit.Outcome {
+	t.Helper()
+	got := map[string]audit.Outcome{}
+	rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	rs.Each(func(r audit.Result) error {
+		got[r.InstanceID] = r.Outcome
+		return nil
+	})
+	return got
+}
+
+// TestDiscoveryAuditsAsItLists: --discover audits each node as its page
+// arrives, rather than listing the whole account-region first and holding
+// every node until the audit takes it: the first association call comes
+// before the second page is asked for, and every managed node is audited
+// once.
+func TestDiscoveryAuditsAsItLists(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: shortN(400, 160)})
+	url, _, log := serveLogged(t, f, nil)
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--discover", "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--format", "csv", "--fail-on", "none", "--quiet")
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	pages, firstAudit := 0, -1
+	for _, r := range log.all() {
+		switch r.op {
+		case ssmsim.OpDescribeInstanceInformation:
+			pages++
+		case ssmsim.OpDescribeInstanceAssociationsStatus:
+			if firstAudit < 0 {
+				firstAudit = pages
+			}
+		}
+	}
+	managed := f.ManagedIDs()
+	if pages < 3 || firstAudit != 1 {
+		t.Errorf("%d pages of discovery, the first association call after page %d; want it after the first page", pages, firstAudit)
+	}
+	rec := recordKeys(t, out)
+	if len(rec) != len(managed) {
+		t.Errorf("%d results, want one for each of the %d managed nodes", len(rec), len(managed))
+	}
+	for _, id := range managed {
+		if _, ok := rec[id]; !ok {
+			t.Errorf("%s: managed, not in the record", id)
+		}
+	}
+}
+
+// TestDiscoveryFailsPartWay: an account-region whose listing fails after
+// its first page keeps the nodes audited from that page in the record, and
+// is reported as failed with the service's code (exit 3).
+func TestDiscoveryFailsPartWay(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: 160})
+	url, _, _ := serveLogged(t, f, func(w http.ResponseWriter, r wireReq) bool {
+		if r.op != ssmsim.OpDescribeInstanceInformation || !r.nextPage {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"__type":"InternalServerError","message":"the listing broke"}`)
+		return true
+	})
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--discover", "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--max-attempts", "2",
+		"--format", "csv", "--fail-on", "none", "--quiet")
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	rec := recordKeys(t, out)
+	if len(rec) == 0 || len(rec) > 50 {
+		t.Errorf("%d results, want the nodes of the first page (1 to 50)", len(rec))
+	}
+	for id, oc := range rec {
+		if !f.Managed(id) || oc == audit.OutcomeError {
+			t.Errorf("%s: %s; want a managed node audited", id, oc)
+		}
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := false
+	for _, s := range ri.Sites {
+		if s.Region == "us-east-1" && s.Error != nil && s.Error.Code == "InternalServerError" {
+			failed = true
+		}
+	}
+	if !failed || ri.Complete {
+		t.Errorf("run.json: complete %v, sites %+v; want us-east-1 failed with InternalServerError", ri.Complete, ri.Sites)
+	}
+}
+
+// TestDiscoveryResume: --resume of a discovery run audits only the nodes the
+// record has no verdict for: discovery lists every node again and skips
+// the others without a call.
+func TestDiscoveryResume(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: shortN(300, 160)})
+	url, _, log := serveLogged(t, f, nil)
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--discover", "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--format", "csv", "--fail-on", "none", "--quiet"}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	// As if the run had stopped after 60 results.
+	path := filepath.Join(out, audit.ResultsFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept strings.Builder
+	done := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() && len(done) < 60 {
+		var r struct {
+			InstanceID string `json:"instance_id"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.InstanceID == "" {
+			t.Fatalf("record line %q: %v", sc.Text(), err)
+		}
+		done[r.InstanceID] = true
+		kept.WriteString(sc.Text() + "\n")
+	}
+	if err := os.WriteFile(path, []byte(kept.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := len(log.all())
+	got := runCLI(t, "", append(args, "--resume")...)
+	if got.code != 0 {
+		t.Fatalf("--resume: exit %d\n%s", got.code, got.stderr)
+	}
+	asked := 0
+	for _, r := range log.all()[before:] {
+		if r.op != ssmsim.OpDescribeInstanceAssociationsStatus {
+			continue
+		}
+		asked++
+		if done[r.instance] {
+			t.Errorf("%s: audited again, though the record had it", r.instance)
+		}
+	}
+	managed := f.ManagedIDs()
+	if rec := recordKeys(t, out); len(rec) != len(managed) || asked == 0 {
+		t.Errorf("--resume: %d results for %d managed nodes, %d association calls", len(rec), len(managed), asked)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Resumed != 60 || ri.Targets != len(managed) || !ri.Complete {
+		t.Errorf("run.json: resumed %d, targets %d, complete %v; want 60, %d, true", ri.Resumed, ri.Targets, ri.Complete, len(managed))
+	}
+}
+
+// TestDiscoveryTagsDenied: tags that cannot be read stop a discovery run
+// too (exit 4, naming the permission), before the nodes waiting for them
+// are audited.
+func TestDiscoveryTagsDenied(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: 60})
+	url, _, log := serveLogged(t, f, func(w http.ResponseWriter, r wireReq) bool {
+		if r.op != ssmsim.OpDescribeTags {
+			return false
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>1</RequestID></Response>`)
+		return true
+	})
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--discover", "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--tag-labels", "Team", "--quiet")
+	if got.code != int(exitFatal) || !strings.Contains(got.stderr, "ec2:DescribeTags") || !strings.Contains(got.stderr, "UnauthorizedOperation") {
+		t.Fatalf("exit %d, want %d naming ec2:DescribeTags and the service's code\n%s", got.code, exitFatal, got.stderr)
+	}
+	for _, r := range log.all() {
+		if r.op == ssmsim.OpDescribeInstanceAssociationsStatus {
+			t.Fatalf("an association call (%s) though the tags of its node could not be read", r.instance)
+		}
+	}
+}
