@@ -135,7 +135,10 @@ func (s *Session) information(ctx context.Context, st *site, in *ssm.DescribeIns
 	callCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	defer context.AfterFunc(st.ctx, stop)()
-	seen := map[string]bool{}
+	// The nodes listed so far, to skip one that moved between pages: packed,
+	// since a discovery's listing lasts as long as its audit.
+	seen := map[packedID]struct{}{}
+	var seenOther map[string]struct{} // IDs that do not pack (not SSM's)
 	p := ssm.NewDescribeInstanceInformationPaginator(st.client, in, func(o *ssm.DescribeInstanceInformationPaginatorOptions) {
 		o.StopOnDuplicateToken = true
 	})
@@ -173,17 +176,35 @@ func (s *Session) information(ctx context.Context, st *site, in *ssm.DescribeIns
 		st.answer(nil)
 		st.succeeded.Store(true)
 		for _, info := range out.InstanceInformationList {
-			id := aws.ToString(info.InstanceId)
-			if seen[id] {
+			if !firstSight(seen, &seenOther, aws.ToString(info.InstanceId)) {
 				continue // a node that moved between pages
 			}
-			seen[id] = true
 			if err := fn(info); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// firstSight reports whether id is seen for the first time, and notes it.
+func firstSight(seen map[packedID]struct{}, other *map[string]struct{}, id string) bool {
+	if ValidID(id) == "" {
+		p := packID(id)
+		if _, ok := seen[p]; ok {
+			return false
+		}
+		seen[p] = struct{}{}
+		return true
+	}
+	if _, ok := (*other)[id]; ok {
+		return false
+	}
+	if *other == nil {
+		*other = map[string]struct{}{}
+	}
+	(*other)[id] = struct{}{}
+	return true
 }
 
 // SetMulti tells the Session that the run spans several account-regions
