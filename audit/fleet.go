@@ -47,7 +47,7 @@ type Fleet struct {
 	// len(slots), and cleared by anything that moves slots.
 	index   map[slotKey]int32
 	indexed int
-	// layoutOf finds the layout of AddTarget's label names.
+	// layoutOf finds the layout of SetLabels' label names.
 	layoutOf map[string]int
 }
 
@@ -344,42 +344,6 @@ func (f *Fleet) Regions() []string {
 	return out
 }
 
-// AddTarget adds a target found otherwise than in a list (discovery, say):
-// t's InstanceID, Region and AccountID must be valid or empty, its Source
-// names where it came from, and its Info is kept. A target whose Key is
-// taken counts in Duplicates; when the earlier one has no Info, it gets t's.
-func (f *Fleet) AddTarget(t Target) {
-	if p := listProblem(t.InstanceID, t.Region, t.AccountID); p != "" {
-		t.Problem = p
-		f.add(t, "", 0, 0, nil)
-		return
-	}
-	before := f.Duplicates
-	layout, vals := 0, []string(nil)
-	if len(t.Labels) > 0 {
-		names := slices.Sorted(maps.Keys(t.Labels))
-		sig := strings.Join(names, "\x00")
-		var ok bool
-		if layout, ok = f.layoutOf[sig]; !ok {
-			layout = f.newLayout(names)
-			if f.layoutOf == nil {
-				f.layoutOf = map[string]int{}
-			}
-			f.layoutOf[sig] = layout
-		}
-		for _, n := range names {
-			vals = append(vals, t.Labels[n])
-		}
-	}
-	f.add(t, t.Source, 0, layout, vals)
-	if f.Duplicates > before && t.Info != nil {
-		f.SetInfo(t.Key(), t.Info)
-	}
-	for k := range t.Labels {
-		f.addLabelKey(k)
-	}
-}
-
 // SetInfo sets the InstanceInfo of the target with key k, if the fleet
 // holds it and it has none.
 func (f *Fleet) SetInfo(k Key, info *InstanceInfo) {
@@ -477,8 +441,9 @@ func (f *Fleet) Batches() []Batch { return f.batches(false) }
 
 // Drain is Batches for a run that audits each target once: as each target
 // is handed out, the fleet lets go of its instance information (the target
-// carries it on into the record), so that the memory discovery took is
-// given back as the audit goes rather than held through the reports.
+// carries it on into the record), so that the memory that looking up the
+// targets' information took is given back as the audit goes rather than
+// held through the reports.
 // Targets handed out again have no Info.
 func (f *Fleet) Drain() []Batch { return f.batches(true) }
 

@@ -1286,16 +1286,16 @@ func TestFleetSetLabels(t *testing.T) {
 }
 
 // TestFleetDrain: a run's batches hand each target its instance information
-// once and the fleet lets go of it; Batches is otherwise unchanged.
+// (looked up for listed targets) once and the fleet lets go of it; Batches
+// is otherwise unchanged.
 func TestFleetDrain(t *testing.T) {
 	var f audit.Fleet
 	ids := []string{"i-0123456789abcdef0", "i-0123456789abcdef1", "mi-0123456789abcdef2"}
 	for i, id := range ids {
-		tg := audit.Target{InstanceID: id, Region: "eu-west-1", AccountID: "111111111111", Source: "discovered:111111111111/eu-west-1"}
+		f.AddID("--instance-id", id, "eu-west-1", "111111111111")
 		if i != 1 {
-			tg.Info = &audit.InstanceInfo{ComputerName: "node-" + id}
+			f.SetInfo(audit.Key{AccountID: "111111111111", Region: "eu-west-1", InstanceID: id}, &audit.InstanceInfo{ComputerName: "node-" + id})
 		}
-		f.AddTarget(tg)
 	}
 	infos := func(bs []audit.Batch) map[string]string {
 		got := map[string]string{}
