@@ -146,7 +146,7 @@ func (s *Session) information(ctx context.Context, st *site, in *ssm.DescribeIns
 		if pages >= s.cfg.MaxPages*100 {
 			return fmt.Errorf("DescribeInstanceInformation in %s %s: more than %d pages", st.key.account, st.key.region, pages)
 		}
-		at := &attempts{limiter: st.limiter, run: s, site: st}
+		at := &attempts{limiter: st.limiter, run: s, site: st, first: true}
 		out, err := p.NextPage(callCtx, at.option)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -262,13 +262,20 @@ type attempts struct {
 	limiter *Limiter
 	run     *runner
 	site    *site
-	n       atomic.Int64
+	// first paces the attempts ahead of the audit's (Limiter.WaitFirst):
+	// a listing's pages, which the audit waits for.
+	first bool
+	n     atomic.Int64
 }
 
 func (a *attempts) ID() string { return "AuditorAttempts" }
 
 func (a *attempts) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-	if err := a.limiter.Wait(ctx); err != nil {
+	wait := a.limiter.Wait
+	if a.first {
+		wait = a.limiter.WaitFirst
+	}
+	if err := wait(ctx); err != nil {
 		return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 	}
 	if a.n.Add(1) > 1 {

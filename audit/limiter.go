@@ -23,6 +23,7 @@ type Limiter struct {
 	lastGrant   time.Time
 	waiting     int
 	line        []chan struct{}
+	firsts      int // callers at the head of line who asked to go first
 	dispatching bool
 	kick        chan struct{}
 	grants      grantLog
@@ -135,7 +136,14 @@ func newLimiter(tps float64, now func() time.Time) *Limiter {
 }
 
 // Wait blocks until a call may start, or ctx is done.
-func (l *Limiter) Wait(ctx context.Context) error {
+func (l *Limiter) Wait(ctx context.Context) error { return l.wait(ctx, false) }
+
+// WaitFirst is Wait for a call that goes before every caller of Wait in
+// line (after those of WaitFirst that came before it): the next page of a
+// listing that the audit is waiting for. The pace is the same.
+func (l *Limiter) WaitFirst(ctx context.Context) error { return l.wait(ctx, true) }
+
+func (l *Limiter) wait(ctx context.Context, first bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -148,7 +156,12 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		return nil
 	}
 	w := make(chan struct{})
-	l.line = append(l.line, w)
+	if first {
+		l.line = slices.Insert(l.line, l.firsts, w)
+		l.firsts++
+	} else {
+		l.line = append(l.line, w)
+	}
 	if !l.dispatching {
 		l.dispatching = true
 		go l.dispatch()
@@ -166,7 +179,12 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		// Let go just now: the slot is spent, the caller gives up.
 		l.inflight = max(l.inflight-1, 0)
 	default:
-		l.line = slices.DeleteFunc(l.line, func(c chan struct{}) bool { return c == w })
+		if i := slices.Index(l.line, w); i >= 0 {
+			l.line = slices.Delete(l.line, i, i+1)
+			if i < l.firsts {
+				l.firsts--
+			}
+		}
 		l.waiting--
 	}
 	return ctx.Err()
@@ -183,6 +201,7 @@ func (l *Limiter) dispatch() {
 		for len(l.line) > 0 && l.release(now) {
 			close(l.line[0])
 			l.line = l.line[1:]
+			l.firsts = max(l.firsts-1, 0)
 		}
 		if len(l.line) == 0 {
 			l.dispatching = false

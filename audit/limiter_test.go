@@ -543,6 +543,65 @@ func TestLimiterPacesInOrder(t *testing.T) {
 	}
 }
 
+// TestLimiterWaitFirst: callers of WaitFirst go before every caller of Wait
+// in line, in the order they came, and one that gives up leaves the others
+// their places.
+func TestLimiterWaitFirst(t *testing.T) {
+	l := NewLimiter(0)
+	l.mu.Lock()
+	l.rate = 10 // 100 ms apart: every caller below is in line before the next goes
+	l.mu.Unlock()
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var order []string
+	var wg sync.WaitGroup
+	join := func(name string, first bool, ctx context.Context) {
+		l.mu.Lock()
+		before := l.waiting
+		l.mu.Unlock()
+		wg.Go(func() {
+			wait := l.Wait
+			if first {
+				wait = l.WaitFirst
+			}
+			if wait(ctx) == nil {
+				mu.Lock()
+				order = append(order, name)
+				mu.Unlock()
+			}
+		})
+		for {
+			l.mu.Lock()
+			n := l.waiting
+			l.mu.Unlock()
+			if n > before {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	gone, giveUp := context.WithCancel(context.Background())
+	join("audit 1", false, context.Background())
+	join("audit 2", false, context.Background())
+	join("page 1", true, context.Background())
+	join("page gone", true, gone)
+	join("page 2", true, context.Background())
+	join("audit 3", false, context.Background())
+	giveUp()
+	wg.Wait()
+	want := []string{"page 1", "page 2", "audit 1", "audit 2", "audit 3"}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Errorf("went in the order %q, want %q", order, want)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.firsts != 0 || len(l.line) != 0 {
+		t.Errorf("%d first and %d in line after all went", l.firsts, len(l.line))
+	}
+}
+
 // TestLimiterWait: Wait lets every caller through at a high rate, and a
 // caller whose context ends leaves the line.
 func TestLimiterWait(t *testing.T) {

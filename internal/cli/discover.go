@@ -58,11 +58,48 @@ func (d *discovery) batches() []audit.Batch {
 	return out
 }
 
-// list discovers the nodes of s and yields those to audit. An account-region
+// listAhead is how many nodes a listing may find before the audit takes
+// them: a few pages, so that the listing's calls go on while every worker
+// waits (for the rate limit, or a throttled call's backoff), and the
+// workers still have nodes while a page is late.
+const listAhead = 250
+
+// list discovers the nodes of s and yields those to audit, the listing
+// running ahead of the audit by up to listAhead nodes. An account-region
 // that fails is kept in failed and the run goes on; an error wrapping
 // audit.ErrFatal (the credentials, or tags that cannot be read) is returned
 // and stops the run.
 func (d *discovery) list(s site, yield func(audit.Target) bool) error {
+	ctx, cancel := context.WithCancel(d.ctx)
+	defer cancel()
+	ahead := make(chan audit.Target, listAhead)
+	var err error
+	go func() {
+		defer close(ahead)
+		err = d.fetch(ctx, s, func(t audit.Target) bool {
+			select {
+			case ahead <- t:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	for t := range ahead {
+		if !yield(t) {
+			cancel()
+			for range ahead {
+				// until the listing has stopped
+			}
+			return nil
+		}
+	}
+	return err // set before ahead was closed
+}
+
+// fetch lists the nodes of s and sends those to audit, until send returns
+// false; errors are as for list.
+func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) bool) error {
 	j := d.j
 	// One map for the account-region's nodes: the record copies labels and
 	// never changes them.
@@ -80,12 +117,12 @@ func (d *discovery) list(s site, yield func(audit.Target) bool) error {
 			return nil
 		}
 		if len(j.org.tagKeys) > 0 {
-			if err := d.readTags(s, pending, labels); err != nil {
+			if err := d.readTags(ctx, s, pending, labels); err != nil {
 				return err
 			}
 		}
 		for _, t := range pending {
-			if !yield(t) {
+			if !send(t) {
 				return errStopListing
 			}
 		}
@@ -93,7 +130,7 @@ func (d *discovery) list(s site, yield func(audit.Target) bool) error {
 		pending = pending[:0]
 		return nil
 	}
-	err := d.session.Discover(d.ctx, s.account, s.region, j.org.filters, func(t audit.Target) error {
+	err := d.session.Discover(ctx, s.account, s.region, j.org.filters, func(t audit.Target) error {
 		t.Labels = labels
 		k := t.Key()
 		d.mu.Lock()
@@ -128,8 +165,8 @@ func (d *discovery) list(s site, yield func(audit.Target) bool) error {
 		return nil
 	case errors.Is(err, audit.ErrFatal):
 		return err
-	case d.ctx.Err() != nil:
-		return nil // interrupted: the run says so, and the nodes not audited are left for --resume
+	case ctx.Err() != nil:
+		return nil // interrupted, or the audit took no more: the run says so, and the nodes not audited are left for --resume
 	}
 	code, msg := siteCause(err)
 	d.mu.Lock()
@@ -140,7 +177,7 @@ func (d *discovery) list(s site, yield func(audit.Target) bool) error {
 
 // readTags labels the nodes with their tags of --tag-labels. A tag that
 // cannot be read stops the run, as for listed instances.
-func (d *discovery) readTags(s site, ts []audit.Target, base map[string]string) error {
+func (d *discovery) readTags(ctx context.Context, s site, ts []audit.Target, base map[string]string) error {
 	j := d.j
 	where := s.account + " " + s.region
 	ec2c, err := j.conn.EC2In(s.account, s.region)
@@ -157,7 +194,7 @@ func (d *discovery) readTags(s site, ts []audit.Target, base map[string]string) 
 		at[t.InstanceID], ids[i] = i, t.InstanceID
 	}
 	tagged := 0
-	err = audit.ReadTags(d.ctx, ec2c, ssmc, ids, j.org.tagKeys, func(id string, tags map[string]string) {
+	err = audit.ReadTags(ctx, ec2c, ssmc, ids, j.org.tagKeys, func(id string, tags map[string]string) {
 		i, ok := at[id]
 		if !ok {
 			return

@@ -84,33 +84,42 @@ func recordKeys(t *testing.T, out string) map[string]audit.Outcome {
 
 // TestDiscoveryAuditsAsItLists: --discover audits each node as its page
 // arrives, rather than listing the whole account-region first and holding
-// every node until the audit takes it: the first association call comes
-// before the second page is asked for, and every managed node is audited
-// once.
+// every node until the audit takes it: the listing runs ahead of the audit
+// by at most listAhead nodes (and those a page, the workers and the one
+// being handed over hold), and every managed node is audited once.
 func TestDiscoveryAuditsAsItLists(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: shortN(400, 160)})
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: 4 * listAhead})
 	url, _, log := serveLogged(t, f, nil)
 	out := filepath.Join(t.TempDir(), "out")
-	got := runCLI(t, "", "run", "--discover", "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--format", "csv", "--fail-on", "none", "--quiet")
+	got := runCLI(t, "", "run", "--discover", "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--concurrency", "16", "--format", "csv", "--fail-on", "none", "--quiet")
 	if got.code != 0 {
 		t.Fatalf("exit %d\n%s", got.code, got.stderr)
 	}
-	pages, firstAudit := 0, -1
-	for _, r := range log.all() {
+	pages, lastPage, firstAudit, worst := 0, 0, -1, 0
+	audited := map[string]bool{}
+	for i, r := range log.all() {
 		switch r.op {
 		case ssmsim.OpDescribeInstanceInformation:
+			// The nodes of the pages before this one are listed.
+			worst = max(worst, 50*pages-len(audited))
 			pages++
+			lastPage = i
 		case ssmsim.OpDescribeInstanceAssociationsStatus:
 			if firstAudit < 0 {
-				firstAudit = pages
+				firstAudit = i
 			}
+			audited[r.instance] = true
 		}
 	}
-	managed := f.ManagedIDs()
-	if pages < 3 || firstAudit != 1 {
-		t.Errorf("%d pages of discovery, the first association call after page %d; want it after the first page", pages, firstAudit)
+	if firstAudit < 0 || firstAudit > lastPage {
+		t.Errorf("the first association call came after the last of %d pages: the listing did not feed the audit", pages)
 	}
+	if limit := listAhead + 50 + 16 + 1; worst > limit {
+		t.Errorf("the listing ran %d nodes ahead of the audit, want at most %d", worst, limit)
+	}
+	managed := f.ManagedIDs()
 	rec := recordKeys(t, out)
 	if len(rec) != len(managed) {
 		t.Errorf("%d results, want one for each of the %d managed nodes", len(rec), len(managed))
