@@ -165,14 +165,13 @@ func TestDiscoveryFailsPartWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	failed := false
-	for _, s := range ri.Sites {
-		if s.Region == "us-east-1" && s.Error != nil && s.Error.Code == "InternalServerError" {
-			failed = true
-		}
+	if len(ri.Sites) != 1 || ri.Sites[0].Region != "us-east-1" || ri.Sites[0].Error == nil || ri.Sites[0].Error.Code != "InternalServerError" || ri.Complete {
+		t.Errorf("run.json: complete %v, sites %+v; want us-east-1 alone, failed with InternalServerError", ri.Complete, ri.Sites)
+	} else if ri.Sites[0].Results != len(rec) || ri.Sites[0].Calls == 0 {
+		t.Errorf("run.json: us-east-1 has %d results and %d calls, want the record's %d and the calls made", ri.Sites[0].Results, ri.Sites[0].Calls, len(rec))
 	}
-	if !failed || ri.Complete {
-		t.Errorf("run.json: complete %v, sites %+v; want us-east-1 failed with InternalServerError", ri.Complete, ri.Sites)
+	if !strings.Contains(got.stderr, "1 account-region could not be audited") && !strings.Contains(got.stderr, "InternalServerError") {
+		t.Errorf("stderr does not name the failed account-region:\n%s", got.stderr)
 	}
 }
 

@@ -64,7 +64,13 @@ func TestOrganisation(t *testing.T) {
 			t.Fatal(err)
 		}
 		refused := false
+		seenSite := map[[2]string]bool{}
 		for _, s := range ri.Sites {
+			if k := [2]string{s.AccountID, s.Region}; seenSite[k] {
+				t.Errorf("run.json names account-region %v twice in sites", k)
+			} else {
+				seenSite[k] = true
+			}
 			if s.AccountID == accounts[2].ID && s.Error != nil && s.Error.Code == "AccessDenied" {
 				refused = true
 			}

@@ -388,10 +388,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		info.Stats.Rate = float64(info.Stats.Calls) / info.Stats.Seconds
 	}
 	info.Caller = j.caller
-	info.Sites = session.Sites()
-	for _, f := range failedSites {
-		info.Sites = append(info.Sites, audit.SiteStats{AccountID: f.AccountID, Region: f.Region, Error: &audit.Error{Code: f.Code, Message: f.Message}})
-	}
+	info.Sites = withFailures(session.Sites(), failedSites)
 	info.EndedAt = o.now().UTC()
 	timedOut := runErr != nil && ctx.Err() == nil && runCtx.Err() != nil
 	if timedOut {
@@ -720,4 +717,21 @@ func listedToo(listed int) string {
 		return ""
 	}
 	return " and " + plural(listed, "listed instance")
+}
+
+// withFailures adds the account-regions that failed outside the audit
+// (listing their regions or nodes) to its own: one entry an account-region,
+// which keeps the first failure it was given.
+func withFailures(sites []audit.SiteStats, failed []*audit.SiteError) []audit.SiteStats {
+	for _, f := range failed {
+		i := slices.IndexFunc(sites, func(s audit.SiteStats) bool { return s.AccountID == f.AccountID && s.Region == f.Region })
+		if i < 0 {
+			sites = append(sites, audit.SiteStats{AccountID: f.AccountID, Region: f.Region})
+			i = len(sites) - 1
+		}
+		if sites[i].Error == nil {
+			sites[i].Error = &audit.Error{Code: f.Code, Message: f.Message}
+		}
+	}
+	return sites
 }
