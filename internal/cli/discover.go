@@ -13,9 +13,7 @@ import (
 // DescribeInstanceInformation lists them: one batch an account-region, whose
 // targets are listed a page at a time while its workers audit them. A node
 // is held from the page that lists it until it is audited, so that the
-// memory of a run does not grow with the organisation (a run that first
-// listed every node held them all, about half a kilobyte each, until the
-// audit took them).
+// audit's memory does not grow with the organisation.
 type discovery struct {
 	j       *job
 	session *audit.Session
@@ -178,23 +176,13 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 // readTags labels the nodes with their tags of --tag-labels. A tag that
 // cannot be read stops the run, as for listed instances.
 func (d *discovery) readTags(ctx context.Context, s site, ts []audit.Target, base map[string]string) error {
-	j := d.j
-	where := s.account + " " + s.region
-	ec2c, err := j.conn.EC2In(s.account, s.region)
-	if err != nil {
-		return tagsError(where, err)
-	}
-	ssmc, err := j.conn.SSMIn(s.account, s.region)
-	if err != nil {
-		return tagsError(where, err)
-	}
 	at := make(map[string]int, len(ts))
 	ids := make([]string, len(ts))
 	for i, t := range ts {
 		at[t.InstanceID], ids[i] = i, t.InstanceID
 	}
 	tagged := 0
-	err = audit.ReadTags(ctx, ec2c, ssmc, ids, j.org.tagKeys, func(id string, tags map[string]string) {
+	err := d.j.siteTags(ctx, s.account, s.region, ids, func(id string, tags map[string]string) {
 		i, ok := at[id]
 		if !ok {
 			return
@@ -207,7 +195,7 @@ func (d *discovery) readTags(ctx context.Context, s site, ts []audit.Target, bas
 		tagged++
 	})
 	if err != nil {
-		return tagsError(where, err)
+		return err
 	}
 	d.mu.Lock()
 	d.tagged += tagged

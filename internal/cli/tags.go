@@ -15,24 +15,13 @@ import (
 // stops the run before any audit: reports split by an owner who is missing
 // would go to nobody, and the run would look complete.
 func (j *job) readTags(ctx context.Context, stderr io.Writer) error {
-	keys := j.org.tagKeys
 	tagged, total := 0, 0
 	for _, b := range j.fleet.Batches() {
 		var ids []string
 		for t := range b.Targets {
 			ids = append(ids, t.InstanceID)
 		}
-		region := cmp.Or(b.Region, j.conn.Region())
-		where := strings.TrimPrefix(b.AccountID+" ", " ") + region
-		ec2c, err := j.conn.EC2In(b.AccountID, region)
-		if err != nil {
-			return tagsError(where, err)
-		}
-		ssmc, err := j.conn.SSMIn(b.AccountID, region)
-		if err != nil {
-			return tagsError(where, err)
-		}
-		err = audit.ReadTags(ctx, ec2c, ssmc, ids, keys, func(id string, labels map[string]string) {
+		err := j.siteTags(ctx, b.AccountID, b.Region, ids, func(id string, labels map[string]string) {
 			tagged++
 			j.fleet.SetLabels(audit.Key{AccountID: b.AccountID, Region: b.Region, InstanceID: id}, labels)
 		})
@@ -40,11 +29,32 @@ func (j *job) readTags(ctx context.Context, stderr io.Writer) error {
 			if ctx.Err() != nil {
 				return errInterrupted
 			}
-			return tagsError(where, err)
+			return err
 		}
 		total += len(ids)
 	}
-	j.o.logf(stderr, "tags %s read for %s: %d have at least one", strings.Join(keys, ", "), plural(total, "instance"), tagged)
+	j.o.logf(stderr, "tags %s read for %s: %d have at least one", strings.Join(j.org.tagKeys, ", "), plural(total, "instance"), tagged)
+	return nil
+}
+
+// siteTags reads the tags of --tag-labels of the instances ids of one
+// account-region (the run's region when region is empty) and calls fn with
+// the labels of each that has any. Its error wraps audit.ErrFatal and says
+// what to grant.
+func (j *job) siteTags(ctx context.Context, account, region string, ids []string, fn func(id string, labels map[string]string)) error {
+	region = cmp.Or(region, j.conn.Region())
+	where := strings.TrimPrefix(account+" ", " ") + region
+	ec2c, err := j.conn.EC2In(account, region)
+	if err != nil {
+		return tagsError(where, err)
+	}
+	ssmc, err := j.conn.SSMIn(account, region)
+	if err != nil {
+		return tagsError(where, err)
+	}
+	if err := audit.ReadTags(ctx, ec2c, ssmc, ids, j.org.tagKeys, fn); err != nil {
+		return tagsError(where, err)
+	}
 	return nil
 }
 
