@@ -140,7 +140,10 @@ func (l *Limiter) Wait(ctx context.Context) error { return l.wait(ctx, false) }
 
 // WaitFirst is Wait for a call that goes before every caller of Wait in
 // line (after those of WaitFirst that came before it): the next page of a
-// listing that the audit is waiting for. The pace is the same.
+// listing that the audit is waiting for. The pace is the same. A fixed
+// Limiter lets calls go in the order they come: there WaitFirst is Wait
+// (its pacing, x/time/rate's, holds the rate at thousands of calls a
+// second, where the adaptive line falls behind).
 func (l *Limiter) WaitFirst(ctx context.Context) error { return l.wait(ctx, true) }
 
 func (l *Limiter) wait(ctx context.Context, first bool) error {
