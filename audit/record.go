@@ -4,15 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"iter"
 	"os"
 	"runtime"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/auditor-dev/auditor/internal/extsort"
 )
 
 // File names inside an output directory.
@@ -248,33 +253,119 @@ func checkHead(schema int, id string, oc Outcome) error {
 // Records is a read-only view of one or more results.jsonl files, merged by
 // instance and sorted by Key. Where a key appears more than once (a resumed
 // run that retried an error, or shards that overlap), the later line wins,
-// and among files the later file wins. It holds an index entry per instance,
-// never the associations: memory grows with the fleet's size in instances
-// only. Records is not safe for concurrent use.
+// and among files the later file wins. It never holds the associations, and
+// its index of where each instance's line is stays in memory only up to
+// indexInMemory instances: past that, the index is sorted and kept in
+// temporary files, so that memory stays the same whatever the fleet's size.
+// Records is not safe for concurrent use.
 type Records struct {
-	files   []*os.File
-	entries []entry
+	files []*os.File
+	n     int
+	// locs is the index in key order when it fits in memory; index holds
+	// it otherwise, locSize bytes an instance.
+	locs     []loc
+	index    *os.File
+	outcomes map[Outcome]int
 	// Torn counts unterminated last lines that were skipped.
 	Torn int
 }
 
+// indexInMemory is how many instances a record holds its index for in
+// memory: about 7 MB while sorting, 1 MB once sorted. A variable so that
+// tests can make every record spill.
+var indexInMemory = 1 << 16
+
+// entry is a line of the record while the index is sorted.
 type entry struct {
 	key Key
-	off int64
 	// when is the line's position in read order, for "later wins".
-	when      int
+	when    int
+	outcome Outcome
+	loc
+}
+
+// loc is where a line is: file, offset and length (no newline).
+type loc struct {
+	off       int64
 	file, len int32
-	outcome   Outcome
+}
+
+const locSize = 16
+
+func compareEntries(a, b entry) int {
+	switch {
+	case a.key.Less(b.key):
+		return -1
+	case b.key.Less(a.key):
+		return 1
+	}
+	return cmp.Compare(a.when, b.when)
+}
+
+var entryCodec = extsort.Codec[entry]{
+	Append: func(b []byte, e entry) []byte {
+		for _, s := range []string{e.key.AccountID, e.key.Region, e.key.InstanceID, string(e.outcome)} {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+		b = binary.AppendUvarint(b, uint64(e.when))
+		b = binary.AppendUvarint(b, uint64(e.off))
+		b = binary.AppendUvarint(b, uint64(e.file))
+		return binary.AppendUvarint(b, uint64(e.len))
+	},
+	Read: func(r *bufio.Reader) (entry, error) {
+		var strs [4]string
+		var nums [4]uint64
+		for i := range strs {
+			n, err := binary.ReadUvarint(r)
+			if err != nil {
+				if i == 0 && err == io.EOF {
+					return entry{}, io.EOF
+				}
+				return entry{}, noEOF(err)
+			}
+			if n > maxLine {
+				return entry{}, fmt.Errorf("index entry of %d bytes", n)
+			}
+			b := make([]byte, n)
+			if _, err := io.ReadFull(r, b); err != nil {
+				return entry{}, noEOF(err)
+			}
+			strs[i] = string(b)
+		}
+		for i := range nums {
+			n, err := binary.ReadUvarint(r)
+			if err != nil {
+				return entry{}, noEOF(err)
+			}
+			nums[i] = n
+		}
+		return entry{
+			key:     Key{AccountID: strs[0], Region: strs[1], InstanceID: strs[2]},
+			outcome: Outcome(strs[3]),
+			when:    int(nums[0]),
+			loc:     loc{off: int64(nums[1]), file: int32(nums[2]), len: int32(nums[3])},
+		}, nil
+	},
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // OpenRecords indexes the given results.jsonl files. The error names the file
 // and line of the first line that is not a result.
 func OpenRecords(paths ...string) (*Records, error) {
-	rs := &Records{}
+	rs := &Records{outcomes: map[Outcome]int{}}
 	// The index holds an entry an instance and nothing else: its account,
 	// region and outcome are the few strings of the record, held once;
 	// duplicates are found by sorting, not in a map beside the entries.
 	var names stringPool
+	sorter := extsort.New(indexInMemory, "", compareEntries, entryCodec)
+	defer sorter.Close()
 	when := 0
 	for fi, p := range paths {
 		f, err := os.Open(p)
@@ -308,37 +399,90 @@ func OpenRecords(paths ...string) (*Records, error) {
 				}
 				k := indexKey(res)
 				k.AccountID, k.Region = names.of(k.AccountID), names.of(k.Region)
-				rs.entries = append(rs.entries, entry{key: k, file: int32(fi), off: off, len: int32(n), when: when, outcome: Outcome(names.of(string(res.Outcome)))})
+				e := entry{key: k, when: when, outcome: Outcome(names.of(string(res.Outcome))), loc: loc{file: int32(fi), off: off, len: int32(n)}}
+				if err := sorter.Add(e); err != nil {
+					rs.Close()
+					return nil, fmt.Errorf("indexing %s: %w", p, err)
+				}
 				when++
 			}
 			off += n + 1
 		}
 	}
-	// By key, and the later line last among equal keys: it wins.
-	slices.SortFunc(rs.entries, func(a, b entry) int {
-		switch {
-		case a.key.Less(b.key):
-			return -1
-		case b.key.Less(a.key):
-			return 1
-		}
-		return cmp.Compare(a.when, b.when)
-	})
-	rs.entries = dedupLast(rs.entries)
+	if err := rs.keepLast(sorter); err != nil {
+		rs.Close()
+		return nil, err
+	}
 	return rs, nil
 }
 
-// dedupLast keeps the last of each run of entries with one key.
-func dedupLast(es []entry) []entry {
-	out := es[:0]
-	for i, e := range es {
-		if i+1 < len(es) && es[i+1].key == e.key {
-			continue
+// keepLast builds the index from the sorted entries: the last of each run
+// of entries with one key, as they come.
+func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
+	var w *bufio.Writer
+	add := func(e entry) error {
+		rs.n++
+		rs.outcomes[e.outcome]++
+		if rs.index == nil && len(rs.locs) < indexInMemory {
+			rs.locs = append(rs.locs, e.loc)
+			return nil
 		}
-		out = append(out, e)
+		if rs.index == nil {
+			f, err := os.CreateTemp("", "auditor-index-")
+			if err != nil {
+				return fmt.Errorf("indexing: %w", err)
+			}
+			// Unlinked at once where the system allows it, so that a killed
+			// process leaves nothing behind; Close removes it otherwise.
+			_ = os.Remove(f.Name())
+			rs.index, w = f, bufio.NewWriterSize(f, 64<<10)
+			for _, l := range rs.locs {
+				w.Write(appendLoc(nil, l))
+			}
+			rs.locs = nil
+		}
+		_, err := w.Write(appendLoc(nil, e.loc))
+		return err
 	}
-	clear(es[len(out):])
-	return slices.Clip(out)
+	var prev entry
+	have := false
+	for e, err := range sorter.Sorted() {
+		if err != nil {
+			return fmt.Errorf("indexing: %w", err)
+		}
+		if have && prev.key != e.key {
+			if err := add(prev); err != nil {
+				return err
+			}
+		}
+		prev, have = e, true
+	}
+	if have {
+		if err := add(prev); err != nil {
+			return err
+		}
+	}
+	if w != nil {
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("indexing: writing %s: %w", rs.index.Name(), err)
+		}
+	}
+	rs.locs = slices.Clip(rs.locs)
+	return nil
+}
+
+func appendLoc(b []byte, l loc) []byte {
+	b = binary.LittleEndian.AppendUint64(b, uint64(l.off))
+	b = binary.LittleEndian.AppendUint32(b, uint32(l.file))
+	return binary.LittleEndian.AppendUint32(b, uint32(l.len))
+}
+
+func readLoc(b []byte) loc {
+	return loc{
+		off:  int64(binary.LittleEndian.Uint64(b)),
+		file: int32(binary.LittleEndian.Uint32(b[8:])),
+		len:  int32(binary.LittleEndian.Uint32(b[12:])),
+	}
 }
 
 // indexKey is the identity of a result in the index: its Key, except that
@@ -353,7 +497,7 @@ func indexKey(r Result) Key {
 }
 
 // Len returns the number of distinct instances.
-func (rs *Records) Len() int { return len(rs.entries) }
+func (rs *Records) Len() int { return rs.n }
 
 // Outcomes counts the instances per outcome, every audit.Outcomes() entry
 // present, without reading the results again.
@@ -362,51 +506,85 @@ func (rs *Records) Outcomes() map[Outcome]int {
 	for _, oc := range Outcomes() {
 		m[oc] = 0
 	}
-	for _, e := range rs.entries {
-		m[e.outcome]++
+	for oc, n := range rs.outcomes {
+		m[oc] += n
 	}
 	return m
 }
 
 // Each calls fn for every result, sorted by Key, reading one line at a time.
 // It stops at the first error fn returns.
-func (rs *Records) Each(fn func(Result) error) error { return rs.each(nil, fn) }
+func (rs *Records) Each(fn func(Result) error) error {
+	var br *bufio.Reader
+	if rs.index != nil {
+		br = bufio.NewReaderSize(io.NewSectionReader(rs.index, 0, int64(rs.n)*locSize), 64<<10)
+	}
+	var b [locSize]byte
+	i := 0
+	return rs.each(func() (loc, bool, error) {
+		if i >= rs.n {
+			return loc{}, false, nil
+		}
+		i++
+		if br == nil {
+			return rs.locs[i-1], true, nil
+		}
+		if _, err := io.ReadFull(br, b[:]); err != nil {
+			return loc{}, false, fmt.Errorf("records: reading the index: %w", err)
+		}
+		return readLoc(b[:]), true, nil
+	}, fn)
+}
 
 // EachAt calls fn with the results at the given positions, in that order:
 // a position is the result's place in Each's order, 0 to Len()-1. It lets
-// a caller that must sort the instances keep only their positions.
-func (rs *Records) EachAt(positions []int, fn func(Result) error) error {
-	for _, p := range positions {
-		if p < 0 || p >= len(rs.entries) {
-			return fmt.Errorf("records: position %d out of 0..%d", p, len(rs.entries)-1)
+// a caller that must sort the instances keep only their positions. A
+// position outside the record is an error, returned before fn sees any
+// result of the chunk of lines that holds it.
+func (rs *Records) EachAt(positions iter.Seq[int], fn func(Result) error) error {
+	next, stop := iter.Pull(positions)
+	defer stop()
+	var b [locSize]byte
+	return rs.each(func() (loc, bool, error) {
+		p, ok := next()
+		if !ok {
+			return loc{}, false, nil
 		}
-	}
-	return rs.each(positions, fn)
+		if p < 0 || p >= rs.n {
+			return loc{}, false, fmt.Errorf("records: position %d out of 0..%d", p, rs.n-1)
+		}
+		if rs.index == nil {
+			return rs.locs[p], true, nil
+		}
+		if _, err := rs.index.ReadAt(b[:], int64(p)*locSize); err != nil {
+			return loc{}, false, fmt.Errorf("records: reading the index: %w", err)
+		}
+		return readLoc(b[:]), true, nil
+	}, fn)
 }
 
-// each is Each over the entries at positions, or over all when positions
-// is nil.
-func (rs *Records) each(positions []int, fn func(Result) error) error {
+// each calls fn with the results at the lines next gives, in that order.
+func (rs *Records) each(next func() (loc, bool, error), fn func(Result) error) error {
 	// Decoding JSON is most of the cost of every pass over a record, so
 	// lines are read a chunk at a time and the chunk is decoded on every
 	// core before fn sees its results, in order.
 	workers := min(runtime.GOMAXPROCS(0), 8)
 	results := make([]Result, eachChunk)
 	errs := make([]error, eachChunk)
-	n := len(rs.entries)
-	if positions != nil {
-		n = len(positions)
-	}
-	chunk := make([]entry, 0, eachChunk)
+	chunk := make([]loc, 0, eachChunk)
 	var raw [][]byte
-	for start := 0; start < n; start += eachChunk {
+	for done := false; !done; {
 		chunk = chunk[:0]
-		for i := start; i < min(start+eachChunk, n); i++ {
-			if positions != nil {
-				chunk = append(chunk, rs.entries[positions[i]])
-			} else {
-				chunk = append(chunk, rs.entries[i])
+		for len(chunk) < eachChunk {
+			l, ok, err := next()
+			if err != nil {
+				return err
 			}
+			if !ok {
+				done = true
+				break
+			}
+			chunk = append(chunk, l)
 		}
 		raw = raw[:0]
 		for _, e := range chunk {
@@ -442,13 +620,19 @@ func (rs *Records) each(positions []int, fn func(Result) error) error {
 // eachChunk is how many lines Each decodes at once.
 const eachChunk = 256
 
-// Close closes the files.
+// Close closes the files and removes the index's.
 func (rs *Records) Close() error {
 	var errs []error
 	for _, f := range rs.files {
 		errs = append(errs, f.Close())
 	}
-	rs.files = nil
+	if rs.index != nil {
+		errs = append(errs, rs.index.Close())
+		if err := os.Remove(rs.index.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	rs.files, rs.index, rs.locs = nil, nil, nil
 	return errors.Join(errs...)
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -58,7 +59,29 @@ func readAll(t *testing.T, paths ...string) []audit.Result {
 	return got
 }
 
-func TestRecordRoundTripSortedAndMerged(t *testing.T) {
+// indexBounds are the sizes of the in-memory index the record tests run
+// with: the default, and ones that send the index to disk at every size.
+var indexBounds = []int{0, 1, 2, 5}
+
+// withIndexBounds runs test once for each of indexBounds.
+func withIndexBounds(t *testing.T, test func(t *testing.T)) {
+	for _, n := range indexBounds {
+		name := "default"
+		if n > 0 {
+			name = fmt.Sprintf("on disk past %d", n)
+		}
+		t.Run(name, func(t *testing.T) {
+			if n > 0 {
+				audit.SetIndexInMemory(t, n)
+			}
+			test(t)
+		})
+	}
+}
+
+func TestRecordRoundTripSortedAndMerged(t *testing.T) { withIndexBounds(t, testRecordRoundTrip) }
+
+func testRecordRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
 	writeRecord(t, a,
@@ -231,7 +254,9 @@ func TestRecordWriterConcurrent(t *testing.T) {
 // TestRecordEachAt: the results at chosen positions of Each's order, in the
 // order asked, across more than one chunk of decoding; a position outside
 // the record is an error, not a wrong row.
-func TestRecordEachAt(t *testing.T) {
+func TestRecordEachAt(t *testing.T) { withIndexBounds(t, testRecordEachAt) }
+
+func testRecordEachAt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), audit.ResultsFile)
 	const n = 600 // more than one chunk
 	var results []audit.Result
@@ -253,7 +278,7 @@ func TestRecordEachAt(t *testing.T) {
 		positions = append(positions, i)
 	}
 	var got []string
-	if err := rs.EachAt(positions, func(r audit.Result) error { got = append(got, r.InstanceID); return nil }); err != nil {
+	if err := rs.EachAt(slices.Values(positions), func(r audit.Result) error { got = append(got, r.InstanceID); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != len(positions) {
@@ -266,7 +291,7 @@ func TestRecordEachAt(t *testing.T) {
 	}
 	for _, bad := range [][]int{{n}, {0, -1}} {
 		called := 0
-		if err := rs.EachAt(bad, func(audit.Result) error { called++; return nil }); err == nil || called != 0 {
+		if err := rs.EachAt(slices.Values(bad), func(audit.Result) error { called++; return nil }); err == nil || called != 0 {
 			t.Errorf("EachAt(%v): err %v after %d results, want an error before any", bad, err, called)
 		}
 	}

@@ -2,8 +2,10 @@ package report
 
 import (
 	"archive/zip"
+	"bufio"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net/url"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/extsort"
 )
 
 // XLSXFile is the file FormatXLSX writes.
@@ -659,8 +662,9 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 	instances := newXLSXList(f, st, instanceNames, m.Totals.Instances, withLabels(instanceColumns, m.LabelKeys))
 	assocs := newXLSXList(f, st, assocNames, m.Totals.Associations+m.Totals.PartialAssociations, assocCols)
 	problems := newXLSXList(f, st, problemNames, m.Problems.Count, withLabels(problemColumns, m.LabelKeys))
-	order, err := w.streamLists(ctx, m, rs, failures, assocs, problems)
-	if err != nil {
+	order := extsort.New(sortInMemory, "", compareInstanceOrder, instanceOrderCodec)
+	defer order.Close()
+	if err := w.streamLists(ctx, m, rs, failures, assocs, problems, order); err != nil {
 		return err
 	}
 	if err := w.writeInstances(ctx, instances, m, rs, order); err != nil {
@@ -805,8 +809,8 @@ func (w xlsxWriter) rowOf(m *Model, r audit.Result) instanceRow {
 
 // instanceOrder is where an instance goes on the Instances sheet: by failed
 // count, then stale, then key. The record is sorted by key, so its position
-// there stands for the key, and the sheet holds 12 bytes an instance while
-// it is sorted rather than the row.
+// there stands for the key, and the sheet sorts 12 bytes an instance rather
+// than the row: in memory up to sortInMemory instances, on disk past them.
 type instanceOrder struct {
 	failed, stale int32
 	pos           int32
@@ -816,22 +820,49 @@ func compareInstanceOrder(x, y instanceOrder) int {
 	return cmp.Or(cmp.Compare(y.failed, x.failed), cmp.Compare(y.stale, x.stale), cmp.Compare(x.pos, y.pos))
 }
 
+// sortInMemory is how many instances the Instances sheet's order is sorted
+// in memory for. A variable so that tests can make it spill.
+var sortInMemory = 1 << 16
+
+var instanceOrderCodec = extsort.Codec[instanceOrder]{
+	Append: func(b []byte, o instanceOrder) []byte {
+		for _, v := range [3]int32{o.failed, o.stale, o.pos} {
+			b = binary.LittleEndian.AppendUint32(b, uint32(v))
+		}
+		return b
+	},
+	Read: func(r *bufio.Reader) (instanceOrder, error) {
+		var b [12]byte
+		if n, err := io.ReadFull(r, b[:]); err != nil {
+			if n == 0 && err == io.EOF {
+				return instanceOrder{}, io.EOF
+			}
+			return instanceOrder{}, io.ErrUnexpectedEOF
+		}
+		u := binary.LittleEndian.Uint32
+		return instanceOrder{failed: int32(u(b[0:])), stale: int32(u(b[4:])), pos: int32(u(b[8:]))}, nil
+	},
+}
+
 // streamLists writes Failures, Associations and Problems in one pass over
-// rs, and returns the order of the Instances sheet: the positions in rs.
-func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records, failures, assocs, problems *xlsxList) ([]int, error) {
+// rs, and adds to order where each instance goes on the Instances sheet.
+func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records, failures, assocs, problems *xlsxList, order *extsort.Sorter[instanceOrder]) error {
 	nLabels := len(m.LabelKeys)
 	assocRow := make([]any, 0, len(associationColumns))
 	failRow := make([]any, 0, len(associationColumns)+nLabels)
 	fullRow := make([]any, 0, len(associationColumns)+nLabels)
 	probRow := make([]any, 0, len(problemColumns))
 	labels := make([]any, nLabels)
-	order := make([]instanceOrder, 0, rs.Len())
-	err := rs.Each(func(r audit.Result) error {
+	pos := 0
+	return rs.Each(func(r audit.Result) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		c := w.stale.count(r)
-		order = append(order, instanceOrder{failed: int32(c.Failed), stale: int32(c.Stale), pos: int32(len(order))})
+		if err := order.Add(instanceOrder{failed: int32(c.Failed), stale: int32(c.Stale), pos: int32(pos)}); err != nil {
+			return err
+		}
+		pos++
 		for i, k := range m.LabelKeys {
 			labels[i] = text(r.Labels[k])
 		}
@@ -882,25 +913,28 @@ func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(order, compareInstanceOrder)
-	positions := make([]int, len(order))
-	for i, o := range order {
-		positions[i] = int(o.pos)
-	}
-	return positions, nil
 }
 
 // writeInstances writes the Instances rows, reading the record again in
 // their order.
-func (w xlsxWriter) writeInstances(ctx context.Context, l *xlsxList, m *Model, rs *audit.Records, order []int) error {
+func (w xlsxWriter) writeInstances(ctx context.Context, l *xlsxList, m *Model, rs *audit.Records, order *extsort.Sorter[instanceOrder]) error {
 	nLabels := len(m.LabelKeys)
 	fixed := make([]any, 0, len(instanceColumns))
 	labels := make([]any, nLabels)
 	out := make([]any, 0, len(instanceColumns)+nLabels)
-	return rs.EachAt(order, func(res audit.Result) error {
+	var sortErr error
+	positions := func(yield func(int) bool) {
+		for o, err := range order.Sorted() {
+			if err != nil {
+				sortErr = err
+				return
+			}
+			if !yield(int(o.pos)) {
+				return
+			}
+		}
+	}
+	err := rs.EachAt(positions, func(res audit.Result) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -920,6 +954,7 @@ func (w xlsxWriter) writeInstances(ctx context.Context, l *xlsxList, m *Model, r
 		out = withLabelCells(out, fixed, labels)
 		return l.add(out, r.outcome == audit.OutcomeNoncompliant, "")
 	})
+	return cmp.Or(err, sortErr)
 }
 
 // summary writes the Summary sheet top to bottom in two columns.

@@ -12,3 +12,13 @@ func SetXLSXLimits(t testing.TB, rows, links int) {
 	xlsxMaxRows, xlsxMaxLinks = rows, links
 	t.Cleanup(func() { xlsxMaxRows, xlsxMaxLinks = oldRows, oldLinks })
 }
+
+// SetSortInMemory sets, for the rest of the test, how many instances the
+// Instances sheet is sorted in memory for, so that a test can make the sort
+// go to disk. A test that calls it must not run in parallel.
+func SetSortInMemory(t testing.TB, n int) {
+	t.Helper()
+	old := sortInMemory
+	sortInMemory = n
+	t.Cleanup(func() { sortInMemory = old })
+}

@@ -944,18 +944,31 @@ func TestXLSXWorkbookAsDocument(t *testing.T) {
 		t.Errorf("%d number and %d text versions: the fixture tests too little", numbers, texts)
 	}
 
-	// Instances: most failed first, then most stale, then key.
+	// Instances: most failed first, then most stale, then key; the same
+	// when the sort goes to disk.
+	// i-6 ended in error: its counts are of its partial rows (see Partial).
+	want := []string{"02:2:1", "10:2:0", "06:1:1", "08:1:1", "03:0:1", "09:0:1", "45:0:0", "05:0:0", "01:0:0", "04:0:0"}
+	if got := instancesOrder(t, f); !slices.Equal(got, want) {
+		t.Errorf("Instances (id:failed:stale) %q, want %q", got, want)
+	}
+	report.SetSortInMemory(t, 3)
+	spilled, _ := renderXLSX(t, fx)
+	if got := instancesOrder(t, spilled); !slices.Equal(got, want) {
+		t.Errorf("sorted on disk, Instances (id:failed:stale) %q, want %q", got, want)
+	}
+}
+
+// instancesOrder is the Instances sheet as id:failed:stale, the ID by its
+// last two characters.
+func instancesOrder(t *testing.T, f *excelize.File) []string {
+	t.Helper()
 	inst := sheetRows(t, f, "Instances")
 	id, failed, stale := colOf(t, f, "Instances", "Instance")-1, colOf(t, f, "Instances", "Failed")-1, colOf(t, f, "Instances", "Stale")-1
 	var got []string
 	for _, row := range inst[1:] {
 		got = append(got, row[id][len(row[id])-2:]+":"+row[failed]+":"+row[stale])
 	}
-	// i-6 ended in error: its counts are of its partial rows (see Partial).
-	want := []string{"02:2:1", "10:2:0", "06:1:1", "08:1:1", "03:0:1", "09:0:1", "45:0:0", "05:0:0", "01:0:0", "04:0:0"}
-	if !slices.Equal(got, want) {
-		t.Errorf("Instances (id:failed:stale) %q, want %q", got, want)
-	}
+	return got
 }
 
 func TestXLSXCanceled(t *testing.T) {
