@@ -196,7 +196,7 @@ func (m *merge[T]) Less(i, j int) bool {
 	return m.cs[i].run < m.cs[j].run
 }
 func (m *merge[T]) Swap(i, j int) { m.cs[i], m.cs[j] = m.cs[j], m.cs[i] }
-func (m *merge[T]) Push(x any)   { m.cs = append(m.cs, x.(*cursor[T])) }
+func (m *merge[T]) Push(x any)    { m.cs = append(m.cs, x.(*cursor[T])) }
 func (m *merge[T]) Pop() any {
 	c := m.cs[len(m.cs)-1]
 	m.cs = m.cs[:len(m.cs)-1]
