@@ -265,6 +265,7 @@ type Records struct {
 	// it otherwise, locSize bytes an instance.
 	locs     []loc
 	index    *os.File
+	tmpDir   string
 	outcomes map[Outcome]int
 	// Torn counts unterminated last lines that were skipped.
 	Torn int
@@ -357,14 +358,20 @@ func noEOF(err error) error {
 }
 
 // OpenRecords indexes the given results.jsonl files. The error names the file
-// and line of the first line that is not a result.
-func OpenRecords(paths ...string) (*Records, error) {
-	rs := &Records{outcomes: map[Outcome]int{}}
+// and line of the first line that is not a result. An index too large for
+// memory goes to the system's temporary directory.
+func OpenRecords(paths ...string) (*Records, error) { return OpenRecordsIn("", paths...) }
+
+// OpenRecordsIn is OpenRecords with the index's temporary files in tmpDir
+// ("" for the system's). Its files are removed as soon as they are opened
+// where the system allows it, and by Close otherwise.
+func OpenRecordsIn(tmpDir string, paths ...string) (*Records, error) {
+	rs := &Records{outcomes: map[Outcome]int{}, tmpDir: tmpDir}
 	// The index holds an entry an instance and nothing else: its account,
 	// region and outcome are the few strings of the record, held once;
 	// duplicates are found by sorting, not in a map beside the entries.
 	var names stringPool
-	sorter := extsort.New(indexInMemory, "", compareEntries, entryCodec)
+	sorter := extsort.New(indexInMemory, tmpDir, compareEntries, entryCodec)
 	defer sorter.Close()
 	when := 0
 	for fi, p := range paths {
@@ -428,8 +435,11 @@ func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
 			return nil
 		}
 		if rs.index == nil {
-			f, err := os.CreateTemp("", "auditor-index-")
+			f, err := os.CreateTemp(rs.tmpDir, "auditor-index-")
 			if err != nil {
+				if rs.tmpDir == "" {
+					return fmt.Errorf("indexing in the temporary directory (TMPDIR): %w", err)
+				}
 				return fmt.Errorf("indexing: %w", err)
 			}
 			// Unlinked at once where the system allows it, so that a killed

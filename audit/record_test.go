@@ -121,6 +121,27 @@ func testRecordRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRecordIndexNeedsTMPDIR: a record too large for memory whose index
+// cannot go to disk is an error that names the temporary directory, and
+// leaves nothing open.
+func TestRecordIndexNeedsTMPDIR(t *testing.T) {
+	path := filepath.Join(t.TempDir(), audit.ResultsFile)
+	writeRecord(t, path,
+		result("", "us-east-1", "i-00000003", audit.OutcomeCompliant),
+		result("", "us-east-1", "i-00000001", audit.OutcomeCompliant),
+		result("", "us-east-1", "i-00000002", audit.OutcomeCompliant))
+	audit.SetIndexInMemory(t, 1)
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	rs, err := audit.OpenRecords(path)
+	if err == nil {
+		rs.Close()
+		t.Fatal("OpenRecords indexed on disk in a missing TMPDIR without an error")
+	}
+	if !strings.Contains(err.Error(), "TMPDIR") || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("error %q: want it to name TMPDIR and wrap ErrNotExist", err)
+	}
+}
+
 func TestRecordTornLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "results.jsonl")
 	writeRecord(t, path, result("", "us-east-1", "i-00000001", audit.OutcomeCompliant))

@@ -662,7 +662,7 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 	instances := newXLSXList(f, st, instanceNames, m.Totals.Instances, withLabels(instanceColumns, m.LabelKeys))
 	assocs := newXLSXList(f, st, assocNames, m.Totals.Associations+m.Totals.PartialAssociations, assocCols)
 	problems := newXLSXList(f, st, problemNames, m.Problems.Count, withLabels(problemColumns, m.LabelKeys))
-	order := extsort.New(sortInMemory, "", compareInstanceOrder, instanceOrderCodec)
+	order := extsort.New(sortInMemory, w.opts.TmpDir, compareInstanceOrder, instanceOrderCodec)
 	defer order.Close()
 	if err := w.streamLists(ctx, m, rs, failures, assocs, problems, order); err != nil {
 		return err

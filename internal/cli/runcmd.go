@@ -526,7 +526,13 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 	if _, err := os.Stat(j.recordPath()); err == nil {
 		paths = []string{j.recordPath()}
 	}
-	rs, err := audit.OpenRecords(paths...)
+	// The index of a large record goes where the workbook spills: in the
+	// output directory, which this run holds the lock of.
+	spill := spillDir(j.o.out)
+	if spill != "" {
+		defer os.RemoveAll(spill)
+	}
+	rs, err := audit.OpenRecordsIn(spill, paths...)
 	if err != nil {
 		return nil, err, nil
 	}

@@ -71,6 +71,9 @@ func (s *Sorter[T]) spill() error {
 	slices.SortStableFunc(s.mem, s.cmp)
 	f, err := os.CreateTemp(s.dir, "auditor-sort-")
 	if err != nil {
+		if s.dir == "" {
+			return fmt.Errorf("sorting in the temporary directory (TMPDIR): %w", err)
+		}
 		return fmt.Errorf("sorting: %w", err)
 	}
 	// Unlinked at once where the system allows it, so that a process
