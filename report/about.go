@@ -33,6 +33,9 @@ func about(m *Model) []Detail {
 	if r.Error != "" {
 		add("Stopped by", r.Error)
 	}
+	if len(r.Unaudited) > 0 {
+		add("Not audited", unauditedWords(r.Unaudited))
+	}
 	add("Targets", instancesWords(m))
 	s := r.Stats
 	add("API calls", fmt.Sprintf("%s for %s; %s throttled, %s",
@@ -208,4 +211,23 @@ func optionText(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// unauditedWords names the account-regions that could not be audited and
+// their codes, the first five of them.
+func unauditedWords(sites []Site) string {
+	const shown = 5
+	var parts []string
+	for _, s := range sites[:min(len(sites), shown)] {
+		region := s.Region
+		if region == "" {
+			region = "every region"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", orNone(s.AccountID), region, orNone(s.Code)))
+	}
+	out := plural(len(sites), "account-region", "account-regions") + ": " + strings.Join(parts, ", ")
+	if len(sites) > shown {
+		out += fmt.Sprintf(", and %s more in run.json", thousands(len(sites)-shown))
+	}
+	return out
 }

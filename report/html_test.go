@@ -421,17 +421,33 @@ func TestHTMLPartialBanner(t *testing.T) {
 		complete    bool
 		interrupted bool
 		runErr      string
+		sites       []audit.SiteStats
 		want        []string // nil: no banner
+		notWant     []string
 	}{
-		{"complete", true, false, "", nil},
-		{"incomplete", false, false, "", []string{"Partial results", "did not give every instance a verdict", "1 could not be audited"}},
-		{"interrupted", false, true, "", []string{"Partial results", "interrupted"}},
-		{"stopped", false, false, "access denied", []string{"Partial results", "Stopped by: access denied"}},
+		{name: "complete", complete: true},
+		{name: "incomplete", want: []string{"Partial results", "did not give every instance a verdict", "1 could not be audited"}},
+		{name: "interrupted", interrupted: true, want: []string{"Partial results", "interrupted"}},
+		{name: "stopped", runErr: "access denied", want: []string{"Partial results", "Stopped by: access denied"}},
+		// An account whose role refuses: which one, and why, since no
+		// count of the report covers it.
+		{name: "account refused", runErr: "2 account-regions could not be audited", sites: []audit.SiteStats{
+			{AccountID: "111111111111", Region: "eu-west-1", Targets: 4, Results: 4},
+			{AccountID: "333333333333", Error: &audit.Error{Code: "AccessDenied", Message: "not authorized to perform sts:AssumeRole"}},
+			{AccountID: "222222222222", Region: "ap-south-1", Error: &audit.Error{Code: "UnrecognizedClientException", Message: "region not enabled"}},
+		}, want: []string{
+			"Not audited, so nothing in them is known",
+			"account 222222222222, ap-south-1: UnrecognizedClientException region not enabled",
+			"account 333333333333, every region: AccessDenied not authorized to perform sts:AssumeRole",
+		}, notWant: []string{"111111111111", "more in run.json"}},
+		{name: "many refused", runErr: "12 account-regions could not be audited", sites: refusedSites(12),
+			want: []string{"account 100000000000", "account 100000000009", "2 more in run.json"}, notWant: []string{"account 100000000010"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := fixtureNamed(t, "mixed").options(t)
 			opts.Run.Complete, opts.Run.Interrupted, opts.Run.Error = tt.complete, tt.interrupted, tt.runErr
+			opts.Run.Sites = tt.sites
 			doc := parseHTML(t, renderHTML(t, opts))
 			banner := byID(doc, "partial")
 			if tt.want == nil {
@@ -448,8 +464,23 @@ func TestHTMLPartialBanner(t *testing.T) {
 					t.Errorf("banner %q does not say %q", text(banner), w)
 				}
 			}
+			for _, w := range tt.notWant {
+				if strings.Contains(text(banner), w) {
+					t.Errorf("banner %q says %q", text(banner), w)
+				}
+			}
 		})
 	}
+}
+
+// refusedSites is n account-regions that could not be audited, in an order
+// the report must sort.
+func refusedSites(n int) []audit.SiteStats {
+	var out []audit.SiteStats
+	for i := n - 1; i >= 0; i-- {
+		out = append(out, audit.SiteStats{AccountID: fmt.Sprintf("1%011d", i), Region: "us-east-1", Error: &audit.Error{Code: "AccessDenied"}})
+	}
+	return out
 }
 
 // TestHTMLOrder checks that the sections come in the order that answers a

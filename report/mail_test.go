@@ -472,3 +472,41 @@ func startBrowser(owner, t *testing.T) context.Context {
 	}
 	return browserCtx
 }
+
+// TestMailNamesUnauditedSites: an account-region that could not be audited
+// is named, with its code, in the mail's text and HTML and in the model's
+// run details, on one line each however its message is written.
+func TestMailNamesUnauditedSites(t *testing.T) {
+	fx := fixtureNamed(t, "mixed")
+	run := fx.run
+	run.Complete, run.Error = false, "1 account-region could not be audited"
+	run.Sites = []audit.SiteStats{{AccountID: "333333333333", Error: &audit.Error{Code: "AccessDenied", Message: "denied\n=1+1 <b>x</b>"}}}
+	m := buildModel(t, fx.results, run)
+	if len(m.Run.Unaudited) != 1 || m.Run.Unaudited[0].Code != "AccessDenied" {
+		t.Fatalf("model: unaudited %+v, want the one account-region", m.Run.Unaudited)
+	}
+	h, x := mailBody(t, m, report.MailOptions{})
+	want := "account 333333333333, every region: AccessDenied denied =1+1 <b>x</b>"
+	if !strings.Contains(x, "\n  - "+want+"\n") {
+		t.Errorf("text does not name the account-region on a line of its own as %q:\n%s", want, x)
+	}
+	// As a browser shows it: white space collapsed.
+	if got := strings.Join(strings.Fields(text(byID(parseHTML(t, []byte(h)), "unaudited"))), " "); !strings.Contains(got, want) {
+		t.Errorf("HTML names %q, want %q", got, want)
+	}
+	if strings.Contains(h, "<b>x</b>") {
+		t.Error("the message's markup reached the HTML unescaped")
+	}
+	found := false
+	for _, d := range m.About {
+		if d.Label == "Not audited" {
+			found = d.Value == "1 account-region: 333333333333 every region (AccessDenied)"
+			if !found {
+				t.Errorf("About: Not audited %q", d.Value)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("About has no Not audited line: %+v", m.About)
+	}
+}

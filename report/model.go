@@ -153,8 +153,37 @@ type Run struct {
 	// Options are the settings the run used, without secrets; never null.
 	Options map[string]any `json:"options"`
 	Stats   audit.Stats    `json:"stats"`
-	// Error is why the run stopped early, if it did.
+	// Error is why the run stopped early or is incomplete, if it is.
 	Error string `json:"error"`
+	// Unaudited are the account-regions that could not be audited (a role
+	// that could not be assumed, a region not enabled, access denied), by
+	// account and region: nothing in them was seen, so no count here covers
+	// them. Never null.
+	Unaudited []Site `json:"unaudited"`
+}
+
+// Site is an account-region that could not be audited, and why.
+type Site struct {
+	AccountID string `json:"account_id"`
+	// Region is "" when the account's regions could not be listed.
+	Region  string `json:"region"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// unaudited returns the account-regions of sites that could not be
+// audited, sorted.
+func unaudited(sites []audit.SiteStats) []Site {
+	out := []Site{}
+	for _, s := range sites {
+		if s.Error != nil {
+			out = append(out, Site{AccountID: s.AccountID, Region: s.Region, Code: s.Error.Code, Message: s.Error.Message})
+		}
+	}
+	slices.SortFunc(out, func(a, b Site) int {
+		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.Region, b.Region))
+	})
+	return out
 }
 
 // Detail is one line of a run's description: what it is about and the value
@@ -511,6 +540,7 @@ func newBuilder(opts Options) *builder {
 			Options:     ri.Options,
 			Stats:       ri.Stats,
 			Error:       ri.Error,
+			Unaudited:   unaudited(ri.Sites),
 		},
 		Settings: Settings{
 			StaleAfter:  opts.StaleAfter.String(),
