@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -77,6 +81,21 @@ func TestOrganisation(t *testing.T) {
 		}
 		if !refused || ri.Caller != accounts[0].ID {
 			t.Errorf("run.json: caller %q, sites %+v; want the caller %s and %s refused with AccessDenied", ri.Caller, ri.Sites, accounts[0].ID, accounts[2].ID)
+		}
+		// The reports name the refused account too: no count there covers it.
+		var summary struct {
+			Run struct{ Unaudited []report.Site } `json:"run"`
+		}
+		if b, err := os.ReadFile(filepath.Join(out, report.SummaryFile)); err != nil {
+			t.Fatal(err)
+		} else if err := json.Unmarshal(b, &summary); err != nil {
+			t.Fatal(err)
+		}
+		if u := summary.Run.Unaudited; len(u) == 0 || u[0].AccountID != accounts[2].ID || u[0].Code != "AccessDenied" {
+			t.Errorf("summary.json run.unaudited %+v, want %s with AccessDenied", u, accounts[2].ID)
+		}
+		if html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile)); !bytes.Contains(html, []byte("account "+accounts[2].ID)) {
+			t.Errorf("report.html does not name the refused account %s", accounts[2].ID)
 		}
 		rs, err := audit.OpenRecords(filepath.Join(out, "results.jsonl"))
 		if err != nil {
