@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -679,4 +680,35 @@ func (a *attempts) option(o *ssm.Options) {
 	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
 		return st.Finalize.Insert(a, "Retry", middleware.After)
 	})
+	if a.first && o.Retryer != nil {
+		o.Retryer = pageRetryer{o.Retryer}
+	}
+}
+
+// pageRetryer is the retryer of a listing's pages: a throttled page is
+// tried again after a random delay of at most pageThrottleDelay, doubling
+// with each attempt to 16 times that, not the standard backoff's up to 2 s
+// on the first retry and 20 s later. The Limiter paces the retry as it paces every attempt, and
+// each page waits for the one before: a second lost on one page is a
+// second lost by the whole account-region. Other errors keep the standard
+// backoff.
+type pageRetryer struct{ aws.Retryer }
+
+const pageThrottleDelay = 200 * time.Millisecond
+
+func (r pageRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	d, rerr := r.Retryer.RetryDelay(attempt, err)
+	if rerr != nil || !IsThrottle(err) {
+		return d, rerr
+	}
+	limit := pageThrottleDelay << min(max(attempt-1, 0), 4)
+	return time.Duration(rand.Int64N(int64(limit))) + 1, nil
+}
+
+// GetAttemptToken keeps the wrapped retryer's, when it has one.
+func (r pageRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	if v2, ok := r.Retryer.(aws.RetryerV2); ok {
+		return v2.GetAttemptToken(ctx)
+	}
+	return r.Retryer.GetInitialToken(), nil
 }
