@@ -210,12 +210,19 @@ func noAnswer(err error) (endpoint, cause string, none bool) {
 }
 
 // Classify turns an error from the SDK into the Error code and message that
-// a Result records: the API's code and message when the service answered,
-// CodeTransport and the error's text otherwise.
+// a Result records: the API's code and message when the service answered
+// (STS's, for a role that could not be assumed), CodeTransport and the
+// error's text otherwise.
 func Classify(err error) (code, msg string) { return classify(err) }
 
 // classify turns an error from the SDK into an Error code and message.
 func classify(err error) (code, msg string) {
+	// A role that could not be assumed: STS's answer, not the transport
+	// error the SDK's signing step wraps it in.
+	var ce *CredentialsError
+	if errors.As(err, &ce) && ce.Code != "" {
+		return ce.Code, ce.Message
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode(), ae.ErrorMessage()

@@ -366,10 +366,6 @@ func (j *job) sites(ctx context.Context, accounts []awsconn.Account) ([]site, []
 // siteCause is the code and message of an error that failed a site: the
 // service's, when it answered.
 func siteCause(err error) (code, msg string) {
-	var ce *audit.CredentialsError
-	if errors.As(err, &ce) && ce.Code != "" {
-		return ce.Code, ce.Message
-	}
 	var se *audit.SiteError
 	if errors.As(err, &se) {
 		return se.Code, se.Message

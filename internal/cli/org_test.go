@@ -170,3 +170,53 @@ func TestListNamesAnotherAccount(t *testing.T) {
 		t.Errorf("%d SSM calls before the refusal, want none", n)
 	}
 }
+
+// TestListedNodesOfARefusingAccount: listed nodes of an account whose role
+// refuses are in the record as error, with STS's code, beside the audited
+// nodes of the other account; the run exits 3 and the reports name the
+// account.
+func TestListedNodesOfARefusingAccount(t *testing.T) {
+	org, _, accounts := serveOrg(t, 10)
+	var rows strings.Builder
+	rows.WriteString("instance_id,account_id,region\n")
+	want := map[string]audit.Outcome{}
+	for _, a := range []ssmsim.Account{accounts[1], accounts[2]} {
+		for _, id := range org.Fleet(a.ID, "us-east-1").ManagedIDs()[:3] {
+			fmt.Fprintf(&rows, "%s,%s,us-east-1\n", id, a.ID)
+			want[a.ID+"/"+id] = ""
+		}
+	}
+	list := writeFile(t, "fleet.csv", rows.String())
+	out := filepath.Join(t.TempDir(), "o")
+	got := runCLI(t, "", "run", "--instances", list, "--role-name", "AuditRole", "--region", "us-east-1", "--fail-on", "none", "--quiet", "--out", out)
+	if got.code != 3 {
+		t.Fatalf("exit %d, want 3 (one account refused)\n%s", got.code, got.stderr)
+	}
+	rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	rs.Each(func(r audit.Result) error {
+		k := r.AccountID + "/" + r.InstanceID
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: not a listed node", k)
+			return nil
+		}
+		delete(want, k)
+		refused := r.AccountID == accounts[2].ID
+		switch {
+		case refused && (r.Outcome != audit.OutcomeError || r.Error == nil || r.Error.Code != "AccessDenied"):
+			t.Errorf("%s of the refusing account: %s %+v, want error with AccessDenied", k, r.Outcome, r.Error)
+		case !refused && r.Outcome == audit.OutcomeError:
+			t.Errorf("%s of a reachable account: error %+v", k, r.Error)
+		}
+		return nil
+	})
+	if len(want) > 0 {
+		t.Errorf("listed nodes with no result: %v", want)
+	}
+	if html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile)); !bytes.Contains(html, []byte("account "+accounts[2].ID)) {
+		t.Errorf("report.html does not name the refused account %s", accounts[2].ID)
+	}
+}
