@@ -63,6 +63,7 @@ func TestOrganisation(t *testing.T) {
 			t.Fatalf("%v: exit %d, want 3 (one account refused)\n%s", extra, got.code, got.stderr)
 		}
 		calls[i] = srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
+		pages := srv.Stats().Calls[ssmsim.OpDescribeInstanceInformation]
 		ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
 		if err != nil {
 			t.Fatal(err)
@@ -101,9 +102,12 @@ func TestOrganisation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		seen := 0
+		seen, detailed := 0, 0 // detailed: the pages of detail served
 		rs.Each(func(r audit.Result) error {
 			seen++
+			if r.Detail != audit.DetailOverview {
+				detailed += r.Pages
+			}
 			if i == 0 {
 				verdicts[r.Key()] = r.Outcome
 			} else if verdicts[r.Key()] != r.Outcome {
@@ -149,6 +153,23 @@ func TestOrganisation(t *testing.T) {
 		}
 		if seen != managed {
 			t.Errorf("%v: %d results, want every managed node of the reachable accounts: %d", extra, seen, managed)
+		}
+		// The capacity model's count: a page of discovery per 50 nodes of
+		// each reachable account-region (one for an empty one), and with
+		// --triage only the detail of the nodes whose overview does not
+		// show all succeeded.
+		wantPages, sites := int64(0), 0
+		for _, st := range ri.Sites {
+			if st.Error == nil {
+				wantPages += int64(max(1, (st.Discovered+49)/50))
+				sites++
+			}
+		}
+		if pages != wantPages {
+			t.Errorf("%v: %d DescribeInstanceInformation calls, want %d (a page per 50 nodes in %d account-regions)", extra, pages, wantPages, sites)
+		}
+		if calls[i] != int64(detailed) {
+			t.Errorf("%v: %d DescribeInstanceAssociationsStatus calls, want %d, the pages of the nodes not summarised from their overview", extra, calls[i], detailed)
 		}
 	}
 	if calls[1] >= calls[0] {
