@@ -435,16 +435,10 @@ func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
 			return nil
 		}
 		if rs.index == nil {
-			f, err := os.CreateTemp(rs.tmpDir, "auditor-index-")
+			f, err := extsort.TempFile(rs.tmpDir, "auditor-index-")
 			if err != nil {
-				if rs.tmpDir == "" {
-					return fmt.Errorf("indexing in the temporary directory (TMPDIR): %w", err)
-				}
 				return fmt.Errorf("indexing: %w", err)
 			}
-			// Unlinked at once where the system allows it, so that a killed
-			// process leaves nothing behind; Close removes it otherwise.
-			_ = os.Remove(f.Name())
 			rs.index, w = f, bufio.NewWriterSize(f, 64<<10)
 			for _, l := range rs.locs {
 				w.Write(appendLoc(nil, l))

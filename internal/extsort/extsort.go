@@ -69,16 +69,10 @@ func (s *Sorter[T]) Spilled() bool { return len(s.runs) > 0 }
 
 func (s *Sorter[T]) spill() error {
 	slices.SortStableFunc(s.mem, s.cmp)
-	f, err := os.CreateTemp(s.dir, "auditor-sort-")
+	f, err := TempFile(s.dir, "auditor-sort-")
 	if err != nil {
-		if s.dir == "" {
-			return fmt.Errorf("sorting in the temporary directory (TMPDIR): %w", err)
-		}
 		return fmt.Errorf("sorting: %w", err)
 	}
-	// Unlinked at once where the system allows it, so that a process
-	// killed mid-sort leaves nothing behind; Close removes it otherwise.
-	_ = os.Remove(f.Name())
 	s.runs = append(s.runs, f)
 	w := bufio.NewWriterSize(f, runBuffer)
 	for _, v := range s.mem {
@@ -151,6 +145,23 @@ func (s *Sorter[T]) Sorted() iter.Seq2[T, error] {
 			}
 		}
 	}
+}
+
+// TempFile creates a file for this process alone in dir (the system's
+// temporary directory when ""), unlinked at once where the system allows
+// it, so that a process killed while it is open leaves nothing behind; its
+// closer must still remove it by name where the system did not. The error
+// names TMPDIR when dir is "".
+func TempFile(dir, prefix string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, prefix)
+	if err != nil {
+		if dir == "" {
+			return nil, fmt.Errorf("in the temporary directory (TMPDIR): %w", err)
+		}
+		return nil, err
+	}
+	_ = os.Remove(f.Name())
+	return f, nil
 }
 
 // Close removes the runs.
