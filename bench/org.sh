@@ -15,7 +15,9 @@
 #
 # Knobs (environment): ACCOUNTS (10), REGIONS (2), NODES (200000), FAILING
 # (0.05), RATE_LIMIT (40 calls/s per account-region), LATENCY (25ms),
-# JITTER (10ms), CONC (16), SKIP_FULL=1 and SKIP_SERIAL=1 to leave those out.
+# JITTER (10ms), CONC (16), BURST (the simulator's token bucket; its default
+# is one second of RATE_LIMIT), SKIP_FULL=1 and SKIP_SERIAL=1 to leave those
+# out.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need python3 "to read run.json"
 
@@ -34,7 +36,7 @@ AUD=$WORK/bin/auditor
 
 log "org: $ACCOUNTS accounts x $REGIONS regions, $NODES node IDs, $FAILING failing, $RATE_LIMIT calls/s per account-region"
 start_sim --accounts "$ACCOUNTS" --regions "$REGIONS" --fleet-size "$NODES" --failing "$FAILING" --seed 11 \
-	--rate-limit "$RATE_LIMIT" --latency "$LATENCY" --jitter "$JITTER"
+	--rate-limit "$RATE_LIMIT" --latency "$LATENCY" --jitter "$JITTER" ${BURST:+--burst "$BURST"}
 export AWS_ENDPOINT_URL=$SIM_URL
 regions=$(grep -o -- '--regions [^ ]*' "$WORK/sim.log" | head -n 1 | cut -d' ' -f2)
 role=$(grep -o -- '--role-name [^ ]*' "$WORK/sim.log" | head -n 1 | cut -d' ' -f2)
