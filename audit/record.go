@@ -255,8 +255,8 @@ func checkHead(schema int, id string, oc Outcome) error {
 // run that retried an error, or shards that overlap), the later line wins,
 // and among files the later file wins. It never holds the associations, and
 // its index of where each instance's line is stays in memory only up to
-// indexInMemory instances: past that, the index is sorted and kept in
-// temporary files, so that memory stays the same whatever the fleet's size.
+// 65,536 instances: past that, the index is sorted and kept in temporary
+// files, so that memory stays the same whatever the fleet's size.
 // Records is not safe for concurrent use.
 type Records struct {
 	files []*os.File
