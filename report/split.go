@@ -121,7 +121,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		if err := ctx.Err(); err != nil {
 			return groups, err
 		}
-		rs, err := audit.OpenRecords(filepath.Join(g.Dir, audit.ResultsFile))
+		rs, err := audit.OpenRecordsIn(opts.TmpDir, filepath.Join(g.Dir, audit.ResultsFile))
 		if err != nil {
 			return groups, err
 		}
@@ -129,8 +129,10 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		outcomes := rs.Outcomes()
 		g.Instances, g.Noncompliant = rs.Len(), outcomes[audit.OutcomeNoncompliant]
 		// The group's share of the run: its targets are its results, and
-		// it is as complete as the run.
-		run.Targets, run.Parts, run.Sites = rs.Len(), nil, nil
+		// it is as complete as the run. The account-regions that could not
+		// be audited stay: any group may have had instances there.
+		run.Targets, run.Parts = rs.Len(), nil
+		run.Sites = slices.DeleteFunc(slices.Clone(run.Sites), func(s audit.SiteStats) bool { return s.Error == nil })
 		run.Outcomes = outcomes
 		gopts := opts
 		gopts.Dir, gopts.Records, gopts.Baseline = g.Dir, rs, nil

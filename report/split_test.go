@@ -3,6 +3,7 @@ package report_test
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -212,5 +213,53 @@ func TestSplitChanges(t *testing.T) {
 			t.Errorf("group %q: its part of the baseline holds %d results, want 1", g.Value, gb.Records().Len())
 		}
 		gb.Close()
+	}
+}
+
+// TestSplitKeepsUnauditedSites: each owner's report names the
+// account-regions the run could not audit (any owner may have had
+// instances there), and none of the sites that were audited.
+func TestSplitKeepsUnauditedSites(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), audit.ResultsFile)
+	w, err := audit.CreateRecord(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, owner := range []string{"alice", "bob", "alice"} {
+		d := at.Add(-time.Hour)
+		w.Write(audit.Result{AccountID: "111111111111", Region: "us-east-1", InstanceID: fmt.Sprintf("i-%017x", i), Labels: map[string]string{"owner": owner},
+			Outcome: audit.OutcomeCompliant, AuditedAt: at, Associations: []audit.Association{{AssociationID: "a", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: &d}}})
+	}
+	w.Close()
+	rs, err := audit.OpenRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	run := audit.RunInfo{StartedAt: at, Error: "1 account-region could not be audited", Sites: []audit.SiteStats{
+		{AccountID: "111111111111", Region: "us-east-1", Targets: 3, Results: 3},
+		{AccountID: "333333333333", Region: "eu-west-1", Error: &audit.Error{Code: "AccessDenied", Message: "no"}},
+	}}
+	groups, err := report.Split(context.Background(), report.Options{Dir: t.TempDir(), Records: rs, Run: run, Formats: []report.Format{report.FormatJSON}}, "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 2 {
+		t.Fatalf("%d groups, want alice and bob", len(groups))
+	}
+	for _, g := range groups {
+		b, err := os.ReadFile(filepath.Join(g.Dir, report.SummaryFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m report.Model
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		want := []report.Site{{AccountID: "333333333333", Region: "eu-west-1", Code: "AccessDenied", Message: "no"}}
+		if !slices.Equal(m.Run.Unaudited, want) {
+			t.Errorf("group %q: unaudited %+v, want %+v", g.Value, m.Run.Unaudited, want)
+		}
 	}
 }
