@@ -468,7 +468,7 @@ func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
 	}
 	if w != nil {
 		if err := w.Flush(); err != nil {
-			return fmt.Errorf("indexing: writing %s: %w", rs.index.Name(), err)
+			return fmt.Errorf("indexing: %w: writing %s: %w", extsort.ErrScratch, rs.index.Name(), err)
 		}
 	}
 	rs.locs = slices.Clip(rs.locs)

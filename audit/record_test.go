@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/extsort"
 )
 
 func result(account, region, id string, oc audit.Outcome) audit.Result {
@@ -137,8 +138,8 @@ func TestRecordIndexNeedsTMPDIR(t *testing.T) {
 		rs.Close()
 		t.Fatal("OpenRecords indexed on disk in a missing TMPDIR without an error")
 	}
-	if !strings.Contains(err.Error(), "TMPDIR") || !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("error %q: want it to name TMPDIR and wrap ErrNotExist", err)
+	if !strings.Contains(err.Error(), "TMPDIR") || !errors.Is(err, os.ErrNotExist) || !errors.Is(err, extsort.ErrScratch) {
+		t.Errorf("error %q: want it to name TMPDIR and wrap ErrNotExist and extsort.ErrScratch", err)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/auditor-dev/auditor/bench/synth"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -142,5 +144,28 @@ func TestLogFormatJSON(t *testing.T) {
 	}
 	if summary == nil || summary["exit"] != float64(1) || summary["instances"] != float64(2) {
 		t.Errorf("summary record %v, want exit 1 and 2 instances", summary)
+	}
+}
+
+// TestReportTMPDIRNotWritable: a record too large to index in memory, with
+// a TMPDIR that does not exist, is exit 4 naming TMPDIR (the environment,
+// not the input), and writes no report.
+func TestReportTMPDIRNotWritable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: writes and indexes a record of 70,000 instances")
+	}
+	dir := t.TempDir()
+	path, _, err := synth.WriteDir(dir, synth.Config{Instances: 70_000, PerInstance: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "report", path, "--out", out)
+	if got.code != 4 || !strings.Contains(got.stderr, "TMPDIR") {
+		t.Errorf("exit %d, want 4 naming TMPDIR\n%s", got.code, got.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, report.HTMLFile)); err == nil {
+		t.Error("a report was written")
 	}
 }

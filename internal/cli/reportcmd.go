@@ -12,6 +12,7 @@ import (
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/extsort"
 	"github.com/auditor-dev/auditor/internal/outdir"
 )
 
@@ -50,6 +51,10 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// Opened once: the merged record and every report are written from
 	// this index, since decoding the record is most of the cost.
 	rs, err := audit.OpenRecords(paths...)
+	if errors.Is(err, extsort.ErrScratch) {
+		// Not the records' fault: where the index of a large record goes.
+		return fmt.Errorf("report: %w (set TMPDIR to a writable directory with room for the index, about 60 bytes an instance)", err)
+	}
 	if err != nil {
 		return usagef("report: %v", err)
 	}

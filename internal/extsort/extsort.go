@@ -78,11 +78,11 @@ func (s *Sorter[T]) spill() error {
 	for _, v := range s.mem {
 		s.enc = s.codec.Append(s.enc[:0], v)
 		if _, err := w.Write(s.enc); err != nil {
-			return fmt.Errorf("sorting: writing %s: %w", f.Name(), err)
+			return fmt.Errorf("sorting: %w: writing %s: %w", ErrScratch, f.Name(), err)
 		}
 	}
 	if err := w.Flush(); err != nil {
-		return fmt.Errorf("sorting: writing %s: %w", f.Name(), err)
+		return fmt.Errorf("sorting: %w: writing %s: %w", ErrScratch, f.Name(), err)
 	}
 	clear(s.mem)
 	s.mem = s.mem[:0]
@@ -114,7 +114,7 @@ func (s *Sorter[T]) Sorted() iter.Seq2[T, error] {
 		for i, f := range s.runs {
 			if _, err := f.Seek(0, io.SeekStart); err != nil {
 				var zero T
-				yield(zero, fmt.Errorf("sorting: %w", err))
+				yield(zero, fmt.Errorf("sorting: %w: %w", ErrScratch, err))
 				return
 			}
 			c := &cursor[T]{r: bufio.NewReaderSize(f, runBuffer), run: i}
@@ -147,18 +147,24 @@ func (s *Sorter[T]) Sorted() iter.Seq2[T, error] {
 	}
 }
 
+// ErrScratch is wrapped by the errors of temporary files: one that could
+// not be created, written or read back. Their cause is the machine's (a
+// temporary directory that is missing, read-only or full), not the data's.
+var ErrScratch = errors.New("temporary files")
+
 // TempFile creates a file for this process alone in dir (the system's
 // temporary directory when ""), unlinked at once where the system allows
 // it, so that a process killed while it is open leaves nothing behind; its
 // closer must still remove it by name where the system did not. The error
-// names TMPDIR when dir is "".
+// wraps ErrScratch and names TMPDIR when dir is "".
 func TempFile(dir, prefix string) (*os.File, error) {
 	f, err := os.CreateTemp(dir, prefix)
 	if err != nil {
-		if dir == "" {
-			return nil, fmt.Errorf("in the temporary directory (TMPDIR): %w", err)
+		where := "TMPDIR"
+		if dir != "" {
+			where = dir
 		}
-		return nil, err
+		return nil, fmt.Errorf("%w: creating one in %s: %w", ErrScratch, where, err)
 	}
 	_ = os.Remove(f.Name())
 	return f, nil
@@ -189,7 +195,7 @@ func (c *cursor[T]) next(codec Codec[T]) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("sorting: reading a run: %w", err)
+		return false, fmt.Errorf("sorting: %w: reading a run: %w", ErrScratch, err)
 	}
 	c.v = v
 	return true, nil

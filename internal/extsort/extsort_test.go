@@ -167,7 +167,7 @@ func TestAddFailsWithoutADirectory(t *testing.T) {
 			t.Fatalf("Add %d, within the bound: %v", k, err)
 		}
 	}
-	if err := s.Add(item{key: 2}); err == nil {
-		t.Error("Add spilled into a missing directory without an error")
+	if err := s.Add(item{key: 2}); !errors.Is(err, extsort.ErrScratch) || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Add spilled into a missing directory: error %v, want ErrScratch and ErrNotExist", err)
 	}
 }
