@@ -108,7 +108,9 @@ func (e *SiteError) Error() string {
 // SiteStats are what a Session asked of one account-region.
 type SiteStats struct {
 	AccountID string `json:"account_id,omitempty"`
-	Region    string `json:"region"`
+	// Region is AllRegions for an account whose regions could not be
+	// listed.
+	Region string `json:"region"`
 	// Targets counts the targets of the account-region; Results those that
 	// got a result.
 	Targets int `json:"targets"`
@@ -124,6 +126,10 @@ type SiteStats struct {
 	Error       *Error `json:"error,omitempty"`
 	Unreachable bool   `json:"unreachable,omitempty"`
 }
+
+// AllRegions stands for the region of an account whose regions could not
+// be listed (a role that could not be assumed, with --regions all).
+const AllRegions = "(all)"
 
 type siteKey struct{ account, region string }
 
@@ -688,10 +694,10 @@ func (a *attempts) option(o *ssm.Options) {
 // pageRetryer is the retryer of a listing's pages: a throttled page is
 // tried again after a random delay of at most pageThrottleDelay, doubling
 // with each attempt to 16 times that, not the standard backoff's up to 2 s
-// on the first retry and 20 s later. The Limiter paces the retry as it paces every attempt, and
-// each page waits for the one before: a second lost on one page is a
-// second lost by the whole account-region. Other errors keep the standard
-// backoff.
+// on the first retry and 20 s later. The Limiter paces the retry as it
+// paces every attempt, and each page waits for the one before: a second
+// lost on one page is a second lost by the whole account-region. Other
+// errors keep the standard backoff.
 type pageRetryer struct{ aws.Retryer }
 
 const pageThrottleDelay = 200 * time.Millisecond

@@ -433,7 +433,7 @@ func TestHTMLPartialBanner(t *testing.T) {
 		// count of the report covers it.
 		{name: "account refused", runErr: "2 account-regions could not be audited", sites: []audit.SiteStats{
 			{AccountID: "111111111111", Region: "eu-west-1", Targets: 4, Results: 4},
-			{AccountID: "333333333333", Error: &audit.Error{Code: "AccessDenied", Message: "not authorized to perform sts:AssumeRole"}},
+			{AccountID: "333333333333", Region: audit.AllRegions, Error: &audit.Error{Code: "AccessDenied", Message: "not authorized to perform sts:AssumeRole"}},
 			{AccountID: "222222222222", Region: "ap-south-1", Error: &audit.Error{Code: "UnrecognizedClientException", Message: "region not enabled"}},
 		}, want: []string{
 			"Not audited, so nothing in them is known",

@@ -480,7 +480,7 @@ func TestMailNamesUnauditedSites(t *testing.T) {
 	fx := fixtureNamed(t, "mixed")
 	run := fx.run
 	run.Complete, run.Error = false, "1 account-region could not be audited"
-	run.Sites = []audit.SiteStats{{AccountID: "333333333333", Error: &audit.Error{Code: "AccessDenied", Message: "denied\n=1+1 <b>x</b>"}}}
+	run.Sites = []audit.SiteStats{{AccountID: "333333333333", Region: audit.AllRegions, Error: &audit.Error{Code: "AccessDenied", Message: "denied\n=1+1 <b>x</b>"}}}
 	m := buildModel(t, fx.results, run)
 	if len(m.Run.Unaudited) != 1 || m.Run.Unaudited[0].Code != "AccessDenied" {
 		t.Fatalf("model: unaudited %+v, want the one account-region", m.Run.Unaudited)

@@ -177,7 +177,11 @@ func unaudited(sites []audit.SiteStats) []Site {
 	out := []Site{}
 	for _, s := range sites {
 		if s.Error != nil {
-			out = append(out, Site{AccountID: s.AccountID, Region: s.Region, Code: s.Error.Code, Message: s.Error.Message})
+			region := s.Region
+			if region == audit.AllRegions {
+				region = ""
+			}
+			out = append(out, Site{AccountID: s.AccountID, Region: region, Code: s.Error.Code, Message: s.Error.Message})
 		}
 	}
 	slices.SortFunc(out, func(a, b Site) int {

@@ -345,7 +345,7 @@ func (j *job) sites(ctx context.Context, accounts []awsconn.Account) ([]site, []
 					return nil, nil, err
 				}
 				code, msg := siteCause(err)
-				failed = append(failed, &audit.SiteError{AccountID: a.ID, Region: "(all)", Code: code, Message: msg})
+				failed = append(failed, &audit.SiteError{AccountID: a.ID, Region: audit.AllRegions, Code: code, Message: msg})
 				continue
 			}
 			regions = rs

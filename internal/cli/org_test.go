@@ -92,8 +92,8 @@ func TestOrganisation(t *testing.T) {
 		} else if err := json.Unmarshal(b, &summary); err != nil {
 			t.Fatal(err)
 		}
-		if u := summary.Run.Unaudited; len(u) == 0 || u[0].AccountID != accounts[2].ID || u[0].Code != "AccessDenied" {
-			t.Errorf("summary.json run.unaudited %+v, want %s with AccessDenied", u, accounts[2].ID)
+		if u := summary.Run.Unaudited; len(u) != 1 || u[0].AccountID != accounts[2].ID || u[0].Region != "" || u[0].Code != "AccessDenied" {
+			t.Errorf("summary.json run.unaudited %+v, want %s in every region (\"\") with AccessDenied", u, accounts[2].ID)
 		}
 		if html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile)); !bytes.Contains(html, []byte("account "+accounts[2].ID)) {
 			t.Errorf("report.html does not name the refused account %s", accounts[2].ID)
