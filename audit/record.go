@@ -427,6 +427,7 @@ func OpenRecordsIn(tmpDir string, paths ...string) (*Records, error) {
 // of entries with one key, as they come.
 func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
 	var w *bufio.Writer
+	var buf [locSize]byte
 	add := func(e entry) error {
 		rs.n++
 		rs.outcomes[e.outcome]++
@@ -441,12 +442,14 @@ func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
 			}
 			rs.index, w = f, bufio.NewWriterSize(f, 64<<10)
 			for _, l := range rs.locs {
-				w.Write(appendLoc(nil, l))
+				w.Write(appendLoc(buf[:0], l)) // an error stays in w for the next Write
 			}
 			rs.locs = nil
 		}
-		_, err := w.Write(appendLoc(nil, e.loc))
-		return err
+		if _, err := w.Write(appendLoc(buf[:0], e.loc)); err != nil {
+			return fmt.Errorf("indexing: %w: writing %s: %w", extsort.ErrScratch, rs.index.Name(), err)
+		}
+		return nil
 	}
 	var prev entry
 	have := false
