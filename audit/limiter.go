@@ -86,11 +86,13 @@ const (
 	initialRate = 20.0            // calls per second at the start
 	minRate     = 0.5             // the floor
 	maxRate     = 1e5             // the ceiling
-	slowStartE  = 0.4             // seconds per e-fold of the rate before the first cut
+	slowStartE  = 0.2             // seconds per e-fold of the rate before the first cut
 	beta        = 0.9             // a cut goes to beta times the estimated limit
 	cubicC      = 0.0004          // growth past the limit, per second cubed, times scale
 	capFactor   = 1.8             // probe at most this far past the estimate
 	capSpell    = 6 * time.Second // at the cap this long without a throttle, the estimate rises
+	scaleCap    = 4.0             // growth scale at most this many times a measured limit
+	scaleWeight = 5.0             // an estimate this well measured (successes, decayed) sets it
 	plateauStep = 0.97            // throttled below the estimate: it comes down by this
 
 	winMin  = 500 * time.Millisecond // a window of answers lasts at least this
@@ -563,6 +565,13 @@ func (l *Limiter) cut(now time.Time) {
 	l.capped = time.Time{}
 	if l.scale == 0 {
 		l.scale = l.rate // the rate when the slow start ended: common to all started together
+	} else if min(l.estA.w, l.estS.w) >= scaleWeight {
+		// The slow start ends wherever the bucket let it overshoot (a
+		// bucket of five seconds' refill lets it reach 15 times a limit
+		// of 10); once the limit is measured, the growth is held to a
+		// few times it, so that each probe past it costs its throttles
+		// over a cycle of seconds, not a cycle of a second.
+		l.scale = min(l.scale, scaleCap*l.limit)
 	}
 	l.k = math.Cbrt(l.limit * (1 - beta) / (l.scale * cubicC))
 	l.set(min(beta*l.limit, l.rate))

@@ -424,7 +424,7 @@ func TestAdaptiveLimiterBackgroundThrottling(t *testing.T) {
 	}{
 		{c: cell{10, 10, 25 * time.Millisecond, 64, false}},
 		{c: cell{10, 10, 150 * time.Millisecond, 64, true}},
-		{c: cell{50, 50, 25 * time.Millisecond, 64, false}, known: "at 50/s throttles that do not depend on the rate still set off cuts now and then, each one estimating the limit from a share of successes 5% short", floor: 0.75},
+		{c: cell{50, 50, 25 * time.Millisecond, 64, false}},
 		{c: cell{200, 200, 25 * time.Millisecond, 64, false}},
 		{c: cell{200, 200, 150 * time.Millisecond, 64, true}},
 		{c: cell{1000, 1000, 25 * time.Millisecond, 64, false}},
@@ -453,24 +453,25 @@ func TestAdaptiveLimiterBackgroundThrottling(t *testing.T) {
 // TestAdaptiveLimiterSharedBucket: N processes, each with its own Limiter
 // and C workers, share one bucket. While all N run, together at least 0.90
 // of R answered, at most 5% throttled, and each within 25% of R / N.
-// Known misses: from N = 4 (and at R = 50 from N = 2) the shares stay
-// apart: each process estimates the limit from its own share of a dry
-// bucket, and a process whose first estimate came out low keeps a small
-// share; and throttles pass 5% at N = 4 and 8.
+// Known misses: from N = 2 at R = 200 and from N = 4 at every R the shares
+// stay apart: each process estimates the limit from its own share of a dry
+// bucket, a process whose first estimate came out low keeps a small share,
+// and once its estimate is measured each grows at a pace set by its own
+// limit; and throttles pass 5% at N = 4, R = 50.
 func TestAdaptiveLimiterSharedBucket(t *testing.T) {
 	for _, tc := range []struct {
 		n               int
 		rate            float64
 		maxThr, maxSkew float64 // held at, where issue 9's 5% and 25% are missed
 	}{
-		{2, 50, 0.05, 0.6},
-		{2, 200, 0.05, 0.25},
+		{2, 50, 0.05, 0.25},
+		{2, 200, 0.05, 0.75},
 		{2, 1000, 0.05, 0.25},
-		{4, 50, 0.12, 1.5},
-		{4, 200, 0.08, 1.0},
-		{4, 1000, 0.05, 0.25},
-		{8, 200, 0.10, 4.0},
-		{8, 1000, 0.10, 1.0},
+		{4, 50, 0.12, 1.0},
+		{4, 200, 0.05, 1.25},
+		{4, 1000, 0.05, 0.5},
+		{8, 200, 0.05, 1.0},
+		{8, 1000, 0.08, 1.25},
 	} {
 		t.Run(fmt.Sprintf("N=%d/R=%g", tc.n, tc.rate), func(t *testing.T) {
 			if testing.Short() && (tc.n != 2 || tc.rate != 200) {
