@@ -672,3 +672,66 @@ func TestFixedLimiterKeepsItsRate(t *testing.T) {
 		t.Errorf("fixed limiter reports a peak of %v, want 0", p)
 	}
 }
+
+// BenchmarkLimiterModel runs the fake-clock model of every cell of issue 9's
+// matrix with a bucket of more than one token at bench/limiter.sh's
+// durations (300 s at R = 10, 20 s where latency binds, 45 s at R = 1,000,
+// 60 s elsewhere), start-up included, over several seeds, and reports how
+// many cell runs miss the issue's targets (0.95 of min(R, C / latency), 3%
+// throttled, 2R), the worst throughput and throttled share, and the largest
+// share skew of N processes on one bucket (R = 200 and 1,000, N = 2, 4, 8).
+// The matrix over real HTTP is bench/limiter.sh's; this is the cheap look
+// at a change before it:
+//
+//	go test ./audit -run '^$' -bench LimiterModel -benchtime 1x
+func BenchmarkLimiterModel(b *testing.B) {
+	const seeds = 3
+	for range b.N {
+		misses, runs := 0, 0
+		worstTP, worstThr, skewMax := math.Inf(1), 0.0, 0.0
+		for _, c := range matrix() {
+			if c.burst == 1 {
+				continue // knownMiss: a bucket of one token
+			}
+			m := c.model()
+			secs := 60.0
+			switch {
+			case c.rate < 50:
+				secs = 300
+			case float64(c.conc)/c.latency.Seconds() < c.rate:
+				secs = 20
+			case c.rate >= 1000:
+				secs = 45
+			}
+			m.calls = int(m.target() * secs)
+			for seed := range uint64(seeds) {
+				m.seed = seed + 1
+				o := m.run()
+				tp, thr := o.throughput()/m.target(), o.throttled()
+				runs++
+				worstTP, worstThr = min(worstTP, tp), max(worstThr, thr)
+				if tp < 0.95 || thr > 0.03 || o.peak > 2*c.rate {
+					misses++
+				}
+			}
+		}
+		for _, n := range []int{2, 4, 8} {
+			for _, r := range []float64{200, 1000} {
+				for seed := range uint64(seeds) {
+					m := model{rate: r, burst: r, latency: 25 * time.Millisecond, jitter: 10 * time.Millisecond,
+						conc: 16, procs: n, calls: int(r * 120 / float64(n)), seed: seed + 1}
+					o := m.run()
+					for _, p := range o.procs {
+						share := float64(p.okAtFirstEnd) / o.firstEnd.Seconds()
+						skewMax = max(skewMax, math.Abs(share/(r/float64(n))-1))
+					}
+				}
+			}
+		}
+		b.ReportMetric(float64(misses), "cell_runs_missed")
+		b.ReportMetric(float64(runs), "cell_runs")
+		b.ReportMetric(worstTP, "worst_tp")
+		b.ReportMetric(100*worstThr, "worst_throttled_pct")
+		b.ReportMetric(100*skewMax, "shared_skew_max_pct")
+	}
+}
