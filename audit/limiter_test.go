@@ -452,26 +452,30 @@ func TestAdaptiveLimiterBackgroundThrottling(t *testing.T) {
 
 // TestAdaptiveLimiterSharedBucket: N processes, each with its own Limiter
 // and C workers, share one bucket. While all N run, together at least 0.90
-// of R answered, at most 5% throttled, and each within 25% of R / N.
+// of R answered, at most 5% throttled, and each within 25% of R / N; and
+// over the whole run (as bench/limiter.sh counts it) together 0.90.
 // Known misses: from N = 2 at R = 200 and from N = 4 at every R the shares
 // stay apart: each process estimates the limit from its own share of a dry
 // bucket, a process whose first estimate came out low keeps a small share,
 // and once its estimate is measured each grows at a pace set by its own
-// limit; and throttles pass 5% at N = 4, R = 50.
+// limit; throttles pass 5% at N = 4, R = 50; and from N = 4, over the
+// whole run, the processes left once the others are done climb slowly
+// into the room they leave.
 func TestAdaptiveLimiterSharedBucket(t *testing.T) {
 	for _, tc := range []struct {
 		n               int
 		rate            float64
 		maxThr, maxSkew float64 // held at, where issue 9's 5% and 25% are missed
+		minWhole        float64 // the same for the whole run, where its 0.90 is missed
 	}{
-		{2, 50, 0.05, 0.25},
-		{2, 200, 0.05, 0.75},
-		{2, 1000, 0.05, 0.25},
-		{4, 50, 0.12, 1.0},
-		{4, 200, 0.05, 1.25},
-		{4, 1000, 0.05, 0.5},
-		{8, 200, 0.05, 1.0},
-		{8, 1000, 0.08, 1.25},
+		{2, 50, 0.05, 0.25, 0.90},
+		{2, 200, 0.05, 0.75, 0.90},
+		{2, 1000, 0.05, 0.25, 0.90},
+		{4, 50, 0.12, 1.0, 0.80},
+		{4, 200, 0.05, 1.25, 0.75},
+		{4, 1000, 0.05, 0.5, 0.85},
+		{8, 200, 0.05, 1.0, 0.75},
+		{8, 1000, 0.08, 1.25, 0.55},
 	} {
 		t.Run(fmt.Sprintf("N=%d/R=%g", tc.n, tc.rate), func(t *testing.T) {
 			if testing.Short() && (tc.n != 2 || tc.rate != 200) {
@@ -488,9 +492,19 @@ func TestAdaptiveLimiterSharedBucket(t *testing.T) {
 				skew = max(skew, math.Abs(share/fair-1))
 			}
 			thr := o.throttled()
-			t.Logf("together %.3f of R, %.2f%% throttled, shares up to %.0f%% off R/N", together/tc.rate, 100*thr, 100*skew)
+			// Over the whole run, as bench/limiter.sh counts it: the
+			// processes left once the others are done must take up the
+			// room the others leave.
+			whole := float64(o.ok) / o.dur.Seconds() / tc.rate
+			t.Logf("together %.3f of R while all run, %.3f over the whole run, %.2f%% throttled, shares up to %.0f%% off R/N", together/tc.rate, whole, 100*thr, 100*skew)
 			if together < 0.9*tc.rate {
 				t.Errorf("together %.3f of R, want at least 0.90", together/tc.rate)
+			}
+			if tc.minWhole < 0.90 {
+				t.Logf("known miss of issue 9's 0.90 over the whole run: a process with a small share climbs back slowly once the others are done; held at %.2f", tc.minWhole)
+			}
+			if whole < tc.minWhole {
+				t.Errorf("together %.3f of R over the whole run, want at least %.2f", whole, tc.minWhole)
 			}
 			if tc.maxThr > 0.05 || tc.maxSkew > 0.25 {
 				t.Logf("known miss of issue 9's 5%% and 25%%: held at %.0f%% and %.0f%%", 100*tc.maxThr, 100*tc.maxSkew)
