@@ -618,7 +618,9 @@ func (l *Limiter) grow(now time.Time) {
 		// CUBIC: back to the limit in k seconds, then past it, in calls
 		// per second that are the same for every process that started
 		// with this one (scale), so that processes sharing a bucket
-		// converge on equal shares.
+		// converge on equal shares; once a process's limit is measured,
+		// its scale is at most scaleCap times it (see cut), and shares
+		// converge more slowly.
 		t := now.Sub(l.cutAt).Seconds() - l.k
 		r = l.limit + l.scale*cubicC*t*t*t
 		// Probe at most so far past the estimate; a limit beyond shows as
