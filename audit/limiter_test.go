@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -325,7 +326,9 @@ func knownMiss(c cell) (why string, tp, thr float64) {
 		// the send rate, the rate that got through reads as half the
 		// limit, and the Limiter settles well under it. With ssmsim's
 		// jitter before the bucket, calls 100 ms apart arrive closer,
-		// and no pacing gets 0.95 of R at 3% throttled.
+		// and no even pacing gets 0.95 of R at 3% throttled (0.84 at
+		// 25 ms, 0.55 at 150 ms; TestOneTokenBucketBound). At a front
+		// door even pacing gets 0.99: there the miss is the Limiter's.
 		return "a bucket of one token", 0.5, 0.05
 	case c.rate == 200 && c.burst == 20 && c.latency > 100*time.Millisecond && c.atAnswer:
 		// ±50 ms of jitter before the bucket bunches calls made 5 ms
@@ -753,5 +756,63 @@ func BenchmarkLimiterModel(b *testing.B) {
 		b.ReportMetric(100*skewMax, "shared_skew_max_pct")
 		b.ReportMetric(wholeMin, "shared_whole_min")
 		b.ReportMetric(100*sharedThr, "shared_throttled_max_pct")
+	}
+}
+
+// bestConstantPacing returns the most of R that calls sent exactly 1/s
+// apart get through a bucket of one token at rate R, over every s from
+// 0.30 R to 2.00 R, when each call reaches the bucket its send time plus
+// a uniform delay in [0, spread] later, with at most maxThr of them
+// throttled; and the s that gets it.
+func bestConstantPacing(spread time.Duration, maxThr float64) (best, at float64) {
+	const R, n = 10.0, 20000
+	rng := rand.New(rand.NewPCG(1, 7))
+	arrive := make([]float64, n)
+	for step := 30; step <= 200; step++ {
+		s := R * float64(step) / 100
+		for i := range arrive {
+			arrive[i] = float64(i)/s + rng.Float64()*spread.Seconds()
+		}
+		slices.Sort(arrive)
+		origin := time.Unix(0, 0)
+		b := bucketModel{rate: R, burst: 1, tokens: 1, last: origin}
+		ok := 0
+		for _, a := range arrive {
+			if b.take(origin.Add(time.Duration(a * float64(time.Second)))) {
+				ok++
+			}
+		}
+		tp := float64(ok) / (arrive[n-1] - arrive[0]) / R
+		if thr := 1 - float64(ok)/n; thr <= maxThr && tp > best {
+			best, at = tp, s/R
+		}
+	}
+	return best, at
+}
+
+// TestOneTokenBucketBound: why knownMiss holds a bucket of one token to
+// less than issue 9's 0.95, and where that is the service's doing rather
+// than the Limiter's. Where the bucket decides after the latency's jitter
+// (ssmsim, and so bench/limiter.sh over real HTTP), no client that paces
+// its calls evenly gets 0.95 of R at 3% throttled: calls sent 100 ms apart
+// arrive closer, and the bucket, holding one token, cannot save the time
+// between them. Where it decides as the call arrives (a front door, within
+// a millisecond), even pacing just under R gets nearly all of it: there
+// the miss is the Limiter's.
+func TestOneTokenBucketBound(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		spread time.Duration
+		reach  bool // whether even pacing reaches 0.95 of R at 3% throttled
+	}{
+		{"front door, within 1 ms", time.Millisecond, true},
+		{"ssmsim, 25 ± 10 ms", 20 * time.Millisecond, false},
+		{"ssmsim, 150 ± 50 ms", 100 * time.Millisecond, false},
+	} {
+		best, at := bestConstantPacing(tc.spread, 0.03)
+		t.Logf("%s: at most %.3f of R at 3%% throttled, sending at %.2f R", tc.name, best, at)
+		if got := best >= 0.95; got != tc.reach {
+			t.Errorf("%s: even pacing reaches %.3f of R, want it to reach 0.95: %v", tc.name, best, tc.reach)
+		}
 	}
 }
