@@ -103,8 +103,14 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; skipped under -short")
 	}
-	if err := exec.Command("git", "rev-parse", "--git-dir").Run(); err != nil {
+	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
 		t.Skip("not in a git checkout: go build records no commit")
+	}
+	// go build finds a repository only by a .git directory: in a linked
+	// worktree or a submodule, .git is a file and no commit is recorded.
+	if fi, err := os.Stat(filepath.Join(strings.TrimSpace(string(top)), ".git")); err != nil || !fi.IsDir() {
+		t.Skip("a git worktree or submodule (.git is not a directory): go build records no commit there")
 	}
 	// -buildvcs=true, whatever GOFLAGS says: some machines turn it off.
 	bin := filepath.Join(t.TempDir(), "auditor")
