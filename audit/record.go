@@ -32,19 +32,41 @@ const (
 const maxLine = 256 << 20
 
 // RecordWriter appends Results to a results.jsonl file, one complete line per
-// Write, synced to disk before Write returns, so that a reader (or a resumed
-// run after kill -9) never sees half a line except at the very end. It is
-// safe for concurrent use. Concurrent writers share their fsyncs (group
-// commit): while one syncs, the lines of the others gather and the next sync
-// covers them all, so many workers do not queue behind one fsync each.
+// Write, so that a reader (or a resumed run after kill -9) never sees half a
+// line except at the very end. It is safe for concurrent use.
+//
+// Write returns once its line is written, not once it is on disk: a
+// goroutine of the writer syncs the file at most once every syncInterval,
+// every line written until then at once (group commit), so that the
+// workers neither wait for fsync nor pay one each. A crash of the machine
+// (not of the process: the kernel keeps what was written) loses at most the
+// lines of the last interval, which a resumed run audits again. A sync that
+// fails is returned by the next Write, by Sync and by Close. Sync and Close
+// return once every line written before them is on disk.
 type RecordWriter struct {
-	mu   sync.Mutex // guards f, its offset and n
-	path string
-	f    *os.File // nil until the first Write when the file did not exist
-	n    int
+	mu     sync.Mutex // guards f, its offset, n, synced, err and closed
+	path   string
+	f      *os.File // nil until the first Write when the file did not exist
+	n      int
+	synced int   // lines known to be on disk
+	err    error // the first sync that failed; every later call returns it
+	closed bool
 
-	syncMu sync.Mutex // held while syncing; guards synced
-	synced int        // lines known to be on disk
+	syncMu   sync.Mutex // one sync at a time
+	dirty    chan struct{}
+	stop     chan struct{}
+	stopped  chan struct{}
+	syncFile func(f *os.File, written int) error // f.Sync, or a test's
+}
+
+// syncInterval is the least time between two syncs of the record.
+const syncInterval = 100 * time.Millisecond
+
+func newRecordWriter(path string, f *os.File) *RecordWriter {
+	w := &RecordWriter{path: path, f: f, dirty: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
+		syncFile: func(f *os.File, _ int) error { return f.Sync() }}
+	go w.syncLoop()
+	return w
 }
 
 // CreateRecord opens path for appending. When the file ends in a torn line
@@ -55,7 +77,7 @@ type RecordWriter struct {
 func CreateRecord(path string) (*RecordWriter, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		return &RecordWriter{path: path}, nil
+		return newRecordWriter(path, nil), nil
 	}
 	if err != nil {
 		return nil, err
@@ -71,7 +93,7 @@ func CreateRecord(path string) (*RecordWriter, error) {
 		f.Close()
 		return nil, fmt.Errorf("opening record %s: %w", path, err)
 	}
-	return &RecordWriter{path: path, f: f}, nil
+	return newRecordWriter(path, f), nil
 }
 
 // cleanEnd returns the offset just past the last newline of f (0 if none).
@@ -111,13 +133,21 @@ func EncodeResult(w io.Writer, r Result) error {
 	return nil
 }
 
-// Write appends r as one line and syncs it to disk.
+// Write appends r as one line; the line is on disk within syncInterval
+// (see RecordWriter).
 func (w *RecordWriter) Write(r Result) error {
 	var buf bytes.Buffer
 	if err := EncodeResult(&buf, r); err != nil {
 		return err
 	}
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.err != nil:
+		return w.err
+	case w.closed:
+		return fmt.Errorf("writing %s: %w", w.path, os.ErrClosed)
+	}
 	var err error
 	if w.f == nil {
 		w.f, err = os.OpenFile(w.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o666)
@@ -125,29 +155,67 @@ func (w *RecordWriter) Write(r Result) error {
 	if err == nil {
 		_, err = w.f.Write(buf.Bytes())
 	}
-	if err == nil {
-		w.n++
-	}
-	seq := w.n
-	w.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", w.path, err)
 	}
-
-	w.syncMu.Lock()
-	defer w.syncMu.Unlock()
-	if w.synced >= seq {
-		return nil // a sync that started after our write covered it
+	w.n++
+	select {
+	case w.dirty <- struct{}{}:
+	default: // a sync is due already
 	}
-	w.mu.Lock()
-	upto, f := w.n, w.f // every line written so far is covered by the sync below
-	w.mu.Unlock()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", w.path, err)
-	}
-	w.synced = upto
 	return nil
 }
+
+// syncLoop syncs the file when lines wait, at most once every syncInterval,
+// until Close.
+func (w *RecordWriter) syncLoop() {
+	defer close(w.stopped)
+	pause := time.NewTimer(0)
+	defer pause.Stop()
+	for {
+		select {
+		case <-w.dirty:
+		case <-w.stop:
+			return
+		}
+		w.syncNow()
+		pause.Reset(syncInterval)
+		select {
+		case <-pause.C:
+		case <-w.stop:
+			return
+		}
+	}
+}
+
+// syncNow syncs every line written so far, unless a sync already covered
+// them, and returns the first sync error.
+func (w *RecordWriter) syncNow() error {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.mu.Lock()
+	upto, f, err := w.n, w.f, w.err
+	w.mu.Unlock()
+	if err != nil || f == nil || w.synced >= upto {
+		return err
+	}
+	if err := w.syncFile(f, upto); err != nil {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.err == nil {
+			w.err = fmt.Errorf("syncing %s: %w", w.path, err)
+		}
+		return w.err
+	}
+	w.mu.Lock()
+	w.synced = upto
+	w.mu.Unlock()
+	return nil
+}
+
+// Sync returns once every line written before it is on disk, or the first
+// sync that failed.
+func (w *RecordWriter) Sync() error { return w.syncNow() }
 
 // Written returns how many results this writer has appended.
 func (w *RecordWriter) Written() int {
@@ -156,14 +224,25 @@ func (w *RecordWriter) Written() int {
 	return w.n
 }
 
-// Close closes the file, if one was opened.
+// Close syncs what is left and closes the file, if one was opened; it
+// returns the first write or sync that failed. A second Close returns nil.
 func (w *RecordWriter) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	w.mu.Unlock()
+	close(w.stop)
+	<-w.stopped
+	err := w.syncNow()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.f == nil {
-		return nil
+		return err
 	}
-	return w.f.Close()
+	return errors.Join(err, w.f.Close())
 }
 
 // ReadError is a line of a record that could not be read.

@@ -366,6 +366,11 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		o.logf(stderr, "auditing %s, %d at a time; record in %s", plural(total, "instance"), o.concurrency, j.recordPath())
 	}
 	runErr := session.Run(runCtx, j.batches())
+	// The record syncs in the background; all of it is on disk before the
+	// reports say what was audited, and a disk that failed says so.
+	if err := w.Sync(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err))
+	}
 	prog.stop()
 	info := &j.info
 	if d := j.disc; d != nil {
