@@ -44,11 +44,11 @@ const maxLine = 256 << 20
 // fails is returned by the next Write, by Sync and by Close. Sync and Close
 // return once every line written before them is on disk.
 type RecordWriter struct {
-	mu     sync.Mutex // guards f, its offset, n, synced, err and closed
+	mu     sync.Mutex // guards f, its offset, n, err and closed
 	path   string
 	f      *os.File // nil until the first Write when the file did not exist
 	n      int
-	synced int   // lines known to be on disk
+	synced int   // lines known to be on disk; written holding syncMu and mu
 	err    error // the first sync that failed; every later call returns it
 	closed bool
 
