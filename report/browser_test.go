@@ -248,7 +248,10 @@ func TestHTMLInBrowser(t *testing.T) {
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
+		// No UserDataDir: chromedp then makes the profile's directory
+		// and removes it once the browser has exited, killing any child
+		// left writing there first. A t.TempDir would fail the test when
+		// such a child writes in it during the test's cleanup.
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),

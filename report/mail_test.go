@@ -448,9 +448,9 @@ func showMail(t *testing.T, browser context.Context, body []byte) {
 
 // startBrowser starts headless Chromium, with the network pointed at a dead
 // port, that stops when owner ends; t skips when there is none (see
-// findBrowser). The profile directory is owner's too: the browser outlives
-// t, and a directory of t's would be removed under a running browser (its
-// RemoveAll then fails on the files Chromium still writes).
+// findBrowser). Its profile is a directory chromedp makes and removes
+// itself once the browser and any child it left have exited (see
+// TestHTMLInBrowser): one of t's was removed under the running browser.
 func startBrowser(owner, t *testing.T) context.Context {
 	t.Helper()
 	exe := findBrowser(t)
@@ -458,7 +458,7 @@ func startBrowser(owner, t *testing.T) context.Context {
 	owner.Cleanup(cancel)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(owner.TempDir()),
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
