@@ -14,6 +14,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 need git "to build the baseline revision"
+need tar "to unpack the baseline revision"
 BASE=${BASE:-HEAD~1}
 ROUNDS=${ROUNDS:-2}
 SECS=${SECS:-20}
@@ -24,9 +25,11 @@ build
 (cd "$REPO" && go build -o "$WORK/bin/" ./bench/sdkadaptive)
 BASE_REV=$(cd "$REPO" && git rev-parse --short "$BASE")
 log "building the baseline $BASE_REV"
-git -C "$REPO" worktree add --detach "$WORK/base" "$BASE_REV" >/dev/null 2>&1
+# A copy of the tree at BASE (git archive), so that the repository itself
+# is not touched.
+mkdir -p "$WORK/base"
+git -C "$REPO" archive "$BASE_REV" | tar -x -C "$WORK/base"
 (cd "$WORK/base" && go build -o "$WORK/base-bin/" ./cmd/auditor)
-git -C "$REPO" worktree remove --force "$WORK/base"
 machine
 
 # one BIN MODE: a run of BIN (auditor) in MODE (fixed, adaptive or sdk)
