@@ -33,7 +33,9 @@ git -C "$REPO" archive "$BASE_REV" | tar -x -C "$WORK/base"
 machine
 
 # one BIN MODE: a run of BIN (auditor) in MODE (fixed, adaptive or sdk)
-# over a fresh simulator; prints "seconds cpu calls answered".
+# over a fresh simulator; sets ONE_S (fetch seconds) and ONE_CPU (CPU
+# seconds). It runs in this shell, so that the exit trap stops its
+# simulator if the bench is interrupted.
 one() {
 	local bin=$1 mode=$2 out=$WORK/out
 	start_sim --fleet-size "$N" --seed 42 --rate-limit "$R" --burst "$R" --latency 25ms --jitter 10ms
@@ -41,14 +43,14 @@ one() {
 	case $mode in
 	sdk)
 		timed sdk "$WORK/bin/sdkadaptive" -endpoint-url "$SIM_URL" -concurrency "$C" -max-seconds 300 "$WORK/ids.txt"
-		echo "$(awk '{print $4}' "$WORK/sdk.out") $T_CPU"
+		ONE_S=$(awk '{print $4}' "$WORK/sdk.out") ONE_CPU=$T_CPU
 		;;
 	*)
 		local args=()
 		if [[ $mode == fixed ]]; then args=(--rate "$R"); fi
 		timed "$mode" "$bin" run --instances "$WORK/ids.txt" --endpoint-url "$SIM_URL" --region us-east-1 --out "$out" \
 			--fail-on none --quiet --format csv --concurrency "$C" "${args[@]}"
-		echo "$(runstat "$out" seconds) $T_CPU"
+		ONE_S=$(runstat "$out" seconds) ONE_CPU=$T_CPU
 		;;
 	esac
 	stop_sim
@@ -60,13 +62,15 @@ for round in $(seq 1 "$ROUNDS"); do
 		for b in base new; do
 			bin=$WORK/bin/auditor
 			if [[ $b == base ]]; then bin=$WORK/base-bin/auditor; fi
-			read -r s cpu < <(one "$bin" "$mode")
+			one "$bin" "$mode"
+			s=$ONE_S cpu=$ONE_CPU
 			log "round $round $mode $b: ${s}s, ${cpu} CPU s"
 			SECS_SUM[$mode-$b]=$(calc "${SECS_SUM[$mode-$b]:-0} + $s")
 			CPU_SUM[$mode-$b]=$(calc "${CPU_SUM[$mode-$b]:-0} + $cpu")
 		done
 	done
-	read -r s cpu < <(one "" sdk)
+	one "" sdk
+	s=$ONE_S cpu=$ONE_CPU
 	log "round $round sdk: ${s}s, ${cpu} CPU s"
 	SECS_SUM[sdk]=$(calc "${SECS_SUM[sdk]:-0} + $s")
 	CPU_SUM[sdk]=$(calc "${CPU_SUM[sdk]:-0} + $cpu")
