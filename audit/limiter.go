@@ -83,17 +83,18 @@ func (e *episode) on() bool { return !e.start.IsZero() }
 
 // Tuning of the adaptive mode.
 const (
-	initialRate = 20.0            // calls per second at the start
-	minRate     = 0.5             // the floor
-	maxRate     = 1e5             // the ceiling
-	slowStartE  = 0.2             // seconds per e-fold of the rate before the first cut
-	beta        = 0.9             // a cut goes to beta times the estimated limit
-	cubicC      = 0.0004          // growth past the limit, per second cubed, times scale
-	capFactor   = 1.8             // probe at most this far past the estimate
-	capSpell    = 6 * time.Second // at the cap this long without a throttle, the estimate rises
-	scaleCap    = 4.0             // growth scale at most this many times a measured limit
-	scaleWeight = 5.0             // an estimate this well measured (successes, decayed) sets it
-	plateauStep = 0.97            // throttled below the estimate: it comes down by this
+	paceBurst   = 10 * time.Millisecond // of calls may go at once (over 100 calls/s)
+	initialRate = 20.0                  // calls per second at the start
+	minRate     = 0.5                   // the floor
+	maxRate     = 1e5                   // the ceiling
+	slowStartE  = 0.2                   // seconds per e-fold of the rate before the first cut
+	beta        = 0.9                   // a cut goes to beta times the estimated limit
+	cubicC      = 0.0004                // growth past the limit, per second cubed, times scale
+	capFactor   = 1.8                   // probe at most this far past the estimate
+	capSpell    = 6 * time.Second       // at the cap this long without a throttle, the estimate rises
+	scaleCap    = 4.0                   // growth scale at most this many times a measured limit
+	scaleWeight = 5.0                   // an estimate this well measured (successes, decayed) sets it
+	plateauStep = 0.97                  // throttled below the estimate: it comes down by this
 
 	winMin  = 500 * time.Millisecond // a window of answers lasts at least this
 	winMinN = 20                     // and holds at least this many
@@ -127,7 +128,7 @@ func newLimiter(tps float64, now func() time.Time) *Limiter {
 	t := now()
 	if tps > 0 {
 		l.rate = tps
-		l.lim = rate.NewLimiter(rate.Limit(tps), 1)
+		l.lim = rate.NewLimiter(rate.Limit(tps), max(1, int(tps*paceBurst.Seconds())))
 		return l
 	}
 	l.slowStart, l.rate = true, initialRate
@@ -251,10 +252,12 @@ func (l *Limiter) due() time.Time {
 }
 
 func (l *Limiter) grant(now time.Time) {
-	// A caller that went late does not cost the next one its lateness, but
-	// idle time is not banked into a burst.
+	// A caller that went late does not cost the next one its lateness, and
+	// idle time is banked up to paceBurst of calls: callers who come at
+	// random to a pace they do not fill go at once instead of waiting in
+	// line for it. Below 100 calls a second, that is one call.
 	iv := time.Duration(float64(time.Second) / l.rate)
-	l.lastGrant = later(l.lastGrant.Add(iv), now.Add(-min(iv, 2*time.Millisecond)))
+	l.lastGrant = later(l.lastGrant.Add(iv), now.Add(-max(min(iv, 2*time.Millisecond), paceBurst-iv)))
 	l.grants.add(now, l.start)
 	l.inflight++
 }
