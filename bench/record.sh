@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# record.sh: what the record's syncing costs a run, this tree against a
-# baseline revision built in the same run (BASE, default HEAD~1), the two
-# alternated ROUNDS times against a fresh simulator each: the matrix cell of
-# issue 9 where the pool binds at a high rate (R = 1000, burst R, latency
-# 25 ± 10 ms, C = 16: at most C / latency = 640 calls/s), with --rate R and
-# adaptive, and the SDK's own loop (bench/sdkadaptive) beside them as the
-# floor of what a client costs.
+# record.sh: what a change to the fetch's path costs or gains (written for
+# the record's syncing, used since for the pacing's burst), this tree
+# against a baseline revision built in the same run (BASE, default
+# HEAD~1), the two alternated ROUNDS times against a fresh simulator each:
+# the matrix cell of issue 9 where the pool binds at a high rate (R = 1000,
+# burst R, latency 25 ± 10 ms, C = 16: at most C / latency = 640 calls/s),
+# with --rate R and adaptive, and the SDK's own loop (bench/sdkadaptive)
+# beside them as the floor of what a client costs.
 #
 #   bash bench/record.sh            (about 6 minutes)
 #
