@@ -597,8 +597,8 @@ func TestLimiterBurstsTenMilliseconds(t *testing.T) {
 		if n != tc.atOnce {
 			t.Errorf("rate %g: %d callers went at once, want %d", tc.rate, n, tc.atOnce)
 		}
-		// The one that waited, and as many more as come, each millisecond
-		// tenth by tenth.
+		// Then someone always in line, for a second, the clock moving a
+		// tenth of a millisecond at a time.
 		for now := t0; now.Before(t0.Add(time.Second)); now = now.Add(100 * time.Microsecond) {
 			for l.release(now) {
 				n++
