@@ -81,20 +81,24 @@ type episode struct {
 
 func (e *episode) on() bool { return !e.start.IsZero() }
 
+// paceBurst of calls may go at once after a lull, in both modes: over 100
+// calls a second, callers who come at random to a pace they do not fill
+// then go without waiting in line for it.
+const paceBurst = 10 * time.Millisecond
+
 // Tuning of the adaptive mode.
 const (
-	paceBurst   = 10 * time.Millisecond // of calls may go at once (over 100 calls/s)
-	initialRate = 20.0                  // calls per second at the start
-	minRate     = 0.5                   // the floor
-	maxRate     = 1e5                   // the ceiling
-	slowStartE  = 0.2                   // seconds per e-fold of the rate before the first cut
-	beta        = 0.9                   // a cut goes to beta times the estimated limit
-	cubicC      = 0.0004                // growth past the limit, per second cubed, times scale
-	capFactor   = 1.8                   // probe at most this far past the estimate
-	capSpell    = 6 * time.Second       // at the cap this long without a throttle, the estimate rises
-	scaleCap    = 4.0                   // growth scale at most this many times a measured limit
-	scaleWeight = 5.0                   // an estimate this well measured (successes, decayed) sets it
-	plateauStep = 0.97                  // throttled below the estimate: it comes down by this
+	initialRate = 20.0            // calls per second at the start
+	minRate     = 0.5             // the floor
+	maxRate     = 1e5             // the ceiling
+	slowStartE  = 0.2             // seconds per e-fold of the rate before the first cut
+	beta        = 0.9             // a cut goes to beta times the estimated limit
+	cubicC      = 0.0004          // growth past the limit, per second cubed, times scale
+	capFactor   = 1.8             // probe at most this far past the estimate
+	capSpell    = 6 * time.Second // at the cap this long without a throttle, the estimate rises
+	scaleCap    = 4.0             // growth scale at most this many times a measured limit
+	scaleWeight = 5.0             // an estimate this well measured (successes, decayed) sets it
+	plateauStep = 0.97            // throttled below the estimate: it comes down by this
 
 	winMin  = 500 * time.Millisecond // a window of answers lasts at least this
 	winMinN = 20                     // and holds at least this many
