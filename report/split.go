@@ -52,16 +52,27 @@ type SplitGroup struct {
 // dir/by-LABEL, with the label made file-safe as group names are.
 func SplitDir(dir, label string) string { return filepath.Join(dir, "by-"+SafeName(label)) }
 
-var plainName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+var (
+	plainName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+	// hashedName is how every name SafeName hashes ends.
+	hashedName = regexp.MustCompile(`-[0-9a-f]{8}$`)
+	// deviceName is a name Windows keeps for a device, whatever follows
+	// its first dot.
+	deviceName = regexp.MustCompile(`^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\.|$)`)
+)
 
 // SafeName turns a label value into a directory name that is safe on any
 // file system and can never be another value's: a value that is already a
 // plain lower-case name (letters, digits, ".", "_", "-") is itself; any other
 // (capitals, spaces, slashes, "..", non-ASCII, empty) is its safe characters
 // then a hash of the exact value, so that "Alice", "alice " and "alice"
-// are three directories even where case is folded.
+// are three directories even where case is folded. A plain value spelt as a
+// hashed name (ending in "-" and eight hex digits), as the split's index,
+// or as a Windows device name is hashed too: values are text from outside
+// (anyone who may tag an instance), and no value may take another's
+// directory or the index's place.
 func SafeName(v string) string {
-	if plainName.MatchString(v) && v != "." && v != ".." {
+	if plainName.MatchString(v) && v != "." && v != ".." && v != SplitIndex && !hashedName.MatchString(v) && !deviceName.MatchString(v) {
 		return v
 	}
 	var b strings.Builder

@@ -31,6 +31,78 @@ func TestSafeName(t *testing.T) {
 	if report.SafeName("alice") != "alice" {
 		t.Error("a plain name is not itself")
 	}
+	// A value may be any text (a tag anyone who may tag an instance sets):
+	// one that is spelt as another value's hashed name, or as a file of the
+	// split's own, or as a device name on Windows, is not itself either.
+	for _, v := range []string{"../x", "Alice"} {
+		h := report.SafeName(v)
+		if n := report.SafeName(h); n == h {
+			t.Errorf("the value %q is named %q, as %q is", h, n, v)
+		}
+	}
+	for _, v := range []string{report.SplitIndex, "con", "nul", "aux", "prn", "com1", "lpt9", "nul.txt"} {
+		if n := report.SafeName(v); n == v {
+			t.Errorf("SafeName(%q) = %q: a name the split or a file system keeps for itself", v, n)
+		}
+	}
+}
+
+// TestSplitValuesSpeltAsItsNames: values spelt as the split's index or as
+// another value's directory split like any others, instead of failing the
+// whole split (and with it every group's mail).
+func TestSplitValuesSpeltAsItsNames(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	values := []string{report.SplitIndex, "alice", "../x", report.SafeName("../x")}
+	dir := t.TempDir()
+	path := filepath.Join(dir, audit.ResultsFile)
+	w, err := audit.CreateRecord(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range values {
+		st := audit.StatusSuccess
+		if err := w.Write(audit.Result{
+			Region: "us-east-1", InstanceID: fmt.Sprintf("i-%017x", i+1), Labels: map[string]string{"owner": v},
+			Outcome: audit.Judge([]audit.Association{{Status: st}}), AuditedAt: at,
+			Associations: []audit.Association{{AssociationID: fmt.Sprintf("a-%d", i), Name: "AWS-RunPatchBaseline", Status: st}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := audit.OpenRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	out := t.TempDir()
+	opts := report.Options{Dir: out, Records: rs, Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}}
+	groups, err := report.Split(context.Background(), opts, "owner")
+	if err != nil {
+		t.Fatalf("Split: %v", err)
+	}
+	if len(groups) != len(values) {
+		t.Fatalf("%d groups, want %d", len(groups), len(values))
+	}
+	names := map[string]bool{}
+	for _, g := range groups {
+		if names[g.Name] {
+			t.Errorf("two groups in %q", g.Name)
+		}
+		names[g.Name] = true
+		if g.Instances != 1 {
+			t.Errorf("group %q (%s): %d instances, want 1", g.Value, g.Name, g.Instances)
+		}
+	}
+	index, err := os.ReadFile(filepath.Join(report.SplitDir(out, "owner"), report.SplitIndex))
+	if err != nil {
+		t.Fatalf("the index: %v", err)
+	}
+	if rows := strings.Count(string(index), "\n"); rows != len(values)+1 {
+		t.Errorf("the index has %d lines, want %d:\n%s", rows, len(values)+1, index)
+	}
 }
 
 // TestSplit: the reports of each owner hold exactly that owner's instances,
