@@ -90,6 +90,7 @@ func OpenBaseline(path string) (*Baseline, error) {
 	b := &Baseline{Path: path, rs: rs, failing: map[assocKey]time.Time{}}
 	if ri, err := ReadRunInfo(filepath.Join(filepath.Dir(path), RunFile)); err == nil {
 		b.At = ri.StartedAt
+		rs.Partial = !ri.Whole()
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		rs.Close()
 		return nil, fmt.Errorf("baseline: %w", err)
@@ -158,7 +159,9 @@ func (rs *Records) all() iter.Seq2[Result, error] {
 // Compare walks the baseline's record and the current one together, in key
 // order, and calls fn for every change, in key order. Instances that could
 // not be audited in either run (error, invalid) are not compared: nothing
-// can be said of them. It holds one instance of each record at a time.
+// can be said of them; nor are instances a Partial record lacks (not gone,
+// not new: its run did not get to them). It holds one instance of each
+// record at a time.
 func Compare(base, cur *Records, fn func(Change) error) (ChangeCounts, error) {
 	counts := ChangeCounts{}
 	for _, k := range ChangeKinds() {
@@ -184,10 +187,14 @@ func Compare(base, cur *Records, fn func(Change) error) (ChangeCounts, error) {
 		var err error
 		switch {
 		case okB && (!okC || indexKey(b).Less(indexKey(c))):
-			err = compareInstance(&b, nil, emit)
+			if !cur.Partial {
+				err = compareInstance(&b, nil, emit)
+			}
 			b, errB, okB = nextB()
 		case okC && (!okB || indexKey(c).Less(indexKey(b))):
-			err = compareInstance(nil, &c, emit)
+			if !base.Partial {
+				err = compareInstance(nil, &c, emit)
+			}
 			c, errC, okC = nextC()
 		default:
 			err = compareInstance(&b, &c, emit)

@@ -91,3 +91,65 @@ func TestCompareDrift(t *testing.T) {
 		t.Errorf("a drift without every kind of change tests little: %v", got)
 	}
 }
+
+// TestComparePartialRecords: an instance that one of the two records lacks
+// because its run was incomplete (stopped by --timeout, interrupted, an
+// account-region it could not reach) is not compared: it is neither gone
+// nor new. Every other change is found as in whole records.
+func TestComparePartialRecords(t *testing.T) {
+	before := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 11, Size: shortN(400, 150)})
+	after, _ := before.Drift(ssmsim.DriftConfig{Seed: 3, Elapsed: 7 * 24 * time.Hour})
+	dir := t.TempDir()
+	week1 := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+	week2 := week1.Add(7 * 24 * time.Hour)
+	half := func(ids []string) []string { return ids[:len(ids)/2] }
+	auditInto(t, before, before.IDs(), filepath.Join(dir, "a.jsonl"), nil, week1)
+	auditInto(t, before, half(before.IDs()), filepath.Join(dir, "a-half.jsonl"), nil, week1)
+	auditInto(t, after, after.IDs(), filepath.Join(dir, "b.jsonl"), nil, week2)
+	auditInto(t, after, half(after.IDs()), filepath.Join(dir, "b-half.jsonl"), nil, week2)
+	open := func(name string, partial bool) *audit.Records {
+		rs, err := audit.OpenRecords(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rs.Close() })
+		rs.Partial = partial
+		return rs
+	}
+	changes := func(base, cur *audit.Records) []audit.Change {
+		var out []audit.Change
+		if _, err := audit.Compare(base, cur, func(c audit.Change) error { out = append(out, c); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	whole := changes(open("a.jsonl", false), open("b.jsonl", false))
+	for _, tc := range []struct {
+		name      string
+		base, cur *audit.Records
+		audited   []string // the instances the partial record has
+	}{
+		{"this run stopped halfway", open("a.jsonl", false), open("b-half.jsonl", true), half(after.IDs())},
+		{"the baseline stopped halfway", open("a-half.jsonl", true), open("b.jsonl", false), half(before.IDs())},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := slices.DeleteFunc(slices.Clone(whole), func(c audit.Change) bool { return !slices.Contains(tc.audited, c.InstanceID) })
+			got := changes(tc.base, tc.cur)
+			kinds := func(cs []audit.Change) map[audit.ChangeKind]int {
+				m := map[audit.ChangeKind]int{}
+				for _, c := range cs {
+					m[c.Kind]++
+				}
+				return m
+			}
+			if len(want) == len(whole) || len(want) == 0 {
+				t.Fatalf("the half holds %d of the %d changes: a test of nothing", len(want), len(whole))
+			}
+			if !slices.EqualFunc(got, want, func(a, b audit.Change) bool {
+				return a.Kind == b.Kind && a.InstanceID == b.InstanceID && a.AssociationID == b.AssociationID
+			}) {
+				t.Errorf("changes %v, want those of the whole records on the instances both have, %v", kinds(got), kinds(want))
+			}
+		})
+	}
+}

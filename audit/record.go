@@ -348,6 +348,10 @@ type Records struct {
 	outcomes map[Outcome]int
 	// Torn counts unterminated last lines that were skipped.
 	Torn int
+	// Partial says the record may lack some of its run's targets (the run
+	// was stopped, interrupted, or could not audit an account-region):
+	// Compare then says nothing of an instance it lacks.
+	Partial bool
 }
 
 // indexInMemory is how many instances a record holds its index for in

@@ -90,6 +90,12 @@ func (ri *RunInfo) Finish(outcomes map[Outcome]int, results int) {
 	ri.Complete = !ri.Interrupted && ri.Error == "" && outcomes[OutcomeError] == 0
 }
 
+// Whole reports whether the run's record holds a result for each of its
+// targets (some may be errors): it was neither stopped nor interrupted, and
+// every account-region was audited. A run.json that Finish has not settled
+// says so only once it has.
+func (ri *RunInfo) Whole() bool { return !ri.Interrupted && ri.Error == "" }
+
 // Verdict is what a finished run tells the one who scheduled it.
 type Verdict int
 
@@ -186,6 +192,9 @@ type ChangeInfo struct {
 	BaselineFromRun string       `json:"baseline_from_run,omitempty"`
 	Since           *time.Time   `json:"since,omitempty"`
 	Counts          ChangeCounts `json:"counts"`
+	// BaselineIncomplete says the baseline's run did not audit all its
+	// targets: the instances it lacks were not compared.
+	BaselineIncomplete bool `json:"baseline_incomplete,omitempty"`
 }
 
 // BaselineIn is the path of the baseline's record for a run whose

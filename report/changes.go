@@ -92,12 +92,14 @@ func buildChanges(ctx context.Context, opts Options, listRows int) (*Changes, er
 		}
 	}
 	ch.Rows = nonNil(ch.Rows)
-	ch.Summary = changeSummary(ch)
+	ch.Summary = changeSummary(ch, opts.Records.Partial || b.Records().Partial)
 	return ch, nil
 }
 
-// changeSummary says what got worse and what got better, in a few words.
-func changeSummary(ch *Changes) string {
+// changeSummary says what got worse and what got better, in a few words;
+// partial when one of the runs did not audit all its targets, so that only
+// the instances both audited were compared.
+func changeSummary(ch *Changes, partial bool) string {
 	c := ch.Counts
 	parts := []string{
 		plural(c[audit.NewFailure], "new failure", "new failures"),
@@ -117,6 +119,9 @@ func changeSummary(ch *Changes) string {
 		s += " since " + ch.Since.Format(time.DateOnly)
 	} else {
 		s += " since the baseline"
+	}
+	if partial {
+		s += ", among the instances both runs audited"
 	}
 	return s
 }

@@ -136,6 +136,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		if err != nil {
 			return groups, err
 		}
+		rs.Partial = opts.Records.Partial
 		run := opts.Run
 		outcomes := rs.Outcomes()
 		g.Instances, g.Noncompliant = rs.Len(), outcomes[audit.OutcomeNoncompliant]
@@ -153,6 +154,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 				rs.Close()
 				return groups, fmt.Errorf("group %q: %w", g.Value, err)
 			}
+			gb.Records().Partial = opts.Baseline.Records().Partial
 			gopts.Baseline = gb
 			// The group's own changes, not the run's.
 			counts, err := audit.Compare(gb.Records(), rs, func(audit.Change) error { return nil })

@@ -180,3 +180,67 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 		t.Errorf("previousRun = %q, %v; want the complete run %s over the later incomplete one", got, err, complete)
 	}
 }
+
+// TestChangesOfAnIncompleteRun: a run stopped by --timeout before it got to
+// most of the fleet reports none of the instances it did not audit as gone
+// since the baseline, and a later whole run compared with that incomplete
+// one reports none of them as new: neither run could say.
+func TestChangesOfAnIncompleteRun(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 60})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	dir := t.TempDir()
+	week1, week2, week3 := filepath.Join(dir, "week1"), filepath.Join(dir, "week2"), filepath.Join(dir, "week3")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
+	if got := runCLI(t, "", append(args, "--out", week1)...); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	// Two calls a second, one at a time, for a second: a few of the 60.
+	got := runCLI(t, "", append(args, "--out", week2, "--baseline", week1, "--rate", "2", "--concurrency", "1", "--timeout", "1s")...)
+	if got.code != 3 {
+		t.Fatalf("week 2 stopped by --timeout: exit %d, want 3\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(t, "", append(args, "--out", week3, "--baseline", week2)...); got.code != 0 {
+		t.Fatalf("week 3: exit %d\n%s", got.code, got.stderr)
+	}
+	for _, tc := range []struct {
+		dir  string
+		kind audit.ChangeKind
+	}{{week2, audit.VanishedInstance}, {week3, audit.NewInstance}} {
+		f, err := os.Open(filepath.Join(tc.dir, "changes.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range rows[1:] {
+			if r[0] == string(tc.kind) {
+				n++
+			}
+		}
+		if n != 0 {
+			t.Errorf("%s: changes.csv has %d %s, want none: the fleet did not change", filepath.Base(tc.dir), n, tc.kind)
+		}
+		ri, err := audit.ReadRunInfo(filepath.Join(tc.dir, "run.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ri.Changes == nil || ri.Changes.Counts[tc.kind] != 0 {
+			t.Errorf("%s: run.json changes %+v, want no %s", filepath.Base(tc.dir), ri.Changes, tc.kind)
+		}
+		summary, _ := os.ReadFile(filepath.Join(tc.dir, "summary.json"))
+		if !bytes.Contains(summary, []byte("among the instances both runs audited")) {
+			t.Errorf("%s: summary.json does not say that only the instances both runs audited were compared", filepath.Base(tc.dir))
+		}
+	}
+	if ri, _ := audit.ReadRunInfo(filepath.Join(week3, "run.json")); ri.Changes == nil || !ri.Changes.BaselineIncomplete {
+		t.Error("week 3's run.json does not say its baseline was incomplete")
+	}
+}

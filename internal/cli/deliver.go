@@ -399,6 +399,7 @@ func openMailSource(dir string) (*mailSource, error) {
 	if err != nil {
 		return nil, err
 	}
+	rs.Partial = !run.Whole()
 	src := &mailSource{dir: dir, rs: rs, run: run}
 	if c := run.Changes; c != nil {
 		var at time.Time
@@ -419,6 +420,10 @@ func openMailSource(dir string) (*mailSource, error) {
 		if err != nil {
 			rs.Close()
 			return nil, err
+		}
+		if src.base != nil && c.BaselineIncomplete {
+			// Compared now as the run compared it.
+			src.base.Records().Partial = true
 		}
 	}
 	return src, nil

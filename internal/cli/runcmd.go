@@ -559,12 +559,16 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info *audit.RunInfo, set settings, stderr io.Writer) ([]string, error) {
 	info.Finish(rs.Outcomes(), rs.Len())
 	info.Torn = rs.Torn
+	// A run that did not get to every target says nothing of those it
+	// missed: not gone since the baseline, only not audited.
+	rs.Partial = !info.Whole()
 	if o.base != nil {
 		counts, err := audit.Compare(o.base.Records(), rs, func(audit.Change) error { return nil })
 		if err != nil {
 			return nil, fmt.Errorf("comparing with --baseline: %w", err)
 		}
-		info.Changes = &audit.ChangeInfo{Baseline: o.base.Path, BaselineFromRun: pathFrom(o.out, o.base.Path), Counts: counts}
+		info.Changes = &audit.ChangeInfo{Baseline: o.base.Path, BaselineFromRun: pathFrom(o.out, o.base.Path), Counts: counts,
+			BaselineIncomplete: o.base.Records().Partial}
 		if !o.base.At.IsZero() {
 			at := o.base.At.UTC()
 			info.Changes.Since = &at
