@@ -239,6 +239,25 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 	for _, a := range b.Associations {
 		before[a.AssociationID] = a
 	}
+	if c.Detail == DetailOverview && b.Detail != DetailOverview {
+		// Now only the overview: every association succeeded (or there is
+		// none), so each that failed then is resolved (or each is gone).
+		for _, p := range b.Associations {
+			switch {
+			case c.Outcome == OutcomeNoAssociations:
+				if err := emit(assocChange(VanishedAssociation, b, p, p.Status, "")); err != nil {
+					return err
+				}
+			case p.Status == StatusFailed:
+				ch := assocChange(Resolved, b, p, p.Status, StatusSuccess)
+				ch.Labels, ch.FirstSeenFailing = c.Labels, nil
+				if err := emit(ch); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	if b.Detail == DetailOverview || c.Detail == DetailOverview {
 		// One side has counts, not associations: only a failure now,
 		// which triage always fetches, can be placed.

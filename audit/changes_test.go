@@ -2,8 +2,10 @@ package audit_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -151,5 +153,61 @@ func TestComparePartialRecords(t *testing.T) {
 				t.Errorf("changes %v, want those of the whole records on the instances both have, %v", kinds(got), kinds(want))
 			}
 		})
+	}
+}
+
+// TestCompareTriagedInstance: an instance that --triage recorded from its
+// association overview (every association succeeded; or none at all) after
+// a baseline where one of its associations failed: the failure is resolved
+// (or its associations gone), as a full fetch would show.
+func TestCompareTriagedInstance(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+	write := func(name string, rs ...audit.Result) *audit.Records {
+		path := filepath.Join(dir, name)
+		w, err := audit.CreateRecord(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if err := w.Write(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		out, err := audit.OpenRecords(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { out.Close() })
+		return out
+	}
+	assocs := []audit.Association{
+		{AssociationID: "a-fails", Name: "AWS-RunPatchBaseline", Status: audit.StatusFailed, ErrorCode: "ExecutionError"},
+		{AssociationID: "a-fine", Name: "AWS-UpdateSSMAgent", Status: audit.StatusSuccess},
+	}
+	base := write("base.jsonl",
+		audit.Result{Region: "us-east-1", InstanceID: "i-00000000000000001", Outcome: audit.Judge(assocs), AuditedAt: at, Associations: assocs},
+		audit.Result{Region: "us-east-1", InstanceID: "i-00000000000000002", Outcome: audit.Judge(assocs), AuditedAt: at, Associations: assocs})
+	now := at.Add(7 * 24 * time.Hour)
+	cur := write("cur.jsonl",
+		audit.Result{Region: "us-east-1", InstanceID: "i-00000000000000001", Outcome: audit.OutcomeCompliant, Detail: audit.DetailOverview, AuditedAt: now},
+		audit.Result{Region: "us-east-1", InstanceID: "i-00000000000000002", Outcome: audit.OutcomeNoAssociations, Detail: audit.DetailOverview, AuditedAt: now})
+	var got []string
+	if _, err := audit.Compare(base, cur, func(c audit.Change) error {
+		got = append(got, fmt.Sprintf("%s %s %s %s->%s %s", c.InstanceID, c.Kind, c.AssociationID, c.Before, c.After, c.ErrorCode))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"i-00000000000000001 resolved a-fails Failed->Success ExecutionError",
+		"i-00000000000000002 vanished_association a-fails Failed-> ExecutionError",
+		"i-00000000000000002 vanished_association a-fine Success-> ",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
