@@ -276,6 +276,9 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.Duplicates += p.Duplicates
 		out.Invalid += p.Invalid
 	}
+	if gap := shardGap(out.Parts); gap != "" && out.Error == "" {
+		out.Error = gap
+	}
 	if out.Stats.Seconds > 0 {
 		out.Stats.Rate = float64(out.Stats.Calls) / out.Stats.Seconds
 	}
@@ -292,6 +295,55 @@ func uniq(a, b string) []string {
 		s = append(s, b)
 	}
 	return s
+}
+
+// shardGap says what a merge lacks of the lists it has shards of: a shard
+// K/N of a list none of whose parts is the whole list, with another K of
+// the same N missing, or shards of one list split two ways. "" when every
+// list it has shards of is there whole.
+func shardGap(parts []Part) string {
+	type split struct {
+		ns   map[int]bool
+		have map[int]bool
+	}
+	lists := map[string]*split{}
+	var order []string
+	for _, p := range parts {
+		var k, n int
+		if p.Fleet == "" || p.Shard == "" {
+			continue
+		}
+		if _, err := fmt.Sscanf(p.Shard, "%d/%d", &k, &n); err != nil || n < 1 {
+			continue
+		}
+		s := lists[p.Fleet]
+		if s == nil {
+			s = &split{ns: map[int]bool{}, have: map[int]bool{}}
+			lists[p.Fleet] = s
+			order = append(order, p.Fleet)
+		}
+		s.ns[n] = true
+		s.have[k] = true
+	}
+	for _, f := range order {
+		s := lists[f]
+		if len(s.ns) > 1 {
+			return fmt.Sprintf("the merge holds shards of one list split %d ways: merge the shards of one split", len(s.ns))
+		}
+		var n int
+		for n = range s.ns {
+		}
+		var missing []string
+		for k := range n {
+			if !s.have[k] {
+				missing = append(missing, fmt.Sprintf("%d/%d", k, n))
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Sprintf("the merge lacks shard %s of its list: merge every shard's record", strings.Join(missing, ", "))
+		}
+	}
+	return ""
 }
 
 // mergeParts keeps each (Fleet, Shard) once, and drops the shards of a

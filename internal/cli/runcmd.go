@@ -60,8 +60,11 @@ type job struct {
 	set   settings
 	org   orgSpec
 	fleet *audit.Fleet
-	conn  *awsconn.Conn
-	shard string
+	// digest is the whole list's Fleet.Digest, taken before --shard kept
+	// this shard's part of it ("" without --shard).
+	digest string
+	conn   *awsconn.Conn
+	shard  string
 	// shardK and shardN are the shard, -1 and 0 for none.
 	shardK, shardN int
 	// caller is the account the credentials belong to; accountNames the
@@ -151,13 +154,6 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 			if k, n, err := parseShard(o.shard, o.shardCount, o.getenv); err == nil {
 				j.shardK, j.shardN = k, n
 				j.shard = fmt.Sprintf("%d/%d", k, n)
-				if !o.discover {
-					// By instance; a discovery run splits by
-					// account-region once it knows them.
-					all := fleet.Len() + len(fleet.Invalid)
-					fleet.Shard(k, n)
-					o.logf(stderr, "shard %s: %d of %d targets", j.shard, fleet.Len()+len(fleet.Invalid), all)
-				}
 			}
 		}
 	}
@@ -240,7 +236,11 @@ func (j *job) plan(stderr io.Writer) error {
 		StartedAt: o.now().UTC(),
 		Options:   o.record(),
 	}
-	part := audit.Part{Fleet: j.fleet.Digest(), Shard: j.shard, Targets: j.fleet.Len(), Duplicates: j.fleet.Duplicates, Invalid: len(j.fleet.Invalid)}
+	digest := j.digest
+	if digest == "" {
+		digest = j.fleet.Digest()
+	}
+	part := audit.Part{Fleet: digest, Shard: j.shard, Targets: j.fleet.Len(), Duplicates: j.fleet.Duplicates, Invalid: len(j.fleet.Invalid)}
 	if o.discover {
 		// What discovery finds changes from run to run: the part is the
 		// scope that was asked, not the targets found.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -132,5 +133,58 @@ func TestParseShard(t *testing.T) {
 				t.Fatalf("got %d/%d, %v; want %d/%d", k, n, err, tt.k, tt.n)
 			}
 		})
+	}
+}
+
+// TestShardMergesThatAreNotOneRun: a merge that lacks one of the list's
+// shards is incomplete (exit 3), not a whole audit of a smaller fleet; and
+// a shard merged with the whole run of its list counts the list once.
+func TestShardMergesThatAreNotOneRun(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 60})
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	base := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none"}
+	record := func(name string, extra ...string) string {
+		dir := filepath.Join(root, name)
+		if got := runCLI(t, "", append(append(base, "--out", dir), extra...)...); got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", name, got.code, got.stderr)
+		}
+		return filepath.Join(dir, "results.jsonl")
+	}
+	whole := record("whole")
+	var shards []string
+	for k := range 3 {
+		shards = append(shards, record(fmt.Sprintf("shard-%d", k), "--shard", fmt.Sprintf("%d/3", k)))
+	}
+	merge := func(name string, want int, records ...string) audit.RunInfo {
+		t.Helper()
+		dir := filepath.Join(root, name)
+		got := runCLI(t, "", append(append([]string{"report"}, records...), "--out", dir, "--quiet", "--fail-on", "none")...)
+		if got.code != want {
+			t.Errorf("%s: exit %d, want %d\n%s", name, got.code, want, got.stderr)
+		}
+		ri, err := audit.ReadRunInfo(filepath.Join(dir, "run.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ri
+	}
+	if ri := merge("two-of-three", 3, shards[0], shards[2]); ri.Complete || !strings.Contains(ri.Error, "1/3") {
+		t.Errorf("shards 0 and 2 of 3 merged: complete %v, error %q; want incomplete, naming shard 1/3", ri.Complete, ri.Error)
+	}
+	for _, r := range []string{whole, shards[1]} {
+		ri, _ := audit.ReadRunInfo(filepath.Join(filepath.Dir(r), "run.json"))
+		t.Logf("DEBUG %s %+v", r, ri.Parts)
+	}
+	if ri := merge("whole-and-a-shard", 0, whole, shards[1]); !ri.Complete || ri.Targets != fleet.Len() {
+		t.Errorf("the whole run and one of its shards merged: complete %v, %d targets (%s); want complete, %d", ri.Complete, ri.Targets, ri.Error, fleet.Len())
+	}
+	if ri := merge("all-three", 0, shards...); !ri.Complete || ri.Targets != fleet.Len() {
+		t.Errorf("every shard merged: complete %v, %d targets (%s); want complete, %d", ri.Complete, ri.Targets, ri.Error, fleet.Len())
 	}
 }
