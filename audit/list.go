@@ -31,6 +31,11 @@ const (
 	listMaxProblems = 50
 )
 
+// listNotUTF8 is why a list is refused whose column name or label value is
+// not UTF-8: replacing the bytes with U+FFFD would make "M\xfcller" and
+// "M\xf6ller" (Latin-1) one owner, mailed each other's instances.
+const listNotUTF8 = "not UTF-8 (a Latin-1 or Windows-1252 export?): save the list as UTF-8"
+
 // AddID adds one ID given otherwise than in a list (on the command line,
 // say), with Source source. White space around id is trimmed. An empty
 // region or account means the run's default; a bad id, region or account
@@ -96,9 +101,9 @@ func listProblem(id, region, account string) string {
 // (12 digits; AccountId, "Account ID"...) set the target's Region and
 // AccountID; an empty cell means the run's default. Every other column is a
 // label: its trimmed name is added to LabelKeys and its trimmed value to the
-// target's Labels (invalid UTF-8 in labels becomes U+FFFD). Columns with an
-// empty name are ignored. Rows whose cells are all blank are skipped. In a
-// CSV list "#" is data, not a comment (comment lines may only precede the
+// target's Labels; both must be UTF-8 (see Errors). Columns with an empty
+// name are ignored. Rows whose cells are all blank are skipped. In a CSV
+// list "#" is data, not a comment (comment lines may only precede the
 // header): a row "#ops-alerts,i-0123abcd" is a target like any other. Every
 // row must have as many fields as the header. A target's line is the line
 // its row starts on.
@@ -121,8 +126,12 @@ func listProblem(id, region, account string) string {
 // column, with two columns of the same name, or with more than 1000
 // columns, or a quoted field that runs over several lines into an error or
 // the end of the list (an unbalanced quote, which would swallow every row
-// after it). A NUL byte or invalid UTF-8 later in a list makes an invalid
-// line.
+// after it), and a CSV column name or label value that is not UTF-8 (a list
+// saved as Latin-1, say: its names cannot be told apart once their bytes are
+// replaced, so that two owners would become one). A NUL byte or invalid
+// UTF-8 later in a list makes an invalid line when it is in an instance ID,
+// a region or an account_id; in a comment or a column without a name it is
+// ignored.
 //
 // Targets are distinct by Key: a later line with the Key of an earlier
 // target (from any list or flag) is counted in Duplicates and otherwise
@@ -254,8 +263,12 @@ func listHeader(line []byte) (listColumns, bool, error) {
 	}
 	cols.n = len(names)
 	index := map[string]int{}
+	notUTF8 := -1 // the first column whose name is not UTF-8
 	for i, raw := range names {
-		name := strings.ToValidUTF8(strings.TrimSpace(raw), "\uFFFD")
+		name := strings.TrimSpace(raw)
+		if notUTF8 < 0 && !utf8.ValidString(name) {
+			notUTF8 = i
+		}
 		var slot *int
 		var canon string
 		switch listColumnName(name) {
@@ -297,6 +310,9 @@ func listHeader(line []byte) (listColumns, bool, error) {
 	if cols.n > listMaxColumns {
 		return cols, true, fmt.Errorf("%d columns in the header, more than %d", cols.n, listMaxColumns)
 	}
+	if notUTF8 >= 0 {
+		return cols, true, fmt.Errorf("column %d %s: %s", notUTF8+1, listQuote(strings.TrimSpace(names[notUTF8])), listNotUTF8)
+	}
 	return cols, true, nil
 }
 
@@ -311,12 +327,11 @@ func listColumnName(name string) string {
 	}, name)
 }
 
-// listNames lists header names for a message: the first ten, each quoted
-// when it would not read plainly.
+// listNames lists header names for a message: the first ten, each as
+// listName shows it.
 func listNames(names []string) string {
 	var b strings.Builder
 	for i, n := range names {
-		n = strings.TrimSpace(n)
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -324,19 +339,24 @@ func listNames(names []string) string {
 			fmt.Fprintf(&b, "and %d more", len(names)-i)
 			break
 		}
-		plain := len(n) <= 40 && n != "" && strings.TrimSpace(n) == n
-		for _, r := range n {
-			if !unicode.IsPrint(r) || r == ',' || r == '"' || r == utf8.RuneError {
-				plain = false
-			}
-		}
-		if plain {
-			b.WriteString(n)
-		} else {
-			b.WriteString(listQuote(n))
-		}
+		b.WriteString(listName(strings.TrimSpace(n)))
 	}
 	return b.String()
+}
+
+// listName shows a column name in a message: as it is, or quoted when it
+// would not read plainly.
+func listName(n string) string {
+	plain := len(n) <= 40 && n != "" && strings.TrimSpace(n) == n
+	for _, r := range n {
+		if !unicode.IsPrint(r) || r == ',' || r == '"' || r == utf8.RuneError {
+			plain = false
+		}
+	}
+	if plain {
+		return n
+	}
+	return listQuote(n)
 }
 
 // readCSV reads the rows of a CSV list whose header line, the one lr last
@@ -383,7 +403,9 @@ func (f *Fleet) readCSV(lr *listReader, header []byte, cols listColumns) error {
 			return listCSVErr(err, lr, start)
 		}
 		line := start + listFieldLine(cr) - 1
-		f.csvRow(rec, cols, lr, line, layout, vals)
+		if err := f.csvRow(rec, cols, lr, line, layout, vals); err != nil {
+			return err
+		}
 	}
 }
 
@@ -427,8 +449,9 @@ func listCSVProblem(pe *csv.ParseError, offset int) string {
 }
 
 // csvRow adds the target of one CSV row that starts on line of lr's list;
-// vals is a buffer for its label values, one per label column.
-func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, layout int, vals []string) {
+// vals is a buffer for its label values, one per label column. The error is
+// a *ReadError for a label value that is not UTF-8, which refuses the list.
+func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, layout int, vals []string) error {
 	blank := true
 	for _, v := range rec {
 		if strings.TrimSpace(v) != "" {
@@ -437,7 +460,7 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, lay
 		}
 	}
 	if blank {
-		return
+		return nil
 	}
 	source := lr.source(line)
 	if len(rec) != cols.n {
@@ -447,7 +470,7 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, lay
 		}
 		f.add(Target{InstanceID: listCut(v, listMaxKept), Source: source,
 			Problem: fmt.Sprintf("%d fields, but the header has %d", len(rec), cols.n)}, "", 0, 0, nil)
-		return
+		return nil
 	}
 	t := Target{InstanceID: strings.TrimSpace(rec[cols.id]), Source: source}
 	if cols.region >= 0 {
@@ -457,7 +480,11 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, lay
 		t.AccountID = strings.TrimSpace(rec[cols.account])
 	}
 	for i, l := range cols.labels {
-		vals[i] = strings.ToValidUTF8(strings.TrimSpace(rec[l.col]), "\uFFFD")
+		v := strings.TrimSpace(rec[l.col])
+		if !utf8.ValidString(v) {
+			return &ReadError{lr.name, line, fmt.Errorf("%s %s: %s", listName(l.name), listQuote(v), listNotUTF8)}
+		}
+		vals[i] = v
 	}
 	if t.InstanceID == "" {
 		t.Problem = "no instance ID in the instance_id column"
@@ -476,6 +503,7 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, lay
 		}
 	}
 	f.add(t, lr.name, line, layout, vals)
+	return nil
 }
 
 func (f *Fleet) addLabelKey(name string) {

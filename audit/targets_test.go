@@ -576,6 +576,97 @@ func TestReadMalformed(t *testing.T) {
 	}
 }
 
+// TestReadNotUTF8: a list saved in another encoding than UTF-8 (Latin-1 or
+// Windows-1252, as spreadsheets export CSV) is refused where its bytes would
+// become a label's name or value. Replaced by U+FFFD, "M\xfcller" and
+// "M\xf6ller" were one owner, and each was mailed the other's instances.
+// Where the bytes cannot be mistaken for another value they are not a
+// problem: a comment, a column without a name, and an instance ID (which is
+// invalid anyway, and recorded by its line).
+func TestReadNotUTF8(t *testing.T) {
+	const reason = "not UTF-8 (a Latin-1 or Windows-1252 export?): save the list as UTF-8"
+	tests := []struct {
+		name     string
+		file     string
+		input    string
+		wantErr  string // the whole list is refused
+		want     []audit.Target
+		problems []string
+	}{
+		{
+			name: "two owners that differ only where they are not UTF-8", file: "fleet.csv",
+			input:   "instance_id,owner,owner_email\ni-0123abcd,M\xfcller,mueller@example.com\ni-11111111,M\xf6ller,moeller@example.com\n",
+			wantErr: `fleet.csv:2: owner "M\xfcller": ` + reason,
+		},
+		{
+			name: "a column name", file: "fleet.csv",
+			input:   "# Inventar\ninstance_id,Eigent\xfcmer\ni-0123abcd,x\n",
+			wantErr: `fleet.csv:2: column 2 "Eigent\xfcmer": ` + reason,
+		},
+		{
+			name: "a label of a row that is invalid", file: "fleet.csv",
+			input:   "instance_id,owner\ni-0123abcd,alice\ni-12345,M\xfcller\n",
+			wantErr: `fleet.csv:3: owner "M\xfcller": ` + reason,
+		},
+		{
+			name: "on the line its row starts on", file: "fleet.csv",
+			input:   "instance_id,notes,owner\ni-0123abcd,\"a\nb\",alice\ni-11111111,\"c\nd\",M\xfcller\n",
+			wantErr: `fleet.csv:4: owner "M\xfcller": ` + reason,
+		},
+		{
+			name: "UTF-8 after a byte-order mark", file: "fleet.csv",
+			input: "\ufeffinstance_id,Eigentümer\ni-0123abcd,Müller\ni-11111111,Möller\n",
+			want: []audit.Target{
+				{InstanceID: "i-0123abcd", Source: "fleet.csv:2", Labels: map[string]string{"Eigentümer": "Müller"}},
+				{InstanceID: "i-11111111", Source: "fleet.csv:3", Labels: map[string]string{"Eigentümer": "Möller"}},
+			},
+		},
+		{
+			name: "comments and a column without a name", file: "fleet.csv",
+			input: "# Eigent\xfcmer: M\xfcller\ninstance_id,\ni-0123abcd,M\xfcller\n",
+			want:  []audit.Target{{InstanceID: "i-0123abcd", Source: "fleet.csv:3"}},
+		},
+		{
+			name: "comments in a plain list", file: "ids.txt",
+			input: "# M\xfcller\ni-0123abcd  # M\xfcller\n",
+			want:  []audit.Target{{InstanceID: "i-0123abcd", Source: "ids.txt:2"}},
+		},
+		{
+			name: "instance IDs are invalid lines, each its own", file: "fleet.csv",
+			input: "instance_id,owner\ni-0123abc\xfc,a\ni-0123abc\xf6,a\n",
+			problems: []string{
+				`fleet.csv:2: "i-0123abc\xfc": not valid UTF-8 (binary data?)`,
+				`fleet.csv:3: "i-0123abc\xf6": not valid UTF-8 (binary data?)`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f audit.Fleet
+			err := f.Read(strings.NewReader(tt.input), tt.file)
+			if tt.wantErr != "" {
+				var re *audit.ReadError
+				if !errors.As(err, &re) || re.Path != tt.file || err.Error() != tt.wantErr {
+					t.Fatalf("Read: %v, want the *audit.ReadError %q", err, tt.wantErr)
+				}
+				if f.Len()+len(f.Invalid)+len(f.LabelKeys) != 0 {
+					t.Errorf("a refused list left %d targets, %d invalid lines and labels %q", f.Len(), len(f.Invalid), f.LabelKeys)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if got := f.Targets(); len(got)+len(tt.want) > 0 && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("targets:\n got %+v\nwant %+v", got, tt.want)
+			}
+			if got := tgtProblems(t, &f); !slices.Equal(got, tt.problems) {
+				t.Errorf("problems:\n got %q\nwant %q", got, tt.problems)
+			}
+		})
+	}
+}
+
 // TestReadCSVHashIsData: in a CSV list "#" is data. A row whose first cell
 // starts with "#" (a Slack channel, say) is a target, not a comment that
 // drops the instance without a word.

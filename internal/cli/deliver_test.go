@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"maps"
 	"net/http/httptest"
 	"os"
@@ -197,6 +199,41 @@ func TestMailRetried(t *testing.T) {
 	}
 	if n, tx := len(ms.srv.Messages()), ms.srv.Transactions(); n != 1 || tx != 3 {
 		t.Errorf("%d messages in %d transactions, want 1 in 3", n, tx)
+	}
+}
+
+// TestOwnersNotUTF8: an inventory saved as Latin-1 (as spreadsheets export
+// CSV) is refused before any call, with or without --skip-invalid, naming
+// the line and the value. Read with U+FFFD for the bytes that are not UTF-8,
+// Müller and Möller were one owner, and each was mailed the other's
+// instances.
+func TestOwnersNotUTF8(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, srv := serve(t, handFleet(true), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	list := writeFile(t, "fleet.csv", "instance_id,owner,owner_email\n"+
+		"i-0123456789abcdef0,M\xfcller,mueller@example.com\n"+
+		"i-0123456789abcdef1,M\xf6ller,moeller@example.com\n")
+	for _, extra := range [][]string{nil, {"--skip-invalid"}} {
+		out := filepath.Join(t.TempDir(), "out")
+		args := append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+			"--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)
+		got := runCLI(t, "", append(args, extra...)...)
+		if got.code != 2 {
+			t.Fatalf("%v: exit %d, want 2\n%s", extra, got.code, got.stderr)
+		}
+		if want := `fleet.csv:2: owner "M\xfcller": not UTF-8`; !strings.Contains(got.stderr, want) {
+			t.Errorf("%v: stderr does not say %s:\n%s", extra, want, got.stderr)
+		}
+		if n := srv.Stats().Requests; n != 0 {
+			t.Errorf("%v: %d requests to AWS, want none", extra, n)
+		}
+		if n := len(ms.srv.Messages()); n != 0 {
+			t.Errorf("%v: %d messages sent, want none", extra, n)
+		}
+		if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%v: the output directory was made (%v), want nothing left behind", extra, err)
+		}
 	}
 }
 

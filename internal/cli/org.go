@@ -153,7 +153,10 @@ func splitList(v string) []string {
 }
 
 // readAccounts reads a file of accounts: one ID a line, optionally a name
-// after a comma ("111111111111,prod"), # comments and blank lines skipped.
+// after a comma ("111111111111,prod"), # comments and blank lines skipped, a
+// UTF-8 byte-order mark at the start too. A name that is not UTF-8 refuses
+// the file: it becomes the account_name label, and two names whose bytes
+// were replaced with U+FFFD would be one.
 func readAccounts(path string) ([]awsconn.Account, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -163,16 +166,23 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 	var out []awsconn.Account
 	sc := bufio.NewScanner(f)
 	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
+		text := sc.Text()
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\ufeff")
+		}
+		text = strings.TrimSpace(text)
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
 		id, name, _ := strings.Cut(text, ",")
-		id = strings.TrimSpace(id)
+		id, name = strings.TrimSpace(id), strings.TrimSpace(name)
 		if p := audit.ValidAccountID(id); p != "" {
 			return nil, usagef("%s:%d: %q: %s", path, line, id, p)
 		}
-		out = append(out, awsconn.Account{ID: id, Name: strings.TrimSpace(name)})
+		if !utf8.ValidString(name) {
+			return nil, usagef("%s:%d: name %q: not UTF-8 (a Latin-1 or Windows-1252 file?): save the file as UTF-8", path, line, name)
+		}
+		out = append(out, awsconn.Account{ID: id, Name: name})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, usagef("--accounts %s: %v", path, err)

@@ -3,14 +3,17 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
@@ -239,5 +242,44 @@ func TestListedNodesOfARefusingAccount(t *testing.T) {
 	}
 	if html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile)); !bytes.Contains(html, []byte("account "+accounts[2].ID)) {
 		t.Errorf("report.html does not name the refused account %s", accounts[2].ID)
+	}
+}
+
+// TestReadAccountsFile: a file of accounts as Windows tools save it (a
+// byte-order mark, CRLF) is read; one whose names are not UTF-8 is refused
+// naming the line and the name, since each name becomes the account_name
+// label and two names read with U+FFFD for their Latin-1 bytes would be
+// one.
+func TestReadAccountsFile(t *testing.T) {
+	tests := []struct {
+		name, input string
+		want        []awsconn.Account
+		wantErr     string
+	}{
+		{
+			name:  "byte-order mark, comments and CRLF",
+			input: "\ufeff111111111111,Prüfung\r\n# test\r\n\r\n222222222222\r\n",
+			want:  []awsconn.Account{{ID: "111111111111", Name: "Prüfung"}, {ID: "222222222222"}},
+		},
+		{
+			name:    "a name that is not UTF-8",
+			input:   "111111111111,prod\n222222222222,Pr\xfcfung\n333333333333,Pr\xf6fung\n",
+			wantErr: `accounts.txt:2: name "Pr\xfcfung": not UTF-8`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readAccounts(writeFile(t, "accounts.txt", tt.input))
+			if tt.wantErr != "" {
+				var ue *usageError
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("readAccounts: %v, want a usage error (exit 2) saying %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("readAccounts = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
 	}
 }
