@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -280,4 +281,67 @@ func trim(s string) string {
 		return s[:200] + "…"
 	}
 	return s
+}
+
+// TestResumeAfterACrashBeforeRunJSON: a run that could not learn its
+// account (STS unreachable) and was killed before it wrote run.json left a
+// record whose results name no account, some in error. The resume, which
+// learns the account, keeps the record's convention: each instance is in
+// the record once, the errors are retried in place, and a second resume
+// has nothing left to do.
+func TestResumeAfterACrashBeforeRunJSON(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 30})
+	url, srv := serve(t, fleet, ssmsim.Options{})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	if err := os.MkdirAll(out, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	w, err := audit.CreateRecord(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC()
+	for i, id := range fleet.IDs()[:10] {
+		r := audit.Result{Region: "us-east-1", InstanceID: id, Source: ids + ":" + strconv.Itoa(i+1), AuditedAt: at, Outcome: audit.OutcomeNoAssociations}
+		if i%3 == 0 {
+			r.Outcome, r.Error = audit.OutcomeError, &audit.Error{Code: "InternalServerError", Message: "the crashed run's error"}
+		}
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"run", "--resume", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--fail-on", "none"}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("resume: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	rs.Each(func(r audit.Result) error { seen[r.InstanceID]++; return nil })
+	rs.Close()
+	if rs.Len() != fleet.Len() {
+		for id, n := range seen {
+			if n > 1 {
+				t.Errorf("%s is in the record %d times", id, n)
+			}
+		}
+		t.Fatalf("the record holds %d instances, want %d", rs.Len(), fleet.Len())
+	}
+	calls := srv.Stats().Calls["DescribeInstanceAssociationsStatus"]
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Errorf("a second resume: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	if n := srv.Stats().Calls["DescribeInstanceAssociationsStatus"] - calls; n > 0 {
+		t.Errorf("a second resume made %d calls, want none", n)
+	}
 }

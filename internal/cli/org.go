@@ -225,6 +225,10 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		if j.caller == "" {
 			j.caller = prev.Caller
 		}
+	} else if o.resume && !o.multiAccount() && j.recordNamesNoAccount() {
+		// A run killed before it wrote run.json, that could not learn its
+		// account: its results name none, and this run's must not either.
+		fill, j.caller = "", ""
 	}
 	j.fleet.ApplyDefaults("", fill)
 	if j.shardN > 0 && !o.discover {
@@ -416,6 +420,28 @@ func (j *job) lookupInfo(ctx context.Context, session *audit.Session) []*audit.S
 		}
 	}
 	return failed
+}
+
+// recordNamesNoAccount reports whether the record that --resume continues
+// holds a result that names no account: one written when the caller's
+// account could not be learnt (every target without an account column
+// gets the caller's when it can be).
+func (j *job) recordNamesNoAccount() bool {
+	if !j.hasRecord() {
+		return false
+	}
+	rs, err := audit.OpenRecords(j.recordPath())
+	if err != nil {
+		return false // Resume reads it again, and says what is wrong
+	}
+	defer rs.Close()
+	found := errors.New("found")
+	return rs.Each(func(r audit.Result) error {
+		if r.AccountID == "" && r.Outcome != audit.OutcomeInvalid {
+			return found
+		}
+		return nil
+	}) == found
 }
 
 // previousRun returns the run.json of the record that --resume continues.
