@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,7 +146,9 @@ func writeChangesCSV(ctx context.Context, opts Options, m *Model, dir string) (s
 	path := filepath.Join(dir, ChangesCSV)
 	err := atomicfile.Write(path, func(out io.Writer) error {
 		w := csv.NewWriter(out)
-		if err := w.Write(append(append([]string(nil), changeColumns...), labelColumns(m.LabelKeys)...)); err != nil {
+		// The label columns are named by the inventory's keys: outside
+		// text, neutralised like every cell.
+		if err := writeSafe(w, append(slices.Clone(changeColumns), labelColumns(m.LabelKeys)...)); err != nil {
 			return err
 		}
 		_, err := audit.Compare(opts.Baseline.Records(), opts.Records, func(c audit.Change) error {

