@@ -95,6 +95,59 @@ func payloadFleet() []audit.Result {
 	return rs
 }
 
+// unbreakable returns n characters of [A-Za-z0-9_] that start with prefix:
+// one word with no place to break it.
+func unbreakable(prefix string, n int) string {
+	return (prefix + strings.Repeat("Ab0_", n))[:n]
+}
+
+// longFleet has the longest values without a space that SSM or an inventory
+// can give, in every field that the report shows as text: association names
+// (SSM allows 128 characters) on failed, stale and healthy associations,
+// document names, error codes, detailed statuses, summaries and output URLs
+// of the node's agent, label keys and values, an instance error's code and
+// message, and an input line that is not an instance ID.
+func longFleet() []audit.Result {
+	labels := map[string]string{unbreakable("labelkey", 120): unbreakable("labelvalue", 200)}
+	var rs []audit.Result
+	for i := range 3 {
+		rs = append(rs, audit.Result{
+			AccountID: "111111111111", Region: east, InstanceID: fmt.Sprintf("i-%017x", 800+i), Outcome: audit.OutcomeNoncompliant,
+			Labels: labels, AuditedAt: runStart,
+			Associations: []audit.Association{
+				{
+					AssociationID: fmt.Sprintf("4e3e196d-0000-0000-0000-%012d", i), AssociationName: unbreakable(fmt.Sprintf("failing%d", i), 125),
+					Name: unbreakable(fmt.Sprintf("document%d", i), 128), AssociationVersion: "1", DocumentVersion: "1",
+					ExecutionDate: at(fresh), Status: audit.StatusFailed, DetailedStatus: unbreakable("detailed", 200),
+					ExecutionSummary: unbreakable("summary", 300), ErrorCode: unbreakable(fmt.Sprintf("errorcode%d", i), 200),
+					OutputURL: s3(unbreakable("https://example.com/", 300)),
+				},
+				{AssociationID: fmt.Sprintf("5e3e196d-0000-0000-0000-%012d", i), AssociationName: unbreakable(fmt.Sprintf("healthy%d", i), 125),
+					Name: unbreakable("healthydocument", 128), ExecutionDate: at(fresh), Status: audit.StatusSuccess},
+				{AssociationID: fmt.Sprintf("6e3e196d-0000-0000-0000-%012d", i), AssociationName: unbreakable(fmt.Sprintf("stale%d", i), 125),
+					Name: unbreakable("staledocument", 128), ExecutionDate: at(old), Status: audit.StatusSuccess},
+			},
+		})
+	}
+	// A failure without an error code is named for its detailed status.
+	rs = append(rs,
+		audit.Result{
+			AccountID: "111111111111", Region: east, InstanceID: fmt.Sprintf("i-%017x", 810), Outcome: audit.OutcomeNoncompliant,
+			Labels: labels, AuditedAt: runStart,
+			Associations: []audit.Association{{AssociationID: "7e3e196d", AssociationName: unbreakable("nocode", 125), Name: "AWS-RunPatchBaseline",
+				ExecutionDate: at(fresh), Status: audit.StatusFailed, DetailedStatus: unbreakable("detailednocode", 200)}},
+		},
+		audit.Result{AccountID: "111111111111", Region: east, InstanceID: fmt.Sprintf("i-%017x", 811), Outcome: audit.OutcomeNoAssociations, Labels: labels, AuditedAt: runStart},
+		audit.Result{
+			AccountID: "111111111111", Region: east, InstanceID: fmt.Sprintf("i-%017x", 812), Outcome: audit.OutcomeError, AuditedAt: runStart,
+			Error: &audit.Error{Code: unbreakable("code", 200), Message: unbreakable("message", 300)},
+		},
+		audit.Result{InstanceID: unbreakable("notaninstance", 300), Outcome: audit.OutcomeInvalid, Source: unbreakable("source", 300),
+			Error: &audit.Error{Code: "Invalid", Message: unbreakable("message", 300)}},
+	)
+	return rs
+}
+
 // findBrowser returns the path of a Chromium-like browser, or skips.
 func findBrowser(t *testing.T) string {
 	t.Helper()
@@ -162,6 +215,9 @@ type box struct {
 	ScrollWidth float64
 	// Text is the element's visible text.
 	Text string
+	// Wide names the text, outside a box that scrolls on its own, that
+	// ends past the viewport's right edge: what widens the page.
+	Wide []string
 }
 
 // inspect reads the page's state: the headline and cards boxes, the script,
@@ -179,6 +235,18 @@ const inspect = `(sel) => {
 		Pwned: typeof window.__pwned,
 		ScrollWidth: document.documentElement.scrollWidth,
 		Text: e ? e.innerText : "",
+		Wide: (() => {
+			const wide = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT), r = document.createRange();
+			for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+				r.selectNodeContents(n);
+				const p = n.parentElement;
+				if (!p.closest(".scroll") && r.getBoundingClientRect().right > window.innerWidth + 0.5) {
+					const id = p.closest("[id]");
+					wide.push((id ? "#" + id.id + " " : "") + p.tagName.toLowerCase() + " " + JSON.stringify(n.textContent.slice(0, 30)));
+				}
+			}
+			return wide;
+		})(),
 	};
 }`
 
@@ -239,7 +307,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Skip("starts headless Chromium (seconds); runs without -short, as in CI")
 	}
 	exe := findBrowser(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(exe),
@@ -327,6 +395,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		{"mixed", fixtureNamed(t, "mixed").results},
 		{"hostile", append(fixtureNamed(t, "hostile").results, payloadFleet()...)},
 		{"unknown", blind},
+		{"long", longFleet()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			run := fixtureRun()
@@ -341,6 +410,23 @@ func TestHTMLInBrowser(t *testing.T) {
 			}
 			path := filepath.Join(opts.Dir, report.HTMLFile)
 			renderHTML(t, opts)
+
+			// The mail's body, made from the same model, does not scroll
+			// sideways either.
+			body, _, err := report.MailBody(m, report.MailOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mailPath := filepath.Join(opts.Dir, "mail.html")
+			if err := os.WriteFile(mailPath, []byte(body), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			for _, vp := range []viewport{desktop, phone} {
+				_, boxes, _ := showPage(t, browserCtx, mailPath, vp, "#headline")
+				if b := boxes["#headline"]; b.ScrollWidth > b.ViewportWidth {
+					t.Errorf("the mail is %.0f px wide on a %.0f px screen: it scrolls sideways, widened by %q", b.ScrollWidth, b.ViewportWidth, b.Wide)
+				}
+			}
 
 			for _, vp := range []viewport{desktop, phone} {
 				t.Run(fmt.Sprintf("%dx%d", vp.width, vp.height), func(t *testing.T) {
@@ -371,7 +457,7 @@ func TestHTMLInBrowser(t *testing.T) {
 						}
 					}
 					if b := boxes["#headline"]; b.ScrollWidth > b.ViewportWidth {
-						t.Errorf("the page is %.0f px wide on a %.0f px screen: it scrolls sideways", b.ScrollWidth, b.ViewportWidth)
+						t.Errorf("the page is %.0f px wide on a %.0f px screen: it scrolls sideways, widened by %q", b.ScrollWidth, b.ViewportWidth, b.Wide)
 					}
 					if vp == desktop {
 						// Every question is answered in the first screen.
