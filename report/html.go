@@ -50,6 +50,9 @@ func newHTML(opts Options) Writer { return htmlWriter{template: opts.Template} }
 // action), each in the Model's order of what needs action, with a line that
 // counts the rows left out ("N more in report.xlsx").
 //
+// The page is rendered from displayCopy(m): no value from the record can
+// carry a bidi control that reorders the text around it.
+//
 // When Options.Template is set, that file is parsed as an html/template and
 // executed over the same *Model, with the functions documented at
 // HTMLFuncs, in place of the built-in template. A template that cannot be
@@ -65,7 +68,7 @@ func (w htmlWriter) Write(ctx context.Context, m *Model, _ *audit.Records, dir s
 	}
 	path := filepath.Join(dir, HTMLFile)
 	err = atomicfile.Write(path, func(out io.Writer) error {
-		if err := t.Execute(out, m); err != nil {
+		if err := t.Execute(out, displayCopy(m)); err != nil {
 			return fmt.Errorf("executing %s: %w", name, err)
 		}
 		return nil
@@ -477,6 +480,41 @@ func labelText(m map[string]string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// isBidiControl reports whether r is one of the Unicode bidi controls that
+// act on the text after them: the embeddings, overrides and their pop
+// (U+202A-U+202E) and the isolates (U+2066-U+2069). The marks U+200E,
+// U+200F and U+061C are not: each acts as one letter of its direction, no
+// more than any Hebrew or Latin letter could, and right-to-left text needs
+// them to place its punctuation.
+func isBidiControl(r rune) bool {
+	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
+}
+
+// stripBidi returns s without its bidi controls (see isBidiControl).
+func stripBidi(s string) string {
+	if !strings.ContainsFunc(s, isBidiControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isBidiControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// displayCopy returns a copy of m for what people read: report.html, the
+// mail's parts and its subject. In it, no string has a bidi control
+// (stripBidi): ErrorCode, DetailedStatus and ExecutionSummary come from
+// the node's agent and labels from whoever writes the inventory, and a
+// U+202E RIGHT-TO-LEFT OVERRIDE at the end of one would reverse everything
+// after it to the end of its paragraph ("12 in 12 instances" read as
+// "secnatsni 21 ni 21"). An unclosed control cannot be closed for it in
+// the mail's plain text, so it is dropped everywhere. m itself, which
+// summary.json, the CSV and the workbook are written from, keeps every
+// value exactly.
+func displayCopy(m *Model) *Model { return mapStrings(m, stripBidi) }
 
 // option is one run option (see HTMLFuncs, options).
 type option struct {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 
@@ -264,11 +265,11 @@ func TestHTMLHostileInert(t *testing.T) {
 	// Every hostile value is shown as text: it is in the text of the page
 	// (entities decoded), though no markup in it took effect. Long values
 	// are cut, so look for their start. HTML parsing turns CR and CRLF into
-	// LF, so the values are compared so.
+	// LF, and the page drops bidi controls, so the values are compared so.
 	body := text(doc)
 	nl := strings.NewReplacer("\r\n", "\n", "\r", "\n")
 	for _, h := range hostileValues() {
-		want := []rune(nl.Replace(h))
+		want := []rune(withoutBidi(nl.Replace(h)))
 		want = want[:min(len(want), 60)]
 		if !strings.Contains(body, string(want)) {
 			t.Errorf("hostile value %q not shown as text", h)
@@ -814,5 +815,89 @@ func TestHTMLUnknown(t *testing.T) {
 	}
 	if n := byID(doc, "partial-rows"); n == nil || !strings.Contains(text(n), "4 association rows") {
 		t.Errorf("no note of the 4 partial rows left out")
+	}
+}
+
+// bidiFleet is the reviewer's case: 12 failures whose error code ends in
+// U+202E RIGHT-TO-LEFT OVERRIDE, with the agent's other texts and a label
+// value doing the same, and a label after it.
+func bidiFleet() []audit.Result {
+	rs := failingFleet(12)
+	for i := range rs {
+		a := &rs[i].Associations[0]
+		a.ErrorCode = "ExecutionError\u202e"
+		a.DetailedStatus = "Failed\u202e"
+		a.ExecutionSummary = "\u2067summary\u202a of the agent"
+		a.AssociationName = "patch\u202d-baseline"
+		rs[i].Labels = map[string]string{"env": "prod\u202e", "owner": "platform-team", "\u2066team\u2069": "x\u202b"}
+	}
+	return rs
+}
+
+// isBidiControl reports whether r is a bidi embedding, override or isolate
+// control: U+202A-U+202E or U+2066-U+2069.
+func isBidiControl(r rune) bool {
+	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
+}
+
+// withoutBidi returns s without its bidi controls, as people are shown it.
+func withoutBidi(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isBidiControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// TestBidiControlsStripped checks that no bidi embedding, override or
+// isolate control from the record reaches report.html, the mail's HTML and
+// text or its subject, where it would reorder the text after it ("12 in 12
+// instances" read as "secnatsni 21 ni 21"), while the CSV and summary.json
+// keep every value exactly.
+func TestBidiControlsStripped(t *testing.T) {
+	hostile := fixtureNamed(t, "hostile")
+	for _, tt := range []struct {
+		name    string
+		results []audit.Result
+		run     audit.RunInfo
+	}{
+		{"override after an error code", bidiFleet(), fixtureRun()},
+		{"hostile", hostile.results, hostile.run},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, tt.results), Run: tt.run, StaleAfter: audit.DefaultStaleAfter}
+			page := renderHTML(t, opts)
+			m := buildModel(t, tt.results, tt.run)
+			mailHTML, mailText := mailBody(t, m, report.MailOptions{})
+			subject, err := report.MailSubject("{{.Headline}} {{range .ErrorCodes}}{{.Name}} {{end}}", m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, out := range map[string]string{report.HTMLFile: string(page), "mail HTML": mailHTML, "mail text": mailText, "subject": subject} {
+				if i := strings.IndexFunc(out, isBidiControl); i >= 0 {
+					r, _ := utf8.DecodeRuneInString(out[i:])
+					t.Errorf("%s: %U at byte %d, in %q", name, r, i, out[max(0, i-60):min(len(out), i+60)])
+				}
+			}
+			// The model, which summary.json and the CSV are written from,
+			// is left as it was.
+			for _, c := range m.ErrorCodes {
+				if tt.name != "hostile" && c.Code != "ExecutionError\u202e" {
+					t.Errorf("the model's error code is %q, want it exact", c.Code)
+				}
+			}
+		})
+	}
+
+	// The reviewer's case reads in order, and the values stay whole.
+	m := buildModel(t, bidiFleet(), fixtureRun())
+	_, text := mailBody(t, m, report.MailOptions{})
+	if want := "  - ExecutionError: 12 failed in 12 instances"; !strings.Contains(text, want) {
+		t.Errorf("the mail's text has no line %q:\n%s", want, text)
+	}
+	dir := renderCSV(t, bidiFleet(), fixtureRun())
+	if recs := readCSV(t, filepath.Join(dir, report.ErrorCodesCSV)); len(recs) != 2 || recs[1][1] != "ExecutionError\u202e" {
+		t.Errorf("error_codes.csv %q, want the error code exact", recs)
 	}
 }

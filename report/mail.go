@@ -72,7 +72,8 @@ type MailOptions struct {
 // The HTML follows report.html's rules: html/template escapes every value,
 // only http(s) URLs become links, no script, no remote content. In the text,
 // each value from the record is one line (control characters become
-// spaces). MailBody returns an error wrapping ErrMailTooLarge when nothing
+// spaces). In both, and in the subject, the record's values have no bidi
+// controls (see displayCopy). MailBody returns an error wrapping ErrMailTooLarge when nothing
 // fits, and errors from the templates.
 func MailBody(m *Model, opts MailOptions) (html, text string, err error) {
 	if m == nil {
@@ -86,7 +87,7 @@ func MailBody(m *Model, opts MailOptions) (html, text string, err error) {
 	if budget <= 0 {
 		budget = DefaultMailMaxBody
 	}
-	v := newMailView(m, opts)
+	v := newMailView(displayCopy(m), opts)
 	render := func(top, rows int) (string, error) {
 		var buf bytes.Buffer
 		if err := t.html.Execute(&buf, v.cut(top, rows)); err != nil {
@@ -134,7 +135,7 @@ func MailBody(m *Model, opts MailOptions) (html, text string, err error) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := t.text.Execute(&buf, oneLineCopy(v.cut(top, rows))); err != nil {
+	if err := t.text.Execute(&buf, mapStrings(v.cut(top, rows), oneLine)); err != nil {
 		return "", "", fmt.Errorf("executing built-in template %s: %w", mailTextTemplate, err)
 	}
 	return html, buf.String(), nil
@@ -291,33 +292,33 @@ func (v mailView) cut(top, rows int) mailView {
 // banner of report.html and a mail's subject say.
 func partial(m *Model) bool { return !m.Run.Complete || m.Run.Interrupted }
 
-// oneLineCopy returns a copy of v in which every string (in structs,
-// pointers, slices, arrays and maps, keys included) is one line: control
-// characters are spaces. The text part is made of it, so that no value can
-// start a line that looks like the mail's own.
-func oneLineCopy[T any](v T) T {
-	return oneLineValue(reflect.ValueOf(v)).Interface().(T)
+// mapStrings returns a copy of v in which every string (in structs,
+// pointers, slices, arrays and maps, keys included) is f of it. The text
+// part is made of mapStrings(v, oneLine), so that no value can start a line
+// that looks like the mail's own.
+func mapStrings[T any](v T, f func(string) string) T {
+	return mapStringsValue(reflect.ValueOf(v), f).Interface().(T)
 }
 
-func oneLineValue(v reflect.Value) reflect.Value {
+func mapStringsValue(v reflect.Value, f func(string) string) reflect.Value {
 	switch v.Kind() {
 	case reflect.String:
 		out := reflect.New(v.Type()).Elem()
-		out.SetString(oneLine(v.String()))
+		out.SetString(f(v.String()))
 		return out
 	case reflect.Pointer:
 		if v.IsNil() {
 			return v
 		}
 		out := reflect.New(v.Type().Elem())
-		out.Elem().Set(oneLineValue(v.Elem()))
+		out.Elem().Set(mapStringsValue(v.Elem(), f))
 		return out
 	case reflect.Struct:
 		out := reflect.New(v.Type()).Elem()
 		out.Set(v)
 		for i := range v.NumField() {
 			if out.Field(i).CanSet() {
-				out.Field(i).Set(oneLineValue(v.Field(i)))
+				out.Field(i).Set(mapStringsValue(v.Field(i), f))
 			}
 		}
 		return out
@@ -327,13 +328,13 @@ func oneLineValue(v reflect.Value) reflect.Value {
 		}
 		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
 		for i := range v.Len() {
-			out.Index(i).Set(oneLineValue(v.Index(i)))
+			out.Index(i).Set(mapStringsValue(v.Index(i), f))
 		}
 		return out
 	case reflect.Array:
 		out := reflect.New(v.Type()).Elem()
 		for i := range v.Len() {
-			out.Index(i).Set(oneLineValue(v.Index(i)))
+			out.Index(i).Set(mapStringsValue(v.Index(i), f))
 		}
 		return out
 	case reflect.Map:
@@ -342,12 +343,13 @@ func oneLineValue(v reflect.Value) reflect.Value {
 		}
 		out := reflect.MakeMapWithSize(v.Type(), v.Len())
 		for it := v.MapRange(); it.Next(); {
-			out.SetMapIndex(oneLineValue(it.Key()), oneLineValue(it.Value()))
+			out.SetMapIndex(mapStringsValue(it.Key(), f), mapStringsValue(it.Value(), f))
 		}
 		return out
 	}
-	// Numbers, booleans, times' insides and interfaces (Run.Options, which
-	// the text does not show) are kept as they are.
+	// Numbers, booleans, times' insides and interfaces (Run.Options: the
+	// operator's settings, which the text does not show) are kept as they
+	// are.
 	return v
 }
 
@@ -404,6 +406,7 @@ func MailSubject(tmpl string, m *Model) (string, error) {
 		return "", fmt.Errorf("mail subject template: %w", err)
 	}
 	var buf bytes.Buffer
+	m = displayCopy(m)
 	if err := t.Execute(&buf, SubjectData{Model: m, Partial: partial(m), Scope: scope(m)}); err != nil {
 		return "", fmt.Errorf("mail subject template: %w", err)
 	}
