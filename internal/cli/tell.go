@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/report"
@@ -106,18 +107,14 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	for _, s := range info.Sites {
 		if s.Error != nil && !s.Unreachable {
 			where := strings.TrimSpace(s.AccountID + " " + s.Region)
-			fmt.Fprintf(w, "%s could not be audited: %s: %s\n", where, s.Error.Code, s.Error.Message)
+			fmt.Fprintf(w, "%s could not be audited: %s: %s\n", where, plain(s.Error.Code, 60), plain(s.Error.Message, 300))
 		}
 	}
 	if n := info.Outcomes[audit.OutcomeError]; n > 0 {
 		var codes []string
 		if errs != nil {
 			for _, c := range errs.top(5) {
-				msg := c.message
-				if len(msg) > 120 {
-					msg = msg[:117] + "..."
-				}
-				codes = append(codes, fmt.Sprintf("%d %s (%s)", c.n, c.code, msg))
+				codes = append(codes, fmt.Sprintf("%d %s (%s)", c.n, plain(c.code, 60), plain(c.message, 120)))
 			}
 		}
 		if len(codes) > 0 {
@@ -178,6 +175,25 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	case len(reports) > 0:
 		fmt.Fprintf(w, "reports in %s\n", out)
 	}
+}
+
+// plain makes text from outside (the service's error codes and messages, or
+// whoever wrote a record) one line fit for a terminal or a log record: each
+// run of control characters and spaces one space, bidi controls dropped,
+// invalid UTF-8 replaced, and at most max characters, cut between two.
+func plain(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }), " ")
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
+	}
+	return s
 }
 
 // outcomeCounts adds a total to the outcome counts of run.json.

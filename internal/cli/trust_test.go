@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/dirlock"
@@ -577,4 +578,40 @@ func jsonKeys(t *testing.T, path string) map[string]json.RawMessage {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestOutsideTextInTheSummary: an error message from the service (or from
+// anyone who wrote a record) with line breaks, terminal escapes and bidi
+// controls is one plain line in the closing summary, in text and in JSON
+// logs, and is cut on a character, not inside one.
+func TestOutsideTextInTheSummary(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "in")
+	os.MkdirAll(dir, 0o777)
+	w, err := audit.CreateRecord(filepath.Join(dir, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := "line1\nSubject: injected\r\nBcc: x@example.com \x00\x1b[31mred\u202eesrever " + strings.Repeat("é", 200)
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	w.Write(audit.Result{Region: "us-east-1", InstanceID: "i-0123456789abcdef0", AuditedAt: at, Outcome: audit.OutcomeError,
+		Error: &audit.Error{Code: "Bad\nCode", Message: hostile}})
+	w.Close()
+	for _, format := range []string{"text", "json"} {
+		out := filepath.Join(t.TempDir(), format)
+		got := runCLI(t, "", "report", filepath.Join(dir, audit.ResultsFile), "--out", out, "--log-format", format)
+		if got.code != 3 {
+			t.Fatalf("%s: exit %d, want 3\n%s", format, got.code, got.stderr)
+		}
+		for _, bad := range []string{"\r", "\x00", "\x1b", "\u202e", "\nSubject:", "\nBcc:", "\ufffd"} {
+			if strings.Contains(got.stderr, bad) {
+				t.Errorf("%s: stderr holds %q:\n%s", format, bad, got.stderr)
+			}
+		}
+		if !strings.Contains(got.stderr, "line1 Subject: injected Bcc: x@example.com") {
+			t.Errorf("%s: the message is not on one line:\n%s", format, got.stderr)
+		}
+		if !utf8.ValidString(got.stderr) {
+			t.Errorf("%s: stderr is not UTF-8 (a message cut inside a character)", format)
+		}
+	}
 }
