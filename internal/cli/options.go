@@ -225,6 +225,10 @@ func (o *runOptions) check() (settings, []error) {
 	}
 	if s.failOn, err = audit.ParseFailOn(o.failOn.vals); err != nil {
 		bad("--fail-on %v", err)
+	} else if s.failOn.New && o.baseline == "" {
+		// Without a baseline nothing is new, and a gate on new failures
+		// would pass whatever fails.
+		bad("--fail-on new: new since what? add --baseline DIR (or --baseline previous for a schedule)")
 	}
 	if o.baseline == "previous" {
 		prev, err := previousRun(o.out, o.now())

@@ -615,3 +615,25 @@ func TestOutsideTextInTheSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestFailOnNewNeedsABaseline: --fail-on new without --baseline was a gate
+// that could never close (exit 0 whatever failed); it is a usage error,
+// said before any call. With --baseline previous, the first run of a
+// schedule has nothing to compare with, and runs.
+func TestFailOnNewNeedsABaseline(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, srv := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "new", "--quiet"}
+	got := runCLI(t, "", append(args, "--out", filepath.Join(t.TempDir(), "out"))...)
+	if got.code != 2 || !strings.Contains(got.stderr, "--baseline") {
+		t.Errorf("--fail-on new without --baseline: exit %d, want 2 naming --baseline\n%s", got.code, got.stderr)
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests before the usage error, want none", n)
+	}
+	got = runCLI(t, "", append(args, "--out", filepath.Join(t.TempDir(), "first"), "--baseline", "previous")...)
+	if got.code != 0 {
+		t.Errorf("a schedule's first run with --fail-on new --baseline previous: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+}
