@@ -87,20 +87,27 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return srv.Serve(ctx, ln)
 	}
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: base, Failing: *failing})
-	if *ids == "-" {
-		if err := fleet.WriteIDs(stdout); err != nil {
-			return err
-		}
-	} else if err := writeIDs(*ids, fleet); err != nil {
-		return err
-	}
+	// The port first: a simulator that cannot serve must not replace the
+	// IDs of one that still does.
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *listen, err)
 	}
+	if *ids == "-" {
+		err = fleet.WriteIDs(stdout)
+	} else {
+		err = writeIDs(*ids, fleet)
+	}
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := ssmsim.NewServer(fleet, ssmsim.Options{Seed: *seed, Faults: f})
 	fmt.Fprintf(stderr, "simulated SSM endpoint at http://%s with %d instances (seed %d); IDs in %s\n", ln.Addr(), *size, *seed, *ids)
 	fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws ssm describe-instance-associations-status --endpoint-url http://%s --region us-east-1 --instance-id %s\n", ln.Addr(), fleet.ManagedIDs()[0])
+	if *ids != "-" {
+		fmt.Fprintf(stderr, "or:  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_ENDPOINT_URL=http://%s auditor run --instances %s --region us-east-1\n", ln.Addr(), *ids)
+	}
 	fmt.Fprintf(stderr, "stop with Ctrl-C\n")
 	start := time.Now()
 	if len(steps) > 0 {

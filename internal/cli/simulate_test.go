@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"net"
+	"os"
 	"strings"
 	"testing"
 )
@@ -28,5 +30,23 @@ func TestSimulateFlags(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, exitUsage, tc.want)
 			}
 		})
+	}
+}
+
+// TestSimulateBusyPortKeepsIDs: a second simulator on a port already taken
+// fails without replacing the IDs file of the one that serves there.
+func TestSimulateBusyPortKeepsIDs(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	r := runCLI(t, "", "simulate", "--listen", ln.Addr().String(), "--ids", ids, "--fleet-size", "5")
+	if r.code != int(exitFatal) {
+		t.Errorf("exit %d, want %d\n%s", r.code, exitFatal, r.stderr)
+	}
+	if b, _ := os.ReadFile(ids); string(b) != "i-0123456789abcdef0\n" {
+		t.Errorf("the IDs file was replaced: %q", b)
 	}
 }
