@@ -64,7 +64,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	dir, err := outdir.Open(o.out)
 	if err != nil {
-		return fmt.Errorf("--out %s: %w; wait for it, or choose another --out", o.out, err)
+		return outError(o.out, err)
 	}
 	defer dir.Close()
 

@@ -16,6 +16,7 @@ import (
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/internal/outdir"
 	"github.com/auditor-dev/auditor/report"
 )
@@ -202,10 +203,19 @@ func (j *job) open() error {
 	}
 	d, err := j.openDir(j.o.out)
 	if err != nil {
-		return fmt.Errorf("--out %s: %w; wait for it, or choose another --out", j.o.out, err)
+		return outError(j.o.out, err)
 	}
 	j.dir = d
 	return nil
+}
+
+// outError says why --out could not be opened, and what to do: wait when
+// another auditor holds it, choose another when it is not ours.
+func outError(out string, err error) error {
+	if errors.Is(err, dirlock.ErrBusy) {
+		return fmt.Errorf("--out %s: %w; wait for it, or choose another --out", out, err)
+	}
+	return fmt.Errorf("--out %s: %w; choose another --out", out, err)
 }
 
 // hasRecord reports whether the output directory holds a record: a file

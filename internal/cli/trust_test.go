@@ -637,3 +637,18 @@ func TestFailOnNewNeedsABaseline(t *testing.T) {
 		t.Errorf("a schedule's first run with --fail-on new --baseline previous: exit %d, want 0\n%s", got.code, got.stderr)
 	}
 }
+
+// TestOutErrorAdvice: "wait for it" is advice for a directory another
+// auditor holds, not for one that is not ours or cannot be made.
+func TestOutErrorAdvice(t *testing.T) {
+	mine := filepath.Join(t.TempDir(), "mine")
+	os.MkdirAll(mine, 0o777)
+	os.WriteFile(filepath.Join(mine, "notes.txt"), []byte("mine"), 0o644)
+	got := runCLI(t, "", "demo", "--out", mine)
+	if got.code != 2 || strings.Contains(got.stderr, "wait for it") || !strings.Contains(got.stderr, "choose another --out") {
+		t.Errorf("demo into a directory not its own: exit %d\n%s", got.code, got.stderr)
+	}
+	if err := outError("held", fmt.Errorf("wrapped: %w", dirlock.ErrBusy)); !strings.Contains(err.Error(), "wait for it") {
+		t.Errorf("a directory another auditor holds: %v", err)
+	}
+}
