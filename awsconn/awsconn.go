@@ -218,6 +218,15 @@ func (c *Conn) checkClient(base *string) error {
 	return nil
 }
 
+// ErrInsecure is wrapped by CheckEndpoint's error for plain http to
+// another machine, the one case that allowing insecure endpoints mends.
+var ErrInsecure = errors.New("insecure endpoint")
+
+type insecureError string
+
+func (e insecureError) Error() string        { return string(e) }
+func (e insecureError) Is(target error) bool { return target == ErrInsecure }
+
 // CheckEndpoint refuses an endpoint that would send signed requests across a
 // network in clear (http:// is fine on this machine only, unless
 // allowInsecure), and one with a user name or password in it, which would
@@ -237,7 +246,7 @@ func CheckEndpoint(raw string, allowInsecure bool) error {
 		if allowInsecure || IsLoopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("%s is plain http to another machine: signed requests would cross the network in clear; use https, or allow it explicitly", u)
+		return insecureError(fmt.Sprintf("%s is plain http to another machine: signed requests would cross the network in clear; use https, or allow it explicitly", u))
 	}
 	return fmt.Errorf("%s: want an http or https URL", u.Redacted())
 }

@@ -261,7 +261,7 @@ func (o *runOptions) check() (settings, []error) {
 	}
 	if o.endpointURL != "" {
 		if err := awsconn.CheckEndpoint(o.endpointURL, o.allowInsecure); err != nil {
-			bad("--endpoint-url: %v (--allow-insecure-endpoint allows plain http)", err)
+			bad("--endpoint-url: %v", insecureHint(err))
 		}
 	}
 	if o.shard != "" {
@@ -500,4 +500,13 @@ func (o *runOptions) closeBaseline() {
 		o.base.Close()
 		o.base = nil
 	}
+}
+
+// insecureHint names the flag that allows plain http, on the one error it
+// mends.
+func insecureHint(err error) error {
+	if errors.Is(err, awsconn.ErrInsecure) {
+		return fmt.Errorf("%w (--allow-insecure-endpoint allows plain http)", err)
+	}
+	return err
 }

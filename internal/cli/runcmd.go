@@ -115,7 +115,12 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		j.openDir = outdir.Open
 	}
 	conn, err := awsconn.Load(ctx, o.awsSettings())
-	if err != nil {
+	var ce *awsconn.ConfigError
+	switch {
+	case err == nil:
+	case errors.As(err, &ce) && ce.Setting == "endpoint" && o.endpointURL != "":
+		// --endpoint-url's problem, already among the flags' problems.
+	default:
 		problems = append(problems, err)
 	}
 	j.conn = conn
@@ -147,7 +152,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 				continue
 			}
 			if err := conn.CheckSSMEndpoint(r); err != nil {
-				problems = append(problems, usagef("endpoint for %s: %v (--allow-insecure-endpoint allows plain http)", r, err))
+				problems = append(problems, usagef("endpoint for %s: %v", r, insecureHint(err)))
 				break
 			}
 		}

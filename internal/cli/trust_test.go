@@ -652,3 +652,29 @@ func TestOutErrorAdvice(t *testing.T) {
 		t.Errorf("a directory another auditor holds: %v", err)
 	}
 }
+
+// TestBadEndpointSaidOnce: a bad --endpoint-url is one problem, and only
+// plain http to another machine is told about --allow-insecure-endpoint.
+func TestBadEndpointSaidOnce(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	for _, tc := range []struct {
+		url  string
+		hint bool
+	}{
+		{"http://u:pw@127.0.0.1:4566", false},
+		{"ftp://127.0.0.1", false},
+		{"localhost:4566", false},
+		{"http://10.0.0.1", true},
+	} {
+		got := runCLI(t, "", "run", "--instance-id", "i-0123456789abcdef0", "--region", "us-east-1", "--endpoint-url", tc.url, "--out", filepath.Join(t.TempDir(), "out"))
+		if got.code != 2 || strings.Count(got.stderr, "--endpoint-url") != 1 || strings.Contains(got.stderr, "problems") {
+			t.Errorf("%s: exit %d, want 2 and the problem said once:\n%s", tc.url, got.code, got.stderr)
+		}
+		if strings.Contains(got.stderr, "--allow-insecure-endpoint") != tc.hint {
+			t.Errorf("%s: the --allow-insecure-endpoint hint is there: %v, want %v\n%s", tc.url, !tc.hint, tc.hint, got.stderr)
+		}
+		if strings.Contains(got.stderr, "pw") {
+			t.Errorf("%s: the password is in the message:\n%s", tc.url, got.stderr)
+		}
+	}
+}
