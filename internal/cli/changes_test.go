@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,12 +174,12 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 		return dir
 	}
 	partial := mk("b-partial", now.Add(-24*time.Hour), false)
-	if got, err := previousRun(filepath.Join(root, "c-now"), now); err != nil || got != partial {
-		t.Errorf("only an incomplete run: previousRun = %q, %v; want it, %s", got, err, partial)
+	if got, err := previousRuns(filepath.Join(root, "c-now"), now); err != nil || len(got) != 1 || got[0] != partial {
+		t.Errorf("only an incomplete run: previousRuns = %q, %v; want it, %s", got, err, partial)
 	}
 	complete := mk("a-complete", now.Add(-7*24*time.Hour), true)
-	if got, err := previousRun(filepath.Join(root, "c-now"), now); err != nil || got != complete {
-		t.Errorf("previousRun = %q, %v; want the complete run %s over the later incomplete one", got, err, complete)
+	if got, err := previousRuns(filepath.Join(root, "c-now"), now); err != nil || !slices.Equal(got, []string{complete, partial}) {
+		t.Errorf("previousRuns = %q, %v; want the complete run %s, then the later incomplete one", got, err, complete)
 	}
 }
 
@@ -242,5 +244,46 @@ func TestChangesOfAnIncompleteRun(t *testing.T) {
 	}
 	if ri, _ := audit.ReadRunInfo(filepath.Join(week3, "run.json")); ri.Changes == nil || !ri.Changes.BaselineIncomplete {
 		t.Error("week 3's run.json does not say its baseline was incomplete")
+	}
+}
+
+// TestPreviousSkipsADamagedRun: with --baseline previous, a latest run whose
+// record cannot be read (a line cut by hand or by a disk) is skipped with a
+// warning for the run before it; a schedule must not stop at every run
+// until someone reads the cron log. A --baseline named outright is still
+// refused.
+func TestPreviousSkipsADamagedRun(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	root := t.TempDir()
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
+	for _, week := range []string{"week1", "week2"} {
+		if got := runCLI(t, "", append(args, "--out", filepath.Join(root, week), "--baseline", "previous")...); got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", week, got.code, got.stderr)
+		}
+	}
+	// Week 2's record loses the middle of its first line.
+	rec := filepath.Join(root, "week2", "results.jsonl")
+	b, _ := os.ReadFile(rec)
+	if err := os.WriteFile(rec, append([]byte("{\"schema\":1,\"inst\n"), b...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", append(args, "--out", filepath.Join(root, "week3"), "--baseline", "previous")...)
+	if got.code != 0 {
+		t.Fatalf("week 3 with a damaged week 2: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	if !strings.Contains(got.stderr, filepath.Join(root, "week2")) {
+		t.Errorf("week 3 does not warn of the damaged run it skipped:\n%s", got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(root, "week3", "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Changes == nil || filepath.Dir(ri.Changes.Baseline) != filepath.Join(root, "week1") {
+		t.Errorf("week 3's baseline %+v, want week1", ri.Changes)
+	}
+	if got := runCLI(t, "", append(args, "--out", filepath.Join(root, "week4"), "--baseline", filepath.Join(root, "week2"))...); got.code != 2 {
+		t.Errorf("a damaged --baseline named outright: exit %d, want 2\n%s", got.code, got.stderr)
 	}
 }

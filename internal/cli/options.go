@@ -89,6 +89,10 @@ type runOptions struct {
 	console *console
 	// base is the --baseline record, once opened.
 	base *audit.Baseline
+	// baselineElse are the runs --baseline previous falls back on, in
+	// order, when the one it chose cannot be read.
+	baselineElse     []string
+	baselinePrevious bool
 	// groups are the --split-by groups, once rendered.
 	groups []report.SplitGroup
 	// delivers tells whether this command delivers (run, report).
@@ -231,14 +235,14 @@ func (o *runOptions) check() (settings, []error) {
 		bad("--fail-on new: new since what? add --baseline DIR (or --baseline previous for a schedule)")
 	}
 	if o.baseline == "previous" {
-		prev, err := previousRun(o.out, o.now())
+		prev, err := previousRuns(o.out, o.now())
 		switch {
 		case err != nil:
 			errs = append(errs, usagef("--baseline previous: %v", err))
-		case prev == "":
+		case len(prev) == 0:
 			o.baseline = "" // the first run of a schedule: nothing to compare with
 		default:
-			o.baseline = prev
+			o.baseline, o.baselineElse, o.baselinePrevious = prev[0], prev[1:], true
 		}
 	}
 	if o.baseline != "" {
@@ -472,8 +476,26 @@ func checkBaseline(path string) error {
 }
 
 // openBaseline opens --baseline, refusing the record that is being written
-// (a run cannot be its own baseline).
-func (o *runOptions) openBaseline(current string) error {
+// (a run cannot be its own baseline). For --baseline previous, a run whose
+// record cannot be read is skipped, with a warning, for the one before it:
+// a scheduled job must not stop at every run once one record is damaged.
+func (o *runOptions) openBaseline(current string, stderr io.Writer) error {
+	for {
+		err := o.openOneBaseline(current)
+		if err == nil || len(o.baselineElse) == 0 {
+			if err != nil && o.baselinePrevious {
+				fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: %v; no earlier run to compare with\n", o.baseline, err)
+				o.baseline = ""
+				return nil
+			}
+			return err
+		}
+		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: %v; comparing with %s\n", o.baseline, err, o.baselineElse[0])
+		o.baseline, o.baselineElse = o.baselineElse[0], o.baselineElse[1:]
+	}
+}
+
+func (o *runOptions) openOneBaseline(current string) error {
 	if o.baseline == "" || o.base != nil {
 		return nil
 	}

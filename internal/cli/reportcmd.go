@@ -89,7 +89,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
 	}
-	if err := o.openBaseline(recordPath); err != nil {
+	if err := o.openBaseline(recordPath, stderr); err != nil {
 		return err
 	}
 	defer o.closeBaseline()

@@ -338,7 +338,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := j.plan(stderr); err != nil {
 		return err
 	}
-	if err := o.openBaseline(j.recordPath()); err != nil {
+	if err := o.openBaseline(j.recordPath(), stderr); err != nil {
 		return err
 	}
 	defer o.closeBaseline()
@@ -679,21 +679,24 @@ func expandOut(out string, now time.Time) string {
 	return strings.ReplaceAll(out, "{time}", now.Format("20060102T150405Z"))
 }
 
-// previousRun finds the baseline that --baseline previous means: the
-// latest complete run, started before this one, in a directory beside --out
-// that holds a record and its run.json; the latest incomplete one only when
-// none is complete (an incomplete baseline cannot tell what changed on the
-// instances it could not see). It returns "" when there is none (the first
-// run of a schedule).
-func previousRun(out string, now time.Time) (string, error) {
+// previousRuns finds the baselines that --baseline previous means, best
+// first: the runs started before this one in a directories beside --out
+// that hold a record and its run.json, complete ones before incomplete
+// ones (an incomplete baseline cannot tell what changed on the instances
+// it could not see), each kind latest first. None for the first run of a
+// schedule.
+func previousRuns(out string, now time.Time) ([]string, error) {
 	parent := filepath.Dir(filepath.Clean(out))
 	entries, err := os.ReadDir(parent)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", err
+		return nil, err
 	}
-	// The latest of each kind: [0] incomplete, [1] complete.
-	var best [2]string
-	var bestAt [2]time.Time
+	type run struct {
+		dir      string
+		at       time.Time
+		complete bool
+	}
+	var runs []run
 	self, _ := filepath.Abs(out)
 	for _, e := range entries {
 		if !e.IsDir() {
@@ -710,18 +713,22 @@ func previousRun(out string, now time.Time) (string, error) {
 		if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
 			continue
 		}
-		k := 0
-		if ri.Complete {
-			k = 1
-		}
-		if ri.StartedAt.After(bestAt[k]) {
-			best[k], bestAt[k] = dir, ri.StartedAt
-		}
+		runs = append(runs, run{dir, ri.StartedAt, ri.Complete})
 	}
-	if best[1] != "" {
-		return best[1], nil
+	slices.SortFunc(runs, func(a, b run) int {
+		if a.complete != b.complete {
+			if a.complete {
+				return -1
+			}
+			return 1
+		}
+		return b.at.Compare(a.at)
+	})
+	var dirs []string
+	for _, r := range runs {
+		dirs = append(dirs, r.dir)
 	}
-	return best[0], nil
+	return dirs, nil
 }
 
 // pathFrom is p relative to dir, or p made absolute when it has no path
