@@ -315,27 +315,80 @@ func (s SMTP) fail(op string, err error) *Error {
 	var te *textproto.Error
 	if errors.As(err, &te) {
 		e.Code = te.Code
-		e.Err = &textproto.Error{Code: te.Code, Msg: s.redact(oneLine(te.Msg, maxServerText))}
+		e.Err = &textproto.Error{Code: te.Code, Msg: s.clean(te.Msg)}
 		return e
 	}
-	e.Err = redactedError{msg: s.redact(oneLine(err.Error(), maxServerText)), err: err}
+	e.Err = redactedError{msg: s.clean(err.Error()), err: err}
 	return e
 }
 
-// redact removes the password, and the AUTH PLAIN and LOGIN blobs that
-// carry it, from text a server or a library wrote.
+// clean makes text a server or a library wrote fit for an error: redacted
+// while it is whole, then one line of at most maxServerText runes. Cut
+// first, a blob cut in two would no longer match and its first part would
+// show.
+func (s SMTP) clean(text string) string {
+	return oneLine(s.redact(text), maxServerText)
+}
+
+// minSecretPiece is the shortest piece of an encoded secret that redact
+// removes: shorter ones would match ordinary words by chance.
+const minSecretPiece = 6
+
+// redact removes the password, the AUTH PLAIN and LOGIN blobs that carry
+// it, and any run of base64 characters that holds a piece of those blobs (a
+// server may echo the AUTH line cut to its own length), from text a server
+// or a library wrote.
 func (s SMTP) redact(text string) string {
 	if s.Password == "" {
 		return text
 	}
-	for _, secret := range []string{
-		s.Password,
+	blobs := []string{
 		base64.StdEncoding.EncodeToString([]byte("\x00" + s.Username + "\x00" + s.Password)),
 		base64.StdEncoding.EncodeToString([]byte(s.Password)),
-	} {
+	}
+	for _, secret := range append([]string{s.Password}, blobs...) {
 		text = strings.ReplaceAll(text, secret, "***")
 	}
-	return text
+	var b strings.Builder
+	for len(text) > 0 {
+		i := strings.IndexFunc(text, isBase64)
+		if i < 0 {
+			b.WriteString(text)
+			break
+		}
+		b.WriteString(text[:i])
+		text = text[i:]
+		run := text
+		if j := strings.IndexFunc(text, func(r rune) bool { return !isBase64(r) }); j >= 0 {
+			run = text[:j]
+		}
+		text = text[len(run):]
+		if holdsPiece(run, blobs) {
+			run = "***"
+		}
+		b.WriteString(run)
+	}
+	return b.String()
+}
+
+// holdsPiece reports whether run holds minSecretPiece or more characters
+// in a row of one of blobs.
+func holdsPiece(run string, blobs []string) bool {
+	if len(run) < minSecretPiece {
+		return false
+	}
+	for _, blob := range blobs {
+		for i := 0; i+minSecretPiece <= len(blob); i++ {
+			if strings.Contains(run, blob[i:i+minSecretPiece]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isBase64(r rune) bool {
+	return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '+' || r == '/' || r == '='
 }
 
 // redactedError is an error whose text is cleaned but whose chain (for

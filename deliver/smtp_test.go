@@ -1,7 +1,9 @@
 package deliver_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/base64"
 	"errors"
 	"net"
 	"strings"
@@ -312,4 +314,96 @@ func TestSMTPSendBadURL(t *testing.T) {
 	if !errors.As(err, &e) || strings.Contains(err.Error(), password) {
 		t.Errorf("Send = %v, want a *deliver.Error without the password", err)
 	}
+}
+
+// TestSMTPAuthEchoRedacted: a server that refuses AUTH PLAIN and echoes the
+// AUTH line in its reply, after text long enough that the reply is cut
+// inside the echoed blob, or cut by the server itself: no part of the blob
+// that carries the password reaches the error.
+func TestSMTPAuthEchoRedacted(t *testing.T) {
+	blob := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + password))
+	// The first 12 characters encode "\x00auditor\x00" (9 bytes); the rest
+	// encode the password.
+	secret := blob[12:]
+	for _, tt := range []struct {
+		name string
+		// reply is the 535's text given the AUTH line the client sent.
+		reply func(line string) string
+	}{
+		{"echoed whole, short", func(line string) string { return "5.7.8 rejected: " + line }},
+		{"echoed whole, cut inside the blob", func(line string) string {
+			// The error keeps 300 characters: this puts the cut 20
+			// characters into the blob.
+			pad := 300 - len("5.7.8  rejected: AUTH PLAIN ") - 20
+			return "5.7.8 " + strings.Repeat("x", pad) + " rejected: " + line
+		}},
+		{"echoed cut by the server", func(line string) string { return "5.7.8 rejected: " + line[:len("AUTH PLAIN ")+20] + "..." }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := authEchoServer(t, tt.reply)
+			s := deliver.SMTP{URL: "smtp://" + addr, Username: user, Password: password, Attempts: 1}
+			err := s.Send(context.Background(), message())
+			var e *deliver.Error
+			if !errors.As(err, &e) || e.Op != "AUTH" || e.Code != 535 {
+				t.Fatalf("Send = %v, want the AUTH refused with 535", err)
+			}
+			msg := err.Error()
+			t.Logf("error: %s", msg)
+			for i := 0; i+4 <= len(secret); i++ {
+				if strings.Contains(msg, secret[i:i+4]) {
+					t.Fatalf("the error shows %q, part of the AUTH PLAIN blob that encodes the password:\n%s", secret[i:i+4], msg)
+				}
+			}
+			if strings.Contains(msg, password) {
+				t.Errorf("the error shows the password:\n%s", msg)
+			}
+			if !strings.Contains(msg, "rejected") {
+				t.Errorf("the error lost the server's words:\n%s", msg)
+			}
+		})
+	}
+}
+
+// authEchoServer serves plain-text SMTP on loopback that offers AUTH PLAIN
+// and refuses it with 535 and the text reply makes of the AUTH line.
+func authEchoServer(t *testing.T, reply func(line string) string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				r := bufio.NewReader(c)
+				c.Write([]byte("220 stub ESMTP\r\n"))
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					line = strings.TrimRight(line, "\r\n")
+					switch cmd := strings.ToUpper(strings.Fields(line + " x")[0]); cmd {
+					case "EHLO":
+						c.Write([]byte("250-stub\r\n250 AUTH PLAIN\r\n"))
+					case "AUTH":
+						c.Write([]byte("535 " + reply(line) + "\r\n"))
+					case "QUIT":
+						c.Write([]byte("221 bye\r\n"))
+						return
+					default:
+						c.Write([]byte("502 no\r\n"))
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
 }
