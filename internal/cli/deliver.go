@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -235,23 +236,40 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 		return nil
 	}
 	dl := &delivery{
-		d:      d,
-		out:    o.out,
-		conn:   sync.OnceValues(conn),
-		getenv: o.getenv,
-		logf:   func(format string, a ...any) { o.logf(stderr, format, a...) },
+		d:        d,
+		out:      o.out,
+		conn:     sync.OnceValues(conn),
+		awsFlags: o.deliveryAWSFlags(),
+		getenv:   o.getenv,
+		logf:     func(format string, a ...any) { o.logf(stderr, format, a...) },
 	}
 	ropts := report.Options{StaleAfter: o.staleAfter.report(), HTMLMaxRows: o.htmlMaxRows}
 	return dl.deliverRun(ctx, info, rs, o.base, ropts, written, o.groups)
 }
 
+// deliveryAWSFlags are the flags that reach S3 and SES as this command was
+// given them, for a command to deliver again.
+func (o *runOptions) deliveryAWSFlags() []string {
+	var flags []string
+	if o.profile != "" {
+		flags = append(flags, "--profile", o.profile)
+	}
+	if o.region != "" {
+		flags = append(flags, "--region", o.region)
+	}
+	return flags
+}
+
 // delivery is what one delivery needs.
 type delivery struct {
-	d      *deliveryOptions
-	out    string
-	conn   func() (*awsconn.Conn, error) // for S3 and SES
-	getenv func(string) string
-	logf   func(format string, a ...any)
+	d    *deliveryOptions
+	out  string
+	conn func() (*awsconn.Conn, error) // for S3 and SES
+	// awsFlags are --profile and --region as given, for the commands that
+	// deliver again.
+	awsFlags []string
+	getenv   func(string) string
+	logf     func(format string, a ...any)
 }
 
 // deliverRun uploads the run's files and mails its reports, as the flags
@@ -271,13 +289,10 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 		}
 	}
 	if d.mailing() && dl.shouldMail(info) {
-		again := func(to string) string {
-			return fmt.Sprintf("auditor mail %s %s --mail-from %s (and the same %s)", dl.out, to, d.mailFrom, d.transportFlags())
-		}
 		if len(d.mailTo.vals) > 0 {
 			if err := dl.mailDir(ctx, ropts, mailSource{dir: dl.out, rs: rs, run: info, base: base}, d.mailTo.vals, reportsAt); err != nil {
 				de.errs = append(de.errs, err)
-				de.hints = append(de.hints, again("--to "+strings.Join(d.mailTo.vals, ",")))
+				de.hints = append(de.hints, dl.mailAgain(dl.out, d.mailTo.vals))
 			}
 		}
 		if d.mailToLabel != "" {
@@ -285,10 +300,9 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 			for _, g := range groups {
 				dirs = append(dirs, g.Dir)
 			}
-			if errs := dl.mailGroups(ctx, ropts, dirs, reportsAt); len(errs) > 0 {
-				de.errs = append(de.errs, errs...)
-				de.hints = append(de.hints, again("--mail-to-label "+d.mailToLabel))
-			}
+			sent, errs := dl.mailGroups(ctx, ropts, dirs, reportsAt)
+			de.errs = append(de.errs, errs...)
+			de.hints = append(de.hints, dl.groupsAgain(sent, errs)...)
 		}
 	}
 	if len(de.errs) > 0 {
@@ -297,15 +311,85 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 	return nil
 }
 
-// transportFlags names the flags of the mail's transport, for a hint.
-func (d *deliveryOptions) transportFlags() string {
+// mailAgain is the command that mails dir's reports again: to the
+// recipients, or with to nil to each group by --mail-to-label; every
+// argument quoted for a POSIX shell, so that it can be pasted as it is.
+func (dl *delivery) mailAgain(dir string, to []string) string {
+	d := dl.d
+	args := []string{"auditor", "mail", dir}
+	if to != nil {
+		args = append(args, "--to", strings.Join(to, ","))
+	} else {
+		args = append(args, "--mail-to-label", d.mailToLabel)
+	}
+	args = append(args, "--mail-from", d.mailFrom)
 	if d.via() == "ses" {
-		return "--mail-via ses"
+		args = append(args, "--mail-via", "ses")
+		args = append(args, dl.awsFlags...)
+	} else {
+		args = append(args, "--smtp", d.smtp)
+		if d.smtpCA != "" {
+			args = append(args, "--smtp-ca-bundle", d.smtpCA)
+		}
 	}
-	if d.smtpCA != "" {
-		return "--smtp and --smtp-ca-bundle"
+	if d.mailSubject != "" {
+		args = append(args, "--mail-subject", d.mailSubject)
 	}
-	return "--smtp"
+	if d.mailMaxBody != report.DefaultMailMaxBody {
+		args = append(args, "--mail-max-body", strconv.Itoa(d.mailMaxBody))
+	}
+	if d.mailMaxSize != deliver.DefaultMaxSize {
+		args = append(args, "--mail-max-size", strconv.FormatInt(d.mailMaxSize, 10))
+	}
+	return shellCommand(args...)
+}
+
+// groupsAgain returns the commands that mail again the groups whose mail
+// failed (errs, from mailGroups): the whole run's by --mail-to-label when
+// none was sent, else each failed group's own, to its own addresses, so
+// that no group is mailed twice. A group whose record could not be read
+// has none: its error says why.
+func (dl *delivery) groupsAgain(sent int, errs []error) []string {
+	if len(errs) == 0 {
+		return nil
+	}
+	if sent == 0 {
+		return []string{dl.mailAgain(dl.out, nil)}
+	}
+	var hints []string
+	for _, err := range errs {
+		var ge *groupMailError
+		if errors.As(err, &ge) {
+			hints = append(hints, dl.mailAgain(ge.dir, ge.to))
+		}
+	}
+	return hints
+}
+
+// shellCommand joins args into a command line for a POSIX shell: an
+// argument of only characters no shell reads specially as it is, any
+// other in single quotes (a single quote in it closes them, is escaped with
+// a backslash, and opens them again).
+func shellCommand(args ...string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellQuote(a)
+	}
+	return strings.Join(quoted, " ")
+}
+
+func shellQuote(a string) string {
+	plain := a != "" && !strings.HasPrefix(a, "=") // zsh expands a leading =
+	for _, r := range a {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }
 
 // shouldMail applies --mail-when.
@@ -509,10 +593,22 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 	return nil
 }
 
+// groupMailError is a group's mail that failed: its directory and the
+// addresses it was for.
+type groupMailError struct {
+	dir string
+	to  []string
+	err error
+}
+
+func (e *groupMailError) Error() string { return filepath.Base(e.dir) + ": " + e.err.Error() }
+func (e *groupMailError) Unwrap() error { return e.err }
+
 // mailGroups mails each group (a directory of --split-by) its own
-// reports, to the addresses in --mail-to-label among its instances.
-func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) []error {
-	var errs []error
+// reports, to the addresses in --mail-to-label among its instances. It
+// returns how many groups were mailed, and an error for each that was not
+// (a *groupMailError when its mail failed).
+func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) (sent int, errs []error) {
 	label := dl.d.mailToLabel
 	for _, dir := range dirs {
 		src, err := openMailSource(dir)
@@ -542,11 +638,13 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			at = dir
 		}
 		if err := dl.mailDir(ctx, ropts, *src, to, at); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			errs = append(errs, &groupMailError{dir: dir, to: to, err: err})
+		} else {
+			sent++
 		}
 		src.close()
 	}
-	return errs
+	return sent, errs
 }
 
 // isDelivery reports whether err is a delivery failure.
@@ -602,36 +700,58 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			ropts.StaleAfter = sa.report()
 		}
 	}
+	splitBy, _ := opts["split_by"].(string)
 	reportsAt := dir
 	if v, ok := src.run.Options["upload"].(string); ok && v != "" {
 		reportsAt = v
+		if g := groupOf(dir, splitBy); g != "" {
+			// A group's directory: its reports went under its own prefix.
+			reportsAt = strings.TrimSuffix(v, "/") + "/" + g + "/"
+		}
 	}
 	dl := &delivery{
-		d: d, out: dir, getenv: o.getenv,
+		d: d, out: dir, getenv: o.getenv, awsFlags: o.deliveryAWSFlags(),
 		conn: sync.OnceValues(func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }),
 		logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
 	}
-	var errs []error
+	de := &errDelivery{}
 	if len(d.mailTo.vals) > 0 {
 		if err := dl.mailDir(ctx, ropts, *src, d.mailTo.vals, reportsAt); err != nil {
-			errs = append(errs, err)
+			de.errs = append(de.errs, err)
+			de.hints = append(de.hints, dl.mailAgain(dir, d.mailTo.vals))
 		}
 	}
 	if d.mailToLabel != "" {
-		by, _ := opts["split_by"].(string)
+		by := splitBy
 		if by == "" {
 			by = d.mailToLabel
 		}
 		dirs, err := splitGroupDirs(report.SplitDir(dir, by))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("--mail-to-label %s: %w (the run was not split by %q)", d.mailToLabel, err, by))
+			de.errs = append(de.errs, fmt.Errorf("--mail-to-label %s: %w (the run was not split by %q)", d.mailToLabel, err, by))
 		}
-		errs = append(errs, dl.mailGroups(ctx, ropts, dirs, reportsAt)...)
+		sent, errs := dl.mailGroups(ctx, ropts, dirs, reportsAt)
+		de.errs = append(de.errs, errs...)
+		de.hints = append(de.hints, dl.groupsAgain(sent, errs)...)
 	}
-	if len(errs) > 0 {
-		return &errDelivery{errs: errs}
+	if len(de.errs) > 0 {
+		return de
 	}
 	return nil
+}
+
+// groupOf returns the path, slash-separated, of dir under its run's
+// output when dir is a group's directory of a split by label
+// (OUT/by-LABEL/GROUP, beside the split's index), or "".
+func groupOf(dir, label string) string {
+	if label == "" {
+		return ""
+	}
+	split := filepath.Dir(filepath.Clean(dir))
+	if filepath.Base(split) != filepath.Base(report.SplitDir("", label)) || !statOK(filepath.Join(split, report.SplitIndex)) {
+		return ""
+	}
+	return filepath.Base(split) + "/" + filepath.Base(filepath.Clean(dir))
 }
 
 // splitGroupDirs lists the group directories of a split: those that hold a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"net/http/httptest"
@@ -497,5 +498,226 @@ func TestMailAgainElsewhere(t *testing.T) {
 	got := runCLI(t, "", append([]string{"mail", filepath.Join(dir, "week2"), "--to", "ops@example.com"}, ms.args...)...)
 	if got.code != 0 || !strings.Contains(got.stderr, "week1") || !strings.Contains(got.stderr, "is gone") {
 		t.Errorf("mail with the baseline gone: exit %d, want 0 and a word naming it\n%s", got.code, got.stderr)
+	}
+}
+
+// TestMailEachOwnerRetry: one group's mail refused for good: exit 5, and the
+// command printed to send it again, read as a shell reads it, mails that
+// group alone.
+func TestMailEachOwnerRetry(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	var mu sync.Mutex
+	refuse := 2 // the transaction refused
+	ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
+		mu.Lock()
+		defer mu.Unlock()
+		if stage == smtptest.StageData && n == refuse {
+			return &smtptest.Reply{Code: 554, Message: "5.6.0 message refused"}
+		}
+		return nil
+	}})
+	// A sender and a directory a shell would misread unquoted.
+	for i, a := range ms.args {
+		if a == "--mail-from" {
+			ms.args[i+1] = "Auditor <audit@example.com>"
+		}
+	}
+	list := writeFile(t, "fleet.csv", "instance_id,owner_email\ni-0123456789abcdef0,alice@example.com\ni-0123456789abcdef1,bob@example.com\ni-0000000000000dead,carol@example.com\n")
+	out := filepath.Join(t.TempDir(), "it's the $run")
+	got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 5 {
+		t.Fatalf("exit %d, want 5\n%s", got.code, got.stderr)
+	}
+	// The groups go in order of their value: bob's is the second message.
+	if n := len(ms.srv.Messages()); n != 2 {
+		t.Fatalf("%d messages, want 2 (alice's and carol's)\n%s", n, got.stderr)
+	}
+	args := retryCommand(t, got.stderr)
+	mu.Lock()
+	refuse = 0
+	mu.Unlock()
+	again := runCLI(t, "", args[1:]...)
+	if again.code != 0 {
+		t.Fatalf("%q: exit %d\n%s", args, again.code, again.stderr)
+	}
+	msgs := ms.srv.Messages()
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages after the retry, want 3: bob's alone sent again\n%s", len(msgs), again.stderr)
+	}
+	if !slices.Equal(msgs[2].To, []string{"bob@example.com"}) || msgs[2].From != "audit@example.com" {
+		t.Errorf("the retry went from %q to %q, want from audit@example.com to bob@example.com", msgs[2].From, msgs[2].To)
+	}
+	m, err := smtptest.Parse(msgs[2].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := m.Part("text/plain"); text == nil || !strings.Contains(string(text.Body), "i-0123456789abcdef1") || strings.Contains(string(text.Body), "i-0123456789abcdef0") {
+		t.Error("the retry is not bob's own report")
+	}
+
+	// auditor mail --mail-to-label of the whole run, bob's refused again
+	// (the 6th transaction: the run's 3, the retry's, then alice's): its
+	// command mails bob alone.
+	mu.Lock()
+	refuse = 6
+	mu.Unlock()
+	got = runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 5 {
+		t.Fatalf("auditor mail --mail-to-label: exit %d, want 5\n%s", got.code, got.stderr)
+	}
+	args = retryCommand(t, got.stderr)
+	if dir := args[2]; filepath.Dir(filepath.Dir(dir)) != out || !strings.HasPrefix(filepath.Base(filepath.Dir(dir)), "by-") {
+		t.Errorf("%q: want a group's directory of %s", args, out)
+	}
+	if !slices.Contains(args, "bob@example.com") || slices.Contains(args, "--mail-to-label") {
+		t.Errorf("%q: want bob's group to bob@example.com alone", args)
+	}
+}
+
+// retryCommand returns the one command that stderr says delivers again, as
+// a shell splits it.
+func retryCommand(t *testing.T, stderr string) []string {
+	t.Helper()
+	var hints []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if _, h, ok := strings.Cut(line, "once fixed, deliver them with: "); ok {
+			hints = append(hints, h)
+		}
+	}
+	if len(hints) != 1 {
+		t.Fatalf("%d commands to deliver again, want 1 (bob's group)\n%s", len(hints), stderr)
+	}
+	args, err := shellWords(hints[0])
+	if err != nil {
+		t.Fatalf("%s\nis not one plain command to a shell: %v", hints[0], err)
+	}
+	if len(args) < 3 || args[0] != "auditor" || args[1] != "mail" {
+		t.Fatalf("%q: want auditor mail DIR ...", args)
+	}
+	return args
+}
+
+// TestShellCommand: each argument comes back whole from a shell, whatever
+// is in it.
+func TestShellCommand(t *testing.T) {
+	args := []string{"auditor", "mail", "it's the $run", "Auditor <audit@example.com>", "", "=x", "a\"b\\c", "*", "~me", "#x", "s3://b/p/", "--sse-kms-key-id", "alias/k"}
+	line := shellCommand(args...)
+	got, err := shellWords(line)
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	if !slices.Equal(got, args) {
+		t.Errorf("%s\nsplits into %q, want %q", line, got, args)
+	}
+}
+
+// TestGroupsAgain: the whole run's command when no group was mailed, else
+// one for each failed group alone.
+func TestGroupsAgain(t *testing.T) {
+	dl := &delivery{out: "r3", d: &deliveryOptions{mailToLabel: "owner_email", mailFrom: "a@example.com", smtp: "smtp://mail.example.com:587",
+		mailMaxBody: report.DefaultMailMaxBody, mailMaxSize: 10_000_000}}
+	failed := []error{
+		&groupMailError{dir: filepath.Join("r3", "by-owner_email", "bob"), to: []string{"bob@example.com"}, err: errors.New("554")},
+		errors.New("carol: reading the record"),
+	}
+	for _, tt := range []struct {
+		name string
+		sent int
+		want []string
+	}{
+		{"none sent", 0, []string{"auditor mail r3 --mail-to-label owner_email --mail-from a@example.com --smtp smtp://mail.example.com:587"}},
+		{"some sent", 2, []string{"auditor mail " + filepath.Join("r3", "by-owner_email", "bob") + " --to bob@example.com --mail-from a@example.com --smtp smtp://mail.example.com:587"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dl.groupsAgain(tt.sent, failed); !slices.Equal(got, tt.want) {
+				t.Errorf("groupsAgain = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// shellWords splits line into words as a POSIX shell would (quotes and
+// backslashes), and fails on anything that would make it more than one
+// plain command: an unquoted operator, expansion or glob.
+func shellWords(line string) ([]string, error) {
+	var words []string
+	var w strings.Builder
+	inWord := false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == ' ' || c == '\t':
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		case c == '\'':
+			j := strings.IndexByte(line[i+1:], '\'')
+			if j < 0 {
+				return nil, fmt.Errorf("unterminated ' at %d", i)
+			}
+			w.WriteString(line[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		case c == '"':
+			i++
+			for ; i < len(line) && line[i] != '"'; i++ {
+				switch line[i] {
+				case '$', '`':
+					return nil, fmt.Errorf("expansion %q in double quotes at %d", line[i], i)
+				case '\\':
+					if i+1 < len(line) && strings.IndexByte("$`\"\\", line[i+1]) >= 0 {
+						i++
+					}
+				}
+				w.WriteByte(line[i])
+			}
+			if i >= len(line) {
+				return nil, errors.New(`unterminated "`)
+			}
+			inWord = true
+		case c == '\\':
+			if i+1 >= len(line) {
+				return nil, errors.New("a trailing backslash")
+			}
+			i++
+			w.WriteByte(line[i])
+			inWord = true
+		case strings.IndexByte("|&;<>()$`*?[", c) >= 0, (c == '#' || c == '~') && !inWord:
+			return nil, fmt.Errorf("unquoted %q at %d", c, i)
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words, nil
+}
+
+// TestGroupOf: auditor mail of a group's directory names the group's own
+// upload prefix, not the run's.
+func TestGroupOf(t *testing.T) {
+	out := t.TempDir()
+	split := report.SplitDir(out, "owner")
+	if err := os.MkdirAll(filepath.Join(split, "alice"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(split, report.SplitIndex), []byte("owner,directory\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ dir, label, want string }{
+		{filepath.Join(split, "alice"), "owner", "by-owner/alice"},
+		{filepath.Join(split, "alice") + "/", "owner", "by-owner/alice"},
+		{filepath.Join(split, "alice"), "team", ""},
+		{filepath.Join(split, "alice"), "", ""},
+		{out, "owner", ""},
+	} {
+		if got := groupOf(tt.dir, tt.label); got != tt.want {
+			t.Errorf("groupOf(%q, %q) = %q, want %q", tt.dir, tt.label, got, tt.want)
+		}
 	}
 }

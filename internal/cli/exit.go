@@ -54,6 +54,9 @@ func exitFor(err error, con *console) exitCode {
 	case errors.As(err, &de):
 		if !de.said {
 			con.errorf("%v", err)
+			for _, h := range de.hints {
+				con.errorf("once fixed, deliver them with: %s", h)
+			}
 		}
 		return exitDelivery
 	case errors.Is(err, errFindings):
