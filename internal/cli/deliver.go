@@ -283,7 +283,7 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 		at, err := dl.uploadAll(ctx, written)
 		if err != nil {
 			de.errs = append(de.errs, err)
-			de.hints = append(de.hints, fmt.Sprintf("aws s3 cp --recursive %s %s", dl.out, d.upload))
+			de.hints = append(de.hints, dl.uploadAgain())
 		} else {
 			reportsAt = at
 		}
@@ -309,6 +309,27 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 		return de
 	}
 	return nil
+}
+
+// uploadAgain is the AWS CLI command that uploads the output as --upload
+// did: with the same encryption, and without the hidden files (the lock,
+// the split's marker, the groups' baselines). The AWS CLI joins a filter's
+// pattern to the source directory and matches it with fnmatch, whose *
+// crosses "/": ".*" is a hidden entry at the top, "*/.*" one below it.
+func (dl *delivery) uploadAgain() string {
+	d := dl.d
+	args := []string{"aws", "s3", "cp", "--recursive", dl.out, d.upload, "--exclude", ".*", "--exclude", "*/.*"}
+	switch d.uploadSSE {
+	case deliver.SSEKMS:
+		args = append(args, "--sse", deliver.SSEKMS)
+		if d.uploadKMS != "" {
+			args = append(args, "--sse-kms-key-id", d.uploadKMS)
+		}
+	case deliver.SSES3:
+		args = append(args, "--sse", deliver.SSES3)
+	}
+	args = append(args, dl.awsFlags...)
+	return shellCommand(args...)
 }
 
 // mailAgain is the command that mails dir's reports again: to the

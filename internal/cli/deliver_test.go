@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -720,4 +721,131 @@ func TestGroupOf(t *testing.T) {
 			t.Errorf("groupOf(%q, %q) = %q, want %q", tt.dir, tt.label, got, tt.want)
 		}
 	}
+}
+
+// TestUploadRetryCommand: the command printed after a failed upload asks
+// for the same encryption as --upload-sse, and, with the AWS CLI's filters,
+// copies every file of the output but the hidden ones (the lock, the
+// split's marker, the groups' baselines).
+func TestUploadRetryCommand(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	backend := s3mem.New()
+	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(s3srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.URL)
+	list := writeFile(t, "fleet.csv", "instance_id,owner\ni-0123456789abcdef0,alice\ni-0123456789abcdef1,bob\n")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	// The first run is the second's baseline: each group keeps its part
+	// of it as a hidden file.
+	if got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", "r8", "--quiet", "--split-by", "owner"); got.code != 1 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want []string // the encryption options of aws s3 cp
+	}{
+		{"aws:kms with a key", []string{"--upload-sse", "aws:kms", "--upload-kms-key", "alias/compliance"}, []string{"--sse", "aws:kms", "--sse-kms-key-id", "alias/compliance"}},
+		{"aws:kms", []string{"--upload-sse", "aws:kms"}, []string{"--sse", "aws:kms"}},
+		{"AES256", []string{"--upload-sse", "AES256"}, []string{"--sse", "AES256"}},
+		{"the bucket's", nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := "r9 " + strings.ReplaceAll(tt.name, "'", "")
+			got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+				"--split-by", "owner", "--baseline", "r8", "--upload", "s3://no-such-bucket/ssm/r9/"}, tt.args...)...)
+			if got.code != 5 {
+				t.Fatalf("exit %d, want 5\n%s", got.code, got.stderr)
+			}
+			var line string
+			for _, l := range strings.Split(got.stderr, "\n") {
+				if _, h, ok := strings.Cut(l, "once fixed, deliver them with: "); ok && strings.HasPrefix(h, "aws ") {
+					line = h
+				}
+			}
+			args, err := shellWords(line)
+			if err != nil {
+				t.Fatalf("%q is not one plain command to a shell: %v\n%s", line, err, got.stderr)
+			}
+			if len(args) < 6 || !slices.Equal(args[:6], []string{"aws", "s3", "cp", "--recursive", out, "s3://no-such-bucket/ssm/r9/"}) {
+				t.Fatalf("%q: want aws s3 cp --recursive %s s3://no-such-bucket/ssm/r9/ ...", args, out)
+			}
+			var sse, filters [][2]string
+			for i := 6; i < len(args); i++ {
+				if i+1 >= len(args) {
+					t.Fatalf("%q: %s without its value", args, args[i])
+				}
+				switch args[i] {
+				case "--sse", "--sse-kms-key-id":
+					sse = append(sse, [2]string{args[i], args[i+1]})
+				case "--exclude", "--include":
+					filters = append(filters, [2]string{args[i], args[i+1]})
+				}
+				i++
+			}
+			var gotSSE []string
+			for _, o := range sse {
+				gotSSE = append(gotSSE, o[0], o[1])
+			}
+			if !slices.Equal(gotSSE, tt.want) {
+				t.Errorf("%q: encryption %q, want %q", args, gotSSE, tt.want)
+			}
+			// What the AWS CLI copies: each filter's pattern joined to the
+			// source's absolute path and matched with fnmatch (where *
+			// crosses /), the last match deciding.
+			root, _ := filepath.Abs(out)
+			var copied, want, hidden []string
+			filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				rel, _ := filepath.Rel(root, p)
+				if strings.HasPrefix(rel, ".") || strings.Contains(rel, "/.") {
+					hidden = append(hidden, rel)
+				} else {
+					want = append(want, rel)
+				}
+				in := true
+				for _, f := range filters {
+					if fnmatch(t, filepath.Join(root, f[1]), p) {
+						in = f[0] == "--include"
+					}
+				}
+				if in {
+					copied = append(copied, rel)
+				}
+				return nil
+			})
+			if !slices.ContainsFunc(hidden, func(p string) bool { return strings.HasSuffix(p, "/.baseline.jsonl") }) {
+				t.Fatalf("hidden files %q: want the groups' baselines among them", hidden)
+			}
+			if !slices.Equal(copied, want) {
+				t.Errorf("%q copies %q,\nwant every file but the hidden ones %q", args, copied, want)
+			}
+		})
+	}
+}
+
+// fnmatch matches name against pattern as Python's fnmatch does (the AWS
+// CLI's filters): * and ? match any character, / included.
+func fnmatch(t *testing.T, pattern, name string) bool {
+	t.Helper()
+	var re strings.Builder
+	re.WriteString("^")
+	for _, r := range pattern {
+		switch r {
+		case '*':
+			re.WriteString(".*")
+		case '?':
+			re.WriteString(".")
+		case '[':
+			t.Fatalf("pattern %q: classes are not handled here", pattern)
+		default:
+			re.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	re.WriteString("$")
+	return regexp.MustCompile(re.String()).MatchString(name)
 }
