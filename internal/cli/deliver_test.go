@@ -360,6 +360,23 @@ func TestUploadRun(t *testing.T) {
 			t.Errorf("object %s is not a file of the run", k)
 		}
 	}
+	// Every file of the output but the hidden ones (the lock, the split's
+	// marker) is uploaded: the split's index.csv too.
+	prefix := "weekly/" + time.Now().UTC().Format(time.DateOnly) + "/"
+	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(out, p)
+		rel = filepath.ToSlash(rel)
+		if strings.HasPrefix(rel, ".") || strings.Contains(rel, "/.") {
+			return nil
+		}
+		if _, ok := objects[prefix+rel]; !ok {
+			t.Errorf("%s is a file of the run, but not uploaded", rel)
+		}
+		return nil
+	})
 
 	// A bucket that is not there: the reports stay on disk, exit 5.
 	out2 := filepath.Join(t.TempDir(), "out")

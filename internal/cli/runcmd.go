@@ -627,6 +627,10 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		if serr != nil {
 			err = fmt.Errorf("--split-by %s: %w", o.splitBy, serr)
 		} else {
+			// Split writes the index last, and does not list it among the
+			// groups' files: it is an output of the run all the same (it
+			// maps each value to its directory), to be uploaded.
+			written = append(written, filepath.Join(report.SplitDir(o.out, o.splitBy), report.SplitIndex))
 			o.logf(stderr, "reports for each of %s of %q in %s", plural(len(groups), "value"), o.splitBy, report.SplitDir(o.out, o.splitBy))
 		}
 	}
