@@ -223,16 +223,13 @@ func (e *errDelivery) Error() string {
 }
 
 // deliver delivers what a run or report wrote, as the delivery flags say;
-// conn reaches S3 and SES. A signal before it skips it: the person who
-// pressed Ctrl-C wants the command to stop, and "auditor mail" sends the
-// reports later.
+// conn reaches S3 and SES. A signal before it skips it, as a delivery that
+// failed (exit 5, with the commands that deliver the reports): the person
+// who pressed Ctrl-C, or the scheduler that stopped the job, wants the
+// command to stop, and nobody got the reports.
 func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.RunInfo, written []string, conn func() (*awsconn.Conn, error), stderr io.Writer) error {
 	d := &o.delivery
 	if !o.delivers || !d.mailing() && d.upload == "" {
-		return nil
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "auditor: interrupted: the reports were not delivered; deliver them with auditor mail %s (see auditor mail --help) or aws s3 cp --recursive\n", o.out)
 		return nil
 	}
 	dl := &delivery{
@@ -243,8 +240,36 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 		getenv:   o.getenv,
 		logf:     func(format string, a ...any) { o.logf(stderr, format, a...) },
 	}
+	if ctx.Err() != nil {
+		return dl.skipped(info)
+	}
 	ropts := report.Options{StaleAfter: o.staleAfter.report(), HTMLMaxRows: o.htmlMaxRows}
 	return dl.deliverRun(ctx, info, rs, o.base, ropts, written, o.groups)
+}
+
+// skipped is the delivery a signal stopped before it began: each part of
+// it failed, with the command that does it.
+func (dl *delivery) skipped(info audit.RunInfo) error {
+	d := dl.d
+	de := &errDelivery{}
+	if d.upload != "" {
+		de.errs = append(de.errs, errors.New("interrupted before the upload"))
+		de.hints = append(de.hints, dl.uploadAgain())
+	}
+	if d.mailing() && dl.shouldMail(info) {
+		if len(d.mailTo.vals) > 0 {
+			de.errs = append(de.errs, errors.New("interrupted before the mail"))
+			de.hints = append(de.hints, dl.mailAgain(dl.out, d.mailTo.vals))
+		}
+		if d.mailToLabel != "" {
+			de.errs = append(de.errs, errors.New("interrupted before the mail to each group"))
+			de.hints = append(de.hints, dl.mailAgain(dl.out, nil))
+		}
+	}
+	if len(de.errs) == 0 {
+		return nil
+	}
+	return de
 }
 
 // deliveryAWSFlags are the flags that reach S3 and SES as this command was

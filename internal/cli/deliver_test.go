@@ -866,3 +866,34 @@ func fnmatch(t *testing.T, pattern, name string) bool {
 	re.WriteString("$")
 	return regexp.MustCompile(re.String()).MatchString(name)
 }
+
+// TestSignalBeforeDelivery: a signal after the reports are written and
+// before they are delivered skips the delivery, and says so in the exit
+// code (5: the reports are written, nobody got them) and in the commands
+// that deliver them, instead of exit 0 as if the mail had gone.
+func TestSignalBeforeDelivery(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	src := filepath.Join(t.TempDir(), "src")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", src, "--quiet"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCtx(ctx, nil, append([]string{"report", filepath.Join(src, "results.jsonl"), "--out", out, "--mail-to", "ops@example.com"}, ms.args...)...)
+	if got.code != int(exitDelivery) {
+		t.Errorf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
+	}
+	if n := len(ms.srv.Messages()); n != 0 {
+		t.Errorf("%d messages sent after the signal", n)
+	}
+	if !strings.Contains(got.stderr, "auditor mail "+out) || strings.Contains(got.stderr, "(exit 0)") {
+		t.Errorf("stderr does not give the command that mails the reports, or says exit 0:\n%s", got.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
+		t.Error("the reports were not written whole")
+	}
+}
