@@ -40,6 +40,10 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	set, problems := o.check()
 	if err := outdir.Check(o.out); errors.Is(err, outdir.ErrNotDir) {
 		problems = append(problems, usagef("--out %v: name a directory", err))
+	} else if err == nil {
+		if err := checkOthersOutputs(o.out); err != nil {
+			problems = append(problems, err)
+		}
 	}
 	paths, err = distinctInputs(paths)
 	if err != nil {

@@ -170,6 +170,8 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		} else {
 			notWritable = fmt.Errorf("--out %w", err)
 		}
+	} else if err := checkOthersOutputs(o.out); err != nil && !o.resume {
+		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
 		if notWritable != nil {
@@ -221,6 +223,30 @@ func outError(out string, err error) error {
 		return fmt.Errorf("--out %s: %w; wait for it, or choose another --out", out, err)
 	}
 	return fmt.Errorf("--out %s: %w; choose another --out", out, err)
+}
+
+// checkOthersOutputs refuses an --out that holds files a run or a report
+// would replace (report.html, summary.json, ...) when no run of the
+// auditor wrote them: the directory holds neither a run.json of the
+// auditor nor a record. Nothing the auditor did not make is ever replaced.
+func checkOthersOutputs(dir string) error {
+	if ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile)); err == nil && ri.Schema > 0 {
+		return nil
+	}
+	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err == nil && st.Size() > 0 {
+		return nil // a record: --resume's, or refused as another run's
+	}
+	var found []string
+	for _, name := range []string{report.HTMLFile, report.XLSXFile, report.SummaryFile, report.InstancesCSV,
+		report.AssociationsCSV, report.ErrorCodesCSV, report.ChangesCSV, audit.RunFile} {
+		if st, err := os.Lstat(filepath.Join(dir, name)); err == nil && !st.IsDir() {
+			found = append(found, name)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return usagef("--out %s holds %s, which the reports would replace, and no run of the auditor: choose another --out, or move them away", dir, strings.Join(found, ", "))
 }
 
 // hasRecord reports whether the output directory holds a record: a file

@@ -678,3 +678,43 @@ func TestBadEndpointSaidOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestOutKeepsOthersFiles: run and report into a directory that holds a
+// report.html or summary.json the auditor did not write (no run of it is
+// there) refuse it before any call, instead of replacing those files;
+// a directory an earlier run of the auditor left (its run.json) is used.
+func TestOutKeepsOthersFiles(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, srv := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	theirs := filepath.Join(t.TempDir(), "theirs")
+	os.MkdirAll(theirs, 0o777)
+	os.WriteFile(filepath.Join(theirs, "report.html"), []byte("my notes"), 0o644)
+	os.WriteFile(filepath.Join(theirs, "summary.json"), []byte(`{"mine":1}`), 0o644)
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet"}
+	got := runCLI(t, "", append(args, "--out", theirs)...)
+	if got.code != 2 || !strings.Contains(got.stderr, "report.html") {
+		t.Errorf("run into a directory of someone else's reports: exit %d, want 2 naming report.html\n%s", got.code, got.stderr)
+	}
+	if n := srv.Stats().Calls["DescribeInstanceAssociationsStatus"]; n != 0 {
+		t.Errorf("%d calls before the refusal", n)
+	}
+	src := filepath.Join(t.TempDir(), "src")
+	if got := runCLI(t, "", append(args, "--out", src)...); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(t, "", "report", filepath.Join(src, "results.jsonl"), "--out", theirs, "--quiet"); got.code != 2 {
+		t.Errorf("report into a directory of someone else's reports: exit %d, want 2\n%s", got.code, got.stderr)
+	}
+	for name, want := range map[string]string{"report.html": "my notes", "summary.json": `{"mine":1}`} {
+		if b, _ := os.ReadFile(filepath.Join(theirs, name)); string(b) != want {
+			t.Errorf("%s was replaced", name)
+		}
+	}
+	// An earlier run's directory whose record is gone (a fatal first call
+	// leaves run.json alone) is the auditor's own.
+	os.Remove(filepath.Join(src, "results.jsonl"))
+	if got := runCLI(t, "", append(args, "--out", src)...); got.code != 0 {
+		t.Errorf("run into an earlier run's directory: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+}
