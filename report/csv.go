@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -195,19 +196,25 @@ func (w csvWriter) writeRecordCSVs(ctx context.Context, aw, iw *csv.Writer, m *M
 	})
 }
 
-// labelColumns names the label columns of instances.csv.
+// labelColumns names the label columns of instances.csv and changes.csv,
+// alike in both: a label named as a column of either file is "label_"
+// and its name (again, while that is taken too).
 func labelColumns(keys []string) []string {
 	taken := map[string]bool{}
 	for _, h := range instancesHeader {
 		taken[h] = true
 	}
+	for _, h := range changeColumns {
+		taken[h] = true
+	}
+	fixed := maps.Clone(taken)
 	for _, k := range keys {
 		taken[k] = true
 	}
 	cols := make([]string, len(keys))
 	for i, k := range keys {
 		name := k
-		if slices.Contains(instancesHeader, k) {
+		if fixed[k] {
 			name = "label_" + k
 			for taken[name] {
 				name = "label_" + name

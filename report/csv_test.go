@@ -445,3 +445,60 @@ func TestChangesCSVHeaderNeutralised(t *testing.T) {
 		t.Errorf("changes.csv rows %q, want one new_failure with the labels b, a, c, -1", rows)
 	}
 }
+
+// TestLabelColumnsNeverClash: a label named as a column of instances.csv
+// or changes.csv (document, change, outcome) gets a column of its own,
+// named alike in both files, instead of a second column of that name.
+func TestLabelColumnsNeverClash(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	labels := map[string]string{"document": "d", "change": "c", "outcome": "o", "team": "t"}
+	result := func(status string, when time.Time) audit.Result {
+		d := when.Add(-time.Hour)
+		return audit.Result{
+			Region: east, InstanceID: "i-0000000000000000a", Labels: labels, Outcome: audit.Judge([]audit.Association{{Status: status}}),
+			AuditedAt: when, Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: status, ExecutionDate: &d}},
+		}
+	}
+	basePath := filepath.Join(t.TempDir(), audit.ResultsFile)
+	w, err := audit.CreateRecord(basePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(result(audit.StatusSuccess, at.Add(-24*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	base, err := audit.OpenBaseline(basePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	opts := report.Options{
+		Dir: t.TempDir(), Records: openRecord(t, []audit.Result{result(audit.StatusFailed, at)}), Baseline: base,
+		Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}, StaleAfter: audit.DefaultStaleAfter,
+	}
+	if _, err := report.Render(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	var labelCols [][]string
+	for _, f := range []struct {
+		name  string
+		fixed int
+	}{{report.ChangesCSV, 11}, {report.InstancesCSV, 17}} {
+		header := readCSV(t, filepath.Join(opts.Dir, f.name))[0]
+		seen := map[string]bool{}
+		for _, h := range header {
+			if seen[h] {
+				t.Errorf("%s has two columns named %q: %q", f.name, h, header)
+			}
+			seen[h] = true
+		}
+		labelCols = append(labelCols, header[f.fixed:])
+	}
+	if !slices.Equal(labelCols[0], labelCols[1]) {
+		t.Errorf("label columns differ: changes.csv %q, instances.csv %q", labelCols[0], labelCols[1])
+	}
+}
+
