@@ -102,5 +102,9 @@ func TestGuardedCredentials(t *testing.T) {
 		if strings.Contains(msg, secret) || !strings.Contains(msg, "credential_process") || !strings.Contains(msg, "prod") || !strings.Contains(msg, tt.kind) {
 			t.Errorf("%q became %q", tt.err, msg)
 		}
+		// The login a profile's SSO session needs is that profile's.
+		if strings.Contains(msg, "sso login") && !strings.Contains(msg, "aws sso login --profile prod") {
+			t.Errorf("%q: the SSO hint does not name the profile", msg)
+		}
 	}
 }

@@ -31,7 +31,12 @@ func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if ctx.Err() != nil {
 		return creds, ctx.Err()
 	}
-	return aws.Credentials{}, &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: credentialsKind(err)}
+	kind := credentialsKind(err)
+	if g.profile != "" {
+		// The login for the profile that failed, not the default one.
+		kind = strings.ReplaceAll(kind, "aws sso login", "aws sso login --profile "+g.profile)
+	}
+	return aws.Credentials{}, &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: kind}
 }
 
 // ProviderSources passes on the chain's sources (the SDK reports them in its

@@ -101,6 +101,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stdErr io.
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "-h", "-help", "--help", "help":
+		if cmd == "help" && len(rest) > 0 {
+			// "auditor help run" is "auditor run --help".
+			return run(ctx, []string{rest[0], "--help"}, stdin, stdout, stdErr)
+		}
 		fmt.Fprint(stdout, mainUsage)
 		return int(exitOK)
 	case "-version", "--version", "version":
@@ -120,6 +124,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stdErr io.
 		msg := fmt.Sprintf("unknown command %q: want run, demo, report, mail or simulate (see auditor --help)", cmd)
 		if s := closest(cmd, []string{"run", "demo", "report", "mail", "simulate"}); s != "" {
 			msg = fmt.Sprintf("unknown command %q (did you mean %s?); see auditor --help", cmd, s)
+		} else if s := closest(cmd, []string{"--help", "--version"}); s != "" {
+			msg = fmt.Sprintf("unknown flag %q (did you mean %s?); see auditor --help", cmd, s)
 		}
 		err = usagef("%s", msg)
 	}

@@ -175,3 +175,23 @@ func TestReportTMPDIRNotWritable(t *testing.T) {
 		t.Error("a report was written")
 	}
 }
+
+// TestFirstRunHints: "auditor help run" is run's help, a mistyped --version
+// gets a suggestion, --discover without a region names --regions, and
+// simulate refuses an --ids that an organisation would ignore.
+func TestFirstRunHints(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	if got := runCLI(t, "", "help", "run"); got.code != 0 || !strings.Contains(got.stdout, "auditor run --instances") {
+		t.Errorf("help run: exit %d, stdout %.80q", got.code, got.stdout)
+	}
+	if got := runCLI(t, "", "--verison"); got.code != 2 || !strings.Contains(got.stderr, "did you mean --version") {
+		t.Errorf("--verison: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(t, "", "run", "--discover", "--out", filepath.Join(t.TempDir(), "o")); got.code != 2 || !strings.Contains(got.stderr, "--regions") || strings.Contains(got.stderr, "region column") {
+		t.Errorf("--discover without a region: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(t, "", "simulate", "--accounts", "2", "--ids", filepath.Join(t.TempDir(), "ids.txt")); got.code != 2 || !strings.Contains(got.stderr, "--ids") {
+		t.Errorf("simulate --accounts with --ids: exit %d\n%s", got.code, got.stderr)
+	}
+}
+

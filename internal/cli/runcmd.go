@@ -148,7 +148,12 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		}
 		for _, r := range regions {
 			if r == "" {
-				problems = append(problems, usagef("no region for some targets: pass --region, set AWS_REGION, or add a region column to the list"))
+				switch {
+				case o.discover && len(o.instances.vals) == 0:
+					problems = append(problems, usagef("no region to discover in: pass --regions (or --region), or set AWS_REGION"))
+				default:
+					problems = append(problems, usagef("no region for some targets: pass --region, set AWS_REGION, or add a region column to the list"))
+				}
 				continue
 			}
 			if err := conn.CheckSSMEndpoint(r); err != nil {

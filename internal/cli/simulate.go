@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -48,6 +49,13 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *size < 1 {
 		return usagef("--fleet-size %d: want at least 1", *size)
+	}
+	if *accounts > 0 || *regions > 0 {
+		set := false
+		fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == "ids" })
+		if set {
+			return usagef("--ids: an organisation's nodes are found by discovery (its \"try:\" line says how); no IDs file is written with --accounts")
+		}
 	}
 	if f.Burst < 0 {
 		return usagef("--burst %d: want 0 (one second of --rate-limit) or more", f.Burst)
