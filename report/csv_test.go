@@ -501,4 +501,3 @@ func TestLabelColumnsNeverClash(t *testing.T) {
 		t.Errorf("label columns differ: changes.csv %q, instances.csv %q", labelCols[0], labelCols[1])
 	}
 }
-

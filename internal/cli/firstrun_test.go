@@ -194,4 +194,3 @@ func TestFirstRunHints(t *testing.T) {
 		t.Errorf("simulate --accounts with --ids: exit %d\n%s", got.code, got.stderr)
 	}
 }
-
