@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
@@ -477,7 +479,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		if w.Written() > 0 || info.Resumed > 0 {
 			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: auditor run --resume --out %s ...\n", o.out, o.out)
 		}
-		return runErr
+		return withFatalHint(runErr, o.region)
 	}
 	if renderErr != nil {
 		return renderErr
@@ -530,6 +532,25 @@ func (j *job) auditConfig() audit.Config {
 		cfg.Deadline = j.deadline
 	}
 	return cfg
+}
+
+// withFatalHint adds to a fatal error the service gave (credentials or
+// access refused) what to check next; other errors say it themselves.
+func withFatalHint(err error, region string) error {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	switch ae.ErrorCode() {
+	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch",
+		"IncompleteSignature", "IncompleteSignatureException", "MissingAuthenticationToken", "MissingAuthenticationTokenException", "AuthFailure":
+		return fmt.Errorf("%w\nthe credentials were refused: check them with aws sts get-caller-identity --region %s; a region that is not enabled for the account refuses every credential (enable it, or leave it out)", err, region)
+	case "ExpiredToken", "ExpiredTokenException":
+		return fmt.Errorf("%w\nthe credentials have expired: refresh them (aws sso login, or a new session), then run again", err)
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+		return fmt.Errorf("%w\nallow ssm:DescribeInstanceAssociationsStatus (see deploy/iam/auditor-policy.json), then run again", err)
+	}
+	return err
 }
 
 // unreachables returns the account-regions that Run gave up on.

@@ -483,8 +483,12 @@ func TestFatalFirstCallLeavesNoRecord(t *testing.T) {
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet"}
-	if got := runCLI(t, "", args...); got.code != 4 {
+	got := runCLI(t, "", args...)
+	if got.code != 4 {
 		t.Fatalf("denied: exit %d, want 4\n%s", got.code, got.stderr)
+	}
+	if !strings.Contains(got.stderr, "aws sts get-caller-identity --region us-east-1") {
+		t.Errorf("refused credentials: no next step on stderr:\n%s", got.stderr)
 	}
 	srv.DenyAccessKey("AKIATESTTESTTESTTEST", "")
 	if got := runCLI(t, "", args...); got.code != 0 {
