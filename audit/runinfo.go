@@ -15,9 +15,16 @@ import (
 // Part is one target list that a record covers: the whole list of a run, or
 // one shard of it. A record merged from shards holds one Part per shard.
 type Part struct {
-	// Fleet identifies the whole list, before sharding (see Fleet.Digest);
-	// empty when unknown (a run.json written before parts existed).
+	// Fleet identifies the part's targets (see Fleet.Digest): the whole
+	// list's, or the shard's; empty when unknown (a run.json written before
+	// parts existed).
 	Fleet string `json:"fleet,omitempty"`
+	// List identifies the whole list the part was taken from, as the run
+	// read it (its digest before any account was filled in and before
+	// --shard), so that the shards of one list, and its whole run, know
+	// each other in a merge; empty in a run.json written before it was
+	// kept.
+	List string `json:"list,omitempty"`
 	// Shard is "K/N" for a shard, empty for the whole list.
 	Shard string `json:"shard,omitempty"`
 	// Targets counts the results this part must produce: its distinct
@@ -222,7 +229,7 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.Parts = slices.Clone(out.Parts)
 		return out
 	}
-	complete := true
+	complete, unknown := true, false
 	var parts []Part
 	for i, ri := range infos {
 		if out.StartedAt.IsZero() || (!ri.StartedAt.IsZero() && ri.StartedAt.Before(out.StartedAt)) {
@@ -245,6 +252,10 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 			}
 		}
 		complete = complete && ri.Complete
+		// Incomplete for no reason it states: not interrupted, no error,
+		// no instance in error (which the merged record keeps, and Finish
+		// counts again).
+		unknown = unknown || !ri.Complete && !ri.Interrupted && ri.Error == "" && ri.Outcomes[OutcomeError] == 0
 		out.Interrupted = out.Interrupted || ri.Interrupted
 		out.Resumed += ri.Resumed
 		out.Stats.Calls += ri.Stats.Calls
@@ -253,7 +264,7 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.Stats.Retries += ri.Stats.Retries
 		out.Stats.Seconds = max(out.Stats.Seconds, ri.Stats.Seconds)
 		out.Stats.LimiterRate = max(out.Stats.LimiterRate, ri.Stats.LimiterRate)
-		if ri.Error != "" && out.Error == "" {
+		if ri.Error != "" && out.Error == "" && !derivedError(ri.Error) {
 			out.Error = ri.Error
 		}
 		out.Sites = append(out.Sites, ri.Sites...)
@@ -282,11 +293,25 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 	if out.Stats.Seconds > 0 {
 		out.Stats.Rate = float64(out.Stats.Calls) / out.Stats.Seconds
 	}
-	if !complete && !out.Interrupted && out.Error == "" {
-		out.Error = "a merged run was incomplete"
+	if unknown && !out.Interrupted && out.Error == "" {
+		out.Error = mergedIncomplete
 	}
 	out.Complete = complete && !out.Interrupted && out.Error == ""
 	return out
+}
+
+// mergedIncomplete is MergeRunInfo's Error for a run that was incomplete
+// for a reason its run.json does not say.
+const mergedIncomplete = "a merged run was incomplete"
+
+// derivedError reports whether a run's Error is one that Finish or
+// MergeRunInfo works out from what the run.json holds (its parts, sites
+// and targets): a merge works it out again from the merged run.json, and
+// must not inherit a gap that another input fills.
+func derivedError(e string) bool {
+	return strings.HasPrefix(e, "the merge lacks shard") || strings.HasPrefix(e, "the merge holds shards") ||
+		strings.Contains(e, "targets have no result in the record") || strings.HasSuffix(e, "could not be audited") ||
+		e == mergedIncomplete
 }
 
 func uniq(a, b string) []string {
@@ -297,10 +322,10 @@ func uniq(a, b string) []string {
 	return s
 }
 
-// shardGap says what a merge lacks of the lists it has shards of: a shard
-// K/N of a list none of whose parts is the whole list, with another K of
-// the same N missing, or shards of one list split two ways. "" when every
-// list it has shards of is there whole.
+// shardGap says what a merge lacks of the lists it has shards of (shards
+// that name their List; mergeParts has dropped those whose whole list is
+// there): a K of N missing, or shards of one list split two ways. "" when
+// every list it has shards of is there whole.
 func shardGap(parts []Part) string {
 	type split struct {
 		ns   map[int]bool
@@ -310,17 +335,17 @@ func shardGap(parts []Part) string {
 	var order []string
 	for _, p := range parts {
 		var k, n int
-		if p.Fleet == "" || p.Shard == "" {
-			continue
+		if p.List == "" || p.Shard == "" {
+			continue // a whole list, or a shard from before parts named their list
 		}
 		if _, err := fmt.Sscanf(p.Shard, "%d/%d", &k, &n); err != nil || n < 1 {
 			continue
 		}
-		s := lists[p.Fleet]
+		s := lists[p.List]
 		if s == nil {
 			s = &split{ns: map[int]bool{}, have: map[int]bool{}}
-			lists[p.Fleet] = s
-			order = append(order, p.Fleet)
+			lists[p.List] = s
+			order = append(order, p.List)
 		}
 		s.ns[n] = true
 		s.have[k] = true
@@ -353,13 +378,17 @@ func mergeParts(parts []Part) []Part {
 	for _, p := range parts {
 		if p.Shard == "" && p.Fleet != "" {
 			whole[p.Fleet] = true
+			if p.List != "" {
+				whole["list:"+p.List] = true
+			}
 		}
 	}
 	seen := map[[2]string]bool{}
 	var out []Part
 	for _, p := range parts {
 		k := [2]string{p.Fleet, p.Shard}
-		if p.Fleet != "" && (seen[k] || (p.Shard != "" && whole[p.Fleet])) {
+		ofWhole := p.Shard != "" && (whole[p.Fleet] || p.List != "" && whole["list:"+p.List])
+		if p.Fleet != "" && (seen[k] || ofWhole) {
 			continue
 		}
 		seen[k] = true

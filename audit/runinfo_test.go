@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,5 +149,43 @@ func TestResume(t *testing.T) {
 	var fe *audit.ForeignError
 	if !errors.As(err, &fe) || fe.Count != 1 || fe.Examples[0].InstanceID != "i-00000001" || other.Len() != 2 {
 		t.Errorf("Resume with another list: %v (left %d), want a ForeignError naming i-00000001 and nothing dropped", err, other.Len())
+	}
+}
+
+// TestMergeRunInfoCoverage: a merge says what it lacks of the lists it has
+// shards of, and nothing more: an earlier merge's gap filled by the shard
+// it lacked is no gap; shards written before parts named their list are
+// taken as they were; instances in error leave the record whole (every
+// target has a result), so that changes are still compared.
+func TestMergeRunInfoCoverage(t *testing.T) {
+	shard := func(list string, k, n, targets int) audit.RunInfo {
+		return audit.RunInfo{Schema: audit.Schema, Complete: true, Targets: targets,
+			Parts: []audit.Part{{Fleet: fmt.Sprintf("part-%s-%d", list, k), List: list, Shard: fmt.Sprintf("%d/%d", k, n), Targets: targets}}}
+	}
+	finish := func(ri audit.RunInfo) audit.RunInfo {
+		ri.Finish(map[audit.Outcome]int{audit.OutcomeCompliant: ri.Targets}, ri.Targets)
+		return ri
+	}
+	half := finish(audit.MergeRunInfo([]audit.RunInfo{shard("L", 0, 3, 10), shard("L", 1, 3, 10)}))
+	if !strings.Contains(half.Error, "2/3") || half.Complete || half.Whole() {
+		t.Errorf("shards 0 and 1 of 3: error %q, complete %v; want one naming 2/3", half.Error, half.Complete)
+	}
+	if full := finish(audit.MergeRunInfo([]audit.RunInfo{half, shard("L", 2, 3, 10)})); full.Error != "" || !full.Complete || full.Targets != 30 {
+		t.Errorf("that merge with the shard it lacked: error %q, complete %v, %d targets; want whole, 30", full.Error, full.Complete, full.Targets)
+	}
+	old := []audit.RunInfo{shard("", 0, 3, 10), shard("", 1, 3, 10), shard("", 2, 3, 10)}
+	if m := finish(audit.MergeRunInfo(old)); m.Error != "" || !m.Complete {
+		t.Errorf("shards from before parts named their list: error %q", m.Error)
+	}
+	whole := audit.RunInfo{Schema: audit.Schema, Complete: true, Targets: 30, Parts: []audit.Part{{Fleet: "whole-L", List: "L", Targets: 30}}}
+	if m := finish(audit.MergeRunInfo([]audit.RunInfo{whole, shard("L", 1, 3, 10)})); m.Targets != 30 || m.Error != "" {
+		t.Errorf("a whole run and one of its shards: %d targets, error %q; want 30 and none", m.Targets, m.Error)
+	}
+	errs := shard("L", 1, 3, 10)
+	errs.Complete, errs.Outcomes = false, map[audit.Outcome]int{audit.OutcomeError: 2, audit.OutcomeCompliant: 8}
+	m := audit.MergeRunInfo([]audit.RunInfo{shard("L", 0, 3, 10), errs, shard("L", 2, 3, 10)})
+	m.Finish(map[audit.Outcome]int{audit.OutcomeError: 2, audit.OutcomeCompliant: 28}, 30)
+	if !m.Whole() || m.Complete {
+		t.Errorf("a merge whose instances in error have results: whole %v (error %q), complete %v; want whole and not complete", m.Whole(), m.Error, m.Complete)
 	}
 }

@@ -223,10 +223,11 @@ func (e *errDelivery) Error() string {
 }
 
 // deliver delivers what a run or report wrote, as the delivery flags say;
-// conn reaches S3 and SES. A signal before it skips it, as a delivery that
-// failed (exit 5, with the commands that deliver the reports): the person
-// who pressed Ctrl-C, or the scheduler that stopped the job, wants the
-// command to stop, and nobody got the reports.
+// conn reaches S3 and SES. A signal before it skips it: the person who
+// pressed Ctrl-C, or the scheduler that stopped the job, wants the command
+// to stop. After a whole audit that is a delivery that failed (exit 5, with
+// the commands that deliver the reports: nobody got them); after an
+// interrupted one, the resume delivers (exit 3).
 func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.RunInfo, written []string, conn func() (*awsconn.Conn, error), stderr io.Writer) error {
 	d := &o.delivery
 	if !o.delivers || !d.mailing() && d.upload == "" {
@@ -241,6 +242,13 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 		logf:     func(format string, a ...any) { o.logf(stderr, format, a...) },
 	}
 	if ctx.Err() != nil {
+		if info.Interrupted {
+			// The audit stopped too: the resume that finishes it delivers
+			// it (exit 3, which a scheduler retries); its partial reports
+			// are not for mailing.
+			fmt.Fprintf(stderr, "auditor: interrupted: the reports were not delivered; the run that --resume continues delivers them\n")
+			return nil
+		}
 		return dl.skipped(info)
 	}
 	ropts := report.Options{StaleAfter: o.staleAfter.report(), HTMLMaxRows: o.htmlMaxRows}

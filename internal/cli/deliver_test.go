@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"net/http/httptest"
@@ -895,5 +896,30 @@ func TestSignalBeforeDelivery(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
 		t.Error("the reports were not written whole")
+	}
+}
+
+// TestSignalBeforeDeliveryOfAnInterruptedRun: when the audit itself was
+// interrupted, the signal that skips the delivery leaves the exit at 3
+// (which a scheduler retries with --resume, and that run delivers), and
+// offers no command that would mail the partial reports.
+func TestSignalBeforeDeliveryOfAnInterruptedRun(t *testing.T) {
+	c := newCommand("run", io.Discard, io.Discard)
+	if _, err := c.parse([]string{"--instance-id", "i-0123456789abcdef0", "--mail-to", "ops@example.com", "--mail-from", "a@example.com",
+		"--smtp", "smtp://127.0.0.1:1", "--out", t.TempDir()}, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stderr bytes.Buffer
+	if err := c.o.deliver(ctx, nil, audit.RunInfo{Interrupted: true}, nil, nil, &stderr); err != nil {
+		t.Errorf("interrupted audit, signal before delivery: %v, want nil (exit 3 stands)", err)
+	}
+	if strings.Contains(stderr.String(), "auditor mail") || !strings.Contains(stderr.String(), "--resume") {
+		t.Errorf("stderr %q: want the resume, not a mail of partial reports", stderr.String())
+	}
+	var de *errDelivery
+	if err := c.o.deliver(ctx, nil, audit.RunInfo{Complete: true}, nil, nil, io.Discard); !errors.As(err, &de) {
+		t.Errorf("whole audit, signal before delivery: %v, want a delivery error (exit 5)", err)
 	}
 }

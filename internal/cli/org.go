@@ -233,10 +233,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 	j.fleet.ApplyDefaults("", fill)
 	if j.shardN > 0 && !o.discover {
 		// By instance, once every target has its account; a discovery
-		// run splits by account-region once it knows them. The part
-		// names the whole list, which every shard of it shares, so that
-		// a merge can tell the shards of one list from other lists.
-		j.digest = j.fleet.Digest()
+		// run splits by account-region once it knows them.
 		all := j.fleet.Len() + len(j.fleet.Invalid)
 		j.fleet.Shard(j.shardK, j.shardN)
 		o.logf(stderr, "shard %s: %d of %d targets", j.shard, j.fleet.Len()+len(j.fleet.Invalid), all)

@@ -63,11 +63,12 @@ type job struct {
 	set   settings
 	org   orgSpec
 	fleet *audit.Fleet
-	// digest is the whole list's Fleet.Digest, taken before --shard kept
-	// this shard's part of it ("" without --shard).
-	digest string
-	conn   *awsconn.Conn
-	shard  string
+	// list is the whole list's Fleet.Digest as the run read it, before
+	// any account was filled in and before --shard: what every shard of
+	// it, and its whole run, share (Part.List). "" for discovery.
+	list  string
+	conn  *awsconn.Conn
+	shard string
 	// shardK and shardN are the shard, -1 and 0 for none.
 	shardK, shardN int
 	// caller is the account the credentials belong to; accountNames the
@@ -141,6 +142,9 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		// record of an earlier run whatever told it the region, and one
 		// instance named twice is one target.
 		fleet.ApplyDefaults(region, "")
+		if !o.discover {
+			j.list = fleet.Digest()
+		}
 		regions := fleet.Regions()
 		if o.discover {
 			regions = append(regions, spec.regions...)
@@ -177,7 +181,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		} else {
 			notWritable = fmt.Errorf("--out %w", err)
 		}
-	} else if err := checkOthersOutputs(o.out); err != nil && !o.resume {
+	} else if err := checkOthersOutputs(o.out); err != nil {
 		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
@@ -284,15 +288,12 @@ func (j *job) plan(stderr io.Writer) error {
 		StartedAt: o.now().UTC(),
 		Options:   o.record(),
 	}
-	digest := j.digest
-	if digest == "" {
-		digest = j.fleet.Digest()
-	}
-	part := audit.Part{Fleet: digest, Shard: j.shard, Targets: j.fleet.Len(), Duplicates: j.fleet.Duplicates, Invalid: len(j.fleet.Invalid)}
+	part := audit.Part{Fleet: j.fleet.Digest(), List: j.list, Shard: j.shard, Targets: j.fleet.Len(), Duplicates: j.fleet.Duplicates, Invalid: len(j.fleet.Invalid)}
 	if o.discover {
 		// What discovery finds changes from run to run: the part is the
 		// scope that was asked, not the targets found.
 		part.Fleet = "discovery:" + o.accounts + "/" + o.regions + "/" + strings.Join(o.filters.vals, ";")
+		part.List = part.Fleet
 	}
 	if o.skipInvalid {
 		part.Targets += len(j.fleet.Invalid)

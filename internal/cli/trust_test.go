@@ -640,6 +640,10 @@ func TestFailOnNewNeedsABaseline(t *testing.T) {
 	if got.code != 0 {
 		t.Errorf("a schedule's first run with --fail-on new --baseline previous: exit %d, want 0\n%s", got.code, got.stderr)
 	}
+	// The demo takes --fail-on and exits 0 whatever it finds.
+	if got := runCLI(t, "", "demo", "--fail-on", "new", "--fleet-size", "20", "--quiet", "--out", filepath.Join(t.TempDir(), "demo")); got.code != 0 {
+		t.Errorf("demo --fail-on new: exit %d, want 0\n%s", got.code, got.stderr)
+	}
 }
 
 // TestOutErrorAdvice: "wait for it" is advice for a directory another
@@ -702,6 +706,10 @@ func TestOutKeepsOthersFiles(t *testing.T) {
 	}
 	if n := srv.Stats().Calls["DescribeInstanceAssociationsStatus"]; n != 0 {
 		t.Errorf("%d calls before the refusal", n)
+	}
+	// A scheduled job resumes: the same protection.
+	if got := runCLI(t, "", append(args, "--out", theirs, "--resume")...); got.code != 2 {
+		t.Errorf("run --resume into a directory of someone else's reports: exit %d, want 2\n%s", got.code, got.stderr)
 	}
 	src := filepath.Join(t.TempDir(), "src")
 	if got := runCLI(t, "", append(args, "--out", src)...); got.code != 0 {
