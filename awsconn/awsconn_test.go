@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -105,6 +106,40 @@ func TestGuardedCredentials(t *testing.T) {
 		// The login a profile's SSO session needs is that profile's.
 		if strings.Contains(msg, "sso login") && !strings.Contains(msg, "aws sso login --profile prod") {
 			t.Errorf("%q: the SSO hint does not name the profile", msg)
+		}
+	}
+}
+
+// countingProvider hands out credentials that expire after life, and
+// counts how often it was asked.
+type countingProvider struct {
+	life time.Duration
+	n    int
+}
+
+func (p *countingProvider) Retrieve(context.Context) (aws.Credentials, error) {
+	p.n++
+	return aws.Credentials{AccessKeyID: "AKIA", SecretAccessKey: "s", SessionToken: "t", CanExpire: true, Expires: time.Now().Add(p.life)}, nil
+}
+
+// TestRoleCredentialsRenewedAhead: an assumed role's credentials are
+// renewed minutes before they expire, not after: a call signed in the
+// last second reached the service late and failed its account-region
+// with ExpiredTokenException.
+func TestRoleCredentialsRenewedAhead(t *testing.T) {
+	for _, tc := range []struct {
+		life  time.Duration
+		calls int
+	}{{2 * time.Minute, 2}, {10 * time.Minute, 1}} {
+		p := &countingProvider{life: tc.life}
+		c := renewing(p)
+		for range 2 {
+			if _, err := c.Retrieve(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p.n != tc.calls {
+			t.Errorf("credentials for %v: asked %d times for two calls, want %d", tc.life, p.n, tc.calls)
 		}
 	}
 }

@@ -200,7 +200,7 @@ func (c *Conn) credentials(account string) (aws.CredentialsProvider, error) {
 			o.Duration = r.Duration
 		}
 	})
-	p := &assumed{inner: aws.NewCredentialsCache(provider), account: account, arn: arn}
+	p := &assumed{inner: renewing(provider), account: account, arn: arn}
 	if c.roles == nil {
 		c.roles = map[string]aws.CredentialsProvider{}
 	}
@@ -249,4 +249,21 @@ func (a *assumed) ProviderSources() []aws.CredentialSource {
 // IsCredentialsProvider lets the SDK see through the wrapper.
 func (a *assumed) IsCredentialsProvider(target aws.CredentialsProvider) bool {
 	return aws.IsCredentialsProvider(a.inner, target)
+}
+
+// renewAhead is how long before they expire temporary credentials are
+// renewed (less up to half of it, so that many caches do not renew at
+// once): a call signed just before the expiry may reach the service after
+// it, and one ExpiredTokenException fails a whole account-region.
+const renewAhead = 5 * time.Minute
+
+// renewing caches provider's credentials and renews them renewAhead before
+// they expire.
+func renewing(provider aws.CredentialsProvider) *aws.CredentialsCache {
+	return aws.NewCredentialsCache(provider, renewEarly)
+}
+
+func renewEarly(o *aws.CredentialsCacheOptions) {
+	o.ExpiryWindow = renewAhead
+	o.ExpiryWindowJitterFrac = 0.5
 }
