@@ -283,3 +283,43 @@ func TestReadAccountsFile(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoveryShardsMerge: discovery split into more shards than there are
+// account-regions leaves some shards with nothing to audit; each still
+// writes its (empty) record, so that a merge naming every shard's record,
+// as deploy/'s merge jobs do, finds them all and is complete.
+func TestDiscoveryShardsMerge(t *testing.T) {
+	serveOrg(t, 10)
+	root := t.TempDir()
+	const n = 8
+	var records []string
+	for k := range n {
+		out := filepath.Join(root, fmt.Sprintf("shard-%d", k))
+		got := runCLI(t, "", "run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
+			"--region", "us-east-1", "--fail-on", "none", "--quiet", "--shard", fmt.Sprintf("%d/%d", k, n), "--out", out)
+		if got.code != 0 && got.code != 3 && got.code != 4 { // 4: its only account refuses the role
+			t.Fatalf("shard %d: exit %d\n%s", k, got.code, got.stderr)
+		}
+		records = append(records, filepath.Join(out, "results.jsonl"))
+	}
+	empty := 0
+	for _, r := range records {
+		if st, err := os.Stat(r); err != nil {
+			t.Errorf("a shard left no record: %v", err)
+		} else if st.Size() == 0 {
+			empty++
+		}
+	}
+	if empty == 0 {
+		t.Fatalf("every one of %d shards had something to audit: a test of nothing", n)
+	}
+	out := filepath.Join(root, "all")
+	got := runCLI(t, "", append(append([]string{"report"}, records...), "--out", out, "--quiet", "--fail-on", "none")...)
+	ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatalf("merge: exit %d, %v\n%s", got.code, err, got.stderr)
+	}
+	if strings.Contains(ri.Error, "lacks shard") {
+		t.Errorf("the merge of every shard: %q", ri.Error)
+	}
+}

@@ -596,6 +596,15 @@ func verdictErr(v audit.Verdict) error {
 // rendering (each file is written whole) but skips the delivery.
 func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []string, renderErr, deliverErr error) {
 	var paths []string
+	if _, err := os.Stat(j.recordPath()); errors.Is(err, fs.ErrNotExist) && j.shard != "" {
+		// A shard with nothing recorded (no target fell in it, or none
+		// could be audited) still leaves its record, empty, beside its
+		// run.json: the merge that names every shard's record finds it,
+		// and counts its part. An empty record is no record to refuse.
+		if err := atomicfile.WriteFile(j.recordPath(), nil); err != nil {
+			return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err), nil
+		}
+	}
 	if _, err := os.Stat(j.recordPath()); err == nil {
 		paths = []string{j.recordPath()}
 	}
