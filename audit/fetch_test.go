@@ -337,3 +337,43 @@ func TestTriage(t *testing.T) {
 		})
 	}
 }
+
+// TestExpiredCredentialsStopAMultiSiteRun: in a run over several
+// account-regions, an expired token stops the run (exit 4, as the README
+// says), not only its account-region: no account-region can renew what
+// the run's own credentials no longer allow, and exit 3 has schedulers
+// retry a run that cannot succeed. A region that refuses (access denied,
+// a bad key: a region not enabled) still fails only itself.
+func TestExpiredCredentialsStopAMultiSiteRun(t *testing.T) {
+	for _, tc := range []struct {
+		code    string
+		runWide bool
+	}{{"ExpiredTokenException", true}, {"ExpiredToken", true}, {"UnrecognizedClientException", false}} {
+		t.Run(tc.code, func(t *testing.T) {
+			refusing := &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+				return nil, &smithy.GenericAPIError{Code: tc.code, Message: "no"}
+			}}
+			fine := &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+				return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+			}}
+			cfg := audit.Config{Concurrency: 1, Region: "us-east-1", OnResult: func(audit.Result) error { return nil },
+				Client: func(_, region string) (audit.API, error) {
+					if region == "eu-west-1" {
+						return refusing, nil
+					}
+					return fine, nil
+				}}
+			batch := func(region string) audit.Batch {
+				var ts []audit.Target
+				for i := range 20 {
+					ts = append(ts, audit.Target{InstanceID: fmt.Sprintf("i-%08x", i), Region: region})
+				}
+				return audit.Batch{Region: region, Targets: slices.Values(ts)}
+			}
+			err := audit.NewSession(cfg).Run(context.Background(), []audit.Batch{batch("eu-west-1"), batch("us-east-1")})
+			if got := errors.Is(err, audit.ErrFatal); got != tc.runWide {
+				t.Errorf("%s in one of two account-regions: run stopped %v (%v), want %v", tc.code, got, err, tc.runWide)
+			}
+		})
+	}
+}

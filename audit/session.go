@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 )
@@ -524,7 +525,7 @@ var ErrUnreachable = errors.New("SSM endpoint unreachable")
 // its account-region. An error that stops every call with these
 // credentials (bad credentials, a region not enabled, access denied before
 // any call there succeeded) stops the run when it has one account-region,
-// and only its account-region otherwise.
+// and only its account-region otherwise; expired credentials stop the run.
 func (s *Session) stops(st *site, err error) (siteFatal, runFatal bool) {
 	var ce *CredentialsError
 	if errors.As(err, &ce) {
@@ -536,10 +537,27 @@ func (s *Session) stops(st *site, err error) (siteFatal, runFatal bool) {
 	if !IsFatal(err) || isAccessDenied(err) && st.succeeded.Load() {
 		return false, false
 	}
-	if s.multi.Load() {
+	if s.multi.Load() && !isExpired(err) {
 		return true, false
 	}
+	// Expired credentials say nothing of the account-region: assumed roles
+	// are renewed before they expire, so it is the run's own that expired,
+	// which every account-region needs.
 	return false, true
+}
+
+// isExpired reports whether the service refused err's call for credentials
+// that have expired.
+func isExpired(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ExpiredToken", "ExpiredTokenException":
+		return true
+	}
+	return false
 }
 
 // audit fetches every page of one instance. It returns a nil Result when the
