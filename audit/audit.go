@@ -305,8 +305,8 @@ func (r Result) Count() Counts { return r.CountStale(0, time.Time{}) }
 //
 // A result summarised from its association overview (Detail
 // DetailOverview) has no associations: its counts are the overview's, and
-// none of them is stale (triage summarises only nodes whose last success is
-// recent).
+// none of them is counted stale: triage summarises only nodes whose newest
+// success is recent, and the overview says nothing of the others' dates.
 func (r Result) CountStale(after StaleAfter, ref time.Time) Counts {
 	var c Counts
 	if r.Detail == DetailOverview && r.Info != nil && r.Info.AssociationOverview != nil {

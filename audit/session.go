@@ -669,8 +669,10 @@ func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error
 
 // triaged returns the outcome t is recorded with from its association
 // overview, or "" when it must be fetched: compliant when every association
-// succeeded (and, with TriageSince, the last success is recent enough to
-// rule out a stale one), no_associations when SSM shows none at all (no
+// succeeded (and, with TriageSince, the newest success is recent: a node
+// that ran nothing for long is fetched; one association that did not run
+// for long beside one that ran today is not seen), no_associations when SSM
+// shows none at all (no
 // overview counts and no association status).
 func (s *Session) triaged(t Target) Outcome {
 	if !s.cfg.Triage || t.Info == nil {
