@@ -291,9 +291,11 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		failed = append(failed, j.lookupInfo(ctx, session)...)
 	}
 	if len(j.org.tagKeys) > 0 && (j.fleet.Len() > 0 || !o.discover) {
-		if err := j.readTags(ctx, stderr); err != nil {
+		tagFailed, err := j.readTags(ctx, stderr)
+		if err != nil {
 			return nil, err
 		}
+		failed = append(failed, tagFailed...)
 	}
 	return failed, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -211,8 +212,18 @@ func TestListedNodesOfARefusingAccount(t *testing.T) {
 		}
 	}
 	list := writeFile(t, "fleet.csv", rows.String())
+	// With --tag-labels too: the refused role is the account-region's
+	// failure, not a permission to read tags that the whole run lacks.
+	for _, extra := range [][]string{nil, {"--tag-labels", "Team"}} {
+		t.Run(strings.Join(append([]string{"listed"}, extra...), " "), func(t *testing.T) {
+			listedOfARefusingAccount(t, org, accounts, list, maps.Clone(want), extra)
+		})
+	}
+}
+
+func listedOfARefusingAccount(t *testing.T, org *ssmsim.Org, accounts []ssmsim.Account, list string, want map[string]audit.Outcome, extra []string) {
 	out := filepath.Join(t.TempDir(), "o")
-	got := runCLI(t, "", "run", "--instances", list, "--role-name", "AuditRole", "--region", "us-east-1", "--fail-on", "none", "--quiet", "--out", out)
+	got := runCLI(t, "", append([]string{"run", "--instances", list, "--role-name", "AuditRole", "--region", "us-east-1", "--fail-on", "none", "--quiet", "--out", out}, extra...)...)
 	if got.code != 3 {
 		t.Fatalf("exit %d, want 3 (one account refused)\n%s", got.code, got.stderr)
 	}

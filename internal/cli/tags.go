@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -13,9 +14,13 @@ import (
 // readTags labels the targets with the tags --tag-labels (or --split-by
 // tag:KEY) names, one account-region at a time. A tag that cannot be read
 // stops the run before any audit: reports split by an owner who is missing
-// would go to nobody, and the run would look complete.
-func (j *job) readTags(ctx context.Context, stderr io.Writer) error {
+// would go to nobody, and the run would look complete. An account whose
+// role cannot be assumed is not that: none of its instances can be
+// audited either, and it is returned as the account-region's failure, as
+// the audit reports it.
+func (j *job) readTags(ctx context.Context, stderr io.Writer) ([]*audit.SiteError, error) {
 	tagged, total := 0, 0
+	var failed []*audit.SiteError
 	for _, b := range j.fleet.Batches() {
 		var ids []string
 		for t := range b.Targets {
@@ -25,16 +30,22 @@ func (j *job) readTags(ctx context.Context, stderr io.Writer) error {
 			tagged++
 			j.fleet.SetLabels(audit.Key{AccountID: b.AccountID, Region: b.Region, InstanceID: id}, labels)
 		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return errInterrupted
-			}
-			return err
+		var ce *audit.CredentialsError
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return nil, errInterrupted
+		case errors.As(err, &ce) && ce.AccountID != "":
+			code, msg := siteCause(err)
+			failed = append(failed, &audit.SiteError{AccountID: b.AccountID, Region: b.Region, Code: code, Message: msg})
+			continue
+		default:
+			return nil, err
 		}
 		total += len(ids)
 	}
 	j.o.logf(stderr, "tags %s read for %s: %d have at least one", strings.Join(j.org.tagKeys, ", "), plural(total, "instance"), tagged)
-	return nil
+	return failed, nil
 }
 
 // siteTags reads the tags of --tag-labels of the instances ids of one
