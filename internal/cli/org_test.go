@@ -334,3 +334,38 @@ func TestDiscoveryShardsMerge(t *testing.T) {
 		t.Errorf("the merge of every shard: %q", ri.Error)
 	}
 }
+
+// TestListedNodesGetAccountNames: listed instances of an organisation's
+// accounts carry the account_name label, as discovered nodes do, so that
+// --split-by account_name gives each account its reports.
+func TestListedNodesGetAccountNames(t *testing.T) {
+	org, _, accounts := serveOrg(t, 10)
+	var rows strings.Builder
+	rows.WriteString("instance_id,account_id,region\n")
+	for _, id := range org.Fleet(accounts[1].ID, "us-east-1").ManagedIDs()[:3] {
+		fmt.Fprintf(&rows, "%s,%s,us-east-1\n", id, accounts[1].ID)
+	}
+	list := writeFile(t, "fleet.csv", rows.String())
+	out := filepath.Join(t.TempDir(), "o")
+	got := runCLI(t, "", "run", "--instances", list, "--accounts", "org", "--role-name", "AuditRole", "--region", "us-east-1",
+		"--fail-on", "none", "--quiet", "--out", out)
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	n := 0
+	rs.Each(func(r audit.Result) error {
+		n++
+		if r.Labels["account_name"] != accounts[1].Name || accounts[1].Name == "" {
+			t.Errorf("%s: account_name %q, want %q", r.InstanceID, r.Labels["account_name"], accounts[1].Name)
+		}
+		return nil
+	})
+	if n != 3 {
+		t.Errorf("%d results, want 3", n)
+	}
+}
