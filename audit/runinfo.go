@@ -383,10 +383,10 @@ func mergeParts(parts []Part) []Part {
 			}
 		}
 	}
-	seen := map[[2]string]bool{}
+	seen := map[[3]string]bool{}
 	var out []Part
 	for _, p := range parts {
-		k := [2]string{p.Fleet, p.Shard}
+		k := [3]string{p.Fleet, p.List, p.Shard}
 		ofWhole := p.Shard != "" && (whole[p.Fleet] || p.List != "" && whole["list:"+p.List])
 		if p.Fleet != "" && (seen[k] || ofWhole) {
 			continue

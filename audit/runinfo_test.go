@@ -181,6 +181,13 @@ func TestMergeRunInfoCoverage(t *testing.T) {
 	if m := finish(audit.MergeRunInfo([]audit.RunInfo{whole, shard("L", 1, 3, 10)})); m.Targets != 30 || m.Error != "" {
 		t.Errorf("a whole run and one of its shards: %d targets, error %q; want 30 and none", m.Targets, m.Error)
 	}
+	// Two lists' empty shards have one digest (of no targets): each is
+	// still its own list's.
+	emptyA, emptyB := shard("A", 1, 2, 0), shard("B", 1, 2, 0)
+	emptyA.Parts[0].Fleet, emptyB.Parts[0].Fleet = "empty", "empty"
+	if m := finish(audit.MergeRunInfo([]audit.RunInfo{shard("A", 0, 2, 5), emptyA, shard("B", 0, 2, 5), emptyB})); m.Error != "" {
+		t.Errorf("two lists' shards, each with an empty shard: %q", m.Error)
+	}
 	errs := shard("L", 1, 3, 10)
 	errs.Complete, errs.Outcomes = false, map[audit.Outcome]int{audit.OutcomeError: 2, audit.OutcomeCompliant: 8}
 	m := audit.MergeRunInfo([]audit.RunInfo{shard("L", 0, 3, 10), errs, shard("L", 2, 3, 10)})

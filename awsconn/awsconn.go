@@ -127,7 +127,6 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(NewRetryer(s.MaxAttempts)),
 		config.WithAppID("auditor"),
-		config.WithCredentialsCacheOptions(renewEarly),
 	}
 	if s.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(s.Profile))

@@ -50,7 +50,7 @@ func newCommand(name string, stdout, stderr io.Writer) *command {
 		o.bindOutput(c.fs, "")
 		o.delivery.bind(c.fs, "mail-to", true)
 		bindDeliveryAWS(c.fs, o)
-		o.delivers = true
+		o.delivers, o.merging = true, true
 	case "mail":
 		c.fs = newFlagSet("mail", "mail DIR --to ADDRESSES --mail-from ADDRESS (--smtp URL | --mail-via ses) [flags]", stdout)
 		o.delivery.bind(c.fs, "to", false)

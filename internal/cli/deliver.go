@@ -229,6 +229,9 @@ func (e *errDelivery) Error() string {
 // the commands that deliver the reports: nobody got them); after an
 // interrupted one, the resume delivers (exit 3).
 func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.RunInfo, written []string, conn func() (*awsconn.Conn, error), stderr io.Writer) error {
+	// Only run's own interruption is a resume's to deliver: auditor report
+	// delivers what it merged, interrupted inputs or not.
+	resumable := info.Interrupted && !o.merging
 	d := &o.delivery
 	if !o.delivers || !d.mailing() && d.upload == "" {
 		return nil
@@ -242,7 +245,7 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 		logf:     func(format string, a ...any) { o.logf(stderr, format, a...) },
 	}
 	if ctx.Err() != nil {
-		if info.Interrupted {
+		if resumable {
 			// The audit stopped too: the resume that finishes it delivers
 			// it (exit 3, which a scheduler retries); its partial reports
 			// are not for mailing.
@@ -740,6 +743,10 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("mail: %v", err)
 	}
 	defer src.close()
+	if src.rs.Len() == 0 {
+		// A shard that had nothing to audit: its reports are the merge's.
+		return usagef("mail: %s holds no results (an empty shard's record?): mail the merged reports", dir)
+	}
 	if src.lost != "" {
 		fmt.Fprintf(stderr, "auditor: the baseline %s is gone: the mail leaves out what changed since it\n", src.lost)
 	}

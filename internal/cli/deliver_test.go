@@ -922,4 +922,25 @@ func TestSignalBeforeDeliveryOfAnInterruptedRun(t *testing.T) {
 	if err := c.o.deliver(ctx, nil, audit.RunInfo{Complete: true}, nil, nil, io.Discard); !errors.As(err, &de) {
 		t.Errorf("whole audit, signal before delivery: %v, want a delivery error (exit 5)", err)
 	}
+	// auditor report delivers what it merged, an interrupted input or not:
+	// no resume of its own delivers it.
+	c.o.merging = true
+	if err := c.o.deliver(ctx, nil, audit.RunInfo{Interrupted: true}, nil, nil, io.Discard); !errors.As(err, &de) {
+		t.Errorf("report of an interrupted run, signal before delivery: %v, want a delivery error (exit 5)", err)
+	}
+}
+
+// TestMailAnEmptyShard: auditor mail of a shard's directory that holds no
+// results (no target fell in that shard) is refused, not a mail of
+// nothing.
+func TestMailAnEmptyShard(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, audit.ResultsFile), nil, 0o644)
+	if err := writeJSON(filepath.Join(dir, audit.RunFile), audit.RunInfo{Schema: audit.Schema, Complete: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", "mail", dir, "--to", "ops@example.com", "--mail-from", "a@example.com", "--smtp", "smtp://127.0.0.1:1")
+	if got.code != 2 || !strings.Contains(got.stderr, "no results") {
+		t.Errorf("mail of an empty shard: exit %d, want 2\n%s", got.code, got.stderr)
+	}
 }

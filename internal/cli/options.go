@@ -87,6 +87,8 @@ type runOptions struct {
 	sdkLogger logging.Logger
 	// console is stderr, when run() made it.
 	console *console
+	// merging is set for auditor report: it delivers what it merged.
+	merging bool
 	// base is the --baseline record, once opened.
 	base *audit.Baseline
 	// baselineElse are the runs --baseline previous falls back on, in
