@@ -165,18 +165,7 @@ func TestCompareTriagedInstance(t *testing.T) {
 	at := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 	write := func(name string, rs ...audit.Result) *audit.Records {
 		path := filepath.Join(dir, name)
-		w, err := audit.CreateRecord(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rs {
-			if err := w.Write(r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeRecord(t, path, rs...)
 		out, err := audit.OpenRecords(path)
 		if err != nil {
 			t.Fatal(err)

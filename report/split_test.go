@@ -53,30 +53,16 @@ func TestSafeName(t *testing.T) {
 func TestSplitValuesSpeltAsItsNames(t *testing.T) {
 	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
 	values := []string{report.SplitIndex, "alice", "../x", report.SafeName("../x")}
-	dir := t.TempDir()
-	path := filepath.Join(dir, audit.ResultsFile)
-	w, err := audit.CreateRecord(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var results []audit.Result
 	for i, v := range values {
 		st := audit.StatusSuccess
-		if err := w.Write(audit.Result{
+		results = append(results, audit.Result{
 			Region: "us-east-1", InstanceID: fmt.Sprintf("i-%017x", i+1), Labels: map[string]string{"owner": v},
 			Outcome: audit.Judge([]audit.Association{{Status: st}}), AuditedAt: at,
 			Associations: []audit.Association{{AssociationID: fmt.Sprintf("a-%d", i), Name: "AWS-RunPatchBaseline", Status: st}},
-		}); err != nil {
-			t.Fatal(err)
-		}
+		})
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rs, err := audit.OpenRecords(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rs.Close()
+	rs := openRecord(t, results)
 	out := t.TempDir()
 	opts := report.Options{Dir: out, Records: rs, Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}}
 	groups, err := report.Split(context.Background(), opts, "owner")
