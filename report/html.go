@@ -473,12 +473,15 @@ func trunc(n int, s string) string {
 	return string([]rune(s)[:max(n, 0)]) + "…"
 }
 
-func labelText(m map[string]string) string {
+// labelText is an instance's labels for HTML: each key=value isolated in
+// a <bdi>, so that right-to-left text in one value cannot move the values,
+// commas and figures around it.
+func labelText(m map[string]string) template.HTML {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, k+"="+m[k])
+		parts = append(parts, "<bdi>"+template.HTMLEscapeString(k+"="+m[k])+"</bdi>")
 	}
-	return strings.Join(parts, ", ")
+	return template.HTML(strings.Join(parts, ", "))
 }
 
 // isBidiControl reports whether r is one of the Unicode bidi controls that

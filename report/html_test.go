@@ -134,11 +134,11 @@ func owningTable(n *html.Node) *html.Node {
 }
 
 // allowedElements are the only elements a report may contain: tables and
-// text. Anything else (script, img, svg, iframe, link, object, form, ...)
+// text (bdi isolates outside text's direction). Anything else (script, img, svg, iframe, link, object, form, ...)
 // in the output came from data.
 var allowedElements = []string{
 	"html", "head", "body", "meta", "title", "style", "table", "tbody", "tr", "td", "th",
-	"h1", "h2", "p", "div", "span", "strong", "a", "br", "wbr",
+	"h1", "h2", "p", "div", "span", "strong", "a", "br", "wbr", "bdi",
 }
 
 // safeStyle is what a style attribute may hold: CSS written in the template,
@@ -690,7 +690,7 @@ func TestHTMLFuncs(t *testing.T) {
 		{"{{summarize 5 . 0}}", []string{"a", "b"}, "a, b"},
 		{"{{trunc 3 .}}", "héllo", "hél…"},
 		{"{{trunc 5 .}}", "héllo", "héllo"},
-		{"{{labels .}}", map[string]string{"owner": "web", "env": "prod"}, "env=prod, owner=web"},
+		{"{{labels .}}", map[string]string{"owner": "web", "env": "prod"}, "<bdi>env=prod</bdi>, <bdi>owner=web</bdi>"},
 		{"{{range options .}}{{.Key}}={{.Value}};{{end}}", map[string]any{"b": []string{"x", "y"}, "a": 8, "c": "s"}, `a=8;b=[&#34;x&#34;,&#34;y&#34;];c=s;`},
 		{"{{range bars .}}{{.Outcome}}:{{.Width}};{{end}}", []report.OutcomeCount{
 			{Outcome: audit.OutcomeCompliant, Instances: 995, Percent: ptr(99.5)},
@@ -899,5 +899,38 @@ func TestBidiControlsStripped(t *testing.T) {
 	dir := renderCSV(t, bidiFleet(), fixtureRun())
 	if recs := readCSV(t, filepath.Join(dir, report.ErrorCodesCSV)); len(recs) != 2 || recs[1][1] != "ExecutionError\u202e" {
 		t.Errorf("error_codes.csv %q, want the error code exact", recs)
+	}
+}
+
+// TestRightToLeftValuesIsolated: a value in a right-to-left script (a
+// Hebrew error code, label value, association name, document) that shares
+// a line with the report's own words and figures is isolated in a <bdi>,
+// so that the figure after it ("· 12 in 12 instances") and the values
+// beside it keep their places.
+func TestRightToLeftValuesIsolated(t *testing.T) {
+	rs := failingFleet(12)
+	for i := range rs {
+		a := &rs[i].Associations[0]
+		a.ErrorCode = "שגיאה"
+		a.Name = "מסמך"
+		rs[i].Labels = map[string]string{"team": "צוות", "env": "prod"}
+	}
+	opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, rs), Run: fixtureRun(), StaleAfter: audit.DefaultStaleAfter}
+	doc := parseHTML(t, renderHTML(t, opts))
+	isolated := map[string]int{}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "bdi" {
+			isolated[text(n)]++
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	for _, v := range []string{"שגיאה", "מסמך", "team=צוות", "env=prod"} {
+		if isolated[v] == 0 {
+			t.Errorf("%q is in no <bdi> of its own (isolated: %v)", v, isolated)
+		}
 	}
 }
