@@ -69,10 +69,10 @@ func (e *Error) Retried() bool { return e.Attempts > 1 }
 // maxServerText caps the server's words kept in an error.
 const maxServerText = 300
 
-// oneLine returns s with every control character (CR, LF, tab, ...) made a
+// OneLine returns s with every control character (CR, LF, tab, ...) made a
 // space, runs of spaces collapsed, and at most max runes (0: no cap), so that
 // untrusted text can neither start a new header or line nor flood a message.
-func oneLine(s string, max int) string {
+func OneLine(s string, max int) string {
 	var b strings.Builder
 	space := false
 	n := 0

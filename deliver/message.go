@@ -115,14 +115,14 @@ func (m Message) base() (*mail.Msg, error) {
 	}
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := msg.From(m.From); err != nil {
-		return nil, fmt.Errorf("building the message: sender %q: %w", oneLine(m.From, 100), err)
+		return nil, fmt.Errorf("building the message: sender %q: %w", OneLine(m.From, 100), err)
 	}
 	for _, to := range m.To {
 		if err := msg.AddTo(to); err != nil {
-			return nil, fmt.Errorf("building the message: recipient %q: %w", oneLine(to, 100), err)
+			return nil, fmt.Errorf("building the message: recipient %q: %w", OneLine(to, 100), err)
 		}
 	}
-	msg.Subject(oneLine(m.Subject, maxSubject))
+	msg.Subject(OneLine(m.Subject, maxSubject))
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetGenHeader(mail.HeaderXAutoResponseSuppress, "All")
 	msg.SetDate()
@@ -151,12 +151,12 @@ func write(msg *mail.Msg) ([]byte, error) {
 func (m Message) envelope() (from string, to []string, err error) {
 	f, err := netmail.ParseAddress(m.From)
 	if err != nil {
-		return "", nil, fmt.Errorf("sender %q: %w", oneLine(m.From, 100), err)
+		return "", nil, fmt.Errorf("sender %q: %w", OneLine(m.From, 100), err)
 	}
 	for _, r := range m.To {
 		a, err := netmail.ParseAddress(r)
 		if err != nil {
-			return "", nil, fmt.Errorf("recipient %q: %w", oneLine(r, 100), err)
+			return "", nil, fmt.Errorf("recipient %q: %w", OneLine(r, 100), err)
 		}
 		to = append(to, a.Address)
 	}

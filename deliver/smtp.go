@@ -135,7 +135,7 @@ func redactURL(u *url.URL) string {
 	if c.User != nil {
 		c.User = url.User("***")
 	}
-	return oneLine(c.String(), 200)
+	return OneLine(c.String(), 200)
 }
 
 // Send builds m (see Message.Build: attachments that do not fit are left
@@ -256,7 +256,7 @@ func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string
 	}
 	for _, r := range to {
 		if err := c.Rcpt(r); err != nil {
-			return s.fail("RCPT TO <"+oneLine(r, 100)+">", err)
+			return s.fail("RCPT TO <"+OneLine(r, 100)+">", err)
 		}
 	}
 	w, err := c.Data()
@@ -288,7 +288,7 @@ func (s SMTP) auth(c *smtp.Client, ep endpoint) *Error {
 	case slices.Contains(mechs, "LOGIN"):
 		a = smtp.LoginAuth(s.Username, s.Password, ep.host, ep.loopback)
 	default:
-		return &Error{Op: "AUTH", Err: fmt.Errorf("the server offers neither PLAIN nor LOGIN (it offers %s)", oneLine(offered, 100))}
+		return &Error{Op: "AUTH", Err: fmt.Errorf("the server offers neither PLAIN nor LOGIN (it offers %s)", OneLine(offered, 100))}
 	}
 	if err := c.Auth(a); err != nil {
 		return s.fail("AUTH", err)
@@ -327,7 +327,7 @@ func (s SMTP) fail(op string, err error) *Error {
 // first, a blob cut in two would no longer match and its first part would
 // show.
 func (s SMTP) clean(text string) string {
-	return oneLine(s.redact(text), maxServerText)
+	return OneLine(s.redact(text), maxServerText)
 }
 
 // minSecretPiece is the shortest piece of an encoded secret that redact

@@ -79,21 +79,21 @@ func ParseS3URL(s string) (bucket, prefix string, err error) {
 		return "", "", fmt.Errorf("S3 URL: %w (want s3://bucket/prefix/)", err)
 	}
 	if !strings.EqualFold(u.Scheme, "s3") || u.Opaque != "" {
-		return "", "", fmt.Errorf("S3 URL %q: want s3://bucket/prefix/", oneLine(s, 200))
+		return "", "", fmt.Errorf("S3 URL %q: want s3://bucket/prefix/", OneLine(s, 200))
 	}
 	if u.User != nil || u.Port() != "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", "", fmt.Errorf("S3 URL %q: want only s3://bucket/prefix/", oneLine(s, 200))
+		return "", "", fmt.Errorf("S3 URL %q: want only s3://bucket/prefix/", OneLine(s, 200))
 	}
 	bucket = u.Host
 	if !bucketName.MatchString(bucket) || strings.Contains(bucket, "..") {
-		return "", "", fmt.Errorf("S3 URL %q: %q is not a bucket name (3-63 lower-case letters, digits, dots and hyphens)", oneLine(s, 200), oneLine(bucket, 100))
+		return "", "", fmt.Errorf("S3 URL %q: %q is not a bucket name (3-63 lower-case letters, digits, dots and hyphens)", OneLine(s, 200), OneLine(bucket, 100))
 	}
 	prefix = strings.TrimPrefix(u.Path, "/")
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
 	if strings.Contains(prefix, "//") {
-		return "", "", fmt.Errorf("S3 URL %q: empty folder name in the prefix", oneLine(s, 200))
+		return "", "", fmt.Errorf("S3 URL %q: empty folder name in the prefix", OneLine(s, 200))
 	}
 	return bucket, prefix, nil
 }

@@ -494,8 +494,9 @@ func isBidiControl(r rune) bool {
 	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
 
-// stripBidi returns s without its bidi controls (see isBidiControl).
-func stripBidi(s string) string {
+// StripBidi returns s without its bidi controls (see isBidiControl): the
+// page and the mail show no value with them, nor does the closing summary.
+func StripBidi(s string) string {
 	if !strings.ContainsFunc(s, isBidiControl) {
 		return s
 	}
@@ -509,7 +510,7 @@ func stripBidi(s string) string {
 
 // displayCopy returns a copy of m for what people read: report.html, the
 // mail's parts and its subject. In it, no string has a bidi control
-// (stripBidi): ErrorCode, DetailedStatus and ExecutionSummary come from
+// (StripBidi): ErrorCode, DetailedStatus and ExecutionSummary come from
 // the node's agent and labels from whoever writes the inventory, and a
 // U+202E RIGHT-TO-LEFT OVERRIDE at the end of one would reverse everything
 // after it to the end of its paragraph ("12 in 12 instances" read as
@@ -517,7 +518,7 @@ func stripBidi(s string) string {
 // the mail's plain text, so it is dropped everywhere. m itself, which
 // summary.json, the CSV and the workbook are written from, keeps every
 // value exactly.
-func displayCopy(m *Model) *Model { return mapStrings(m, stripBidi) }
+func displayCopy(m *Model) *Model { return mapStrings(m, StripBidi) }
 
 // option is one run option (see HTMLFuncs, options).
 type option struct {

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/deliver"
 	"github.com/auditor-dev/auditor/report"
 )
 
@@ -178,22 +178,12 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 }
 
 // plain makes text from outside (the service's error codes and messages, or
-// whoever wrote a record) one line fit for a terminal or a log record: each
-// run of control characters and spaces one space, bidi controls dropped,
-// invalid UTF-8 replaced, and at most max characters, cut between two.
+// whoever wrote a record) one line fit for a terminal or a log record: as
+// a mail header takes it (deliver.OneLine: control characters and spaces
+// one space, at most max characters), without the bidi controls the
+// reports drop too.
 func plain(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' {
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }), " ")
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max-1]) + "…"
-	}
-	return s
+	return deliver.OneLine(report.StripBidi(s), max)
 }
 
 // outcomeCounts adds a total to the outcome counts of run.json.
