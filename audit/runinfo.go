@@ -6,6 +6,7 @@ import (
 	"maps"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -308,11 +309,15 @@ const mergedIncomplete = "a merged run was incomplete"
 // MergeRunInfo works out from what the run.json holds (its parts, sites
 // and targets): a merge works it out again from the merged run.json, and
 // must not inherit a gap that another input fills.
-func derivedError(e string) bool {
-	return strings.HasPrefix(e, "the merge lacks shard") || strings.HasPrefix(e, "the merge holds shards") ||
-		strings.Contains(e, "targets have no result in the record") || strings.HasSuffix(e, "could not be audited") ||
-		e == mergedIncomplete
-}
+func derivedError(e string) bool { return derivedErrors.MatchString(e) }
+
+// derivedErrors matches, whole, each Error that Finish, shardGap and
+// MergeRunInfo write, and nothing a run writes of its own.
+var derivedErrors = regexp.MustCompile(`^(?:\d+ account-regions? could not be audited` +
+	`|\d+ of \d+ targets have no result in the record` +
+	`|the merge lacks shard .+ of its list: merge every shard's record` +
+	`|the merge holds shards of one list split \d+ ways: merge the shards of one split` +
+	`|` + regexp.QuoteMeta(mergedIncomplete) + `)$`)
 
 func uniq(a, b string) []string {
 	s := strings.Split(a, ", ")

@@ -188,6 +188,23 @@ func TestMergeRunInfoCoverage(t *testing.T) {
 	if m := finish(audit.MergeRunInfo([]audit.RunInfo{shard("A", 0, 2, 5), emptyA, shard("B", 0, 2, 5), emptyB})); m.Error != "" {
 		t.Errorf("two lists' shards, each with an empty shard: %q", m.Error)
 	}
+	// What Finish works out again is not inherited; a run's own error is.
+	for _, tc := range []struct {
+		err  string
+		kept bool
+	}{
+		{"1 account-region could not be audited", false},
+		{"3 of 10 targets have no result in the record", false},
+		{"the merge lacks shard 2/3 of its list: merge every shard's record", false},
+		{"cannot call SSM: no account-region could be audited", true},
+	} {
+		in := shard("L", 0, 1, 10)
+		in.Error, in.Complete = tc.err, false
+		m := finish(audit.MergeRunInfo([]audit.RunInfo{in, shard("M", 0, 1, 5)}))
+		if kept := m.Error == tc.err; kept != tc.kept {
+			t.Errorf("an input's error %q: merged error %q, want it kept: %v", tc.err, m.Error, tc.kept)
+		}
+	}
 	errs := shard("L", 1, 3, 10)
 	errs.Complete, errs.Outcomes = false, map[audit.Outcome]int{audit.OutcomeError: 2, audit.OutcomeCompliant: 8}
 	m := audit.MergeRunInfo([]audit.RunInfo{shard("L", 0, 3, 10), errs, shard("L", 2, 3, 10)})
