@@ -359,8 +359,22 @@ func (f *Fleet) SetInfo(k Key, info *InstanceInfo) {
 // label it has already keeps its value (a list's column wins over what is
 // looked up later).
 func (f *Fleet) SetLabels(k Key, labels map[string]string) {
-	i, ok := f.slotOf(k)
-	if !ok || len(labels) == 0 {
+	if i, ok := f.slotOf(k); ok {
+		f.setLabelsAt(i, labels)
+	}
+}
+
+// LabelAccounts adds to every target of each account in labels that
+// account's labels, as SetLabels does, in one pass over the targets (no
+// index of their keys is built).
+func (f *Fleet) LabelAccounts(labels map[string]map[string]string) {
+	for i := range f.slots {
+		f.setLabelsAt(i, labels[f.accounts.name(int(f.slots[i].account))])
+	}
+}
+
+func (f *Fleet) setLabelsAt(i int, labels map[string]string) {
+	if len(labels) == 0 {
 		return
 	}
 	merged := maps.Clone(labels)

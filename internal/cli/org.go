@@ -246,16 +246,11 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 	if len(j.accountNames) > 0 {
 		// Listed instances carry their account's name as discovered
 		// nodes do (a list column of the same name wins).
-		for _, b := range j.fleet.Batches() {
-			name := j.accountNames[b.AccountID]
-			if name == "" {
-				continue
-			}
-			labels := map[string]string{"account_name": name}
-			for t := range b.Targets {
-				j.fleet.SetLabels(audit.Key{AccountID: b.AccountID, Region: b.Region, InstanceID: t.InstanceID}, labels)
-			}
+		labels := map[string]map[string]string{}
+		for id, name := range j.accountNames {
+			labels[id] = map[string]string{"account_name": name}
 		}
+		j.fleet.LabelAccounts(labels)
 	}
 	// A list that names accounts no role reaches would come back
 	// InvalidInstanceId for every one of their instances: not managed,
