@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/extsort"
 )
 
@@ -75,7 +76,7 @@ func newRecordWriter(path string, f *os.File) *RecordWriter {
 // so that a run that records nothing (stopped by a fatal error at its first
 // call, say) leaves no empty record behind.
 func CreateRecord(path string) (*RecordWriter, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := atomicfile.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return newRecordWriter(path, nil), nil
 	}
@@ -150,7 +151,7 @@ func (w *RecordWriter) Write(r Result) error {
 	}
 	var err error
 	if w.f == nil {
-		w.f, err = os.OpenFile(w.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o666)
+		w.f, err = atomicfile.OpenFile(w.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o666)
 	}
 	if err == nil {
 		_, err = w.f.Write(buf.Bytes())

@@ -318,3 +318,33 @@ func testRecordEachAt(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordDoesNotFollowLinks: a link planted at results.jsonl, dangling
+// (the record would land wherever it points) or to a file (a resume would
+// cut and append to it), is refused with an error that names it.
+func TestRecordDoesNotFollowLinks(t *testing.T) {
+	for _, existing := range []bool{false, true} {
+		dir := t.TempDir()
+		victim := filepath.Join(t.TempDir(), "victim")
+		if existing {
+			os.WriteFile(victim, []byte("precious, no newline"), 0o600)
+		}
+		path := filepath.Join(dir, audit.ResultsFile)
+		os.Symlink(victim, path)
+		w, err := audit.CreateRecord(path)
+		if err == nil {
+			err = w.Write(result("", "us-east-1", "i-00000001", audit.OutcomeCompliant))
+			w.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), audit.ResultsFile) {
+			t.Errorf("existing %v: err = %v, want an error naming the record", existing, err)
+		}
+		b, statErr := os.ReadFile(victim)
+		switch {
+		case !existing && statErr == nil:
+			t.Errorf("the record was written through a dangling link: %q", b)
+		case existing && string(b) != "precious, no newline":
+			t.Errorf("the file a link names was changed: %q", b)
+		}
+	}
+}

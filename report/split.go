@@ -302,7 +302,7 @@ func partition(ctx context.Context, rs *audit.Records, label, root, file string,
 					return err
 				}
 			}
-			f, err := os.OpenFile(g.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
+			f, err := atomicfile.OpenFile(g.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
 			if err != nil {
 				return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 			}

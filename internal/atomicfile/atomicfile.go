@@ -66,6 +66,31 @@ func WriteFile(path string, b []byte) error {
 	})
 }
 
+// ErrLink is returned by OpenFile when the file is a symbolic link.
+var ErrLink = errors.New("a symbolic link, not a file: the auditor does not write through links in its directory; remove it")
+
+// OpenFile is os.OpenFile for a file the auditor appends to or rewrites in
+// place (the record, the lock), which refuses a symbolic link in place of
+// the file, dangling or not, with an error wrapping ErrLink: a link planted
+// in the output directory must not make the auditor empty, cut or write a
+// file elsewhere. Files written whole go through Write, whose rename
+// replaces a link instead of following it.
+func OpenFile(path string, flag int, perm os.FileMode) (*os.File, error) {
+	if noFollow == 0 {
+		if st, err := os.Lstat(path); err == nil && st.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%s: %w", path, ErrLink)
+		}
+	}
+	f, err := os.OpenFile(path, flag|noFollow, perm)
+	if err != nil {
+		if st, lerr := os.Lstat(path); lerr == nil && st.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%s: %w", path, ErrLink)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
 // ErrNotWritable is returned by CheckDir when the directory cannot take files.
 var ErrNotWritable = errors.New("directory not writable")
 
@@ -75,8 +100,14 @@ func CheckDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return fmt.Errorf("%w: %w", ErrNotWritable, err)
 	}
-	probe := filepath.Join(dir, ".auditor-write-check")
-	f, err := os.OpenFile(probe, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	// A name of its own, made here (O_EXCL): whatever is already in the
+	// directory, a link included, is not touched.
+	var suffix [6]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return err
+	}
+	probe := filepath.Join(dir, ".auditor-write-check-"+hex.EncodeToString(suffix[:]))
+	f, err := os.OpenFile(probe, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotWritable, err)
 	}

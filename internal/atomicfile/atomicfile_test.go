@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -65,4 +66,59 @@ func TestCheckDir(t *testing.T) {
 	if err := atomicfile.CheckDir(filepath.Join(file, "sub")); !errors.Is(err, atomicfile.ErrNotWritable) {
 		t.Errorf("under a file: err = %v, want ErrNotWritable", err)
 	}
+}
+
+// plantLink puts a symbolic link at dir/name to a file elsewhere that holds
+// "precious", and returns a check that the file is untouched.
+func plantLink(t *testing.T, dir, name string) (untouched func() bool) {
+	t.Helper()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
+	}
+	return func() bool {
+		b, err := os.ReadFile(victim)
+		return err == nil && string(b) == "precious\n"
+	}
+}
+
+// TestCheckDirDoesNotFollowLinks: a link planted where the write check
+// makes its probe is neither followed (the file it names emptied) nor in
+// the way.
+func TestCheckDirDoesNotFollowLinks(t *testing.T) {
+	dir := t.TempDir()
+	untouched := plantLink(t, dir, ".auditor-write-check")
+	if err := atomicfile.CheckDir(dir); err != nil {
+		t.Errorf("CheckDir: %v", err)
+	}
+	if !untouched() {
+		t.Error("CheckDir wrote through a link planted in the directory")
+	}
+}
+
+// TestOpenFileRefusesLinks: OpenFile, which the record and the lock use,
+// refuses a link in place of the file, dangling or not, and says so.
+func TestOpenFileRefusesLinks(t *testing.T) {
+	dir := t.TempDir()
+	untouched := plantLink(t, dir, "results.jsonl")
+	_, err := atomicfile.OpenFile(filepath.Join(dir, "results.jsonl"), os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o666)
+	if !errors.Is(err, atomicfile.ErrLink) || !strings.Contains(err.Error(), "results.jsonl") {
+		t.Errorf("err = %v, want ErrLink naming the file", err)
+	}
+	if !untouched() {
+		t.Error("OpenFile wrote through the link")
+	}
+	dangling := filepath.Join(dir, "dangling")
+	os.Symlink(filepath.Join(t.TempDir(), "nothing-yet"), dangling)
+	if _, err := atomicfile.OpenFile(dangling, os.O_WRONLY|os.O_CREATE, 0o666); !errors.Is(err, atomicfile.ErrLink) {
+		t.Errorf("dangling link: err = %v, want ErrLink", err)
+	}
+	f, err := atomicfile.OpenFile(filepath.Join(dir, "plain"), os.O_WRONLY|os.O_CREATE, 0o666)
+	if err != nil {
+		t.Fatalf("a plain new file: %v", err)
+	}
+	f.Close()
 }

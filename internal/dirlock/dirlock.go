@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/auditor-dev/auditor/internal/atomicfile"
 )
 
 // ErrBusy is returned by Lock when another process holds the directory.
@@ -25,7 +27,7 @@ const name = ".auditor.lock"
 // process holds it.
 func Lock(dir string) (unlock func(), err error) {
 	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := atomicfile.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,5 +42,23 @@ func TestLockExcludesAnotherProcess(t *testing.T) {
 	unlock()
 	if out, err := child(); err == nil {
 		t.Fatalf("second process after unlock: %q, want it to get the lock", out)
+	}
+}
+
+// TestLockDoesNotFollowLinks: a link planted at the lock file (by anyone
+// who can write to the directory) is refused, not followed: Lock empties
+// and writes the file it opens.
+func TestLockDoesNotFollowLinks(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("precious\n"), 0o600)
+	os.Symlink(victim, filepath.Join(dir, ".auditor.lock"))
+	unlock, err := dirlock.Lock(dir)
+	if err == nil {
+		unlock()
+		t.Error("Lock took a lock through a link")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Errorf("Lock wrote through the link: the file it names holds %q", b)
 	}
 }
