@@ -106,7 +106,7 @@ func CheckDir(dir string) error {
 	if _, err := rand.Read(suffix[:]); err != nil {
 		return err
 	}
-	probe := filepath.Join(dir, ".auditor-write-check-"+hex.EncodeToString(suffix[:]))
+	probe := filepath.Join(dir, ".auditor-write-check.tmp-"+hex.EncodeToString(suffix[:])) // a temporary name: a killed run's is cleared
 	f, err := os.OpenFile(probe, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotWritable, err)
