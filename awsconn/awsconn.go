@@ -234,7 +234,7 @@ func (e insecureError) Is(target error) bool { return target == ErrInsecure }
 func CheckEndpoint(raw string, allowInsecure bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not a URL such as https://ssm.eu-west-1.amazonaws.com", redact(raw))
+		return fmt.Errorf("%q is not a URL such as https://ssm.eu-west-1.amazonaws.com", RedactURL(raw))
 	}
 	if u.User != nil {
 		return fmt.Errorf("%s has a user name or password in it: endpoints take none (credentials come from the AWS configuration)", u.Redacted())
@@ -251,9 +251,12 @@ func CheckEndpoint(raw string, allowInsecure bool) error {
 	return fmt.Errorf("%s: want an http or https URL", u.Redacted())
 }
 
-// redact hides what looks like a password in a string that is not a URL.
-func redact(s string) string {
-	if i := strings.Index(s, "@"); i >= 0 {
+// RedactURL hides whatever may be a user name and password in s, a URL that
+// may not parse: everything between the scheme and the last "@" (a
+// password may hold "@", "/", "?" or "#", which url.Parse then reads as a
+// host, a port or a path, and quotes in its errors).
+func RedactURL(s string) string {
+	if i := strings.LastIndex(s, "@"); i >= 0 {
 		if j := strings.Index(s, "://"); j >= 0 && j < i {
 			return s[:j+3] + "***" + s[i:]
 		}

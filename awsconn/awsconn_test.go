@@ -28,13 +28,15 @@ func TestCheckEndpoint(t *testing.T) {
 		{"http://alice:hunter2@127.0.0.1:1", "user name or password", true},
 		{"ftp://ssm.example.com", "want an http or https URL", false},
 		{"ssm.example.com", "not a URL", false},
+		{"https://alice:hun@ter2@bad host", "not a URL", false},
+		{"https://alice:hunter2/x@ssm.example.com", "not a URL", false},
 	}
 	for _, tt := range tests {
 		err := CheckEndpoint(tt.url, tt.insecure)
 		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 			t.Errorf("CheckEndpoint(%q, %v) = %v, want %q", tt.url, tt.insecure, err, tt.wantErr)
 		}
-		if err != nil && strings.Contains(err.Error(), "hunter2") {
+		if err != nil && (strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "ter2")) {
 			t.Errorf("CheckEndpoint(%q) repeats the password: %v", tt.url, err)
 		}
 	}

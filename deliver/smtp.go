@@ -92,12 +92,7 @@ func ParseSMTP(rawURL string) error {
 func parseSMTP(rawURL string) (endpoint, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		// url.Parse quotes the whole URL in its error: keep the reason only.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return endpoint{}, fmt.Errorf("SMTP URL: %w (want smtp://host:587 or smtps://host:465)", err)
+		return endpoint{}, fmt.Errorf("SMTP URL: %w (want smtp://host:587 or smtps://host:465)", parseError(rawURL, err))
 	}
 	var e endpoint
 	switch strings.ToLower(u.Scheme) {
@@ -129,13 +124,30 @@ func parseSMTP(rawURL string) (endpoint, error) {
 	return e, nil
 }
 
+// parseError is url.Parse's error on s, for a message: its reason alone
+// (url.Parse quotes the whole URL), or, when s may hold a password that
+// url.Parse misread (its reasons quote what it took for a port or a host),
+// s redacted and no reason.
+func parseError(s string, err error) error {
+	if strings.Contains(s, "@") {
+		return fmt.Errorf("%q is not a URL", awsconn.RedactURL(OneLine(s, 200)))
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
 // redactURL returns u without its password, for messages.
 func redactURL(u *url.URL) string {
 	c := *u
-	if c.User != nil {
-		c.User = url.User("***")
+	c.User = nil
+	s := c.String()
+	if u.User != nil {
+		s = strings.Replace(s, "://", "://***@", 1) // url.User would escape the asterisks
 	}
-	return OneLine(c.String(), 200)
+	return OneLine(s, 200)
 }
 
 // Send builds m (see Message.Build: attachments that do not fit are left

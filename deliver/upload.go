@@ -72,28 +72,28 @@ var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 func ParseS3URL(s string) (bucket, prefix string, err error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", "", fmt.Errorf("S3 URL: %w (want s3://bucket/prefix/)", err)
+		return "", "", fmt.Errorf("S3 URL: %w (want s3://bucket/prefix/)", parseError(s, err))
 	}
+	shown := redactURL(u)
 	if !strings.EqualFold(u.Scheme, "s3") || u.Opaque != "" {
-		return "", "", fmt.Errorf("S3 URL %q: want s3://bucket/prefix/", OneLine(s, 200))
+		return "", "", fmt.Errorf("S3 URL %q: want s3://bucket/prefix/", shown)
 	}
-	if u.User != nil || u.Port() != "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", "", fmt.Errorf("S3 URL %q: want only s3://bucket/prefix/", OneLine(s, 200))
+	if u.User != nil {
+		return "", "", fmt.Errorf("S3 URL %q: has credentials; the upload takes the AWS credentials of the run", shown)
+	}
+	if u.Port() != "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", fmt.Errorf("S3 URL %q: want only s3://bucket/prefix/", shown)
 	}
 	bucket = u.Host
 	if !bucketName.MatchString(bucket) || strings.Contains(bucket, "..") {
-		return "", "", fmt.Errorf("S3 URL %q: %q is not a bucket name (3-63 lower-case letters, digits, dots and hyphens)", OneLine(s, 200), OneLine(bucket, 100))
+		return "", "", fmt.Errorf("S3 URL %q: %q is not a bucket name (3-63 lower-case letters, digits, dots and hyphens)", shown, OneLine(bucket, 100))
 	}
 	prefix = strings.TrimPrefix(u.Path, "/")
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
 	if strings.Contains(prefix, "//") {
-		return "", "", fmt.Errorf("S3 URL %q: empty folder name in the prefix", OneLine(s, 200))
+		return "", "", fmt.Errorf("S3 URL %q: empty folder name in the prefix", shown)
 	}
 	return bucket, prefix, nil
 }

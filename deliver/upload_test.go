@@ -44,10 +44,19 @@ func TestParseS3URL(t *testing.T) {
 		{"s3://key:secret@reports/x/", "", "", true},
 		{"s3://reports/x/?versionId=1", "", "", true},
 		{"s3://reports/a//b/", "", "", true},
+		{"s3://AKIAEXAMPLE:hunter2/x@reports/x/", "", "", true},
+		{"s3://AKIAEXAMPLE:hunter2?x@reports/x/", "", "", true},
+		{"s3://AKIAEXAMPLE:hun@ter2@reports/x/", "", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
 			bucket, prefix, err := deliver.ParseS3URL(tt.url)
+			if err != nil && (strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "ter2") || strings.Contains(err.Error(), "secret")) {
+				t.Errorf("the error shows the password: %v", err)
+			}
+			if err != nil && strings.Contains(tt.url, "@reports") && !strings.Contains(err.Error(), "://***@reports") {
+				t.Errorf("the error does not show the URL redacted: %v", err)
+			}
 			if tt.wantErr {
 				if err == nil {
 					t.Errorf("ParseS3URL(%q) = %q, %q, want an error", tt.url, bucket, prefix)
