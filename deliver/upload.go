@@ -55,11 +55,19 @@ type UploadOptions struct {
 	// KMSKeyID is the KMS key (ID, ARN or alias) for SSEKMS; empty means
 	// the account's AWS-managed key. It is an error with another SSE.
 	KMSKeyID string
+	// ExpectedBucketOwner is the account ID (12 digits) that must own the
+	// bucket: S3 refuses the upload (403) when another account does, so
+	// that a mistyped or re-created bucket name does not send the reports
+	// to a stranger. Empty: no check.
+	ExpectedBucketOwner string
 	// PartSize is the size of the parts of a multipart upload, and the size
 	// past which a file is uploaded in parts; zero means DefaultPartSize, and
 	// less than MinPartSize is an error.
 	PartSize int64
 }
+
+// accountID is an AWS account ID.
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
 // bucketName is what S3 accepts as a bucket name (general purpose buckets).
 var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
@@ -130,6 +138,9 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 	default:
 		return nil, fmt.Errorf("uploading to %s: server-side encryption %q (want %q, %q or none)", dest, opts.SSE, SSES3, SSEKMS)
 	}
+	if o := opts.ExpectedBucketOwner; o != "" && !accountID.MatchString(o) {
+		return nil, fmt.Errorf("uploading to %s: expected bucket owner %q is not an account ID (want 12 digits)", dest, OneLine(o, 40))
+	}
 	seen := map[string]string{}
 	for _, f := range files {
 		fi, err := os.Stat(f)
@@ -179,6 +190,9 @@ func putFile(ctx context.Context, tm *transfermanager.Client, bucket, key, path 
 	}
 	if opts.KMSKeyID != "" {
 		in.SSEKMSKeyID = aws.String(opts.KMSKeyID)
+	}
+	if opts.ExpectedBucketOwner != "" {
+		in.ExpectedBucketOwner = aws.String(opts.ExpectedBucketOwner)
 	}
 	_, err = tm.UploadObject(ctx, in)
 	return err

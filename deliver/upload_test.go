@@ -165,12 +165,14 @@ func TestUpload(t *testing.T) {
 		opts    deliver.UploadOptions
 		wantSSE string
 		wantKey string
+		owner   string // the expected bucket owner asked for
 		// short: the big file is uploaded under -short too (5 MB each time).
 		short bool
 	}{
-		{"no encryption asked", deliver.UploadOptions{PartSize: deliver.MinPartSize}, "", "", false},
-		{"SSE-S3", deliver.UploadOptions{SSE: deliver.SSES3, PartSize: deliver.MinPartSize}, "AES256", "", false},
-		{"SSE-KMS with a key", deliver.UploadOptions{SSE: deliver.SSEKMS, KMSKeyID: "alias/reports", PartSize: deliver.MinPartSize}, "aws:kms", "alias/reports", true},
+		{"no encryption asked", deliver.UploadOptions{PartSize: deliver.MinPartSize}, "", "", "", false},
+		{"SSE-S3", deliver.UploadOptions{SSE: deliver.SSES3, PartSize: deliver.MinPartSize}, "AES256", "", "", false},
+		{"SSE-KMS with a key", deliver.UploadOptions{SSE: deliver.SSEKMS, KMSKeyID: "alias/reports", PartSize: deliver.MinPartSize}, "aws:kms", "alias/reports", "", true},
+		{"the bucket's owner checked", deliver.UploadOptions{ExpectedBucketOwner: "111122223333", PartSize: deliver.MinPartSize}, "", "", "111122223333", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,6 +228,16 @@ func TestUpload(t *testing.T) {
 					t.Errorf("%s %s: KMS key %q, want %q", w.method, w.path, got, tt.wantKey)
 				}
 			}
+			// Every request of the upload, the parts of a multipart one
+			// included, asks S3 to check the bucket's owner.
+			for _, r := range f.requests() {
+				if r.method == http.MethodGet {
+					continue // the test's own reading back
+				}
+				if got := r.header.Get("X-Amz-Expected-Bucket-Owner"); got != tt.owner {
+					t.Errorf("%s %s?%s: expected bucket owner %q, want %q", r.method, r.path, r.query, got, tt.owner)
+				}
+			}
 			for _, w := range writes {
 				if strings.HasSuffix(w.path, ".xlsx") && !strings.HasPrefix(w.header.Get("Content-Type"), "application/vnd.openxmlformats") {
 					t.Errorf("%s: content type %q", w.path, w.header.Get("Content-Type"))
@@ -256,6 +268,7 @@ func TestUploadRefused(t *testing.T) {
 		{"unknown encryption", "s3://reports/x/", []string{a}, deliver.UploadOptions{SSE: "aws:kms:dsse-ish"}},
 		{"a KMS key without KMS", "s3://reports/x/", []string{a}, deliver.UploadOptions{SSE: deliver.SSES3, KMSKeyID: "alias/x"}},
 		{"parts too small", "s3://reports/x/", []string{a}, deliver.UploadOptions{PartSize: 1 << 20}},
+		{"an owner that is not an account", "s3://reports/x/", []string{a}, deliver.UploadOptions{ExpectedBucketOwner: "1111-2222-3333"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

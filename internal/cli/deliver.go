@@ -59,6 +59,7 @@ type deliveryOptions struct {
 	upload      string
 	uploadSSE   string
 	uploadKMS   string
+	uploadOwner string
 }
 
 // bind binds the delivery flags, the recipients' as --to (mail) or
@@ -81,6 +82,7 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 		fs.StringVar(&d.upload, "upload", "", "put every output under this `s3://bucket/prefix/` once written; {date} and {time} in it are the run's, as in --out")
 		fs.StringVar(&d.uploadSSE, "upload-sse", "", "server-side encryption of the upload: AES256 or aws:kms (default: the bucket's)")
 		fs.StringVar(&d.uploadKMS, "upload-kms-key", "", "the KMS `key` of --upload-sse aws:kms (default: the account's AWS-managed key)")
+		fs.StringVar(&d.uploadOwner, "upload-bucket-owner", "", "the `account` ID that must own the --upload bucket: S3 refuses the upload if another account owns it (a mistyped or re-created bucket name)")
 	}
 }
 
@@ -173,6 +175,13 @@ func (d *deliveryOptions) check(to string) []error {
 	}
 	if d.uploadKMS != "" && d.uploadSSE != deliver.SSEKMS {
 		bad("--upload-kms-key needs --upload-sse %s", deliver.SSEKMS)
+	}
+	if d.uploadOwner != "" {
+		if d.upload == "" {
+			bad("--upload-bucket-owner needs --upload")
+		} else if p := audit.ValidAccountID(d.uploadOwner); p != "" {
+			bad("--upload-bucket-owner %q: %s", d.uploadOwner, p)
+		}
 	}
 	return errs
 }
@@ -364,6 +373,9 @@ func (dl *delivery) uploadAgain() string {
 	case deliver.SSES3:
 		args = append(args, "--sse", deliver.SSES3)
 	}
+	if d.uploadOwner != "" {
+		args = append(args, "--expected-bucket-owner", d.uploadOwner)
+	}
 	args = append(args, dl.awsFlags...)
 	return shellCommand(args...)
 }
@@ -499,7 +511,7 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 		}
 		byDir[rel] = append(byDir[rel], p)
 	}
-	opts := deliver.UploadOptions{SSE: dl.d.uploadSSE, KMSKeyID: dl.d.uploadKMS}
+	opts := deliver.UploadOptions{SSE: dl.d.uploadSSE, KMSKeyID: dl.d.uploadKMS, ExpectedBucketOwner: dl.d.uploadOwner}
 	n := 0
 	for _, rel := range dirs {
 		prefix := dest

@@ -409,6 +409,8 @@ func TestDeliveryFlagsChecked(t *testing.T) {
 		{[]string{"--mail-to", "ops@example.com", "--mail-from", "a@example.com", "--smtp", "http://mail.example.com"}, "scheme"},
 		{[]string{"--upload", "https://bucket/x"}, "--upload"},
 		{[]string{"--upload-kms-key", "alias/x"}, "--upload-sse aws:kms"},
+		{[]string{"--upload-bucket-owner", "111122223333"}, "--upload-bucket-owner needs --upload"},
+		{[]string{"--upload", "s3://reports/x/", "--upload-bucket-owner", "1111-2222-3333"}, "want 12 digits"},
 		{[]string{"--mail-when", "sometimes"}, "--mail-when"},
 	} {
 		out := filepath.Join(t.TempDir(), "out")
@@ -763,12 +765,13 @@ func TestUploadRetryCommand(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		args []string
-		want []string // the encryption options of aws s3 cp
+		want []string // the encryption and owner options of aws s3 cp
 	}{
 		{"aws:kms with a key", []string{"--upload-sse", "aws:kms", "--upload-kms-key", "alias/compliance"}, []string{"--sse", "aws:kms", "--sse-kms-key-id", "alias/compliance"}},
 		{"aws:kms", []string{"--upload-sse", "aws:kms"}, []string{"--sse", "aws:kms"}},
 		{"AES256", []string{"--upload-sse", "AES256"}, []string{"--sse", "AES256"}},
 		{"the bucket's", nil, nil},
+		{"an owner checked", []string{"--upload-sse", "AES256", "--upload-bucket-owner", "111122223333"}, []string{"--sse", "AES256", "--expected-bucket-owner", "111122223333"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out := "r9 " + strings.ReplaceAll(tt.name, "'", "")
@@ -796,7 +799,7 @@ func TestUploadRetryCommand(t *testing.T) {
 					t.Fatalf("%q: %s without its value", args, args[i])
 				}
 				switch args[i] {
-				case "--sse", "--sse-kms-key-id":
+				case "--sse", "--sse-kms-key-id", "--expected-bucket-owner":
 					sse = append(sse, [2]string{args[i], args[i+1]})
 				case "--exclude", "--include":
 					filters = append(filters, [2]string{args[i], args[i+1]})
