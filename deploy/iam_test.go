@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -127,6 +128,15 @@ func TestIAMActions(t *testing.T) {
 	}
 	if got := policyActions(t, policy); !slices.Equal(got, code) {
 		t.Errorf("iam/auditor-policy.json allows %v; the code calls %v", got, code)
+	}
+	// What delivers the reports is scoped to the sender and the upload's
+	// prefix: on "*", a mistyped bucket sends them to whoever owns it.
+	for _, st := range policy["Statement"].([]any) {
+		st := st.(map[string]any)
+		acts := fmt.Sprint(st["Action"])
+		if (strings.Contains(acts, "s3:") || strings.Contains(acts, "ses:")) && fmt.Sprint(st["Resource"]) == "*" {
+			t.Errorf("iam/auditor-policy.json: %s on every resource; scope it to the bucket's prefix and the sender's identity", acts)
+		}
 	}
 
 	y, err := os.ReadFile("iam/member-role.yaml")
