@@ -968,8 +968,12 @@ func TestScheduleConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	create := regexp.MustCompile(`create secret generic ` + smtpSecret + `[^\n]*(\\\n[^\n]*)*`).Find(readme)
-	if create == nil || !bytes.Contains(create, []byte("--from-literal=username=")) || !bytes.Contains(create, []byte("--from-literal=password=")) {
+	if create == nil || !bytes.Contains(create, []byte("--from-literal=username=")) || !bytes.Contains(create, []byte("--from-file=password=/dev/stdin")) {
 		t.Errorf("deploy/README.md does not show how to create Secret %s with keys username and password", smtpSecret)
+	}
+	// The password never on a command line: shell history, the process list.
+	if bytes.Contains(create, []byte("--from-literal=password")) {
+		t.Errorf("deploy/README.md puts the SMTP password on kubectl's command line: %s", create)
 	}
 
 	// The file is read by auditor's own loader and accepted with the rest
