@@ -111,7 +111,7 @@ func defaultRunOptions() *runOptions {
 		grace:       5 * time.Second,
 		staleAfter:  days(7 * 24 * time.Hour),
 		htmlMaxRows: 500,
-		getenv:      os.Getenv,
+		getenv:      getenv,
 		now:         time.Now,
 		instances:   listFlag{},
 		formats:     listFlag{split: true},
