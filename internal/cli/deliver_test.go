@@ -947,3 +947,27 @@ func TestMailAnEmptyShard(t *testing.T) {
 		t.Errorf("mail of an empty shard: exit %d, want 2\n%s", got.code, got.stderr)
 	}
 }
+
+// TestNothingFoundIsReported: a discovery that finds no node (a filter that
+// matches none) is a complete audit of nothing, and says so like any other:
+// every report is written and the mail goes, instead of run.json alone and
+// silence.
+func TestNothingFoundIsReported(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: 20}), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append([]string{"run", "--discover", "--filter", "Key=tag:Env,Values=no-such-env", "--endpoint-url", url,
+		"--region", "us-east-1", "--out", out, "--quiet", "--mail-to", "ops@example.com"}, ms.args...)...)
+	if got.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	for _, f := range []string{"report.html", "summary.json", "instances.csv", "report.xlsx"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if msgs := ms.srv.Messages(); len(msgs) != 1 {
+		t.Errorf("%d messages, want 1\n%s", len(msgs), got.stderr)
+	}
+}

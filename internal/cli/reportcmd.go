@@ -100,7 +100,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// A signal while rendering does not leave the reports half done: they
 	// are written (each file whole), and the exit code says it was
 	// interrupted, as for run.
-	written, renderErr := o.renderRecords(context.WithoutCancel(ctx), rs, &info, set, stderr)
+	written, renderErr := o.renderRecords(context.WithoutCancel(ctx), rs, &info, set, false, stderr)
 	for _, p := range append([]string{recordPath}, written...) {
 		fmt.Fprintln(stdout, p)
 	}

@@ -88,6 +88,8 @@ type job struct {
 	// their nodes as the audit takes them (nil without --discover).
 	discovered []site
 	disc       *discovery
+	// reportEmpty: render and deliver the reports even of an empty record.
+	reportEmpty bool
 }
 
 // prepare checks every precondition that needs no call to AWS and reports
@@ -458,8 +460,13 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 
 	// Reports are written whatever happened, for what was audited; a
 	// second signal still stops the process at once.
-	written, renderErr, deliverErr := j.render(ctx, stdout, stderr)
 	fatal := runErr != nil && !interrupted && len(unreachable) == 0 || len(unreachable) > 0 && w.Written() == 0 && info.Resumed == 0
+	// A run that audited nothing and was not stopped (a discovery that
+	// found no node, account-regions that all failed) reports and delivers
+	// that, as any other; one stopped by a setup to fix, or by a signal,
+	// leaves run.json alone. A shard's reports are the merge's.
+	j.reportEmpty = !fatal && !interrupted && j.shard == ""
+	written, renderErr, deliverErr := j.render(ctx, stdout, stderr)
 	j.tell(stderr, written, fatal, deliverErr)
 	if len(unreachable) > 0 {
 		for _, u := range unreachable {
@@ -619,11 +626,11 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 		return nil, err, nil
 	}
 	defer rs.Close()
-	written, renderErr = j.o.renderRecords(context.WithoutCancel(ctx), rs, &j.info, j.set, stderr)
+	written, renderErr = j.o.renderRecords(context.WithoutCancel(ctx), rs, &j.info, j.set, j.reportEmpty, stderr)
 	for _, p := range append(paths, written...) {
 		fmt.Fprintln(stdout, p)
 	}
-	if renderErr != nil || rs.Len() == 0 {
+	if renderErr != nil || rs.Len() == 0 && !j.reportEmpty {
 		return written, renderErr, nil
 	}
 	conn := func() (*awsconn.Conn, error) { return j.conn, nil }
@@ -631,9 +638,10 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 }
 
 // renderRecords settles info from rs, writes run.json beside rs, then every
-// report. It returns the paths written; a format that fails does not stop
-// the others, and every failure is in the error.
-func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info *audit.RunInfo, set settings, stderr io.Writer) ([]string, error) {
+// report (of an empty rs, only when empty). It returns the paths written; a
+// format that fails does not stop the others, and every failure is in the
+// error.
+func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info *audit.RunInfo, set settings, empty bool, stderr io.Writer) ([]string, error) {
 	info.Finish(rs.Outcomes(), rs.Len())
 	info.Torn = rs.Torn
 	// A run that did not get to every target says nothing of those it
@@ -656,7 +664,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 	}
 	written := []string{runPath}
-	if rs.Len() == 0 {
+	if rs.Len() == 0 && !empty {
 		return written, nil
 	}
 	spill := spillDir(o.out)
