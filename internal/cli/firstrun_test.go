@@ -194,3 +194,47 @@ func TestFirstRunHints(t *testing.T) {
 		t.Errorf("simulate --accounts with --ids: exit %d\n%s", got.code, got.stderr)
 	}
 }
+
+// TestRenderFailureSaysItsExit: when a report cannot be written the run
+// exits 4, and the closing summary says 4 too (not the verdict's 1), in its
+// JSON record as on the process; run.json goes last, once the reports
+// that could be written are on disk.
+func TestRenderFailureSaysItsExit(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	// Parses, and passes the check against the empty model; fails with
+	// any data (Headline is no function).
+	tmpl := writeFile(t, "fails.html.tmpl", "<p>{{call .Headline}}</p>\n")
+	out := filepath.Join(t.TempDir(), "o")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
+		"--out", out, "--log-format", "json", "--template", tmpl)
+	if got.code != 4 {
+		t.Fatalf("exit %d, want 4\n%s", got.code, got.stderr)
+	}
+	var summary map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(got.stderr), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "summary" {
+			summary = rec
+		}
+		if strings.Contains(line, "(exit 1)") {
+			t.Errorf("a line says exit 1: %s", line)
+		}
+	}
+	if summary == nil || summary["exit"] != float64(4) {
+		t.Errorf("summary record %v, want exit 4", summary)
+	}
+	run, err := os.Stat(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"summary.json", "instances.csv", "report.xlsx"} {
+		st, err := os.Stat(filepath.Join(out, f))
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+		} else if st.ModTime().After(run.ModTime()) {
+			t.Errorf("%s written after run.json", f)
+		}
+	}
+}

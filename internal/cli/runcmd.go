@@ -467,7 +467,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	// leaves run.json alone. A shard's reports are the merge's.
 	j.reportEmpty = !fatal && !interrupted && j.shard == ""
 	written, renderErr, deliverErr := j.render(ctx, stdout, stderr)
-	j.tell(stderr, written, fatal, deliverErr)
+	// Reports that could not be written are exit 4 (below), whatever the
+	// verdict: the summary says no verdict's exit.
+	j.tell(stderr, written, fatal || renderErr != nil, deliverErr)
 	if len(unreachable) > 0 {
 		for _, u := range unreachable {
 			fmt.Fprintf(stderr, "auditor: %v; check --region and --endpoint-url\n", u)
@@ -659,14 +661,21 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			info.Changes.Since = &at
 		}
 	}
+	// run.json goes last, once every report is on disk: a process killed
+	// while rendering leaves the run.json before it (a partial run's, say)
+	// beside reports it may not describe, never a run.json that speaks for
+	// reports not yet written.
 	runPath := filepath.Join(o.out, audit.RunFile)
-	if err := writeJSON(runPath, info); err != nil {
-		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+	writeRun := func(written []string) ([]string, error) {
+		if err := writeJSON(runPath, info); err != nil {
+			return written, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+		}
+		return append([]string{runPath}, written...), nil
 	}
-	written := []string{runPath}
 	if rs.Len() == 0 && !empty {
-		return written, nil
+		return writeRun(nil)
 	}
+	var written []string
 	spill := spillDir(o.out)
 	paths, err := report.Render(ctx, report.Options{
 		Dir:         o.out,
@@ -704,15 +713,18 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			o.logf(stderr, "reports for each of %s of %q in %s", plural(len(groups), "value"), o.splitBy, report.SplitDir(o.out, o.splitBy))
 		}
 	}
+	// Written even when a format failed: it is the record's account, which
+	// a --resume reads.
+	written, werr := writeRun(written)
 	if err != nil {
 		// Every failed format, each on its line: the first is often not
 		// the only one (a full disk).
 		for _, e := range unjoin(err) {
 			fmt.Fprintf(stderr, "auditor: %v\n", e)
 		}
-		return written, fmt.Errorf("%w: rendering reports failed (see above)", atomicfile.ErrNotWritable)
+		return written, errors.Join(fmt.Errorf("%w: rendering reports failed (see above)", atomicfile.ErrNotWritable), werr)
 	}
-	return written, nil
+	return written, werr
 }
 
 // spillDir makes and returns the output directory's spill directory, where
