@@ -238,3 +238,23 @@ func TestRenderFailureSaysItsExit(t *testing.T) {
 		}
 	}
 }
+
+// TestReportPathTakenFoundFirst: a directory where a report goes (a
+// report.html made by hand) is found before the first call, exit 4 naming
+// it, not after the whole audit.
+func TestReportPathTakenFoundFirst(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, srv := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	out := filepath.Join(t.TempDir(), "o")
+	if err := os.MkdirAll(filepath.Join(out, "report.html"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out)
+	if got.code != 4 || !strings.Contains(got.stderr, "report.html") {
+		t.Errorf("exit %d, want 4 naming report.html\n%s", got.code, got.stderr)
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests made before the taken path was found", n)
+	}
+}

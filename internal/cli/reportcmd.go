@@ -38,11 +38,14 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	o.delivery.upload = expandOut(o.delivery.upload, o.now())
 	set, problems := o.check()
+	var taken error
 	if err := outdir.Check(o.out); errors.Is(err, outdir.ErrNotDir) {
 		problems = append(problems, usagef("--out %v: name a directory", err))
 	} else if err == nil {
 		if err := checkOthersOutputs(o.out); err != nil {
 			problems = append(problems, err)
+		} else {
+			taken = checkReportPaths(o.out)
 		}
 	}
 	paths, err = distinctInputs(paths)
@@ -51,6 +54,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if len(problems) > 0 {
 		return joinUsage(problems)
+	}
+	if taken != nil {
+		return taken
 	}
 	// Opened once: the merged record and every report are written from
 	// this index, since decoding the record is most of the cost.

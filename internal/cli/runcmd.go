@@ -185,6 +185,8 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		}
 	} else if err := checkOthersOutputs(o.out); err != nil {
 		problems = append(problems, err)
+	} else if err := checkReportPaths(o.out); err != nil {
+		notWritable = err
 	}
 	if len(problems) > 0 {
 		if notWritable != nil {
@@ -250,8 +252,7 @@ func checkOthersOutputs(dir string) error {
 		return nil // a record: --resume's, or refused as another run's
 	}
 	var found []string
-	for _, name := range []string{report.HTMLFile, report.XLSXFile, report.SummaryFile, report.InstancesCSV,
-		report.AssociationsCSV, report.ErrorCodesCSV, report.ChangesCSV, audit.RunFile} {
+	for _, name := range reportNames {
 		if st, err := os.Lstat(filepath.Join(dir, name)); err == nil && !st.IsDir() {
 			found = append(found, name)
 		}
@@ -260,6 +261,22 @@ func checkOthersOutputs(dir string) error {
 		return nil
 	}
 	return usagef("--out %s holds %s, which the reports would replace, and no run of the auditor: choose another --out, or move them away", dir, strings.Join(found, ", "))
+}
+
+// reportNames are the files a run writes at the top of its directory.
+var reportNames = []string{report.HTMLFile, report.XLSXFile, report.SummaryFile, report.InstancesCSV,
+	report.AssociationsCSV, report.ErrorCodesCSV, report.ChangesCSV, audit.RunFile}
+
+// checkReportPaths refuses, with an error wrapping ErrNotWritable, a
+// directory (or another file that is not a plain file or a link) where a
+// report goes: found before the first call, not after the audit.
+func checkReportPaths(dir string) error {
+	for _, name := range reportNames {
+		if st, err := os.Lstat(filepath.Join(dir, name)); err == nil && !st.Mode().IsRegular() && st.Mode()&fs.ModeSymlink == 0 {
+			return fmt.Errorf("--out %s: %w: %s is not a file, and the report of that name goes there; move it away", dir, atomicfile.ErrNotWritable, name)
+		}
+	}
+	return nil
 }
 
 // hasRecord reports whether the output directory holds a record: a file
