@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -61,6 +62,9 @@ func watchSignals(ctx context.Context, cancel context.CancelFunc, sigs <-chan os
 // sees the usual status (130 for SIGINT); where a signal cannot be sent to
 // oneself, it exits with that status.
 func die(sig os.Signal) {
+	// Reports and a delivery under way are cut short; the record, synced
+	// as it goes, is not.
+	fmt.Fprintln(os.Stderr, "auditor: stopped at once by a second signal: the record holds what was audited, the reports may be missing or out of date; continue with: auditor run --resume --out DIR (and the same targets)")
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
 	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
 		time.Sleep(time.Second) // the signal is on its way

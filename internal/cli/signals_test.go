@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"os"
+	"os/exec"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -59,5 +62,38 @@ func TestWatchSignals(t *testing.T) {
 	case <-done2:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the watch went on after its context was cancelled without a signal")
+	}
+}
+
+// TestSecondSignalSaysSo: a process stopped at once by a second signal
+// says so on stderr, with what to do next, and ends with 128 + the
+// signal's number (130 for SIGINT), as the README's exit codes say.
+func TestSecondSignalSaysSo(t *testing.T) {
+	if os.Getenv("SIGNALS_CHILD") == "1" {
+		ctx, stop := NotifyContext(context.Background())
+		defer stop()
+		p, _ := os.FindProcess(os.Getpid())
+		p.Signal(os.Interrupt)
+		<-ctx.Done()
+		time.Sleep(duplicateWindow + 100*time.Millisecond)
+		p.Signal(os.Interrupt)
+		time.Sleep(10 * time.Second)
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSecondSignalSaysSo$")
+	cmd.Env = append(os.Environ(), "SIGNALS_CHILD=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("the child ended with %v, want a signal's exit", err)
+	}
+	// Killed by the signal itself (a shell shows 130), or exited 130.
+	if st, ok := ee.Sys().(syscall.WaitStatus); !ok || !(st.Signaled() && st.Signal() == syscall.SIGINT || st.ExitStatus() == 130) {
+		t.Errorf("the child ended with %v, want SIGINT or exit 130", err)
+	}
+	if !strings.Contains(stderr.String(), "--resume") {
+		t.Errorf("stderr %q: want a line saying what to do next", stderr.String())
 	}
 }
