@@ -706,14 +706,38 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		} else if err == nil {
 			at = dir
 		}
-		if err := dl.mailDir(ctx, ropts, *src, to, at); err != nil {
-			errs = append(errs, &groupMailError{dir: dir, to: to, err: err})
-		} else {
-			sent++
-		}
+		err = dl.mailDir(ctx, ropts, *src, to, at)
 		src.close()
+		if err != nil {
+			errs = append(errs, &groupMailError{dir: dir, to: to, err: err})
+			if serverFailed(err) {
+				// It would fail every group the same way, each after its
+				// retries and timeouts (minutes, for a server that hangs).
+				for _, rest := range dirs[slices.Index(dirs, dir)+1:] {
+					errs = append(errs, &groupMailError{dir: rest, err: fmt.Errorf("not tried: the mail server failed for %s", name)})
+				}
+				return sent, errs
+			}
+			continue
+		}
+		sent++
 	}
 	return sent, errs
+}
+
+// serverFailed reports whether a mail failed at the server, not at its
+// recipients or its content: no connection, no TLS, the login refused, or
+// no answer. Another message would fail the same way.
+func serverFailed(err error) bool {
+	var de *deliver.Error
+	if !errors.As(err, &de) {
+		return false
+	}
+	switch de.Op {
+	case "connecting", "STARTTLS", "AUTH":
+		return true
+	}
+	return de.Code == 0 && de.ErrorCode == "" && de.Temporary
 }
 
 // isDelivery reports whether err is a delivery failure.

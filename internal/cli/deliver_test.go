@@ -971,3 +971,26 @@ func TestNothingFoundIsReported(t *testing.T) {
 		t.Errorf("%d messages, want 1\n%s", len(msgs), got.stderr)
 	}
 }
+
+// TestMailServerDownStopsTheGroups: with a mail for each owner, a server
+// that refuses the login (or cannot be reached, or hangs: minutes for each
+// group) fails the first group and is not tried again for every other
+// one; the command printed mails the whole run again once it is fixed.
+func TestMailServerDownStopsTheGroups(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	t.Setenv(envSMTPPassword, "not-the-password")
+	list := writeFile(t, "fleet.csv", "instance_id,owner_email\ni-0123456789abcdef0,alice@example.com\ni-0123456789abcdef1,bob@example.com\ni-0000000000000dead,carol@example.com\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 5 {
+		t.Fatalf("exit %d, want 5\n%s", got.code, got.stderr)
+	}
+	if n := ms.srv.Connections(); n != 1 {
+		t.Errorf("%d connections to a server that refused the login, want 1 (not one for each of 3 groups)\n%s", n, got.stderr)
+	}
+	if args := retryCommand(t, got.stderr); !slices.Contains(args, "--mail-to-label") {
+		t.Errorf("%q: want the whole run mailed again by --mail-to-label", args)
+	}
+}
