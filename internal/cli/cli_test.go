@@ -272,6 +272,11 @@ func TestExistingRecordNeedsResume(t *testing.T) {
 	if after := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]; after != before {
 		t.Errorf("resume of a finished run made %d calls, want none", after-before)
 	}
+	// Its summary says it audited none itself, not both in no time with
+	// no call (run.json's stats are this run's).
+	if got := runCLI(t, "", append(args[:len(args)-1], "--resume")...); !strings.Contains(got.stderr, "audited 0 instances") || !strings.Contains(got.stderr, "2 from earlier runs") {
+		t.Errorf("resume of a finished run says:\n%s\nwant audited 0 instances, 2 from earlier runs", got.stderr)
+	}
 }
 
 func TestHelpAndVersion(t *testing.T) {

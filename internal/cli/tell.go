@@ -70,8 +70,13 @@ func plural(n int, word string) string {
 // tell prints the closing lines of a run on stderr.
 func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered error) {
 	st := j.info.Stats
+	// After --resume the time and the calls are this run's alone, and so
+	// is the count; the record's whole is in the outcomes that follow.
 	head := fmt.Sprintf("audited %s in %.1fs (%s, %d throttled, %d retried)",
-		plural(outcomeCounts(j.info.Outcomes).total(), "instance"), st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
+		plural(max(outcomeCounts(j.info.Outcomes).total()-j.info.Resumed, 0), "instance"), st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
+	if j.info.Resumed > 0 {
+		head += fmt.Sprintf(", %d from earlier runs", j.info.Resumed)
+	}
 	var failOn *audit.FailOn // nil: the demo's verdict
 	if !j.o.demo {
 		failOn = &j.set.failOn
