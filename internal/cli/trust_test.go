@@ -512,7 +512,7 @@ func TestUnbalancedQuoteWithSkipInvalid(t *testing.T) {
 }
 
 // TestSmallerTrustFixes covers the smaller items: negative timeouts, a
-// report that fails does not stop the others and every failure is printed,
+// report that fails does not stop the others and is printed,
 // "reports in" only when reports were written, and a timeout gives no grace.
 func TestSmallerTrustFixes(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
@@ -525,21 +525,22 @@ func TestSmallerTrustFixes(t *testing.T) {
 			}
 		}
 	})
-	t.Run("every failed format is tried and printed", func(t *testing.T) {
+	t.Run("a failed format is printed, the others written", func(t *testing.T) {
 		url, _ := serve(t, handFleet(false), ssmsim.Options{})
 		out := filepath.Join(t.TempDir(), "out")
-		// Directories where two reports go: their renames fail, as on a
-		// full disk.
-		os.MkdirAll(filepath.Join(out, "report.xlsx", "x"), 0o777)
-		os.MkdirAll(filepath.Join(out, "summary.json", "x"), 0o777)
-		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet")
+		// A failure that only the rendering meets (a directory where a
+		// report goes is refused before the first call): the HTML's
+		// template fails with data. report.Render joins every format's
+		// failure; each is printed on its line.
+		tmpl := writeFile(t, "fails.html.tmpl", "<p>{{call .Headline}}</p>\n")
+		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--template", tmpl)
 		if got.code != 4 {
 			t.Errorf("exit %d, want 4\n%s", got.code, got.stderr)
 		}
-		if !strings.Contains(got.stderr, "xlsx report") || !strings.Contains(got.stderr, "json report") {
-			t.Errorf("stderr does not name both failed formats:\n%s", got.stderr)
+		if !strings.Contains(got.stderr, "auditor: writing html report") {
+			t.Errorf("stderr does not name the failed format:\n%s", got.stderr)
 		}
-		for _, name := range []string{"report.html", "instances.csv"} {
+		for _, name := range []string{"report.xlsx", "summary.json", "instances.csv"} {
 			if _, err := os.Stat(filepath.Join(out, name)); err != nil {
 				t.Errorf("%s was not written after another format failed", name)
 			}
