@@ -82,8 +82,9 @@ func (c *Conn) CallerIdentity(ctx context.Context) (Identity, error) {
 }
 
 // OrgAccounts lists the ACTIVE accounts of the caller's organisation
-// (organizations:ListAccounts, every page), sorted by ID. It must be called
-// with the credentials of the management account or a delegated
+// (organizations:ListAccounts, every page), sorted by ID: those whose State
+// is ACTIVE, or, in an answer without State, whose Status is. It must be
+// called with the credentials of the management account or a delegated
 // administrator.
 func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(c.cfg), &organizations.ListAccountsInput{})
@@ -94,7 +95,7 @@ func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 			return nil, fmt.Errorf("organizations:ListAccounts: %w", err)
 		}
 		for _, a := range page.Accounts {
-			if a.Status != orgtypes.AccountStatusActive {
+			if !active(a) {
 				continue
 			}
 			out = append(out, Account{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name)})
@@ -102,6 +103,16 @@ func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 	}
 	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// active reports whether an account of ListAccounts is ACTIVE. Its State
+// says so: Organizations retired Status on September 9, 2026, and answers
+// State alone since. Status is read only from an answer without State.
+func active(a orgtypes.Account) bool {
+	if a.State != "" {
+		return a.State == orgtypes.AccountStateActive
+	}
+	return a.Status == orgtypes.AccountStatusActive
 }
 
 // EnabledRegions lists the regions enabled in an account (ec2:DescribeRegions

@@ -289,11 +289,12 @@ func TestAWSCLIOrganization(t *testing.T) {
 		}
 		cliJSON(t, out, &got)
 		var ids, want []string
+		// State alone, as Organizations answers since it retired Status.
 		for _, a := range got.Accounts {
-			ids = append(ids, a.Id+" "+a.Status+" "+a.Name)
+			ids = append(ids, a.Id+" "+a.State+"/"+a.Status+" "+a.Name)
 		}
 		for _, a := range o.Accounts() {
-			want = append(want, a.ID+" "+a.Status+" "+a.Name)
+			want = append(want, a.ID+" "+a.State+"/ "+a.Name)
 		}
 		if !slices.Equal(ids, want) {
 			t.Errorf("got %v\nwant %v", ids, want)

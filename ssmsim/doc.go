@@ -70,7 +70,7 @@
 //
 // NewServer(nil, Options{Org: org}) serves an organisation built by
 // NewOrg(OrgConfig{...}): accounts (the first is the management account)
-// with names, emails, statuses (ACTIVE, SUSPENDED, ...), their enabled
+// with names, emails, states (ACTIVE, SUSPENDED, CLOSED, ...), their enabled
 // regions (every region that needs no opt-in, and the opt-in regions in
 // Account.OptedIn), roles, static access keys, and a deterministic fleet per
 // account-region, instance IDs distinct across the organisation
@@ -103,21 +103,25 @@
 //     role chaining limited to an hour). A role that does not exist, does not
 //     trust the caller (Role.Trusted; the management account by default),
 //     refuses (Role.Refuse), wants another external ID (Role.ExternalID),
-//     or is in a suspended account or another partition is AccessDenied
-//     (403) with IAM's message: "User: CALLER-ARN is not authorized to
-//     perform: sts:AssumeRole on resource: ROLE-ARN". It returns AccessKeyId
-//     ASIA..., SecretAccessKey, SessionToken and Expiration; the key works
-//     only with its X-Amz-Security-Token (else the service's invalid-token
-//     answer) and only until Expiration, after which SSM and Organizations
-//     answer ExpiredTokenException (400), STS ExpiredToken (403) and EC2
-//     RequestExpired (400). Role.SessionLifetime shortens sessions to less
-//     than STS's minimum of 15 minutes, so that a test can watch credentials
-//     refresh (AWS has no such setting).
+//     or is in an account whose State is not ACTIVE or in another partition
+//     is AccessDenied (403) with IAM's message: "User: CALLER-ARN is not
+//     authorized to perform: sts:AssumeRole on resource: ROLE-ARN". It
+//     returns AccessKeyId ASIA..., SecretAccessKey, SessionToken and
+//     Expiration; the key works only with its X-Amz-Security-Token (else
+//     the service's invalid-token answer) and only until Expiration, after
+//     which SSM and Organizations answer ExpiredTokenException (400), STS
+//     ExpiredToken (403) and EC2 RequestExpired (400).
+//     Role.SessionLifetime shortens sessions to less than STS's minimum of
+//     15 minutes, so that a test can watch credentials refresh (AWS has no
+//     such setting).
 //   - Organizations ListAccounts (awsJson1_1, X-Amz-Target
-//     AWSOrganizationsV20161128.ListAccounts): Id, Arn, Email, Name, Status,
-//     State, JoinedMethod, JoinedTimestamp of every account, in the
-//     organisation's order; MaxResults 1 to 20 (20 when absent, as AWS does
-//     not document its default), NextToken. Only the management account may
+//     AWSOrganizationsV20161128.ListAccounts): Id, Arn, Email, Name, State,
+//     JoinedMethod, JoinedTimestamp of every account, in the
+//     organisation's order (Status, which Organizations retired on
+//     September 9, 2026, only when Options.AccountFields asks for it:
+//     beside State, or instead of it as before State existed); MaxResults 1
+//     to 20 (20 when absent, as AWS does not document its default),
+//     NextToken. Only the management account may
 //     call it: members get AccessDeniedException "You don't have
 //     permissions to access this resource.", and an account outside an
 //     organisation (OrgConfig.NotInOrganization) AWSOrganizationsNotInUseException.

@@ -1,6 +1,7 @@
 package ssmsim
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -8,11 +9,14 @@ import (
 	"time"
 )
 
-// Account statuses, as Organizations' AccountStatus has them.
+// Account states, as Organizations' AccountState has them. The first
+// three are also the values of the retired AccountStatus.
 const (
-	AccountActive         = "ACTIVE"
-	AccountSuspended      = "SUSPENDED"
-	AccountPendingClosure = "PENDING_CLOSURE"
+	AccountActive            = "ACTIVE"
+	AccountSuspended         = "SUSPENDED"
+	AccountPendingClosure    = "PENDING_CLOSURE"
+	AccountPendingActivation = "PENDING_ACTIVATION"
+	AccountClosed            = "CLOSED"
 )
 
 // Region opt-in statuses, as EC2's DescribeRegions reports them.
@@ -77,13 +81,19 @@ type Account struct {
 	ID string
 	// Name and Email are what ListAccounts reports.
 	Name, Email string
-	// Status is AccountActive (the default), AccountSuspended or
-	// AccountPendingClosure. Only an active account answers AssumeRole.
-	Status string
-	// State is Organizations' newer lifecycle state (ACTIVE, SUSPENDED,
-	// PENDING_ACTIVATION, PENDING_CLOSURE, CLOSED); empty means the same as
-	// Status.
+	// State is the account's lifecycle state: AccountActive,
+	// AccountSuspended, AccountPendingActivation, AccountPendingClosure or
+	// AccountClosed; empty means Status, or AccountActive when Status is
+	// empty too. Only an active account answers AssumeRole and has
+	// generated fleets.
 	State string
+	// Status is the field that Organizations retired on September 9, 2026
+	// (ACTIVE, SUSPENDED or PENDING_CLOSURE), answered only when
+	// Options.AccountFields asks for it. Empty means the one State implies:
+	// State itself where AccountStatus has it, SUSPENDED for CLOSED (a
+	// closed account showed as SUSPENDED until it left the organisation),
+	// and none for PENDING_ACTIVATION, which AccountStatus has no value for.
+	Status string
 	// JoinedMethod is CREATED (the default) or INVITED; JoinedTimestamp
 	// zero means a date derived from the account's position.
 	JoinedMethod    string
@@ -166,7 +176,7 @@ func DefaultAccounts(n int, seed int64) []Account {
 			name = names[k]
 		}
 		if k == n {
-			name, a.Status = "Closed Sandbox", AccountSuspended
+			name, a.State = "Closed Sandbox", AccountSuspended
 		}
 		a.Name = name
 		a.Email = fmt.Sprintf("aws+%s@example.com", slug(name))
@@ -313,11 +323,11 @@ func NewOrg(cfg OrgConfig) (*Org, error) {
 		oa := &orgAccount{Account: a, index: k, enabled: map[string]bool{}, fleets: map[string]*Fleet{}, roles: map[string]Role{}}
 		oa.OptedIn = slices.Clone(a.OptedIn)
 		oa.AccessKeys = slices.Clone(a.AccessKeys)
-		if oa.Status == "" {
-			oa.Status = AccountActive
-		}
 		if oa.State == "" {
-			oa.State = oa.Status
+			oa.State = cmp.Or(oa.Status, AccountActive)
+		}
+		if oa.Status == "" {
+			oa.Status = statusOf(oa.State)
 		}
 		if oa.JoinedMethod == "" {
 			oa.JoinedMethod = "CREATED"
@@ -365,7 +375,7 @@ func NewOrg(cfg OrgConfig) (*Org, error) {
 	// Generated fleets after the hand-made ones, so that their IDs avoid
 	// every hand-made ID whatever the order of accounts.
 	for _, oa := range o.accounts {
-		if oa.Status != AccountActive {
+		if oa.State != AccountActive {
 			continue
 		}
 		for _, region := range fleetRegions {
@@ -399,6 +409,18 @@ func singleOrg(f *Fleet, account string) *Org {
 		notInOrg:  true,
 		single:    true,
 	}
+}
+
+// statusOf is the retired AccountStatus of an account in state (see
+// Account.Status).
+func statusOf(state string) string {
+	switch state {
+	case AccountActive, AccountSuspended, AccountPendingClosure:
+		return state
+	case AccountClosed:
+		return AccountSuspended
+	}
+	return ""
 }
 
 func validAccountID(id string) bool {

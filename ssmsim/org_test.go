@@ -1,6 +1,7 @@
 package ssmsim_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -306,39 +307,69 @@ func TestOrgSTS(t *testing.T) {
 	}
 }
 
+// TestOrgListAccounts: ListAccounts pages through every account with the
+// lifecycle fields of Options.AccountFields: State alone by default, as
+// Organizations answers since it retired Status, or Status beside it, or
+// Status alone, each account's Status the one its State implies where none
+// is set (SUSPENDED for a closed account, none for one still signing up).
 func TestOrgListAccounts(t *testing.T) {
-	o := testOrg(t, nil)
-	s, url := startOrg(t, o, ssmsim.Options{})
-	c := organizations.NewFromConfig(sdkConfig(url, "us-east-1", static(mgmtKey)))
-
-	p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{MaxResults: aws.Int32(3)})
-	var got []string
-	pages := 0
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
-		for _, a := range out.Accounts {
-			got = append(got, strings.Join([]string{aws.ToString(a.Id), aws.ToString(a.Name), aws.ToString(a.Email),
-				string(a.Status), string(a.State), string(a.JoinedMethod), aws.ToString(a.Arn)}, " "))
-			if a.JoinedTimestamp == nil || a.JoinedTimestamp.IsZero() {
-				t.Errorf("account %s has no JoinedTimestamp", aws.ToString(a.Id))
+	o := testOrg(t, func(c *ssmsim.OrgConfig) {
+		c.Accounts = append(c.Accounts,
+			ssmsim.Account{ID: "444444444444", Name: "Closed", State: ssmsim.AccountClosed},
+			ssmsim.Account{ID: "555555555555", Name: "Signing up", State: ssmsim.AccountPendingActivation})
+	})
+	// By account: State, and the Status it implies.
+	lifecycle := [][2]string{{"ACTIVE", "ACTIVE"}, {"ACTIVE", "ACTIVE"}, {"ACTIVE", "ACTIVE"}, {"SUSPENDED", "SUSPENDED"},
+		{"CLOSED", "SUSPENDED"}, {"PENDING_ACTIVATION", ""}}
+	for _, tc := range []struct {
+		fields        ssmsim.AccountFields
+		state, status bool
+	}{
+		{ssmsim.FieldsState, true, false},
+		{ssmsim.FieldsStateAndStatus, true, true},
+		{ssmsim.FieldsStatus, false, true},
+	} {
+		t.Run(fmt.Sprintf("fields %q", tc.fields), func(t *testing.T) {
+			s, url := startOrg(t, o, ssmsim.Options{AccountFields: tc.fields})
+			c := organizations.NewFromConfig(sdkConfig(url, "us-east-1", static(mgmtKey)))
+			p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{MaxResults: aws.Int32(3)})
+			var got []string
+			pages := 0
+			for p.HasMorePages() {
+				out, err := p.NextPage(ctx(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages++
+				for _, a := range out.Accounts {
+					got = append(got, strings.Join([]string{aws.ToString(a.Id), aws.ToString(a.Name), aws.ToString(a.Email),
+						string(a.State), string(a.Status), string(a.JoinedMethod), aws.ToString(a.Arn)}, " "))
+					if a.JoinedTimestamp == nil || a.JoinedTimestamp.IsZero() {
+						t.Errorf("account %s has no JoinedTimestamp", aws.ToString(a.Id))
+					}
+				}
 			}
-		}
+			var want []string
+			for k, a := range o.Accounts() {
+				state, status := lifecycle[k][0], lifecycle[k][1]
+				if !tc.state {
+					state = ""
+				}
+				if !tc.status {
+					status = ""
+				}
+				want = append(want, strings.Join([]string{a.ID, a.Name, a.Email, state, status, "CREATED",
+					"arn:aws:organizations::" + o.Management() + ":account/" + o.ID() + "/" + a.ID}, " "))
+			}
+			if !slices.Equal(got, want) || pages != 2 {
+				t.Errorf("%d pages:\n got %q\nwant %q", pages, got, want)
+			}
+			if st := s.RegionStats()[ssmsim.AccountRegion{Account: o.Management(), Region: "us-east-1"}]; st.Calls[ssmsim.OpListAccounts] != 2 || st.OK != 2 {
+				t.Errorf("RegionStats of the management account: %+v", st)
+			}
+		})
 	}
-	var want []string
-	for _, a := range o.Accounts() {
-		want = append(want, strings.Join([]string{a.ID, a.Name, a.Email, a.Status, a.Status, "CREATED",
-			"arn:aws:organizations::" + o.Management() + ":account/" + o.ID() + "/" + a.ID}, " "))
-	}
-	if !slices.Equal(got, want) || pages != 2 {
-		t.Errorf("%d pages:\n got %q\nwant %q", pages, got, want)
-	}
-	if st := s.RegionStats()[ssmsim.AccountRegion{Account: o.Management(), Region: "us-east-1"}]; st.Calls[ssmsim.OpListAccounts] != 2 || st.OK != 2 {
-		t.Errorf("RegionStats of the management account: %+v", st)
-	}
+	_, url := startOrg(t, o, ssmsim.Options{})
 
 	tests := []struct {
 		name               string

@@ -18,7 +18,8 @@ func orgInvalidInput(reason, msg string) *apiError {
 }
 
 // listAccounts answers Organizations' ListAccounts: every account of the
-// organisation, in its order, to the management account only.
+// organisation, in its order, to the management account only, with the
+// lifecycle fields of Options.AccountFields.
 func (s *Server) listAccounts(b []byte, req map[string]json.RawMessage, c *caller) ([]byte, *apiError) {
 	max, hasMax, e := readInt(req, "MaxResults")
 	if e != nil {
@@ -64,8 +65,12 @@ func (s *Server) listAccounts(b []byte, req map[string]json.RawMessage, c *calle
 		b = appendStringField(b, &first, "Arn", "arn:"+o.partition+":organizations::"+o.Management()+":account/"+o.id+"/"+oa.ID)
 		b = appendStringField(b, &first, "Email", oa.Email)
 		b = appendStringField(b, &first, "Name", oa.Name)
-		b = appendStringField(b, &first, "Status", oa.Status)
-		b = appendStringField(b, &first, "State", oa.State)
+		if s.fields != FieldsStatus {
+			b = appendStringField(b, &first, "State", oa.State)
+		}
+		if s.fields != FieldsState {
+			b = appendStringField(b, &first, "Status", oa.Status)
+		}
 		b = appendStringField(b, &first, "JoinedMethod", oa.JoinedMethod)
 		b = appendTimeField(b, &first, "JoinedTimestamp", oa.JoinedTimestamp)
 		b = append(b, '}')

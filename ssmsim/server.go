@@ -99,7 +99,27 @@ type Options struct {
 	// it, the server is one account that answers to any key, in any
 	// region, from the one fleet.
 	Org *Org
+	// AccountFields says which of each account's lifecycle fields
+	// ListAccounts answers; the zero value answers State alone, as
+	// Organizations does today.
+	AccountFields AccountFields
 }
+
+// AccountFields names the lifecycle fields that ListAccounts answers for an
+// account, as Organizations answered them over time.
+type AccountFields string
+
+const (
+	// FieldsState is State alone: Organizations retired Status on
+	// September 9, 2026.
+	FieldsState AccountFields = ""
+	// FieldsStateAndStatus is State and Status, as Organizations answered
+	// until then, once it had State.
+	FieldsStateAndStatus AccountFields = "state,status"
+	// FieldsStatus is Status alone, as Organizations answered before it
+	// had State.
+	FieldsStatus AccountFields = "status"
+)
 
 // Server is a simulated SSM endpoint: an http.Handler speaking the awsJson1_1
 // protocol for DescribeInstanceAssociationsStatus and
@@ -115,6 +135,7 @@ type Options struct {
 type Server struct {
 	account  string
 	org      *Org
+	fields   AccountFields
 	sessions sessions
 	regions  accountRegions
 	seed     uint64
@@ -147,6 +168,7 @@ func NewServer(f *Fleet, opts Options) *Server {
 		seed:     uint64(opts.Seed),
 		track:    !opts.DisablePageTracking,
 		hashSeed: maphash.MakeSeed(),
+		fields:   opts.AccountFields,
 	}
 	if s.account == "" {
 		s.account = DefaultAccountID

@@ -154,7 +154,7 @@ func (s *Server) assumeRole(b []byte, form url.Values, c *caller, requestID stri
 	roleName := parts[5][strings.LastIndexByte(parts[5], '/')+1:]
 	o := s.org
 	target, ok := o.byID[parts[4]]
-	if !ok || parts[1] != o.partition || target.Status != AccountActive {
+	if !ok || parts[1] != o.partition || target.State != AccountActive {
 		return b, stsAccessDenied(c, roleARN)
 	}
 	role, ok := target.roles[roleName]

@@ -29,11 +29,12 @@ const (
 	demoRole   = "OrganizationAccountAccessRole"
 )
 
-// activeAccounts counts the organisation's active accounts.
+// activeAccounts counts the organisation's active accounts, by State, as
+// --accounts org finds them.
 func activeAccounts(org *ssmsim.Org) int {
 	n := 0
 	for _, a := range org.Accounts() {
-		if a.Status == "" || a.Status == "ACTIVE" {
+		if a.State == ssmsim.AccountActive {
 			n++
 		}
 	}

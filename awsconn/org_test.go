@@ -1,0 +1,76 @@
+package awsconn
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestOrgAccounts: OrgAccounts keeps the ACTIVE accounts of the
+// organisation by their State, whichever lifecycle fields ListAccounts
+// answers: State alone, as Organizations does since it retired Status on
+// September 9, 2026 (every account was dropped when only Status was read),
+// State and Status, and Status alone, as before State existed. An account
+// whose Status still says ACTIVE while its State says it is not is left
+// out: State is the one Organizations keeps.
+func TestOrgAccounts(t *testing.T) {
+	accounts := []ssmsim.Account{
+		{ID: "111111111111", Name: "Management"},
+		{ID: "222222222222", Name: "Production", State: ssmsim.AccountActive},
+		{ID: "333333333333", Name: "Suspended", State: ssmsim.AccountSuspended},
+		{ID: "444444444444", Name: "Closed", State: ssmsim.AccountClosed},
+		{ID: "555555555555", Name: "Closing", State: ssmsim.AccountPendingClosure},
+		{ID: "666666666666", Name: "Signing up", State: ssmsim.AccountPendingActivation, Status: ssmsim.AccountActive},
+		{ID: "777777777777", Name: "Staging"},
+	}
+	org, err := ssmsim.NewOrg(ssmsim.OrgConfig{Accounts: accounts, Regions: []ssmsim.Region{{Name: "us-east-1"}}, Fleet: ssmsim.FleetConfig{Size: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Account{{ID: "111111111111", Name: "Management"}, {ID: "222222222222", Name: "Production"}, {ID: "777777777777", Name: "Staging"}}
+	for _, tc := range []struct {
+		name   string
+		fields ssmsim.AccountFields
+		want   []Account
+	}{
+		{"State alone, as today", ssmsim.FieldsState, want},
+		{"State and Status, until Status was retired", ssmsim.FieldsStateAndStatus, want},
+		// Without State, Status is all there is: it says ACTIVE of the
+		// account still signing up.
+		{"Status alone, before State", ssmsim.FieldsStatus, append(slices.Clone(want[:2]),
+			Account{ID: "666666666666", Name: "Signing up"}, want[2])},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := orgConn(t, org, tc.fields)
+			got, err := c.OrgAccounts(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("OrgAccounts = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// orgConn serves org, answering ListAccounts with fields, and returns a Conn
+// to it with the management account's credentials.
+func orgConn(t *testing.T, org *ssmsim.Org, fields ssmsim.AccountFields) *Conn {
+	t.Helper()
+	srv := ssmsim.NewServer(nil, ssmsim.Options{Org: org, AccountFields: fields})
+	url, stop, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	c, err := Load(context.Background(), Settings{Region: "us-east-1", EndpointURL: url,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAORGMANAGEMENT001", "secret", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
