@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -85,10 +86,12 @@ func (c *Conn) CallerIdentity(ctx context.Context) (Identity, error) {
 // (organizations:ListAccounts, every page), sorted by ID: those whose State
 // is ACTIVE, or, in an answer without State, whose Status is. It must be
 // called with the credentials of the management account or a delegated
-// administrator.
+// administrator. An organisation that lists no ACTIVE account is an error
+// wrapping ErrNoActiveAccount.
 func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(c.cfg), &organizations.ListAccountsInput{})
 	var out []Account
+	others := map[string]int{} // the accounts left out, by state
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -96,14 +99,33 @@ func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 		}
 		for _, a := range page.Accounts {
 			if !active(a) {
+				others[stateWord(a)]++
 				continue
 			}
 			out = append(out, Account{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name)})
 		}
 	}
+	if len(out) == 0 {
+		n := 0
+		var states []string
+		for _, st := range slices.Sorted(maps.Keys(others)) {
+			n += others[st]
+			states = append(states, fmt.Sprintf("%s %d", st, others[st]))
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("organizations:ListAccounts listed no account: %w", ErrNoActiveAccount)
+		}
+		return nil, fmt.Errorf("organizations:ListAccounts listed %d account%s, none of them ACTIVE (%s): %w",
+			n, map[bool]string{true: "", false: "s"}[n == 1], strings.Join(states, ", "), ErrNoActiveAccount)
+	}
 	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
+
+// ErrNoActiveAccount is wrapped by OrgAccounts' error when the organisation
+// lists no ACTIVE account: there is nothing to audit, and the caller's own
+// account, which the organisation would list, is no stand-in for it.
+var ErrNoActiveAccount = errors.New("no ACTIVE account to audit")
 
 // active reports whether an account of ListAccounts is ACTIVE. Its State
 // says so: Organizations retired Status on September 9, 2026, and answers
@@ -113,6 +135,23 @@ func active(a orgtypes.Account) bool {
 		return a.State == orgtypes.AccountStateActive
 	}
 	return a.Status == orgtypes.AccountStatusActive
+}
+
+// stateWord names an account's state in a message: its State, or its Status
+// when it has no State, as the service's enum has them (the text of an
+// answer is not repeated as it is).
+func stateWord(a orgtypes.Account) string {
+	switch {
+	case a.State == "" && a.Status == "":
+		return "no State"
+	case a.State == "" && slices.Contains(a.Status.Values(), a.Status):
+		return "Status " + string(a.Status)
+	case a.State == "":
+		return "an unknown Status"
+	case slices.Contains(a.State.Values(), a.State):
+		return string(a.State)
+	}
+	return "an unknown State"
 }
 
 // EnabledRegions lists the regions enabled in an account (ec2:DescribeRegions

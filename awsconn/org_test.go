@@ -2,7 +2,9 @@ package awsconn
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -54,6 +56,27 @@ func TestOrgAccounts(t *testing.T) {
 				t.Errorf("OrgAccounts = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestOrgAccountsNoneActive: an organisation that lists no ACTIVE account
+// is an error wrapping ErrNoActiveAccount, which names the states it
+// listed, not an empty list that a caller could take for "no --accounts".
+func TestOrgAccountsNoneActive(t *testing.T) {
+	org, err := ssmsim.NewOrg(ssmsim.OrgConfig{
+		Accounts: []ssmsim.Account{
+			{ID: "111111111111", Name: "Management", State: ssmsim.AccountPendingClosure},
+			{ID: "222222222222", Name: "Suspended", State: ssmsim.AccountSuspended},
+			{ID: "333333333333", Name: "Suspended too", State: ssmsim.AccountSuspended},
+		},
+		Regions: []ssmsim.Region{{Name: "us-east-1"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := orgConn(t, org, ssmsim.FieldsState).OrgAccounts(context.Background())
+	if !errors.Is(err, ErrNoActiveAccount) || !strings.Contains(err.Error(), "3 accounts, none of them ACTIVE (PENDING_CLOSURE 1, SUSPENDED 2)") {
+		t.Errorf("OrgAccounts = %v, %v; want an error wrapping ErrNoActiveAccount that counts the states", got, err)
 	}
 }
 

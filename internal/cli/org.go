@@ -53,8 +53,11 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 		}
 	default:
 		accounts, err := readAccounts(v)
-		if err != nil {
+		switch {
+		case err != nil:
 			errs = append(errs, err)
+		case len(accounts) == 0:
+			bad("--accounts %s: no account IDs in it (want one ID a line, optionally ID,name)", v)
 		}
 		spec.accounts = accounts
 	}
@@ -334,13 +337,19 @@ func (j *job) resolveAccounts(ctx context.Context) ([]awsconn.Account, error) {
 	if spec.org {
 		var err error
 		if accounts, err = j.conn.OrgAccounts(ctx); err != nil {
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil:
 				return nil, errInterrupted
+			case errors.Is(err, awsconn.ErrNoActiveAccount):
+				// Not the caller's account instead: a run that audits it
+				// alone would call itself complete.
+				return nil, fmt.Errorf("--accounts org: %w; see each account's State with aws organizations list-accounts, or name the accounts to audit with --accounts ID,ID", err)
 			}
 			return nil, fmt.Errorf("%w: --accounts org: %w (the credentials must be the organisation's management account's or a delegated administrator's)", audit.ErrFatal, err)
 		}
 	}
 	if len(accounts) == 0 {
+		// No --accounts: checkOrg refuses a file that names none.
 		accounts = []awsconn.Account{{ID: j.caller}}
 	}
 	accounts = slices.DeleteFunc(accounts, func(a awsconn.Account) bool { return slices.Contains(spec.exclude, a.ID) })

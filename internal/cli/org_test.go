@@ -369,3 +369,75 @@ func TestListedNodesGetAccountNames(t *testing.T) {
 		t.Errorf("%d results, want 3", n)
 	}
 }
+
+// TestOrgWithoutActiveAccount: --accounts org audits the organisation's
+// ACTIVE accounts, and only them. An organisation that lists none (an
+// answer the auditor does not read right, as when Organizations retired
+// Status) stops the run with exit 4 before any SSM call, saying what
+// ListAccounts listed, instead of auditing the caller's account alone and
+// calling that complete; one whose only ACTIVE account is the caller's is
+// that account's audit. A file of accounts that names none is refused
+// (exit 2) rather than taken for the caller's account.
+func TestOrgWithoutActiveAccount(t *testing.T) {
+	tests := []struct {
+		name       string
+		management string // the caller's account's State
+		accounts   string // --accounts
+		wantCode   exitCode
+		wantStderr []string
+	}{
+		{name: "no account ACTIVE", management: ssmsim.AccountPendingClosure, accounts: "org", wantCode: exitFatal,
+			wantStderr: []string{"--accounts org", "3 accounts", "none of them ACTIVE", "PENDING_CLOSURE 1", "SUSPENDED 1", "CLOSED 1"}},
+		{name: "the caller's account the only ACTIVE one", management: ssmsim.AccountActive, accounts: "org", wantCode: exitOK},
+		{name: "a file of no accounts", management: ssmsim.AccountActive, accounts: writeFile(t, "accounts.txt", "# none yet\n"), wantCode: exitUsage,
+			wantStderr: []string{"accounts.txt", "no account"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			org, err := ssmsim.NewOrg(ssmsim.OrgConfig{
+				Seed: 1,
+				Accounts: []ssmsim.Account{
+					{ID: ssmsim.DefaultAccountID, Name: "Management", State: tt.management},
+					{ID: "222222222222", Name: "Gone", State: ssmsim.AccountSuspended},
+					{ID: "333333333333", Name: "Closed", State: ssmsim.AccountClosed},
+				},
+				Regions: []ssmsim.Region{{Name: "us-east-1"}},
+				Fleet:   ssmsim.FleetConfig{Size: 10, UnmanagedFraction: -1},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := ssmsim.NewServer(nil, ssmsim.Options{Org: org})
+			url, stop, err := srv.Start()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(stop)
+			isolateAWS(t, "AKIAORGMANAGEMENT001")
+			t.Setenv("AWS_ENDPOINT_URL", url)
+			out := filepath.Join(t.TempDir(), "out")
+			got := runCLI(t, "", "run", "--accounts", tt.accounts, "--role-name", "AuditRole", "--discover", "--region", "us-east-1",
+				"--fail-on", "none", "--quiet", "--out", out)
+			if got.code != int(tt.wantCode) {
+				t.Fatalf("exit %d, want %d\n%s", got.code, tt.wantCode, got.stderr)
+			}
+			for _, w := range tt.wantStderr {
+				if !strings.Contains(got.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
+				}
+			}
+			calls := srv.Stats().Calls
+			if tt.wantCode != exitOK {
+				if n := calls[ssmsim.OpDescribeInstanceInformation] + calls[ssmsim.OpDescribeInstanceAssociationsStatus]; n != 0 {
+					t.Errorf("%d SSM calls, want none", n)
+				}
+				return
+			}
+			rec := recordKeys(t, out)
+			want := org.Fleet(ssmsim.DefaultAccountID, "us-east-1").ManagedIDs()
+			if len(rec) != len(want) || len(want) == 0 {
+				t.Errorf("%d results, want one for each of the caller's %d managed nodes", len(rec), len(want))
+			}
+		})
+	}
+}
