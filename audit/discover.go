@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -89,7 +90,7 @@ func (s *Session) Discover(ctx context.Context, account, region string, filters 
 		in.Filters = append(in.Filters, types.InstanceInformationStringFilter{Key: aws.String(f.Key), Values: f.Values})
 	}
 	source := "discovered:" + strings.TrimPrefix(account+"/"+region, "/")
-	return s.information(ctx, st, in, func(info types.InstanceInformation) error {
+	err = s.information(ctx, st, in, func(info types.InstanceInformation) error {
 		st.found.Add(1)
 		return fn(Target{
 			InstanceID: aws.ToString(info.InstanceId),
@@ -99,11 +100,23 @@ func (s *Session) Discover(ctx context.Context, account, region string, filters 
 			Info:       s.infos.from(info),
 		})
 	})
+	var ce *callError
+	if errors.As(err, &ce) {
+		// The nodes not listed cannot be audited: the account-region's
+		// failure.
+		return &SiteError{AccountID: account, Region: region, Code: ce.code, Message: ce.msg}
+	}
+	return err
 }
 
 // LookupInfo asks DescribeInstanceInformation about the given instances of
-// an account-region, 50 a call, and calls fn for each it knows (instances
-// that SSM does not manage are left out). Errors are as for Discover.
+// an account-region, 50 a call, and calls fn for each it knows. The service
+// refuses a whole call with InvalidInstanceId when one of its IDs is not a
+// managed node of the account; LookupInfo then halves the batch until each
+// such ID is alone, and leaves those out without information: about two
+// calls for each halving, so at most 2·⌈log2 50⌉ more calls for each ID
+// that SSM does not manage, paced as the others. Errors are as for
+// Discover.
 func (s *Session) LookupInfo(ctx context.Context, account, region string, ids []string, fn func(id string, info *InstanceInfo)) error {
 	st, err := s.site(ctx, account, region)
 	if err != nil {
@@ -111,23 +124,62 @@ func (s *Session) LookupInfo(ctx context.Context, account, region string, ids []
 	}
 	for len(ids) > 0 {
 		n := min(50, len(ids))
-		in := &ssm.DescribeInstanceInformationInput{
-			MaxResults: aws.Int32(50),
-			Filters:    []types.InstanceInformationStringFilter{{Key: aws.String("InstanceIds"), Values: ids[:n]}},
+		_, err := s.lookup(ctx, st, ids[:n], false, fn)
+		var ce *callError
+		if errors.As(err, &ce) {
+			return &SiteError{AccountID: account, Region: region, Code: ce.code, Message: ce.msg}
 		}
-		ids = ids[n:]
-		err := s.information(ctx, st, in, func(info types.InstanceInformation) error {
-			fn(aws.ToString(info.InstanceId), s.infos.from(info))
-			return nil
-		})
 		if err != nil {
 			return err
 		}
+		ids = ids[n:]
 	}
 	return nil
 }
 
-// information pages through DescribeInstanceInformation at a site.
+// lookup asks for the information of ids, at most 50, and reports whether
+// they are all managed nodes. When the service refuses them with
+// InvalidInstanceId (one of them is not), it halves them, and leaves an ID
+// that is alone and refused without information. bad says that ids holds
+// such an ID (the half before it was clean): then it is halved without a
+// call that would be refused.
+func (s *Session) lookup(ctx context.Context, st *site, ids []string, bad bool, fn func(id string, info *InstanceInfo)) (clean bool, err error) {
+	if !bad {
+		in := &ssm.DescribeInstanceInformationInput{
+			MaxResults: aws.Int32(50),
+			Filters:    []types.InstanceInformationStringFilter{{Key: aws.String("InstanceIds"), Values: ids}},
+		}
+		err := s.information(ctx, st, in, func(info types.InstanceInformation) error {
+			fn(aws.ToString(info.InstanceId), s.infos.from(info))
+			return nil
+		})
+		var ce *callError
+		if !errors.As(err, &ce) || ce.code != CodeInvalidInstanceID {
+			return err == nil, err
+		}
+	}
+	if len(ids) == 1 {
+		return false, nil // not a managed node of the account
+	}
+	half := len(ids) / 2
+	clean, err = s.lookup(ctx, st, ids[:half], false, fn)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.lookup(ctx, st, ids[half:], clean, fn)
+	return false, err
+}
+
+// callError is a failed call of a listing that leaves its account-region
+// standing, with the service's code and message: the caller says what it
+// failed.
+type callError struct{ code, msg string }
+
+func (e *callError) Error() string { return e.code + ": " + e.msg }
+
+// information pages through DescribeInstanceInformation at a site. An
+// error that fails the site is its *SiteError; one that leaves it standing
+// is a *callError.
 func (s *Session) information(ctx context.Context, st *site, in *ssm.DescribeInstanceInformationInput, fn func(types.InstanceInformation) error) error {
 	if f := st.failure(); f != nil {
 		return f
@@ -171,7 +223,7 @@ func (s *Session) information(ctx context.Context, st *site, in *ssm.DescribeIns
 				return fmt.Errorf("%w: %w", ErrUnreachable, &d)
 			}
 			code, msg := classify(err)
-			return &SiteError{AccountID: st.key.account, Region: st.key.region, Code: code, Message: msg}
+			return &callError{code, msg}
 		}
 		st.answer(nil)
 		st.succeeded.Store(true)

@@ -167,6 +167,82 @@ func TestIntegrationEveryPage(t *testing.T) {
 	}
 }
 
+// TestIntegrationLookupInfoUnmanaged: DescribeInstanceInformation refuses a
+// whole call with InvalidInstanceId when one of the IDs it filters on is
+// not a managed node of the account. LookupInfo halves such a batch until
+// the unmanaged IDs are alone, so that every managed node gets its
+// information and the unmanaged ones are left without, with no error, and
+// at most 2·⌈log2 50⌉ extra calls for each unmanaged ID, each paced and
+// counted as the account-region's.
+func TestIntegrationLookupInfoUnmanaged(t *testing.T) {
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 11, Size: 230, UnmanagedFraction: 0.03})
+	unmanaged := 0
+	for _, id := range fleet.IDs() {
+		if !fleet.Managed(id) {
+			unmanaged++
+		}
+	}
+	// Nodes of another account are not managed here either.
+	others := []string{"i-0aaaaaaaaaaaaaaa1", "i-0aaaaaaaaaaaaaaa2"}
+	tests := []struct {
+		name string
+		ids  []string
+		bad  int
+	}{
+		{"a few unmanaged among 230", append(fleet.IDs(), others...), unmanaged + len(others)},
+		{"every one unmanaged", others, len(others)},
+		{"every one managed", fleet.ManagedIDs(), 0},
+	}
+	if unmanaged < 3 {
+		t.Fatalf("%d unmanaged IDs in the fleet: a test of nothing", unmanaged)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url, srv := serveFleet(t, fleet, ssmsim.Options{})
+			s := audit.NewSession(audit.Config{Client: sdkClients(url, 3, 8), Region: "us-east-1", Rate: shortRate()})
+			got := map[string]*audit.InstanceInfo{}
+			err := s.LookupInfo(context.Background(), "", "us-east-1", tt.ids, func(id string, info *audit.InstanceInfo) {
+				if _, dup := got[id]; dup {
+					t.Errorf("%s: information given twice", id)
+				}
+				got[id] = info
+			})
+			if err != nil {
+				t.Fatalf("LookupInfo: %v", err)
+			}
+			want := 0
+			for _, id := range tt.ids {
+				truth, ok := fleet.Instance(id)
+				info, have := got[id]
+				switch {
+				case !ok || truth.Unmanaged:
+					if have {
+						t.Errorf("%s: not managed, given information", id)
+					}
+				case !have:
+					t.Errorf("%s: managed, no information", id)
+				case info.PingStatus != truth.PingStatus || info.AgentVersion != truth.AgentVersion:
+					t.Errorf("%s: information %+v, want ping %s, agent %s", id, info, truth.PingStatus, truth.AgentVersion)
+				default:
+					want++
+				}
+			}
+			if want != len(tt.ids)-tt.bad {
+				t.Errorf("%d nodes with their information, want %d", want, len(tt.ids)-tt.bad)
+			}
+			calls := srv.Stats().Calls[ssmsim.OpDescribeInstanceInformation]
+			batches := int64((len(tt.ids) + 49) / 50)
+			if limit := batches + int64(tt.bad)*2*6; calls > limit {
+				t.Errorf("%d DescribeInstanceInformation calls for %d batches with %d unmanaged IDs, want at most %d", calls, batches, tt.bad, limit)
+			}
+			if sites := s.Sites(); len(sites) != 1 || sites[0].Calls != calls || sites[0].Error != nil {
+				t.Errorf("sites %+v, want one that counts the %d calls, without error", sites, calls)
+			}
+			t.Logf("%d calls for %d IDs, %d unmanaged", calls, len(tt.ids), tt.bad)
+		})
+	}
+}
+
 func TestIntegrationRetriesThrottlesAndErrors(t *testing.T) {
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 11, Size: shortN(150, 50)})
 	url, srv := serveFleet(t, fleet, ssmsim.Options{Seed: 3, Faults: ssmsim.Faults{
