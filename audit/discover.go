@@ -109,14 +109,32 @@ func (s *Session) Discover(ctx context.Context, account, region string, filters 
 	return err
 }
 
+// InfoError says why LookupInfo could not read the instance information of
+// an account-region that can still be audited: the instances it had not
+// read are left without Info (Triage fetches them in full), and
+// Session.Sites reports it (SiteStats.InfoError).
+type InfoError struct {
+	AccountID, Region string
+	Code, Message     string
+}
+
+func (e *InfoError) Error() string {
+	where := e.Region
+	if e.AccountID != "" {
+		where = e.AccountID + " " + e.Region
+	}
+	return fmt.Sprintf("instance information in %s: %s: %s", where, e.Code, e.Message)
+}
+
 // LookupInfo asks DescribeInstanceInformation about the given instances of
 // an account-region, 50 a call, and calls fn for each it knows. The service
 // refuses a whole call with InvalidInstanceId when one of its IDs is not a
 // managed node of the account; LookupInfo then halves the batch until each
 // such ID is alone, and leaves those out without information: about two
 // calls for each halving, so at most 2·⌈log2 50⌉ more calls for each ID
-// that SSM does not manage, paced as the others. Errors are as for
-// Discover.
+// that SSM does not manage, paced as the others. An error that fails the
+// account-region is returned as for Discover; any other failure is
+// returned as an *InfoError, and the account-region can still be audited.
 func (s *Session) LookupInfo(ctx context.Context, account, region string, ids []string, fn func(id string, info *InstanceInfo)) error {
 	st, err := s.site(ctx, account, region)
 	if err != nil {
@@ -127,7 +145,13 @@ func (s *Session) LookupInfo(ctx context.Context, account, region string, ids []
 		_, err := s.lookup(ctx, st, ids[:n], false, fn)
 		var ce *callError
 		if errors.As(err, &ce) {
-			return &SiteError{AccountID: account, Region: region, Code: ce.code, Message: ce.msg}
+			ie := &InfoError{AccountID: account, Region: region, Code: ce.code, Message: ce.msg}
+			st.mu.Lock()
+			if st.noInfo == nil {
+				st.noInfo = ie
+			}
+			st.mu.Unlock()
+			return ie
 		}
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -240,6 +241,44 @@ func TestIntegrationLookupInfoUnmanaged(t *testing.T) {
 			}
 			t.Logf("%d calls for %d IDs, %d unmanaged", calls, len(tt.ids), tt.bad)
 		})
+	}
+}
+
+// TestIntegrationLookupInfoFails: instance information that cannot be read
+// for another reason than an unmanaged ID (500 after every retry) is an
+// *InfoError that Sites reports as the account-region's InfoError, not as
+// its Error: the account-region is not failed, and its instances are
+// audited all the same.
+func TestIntegrationLookupInfoFails(t *testing.T) {
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 11, Size: 20, UnmanagedFraction: -1})
+	url, srv := serveFleet(t, fleet, ssmsim.Options{})
+	var mu sync.Mutex
+	got := map[string]audit.Result{}
+	s := audit.NewSession(audit.Config{Client: sdkClients(url, 2, 8), Region: "us-east-1", Rate: shortRate(),
+		OnResult: func(r audit.Result) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got[r.InstanceID] = r
+			return nil
+		}})
+	srv.SetFaults(ssmsim.Faults{ErrorRate: 1})
+	err := s.LookupInfo(context.Background(), "", "us-east-1", fleet.IDs(), func(id string, _ *audit.InstanceInfo) {
+		t.Errorf("%s: information, though every call failed", id)
+	})
+	var ie *audit.InfoError
+	if !errors.As(err, &ie) || ie.Code != "InternalServerError" || ie.Region != "us-east-1" {
+		t.Fatalf("LookupInfo: %v, want an *audit.InfoError with InternalServerError", err)
+	}
+	srv.SetFaults(ssmsim.Faults{})
+	if err := s.Run(context.Background(), []audit.Batch{{Targets: slices.Values(fleetTargets(fleet))}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := checkAgainstTruth(t, fleet, got); n == 0 {
+		t.Error("no association audited")
+	}
+	sites := s.Sites()
+	if len(sites) != 1 || sites[0].Error != nil || sites[0].InfoError == nil || sites[0].InfoError.Code != "InternalServerError" {
+		t.Errorf("sites %+v, want one without Error, with InfoError InternalServerError", sites)
 	}
 }
 

@@ -126,6 +126,10 @@ type SiteStats struct {
 	// not; Unreachable when its endpoint gave no answer.
 	Error       *Error `json:"error,omitempty"`
 	Unreachable bool   `json:"unreachable,omitempty"`
+	// InfoError is why the instance information of its listed instances
+	// could not be read (see InfoError), when it could not: they were
+	// audited without it.
+	InfoError *Error `json:"info_error,omitempty"`
 }
 
 // AllRegions stands for the region of an account whose regions could not
@@ -152,6 +156,7 @@ type site struct {
 	answerless int // instances in a row that ended with no answer
 	down       *UnreachableError
 	failed     *SiteError
+	noInfo     *InfoError // the first failure of LookupInfo
 }
 
 // Session audits the targets of a run, account-region by account-region.
@@ -392,6 +397,9 @@ func (s *Session) Sites() []SiteStats {
 		} else if x.down != nil {
 			ss.Error = &Error{Code: CodeTransport, Message: x.down.Error()}
 			ss.Unreachable = true
+		}
+		if x.noInfo != nil {
+			ss.InfoError = &Error{Code: x.noInfo.Code, Message: x.noInfo.Message}
 		}
 		x.mu.Unlock()
 		out = append(out, ss)

@@ -34,7 +34,10 @@ func about(m *Model) []Detail {
 		add("Stopped by", r.Error)
 	}
 	if len(r.Unaudited) > 0 {
-		add("Not audited", unauditedWords(r.Unaudited))
+		add("Not audited", sitesWords(r.Unaudited))
+	}
+	if len(r.WithoutInfo) > 0 {
+		add("Instance information", "not read in "+sitesWords(r.WithoutInfo)+"; their instances were audited without it")
 	}
 	add("Targets", instancesWords(m))
 	s := r.Stats
@@ -213,9 +216,9 @@ func optionText(v any) string {
 	return string(b)
 }
 
-// unauditedWords names the account-regions that could not be audited and
-// their codes, the first five of them.
-func unauditedWords(sites []Site) string {
+// sitesWords names account-regions and their codes, the first five of
+// them.
+func sitesWords(sites []Site) string {
 	const shown = 5
 	var parts []string
 	for _, s := range sites[:min(len(sites), shown)] {

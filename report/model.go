@@ -160,9 +160,14 @@ type Run struct {
 	// account and region: nothing in them was seen, so no count here covers
 	// them. Never null.
 	Unaudited []Site `json:"unaudited"`
+	// WithoutInfo are the account-regions whose listed instances were
+	// audited without the instance information the run asked for, since it
+	// could not be read, and why. Never null.
+	WithoutInfo []Site `json:"without_info"`
 }
 
-// Site is an account-region that could not be audited, and why.
+// Site is an account-region and what failed there: its audit (Unaudited)
+// or the reading of its instance information (WithoutInfo).
 type Site struct {
 	AccountID string `json:"account_id"`
 	// Region is "" when the account's regions could not be listed.
@@ -174,14 +179,26 @@ type Site struct {
 // unaudited returns the account-regions of sites that could not be
 // audited, sorted.
 func unaudited(sites []audit.SiteStats) []Site {
+	return sitesWith(sites, func(s audit.SiteStats) *audit.Error { return s.Error })
+}
+
+// withoutInfo returns the account-regions of sites whose instance
+// information could not be read, sorted.
+func withoutInfo(sites []audit.SiteStats) []Site {
+	return sitesWith(sites, func(s audit.SiteStats) *audit.Error { return s.InfoError })
+}
+
+// sitesWith returns the account-regions of sites where failure says
+// something failed, with its code and message, sorted.
+func sitesWith(sites []audit.SiteStats, failure func(audit.SiteStats) *audit.Error) []Site {
 	out := []Site{}
 	for _, s := range sites {
-		if s.Error != nil {
+		if e := failure(s); e != nil {
 			region := s.Region
 			if region == audit.AllRegions {
 				region = ""
 			}
-			out = append(out, Site{AccountID: s.AccountID, Region: region, Code: s.Error.Code, Message: s.Error.Message})
+			out = append(out, Site{AccountID: s.AccountID, Region: region, Code: e.Code, Message: e.Message})
 		}
 	}
 	slices.SortFunc(out, func(a, b Site) int {
@@ -545,6 +562,7 @@ func newBuilder(opts Options) *builder {
 			Stats:       ri.Stats,
 			Error:       ri.Error,
 			Unaudited:   unaudited(ri.Sites),
+			WithoutInfo: withoutInfo(ri.Sites),
 		},
 		Settings: Settings{
 			StaleAfter:  opts.StaleAfter.String(),

@@ -142,9 +142,10 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		g.Instances, g.Noncompliant = rs.Len(), outcomes[audit.OutcomeNoncompliant]
 		// The group's share of the run: its targets are its results, and
 		// it is as complete as the run. The account-regions that could not
-		// be audited stay: any group may have had instances there.
+		// be audited, or whose instance information could not be read,
+		// stay: any group may have had instances there.
 		run.Targets, run.Parts = rs.Len(), nil
-		run.Sites = slices.DeleteFunc(slices.Clone(run.Sites), func(s audit.SiteStats) bool { return s.Error == nil })
+		run.Sites = slices.DeleteFunc(slices.Clone(run.Sites), func(s audit.SiteStats) bool { return s.Error == nil && s.InfoError == nil })
 		run.Outcomes = outcomes
 		gopts := opts
 		gopts.Dir, gopts.Records, gopts.Baseline = g.Dir, rs, nil

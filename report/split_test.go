@@ -275,8 +275,9 @@ func TestSplitChanges(t *testing.T) {
 }
 
 // TestSplitKeepsUnauditedSites: each owner's report names the
-// account-regions the run could not audit (any owner may have had
-// instances there), and none of the sites that were audited.
+// account-regions the run could not audit, and those whose instance
+// information could not be read (any owner may have had instances there),
+// and none of the sites that were audited whole.
 func TestSplitKeepsUnauditedSites(t *testing.T) {
 	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
 	path := filepath.Join(t.TempDir(), audit.ResultsFile)
@@ -298,6 +299,7 @@ func TestSplitKeepsUnauditedSites(t *testing.T) {
 	run := audit.RunInfo{StartedAt: at, Error: "1 account-region could not be audited", Sites: []audit.SiteStats{
 		{AccountID: "111111111111", Region: "us-east-1", Targets: 3, Results: 3},
 		{AccountID: "333333333333", Region: "eu-west-1", Error: &audit.Error{Code: "AccessDenied", Message: "no"}},
+		{AccountID: "444444444444", Region: "eu-west-1", Targets: 1, Results: 1, InfoError: &audit.Error{Code: "InternalServerError", Message: "later"}},
 	}}
 	groups, err := report.Split(context.Background(), report.Options{Dir: t.TempDir(), Records: rs, Run: run, Formats: []report.Format{report.FormatJSON}}, "owner")
 	if err != nil {
@@ -318,6 +320,10 @@ func TestSplitKeepsUnauditedSites(t *testing.T) {
 		want := []report.Site{{AccountID: "333333333333", Region: "eu-west-1", Code: "AccessDenied", Message: "no"}}
 		if !slices.Equal(m.Run.Unaudited, want) {
 			t.Errorf("group %q: unaudited %+v, want %+v", g.Value, m.Run.Unaudited, want)
+		}
+		want = []report.Site{{AccountID: "444444444444", Region: "eu-west-1", Code: "InternalServerError", Message: "later"}}
+		if !slices.Equal(m.Run.WithoutInfo, want) {
+			t.Errorf("group %q: without_info %+v, want %+v", g.Value, m.Run.WithoutInfo, want)
 		}
 	}
 }

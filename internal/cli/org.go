@@ -300,7 +300,11 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		j.fleet.ShardSites(j.shardK, j.shardN)
 	}
 	if o.withInfo {
-		failed = append(failed, j.lookupInfo(ctx, session)...)
+		infoFailed, err := j.lookupInfo(ctx, session)
+		if err != nil {
+			return nil, err
+		}
+		failed = append(failed, infoFailed...)
 	}
 	if len(j.org.tagKeys) > 0 && (j.fleet.Len() > 0 || !o.discover) {
 		tagFailed, err := j.readTags(ctx, stderr)
@@ -415,8 +419,11 @@ func siteCause(err error) (code, msg string) {
 }
 
 // lookupInfo asks DescribeInstanceInformation about the listed targets that
-// have no information yet, 50 a call per account-region.
-func (j *job) lookupInfo(ctx context.Context, session *audit.Session) []*audit.SiteError {
+// have no information yet, 50 a call per account-region. Where it cannot be
+// read but the instances can still be audited, they are audited without it
+// (the session's Sites say why: SiteStats.InfoError); an account-region
+// that failed is returned, as for the audit; fatal errors stop the run.
+func (j *job) lookupInfo(ctx context.Context, session *audit.Session) ([]*audit.SiteError, error) {
 	var failed []*audit.SiteError
 	for _, b := range j.fleet.Batches() {
 		var ids []string
@@ -431,12 +438,22 @@ func (j *job) lookupInfo(ctx context.Context, session *audit.Session) []*audit.S
 		err := session.LookupInfo(ctx, b.AccountID, b.Region, ids, func(id string, info *audit.InstanceInfo) {
 			j.fleet.SetInfo(audit.Key{AccountID: b.AccountID, Region: b.Region, InstanceID: id}, info)
 		})
-		if err != nil {
+		var ie *audit.InfoError
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return nil, errInterrupted
+		case errors.Is(err, audit.ErrFatal):
+			return nil, err
+		case errors.As(err, &ie):
+			// The session keeps it for run.json, whence the closing
+			// lines and the reports say it.
+		default:
 			code, msg := siteCause(err)
 			failed = append(failed, &audit.SiteError{AccountID: b.AccountID, Region: b.Region, Code: code, Message: msg})
 		}
 	}
-	return failed
+	return failed, nil
 }
 
 // recordNamesNoAccount reports whether the record that --resume continues

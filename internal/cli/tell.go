@@ -114,6 +114,11 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 			where := strings.TrimSpace(s.AccountID + " " + s.Region)
 			fmt.Fprintf(w, "%s could not be audited: %s: %s\n", where, plain(s.Error.Code, 60), plain(s.Error.Message, 300))
 		}
+		if s.InfoError != nil && s.Error == nil {
+			where := strings.TrimSpace(s.AccountID + " " + s.Region)
+			fmt.Fprintf(w, "%s: instance information not read (%s: %s); its instances were audited without it\n",
+				where, plain(s.InfoError.Code, 60), plain(s.InfoError.Message, 300))
+		}
 	}
 	if n := info.Outcomes[audit.OutcomeError]; n > 0 {
 		var codes []string
