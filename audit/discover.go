@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 
@@ -215,12 +216,17 @@ func (s *Session) information(ctx context.Context, st *site, in *ssm.DescribeIns
 	// since a discovery's listing lasts as long as its audit.
 	seen := map[packedID]struct{}{}
 	var seenOther map[string]struct{} // IDs that do not pack (not SSM's)
+	// The NextTokens given so far, hashed: one that comes again is a loop,
+	// which the paginator (StopOnDuplicateToken) would end without a word
+	// when it repeats at once, and never when it cycles.
+	tokens := map[uint64]struct{}{}
+	seed := maphash.MakeSeed()
 	p := ssm.NewDescribeInstanceInformationPaginator(st.client, in, func(o *ssm.DescribeInstanceInformationPaginatorOptions) {
 		o.StopOnDuplicateToken = true
 	})
 	for pages := 0; p.HasMorePages(); pages++ {
 		if pages >= s.cfg.MaxPages*100 {
-			return fmt.Errorf("DescribeInstanceInformation in %s %s: more than %d pages", st.key.account, st.key.region, pages)
+			return &callError{CodePaginationLoop, fmt.Sprintf("more than %d pages (100 × MaxPages) of DescribeInstanceInformation", pages)}
 		}
 		at := &attempts{limiter: st.limiter, run: s, site: st, first: true}
 		out, err := p.NextPage(callCtx, at.option)
@@ -258,6 +264,13 @@ func (s *Session) information(ctx context.Context, st *site, in *ssm.DescribeIns
 			if err := fn(info); err != nil {
 				return err
 			}
+		}
+		if tok := aws.ToString(out.NextToken); tok != "" {
+			h := maphash.String(seed, tok)
+			if _, again := tokens[h]; again {
+				return &callError{CodePaginationLoop, fmt.Sprintf("NextToken repeated after %d pages of DescribeInstanceInformation", pages+1)}
+			}
+			tokens[h] = struct{}{}
 		}
 	}
 	return nil

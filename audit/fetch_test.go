@@ -188,6 +188,50 @@ func TestRunPaginationLoop(t *testing.T) {
 	}
 }
 
+// TestDiscoverPaginationLoop: a listing whose NextToken comes back unchanged,
+// or cycles, or that goes on for more than MaxPages×100 pages, fails its
+// account-region with PaginationLoop, as an instance's audit does, instead
+// of ending without error (a repeated token) and leaving the nodes of the
+// pages not read unaudited, unreported.
+func TestDiscoverPaginationLoop(t *testing.T) {
+	tests := []struct {
+		name     string
+		token    func(call int) string
+		maxPages int
+		wantMsg  string
+	}{
+		{"token repeats", func(call int) string { return "same" }, 0, "NextToken repeated"},
+		{"token cycles", func(call int) string { return strconv.Itoa(call % 3) }, 0, "NextToken repeated"},
+		{"too many pages", func(call int) string { return strconv.Itoa(call) }, 1, "more than 100 pages"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			fake := &fakeSSM{info: func(ctx context.Context, in *ssm.DescribeInstanceInformationInput) (*ssm.DescribeInstanceInformationOutput, error) {
+				calls++
+				if calls > 300 {
+					t.Fatal("the listing never stopped")
+				}
+				return &ssm.DescribeInstanceInformationOutput{
+					InstanceInformationList: []types.InstanceInformation{{InstanceId: aws.String(fmt.Sprintf("i-%017x", calls))}},
+					NextToken:               aws.String(tt.token(calls)),
+				}, nil
+			}}
+			s := audit.NewSession(audit.Config{Region: "us-east-1", MaxPages: tt.maxPages,
+				Client: func(string, string) (audit.API, error) { return fake, nil }})
+			listed := 0
+			err := s.Discover(context.Background(), "111111111111", "us-east-1", nil, func(audit.Target) error { listed++; return nil })
+			var se *audit.SiteError
+			if !errors.As(err, &se) || se.Code != audit.CodePaginationLoop || se.AccountID != "111111111111" || se.Region != "us-east-1" {
+				t.Fatalf("Discover after %d pages (%d nodes): %v, want a *SiteError with %s", calls, listed, err, audit.CodePaginationLoop)
+			}
+			if !strings.Contains(se.Message, tt.wantMsg) {
+				t.Errorf("message %q, want it to say %q", se.Message, tt.wantMsg)
+			}
+		})
+	}
+}
+
 func TestRunFatalStopsEarly(t *testing.T) {
 	tests := []struct {
 		name      string

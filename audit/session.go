@@ -39,7 +39,8 @@ type Config struct {
 	// MaxResults is the page size asked for, 1 to 50 (default 50).
 	MaxResults int32
 	// MaxPages ends an instance as PaginationLoop past this many pages
-	// (default 1000).
+	// (default 1000), and a listing of DescribeInstanceInformation past 100
+	// times as many.
 	MaxPages int
 	// Rate fixes the calls per second per account and region; 0 adapts.
 	Rate float64

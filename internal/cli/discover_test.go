@@ -175,6 +175,40 @@ func TestDiscoveryFailsPartWay(t *testing.T) {
 	}
 }
 
+// TestDiscoveryTokenLoop: a listing whose NextToken comes back unchanged
+// fails its account-region with PaginationLoop (exit 3), as an instance's
+// audit does, instead of ending as if every node had been listed; the node
+// of the page it gave is audited.
+func TestDiscoveryTokenLoop(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: 10, UnmanagedFraction: -1})
+	id := f.ManagedIDs()[0]
+	url, _, _ := serveLogged(t, f, func(w http.ResponseWriter, r wireReq) bool {
+		if r.op != ssmsim.OpDescribeInstanceInformation {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		io.WriteString(w, `{"InstanceInformationList":[{"InstanceId":"`+id+`","PingStatus":"Online"}],"NextToken":"same"}`)
+		return true
+	})
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--discover", "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--format", "csv", "--fail-on", "none", "--quiet")
+	if got.code != int(exitIncomplete) || !strings.Contains(got.stderr, audit.CodePaginationLoop) {
+		t.Fatalf("exit %d, want %d naming %s\n%s", got.code, exitIncomplete, audit.CodePaginationLoop, got.stderr)
+	}
+	if rec := recordKeys(t, out); len(rec) != 1 || rec[id] == "" || rec[id] == audit.OutcomeError {
+		t.Errorf("record %v, want %s audited", rec, id)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ri.Sites) != 1 || ri.Sites[0].Error == nil || ri.Sites[0].Error.Code != audit.CodePaginationLoop || ri.Complete {
+		t.Errorf("run.json: complete %v, sites %+v; want us-east-1 failed with %s", ri.Complete, ri.Sites, audit.CodePaginationLoop)
+	}
+}
+
 // TestDiscoveryResume: --resume of a discovery run audits only the nodes the
 // record has no verdict for: discovery lists every node again and skips
 // the others without a call.
