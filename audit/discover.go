@@ -21,9 +21,13 @@ type Filter struct {
 	Values []string
 }
 
-// filterKeys are the keys DescribeInstanceInformation takes besides tags.
+// filterKeys are the keys DescribeInstanceInformation takes in Filters
+// besides tags: those its reference documents
+// (InstanceInformationStringFilter.Key), and PlatformTypes, the name the
+// legacy InstanceInformationFilterList gives PlatformType, which Filters
+// takes too.
 var filterKeys = []string{"ActivationIds", "AgentVersion", "AssociationStatus", "IamRole", "InstanceIds",
-	"PingStatus", "PlatformTypes", "ResourceType", "SourceIds", "SourceTypes"}
+	"PingStatus", "PlatformType", "PlatformTypes", "ResourceType", "SourceIds", "SourceTypes"}
 
 // ParseFilter reads a filter in the AWS CLI's shorthand:
 // "Key=tag:Env,Values=prod,staging" or "Key=PingStatus,Values=Online".

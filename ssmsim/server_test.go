@@ -599,6 +599,9 @@ func TestSDKDescribeInstanceInformation(t *testing.T) {
 				{Key: aws.String("PlatformTypes"), Values: []string{"Linux"}},
 			}},
 			func(in ssmsim.Instance) bool { return in.PingStatus != "Online" && in.PlatformType == "Linux" }},
+		{"PlatformType, the key the reference documents", ssm.DescribeInstanceInformationInput{
+			Filters: []types.InstanceInformationStringFilter{{Key: aws.String("PlatformType"), Values: []string{"Windows", "MacOS"}}}},
+			func(in ssmsim.Instance) bool { return in.PlatformType == "Windows" || in.PlatformType == "MacOS" }},
 		{"ResourceType, legacy list", ssm.DescribeInstanceInformationInput{MaxResults: aws.Int32(10),
 			InstanceInformationFilterList: []types.InstanceInformationFilter{{Key: types.InstanceInformationFilterKeyResourceType, ValueSet: []string{"ManagedInstance"}}}},
 			func(in ssmsim.Instance) bool { return in.ResourceType == "ManagedInstance" }},
@@ -669,6 +672,11 @@ func TestSDKDescribeInstanceInformation(t *testing.T) {
 			{Key: aws.String("tag:Team"), Values: []string{"web"}}, {Key: aws.String("PingStatus"), Values: []string{"Online"}}}}, "InvalidFilterKey"},
 		{"bad PingStatus", ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{
 			{Key: aws.String("PingStatus"), Values: []string{"Sleeping"}}}}, "InvalidInstanceInformationFilterValue"},
+		{"bad PlatformType", ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{
+			{Key: aws.String("PlatformType"), Values: []string{"Solaris"}}}}, "InvalidInstanceInformationFilterValue"},
+		// The legacy list's key enum has PlatformTypes, not PlatformType.
+		{"PlatformType in the legacy list", ssm.DescribeInstanceInformationInput{InstanceInformationFilterList: []types.InstanceInformationFilter{
+			{Key: types.InstanceInformationFilterKey("PlatformType"), ValueSet: []string{"Linux"}}}}, "ValidationException"},
 		{"both filter lists", ssm.DescribeInstanceInformationInput{
 			Filters:                       []types.InstanceInformationStringFilter{{Key: aws.String("tag:Team"), Values: []string{"web"}}},
 			InstanceInformationFilterList: []types.InstanceInformationFilter{{Key: types.InstanceInformationFilterKeyPingStatus, ValueSet: []string{"Online"}}}},

@@ -175,6 +175,39 @@ func TestDiscoveryFailsPartWay(t *testing.T) {
 	}
 }
 
+// TestDiscoveryFilterPlatformType: --filter Key=PlatformType, the key the
+// API documents, is sent as it is and discovers the nodes of that platform
+// alone.
+func TestDiscoveryFilterPlatformType(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: 80})
+	url, _, _ := serveLogged(t, f, nil)
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--discover", "--filter", "Key=PlatformType,Values=Windows", "--endpoint-url", url, "--region", "us-east-1",
+		"--out", out, "--format", "csv", "--fail-on", "none", "--quiet")
+	if got.code != int(exitOK) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitOK, got.stderr)
+	}
+	want := map[string]bool{}
+	for _, id := range f.ManagedIDs() {
+		if in, _ := f.Instance(id); in.PlatformType == "Windows" {
+			want[id] = true
+		}
+	}
+	rec := recordKeys(t, out)
+	if len(want) == 0 || len(want) == len(f.ManagedIDs()) {
+		t.Fatalf("%d Windows nodes of %d: a test of nothing", len(want), len(f.ManagedIDs()))
+	}
+	if len(rec) != len(want) {
+		t.Errorf("%d nodes audited, want the %d Windows ones", len(rec), len(want))
+	}
+	for id := range rec {
+		if !want[id] {
+			t.Errorf("%s: audited, not a Windows node", id)
+		}
+	}
+}
+
 // TestDiscoveryTokenLoop: a listing whose NextToken comes back unchanged
 // fails its account-region with PaginationLoop (exit 3), as an instance's
 // audit does, instead of ending as if every node had been listed; the node

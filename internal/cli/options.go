@@ -152,7 +152,7 @@ func (o *runOptions) bindOrg(fs *flagSet) {
 	fs.DurationVar(&o.roleDuration, "role-duration", 0, "how long each role session lasts before it is renewed (default: STS's, 1h)")
 	fs.StringVar(&o.regions, "regions", "", "discover in these `regions` (comma-separated), or all: each account's enabled regions (default: --region)")
 	fs.BoolVar(&o.discover, "discover", false, "find the targets: every managed node of each account-region (DescribeInstanceInformation), with --instances as a union")
-	fs.Var(&o.filters, "filter", "discover only the nodes that match `Key=NAME,Values=V1,V2` (AWS CLI shorthand: tag:Env, tag-key, PingStatus, PlatformTypes, ...; repeatable)")
+	fs.Var(&o.filters, "filter", "discover only the nodes that match `Key=NAME,Values=V1,V2` (AWS CLI shorthand: tag:Env, tag-key, PingStatus, PlatformType, ...; repeatable)")
 	fs.BoolVar(&o.withInfo, "with-instance-info", false, "also record what DescribeInstanceInformation says of listed instances (ping status, agent, platform): about one call per 50 instances")
 	fs.Var(&o.tagLabels, "tag-labels", "label each instance with these tags' `KEYS` (comma-separated, repeatable), as tag:KEY, for --split-by and --mail-to-label (ec2:DescribeTags; ssm:ListTagsForResource for mi- nodes)")
 	fs.BoolVar(&o.triage, "triage", false, "record nodes whose association overview shows every association succeeded as compliant without fetching their detail (with --discover or --with-instance-info)")
