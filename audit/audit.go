@@ -309,8 +309,8 @@ func (r Result) Count() Counts { return r.CountStale(0, time.Time{}) }
 // success is recent, and the overview says nothing of the others' dates.
 func (r Result) CountStale(after StaleAfter, ref time.Time) Counts {
 	var c Counts
-	if r.Detail == DetailOverview && r.Info != nil && r.Info.AssociationOverview != nil {
-		for status, n := range r.Info.AssociationOverview.InstanceAssociationStatusAggregatedCount {
+	if counts, ok := r.OverviewCounts(); ok {
+		for status, n := range counts {
 			for range n {
 				c.Add(Association{Status: status}, false)
 			}
@@ -321,6 +321,21 @@ func (r Result) CountStale(after StaleAfter, ref time.Time) Counts {
 		c.Add(a, after.Stale(a, ref))
 	}
 	return c
+}
+
+// OverviewCounts returns the counts by Status that stand for r's
+// associations when r is summarised from its association overview (Detail
+// DetailOverview, with the overview at hand), and ok true: r then has no
+// rows, and every count of its associations is of these counts (as
+// CountStale's; a count below 1 counts none). It returns nil and false for
+// a result whose associations were fetched, and for one summarised without
+// an overview (no_associations: SSM showed none). The map is the record's
+// own: not to be modified.
+func (r Result) OverviewCounts() (counts map[string]int, ok bool) {
+	if r.Detail != DetailOverview || r.Info == nil || r.Info.AssociationOverview == nil {
+		return nil, false
+	}
+	return r.Info.AssociationOverview.InstanceAssociationStatusAggregatedCount, true
 }
 
 // Partial reports whether the audit of r's instance stopped partway

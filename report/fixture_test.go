@@ -41,11 +41,14 @@ type fixture struct {
 // fixtures returns the shared cases: "mixed" (every outcome, two accounts and
 // regions, every association status, stale and undated executions, an
 // association without a name, a failure without an error code, an error
-// instance with the partial rows of its first page, labels), "empty" (no instances) and "hostile"
-// (hostileValues() in every text field, labels and label keys included).
+// instance with the partial rows of its first page, labels), "empty" (no
+// instances), "hostile" (hostileValues() in every text field, labels and
+// label keys included) and "triage" (a --discover --triage run: instances
+// summarised from their association overview beside instances fetched in
+// full).
 func fixtures(t *testing.T) []fixture {
 	t.Helper()
-	return []fixture{mixedFixture(), emptyFixture(), hostileFixture()}
+	return []fixture{mixedFixture(), emptyFixture(), hostileFixture(), triageFixture()}
 }
 
 // fixtureNamed returns the fixture called name.
@@ -330,4 +333,76 @@ func hostileFixture() fixture {
 		)
 	}
 	return fixture{name: "hostile", run: run, results: results}
+}
+
+// triageFixture is a --discover --triage run in one account-region: nodes
+// whose overview shows every association succeeded are compliant with
+// detail "overview", their associations counted from the overview and none
+// fetched; a node whose overview shows none has no_associations; the
+// others were fetched (one failing, one with a stale success, one throttled
+// after its first page: partial, outcome error). The label owner is on
+// some of each kind.
+func triageFixture() fixture {
+	audited := runStart.Add(time.Minute)
+	run := fixtureRun()
+	run.Targets, run.Invalid = 7, 0
+	run.Options = map[string]any{"discover": true, "triage": true}
+	info := func(status string, counts map[string]int) *audit.InstanceInfo {
+		in := &audit.InstanceInfo{PingStatus: "Online", AgentVersion: "3.3.40.0", AssociationStatus: status,
+			LastSuccessfulAssociationExecutionDate: at(fresh)}
+		if counts != nil {
+			in.AssociationOverview = &audit.AssociationOverview{DetailedStatus: status, InstanceAssociationStatusAggregatedCount: counts}
+		}
+		return in
+	}
+	overview := func(id string, labels map[string]string, success int) audit.Result {
+		return audit.Result{
+			AccountID: acct1, Region: east, InstanceID: id, Outcome: audit.OutcomeCompliant, Detail: audit.DetailOverview,
+			Labels: labels, Source: "discovered", AuditedAt: audited, Info: info("Success", map[string]int{"Success": success}),
+		}
+	}
+	return fixture{name: "triage", run: run, results: []audit.Result{
+		overview("i-0000000000000a01", map[string]string{"owner": "web"}, 3),
+		overview("i-0000000000000a02", map[string]string{"owner": "data"}, 5),
+		overview("i-0000000000000a03", nil, 2),
+		{
+			AccountID: acct1, Region: east, InstanceID: "i-0000000000000a04", Outcome: audit.OutcomeNoAssociations, Detail: audit.DetailOverview,
+			Labels: map[string]string{"owner": "web"}, Source: "discovered", AuditedAt: audited, Info: info("", nil),
+		},
+		{
+			AccountID: acct1, Region: east, InstanceID: "i-0000000000000a05", Outcome: audit.OutcomeNoncompliant,
+			Labels: map[string]string{"owner": "web"}, Source: "discovered", Pages: 1, AuditedAt: audited,
+			Info: info("Failed", map[string]int{"Failed": 1, "Success": 1}),
+			Associations: []audit.Association{
+				{AssociationID: "a-patch", AssociationName: "patch-baseline", Name: "AWS-RunPatchBaseline", AssociationVersion: "3", DocumentVersion: "1",
+					ExecutionDate: at(fresh), Status: audit.StatusFailed, DetailedStatus: "Failed", ErrorCode: "ScriptFailed"},
+				{AssociationID: "a-agent", AssociationName: "update-agent", Name: "AWS-UpdateSSMAgent", AssociationVersion: "1", DocumentVersion: "$DEFAULT",
+					ExecutionDate: at(fresh), Status: audit.StatusSuccess, DetailedStatus: "Success"},
+			},
+		},
+		{
+			// Its newest success is too old for triage: fetched in full.
+			AccountID: acct1, Region: east, InstanceID: "i-0000000000000a06", Outcome: audit.OutcomeCompliant,
+			Labels: map[string]string{"owner": "data"}, Source: "discovered", Pages: 1, AuditedAt: audited,
+			Info: func() *audit.InstanceInfo {
+				in := info("Success", map[string]int{"Success": 1})
+				in.LastSuccessfulAssociationExecutionDate = at(old)
+				return in
+			}(),
+			Associations: []audit.Association{
+				{AssociationID: "a-patch", AssociationName: "patch-baseline", Name: "AWS-RunPatchBaseline", AssociationVersion: "3", DocumentVersion: "1",
+					ExecutionDate: at(old), Status: audit.StatusSuccess, DetailedStatus: "Success"},
+			},
+		},
+		{
+			AccountID: acct1, Region: east, InstanceID: "i-0000000000000a07", Outcome: audit.OutcomeError,
+			Labels: map[string]string{"owner": "web"}, Source: "discovered", Calls: 5, Pages: 1, AuditedAt: audited,
+			Error: &audit.Error{Code: "ThrottlingException", Message: "Rate exceeded"},
+			Info:  info("Failed", map[string]int{"Failed": 1, "Success": 2}),
+			Associations: []audit.Association{
+				{AssociationID: "a-patch", AssociationName: "patch-baseline", Name: "AWS-RunPatchBaseline", AssociationVersion: "3", DocumentVersion: "1",
+					ExecutionDate: at(fresh), Status: audit.StatusFailed, DetailedStatus: "Failed", ErrorCode: "ScriptFailed"},
+			},
+		},
+	}}
 }

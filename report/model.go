@@ -55,7 +55,9 @@ const MaxLabelValues = 1000
 // carry the total count beside them.
 //
 // Counts are of the instances that got a verdict (audit.Outcome.Audited) and
-// of their association rows. An instance whose audit stopped partway
+// of their associations: their rows, or for an instance summarised from its
+// association overview (--triage), which has no rows, the overview's counts
+// by Status (see Totals.Associations). An instance whose audit stopped partway
 // (audit.Result.Partial) is counted among the instances, by its outcome, but
 // the rows it got before it stopped are left out of every other count and
 // list, and counted in Totals.PartialAssociations.
@@ -81,10 +83,12 @@ type Model struct {
 	// in that order, zeros included.
 	Outcomes []OutcomeCount `json:"outcomes"`
 	// Statuses counts associations by Status (Success, Failed, Pending, ...),
-	// by count descending then name. An empty Status is None.
+	// by count descending then name, the overview's counts included: they
+	// sum to Totals.Associations. An empty Status is None.
 	Statuses []NameCount `json:"statuses"`
-	// DetailedStatuses counts associations by DetailedStatus, ordered like
-	// Statuses.
+	// DetailedStatuses counts association rows by DetailedStatus, ordered
+	// like Statuses. An overview gives no DetailedStatus: they sum to
+	// Totals.Associations minus Totals.OverviewAssociations.
 	DetailedStatuses []NameCount `json:"detailed_statuses"`
 	// ErrorCodes breaks down the Failed associations by failure (ErrorCode,
 	// or for those without one their DetailedStatus), by association count
@@ -93,12 +97,14 @@ type Model struct {
 	// Failed associations. (An association with an ErrorCode but another
 	// Status still shows its code in associations.csv.)
 	ErrorCodes []ErrorCode `json:"error_codes"`
-	// Associations groups associations by association (AssociationName, or
-	// AssociationId when the name is empty) and document, by failed count
-	// descending, then pending and other statuses, then stale rows, then
-	// name and document: those that need action first.
+	// Associations groups association rows by association
+	// (AssociationName, or AssociationId when the name is empty) and
+	// document, by failed count descending, then pending and other
+	// statuses, then stale rows, then name and document: those that need
+	// action first. An overview names no association: the associations
+	// counted from overviews (Totals.OverviewAssociations) are in no group.
 	Associations []Group `json:"associations"`
-	// Documents groups associations by document Name, ordered like
+	// Documents groups association rows by document Name, ordered like
 	// Associations; Association is empty in these groups.
 	Documents []Group `json:"documents"`
 	// Locations counts instances per outcome for each account and region,
@@ -241,9 +247,14 @@ type Totals struct {
 	// associations (audit.Outcome.Audited: all but not_managed, error and
 	// invalid): the basis of every percentage of instances.
 	Audited int `json:"audited"`
-	// Associations counts the association rows of the audited instances:
-	// the rows that Statuses, ErrorCodes, Associations, Failures and Stale
-	// are of.
+	// Associations counts the associations of the audited instances: their
+	// rows, and for the instances summarised from their overview
+	// (FromOverview), which have none, the overview's counts
+	// (OverviewAssociations). It is the sum of the instances' Total
+	// (Instance, instances.csv), of Statuses, and of the values of each
+	// label key (LabelValue.Associations). DetailedStatuses, ErrorCodes,
+	// Associations, Documents, Failures and Stale are of the rows alone:
+	// Associations minus OverviewAssociations.
 	Associations int `json:"associations"`
 	// PartialAssociations counts the rows of instances whose audit stopped
 	// partway (outcome error): only part of those instances' lists, they
@@ -255,9 +266,16 @@ type Totals struct {
 	// Audited (0 when nothing was audited).
 	PercentNoncompliant float64 `json:"percent_noncompliant"`
 	// FromOverview counts the instances summarised from their association
-	// overview (triage): compliant, counted in Associations from the
-	// overview's counts, with no rows of their own.
-	FromOverview int `json:"from_overview"`
+	// overview (--triage), with no rows of their own: compliant when every
+	// association succeeded, no_associations when SSM shows none.
+	// FromOverviewOutcomes counts them per outcome; every outcome is
+	// present.
+	FromOverview         int                   `json:"from_overview"`
+	FromOverviewOutcomes map[audit.Outcome]int `json:"from_overview_outcomes"`
+	// OverviewAssociations counts the associations of the FromOverview
+	// instances, from their overviews' counts: counted in Associations and
+	// Statuses, with no row and no name.
+	OverviewAssociations int `json:"overview_associations"`
 	// Disconnected and OldAgent count the non-compliant instances whose
 	// agent has lost touch with SSM (PingStatus not Online) or is not the
 	// latest version, where SSM said so (discovery, --with-instance-info):
@@ -339,7 +357,8 @@ type Instance struct {
 	InstanceID string            `json:"instance_id"`
 	Labels     map[string]string `json:"labels"`
 	Outcome    audit.Outcome     `json:"outcome"`
-	// Counts tallies its association rows by Status, and the stale ones.
+	// Counts tallies its associations by Status, and the stale ones: its
+	// rows, or its overview's counts (see Totals.Associations).
 	audit.Counts
 	// ErrorCodes names the distinct failures of its Failed associations
 	// (see ErrorCode.Name), sorted.
@@ -453,7 +472,8 @@ type LabelValue struct {
 	Audited int `json:"audited"`
 	// Outcomes counts its instances per outcome; every outcome is present.
 	Outcomes map[audit.Outcome]int `json:"outcomes"`
-	// Associations tallies the association rows of its audited instances.
+	// Associations tallies the associations of its audited instances, as
+	// Totals.Associations counts them.
 	Associations audit.Counts `json:"associations"`
 	// PercentNoncompliant is its noncompliant instances as a percentage of
 	// Audited.
@@ -570,7 +590,7 @@ func newBuilder(opts Options) *builder {
 			HTMLMaxRows: opts.HTMLMaxRows,
 			ListRows:    listRows,
 		},
-		Totals: Totals{Outcomes: outcomeMap()},
+		Totals: Totals{Outcomes: outcomeMap(), FromOverviewOutcomes: outcomeMap()},
 	}
 	if b.m.Run.Options == nil {
 		b.m.Run.Options = map[string]any{}
@@ -694,6 +714,7 @@ func (b *builder) add(r audit.Result) {
 	m.Totals.Outcomes[r.Outcome]++
 	if r.Detail == audit.DetailOverview {
 		m.Totals.FromOverview++
+		m.Totals.FromOverviewOutcomes[r.Outcome]++
 	}
 	if r.Outcome == audit.OutcomeNoncompliant {
 		if !r.Info.Connected() {
@@ -760,13 +781,26 @@ func (b *builder) add(r audit.Result) {
 		inst.PingStatus, inst.AgentVersion, inst.OldAgent = r.Info.PingStatus, r.Info.AgentVersion, r.Info.OldAgent()
 	}
 	b.addLabels(r, inst.Counts)
+	// Every count of associations is of the instance's tally: its rows, or
+	// the overview's counts, which stand for rows it does not have.
+	m.Totals.Associations += inst.Total
+	overview, fromOverview := r.OverviewCounts()
+	if fromOverview {
+		m.Totals.OverviewAssociations += inst.Total
+		for status, n := range overview {
+			if n > 0 {
+				b.statuses[orNone(status)] += n
+			}
+		}
+	}
 	var codes []string
 	seenGroup := map[groupKey]bool{}
 	seenDoc := map[string]bool{}
 	for _, a := range sortedAssociations(r) {
 		stale := b.stale.stale(r, a)
-		m.Totals.Associations++
-		b.statuses[orNone(a.Status)]++
+		if !fromOverview {
+			b.statuses[orNone(a.Status)]++
+		}
 		b.detailed[orNone(a.DetailedStatus)]++
 
 		gk := groupKey{groupName(a), orNone(a.Name)}

@@ -105,6 +105,15 @@ func countFleet(results []audit.Result, staleBefore time.Time) tally {
 			tl.partial += len(r.Associations)
 			continue
 		}
+		if r.Detail == "overview" && r.Info != nil && r.Info.AssociationOverview != nil {
+			// Summarised from its overview: no rows, and its associations
+			// counted from the overview's counts by Status, which gives no
+			// DetailedStatus, name or document.
+			for st, n := range r.Info.AssociationOverview.InstanceAssociationStatusAggregatedCount {
+				tl.associations += n
+				tl.statuses[st] += n
+			}
+		}
 		failed := 0
 		for _, a := range r.Associations {
 			if a.Status == "Failed" {

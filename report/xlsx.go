@@ -640,7 +640,10 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 		labelNames = sheetNames(sheetLabels, nLabelValues)
 	}
 	instanceNames := sheetNames(sheetInstances, m.Totals.Instances)
-	assocNames := sheetNames(sheetAssociations, m.Totals.Associations+m.Totals.PartialAssociations)
+	// A row per association row, partial ones included: the associations
+	// counted from overviews have none.
+	assocRows := m.Totals.Associations - m.Totals.OverviewAssociations + m.Totals.PartialAssociations
+	assocNames := sheetNames(sheetAssociations, assocRows)
 	problemNames := sheetNames(sheetProblems, m.Problems.Count)
 	var changeNames []string
 	if m.Changes != nil {
@@ -660,7 +663,7 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 	assocCols := withLabels(associationColumns, m.LabelKeys)
 	failures := newXLSXList(f, st, failureNames, m.Failures.Count, assocCols[:len(assocCols)-1])
 	instances := newXLSXList(f, st, instanceNames, m.Totals.Instances, withLabels(instanceColumns, m.LabelKeys))
-	assocs := newXLSXList(f, st, assocNames, m.Totals.Associations+m.Totals.PartialAssociations, assocCols)
+	assocs := newXLSXList(f, st, assocNames, assocRows, assocCols)
 	problems := newXLSXList(f, st, problemNames, m.Problems.Count, withLabels(problemColumns, m.LabelKeys))
 	order := extsort.New(sortInMemory, w.opts.TmpDir, compareInstanceOrder, instanceOrderCodec)
 	defer order.Close()

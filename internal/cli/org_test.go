@@ -59,6 +59,16 @@ func TestOrganisation(t *testing.T) {
 		"--region", "us-east-1", "--fail-on", "none", "--quiet"}
 	verdicts := map[audit.Key]audit.Outcome{}
 	var calls [2]int64
+	// What summary.json counts of the associations, without and with
+	// --triage: the same fleet, the same counts.
+	type assocCounts struct {
+		Totals struct {
+			Associations int `json:"associations"`
+			FromOverview int `json:"from_overview"`
+		} `json:"totals"`
+		Statuses []report.NameCount `json:"statuses"`
+	}
+	var counted [2]assocCounts
 	for i, extra := range [][]string{nil, {"--triage", "--split-by", "tag:Team"}} {
 		srv.ResetStats()
 		out := filepath.Join(t.TempDir(), "out")
@@ -94,6 +104,8 @@ func TestOrganisation(t *testing.T) {
 		if b, err := os.ReadFile(filepath.Join(out, report.SummaryFile)); err != nil {
 			t.Fatal(err)
 		} else if err := json.Unmarshal(b, &summary); err != nil {
+			t.Fatal(err)
+		} else if err := json.Unmarshal(b, &counted[i]); err != nil {
 			t.Fatal(err)
 		}
 		if u := summary.Run.Unaudited; len(u) != 1 || u[0].AccountID != accounts[2].ID || u[0].Region != "" || u[0].Code != "AccessDenied" {
@@ -178,6 +190,16 @@ func TestOrganisation(t *testing.T) {
 	}
 	if calls[1] >= calls[0] {
 		t.Errorf("--triage made %d DescribeInstanceAssociationsStatus calls, a full run %d: want fewer", calls[1], calls[0])
+	}
+	// A node summarised from its overview counts its associations from
+	// the overview: the totals and statuses are those of the full run.
+	full, triaged := counted[0], counted[1]
+	if triaged.Totals.FromOverview == 0 {
+		t.Errorf("--triage summarised no node from its overview: nothing compared")
+	}
+	if triaged.Totals.Associations != full.Totals.Associations || !slices.Equal(triaged.Statuses, full.Statuses) {
+		t.Errorf("summary.json with --triage: %d associations, statuses %v; without: %d, %v",
+			triaged.Totals.Associations, triaged.Statuses, full.Totals.Associations, full.Statuses)
 	}
 }
 
