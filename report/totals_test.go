@@ -242,3 +242,60 @@ func jsonFigures(t *testing.T, dir string) []figure {
 	}
 	return figs
 }
+
+// TestOverviewNotes: a --triage report says what its instances summarised
+// from their overview are, by their actual outcomes (compliant or with no
+// associations, not all "compliant"), and that the tables by association
+// leave their associations out; a report without them says neither.
+func TestOverviewNotes(t *testing.T) {
+	for _, tt := range []struct {
+		fixture string
+		want    []string // in the note over the page (and the mail's text)
+		byAssoc string   // under By association
+	}{
+		{"triage", []string{"4 instances are summarised from SSM's association overview", "3 compliant (every association succeeded), 1 with no associations",
+			"Their 10 associations are counted from the overview"}, "the 10 counted from SSM's overview (--triage) are not"},
+		{"mixed", nil, ""},
+	} {
+		t.Run(tt.fixture, func(t *testing.T) {
+			fx := fixtureNamed(t, tt.fixture)
+			doc := parseHTML(t, renderHTML(t, fx.options(t)))
+			_, x := mailBody(t, buildModel(t, fx.results, fx.run), report.MailOptions{})
+			for _, part := range []struct {
+				where, note, byAssoc string
+				hasNote              bool
+			}{
+				{where: "report.html", hasNote: byID(doc, "overview-note") != nil},
+				{where: "the mail's text", hasNote: strings.Contains(x, "summarised from SSM's association overview")},
+			} {
+				if part.hasNote != (tt.want != nil) {
+					t.Errorf("%s: a note of the instances summarised from their overview: %v, want %v", part.where, part.hasNote, tt.want != nil)
+				}
+			}
+			note := byID(doc, "overview-note")
+			for _, w := range tt.want {
+				if got := strings.Join(strings.Fields(text(note)), " "); !strings.Contains(got, w) {
+					t.Errorf("report.html #overview-note %q does not say %q", got, w)
+				}
+				if !strings.Contains(x, w) {
+					t.Errorf("the mail's text does not say %q:\n%s", w, x)
+				}
+			}
+			f, _ := renderXLSX(t, fx)
+			summary := strings.Join(slices.Concat(sheetRows(t, f, "Summary")...), "\n")
+			wantXLSX := "the 10 counted from the association overview (--triage) are in none of them"
+			if got := strings.Contains(summary, wantXLSX); got != (tt.byAssoc != "") {
+				t.Errorf("report.xlsx Summary says %q: %v, want %v", wantXLSX, got, tt.byAssoc != "")
+			}
+			by := byID(doc, "associations-overview")
+			switch {
+			case tt.byAssoc == "" && by != nil:
+				t.Errorf("By association says %q with no instance summarised from its overview", text(by))
+			case tt.byAssoc != "" && by == nil:
+				t.Error("By association does not say that it leaves out the associations counted from overviews")
+			case tt.byAssoc != "" && !strings.Contains(text(by), tt.byAssoc):
+				t.Errorf("By association says %q, want %q", text(by), tt.byAssoc)
+			}
+		})
+	}
+}

@@ -748,6 +748,10 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 				l.names[0], thousands(l.linksCut), thousands(xlsxMaxLinks)))
 		}
 	}
+	if n := m.Totals.OverviewAssociations; n > 0 {
+		notes = append(notes, fmt.Sprintf("By association, Failures and Associations are of the associations fetched in detail: the %s counted from the association overview (--triage) are in none of them, since an overview counts associations without naming them.",
+			thousands(n)))
+	}
 	for _, lb := range m.Labels {
 		if lb.ValuesTotal > len(lb.Values) {
 			notes = append(notes, fmt.Sprintf("By label lists %s of the %s values of %q (those with the most non-compliant instances).",
@@ -1072,6 +1076,9 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 	s.line("Non-compliant instances", t.Outcomes[audit.OutcomeNoncompliant])
 	s.percentLine("Non-compliant % of audited", t.Outcomes[audit.OutcomeNoncompliant], t.Audited)
 	s.line("Associations of audited instances", t.Associations)
+	if t.OverviewAssociations > 0 {
+		s.line("of which counted from the association overview (--triage), with no rows", t.OverviewAssociations)
+	}
 	s.line("Failed associations", m.Failures.Count)
 	s.line("Stale associations", m.Stale.Count)
 	s.line("Instances without associations", m.NoAssociations.Count)
