@@ -24,7 +24,7 @@ type Changes struct {
 	// Baseline is the record compared with.
 	Baseline string `json:"baseline"`
 	// Summary says it in a few words: "3 new failures, 12 resolved since
-	// 2026-11-23".
+	// 2026-11-23 06:00:00 UTC".
 	Summary string `json:"summary"`
 	// Counts counts the changes of each kind; every kind is present.
 	Counts map[audit.ChangeKind]int `json:"counts"`
@@ -117,7 +117,7 @@ func changeSummary(ch *Changes, partial bool) string {
 	}
 	s := strings.Join(parts, ", ")
 	if ch.Since != nil {
-		s += " since " + ch.Since.Format(time.DateOnly)
+		s += " since " + DateText(*ch.Since)
 	} else {
 		s += " since the baseline"
 	}

@@ -274,18 +274,25 @@ func htmlPlural(n any, one, many string) (string, error) {
 // spelled out so that a reader in another zone is not misled.
 const dateLayout = "2006-01-02 15:04:05 UTC"
 
+// DateText writes t as every report, mail and summary shows a date to a
+// reader: in UTC, to the second, with the zone spelled out ("2025-06-01
+// 12:00:05 UTC"); "—" for the zero time.
+func DateText(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format(dateLayout)
+}
+
 func htmlDate(v any) (string, error) {
 	switch t := v.(type) {
 	case *time.Time:
-		if t == nil || t.IsZero() {
+		if t == nil {
 			return "—", nil
 		}
-		return t.UTC().Format(dateLayout), nil
+		return DateText(*t), nil
 	case time.Time:
-		if t.IsZero() {
-			return "—", nil
-		}
-		return t.UTC().Format(dateLayout), nil
+		return DateText(t), nil
 	case nil:
 		return "—", nil
 	}

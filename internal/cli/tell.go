@@ -104,7 +104,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	if c := info.Changes; c != nil {
 		since := "the baseline"
 		if c.Since != nil {
-			since = c.Since.Format("2006-01-02")
+			since = report.DateText(*c.Since)
 		}
 		fmt.Fprintf(w, "since %s: %s, %d resolved, %d still failing\n", since,
 			plural(c.Counts[audit.NewFailure], "new failure"), c.Counts[audit.Resolved], c.Counts[audit.StillFailing])
