@@ -174,3 +174,76 @@ func TestDatesNameTheirZone(t *testing.T) {
 		}
 	}
 }
+
+// TestDatesToTheSecond: the execution dates of the failures and stale
+// rows are shown to the second in report.html and both parts of the mail,
+// so that executions seconds apart read apart; in HTML each is a <time>
+// whose datetime and title are the date as stored, RFC 3339 to the
+// millisecond.
+func TestDatesToTheSecond(t *testing.T) {
+	opts := datesOptions(t)
+	m, err := report.Build(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, x := mailBody(t, m, report.MailOptions{})
+	for _, page := range []struct {
+		where  string
+		raw    []byte
+		tables []string
+	}{
+		{"report.html", renderHTML(t, opts), []string{"failures", "stale"}},
+		{"the mail's HTML", []byte(h), []string{"mail-failures", "mail-stale"}},
+	} {
+		doc := parseHTML(t, page.raw)
+		for _, id := range page.tables {
+			table := byID(doc, id)
+			if table == nil {
+				t.Errorf("%s: no #%s", page.where, id)
+				continue
+			}
+			rows := tableRows(table)
+			if len(rows) != 2 {
+				t.Errorf("%s #%s: %d rows, want 2", page.where, id, len(rows))
+			}
+			for _, row := range rows {
+				id := strings.TrimSpace(text(row.FirstChild))
+				want, ok := lastRun[id]
+				if !ok {
+					t.Errorf("%s: a row of %q", page.where, id)
+					continue
+				}
+				var times []*html.Node
+				for _, e := range elements(row) {
+					if e.Data == "time" {
+						times = append(times, e)
+					}
+				}
+				if len(times) != 1 {
+					t.Errorf("%s %s: %d <time> elements, want 1", page.where, id, len(times))
+					continue
+				}
+				exact := want.Format("2006-01-02T15:04:05.000Z")
+				dt, _ := attr(times[0], "datetime")
+				title, _ := attr(times[0], "title")
+				shown := want.Format(time.DateTime)
+				if dt != exact || title != exact || text(times[0]) != shown {
+					t.Errorf("%s %s: <time datetime=%q title=%q>%s</time>, want datetime and title %q, showing %q",
+						page.where, id, dt, title, text(times[0]), exact, shown)
+				}
+			}
+		}
+	}
+	for id, when := range lastRun {
+		want := id + " (" + east + "): patch-baseline, "
+		line := ""
+		for _, l := range strings.Split(x, "\n") {
+			if strings.Contains(l, want) {
+				line = l
+			}
+		}
+		if shown := "last run " + when.Format(time.DateTime) + " UTC"; !strings.HasSuffix(line, shown) {
+			t.Errorf("the mail's text: %q, want it to end %q", line, shown)
+		}
+	}
+}

@@ -150,8 +150,12 @@ func CheckTemplate(path string) error {
 //     with it ("1 instance", "2 instances").
 //   - date T: a *time.Time or time.Time in UTC ("2025-06-01 12:00:00 UTC"),
 //     or "—" when nil or zero.
-//   - shortDate T: like date, to the minute and without the zone
-//     ("2025-06-01 12:00"), for table cells under a "(UTC)" heading.
+//   - shortDate T: like date, without the zone ("2025-06-01 12:00:05"),
+//     for table cells under a "(UTC)" heading.
+//   - exactDate T: a *time.Time or time.Time as stored, RFC 3339 in UTC
+//     with the milliseconds SSM serves ("2025-06-01T12:00:05.123Z", as in
+//     the CSV files), or "" when nil or zero: for the datetime and title
+//     of a <time> element, whose text is shortDate's.
 //   - elapsed START END: the time between two *time.Time as a duration
 //     ("1m35s"), or "—" when either is unknown.
 //   - seconds F: a number of seconds as a duration ("1.9s", "1h2m3s").
@@ -194,6 +198,7 @@ func HTMLFuncs() template.FuncMap {
 		"plural":       htmlPlural,
 		"date":         htmlDate,
 		"shortDate":    htmlShortDate,
+		"exactDate":    htmlExactDate,
 		"elapsed":      htmlElapsed,
 		"seconds":      htmlSeconds,
 		"days":         htmlDays,
@@ -304,7 +309,19 @@ func htmlShortDate(v any) (string, error) {
 	if err != nil || s == "—" {
 		return s, err
 	}
-	return s[:len("2006-01-02 15:04")], nil
+	return strings.TrimSuffix(s, " UTC"), nil
+}
+
+func htmlExactDate(v any) (string, error) {
+	switch t := v.(type) {
+	case *time.Time:
+		return csvTime(t), nil
+	case time.Time:
+		return csvTime(&t), nil
+	case nil:
+		return "", nil
+	}
+	return "", fmt.Errorf("exactDate: %T is not a time", v)
 }
 
 func htmlElapsed(start, end *time.Time) string {
