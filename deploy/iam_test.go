@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -130,7 +131,11 @@ func TestIAMActions(t *testing.T) {
 		t.Errorf("iam/auditor-policy.json allows %v; the code calls %v", got, code)
 	}
 	// What delivers the reports is scoped to the sender and the upload's
-	// prefix: on "*", a mistyped bucket sends them to whoever owns it.
+	// prefix: on "*", a mistyped bucket sends them to whoever owns it; the
+	// README says so.
+	if readme, err := os.ReadFile("../README.md"); err != nil || bytes.Contains(readme, []byte("grants these on every resource")) {
+		t.Errorf("README.md (%v) says the policy grants the delivery on every resource", err)
+	}
 	for _, st := range policy["Statement"].([]any) {
 		st := st.(map[string]any)
 		acts := fmt.Sprint(st["Action"])

@@ -67,7 +67,7 @@ func WriteFile(path string, b []byte) error {
 }
 
 // ErrLink is returned by OpenFile when the file is a symbolic link.
-var ErrLink = errors.New("a symbolic link, not a file: the auditor does not write through links in its directory; remove it")
+var ErrLink = errors.New("a symbolic link, not a file: the auditor does not write through links in its directory; put the file itself in its place, or remove the link")
 
 // OpenFile is os.OpenFile for a file the auditor appends to or rewrites in
 // place (the record, the lock), which refuses a symbolic link in place of

@@ -64,7 +64,7 @@ func watchSignals(ctx context.Context, cancel context.CancelFunc, sigs <-chan os
 func die(sig os.Signal) {
 	// Reports and a delivery under way are cut short; the record, synced
 	// as it goes, is not.
-	fmt.Fprintln(os.Stderr, "auditor: stopped at once by a second signal: the record holds what was audited, the reports may be missing or out of date; continue with: auditor run --resume --out DIR (and the same targets)")
+	fmt.Fprintln(os.Stderr, "auditor: stopped at once by a second signal: the files written whole stay, the reports may be missing or out of date; run the same command again (auditor run with --resume: the record holds what was audited)")
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
 	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
 		time.Sleep(time.Second) // the signal is on its way
