@@ -32,6 +32,22 @@ func Formats() []Format {
 	return []Format{FormatCSV, FormatXLSX, FormatHTML, FormatJSON}
 }
 
+// Files returns the names of the files f writes at the top of a report's
+// directory, changes.csv (with a baseline) included.
+func (f Format) Files() []string {
+	switch f {
+	case FormatCSV:
+		return []string{AssociationsCSV, InstancesCSV, ErrorCodesCSV, ChangesCSV}
+	case FormatXLSX:
+		return []string{XLSXFile}
+	case FormatHTML:
+		return []string{HTMLFile}
+	case FormatJSON:
+		return []string{SummaryFile}
+	}
+	return nil
+}
+
 // ErrUnknownFormat is returned (wrapped) by ParseFormats and NewWriter for a
 // format name that is not one of Formats.
 var ErrUnknownFormat = errors.New("unknown report format")

@@ -257,4 +257,8 @@ func TestReportPathTakenFoundFirst(t *testing.T) {
 	if n := srv.Stats().Requests; n != 0 {
 		t.Errorf("%d requests made before the taken path was found", n)
 	}
+	// Only the files of the formats asked for count.
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--format", "csv"); got.code != 1 {
+		t.Errorf("--format csv beside a report.html directory: exit %d, want 1 (findings)\n%s", got.code, got.stderr)
+	}
 }

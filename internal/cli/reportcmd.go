@@ -45,7 +45,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := checkOthersOutputs(o.out); err != nil {
 			problems = append(problems, err)
 		} else {
-			taken = checkReportPaths(o.out)
+			taken = checkReportPaths(o.out, set.formats)
 		}
 	}
 	paths, err = distinctInputs(paths)

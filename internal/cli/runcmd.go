@@ -185,7 +185,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		}
 	} else if err := checkOthersOutputs(o.out); err != nil {
 		problems = append(problems, err)
-	} else if err := checkReportPaths(o.out); err != nil {
+	} else if err := checkReportPaths(o.out, set.formats); err != nil {
 		notWritable = err
 	}
 	if len(problems) > 0 {
@@ -268,10 +268,15 @@ var reportNames = []string{report.HTMLFile, report.XLSXFile, report.SummaryFile,
 	report.AssociationsCSV, report.ErrorCodesCSV, report.ChangesCSV, audit.RunFile}
 
 // checkReportPaths refuses, with an error wrapping ErrNotWritable, a
-// directory (or another file that is not a plain file or a link) where a
-// report goes: found before the first call, not after the audit.
-func checkReportPaths(dir string) error {
-	for _, name := range reportNames {
+// directory (or another file that is not a plain file or a link) where run.json
+// or a report of formats goes: found before the first call, not after the
+// audit.
+func checkReportPaths(dir string, formats []report.Format) error {
+	names := []string{audit.RunFile}
+	for _, f := range formats {
+		names = append(names, f.Files()...)
+	}
+	for _, name := range names {
 		if st, err := os.Lstat(filepath.Join(dir, name)); err == nil && !st.Mode().IsRegular() && st.Mode()&fs.ModeSymlink == 0 {
 			return fmt.Errorf("--out %s: %w: %s is not a file, and the report of that name goes there; move it away", dir, atomicfile.ErrNotWritable, name)
 		}
