@@ -779,9 +779,9 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("mail: %v", err)
 	}
 	defer src.close()
-	if src.rs.Len() == 0 {
+	if src.rs.Len() == 0 && src.run.Rendered == nil && slices.ContainsFunc(src.run.Parts, func(p audit.Part) bool { return p.Shard != "" }) {
 		// A shard that had nothing to audit: its reports are the merge's.
-		return usagef("mail: %s holds no results (an empty shard's record?): mail the merged reports", dir)
+		return usagef("mail: %s holds no results (an empty shard's record): mail the merged reports", dir)
 	}
 	if src.lost != "" {
 		fmt.Fprintf(stderr, "auditor: the baseline %s is gone: the mail leaves out what changed since it\n", src.lost)

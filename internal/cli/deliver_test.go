@@ -970,6 +970,39 @@ func TestNothingFoundIsReported(t *testing.T) {
 	if msgs := ms.srv.Messages(); len(msgs) != 1 {
 		t.Errorf("%d messages, want 1\n%s", len(msgs), got.stderr)
 	}
+	// Its mail can be sent again, as the command printed after a failed
+	// delivery does.
+	if again := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...); again.code != 0 || len(ms.srv.Messages()) != 2 {
+		t.Errorf("auditor mail of the run: exit %d, %d messages in all, want 0 and 2\n%s", again.code, len(ms.srv.Messages()), again.stderr)
+	}
+	// Shards that found nothing merge into reports of nothing, mailed too.
+	var shards []string
+	for k := range 2 {
+		dir := filepath.Join(t.TempDir(), fmt.Sprintf("shard-%d", k))
+		got := runCLI(t, "", "run", "--discover", "--filter", "Key=tag:Env,Values=no-such-env", "--endpoint-url", url,
+			"--region", "us-east-1", "--out", dir, "--quiet", "--shard", fmt.Sprintf("%d/2", k))
+		if got.code != 0 {
+			t.Fatalf("shard %d: exit %d\n%s", k, got.code, got.stderr)
+		}
+		shards = append(shards, filepath.Join(dir, "results.jsonl"))
+	}
+	merged := filepath.Join(t.TempDir(), "merged")
+	got = runCLI(t, "", append(append([]string{"report"}, shards...), append([]string{"--out", merged, "--mail-to", "ops@example.com"}, ms.args...)...)...)
+	if got.code != 0 {
+		t.Fatalf("merge: exit %d\n%s", got.code, got.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(merged, "report.html")); err != nil {
+		t.Errorf("merge: %v", err)
+	}
+	if n := len(ms.srv.Messages()); n != 3 {
+		t.Errorf("merge: %d messages in all, want 3\n%s", n, got.stderr)
+	}
+	if again := runCLI(t, "", append([]string{"mail", merged, "--to", "ops@example.com"}, ms.args...)...); again.code != 0 {
+		t.Errorf("auditor mail of the merge: exit %d\n%s", again.code, again.stderr)
+	}
+	if again := runCLI(t, "", append([]string{"mail", filepath.Dir(shards[0]), "--to", "ops@example.com"}, ms.args...)...); again.code != 2 {
+		t.Errorf("auditor mail of an empty shard: exit %d, want 2 (its reports are the merge's)\n%s", again.code, again.stderr)
+	}
 }
 
 // TestMailServerDownStopsTheGroups: with a mail for each owner, a server

@@ -106,12 +106,15 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// A signal while rendering does not leave the reports half done: they
 	// are written (each file whole), and the exit code says it was
 	// interrupted, as for run.
-	written, renderErr := o.renderRecords(context.WithoutCancel(ctx), rs, &info, set, false, stderr)
+	// Records of nothing (shards that found nothing) are reported and
+	// delivered as any other, unless a signal came first.
+	empty := ctx.Err() == nil
+	written, renderErr := o.renderRecords(context.WithoutCancel(ctx), rs, &info, set, empty, stderr)
 	for _, p := range append([]string{recordPath}, written...) {
 		fmt.Fprintln(stdout, p)
 	}
 	var deliverErr error
-	if renderErr == nil && rs.Len() > 0 {
+	if renderErr == nil && (rs.Len() > 0 || empty) {
 		conn := func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }
 		deliverErr = o.deliver(ctx, rs, info, append([]string{recordPath}, written...), conn, stderr)
 	}

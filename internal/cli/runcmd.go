@@ -627,7 +627,7 @@ func verdictErr(v audit.Verdict) error {
 // rendering (each file is written whole) but skips the delivery.
 func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []string, renderErr, deliverErr error) {
 	var paths []string
-	if _, err := os.Stat(j.recordPath()); errors.Is(err, fs.ErrNotExist) && j.shard != "" {
+	if _, err := os.Stat(j.recordPath()); errors.Is(err, fs.ErrNotExist) && (j.shard != "" || j.reportEmpty) {
 		// A shard with nothing recorded (no target fell in it, or none
 		// could be audited) still leaves its record, empty, beside its
 		// run.json: the merge that names every shard's record finds it,
