@@ -678,25 +678,26 @@ func (e *groupMailError) Unwrap() error { return e.err }
 // returns how many groups were mailed, and an error for each that was not
 // (a *groupMailError when its mail failed).
 func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) (sent int, errs []error) {
-	label := dl.d.mailToLabel
+	var down error // the server's failure that stopped the mailing
 	for _, dir := range dirs {
 		src, err := openMailSource(dir)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		var to []string
-		src.rs.Each(func(r audit.Result) error {
-			for _, a := range strings.FieldsFunc(r.Labels[label], func(c rune) bool { return c == ',' || c == ';' || c == ' ' }) {
-				if addr, err := mail.ParseAddress(a); err == nil && !slices.Contains(to, addr.Address) {
-					to = append(to, addr.Address)
-				}
-			}
-			return nil
-		})
+		to := dl.groupAddresses(src)
 		name := filepath.Base(dir)
 		if len(to) == 0 {
-			dl.logf("%s: no address in label %q: no mail", name, label)
+			if down == nil {
+				dl.logf("%s: no address in label %q: no mail", name, dl.d.mailToLabel)
+			}
+			src.close()
+			continue
+		}
+		if down != nil {
+			// Not tried: it would fail as the last did, after its retries
+			// and timeouts (minutes, for a server that hangs).
+			errs = append(errs, &groupMailError{dir: dir, to: to, err: fmt.Errorf("not tried: %w", down)})
 			src.close()
 			continue
 		}
@@ -711,18 +712,28 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		if err != nil {
 			errs = append(errs, &groupMailError{dir: dir, to: to, err: err})
 			if serverFailed(err) {
-				// It would fail every group the same way, each after its
-				// retries and timeouts (minutes, for a server that hangs).
-				for _, rest := range dirs[slices.Index(dirs, dir)+1:] {
-					errs = append(errs, &groupMailError{dir: rest, err: fmt.Errorf("not tried: the mail server failed for %s", name)})
-				}
-				return sent, errs
+				down = fmt.Errorf("the mail server failed for %s", name)
 			}
 			continue
 		}
 		sent++
 	}
 	return sent, errs
+}
+
+// groupAddresses returns the valid addresses in the --mail-to-label label
+// of a group's instances, each once.
+func (dl *delivery) groupAddresses(src *mailSource) []string {
+	var to []string
+	src.rs.Each(func(r audit.Result) error {
+		for _, a := range strings.FieldsFunc(r.Labels[dl.d.mailToLabel], func(c rune) bool { return c == ',' || c == ';' || c == ' ' }) {
+			if addr, err := mail.ParseAddress(a); err == nil && !slices.Contains(to, addr.Address) {
+				to = append(to, addr.Address)
+			}
+		}
+		return nil
+	})
+	return to
 }
 
 // serverFailed reports whether a mail failed at the server, not at its

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path"
@@ -1025,5 +1026,76 @@ func TestMailServerDownStopsTheGroups(t *testing.T) {
 	}
 	if args := retryCommand(t, got.stderr); !slices.Contains(args, "--mail-to-label") {
 		t.Errorf("%q: want the whole run mailed again by --mail-to-label", args)
+	}
+}
+
+// TestMailServerFailsAfterAGroup: the server fails after the first
+// group's mail went: the next group's fails, the ones after it are not
+// tried, and the command printed for each mails that group alone, to its
+// own addresses, once the server is back.
+func TestMailServerFailsAfterAGroup(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	// The first connection reaches the server; later ones reach another,
+	// whose certificate the bundle does not trust: a failure of the server
+	// itself, at once.
+	other := smtptest.NewServer(t, smtptest.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for n := 0; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			to := ms.srv.Addr
+			if n > 0 {
+				to = other.Addr
+			}
+			s, err := net.Dial("tcp", to)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() { io.Copy(c, s); c.Close() }()
+		}
+	}()
+	args := slices.Clone(ms.args)
+	args[slices.Index(args, "--smtp")+1] = "smtp://" + ln.Addr().String()
+	list := writeFile(t, "fleet.csv", "instance_id,owner_email\ni-0123456789abcdef0,alice@example.com\ni-0123456789abcdef1,bob@example.com\ni-0000000000000dead,carol@example.com\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--mail-to-label", "owner_email"}, args...)...)
+	if got.code != 5 || len(ms.srv.Messages()) != 1 {
+		t.Fatalf("exit %d, %d messages; want 5 and alice's\n%s", got.code, len(ms.srv.Messages()), got.stderr)
+	}
+	if n := other.Connections(); n != 1 {
+		t.Errorf("%d connections to the failing server, want 1: carol's group is not tried\n%s", n, got.stderr)
+	}
+	var hints [][]string
+	for _, line := range strings.Split(got.stderr, "\n") {
+		if _, h, ok := strings.Cut(line, "once fixed, deliver them with: "); ok {
+			words, err := shellWords(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hints = append(hints, words)
+		}
+	}
+	if len(hints) != 2 {
+		t.Fatalf("%d commands to mail again, want bob's and carol's\n%s", len(hints), got.stderr)
+	}
+	for _, words := range hints {
+		words[slices.Index(words, "--smtp")+1] = "smtp://" + ms.srv.Addr // the server is back
+		before := len(ms.srv.Messages())
+		again := runCLI(t, "", words[1:]...)
+		msgs := ms.srv.Messages()
+		if again.code != 0 || len(msgs) != before+1 || len(msgs[before].To) != 1 || !slices.Contains(words, msgs[before].To[0]) {
+			t.Errorf("%q: exit %d, want one message to the address it names\n%s", words, again.code, again.stderr)
+		}
 	}
 }
