@@ -180,12 +180,26 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 		return dir
 	}
 	partial := mk("b-partial", now.Add(-24*time.Hour), false)
-	if got, err := previousRuns(filepath.Join(root, "c-now"), now); err != nil || len(got) != 1 || got[0] != partial {
+	if got, _, err := previousRuns(filepath.Join(root, "c-now"), now); err != nil || len(got) != 1 || got[0] != partial {
 		t.Errorf("only an incomplete run: previousRuns = %q, %v; want it, %s", got, err, partial)
 	}
 	complete := mk("a-complete", now.Add(-7*24*time.Hour), true)
-	if got, err := previousRuns(filepath.Join(root, "c-now"), now); err != nil || !slices.Equal(got, []string{complete, partial}) {
+	if got, _, err := previousRuns(filepath.Join(root, "c-now"), now); err != nil || !slices.Equal(got, []string{complete, partial}) {
 		t.Errorf("previousRuns = %q, %v; want the complete run %s, then the later incomplete one", got, err, complete)
+	}
+	// A run killed before it wrote run.json, after the complete one: left
+	// out, and named to warn of; one older than it is not named.
+	killed := filepath.Join(root, "b2-killed")
+	os.MkdirAll(killed, 0o777)
+	os.WriteFile(filepath.Join(killed, audit.ResultsFile), []byte("{}\n"), 0o644)
+	os.Chtimes(filepath.Join(killed, audit.ResultsFile), now.Add(-2*time.Hour), now.Add(-2*time.Hour))
+	old := filepath.Join(root, "a0-killed-long-ago")
+	os.MkdirAll(old, 0o777)
+	os.WriteFile(filepath.Join(old, audit.ResultsFile), []byte("{}\n"), 0o644)
+	os.Chtimes(filepath.Join(old, audit.ResultsFile), now.Add(-30*24*time.Hour), now.Add(-30*24*time.Hour))
+	got, unfinished, err := previousRuns(filepath.Join(root, "c-now"), now)
+	if err != nil || !slices.Equal(got, []string{complete, partial}) || !slices.Equal(unfinished, []string{killed}) {
+		t.Errorf("previousRuns = %q, %q, %v; want %q and the unfinished %s", got, unfinished, err, []string{complete, partial}, killed)
 	}
 }
 

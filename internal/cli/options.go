@@ -93,8 +93,11 @@ type runOptions struct {
 	base *audit.Baseline
 	// baselineElse are the runs --baseline previous falls back on, in
 	// order, when the one it chose cannot be read.
-	baselineElse     []string
-	baselinePrevious bool
+	baselineElse []string
+	// baselineUnfinished are the runs --baseline previous left out for
+	// want of a run.json (killed before they finished), to warn of.
+	baselineUnfinished []string
+	baselinePrevious   bool
 	// groups are the --split-by groups, once rendered.
 	groups []report.SplitGroup
 	// delivers tells whether this command delivers (run, report).
@@ -237,7 +240,8 @@ func (o *runOptions) check() (settings, []error) {
 		bad("--fail-on new: new since what? add --baseline DIR (or --baseline previous for a schedule)")
 	}
 	if o.baseline == "previous" {
-		prev, err := previousRuns(o.out, o.now())
+		prev, unfinished, err := previousRuns(o.out, o.now())
+		o.baselineUnfinished = unfinished
 		switch {
 		case err != nil:
 			errs = append(errs, usagef("--baseline previous: %v", err))
@@ -482,6 +486,9 @@ func checkBaseline(path string) error {
 // record cannot be read is skipped, with a warning, for the one before it:
 // a scheduled job must not stop at every run once one record is damaged.
 func (o *runOptions) openBaseline(current string, stderr io.Writer) error {
+	for _, d := range o.baselineUnfinished {
+		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a run stopped before it finished; continue it with auditor run --resume --out %s)\n", d, d)
+	}
 	for {
 		err := o.openOneBaseline(current)
 		if err == nil || len(o.baselineElse) == 0 {

@@ -792,19 +792,21 @@ func expandOut(out string, now time.Time) string {
 // that hold a record and its run.json, complete ones before incomplete
 // ones (an incomplete baseline cannot tell what changed on the instances
 // it could not see), each kind latest first. None for the first run of a
-// schedule.
-func previousRuns(out string, now time.Time) ([]string, error) {
+// schedule. unfinished are the directories beside it whose record has no
+// run.json (a run killed before it finished) and was written after the
+// first of dirs was started: left out, and worth a warning.
+func previousRuns(out string, now time.Time) (dirs, unfinished []string, err error) {
 	parent := filepath.Dir(filepath.Clean(out))
 	entries, err := os.ReadDir(parent)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return nil, nil, err
 	}
 	type run struct {
 		dir      string
 		at       time.Time
 		complete bool
 	}
-	var runs []run
+	var runs, killed []run
 	self, _ := filepath.Abs(out)
 	for _, e := range entries {
 		if !e.IsDir() {
@@ -814,11 +816,16 @@ func previousRuns(out string, now time.Time) ([]string, error) {
 		if abs, _ := filepath.Abs(dir); abs == self {
 			continue
 		}
-		ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
-		if err != nil || ri.StartedAt.IsZero() || !ri.StartedAt.Before(now) {
+		st, err := os.Stat(filepath.Join(dir, audit.ResultsFile))
+		if err != nil || st.Size() == 0 {
 			continue
 		}
-		if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
+		ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+		if errors.Is(err, fs.ErrNotExist) && st.ModTime().Before(now) {
+			killed = append(killed, run{dir: dir, at: st.ModTime()})
+			continue
+		}
+		if err != nil || ri.StartedAt.IsZero() || !ri.StartedAt.Before(now) {
 			continue
 		}
 		runs = append(runs, run{dir, ri.StartedAt, ri.Complete})
@@ -832,11 +839,15 @@ func previousRuns(out string, now time.Time) ([]string, error) {
 		}
 		return b.at.Compare(a.at)
 	})
-	var dirs []string
 	for _, r := range runs {
 		dirs = append(dirs, r.dir)
 	}
-	return dirs, nil
+	for _, r := range killed {
+		if len(runs) == 0 || r.at.After(runs[0].at) {
+			unfinished = append(unfinished, r.dir)
+		}
+	}
+	return dirs, unfinished, nil
 }
 
 // pathFrom is p relative to dir, or p made absolute when it has no path
