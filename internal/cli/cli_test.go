@@ -435,8 +435,13 @@ func TestSkipInvalidOddLines(t *testing.T) {
 	if err != nil || ri.Outcomes[audit.OutcomeInvalid] != 3 || !ri.Complete {
 		t.Errorf("run.json: %d invalid, complete %v (%v); want 3 and true", ri.Outcomes[audit.OutcomeInvalid], ri.Complete, err)
 	}
-	if got := runCLI(t, "", append(args, "--resume")...); got.code != 0 {
+	got = runCLI(t, "", append(args[:len(args)-1], "--resume")...)
+	if got.code != 0 {
 		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+	// The invalid lines, recorded again, were not audited by the resume.
+	if !strings.Contains(got.stderr, "audited 0 instances") {
+		t.Errorf("resume says:\n%s\nwant audited 0 instances", got.stderr)
 	}
 }
 

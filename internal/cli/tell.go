@@ -72,8 +72,14 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 	st := j.info.Stats
 	// After --resume the time and the calls are this run's alone, and so
 	// is the count; the record's whole is in the outcomes that follow.
+	n := outcomeCounts(j.info.Outcomes).total()
+	if j.info.Resumed > 0 {
+		// The lines --skip-invalid records are recorded again by every
+		// run, and never resumed: none was audited by this one.
+		n = max(n-j.info.Resumed-j.info.Outcomes[audit.OutcomeInvalid], 0)
+	}
 	head := fmt.Sprintf("audited %s in %.1fs (%s, %d throttled, %d retried)",
-		plural(max(outcomeCounts(j.info.Outcomes).total()-j.info.Resumed, 0), "instance"), st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
+		plural(n, "instance"), st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
 	if j.info.Resumed > 0 {
 		head += fmt.Sprintf(", %d from earlier runs", j.info.Resumed)
 	}
