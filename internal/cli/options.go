@@ -106,21 +106,22 @@ type runOptions struct {
 
 func defaultRunOptions() *runOptions {
 	return &runOptions{
-		maxAttempts: 8,
-		callTimeout: 30 * time.Second,
-		concurrency: 16,
-		maxResults:  50,
-		maxPages:    1000,
-		grace:       5 * time.Second,
-		staleAfter:  days(7 * 24 * time.Hour),
-		htmlMaxRows: 500,
-		getenv:      getenv,
-		now:         time.Now,
-		instances:   listFlag{},
-		formats:     listFlag{split: true},
-		failOn:      listFlag{split: true},
-		tagLabels:   listFlag{split: true},
-		isTerminal:  stdinTerminal,
+		maxAttempts:     8,
+		callTimeout:     30 * time.Second,
+		concurrency:     16,
+		maxResults:      50,
+		maxPages:        1000,
+		grace:           5 * time.Second,
+		staleAfter:      days(7 * 24 * time.Hour),
+		htmlMaxRows:     500,
+		getenv:          getenv,
+		now:             time.Now,
+		instances:       listFlag{},
+		formats:         listFlag{split: true},
+		failOn:          listFlag{split: true},
+		tagLabels:       listFlag{split: true},
+		excludeAccounts: listFlag{split: true},
+		isTerminal:      stdinTerminal,
 	}
 }
 

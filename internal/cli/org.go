@@ -356,7 +356,12 @@ func (j *job) resolveAccounts(ctx context.Context) ([]awsconn.Account, error) {
 		// No --accounts: checkOrg refuses a file that names none.
 		accounts = []awsconn.Account{{ID: j.caller}}
 	}
+	n := len(accounts)
 	accounts = slices.DeleteFunc(accounts, func(a awsconn.Account) bool { return slices.Contains(spec.exclude, a.ID) })
+	if len(accounts) == 0 {
+		// An audit of nothing would call itself complete.
+		return nil, fmt.Errorf("%w: --exclude-accounts leaves out every one of the %s to audit: nothing is left", audit.ErrFatal, plural(n, "account"))
+	}
 	j.accountNames = map[string]string{}
 	for _, a := range accounts {
 		if a.Name != "" {

@@ -405,6 +405,7 @@ func TestOrgWithoutActiveAccount(t *testing.T) {
 		name       string
 		management string // the caller's account's State
 		accounts   string // --accounts
+		extra      []string
 		wantCode   exitCode
 		wantStderr []string
 	}{
@@ -413,6 +414,9 @@ func TestOrgWithoutActiveAccount(t *testing.T) {
 		{name: "the caller's account the only ACTIVE one", management: ssmsim.AccountActive, accounts: "org", wantCode: exitOK},
 		{name: "a file of no accounts", management: ssmsim.AccountActive, accounts: writeFile(t, "accounts.txt", "# none yet\n"), wantCode: exitUsage,
 			wantStderr: []string{"accounts.txt", "no account"}},
+		// Comma-separated, as its help says; leaving nothing to audit.
+		{name: "every account excluded", management: ssmsim.AccountActive, accounts: "org", extra: []string{"--exclude-accounts", ssmsim.DefaultAccountID + ",222222222222"},
+			wantCode: exitFatal, wantStderr: []string{"--exclude-accounts", "every one of the 1 account"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -438,8 +442,8 @@ func TestOrgWithoutActiveAccount(t *testing.T) {
 			isolateAWS(t, "AKIAORGMANAGEMENT001")
 			t.Setenv("AWS_ENDPOINT_URL", url)
 			out := filepath.Join(t.TempDir(), "out")
-			got := runCLI(t, "", "run", "--accounts", tt.accounts, "--role-name", "AuditRole", "--discover", "--region", "us-east-1",
-				"--fail-on", "none", "--quiet", "--out", out)
+			got := runCLI(t, "", append([]string{"run", "--accounts", tt.accounts, "--role-name", "AuditRole", "--discover", "--region", "us-east-1",
+				"--fail-on", "none", "--quiet", "--out", out}, tt.extra...)...)
 			if got.code != int(tt.wantCode) {
 				t.Fatalf("exit %d, want %d\n%s", got.code, tt.wantCode, got.stderr)
 			}
