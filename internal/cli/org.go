@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
@@ -424,12 +428,17 @@ func siteCause(err error) (code, msg string) {
 }
 
 // lookupInfo asks DescribeInstanceInformation about the listed targets that
-// have no information yet, 50 a call per account-region. Where it cannot be
-// read but the instances can still be audited, they are audited without it
-// (the session's Sites say why: SiteStats.InfoError); an account-region
+// have no information yet, 50 a call, in every account-region at once (each
+// is paced by its own limiter), one call at a time in each. Where it cannot
+// be read but the instances can still be audited, they are audited without
+// it (the session's Sites say why: SiteStats.InfoError); an account-region
 // that failed is returned, as for the audit; fatal errors stop the run.
 func (j *job) lookupInfo(ctx context.Context, session *audit.Session) ([]*audit.SiteError, error) {
-	var failed []*audit.SiteError
+	type ask struct {
+		account, region string
+		ids             []string
+	}
+	var asks []ask
 	for _, b := range j.fleet.Batches() {
 		var ids []string
 		for t := range b.Targets {
@@ -437,29 +446,56 @@ func (j *job) lookupInfo(ctx context.Context, session *audit.Session) ([]*audit.
 				ids = append(ids, t.InstanceID)
 			}
 		}
-		if len(ids) == 0 {
-			continue
-		}
-		err := session.LookupInfo(ctx, b.AccountID, b.Region, ids, func(id string, info *audit.InstanceInfo) {
-			j.fleet.SetInfo(audit.Key{AccountID: b.AccountID, Region: b.Region, InstanceID: id}, info)
-		})
-		var ie *audit.InfoError
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return nil, errInterrupted
-		case errors.Is(err, audit.ErrFatal):
-			return nil, err
-		case errors.As(err, &ie):
-			// The session keeps it for run.json, whence the closing
-			// lines and the reports say it.
-		default:
-			code, msg := siteCause(err)
-			failed = append(failed, &audit.SiteError{AccountID: b.AccountID, Region: b.Region, Code: code, Message: msg})
+		if len(ids) > 0 {
+			asks = append(asks, ask{b.AccountID, b.Region, ids})
 		}
 	}
+	var (
+		mu     sync.Mutex // the fleet and failed
+		failed []*audit.SiteError
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(lookupSites)
+	for _, a := range asks {
+		g.Go(func() error {
+			err := session.LookupInfo(gctx, a.account, a.region, a.ids, func(id string, info *audit.InstanceInfo) {
+				mu.Lock()
+				j.fleet.SetInfo(audit.Key{AccountID: a.account, Region: a.region, InstanceID: id}, info)
+				mu.Unlock()
+			})
+			var ie *audit.InfoError
+			switch {
+			case err == nil:
+			case ctx.Err() != nil:
+				return errInterrupted
+			case errors.Is(err, audit.ErrFatal):
+				return err
+			case gctx.Err() != nil:
+				// Another account-region's fatal error stopped this one.
+			case errors.As(err, &ie):
+				// The session keeps it for run.json, whence the closing
+				// lines and the reports say it.
+			default:
+				code, msg := siteCause(err)
+				mu.Lock()
+				failed = append(failed, &audit.SiteError{AccountID: a.account, Region: a.region, Code: code, Message: msg})
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	// In one order, whichever finished first.
+	slices.SortStableFunc(failed, func(x, y *audit.SiteError) int {
+		return cmp.Or(cmp.Compare(x.AccountID, y.AccountID), cmp.Compare(x.Region, y.Region))
+	})
 	return failed, nil
 }
+
+// lookupSites is how many account-regions lookupInfo asks at once.
+const lookupSites = 32
 
 // recordNamesNoAccount reports whether the record that --resume continues
 // holds a result that names no account: one written when the caller's
