@@ -145,6 +145,10 @@ func NewServer(t testing.TB, opts Options) *Server {
 	}()
 	t.Cleanup(func() {
 		_ = srv.Close()
+		// Close closes only the listeners Serve has taken: one that the
+		// goroutine has not yet handed over would leave Serve accepting
+		// for ever (a test that stops at once, before its first mail).
+		_ = l.Close()
 		<-done
 	})
 	return s
