@@ -336,6 +336,132 @@ func TestRunCancelStopsStarting(t *testing.T) {
 	}
 }
 
+// TestRunSignalWithNothingLeft: a cancelled context interrupts a run only
+// when it left a target unaudited. A signal that arrives when every target
+// has been audited (a resumed run with nothing to go, or the last
+// instance's answer on its way) must not mark a whole audit interrupted;
+// one that keeps an instance or a batch from starting must.
+func TestRunSignalWithNothingLeft(t *testing.T) {
+	ids := func(from, n int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, fmt.Sprintf("i-%08d", from+i))
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		batches [][]string
+		// cancelAt is the instance whose call cancels the context; ""
+		// cancels it before the run.
+		cancelAt    string
+		sites       int
+		wantErr     error
+		wantResults int // -1: some, fewer than all
+	}{
+		{"nothing to audit", nil, "", 0, nil, 0},
+		{"signal as the last instance is answered", [][]string{ids(0, 20)}, "i-00000019", 0, nil, 20},
+		{"signal as the last instance of the last batch is answered", [][]string{ids(0, 10), ids(100, 10)}, "i-00000109", 1, nil, 20},
+		{"signal with instances not started", [][]string{ids(0, 20)}, "i-00000004", 0, context.Canceled, -1},
+		{"signal with a batch not started", [][]string{ids(0, 10), ids(100, 10)}, "i-00000009", 1, context.Canceled, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.cancelAt == "" {
+				cancel()
+			}
+			fake := &fakeSSM{describe: func(c context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+				if aws.ToString(in.InstanceId) == tt.cancelAt {
+					cancel()
+				}
+				return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+			}}
+			var results atomic.Int32
+			cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Region: "us-east-1",
+				Concurrency: 1, Sites: tt.sites, Grace: time.Minute, OnResult: func(audit.Result) error { results.Add(1); return nil }}
+			var bs []audit.Batch
+			total := 0
+			for _, b := range tt.batches {
+				bs = append(bs, audit.Batch{Region: "us-east-1", Len: len(b), Targets: slices.Values(targets(b...))})
+				total += len(b)
+			}
+			err := audit.NewSession(cfg).Run(ctx, bs)
+			if tt.wantErr == nil && err != nil || !errors.Is(err, tt.wantErr) {
+				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+			got := int(results.Load())
+			if tt.wantResults >= 0 && got != tt.wantResults || tt.wantResults < 0 && (got == 0 || got >= total) {
+				t.Errorf("%d results of %d targets, want %d (-1: some, not all)", got, total, tt.wantResults)
+			}
+		})
+	}
+}
+
+// TestRunSourceCutShort: a source of targets whose listing the signal cut
+// short (a discovery between two pages) interrupts the run even when every
+// target it had listed was audited, since the nodes it did not list were
+// not; and it leaves the calls in flight elsewhere their grace, as the
+// signal does.
+func TestRunSourceCutShort(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inFlight := make(chan struct{})
+	fake := &fakeSSM{describe: func(c context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+		if aws.ToString(in.InstanceId) != "i-00000100" {
+			return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+		}
+		// The call in flight when the signal comes: cut short only if
+		// the grace is not given.
+		close(inFlight)
+		<-ctx.Done()
+		select {
+		case <-c.Done():
+			return nil, c.Err()
+		case <-time.After(200 * time.Millisecond):
+			return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+		}
+	}}
+	var mu sync.Mutex
+	got := map[string]bool{}
+	listed := make(chan struct{}) // closed once the listed targets are audited
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Region: "us-east-1",
+		Concurrency: 1, Grace: time.Minute, OnResult: func(r audit.Result) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got[r.InstanceID] = true
+			if got["i-00000001"] && got["i-00000002"] && r.Region == "us-east-1" {
+				close(listed)
+			}
+			return nil
+		}}
+	var listErr error
+	listing := audit.Batch{Region: "us-east-1", Targets: func(yield func(audit.Target) bool) {
+		for _, tg := range targets("i-00000001", "i-00000002") {
+			if !yield(tg) {
+				return
+			}
+		}
+		// The next page is asked for as the signal comes, once what was
+		// listed is audited.
+		<-listed
+		<-inFlight
+		cancel()
+		listErr = ctx.Err()
+	}, Err: func() error { return listErr }}
+	slow := audit.Batch{Region: "eu-west-1", Len: 1, Targets: slices.Values([]audit.Target{{InstanceID: "i-00000100", Region: "eu-west-1"}})}
+	err := audit.NewSession(cfg).Run(ctx, []audit.Batch{listing, slow})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled: the listing was cut short", err)
+	}
+	for _, id := range []string{"i-00000001", "i-00000002", "i-00000100"} {
+		if !got[id] {
+			t.Errorf("%s: no result; the listed targets are audited and the call in flight keeps its grace", id)
+		}
+	}
+}
+
 func TestRunNoRegion(t *testing.T) {
 	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return &fakeSSM{}, nil }}
 	_, err := audit.Run(context.Background(), cfg, slices.Values(targets("i-00000000")))

@@ -445,7 +445,10 @@ type Batch struct {
 	Targets iter.Seq[Target]
 	// Err, when set, is called once Targets has ended: an error stops the
 	// run as a worker's error does (a source of targets that failed in a
-	// way no other account-region can go on from).
+	// way no other account-region can go on from). The error of the
+	// context Run was given (ctx.Err(), or one wrapping it) says instead
+	// that the source was cut short by it, with targets it did not list:
+	// the run is interrupted, and calls in flight keep their grace.
 	Err func() error
 }
 

@@ -173,6 +173,11 @@ type Session struct {
 	multi atomic.Bool
 	// infos makes the instance information of the nodes it discovers.
 	infos infoMaker
+	// cut is set when the cancellation of Run's context left a target
+	// unaudited: one not started, one whose calls were cut short, a batch
+	// not started or a source of targets that stopped listing. A
+	// cancellation that left nothing undone interrupted nothing.
+	cut atomic.Bool
 }
 
 // runner is the Session as the attempts middleware knows it.
@@ -188,11 +193,13 @@ func NewSession(cfg Config) *Session {
 // cfg.OnResult as it completes. One instance's failure never stops the
 // others: it becomes a Result with OutcomeError. Run returns early with an
 // error wrapping ErrFatal when the credentials or permissions cannot work
-// for any instance, with OnResult's error, or with ctx.Err() when ctx was
-// cancelled. When an account-region's endpoint gives no answer at all, Run
-// stops auditing there and, once the rest is done, returns an error that
-// wraps ErrUnreachable and one *UnreachableError per account-region. Stats
-// count what was asked either way.
+// for any instance, with OnResult's error, or with ctx.Err() when ctx's
+// cancellation left a target unaudited (one not started or cut short, or a
+// batch's source cut short: see Batch.Err); a cancellation after every
+// target was audited is no error. When an account-region's endpoint gives
+// no answer at all, Run stops auditing there and, once the rest is done,
+// returns an error that wraps ErrUnreachable and one *UnreachableError per
+// account-region. Stats count what was asked either way.
 func Run(ctx context.Context, cfg Config, targets iter.Seq[Target]) (Stats, error) {
 	s := NewSession(cfg)
 	start := s.cfg.Now()
@@ -227,13 +234,17 @@ func (s *Session) Run(ctx context.Context, batches []Batch) error {
 	g, gctx := errgroup.WithContext(callCtx)
 	g.SetLimit(s.cfg.Sites)
 	for _, b := range batches {
-		if ctx.Err() != nil || gctx.Err() != nil {
+		if ctx.Err() != nil {
+			s.cut.Store(true) // the batches left were not started
+			break
+		}
+		if gctx.Err() != nil {
 			break
 		}
 		g.Go(func() error { return s.batch(ctx, gctx, b) })
 	}
 	err := g.Wait()
-	if err == nil {
+	if err == nil && s.cut.Load() {
 		err = ctx.Err()
 	}
 	if err == nil {
@@ -250,7 +261,11 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 	g, bctx := errgroup.WithContext(gctx)
 	g.SetLimit(s.cfg.Concurrency)
 	for t := range b.Targets {
-		if ctx.Err() != nil || bctx.Err() != nil {
+		if ctx.Err() != nil {
+			s.cut.Store(true)
+			break
+		}
+		if bctx.Err() != nil {
 			break
 		}
 		var st *site
@@ -268,6 +283,7 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 		}
 		g.Go(func() error {
 			if ctx.Err() != nil {
+				s.cut.Store(true)
 				return nil
 			}
 			res, err := s.audit(bctx, st, t)
@@ -281,7 +297,15 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 		})
 	}
 	if b.Err != nil {
-		if err := b.Err(); err != nil {
+		err := b.Err()
+		switch {
+		case err == nil:
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+			// The source was cut short by ctx: the targets it did not
+			// list are left for a resumed run, and the calls in flight
+			// keep their grace (a worker's error would cut them).
+			s.cut.Store(true)
+		default:
 			g.Go(func() error { return err })
 		}
 	}
@@ -625,6 +649,7 @@ func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error
 		res.Calls += int(at.n.Load())
 		if err != nil {
 			if ctx.Err() != nil {
+				s.cut.Store(true)
 				return nil, nil
 			}
 			if f := st.failure(); f != nil {

@@ -66,7 +66,9 @@ const listAhead = 250
 // running ahead of the audit by up to listAhead nodes. An account-region
 // that fails is kept in failed and the run goes on; an error wrapping
 // audit.ErrFatal (the credentials, or tags that cannot be read) is returned
-// and stops the run.
+// and stops the run. A listing that the run's context cut short returns
+// that context's error: the run was interrupted, even when every node
+// listed so far was audited (audit.Batch.Err).
 func (d *discovery) list(s site, yield func(audit.Target) bool) error {
 	ctx, cancel := context.WithCancel(d.ctx)
 	defer cancel()
@@ -159,12 +161,16 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 		err = flush()
 	}
 	switch {
-	case err == nil, errors.Is(err, errStopListing):
+	case err == nil:
 		return nil
 	case errors.Is(err, audit.ErrFatal):
 		return err
-	case ctx.Err() != nil:
-		return nil // interrupted, or the audit took no more: the run says so, and the nodes not audited are left for --resume
+	case d.ctx.Err() != nil:
+		// Interrupted: the nodes not listed are left for --resume, and
+		// the run must say it was cut short.
+		return d.ctx.Err()
+	case errors.Is(err, errStopListing), ctx.Err() != nil:
+		return nil // the audit took no more: it says why
 	}
 	code, msg := siteCause(err)
 	d.mu.Lock()
