@@ -2,9 +2,11 @@ package audit
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -163,11 +165,13 @@ func isAccessDenied(err error) bool {
 
 // noAnswer reports whether err is a call that got no answer at all from the
 // service (no HTTP response: the connection was refused or dropped, the name
-// did not resolve, TLS failed, the call timed out), with the URL it went to
-// (scheme and host only) and the cause in a few words.
-func noAnswer(err error) (endpoint, cause string, none bool) {
+// did not resolve, TLS failed, the call timed out, the proxy could not be
+// reached) and, if so, says why in an UnreachableError of which it sets the
+// URL the call went to (scheme and host only), the cause in a few words
+// and, when it was the proxy that failed, that and the proxy's address.
+func noAnswer(err error) (u *UnreachableError, none bool) {
 	if err == nil {
-		return "", "", false
+		return nil, false
 	}
 	var ae smithy.APIError
 	var re *awshttp.ResponseError
@@ -176,37 +180,69 @@ func noAnswer(err error) (endpoint, cause string, none bool) {
 		// The service, or something on the way, answered. (The SDK wraps a
 		// request that got no response in a ResponseError too, with
 		// status 0.)
-		return "", "", false
+		return nil, false
 	}
+	u = &UnreachableError{}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			endpoint = (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
+		if p, perr := url.Parse(ue.URL); perr == nil {
+			u.Endpoint = (&url.URL{Scheme: p.Scheme, Host: p.Host}).String()
 		}
 	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "proxyconnect" {
+		// net/http's error for a proxy it could not reach or talk to (its
+		// dial or its TLS): the cause is the proxy's, not the endpoint's.
+		// Its address comes from the dial, which never holds the proxy
+		// URL's user info.
+		u.ThroughProxy = true
+		var dial *net.OpError
+		var dns *net.DNSError
+		switch {
+		case errors.As(op.Err, &dial) && dial.Addr != nil:
+			u.Proxy = dial.Addr.String()
+		case errors.As(op.Err, &dns):
+			u.Proxy = dns.Name
+		}
+		err = op.Err
+	}
+	u.Cause = silence(err)
+	return u, true
+}
+
+// silence says in a few words why a call got no answer.
+func silence(err error) string {
 	var dns *net.DNSError
 	var op *net.OpError
 	var ne net.Error
+	var rh tls.RecordHeaderError
 	switch {
 	case errors.As(err, &dns):
-		cause = "no such host"
 		if !dns.IsNotFound {
-			cause = "DNS lookup failed"
+			return "DNS lookup failed"
 		}
+		return "no such host"
 	case errors.Is(err, syscall.ECONNREFUSED):
-		cause = "connection refused"
+		return "connection refused"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		cause = "timed out"
+		return "timed out"
+	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &rh) && string(rh.RecordHeader[:]) == "HTTP/":
+		// https to a port that speaks plain HTTP. http.Client turns the
+		// TLS error (a RecordHeaderError holding "HTTP/") into its
+		// sentinel ErrSchemeMismatch only when the RoundTripper returns
+		// it unwrapped; net/http's own proxyconnect error, or a
+		// RoundTripper of ours, wraps it and keeps the RecordHeaderError.
+		return "the server answered plain HTTP: use http://, or check the port"
 	case errors.As(err, &op) && op.Op == "remote error", strings.Contains(err.Error(), "tls:"), strings.Contains(err.Error(), "x509:"):
-		cause = "TLS handshake failed"
+		// crypto/tls returns most of its handshake errors as text alone
+		// (errors.New("tls: ...")).
+		return "TLS handshake failed"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF):
-		cause = "connection closed without an answer"
+		return "connection closed without an answer"
 	case errors.As(err, &op):
-		cause = op.Err.Error()
-	default:
-		cause = "no answer"
+		return op.Err.Error()
 	}
-	return endpoint, cause, true
+	return "no answer"
 }
 
 // Classify turns an error from the SDK into the Error code and message that

@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
@@ -347,6 +352,78 @@ func TestIntegrationBadAnswers(t *testing.T) {
 		t.Errorf("server sent %d malformed and %d wrongly typed answers: the test exercised nothing", sst.Malformed, sst.WrongTypes)
 	}
 	t.Logf("%d of %d instances ended in error with 2 attempts", errs, len(got))
+}
+
+// TestIntegrationUnreachableCause: the one line that says why an endpoint
+// could not be reached names the real cause. https to a port that speaks
+// plain HTTP said "no answer"; a proxy that refuses, or whose name does not
+// resolve, was blamed on the SSM endpoint ("cannot reach
+// https://ssm...: connection refused"). Either way the run stops there
+// after a bounded number of attempts, as for any endpoint that gives no
+// answer.
+func TestIntegrationUnreachableCause(t *testing.T) {
+	plain, _ := serveFleet(t, ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 2, Size: 40}), ssmsim.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	// The SDK's own client with a proxy: awsconn's takes it from the
+	// environment, which net/http reads once a process.
+	viaProxy := func(scheme, proxy string) func(string, string) (audit.API, error) {
+		return func(_, region string) (audit.API, error) {
+			pu := &url.URL{Scheme: scheme, Host: proxy, User: url.UserPassword("user", "proxy-secret")}
+			return ssm.New(ssm.Options{Region: region, RetryMaxAttempts: 2,
+				Credentials: credentials.NewStaticCredentialsProvider("AKIATESTTESTTESTTEST", "secret", ""),
+				HTTPClient:  &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}},
+			}), nil
+		}
+	}
+	const concurrency, attempts = 4, 2
+	tests := []struct {
+		name            string
+		client          func(string, string) (audit.API, error)
+		endpoint, proxy string
+		cause, secret   string
+	}{
+		{"https to a plain-HTTP port", sdkClients(strings.Replace(plain, "http://", "https://", 1), attempts, concurrency),
+			strings.Replace(plain, "http://", "https://", 1), "", "plain HTTP", ""},
+		{"a proxy that refuses", viaProxy("http", closed), "https://ssm.us-east-1.amazonaws.com", closed, "connection refused", "proxy-secret"},
+		{"a proxy whose name does not resolve", viaProxy("http", "proxy.invalid:3128"), "https://ssm.us-east-1.amazonaws.com", "proxy.invalid", "", "proxy-secret"},
+		// net/http wraps the TLS error of a proxy in its own, so that
+		// http.Client cannot tell it for ErrSchemeMismatch; nor does it
+		// say the proxy's address then.
+		{"an https proxy that speaks plain HTTP", viaProxy("https", strings.TrimPrefix(plain, "http://")), "https://ssm.us-east-1.amazonaws.com", "", "plain HTTP", "proxy-secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ts []audit.Target
+			for i := range 200 {
+				ts = append(ts, audit.Target{InstanceID: fmt.Sprintf("i-%08d", i)})
+			}
+			cfg := audit.Config{Client: tt.client, Region: "us-east-1", Concurrency: concurrency, Rate: 1000}
+			got, st, err := collect(t, context.Background(), cfg, ts)
+			var u *audit.UnreachableError
+			if !errors.Is(err, audit.ErrUnreachable) || !errors.As(err, &u) {
+				t.Fatalf("err = %v, want an UnreachableError", err)
+			}
+			viaProxy := tt.secret != ""
+			if u.Endpoint != tt.endpoint || u.ThroughProxy != viaProxy || u.Proxy != tt.proxy || !strings.Contains(u.Cause, tt.cause) || u.Cause == "no answer" {
+				t.Errorf("endpoint %q, through a proxy %v (%q), cause %q; want %q, %v (%q), a cause that says %q",
+					u.Endpoint, u.ThroughProxy, u.Proxy, u.Cause, tt.endpoint, viaProxy, tt.proxy, tt.cause)
+			}
+			if viaProxy && !strings.Contains(u.Error(), strings.TrimSpace("through the proxy "+tt.proxy)) {
+				t.Errorf("%q does not name the proxy %s", u.Error(), tt.proxy)
+			}
+			if tt.secret != "" && strings.Contains(err.Error(), tt.secret) {
+				t.Errorf("%q repeats the proxy's password", err)
+			}
+			if len(got) != 0 || st.Calls == 0 || st.Calls > concurrency*attempts {
+				t.Errorf("%d results after %d calls; want none, and at most concurrency x attempts = %d calls", len(got), st.Calls, concurrency*attempts)
+			}
+		})
+	}
 }
 
 // TestSoak: 2,000 instances with throttles, 500s, dropped connections and

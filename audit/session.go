@@ -499,7 +499,7 @@ func (st *site) answer(err error) (leave bool) {
 		st.down.Left++
 		return true
 	}
-	endpoint, cause, none := noAnswer(err)
+	u, none := noAnswer(err)
 	if !none {
 		st.answered, st.answerless = true, 0
 		return false
@@ -508,7 +508,8 @@ func (st *site) answer(err error) (leave bool) {
 	if st.answered && st.answerless < answerlessLimit {
 		return false // one instance's bad luck, or the start of an outage
 	}
-	st.down = &UnreachableError{AccountID: st.key.account, Region: st.key.region, Endpoint: endpoint, Cause: cause, Answered: st.answered, Left: 1}
+	u.AccountID, u.Region, u.Answered, u.Left = st.key.account, st.key.region, st.answered, 1
+	st.down = u
 	st.cancel() // calls in flight there cannot succeed either
 	return true
 }
@@ -520,7 +521,7 @@ const answerlessLimit = 5
 
 // UnreachableError says that the SSM endpoint of an account and region gave
 // no answer at all (connection refused, no such host, TLS failure, time
-// out), after every retry: the Session stopped auditing there and left its
+// out, a proxy on the way that could not be reached), after every retry: the Session stopped auditing there and left its
 // instances unrecorded, for a resumed run. Answered tells whether the
 // endpoint had answered earlier in the run (then it went away mid-run).
 type UnreachableError struct {
@@ -530,8 +531,14 @@ type UnreachableError struct {
 	Endpoint string
 	// Cause is the last failure, in a few words ("no such host",
 	// "connection refused", "timed out").
-	Cause    string
-	Answered bool
+	Cause string
+	// ThroughProxy is set when it was the proxy the calls went through
+	// that could not be reached (or spoken to): then Cause is the proxy's,
+	// and Proxy its address (host and port, or the host whose name did not
+	// resolve; never its user info), or "" when net/http does not say.
+	ThroughProxy bool
+	Proxy        string
+	Answered     bool
 	// Left counts the instances left unrecorded there.
 	Left int
 }
@@ -540,6 +547,12 @@ func (e *UnreachableError) Error() string {
 	where := e.Endpoint
 	if where == "" {
 		where = "the SSM endpoint of " + e.Region
+	}
+	if e.ThroughProxy {
+		where += " through the proxy"
+		if e.Proxy != "" {
+			where += " " + e.Proxy
+		}
 	}
 	if e.Answered {
 		return fmt.Sprintf("%s stopped answering (%s) after %d instances in a row got no answer; %d instances left for a resumed run",

@@ -494,7 +494,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	j.tell(stderr, written, fatal || renderErr != nil, deliverErr)
 	if len(unreachable) > 0 {
 		for _, u := range unreachable {
-			fmt.Fprintf(stderr, "auditor: %v; check --region and --endpoint-url\n", u)
+			fmt.Fprintf(stderr, "auditor: %v; %s\n", u, unreachableHint(u))
 		}
 		if w.Written() == 0 && info.Resumed == 0 {
 			// Nothing could be audited at all: a setup to fix, not a
@@ -609,6 +609,20 @@ func unreachables(err error) []*audit.UnreachableError {
 	}
 	walk(err)
 	return out
+}
+
+// unreachableHint says what to check when an endpoint could not be
+// reached: the proxy's settings when it was the proxy that failed, the
+// endpoint's otherwise.
+func unreachableHint(u *audit.UnreachableError) string {
+	if !u.ThroughProxy {
+		return "check --region and --endpoint-url"
+	}
+	proxyVar := "HTTPS_PROXY"
+	if strings.HasPrefix(u.Endpoint, "http://") {
+		proxyVar = "HTTP_PROXY"
+	}
+	return "check " + proxyVar + " (the proxy) and NO_PROXY (the hosts reached without it)"
 }
 
 func verdictErr(v audit.Verdict) error {
