@@ -210,6 +210,26 @@ func noAnswer(err error) (u *UnreachableError, none bool) {
 	return u, true
 }
 
+// serverFailure reports whether err is a server error (HTTP 5xx, a
+// throttle excepted) that the call ended in after every retry, and if so
+// says so in an UnreachableError of which it sets the endpoint (scheme and
+// host), the status and, as its Cause, the service's error code.
+func serverFailure(err error) (u *UnreachableError, failing bool) {
+	var re *awshttp.ResponseError
+	if err == nil || !errors.As(err, &re) || re.Response == nil || re.HTTPStatusCode() < 500 || IsThrottle(err) {
+		return nil, false
+	}
+	u = &UnreachableError{Status: re.HTTPStatusCode(), Cause: "server error"}
+	if r := re.Response.Request; r != nil && r.URL != nil {
+		u.Endpoint = (&url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host}).String()
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() != "" {
+		u.Cause = ae.ErrorCode()
+	}
+	return u, true
+}
+
 // silence says in a few words why a call got no answer.
 func silence(err error) string {
 	var dns *net.DNSError

@@ -4,18 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/auditor-dev/auditor/audit"
 )
@@ -459,6 +464,89 @@ func TestRunSourceCutShort(t *testing.T) {
 		if !got[id] {
 			t.Errorf("%s: no result; the listed targets are audited and the call in flight keeps its grace", id)
 		}
+	}
+}
+
+// serverError is the error the SDK returns for an HTTP 5xx after its
+// retries: the service answered, with an error of its own.
+func serverError(status int, code string) error {
+	return &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+		Err:      &smithy.GenericAPIError{Code: code, Message: "We encountered an internal error. Please try again."},
+	}}
+}
+
+// TestRunServerErrorsInARow: the circuit of an account-region opens when
+// five instances in a row end in a server error (HTTP 5xx) after every
+// retry, as it does when they get no answer: a service that answers
+// nothing but InternalServerError took every instance's retries, ~9 calls
+// each, for the whole fleet. An instance that ends so among others that
+// succeed (as happens now and then in SSM) is that instance's error, and
+// so is one among answers of any other kind. Each instance's outcome is
+// one letter: S a success, F a server error, C a client error
+// (InvalidInstanceId), N no answer at all.
+func TestRunServerErrorsInARow(t *testing.T) {
+	tests := []struct {
+		name     string
+		outcomes string
+		// tripAt is the instance whose end opens the circuit, from 1;
+		// 0 for none.
+		tripAt int
+	}{
+		{"four in a row between successes", strings.Repeat("FFFFS", 20), 0},
+		{"five in a row", "SSFFFFF" + strings.Repeat("S", 50), 7},
+		{"five in a row from the start", strings.Repeat("F", 60), 5},
+		{"client errors between", strings.Repeat("FFFFC", 20), 0},
+		{"a 503 is a server error too", "S" + strings.Repeat("U", 60), 6},
+		{"server errors and silence together", "S" + strings.Repeat("FN", 30), 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ts []audit.Target
+			outcome := map[string]byte{}
+			for i := range len(tt.outcomes) {
+				id := fmt.Sprintf("i-%08d", i)
+				ts = append(ts, audit.Target{InstanceID: id})
+				outcome[id] = tt.outcomes[i]
+			}
+			fake := &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+				if err := ctx.Err(); err != nil {
+					return nil, err // as the SDK does: an open circuit cancels its calls
+				}
+				switch outcome[aws.ToString(in.InstanceId)] {
+				case 'F':
+					return nil, serverError(500, "InternalServerError")
+				case 'U':
+					return nil, serverError(503, "ServiceUnavailable")
+				case 'C':
+					return nil, &smithy.GenericAPIError{Code: "InvalidInstanceId", Message: "not managed"}
+				case 'N':
+					return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+				}
+				return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+			}}
+			cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Concurrency: 1}
+			got, _, err := collect(t, context.Background(), cfg, ts)
+			if tt.tripAt == 0 {
+				if err != nil || len(got) != len(ts) {
+					t.Fatalf("err = %v, %d results of %d; want every instance audited", err, len(got), len(ts))
+				}
+				return
+			}
+			var u *audit.UnreachableError
+			if !errors.Is(err, audit.ErrUnreachable) || !errors.As(err, &u) {
+				t.Fatalf("err = %v, want the circuit open (ErrUnreachable)", err)
+			}
+			// The instance that opens it is left for a resumed run, as
+			// is every one after it; those before are recorded.
+			if len(got) != tt.tripAt-1 || u.Left != len(ts)-len(got) {
+				t.Errorf("%d results and %d left of %d; want the %d before the one that opened the circuit, the rest left",
+					len(got), u.Left, len(ts), tt.tripAt-1)
+			}
+			if u.Status < 500 || u.Cause == "" || !strings.Contains(u.Error(), u.Cause) {
+				t.Errorf("%q: status %d, cause %q; want the server error named", u.Error(), u.Status, u.Cause)
+			}
+		})
 	}
 }
 

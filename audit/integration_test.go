@@ -426,6 +426,53 @@ func TestIntegrationUnreachableCause(t *testing.T) {
 	}
 }
 
+// TestIntegrationServerErrorsOpenTheCircuit: over real HTTP, a service that
+// answers every call with InternalServerError opens the account-region's
+// circuit after a few instances (five in a row ended so, after their
+// retries), instead of taking every instance's retries; one that fails a
+// call in five among successes never opens it, however long the run.
+func TestIntegrationServerErrorsOpenTheCircuit(t *testing.T) {
+	const concurrency, attempts = 4, 3
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 12, Size: shortN(300, 120)})
+	t.Run("every call fails", func(t *testing.T) {
+		url, srv := serveFleet(t, fleet, ssmsim.Options{Seed: 1, Faults: ssmsim.Faults{ErrorRate: 1}})
+		cfg := audit.Config{Client: sdkClients(url, attempts, concurrency), Region: "us-east-1", Concurrency: concurrency, Rate: 1000}
+		got, _, err := collect(t, context.Background(), cfg, fleetTargets(fleet))
+		var u *audit.UnreachableError
+		if !errors.Is(err, audit.ErrUnreachable) || !errors.As(err, &u) {
+			t.Fatalf("err = %v, want the circuit open", err)
+		}
+		if u.Status != 500 || u.Cause != "InternalServerError" || u.Endpoint != url {
+			t.Errorf("%q: status %d, cause %q, endpoint %q; want 500 InternalServerError at %s", u.Error(), u.Status, u.Cause, u.Endpoint, url)
+		}
+		// The instances recorded are those that ended in the error before
+		// the one that opened the circuit; the others are left, counted.
+		for id, r := range got {
+			if r.Outcome != audit.OutcomeError || r.Error == nil || r.Error.Code != "InternalServerError" {
+				t.Errorf("%s: %s %+v, want error InternalServerError", id, r.Outcome, r.Error)
+			}
+		}
+		if len(got) >= 5 || u.Left != fleet.Len()-len(got) {
+			t.Errorf("%d recorded, %d left of %d; want fewer than five recorded and the rest left", len(got), u.Left, fleet.Len())
+		}
+		// Started: the five that opened it and those in flight then.
+		if n := srv.Stats().Requests; n > (5+concurrency)*attempts {
+			t.Errorf("%d requests for %d instances, want at most (5 + concurrency) x attempts = %d", n, fleet.Len(), (5+concurrency)*attempts)
+		}
+	})
+	t.Run("one call in five fails", func(t *testing.T) {
+		url, srv := serveFleet(t, fleet, ssmsim.Options{Seed: 2, Faults: ssmsim.Faults{ErrorRate: 0.2}})
+		cfg := audit.Config{Client: sdkClients(url, attempts, concurrency), Region: "us-east-1", Concurrency: concurrency, Rate: 1000}
+		got, _, err := collect(t, context.Background(), cfg, fleetTargets(fleet))
+		if err != nil || len(got) != fleet.Len() {
+			t.Fatalf("err = %v, %d results of %d; want every instance audited", err, len(got), fleet.Len())
+		}
+		if srv.Stats().Errors500 == 0 {
+			t.Error("the server failed no call: the test exercised nothing")
+		}
+	})
+}
+
 // TestSoak: 2,000 instances with throttles, 500s, dropped connections and
 // jittered latency end with the same record as a fault-free run, every
 // instance exactly once, and no page fetched successfully twice.

@@ -124,7 +124,8 @@ type SiteStats struct {
 	// LimiterRate is the client-side limit at the end (calls per second).
 	LimiterRate float64 `json:"limiter_rate,omitempty"`
 	// Error is why the account-region could not be audited, if it could
-	// not; Unreachable when its endpoint gave no answer.
+	// not; Unreachable when the Session gave up on its endpoint (no answer,
+	// or nothing but server errors: see UnreachableError).
 	Error       *Error `json:"error,omitempty"`
 	Unreachable bool   `json:"unreachable,omitempty"`
 	// InfoError is why the instance information of its listed instances
@@ -152,12 +153,16 @@ type site struct {
 	targets, results, found atomic.Int64
 	succeeded               atomic.Bool
 
-	mu         sync.Mutex
-	answered   bool
-	answerless int // instances in a row that ended with no answer
-	down       *UnreachableError
-	failed     *SiteError
-	noInfo     *InfoError // the first failure of LookupInfo
+	mu       sync.Mutex
+	answered bool
+	// answerless counts the instances that ended with no answer, failing
+	// those that ended in a server error (HTTP 5xx) after every retry,
+	// since the last that ended otherwise: neither clears the other, so
+	// that an outage that mixes the two still opens the circuit.
+	answerless, failing int
+	down                *UnreachableError
+	failed              *SiteError
+	noInfo              *InfoError // the first failure of LookupInfo
 }
 
 // Session audits the targets of a run, account-region by account-region.
@@ -420,7 +425,11 @@ func (s *Session) Sites() []SiteStats {
 		if x.failed != nil {
 			ss.Error = &Error{Code: x.failed.Code, Message: x.failed.Message}
 		} else if x.down != nil {
-			ss.Error = &Error{Code: CodeTransport, Message: x.down.Error()}
+			code := CodeTransport
+			if x.down.Status != 0 {
+				code = x.down.Cause // the service's own code
+			}
+			ss.Error = &Error{Code: code, Message: x.down.Error()}
 			ss.Unreachable = true
 		}
 		if x.noInfo != nil {
@@ -491,22 +500,39 @@ func (st *site) leave() {
 }
 
 // answer records how an instance's last call ended, and reports whether the
-// instance must be left unrecorded because the site is (now) down.
+// instance must be left unrecorded because the site is (now) down. A call
+// that succeeded is kept, even one that came as the circuit opened.
 func (st *site) answer(err error) (leave bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.down != nil {
+		if err == nil {
+			return false // an answer that came as the circuit opened
+		}
 		st.down.Left++
 		return true
 	}
 	u, none := noAnswer(err)
-	if !none {
-		st.answered, st.answerless = true, 0
+	failed, failing := serverFailure(err)
+	switch {
+	case none:
+		st.answerless++
+		if st.answered && st.answerless < breakerLimit {
+			return false // one instance's bad luck, or the start of an outage
+		}
+	case failing:
+		// The service answered, and will again: one instance's server
+		// error among successes is that instance's, as the retries have
+		// already had their go; only a run of them is an outage.
+		st.answered = true
+		st.failing++
+		if st.failing < breakerLimit {
+			return false
+		}
+		u = failed
+	default:
+		st.answered, st.answerless, st.failing = true, 0, 0
 		return false
-	}
-	st.answerless++
-	if st.answered && st.answerless < answerlessLimit {
-		return false // one instance's bad luck, or the start of an outage
 	}
 	u.AccountID, u.Region, u.Answered, u.Left = st.key.account, st.key.region, st.answered, 1
 	st.down = u
@@ -514,16 +540,19 @@ func (st *site) answer(err error) (leave bool) {
 	return true
 }
 
-// Breaker settings: how many instances in a row may end with no answer from
-// the service (after every retry) before an account-region that answered
-// before is taken for gone.
-const answerlessLimit = 5
+// breakerLimit is how many instances may end with no answer from the
+// service, or in a server error, after every retry, with no other answer in
+// between, before an account-region is taken for down (at once, for no
+// answer where none ever came).
+const breakerLimit = 5
 
 // UnreachableError says that the SSM endpoint of an account and region gave
 // no answer at all (connection refused, no such host, TLS failure, time
-// out, a proxy on the way that could not be reached), after every retry: the Session stopped auditing there and left its
-// instances unrecorded, for a resumed run. Answered tells whether the
-// endpoint had answered earlier in the run (then it went away mid-run).
+// out, a proxy on the way that could not be reached), after every retry, or
+// (Status set) nothing but server errors for breakerLimit instances: the
+// Session stopped auditing there and left its instances
+// unrecorded, for a resumed run. Answered tells whether the endpoint had
+// answered earlier in the run (then it went away mid-run).
 type UnreachableError struct {
 	AccountID, Region string
 	// Endpoint is the URL the calls went to, without path or user info;
@@ -538,7 +567,12 @@ type UnreachableError struct {
 	// resolve; never its user info), or "" when net/http does not say.
 	ThroughProxy bool
 	Proxy        string
-	Answered     bool
+	// Status is the HTTP status (5xx) of the server errors that opened
+	// the circuit, when it was they and not a silence: the endpoint
+	// answered, but with nothing else. Cause is then the service's error
+	// code.
+	Status   int
+	Answered bool
 	// Left counts the instances left unrecorded there.
 	Left int
 }
@@ -554,16 +588,21 @@ func (e *UnreachableError) Error() string {
 			where += " " + e.Proxy
 		}
 	}
+	if e.Status != 0 {
+		return fmt.Sprintf("%s is failing (%s, HTTP %d): %d instances ended in a server error after every retry, with no other answer between them; %d instances left for a resumed run",
+			where, e.Cause, e.Status, breakerLimit, e.Left)
+	}
 	if e.Answered {
 		return fmt.Sprintf("%s stopped answering (%s) after %d instances in a row got no answer; %d instances left for a resumed run",
-			where, e.Cause, answerlessLimit, e.Left)
+			where, e.Cause, breakerLimit, e.Left)
 	}
 	return fmt.Sprintf("cannot reach %s: %s", where, e.Cause)
 }
 
 // ErrUnreachable is wrapped by the error Run returns when it gave up on an
-// account-region whose endpoint did not answer (see UnreachableError).
-var ErrUnreachable = errors.New("SSM endpoint unreachable")
+// account-region whose endpoint did not answer, or answered nothing but
+// server errors (see UnreachableError).
+var ErrUnreachable = errors.New("SSM endpoint down")
 
 // stops decides what an error that no retry can fix stops: nothing (it is
 // this instance's), the account-region, or the run (runFatal). A failure to
@@ -634,6 +673,11 @@ func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error
 		res.fail(f.Code, f.Message)
 		res.AuditedAt = s.cfg.Now().UTC()
 		return res, nil
+	}
+	if st.isDown() {
+		// The circuit opened while the instance waited for a worker.
+		st.leave()
+		return nil, nil
 	}
 	if oc := s.triaged(t); oc != "" {
 		res.Outcome, res.Detail = oc, DetailOverview

@@ -612,10 +612,14 @@ func unreachables(err error) []*audit.UnreachableError {
 }
 
 // unreachableHint says what to check when an endpoint could not be
-// reached: the proxy's settings when it was the proxy that failed, the
-// endpoint's otherwise.
+// reached: nothing of ours when the service answered with server errors,
+// the proxy's settings when it was the proxy that failed, the endpoint's
+// otherwise.
 func unreachableHint(u *audit.UnreachableError) string {
-	if !u.ThroughProxy {
+	switch {
+	case u.Status != 0:
+		return "the service itself is failing there (an outage, or a proxy on the way)"
+	case !u.ThroughProxy:
 		return "check --region and --endpoint-url"
 	}
 	proxyVar := "HTTPS_PROXY"

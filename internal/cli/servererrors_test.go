@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestServerErrorsOpenTheCircuit: a service that answers every call with
+// InternalServerError once took every instance's retries (about nine calls
+// each, a quarter of an hour for 2,000 instances). The circuit opens after
+// five instances in a row ended so: the rest are left for --resume, the
+// partial reports name the cause, the exit is 3, and once the service is
+// back --resume completes the audit.
+func TestServerErrorsOpenTheCircuit(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 6, Size: 200})
+	var ids bytes.Buffer
+	fleet.WriteIDs(&ids)
+	list := writeFile(t, "ids.txt", ids.String())
+	url, srv := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{ErrorRate: 1}})
+	out := filepath.Join(t.TempDir(), "out")
+	const concurrency, attempts = 4, 2
+	args := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--max-attempts", "2", "--concurrency", "4", "--fail-on", "none", "--quiet"}
+	got := runCLI(t, "", args...)
+	if want := "is failing (InternalServerError, HTTP 500)"; got.code != int(exitIncomplete) || !strings.Contains(got.stderr, want) || strings.Contains(got.stderr, "--endpoint-url") {
+		t.Fatalf("exit %d, want %d saying %q (and not to check --endpoint-url)\n%s", got.code, exitIncomplete, want, got.stderr)
+	}
+	if n := srv.Stats().Requests; n > (5+concurrency)*attempts {
+		t.Errorf("%d requests for 200 instances, want at most (5 + concurrency) x attempts = %d", n, (5+concurrency)*attempts)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Complete || ri.Interrupted || !strings.Contains(ri.Error, "InternalServerError") {
+		t.Errorf("run.json: complete %v, interrupted %v, error %q; want a partial run naming the cause", ri.Complete, ri.Interrupted, ri.Error)
+	}
+	if len(ri.Sites) != 1 || ri.Sites[0].Error == nil || ri.Sites[0].Error.Code != "InternalServerError" {
+		t.Errorf("run.json sites %+v: want us-east-1 failed with InternalServerError", ri.Sites)
+	}
+
+	srv.SetFaults(ssmsim.Faults{})
+	got = runCLI(t, "", append(args, "--resume")...)
+	if got.code != int(exitOK) {
+		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+	if rec := recordKeys(t, out); len(rec) != 200 {
+		t.Errorf("after resume: %d instances recorded, want 200", len(rec))
+	}
+	if ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile)); err != nil || !ri.Complete {
+		t.Errorf("run.json after resume: complete %v (%v)", ri.Complete, err)
+	}
+}
