@@ -940,7 +940,7 @@ func TestSignalBeforeDeliveryOfAnInterruptedRun(t *testing.T) {
 func TestMailAnEmptyShard(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, audit.ResultsFile), nil, 0o644)
-	if err := writeJSON(filepath.Join(dir, audit.RunFile), audit.RunInfo{Schema: audit.Schema, Complete: true}); err != nil {
+	if err := writeJSON(filepath.Join(dir, audit.RunFile), audit.RunInfo{Schema: audit.Schema, Complete: true, Parts: []audit.Part{{Fleet: "f", Shard: "1/2"}}}); err != nil {
 		t.Fatal(err)
 	}
 	got := runCLI(t, "", "mail", dir, "--to", "ops@example.com", "--mail-from", "a@example.com", "--smtp", "smtp://127.0.0.1:1")
