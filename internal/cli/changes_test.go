@@ -164,8 +164,9 @@ func TestScheduledLayout(t *testing.T) {
 }
 
 // TestPreviousSkipsIncomplete: --baseline previous compares with the latest
-// complete run; an incomplete one (instances in error, interrupted) would
-// hide the changes of the instances it could not see. With no complete run
+// whole run; one that did not get to every target (interrupted, an
+// account-region it could not audit) would hide the changes of the
+// instances it did not see. With no complete run
 // beside --out, the latest run is taken.
 func TestPreviousSkipsIncomplete(t *testing.T) {
 	root := t.TempDir()
@@ -174,7 +175,7 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 		dir := filepath.Join(root, name)
 		os.MkdirAll(dir, 0o777)
 		os.WriteFile(filepath.Join(dir, audit.ResultsFile), []byte("{}\n"), 0o644)
-		if err := writeJSON(filepath.Join(dir, audit.RunFile), audit.RunInfo{Schema: audit.Schema, StartedAt: at, Complete: complete}); err != nil {
+		if err := writeJSON(filepath.Join(dir, audit.RunFile), audit.RunInfo{Schema: audit.Schema, StartedAt: at, Complete: complete, Interrupted: !complete}); err != nil {
 			t.Fatal(err)
 		}
 		return dir
@@ -200,6 +201,19 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 	got, unfinished, err := previousRuns(filepath.Join(root, "c-now"), now)
 	if err != nil || !slices.Equal(got, []string{complete, partial}) || !slices.Equal(unfinished, []string{killed}) {
 		t.Errorf("previousRuns = %q, %q, %v; want %q and the unfinished %s", got, unfinished, err, []string{complete, partial}, killed)
+	}
+	// A later run that got to every target, some of which ended in error
+	// (not complete, but whole): it comes first, as a comparison leaves its
+	// instances in error out.
+	someErrors := filepath.Join(root, "b1-some-errors")
+	os.MkdirAll(someErrors, 0o777)
+	os.WriteFile(filepath.Join(someErrors, audit.ResultsFile), []byte("{}\n"), 0o644)
+	if err := writeJSON(filepath.Join(someErrors, audit.RunFile), audit.RunInfo{Schema: audit.Schema, StartedAt: now.Add(-3 * 24 * time.Hour),
+		Outcomes: map[audit.Outcome]int{audit.OutcomeError: 2, audit.OutcomeCompliant: 98}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := previousRuns(filepath.Join(root, "c-now"), now); err != nil || len(got) == 0 || got[0] != someErrors {
+		t.Errorf("previousRuns = %q, %v; want first the whole run with instances in error %s", got, err, someErrors)
 	}
 }
 

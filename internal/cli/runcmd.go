@@ -807,9 +807,9 @@ func expandOut(out string, now time.Time) string {
 
 // previousRuns finds the baselines that --baseline previous means, best
 // first: the runs started before this one in a directories beside --out
-// that hold a record and its run.json, complete ones before incomplete
-// ones (an incomplete baseline cannot tell what changed on the instances
-// it could not see), each kind latest first. None for the first run of a
+// that hold a record and its run.json, whole ones (not interrupted, every
+// account-region audited) before the others (such a baseline cannot tell
+// what changed on the instances it did not get to), each kind latest first. None for the first run of a
 // schedule. unfinished are the directories beside it whose record has no
 // run.json (a run killed before it finished) and was written after the
 // first of dirs was started: left out, and worth a warning.
@@ -846,7 +846,12 @@ func previousRuns(out string, now time.Time) (dirs, unfinished []string, err err
 		if err != nil || ri.StartedAt.IsZero() || !ri.StartedAt.Before(now) {
 			continue
 		}
-		runs = append(runs, run{dir, ri.StartedAt, ri.Complete})
+		// Whole, not complete: a run with some instances in error is as
+		// good a baseline for the others (a comparison leaves instances in
+		// error out on either side), and in a large fleet nearly every run
+		// has some; passing it over for an ever older complete run would
+		// call the same failure new week after week.
+		runs = append(runs, run{dir, ri.StartedAt, ri.Whole()})
 	}
 	slices.SortFunc(runs, func(a, b run) int {
 		if a.complete != b.complete {
