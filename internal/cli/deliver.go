@@ -463,27 +463,35 @@ func shellQuote(a string) string {
 
 // shouldMail applies --mail-when.
 func (dl *delivery) shouldMail(info audit.RunInfo) bool {
+	ok, why := dl.mailDue(info)
+	if !ok {
+		dl.logf("%s: no mail", why)
+	}
+	return ok
+}
+
+// mailDue applies --mail-when to a run, or to a group of it (its own
+// run.json): whether it is mailed, and why not.
+func (dl *delivery) mailDue(info audit.RunInfo) (bool, string) {
 	switch dl.d.mailWhen {
 	case mailFindings:
 		if info.Verdict(audit.FailOn{Outcomes: map[audit.Outcome]bool{audit.OutcomeNoncompliant: true}, New: true}) != audit.Clean {
-			return true
+			return true, ""
 		}
-		dl.logf("no failed association and a complete run: no mail (--mail-when findings)")
-		return false
+		return false, "no failed association and a complete run (--mail-when findings)"
 	case mailChanges:
 		c := info.Changes
 		if c == nil {
-			return true // no baseline to compare with: everything is news
+			return true, "" // no baseline to compare with: everything is news
 		}
 		for k, n := range c.Counts {
 			if k != audit.StillFailing && n > 0 {
-				return true
+				return true, ""
 			}
 		}
-		dl.logf("no change since the baseline: no mail (--mail-when changes)")
-		return false
+		return false, "no change since the baseline (--mail-when changes)"
 	}
-	return true
+	return true, ""
 }
 
 // uploadAll puts every written file under --upload, each directory of the
@@ -691,6 +699,13 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			if down == nil {
 				dl.logf("%s: no address in label %q: no mail", name, dl.d.mailToLabel)
 			}
+			src.close()
+			continue
+		}
+		if ok, why := dl.mailDue(src.run); !ok {
+			// Each owner is mailed on what changed (or fails) in their
+			// own instances, not in the whole run's.
+			dl.logf("%s: %s: no mail", name, why)
 			src.close()
 			continue
 		}

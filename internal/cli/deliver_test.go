@@ -1099,3 +1099,32 @@ func TestMailServerFailsAfterAGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestMailWhenChangesEachOwner: with --mail-when changes and a mail for
+// each owner, only the owners whose own instances changed are mailed: the
+// run as a whole changed, but bob's group did not.
+func TestMailWhenChangesEachOwner(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ms := newMailSetup(t, smtptest.Options{})
+	list := writeFile(t, "fleet.csv", "instance_id,owner_email\ni-0123456789abcdef0,alice@example.com\ni-0123456789abcdef1,bob@example.com\n")
+	root := t.TempDir()
+	before, _ := serve(t, handFleet(true), ssmsim.Options{})
+	if got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", before, "--region", "us-east-1", "--out", filepath.Join(root, "w1"), "--quiet"); got.code != 1 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	// Week 2: alice's failure is resolved; bob's instance is as it was.
+	after, _ := serve(t, handFleet(false), ssmsim.Options{})
+	got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", after, "--region", "us-east-1", "--out", filepath.Join(root, "w2"), "--quiet",
+		"--baseline", filepath.Join(root, "w1"), "--mail-when", "changes", "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 0 {
+		t.Fatalf("week 2: exit %d\n%s", got.code, got.stderr)
+	}
+	msgs := ms.srv.Messages()
+	if len(msgs) != 1 || !slices.Equal(msgs[0].To, []string{"alice@example.com"}) {
+		var to [][]string
+		for _, m := range msgs {
+			to = append(to, m.To)
+		}
+		t.Errorf("mailed %q, want alice alone (bob's instance did not change)\n%s", to, got.stderr)
+	}
+}
