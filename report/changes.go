@@ -93,15 +93,16 @@ func buildChanges(ctx context.Context, opts Options, listRows int) (*Changes, er
 		}
 	}
 	ch.Rows = nonNil(ch.Rows)
-	ch.Summary = changeSummary(ch, opts.Records.Partial || b.Records().Partial)
+	ch.Summary = ChangeSummary(ch.Counts, ch.Since, opts.Records.Partial || b.Records().Partial)
 	return ch, nil
 }
 
-// changeSummary says what got worse and what got better, in a few words;
-// partial when one of the runs did not audit all its targets, so that only
-// the instances both audited were compared.
-func changeSummary(ch *Changes, partial bool) string {
-	c := ch.Counts
+// ChangeSummary says what got worse and what got better since the
+// baseline of since (nil: unknown), in a few words, every kind of change
+// there was named; partial when one of the runs did not audit all its
+// targets, so that only the instances both audited were compared. Every
+// report, the mail and the closing summary say it in these words.
+func ChangeSummary(c audit.ChangeCounts, since *time.Time, partial bool) string {
 	parts := []string{
 		plural(c[audit.NewFailure], "new failure", "new failures"),
 		fmt.Sprintf("%s resolved", thousands(c[audit.Resolved])),
@@ -115,9 +116,15 @@ func changeSummary(ch *Changes, partial bool) string {
 	if n := c[audit.VanishedInstance]; n > 0 {
 		parts = append(parts, plural(n, "instance gone", "instances gone"))
 	}
+	if n := c[audit.NewAssociation]; n > 0 {
+		parts = append(parts, plural(n, "new association", "new associations"))
+	}
+	if n := c[audit.VanishedAssociation]; n > 0 {
+		parts = append(parts, plural(n, "association gone", "associations gone"))
+	}
 	s := strings.Join(parts, ", ")
-	if ch.Since != nil {
-		s += " since " + DateText(*ch.Since)
+	if since != nil {
+		s += " since " + DateText(*since)
 	} else {
 		s += " since the baseline"
 	}

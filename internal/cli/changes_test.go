@@ -45,10 +45,10 @@ func TestChangesSinceBaseline(t *testing.T) {
 	if got.code != 1 {
 		t.Fatalf("week 2 with --fail-on new: exit %d, want 1 (new failures)\n%s", got.code, got.stderr)
 	}
-	// The closing summary names when the baseline's run started, and in
-	// which zone.
-	if !regexp.MustCompile(`(?m)^since \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC: \d+ new failure`).MatchString(got.stderr) {
-		t.Errorf("the closing summary does not say since when, in UTC:\n%s", got.stderr)
+	// The closing summary says what changed in the reports' words, every
+	// kind, since when the baseline's run started, and in which zone.
+	if !regexp.MustCompile(`(?m)^\d+ new failures?, \d+ resolved, .*\d+ new instances?, \d+ instances? gone, .* since \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$`).MatchString(got.stderr) {
+		t.Errorf("the closing summary does not say every change and since when, in UTC:\n%s", got.stderr)
 	}
 
 	f, err := os.Open(filepath.Join(week2, "changes.csv"))

@@ -108,12 +108,9 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	}
 	fmt.Fprintln(w, head)
 	if c := info.Changes; c != nil {
-		since := "the baseline"
-		if c.Since != nil {
-			since = report.DateText(*c.Since)
-		}
-		fmt.Fprintf(w, "since %s: %s, %d resolved, %d still failing\n", since,
-			plural(c.Counts[audit.NewFailure], "new failure"), c.Counts[audit.Resolved], c.Counts[audit.StillFailing])
+		// The reports' own words: every kind of change, and the caveat of
+		// a partial run.
+		fmt.Fprintln(w, report.ChangeSummary(c.Counts, c.Since, c.BaselineIncomplete || !info.Whole()))
 	}
 	for _, s := range info.Sites {
 		if s.Error != nil && !s.Unreachable {

@@ -1,0 +1,46 @@
+package report_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
+)
+
+// TestChangeSummary: the few words that say what changed name every kind
+// of change there was, associations come or gone too (a mail sent for an
+// association deleted said "0 new failures, 0 resolved" and nothing else),
+// the baseline's date with its zone, and the caveat of a partial run.
+func TestChangeSummary(t *testing.T) {
+	since := time.Date(2026, 11, 25, 23, 30, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		counts  audit.ChangeCounts
+		partial bool
+		want    []string
+		not     []string
+	}{
+		{"an association gone", audit.ChangeCounts{audit.VanishedAssociation: 1}, false,
+			[]string{"0 new failures", "0 resolved", "1 association gone", "since 2026-11-25 23:30:00 UTC"}, []string{"among"}},
+		{"every kind", audit.ChangeCounts{audit.NewFailure: 2, audit.Resolved: 3, audit.StillFailing: 4, audit.NewInstance: 1,
+			audit.VanishedInstance: 5, audit.NewAssociation: 6, audit.VanishedAssociation: 7}, true,
+			[]string{"2 new failures", "3 resolved", "4 still failing", "1 new instance", "5 instances gone", "6 new associations", "7 associations gone", "among the instances both runs audited"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := report.ChangeSummary(tt.counts, &since, tt.partial)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%q: want %q", got, w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(got, w) {
+					t.Errorf("%q: want no %q", got, w)
+				}
+			}
+		})
+	}
+}
