@@ -321,3 +321,80 @@ func TestPreviousSkipsADamagedRun(t *testing.T) {
 		t.Errorf("a damaged --baseline named outright: exit %d, want 2\n%s", got.code, got.stderr)
 	}
 }
+
+// TestMergeCarriesFirstSeen: shards merged with --baseline (deploy/'s
+// schedule) carry each failure's first_seen_failing from the baseline, as
+// a single run does: into changes.csv, and into the merged record, which is
+// next week's baseline.
+func TestMergeCarriesFirstSeen(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: shortN(200, 100)})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	dir := t.TempDir()
+	week := func(name string, baseline ...string) string {
+		var shards []string
+		for k := range 2 {
+			out := filepath.Join(dir, fmt.Sprintf("%s-shard-%d", name, k))
+			if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+				"--fail-on", "none", "--shard", fmt.Sprintf("%d/2", k)); got.code != 0 {
+				t.Fatalf("%s shard %d: exit %d\n%s", name, k, got.code, got.stderr)
+			}
+			shards = append(shards, filepath.Join(out, audit.ResultsFile))
+		}
+		merged := filepath.Join(dir, name)
+		args := append(append([]string{"report"}, shards...), "--out", merged, "--fail-on", "none")
+		if len(baseline) > 0 {
+			args = append(args, "--baseline", baseline[0])
+		}
+		if got := runCLI(t, "", args...); got.code != 0 {
+			t.Fatalf("%s merge: exit %d\n%s", name, got.code, got.stderr)
+		}
+		return merged
+	}
+	w1 := week("week1")
+	w2 := week("week2", w1)
+	rows, err := readCSV(filepath.Join(w2, "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "first_seen_failing")
+	still := 0
+	for _, r := range rows[1:] {
+		if r[0] == string(audit.StillFailing) {
+			still++
+			if r[col] == "" {
+				t.Fatalf("a still_failing row without first_seen_failing: %q", r)
+			}
+		}
+	}
+	if still == 0 {
+		t.Fatal("no still_failing row: the fleet has no failure")
+	}
+	// The merged record holds them: week 3 still says week 1's dates.
+	w3 := week("week3", w2)
+	rows3, err := readCSV(filepath.Join(w3, "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := map[string]string{}
+	for _, r := range rows[1:] {
+		first[r[3]+" "+r[5]] = r[col]
+	}
+	for _, r := range rows3[1:] {
+		if r[0] == string(audit.StillFailing) && first[r[3]+" "+r[5]] != r[col] {
+			t.Fatalf("week 3: %s %s first seen %q, week 2 said %q", r[3], r[5], r[col], first[r[3]+" "+r[5]])
+		}
+	}
+}
+
+func readCSV(path string) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return csv.NewReader(f).ReadAll()
+}

@@ -68,7 +68,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usagef("report: %v", err)
 	}
-	defer rs.Close()
+	defer func() { rs.Close() }() // rs is the merged record's once written with a baseline
 	if rs.Torn > 0 {
 		fmt.Fprintf(stderr, "auditor: dropped %s torn by a crash (the last line of a record); run --resume on that run's directory to audit it again\n", plural(rs.Torn, "line"))
 	}
@@ -90,19 +90,30 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("report: %s already holds a record that is not among the inputs; choose another --out, or name it as an input to merge into it", o.out)
 		}
 	}
-	if len(paths) > 1 || !inPlace {
-		// The merged record goes beside the reports, so that they can be
-		// rebuilt, diffed or resumed from the output alone. Where it
-		// replaces one of the inputs, the index opened above still reads
-		// the old file, which the rename leaves intact until closed.
-		if err := writeMerged(rs, recordPath); err != nil {
-			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
-		}
-	}
 	if err := o.openBaseline(recordPath, stderr); err != nil {
 		return err
 	}
 	defer o.closeBaseline()
+	if len(paths) > 1 || !inPlace || o.base != nil {
+		// The merged record goes beside the reports, so that they can be
+		// rebuilt, diffed or resumed from the output alone. Where it
+		// replaces one of the inputs, the index opened above still reads
+		// the old file, which the rename leaves intact until closed.
+		// With a baseline, each failure carries the date it was first
+		// seen failing, as a run's record does: the reports say it, and
+		// the record is the next run's baseline.
+		if err := writeMerged(rs, recordPath, o.base); err != nil {
+			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+		}
+		if o.base != nil {
+			torn := rs.Torn
+			rs.Close()
+			if rs, err = audit.OpenRecords(recordPath); err != nil {
+				return fmt.Errorf("report: reading the merged record again: %w", err)
+			}
+			rs.Torn = torn
+		}
+	}
 	// A signal while rendering does not leave the reports half done: they
 	// are written (each file whole), and the exit code says it was
 	// interrupted, as for run.
@@ -225,9 +236,12 @@ func sameFile(paths []string, target string) bool {
 }
 
 // writeMerged writes the merged, sorted record rs to dst.
-func writeMerged(rs *audit.Records, dst string) error {
+func writeMerged(rs *audit.Records, dst string, base *audit.Baseline) error {
 	return atomicfile.Write(dst, func(w io.Writer) error {
 		return rs.Each(func(r audit.Result) error {
+			if base != nil {
+				base.Carry(&r)
+			}
 			return audit.EncodeResult(w, r)
 		})
 	})
