@@ -77,24 +77,36 @@ type Baseline struct {
 	failing map[assocKey]time.Time
 }
 
-// OpenBaseline opens a baseline: an output directory or its results.jsonl.
-// The caller must Close it.
+// OpenBaseline opens a baseline: an output directory or its results.jsonl,
+// dated and judged complete or not by the run.json beside it (undated and
+// complete without one). The caller must Close it.
 func OpenBaseline(path string) (*Baseline, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, ResultsFile)
 	}
+	var at time.Time
+	partial := false
+	if ri, err := ReadRunInfo(filepath.Join(filepath.Dir(path), RunFile)); err == nil {
+		at, partial = ri.StartedAt, !ri.Whole()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	return OpenBaselineRecord(path, at, partial)
+}
+
+// OpenBaselineRecord opens the results.jsonl at path as a baseline whose
+// run started at at and, when partial, did not audit all its targets: what
+// OpenBaseline reads from the run.json beside a record, for a record whose
+// run is described elsewhere (a split group's part of a baseline lies
+// beside the current run's run.json, not the baseline's). The caller must
+// Close it.
+func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, error) {
 	rs, err := OpenRecords(path)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	b := &Baseline{Path: path, rs: rs, failing: map[assocKey]time.Time{}}
-	if ri, err := ReadRunInfo(filepath.Join(filepath.Dir(path), RunFile)); err == nil {
-		b.At = ri.StartedAt
-		rs.Partial = !ri.Whole()
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		rs.Close()
-		return nil, fmt.Errorf("baseline: %w", err)
-	}
+	rs.Partial = partial
+	b := &Baseline{Path: path, At: at, rs: rs, failing: map[assocKey]time.Time{}}
 	err = rs.Each(func(r Result) error {
 		for _, a := range r.Associations {
 			if a.Status != StatusFailed {

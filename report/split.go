@@ -232,17 +232,27 @@ func newGroupBaseline(dir string, whole *audit.Baseline) (*audit.Baseline, error
 // OpenGroupBaseline opens the part of the baseline that a split kept in a
 // group's directory (empty when the group is new), named and dated as the
 // whole baseline (path, at); nil, nil when dir holds none (a directory that
-// is not a group, or a split without a baseline).
+// is not a group, or a split without a baseline). It is as complete as the
+// group's run.json says the whole baseline was (changes.baseline_incomplete),
+// and complete while the group has no run.json yet: that run.json is the
+// current run's, and whether the current run is complete says nothing of
+// the baseline's.
 func OpenGroupBaseline(dir, path string, at time.Time) (*audit.Baseline, error) {
 	p := filepath.Join(dir, splitBaseline)
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	b, err := audit.OpenBaseline(p)
+	partial := false
+	if ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile)); err == nil {
+		partial = ri.Changes != nil && ri.Changes.BaselineIncomplete
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	b, err := audit.OpenBaselineRecord(p, at, partial)
 	if err != nil {
 		return nil, err
 	}
-	b.Path, b.At = path, at
+	b.Path = path
 	return b, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -326,4 +327,145 @@ func TestSplitKeepsUnauditedSites(t *testing.T) {
 			t.Errorf("group %q: without_info %+v, want %+v", g.Value, m.Run.WithoutInfo, want)
 		}
 	}
+}
+
+// TestSplitGroupBaselineAsCompleteAsTheWholeOne: a group's part of the
+// baseline, opened again as its mail opens it, is as complete as the whole
+// baseline was, whatever the run.json beside it (the current run's) says.
+// A partial current run made it partial: the group's new instances and new
+// failures were left out of its mail, though its changes.csv, written by
+// the split, had them.
+func TestSplitGroupBaselineAsCompleteAsTheWholeOne(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	week := at.Add(-7 * 24 * time.Hour)
+	tests := []struct {
+		name                        string
+		currentWhole, baselineWhole bool
+		wantPartial                 bool
+		want                        audit.ChangeCounts // alice's, nonzero ones
+	}{
+		{"current run partial", false, true, false, audit.ChangeCounts{audit.NewInstance: 1, audit.NewFailure: 1}},
+		// Neither new nor gone: the baseline's run did not get to i-…c,
+		// and the current one did not get to i-…b.
+		{"both partial", false, false, true, audit.ChangeCounts{}},
+		{"baseline partial", true, false, true, audit.ChangeCounts{audit.VanishedInstance: 1}},
+		{"both whole", true, true, false, audit.ChangeCounts{audit.NewInstance: 1, audit.NewFailure: 1, audit.VanishedInstance: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			baseDir := t.TempDir()
+			basePath := writeResults(t, baseDir,
+				ownedResult("i-0000000000000000a", "alice", audit.StatusSuccess, week),
+				ownedResult("i-0000000000000000b", "alice", audit.StatusSuccess, week))
+			if err := os.WriteFile(filepath.Join(baseDir, audit.RunFile), runJSON(t, audit.RunInfo{StartedAt: week, Complete: tt.baselineWhole, Interrupted: !tt.baselineWhole}), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			curPath := writeResults(t, t.TempDir(),
+				ownedResult("i-0000000000000000a", "alice", audit.StatusSuccess, at),
+				ownedResult("i-0000000000000000c", "alice", audit.StatusFailed, at))
+			base, err := audit.OpenBaseline(basePath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer base.Close()
+			rs, err := audit.OpenRecords(curPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			run := audit.RunInfo{StartedAt: at, Complete: tt.currentWhole, Interrupted: !tt.currentWhole}
+			rs.Partial = !run.Whole()
+			counts, err := audit.Compare(base.Records(), rs, func(audit.Change) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			run.Changes = &audit.ChangeInfo{Baseline: basePath, Since: &week, Counts: counts, BaselineIncomplete: base.Records().Partial}
+			groups, err := report.Split(context.Background(), report.Options{Dir: t.TempDir(), Records: rs, Run: run, Baseline: base, Formats: []report.Format{report.FormatCSV}}, "owner")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(groups) != 1 {
+				t.Fatalf("%d groups, want alice's", len(groups))
+			}
+			g := groups[0]
+			ri, err := audit.ReadRunInfo(filepath.Join(g.Dir, audit.RunFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := nonzero(ri.Changes.Counts); !maps.Equal(got, tt.want) {
+				t.Errorf("the split counts %v, want %v", got, tt.want)
+			}
+			// As the mail, now or from "auditor mail" later, opens the group.
+			gb, err := report.OpenGroupBaseline(g.Dir, basePath, week)
+			if err != nil || gb == nil {
+				t.Fatalf("the group's part of the baseline: %v, %v", gb, err)
+			}
+			defer gb.Close()
+			if gb.Records().Partial != tt.wantPartial {
+				t.Errorf("the group's baseline Partial = %v, want %v", gb.Records().Partial, tt.wantPartial)
+			}
+			grs, err := audit.OpenRecords(filepath.Join(g.Dir, audit.ResultsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer grs.Close()
+			grs.Partial = !ri.Whole()
+			again, err := audit.Compare(gb.Records(), grs, func(audit.Change) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := nonzero(again); !maps.Equal(got, tt.want) {
+				t.Errorf("compared again, as the mail does: %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// ownedResult is an instance of owner with one association in status,
+// audited at when.
+func ownedResult(id, owner, status string, when time.Time) audit.Result {
+	d := when.Add(-time.Hour)
+	return audit.Result{
+		Region: "us-east-1", InstanceID: id, Labels: map[string]string{"owner": owner}, Outcome: audit.Judge([]audit.Association{{Status: status}}),
+		AuditedAt: when, Associations: []audit.Association{{AssociationID: "a-" + id, Name: "AWS-RunPatchBaseline", Status: status, ExecutionDate: &d}},
+	}
+}
+
+// writeResults writes rs as dir's results.jsonl and returns its path.
+func writeResults(t *testing.T, dir string, rs ...audit.Result) string {
+	t.Helper()
+	path := filepath.Join(dir, audit.ResultsFile)
+	w, err := audit.CreateRecord(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runJSON(t *testing.T, ri audit.RunInfo) []byte {
+	t.Helper()
+	b, err := json.Marshal(ri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// nonzero is counts without the kinds that did not happen.
+func nonzero(counts audit.ChangeCounts) audit.ChangeCounts {
+	out := audit.ChangeCounts{}
+	for k, n := range counts {
+		if n != 0 {
+			out[k] = n
+		}
+	}
+	return out
 }
