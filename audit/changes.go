@@ -169,10 +169,10 @@ func (rs *Records) all() iter.Seq2[Result, error] {
 }
 
 // Compare walks the baseline's record and the current one together, in key
-// order, and calls fn for every change, in key order. Instances that could
-// not be audited in either run (error, invalid) are not compared: nothing
-// can be said of them; nor are instances a Partial record lacks (not gone,
-// not new: its run did not get to them). It holds one instance of each
+// order (Align), and calls fn for every change, in key order. Instances that
+// could not be audited in either run (error, invalid) are not compared:
+// nothing can be said of them; nor are instances a Partial record lacks (not
+// gone, not new: its run did not get to them). It holds one instance of each
 // record at a time.
 func Compare(base, cur *Records, fn func(Change) error) (ChangeCounts, error) {
 	counts := ChangeCounts{}
@@ -183,6 +183,23 @@ func Compare(base, cur *Records, fn func(Change) error) (ChangeCounts, error) {
 		counts[c.Kind]++
 		return fn(c)
 	}
+	err := Align(base, cur, func(b, c *Result) error {
+		if b == nil && base.Partial || c == nil && cur.Partial {
+			return nil
+		}
+		return compareInstance(b, c, emit)
+	})
+	return counts, err
+}
+
+// Align walks the baseline's record and the current one together, in key
+// order, and calls fn with each instance that either holds: b and c are its
+// results then and now, nil in the record that lacks it, valid only during
+// the call. It is how Compare pairs the instances of two runs, for a caller
+// that must place the baseline's instances where the current run's are. It
+// holds one instance of each record at a time, and stops at the first error
+// fn returns.
+func Align(base, cur *Records, fn func(b, c *Result) error) error {
 	nextB, stopB := iter.Pull2(base.all())
 	defer stopB()
 	nextC, stopC := iter.Pull2(cur.all())
@@ -191,33 +208,29 @@ func Compare(base, cur *Records, fn func(Change) error) (ChangeCounts, error) {
 	c, errC, okC := nextC()
 	for okB || okC {
 		if errB != nil {
-			return counts, errB
+			return errB
 		}
 		if errC != nil {
-			return counts, errC
+			return errC
 		}
 		var err error
 		switch {
 		case okB && (!okC || indexKey(b).Less(indexKey(c))):
-			if !cur.Partial {
-				err = compareInstance(&b, nil, emit)
-			}
+			err = fn(&b, nil)
 			b, errB, okB = nextB()
 		case okC && (!okB || indexKey(c).Less(indexKey(b))):
-			if !base.Partial {
-				err = compareInstance(nil, &c, emit)
-			}
+			err = fn(nil, &c)
 			c, errC, okC = nextC()
 		default:
-			err = compareInstance(&b, &c, emit)
+			err = fn(&b, &c)
 			b, errB, okB = nextB()
 			c, errC, okC = nextC()
 		}
 		if err != nil {
-			return counts, err
+			return err
 		}
 	}
-	return counts, nil
+	return nil
 }
 
 // seen reports whether a result says anything of the instance's
