@@ -100,41 +100,50 @@ func SafeName(v string) string {
 // Split writes a whole set of reports for each value of label under
 // SplitDir(opts.Dir, label): each group's instances, as a record of their
 // own, with run.json and every format of opts.Formats (every group is
-// rendered with opts, its Records and Dir replaced). The record is read once
-// and partitioned, holding at most 64 group files open; each group is then
-// rendered on its own, so memory is a group's, not the fleet's. The split's
-// directory is replaced when Split made it before (and refused if something
-// else is there); index.csv lists the groups. Instances without the label
-// form the group of the empty value.
+// rendered with opts, its Records and Dir replaced). The record (and the
+// baseline, beside it) is read once and partitioned, holding at most 64
+// group files open; each group is then rendered on its own, so memory is a
+// group's, not the fleet's. The split's directory is replaced when Split
+// made it before (and refused if something else is there); index.csv lists
+// the groups. Instances without the label form the group of the empty
+// value.
+//
+// With opts.Baseline, each group keeps its part of the baseline and counts
+// its own changes: an instance of the baseline is compared in the group it
+// is in now, whatever its label was then, so that the groups' changes add
+// up to the run's; one gone now is in the group of its label then. When that
+// value has no instance now, its group is made for it (no instances, the
+// vanished ones in its changes), so that its old owner learns they are
+// gone; such a group is not made when nothing is said of them (a current
+// run that did not get to all its targets).
 func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error) {
 	opts = opts.withDefaults()
 	root := SplitDir(opts.Dir, label)
 	if err := claimSplitDir(root); err != nil {
 		return nil, err
 	}
-	groups, err := partition(ctx, opts.Records, label, root, audit.ResultsFile, nil)
+	groups, err := partition(ctx, opts.Records, opts.Baseline, label, root)
 	if err != nil {
 		return nil, err
 	}
-	if opts.Baseline != nil {
-		// Each owner's own changes: the baseline is split the same way,
-		// into the groups that exist now.
-		known := map[string]bool{}
-		for _, g := range groups {
-			known[g.Value] = true
-		}
-		if _, err := partition(ctx, opts.Baseline.Records(), label, root, splitBaseline, known); err != nil {
-			return nil, err
-		}
-	}
+	// kept are the groups written, and on an error those not reached too:
+	// not those of the baseline's only that had nothing to tell.
+	kept := make([]SplitGroup, 0, len(groups))
 	for i := range groups {
 		g := &groups[i]
 		if err := ctx.Err(); err != nil {
-			return groups, err
+			return append(kept, groups[i:]...), err
 		}
-		rs, err := audit.OpenRecordsIn(opts.TmpDir, filepath.Join(g.Dir, audit.ResultsFile))
+		rp := filepath.Join(g.Dir, audit.ResultsFile)
+		if _, err := os.Stat(rp); errors.Is(err, fs.ErrNotExist) {
+			// A group of the baseline's only: none of its instances now.
+			if err := atomicfile.WriteFile(rp, nil); err != nil {
+				return append(kept, groups[i:]...), err
+			}
+		}
+		rs, err := audit.OpenRecordsIn(opts.TmpDir, rp)
 		if err != nil {
-			return groups, err
+			return append(kept, groups[i:]...), err
 		}
 		rs.Partial = opts.Records.Partial
 		run := opts.Run
@@ -153,7 +162,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 			gb, err := newGroupBaseline(g.Dir, opts.Baseline)
 			if err != nil {
 				rs.Close()
-				return groups, fmt.Errorf("group %q: %w", g.Value, err)
+				return append(kept, groups[i:]...), fmt.Errorf("group %q: %w", g.Value, err)
 			}
 			gb.Records().Partial = opts.Baseline.Records().Partial
 			gopts.Baseline = gb
@@ -162,7 +171,16 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 			if err != nil {
 				rs.Close()
 				gb.Close()
-				return groups, fmt.Errorf("group %q: %w", g.Value, err)
+				return append(kept, groups[i:]...), fmt.Errorf("group %q: %w", g.Value, err)
+			}
+			if rs.Len() == 0 && !changed(counts) {
+				// Nothing to tell the group of the baseline's only.
+				rs.Close()
+				gb.Close()
+				if err := os.RemoveAll(g.Dir); err != nil {
+					return append(kept, groups[i:]...), fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+				}
+				continue
 			}
 			ci := *run.Changes
 			ci.Counts = counts
@@ -174,7 +192,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 			if gopts.Baseline != nil {
 				gopts.Baseline.Close()
 			}
-			return groups, err
+			return append(kept, groups[i:]...), err
 		}
 		paths, err := Render(ctx, gopts)
 		rs.Close()
@@ -184,14 +202,25 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 			gopts.Baseline.Close()
 		}
 		g.Paths = append([]string{filepath.Join(g.Dir, audit.ResultsFile), filepath.Join(g.Dir, audit.RunFile)}, paths...)
+		kept = append(kept, *g)
 		if err != nil {
-			return groups, fmt.Errorf("group %q: %w", g.Value, err)
+			return append(kept, groups[i+1:]...), fmt.Errorf("group %q: %w", g.Value, err)
 		}
 	}
-	if err := writeSplitIndex(root, label, groups); err != nil {
-		return groups, err
+	if err := writeSplitIndex(root, label, kept); err != nil {
+		return kept, err
 	}
-	return groups, nil
+	return kept, nil
+}
+
+// changed reports whether counts count any change.
+func changed(counts audit.ChangeCounts) bool {
+	for _, n := range counts {
+		if n > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // claimSplitDir makes root empty and marks it as the split's: an earlier
@@ -256,7 +285,7 @@ func OpenGroupBaseline(dir, path string, at time.Time) (*audit.Baseline, error) 
 	return b, nil
 }
 
-// groupFile is one group's record being written.
+// groupFile is one group's record, or part of the baseline, being written.
 type groupFile struct {
 	path string
 	f    *os.File
@@ -264,75 +293,118 @@ type groupFile struct {
 	el   *list.Element // in the open list, or nil when closed
 }
 
-// partition writes each result into the file of its group's directory
-// in one pass over rs, and returns the groups in order of their value. With
-// only, a value it does not hold is skipped.
-func partition(ctx context.Context, rs *audit.Records, label, root, file string, only map[string]bool) ([]SplitGroup, error) {
-	files := map[string]*groupFile{}
-	byName := map[string]string{}
-	open := list.New() // least recently used at the front
-	closeOne := func(g *groupFile) error {
-		if g.f == nil {
-			return nil
+// splitter writes results into the files of their groups' directories,
+// holding at most splitOpen files open.
+type splitter struct {
+	root   string
+	dirs   map[string]string // value → its directory
+	byName map[string]string // directory name → its value
+	files  map[string]*groupFile
+	open   *list.List // least recently used at the front
+}
+
+// write appends r to the file of the group of value v.
+func (s *splitter) write(v, file string, r audit.Result) error {
+	dir, ok := s.dirs[v]
+	if !ok {
+		name := SafeName(v)
+		if other, ok := s.byName[name]; ok {
+			return fmt.Errorf("label values %q and %q map to one directory %q", other, v, name)
 		}
-		err := errors.Join(g.w.Flush(), g.f.Close())
-		open.Remove(g.el)
-		g.f, g.w, g.el = nil, nil, nil
-		return err
+		s.byName[name] = v
+		dir = filepath.Join(s.root, name)
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+		}
+		s.dirs[v] = dir
 	}
-	defer func() {
-		for _, g := range files {
-			closeOne(g)
+	path := filepath.Join(dir, file)
+	g := s.files[path]
+	if g == nil {
+		g = &groupFile{path: path}
+		s.files[path] = g
+	}
+	if g.f == nil {
+		if s.open.Len() >= splitOpen {
+			if err := s.closeOne(s.open.Front().Value.(*groupFile)); err != nil {
+				return err
+			}
 		}
-	}()
-	err := rs.Each(func(r audit.Result) error {
-		if err := ctx.Err(); err != nil {
-			return err
+		f, err := atomicfile.OpenFile(g.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
+		if err != nil {
+			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
-		v := r.Labels[label]
-		if only != nil && !only[v] {
+		g.f, g.w = f, bufio.NewWriterSize(f, 16<<10)
+		g.el = s.open.PushBack(g)
+	} else {
+		s.open.MoveToBack(g.el)
+	}
+	return audit.EncodeResult(g.w, r)
+}
+
+func (s *splitter) closeOne(g *groupFile) error {
+	if g.f == nil {
+		return nil
+	}
+	err := errors.Join(g.w.Flush(), g.f.Close())
+	s.open.Remove(g.el)
+	g.f, g.w, g.el = nil, nil, nil
+	return err
+}
+
+// close closes every file, and returns the first error.
+func (s *splitter) close() error {
+	var first error
+	for _, g := range s.files {
+		if err := s.closeOne(g); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// partition writes each result of rs into the record of its group's
+// directory, in one pass, and with base each result of the baseline into
+// its group's part of the baseline: the group of the same instance in rs,
+// or for an instance rs lacks, of the baseline's own value. It returns the
+// groups in order of their value, those of the baseline's only too.
+func partition(ctx context.Context, rs *audit.Records, base *audit.Baseline, label, root string) ([]SplitGroup, error) {
+	s := &splitter{root: root, dirs: map[string]string{}, byName: map[string]string{}, files: map[string]*groupFile{}, open: list.New()}
+	defer s.close()
+	var err error
+	if base == nil {
+		err = rs.Each(func(r audit.Result) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return s.write(r.Labels[label], audit.ResultsFile, r)
+		})
+	} else {
+		err = audit.Align(base.Records(), rs, func(b, c *audit.Result) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if c == nil {
+				return s.write(b.Labels[label], splitBaseline, *b)
+			}
+			v := c.Labels[label]
+			if err := s.write(v, audit.ResultsFile, *c); err != nil {
+				return err
+			}
+			if b != nil {
+				return s.write(v, splitBaseline, *b)
+			}
 			return nil
-		}
-		g := files[v]
-		if g == nil {
-			name := SafeName(v)
-			if other, ok := byName[name]; ok {
-				return fmt.Errorf("label values %q and %q map to one directory %q", other, v, name)
-			}
-			byName[name] = v
-			dir := filepath.Join(root, name)
-			if err := os.MkdirAll(dir, 0o777); err != nil {
-				return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
-			}
-			g = &groupFile{path: filepath.Join(dir, file)}
-			files[v] = g
-		}
-		if g.f == nil {
-			if open.Len() >= splitOpen {
-				if err := closeOne(open.Front().Value.(*groupFile)); err != nil {
-					return err
-				}
-			}
-			f, err := atomicfile.OpenFile(g.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
-			if err != nil {
-				return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
-			}
-			g.f, g.w = f, bufio.NewWriterSize(f, 16<<10)
-			g.el = open.PushBack(g)
-		} else {
-			open.MoveToBack(g.el)
-		}
-		return audit.EncodeResult(g.w, r)
-	})
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
+	if err := s.close(); err != nil {
+		return nil, err
+	}
 	var groups []SplitGroup
-	for v, g := range files {
-		if err := closeOne(g); err != nil {
-			return nil, err
-		}
-		dir := filepath.Dir(g.path)
+	for v, dir := range s.dirs {
 		groups = append(groups, SplitGroup{Value: v, Dir: dir, Name: filepath.Base(dir)})
 	}
 	slices.SortFunc(groups, func(a, b SplitGroup) int { return cmp.Compare(a.Value, b.Value) })

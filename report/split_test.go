@@ -469,3 +469,121 @@ func nonzero(counts audit.ChangeCounts) audit.ChangeCounts {
 	}
 	return out
 }
+
+// TestSplitRelabelledAndVanished: each instance of the baseline is compared
+// in the group it is in now, whatever its label was then, and an instance
+// gone now in the group of its label then, made for it when that value has
+// no instance now, so that its old owner learns it is gone. The baseline
+// was split by its own labels: an instance moved from carol to bob, failing
+// in both runs, was a new instance and a new failure in bob's group (its
+// first_seen_failing a week old) and gone from carol's, and dave, whose
+// only instance is gone, was in no group; the groups' changes did not add
+// up to the run's.
+func TestSplitRelabelledAndVanished(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	week := at.Add(-7 * 24 * time.Hour)
+	tests := []struct {
+		name    string
+		partial bool // the current run's
+		want    map[string]audit.ChangeCounts
+	}{
+		{"current run whole", false, map[string]audit.ChangeCounts{
+			"alice": {audit.VanishedInstance: 1},
+			"bob":   {audit.StillFailing: 1},
+			"carol": {},
+			"dave":  {audit.VanishedInstance: 1},
+		}},
+		// Nothing is gone from a run that did not get to everything: no
+		// group for dave, who would have nothing to read.
+		{"current run partial", true, map[string]audit.ChangeCounts{
+			"alice": {},
+			"bob":   {audit.StillFailing: 1},
+			"carol": {},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			basePath := writeResults(t, t.TempDir(),
+				ownedResult("i-0000000000000000a", "alice", audit.StatusSuccess, week),
+				ownedResult("i-0000000000000000b", "carol", audit.StatusFailed, week),
+				ownedResult("i-0000000000000000c", "carol", audit.StatusSuccess, week),
+				ownedResult("i-0000000000000000d", "dave", audit.StatusFailed, week),
+				ownedResult("i-0000000000000000e", "alice", audit.StatusSuccess, week))
+			curPath := writeResults(t, t.TempDir(),
+				ownedResult("i-0000000000000000a", "alice", audit.StatusSuccess, at),
+				ownedResult("i-0000000000000000b", "bob", audit.StatusFailed, at),
+				ownedResult("i-0000000000000000c", "carol", audit.StatusSuccess, at))
+			base, err := audit.OpenBaseline(basePath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer base.Close()
+			rs, err := audit.OpenRecords(curPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			run := audit.RunInfo{StartedAt: at, Complete: !tt.partial, Interrupted: tt.partial}
+			rs.Partial = !run.Whole()
+			counts, err := audit.Compare(base.Records(), rs, func(audit.Change) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			run.Changes = &audit.ChangeInfo{Baseline: basePath, Since: &week, Counts: counts}
+			out := t.TempDir()
+			groups, err := report.Split(context.Background(), report.Options{Dir: out, Records: rs, Run: run, Baseline: base, Formats: []report.Format{report.FormatCSV}}, "owner")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]audit.ChangeCounts{}
+			sum := audit.ChangeCounts{}
+			for _, g := range groups {
+				ri, err := audit.ReadRunInfo(filepath.Join(g.Dir, audit.RunFile))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[g.Value] = nonzero(ri.Changes.Counts)
+				for k, n := range ri.Changes.Counts {
+					sum[k] += n
+				}
+			}
+			if !maps.EqualFunc(got, tt.want, maps.Equal) {
+				t.Errorf("the groups' changes are %v, want %v", got, tt.want)
+			}
+			if !maps.Equal(nonzero(sum), nonzero(counts)) {
+				t.Errorf("the groups' changes add up to %v, the run's are %v", nonzero(sum), nonzero(counts))
+			}
+			entries, err := os.ReadDir(report.SplitDir(out, "owner"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dirs []string
+			for _, e := range entries {
+				if e.IsDir() {
+					dirs = append(dirs, e.Name())
+				}
+			}
+			if want := slices.Sorted(maps.Keys(tt.want)); !slices.Equal(dirs, want) {
+				t.Errorf("the split's directories are %v, want %v", dirs, want)
+			}
+			if tt.partial {
+				return
+			}
+			// dave's reports: none of his instances now, the one gone.
+			b, err := os.ReadFile(filepath.Join(report.SplitDir(out, "owner"), "dave", "changes.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), "vanished_instance,,us-east-1,i-0000000000000000d,") {
+				t.Errorf("dave's changes.csv does not name his instance as gone:\n%s", b)
+			}
+			index, err := os.ReadFile(filepath.Join(report.SplitDir(out, "owner"), report.SplitIndex))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(index), "\ndave,dave,0,0\n") {
+				t.Errorf("index.csv does not list dave's group with no instance:\n%s", index)
+			}
+		})
+	}
+}
