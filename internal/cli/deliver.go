@@ -737,17 +737,23 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 }
 
 // groupAddresses returns the valid addresses in the --mail-to-label label
-// of a group's instances, each once.
+// of a group's instances, each once; for a group whose instances are all
+// gone since the baseline (its reports say so), those its instances had
+// then.
 func (dl *delivery) groupAddresses(src *mailSource) []string {
 	var to []string
-	src.rs.Each(func(r audit.Result) error {
+	collect := func(r audit.Result) error {
 		for _, a := range strings.FieldsFunc(r.Labels[dl.d.mailToLabel], func(c rune) bool { return c == ',' || c == ';' || c == ' ' }) {
 			if addr, err := mail.ParseAddress(a); err == nil && !slices.Contains(to, addr.Address) {
 				to = append(to, addr.Address)
 			}
 		}
 		return nil
-	})
+	}
+	src.rs.Each(collect)
+	if src.rs.Len() == 0 && src.base != nil {
+		src.base.Records().Each(collect)
+	}
 	return to
 }
 

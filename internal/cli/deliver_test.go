@@ -1128,3 +1128,36 @@ func TestMailWhenChangesEachOwner(t *testing.T) {
 		t.Errorf("mailed %q, want alice alone (bob's instance did not change)\n%s", to, got.stderr)
 	}
 }
+
+// TestMailTheOwnerOfAVanishedInstance: an owner whose instances are all
+// gone since the baseline has a group of their own (its reports say they
+// are gone) and is mailed it, at the addresses their instances had then.
+func TestMailTheOwnerOfAVanishedInstance(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ms := newMailSetup(t, smtptest.Options{})
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	root := t.TempDir()
+	w1 := writeFile(t, "w1.csv", "instance_id,owner_email\ni-0123456789abcdef0,alice@example.com\ni-0123456789abcdef1,bob@example.com\n")
+	if got := runCLI(t, "", "run", "--instances", w1, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(root, "w1"), "--quiet"); got.code != 1 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	// Week 2: bob's instance has left the list.
+	w2 := writeFile(t, "w2.csv", "instance_id,owner_email\ni-0123456789abcdef0,alice@example.com\n")
+	got := runCLI(t, "", append([]string{"run", "--instances", w2, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(root, "w2"), "--quiet",
+		"--baseline", filepath.Join(root, "w1"), "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 1 {
+		t.Fatalf("week 2: exit %d\n%s", got.code, got.stderr)
+	}
+	var bob *smtptest.Message
+	for _, m := range ms.srv.Messages() {
+		if slices.Equal(m.To, []string{"bob@example.com"}) {
+			bob = &m
+		}
+	}
+	if bob == nil {
+		t.Fatalf("bob, whose instance is gone, got no mail\n%s", got.stderr)
+	}
+	if !bytes.Contains(bob.Data, []byte("i-0123456789abcdef1")) {
+		t.Error("bob's mail does not name his instance that is gone")
+	}
+}
