@@ -124,10 +124,7 @@ type InfoError struct {
 }
 
 func (e *InfoError) Error() string {
-	where := e.Region
-	if e.AccountID != "" {
-		where = e.AccountID + " " + e.Region
-	}
+	where := siteName(e.AccountID, e.Region)
 	return fmt.Sprintf("instance information in %s: %s: %s", where, e.Code, e.Message)
 }
 

@@ -100,11 +100,17 @@ type SiteError struct {
 }
 
 func (e *SiteError) Error() string {
-	where := e.Region
-	if e.AccountID != "" {
-		where = e.AccountID + " " + e.Region
-	}
+	where := siteName(e.AccountID, e.Region)
 	return fmt.Sprintf("%s: %s: %s", where, e.Code, e.Message)
+}
+
+// siteName names an account-region in a message: "ACCOUNT REGION", or the
+// region alone when the account is not known.
+func siteName(account, region string) string {
+	if account == "" {
+		return region
+	}
+	return account + " " + region
 }
 
 // SiteStats are what a Session asked of one account-region.
