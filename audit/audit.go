@@ -244,6 +244,18 @@ type Result struct {
 	// association overview of DescribeInstanceInformation (triage), with
 	// Associations empty and Info.AssociationOverview holding the counts.
 	Detail string `json:"detail,omitempty"`
+	// CarriedFailing keeps, for an instance in error, when each association
+	// that was Failed in the baseline was first seen failing (see
+	// Baseline.Carry): an instance in error says nothing of its failures,
+	// and the run after this one still knows since when they fail.
+	CarriedFailing []CarriedFailure `json:"carried_failing,omitempty"`
+}
+
+// CarriedFailure is an association's first_seen_failing, carried through a
+// run in which its instance ended in error.
+type CarriedFailure struct {
+	AssociationID    string    `json:"association_id"`
+	FirstSeenFailing time.Time `json:"first_seen_failing"`
 }
 
 // DetailOverview is Result.Detail for an instance summarised from its

@@ -7,6 +7,8 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -59,11 +61,6 @@ type Change struct {
 // ChangeCounts counts the changes of each kind.
 type ChangeCounts map[ChangeKind]int
 
-type assocKey struct {
-	Key
-	association string
-}
-
 // Baseline is an earlier run's record, to compare a run with and to carry
 // forward when each failure was first seen.
 type Baseline struct {
@@ -72,9 +69,11 @@ type Baseline struct {
 	Path string
 	At   time.Time
 	rs   *Records
-	// failing maps each association Failed in the baseline to when it was
-	// first seen failing. Failures are few; memory grows with them only.
-	failing map[assocKey]time.Time
+	// failing maps each instance to its associations Failed in the
+	// baseline (or carried through it: Result.CarriedFailing), and each to
+	// when it was first seen failing. Failures are few; memory grows with
+	// them only.
+	failing map[Key]map[string]time.Time
 }
 
 // OpenBaseline opens a baseline: an output directory or its results.jsonl,
@@ -106,8 +105,17 @@ func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, err
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
 	rs.Partial = partial
-	b := &Baseline{Path: path, At: at, rs: rs, failing: map[assocKey]time.Time{}}
+	b := &Baseline{Path: path, At: at, rs: rs, failing: map[Key]map[string]time.Time{}}
+	set := func(k Key, association string, since time.Time) {
+		if b.failing[k] == nil {
+			b.failing[k] = map[string]time.Time{}
+		}
+		b.failing[k][association] = since
+	}
 	err = rs.Each(func(r Result) error {
+		for _, c := range r.CarriedFailing {
+			set(r.Key(), c.AssociationID, c.FirstSeenFailing)
+		}
 		for _, a := range r.Associations {
 			if a.Status != StatusFailed {
 				continue
@@ -116,7 +124,7 @@ func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, err
 			if a.FirstSeenFailing != nil {
 				since = *a.FirstSeenFailing
 			}
-			b.failing[assocKey{r.Key(), a.AssociationID}] = since
+			set(r.Key(), a.AssociationID, since)
 		}
 		return nil
 	})
@@ -134,21 +142,34 @@ func (b *Baseline) Close() error { return b.rs.Close() }
 func (b *Baseline) Records() *Records { return b.rs }
 
 // Carry sets FirstSeenFailing on r's Failed associations: the baseline's
-// date when it failed there too, else when r was audited. It is safe for
-// concurrent use (it only reads the baseline).
+// date when it failed there too, else when r was audited. An instance in
+// error keeps, in CarriedFailing, the dates of the baseline's failures that
+// it has no Failed row for, so that the run after it still knows them. It
+// is safe for concurrent use (it only reads the baseline).
 func (b *Baseline) Carry(r *Result) {
+	failing := b.failing[r.Key()]
 	for i := range r.Associations {
 		a := &r.Associations[i]
 		if a.Status != StatusFailed {
 			continue
 		}
-		since, ok := b.failing[assocKey{r.Key(), a.AssociationID}]
+		since, ok := failing[a.AssociationID]
 		if !ok {
 			since = r.AuditedAt
 		}
 		since = since.UTC()
 		a.FirstSeenFailing = &since
 	}
+	r.CarriedFailing = nil
+	if r.Outcome != OutcomeError {
+		return
+	}
+	for id, since := range failing {
+		if !slices.ContainsFunc(r.Associations, func(a Association) bool { return a.AssociationID == id && a.Status == StatusFailed }) {
+			r.CarriedFailing = append(r.CarriedFailing, CarriedFailure{AssociationID: id, FirstSeenFailing: since.UTC()})
+		}
+	}
+	slices.SortFunc(r.CarriedFailing, func(x, y CarriedFailure) int { return strings.Compare(x.AssociationID, y.AssociationID) })
 }
 
 // all yields the results of rs in key order, and an error last if reading

@@ -200,3 +200,48 @@ func TestCompareTriagedInstance(t *testing.T) {
 		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestFirstSeenThroughAnErrorRun: a failure seen on day 1, its instance in
+// error on day 8 (which says nothing of its failures), failing again on day
+// 15: first seen on day 1, not 15. The run of day 8 keeps the date in its
+// record (CarriedFailing), since it is the baseline of day 15.
+func TestFirstSeenThroughAnErrorRun(t *testing.T) {
+	day := func(n int) time.Time { return time.Date(2026, 11, n, 3, 0, 0, 0, time.UTC) }
+	failing := func(d time.Time) audit.Result {
+		r := result("111122223333", "us-east-1", "i-00000001", audit.OutcomeNoncompliant)
+		r.AuditedAt = d
+		r.Associations[0].Status = audit.StatusFailed
+		return r
+	}
+	inError := func(d time.Time) audit.Result {
+		r := result("111122223333", "us-east-1", "i-00000001", audit.OutcomeError)
+		r.AuditedAt, r.Associations = d, nil
+		r.Error = &audit.Error{Code: "InternalServerError", Message: "try again"}
+		return r
+	}
+	dir := t.TempDir()
+	week := func(name string, base string, r audit.Result) string {
+		if base != "" {
+			b, err := audit.OpenBaseline(base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Carry(&r)
+			b.Close()
+		}
+		p := filepath.Join(dir, name+".jsonl")
+		writeRecord(t, p, r)
+		return p
+	}
+	w1 := week("w1", "", failing(day(1)))
+	w2 := week("w2", w1, inError(day(8)))
+	w3 := week("w3", w2, failing(day(15)))
+	got := readAll(t, w3)
+	if len(got) != 1 || got[0].Associations[0].FirstSeenFailing == nil || !got[0].Associations[0].FirstSeenFailing.Equal(day(1)) {
+		t.Errorf("day 15: first seen failing %v, want day 1", got[0].Associations[0].FirstSeenFailing)
+	}
+	// A result not in error carries nothing.
+	if r := readAll(t, w3)[0]; len(r.CarriedFailing) != 0 {
+		t.Errorf("a result not in error carries %v", r.CarriedFailing)
+	}
+}
