@@ -48,6 +48,9 @@ func (c *console) setFormat(format string) error {
 		c.json = nil
 	case logJSON:
 		c.json = slog.New(slog.NewJSONHandler(c.w, nil))
+		if c.w == os.Stderr {
+			dieLog.Store(c.json) // the second signal's line, in the same form
+		}
 	default:
 		return usagef("--log-format %q: want text or json", format)
 	}

@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -58,13 +60,22 @@ func watchSignals(ctx context.Context, cancel context.CancelFunc, sigs <-chan os
 	}
 }
 
+// dieLog is the JSON logger of a process that writes its stderr as JSON
+// records (--log-format json), for die's line; nil writes text.
+var dieLog atomic.Pointer[slog.Logger]
+
 // die ends the process by sig with its default handling, so that a shell
 // sees the usual status (130 for SIGINT); where a signal cannot be sent to
 // oneself, it exits with that status.
 func die(sig os.Signal) {
 	// Reports and a delivery under way are cut short; the record, synced
 	// as it goes, is not.
-	fmt.Fprintln(os.Stderr, "auditor: stopped at once by a second signal: the files written whole stay, the reports may be missing or out of date; run the same command again (auditor run with --resume: the record holds what was audited)")
+	const msg = "stopped at once by a second signal: the files written whole stay, the reports may be missing or out of date; run the same command again (auditor run with --resume: the record holds what was audited)"
+	if l := dieLog.Load(); l != nil {
+		l.Error(msg)
+	} else {
+		fmt.Fprintln(os.Stderr, "auditor: "+msg)
+	}
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
 	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
 		time.Sleep(time.Second) // the signal is on its way

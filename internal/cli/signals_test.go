@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -69,7 +70,10 @@ func TestWatchSignals(t *testing.T) {
 // says so on stderr, with what to do next, and ends with 128 + the
 // signal's number (130 for SIGINT), as the README's exit codes say.
 func TestSecondSignalSaysSo(t *testing.T) {
-	if os.Getenv("SIGNALS_CHILD") == "1" {
+	if mode := os.Getenv("SIGNALS_CHILD"); mode != "" {
+		if mode == "json" {
+			newConsole(os.Stderr).setFormat(logJSON)
+		}
 		ctx, stop := NotifyContext(context.Background())
 		defer stop()
 		p, _ := os.FindProcess(os.Getpid())
@@ -80,20 +84,27 @@ func TestSecondSignalSaysSo(t *testing.T) {
 		time.Sleep(10 * time.Second)
 		os.Exit(0)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSecondSignalSaysSo$")
-	cmd.Env = append(os.Environ(), "SIGNALS_CHILD=1")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		t.Fatalf("the child ended with %v, want a signal's exit", err)
-	}
-	// Killed by the signal itself (a shell shows 130), or exited 130.
-	if st, ok := ee.Sys().(syscall.WaitStatus); !ok || !(st.Signaled() && st.Signal() == syscall.SIGINT || st.ExitStatus() == 130) {
-		t.Errorf("the child ended with %v, want SIGINT or exit 130", err)
-	}
-	if !strings.Contains(stderr.String(), "--resume") {
-		t.Errorf("stderr %q: want a line saying what to do next", stderr.String())
+	for _, mode := range []string{"text", "json"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSecondSignalSaysSo$")
+		cmd.Env = append(os.Environ(), "SIGNALS_CHILD="+mode)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("%s: the child ended with %v, want a signal's exit", mode, err)
+		}
+		// Killed by the signal itself (a shell shows 130), or exited 130.
+		if st, ok := ee.Sys().(syscall.WaitStatus); !ok || !(st.Signaled() && st.Signal() == syscall.SIGINT || st.ExitStatus() == 130) {
+			t.Errorf("%s: the child ended with %v, want SIGINT or exit 130", mode, err)
+		}
+		if !strings.Contains(stderr.String(), "--resume") {
+			t.Errorf("%s: stderr %q: want a line saying what to do next", mode, stderr.String())
+		}
+		// With --log-format json, one JSON record, as every other line.
+		var rec map[string]any
+		if mode == "json" && (json.Unmarshal([]byte(strings.TrimSpace(stderr.String())), &rec) != nil || rec["level"] != "ERROR") {
+			t.Errorf("json: stderr %q: want one JSON record of level ERROR", stderr.String())
+		}
 	}
 }
