@@ -204,47 +204,15 @@ func TestSplit(t *testing.T) {
 // baseline so that its mail, later, can show them.
 func TestSplitChanges(t *testing.T) {
 	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
-	result := func(id, owner, status string, when time.Time) audit.Result {
-		d := when.Add(-time.Hour)
-		return audit.Result{
-			Region: "us-east-1", InstanceID: id, Labels: map[string]string{"owner": owner}, Outcome: audit.Judge([]audit.Association{{Status: status}}),
-			AuditedAt: when, Associations: []audit.Association{{AssociationID: "a-" + id, Name: "AWS-RunPatchBaseline", Status: status, ExecutionDate: &d}},
-		}
-	}
-	write := func(dir string, rs ...audit.Result) string {
-		path := filepath.Join(dir, audit.ResultsFile)
-		w, err := audit.CreateRecord(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rs {
-			w.Write(r)
-		}
-		w.Close()
-		return path
-	}
 	week := at.Add(-7 * 24 * time.Hour)
 	// alice: one new failure; bob: one resolved.
-	basePath := write(t.TempDir(),
-		result("i-0000000000000000a", "alice", audit.StatusSuccess, week),
-		result("i-0000000000000000b", "bob", audit.StatusFailed, week))
-	curPath := write(t.TempDir(),
-		result("i-0000000000000000a", "alice", audit.StatusFailed, at),
-		result("i-0000000000000000b", "bob", audit.StatusSuccess, at))
-	base, err := audit.OpenBaseline(basePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer base.Close()
-	rs, err := audit.OpenRecords(curPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rs.Close()
-	counts, err := audit.Compare(base.Records(), rs, func(audit.Change) error { return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	basePath := writeResults(t, t.TempDir(),
+		ownedResult("i-0000000000000000a", "alice", audit.StatusSuccess, week),
+		ownedResult("i-0000000000000000b", "bob", audit.StatusFailed, week))
+	curPath := writeResults(t, t.TempDir(),
+		ownedResult("i-0000000000000000a", "alice", audit.StatusFailed, at),
+		ownedResult("i-0000000000000000b", "bob", audit.StatusSuccess, at))
+	base, rs, counts := openCompared(t, basePath, curPath, false)
 	run := audit.RunInfo{StartedAt: at, Complete: true, Changes: &audit.ChangeInfo{Baseline: basePath, Counts: counts}}
 	out := t.TempDir()
 	groups, err := report.Split(context.Background(), report.Options{Dir: out, Records: rs, Run: run, Baseline: base, Formats: []report.Format{report.FormatCSV}}, "owner")
@@ -363,22 +331,8 @@ func TestSplitGroupBaselineAsCompleteAsTheWholeOne(t *testing.T) {
 			curPath := writeResults(t, t.TempDir(),
 				ownedResult("i-0000000000000000a", "alice", audit.StatusSuccess, at),
 				ownedResult("i-0000000000000000c", "alice", audit.StatusFailed, at))
-			base, err := audit.OpenBaseline(basePath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer base.Close()
-			rs, err := audit.OpenRecords(curPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rs.Close()
 			run := audit.RunInfo{StartedAt: at, Complete: tt.currentWhole, Interrupted: !tt.currentWhole}
-			rs.Partial = !run.Whole()
-			counts, err := audit.Compare(base.Records(), rs, func(audit.Change) error { return nil })
-			if err != nil {
-				t.Fatal(err)
-			}
+			base, rs, counts := openCompared(t, basePath, curPath, !run.Whole())
 			run.Changes = &audit.ChangeInfo{Baseline: basePath, Since: &week, Counts: counts, BaselineIncomplete: base.Records().Partial}
 			groups, err := report.Split(context.Background(), report.Options{Dir: t.TempDir(), Records: rs, Run: run, Baseline: base, Formats: []report.Format{report.FormatCSV}}, "owner")
 			if err != nil {
@@ -429,6 +383,29 @@ func ownedResult(id, owner, status string, when time.Time) audit.Result {
 		Region: "us-east-1", InstanceID: id, Labels: map[string]string{"owner": owner}, Outcome: audit.Judge([]audit.Association{{Status: status}}),
 		AuditedAt: when, Associations: []audit.Association{{AssociationID: "a-" + id, Name: "AWS-RunPatchBaseline", Status: status, ExecutionDate: &d}},
 	}
+}
+
+// openCompared opens the baseline at basePath and the record at curPath
+// (partial: a run that did not get to all its targets), closed when t ends,
+// and compares them.
+func openCompared(t *testing.T, basePath, curPath string, partial bool) (*audit.Baseline, *audit.Records, audit.ChangeCounts) {
+	t.Helper()
+	base, err := audit.OpenBaseline(basePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { base.Close() })
+	rs, err := audit.OpenRecords(curPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rs.Close() })
+	rs.Partial = partial
+	counts, err := audit.Compare(base.Records(), rs, func(audit.Change) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base, rs, counts
 }
 
 // writeResults writes rs as dir's results.jsonl and returns its path.
@@ -513,22 +490,8 @@ func TestSplitRelabelledAndVanished(t *testing.T) {
 				ownedResult("i-0000000000000000a", "alice", audit.StatusSuccess, at),
 				ownedResult("i-0000000000000000b", "bob", audit.StatusFailed, at),
 				ownedResult("i-0000000000000000c", "carol", audit.StatusSuccess, at))
-			base, err := audit.OpenBaseline(basePath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer base.Close()
-			rs, err := audit.OpenRecords(curPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rs.Close()
 			run := audit.RunInfo{StartedAt: at, Complete: !tt.partial, Interrupted: tt.partial}
-			rs.Partial = !run.Whole()
-			counts, err := audit.Compare(base.Records(), rs, func(audit.Change) error { return nil })
-			if err != nil {
-				t.Fatal(err)
-			}
+			base, rs, counts := openCompared(t, basePath, curPath, !run.Whole())
 			run.Changes = &audit.ChangeInfo{Baseline: basePath, Since: &week, Counts: counts}
 			out := t.TempDir()
 			groups, err := report.Split(context.Background(), report.Options{Dir: out, Records: rs, Run: run, Baseline: base, Formats: []report.Format{report.FormatCSV}}, "owner")
