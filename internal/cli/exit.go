@@ -40,6 +40,11 @@ var (
 // errInterrupted ends a run interrupted before it asked anything of AWS.
 var errInterrupted = errors.New("interrupted before the first call; nothing was audited")
 
+// errTimedOut ends a run that --timeout stopped before it asked SSM about
+// any instance: reading its lists, checking its credentials, listing its
+// accounts.
+var errTimedOut = errors.New("stopped before the first call; nothing was audited")
+
 // exitFor maps an error to the exit code, in this one place, and prints what
 // the user needs to know.
 func exitFor(err error, con *console) exitCode {
@@ -76,7 +81,7 @@ func exitFor(err error, con *console) exitCode {
 	case errors.As(err, &fe):
 		con.errorf("--resume: %v\nresume with the same lists, --region, --profile and --shard as the run it continues, or choose another --out", err)
 		return exitUsage
-	case errors.Is(err, errInterrupted):
+	case errors.Is(err, errInterrupted), errors.Is(err, errTimedOut):
 		con.errorf("%v", err)
 		return exitIncomplete
 	}

@@ -53,6 +53,7 @@ type runOptions struct {
 	maxPages    int
 	rate        float64
 	timeout     time.Duration
+	deadline    time.Time // --timeout's, counted from the command's start
 	grace       time.Duration
 	shard       string
 	shardCount  int
@@ -172,7 +173,7 @@ func (o *runOptions) bindFetch(fs *flagSet) {
 	fs.IntVar(&o.maxResults, "max-results", o.maxResults, "page size asked of SSM, 1 to 50")
 	fs.IntVar(&o.maxPages, "max-pages", o.maxPages, "pages per instance before it ends in error PaginationLoop")
 	fs.Float64Var(&o.rate, "rate", 0, "calls per second per account and region (default: adapt to the service's throttling)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after this long, write partial reports, exit 3 (default: no limit)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run this long after it starts (the lists, credentials and accounts count too), write partial reports, exit 3 (default: no limit)")
 	fs.DurationVar(&o.grace, "grace", o.grace, "after an interrupt, how long calls in flight may finish")
 }
 

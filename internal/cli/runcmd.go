@@ -99,6 +99,11 @@ type job struct {
 // is locked here; a new one is created only once the run will write into
 // it.
 func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Writer) (*job, error) {
+	if o.timeout > 0 && o.deadline.IsZero() {
+		// A scheduled run is bounded from its start: a list that does not
+		// end, or credentials that hang, count against it too.
+		o.deadline = o.now().Add(o.timeout)
+	}
 	set, problems := o.check()
 	spec, orgProblems := o.checkOrg()
 	problems = append(problems, orgProblems...)
@@ -378,16 +383,34 @@ func (j *job) plan(stderr io.Writer) error {
 // render, verdict.
 func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	o := j.o
-	if err := j.conn.CheckCredentials(ctx); err != nil {
-		if ctx.Err() != nil {
+	// --timeout bounds the credentials' check and the accounts' listing
+	// too: a credential process or an STS endpoint that hangs must not
+	// hold a scheduled run past it.
+	early := ctx
+	if !o.deadline.IsZero() {
+		var cancel context.CancelFunc
+		early, cancel = context.WithDeadline(ctx, o.deadline)
+		defer cancel()
+	}
+	stoppedEarly := func(doing string) error {
+		return fmt.Errorf("%s: --timeout %s ran out: %w", doing, o.timeout, errTimedOut)
+	}
+	if err := j.conn.CheckCredentials(early); err != nil {
+		switch {
+		case ctx.Err() != nil:
 			return errInterrupted
+		case early.Err() != nil:
+			return stoppedEarly("checking the credentials")
 		}
 		return err // a *audit.CredentialsError: fatal, and says so itself
 	}
 	session := audit.NewSession(j.auditConfig())
 	start := o.now() // the fetch begins with discovery
-	failedSites, err := j.orgTargets(ctx, session, stderr)
+	failedSites, err := j.orgTargets(early, session, stderr)
 	if err != nil {
+		if ctx.Err() == nil && early.Err() != nil {
+			return stoppedEarly("finding the accounts and regions to audit")
+		}
 		return err
 	}
 	if err := j.open(); err != nil {
@@ -559,8 +582,8 @@ func (j *job) auditConfig() audit.Config {
 		// stale associations, which only the detail shows.
 		cfg.TriageSince = o.now().Add(-time.Duration(o.staleAfter))
 	}
-	if o.timeout > 0 {
-		j.deadline = o.now().Add(o.timeout)
+	if !o.deadline.IsZero() {
+		j.deadline = o.deadline
 		cfg.Deadline = j.deadline
 	}
 	return cfg

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/auditor-dev/auditor/audit"
 )
@@ -14,7 +15,7 @@ import (
 // loadFleet reads every --instances list and --instance-id. Reading can be
 // interrupted: a list may be a slow pipe, standard input a terminal, or a
 // FIFO that nobody writes (opening it blocks), and a signal must still end
-// the run at once, with errInterrupted. Lists are read in a goroutine that
+// the run at once, with errInterrupted, and --timeout with errTimedOut. Lists are read in a goroutine that
 // is abandoned on interrupt; the process is about to exit.
 func (o *runOptions) loadFleet(ctx context.Context, stdin io.Reader, stderr io.Writer) (*audit.Fleet, error) {
 	if len(o.instances.vals) == 0 && len(o.instanceIDs.vals) == 0 {
@@ -30,22 +31,39 @@ func (o *runOptions) loadFleet(ctx context.Context, stdin io.Reader, stderr io.W
 		f   *audit.Fleet
 		err error
 	}
+	var reading atomic.Pointer[string] // the list being read
 	done := make(chan result, 1)
 	go func() {
-		f, err := o.readFleet(stdin)
+		f, err := o.readFleet(stdin, func(name string) { reading.Store(&name) })
 		done <- result{f, err}
 	}()
+	rctx := ctx
+	if !o.deadline.IsZero() {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithDeadline(ctx, o.deadline)
+		defer cancel()
+	}
 	select {
 	case r := <-done:
 		return r.f, r.err
-	case <-ctx.Done():
+	case <-rctx.Done():
+		if ctx.Err() == nil {
+			name := "-"
+			if p := reading.Load(); p != nil {
+				name = *p
+			}
+			return nil, fmt.Errorf("--instances %s: the list had not ended when --timeout %s ran out (check what writes to it): %w", name, o.timeout, errTimedOut)
+		}
 		return nil, errInterrupted
 	}
 }
 
-func (o *runOptions) readFleet(stdin io.Reader) (*audit.Fleet, error) {
+// readFleet reads the lists, calling reading with each list's name before
+// it reads it.
+func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*audit.Fleet, error) {
 	f := &audit.Fleet{}
 	for _, name := range o.instances.vals {
+		reading(name)
 		if name == "-" {
 			if stdin == nil {
 				return nil, usagef("--instances -: no standard input")

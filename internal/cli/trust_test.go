@@ -8,8 +8,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -447,6 +449,81 @@ func TestInterruptWhileReadingTargets(t *testing.T) {
 				t.Fatal("the run did not end a minute after the interrupt")
 			}
 		})
+	}
+}
+
+// TestTimeoutWhileReadingTargets: --timeout bounds the whole run, the
+// reading of the lists too. A list from a pipe whose writer hung (or a FIFO
+// nobody opens) kept a scheduled run waiting for ever, whatever --timeout
+// said; it ends at the timeout with exit 3, saying which list did not end,
+// and nothing is left in --out.
+func TestTimeoutWhileReadingTargets(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, list string
+		stdin      func(context.Context) io.Reader
+	}{
+		{"slow standard input", "-", func(ctx context.Context) io.Reader { return blockingReader{ctx} }},
+		{"FIFO with no writer", fifo, func(context.Context) io.Reader { return nil }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			out := filepath.Join(t.TempDir(), "out")
+			done := make(chan cliResult, 1)
+			go func() {
+				done <- runCtx(ctx, tt.stdin(ctx), "run", "--instances", tt.list, "--region", "us-east-1", "--out", out, "--timeout", "300ms", "--quiet")
+			}()
+			select {
+			case got := <-done:
+				if got.code != 3 || !strings.Contains(got.stderr, "--timeout 300ms") || !strings.Contains(got.stderr, "--instances "+tt.list) {
+					t.Errorf("exit %d, want 3 naming --timeout 300ms and --instances %s\n%s", got.code, tt.list, got.stderr)
+				}
+				if strings.Contains(got.stderr, "interrupted") {
+					t.Errorf("a timeout said to be an interrupt:\n%s", got.stderr)
+				}
+				if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("--out %s left behind (%v)", out, err)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("the run did not end a minute after its --timeout")
+			}
+		})
+	}
+}
+
+// TestTimeoutWhileCheckingCredentials: a credential_process that hangs
+// held the run past its --timeout; it ends at it, exit 3. (The SDK lets the
+// process run on to its own minute's timeout, ignoring the cancel; the
+// script sleeps 5 s so that it does not hold the test's output that long.)
+func TestTimeoutWhileCheckingCredentials(t *testing.T) {
+	isolateAWS(t, "")
+	dir := t.TempDir()
+	script := filepath.Join(dir, "creds.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nsleep 5\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config")
+	if err := os.WriteFile(cfg, []byte("[profile hangs]\ncredential_process = "+script+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", cfg)
+	out := filepath.Join(t.TempDir(), "out")
+	done := make(chan cliResult, 1)
+	go func() {
+		done <- runCLI(t, "", "run", "--instance-id", "i-0123456789abcdef0", "--profile", "hangs", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9", "--out", out, "--timeout", "300ms", "--quiet")
+	}()
+	select {
+	case got := <-done:
+		if got.code != 3 || !strings.Contains(got.stderr, "checking the credentials: --timeout 300ms ran out") {
+			t.Errorf("exit %d, want 3 saying the timeout ran out checking the credentials\n%s", got.code, got.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run did not end 30 s after its --timeout")
 	}
 }
 
