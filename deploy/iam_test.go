@@ -180,6 +180,26 @@ func TestIAMActions(t *testing.T) {
 	if got := policyActions(t, role.Properties.AssumeRolePolicyDocument); !slices.Equal(got, []string{"sts:AssumeRole"}) {
 		t.Errorf("the member role's trust policy allows %v, want sts:AssumeRole", got)
 	}
+	// Trusting the auditing account's root lets any of its principals
+	// with sts:AssumeRole in their own policy (an administrator, any
+	// workload given sts:AssumeRole on "*") read every member account: the
+	// trust names the auditor's own role, whichever way ExternalId goes.
+	for _, st := range role.Properties.AssumeRolePolicyDocument["Statement"].([]any) {
+		cond := st.(map[string]any)["Condition"]
+		branches := []any{cond}
+		if c, ok := cond.(map[string]any); ok && c["Fn::If"] != nil {
+			f := c["Fn::If"].([]any)
+			branches = f[1:]
+		}
+		for i, b := range branches {
+			m, _ := b.(map[string]any)
+			arn, _ := m["ArnEquals"].(map[string]any)
+			sub, _ := arn["aws:PrincipalArn"].(map[string]any)
+			if got, _ := sub["Fn::Sub"].(string); got != "arn:${AWS::Partition}:iam::${AuditorAccountId}:role/${AuditorRoleName}" {
+				t.Errorf("iam/member-role.yaml: the trust policy (branch %d) does not limit aws:PrincipalArn to the auditor's role: %v", i, b)
+			}
+		}
+	}
 
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
