@@ -7,10 +7,12 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // Filter is one filter of DescribeInstanceInformation (an
@@ -129,12 +131,14 @@ func (e *InfoError) Error() string {
 }
 
 // LookupInfo asks DescribeInstanceInformation about the given instances of
-// an account-region, 50 a call, and calls fn for each it knows. The service
-// refuses a whole call with InvalidInstanceId when one of its IDs is not a
-// managed node of the account; LookupInfo then halves the batch until each
-// such ID is alone, and leaves those out without information: about two
-// calls for each halving, so at most 2·⌈log2 50⌉ more calls for each ID
-// that SSM does not manage, paced as the others. An error that fails the
+// an account-region, 50 a call, up to Config.Concurrency calls at once
+// (paced by the account-region's limiter, as the audit's are), and calls
+// fn for each it knows, from one goroutine at a time. The service refuses
+// a whole call with InvalidInstanceId when one of its IDs is not a managed
+// node of the account; LookupInfo then halves the batch until each such ID
+// is alone, and leaves those out without information: about two calls for
+// each halving, so at most 2·⌈log2 50⌉ more calls for each ID that SSM
+// does not manage, paced as the others. An error that fails the
 // account-region is returned as for Discover; any other failure is
 // returned as an *InfoError, and the account-region can still be audited.
 func (s *Session) LookupInfo(ctx context.Context, account, region string, ids []string, fn func(id string, info *InstanceInfo)) error {
@@ -142,25 +146,37 @@ func (s *Session) LookupInfo(ctx context.Context, account, region string, ids []
 	if err != nil {
 		return err
 	}
-	for len(ids) > 0 {
-		n := min(50, len(ids))
-		_, err := s.lookup(ctx, st, ids[:n], false, fn)
-		var ce *callError
-		if errors.As(err, &ce) {
-			ie := &InfoError{AccountID: account, Region: region, Code: ce.code, Message: ce.msg}
-			st.mu.Lock()
-			if st.noInfo == nil {
-				st.noInfo = ie
-			}
-			st.mu.Unlock()
-			return ie
-		}
-		if err != nil {
-			return err
-		}
-		ids = ids[n:]
+	var mu sync.Mutex
+	one := func(id string, info *InstanceInfo) {
+		mu.Lock()
+		defer mu.Unlock()
+		fn(id, info)
 	}
-	return nil
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.cfg.Concurrency)
+	for len(ids) > 0 && gctx.Err() == nil {
+		batch := ids[:min(50, len(ids))]
+		ids = ids[len(batch):]
+		g.Go(func() error {
+			_, err := s.lookup(gctx, st, batch, false, one)
+			return err
+		})
+	}
+	err = g.Wait()
+	var ce *callError
+	if errors.As(err, &ce) {
+		ie := &InfoError{AccountID: account, Region: region, Code: ce.code, Message: ce.msg}
+		st.mu.Lock()
+		if st.noInfo == nil {
+			st.noInfo = ie
+		}
+		st.mu.Unlock()
+		return ie
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
 }
 
 // lookup asks for the information of ids, at most 50, and reports whether

@@ -249,6 +249,36 @@ func TestIntegrationLookupInfoUnmanaged(t *testing.T) {
 	}
 }
 
+// TestIntegrationLookupInfoInParallel: the batches of one account-region
+// are asked up to Concurrency at once, as the audit's own calls are (one
+// after another, 100,000 nodes took 2,000 round trips before the audit
+// began), and every node gets its information once.
+func TestIntegrationLookupInfoInParallel(t *testing.T) {
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 11, Size: 500, UnmanagedFraction: -1})
+	url, srv := serveFleet(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 30 * time.Millisecond}})
+	s := audit.NewSession(audit.Config{Client: sdkClients(url, 3, 8), Region: "us-east-1", Concurrency: 4, Rate: 1000})
+	got := map[string]bool{}
+	err := s.LookupInfo(context.Background(), "", "us-east-1", fleet.IDs(), func(id string, _ *audit.InstanceInfo) {
+		if got[id] { // unguarded: fn is called from one goroutine at a time
+			t.Errorf("%s: information given twice", id)
+		}
+		got[id] = true
+	})
+	if err != nil {
+		t.Fatalf("LookupInfo: %v", err)
+	}
+	if len(got) != fleet.Len() {
+		t.Errorf("%d nodes with their information, want %d", len(got), fleet.Len())
+	}
+	st := srv.Stats()
+	if calls := st.Calls[ssmsim.OpDescribeInstanceInformation]; calls != 10 {
+		t.Errorf("%d calls for 500 IDs, want 10", calls)
+	}
+	if st.PeakInFlight < 2 || st.PeakInFlight > 4 {
+		t.Errorf("at most %d calls at once, want 2 to 4 (Concurrency 4)", st.PeakInFlight)
+	}
+}
+
 // TestIntegrationLookupInfoFails: instance information that cannot be read
 // for another reason than an unmanaged ID (500 after every retry) is an
 // *InfoError that Sites reports as the account-region's InfoError, not as

@@ -429,10 +429,11 @@ func siteCause(err error) (code, msg string) {
 
 // lookupInfo asks DescribeInstanceInformation about the listed targets that
 // have no information yet, 50 a call, in every account-region at once (each
-// is paced by its own limiter), one call at a time in each. Where it cannot
-// be read but the instances can still be audited, they are audited without
-// it (the session's Sites say why: SiteStats.InfoError); an account-region
-// that failed is returned, as for the audit; fatal errors stop the run.
+// is paced by its own limiter), up to --concurrency calls at once in each.
+// Where it cannot be read but the instances can still be audited, they are
+// audited without it (the session's Sites say why: SiteStats.InfoError); an
+// account-region that failed is returned, as for the audit; fatal errors
+// stop the run.
 func (j *job) lookupInfo(ctx context.Context, session *audit.Session) ([]*audit.SiteError, error) {
 	type ask struct {
 		account, region string
