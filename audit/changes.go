@@ -22,9 +22,10 @@ const (
 	// succeeded, was pending, or is new).
 	NewFailure ChangeKind = "new_failure"
 	// StillFailing: Failed then and now; Change.FirstSeenFailing says since
-	// when.
+	// when. Then may be a Pending that followed a failure (carried).
 	StillFailing ChangeKind = "still_failing"
-	// Resolved: Failed then, not now.
+	// Resolved: Failed then, Success now. Failed then and Pending now
+	// (running again) is no change: nothing is shown fixed yet.
 	Resolved ChangeKind = "resolved"
 	// NewInstance and VanishedInstance: an instance audited in one run only
 	// (not managed, or not a target, in the other).
@@ -142,10 +143,12 @@ func (b *Baseline) Close() error { return b.rs.Close() }
 func (b *Baseline) Records() *Records { return b.rs }
 
 // Carry sets FirstSeenFailing on r's Failed associations: the baseline's
-// date when it failed there too, else when r was audited. An instance in
-// error keeps, in CarriedFailing, the dates of the baseline's failures that
-// it has no Failed row for, so that the run after it still knows them. It
-// is safe for concurrent use (it only reads the baseline).
+// date when it failed there too, else when r was audited. The baseline's
+// failures that r gives no verdict on keep their dates in CarriedFailing,
+// so that the run after it still knows them: those of an instance in
+// error that has no row for them, and those now Pending (running again,
+// not shown fixed). It is safe for concurrent use (it only reads the
+// baseline).
 func (b *Baseline) Carry(r *Result) {
 	failing := b.failing[r.Key()]
 	for i := range r.Associations {
@@ -161,13 +164,15 @@ func (b *Baseline) Carry(r *Result) {
 		a.FirstSeenFailing = &since
 	}
 	r.CarriedFailing = nil
-	if r.Outcome != OutcomeError {
-		return
-	}
 	for id, since := range failing {
-		if !slices.ContainsFunc(r.Associations, func(a Association) bool { return a.AssociationID == id && a.Status == StatusFailed }) {
-			r.CarriedFailing = append(r.CarriedFailing, CarriedFailure{AssociationID: id, FirstSeenFailing: since.UTC()})
+		i := slices.IndexFunc(r.Associations, func(a Association) bool { return a.AssociationID == id })
+		switch {
+		case i >= 0 && verdict(r.Associations[i].Status):
+			continue // failing with its date above, or fixed
+		case i < 0 && r.Outcome != OutcomeError:
+			continue // gone
 		}
+		r.CarriedFailing = append(r.CarriedFailing, CarriedFailure{AssociationID: id, FirstSeenFailing: since.UTC()})
 	}
 	slices.SortFunc(r.CarriedFailing, func(x, y CarriedFailure) int { return strings.Compare(x.AssociationID, y.AssociationID) })
 }
@@ -258,6 +263,10 @@ func Align(base, cur *Records, fn func(b, c *Result) error) error {
 // associations: audited, or not managed (gone).
 func seen(r *Result) bool { return r != nil && (r.Outcome.Audited() || r.Outcome == OutcomeNotManaged) }
 
+// verdict reports whether an association's status says how its last run
+// went: Success or Failed, not Pending (running, or about to).
+func verdict(status string) bool { return status == StatusSuccess || status == StatusFailed }
+
 func compareInstance(b, c *Result, emit func(Change) error) error {
 	if b != nil && !seen(b) || c != nil && !seen(c) {
 		return nil // an error or an invalid line: nothing to compare
@@ -285,6 +294,11 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 	for _, a := range b.Associations {
 		before[a.AssociationID] = a
 	}
+	// Failed then: Failed in the baseline, or failing before it and
+	// Pending there (carried).
+	failedThen := func(p Association) bool {
+		return p.Status == StatusFailed || slices.ContainsFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == p.AssociationID })
+	}
 	if c.Detail == DetailOverview && b.Detail != DetailOverview {
 		// Now only the overview: every association succeeded (or there is
 		// none), so each that failed then is resolved (or each is gone).
@@ -294,7 +308,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 				if err := emit(assocChange(VanishedAssociation, b, p, p.Status, "")); err != nil {
 					return err
 				}
-			case p.Status == StatusFailed:
+			case failedThen(p):
 				ch := assocChange(Resolved, b, p, p.Status, StatusSuccess)
 				ch.Labels, ch.FirstSeenFailing = c.Labels, nil
 				if err := emit(ch); err != nil {
@@ -311,7 +325,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 			for _, a := range c.Associations {
 				if a.Status == StatusFailed {
 					kind := NewFailure
-					if p, ok := before[a.AssociationID]; ok && p.Status == StatusFailed {
+					if p, ok := before[a.AssociationID]; ok && failedThen(p) {
 						kind = StillFailing
 					}
 					if err := emit(assocChange(kind, c, a, before[a.AssociationID].Status, a.Status)); err != nil {
@@ -327,12 +341,14 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 		delete(before, a.AssociationID)
 		var kind ChangeKind
 		switch {
-		case a.Status == StatusFailed && had && p.Status == StatusFailed:
+		case a.Status == StatusFailed && had && failedThen(p):
 			kind = StillFailing
 		case a.Status == StatusFailed:
 			kind = NewFailure
-		case had && p.Status == StatusFailed:
+		case had && failedThen(p) && a.Status == StatusSuccess:
 			kind = Resolved
+		case had && failedThen(p):
+			continue // Pending: no verdict yet (Carry keeps its date)
 		case !had:
 			kind = NewAssociation
 		default:

@@ -245,3 +245,74 @@ func TestFirstSeenThroughAnErrorRun(t *testing.T) {
 		t.Errorf("a result not in error carries %v", r.CarriedFailing)
 	}
 }
+
+// TestPendingIsNoVerdict: an association that failed and is running again
+// (Pending) has not been shown fixed. It was counted resolved, and when it
+// failed again the next week it was a new failure, first seen that week.
+// Pending is now no verdict: no change, and its first_seen_failing is
+// carried; resolved is Failed then, Success now.
+func TestPendingIsNoVerdict(t *testing.T) {
+	day := func(n int) time.Time { return time.Date(2026, 11, n, 3, 0, 0, 0, time.UTC) }
+	with := func(d time.Time, status string) audit.Result {
+		outcome := map[string]audit.Outcome{audit.StatusFailed: audit.OutcomeNoncompliant, audit.StatusPending: audit.OutcomePending, audit.StatusSuccess: audit.OutcomeCompliant}[status]
+		r := result("111122223333", "us-east-1", "i-00000001", outcome)
+		r.AuditedAt = d
+		r.Associations[0].Status = status
+		return r
+	}
+	dir := t.TempDir()
+	week := func(name, base string, r audit.Result) (string, []audit.Change) {
+		var changes []audit.Change
+		p := filepath.Join(dir, name+".jsonl")
+		if base == "" {
+			writeRecord(t, p, r)
+			return p, nil
+		}
+		b, err := audit.OpenBaseline(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		b.Carry(&r)
+		writeRecord(t, p, r)
+		cur, err := audit.OpenRecords(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cur.Close()
+		if _, err := audit.Compare(b.Records(), cur, func(c audit.Change) error { changes = append(changes, c); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return p, changes
+	}
+	kinds := func(cs []audit.Change) []audit.ChangeKind {
+		var out []audit.ChangeKind
+		for _, c := range cs {
+			out = append(out, c.Kind)
+		}
+		return out
+	}
+	w1, _ := week("w1", "", with(day(1), audit.StatusFailed))
+	w2, c2 := week("w2", w1, with(day(8), audit.StatusPending))
+	if len(c2) != 0 {
+		t.Errorf("Failed, then Pending: changes %v, want none (no verdict yet)", kinds(c2))
+	}
+	if r := readAll(t, w2)[0]; len(r.CarriedFailing) != 1 || !r.CarriedFailing[0].FirstSeenFailing.Equal(day(1)) {
+		t.Errorf("Pending after Failed carries %v, want the failure first seen on day 1", r.CarriedFailing)
+	}
+	w3, c3 := week("w3", w2, with(day(15), audit.StatusFailed))
+	if k := kinds(c3); len(k) != 1 || k[0] != audit.StillFailing {
+		t.Errorf("Failed, Pending, Failed: changes %v, want still_failing", k)
+	}
+	if got := readAll(t, w3)[0].Associations[0].FirstSeenFailing; got == nil || !got.Equal(day(1)) {
+		t.Errorf("Failed, Pending, Failed: first seen failing %v, want day 1", got)
+	}
+	_, c4 := week("w4", w2, with(day(15), audit.StatusSuccess))
+	if k := kinds(c4); len(k) != 1 || k[0] != audit.Resolved {
+		t.Errorf("Failed, Pending, Success: changes %v, want resolved", k)
+	}
+	_, c5 := week("w5", w1, with(day(8), audit.StatusSuccess))
+	if k := kinds(c5); len(k) != 1 || k[0] != audit.Resolved {
+		t.Errorf("Failed, then Success: changes %v, want resolved", k)
+	}
+}
