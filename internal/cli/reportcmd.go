@@ -36,7 +36,11 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if o.out == "" {
 		return usagef("report: --out DIR is required")
 	}
-	o.delivery.upload = expandOut(o.delivery.upload, o.now())
+	// One instant for both, as for run: the upload's prefix names the
+	// directory.
+	now := o.now()
+	o.out = expandOut(o.out, now)
+	o.delivery.upload = expandOut(o.delivery.upload, now)
 	set, problems := o.check()
 	var taken error
 	if err := outdir.Check(o.out); errors.Is(err, outdir.ErrNotDir) {

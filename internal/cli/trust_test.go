@@ -808,3 +808,32 @@ func TestOutKeepsOthersFiles(t *testing.T) {
 		t.Errorf("run into an earlier run's directory: exit %d, want 0\n%s", got.code, got.stderr)
 	}
 }
+
+// TestReportOutTime: `auditor report --out 'merged/{time}'` created a
+// directory named {time}, which the next week's merge then refused (a
+// record it was not given) and --baseline previous never found beside it.
+// {time} and {date} name the run, as for run.
+func TestReportOutTime(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", run, "--quiet"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	merged := filepath.Join(dir, "merged")
+	if got := runCLI(t, "", "report", filepath.Join(run, "results.jsonl"), "--out", filepath.Join(merged, "{date}-{time}")); got.code != 0 {
+		t.Fatalf("report: exit %d\n%s", got.code, got.stderr)
+	}
+	entries, err := os.ReadDir(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || strings.ContainsAny(entries[0].Name(), "{}") || !strings.Contains(entries[0].Name(), "T") {
+		t.Fatalf("report --out merged/{date}-{time} made %v, want one directory named by the date and time", entries)
+	}
+	if _, err := os.Stat(filepath.Join(merged, entries[0].Name(), "summary.json")); err != nil {
+		t.Errorf("no reports in %s: %v", entries[0].Name(), err)
+	}
+}
