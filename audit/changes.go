@@ -75,6 +75,10 @@ type Baseline struct {
 	// when it was first seen failing. Failures are few; memory grows with
 	// them only.
 	failing map[Key]map[string]time.Time
+	// account is the one account the baseline's instances name ("" for
+	// a run that could not learn it), when they name one.
+	account    string
+	oneAccount bool
 }
 
 // OpenBaseline opens a baseline: an output directory or its results.jsonl,
@@ -133,6 +137,7 @@ func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, err
 		rs.Close()
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
+	b.account, b.oneAccount = rs.soleAccount()
 	return b, nil
 }
 
@@ -150,7 +155,13 @@ func (b *Baseline) Records() *Records { return b.rs }
 // not shown fixed). It is safe for concurrent use (it only reads the
 // baseline).
 func (b *Baseline) Carry(r *Result) {
-	failing := b.failing[r.Key()]
+	k := r.Key()
+	if b.oneAccount && k.AccountID != b.account && (k.AccountID == "" || b.account == "") {
+		// One of the two runs could not learn its account: as Align pairs
+		// them.
+		k.AccountID = b.account
+	}
+	failing := b.failing[k]
 	for i := range r.Associations {
 		a := &r.Associations[i]
 		if a.Status != StatusFailed {
@@ -226,6 +237,23 @@ func Compare(base, cur *Records, fn func(Change) error) (ChangeCounts, error) {
 // holds one instance of each record at a time, and stops at the first error
 // fn returns.
 func Align(base, cur *Records, fn func(b, c *Result) error) error {
+	keyB, keyC := indexKey, indexKey
+	if acct, ok := unnamedAccount(base, cur); ok {
+		// A run that could not learn its account names none: its
+		// instances are paired with those of a record of one account by
+		// region and instance (IDs are the service's, unique), rather
+		// than all gone and all new.
+		named := func(r Result) Key {
+			k := indexKey(r)
+			k.AccountID = acct
+			return k
+		}
+		if a, _ := base.soleAccount(); a == "" {
+			keyB = named
+		} else {
+			keyC = named
+		}
+	}
 	nextB, stopB := iter.Pull2(base.all())
 	defer stopB()
 	nextC, stopC := iter.Pull2(cur.all())
@@ -241,10 +269,10 @@ func Align(base, cur *Records, fn func(b, c *Result) error) error {
 		}
 		var err error
 		switch {
-		case okB && (!okC || indexKey(b).Less(indexKey(c))):
+		case okB && (!okC || keyB(b).Less(keyC(c))):
 			err = fn(&b, nil)
 			b, errB, okB = nextB()
-		case okC && (!okB || indexKey(c).Less(indexKey(b))):
+		case okC && (!okB || keyC(c).Less(keyB(b))):
 			err = fn(nil, &c)
 			c, errC, okC = nextC()
 		default:
@@ -257,6 +285,17 @@ func Align(base, cur *Records, fn func(b, c *Result) error) error {
 		}
 	}
 	return nil
+}
+
+// unnamedAccount reports whether one record names no account (a run that
+// could not learn it) and the other names one, and returns that one.
+func unnamedAccount(base, cur *Records) (string, bool) {
+	a, okA := base.soleAccount()
+	c, okC := cur.soleAccount()
+	if !okA || !okC || a == c || a != "" && c != "" {
+		return "", false
+	}
+	return a + c, true
 }
 
 // seen reports whether a result says anything of the instance's

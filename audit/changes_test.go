@@ -260,31 +260,7 @@ func TestPendingIsNoVerdict(t *testing.T) {
 		r.Associations[0].Status = status
 		return r
 	}
-	dir := t.TempDir()
-	week := func(name, base string, r audit.Result) (string, []audit.Change) {
-		var changes []audit.Change
-		p := filepath.Join(dir, name+".jsonl")
-		if base == "" {
-			writeRecord(t, p, r)
-			return p, nil
-		}
-		b, err := audit.OpenBaseline(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Close()
-		b.Carry(&r)
-		writeRecord(t, p, r)
-		cur, err := audit.OpenRecords(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cur.Close()
-		if _, err := audit.Compare(b.Records(), cur, func(c audit.Change) error { changes = append(changes, c); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		return p, changes
-	}
+	week := weeks(t)
 	kinds := func(cs []audit.Change) []audit.ChangeKind {
 		var out []audit.ChangeKind
 		for _, c := range cs {
@@ -314,5 +290,84 @@ func TestPendingIsNoVerdict(t *testing.T) {
 	_, c5 := week("w5", w1, with(day(8), audit.StatusSuccess))
 	if k := kinds(c5); len(k) != 1 || k[0] != audit.Resolved {
 		t.Errorf("Failed, then Success: changes %v, want resolved", k)
+	}
+}
+
+// weeks returns a function that writes a week's record from rs at name,
+// carried from and compared with the record at base (none when ""), and
+// returns its path and the changes since base.
+func weeks(t *testing.T) func(name, base string, rs ...audit.Result) (string, []audit.Change) {
+	dir := t.TempDir()
+	return func(name, base string, rs ...audit.Result) (string, []audit.Change) {
+		t.Helper()
+		p := filepath.Join(dir, name+".jsonl")
+		if base == "" {
+			writeRecord(t, p, rs...)
+			return p, nil
+		}
+		b, err := audit.OpenBaseline(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		for i := range rs {
+			b.Carry(&rs[i])
+		}
+		writeRecord(t, p, rs...)
+		cur, err := audit.OpenRecords(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cur.Close()
+		var changes []audit.Change
+		if _, err := audit.Compare(b.Records(), cur, func(c audit.Change) error { changes = append(changes, c); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return p, changes
+	}
+}
+
+// TestRunWithoutItsAccount: a run that could not learn its account (STS
+// unreachable: it warns and leaves the account empty) made every instance
+// of the week before "vanished" and every one of its own "new", and reset
+// every first_seen_failing to its own date, for good. A record of one
+// account compared with a record that names none is compared by region
+// and instance.
+func TestRunWithoutItsAccount(t *testing.T) {
+	day := func(n int) time.Time { return time.Date(2026, 11, n, 3, 0, 0, 0, time.UTC) }
+	fleet := func(d time.Time, account string) []audit.Result {
+		ok := result(account, "us-east-1", "i-00000001", audit.OutcomeCompliant)
+		bad := result(account, "us-east-1", "i-00000002", audit.OutcomeNoncompliant)
+		bad.Associations[0].Status = audit.StatusFailed
+		other := result(account, "eu-west-1", "i-00000003", audit.OutcomeCompliant)
+		for _, r := range []*audit.Result{&ok, &bad, &other} {
+			r.AuditedAt = d
+		}
+		return []audit.Result{ok, bad, other}
+	}
+	week := weeks(t)
+	w1, _ := week("w1", "", fleet(day(1), "111122223333")...)
+	w2, c2 := week("w2", w1, fleet(day(8), "")...)
+	w3, c3 := week("w3", w2, fleet(day(15), "111122223333")...)
+	for i, cs := range [][]audit.Change{c2, c3} {
+		if len(cs) != 1 || cs[0].Kind != audit.StillFailing || cs[0].InstanceID != "i-00000002" {
+			t.Errorf("week %d: changes %+v, want i-00000002 still failing alone", i+2, cs)
+		}
+	}
+	for _, w := range []string{w2, w3} {
+		for _, r := range readAll(t, w) {
+			if r.InstanceID == "i-00000002" {
+				if got := r.Associations[0].FirstSeenFailing; got == nil || !got.Equal(day(1)) {
+					t.Errorf("%s: first seen failing %v, want day 1", filepath.Base(w), got)
+				}
+			}
+		}
+	}
+	// Two accounts on one side: nothing to pair by, compared as they are.
+	two := fleet(day(8), "111122223333")
+	two[2].AccountID = "444455556666"
+	_, c4 := week("w4", w2, two...)
+	if len(c4) == 0 {
+		t.Error("a record of two accounts against one that names none: no change, want every instance of an account new and gone")
 	}
 }

@@ -353,6 +353,19 @@ type Records struct {
 	// was stopped, interrupted, or could not audit an account-region):
 	// Compare then says nothing of an instance it lacks.
 	Partial bool
+	// accounts are the accounts its instances name, invalid lines aside:
+	// the first two found.
+	accounts []string
+}
+
+// soleAccount returns the account that every instance of the record names
+// ("" for a run that could not learn its account), invalid lines aside;
+// false when they name several, or there is none.
+func (rs *Records) soleAccount() (string, bool) {
+	if len(rs.accounts) != 1 {
+		return "", false
+	}
+	return rs.accounts[0], true
 }
 
 // indexInMemory is how many instances a record holds its index for in
@@ -515,6 +528,9 @@ func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
 	add := func(e entry) error {
 		rs.n++
 		rs.outcomes[e.outcome]++
+		if e.outcome != OutcomeInvalid && len(rs.accounts) < 2 && !slices.Contains(rs.accounts, e.key.AccountID) {
+			rs.accounts = append(rs.accounts, e.key.AccountID)
+		}
 		if rs.index == nil && len(rs.locs) < indexInMemory {
 			rs.locs = append(rs.locs, e.loc)
 			return nil
