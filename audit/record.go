@@ -356,6 +356,10 @@ type Records struct {
 	// accounts are the accounts its instances name, invalid lines aside:
 	// the first two found.
 	accounts []string
+	// Overlap counts, for OpenMerged, the instances found in the records
+	// of more than one group, once for each group past the first.
+	Overlap int
+	groups  []string
 }
 
 // soleAccount returns the account that every instance of the record names
@@ -463,7 +467,19 @@ func OpenRecords(paths ...string) (*Records, error) { return OpenRecordsIn("", p
 // ("" for the system's). Its files are removed as soon as they are opened
 // where the system allows it, and by Close otherwise.
 func OpenRecordsIn(tmpDir string, paths ...string) (*Records, error) {
-	rs := &Records{outcomes: map[Outcome]int{}, tmpDir: tmpDir}
+	return OpenMerged(tmpDir, nil, paths...)
+}
+
+// OpenMerged is OpenRecordsIn for records that come in groups, groups[i]
+// that of paths[i] (nil: one group): the records of one target list (its
+// runs, its shards). An instance in the records of several groups was a
+// target of each list; Records.Overlap counts them, so that a merge of
+// lists that share instances counts each once.
+func OpenMerged(tmpDir string, groups []string, paths ...string) (*Records, error) {
+	if groups != nil && len(groups) != len(paths) {
+		return nil, fmt.Errorf("indexing: %d groups for %d records", len(groups), len(paths))
+	}
+	rs := &Records{outcomes: map[Outcome]int{}, tmpDir: tmpDir, groups: groups}
 	// The index holds an entry an instance and nothing else: its account,
 	// region and outcome are the few strings of the record, held once;
 	// duplicates are found by sorting, not in a map beside the entries.
@@ -553,6 +569,7 @@ func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
 	}
 	var prev entry
 	have := false
+	var in []string // the groups of the key's entries so far
 	for e, err := range sorter.Sorted() {
 		if err != nil {
 			return fmt.Errorf("indexing: %w", err)
@@ -561,9 +578,15 @@ func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
 			if err := add(prev); err != nil {
 				return err
 			}
+			rs.Overlap += max(len(in)-1, 0)
+			in = in[:0]
+		}
+		if rs.groups != nil && !slices.Contains(in, rs.groups[e.file]) {
+			in = append(in, rs.groups[e.file])
 		}
 		prev, have = e, true
 	}
+	rs.Overlap += max(len(in)-1, 0)
 	if have {
 		if err := add(prev); err != nil {
 			return err

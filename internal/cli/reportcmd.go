@@ -64,7 +64,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// Opened once: the merged record and every report are written from
 	// this index, since decoding the record is most of the cost.
-	rs, err := audit.OpenRecords(paths...)
+	rs, err := audit.OpenMerged("", listGroups(paths), paths...)
 	if errors.Is(err, extsort.ErrScratch) {
 		// Not the records' fault: where the index of a large record goes.
 		return fmt.Errorf("report: %w (set TMPDIR to a writable directory with room for the index, about 60 bytes an instance)", err)
@@ -86,6 +86,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// An instance in two lists is one target, listed twice.
+	info.Targets -= rs.Overlap
+	info.Duplicates += rs.Overlap
 	info.Rendered = &audit.Rendering{At: o.now().UTC(), Version: appVersion(), Options: o.outputRecord(), Inputs: len(paths)}
 	recordPath := filepath.Join(o.out, audit.ResultsFile)
 	inPlace := sameFile(paths, recordPath)
@@ -194,6 +197,22 @@ func distinctInputs(paths []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// listGroups returns, for each record, the target list its run audited
+// (run.json's part's list: a shard's is the whole list's), so that an instance
+// in the records of two lists counts once; nil, so that none is counted
+// twice, unless every record has a run.json of exactly one part.
+func listGroups(paths []string) []string {
+	groups := make([]string, len(paths))
+	for i, p := range paths {
+		ri, err := audit.ReadRunInfo(filepath.Join(filepath.Dir(p), audit.RunFile))
+		if err != nil || len(ri.Parts) != 1 || ri.Parts[0].List == "" {
+			return nil
+		}
+		groups[i] = ri.Parts[0].List
+	}
+	return groups
 }
 
 // mergedRunInfo reads the run.json beside each record and merges them. A

@@ -837,3 +837,36 @@ func TestReportOutTime(t *testing.T) {
 		t.Errorf("no reports in %s: %v", entries[0].Name(), err)
 	}
 }
+
+// TestReportMergeOverlappingLists: two whole runs of two lists that share
+// some instances, merged, were "incomplete: 4 of 24 targets have no
+// result" (exit 3, PARTIAL): the targets of the lists were added up, the
+// results counted once. An instance in two lists is one target, listed
+// twice.
+func TestReportMergeOverlappingLists(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _, fleet, _ := genFleet(t, 20, ssmsim.Options{})
+	all := fleet.IDs()
+	base := t.TempDir()
+	var records []string
+	for i, ids := range [][]string{all[:12], all[8:]} {
+		list := writeFile(t, fmt.Sprintf("list%d.txt", i), strings.Join(ids, "\n")+"\n")
+		dir := filepath.Join(base, fmt.Sprintf("r%d", i))
+		if got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", dir, "--fail-on", "none", "--quiet"); got.code != 0 {
+			t.Fatalf("run %d: exit %d\n%s", i, got.code, got.stderr)
+		}
+		records = append(records, filepath.Join(dir, "results.jsonl"))
+	}
+	out := filepath.Join(base, "all")
+	got := runCLI(t, "", append(append([]string{"report"}, records...), "--out", out, "--fail-on", "none")...)
+	if got.code != 0 {
+		t.Fatalf("merge: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Targets != 20 || ri.Duplicates != 4 || !ri.Complete {
+		t.Errorf("run.json: %d targets, %d duplicates, complete %v; want 20, 4, true", ri.Targets, ri.Duplicates, ri.Complete)
+	}
+}
