@@ -261,15 +261,15 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 			fmt.Fprintf(stderr, "auditor: interrupted: the reports were not delivered; the run that --resume continues delivers them\n")
 			return nil
 		}
-		return dl.skipped(info)
+		return dl.skipped(ctx, info, o.groups)
 	}
 	ropts := report.Options{StaleAfter: o.staleAfter.report(), HTMLMaxRows: o.htmlMaxRows}
 	return dl.deliverRun(ctx, info, rs, o.base, ropts, written, o.groups)
 }
 
 // skipped is the delivery a signal stopped before it began: each part of
-// it failed, with the command that does it.
-func (dl *delivery) skipped(info audit.RunInfo) error {
+// it failed, with the command that does it. ctx is the cancelled context.
+func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, groups []report.SplitGroup) error {
 	d := dl.d
 	de := &errDelivery{}
 	if d.upload != "" {
@@ -282,8 +282,19 @@ func (dl *delivery) skipped(info audit.RunInfo) error {
 			de.hints = append(de.hints, dl.mailAgain(dl.out, d.mailTo.vals))
 		}
 		if d.mailToLabel != "" {
-			de.errs = append(de.errs, errors.New("interrupted before the mail to each group"))
-			de.hints = append(de.hints, dl.mailAgain(dl.out, nil))
+			if d.mailWhen == mailAlways {
+				// Every group with an address is due: the whole run's
+				// command is theirs, without reading each group's record
+				// after a signal.
+				de.errs = append(de.errs, errors.New("interrupted before the mail to each group"))
+				de.hints = append(de.hints, dl.mailAgain(dl.out, nil))
+			} else {
+				// --mail-when holds some groups back, and auditor mail
+				// would not: name those that were due.
+				r := dl.mailGroups(ctx, report.Options{}, groupDirs(groups), dl.out)
+				de.errs = append(de.errs, r.errs...)
+				de.hints = append(de.hints, dl.groupsAgain(r)...)
+			}
 		}
 	}
 	if len(de.errs) == 0 {
@@ -341,13 +352,9 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 			}
 		}
 		if d.mailToLabel != "" {
-			var dirs []string
-			for _, g := range groups {
-				dirs = append(dirs, g.Dir)
-			}
-			sent, errs := dl.mailGroups(ctx, ropts, dirs, reportsAt)
-			de.errs = append(de.errs, errs...)
-			de.hints = append(de.hints, dl.groupsAgain(sent, errs)...)
+			r := dl.mailGroups(ctx, ropts, groupDirs(groups), reportsAt)
+			de.errs = append(de.errs, r.errs...)
+			de.hints = append(de.hints, dl.groupsAgain(r)...)
 		}
 	}
 	if len(de.errs) > 0 {
@@ -413,20 +420,26 @@ func (dl *delivery) mailAgain(dir string, to []string) string {
 	return shellCommand(args...)
 }
 
-// groupsAgain returns the commands that mail again the groups whose mail
-// failed (errs, from mailGroups): the whole run's by --mail-to-label when
-// none was sent, else each failed group's own, to its own addresses, so
-// that no group is mailed twice. A group whose record could not be read
-// has none: its error says why.
-func (dl *delivery) groupsAgain(sent int, errs []error) []string {
-	if len(errs) == 0 {
+// groupsAgain returns the commands that mail again the groups that were
+// due and not mailed (r, from mailGroups), and no other: the whole run's
+// by --mail-to-label when that is exactly those groups (none was sent,
+// none held back by --mail-when, every record read), else each such
+// group's own, to its own addresses, so that no group is mailed twice and
+// none that --mail-when held back is mailed (auditor mail has no
+// --mail-when). A group whose record could not be read has none: its
+// error says why.
+func (dl *delivery) groupsAgain(r groupsMailed) []string {
+	if len(r.errs) == 0 {
 		return nil
 	}
-	if sent == 0 {
+	if r.sent == 0 && r.held == 0 && !slices.ContainsFunc(r.errs, func(err error) bool {
+		var ge *groupMailError
+		return !errors.As(err, &ge)
+	}) {
 		return []string{dl.mailAgain(dl.out, nil)}
 	}
 	var hints []string
-	for _, err := range errs {
+	for _, err := range r.errs {
 		var ge *groupMailError
 		if errors.As(err, &ge) {
 			hints = append(hints, dl.mailAgain(ge.dir, ge.to))
@@ -681,16 +694,29 @@ type groupMailError struct {
 func (e *groupMailError) Error() string { return filepath.Base(e.dir) + ": " + e.err.Error() }
 func (e *groupMailError) Unwrap() error { return e.err }
 
+// groupsMailed is how mailGroups left the groups of a run.
+type groupsMailed struct {
+	sent int // mailed
+	held int // with an address, and not due by --mail-when
+	// errs has an error for each group that was due and not mailed (a
+	// *groupMailError), or whose record could not be read.
+	errs []error
+}
+
 // mailGroups mails each group (a directory of --split-by) its own
-// reports, to the addresses in --mail-to-label among its instances. It
-// returns how many groups were mailed, and an error for each that was not
-// (a *groupMailError when its mail failed).
-func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) (sent int, errs []error) {
-	var down error // the server's failure that stopped the mailing
+// reports, to the addresses in --mail-to-label among its instances, when
+// --mail-when says it is due. A failure of the server, or ctx cancelled,
+// stops the mailing: the groups after it are due and not tried.
+func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) groupsMailed {
+	var r groupsMailed
+	var down error // what stopped the mailing
 	for _, dir := range dirs {
+		if down == nil && ctx.Err() != nil {
+			down = errors.New("interrupted")
+		}
 		src, err := openMailSource(dir)
 		if err != nil {
-			errs = append(errs, err)
+			r.errs = append(r.errs, err)
 			continue
 		}
 		to := dl.groupAddresses(src)
@@ -706,13 +732,14 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			// Each owner is mailed on what changed (or fails) in their
 			// own instances, not in the whole run's.
 			dl.logf("%s: %s: no mail", name, why)
+			r.held++
 			src.close()
 			continue
 		}
 		if down != nil {
 			// Not tried: it would fail as the last did, after its retries
 			// and timeouts (minutes, for a server that hangs).
-			errs = append(errs, &groupMailError{dir: dir, to: to, err: fmt.Errorf("not tried: %w", down)})
+			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, err: fmt.Errorf("not tried: %w", down)})
 			src.close()
 			continue
 		}
@@ -725,15 +752,24 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		err = dl.mailDir(ctx, ropts, *src, to, at)
 		src.close()
 		if err != nil {
-			errs = append(errs, &groupMailError{dir: dir, to: to, err: err})
+			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, err: err})
 			if serverFailed(err) {
 				down = fmt.Errorf("the mail server failed for %s", name)
 			}
 			continue
 		}
-		sent++
+		r.sent++
 	}
-	return sent, errs
+	return r
+}
+
+// groupDirs returns the directories of the groups of --split-by.
+func groupDirs(groups []report.SplitGroup) []string {
+	var dirs []string
+	for _, g := range groups {
+		dirs = append(dirs, g.Dir)
+	}
+	return dirs
 }
 
 // groupAddresses returns the valid addresses in the --mail-to-label label
@@ -859,9 +895,9 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			de.errs = append(de.errs, fmt.Errorf("--mail-to-label %s: %w (the run was not split by %q)", d.mailToLabel, err, by))
 		}
-		sent, errs := dl.mailGroups(ctx, ropts, dirs, reportsAt)
-		de.errs = append(de.errs, errs...)
-		de.hints = append(de.hints, dl.groupsAgain(sent, errs)...)
+		r := dl.mailGroups(ctx, ropts, dirs, reportsAt)
+		de.errs = append(de.errs, r.errs...)
+		de.hints = append(de.hints, dl.groupsAgain(r)...)
 	}
 	if len(de.errs) > 0 {
 		return de

@@ -634,25 +634,29 @@ func TestShellCommand(t *testing.T) {
 	}
 }
 
-// TestGroupsAgain: the whole run's command when no group was mailed, else
-// one for each failed group alone.
+// TestGroupsAgain: the whole run's command when the groups due and not
+// mailed are all the run's groups, else one for each of them alone.
 func TestGroupsAgain(t *testing.T) {
 	dl := &delivery{out: "r3", d: &deliveryOptions{mailToLabel: "owner_email", mailFrom: "a@example.com", smtp: "smtp://mail.example.com:587",
 		mailMaxBody: report.DefaultMailMaxBody, mailMaxSize: 10_000_000}}
-	failed := []error{
-		&groupMailError{dir: filepath.Join("r3", "by-owner_email", "bob"), to: []string{"bob@example.com"}, err: errors.New("554")},
-		errors.New("carol: reading the record"),
-	}
+	bob := &groupMailError{dir: filepath.Join("r3", "by-owner_email", "bob"), to: []string{"bob@example.com"}, err: errors.New("554")}
+	unread := errors.New("carol: reading the record")
+	whole := "auditor mail r3 --mail-to-label owner_email --mail-from a@example.com --smtp smtp://mail.example.com:587"
+	bobs := "auditor mail " + filepath.Join("r3", "by-owner_email", "bob") + " --to bob@example.com --mail-from a@example.com --smtp smtp://mail.example.com:587"
 	for _, tt := range []struct {
 		name string
-		sent int
+		r    groupsMailed
 		want []string
 	}{
-		{"none sent", 0, []string{"auditor mail r3 --mail-to-label owner_email --mail-from a@example.com --smtp smtp://mail.example.com:587"}},
-		{"some sent", 2, []string{"auditor mail " + filepath.Join("r3", "by-owner_email", "bob") + " --to bob@example.com --mail-from a@example.com --smtp smtp://mail.example.com:587"}},
+		{"none sent", groupsMailed{errs: []error{bob}}, []string{whole}},
+		{"some sent", groupsMailed{sent: 2, errs: []error{bob, unread}}, []string{bobs}},
+		{"none sent, some held back", groupsMailed{held: 2, errs: []error{bob}}, []string{bobs}},
+		{"none sent, a record unread", groupsMailed{errs: []error{bob, unread}}, []string{bobs}},
+		{"none failed", groupsMailed{sent: 1, held: 2}, nil},
+		{"none due", groupsMailed{held: 3}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := dl.groupsAgain(tt.sent, failed); !slices.Equal(got, tt.want) {
+			if got := dl.groupsAgain(tt.r); !slices.Equal(got, tt.want) {
 				t.Errorf("groupsAgain = %q, want %q", got, tt.want)
 			}
 		})
@@ -1159,5 +1163,165 @@ func TestMailTheOwnerOfAVanishedInstance(t *testing.T) {
 	}
 	if !bytes.Contains(bob.Data, []byte("i-0123456789abcdef1")) {
 		t.Error("bob's mail does not name his instance that is gone")
+	}
+}
+
+// ownersFleet is a fleet of three owners' instances, alice's, bob's and
+// carol's in that order, those named failing an association.
+func ownersFleet(failing ...string) *ssmsim.Fleet {
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{})
+	d := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	for i, owner := range []string{"alice", "bob", "carol"} {
+		id := fmt.Sprintf("i-00000000000000%c01", 'a'+i)
+		status := "Success"
+		if slices.Contains(failing, owner) {
+			status = "Failed"
+		}
+		f.Add(ssmsim.Instance{InstanceID: id, Associations: []ssmsim.Association{
+			{AssociationID: fmt.Sprintf("%08d-1111-1111-1111-111111111111", i), Name: "AWS-RunPatchBaseline", InstanceID: id, Status: status, DetailedStatus: status, ExecutionDate: d},
+		}})
+	}
+	return f
+}
+
+const ownersList = "instance_id,owner,owner_email\ni-00000000000000a01,alice,alice@example.com\ni-00000000000000b01,bob,bob@example.com\ni-00000000000000c01,carol,carol@example.com\n"
+
+// retryCommands returns every command that stderr says delivers again, as
+// a shell splits it.
+func retryCommands(t *testing.T, stderr string) [][]string {
+	t.Helper()
+	var cmds [][]string
+	for _, line := range strings.Split(stderr, "\n") {
+		if _, h, ok := strings.Cut(line, "once fixed, deliver them with: "); ok {
+			words, err := shellWords(h)
+			if err != nil {
+				t.Fatalf("%s\nis not one plain command to a shell: %v", h, err)
+			}
+			cmds = append(cmds, words)
+		}
+	}
+	return cmds
+}
+
+// TestMailRetryOnlyWhatWasDue: with a mail for each owner, the commands
+// printed after a failure mail exactly the groups that were due and not
+// mailed: never a group that --mail-when held back (auditor mail has no
+// --mail-when to hold it back again), nor one that got its mail.
+func TestMailRetryOnlyWhatWasDue(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	week1, _ := serve(t, ownersFleet("alice", "bob", "carol"), ssmsim.Options{})
+	list := writeFile(t, "fleet.csv", ownersList)
+	root := t.TempDir()
+	if got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", week1, "--region", "us-east-1", "--out", filepath.Join(root, "w1"), "--quiet"); got.code != 1 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	for _, tt := range []struct {
+		name    string
+		failing []string // this run's failing owners
+		args    []string
+		// down refuses the login; refuse refuses the DATA of this
+		// transaction (from 1).
+		down     bool
+		refuse   int
+		wantCode int
+		want     []string // the owners the commands mail, one each
+	}{
+		{"changes, one owner due, the server down", []string{"alice", "carol"},
+			[]string{"--baseline", filepath.Join(root, "w1"), "--mail-when", "changes"}, true, 0, 5, []string{"bob"}},
+		{"findings, the server down: a due group not tried", []string{"alice", "carol"},
+			[]string{"--mail-when", "findings"}, true, 0, 5, []string{"alice", "carol"}},
+		{"findings, one refused, one sent", []string{"alice", "carol"},
+			[]string{"--mail-when", "findings"}, false, 1, 5, []string{"alice"}},
+		{"findings, nothing due", nil,
+			[]string{"--mail-when", "findings"}, true, 0, 0, nil},
+		{"always, the server down", nil,
+			nil, true, 0, 5, []string{"alice", "bob", "carol"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			refuse := tt.refuse
+			ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
+				mu.Lock()
+				defer mu.Unlock()
+				if stage == smtptest.StageData && n == refuse {
+					return &smtptest.Reply{Code: 554, Message: "5.6.0 message refused"}
+				}
+				return nil
+			}})
+			if tt.down {
+				t.Setenv(envSMTPPassword, "not-the-password")
+			}
+			url, _ := serve(t, ownersFleet(tt.failing...), ssmsim.Options{})
+			out := filepath.Join(root, strings.ReplaceAll(tt.name, " ", "-"))
+			got := runCLI(t, "", append(append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+				"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, tt.args...), ms.args...)...)
+			if got.code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\n%s", got.code, tt.wantCode, got.stderr)
+			}
+			sent := len(ms.srv.Messages())
+			cmds := retryCommands(t, got.stderr)
+
+			// The server is back: each command mails its own group alone.
+			t.Setenv(envSMTPPassword, "s3cret-pass")
+			mu.Lock()
+			refuse = 0
+			mu.Unlock()
+			var mailed []string
+			for _, words := range cmds {
+				if len(words) < 3 || words[0] != "auditor" || words[1] != "mail" {
+					t.Fatalf("%q: want auditor mail DIR ...", words)
+				}
+				before := len(ms.srv.Messages())
+				again := runCLI(t, "", words[1:]...)
+				if again.code != 0 {
+					t.Fatalf("%q: exit %d\n%s", words, again.code, again.stderr)
+				}
+				for _, m := range ms.srv.Messages()[before:] {
+					for _, to := range m.To {
+						mailed = append(mailed, strings.TrimSuffix(to, "@example.com"))
+					}
+				}
+			}
+			slices.Sort(mailed)
+			if !slices.Equal(mailed, tt.want) {
+				t.Errorf("the %d commands mailed %q, want %q (sent before: %d)\n%s", len(cmds), mailed, tt.want, sent, got.stderr)
+			}
+		})
+	}
+}
+
+// TestSignalBeforeDeliveryEachOwner: a signal before a mail for each owner
+// prints commands that mail the groups that were due, not those that
+// --mail-when held back.
+func TestSignalBeforeDeliveryEachOwner(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet("alice", "carol"), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	list := writeFile(t, "fleet.csv", ownersList)
+	src := filepath.Join(t.TempDir(), "src")
+	if got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", src, "--quiet"); got.code != 1 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCtx(ctx, nil, append([]string{"report", filepath.Join(src, "results.jsonl"), "--out", out, "--fail-on", "none",
+		"--split-by", "owner", "--mail-to-label", "owner_email", "--mail-when", "findings"}, ms.args...)...)
+	if got.code != int(exitDelivery) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
+	}
+	var mailed []string
+	for _, words := range retryCommands(t, got.stderr) {
+		before := len(ms.srv.Messages())
+		if again := runCLI(t, "", words[1:]...); again.code != 0 {
+			t.Fatalf("%q: exit %d\n%s", words, again.code, again.stderr)
+		}
+		for _, m := range ms.srv.Messages()[before:] {
+			mailed = append(mailed, m.To...)
+		}
+	}
+	slices.Sort(mailed)
+	if want := []string{"alice@example.com", "carol@example.com"}; !slices.Equal(mailed, want) {
+		t.Errorf("the commands mailed %q, want %q (bob's group has no finding)\n%s", mailed, want, got.stderr)
 	}
 }
