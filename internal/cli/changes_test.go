@@ -398,3 +398,69 @@ func readCSV(path string) ([][]string, error) {
 	defer f.Close()
 	return csv.NewReader(f).ReadAll()
 }
+
+// TestResumeComparesWithTheRunBefore: --baseline previous on a resumed
+// run means the latest whole run that started before the run itself
+// started, not one that ran while it waited to be resumed: week 2, stopped
+// by --timeout and resumed after week 3, still compares with week 1, as its
+// first attempt did, and finds the failures new since week 1.
+func TestResumeComparesWithTheRunBefore(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	before := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 60})
+	after, _ := before.Drift(ssmsim.DriftConfig{Seed: 4, Elapsed: 7 * 24 * time.Hour})
+	var b bytes.Buffer
+	before.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	url1, _ := serve(t, before, ssmsim.Options{})
+	url2, srv2 := serve(t, after, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
+	root := t.TempDir()
+	week1, week2, week3 := filepath.Join(root, "week1"), filepath.Join(root, "week2"), filepath.Join(root, "week3")
+	args := []string{"run", "--instances", ids, "--region", "us-east-1", "--fail-on", "none", "--baseline", "previous", "--quiet"}
+	if got := runCLI(t, "", append(args, "--endpoint-url", url1, "--out", week1)...); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	got := runCLI(t, "", append(args, "--endpoint-url", url2, "--out", week2, "--concurrency", "2", "--timeout", "500ms", "--grace", "0s")...)
+	if got.code != 3 {
+		t.Fatalf("week 2 stopped by --timeout: exit %d, want 3\n%s", got.code, got.stderr)
+	}
+	srv2.SetFaults(ssmsim.Faults{})
+	if got := runCLI(t, "", append(args, "--endpoint-url", url2, "--out", week3)...); got.code != 0 {
+		t.Fatalf("week 3: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(t, "", append(args, "--endpoint-url", url2, "--out", week2, "--resume")...); got.code != 0 {
+		t.Fatalf("week 2 resumed: exit %d\n%s", got.code, got.stderr)
+	}
+	ri2, err := audit.ReadRunInfo(filepath.Join(week2, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ri3, err := audit.ReadRunInfo(filepath.Join(week3, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri2.Changes == nil || ri2.Changes.BaselineIn(week2) != filepath.Join(week1, audit.ResultsFile) {
+		t.Fatalf("week 2 resumed compares with %+v, want week 1 (week 3 started after it)", ri2.Changes)
+	}
+	// Both audited the same fleet against week 1: the same changes.
+	if n := ri3.Changes.Counts[audit.NewFailure]; n == 0 {
+		t.Fatal("week 3 finds no new failure since week 1: the drift made none, the test checks nothing")
+	}
+	for _, k := range []audit.ChangeKind{audit.NewFailure, audit.StillFailing, audit.Resolved} {
+		if ri2.Changes.Counts[k] != ri3.Changes.Counts[k] {
+			t.Errorf("week 2 resumed: %d %s, week 3 (the same fleet, the same baseline) %d", ri2.Changes.Counts[k], k, ri3.Changes.Counts[k])
+		}
+	}
+	rows, err := readCSV(filepath.Join(week2, "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "first_seen_failing")
+	for _, r := range rows[1:] {
+		if r[0] != string(audit.StillFailing) {
+			continue
+		}
+		if at, err := time.Parse(time.RFC3339, r[col]); err != nil || !at.Before(ri2.StartedAt) {
+			t.Errorf("week 2: %s %s still failing since %q, after week 2 started (%s)", r[3], r[5], r[col], ri2.StartedAt)
+		}
+	}
+}

@@ -242,7 +242,7 @@ func (o *runOptions) check() (settings, []error) {
 		bad("--fail-on new: new since what? add --baseline DIR (or --baseline previous for a schedule)")
 	}
 	if o.baseline == "previous" {
-		prev, unfinished, err := previousRuns(o.out, o.now())
+		prev, unfinished, err := previousRuns(o.out, o.started())
 		o.baselineUnfinished = unfinished
 		switch {
 		case err != nil:
@@ -466,6 +466,32 @@ var stdinTerminal = isTerminal
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// started is when the run started: now, or, for --resume of a record, when
+// its first attempt started (its run.json's started_at), so that every
+// attempt of a run means the same run by --baseline previous, and none
+// takes a run that started while it waited to be resumed.
+func (o *runOptions) started() time.Time {
+	if o.resume {
+		if at, ok := resumedStart(o.out); ok {
+			return at
+		}
+	}
+	return o.now()
+}
+
+// resumedStart returns when the run in dir started, as its run.json says,
+// when dir holds its record (an empty record is no record).
+func resumedStart(dir string) (time.Time, bool) {
+	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
+		return time.Time{}, false
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+	if err != nil || ri.StartedAt.IsZero() {
+		return time.Time{}, false
+	}
+	return ri.StartedAt, true
 }
 
 // checkBaseline checks that --baseline names a record: a results.jsonl, or a

@@ -366,8 +366,8 @@ func (j *job) plan(stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if prev, err := audit.ReadRunInfo(filepath.Join(o.out, audit.RunFile)); err == nil && !prev.StartedAt.IsZero() {
-		j.info.StartedAt = prev.StartedAt
+	if at, ok := resumedStart(o.out); ok {
+		j.info.StartedAt = at
 	}
 	j.info.Resumed = done
 	if j.disc != nil {
@@ -829,14 +829,15 @@ func expandOut(out string, now time.Time) string {
 }
 
 // previousRuns finds the baselines that --baseline previous means, best
-// first: the runs started before this one in a directories beside --out
-// that hold a record and its run.json, whole ones (not interrupted, every
+// first: the runs in the directories beside --out that started before
+// this one did (started: a resumed run's first attempt) and hold a record
+// and its run.json, whole ones (not interrupted, every
 // account-region audited) before the others (such a baseline cannot tell
 // what changed on the instances it did not get to), each kind latest first. None for the first run of a
 // schedule. unfinished are the directories beside it whose record has no
 // run.json (a run killed before it finished) and was written after the
 // first of dirs was started: left out, and worth a warning.
-func previousRuns(out string, now time.Time) (dirs, unfinished []string, err error) {
+func previousRuns(out string, started time.Time) (dirs, unfinished []string, err error) {
 	parent := filepath.Dir(filepath.Clean(out))
 	entries, err := os.ReadDir(parent)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -862,11 +863,11 @@ func previousRuns(out string, now time.Time) (dirs, unfinished []string, err err
 			continue
 		}
 		ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
-		if errors.Is(err, fs.ErrNotExist) && st.ModTime().Before(now) {
+		if errors.Is(err, fs.ErrNotExist) && st.ModTime().Before(started) {
 			killed = append(killed, run{dir: dir, at: st.ModTime()})
 			continue
 		}
-		if err != nil || ri.StartedAt.IsZero() || !ri.StartedAt.Before(now) {
+		if err != nil || ri.StartedAt.IsZero() || !ri.StartedAt.Before(started) {
 			continue
 		}
 		// Whole, not complete: a run with some instances in error is as
