@@ -181,11 +181,11 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 		return dir
 	}
 	partial := mk("b-partial", now.Add(-24*time.Hour), false)
-	if got, _, err := previousRuns(filepath.Join(root, "c-now"), now); err != nil || len(got) != 1 || got[0] != partial {
+	if got, _, _, err := previousRuns(filepath.Join(root, "c-now"), now, audit.RunInfo{}); err != nil || len(got) != 1 || got[0] != partial {
 		t.Errorf("only an incomplete run: previousRuns = %q, %v; want it, %s", got, err, partial)
 	}
 	complete := mk("a-complete", now.Add(-7*24*time.Hour), true)
-	if got, _, err := previousRuns(filepath.Join(root, "c-now"), now); err != nil || !slices.Equal(got, []string{complete, partial}) {
+	if got, _, _, err := previousRuns(filepath.Join(root, "c-now"), now, audit.RunInfo{}); err != nil || !slices.Equal(got, []string{complete, partial}) {
 		t.Errorf("previousRuns = %q, %v; want the complete run %s, then the later incomplete one", got, err, complete)
 	}
 	// A run killed before it wrote run.json, after the complete one: left
@@ -198,7 +198,7 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 	os.MkdirAll(old, 0o777)
 	os.WriteFile(filepath.Join(old, audit.ResultsFile), []byte("{}\n"), 0o644)
 	os.Chtimes(filepath.Join(old, audit.ResultsFile), now.Add(-30*24*time.Hour), now.Add(-30*24*time.Hour))
-	got, unfinished, err := previousRuns(filepath.Join(root, "c-now"), now)
+	got, _, unfinished, err := previousRuns(filepath.Join(root, "c-now"), now, audit.RunInfo{})
 	if err != nil || !slices.Equal(got, []string{complete, partial}) || !slices.Equal(unfinished, []string{killed}) {
 		t.Errorf("previousRuns = %q, %q, %v; want %q and the unfinished %s", got, unfinished, err, []string{complete, partial}, killed)
 	}
@@ -212,7 +212,7 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 		Outcomes: map[audit.Outcome]int{audit.OutcomeError: 2, audit.OutcomeCompliant: 98}}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, err := previousRuns(filepath.Join(root, "c-now"), now); err != nil || len(got) == 0 || got[0] != someErrors {
+	if got, _, _, err := previousRuns(filepath.Join(root, "c-now"), now, audit.RunInfo{}); err != nil || len(got) == 0 || got[0] != someErrors {
 		t.Errorf("previousRuns = %q, %v; want first the whole run with instances in error %s", got, err, someErrors)
 	}
 }
@@ -462,5 +462,147 @@ func TestResumeComparesWithTheRunBefore(t *testing.T) {
 		if at, err := time.Parse(time.RFC3339, r[col]); err != nil || !at.Before(ri2.StartedAt) {
 			t.Errorf("week 2: %s %s still failing since %q, after week 2 started (%s)", r[3], r[5], r[col], ri2.StartedAt)
 		}
+	}
+}
+
+// TestPreviousIsARunOfTheSameTargets: --baseline previous takes only a run
+// of the same targets: the same list, of which the same shard (or both
+// whole; a merge of every shard is whole). In the shards' layout
+// (RUN/shard-K), a shard's siblings are the other shards of its own run
+// and the merge's are those shards: none is its baseline, and each says
+// so. A list whose content changed since (an instance added) is still the
+// same list, and a run of another list is not.
+func TestPreviousIsARunOfTheSameTargets(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 40})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	root := t.TempDir()
+	args := []string{"run", "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
+	baselineOf := func(dir string) string {
+		t.Helper()
+		ri, err := audit.ReadRunInfo(filepath.Join(dir, "run.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ri.Changes == nil {
+			return ""
+		}
+		return filepath.Dir(ri.Changes.BaselineIn(dir))
+	}
+	shards := func(run string, baseline ...string) []string {
+		t.Helper()
+		var recs []string
+		for k := range 2 {
+			out := filepath.Join(root, run, fmt.Sprintf("shard-%d", k))
+			a := append(args, "--instances", ids, "--shard", fmt.Sprintf("%d/2", k), "--out", out, "--baseline", "previous")
+			if len(baseline) > 0 {
+				a = append(a, "--baseline", filepath.Join(baseline[0], fmt.Sprintf("shard-%d", k)))
+			}
+			got := runCLI(t, "", a...)
+			if got.code != 0 {
+				t.Fatalf("%s shard %d: exit %d\n%s", run, k, got.code, got.stderr)
+			}
+			want := ""
+			if len(baseline) > 0 {
+				want = filepath.Join(baseline[0], fmt.Sprintf("shard-%d", k))
+			} else if k > 0 && !strings.Contains(got.stderr, "no earlier run of the same targets") {
+				t.Errorf("%s shard %d does not say it passed over shard 0:\n%s", run, k, got.stderr)
+			}
+			if got := baselineOf(out); got != want {
+				t.Errorf("%s shard %d compares with %q, want %q", run, k, got, want)
+			}
+			recs = append(recs, filepath.Join(out, audit.ResultsFile))
+		}
+		return recs
+	}
+	merge := func(recs []string, out string) {
+		t.Helper()
+		got := runCLI(t, "", append(append([]string{"report"}, recs...), "--out", out, "--fail-on", "none", "--baseline", "previous", "--quiet")...)
+		if got.code != 0 {
+			t.Fatalf("merge into %s: exit %d\n%s", out, got.code, got.stderr)
+		}
+	}
+	run1 := shards("run1")
+	merge(run1, filepath.Join(root, "run1", "all"))
+	if got := baselineOf(filepath.Join(root, "run1", "all")); got != "" {
+		t.Errorf("the merge of run1's shards compares with %s, one of them", got)
+	}
+	// What the README says to do: name the earlier run's shard.
+	run2 := shards("run2", filepath.Join(root, "run1"))
+	// Merges side by side compare with the merge before.
+	merge(run1, filepath.Join(root, "merged", "1"))
+	merge(run2, filepath.Join(root, "merged", "2"))
+	if got := baselineOf(filepath.Join(root, "merged", "2")); got != filepath.Join(root, "merged", "1") {
+		t.Errorf("merge 2 compares with %q, want merge 1", got)
+	}
+
+	// Whole runs: the same list file, one instance more, is the same list;
+	// another list is not.
+	whole := filepath.Join(root, "whole")
+	if got := runCLI(t, "", append(args, "--instances", ids, "--out", filepath.Join(whole, "1"), "--baseline", "previous")...); got.code != 0 {
+		t.Fatalf("whole 1: exit %d\n%s", got.code, got.stderr)
+	}
+	if err := os.WriteFile(ids, append(b.Bytes(), "i-0fffffffffffffff0\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := runCLI(t, "", append(args, "--instances", ids, "--out", filepath.Join(whole, "2"), "--baseline", "previous")...); got.code != 0 {
+		t.Fatalf("whole 2: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := baselineOf(filepath.Join(whole, "2")); got != filepath.Join(whole, "1") {
+		t.Errorf("a run of the list with an instance added compares with %q, want the run before", got)
+	}
+	other := writeFile(t, "other.txt", "i-0123456789abcdef0\n")
+	got := runCLI(t, "", append(args, "--instances", other, "--out", filepath.Join(whole, "3"), "--baseline", "previous")...)
+	if got.code != 0 {
+		t.Fatalf("whole 3: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := baselineOf(filepath.Join(whole, "3")); got != "" {
+		t.Errorf("a run of another list compares with %s", got)
+	}
+}
+
+// TestSameTargets: which earlier run --baseline previous may take, by what
+// the run.json of each says of its targets.
+func TestSameTargets(t *testing.T) {
+	whole := func(list string, files ...any) audit.RunInfo {
+		ri := audit.RunInfo{Parts: []audit.Part{{Fleet: list, List: list}}}
+		if len(files) > 0 {
+			ri.Options = map[string]any{"instances": files}
+		}
+		return ri
+	}
+	shard := func(list, s string) audit.Part { return audit.Part{Fleet: list + s, List: list, Shard: s} }
+	merge := func(parts ...audit.Part) audit.RunInfo { return audit.RunInfo{Parts: parts} }
+	for _, tc := range []struct {
+		name      string
+		self, run audit.RunInfo
+		want      bool
+	}{
+		{"the same list", whole("L"), whole("L"), true},
+		{"the same file, edited", whole("L2", "fleet.csv"), whole("L1", "fleet.csv"), true},
+		{"another file", whole("L2", "other.csv"), whole("L1", "fleet.csv"), false},
+		{"another list, no files said", whole("L2"), whole("L1"), false},
+		{"a run.json from before files were recorded", whole("L2", "fleet.csv"), whole("L1"), true},
+		{"a discovery before files were recorded", whole("L2", "fleet.csv"), whole("discovery:all/all/"), false},
+		{"another discovery scope", whole("discovery:a/eu-west-1/"), whole("discovery:a/us-east-1/"), false},
+		{"a shard and the whole", merge(shard("L", "0/2")), whole("L"), false},
+		{"another shard of the run", merge(shard("L", "1/2")), merge(shard("L", "0/2")), false},
+		{"the same shard", merge(shard("L", "1/2")), merge(shard("L", "1/2")), true},
+		{"a merge of every shard and the whole", merge(shard("L", "0/2"), shard("L", "1/2")), whole("L"), true},
+		{"a merge of every shard and a shard", merge(shard("L", "0/2"), shard("L", "1/2")), merge(shard("L", "1/2")), false},
+		{"a merge of 12 shards", merge(shard("L", "0/12"), shard("L", "1/12"), shard("L", "2/12"), shard("L", "3/12"), shard("L", "4/12"),
+			shard("L", "5/12"), shard("L", "6/12"), shard("L", "7/12"), shard("L", "8/12"), shard("L", "9/12"), shard("L", "10/12"), shard("L", "11/12")), whole("L"), true},
+		{"a merge of two lists and one of them", merge(audit.Part{List: "A"}, audit.Part{List: "B"}), whole("A"), false},
+		{"a run.json from before parts", whole("L"), audit.RunInfo{}, false},
+		{"neither says", audit.RunInfo{}, audit.RunInfo{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sameTargets(tc.self, tc.run); got != tc.want {
+				t.Errorf("sameTargets = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

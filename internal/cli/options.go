@@ -241,19 +241,9 @@ func (o *runOptions) check() (settings, []error) {
 		// would pass whatever fails.
 		bad("--fail-on new: new since what? add --baseline DIR (or --baseline previous for a schedule)")
 	}
-	if o.baseline == "previous" {
-		prev, unfinished, err := previousRuns(o.out, o.started())
-		o.baselineUnfinished = unfinished
-		switch {
-		case err != nil:
-			errs = append(errs, usagef("--baseline previous: %v", err))
-		case len(prev) == 0:
-			o.baseline = "" // the first run of a schedule: nothing to compare with
-		default:
-			o.baseline, o.baselineElse, o.baselinePrevious = prev[0], prev[1:], true
-		}
-	}
-	if o.baseline != "" {
+	// --baseline previous is resolved once the targets are known
+	// (resolvePrevious): only a run of the same targets qualifies.
+	if o.baseline != "" && o.baseline != "previous" {
 		if err := checkBaseline(o.baseline); err != nil {
 			errs = append(errs, err)
 		}
@@ -338,6 +328,11 @@ func (o *runOptions) record() map[string]any {
 		if v != "" {
 			m[k] = v
 		}
+	}
+	if len(o.instances.vals) > 0 {
+		// Which list the run read, whatever it held then: --baseline
+		// previous knows a list edited since (sameTargets).
+		m["instances"] = o.instances.vals
 	}
 	if len(o.excludeAccounts.vals) > 0 {
 		m["exclude_accounts"] = strings.Join(o.excludeAccounts.vals, ",")
@@ -466,6 +461,35 @@ var stdinTerminal = isTerminal
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// resolvePrevious turns --baseline previous into the run it means for a
+// run of self's targets (its parts, and the --instances it read): none for
+// the first run of a schedule, and none, with a warning that names them,
+// when the runs beside --out are all of other targets (the other shards of
+// the same run, in RUN/shard-K).
+func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error {
+	if o.baseline != "previous" {
+		return nil
+	}
+	prev, other, unfinished, err := previousRuns(o.out, o.started(), self)
+	if err != nil {
+		return usagef("--baseline previous: %v", err)
+	}
+	o.baselineUnfinished = unfinished
+	if len(prev) == 0 {
+		o.baseline = "" // the first run of a schedule: nothing to compare with
+		if len(other) > 0 {
+			if len(other) > 3 {
+				other = append(other[:3:3], "...")
+			}
+			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: no earlier run of the same targets beside %s (%s audited another list or another shard); nothing to compare with: name the run to compare with, --baseline DIR (for a shard, the same shard of the run before)\n",
+				o.out, strings.Join(other, ", "))
+		}
+		return nil
+	}
+	o.baseline, o.baselineElse, o.baselinePrevious = prev[0], prev[1:], true
+	return nil
 }
 
 // started is when the run started: now, or, for --resume of a record, when

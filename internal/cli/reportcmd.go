@@ -89,6 +89,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// An instance in two lists is one target, listed twice.
 	info.Targets -= rs.Overlap
 	info.Duplicates += rs.Overlap
+	if err := o.resolvePrevious(info, stderr); err != nil {
+		return err
+	}
 	info.Rendered = &audit.Rendering{At: o.now().UTC(), Version: appVersion(), Options: o.outputRecord(), Inputs: len(paths)}
 	recordPath := filepath.Join(o.out, audit.ResultsFile)
 	inPlace := sameFile(paths, recordPath)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -180,6 +181,10 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 				j.shard = fmt.Sprintf("%d/%d", k, n)
 			}
 		}
+		self := audit.RunInfo{Parts: []audit.Part{j.part()}, Options: o.record()}
+		if err := o.resolvePrevious(self, stderr); err != nil {
+			problems = append(problems, err)
+		}
 	}
 	var notWritable error
 	if err := outdir.Check(o.out); err != nil {
@@ -317,16 +322,7 @@ func (j *job) plan(stderr io.Writer) error {
 		StartedAt: o.now().UTC(),
 		Options:   o.record(),
 	}
-	part := audit.Part{Fleet: j.fleet.Digest(), List: j.list, Shard: j.shard, Targets: j.fleet.Len(), Duplicates: j.fleet.Duplicates, Invalid: len(j.fleet.Invalid)}
-	if o.discover {
-		// What discovery finds changes from run to run: the part is the
-		// scope that was asked, not the targets found.
-		part.Fleet = "discovery:" + o.accounts + "/" + o.regions + "/" + strings.Join(o.filters.vals, ";")
-		part.List = part.Fleet
-	}
-	if o.skipInvalid {
-		part.Targets += len(j.fleet.Invalid)
-	}
+	part := j.part()
 	j.info.Parts = []audit.Part{part}
 	j.info.Targets, j.info.Duplicates, j.info.Invalid = part.Targets, part.Duplicates, part.Invalid
 
@@ -378,6 +374,25 @@ func (j *job) plan(stderr io.Writer) error {
 	o.logf(stderr, "resuming %s: %d instances already audited, %d to go (torn lines dropped: %d)", o.out, done, j.fleet.Len(), rs.Torn)
 	return nil
 }
+
+// part is the run's part of run.json: the targets it audits.
+func (j *job) part() audit.Part {
+	o := j.o
+	part := audit.Part{Fleet: j.fleet.Digest(), List: j.list, Shard: j.shard, Targets: j.fleet.Len(), Duplicates: j.fleet.Duplicates, Invalid: len(j.fleet.Invalid)}
+	if o.discover {
+		// What discovery finds changes from run to run: the part is the
+		// scope that was asked, not the targets found.
+		part.Fleet = discoveryPrefix + o.accounts + "/" + o.regions + "/" + strings.Join(o.filters.vals, ";")
+		part.List = part.Fleet
+	}
+	if o.skipInvalid {
+		part.Targets += len(j.fleet.Invalid)
+	}
+	return part
+}
+
+// discoveryPrefix begins the part of a discovery run: its scope.
+const discoveryPrefix = "discovery:"
 
 // execute does the rest of the job: credentials, output directory, fetch,
 // render, verdict.
@@ -837,11 +852,11 @@ func expandOut(out string, now time.Time) string {
 // schedule. unfinished are the directories beside it whose record has no
 // run.json (a run killed before it finished) and was written after the
 // first of dirs was started: left out, and worth a warning.
-func previousRuns(out string, started time.Time) (dirs, unfinished []string, err error) {
+func previousRuns(out string, started time.Time, targets audit.RunInfo) (dirs, other, unfinished []string, err error) {
 	parent := filepath.Dir(filepath.Clean(out))
 	entries, err := os.ReadDir(parent)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	type run struct {
 		dir      string
@@ -870,6 +885,10 @@ func previousRuns(out string, started time.Time) (dirs, unfinished []string, err
 		if err != nil || ri.StartedAt.IsZero() || !ri.StartedAt.Before(started) {
 			continue
 		}
+		if !sameTargets(targets, ri) {
+			other = append(other, dir)
+			continue
+		}
 		// Whole, not complete: a run with some instances in error is as
 		// good a baseline for the others (a comparison leaves instances in
 		// error out on either side), and in a large fleet nearly every run
@@ -894,7 +913,84 @@ func previousRuns(out string, started time.Time) (dirs, unfinished []string, err
 			unfinished = append(unfinished, r.dir)
 		}
 	}
-	return dirs, unfinished, nil
+	return dirs, other, unfinished, nil
+}
+
+// sameTargets reports whether the run of ri audited the targets of self,
+// so that --baseline previous may compare with it: the same shard of its
+// list, or both the whole (a merge of every shard of a list is the whole
+// list), of the same lists. A list is the same when its digest is
+// (Part.List), or when both runs read it from the same --instances files:
+// a list edited since (an instance added, one gone) is still the list,
+// and what changed is what the comparison is for. A run.json from before
+// runs recorded their files is taken at its shards' word when both runs
+// read lists.
+func sameTargets(self, ri audit.RunInfo) bool {
+	if !slices.Equal(shardsOf(ri.Parts), shardsOf(self.Parts)) {
+		return false
+	}
+	a, b := listsOf(self.Parts), listsOf(ri.Parts)
+	if slices.Equal(a, b) {
+		return true
+	}
+	mine, ok := self.Options["instances"]
+	if !ok {
+		return false
+	}
+	theirs, ok := ri.Options["instances"]
+	if !ok {
+		// Recorded before runs named their files: a run of lists
+		// cannot be told from another's; a discovery's scope can.
+		listed := func(l []string) bool {
+			return len(l) > 0 && !slices.ContainsFunc(l, func(s string) bool { return strings.HasPrefix(s, discoveryPrefix) })
+		}
+		return listed(a) && listed(b)
+	}
+	return fmt.Sprint(mine) == fmt.Sprint(theirs) // []string here, []any from run.json
+}
+
+// shardsOf returns the shards ("K/N") that parts hold, sorted, leaving out
+// those of a list whose every shard is there: a merge of them is the whole
+// list. Empty for a whole run.
+func shardsOf(parts []audit.Part) []string {
+	byList := map[string][]string{}
+	for _, p := range parts {
+		if p.Shard != "" {
+			l := cmp.Or(p.List, p.Fleet)
+			byList[l] = append(byList[l], p.Shard)
+		}
+	}
+	var out []string
+	for _, shards := range byList {
+		slices.Sort(shards)
+		shards = slices.Compact(shards)
+		// Every one of N distinct shards K/N, 0 <= K < N, is all of them.
+		whole := true
+		for _, s := range shards {
+			var k, n int
+			if _, err := fmt.Sscanf(s, "%d/%d", &k, &n); err != nil || n != len(shards) || k < 0 || k >= n {
+				whole = false
+			}
+		}
+		if !whole {
+			out = append(out, shards...)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// listsOf returns the lists that parts were taken from, sorted, once each:
+// Part.List, or Fleet in a run.json from before parts named their list.
+func listsOf(parts []audit.Part) []string {
+	var out []string
+	for _, p := range parts {
+		if l := cmp.Or(p.List, p.Fleet); l != "" {
+			out = append(out, l)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // pathFrom is p relative to dir, or p made absolute when it has no path
