@@ -606,3 +606,106 @@ func TestSameTargets(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeKeepsItsBaseline: the README's resume of a scheduled run
+// (--resume --out DIR, no --baseline) compares with the baseline the run
+// started with, says so, and carries first_seen_failing into the lines it
+// adds, so that the run after still dates each failure from when it began.
+// Another --baseline on resume is refused; and a run that resumes without
+// a baseline (the one it recorded is gone) leaves no changes.csv of its
+// first attempt behind.
+func TestResumeKeepsItsBaseline(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 60})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	url, srv := serve(t, fleet, ssmsim.Options{})
+	root := t.TempDir()
+	week1, week2, week3 := filepath.Join(root, "week1"), filepath.Join(root, "week2"), filepath.Join(root, "week3")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
+	if got := runCLI(t, "", append(args, "--out", week1, "--baseline", "previous")...); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	stopped := func(out string) {
+		t.Helper()
+		srv.SetFaults(ssmsim.Faults{Latency: 100 * time.Millisecond})
+		defer srv.SetFaults(ssmsim.Faults{})
+		got := runCLI(t, "", append(args, "--out", out, "--baseline", "previous", "--concurrency", "2", "--timeout", "500ms", "--grace", "0s")...)
+		if got.code != 3 {
+			t.Fatalf("%s stopped by --timeout: exit %d, want 3\n%s", out, got.code, got.stderr)
+		}
+	}
+	stopped(week2)
+	if got := runCLI(t, "", append(args, "--out", week2, "--resume", "--baseline", filepath.Join(root, "elsewhere"))...); got.code != 2 {
+		t.Errorf("resume with another --baseline: exit %d, want 2\n%s", got.code, got.stderr)
+	}
+	got := runCLI(t, "", append(args, "--out", week2, "--resume")...)
+	if got.code != 0 {
+		t.Fatalf("week 2 resumed: exit %d\n%s", got.code, got.stderr)
+	}
+	if !strings.Contains(got.stderr, week1) {
+		t.Errorf("the resume does not say it compares with week 1:\n%s", got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(week2, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Changes == nil || ri.Changes.BaselineIn(week2) != filepath.Join(week1, audit.ResultsFile) {
+		t.Errorf("week 2 resumed: changes %+v, want week 1 as the baseline", ri.Changes)
+	}
+	rs, err := audit.OpenRecords(filepath.Join(week2, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	rs.Each(func(r audit.Result) error {
+		for _, a := range r.Associations {
+			if a.Status == audit.StatusFailed {
+				failed++
+				if a.FirstSeenFailing == nil || !a.FirstSeenFailing.Before(ri.StartedAt) {
+					t.Errorf("week 2: %s %s first seen failing %v, want week 1's date", r.InstanceID, a.AssociationID, a.FirstSeenFailing)
+				}
+			}
+		}
+		return nil
+	})
+	rs.Close()
+	if failed == 0 {
+		t.Fatal("no failure in the fleet: the test checks nothing")
+	}
+	if got := runCLI(t, "", append(args, "--out", week3, "--baseline", "previous")...); got.code != 0 {
+		t.Fatalf("week 3: exit %d\n%s", got.code, got.stderr)
+	}
+	rows, err := readCSV(filepath.Join(week3, "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "first_seen_failing")
+	for _, r := range rows[1:] {
+		if at, err := time.Parse(time.RFC3339, r[col]); r[0] == string(audit.StillFailing) && (err != nil || !at.Before(ri.StartedAt)) {
+			t.Errorf("week 3: %s %s still failing since %q, want week 1's date", r[3], r[5], r[col])
+		}
+	}
+
+	// Its baseline gone, a run resumes without one, with a warning, and
+	// its first attempt's changes.csv goes.
+	week4 := filepath.Join(root, "week4")
+	stopped(week4)
+	if _, err := os.Stat(filepath.Join(week4, "changes.csv")); err != nil {
+		t.Fatalf("week 4's first attempt wrote no changes.csv: %v", err)
+	}
+	if err := os.RemoveAll(week3); err != nil {
+		t.Fatal(err)
+	}
+	got = runCLI(t, "", append(args, "--out", week4, "--resume")...)
+	if got.code != 0 || !strings.Contains(got.stderr, "warning") {
+		t.Fatalf("week 4 resumed, its baseline gone: exit %d, want 0 and a warning\n%s", got.code, got.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(week4, "changes.csv")); err == nil {
+		t.Error("week 4 resumed without a baseline, and the changes.csv of its first attempt is still there")
+	}
+	if ri, _ := audit.ReadRunInfo(filepath.Join(week4, "run.json")); ri.Changes != nil {
+		t.Errorf("week 4 resumed without a baseline: run.json changes %+v", ri.Changes)
+	}
+}

@@ -492,6 +492,68 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 	return nil
 }
 
+// keepBaseline holds a resumed run to the baseline its first attempt
+// compared with (run.json's changes), as every line of one record must
+// carry its first_seen_failing from one baseline: without --baseline, or
+// with --baseline previous, the run takes the recorded one again and says
+// so (one gone since is skipped with a warning, as for previous); another
+// --baseline, or one for a run that started without, is refused. A run
+// with no record yet, or whose first attempt was killed before its
+// run.json, starts as a new one.
+func (o *runOptions) keepBaseline(stderr io.Writer) error {
+	if !o.resume {
+		return nil
+	}
+	ri, ok := resumedRun(o.out)
+	if !ok {
+		return nil
+	}
+	recorded := ""
+	if ri.Changes != nil {
+		recorded = ri.Changes.BaselineIn(o.out)
+	}
+	switch {
+	case o.baseline == "" || o.baseline == "previous":
+		if recorded == "" {
+			if o.baseline != "" {
+				o.logf(stderr, "--baseline previous: %s started without a baseline; it resumes without one", o.out)
+			}
+			o.baseline = ""
+			return nil
+		}
+		fmt.Fprintf(stderr, "auditor: resuming %s with the baseline it started with: %s\n", o.out, recorded)
+		o.baseline, o.baselinePrevious = recorded, true
+		return nil
+	case recorded == "":
+		return usagef("--baseline %s: %s started without a baseline, and the instances it audited then carry no first-seen dates: resume it without --baseline, then compare its record: auditor report %s --out DIR --baseline %s",
+			o.baseline, o.out, filepath.Join(o.out, audit.ResultsFile), o.baseline)
+	case !sameRecord(o.baseline, recorded):
+		return usagef("--baseline %s: %s started comparing with %s: resume it without --baseline to keep that one, or compare its record with another: auditor report %s --out DIR --baseline %s",
+			o.baseline, o.out, recorded, filepath.Join(o.out, audit.ResultsFile), o.baseline)
+	}
+	return nil
+}
+
+// sameRecord reports whether a and b (records, or directories holding one)
+// name the same record.
+func sameRecord(a, b string) bool {
+	record := func(p string) string {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			p = filepath.Join(p, audit.ResultsFile)
+		}
+		return p
+	}
+	a, b = record(a), record(b)
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(sa, sb)
+	}
+	a, _ = filepath.Abs(a)
+	b, _ = filepath.Abs(b)
+	return filepath.Clean(a) == filepath.Clean(b)
+}
+
 // started is when the run started: now, or, for --resume of a record, when
 // its first attempt started (its run.json's started_at), so that every
 // attempt of a run means the same run by --baseline previous, and none
@@ -508,14 +570,24 @@ func (o *runOptions) started() time.Time {
 // resumedStart returns when the run in dir started, as its run.json says,
 // when dir holds its record (an empty record is no record).
 func resumedStart(dir string) (time.Time, bool) {
-	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
-		return time.Time{}, false
-	}
-	ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
-	if err != nil || ri.StartedAt.IsZero() {
+	ri, ok := resumedRun(dir)
+	if !ok || ri.StartedAt.IsZero() {
 		return time.Time{}, false
 	}
 	return ri.StartedAt, true
+}
+
+// resumedRun returns the run.json of the run in dir, when dir holds its
+// record (an empty record is no record) and a run.json of the auditor.
+func resumedRun(dir string) (audit.RunInfo, bool) {
+	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
+		return audit.RunInfo{}, false
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+	if err != nil || ri.Schema == 0 {
+		return audit.RunInfo{}, false
+	}
+	return ri, true
 }
 
 // checkBaseline checks that --baseline names a record: a results.jsonl, or a

@@ -181,9 +181,13 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 				j.shard = fmt.Sprintf("%d/%d", k, n)
 			}
 		}
-		self := audit.RunInfo{Parts: []audit.Part{j.part()}, Options: o.record()}
-		if err := o.resolvePrevious(self, stderr); err != nil {
+		if err := o.keepBaseline(stderr); err != nil {
 			problems = append(problems, err)
+		} else {
+			self := audit.RunInfo{Parts: []audit.Part{j.part()}, Options: o.record()}
+			if err := o.resolvePrevious(self, stderr); err != nil {
+				problems = append(problems, err)
+			}
 		}
 	}
 	var notWritable error
@@ -727,7 +731,15 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 	// A run that did not get to every target says nothing of those it
 	// missed: not gone since the baseline, only not audited.
 	rs.Partial = !info.Whole()
-	if o.base != nil {
+	if o.base == nil {
+		// The changes of this rendering, or none: not those of an earlier
+		// attempt compared with a baseline this one has not (gone since),
+		// nor, for a record rendered again, those its run.json kept.
+		info.Changes = nil
+		if err := os.Remove(filepath.Join(o.out, report.ChangesCSV)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+		}
+	} else {
 		counts, err := audit.Compare(o.base.Records(), rs, func(audit.Change) error { return nil })
 		if err != nil {
 			return nil, fmt.Errorf("comparing with --baseline: %w", err)
