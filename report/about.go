@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,11 +77,13 @@ func about(m *Model) []Detail {
 		"html_max_rows": nil, // the Report line says what was applied
 		"skip_invalid":  flag("input lines that are not instance IDs were recorded and skipped", ""),
 		"resume":        flag("continued an earlier run's record", ""),
+		"instances":     listNames,
 	}
 	labels := map[string]string{
 		"concurrency": "Concurrency", "max_results": "Page size", "max_pages": "Page limit",
 		"max_attempts": "Attempts", "skip_invalid": "Invalid input",
 		"resume": "Resume", "endpoint_url": "Endpoint", "fail_on": "Fail on", "format": "Formats",
+		"instances": "Instance lists",
 	}
 	for _, k := range slices.Sorted(maps.Keys(opts)) {
 		say, isKnown := known[k]
@@ -205,6 +208,34 @@ func flag(yes, no string) func(any) (string, bool) {
 }
 
 // optionText renders a run option: a string as it is, anything else as JSON.
+// listNames says which --instances lists a run read: their file names
+// (not where they are on the machine that ran it), standard input for -.
+func listNames(v any) (string, bool) {
+	var names []string
+	switch l := v.(type) {
+	case []string:
+		names = slices.Clone(l)
+	case []any:
+		for _, x := range l {
+			s, ok := x.(string)
+			if !ok {
+				return "", false
+			}
+			names = append(names, s)
+		}
+	default:
+		return "", false
+	}
+	for i, n := range names {
+		if n == "-" {
+			names[i] = "standard input"
+		} else {
+			names[i] = filepath.Base(n)
+		}
+	}
+	return strings.Join(names, ", "), len(names) > 0
+}
+
 func optionText(v any) string {
 	if s, ok := v.(string); ok {
 		return s

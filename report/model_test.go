@@ -656,26 +656,28 @@ func TestBuildCanceled(t *testing.T) {
 // durations, the rate as the run reached it.
 func TestModelAbout(t *testing.T) {
 	run := fixtureRun()
-	run.Options = map[string]any{"rate": 0.0, "stale_after": "168h0m0s", "concurrency": 16.0, "max_pages": 1000, "skip_invalid": true, "region": east}
+	run.Options = map[string]any{"rate": 0.0, "stale_after": "168h0m0s", "concurrency": 16.0, "max_pages": 1000, "skip_invalid": true, "region": east,
+		"instances": []any{"/etc/auditor/fleet.csv", "-"}}
 	run.Stats.LimiterRate = 41
 	m := build(t, fixtureNamed(t, "mixed").results, run, nil)
 	got := map[string]string{}
 	for _, d := range m.About {
 		got[d.Label] = d.Value
-		if strings.Contains(d.Value, "168h") || strings.HasPrefix(d.Label, "Option") {
+		if strings.Contains(d.Value, "168h") || strings.HasPrefix(d.Label, "Option") || strings.ContainsAny(d.Value, "[]") {
 			t.Errorf("%s: %q is not in words", d.Label, d.Value)
 		}
 	}
 	for label, want := range map[string]string{
-		"Rate":          "adaptive, reached 41 calls/s (mean 7.5 calls/s)",
-		"Stale after":   "7 days (stale: last run before 2025-05-25 12:00:00 UTC, or never)",
-		"Concurrency":   "16 instances audited at once",
-		"Page limit":    "1,000 pages per instance at most",
-		"Invalid input": "input lines that are not instance IDs were recorded and skipped",
-		"Region":        east,
-		"Version":       "auditor 1.2.3-test",
-		"Ended":         "2025-06-01 12:01:35 UTC (took 1m35s)",
-		"State":         "incomplete: 1 instance could not be audited (error)",
+		"Rate":           "adaptive, reached 41 calls/s (mean 7.5 calls/s)",
+		"Stale after":    "7 days (stale: last run before 2025-05-25 12:00:00 UTC, or never)",
+		"Concurrency":    "16 instances audited at once",
+		"Page limit":     "1,000 pages per instance at most",
+		"Invalid input":  "input lines that are not instance IDs were recorded and skipped",
+		"Region":         east,
+		"Instance lists": "fleet.csv, standard input",
+		"Version":        "auditor 1.2.3-test",
+		"Ended":          "2025-06-01 12:01:35 UTC (took 1m35s)",
+		"State":          "incomplete: 1 instance could not be audited (error)",
 	} {
 		if got[label] != want {
 			t.Errorf("%s: %q, want %q", label, got[label], want)
