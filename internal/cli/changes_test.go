@@ -709,3 +709,71 @@ func TestResumeKeepsItsBaseline(t *testing.T) {
 		t.Errorf("week 4 resumed without a baseline: run.json changes %+v", ri.Changes)
 	}
 }
+
+// TestRenderInPlaceKeepsItsBaseline: three ways a run's own comparison was
+// lost or went wrong after its first attempt.
+//   - `auditor report W2/results.jsonl --out W2` (new --html-max-rows, say)
+//     deleted its changes.csv and its run.json's changes, and a resume after
+//     it then wrote failures without their first dates.
+//   - The same with --baseline previous compared week 2 with week 3, a run
+//     after it.
+//   - `run --resume --fail-on new` of a run with a baseline was refused:
+//     "new since what?".
+func TestRenderInPlaceKeepsItsBaseline(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 40})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	url, srv := serve(t, fleet, ssmsim.Options{})
+	root := t.TempDir()
+	week := func(n int) string { return filepath.Join(root, fmt.Sprintf("week%d", n)) }
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--baseline", "previous"}
+	if got := runCLI(t, "", append(args, "--out", week(1))...); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(t, "", append(args, "--out", week(2))...); got.code != 0 {
+		t.Fatalf("week 2: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(t, "", append(args, "--out", week(3))...); got.code != 0 {
+		t.Fatalf("week 3: exit %d\n%s", got.code, got.stderr)
+	}
+	baselineOf := func(dir string) string {
+		t.Helper()
+		ri, err := audit.ReadRunInfo(filepath.Join(dir, "run.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ri.Changes == nil {
+			return ""
+		}
+		return ri.Changes.BaselineIn(dir)
+	}
+	want := filepath.Join(week(1), audit.ResultsFile)
+	for _, extra := range [][]string{nil, {"--baseline", "previous"}} {
+		got := runCLI(t, "", append([]string{"report", filepath.Join(week(2), audit.ResultsFile), "--out", week(2), "--html-max-rows", "5", "--fail-on", "none"}, extra...)...)
+		if got.code != 0 {
+			t.Fatalf("report in place %v: exit %d\n%s", extra, got.code, got.stderr)
+		}
+		if b := baselineOf(week(2)); b != want {
+			t.Errorf("week 2 rendered again in place %v: compared with %q, want week 1", extra, b)
+		}
+		if _, err := os.Stat(filepath.Join(week(2), "changes.csv")); err != nil {
+			t.Errorf("week 2 rendered again in place %v: changes.csv gone", extra)
+		}
+	}
+
+	srv.SetFaults(ssmsim.Faults{Latency: 100 * time.Millisecond})
+	got := runCLI(t, "", append(args, "--out", week(4), "--concurrency", "2", "--timeout", "500ms", "--grace", "0s")...)
+	srv.SetFaults(ssmsim.Faults{})
+	if got.code != 3 {
+		t.Fatalf("week 4 stopped by --timeout: exit %d, want 3\n%s", got.code, got.stderr)
+	}
+	resume := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--out", week(4), "--resume", "--fail-on", "new"}
+	if got := runCLI(t, "", resume...); got.code == 2 {
+		t.Errorf("week 4 resumed with --fail-on new and the baseline it started with: exit 2\n%s", got.stderr)
+	}
+	if b := baselineOf(week(4)); b != filepath.Join(week(3), audit.ResultsFile) {
+		t.Errorf("week 4 resumed: compared with %q, want week 3", b)
+	}
+}

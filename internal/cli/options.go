@@ -236,7 +236,7 @@ func (o *runOptions) check() (settings, []error) {
 	}
 	if s.failOn, err = audit.ParseFailOn(o.failOn.vals); err != nil {
 		bad("--fail-on %v", err)
-	} else if s.failOn.New && o.baseline == "" && !o.demo {
+	} else if s.failOn.New && o.baseline == "" && !o.demo && !(o.resume && recordedBaseline(o.out) != "") {
 		// Without a baseline nothing is new, and a gate on new failures
 		// would pass whatever fails.
 		bad("--fail-on new: new since what? add --baseline DIR (or --baseline previous for a schedule)")
@@ -472,7 +472,12 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 	if o.baseline != "previous" {
 		return nil
 	}
-	prev, other, unfinished, err := previousRuns(o.out, o.started(), self)
+	started := o.started()
+	if !self.StartedAt.IsZero() && self.StartedAt.Before(started) {
+		// A record rendered again, or merged: the run before its own.
+		started = self.StartedAt
+	}
+	prev, other, unfinished, err := previousRuns(o.out, started, self)
 	if err != nil {
 		return usagef("--baseline previous: %v", err)
 	}
@@ -504,14 +509,10 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 	if !o.resume {
 		return nil
 	}
-	ri, ok := resumedRun(o.out)
-	if !ok {
+	if _, ok := resumedRun(o.out); !ok {
 		return nil
 	}
-	recorded := ""
-	if ri.Changes != nil {
-		recorded = ri.Changes.BaselineIn(o.out)
-	}
+	recorded := recordedBaseline(o.out)
 	switch {
 	case o.baseline == "" || o.baseline == "previous":
 		if recorded == "" {
@@ -532,6 +533,16 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 			o.baseline, o.out, recorded, filepath.Join(o.out, audit.ResultsFile), o.baseline)
 	}
 	return nil
+}
+
+// recordedBaseline returns the baseline that the run whose record is in
+// dir was compared with, as its run.json says; "" for none.
+func recordedBaseline(dir string) string {
+	ri, ok := resumedRun(dir)
+	if !ok || ri.Changes == nil {
+		return ""
+	}
+	return ri.Changes.BaselineIn(dir)
 }
 
 // sameRecord reports whether a and b (records, or directories holding one)

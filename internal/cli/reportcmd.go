@@ -41,6 +41,18 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	now := o.now()
 	o.out = expandOut(o.out, now)
 	o.delivery.upload = expandOut(o.delivery.upload, now)
+	if o.baseline == "" && len(paths) == 1 && sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
+		// A run's reports rendered again in place are compared as the
+		// run was: its changes stay, and its failures keep their dates.
+		if b := recordedBaseline(o.out); b != "" {
+			if _, err := os.Stat(b); err == nil {
+				o.logf(stderr, "rendering %s again with the baseline it was compared with: %s", o.out, b)
+				o.baseline = b
+			} else {
+				fmt.Fprintf(stderr, "auditor: warning: %s was compared with %s, which is gone: rendered without its changes\n", o.out, b)
+			}
+		}
+	}
 	set, problems := o.check()
 	var taken error
 	if err := outdir.Check(o.out); errors.Is(err, outdir.ErrNotDir) {
