@@ -207,7 +207,6 @@ func flag(yes, no string) func(any) (string, bool) {
 	}
 }
 
-// optionText renders a run option: a string as it is, anything else as JSON.
 // listNames says which --instances lists a run read: their file names
 // (not where they are on the machine that ran it), standard input for -.
 func listNames(v any) (string, bool) {
@@ -236,6 +235,7 @@ func listNames(v any) (string, bool) {
 	return strings.Join(names, ", "), len(names) > 0
 }
 
+// optionText renders a run option: a string as it is, anything else as JSON.
 func optionText(v any) string {
 	if s, ok := v.(string); ok {
 		return s
