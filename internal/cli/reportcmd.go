@@ -76,7 +76,11 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// Opened once: the merged record and every report are written from
 	// this index, since decoding the record is most of the cost.
-	rs, err := audit.OpenMerged("", listGroups(paths), paths...)
+	groups, several := listGroups(paths)
+	if several != "" {
+		fmt.Fprintf(stderr, "auditor: warning: %s is a merge of several lists: the instances they share with the other records count twice; merge the runs' own records instead\n", several)
+	}
+	rs, err := audit.OpenMerged("", groups, paths...)
 	if errors.Is(err, extsort.ErrScratch) {
 		// Not the records' fault: where the index of a large record goes.
 		return fmt.Errorf("report: %w (set TMPDIR to a writable directory with room for the index, about 60 bytes an instance)", err)
@@ -215,19 +219,32 @@ func distinctInputs(paths []string) ([]string, error) {
 }
 
 // listGroups returns, for each record, the target list its run audited
-// (run.json's part's list: a shard's is the whole list's), so that an instance
-// in the records of two lists counts once; nil, so that none is counted
-// twice, unless every record has a run.json of exactly one part.
-func listGroups(paths []string) []string {
-	groups := make([]string, len(paths))
+// (run.json's parts' list: a shard's is the whole list's), so that an
+// instance in the records of two lists counts once; nil, so that none is
+// counted twice, unless there are several records and each has a run.json
+// of one list. several names a record that is itself a merge of several
+// lists: its instances cannot be told apart by list.
+func listGroups(paths []string) (groups []string, several string) {
+	if len(paths) < 2 {
+		return nil, ""
+	}
+	groups = make([]string, len(paths))
 	for i, p := range paths {
 		ri, err := audit.ReadRunInfo(filepath.Join(filepath.Dir(p), audit.RunFile))
-		if err != nil || len(ri.Parts) != 1 || ri.Parts[0].List == "" {
-			return nil
+		lists := map[string]bool{}
+		for _, part := range ri.Parts {
+			lists[part.List] = true
 		}
-		groups[i] = ri.Parts[0].List
+		switch {
+		case err != nil || len(lists) == 0 || lists[""]:
+			groups = nil
+		case len(lists) > 1:
+			groups, several = nil, p
+		case groups != nil:
+			groups[i] = ri.Parts[0].List
+		}
 	}
-	return groups
+	return groups, several
 }
 
 // mergedRunInfo reads the run.json beside each record and merges them. A

@@ -869,4 +869,13 @@ func TestReportMergeOverlappingLists(t *testing.T) {
 	if ri.Targets != 20 || ri.Duplicates != 4 || !ri.Complete {
 		t.Errorf("run.json: %d targets, %d duplicates, complete %v; want 20, 4, true", ri.Targets, ri.Duplicates, ri.Complete)
 	}
+	// A merge of the two lists merged again with one of them cannot tell
+	// its instances apart by list: it says so.
+	again := runCLI(t, "", "report", filepath.Join(out, "results.jsonl"), records[0], "--out", filepath.Join(base, "again"), "--fail-on", "none")
+	if !strings.Contains(again.stderr, "is a merge of several lists") {
+		t.Errorf("a merge of two lists merged again: no warning that shared instances count twice\n%s", again.stderr)
+	}
+	if strings.Contains(got.stderr, "is a merge of several lists") {
+		t.Errorf("the runs' own records merged: warned\n%s", got.stderr)
+	}
 }
