@@ -223,11 +223,7 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 // one reports none of them as new: neither run could say.
 func TestChangesOfAnIncompleteRun(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 60})
-	var b bytes.Buffer
-	fleet.WriteIDs(&b)
-	ids := writeFile(t, "ids.txt", b.String())
-	url, _ := serve(t, fleet, ssmsim.Options{})
+	ids, url, _ := scheduledFleet(t, 60)
 	dir := t.TempDir()
 	week1, week2, week3 := filepath.Join(dir, "week1"), filepath.Join(dir, "week2"), filepath.Join(dir, "week3")
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
@@ -474,11 +470,7 @@ func TestResumeComparesWithTheRunBefore(t *testing.T) {
 // same list, and a run of another list is not.
 func TestPreviousIsARunOfTheSameTargets(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 40})
-	var b bytes.Buffer
-	fleet.WriteIDs(&b)
-	ids := writeFile(t, "ids.txt", b.String())
-	url, _ := serve(t, fleet, ssmsim.Options{})
+	ids, url, _ := scheduledFleet(t, 40)
 	root := t.TempDir()
 	args := []string{"run", "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
 	baselineOf := func(dir string) string {
@@ -545,7 +537,11 @@ func TestPreviousIsARunOfTheSameTargets(t *testing.T) {
 	if got := runCLI(t, "", append(args, "--instances", ids, "--out", filepath.Join(whole, "1"), "--baseline", "previous")...); got.code != 0 {
 		t.Fatalf("whole 1: exit %d\n%s", got.code, got.stderr)
 	}
-	if err := os.WriteFile(ids, append(b.Bytes(), "i-0fffffffffffffff0\n"...), 0o644); err != nil {
+	listed, err := os.ReadFile(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ids, append(listed, "i-0fffffffffffffff0\n"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if got := runCLI(t, "", append(args, "--instances", ids, "--out", filepath.Join(whole, "2"), "--baseline", "previous")...); got.code != 0 {
@@ -616,11 +612,7 @@ func TestSameTargets(t *testing.T) {
 // first attempt behind.
 func TestResumeKeepsItsBaseline(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 60})
-	var b bytes.Buffer
-	fleet.WriteIDs(&b)
-	ids := writeFile(t, "ids.txt", b.String())
-	url, srv := serve(t, fleet, ssmsim.Options{})
+	ids, url, srv := scheduledFleet(t, 60)
 	root := t.TempDir()
 	week1, week2, week3 := filepath.Join(root, "week1"), filepath.Join(root, "week2"), filepath.Join(root, "week3")
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
@@ -721,11 +713,7 @@ func TestResumeKeepsItsBaseline(t *testing.T) {
 //     "new since what?".
 func TestRenderInPlaceKeepsItsBaseline(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 40})
-	var b bytes.Buffer
-	fleet.WriteIDs(&b)
-	ids := writeFile(t, "ids.txt", b.String())
-	url, srv := serve(t, fleet, ssmsim.Options{})
+	ids, url, srv := scheduledFleet(t, 40)
 	root := t.TempDir()
 	week := func(n int) string { return filepath.Join(root, fmt.Sprintf("week%d", n)) }
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--baseline", "previous"}
@@ -776,4 +764,15 @@ func TestRenderInPlaceKeepsItsBaseline(t *testing.T) {
 	if b := baselineOf(week(4)); b != filepath.Join(week(3), audit.ResultsFile) {
 		t.Errorf("week 4 resumed: compared with %q, want week 3", b)
 	}
+}
+
+// scheduledFleet serves a simulated fleet of n instances (seed 21) and
+// writes its IDs: the set-up of the tests of weekly runs.
+func scheduledFleet(t *testing.T, n int) (ids, url string, srv *ssmsim.Server) {
+	t.Helper()
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: n})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	url, srv = serve(t, fleet, ssmsim.Options{})
+	return writeFile(t, "ids.txt", b.String()), url, srv
 }

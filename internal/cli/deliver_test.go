@@ -529,16 +529,7 @@ func TestMailAgainElsewhere(t *testing.T) {
 func TestMailEachOwnerRetry(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(true), ssmsim.Options{})
-	var mu sync.Mutex
-	refuse := 2 // the transaction refused
-	ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
-		mu.Lock()
-		defer mu.Unlock()
-		if stage == smtptest.StageData && n == refuse {
-			return &smtptest.Reply{Code: 554, Message: "5.6.0 message refused"}
-		}
-		return nil
-	}})
+	ms, refuse := refusingMail(t, 2)
 	// A sender and a directory a shell would misread unquoted.
 	for i, a := range ms.args {
 		if a == "--mail-from" {
@@ -556,9 +547,7 @@ func TestMailEachOwnerRetry(t *testing.T) {
 		t.Fatalf("%d messages, want 2 (alice's and carol's)\n%s", n, got.stderr)
 	}
 	args := retryCommand(t, got.stderr)
-	mu.Lock()
-	refuse = 0
-	mu.Unlock()
+	refuse(0)
 	again := runCLI(t, "", args[1:]...)
 	if again.code != 0 {
 		t.Fatalf("%q: exit %d\n%s", args, again.code, again.stderr)
@@ -581,9 +570,7 @@ func TestMailEachOwnerRetry(t *testing.T) {
 	// auditor mail --mail-to-label of the whole run, bob's refused again
 	// (the 6th transaction: the run's 3, the retry's, then alice's): its
 	// command mails bob alone.
-	mu.Lock()
-	refuse = 6
-	mu.Unlock()
+	refuse(6)
 	got = runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...)
 	if got.code != 5 {
 		t.Fatalf("auditor mail --mail-to-label: exit %d, want 5\n%s", got.code, got.stderr)
@@ -1238,16 +1225,7 @@ func TestMailRetryOnlyWhatWasDue(t *testing.T) {
 			nil, true, 0, 5, []string{"alice", "bob", "carol"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var mu sync.Mutex
-			refuse := tt.refuse
-			ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
-				mu.Lock()
-				defer mu.Unlock()
-				if stage == smtptest.StageData && n == refuse {
-					return &smtptest.Reply{Code: 554, Message: "5.6.0 message refused"}
-				}
-				return nil
-			}})
+			ms, refuse := refusingMail(t, tt.refuse)
 			if tt.down {
 				t.Setenv(envSMTPPassword, "not-the-password")
 			}
@@ -1263,9 +1241,7 @@ func TestMailRetryOnlyWhatWasDue(t *testing.T) {
 
 			// The server is back: each command mails its own group alone.
 			t.Setenv(envSMTPPassword, "s3cret-pass")
-			mu.Lock()
-			refuse = 0
-			mu.Unlock()
+			refuse(0)
 			var mailed []string
 			for _, words := range cmds {
 				if len(words) < 3 || words[0] != "auditor" || words[1] != "mail" {
@@ -1323,5 +1299,25 @@ func TestSignalBeforeDeliveryEachOwner(t *testing.T) {
 	slices.Sort(mailed)
 	if want := []string{"alice@example.com", "carol@example.com"}; !slices.Equal(mailed, want) {
 		t.Errorf("the commands mailed %q, want %q (bob's group has no finding)\n%s", mailed, want, got.stderr)
+	}
+}
+
+// refusingMail is a mail set-up whose server refuses, for good, the DATA of
+// its refuse-th transaction (none for 0); set changes which.
+func refusingMail(t *testing.T, refuse int) (ms mailSetup, set func(int)) {
+	t.Helper()
+	var mu sync.Mutex
+	ms = newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
+		mu.Lock()
+		defer mu.Unlock()
+		if stage == smtptest.StageData && n == refuse {
+			return &smtptest.Reply{Code: 554, Message: "5.6.0 message refused"}
+		}
+		return nil
+	}})
+	return ms, func(n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		refuse = n
 	}
 }
