@@ -475,14 +475,10 @@ func TestPreviousIsARunOfTheSameTargets(t *testing.T) {
 	args := []string{"run", "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
 	baselineOf := func(dir string) string {
 		t.Helper()
-		ri, err := audit.ReadRunInfo(filepath.Join(dir, "run.json"))
-		if err != nil {
-			t.Fatal(err)
+		if b := baselineIn(t, dir); b != "" {
+			return filepath.Dir(b)
 		}
-		if ri.Changes == nil {
-			return ""
-		}
-		return filepath.Dir(ri.Changes.BaselineIn(dir))
+		return ""
 	}
 	shards := func(run string, baseline ...string) []string {
 		t.Helper()
@@ -726,17 +722,7 @@ func TestRenderInPlaceKeepsItsBaseline(t *testing.T) {
 	if got := runCLI(t, "", append(args, "--out", week(3))...); got.code != 0 {
 		t.Fatalf("week 3: exit %d\n%s", got.code, got.stderr)
 	}
-	baselineOf := func(dir string) string {
-		t.Helper()
-		ri, err := audit.ReadRunInfo(filepath.Join(dir, "run.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ri.Changes == nil {
-			return ""
-		}
-		return ri.Changes.BaselineIn(dir)
-	}
+	baselineOf := func(dir string) string { t.Helper(); return baselineIn(t, dir) }
 	want := filepath.Join(week(1), audit.ResultsFile)
 	for _, extra := range [][]string{nil, {"--baseline", "previous"}} {
 		got := runCLI(t, "", append([]string{"report", filepath.Join(week(2), audit.ResultsFile), "--out", week(2), "--html-max-rows", "5", "--fail-on", "none"}, extra...)...)
@@ -775,4 +761,18 @@ func scheduledFleet(t *testing.T, n int) (ids, url string, srv *ssmsim.Server) {
 	fleet.WriteIDs(&b)
 	url, srv = serve(t, fleet, ssmsim.Options{})
 	return writeFile(t, "ids.txt", b.String()), url, srv
+}
+
+// baselineIn returns the record that the run in dir was compared with, as
+// its run.json says ("" for none).
+func baselineIn(t *testing.T, dir string) string {
+	t.Helper()
+	ri, err := audit.ReadRunInfo(filepath.Join(dir, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Changes == nil {
+		return ""
+	}
+	return ri.Changes.BaselineIn(dir)
 }
