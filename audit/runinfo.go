@@ -288,7 +288,7 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.Duplicates += p.Duplicates
 		out.Invalid += p.Invalid
 	}
-	if gap := shardGap(out.Parts); gap != "" && out.Error == "" {
+	if gap := ShardGap(out.Parts); gap != "" && out.Error == "" {
 		out.Error = gap
 	}
 	if out.Stats.Seconds > 0 {
@@ -311,7 +311,7 @@ const mergedIncomplete = "a merged run was incomplete"
 // must not inherit a gap that another input fills.
 func derivedError(e string) bool { return derivedErrors.MatchString(e) }
 
-// derivedErrors matches, whole, each Error that Finish, shardGap and
+// derivedErrors matches, whole, each Error that Finish, ShardGap and
 // MergeRunInfo write, and nothing a run writes of its own.
 var derivedErrors = regexp.MustCompile(`^(?:\d+ account-regions? could not be audited` +
 	`|\d+ of \d+ targets have no result in the record` +
@@ -327,11 +327,11 @@ func uniq(a, b string) []string {
 	return s
 }
 
-// shardGap says what a merge lacks of the lists it has shards of (shards
-// that name their List; mergeParts has dropped those whose whole list is
+// ShardGap says what parts lack of the lists they have shards of (shards
+// that name their List; a merge has dropped those whose whole list is
 // there): a K of N missing, or shards of one list split two ways. "" when
-// every list it has shards of is there whole.
-func shardGap(parts []Part) string {
+// every list they have shards of is there whole.
+func ShardGap(parts []Part) string {
 	type split struct {
 		ns   map[int]bool
 		have map[int]bool

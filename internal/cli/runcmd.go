@@ -962,31 +962,27 @@ func sameTargets(self, ri audit.RunInfo) bool {
 }
 
 // shardsOf returns the shards ("K/N") that parts hold, sorted, leaving out
-// those of a list whose every shard is there: a merge of them is the whole
-// list. Empty for a whole run.
+// those of a list whose every shard is there (audit.ShardGap): a merge of
+// them is the whole list. Empty for a whole run.
 func shardsOf(parts []audit.Part) []string {
-	byList := map[string][]string{}
+	byList := map[string][]audit.Part{}
 	for _, p := range parts {
 		if p.Shard != "" {
 			l := cmp.Or(p.List, p.Fleet)
-			byList[l] = append(byList[l], p.Shard)
+			byList[l] = append(byList[l], p)
 		}
 	}
 	var out []string
-	for _, shards := range byList {
+	for _, ps := range byList {
+		if ps[0].List != "" && audit.ShardGap(ps) == "" {
+			continue
+		}
+		var shards []string
+		for _, p := range ps {
+			shards = append(shards, p.Shard)
+		}
 		slices.Sort(shards)
-		shards = slices.Compact(shards)
-		// Every one of N distinct shards K/N, 0 <= K < N, is all of them.
-		whole := true
-		for _, s := range shards {
-			var k, n int
-			if _, err := fmt.Sscanf(s, "%d/%d", &k, &n); err != nil || n != len(shards) || k < 0 || k >= n {
-				whole = false
-			}
-		}
-		if !whole {
-			out = append(out, shards...)
-		}
+		out = append(out, slices.Compact(shards)...)
 	}
 	slices.Sort(out)
 	return out
