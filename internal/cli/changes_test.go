@@ -16,6 +16,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/drifttest"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -775,4 +776,89 @@ func baselineIn(t *testing.T, dir string) string {
 		return ""
 	}
 	return ri.Changes.BaselineIn(dir)
+}
+
+// TestRenderInPlaceWithoutItsBaseline: a re-render in place whose baseline
+// is gone for a while erased the run's recorded changes for good, and a
+// --resume --fail-on new then passed its gate with no baseline at all; a
+// --split-by group rendered again in place looked for its baseline beside
+// the group, found none, and lost its changes.
+func TestRenderInPlaceWithoutItsBaseline(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, srv := scheduledFleet(t, 40)
+	root := t.TempDir()
+	w1, w2, gone := filepath.Join(root, "w1"), filepath.Join(root, "w2"), filepath.Join(root, "gone")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
+	if got := runCLI(t, "", append(args, "--out", w1)...); got.code != 0 {
+		t.Fatalf("w1: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(t, "", append(args, "--out", w2, "--baseline", w1)...); got.code != 0 {
+		t.Fatalf("w2: exit %d\n%s", got.code, got.stderr)
+	}
+	if err := os.Rename(w1, gone); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", "report", filepath.Join(w2, audit.ResultsFile), "--out", w2, "--fail-on", "none")
+	if got.code != 0 || !strings.Contains(got.stderr, "which is gone") {
+		t.Errorf("re-render, the baseline gone: exit %d, want 0 and a warning\n%s", got.code, got.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(w2, "changes.csv")); err != nil {
+		t.Error("re-render, the baseline gone: changes.csv deleted")
+	}
+	if b := baselineIn(t, w2); b != filepath.Join(w1, audit.ResultsFile) {
+		t.Errorf("re-render, the baseline gone: run.json names %q as the baseline, want w1's", b)
+	}
+	if err := os.Rename(gone, w1); err != nil {
+		t.Fatal(err)
+	}
+	got = runCLI(t, "", "report", filepath.Join(w2, audit.ResultsFile), "--out", w2, "--fail-on", "none")
+	if got.code != 0 || !strings.Contains(got.stderr, "again with the baseline") {
+		t.Errorf("re-render, the baseline back: exit %d, want 0 and a comparison\n%s", got.code, got.stderr)
+	}
+
+	// A resume whose baseline is gone cannot say what is new.
+	w3 := filepath.Join(root, "w3")
+	srv.SetFaults(ssmsim.Faults{Latency: 100 * time.Millisecond})
+	got = runCLI(t, "", append(args, "--out", w3, "--baseline", w1, "--concurrency", "2", "--timeout", "500ms", "--grace", "0s")...)
+	srv.SetFaults(ssmsim.Faults{})
+	if got.code != 3 {
+		t.Fatalf("w3 stopped by --timeout: exit %d, want 3\n%s", got.code, got.stderr)
+	}
+	if err := os.Rename(w1, gone); err != nil {
+		t.Fatal(err)
+	}
+	got = runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--out", w3, "--resume", "--fail-on", "new")
+	if got.code != 2 {
+		t.Errorf("resume --fail-on new, its baseline gone: exit %d, want 2\n%s", got.code, got.stderr)
+	}
+}
+
+// TestRenderGroupInPlace: a --split-by group's reports rendered again in
+// place are compared with the group's part of the baseline.
+func TestRenderGroupInPlace(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
+	list := writeFile(t, "fleet.csv", ownersList)
+	root := t.TempDir()
+	s1, s2 := filepath.Join(root, "s1"), filepath.Join(root, "s2")
+	args := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--split-by", "owner"}
+	if got := runCLI(t, "", append(args, "--out", s1)...); got.code != 0 {
+		t.Fatalf("s1: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(t, "", append(args, "--out", s2, "--baseline", s1)...); got.code != 0 {
+		t.Fatalf("s2: exit %d\n%s", got.code, got.stderr)
+	}
+	alice := filepath.Join(report.SplitDir(s2, "owner"), "alice")
+	before, err := os.ReadFile(filepath.Join(alice, "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", "report", filepath.Join(alice, audit.ResultsFile), "--out", alice, "--fail-on", "none")
+	if got.code != 0 || strings.Contains(got.stderr, "warning") {
+		t.Errorf("alice's group rendered again: exit %d, want 0 and no warning\n%s", got.code, got.stderr)
+	}
+	after, err := os.ReadFile(filepath.Join(alice, "changes.csv"))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("alice's changes.csv after the group was rendered again (%v):\n%s\nwas:\n%s", err, after, before)
+	}
 }

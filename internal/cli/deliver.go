@@ -575,32 +575,44 @@ func openMailSource(dir string) (*mailSource, error) {
 	}
 	rs.Partial = !run.Whole()
 	src := &mailSource{dir: dir, rs: rs, run: run}
-	if c := run.Changes; c != nil {
-		var at time.Time
-		if c.Since != nil {
-			at = *c.Since
-		}
-		src.base, err = report.OpenGroupBaseline(dir, c.Baseline, at)
-		if err == nil && src.base == nil {
-			if p := c.BaselineIn(dir); statOK(p) {
-				src.base, err = audit.OpenBaseline(p)
-				if src.base != nil {
-					src.base.Path = c.Baseline // named as the run named it
-				}
-			} else {
-				src.lost = p
-			}
-		}
-		if err != nil {
-			rs.Close()
-			return nil, err
-		}
-		if src.base != nil && c.BaselineIncomplete {
-			// Compared now as the run compared it.
-			src.base.Records().Partial = true
-		}
+	src.base, src.lost, err = recordedBaselineOf(dir, run)
+	if err != nil {
+		rs.Close()
+		return nil, err
 	}
 	return src, nil
+}
+
+// recordedBaselineOf opens the baseline that the run in dir (run, its
+// run.json) was compared with: a group's part of it, or the run's own
+// record when it is still where it was, compared as the run compared it;
+// nil without one. lost names it when it is no longer there.
+func recordedBaselineOf(dir string, run audit.RunInfo) (b *audit.Baseline, lost string, err error) {
+	c := run.Changes
+	if c == nil {
+		return nil, "", nil
+	}
+	var at time.Time
+	if c.Since != nil {
+		at = *c.Since
+	}
+	b, err = report.OpenGroupBaseline(dir, c.Baseline, at)
+	if err == nil && b == nil {
+		p := c.BaselineIn(dir)
+		if !statOK(p) {
+			return nil, p, nil
+		}
+		if b, err = audit.OpenBaseline(p); b != nil {
+			b.Path = c.Baseline // named as the run named it
+		}
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if c.BaselineIncomplete {
+		b.Records().Partial = true
+	}
+	return b, "", nil
 }
 
 func (src *mailSource) close() {

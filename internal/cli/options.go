@@ -99,6 +99,10 @@ type runOptions struct {
 	// want of a run.json (killed before they finished), to warn of.
 	baselineUnfinished []string
 	baselinePrevious   bool
+	// keepChanges keeps the changes a record's run.json and changes.csv
+	// recorded when it is rendered again without the baseline they came
+	// from (gone since).
+	keepChanges bool
 	// groups are the --split-by groups, once rendered.
 	groups []report.SplitGroup
 	// delivers tells whether this command delivers (run, report).
@@ -236,7 +240,7 @@ func (o *runOptions) check() (settings, []error) {
 	}
 	if s.failOn, err = audit.ParseFailOn(o.failOn.vals); err != nil {
 		bad("--fail-on %v", err)
-	} else if s.failOn.New && o.baseline == "" && !o.demo && !(o.resume && recordedBaseline(o.out) != "") {
+	} else if s.failOn.New && o.baseline == "" && o.base == nil && !o.demo && !(o.resume && statOK(recordedBaseline(o.out))) {
 		// Without a baseline nothing is new, and a gate on new failures
 		// would pass whatever fails.
 		bad("--fail-on new: new since what? add --baseline DIR (or --baseline previous for a schedule)")

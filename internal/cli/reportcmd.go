@@ -42,14 +42,22 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	o.out = expandOut(o.out, now)
 	o.delivery.upload = expandOut(o.delivery.upload, now)
 	if o.baseline == "" && len(paths) == 1 && sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
-		// A run's reports rendered again in place are compared as the
-		// run was: its changes stay, and its failures keep their dates.
-		if b := recordedBaseline(o.out); b != "" {
-			if _, err := os.Stat(b); err == nil {
-				o.logf(stderr, "rendering %s again with the baseline it was compared with: %s", o.out, b)
-				o.baseline = b
-			} else {
-				fmt.Fprintf(stderr, "auditor: warning: %s was compared with %s, which is gone: rendered without its changes\n", o.out, b)
+		// A run's (or a group's) reports rendered again in place are
+		// compared as the run was: its changes stay, and its failures
+		// keep their dates. Its baseline gone, the changes it recorded
+		// stay as they are.
+		if ri, err := audit.ReadRunInfo(filepath.Join(o.out, audit.RunFile)); err == nil && ri.Changes != nil {
+			b, lost, err := recordedBaselineOf(o.out, ri)
+			switch {
+			case err != nil:
+				return usagef("report: the baseline %s was compared with: %v", o.out, err)
+			case b != nil:
+				o.logf(stderr, "rendering %s again with the baseline it was compared with: %s", o.out, ri.Changes.Baseline)
+				o.base = b
+				defer o.closeBaseline()
+			default:
+				fmt.Fprintf(stderr, "auditor: warning: %s was compared with %s, which is gone: its reports are rendered without changes; changes.csv and run.json keep those it recorded\n", o.out, lost)
+				o.keepChanges = true
 			}
 		}
 	}

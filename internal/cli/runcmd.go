@@ -731,7 +731,11 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 	// A run that did not get to every target says nothing of those it
 	// missed: not gone since the baseline, only not audited.
 	rs.Partial = !info.Whole()
-	if o.base == nil {
+	switch {
+	case o.base == nil && o.keepChanges:
+		// Rendered again in place, its baseline gone: the changes it
+		// recorded stay, for a rendering once the baseline is back.
+	case o.base == nil:
 		// The changes of this rendering, or none: not those of an earlier
 		// attempt compared with a baseline this one has not (gone since),
 		// nor, for a record rendered again, those its run.json kept.
@@ -739,7 +743,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		if err := os.Remove(filepath.Join(o.out, report.ChangesCSV)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
-	} else {
+	default:
 		counts, err := audit.Compare(o.base.Records(), rs, func(audit.Change) error { return nil })
 		if err != nil {
 			return nil, fmt.Errorf("comparing with --baseline: %w", err)
