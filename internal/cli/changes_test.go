@@ -861,4 +861,10 @@ func TestRenderGroupInPlace(t *testing.T) {
 	if err != nil || !bytes.Equal(before, after) {
 		t.Errorf("alice's changes.csv after the group was rendered again (%v):\n%s\nwas:\n%s", err, after, before)
 	}
+	// A group's record names no list: merged with another record, its
+	// shared instances cannot be told apart, and report says so.
+	got = runCLI(t, "", "report", filepath.Join(alice, audit.ResultsFile), filepath.Join(s1, audit.ResultsFile), "--out", filepath.Join(root, "merged"), "--fail-on", "none")
+	if !strings.Contains(got.stderr, "names no target list") {
+		t.Errorf("a group merged with the whole run: no warning that shared instances count twice\n%s", got.stderr)
+	}
 }

@@ -84,9 +84,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// Opened once: the merged record and every report are written from
 	// this index, since decoding the record is most of the cost.
-	groups, several := listGroups(paths)
-	if several != "" {
-		fmt.Fprintf(stderr, "auditor: warning: %s is a merge of several lists: the instances they share with the other records count twice; merge the runs' own records instead\n", several)
+	groups, unknown := listGroups(paths)
+	if unknown != "" {
+		fmt.Fprintf(stderr, "auditor: warning: %s: the instances it shares with the other records count twice; merge the runs' own records instead\n", unknown)
 	}
 	rs, err := audit.OpenMerged("", groups, paths...)
 	if errors.Is(err, extsort.ErrScratch) {
@@ -230,9 +230,11 @@ func distinctInputs(paths []string) ([]string, error) {
 // (run.json's parts' list: a shard's is the whole list's), so that an
 // instance in the records of two lists counts once; nil, so that none is
 // counted twice, unless there are several records and each has a run.json
-// of one list. several names a record that is itself a merge of several
-// lists: its instances cannot be told apart by list.
-func listGroups(paths []string) (groups []string, several string) {
+// of one list. unknown says of a record, when there are several, why its
+// instances cannot be told apart by list: a merge of several lists, or a
+// run.json that names none (a --split-by group, a run from before lists
+// were named).
+func listGroups(paths []string) (groups []string, unknown string) {
 	if len(paths) < 2 {
 		return nil, ""
 	}
@@ -244,15 +246,17 @@ func listGroups(paths []string) (groups []string, several string) {
 			lists[part.List] = true
 		}
 		switch {
-		case err != nil || len(lists) == 0 || lists[""]:
-			groups = nil
+		case err != nil:
+			groups = nil // no run.json: said apart, as completeness unknown
+		case len(lists) == 0 || lists[""]:
+			groups, unknown = nil, p+" names no target list in its run.json (a --split-by group, or a run from before lists were named)"
 		case len(lists) > 1:
-			groups, several = nil, p
+			groups, unknown = nil, p+" is a merge of several lists"
 		case groups != nil:
 			groups[i] = ri.Parts[0].List
 		}
 	}
-	return groups, several
+	return groups, unknown
 }
 
 // mergedRunInfo reads the run.json beside each record and merges them. A
