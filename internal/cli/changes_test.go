@@ -868,3 +868,57 @@ func TestRenderGroupInPlace(t *testing.T) {
 		t.Errorf("a group merged with the whole run: no warning that shared instances count twice\n%s", got.stderr)
 	}
 }
+
+// TestLateShardKeepsTheBaseline: the README's late shard, merged into the
+// merge already written (`report all/results.jsonl sK/results.jsonl --out
+// all`), dropped the merge's comparison without a word; it keeps it, and
+// the late shard's failures get their first dates from it.
+func TestLateShardKeepsTheBaseline(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, _ := scheduledFleet(t, 40)
+	root := t.TempDir()
+	w1 := filepath.Join(root, "w1")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
+	if got := runCLI(t, "", append(args, "--out", w1)...); got.code != 0 {
+		t.Fatalf("w1: exit %d\n%s", got.code, got.stderr)
+	}
+	var shards []string
+	for k := range 2 {
+		dir := filepath.Join(root, "w2", fmt.Sprintf("shard-%d", k))
+		if got := runCLI(t, "", append(args, "--out", dir, "--shard", fmt.Sprintf("%d/2", k))...); got.code != 0 {
+			t.Fatalf("shard %d: exit %d\n%s", k, got.code, got.stderr)
+		}
+		shards = append(shards, filepath.Join(dir, audit.ResultsFile))
+	}
+	all := filepath.Join(root, "w2", "all")
+	if got := runCLI(t, "", "report", shards[0], "--out", all, "--fail-on", "none", "--baseline", w1); got.code != 0 {
+		t.Fatalf("the first shard merged: exit %d\n%s", got.code, got.stderr)
+	}
+	got := runCLI(t, "", "report", filepath.Join(all, audit.ResultsFile), shards[1], "--out", all, "--fail-on", "none")
+	if got.code != 0 {
+		t.Fatalf("the late shard merged in: exit %d\n%s", got.code, got.stderr)
+	}
+	if b := baselineIn(t, all); b != filepath.Join(w1, audit.ResultsFile) {
+		t.Errorf("the late shard merged in: compared with %q, want w1", b)
+	}
+	rs, err := audit.OpenRecords(filepath.Join(all, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	failed := 0
+	rs.Each(func(r audit.Result) error {
+		for _, a := range r.Associations {
+			if a.Status == audit.StatusFailed {
+				failed++
+				if a.FirstSeenFailing == nil {
+					t.Errorf("%s %s: failing, with no first date", r.InstanceID, a.AssociationID)
+				}
+			}
+		}
+		return nil
+	})
+	if failed == 0 {
+		t.Fatal("no failure in the fleet: the test checks nothing")
+	}
+}

@@ -41,11 +41,12 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	now := o.now()
 	o.out = expandOut(o.out, now)
 	o.delivery.upload = expandOut(o.delivery.upload, now)
-	if o.baseline == "" && len(paths) == 1 && sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
-		// A run's (or a group's) reports rendered again in place are
-		// compared as the run was: its changes stay, and its failures
-		// keep their dates. Its baseline gone, the changes it recorded
-		// stay as they are.
+	if o.baseline == "" && sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
+		// A run's (or a group's) reports rendered again in place, or a
+		// late shard merged into its merge, are compared as the run was:
+		// its changes stay, and every failure dates from the same
+		// baseline. Its baseline gone, the changes it recorded stay as
+		// they are.
 		if ri, err := audit.ReadRunInfo(filepath.Join(o.out, audit.RunFile)); err == nil && ri.Changes != nil {
 			b, lost, err := recordedBaselineOf(o.out, ri)
 			switch {
