@@ -798,12 +798,16 @@ func TestRenderInPlaceWithoutItsBaseline(t *testing.T) {
 	if err := os.Rename(w1, gone); err != nil {
 		t.Fatal(err)
 	}
-	got := runCLI(t, "", "report", filepath.Join(w2, audit.ResultsFile), "--out", w2, "--fail-on", "none")
-	if got.code != 0 || !strings.Contains(got.stderr, "which is gone") {
-		t.Errorf("re-render, the baseline gone: exit %d, want 0 and a warning\n%s", got.code, got.stderr)
+	changes, err := os.ReadFile(filepath.Join(w2, "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(w2, "changes.csv")); err != nil {
-		t.Error("re-render, the baseline gone: changes.csv deleted")
+	got := runCLI(t, "", "report", filepath.Join(w2, audit.ResultsFile), "--out", w2, "--fail-on", "none")
+	if got.code != 2 || !strings.Contains(got.stderr, "which is gone") {
+		t.Errorf("re-render, the baseline gone: exit %d, want 2, saying it is gone\n%s", got.code, got.stderr)
+	}
+	if after, err := os.ReadFile(filepath.Join(w2, "changes.csv")); err != nil || !bytes.Equal(after, changes) {
+		t.Errorf("re-render, the baseline gone: changes.csv changed or deleted (%v)", err)
 	}
 	if b := baselineIn(t, w2); b != filepath.Join(w1, audit.ResultsFile) {
 		t.Errorf("re-render, the baseline gone: run.json names %q as the baseline, want w1's", b)
@@ -827,9 +831,11 @@ func TestRenderInPlaceWithoutItsBaseline(t *testing.T) {
 	if err := os.Rename(w1, gone); err != nil {
 		t.Fatal(err)
 	}
-	got = runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--out", w3, "--resume", "--fail-on", "new")
-	if got.code != 2 {
-		t.Errorf("resume --fail-on new, its baseline gone: exit %d, want 2\n%s", got.code, got.stderr)
+	for _, extra := range [][]string{nil, {"--baseline", "previous"}} {
+		got = runCLI(t, "", append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--out", w3, "--resume", "--fail-on", "new"}, extra...)...)
+		if got.code != 2 || !strings.Contains(got.stderr, "which is gone") {
+			t.Errorf("resume --fail-on new %v, its baseline gone: exit %d, want 2, saying it is gone\n%s", extra, got.code, got.stderr)
+		}
 	}
 }
 
@@ -900,6 +906,25 @@ func TestLateShardKeepsTheBaseline(t *testing.T) {
 	}
 	if b := baselineIn(t, all); b != filepath.Join(w1, audit.ResultsFile) {
 		t.Errorf("the late shard merged in: compared with %q, want w1", b)
+	}
+	// Another list's record merged into the run's directory is not
+	// compared with the run's baseline.
+	all2 := filepath.Join(root, "w2", "all2")
+	if got := runCLI(t, "", "report", shards[0], "--out", all2, "--fail-on", "none", "--baseline", w1); got.code != 0 {
+		t.Fatalf("the first shard merged: exit %d\n%s", got.code, got.stderr)
+	}
+	listed, err := os.ReadFile(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := writeFile(t, "other.txt", strings.Join(strings.Split(string(listed), "\n")[:5], "\n")+"\n")
+	o1 := filepath.Join(root, "o1")
+	if got := runCLI(t, "", "run", "--instances", other, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--out", o1); got.code != 0 {
+		t.Fatalf("another list: exit %d\n%s", got.code, got.stderr)
+	}
+	got = runCLI(t, "", "report", filepath.Join(all2, audit.ResultsFile), filepath.Join(o1, audit.ResultsFile), "--out", all2, "--fail-on", "none")
+	if b := baselineIn(t, all2); b != "" || strings.Contains(got.stderr, "again with the baseline") {
+		t.Errorf("another list merged in: compared with %q\n%s", b, got.stderr)
 	}
 	rs, err := audit.OpenRecords(filepath.Join(all, audit.ResultsFile))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -99,10 +100,6 @@ type runOptions struct {
 	// want of a run.json (killed before they finished), to warn of.
 	baselineUnfinished []string
 	baselinePrevious   bool
-	// keepChanges keeps the changes a record's run.json and changes.csv
-	// recorded when it is rendered again without the baseline they came
-	// from (gone since).
-	keepChanges bool
 	// groups are the --split-by groups, once rendered.
 	groups []report.SplitGroup
 	// delivers tells whether this command delivers (run, report).
@@ -240,7 +237,7 @@ func (o *runOptions) check() (settings, []error) {
 	}
 	if s.failOn, err = audit.ParseFailOn(o.failOn.vals); err != nil {
 		bad("--fail-on %v", err)
-	} else if s.failOn.New && o.baseline == "" && o.base == nil && !o.demo && !(o.resume && statOK(recordedBaseline(o.out))) {
+	} else if s.failOn.New && o.baseline == "" && o.base == nil && !o.demo && !(o.resume && recordedBaseline(o.out) != "") {
 		// Without a baseline nothing is new, and a gate on new failures
 		// would pass whatever fails.
 		bad("--fail-on new: new since what? add --baseline DIR (or --baseline previous for a schedule)")
@@ -518,6 +515,10 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 	}
 	recorded := recordedBaseline(o.out)
 	switch {
+	case recorded != "" && !statOK(recorded) && slices.ContainsFunc(o.failOn.vals, func(v string) bool { return slices.Contains(strings.Split(v, ","), "new") }):
+		// Resumed without it, nothing could be called new: the gate
+		// would pass whatever fails.
+		return usagef("--fail-on new: %s started comparing with %s, which is gone: put it back and resume, or resume without --fail-on new", o.out, recorded)
 	case o.baseline == "" || o.baseline == "previous":
 		if recorded == "" {
 			if o.baseline != "" {

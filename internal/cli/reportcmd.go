@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
@@ -43,23 +44,22 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	o.delivery.upload = expandOut(o.delivery.upload, now)
 	if o.baseline == "" && sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
 		// A run's (or a group's) reports rendered again in place, or a
-		// late shard merged into its merge, are compared as the run was:
-		// its changes stay, and every failure dates from the same
-		// baseline. Its baseline gone, the changes it recorded stay as
-		// they are.
-		if ri, err := audit.ReadRunInfo(filepath.Join(o.out, audit.RunFile)); err == nil && ri.Changes != nil {
+		// late shard of its list merged into its merge, are compared as
+		// the run was: its changes stay, and every failure dates from the
+		// same baseline.
+		if ri, err := audit.ReadRunInfo(filepath.Join(o.out, audit.RunFile)); err == nil && ri.Changes != nil && sameList(ri, paths) {
 			b, lost, err := recordedBaselineOf(o.out, ri)
 			switch {
 			case err != nil:
 				return usagef("report: the baseline %s was compared with: %v", o.out, err)
-			case b != nil:
-				o.logf(stderr, "rendering %s again with the baseline it was compared with: %s", o.out, ri.Changes.Baseline)
-				o.base = b
-				defer o.closeBaseline()
-			default:
-				fmt.Fprintf(stderr, "auditor: warning: %s was compared with %s, which is gone: its reports are rendered without changes; changes.csv and run.json keep those it recorded\n", o.out, lost)
-				o.keepChanges = true
+			case b == nil:
+				// Rendered without it, its recorded changes would go for
+				// good, or disagree with the record.
+				return usagef("report: %s was compared with %s, which is gone: put it back and render again, or compare with another run: --baseline DIR", o.out, lost)
 			}
+			o.logf(stderr, "rendering %s again with the baseline it was compared with: %s", o.out, ri.Changes.Baseline)
+			o.base = b
+			defer o.closeBaseline()
 		}
 	}
 	set, problems := o.check()
@@ -258,6 +258,31 @@ func listGroups(paths []string) (groups []string, unknown string) {
 		}
 	}
 	return groups, unknown
+}
+
+// sameList reports whether every record in paths is of the list (or of a
+// shard of it) that the run of out (its run.json, run) audited: a late
+// shard merged into its merge, not another list's record.
+func sameList(run audit.RunInfo, paths []string) bool {
+	lists := func(ri audit.RunInfo) []string {
+		var out []string
+		for _, p := range ri.Parts {
+			out = append(out, p.List)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	want := lists(run)
+	if len(paths) == 1 {
+		return true // the run's own record
+	}
+	for _, p := range paths {
+		ri, err := audit.ReadRunInfo(filepath.Join(filepath.Dir(p), audit.RunFile))
+		if err != nil || !slices.Equal(lists(ri), want) || slices.Contains(want, "") {
+			return false
+		}
+	}
+	return true
 }
 
 // mergedRunInfo reads the run.json beside each record and merges them. A

@@ -732,9 +732,6 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 	// missed: not gone since the baseline, only not audited.
 	rs.Partial = !info.Whole()
 	switch {
-	case o.base == nil && o.keepChanges:
-		// Rendered again in place, its baseline gone: the changes it
-		// recorded stay, for a rendering once the baseline is back.
 	case o.base == nil:
 		// The changes of this rendering, or none: not those of an earlier
 		// attempt compared with a baseline this one has not (gone since),
