@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -515,7 +514,7 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 	}
 	recorded := recordedBaseline(o.out)
 	switch {
-	case recorded != "" && !statOK(recorded) && slices.ContainsFunc(o.failOn.vals, func(v string) bool { return slices.Contains(strings.Split(v, ","), "new") }):
+	case recorded != "" && !statOK(recorded) && failsOnNew(o.failOn.vals):
 		// Resumed without it, nothing could be called new: the gate
 		// would pass whatever fails.
 		return usagef("--fail-on new: %s started comparing with %s, which is gone: put it back and resume, or resume without --fail-on new", o.out, recorded)
@@ -538,6 +537,12 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 			o.baseline, o.out, recorded, filepath.Join(o.out, audit.ResultsFile), o.baseline)
 	}
 	return nil
+}
+
+// failsOnNew reports whether --fail-on counts new failures.
+func failsOnNew(vals []string) bool {
+	f, err := audit.ParseFailOn(vals)
+	return err == nil && f.New
 }
 
 // recordedBaseline returns the baseline that the run whose record is in
