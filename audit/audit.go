@@ -256,6 +256,9 @@ type Result struct {
 type CarriedFailure struct {
 	AssociationID    string    `json:"association_id"`
 	FirstSeenFailing time.Time `json:"first_seen_failing"`
+	// ErrorCode is the failure's error code when it was last seen Failed,
+	// so that its resolution can say what was fixed.
+	ErrorCode string `json:"error_code,omitempty"`
 }
 
 // DetailOverview is Result.Detail for an instance summarised from its

@@ -72,9 +72,9 @@ type Baseline struct {
 	rs   *Records
 	// failing maps each instance to its associations Failed in the
 	// baseline (or carried through it: Result.CarriedFailing), and each to
-	// when it was first seen failing. Failures are few; memory grows with
+	// when it was first seen failing and its error code. Failures are few; memory grows with
 	// them only.
-	failing map[Key]map[string]time.Time
+	failing map[Key]map[string]CarriedFailure
 	// account is the one account the baseline's instances name ("" for
 	// a run that could not learn it), when they name one.
 	account    string
@@ -110,16 +110,16 @@ func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, err
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
 	rs.Partial = partial
-	b := &Baseline{Path: path, At: at, rs: rs, failing: map[Key]map[string]time.Time{}}
-	set := func(k Key, association string, since time.Time) {
+	b := &Baseline{Path: path, At: at, rs: rs, failing: map[Key]map[string]CarriedFailure{}}
+	set := func(k Key, f CarriedFailure) {
 		if b.failing[k] == nil {
-			b.failing[k] = map[string]time.Time{}
+			b.failing[k] = map[string]CarriedFailure{}
 		}
-		b.failing[k][association] = since
+		b.failing[k][f.AssociationID] = f
 	}
 	err = rs.Each(func(r Result) error {
 		for _, c := range r.CarriedFailing {
-			set(r.Key(), c.AssociationID, c.FirstSeenFailing)
+			set(r.Key(), c)
 		}
 		for _, a := range r.Associations {
 			if a.Status != StatusFailed {
@@ -129,7 +129,7 @@ func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, err
 			if a.FirstSeenFailing != nil {
 				since = *a.FirstSeenFailing
 			}
-			set(r.Key(), a.AssociationID, since)
+			set(r.Key(), CarriedFailure{AssociationID: a.AssociationID, FirstSeenFailing: since, ErrorCode: a.ErrorCode})
 		}
 		return nil
 	})
@@ -167,15 +167,15 @@ func (b *Baseline) Carry(r *Result) {
 		if a.Status != StatusFailed {
 			continue
 		}
-		since, ok := failing[a.AssociationID]
-		if !ok {
-			since = r.AuditedAt
+		since := r.AuditedAt
+		if f, ok := failing[a.AssociationID]; ok {
+			since = f.FirstSeenFailing
 		}
 		since = since.UTC()
 		a.FirstSeenFailing = &since
 	}
 	r.CarriedFailing = nil
-	for id, since := range failing {
+	for id, f := range failing {
 		i := slices.IndexFunc(r.Associations, func(a Association) bool { return a.AssociationID == id })
 		switch {
 		case i >= 0 && verdict(r.Associations[i].Status):
@@ -183,7 +183,8 @@ func (b *Baseline) Carry(r *Result) {
 		case i < 0 && r.Outcome != OutcomeError:
 			continue // gone
 		}
-		r.CarriedFailing = append(r.CarriedFailing, CarriedFailure{AssociationID: id, FirstSeenFailing: since.UTC()})
+		f.FirstSeenFailing = f.FirstSeenFailing.UTC()
+		r.CarriedFailing = append(r.CarriedFailing, f)
 	}
 	slices.SortFunc(r.CarriedFailing, func(x, y CarriedFailure) int { return strings.Compare(x.AssociationID, y.AssociationID) })
 }
@@ -335,8 +336,17 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 	}
 	// Failed then: Failed in the baseline, or failing before it and
 	// Pending there (carried).
-	failedThen := func(p Association) bool {
-		return p.Status == StatusFailed || slices.ContainsFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == p.AssociationID })
+	carried := func(p Association) int {
+		return slices.IndexFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == p.AssociationID })
+	}
+	failedThen := func(p Association) bool { return p.Status == StatusFailed || carried(p) >= 0 }
+	// The error of the failure that was fixed: the baseline's, or the one
+	// carried through it.
+	fixedError := func(p Association) string {
+		if i := carried(p); p.Status != StatusFailed && i >= 0 {
+			return b.CarriedFailing[i].ErrorCode
+		}
+		return p.ErrorCode
 	}
 	if c.Detail == DetailOverview && b.Detail != DetailOverview {
 		// Now only the overview: every association succeeded (or there is
@@ -349,7 +359,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 				}
 			case failedThen(p):
 				ch := assocChange(Resolved, b, p, p.Status, StatusSuccess)
-				ch.Labels, ch.FirstSeenFailing = c.Labels, nil
+				ch.Labels, ch.FirstSeenFailing, ch.ErrorCode = c.Labels, nil, fixedError(p)
 				if err := emit(ch); err != nil {
 					return err
 				}
@@ -395,7 +405,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 		}
 		ch := assocChange(kind, c, a, p.Status, a.Status)
 		if kind == Resolved {
-			ch.ErrorCode = p.ErrorCode
+			ch.ErrorCode = fixedError(p)
 		}
 		if err := emit(ch); err != nil {
 			return err

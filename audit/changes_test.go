@@ -258,6 +258,9 @@ func TestPendingIsNoVerdict(t *testing.T) {
 		r := result("111122223333", "us-east-1", "i-00000001", outcome)
 		r.AuditedAt = d
 		r.Associations[0].Status = status
+		if status == audit.StatusFailed {
+			r.Associations[0].ErrorCode = "Error-Code-1"
+		}
 		return r
 	}
 	week := weeks(t)
@@ -286,10 +289,15 @@ func TestPendingIsNoVerdict(t *testing.T) {
 	_, c4 := week("w4", w2, with(day(15), audit.StatusSuccess))
 	if k := kinds(c4); len(k) != 1 || k[0] != audit.Resolved {
 		t.Errorf("Failed, Pending, Success: changes %v, want resolved", k)
+	} else if c4[0].ErrorCode != "Error-Code-1" {
+		// What was fixed is the failure carried through the Pending run.
+		t.Errorf("Failed, Pending, Success: resolved with error code %q, want the failure's Error-Code-1", c4[0].ErrorCode)
 	}
 	_, c5 := week("w5", w1, with(day(8), audit.StatusSuccess))
 	if k := kinds(c5); len(k) != 1 || k[0] != audit.Resolved {
 		t.Errorf("Failed, then Success: changes %v, want resolved", k)
+	} else if c5[0].ErrorCode != "Error-Code-1" {
+		t.Errorf("Failed, then Success: resolved with error code %q, want Error-Code-1", c5[0].ErrorCode)
 	}
 }
 
