@@ -137,7 +137,7 @@ func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, err
 		rs.Close()
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	b.account, b.oneAccount = rs.soleAccount()
+	b.account, b.oneAccount = rs.SoleAccount()
 	return b, nil
 }
 
@@ -249,7 +249,7 @@ func Align(base, cur *Records, fn func(b, c *Result) error) error {
 			k.AccountID = acct
 			return k
 		}
-		if a, _ := base.soleAccount(); a == "" {
+		if a, _ := base.SoleAccount(); a == "" {
 			keyB = named
 		} else {
 			keyC = named
@@ -291,8 +291,8 @@ func Align(base, cur *Records, fn func(b, c *Result) error) error {
 // unnamedAccount reports whether one record names no account (a run that
 // could not learn it) and the other names one, and returns that one.
 func unnamedAccount(base, cur *Records) (string, bool) {
-	a, okA := base.soleAccount()
-	c, okC := cur.soleAccount()
+	a, okA := base.SoleAccount()
+	c, okC := cur.SoleAccount()
 	if !okA || !okC || a == c || a != "" && c != "" {
 		return "", false
 	}

@@ -362,10 +362,10 @@ type Records struct {
 	groups  []string
 }
 
-// soleAccount returns the account that every instance of the record names
+// SoleAccount returns the account that every instance of the record names
 // ("" for a run that could not learn its account), invalid lines aside;
 // false when they name several, or there is none.
-func (rs *Records) soleAccount() (string, bool) {
+func (rs *Records) SoleAccount() (string, bool) {
 	if len(rs.accounts) != 1 {
 		return "", false
 	}

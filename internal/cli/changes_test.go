@@ -947,3 +947,40 @@ func TestLateShardKeepsTheBaseline(t *testing.T) {
 		t.Fatal("no failure in the fleet: the test checks nothing")
 	}
 }
+
+// TestPreviousOfAnotherAccount: two scheduled jobs that read their lists
+// from standard input (or from files of one name, in other directories)
+// and write beside each other look like runs of one list; --baseline
+// previous took the other account's run, and every instance was both
+// vanished and new.
+func TestPreviousOfAnotherAccount(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 30})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	root := t.TempDir()
+	run := func(account, out string) cliResult {
+		t.Helper()
+		url, _ := serve(t, fleet, ssmsim.Options{AccountID: account})
+		got := runCLI(t, b.String(), "run", "--instances", "-", "--endpoint-url", url, "--region", "us-east-1",
+			"--fail-on", "none", "--quiet", "--out", filepath.Join(root, out), "--baseline", "previous")
+		if got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", out, got.code, got.stderr)
+		}
+		return got
+	}
+	run("111111111111", "prod-1")
+	time.Sleep(10 * time.Millisecond)
+	got := run("222222222222", "dev-1")
+	if base := baselineIn(t, filepath.Join(root, "dev-1")); base != "" {
+		t.Errorf("account 222222222222 compared with %s, a run of account 111111111111", base)
+	}
+	if !strings.Contains(got.stderr, "111111111111") {
+		t.Errorf("no warning names the other account's run:\n%s", got.stderr)
+	}
+	time.Sleep(10 * time.Millisecond)
+	run("111111111111", "prod-2")
+	if base := baselineIn(t, filepath.Join(root, "prod-2")); base != filepath.Join(root, "prod-1", "results.jsonl") {
+		t.Errorf("account 111111111111 compared with %q, want its own run before, prod-1 (the other account's dev-1 skipped)", base)
+	}
+}

@@ -99,6 +99,10 @@ type runOptions struct {
 	// want of a run.json (killed before they finished), to warn of.
 	baselineUnfinished []string
 	baselinePrevious   bool
+	// baselineChosen is set when --baseline previous chose the run: one
+	// of another account is then passed over (two jobs whose lists have
+	// one name look like runs of one list).
+	baselineChosen bool
 	// groups are the --split-by groups, once rendered.
 	groups []report.SplitGroup
 	// delivers tells whether this command delivers (run, report).
@@ -493,7 +497,7 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 		}
 		return nil
 	}
-	o.baseline, o.baselineElse, o.baselinePrevious = prev[0], prev[1:], true
+	o.baseline, o.baselineElse, o.baselinePrevious, o.baselineChosen = prev[0], prev[1:], true, true
 	return nil
 }
 
@@ -629,13 +633,15 @@ func checkBaseline(path string) error {
 // openBaseline opens --baseline, refusing the record that is being written
 // (a run cannot be its own baseline). For --baseline previous, a run whose
 // record cannot be read is skipped, with a warning, for the one before it:
-// a scheduled job must not stop at every run once one record is damaged.
-func (o *runOptions) openBaseline(current string, stderr io.Writer) error {
+// a scheduled job must not stop at every run once one record is damaged;
+// so is a run of another account than account, the one this run audits
+// ("" when it is unknown, or several).
+func (o *runOptions) openBaseline(current, account string, stderr io.Writer) error {
 	for _, d := range o.baselineUnfinished {
 		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a run stopped before it finished; continue it with auditor run --resume --out %s)\n", d, d)
 	}
 	for {
-		err := o.openOneBaseline(current)
+		err := o.openOneBaseline(current, account)
 		if err == nil || len(o.baselineElse) == 0 {
 			if err != nil && o.baselinePrevious {
 				fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: %v; no earlier run to compare with\n", o.baseline, err)
@@ -649,7 +655,7 @@ func (o *runOptions) openBaseline(current string, stderr io.Writer) error {
 	}
 }
 
-func (o *runOptions) openOneBaseline(current string) error {
+func (o *runOptions) openOneBaseline(current, account string) error {
 	if o.baseline == "" || o.base != nil {
 		return nil
 	}
@@ -665,6 +671,10 @@ func (o *runOptions) openOneBaseline(current string) error {
 	b, err := audit.OpenBaseline(path)
 	if err != nil {
 		return usagef("--baseline: %v", err)
+	}
+	if theirs, ok := b.Records().SoleAccount(); o.baselineChosen && ok && theirs != "" && account != "" && theirs != account {
+		b.Close()
+		return fmt.Errorf("it audited account %s, and this run audits %s", theirs, account)
 	}
 	o.base = b
 	return nil

@@ -125,7 +125,8 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("report: %s already holds a record that is not among the inputs; choose another --out, or name it as an input to merge into it", o.out)
 		}
 	}
-	if err := o.openBaseline(recordPath, stderr); err != nil {
+	account, _ := rs.SoleAccount()
+	if err := o.openBaseline(recordPath, account, stderr); err != nil {
 		return err
 	}
 	defer o.closeBaseline()

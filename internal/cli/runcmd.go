@@ -395,6 +395,25 @@ func (j *job) part() audit.Part {
 	return part
 }
 
+// soleAccount returns the one account the run audits: "" when it audits
+// several, or cannot name it.
+func (j *job) soleAccount() string {
+	accounts := map[string]bool{}
+	for _, b := range j.fleet.Batches() {
+		accounts[b.AccountID] = true
+	}
+	for _, s := range j.discovered {
+		accounts[s.account] = true
+	}
+	if len(accounts) != 1 {
+		return ""
+	}
+	for a := range accounts {
+		return a
+	}
+	return ""
+}
+
 // discoveryPrefix begins the part of a discovery run: its scope.
 const discoveryPrefix = "discovery:"
 
@@ -438,7 +457,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := j.plan(stderr); err != nil {
 		return err
 	}
-	if err := o.openBaseline(j.recordPath(), stderr); err != nil {
+	if err := o.openBaseline(j.recordPath(), j.soleAccount(), stderr); err != nil {
 		return err
 	}
 	defer o.closeBaseline()
