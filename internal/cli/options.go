@@ -157,7 +157,7 @@ func (o *runOptions) bindOrg(fs *flagSet) {
 	fs.StringVar(&o.roleName, "role-name", "", "reach accounts other than the caller's by assuming this `role` in each (arn:<partition>:iam::<account>:role/ROLE)")
 	fs.StringVar(&o.roleARN, "role-arn", "", "the role `ARN` to assume in each account, with {account} in it (instead of --role-name)")
 	fs.StringVar(&o.externalID, "external-id", "", "the external `ID` the role's trust policy asks for")
-	fs.StringVar(&o.roleSessionName, "role-session-name", o.roleSessionName, "the `name` of the role sessions, as CloudTrail shows it")
+	fs.StringVar(&o.roleSessionName, "role-session-name", o.roleSessionName, "the `name` of the role sessions, as CloudTrail shows it (default auditor)")
 	fs.DurationVar(&o.roleDuration, "role-duration", 0, "how long each role session lasts before it is renewed (default: STS's, 1h)")
 	fs.StringVar(&o.regions, "regions", "", "discover in these `regions` (comma-separated), or all: each account's enabled regions (default: --region)")
 	fs.BoolVar(&o.discover, "discover", false, "find the targets: every managed node of each account-region (DescribeInstanceInformation), with --instances as a union")
