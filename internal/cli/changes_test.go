@@ -984,3 +984,34 @@ func TestPreviousOfAnotherAccount(t *testing.T) {
 		t.Errorf("account 111111111111 compared with %q, want its own run before, prod-1 (the other account's dev-1 skipped)", base)
 	}
 }
+
+// TestResumeKilledBeforeRunJSON: a run killed before it wrote its run.json
+// (an OOM kill, a node taken back) and resumed the next day with
+// --baseline previous compared itself with a run that started after it,
+// though the lines of its first attempt carried their dates from the run
+// before it.
+func TestResumeKilledBeforeRunJSON(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, _ := scheduledFleet(t, 30)
+	root := t.TempDir()
+	mon, tue, wed := filepath.Join(root, "mon"), filepath.Join(root, "tue"), filepath.Join(root, "wed")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--baseline", "previous"}
+	for _, dir := range []string{mon, tue, wed} {
+		if got := runCLI(t, "", append(args, "--out", dir)...); got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", dir, got.code, got.stderr)
+		}
+		if dir == tue {
+			// Killed before run.json.
+			if err := os.Remove(filepath.Join(tue, "run.json")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := runCLI(t, "", append(args, "--out", tue, "--resume")...); got.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+	if base, want := baselineIn(t, tue), filepath.Join(mon, "results.jsonl"); base != want {
+		t.Errorf("tue resumed after wed compared with %q, want the run before its own start, %q", base, want)
+	}
+}

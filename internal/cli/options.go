@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -593,13 +595,37 @@ func (o *runOptions) started() time.Time {
 }
 
 // resumedStart returns when the run in dir started, as its run.json says,
-// when dir holds its record (an empty record is no record).
+// when dir holds its record (an empty record is no record); for a run
+// killed before it wrote its run.json, when it audited its first instance.
 func resumedStart(dir string) (time.Time, bool) {
-	ri, ok := resumedRun(dir)
-	if !ok || ri.StartedAt.IsZero() {
+	if ri, ok := resumedRun(dir); ok && !ri.StartedAt.IsZero() {
+		return ri.StartedAt, true
+	}
+	return firstAudited(filepath.Join(dir, audit.ResultsFile))
+}
+
+// firstAudited returns the earliest audited_at of the record at path:
+// false when it holds none (missing, empty, or no line that reads).
+func firstAudited(path string) (time.Time, bool) {
+	f, err := os.Open(path)
+	if err != nil {
 		return time.Time{}, false
 	}
-	return ri.StartedAt, true
+	defer f.Close()
+	var first time.Time
+	r := bufio.NewReader(f)
+	for {
+		line, err := r.ReadBytes('\n')
+		var l struct {
+			AuditedAt time.Time `json:"audited_at"`
+		}
+		if json.Unmarshal(line, &l) == nil && !l.AuditedAt.IsZero() && (first.IsZero() || l.AuditedAt.Before(first)) {
+			first = l.AuditedAt
+		}
+		if err != nil {
+			return first, !first.IsZero()
+		}
+	}
 }
 
 // resumedRun returns the run.json of the run in dir, when dir holds its
