@@ -187,3 +187,40 @@ func TestShardMergesThatAreNotOneRun(t *testing.T) {
 		t.Errorf("every shard merged: complete %v, %d targets (%s); want complete, %d", ri.Complete, ri.Targets, ri.Error, fleet.Len())
 	}
 }
+
+// TestShardAdviceWhenThrottled: shards of a list share each account-region's
+// limit, and adaptive ones split it unevenly (BENCHMARKS.md); a throttled
+// shard says so in its closing lines, which --quiet keeps, with the rate
+// it got; a shard paced with --rate, or a run that is not a shard, does
+// not.
+func TestShardAdviceWhenThrottled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short paces every run with --rate; this needs the adaptive limiter")
+	}
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 60})
+	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{ThrottleRate: 0.2}})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	base := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none"}
+	for _, c := range []struct {
+		name   string
+		args   []string
+		advice bool
+	}{
+		{"adaptive shard", []string{"--shard", "0/2"}, true},
+		{"paced shard", []string{"--shard", "1/2", "--rate", "500"}, false},
+		{"whole run", nil, false},
+	} {
+		got := runCLI(t, "", append(append(base, "--out", filepath.Join(root, strings.ReplaceAll(c.name, " ", "-"))), c.args...)...)
+		if got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", c.name, got.code, got.stderr)
+		}
+		if advised := strings.Contains(got.stderr, "--rate LIMIT/2"); advised != c.advice {
+			t.Errorf("%s: advice to pace the shards %v, want %v:\n%s", c.name, advised, c.advice, got.stderr)
+		}
+	}
+}

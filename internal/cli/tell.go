@@ -88,6 +88,13 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 		failOn = &j.set.failOn
 	}
 	summarize(stderr, head, j.info, failOn, j.errs, j.o.out, "auditor run --resume --out "+j.o.out+" (and the same targets)", written, fatal, delivered)
+	if j.shardN > 1 && !j.o.discover && j.o.rate == 0 && st.Throttled > 0 && st.Seconds > 0 {
+		// The shards of a list share each account-region's limit, and
+		// adaptive ones split it unevenly (BENCHMARKS.md, "Processes
+		// sharing one bucket").
+		fmt.Fprintf(stderr, "shard %s was throttled: the %d shards share each account-region's limit, and split it unevenly when each adapts; pace each with --rate LIMIT/%d (this shard: %.1f calls a second answered)\n",
+			j.shard, j.shardN, j.shardN, float64(st.Calls-st.Throttled)/st.Seconds)
+	}
 }
 
 // summarize prints the closing summary: what was done, why instances ended
