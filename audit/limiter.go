@@ -53,6 +53,105 @@ type Limiter struct {
 	// throttles depended on the rate at all.
 	verify  verification
 	bgFloor float64
+
+	// The processes sharing its bucket, when they can tell each other
+	// their pace (see Peers).
+	peers  Peers
+	paceAt time.Time // of the last exchange
+	fair   float64   // the fair share of what the bucket lets through; 0: unknown
+	// peerCuts is the others' cuts, summed, at the last exchange.
+	peerCuts int
+	okCount  int        // calls answered, not throttled
+	paceLog  []paceMark // okCount at the exchanges over the last paceSpan
+	sharers  int        // the most others heard from at one exchange
+	found    int        // cuts for throttles it saw itself, not the others'
+}
+
+type paceMark struct {
+	at time.Time
+	ok int
+}
+
+// Peers lets the processes that share one bucket (the shards of one list,
+// on one account-region) tell each other how fast their calls go through.
+// A process cannot tell a bucket that others keep dry from one that is
+// small: each cut goes to a part of its own rate, so shares stay where the
+// start put them (BENCHMARKS.md). Told the others' pace, a process takes
+// the fair share of what the bucket lets through as its limit at each cut.
+// Exchange must not block: it hands over mine and returns what the others
+// said last, those still running only.
+type Peers interface {
+	Exchange(now time.Time, mine Pace) []Pace
+}
+
+// Pace is what a process tells the others on its bucket.
+type Pace struct {
+	// OK is the calls answered, not throttled, a second, over the last
+	// paceSpan.
+	OK float64 `json:"ok"`
+	// Wants says the Limiter sets the process's pace: it would go faster.
+	// A process held back by its pool, or finishing, takes what it uses.
+	Wants bool `json:"wants"`
+	// Cuts counts the process's cuts for the throttles it saw itself so
+	// far (not those it made as the others cut: they would echo).
+	Cuts int `json:"cuts"`
+}
+
+// exchange tells the others on the bucket this process's pace and takes
+// theirs. When one of them cut since (it found the bucket dry), this
+// process cuts too if it was still starting or probing past its limit:
+// each would find the same, and N processes that each wait for throttles
+// enough to tell cost N times a process's throttles. It reports whether
+// it cut.
+func (l *Limiter) exchange(now time.Time) bool {
+	l.paceAt = now
+	l.paceLog = append(l.paceLog, paceMark{now, l.okCount})
+	for len(l.paceLog) > 2 && now.Sub(l.paceLog[1].at) >= paceSpan {
+		l.paceLog = l.paceLog[1:]
+	}
+	ok := 0.0
+	if first := l.paceLog[0]; now.Sub(first.at) > 0 {
+		ok = float64(l.okCount-first.ok) / now.Sub(first.at).Seconds()
+	}
+	mine := Pace{OK: ok, Wants: l.binding(now), Cuts: l.found}
+	others := l.peers.Exchange(now, mine)
+	l.sharers = max(l.sharers, len(others))
+	l.fair = fairShare(mine, others)
+	cuts := 0
+	for _, p := range others {
+		cuts += p.Cuts
+	}
+	newer := cuts > l.peerCuts
+	l.peerCuts = cuts
+	if newer && (l.slowStart || l.rate > l.limit) && now.Sub(l.cutAt).Seconds() >= 2*l.latency {
+		l.cut(now)
+		return true
+	}
+	return false
+}
+
+// fairShare is the share of what the bucket lets through that each
+// process that wants more may take: what the bucket let through, less what
+// the processes that want no more use, over those that want more; 0 when
+// no other process is known.
+func fairShare(mine Pace, others []Pace) float64 {
+	if len(others) == 0 {
+		return 0
+	}
+	var total, sated float64
+	n := 0
+	for _, p := range append([]Pace{mine}, others...) {
+		total += p.OK
+		if p.Wants {
+			n++
+		} else {
+			sated += p.OK
+		}
+	}
+	if n == 0 || total-sated <= 0 {
+		return 0
+	}
+	return (total - sated) / float64(n)
 }
 
 // verification compares the throttled share before a cut with the share
@@ -85,6 +184,11 @@ func (e *episode) on() bool { return !e.start.IsZero() }
 // calls a second, callers who come at random to a pace they do not fill
 // then go without waiting in line for it.
 const paceBurst = 10 * time.Millisecond
+
+const (
+	paceEvery = 500 * time.Millisecond // how often processes on one bucket exchange their pace
+	paceSpan  = 10 * time.Second       // the span a process's pace is measured over
+)
 
 // Tuning of the adaptive mode.
 const (
@@ -140,6 +244,25 @@ func newLimiter(tps float64, now func() time.Time) *Limiter {
 	l.last, l.start = t, t
 	l.win = window{start: t}
 	return l
+}
+
+// SetPeers lets an adaptive Limiter hear from the other processes on its
+// bucket. It must be called before the first call; a fixed Limiter
+// ignores it.
+func (l *Limiter) SetPeers(p Peers) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lim == nil {
+		l.peers = p
+	}
+}
+
+// SharedWith returns the most other processes the Limiter heard from at
+// once on its bucket (see Peers).
+func (l *Limiter) SharedWith() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sharers
 }
 
 // Wait blocks until a call may start, or ctx is done.
@@ -311,6 +434,9 @@ func (l *Limiter) answer(sent time.Time, throttled bool) {
 
 func (l *Limiter) observe(now, sent time.Time, throttled bool) {
 	l.inflight = max(l.inflight-1, 0)
+	if !throttled {
+		l.okCount++
+	}
 	l.answers.push(answerRec{int64(sent.Sub(l.start)), int64(now.Sub(l.start)), throttled})
 	if lat := now.Sub(sent).Seconds(); l.latency == 0 {
 		l.latency = lat
@@ -329,6 +455,9 @@ func (l *Limiter) observe(now, sent time.Time, throttled bool) {
 		} else {
 			l.ep.ok++
 		}
+	}
+	if l.peers != nil && now.Sub(l.paceAt) >= paceEvery && l.exchange(now) {
+		return
 	}
 	if l.guard > 0 || now.Sub(l.cutAt).Seconds() < 2*l.latency {
 		// Sent before the last cut, or soon after it, while the bucket
@@ -374,6 +503,7 @@ func (l *Limiter) observe(now, sent time.Time, throttled bool) {
 	// orders, the first time), or for as many throttles as a cycle may
 	// cost.
 	if l.congested() && (l.ep.thr >= l.allowance() || l.estimateReady()) {
+		l.found++
 		l.cut(now)
 		return
 	}
@@ -540,7 +670,9 @@ func (e *limitEstimate) raise(v float64) {
 }
 
 func (l *Limiter) cut(now time.Time) {
-	if !l.slowStart && l.win.n > 0 {
+	if !l.slowStart && l.win.n > 0 && l.fair == 0 {
+		// (With others on the bucket, a cut does not change the share
+		// the others keep dry: no verification can tell background.)
 		l.verify = verification{on: true, before: float64(l.win.thr) / float64(l.win.n),
 			limit: l.limit, estA: l.estA, estS: l.estS, rateBefore: l.rate}
 	}
@@ -565,6 +697,16 @@ func (l *Limiter) cut(now time.Time) {
 	if math.IsInf(w, 1) {
 		w = l.rate / 2 // nothing to go by
 	}
+	if l.fair > 0 {
+		// Others share the bucket: each goes to the fair share of what it
+		// lets through, at most twice or half its limit, so that a peer
+		// that misreports cannot move it far at one cut.
+		ref := w
+		if l.limit > 0 {
+			ref = l.limit
+		}
+		w = min(max(l.fair, ref/2), 2*ref)
+	}
 	l.limit = max(w, minRate)
 	l.slowStart = false
 	l.cuts++
@@ -579,6 +721,11 @@ func (l *Limiter) cut(now time.Time) {
 		// few times it, so that each probe past it costs its throttles
 		// over a cycle of seconds, not a cycle of a second.
 		l.scale = min(l.scale, scaleCap*l.limit)
+	}
+	if l.fair > 0 {
+		// Growth the same for every process on the bucket, as their
+		// limits are: shares converge.
+		l.scale = scaleCap * l.limit
 	}
 	l.k = math.Cbrt(l.limit * (1 - beta) / (l.scale * cubicC))
 	l.set(min(beta*l.limit, l.rate))

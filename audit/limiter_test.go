@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -63,6 +64,30 @@ type model struct {
 	steps    []rateStep // changes of the bucket's rate
 	atAnswer bool       // the bucket decides at the end of the latency, as ssmsim does; else on arrival
 	seed     uint64
+	peers    bool // the processes tell each other their pace (Peers)
+}
+
+// memBoard is Peers for processes in one model: each sees the others' last
+// pace, while they said it less than two seconds ago.
+type memBoard struct {
+	pace map[int]Pace
+	at   map[int]time.Time
+}
+
+type memPeer struct {
+	b  *memBoard
+	id int
+}
+
+func (p memPeer) Exchange(now time.Time, mine Pace) []Pace {
+	p.b.pace[p.id], p.b.at[p.id] = mine, now
+	var out []Pace
+	for _, id := range slices.Sorted(maps.Keys(p.b.at)) {
+		if id != p.id && now.Sub(p.b.at[id]) < 2*time.Second {
+			out = append(out, p.b.pace[id])
+		}
+	}
+	return out
 }
 
 // outcome is what a run did.
@@ -142,8 +167,12 @@ func (m model) run() outcome {
 	}
 	var out outcome
 	procs := make([]*modelProc, m.procs)
+	board := &memBoard{pace: map[int]Pace{}, at: map[int]time.Time{}}
 	for i := range procs {
 		procs[i] = &modelProc{lim: newLimiter(0, func() time.Time { return now }), left: m.calls}
+		if m.peers && m.procs > 1 {
+			procs[i].lim.peers = memPeer{board, i}
+		}
 		for range m.conc {
 			if procs[i].left > 0 {
 				procs[i].left--
@@ -454,7 +483,9 @@ func TestAdaptiveLimiterBackgroundThrottling(t *testing.T) {
 }
 
 // TestAdaptiveLimiterSharedBucket: N processes, each with its own Limiter
-// and C workers, share one bucket. While all N run, together at least 0.90
+// and C workers, share one bucket, and cannot hear each other (processes
+// that are not shards of one list, or whose directories are not side by
+// side: see TestAdaptiveLimiterSharedBucketPeers for those that can). While all N run, together at least 0.90
 // of R answered, at most 5% throttled, and each within 25% of R / N; and
 // over the whole run (as bench/limiter.sh counts it) together 0.90.
 // Known misses: from N = 2 at R = 200 and from N = 4 at every R the shares
@@ -512,14 +543,49 @@ func TestAdaptiveLimiterSharedBucket(t *testing.T) {
 	}
 }
 
+// TestAdaptiveLimiterSharedBucketPeers: the same, with the processes
+// telling each other their pace (Peers), as the shards of one list do:
+// issue 9's targets, unheld. With R = 50 to 1,000 over seeds 1 to 8, 95
+// of 96 runs meet all three (N = 8, R = 50, seed 2 has a share 28% off
+// R/N, 6.25 calls a second against 8); at R = 10 the throttled share is
+// 5 to 14% (BENCHMARKS.md).
+func TestAdaptiveLimiterSharedBucketPeers(t *testing.T) {
+	for _, n := range []int{2, 4, 8} {
+		for _, r := range []float64{50, 200, 1000} {
+			t.Run(fmt.Sprintf("N=%d/R=%g", n, r), func(t *testing.T) {
+				if testing.Short() && (n != 4 || r != 200) {
+					t.Skip("-short runs N = 4 at R = 200")
+				}
+				together, whole, skew, thr := sharedRunPeers(n, r, 1, true)
+				t.Logf("together %.3f of R while all run, %.3f over the whole run, %.2f%% throttled, shares up to %.0f%% off R/N", together, whole, 100*thr, 100*skew)
+				if together < 0.9 || whole < 0.9 {
+					t.Errorf("together %.3f of R while all run and %.3f over the whole run, want at least 0.90", together, whole)
+				}
+				if thr > 0.05 {
+					t.Errorf("%.2f%% throttled, want at most 5%%", 100*thr)
+				}
+				if skew > 0.25 {
+					t.Errorf("a share %.0f%% off R/N, want at most 25%%", 100*skew)
+				}
+			})
+		}
+	}
+}
+
 // sharedRun is bench/limiter.sh's shared bucket in the model: n processes
 // of C = 16 on one bucket of r tokens refilled at r a second, 25 ± 10 ms,
 // 120 s of work together. It returns, over R, the calls answered per
 // second while all ran (together) and over the whole run (whole); the
 // largest share off R / N while all ran; and the throttled share.
 func sharedRun(n int, r float64, seed uint64) (together, whole, skew, thr float64) {
+	return sharedRunPeers(n, r, seed, false)
+}
+
+// sharedRunPeers is sharedRun, with the processes telling each other their
+// pace when peers is set, as the shards of one list do (Peers).
+func sharedRunPeers(n int, r float64, seed uint64, peers bool) (together, whole, skew, thr float64) {
 	m := model{rate: r, burst: r, latency: 25 * time.Millisecond, jitter: 10 * time.Millisecond,
-		conc: 16, procs: n, calls: int(r * 120 / float64(n)), seed: seed}
+		conc: 16, procs: n, calls: int(r * 120 / float64(n)), seed: seed, peers: peers}
 	o := m.run()
 	for _, p := range o.procs {
 		share := float64(p.okAtFirstEnd) / o.firstEnd.Seconds()
@@ -766,6 +832,7 @@ func BenchmarkLimiterModel(b *testing.B) {
 	for range b.N {
 		misses, runs := 0, 0
 		worstTP, worstThr, skewMax, wholeMin, sharedThr := math.Inf(1), 0.0, 0.0, math.Inf(1), 0.0
+		peerSkew, peerWhole, peerThr := 0.0, math.Inf(1), 0.0
 		for _, c := range matrix() {
 			if c.burst == 1 {
 				continue // knownMiss: a bucket of one token
@@ -797,6 +864,8 @@ func BenchmarkLimiterModel(b *testing.B) {
 				for seed := range uint64(seeds) {
 					_, whole, skew, thr := sharedRun(n, r, seed+1)
 					skewMax, wholeMin, sharedThr = max(skewMax, skew), min(wholeMin, whole), max(sharedThr, thr)
+					_, whole, skew, thr = sharedRunPeers(n, r, seed+1, true)
+					peerSkew, peerWhole, peerThr = max(peerSkew, skew), min(peerWhole, whole), max(peerThr, thr)
 				}
 			}
 		}
@@ -807,6 +876,10 @@ func BenchmarkLimiterModel(b *testing.B) {
 		b.ReportMetric(100*skewMax, "shared_skew_max_pct")
 		b.ReportMetric(wholeMin, "shared_whole_min")
 		b.ReportMetric(100*sharedThr, "shared_throttled_max_pct")
+		// The same processes as shards that hear each other (Peers).
+		b.ReportMetric(100*peerSkew, "shards_skew_max_pct")
+		b.ReportMetric(peerWhole, "shards_whole_min")
+		b.ReportMetric(100*peerThr, "shards_throttled_max_pct")
 	}
 }
 

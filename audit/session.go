@@ -64,6 +64,10 @@ type Config struct {
 	// OnResult receives each result as its instance completes. It is
 	// called from many goroutines at once; an error stops the run.
 	OnResult func(Result) error
+	// Peers, when set, returns how the adaptive limiter of an
+	// account-region hears from the other processes that share its limit
+	// (the other shards of one list); nil for none.
+	Peers func(account, region string) Peers
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -129,6 +133,9 @@ type SiteStats struct {
 	Throttled  int64 `json:"throttled"`
 	// LimiterRate is the client-side limit at the end (calls per second).
 	LimiterRate float64 `json:"limiter_rate,omitempty"`
+	// SharedWith is the most other processes (shards of the same list)
+	// whose pace its adaptive limiter heard at once: they shared its limit.
+	SharedWith int `json:"shared_with,omitempty"`
 	// Error is why the account-region could not be audited, if it could
 	// not; Unreachable when the Session gave up on its endpoint (no answer,
 	// or nothing but server errors: see UnreachableError).
@@ -348,6 +355,11 @@ func (s *Session) site(ctx context.Context, account, region string) (*site, erro
 		return nil, fmt.Errorf("%w: %w for account %q", ErrFatal, ErrNoRegion, account)
 	}
 	st := &site{key: k, limiter: NewLimiter(s.cfg.Rate)}
+	if s.cfg.Peers != nil {
+		if p := s.cfg.Peers(account, region); p != nil {
+			st.limiter.SetPeers(p)
+		}
+	}
 	// Not the caller's context: a site outlives the discovery or run that
 	// made it, and ends its calls only when it fails or goes down.
 	st.ctx, st.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -423,6 +435,7 @@ func (s *Session) Sites() []SiteStats {
 			AccountID: k.account, Region: k.region,
 			Targets: int(x.targets.Load()), Results: int(x.results.Load()), Discovered: int(x.found.Load()),
 			Calls: x.calls.Load(), Throttled: x.throttled.Load(), LimiterRate: x.limiter.Rate(),
+			SharedWith: x.limiter.SharedWith(),
 		}
 		if s.cfg.Rate > 0 {
 			ss.LimiterRate = s.cfg.Rate

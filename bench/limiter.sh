@@ -310,37 +310,54 @@ if ((EXTRAS)); then
 	done
 	row ""
 
-	# Shared bucket: N auditor processes, each with 1/N of the fleet.
+	# Shared bucket: N auditor processes, each with 1/N of the fleet: as
+	# the shards of one list whose directories are side by side (RUN/shard-K,
+	# they hear each other's pace), and as processes of lists of their own
+	# in directories apart (they cannot).
 	row "### N auditor processes sharing one bucket: R = $R, burst R, latency 25 ± 10 ms, C = 16 each, 60 s of work together (targets: together ≥ 0.90 of R, ≤ 5% throttled, each within 25% of R / N)"
 	row ""
-	row "Together is the calls answered over the longest process's fetch; each process's rate its own answered calls over its own fetch."
+	row "Together is the calls answered over the longest process's fetch; each process's rate its own answered calls over its own fetch. Shards: --shard K/N of one list, --out RUN/shard-K side by side; apart: a list of its own each, in a directory of its own."
 	row ""
-	row "| N | Together / R | Throttled | Each / (R / N) |"
-	row "|---|---|---|---|"
+	row "| N | Processes | Together / R | Throttled | Each / (R / N) |"
+	row "|---|---|---|---|---|"
 	for N in 2 4 8; do
-		log "shared bucket: $N auditor processes, R = $R"
-		n=$(fleet 60 $R)
-		sim "shared-$N" --fleet-size "$n" --seed 42 --rate-limit "$R" --latency 25ms --jitter 10ms
-		split -n "l/$N" -d "$WORK/shared-$N.ids" "$WORK/shared-$N.part"
-		i=0
-		pids=()
-		for part in "$WORK/shared-$N".part*; do
-			i=$((i + 1))
-			mv "$part" "$WORK/shared-$N-$i.ids"
-			"$AUD" run --instances "$WORK/shared-$N-$i.ids" --endpoint-url "$URL" --region us-east-1 --out "$WORK/shared-$N-$i.dir" \
-				--fail-on none --quiet --format csv --concurrency 16 >/dev/null 2>"$WORK/shared-$N-$i.err" &
-			pids+=($!)
+		for mode in shards apart; do
+			log "shared bucket: $N auditor processes ($mode), R = $R"
+			n=$(fleet 60 $R)
+			sim "shared-$N-$mode" --fleet-size "$n" --seed 42 --rate-limit "$R" --latency 25ms --jitter 10ms
+			pids=() dirs=()
+			if [[ $mode == shards ]]; then
+				for i in $(seq 0 $((N - 1))); do
+					d=$WORK/shared-$N-shards/shard-$i
+					mkdir -p "$d"
+					dirs+=("$d")
+					"$AUD" run --instances "$WORK/shared-$N-$mode.ids" --shard "$i/$N" --endpoint-url "$URL" --region us-east-1 --out "$d" \
+						--fail-on none --quiet --format csv --concurrency 16 >/dev/null 2>"$d.err" &
+					pids+=($!)
+				done
+			else
+				split -n "l/$N" -d "$WORK/shared-$N-$mode.ids" "$WORK/shared-$N-$mode.part"
+				i=0
+				for part in "$WORK/shared-$N-$mode".part*; do
+					i=$((i + 1))
+					mv "$part" "$WORK/shared-$N-$mode-$i.ids"
+					d=$WORK/shared-$N-$mode-$i.dir
+					dirs+=("$d")
+					"$AUD" run --instances "$WORK/shared-$N-$mode-$i.ids" --endpoint-url "$URL" --region us-east-1 --out "$d" \
+						--fail-on none --quiet --format csv --concurrency 16 >/dev/null 2>"$d.err" &
+					pids+=($!)
+				done
+			fi
+			wait "${pids[@]}"
+			unsim "shared-$N-$mode"
+			longest=0 each=""
+			for d in "${dirs[@]}"; do
+				s=$(runstat "$d" seconds)
+				longest=$(awk -v a="$longest" -v b="$s" 'BEGIN{print (b > a ? b : a)}')
+				each+="$(awk -v c="$(runstat "$d" calls)" -v t="$(runstat "$d" throttled)" -v s="$s" -v f="$(calc "$R / $N")" 'BEGIN{printf "%.2f", (c - t) / s / f}') "
+			done
+			row "| $N | $mode | $(awk -v x="$S_THROUGH" -v s="$longest" -v r="$R" 'BEGIN{printf "%.2f", x / s / r}') | $(calc "100 * $S_THR / $S_REQ")% | ${each% } |"
 		done
-		wait "${pids[@]}"
-		unsim "shared-$N"
-		longest=0 each=""
-		for i in $(seq 1 "$N"); do
-			d=$WORK/shared-$N-$i.dir
-			s=$(runstat "$d" seconds)
-			longest=$(awk -v a="$longest" -v b="$s" 'BEGIN{print (b > a ? b : a)}')
-			each+="$(awk -v c="$(runstat "$d" calls)" -v t="$(runstat "$d" throttled)" -v s="$s" -v f="$(calc "$R / $N")" 'BEGIN{printf "%.2f", (c - t) / s / f}') "
-		done
-		row "| $N | $(awk -v x="$S_THROUGH" -v s="$longest" -v r="$R" 'BEGIN{printf "%.2f", x / s / r}') | $(calc "100 * $S_THR / $S_REQ")% | ${each% } |"
 	done
 	row ""
 fi

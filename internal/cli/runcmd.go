@@ -21,6 +21,7 @@ import (
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/internal/outdir"
+	"github.com/auditor-dev/auditor/internal/paceboard"
 	"github.com/auditor-dev/auditor/report"
 )
 
@@ -67,7 +68,10 @@ type job struct {
 	// list is the whole list's Fleet.Digest as the run read it, before
 	// any account was filled in and before --shard: what every shard of
 	// it, and its whole run, share (Part.List). "" for discovery.
-	list  string
+	list string
+	// board is how a shard paces each account-region with the others
+	// (package paceboard); nil when it is no shard, or paced by --rate.
+	board *paceboard.Board
 	conn  *awsconn.Conn
 	shard string
 	// shardK and shardN are the shard, -1 and 0 for none.
@@ -454,6 +458,13 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := j.open(); err != nil {
 		return err
 	}
+	if j.shardN > 1 && o.rate == 0 && !o.discover {
+		// The shards of a list share each account-region's limit: they
+		// pace it together, through the directories beside this one (a
+		// discovery shard owns its account-regions).
+		j.board = paceboard.Start(o.out, cmp.Or(j.list, j.fleet.Digest()), j.shardK, j.shardN)
+		defer j.board.Close()
+	}
 	if err := j.plan(stderr); err != nil {
 		return err
 	}
@@ -500,6 +511,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		o.logf(stderr, "auditing %s, %d at a time; record in %s", plural(total, "instance"), o.concurrency, j.recordPath())
 	}
 	runErr := session.Run(runCtx, j.batches())
+	if j.board != nil {
+		j.board.Close() // done: the other shards take its room
+	}
 	// The record syncs in the background; all of it is on disk before the
 	// reports say what was audited, and a disk that failed says so.
 	if err := w.Sync(); err != nil {
@@ -614,6 +628,16 @@ func (j *job) auditConfig() audit.Config {
 		Grace:       o.grace,
 		Triage:      o.triage,
 		OnResult:    func(r audit.Result) error { return j.onResult(r) },
+	}
+	if j.shardN > 1 && o.rate == 0 && !o.discover {
+		// Started once the output directory is the run's (execute),
+		// before the first account-region's limiter.
+		cfg.Peers = func(account, region string) audit.Peers {
+			if j.board == nil {
+				return nil
+			}
+			return j.board.For(account, region)
+		}
 	}
 	if o.triage && o.staleAfter > 0 {
 		// A node whose last success is older than the stale age may hold

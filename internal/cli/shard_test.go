@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -221,6 +222,50 @@ func TestShardAdviceWhenThrottled(t *testing.T) {
 		}
 		if advised := strings.Contains(got.stderr, "--rate LIMIT/2"); advised != c.advice {
 			t.Errorf("%s: advice to pace the shards %v, want %v:\n%s", c.name, advised, c.advice, got.stderr)
+		}
+	}
+}
+
+// TestShardsPaceTogether: two shards of one list, run at once into
+// directories side by side (RUN/shard-K), hear each other's pace on the
+// account-region they share (run.json's shared_with), and leave no pace
+// file behind.
+func TestShardsPaceTogether(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 400})
+	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Rate: 100}})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	run := t.TempDir()
+	results := make(chan cliResult, 2)
+	for k := range 2 {
+		go func() {
+			results <- runCtx(context.Background(), nil, "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
+				"--quiet", "--fail-on", "none", "--shard", fmt.Sprintf("%d/2", k), "--out", filepath.Join(run, fmt.Sprintf("shard-%d", k)))
+		}()
+	}
+	for range 2 {
+		got := <-results
+		if got.code != 0 {
+			t.Fatalf("a shard: exit %d\n%s", got.code, got.stderr)
+		}
+		if strings.Contains(got.stderr, "heard no other shard") {
+			t.Errorf("a shard that heard the other advises --rate:\n%s", got.stderr)
+		}
+	}
+	for k := range 2 {
+		dir := filepath.Join(run, fmt.Sprintf("shard-%d", k))
+		ri, err := audit.ReadRunInfo(filepath.Join(dir, "run.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ri.Sites) != 1 || ri.Sites[0].SharedWith != 1 {
+			t.Errorf("shard %d: sites %+v, want one account-region shared with the other shard", k, ri.Sites)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".auditor-pace")); !os.IsNotExist(err) {
+			t.Errorf("shard %d left its pace file: %v", k, err)
 		}
 	}
 }

@@ -88,11 +88,12 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 		failOn = &j.set.failOn
 	}
 	summarize(stderr, head, j.info, failOn, j.errs, j.o.out, "auditor run --resume --out "+j.o.out+" (and the same targets)", written, fatal, delivered)
-	if j.shardN > 1 && !j.o.discover && j.o.rate == 0 && st.Throttled > 0 && st.Seconds > 0 {
+	heard := slices.ContainsFunc(j.info.Sites, func(s audit.SiteStats) bool { return s.SharedWith > 0 })
+	if j.shardN > 1 && !j.o.discover && j.o.rate == 0 && st.Throttled > 0 && st.Seconds > 0 && !heard {
 		// The shards of a list share each account-region's limit, and
-		// adaptive ones split it unevenly (BENCHMARKS.md, "Processes
-		// sharing one bucket").
-		fmt.Fprintf(stderr, "shard %s was throttled: the %d shards share each account-region's limit, and split it unevenly when each adapts; pace each with --rate LIMIT/%d (this shard: %.1f calls a second answered)\n",
+		// adaptive ones that cannot hear each other split it unevenly
+		// (BENCHMARKS.md, "Processes sharing one bucket").
+		fmt.Fprintf(stderr, "shard %s was throttled and heard no other shard: the %d shards share each account-region's limit, and split it unevenly unless their --out directories are side by side (RUN/shard-K); else pace each with --rate LIMIT/%d (this shard: %.1f calls a second answered)\n",
 			j.shard, j.shardN, j.shardN, float64(st.Calls-st.Throttled)/st.Seconds)
 	}
 }

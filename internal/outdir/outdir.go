@@ -24,7 +24,10 @@ const (
 	// DemoMarker marks a directory that auditor demo created: the only
 	// kind whose reports the demo replaces.
 	DemoMarker = ".auditor-demo"
-	lockName   = ".auditor.lock"
+	// PaceFile is where a shard tells the shards beside it its pace
+	// (package paceboard), while it runs.
+	PaceFile = ".auditor-pace"
+	lockName = ".auditor.lock"
 )
 
 // ErrNotDir is returned (wrapped) by Check when the path exists and is not a
@@ -111,7 +114,7 @@ func OpenDemo(dir string, own ...string) (*Dir, error) {
 		switch e.Name() {
 		case DemoMarker:
 			marked = true
-		case lockName, TmpDir:
+		case lockName, TmpDir, PaceFile:
 		default:
 			empty = false
 		}
@@ -127,7 +130,7 @@ func OpenDemo(dir string, own ...string) (*Dir, error) {
 	if _, err := os.Stat(filepath.Join(dir, DemoMarker)); errors.Is(err, fs.ErrNotExist) {
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
-			if n := e.Name(); n != lockName && n != TmpDir {
+			if n := e.Name(); n != lockName && n != TmpDir && n != PaceFile {
 				d.Close()
 				return nil, fmt.Errorf("%s: %w (it holds files the demo did not write)", dir, ErrNotDemo)
 			}

@@ -1,0 +1,241 @@
+// Package paceboard lets the shards of one list tell each other their pace
+// on each account-region, so that the adaptive limiters of shards that
+// share an account-region's limit split it evenly (audit.Peers). Alone,
+// each shard takes a part of the limit in proportion to where its start
+// left it, and the parts stay apart (BENCHMARKS.md, "Processes sharing one
+// bucket").
+//
+// Each shard writes a small file into its own output directory every half
+// second, and reads the same file in the directories beside it: the shards
+// of a run write beside each other (RUN/shard-K), as the Kubernetes and
+// AWS Batch jobs in deploy/ do. Only a file of the same list, split as
+// many ways, from another shard, that changed within the last two seconds
+// (by this process's clock, not the file's) counts. A shard that finds
+// none paces alone, as before.
+package paceboard
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/outdir"
+)
+
+const (
+	every       = 500 * time.Millisecond // how often the file is written and the others read
+	fresh       = 2 * time.Second        // a file unchanged for this long is of a shard that ended
+	maxFile     = 64 << 10               // a larger file is not a shard's
+	maxSiblings = 512                    // directories beside this one read, at most
+	maxOK       = 1e6                    // calls a second: a larger pace is not a shard's
+)
+
+// ident says which shard of which list wrote a file.
+type ident struct {
+	List   string `json:"list"`
+	Shards int    `json:"shards"`
+	Shard  int    `json:"shard"`
+}
+
+// file is what a shard writes: its pace on each account-region
+// ("ACCOUNT/REGION"), and a count that changes at every write.
+type file struct {
+	ident
+	Seq  int64                 `json:"seq"`
+	Pace map[string]audit.Pace `json:"pace"`
+}
+
+// heard is what a directory's file said last, and when that changed.
+type heard struct {
+	seq int64
+	at  time.Time
+}
+
+// Board is a shard's side of the exchange. Its methods are safe for
+// concurrent use.
+type Board struct {
+	dir, parent, self string
+	id                ident
+	now               func() time.Time
+
+	mu     sync.Mutex
+	mine   map[string]audit.Pace
+	others map[string][]audit.Pace
+	seen   map[string]heard // by directory name
+	seq    int64
+
+	stop, done chan struct{}
+	running    bool // the loop was started
+	closing    sync.Once
+}
+
+// Start begins the exchange for shard k of n of the list whose digest is
+// list, writing into dir (the shard's output directory, which it owns).
+// Close ends it.
+func Start(dir, list string, k, n int) *Board {
+	b := newBoard(dir, list, k, n, time.Now)
+	b.running = true
+	go b.loop()
+	return b
+}
+
+func newBoard(dir, list string, k, n int, now func() time.Time) *Board {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = filepath.Clean(dir)
+	}
+	return &Board{
+		dir: abs, parent: filepath.Dir(abs), self: filepath.Base(abs),
+		id: ident{List: list, Shards: n, Shard: k}, now: now,
+		mine: map[string]audit.Pace{}, others: map[string][]audit.Pace{}, seen: map[string]heard{},
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+}
+
+// For returns the exchange of one account-region's limiter.
+func (b *Board) For(account, region string) audit.Peers {
+	return peer{b, account + "/" + region}
+}
+
+type peer struct {
+	b   *Board
+	key string
+}
+
+// Exchange hands over this shard's pace and returns the others' on the same
+// account-region, as last read. It does not block on the files.
+func (p peer) Exchange(_ time.Time, mine audit.Pace) []audit.Pace {
+	p.b.mu.Lock()
+	defer p.b.mu.Unlock()
+	p.b.mine[p.key] = mine
+	return slices.Clone(p.b.others[p.key])
+}
+
+// Close ends the exchange and removes the shard's file; the shards beside
+// it then pace without it. A file system that hangs (a FIFO put in a
+// sibling's place) holds Close a second at most. Close may be called more
+// than once.
+func (b *Board) Close() {
+	b.closing.Do(func() {
+		close(b.stop)
+		if b.running {
+			select {
+			case <-b.done:
+			case <-time.After(time.Second):
+			}
+		}
+		os.Remove(filepath.Join(b.dir, outdir.PaceFile))
+		os.Remove(filepath.Join(b.dir, outdir.PaceFile+".tmp"))
+	})
+}
+
+func (b *Board) loop() {
+	defer close(b.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			b.tick()
+		}
+	}
+}
+
+// tick writes this shard's file and reads the others'.
+func (b *Board) tick() {
+	b.mu.Lock()
+	b.seq++
+	out := file{ident: b.id, Seq: b.seq, Pace: make(map[string]audit.Pace, len(b.mine))}
+	for k, v := range b.mine {
+		out.Pace[k] = v
+	}
+	b.mu.Unlock()
+	if data, err := json.Marshal(out); err == nil {
+		// Best effort: a shard that cannot write its pace paces alone.
+		tmp := filepath.Join(b.dir, outdir.PaceFile+".tmp")
+		if os.WriteFile(tmp, data, 0o644) == nil {
+			os.Rename(tmp, filepath.Join(b.dir, outdir.PaceFile))
+		}
+	}
+	others := b.read()
+	b.mu.Lock()
+	b.others = others
+	b.mu.Unlock()
+}
+
+// read returns the paces of the shards beside this one that are still
+// running, by account-region.
+func (b *Board) read() map[string][]audit.Pace {
+	out := map[string][]audit.Pace{}
+	entries, err := os.ReadDir(b.parent)
+	if err != nil {
+		return out
+	}
+	now := b.now()
+	shards := map[int]bool{}
+	read := 0
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == b.self {
+			continue
+		}
+		if read++; read > maxSiblings {
+			break
+		}
+		f, ok := readFile(filepath.Join(b.parent, e.Name(), outdir.PaceFile))
+		if !ok || f.List != b.id.List || f.Shards != b.id.Shards || f.Shard == b.id.Shard || f.Shard < 0 || f.Shard >= f.Shards || shards[f.Shard] {
+			continue
+		}
+		h, known := b.seen[e.Name()]
+		switch {
+		case !known:
+			// First seen: fresh only once it changes, so that the file
+			// of a shard killed earlier does not count.
+			b.seen[e.Name()] = heard{seq: f.Seq}
+			continue
+		case f.Seq != h.seq:
+			h = heard{f.Seq, now}
+			b.seen[e.Name()] = h
+		}
+		if now.Sub(h.at) >= fresh {
+			continue
+		}
+		shards[f.Shard] = true
+		for k, p := range f.Pace {
+			if p.OK >= 0 && p.OK <= maxOK && !math.IsNaN(p.OK) && p.Cuts >= 0 {
+				out[k] = append(out[k], p)
+			}
+		}
+	}
+	return out
+}
+
+// readFile reads a shard's file: false for anything that is not a small
+// regular file of the right form.
+func readFile(path string) (file, bool) {
+	st, err := os.Lstat(path)
+	if err != nil || !st.Mode().IsRegular() || st.Size() > maxFile {
+		return file{}, false
+	}
+	fd, err := os.Open(path)
+	if err != nil {
+		return file{}, false
+	}
+	defer fd.Close()
+	data, err := io.ReadAll(io.LimitReader(fd, maxFile+1))
+	if err != nil || len(data) > maxFile {
+		return file{}, false
+	}
+	var f file
+	if json.Unmarshal(data, &f) != nil {
+		return file{}, false
+	}
+	return f, true
+}

@@ -1,0 +1,163 @@
+package paceboard
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/outdir"
+)
+
+// clock is a fake clock the test moves by hand.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+// shards returns n boards of one list, in directories beside each other
+// (RUN/shard-K), on one fake clock; the test ticks them by hand.
+func shards(t *testing.T, n int, list string) ([]*Board, *clock) {
+	t.Helper()
+	run := t.TempDir()
+	c := &clock{time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)}
+	var bs []*Board
+	for k := range n {
+		dir := filepath.Join(run, "shard-"+string(rune('0'+k)))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		bs = append(bs, newBoard(dir, list, k, n, c.now))
+	}
+	return bs, c
+}
+
+// round moves the clock half a second and ticks every board.
+func round(c *clock, bs ...*Board) {
+	c.t = c.t.Add(every)
+	for _, b := range bs {
+		b.tick()
+	}
+}
+
+// TestShardsHearEachOther: shards beside each other hear each other's pace
+// on the same account-region only, once a file has changed since it was
+// first seen; a shard that stops writing is dropped two seconds later, and
+// one whose file is removed (Close) at once.
+func TestShardsHearEachOther(t *testing.T) {
+	bs, c := shards(t, 3, "sha256:list")
+	a := bs[0].For("111122223333", "us-east-1")
+	b := bs[1].For("111122223333", "us-east-1")
+	other := bs[2].For("111122223333", "eu-west-1")
+	a.Exchange(c.t, audit.Pace{OK: 40, Wants: true, Cuts: 2})
+	b.Exchange(c.t, audit.Pace{OK: 60, Wants: true, Cuts: 1})
+	other.Exchange(c.t, audit.Pace{OK: 99, Wants: true})
+	round(c, bs...)
+	if got := a.Exchange(c.t, audit.Pace{OK: 40, Wants: true, Cuts: 2}); len(got) != 0 {
+		t.Errorf("a file seen once counted (%v): a shard killed earlier leaves one", got)
+	}
+	round(c, bs...)
+	round(c, bs...) // a file first seen in the round before changes in this one
+	got := a.Exchange(c.t, audit.Pace{OK: 40, Wants: true, Cuts: 2})
+	if len(got) != 1 || got[0] != (audit.Pace{OK: 60, Wants: true, Cuts: 1}) {
+		t.Fatalf("shard 0 heard %v on us-east-1, want shard 1's pace alone (shard 2 is on eu-west-1)", got)
+	}
+	if got := other.Exchange(c.t, audit.Pace{}); len(got) != 0 {
+		t.Errorf("shard 2 heard %v on eu-west-1, where no other shard is", got)
+	}
+	// Shard 1 stops writing (killed): two seconds after its last write was
+	// read, it no longer counts.
+	for range 5 {
+		round(c, bs[0], bs[2])
+	}
+	if got := a.Exchange(c.t, audit.Pace{}); len(got) != 0 {
+		t.Errorf("shard 0 still hears %v from a shard silent for 2 s", got)
+	}
+	// Shard 2 closes: its file is gone.
+	bs[2].Close()
+	if _, err := os.Stat(filepath.Join(bs[2].dir, outdir.PaceFile)); !os.IsNotExist(err) {
+		t.Errorf("Close left its pace file: %v", err)
+	}
+}
+
+// TestOnlyShardsOfTheListCount: a file of another list, of the list split
+// another number of ways, of this very shard (a copy), or of no shard at
+// all (garbage, too large, a FIFO, a link) is not heard; none of them
+// blocks the reader.
+func TestOnlyShardsOfTheListCount(t *testing.T) {
+	run := t.TempDir()
+	c := &clock{time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)}
+	mk := func(name string) string {
+		d := filepath.Join(run, name)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	me := newBoard(mk("shard-0"), "sha256:list", 0, 4, c.now)
+	boards := []*Board{
+		newBoard(mk("other-list"), "sha256:other", 1, 4, c.now),
+		newBoard(mk("other-split"), "sha256:list", 1, 3, c.now),
+		newBoard(mk("same-shard"), "sha256:list", 0, 4, c.now),
+		newBoard(mk("out-of-range"), "sha256:list", 7, 4, c.now),
+	}
+	for _, b := range boards {
+		b.For("1", "r").Exchange(c.t, audit.Pace{OK: 10, Wants: true})
+	}
+	os.WriteFile(filepath.Join(mk("garbage"), outdir.PaceFile), []byte("{not json"), 0o644)
+	big := make([]byte, maxFile+10)
+	for i := range big {
+		big[i] = ' '
+	}
+	os.WriteFile(filepath.Join(mk("big"), outdir.PaceFile), big, 0o644)
+	if err := syscall.Mkfifo(filepath.Join(mk("fifo"), outdir.PaceFile), 0o644); err != nil {
+		t.Logf("no FIFO here (%v): that case is not tried", err)
+	}
+	os.Symlink("/dev/zero", filepath.Join(mk("link"), outdir.PaceFile))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 4 {
+			round(c, append([]*Board{me}, boards...)...)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading the directories beside it blocked")
+	}
+	if got := me.For("1", "r").Exchange(c.t, audit.Pace{}); len(got) != 0 {
+		t.Errorf("heard %v from files that are not another shard's of the list", got)
+	}
+}
+
+// TestStartWritesAndCloseRemoves: a started Board writes its file into its
+// own directory, and Close removes it.
+func TestStartWritesAndCloseRemoves(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shard-0")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := Start(dir, "sha256:list", 0, 2)
+	b.For("1", "r").Exchange(time.Now(), audit.Pace{OK: 5, Wants: true})
+	path := filepath.Join(dir, outdir.PaceFile)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if f, ok := readFile(path); ok {
+			if f.Pace["1/r"].OK != 5 || f.Shard != 0 || f.Shards != 2 {
+				t.Errorf("pace file %+v, want shard 0 of 2 at 5 calls a second on 1/r", f)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no pace file written in 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.Close()
+	b.Close()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("Close left the pace file: %v", err)
+	}
+}
