@@ -89,6 +89,8 @@ type Pace struct {
 	// OK is the calls answered, not throttled, a second, over the last
 	// paceSpan.
 	OK float64 `json:"ok"`
+	// Recent is the same over the last paceRecent.
+	Recent float64 `json:"recent"`
 	// Wants says the Limiter sets the process's pace: it would go faster.
 	// A process held back by its pool, or finishing, takes what it uses.
 	Wants bool `json:"wants"`
@@ -109,14 +111,27 @@ func (l *Limiter) exchange(now time.Time) bool {
 	for len(l.paceLog) > 2 && now.Sub(l.paceLog[1].at) >= paceSpan {
 		l.paceLog = l.paceLog[1:]
 	}
-	ok := 0.0
-	if first := l.paceLog[0]; now.Sub(first.at) > 0 {
-		ok = float64(l.okCount-first.ok) / now.Sub(first.at).Seconds()
+	rate := func(m paceMark) float64 {
+		if now.Sub(m.at) <= 0 {
+			return 0
+		}
+		return float64(l.okCount-m.ok) / now.Sub(m.at).Seconds()
 	}
-	mine := Pace{OK: ok, Wants: l.binding(now), Cuts: l.found}
+	recent := l.paceLog[0]
+	for _, m := range l.paceLog {
+		if now.Sub(m.at) >= paceRecent {
+			recent = m
+		}
+	}
+	mine := Pace{OK: rate(l.paceLog[0]), Recent: rate(recent), Wants: l.binding(now), Cuts: l.found}
 	others := l.peers.Exchange(now, mine)
 	l.sharers = max(l.sharers, len(others))
-	l.fair = fairShare(mine, others)
+	// Over the longer span, the share is steady; over the last seconds,
+	// it follows a limit that fell. The lower of the two.
+	l.fair = fairShare(mine, others, func(p Pace) float64 { return p.OK })
+	if f := fairShare(mine, others, func(p Pace) float64 { return p.Recent }); f > 0 {
+		l.fair = min(l.fair, f)
+	}
 	cuts := 0
 	for _, p := range others {
 		cuts += p.Cuts
@@ -134,18 +149,18 @@ func (l *Limiter) exchange(now time.Time) bool {
 // process that wants more may take: what the bucket let through, less what
 // the processes that want no more use, over those that want more; 0 when
 // no other process is known.
-func fairShare(mine Pace, others []Pace) float64 {
+func fairShare(mine Pace, others []Pace, ok func(Pace) float64) float64 {
 	if len(others) == 0 {
 		return 0
 	}
 	var total, sated float64
 	n := 0
 	for _, p := range append([]Pace{mine}, others...) {
-		total += p.OK
+		total += ok(p)
 		if p.Wants {
 			n++
 		} else {
-			sated += p.OK
+			sated += ok(p)
 		}
 	}
 	if n == 0 || total-sated <= 0 {
@@ -186,8 +201,9 @@ func (e *episode) on() bool { return !e.start.IsZero() }
 const paceBurst = 10 * time.Millisecond
 
 const (
-	paceEvery = 500 * time.Millisecond // how often processes on one bucket exchange their pace
-	paceSpan  = 10 * time.Second       // the span a process's pace is measured over
+	paceEvery  = 500 * time.Millisecond // how often processes on one bucket exchange their pace
+	paceSpan   = 10 * time.Second       // the span a process's pace is measured over
+	paceRecent = 2 * time.Second        // and the span of its recent pace
 )
 
 // Tuning of the adaptive mode.
@@ -670,9 +686,7 @@ func (e *limitEstimate) raise(v float64) {
 }
 
 func (l *Limiter) cut(now time.Time) {
-	if !l.slowStart && l.win.n > 0 && l.fair == 0 {
-		// (With others on the bucket, a cut does not change the share
-		// the others keep dry: no verification can tell background.)
+	if !l.slowStart && l.win.n > 0 {
 		l.verify = verification{on: true, before: float64(l.win.thr) / float64(l.win.n),
 			limit: l.limit, estA: l.estA, estS: l.estS, rateBefore: l.rate}
 	}

@@ -17,7 +17,6 @@ package paceboard
 import (
 	"encoding/json"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -209,7 +208,7 @@ func (b *Board) read() map[string][]audit.Pace {
 		}
 		shards[f.Shard] = true
 		for k, p := range f.Pace {
-			if p.OK >= 0 && p.OK <= maxOK && !math.IsNaN(p.OK) && p.Cuts >= 0 {
+			if p.OK >= 0 && p.OK <= maxOK && p.Recent >= 0 && p.Recent <= maxOK && p.Cuts >= 0 {
 				out[k] = append(out[k], p)
 			}
 		}
