@@ -149,7 +149,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	// (AWS_CA_BUNDLE, ca_bundle) and proxy settings.
 	cfg.HTTPClient = c.httpClient(cfg.HTTPClient)
 	if cfg.Credentials != nil {
-		cfg.Credentials = &guarded{inner: cfg.Credentials, profile: profileOf(cfg)}
+		cfg.Credentials = &guarded{inner: ownCredentials(cfg.Credentials), profile: profileOf(cfg)}
 	}
 	c.cfg = cfg
 	return c, nil

@@ -125,23 +125,35 @@ func (p *countingProvider) Retrieve(context.Context) (aws.Credentials, error) {
 }
 
 // TestRoleCredentialsRenewedAhead: an assumed role's credentials are
-// renewed minutes before they expire, not after: a call signed in the
-// last second reached the service late and failed its account-region
-// with ExpiredTokenException.
+// renewed 2.5 to 5 minutes before they expire, not after: a call signed
+// in the last second reached the service late and failed its
+// account-region with ExpiredTokenException. Credentials that live less
+// than that are renewed half-way through their life, not on every call.
 func TestRoleCredentialsRenewedAhead(t *testing.T) {
 	for _, tc := range []struct {
-		life  time.Duration
-		calls int
-	}{{2 * time.Minute, 2}, {10 * time.Minute, 1}} {
+		life         time.Duration
+		soonest, max time.Duration // when they are renewed, after they were obtained
+	}{
+		{time.Hour, 55 * time.Minute, 57*time.Minute + 30*time.Second},
+		{10 * time.Minute, 5 * time.Minute, 7*time.Minute + 30*time.Second},
+		{2 * time.Minute, 0, time.Minute},
+	} {
 		p := &countingProvider{life: tc.life}
 		c := renewing(p)
+		start := time.Now()
+		var got aws.Credentials
 		for range 2 {
-			if _, err := c.Retrieve(context.Background()); err != nil {
+			var err error
+			if got, err = c.Retrieve(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if p.n != tc.calls {
-			t.Errorf("credentials for %v: asked %d times for two calls, want %d", tc.life, p.n, tc.calls)
+		if p.n != 1 {
+			t.Errorf("credentials for %v: asked %d times for two calls at once, want once", tc.life, p.n)
+		}
+		// The provider gave them out a moment after start.
+		if in := got.Expires.Sub(start); in < tc.soonest || in > tc.max+time.Second {
+			t.Errorf("credentials for %v are renewed %v after they were obtained, want %v to %v", tc.life, in, tc.soonest, tc.max)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package awsconn
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -84,6 +85,86 @@ var sourceNames = map[aws.CredentialSource]string{
 	aws.CredentialSourceProcess:              "credential_process",
 	aws.CredentialSourceHTTP:                 "the container credentials endpoint",
 	aws.CredentialSourceIMDS:                 "the instance metadata service (IMDS)",
+}
+
+// renewAhead is how long before they expire temporary credentials are
+// renewed (less up to half of it, so that many caches do not renew at
+// once): a call signed just before the expiry may reach the service after
+// it, and one ExpiredTokenException fails a whole account-region, or the
+// whole run when the credentials are its own. Credentials that live less
+// than twice as long are renewed half-way through their life (see ahead).
+const renewAhead = 5 * time.Minute
+
+// renewing caches provider's credentials and renews them renewAhead before
+// they expire. provider may be a cache itself (the SDK's, which keeps its
+// credentials until they expire): it is emptied before each renewal.
+func renewing(provider aws.CredentialsProvider) *aws.CredentialsCache {
+	return aws.NewCredentialsCache(ahead{provider}, func(o *aws.CredentialsCacheOptions) {
+		o.ExpiryWindow = renewAhead
+		o.ExpiryWindowJitterFrac = 0.5
+	})
+}
+
+// ownCredentials returns the chain's credentials (under the cache the SDK
+// put them in) renewed ahead, as renewing does, unless the SDK renews them
+// early itself: the container endpoint's, 5 minutes before they expire;
+// the instance metadata service's, an hour after it gave them at most
+// (EC2 replaces them hours later), and past a failed renewal while IMDS
+// is down.
+func ownCredentials(chain aws.CredentialsProvider) aws.CredentialsProvider {
+	if ps, ok := chain.(aws.CredentialProviderSource); ok {
+		// The last source is the one that hands out the credentials.
+		if s := ps.ProviderSources(); len(s) > 0 && (s[len(s)-1] == aws.CredentialSourceHTTP || s[len(s)-1] == aws.CredentialSourceIMDS) {
+			return chain
+		}
+	}
+	return renewing(chain)
+}
+
+// ahead is the provider under renewing's cache. That cache moves the
+// expiry of the credentials it gets earlier by its window, and asks ahead
+// for new ones once that time has passed; ahead moves it by no more than
+// half of what is left of their life, so that credentials that live less
+// than the window (a credential_process's of a few minutes, a test's of
+// seconds) are not renewed before every call, and empties a cache beneath
+// it so that it renews too.
+type ahead struct{ inner aws.CredentialsProvider }
+
+var (
+	_ aws.AdjustExpiresByCredentialsCacheStrategy = ahead{}
+	_ aws.CredentialProviderSource                = ahead{}
+)
+
+func (a ahead) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	if c, ok := a.inner.(*aws.CredentialsCache); ok {
+		// Asked only when the credentials are due: the cache beneath
+		// would hand back the same ones until they expire.
+		c.Invalidate()
+	}
+	return a.inner.Retrieve(ctx)
+}
+
+// AdjustExpiresBy moves the expiry of creds by dur (the cache's window,
+// negative), but by no more than half the time they have left.
+func (a ahead) AdjustExpiresBy(creds aws.Credentials, dur time.Duration) (aws.Credentials, error) {
+	if !creds.CanExpire {
+		return creds, nil
+	}
+	half := max(time.Until(creds.Expires)/2, 0)
+	creds.Expires = creds.Expires.Add(max(dur, -half))
+	return creds, nil
+}
+
+func (a ahead) ProviderSources() []aws.CredentialSource {
+	if ps, ok := a.inner.(aws.CredentialProviderSource); ok {
+		return ps.ProviderSources()
+	}
+	return nil
+}
+
+// IsCredentialsProvider lets the SDK see through the wrapper.
+func (a ahead) IsCredentialsProvider(target aws.CredentialsProvider) bool {
+	return aws.IsCredentialsProvider(a.inner, target)
 }
 
 // credentialsKind says what went wrong in a few fixed words, read from the

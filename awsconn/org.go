@@ -300,20 +300,3 @@ func (a *assumed) ProviderSources() []aws.CredentialSource {
 func (a *assumed) IsCredentialsProvider(target aws.CredentialsProvider) bool {
 	return aws.IsCredentialsProvider(a.inner, target)
 }
-
-// renewAhead is how long before they expire temporary credentials are
-// renewed (less up to half of it, so that many caches do not renew at
-// once): a call signed just before the expiry may reach the service after
-// it, and one ExpiredTokenException fails a whole account-region.
-const renewAhead = 5 * time.Minute
-
-// renewing caches provider's credentials and renews them renewAhead before
-// they expire.
-func renewing(provider aws.CredentialsProvider) *aws.CredentialsCache {
-	return aws.NewCredentialsCache(provider, renewEarly)
-}
-
-func renewEarly(o *aws.CredentialsCacheOptions) {
-	o.ExpiryWindow = renewAhead
-	o.ExpiryWindowJitterFrac = 0.5
-}
