@@ -11,6 +11,7 @@
 package awsconn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +45,11 @@ type Settings struct {
 	Profile string
 	// Region overrides the configured region.
 	Region string
+	// HomeRegion is the region of the calls that belong to no one region
+	// (STS, the credential chain's included, Organizations, EC2's
+	// DescribeRegions) when none is configured; "" leaves them without
+	// one. It is not the region of anything else (see Conn.Region).
+	HomeRegion string
 	// EndpointURL sends SSM calls to this URL instead of the region's
 	// endpoint.
 	EndpointURL string
@@ -83,6 +89,8 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 type Conn struct {
 	s   Settings
 	cfg aws.Config
+	// home is the configured region, else Settings.HomeRegion.
+	home string
 
 	mu       sync.Mutex
 	identity Identity                           // set by CallerIdentity
@@ -107,7 +115,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 			return nil, &ConfigError{"endpoint", err}
 		}
 	}
-	c := &Conn{s: s}
+	c := &Conn{s: s, home: cmp.Or(s.Region, s.HomeRegion)}
 	if s.Credentials != nil {
 		c.cfg = aws.Config{
 			Region:      s.Region,
@@ -134,6 +142,11 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	if s.Region != "" {
 		opts = append(opts, config.WithRegion(s.Region))
 	}
+	if s.HomeRegion != "" {
+		// For the credential chain's own STS client too, which is made
+		// as the configuration is loaded.
+		opts = append(opts, config.WithDefaultRegion(s.HomeRegion))
+	}
 	if s.Logger != nil {
 		opts = append(opts, config.WithLogger(s.Logger))
 	}
@@ -144,6 +157,10 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 			return nil, &ConfigError{"profile", fmt.Errorf("profile %q is not in the AWS config or credentials files", missing.Profile)}
 		}
 		return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: %w", err)}
+	}
+	c.home = cfg.Region
+	if !regionConfigured(cfg) {
+		cfg.Region = "" // HomeRegion is no target's, nor SES's or S3's
 	}
 	// On the client the loader built, which carries any custom CA bundle
 	// (AWS_CA_BUNDLE, ca_bundle) and proxy settings.
@@ -166,9 +183,36 @@ func profileOf(cfg aws.Config) string {
 	return ""
 }
 
+// regionConfigured reports whether the settings, the environment or the
+// profile named the region of cfg, rather than the default region.
+func regionConfigured(cfg aws.Config) bool {
+	for _, src := range cfg.ConfigSources {
+		switch src := src.(type) {
+		case config.LoadOptions:
+			if src.Region != "" {
+				return true
+			}
+		case config.EnvConfig:
+			if src.Region != "" {
+				return true
+			}
+		case config.SharedConfig:
+			if src.Region != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Region returns the region from the settings or the configuration; "" when
 // neither names one.
 func (c *Conn) Region() string { return c.cfg.Region }
+
+// HomeRegion returns the region of the calls that belong to no one region
+// (STS, Organizations, EC2's DescribeRegions): Region, else the settings'
+// HomeRegion; "" when neither names one.
+func (c *Conn) HomeRegion() string { return c.home }
 
 // Config returns the loaded configuration, for clients of other services.
 func (c *Conn) Config() aws.Config { return c.cfg }

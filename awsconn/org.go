@@ -46,6 +46,14 @@ type Identity struct {
 	Account, ARN, UserID string
 }
 
+// PartitionRegion returns a partition's first region, from which its
+// global services (Organizations, STS's global endpoint) are reached:
+// us-east-1 for aws, us-gov-west-1 for aws-us-gov, cn-north-1 for aws-cn;
+// "" for another.
+func PartitionRegion(partition string) string {
+	return map[string]string{"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}[partition]
+}
+
 // Partition returns the ARN's partition (aws, aws-cn, aws-us-gov, ...).
 func (id Identity) Partition() string {
 	if p := strings.Split(id.ARN, ":"); len(p) > 2 && p[0] == "arn" {
@@ -69,6 +77,7 @@ func (c *Conn) CallerIdentity(ctx context.Context) (Identity, error) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	client := sts.NewFromConfig(c.cfg, func(o *sts.Options) {
+		o.Region = c.home
 		o.Retryer = NewRetryer(min(3, c.s.MaxAttempts))()
 	})
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
@@ -89,7 +98,9 @@ func (c *Conn) CallerIdentity(ctx context.Context) (Identity, error) {
 // administrator. An organisation that lists no ACTIVE account is an error
 // wrapping ErrNoActiveAccount.
 func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
-	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(c.cfg), &organizations.ListAccountsInput{})
+	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(c.cfg, func(o *organizations.Options) {
+		o.Region = c.home
+	}), &organizations.ListAccountsInput{})
 	var out []Account
 	others := map[string]int{} // the accounts left out, by state
 	for p.HasMorePages() {
@@ -155,13 +166,16 @@ func stateWord(a orgtypes.Account) string {
 }
 
 // EnabledRegions lists the regions enabled in an account (ec2:DescribeRegions
-// with its credentials), sorted.
+// with its credentials, in the home region), sorted.
 func (c *Conn) EnabledRegions(ctx context.Context, account string) ([]string, error) {
 	creds, err := c.credentials(account)
 	if err != nil {
 		return nil, err
 	}
-	client := ec2.NewFromConfig(c.cfg, func(o *ec2.Options) { o.Credentials = creds })
+	client := ec2.NewFromConfig(c.cfg, func(o *ec2.Options) {
+		o.Region = c.home
+		o.Credentials = creds
+	})
 	out, err := client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
 	if err != nil {
 		return nil, fmt.Errorf("ec2:DescribeRegions in %s: %w", account, err)
@@ -238,7 +252,8 @@ func (c *Conn) credentials(account string) (aws.CredentialsProvider, error) {
 	}
 	arn := c.roleARN(account)
 	r := c.s.Roles
-	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(c.cfg), arn, func(o *stscreds.AssumeRoleOptions) {
+	stsc := sts.NewFromConfig(c.cfg, func(o *sts.Options) { o.Region = c.home })
+	provider := stscreds.NewAssumeRoleProvider(stsc, arn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = r.SessionName
 		if o.RoleSessionName == "" {
 			o.RoleSessionName = "auditor"

@@ -97,3 +97,56 @@ func orgConn(t *testing.T, org *ssmsim.Org, fields ssmsim.AccountFields) *Conn {
 	}
 	return c
 }
+
+// TestHomeRegion: the calls that belong to no one region go to the
+// configured region, else to Settings.HomeRegion, which is no other
+// client's region (the targets', S3's, SES's), and which the credential
+// chain's own STS calls use too (a role_arn profile without a region).
+func TestHomeRegion(t *testing.T) {
+	org, err := ssmsim.NewOrg(ssmsim.OrgConfig{Regions: []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}}, Fleet: ssmsim.FleetConfig{Size: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := ssmsim.NewServer(nil, ssmsim.Options{Org: org})
+	url, stop, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	member := org.Accounts()[1].ID
+	profiles := "[profile keys]\naws_access_key_id = AKIAORGMANAGEMENT001\naws_secret_access_key = s\n\n" +
+		"[profile west]\nregion = us-west-2\naws_access_key_id = AKIAORGMANAGEMENT001\naws_secret_access_key = s\n\n" +
+		"[profile role]\nrole_arn = arn:aws:iam::" + member + ":role/AuditRole\nsource_profile = keys\n"
+	for _, tc := range []struct {
+		name, profile, region, env string
+		wantRegion, wantHome       string
+		wantAccount                string
+	}{
+		{name: "none configured", profile: "keys", wantHome: "eu-west-1", wantAccount: org.Management()},
+		{name: "a role_arn profile", profile: "role", wantHome: "eu-west-1", wantAccount: member},
+		{name: "AWS_REGION", profile: "keys", env: "us-east-1", wantRegion: "us-east-1", wantHome: "us-east-1", wantAccount: org.Management()},
+		{name: "the profile's", profile: "west", wantRegion: "us-west-2", wantHome: "us-west-2"},
+		{name: "--region", profile: "keys", region: "us-east-1", wantRegion: "us-east-1", wantHome: "us-east-1", wantAccount: org.Management()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isolate(t, profiles)
+			t.Setenv("AWS_ENDPOINT_URL", url)
+			t.Setenv("AWS_ENDPOINT_URL_STS", url)
+			t.Setenv("AWS_REGION", tc.env)
+			c, err := Load(context.Background(), Settings{Profile: tc.profile, Region: tc.region, HomeRegion: "eu-west-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Region() != tc.wantRegion || c.HomeRegion() != tc.wantHome {
+				t.Errorf("Region %q, HomeRegion %q; want %q, %q", c.Region(), c.HomeRegion(), tc.wantRegion, tc.wantHome)
+			}
+			if tc.wantAccount == "" {
+				return // us-west-2 is not a region of the organisation
+			}
+			id, err := c.CallerIdentity(context.Background())
+			if err != nil || id.Account != tc.wantAccount {
+				t.Errorf("CallerIdentity = %+v, %v; want account %s", id, err, tc.wantAccount)
+			}
+		})
+	}
+}

@@ -197,6 +197,27 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 	return out, nil
 }
 
+// homeRegion is the region of the calls that belong to no one region
+// (STS, Organizations, EC2's DescribeRegions) when none is configured: the
+// first of --regions, else the first region the list names, else the first
+// region of the partition of --role-arn; "" when nothing names one.
+func (o *runOptions) homeRegion(spec orgSpec, fleet *audit.Fleet) string {
+	if len(spec.regions) > 0 {
+		return spec.regions[0]
+	}
+	if fleet != nil {
+		for _, r := range fleet.Regions() {
+			if r != "" {
+				return r
+			}
+		}
+	}
+	if arn := strings.Split(o.roleARN, ":"); len(arn) > 2 && arn[0] == "arn" {
+		return awsconn.PartitionRegion(arn[1])
+	}
+	return ""
+}
+
 // multiAccount reports whether the run reaches accounts other than the
 // caller's.
 func (o *runOptions) multiAccount() bool {
@@ -211,8 +232,8 @@ func (o *runOptions) multiAccount() bool {
 // listed are returned, to be reported; the run goes on without them.
 func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.Writer) ([]*audit.SiteError, error) {
 	o := j.o
-	id, err := j.conn.CallerIdentity(ctx)
-	if err != nil {
+	id, callerErr := j.conn.CallerIdentity(ctx)
+	if err := callerErr; err != nil {
 		if ctx.Err() != nil {
 			return nil, errInterrupted
 		}
@@ -276,6 +297,12 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		}
 		if len(others) > 0 {
 			slices.Sort(others)
+			if id.Account == "" {
+				// Neither theirs nor another's can be told: the STS
+				// failure is what to mend.
+				return nil, usagef("the targets name account%s %s, but which account these credentials belong to is unknown (%v): let the run reach STS (a VPC endpoint for it, or HTTPS_PROXY and NO_PROXY), pass --role-name ROLE to reach %s with a role, or leave out the list's account_id column if its instances are the credentials' own account's",
+					pluralS(len(others)), strings.Join(others, ", "), callerErr, map[bool]string{true: "that account", false: "those accounts"}[len(others) == 1])
+			}
 			return nil, usagef("the targets name account%s %s, but these credentials are account %s's and no role reaches the others: pass --role-name ROLE (a role that account %s may assume in each), or audit each account with its own credentials",
 				pluralS(len(others)), strings.Join(others, ", "), id.Account, id.Account)
 		}

@@ -129,7 +129,9 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 	if j.openDir == nil {
 		j.openDir = outdir.Open
 	}
-	conn, err := awsconn.Load(ctx, o.awsSettings())
+	reach := o.awsSettings()
+	reach.HomeRegion = o.homeRegion(spec, fleet)
+	conn, err := awsconn.Load(ctx, reach)
 	var ce *awsconn.ConfigError
 	switch {
 	case err == nil:
@@ -150,6 +152,9 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 			}
 		}
 		o.region = region
+		if spec.allRegions && conn.HomeRegion() == "" {
+			problems = append(problems, usagef("--regions all: no region to ask EC2 for each account's regions in, nor to call STS and Organizations in: pass --region or set AWS_REGION"))
+		}
 		// Targets carry their region from here on, so that they match the
 		// record of an earlier run whatever told it the region, and one
 		// instance named twice is one target.
