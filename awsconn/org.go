@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -33,9 +34,50 @@ type Roles struct {
 	ExternalID string
 	// SessionName names the sessions (default "auditor").
 	SessionName string
-	// Duration of each session (default: STS's, one hour). Sessions are
-	// refreshed before they expire.
+	// Duration of each session (default: STS's, one hour), at most
+	// MaxChainedDuration when the caller's credentials are a role's
+	// session (see Conn.RoleDuration). Sessions are refreshed before they
+	// expire.
 	Duration time.Duration
+}
+
+// The session durations AssumeRole takes: MinRoleDuration to
+// MaxRoleDuration (a role's own maximum may be lower, one hour unless
+// raised), and at most MaxChainedDuration for a role assumed with a role's
+// credentials (role chaining).
+const (
+	MinRoleDuration    = 15 * time.Minute
+	MaxRoleDuration    = 12 * time.Hour
+	MaxChainedDuration = time.Hour
+)
+
+// ValidSessionName returns "" when name is a role session name that STS
+// takes (2 to 64 characters of [\w+=,.@-]), otherwise a short reason.
+func ValidSessionName(name string) string {
+	return stsValue(name, 64, "+=,.@-")
+}
+
+// ValidExternalID returns "" when id is an external ID that STS takes (2 to
+// 1224 characters of [\w+=,.@:/-]), otherwise a short reason that does not
+// repeat it.
+func ValidExternalID(id string) string {
+	return stsValue(id, 1224, "+=,.@:/-")
+}
+
+// stsValue checks v against STS's rule of 2 to most characters of \w (ASCII
+// letters, digits, _) and extra. Its reason names one character of v at
+// most.
+func stsValue(v string, most int, extra string) string {
+	want := fmt.Sprintf("want 2 to %d letters, digits and _%s", most, extra)
+	if n := utf8.RuneCountInString(v); n < 2 || n > most {
+		return fmt.Sprintf("%d character%s; %s", n, map[bool]string{true: "", false: "s"}[n == 1], want)
+	}
+	for i, c := range []rune(v) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || strings.ContainsRune(extra, c)) {
+			return fmt.Sprintf("%q (character %d) is not allowed; %s", string(c), i+1, want)
+		}
+	}
+	return ""
 }
 
 // Set reports whether a role is configured.
@@ -44,6 +86,15 @@ func (r Roles) Set() bool { return r.Name != "" || r.ARN != "" }
 // Identity is who the credentials belong to (sts:GetCallerIdentity).
 type Identity struct {
 	Account, ARN, UserID string
+}
+
+// AssumedRole reports whether the identity is a role's session
+// (arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION), as under IRSA, an
+// ECS task or Batch job role, or SSO: a role assumed with its credentials is
+// role chaining, limited to MaxChainedDuration.
+func (id Identity) AssumedRole() bool {
+	p := strings.SplitN(id.ARN, ":", 6)
+	return len(p) == 6 && p[0] == "arn" && p[2] == "sts" && strings.HasPrefix(p[5], "assumed-role/")
 }
 
 // PartitionRegion returns a partition's first region, from which its
@@ -228,6 +279,25 @@ func (c *Conn) EC2In(account, region string) (*ec2.Client, error) {
 // caller's when no role is configured.
 var ErrNoRole = errors.New("no role to reach the account")
 
+// RoleDuration returns how long the role sessions asked of STS last:
+// Roles.Duration (0 for STS's default, an hour), but at most
+// MaxChainedDuration when the caller's credentials are a role's session,
+// since STS refuses longer ones then (role chaining). It knows the caller
+// once CallerIdentity has answered.
+func (c *Conn) RoleDuration() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.roleDuration()
+}
+
+func (c *Conn) roleDuration() time.Duration {
+	d := c.s.Roles.Duration
+	if c.identity.AssumedRole() {
+		d = min(d, MaxChainedDuration)
+	}
+	return d
+}
+
 // NeedsRole reports whether auditing account needs a role: it is known, and
 // not the caller's.
 func (c *Conn) NeedsRole(account string) bool {
@@ -252,6 +322,7 @@ func (c *Conn) credentials(account string) (aws.CredentialsProvider, error) {
 	}
 	arn := c.roleARN(account)
 	r := c.s.Roles
+	r.Duration = c.roleDuration()
 	stsc := sts.NewFromConfig(c.cfg, func(o *sts.Options) { o.Region = c.home })
 	provider := stscreds.NewAssumeRoleProvider(stsc, arn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = r.SessionName

@@ -150,3 +150,35 @@ func TestHomeRegion(t *testing.T) {
 		})
 	}
 }
+
+// TestValidRoleValues: the session names and external IDs STS takes, by
+// its patterns ([\w+=,.@-] and [\w+=,.@:/-], \w being ASCII) and lengths;
+// a reason never repeats an external ID.
+func TestValidRoleValues(t *testing.T) {
+	for _, tc := range []struct {
+		v           string
+		name, extID bool
+	}{
+		{"auditor", true, true},
+		{"jane@example.com", true, true},
+		{"a_b+c=d,e.f@g-h", true, true},
+		{"arn:aws:iam::123456789012:root/x", false, true},
+		{"a", false, false},
+		{strings.Repeat("a", 64), true, true},
+		{strings.Repeat("a", 65), false, true},
+		{strings.Repeat("a", 1225), false, false},
+		{"audit run", false, false},
+		{"café", false, false},
+	} {
+		if got := ValidSessionName(tc.v) == ""; got != tc.name {
+			t.Errorf("ValidSessionName(%q) = %q, want valid %v", tc.v, ValidSessionName(tc.v), tc.name)
+		}
+		p := ValidExternalID(tc.v)
+		if got := p == ""; got != tc.extID {
+			t.Errorf("ValidExternalID(%q) = %q, want valid %v", tc.v, p, tc.extID)
+		}
+		if len(tc.v) > 2 && strings.Contains(p, tc.v) {
+			t.Errorf("ValidExternalID(%q) = %q repeats it", tc.v, p)
+		}
+	}
+}

@@ -111,8 +111,19 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 	if o.triage && !o.discover && !o.withInfo {
 		bad("--triage reads the association overview: pass --discover or --with-instance-info too")
 	}
-	if o.roleDuration < 0 {
-		bad("--role-duration %s: want a positive duration", o.roleDuration)
+	if v := o.roleSessionName; v != "" {
+		if p := awsconn.ValidSessionName(v); p != "" {
+			bad("--role-session-name %q: %s (STS's rule)", v, p)
+		}
+	}
+	if v := o.externalID; v != "" {
+		// Not a secret to AWS, but kept out of run.json, and so here.
+		if p := awsconn.ValidExternalID(v); p != "" {
+			bad("--external-id: %s (STS's rule)", p)
+		}
+	}
+	if d := o.roleDuration; d != 0 && (d < awsconn.MinRoleDuration || d > awsconn.MaxRoleDuration) {
+		bad("--role-duration %s: want %s to %s (STS's limits; the role's own maximum, one hour unless raised, may be lower)", d, awsconn.MinRoleDuration, awsconn.MaxRoleDuration)
 	}
 	type tagKey struct{ flag, key string }
 	var keys []tagKey
@@ -243,6 +254,12 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		o.logf(stderr, "auditor: cannot tell which account these credentials belong to (%v); the account column stays empty", err)
 	}
 	j.caller = id.Account
+	if d := j.conn.RoleDuration(); o.roles().Set() && d < o.roleDuration {
+		// Refusing would leave --role-duration unusable under IRSA, a
+		// task or job role and SSO; it only says how often the
+		// sessions are renewed.
+		fmt.Fprintf(stderr, "auditor: warning: --role-duration %s: these credentials are a role's session, and STS gives a role assumed with them %s at most (role chaining): the sessions last %s, renewed before they end\n", o.roleDuration, d, d)
+	}
 	// A resumed record keeps its own convention: the account its results
 	// name is the one it was written with, so that no instance is there
 	// twice under two keys when this run learns its account and the last
