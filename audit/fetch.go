@@ -163,6 +163,10 @@ func isAccessDenied(err error) bool {
 	return false
 }
 
+// NoAnswer is noAnswer, for the calls that audit does not make (those of
+// a credential source).
+func NoAnswer(err error) (u *UnreachableError, none bool) { return noAnswer(err) }
+
 // noAnswer reports whether err is a call that got no answer at all from the
 // service (no HTTP response: the connection was refused or dropped, the name
 // did not resolve, TLS failed, the call timed out, the proxy could not be

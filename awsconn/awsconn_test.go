@@ -3,8 +3,14 @@ package awsconn
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,6 +114,90 @@ func TestGuardedCredentials(t *testing.T) {
 		// The login a profile's SSO session needs is that profile's.
 		if strings.Contains(msg, "sso login") && !strings.Contains(msg, "aws sso login --profile prod") {
 			t.Errorf("%q: the SSO hint does not name the profile", msg)
+		}
+	}
+}
+
+// TestUnreachableCredentialSource: a credential source that cannot be
+// reached is named, with its host and what to check, never with what the
+// source said. A container endpoint that refused the connection read "no
+// credentials found: configure them as for the AWS CLI (aws configure,
+// AWS_PROFILE, aws sso login)", and STS that did not resolve for a web
+// identity "the credential source failed".
+func TestUnreachableCredentialSource(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	token := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(token, []byte("eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl"), 0o600)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{
+			name: "a container endpoint that refuses",
+			env:  map[string]string{"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://" + closed + "/v2/credentials/c0ffee"},
+			want: []string{"the container credentials endpoint", "cannot reach http://" + closed, "connection refused", "AWS_CONTAINER_CREDENTIALS_FULL_URI"},
+		},
+		{
+			name: "STS that does not resolve, for a web identity",
+			env: map[string]string{"AWS_WEB_IDENTITY_TOKEN_FILE": token, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/auditor",
+				"AWS_ENDPOINT_URL_STS": "https://sts.auditor-test.invalid"},
+			want: []string{"a web identity token", "cannot reach https://sts.auditor-test.invalid", "VPC endpoint", "HTTPS_PROXY"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isolate(t, "")
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			c, err := Load(context.Background(), Settings{Region: "eu-west-1", MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.CheckCredentials(context.Background())
+			var ce *audit.CredentialsError
+			if !errors.As(err, &ce) {
+				t.Fatalf("CheckCredentials = %v, want an *audit.CredentialsError", err)
+			}
+			msg := err.Error()
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%q does not say %q", msg, w)
+				}
+			}
+			for _, w := range []string{"no credentials found", "the credential source failed", "c0ffee", "eyJ"} {
+				if strings.Contains(msg, w) {
+					t.Errorf("%q says %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+// TestUnreachableThroughAProxy: a proxy that could not be reached is named
+// as the cause, by its address, and the endpoint without its user info,
+// path or query.
+func TestUnreachableThroughAProxy(t *testing.T) {
+	err := &url.Error{Op: "Post", URL: "https://user:hunter2@portal.sso.eu-west-1.amazonaws.com/federation/credentials?role_name=x&token=SEKRET",
+		// As net/http wraps its dial of the proxy.
+		Err: &net.OpError{Op: "proxyconnect", Net: "tcp", Err: &net.OpError{Op: "dial", Net: "tcp",
+			Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 5), Port: 3128}, Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}}}
+	g := &guarded{inner: failing{err}, profile: "sso"}
+	_, got := g.Retrieve(context.Background())
+	msg := fmt.Sprint(got)
+	for _, w := range []string{"cannot reach https://portal.sso.eu-west-1.amazonaws.com through the proxy 10.0.0.5:3128", "connection refused", "HTTPS_PROXY", "NO_PROXY"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("%q does not say %q", msg, w)
+		}
+	}
+	for _, w := range []string{"hunter2", "SEKRET", "federation"} {
+		if strings.Contains(msg, w) {
+			t.Errorf("%q says %q", msg, w)
 		}
 	}
 }

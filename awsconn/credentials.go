@@ -2,6 +2,10 @@ package awsconn
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -32,7 +36,7 @@ func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if ctx.Err() != nil {
 		return creds, ctx.Err()
 	}
-	kind := credentialsKind(err)
+	kind := g.kind(err)
 	if g.profile != "" {
 		// The login for the profile that failed, not the default one.
 		kind = strings.ReplaceAll(kind, "aws sso login", "aws sso login --profile "+g.profile)
@@ -53,6 +57,61 @@ func (g *guarded) ProviderSources() []aws.CredentialSource {
 // not wrap a CredentialsCache in another).
 func (g *guarded) IsCredentialsProvider(target aws.CredentialsProvider) bool {
 	return aws.IsCredentialsProvider(g.inner, target)
+}
+
+// kind says what went wrong, and what to do: a source that could not be
+// reached, or what credentialsKind reads in the SDK's words.
+func (g *guarded) kind(err error) string {
+	var last aws.CredentialSource
+	if s := g.ProviderSources(); len(s) > 0 {
+		last = s[len(s)-1] // the one that hands out the credentials
+	}
+	if k := unreachableKind(err, last); k != "" {
+		return k
+	}
+	return credentialsKind(err)
+}
+
+// unreachableKind says, when err is a request of a credential source that
+// got no answer (a name that does not resolve, a connection refused or
+// timed out, a proxy that could not be reached), which host it went to (no
+// user info, path or query), why, and what to check; "" for any other
+// failure. An instance metadata service that does not answer is left to
+// credentialsKind: it is the default chain's last resort, and on a
+// machine that is no EC2 instance, no credentials were configured at all.
+func unreachableKind(err error, src aws.CredentialSource) string {
+	var ue *url.Error
+	var op *net.OpError
+	var dns *net.DNSError
+	if src == aws.CredentialSourceIMDS || !errors.As(err, &ue) && !errors.As(err, &op) && !errors.As(err, &dns) {
+		return ""
+	}
+	u, none := audit.NoAnswer(err)
+	if !none {
+		return "" // it answered
+	}
+	where := u.Endpoint
+	switch {
+	case where != "":
+	case dns != nil:
+		where = dns.Name
+	case op != nil && op.Addr != nil:
+		where = op.Addr.String()
+	default:
+		where = "the credential source"
+	}
+	hint := "check the network path to it: a VPC endpoint for the service, a NAT gateway, or HTTPS_PROXY and NO_PROXY"
+	switch {
+	case u.ThroughProxy:
+		where += " through the proxy"
+		if u.Proxy != "" {
+			where += " " + u.Proxy
+		}
+		hint = "check HTTPS_PROXY (the proxy) and NO_PROXY (the hosts reached without it)"
+	case src == aws.CredentialSourceHTTP:
+		hint = "check that the credentials endpoint runs (the ECS agent, the EKS Pod Identity Agent) at AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI, and that NO_PROXY names its host when HTTP_PROXY is set"
+	}
+	return fmt.Sprintf("cannot reach %s: %s; %s", where, u.Cause, hint)
 }
 
 // source names where the credentials come from, in words.
