@@ -71,10 +71,26 @@ var (
 // or as a Windows device name is hashed too: values are text from outside
 // (anyone who may tag an instance), and no value may take another's
 // directory or the index's place.
+//
+// The hash is 32 bits of SHA-256, short enough to read, and two values can
+// be found that have one name: Split names each of those by its whole
+// hash instead (see Split).
 func SafeName(v string) string {
 	if plainName.MatchString(v) && v != "." && v != ".." && v != SplitIndex && !hashedName.MatchString(v) && !deviceName.MatchString(v) {
 		return v
 	}
+	return hashed(v, 4)
+}
+
+// clashName is the directory name of a value whose SafeName another value
+// of the split has too: its safe characters, then its whole SHA-256 (64 hex
+// digits). It is never a SafeName (at most 49 characters, a plain one 63)
+// nor, short of a collision of SHA-256, another value's clashName.
+func clashName(v string) string { return hashed(v, sha256.Size) }
+
+// hashed is v's safe characters (at most 40, "none" when it has none),
+// then n bytes of its SHA-256 in hex.
+func hashed(v string, n int) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(v) {
 		switch {
@@ -94,7 +110,7 @@ func SafeName(v string) string {
 	if base == "" {
 		base = "none"
 	}
-	return base + "-" + hex.EncodeToString(sum[:4])
+	return base + "-" + hex.EncodeToString(sum[:n])
 }
 
 // Split writes a whole set of reports for each value of label under
@@ -107,6 +123,13 @@ func SafeName(v string) string {
 // made it before (and refused if something else is there); index.csv lists
 // the groups. Instances without the label form the group of the empty
 // value.
+//
+// A group's directory is SafeName of its value, but when two values (or
+// more) of the split have one SafeName each of them is named by its whole
+// hash (clashName): which values are there, not the order they come in,
+// decides every name, so that a value is in the same directory in every
+// run where the same values are, and one that clashes with none keeps its
+// SafeName.
 //
 // With opts.Baseline, each group keeps its part of the baseline and counts
 // its own changes: an instance of the baseline is compared in the group it
@@ -287,42 +310,80 @@ func OpenGroupBaseline(dir, path string, at time.Time) (*audit.Baseline, error) 
 
 // groupFile is one group's record, or part of the baseline, being written.
 type groupFile struct {
-	path string
-	f    *os.File
-	w    *bufio.Writer
-	el   *list.Element // in the open list, or nil when closed
+	f  *os.File
+	w  *bufio.Writer
+	el *list.Element // in the open list, or nil when closed
 }
+
+// groupFileKey names a groupFile: the group's value, and the file's name.
+type groupFileKey struct{ value, file string }
 
 // splitter writes results into the files of their groups' directories,
 // holding at most splitOpen files open.
 type splitter struct {
 	root   string
-	dirs   map[string]string // value → its directory
-	byName map[string]string // directory name → its value
-	files  map[string]*groupFile
+	dirs   map[string]string   // value → its directory
+	byName map[string][]string // SafeName → the values of that name
+	files  map[groupFileKey]*groupFile
 	open   *list.List // least recently used at the front
+}
+
+// dir returns the directory of the group of value v, made when v is new.
+// A value whose SafeName is another's gets its clashName, and so does the
+// other, moved there with what it holds.
+func (s *splitter) dir(v string) (string, error) {
+	if dir, ok := s.dirs[v]; ok {
+		return dir, nil
+	}
+	name := SafeName(v)
+	others := s.byName[name]
+	s.byName[name] = append(others, v)
+	if len(others) == 1 {
+		// The first of that name learns of the clash now.
+		if err := s.move(others[0], clashName(others[0])); err != nil {
+			return "", err
+		}
+	}
+	if len(others) > 0 {
+		name = clashName(v)
+	}
+	dir := filepath.Join(s.root, name)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return "", fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+	}
+	s.dirs[v] = dir
+	return dir, nil
+}
+
+// move renames the directory of the group of value v to name, its files
+// closed first.
+func (s *splitter) move(v, name string) error {
+	for k, g := range s.files {
+		if k.value == v {
+			if err := s.closeOne(g); err != nil {
+				return err
+			}
+		}
+	}
+	dir := filepath.Join(s.root, name)
+	if err := os.Rename(s.dirs[v], dir); err != nil {
+		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+	}
+	s.dirs[v] = dir
+	return nil
 }
 
 // write appends r to the file of the group of value v.
 func (s *splitter) write(v, file string, r audit.Result) error {
-	dir, ok := s.dirs[v]
-	if !ok {
-		name := SafeName(v)
-		if other, ok := s.byName[name]; ok {
-			return fmt.Errorf("label values %q and %q map to one directory %q", other, v, name)
-		}
-		s.byName[name] = v
-		dir = filepath.Join(s.root, name)
-		if err := os.MkdirAll(dir, 0o777); err != nil {
-			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
-		}
-		s.dirs[v] = dir
+	dir, err := s.dir(v)
+	if err != nil {
+		return err
 	}
-	path := filepath.Join(dir, file)
-	g := s.files[path]
+	k := groupFileKey{v, file}
+	g := s.files[k]
 	if g == nil {
-		g = &groupFile{path: path}
-		s.files[path] = g
+		g = &groupFile{}
+		s.files[k] = g
 	}
 	if g.f == nil {
 		if s.open.Len() >= splitOpen {
@@ -330,7 +391,7 @@ func (s *splitter) write(v, file string, r audit.Result) error {
 				return err
 			}
 		}
-		f, err := atomicfile.OpenFile(g.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
+		f, err := atomicfile.OpenFile(filepath.Join(dir, file), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
 		if err != nil {
 			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
@@ -369,7 +430,7 @@ func (s *splitter) close() error {
 // or for an instance rs lacks, of the baseline's own value. It returns the
 // groups in order of their value, those of the baseline's only too.
 func partition(ctx context.Context, rs *audit.Records, base *audit.Baseline, label, root string) ([]SplitGroup, error) {
-	s := &splitter{root: root, dirs: map[string]string{}, byName: map[string]string{}, files: map[string]*groupFile{}, open: list.New()}
+	s := &splitter{root: root, dirs: map[string]string{}, byName: map[string][]string{}, files: map[groupFileKey]*groupFile{}, open: list.New()}
 	defer s.close()
 	var err error
 	if base == nil {

@@ -550,3 +550,113 @@ func TestSplitRelabelledAndVanished(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitClashingNames: two values whose hashed names are one (32 bits
+// of SHA-256: anyone who may set a tag or a list cell can find such a pair)
+// stopped the whole split, and with it every owner's reports and mail. Each
+// now has a directory of its own, named the same whichever of them comes
+// first, and a value that clashes with none keeps its usual name.
+func TestSplitClashingNames(t *testing.T) {
+	const a, b = "Team ).#..", "Team #+$!$+"
+	if report.SafeName(a) != report.SafeName(b) {
+		t.Fatalf("SafeName(%q) = %q, SafeName(%q) = %q: the test wants one name", a, report.SafeName(a), b, report.SafeName(b))
+	}
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	split := func(t *testing.T, owners ...string) map[string]string {
+		t.Helper()
+		var results []audit.Result
+		for i, o := range owners {
+			results = append(results, ownedResult(fmt.Sprintf("i-%017x", i+1), o, audit.StatusSuccess, at))
+		}
+		out := t.TempDir()
+		opts := report.Options{Dir: out, Records: openRecord(t, results), Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}}
+		groups, err := report.Split(context.Background(), opts, "owner")
+		if err != nil {
+			t.Fatalf("Split: %v", err)
+		}
+		dirs := map[string]string{}
+		for _, g := range groups {
+			if g.Instances != 1 {
+				t.Errorf("group %q (%s): %d instances, want 1", g.Value, g.Name, g.Instances)
+			}
+			if g.Dir != filepath.Join(report.SplitDir(out, "owner"), g.Name) {
+				t.Errorf("group %q: directory %s, name %s", g.Value, g.Dir, g.Name)
+			}
+			rows, err := os.ReadFile(filepath.Join(g.Dir, report.InstancesCSV))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(rows), ","+csvText(g.Value)+",") && !strings.Contains(string(rows), ","+csvText(g.Value)+"\n") {
+				t.Errorf("group %q: its instances.csv does not hold its value:\n%s", g.Value, rows)
+			}
+			dirs[g.Value] = g.Name
+		}
+		index, err := os.ReadFile(filepath.Join(report.SplitDir(out, "owner"), report.SplitIndex))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for v, name := range dirs {
+			if !strings.Contains(string(index), csvText(v)+","+name+",1,0\n") {
+				t.Errorf("index.csv does not map %q to %s:\n%s", v, name, index)
+			}
+		}
+		return dirs
+	}
+	first := split(t, "payments", a, b)
+	if len(first) != 3 || first[a] == first[b] {
+		t.Fatalf("groups %v: want three, %q and %q apart", first, a, b)
+	}
+	if first["payments"] != "payments" {
+		t.Errorf("payments is in %q", first["payments"])
+	}
+	for _, v := range []string{a, b} {
+		if first[v] == report.SafeName(a) {
+			t.Errorf("%q took the name both values have (%s): which one gets it would depend on which comes first", v, first[v])
+		}
+	}
+	if again := split(t, b, "payments", a); !maps.Equal(again, first) {
+		t.Errorf("in another order the directories are %v, want %v", again, first)
+	}
+	if alone := split(t, a); alone[a] != report.SafeName(a) {
+		t.Errorf("%q alone is in %q, want its usual %q", a, alone[a], report.SafeName(a))
+	}
+
+	// With a baseline: a's group is made for its instance gone since (its
+	// part of the baseline open) before b's comes and moves it.
+	week := at.Add(-7 * 24 * time.Hour)
+	basePath := writeResults(t, t.TempDir(),
+		ownedResult("i-00000000000000001", a, audit.StatusFailed, week),
+		ownedResult("i-00000000000000002", b, audit.StatusSuccess, week))
+	curPath := writeResults(t, t.TempDir(),
+		ownedResult("i-00000000000000002", b, audit.StatusSuccess, at),
+		ownedResult("i-00000000000000003", a, audit.StatusSuccess, at))
+	base, rs, counts := openCompared(t, basePath, curPath, false)
+	run := audit.RunInfo{StartedAt: at, Complete: true, Changes: &audit.ChangeInfo{Baseline: basePath, Since: &week, Counts: counts}}
+	groups, err := report.Split(context.Background(), report.Options{Dir: t.TempDir(), Records: rs, Run: run, Baseline: base, Formats: []report.Format{report.FormatCSV}}, "owner")
+	if err != nil {
+		t.Fatalf("Split with a baseline: %v", err)
+	}
+	got := map[string]audit.ChangeCounts{}
+	for _, g := range groups {
+		if g.Name != first[g.Value] {
+			t.Errorf("with a baseline, %q is in %q, want %q", g.Value, g.Name, first[g.Value])
+		}
+		ri, err := audit.ReadRunInfo(filepath.Join(g.Dir, audit.RunFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[g.Value] = nonzero(ri.Changes.Counts)
+	}
+	want := map[string]audit.ChangeCounts{a: {audit.VanishedInstance: 1, audit.NewInstance: 1}, b: {}}
+	if !maps.EqualFunc(got, want, maps.Equal) {
+		t.Errorf("the groups' changes are %v, want %v", got, want)
+	}
+}
+
+// csvText is v as the CSV reports write a text cell.
+func csvText(v string) string {
+	if strings.ContainsAny(v, "\",\n") {
+		return `"` + strings.ReplaceAll(v, `"`, `""`) + `"`
+	}
+	return v
+}

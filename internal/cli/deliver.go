@@ -242,6 +242,14 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 	// delivers what it merged, interrupted inputs or not.
 	resumable := info.Interrupted && !o.merging
 	d := &o.delivery
+	if o.splitFailed && d.mailToLabel != "" {
+		// Its groups are not all written: the run's own reports go, as
+		// --mail-to and --upload say, and no group's.
+		fmt.Fprintf(stderr, "auditor: --mail-to-label %s: no group is mailed: the split by %s failed (below)\n", d.mailToLabel, o.splitBy)
+		only := *d
+		only.mailToLabel = ""
+		d = &only
+	}
 	if !o.delivers || !d.mailing() && d.upload == "" {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"maps"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path"
@@ -1319,5 +1320,107 @@ func refusingMail(t *testing.T, refuse int) (ms mailSetup, set func(int)) {
 		mu.Lock()
 		defer mu.Unlock()
 		refuse = n
+	}
+}
+
+// TestMailOwnersWhoseNamesClash: two owners whose directory names clash
+// (anyone who may set a tag or a list cell can find such a pair) stopped
+// every report and every mail: exit 4, "directory not writable", nobody
+// mailed, not even the other owners or --mail-to. Each owner now gets their
+// own, and so does --mail-to.
+func TestMailOwnersWhoseNamesClash(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	list := writeFile(t, "coll.csv", "instance_id,owner,owner_email\n"+
+		"i-00000000000000a01,payments,pay@example.com\n"+
+		"i-00000000000000b01,Team ).#..,x@example.com\n"+
+		"i-00000000000000c01,Team #+$!$+,y@example.com\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--split-by", "owner", "--mail-to-label", "owner_email", "--mail-to", "ops@example.com"}, ms.args...)...)
+	if got.code != 1 {
+		t.Fatalf("exit %d, want 1 (findings; every report written and mailed)\n%s", got.code, got.stderr)
+	}
+	want := map[string]string{ // recipient → the instance its mail is about
+		"pay@example.com": "i-00000000000000a01",
+		"x@example.com":   "i-00000000000000b01",
+		"y@example.com":   "i-00000000000000c01",
+		"ops@example.com": "",
+	}
+	got2 := map[string]bool{}
+	for _, m := range ms.srv.Messages() {
+		for _, to := range m.To {
+			got2[to] = true
+			id, ok := want[to]
+			if !ok {
+				t.Errorf("mailed %s", to)
+				continue
+			}
+			for _, other := range want {
+				if other != "" && id != "" && other != id && bytes.Contains(m.Data, []byte(other)) {
+					t.Errorf("%s's mail names %s, another owner's instance", to, other)
+				}
+			}
+		}
+	}
+	if len(got2) != len(want) {
+		t.Errorf("mailed %v, want each of %v\n%s", slices.Sorted(maps.Keys(got2)), slices.Sorted(maps.Keys(want)), got.stderr)
+	}
+}
+
+// TestSplitFailsAfterTheAudit: a split that fails for want of its
+// directory (made by someone else while the run audited) is not reported
+// as a directory not writable, and the run's own reports, whole, are
+// still delivered; the owners', not written, are not. A delivery that
+// fails then is told, with the command that delivers again, though the
+// exit is the split's.
+func TestSplitFailsAfterTheAudit(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	var mu sync.Mutex
+	var split string // made at the run's first call
+	url, _, _ := serveLogged(t, ownersFleet("alice"), func(w http.ResponseWriter, r wireReq) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.op == "DescribeInstanceAssociationsStatus" && split != "" {
+			os.MkdirAll(split, 0o777)
+			os.WriteFile(filepath.Join(split, "keep.txt"), []byte("x"), 0o644)
+			split = ""
+		}
+		return false
+	})
+	list := writeFile(t, "fleet.csv", ownersList)
+	for _, refused := range []bool{false, true} {
+		t.Run(fmt.Sprintf("mail refused %v", refused), func(t *testing.T) {
+			ms, _ := refusingMail(t, map[bool]int{true: 1}[refused])
+			out := filepath.Join(t.TempDir(), "out")
+			mu.Lock()
+			split = report.SplitDir(out, "owner")
+			mu.Unlock()
+			got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+				"--split-by", "owner", "--mail-to-label", "owner_email", "--mail-to", "ops@example.com"}, ms.args...)...)
+			if got.code != 4 {
+				t.Fatalf("exit %d, want 4 (the owners' reports could not be written)\n%s", got.code, got.stderr)
+			}
+			if !strings.Contains(got.stderr, "was not made by a split") || strings.Contains(got.stderr, "not writable") {
+				t.Errorf("stderr does not say why the split failed, or calls it a directory not writable:\n%s", got.stderr)
+			}
+			if b, err := os.ReadFile(filepath.Join(report.SplitDir(out, "owner"), "keep.txt")); err != nil || string(b) != "x" {
+				t.Errorf("keep.txt: %q, %v: the split replaced a file it did not make", b, err)
+			}
+			var to []string
+			for _, m := range ms.srv.Messages() {
+				to = append(to, m.To...)
+			}
+			if refused {
+				if len(to) != 0 || !strings.Contains(got.stderr, "once fixed, deliver them with: auditor mail "+out+" --to ops@example.com") {
+					t.Errorf("mailed %q; want the refused mail told, with its command\n%s", to, got.stderr)
+				}
+				return
+			}
+			if !slices.Equal(to, []string{"ops@example.com"}) {
+				t.Errorf("mailed %q, want the run's own reports to ops@example.com alone\n%s", to, got.stderr)
+			}
+		})
 	}
 }

@@ -105,8 +105,10 @@ type runOptions struct {
 	// of another account is then passed over (two jobs whose lists have
 	// one name look like runs of one list).
 	baselineChosen bool
-	// groups are the --split-by groups, once rendered.
-	groups []report.SplitGroup
+	// groups are the --split-by groups, once rendered; splitFailed is set
+	// when they could not all be, and none is then mailed.
+	groups      []report.SplitGroup
+	splitFailed bool
 	// delivers tells whether this command delivers (run, report).
 	delivers bool
 }

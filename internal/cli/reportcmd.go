@@ -161,7 +161,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stdout, p)
 	}
 	var deliverErr error
-	if renderErr == nil && (rs.Len() > 0 || empty) {
+	if deliverable(renderErr) && (rs.Len() > 0 || empty) {
 		conn := func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }
 		deliverErr = o.deliver(ctx, rs, info, append([]string{recordPath}, written...), conn, stderr)
 	}

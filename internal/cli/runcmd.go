@@ -762,11 +762,11 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 	for _, p := range append(paths, written...) {
 		fmt.Fprintln(stdout, p)
 	}
-	if renderErr != nil || rs.Len() == 0 && !j.reportEmpty {
+	if !deliverable(renderErr) || rs.Len() == 0 && !j.reportEmpty {
 		return written, renderErr, nil
 	}
 	conn := func() (*awsconn.Conn, error) { return j.conn, nil }
-	return written, nil, j.o.deliver(ctx, rs, j.info, append(paths, written...), conn, stderr)
+	return written, renderErr, j.o.deliver(ctx, rs, j.info, append(paths, written...), conn, stderr)
 }
 
 // renderRecords settles info from rs, writes run.json beside rs, then every
@@ -833,18 +833,20 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		}
 	}()
 	written = append(written, paths...)
+	var splitErr error
 	if err == nil && o.splitBy != "" {
 		groups, serr := report.Split(ctx, report.Options{
 			Dir: o.out, Formats: set.formats, Records: rs, Run: *info, StaleAfter: o.staleAfter.report(),
 			HTMLMaxRows: o.htmlMaxRows, Template: o.template, Baseline: o.base, TmpDir: spill,
 		}, o.splitBy)
-		o.groups = groups
 		for _, g := range groups {
 			written = append(written, g.Paths...)
 		}
 		if serr != nil {
-			err = fmt.Errorf("--split-by %s: %w", o.splitBy, serr)
+			splitErr = &splitError{label: o.splitBy, err: serr}
+			o.splitFailed = true
 		} else {
+			o.groups = groups
 			// Split writes the index last, and does not list it among the
 			// groups' files: it is an output of the run all the same (it
 			// maps each value to its directory), to be uploaded.
@@ -863,7 +865,37 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		}
 		return written, errors.Join(fmt.Errorf("%w: rendering reports failed (see above)", atomicfile.ErrNotWritable), werr)
 	}
+	if splitErr != nil && werr != nil {
+		fmt.Fprintf(stderr, "auditor: %v\n", splitErr)
+		return written, werr
+	}
+	if splitErr != nil {
+		return written, splitErr
+	}
 	return written, werr
+}
+
+// splitError is a --split-by that failed once the run's own reports and
+// run.json were written: those are whole, and delivered; the groups' are
+// not. It is atomicfile.ErrNotWritable only when Split's error is (a disk
+// that failed), never for a cause of another kind.
+type splitError struct {
+	label string
+	err   error
+}
+
+func (e *splitError) Error() string {
+	return fmt.Sprintf("--split-by %s: %v (the run's own reports are written; those of each value are not)", e.label, e.err)
+}
+
+func (e *splitError) Unwrap() error { return e.err }
+
+// deliverable reports whether the reports of a rendering that ended in
+// renderErr are whole, to be delivered: it did not fail, or only its
+// --split-by did.
+func deliverable(renderErr error) bool {
+	var se *splitError
+	return renderErr == nil || errors.As(renderErr, &se)
 }
 
 // spillDir makes and returns the output directory's spill directory, where

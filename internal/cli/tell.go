@@ -103,7 +103,9 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 // A fatal run gets no verdict line: its error follows, and says it all.
 //
 // delivered is the delivery's failure, if it failed: its exit code, 5,
-// stands over 1 and 3, whose lines then say no exit code of their own.
+// stands over 1 and 3, whose lines then say no exit code of their own; a
+// fatal run (the reports of each value of --split-by not written, say)
+// keeps its own, and tells the failed delivery all the same.
 func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailOn, errs *errorTally, out, resume string, written []string, fatal bool, delivered error) {
 	var parts []string
 	for _, oc := range audit.Outcomes() {
@@ -152,10 +154,16 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	}
 	code := exitOK
 	defer func() {
-		if de != nil && !fatal {
-			code = exitDelivery
+		if de != nil {
 			de.said = true
-			fmt.Fprintf(w, "delivery failed (exit 5); the reports are in %s:\n", out)
+			if fatal {
+				// Its exit is the fatal error's, told after; what was
+				// not delivered, and how to, is told all the same.
+				fmt.Fprintf(w, "delivery failed too; the reports written are in %s:\n", out)
+			} else {
+				code = exitDelivery
+				fmt.Fprintf(w, "delivery failed (exit 5); the reports are in %s:\n", out)
+			}
 			for _, e := range de.errs {
 				fmt.Fprintf(w, "  %v\n", e)
 			}
