@@ -256,10 +256,12 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 	dl := &delivery{
 		d:        d,
 		out:      o.out,
+		splitBy:  o.splitBy,
 		conn:     sync.OnceValues(conn),
 		awsFlags: o.deliveryAWSFlags(),
 		getenv:   o.getenv,
 		logf:     func(format string, a ...any) { o.logf(stderr, format, a...) },
+		warnf:    func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) },
 	}
 	if ctx.Err() != nil {
 		if resumable {
@@ -290,10 +292,12 @@ func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, groups []re
 			de.hints = append(de.hints, dl.mailAgain(dl.out, d.mailTo.vals))
 		}
 		if d.mailToLabel != "" {
-			if d.mailWhen == mailAlways {
+			nobodys := len(d.mailTo.vals) > 0 && slices.ContainsFunc(groups, func(g report.SplitGroup) bool { return g.Value == "" })
+			if d.mailWhen == mailAlways && !nobodys {
 				// Every group with an address is due: the whole run's
 				// command is theirs, without reading each group's record
-				// after a signal.
+				// after a signal. (The group of no value, due to
+				// --mail-to, is not among them: its own command mails it.)
 				de.errs = append(de.errs, errors.New("interrupted before the mail to each group"))
 				de.hints = append(de.hints, dl.mailAgain(dl.out, nil))
 			} else {
@@ -326,14 +330,18 @@ func (o *runOptions) deliveryAWSFlags() []string {
 
 // delivery is what one delivery needs.
 type delivery struct {
-	d    *deliveryOptions
-	out  string
-	conn func() (*awsconn.Conn, error) // for S3 and SES
+	d   *deliveryOptions
+	out string
+	// splitBy is the label of the groups that --mail-to-label mails.
+	splitBy string
+	conn    func() (*awsconn.Conn, error) // for S3 and SES
 	// awsFlags are --profile and --region as given, for the commands that
 	// deliver again.
 	awsFlags []string
 	getenv   func(string) string
-	logf     func(format string, a ...any)
+	// logf says what was done (not with --quiet), warnf what was not that
+	// someone may have expected.
+	logf, warnf func(format string, a ...any)
 }
 
 // deliverRun uploads the run's files and mails its reports, as the flags
@@ -434,15 +442,17 @@ func (dl *delivery) mailAgain(dir string, to []string) string {
 // none held back by --mail-when, every record read), else each such
 // group's own, to its own addresses, so that no group is mailed twice and
 // none that --mail-when held back is mailed (auditor mail has no
-// --mail-when). A group whose record could not be read has none: its
-// error says why.
+// --mail-when); the group of no value is mailed by its own command, to
+// --mail-to's addresses, which the whole run's by --mail-to-label would
+// not. A group whose record could not be read has none: its error says
+// why.
 func (dl *delivery) groupsAgain(r groupsMailed) []string {
 	if len(r.errs) == 0 {
 		return nil
 	}
 	if r.sent == 0 && r.held == 0 && !slices.ContainsFunc(r.errs, func(err error) bool {
 		var ge *groupMailError
-		return !errors.As(err, &ge)
+		return !errors.As(err, &ge) || ge.nobodys
 	}) {
 		return []string{dl.mailAgain(dl.out, nil)}
 	}
@@ -704,11 +714,13 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 }
 
 // groupMailError is a group's mail that failed: its directory and the
-// addresses it was for.
+// addresses it was for; nobodys when it is the group of no value, whose
+// addresses are --mail-to's.
 type groupMailError struct {
-	dir string
-	to  []string
-	err error
+	dir     string
+	to      []string
+	nobodys bool
+	err     error
 }
 
 func (e *groupMailError) Error() string { return filepath.Base(e.dir) + ": " + e.err.Error() }
@@ -725,8 +737,14 @@ type groupsMailed struct {
 
 // mailGroups mails each group (a directory of --split-by) its own
 // reports, to the addresses in --mail-to-label among its instances, when
-// --mail-when says it is due. A failure of the server, or ctx cancelled,
-// stops the mailing: the groups after it are due and not tried.
+// --mail-when says it is due. The group of the instances without a value
+// of the split label is nobody's: the addresses among them are their own,
+// not an owner's (anyone who takes the label off their instance would
+// get every unowned instance's report, and a split label that no instance
+// has the whole fleet's), so it goes to --mail-to, the run's own
+// recipients, or to nobody, with a warning. A failure of the server, or
+// ctx cancelled, stops the mailing: the groups after it are due and not
+// tried.
 func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) groupsMailed {
 	var r groupsMailed
 	var down error // what stopped the mailing
@@ -739,10 +757,19 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			r.errs = append(r.errs, err)
 			continue
 		}
-		to := dl.groupAddresses(src)
 		name := filepath.Base(dir)
+		nobodys := dl.nobodys(src)
+		var to []string
+		if nobodys {
+			to = dl.d.mailTo.vals
+		} else {
+			to = dl.groupAddresses(src)
+		}
 		if len(to) == 0 {
-			if down == nil {
+			switch {
+			case nobodys:
+				dl.warnf("%s, the instances without a value of %q: not mailed by --mail-to-label (the addresses among them are no owner's); --mail-to would mail them", name, dl.splitBy)
+			case down == nil:
 				dl.logf("%s: no address in label %q: no mail", name, dl.d.mailToLabel)
 			}
 			src.close()
@@ -759,7 +786,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		if down != nil {
 			// Not tried: it would fail as the last did, after its retries
 			// and timeouts (minutes, for a server that hangs).
-			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, err: fmt.Errorf("not tried: %w", down)})
+			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, nobodys: nobodys, err: fmt.Errorf("not tried: %w", down)})
 			src.close()
 			continue
 		}
@@ -772,7 +799,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		err = dl.mailDir(ctx, ropts, *src, to, at)
 		src.close()
 		if err != nil {
-			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, err: err})
+			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, nobodys: nobodys, err: err})
 			if serverFailed(err) {
 				down = fmt.Errorf("the mail server failed for %s", name)
 			}
@@ -791,6 +818,25 @@ func groupDirs(groups []report.SplitGroup) []string {
 	}
 	return dirs
 }
+
+// nobodys reports whether src is the group of the instances without a
+// value of the split label (dl.splitBy): those it holds now, or for a
+// group of the baseline's only, those it held then.
+func (dl *delivery) nobodys(src *mailSource) bool {
+	records := src.rs
+	if records.Len() == 0 && src.base != nil {
+		records = src.base.Records()
+	}
+	nobodys := false
+	records.Each(func(r audit.Result) error {
+		nobodys = r.Labels[dl.splitBy] == ""
+		return errFound
+	})
+	return nobodys
+}
+
+// errFound stops a walk through a record at the result it looked for.
+var errFound = errors.New("found")
 
 // groupAddresses returns the valid addresses in the --mail-to-label label
 // of a group's instances, each once; for a group whose instances are all
@@ -896,8 +942,9 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	dl := &delivery{
 		d: d, out: dir, getenv: o.getenv, awsFlags: o.deliveryAWSFlags(),
-		conn: sync.OnceValues(func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }),
-		logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
+		conn:  sync.OnceValues(func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }),
+		logf:  func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
+		warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) },
 	}
 	de := &errDelivery{}
 	if len(d.mailTo.vals) > 0 {
@@ -911,6 +958,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if by == "" {
 			by = d.mailToLabel
 		}
+		dl.splitBy = by
 		dirs, err := splitGroupDirs(report.SplitDir(dir, by))
 		if err != nil {
 			de.errs = append(de.errs, fmt.Errorf("--mail-to-label %s: %w (the run was not split by %q)", d.mailToLabel, err, by))

@@ -631,6 +631,10 @@ func TestGroupsAgain(t *testing.T) {
 	unread := errors.New("carol: reading the record")
 	whole := "auditor mail r3 --mail-to-label owner_email --mail-from a@example.com --smtp smtp://mail.example.com:587"
 	bobs := "auditor mail " + filepath.Join("r3", "by-owner_email", "bob") + " --to bob@example.com --mail-from a@example.com --smtp smtp://mail.example.com:587"
+	// The group of no value goes to --mail-to, which the whole run's
+	// command by --mail-to-label would not mail it to.
+	nobodys := &groupMailError{dir: filepath.Join("r3", "by-owner_email", "none-e3b0c442"), to: []string{"ops@example.com"}, nobodys: true, err: errors.New("554")}
+	nobodysCmd := "auditor mail " + filepath.Join("r3", "by-owner_email", "none-e3b0c442") + " --to ops@example.com --mail-from a@example.com --smtp smtp://mail.example.com:587"
 	for _, tt := range []struct {
 		name string
 		r    groupsMailed
@@ -640,6 +644,7 @@ func TestGroupsAgain(t *testing.T) {
 		{"some sent", groupsMailed{sent: 2, errs: []error{bob, unread}}, []string{bobs}},
 		{"none sent, some held back", groupsMailed{held: 2, errs: []error{bob}}, []string{bobs}},
 		{"none sent, a record unread", groupsMailed{errs: []error{bob, unread}}, []string{bobs}},
+		{"none sent, the group of no value among them", groupsMailed{errs: []error{bob, nobodys}}, []string{bobs, nobodysCmd}},
 		{"none failed", groupsMailed{sent: 1, held: 2}, nil},
 		{"none due", groupsMailed{held: 3}, nil},
 	} {
@@ -1422,5 +1427,133 @@ func TestSplitFailsAfterTheAudit(t *testing.T) {
 				t.Errorf("mailed %q, want the run's own reports to ops@example.com alone\n%s", to, got.stderr)
 			}
 		})
+	}
+}
+
+// taggedFleet is a fleet of four instances with a Team and an Email tag:
+// alpha's two, beta's one, and one without a Team tag whose Email tag is
+// the attacker's (anyone who may tag an instance may tag theirs).
+func taggedFleet() (*ssmsim.Fleet, string) {
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{})
+	d := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	tags := []map[string]string{
+		{"Team": "alpha", "Email": "alpha@example.com"},
+		{"Team": "alpha", "Email": "alpha@example.com"},
+		{"Team": "beta", "Email": "beta@example.com"},
+		{"Email": "attacker@evil.example"},
+	}
+	var ids strings.Builder
+	for i, tt := range tags {
+		id := fmt.Sprintf("i-%017x", i+1)
+		ids.WriteString(id + "\n")
+		f.Add(ssmsim.Instance{InstanceID: id, Tags: tt, Associations: []ssmsim.Association{
+			{AssociationID: fmt.Sprintf("%08d-1111-1111-1111-111111111111", i), Name: "AWS-RunPatchBaseline", InstanceID: id, Status: "Failed", DetailedStatus: "Failed", ExecutionDate: d},
+		}})
+	}
+	return f, ids.String()
+}
+
+// TestMailNobodysGroup: the group of the instances without the split label
+// is nobody's: it was mailed to every address among them, so that a split
+// label no instance had (its case not the tag's) sent the whole fleet's
+// report to every owner, and anyone who took the split tag off their own
+// instance and set an Email tag got every untagged instance's. It now goes
+// to --mail-to, the run's own recipients, or to nobody, and the run says
+// so; a split label that no instance has is warned of.
+func TestMailNobodysGroup(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f, ids := taggedFleet()
+	url, _ := serve(t, f, ssmsim.Options{})
+	t.Setenv("AWS_ENDPOINT_URL_EC2", url)
+	list := writeFile(t, "ids.txt", ids)
+	// Only one of four instances has an owner in this list.
+	owners := writeFile(t, "owners.csv", "instance_id,owner\ni-00000000000000001,alpha\ni-00000000000000002,\ni-00000000000000003,\ni-00000000000000004,\n")
+	for _, tt := range []struct {
+		name, list, splitBy string
+		mailTo              bool
+		want                map[string]int // messages to each
+		warn, notWarn       []string       // on stderr
+	}{
+		{"a label no instance has", list, "tag:team", false, map[string]int{},
+			[]string{`no instance has the label "tag:team"`, `"tag:Team"`, `not mailed by --mail-to-label`}, nil},
+		{"a label no instance has, and --mail-to", list, "tag:team", true, map[string]int{"ops@example.com": 2},
+			[]string{`no instance has the label "tag:team"`}, []string{`not mailed by --mail-to-label`}},
+		{"an instance without the label", list, "tag:Team", false, map[string]int{"alpha@example.com": 1, "beta@example.com": 1},
+			[]string{`not mailed by --mail-to-label`}, []string{"have no label", "no instance has"}},
+		{"an instance without the label, and --mail-to", list, "tag:Team", true, map[string]int{"alpha@example.com": 1, "beta@example.com": 1, "ops@example.com": 2},
+			nil, []string{`not mailed by --mail-to-label`}},
+		{"most instances without the label", owners, "owner", false, map[string]int{"alpha@example.com": 1},
+			[]string{`3 of 4 instances have no label "owner"`, `not mailed by --mail-to-label`}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ms := newMailSetup(t, smtptest.Options{})
+			args := []string{"run", "--instances", tt.list, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"),
+				"--tag-labels", "Team,Email", "--split-by", tt.splitBy, "--mail-to-label", "tag:Email", "--fail-on", "none", "--quiet"}
+			if tt.mailTo {
+				args = append(args, "--mail-to", "ops@example.com")
+			}
+			got := runCLI(t, "", append(args, ms.args...)...)
+			if got.code != 0 {
+				t.Fatalf("exit %d\n%s", got.code, got.stderr)
+			}
+			mailed := map[string]int{}
+			for _, m := range ms.srv.Messages() {
+				for _, to := range m.To {
+					mailed[to]++
+				}
+			}
+			if !maps.Equal(mailed, tt.want) {
+				t.Errorf("mailed %v, want %v\n%s", mailed, tt.want, got.stderr)
+			}
+			for _, w := range tt.warn {
+				if !strings.Contains(got.stderr, w) {
+					t.Errorf("stderr does not say %s (warnings are not kept quiet):\n%s", w, got.stderr)
+				}
+			}
+			for _, w := range tt.notWarn {
+				if strings.Contains(got.stderr, w) {
+					t.Errorf("stderr says %s:\n%s", w, got.stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestSignalBeforeDeliveryNobodysGroup: after a signal before the mail of
+// each owner and of --mail-to, the commands printed mail the group of no
+// value to --mail-to (the whole run's by --mail-to-label would mail it to
+// nobody), and never to the address among its instances.
+func TestSignalBeforeDeliveryNobodysGroup(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	list := writeFile(t, "fleet.csv", "instance_id,owner,owner_email\ni-00000000000000a01,alice,alice@example.com\ni-00000000000000b01,bob,bob@example.com\ni-00000000000000c01,,carol@example.com\n")
+	src := filepath.Join(t.TempDir(), "src")
+	if got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", src, "--quiet"); got.code != 1 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCtx(ctx, nil, append([]string{"report", filepath.Join(src, "results.jsonl"), "--out", out, "--fail-on", "none",
+		"--split-by", "owner", "--mail-to-label", "owner_email", "--mail-to", "ops@example.com"}, ms.args...)...)
+	if got.code != int(exitDelivery) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
+	}
+	mailed := map[string]int{}
+	for _, words := range retryCommands(t, got.stderr) {
+		before := len(ms.srv.Messages())
+		if again := runCLI(t, "", words[1:]...); again.code != 0 {
+			t.Fatalf("%q: exit %d\n%s", words, again.code, again.stderr)
+		}
+		for _, m := range ms.srv.Messages()[before:] {
+			for _, to := range m.To {
+				mailed[to]++
+			}
+		}
+	}
+	// ops: the whole run, and the group of no value.
+	if want := map[string]int{"alice@example.com": 1, "bob@example.com": 1, "ops@example.com": 2}; !maps.Equal(mailed, want) {
+		t.Errorf("the commands mailed %v, want %v\n%s", mailed, want, got.stderr)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -852,6 +853,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			// maps each value to its directory), to be uploaded.
 			written = append(written, filepath.Join(report.SplitDir(o.out, o.splitBy), report.SplitIndex))
 			o.logf(stderr, "reports for each of %s of %q in %s", plural(len(groups), "value"), o.splitBy, report.SplitDir(o.out, o.splitBy))
+			warnUnlabelled(stderr, o.splitBy, rs, groups)
 		}
 	}
 	// Written even when a format failed: it is the record's account, which
@@ -873,6 +875,42 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return written, splitErr
 	}
 	return written, werr
+}
+
+// warnUnlabelled warns when the group of no value of the split label holds
+// every instance of rs, or most: a label no instance has (tag:team for the
+// tag Team: a label's name is case-sensitive) makes one group of the
+// whole fleet, which is nobody's.
+func warnUnlabelled(stderr io.Writer, label string, rs *audit.Records, groups []report.SplitGroup) {
+	i := slices.IndexFunc(groups, func(g report.SplitGroup) bool { return g.Value == "" })
+	if i < 0 || rs.Len() == 0 {
+		return
+	}
+	switch n := groups[i].Instances; {
+	case n == rs.Len():
+		have := map[string]bool{}
+		rs.Each(func(r audit.Result) error {
+			for k := range r.Labels {
+				have[k] = true
+			}
+			return nil
+		})
+		theirs := "none"
+		if len(have) > 0 {
+			var quoted []string
+			for _, k := range slices.Sorted(maps.Keys(have)) {
+				if len(quoted) == 20 {
+					quoted = append(quoted, "...")
+					break
+				}
+				quoted = append(quoted, fmt.Sprintf("%q", k))
+			}
+			theirs = strings.Join(quoted, ", ")
+		}
+		fmt.Fprintf(stderr, "auditor: warning: no instance has the label %q that the reports are split by (theirs: %s; a label's name is case-sensitive): every instance is in the group of no value, which is nobody's\n", label, theirs)
+	case 2*n > rs.Len():
+		fmt.Fprintf(stderr, "auditor: warning: %d of %d instances have no label %q, which the reports are split by: they are in the group of no value, which is nobody's\n", n, rs.Len(), label)
+	}
 }
 
 // splitError is a --split-by that failed once the run's own reports and
