@@ -120,7 +120,8 @@ func hashed(v string, n int) string {
 // baseline, beside it) is read once and partitioned, holding at most 64
 // group files open; each group is then rendered on its own, so memory is a
 // group's, not the fleet's. The split's directory is replaced when Split
-// made it before (and refused if something else is there); index.csv lists
+// made it before (and refused, with an error wrapping ErrNotSplit, if
+// something else is there); index.csv lists
 // the groups. Instances without the label form the group of the empty
 // value.
 //
@@ -246,19 +247,36 @@ func changed(counts audit.ChangeCounts) bool {
 	return false
 }
 
+// ErrNotSplit is returned by Split and CheckSplit when the split's
+// directory (SplitDir) exists and Split did not make it: Split replaces
+// only its own, and nothing in it is touched.
+var ErrNotSplit = errors.New("exists and was not made by a split")
+
+// CheckSplit returns an error wrapping ErrNotSplit when SplitDir(dir,
+// label) exists and Split did not make it, so that a caller can refuse it
+// before doing what Split comes after; nil when it is not there, or is an
+// earlier split's.
+func CheckSplit(dir, label string) error { return checkSplitDir(SplitDir(dir, label)) }
+
+func checkSplitDir(root string) error {
+	if _, err := os.Lstat(root); err != nil {
+		return nil // not there; one that cannot be seen fails to be made
+	}
+	if _, err := os.Stat(filepath.Join(root, splitMarker)); err != nil {
+		return fmt.Errorf("%s %w: move it away, or split by another label", root, ErrNotSplit)
+	}
+	return nil
+}
+
 // claimSplitDir makes root empty and marks it as the split's: an earlier
 // split's directory (marked) is removed first, anything else there is
 // refused, so that no file Split did not make is ever deleted.
 func claimSplitDir(root string) error {
-	if _, err := os.Stat(root); err == nil {
-		if _, err := os.Stat(filepath.Join(root, splitMarker)); err != nil {
-			return fmt.Errorf("%s exists and was not made by a split: move it away, or split by another label", root)
-		}
-		if err := os.RemoveAll(root); err != nil {
-			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	if err := checkSplitDir(root); err != nil {
 		return err
+	}
+	if err := os.RemoveAll(root); err != nil {
+		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 	}
 	if err := os.MkdirAll(root, 0o777); err != nil {
 		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)

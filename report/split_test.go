@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -191,8 +192,14 @@ func TestSplit(t *testing.T) {
 	other := report.SplitDir(out, "env")
 	os.MkdirAll(other, 0o777)
 	os.WriteFile(filepath.Join(other, "mine.txt"), []byte("x"), 0o644)
-	if _, err := report.Split(context.Background(), opts, "env"); err == nil {
-		t.Error("Split replaced a directory it did not make")
+	if err := report.CheckSplit(out, "env"); !errors.Is(err, report.ErrNotSplit) {
+		t.Errorf("CheckSplit of a directory Split did not make: %v, want ErrNotSplit", err)
+	}
+	if err := report.CheckSplit(out, "owner"); err != nil {
+		t.Errorf("CheckSplit of an earlier split's directory: %v", err)
+	}
+	if _, err := report.Split(context.Background(), opts, "env"); !errors.Is(err, report.ErrNotSplit) {
+		t.Errorf("Split of a directory it did not make: %v, want ErrNotSplit", err)
 	}
 	if _, err := os.Stat(filepath.Join(other, "mine.txt")); err != nil {
 		t.Error("Split deleted a file it did not make")

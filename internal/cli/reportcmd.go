@@ -72,6 +72,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		} else {
 			taken = checkReportPaths(o.out, set.formats)
 		}
+		if err := checkSplit(o.out, o.splitBy); err != nil {
+			problems = append(problems, err)
+		}
 	}
 	paths, err = distinctInputs(paths)
 	if err != nil {

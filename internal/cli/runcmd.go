@@ -212,6 +212,9 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 	} else if err := checkReportPaths(o.out, set.formats); err != nil {
 		notWritable = err
 	}
+	if err := checkSplit(o.out, o.splitBy); err != nil {
+		problems = append(problems, err)
+	}
 	if len(problems) > 0 {
 		if notWritable != nil {
 			problems = append(problems, notWritable)
@@ -285,6 +288,18 @@ func checkOthersOutputs(dir string) error {
 		return nil
 	}
 	return usagef("--out %s holds %s, which the reports would replace, and no run of the auditor: choose another --out, or move them away", dir, strings.Join(found, ", "))
+}
+
+// checkSplit refuses, before the first call, a by-LABEL directory of --out
+// that a split by label would replace and that no split made.
+func checkSplit(out, label string) error {
+	if label == "" {
+		return nil
+	}
+	if err := report.CheckSplit(out, label); err != nil {
+		return usagef("split by %q: %v", label, err)
+	}
+	return nil
 }
 
 // reportNames are the files a run writes at the top of its directory.
@@ -923,7 +938,7 @@ type splitError struct {
 }
 
 func (e *splitError) Error() string {
-	return fmt.Sprintf("--split-by %s: %v (the run's own reports are written; those of each value are not)", e.label, e.err)
+	return fmt.Sprintf("split by %q: %v (the run's own reports are written; those of each value are not)", e.label, e.err)
 }
 
 func (e *splitError) Unwrap() error { return e.err }

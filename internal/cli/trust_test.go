@@ -22,6 +22,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/dirlock"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -807,6 +808,59 @@ func TestOutKeepsOthersFiles(t *testing.T) {
 	if got := runCLI(t, "", append(args, "--out", src)...); got.code != 0 {
 		t.Errorf("run into an earlier run's directory: exit %d, want 0\n%s", got.code, got.stderr)
 	}
+}
+
+// TestOutKeepsOthersSplit: a by-LABEL directory that no split made (a
+// file of someone else's in it) was found only after the whole audit and
+// reported as "directory not writable" (exit 4); run and report now
+// refuse it before any call (exit 2), as they refuse other files they
+// would replace, and leave it as it is. An earlier split's directory is
+// replaced, as before.
+func TestOutKeepsOthersSplit(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, srv := serve(t, handFleet(false), ssmsim.Options{})
+	list := writeFile(t, "sp.csv", "instance_id,owner,owner_email\ni-0123456789abcdef0,alice,alice@example.com\ni-0123456789abcdef1,bob,bob@example.com\n")
+	theirs := func(label string) string {
+		out := filepath.Join(t.TempDir(), "out")
+		os.MkdirAll(report.SplitDir(out, label), 0o777)
+		os.WriteFile(filepath.Join(report.SplitDir(out, label), "keep.txt"), []byte("x"), 0o644)
+		return out
+	}
+	refused := func(t *testing.T, got cliResult, out, label string) {
+		t.Helper()
+		dir := report.SplitDir(out, label)
+		if got.code != 2 || !strings.Contains(got.stderr, dir) || strings.Contains(got.stderr, "not writable") {
+			t.Errorf("exit %d, want 2 naming %s (not as a directory not writable)\n%s", got.code, dir, got.stderr)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "keep.txt")); err != nil || string(b) != "x" {
+			t.Errorf("keep.txt: %q, %v", b, err)
+		}
+	}
+	run := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--quiet"}
+	t.Run("run", func(t *testing.T) {
+		out := theirs("owner")
+		refused(t, runCLI(t, "", append(run, "--out", out, "--split-by", "owner")...), out, "owner")
+	})
+	t.Run("run, the groups of --mail-to-label", func(t *testing.T) {
+		out := theirs("owner_email")
+		refused(t, runCLI(t, "", append(run, "--out", out, "--mail-to-label", "owner_email", "--mail-from", "a@example.com", "--smtp", "smtp://127.0.0.1:1")...), out, "owner_email")
+	})
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests before the refusals, want none", n)
+	}
+	src := filepath.Join(t.TempDir(), "src")
+	if got := runCLI(t, "", append(run, "--out", src, "--split-by", "owner")...); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	t.Run("report", func(t *testing.T) {
+		out := theirs("owner")
+		refused(t, runCLI(t, "", "report", filepath.Join(src, audit.ResultsFile), "--out", out, "--split-by", "owner", "--quiet"), out, "owner")
+	})
+	t.Run("report in place, an earlier split's directory", func(t *testing.T) {
+		if got := runCLI(t, "", "report", filepath.Join(src, audit.ResultsFile), "--out", src, "--split-by", "owner", "--quiet"); got.code != 0 {
+			t.Errorf("exit %d, want 0\n%s", got.code, got.stderr)
+		}
+	})
 }
 
 // TestReportOutTime: `auditor report --out 'merged/{time}'` created a
