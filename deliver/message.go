@@ -7,6 +7,8 @@ import (
 	netmail "net/mail"
 	"os"
 	"path/filepath"
+	"strings"
+	"unicode"
 
 	"github.com/wneessen/go-mail"
 )
@@ -19,12 +21,33 @@ const DefaultMaxSize = 10_000_000
 // maxSubject caps the subject, in runes.
 const maxSubject = 250
 
+// ErrFormatCharacter is returned, wrapped, by ParseAddress for an address
+// that holds a Unicode format character.
+var ErrFormatCharacter = errors.New("it holds a format character")
+
+// ParseAddress parses one RFC 5322 address ("Auditor <a@example.com>", or
+// the bare address), as net/mail does, and refuses one that holds a Unicode
+// format character (category Cf: U+202E RIGHT-TO-LEFT OVERRIDE and the
+// other bidi controls, zero-width spaces and joiners, U+FEFF) with an error
+// wrapping ErrFormatCharacter that names it. net/mail takes them, and such
+// an address reads as another in a log or a mail client ("ops@example.com"
+// followed by U+202E looks like ops@example.com) while it is not that
+// address.
+func ParseAddress(s string) (*netmail.Address, error) {
+	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
+		r := []rune(s[i:])[0]
+		return nil, fmt.Errorf("%w (U+%04X)", ErrFormatCharacter, r)
+	}
+	return netmail.ParseAddress(s)
+}
+
 // Message is one mail to send. The zero value is not a valid message: it
 // needs From, at least one To, and a Text or HTML body.
 type Message struct {
-	// From is the sender, an RFC 5322 address ("Auditor <a@example.com>").
+	// From is the sender, an RFC 5322 address ("Auditor <a@example.com>");
+	// see ParseAddress.
 	From string
-	// To are the recipients, each an RFC 5322 address.
+	// To are the recipients, each an RFC 5322 address (see ParseAddress).
 	To []string
 	// Subject is the subject line. Control characters (CR, LF, ...) are
 	// made spaces, so that no text can start another header.
@@ -49,7 +72,8 @@ type Message struct {
 // still fit) and returned in left, in order, so that the caller can say in
 // the body where they are. Each has the content type of ContentType.
 //
-// It returns an error for a bad address, a message with no body, an
+// It returns an error for a bad address (see ParseAddress), a message
+// with no body, an
 // attachment that cannot be read, or a message over MaxSize without any
 // attachment. Build reads the attachments but changes nothing.
 func (m Message) Build() (raw []byte, left []string, err error) {
@@ -113,6 +137,11 @@ func (m Message) base() (*mail.Msg, error) {
 	if len(m.To) == 0 {
 		return nil, errors.New("building the message: no recipient")
 	}
+	// Checked here too, so that no message is built with an address that
+	// reads as another, whoever gave it.
+	if _, _, err := m.envelope(); err != nil {
+		return nil, fmt.Errorf("building the message: %w", err)
+	}
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := msg.From(m.From); err != nil {
 		return nil, fmt.Errorf("building the message: sender %q: %w", OneLine(m.From, 100), err)
@@ -149,12 +178,12 @@ func write(msg *mail.Msg) ([]byte, error) {
 
 // envelope returns the SMTP envelope of m: the bare addresses of From and To.
 func (m Message) envelope() (from string, to []string, err error) {
-	f, err := netmail.ParseAddress(m.From)
+	f, err := ParseAddress(m.From)
 	if err != nil {
 		return "", nil, fmt.Errorf("sender %q: %w", OneLine(m.From, 100), err)
 	}
 	for _, r := range m.To {
-		a, err := netmail.ParseAddress(r)
+		a, err := ParseAddress(r)
 		if err != nil {
 			return "", nil, fmt.Errorf("recipient %q: %w", OneLine(r, 100), err)
 		}

@@ -2,6 +2,7 @@ package deliver_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"os"
@@ -232,5 +233,44 @@ func TestContentType(t *testing.T) {
 		if got := deliver.ContentType(name); got != want {
 			t.Errorf("ContentType(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+// TestAddressFormatCharacters: net/mail takes an address that holds a
+// format character (Unicode Cf: U+202E RIGHT-TO-LEFT OVERRIDE, a zero-width
+// space, a BOM), which reads as another address in a log or a mail client
+// and is not it. No message is built, or sent by SMTP or SES, to or from
+// one, and the error says which character.
+func TestAddressFormatCharacters(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.Options{})
+	for _, tt := range []struct {
+		name     string
+		from, to string
+		char     string
+	}{
+		{"RLO after the recipient", "a@example.com", "ops@example.com\u202e", "U+202E"},
+		{"zero-width space in the recipient", "a@example.com", "ops@exa\u200bmple.com", "U+200B"},
+		{"BOM before the recipient", "a@example.com", "\ufeffops@example.com", "U+FEFF"},
+		{"isolate in the recipient's name", "a@example.com", "Ops \u2066Team <ops@example.com>", "U+2066"},
+		{"RLO in the sender's name", "Audit\u202e <a@example.com>", "ops@example.com", "U+202E"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := deliver.Message{From: tt.from, To: []string{tt.to}, Subject: "s", Text: "t"}
+			if _, _, err := m.Build(); err == nil || !strings.Contains(err.Error(), "format character") || !strings.Contains(err.Error(), tt.char) {
+				t.Errorf("Build: %v, want %s refused as a format character", err, tt.char)
+			}
+			api := &fakeSES{}
+			if err := deliver.SendSES(context.Background(), api, m); err == nil || len(api.in) > 0 {
+				t.Errorf("SendSES: %v, %d calls; want an error and none", err, len(api.in))
+			}
+			before := srv.Transactions()
+			s := deliver.SMTP{URL: "smtp://localhost:" + port(t, srv), TLSConfig: srv.TLSConfig("localhost")}
+			if err := s.Send(context.Background(), m); err == nil || srv.Transactions() != before {
+				t.Errorf("SMTP: %v, %d transactions; want an error and none", err, srv.Transactions()-before)
+			}
+		})
+	}
+	if _, _, err := (deliver.Message{From: "Audit <a@example.com>", To: []string{"Ops Team <ops@example.com>", "sec@example.com"}, Text: "t"}).Build(); err != nil {
+		t.Errorf("plain addresses: %v", err)
 	}
 }

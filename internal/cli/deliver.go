@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
@@ -119,16 +118,22 @@ func (d *deliveryOptions) mailing() bool { return len(d.mailTo.vals) > 0 || d.ma
 func (d *deliveryOptions) check(to string) []error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, usagef(format, a...)) }
-	for _, a := range d.mailTo.vals {
-		if _, err := mail.ParseAddress(a); err != nil {
-			bad("--%s %q: not a mail address", to, a)
+	notAddress := func(flag, a string) {
+		switch _, err := deliver.ParseAddress(a); {
+		case errors.Is(err, deliver.ErrFormatCharacter):
+			bad("--%s %q: not a mail address: %v", flag, a, err)
+		case err != nil:
+			bad("--%s %q: not a mail address", flag, a)
 		}
+	}
+	for _, a := range d.mailTo.vals {
+		notAddress(to, a)
 	}
 	if d.mailing() {
 		if d.mailFrom == "" {
 			bad("--mail-from: a mail needs a sender address")
-		} else if _, err := mail.ParseAddress(d.mailFrom); err != nil {
-			bad("--mail-from %q: not a mail address", d.mailFrom)
+		} else {
+			notAddress("mail-from", d.mailFrom)
 		}
 		switch d.via() {
 		case "smtp":
@@ -709,7 +714,7 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 	if err != nil {
 		return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
 	}
-	dl.logf("mailed the reports to %s", strings.Join(to, ", "))
+	dl.logf("mailed the reports to %s", plain(strings.Join(to, ", "), 0))
 	return nil
 }
 
@@ -841,12 +846,23 @@ var errFound = errors.New("found")
 // groupAddresses returns the valid addresses in the --mail-to-label label
 // of a group's instances, each once; for a group whose instances are all
 // gone since the baseline (its reports say so), those its instances had
-// then.
+// then. An address that holds a format character (deliver.ParseAddress),
+// which reads as another, is refused with a warning naming the first
+// instance (and list line) that has it.
 func (dl *delivery) groupAddresses(src *mailSource) []string {
-	var to []string
+	var to, refused []string
 	collect := func(r audit.Result) error {
 		for _, a := range strings.FieldsFunc(r.Labels[dl.d.mailToLabel], func(c rune) bool { return c == ',' || c == ';' || c == ' ' }) {
-			if addr, err := mail.ParseAddress(a); err == nil && !slices.Contains(to, addr.Address) {
+			addr, err := deliver.ParseAddress(a)
+			switch {
+			case errors.Is(err, deliver.ErrFormatCharacter) && !slices.Contains(refused, a):
+				refused = append(refused, a)
+				where := r.InstanceID
+				if r.Source != "" {
+					where = plain(r.Source, 200) + " (" + r.InstanceID + ")"
+				}
+				dl.warnf("%s: %s %q: not mailed, not a mail address: %v", where, dl.d.mailToLabel, a, err)
+			case err == nil && !slices.Contains(to, addr.Address):
 				to = append(to, addr.Address)
 			}
 		}

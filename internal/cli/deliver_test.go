@@ -414,6 +414,10 @@ func TestDeliveryFlagsChecked(t *testing.T) {
 		{[]string{"--upload-bucket-owner", "111122223333"}, "--upload-bucket-owner needs --upload"},
 		{[]string{"--upload", "s3://reports/x/", "--upload-bucket-owner", "1111-2222-3333"}, "want 12 digits"},
 		{[]string{"--mail-when", "sometimes"}, "--mail-when"},
+		// Format characters (U+202E, a zero-width space): an address that
+		// reads as another.
+		{[]string{"--mail-to", "ops@example.com\u202e", "--mail-from", "a@example.com", "--smtp", "smtp://mail.example.com"}, `"ops@example.com\u202e": not a mail address: it holds a format character (U+202E)`},
+		{[]string{"--mail-to", "ops@example.com", "--mail-from", "Audit\u200b <a@example.com>", "--smtp", "smtp://mail.example.com"}, "--mail-from"},
 	} {
 		out := filepath.Join(t.TempDir(), "out")
 		got := runCLI(t, "", append([]string{"run", "--instances", ids, "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:1", "--out", out}, tt.args...)...)
@@ -1555,5 +1559,41 @@ func TestSignalBeforeDeliveryNobodysGroup(t *testing.T) {
 	// ops: the whole run, and the group of no value.
 	if want := map[string]int{"alice@example.com": 1, "bob@example.com": 1, "ops@example.com": 2}; !maps.Equal(mailed, want) {
 		t.Errorf("the commands mailed %v, want %v\n%s", mailed, want, got.stderr)
+	}
+}
+
+// TestMailAddressWithFormatCharacters: net/mail takes an address that
+// holds a format character (U+202E RIGHT-TO-LEFT OVERRIDE, a zero-width
+// space), which reads as another address and is not it: an owner_email
+// cell "ops@example.com" followed by U+202E was mailed the group's report
+// and logged raw. It is refused, and the run says which row and which
+// label, the character escaped; the group's other addresses are mailed.
+func TestMailAddressWithFormatCharacters(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	list := writeFile(t, "fleet.csv", "instance_id,owner,owner_email\n"+
+		"i-00000000000000a01,alice,alice@example.com\n"+
+		"i-00000000000000b01,alice,ops@example.com\u202e\n"+
+		"i-00000000000000c01,carol,carol@exam\u200bple.com\n")
+	got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"),
+		"--split-by", "owner", "--mail-to-label", "owner_email", "--fail-on", "none"}, ms.args...)...)
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	var to []string
+	for _, m := range ms.srv.Messages() {
+		to = append(to, m.To...)
+	}
+	if !slices.Equal(to, []string{"alice@example.com"}) {
+		t.Errorf("mailed %q, want alice@example.com alone\n%s", to, got.stderr)
+	}
+	for _, want := range []string{`fleet.csv:3`, `owner_email "ops@example.com\u202e"`, "U+202E", `fleet.csv:4`, `owner_email "carol@exam\u200bple.com"`} {
+		if !strings.Contains(got.stderr, want) {
+			t.Errorf("stderr does not say %s:\n%s", want, got.stderr)
+		}
+	}
+	if strings.ContainsAny(got.stderr, "\u202e\u200b") {
+		t.Errorf("stderr holds a format character as it is:\n%q", got.stderr)
 	}
 }
