@@ -122,10 +122,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stdErr io.
 		err = simulateCmd(ctx, rest, stdout, stderr)
 	default:
 		msg := fmt.Sprintf("unknown command %q: want run, demo, report, mail or simulate (see auditor --help)", cmd)
-		if s := closest(cmd, []string{"run", "demo", "report", "mail", "simulate"}); s != "" {
+		if s := closest(strings.ToLower(cmd), []string{"run", "demo", "report", "mail", "simulate"}); s != "" {
 			msg = fmt.Sprintf("unknown command %q (did you mean %s?); see auditor --help", cmd, s)
 		} else if s := closest(cmd, []string{"--help", "--version"}); s != "" {
 			msg = fmt.Sprintf("unknown flag %q (did you mean %s?); see auditor --help", cmd, s)
+		} else if c, f := commandOf(cmd); c != "" {
+			msg = fmt.Sprintf("unknown command %q (did you mean auditor %s --%s?); see auditor --help", cmd, c, f)
 		}
 		err = usagef("%s", msg)
 	}
@@ -133,6 +135,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stdErr io.
 		return int(exitOK)
 	}
 	return int(exitFor(err, stderr))
+}
+
+// commandOf returns the first command (in the order of the help) that
+// takes arg as a flag, and the flag's name; "" when none does. It is for a
+// flag given before its command: auditor --instances fleet.txt.
+func commandOf(arg string) (command, name string) {
+	name, ok := strings.CutPrefix(arg, "-")
+	if !ok {
+		return "", ""
+	}
+	name, _, _ = strings.Cut(strings.TrimPrefix(name, "-"), "=")
+	for _, c := range []string{"run", "demo", "report", "mail"} {
+		if newCommand(c, io.Discard, nil).fs.Lookup(name) != nil {
+			return c, name
+		}
+	}
+	return "", ""
 }
 
 // newFlagSet returns a FlagSet that reports errors instead of exiting and
@@ -185,16 +204,19 @@ func parseFlags(fs *flagSet, args []string) error {
 }
 
 // closest returns the candidate nearest to s (edit distance at most 2, or a
-// prefix either way), or "".
+// prefix either way, which counts as one edit), or "". Of candidates as near,
+// the one fewer real edits away wins, then the first: --instance is
+// --instances (one edit), not --instance-id (a prefix, three edits).
 func closest(s string, candidates []string) string {
-	best, bestD := "", 3
+	best, bestD, bestEdits := "", 3, 0
 	for _, c := range candidates {
-		d := editDistance(s, c)
+		edits := editDistance(s, c)
+		d := edits
 		if len(s) >= 3 && (strings.HasPrefix(c, s) || strings.HasPrefix(s, c)) {
 			d = min(d, 1)
 		}
-		if d < bestD {
-			best, bestD = c, d
+		if d < bestD || d == bestD && edits < bestEdits {
+			best, bestD, bestEdits = c, d, edits
 		}
 	}
 	return best

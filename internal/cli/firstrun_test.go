@@ -195,6 +195,36 @@ func TestFirstRunHints(t *testing.T) {
 	}
 }
 
+// TestDidYouMean: a mistyped flag or command is named with the nearest
+// one. --instance is one edit from --instances and a prefix of
+// --instance-id; a prefix counts as one edit, and a tie went to the first
+// in alphabetical order, so it suggested --instance-id. A flag given
+// without its command, or a command in capitals, got no suggestion.
+func TestDidYouMean(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"one edit beats a prefix", []string{"run", "--instance", "fleet.txt"}, "unknown flag --instance (did you mean --instances?)"},
+		{"a prefix of two", []string{"run", "--instanc", "fleet.txt"}, "unknown flag --instanc (did you mean --instances?)"},
+		{"one edit", []string{"run", "--instance-i", "i-0123456789abcdef0"}, "unknown flag --instance-i (did you mean --instance-id?)"},
+		{"a prefix alone", []string{"run", "--concur", "4"}, "unknown flag --concur (did you mean --concurrency?)"},
+		{"a flag without its command", []string{"--instances", "fleet.txt"}, `unknown command "--instances" (did you mean auditor run --instances?)`},
+		{"a flag with its value, without its command", []string{"--out=o"}, `unknown command "--out=o" (did you mean auditor run --out?)`},
+		{"a command in capitals", []string{"RUN", "--instances", "fleet.txt"}, `unknown command "RUN" (did you mean run?)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runCLI(t, "", tt.args...)
+			if got.code != int(exitUsage) || !strings.Contains(got.stderr, tt.want) {
+				t.Errorf("exit %d, want %d saying %q\n%s", got.code, exitUsage, tt.want, got.stderr)
+			}
+		})
+	}
+}
+
 // TestRenderFailureSaysItsExit: when a report cannot be written the run
 // exits 4, and the closing summary says 4 too (not the verdict's 1), in its
 // JSON record as on the process; run.json goes last, once the reports
