@@ -48,7 +48,11 @@ func (o *runOptions) loadFleet(ctx context.Context, stdin io.Reader, stderr io.W
 		return r.f, r.err
 	case <-rctx.Done():
 		if ctx.Err() == nil {
-			name := "-"
+			if len(o.instances.vals) == 0 {
+				r := <-done // --instance-id alone is read at once
+				return r.f, r.err
+			}
+			name := o.instances.vals[0] // the reader has not begun
 			if p := reading.Load(); p != nil {
 				name = *p
 			}

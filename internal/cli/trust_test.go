@@ -497,6 +497,35 @@ func TestTimeoutWhileReadingTargets(t *testing.T) {
 	}
 }
 
+// TestTimeoutBeforeListOpened: a --timeout that ran out before the list's
+// reader had started named standard input, "--instances -: the list had not
+// ended", for a file. It names the file (the first list, when none was
+// begun).
+func TestTimeoutBeforeListOpened(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Opening the other end lets the abandoned readers go.
+		if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			w.Close()
+		}
+	})
+	for i := range 10 {
+		got := runCLI(t, "", "run", "--instances", fifo, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"), "--timeout", "1ns", "--quiet")
+		if want := "--instances " + fifo + ": the list had not ended"; got.code != int(exitIncomplete) || !strings.Contains(got.stderr, want) {
+			t.Fatalf("run %d: exit %d, want %d saying %q\n%s", i, got.code, exitIncomplete, want, got.stderr)
+		}
+	}
+	ids := writeFile(t, "fleet.txt", "i-0123456789abcdef0\n")
+	got := runCLI(t, "", "run", "--instances", ids, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"), "--timeout", "1ns", "--quiet")
+	if got.code != int(exitIncomplete) || strings.Contains(got.stderr, "--instances -") {
+		t.Errorf("exit %d, want %d, not naming standard input\n%s", got.code, exitIncomplete, got.stderr)
+	}
+}
+
 // TestTimeoutWhileCheckingCredentials: a credential_process that hangs
 // held the run past its --timeout; it ends at it, exit 3. (The SDK lets the
 // process run on to its own minute's timeout, ignoring the cancel; the
