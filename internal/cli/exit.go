@@ -85,6 +85,7 @@ func exitFor(err error, con *console) exitCode {
 		con.errorf("%v", err)
 		return exitIncomplete
 	}
-	con.errorf("%v", err)
+	// A fatal error may hold the service's words (a refusal's message).
+	con.errorf("%s", plainLines(err.Error()))
 	return exitFatal
 }

@@ -590,7 +590,8 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	j.tell(stderr, written, fatal || renderErr != nil, deliverErr)
 	if len(unreachable) > 0 {
 		for _, u := range unreachable {
-			fmt.Fprintf(stderr, "auditor: %v; %s\n", u, unreachableHint(u))
+			// The cause of a failing endpoint is the service's own error code.
+			fmt.Fprintf(stderr, "auditor: %s; %s\n", plain(u.Error(), 0), unreachableHint(u))
 		}
 		if w.Written() == 0 && info.Resumed == 0 {
 			// Nothing could be audited at all: a setup to fix, not a

@@ -187,7 +187,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		fmt.Fprintf(w, "incomplete: %s could not be audited%s; retry them with: %s\n", plural(info.Outcomes[audit.OutcomeError], "instance"), exit(exitIncomplete), resume)
 	case !info.Complete && info.Error != "":
 		code = exitIncomplete
-		fmt.Fprintf(w, "incomplete: %s%s\n", info.Error, exit(exitIncomplete))
+		fmt.Fprintf(w, "incomplete: %s%s\n", plain(info.Error, 0), exit(exitIncomplete))
 	case failOn == nil:
 		fmt.Fprintln(w, "the demo fleet fails by design: the reports show how findings look (exit 0)")
 	case failOn.Findings(info) > 0:
@@ -213,6 +213,16 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 // reports drop too.
 func plain(s string, max int) string {
 	return deliver.OneLine(report.StripBidi(s), max)
+}
+
+// plainLines is plain for each line of a message of several lines (an
+// error from the service followed by what to do), keeping the breaks.
+func plainLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = plain(l, 0)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // outcomeCounts adds a total to the outcome counts of run.json.

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestServiceTextOnTheTerminalIsPlain: what the service says reaches
+// stderr without its control characters. An endpoint that answered HTTP 500
+// with an error code holding an escape sequence ("Boom\x1b]0;HACKED\x07")
+// retitled the terminal of whoever ran the audit: the line "... is
+// failing (CODE, HTTP 500)" printed the code as it came, and so did the
+// fatal error of an endpoint that refused the credentials with such a
+// message.
+func TestServiceTextOnTheTerminalIsPlain(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	serve(t, handFleet(false), ssmsim.Options{}) // STS
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\ni-0123456789abcdef2\ni-0123456789abcdef3\ni-0123456789abcdef4\ni-0123456789abcdef5\n")
+	b, _ := json.Marshal("Boom\x1b]0;HACKED\x07\x1b[31mRED\u202e")
+	hostile := string(b)
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   int
+		says   string
+	}{
+		{"server error code", http.StatusInternalServerError, `{"__type": ` + hostile + `}`, int(exitIncomplete), "is failing (Boom ]0;HACKED [31mRED, HTTP 500)"},
+		{"refusal message", http.StatusBadRequest, `{"__type": "UnrecognizedClientException", "message": ` + hostile + `}`, int(exitFatal), "UnrecognizedClientException: Boom ]0;HACKED [31mRED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+				w.WriteHeader(tt.status)
+				fmt.Fprint(w, tt.body)
+			}))
+			defer srv.Close()
+			got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", srv.URL, "--region", "us-east-1",
+				"--out", filepath.Join(t.TempDir(), "out"), "--max-attempts", "1", "--concurrency", "1", "--quiet")
+			if got.code != tt.want || !strings.Contains(got.stderr, tt.says) {
+				t.Errorf("exit %d, want %d saying %q\n%q", got.code, tt.want, tt.says, got.stderr)
+			}
+			assertPlain(t, got.stderr)
+		})
+	}
+
+}
+
+// assertPlain fails the test if s holds a control character other than a
+// line break, or a bidi override.
+func assertPlain(t *testing.T, s string) {
+	t.Helper()
+	for _, r := range s {
+		if r != '\n' && unicode.IsControl(r) || r == '\u202e' {
+			t.Fatalf("stderr holds %U:\n%q", r, s)
+		}
+	}
+}
