@@ -44,10 +44,12 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 	if err == nil {
 		return nil
 	}
-	e := &Error{Op: "SES SendEmail", Server: "SES", Attempts: 1, Err: err}
+	// SES's words are cut to one line, as SMTP's are: the caller prints
+	// them.
+	e := &Error{Op: "SES SendEmail", Server: "SES", Attempts: 1, Err: redactedError{msg: OneLine(err.Error(), maxServerText), err: err}}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		e.ErrorCode = ae.ErrorCode()
+		e.ErrorCode = OneLine(ae.ErrorCode(), maxServerText)
 	}
 	var me *retry.MaxAttemptsError
 	if errors.As(err, &me) {

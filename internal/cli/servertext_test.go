@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,12 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/smithy-go"
+
+	"github.com/auditor-dev/auditor/deliver"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -61,7 +69,36 @@ func assertPlain(t *testing.T, s string) {
 	t.Helper()
 	for _, r := range s {
 		if r != '\n' && unicode.IsControl(r) || r == '\u202e' {
-			t.Fatalf("stderr holds %U:\n%q", r, s)
+			t.Fatalf("a line for the terminal holds %U:\n%q", r, s)
 		}
 	}
+}
+
+// TestSESRefusalIsPlain: SES's words in a failed delivery are one line
+// without control characters, as deliver.Error promises and SMTP's are:
+// SendSES returned the SDK's error as it came. (It is tested from here, on
+// the real client over HTTP, because auditor mail --mail-via ses does not
+// yet show SES's refusal at all.)
+func TestSESRefusalIsPlain(t *testing.T) {
+	b, _ := json.Marshal("Boom\x1b]0;HACKED\x07\x1b[31mRED\nsecond line")
+	ses := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-ErrorType", "MessageRejected")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"message": %s}`, b)
+	}))
+	defer ses.Close()
+	client := sesv2.New(sesv2.Options{Region: "us-east-1", BaseEndpoint: aws.String(ses.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	err := deliver.SendSES(context.Background(), client, deliver.Message{From: "auditor@example.com", To: []string{"ops@example.com"},
+		Subject: "audit", Text: "x", HTML: "<p>x</p>"})
+	var de *deliver.Error
+	var ae smithy.APIError
+	if !errors.As(err, &de) || de.ErrorCode != "MessageRejected" || !errors.As(err, &ae) {
+		t.Fatalf("SendSES = %v, want a *deliver.Error of MessageRejected that keeps the SDK's error", err)
+	}
+	if want := "MessageRejected: Boom ]0;HACKED [31mRED second line"; !strings.Contains(err.Error(), want) {
+		t.Errorf("SendSES = %q, want it to say %q", err, want)
+	}
+	assertPlain(t, err.Error())
 }
