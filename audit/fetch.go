@@ -172,7 +172,8 @@ func NoAnswer(err error) (u *UnreachableError, none bool) { return noAnswer(err)
 // did not resolve, TLS failed, the call timed out, the proxy could not be
 // reached) and, if so, says why in an UnreachableError of which it sets the
 // URL the call went to (scheme and host only), the cause in a few words
-// and, when it was the proxy that failed, that and the proxy's address.
+// and, when it was the proxy that failed, that and the proxy's address. A
+// call that was never sent (an *EndpointRulesError) is no silence.
 func noAnswer(err error) (u *UnreachableError, none bool) {
 	if err == nil {
 		return nil, false
@@ -180,6 +181,10 @@ func noAnswer(err error) (u *UnreachableError, none bool) {
 	var ae smithy.APIError
 	var re *awshttp.ResponseError
 	var de *smithy.DeserializationError
+	var rules *EndpointRulesError
+	if errors.As(err, &rules) {
+		return nil, false
+	}
 	if errors.As(err, &ae) || errors.As(err, &re) && re.HTTPStatusCode() != 0 || errors.As(err, &de) || errors.Is(err, io.ErrUnexpectedEOF) {
 		// The service, or something on the way, answered. (The SDK wraps a
 		// request that got no response in a ResponseError too, with

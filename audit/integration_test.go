@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
@@ -451,6 +452,40 @@ func TestIntegrationUnreachableCause(t *testing.T) {
 			}
 			if len(got) != 0 || st.Calls == 0 || st.Calls > concurrency*attempts {
 				t.Errorf("%d results after %d calls; want none, and at most concurrency x attempts = %d calls", len(got), st.Calls, concurrency*attempts)
+			}
+		})
+	}
+}
+
+// TestIntegrationEndpointRulesRefuse: a configuration the SDK's endpoint
+// rules refuse (FIPS or dual-stack with a custom endpoint) sends no request,
+// and no retry mends it. It was taken for silence, "cannot reach the SSM
+// endpoint of us-east-1: no answer", with a call counted; it stops the run
+// with the SDK's reason.
+func TestIntegrationEndpointRulesRefuse(t *testing.T) {
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 2, Size: 10})
+	url, srv := serveFleet(t, fleet, ssmsim.Options{})
+	tests := []struct {
+		name   string
+		opts   ssm.EndpointResolverOptions
+		reason string
+	}{
+		{"FIPS", ssm.EndpointResolverOptions{UseFIPSEndpoint: aws.FIPSEndpointStateEnabled}, "FIPS and custom endpoint are not supported"},
+		{"dual-stack", ssm.EndpointResolverOptions{UseDualStackEndpoint: aws.DualStackEndpointStateEnabled}, "Dualstack and custom endpoint are not supported"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := func(_, region string) (audit.API, error) {
+				return ssm.New(ssm.Options{Region: region, BaseEndpoint: aws.String(url), EndpointOptions: tt.opts,
+					Credentials: credentials.NewStaticCredentialsProvider("AKIATESTTESTTESTTEST", "secret", "")}), nil
+			}
+			before := srv.Stats().Requests
+			got, _, err := collect(t, context.Background(), audit.Config{Client: client, Concurrency: 2, Rate: 1000}, fleetTargets(fleet))
+			if !errors.Is(err, audit.ErrFatal) || errors.Is(err, audit.ErrUnreachable) || !strings.Contains(err.Error(), tt.reason) {
+				t.Errorf("err = %v, want ErrFatal saying %q", err, tt.reason)
+			}
+			if len(got) != 0 || srv.Stats().Requests != before {
+				t.Errorf("%d results, %d requests; want none", len(got), srv.Stats().Requests-before)
 			}
 		})
 	}

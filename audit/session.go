@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 )
@@ -819,7 +820,34 @@ func (a *attempts) option(o *ssm.Options) {
 	if a.first && o.Retryer != nil {
 		o.Retryer = pageRetryer{o.Retryer}
 	}
+	if o.EndpointResolverV2 != nil {
+		o.EndpointResolverV2 = endpointRules{o.EndpointResolverV2}
+	}
 }
+
+// endpointRules is the SDK's endpoint resolver, whose refusals it returns
+// as *EndpointRulesError: the SDK gives them no type of their own.
+type endpointRules struct{ ssm.EndpointResolverV2 }
+
+func (r endpointRules) ResolveEndpoint(ctx context.Context, p ssm.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	e, err := r.EndpointResolverV2.ResolveEndpoint(ctx, p)
+	if err != nil {
+		return e, &EndpointRulesError{err}
+	}
+	return e, nil
+}
+
+// EndpointRulesError is a call that was never sent: the SDK's endpoint
+// rules refuse the configuration (FIPS or dual-stack with a custom
+// endpoint, say). Its text is the SDK's reason. No retry mends it, and no
+// other call can work while it stands: IsFatal says so (Fatal).
+type EndpointRulesError struct{ Err error }
+
+func (e *EndpointRulesError) Error() string { return e.Err.Error() }
+func (e *EndpointRulesError) Unwrap() error { return e.Err }
+
+// Fatal tells Run that no call can work while this stands.
+func (e *EndpointRulesError) Fatal() bool { return true }
 
 // pageRetryer is the retryer of a listing's pages: a throttled page is
 // tried again after a random delay of at most pageThrottleDelay, doubling

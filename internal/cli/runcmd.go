@@ -674,8 +674,13 @@ func (j *job) auditConfig() audit.Config {
 }
 
 // withFatalHint adds to a fatal error the service gave (credentials or
-// access refused) what to check next; other errors say it themselves.
+// access refused), or the SDK's endpoint rules, what to check next; other
+// errors say it themselves.
 func withFatalHint(err error, region string) error {
+	var rules *audit.EndpointRulesError
+	if errors.As(err, &rules) {
+		return fmt.Errorf("%w\nno request was sent: check AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT (use_fips_endpoint and use_dualstack_endpoint in the profile) against the endpoint (--endpoint-url, AWS_ENDPOINT_URL*, the profile's endpoint_url)", err)
+	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return err
