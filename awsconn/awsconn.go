@@ -246,10 +246,30 @@ func (c *Conn) SSM(region string) (*ssm.Client, error) {
 // however it was configured: the EndpointURL setting, AWS_ENDPOINT_URL,
 // AWS_ENDPOINT_URL_SSM, or a profile's endpoint_url or services section. It
 // returns a *ConfigError for plain http to another machine (unless
-// AllowInsecure) and for a URL with a user name or password.
+// AllowInsecure), for a URL with a user name or password, and, wrapping an
+// *audit.EndpointRulesError, for a configuration the SDK's endpoint rules
+// refuse (FIPS or dual-stack with a custom endpoint), which no call could
+// be sent with.
 func (c *Conn) CheckSSMEndpoint(region string) error {
-	_, err := c.SSM(region)
-	return err
+	client, err := c.SSM(region)
+	if err != nil {
+		return err
+	}
+	o := client.Options()
+	if o.EndpointResolverV2 == nil {
+		return nil
+	}
+	// The parameters the SDK binds for each call.
+	_, err = o.EndpointResolverV2.ResolveEndpoint(context.Background(), ssm.EndpointParameters{
+		Region:       aws.String(region),
+		UseFIPS:      aws.Bool(o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled),
+		UseDualStack: aws.Bool(o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled),
+		Endpoint:     o.BaseEndpoint,
+	})
+	if err != nil {
+		return &ConfigError{"endpoint", &audit.EndpointRulesError{Err: err}}
+	}
+	return nil
 }
 
 func (c *Conn) checkClient(base *string) error {
