@@ -716,11 +716,20 @@ func (o *runOptions) closeBaseline() {
 	}
 }
 
-// insecureHint names the flag that allows plain http, on the one error it
-// mends.
+// insecureHint adds to an endpoint's error what mends it: the flag that
+// allows plain http, or the settings that the SDK's endpoint rules refuse
+// together.
 func insecureHint(err error) error {
-	if errors.Is(err, awsconn.ErrInsecure) {
+	var rules *audit.EndpointRulesError
+	switch {
+	case errors.Is(err, awsconn.ErrInsecure):
 		return fmt.Errorf("%w (--allow-insecure-endpoint allows plain http)", err)
+	case errors.As(err, &rules):
+		return fmt.Errorf("%w; %s", err, endpointRulesHint)
 	}
 	return err
 }
+
+// endpointRulesHint says what to check when the SDK's endpoint rules refuse
+// the configuration (an *audit.EndpointRulesError).
+const endpointRulesHint = "no request can be sent so: check AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT (use_fips_endpoint and use_dualstack_endpoint in the profile) against the endpoint (--endpoint-url, AWS_ENDPOINT_URL*, the profile's endpoint_url)"

@@ -679,7 +679,7 @@ func (j *job) auditConfig() audit.Config {
 func withFatalHint(err error, region string) error {
 	var rules *audit.EndpointRulesError
 	if errors.As(err, &rules) {
-		return fmt.Errorf("%w\nno request was sent: check AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT (use_fips_endpoint and use_dualstack_endpoint in the profile) against the endpoint (--endpoint-url, AWS_ENDPOINT_URL*, the profile's endpoint_url)", err)
+		return fmt.Errorf("%w\n%s", err, endpointRulesHint)
 	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -65,4 +66,45 @@ func TestUnreachableCauseNamed(t *testing.T) {
 			t.Errorf("stderr sends to --endpoint-url, or repeats the proxy's password:\n%s", out)
 		}
 	})
+}
+
+// TestEndpointRulesRefusedBeforeAnyCall: a configuration that the SDK's
+// endpoint rules refuse (FIPS or dual-stack with a custom endpoint) is a
+// usage error, found with the other settings' problems before any call:
+// it was "cannot reach the SSM endpoint of us-east-1: no answer", exit 4,
+// with a call counted in run.json though none was sent.
+func TestEndpointRulesRefusedBeforeAnyCall(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, srv := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	tests := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		reason string
+	}{
+		{"FIPS with AWS_ENDPOINT_URL", map[string]string{"AWS_USE_FIPS_ENDPOINT": "true", "AWS_ENDPOINT_URL": url}, nil,
+			"FIPS and custom endpoint are not supported"},
+		{"dual-stack with --endpoint-url", map[string]string{"AWS_USE_DUALSTACK_ENDPOINT": "true"}, []string{"--endpoint-url", url},
+			"Dualstack and custom endpoint are not supported"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			before := srv.Stats().Requests
+			got := runCLI(t, "", append([]string{"run", "--instances", ids, "--region", "us-east-1", "--out", out, "--quiet"}, tt.args...)...)
+			if got.code != int(exitUsage) || !strings.Contains(got.stderr, tt.reason) || !strings.Contains(got.stderr, "AWS_USE_FIPS_ENDPOINT") || strings.Contains(got.stderr, "no answer") {
+				t.Errorf("exit %d, want %d saying %q and what to check\n%s", got.code, exitUsage, tt.reason, got.stderr)
+			}
+			if n := srv.Stats().Requests - before; n != 0 {
+				t.Errorf("%d requests, want none", n)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("--out %s created by a run that stopped before its first call", out)
+			}
+		})
+	}
 }
