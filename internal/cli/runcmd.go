@@ -591,7 +591,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if len(unreachable) > 0 {
 		for _, u := range unreachable {
 			// The cause of a failing endpoint is the service's own error code.
-			fmt.Fprintf(stderr, "auditor: %s; %s\n", plain(u.Error(), 0), unreachableHint(u))
+			fmt.Fprintf(stderr, "auditor: %s; %s\n", plain(u.Error(), 0), unreachableHint(u, j.endpointSource(u.Region)))
 		}
 		if w.Written() == 0 && info.Resumed == 0 {
 			// Nothing could be audited at all: a setup to fix, not a
@@ -725,20 +725,46 @@ func unreachables(err error) []*audit.UnreachableError {
 
 // unreachableHint says what to check when an endpoint could not be
 // reached: nothing of ours when the service answered with server errors,
-// the proxy's settings when it was the proxy that failed, the endpoint's
-// otherwise.
-func unreachableHint(u *audit.UnreachableError) string {
+// the proxy's settings when it was the proxy that failed, otherwise the
+// setting the endpoint came from (see endpointSource), or --region for the
+// region's own.
+func unreachableHint(u *audit.UnreachableError, source string) string {
 	switch {
 	case u.Status != 0:
 		return "the service itself is failing there (an outage, or a proxy on the way)"
+	case !u.ThroughProxy && source == "":
+		return "check --region"
 	case !u.ThroughProxy:
-		return "check --region and --endpoint-url"
+		return "check " + source + ", which set this endpoint"
 	}
 	proxyVar := "HTTPS_PROXY"
 	if strings.HasPrefix(u.Endpoint, "http://") {
 		proxyVar = "HTTP_PROXY"
 	}
 	return "check " + proxyVar + " (the proxy) and NO_PROXY (the hosts reached without it)"
+}
+
+// endpointSource names the setting that SSM's endpoint in region comes
+// from: --endpoint-url, AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL or the
+// profile; "" for the region's own.
+func (j *job) endpointSource(region string) string {
+	if j.o.endpointURL != "" {
+		return "--endpoint-url"
+	}
+	if j.conn == nil {
+		return ""
+	}
+	// The client knows whether one was configured (the SDK also ignores
+	// them all when told to); which one, the environment says first.
+	if c, err := j.conn.SSM(region); err != nil || c.Options().BaseEndpoint == nil {
+		return ""
+	}
+	for _, v := range []string{"AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL"} {
+		if j.o.getenv(v) != "" {
+			return v
+		}
+	}
+	return "the endpoint_url of the AWS profile (or of its ssm services section)"
 }
 
 func verdictErr(v audit.Verdict) error {

@@ -184,3 +184,43 @@ func TestErrorSummary(t *testing.T) {
 }
 
 var _ = time.Second
+
+// TestUnreachableNamesTheEndpointsSource: the line that says an endpoint
+// cannot be reached names where the endpoint came from. It said "check
+// --region and --endpoint-url" of an endpoint that AWS_ENDPOINT_URL,
+// AWS_ENDPOINT_URL_SSM or the profile had set, and of the region's own.
+func TestUnreachableNamesTheEndpointsSource(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	serve(t, handFleet(false), ssmsim.Options{}) // STS
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close()
+	tests := []struct {
+		name      string
+		env       map[string]string
+		args      []string
+		want, not string
+	}{
+		{"--endpoint-url", nil, []string{"--endpoint-url", url}, "check --endpoint-url", "AWS_ENDPOINT_URL"},
+		{"AWS_ENDPOINT_URL", map[string]string{"AWS_ENDPOINT_URL": url}, nil, "check AWS_ENDPOINT_URL,", "--endpoint-url"},
+		{"AWS_ENDPOINT_URL_SSM", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ENDPOINT_URL_SSM": url}, nil, "check AWS_ENDPOINT_URL_SSM", "--endpoint-url"},
+		{"the profile", map[string]string{"AWS_CONFIG_FILE": writeFile(t, "config", "[default]\nendpoint_url = "+url+"\n")}, nil,
+			"check the endpoint_url of the AWS profile", "--endpoint-url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			got := runCLI(t, "", append([]string{"run", "--instances", ids, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"),
+				"--max-attempts", "1", "--quiet"}, tt.args...)...)
+			if got.code != int(exitFatal) || !strings.Contains(got.stderr, "cannot reach "+url+": connection refused; "+tt.want) || strings.Contains(got.stderr, tt.not) {
+				t.Errorf("exit %d, want %d saying %q, not %q\n%s", got.code, exitFatal, tt.want, tt.not, got.stderr)
+			}
+		})
+	}
+}
