@@ -49,6 +49,15 @@ type Fleet struct {
 	indexed int
 	// layoutOf finds the layout of SetLabels' label names.
 	layoutOf map[string]int
+	// dupLabels are the labels of the duplicates that the Read under way
+	// has met, for their first targets once it has succeeded.
+	dupLabels []dupLabels
+}
+
+// dupLabels are the labels of a duplicate of the target with key.
+type dupLabels struct {
+	key    slotKey
+	labels map[string]string
 }
 
 // slot is one valid target, packed. Index 0 of every intern table is "".
@@ -154,15 +163,22 @@ func (f *Fleet) target(s *slot) Target {
 	if s.info > 0 {
 		t.Info = f.infos[s.info-1]
 	}
-	if s.layout > 0 {
-		cols := f.layouts[s.layout-1]
-		vals := f.labelVals[s.labels-1:][:len(cols)]
-		t.Labels = make(map[string]string, len(cols))
-		for i, c := range cols {
-			t.Labels[c] = vals[i]
-		}
-	}
+	t.Labels = f.labelsOf(s)
 	return t
+}
+
+// labelsOf returns the labels of s, nil when it has none.
+func (f *Fleet) labelsOf(s *slot) map[string]string {
+	if s.layout == 0 {
+		return nil
+	}
+	cols := f.layouts[s.layout-1]
+	vals := f.labelVals[s.labels-1:][:len(cols)]
+	labels := make(map[string]string, len(cols))
+	for i, c := range cols {
+		labels[c] = vals[i]
+	}
+	return labels
 }
 
 func (f *Fleet) source(s *slot) string {
@@ -174,10 +190,11 @@ func (f *Fleet) source(s *slot) string {
 }
 
 // add records t: as invalid when it has a Problem, as a duplicate when its
-// Key was seen, else as a new target read from line of list (0 when it has
-// no line). A valid t's InstanceID, Region and AccountID must be valid or
-// empty. Its labels are vals, named by the columns of layout (see
-// newLayout); t.Labels is ignored.
+// Key was seen (keeping its labels for mergeDuplicateLabels), else as a new
+// target read from line of list (0 when it has no line). A valid t's
+// InstanceID, Region and AccountID must be valid or empty. Its labels are
+// vals, named by the columns of layout (see newLayout); t.Labels is
+// ignored.
 func (f *Fleet) add(t Target, list string, line, layout int, vals []string) {
 	if t.Problem != "" {
 		f.Invalid = append(f.Invalid, t)
@@ -198,6 +215,13 @@ func (f *Fleet) add(t Target, list string, line, layout int, vals []string) {
 		line:    uint32(line),
 	}
 	if !f.insert(s) {
+		if layout > 0 {
+			labels := make(map[string]string, len(vals))
+			for i, c := range f.layouts[layout-1] {
+				labels[c] = vals[i]
+			}
+			f.dupLabels = append(f.dupLabels, dupLabels{s.key(), labels})
+		}
 		return
 	}
 	if t.Info != nil {
@@ -250,9 +274,10 @@ func (f *Fleet) insert(s slot) bool {
 // ApplyDefaults gives every target that names no region the region, and
 // every target that names no account the account (either may be empty to
 // leave that field alone), then collapses targets that the defaults made
-// equal: the first keeps its labels and source, the others count in
-// Duplicates. So the same instance bare in a text list and with the
-// default region in a CSV list is one target, not two.
+// equal: the first keeps its source and labels, and gains the labels it
+// lacks from the others (see Read), which count in Duplicates. So the same
+// instance bare in a text list and with the default region in a CSV list is
+// one target, not two.
 func (f *Fleet) ApplyDefaults(region, account string) {
 	r, a := uint16(f.regions.id(region)), uint32(f.accounts.id(account))
 	clear(f.seen)
@@ -267,6 +292,9 @@ func (f *Fleet) ApplyDefaults(region, account string) {
 		k := s.key()
 		if _, ok := f.seen[k]; ok {
 			f.Duplicates++
+			if s.layout > 0 {
+				f.dupLabels = append(f.dupLabels, dupLabels{k, f.labelsOf(&s)})
+			}
 			continue
 		}
 		f.seen[k] = struct{}{}
@@ -275,6 +303,18 @@ func (f *Fleet) ApplyDefaults(region, account string) {
 	clear(f.slots[len(kept):])
 	f.slots = kept
 	f.index = nil
+	f.mergeDuplicateLabels()
+}
+
+// mergeDuplicateLabels gives each first target the labels its duplicates
+// had and it lacks; a label it has keeps its value, even an empty one.
+func (f *Fleet) mergeDuplicateLabels() {
+	for _, d := range f.dupLabels {
+		if i, ok := f.slotAt(d.key); ok {
+			f.setLabelsAt(i, d.labels)
+		}
+	}
+	f.dupLabels = nil
 }
 
 // Keep keeps the valid and invalid targets for which keep returns true, in
@@ -384,6 +424,9 @@ func (f *Fleet) setLabelsAt(i int, labels map[string]string) {
 		for j, c := range cols {
 			merged[c] = f.labelVals[int(s.labels)-1+j]
 		}
+		if len(merged) == len(cols) {
+			return // nothing it lacks
+		}
 	}
 	names := slices.Sorted(maps.Keys(merged))
 	sig := strings.Join(names, "\x00")
@@ -421,6 +464,11 @@ func (f *Fleet) slotOf(k Key) (int, bool) {
 	if !ok {
 		return 0, false
 	}
+	return f.slotAt(sk)
+}
+
+// slotAt returns the index of the slot with key sk.
+func (f *Fleet) slotAt(sk slotKey) (int, bool) {
 	if f.index == nil || f.indexed != len(f.slots) {
 		// Built once for a run of lookups; any change of the slots since
 		// changes their number or clears the index.

@@ -134,10 +134,12 @@ func listProblem(id, region, account string) string {
 // ignored.
 //
 // Targets are distinct by Key: a later line with the Key of an earlier
-// target (from any list or flag) is counted in Duplicates and otherwise
-// ignored, so the first occurrence keeps its labels. Invalid lines are never
-// collapsed. Targets that name no region or account are collapsed again once
-// the run's defaults are known (ApplyDefaults).
+// target (from any list or flag) is counted in Duplicates, and adds to the
+// first occurrence the labels that it lacks; a label the first has keeps
+// its value, even an empty one. So the same ID bare in a text list and with
+// an owner in a CSV list has that owner, whichever list came first.
+// Invalid lines are never collapsed. Targets that name no region or account
+// are collapsed again once the run's defaults are known (ApplyDefaults).
 func (f *Fleet) Read(r io.Reader, name string) error {
 	if name == "-" || name == "" {
 		name = "stdin"
@@ -145,8 +147,10 @@ func (f *Fleet) Read(r io.Reader, name string) error {
 	m := f.mark()
 	if err := f.read(r, name); err != nil {
 		f.rollback(m)
+		f.dupLabels = nil
 		return err
 	}
+	f.mergeDuplicateLabels()
 	return nil
 }
 

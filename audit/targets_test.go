@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -828,11 +829,13 @@ func TestFleetDuplicates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The first occurrence keeps its source and its labels' values, and
+	// gains the labels it lacks from the later ones.
 	want := []audit.Target{
 		{InstanceID: "i-0123abcd", Source: "--instance-id"},
-		{InstanceID: "i-0123abcd", Region: "us-east-1", Source: "--instance-id"},
+		{InstanceID: "i-0123abcd", Region: "us-east-1", Source: "--instance-id", Labels: map[string]string{"owner": "first"}},
 		{InstanceID: "i-0123abcd", Region: "us-east-1", AccountID: "123456789012", Source: "--instance-id"},
-		{InstanceID: "i-11111111", Source: "one.csv:3", Labels: map[string]string{"owner": "ann"}},
+		{InstanceID: "i-11111111", Source: "one.csv:3", Labels: map[string]string{"owner": "ann", "env": "prod"}},
 		{InstanceID: "i-22222222", Source: "two.csv:3", Labels: map[string]string{"env": "dev", "owner": "cat"}},
 	}
 	if !reflect.DeepEqual(f.Targets(), want) {
@@ -847,6 +850,51 @@ func TestFleetDuplicates(t *testing.T) {
 	}
 	if got, want := f.LabelKeys, []string{"owner", "env"}; !slices.Equal(got, want) {
 		t.Errorf("LabelKeys = %q, want %q", got, want)
+	}
+}
+
+// TestFleetDuplicateLabelsMerge: a later duplicate adds the labels that the
+// first target lacks; where both have one, the first's value stays. The
+// same ID bare in one.txt and with owner=alice in one.csv fell out of
+// alice's --split-by group when one.txt came first, without a word, and
+// stayed in it when one.csv did.
+func TestFleetDuplicateLabelsMerge(t *testing.T) {
+	type list struct{ name, text string }
+	bare := list{"one.txt", "i-0123abcd\n"}
+	alice := list{"one.csv", "instance_id,owner\ni-0123abcd,alice\n"}
+	tests := []struct {
+		name       string
+		lists      []list
+		region     string // ApplyDefaults's, when set
+		wantSource string
+		want       map[string]string
+	}{
+		{"bare first", []list{bare, alice}, "", "one.txt:1", map[string]string{"owner": "alice"}},
+		{"labelled first", []list{alice, bare}, "", "one.csv:2", map[string]string{"owner": "alice"}},
+		{"the first's value wins, the later's other labels join", []list{alice, {"two.csv", "instance_id,owner,env\ni-0123abcd,bob,prod\n"}}, "",
+			"one.csv:2", map[string]string{"owner": "alice", "env": "prod"}},
+		{"an empty value is a value", []list{{"two.csv", "instance_id,owner\ni-0123abcd,\n"}, alice}, "", "two.csv:2", map[string]string{"owner": ""}},
+		{"in one list", []list{{"two.csv", "instance_id,owner,env\ni-0123abcd,alice,\ni-0123abcd,bob,prod\n"}}, "",
+			"two.csv:2", map[string]string{"owner": "alice", "env": ""}},
+		{"made one by the default region", []list{bare, {"three.csv", "instance_id,region,owner\ni-0123abcd,us-east-1,alice\n"}}, "us-east-1",
+			"one.txt:1", map[string]string{"owner": "alice"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f audit.Fleet
+			for _, l := range tt.lists {
+				if err := f.Read(strings.NewReader(l.text), l.name); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.region != "" {
+				f.ApplyDefaults(tt.region, "")
+			}
+			got := f.Targets()
+			if len(got) != 1 || f.Duplicates != 1 || got[0].Source != tt.wantSource || !maps.Equal(got[0].Labels, tt.want) {
+				t.Fatalf("targets %+v with %d duplicates, want one from %s labelled %v", got, f.Duplicates, tt.wantSource, tt.want)
+			}
+		})
 	}
 }
 

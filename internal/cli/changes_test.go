@@ -131,6 +131,27 @@ func TestSplitByOwner(t *testing.T) {
 	}
 }
 
+// TestSplitByOwnerOfADuplicate: an instance bare in one list and with an
+// owner in another is in its owner's group whichever list comes first; it
+// fell out of alice's when the bare list came first.
+func TestSplitByOwnerOfADuplicate(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	bare := writeFile(t, "one.txt", "i-0123456789abcdef0\n")
+	owned := writeFile(t, "one.csv", "instance_id,owner\ni-0123456789abcdef0,alice\n")
+	for _, order := range [][]string{{bare, owned}, {owned, bare}} {
+		out := filepath.Join(t.TempDir(), "out")
+		got := runCLI(t, "", "run", "--instances", order[0], "--instances", order[1], "--endpoint-url", url, "--region", "us-east-1",
+			"--out", out, "--split-by", "owner", "--quiet")
+		if got.code != 1 {
+			t.Fatalf("exit %d\n%s", got.code, got.stderr)
+		}
+		if rec := recordKeys(t, filepath.Join(report.SplitDir(out, "owner"), "alice")); len(rec) != 1 {
+			t.Errorf("--instances %s --instances %s: alice's group holds %v, want i-0123456789abcdef0", filepath.Base(order[0]), filepath.Base(order[1]), rec)
+		}
+	}
+}
+
 // TestScheduledLayout: a schedule's fixed configuration writes each run into
 // a dated directory ({date}, {time}), and --baseline previous compares it
 // with the latest run beside it (none for the first).
