@@ -699,9 +699,9 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 	}
 	switch d.via() {
 	case "ses":
-		conn, err := dl.conn()
-		if err != nil {
-			return fmt.Errorf("--mail-via ses: %w", err)
+		conn, cerr := dl.conn()
+		if cerr != nil {
+			return fmt.Errorf("--mail-via ses: %w", cerr)
 		}
 		err = deliver.SendSES(ctx, sesv2.NewFromConfig(conn.Config()), msg)
 	default:

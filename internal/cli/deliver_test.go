@@ -1597,3 +1597,44 @@ func TestMailAddressWithFormatCharacters(t *testing.T) {
 		t.Errorf("stderr holds a format character as it is:\n%q", got.stderr)
 	}
 }
+
+// TestMailViaSESRefused: a message SES refuses is a failed delivery (exit
+// 5, SES's reason on stderr), and one it takes is sent once. The refusal
+// was dropped (a shadowed error): "mailed the reports to ...", exit 0.
+func TestMailViaSESRefused(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	var mu sync.Mutex
+	refuse, sent := true, 0
+	ses := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if refuse {
+			w.Header().Set("X-Amzn-ErrorType", "MessageRejected")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"message": "Email address is not verified."}`)
+			return
+		}
+		sent++
+		fmt.Fprint(w, `{"MessageId": "m-1"}`)
+	}))
+	defer ses.Close()
+	t.Setenv("AWS_ENDPOINT_URL_SESV2", ses.URL)
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	out := filepath.Join(t.TempDir(), "out")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--fail-on", "none"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	mail := []string{"mail", out, "--to", "ops@example.com", "--mail-from", "auditor@example.com", "--mail-via", "ses", "--region", "us-east-1"}
+	got := runCLI(t, "", mail...)
+	if got.code != 5 || !strings.Contains(got.stderr, "not verified") || strings.Contains(got.stderr, "mailed the reports") {
+		t.Errorf("SES refused: exit %d, want 5 with SES's reason and no word of a mail sent\n%s", got.code, got.stderr)
+	}
+	mu.Lock()
+	refuse = false
+	mu.Unlock()
+	if got := runCLI(t, "", mail...); got.code != 0 || sent != 1 {
+		t.Errorf("SES took it: exit %d, %d sent, want 0 and 1\n%s", got.code, sent, got.stderr)
+	}
+}

@@ -77,8 +77,7 @@ func assertPlain(t *testing.T, s string) {
 // TestSESRefusalIsPlain: SES's words in a failed delivery are one line
 // without control characters, as deliver.Error promises and SMTP's are:
 // SendSES returned the SDK's error as it came. (It is tested from here, on
-// the real client over HTTP, because auditor mail --mail-via ses does not
-// yet show SES's refusal at all.)
+// the real client over HTTP; TestMailViaSESRefused drives auditor mail.)
 func TestSESRefusalIsPlain(t *testing.T) {
 	b, _ := json.Marshal("Boom\x1b]0;HACKED\x07\x1b[31mRED\nsecond line")
 	ses := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
