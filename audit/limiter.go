@@ -59,8 +59,8 @@ type Limiter struct {
 	peers  Peers
 	paceAt time.Time // of the last exchange
 	fair   float64   // the fair share of what the bucket lets through; 0: unknown
-	// peerCuts is the others' cuts, summed, at the last exchange.
-	peerCuts int
+	// peerCuts is each other's cuts (by Pace.Peer) at the last exchange.
+	peerCuts map[int]int
 	okCount  int        // calls answered, not throttled
 	paceLog  []paceMark // okCount at the exchanges over the last paceSpan
 	sharers  int        // the most others heard from at one exchange
@@ -97,6 +97,9 @@ type Pace struct {
 	// Cuts counts the process's cuts for the throttles it saw itself so
 	// far (not those it made as the others cut: they would echo).
 	Cuts int `json:"cuts"`
+	// Peer names the process that said it, among those on the bucket (a
+	// shard's index), so that a process's cuts are told from another's.
+	Peer int `json:"-"`
 }
 
 // exchange tells the others on the bucket this process's pace and takes
@@ -132,13 +135,20 @@ func (l *Limiter) exchange(now time.Time) bool {
 	if f := fairShare(mine, others, func(p Pace) float64 { return p.Recent }); f > 0 {
 		l.fair = min(l.fair, f)
 	}
-	cuts := 0
+	// A cut is one a process already heard from made since: one heard
+	// again after a while, or first, says nothing new.
+	newer := false
+	heard := make(map[int]int, len(others))
 	for _, p := range others {
-		cuts += p.Cuts
+		if before, ok := l.peerCuts[p.Peer]; ok && p.Cuts > before {
+			newer = true
+		}
+		heard[p.Peer] = p.Cuts
 	}
-	newer := cuts > l.peerCuts
-	l.peerCuts = cuts
-	if newer && (l.slowStart || l.rate > l.limit) && now.Sub(l.cutAt).Seconds() >= 2*l.latency {
+	l.peerCuts = heard
+	// At most one such cut a cycle: the others' words cannot hold a
+	// process down faster than its own throttles would.
+	if newer && (l.slowStart || l.rate > l.limit) && now.Sub(l.cutAt).Seconds() >= max(l.k, 2*l.latency) {
 		l.cut(now)
 		return true
 	}

@@ -64,7 +64,8 @@ type model struct {
 	steps    []rateStep // changes of the bucket's rate
 	atAnswer bool       // the bucket decides at the end of the latency, as ssmsim does; else on arrival
 	seed     uint64
-	peers    bool // the processes tell each other their pace (Peers)
+	peers    bool  // the processes tell each other their pace (Peers)
+	told     Peers // what the first process hears instead, when set
 }
 
 // memBoard is Peers for processes in one model: each sees the others' last
@@ -84,7 +85,9 @@ func (p memPeer) Exchange(now time.Time, mine Pace) []Pace {
 	var out []Pace
 	for _, id := range slices.Sorted(maps.Keys(p.b.at)) {
 		if id != p.id && now.Sub(p.b.at[id]) < 2*time.Second {
-			out = append(out, p.b.pace[id])
+			pace := p.b.pace[id]
+			pace.Peer = id
+			out = append(out, pace)
 		}
 	}
 	return out
@@ -172,6 +175,9 @@ func (m model) run() outcome {
 		procs[i] = &modelProc{lim: newLimiter(0, func() time.Time { return now }), left: m.calls}
 		if m.peers && m.procs > 1 {
 			procs[i].lim.peers = memPeer{board, i}
+		}
+		if m.told != nil && i == 0 {
+			procs[i].lim.peers = m.told
 		}
 		for range m.conc {
 			if procs[i].left > 0 {
@@ -568,6 +574,34 @@ func TestAdaptiveLimiterSharedBucketPeers(t *testing.T) {
 					t.Errorf("a share %.0f%% off R/N, want at most 25%%", 100*skew)
 				}
 			})
+		}
+	}
+}
+
+// flapping is Peers whose one other process is heard for 3 s, then not
+// for 3 s (a slow shared volume), and never cuts.
+type flapping struct{}
+
+func (flapping) Exchange(now time.Time, mine Pace) []Pace {
+	if now.Unix()/3%2 == 0 {
+		return nil
+	}
+	return []Pace{{OK: mine.OK, Recent: mine.Recent, Wants: true, Cuts: 1, Peer: 1}}
+}
+
+// TestAdaptiveLimiterPeerHeardAgain: a process heard again after a while
+// has made no cut since; it took its cuts, summed with the others', for a
+// new one, and cut each time (21 cuts against 4 in 120 s).
+func TestAdaptiveLimiterPeerHeardAgain(t *testing.T) {
+	for _, r := range []float64{50, 200} {
+		m := model{rate: r, burst: r, latency: 25 * time.Millisecond, jitter: 10 * time.Millisecond, conc: 16, procs: 1, calls: int(r * 60), seed: 1}
+		alone := m.run()
+		m.told = flapping{}
+		o := m.run()
+		cuts, cutsAlone := o.procs[0].lim.cuts, alone.procs[0].lim.cuts
+		t.Logf("R = %g: %d cuts against %d alone; %.2f of R against %.2f", r, cuts, cutsAlone, o.throughput()/r, alone.throughput()/r)
+		if cuts > cutsAlone+1 || o.throughput() < 0.95*alone.throughput() {
+			t.Errorf("R = %g: a peer heard on and off made %d cuts (alone %d) and %.2f of R (alone %.2f)", r, cuts, cutsAlone, o.throughput()/r, alone.throughput()/r)
 		}
 	}
 }

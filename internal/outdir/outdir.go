@@ -27,6 +27,9 @@ const (
 	// PaceFile is where a shard tells the shards beside it its pace
 	// (package paceboard), while it runs.
 	PaceFile = ".auditor-pace"
+	// PaceTmp is where the pace is written before it is renamed over
+	// PaceFile.
+	PaceTmp  = ".auditor-pace.tmp"
 	lockName = ".auditor.lock"
 )
 
@@ -114,7 +117,7 @@ func OpenDemo(dir string, own ...string) (*Dir, error) {
 		switch e.Name() {
 		case DemoMarker:
 			marked = true
-		case lockName, TmpDir, PaceFile:
+		case lockName, TmpDir, PaceFile, PaceTmp:
 		default:
 			empty = false
 		}
@@ -130,7 +133,7 @@ func OpenDemo(dir string, own ...string) (*Dir, error) {
 	if _, err := os.Stat(filepath.Join(dir, DemoMarker)); errors.Is(err, fs.ErrNotExist) {
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
-			if n := e.Name(); n != lockName && n != TmpDir && n != PaceFile {
+			if n := e.Name(); n != lockName && n != TmpDir && n != PaceFile && n != PaceTmp {
 				d.Close()
 				return nil, fmt.Errorf("%s: %w (it holds files the demo did not write)", dir, ErrNotDemo)
 			}

@@ -28,11 +28,12 @@ import (
 )
 
 const (
-	every       = 500 * time.Millisecond // how often the file is written and the others read
-	fresh       = 2 * time.Second        // a file unchanged for this long is of a shard that ended
-	maxFile     = 64 << 10               // a larger file is not a shard's
-	maxSiblings = 512                    // directories beside this one read, at most
-	maxOK       = 1e6                    // calls a second: a larger pace is not a shard's
+	every      = 500 * time.Millisecond // how often the file is written and the others read
+	fresh      = 2 * time.Second        // a file unchanged for this long is of a shard that ended
+	maxFile    = 64 << 10               // a larger file is not a shard's
+	maxShards  = 512                    // shards heard, at most
+	maxEntries = 8192                   // entries beside this directory looked at, at most
+	maxOK      = 1e6                    // calls a second: a larger pace is not a shard's
 )
 
 // ident says which shard of which list wrote a file.
@@ -50,6 +51,13 @@ type file struct {
 	Pace map[string]audit.Pace `json:"pace"`
 }
 
+// said is a limiter's last pace, and when it said it: one that stopped
+// (its account-region done) is left out of the file once it is stale.
+type said struct {
+	pace audit.Pace
+	at   time.Time
+}
+
 // heard is what a directory's file said last, and when that changed.
 type heard struct {
 	seq int64
@@ -64,7 +72,7 @@ type Board struct {
 	now               func() time.Time
 
 	mu     sync.Mutex
-	mine   map[string]audit.Pace
+	mine   map[string]said // by account-region
 	others map[string][]audit.Pace
 	seen   map[string]heard // by directory name
 	seq    int64
@@ -92,7 +100,7 @@ func newBoard(dir, list string, k, n int, now func() time.Time) *Board {
 	return &Board{
 		dir: abs, parent: filepath.Dir(abs), self: filepath.Base(abs),
 		id: ident{List: list, Shards: n, Shard: k}, now: now,
-		mine: map[string]audit.Pace{}, others: map[string][]audit.Pace{}, seen: map[string]heard{},
+		mine: map[string]said{}, others: map[string][]audit.Pace{}, seen: map[string]heard{},
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
@@ -112,7 +120,7 @@ type peer struct {
 func (p peer) Exchange(_ time.Time, mine audit.Pace) []audit.Pace {
 	p.b.mu.Lock()
 	defer p.b.mu.Unlock()
-	p.b.mine[p.key] = mine
+	p.b.mine[p.key] = said{mine, p.b.now()}
 	return slices.Clone(p.b.others[p.key])
 }
 
@@ -130,7 +138,7 @@ func (b *Board) Close() {
 			}
 		}
 		os.Remove(filepath.Join(b.dir, outdir.PaceFile))
-		os.Remove(filepath.Join(b.dir, outdir.PaceFile+".tmp"))
+		os.Remove(filepath.Join(b.dir, outdir.PaceTmp))
 	})
 }
 
@@ -150,19 +158,19 @@ func (b *Board) loop() {
 
 // tick writes this shard's file and reads the others'.
 func (b *Board) tick() {
+	now := b.now()
 	b.mu.Lock()
 	b.seq++
 	out := file{ident: b.id, Seq: b.seq, Pace: make(map[string]audit.Pace, len(b.mine))}
 	for k, v := range b.mine {
-		out.Pace[k] = v
+		if now.Sub(v.at) < fresh {
+			out.Pace[k] = v.pace
+		}
 	}
 	b.mu.Unlock()
 	if data, err := json.Marshal(out); err == nil {
 		// Best effort: a shard that cannot write its pace paces alone.
-		tmp := filepath.Join(b.dir, outdir.PaceFile+".tmp")
-		if os.WriteFile(tmp, data, 0o644) == nil {
-			os.Rename(tmp, filepath.Join(b.dir, outdir.PaceFile))
-		}
+		b.write(data)
 	}
 	others := b.read()
 	b.mu.Lock()
@@ -170,8 +178,26 @@ func (b *Board) tick() {
 	b.mu.Unlock()
 }
 
+// write puts data in the shard's file, whole: through a new temporary file
+// (not one a link or a FIFO put in its place) renamed over it.
+func (b *Board) write(data []byte) {
+	tmp := filepath.Join(b.dir, outdir.PaceTmp)
+	os.Remove(tmp)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil && cerr == nil {
+		os.Rename(tmp, filepath.Join(b.dir, outdir.PaceFile))
+		return
+	}
+	os.Remove(tmp)
+}
+
 // read returns the paces of the shards beside this one that are still
-// running, by account-region.
+// running, by account-region; each pace says which shard it is of
+// (audit.Pace.Peer).
 func (b *Board) read() map[string][]audit.Pace {
 	out := map[string][]audit.Pace{}
 	entries, err := os.ReadDir(b.parent)
@@ -180,13 +206,12 @@ func (b *Board) read() map[string][]audit.Pace {
 	}
 	now := b.now()
 	shards := map[int]bool{}
-	read := 0
-	for _, e := range entries {
+	for i, e := range entries {
+		if i >= maxEntries || len(shards) >= maxShards {
+			break
+		}
 		if !e.IsDir() || e.Name() == b.self {
 			continue
-		}
-		if read++; read > maxSiblings {
-			break
 		}
 		f, ok := readFile(filepath.Join(b.parent, e.Name(), outdir.PaceFile))
 		if !ok || f.List != b.id.List || f.Shards != b.id.Shards || f.Shard == b.id.Shard || f.Shard < 0 || f.Shard >= f.Shards || shards[f.Shard] {
@@ -209,6 +234,7 @@ func (b *Board) read() map[string][]audit.Pace {
 		shards[f.Shard] = true
 		for k, p := range f.Pace {
 			if p.OK >= 0 && p.OK <= maxOK && p.Recent >= 0 && p.Recent <= maxOK && p.Cuts >= 0 {
+				p.Peer = f.Shard
 				out[k] = append(out[k], p)
 			}
 		}
@@ -217,17 +243,20 @@ func (b *Board) read() map[string][]audit.Pace {
 }
 
 // readFile reads a shard's file: false for anything that is not a small
-// regular file of the right form.
+// regular file of this user's, of the right form.
 func readFile(path string) (file, bool) {
 	st, err := os.Lstat(path)
-	if err != nil || !st.Mode().IsRegular() || st.Size() > maxFile {
+	if err != nil || !st.Mode().IsRegular() || st.Size() > maxFile || !mine(st) {
 		return file{}, false
 	}
-	fd, err := os.Open(path)
+	fd, err := openPace(path)
 	if err != nil {
 		return file{}, false
 	}
 	defer fd.Close()
+	if st, err := fd.Stat(); err != nil || !st.Mode().IsRegular() || !mine(st) {
+		return file{}, false
+	}
 	data, err := io.ReadAll(io.LimitReader(fd, maxFile+1))
 	if err != nil || len(data) > maxFile {
 		return file{}, false

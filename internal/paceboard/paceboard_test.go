@@ -1,6 +1,7 @@
 package paceboard
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -60,7 +61,7 @@ func TestShardsHearEachOther(t *testing.T) {
 	round(c, bs...)
 	round(c, bs...) // a file first seen in the round before changes in this one
 	got := a.Exchange(c.t, audit.Pace{OK: 40, Wants: true, Cuts: 2})
-	if len(got) != 1 || got[0] != (audit.Pace{OK: 60, Wants: true, Cuts: 1}) {
+	if len(got) != 1 || got[0] != (audit.Pace{OK: 60, Wants: true, Cuts: 1, Peer: 1}) {
 		t.Fatalf("shard 0 heard %v on us-east-1, want shard 1's pace alone (shard 2 is on eu-west-1)", got)
 	}
 	if got := other.Exchange(c.t, audit.Pace{}); len(got) != 0 {
@@ -159,5 +160,69 @@ func TestStartWritesAndCloseRemoves(t *testing.T) {
 	b.Close()
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("Close left the pace file: %v", err)
+	}
+}
+
+// TestWhatIsNotHeard: a limiter that stopped saying its pace (its
+// account-region done) is left out of the file two seconds on; a file of
+// another user is not heard; a link put where the temporary file goes is
+// not written through; and hundreds of other directories beside the
+// shards do not hide them.
+func TestWhatIsNotHeard(t *testing.T) {
+	bs, c := shards(t, 2, "sha256:list")
+	done := bs[0].For("1", "done")
+	going := bs[0].For("1", "going")
+	done.Exchange(c.t, audit.Pace{OK: 25, Wants: true})
+	for range 6 {
+		going.Exchange(c.t, audit.Pace{OK: 30, Wants: true})
+		round(c, bs...)
+	}
+	if got := bs[1].For("1", "done").Exchange(c.t, audit.Pace{}); len(got) != 0 {
+		t.Errorf("3 s after shard 0 last paced an account-region, shard 1 still hears %v there", got)
+	}
+	if got := bs[1].For("1", "going").Exchange(c.t, audit.Pace{}); len(got) != 1 {
+		t.Errorf("shard 1 hears %v where shard 0 still paces, want its pace", got)
+	}
+
+	// A link where the temporary file goes is replaced, not followed.
+	target := filepath.Join(t.TempDir(), "target")
+	os.WriteFile(target, []byte("keep"), 0o644)
+	if err := os.Symlink(target, filepath.Join(bs[0].dir, outdir.PaceTmp)); err != nil {
+		t.Fatal(err)
+	}
+	round(c, bs...)
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Errorf("the pace was written through a link: its target holds %q", b)
+	}
+
+	// Another user's file is not a shard's.
+	if os.Geteuid() != 0 {
+		t.Log("not root: a file of another user cannot be made here, that case is not tried")
+	} else {
+		if err := os.Chown(filepath.Join(bs[0].dir, outdir.PaceFile), 4242, 4242); err != nil {
+			t.Fatal(err)
+		}
+		// Shard 0 must not rewrite it as its own: stop ticking it.
+		for range 2 {
+			round(c, bs[1])
+		}
+		if got := bs[1].For("1", "going").Exchange(c.t, audit.Pace{}); len(got) != 0 {
+			t.Errorf("shard 1 hears %v from a file of another user", got)
+		}
+	}
+
+	// Many other directories beside the shards.
+	bs, c = shards(t, 2, "sha256:list")
+	for i := range 700 {
+		if err := os.Mkdir(filepath.Join(bs[0].parent, fmt.Sprintf("2026-%04d", i)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		bs[1].For("1", "r").Exchange(c.t, audit.Pace{OK: 7, Wants: true})
+		round(c, bs...)
+	}
+	if got := bs[0].For("1", "r").Exchange(c.t, audit.Pace{}); len(got) != 1 {
+		t.Errorf("beside 700 other directories, shard 0 hears %v, want shard 1", got)
 	}
 }
