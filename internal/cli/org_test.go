@@ -26,16 +26,25 @@ func serveOrg(t *testing.T, size int) (*ssmsim.Org, *ssmsim.Server, []ssmsim.Acc
 	t.Helper()
 	accounts := ssmsim.DefaultAccounts(3, 1)
 	accounts[2].Roles = []ssmsim.Role{{Name: "AuditRole", Refuse: true}}
-	org, err := ssmsim.NewOrg(ssmsim.OrgConfig{
+	org, srv, _ := serveOrgOf(t, ssmsim.OrgConfig{
 		Seed:     1,
 		Accounts: accounts,
 		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
 		Fleet:    ssmsim.FleetConfig{Size: size, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-	})
+	}, ssmsim.Faults{})
+	return org, srv, accounts
+}
+
+// serveOrgOf serves the organisation cfg describes, with faults, as its
+// management account's keys, and points every AWS service at it; it
+// returns the organisation, its server and its URL.
+func serveOrgOf(t *testing.T, cfg ssmsim.OrgConfig, faults ssmsim.Faults) (*ssmsim.Org, *ssmsim.Server, string) {
+	t.Helper()
+	org, err := ssmsim.NewOrg(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := ssmsim.NewServer(nil, ssmsim.Options{Org: org})
+	srv := ssmsim.NewServer(nil, ssmsim.Options{Org: org, Faults: faults})
 	url, stop, err := srv.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +52,7 @@ func serveOrg(t *testing.T, size int) (*ssmsim.Org, *ssmsim.Server, []ssmsim.Acc
 	t.Cleanup(stop)
 	isolateAWS(t, "AKIAORGMANAGEMENT001")
 	t.Setenv("AWS_ENDPOINT_URL", url)
-	return org, srv, accounts
+	return org, srv, url
 }
 
 // TestOrganisation: --accounts org --role-name --regions all --discover
@@ -420,7 +429,7 @@ func TestOrgWithoutActiveAccount(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			org, err := ssmsim.NewOrg(ssmsim.OrgConfig{
+			org, srv, _ := serveOrgOf(t, ssmsim.OrgConfig{
 				Seed: 1,
 				Accounts: []ssmsim.Account{
 					{ID: ssmsim.DefaultAccountID, Name: "Management", State: tt.management},
@@ -429,18 +438,7 @@ func TestOrgWithoutActiveAccount(t *testing.T) {
 				},
 				Regions: []ssmsim.Region{{Name: "us-east-1"}},
 				Fleet:   ssmsim.FleetConfig{Size: 10, UnmanagedFraction: -1},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := ssmsim.NewServer(nil, ssmsim.Options{Org: org})
-			url, stop, err := srv.Start()
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(stop)
-			isolateAWS(t, "AKIAORGMANAGEMENT001")
-			t.Setenv("AWS_ENDPOINT_URL", url)
+			}, ssmsim.Faults{})
 			out := filepath.Join(t.TempDir(), "out")
 			got := runCLI(t, "", append([]string{"run", "--accounts", tt.accounts, "--role-name", "AuditRole", "--discover", "--region", "us-east-1",
 				"--fail-on", "none", "--quiet", "--out", out}, tt.extra...)...)

@@ -65,24 +65,13 @@ func TestRoleFlagsChecked(t *testing.T) {
 // user's keys, the sessions last as long as asked.
 func TestRoleDurationChained(t *testing.T) {
 	accounts := ssmsim.DefaultAccounts(2, 1)
-	org, err := ssmsim.NewOrg(ssmsim.OrgConfig{
+	org, _, url := serveOrgOf(t, ssmsim.OrgConfig{
 		Seed:     1,
 		Accounts: accounts,
 		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "af-south-1", OptIn: true}},
 		Roles:    []ssmsim.Role{{Name: "AuditRole", MaxSessionDuration: 12 * time.Hour}, {Name: "Auditor", MaxSessionDuration: 12 * time.Hour}},
 		Fleet:    ssmsim.FleetConfig{Size: 5},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := ssmsim.NewServer(nil, ssmsim.Options{Org: org})
-	url, stop, err := srv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	isolateAWS(t, "AKIAORGMANAGEMENT001")
-	t.Setenv("AWS_ENDPOINT_URL", url)
+	}, ssmsim.Faults{})
 	// The auditor's own role in the management account, as under IRSA.
 	client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIAORGMANAGEMENT001", "secret", "")})
