@@ -596,15 +596,29 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		if w.Written() == 0 && info.Resumed == 0 {
 			// Nothing could be audited at all: a setup to fix, not a
 			// fleet to retry.
+			if renderErr != nil {
+				fmt.Fprintf(stderr, "auditor: %s\n", plainLines(renderErr.Error()))
+			}
 			return errors.New("nothing was audited: fix the cause above, then run again")
 		}
 		fmt.Fprintf(stderr, "auditor: continue once it answers again with: auditor run --resume --out %s (and the same targets)\n", o.out)
+		if renderErr != nil {
+			// Reports not written (a --split-by's among them) are exit
+			// 4, which says more than an incomplete run's 3; and only
+			// this says why.
+			return renderErr
+		}
 		if deliverErr != nil {
 			return deliverErr
 		}
 		return errIncomplete
 	}
 	if runErr != nil && !interrupted {
+		if renderErr != nil {
+			// Both are exit 4; the run's cause is told last, with what
+			// to do.
+			fmt.Fprintf(stderr, "auditor: %s\n", plainLines(renderErr.Error()))
+		}
 		if w.Written() > 0 || info.Resumed > 0 {
 			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: auditor run --resume --out %s ...\n", o.out, o.out)
 		}

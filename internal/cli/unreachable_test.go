@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -220,6 +223,83 @@ func TestUnreachableNamesTheEndpointsSource(t *testing.T) {
 				"--max-attempts", "1", "--quiet"}, tt.args...)...)
 			if got.code != int(exitFatal) || !strings.Contains(got.stderr, "cannot reach "+url+": connection refused; "+tt.want) || strings.Contains(got.stderr, tt.not) {
 				t.Errorf("exit %d, want %d saying %q, not %q\n%s", got.code, exitFatal, tt.want, tt.not, got.stderr)
+			}
+		})
+	}
+}
+
+// TestSplitFailsWhenTheAuditStops: a --split-by that failed after an
+// audit cut short was never told: a run whose endpoint stopped answering
+// said so and exited 3, and with --mail-to-label it said "no group is
+// mailed: the split by owner failed (below)" with nothing below; one whose
+// credentials were refused half-way said that alone. The split's error is
+// told, and its exit (4) wins over the incomplete run's (3).
+func TestSplitFailsWhenTheAuditStops(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 6, Size: 200})
+	var list strings.Builder
+	list.WriteString("instance_id,owner,owner_email\n")
+	for i, id := range fleet.IDs() {
+		fmt.Fprintf(&list, "%s,team%d,team%d@example.com\n", id, i%3, i%3)
+	}
+	listPath := writeFile(t, "fleet.csv", list.String())
+	tests := []struct {
+		name string
+		mail bool
+		// stop makes the audit stop after 60 calls.
+		stop func(sim *ssmsim.Server, stopServer func())
+		says string
+	}{
+		{"endpoint lost", false, func(_ *ssmsim.Server, stopServer func()) { go stopServer() }, "stopped answering"},
+		{"endpoint lost, mail to label", true, func(_ *ssmsim.Server, stopServer func()) { go stopServer() }, "stopped answering"},
+		{"credentials refused", false, func(sim *ssmsim.Server, _ func()) {
+			sim.DenyAccessKey("AKIATESTTESTTESTTEST", "UnrecognizedClientException")
+		}, "UnrecognizedClientException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			split := report.SplitDir(out, "owner")
+			sim := ssmsim.NewServer(fleet, ssmsim.Options{})
+			var served atomic.Int64
+			var stop func()
+			var once sync.Once
+			handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeInstanceAssociationsStatus") {
+					// Someone else's directory where the split goes, made
+					// once the run has checked that there is none.
+					once.Do(func() {
+						os.MkdirAll(split, 0o777)
+						os.WriteFile(filepath.Join(split, "keep.txt"), []byte("x"), 0o644)
+					})
+				}
+				if served.Add(1) == 60 {
+					tt.stop(sim, stop)
+				}
+				sim.ServeHTTP(w, r)
+			})
+			var url string
+			url, stop = stoppableServer(t, handler)
+			t.Setenv("AWS_ENDPOINT_URL_STS", url)
+			args := []string{"run", "--instances", listPath, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+				"--max-attempts", "2", "--concurrency", "2", "--fail-on", "none", "--quiet", "--split-by", "owner"}
+			if tt.mail {
+				ms := newMailSetup(t, smtptest.Options{})
+				args = append(append(args, "--mail-to-label", "owner_email", "--mail-to", "ops@example.com"), ms.args...)
+			}
+			got := runCLI(t, "", args...)
+			if got.code != int(exitFatal) {
+				t.Errorf("exit %d, want %d (the owners' reports could not be written)\n%s", got.code, exitFatal, got.stderr)
+			}
+			if !strings.Contains(got.stderr, tt.says) {
+				t.Errorf("stderr does not say %q:\n%s", tt.says, got.stderr)
+			}
+			_, below, ok := strings.Cut(got.stderr, "the split by owner failed (below)")
+			if !tt.mail {
+				below, ok = got.stderr, true
+			}
+			if !ok || !strings.Contains(below, `split by "owner": `) || !strings.Contains(below, "was not made by a split") {
+				t.Errorf("stderr does not say why the split failed:\n%s", got.stderr)
 			}
 		})
 	}
