@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -112,5 +114,56 @@ func TestListOfAnotherAccountWhenSTSFails(t *testing.T) {
 	}
 	if n := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]; n != 0 {
 		t.Errorf("%d SSM calls before the refusal, want none", n)
+	}
+}
+
+// TestCallerRefusedBySTS: STS that answers, and refuses the credentials,
+// was reported as STS unreachable ("let the run reach STS (a VPC
+// endpoint for it, ...)", exit 2) for a list naming another account, and
+// its message reached the terminal as it came, bidi controls and all. The
+// credentials are said to be refused (exit 4, as the run's own refused
+// credentials are), in the service's words made plain; a run that needs
+// no account warns in those words, made plain.
+func TestCallerRefusedBySTS(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, srv := serve(t, handFleet(false), ssmsim.Options{})
+	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>`+
+			"<Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.\u202eevil</Message>"+
+			`</Error><RequestId>8a0b2f4e-0000-4000-8000-000000000000</RequestId></ErrorResponse>`)
+	}))
+	t.Cleanup(sts.Close)
+	t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+	tests := []struct {
+		name      string
+		list      string
+		args      []string
+		want      exitCode
+		says, not string
+	}{
+		{"list of another account", "instance_id,account_id,region\ni-0123456789abcdef0,111122223333,us-east-1\n", nil, exitFatal,
+			"the credentials were refused", "let the run reach STS"},
+		{"with a role", "instance_id,account_id,region\ni-0123456789abcdef0,111122223333,us-east-1\n", []string{"--role-name", "AuditRole"}, exitFatal,
+			"the credentials were refused", "let the run reach STS"},
+		{"list of the caller's account", "i-0123456789abcdef0\n", nil, exitOK,
+			"cannot tell which account these credentials belong to", "let the run reach STS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
+			list := writeFile(t, "fleet.csv", tt.list)
+			got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--max-attempts", "1",
+				"--out", filepath.Join(t.TempDir(), "o")}, tt.args...)...)
+			if got.code != int(tt.want) || !strings.Contains(got.stderr, tt.says) || !strings.Contains(got.stderr, "InvalidClientTokenId") ||
+				strings.Contains(got.stderr, tt.not) {
+				t.Errorf("exit %d, want %d saying %q in STS's words, not %q\n%s", got.code, tt.want, tt.says, tt.not, got.stderr)
+			}
+			assertPlain(t, got.stderr)
+			if n := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus] - before; tt.want == exitFatal && n != 0 {
+				t.Errorf("%d SSM calls before the refusal, want none", n)
+			}
+		})
 	}
 }

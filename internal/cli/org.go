@@ -249,9 +249,10 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 			return nil, errInterrupted
 		}
 		if o.multiAccount() {
-			return nil, fmt.Errorf("%w: the caller's account is needed to reach the others: %w", audit.ErrFatal, err)
+			return nil, withFatalHint(fmt.Errorf("%w: the caller's account is needed to reach the others: %w", audit.ErrFatal, err), j.conn.HomeRegion())
 		}
-		o.logf(stderr, "auditor: cannot tell which account these credentials belong to (%v); the account column stays empty", err)
+		// STS's words are the service's: plain, as every other.
+		o.logf(stderr, "auditor: cannot tell which account these credentials belong to (%s); the account column stays empty", plain(err.Error(), 0))
 	}
 	j.caller = id.Account
 	if d := j.conn.RoleDuration(); o.roles().Set() && d < o.roleDuration {
@@ -314,11 +315,23 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		}
 		if len(others) > 0 {
 			slices.Sort(others)
+			them := map[bool]string{true: "that account", false: "those accounts"}[len(others) == 1]
+			if _, none := audit.NoAnswer(callerErr); id.Account == "" && !none {
+				// STS answered, and would not say: credentials it
+				// refuses are refused (exit 4, as when SSM refuses
+				// them), not an STS out of reach.
+				err := fmt.Errorf("the targets name account%s %s, but STS would not say which account these credentials belong to: %w",
+					pluralS(len(others)), strings.Join(others, ", "), callerErr)
+				if h := credentialsHint(callerErr, j.conn.HomeRegion()); h != "" {
+					return nil, fmt.Errorf("%w\n%s", err, h)
+				}
+				return nil, fmt.Errorf("%w\nfix what STS says, then run again, or pass --role-name ROLE to reach %s with a role", err, them)
+			}
 			if id.Account == "" {
 				// Neither theirs nor another's can be told: the STS
 				// failure is what to mend.
-				return nil, usagef("the targets name account%s %s, but which account these credentials belong to is unknown (%v): let the run reach STS (a VPC endpoint for it, or HTTPS_PROXY and NO_PROXY), pass --role-name ROLE to reach %s with a role, or leave out the list's account_id column if its instances are the credentials' own account's",
-					pluralS(len(others)), strings.Join(others, ", "), callerErr, map[bool]string{true: "that account", false: "those accounts"}[len(others) == 1])
+				return nil, usagef("the targets name account%s %s, but which account these credentials belong to is unknown (%s): let the run reach STS (a VPC endpoint for it, or HTTPS_PROXY and NO_PROXY), pass --role-name ROLE to reach %s with a role, or leave out the list's account_id column if its instances are the credentials' own account's",
+					pluralS(len(others)), strings.Join(others, ", "), plain(callerErr.Error(), 0), them)
 			}
 			return nil, usagef("the targets name account%s %s, but these credentials are account %s's and no role reaches the others: pass --role-name ROLE (a role that account %s may assume in each), or audit each account with its own credentials",
 				pluralS(len(others)), strings.Join(others, ", "), id.Account, id.Account)

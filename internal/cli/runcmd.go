@@ -695,20 +695,36 @@ func withFatalHint(err error, region string) error {
 	if errors.As(err, &rules) {
 		return fmt.Errorf("%w\n%s", err, endpointRulesHint)
 	}
+	if h := credentialsHint(err, region); h != "" {
+		return fmt.Errorf("%w\n%s", err, h)
+	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return err
 	}
 	switch ae.ErrorCode() {
-	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch",
-		"IncompleteSignature", "IncompleteSignatureException", "MissingAuthenticationToken", "MissingAuthenticationTokenException", "AuthFailure":
-		return fmt.Errorf("%w\nthe credentials were refused: check them with aws sts get-caller-identity --region %s; a region that is not enabled for the account refuses every credential (enable it, or leave it out)", err, region)
-	case "ExpiredToken", "ExpiredTokenException":
-		return fmt.Errorf("%w\nthe credentials have expired: refresh them (aws sso login, or a new session), then run again", err)
 	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
 		return fmt.Errorf("%w\nallow ssm:DescribeInstanceAssociationsStatus (see deploy/iam/auditor-policy.json), then run again", err)
 	}
 	return err
+}
+
+// credentialsHint says what to do about credentials that a service (SSM,
+// STS) refused, or found expired, in err, a call made in region; "" when
+// err is no such answer.
+func credentialsHint(err error, region string) string {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return ""
+	}
+	switch ae.ErrorCode() {
+	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch",
+		"IncompleteSignature", "IncompleteSignatureException", "MissingAuthenticationToken", "MissingAuthenticationTokenException", "AuthFailure":
+		return fmt.Sprintf("the credentials were refused: check them with aws sts get-caller-identity --region %s; a region that is not enabled for the account refuses every credential (enable it, or leave it out)", region)
+	case "ExpiredToken", "ExpiredTokenException":
+		return "the credentials have expired: refresh them (aws sso login, or a new session), then run again"
+	}
+	return ""
 }
 
 // unreachables returns the account-regions that Run gave up on.
