@@ -254,29 +254,49 @@ var ErrNotSplit = errors.New("exists and was not made by a split")
 
 // CheckSplit returns an error wrapping ErrNotSplit when SplitDir(dir,
 // label) exists and Split did not make it, so that a caller can refuse it
-// before doing what Split comes after; nil when it is not there, or is an
-// earlier split's.
+// before doing what Split comes after; nil when it is not there, is an
+// earlier split's, or is an empty directory (which Split claims).
 func CheckSplit(dir, label string) error { return checkSplitDir(SplitDir(dir, label)) }
 
 func checkSplitDir(root string) error {
 	if _, err := os.Lstat(root); err != nil {
 		return nil // not there; one that cannot be seen fails to be made
 	}
-	if _, err := os.Stat(filepath.Join(root, splitMarker)); err != nil {
-		return fmt.Errorf("%s %w: move it away, or split by another label", root, ErrNotSplit)
+	if _, err := os.Stat(filepath.Join(root, splitMarker)); err == nil || emptyDir(root) {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%s %w: move it away, or split by another label", root, ErrNotSplit)
+}
+
+// emptyDir reports whether path is a directory, not a link to one, that
+// holds nothing.
+func emptyDir(path string) bool {
+	if st, err := os.Lstat(path); err != nil || !st.IsDir() {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, err = f.Readdirnames(1)
+	return errors.Is(err, io.EOF)
 }
 
 // claimSplitDir makes root empty and marks it as the split's: an earlier
-// split's directory (marked) is removed first, anything else there is
-// refused, so that no file Split did not make is ever deleted.
+// split's directory (marked) is removed first, an empty directory is taken
+// as it is, anything else there is refused, so that no file Split did not
+// make is ever deleted. An empty one is what a split stopped between
+// making root and marking it leaves (a full disk, a kill): it holds
+// nothing of anyone's, and refusing it would refuse every later split.
 func claimSplitDir(root string) error {
 	if err := checkSplitDir(root); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(root); err != nil {
-		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+	if !emptyDir(root) {
+		if err := os.RemoveAll(root); err != nil {
+			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+		}
 	}
 	if err := os.MkdirAll(root, 0o777); err != nil {
 		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)

@@ -206,6 +206,79 @@ func TestSplit(t *testing.T) {
 	}
 }
 
+// TestSplitClaimsAnEmptyDirectory: a split stopped between making its
+// directory and marking it as its own (a full disk, a kill) left it empty,
+// and every later split refused it as not its own, so that the run that
+// checks before the audit exited 2 for good. An empty directory holds
+// nothing of anyone's: it is claimed, where it is. What holds a file, or
+// is a link (to an empty directory too), is still refused, untouched.
+func TestSplitClaimsAnEmptyDirectory(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	st := audit.StatusSuccess
+	rs := openRecord(t, []audit.Result{{
+		Region: "us-east-1", InstanceID: "i-00000000000000001", Labels: map[string]string{"owner": "alice"},
+		Outcome: audit.Judge([]audit.Association{{Status: st}}), AuditedAt: at,
+		Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: st}},
+	}})
+	tests := []struct {
+		name  string
+		make  func(t *testing.T, root string) (elsewhere string)
+		claim bool
+	}{
+		{"empty directory", func(t *testing.T, root string) string {
+			if err := os.Mkdir(root, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			return ""
+		}, true},
+		{"directory with a file", func(t *testing.T, root string) string {
+			os.Mkdir(root, 0o777)
+			if err := os.WriteFile(filepath.Join(root, "mine.txt"), []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return ""
+		}, false},
+		{"link to an empty directory", func(t *testing.T, root string) string {
+			elsewhere := t.TempDir()
+			if err := os.Symlink(elsewhere, root); err != nil {
+				t.Skip("no symbolic links here:", err)
+			}
+			return elsewhere
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			root := report.SplitDir(out, "owner")
+			elsewhere := tt.make(t, root)
+			opts := report.Options{Dir: out, Records: rs, Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}}
+			checkErr := report.CheckSplit(out, "owner")
+			_, splitErr := report.Split(context.Background(), opts, "owner")
+			if !tt.claim {
+				if !errors.Is(checkErr, report.ErrNotSplit) || !errors.Is(splitErr, report.ErrNotSplit) {
+					t.Errorf("CheckSplit: %v; Split: %v; want both ErrNotSplit", checkErr, splitErr)
+				}
+				if elsewhere != "" {
+					if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+						t.Errorf("Split wrote through the link: %v", entries)
+					}
+				}
+				return
+			}
+			if checkErr != nil || splitErr != nil {
+				t.Fatalf("CheckSplit: %v; Split: %v; want the empty directory claimed", checkErr, splitErr)
+			}
+			if _, err := os.Stat(filepath.Join(root, report.SplitIndex)); err != nil {
+				t.Errorf("no index in the claimed directory: %v", err)
+			}
+			// Claimed, it is the split's: the next one replaces it.
+			if _, err := report.Split(context.Background(), opts, "owner"); err != nil {
+				t.Errorf("the next split: %v", err)
+			}
+		})
+	}
+}
+
 // TestSplitChanges: each group's run.json counts its own changes since the
 // baseline, not the whole run's, and the group keeps its part of the
 // baseline so that its mail, later, can show them.
