@@ -262,6 +262,7 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 		d:        d,
 		out:      o.out,
 		splitBy:  o.splitBy,
+		toFlag:   "mail-to",
 		conn:     sync.OnceValues(conn),
 		awsFlags: o.deliveryAWSFlags(),
 		getenv:   o.getenv,
@@ -339,7 +340,11 @@ type delivery struct {
 	out string
 	// splitBy is the label of the groups that --mail-to-label mails.
 	splitBy string
-	conn    func() (*awsconn.Conn, error) // for S3 and SES
+	// toFlag is the flag, without its dashes, of the addresses that every
+	// mail goes to in the command in use: "mail-to" (run, report) or "to"
+	// (mail).
+	toFlag string
+	conn   func() (*awsconn.Conn, error) // for S3 and SES
 	// awsFlags are --profile and --region as given, for the commands that
 	// deliver again.
 	awsFlags []string
@@ -773,7 +778,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		if len(to) == 0 {
 			switch {
 			case nobodys:
-				dl.warnf("%s, the instances without a value of %q: not mailed by --mail-to-label (the addresses among them are no owner's); --mail-to would mail them", name, dl.splitBy)
+				dl.warnf("%s, the instances without a value of %q: not mailed by --mail-to-label (the addresses among them are no owner's); --%s would mail them", name, dl.splitBy, dl.toFlag)
 			case down == nil:
 				dl.logf("%s: no address in label %q: no mail", name, dl.d.mailToLabel)
 			}
@@ -957,7 +962,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	dl := &delivery{
-		d: d, out: dir, getenv: o.getenv, awsFlags: o.deliveryAWSFlags(),
+		d: d, out: dir, toFlag: "to", getenv: o.getenv, awsFlags: o.deliveryAWSFlags(),
 		conn:  sync.OnceValues(func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }),
 		logf:  func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
 		warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) },

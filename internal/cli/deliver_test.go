@@ -1523,6 +1523,27 @@ func TestMailNobodysGroup(t *testing.T) {
 	}
 }
 
+// TestNobodysGroupWarningNamesTheFlag: the warning that the group of no
+// value is not mailed names the flag that would mail it in the command in
+// use: auditor mail said "--mail-to would mail them", a flag it does not
+// take ("unknown flag"); its own is --to.
+func TestNobodysGroupWarningNamesTheFlag(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
+	list := writeFile(t, "fleet.csv", "instance_id,owner,owner_email\ni-00000000000000a01,alice,alice@example.com\ni-00000000000000b01,bob,bob@example.com\ni-00000000000000c01,,carol@example.com\n")
+	ms := newMailSetup(t, smtptest.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 0 || !strings.Contains(got.stderr, "; --mail-to would mail them") {
+		t.Fatalf("run: exit %d, want 0 warning that --mail-to would mail the group of no value\n%s", got.code, got.stderr)
+	}
+	got = runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 0 || !strings.Contains(got.stderr, "; --to would mail them") || strings.Contains(got.stderr, "--mail-to ") {
+		t.Errorf("mail: exit %d, want 0 warning that --to (its own flag) would mail the group of no value\n%s", got.code, got.stderr)
+	}
+}
+
 // TestSignalBeforeDeliveryNobodysGroup: after a signal before the mail of
 // each owner and of --mail-to, the commands printed mail the group of no
 // value to --mail-to (the whole run's by --mail-to-label would mail it to
