@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -145,9 +147,64 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return srv.Serve(ctx, ln)
 }
 
-// writeIDs writes the fleet's IDs to path, one a line.
+// writeIDs writes the fleet's IDs to path, one a line (see writeNamed).
 func writeIDs(path string, f *ssmsim.Fleet) error {
-	return atomicfile.Write(path, f.WriteIDs)
+	return writeNamed(path, f.WriteIDs)
+}
+
+// writeNamed writes a file that the user named, through fn: a regular
+// file, or none, through a temporary file renamed over it
+// (atomicfile.Write); anything else there (a FIFO, a character device
+// such as /dev/null or /dev/stdout) straight into it, neither created nor
+// replaced, since a rename would put a regular file in its place and
+// break whatever else uses it. A symbolic link is followed to the name it
+// ends at, which is written as those are: the link stays a link.
+func writeNamed(path string, fn func(io.Writer) error) error {
+	dest, err := linkDestination(path)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(dest); err != nil || st.Mode().IsRegular() || st.IsDir() {
+		return atomicfile.Write(dest, fn) // says why it could not
+	}
+	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	if err := fn(bw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", path, err)
+	}
+	return nil
+}
+
+// linkDestination follows the symbolic links at path, if any, to the name
+// they end at, which need not exist yet.
+func linkDestination(path string) (string, error) {
+	p := path
+	for range 40 { // as Linux's limit
+		st, err := os.Lstat(p)
+		if err != nil || st.Mode().Type() != os.ModeSymlink {
+			return p, nil
+		}
+		to, err := os.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(p), to)
+		}
+		p = to
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
 // logStats prints the server's counters on one line, for scripts to read.
