@@ -31,8 +31,10 @@ type Fleet struct {
 	// first-seen order.
 	LabelKeys []string
 
-	slots    []slot
-	seen     map[slotKey]struct{}
+	slots []slot
+	// seen maps the key of each slot to its index: a duplicate's first,
+	// and the target of SetInfo and SetLabels, are found by it.
+	seen     map[slotKey]int32
 	regions  intern
 	accounts intern
 	lists    intern
@@ -43,21 +45,23 @@ type Fleet struct {
 	values    map[string]string // interned label values
 	// infos[i-1] is the InstanceInfo of a slot whose info is i.
 	infos []*InstanceInfo
-	// index finds a slot by key for SetInfo; valid while indexed equals
-	// len(slots), and cleared by anything that moves slots.
-	index   map[slotKey]int32
-	indexed int
-	// layoutOf finds the layout of SetLabels' label names.
+	// layoutOf finds a layout by its label names in order, joined by NUL.
 	layoutOf map[string]int
-	// dupLabels are the labels of the duplicates that the Read under way
-	// has met, for their first targets once it has succeeded.
-	dupLabels []dupLabels
+	// joins caches joinLayouts.
+	joins map[[2]uint16]uint16
+	// merges are the labels that the Read under way has met in duplicates
+	// of labelled targets and that those lack, for them once it has
+	// succeeded (a target without labels takes its duplicate's at once,
+	// which rollback undoes).
+	merges []labelMerge
 }
 
-// dupLabels are the labels of a duplicate of the target with key.
-type dupLabels struct {
-	key    slotKey
-	labels map[string]string
+// labelMerge gives the slot at index slot the labels it lacks of the
+// layout and labels (as in a slot) of a duplicate of it.
+type labelMerge struct {
+	slot   int32
+	layout uint16
+	labels uint32
 }
 
 // slot is one valid target, packed. Index 0 of every intern table is "".
@@ -190,8 +194,8 @@ func (f *Fleet) source(s *slot) string {
 }
 
 // add records t: as invalid when it has a Problem, as a duplicate when its
-// Key was seen (keeping its labels for mergeDuplicateLabels), else as a new
-// target read from line of list (0 when it has no line). A valid t's
+// Key was seen (whose labels the first lacks it gains, see Read), else as a
+// new target read from line of list (0 when it has no line). A valid t's
 // InstanceID, Region and AccountID must be valid or empty. Its labels are
 // vals, named by the columns of layout (see newLayout); t.Labels is
 // ignored.
@@ -214,36 +218,54 @@ func (f *Fleet) add(t Target, list string, line, layout int, vals []string) {
 		list:    uint16(li),
 		line:    uint32(line),
 	}
-	if !f.insert(s) {
-		if layout > 0 {
-			labels := make(map[string]string, len(vals))
-			for i, c := range f.layouts[layout-1] {
-				labels[c] = vals[i]
+	i, added := f.insert(s)
+	if !added {
+		first := &f.slots[i]
+		switch {
+		case layout == 0:
+		case first.layout == 0:
+			// As if the first had been read with them: a list that repeats
+			// another's IDs with labels costs what it would cost alone.
+			first.layout, first.labels = uint16(layout), f.appendLabels(vals)
+		default:
+			if j := f.joinLayouts(first.layout, uint16(layout)); j != first.layout && j != 0 {
+				f.merges = append(f.merges, labelMerge{int32(i), uint16(layout), f.appendLabels(vals)})
 			}
-			f.dupLabels = append(f.dupLabels, dupLabels{s.key(), labels})
 		}
 		return
 	}
 	if t.Info != nil {
 		f.infos = append(f.infos, t.Info)
-		f.slots[len(f.slots)-1].info = uint32(len(f.infos))
+		f.slots[i].info = uint32(len(f.infos))
 	}
 	if layout > 0 {
-		if f.values == nil {
-			f.values = map[string]string{}
-		}
-		last := &f.slots[len(f.slots)-1]
-		last.layout, last.labels = uint16(layout), uint32(len(f.labelVals)+1)
-		for _, v := range vals {
-			// Owners and environments repeat: one string each.
-			if iv, ok := f.values[v]; ok {
-				v = iv
-			} else if len(f.values) < 1<<20 {
-				f.values[v] = v
-			}
-			f.labelVals = append(f.labelVals, v)
-		}
+		f.slots[i].layout, f.slots[i].labels = uint16(layout), f.appendLabels(vals)
 	}
+}
+
+// appendLabels appends vals to labelVals and returns their offset as a slot
+// keeps it.
+func (f *Fleet) appendLabels(vals []string) uint32 {
+	at := uint32(len(f.labelVals) + 1)
+	for _, v := range vals {
+		f.labelVals = append(f.labelVals, f.value(v))
+	}
+	return at
+}
+
+// value returns the interned copy of v: owners and environments repeat, so
+// each is one string.
+func (f *Fleet) value(v string) string {
+	if iv, ok := f.values[v]; ok {
+		return iv
+	}
+	if f.values == nil {
+		f.values = map[string]string{}
+	}
+	if len(f.values) < 1<<20 {
+		f.values[v] = v
+	}
+	return v
 }
 
 // newLayout registers the label columns of a list and returns the layout
@@ -256,19 +278,20 @@ func (f *Fleet) newLayout(cols []string) int {
 	return len(f.layouts)
 }
 
-// insert appends s unless its key is taken, which counts a duplicate.
-func (f *Fleet) insert(s slot) bool {
+// insert appends s unless its key is taken, which counts a duplicate. It
+// returns the index of the slot with s's key, and whether it is s.
+func (f *Fleet) insert(s slot) (int, bool) {
 	if f.seen == nil {
-		f.seen = map[slotKey]struct{}{}
+		f.seen = map[slotKey]int32{}
 	}
 	k := s.key()
-	if _, ok := f.seen[k]; ok {
+	if i, ok := f.seen[k]; ok {
 		f.Duplicates++
-		return false
+		return int(i), false
 	}
-	f.seen[k] = struct{}{}
+	f.seen[k] = int32(len(f.slots))
 	f.slots = append(f.slots, s)
-	return true
+	return len(f.slots) - 1, true
 }
 
 // ApplyDefaults gives every target that names no region the region, and
@@ -290,31 +313,101 @@ func (f *Fleet) ApplyDefaults(region, account string) {
 			s.account = a
 		}
 		k := s.key()
-		if _, ok := f.seen[k]; ok {
+		if i, ok := f.seen[k]; ok {
 			f.Duplicates++
-			if s.layout > 0 {
-				f.dupLabels = append(f.dupLabels, dupLabels{k, f.labelsOf(&s)})
-			}
+			// kept[i] is behind s: merged in place, in order, as Read's
+			// duplicates are.
+			f.mergeLabels(int(i), s.layout, s.labels)
 			continue
 		}
-		f.seen[k] = struct{}{}
+		f.seen[k] = int32(len(kept))
 		kept = append(kept, s)
 	}
 	clear(f.slots[len(kept):])
 	f.slots = kept
-	f.index = nil
-	f.mergeDuplicateLabels()
 }
 
-// mergeDuplicateLabels gives each first target the labels its duplicates
-// had and it lacks; a label it has keeps its value, even an empty one.
-func (f *Fleet) mergeDuplicateLabels() {
-	for _, d := range f.dupLabels {
-		if i, ok := f.slotAt(d.key); ok {
-			f.setLabelsAt(i, d.labels)
+// mergeLabels gives the slot at index i the labels it lacks of layout and
+// labels (as in a slot; layout 0 for none); a label it has keeps its value,
+// even an empty one.
+func (f *Fleet) mergeLabels(i int, layout uint16, labels uint32) {
+	s := &f.slots[i]
+	if layout == 0 {
+		return
+	}
+	if s.layout == 0 {
+		s.layout, s.labels = layout, labels
+		return
+	}
+	joined := f.joinLayouts(s.layout, layout)
+	if joined == s.layout || joined == 0 {
+		return
+	}
+	// The joined layout is s's columns, then those of layout that s lacks,
+	// in their order.
+	have, from := f.layouts[s.layout-1], f.layouts[layout-1]
+	at := uint32(len(f.labelVals) + 1)
+	for j := range have {
+		f.labelVals = append(f.labelVals, f.labelVals[int(s.labels)-1+j])
+	}
+	for j, c := range from {
+		if !slices.Contains(have, c) {
+			f.labelVals = append(f.labelVals, f.labelVals[int(labels)-1+j])
 		}
 	}
-	f.dupLabels = nil
+	s.layout, s.labels = joined, at
+}
+
+// joinLayouts returns the layout of the columns of a, then those of b that
+// a lacks, in their order: a when it lacks none, and 0 when there is no room
+// for another layout.
+func (f *Fleet) joinLayouts(a, b uint16) uint16 {
+	if j, ok := f.joins[[2]uint16{a, b}]; ok {
+		return j
+	}
+	have := f.layouts[a-1]
+	cols := slices.Clip(have) // appending copies: have is not touched
+	for _, c := range f.layouts[b-1] {
+		if !slices.Contains(have, c) {
+			cols = append(cols, c)
+		}
+	}
+	j := a
+	if len(cols) > len(have) {
+		j = uint16(f.layoutNamed(cols))
+	}
+	if f.joins == nil {
+		f.joins = map[[2]uint16]uint16{}
+	}
+	f.joins[[2]uint16{a, b}] = j
+	return j
+}
+
+// layoutNamed returns the layout of the label names cols, in their order,
+// made when there is none yet; 0 when there is no room for another.
+func (f *Fleet) layoutNamed(cols []string) int {
+	sig := strings.Join(cols, "\x00")
+	if layout, ok := f.layoutOf[sig]; ok {
+		return layout
+	}
+	layout := f.newLayout(cols)
+	if layout == 0 {
+		return 0
+	}
+	if f.layoutOf == nil {
+		f.layoutOf = map[string]int{}
+	}
+	f.layoutOf[sig] = layout
+	return layout
+}
+
+// applyMerges gives the first targets the labels of the duplicates that
+// Read met, in the order it met them.
+func (f *Fleet) applyMerges() {
+	for _, m := range f.merges {
+		f.mergeLabels(int(m.slot), m.layout, m.labels)
+	}
+	f.merges = nil
 }
 
 // Keep keeps the valid and invalid targets for which keep returns true, in
@@ -323,15 +416,17 @@ func (f *Fleet) Keep(keep func(Target) bool) {
 	kept := f.slots[:0]
 	for i := range f.slots {
 		s := f.slots[i]
-		if keep(f.target(&s)) {
-			kept = append(kept, s)
-		} else {
+		if !keep(f.target(&s)) {
 			delete(f.seen, s.key())
+			continue
 		}
+		if len(kept) < i {
+			f.seen[s.key()] = int32(len(kept))
+		}
+		kept = append(kept, s)
 	}
 	clear(f.slots[len(kept):])
 	f.slots = kept
-	f.index = nil
 	var inv []Target
 	for _, t := range f.Invalid {
 		if keep(t) {
@@ -349,9 +444,16 @@ func (f *Fleet) mark() fleetMark {
 }
 
 func (f *Fleet) rollback(m fleetMark) {
-	f.index = nil
+	f.merges = nil
 	for i := m.slots; i < len(f.slots); i++ {
 		delete(f.seen, f.slots[i].key())
+	}
+	for i := range f.slots[:m.slots] {
+		// An earlier target took labels read since the mark only if it
+		// had none (see add): it has none again.
+		if s := &f.slots[i]; s.labels > uint32(m.labelVals) {
+			s.layout, s.labels = 0, 0
+		}
 	}
 	clear(f.slots[m.slots:])
 	clear(f.labelVals[m.labelVals:])
@@ -429,29 +531,13 @@ func (f *Fleet) setLabelsAt(i int, labels map[string]string) {
 		}
 	}
 	names := slices.Sorted(maps.Keys(merged))
-	sig := strings.Join(names, "\x00")
-	layout, ok := f.layoutOf[sig]
-	if !ok {
-		if layout = f.newLayout(names); layout == 0 {
-			return
-		}
-		if f.layoutOf == nil {
-			f.layoutOf = map[string]int{}
-		}
-		f.layoutOf[sig] = layout
-	}
-	if f.values == nil {
-		f.values = map[string]string{}
+	layout := f.layoutNamed(names)
+	if layout == 0 {
+		return
 	}
 	s.layout, s.labels = uint16(layout), uint32(len(f.labelVals)+1)
 	for _, n := range names {
-		v := merged[n]
-		if iv, ok := f.values[v]; ok {
-			v = iv
-		} else if len(f.values) < 1<<20 {
-			f.values[v] = v
-		}
-		f.labelVals = append(f.labelVals, v)
+		f.labelVals = append(f.labelVals, f.value(merged[n]))
 	}
 	for _, n := range names {
 		f.addLabelKey(n)
@@ -464,21 +550,7 @@ func (f *Fleet) slotOf(k Key) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	return f.slotAt(sk)
-}
-
-// slotAt returns the index of the slot with key sk.
-func (f *Fleet) slotAt(sk slotKey) (int, bool) {
-	if f.index == nil || f.indexed != len(f.slots) {
-		// Built once for a run of lookups; any change of the slots since
-		// changes their number or clears the index.
-		f.index = make(map[slotKey]int32, len(f.slots))
-		for i := range f.slots {
-			f.index[f.slots[i].key()] = int32(i)
-		}
-		f.indexed = len(f.slots)
-	}
-	i, ok := f.index[sk]
+	i, ok := f.seen[sk]
 	return int(i), ok
 }
 

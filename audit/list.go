@@ -147,10 +147,9 @@ func (f *Fleet) Read(r io.Reader, name string) error {
 	m := f.mark()
 	if err := f.read(r, name); err != nil {
 		f.rollback(m)
-		f.dupLabels = nil
 		return err
 	}
-	f.mergeDuplicateLabels()
+	f.applyMerges()
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -14,11 +15,13 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 	"unicode/utf8"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -759,6 +762,7 @@ func TestApplyDefaultsCollapses(t *testing.T) {
 func TestReadErrorLeavesFleet(t *testing.T) {
 	var f audit.Fleet
 	f.AddID("--instance-id", "i-0123abcd", "", "")
+	f.AddID("--instance-id", "i-33333333", "", "")
 	f.AddID("--instance-id", "i-bad", "", "")
 	if err := f.Read(strings.NewReader("instance_id,owner\ni-11111111,a\ni-0123abcd,b\n"), "a.csv"); err != nil {
 		t.Fatal(err)
@@ -768,7 +772,9 @@ func TestReadErrorLeavesFleet(t *testing.T) {
 	before.Invalid = slices.Clone(f.Invalid)
 	before.LabelKeys = slices.Clone(f.LabelKeys)
 
-	bad := io.MultiReader(strings.NewReader("instance_id,env,x\ni-22222222,prod,\ni-11111111,dev,\nbad\n"), io.LimitReader(tgtRepeat('a'), 2<<20))
+	// The refused list repeats a labelled target and a bare one with
+	// labels that they lack: neither gains them.
+	bad := io.MultiReader(strings.NewReader("instance_id,env,x\ni-22222222,prod,\ni-11111111,dev,\ni-33333333,test,\nbad\n"), io.LimitReader(tgtRepeat('a'), 2<<20))
 	if err := f.Read(bad, "b.csv"); err == nil {
 		t.Fatal("Read of a list with a 2 MiB line succeeded, want an error")
 	}
@@ -780,7 +786,7 @@ func TestReadErrorLeavesFleet(t *testing.T) {
 	if err := f.Read(strings.NewReader("i-22222222\n"), "c.txt"); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := tgtSources(f.Targets()), []string{"--instance-id i-0123abcd", "a.csv:2 i-11111111", "c.txt:1 i-22222222"}; !slices.Equal(got, want) {
+	if got, want := tgtSources(f.Targets()), []string{"--instance-id i-0123abcd", "--instance-id i-33333333", "a.csv:2 i-11111111", "c.txt:1 i-22222222"}; !slices.Equal(got, want) {
 		t.Errorf("targets %q, want %q", got, want)
 	}
 }
@@ -1366,6 +1372,174 @@ func BenchmarkFleetRead(b *testing.B) {
 	}
 }
 
+// BenchmarkFleetDuplicateLabels: what merging a duplicate's labels costs,
+// beside the same lists read with nothing to merge, in the same run.
+//
+// txt_then_csv reads big.txt (1,000,000 IDs) then big.csv (the same IDs
+// with owner, owner_email and env), so that every row of big.csv brings its
+// labels to a bare target; its baseline reads big.csv then big.txt, which
+// ends with the same targets and labels and merges nothing.
+// one_duplicate reads big.txt then a CSV of one of its IDs with an owner;
+// its baseline reads big.txt then a CSV of an ID it lacks.
+//
+// Each reports the time (ms) and the bytes allocated (alloc_MB) reading the
+// two lists, then the same for the last list alone (last_ms,
+// last_alloc_MB), the heap in use at its highest above where it started
+// (peak_MB), and the fleet's live heap once read (live_MB); base_ the same
+// for the baseline, and x_base the ratios to the baseline's.
+//
+//	go test ./audit -run '^$' -bench FleetDuplicateLabels -benchtime 1x
+func BenchmarkFleetDuplicateLabels(b *testing.B) {
+	const n = 1_000_000
+	dir := b.TempDir()
+	write := func(name string, fill func(w io.Writer)) string {
+		b.Helper()
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := bufio.NewWriter(f)
+		fill(w)
+		if err := w.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return path
+	}
+	id := func(i int) string { return fmt.Sprintf("i-%017x", i*7919) }
+	txt := write("big.txt", func(w io.Writer) {
+		for i := range n {
+			fmt.Fprintln(w, id(i))
+		}
+	})
+	csvList := write("big.csv", func(w io.Writer) {
+		fmt.Fprintln(w, "instance_id,owner,owner_email,env")
+		for i := range n {
+			fmt.Fprintf(w, "%s,team-%d,team-%d@example.com,%s\n", id(i), i%50, i%50, []string{"prod", "dev", "test"}[i%3])
+		}
+	})
+	one := write("one.csv", func(w io.Writer) { fmt.Fprintf(w, "instance_id,owner\n%s,alice\n", id(n/2)) })
+	other := write("other.csv", func(w io.Writer) { fmt.Fprintf(w, "instance_id,owner\n%s,alice\n", id(n)) })
+
+	tests := []struct {
+		name                 string
+		lists, base          []string
+		targets, baseTargets int
+		owners               int // targets with an owner, in both
+	}{
+		{"txt_then_csv", []string{txt, csvList}, []string{csvList, txt}, n, n, n},
+		{"one_duplicate", []string{txt, one}, []string{txt, other}, n, n + 1, 1},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			// The first reads of a process pay for the pages its heap grows
+			// into: a read of the baseline, not measured, pays for both sides.
+			readFleetCost(b, tt.base, tt.baseTargets, tt.owners)
+			var got, base fleetCost
+			for b.Loop() {
+				got = readFleetCost(b, tt.lists, tt.targets, tt.owners)
+				base = readFleetCost(b, tt.base, tt.baseTargets, tt.owners)
+			}
+			for _, m := range []struct {
+				prefix string
+				c      fleetCost
+			}{{"", got}, {"base_", base}} {
+				b.ReportMetric(m.c.ms, m.prefix+"ms")
+				b.ReportMetric(m.c.allocMB, m.prefix+"alloc_MB")
+				b.ReportMetric(m.c.lastMS, m.prefix+"last_ms")
+				b.ReportMetric(m.c.lastAllocMB, m.prefix+"last_alloc_MB")
+				b.ReportMetric(m.c.peakMB, m.prefix+"peak_MB")
+				b.ReportMetric(m.c.liveMB, m.prefix+"live_MB")
+			}
+			b.ReportMetric(got.ms/base.ms, "x_base_ms")
+			b.ReportMetric(got.allocMB/base.allocMB, "x_base_alloc")
+			b.ReportMetric(got.peakMB/base.peakMB, "x_base_peak")
+			b.ReportMetric(got.liveMB/base.liveMB, "x_base_live")
+		})
+	}
+}
+
+// fleetCost is what reading lists into a Fleet cost; see
+// BenchmarkFleetDuplicateLabels.
+type fleetCost struct{ ms, allocMB, lastMS, lastAllocMB, peakMB, liveMB float64 }
+
+// readFleetCost reads lists, in order, into a new Fleet, and fails b unless
+// it ends with targets targets of which owners have an owner label.
+func readFleetCost(b *testing.B, lists []string, targets, owners int) fleetCost {
+	b.Helper()
+	inUse := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
+	heapInUse := func() uint64 {
+		metrics.Read(inUse)
+		return inUse[0].Value.Uint64() + inUse[1].Value.Uint64()
+	}
+	runtime.GC()
+	var before, last, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := heapInUse()
+	// The peak is sampled, as a process watched from outside would be.
+	done, peak := make(chan struct{}), make(chan uint64)
+	go func() {
+		var top uint64
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			top = max(top, heapInUse())
+			select {
+			case <-done:
+				peak <- top
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	var c fleetCost
+	var f audit.Fleet
+	t0 := time.Now()
+	for i, path := range lists {
+		r, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var tLast time.Time
+		if i == len(lists)-1 {
+			runtime.ReadMemStats(&last)
+			tLast = time.Now()
+		}
+		err = f.Read(r, filepath.Base(path))
+		r.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i == len(lists)-1 {
+			c.lastMS = float64(time.Since(tLast).Microseconds()) / 1000
+		}
+	}
+	c.ms = float64(time.Since(t0).Microseconds()) / 1000
+	runtime.ReadMemStats(&after)
+	c.allocMB = float64(after.TotalAlloc-before.TotalAlloc) / 1e6
+	c.lastAllocMB = float64(after.TotalAlloc-last.TotalAlloc) / 1e6
+	close(done)
+	c.peakMB = float64(int64(max(<-peak, heapInUse()))-int64(start)) / 1e6
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	c.liveMB = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / 1e6
+
+	got, labelled := 0, 0
+	for t := range f.All() {
+		got++
+		if _, ok := t.Labels["owner"]; ok {
+			labelled++
+		}
+	}
+	if got != targets || labelled != owners || f.Len() != targets {
+		b.Fatalf("read %d targets, %d with an owner; want %d and %d", got, labelled, targets, owners)
+	}
+	return c
+}
+
 // TestFleetCompact: a fleet holds a plain list in under 100 bytes an ID, so
 // that ten million IDs fit in about a gigabyte (the list itself is 20 bytes
 // a line).
@@ -1421,6 +1595,33 @@ func TestFleetSetLabels(t *testing.T) {
 	}
 	if len(got) != 2 || !slices.Equal(f.LabelKeys, []string{"owner", "tag:Team"}) {
 		t.Errorf("%d targets, label keys %v; want 2 and [owner tag:Team]", len(got), f.LabelKeys)
+	}
+}
+
+// TestFleetKeepThenFind: once Keep has dropped targets, those after them
+// are still found by key, by SetInfo and SetLabels and by the duplicates of
+// a later list, and the dropped ones are not.
+func TestFleetKeepThenFind(t *testing.T) {
+	var f audit.Fleet
+	if err := f.Read(strings.NewReader("i-00000001\ni-00000002\ni-00000003\n"), "one.txt"); err != nil {
+		t.Fatal(err)
+	}
+	f.Keep(func(t audit.Target) bool { return t.InstanceID != "i-00000001" })
+	info := &audit.InstanceInfo{ComputerName: "three"}
+	f.SetInfo(audit.Key{InstanceID: "i-00000003"}, info)
+	f.SetLabels(audit.Key{InstanceID: "i-00000001"}, map[string]string{"tag:Team": "gone"})
+	if err := f.Read(strings.NewReader("instance_id,owner\ni-00000002,bob\n"), "two.csv"); err != nil {
+		t.Fatal(err)
+	}
+	got := f.Targets()
+	if len(got) != 2 || f.Duplicates != 1 {
+		t.Fatalf("targets %+v with %d duplicates, want i-00000002 and i-00000003 with 1", got, f.Duplicates)
+	}
+	if got[0].InstanceID != "i-00000002" || !maps.Equal(got[0].Labels, map[string]string{"owner": "bob"}) || got[0].Info != nil {
+		t.Errorf("first target %+v, want i-00000002 owned by bob, without info", got[0])
+	}
+	if got[1].InstanceID != "i-00000003" || got[1].Labels != nil || got[1].Info != info {
+		t.Errorf("second target %+v, want i-00000003 with its info, without labels", got[1])
 	}
 }
 
