@@ -30,6 +30,7 @@ import (
 const (
 	every      = 500 * time.Millisecond // how often the file is written and the others read
 	fresh      = 2 * time.Second        // a file unchanged for this long is of a shard that ended
+	quiet      = 10 * time.Second       // a limiter silent this long is done with its account-region
 	maxFile    = 64 << 10               // a larger file is not a shard's
 	maxShards  = 512                    // shards heard, at most
 	maxEntries = 8192                   // entries beside this directory looked at, at most
@@ -52,7 +53,7 @@ type file struct {
 }
 
 // said is a limiter's last pace, and when it said it: one that stopped
-// (its account-region done) is left out of the file once it is stale.
+// (its account-region done) is left out of the file once it is quiet.
 type said struct {
 	pace audit.Pace
 	at   time.Time
@@ -163,7 +164,9 @@ func (b *Board) tick() {
 	b.seq++
 	out := file{ident: b.id, Seq: b.seq, Pace: make(map[string]audit.Pace, len(b.mine))}
 	for k, v := range b.mine {
-		if now.Sub(v.at) < fresh {
+		// A shard's limiter speaks at each answer: on a small bucket, or
+		// in backoff, it may go seconds without one.
+		if now.Sub(v.at) < quiet {
 			out.Pace[k] = v.pace
 		}
 	}

@@ -164,7 +164,8 @@ func TestStartWritesAndCloseRemoves(t *testing.T) {
 }
 
 // TestWhatIsNotHeard: a limiter that stopped saying its pace (its
-// account-region done) is left out of the file two seconds on; a file of
+// account-region done) is left out of the file ten seconds on, and one
+// that speaks every few seconds (a small bucket) is not; a file of
 // another user is not heard; a link put where the temporary file goes is
 // not written through; and hundreds of other directories beside the
 // shards do not hide them.
@@ -172,13 +173,20 @@ func TestWhatIsNotHeard(t *testing.T) {
 	bs, c := shards(t, 2, "sha256:list")
 	done := bs[0].For("1", "done")
 	going := bs[0].For("1", "going")
+	sparse := bs[0].For("1", "sparse")
 	done.Exchange(c.t, audit.Pace{OK: 25, Wants: true})
-	for range 6 {
+	for i := range 24 {
 		going.Exchange(c.t, audit.Pace{OK: 30, Wants: true})
+		if i%5 == 0 {
+			sparse.Exchange(c.t, audit.Pace{OK: 0.4, Wants: true})
+		}
 		round(c, bs...)
+		if got := bs[1].For("1", "sparse").Exchange(c.t, audit.Pace{}); i >= 2 && len(got) != 1 {
+			t.Errorf("round %d: shard 1 hears %v where shard 0 paces every 2.5 s, want its pace", i, got)
+		}
 	}
 	if got := bs[1].For("1", "done").Exchange(c.t, audit.Pace{}); len(got) != 0 {
-		t.Errorf("3 s after shard 0 last paced an account-region, shard 1 still hears %v there", got)
+		t.Errorf("12 s after shard 0 last paced an account-region, shard 1 still hears %v there", got)
 	}
 	if got := bs[1].For("1", "going").Exchange(c.t, audit.Pace{}); len(got) != 1 {
 		t.Errorf("shard 1 hears %v where shard 0 still paces, want its pace", got)
