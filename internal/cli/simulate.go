@@ -106,7 +106,9 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *ids == "-" {
 		err = fleet.WriteIDs(stdout)
 	} else {
-		err = writeIDs(*ids, fleet)
+		if err = writeIDs(*ids, fleet); err != nil {
+			err = fmt.Errorf("--ids %s: %w", *ids, err)
+		}
 	}
 	if err != nil {
 		ln.Close()
@@ -155,19 +157,27 @@ func writeIDs(path string, f *ssmsim.Fleet) error {
 // writeNamed writes a file that the user named, through fn: a regular
 // file, or none, through a temporary file renamed over it
 // (atomicfile.Write); anything else there (a FIFO, a character device
-// such as /dev/null or /dev/stdout) straight into it, neither created nor
-// replaced, since a rename would put a regular file in its place and
-// break whatever else uses it. A symbolic link is followed to the name it
-// ends at, which is written as those are: the link stays a link.
+// such as /dev/null, /dev/stdout on a pipe) straight into it, neither
+// created nor replaced, since a rename would put a regular file in its
+// place and break whatever else uses it. A symbolic link stays a link:
+// the file it leads to is written, where the kernel finds it.
 func writeNamed(path string, fn func(io.Writer) error) error {
-	dest, err := linkDestination(path)
-	if err != nil {
-		return err
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		return writeInto(path, os.O_WRONLY|os.O_TRUNC, fn)
 	}
-	if st, err := os.Stat(dest); err != nil || st.Mode().IsRegular() || st.IsDir() {
-		return atomicfile.Write(dest, fn) // says why it could not
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return atomicfile.Write(real, fn) // says why it could not
 	}
-	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_TRUNC, 0)
+	if st, err := os.Lstat(path); err == nil && st.Mode().Type() == os.ModeSymlink {
+		// A link to nothing yet: created where it leads.
+		return writeInto(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fn)
+	}
+	return atomicfile.Write(path, fn)
+}
+
+// writeInto writes fn's output into path as it is opened with flag.
+func writeInto(path string, flag int, fn func(io.Writer) error) error {
+	f, err := os.OpenFile(path, flag, 0o666)
 	if err != nil {
 		return err
 	}
@@ -184,27 +194,6 @@ func writeNamed(path string, fn func(io.Writer) error) error {
 		return fmt.Errorf("closing %s: %w", path, err)
 	}
 	return nil
-}
-
-// linkDestination follows the symbolic links at path, if any, to the name
-// they end at, which need not exist yet.
-func linkDestination(path string) (string, error) {
-	p := path
-	for range 40 { // as Linux's limit
-		st, err := os.Lstat(p)
-		if err != nil || st.Mode().Type() != os.ModeSymlink {
-			return p, nil
-		}
-		to, err := os.Readlink(p)
-		if err != nil {
-			return "", err
-		}
-		if !filepath.IsAbs(to) {
-			to = filepath.Join(filepath.Dir(p), to)
-		}
-		p = to
-	}
-	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
 // logStats prints the server's counters on one line, for scripts to read.

@@ -5,6 +5,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -141,4 +142,54 @@ func TestSimulateIDsIntoWhatIsThere(t *testing.T) {
 			t.Errorf("exit %d; %s holds %q (%v), want the 3 IDs\n%s", code, ids, got, err, stderr)
 		}
 	})
+}
+
+// TestSimulateIDsThroughLinkedDirectories: a relative link in a directory
+// reached through another link points from the real directory, as the
+// kernel reads it (the IDs went to a file of the same name elsewhere); and
+// a name for a pipe (/dev/stdout when standard output is one) is written
+// into (it was taken for a path, "open /proc/self/fd/pipe:[N].tmp-...").
+func TestSimulateIDsThroughLinkedDirectories(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "deep", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("deep", "b"), filepath.Join(dir, "a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..", "x.txt"), filepath.Join(dir, "deep", "b", "link")); err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := simulateUntilServing(t, "--ids", filepath.Join(dir, "a", "link")); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "deep", "x.txt")); err != nil || strings.Count(string(b), "\n") != 3 {
+		t.Errorf("the link's target holds %q (%v), want the 3 IDs", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.txt")); err == nil {
+		t.Error("the IDs went to x.txt beside the link to the directory, not where the link points")
+	}
+
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Log("no /proc/self/fd here: the pipe case is not tried")
+		return
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	read := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(r)
+		read <- string(b)
+	}()
+	code, stderr := simulateUntilServing(t, "--ids", fmt.Sprintf("/proc/self/fd/%d", w.Fd()))
+	w.Close()
+	if code != 0 {
+		t.Fatalf("a pipe's name: exit %d\n%s", code, stderr)
+	}
+	if got := <-read; strings.Count(got, "\n") != 3 {
+		t.Errorf("the pipe got %q, want the 3 IDs", got)
+	}
 }
