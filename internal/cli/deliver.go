@@ -981,8 +981,15 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		dl.splitBy = by
 		dirs, err := splitGroupDirs(report.SplitDir(dir, by))
-		if err != nil {
+		switch {
+		case err != nil:
 			de.errs = append(de.errs, fmt.Errorf("--mail-to-label %s: %w (the run was not split by %q)", d.mailToLabel, err, by))
+		case !statOK(filepath.Join(report.SplitDir(dir, by), report.SplitIndex)):
+			// The index is written last: without it the split stopped
+			// midway, and its groups are not all there.
+			de.errs = append(de.errs, fmt.Errorf("--mail-to-label %s: the split by %q in %s has no %s: it stopped before it ended; split it again: auditor report %s --out %s --split-by %s",
+				d.mailToLabel, by, report.SplitDir(dir, by), report.SplitIndex, shellQuote(filepath.Join(dir, audit.ResultsFile)), shellQuote(dir), shellQuote(by)))
+			dirs = nil
 		}
 		r := dl.mailGroups(ctx, ropts, dirs, reportsAt)
 		de.errs = append(de.errs, r.errs...)

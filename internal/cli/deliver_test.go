@@ -1659,3 +1659,28 @@ func TestMailViaSESRefused(t *testing.T) {
 		t.Errorf("SES took it: exit %d, %d sent, want 0 and 1\n%s", got.code, sent, got.stderr)
 	}
 }
+
+// TestMailOfASplitStoppedMidway: auditor mail --mail-to-label of a run whose
+// split was stopped before its index (written last) mailed the groups that
+// were there, or none, without a word, and exited 0; it is a failed
+// delivery that says how to render the split again, and mails no one.
+func TestMailOfASplitStoppedMidway(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	list := writeFile(t, "fleet.csv", "instance_id,owner_email\ni-0123456789abcdef0,alice@example.com\ni-0123456789abcdef1,bob@example.com\n")
+	out := filepath.Join(t.TempDir(), "out")
+	if got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--fail-on", "none", "--split-by", "owner_email"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	if err := os.Remove(filepath.Join(report.SplitDir(out, "owner_email"), report.SplitIndex)); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 5 || !strings.Contains(got.stderr, "--split-by owner_email") {
+		t.Errorf("exit %d, want 5 saying how to split again\n%s", got.code, got.stderr)
+	}
+	if n := len(ms.srv.Messages()); n != 0 {
+		t.Errorf("%d messages from a split stopped midway, want none\n%s", n, got.stderr)
+	}
+}
