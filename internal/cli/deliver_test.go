@@ -1280,22 +1280,7 @@ func TestMailRetryOnlyWhatWasDue(t *testing.T) {
 // prints commands that mail the groups that were due, not those that
 // --mail-when held back.
 func TestSignalBeforeDeliveryEachOwner(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	url, _ := serve(t, ownersFleet("alice", "carol"), ssmsim.Options{})
-	ms := newMailSetup(t, smtptest.Options{})
-	list := writeFile(t, "fleet.csv", ownersList)
-	src := filepath.Join(t.TempDir(), "src")
-	if got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", src, "--quiet"); got.code != 1 {
-		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	out := filepath.Join(t.TempDir(), "out")
-	got := runCtx(ctx, nil, append([]string{"report", filepath.Join(src, "results.jsonl"), "--out", out, "--fail-on", "none",
-		"--split-by", "owner", "--mail-to-label", "owner_email", "--mail-when", "findings"}, ms.args...)...)
-	if got.code != int(exitDelivery) {
-		t.Fatalf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
-	}
+	ms, got := splitSignalledBeforeDelivery(t, ownersFleet("alice", "carol"), ownersList, "--mail-when", "findings")
 	var mailed []string
 	for _, words := range retryCommands(t, got.stderr) {
 		before := len(ms.srv.Messages())
@@ -1549,22 +1534,9 @@ func TestNobodysGroupWarningNamesTheFlag(t *testing.T) {
 // value to --mail-to (the whole run's by --mail-to-label would mail it to
 // nobody), and never to the address among its instances.
 func TestSignalBeforeDeliveryNobodysGroup(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
-	ms := newMailSetup(t, smtptest.Options{})
-	list := writeFile(t, "fleet.csv", "instance_id,owner,owner_email\ni-00000000000000a01,alice,alice@example.com\ni-00000000000000b01,bob,bob@example.com\ni-00000000000000c01,,carol@example.com\n")
-	src := filepath.Join(t.TempDir(), "src")
-	if got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", src, "--quiet"); got.code != 1 {
-		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	out := filepath.Join(t.TempDir(), "out")
-	got := runCtx(ctx, nil, append([]string{"report", filepath.Join(src, "results.jsonl"), "--out", out, "--fail-on", "none",
-		"--split-by", "owner", "--mail-to-label", "owner_email", "--mail-to", "ops@example.com"}, ms.args...)...)
-	if got.code != int(exitDelivery) {
-		t.Fatalf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
-	}
+	ms, got := splitSignalledBeforeDelivery(t, ownersFleet("alice"),
+		"instance_id,owner,owner_email\ni-00000000000000a01,alice,alice@example.com\ni-00000000000000b01,bob,bob@example.com\ni-00000000000000c01,,carol@example.com\n",
+		"--mail-to", "ops@example.com")
 	mailed := map[string]int{}
 	for _, words := range retryCommands(t, got.stderr) {
 		before := len(ms.srv.Messages())
@@ -1683,4 +1655,29 @@ func TestMailOfASplitStoppedMidway(t *testing.T) {
 	if n := len(ms.srv.Messages()); n != 0 {
 		t.Errorf("%d messages from a split stopped midway, want none\n%s", n, got.stderr)
 	}
+}
+
+// splitSignalledBeforeDelivery audits fleet from the list (CSV text), then
+// renders its record again split by owner and mailed to each owner_email,
+// with extra flags, under a signal that came before the delivery began: it
+// returns the mail set-up and that report's result, exit 5 checked.
+func splitSignalledBeforeDelivery(t *testing.T, fleet *ssmsim.Fleet, list string, extra ...string) (mailSetup, cliResult) {
+	t.Helper()
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	src := filepath.Join(t.TempDir(), "src")
+	if got := runCLI(t, "", "run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", src, "--quiet"); got.code != 1 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "out")
+	args := append([]string{"report", filepath.Join(src, "results.jsonl"), "--out", out, "--fail-on", "none",
+		"--split-by", "owner", "--mail-to-label", "owner_email"}, extra...)
+	got := runCtx(ctx, nil, append(args, ms.args...)...)
+	if got.code != int(exitDelivery) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
+	}
+	return ms, got
 }
