@@ -21,24 +21,15 @@ func roleProfile(t *testing.T, life time.Duration, faults ssmsim.Faults) (*ssmsi
 	accounts := ssmsim.DefaultAccounts(2, 1)
 	member := accounts[1].ID
 	accounts[1].Roles = []ssmsim.Role{{Name: "ShortRole", SessionLifetime: life}}
-	org, err := ssmsim.NewOrg(ssmsim.OrgConfig{
+	org, srv, url := serveOrgOf(t, ssmsim.OrgConfig{
 		Seed:     1,
 		Accounts: accounts,
 		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "af-south-1", OptIn: true}},
 		Fleet:    ssmsim.FleetConfig{Size: 60, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := ssmsim.NewServer(nil, ssmsim.Options{Org: org, Faults: faults})
-	url, stop, err := srv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	isolateAWS(t, "")
+	}, faults)
+	// The credentials come from the profile below, not the environment.
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	t.Setenv("AWS_ENDPOINT_URL", url)
 	t.Setenv("AWS_ENDPOINT_URL_STS", url)
 	cfg := writeFile(t, "config", fmt.Sprintf(`[profile base]
 aws_access_key_id = AKIAORGMANAGEMENT001
