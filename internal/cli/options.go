@@ -105,6 +105,8 @@ type runOptions struct {
 	// of another account is then passed over (two jobs whose lists have
 	// one name look like runs of one list).
 	baselineChosen bool
+	// resumed is when the run being resumed started, once read.
+	resumed *resumedAt
 	// groups are the --split-by groups, once rendered; splitFailed is set
 	// when they could not all be, and none is then mailed.
 	groups      []report.SplitGroup
@@ -589,11 +591,26 @@ func sameRecord(a, b string) bool {
 // takes a run that started while it waited to be resumed.
 func (o *runOptions) started() time.Time {
 	if o.resume {
-		if at, ok := resumedStart(o.out); ok {
+		if at, ok := o.resumedStart(); ok {
 			return at
 		}
 	}
 	return o.now()
+}
+
+// resumedStart is resumedStart of --out, read once: for a run killed
+// before its run.json, that reads the whole record.
+func (o *runOptions) resumedStart() (time.Time, bool) {
+	if o.resumed == nil {
+		at, ok := resumedStart(o.out)
+		o.resumed = &resumedAt{at, ok}
+	}
+	return o.resumed.at, o.resumed.ok
+}
+
+type resumedAt struct {
+	at time.Time
+	ok bool
 }
 
 // resumedStart returns when the run in dir started, as its run.json says,

@@ -391,7 +391,7 @@ func (j *job) plan(stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if at, ok := resumedStart(o.out); ok {
+	if at, ok := o.resumedStart(); ok {
 		j.info.StartedAt = at
 	}
 	j.info.Resumed = done
