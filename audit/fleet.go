@@ -544,6 +544,30 @@ func (f *Fleet) setLabelsAt(i int, labels map[string]string) {
 	}
 }
 
+// labelsKept reports whether recorded, the labels a record holds for the
+// target with key k, agree with the labels its list gives it now: a value
+// the list gives that the record lacks or holds otherwise is a change (an
+// empty value and none are the same); a label the list does not name
+// (looked up from tags, say) is not.
+func (f *Fleet) labelsKept(k Key, recorded map[string]string) bool {
+	i, ok := f.slotOf(k)
+	if !ok {
+		return true
+	}
+	s := &f.slots[i]
+	if s.layout == 0 {
+		return true
+	}
+	cols := f.layouts[s.layout-1]
+	vals := f.labelVals[s.labels-1:][:len(cols)]
+	for j, c := range cols {
+		if recorded[c] != vals[j] {
+			return false
+		}
+	}
+	return true
+}
+
 // slotOf returns the index of the slot with key k.
 func (f *Fleet) slotOf(k Key) (int, bool) {
 	sk, ok := f.lookupKey(k)

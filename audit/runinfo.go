@@ -440,11 +440,17 @@ type Scope struct {
 	// target matches and that has a verdict: a node that discovery, finding
 	// it again, need not audit again.
 	Finished func(Key)
+	// Relabelled, when set, is called with each result with a verdict
+	// that is audited again because its target's list labels changed.
+	Relabelled func(Key)
 }
 
 // Resume prepares the continuation of an earlier run whose record is rs: it
 // drops from f the targets that the record holds with a verdict (results in
-// error are audited again) and returns how many it dropped. When the record
+// error are audited again, and so are those whose list labels changed
+// since: an owner handed over between the run and its resume would
+// otherwise be sent the instances it no longer owns) and returns how many it
+// dropped. When the record
 // holds results for instances that are not among f's targets (valid, or
 // invalid lines recorded by their source) nor in scope, it changes nothing
 // and returns a *ForeignError.
@@ -480,8 +486,11 @@ func Resume(rs *Records, f *Fleet, scope Scope) (done int, err error) {
 			} else if scope.Finished != nil && r.Outcome != OutcomeError {
 				scope.Finished(r.Key())
 			}
-		case r.Outcome != OutcomeError:
+		case r.Outcome == OutcomeError:
+		case f.labelsKept(k, r.Labels):
 			finished[k] = true
+		case scope.Relabelled != nil:
+			scope.Relabelled(k)
 		}
 		return nil
 	})

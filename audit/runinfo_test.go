@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +212,55 @@ func TestMergeRunInfoCoverage(t *testing.T) {
 	m.Finish(map[audit.Outcome]int{audit.OutcomeError: 2, audit.OutcomeCompliant: 28}, 30)
 	if !m.Whole() || m.Complete {
 		t.Errorf("a merge whose instances in error have results: whole %v (error %q), complete %v; want whole and not complete", m.Whole(), m.Error, m.Complete)
+	}
+}
+
+// TestResumeAuditsRelabelledAgain: an instance whose list labels changed
+// since it was audited (an owner handed over between the interrupted run
+// and its resume) is audited again, so that the record, and every report
+// and mail split by its labels, carries the list's labels; a label the
+// record has that the list does not name (looked up from tags, say) is
+// no change.
+func TestResumeAuditsRelabelledAgain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), audit.ResultsFile)
+	w, err := audit.CreateRecord(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []audit.Result{
+		{Region: "us-east-1", InstanceID: "i-00000001", Outcome: audit.OutcomeCompliant, Labels: map[string]string{"owner": "alice", "team": "a"}},
+		{Region: "us-east-1", InstanceID: "i-00000002", Outcome: audit.OutcomeCompliant, Labels: map[string]string{"owner": "bob", "env": "prod"}},
+		{Region: "us-east-1", InstanceID: "i-00000003", Outcome: audit.OutcomeCompliant, Labels: map[string]string{"owner": "carol"}},
+		{Region: "us-east-1", InstanceID: "i-00000004", Outcome: audit.OutcomeCompliant},
+	} {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	rs, err := audit.OpenRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var f audit.Fleet
+	list := "instance_id,region,owner,team\n" +
+		"i-00000001,us-east-1,alice,a\n" + // unchanged
+		"i-00000002,us-east-1,bob,\n" + // env from elsewhere; team empty, as the record lacks it
+		"i-00000003,us-east-1,dave,\n" + // handed over
+		"i-00000004,us-east-1,erin,\n" // had no owner
+	if err := f.Read(strings.NewReader(list), "owners.csv"); err != nil {
+		t.Fatal(err)
+	}
+	done, err := audit.Resume(rs, &f, audit.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for tg := range f.All() {
+		left = append(left, tg.InstanceID)
+	}
+	if want := []string{"i-00000003", "i-00000004"}; done != 2 || !slices.Equal(left, want) {
+		t.Errorf("Resume: %d done, left %v; want 2 done and %v audited again", done, left, want)
 	}
 }

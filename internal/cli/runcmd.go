@@ -387,6 +387,8 @@ func (j *job) plan(stderr io.Writer) error {
 			scope.Finished = func(k audit.Key) { j.disc.skip[k] = true }
 		}
 	}
+	relabelled := 0
+	scope.Relabelled = func(audit.Key) { relabelled++ }
 	done, err := audit.Resume(rs, j.fleet, scope)
 	if err != nil {
 		return err
@@ -400,7 +402,11 @@ func (j *job) plan(stderr io.Writer) error {
 		o.logf(stderr, "resuming %s: %d instances already audited, to be skipped as discovery finds them (torn lines dropped: %d)", o.out, done+len(j.disc.skip), rs.Torn)
 		return nil
 	}
-	o.logf(stderr, "resuming %s: %d instances already audited, %d to go (torn lines dropped: %d)", o.out, done, j.fleet.Len(), rs.Torn)
+	again := ""
+	if relabelled > 0 {
+		again = fmt.Sprintf(", %d audited again as their labels in the list changed", relabelled)
+	}
+	o.logf(stderr, "resuming %s: %d instances already audited, %d to go%s (torn lines dropped: %d)", o.out, done, j.fleet.Len(), again, rs.Torn)
 	return nil
 }
 

@@ -266,6 +266,44 @@ func TestOneInstanceTwoTargets(t *testing.T) {
 	}
 }
 
+// TestResumeRelabels: an owner handed over between an interrupted run and
+// its resume kept the instances audited before, in the record and in the
+// split by owner, so that the mail for them went to the old owner.
+func TestResumeRelabels(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	list := writeFile(t, "owners.csv", "instance_id,owner\ni-0123456789abcdef0,alice\ni-0123456789abcdef1,bob\n")
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--split-by", "owner"}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	if err := os.WriteFile(list, []byte("instance_id,owner\ni-0123456789abcdef0,alice\ni-0123456789abcdef1,carol\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", append(args, "--resume")...)
+	if got.code != 0 || !strings.Contains(got.stderr, "1 audited again") {
+		t.Errorf("resume: exit %d, want 0 and a word on the instance audited again\n%s", got.code, got.stderr)
+	}
+	rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	owners := map[string]string{}
+	rs.Each(func(r audit.Result) error { owners[r.InstanceID] = r.Labels["owner"]; return nil })
+	if owners["i-0123456789abcdef0"] != "alice" || owners["i-0123456789abcdef1"] != "carol" {
+		t.Errorf("record's owners after the resume: %v; want alice and carol", owners)
+	}
+	index, err := os.ReadFile(filepath.Join(out, "by-owner", "index.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(index), "bob") || !strings.Contains(string(index), "carol") {
+		t.Errorf("by-owner/index.csv after the resume still has bob, or lacks carol:\n%s", index)
+	}
+}
+
 // TestResumeRefusesAnotherAudit: --resume with another list or another
 // region once reported both fleets together as one complete run.
 func TestResumeRefusesAnotherAudit(t *testing.T) {
