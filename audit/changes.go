@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -69,7 +70,11 @@ type Baseline struct {
 	// (zero when its run.json is missing).
 	Path string
 	At   time.Time
-	rs   *Records
+	// Incomplete says why the record lacks some of its run's targets ("" when
+	// it is whole, or when the caller of OpenBaselineRecord judged it):
+	// Compare says nothing of the instances it lacks.
+	Incomplete string
+	rs         *Records
 	// failing maps each instance to its associations Failed in the
 	// baseline (or carried through it: Result.CarriedFailing), and each to
 	// when it was first seen failing and its error code. Failures are few; memory grows with
@@ -82,20 +87,33 @@ type Baseline struct {
 }
 
 // OpenBaseline opens a baseline: an output directory or its results.jsonl,
-// dated and judged complete or not by the run.json beside it (undated and
-// complete without one). The caller must Close it.
+// dated and judged complete or not by the run.json beside it, settled
+// against the record (RunInfo.Settle: a record cut short is incomplete,
+// as auditor report judges it); undated without one, and complete unless
+// its last line is torn. The caller must Close it.
 func OpenBaseline(path string) (*Baseline, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, ResultsFile)
 	}
-	var at time.Time
-	partial := false
-	if ri, err := ReadRunInfo(filepath.Join(filepath.Dir(path), RunFile)); err == nil {
-		at, partial = ri.StartedAt, !ri.Whole()
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	ri, err := ReadRunInfo(filepath.Join(filepath.Dir(path), RunFile))
+	found := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	return OpenBaselineRecord(path, at, partial)
+	b, err := OpenBaselineRecord(path, ri.StartedAt, false)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case found:
+		ri.Settle(b.rs)
+		if b.rs.Partial {
+			b.Incomplete = cmp.Or(ri.Error, "its run was interrupted")
+		}
+	case b.rs.Torn > 0:
+		b.Incomplete = "its last line is torn: its run was cut short"
+	}
+	return b, nil
 }
 
 // OpenBaselineRecord opens the results.jsonl at path as a baseline whose
@@ -109,7 +127,8 @@ func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, err
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	rs.Partial = partial
+	// A torn last line shows a run cut short, whatever the caller knows.
+	rs.Partial = partial || rs.Torn > 0
 	b := &Baseline{Path: path, At: at, rs: rs, failing: map[Key]map[string]CarriedFailure{}}
 	set := func(k Key, f CarriedFailure) {
 		if b.failing[k] == nil {

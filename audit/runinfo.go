@@ -98,6 +98,16 @@ func (ri *RunInfo) Finish(outcomes map[Outcome]int, results int) {
 	ri.Complete = !ri.Interrupted && ri.Error == "" && outcomes[OutcomeError] == 0
 }
 
+// Settle finishes ri (Finish) from rs, the record it describes, and marks
+// rs Partial when ri is not Whole: how a record is judged whole, whether it
+// is rendered (auditor run, auditor report) or compared with as a baseline,
+// so that a record cut short by hand is incomplete for both.
+func (ri *RunInfo) Settle(rs *Records) {
+	ri.Finish(rs.Outcomes(), rs.Len())
+	ri.Torn = rs.Torn
+	rs.Partial = !ri.Whole()
+}
+
 // Whole reports whether the run's record holds a result for each of its
 // targets (some may be errors): it was neither stopped nor interrupted, and
 // every account-region was audited. A run.json that Finish has not settled

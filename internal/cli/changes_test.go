@@ -1042,3 +1042,75 @@ func TestResumeKilledBeforeRunJSON(t *testing.T) {
 		t.Errorf("tue resumed after wed compared with %q, want the run before its own start, %q", base, want)
 	}
 }
+
+// TestBaselineCutShort: a baseline whose record was cut short (a torn last
+// line, or a clean cut by hand) beside a run.json that says its run was
+// whole is incomplete, as auditor report judges it: the instances it lacks
+// were not audited, not new, so --fail-on new passed the same fleet as 30
+// new failures and new instances, with no word of it. Named outright or
+// found by --baseline previous, the changes say the baseline is incomplete
+// and a warning names it. A record without run.json is taken as whole
+// unless its last line is torn.
+func TestBaselineCutShort(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, _ := scheduledFleet(t, 60)
+	full := filepath.Join(t.TempDir(), "full")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet"}
+	if got := runCLI(t, "", append(args, "--out", full, "--fail-on", "none")...); got.code != 0 {
+		t.Fatalf("full run: exit %d\n%s", got.code, got.stderr)
+	}
+	record, err := os.ReadFile(filepath.Join(full, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runJSON, err := os.ReadFile(filepath.Join(full, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(record), "\n")
+	half := strings.Join(lines[:30], "")
+	for _, tc := range []struct {
+		name     string
+		record   string
+		previous bool
+		noRun    bool
+	}{
+		{name: "torn last line", record: half + lines[30][:len(lines[30])/2]},
+		{name: "clean cut", record: half},
+		{name: "torn last line, previous", record: half + lines[30][:len(lines[30])/2], previous: true},
+		// Without run.json only the torn line shows it was cut short.
+		{name: "torn last line, no run.json", record: half + lines[30][:len(lines[30])/2], noRun: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			base, out := filepath.Join(root, "a-base"), filepath.Join(root, "b-now")
+			os.MkdirAll(base, 0o777)
+			if err := os.WriteFile(filepath.Join(base, audit.ResultsFile), []byte(tc.record), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if !tc.noRun {
+				if err := os.WriteFile(filepath.Join(base, audit.RunFile), runJSON, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			named := base
+			if tc.previous {
+				named = "previous"
+			}
+			got := runCLI(t, "", append(args, "--out", out, "--baseline", named, "--fail-on", "new")...)
+			if got.code != 0 {
+				t.Errorf("exit %d, want 0: the fleet did not change\n%s", got.code, got.stderr)
+			}
+			ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ri.Changes == nil || !ri.Changes.BaselineIncomplete || ri.Changes.Counts[audit.NewInstance] != 0 || ri.Changes.Counts[audit.NewFailure] != 0 {
+				t.Errorf("run.json changes = %+v, want baseline_incomplete and no new instance or failure", ri.Changes)
+			}
+			if !strings.Contains(got.stderr, "warning: --baseline "+filepath.Join(base, audit.ResultsFile)) {
+				t.Errorf("no warning names the incomplete baseline:\n%s", got.stderr)
+			}
+		})
+	}
+}

@@ -687,6 +687,9 @@ func (o *runOptions) openBaseline(current, account string, stderr io.Writer) err
 	}
 	for {
 		err := o.openOneBaseline(current, account)
+		if err == nil && o.base != nil && o.base.Incomplete != "" {
+			fmt.Fprintf(stderr, "auditor: warning: --baseline %s: %s; the instances it lacks are not compared (neither new nor gone)\n", o.base.Path, o.base.Incomplete)
+		}
 		if err == nil || len(o.baselineElse) == 0 {
 			if err != nil && o.baselinePrevious {
 				fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: %v; no earlier run to compare with\n", o.baseline, err)

@@ -858,11 +858,9 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 // format that fails does not stop the others, and every failure is in the
 // error.
 func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info *audit.RunInfo, set settings, empty bool, stderr io.Writer) ([]string, error) {
-	info.Finish(rs.Outcomes(), rs.Len())
-	info.Torn = rs.Torn
 	// A run that did not get to every target says nothing of those it
-	// missed: not gone since the baseline, only not audited.
-	rs.Partial = !info.Whole()
+	// missed: not gone since the baseline, only not audited (rs.Partial).
+	info.Settle(rs)
 	switch {
 	case o.base == nil:
 		// The changes of this rendering, or none: not those of an earlier
