@@ -52,6 +52,8 @@ type RecordWriter struct {
 	synced int   // lines known to be on disk; written holding syncMu and mu
 	err    error // the first sync that failed; every later call returns it
 	closed bool
+	// torn counts the torn last lines CreateRecord cut off.
+	torn int
 
 	syncMu   sync.Mutex // one sync at a time
 	dirty    chan struct{}
@@ -72,7 +74,7 @@ func newRecordWriter(path string, f *os.File) *RecordWriter {
 
 // CreateRecord opens path for appending. When the file ends in a torn line
 // (a crash mid-write), the torn part is cut off first so that the next line
-// starts cleanly. A file that does not exist is created by the first Write,
+// starts cleanly, and Torn counts it. A file that does not exist is created by the first Write,
 // so that a run that records nothing (stopped by a fatal error at its first
 // call, say) leaves no empty record behind.
 func CreateRecord(path string) (*RecordWriter, error) {
@@ -84,6 +86,11 @@ func CreateRecord(path string) (*RecordWriter, error) {
 		return nil, err
 	}
 	end, err := cleanEnd(f)
+	torn := false
+	if err == nil {
+		// As OpenRecords counts it: a tail of spaces is no line.
+		torn, err = printable(f, end)
+	}
 	if err == nil {
 		err = f.Truncate(end)
 	}
@@ -94,8 +101,35 @@ func CreateRecord(path string) (*RecordWriter, error) {
 		f.Close()
 		return nil, fmt.Errorf("opening record %s: %w", path, err)
 	}
-	return newRecordWriter(path, f), nil
+	w := newRecordWriter(path, f)
+	if torn {
+		w.torn = 1
+	}
+	return w, nil
 }
+
+// printable reports whether f holds anything but white space from off to
+// its end.
+func printable(f *os.File, off int64) (bool, error) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := f.ReadAt(buf, off)
+		if len(bytes.TrimSpace(buf[:n])) > 0 {
+			return true, nil
+		}
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		off += int64(n)
+	}
+}
+
+// Torn returns how many torn last lines CreateRecord cut off the record (0
+// or 1): a reader of the record afterwards finds none, and must be told.
+func (w *RecordWriter) Torn() int { return w.torn }
 
 // cleanEnd returns the offset just past the last newline of f (0 if none).
 func cleanEnd(f *os.File) (int64, error) {

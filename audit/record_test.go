@@ -171,6 +171,35 @@ func TestRecordTornLine(t *testing.T) {
 	}
 }
 
+// TestRecordWriterTorn: CreateRecord counts the torn line it cuts off as
+// OpenRecords would have: a reader after it finds none.
+func TestRecordWriterTorn(t *testing.T) {
+	for _, tc := range []struct {
+		name, tail string
+		want       int
+	}{
+		{"whole", "", 0},
+		{"torn", `{"schema":1,"region":"us-east-1","instance_id":"i-000`, 1},
+		{"white space", "  \t", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "results.jsonl")
+			writeRecord(t, path, result("", "us-east-1", "i-00000001", audit.OutcomeCompliant))
+			f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			f.WriteString(tc.tail)
+			f.Close()
+			w, err := audit.CreateRecord(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			if got := w.Torn(); got != tc.want {
+				t.Errorf("Torn() = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestRecordBadLineNamesIt(t *testing.T) {
 	tests := []struct {
 		name, content, want string

@@ -469,6 +469,45 @@ func TestResumeRegionFromEnvironment(t *testing.T) {
 	}
 }
 
+// TestResumeCountsTornLine: --resume of a record that ends in a torn line
+// cuts it off, says so in its log, and run.json's torn counts it; torn was
+// empty, as the record had been reopened after the cut and its count,
+// none by then, written instead.
+func TestResumeCountsTornLine(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, _ := scheduledFleet(t, 30)
+	full, out := filepath.Join(t.TempDir(), "full"), filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none"}
+	if got := runCLI(t, "", append(args, "--out", full, "--quiet")...); got.code != 0 {
+		t.Fatalf("full run: exit %d\n%s", got.code, got.stderr)
+	}
+	record, err := os.ReadFile(filepath.Join(full, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(record), "\n")
+	cut := strings.Join(lines[:10], "") + lines[10][:len(lines[10])/2]
+	os.MkdirAll(out, 0o777)
+	if err := os.WriteFile(filepath.Join(out, audit.ResultsFile), []byte(cut), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", append(args, "--out", out, "--resume")...)
+	if got.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+	if !strings.Contains(got.stderr, "torn lines dropped: 1") {
+		t.Errorf("the log does not say the torn line was dropped:\n%s", got.stderr)
+	}
+	checkLines(t, filepath.Join(out, audit.ResultsFile), false)
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Torn != 1 || !ri.Complete {
+		t.Errorf("run.json torn %d, complete %v; want 1 and complete", ri.Torn, ri.Complete)
+	}
+}
+
 func TestReportMergeSafety(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 4, Size: 30})

@@ -96,6 +96,9 @@ type job struct {
 	disc       *discovery
 	// reportEmpty: render and deliver the reports even of an empty record.
 	reportEmpty bool
+	// torn counts the torn last lines cut off the record before the
+	// audit appended to it: the record rendered has none left to count.
+	torn int
 }
 
 // prepare checks every precondition that needs no call to AWS and reports
@@ -504,6 +507,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 	}
 	defer w.Close()
+	j.torn = w.Torn()
 
 	runCtx := ctx
 	if !j.deadline.IsZero() {
@@ -842,6 +846,7 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 		return nil, err, nil
 	}
 	defer rs.Close()
+	rs.Torn += j.torn
 	written, renderErr = j.o.renderRecords(context.WithoutCancel(ctx), rs, &j.info, j.set, j.reportEmpty, stderr)
 	for _, p := range append(paths, written...) {
 		fmt.Fprintln(stdout, p)
