@@ -342,6 +342,20 @@ func uniq(a, b string) []string {
 // there): a K of N missing, or shards of one list split two ways. "" when
 // every list they have shards of is there whole.
 func ShardGap(parts []Part) string {
+	ways, missing := shardGap(parts)
+	switch {
+	case ways > 1:
+		return fmt.Sprintf("the merge holds shards of one list split %d ways: merge the shards of one split", ways)
+	case len(missing) > 0:
+		return fmt.Sprintf("the merge lacks shard %s of its list: merge every shard's record", strings.Join(missing, ", "))
+	}
+	return ""
+}
+
+// shardGap returns, for the first list that parts do not hold whole, the
+// number of ways its shards are split when more than one, else the shards
+// ("K/N") missing.
+func shardGap(parts []Part) (ways int, missing []string) {
 	type split struct {
 		ns   map[int]bool
 		have map[int]bool
@@ -368,22 +382,40 @@ func ShardGap(parts []Part) string {
 	for _, f := range order {
 		s := lists[f]
 		if len(s.ns) > 1 {
-			return fmt.Sprintf("the merge holds shards of one list split %d ways: merge the shards of one split", len(s.ns))
+			return len(s.ns), nil
 		}
 		var n int
 		for n = range s.ns {
 		}
-		var missing []string
 		for k := range n {
 			if !s.have[k] {
 				missing = append(missing, fmt.Sprintf("%d/%d", k, n))
 			}
 		}
 		if len(missing) > 0 {
-			return fmt.Sprintf("the merge lacks shard %s of its list: merge every shard's record", strings.Join(missing, ", "))
+			return 1, missing
 		}
 	}
-	return ""
+	return 0, nil
+}
+
+// Undescribed marks a merge (MergeRunInfo's) that also holds the records
+// named, which have no run.json beside them: whether they hold every
+// target of their runs cannot be known, nor how many targets those runs
+// had, so Targets is unknown (0) rather than the known parts' sum, which
+// is less than the record holds, and Error names the records and the
+// shards that no run.json describes (likely theirs: a shard killed before
+// it finished). Finish must still be called.
+func (ri *RunInfo) Undescribed(records []string) {
+	if len(records) == 0 {
+		return
+	}
+	ri.Targets = 0
+	ri.Error = fmt.Sprintf("no %s beside %s: completeness unknown", RunFile, strings.Join(records, ", "))
+	if ways, missing := shardGap(ri.Parts); ways == 1 {
+		ri.Error += fmt.Sprintf("; no %s describes shard %s of its list", RunFile, strings.Join(missing, ", "))
+	}
+	ri.Complete = false
 }
 
 // mergeParts keeps each (Fleet, Shard) once, and drops the shards of a

@@ -311,10 +311,9 @@ func mergedRunInfo(paths []string, stderr io.Writer) (audit.RunInfo, error) {
 	if len(infos) == 0 {
 		info = audit.RunInfo{Schema: audit.Schema, Version: appVersion()}
 	}
+	info.Undescribed(missing)
 	if len(missing) > 0 {
-		fmt.Fprintf(stderr, "auditor: no %s beside %s: whether every target has a result is unknown, so the reports are marked partial\n", audit.RunFile, missing[0])
-		info.Error = fmt.Sprintf("no %s beside %s: completeness unknown", audit.RunFile, missing[0])
-		info.Complete = false
+		fmt.Fprintf(stderr, "auditor: %s, so the reports are marked partial and the number of targets is unknown; continue a run killed before it finished with auditor run --resume, then merge again\n", info.Error)
 	}
 	return info, nil
 }

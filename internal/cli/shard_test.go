@@ -189,6 +189,64 @@ func TestShardMergesThatAreNotOneRun(t *testing.T) {
 	}
 }
 
+// TestMergeOfAShardWithoutRunJSON: a merge of every shard's record where
+// one shard was killed before its run.json counted only the other shards'
+// targets, fewer than the record holds, and said nothing of which shard
+// was missing. Its targets are unknown (0) instead, and the warning and
+// the error name the record without run.json and the shard.
+func TestMergeOfAShardWithoutRunJSON(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 60})
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	var shards []string
+	for k := range 3 {
+		dir := filepath.Join(root, fmt.Sprintf("shard-%d", k))
+		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none",
+			"--out", dir, "--shard", fmt.Sprintf("%d/3", k))
+		if got.code != 0 {
+			t.Fatalf("shard %d: exit %d\n%s", k, got.code, got.stderr)
+		}
+		shards = append(shards, filepath.Join(dir, audit.ResultsFile))
+	}
+	// Shard 2/3 killed halfway, before its run.json.
+	if err := os.Remove(filepath.Join(root, "shard-2", audit.RunFile)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(shards[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if err := os.WriteFile(shards[2], []byte(strings.Join(lines[:len(lines)/2], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(root, "all")
+	got := runCLI(t, "", append(append([]string{"report"}, shards...), "--out", out, "--quiet", "--fail-on", "none")...)
+	if got.code != 3 {
+		t.Errorf("exit %d, want 3 (incomplete)\n%s", got.code, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held := countLines(filepath.Join(out, audit.ResultsFile)); ri.Targets != 0 && ri.Targets < held {
+		t.Errorf("run.json targets %d, fewer than the %d instances the record holds; want them unknown (0)", ri.Targets, held)
+	}
+	for _, want := range []string{shards[2], "2/3"} {
+		if !strings.Contains(got.stderr, want) || !strings.Contains(ri.Error, want) {
+			t.Errorf("the warning or run.json's error %q does not name %s:\n%s", ri.Error, want, got.stderr)
+		}
+	}
+	if ri.Complete {
+		t.Error("run.json says complete")
+	}
+}
+
 // TestShardAdviceWhenThrottled: shards of a list share each account-region's
 // limit, and adaptive ones split it unevenly (BENCHMARKS.md); a throttled
 // shard says so in its closing lines, which --quiet keeps, with the rate
