@@ -178,6 +178,9 @@ type flagSet struct {
 // parseFlags parses args and turns flag's errors into one-line usage errors,
 // with a suggestion for a mistyped flag.
 func parseFlags(fs *flagSet, args []string) error {
+	if err := missingValue(fs.FlagSet, args); err != nil {
+		return err
+	}
 	err := fs.Parse(args)
 	if err == nil {
 		return nil
@@ -199,8 +202,54 @@ func parseFlags(fs *flagSet, args []string) error {
 	// "invalid value "x" for flag -rate: ..." and the like, with the flag
 	// spelled as the help spells it.
 	msg = strings.Replace(msg, "for flag -", "for --", 1)
-	msg = strings.Replace(msg, "flag needs an argument: -", "flag needs a value: --", 1)
 	return usagef("%s: %s", fs.Name(), msg)
+}
+
+// missingValue refuses, as the AWS CLI does, a flag that wants a value and
+// is followed by another of the command's flags, or by nothing: Go's flag
+// package would take "--out --quiet" as an --out named --quiet, and write a
+// whole run there. It reads args as flag.Parse does, up to the first
+// argument that is no flag. A value that only starts with a dash (- for
+// standard input, a negative number) is still a value, and so is any value
+// given with = (--out=--quiet).
+func missingValue(fs *flag.FlagSet, args []string) error {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || len(a) < 2 || a[0] != '-' {
+			return nil
+		}
+		name := strings.TrimPrefix(a[1:], "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			return nil // flag.Parse names it
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 == len(args) {
+			return usagef("%s: argument --%s: expected one argument", fs.Name(), name)
+		}
+		if next := args[i+1]; isFlagOf(fs, next) {
+			return usagef("%s: argument --%s: expected one argument, and %s is a flag (--%s=%s would take it as the value)", fs.Name(), name, next, name, next)
+		}
+		i++
+	}
+	return nil
+}
+
+// isFlagOf reports whether arg is one of fs's flags, with one or two
+// dashes, with or without =VALUE; -h and --help, which every command
+// takes, count.
+func isFlagOf(fs *flag.FlagSet, arg string) bool {
+	name, ok := strings.CutPrefix(arg, "-")
+	if !ok || name == "" {
+		return false
+	}
+	name, _, _ = strings.Cut(strings.TrimPrefix(name, "-"), "=")
+	return name == "h" || name == "help" || fs.Lookup(name) != nil
 }
 
 // closest returns the candidate nearest to s (edit distance at most 2, or a
