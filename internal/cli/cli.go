@@ -91,6 +91,9 @@ Exit codes: 0 no findings; 1 findings at the --fail-on level; 2 usage or input e
 are written but their delivery (mail, upload) failed.
 `
 
+// commands are the commands, in the order of the help.
+var commands = []string{"run", "demo", "report", "mail", "simulate"}
+
 // run is Main.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stdErr io.Writer) int {
 	stderr := newConsole(stdErr)
@@ -122,7 +125,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stdErr io.
 		err = simulateCmd(ctx, rest, stdout, stderr)
 	default:
 		msg := fmt.Sprintf("unknown command %q: want run, demo, report, mail or simulate (see auditor --help)", cmd)
-		if s := closest(strings.ToLower(cmd), []string{"run", "demo", "report", "mail", "simulate"}); s != "" {
+		if s := closest(strings.ToLower(cmd), commands); s != "" {
 			msg = fmt.Sprintf("unknown command %q (did you mean %s?); see auditor --help", cmd, s)
 		} else if s := closest(cmd, []string{"--help", "--version"}); s != "" {
 			msg = fmt.Sprintf("unknown flag %q (did you mean %s?); see auditor --help", cmd, s)
@@ -139,16 +142,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stdErr io.
 
 // commandOf returns the first command (in the order of the help) that
 // takes arg as a flag, and the flag's name; "" when none does. It is for a
-// flag given before its command: auditor --instances fleet.txt.
+// flag given before its command: auditor --instances fleet.txt. The help's
+// order names the command most likely meant where several take the flag:
+// --fleet-size is demo's before simulate's, --out run's before report's.
 func commandOf(arg string) (command, name string) {
 	name, ok := strings.CutPrefix(arg, "-")
 	if !ok {
 		return "", ""
 	}
 	name, _, _ = strings.Cut(strings.TrimPrefix(name, "-"), "=")
-	for _, c := range []string{"run", "demo", "report", "mail"} {
-		if newCommand(c, io.Discard, nil).fs.Lookup(name) != nil {
-			return c, name
+	for _, c := range commands {
+		// Flags knows every command's flags, simulate's too, which
+		// newCommand does not bind.
+		if flags, err := Flags(c); err == nil {
+			if _, ok := flags[name]; ok {
+				return c, name
+			}
 		}
 	}
 	return "", ""

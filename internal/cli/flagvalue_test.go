@@ -72,3 +72,42 @@ func TestFlagWithoutItsValue(t *testing.T) {
 		})
 	}
 }
+
+// TestFlagBeforeItsCommand: a flag given without its command is named with
+// the command that takes it, for every flag of every command; simulate's
+// were left out ("auditor --listen 1" said unknown command "--listen").
+// Of the commands that take one flag, the first in the help's order is
+// named.
+func TestFlagBeforeItsCommand(t *testing.T) {
+	tests := []struct {
+		arg, want string
+	}{
+		{"--listen", "simulate"},
+		{"--rate-limit=5", "simulate"},
+		{"-ids", "simulate"},
+		{"--fleet-size", "demo"},
+		{"--instances", "run"},
+		{"--to", "mail"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.arg, func(t *testing.T) {
+			got := runCLI(t, "", tt.arg, "1")
+			name, _, _ := strings.Cut(strings.TrimLeft(tt.arg, "-"), "=")
+			want := "did you mean auditor " + tt.want + " --" + name + "?"
+			if got.code != int(exitUsage) || !strings.Contains(got.stderr, want) {
+				t.Errorf("exit %d, want %d saying %q\n%s", got.code, exitUsage, want, got.stderr)
+			}
+		})
+	}
+	for _, c := range commands {
+		flags, err := Flags(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name := range flags {
+			if got, _ := commandOf("--" + name); got == "" {
+				t.Errorf("auditor --%s names no command; %s takes it", name, c)
+			}
+		}
+	}
+}
