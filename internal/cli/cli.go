@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Version is set by package main from its -ldflags "-X main.version=v1.2.3";
@@ -182,6 +184,8 @@ func newFlagSet(name, synopsis string, stdout io.Writer) *flagSet {
 type flagSet struct {
 	*flag.FlagSet
 	help func()
+	// bad is the last value that a flag refused, set by checkedValue.
+	bad *valueError
 }
 
 // parseFlags parses args and turns flag's errors into one-line usage errors,
@@ -190,6 +194,8 @@ func parseFlags(fs *flagSet, args []string) error {
 	if err := missingValue(fs.FlagSet, args); err != nil {
 		return err
 	}
+	fs.checkValues()
+	fs.bad = nil
 	err := fs.Parse(args)
 	if err == nil {
 		return nil
@@ -197,6 +203,10 @@ func parseFlags(fs *flagSet, args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		fs.help()
 		return err
+	}
+	if fs.bad != nil {
+		// flag's own words are "parse error", and one dash for a boolean.
+		return usagef("%s: %v", fs.Name(), fs.bad)
 	}
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
@@ -259,6 +269,91 @@ func isFlagOf(fs *flag.FlagSet, arg string) bool {
 	}
 	name, _, _ = strings.Cut(strings.TrimPrefix(name, "-"), "=")
 	return name == "h" || name == "help" || fs.Lookup(name) != nil
+}
+
+// checkValues makes every flag of fs that is not yet so a checkedValue,
+// so that a value it refuses says what it wants, whether it comes from the
+// command line, an AUDITOR_* variable or --cli-input-json (all of which
+// set it through fs).
+func (fs *flagSet) checkValues() {
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, ok := f.Value.(*checkedValue); !ok {
+			f.Value = &checkedValue{Value: f.Value, name: f.Name, fs: fs}
+		}
+	})
+}
+
+// checkedValue is a flag's value whose Set, when it refuses a value,
+// returns a *valueError that names the flag and what it wants.
+type checkedValue struct {
+	flag.Value
+	name string
+	fs   *flagSet
+}
+
+func (v *checkedValue) Set(s string) error {
+	err := v.Value.Set(s)
+	if err == nil {
+		return nil
+	}
+	e := &valueError{flag: v.name, value: s, want: wanted(v.Value, s), err: err}
+	if e.want == "" {
+		// A value of ours (an age, a list) says what it wants itself.
+		e.want = err.Error()
+	}
+	v.fs.bad = e
+	return e
+}
+
+// Get is the value's, for flag.Getter: --generate-cli-skeleton prints it.
+func (v *checkedValue) Get() any {
+	if g, ok := v.Value.(flag.Getter); ok {
+		return g.Get()
+	}
+	return v.Value.String()
+}
+
+// IsBoolFlag is the value's, so that --quiet still takes no value.
+func (v *checkedValue) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// valueError is a value that a flag refused.
+type valueError struct {
+	flag, value, want string
+	err               error
+}
+
+func (e *valueError) Error() string {
+	return fmt.Sprintf("invalid value %q for --%s: %s", e.value, e.flag, e.want)
+}
+
+func (e *valueError) Unwrap() error { return e.err }
+
+// wanted says what a flag of one of the flag package's types wants, for
+// the value s that it refused; "" for a type of ours.
+func wanted(v flag.Value, s string) string {
+	g, ok := v.(flag.Getter)
+	if !ok {
+		return ""
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "want true or false"
+	case int, int64:
+		if _, err := strconv.ParseInt(s, 0, 64); errors.Is(err, strconv.ErrRange) {
+			return "want an integer, and this one is out of range"
+		}
+		return "want an integer, such as 10"
+	case uint, uint64:
+		return "want a whole number, 0 or more"
+	case float64:
+		return "want a number, such as 10 or 2.5"
+	case time.Duration:
+		return "want a duration such as 30s, 5m or 1h30m"
+	}
+	return ""
 }
 
 // closest returns the candidate nearest to s (edit distance at most 2, or a
@@ -330,6 +425,12 @@ func (l *listFlag) Set(v string) error {
 // text that says its own default is left alone.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
+		if c, ok := f.Value.(*checkedValue); ok {
+			// UnquoteUsage names the kind of value of flag's own types.
+			g := *f
+			g.Value = c.Value
+			f = &g
+		}
 		name, usage := flag.UnquoteUsage(f)
 		line := "  --" + f.Name
 		if name != "" {

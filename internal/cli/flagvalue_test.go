@@ -111,3 +111,53 @@ func TestFlagBeforeItsCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagValueWanted: a value that does not parse is refused naming the
+// flag with two dashes and what it wants, on the command line, in an
+// AUDITOR_* variable and in --cli-input-json alike; the flag package said
+// "parse error", and spelled a boolean flag with one dash.
+func TestFlagValueWanted(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	input := writeFile(t, "input.json", `{"concurrency": "many"}`)
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want []string
+	}{
+		{"a duration", nil, []string{"run", "--instances", ids, "--call-timeout", "30"}, []string{`invalid value "30" for --call-timeout: want a duration such as 30s`}},
+		{"a boolean", nil, []string{"run", "--instances", ids, "--skip-invalid=yes"}, []string{`invalid value "yes" for --skip-invalid: want true or false`}},
+		{"an integer", nil, []string{"run", "--instances", ids, "--concurrency", "x"}, []string{`invalid value "x" for --concurrency: want an integer`}},
+		{"an integer out of range", nil, []string{"run", "--instances", ids, "--max-pages", "99999999999999999999"}, []string{`for --max-pages: want an integer`, "out of range"}},
+		{"a number", nil, []string{"run", "--instances", ids, "--rate", "fast"}, []string{`invalid value "fast" for --rate: want a number`}},
+		{"an age", nil, []string{"run", "--instances", ids, "--stale-after", "7"}, []string{`invalid value "7" for --stale-after: want a duration such as 7d`}},
+		{"simulate's", nil, []string{"simulate", "--latency", "5"}, []string{`invalid value "5" for --latency: want a duration`}},
+		{"the environment", map[string]string{"AUDITOR_QUIET": "yes"}, []string{"run", "--instances", ids}, []string{`AUDITOR_QUIET="yes"`, "--quiet", "want true or false"}},
+		{"the environment of simulate", map[string]string{"AUDITOR_SEED": "x"}, []string{"simulate"}, []string{`AUDITOR_SEED="x"`, "--seed", "want an integer"}},
+		{"the input file", nil, []string{"run", "--instances", ids, "--cli-input-json", input}, []string{`"concurrency"`, "--concurrency", "want an integer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			got := runCLI(t, "", tt.args...)
+			if got.code != int(exitUsage) || strings.Contains(got.stderr, "parse error") {
+				t.Errorf("exit %d, want %d, without \"parse error\"\n%s", got.code, exitUsage, got.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got.stderr, w) {
+					t.Errorf("stderr does not say %q\n%s", w, got.stderr)
+				}
+			}
+		})
+	}
+	// The help still names each flag's kind of value.
+	help := runCLI(t, "", "run", "--help").stdout
+	for _, w := range []string{"--call-timeout duration\n", "--concurrency int\n", "--rate float\n", "--skip-invalid\n", "--stale-after age\n"} {
+		if !strings.Contains(help, w) {
+			t.Errorf("auditor run --help does not say %q", w)
+		}
+	}
+}
