@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestFlagWithoutItsValue: a flag given without its value took the next
@@ -159,5 +162,36 @@ func TestFlagValueWanted(t *testing.T) {
 		if !strings.Contains(help, w) {
 			t.Errorf("auditor run --help does not say %q", w)
 		}
+	}
+}
+
+// TestKilledRunAdvice: --baseline previous passes over a run killed before
+// its run.json, and says how to continue it; the advice, pasted as
+// printed, exited 2 "no instances to audit": it left out the targets,
+// which the other resume hints say are needed, and did not quote a
+// directory the shell would split.
+func TestKilledRunAdvice(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	audits := t.TempDir()
+	first := filepath.Join(audits, "first")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", first, "--quiet"); got.code != 1 {
+		t.Fatalf("first run: exit %d\n%s", got.code, got.stderr)
+	}
+	// The second, killed: its record without its run.json.
+	b, err := os.ReadFile(filepath.Join(first, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := filepath.Join(audits, "killed run")
+	os.Mkdir(killed, 0o777)
+	if err := os.WriteFile(filepath.Join(killed, audit.ResultsFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(audits, "third"), "--quiet", "--baseline", "previous")
+	want := "continue it with auditor run --resume --out " + shellQuote(killed) + " (and the same targets)"
+	if !strings.Contains(got.stderr, want) {
+		t.Errorf("stderr does not say %q\n%s", want, got.stderr)
 	}
 }

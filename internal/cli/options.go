@@ -683,7 +683,9 @@ func checkBaseline(path string) error {
 // ("" when it is unknown, or several).
 func (o *runOptions) openBaseline(current, account string, stderr io.Writer) error {
 	for _, d := range o.baselineUnfinished {
-		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a run stopped before it finished; continue it with auditor run --resume --out %s)\n", d, d)
+		// Its targets are not known: a run.json records them, and it
+		// has none; the record names only the instances it got to.
+		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a run stopped before it finished; continue it with auditor run --resume --out %s (and the same targets))\n", d, shellQuote(d))
 	}
 	for {
 		err := o.openOneBaseline(current, account)
