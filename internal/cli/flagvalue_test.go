@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,5 +196,36 @@ func TestKilledRunAdvice(t *testing.T) {
 	want := "continue it with auditor run --resume --out " + shellQuote(killed) + " (and the same targets)"
 	if !strings.Contains(got.stderr, want) {
 		t.Errorf("stderr does not say %q\n%s", want, got.stderr)
+	}
+}
+
+// TestTimeoutWhileReadingAFile: a --timeout that ran out while a regular
+// file was read said "check what writes to it", of a file nothing writes
+// to; that is for a pipe, a FIFO, or standard input that is one. A file,
+// as a list or as standard input, has the timeout called too short.
+func TestTimeoutWhileReadingAFile(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "fleet.csv", "instance_id\ni-0123456789abcdef0\n")
+	stdin, err := os.Open(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	for _, tt := range []struct {
+		name  string
+		list  string
+		stdin io.Reader
+	}{
+		{"a file", ids, nil},
+		{"a file as standard input", "-", stdin},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), []string{"run", "--instances", tt.list, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"), "--timeout", "1ns", "--quiet"}, tt.stdin, &out, &errb)
+			want := "--instances " + tt.list + ": --timeout 1ns ran out while the list was being read (too short?)"
+			if code != int(exitIncomplete) || !strings.Contains(errb.String(), want) || strings.Contains(errb.String(), "writes to it") {
+				t.Errorf("exit %d, want %d saying %q\n%s", code, exitIncomplete, want, errb.String())
+			}
+		})
 	}
 }

@@ -56,10 +56,33 @@ func (o *runOptions) loadFleet(ctx context.Context, stdin io.Reader, stderr io.W
 			if p := reading.Load(); p != nil {
 				name = *p
 			}
+			if regularFile(name, stdin) {
+				// Nothing writes to a file: the time was too short.
+				return nil, fmt.Errorf("--instances %s: --timeout %s ran out while the list was being read (too short?): %w", name, o.timeout, errTimedOut)
+			}
 			return nil, fmt.Errorf("--instances %s: the list had not ended when --timeout %s ran out (check what writes to it): %w", name, o.timeout, errTimedOut)
 		}
 		return nil, errInterrupted
 	}
+}
+
+// regularFile reports whether the list name (- for stdin) is a regular
+// file, which ends by itself, rather than a pipe, a FIFO or a terminal,
+// which end when what writes to them says so. Stat does not open a FIFO,
+// so it does not wait for a writer.
+func regularFile(name string, stdin io.Reader) bool {
+	var st os.FileInfo
+	var err error
+	if name == "-" {
+		f, ok := stdin.(*os.File)
+		if !ok {
+			return false
+		}
+		st, err = f.Stat()
+	} else {
+		st, err = os.Stat(name)
+	}
+	return err == nil && st.Mode().IsRegular()
 }
 
 // readFleet reads the lists, calling reading with each list's name before
