@@ -1,8 +1,8 @@
 // Package smtptest runs an SMTP server in a test's process, on loopback, for
 // tests of code that sends mail: STARTTLS or implicit TLS with a certificate
 // made for the test, AUTH PLAIN when asked, replies scripted per
-// transaction, and connections dropped on purpose. It keeps every message it
-// accepts.
+// transaction, connections dropped on purpose, and the reply to a message
+// it kept delayed or never sent. It keeps every message it accepts.
 package smtptest
 
 import (
@@ -72,9 +72,21 @@ type Options struct {
 	// Drop is how many connections, the first ones, are closed as soon as
 	// they are accepted, before the greeting.
 	Drop int
+	// DropAfterData is asked at the end of each DATA that Reject did not
+	// refuse, with n the number of the transaction, once the message is
+	// kept: true closes the connection without a reply, as a server that
+	// crashed, or a network that failed, after taking the message would.
+	// The client cannot tell that the message was delivered.
+	DropAfterData func(n int) bool
+	// DelayAfterData is asked at the end of each DATA that Reject did not
+	// refuse and DropAfterData did not drop, with n the number of the
+	// transaction, once the message is kept: the server waits that long
+	// before it replies 250 (a slow queue, a content scan).
+	DelayAfterData func(n int) time.Duration
 }
 
-// Message is one message the server accepted.
+// Message is one message the server accepted (kept), whether or not the
+// client got the reply that says so.
 type Message struct {
 	From string
 	To   []string
@@ -92,6 +104,8 @@ type Server struct {
 
 	opts Options
 	srv  *smtp.Server
+	// closed ends a reply's delay when the test ends.
+	closed chan struct{}
 
 	mu           sync.Mutex
 	messages     []Message
@@ -111,7 +125,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("smtptest: making a certificate: %v", err)
 	}
-	s := &Server{Roots: roots, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), opts: opts}
+	s := &Server{Roots: roots, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), opts: opts, closed: make(chan struct{})}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = "smtptest.local"
 	srv.ReadTimeout = 30 * time.Second
@@ -144,6 +158,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 		_ = srv.Serve(l)
 	}()
 	t.Cleanup(func() {
+		close(s.closed)
 		_ = srv.Close()
 		// Close closes only the listeners Serve has taken: one that the
 		// goroutine has not yet handed over would leave Serve accepting
@@ -189,8 +204,8 @@ func (s *Server) Auths() int {
 	return s.auths
 }
 
-func (s *Server) newSession(*smtp.Conn) (smtp.Session, error) {
-	return &session{s: s}, nil
+func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{s: s, conn: c.Conn()}, nil
 }
 
 // dropListener closes the first Options.Drop connections it accepts.
@@ -218,6 +233,7 @@ func (l *dropListener) Accept() (net.Conn, error) {
 
 type session struct {
 	s      *Server
+	conn   net.Conn // to drop after DATA
 	authed bool
 	n      int
 	from   string
@@ -290,6 +306,22 @@ func (ss *session) Data(r io.Reader) error {
 	ss.s.mu.Lock()
 	ss.s.messages = append(ss.s.messages, Message{From: ss.from, To: ss.to, Data: buf.Bytes()})
 	ss.s.mu.Unlock()
+	if f := ss.s.opts.DropAfterData; f != nil && f(ss.n) {
+		// The reply that go-smtp then writes fails on the closed
+		// connection: the client reads the end of the stream instead.
+		_ = ss.conn.Close()
+		return nil
+	}
+	if f := ss.s.opts.DelayAfterData; f != nil {
+		if d := f(ss.n); d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ss.s.closed:
+			}
+		}
+	}
 	return nil
 }
 
