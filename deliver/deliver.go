@@ -14,8 +14,8 @@ import (
 	"unicode"
 )
 
-// Error is a delivery that failed: what failed, the server's answer, and
-// whether it was retried. Its text never holds a password or other secret;
+// Error is a delivery that failed, or whose outcome is unknown (see
+// Unknown): what failed, the server's answer, and whether it was retried. Its text never holds a password or other secret;
 // the server's words in it are cut to one short line.
 type Error struct {
 	// Op is the step that failed: "connecting", "STARTTLS", "AUTH",
@@ -33,6 +33,11 @@ type Error struct {
 	// may not meet (an SMTP 4xx reply, a dropped connection, a timeout, a
 	// throttle).
 	Temporary bool
+	// Unknown reports that the whole message was sent and no answer came
+	// (the connection dropped, or the time ran out, after the end of
+	// DATA): the server may have accepted it. Such a message is not sent
+	// again, and Temporary is false.
+	Unknown bool
 	// Attempts is the number of attempts made, the last of which failed;
 	// more than 1 means the delivery was retried.
 	Attempts int
@@ -53,6 +58,10 @@ func (e *Error) Error() string {
 		b.WriteString("failed")
 	}
 	switch {
+	case e.Unknown && e.Attempts > 1:
+		fmt.Fprintf(&b, " (attempt %d: the whole message was sent and no answer came: it may have been delivered, so it was not sent again)", e.Attempts)
+	case e.Unknown:
+		b.WriteString(" (the whole message was sent and no answer came: it may have been delivered, so it was not sent again)")
 	case e.Attempts > 1:
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	case e.Temporary:

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -159,7 +160,18 @@ func redactURL(u *url.URL) string {
 // offered on smtp:// to a host that is not loopback, a certificate that does
 // not verify, AUTH refused or not offered) is returned at once. A recipient
 // refused fails the whole message, so that a retry never mails anyone
-// twice. Every error is an *Error; when ctx ends, the error wraps ctx.Err().
+// twice.
+//
+// Once the whole message is sent (the final "." of DATA), only the
+// server's reply says whether it was delivered. A 4xx or 5xx reply is a
+// failure as above; no reply at all (the connection drops, the time runs
+// out) is an *Error with Unknown set, returned at once: the server may have
+// accepted the message, and sending it again could deliver it twice. ctx
+// ending while the reply is awaited does not cut the wait, which Timeout
+// still bounds: a reply that comes is the message's outcome.
+//
+// Every error is an *Error; when ctx ends before the whole message is
+// sent, the error wraps ctx.Err().
 func (s SMTP) Send(ctx context.Context, m Message) error {
 	ep, err := parseSMTP(s.URL)
 	if err != nil {
@@ -187,6 +199,11 @@ func (s SMTP) Send(ctx context.Context, m Message) error {
 			return nil
 		}
 		e.Server, e.Attempts = ep.addr(), n
+		if e.Unknown {
+			// The server may have it: ctx (a signal) did not decide that,
+			// and another attempt could deliver it twice.
+			return e
+		}
 		if ctx.Err() != nil {
 			e.Temporary = false
 			e.Err = fmt.Errorf("%w (%w)", e.Err, ctx.Err())
@@ -209,7 +226,7 @@ func (s SMTP) Send(ctx context.Context, m Message) error {
 }
 
 // attempt makes one delivery attempt; the *Error it returns has Op, Code,
-// Temporary and Err set.
+// Temporary, Unknown and Err set.
 func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string, raw []byte) *Error {
 	timeout := s.Timeout
 	if timeout <= 0 {
@@ -222,16 +239,29 @@ func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
-	conn, err := dial(ctx, "tcp", ep.addr())
+	nc, err := dial(ctx, "tcp", ep.addr())
 	if err != nil {
 		return s.fail("connecting", err)
 	}
-	// The deadline bounds every read and write; ending ctx ends them too.
+	wc := &writeWatch{Conn: nc}
+	var conn net.Conn = wc // TLS, for smtps, goes over wc
+	// The deadline bounds every read and write. Ending ctx ends them too,
+	// until the end of the message is sent: from then on, the server's
+	// reply decides whether it was delivered, and cutting the wait would
+	// leave that unknown (see Send).
 	deadline, _ := ctx.Deadline()
-	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	_ = wc.SetDeadline(deadline)
+	var mu sync.Mutex
+	sent := false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !sent {
+			_ = wc.SetDeadline(time.Unix(1, 0))
+		}
+	})
 	defer stop()
-	defer conn.Close()
+	defer wc.Close()
 
 	tlsConfig := s.tlsConfig(ep)
 	if ep.implicit {
@@ -278,12 +308,48 @@ func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string
 	if _, err := w.Write(raw); err != nil {
 		return s.fail("sending the message", err)
 	}
-	if err := w.Close(); err != nil {
-		return s.fail("end of DATA", err)
+	mu.Lock()
+	if err := ctx.Err(); err != nil {
+		// ctx ended and its AfterFunc cut the connection, or is about to:
+		// the end of the message is not sent.
+		mu.Unlock()
+		return s.fail("sending the message", err)
 	}
-	// The message is accepted: a failed QUIT changes nothing.
-	_ = c.Quit()
+	sent = true
+	mu.Unlock()
+	// Close writes the final "." and reads the reply; the library drops
+	// the error of that write, which wc keeps.
+	if err := w.Close(); err != nil {
+		e := s.fail("end of DATA", err)
+		var te *textproto.Error
+		if !errors.As(err, &te) && wc.err == nil {
+			// Sent whole, and no reply: the server may have the message.
+			e.Unknown, e.Temporary = true, false
+		}
+		return e
+	}
+	// The message is accepted: a failed QUIT changes nothing, and after a
+	// signal it is not waited for.
+	if ctx.Err() == nil {
+		_ = c.Quit()
+	}
 	return nil
+}
+
+// writeWatch is a connection that keeps the first error of a write: one
+// means that what was being written did not all leave, so that the server
+// cannot have the end of a message whose last write failed.
+type writeWatch struct {
+	net.Conn
+	err error
+}
+
+func (w *writeWatch) Write(p []byte) (int, error) {
+	n, err := w.Conn.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
 }
 
 // auth logs in with PLAIN, or LOGIN when the server offers only that.

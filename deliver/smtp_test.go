@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -307,6 +309,152 @@ func TestSMTPSendCanceled(t *testing.T) {
 	var e *deliver.Error
 	if !errors.As(err, &e) || e.Attempts != 1 || e.Temporary {
 		t.Errorf("error %+v, want one attempt, not temporary", e)
+	}
+	if n := srv.Transactions(); n != 1 {
+		t.Errorf("%d transactions, want 1", n)
+	}
+}
+
+// TestSMTPSendNoReplyAfterData: a server that keeps the message and then
+// gives no answer to the end of DATA (drops the connection, or answers
+// after the attempt's time is up) may have delivered it: Send does not
+// send it again, and says the outcome is unknown, not that it failed.
+func TestSMTPSendNoReplyAfterData(t *testing.T) {
+	tests := []struct {
+		name    string
+		server  smtptest.Options
+		url     string
+		timeout time.Duration
+		// wantAttempts is the attempt that got no answer: the ones before
+		// it were refused with a 4xx and retried.
+		wantAttempts int
+	}{
+		{
+			name:   "dropped after DATA, STARTTLS",
+			server: smtptest.Options{DropAfterData: func(int) bool { return true }},
+			url:    "smtp://localhost:PORT", wantAttempts: 1,
+		},
+		{
+			name:   "dropped after DATA, implicit TLS",
+			server: smtptest.Options{TLS: smtptest.Implicit, DropAfterData: func(int) bool { return true }},
+			url:    "smtps://localhost:PORT", wantAttempts: 1,
+		},
+		{
+			name:   "dropped after DATA, plain text",
+			server: smtptest.Options{TLS: smtptest.NoTLS, DropAfterData: func(int) bool { return true }},
+			url:    "smtp://127.0.0.1:PORT", wantAttempts: 1,
+		},
+		{
+			name: "451, then dropped after DATA",
+			server: smtptest.Options{
+				Reject: func(st smtptest.Stage, n int) *smtptest.Reply {
+					if st == smtptest.StageData && n == 1 {
+						return &smtptest.Reply{Code: 451, Message: "greylisted, try again"}
+					}
+					return nil
+				},
+				DropAfterData: func(int) bool { return true },
+			},
+			url: "smtp://localhost:PORT", wantAttempts: 2,
+		},
+		{
+			name:   "the reply comes after the attempt's time",
+			server: smtptest.Options{DelayAfterData: func(int) time.Duration { return time.Minute }},
+			url:    "smtp://localhost:PORT", timeout: 2 * time.Second, wantAttempts: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := smtptest.NewServer(t, tt.server)
+			s := deliver.SMTP{
+				URL:       strings.Replace(tt.url, "PORT", port(t, srv), 1),
+				TLSConfig: srv.TLSConfig("localhost"),
+				Attempts:  4, Backoff: time.Millisecond, Timeout: tt.timeout,
+			}
+			err := s.Send(context.Background(), message())
+			if n := len(srv.Messages()); n != 1 {
+				t.Errorf("the server kept %d messages, want 1: a message that may have been delivered is not sent again", n)
+			}
+			if n := srv.Transactions(); n != tt.wantAttempts {
+				t.Errorf("%d transactions, want %d", n, tt.wantAttempts)
+			}
+			var e *deliver.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("Send = %v, want a *deliver.Error", err)
+			}
+			t.Logf("error: %v", err)
+			if !e.Unknown || e.Temporary || e.Op != "end of DATA" || e.Code != 0 || e.Attempts != tt.wantAttempts {
+				t.Errorf("error %+v, want op \"end of DATA\", unknown, not temporary, no code, %d attempts", e, tt.wantAttempts)
+			}
+			if !strings.Contains(err.Error(), "may have been delivered") {
+				t.Errorf("the error does not say the message may have been delivered: %v", err)
+			}
+		})
+	}
+}
+
+// TestSMTPSendEndNotSent: when the write of the message's end fails, the
+// server cannot have the message: that is a dropped connection like any
+// other, tried again, not an unknown outcome.
+func TestSMTPSendEndNotSent(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.Options{TLS: smtptest.NoTLS})
+	var mu sync.Mutex
+	dials := 0
+	s := deliver.SMTP{
+		URL: "smtp://127.0.0.1:" + port(t, srv), Attempts: 3, Backoff: time.Millisecond,
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			mu.Lock()
+			defer mu.Unlock()
+			dials++
+			if err != nil || dials > 1 {
+				return c, err
+			}
+			return &failEnd{Conn: c}, nil
+		},
+	}
+	if err := s.Send(context.Background(), message()); err != nil {
+		t.Fatalf("Send = %v, want the second attempt accepted", err)
+	}
+	if n, tx := len(srv.Messages()), srv.Transactions(); n != 1 || tx != 2 {
+		t.Errorf("%d messages in %d transactions, want 1 in 2", n, tx)
+	}
+}
+
+// failEnd is a connection whose write of the end of DATA fails, as a
+// socket reset by the peer does, and which is closed then.
+type failEnd struct{ net.Conn }
+
+func (c *failEnd) Write(p []byte) (int, error) {
+	if strings.HasSuffix(string(p), "\r\n.\r\n") {
+		c.Conn.Close()
+		return 0, syscall.EPIPE
+	}
+	return c.Conn.Write(p)
+}
+
+// TestSMTPSendSignalAwaitingReply: a signal that comes while the server
+// has the whole message and has not yet replied lets the reply arrive: the
+// message was accepted, and Send says so, instead of cutting the
+// connection and calling it failed.
+func TestSMTPSendSignalAwaitingReply(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := smtptest.NewServer(t, smtptest.Options{
+		Reject: func(st smtptest.Stage, n int) *smtptest.Reply {
+			if st == smtptest.StageData {
+				cancel() // the message is whole: the client awaits the reply
+			}
+			return nil
+		},
+		DelayAfterData: func(int) time.Duration { return 500 * time.Millisecond },
+	})
+	s := deliver.SMTP{URL: "smtp://localhost:" + port(t, srv), TLSConfig: srv.TLSConfig("localhost"), Backoff: time.Hour}
+	if err := s.Send(ctx, message()); err != nil {
+		t.Errorf("Send = %v, want the 250 that came after the signal", err)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Errorf("the server kept %d messages, want 1", n)
 	}
 	if n := srv.Transactions(); n != 1 {
 		t.Errorf("%d transactions, want 1", n)
