@@ -220,12 +220,55 @@ func (d *deliveryOptions) via() string {
 }
 
 // errDelivery ends a command whose reports are written but could not be
-// delivered: exit 5. said is set once the summary has printed it.
+// delivered, or whose delivery is not confirmed: exit 5. said is set once
+// the summary has printed it.
 type errDelivery struct {
 	errs []error
-	// hints are the commands that deliver again once the cause is fixed.
-	hints []string
+	// hints are the commands that deliver again.
+	hints []again
 	said  bool
+}
+
+// again is a command that delivers again what a command did not deliver.
+type again struct {
+	cmd string
+	// maybe is a mail that may have been delivered (maybeDelivered): its
+	// command is offered with that warning, for a person to decide.
+	maybe bool
+}
+
+// line is how the closing lines offer a.
+func (a again) line() string {
+	if a.maybe {
+		return "the mail may have been delivered (the server got the whole message and did not answer): only if its recipients did not get it, send it again with: " + a.cmd
+	}
+	return "once fixed, deliver them with: " + a.cmd
+}
+
+// mailFailed adds err, a mail's failure, and cmd, the command that sends
+// that mail again.
+func (e *errDelivery) mailFailed(err error, cmd string) {
+	e.errs = append(e.errs, err)
+	e.hints = append(e.hints, again{cmd: cmd, maybe: maybeDelivered(err)})
+}
+
+// unconfirmed reports whether every mail that e counts may have been
+// delivered: nothing is known to have failed.
+func (e *errDelivery) unconfirmed() bool {
+	for _, err := range e.errs {
+		if !maybeDelivered(err) {
+			return false
+		}
+	}
+	return len(e.errs) > 0
+}
+
+// what is what happened to the delivery, for the closing lines.
+func (e *errDelivery) what() string {
+	if e.unconfirmed() {
+		return "delivery not confirmed"
+	}
+	return "delivery failed"
 }
 
 func (e *errDelivery) Error() string {
@@ -233,7 +276,15 @@ func (e *errDelivery) Error() string {
 	for _, err := range e.errs {
 		lines = append(lines, err.Error())
 	}
-	return "delivery failed (the reports are written): " + strings.Join(lines, "; ")
+	return e.what() + " (the reports are written): " + strings.Join(lines, "; ")
+}
+
+// maybeDelivered reports whether err is a mail whose outcome is unknown:
+// the server got the whole message and gave no answer, so it may have
+// delivered it (deliver.Error.Unknown).
+func maybeDelivered(err error) bool {
+	var de *deliver.Error
+	return errors.As(err, &de) && de.Unknown
 }
 
 // deliver delivers what a run or report wrote, as the delivery flags say;
@@ -290,12 +341,11 @@ func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, groups []re
 	de := &errDelivery{}
 	if d.upload != "" {
 		de.errs = append(de.errs, errors.New("interrupted before the upload"))
-		de.hints = append(de.hints, dl.uploadAgain())
+		de.hints = append(de.hints, again{cmd: dl.uploadAgain()})
 	}
 	if d.mailing() && dl.shouldMail(info) {
 		if len(d.mailTo.vals) > 0 {
-			de.errs = append(de.errs, errors.New("interrupted before the mail"))
-			de.hints = append(de.hints, dl.mailAgain(dl.out, d.mailTo.vals))
+			de.mailFailed(errors.New("interrupted before the mail"), dl.mailAgain(dl.out, d.mailTo.vals))
 		}
 		if d.mailToLabel != "" {
 			nobodys := len(d.mailTo.vals) > 0 && slices.ContainsFunc(groups, func(g report.SplitGroup) bool { return g.Value == "" })
@@ -304,8 +354,7 @@ func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, groups []re
 				// command is theirs, without reading each group's record
 				// after a signal. (The group of no value, due to
 				// --mail-to, is not among them: its own command mails it.)
-				de.errs = append(de.errs, errors.New("interrupted before the mail to each group"))
-				de.hints = append(de.hints, dl.mailAgain(dl.out, nil))
+				de.mailFailed(errors.New("interrupted before the mail to each group"), dl.mailAgain(dl.out, nil))
 			} else {
 				// --mail-when holds some groups back, and auditor mail
 				// would not: name those that were due.
@@ -365,7 +414,7 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 		at, err := dl.uploadAll(ctx, written)
 		if err != nil {
 			de.errs = append(de.errs, err)
-			de.hints = append(de.hints, dl.uploadAgain())
+			de.hints = append(de.hints, again{cmd: dl.uploadAgain()})
 		} else {
 			reportsAt = at
 		}
@@ -373,8 +422,7 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 	if d.mailing() && dl.shouldMail(info) {
 		if len(d.mailTo.vals) > 0 {
 			if err := dl.mailDir(ctx, ropts, mailSource{dir: dl.out, rs: rs, run: info, base: base}, d.mailTo.vals, reportsAt); err != nil {
-				de.errs = append(de.errs, err)
-				de.hints = append(de.hints, dl.mailAgain(dl.out, d.mailTo.vals))
+				de.mailFailed(err, dl.mailAgain(dl.out, d.mailTo.vals))
 			}
 		}
 		if d.mailToLabel != "" {
@@ -449,28 +497,29 @@ func (dl *delivery) mailAgain(dir string, to []string) string {
 // groupsAgain returns the commands that mail again the groups that were
 // due and not mailed (r, from mailGroups), and no other: the whole run's
 // by --mail-to-label when that is exactly those groups (none was sent,
-// none held back by --mail-when, every record read), else each such
-// group's own, to its own addresses, so that no group is mailed twice and
-// none that --mail-when held back is mailed (auditor mail has no
-// --mail-when); the group of no value is mailed by its own command, to
-// --mail-to's addresses, which the whole run's by --mail-to-label would
-// not. A group whose record could not be read has none: its error says
-// why.
-func (dl *delivery) groupsAgain(r groupsMailed) []string {
+// none may have been (maybeDelivered), none held back by --mail-when,
+// every record read), else each such group's own, to its own addresses,
+// so that no group is mailed twice and none that --mail-when held back is
+// mailed (auditor mail has no --mail-when); the group of no value is
+// mailed by its own command, to --mail-to's addresses, which the whole
+// run's by --mail-to-label would not. The command of a group whose mail
+// may have been delivered is marked so. A group whose record could not be
+// read has none: its error says why.
+func (dl *delivery) groupsAgain(r groupsMailed) []again {
 	if len(r.errs) == 0 {
 		return nil
 	}
 	if r.sent == 0 && r.held == 0 && !slices.ContainsFunc(r.errs, func(err error) bool {
 		var ge *groupMailError
-		return !errors.As(err, &ge) || ge.nobodys
+		return !errors.As(err, &ge) || ge.nobodys || maybeDelivered(ge.err)
 	}) {
-		return []string{dl.mailAgain(dl.out, nil)}
+		return []again{{cmd: dl.mailAgain(dl.out, nil)}}
 	}
-	var hints []string
+	var hints []again
 	for _, err := range r.errs {
 		var ge *groupMailError
 		if errors.As(err, &ge) {
-			hints = append(hints, dl.mailAgain(ge.dir, ge.to))
+			hints = append(hints, again{cmd: dl.mailAgain(ge.dir, ge.to), maybe: maybeDelivered(ge.err)})
 		}
 	}
 	return hints
@@ -812,6 +861,9 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, nobodys: nobodys, err: err})
 			if serverFailed(err) {
 				down = fmt.Errorf("the mail server failed for %s", name)
+				if maybeDelivered(err) {
+					down = fmt.Errorf("the mail server did not answer for %s", name)
+				}
 			}
 			continue
 		}
@@ -882,7 +934,8 @@ func (dl *delivery) groupAddresses(src *mailSource) []string {
 
 // serverFailed reports whether a mail failed at the server, not at its
 // recipients or its content: no connection, no TLS, the login refused, or
-// no answer. Another message would fail the same way.
+// no answer (to a command, or to a whole message, which it may then have
+// delivered). Another message would fail the same way.
 func serverFailed(err error) bool {
 	var de *deliver.Error
 	if !errors.As(err, &de) {
@@ -892,7 +945,7 @@ func serverFailed(err error) bool {
 	case "connecting", "STARTTLS", "AUTH":
 		return true
 	}
-	return de.Code == 0 && de.ErrorCode == "" && de.Temporary
+	return de.Code == 0 && de.ErrorCode == "" && (de.Temporary || de.Unknown)
 }
 
 // isDelivery reports whether err is a delivery failure.
@@ -970,8 +1023,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	de := &errDelivery{}
 	if len(d.mailTo.vals) > 0 {
 		if err := dl.mailDir(ctx, ropts, *src, d.mailTo.vals, reportsAt); err != nil {
-			de.errs = append(de.errs, err)
-			de.hints = append(de.hints, dl.mailAgain(dir, d.mailTo.vals))
+			de.mailFailed(err, dl.mailAgain(dir, d.mailTo.vals))
 		}
 	}
 	if d.mailToLabel != "" {

@@ -29,6 +29,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/deliver"
 	"github.com/auditor-dev/auditor/deliver/smtptest"
 	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
@@ -639,22 +640,28 @@ func TestGroupsAgain(t *testing.T) {
 	// command by --mail-to-label would not mail it to.
 	nobodys := &groupMailError{dir: filepath.Join("r3", "by-owner_email", "none-e3b0c442"), to: []string{"ops@example.com"}, nobodys: true, err: errors.New("554")}
 	nobodysCmd := "auditor mail " + filepath.Join("r3", "by-owner_email", "none-e3b0c442") + " --to ops@example.com --mail-from a@example.com --smtp smtp://mail.example.com:587"
+	// A group whose server got the whole message and did not answer may
+	// have its mail: the whole run's command would mail it again.
+	alice := &groupMailError{dir: filepath.Join("r3", "by-owner_email", "alice"), to: []string{"alice@example.com"},
+		err: fmt.Errorf("mail to alice@example.com: %w", &deliver.Error{Op: "end of DATA", Unknown: true, Err: io.EOF})}
+	alices := "auditor mail " + filepath.Join("r3", "by-owner_email", "alice") + " --to alice@example.com --mail-from a@example.com --smtp smtp://mail.example.com:587"
 	for _, tt := range []struct {
 		name string
 		r    groupsMailed
-		want []string
+		want []again
 	}{
-		{"none sent", groupsMailed{errs: []error{bob}}, []string{whole}},
-		{"some sent", groupsMailed{sent: 2, errs: []error{bob, unread}}, []string{bobs}},
-		{"none sent, some held back", groupsMailed{held: 2, errs: []error{bob}}, []string{bobs}},
-		{"none sent, a record unread", groupsMailed{errs: []error{bob, unread}}, []string{bobs}},
-		{"none sent, the group of no value among them", groupsMailed{errs: []error{bob, nobodys}}, []string{bobs, nobodysCmd}},
+		{"none sent", groupsMailed{errs: []error{bob}}, []again{{cmd: whole}}},
+		{"some sent", groupsMailed{sent: 2, errs: []error{bob, unread}}, []again{{cmd: bobs}}},
+		{"none sent, some held back", groupsMailed{held: 2, errs: []error{bob}}, []again{{cmd: bobs}}},
+		{"none sent, a record unread", groupsMailed{errs: []error{bob, unread}}, []again{{cmd: bobs}}},
+		{"none sent, the group of no value among them", groupsMailed{errs: []error{bob, nobodys}}, []again{{cmd: bobs}, {cmd: nobodysCmd}}},
+		{"none sent, one that may have been delivered", groupsMailed{errs: []error{alice, bob}}, []again{{cmd: alices, maybe: true}, {cmd: bobs}}},
 		{"none failed", groupsMailed{sent: 1, held: 2}, nil},
 		{"none due", groupsMailed{held: 3}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := dl.groupsAgain(tt.r); !slices.Equal(got, tt.want) {
-				t.Errorf("groupsAgain = %q, want %q", got, tt.want)
+				t.Errorf("groupsAgain = %+v, want %+v", got, tt.want)
 			}
 		})
 	}

@@ -19,7 +19,7 @@ const (
 	exitUsage      exitCode = 2 // bad flags or bad input; nothing was asked of AWS
 	exitIncomplete exitCode = 3 // some instances ended in error, or the run was interrupted
 	exitFatal      exitCode = 4 // credentials, authorization, endpoint unreachable, an organisation with no ACTIVE account, output (or temporary files) not writable, or a --split-by's reports not written
-	exitDelivery   exitCode = 5 // the reports are written, but the mail or the upload failed
+	exitDelivery   exitCode = 5 // the reports are written, but the mail or the upload failed, or a mail is not confirmed
 )
 
 // usageError is a mistake in the command line or the input: exit 2.
@@ -60,7 +60,7 @@ func exitFor(err error, con *console) exitCode {
 		if !de.said {
 			con.errorf("%v", err)
 			for _, h := range de.hints {
-				con.errorf("once fixed, deliver them with: %s", h)
+				con.errorf("%s", h.line())
 			}
 		}
 		return exitDelivery

@@ -159,16 +159,16 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 			if fatal {
 				// Its exit is the fatal error's, told after; what was
 				// not delivered, and how to, is told all the same.
-				fmt.Fprintf(w, "delivery failed too; the reports written are in %s:\n", out)
+				fmt.Fprintf(w, "%s too; the reports written are in %s:\n", de.what(), out)
 			} else {
 				code = exitDelivery
-				fmt.Fprintf(w, "delivery failed (exit 5); the reports are in %s:\n", out)
+				fmt.Fprintf(w, "%s (exit 5); the reports are in %s:\n", de.what(), out)
 			}
 			for _, e := range de.errs {
 				fmt.Fprintf(w, "  %v\n", e)
 			}
 			for _, h := range de.hints {
-				fmt.Fprintf(w, "once fixed, deliver them with: %s\n", h)
+				fmt.Fprintln(w, h.line())
 			}
 		}
 		if c, ok := w.(*console); ok {
