@@ -34,9 +34,10 @@ type Error struct {
 	// throttle).
 	Temporary bool
 	// Unknown reports that the whole message was sent and no answer came
-	// (the connection dropped, or the time ran out, after the end of
-	// DATA): the server may have accepted it. Such a message is not sent
-	// again, and Temporary is false.
+	// (the connection dropped, the time ran out, or the answer was cut
+	// short, after SMTP's end of DATA or SES's whole request): the server
+	// may have accepted it. Such a message is not sent again, and
+	// Temporary is false.
 	Unknown bool
 	// Attempts is the number of attempts made, the last of which failed;
 	// more than 1 means the delivery was retried.

@@ -3,6 +3,8 @@ package deliver
 import (
 	"context"
 	"errors"
+	"net/http/httptrace"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -23,10 +25,15 @@ var _ SESAPI = (*sesv2.Client)(nil)
 // through SES v2 SendEmail, with From as the sender and To as the
 // destination. Throttling and other retryable errors are retried by the
 // client's retryer (the SDK's standard one, or the run's); SendSES adds no
-// retries of its own. An error is an *Error with ErrorCode the AWS error
-// code (such as "MessageRejected"), Temporary for a throttle or a retryable
-// error that ran out of attempts, and Attempts from the retryer where it
-// says.
+// retries of its own, and takes some away: once a request has been written
+// whole, an attempt that gets no answer from SES (the connection drops,
+// the time runs out, the answer is cut short or unreadable) is not
+// repeated, since SES may have taken the message and SendEmail has no
+// token that would make a repeat safe. An error is an *Error with
+// ErrorCode the AWS error code (such as "MessageRejected"), Temporary for a
+// throttle or a retryable error that ran out of attempts, Unknown for an
+// attempt that got no answer after its request was written, and Attempts
+// from the retryer where it says.
 func SendSES(ctx context.Context, api SESAPI, m Message) error {
 	from, to, err := m.envelope()
 	if err != nil {
@@ -36,10 +43,24 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 	if err != nil {
 		return &Error{Op: "building the message", Server: "SES", Err: err}
 	}
+	// sent is whether the current attempt's request was written whole.
+	var sent atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn: func(string) { sent.Store(false) },
+		WroteRequest: func(w httptrace.WroteRequestInfo) {
+			if w.Err == nil {
+				sent.Store(true)
+			}
+		},
+	})
 	_, err = api.SendEmail(ctx, &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(from),
 		Destination:      &types.Destination{ToAddresses: to},
 		Content:          &types.EmailContent{Raw: &types.RawMessage{Data: raw}},
+	}, func(o *sesv2.Options) {
+		if o.Retryer != nil {
+			o.Retryer = noResend{Retryer: o.Retryer, sent: &sent}
+		}
 	})
 	if err == nil {
 		return nil
@@ -51,6 +72,10 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 	if errors.As(err, &ae) {
 		e.ErrorCode = OneLine(ae.ErrorCode(), maxServerText)
 	}
+	if unanswered(err, &sent) {
+		e.Unknown = true
+		return e
+	}
 	var me *retry.MaxAttemptsError
 	if errors.As(err, &me) {
 		e.Attempts, e.Temporary = me.Attempt, true
@@ -58,4 +83,31 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 		e.Temporary = true
 	}
 	return e
+}
+
+// unanswered reports whether err ended an attempt whose request was
+// written whole (sent) without an answer from SES: SES may have taken the
+// message.
+func unanswered(err error, sent *atomic.Bool) bool {
+	var ae smithy.APIError
+	return sent.Load() && !errors.As(err, &ae)
+}
+
+// noResend is a retryer that does not repeat an attempt that went
+// unanswered (see SendSES), and leaves every other decision to the
+// retryer it wraps.
+type noResend struct {
+	aws.Retryer
+	sent *atomic.Bool
+}
+
+func (r noResend) IsErrorRetryable(err error) bool {
+	return !unanswered(err, r.sent) && r.Retryer.IsErrorRetryable(err)
+}
+
+func (r noResend) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	if v2, ok := r.Retryer.(aws.RetryerV2); ok {
+		return v2.GetAttemptToken(ctx)
+	}
+	return r.Retryer.GetInitialToken(), nil
 }

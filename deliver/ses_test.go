@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -134,4 +135,86 @@ func TestSendSESThrottled(t *testing.T) {
 	if !errors.As(err, &e) || e.ErrorCode != "TooManyRequestsException" || !e.Temporary || e.Attempts != 3 {
 		t.Errorf("SendSES = %v (%+v), want a temporary TooManyRequestsException after 3 attempts", err, e)
 	}
+}
+
+// TestSendSESUnanswered: an endpoint that takes the whole request and
+// gives no answer (drops the connection, or cuts its answer short) may
+// have sent the message: it is not sent again, whatever the retryer
+// would do with such an error, and the error says the outcome is
+// unknown. A connection that cannot be opened is retried as before.
+func TestSendSESUnanswered(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// answer answers the request, read whole, on its hijacked
+		// connection.
+		answer func(c net.Conn)
+	}{
+		{"dropped", func(c net.Conn) {}},
+		{"cut short", func(c net.Conn) {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"MessageId\":")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				mu.Lock()
+				calls++
+				mu.Unlock()
+				c, _, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer c.Close()
+				tt.answer(c)
+			}))
+			defer srv.Close()
+			err := deliver.SendSES(context.Background(), sesClient(srv.URL), message())
+			mu.Lock()
+			defer mu.Unlock()
+			if calls != 1 {
+				t.Errorf("%d calls, want 1: a message SES may have taken is not sent again", calls)
+			}
+			var e *deliver.Error
+			if !errors.As(err, &e) || !e.Unknown || e.Temporary {
+				t.Fatalf("SendSES = %v (%+v), want a *deliver.Error, unknown, not temporary", err, e)
+			}
+			t.Logf("error: %v", err)
+		})
+	}
+
+	// Nothing listens: nothing was sent, and the retryer tries again.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	err = deliver.SendSES(context.Background(), sesClient("http://"+addr), message())
+	var e *deliver.Error
+	if !errors.As(err, &e) || e.Unknown || !e.Temporary || e.Attempts != 3 {
+		t.Errorf("SendSES = %v (%+v), want a temporary error after 3 attempts", err, e)
+	}
+}
+
+// sesClient is an SES v2 client of the endpoint at url whose retryer, as
+// the run's does, also retries an answer cut short, at once.
+func sesClient(url string) *sesv2.Client {
+	return sesv2.New(sesv2.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			o.Retryables = append(slices.Clone(o.Retryables), retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+				var de *smithy.DeserializationError
+				if errors.As(err, &de) || errors.Is(err, io.ErrUnexpectedEOF) {
+					return aws.TrueTernary
+				}
+				return aws.UnknownTernary
+			}))
+		}),
+	})
 }
