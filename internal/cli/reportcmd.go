@@ -173,7 +173,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		rs.Each(func(r audit.Result) error { errs.add(r); return nil })
 	}
 	head := fmt.Sprintf("rendered the reports of %s from %s", plural(rs.Len(), "instance"), plural(len(paths), "record"))
-	summarize(stderr, head, info, &set.failOn, errs, o.out, "auditor run --resume on the run's own --out", written, renderErr != nil, deliverErr)
+	summarize(stderr, head, info, &set.failOn, errs, nil, o.out, "auditor run --resume on the run's own --out", written, renderErr != nil, deliverErr)
 	if renderErr != nil {
 		return renderErr
 	}

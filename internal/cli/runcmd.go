@@ -99,6 +99,9 @@ type job struct {
 	// torn counts the torn last lines cut off the record before the
 	// audit appended to it: the record rendered has none left to count.
 	torn int
+	// unreachable are the account-regions given up on (see
+	// audit.UnreachableError), for the closing lines to tell.
+	unreachable []*audit.UnreachableError
 }
 
 // prepare checks every precondition that needs no call to AWS and reports
@@ -585,6 +588,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		info.Error = runErr.Error()
 		unreachable = unreachables(runErr)
 	}
+	j.unreachable = unreachable
 
 	// Reports are written whatever happened, for what was audited; a
 	// second signal still stops the process at once.
@@ -599,10 +603,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	// verdict: the summary says no verdict's exit.
 	j.tell(stderr, written, fatal || renderErr != nil, deliverErr)
 	if len(unreachable) > 0 {
-		for _, u := range unreachable {
-			// The cause of a failing endpoint is the service's own error code.
-			fmt.Fprintf(stderr, "auditor: %s; %s\n", plain(u.Error(), 0), unreachableHint(u, j.endpointSource(u.Region)))
-		}
+		// The closing lines told the causes, and how to continue.
 		if w.Written() == 0 && info.Resumed == 0 {
 			// Nothing could be audited at all: a setup to fix, not a
 			// fleet to retry.
@@ -611,11 +612,12 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			}
 			return errors.New("nothing was audited: fix the cause above, then run again")
 		}
-		fmt.Fprintf(stderr, "auditor: continue once it answers again with: auditor run --resume --out %s (and the same targets)\n", o.out)
 		if renderErr != nil {
 			// Reports not written (a --split-by's among them) are exit
 			// 4, which says more than an incomplete run's 3; and only
-			// this says why.
+			// this says why. The closing lines gave no verdict, nor how
+			// to continue.
+			fmt.Fprintf(stderr, "auditor: continue once it answers again with: auditor run --resume --out %s (and the same targets)\n", o.out)
 			return renderErr
 		}
 		if deliverErr != nil {

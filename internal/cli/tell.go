@@ -87,7 +87,14 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 	if !j.o.demo {
 		failOn = &j.set.failOn
 	}
-	summarize(stderr, head, j.info, failOn, j.errs, j.o.out, "auditor run --resume --out "+j.o.out+" (and the same targets)", written, fatal, delivered)
+	// The cause of each account-region given up on comes before the
+	// verdict, which counts the instances it left, and the file to open.
+	var causes []string
+	for _, u := range j.unreachable {
+		// The cause of a failing endpoint is the service's own error code.
+		causes = append(causes, fmt.Sprintf("auditor: %s; %s", plain(u.Error(), 0), unreachableHint(u, j.endpointSource(u.Region))))
+	}
+	summarize(stderr, head, j.info, failOn, j.errs, causes, j.o.out, "auditor run --resume --out "+j.o.out+" (and the same targets)", written, fatal, delivered)
 	heard := slices.ContainsFunc(j.info.Sites, func(s audit.SiteStats) bool { return s.SharedWith > 0 })
 	if j.shardN > 1 && !j.o.discover && j.o.rate == 0 && st.Throttled > 0 && st.Seconds > 0 && !heard {
 		// The shards of a list share each account-region's limit, and
@@ -99,14 +106,19 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 }
 
 // summarize prints the closing summary: what was done, why instances ended
-// in error, the verdict and what its exit code means, and the file to open.
-// A fatal run gets no verdict line: its error follows, and says it all.
+// in error, the causes (one line each: why account-regions were given up
+// on), the verdict and what its exit code means, and the file to open. A
+// fatal run gets no verdict line: its error follows, and says it all.
+//
+// The verdict counts as not audited the instances in error and the targets
+// the record has no result for (left by an endpoint given up on, or a
+// shard not merged): both are what a resumed run audits.
 //
 // delivered is the delivery's failure, if it failed: its exit code, 5,
 // stands over 1 and 3, whose lines then say no exit code of their own; a
 // fatal run (the reports of each value of --split-by not written, say)
 // keeps its own, and tells the failed delivery all the same.
-func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailOn, errs *errorTally, out, resume string, written []string, fatal bool, delivered error) {
+func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailOn, errs *errorTally, causes []string, out, resume string, written []string, fatal bool, delivered error) {
 	var parts []string
 	for _, oc := range audit.Outcomes() {
 		if n := info.Outcomes[oc]; n > 0 {
@@ -144,6 +156,9 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 			fmt.Fprintf(w, "%s ended in error: %s\n", plural(n, "instance"), strings.Join(codes, "; "))
 		}
 	}
+	for _, c := range causes {
+		fmt.Fprintln(w, c)
+	}
 	var de *errDelivery
 	errors.As(delivered, &de)
 	exit := func(c exitCode) string {
@@ -152,6 +167,10 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		}
 		return fmt.Sprintf(" (exit %d)", c)
 	}
+	// Targets without a result in the record: instances left by an
+	// account-region given up on, or a shard not merged.
+	errored := info.Outcomes[audit.OutcomeError]
+	left := max(info.Targets-outcomeCounts(info.Outcomes).total(), 0)
 	code := exitOK
 	defer func() {
 		if de != nil {
@@ -172,7 +191,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 			}
 		}
 		if c, ok := w.(*console); ok {
-			c.summary("instances", outcomeCounts(info.Outcomes).total(), "outcomes", info.Outcomes,
+			c.summary("instances", outcomeCounts(info.Outcomes).total(), "outcomes", info.Outcomes, "not_audited", errored+left,
 				"complete", info.Complete, "exit", int(code), "out", out)
 		}
 	}()
@@ -182,9 +201,25 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	case info.Interrupted:
 		code = exitIncomplete
 		fmt.Fprintf(w, "interrupted: the reports are partial%s; continue with: %s\n", exit(exitIncomplete), resume)
-	case info.Outcomes[audit.OutcomeError] > 0:
+	case left > 0 && !info.Complete:
 		code = exitIncomplete
-		fmt.Fprintf(w, "incomplete: %s could not be audited%s; retry them with: %s\n", plural(info.Outcomes[audit.OutcomeError], "instance"), exit(exitIncomplete), resume)
+		var parts []string
+		if errored > 0 {
+			parts = append(parts, fmt.Sprintf("%d ended in error", errored))
+		}
+		parts = append(parts, fmt.Sprintf("%d left for a resumed run", left))
+		if errored == 0 {
+			parts = []string{"left for a resumed run"}
+		}
+		again := "continue with"
+		if len(causes) > 0 {
+			again = "continue once it answers again with"
+		}
+		fmt.Fprintf(w, "incomplete: %s could not be audited: %s%s; %s: %s\n",
+			plural(errored+left, "instance"), strings.Join(parts, ", "), exit(exitIncomplete), again, resume)
+	case errored > 0:
+		code = exitIncomplete
+		fmt.Fprintf(w, "incomplete: %s could not be audited%s; retry them with: %s\n", plural(errored, "instance"), exit(exitIncomplete), resume)
 	case !info.Complete && info.Error != "":
 		code = exitIncomplete
 		fmt.Fprintf(w, "incomplete: %s%s\n", plain(info.Error, 0), exit(exitIncomplete))

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"bytes"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestClosingLinesCountWhatWasNotAudited: when the circuit opened on a
+// failing endpoint, the closing lines once said "4 instances could not be
+// audited" of 200 that were not, and told the cause after the "open" line.
+// The count is the instances in error and those left for a resumed run,
+// and the cause comes before the verdict and the file to open.
+func TestClosingLinesCountWhatWasNotAudited(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 6, Size: 200})
+	var ids bytes.Buffer
+	fleet.WriteIDs(&ids)
+	list := writeFile(t, "ids.txt", ids.String())
+	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{ErrorRate: 1}})
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--max-attempts", "2", "--concurrency", "4", "--fail-on", "none", "--quiet")
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errored := ri.Outcomes[audit.OutcomeError]
+	if errored == 0 || errored >= 200 {
+		t.Fatalf("%d instances in error; the test wants some, not all, recorded so", errored)
+	}
+	m := regexp.MustCompile(`incomplete: (\d+) instances could not be audited: (\d+) ended in error, (\d+) left for a resumed run`).FindStringSubmatch(got.stderr)
+	if m == nil {
+		t.Fatalf("no count of what was not audited with its parts\n%s", got.stderr)
+	}
+	whole, inError, left := atoi(t, m[1]), atoi(t, m[2]), atoi(t, m[3])
+	if whole != 200 || inError != errored || left != 200-errored {
+		t.Errorf("said %d could not be audited (%d in error, %d left), want 200 (%d in error, %d left)\n%s", whole, inError, left, errored, 200-errored, got.stderr)
+	}
+	cause := strings.Index(got.stderr, "is failing (InternalServerError, HTTP 500)")
+	verdict := strings.Index(got.stderr, "incomplete: ")
+	open := strings.Index(got.stderr, "open "+filepath.Join(out, "report.html"))
+	if cause < 0 || verdict < 0 || open < 0 || !(cause < verdict && verdict < open) {
+		t.Errorf("want the cause, then the verdict, then the file to open; at %d, %d, %d\n%s", cause, verdict, open, got.stderr)
+	}
+	if n := strings.Count(got.stderr, "is failing (InternalServerError"); n != 1 {
+		t.Errorf("the cause told %d times, want once\n%s", n, got.stderr)
+	}
+}
+
+// TestSummarizeCountsWhatWasNotAudited: the verdict line of the closing
+// summary counts, as one, the instances in error and the targets the
+// record has no result for, whichever of the two there are.
+func TestSummarizeCountsWhatWasNotAudited(t *testing.T) {
+	tests := []struct {
+		name     string
+		targets  int
+		outcomes map[audit.Outcome]int
+		errMsg   string
+		want     string
+	}{
+		{
+			name: "errors only", targets: 10,
+			outcomes: map[audit.Outcome]int{audit.OutcomeCompliant: 8, audit.OutcomeError: 2},
+			want:     "incomplete: 2 instances could not be audited (exit 3); retry them with: RESUME\n",
+		},
+		{
+			name: "errors and instances left", targets: 300,
+			outcomes: map[audit.Outcome]int{audit.OutcomeCompliant: 131, audit.OutcomeError: 70},
+			errMsg:   "SSM endpoint down: x is failing",
+			want:     "incomplete: 169 instances could not be audited: 70 ended in error, 99 left for a resumed run (exit 3); continue with: RESUME\n",
+		},
+		{
+			name: "instances left only", targets: 300,
+			outcomes: map[audit.Outcome]int{audit.OutcomeCompliant: 200},
+			errMsg:   "100 of 300 targets have no result in the record",
+			want:     "incomplete: 100 instances could not be audited: left for a resumed run (exit 3); continue with: RESUME\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info := audit.RunInfo{Targets: tt.targets, Outcomes: tt.outcomes, Error: tt.errMsg}
+			var w bytes.Buffer
+			summarize(&w, "HEAD", info, &audit.FailOn{}, nil, nil, "OUT", "RESUME", nil, false, nil)
+			if got := w.String(); !strings.Contains(got, tt.want) {
+				t.Errorf("got\n%s\nwant a line\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
