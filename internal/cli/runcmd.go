@@ -186,6 +186,12 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 				}
 				continue
 			}
+			if audit.ValidRegion(r) != "" {
+				// Its problem is told already (--region, the list's
+				// region column, --regions); the endpoint rules would
+				// only blame the FIPS and dual-stack settings for it.
+				continue
+			}
 			if err := conn.CheckSSMEndpoint(r); err != nil {
 				problems = append(problems, usagef("endpoint for %s: %v", r, insecureHint(err)))
 				break
