@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
@@ -166,7 +167,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	// (AWS_CA_BUNDLE, ca_bundle) and proxy settings.
 	cfg.HTTPClient = c.httpClient(cfg.HTTPClient)
 	if cfg.Credentials != nil {
-		cfg.Credentials = &guarded{inner: ownCredentials(cfg.Credentials), profile: profileOf(cfg)}
+		cfg.Credentials = &guarded{inner: ownCredentials(cfg.Credentials), profile: profileOf(cfg), looked: searchOf(cfg)}
 	}
 	c.cfg = cfg
 	return c, nil
@@ -181,6 +182,33 @@ func profileOf(cfg aws.Config) string {
 		}
 	}
 	return ""
+}
+
+// searchOf returns where the default credential chain of cfg looks before
+// the instance metadata service, as the SDK's config loader does.
+func searchOf(cfg aws.Config) search {
+	l := search{env: true, profile: "default", imds: true}
+	cfgFile, credFile := config.DefaultSharedConfigFilename(), config.DefaultSharedCredentialsFilename()
+	for _, src := range cfg.ConfigSources {
+		switch src := src.(type) {
+		case config.LoadOptions:
+			if src.SharedConfigProfile != "" {
+				// A profile named in the settings comes before the
+				// environment's keys, which are not looked at.
+				l.profile, l.named, l.env = src.SharedConfigProfile, true, false
+			}
+		case config.EnvConfig:
+			if src.SharedConfigProfile != "" && !l.named {
+				l.profile, l.named = src.SharedConfigProfile, true
+			}
+			cfgFile, credFile = cmp.Or(src.SharedConfigFile, cfgFile), cmp.Or(src.SharedCredentialsFile, credFile)
+			l.imds = src.EC2IMDSClientEnableState != imds.ClientDisabled
+		case config.SharedConfig:
+			l.sso = src.SSOSessionName != "" || src.SSOStartURL != "" || src.SSOAccountID != "" || src.SSORoleName != "" || src.SSORegion != ""
+		}
+	}
+	l.files = []string{cfgFile, credFile}
+	return l
 }
 
 // regionConfigured reports whether the settings, the environment or the

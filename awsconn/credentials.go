@@ -21,6 +21,27 @@ import (
 type guarded struct {
 	inner   aws.CredentialsProvider
 	profile string
+	// looked is where the default chain looked before it fell back on
+	// IMDS, for the error when none had credentials.
+	looked search
+}
+
+// search is where the SDK's default credential chain looks before its last
+// resort, the instance metadata service.
+type search struct {
+	// env: the environment was looked in (AWS_ACCESS_KEY_ID); not when
+	// the settings name a profile, whose credentials then come first.
+	env bool
+	// profile is the profile looked in ("default" when none is named),
+	// files the config and credentials files it is read from.
+	profile string
+	named   bool // the profile was named (--profile or AWS_PROFILE)
+	files   []string
+	// imds: the instance metadata service was asked (it is not disabled
+	// by AWS_EC2_METADATA_DISABLED).
+	imds bool
+	// sso: the profile has sso_* keys.
+	sso bool
 }
 
 var (
@@ -36,12 +57,69 @@ func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if ctx.Err() != nil {
 		return creds, ctx.Err()
 	}
+	if g.fellBack() {
+		// No source had credentials: the last resort's failure is no
+		// cause to name.
+		return aws.Credentials{}, &audit.CredentialsError{Kind: g.looked.none(err)}
+	}
 	kind := g.kind(err)
+	if kind == noneFound {
+		// A login only where there is one to renew.
+		kind += ": see where they are looked for with: aws configure list"
+		if g.looked.sso {
+			kind = noneFound + ": run aws sso login"
+		}
+	}
 	if g.profile != "" {
-		// The login for the profile that failed, not the default one.
+		// The command for the profile that failed, not the default one.
 		kind = strings.ReplaceAll(kind, "aws sso login", "aws sso login --profile "+g.profile)
+		kind = strings.ReplaceAll(kind, "aws configure list", "aws configure list --profile "+g.profile)
 	}
 	return aws.Credentials{}, &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: kind}
+}
+
+// fellBack reports whether the chain is the default chain's last resort
+// alone, the instance metadata service: neither the environment nor the
+// profile had credentials. (A profile's role whose source profile has
+// none ends in IMDS too, but the role is the chain's, and named.)
+func (g *guarded) fellBack() bool {
+	s := g.ProviderSources()
+	return len(s) == 1 && s[0] == aws.CredentialSourceIMDS
+}
+
+// none says that no credentials were found, where the chain looked, and
+// how to set them up; err is the last resort's (IMDS's) failure.
+func (l search) none(err error) string {
+	var where []string
+	if l.env {
+		where = append(where, "the environment (AWS_ACCESS_KEY_ID)")
+	}
+	p := "profile " + l.profile
+	if len(l.files) > 0 {
+		p += " (" + strings.Join(l.files, ", ") + ")"
+	}
+	where = append(where, p)
+	if l.imds {
+		m := "the instance metadata service (IMDS"
+		if _, none := audit.NoAnswer(err); none {
+			m += ", which did not answer: no EC2 instance, or IMDS is off"
+		} else {
+			m += ": no instance role"
+		}
+		where = append(where, m+")")
+	}
+	list := where[0]
+	if n := len(where); n > 1 {
+		list = strings.Join(where[:n-1], ", ") + " or " + where[n-1]
+	}
+	how := "aws configure"
+	if l.sso {
+		how = "aws sso login"
+	}
+	if l.named {
+		how += " --profile " + l.profile
+	}
+	return "none found in " + list + "; set them up with: " + how
 }
 
 // ProviderSources passes on the chain's sources (the SDK reports them in its
@@ -226,6 +304,10 @@ func (a ahead) IsCredentialsProvider(target aws.CredentialsProvider) bool {
 	return aws.IsCredentialsProvider(a.inner, target)
 }
 
+// noneFound is credentialsKind's word for a source that had no
+// credentials; Retrieve adds what to do, as fits the profile.
+const noneFound = "no credentials found"
+
 // credentialsKind says what went wrong in a few fixed words, read from the
 // SDK's own wording; the error text itself is never passed on.
 func credentialsKind(err error) string {
@@ -242,7 +324,7 @@ func credentialsKind(err error) string {
 		return "the credentials have expired: refresh them and run again"
 	case strings.Contains(msg, "no ec2 imds role") || strings.Contains(msg, "static credentials are empty") ||
 		strings.Contains(msg, "failed to load") || strings.Contains(msg, "not found"):
-		return "no credentials found: configure them as for the AWS CLI (aws configure, AWS_PROFILE, aws sso login)"
+		return noneFound
 	case strings.Contains(msg, "accessdenied") || strings.Contains(msg, "not authorized"):
 		return "the role could not be assumed (access denied)"
 	}
