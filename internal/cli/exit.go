@@ -16,7 +16,7 @@ type exitCode int
 const (
 	exitOK         exitCode = 0 // every instance audited, no findings at the --fail-on level
 	exitFindings   exitCode = 1 // findings at the --fail-on level
-	exitUsage      exitCode = 2 // bad flags or bad input; nothing was asked of AWS
+	exitUsage      exitCode = 2 // bad flags or bad input; no instance audited (see README: some refusals need the caller's account from STS)
 	exitIncomplete exitCode = 3 // some instances ended in error, or the run was interrupted
 	exitFatal      exitCode = 4 // credentials, authorization, endpoint unreachable, an organisation with no ACTIVE account, output (or temporary files) not writable, or a --split-by's reports not written
 	exitDelivery   exitCode = 5 // the reports are written, but the mail or the upload failed, or a mail is not confirmed
