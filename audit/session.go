@@ -609,11 +609,13 @@ func (e *UnreachableError) Error() string {
 		}
 	}
 	if e.Status != 0 {
-		return fmt.Sprintf("%s is failing (%s, HTTP %d): %d instances ended in a server error after every retry, with no other answer between them; %d instances left for a resumed run",
+		// The last of the run of failures is left, not recorded, with
+		// those not started: the counts add up to the lines above them.
+		return fmt.Sprintf("%s is failing (%s, HTTP %d): %d instances in a row ended in a server error after every retry, with no other answer between them (the last left unrecorded); %d instances left for a resumed run",
 			where, e.Cause, e.Status, breakerLimit, e.Left)
 	}
 	if e.Answered {
-		return fmt.Sprintf("%s stopped answering (%s) after %d instances in a row got no answer; %d instances left for a resumed run",
+		return fmt.Sprintf("%s stopped answering (%s) after %d instances in a row got no answer (the last left unrecorded); %d instances left for a resumed run",
 			where, e.Cause, breakerLimit, e.Left)
 	}
 	return fmt.Sprintf("cannot reach %s: %s", where, e.Cause)
