@@ -911,31 +911,6 @@ func TestSignalBeforeDelivery(t *testing.T) {
 	}
 }
 
-// TestSignalWhileReportRenders: a signal while "auditor report" renders,
-// with nothing to deliver, leaves nothing undone (the reports are written
-// whole, run.json says the data is complete), as for run: the exit is the
-// verdict's, the one the closing lines name, not 3 after "(exit 1)".
-func TestSignalWhileReportRenders(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	url, _ := serve(t, handFleet(true), ssmsim.Options{})
-	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
-	src := filepath.Join(t.TempDir(), "src")
-	first := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", src, "--quiet")
-	if first.code != 1 {
-		t.Fatalf("run: exit %d, want 1 (a failed association)\n%s", first.code, first.stderr)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	out := filepath.Join(t.TempDir(), "out")
-	got := runCtx(ctx, nil, "report", filepath.Join(src, "results.jsonl"), "--out", out)
-	if got.code != 1 || !strings.Contains(got.stderr, "(exit 1)") {
-		t.Errorf("exit %d, want 1, the verdict the closing lines name\n%s", got.code, got.stderr)
-	}
-	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
-		t.Error("the reports were not written whole")
-	}
-}
-
 // TestSignalBeforeDeliveryOfAnInterruptedRun: when the audit itself was
 // interrupted, the signal that skips the delivery leaves the exit at 3
 // (which a scheduler retries with --resume, and that run delivers), and

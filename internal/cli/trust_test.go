@@ -596,21 +596,23 @@ func TestTimeoutWhileCheckingCredentials(t *testing.T) {
 }
 
 // TestReportInterrupted: SIGTERM during `auditor report` once exited 4 with
-// "context canceled" and no reports; it writes them whole and exits 3.
+// "context canceled" and no reports; it writes them whole, which leaves
+// nothing undone, so that (as for run) the exit is the verdict the closing
+// lines name, not 3 after "(exit 1)".
 func TestReportInterrupted(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
 	src := filepath.Join(t.TempDir(), "src")
-	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", src, "--quiet"); got.code != 0 {
-		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", src, "--quiet"); got.code != 1 {
+		t.Fatalf("run: exit %d, want 1 (a failed association)\n%s", got.code, got.stderr)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	out := filepath.Join(t.TempDir(), "out")
 	got := runCtx(ctx, nil, "report", filepath.Join(src, "results.jsonl"), "--out", out)
-	if got.code != 3 {
-		t.Errorf("exit %d, want 3\n%s", got.code, got.stderr)
+	if got.code != 1 || !strings.Contains(got.stderr, "(exit 1)") {
+		t.Errorf("exit %d, want 1, the verdict the closing lines name\n%s", got.code, got.stderr)
 	}
 	for _, name := range []string{"report.html", "report.xlsx", "instances.csv", "summary.json"} {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
