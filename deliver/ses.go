@@ -52,6 +52,11 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 				sent.Store(true)
 			}
 		},
+		// An answer that began was to a request written whole, and it may
+		// come before WroteRequest is called (that is called from another
+		// goroutine, after the last bytes went out): the answer then cut
+		// short would be taken for a request not sent.
+		GotFirstResponseByte: func() { sent.Store(true) },
 	})
 	_, err = api.SendEmail(ctx, &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(from),
