@@ -243,6 +243,12 @@ type Settings struct {
 type Totals struct {
 	// Instances counts every result, whatever its outcome.
 	Instances int `json:"instances"`
+	// WithoutResult counts the run's targets that have no result in the
+	// record (Run.Targets minus Instances, never below 0): a run stopped
+	// before them (--timeout, a signal) did not audit them, so nothing of
+	// them is known. They could not be audited, like Problems, but are in
+	// no list.
+	WithoutResult int `json:"without_result"`
 	// Audited counts instances whose outcome is a verdict on their
 	// associations (audit.Outcome.Audited: all but not_managed, error and
 	// invalid): the basis of every percentage of instances.
@@ -445,7 +451,14 @@ type Problem struct {
 
 // ProblemList is a capped list of problems, in the order of Model.Problems.
 type ProblemList struct {
+	// Count counts the instances with a result and no verdict, Items'
+	// length before the cap.
 	Count int `json:"count"`
+	// WithoutResult is Totals.WithoutResult: the targets that could not
+	// be audited as the run stopped before them, in no list as they have
+	// no result. Count plus WithoutResult is every target that could not
+	// be audited.
+	WithoutResult int `json:"without_result"`
 	// Codes counts problems by Code, by count descending then code.
 	Codes []NameCount `json:"codes"`
 	Items []Problem   `json:"items"`
@@ -927,6 +940,9 @@ func (b *builder) finish() *Model {
 		}
 		m.Outcomes = append(m.Outcomes, oc)
 	}
+	// One rule for the targets a run never got to (see Totals).
+	m.Totals.WithoutResult = max(0, m.Run.Targets-m.Totals.Instances)
+	m.Problems.WithoutResult = m.Totals.WithoutResult
 	m.Totals.PercentNoncompliant = percent(m.Totals.Outcomes[audit.OutcomeNoncompliant], m.Totals.Audited)
 	m.Statuses = nameCounts(b.statuses)
 	m.DetailedStatuses = nameCounts(b.detailed)

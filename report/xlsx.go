@@ -1082,7 +1082,10 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 	s.line("Failed associations", m.Failures.Count)
 	s.line("Stale associations", m.Stale.Count)
 	s.line("Instances without associations", m.NoAssociations.Count)
-	s.line("Could not audit (not managed, errors, invalid)", m.Problems.Count)
+	s.line("Could not audit (not managed, errors, invalid, no result)", m.Problems.Count+t.WithoutResult)
+	if t.WithoutResult > 0 {
+		s.line("of which targets without a result (not audited)", t.WithoutResult)
+	}
 	if t.PartialAssociations > 0 {
 		s.line("Partial rows left out (instances in error)", t.PartialAssociations)
 	}

@@ -749,10 +749,10 @@ func TestXLSXSummary(t *testing.T) {
 				t.Fatal(err)
 			}
 			for label, want := range map[string]int{
-				"Instances":                                      c.instances,
-				"Associations of audited instances":              m.Totals.Associations,
-				"Failed associations":                            c.failures,
-				"Could not audit (not managed, errors, invalid)": c.problems,
+				"Instances":                         c.instances,
+				"Associations of audited instances": m.Totals.Associations,
+				"Failed associations":               c.failures,
+				"Could not audit (not managed, errors, invalid, no result)": c.problems,
 			} {
 				if got := values[label]; got != strconv.Itoa(want) {
 					t.Errorf("Summary %q = %q, want %d", label, got, want)
