@@ -418,6 +418,66 @@ func (ri *RunInfo) Undescribed(records []string) {
 	ri.Complete = false
 }
 
+// PartialShards returns the shards ("K/N") among parts that do not make up
+// their whole list: every shard part, unless the parts hold all N shards
+// of its list, split one way. A record of one shard gives that shard; a
+// merge of every shard of a list, or a whole list, gives none. Sorted;
+// nil when there is none.
+func PartialShards(parts []Part) []string {
+	type split struct {
+		ns     map[int]bool
+		have   map[int]bool
+		shards []string
+	}
+	lists := map[string]*split{}
+	wholeList := map[string]bool{}
+	for _, p := range parts {
+		if p.Shard == "" && p.List != "" {
+			wholeList[p.List] = true
+		}
+	}
+	for i, p := range parts {
+		if p.Shard == "" || p.List != "" && wholeList[p.List] {
+			continue
+		}
+		list := p.List
+		if list == "" {
+			// A shard that does not name its list cannot be shown whole.
+			list = "unnamed-" + strconv.Itoa(i)
+		}
+		s := lists[list]
+		if s == nil {
+			s = &split{ns: map[int]bool{}, have: map[int]bool{}}
+			lists[list] = s
+		}
+		var k, n int
+		if _, err := fmt.Sscanf(p.Shard, "%d/%d", &k, &n); err == nil && n >= 1 {
+			s.ns[n] = true
+			s.have[k] = true
+		} else {
+			s.ns[-1-i] = true // unreadable: never whole
+		}
+		if !slices.Contains(s.shards, p.Shard) {
+			s.shards = append(s.shards, p.Shard)
+		}
+	}
+	var out []string
+	for _, s := range lists {
+		whole := len(s.ns) == 1
+		for n := range s.ns {
+			for k := range max(n, 0) {
+				whole = whole && s.have[k]
+			}
+			whole = whole && n > 0
+		}
+		if !whole {
+			out = append(out, s.shards...)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // mergeParts keeps each (Fleet, Shard) once, and drops the shards of a
 // fleet whose whole list is there too; parts of an unknown fleet are kept.
 func mergeParts(parts []Part) []Part {

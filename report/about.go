@@ -136,6 +136,9 @@ func stateWords(m *Model) string {
 			s += ": " + plural(n, "instance", "instances") + " could not be audited (error)"
 		}
 	}
+	if sh := shardWords(r.Shards); sh != "" {
+		s += "; " + sh + " of the list only, not the whole list"
+	}
 	if r.Resumed > 0 {
 		s += "; " + plural(r.Resumed, "result", "results") + " resumed from an earlier run"
 	}

@@ -72,6 +72,12 @@ type Model struct {
 	Headline string `json:"headline"`
 	// Run is the metadata of the run (run.json).
 	Run Run `json:"run"`
+	// Scope says in words which targets the report covers: the list's
+	// (Run.Targets), or a shard's of it (Run.Shards), and how many have a
+	// result when not all do ("400 targets in the list, 166 with a
+	// result", "49 targets in shard 0/2 of the list"); the results alone
+	// when the targets are unknown ("3 instances in the record").
+	Scope string `json:"scope"`
 	// About is the run and its settings in words, one line each, for a
 	// reader ("Rate": "adaptive, reached 41 calls/s").
 	About []Detail `json:"about"`
@@ -156,6 +162,10 @@ type Run struct {
 	Targets    int `json:"targets"`
 	Duplicates int `json:"duplicates"`
 	Invalid    int `json:"invalid"`
+	// Shards are the shards ("K/N", see audit.PartialShards) the record
+	// covers when it holds part of a list only: a shard's run, or a merge
+	// of some of a list's shards. Empty (never null) for a whole list.
+	Shards []string `json:"shards"`
 	// Options are the settings the run used, without secrets; never null.
 	Options map[string]any `json:"options"`
 	Stats   audit.Stats    `json:"stats"`
@@ -591,6 +601,7 @@ func newBuilder(opts Options) *builder {
 			Targets:     ri.Targets,
 			Duplicates:  ri.Duplicates,
 			Invalid:     ri.Invalid,
+			Shards:      nonNil(audit.PartialShards(ri.Parts)),
 			Options:     ri.Options,
 			Stats:       ri.Stats,
 			Error:       ri.Error,
@@ -996,6 +1007,7 @@ func (b *builder) finish() *Model {
 	}
 
 	m.Headline = headline(m)
+	m.Scope = scopeWords(m)
 	m.About = about(m)
 	return m
 }
@@ -1092,6 +1104,37 @@ func headline(m *Model) string {
 	}
 	if m.Run.Interrupted {
 		s += " (run interrupted)"
+	}
+	if sh := shardWords(m.Run.Shards); sh != "" {
+		s += " (" + sh + " of the list)"
+	}
+	return s
+}
+
+// shardWords names the shards of a report of part of a list ("shard 0/2",
+// "shards 0/3, 1/3"); "" for a whole list.
+func shardWords(shards []string) string {
+	switch len(shards) {
+	case 0:
+		return ""
+	case 1:
+		return "shard " + shards[0]
+	}
+	return "shards " + strings.Join(shards, ", ")
+}
+
+// scopeWords is Model.Scope.
+func scopeWords(m *Model) string {
+	r, n := m.Run, m.Totals.Instances
+	if r.Targets == 0 {
+		return plural(n, "instance", "instances") + " in the record"
+	}
+	s := plural(r.Targets, "target", "targets") + " in the list"
+	if sh := shardWords(r.Shards); sh != "" {
+		s = plural(r.Targets, "target", "targets") + " in " + sh + " of the list"
+	}
+	if n != r.Targets {
+		s += ", " + thousands(n) + " with a result"
 	}
 	return s
 }

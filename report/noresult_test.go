@@ -107,3 +107,80 @@ func TestCompleteRunEveryVerdict(t *testing.T) {
 		t.Errorf("Could not audit card = %q, want None", card)
 	}
 }
+
+// TestReportSaysWhatOfTheListItCovers: the headline area counts the list's
+// targets, names the count with a result as such, and says when the report
+// covers one shard of the list.
+func TestReportSaysWhatOfTheListItCovers(t *testing.T) {
+	shard := stoppedFixture(t)
+	shard.run.Targets, shard.run.Interrupted, shard.run.Complete = 3, false, true
+	shard.run.Parts = []audit.Part{{Fleet: "f0", List: "whole", Shard: "0/2", Targets: 3}}
+	merged := shard
+	merged.run.Targets = 3
+	merged.run.Parts = []audit.Part{
+		{Fleet: "f0", List: "whole", Shard: "0/2", Targets: 2},
+		{Fleet: "f1", List: "whole", Shard: "1/2", Targets: 1},
+	}
+	for _, tc := range []struct {
+		name          string
+		fx            fixture
+		basis         []string
+		notBasis      []string
+		scope         bool // a #scope line, the headline and State name shard 0/2
+		xlsxLabel     string
+		xlsxTargets   string
+		xlsxInstances string
+	}{
+		{"stopped", stoppedFixture(t), []string{"10 targets in the list", "3 with a result"}, []string{"instances in the list"},
+			false, "Targets in the list", "10", "3"},
+		{"shard", shard, []string{"3 targets in shard 0/2 of the list"}, []string{"instances in the list", "with a result"},
+			true, "Targets in shard 0/2 of the list", "3", "3"},
+		{"every shard merged", merged, []string{"3 targets in the list"}, []string{"shard"},
+			false, "Targets in the list", "3", "3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := parseHTML(t, renderHTML(t, tc.fx.options(t)))
+			basis := text(byID(doc, "basis"))
+			for _, w := range tc.basis {
+				if !strings.Contains(basis, w) {
+					t.Errorf("#basis %q does not say %q", basis, w)
+				}
+			}
+			for _, w := range tc.notBasis {
+				if strings.Contains(basis, w) {
+					t.Errorf("#basis %q says %q", basis, w)
+				}
+			}
+			m := buildModel(t, tc.fx.results, tc.fx.run)
+			var state string
+			for _, d := range m.About {
+				if d.Label == "State" {
+					state = d.Value
+				}
+			}
+			scope := byID(doc, "scope")
+			if got := scope != nil && strings.Contains(text(scope), "shard 0/2"); got != tc.scope {
+				t.Errorf("a #scope naming shard 0/2: %v, want %v", got, tc.scope)
+			}
+			for what, s := range map[string]string{"headline": m.Headline, "State": state} {
+				if got := strings.Contains(s, "shard 0/2"); got != tc.scope {
+					t.Errorf("%s %q names shard 0/2: %v, want %v", what, s, got, tc.scope)
+				}
+			}
+
+			f, _ := renderXLSX(t, tc.fx)
+			values := map[string]string{}
+			for _, row := range sheetRows(t, f, "Summary") {
+				if len(row) > 1 {
+					values[row[0]] = row[1]
+				}
+			}
+			if got := values[tc.xlsxLabel]; got != tc.xlsxTargets {
+				t.Errorf("Summary %q = %q, want %s", tc.xlsxLabel, got, tc.xlsxTargets)
+			}
+			if got := values["Instances with a result"]; got != tc.xlsxInstances {
+				t.Errorf("Summary \"Instances with a result\" = %q, want %s", got, tc.xlsxInstances)
+			}
+		})
+	}
+}

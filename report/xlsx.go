@@ -1071,7 +1071,14 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 
 	t := m.Totals
 	s.heading("Key figures")
-	s.line("Instances", t.Instances)
+	if m.Run.Targets > 0 {
+		label := "Targets in the list"
+		if sh := shardWords(m.Run.Shards); sh != "" {
+			label = "Targets in " + sh + " of the list"
+		}
+		s.line(label, m.Run.Targets)
+	}
+	s.line("Instances with a result", t.Instances)
 	s.line("Audited instances (the basis of every %)", t.Audited)
 	s.line("Non-compliant instances", t.Outcomes[audit.OutcomeNoncompliant])
 	s.percentLine("Non-compliant % of audited", t.Outcomes[audit.OutcomeNoncompliant], t.Audited)

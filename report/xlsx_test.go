@@ -749,9 +749,9 @@ func TestXLSXSummary(t *testing.T) {
 				t.Fatal(err)
 			}
 			for label, want := range map[string]int{
-				"Instances":                         c.instances,
-				"Associations of audited instances": m.Totals.Associations,
-				"Failed associations":               c.failures,
+				"Instances with a result":                                   c.instances,
+				"Associations of audited instances":                         m.Totals.Associations,
+				"Failed associations":                                       c.failures,
 				"Could not audit (not managed, errors, invalid, no result)": c.problems,
 			} {
 				if got := values[label]; got != strconv.Itoa(want) {
