@@ -145,7 +145,8 @@ func CheckTemplate(path string) error {
 //
 //   - num N: an integer with thousands separators ("1,204").
 //   - pct F: a percentage of 0-100 (a float64 or a *float64) with up to two
-//     decimals ("3.07%"), or "—" for a nil *float64.
+//     decimals ("3.07%"), or "—" for a nil *float64; "<0.01%" and ">99.99%"
+//     for a share that is neither 0 nor 100 but would round to it.
 //   - plural N ONE MANY: N with thousands separators and the noun that goes
 //     with it ("1 instance", "2 instances").
 //   - date T: a *time.Time or time.Time in UTC ("2025-06-01 12:00:00 UTC"),
@@ -171,7 +172,7 @@ func CheckTemplate(path string) error {
 //   - bars OUTCOMES: for Model.Outcomes, one bar per outcome with Outcome,
 //     Instances, Percent (as in Model.Outcomes) and Width (an integer 0-100
 //     computed in Go: the share of all instances, at least 1 when
-//     Instances > 0).
+//     Instances > 0; the widths sum to 100 when there is any instance).
 //   - anyField LIST NAME: whether any element of LIST (structs or pointers
 //     to structs) has a non-zero field NAME: whether a column has data.
 //   - attention GROUPS: the groups of Model.Associations or Documents that
@@ -406,7 +407,8 @@ func outcomeBars(oc []OutcomeCount) []bar {
 		total += o.Instances
 	}
 	bars := make([]bar, 0, len(oc))
-	for _, o := range oc {
+	sum, widest := 0, -1
+	for i, o := range oc {
 		w := 0
 		if total > 0 {
 			w = int(math.Round(float64(o.Instances) * 100 / float64(total)))
@@ -414,7 +416,18 @@ func outcomeBars(oc []OutcomeCount) []bar {
 		if o.Instances > 0 {
 			w = max(w, 1)
 		}
-		bars = append(bars, bar{Outcome: o.Outcome, Instances: o.Instances, Percent: o.Percent, Width: min(max(w, 0), 100)})
+		w = min(max(w, 0), 100)
+		sum += w
+		if widest < 0 || w > bars[widest].Width {
+			widest = i
+		}
+		bars = append(bars, bar{Outcome: o.Outcome, Instances: o.Instances, Percent: o.Percent, Width: w})
+	}
+	// The widest bar gives back what rounding and the 1% floor added (or
+	// takes what they lost), so that the widths sum to 100: past 100 a
+	// browser shrinks the bars, and a 1% bar can vanish.
+	if sum > 0 && sum != 100 {
+		bars[widest].Width = max(bars[widest].Width-(sum-100), 1)
 	}
 	return bars
 }

@@ -51,7 +51,8 @@ const MaxLabelValues = 1000
 // names in JSON are snake_case; every list has a documented order that does
 // not depend on the order the instances were audited in, so that the same
 // record always gives the same Model. Percentages are 0-100, rounded to two
-// decimals. Times are UTC; a time that is unknown is null. Capped lists
+// decimals, or to more for a share that is neither none nor all but would
+// round to 0 or 100 (0.003 for 1 in 30,001): only none is 0, only all 100. Times are UTC; a time that is unknown is null. Capped lists
 // carry the total count beside them.
 //
 // Counts are of the instances that got a verdict (audit.Outcome.Audited) and
@@ -932,12 +933,22 @@ func sortGroups(gs []Group) {
 	})
 }
 
-// percent returns n/of as a percentage rounded to two decimals, 0 if of is 0.
+// percent returns n/of as a percentage rounded to two decimals, 0 if of is
+// 0. A share that is neither none nor all is never rounded to 0 or 100: it
+// keeps the decimals it takes to be neither (1 of 30,001 is 0.003, not 0;
+// 30,000 of 30,001 is 99.997, not 100), so that no failure rounds away.
 func percent(n, of int) float64 {
 	if of == 0 {
 		return 0
 	}
-	return math.Round(float64(n)*10000/float64(of)) / 100
+	exact := float64(n) * 100 / float64(of)
+	for d := 2; ; d++ {
+		scale := math.Pow10(d)
+		p := math.Round(exact*scale) / scale
+		if n <= 0 || n >= of || (p > 0 && p < 100) || d >= 15 {
+			return p
+		}
+	}
 }
 
 func (b *builder) finish() *Model {
@@ -1148,7 +1159,15 @@ func plural(n int, one, many string) string {
 }
 
 // formatPercent writes a 0-100 percentage with up to two decimals: "3.07%".
+// A share under 0.01 that is not none is "<0.01%", one over 99.99 that is
+// not all ">99.99%": no failure shows as 0%, nor rounds up to 0.01%.
 func formatPercent(f float64) string {
+	switch {
+	case f > 0 && f < 0.01:
+		return "<0.01%"
+	case f > 99.99 && f < 100:
+		return ">99.99%"
+	}
 	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) + "%"
 }
 

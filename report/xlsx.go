@@ -65,6 +65,17 @@ const xlsxDateFormat = "yyyy-mm-dd hh:mm:ss.000"
 // are stored as fractions (0.3003), so that a formula over them is right.
 const xlsxPercentFormat = 10
 
+// xlsxEdgePercentFormat is the number format of a fraction that is neither
+// 0 nor 1 but that xlsxPercentFormat would show as 0.00% or 100.00%
+// (edgeShare): "<0.01%" or ">99.99%", the cell keeping the exact fraction.
+const xlsxEdgePercentFormat = `[<0.5]"<0.01%";">99.99%"`
+
+// edgeShare reports whether the fraction v is neither none nor all but
+// shows as 0.00% or 100.00% in xlsxPercentFormat.
+func edgeShare(v float64) bool {
+	return v > 0 && v < 1 && (v < 0.00005 || v >= 0.99995)
+}
+
 // xlsxFont is the workbook's font, excelize's default, named in every style
 // that sets a font so that bold text keeps the same face.
 const xlsxFont = "Calibri"
@@ -161,12 +172,23 @@ func (w xlsxWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir 
 // xlsxStyles are the style IDs of the workbook, made once.
 type xlsxStyles struct {
 	header, date, fill, dateFill, link, percent, percentFill int
-	title, section, partial, label                           int
+	// edge and edgeFill are percent and percentFill for an edgeShare.
+	edge, edgeFill                 int
+	title, section, partial, label int
+}
+
+// percentStyle returns the style of the percent cell v: edge for an
+// edgeShare, else plain.
+func (s xlsxStyles) percentStyle(v any, plain, edge int) int {
+	if f, ok := v.(float64); ok && edgeShare(f) {
+		return edge
+	}
+	return plain
 }
 
 func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
 	var s xlsxStyles
-	dateFmt := xlsxDateFormat
+	dateFmt, edgeFmt := xlsxDateFormat, xlsxEdgePercentFormat
 	fill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}
 	for _, st := range []struct {
 		id    *int
@@ -184,6 +206,8 @@ func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
 		{&s.link, excelize.Style{Font: &excelize.Font{Family: xlsxFont, Size: 11, Color: "0563C1", Underline: "single"}}},
 		{&s.percent, excelize.Style{NumFmt: xlsxPercentFormat}},
 		{&s.percentFill, excelize.Style{NumFmt: xlsxPercentFormat, Fill: fill}},
+		{&s.edge, excelize.Style{CustomNumFmt: &edgeFmt}},
+		{&s.edgeFill, excelize.Style{CustomNumFmt: &edgeFmt, Fill: fill}},
 		{&s.title, excelize.Style{Font: &excelize.Font{Bold: true, Family: xlsxFont, Size: 16}}},
 		{&s.section, excelize.Style{
 			Font:   &excelize.Font{Bold: true, Family: xlsxFont, Size: 12},
@@ -226,6 +250,7 @@ const (
 // that the workbook's sheet order and its autofilter names are right.
 type xlsxList struct {
 	f      *excelize.File
+	st     xlsxStyles
 	names  []string
 	cols   []xlsxColumn
 	header []any
@@ -246,7 +271,7 @@ type xlsxList struct {
 }
 
 func newXLSXList(f *excelize.File, st xlsxStyles, names []string, want int, cols []xlsxColumn) *xlsxList {
-	l := &xlsxList{f: f, names: names, cols: cols, want: want, part: -1}
+	l := &xlsxList{f: f, st: st, names: names, cols: cols, want: want, part: -1}
 	l.lastCol, _ = excelize.ColumnNumberToName(len(cols))
 	l.header = make([]any, len(cols))
 	l.plain = make([]int, len(cols))
@@ -331,6 +356,13 @@ func (l *xlsxList) add(vals []any, highlight bool, url string) error {
 		styles = l.filled
 	}
 	for i, s := range styles {
+		if l.cols[i].kind == kindPercent {
+			if highlight {
+				s = l.st.percentStyle(vals[i], s, l.st.edgeFill)
+			} else {
+				s = l.st.percentStyle(vals[i], s, l.st.edge)
+			}
+		}
 		if s != 0 {
 			vals[i] = excelize.Cell{StyleID: s, Value: vals[i]}
 		}
@@ -1008,7 +1040,8 @@ func (s *summary) line(label string, v any) {
 func (s *summary) percentLine(label string, n, of int) {
 	s.row++
 	s.cell("A", label, s.st.label)
-	s.cell("B", fraction(n, of), s.st.percent)
+	v := fraction(n, of)
+	s.cell("B", v, s.st.percentStyle(v, s.st.percent, s.st.edge))
 }
 
 func (s *summary) heading(title string) {
@@ -1127,7 +1160,8 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 		s.cell("A", outcomeLabel(o.Outcome), 0)
 		s.cell("B", o.Instances, 0)
 		if o.Percent != nil {
-			s.cell("C", fraction(o.Instances, t.Audited), st.percent)
+			v := fraction(o.Instances, t.Audited)
+			s.cell("C", v, st.percentStyle(v, st.percent, st.edge))
 		}
 		col, _ := excelize.ColumnNumberToName(chartSeriesCol + k)
 		s.cell(col, o.Instances, 0)
