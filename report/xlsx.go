@@ -449,6 +449,40 @@ func cellText(s string) string {
 	return s
 }
 
+// xlsxLiteral returns s with each underscore that begins an OOXML escape
+// (_xHHHH_, which Excel reads as the character U+HHHH) escaped itself as
+// _x005F_, so that Excel shows s as written: an error code _x000D_ stays
+// that text, not a carriage return. The stream writer of excelize does the
+// same for the list sheets; text that goes to the shared strings table
+// (SetCellStr, the Summary sheet) is stored as given, so it must pass here
+// first. Escapes that overlap (_x000D_x000A_) each get theirs.
+func xlsxLiteral(s string) string {
+	if !strings.Contains(s, "_x") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' && isOOXMLEscape(s[i:]) {
+			b.WriteString("_x005F")
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// isOOXMLEscape reports whether s begins with _xHHHH_.
+func isOOXMLEscape(s string) bool {
+	if len(s) < 7 || s[0] != '_' || s[1] != 'x' || s[6] != '_' {
+		return false
+	}
+	for _, c := range []byte(s[2:6]) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
 func utf16Len(r rune) int {
 	if n := utf16.RuneLen(r); n > 0 {
 		return n
@@ -1010,8 +1044,9 @@ func (s *summary) cell(col string, v any, style int) {
 	}
 	ref := col + strconv.Itoa(s.row)
 	if str, ok := v.(string); ok {
-		// SetCellStr writes a text cell whatever the text begins with.
-		s.err = s.f.SetCellStr(sheetSummary, ref, cellText(str))
+		// SetCellStr writes a text cell whatever the text begins with, and
+		// stores it unescaped (see xlsxLiteral).
+		s.err = s.f.SetCellStr(sheetSummary, ref, xlsxLiteral(cellText(str)))
 	} else if v != nil {
 		s.err = s.f.SetCellValue(sheetSummary, ref, v)
 	}
