@@ -134,21 +134,17 @@ func writeSafe(w *csv.Writer, rec []string) error {
 	return w.Write(rec)
 }
 
-// csvTime writes t in RFC 3339, UTC, with at least the milliseconds that SSM
-// serves ("2025-11-21T18:11:19.928Z", ".000" for a whole second); a finer
-// fraction, which SSM does not serve, is kept whole rather than rounded.
+// csvTime writes t in RFC 3339, UTC, to the millisecond, as SSM serves its
+// dates ("2025-11-21T18:11:19.928Z", ".000" for a whole second). A finer
+// fraction (first_seen_failing is taken from when the auditor read the
+// instance, on a clock with nanoseconds) is cut, never rounded up, so that a
+// date never moves to a later second: every date of every CSV file has one
+// form, and the HTML's datetime attributes, written by it too.
 func csvTime(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return ""
 	}
-	u := t.UTC()
-	switch ns := u.Nanosecond(); {
-	case ns%int(time.Millisecond) == 0:
-		return u.Format("2006-01-02T15:04:05.000Z07:00")
-	case ns%int(time.Microsecond) == 0:
-		return u.Format("2006-01-02T15:04:05.000000Z07:00")
-	}
-	return u.Format("2006-01-02T15:04:05.000000000Z07:00")
+	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 // writeRecordCSVs writes associations.csv to aw and instances.csv to iw in

@@ -36,6 +36,13 @@ var (
 // stale successes, each on its own instance, all dated by lastRun.
 func datesOptions(t *testing.T) report.Options {
 	t.Helper()
+	return datesOptionsAuditedAt(t, datesStart.Add(time.Minute))
+}
+
+// datesOptionsAuditedAt is datesOptions with the run's instances audited at
+// at, which a new failure takes as its first_seen_failing.
+func datesOptionsAuditedAt(t *testing.T, at time.Time) report.Options {
+	t.Helper()
 	result := func(id, status string, at time.Time) audit.Result {
 		when := lastRun[id]
 		a := audit.Association{AssociationID: "a-patch", AssociationName: "patch-baseline", Name: "AWS-RunPatchBaseline",
@@ -68,11 +75,14 @@ func datesOptions(t *testing.T) report.Options {
 	t.Cleanup(func() { base.Close() })
 	base.At = datesBaseline
 
-	at := datesStart.Add(time.Minute)
 	now := result("i-000000000000000a2", audit.StatusFailed, at)
 	now.Associations[0].FirstSeenFailing = &firstFailing
+	// A new failure is first seen failing when it is audited, as the run
+	// marks it (audit.Baseline).
+	newFailure := result("i-000000000000000a1", audit.StatusFailed, at)
+	newFailure.Associations[0].FirstSeenFailing = &at
 	results := []audit.Result{
-		result("i-000000000000000a1", audit.StatusFailed, at), now,
+		newFailure, now,
 		result("i-000000000000000a3", audit.StatusSuccess, at), result("i-000000000000000a4", audit.StatusSuccess, at),
 	}
 	return report.Options{
@@ -245,5 +255,37 @@ func TestDatesToTheSecond(t *testing.T) {
 		if shown := "last run " + when.Format(time.DateTime) + " UTC"; !strings.HasSuffix(line, shown) {
 			t.Errorf("the mail's text: %q, want it to end %q", line, shown)
 		}
+	}
+}
+
+// TestCSVDatesToTheMillisecond: every date in every CSV file is RFC 3339
+// UTC with exactly the milliseconds, as the README says, even one taken
+// from a clock with nanoseconds (first_seen_failing of a new failure is
+// when it was audited).
+func TestCSVDatesToTheMillisecond(t *testing.T) {
+	opts := datesOptionsAuditedAt(t, datesStart.Add(time.Minute+123456789))
+	opts.Formats = []report.Format{report.FormatCSV}
+	paths, err := report.Render(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rfc := regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$`)
+	seen := 0
+	for _, path := range paths {
+		for _, rec := range readCSV(t, path) {
+			for _, cell := range rec {
+				m := rfc.FindStringSubmatch(cell)
+				if m == nil {
+					continue
+				}
+				seen++
+				if len(m[1]) != 4 {
+					t.Errorf("%s: date %q, want RFC 3339 UTC with milliseconds", filepath.Base(path), cell)
+				}
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no date in the CSV files")
 	}
 }
