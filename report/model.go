@@ -488,9 +488,13 @@ type LabelBreakdown struct {
 // LabelValue tallies the instances that carry one value of a label key.
 type LabelValue struct {
 	// Value is the label's value; None for instances without the key (or
-	// with an empty value).
-	Value     string `json:"value"`
-	Instances int    `json:"instances"`
+	// with an empty value), which NoValue tells apart from a value that is
+	// literally None.
+	Value string `json:"value"`
+	// NoValue is set on the one LabelValue of the instances without the
+	// key or with an empty value.
+	NoValue   bool `json:"no_value"`
+	Instances int  `json:"instances"`
 	// Audited counts those with a verdict, the basis of
 	// PercentNoncompliant.
 	Audited int `json:"audited"`
@@ -540,7 +544,12 @@ type groupKey struct{ association, document string }
 
 type locKey struct{ account, region string }
 
-type labelKey struct{ key, value string }
+// labelKey is one value of a label key; noValue (with value "") stands for
+// the instances without one, apart from any value a label can have.
+type labelKey struct {
+	key, value string
+	noValue    bool
+}
 
 type codeAcc struct {
 	ec    ErrorCode
@@ -890,10 +899,10 @@ func (b *builder) add(r audit.Result) {
 func (b *builder) addLabels(r audit.Result, c audit.Counts) {
 	b.fleet.add(r, c)
 	for k, v := range r.Labels {
-		lk := labelKey{k, orNone(v)}
+		lk := labelKey{key: k, value: v, noValue: v == ""}
 		lv := b.labels[lk]
 		if lv == nil {
-			lv = &LabelValue{Value: lk.value, Outcomes: outcomeMap()}
+			lv = &LabelValue{Value: orNone(v), NoValue: lk.noValue, Outcomes: outcomeMap()}
 			b.labels[lk] = lv
 		}
 		lv.add(r, c)
@@ -1024,7 +1033,7 @@ func (b *builder) finish() *Model {
 }
 
 // labelBreakdowns finishes Model.Labels. An instance without a key counts
-// under None for it, so that the instances of every key's values sum to
+// under None for it (NoValue, apart from a value "(none)"), so that the instances of every key's values sum to
 // Totals.Instances.
 func (b *builder) labelBreakdowns() []LabelBreakdown {
 	out := make([]LabelBreakdown, 0, len(b.m.LabelKeys))
@@ -1032,7 +1041,7 @@ func (b *builder) labelBreakdowns() []LabelBreakdown {
 		var values []LabelValue
 		// rest starts as the fleet and loses each value's instances: what
 		// is left lacks the key.
-		rest := LabelValue{Value: None, Instances: b.fleet.Instances, Audited: b.fleet.Audited,
+		rest := LabelValue{Value: None, NoValue: true, Instances: b.fleet.Instances, Audited: b.fleet.Audited,
 			Outcomes: maps.Clone(b.fleet.Outcomes), Associations: b.fleet.Associations}
 		for lk, lv := range b.labels {
 			if lk.key != k {
@@ -1047,7 +1056,7 @@ func (b *builder) labelBreakdowns() []LabelBreakdown {
 			rest.Associations.Merge(negate(lv.Associations))
 		}
 		if rest.Instances > 0 {
-			if i := slices.IndexFunc(values, func(v LabelValue) bool { return v.Value == None }); i >= 0 {
+			if i := slices.IndexFunc(values, func(v LabelValue) bool { return v.NoValue }); i >= 0 {
 				// Instances with an empty value are already under None.
 				values[i].Instances += rest.Instances
 				values[i].Audited += rest.Audited
@@ -1067,11 +1076,23 @@ func (b *builder) labelBreakdowns() []LabelBreakdown {
 				cmp.Compare(y.Outcomes[audit.OutcomeNoncompliant], x.Outcomes[audit.OutcomeNoncompliant]),
 				cmp.Compare(y.Associations.Failed, x.Associations.Failed),
 				strings.Compare(x.Value, y.Value),
+				compareBool(x.NoValue, y.NoValue),
 			)
 		})
 		out = append(out, LabelBreakdown{Key: k, ValuesTotal: len(values), Values: nonNil(values[:min(len(values), MaxLabelValues)])})
 	}
 	return out
+}
+
+// compareBool orders false before true.
+func compareBool(x, y bool) int {
+	switch {
+	case x == y:
+		return 0
+	case y:
+		return -1
+	}
+	return 1
 }
 
 func negate(c audit.Counts) audit.Counts {

@@ -787,7 +787,13 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 		row = make([]any, len(cols))
 		for _, lb := range m.Labels {
 			for _, v := range lb.Values {
-				row = append(row[:0], text(lb.Key), text(v.Value), v.Instances, v.Audited,
+				// No value is an empty cell, as in instances.csv: apart
+				// from a value that reads "(none)".
+				value := text(v.Value)
+				if v.NoValue {
+					value = nil
+				}
+				row = append(row[:0], text(lb.Key), value, v.Instances, v.Audited,
 					fraction(v.Outcomes[audit.OutcomeNoncompliant], v.Audited))
 				for _, o := range audit.Outcomes() {
 					row = append(row, v.Outcomes[o])
