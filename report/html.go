@@ -140,8 +140,8 @@ func CheckTemplate(path string) error {
 // template (Options.Template) can call, besides html/template's own. A user
 // template receives the *Model (see Model and summary.json for its fields)
 // as its data. Every function returns plain text, which html/template then
-// escapes for its context, except hyphens, which returns markup built from
-// escaped text.
+// escapes for its context, except hyphens and labels, which return markup
+// built from escaped text.
 //
 //   - num N: an integer with thousands separators ("1,204").
 //   - pct F: a percentage of 0-100 (a float64 or a *float64) with up to two
@@ -185,7 +185,11 @@ func CheckTemplate(path string) error {
 //     then " +K more" where K is TOTAL (or, when TOTAL is 0, len LIST)
 //     minus the strings shown.
 //   - trunc N S: S cut to N characters with "…" appended when longer.
-//   - labels MAP: a label map as "key=value, ..." sorted by key.
+//   - labels MAP: a label map sorted by key, each key=value in a <bdi
+//     class=l> of its own (boxed by the built-in template's style), a key
+//     or value quoted when it is empty or holds a comma, an equals sign, a
+//     quote or spaces at its ends (markup built from escaped text, like
+//     hyphens).
 //   - options MAP: Run.Options as a list of {Key, Value} sorted by key,
 //     Value a string (JSON for what is not a string).
 //   - odd I: whether the integer I is odd (for striped rows).
@@ -510,15 +514,29 @@ func trunc(n int, s string) string {
 	return string([]rune(s)[:max(n, 0)]) + "…"
 }
 
-// labelText is an instance's labels for HTML: each key=value isolated in
-// a <bdi>, so that right-to-left text in one value cannot move the values,
-// commas and figures around it.
+// labelText is an instance's labels for HTML: each key=value in a <bdi> of
+// its own (class l, which the built-in template boxes, so that a
+// reader sees where one label ends), so that right-to-left text in one
+// value cannot move the values and figures around it; a key or value that could pass for the separators
+// or for another label (a comma, an equals sign, a quote, spaces at its
+// ends, nothing at all) is quoted as well (labelWord), for a reader
+// without the styles: owner="alice, team=payments" is one label.
 func labelText(m map[string]string) template.HTML {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, "<bdi>"+template.HTMLEscapeString(k+"="+m[k])+"</bdi>")
+		parts = append(parts, `<bdi class=l>`+template.HTMLEscapeString(labelWord(k)+"="+labelWord(m[k]))+"</bdi>")
 	}
 	return template.HTML(strings.Join(parts, ", "))
+}
+
+// labelWord is a label's key or value as labelText shows it: as it is, or
+// in double quotes (with \ and " escaped) when it is empty or holds what
+// could be read as a separator.
+func labelWord(s string) string {
+	if s != "" && !strings.ContainsAny(s, ",=\"\\\n\r\t") && strings.TrimSpace(s) == s {
+		return s
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
 // isBidiControl reports whether r is one of the Unicode bidi controls that

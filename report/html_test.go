@@ -702,7 +702,7 @@ func TestHTMLFuncs(t *testing.T) {
 		{"{{summarize 5 . 0}}", []string{"a", "b"}, "a, b"},
 		{"{{trunc 3 .}}", "héllo", "hél…"},
 		{"{{trunc 5 .}}", "héllo", "héllo"},
-		{"{{labels .}}", map[string]string{"owner": "web", "env": "prod"}, "<bdi>env=prod</bdi>, <bdi>owner=web</bdi>"},
+		{"{{labels .}}", map[string]string{"owner": "web", "env": "prod"}, `<bdi class=l>env=prod</bdi>, <bdi class=l>owner=web</bdi>`},
 		{"{{range options .}}{{.Key}}={{.Value}};{{end}}", map[string]any{"b": []string{"x", "y"}, "a": 8, "c": "s"}, `a=8;b=[&#34;x&#34;,&#34;y&#34;];c=s;`},
 		{"{{range bars .}}{{.Outcome}}:{{.Width}};{{end}}", []report.OutcomeCount{
 			{Outcome: audit.OutcomeCompliant, Instances: 995, Percent: ptr(99.5)},
