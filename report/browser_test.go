@@ -502,6 +502,21 @@ func TestHTMLInBrowser(t *testing.T) {
 					}
 				})
 			}
+			if tt.name == "unknown" {
+				// A card's figure in words ("unknown") stays whole on
+				// one line, within its card, at every width.
+				for _, w := range []int64{390, 1000, 1400} {
+					_, boxes, _ := showPage(t, browserCtx, path, viewport{w, 900}, "#card-stale", "#card-stale > div:nth-child(2)")
+					card, fig := boxes["#card-stale"], boxes["#card-stale > div:nth-child(2)"]
+					if !fig.Found || fig.Text != "unknown" {
+						t.Fatalf("%d px: the stale card's figure is %q, want unknown", w, fig.Text)
+					}
+					if h := fig.Bottom - fig.Top; h > 1.5*24 || fig.Right > card.Right || fig.Left < card.Left {
+						t.Errorf("%d px: the stale card's figure is %.0f px high (one line is 31) from x %.0f to %.0f, its card from %.0f to %.0f: unknown breaks or spills",
+							w, h, fig.Left, fig.Right, card.Left, card.Right)
+					}
+				}
+			}
 		})
 	}
 }
