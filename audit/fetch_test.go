@@ -166,6 +166,7 @@ func TestRunPaginationLoop(t *testing.T) {
 		{"token repeats", func(call int) string { return "same" }, 0, "NextToken repeated"},
 		{"token cycles", func(call int) string { return strconv.Itoa(call % 3) }, 0, "NextToken repeated"},
 		{"too many pages", func(call int) string { return strconv.Itoa(call) }, 5, "more than 5 pages"},
+		{"more than one page", func(call int) string { return strconv.Itoa(call) }, 1, "more than 1 page (MaxPages)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -720,7 +720,7 @@ func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error
 	seen := map[string]bool{}
 	for p.HasMorePages() {
 		if res.Pages >= s.cfg.MaxPages {
-			res.fail(CodePaginationLoop, fmt.Sprintf("more than %d pages (MaxPages)", s.cfg.MaxPages))
+			res.fail(CodePaginationLoop, "more than "+plural(int64(s.cfg.MaxPages), "page")+" (MaxPages)")
 			break
 		}
 		at := &attempts{limiter: st.limiter, run: s, site: st}

@@ -70,10 +70,10 @@ func about(m *Model) []Detail {
 	known := map[string]func(v any) (string, bool){
 		"rate":          nil, // said above
 		"stale_after":   nil, // Settings say what the report applied
-		"concurrency":   count("%s instances audited at once"),
-		"max_results":   count("%s rows asked per page"),
-		"max_pages":     count("%s pages per instance at most"),
-		"max_attempts":  count("%s attempts per call at most"),
+		"concurrency":   count("instance audited at once", "instances audited at once"),
+		"max_results":   count("row asked per page", "rows asked per page"),
+		"max_pages":     count("page per instance at most", "pages per instance at most"),
+		"max_attempts":  count("attempt per call at most", "attempts per call at most"),
 		"html_max_rows": nil, // the Report line says what was applied
 		"skip_invalid":  flag("input lines that are not instance IDs were recorded and skipped", ""),
 		"resume":        flag("continued an earlier run's record", ""),
@@ -185,14 +185,16 @@ func decimal(f float64) string {
 	return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64)
 }
 
-// count says a whole-number option with format, where %s is the number.
-func count(format string) func(any) (string, bool) {
+// count says a whole-number option as the number and the words that go
+// with it: one after 1, many after any other number ("1 page per instance
+// at most", "1,000 pages per instance at most").
+func count(one, many string) func(any) (string, bool) {
 	return func(v any) (string, bool) {
 		n, ok := number(v)
 		if !ok || n != math.Trunc(n) {
 			return optionText(v), true
 		}
-		return fmt.Sprintf(format, thousands(int(n))), true
+		return plural(int(n), one, many), true
 	}
 }
 

@@ -683,6 +683,14 @@ func TestModelAbout(t *testing.T) {
 			t.Errorf("%s: %q, want %q", label, got[label], want)
 		}
 	}
+	// One of a count is said in the singular.
+	run.Options["max_pages"], run.Options["concurrency"] = 1, 1.0
+	m = build(t, nil, run, nil)
+	for _, d := range m.About {
+		if want := map[string]string{"Page limit": "1 page per instance at most", "Concurrency": "1 instance audited at once"}[d.Label]; want != "" && d.Value != want {
+			t.Errorf("%s: %q, want %q", d.Label, d.Value, want)
+		}
+	}
 	run.Options["rate"] = 20
 	m = build(t, nil, run, nil)
 	for _, d := range m.About {
