@@ -26,7 +26,11 @@ func about(m *Model) []Detail {
 	add("Version", "auditor "+orNone(r.Version))
 	add("Started", dateWords(r.StartedAt))
 	took := ""
-	if d := elapsedWords(r.StartedAt, r.EndedAt); d != "" {
+	if r.Merged > 0 {
+		// The time from the first run's start to the last one's end is no
+		// run's duration.
+		took = " (" + thousands(r.Merged) + " runs merged: the first start and the last end)"
+	} else if d := elapsedWords(r.StartedAt, r.EndedAt); d != "" {
 		took = " (took " + d + ")"
 	}
 	add("Ended", dateWords(r.EndedAt)+took)
@@ -78,6 +82,7 @@ func about(m *Model) []Detail {
 		"skip_invalid":  flag("input lines that are not instance IDs were recorded and skipped", ""),
 		"resume":        flag("continued an earlier run's record", ""),
 		"instances":     listNames,
+		"region":        regionWords(m),
 	}
 	labels := map[string]string{
 		"concurrency": "Concurrency", "max_results": "Page size", "max_pages": "Page limit",
@@ -158,6 +163,34 @@ func instancesWords(m *Model) string {
 		s += "; " + plural(r.Invalid, "input line", "input lines") + " not an instance ID"
 	}
 	return s
+}
+
+// regionWords says the run's region option, and where the results are
+// when that is not (only) there: the option is the default region, and a
+// CSV list, a discovery or a merge of runs can hold others.
+func regionWords(m *Model) func(any) (string, bool) {
+	return func(v any) (string, bool) {
+		opt := optionText(v)
+		seen := map[string]bool{}
+		for _, l := range m.Locations {
+			if l.Region != "" {
+				seen[l.Region] = true
+			}
+		}
+		regions := slices.Sorted(maps.Keys(seen))
+		switch {
+		case len(regions) == 0 || len(regions) == 1 && regions[0] == opt:
+			return opt, true
+		case len(regions) == 1:
+			return opt + " by default; the results are in " + orNone(regions[0]), true
+		}
+		shown := regions[:min(len(regions), 5)]
+		s := opt + " by default; the results are in " + plural(len(regions), "region", "regions") + ": " + strings.Join(shown, ", ")
+		if len(regions) > len(shown) {
+			s += ", …"
+		}
+		return s, true
+	}
 }
 
 // number reads a run option as a number: an int when the run passed it in

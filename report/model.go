@@ -158,6 +158,10 @@ type Run struct {
 	Interrupted bool `json:"interrupted"`
 	// Resumed counts results taken from an earlier run's record.
 	Resumed int `json:"resumed"`
+	// Merged counts the records merged into this one (auditor report with
+	// several), 0 for one run's record: StartedAt is then the first run's
+	// start and EndedAt the last one's end, not one run's duration.
+	Merged int `json:"merged"`
 	// Targets counts distinct targets, Duplicates the input lines collapsed
 	// into them, Invalid the bad input lines, as the run counted them.
 	Targets    int `json:"targets"`
@@ -608,6 +612,7 @@ func newBuilder(opts Options) *builder {
 			Complete:    ri.Complete,
 			Interrupted: ri.Interrupted,
 			Resumed:     ri.Resumed,
+			Merged:      mergedInputs(ri),
 			Targets:     ri.Targets,
 			Duplicates:  ri.Duplicates,
 			Invalid:     ri.Invalid,
@@ -636,6 +641,14 @@ func newBuilder(opts Options) *builder {
 		}
 	}
 	return b
+}
+
+// mergedInputs is Run.Merged.
+func mergedInputs(ri audit.RunInfo) int {
+	if ri.Rendered == nil || ri.Rendered.Inputs < 2 {
+		return 0
+	}
+	return ri.Rendered.Inputs
 }
 
 func compareWorst(x, y Instance) int {

@@ -673,7 +673,7 @@ func TestModelAbout(t *testing.T) {
 		"Concurrency":    "16 instances audited at once",
 		"Page limit":     "1,000 pages per instance at most",
 		"Invalid input":  "input lines that are not instance IDs were recorded and skipped",
-		"Region":         east,
+		"Region":         east + " by default; the results are in 2 regions: " + west + ", " + east,
 		"Instance lists": "fleet.csv, standard input",
 		"Version":        "auditor 1.2.3-test",
 		"Ended":          "2025-06-01 12:01:35 UTC (took 1m35s)",
@@ -697,5 +697,27 @@ func TestModelAbout(t *testing.T) {
 		if d.Label == "Rate" && d.Value != "fixed at 20 calls/s per account and region (mean 7.5 calls/s)" {
 			t.Errorf("fixed rate: %q", d.Value)
 		}
+	}
+}
+
+// TestModelAboutMerge: a merge of separate runs claims neither the time
+// between them as a duration nor one region for results in several.
+func TestModelAboutMerge(t *testing.T) {
+	run := fixtureRun()
+	run.Options = map[string]any{"region": east}
+	run.Rendered = &audit.Rendering{Inputs: 2}
+	m := build(t, fixtureNamed(t, "mixed").results, run, nil)
+	got := map[string]string{}
+	for _, d := range m.About {
+		got[d.Label] = d.Value
+	}
+	if e := got["Ended"]; strings.Contains(e, "took") || !strings.Contains(e, "2 runs merged") {
+		t.Errorf("Ended: %q, want no single duration, and that 2 runs were merged", e)
+	}
+	if r := got["Region"]; !strings.Contains(r, "2 regions") || !strings.Contains(r, west) {
+		t.Errorf("Region: %q, want it to say the results are in 2 regions, %s among them", r, west)
+	}
+	if m.Run.Merged != 2 {
+		t.Errorf("Run.Merged = %d, want 2", m.Run.Merged)
 	}
 }
