@@ -247,6 +247,7 @@ func TestMailSubject(t *testing.T) {
 	mixed := fixtureNamed(t, "mixed")
 	complete := fixtureRun()
 	complete.Complete = true
+	complete.Targets, complete.Invalid = 1, 0 // the one result of each fleet below
 	oneRegion := []audit.Result{{AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomeCompliant, AuditedAt: runStart,
 		Associations: []audit.Association{{AssociationID: "a", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(fresh)}}}}
 	noPlace := []audit.Result{{InstanceID: "i-12345", Outcome: audit.OutcomeInvalid, Error: &audit.Error{Code: "Invalid", Message: "bad"}}}

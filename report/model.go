@@ -1123,12 +1123,14 @@ func nonNil[T any](s []T) []T {
 // percentage: the audited instances.
 func headline(m *Model) string {
 	t := m.Totals
-	if t.Instances == 0 {
+	if t.Instances == 0 && t.WithoutResult == 0 {
 		return "No instances in the record"
 	}
 	var s string
 	if t.Audited == 0 {
-		s = fmt.Sprintf("No instance audited of %s", thousands(t.Instances))
+		// Of the list, where it is known: a stopped run's record holds
+		// only what it got to.
+		s = fmt.Sprintf("No instance audited of %s", thousands(t.Instances+t.WithoutResult))
 	} else {
 		s = fmt.Sprintf("%s of %s non-compliant (%s)",
 			thousands(t.Outcomes[audit.OutcomeNoncompliant]), plural(t.Audited, "audited instance", "audited instances"),
@@ -1146,6 +1148,9 @@ func headline(m *Model) string {
 		if n := t.Outcomes[p.o]; n > 0 {
 			s += ", " + thousands(n) + " " + p.text
 		}
+	}
+	if n := t.WithoutResult; n > 0 {
+		s += ", " + thousands(n) + " without a result"
 	}
 	if m.Run.Interrupted {
 		s += " (run interrupted)"

@@ -48,6 +48,19 @@ func TestTargetsWithoutResultCouldNotBeAudited(t *testing.T) {
 		}
 	})
 
+	t.Run("headline", func(t *testing.T) {
+		// The headline, summary.json's too, counts the list, not the record.
+		m := buildModel(t, fx.results, fx.run)
+		if !strings.Contains(m.Headline, "7 without a result") {
+			t.Errorf("headline %q does not count the 7 targets without a result", m.Headline)
+		}
+		none := fx
+		none.results = nil
+		if m := buildModel(t, none.results, none.run); m.Headline != "No instance audited of 10, 10 without a result (run interrupted)" {
+			t.Errorf("headline of a run stopped before any result: %q", m.Headline)
+		}
+	})
+
 	t.Run("json", func(t *testing.T) {
 		var got struct {
 			Totals struct {
