@@ -37,6 +37,14 @@ type Part struct {
 	Invalid    int `json:"invalid"`
 }
 
+// DiscoveryPrefix begins the Fleet and List of a part whose targets were
+// found by discovery (auditor run --discover), not listed: the scope that
+// was asked follows it.
+const DiscoveryPrefix = "discovery:"
+
+// Discovered reports whether the part's targets were found by discovery.
+func (p Part) Discovered() bool { return strings.HasPrefix(p.Fleet, DiscoveryPrefix) }
+
 // Rendering says when, and with which options, reports were last rendered
 // from a record by a command other than the run that wrote it (auditor
 // report). The run's own metadata stays as the run wrote it.

@@ -137,8 +137,16 @@ func stateWords(m *Model) string {
 		s = "complete"
 	default:
 		s = "incomplete"
+		// Counted as the closing lines count them: in error, and left.
+		var parts []string
 		if n := m.Totals.Outcomes[audit.OutcomeError]; n > 0 {
-			s += ": " + plural(n, "instance", "instances") + " could not be audited (error)"
+			parts = append(parts, plural(n, "instance", "instances")+" could not be audited (error)")
+		}
+		if n := m.Totals.WithoutResult; n > 0 {
+			parts = append(parts, plural(n, "target", "targets")+" without a result")
+		}
+		if len(parts) > 0 {
+			s += ": " + strings.Join(parts, ", ")
 		}
 	}
 	if sh := shardWords(r.Shards); sh != "" {

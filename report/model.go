@@ -185,6 +185,8 @@ type Run struct {
 	// audited without the instance information the run asked for, since it
 	// could not be read, and why. Never null.
 	WithoutInfo []Site `json:"without_info"`
+	// targetsFrom is where Targets came from (see targetsFrom).
+	targetsFrom string
 }
 
 // Site is an account-region and what failed there: its audit (Unaudited)
@@ -616,12 +618,13 @@ func newBuilder(opts Options) *builder {
 			Targets:     ri.Targets,
 			Duplicates:  ri.Duplicates,
 			Invalid:     ri.Invalid,
-			Shards:      nonNil(audit.PartialShards(ri.Parts)),
+			Shards:      nonNil(partialShards(ri)),
 			Options:     ri.Options,
 			Stats:       ri.Stats,
 			Error:       ri.Error,
 			Unaudited:   unaudited(ri.Sites),
 			WithoutInfo: withoutInfo(ri.Sites),
+			targetsFrom: targetsFrom(ri.Parts),
 		},
 		Settings: Settings{
 			StaleAfter:  opts.StaleAfter.String(),
@@ -1173,16 +1176,58 @@ func shardWords(shards []string) string {
 	return "shards " + strings.Join(shards, ", ")
 }
 
+// partialShards is audit.PartialShards of the run's parts, none when its
+// targets are unknown: a merge with a record that no run.json describes
+// holds more than its described parts, and is no one shard's.
+func partialShards(ri audit.RunInfo) []string {
+	if ri.Targets == 0 {
+		return nil
+	}
+	return audit.PartialShards(ri.Parts)
+}
+
+// targetsFrom says where the run's targets came from, for targetsWhere:
+// "list", "discovery", or "both".
+func targetsFrom(parts []audit.Part) string {
+	var listed, found bool
+	for _, p := range parts {
+		if p.Discovered() {
+			found = true
+		} else {
+			listed = true
+		}
+	}
+	switch {
+	case found && listed:
+		return "both"
+	case found:
+		return "discovery"
+	}
+	return "list"
+}
+
+// targetsWhere is where the run's targets are, after their count: "in the
+// list", "in shard 0/2 of the list", "discovered".
+func targetsWhere(r Run) string {
+	switch r.targetsFrom {
+	case "discovery":
+		return "discovered"
+	case "both":
+		return "listed and discovered"
+	}
+	if sh := shardWords(r.Shards); sh != "" {
+		return "in " + sh + " of the list"
+	}
+	return "in the list"
+}
+
 // scopeWords is Model.Scope.
 func scopeWords(m *Model) string {
 	r, n := m.Run, m.Totals.Instances
 	if r.Targets == 0 {
 		return plural(n, "instance", "instances") + " in the record"
 	}
-	s := plural(r.Targets, "target", "targets") + " in the list"
-	if sh := shardWords(r.Shards); sh != "" {
-		s = plural(r.Targets, "target", "targets") + " in " + sh + " of the list"
-	}
+	s := plural(r.Targets, "target", "targets") + " " + targetsWhere(r)
 	if n != r.Targets {
 		s += ", " + thousands(n) + " with a result"
 	}

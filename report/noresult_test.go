@@ -61,6 +61,19 @@ func TestTargetsWithoutResultCouldNotBeAudited(t *testing.T) {
 		}
 	})
 
+	t.Run("state", func(t *testing.T) {
+		// An endpoint given up on, not a signal: About's State counts
+		// the targets it left as the closing lines do.
+		down := stoppedFixture(t)
+		down.run.Interrupted = false
+		down.run.Error = "http://127.0.0.1:1 is failing"
+		for _, d := range buildModel(t, down.results, down.run).About {
+			if d.Label == "State" && !strings.Contains(d.Value, "7 targets without a result") {
+				t.Errorf("State %q does not count the 7 targets without a result", d.Value)
+			}
+		}
+	})
+
 	t.Run("json", func(t *testing.T) {
 		var got struct {
 			Totals struct {
@@ -134,6 +147,15 @@ func TestReportSaysWhatOfTheListItCovers(t *testing.T) {
 		{Fleet: "f0", List: "whole", Shard: "0/2", Targets: 2},
 		{Fleet: "f1", List: "whole", Shard: "1/2", Targets: 1},
 	}
+	// Every shard merged, one record without its run.json: the targets
+	// are unknown, and the merge is no one shard's report.
+	undescribed := merged
+	undescribed.run.Targets = 0
+	undescribed.run.Parts = merged.run.Parts[:1]
+	undescribed.run.Error = "no run.json beside sh1/results.jsonl: completeness unknown"
+	// Nodes found by discovery are no list's.
+	discovered := shard
+	discovered.run.Parts = []audit.Part{{Fleet: audit.DiscoveryPrefix + "org/all/", List: audit.DiscoveryPrefix + "org/all/", Targets: 3}}
 	for _, tc := range []struct {
 		name          string
 		fx            fixture
@@ -150,6 +172,10 @@ func TestReportSaysWhatOfTheListItCovers(t *testing.T) {
 			true, "Targets in shard 0/2 of the list", "3", "3"},
 		{"every shard merged", merged, []string{"3 targets in the list"}, []string{"shard"},
 			false, "Targets in the list", "3", "3"},
+		{"every shard merged, one without run.json", undescribed, []string{"3 instances in the record"}, []string{"shard", "in the list"},
+			false, "", "", "3"},
+		{"discovered", discovered, []string{"3 targets discovered"}, []string{"in the list"},
+			false, "Targets discovered", "3", "3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := parseHTML(t, renderHTML(t, tc.fx.options(t)))
@@ -188,7 +214,13 @@ func TestReportSaysWhatOfTheListItCovers(t *testing.T) {
 					values[row[0]] = row[1]
 				}
 			}
-			if got := values[tc.xlsxLabel]; got != tc.xlsxTargets {
+			if tc.xlsxLabel == "" {
+				for k := range values {
+					if strings.HasPrefix(k, "Targets in") || strings.HasPrefix(k, "Targets discovered") {
+						t.Errorf("Summary has %q, want no count of targets where they are unknown", k)
+					}
+				}
+			} else if got := values[tc.xlsxLabel]; got != tc.xlsxTargets {
 				t.Errorf("Summary %q = %q, want %s", tc.xlsxLabel, got, tc.xlsxTargets)
 			}
 			if got := values["Instances with a result"]; got != tc.xlsxInstances {

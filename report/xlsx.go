@@ -1146,11 +1146,7 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 	t := m.Totals
 	s.heading("Key figures")
 	if m.Run.Targets > 0 {
-		label := "Targets in the list"
-		if sh := shardWords(m.Run.Shards); sh != "" {
-			label = "Targets in " + sh + " of the list"
-		}
-		s.line(label, m.Run.Targets)
+		s.line("Targets "+targetsWhere(m.Run), m.Run.Targets)
 	}
 	s.line("Instances with a result", t.Instances)
 	s.line("Audited instances (the basis of every %)", t.Audited)

@@ -313,7 +313,11 @@ func mergedRunInfo(paths []string, stderr io.Writer) (audit.RunInfo, error) {
 	}
 	info.Undescribed(missing)
 	if len(missing) > 0 {
-		fmt.Fprintf(stderr, "auditor: %s, so the reports are marked partial and the number of targets is unknown; continue a run killed before it finished with auditor run --resume, then merge again\n", info.Error)
+		next := "continue a run killed before it finished with auditor run --resume on its own --out"
+		if len(paths) > 1 {
+			next += ", then merge again"
+		}
+		fmt.Fprintf(stderr, "auditor: %s, so the reports are marked partial and the number of targets is unknown; %s\n", info.Error, next)
 	}
 	return info, nil
 }

@@ -458,7 +458,7 @@ func (j *job) soleAccount() string {
 }
 
 // discoveryPrefix begins the part of a discovery run: its scope.
-const discoveryPrefix = "discovery:"
+const discoveryPrefix = audit.DiscoveryPrefix
 
 // execute does the rest of the job: credentials, output directory, fetch,
 // render, verdict.
