@@ -1114,3 +1114,37 @@ func TestBaselineCutShort(t *testing.T) {
 		})
 	}
 }
+
+// TestPreviousSkipsACutShortRun: --baseline previous promises the latest
+// whole run; one whose run.json says whole but whose record was cut short
+// (by hand, or a torn last line) is passed over, with a warning, for the
+// whole one before it, rather than compared with as an incomplete one.
+func TestPreviousSkipsACutShortRun(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, _ := scheduledFleet(t, 30)
+	root := t.TempDir()
+	mon, tue, wed := filepath.Join(root, "mon"), filepath.Join(root, "tue"), filepath.Join(root, "wed")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--baseline", "previous"}
+	for _, dir := range []string{mon, tue} {
+		if got := runCLI(t, "", append(args, "--out", dir)...); got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", dir, got.code, got.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	record := filepath.Join(tue, audit.ResultsFile)
+	b, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if err := os.WriteFile(record, []byte(strings.Join(lines[:10], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", append(args, "--out", wed)...)
+	if got.code != 0 || !strings.Contains(got.stderr, "skipped "+tue) {
+		t.Errorf("exit %d, want 0 and a warning that skips %s\n%s", got.code, tue, got.stderr)
+	}
+	if base, want := baselineIn(t, wed), filepath.Join(mon, "results.jsonl"); base != want {
+		t.Errorf("compared with %q, want the whole run before the cut one, %q", base, want)
+	}
+}

@@ -680,7 +680,8 @@ func checkBaseline(path string) error {
 // record cannot be read is skipped, with a warning, for the one before it:
 // a scheduled job must not stop at every run once one record is damaged;
 // so is a run of another account than account, the one this run audits
-// ("" when it is unknown, or several).
+// ("" when it is unknown, or several), and one whose record was cut short
+// (whole only by its run.json) while an earlier one is left to try.
 func (o *runOptions) openBaseline(current, account string, stderr io.Writer) error {
 	for _, d := range o.baselineUnfinished {
 		// Its targets are not known: a run.json records them, and it
@@ -725,6 +726,12 @@ func (o *runOptions) openOneBaseline(current, account string) error {
 	if theirs, ok := b.Records().SoleAccount(); o.baselineChosen && ok && theirs != "" && account != "" && theirs != account {
 		b.Close()
 		return fmt.Errorf("it audited account %s, and this run audits %s", theirs, account)
+	}
+	if o.baselinePrevious && b.Incomplete != "" && len(o.baselineElse) > 0 {
+		// previous means the latest whole run: one whose record was cut
+		// short is whole only by its run.json.
+		b.Close()
+		return errors.New(b.Incomplete)
 	}
 	o.base = b
 	return nil
