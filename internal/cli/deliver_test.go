@@ -1194,9 +1194,16 @@ const ownersList = "instance_id,owner,owner_email\ni-00000000000000a01,alice,ali
 // a shell splits it.
 func retryCommands(t *testing.T, stderr string) [][]string {
 	t.Helper()
+	return commandsAfter(t, stderr, "once fixed, deliver them with: ")
+}
+
+// commandsAfter returns the command that follows marker on each line of
+// stderr that has it, as a shell splits it.
+func commandsAfter(t *testing.T, stderr, marker string) [][]string {
+	t.Helper()
 	var cmds [][]string
 	for _, line := range strings.Split(stderr, "\n") {
-		if _, h, ok := strings.Cut(line, "once fixed, deliver them with: "); ok {
+		if _, h, ok := strings.Cut(line, marker); ok {
 			words, err := shellWords(h)
 			if err != nil {
 				t.Fatalf("%s\nis not one plain command to a shell: %v", h, err)

@@ -20,17 +20,7 @@ const maybeLine = "the mail may have been delivered (the server got the whole me
 // warning that its mail may have been delivered, as a shell splits it.
 func maybeCommands(t *testing.T, stderr string) [][]string {
 	t.Helper()
-	var cmds [][]string
-	for _, line := range strings.Split(stderr, "\n") {
-		if _, h, ok := strings.Cut(line, maybeLine); ok {
-			words, err := shellWords(h)
-			if err != nil {
-				t.Fatalf("%s\nis not one plain command to a shell: %v", h, err)
-			}
-			cmds = append(cmds, words)
-		}
-	}
-	return cmds
+	return commandsAfter(t, stderr, maybeLine)
 }
 
 // TestMailNoReplyAfterData: a server that keeps the message and then drops
