@@ -17,12 +17,7 @@ import (
 // partial reports name the cause, the exit is 3, and once the service is
 // back --resume completes the audit.
 func TestServerErrorsOpenTheCircuit(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 6, Size: 200})
-	var ids bytes.Buffer
-	fleet.WriteIDs(&ids)
-	list := writeFile(t, "ids.txt", ids.String())
-	url, srv := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{ErrorRate: 1}})
+	list, url, srv := failingFleet(t)
 	out := filepath.Join(t.TempDir(), "out")
 	const concurrency, attempts = 4, 2
 	args := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
@@ -56,4 +51,18 @@ func TestServerErrorsOpenTheCircuit(t *testing.T) {
 	if ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile)); err != nil || !ri.Complete {
 		t.Errorf("run.json after resume: complete %v (%v)", ri.Complete, err)
 	}
+}
+
+// failingFleet serves a fleet of 200 instances whose every call ends in
+// InternalServerError, and writes its list: the list, the URL and the
+// server, whose faults a test may lift.
+func failingFleet(t *testing.T) (list, url string, srv *ssmsim.Server) {
+	t.Helper()
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 6, Size: 200})
+	var ids bytes.Buffer
+	fleet.WriteIDs(&ids)
+	list = writeFile(t, "ids.txt", ids.String())
+	url, srv = serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{ErrorRate: 1}})
+	return list, url, srv
 }

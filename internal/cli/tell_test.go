@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
-	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestClosingLinesCountWhatWasNotAudited: when the circuit opened on a
@@ -18,12 +17,7 @@ import (
 // The count is the instances in error and those left for a resumed run,
 // and the cause comes before the verdict and the file to open.
 func TestClosingLinesCountWhatWasNotAudited(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 6, Size: 200})
-	var ids bytes.Buffer
-	fleet.WriteIDs(&ids)
-	list := writeFile(t, "ids.txt", ids.String())
-	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{ErrorRate: 1}})
+	list, url, _ := failingFleet(t)
 	out := filepath.Join(t.TempDir(), "out")
 	got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
 		"--max-attempts", "2", "--concurrency", "4", "--fail-on", "none", "--quiet")
