@@ -806,7 +806,25 @@ type groupsMailed struct {
 // tried.
 func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) groupsMailed {
 	var r groupsMailed
-	var down error // what stopped the mailing
+	var down error         // what stopped the mailing
+	var noAddress []string // groups with no address to mail
+	defer func() {
+		// One warning, whatever --quiet says: a label no group has (a
+		// typo in a weekly job's options) would otherwise mail nobody
+		// and end in silence.
+		if n := len(noAddress); n > 0 {
+			names := noAddress
+			if n > 5 {
+				names = append(names[:5:5], "...")
+			}
+			have := "have"
+			if n == 1 {
+				have = "has"
+			}
+			dl.warnf("%s of --split-by %s %s no address in label %q (%s): not mailed; check --mail-to-label",
+				plural(n, "group"), dl.splitBy, have, dl.d.mailToLabel, strings.Join(names, ", "))
+		}
+	}()
 	for _, dir := range dirs {
 		if down == nil && ctx.Err() != nil {
 			down = errors.New("interrupted")
@@ -829,7 +847,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			case nobodys:
 				dl.warnf("%s, the instances without a value of %q: not mailed by --mail-to-label (the addresses among them are no owner's); --%s would mail them", name, dl.splitBy, dl.toFlag)
 			case down == nil:
-				dl.logf("%s: no address in label %q: no mail", name, dl.d.mailToLabel)
+				noAddress = append(noAddress, name)
 			}
 			src.close()
 			continue

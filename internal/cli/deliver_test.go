@@ -208,6 +208,26 @@ func TestMailRetried(t *testing.T) {
 	}
 }
 
+// TestMailToLabelWithoutAddresses: a --mail-to-label that no group has
+// (a typo in a weekly job's options) mailed nobody, said so only in the
+// lines --quiet hides, and exited 0; now one warning names the groups left
+// without mail and the label, whatever --quiet says.
+func TestMailToLabelWithoutAddresses(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet(), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	list := writeFile(t, "owners.csv", ownersList)
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--split-by", "owner", "--mail-to-label", "owner_mail"}, ms.args...)...)
+	if n := len(ms.srv.Messages()); n != 0 {
+		t.Errorf("%d messages sent, want none", n)
+	}
+	if !regexp.MustCompile(`warning: 3 groups of --split-by owner have no address in label "owner_mail" \(alice, bob, carol\): not mailed`).MatchString(got.stderr) {
+		t.Errorf("under --quiet, no warning names the groups left without mail and the label:\n%s", got.stderr)
+	}
+}
+
 // TestOwnersNotUTF8: an inventory saved as Latin-1 (as spreadsheets export
 // CSV) is refused before any call, with or without --skip-invalid, naming
 // the line and the value. Read with U+FFFD for the bytes that are not UTF-8,
