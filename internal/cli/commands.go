@@ -92,6 +92,7 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 		}
 		pos = c.fs.Args()
 	}
+	c.o.inputJSON = c.layers.input
 	return pos, c.layers.apply(stdout)
 }
 

@@ -193,7 +193,7 @@ func TestKilledRunAdvice(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(audits, "third"), "--quiet", "--baseline", "previous")
-	want := "continue it with auditor run --resume --out " + shellQuote(killed) + " (and the same targets)"
+	want := "continue it with auditor run --resume --out " + shellQuote(killed) + " (and the same targets and options)"
 	if !strings.Contains(got.stderr, want) {
 		t.Errorf("stderr does not say %q\n%s", want, got.stderr)
 	}

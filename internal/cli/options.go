@@ -69,9 +69,12 @@ type runOptions struct {
 	template    string
 	quiet       bool
 	logFormat   string
-	baseline    string
-	splitBy     string
-	delivery    deliveryOptions
+	// inputJSON is the --cli-input-json file the options were read from,
+	// if any, for the commands that continue the run.
+	inputJSON string
+	baseline  string
+	splitBy   string
+	delivery  deliveryOptions
 
 	// Set by demo, never by a flag: credentials that bypass the default
 	// chain, and the environment that --shard auto reads.
@@ -686,7 +689,7 @@ func (o *runOptions) openBaseline(current, account string, stderr io.Writer) err
 	for _, d := range o.baselineUnfinished {
 		// Its targets are not known: a run.json records them, and it
 		// has none; the record names only the instances it got to.
-		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a run stopped before it finished; continue it with auditor run --resume --out %s (and the same targets))\n", d, shellQuote(d))
+		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a run stopped before it finished; continue it with %s)\n", d, o.resumeCommand(d))
 	}
 	for {
 		err := o.openOneBaseline(current, account)
@@ -762,3 +765,14 @@ func insecureHint(err error) error {
 // endpointRulesHint says what to check when the SDK's endpoint rules refuse
 // the configuration (an *audit.EndpointRulesError).
 const endpointRulesHint = "no request can be sent so: check AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT (use_fips_endpoint and use_dualstack_endpoint in the profile) against the endpoint (--endpoint-url, AWS_ENDPOINT_URL*, the profile's endpoint_url)"
+
+// resumeCommand is the command that continues the run in dir, as a POSIX
+// shell reads it, with the --cli-input-json file this one read its options
+// from, and a note for what else it needs.
+func (o *runOptions) resumeCommand(dir string) string {
+	cmd := "auditor run --resume"
+	if o.inputJSON != "" {
+		cmd += " --cli-input-json " + shellQuote(o.inputJSON)
+	}
+	return cmd + " --out " + shellQuote(dir) + " (and the same targets and options)"
+}

@@ -623,7 +623,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			// 4, which says more than an incomplete run's 3; and only
 			// this says why. The closing lines gave no verdict, nor how
 			// to continue.
-			fmt.Fprintf(stderr, "auditor: continue once it answers again with: auditor run --resume --out %s (and the same targets)\n", o.out)
+			fmt.Fprintf(stderr, "auditor: continue once it answers again with: %s\n", o.resumeCommand(o.out))
 			return renderErr
 		}
 		if deliverErr != nil {
@@ -638,7 +638,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "auditor: %s\n", plainLines(renderErr.Error()))
 		}
 		if w.Written() > 0 || info.Resumed > 0 {
-			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: auditor run --resume --out %s ...\n", o.out, o.out)
+			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: %s\n", o.out, o.resumeCommand(o.out))
 		}
 		return withFatalHint(runErr, o.region)
 	}

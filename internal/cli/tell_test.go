@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,4 +100,39 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestResumeCommandPastes: the command the closing lines offer to continue
+// a run stopped by a failing endpoint once split a directory with a space
+// in two, and left out the --cli-input-json file the weekly job's options
+// are in: pasted, it exited 2. It quotes the directory and names the file.
+func TestResumeCommandPastes(t *testing.T) {
+	list, url, _ := failingFleet(t)
+	out := filepath.Join(t.TempDir(), "weekly runs", "w1")
+	opts := writeFile(t, "weekly.json", `{"instances": [`+strconv.Quote(list)+`], "region": "us-east-1", "endpoint-url": `+strconv.Quote(url)+`}`)
+	got := runCLI(t, "", "run", "--cli-input-json", opts, "--out", out, "--max-attempts", "2", "--concurrency", "4", "--fail-on", "none", "--quiet")
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	var cmds [][]string
+	for _, line := range strings.Split(got.stderr, "\n") {
+		if _, h, ok := strings.Cut(line, "continue once it answers again with: "); ok {
+			// What follows the command is a note, in parentheses.
+			h, _, _ = strings.Cut(h, " (and ")
+			words, err := shellWords(h)
+			if err != nil {
+				t.Fatalf("%s\nis not one plain command to a shell: %v", h, err)
+			}
+			cmds = append(cmds, words)
+		}
+	}
+	if len(cmds) == 0 {
+		t.Fatalf("no command to continue the run\n%s", got.stderr)
+	}
+	for _, words := range cmds {
+		want := []string{"auditor", "run", "--resume", "--cli-input-json", opts, "--out", out}
+		if !slices.Equal(words, want) {
+			t.Errorf("command %q, want %q", words, want)
+		}
+	}
 }
