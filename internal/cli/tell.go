@@ -222,7 +222,13 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		fmt.Fprintf(w, "incomplete: %s could not be audited%s; retry them with: %s\n", plural(errored, "instance"), exit(exitIncomplete), resume)
 	case !info.Complete && info.Error != "":
 		code = exitIncomplete
-		fmt.Fprintf(w, "incomplete: %s%s\n", plain(info.Error, 0), exit(exitIncomplete))
+		next := ""
+		if slices.ContainsFunc(info.Sites, func(s audit.SiteStats) bool { return s.Error != nil }) {
+			// Account-regions not audited (a role refused, a region
+			// down): a resumed run audits them.
+			next = "; continue with: " + resume
+		}
+		fmt.Fprintf(w, "incomplete: %s%s%s\n", plain(info.Error, 0), exit(exitIncomplete), next)
 	case failOn == nil:
 		fmt.Fprintln(w, "the demo fleet fails by design: the reports show how findings look (exit 0)")
 	case failOn.Findings(info) > 0:

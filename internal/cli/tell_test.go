@@ -80,10 +80,21 @@ func TestSummarizeCountsWhatWasNotAudited(t *testing.T) {
 			errMsg:   "100 of 300 targets have no result in the record",
 			want:     "incomplete: 100 instances could not be audited: left for a resumed run (exit 3); continue with: RESUME\n",
 		},
+		{
+			// Discovery: no targets known beforehand; an account's role
+			// refused. --resume audits it (and it alone).
+			name: "account-regions not audited", targets: 0,
+			outcomes: map[audit.Outcome]int{audit.OutcomeCompliant: 20},
+			errMsg:   "1 account-region could not be audited",
+			want:     "incomplete: 1 account-region could not be audited (exit 3); continue with: RESUME\n",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			info := audit.RunInfo{Targets: tt.targets, Outcomes: tt.outcomes, Error: tt.errMsg}
+			if tt.targets == 0 {
+				info.Sites = []audit.SiteStats{{AccountID: "222222222222", Region: "us-east-1", Error: &audit.Error{Code: "AccessDenied", Message: "not authorized to perform sts:AssumeRole"}}}
+			}
 			var w bytes.Buffer
 			summarize(&w, "HEAD", info, &audit.FailOn{}, nil, nil, "OUT", "RESUME", nil, false, nil)
 			if got := w.String(); !strings.Contains(got, tt.want) {
