@@ -636,3 +636,17 @@ func TestExpiredCredentialsStopAMultiSiteRun(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreachableErrorNamesItsSite: an endpoint that fails in several
+// accounts of one region (one regional URL for all) was told in lines
+// alike but for their counts; each names its account and region.
+func TestUnreachableErrorNamesItsSite(t *testing.T) {
+	for _, e := range []*audit.UnreachableError{
+		{AccountID: "111111111111", Region: "eu-west-1", Endpoint: "https://ssm.eu-west-1.amazonaws.com", Cause: "ServiceUnavailable", Status: 503, Answered: true, Left: 4},
+		{AccountID: "111111111111", Region: "eu-west-1", Endpoint: "https://ssm.eu-west-1.amazonaws.com", Cause: "timed out", Answered: true, Left: 4},
+	} {
+		if got := e.Error(); !strings.Contains(got, "account 111111111111, eu-west-1") {
+			t.Errorf("%q does not name its account and region", got)
+		}
+	}
+}

@@ -608,6 +608,11 @@ func (e *UnreachableError) Error() string {
 			where += " " + e.Proxy
 		}
 	}
+	if e.AccountID != "" && (e.Status != 0 || e.Answered) {
+		// Mid-run, several accounts may fail at one regional URL: each
+		// line says whose.
+		where += " (account " + e.AccountID + ", " + e.Region + ")"
+	}
 	if e.Status != 0 {
 		// The last of the run of failures is left, not recorded, with
 		// those not started: the counts add up to the lines above them.
