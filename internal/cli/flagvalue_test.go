@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -196,6 +197,20 @@ func TestKilledRunAdvice(t *testing.T) {
 	want := "continue it with auditor run --resume --out " + shellQuote(killed) + " (and the same targets and options)"
 	if !strings.Contains(got.stderr, want) {
 		t.Errorf("stderr does not say %q\n%s", want, got.stderr)
+	}
+
+	// A run still going (two runs of a schedule that overlap) holds its
+	// directory: it is no killed run to continue, and --resume there
+	// would be refused as the directory in use.
+	unlock, err := dirlock.Lock(killed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	os.RemoveAll(filepath.Join(audits, "third")) // the killed run the latest again
+	got = runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(audits, "fourth"), "--quiet", "--baseline", "previous")
+	if strings.Contains(got.stderr, "continue it with") || !strings.Contains(got.stderr, "still running") {
+		t.Errorf("a run still going is called stopped, or not said to be running:\n%s", got.stderr)
 	}
 }
 

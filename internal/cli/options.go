@@ -18,6 +18,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
+	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/internal/outdir"
 	"github.com/auditor-dev/auditor/report"
 )
@@ -689,6 +690,11 @@ func (o *runOptions) openBaseline(current, account string, stderr io.Writer) err
 	for _, d := range o.baselineUnfinished {
 		// Its targets are not known: a run.json records them, and it
 		// has none; the record names only the instances it got to.
+		if err := dirlock.Held(d); err != nil {
+			// Not stopped: a run of the schedule that overlaps this one.
+			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: it is still running (%v)\n", d, err)
+			continue
+		}
 		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a run stopped before it finished; continue it with %s)\n", d, o.resumeCommand(d))
 	}
 	for {

@@ -46,3 +46,25 @@ func Lock(dir string) (unlock func(), err error) {
 		f.Close()
 	}, nil
 }
+
+// Held returns an error that wraps ErrBusy, with the holder's process ID
+// where known, when another process holds dir's lock, and nil otherwise
+// (no lock file, or one nobody holds). It takes the lock for as long as
+// it looks, so that a Lock at that moment may find it busy: it is for
+// telling a run that is still going from one that stopped.
+func Held(dir string) error {
+	path := filepath.Join(dir, name)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if err := lockFile(f); err != nil {
+		holder, _ := os.ReadFile(path)
+		if pid := strings.TrimSpace(string(holder)); pid != "" {
+			return fmt.Errorf("%w (pid %s): %s", ErrBusy, pid, dir)
+		}
+		return fmt.Errorf("%w: %s", ErrBusy, dir)
+	}
+	return nil
+}
