@@ -1217,6 +1217,23 @@ func retryCommands(t *testing.T, stderr string) [][]string {
 	return commandsAfter(t, stderr, "once fixed, deliver them with: ")
 }
 
+// runRetries runs each command that stderr says delivers again, and
+// returns the recipients of the mail they sent, in the order sent.
+func runRetries(t *testing.T, ms mailSetup, stderr string) []string {
+	t.Helper()
+	var mailed []string
+	for _, words := range retryCommands(t, stderr) {
+		before := len(ms.srv.Messages())
+		if again := runCLI(t, "", words[1:]...); again.code != 0 {
+			t.Fatalf("%q: exit %d\n%s", words, again.code, again.stderr)
+		}
+		for _, m := range ms.srv.Messages()[before:] {
+			mailed = append(mailed, m.To...)
+		}
+	}
+	return mailed
+}
+
 // commandsAfter returns the command that follows marker on each line of
 // stderr that has it, as a shell splits it.
 func commandsAfter(t *testing.T, stderr, marker string) [][]string {
@@ -1315,16 +1332,7 @@ func TestMailRetryOnlyWhatWasDue(t *testing.T) {
 // --mail-when held back.
 func TestSignalBeforeDeliveryEachOwner(t *testing.T) {
 	ms, got := splitSignalledBeforeDelivery(t, ownersFleet("alice", "carol"), ownersList, "--mail-when", "findings")
-	var mailed []string
-	for _, words := range retryCommands(t, got.stderr) {
-		before := len(ms.srv.Messages())
-		if again := runCLI(t, "", words[1:]...); again.code != 0 {
-			t.Fatalf("%q: exit %d\n%s", words, again.code, again.stderr)
-		}
-		for _, m := range ms.srv.Messages()[before:] {
-			mailed = append(mailed, m.To...)
-		}
-	}
+	mailed := runRetries(t, ms, got.stderr)
 	slices.Sort(mailed)
 	if want := []string{"alice@example.com", "carol@example.com"}; !slices.Equal(mailed, want) {
 		t.Errorf("the commands mailed %q, want %q (bob's group has no finding)\n%s", mailed, want, got.stderr)
@@ -1572,16 +1580,8 @@ func TestSignalBeforeDeliveryNobodysGroup(t *testing.T) {
 		"instance_id,owner,owner_email\ni-00000000000000a01,alice,alice@example.com\ni-00000000000000b01,bob,bob@example.com\ni-00000000000000c01,,carol@example.com\n",
 		"--mail-to", "ops@example.com")
 	mailed := map[string]int{}
-	for _, words := range retryCommands(t, got.stderr) {
-		before := len(ms.srv.Messages())
-		if again := runCLI(t, "", words[1:]...); again.code != 0 {
-			t.Fatalf("%q: exit %d\n%s", words, again.code, again.stderr)
-		}
-		for _, m := range ms.srv.Messages()[before:] {
-			for _, to := range m.To {
-				mailed[to]++
-			}
-		}
+	for _, to := range runRetries(t, ms, got.stderr) {
+		mailed[to]++
 	}
 	// ops: the whole run, and the group of no value.
 	if want := map[string]int{"alice@example.com": 1, "bob@example.com": 1, "ops@example.com": 2}; !maps.Equal(mailed, want) {

@@ -124,16 +124,7 @@ func TestSignalAwaitingTheReply(t *testing.T) {
 	if cmds := maybeCommands(t, got.stderr); len(cmds) != 0 {
 		t.Errorf("%q offered with a warning: every mail's outcome is known\n%s", cmds, got.stderr)
 	}
-	var mailed []string
-	for _, words := range retryCommands(t, got.stderr) {
-		before := len(ms.srv.Messages())
-		if again := runCLI(t, "", words[1:]...); again.code != 0 {
-			t.Fatalf("%q: exit %d\n%s", words, again.code, again.stderr)
-		}
-		for _, m := range ms.srv.Messages()[before:] {
-			mailed = append(mailed, m.To...)
-		}
-	}
+	mailed := runRetries(t, ms, got.stderr)
 	slices.Sort(mailed)
 	if want := []string{"bob@example.com", "carol@example.com"}; !slices.Equal(mailed, want) {
 		t.Errorf("the commands mailed %q, want %q\n%s", mailed, want, got.stderr)
