@@ -155,16 +155,7 @@ func TestUnreachableCredentialSource(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			c, err := Load(context.Background(), Settings{Region: "eu-west-1", MaxAttempts: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = c.CheckCredentials(context.Background())
-			var ce *audit.CredentialsError
-			if !errors.As(err, &ce) {
-				t.Fatalf("CheckCredentials = %v, want an *audit.CredentialsError", err)
-			}
-			msg := err.Error()
+			msg := credentialsError(t, Settings{Region: "eu-west-1", MaxAttempts: 1}).Error()
 			for _, w := range tc.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("%q does not say %q", msg, w)

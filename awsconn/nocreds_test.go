@@ -61,13 +61,8 @@ func TestNoCredentialsFound(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			c, err := Load(context.Background(), Settings{Region: "eu-west-1", Profile: tc.profile, MaxAttempts: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = c.CheckCredentials(context.Background())
-			var ce *audit.CredentialsError
-			if !errors.As(err, &ce) || !audit.IsFatal(err) {
+			err := credentialsError(t, Settings{Region: "eu-west-1", Profile: tc.profile, MaxAttempts: 1})
+			if !audit.IsFatal(err) {
 				t.Fatalf("CheckCredentials = %v, want a fatal *audit.CredentialsError", err)
 			}
 			msg := err.Error()
@@ -95,16 +90,7 @@ func TestNoCredentialsFound(t *testing.T) {
 // The login is suggested only to a profile with sso_* keys.
 func TestNoCredentialsHintFitsTheSource(t *testing.T) {
 	isolate(t, "[profile audit]\nrole_arn = arn:aws:iam::123456789012:role/auditor\ncredential_source = Ec2InstanceMetadata\n")
-	c, err := Load(context.Background(), Settings{Region: "eu-west-1", Profile: "audit", MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.CheckCredentials(context.Background())
-	var ce *audit.CredentialsError
-	if !errors.As(err, &ce) {
-		t.Fatalf("CheckCredentials = %v, want an *audit.CredentialsError", err)
-	}
-	msg := err.Error()
+	msg := credentialsError(t, Settings{Region: "eu-west-1", Profile: "audit", MaxAttempts: 1}).Error()
 	for _, w := range []string{"an assumed role", "profile audit", "no credentials found", "aws configure list --profile audit"} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("%q does not say %q", msg, w)
@@ -113,4 +99,20 @@ func TestNoCredentialsHintFitsTheSource(t *testing.T) {
 	if strings.Contains(msg, "sso") {
 		t.Errorf("%q suggests an SSO login to a profile without SSO", msg)
 	}
+}
+
+// credentialsError loads s and checks its credentials, which must fail
+// with an *audit.CredentialsError: it returns that error.
+func credentialsError(t *testing.T, s Settings) error {
+	t.Helper()
+	c, err := Load(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.CheckCredentials(context.Background())
+	var ce *audit.CredentialsError
+	if !errors.As(err, &ce) {
+		t.Fatalf("CheckCredentials = %v, want an *audit.CredentialsError", err)
+	}
+	return err
 }
