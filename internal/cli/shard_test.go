@@ -141,13 +141,7 @@ func TestParseShard(t *testing.T) {
 // shards is incomplete (exit 3), not a whole audit of a smaller fleet; and
 // a shard merged with the whole run of its list counts the list once.
 func TestShardMergesThatAreNotOneRun(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 60})
-	url, _ := serve(t, fleet, ssmsim.Options{})
-	ids := filepath.Join(t.TempDir(), "ids.txt")
-	if err := writeIDs(ids, fleet); err != nil {
-		t.Fatal(err)
-	}
+	ids, url, fleet := shardFleet(t, ssmsim.Options{})
 	root := t.TempDir()
 	base := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none"}
 	record := func(name string, extra ...string) string {
@@ -195,13 +189,7 @@ func TestShardMergesThatAreNotOneRun(t *testing.T) {
 // was missing. Its targets are unknown (0) instead, and the warning and
 // the error name the record without run.json and the shard.
 func TestMergeOfAShardWithoutRunJSON(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 60})
-	url, _ := serve(t, fleet, ssmsim.Options{})
-	ids := filepath.Join(t.TempDir(), "ids.txt")
-	if err := writeIDs(ids, fleet); err != nil {
-		t.Fatal(err)
-	}
+	ids, url, _ := shardFleet(t, ssmsim.Options{})
 	root := t.TempDir()
 	var shards []string
 	for k := range 3 {
@@ -256,13 +244,7 @@ func TestShardAdviceWhenThrottled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short paces every run with --rate; this needs the adaptive limiter")
 	}
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 60})
-	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{ThrottleRate: 0.2}})
-	ids := filepath.Join(t.TempDir(), "ids.txt")
-	if err := writeIDs(ids, fleet); err != nil {
-		t.Fatal(err)
-	}
+	ids, url, _ := shardFleet(t, ssmsim.Options{Faults: ssmsim.Faults{ThrottleRate: 0.2}})
 	root := t.TempDir()
 	base := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none"}
 	for _, c := range []struct {
@@ -326,4 +308,18 @@ func TestShardsPaceTogether(t *testing.T) {
 			t.Errorf("shard %d left its pace file: %v", k, err)
 		}
 	}
+}
+
+// shardFleet serves a fleet of 60 instances with opts and writes its list:
+// the list, the URL and the fleet.
+func shardFleet(t *testing.T, opts ssmsim.Options) (ids, url string, fleet *ssmsim.Fleet) {
+	t.Helper()
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet = ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 60})
+	url, _ = serve(t, fleet, opts)
+	ids = filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	return ids, url, fleet
 }
