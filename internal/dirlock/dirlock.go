@@ -49,11 +49,17 @@ func Lock(dir string) (unlock func(), err error) {
 
 // Held returns an error that wraps ErrBusy, with the holder's process ID
 // where known, when another process holds dir's lock, and nil otherwise
-// (no lock file, or one nobody holds). It takes the lock for as long as
+// (no lock file, anything but a regular file in its place, or one nobody
+// holds). It takes the lock for as long as
 // it looks, so that a Lock at that moment may find it busy: it is for
 // telling a run that is still going from one that stopped.
 func Held(dir string) error {
 	path := filepath.Join(dir, name)
+	// In a directory that need not be the tool's, a FIFO or a device in
+	// its place would block the open: only a regular file is a lock.
+	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil
