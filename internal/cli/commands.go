@@ -72,7 +72,7 @@ func (c *command) parse(args []string, interspersed bool, stdout io.Writer) ([]s
 	}
 	if c.o.console != nil {
 		if err := c.o.console.setFormat(c.o.logFormat); err != nil {
-			return nil, err
+			return nil, joinUsage(c.o.withOrigins([]error{err}))
 		}
 		c.o.sdkLogger = c.o.console.sdkLogger()
 	}
@@ -93,7 +93,9 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 		pos = c.fs.Args()
 	}
 	c.o.inputJSON = c.layers.input
-	return pos, c.layers.apply(stdout)
+	err := c.layers.apply(stdout)
+	c.o.origins = c.layers.origins()
+	return pos, err
 }
 
 // Flags returns the flags of a command (run, demo, report, mail or simulate), as

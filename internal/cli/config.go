@@ -37,6 +37,28 @@ type layered struct {
 	input    string
 	skeleton bool
 	getenv   func(string) string
+	// fromEnv and fromFile name the options apply took from AUDITOR_*
+	// and from the --cli-input-json file, in the flags' order.
+	fromEnv, fromFile []string
+}
+
+// origins says where the options not on the command line came from, by
+// name only (a value may hold a URL with a login), or "" when all came
+// from it: appended to the problems found once the flags are parsed, so
+// that whoever reads "--format ..." and finds no such flag in a scheduled
+// job's command line knows where to look.
+func (l *layered) origins() string {
+	var parts []string
+	if len(l.fromEnv) > 0 {
+		parts = append(parts, "from the environment: "+strings.Join(l.fromEnv, ", "))
+	}
+	if len(l.fromFile) > 0 {
+		parts = append(parts, "from --cli-input-json "+l.input+": "+strings.Join(l.fromFile, ", "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "(options " + strings.Join(parts, "; ") + ")"
 }
 
 func bindLayers(fs *flagSet, getenv func(string) string) *layered {
@@ -73,6 +95,7 @@ func (l *layered) apply(stdout io.Writer) error {
 			return
 		}
 		if v := l.getenv(envName(f.Name)); v != "" {
+			l.fromEnv = append(l.fromEnv, envName(f.Name))
 			if err := l.fs.Set(f.Name, v); err != nil {
 				errs = append(errs, usagef("%s=%q: %v", envName(f.Name), v, err))
 			}
@@ -82,6 +105,7 @@ func (l *layered) apply(stdout io.Writer) error {
 		if !ok {
 			return
 		}
+		l.fromFile = append(l.fromFile, f.Name)
 		vals, err := jsonValues(raw)
 		if err == nil {
 			for _, v := range vals {

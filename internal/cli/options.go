@@ -73,9 +73,13 @@ type runOptions struct {
 	// inputJSON is the --cli-input-json file the options were read from,
 	// if any, for the commands that continue the run.
 	inputJSON string
-	baseline  string
-	splitBy   string
-	delivery  deliveryOptions
+	// origins says which options came from AUDITOR_* or the
+	// --cli-input-json file (layered.origins), for the problems found
+	// after parsing.
+	origins  string
+	baseline string
+	splitBy  string
+	delivery deliveryOptions
 
 	// Set by demo, never by a flag: credentials that bypass the default
 	// chain, and the environment that --shard auto reads.
@@ -286,6 +290,15 @@ func (o *runOptions) check() (settings, []error) {
 		}
 	}
 	return s, errs
+}
+
+// withOrigins adds to problems, when there are any, where the options
+// that were not on the command line came from.
+func (o *runOptions) withOrigins(problems []error) []error {
+	if len(problems) > 0 && o.origins != "" {
+		problems = append(problems, usagef("%s", o.origins))
+	}
+	return problems
 }
 
 // joinUsage returns the problems as one usage error, one a line.

@@ -231,7 +231,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		if notWritable != nil {
 			problems = append(problems, notWritable)
 		}
-		return nil, joinUsage(problems)
+		return nil, joinUsage(o.withOrigins(problems))
 	}
 	if inputErr != nil {
 		return nil, inputErr
