@@ -266,8 +266,47 @@ func (c *Conn) SSM(region string) (*ssm.Client, error) {
 		if c.s.EndpointURL != "" {
 			o.BaseEndpoint = aws.String(c.s.EndpointURL)
 		}
+		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 	})
 	return client, c.checkClient(client.Options().BaseEndpoint)
+}
+
+// GivenEndpointWins leaves the FIPS and dual-stack settings aside for a
+// client whose endpoint is given (a flag, AWS_ENDPOINT_URL(_SERVICE), a
+// profile's endpoint_url), as the AWS CLI does: botocore resolves neither
+// variant for a given endpoint, where the Go SDK's endpoint rules refuse
+// the combination and no call could be sent. Call it in a client's options
+// function once BaseEndpoint is final.
+func GivenEndpointWins(base *string, fips *aws.FIPSEndpointState, dual *aws.DualStackEndpointState) {
+	if base == nil {
+		return
+	}
+	*fips = aws.FIPSEndpointStateUnset
+	*dual = aws.DualStackEndpointStateUnset
+}
+
+// VariantsLeftAside names the settings (AWS_USE_FIPS_ENDPOINT,
+// AWS_USE_DUALSTACK_ENDPOINT) that SSM's client in region leaves aside
+// because its endpoint is given (GivenEndpointWins), so that a run can say
+// that the endpoint is used as it is.
+func (c *Conn) VariantsLeftAside(region string) []string {
+	var names []string
+	ssm.NewFromConfig(c.cfg, func(o *ssm.Options) {
+		o.Region = region
+		if c.s.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(c.s.EndpointURL)
+		}
+		if o.BaseEndpoint == nil {
+			return
+		}
+		if o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled {
+			names = append(names, "AWS_USE_FIPS_ENDPOINT")
+		}
+		if o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled {
+			names = append(names, "AWS_USE_DUALSTACK_ENDPOINT")
+		}
+	})
+	return names
 }
 
 // CheckSSMEndpoint checks the endpoint that SSM calls in region would go to,

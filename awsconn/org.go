@@ -130,6 +130,7 @@ func (c *Conn) CallerIdentity(ctx context.Context) (Identity, error) {
 	client := sts.NewFromConfig(c.cfg, func(o *sts.Options) {
 		o.Region = c.home
 		o.Retryer = NewRetryer(min(3, c.s.MaxAttempts))()
+		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 	})
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -151,6 +152,7 @@ func (c *Conn) CallerIdentity(ctx context.Context) (Identity, error) {
 func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(c.cfg, func(o *organizations.Options) {
 		o.Region = c.home
+		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 	}), &organizations.ListAccountsInput{})
 	var out []Account
 	others := map[string]int{} // the accounts left out, by state
@@ -226,6 +228,7 @@ func (c *Conn) EnabledRegions(ctx context.Context, account string) ([]string, er
 	client := ec2.NewFromConfig(c.cfg, func(o *ec2.Options) {
 		o.Region = c.home
 		o.Credentials = creds
+		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 	})
 	out, err := client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
 	if err != nil {
@@ -256,6 +259,7 @@ func (c *Conn) SSMIn(account, region string) (*ssm.Client, error) {
 		if c.s.EndpointURL != "" {
 			o.BaseEndpoint = aws.String(c.s.EndpointURL)
 		}
+		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 	})
 	return client, c.checkClient(client.Options().BaseEndpoint)
 }
@@ -271,6 +275,7 @@ func (c *Conn) EC2In(account, region string) (*ec2.Client, error) {
 	client := ec2.NewFromConfig(c.cfg, func(o *ec2.Options) {
 		o.Region = region
 		o.Credentials = creds
+		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 	})
 	return client, c.checkClient(client.Options().BaseEndpoint)
 }
@@ -323,7 +328,10 @@ func (c *Conn) credentials(account string) (aws.CredentialsProvider, error) {
 	arn := c.roleARN(account)
 	r := c.s.Roles
 	r.Duration = c.roleDuration()
-	stsc := sts.NewFromConfig(c.cfg, func(o *sts.Options) { o.Region = c.home })
+	stsc := sts.NewFromConfig(c.cfg, func(o *sts.Options) {
+		o.Region = c.home
+		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
+	})
 	provider := stscreds.NewAssumeRoleProvider(stsc, arn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = r.SessionName
 		if o.RoleSessionName == "" {

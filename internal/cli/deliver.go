@@ -595,6 +595,7 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 		// A custom endpoint (MinIO, a test's fake) wants path-style
 		// addresses; AWS's own takes either.
 		o.UsePathStyle = o.BaseEndpoint != nil
+		awsconn.GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 	})
 	dest := strings.TrimSuffix(dl.d.upload, "/") + "/"
 	byDir := map[string][]string{}
@@ -757,7 +758,9 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 		if cerr != nil {
 			return fmt.Errorf("--mail-via ses: %w", cerr)
 		}
-		err = deliver.SendSES(ctx, sesv2.NewFromConfig(conn.Config()), msg)
+		err = deliver.SendSES(ctx, sesv2.NewFromConfig(conn.Config(), func(o *sesv2.Options) {
+			awsconn.GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
+		}), msg)
 	default:
 		tc, terr := d.smtpTLS()
 		if terr != nil {

@@ -176,6 +176,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 				regions = append(regions, region)
 			}
 		}
+		toldAside := false
 		for _, r := range regions {
 			if r == "" {
 				switch {
@@ -195,6 +196,10 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 			if err := conn.CheckSSMEndpoint(r); err != nil {
 				problems = append(problems, usagef("endpoint for %s: %v", r, insecureHint(err)))
 				break
+			}
+			if aside := conn.VariantsLeftAside(r); len(aside) > 0 && !toldAside {
+				toldAside = true
+				o.logf(stderr, "%s is set, and SSM's endpoint is given: it is used as it is, as the AWS CLI does; make sure it is the endpoint you want", strings.Join(aside, " and "))
 			}
 		}
 		if o.shard != "" {
