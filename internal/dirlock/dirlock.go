@@ -17,6 +17,12 @@ import (
 // ErrBusy is returned by Lock when another process holds the directory.
 var ErrBusy = errors.New("directory in use by another auditor")
 
+// errHeld is probe's error when another holds the lock.
+var errHeld = errors.New("lock held")
+
+// probe looks at the lock file Held opened (probeFile; a test replaces it).
+var probe = probeFile
+
 // name is the lock file inside the directory.
 const name = ".auditor.lock"
 
@@ -49,10 +55,10 @@ func Lock(dir string) (unlock func(), err error) {
 
 // Held returns an error that wraps ErrBusy, with the holder's process ID
 // where known, when another process holds dir's lock, and nil otherwise
-// (no lock file, anything but a regular file in its place, or one nobody
-// holds). It takes the lock for as long as
-// it looks, so that a Lock at that moment may find it busy: it is for
-// telling a run that is still going from one that stopped.
+// (no lock file, anything but a regular file in its place, one nobody
+// holds, or a look that failed for another reason). It takes a shared lock
+// for as long as it looks, so that a Lock at that moment may find it busy:
+// it is for telling a run that is still going from one that stopped.
 func Held(dir string) error {
 	path := filepath.Join(dir, name)
 	// In a directory that need not be the tool's, a FIFO or a device in
@@ -65,7 +71,7 @@ func Held(dir string) error {
 		return nil
 	}
 	defer f.Close()
-	if err := lockFile(f); err != nil {
+	if err := probe(f); errors.Is(err, errHeld) {
 		holder, _ := os.ReadFile(path)
 		if pid := strings.TrimSpace(string(holder)); pid != "" {
 			return fmt.Errorf("%w (pid %s): %s", ErrBusy, pid, dir)

@@ -3,6 +3,7 @@
 package dirlock_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -34,5 +35,31 @@ func TestHeldDoesNotHangOnAFIFO(t *testing.T) {
 			w.Close()
 		}
 		t.Fatal("Held blocked on a FIFO in place of the lock file")
+	}
+}
+
+// TestHeldTellsBusyFromUnknown: a lock another open file holds is busy, one
+// nobody holds is not; and a probe that fails for another reason than the
+// lock being held (EBADF: on NFS, as on EFS, Linux turns flock into POSIX
+// locks, and an exclusive one needs a file open for writing, where Held
+// opens it for reading) tells nothing, so that a run that stopped is not
+// taken for one still running.
+func TestHeldTellsBusyFromUnknown(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := dirlock.Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dirlock.Held(dir); !errors.Is(err, dirlock.ErrBusy) {
+		t.Errorf("Held with the lock taken = %v, want ErrBusy", err)
+	}
+	restore := dirlock.SetProbe(func(*os.File) error { return syscall.EBADF })
+	if err := dirlock.Held(dir); err != nil {
+		t.Errorf("Held with a probe that failed (EBADF) = %v, want nil: that failure says nothing of a holder", err)
+	}
+	restore()
+	unlock()
+	if err := dirlock.Held(dir); err != nil {
+		t.Errorf("Held after unlock = %v, want nil", err)
 	}
 }
