@@ -72,7 +72,7 @@ func (c *command) parse(args []string, interspersed bool, stdout io.Writer) ([]s
 	}
 	if c.o.console != nil {
 		if err := c.o.console.setFormat(c.o.logFormat); err != nil {
-			return nil, joinUsage(c.o.withOrigins([]error{err}))
+			return nil, c.o.joinProblems([]error{err})
 		}
 		c.o.sdkLogger = c.o.console.sdkLogger()
 	}

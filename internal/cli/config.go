@@ -38,13 +38,13 @@ type layered struct {
 	skeleton bool
 	getenv   func(string) string
 	// fromEnv and fromFile name the options apply took from AUDITOR_*
-	// and from the --cli-input-json file, in the flags' order.
+	// (the variables) and from the --cli-input-json file (the keys).
 	fromEnv, fromFile []string
 }
 
-// origins says where the options not on the command line came from, by
-// name only (a value may hold a URL with a login), or "" when all came
-// from it: appended to the problems found once the flags are parsed, so
+// origins says where the options not on the command line came from (the
+// variables by name only: a value may hold a URL with a login), or "" when
+// all came from it: appended to the problems found once the flags are parsed, so
 // that whoever reads "--format ..." and finds no such flag in a scheduled
 // job's command line knows where to look.
 func (l *layered) origins() string {
@@ -53,7 +53,8 @@ func (l *layered) origins() string {
 		parts = append(parts, "from the environment: "+strings.Join(l.fromEnv, ", "))
 	}
 	if len(l.fromFile) > 0 {
-		parts = append(parts, "from --cli-input-json "+l.input+": "+strings.Join(l.fromFile, ", "))
+		// The file is in view; the environment is not.
+		parts = append(parts, "from --cli-input-json "+l.input)
 	}
 	if len(parts) == 0 {
 		return ""

@@ -995,7 +995,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		problems = append(problems, usagef("mail: --to ADDRESSES, or --mail-to-label LABEL to mail each group its own"))
 	}
 	if len(problems) > 0 {
-		return joinUsage(o.withOrigins(problems))
+		return o.joinProblems(problems)
 	}
 	dir := pos[0]
 	for _, name := range []string{audit.RunFile, audit.ResultsFile} {

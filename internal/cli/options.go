@@ -292,14 +292,27 @@ func (o *runOptions) check() (settings, []error) {
 	return s, errs
 }
 
-// withOrigins adds to problems, when there are any, where the options
-// that were not on the command line came from.
-func (o *runOptions) withOrigins(problems []error) []error {
-	if len(problems) > 0 && o.origins != "" {
-		problems = append(problems, usagef("%s", o.origins))
+// joinProblems joins problems as joinUsage does and adds, on a line of its
+// own, where the options that were not on the command line came from, so
+// that whoever reads "--format ..." and finds no such flag in a scheduled
+// job's command line knows where to look.
+func (o *runOptions) joinProblems(problems []error) error {
+	err := joinUsage(problems)
+	if err == nil || o.origins == "" {
+		return err
 	}
-	return problems
+	return &notedError{err, o.origins}
 }
+
+// notedError is an error with a note on a line of its own; it is the error
+// it notes for errors.Is and errors.As.
+type notedError struct {
+	err  error
+	note string
+}
+
+func (e *notedError) Error() string { return e.err.Error() + "\n" + e.note }
+func (e *notedError) Unwrap() error { return e.err }
 
 // joinUsage returns the problems as one usage error, one a line.
 func joinUsage(errs []error) error {

@@ -36,7 +36,7 @@ func TestProblemsSayWhereOptionsCameFrom(t *testing.T) {
 		{
 			name:    "an enum from the options file",
 			args:    []string{"run", "--cli-input-json", file, "--instance-id", "i-0123456789abcdef0", "--region", "us-east-1"},
-			want:    []string{`--fail-on "bogus"`, "from --cli-input-json " + file + ": concurrency, fail-on"},
+			want:    []string{`--fail-on "bogus"`, "(options from --cli-input-json " + file + ")"},
 			notWant: []string{"from the environment"},
 		},
 		{
@@ -70,6 +70,9 @@ func TestProblemsSayWhereOptionsCameFrom(t *testing.T) {
 				if !strings.Contains(got.stderr, w) {
 					t.Errorf("stderr lacks %q:\n%s", w, got.stderr)
 				}
+			}
+			if strings.Contains(got.stderr, "problems:") {
+				t.Errorf("the note counted as a problem:\n%s", got.stderr)
 			}
 			for _, w := range tt.notWant {
 				if strings.Contains(got.stderr, w) {

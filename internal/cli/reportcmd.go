@@ -81,7 +81,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
-		return joinUsage(o.withOrigins(problems))
+		return o.joinProblems(problems)
 	}
 	if taken != nil {
 		return taken

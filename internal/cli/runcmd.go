@@ -236,7 +236,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		if notWritable != nil {
 			problems = append(problems, notWritable)
 		}
-		return nil, joinUsage(o.withOrigins(problems))
+		return nil, o.joinProblems(problems)
 	}
 	if inputErr != nil {
 		return nil, inputErr
