@@ -28,17 +28,40 @@ type SSMTagsAPI interface {
 	ListTagsForResource(ctx context.Context, params *ssm.ListTagsForResourceInput, optFns ...func(*ssm.Options)) (*ssm.ListTagsForResourceOutput, error)
 }
 
-// tagIDsPerCall is how many instance IDs one DescribeTags filter takes.
-const tagIDsPerCall = 200
+// ec2FilterValues is how many filter values EC2 takes in one call, all of
+// its filters together: more is refused (FilterLimitExceeded).
+const ec2FilterValues = 200
+
+// maxKeyFilter is the most tag keys that ReadTags has EC2 filter on. Each
+// key is a filter value, and takes an instance ID's place in the call; past
+// it, a call asks for every tag of ec2FilterValues instances and the keys
+// are picked out here. An instance has at most 50 tags, so at the crossing
+// either way reads about as many tags a call.
+const maxKeyFilter = 100
 
 // ReadTags reads the tags named by keys of the instances ids of one
 // account-region and calls fn with each instance's labels (tag:KEY, the
-// tag's value) that has any: EC2 instances (i-) with ec2:DescribeTags,
-// tagIDsPerCall a call and every page, hybrid nodes (mi-) with
+// tag's value) that has any: EC2 instances (i-) with ec2:DescribeTags and
+// every page, up to maxKeyFilter keys filtered by EC2 and as many instances
+// a call as the rest of its 200 filter values allow, more keys picked out
+// of all the tags of 200 instances a call; hybrid nodes (mi-) with
 // ssm:ListTagsForResource, one call each, a few at a time (a node SSM does
-// not know has no tags). fn is called
+// not know has no tags). Only a tag whose key is one of keys, exactly, is
+// a label (EC2's key filter takes * and ? as wildcards). fn is called
 // from one goroutine at a time. The first error stops it and is returned.
 func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys []string, fn func(id string, labels map[string]string)) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	wanted := map[string]bool{}
+	for _, k := range keys {
+		wanted[k] = true
+	}
+	perCall, filters := ec2FilterValues, []ec2types.Filter(nil)
+	if len(keys) <= maxKeyFilter {
+		perCall -= len(keys)
+		filters = []ec2types.Filter{{Name: aws.String("key"), Values: keys}}
+	}
 	var ec2IDs, hybrid []string
 	for _, id := range ids {
 		if strings.HasPrefix(id, "mi-") {
@@ -49,16 +72,13 @@ func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys [
 	}
 	var mu sync.Mutex
 	for len(ec2IDs) > 0 {
-		n := min(tagIDsPerCall, len(ec2IDs))
+		n := min(perCall, len(ec2IDs))
 		batch := ec2IDs[:n]
 		ec2IDs = ec2IDs[n:]
 		found := map[string]map[string]string{}
 		p := ec2.NewDescribeTagsPaginator(ec2c, &ec2.DescribeTagsInput{
 			MaxResults: aws.Int32(1000),
-			Filters: []ec2types.Filter{
-				{Name: aws.String("resource-id"), Values: batch},
-				{Name: aws.String("key"), Values: keys},
-			},
+			Filters:    append([]ec2types.Filter{{Name: aws.String("resource-id"), Values: batch}}, filters...),
 		})
 		for pages := 0; p.HasMorePages(); pages++ {
 			if pages >= 1000 {
@@ -69,6 +89,9 @@ func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys [
 				return fmt.Errorf("ec2:DescribeTags: %w", err)
 			}
 			for _, tg := range out.Tags {
+				if !wanted[aws.ToString(tg.Key)] {
+					continue
+				}
 				id := aws.ToString(tg.ResourceId)
 				if found[id] == nil {
 					found[id] = map[string]string{}
@@ -102,10 +125,8 @@ func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys [
 			}
 			labels := map[string]string{}
 			for _, tg := range out.TagList {
-				for _, k := range keys {
-					if aws.ToString(tg.Key) == k {
-						labels[TagLabelPrefix+k] = aws.ToString(tg.Value)
-					}
+				if k := aws.ToString(tg.Key); wanted[k] {
+					labels[TagLabelPrefix+k] = aws.ToString(tg.Value)
 				}
 			}
 			if len(labels) > 0 {
