@@ -142,7 +142,9 @@
 //     instances in the region (i- IDs; hybrid mi- nodes are not EC2's), an
 //     item each (resourceId, resourceType instance, key, value) in fleet
 //     and key order; filters key, value, resource-id, resource-type and
-//     tag:KEY (exact match, no wildcards); MaxResults 5 to 1000 (without
+//     tag:KEY (exact match, no wildcards), at most 200 values in all
+//     (more is FilterLimitExceeded, "The maximum number of filter values
+//     specified on a single call is 200"); MaxResults 5 to 1000 (without
 //     it, every tag in one answer) and nextToken; DryRun.
 //   - SSM ListTagsForResource (AmazonSSM.ListTagsForResource): a hybrid
 //     node's tags (ResourceType ManagedInstance, an mi- ID of the

@@ -13,12 +13,17 @@ import (
 // DescribeTags offset is a fleet position times it plus a tag's index.
 const maxTagsPerResource = 64
 
+// maxFilterValues is how many filter values EC2 takes in one call, all of
+// its filters together; more is FilterLimitExceeded.
+const maxFilterValues = 200
+
 // describeTags answers EC2's DescribeTags for c's account in region: the
 // tags of its EC2 instances (i-; hybrid mi- nodes are not EC2's), one item
 // per tag, in the order of the fleet and of the keys, narrowed by the
 // filters key, value, resource-id, resource-type and tag:KEY (values OR
-// within a filter, filters AND), MaxResults 5 to 1000 a page (without it,
-// every tag at once) and NextToken.
+// within a filter, filters AND; at most maxFilterValues values in all),
+// MaxResults 5 to 1000 a page (without it, every tag at once) and
+// NextToken.
 func (s *Server) describeTags(b []byte, form url.Values, c *caller, region, requestID string) ([]byte, *apiError) {
 	if v, _ := formValue(form, "DryRun"); strings.EqualFold(v, "true") {
 		return b, &apiError{status: 412, code: "DryRunOperation", key: "Message",
@@ -29,6 +34,7 @@ func (s *Server) describeTags(b []byte, form url.Values, c *caller, region, requ
 		values []string
 	}
 	var filters []tagFilter
+	values := 0
 	subject := c.acct.ID + "/" + region + " "
 	for k := 1; ; k++ {
 		prefix := "Filter." + strconv.Itoa(k) + "."
@@ -44,7 +50,11 @@ func (s *Server) describeTags(b []byte, form url.Values, c *caller, region, requ
 		}
 		vals := listMembers(form, prefix+"Value")
 		filters = append(filters, tagFilter{name, vals})
+		values += len(vals)
 		subject += strconv.Quote(name) + "=" + quoteAll(vals) + ";"
+	}
+	if values > maxFilterValues {
+		return b, ec2Error("FilterLimitExceeded", "The maximum number of filter values specified on a single call is "+strconv.Itoa(maxFilterValues))
 	}
 	max := -1
 	if v, ok := formValue(form, "MaxResults"); ok {

@@ -2,6 +2,7 @@ package ssmsim_test
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -132,5 +133,59 @@ func TestListTagsForResource(t *testing.T) {
 		if !errors.As(err, &bad) {
 			t.Errorf("%s: %v, want InvalidResourceId", id, err)
 		}
+	}
+}
+
+// TestDescribeTagsFilterLimit: EC2 takes at most 200 filter values in one
+// call, all its filters together, and refuses more with
+// FilterLimitExceeded (HTTP 400, in its own words). The simulator took any
+// number, so the auditor's 200 instance IDs and a key passed here and
+// failed against AWS.
+func TestDescribeTagsFilterLimit(t *testing.T) {
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 3, Size: 20})
+	_, url := start(t, f, ssmsim.Options{})
+	c := ec2.NewFromConfig(sdkConfig(url, "us-east-1", static("AKIDTAGS")))
+	ids := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("i-%017x", i)
+		}
+		return out
+	}
+	filters := func(idCount int, keys ...string) []ec2types.Filter {
+		fs := []ec2types.Filter{{Name: aws.String("resource-id"), Values: ids(idCount)}}
+		if len(keys) > 0 {
+			fs = append(fs, ec2types.Filter{Name: aws.String("key"), Values: keys})
+		}
+		return fs
+	}
+	tests := []struct {
+		name    string
+		filters []ec2types.Filter
+		refused bool
+	}{
+		{"200 IDs", filters(200), false},
+		{"199 IDs and a key", filters(199, "Team"), false},
+		{"200 IDs and a key", filters(200, "Team"), true},
+		{"201 IDs", filters(201), true},
+		{"101 IDs and 100 keys", append(filters(101), ec2types.Filter{Name: aws.String("key"), Values: ids(100)}), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.DescribeTags(ctx(t), &ec2.DescribeTagsInput{Filters: tt.filters})
+			if !tt.refused {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("taken, want FilterLimitExceeded")
+			}
+			const want = "The maximum number of filter values specified on a single call is 200"
+			if code, msg, status := apiCode(t, err); code != "FilterLimitExceeded" || msg != want || status != 400 {
+				t.Errorf("%s %q (HTTP %d), want FilterLimitExceeded %q (HTTP 400)", code, msg, status, want)
+			}
+		})
 	}
 }
