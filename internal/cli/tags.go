@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/auditor-dev/auditor/audit"
 )
 
@@ -50,8 +52,8 @@ func (j *job) readTags(ctx context.Context, stderr io.Writer) ([]*audit.SiteErro
 
 // siteTags reads the tags of --tag-labels of the instances ids of one
 // account-region (the run's region when region is empty) and calls fn with
-// the labels of each that has any. Its error wraps audit.ErrFatal and says
-// what to grant.
+// the labels of each that has any. Its error wraps audit.ErrFatal (see
+// tagsError).
 func (j *job) siteTags(ctx context.Context, account, region string, ids []string, fn func(id string, labels map[string]string)) error {
 	region = cmp.Or(region, j.conn.Region())
 	where := strings.TrimPrefix(account+" ", " ") + region
@@ -69,6 +71,33 @@ func (j *job) siteTags(ctx context.Context, account, region string, ids []string
 	return nil
 }
 
+// tagsError is the error of tags that could not be read in where: it
+// wraps audit.ErrFatal and err, names the service that was called (EC2's
+// DescribeTags, or SSM's ListTagsForResource for a hybrid node), and
+// advises the permission only when that service refused one.
 func tagsError(where string, err error) error {
-	return fmt.Errorf("%w: reading the tags of --tag-labels in %s: %w; grant ec2:DescribeTags (and ssm:ListTagsForResource for mi- nodes), or run without --tag-labels", audit.ErrFatal, where, err)
+	subject := "cannot read the tags"
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) && oe.Service() != "" {
+		subject = "cannot call " + oe.Service()
+	}
+	msg := fmt.Sprintf("%s: reading the tags of --tag-labels in %s: %v", subject, where, err)
+	var ae smithy.APIError
+	if errors.As(err, &ae) && oe != nil && (ae.ErrorCode() == "UnauthorizedOperation" || strings.HasPrefix(ae.ErrorCode(), "AccessDenied")) {
+		msg += fmt.Sprintf("; grant %s:%s, or run without --tag-labels", strings.ToLower(oe.Service()), oe.Operation())
+	} else {
+		msg += "; run again once it is fixed, or without --tag-labels"
+	}
+	return &fatalError{msg: msg, err: err}
 }
+
+// fatalError stops the run as audit.ErrFatal does, in words of its own:
+// ErrFatal's ("cannot call SSM") are not true of every call that can stop
+// it.
+type fatalError struct {
+	msg string
+	err error
+}
+
+func (e *fatalError) Error() string   { return e.msg }
+func (e *fatalError) Unwrap() []error { return []error{audit.ErrFatal, e.err} }

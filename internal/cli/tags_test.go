@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/aws/smithy-go"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/report"
@@ -106,8 +112,11 @@ func TestTagLabelsDenied(t *testing.T) {
 	ids := writeFile(t, "ids.txt", strings.Join(f.IDs(), "\n")+"\n")
 	out := filepath.Join(t.TempDir(), "out")
 	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--tag-labels", "Team,Owner", "--quiet")
-	if got.code != int(exitFatal) || !strings.Contains(got.stderr, "ec2:DescribeTags") || !strings.Contains(got.stderr, "UnauthorizedOperation") {
+	if got.code != int(exitFatal) || !strings.Contains(got.stderr, "grant ec2:DescribeTags") || !strings.Contains(got.stderr, "UnauthorizedOperation") {
 		t.Fatalf("exit %d, want %d naming ec2:DescribeTags and the service's code\n%s", got.code, exitFatal, got.stderr)
+	}
+	if !strings.Contains(got.stderr, "cannot call EC2") || strings.Contains(got.stderr, "cannot call SSM") {
+		t.Errorf("stderr does not name EC2 as the service that refused:\n%s", got.stderr)
 	}
 	if c := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]; c != 0 {
 		t.Errorf("%d association calls after tags could not be read; want none", c)
@@ -183,5 +192,60 @@ func TestTagLabelsThrottled(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTagsError: tags that cannot be read stop the run (the error wraps
+// audit.ErrFatal), in words that name the service that was called and
+// advise a permission only when the service refused one. Every such error
+// read "cannot call SSM" for EC2's DescribeTags, and advised granting
+// ec2:DescribeTags for any cause: a request EC2 refused as malformed, or a
+// network that failed.
+func TestTagsError(t *testing.T) {
+	callErr := func(service, op, code string) error {
+		return &smithy.OperationError{ServiceID: service, OperationName: op,
+			Err: &smithy.GenericAPIError{Code: code, Message: "the service's words"}}
+	}
+	tests := []struct {
+		name      string
+		err       error
+		want      []string
+		wantNot   []string
+		wantGrant string // the permission advised, or "" for none
+	}{
+		{"EC2 refuses the permission", fmt.Errorf("ec2:DescribeTags: %w", callErr("EC2", "DescribeTags", "UnauthorizedOperation")),
+			[]string{"cannot call EC2", "UnauthorizedOperation"}, []string{"SSM"}, "ec2:DescribeTags"},
+		{"SSM denies access", fmt.Errorf("ssm:ListTagsForResource mi-0123456789abcdef0: %w", callErr("SSM", "ListTagsForResource", "AccessDeniedException")),
+			[]string{"cannot call SSM", "AccessDeniedException"}, []string{"EC2"}, "ssm:ListTagsForResource"},
+		{"EC2 refuses the request", fmt.Errorf("ec2:DescribeTags: %w", callErr("EC2", "DescribeTags", "FilterLimitExceeded")),
+			[]string{"cannot call EC2", "FilterLimitExceeded"}, []string{"SSM"}, ""},
+		{"no answer", fmt.Errorf("ec2:DescribeTags: %w", &smithy.OperationError{ServiceID: "EC2", OperationName: "DescribeTags",
+			Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}),
+			[]string{"cannot call EC2", "connection refused"}, []string{"SSM"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tagsError("us-east-1", tt.err)
+			got := err.Error()
+			if !errors.Is(err, audit.ErrFatal) {
+				t.Errorf("%q does not wrap audit.ErrFatal: the run would not stop", got)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%q: want it to say %q", got, w)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(got, w) {
+					t.Errorf("%q: names %s, which was not called", got, w)
+				}
+			}
+			switch {
+			case tt.wantGrant == "" && strings.Contains(got, "grant"):
+				t.Errorf("%q: advises a permission for a cause that is not one", got)
+			case tt.wantGrant != "" && !strings.Contains(got, "grant "+tt.wantGrant):
+				t.Errorf("%q: want it to advise granting %s", got, tt.wantGrant)
+			}
+		})
 	}
 }
