@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -40,6 +42,11 @@ const (
 	// CodeTransport: no answer from the service (connection refused or
 	// dropped, timeout) after every retry.
 	CodeTransport = "Transport"
+	// CodeBadResponse: an answer came (an HTTP status), but not one in the
+	// service's protocol, after every retry: a body that is not its JSON
+	// (a proxy's or firewall's HTML page), one cut short, or an error
+	// without a type. The message names the status and the content type.
+	CodeBadResponse = "BadResponse"
 	// CodeInvalid: the input was not an instance ID.
 	CodeInvalid = "Invalid"
 	// EmptyID stands in the record for an input line whose ID was empty.
@@ -239,6 +246,73 @@ func serverFailure(err error) (u *UnreachableError, failing bool) {
 	return u, true
 }
 
+// badAnswer is an answer that came (an HTTP status) but not in the
+// service's protocol (see CodeBadResponse and answeredBadly).
+type badAnswer struct {
+	status int
+	// contentType is the answer's media type, without parameters; "" when
+	// it had none.
+	contentType string
+	// service is the SDK's ID of the service called ("SSM", "EC2"); ""
+	// when unknown.
+	service string
+	// untyped is set for an error the SDK could read but that has no type
+	// (the SDK's UnknownError), as no AWS error is.
+	untyped bool
+}
+
+// String says what came in a few words: "answered HTTP 403 with
+// text/html, not SSM's protocol".
+func (a badAnswer) String() string {
+	with := "without a content type"
+	if a.contentType != "" {
+		with = "with " + a.contentType
+	}
+	whose := "the service's"
+	if a.service != "" {
+		whose = a.service + "'s"
+	}
+	switch {
+	case a.untyped:
+		return fmt.Sprintf("answered HTTP %d %s, an error without a type: not %s protocol", a.status, with, whose)
+	case strings.Contains(a.contentType, "json"):
+		return fmt.Sprintf("answered HTTP %d %s that could not be read", a.status, with)
+	}
+	return fmt.Sprintf("answered HTTP %d %s, not %s protocol", a.status, with, whose)
+}
+
+// answeredBadly reports whether err is an answer that came (an HTTP
+// status, whatever it is) but not in the service's protocol: a body the
+// SDK could not read (not JSON, such as a proxy's HTML page, or cut
+// short) or an error without a type, after every retry; and if so, what
+// it was.
+func answeredBadly(err error) (badAnswer, bool) {
+	var re *awshttp.ResponseError
+	if err == nil || !errors.As(err, &re) || re.Response == nil || re.Response.Response == nil || re.HTTPStatusCode() == 0 {
+		return badAnswer{}, false
+	}
+	a := badAnswer{status: re.HTTPStatusCode()}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		if ae.ErrorCode() != "UnknownError" {
+			return badAnswer{}, false // the service's own error
+		}
+		a.untyped = true
+	}
+	if ct := re.Response.Header.Get("Content-Type"); ct != "" {
+		mt, _, perr := mime.ParseMediaType(ct)
+		if perr != nil {
+			mt, _, _ = strings.Cut(ct, ";")
+		}
+		a.contentType = strings.TrimSpace(mt)
+	}
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) {
+		a.service = oe.Service()
+	}
+	return a, true
+}
+
 // silence says in a few words why a call got no answer.
 func silence(err error) string {
 	var dns *net.DNSError
@@ -276,8 +350,9 @@ func silence(err error) string {
 
 // Classify turns an error from the SDK into the Error code and message that
 // a Result records: the API's code and message when the service answered
-// (STS's, for a role that could not be assumed), CodeTransport and the
-// error's text otherwise.
+// (STS's, for a role that could not be assumed), CodeBadResponse and what
+// came when an answer came that is not in the service's protocol,
+// CodeTransport and the error's text when none came.
 func Classify(err error) (code, msg string) { return classify(err) }
 
 // classify turns an error from the SDK into an Error code and message.
@@ -287,6 +362,11 @@ func classify(err error) (code, msg string) {
 	var ce *CredentialsError
 	if errors.As(err, &ce) && ce.Code != "" {
 		return ce.Code, ce.Message
+	}
+	if a, ok := answeredBadly(err); ok {
+		var re *awshttp.ResponseError
+		errors.As(err, &re)
+		return CodeBadResponse, a.String() + ": " + re.Err.Error()
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
