@@ -226,13 +226,21 @@ func noAnswer(err error) (u *UnreachableError, none bool) {
 	return u, true
 }
 
-// serverFailure reports whether err is a server error (HTTP 5xx, a
-// throttle excepted) that the call ended in after every retry, and if so
-// says so in an UnreachableError of which it sets the endpoint (scheme and
-// host), the status and, as its Cause, the service's error code.
+// serverFailure reports whether err is an answer that the call ended in
+// after every retry and that no call there can do better with: a server
+// error (HTTP 5xx, a throttle excepted), or an answer that is not in the
+// service's protocol whatever its status (see answeredBadly: a proxy's or
+// a firewall's page answers every call alike). If so it says so in an
+// UnreachableError of which it sets the endpoint (scheme and host), the
+// status and, as its Cause, the service's error code (CodeBadResponse for
+// an answer not in its protocol, and BadAnswer what came).
 func serverFailure(err error) (u *UnreachableError, failing bool) {
 	var re *awshttp.ResponseError
-	if err == nil || !errors.As(err, &re) || re.Response == nil || re.HTTPStatusCode() < 500 || IsThrottle(err) {
+	if err == nil || !errors.As(err, &re) || re.Response == nil || IsThrottle(err) {
+		return nil, false
+	}
+	bad, isBad := answeredBadly(err)
+	if !isBad && re.HTTPStatusCode() < 500 {
 		return nil, false
 	}
 	u = &UnreachableError{Status: re.HTTPStatusCode(), Cause: "server error"}
@@ -240,7 +248,10 @@ func serverFailure(err error) (u *UnreachableError, failing bool) {
 		u.Endpoint = (&url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host}).String()
 	}
 	var ae smithy.APIError
-	if errors.As(err, &ae) && ae.ErrorCode() != "" {
+	switch {
+	case isBad:
+		u.Cause, u.BadAnswer = CodeBadResponse, bad.String()
+	case errors.As(err, &ae) && ae.ErrorCode() != "":
 		u.Cause = ae.ErrorCode()
 	}
 	return u, true

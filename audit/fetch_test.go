@@ -477,15 +477,29 @@ func serverError(status int, code string) error {
 	}}
 }
 
+// proxyPage is the error the SDK returns for an answer of status that is
+// an HTML page (a proxy's, a firewall's): not SSM's JSON, so no API error,
+// only a body it could not read.
+func proxyPage(status int) error {
+	return &smithy.OperationError{ServiceID: "SSM", OperationName: "DescribeInstanceAssociationsStatus",
+		Err: &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"text/html"}}}},
+			Err:      &smithy.DeserializationError{Err: errors.New("failed to decode response body, invalid character '<' looking for beginning of value")},
+		}}}
+}
+
 // TestRunServerErrorsInARow: the circuit of an account-region opens when
 // five instances in a row end in a server error (HTTP 5xx) after every
 // retry, as it does when they get no answer: a service that answers
 // nothing but InternalServerError took every instance's retries, ~9 calls
-// each, for the whole fleet. An instance that ends so among others that
-// succeed (as happens now and then in SSM) is that instance's error, and
-// so is one among answers of any other kind. Each instance's outcome is
-// one letter: S a success, F a server error, C a client error
-// (InvalidInstanceId), N no answer at all.
+// each, for the whole fleet. So it does for answers that are not SSM's
+// protocol whatever their status (a proxy or a firewall answering every
+// call with a 403 page took every instance's retries too). An instance
+// that ends so among others that succeed (as happens now and then in SSM)
+// is that instance's error, and so is one among answers of any other kind.
+// Each instance's outcome is one letter: S a success, F a server error, C
+// a client error (InvalidInstanceId), N no answer at all, P a proxy's 403
+// page.
 func TestRunServerErrorsInARow(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -500,6 +514,10 @@ func TestRunServerErrorsInARow(t *testing.T) {
 		{"client errors between", strings.Repeat("FFFFC", 20), 0},
 		{"a 503 is a server error too", "S" + strings.Repeat("U", 60), 6},
 		{"server errors and silence together", "S" + strings.Repeat("FN", 30), 10},
+		{"a proxy's 403 page", "S" + strings.Repeat("P", 60), 6},
+		{"a proxy's 403 page from the start", strings.Repeat("P", 60), 5},
+		{"four proxy pages between successes", strings.Repeat("PPPPS", 20), 0},
+		{"proxy pages and server errors together", "S" + strings.Repeat("PF", 30), 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -523,6 +541,8 @@ func TestRunServerErrorsInARow(t *testing.T) {
 					return nil, &smithy.GenericAPIError{Code: "InvalidInstanceId", Message: "not managed"}
 				case 'N':
 					return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+				case 'P':
+					return nil, proxyPage(403)
 				}
 				return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
 			}}
@@ -544,7 +564,11 @@ func TestRunServerErrorsInARow(t *testing.T) {
 				t.Errorf("%d results and %d left of %d; want the %d before the one that opened the circuit, the rest left",
 					len(got), u.Left, len(ts), tt.tripAt-1)
 			}
-			if u.Status < 500 || u.Cause == "" || !strings.Contains(u.Error(), u.Cause) {
+			last := tt.outcomes[tt.tripAt-1]
+			switch {
+			case last == 'P' && (u.Status != 403 || u.Cause != audit.CodeBadResponse || !strings.Contains(u.Error(), "answered HTTP 403 with text/html, not SSM's protocol")):
+				t.Errorf("%q: status %d, cause %q; want the proxy's answer named, status and content type", u.Error(), u.Status, u.Cause)
+			case last != 'P' && (u.Status < 500 || u.Cause == "" || !strings.Contains(u.Error(), u.Cause)):
 				t.Errorf("%q: status %d, cause %q; want the server error named", u.Error(), u.Status, u.Cause)
 			}
 		})

@@ -170,9 +170,10 @@ type site struct {
 	mu       sync.Mutex
 	answered bool
 	// answerless counts the instances that ended with no answer, failing
-	// those that ended in a server error (HTTP 5xx) after every retry,
-	// since the last that ended otherwise: neither clears the other, so
-	// that an outage that mixes the two still opens the circuit.
+	// those that ended in a server error (HTTP 5xx) or an answer not in
+	// SSM's protocol (a proxy's page) after every retry, since the last
+	// that ended otherwise: neither clears the other, so that an outage
+	// that mixes the two still opens the circuit.
 	answerless, failing int
 	down                *UnreachableError
 	failed              *SiteError
@@ -543,8 +544,9 @@ func (st *site) answer(err error) (leave bool) {
 	case failing:
 		// The service answered, and will again: one instance's server
 		// error among successes is that instance's, as the retries have
-		// already had their go; only a run of them is an outage.
-		st.answered = true
+		// already had their go; only a run of them is an outage. An
+		// answer not in SSM's protocol is no sign that SSM answers.
+		st.answered = st.answered || failed.BadAnswer == ""
 		st.failing++
 		if st.failing < breakerLimit {
 			return false
@@ -561,15 +563,16 @@ func (st *site) answer(err error) (leave bool) {
 }
 
 // breakerLimit is how many instances may end with no answer from the
-// service, or in a server error, after every retry, with no other answer in
-// between, before an account-region is taken for down (at once, for no
-// answer where none ever came).
+// service, or in a server error or an answer not in its protocol, after
+// every retry, with no other answer in between, before an account-region
+// is taken for down (at once, for no answer where none ever came).
 const breakerLimit = 5
 
 // UnreachableError says that the SSM endpoint of an account and region gave
 // no answer at all (connection refused, no such host, TLS failure, time
 // out, a proxy on the way that could not be reached), after every retry, or
-// (Status set) nothing but server errors for breakerLimit instances: the
+// (Status set) nothing but server errors, or answers not in SSM's protocol
+// (a proxy's or a firewall's page), for breakerLimit instances: the
 // Session stopped auditing there and left its instances
 // unrecorded, for a resumed run. Answered tells whether the endpoint had
 // answered earlier in the run (then it went away mid-run).
@@ -587,12 +590,16 @@ type UnreachableError struct {
 	// resolve; never its user info), or "" when net/http does not say.
 	ThroughProxy bool
 	Proxy        string
-	// Status is the HTTP status (5xx) of the server errors that opened
-	// the circuit, when it was they and not a silence: the endpoint
-	// answered, but with nothing else. Cause is then the service's error
-	// code.
-	Status   int
-	Answered bool
+	// Status is the HTTP status of the answers that opened the circuit
+	// (5xx for server errors, any for answers not in SSM's protocol), when
+	// it was they and not a silence: the endpoint answered, but with
+	// nothing else. Cause is then the service's error code, or
+	// CodeBadResponse for answers not in its protocol.
+	Status int
+	// BadAnswer says what came, when it was answers not in SSM's protocol
+	// ("answered HTTP 403 with text/html, not SSM's protocol"); "" else.
+	BadAnswer string
+	Answered  bool
 	// Left counts the instances left unrecorded there.
 	Left int
 }
@@ -612,6 +619,10 @@ func (e *UnreachableError) Error() string {
 		// Mid-run, several accounts may fail at one regional URL: each
 		// line says whose.
 		where += " (account " + e.AccountID + ", " + e.Region + ")"
+	}
+	if e.BadAnswer != "" {
+		return fmt.Sprintf("%s %s: a proxy or a firewall on the way? %d instances in a row ended in such an answer or a server error after every retry, with no other answer between them (the last left unrecorded); %d instances left for a resumed run",
+			where, e.BadAnswer, breakerLimit, e.Left)
 	}
 	if e.Status != 0 {
 		// The last of the run of failures is left, not recorded, with

@@ -777,12 +777,23 @@ func unreachables(err error) []*audit.UnreachableError {
 }
 
 // unreachableHint says what to check when an endpoint could not be
-// reached: nothing of ours when the service answered with server errors,
-// the proxy's settings when it was the proxy that failed, otherwise the
-// setting the endpoint came from (see endpointSource), or --region for the
-// region's own.
+// reached: nothing of ours when the service answered with server errors;
+// when what answered was not SSM (answers not in its protocol), the proxy's
+// settings and the setting the endpoint came from, if any; the proxy's
+// settings when it was the proxy that failed; otherwise the setting the
+// endpoint came from (see endpointSource), or --region for the region's
+// own.
 func unreachableHint(u *audit.UnreachableError, source string) string {
+	proxyVar := "HTTPS_PROXY"
+	if strings.HasPrefix(u.Endpoint, "http://") {
+		proxyVar = "HTTP_PROXY"
+	}
+	proxies := proxyVar + " (the proxy) and NO_PROXY (the hosts reached without it)"
 	switch {
+	case u.BadAnswer != "" && source != "":
+		return "check " + source + ", which set this endpoint, " + proxies + ", and the firewalls on the way"
+	case u.BadAnswer != "":
+		return "check " + proxies + ", and the firewalls on the way"
 	case u.Status != 0:
 		return "the service itself is failing there (an outage, or a proxy on the way)"
 	case !u.ThroughProxy && source == "":
@@ -790,11 +801,7 @@ func unreachableHint(u *audit.UnreachableError, source string) string {
 	case !u.ThroughProxy:
 		return "check " + source + ", which set this endpoint"
 	}
-	proxyVar := "HTTPS_PROXY"
-	if strings.HasPrefix(u.Endpoint, "http://") {
-		proxyVar = "HTTP_PROXY"
-	}
-	return "check " + proxyVar + " (the proxy) and NO_PROXY (the hosts reached without it)"
+	return "check " + proxies
 }
 
 // endpointSource names the setting that SSM's endpoint in region comes

@@ -2,8 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -65,4 +70,65 @@ func failingFleet(t *testing.T) (list, url string, srv *ssmsim.Server) {
 	list = writeFile(t, "ids.txt", ids.String())
 	url, srv = serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{ErrorRate: 1}})
 	return list, url, srv
+}
+
+// TestProxyPageOpensTheCircuit: a proxy or a firewall that answers every
+// call with HTTP 403 and an HTML page never opened the circuit: the page
+// is not SSM's protocol, so no server error, and each instance took every
+// attempt (100,000 instances x 8 attempts into a block page). Such
+// answers count towards the same five in a row as server errors: the run
+// stops there after at most (5 + concurrency) x max-attempts calls, names
+// what answered, records the instances that ended so as BadResponse, and
+// exits 3 for --resume to continue.
+func TestProxyPageOpensTheCircuit(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	serve(t, handFleet(false), ssmsim.Options{}) // STS
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 6, Size: 200})
+	var ids bytes.Buffer
+	fleet.WriteIDs(&ids)
+	list := writeFile(t, "ids.txt", ids.String())
+	var calls atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, "<html><body><h1>Access denied by policy</h1></body></html>")
+	}))
+	defer proxy.Close()
+	out := filepath.Join(t.TempDir(), "out")
+	const concurrency, attempts = 4, 3
+	got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", proxy.URL, "--region", "us-east-1", "--out", out,
+		"--max-attempts", strconv.Itoa(attempts), "--concurrency", strconv.Itoa(concurrency), "--fail-on", "none", "--quiet")
+	if want := "answered HTTP 403 with text/html, not SSM's protocol"; got.code != int(exitIncomplete) || !strings.Contains(got.stderr, want) {
+		t.Fatalf("exit %d, want %d saying %q\n%s", got.code, exitIncomplete, want, got.stderr)
+	}
+	if n := calls.Load(); n > (5+concurrency)*attempts {
+		t.Errorf("%d calls for %d instances, want at most (5 + concurrency) x attempts = %d", n, fleet.Len(), (5+concurrency)*attempts)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ri.Sites) != 1 || ri.Sites[0].Error == nil || ri.Sites[0].Error.Code != audit.CodeBadResponse {
+		t.Errorf("run.json sites %+v: want us-east-1 failed with %s", ri.Sites, audit.CodeBadResponse)
+	}
+	if ri.Complete {
+		t.Error("run.json: complete; want a partial run")
+	}
+	rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	recorded := 0
+	rs.Each(func(r audit.Result) error {
+		recorded++
+		if r.Error == nil || r.Error.Code != audit.CodeBadResponse || !strings.Contains(r.Error.Message, "HTTP 403") {
+			t.Errorf("%s: %s %+v, want error %s naming HTTP 403", r.InstanceID, r.Outcome, r.Error, audit.CodeBadResponse)
+		}
+		return nil
+	})
+	if recorded == 0 || recorded >= 5 {
+		t.Errorf("%d instances recorded; want those before the one that opened the circuit, fewer than five", recorded)
+	}
 }
