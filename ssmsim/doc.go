@@ -50,7 +50,9 @@
 // to 50; 10 when absent), NextToken, and either Filters (keys InstanceIds,
 // AgentVersion, PingStatus, PlatformTypes or PlatformType, ActivationIds,
 // IamRole, ResourceType, AssociationStatus, SourceIds, SourceTypes, tag-key
-// and tag:KEY; tag filters cannot be combined with the others) or the legacy
+// and tag:KEY; tag filters cannot be combined with the others, and a tag:KEY
+// takes at most 5 values, ValidationException "The number of tag values for
+// tag:Name was 6. Max: 5." past them) or the legacy
 // InstanceInformationFilterList, never both. Filters AND together; the values
 // of one filter OR. It lists managed instances only, in fleet order.
 //

@@ -398,6 +398,9 @@ var filterKeys = map[string]int{
 // legacyKeys is the InstanceInformationFilterKey enum, in the model's order.
 var legacyKeys = []string{"InstanceIds", "AgentVersion", "PingStatus", "PlatformTypes", "ActivationIds", "IamRole", "ResourceType", "AssociationStatus"}
 
+// maxTagValues is how many values a tag:KEY filter takes.
+const maxTagValues = 5
+
 // filterEnums are the values a filter accepts, where the API restricts them.
 var filterEnums = map[int][]string{
 	fPingStatus:    {"Online", "ConnectionLost", "Inactive"},
@@ -577,6 +580,12 @@ func (s *Server) describeInstanceInformation(b []byte, req map[string]json.RawMe
 		case strings.HasPrefix(fl.key, "tag:") && len(fl.key) > len("tag:") && len(legacy) == 0:
 			fl.kind, fl.tag = fTag, fl.key[len("tag:"):]
 			tags++
+			if len(fl.values) > maxTagValues {
+				// As SSM words it (seek-oss/aec#394), though the model
+				// allows 100 values a filter.
+				return b, page, clientError("ValidationException", "message",
+					"The number of tag values for "+fl.key+" was "+strconv.Itoa(len(fl.values))+". Max: "+strconv.Itoa(maxTagValues)+".")
+			}
 		default:
 			kind, ok := filterKeys[fl.key]
 			if !ok {

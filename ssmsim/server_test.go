@@ -716,6 +716,40 @@ func TestSDKDescribeInstanceInformation(t *testing.T) {
 	})
 }
 
+// TestSDKDescribeInstanceInformationTagValues: SSM takes at most five
+// values for a tag:KEY filter and refuses more as a reply quoted in
+// seek-oss/aec#394 reads ("The number of tag values for tag:Name was 35.
+// Max: 5."); the simulator took any number up to the list's 100.
+func TestSDKDescribeInstanceInformationTagValues(t *testing.T) {
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 4, Size: 50})
+	_, url := start(t, f, ssmsim.Options{})
+	c := client(url, testKey)
+	values := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("web-%d", i)
+		}
+		return out
+	}
+	in := func(n int) *ssm.DescribeInstanceInformationInput {
+		return &ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{
+			{Key: aws.String("tag:Name"), Values: values(n)}}}
+	}
+	if _, err := c.DescribeInstanceInformation(ctx(t), in(5)); err != nil {
+		t.Fatalf("five values: %v", err)
+	}
+	for _, n := range []int{6, 35} {
+		_, err := c.DescribeInstanceInformation(ctx(t), in(n))
+		if err == nil {
+			t.Fatalf("%d values: taken, want ValidationException", n)
+		}
+		want := fmt.Sprintf("The number of tag values for tag:Name was %d. Max: 5.", n)
+		if code, msg, status := apiCode(t, err); code != "ValidationException" || msg != want || status != 400 {
+			t.Errorf("%d values: %s %q (HTTP %d), want ValidationException %q (HTTP 400)", n, code, msg, status, want)
+		}
+	}
+}
+
 // waitIdle returns the server's stats once no request is in flight: a
 // handler may still be returning after its client has the answer.
 func waitIdle(t *testing.T, s *ssmsim.Server) ssmsim.Stats {
