@@ -53,14 +53,21 @@ func ParseFilter(s string) (Filter, error) {
 	return f, nil
 }
 
+// maxTagValues is how many values DescribeInstanceInformation takes for a
+// tag:KEY filter; SSM refuses more ("The number of tag values for tag:Name
+// was 35. Max: 5.", a ValidationException), though the model allows 100.
+const maxTagValues = 5
+
 // CheckFilters checks filters against DescribeInstanceInformation's own
 // rules before any call: known keys (or tag-key, tag:KEY), one to 100
-// non-empty values each, and tag filters never mixed with the other keys.
+// non-empty values each (at most maxTagValues for a tag:KEY), and tag
+// filters never mixed with the other keys.
 func CheckFilters(filters []Filter) error {
 	tags, others := 0, 0
 	for _, f := range filters {
+		tag := strings.HasPrefix(f.Key, "tag:") && len(f.Key) > len("tag:")
 		switch {
-		case f.Key == "tag-key", strings.HasPrefix(f.Key, "tag:") && len(f.Key) > len("tag:"):
+		case f.Key == "tag-key", tag:
 			tags++
 		case slices.Contains(filterKeys, f.Key):
 			others++
@@ -72,6 +79,8 @@ func CheckFilters(filters []Filter) error {
 			return fmt.Errorf("filter %s: no values", f.Key)
 		case len(f.Values) > 100:
 			return fmt.Errorf("filter %s: %d values, the API takes at most 100", f.Key, len(f.Values))
+		case tag && len(f.Values) > maxTagValues:
+			return fmt.Errorf("filter %s: %d values, the API takes at most %d for a tag", f.Key, len(f.Values), maxTagValues)
 		}
 	}
 	if tags > 0 && others > 0 {

@@ -11,8 +11,10 @@ import (
 // TestCheckFilters: every key that DescribeInstanceInformation documents for
 // its Filters (InstanceInformationStringFilter.Key) is taken, PlatformType
 // among them, and PlatformTypes, the legacy list's name that the service
-// takes too; other keys, empty or too many values, and tag filters mixed
-// with the others are refused before any call, naming what is wrong.
+// takes too; other keys, empty or too many values (100 a filter, 5 for a
+// tag:KEY, which SSM refuses past 5 with "The number of tag values for
+// tag:Name was 35. Max: 5."), and tag filters mixed with the others are
+// refused before any call, naming what is wrong.
 func TestCheckFilters(t *testing.T) {
 	hundredOne := make([]string, 101)
 	for i := range hundredOne {
@@ -37,6 +39,9 @@ func TestCheckFilters(t *testing.T) {
 		{name: "tag: without a key", filters: []audit.Filter{{Key: "tag:", Values: []string{"x"}}}, wantErr: `filter key "tag:"`},
 		{name: "no values", filters: []audit.Filter{{Key: "PlatformType"}}, wantErr: "no values"},
 		{name: "101 values", filters: []audit.Filter{{Key: "InstanceIds", Values: hundredOne}}, wantErr: "at most 100"},
+		{name: "five values of a tag", filters: []audit.Filter{{Key: "tag:Name", Values: []string{"a", "b", "c", "d", "e"}}}},
+		{name: "six values of a tag", filters: []audit.Filter{{Key: "tag:Name", Values: []string{"a", "b", "c", "d", "e", "f"}}},
+			wantErr: "filter tag:Name: 6 values, the API takes at most 5 for a tag"},
 		{name: "tags with another key", filters: []audit.Filter{{Key: "tag:Env", Values: []string{"prod"}}, {Key: "PlatformType", Values: []string{"Linux"}}},
 			wantErr: "cannot be combined"},
 	}

@@ -331,3 +331,26 @@ func TestDiscoveryTagsDenied(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscoveryFilterTagValuesChecked: SSM takes at most five values for a
+// tag:KEY filter ("The number of tag values for tag:Name was 35. Max:
+// 5."): more is refused before any call (exit 2), naming the filter and
+// the limit, as the other filters' rules are, rather than failing every
+// account-region at its first listing.
+func TestDiscoveryFilterTagValuesChecked(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: 20})
+	url, srv := serve(t, f, ssmsim.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--discover", "--filter", "Key=tag:Name,Values=a,b,c,d,e,f", "--endpoint-url", url, "--region", "us-east-1",
+		"--out", out, "--quiet")
+	if want := "tag:Name: 6 values, the API takes at most 5"; got.code != int(exitUsage) || !strings.Contains(got.stderr, want) {
+		t.Fatalf("exit %d, want %d saying %q\n%s", got.code, exitUsage, want, got.stderr)
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests; want none", n)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the output directory was made (%v)", err)
+	}
+}
