@@ -401,12 +401,14 @@ var legacyKeys = []string{"InstanceIds", "AgentVersion", "PingStatus", "Platform
 // maxTagValues is how many values a tag:KEY filter takes.
 const maxTagValues = 5
 
-// filterEnums are the values a filter accepts, where the API restricts them.
+// filterEnums are the values a filter accepts, where the API restricts them
+// (the model's InstanceInformationStringFilter.Key documents each list).
 var filterEnums = map[int][]string{
-	fPingStatus:    {"Online", "ConnectionLost", "Inactive"},
-	fPlatformTypes: {"Windows", "Linux", "MacOS"},
-	fResourceType:  {"EC2Instance", "ManagedInstance"},
-	fSourceTypes:   {"AWS::EC2::Instance", "AWS::IoT::Thing", "AWS::SSM::ManagedInstance"},
+	fPingStatus:        {"Online", "ConnectionLost", "Inactive"},
+	fPlatformTypes:     {"Windows", "Linux", "MacOS"},
+	fResourceType:      {"EC2Instance", "ManagedInstance"},
+	fAssociationStatus: {"Success", "Pending", "Failed"},
+	fSourceTypes:       {"AWS::EC2::Instance", "AWS::IoT::Thing", "AWS::SSM::ManagedInstance"},
 }
 
 type filter struct {

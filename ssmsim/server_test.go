@@ -674,6 +674,11 @@ func TestSDKDescribeInstanceInformation(t *testing.T) {
 			{Key: aws.String("PingStatus"), Values: []string{"Sleeping"}}}}, "InvalidInstanceInformationFilterValue"},
 		{"bad PlatformType", ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{
 			{Key: aws.String("PlatformType"), Values: []string{"Solaris"}}}}, "InvalidInstanceInformationFilterValue"},
+		// The model documents Success | Pending | Failed for AssociationStatus.
+		{"bad AssociationStatus", ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{
+			{Key: aws.String("AssociationStatus"), Values: []string{"Failed", "Succeeded"}}}}, "InvalidInstanceInformationFilterValue"},
+		{"bad AssociationStatus in the legacy list", ssm.DescribeInstanceInformationInput{InstanceInformationFilterList: []types.InstanceInformationFilter{
+			{Key: types.InstanceInformationFilterKeyAssociationStatus, ValueSet: []string{"failed"}}}}, "InvalidInstanceInformationFilterValue"},
 		// The legacy list's key enum has PlatformTypes, not PlatformType.
 		{"PlatformType in the legacy list", ssm.DescribeInstanceInformationInput{InstanceInformationFilterList: []types.InstanceInformationFilter{
 			{Key: types.InstanceInformationFilterKey("PlatformType"), ValueSet: []string{"Linux"}}}}, "ValidationException"},
