@@ -360,16 +360,26 @@ func (e insecureError) Is(target error) bool { return target == ErrInsecure }
 
 // CheckEndpoint refuses an endpoint that would send signed requests across a
 // network in clear (http:// is fine on this machine only, unless
-// allowInsecure), and one with a user name or password in it, which would
-// end up in logs and reports. Its errors never repeat a password.
+// allowInsecure), and one with a user name or password in it, or a query or
+// a fragment (a token such as X-Amz-Security-Token), which would end up in
+// logs, the record and the reports. A login is judged on raw, not on what
+// url.Parse makes of it: a password with "#", "/" or "?" in it, or a user
+// name with "/", parses as a host, a port or a path, with no user at all.
+// An endpoint has no use for "@", so any is refused. Its errors never
+// repeat a password or a query: they show the URL redacted (RedactURL), or
+// its scheme and host.
 func CheckEndpoint(raw string, allowInsecure bool) error {
+	if strings.Contains(raw, "@") {
+		return fmt.Errorf("%q has a user name or password in it: endpoints take none (credentials come from the AWS configuration)", RedactURL(raw))
+	}
+	if strings.ContainsAny(raw, "?#") {
+		return fmt.Errorf("%q has a query or a fragment: endpoints take neither (a token in one would be recorded with the URL)", RedactURL(raw))
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("%q is not a URL such as https://ssm.eu-west-1.amazonaws.com", RedactURL(raw))
 	}
-	if u.User != nil {
-		return fmt.Errorf("%s has a user name or password in it: endpoints take none (credentials come from the AWS configuration)", u.Redacted())
-	}
+	shown := u.Scheme + "://" + u.Host
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 		return nil
@@ -377,21 +387,25 @@ func CheckEndpoint(raw string, allowInsecure bool) error {
 		if allowInsecure || IsLoopback(u.Hostname()) {
 			return nil
 		}
-		return insecureError(fmt.Sprintf("%s is plain http to another machine: signed requests would cross the network in clear; use https, or allow it explicitly", u))
+		return insecureError(fmt.Sprintf("%s is plain http to another machine: signed requests would cross the network in clear; use https, or allow it explicitly", shown))
 	}
-	return fmt.Errorf("%s: want an http or https URL", u.Redacted())
+	return fmt.Errorf("%q: want an http or https URL", RedactURL(raw))
 }
 
-// RedactURL hides whatever may be a user name and password in s, a URL that
-// may not parse: everything between the scheme and the last "@" (a
-// password may hold "@", "/", "?" or "#", which url.Parse then reads as a
-// host, a port or a path, and quotes in its errors).
+// RedactURL hides whatever may be a secret in s, a URL that may not parse:
+// everything between the scheme and the last "@" (a password may hold "@",
+// "/", "?" or "#", which url.Parse then reads as a host, a port or a path,
+// and quotes in its errors), and any query or fragment after it.
 func RedactURL(s string) string {
 	if i := strings.LastIndex(s, "@"); i >= 0 {
 		if j := strings.Index(s, "://"); j >= 0 && j < i {
-			return s[:j+3] + "***" + s[i:]
+			s = s[:j+3] + "***" + s[i:]
+		} else {
+			s = "***" + s[i:]
 		}
-		return "***" + s[i:]
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i+1] + "***"
 	}
 	return s
 }

@@ -84,16 +84,26 @@ func (e endpoint) addr() string { return net.JoinHostPort(e.host, e.port) }
 // offers no STARTTLS) and smtps://HOST[:PORT] (port 465 by default; TLS from
 // the first byte). It refuses any other scheme, a missing host, a port that
 // is not 1-65535, credentials in the URL (they come from the environment
-// only), and a path, query or fragment.
+// only: any "@" is taken for a login), and a path, query or fragment. Its
+// errors never repeat what may be a password.
 func ParseSMTP(rawURL string) error {
 	_, err := parseSMTP(rawURL)
 	return err
 }
 
 func parseSMTP(rawURL string) (endpoint, error) {
+	// Judged on the text, not on what url.Parse makes of it: a password
+	// with "#", "/" or "?" in it parses as a port, a path or a query, and
+	// the URL as one without credentials. An SMTP URL has no use for "@".
+	if strings.Contains(rawURL, "@") {
+		return endpoint{}, fmt.Errorf("SMTP URL %q: has credentials; give them in AUDITOR_SMTP_USERNAME and AUDITOR_SMTP_PASSWORD instead", shownURL(rawURL))
+	}
+	if strings.ContainsAny(rawURL, "?#") {
+		return endpoint{}, fmt.Errorf("SMTP URL %q: want only a scheme, a host and a port", shownURL(rawURL))
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return endpoint{}, fmt.Errorf("SMTP URL: %w (want smtp://host:587 or smtps://host:465)", parseError(rawURL, err))
+		return endpoint{}, fmt.Errorf("SMTP URL: %w (want smtp://host:587 or smtps://host:465)", parseError(err))
 	}
 	var e endpoint
 	switch strings.ToLower(u.Scheme) {
@@ -102,22 +112,19 @@ func parseSMTP(rawURL string) (endpoint, error) {
 	case "smtps":
 		e.port, e.implicit = "465", true
 	default:
-		return endpoint{}, fmt.Errorf("SMTP URL %q: scheme %q (want smtp://host:587 with STARTTLS, or smtps://host:465)", redactURL(u), u.Scheme)
+		return endpoint{}, fmt.Errorf("SMTP URL %q: scheme %q (want smtp://host:587 with STARTTLS, or smtps://host:465)", shownURL(rawURL), u.Scheme)
 	}
-	if u.User != nil {
-		return endpoint{}, fmt.Errorf("SMTP URL %q: has credentials; give them in AUDITOR_SMTP_USERNAME and AUDITOR_SMTP_PASSWORD instead", redactURL(u))
-	}
-	if u.Opaque != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return endpoint{}, fmt.Errorf("SMTP URL %q: want only a scheme, a host and a port", redactURL(u))
+	if u.Opaque != "" || (u.Path != "" && u.Path != "/") {
+		return endpoint{}, fmt.Errorf("SMTP URL %q: want only a scheme, a host and a port", shownURL(rawURL))
 	}
 	e.host = u.Hostname()
 	if e.host == "" {
-		return endpoint{}, fmt.Errorf("SMTP URL %q: no host", redactURL(u))
+		return endpoint{}, fmt.Errorf("SMTP URL %q: no host", shownURL(rawURL))
 	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return endpoint{}, fmt.Errorf("SMTP URL %q: port %q (want 1-65535)", redactURL(u), p)
+			return endpoint{}, fmt.Errorf("SMTP URL %q: port %q (want 1-65535)", shownURL(rawURL), p)
 		}
 		e.port = p
 	}
@@ -125,14 +132,11 @@ func parseSMTP(rawURL string) (endpoint, error) {
 	return e, nil
 }
 
-// parseError is url.Parse's error on s, for a message: its reason alone
-// (url.Parse quotes the whole URL), or, when s may hold a password that
-// url.Parse misread (its reasons quote what it took for a port or a host),
-// s redacted and no reason.
-func parseError(s string, err error) error {
-	if strings.Contains(s, "@") {
-		return fmt.Errorf("%q is not a URL", awsconn.RedactURL(OneLine(s, 200)))
-	}
+// parseError is url.Parse's error, for a message: its reason alone
+// (url.Parse quotes the whole URL). Its callers refuse a URL with "@" first:
+// with a password url.Parse misread, the reason would quote what it took for
+// a port or a host.
+func parseError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err
@@ -140,15 +144,11 @@ func parseError(s string, err error) error {
 	return err
 }
 
-// redactURL returns u without its password, for messages.
-func redactURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	s := c.String()
-	if u.User != nil {
-		s = strings.Replace(s, "://", "://***@", 1) // url.User would escape the asterisks
-	}
-	return OneLine(s, 200)
+// shownURL is s, a URL refused for what it may hide, for a message:
+// without what may be a login, a query or a fragment (awsconn.RedactURL),
+// on one short line.
+func shownURL(s string) string {
+	return OneLine(awsconn.RedactURL(s), 200)
 }
 
 // Send builds m (see Message.Build: attachments that do not fit are left

@@ -76,20 +76,26 @@ var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 // under which Upload puts files. The prefix is a folder: it is empty or ends
 // in "/" (one is added: s3://b/runs/2026-01-05 is prefix "runs/2026-01-05/").
 // It is an error for another scheme, a bucket name S3 would refuse, or
-// credentials, a port, a query or a fragment in the URL.
+// credentials, a port, a query or a fragment in the URL, and for any "@":
+// a login with "/" in it (an AWS secret key often has one) puts the "@" in
+// what url.Parse reads as the prefix (s3://name/secret@bucket/ is bucket
+// "name"), so a key with "@" in it is not taken either.
 func ParseS3URL(s string) (bucket, prefix string, err error) {
+	if strings.Contains(s, "@") {
+		return "", "", fmt.Errorf("S3 URL %q: has credentials, or an \"@\" in the prefix; the upload takes the AWS credentials of the run, and no \"@\"", shownURL(s))
+	}
+	if strings.ContainsAny(s, "?#") {
+		return "", "", fmt.Errorf("S3 URL %q: want only s3://bucket/prefix/", shownURL(s))
+	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", "", fmt.Errorf("S3 URL: %w (want s3://bucket/prefix/)", parseError(s, err))
+		return "", "", fmt.Errorf("S3 URL: %w (want s3://bucket/prefix/)", parseError(err))
 	}
-	shown := redactURL(u)
+	shown := shownURL(s)
 	if !strings.EqualFold(u.Scheme, "s3") || u.Opaque != "" {
 		return "", "", fmt.Errorf("S3 URL %q: want s3://bucket/prefix/", shown)
 	}
-	if u.User != nil {
-		return "", "", fmt.Errorf("S3 URL %q: has credentials; the upload takes the AWS credentials of the run", shown)
-	}
-	if u.Port() != "" || u.RawQuery != "" || u.Fragment != "" {
+	if u.Port() != "" {
 		return "", "", fmt.Errorf("S3 URL %q: want only s3://bucket/prefix/", shown)
 	}
 	bucket = u.Host

@@ -70,6 +70,46 @@ func TestParseS3URL(t *testing.T) {
 	}
 }
 
+// TestURLsHideWhatMayBeALogin: a login that url.Parse does not read as
+// one (a password with "#", "/" or "?", a token with "/" as the user name)
+// made the host, the port or the path of the URL, and the refusal printed
+// the URL whole; a token in the query likewise. Each is refused, and the
+// error repeats none of it.
+func TestURLsHideWhatMayBeALogin(t *testing.T) {
+	secrets := []string{"Spring", "2024", "34", "en@", "1?x", "X-Amz-Security-Token=x"}
+	parsers := []struct {
+		name, scheme, host, path string
+		parse                    func(string) error
+	}{
+		{"SMTP", "smtp", "mail.example.com:587", "", deliver.ParseSMTP},
+		{"SMTPS", "smtps", "mail.example.com", "", deliver.ParseSMTP},
+		{"S3", "s3", "my-bucket", "/runs/", func(s string) error { _, _, err := deliver.ParseS3URL(s); return err }},
+	}
+	for _, p := range parsers {
+		for _, rest := range []string{
+			"user:2024#Spring@" + p.host + p.path,
+			"user:12/34@" + p.host + p.path,
+			"tok/en@" + p.host + p.path,
+			"user:1?x@" + p.host + p.path,
+			p.host + "/?X-Amz-Security-Token=x",
+			p.host + p.path + "#Spring2024",
+		} {
+			raw := p.scheme + "://" + rest
+			t.Run(p.name+" "+rest, func(t *testing.T) {
+				err := p.parse(raw)
+				if err == nil {
+					t.Fatalf("%q passed, want it refused", raw)
+				}
+				for _, s := range secrets {
+					if strings.Contains(err.Error(), s) {
+						t.Errorf("%q: %q repeats %q", raw, err, s)
+					}
+				}
+			})
+		}
+	}
+}
+
 // fakeS3 is an in-process S3 endpoint (gofakes3) reached by the real SDK
 // client over HTTP, and the requests it got.
 type fakeS3 struct {

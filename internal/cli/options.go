@@ -361,7 +361,10 @@ func (o *runOptions) record() map[string]any {
 		m[k] = v
 	}
 	for k, v := range map[string]string{
-		"profile": o.profile, "region": o.region, "endpoint_url": o.endpointURL,
+		// The endpoint was checked (awsconn.CheckEndpoint) and holds no
+		// login, query or fragment; redacted all the same, as a record must
+		// never carry one.
+		"profile": o.profile, "region": o.region, "endpoint_url": awsconn.RedactURL(o.endpointURL),
 		"shard": o.shard, "timeout": durString(o.timeout),
 		"accounts": o.accounts, "role_name": o.roleName, "role_arn": o.roleARN, "regions": o.regions,
 	} {

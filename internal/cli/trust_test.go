@@ -244,6 +244,62 @@ func TestEndpointChecksEveryConfiguration(t *testing.T) {
 	}
 }
 
+// TestURLWithALoginRefused: a login that url.Parse does not read as one
+// (a password with "#", "/" or "?", a token with "/" as the user name) made
+// the host and port of an endpoint that passed: the run went on, said
+// "cannot reach https://svc:2024" and recorded the URL whole in run.json
+// and every report; the refusals of --smtp and --upload, and of plain http,
+// printed it whole. Each such URL is refused before anything is written,
+// and stderr repeats none of it.
+func TestURLWithALoginRefused(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	secrets := []string{"Spring", "2024", "34", "en@", "1?x", "X-Amz-Security-Token=x"}
+	type setting struct {
+		name string
+		args []string
+		env  map[string]string
+	}
+	var settings []setting
+	for _, login := range []string{"svc:2024#Spring@", "user:12/34@", "tok/en@", "user:1?x@"} {
+		ssm := "https://" + login + "127.0.0.1:18080"
+		settings = append(settings,
+			setting{"--endpoint-url", []string{"--endpoint-url", ssm}, nil},
+			setting{"--endpoint-url http", []string{"--endpoint-url", "http://" + login + "ssm.example.com"}, nil},
+			setting{"AWS_ENDPOINT_URL_SSM", nil, map[string]string{"AWS_ENDPOINT_URL_SSM": ssm}},
+			setting{"AWS_ENDPOINT_URL", nil, map[string]string{"AWS_ENDPOINT_URL": ssm}},
+			setting{"--smtp", []string{"--endpoint-url", "http://127.0.0.1:18080", "--mail-to", "ops@example.com", "--mail-from", "audit@example.com",
+				"--smtp", "smtp://" + login + "mail.example.com:587"}, nil},
+			setting{"--upload", []string{"--endpoint-url", "http://127.0.0.1:18080", "--upload", "s3://" + login + "my-bucket/runs/"}, nil},
+		)
+	}
+	settings = append(settings, setting{"--endpoint-url with a token", []string{"--endpoint-url", "https://127.0.0.1:18080/?X-Amz-Security-Token=x"}, nil})
+	for i, st := range settings {
+		// Named by number: the name is in the path of the output, which
+		// the run may print.
+		t.Run(fmt.Sprintf("%s %d", st.name, i), func(t *testing.T) {
+			for k, v := range st.env {
+				t.Setenv(k, v)
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"run", "--instances", ids, "--region", "us-east-1", "--out", out, "--max-attempts", "1", "--quiet"}, st.args...)
+			got := runCLI(t, "", args...)
+			what := fmt.Sprintf("%q %q", st.args, st.env)
+			if got.code != 2 {
+				t.Errorf("%s: exit %d, want 2\n%s", what, got.code, got.stderr)
+			}
+			for _, s := range secrets {
+				if strings.Contains(got.stderr+got.stdout, s) {
+					t.Errorf("%s: the output repeats %q:\n%s%s", what, s, got.stdout, got.stderr)
+				}
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s: a refused run left an output directory behind", what)
+			}
+		})
+	}
+}
+
 // TestOneInstanceTwoTargets: the same ID bare in a text list and with the
 // default region in a CSV list was audited twice and counted as two
 // targets with one result, so the run was never complete (exit 3).
