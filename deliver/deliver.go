@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+
+	"github.com/auditor-dev/auditor/internal/bidi"
 )
 
 // Error is a delivery that failed, or whose outcome is unknown (see
@@ -80,13 +82,18 @@ func (e *Error) Retried() bool { return e.Attempts > 1 }
 const maxServerText = 300
 
 // OneLine returns s with every control character (CR, LF, tab, ...) made a
-// space, runs of spaces collapsed, and at most max runes (0: no cap), so that
-// untrusted text can neither start a new header or line nor flood a message.
+// space, runs of spaces collapsed, bidi controls dropped (bidi.IsControl),
+// and at most max runes (0: no cap), so that untrusted text can neither
+// start a new header or line, nor reorder what follows it, nor flood a
+// message.
 func OneLine(s string, max int) string {
 	var b strings.Builder
 	space := false
 	n := 0
 	for _, r := range s {
+		if bidi.IsControl(r) {
+			continue
+		}
 		if unicode.IsControl(r) || unicode.IsSpace(r) {
 			space = b.Len() > 0
 			continue

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/auditor-dev/auditor/deliver"
 	"github.com/auditor-dev/auditor/deliver/smtptest"
@@ -522,6 +523,23 @@ func TestSMTPAuthEchoRedacted(t *testing.T) {
 // and refuses it with 535 and the text reply makes of the AUTH line.
 func authEchoServer(t *testing.T, reply func(line string) string) string {
 	t.Helper()
+	return stubSMTP(t, "220 stub ESMTP", func(cmd, line string) string {
+		switch cmd {
+		case "EHLO":
+			return "250-stub\r\n250 AUTH PLAIN"
+		case "AUTH":
+			return "535 " + reply(line)
+		}
+		return ""
+	})
+}
+
+// stubSMTP serves plain-text SMTP on loopback: greeting first, then for
+// each command line the reply answer gives (without its final CRLF),
+// given the command's verb in capitals and the line; "" for the stub's
+// own (221 to QUIT, which ends the session, 502 to the rest).
+func stubSMTP(t *testing.T, greeting string, answer func(cmd, line string) string) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -537,27 +555,90 @@ func authEchoServer(t *testing.T, reply func(line string) string) string {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(10 * time.Second))
 				r := bufio.NewReader(c)
-				c.Write([]byte("220 stub ESMTP\r\n"))
+				c.Write([]byte(greeting + "\r\n"))
 				for {
 					line, err := r.ReadString('\n')
 					if err != nil {
 						return
 					}
 					line = strings.TrimRight(line, "\r\n")
-					switch cmd := strings.ToUpper(strings.Fields(line + " x")[0]); cmd {
-					case "EHLO":
-						c.Write([]byte("250-stub\r\n250 AUTH PLAIN\r\n"))
-					case "AUTH":
-						c.Write([]byte("535 " + reply(line) + "\r\n"))
-					case "QUIT":
+					cmd := strings.ToUpper(strings.Fields(line + " x")[0])
+					reply := answer(cmd, line)
+					switch {
+					case reply != "":
+					case cmd == "QUIT":
 						c.Write([]byte("221 bye\r\n"))
 						return
 					default:
-						c.Write([]byte("502 no\r\n"))
+						reply = "502 no"
 					}
+					c.Write([]byte(reply + "\r\n"))
 				}
 			}()
 		}
 	}()
 	return l.Addr().String()
+}
+
+// TestSMTPServerTextIsPlain: the server's words in an error, whether in
+// a reply, quoted by the library (a reply it could not read) or in an
+// error of the library's (LOGIN's challenge after the password), are one
+// line without control characters or bidi controls. OneLine made control
+// characters spaces but kept a U+202E RIGHT-TO-LEFT OVERRIDE, which
+// reverses the rest of the line it is printed on.
+func TestSMTPServerTextIsPlain(t *testing.T) {
+	const hostile = "\x1b]0;PWNED\x07\x1b[31mRED\u202e reversed\u2066"
+	challenges := []string{"Username:", "Password:", hostile}
+	for _, tt := range []struct {
+		name     string
+		greeting string
+		answer   func(cmd, line string) string
+		login    bool
+		want     string // a word of the error
+	}{
+		{"a reply", "220 stub ESMTP", func(cmd, _ string) string {
+			switch cmd {
+			case "EHLO":
+				return "250 stub"
+			case "MAIL":
+				return "550 " + hostile
+			}
+			return ""
+		}, false, "550"},
+		{"a reply the library could not read", "2" + hostile, func(string, string) string { return "" }, false, "greeting"},
+		{"LOGIN's challenge after the password", "220 stub ESMTP", func() func(cmd, line string) string {
+			step := 0
+			return func(cmd, _ string) string {
+				switch cmd {
+				case "EHLO":
+					return "250-stub\r\n250 AUTH LOGIN"
+				case "QUIT", "MAIL", "RCPT", "DATA", "RSET", "*":
+					return ""
+				}
+				// AUTH LOGIN, then the user name and the password.
+				if step < len(challenges) {
+					step++
+					return "334 " + base64.StdEncoding.EncodeToString([]byte(challenges[step-1]))
+				}
+				return ""
+			}
+		}(), true, "AUTH"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := stubSMTP(t, tt.greeting, tt.answer)
+			s := deliver.SMTP{URL: "smtp://" + addr, Attempts: 1}
+			if tt.login {
+				s.Username, s.Password = user, password
+			}
+			err := s.Send(context.Background(), message())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Send = %v, want an error of the %s", err, tt.want)
+			}
+			msg := err.Error()
+			t.Logf("error: %s", msg)
+			if i := strings.IndexFunc(msg, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }); i >= 0 {
+				t.Errorf("Send = %q, which holds %q", msg, []rune(msg[i:])[0])
+			}
+		})
+	}
 }

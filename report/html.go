@@ -21,6 +21,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/bidi"
 	"github.com/auditor-dev/auditor/templates"
 )
 
@@ -539,33 +540,9 @@ func labelWord(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-// isBidiControl reports whether r is one of the Unicode bidi controls that
-// act on the text after them: the embeddings, overrides and their pop
-// (U+202A-U+202E) and the isolates (U+2066-U+2069). The marks U+200E,
-// U+200F and U+061C are not: each acts as one letter of its direction, no
-// more than any Hebrew or Latin letter could, and right-to-left text needs
-// them to place its punctuation.
-func isBidiControl(r rune) bool {
-	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
-}
-
-// StripBidi returns s without its bidi controls (see isBidiControl): the
-// page and the mail show no value with them, nor does the closing summary.
-func StripBidi(s string) string {
-	if !strings.ContainsFunc(s, isBidiControl) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isBidiControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
-
 // displayCopy returns a copy of m for what people read: report.html, the
 // mail's parts and its subject. In it, no string has a bidi control
-// (StripBidi): ErrorCode, DetailedStatus and ExecutionSummary come from
+// (bidi.Strip): ErrorCode, DetailedStatus and ExecutionSummary come from
 // the node's agent and labels from whoever writes the inventory, and a
 // U+202E RIGHT-TO-LEFT OVERRIDE at the end of one would reverse everything
 // after it to the end of its paragraph ("12 in 12 instances" read as
@@ -573,7 +550,7 @@ func StripBidi(s string) string {
 // the mail's plain text, so it is dropped everywhere. m itself, which
 // summary.json, the CSV and the workbook are written from, keeps every
 // value exactly.
-func displayCopy(m *Model) *Model { return mapStrings(m, StripBidi) }
+func displayCopy(m *Model) *Model { return mapStrings(m, bidi.Strip) }
 
 // option is one run option (see HTMLFuncs, options).
 type option struct {

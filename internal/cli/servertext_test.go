@@ -75,11 +75,12 @@ func assertPlain(t *testing.T, s string) {
 }
 
 // TestSESRefusalIsPlain: SES's words in a failed delivery are one line
-// without control characters, as deliver.Error promises and SMTP's are:
-// SendSES returned the SDK's error as it came. (It is tested from here, on
+// without control characters or bidi overrides, as deliver.Error promises
+// and SMTP's are: SendSES returned the SDK's error as it came, then kept
+// its bidi controls. (It is tested from here, on
 // the real client over HTTP; TestMailViaSESRefused drives auditor mail.)
 func TestSESRefusalIsPlain(t *testing.T) {
-	b, _ := json.Marshal("Boom\x1b]0;HACKED\x07\x1b[31mRED\nsecond line")
+	b, _ := json.Marshal("Boom\x1b]0;HACKED\x07\x1b[31mRED\u202e\nsecond line")
 	ses := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Amzn-ErrorType", "MessageRejected")

@@ -250,10 +250,10 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 // plain makes text from outside (the service's error codes and messages, or
 // whoever wrote a record) one line fit for a terminal or a log record: as
 // a mail header takes it (deliver.OneLine: control characters and spaces
-// one space, at most max characters), without the bidi controls the
-// reports drop too.
+// one space, without the bidi controls the reports drop too, at most max
+// characters).
 func plain(s string, max int) string {
-	return deliver.OneLine(report.StripBidi(s), max)
+	return deliver.OneLine(s, max)
 }
 
 // plainLines is plain for each line of a message of several lines (an
