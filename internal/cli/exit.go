@@ -58,7 +58,8 @@ func exitFor(err error, con *console) exitCode {
 		return exitOK
 	case errors.As(err, &de):
 		if !de.said {
-			con.errorf("%v", err)
+			// The services' words are in it, as in the closing lines.
+			con.errorf("%s", plain(err.Error(), 0))
 			for _, h := range de.hints {
 				con.errorf("%s", h.line())
 			}

