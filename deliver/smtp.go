@@ -369,9 +369,25 @@ func (s SMTP) auth(c *smtp.Client, ep endpoint) *Error {
 		return &Error{Op: "AUTH", Err: fmt.Errorf("the server offers neither PLAIN nor LOGIN (it offers %s)", OneLine(offered, 100))}
 	}
 	if err := c.Auth(a); err != nil {
-		return s.fail("AUTH", err)
+		return s.failAuth(err)
 	}
 	return nil
+}
+
+// failAuth is fail for the login, without the server's words: a server
+// may echo what carried the password, in pieces too short for redact to
+// tell from words ("AG1ha Wx1c2 ..."), and its reply code says enough.
+func (s SMTP) failAuth(err error) *Error {
+	e := s.fail("AUTH", err)
+	var te *textproto.Error
+	switch {
+	case errors.As(err, &te):
+		e.Err = &textproto.Error{Code: te.Code, Msg: "the server did not accept the login"}
+	case errors.Is(err, smtp.ErrUnexpectedServerResponse):
+		// LOGIN's challenge after the password, which the library quotes.
+		e.Err = redactedError{msg: "the server asked for more than LOGIN's user name and password", err: err}
+	}
+	return e
 }
 
 func (s SMTP) tlsConfig(ep endpoint) *tls.Config {

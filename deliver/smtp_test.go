@@ -471,31 +471,48 @@ func TestSMTPSendBadURL(t *testing.T) {
 	}
 }
 
-// TestSMTPAuthEchoRedacted: a server that refuses AUTH PLAIN and echoes the
-// AUTH line in its reply, after text long enough that the reply is cut
-// inside the echoed blob, or cut by the server itself: no part of the blob
-// that carries the password reaches the error.
+// TestSMTPAuthEchoRedacted: a server that refuses the login and echoes
+// what carried the password (AUTH PLAIN's line, LOGIN's last one) in its
+// reply, after text long enough that the reply is cut inside it, or cut by
+// the server itself, or in pieces too short to be told from words (of 5
+// characters: "AG1ha Wx1c2 ..."): no part of it reaches the error. The
+// reply's text is not kept at all: the code and a phrase of the auditor's
+// say what happened.
 func TestSMTPAuthEchoRedacted(t *testing.T) {
-	blob := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + password))
-	// The first 12 characters encode "\x00auditor\x00" (9 bytes); the rest
-	// encode the password.
-	secret := blob[12:]
+	blobs := []string{
+		// The first 12 characters encode "\x00auditor\x00" (9 bytes); the
+		// rest encode the password.
+		base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + password))[12:],
+		base64.StdEncoding.EncodeToString([]byte(password)),
+	}
+	pieces := func(line string) string {
+		var p []string
+		for len(line) > 5 {
+			p, line = append(p, line[:5]), line[5:]
+		}
+		return "5.7.8 bad credentials: " + strings.Join(append(p, line), " ")
+	}
 	for _, tt := range []struct {
 		name string
-		// reply is the 535's text given the AUTH line the client sent.
+		mech string
+		// reply is the 535's text given the line the client sent that
+		// carries the password.
 		reply func(line string) string
 	}{
-		{"echoed whole, short", func(line string) string { return "5.7.8 rejected: " + line }},
-		{"echoed whole, cut inside the blob", func(line string) string {
+		{"echoed whole, short", "PLAIN", func(line string) string { return "5.7.8 rejected: " + line }},
+		{"echoed whole, cut inside the blob", "PLAIN", func(line string) string {
 			// The error keeps 300 characters: this puts the cut 20
 			// characters into the blob.
 			pad := 300 - len("5.7.8  rejected: AUTH PLAIN ") - 20
 			return "5.7.8 " + strings.Repeat("x", pad) + " rejected: " + line
 		}},
-		{"echoed cut by the server", func(line string) string { return "5.7.8 rejected: " + line[:len("AUTH PLAIN ")+20] + "..." }},
+		{"echoed cut by the server", "PLAIN", func(line string) string { return "5.7.8 rejected: " + line[:len("AUTH PLAIN ")+20] + "..." }},
+		{"echoed in pieces of 5", "PLAIN", func(line string) string { return pieces(strings.TrimPrefix(line, "AUTH PLAIN ")) }},
+		{"LOGIN, echoed whole", "LOGIN", func(line string) string { return "5.7.8 rejected: " + line }},
+		{"LOGIN, echoed in pieces of 5", "LOGIN", pieces},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			addr := authEchoServer(t, tt.reply)
+			addr := authEchoServer(t, tt.mech, tt.reply)
 			s := deliver.SMTP{URL: "smtp://" + addr, Username: user, Password: password, Attempts: 1}
 			err := s.Send(context.Background(), message())
 			var e *deliver.Error
@@ -504,30 +521,45 @@ func TestSMTPAuthEchoRedacted(t *testing.T) {
 			}
 			msg := err.Error()
 			t.Logf("error: %s", msg)
-			for i := 0; i+4 <= len(secret); i++ {
-				if strings.Contains(msg, secret[i:i+4]) {
-					t.Fatalf("the error shows %q, part of the AUTH PLAIN blob that encodes the password:\n%s", secret[i:i+4], msg)
+			for _, blob := range blobs {
+				for i := 0; i+4 <= len(blob); i++ {
+					if strings.Contains(msg, blob[i:i+4]) {
+						t.Fatalf("the error shows %q, part of what encodes the password:\n%s", blob[i:i+4], msg)
+					}
 				}
 			}
 			if strings.Contains(msg, password) {
 				t.Errorf("the error shows the password:\n%s", msg)
 			}
-			if !strings.Contains(msg, "rejected") {
-				t.Errorf("the error lost the server's words:\n%s", msg)
+			if !strings.Contains(msg, "535") || !strings.Contains(msg, "login") {
+				t.Errorf("the error does not say the login was refused, with its code:\n%s", msg)
 			}
 		})
 	}
 }
 
-// authEchoServer serves plain-text SMTP on loopback that offers AUTH PLAIN
-// and refuses it with 535 and the text reply makes of the AUTH line.
-func authEchoServer(t *testing.T, reply func(line string) string) string {
+// authEchoServer serves plain-text SMTP on loopback that offers one AUTH
+// mechanism, PLAIN or LOGIN, and refuses the login with 535 and the text
+// reply makes of the line that carries the password (PLAIN's AUTH line,
+// LOGIN's last).
+func authEchoServer(t *testing.T, mech string, reply func(line string) string) string {
 	t.Helper()
+	step := 0
 	return stubSMTP(t, "220 stub ESMTP", func(cmd, line string) string {
-		switch cmd {
-		case "EHLO":
-			return "250-stub\r\n250 AUTH PLAIN"
-		case "AUTH":
+		switch {
+		case cmd == "EHLO":
+			step = 0
+			return "250-stub\r\n250 AUTH " + mech
+		case cmd == "QUIT":
+			return ""
+		case mech == "PLAIN" && cmd == "AUTH":
+			return "535 " + reply(line)
+		case mech == "LOGIN" && step < 2:
+			// AUTH LOGIN, then the user name.
+			step++
+			return "334 " + base64.StdEncoding.EncodeToString([]byte([]string{"Username:", "Password:"}[step-1]))
+		case mech == "LOGIN" && step == 2:
+			step++
 			return "535 " + reply(line)
 		}
 		return ""
