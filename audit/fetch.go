@@ -174,12 +174,30 @@ func isAccessDenied(err error) bool {
 // a credential source).
 func NoAnswer(err error) (u *UnreachableError, none bool) { return noAnswer(err) }
 
+// ProxyRefusedError is a proxy's answer to CONNECT other than 200: the
+// proxy was reached and would not open the tunnel to the endpoint (407: it
+// wants a login, or another one). net/http reports it as an error of the
+// proxy's reason phrase alone, with nothing to tell it from any other; the
+// HTTP client of awsconn returns this instead.
+type ProxyRefusedError struct {
+	// Proxy is the proxy's host and port, never the user info of its URL.
+	Proxy string
+	// Status is the proxy's HTTP status.
+	Status int
+}
+
+// Error names the status by its standard text, not the proxy's own.
+func (e *ProxyRefusedError) Error() string {
+	return strings.TrimSpace(fmt.Sprintf("the proxy refused to connect: %d %s", e.Status, http.StatusText(e.Status)))
+}
+
 // noAnswer reports whether err is a call that got no answer at all from the
 // service (no HTTP response: the connection was refused or dropped, the name
 // did not resolve, TLS failed, the call timed out, the proxy could not be
-// reached) and, if so, says why in an UnreachableError of which it sets the
-// URL the call went to (scheme and host only), the cause in a few words
-// and, when it was the proxy that failed, that and the proxy's address. A
+// reached, or would not open the tunnel: a *ProxyRefusedError) and, if so,
+// says why in an UnreachableError of which it sets the URL the call went to
+// (scheme and host only), the cause in a few words and, when it was the
+// proxy that failed, that and the proxy's address. A
 // call that was never sent (an *EndpointRulesError) is no silence.
 func noAnswer(err error) (u *UnreachableError, none bool) {
 	if err == nil {
@@ -204,6 +222,11 @@ func noAnswer(err error) (u *UnreachableError, none bool) {
 		if p, perr := url.Parse(ue.URL); perr == nil {
 			u.Endpoint = (&url.URL{Scheme: p.Scheme, Host: p.Host}).String()
 		}
+	}
+	var refused *ProxyRefusedError
+	if errors.As(err, &refused) {
+		u.ThroughProxy, u.Proxy, u.Cause = true, refused.Proxy, refused.Error()
+		return u, true
 	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "proxyconnect" {

@@ -472,8 +472,20 @@ func (c *Conn) httpClient(base aws.HTTPClient) aws.HTTPClient {
 	tr := bc.WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConnsPerHost = max(conns*2, t.MaxIdleConnsPerHost)
 		t.MaxIdleConns = max(t.MaxIdleConns, conns*4)
+		t.OnProxyConnectResponse = proxyRefusal
 	}).GetTransport()
 	return &http.Client{Transport: guard{httpbuf.Transport(tr), c.s.AllowInsecure}, Timeout: c.s.CallTimeout}
+}
+
+// proxyRefusal is http.Transport's OnProxyConnectResponse: a proxy's
+// refusal to open the tunnel becomes an *audit.ProxyRefusedError, named by
+// the proxy's host and port (not its URL, which may hold a login), so that
+// it is told as the cause and not as an endpoint that did not answer.
+func proxyRefusal(_ context.Context, proxy *url.URL, _ *http.Request, resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	return &audit.ProxyRefusedError{Proxy: proxy.Host, Status: resp.StatusCode}
 }
 
 // doer adapts an aws.HTTPClient to a RoundTripper.

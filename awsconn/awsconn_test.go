@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
 	"github.com/auditor-dev/auditor/audit"
 )
@@ -224,6 +226,48 @@ func TestUnreachableThroughAProxy(t *testing.T) {
 		if strings.Contains(msg, w) {
 			t.Errorf("%q says %q", msg, w)
 		}
+	}
+}
+
+// TestProxyRefusalNamed: a proxy that answers CONNECT with 407 was "no
+// answer" from the endpoint ("cannot reach https://ssm...: no answer; check
+// --region"): the proxy's refusal is the cause, named with its status, and
+// the proxy by its address, never with the login of its URL.
+func TestProxyRefusalNamed(t *testing.T) {
+	connects := 0
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			t.Errorf("the proxy got %s %s, want CONNECT", r.Method, r.URL)
+		}
+		connects++
+		w.Header().Set("Proxy-Authenticate", `Basic realm="proxy"`)
+		// A reason phrase of the proxy's own: not repeated.
+		w.WriteHeader(http.StatusProxyAuthRequired)
+	}))
+	defer proxy.Close()
+	proxyURL, _ := url.Parse(proxy.URL)
+	proxyURL.User = url.UserPassword("user", "proxy-secret")
+	c := &Conn{s: Settings{Conns: 1, CallTimeout: 10 * time.Second}}
+	client := c.httpClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.Proxy = http.ProxyURL(proxyURL)
+	}))
+	req, _ := http.NewRequest(http.MethodPost, "https://ssm.us-east-1.amazonaws.com/", strings.NewReader("{}"))
+	_, err := client.Do(req)
+	if connects == 0 {
+		t.Fatalf("Do = %v, and the proxy got no CONNECT", err)
+	}
+	u, none := audit.NoAnswer(err)
+	if !none {
+		t.Fatalf("NoAnswer(%v) = false, want the endpoint unreached", err)
+	}
+	msg := u.Error()
+	for _, w := range []string{"cannot reach https://ssm.us-east-1.amazonaws.com through the proxy " + proxyURL.Host, "the proxy refused to connect: 407 Proxy Authentication Required"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("%q does not say %q", msg, w)
+		}
+	}
+	if strings.Contains(msg, "proxy-secret") || strings.Contains(msg, "no answer") {
+		t.Errorf("%q repeats the proxy's password, or says no answer came", msg)
 	}
 }
 

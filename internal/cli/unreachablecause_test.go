@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -63,6 +65,42 @@ func TestUnreachableCauseNamed(t *testing.T) {
 		}
 		if strings.Contains(out, "--endpoint-url") || strings.Contains(out, "proxy-secret") {
 			t.Errorf("stderr sends to --endpoint-url, or repeats the proxy's password:\n%s", out)
+		}
+	})
+
+	t.Run("a proxy that refuses the tunnel", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("runs the binary (net/http reads the proxy from the environment once a process): skipped with -short")
+		}
+		bin := binary(t)
+		// As above; the proxy answers, and refuses the tunnel: it was
+		// "cannot reach https://ssm...: no answer; check --region".
+		serve(t, handFleet(false), ssmsim.Options{})
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Proxy-Authenticate", `Basic realm="proxy"`)
+			w.WriteHeader(http.StatusProxyAuthRequired)
+		}))
+		defer proxy.Close()
+		addr := strings.TrimPrefix(proxy.URL, "http://")
+		for k, v := range map[string]string{"HTTPS_PROXY": "http://user:proxy-secret@" + addr, "https_proxy": "",
+			"HTTP_PROXY": "", "http_proxy": "", "NO_PROXY": "", "no_proxy": ""} {
+			t.Setenv(k, v)
+		}
+		cmd := exec.Command(bin, "run", "--instances", ids, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"),
+			"--max-attempts", "2", "--quiet")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		cmd.Run()
+		out := stderr.String()
+		if code := cmd.ProcessState.ExitCode(); code != int(exitFatal) {
+			t.Errorf("exit %d, want %d\n%s", code, exitFatal, out)
+		}
+		want := "cannot reach https://ssm.us-east-1.amazonaws.com through the proxy " + addr + ": the proxy refused to connect: 407 Proxy Authentication Required"
+		if !strings.Contains(out, want) || !strings.Contains(out, "HTTPS_PROXY") {
+			t.Errorf("stderr does not say %q and to check HTTPS_PROXY:\n%s", want, out)
+		}
+		if strings.Contains(out, "--region") || strings.Contains(out, "no answer;") || strings.Contains(out, "proxy-secret") {
+			t.Errorf("stderr sends to --region, says no answer came, or repeats the proxy's password:\n%s", out)
 		}
 	})
 }
