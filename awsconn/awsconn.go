@@ -271,6 +271,54 @@ func (c *Conn) SSM(region string) (*ssm.Client, error) {
 	return client, c.checkClient(client.Options().BaseEndpoint)
 }
 
+// CheckEndpointsOf checks the endpoint that the configuration gives each of
+// the services named by their SDK IDs ("STS", "S3", "SESv2"), as their
+// clients would find it (AWS_ENDPOINT_URL_<SERVICE>, the profile's
+// services section, then AWS_ENDPOINT_URL or the profile's endpoint_url;
+// none with AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), so that a URL that
+// CheckEndpoint refuses (a login passed as a host or port, plain http to
+// another machine) stops the run before any call, as SSM's does, and is
+// not shown as the host that could not be reached. Only the services a
+// run will call are named: another tool's endpoint in the environment is
+// none of this run's business. The error is a *ConfigError.
+func (c *Conn) CheckEndpointsOf(sdkIDs ...string) error {
+	type serviceEndpoint interface {
+		GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error)
+	}
+	type ignoring interface {
+		GetIgnoreConfiguredEndpoints(ctx context.Context) (bool, bool, error)
+	}
+	ctx := context.Background()
+	for _, src := range c.cfg.ConfigSources {
+		if ig, ok := src.(ignoring); ok {
+			if v, found, _ := ig.GetIgnoreConfiguredEndpoints(ctx); found && v {
+				return nil
+			}
+		}
+	}
+	for _, id := range sdkIDs {
+		raw := ""
+		for _, src := range c.cfg.ConfigSources {
+			if se, ok := src.(serviceEndpoint); ok {
+				if v, found, _ := se.GetServiceBaseEndpoint(ctx, id); found && v != "" {
+					raw = v
+					break
+				}
+			}
+		}
+		if raw == "" && c.cfg.BaseEndpoint != nil {
+			raw = *c.cfg.BaseEndpoint
+		}
+		if raw == "" {
+			continue
+		}
+		if err := CheckEndpoint(raw, c.s.AllowInsecure); err != nil {
+			return &ConfigError{"endpoint", fmt.Errorf("%s's endpoint: %w", id, err)}
+		}
+	}
+	return nil
+}
+
 // GivenEndpointWins leaves the FIPS and dual-stack settings aside for a
 // client whose endpoint is given (a flag, AWS_ENDPOINT_URL(_SERVICE), a
 // profile's endpoint_url), as the AWS CLI does: botocore resolves neither

@@ -588,6 +588,11 @@ func (dl *delivery) mailDue(info audit.RunInfo) (bool, string) {
 // output under its own prefix, and returns where the reports are.
 func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, error) {
 	conn, err := dl.conn()
+	if err == nil {
+		// auditor report and auditor mail come here without run's
+		// check of the endpoints before any call.
+		err = conn.CheckEndpointsOf("S3")
+	}
 	if err != nil {
 		return "", fmt.Errorf("--upload: %w", err)
 	}
@@ -755,6 +760,9 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 	switch d.via() {
 	case "ses":
 		conn, cerr := dl.conn()
+		if cerr == nil {
+			cerr = conn.CheckEndpointsOf("SESv2")
+		}
 		if cerr != nil {
 			return fmt.Errorf("--mail-via ses: %w", cerr)
 		}

@@ -42,6 +42,26 @@ type orgSpec struct {
 	tagKeys []string
 }
 
+// otherServices are the SDK IDs of the services besides SSM that the run
+// will call: STS always (the caller's account, roles), and Organizations,
+// EC2, S3 and SES as the options ask.
+func (o *runOptions) otherServices(spec orgSpec) []string {
+	ids := []string{"STS"}
+	if spec.org {
+		ids = append(ids, "Organizations")
+	}
+	if spec.allRegions || len(spec.tagKeys) > 0 {
+		ids = append(ids, "EC2")
+	}
+	if o.delivery.upload != "" {
+		ids = append(ids, "S3")
+	}
+	if o.delivery.mailing() && o.delivery.via() == "ses" {
+		ids = append(ids, "SESv2")
+	}
+	return ids
+}
+
 // checkOrg reads the organisation flags and returns every problem.
 func (o *runOptions) checkOrg() (orgSpec, []error) {
 	var spec orgSpec

@@ -148,6 +148,11 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		problems = append(problems, err)
 	}
 	j.conn = conn
+	if conn != nil {
+		if err := conn.CheckEndpointsOf(o.otherServices(spec)...); err != nil {
+			problems = append(problems, err)
+		}
+	}
 	if fleet != nil && conn != nil {
 		region := o.region
 		if region == "" {

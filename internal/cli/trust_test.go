@@ -271,6 +271,10 @@ func TestURLWithALoginRefused(t *testing.T) {
 			setting{"--smtp", []string{"--endpoint-url", "http://127.0.0.1:18080", "--mail-to", "ops@example.com", "--mail-from", "audit@example.com",
 				"--smtp", "smtp://" + login + "mail.example.com:587"}, nil},
 			setting{"--upload", []string{"--endpoint-url", "http://127.0.0.1:18080", "--upload", "s3://" + login + "my-bucket/runs/"}, nil},
+			// The other services' endpoints the run will call: STS's
+			// always, S3's for --upload.
+			setting{"AWS_ENDPOINT_URL_STS", []string{"--endpoint-url", "http://127.0.0.1:18080"}, map[string]string{"AWS_ENDPOINT_URL_STS": ssm}},
+			setting{"AWS_ENDPOINT_URL_S3", []string{"--endpoint-url", "http://127.0.0.1:18080", "--upload", "s3://my-bucket/runs/"}, map[string]string{"AWS_ENDPOINT_URL_S3": ssm}},
 		)
 	}
 	settings = append(settings, setting{"--endpoint-url with a token", []string{"--endpoint-url", "https://127.0.0.1:18080/?X-Amz-Security-Token=x"}, nil})
