@@ -61,10 +61,15 @@ func about(m *Model) []Detail {
 		add("Rate", fmt.Sprintf("adaptive, never limited (mean %s calls/s)", decimal(s.Rate)))
 	}
 	stale := m.Settings.StaleAfter
-	if m.Settings.StaleBefore != nil {
-		stale += " (stale: last run before " + dateWords(m.Settings.StaleBefore) + ", or never)"
-	} else if m.Settings.StaleAfterSeconds > 0 {
-		stale += " before each instance's audit (stale: last run earlier, or never)"
+	switch st := m.Settings; {
+	case st.StaleBefore != nil:
+		stale += " (stale: last run before " + dateWords(st.StaleBefore) + ", or never)"
+	case st.StaleBeforeEarliest != nil:
+		// Instances read at different times are judged each from its own.
+		stale += " before each instance was read (stale: last run before its cut-off, from " +
+			dateWords(st.StaleBeforeEarliest) + " to " + dateWords(st.StaleBeforeLatest) + ", or never)"
+	case st.StaleAfterSeconds > 0:
+		stale += " before each instance was read (stale: last run earlier, or never)"
 	}
 	add("Stale after", stale)
 	add("Report", fmt.Sprintf("top %s in each top list; at most %s rows per table in report.html",

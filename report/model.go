@@ -244,10 +244,20 @@ type Settings struct {
 	StaleAfter string `json:"stale_after"`
 	// StaleAfterSeconds is Options.StaleAfter in seconds; 0 when off.
 	StaleAfterSeconds int64 `json:"stale_after_seconds"`
-	// StaleBefore is the cut-off: an ExecutionDate before it is stale. It is
-	// null when the check is off or Run.StartedAt is unknown (then each
-	// instance's AuditedAt is the reference).
+	// StaleBefore is the cut-off: an ExecutionDate before it is stale. Each
+	// instance's rows are judged from when it was read (its AuditedAt, or
+	// Run.StartedAt when it has none): StaleBefore is the one cut-off when
+	// every instance with rows shares it, and null when the check is off,
+	// no instance had rows to judge, or they were read at different times
+	// (a run that took a while, a resumed run, a merge): see
+	// StaleBeforeEarliest and StaleBeforeLatest then.
 	StaleBefore *time.Time `json:"stale_before"`
+	// StaleBeforeEarliest and StaleBeforeLatest are the earliest and the
+	// latest cut-off that the rows were judged by (the same when
+	// StaleBefore is set); null when the check is off or no instance had
+	// rows to judge.
+	StaleBeforeEarliest *time.Time `json:"stale_before_earliest"`
+	StaleBeforeLatest   *time.Time `json:"stale_before_latest"`
 	// Top is the length of the top lists.
 	Top int `json:"top"`
 	// HTMLMaxRows is the cap on the rows of each table in the HTML report.
@@ -563,9 +573,10 @@ type codeAcc struct {
 }
 
 type builder struct {
-	opts  Options
-	stale staleRule
-	m     *Model
+	opts    Options
+	stale   staleRule
+	cutoffs cutoffs
+	m       *Model
 
 	statuses  map[string]int
 	detailed  map[string]int
@@ -639,9 +650,6 @@ func newBuilder(opts Options) *builder {
 	}
 	if opts.StaleAfter.On() {
 		b.m.Settings.StaleAfterSeconds = int64(time.Duration(opts.StaleAfter) / time.Second)
-		if c := opts.StaleAfter.Cutoff(ri.StartedAt); !c.IsZero() {
-			b.m.Settings.StaleBefore = &c
-		}
 	}
 	return b
 }
@@ -826,6 +834,9 @@ func (b *builder) add(r audit.Result) {
 	inst := Instance{
 		AccountID: r.AccountID, Region: r.Region, InstanceID: r.InstanceID,
 		Outcome: r.Outcome, Counts: b.stale.count(r),
+	}
+	if len(r.Associations) > 0 {
+		b.cutoffs.add(b.stale.cutoff(r))
 	}
 	if r.Info != nil {
 		inst.PingStatus, inst.AgentVersion, inst.OldAgent = r.Info.PingStatus, r.Info.AgentVersion, r.Info.OldAgent()
@@ -1042,6 +1053,9 @@ func (b *builder) finish() *Model {
 		m.WorstInstances[i].ErrorCodes = nonNil(m.WorstInstances[i].ErrorCodes)
 	}
 
+	if b.opts.StaleAfter.On() {
+		b.cutoffs.settle(&m.Settings)
+	}
 	m.Headline = headline(m)
 	m.Scope = scopeWords(m)
 	m.About = about(m)

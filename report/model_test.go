@@ -500,8 +500,11 @@ func TestModelStale(t *testing.T) {
 		{"off", mk(at(runStart.Add(-300*day)), runStart), run, 0, false},
 		{"off, no date", mk(nil, runStart), run, 0, false},
 		{"negative is off too", mk(nil, runStart), run, -1, false},
+		{"read after the run's start: audited at is the reference", mk(at(runStart.Add(-5*day)), runStart.Add(3*day)), run, audit.DefaultStaleAfter, true},
+		{"read before the run's start: audited at is the reference", mk(at(runStart.Add(-8*day)), runStart.Add(-2*day)), run, audit.DefaultStaleAfter, false},
 		{"no run start: audited at is the reference", mk(at(runStart.Add(-8*day)), runStart.Add(-2*day)), noStart, audit.DefaultStaleAfter, false},
 		{"no run start, old", mk(at(runStart.Add(-10*day)), runStart.Add(-2*day)), noStart, audit.DefaultStaleAfter, true},
+		{"no audited at: the run's start is the reference", mk(at(runStart.Add(-8*day)), time.Time{}), run, audit.DefaultStaleAfter, true},
 		{"no reference at all", mk(at(runStart.Add(-300*day)), time.Time{}), noStart, audit.DefaultStaleAfter, false},
 	}
 	for _, tt := range tests {
@@ -518,9 +521,9 @@ func TestModelStale(t *testing.T) {
 			}
 			// The rule the model applies is audit.StaleAfter's, the one the
 			// CSV and the workbook apply too.
-			ref := tt.run.StartedAt
+			ref := tt.result.AuditedAt
 			if ref.IsZero() {
-				ref = tt.result.AuditedAt
+				ref = tt.run.StartedAt
 			}
 			if got := tt.result.CountStale(tt.staleAfter, ref).Stale; got != m.Stale.Count {
 				t.Errorf("audit.Result.CountStale counts %d stale, the model %d", got, m.Stale.Count)
@@ -528,10 +531,18 @@ func TestModelStale(t *testing.T) {
 		})
 	}
 
-	m := build(t, nil, run, nil)
-	if want := runStart.Add(-7 * day); m.Settings.StaleBefore == nil || !m.Settings.StaleBefore.Equal(want) ||
+	// Instances read at one time share one cut-off: that time less the age.
+	read := runStart.Add(time.Minute)
+	m := build(t, []audit.Result{mk(at(runStart), read), mk(nil, read)}, run, nil)
+	if want := read.Add(-7 * day); m.Settings.StaleBefore == nil || !m.Settings.StaleBefore.Equal(want) ||
+		!m.Settings.StaleBeforeEarliest.Equal(want) || !m.Settings.StaleBeforeLatest.Equal(want) ||
 		m.Settings.StaleAfter != "7 days" || m.Settings.StaleAfterSeconds != 7*24*3600 {
 		t.Errorf("settings %+v, want stale before %v after 7 days", m.Settings, want)
+	}
+	// Nothing judged, no cut-off claimed.
+	m = build(t, nil, run, nil)
+	if m.Settings.StaleBefore != nil || m.Settings.StaleBeforeEarliest != nil || m.Settings.StaleAfterSeconds != 7*24*3600 {
+		t.Errorf("settings %+v, want no cut-off for an empty record", m.Settings)
 	}
 	// The zero value is off, in the Options as on the command line.
 	m = build(t, nil, run, func(o *report.Options) { o.StaleAfter = 0 })
@@ -669,7 +680,7 @@ func TestModelAbout(t *testing.T) {
 	}
 	for label, want := range map[string]string{
 		"Rate":           "adaptive, reached 41 calls/s (mean 7.5 calls/s)",
-		"Stale after":    "7 days (stale: last run before 2025-05-25 12:00:00 UTC, or never)",
+		"Stale after":    "7 days (stale: last run before 2025-05-25 12:01:00 UTC, or never)", // the fixture's instances were read a minute in
 		"Concurrency":    "16 instances audited at once",
 		"Page limit":     "1,000 pages per instance at most",
 		"Invalid input":  "input lines that are not instance IDs were recorded and skipped",

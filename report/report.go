@@ -42,9 +42,10 @@ type Options struct {
 	// it may be synthesized; a zero StartedAt is allowed (see StaleAfter).
 	Run audit.RunInfo
 	// StaleAfter makes an association stale when its last execution is
-	// older than this age as seen from Run.StartedAt (or, when that is
-	// zero, from its instance's AuditedAt), or when it never ran: see
-	// audit.StaleAfter. The zero value turns the check off, as everywhere
+	// older than this age as seen from when its instance was read (its
+	// AuditedAt, or Run.StartedAt for a result without one), or when it
+	// never ran: see audit.StaleAfter. A resumed run's StartedAt is its
+	// first attempt's, days before what a later attempt read. The zero value turns the check off, as everywhere
 	// (the CLI's default is audit.DefaultStaleAfter).
 	StaleAfter audit.StaleAfter
 	// HTMLMaxRows caps the rows of each table in the HTML report; zero or

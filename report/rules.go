@@ -12,9 +12,11 @@ import (
 // association is stale, how an association and a failure are named for a
 // reader, and the order of what needs action.
 
-// staleRule is Options.StaleAfter applied to one run: an association is
-// stale as seen from the run's start or, when that is unknown (a record
-// without run.json), from its own instance's AuditedAt.
+// staleRule is Options.StaleAfter applied to one record: an association is
+// stale as seen from when its instance was read (its AuditedAt), so that a
+// run resumed days after it started judges what it read then by then, and
+// what it read before by that time. start, the run's, stands in for a
+// result without an AuditedAt.
 type staleRule struct {
 	after audit.StaleAfter
 	start time.Time
@@ -26,11 +28,15 @@ func newStaleRule(opts Options) staleRule {
 
 // ref is the time r's associations are judged from.
 func (s staleRule) ref(r audit.Result) time.Time {
-	if !s.start.IsZero() {
-		return s.start
+	if !r.AuditedAt.IsZero() {
+		return r.AuditedAt
 	}
-	return r.AuditedAt
+	return s.start
 }
+
+// cutoff is the time before which an execution of r's is stale; zero when
+// the check is off or r has no reference (see audit.StaleAfter.Cutoff).
+func (s staleRule) cutoff(r audit.Result) time.Time { return s.after.Cutoff(s.ref(r)) }
 
 func (s staleRule) stale(r audit.Result, a audit.Association) bool {
 	return s.after.Stale(a, s.ref(r))
@@ -39,6 +45,41 @@ func (s staleRule) stale(r audit.Result, a audit.Association) bool {
 // count tallies r's associations, stale ones included.
 func (s staleRule) count(r audit.Result) audit.Counts {
 	return r.CountStale(s.after, s.ref(r))
+}
+
+// cutoffs gathers the cut-offs that a staleRule judged rows by, for the
+// reports to say which: one date when every instance shares it, else their
+// range.
+type cutoffs struct {
+	earliest, latest time.Time
+	// unknown is set when some rows were judged with no cut-off (no
+	// reference time): only their missing dates made them stale.
+	unknown bool
+}
+
+// add notes the cut-off of one result whose rows were judged.
+func (c *cutoffs) add(t time.Time) {
+	switch {
+	case t.IsZero():
+		c.unknown = true
+	case c.earliest.IsZero():
+		c.earliest, c.latest = t, t
+	case t.Before(c.earliest):
+		c.earliest = t
+	case t.After(c.latest):
+		c.latest = t
+	}
+}
+
+// settle sets the Settings' cut-offs (see Settings.StaleBefore).
+func (c cutoffs) settle(s *Settings) {
+	if c.earliest.IsZero() {
+		return
+	}
+	s.StaleBeforeEarliest, s.StaleBeforeLatest = utcPtr(c.earliest), utcPtr(c.latest)
+	if c.earliest.Equal(c.latest) && !c.unknown {
+		s.StaleBefore = utcPtr(c.earliest)
+	}
 }
 
 // shortIDLen is how much of an AssociationId names an unnamed association:
