@@ -200,12 +200,17 @@ type S3OutputURL struct {
 	OutputURL string `json:"OutputUrl,omitempty"`
 }
 
-// URL returns the association's S3 output URL, or "" when there is none.
+// URL returns the association's S3 output URL as it may be shown and
+// shared, or "" when there is none: without its query and fragment when
+// they carry a request signature or credentials (a presigned URL, SigV4's
+// X-Amz-Credential, X-Amz-Security-Token, X-Amz-Signature or SigV2's
+// Signature, AWSAccessKeyId), as the API gave it otherwise. Every report
+// shows it, and links to it, through this method; EncodeResult records it.
 func (a Association) URL() string {
 	if a.OutputURL == nil || a.OutputURL.S3OutputURL == nil {
 		return ""
 	}
-	return a.OutputURL.S3OutputURL.OutputURL
+	return withoutCredentials(a.OutputURL.S3OutputURL.OutputURL)
 }
 
 // Error says why an instance ended in OutcomeError, OutcomeNotManaged or

