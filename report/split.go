@@ -53,7 +53,10 @@ type SplitGroup struct {
 func SplitDir(dir, label string) string { return filepath.Join(dir, "by-"+SafeName(label)) }
 
 var (
-	plainName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+	// plainName ends in no dot: Windows, SMB and an S3 download to
+	// Windows drop a name's trailing dots and spaces, so that "alice."
+	// would be alice's directory there.
+	plainName = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9_-])?$`)
 	// hashedName is how every name SafeName hashes ends.
 	hashedName = regexp.MustCompile(`-[0-9a-f]{8}$`)
 	// deviceName is a name Windows keeps for a device, whatever follows
@@ -63,8 +66,9 @@ var (
 
 // SafeName turns a label value into a directory name that is safe on any
 // file system and can never be another value's: a value that is already a
-// plain lower-case name (letters, digits, ".", "_", "-") is itself; any other
-// (capitals, spaces, slashes, "..", non-ASCII, empty) is its safe characters
+// plain lower-case name (letters, digits, ".", "_", "-", ending in no ".")
+// is itself; any other (capitals, spaces, slashes, "..", a trailing dot or
+// space, which Windows drops, non-ASCII, empty) is its safe characters
 // then a hash of the exact value, so that "Alice", "alice " and "alice"
 // are three directories even where case is folded. A plain value spelt as a
 // hashed name (ending in "-" and eight hex digits), as the split's index,

@@ -49,6 +49,24 @@ func TestSafeName(t *testing.T) {
 	}
 }
 
+// TestSafeNameTrailingDot: Windows (and SMB, and an S3 download to
+// Windows) drops the dots and spaces a name ends in, so that "alice." and
+// "alice.." would be alice's directory: a value that ends so is hashed, to
+// a name that ends in neither, apart from every other value's.
+func TestSafeNameTrailingDot(t *testing.T) {
+	seen := map[string]string{"alice": report.SafeName("alice")}
+	for _, v := range []string{"alice.", "alice..", "alice. ", "alice .", "team-b.eu.", "a."} {
+		n := report.SafeName(v)
+		if n == v || strings.TrimRight(n, ". ") != n {
+			t.Errorf("SafeName(%q) = %q: a name Windows would cut short", v, n)
+		}
+		if other, ok := seen[strings.TrimRight(n, ". ")]; ok {
+			t.Errorf("SafeName(%q) = %q, on Windows the directory of %q", v, n, other)
+		}
+		seen[n] = v
+	}
+}
+
 // TestSplitValuesSpeltAsItsNames: values spelt as the split's index or as
 // another value's directory split like any others, instead of failing the
 // whole split (and with it every group's mail).
