@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -105,6 +106,49 @@ func listIDShape(id string) bool {
 		return false
 	}
 	return listHex(body) == -1
+}
+
+// apiIDShape reports whether id has the shape the SSM API gives a managed
+// node's ID, its pattern (^i-(\w{8}|\w{17})$)|(^mi-\w{17}$): "i-" and 8
+// or 17 ASCII letters, digits or "_", or "mi-" and 17. Every ID that ValidID
+// accepts has it, and so has every node discovery lists (which takes the
+// IDs SSM gives as they are); a record line of any other is not one
+// auditor wrote.
+func apiIDShape(id string) bool {
+	var body string
+	switch {
+	case strings.HasPrefix(id, "i-") && (len(id) == 2+8 || len(id) == 2+17):
+		body = id[2:]
+	case strings.HasPrefix(id, "mi-") && len(id) == 3+17:
+		body = id[3:]
+	default:
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// maxQuoted is how many characters of a value quoteValue shows.
+const maxQuoted = 64
+
+// quoteValue quotes s for a message: Go-quoted with every character that
+// is not printable ASCII escaped (a control character, a terminal escape,
+// a zero-width space or a right-to-left override shows as \x1b, \u200b,
+// \u202e; invalid UTF-8 as \xff), cut to maxQuoted characters with "…".
+func quoteValue(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxQuoted {
+			return strconv.QuoteToASCII(s[:i]) + "…"
+		}
+		n++
+	}
+	return strconv.QuoteToASCII(s)
 }
 
 // listHex returns the index of the first byte of s that is not a lower-case

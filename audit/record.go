@@ -364,6 +364,13 @@ func checkHead(schema int, id string, oc Outcome) error {
 	if id == "" || oc == "" {
 		return errors.New("not a result: no instance_id or outcome")
 	}
+	// An invalid input line keeps the list's text, whatever it is; every
+	// other result is of an instance SSM was asked about, or listed. A
+	// look-alike (a zero-width space, a right-to-left override, a terminal
+	// escape) would count as an instance of its own beside the real one.
+	if oc != OutcomeInvalid && !apiIDShape(id) {
+		return fmt.Errorf("instance_id %s: not an instance ID (want i- followed by 8 or 17 letters or digits, or mi- followed by 17), so not a line auditor writes: remove it, or name the run's own record", quoteValue(id))
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -223,6 +224,61 @@ func TestRecordBadLineNamesIt(t *testing.T) {
 				t.Errorf("ReadRecord err = %v, want a ReadError containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRecordRefusesForeignInstanceIDs: a line whose instance_id is not an
+// instance ID the API could have given (nor an invalid input line's text,
+// which the record keeps as the list had it) is not auditor's: it is
+// refused naming its line and the value, escaped, so that no look-alike of
+// a real instance (a zero-width space, a right-to-left override, a
+// terminal escape) is counted, listed or written as one.
+func TestRecordRefusesForeignInstanceIDs(t *testing.T) {
+	line := func(id string, oc audit.Outcome) string {
+		quoted, err := json.Marshal(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf(`{"schema":%d,"region":"us-east-1","instance_id":%s,"outcome":%q,"associations":[]}`+"\n", audit.Schema, quoted, oc)
+	}
+	const good = "i-0123456789abcdef0"
+	for _, tt := range []struct{ name, id, want string }{
+		{"zero-width space", good + "\u200b", `r.jsonl:1: instance_id "i-0123456789abcdef0\u200b": not an instance ID`},
+		{"right-to-left override", "\u202e" + good, `r.jsonl:1: instance_id "\u202ei-0123456789abcdef0": not an instance ID`},
+		{"escape sequence", "\x1b[2J" + good, `r.jsonl:1: instance_id "\x1b[2Ji-0123456789abcdef0": not an instance ID`},
+		{"control character", "i-01234567\x00", `r.jsonl:1: instance_id "i-01234567\x00": not an instance ID`},
+		{"look-alike letter", "i-0123456789abcdef\u0456", `r.jsonl:1: instance_id "i-0123456789abcdef\u0456": not an instance ID`},
+		{"16 digits", "i-0123456789abcdef", `r.jsonl:1: instance_id "i-0123456789abcdef": not an instance ID`},
+		{"long", strings.Repeat("x", 5000), `r.jsonl:1: instance_id "xxxxxxxxxx`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			content := line(tt.id, audit.OutcomeCompliant)
+			path := filepath.Join(t.TempDir(), "r.jsonl")
+			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := audit.OpenRecords(path)
+			var re *audit.ReadError
+			if !errors.As(err, &re) || !strings.HasSuffix(re.Path, "r.jsonl") || re.Line != 1 || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("OpenRecords err = %v, want a ReadError of line 1 containing %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), strings.Repeat("x", 100)) {
+				t.Errorf("the error quotes the whole value: %d bytes", len(err.Error()))
+			}
+			_, err = audit.ReadRecord(strings.NewReader(content), path, func(audit.Result) error { return nil })
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ReadRecord err = %v, want a ReadError containing %q", err, tt.want)
+			}
+		})
+	}
+	// What auditor writes is read: IDs of the API's shape (discovery takes
+	// what SSM lists), and an invalid input line's text as the list had it.
+	for _, ok := range []string{line(good, audit.OutcomeCompliant), line("i-01234567", audit.OutcomeNotManaged),
+		line("mi-0123456789abcdef0", audit.OutcomeCompliant), line("mi-0123456789ABCDEF0", audit.OutcomeError),
+		line("i-12345\u200b", audit.OutcomeInvalid), line(audit.EmptyID, audit.OutcomeInvalid)} {
+		if _, err := audit.ReadRecord(strings.NewReader(ok), "r.jsonl", func(audit.Result) error { return nil }); err != nil {
+			t.Errorf("%s: %v", strings.TrimSpace(ok), err)
+		}
 	}
 }
 

@@ -348,7 +348,7 @@ func FuzzCSVSafe(f *testing.F) {
 // prefixed column of its own, and that label cells are neutralised.
 func TestCSVLabelColumns(t *testing.T) {
 	results := []audit.Result{{
-		AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomeNoAssociations,
+		AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeNoAssociations,
 		Labels: map[string]string{"outcome": "mine", "label_outcome": "taken", "=key": "=value", "owner": "-1"},
 	}}
 	dir := renderCSV(t, results, fixtureRun())
@@ -371,7 +371,7 @@ func TestCSVLabelColumns(t *testing.T) {
 // says how many were left out.
 func TestCSVErrorCodeNamesCapped(t *testing.T) {
 	const n = report.MaxAssociationNames + 5
-	r := audit.Result{AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomeNoncompliant}
+	r := audit.Result{AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeNoncompliant}
 	for i := range n {
 		r.Associations = append(r.Associations, audit.Association{
 			AssociationID: fmt.Sprintf("a-%03d", i), AssociationName: fmt.Sprintf("n-%03d", i), Status: audit.StatusFailed, ErrorCode: "E",
@@ -387,7 +387,7 @@ func TestCSVErrorCodeNamesCapped(t *testing.T) {
 		t.Errorf("association_names has %d parts, first %q, last %q; want %d names then (5 more)",
 			len(names), names[0], names[len(names)-1], report.MaxAssociationNames)
 	}
-	if recs[1][2] != fmt.Sprint(n) || recs[1][5] != "i-0000000000000001" {
+	if recs[1][2] != fmt.Sprint(n) || recs[1][5] != "i-00000000000000001" {
 		t.Errorf("row %q, want %d associations and the one example", recs[1][:3], n)
 	}
 }

@@ -175,19 +175,19 @@ func mixedFixture() fixture {
 	audited := runStart.Add(time.Minute)
 	return fixture{name: "mixed", run: fixtureRun(), results: []audit.Result{
 		{
-			AccountID: acct2, Region: west, InstanceID: "i-0000000000000010", Outcome: audit.OutcomeNoncompliant,
+			AccountID: acct2, Region: west, InstanceID: "i-00000000000000010", Outcome: audit.OutcomeNoncompliant,
 			Labels: map[string]string{"owner": "data", "env": "prod"}, Source: "fleet.csv:10", Pages: 1, AuditedAt: audited,
 			Associations: []audit.Association{
 				{AssociationID: "a-patch", AssociationName: "patch-baseline", Name: "AWS-RunPatchBaseline", AssociationVersion: "3", DocumentVersion: "1",
-					InstanceID: "i-0000000000000010", ExecutionDate: at(fresh), Status: audit.StatusFailed, DetailedStatus: "Failed",
+					InstanceID: "i-00000000000000010", ExecutionDate: at(fresh), Status: audit.StatusFailed, DetailedStatus: "Failed",
 					ExecutionSummary: "1 out of 1 plugin processed, 0 success, 1 failed", ErrorCode: "ScriptFailed", OutputURL: s3("https://s3.amazonaws.com/bucket/i-10/patch")},
 				{AssociationID: "a-agent", AssociationName: "update-agent", Name: "AWS-UpdateSSMAgent", AssociationVersion: "1", DocumentVersion: "$DEFAULT",
-					InstanceID: "i-0000000000000010", ExecutionDate: at(fresh), Status: audit.StatusFailed, DetailedStatus: "TimedOut",
+					InstanceID: "i-00000000000000010", ExecutionDate: at(fresh), Status: audit.StatusFailed, DetailedStatus: "TimedOut",
 					ExecutionSummary: "timed out", ErrorCode: "Timeout"},
 			},
 		},
 		{
-			AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomeCompliant,
+			AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeCompliant,
 			Labels: map[string]string{"owner": "web", "env": "prod"}, Source: "fleet.csv:2", Pages: 1, AuditedAt: audited,
 			Associations: []audit.Association{
 				{AssociationID: "a-patch", AssociationName: "patch-baseline", Name: "AWS-RunPatchBaseline", AssociationVersion: "3", DocumentVersion: "1",
@@ -197,7 +197,7 @@ func mixedFixture() fixture {
 			},
 		},
 		{
-			AccountID: acct1, Region: east, InstanceID: "i-0000000000000002", Outcome: audit.OutcomeNoncompliant,
+			AccountID: acct1, Region: east, InstanceID: "i-00000000000000002", Outcome: audit.OutcomeNoncompliant,
 			Labels: map[string]string{"owner": "web", "env": "staging", "cost-center": "cc-7"}, Source: "fleet.csv:3", Pages: 2, AuditedAt: audited,
 			Associations: []audit.Association{
 				{AssociationID: "a-patch", AssociationName: "patch-baseline", Name: "AWS-RunPatchBaseline", AssociationVersion: "3", DocumentVersion: "1",
@@ -210,7 +210,7 @@ func mixedFixture() fixture {
 			},
 		},
 		{
-			AccountID: acct1, Region: east, InstanceID: "i-0000000000000003", Outcome: audit.OutcomePending,
+			AccountID: acct1, Region: east, InstanceID: "i-00000000000000003", Outcome: audit.OutcomePending,
 			Labels: map[string]string{"owner": "web"}, Source: "fleet.csv:4", Pages: 1, AuditedAt: audited,
 			Associations: []audit.Association{
 				{AssociationID: "a-patch", AssociationName: "patch-baseline", Name: "AWS-RunPatchBaseline", AssociationVersion: "3", DocumentVersion: "1",
@@ -222,18 +222,18 @@ func mixedFixture() fixture {
 			},
 		},
 		{
-			AccountID: acct1, Region: east, InstanceID: "i-0000000000000004", Outcome: audit.OutcomeNoAssociations,
+			AccountID: acct1, Region: east, InstanceID: "i-00000000000000004", Outcome: audit.OutcomeNoAssociations,
 			Labels: map[string]string{"owner": "batch"}, Source: "fleet.csv:5", Pages: 1, AuditedAt: audited,
 		},
 		{
-			AccountID: acct1, Region: west, InstanceID: "i-0000000000000005", Outcome: audit.OutcomeNotManaged,
+			AccountID: acct1, Region: west, InstanceID: "i-00000000000000005", Outcome: audit.OutcomeNotManaged,
 			Source: "fleet.csv:6", Pages: 0, AuditedAt: audited,
-			Error: &audit.Error{Code: "InvalidInstanceId", Message: "Instance i-0000000000000005 is not a managed node"},
+			Error: &audit.Error{Code: "InvalidInstanceId", Message: "Instance i-00000000000000005 is not a managed node"},
 		},
 		{
 			// Throttled on its second page: the rows of the first are only
 			// part of its list.
-			AccountID: acct1, Region: west, InstanceID: "i-0000000000000006", Outcome: audit.OutcomeError,
+			AccountID: acct1, Region: west, InstanceID: "i-00000000000000006", Outcome: audit.OutcomeError,
 			Source: "fleet.csv:7", Calls: 5, Pages: 1, AuditedAt: audited,
 			Error: &audit.Error{Code: "ThrottlingException", Message: "Rate exceeded"},
 			Associations: []audit.Association{
@@ -246,7 +246,7 @@ func mixedFixture() fixture {
 			Error: &audit.Error{Code: "Invalid", Message: "not an instance ID (want i- followed by 8 or 17 hex digits)"},
 		},
 		{
-			AccountID: acct2, Region: west, InstanceID: "i-0000000000000008", Outcome: audit.OutcomeNoncompliant,
+			AccountID: acct2, Region: west, InstanceID: "i-00000000000000008", Outcome: audit.OutcomeNoncompliant,
 			Labels: map[string]string{"owner": "data"}, Source: "fleet.csv:9", Pages: 1, AuditedAt: audited,
 			Associations: []audit.Association{
 				// No AssociationName: grouped by its ID. Failed with no ErrorCode.
@@ -255,7 +255,7 @@ func mixedFixture() fixture {
 			},
 		},
 		{
-			AccountID: acct2, Region: east, InstanceID: "i-0000000000000009", Outcome: audit.OutcomeCompliant,
+			AccountID: acct2, Region: east, InstanceID: "i-00000000000000009", Outcome: audit.OutcomeCompliant,
 			Labels: map[string]string{"env": "dev"}, Source: "fleet.csv:11", Pages: 1, AuditedAt: audited,
 			Associations: []audit.Association{
 				{AssociationID: "a-patch", AssociationName: "patch-baseline", Name: "AWS-RunPatchBaseline", AssociationVersion: "3", DocumentVersion: "1",
@@ -362,15 +362,15 @@ func triageFixture() fixture {
 		}
 	}
 	return fixture{name: "triage", run: run, results: []audit.Result{
-		overview("i-0000000000000a01", map[string]string{"owner": "web"}, 3),
-		overview("i-0000000000000a02", map[string]string{"owner": "data"}, 5),
-		overview("i-0000000000000a03", nil, 2),
+		overview("i-00000000000000a01", map[string]string{"owner": "web"}, 3),
+		overview("i-00000000000000a02", map[string]string{"owner": "data"}, 5),
+		overview("i-00000000000000a03", nil, 2),
 		{
-			AccountID: acct1, Region: east, InstanceID: "i-0000000000000a04", Outcome: audit.OutcomeNoAssociations, Detail: audit.DetailOverview,
+			AccountID: acct1, Region: east, InstanceID: "i-00000000000000a04", Outcome: audit.OutcomeNoAssociations, Detail: audit.DetailOverview,
 			Labels: map[string]string{"owner": "web"}, Source: "discovered", AuditedAt: audited, Info: info("", nil),
 		},
 		{
-			AccountID: acct1, Region: east, InstanceID: "i-0000000000000a05", Outcome: audit.OutcomeNoncompliant,
+			AccountID: acct1, Region: east, InstanceID: "i-00000000000000a05", Outcome: audit.OutcomeNoncompliant,
 			Labels: map[string]string{"owner": "web"}, Source: "discovered", Pages: 1, AuditedAt: audited,
 			Info: info("Failed", map[string]int{"Failed": 1, "Success": 1}),
 			Associations: []audit.Association{
@@ -382,7 +382,7 @@ func triageFixture() fixture {
 		},
 		{
 			// Its newest success is too old for triage: fetched in full.
-			AccountID: acct1, Region: east, InstanceID: "i-0000000000000a06", Outcome: audit.OutcomeCompliant,
+			AccountID: acct1, Region: east, InstanceID: "i-00000000000000a06", Outcome: audit.OutcomeCompliant,
 			Labels: map[string]string{"owner": "data"}, Source: "discovered", Pages: 1, AuditedAt: audited,
 			Info: func() *audit.InstanceInfo {
 				in := info("Success", map[string]int{"Success": 1})
@@ -395,7 +395,7 @@ func triageFixture() fixture {
 			},
 		},
 		{
-			AccountID: acct1, Region: east, InstanceID: "i-0000000000000a07", Outcome: audit.OutcomeError,
+			AccountID: acct1, Region: east, InstanceID: "i-00000000000000a07", Outcome: audit.OutcomeError,
 			Labels: map[string]string{"owner": "web"}, Source: "discovered", Calls: 5, Pages: 1, AuditedAt: audited,
 			Error: &audit.Error{Code: "ThrottlingException", Message: "Rate exceeded"},
 			Info:  info("Failed", map[string]int{"Failed": 1, "Success": 2}),

@@ -20,9 +20,9 @@ func noneLabelFixture() fixture {
 	run := fixtureRun()
 	run.Targets, run.Invalid = 3, 0
 	return fixture{name: "none label", run: run, results: []audit.Result{
-		mk("i-0000000000000001", string(audit.OutcomeNoncompliant), map[string]string{"owner": "(none)", "env": "prod"}),
-		mk("i-0000000000000002", string(audit.OutcomeCompliant), map[string]string{"env": "prod"}),
-		mk("i-0000000000000003", string(audit.OutcomeCompliant), map[string]string{"owner": "", "env": "prod"}),
+		mk("i-00000000000000001", string(audit.OutcomeNoncompliant), map[string]string{"owner": "(none)", "env": "prod"}),
+		mk("i-00000000000000002", string(audit.OutcomeCompliant), map[string]string{"env": "prod"}),
+		mk("i-00000000000000003", string(audit.OutcomeCompliant), map[string]string{"owner": "", "env": "prod"}),
 	}}
 }
 

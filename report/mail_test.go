@@ -113,7 +113,7 @@ func TestMailBody(t *testing.T) {
 				}
 			}
 			if fx.name == "mixed" {
-				for _, want := range []string{"PARTIAL RESULTS", "ScriptFailed: 2 failed in 2 instances", "i-0000000000000002 (111111111111 us-east-1): 2 failed", "Not managed 1;"} {
+				for _, want := range []string{"PARTIAL RESULTS", "ScriptFailed: 2 failed in 2 instances", "i-00000000000000002 (111111111111 us-east-1): 2 failed", "Not managed 1;"} {
 					if !strings.Contains(x, want) {
 						t.Errorf("text has no %q:\n%s", want, x)
 					}
@@ -248,7 +248,7 @@ func TestMailSubject(t *testing.T) {
 	complete := fixtureRun()
 	complete.Complete = true
 	complete.Targets, complete.Invalid = 1, 0 // the one result of each fleet below
-	oneRegion := []audit.Result{{AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomeCompliant, AuditedAt: runStart,
+	oneRegion := []audit.Result{{AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeCompliant, AuditedAt: runStart,
 		Associations: []audit.Association{{AssociationID: "a", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(fresh)}}}}
 	noPlace := []audit.Result{{InstanceID: "i-12345", Outcome: audit.OutcomeInvalid, Error: &audit.Error{Code: "Invalid", Message: "bad"}}}
 	hostile := fixtureNamed(t, "hostile")

@@ -333,7 +333,7 @@ func TestModelMixed(t *testing.T) {
 		t.Errorf("error codes %q, want %q", codes, wantCodes)
 	}
 	sf := m.ErrorCodes[1]
-	if want := []string{"i-0000000000000002", "i-0000000000000010"}; !slices.Equal(sf.ExampleInstanceIDs, want) {
+	if want := []string{"i-00000000000000002", "i-00000000000000010"}; !slices.Equal(sf.ExampleInstanceIDs, want) {
 		t.Errorf("ScriptFailed examples %q, want %q (key order)", sf.ExampleInstanceIDs, want)
 	}
 	none := m.ErrorCodes[0]
@@ -346,7 +346,7 @@ func TestModelMixed(t *testing.T) {
 		worst = append(worst, fmt.Sprintf("%s:%d:%d", w.InstanceID, w.Failed, w.Stale))
 	}
 	// i-2 and i-10 tie on 2 failures: i-2 has a stale one.
-	if want := []string{"i-0000000000000002:2:1", "i-0000000000000010:2:0", "i-0000000000000008:1:1"}; !slices.Equal(worst, want) {
+	if want := []string{"i-00000000000000002:2:1", "i-00000000000000010:2:0", "i-00000000000000008:1:1"}; !slices.Equal(worst, want) {
 		t.Errorf("worst instances %q, want %q", worst, want)
 	}
 	if got, want := m.WorstInstances[0].ErrorCodes, []string{"Failed (no error code)", "ScriptFailed"}; !slices.Equal(got, want) {
@@ -476,7 +476,7 @@ func TestModelEmpty(t *testing.T) {
 func TestModelStale(t *testing.T) {
 	mk := func(d *time.Time, audited time.Time) audit.Result {
 		return audit.Result{
-			AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomeCompliant, AuditedAt: audited,
+			AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeCompliant, AuditedAt: audited,
 			Associations: []audit.Association{{AssociationID: "a", Status: audit.StatusSuccess, ExecutionDate: d}},
 		}
 	}
@@ -583,7 +583,7 @@ func TestModelTop(t *testing.T) {
 // instance that has more failed associations than the caps.
 func TestModelCaps(t *testing.T) {
 	const n = report.MinListRows + 100
-	r := audit.Result{AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomeNoncompliant, AuditedAt: runStart}
+	r := audit.Result{AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeNoncompliant, AuditedAt: runStart}
 	for i := range n {
 		r.Associations = append(r.Associations, audit.Association{
 			AssociationID: fmt.Sprintf("a-%05d", i), AssociationName: fmt.Sprintf("name-%05d", i), Status: audit.StatusFailed, ErrorCode: "E",

@@ -26,15 +26,15 @@ const (
 // presignedURLs are S3 output URLs as an API could give them presigned,
 // each with the URL the reports may show instead.
 var presignedURLs = []struct{ raw, shown string }{
-	{"https://ssm-out.s3.eu-west-1.amazonaws.com/run/i-0000000000000001/stdout?X-Amz-Algorithm=AWS4-HMAC-SHA256" +
+	{"https://ssm-out.s3.eu-west-1.amazonaws.com/run/i-00000000000000001/stdout?X-Amz-Algorithm=AWS4-HMAC-SHA256" +
 		"&X-Amz-Credential=" + presignKeyID + "%2F20250601%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date=20250601T120000Z" +
 		"&X-Amz-Expires=3600&X-Amz-Security-Token=" + presignToken + "&X-Amz-SignedHeaders=host&X-Amz-Signature=" + presignSignature,
-		"https://ssm-out.s3.eu-west-1.amazonaws.com/run/i-0000000000000001/stdout"},
-	{"https://s3.amazonaws.com/ssm-out/run/i-0000000000000002/stdout?AWSAccessKeyId=" + presignV2KeyID +
+		"https://ssm-out.s3.eu-west-1.amazonaws.com/run/i-00000000000000001/stdout"},
+	{"https://s3.amazonaws.com/ssm-out/run/i-00000000000000002/stdout?AWSAccessKeyId=" + presignV2KeyID +
 		"&Expires=1748779200&Signature=" + presignV2Sig,
-		"https://s3.amazonaws.com/ssm-out/run/i-0000000000000002/stdout"},
-	{"s3://ssm-out/run/i-0000000000000003/stdout?x-amz-signature=" + presignSignature + "#x-amz-security-token=" + presignToken,
-		"s3://ssm-out/run/i-0000000000000003/stdout"},
+		"https://s3.amazonaws.com/ssm-out/run/i-00000000000000002/stdout"},
+	{"s3://ssm-out/run/i-00000000000000003/stdout?x-amz-signature=" + presignSignature + "#x-amz-security-token=" + presignToken,
+		"s3://ssm-out/run/i-00000000000000003/stdout"},
 }
 
 // TestPresignedOutputURLs: an output URL that carries a signature or a

@@ -29,7 +29,7 @@ func TestStaleJudgedWhenRead(t *testing.T) {
 	assoc := func(id string) []audit.Association {
 		return []audit.Association{{AssociationID: id, Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(executed)}}
 	}
-	const readFriday, readMonday = "i-0000000000000001", "i-0000000000000002"
+	const readFriday, readMonday = "i-00000000000000001", "i-00000000000000002"
 	results := []audit.Result{
 		{AccountID: acct1, Region: east, InstanceID: readFriday, Outcome: audit.OutcomeCompliant, Pages: 1,
 			AuditedAt: friday.Add(time.Minute), Associations: assoc("a-friday")},

@@ -398,7 +398,7 @@ func TestXLSXLinks(t *testing.T) {
 		})
 	}
 	fx := fixture{name: "links", run: fixtureRun(), results: []audit.Result{{
-		AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomeNoncompliant,
+		AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeNoncompliant,
 		AuditedAt: runStart, Associations: assocs,
 	}}}
 	f, _ := renderXLSX(t, fx)
@@ -436,7 +436,7 @@ func TestXLSXLinkCap(t *testing.T) {
 		})
 	}
 	f, _ := renderXLSX(t, fixture{name: "cap", run: fixtureRun(), results: []audit.Result{{
-		AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomeNoncompliant,
+		AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeNoncompliant,
 		Associations: assocs,
 	}}})
 	var links []bool
@@ -459,7 +459,7 @@ func TestXLSXDates(t *testing.T) {
 	kolkata := time.FixedZone("IST", 5*3600+1800)
 	zoned := time.Date(2025, 6, 1, 15, 30, 45, 928e6, kolkata) // SSM serves milliseconds
 	fx := fixture{name: "dates", run: fixtureRun(), results: []audit.Result{{
-		AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomePending,
+		AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomePending,
 		AuditedAt: runStart,
 		Associations: []audit.Association{
 			{AssociationID: "a-1", ExecutionDate: at(zoned), Status: audit.StatusSuccess},
@@ -577,7 +577,7 @@ func TestXLSXFailedRowsHighlighted(t *testing.T) {
 
 func TestXLSXLabelColumns(t *testing.T) {
 	fx := fixture{name: "labels", run: fixtureRun(), results: []audit.Result{{
-		AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomeNoAssociations,
+		AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeNoAssociations,
 		Labels: map[string]string{"Region": "r-upper", "region": "r-lower", "owner": "web", "Outcome": "o"},
 	}}}
 	f, _ := renderXLSX(t, fx)
@@ -607,7 +607,7 @@ func TestXLSXLongTextCut(t *testing.T) {
 	// 20,000 emoji are 40,000 UTF-16 code units: Excel's limit counts those.
 	emoji := strings.Repeat("🔥", 20000)
 	fx := fixture{name: "long", run: fixtureRun(), results: []audit.Result{{
-		AccountID: acct1, Region: east, InstanceID: "i-0000000000000001", Outcome: audit.OutcomeNoncompliant,
+		AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeNoncompliant,
 		Associations: []audit.Association{
 			{AssociationID: "a-1", Status: audit.StatusFailed, ExecutionSummary: long},
 			{AssociationID: "a-2", Status: audit.StatusFailed, ExecutionSummary: exact},

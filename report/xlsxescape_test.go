@@ -14,7 +14,7 @@ func TestXLSXEscapesEscapes(t *testing.T) {
 	codes := []string{"_x000D_", "_x000D_x000A_", "_x005F_x0041_", "a_x0041_b"}
 	var results []audit.Result
 	for i, code := range codes {
-		id := "i-000000000000000" + string(rune('1'+i))
+		id := "i-0000000000000000" + string(rune('1'+i))
 		results = append(results, audit.Result{Region: "us-east-1", InstanceID: id, Outcome: audit.OutcomeNoncompliant, Pages: 1, AuditedAt: runStart,
 			Associations: []audit.Association{{AssociationID: "a-1", Name: "doc", Status: audit.StatusFailed, ErrorCode: code, ExecutionDate: at(fresh)}}})
 	}
