@@ -308,6 +308,88 @@ func claimSplitDir(root string) error {
 	return atomicfile.WriteFile(filepath.Join(root, splitMarker), []byte("made by auditor --split-by; replaced by the next split\n"))
 }
 
+// MadeSplit is a directory of reports for each value of a label that
+// Split made under a report's directory.
+type MadeSplit struct {
+	// Dir is SplitDir of the report's directory and Label.
+	Dir string
+	// Label is the label the split is by, as its index names it: "" when
+	// it has none (a split stopped before its index, which goes last).
+	Label string
+}
+
+// RemoveSplits removes every split that Split made under dir (a by-*
+// directory, not a link, that holds Split's marker) but keep, a SplitDir
+// of dir or "", and returns those it removed, in name order. It is for a
+// rendering of dir's reports, under dir's lock: a split it did not write
+// is of an earlier attempt or rendering, whose figures need not be the
+// record's. Nothing Split did not make is touched. An error wraps
+// atomicfile.ErrNotWritable.
+func RemoveSplits(dir, keep string) ([]MadeSplit, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+	}
+	var removed []MadeSplit
+	for _, e := range entries {
+		root := filepath.Join(dir, e.Name())
+		if !strings.HasPrefix(e.Name(), "by-") || !e.IsDir() || (keep != "" && filepath.Clean(keep) == root) {
+			continue
+		}
+		if st, err := os.Lstat(filepath.Join(root, splitMarker)); err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		made := MadeSplit{Dir: root, Label: splitLabel(dir, root)}
+		if err := os.RemoveAll(root); err != nil {
+			return removed, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
+		}
+		removed = append(removed, made)
+	}
+	return removed, nil
+}
+
+// splitLabel returns the label of the split in root, a directory under
+// dir, as its index's first heading names it (CSV-escaped, as a value
+// would be); "" when there is no index, or its label is not root's.
+func splitLabel(dir, root string) string {
+	f, err := os.Open(filepath.Join(root, SplitIndex))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head, err := csv.NewReader(f).Read()
+	if err != nil || len(head) == 0 {
+		return ""
+	}
+	for _, l := range []string{head[0], strings.TrimPrefix(head[0], "'")} {
+		if l != "" && SplitDir(dir, l) == root {
+			return l
+		}
+	}
+	return ""
+}
+
+// SameRendering reports whether group, the run.json of a group of a
+// split, was written by the rendering that wrote run, the run.json of the
+// directory the split is in: a group's run.json is its run's, its targets,
+// outcomes, account-regions and changes its own. A split that an earlier
+// attempt or rendering left is not: its run ended, or was rendered, at
+// another time.
+func SameRendering(run, group audit.RunInfo) bool {
+	rendered := func(ri audit.RunInfo) time.Time {
+		if ri.Rendered == nil {
+			return time.Time{}
+		}
+		return ri.Rendered.At
+	}
+	return run.StartedAt.Equal(group.StartedAt) && run.EndedAt.Equal(group.EndedAt) &&
+		run.Interrupted == group.Interrupted && run.Complete == group.Complete &&
+		(run.Rendered == nil) == (group.Rendered == nil) && rendered(run).Equal(rendered(group))
+}
+
 // splitBaseline is a group's part of the baseline, beside its record.
 const splitBaseline = ".baseline.jsonl"
 

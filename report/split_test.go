@@ -758,3 +758,90 @@ func csvText(v string) string {
 	}
 	return v
 }
+
+// TestRemoveSplits: a rendering removes the splits Split made that it did
+// not write (an earlier attempt's), and nothing Split did not make: a by-
+// directory without the marker, a link to a split, another directory.
+func TestRemoveSplits(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	st := audit.StatusSuccess
+	rs := openRecord(t, []audit.Result{{
+		Region: "us-east-1", InstanceID: "i-00000000000000001", Labels: map[string]string{"owner": "alice", "tag:Team": "a"},
+		Outcome: audit.Judge([]audit.Association{{Status: st}}), AuditedAt: at,
+		Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: st}},
+	}})
+	out := t.TempDir()
+	opts := report.Options{Dir: out, Records: rs, Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}}
+	for _, label := range []string{"owner", "tag:Team"} {
+		if _, err := report.Split(context.Background(), opts, label); err != nil {
+			t.Fatal(err)
+		}
+	}
+	theirs := filepath.Join(out, "by-hand")
+	os.MkdirAll(theirs, 0o777)
+	os.WriteFile(filepath.Join(theirs, "mine.txt"), []byte("x"), 0o644)
+	other := filepath.Join(out, "keep-me")
+	os.MkdirAll(other, 0o777)
+	os.WriteFile(filepath.Join(other, ".auditor-split"), nil, 0o644)
+	linked := filepath.Join(out, "by-link")
+	if err := os.Symlink(report.SplitDir(out, "owner"), linked); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+
+	removed, err := report.RemoveSplits(out, report.SplitDir(out, "owner"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []report.MadeSplit{{Dir: report.SplitDir(out, "tag:Team"), Label: "tag:Team"}}
+	if !slices.Equal(removed, want) {
+		t.Errorf("removed %v, want %v", removed, want)
+	}
+	for _, p := range []string{report.SplitDir(out, "owner"), theirs, other, linked} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s: %v; want it kept", p, err)
+		}
+	}
+	if _, err := os.Lstat(report.SplitDir(out, "tag:Team")); err == nil {
+		t.Error("the split by tag:Team, not written this time, is still there")
+	}
+	// A split stopped before its index has no label to name.
+	os.Remove(filepath.Join(report.SplitDir(out, "owner"), report.SplitIndex))
+	removed, err = report.RemoveSplits(out, "")
+	if want := []report.MadeSplit{{Dir: report.SplitDir(out, "owner")}}; err != nil || !slices.Equal(removed, want) {
+		t.Errorf("removed %v, %v; want %v", removed, err, want)
+	}
+}
+
+// TestSameRendering: a group's run.json is of its run's rendering when it
+// was written with it: not when the run was resumed, or rendered again,
+// since.
+func TestSameRendering(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	run := audit.RunInfo{StartedAt: at, EndedAt: at.Add(time.Minute), Complete: true, Targets: 10}
+	rendered := run
+	rendered.Rendered = &audit.Rendering{At: at.Add(time.Hour)}
+	later := rendered
+	later.Rendered = &audit.Rendering{At: at.Add(2 * time.Hour)}
+	interrupted := run
+	interrupted.EndedAt, interrupted.Complete, interrupted.Interrupted = at.Add(time.Second), false, true
+	group := run
+	group.Targets, group.Outcomes = 3, map[audit.Outcome]int{audit.OutcomeCompliant: 3}
+	tests := []struct {
+		name       string
+		run, group audit.RunInfo
+		want       bool
+	}{
+		{"the same run", run, group, true},
+		{"rendered again, the group with it", rendered, rendered, true},
+		{"resumed since the attempt split", run, interrupted, false},
+		{"rendered again since", rendered, run, false},
+		{"rendered again twice", later, rendered, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := report.SameRendering(tt.run, tt.group); got != tt.want {
+				t.Errorf("SameRendering = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

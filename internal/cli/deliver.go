@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -1049,6 +1050,44 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		logf:  func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
 		warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) },
 	}
+	if g := groupOf(dir, splitBy); g != "" {
+		// One group's directory: its reports must be of its run's
+		// rendering, as the split's are (below).
+		run := filepath.Dir(filepath.Dir(filepath.Clean(dir)))
+		if ri, err := audit.ReadRunInfo(filepath.Join(run, audit.RunFile)); err == nil && !report.SameRendering(ri, src.run) {
+			return usagef("mail: %s", staleSplit(dir, run, splitBy, src.run, ri))
+		}
+	}
+	var dirs []string
+	var splitErr error
+	if d.mailToLabel != "" {
+		by := splitBy
+		if by == "" {
+			by = d.mailToLabel
+		}
+		dl.splitBy = by
+		dirs, err = splitGroupDirs(report.SplitDir(dir, by))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			splitErr = fmt.Errorf("--mail-to-label %s: the run in %s was not split by %q (no %s); split it: %s",
+				d.mailToLabel, dir, by, report.SplitDir(dir, by), resplit(dir, by))
+		case err != nil:
+			splitErr = fmt.Errorf("--mail-to-label %s: %w (the run was not split by %q)", d.mailToLabel, err, by)
+		case !statOK(filepath.Join(report.SplitDir(dir, by), report.SplitIndex)):
+			// The index is written last: without it the split stopped
+			// midway, and its groups are not all there.
+			splitErr = fmt.Errorf("--mail-to-label %s: the split by %q in %s has no %s: it stopped before it ended; split it again: %s",
+				d.mailToLabel, by, report.SplitDir(dir, by), report.SplitIndex, resplit(dir, by))
+			dirs = nil
+		}
+		// Refused before anything is sent: every owner would get the
+		// figures of another attempt than the record's.
+		for _, g := range dirs {
+			if ri, err := audit.ReadRunInfo(filepath.Join(g, audit.RunFile)); err == nil && !report.SameRendering(src.run, ri) {
+				return usagef("mail: --mail-to-label %s: %s", d.mailToLabel, staleSplit(report.SplitDir(dir, by), dir, by, ri, src.run))
+			}
+		}
+	}
 	de := &errDelivery{}
 	if len(d.mailTo.vals) > 0 {
 		if err := dl.mailDir(ctx, ropts, *src, d.mailTo.vals, reportsAt); err != nil {
@@ -1056,21 +1095,8 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	if d.mailToLabel != "" {
-		by := splitBy
-		if by == "" {
-			by = d.mailToLabel
-		}
-		dl.splitBy = by
-		dirs, err := splitGroupDirs(report.SplitDir(dir, by))
-		switch {
-		case err != nil:
-			de.errs = append(de.errs, fmt.Errorf("--mail-to-label %s: %w (the run was not split by %q)", d.mailToLabel, err, by))
-		case !statOK(filepath.Join(report.SplitDir(dir, by), report.SplitIndex)):
-			// The index is written last: without it the split stopped
-			// midway, and its groups are not all there.
-			de.errs = append(de.errs, fmt.Errorf("--mail-to-label %s: the split by %q in %s has no %s: it stopped before it ended; split it again: auditor report %s --out %s --split-by %s",
-				d.mailToLabel, by, report.SplitDir(dir, by), report.SplitIndex, shellQuote(filepath.Join(dir, audit.ResultsFile)), shellQuote(dir), shellQuote(by)))
-			dirs = nil
+		if splitErr != nil {
+			de.errs = append(de.errs, splitErr)
 		}
 		r := dl.mailGroups(ctx, ropts, dirs, reportsAt)
 		de.errs = append(de.errs, r.errs...)
@@ -1080,6 +1106,33 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return de
 	}
 	return nil
+}
+
+// staleSplit says why split (a split's directory, or one group's) is not
+// mailed: it is of another attempt or rendering than the run in dir
+// (group and run are their run.json), whose record it need not agree
+// with; and the command that splits the record again.
+func staleSplit(split, dir, label string, group, run audit.RunInfo) string {
+	return fmt.Sprintf("%s is not of the reports in %s: it is of a run %s, they of one %s (an earlier attempt or rendering left it), and its figures need not be the record's; split the record again: %s",
+		split, dir, renderedAt(group), renderedAt(run), resplit(dir, label))
+}
+
+// resplit is the command that splits the record in dir by label again.
+func resplit(dir, label string) string {
+	return shellCommand("auditor", "report", filepath.Join(dir, audit.ResultsFile), "--out", dir, "--split-by", label)
+}
+
+// renderedAt says when the reports of ri, a run.json, were rendered, to
+// the millisecond: the attempts of one run may end within a second.
+func renderedAt(ri audit.RunInfo) string {
+	at, what := ri.EndedAt, "ended"
+	switch {
+	case ri.Rendered != nil:
+		at, what = ri.Rendered.At, "rendered again"
+	case ri.Interrupted:
+		what = "interrupted"
+	}
+	return what + " at " + at.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 // groupOf returns the path, slash-separated, of dir under its run's

@@ -924,6 +924,9 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return append([]string{runPath}, written...), nil
 	}
 	if rs.Len() == 0 && !empty {
+		if err := o.removeStaleSplits("", stderr); err != nil {
+			return nil, err
+		}
 		return writeRun(nil)
 	}
 	var written []string
@@ -946,7 +949,9 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 	}()
 	written = append(written, paths...)
 	var splitErr error
+	split := "" // the split this rendering writes
 	if err == nil && o.splitBy != "" {
+		split = report.SplitDir(o.out, o.splitBy)
 		groups, serr := report.Split(ctx, report.Options{
 			Dir: o.out, Formats: set.formats, Records: rs, Run: *info, StaleAfter: o.staleAfter.report(),
 			HTMLMaxRows: o.htmlMaxRows, Template: o.template, Baseline: o.base, TmpDir: spill,
@@ -967,6 +972,9 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			warnUnlabelled(stderr, o.splitBy, rs, groups)
 		}
 	}
+	if rerr := o.removeStaleSplits(split, stderr); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
 	// Written even when a format failed: it is the record's account, which
 	// a --resume reads.
 	written, werr := writeRun(written)
@@ -986,6 +994,30 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return written, splitErr
 	}
 	return written, werr
+}
+
+// removeStaleSplits removes the splits that Split made in --out and
+// this rendering did not write (keep is the one it writes, or ""): those
+// of an earlier attempt, split by another label or not at all this time,
+// or left when this one's reports failed before its split. Their figures
+// are that attempt's, and auditor mail --mail-to-label would mail them to
+// every owner beside a record that says otherwise. Each is named, with
+// the command that splits the record again, whatever --quiet says: they
+// were there to be read.
+func (o *runOptions) removeStaleSplits(keep string, stderr io.Writer) error {
+	removed, err := report.RemoveSplits(o.out, keep)
+	for _, m := range removed {
+		label := m.Label
+		if label == "" {
+			label = "LABEL"
+		}
+		fmt.Fprintf(stderr, "auditor: removed %s, the reports for each value of a label that an earlier attempt or rendering left: they were not of this record's reports; split it again with: %s\n",
+			m.Dir, resplit(o.out, label))
+	}
+	if err != nil {
+		return fmt.Errorf("removing a split an earlier rendering left: %w", err)
+	}
+	return nil
 }
 
 // warnUnlabelled warns when the group of no value of the split label holds
