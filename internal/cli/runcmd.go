@@ -896,10 +896,9 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		// The changes of this rendering, or none: not those of an earlier
 		// attempt compared with a baseline this one has not (gone since),
 		// nor, for a record rendered again, those its run.json kept.
+		// Its changes.csv, left by an earlier one, goes with the other
+		// reports this rendering does not write (removeUnwritten).
 		info.Changes = nil
-		if err := os.Remove(filepath.Join(o.out, report.ChangesCSV)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
-		}
 	default:
 		counts, err := audit.Compare(o.base.Records(), rs, func(audit.Change) error { return nil })
 		if err != nil {
@@ -924,7 +923,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return append([]string{runPath}, written...), nil
 	}
 	if rs.Len() == 0 && !empty {
-		if err := o.removeStaleSplits("", stderr); err != nil {
+		if err := errors.Join(o.removeUnwritten(nil, stderr), o.removeStaleSplits("", stderr)); err != nil {
 			return nil, err
 		}
 		return writeRun(nil)
@@ -972,7 +971,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			warnUnlabelled(stderr, o.splitBy, rs, groups)
 		}
 	}
-	if rerr := o.removeStaleSplits(split, stderr); rerr != nil {
+	if rerr := errors.Join(o.removeUnwritten(paths, stderr), o.removeStaleSplits(split, stderr)); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	// Written even when a format failed: it is the record's account, which
@@ -994,6 +993,51 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return written, splitErr
 	}
 	return written, werr
+}
+
+// removeUnwritten removes the reports at the top of --out that this
+// rendering did not write (written, the paths it wrote): those of a format
+// not asked for this time, or whose write failed (a full disk), and
+// changes.csv without a baseline, which an earlier attempt or rendering
+// left. Beside the run.json written next they would be taken for its
+// reports (an interrupted attempt's headline beside a whole run), and a
+// mail attaches the workbook on disk. They are the auditor's: --out holds
+// its run.json or record, or held none of these names (checkOthersOutputs),
+// and its lock is held. Only files and links are removed; a directory of
+// such a name is someone else's, and refused when its format is asked for
+// (checkReportPaths).
+func (o *runOptions) removeUnwritten(written []string, stderr io.Writer) error {
+	done := map[string]bool{}
+	for _, p := range written {
+		if filepath.Dir(p) == filepath.Clean(o.out) {
+			done[filepath.Base(p)] = true
+		}
+	}
+	var removed []string
+	var errs []error
+	for _, f := range report.Formats() {
+		for _, name := range f.Files() {
+			p := filepath.Join(o.out, name)
+			st, err := os.Lstat(p)
+			if done[name] || err != nil || !st.Mode().IsRegular() && st.Mode()&fs.ModeSymlink == 0 {
+				continue
+			}
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("%w: removing %s, which this rendering did not write: %w", atomicfile.ErrNotWritable, name, err))
+				continue
+			}
+			removed = append(removed, name)
+		}
+	}
+	if len(removed) > 0 {
+		them, were := "them", "they were"
+		if len(removed) == 1 {
+			them, were = "it", "it was"
+		}
+		fmt.Fprintf(stderr, "auditor: removed %s from %s: an earlier attempt or rendering wrote %s and this one did not, so %s not of this record's reports\n",
+			strings.Join(removed, ", "), o.out, them, were)
+	}
+	return errors.Join(errs...)
 }
 
 // removeStaleSplits removes the splits that Split made in --out and
