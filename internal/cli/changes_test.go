@@ -209,12 +209,12 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 		return dir
 	}
 	partial := mk("b-partial", now.Add(-24*time.Hour), false)
-	if got, _, _, err := previousRuns(filepath.Join(root, "c-now"), now, audit.RunInfo{}); err != nil || len(got) != 1 || got[0] != partial {
-		t.Errorf("only an incomplete run: previousRuns = %q, %v; want it, %s", got, err, partial)
+	if found, err := previousRuns(filepath.Join(root, "c-now"), now, now, audit.RunInfo{}); err != nil || len(found.dirs) != 1 || found.dirs[0] != partial {
+		t.Errorf("only an incomplete run: previousRuns = %q, %v; want it, %s", found.dirs, err, partial)
 	}
 	complete := mk("a-complete", now.Add(-7*24*time.Hour), true)
-	if got, _, _, err := previousRuns(filepath.Join(root, "c-now"), now, audit.RunInfo{}); err != nil || !slices.Equal(got, []string{complete, partial}) {
-		t.Errorf("previousRuns = %q, %v; want the complete run %s, then the later incomplete one", got, err, complete)
+	if found, err := previousRuns(filepath.Join(root, "c-now"), now, now, audit.RunInfo{}); err != nil || !slices.Equal(found.dirs, []string{complete, partial}) {
+		t.Errorf("previousRuns = %q, %v; want the complete run %s, then the later incomplete one", found.dirs, err, complete)
 	}
 	// A run killed before it wrote run.json, after the complete one: left
 	// out, and named to warn of; one older than it is not named.
@@ -226,7 +226,8 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 	os.MkdirAll(old, 0o777)
 	os.WriteFile(filepath.Join(old, audit.ResultsFile), []byte("{}\n"), 0o644)
 	os.Chtimes(filepath.Join(old, audit.ResultsFile), now.Add(-30*24*time.Hour), now.Add(-30*24*time.Hour))
-	got, _, unfinished, err := previousRuns(filepath.Join(root, "c-now"), now, audit.RunInfo{})
+	found, err := previousRuns(filepath.Join(root, "c-now"), now, now, audit.RunInfo{})
+	got, unfinished := found.dirs, found.unfinished
 	if err != nil || !slices.Equal(got, []string{complete, partial}) || !slices.Equal(unfinished, []string{killed}) {
 		t.Errorf("previousRuns = %q, %q, %v; want %q and the unfinished %s", got, unfinished, err, []string{complete, partial}, killed)
 	}
@@ -240,8 +241,8 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 		Outcomes: map[audit.Outcome]int{audit.OutcomeError: 2, audit.OutcomeCompliant: 98}}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _, err := previousRuns(filepath.Join(root, "c-now"), now, audit.RunInfo{}); err != nil || len(got) == 0 || got[0] != someErrors {
-		t.Errorf("previousRuns = %q, %v; want first the whole run with instances in error %s", got, err, someErrors)
+	if found, err := previousRuns(filepath.Join(root, "c-now"), now, now, audit.RunInfo{}); err != nil || len(found.dirs) == 0 || found.dirs[0] != someErrors {
+		t.Errorf("previousRuns = %q, %v; want first the whole run with instances in error %s", found.dirs, err, someErrors)
 	}
 }
 
@@ -1146,5 +1147,69 @@ func TestPreviousSkipsACutShortRun(t *testing.T) {
 	}
 	if base, want := baselineIn(t, wed), filepath.Join(mon, "results.jsonl"); base != want {
 		t.Errorf("compared with %q, want the whole run before the cut one, %q", base, want)
+	}
+}
+
+// TestPreviousDatedAhead: --baseline previous passed over, in silence, a
+// run whose run.json says it started after this run did (dated a day
+// ahead: a clock ahead where it ran, or behind here), and compared with
+// an older one. It still compares with the older one, and names the run
+// passed over and why.
+func TestPreviousDatedAhead(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	root := t.TempDir()
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--baseline", "previous", "--quiet"}
+	for _, week := range []string{"week1", "week2"} {
+		if got := runCLI(t, "", append(args, "--out", filepath.Join(root, week))...); got.code != 1 {
+			t.Fatalf("%s: exit %d\n%s", week, got.code, got.stderr)
+		}
+	}
+	ahead := filepath.Join(root, "week2")
+	ri, err := audit.ReadRunInfo(filepath.Join(ahead, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ri.StartedAt = time.Now().Add(24 * time.Hour).UTC()
+	ri.EndedAt = ri.StartedAt.Add(time.Second)
+	if err := writeJSON(filepath.Join(ahead, audit.RunFile), ri); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", append(args, "--out", filepath.Join(root, "week3"))...)
+	if got.code != 1 {
+		t.Fatalf("week3: exit %d\n%s", got.code, got.stderr)
+	}
+	if b := baselineIn(t, filepath.Join(root, "week3")); filepath.Dir(b) != filepath.Join(root, "week1") {
+		t.Errorf("week3 compared with %q, want week1's record", b)
+	}
+	if !strings.Contains(got.stderr, "warning") || !strings.Contains(got.stderr, ahead) || !strings.Contains(got.stderr, "clock") {
+		t.Errorf("stderr does not warn of %s, dated after this run's start, nor say why it was passed over:\n%s", ahead, got.stderr)
+	}
+}
+
+// TestPreviousRunsAhead: of the runs beside --out that started after this
+// one, those that started while it waited to be resumed are left out in
+// silence; one dated after the present, by a clock that is not this
+// machine's, is named to warn of.
+func TestPreviousRunsAhead(t *testing.T) {
+	root := t.TempDir()
+	now := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	started := now.Add(-48 * time.Hour) // a resume's first attempt
+	mk := func(name string, at time.Time) string {
+		dir := filepath.Join(root, name)
+		os.MkdirAll(dir, 0o777)
+		os.WriteFile(filepath.Join(dir, audit.ResultsFile), []byte("{}\n"), 0o644)
+		if err := writeJSON(filepath.Join(dir, audit.RunFile), audit.RunInfo{Schema: audit.Schema, StartedAt: at, Complete: true}); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	before := mk("a-before", started.Add(-7*24*time.Hour))
+	mk("b-while-waiting", started.Add(24*time.Hour))
+	ahead := mk("c-ahead", now.Add(time.Hour))
+	found, err := previousRuns(filepath.Join(root, "resumed"), started, now, audit.RunInfo{})
+	if err != nil || !slices.Equal(found.dirs, []string{before}) || !slices.Equal(found.ahead, []string{ahead}) {
+		t.Errorf("previousRuns = %q, ahead %q, %v; want %q, ahead %q", found.dirs, found.ahead, err, before, ahead)
 	}
 }

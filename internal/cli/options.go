@@ -520,11 +520,21 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 		// A record rendered again, or merged: the run before its own.
 		started = self.StartedAt
 	}
-	prev, other, unfinished, err := previousRuns(o.out, started, self)
+	now := o.now()
+	found, err := previousRuns(o.out, started, now, self)
 	if err != nil {
 		return usagef("--baseline previous: %v", err)
 	}
-	o.baselineUnfinished = unfinished
+	for _, dir := range found.ahead {
+		// Passed over as any run that started after this one; dated in the
+		// future, it is the latest, and a skewed clock would otherwise
+		// compare every run of a schedule with an older one in silence.
+		ri, _ := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: passed over %s: its run.json says it started at %s, after this run started (%s by this machine's clock): a clock ahead where it ran, or behind here? check both clocks; to compare with it all the same: --baseline %s\n",
+			dir, ri.StartedAt.UTC().Format(time.RFC3339), started.UTC().Format(time.RFC3339), shellQuote(dir))
+	}
+	prev, other := found.dirs, found.other
+	o.baselineUnfinished = found.unfinished
 	if len(prev) == 0 {
 		o.baseline = "" // the first run of a schedule: nothing to compare with
 		if len(other) > 0 {

@@ -1161,20 +1161,36 @@ func expandOut(out string, now time.Time) string {
 	return strings.ReplaceAll(out, "{time}", now.Format("20060102T150405Z"))
 }
 
+// earlierRuns are the runs that previousRuns finds beside --out.
+type earlierRuns struct {
+	// dirs are the baselines, best first.
+	dirs []string
+	// other are the runs of other targets.
+	other []string
+	// unfinished are the runs killed before they wrote their run.json,
+	// after the first of dirs started.
+	unfinished []string
+	// ahead are the runs of the same targets whose run.json says they
+	// started later than now: a clock ahead where they ran, or behind
+	// here. Left out, as any run that started after this one, and worth
+	// a warning: they would be the latest.
+	ahead []string
+}
+
 // previousRuns finds the baselines that --baseline previous means, best
 // first: the runs in the directories beside --out that started before
 // this one did (started: a resumed run's first attempt) and hold a record
 // and its run.json, whole ones (not interrupted, every
 // account-region audited) before the others (such a baseline cannot tell
 // what changed on the instances it did not get to), each kind latest first. None for the first run of a
-// schedule. unfinished are the directories beside it whose record has no
-// run.json (a run killed before it finished) and was written after the
-// first of dirs was started: left out, and worth a warning.
-func previousRuns(out string, started time.Time, targets audit.RunInfo) (dirs, other, unfinished []string, err error) {
+// schedule. It also returns the runs left out that are worth a warning
+// (earlierRuns); now is the present, as this machine's clock tells it.
+func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (earlierRuns, error) {
+	var found earlierRuns
 	parent := filepath.Dir(filepath.Clean(out))
 	entries, err := os.ReadDir(parent)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil, err
+		return found, err
 	}
 	type run struct {
 		dir      string
@@ -1200,11 +1216,19 @@ func previousRuns(out string, started time.Time, targets audit.RunInfo) (dirs, o
 			killed = append(killed, run{dir: dir, at: st.ModTime()})
 			continue
 		}
-		if err != nil || ri.StartedAt.IsZero() || !ri.StartedAt.Before(started) {
+		if err != nil || ri.StartedAt.IsZero() {
+			continue
+		}
+		if !ri.StartedAt.Before(started) {
+			// Started while this one waited to be resumed, or, dated in
+			// the future, by a clock that is not this machine's.
+			if ri.StartedAt.After(now) && sameTargets(targets, ri) {
+				found.ahead = append(found.ahead, dir)
+			}
 			continue
 		}
 		if !sameTargets(targets, ri) {
-			other = append(other, dir)
+			found.other = append(found.other, dir)
 			continue
 		}
 		// Whole, not complete: a run with some instances in error is as
@@ -1224,14 +1248,14 @@ func previousRuns(out string, started time.Time, targets audit.RunInfo) (dirs, o
 		return b.at.Compare(a.at)
 	})
 	for _, r := range runs {
-		dirs = append(dirs, r.dir)
+		found.dirs = append(found.dirs, r.dir)
 	}
 	for _, r := range killed {
 		if len(runs) == 0 || r.at.After(runs[0].at) {
-			unfinished = append(unfinished, r.dir)
+			found.unfinished = append(found.unfinished, r.dir)
 		}
 	}
-	return dirs, other, unfinished, nil
+	return found, nil
 }
 
 // sameTargets reports whether the run of ri audited the targets of self,
