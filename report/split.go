@@ -373,21 +373,18 @@ func splitLabel(dir, root string) string {
 }
 
 // SameRendering reports whether group, the run.json of a group of a
-// split, was written by the rendering that wrote run, the run.json of the
-// directory the split is in: a group's run.json is its run's, its targets,
-// outcomes, account-regions and changes its own. A split that an earlier
-// attempt or rendering left is not: its run ended, or was rendered, at
-// another time.
+// split, is of the rendering that wrote run, the run.json of the directory
+// the split is in: a group's run.json is its run's, its targets, outcomes,
+// account-regions and changes its own (and its completeness, which a
+// group rendered again settles from its own record). A group rendered
+// again in place since, from the record the split gave it, still is. A
+// split that an earlier attempt or rendering left is not: its run ended
+// at another time, or the run was rendered again after it.
 func SameRendering(run, group audit.RunInfo) bool {
-	rendered := func(ri audit.RunInfo) time.Time {
-		if ri.Rendered == nil {
-			return time.Time{}
-		}
-		return ri.Rendered.At
+	if !run.StartedAt.Equal(group.StartedAt) || !run.EndedAt.Equal(group.EndedAt) || run.Interrupted != group.Interrupted {
+		return false
 	}
-	return run.StartedAt.Equal(group.StartedAt) && run.EndedAt.Equal(group.EndedAt) &&
-		run.Interrupted == group.Interrupted && run.Complete == group.Complete &&
-		(run.Rendered == nil) == (group.Rendered == nil) && rendered(run).Equal(rendered(group))
+	return run.Rendered == nil || group.Rendered != nil && !group.Rendered.At.Before(run.Rendered.At)
 }
 
 // splitBaseline is a group's part of the baseline, beside its record.

@@ -826,6 +826,10 @@ func TestSameRendering(t *testing.T) {
 	interrupted.EndedAt, interrupted.Complete, interrupted.Interrupted = at.Add(time.Second), false, true
 	group := run
 	group.Targets, group.Outcomes = 3, map[audit.Outcome]int{audit.OutcomeCompliant: 3}
+	// Not complete for instances in error in another group: the group,
+	// rendered again, is complete by its own record.
+	incomplete := run
+	incomplete.Complete = false
 	tests := []struct {
 		name       string
 		run, group audit.RunInfo
@@ -836,6 +840,9 @@ func TestSameRendering(t *testing.T) {
 		{"resumed since the attempt split", run, interrupted, false},
 		{"rendered again since", rendered, run, false},
 		{"rendered again twice", later, rendered, false},
+		{"the group rendered again in place since", run, rendered, true},
+		{"the group rendered again in place since the run was", rendered, later, true},
+		{"the group settled complete from its own record", incomplete, group, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/deliver/smtptest"
 	"github.com/auditor-dev/auditor/internal/drifttest"
 	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
@@ -894,6 +895,13 @@ func TestRenderGroupInPlace(t *testing.T) {
 	after, err := os.ReadFile(filepath.Join(alice, "changes.csv"))
 	if err != nil || !bytes.Equal(before, after) {
 		t.Errorf("alice's changes.csv after the group was rendered again (%v):\n%s\nwas:\n%s", err, after, before)
+	}
+	// Rendered again from its own record, the group is still of the
+	// run's split: mailed, not refused as one an earlier attempt left.
+	ms := newMailSetup(t, smtptest.Options{})
+	mail := runCLI(t, "", append([]string{"mail", s2, "--mail-to-label", "owner_email"}, ms.args...)...)
+	if mail.code != 0 || len(ms.srv.Messages()) != 3 {
+		t.Errorf("mail of the split with a group rendered again: exit %d, %d messages, want 0 and one for each of 3 owners\n%s", mail.code, len(ms.srv.Messages()), mail.stderr)
 	}
 	// A group's record names no list: merged with another record, its
 	// shared instances cannot be told apart, and report says so.
