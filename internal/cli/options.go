@@ -530,8 +530,8 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 		// future, it is the latest, and a skewed clock would otherwise
 		// compare every run of a schedule with an older one in silence.
 		ri, _ := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
-		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: passed over %s: its run.json says it started at %s, after this run started (%s by this machine's clock): a clock ahead where it ran, or behind here? check both clocks; to compare with it all the same: --baseline %s\n",
-			dir, ri.StartedAt.UTC().Format(time.RFC3339), started.UTC().Format(time.RFC3339), shellQuote(dir))
+		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: passed over %s: its run.json says it started at %s, later than now (%s by this machine's clock), so after this run: a clock ahead where it ran, or behind here? check both clocks; to compare with it all the same: --baseline %s\n",
+			dir, ri.StartedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), shellQuote(dir))
 	}
 	prev, other := found.dirs, found.other
 	o.baselineUnfinished = found.unfinished
