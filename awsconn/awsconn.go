@@ -289,10 +289,15 @@ func (c *Conn) CheckEndpointsOf(sdkIDs ...string) error {
 		GetIgnoreConfiguredEndpoints(ctx context.Context) (bool, bool, error)
 	}
 	ctx := context.Background()
+	// The first source that says either way decides, as for the SDK:
+	// the environment before the profile.
 	for _, src := range c.cfg.ConfigSources {
 		if ig, ok := src.(ignoring); ok {
-			if v, found, _ := ig.GetIgnoreConfiguredEndpoints(ctx); found && v {
-				return nil
+			if v, found, _ := ig.GetIgnoreConfiguredEndpoints(ctx); found {
+				if v {
+					return nil
+				}
+				break
 			}
 		}
 	}

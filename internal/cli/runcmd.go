@@ -204,7 +204,11 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 			}
 			if aside := conn.VariantsLeftAside(r); len(aside) > 0 && !toldAside {
 				toldAside = true
-				o.logf(stderr, "%s is set, and SSM's endpoint is given: it is used as it is, as the AWS CLI does; make sure it is the endpoint you want", strings.Join(aside, " and "))
+				verb := "is"
+				if len(aside) > 1 {
+					verb = "are"
+				}
+				o.logf(stderr, "%s %s set, and SSM's endpoint is given: it is used as it is, as the AWS CLI does; make sure it is the endpoint you want", strings.Join(aside, " and "), verb)
 			}
 		}
 		if o.shard != "" {
