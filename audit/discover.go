@@ -107,9 +107,15 @@ func (s *Session) Discover(ctx context.Context, account, region string, filters 
 	}
 	source := "discovered:" + strings.TrimPrefix(account+"/"+region, "/")
 	err = s.information(ctx, st, in, func(info types.InstanceInformation) error {
+		id := aws.ToString(info.InstanceId)
+		if !apiIDShape(id) {
+			// Not SSM's answer: no record line may hold what its reader
+			// refuses.
+			return &callError{CodeBadResponse, fmt.Sprintf("DescribeInstanceInformation listed a node ID %s that is not of SSM's shape (i- and 8 or 17 letters or digits, mi- and 17): not SSM's answer", quoteValue(id))}
+		}
 		st.found.Add(1)
 		return fn(Target{
-			InstanceID: aws.ToString(info.InstanceId),
+			InstanceID: id,
 			AccountID:  account,
 			Region:     region,
 			Source:     source,

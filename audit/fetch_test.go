@@ -238,6 +238,36 @@ func TestDiscoverPaginationLoop(t *testing.T) {
 	}
 }
 
+// TestDiscoverRefusesIDsNotSSMs: a listing that names a node by an ID not
+// of SSM's shape (a 16-digit i-, a look-alike with a zero-width space) is
+// not SSM's answer: it fails the account-region with BadResponse, before
+// any node of it becomes a target. Such an ID went into the record, whose
+// reader then refused the run's own record: no reports, no --resume.
+func TestDiscoverRefusesIDsNotSSMs(t *testing.T) {
+	for _, id := range []string{"i-0123456789abcdef", "i-0123456789abcdef0\u200b", "i-0123456789abcdef0\x1b]0;x\a"} {
+		t.Run(strconv.Quote(id), func(t *testing.T) {
+			fake := &fakeSSM{info: func(ctx context.Context, in *ssm.DescribeInstanceInformationInput) (*ssm.DescribeInstanceInformationOutput, error) {
+				return &ssm.DescribeInstanceInformationOutput{InstanceInformationList: []types.InstanceInformation{
+					{InstanceId: aws.String("i-0123456789abcdef1")}, {InstanceId: aws.String(id)}}}, nil
+			}}
+			s := audit.NewSession(audit.Config{Region: "us-east-1",
+				Client: func(string, string) (audit.API, error) { return fake, nil }})
+			var listed []string
+			err := s.Discover(context.Background(), "111111111111", "us-east-1", nil, func(tg audit.Target) error { listed = append(listed, tg.InstanceID); return nil })
+			var se *audit.SiteError
+			if !errors.As(err, &se) || se.Code != audit.CodeBadResponse {
+				t.Fatalf("Discover: %v (listed %q), want a *SiteError with %s", err, listed, audit.CodeBadResponse)
+			}
+			if slices.Contains(listed, id) {
+				t.Errorf("the ID %q became a target", id)
+			}
+			if strings.ContainsAny(se.Message, "\u200b\x1b") {
+				t.Errorf("message %q carries the ID raw", se.Message)
+			}
+		})
+	}
+}
+
 func TestRunFatalStopsEarly(t *testing.T) {
 	tests := []struct {
 		name      string
