@@ -82,7 +82,7 @@ var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 // "name"), so a key with "@" in it is not taken either.
 func ParseS3URL(s string) (bucket, prefix string, err error) {
 	if strings.Contains(s, "@") {
-		return "", "", fmt.Errorf("S3 URL %q: has credentials, or an \"@\" in the prefix; the upload takes the AWS credentials of the run, and no \"@\"", shownURL(s))
+		return "", "", fmt.Errorf("S3 URL %q: has credentials, or an \"@\" in the prefix; the upload takes the AWS credentials of the run, and an \"@\" in the prefix is written %%40", shownURL(s))
 	}
 	if strings.ContainsAny(s, "?#") {
 		return "", "", fmt.Errorf("S3 URL %q: want only s3://bucket/prefix/", shownURL(s))

@@ -376,3 +376,18 @@ func TestUploadRefusalIsPlain(t *testing.T) {
 		t.Errorf("Upload = %q, which holds %q", msg, []rune(msg[i:])[0])
 	}
 }
+
+// TestS3PrefixWithAnAt: an "@" is refused in an S3 URL (it may end a
+// login), and the refusal says how to write one in the prefix, %40, which
+// is taken: s3://audits/alice@example.com/ is a prefix a per-owner layout
+// has.
+func TestS3PrefixWithAnAt(t *testing.T) {
+	_, _, err := deliver.ParseS3URL("s3://audits/alice@example.com/")
+	if err == nil || !strings.Contains(err.Error(), "%40") {
+		t.Errorf("ParseS3URL with an @ in the prefix: %v, want a refusal that says to write it as %%40", err)
+	}
+	bucket, prefix, err := deliver.ParseS3URL("s3://audits/alice%40example.com/")
+	if err != nil || bucket != "audits" || prefix != "alice@example.com/" {
+		t.Errorf("ParseS3URL with %%40: %q %q %v, want audits, alice@example.com/", bucket, prefix, err)
+	}
+}

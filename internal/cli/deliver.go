@@ -445,7 +445,13 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 // crosses "/": ".*" is a hidden entry at the top, "*/.*" one below it.
 func (dl *delivery) uploadAgain() string {
 	d := dl.d
-	args := []string{"aws", "s3", "cp", "--recursive", dl.out, d.upload, "--exclude", ".*", "--exclude", "*/.*"}
+	dest := d.upload
+	if bucket, prefix, err := deliver.ParseS3URL(d.upload); err == nil {
+		// The keys the upload used: the AWS CLI takes an S3 path as it
+		// is, %40 and all.
+		dest = "s3://" + bucket + "/" + prefix
+	}
+	args := []string{"aws", "s3", "cp", "--recursive", dl.out, dest, "--exclude", ".*", "--exclude", "*/.*"}
 	switch d.uploadSSE {
 	case deliver.SSEKMS:
 		args = append(args, "--sse", deliver.SSEKMS)

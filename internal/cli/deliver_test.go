@@ -1715,3 +1715,16 @@ func splitSignalledBeforeDelivery(t *testing.T, fleet *ssmsim.Fleet, list string
 	}
 	return ms, got
 }
+
+// TestUploadAgainNamesTheKeys: the command that uploads again names the
+// prefix the upload used, decoded, since the AWS CLI takes an S3 path as it
+// is: s3://audits/alice%40example.com/ put the reports under
+// alice@example.com/, and "aws s3 cp ... s3://audits/alice%40example.com/"
+// would have put them under alice%40example.com/.
+func TestUploadAgainNamesTheKeys(t *testing.T) {
+	dl := &delivery{d: &deliveryOptions{upload: "s3://audits/alice%40example.com/a%20b/"}, out: "run"}
+	got := dl.uploadAgain()
+	if want := "'s3://audits/alice@example.com/a b/'"; !strings.Contains(got, want) {
+		t.Errorf("uploadAgain = %s, want it to name %s", got, want)
+	}
+}
