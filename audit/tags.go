@@ -39,6 +39,18 @@ const ec2FilterValues = 200
 // either way reads about as many tags a call.
 const maxKeyFilter = 100
 
+// TagIDsPerCall is how many EC2 instances one DescribeTags call of
+// ReadTags asks about for that many tag keys: what the 200 filter values
+// leave beside the keys, or 200 past maxKeyFilter keys. A caller that
+// gathers instances for ReadTags gathers as many, so that each batch is
+// one call.
+func TagIDsPerCall(keys int) int {
+	if keys <= maxKeyFilter {
+		return ec2FilterValues - keys
+	}
+	return ec2FilterValues
+}
+
 // ReadTags reads the tags named by keys of the instances ids of one
 // account-region and calls fn with each instance's labels (tag:KEY, the
 // tag's value) that has any: EC2 instances (i-) with ec2:DescribeTags and
@@ -57,9 +69,8 @@ func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys [
 	for _, k := range keys {
 		wanted[k] = true
 	}
-	perCall, filters := ec2FilterValues, []ec2types.Filter(nil)
+	perCall, filters := TagIDsPerCall(len(keys)), []ec2types.Filter(nil)
 	if len(keys) <= maxKeyFilter {
-		perCall -= len(keys)
 		filters = []ec2types.Filter{{Name: aws.String("key"), Values: keys}}
 	}
 	var ec2IDs, hybrid []string

@@ -102,3 +102,15 @@ func TestReadTagsFilterValues(t *testing.T) {
 		}
 	}
 }
+
+// TestTagIDsPerCall: what a batch of ReadTags is for one call, as discovery
+// gathers its nodes: 200 filter values, the keys' among them up to 100
+// keys. Discovery gathered 200 nodes whatever the keys, which took two
+// calls a batch (198 and 2 with two keys).
+func TestTagIDsPerCall(t *testing.T) {
+	for keys, want := range map[int]int{1: 199, 2: 198, 100: 100, 101: 200, 230: 200} {
+		if got := audit.TagIDsPerCall(keys); got != want {
+			t.Errorf("TagIDsPerCall(%d) = %d, want %d", keys, got, want)
+		}
+	}
+}

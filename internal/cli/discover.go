@@ -34,10 +34,6 @@ type discovery struct {
 	found, skipped, dups, tagged int
 }
 
-// tagChunk is how many nodes a DescribeTags call asks about when the run
-// labels nodes with their tags: they wait for it before they are audited.
-const tagChunk = 200
-
 // errStopListing ends a listing whose audit takes no more targets.
 var errStopListing = errors.New("the audit stopped")
 
@@ -109,7 +105,9 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 	}
 	chunk := 1
 	if len(j.org.tagKeys) > 0 {
-		chunk = tagChunk
+		// As many nodes as one DescribeTags call asks about: they wait
+		// for it before they are audited.
+		chunk = audit.TagIDsPerCall(len(j.org.tagKeys))
 	}
 	var pending []audit.Target
 	flush := func() error {
