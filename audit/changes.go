@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,6 +63,27 @@ type Change struct {
 
 // ChangeCounts counts the changes of each kind.
 type ChangeCounts map[ChangeKind]int
+
+// Comparison is what Compare found.
+type Comparison struct {
+	// Counts counts the changes of each kind; every kind is present.
+	Counts ChangeCounts
+	// NotCompared counts the instances that were left out, by why.
+	NotCompared NotCompared
+}
+
+// NotCompared counts the instances a comparison left out, by why, so that
+// "0 new failures" is never said of them. Instances that a partial record
+// lacks are not counted: the record's run did not get to them (Records.Partial).
+type NotCompared struct {
+	// Error counts the instances in error now (whatever the baseline
+	// says), or in error in the baseline and not audited now: nothing is
+	// known of their associations in one of the runs.
+	Error int `json:"error"`
+}
+
+// Total is the number of instances not compared.
+func (n NotCompared) Total() int { return n.Error }
 
 // Baseline is an earlier run's record, to compare a run with and to carry
 // forward when each failure was first seen.
@@ -169,10 +191,12 @@ func (b *Baseline) Records() *Records { return b.rs }
 // Carry sets FirstSeenFailing on r's Failed associations: the baseline's
 // date when it failed there too, else when r was audited. The baseline's
 // failures that r gives no verdict on keep their dates in CarriedFailing,
-// so that the run after it still knows them: those of an instance in
-// error that has no row for them, and those now Pending (running again,
-// not shown fixed). It is safe for concurrent use (it only reads the
-// baseline).
+// so that the run after it still knows them: every one of an instance in
+// error that r does not show Failed (an error run is not compared, so
+// what its partial rows show is reported to no one: the run after it
+// says what changed since the failures the last compared run knew), and
+// those now Pending (running again, not shown fixed). It is safe for
+// concurrent use (it only reads the baseline).
 func (b *Baseline) Carry(r *Result) {
 	k := r.Key()
 	if b.oneAccount && k.AccountID != b.account && (k.AccountID == "" || b.account == "") {
@@ -197,9 +221,13 @@ func (b *Baseline) Carry(r *Result) {
 	for id, f := range failing {
 		i := slices.IndexFunc(r.Associations, func(a Association) bool { return a.AssociationID == id })
 		switch {
+		case r.Outcome == OutcomeError:
+			if i >= 0 && r.Associations[i].Status == StatusFailed {
+				continue // failing with its date above
+			}
 		case i >= 0 && verdict(r.Associations[i].Status):
 			continue // failing with its date above, or fixed
-		case i < 0 && r.Outcome != OutcomeError:
+		case i < 0:
 			continue // gone
 		}
 		f.FirstSeenFailing = f.FirstSeenFailing.UTC()
@@ -226,27 +254,35 @@ func (rs *Records) all() iter.Seq2[Result, error] {
 }
 
 // Compare walks the baseline's record and the current one together, in key
-// order (Align), and calls fn for every change, in key order. Instances that
-// could not be audited in either run (error, invalid) are not compared:
-// nothing can be said of them; nor are instances a Partial record lacks (not
-// gone, not new: its run did not get to them). It holds one instance of each
-// record at a time.
-func Compare(base, cur *Records, fn func(Change) error) (ChangeCounts, error) {
-	counts := ChangeCounts{}
+// order (Align), and calls fn for every change, in key order. An instance
+// in error in the baseline and audited now is compared with what was last
+// known of it: the baseline's Failed rows and the failures it carried
+// (Result.CarriedFailing), with their dates; a failure first seen in that
+// error run, which was compared with nothing, is new. An instance in error
+// now, or in the baseline and not audited now, is not compared, and is
+// counted in NotCompared; invalid lines are not compared; nor are
+// instances a Partial record lacks (not gone, not new: its run did not get
+// to them). It holds one instance of each record at a time.
+func Compare(base, cur *Records, fn func(Change) error) (Comparison, error) {
+	res := Comparison{Counts: ChangeCounts{}}
 	for _, k := range ChangeKinds() {
-		counts[k] = 0
+		res.Counts[k] = 0
 	}
 	emit := func(c Change) error {
-		counts[c.Kind]++
+		res.Counts[c.Kind]++
 		return fn(c)
 	}
 	err := Align(base, cur, func(b, c *Result) error {
 		if b == nil && base.Partial || c == nil && cur.Partial {
 			return nil
 		}
+		if inError(c) || inError(b) && !live(c) {
+			res.NotCompared.Error++
+			return nil
+		}
 		return compareInstance(b, c, emit)
 	})
-	return counts, err
+	return res, err
 }
 
 // Align walks the baseline's record and the current one together, in key
@@ -326,11 +362,19 @@ func seen(r *Result) bool { return r != nil && (r.Outcome.Audited() || r.Outcome
 // went: Success or Failed, not Pending (running, or about to).
 func verdict(status string) bool { return status == StatusSuccess || status == StatusFailed }
 
+// live reports whether r was audited.
+func live(r *Result) bool { return r != nil && r.Outcome.Audited() }
+
+// inError reports whether r is an instance in error.
+func inError(r *Result) bool { return r != nil && r.Outcome == OutcomeError }
+
 func compareInstance(b, c *Result, emit func(Change) error) error {
+	if inError(b) && live(c) {
+		return compareLastKnown(b, c, emit)
+	}
 	if b != nil && !seen(b) || c != nil && !seen(c) {
 		return nil // an error or an invalid line: nothing to compare
 	}
-	live := func(r *Result) bool { return r != nil && r.Outcome.Audited() }
 	switch {
 	case !live(b) && !live(c):
 		return nil
@@ -441,6 +485,94 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 			if err := emit(assocChange(VanishedAssociation, b, p, p.Status, "")); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// compareLastKnown compares c, audited, with b, in error: with the
+// failures last known of it, b's Failed rows (partial data: each row is
+// what SSM said, only the set is incomplete) and those it carried. Which
+// associations b had is not known, so no association is new or gone but
+// a known failure's; a failure first seen in b (b was not compared, so no
+// one was told of it) is new.
+func compareLastKnown(b, c *Result, emit func(Change) error) error {
+	type known struct {
+		f        CarriedFailure
+		before   string // b's status ("" without a row)
+		firstInB bool
+	}
+	failing := map[string]known{}
+	for _, f := range b.CarriedFailing {
+		failing[f.AssociationID] = known{f: f}
+	}
+	rows := map[string]Association{}
+	for _, p := range b.Associations {
+		rows[p.AssociationID] = p
+		k, ok := failing[p.AssociationID]
+		k.before = p.Status
+		if p.Status == StatusFailed {
+			since := b.AuditedAt
+			if p.FirstSeenFailing != nil {
+				since = *p.FirstSeenFailing
+			}
+			k.f = CarriedFailure{AssociationID: p.AssociationID, FirstSeenFailing: since, ErrorCode: p.ErrorCode}
+			k.firstInB, ok = !since.Before(b.AuditedAt), true
+		}
+		if ok {
+			failing[p.AssociationID] = k
+		}
+	}
+	resolved := func(k known, a Association) Change {
+		ch := assocChange(Resolved, c, a, k.before, StatusSuccess)
+		ch.FirstSeenFailing, ch.ErrorCode = nil, k.f.ErrorCode
+		return ch
+	}
+	if c.Detail == DetailOverview {
+		// Every association succeeded, or there is none.
+		for _, id := range slices.Sorted(maps.Keys(failing)) {
+			k := failing[id]
+			a := rows[id]
+			a.AssociationID = id
+			ch := resolved(k, a)
+			if c.Outcome == OutcomeNoAssociations {
+				ch = assocChange(VanishedAssociation, b, a, k.before, "")
+				ch.ErrorCode = k.f.ErrorCode
+			}
+			if err := emit(ch); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, a := range c.Associations {
+		k, was := failing[a.AssociationID]
+		delete(failing, a.AssociationID)
+		var ch Change
+		switch {
+		case a.Status == StatusFailed && was && !k.firstInB:
+			ch = assocChange(StillFailing, c, a, k.before, a.Status)
+		case a.Status == StatusFailed:
+			ch = assocChange(NewFailure, c, a, k.before, a.Status)
+		case was && a.Status == StatusSuccess:
+			ch = resolved(k, a)
+		default:
+			continue // Pending: no verdict yet (Carry keeps its date); or no failure then or now
+		}
+		if err := emit(ch); err != nil {
+			return err
+		}
+	}
+	// A failure last known, and its association gone now: gone, as from a
+	// baseline not in error.
+	for _, id := range slices.Sorted(maps.Keys(failing)) {
+		k := failing[id]
+		a := rows[id]
+		a.AssociationID = id
+		ch := assocChange(VanishedAssociation, b, a, k.before, "")
+		ch.ErrorCode = k.f.ErrorCode
+		if err := emit(ch); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -67,7 +67,7 @@ func TestCompareDrift(t *testing.T) {
 	}
 	defer cur.Close()
 
-	got, err := audit.Compare(base.Records(), cur, func(c audit.Change) error {
+	res, err := audit.Compare(base.Records(), cur, func(c audit.Change) error {
 		if c.Kind == audit.StillFailing && (c.FirstSeenFailing == nil || !c.FirstSeenFailing.Equal(week1)) {
 			t.Errorf("%s %s still failing since %v, want %v", c.InstanceID, c.AssociationID, c.FirstSeenFailing, week1)
 		}
@@ -79,6 +79,7 @@ func TestCompareDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := res.Counts
 	want := drifttest.Expected(after, changes)
 	t.Logf("changes found: %v", got)
 	for _, k := range audit.ChangeKinds() {

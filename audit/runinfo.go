@@ -218,6 +218,9 @@ type ChangeInfo struct {
 	BaselineFromRun string       `json:"baseline_from_run,omitempty"`
 	Since           *time.Time   `json:"since,omitempty"`
 	Counts          ChangeCounts `json:"counts"`
+	// NotCompared counts the instances left out of the comparison, by
+	// why; zero in a run.json written before it was kept.
+	NotCompared NotCompared `json:"not_compared"`
 	// BaselineIncomplete says the baseline's run did not audit all its
 	// targets: the instances it lacks were not compared.
 	BaselineIncomplete bool `json:"baseline_incomplete,omitempty"`
@@ -234,6 +237,11 @@ func (c *ChangeInfo) BaselineIn(dir string) string {
 		return c.BaselineFromRun
 	}
 	return filepath.Join(dir, c.BaselineFromRun)
+}
+
+// Comparison is what the comparison found, as run.json keeps it.
+func (c *ChangeInfo) Comparison() Comparison {
+	return Comparison{Counts: c.Counts, NotCompared: c.NotCompared}
 }
 
 // MergeRunInfo joins the metadata of several runs whose records are merged:

@@ -28,6 +28,9 @@ type Changes struct {
 	Summary string `json:"summary"`
 	// Counts counts the changes of each kind; every kind is present.
 	Counts map[audit.ChangeKind]int `json:"counts"`
+	// NotCompared counts the instances left out of the comparison, by
+	// why (see audit.NotCompared).
+	NotCompared audit.NotCompared `json:"not_compared"`
 	// Count is the number of changes; Rows the first Settings.ListRows of
 	// them, in the order of audit.ChangeKinds (new failures first), then in
 	// key order.
@@ -71,7 +74,7 @@ func buildChanges(ctx context.Context, opts Options, listRows int) (*Changes, er
 	b := opts.Baseline
 	ch := &Changes{Baseline: b.Path, Since: utcPtr(b.At)}
 	byKind := map[audit.ChangeKind][]ChangeRow{}
-	counts, err := audit.Compare(b.Records(), opts.Records, func(c audit.Change) error {
+	res, err := audit.Compare(b.Records(), opts.Records, func(c audit.Change) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -83,9 +86,9 @@ func buildChanges(ctx context.Context, opts Options, listRows int) (*Changes, er
 	if err != nil {
 		return nil, fmt.Errorf("comparing with the baseline: %w", err)
 	}
-	ch.Counts = counts
+	ch.Counts, ch.NotCompared = res.Counts, res.NotCompared
 	for _, k := range audit.ChangeKinds() {
-		ch.Count += counts[k]
+		ch.Count += res.Counts[k]
 		for _, r := range byKind[k] {
 			if len(ch.Rows) < listRows {
 				ch.Rows = append(ch.Rows, r)
@@ -93,16 +96,18 @@ func buildChanges(ctx context.Context, opts Options, listRows int) (*Changes, er
 		}
 	}
 	ch.Rows = nonNil(ch.Rows)
-	ch.Summary = ChangeSummary(ch.Counts, ch.Since, opts.Records.Partial || b.Records().Partial)
+	ch.Summary = ChangeSummary(res, ch.Since, opts.Records.Partial || b.Records().Partial)
 	return ch, nil
 }
 
 // ChangeSummary says what got worse and what got better since the
 // baseline of since (nil: unknown), in a few words, every kind of change
-// there was named; partial when one of the runs did not audit all its
-// targets, so that only the instances both audited were compared. Every
-// report, the mail and the closing summary say it in these words.
-func ChangeSummary(c audit.ChangeCounts, since *time.Time, partial bool) string {
+// there was named, and the instances that were not compared; partial when
+// one of the runs did not audit all its targets, so that only the
+// instances both audited were compared. Every report, the mail and the
+// closing summary say it in these words.
+func ChangeSummary(res audit.Comparison, since *time.Time, partial bool) string {
+	c := res.Counts
 	parts := []string{
 		plural(c[audit.NewFailure], "new failure", "new failures"),
 		fmt.Sprintf("%s resolved", thousands(c[audit.Resolved])),
@@ -121,6 +126,10 @@ func ChangeSummary(c audit.ChangeCounts, since *time.Time, partial bool) string 
 	}
 	if n := c[audit.VanishedAssociation]; n > 0 {
 		parts = append(parts, plural(n, "association gone", "associations gone"))
+	}
+	if n := res.NotCompared.Error; n > 0 {
+		// Never an unqualified "0 new failures" while some were left out.
+		parts = append(parts, fmt.Sprintf("%s not compared (error in one run)", thousands(n)))
 	}
 	s := strings.Join(parts, ", ")
 	if since != nil {

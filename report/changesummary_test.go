@@ -12,25 +12,29 @@ import (
 // TestChangeSummary: the few words that say what changed name every kind
 // of change there was, associations come or gone too (a mail sent for an
 // association deleted said "0 new failures, 0 resolved" and nothing else),
-// the baseline's date with its zone, and the caveat of a partial run.
+// the baseline's date with its zone, the caveat of a partial run, and the
+// instances left out (in error in one run): "0 new failures" alone was said
+// of a run where they could not be compared.
 func TestChangeSummary(t *testing.T) {
 	since := time.Date(2026, 11, 25, 23, 30, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
-		counts  audit.ChangeCounts
+		res     audit.Comparison
 		partial bool
 		want    []string
 		not     []string
 	}{
-		{"an association gone", audit.ChangeCounts{audit.VanishedAssociation: 1}, false,
-			[]string{"0 new failures", "0 resolved", "1 association gone", "since 2026-11-25 23:30:00 UTC"}, []string{"among"}},
-		{"every kind", audit.ChangeCounts{audit.NewFailure: 2, audit.Resolved: 3, audit.StillFailing: 4, audit.NewInstance: 1,
-			audit.VanishedInstance: 5, audit.NewAssociation: 6, audit.VanishedAssociation: 7}, true,
+		{"an association gone", audit.Comparison{Counts: audit.ChangeCounts{audit.VanishedAssociation: 1}}, false,
+			[]string{"0 new failures", "0 resolved", "1 association gone", "since 2026-11-25 23:30:00 UTC"}, []string{"among", "not compared"}},
+		{"every kind", audit.Comparison{Counts: audit.ChangeCounts{audit.NewFailure: 2, audit.Resolved: 3, audit.StillFailing: 4, audit.NewInstance: 1,
+			audit.VanishedInstance: 5, audit.NewAssociation: 6, audit.VanishedAssociation: 7}}, true,
 			[]string{"2 new failures", "3 resolved", "4 still failing", "1 new instance", "5 instances gone", "6 new associations", "7 associations gone", "among the instances both runs audited"}, nil},
+		{"instances in error", audit.Comparison{Counts: audit.ChangeCounts{}, NotCompared: audit.NotCompared{Error: 2}}, false,
+			[]string{"0 new failures", "2 not compared (error in one run)"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := report.ChangeSummary(tt.counts, &since, tt.partial)
+			got := report.ChangeSummary(tt.res, &since, tt.partial)
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("%q: want %q", got, w)

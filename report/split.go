@@ -195,13 +195,13 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 			gb.Records().Partial = opts.Baseline.Records().Partial
 			gopts.Baseline = gb
 			// The group's own changes, not the run's.
-			counts, err := audit.Compare(gb.Records(), rs, func(audit.Change) error { return nil })
+			res, err := audit.Compare(gb.Records(), rs, func(audit.Change) error { return nil })
 			if err != nil {
 				rs.Close()
 				gb.Close()
 				return append(kept, groups[i:]...), fmt.Errorf("group %q: %w", g.Value, err)
 			}
-			if rs.Len() == 0 && !changed(counts) {
+			if rs.Len() == 0 && !changed(res.Counts) {
 				// Nothing to tell the group of the baseline's only.
 				rs.Close()
 				gb.Close()
@@ -211,7 +211,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 				continue
 			}
 			ci := *run.Changes
-			ci.Counts = counts
+			ci.Counts, ci.NotCompared = res.Counts, res.NotCompared
 			run.Changes = &ci
 		}
 		gopts.Run = run

@@ -466,7 +466,7 @@ func TestSplitGroupBaselineAsCompleteAsTheWholeOne(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := nonzero(again); !maps.Equal(got, tt.want) {
+			if got := nonzero(again.Counts); !maps.Equal(got, tt.want) {
 				t.Errorf("compared again, as the mail does: %v, want %v", got, tt.want)
 			}
 		})
@@ -499,11 +499,11 @@ func openCompared(t *testing.T, basePath, curPath string, partial bool) (*audit.
 	}
 	t.Cleanup(func() { rs.Close() })
 	rs.Partial = partial
-	counts, err := audit.Compare(base.Records(), rs, func(audit.Change) error { return nil })
+	res, err := audit.Compare(base.Records(), rs, func(audit.Change) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	return base, rs, counts
+	return base, rs, res.Counts
 }
 
 // writeResults writes rs as dir's results.jsonl and returns its path.

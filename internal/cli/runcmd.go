@@ -904,11 +904,11 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		// reports this rendering does not write (removeUnwritten).
 		info.Changes = nil
 	default:
-		counts, err := audit.Compare(o.base.Records(), rs, func(audit.Change) error { return nil })
+		res, err := audit.Compare(o.base.Records(), rs, func(audit.Change) error { return nil })
 		if err != nil {
 			return nil, fmt.Errorf("comparing with --baseline: %w", err)
 		}
-		info.Changes = &audit.ChangeInfo{Baseline: o.base.Path, BaselineFromRun: pathFrom(o.out, o.base.Path), Counts: counts,
+		info.Changes = &audit.ChangeInfo{Baseline: o.base.Path, BaselineFromRun: pathFrom(o.out, o.base.Path), Counts: res.Counts, NotCompared: res.NotCompared,
 			BaselineIncomplete: o.base.Records().Partial}
 		if !o.base.At.IsZero() {
 			at := o.base.At.UTC()
@@ -1236,8 +1236,8 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 			continue
 		}
 		// Whole, not complete: a run with some instances in error is as
-		// good a baseline for the others (a comparison leaves instances in
-		// error out on either side), and in a large fleet nearly every run
+		// good a baseline for the others (a comparison compares its
+		// instances in error with what was last known of them), and in a large fleet nearly every run
 		// has some; passing it over for an ever older complete run would
 		// call the same failure new week after week.
 		runs = append(runs, run{dir, ri.StartedAt, ri.Whole()})

@@ -132,7 +132,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	if c := info.Changes; c != nil {
 		// The reports' own words: every kind of change, and the caveat of
 		// a partial run.
-		fmt.Fprintln(w, report.ChangeSummary(c.Counts, c.Since, c.BaselineIncomplete || !info.Whole()))
+		fmt.Fprintln(w, report.ChangeSummary(c.Comparison(), c.Since, c.BaselineIncomplete || !info.Whole()))
 	}
 	for _, s := range info.Sites {
 		if s.Error != nil && !s.Unreachable {

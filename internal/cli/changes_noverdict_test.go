@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// weekFleet is a fleet of two instances: i-…a0 with one association,
+// i-…b0 with two, whose second is in status (with code when Failed).
+func weekFleet(status, code string) *ssmsim.Fleet {
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{})
+	d := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	assoc := func(id, inst, name, status, code string) ssmsim.Association {
+		a := ssmsim.Association{AssociationID: id, Name: name, InstanceID: inst, Status: status, DetailedStatus: status, ExecutionDate: d}
+		if status == "Failed" {
+			a.ErrorCode, a.DetailedStatus = code, "Failed"
+		}
+		return a
+	}
+	f.Add(ssmsim.Instance{InstanceID: "i-0123456789abcdea0", Associations: []ssmsim.Association{
+		assoc("aaaaaaaa-0000-0000-0000-000000000001", "i-0123456789abcdea0", "AWS-RunPatchBaseline", "Success", ""),
+	}})
+	f.Add(ssmsim.Instance{InstanceID: "i-0123456789abcdeb0", Associations: []ssmsim.Association{
+		assoc("bbbbbbbb-0000-0000-0000-000000000001", "i-0123456789abcdeb0", "AWS-RunPatchBaseline", "Success", ""),
+		assoc("bbbbbbbb-0000-0000-0000-000000000002", "i-0123456789abcdeb0", "AWS-UpdateSSMAgent", status, code),
+	}})
+	return f
+}
+
+// changeKinds returns the change column of dir's changes.csv, row by row.
+func changeKinds(t *testing.T, dir string) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, r := range rows[1:] {
+		kinds = append(kinds, r[0])
+	}
+	return kinds
+}
+
+// TestErrorRunBetweenTwoWeeks: an instance in error one week (here more
+// pages than --max-pages) hid its changes the week after: its first
+// failure was "0 new failures", --fail-on new exited 0. The week after the
+// error run compares it with what was last known of it; the error week
+// says the instance was not compared.
+func TestErrorRunBetweenTwoWeeks(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdea0\ni-0123456789abcdeb0\n")
+	dir := t.TempDir()
+	week1, week2, week3 := filepath.Join(dir, "week1"), filepath.Join(dir, "week2"), filepath.Join(dir, "week3")
+	args := func(url, out string, more ...string) []string {
+		return append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet"}, more...)
+	}
+	url, _ := serve(t, weekFleet("Success", ""), ssmsim.Options{})
+	if got := runCLI(t, "", args(url, week1)...); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	// One association a page, one page an instance: the instance of two
+	// ends in error.
+	got := runCLI(t, "", args(url, week2, "--baseline", week1, "--max-results", "1", "--max-pages", "1", "--fail-on", "new")...)
+	if got.code == 0 || !strings.Contains(got.stderr, "1 not compared (error in one run)") {
+		t.Errorf("week 2, one instance in error: exit %d, want not 0 and the summary to say it was not compared\n%s", got.code, got.stderr)
+	}
+	url, _ = serve(t, weekFleet("Failed", "ExecutionError"), ssmsim.Options{})
+	got = runCLI(t, "", args(url, week3, "--baseline", week2, "--fail-on", "new")...)
+	if got.code != 1 {
+		t.Errorf("week 3, a new failure after the error run: exit %d with --fail-on new, want 1\n%s", got.code, got.stderr)
+	}
+	if kinds := changeKinds(t, week3); len(kinds) != 1 || kinds[0] != "new_failure" {
+		t.Errorf("week 3: changes %v, want one new_failure", kinds)
+	}
+	if !strings.Contains(got.stderr, "1 new failure,") {
+		t.Errorf("week 3's summary does not say the new failure:\n%s", got.stderr)
+	}
+}
