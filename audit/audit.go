@@ -249,10 +249,12 @@ type Result struct {
 	// association overview of DescribeInstanceInformation (triage), with
 	// Associations empty and Info.AssociationOverview holding the counts.
 	Detail string `json:"detail,omitempty"`
-	// CarriedFailing keeps, for an instance in error, when each association
-	// that was Failed in the baseline was first seen failing (see
-	// Baseline.Carry): an instance in error says nothing of its failures,
-	// and the run after this one still knows since when they fail.
+	// CarriedFailing keeps the baseline's failures that this result gives
+	// no verdict on, and when each was first seen failing (see
+	// Baseline.Carry): those of an instance in error or not managed, which
+	// says nothing of its failures, of one now Pending, and for one run of
+	// one whose association is missing; the run after this one still knows
+	// since when they fail.
 	CarriedFailing []CarriedFailure `json:"carried_failing,omitempty"`
 }
 
@@ -264,6 +266,11 @@ type CarriedFailure struct {
 	// ErrorCode is the failure's error code when it was last seen Failed,
 	// so that its resolution can say what was fixed.
 	ErrorCode string `json:"error_code,omitempty"`
+	// Absent says it is carried because its association was missing from
+	// the instance, audited: it is carried for that one run, in case the
+	// association is put back with its ID, and dropped if it is missing
+	// again, so that a deleted association's failure is not kept for ever.
+	Absent bool `json:"absent,omitempty"`
 }
 
 // DetailOverview is Result.Detail for an instance summarised from its

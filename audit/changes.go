@@ -194,8 +194,10 @@ func (b *Baseline) Records() *Records { return b.rs }
 // so that the run after it still knows them: every one of an instance in
 // error that r does not show Failed (an error run is not compared, so
 // what its partial rows show is reported to no one: the run after it
-// says what changed since the failures the last compared run knew), and
-// those now Pending (running again, not shown fixed). It is safe for
+// says what changed since the failures the last compared run knew), every
+// one of an instance not managed (no verdict was possible), those now
+// Pending (running again, not shown fixed), and for one run those whose
+// association is missing from an instance audited (CarriedFailure.Absent). It is safe for
 // concurrent use (it only reads the baseline).
 func (b *Baseline) Carry(r *Result) {
 	k := r.Key()
@@ -221,14 +223,24 @@ func (b *Baseline) Carry(r *Result) {
 	for id, f := range failing {
 		i := slices.IndexFunc(r.Associations, func(a Association) bool { return a.AssociationID == id })
 		switch {
-		case r.Outcome == OutcomeError:
+		case r.Outcome == OutcomeError || r.Outcome == OutcomeNotManaged:
+			// No verdict on the instance.
 			if i >= 0 && r.Associations[i].Status == StatusFailed {
 				continue // failing with its date above
 			}
 		case i >= 0 && verdict(r.Associations[i].Status):
 			continue // failing with its date above, or fixed
-		case i < 0:
-			continue // gone
+		case i >= 0:
+			f.Absent = false // Pending
+		case r.Detail == DetailOverview && r.Outcome != OutcomeNoAssociations:
+			continue // every association succeeded: fixed
+		case f.Absent:
+			continue // missing a second run: deleted
+		default:
+			// Missing from an instance audited: kept for this one run, in
+			// case it is put back with its ID; a deleted association's
+			// failure is not kept for ever.
+			f.Absent = true
 		}
 		f.FirstSeenFailing = f.FirstSeenFailing.UTC()
 		r.CarriedFailing = append(r.CarriedFailing, f)
@@ -384,7 +396,13 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 		}
 		for _, a := range c.Associations {
 			if a.Status == StatusFailed {
-				if err := emit(assocChange(NewFailure, c, a, "", a.Status)); err != nil {
+				// Back after a run that did not manage it (no verdict: the
+				// failure was carried), or new.
+				kind := NewFailure
+				if b != nil && slices.ContainsFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == a.AssociationID }) {
+					kind = StillFailing
+				}
+				if err := emit(assocChange(kind, c, a, "", a.Status)); err != nil {
 					return err
 				}
 			}
@@ -398,15 +416,15 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 		before[a.AssociationID] = a
 	}
 	// Failed then: Failed in the baseline, or failing before it and
-	// Pending there (carried).
-	carried := func(p Association) int {
-		return slices.IndexFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == p.AssociationID })
+	// Pending there, or missing there for a run (carried).
+	carried := func(id string) int {
+		return slices.IndexFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == id })
 	}
-	failedThen := func(p Association) bool { return p.Status == StatusFailed || carried(p) >= 0 }
+	failedThen := func(p Association) bool { return p.Status == StatusFailed || carried(p.AssociationID) >= 0 }
 	// The error of the failure that was fixed: the baseline's, or the one
 	// carried through it.
-	fixedError := func(p Association) string {
-		if i := carried(p); p.Status != StatusFailed && i >= 0 {
+	fixedError := func(id string, p Association) string {
+		if i := carried(id); p.Status != StatusFailed && i >= 0 {
 			return b.CarriedFailing[i].ErrorCode
 		}
 		return p.ErrorCode
@@ -422,7 +440,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 				}
 			case failedThen(p):
 				ch := assocChange(Resolved, b, p, p.Status, StatusSuccess)
-				ch.Labels, ch.FirstSeenFailing, ch.ErrorCode = c.Labels, nil, fixedError(p)
+				ch.Labels, ch.FirstSeenFailing, ch.ErrorCode = c.Labels, nil, fixedError(p.AssociationID, p)
 				if err := emit(ch); err != nil {
 					return err
 				}
@@ -437,7 +455,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 			for _, a := range c.Associations {
 				if a.Status == StatusFailed {
 					kind := NewFailure
-					if p, ok := before[a.AssociationID]; ok && failedThen(p) {
+					if carried(a.AssociationID) >= 0 || before[a.AssociationID].Status == StatusFailed {
 						kind = StillFailing
 					}
 					if err := emit(assocChange(kind, c, a, before[a.AssociationID].Status, a.Status)); err != nil {
@@ -451,30 +469,31 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 	for _, a := range c.Associations {
 		p, had := before[a.AssociationID]
 		delete(before, a.AssociationID)
+		// Failing then, in a row or carried: an association missing then
+		// keeps its failure for that run (Carry).
+		wasFailing := had && p.Status == StatusFailed || carried(a.AssociationID) >= 0
 		var kind ChangeKind
 		switch {
-		case a.Status == StatusFailed && had && failedThen(p):
+		case a.Status == StatusFailed && wasFailing:
 			kind = StillFailing
 		case a.Status == StatusFailed:
 			kind = NewFailure
-		case had && failedThen(p) && a.Status == StatusSuccess:
+		case wasFailing && a.Status == StatusSuccess:
 			kind = Resolved
-		case had && failedThen(p):
-			continue // Pending: no verdict yet (Carry keeps its date)
-		case !had:
-			kind = NewAssociation
-		default:
-			continue
 		}
-		ch := assocChange(kind, c, a, p.Status, a.Status)
-		if kind == Resolved {
-			ch.ErrorCode = fixedError(p)
+		// Pending after a failure is no verdict yet (Carry keeps its date).
+		if kind != "" {
+			ch := assocChange(kind, c, a, p.Status, a.Status)
+			if kind == Resolved {
+				ch.ErrorCode = fixedError(a.AssociationID, p)
+			}
+			if err := emit(ch); err != nil {
+				return err
+			}
 		}
-		if err := emit(ch); err != nil {
-			return err
-		}
-		if kind == NewFailure && !had {
-			// A new association that fails at once is both.
+		if !had {
+			// A new association that fails at once is both; one back
+			// after a run without it, failing still, too.
 			if err := emit(assocChange(NewAssociation, c, a, "", a.Status)); err != nil {
 				return err
 			}

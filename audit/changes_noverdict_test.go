@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -159,6 +160,49 @@ func TestNotComparedIsCounted(t *testing.T) {
 			}
 			if got := res.NotCompared.Error; got != tc.want {
 				t.Errorf("not compared for an error: %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFailureThroughANotManagedRun: a failure of weeks, its instance not
+// managed for a week (agent offline, deregistered), failing again with the
+// same association: it was "1 new failure", first seen that week, and
+// failed --fail-on new. Not managed is no verdict: the failure is carried
+// and still failing since it was first seen. An association missing for a
+// week (deleted and put back with its ID) is carried for that one run, no
+// longer, so that a deleted association's failure is not kept for ever.
+func TestFailureThroughANotManagedRun(t *testing.T) {
+	failed := func(d time.Time) audit.Result { return one(d, audit.StatusFailed, "ExecutionError") }
+	for _, tc := range []struct {
+		name      string
+		between   []audit.Result // the weeks between the failures
+		want      audit.ChangeKind
+		firstSeen time.Time
+	}{
+		{"not managed", []audit.Result{notManaged(day(8))}, audit.StillFailing, day(1)},
+		{"not managed twice", []audit.Result{notManaged(day(8)), notManaged(day(15))}, audit.StillFailing, day(1)},
+		{"no associations", []audit.Result{one(day(8), "", "")}, audit.StillFailing, day(1)},
+		{"no associations twice", []audit.Result{one(day(8), "", ""), one(day(15), "", "")}, audit.NewFailure, day(22)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			week := weeks(t)
+			prev, _ := week("w0", "", failed(day(1)))
+			for i, r := range tc.between {
+				prev, _ = week(fmt.Sprintf("w%d", i+1), prev, r)
+			}
+			last, got := week("last", prev, failed(day(22)))
+			n := count(got)
+			if n[tc.want] != 1 || n[audit.NewFailure]+n[audit.StillFailing] != 1 {
+				t.Errorf("changes %v, want one %s", n, tc.want)
+			}
+			for _, c := range got {
+				if c.Kind == tc.want && (c.FirstSeenFailing == nil || !c.FirstSeenFailing.Equal(tc.firstSeen)) {
+					t.Errorf("%s first seen failing %v, want %v", c.Kind, c.FirstSeenFailing, tc.firstSeen)
+				}
+			}
+			if fs := readAll(t, last)[0].Associations[0].FirstSeenFailing; fs == nil || !fs.Equal(tc.firstSeen) {
+				t.Errorf("the record's first_seen_failing %v, want %v", fs, tc.firstSeen)
 			}
 		})
 	}
