@@ -54,7 +54,10 @@ type Change struct {
 	// Before and After are the Status then and now ("" where absent).
 	Before, After string
 	// ErrorCode is the failure's code (now, or then for Resolved).
-	ErrorCode string
+	// ErrorCodeBefore is, for StillFailing, the code it failed with then
+	// (as carried, when it was carried): another code is another failure
+	// of the same association, a change, though not a new failure.
+	ErrorCode, ErrorCodeBefore string
 	// FirstSeenFailing is when a failing association was first seen failing.
 	FirstSeenFailing *time.Time
 	// Labels are the instance's labels, now or then.
@@ -70,6 +73,9 @@ type Comparison struct {
 	Counts ChangeCounts
 	// NotCompared counts the instances that were left out, by why.
 	NotCompared NotCompared
+	// ErrorCodeChanged counts the StillFailing changes whose error code
+	// is not the one they failed with then (Change.ErrorCodeBefore).
+	ErrorCodeChanged int
 }
 
 // NotCompared counts the instances a comparison left out, by why, so that
@@ -282,6 +288,9 @@ func Compare(base, cur *Records, fn func(Change) error) (Comparison, error) {
 	}
 	emit := func(c Change) error {
 		res.Counts[c.Kind]++
+		if c.Kind == StillFailing && c.ErrorCode != c.ErrorCodeBefore {
+			res.ErrorCodeChanged++
+		}
 		return fn(c)
 	}
 	err := Align(base, cur, func(b, c *Result) error {
@@ -398,11 +407,13 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 			if a.Status == StatusFailed {
 				// Back after a run that did not manage it (no verdict: the
 				// failure was carried), or new.
-				kind := NewFailure
-				if b != nil && slices.ContainsFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == a.AssociationID }) {
-					kind = StillFailing
+				ch := assocChange(NewFailure, c, a, "", a.Status)
+				if b != nil {
+					if i := slices.IndexFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == a.AssociationID }); i >= 0 {
+						ch.Kind, ch.ErrorCodeBefore = StillFailing, b.CarriedFailing[i].ErrorCode
+					}
 				}
-				if err := emit(assocChange(kind, c, a, "", a.Status)); err != nil {
+				if err := emit(ch); err != nil {
 					return err
 				}
 			}
@@ -421,8 +432,8 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 		return slices.IndexFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == id })
 	}
 	failedThen := func(p Association) bool { return p.Status == StatusFailed || carried(p.AssociationID) >= 0 }
-	// The error of the failure that was fixed: the baseline's, or the one
-	// carried through it.
+	// The error of the failure then (fixed, or failing still): the
+	// baseline's, or the one carried through it.
 	fixedError := func(id string, p Association) string {
 		if i := carried(id); p.Status != StatusFailed && i >= 0 {
 			return b.CarriedFailing[i].ErrorCode
@@ -454,11 +465,12 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 		if c.Detail != DetailOverview {
 			for _, a := range c.Associations {
 				if a.Status == StatusFailed {
-					kind := NewFailure
-					if carried(a.AssociationID) >= 0 || before[a.AssociationID].Status == StatusFailed {
-						kind = StillFailing
+					p := before[a.AssociationID]
+					ch := assocChange(NewFailure, c, a, p.Status, a.Status)
+					if carried(a.AssociationID) >= 0 || p.Status == StatusFailed {
+						ch.Kind, ch.ErrorCodeBefore = StillFailing, fixedError(a.AssociationID, p)
 					}
-					if err := emit(assocChange(kind, c, a, before[a.AssociationID].Status, a.Status)); err != nil {
+					if err := emit(ch); err != nil {
 						return err
 					}
 				}
@@ -484,8 +496,11 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 		// Pending after a failure is no verdict yet (Carry keeps its date).
 		if kind != "" {
 			ch := assocChange(kind, c, a, p.Status, a.Status)
-			if kind == Resolved {
+			switch kind {
+			case Resolved:
 				ch.ErrorCode = fixedError(a.AssociationID, p)
+			case StillFailing:
+				ch.ErrorCodeBefore = fixedError(a.AssociationID, p)
 			}
 			if err := emit(ch); err != nil {
 				return err
@@ -571,6 +586,7 @@ func compareLastKnown(b, c *Result, emit func(Change) error) error {
 		switch {
 		case a.Status == StatusFailed && was && !k.firstInB:
 			ch = assocChange(StillFailing, c, a, k.before, a.Status)
+			ch.ErrorCodeBefore = k.f.ErrorCode
 		case a.Status == StatusFailed:
 			ch = assocChange(NewFailure, c, a, k.before, a.Status)
 		case was && a.Status == StatusSuccess:

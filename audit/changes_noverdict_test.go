@@ -207,3 +207,39 @@ func TestFailureThroughANotManagedRun(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorCodeChange: a failure whose error code changed (ExecutionError
+// to TimedOut) read as the same failure: the change carried only the code
+// now. It carries the earlier code too, is counted, and stays
+// still_failing: not a new failure.
+func TestErrorCodeChange(t *testing.T) {
+	week := weeks(t)
+	w1, _ := week("w1", "", one(day(1), audit.StatusFailed, "ExecutionError"))
+	_, got := week("w2", w1, one(day(8), audit.StatusFailed, "TimedOut"))
+	if len(got) != 1 || got[0].Kind != audit.StillFailing {
+		t.Fatalf("changes %v, want one still_failing", count(got))
+	}
+	if got[0].ErrorCode != "TimedOut" || got[0].ErrorCodeBefore != "ExecutionError" {
+		t.Errorf("error code %q, before %q; want TimedOut, before ExecutionError", got[0].ErrorCode, got[0].ErrorCodeBefore)
+	}
+	// Counted as such by Compare.
+	dir := t.TempDir()
+	writeRecord(t, filepath.Join(dir, "b.jsonl"), one(day(1), audit.StatusFailed, "ExecutionError"))
+	writeRecord(t, filepath.Join(dir, "c.jsonl"), one(day(8), audit.StatusFailed, "TimedOut"))
+	base, _ := audit.OpenRecords(filepath.Join(dir, "b.jsonl"))
+	defer base.Close()
+	cur, _ := audit.OpenRecords(filepath.Join(dir, "c.jsonl"))
+	defer cur.Close()
+	res, err := audit.Compare(base, cur, func(audit.Change) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ErrorCodeChanged != 1 || res.Counts[audit.NewFailure] != 0 {
+		t.Errorf("error codes changed %d, new failures %d; want 1, 0", res.ErrorCodeChanged, res.Counts[audit.NewFailure])
+	}
+	// The same code: nothing changed.
+	_, same := week("w3", w1, one(day(8), audit.StatusFailed, "ExecutionError"))
+	if len(same) != 1 || same[0].ErrorCodeBefore != "ExecutionError" || same[0].ErrorCode != "ExecutionError" {
+		t.Errorf("the same code: %+v", same)
+	}
+}

@@ -221,6 +221,9 @@ type ChangeInfo struct {
 	// NotCompared counts the instances left out of the comparison, by
 	// why; zero in a run.json written before it was kept.
 	NotCompared NotCompared `json:"not_compared"`
+	// ErrorCodeChanged counts the failures still failing with another
+	// error code (Comparison.ErrorCodeChanged).
+	ErrorCodeChanged int `json:"error_code_changed"`
 	// BaselineIncomplete says the baseline's run did not audit all its
 	// targets: the instances it lacks were not compared.
 	BaselineIncomplete bool `json:"baseline_incomplete,omitempty"`
@@ -241,7 +244,7 @@ func (c *ChangeInfo) BaselineIn(dir string) string {
 
 // Comparison is what the comparison found, as run.json keeps it.
 func (c *ChangeInfo) Comparison() Comparison {
-	return Comparison{Counts: c.Counts, NotCompared: c.NotCompared}
+	return Comparison{Counts: c.Counts, NotCompared: c.NotCompared, ErrorCodeChanged: c.ErrorCodeChanged}
 }
 
 // MergeRunInfo joins the metadata of several runs whose records are merged:

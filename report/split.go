@@ -211,7 +211,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 				continue
 			}
 			ci := *run.Changes
-			ci.Counts, ci.NotCompared = res.Counts, res.NotCompared
+			ci.Counts, ci.NotCompared, ci.ErrorCodeChanged = res.Counts, res.NotCompared, res.ErrorCodeChanged
 			run.Changes = &ci
 		}
 		gopts.Run = run

@@ -4,10 +4,12 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -85,5 +87,52 @@ func TestErrorRunBetweenTwoWeeks(t *testing.T) {
 	}
 	if !strings.Contains(got.stderr, "1 new failure,") {
 		t.Errorf("week 3's summary does not say the new failure:\n%s", got.stderr)
+	}
+}
+
+// TestErrorCodeChangeIsAChange: ExecutionError, then TimedOut, on the same
+// association read as the same failure: changes.csv had only the code now,
+// and --mail-when changes did not mail. The change carries both codes,
+// the summary says it, the run is mailed, and --fail-on new is not failed.
+func TestErrorCodeChangeIsAChange(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdea0\ni-0123456789abcdeb0\n")
+	dir := t.TempDir()
+	week1, week2 := filepath.Join(dir, "week1"), filepath.Join(dir, "week2")
+	args := func(url, out string, more ...string) []string {
+		return append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet"}, more...)
+	}
+	url, _ := serve(t, weekFleet("Failed", "ExecutionError"), ssmsim.Options{})
+	if got := runCLI(t, "", args(url, week1, "--fail-on", "none")...); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	url, _ = serve(t, weekFleet("Failed", "TimedOut"), ssmsim.Options{})
+	got := runCLI(t, "", args(url, week2, "--baseline", week1, "--fail-on", "new")...)
+	if got.code != 0 {
+		t.Errorf("week 2, another error code: exit %d with --fail-on new, want 0 (not a new failure)\n%s", got.code, got.stderr)
+	}
+	if !strings.Contains(got.stderr, "1 still failing (1 with another error code)") {
+		t.Errorf("the summary does not say the error code changed:\n%s", got.stderr)
+	}
+	f, err := os.Open(filepath.Join(week2, "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "error_code_before")
+	if col < 0 || len(rows) != 2 || rows[1][0] != "still_failing" || rows[1][col] != "ExecutionError" || rows[1][slices.Index(rows[0], "error_code")] != "TimedOut" {
+		t.Errorf("changes.csv %q, want one still_failing, TimedOut, before ExecutionError", rows)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(week2, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := &delivery{d: &deliveryOptions{mailWhen: mailChanges}, logf: func(string, ...any) {}}
+	if due, why := dl.mailDue(ri); !due {
+		t.Errorf("--mail-when changes: not due (%s), want due for the changed error code", why)
 	}
 }

@@ -78,7 +78,7 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 	fs.Int64Var(&d.mailMaxSize, "mail-max-size", deliver.DefaultMaxSize, "most `bytes` of the whole message; attachments that would pass it are left out and the body says where the reports are")
 	fs.StringVar(&d.mailToLabel, "mail-to-label", "", "mail each group of --split-by (or of this `label` itself) to the addresses in this label, such as an owner_email column")
 	if fresh {
-		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail: always; findings (a failed association or an incomplete run, whatever --fail-on says); or changes (a failure new or resolved, an instance come or gone since --baseline)")
+		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail: always; findings (a failed association or an incomplete run, whatever --fail-on says); or changes (a failure new or resolved or failing with another error code, an instance come or gone since --baseline)")
 		fs.StringVar(&d.upload, "upload", "", "put every output under this `s3://bucket/prefix/` once written; {date} and {time} in it are the run's, as in --out")
 		fs.StringVar(&d.uploadSSE, "upload-sse", "", "server-side encryption of the upload: AES256 or aws:kms (default: the bucket's)")
 		fs.StringVar(&d.uploadKMS, "upload-kms-key", "", "the KMS `key` of --upload-sse aws:kms (default: the account's AWS-managed key)")
@@ -585,6 +585,9 @@ func (dl *delivery) mailDue(info audit.RunInfo) (bool, string) {
 			if k != audit.StillFailing && n > 0 {
 				return true, ""
 			}
+		}
+		if c.ErrorCodeChanged > 0 {
+			return true, "" // failing still, but otherwise
 		}
 		return false, "no change since the baseline (--mail-when changes)"
 	}

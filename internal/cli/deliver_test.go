@@ -478,6 +478,9 @@ func TestMailWhen(t *testing.T) {
 		{"changes, only still failing", mailChanges, complete(failing, counts(audit.StillFailing, 1)), false},
 		{"changes, one resolved", mailChanges, complete(clean, counts(audit.Resolved, 1)), true},
 		{"changes, an association gone", mailChanges, complete(clean, counts(audit.VanishedAssociation, 1)), true},
+		// ExecutionError, then TimedOut: another failure of the same
+		// association, still failing, not new.
+		{"changes, an error code changed", mailChanges, complete(failing, &audit.ChangeInfo{Counts: audit.ChangeCounts{audit.StillFailing: 1}, ErrorCodeChanged: 1}), true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dl := &delivery{d: &deliveryOptions{mailWhen: tt.when}, logf: func(string, ...any) {}}

@@ -908,7 +908,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		if err != nil {
 			return nil, fmt.Errorf("comparing with --baseline: %w", err)
 		}
-		info.Changes = &audit.ChangeInfo{Baseline: o.base.Path, BaselineFromRun: pathFrom(o.out, o.base.Path), Counts: res.Counts, NotCompared: res.NotCompared,
+		info.Changes = &audit.ChangeInfo{Baseline: o.base.Path, BaselineFromRun: pathFrom(o.out, o.base.Path), Counts: res.Counts, NotCompared: res.NotCompared, ErrorCodeChanged: res.ErrorCodeChanged,
 			BaselineIncomplete: o.base.Records().Partial}
 		if !o.base.At.IsZero() {
 			at := o.base.At.UTC()
