@@ -86,10 +86,14 @@ type NotCompared struct {
 	// says), or in error in the baseline and not audited now: nothing is
 	// known of their associations in one of the runs.
 	Error int `json:"error"`
+	// OtherShard counts the instances one record holds that the other
+	// does not cover: it is of another shard (Records.Scope), neither new
+	// nor gone.
+	OtherShard int `json:"other_shard"`
 }
 
 // Total is the number of instances not compared.
-func (n NotCompared) Total() int { return n.Error }
+func (n NotCompared) Total() int { return n.Error + n.OtherShard }
 
 // Baseline is an earlier run's record, to compare a run with and to carry
 // forward when each failure was first seen.
@@ -98,6 +102,9 @@ type Baseline struct {
 	// (zero when its run.json is missing).
 	Path string
 	At   time.Time
+	// Run is the run.json beside the record, settled against it (zero
+	// without one): which targets it covers, and how it ran.
+	Run RunInfo
 	// Incomplete says why the record lacks some of its run's targets ("" when
 	// it is whole, or when the caller of OpenBaselineRecord judged it):
 	// Compare says nothing of the instances it lacks.
@@ -135,6 +142,7 @@ func OpenBaseline(path string) (*Baseline, error) {
 	switch {
 	case found:
 		ri.Settle(b.rs)
+		b.Run = ri
 		if b.rs.Partial {
 			b.Incomplete = cmp.Or(ri.Error, "its run was interrupted")
 		}
@@ -280,7 +288,9 @@ func (rs *Records) all() iter.Seq2[Result, error] {
 // now, or in the baseline and not audited now, is not compared, and is
 // counted in NotCompared; invalid lines are not compared; nor are
 // instances a Partial record lacks (not gone, not new: its run did not get
-// to them). It holds one instance of each record at a time.
+// to them); nor, counted, are the instances outside the shards either
+// record covers (Records.Scope: a shard compared with a whole run of its
+// list, or the reverse). It holds one instance of each record at a time.
 func Compare(base, cur *Records, fn func(Change) error) (Comparison, error) {
 	res := Comparison{Counts: ChangeCounts{}}
 	for _, k := range ChangeKinds() {
@@ -293,7 +303,13 @@ func Compare(base, cur *Records, fn func(Change) error) (Comparison, error) {
 		}
 		return fn(c)
 	}
+	inBase, inCur := covers(base.Scope), covers(cur.Scope)
 	err := Align(base, cur, func(b, c *Result) error {
+		r := cmp.Or(c, b)
+		if inBase != nil && !inBase(r) || inCur != nil && !inCur(r) {
+			res.NotCompared.OtherShard++
+			return nil
+		}
 		if b == nil && base.Partial || c == nil && cur.Partial {
 			return nil
 		}
@@ -304,6 +320,41 @@ func Compare(base, cur *Records, fn func(Change) error) (Comparison, error) {
 		return compareInstance(b, c, emit)
 	})
 	return res, err
+}
+
+// covers returns whether an instance falls in the shards that parts are
+// of, by the pure function of the instance that put it there (PartOf of
+// its ID, or SiteIn of its account-region for discovery); nil when parts
+// cover whole lists (a merge of every shard of one included), or say
+// nothing of shards: every instance. The list a shard was taken from does
+// not matter: an instance outside the shard was in no run of it.
+func covers(parts []Part) func(*Result) bool {
+	if len(parts) == 0 || len(PartialShards(parts)) == 0 {
+		return nil
+	}
+	type shard struct {
+		k, n  int
+		sites bool
+	}
+	var in []shard
+	for _, p := range parts {
+		var k, n int
+		if p.Shard == "" {
+			return nil // a whole list among them: any instance may be of it
+		}
+		if _, err := fmt.Sscanf(p.Shard, "%d/%d", &k, &n); err != nil || n < 1 || k < 0 || k >= n {
+			return nil
+		}
+		in = append(in, shard{k, n, p.Discovered()})
+	}
+	return func(r *Result) bool {
+		return slices.ContainsFunc(in, func(s shard) bool {
+			if s.sites {
+				return SiteIn(r.AccountID, r.Region, s.k, s.n)
+			}
+			return PartOf(r.InstanceID, s.n) == s.k
+		})
+	}
 }
 
 // Align walks the baseline's record and the current one together, in key

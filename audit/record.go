@@ -397,6 +397,10 @@ type Records struct {
 	// was stopped, interrupted, or could not audit an account-region):
 	// Compare then says nothing of an instance it lacks.
 	Partial bool
+	// Scope is what the record covers: its run's parts (RunInfo.Parts, set
+	// by RunInfo.Settle; nil when unknown). Compare leaves out, and counts,
+	// an instance outside the shards that either record covers.
+	Scope []Part
 	// accounts are the accounts its instances name, invalid lines aside:
 	// the first two found.
 	accounts []string

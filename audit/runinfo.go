@@ -114,6 +114,7 @@ func (ri *RunInfo) Settle(rs *Records) {
 	ri.Finish(rs.Outcomes(), rs.Len())
 	ri.Torn = rs.Torn
 	rs.Partial = !ri.Whole()
+	rs.Scope = ri.Parts
 }
 
 // Whole reports whether the run's record holds a result for each of its

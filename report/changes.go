@@ -140,6 +140,9 @@ func ChangeSummary(res audit.Comparison, since *time.Time, partial bool) string 
 		// Never an unqualified "0 new failures" while some were left out.
 		parts = append(parts, fmt.Sprintf("%s not compared (error in one run)", thousands(n)))
 	}
+	if n := res.NotCompared.OtherShard; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s not compared (another shard)", thousands(n)))
+	}
 	s := strings.Join(parts, ", ")
 	if since != nil {
 		s += " since " + DateText(*since)

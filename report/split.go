@@ -173,7 +173,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		if err != nil {
 			return append(kept, groups[i:]...), err
 		}
-		rs.Partial = opts.Records.Partial
+		rs.Partial, rs.Scope = opts.Records.Partial, opts.Records.Scope
 		run := opts.Run
 		outcomes := rs.Outcomes()
 		g.Instances, g.Noncompliant = rs.Len(), outcomes[audit.OutcomeNoncompliant]
@@ -193,6 +193,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 				return append(kept, groups[i:]...), fmt.Errorf("group %q: %w", g.Value, err)
 			}
 			gb.Records().Partial = opts.Baseline.Records().Partial
+			gb.Records().Scope = opts.Baseline.Records().Scope
 			gopts.Baseline = gb
 			// The group's own changes, not the run's.
 			res, err := audit.Compare(gb.Records(), rs, func(audit.Change) error { return nil })

@@ -136,3 +136,73 @@ func TestErrorCodeChangeIsAChange(t *testing.T) {
 		t.Errorf("--mail-when changes: not due (%s), want due for the changed error code", why)
 	}
 }
+
+// TestShardWithAWholeBaseline: a shard compared with a whole run of its
+// list said the other shard's instances were gone, and a whole run compared
+// with a shard said the other shard's were new, their failures new, and
+// failed --fail-on new. Only the instances both runs cover are compared;
+// the rest are said not compared.
+func TestShardWithAWholeBaseline(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, _ := scheduledFleet(t, 40)
+	dir := t.TempDir()
+	args := func(out string, more ...string) []string {
+		return append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(dir, out), "--quiet"}, more...)
+	}
+	if got := runCLI(t, "", args("whole", "--fail-on", "none")...); got.code != 0 {
+		t.Fatalf("whole run: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(t, "", args("shard", "--shard", "0/2", "--fail-on", "none")...); got.code != 0 {
+		t.Fatalf("shard run: exit %d\n%s", got.code, got.stderr)
+	}
+	for _, tc := range []struct {
+		name, out string
+		more      []string
+	}{
+		{"a shard with a whole baseline", "shard-vs-whole", []string{"--shard", "0/2", "--baseline", filepath.Join(dir, "whole")}},
+		{"a whole run with a shard baseline", "whole-vs-shard", []string{"--baseline", filepath.Join(dir, "shard")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runCLI(t, "", args(tc.out, append(tc.more, "--fail-on", "new")...)...)
+			if got.code != 0 {
+				t.Errorf("exit %d with --fail-on new, want 0: nothing is new\n%s", got.code, got.stderr)
+			}
+			for _, k := range changeKinds(t, filepath.Join(dir, tc.out)) {
+				if k != "still_failing" {
+					t.Errorf("changes.csv has a %s: the fleet did not change", k)
+				}
+			}
+			if !strings.Contains(got.stderr, "not compared (another shard)") {
+				t.Errorf("the summary does not say the other shard's instances were not compared:\n%s", got.stderr)
+			}
+		})
+	}
+}
+
+// TestBaselineOfAnotherList: a --baseline of another list is compared as
+// it is (its instances not in this list are gone), with a warning, once,
+// that it covers other targets.
+func TestBaselineOfAnotherList(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdea0\ni-0123456789abcdeb0\n")
+	other := writeFile(t, "other.txt", "i-0123456789abcdea0\n")
+	dir := t.TempDir()
+	url, _ := serve(t, weekFleet("Success", ""), ssmsim.Options{})
+	run := func(list, out string, more ...string) cliResult {
+		return runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(dir, out), "--quiet"}, more...)...)
+	}
+	if got := run(ids, "week1"); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	got := run(other, "other", "--baseline", filepath.Join(dir, "week1"))
+	if n := strings.Count(got.stderr, "covers other targets"); n != 1 {
+		t.Errorf("a baseline of another list: warned %d times, want once\n%s", n, got.stderr)
+	}
+	if kinds := changeKinds(t, filepath.Join(dir, "other")); !slices.Equal(kinds, []string{"vanished_instance"}) {
+		t.Errorf("changes %v, want the other list's instance gone, as before", kinds)
+	}
+	// The same list: no warning.
+	if got := run(ids, "week2", "--baseline", filepath.Join(dir, "week1")); strings.Contains(got.stderr, "covers other targets") {
+		t.Errorf("a baseline of the same list warned:\n%s", got.stderr)
+	}
+}

@@ -100,8 +100,10 @@ type runOptions struct {
 	console *console
 	// merging is set for auditor report: it delivers what it merged.
 	merging bool
-	// base is the --baseline record, once opened.
-	base *audit.Baseline
+	// base is the --baseline record, once opened; warnedScope is set once
+	// it was warned to cover other targets.
+	base        *audit.Baseline
+	warnedScope bool
 	// baselineElse are the runs --baseline previous falls back on, in
 	// order, when the one it chose cannot be read.
 	baselineElse []string

@@ -904,6 +904,13 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		// reports this rendering does not write (removeUnwritten).
 		info.Changes = nil
 	default:
+		if !o.warnedScope && len(o.base.Run.Parts) > 0 && len(info.Parts) > 0 && !sameLists(*info, o.base.Run) {
+			// Shards of one list are compared on the instances both
+			// cover (audit.Compare); lists that cannot be related are
+			// compared as they are.
+			o.warnedScope = true
+			fmt.Fprintf(stderr, "auditor: warning: --baseline %s covers other targets than this run (another list): an instance in one of the lists only is reported new or gone\n", o.base.Path)
+		}
 		res, err := audit.Compare(o.base.Records(), rs, func(audit.Change) error { return nil })
 		if err != nil {
 			return nil, fmt.Errorf("comparing with --baseline: %w", err)
@@ -1272,9 +1279,12 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 // runs recorded their files is taken at its shards' word when both runs
 // read lists.
 func sameTargets(self, ri audit.RunInfo) bool {
-	if !slices.Equal(shardsOf(ri.Parts), shardsOf(self.Parts)) {
-		return false
-	}
+	return slices.Equal(shardsOf(ri.Parts), shardsOf(self.Parts)) && sameLists(self, ri)
+}
+
+// sameLists reports whether the runs of self and ri read the same lists,
+// whichever shards of them they audited (see sameTargets).
+func sameLists(self, ri audit.RunInfo) bool {
 	a, b := listsOf(self.Parts), listsOf(ri.Parts)
 	if slices.Equal(a, b) {
 		return true
