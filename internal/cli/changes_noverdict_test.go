@@ -175,6 +175,16 @@ func TestShardWithAWholeBaseline(t *testing.T) {
 			if !strings.Contains(got.stderr, "not compared (another shard)") {
 				t.Errorf("the summary does not say the other shard's instances were not compared:\n%s", got.stderr)
 			}
+			// auditor mail compares the run again, as the run did.
+			src, err := openMailSource(filepath.Join(dir, tc.out))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.close()
+			res, err := audit.Compare(src.base.Records(), src.rs, func(audit.Change) error { return nil })
+			if err != nil || res.Counts[audit.VanishedInstance]+res.Counts[audit.NewInstance]+res.Counts[audit.NewFailure] != 0 {
+				t.Errorf("compared again for the mail: %v, %v; want no instance new or gone, no new failure", res.Counts, err)
+			}
 		})
 	}
 }

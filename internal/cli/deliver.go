@@ -666,7 +666,9 @@ func openMailSource(dir string) (*mailSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs.Partial = !run.Whole()
+	// As the run settled its record: what it lacks, and which shards it
+	// covers, are compared as the run compared them.
+	rs.Partial, rs.Scope = !run.Whole(), run.Parts
 	src := &mailSource{dir: dir, rs: rs, run: run}
 	src.base, src.lost, err = recordedBaselineOf(dir, run)
 	if err != nil {
