@@ -820,6 +820,13 @@ type RunInfo struct {
 	Version   string    `json:"version"`
 	StartedAt time.Time `json:"started_at"`
 	EndedAt   time.Time `json:"ended_at"`
+	// Attempts are the starts of the run's attempts, sorted, the first
+	// (StartedAt) included: one for a run that was not resumed, one more
+	// for each --resume, and the union of its inputs' for a merge. Nil in
+	// a run.json written before they were kept, which stands for one
+	// attempt started at StartedAt (see AttemptStarts). Each result is
+	// judged stale from the start of the attempt that read it.
+	Attempts []time.Time `json:"attempts,omitempty"`
 	// Complete is true when every target has a result that is not an error
 	// and the run was not interrupted.
 	Complete    bool `json:"complete"`
@@ -853,6 +860,22 @@ type RunInfo struct {
 	// Rendered is set when reports were rendered again from the record
 	// (auditor report); the fields above stay the run's own.
 	Rendered *Rendering `json:"rendered,omitempty"`
+}
+
+// AttemptStarts returns the starts of the run's attempts, sorted: its
+// Attempts, or, for a run.json written before they were kept, StartedAt
+// alone; nil when neither is known (a run synthesized for a record without
+// run.json). The slice is the caller's.
+func (ri RunInfo) AttemptStarts() []time.Time {
+	if len(ri.Attempts) > 0 {
+		out := slices.Clone(ri.Attempts)
+		slices.SortFunc(out, time.Time.Compare)
+		return slices.CompactFunc(out, time.Time.Equal)
+	}
+	if ri.StartedAt.IsZero() {
+		return nil
+	}
+	return []time.Time{ri.StartedAt}
 }
 
 // Stats counts what a run asked of SSM.

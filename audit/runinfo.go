@@ -249,7 +249,8 @@ func (c *ChangeInfo) Comparison() Comparison {
 }
 
 // MergeRunInfo joins the metadata of several runs whose records are merged:
-// the earliest start, the latest end, parts counted once each (a shard given
+// the earliest start, the latest end, every attempt's start (sorted, each
+// once; a run.json without attempts gives its start), parts counted once each (a shard given
 // twice, or merged into a record that is merged again, counts once), stats
 // summed, the options on which all runs agree, complete only if every run
 // was. Finish must still be called on the result.
@@ -258,10 +259,12 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 	if len(infos) == 1 {
 		out = infos[0]
 		out.Parts = slices.Clone(out.Parts)
+		out.Attempts = slices.Clone(out.Attempts)
 		return out
 	}
 	complete, unknown := true, false
 	var parts []Part
+	var attempts []time.Time
 	for i, ri := range infos {
 		if out.StartedAt.IsZero() || (!ri.StartedAt.IsZero() && ri.StartedAt.Before(out.StartedAt)) {
 			out.StartedAt = ri.StartedAt
@@ -269,6 +272,7 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		if ri.EndedAt.After(out.EndedAt) {
 			out.EndedAt = ri.EndedAt
 		}
+		attempts = append(attempts, ri.AttemptStarts()...)
 		if i == 0 {
 			out.Version = ri.Version
 			out.Options = maps.Clone(ri.Options)
@@ -313,6 +317,12 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		parts = append(parts, ps...)
 	}
 	out.Parts = mergeParts(parts)
+	if len(attempts) > 0 {
+		// Each result of the merged record is judged from the start of
+		// the attempt that read it, whichever input's it was.
+		slices.SortFunc(attempts, time.Time.Compare)
+		out.Attempts = slices.CompactFunc(attempts, time.Time.Equal)
+	}
 	for _, p := range out.Parts {
 		out.Targets += p.Targets
 		out.Duplicates += p.Duplicates

@@ -62,6 +62,40 @@ func TestMergeRunInfo(t *testing.T) {
 	}
 }
 
+// TestMergeRunInfoAttempts: a merge keeps the start of every attempt of
+// its inputs, sorted, each once (a run.json without attempts stands for one
+// attempt at its start), so that each result of the merged record is still
+// judged stale from the start of the attempt that read it.
+func TestMergeRunInfoAttempts(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC) // a Friday
+	monday := t0.Add(72 * time.Hour)
+	resumed := audit.RunInfo{StartedAt: t0, Attempts: []time.Time{t0, monday}, Complete: true}
+	fresh := audit.RunInfo{StartedAt: t0.Add(time.Minute), Attempts: []time.Time{t0.Add(time.Minute)}, Complete: true}
+	older := audit.RunInfo{StartedAt: t0.Add(2 * time.Minute), Complete: true} // a run.json from before attempts were kept
+	tests := []struct {
+		name string
+		in   []audit.RunInfo
+		want []time.Time
+	}{
+		{"one run", []audit.RunInfo{resumed}, []time.Time{t0, monday}},
+		{"one run without attempts", []audit.RunInfo{older}, []time.Time{t0.Add(2 * time.Minute)}},
+		{"a resumed shard and a fresh one", []audit.RunInfo{fresh, resumed}, []time.Time{t0, t0.Add(time.Minute), monday}},
+		{"with a run.json without attempts", []audit.RunInfo{resumed, older}, []time.Time{t0, t0.Add(2 * time.Minute), monday}},
+		{"a shard twice", []audit.RunInfo{resumed, fresh, resumed}, []time.Time{t0, t0.Add(time.Minute), monday}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := audit.MergeRunInfo(tt.in).AttemptStarts()
+			if !slices.EqualFunc(got, tt.want, time.Time.Equal) {
+				t.Errorf("attempts %v, want %v", got, tt.want)
+			}
+			if m := audit.MergeRunInfo(tt.in); len(tt.in) > 1 && !slices.EqualFunc(m.Attempts, tt.want, time.Time.Equal) {
+				t.Errorf("run.json's attempts %v, want %v", m.Attempts, tt.want)
+			}
+		})
+	}
+}
+
 func TestFinishAndVerdict(t *testing.T) {
 	failed := audit.FailOn{Outcomes: map[audit.Outcome]bool{audit.OutcomeNoncompliant: true}}
 	tests := []struct {
