@@ -386,8 +386,9 @@ const DefaultStaleAfter = StaleAfter(7 * 24 * time.Hour)
 func (s StaleAfter) On() bool { return s > 0 }
 
 // Cutoff returns the time before which an execution is stale, as seen from
-// ref (when the instance was read: its AuditedAt): ref less the age. It is
-// the zero time when the check is off or ref is zero.
+// ref (the start of the attempt that read the instance, see
+// RunInfo.AttemptStarts): ref less the age. It is the zero time when the
+// check is off or ref is zero.
 func (s StaleAfter) Cutoff(ref time.Time) time.Time {
 	if !s.On() || ref.IsZero() {
 		return time.Time{}

@@ -65,11 +65,17 @@ func about(m *Model) []Detail {
 	case st.StaleBefore != nil:
 		stale += " (stale: last run before " + dateWords(st.StaleBefore) + ", or never)"
 	case st.StaleBeforeEarliest != nil:
-		// Instances read at different times are judged each from its own.
-		stale += " before each instance was read (stale: last run before its cut-off, from " +
-			dateWords(st.StaleBeforeEarliest) + " to " + dateWords(st.StaleBeforeLatest) + ", or never)"
+		// A resumed run, or a merge: each attempt's reads are judged
+		// from its start. Dates that read alike are said once.
+		first, last := dateWords(st.StaleBeforeEarliest), dateWords(st.StaleBeforeLatest)
+		if first == last {
+			stale += " before the attempt that read each instance started (stale: last run before " + first + ", or never)"
+		} else {
+			stale += " before the attempt that read each instance started (stale: last run before " + first +
+				" for the first attempt, " + last + " for the last, or never)"
+		}
 	case st.StaleAfterSeconds > 0:
-		stale += " before each instance was read (stale: last run earlier, or never)"
+		stale += " before the attempt that read each instance started (stale: last run earlier, or never)"
 	}
 	add("Stale after", stale)
 	add("Report", fmt.Sprintf("top %s in each top list; at most %s rows per table in report.html",

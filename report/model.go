@@ -245,17 +245,17 @@ type Settings struct {
 	// StaleAfterSeconds is Options.StaleAfter in seconds; 0 when off.
 	StaleAfterSeconds int64 `json:"stale_after_seconds"`
 	// StaleBefore is the cut-off: an ExecutionDate before it is stale. Each
-	// instance's rows are judged from when it was read (its AuditedAt, or
-	// Run.StartedAt when it has none): StaleBefore is the one cut-off when
-	// every instance with rows shares it, and null when the check is off,
-	// no instance had rows to judge, or they were read at different times
-	// (a run that took a while, a resumed run, a merge): see
-	// StaleBeforeEarliest and StaleBeforeLatest then.
+	// instance's rows are judged from the start of the attempt that read
+	// it (see Options.StaleAfter): StaleBefore is the one cut-off when every
+	// instance with rows shares it, as in a run that was not resumed, and
+	// null when the check is off, no instance had rows to judge, or
+	// attempts that started at different times read them (a resumed run, a
+	// merge of runs): see StaleBeforeEarliest and StaleBeforeLatest then.
 	StaleBefore *time.Time `json:"stale_before"`
 	// StaleBeforeEarliest and StaleBeforeLatest are the earliest and the
-	// latest cut-off that the rows were judged by (the same when
-	// StaleBefore is set); null when the check is off or no instance had
-	// rows to judge.
+	// latest cut-off that the rows were judged by, the first attempt's and
+	// the last's that read any (the same when StaleBefore is set); null
+	// when the check is off or no instance had rows to judge.
 	StaleBeforeEarliest *time.Time `json:"stale_before_earliest"`
 	StaleBeforeLatest   *time.Time `json:"stale_before_latest"`
 	// Top is the length of the top lists.

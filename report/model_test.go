@@ -484,6 +484,8 @@ func TestModelStale(t *testing.T) {
 	noStart := fixtureRun()
 	noStart.StartedAt = time.Time{}
 	day := 24 * time.Hour
+	resumed := fixtureRun()
+	resumed.Attempts = []time.Time{runStart, runStart.Add(3 * day)}
 	tests := []struct {
 		name       string
 		result     audit.Result
@@ -500,8 +502,10 @@ func TestModelStale(t *testing.T) {
 		{"off", mk(at(runStart.Add(-300*day)), runStart), run, 0, false},
 		{"off, no date", mk(nil, runStart), run, 0, false},
 		{"negative is off too", mk(nil, runStart), run, -1, false},
-		{"read after the run's start: audited at is the reference", mk(at(runStart.Add(-5*day)), runStart.Add(3*day)), run, audit.DefaultStaleAfter, true},
-		{"read before the run's start: audited at is the reference", mk(at(runStart.Add(-8*day)), runStart.Add(-2*day)), run, audit.DefaultStaleAfter, false},
+		{"read after the run's start: its start is the reference", mk(at(runStart.Add(-5*day)), runStart.Add(3*day)), run, audit.DefaultStaleAfter, false},
+		{"read in a later attempt: its start is the reference", mk(at(runStart.Add(-5*day)), runStart.Add(3*day+time.Hour)), resumed, audit.DefaultStaleAfter, true},
+		{"read in the first attempt of two: its start is the reference", mk(at(runStart.Add(-5*day)), runStart.Add(2*day)), resumed, audit.DefaultStaleAfter, false},
+		{"read before the run's start: the first attempt's start is the reference", mk(at(runStart.Add(-8*day)), runStart.Add(-2*day)), run, audit.DefaultStaleAfter, true},
 		{"no run start: audited at is the reference", mk(at(runStart.Add(-8*day)), runStart.Add(-2*day)), noStart, audit.DefaultStaleAfter, false},
 		{"no run start, old", mk(at(runStart.Add(-10*day)), runStart.Add(-2*day)), noStart, audit.DefaultStaleAfter, true},
 		{"no audited at: the run's start is the reference", mk(at(runStart.Add(-8*day)), time.Time{}), run, audit.DefaultStaleAfter, true},
@@ -521,9 +525,16 @@ func TestModelStale(t *testing.T) {
 			}
 			// The rule the model applies is audit.StaleAfter's, the one the
 			// CSV and the workbook apply too.
-			ref := tt.result.AuditedAt
-			if ref.IsZero() {
-				ref = tt.run.StartedAt
+			ref := tt.run.StartedAt
+			if a := tt.result.AuditedAt; !a.IsZero() {
+				if ref.IsZero() {
+					ref = a
+				}
+				for _, s := range tt.run.Attempts {
+					if !s.After(a) {
+						ref = s
+					}
+				}
 			}
 			if got := tt.result.CountStale(tt.staleAfter, ref).Stale; got != m.Stale.Count {
 				t.Errorf("audit.Result.CountStale counts %d stale, the model %d", got, m.Stale.Count)
@@ -531,10 +542,11 @@ func TestModelStale(t *testing.T) {
 		})
 	}
 
-	// Instances read at one time share one cut-off: that time less the age.
+	// Instances read by one attempt share one cut-off: its start less the
+	// age.
 	read := runStart.Add(time.Minute)
-	m := build(t, []audit.Result{mk(at(runStart), read), mk(nil, read)}, run, nil)
-	if want := read.Add(-7 * day); m.Settings.StaleBefore == nil || !m.Settings.StaleBefore.Equal(want) ||
+	m := build(t, []audit.Result{mk(at(runStart), read), mk(nil, read.Add(time.Second))}, run, nil)
+	if want := runStart.Add(-7 * day); m.Settings.StaleBefore == nil || !m.Settings.StaleBefore.Equal(want) ||
 		!m.Settings.StaleBeforeEarliest.Equal(want) || !m.Settings.StaleBeforeLatest.Equal(want) ||
 		m.Settings.StaleAfter != "7 days" || m.Settings.StaleAfterSeconds != 7*24*3600 {
 		t.Errorf("settings %+v, want stale before %v after 7 days", m.Settings, want)
@@ -680,7 +692,7 @@ func TestModelAbout(t *testing.T) {
 	}
 	for label, want := range map[string]string{
 		"Rate":           "adaptive, reached 41 calls/s (mean 7.5 calls/s)",
-		"Stale after":    "7 days (stale: last run before 2025-05-25 12:01:00 UTC, or never)", // the fixture's instances were read a minute in
+		"Stale after":    "7 days (stale: last run before 2025-05-25 12:00:00 UTC, or never)", // the run's start, though its instances were read a minute in
 		"Concurrency":    "16 instances audited at once",
 		"Page limit":     "1,000 pages per instance at most",
 		"Invalid input":  "input lines that are not instance IDs were recorded and skipped",

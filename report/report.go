@@ -42,11 +42,13 @@ type Options struct {
 	// it may be synthesized; a zero StartedAt is allowed (see StaleAfter).
 	Run audit.RunInfo
 	// StaleAfter makes an association stale when its last execution is
-	// older than this age as seen from when its instance was read (its
-	// AuditedAt, or Run.StartedAt for a result without one), or when it
-	// never ran: see audit.StaleAfter. A resumed run's StartedAt is its
-	// first attempt's, days before what a later attempt read. The zero value turns the check off, as everywhere
-	// (the CLI's default is audit.DefaultStaleAfter).
+	// older than this age as seen from the start of the attempt that read
+	// its instance (the latest of Run.AttemptStarts not after its
+	// AuditedAt; Run.StartedAt for a result without one), or when it never
+	// ran: see audit.StaleAfter. A resumed run's StartedAt is its first
+	// attempt's, days before what a later attempt read; the instances one
+	// attempt read share its cut-off. The zero value turns the check off,
+	// as everywhere (the CLI's default is audit.DefaultStaleAfter).
 	StaleAfter audit.StaleAfter
 	// HTMLMaxRows caps the rows of each table in the HTML report; zero or
 	// negative means DefaultHTMLMaxRows. The Model's row lists hold at least this many

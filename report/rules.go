@@ -13,25 +13,40 @@ import (
 // reader, and the order of what needs action.
 
 // staleRule is Options.StaleAfter applied to one record: an association is
-// stale as seen from when its instance was read (its AuditedAt), so that a
+// stale as seen from the start of the attempt that read its instance (the
+// latest of the run's attempt starts not after its AuditedAt), so that a
 // run resumed days after it started judges what it read then by then, and
-// what it read before by that time. start, the run's, stands in for a
-// result without an AuditedAt.
+// what it read before by that time, while the instances one attempt's
+// workers read moments apart share its one cut-off. A run.json without
+// attempts is one attempt, at Run.StartedAt; that start stands in for a
+// result without an AuditedAt, and a result read before every attempt
+// started (clocks apart) is judged from the first. Without any start (a
+// record without run.json) each result is judged from its AuditedAt.
 type staleRule struct {
 	after audit.StaleAfter
 	start time.Time
+	// attempts are the run's attempt starts, sorted.
+	attempts []time.Time
 }
 
 func newStaleRule(opts Options) staleRule {
-	return staleRule{after: opts.StaleAfter, start: opts.Run.StartedAt}
+	return staleRule{after: opts.StaleAfter, start: opts.Run.StartedAt, attempts: opts.Run.AttemptStarts()}
 }
 
 // ref is the time r's associations are judged from.
 func (s staleRule) ref(r audit.Result) time.Time {
-	if !r.AuditedAt.IsZero() {
+	switch {
+	case r.AuditedAt.IsZero():
+		return s.start
+	case len(s.attempts) == 0:
 		return r.AuditedAt
 	}
-	return s.start
+	// The number of attempts not after the read: the last of them read it.
+	i, found := slices.BinarySearchFunc(s.attempts, r.AuditedAt, time.Time.Compare)
+	if found {
+		return s.attempts[i]
+	}
+	return s.attempts[max(i-1, 0)]
 }
 
 // cutoff is the time before which an execution of r's is stale; zero when

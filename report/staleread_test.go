@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,40 +14,46 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// TestStaleJudgedWhenRead: a run interrupted on Friday and resumed on
-// Monday keeps Friday as its started_at (and the results read on Friday
-// their audited_at). An association read on Monday is judged from Monday,
-// and one read on Friday from Friday, in the model, the CSV and the
-// workbook alike, and the reports name no single cut-off that neither of
-// them was judged by.
-func TestStaleJudgedWhenRead(t *testing.T) {
+// TestStaleJudgedFromAttempt: a run interrupted on Friday and resumed on
+// Monday keeps Friday as its started_at, and run.json lists both attempts'
+// starts. An association read on Monday is judged from Monday's start, and
+// one read on Friday from Friday's, in the model, the CSV and the workbook
+// alike, and the reports name no single cut-off that neither of them was
+// judged by. Within an attempt the cut-off is its start, not each
+// instance's read: one that ran a little less than the age before the
+// attempt began is not stale for being read an hour into it.
+func TestStaleJudgedFromAttempt(t *testing.T) {
 	day := 24 * time.Hour
 	friday := runStart
 	monday := friday.Add(3 * day)
-	// Just past the cut-off as seen on Monday, well inside it as seen on
-	// Friday.
+	// Just past the cut-off as seen from Monday's start, well inside it as
+	// seen from Friday's.
 	executed := monday.Add(-7*day - time.Minute)
-	assoc := func(id string) []audit.Association {
-		return []audit.Association{{AssociationID: id, Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(executed)}}
+	assoc := func(id string, ran time.Time) []audit.Association {
+		return []audit.Association{{AssociationID: id, Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(ran)}}
 	}
-	const readFriday, readMonday = "i-00000000000000001", "i-00000000000000002"
+	const readFriday, readMonday, readMondayLate = "i-00000000000000001", "i-00000000000000002", "i-00000000000000003"
 	results := []audit.Result{
 		{AccountID: acct1, Region: east, InstanceID: readFriday, Outcome: audit.OutcomeCompliant, Pages: 1,
-			AuditedAt: friday.Add(time.Minute), Associations: assoc("a-friday")},
+			AuditedAt: friday.Add(time.Hour), Associations: assoc("a-friday", executed)},
 		{AccountID: acct1, Region: east, InstanceID: readMonday, Outcome: audit.OutcomeCompliant, Pages: 1,
-			AuditedAt: monday, Associations: assoc("a-monday")},
+			AuditedAt: monday.Add(time.Hour), Associations: assoc("a-monday", executed)},
+		// Inside the age at Monday's start, past it when read an hour on.
+		{AccountID: acct1, Region: east, InstanceID: readMondayLate, Outcome: audit.OutcomeCompliant, Pages: 1,
+			AuditedAt: monday.Add(time.Hour), Associations: assoc("a-late", monday.Add(-7*day+30*time.Minute))},
 	}
 	run := fixtureRun()
 	run.StartedAt = friday // the first attempt's start, as --resume keeps it
-	run.EndedAt = monday.Add(time.Minute)
-	run.Targets, run.Invalid = 2, 0
+	run.Attempts = []time.Time{friday, monday}
+	run.EndedAt = monday.Add(2 * time.Hour)
+	run.Targets, run.Invalid = len(results), 0
 
 	opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: run, StaleAfter: audit.DefaultStaleAfter,
 		Formats: []report.Format{report.FormatCSV, report.FormatXLSX, report.FormatHTML}}
 	if _, err := report.Render(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{readFriday: false, readMonday: true}
+	want := map[string]bool{readFriday: false, readMonday: true, readMondayLate: false}
 
 	m, err := report.Build(context.Background(), opts)
 	if err != nil {
@@ -79,9 +86,9 @@ func TestStaleJudgedWhenRead(t *testing.T) {
 
 	// No single cut-off holds for both: the reports say how it is judged.
 	if m.Settings.StaleBefore != nil {
-		t.Errorf("stale_before %v: one cut-off for instances read three days apart", m.Settings.StaleBefore)
+		t.Errorf("stale_before %v: one cut-off for attempts three days apart", m.Settings.StaleBefore)
 	}
-	earliest, latest := friday.Add(time.Minute-7*day), monday.Add(-7*day)
+	earliest, latest := friday.Add(-7*day), monday.Add(-7*day)
 	if e, l := m.Settings.StaleBeforeEarliest, m.Settings.StaleBeforeLatest; e == nil || l == nil || !e.Equal(earliest) || !l.Equal(latest) {
 		t.Errorf("stale cut-offs %v to %v, want %v to %v", e, l, earliest, latest)
 	}
@@ -90,18 +97,81 @@ func TestStaleJudgedWhenRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	if words := strings.Join(strings.Fields(text(parseHTML(t, page))), " "); !strings.Contains(words,
-		"older than 7 days when their instance was read (before 2025-05-25 12:01:00 UTC for the first read, 2025-05-28 12:00:00 UTC for the last)") {
-		t.Errorf("report.html does not say that stale associations are judged from when each instance was read:\n%s", words)
+		"older than 7 days when the attempt that read their instance started (before 2025-05-25 12:00:00 UTC for the first attempt, 2025-05-28 12:00:00 UTC for the last)") {
+		t.Errorf("report.html does not say that stale associations are judged from the start of each attempt:\n%s", words)
 	}
 	for _, d := range m.About { // the HTML's and the workbook's run in words
 		if d.Label != "Stale after" {
 			continue
 		}
-		for _, w := range []string{"before each instance was read", "2025-05-25 12:01:00 UTC", "2025-05-28 12:00:00 UTC"} {
+		for _, w := range []string{"before the attempt that read each instance started", "2025-05-25 12:00:00 UTC for the first attempt", "2025-05-28 12:00:00 UTC for the last"} {
 			if !strings.Contains(d.Value, w) {
 				t.Errorf("Stale after: %q, want it to say %q", d.Value, w)
 			}
 		}
+	}
+}
+
+// TestStaleOneCutOffForOneAttempt: the workers of one attempt read its
+// instances milliseconds apart; they are all judged from the attempt's
+// start, so the run has one cut-off, which summary.json's stale_before and
+// the run in words give, as they did before instances were judged apart.
+func TestStaleOneCutOffForOneAttempt(t *testing.T) {
+	var results []audit.Result
+	for i := range 50 {
+		results = append(results, audit.Result{AccountID: acct1, Region: east, InstanceID: fmt.Sprintf("i-%017x", i+1),
+			Outcome: audit.OutcomeCompliant, Pages: 1, AuditedAt: runStart.Add(time.Duration(7*i+3) * time.Millisecond),
+			Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(fresh)}}})
+	}
+	want := runStart.Add(-7 * 24 * time.Hour)
+	for _, tt := range []struct {
+		name     string
+		attempts []time.Time
+	}{
+		{"one attempt", []time.Time{runStart}},
+		{"run.json without attempts", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			run := fixtureRun()
+			run.Attempts = tt.attempts
+			m := build(t, results, run, nil)
+			if got := m.Settings.StaleBefore; got == nil || !got.Equal(want) {
+				t.Errorf("stale_before %v, want %v: one attempt, one cut-off", got, want)
+			}
+			if e, l := m.Settings.StaleBeforeEarliest, m.Settings.StaleBeforeLatest; e == nil || l == nil || !e.Equal(want) || !l.Equal(want) {
+				t.Errorf("stale cut-offs %v to %v, want %v for both", e, l, want)
+			}
+			for _, d := range m.About {
+				if d.Label == "Stale after" && d.Value != "7 days (stale: last run before 2025-05-25 12:00:00 UTC, or never)" {
+					t.Errorf("Stale after: %q", d.Value)
+				}
+			}
+		})
+	}
+}
+
+// TestStaleWithoutAttempts: a run.json written before attempts were kept
+// says nothing of when a resume started: every result is judged from the
+// run's start, as it was then, however long after it was read. A result
+// without an audited_at is judged from the run's start too.
+func TestStaleWithoutAttempts(t *testing.T) {
+	day := 24 * time.Hour
+	monday := runStart.Add(3 * day)
+	executed := monday.Add(-7*day - time.Minute) // stale from Monday, not from the run's start
+	results := []audit.Result{
+		{AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeCompliant, Pages: 1, AuditedAt: monday,
+			Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(executed)}}},
+		{AccountID: acct1, Region: east, InstanceID: "i-00000000000000002", Outcome: audit.OutcomeCompliant, Pages: 1,
+			Associations: []audit.Association{{AssociationID: "a-2", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(executed)}}},
+	}
+	run := fixtureRun()
+	run.Attempts = nil
+	m := build(t, results, run, nil)
+	if m.Stale.Count != 0 {
+		t.Errorf("%d stale (%v), want none: judged from the run's start", m.Stale.Count, rowIDs(m.Stale.Rows))
+	}
+	if want := runStart.Add(-7 * day); m.Settings.StaleBefore == nil || !m.Settings.StaleBefore.Equal(want) {
+		t.Errorf("stale_before %v, want %v", m.Settings.StaleBefore, want)
 	}
 }
 
@@ -114,4 +184,49 @@ func indexOf(t *testing.T, header []string, name string) int {
 	}
 	t.Fatalf("no column %q in %q", name, header)
 	return -1
+}
+
+// TestStaleAttemptsInOneSecond: attempts that started within one second
+// (shards started together, then merged) have cut-offs that read alike:
+// the reports give the date once, not twice for the first and the last.
+func TestStaleAttemptsInOneSecond(t *testing.T) {
+	second := runStart.Add(300 * time.Millisecond)
+	var results []audit.Result
+	for i, read := range []time.Time{runStart.Add(time.Millisecond), second.Add(time.Millisecond)} {
+		results = append(results, audit.Result{AccountID: acct1, Region: east, InstanceID: fmt.Sprintf("i-%017x", i+1),
+			Outcome: audit.OutcomeCompliant, Pages: 1, AuditedAt: read,
+			Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(old)}}})
+	}
+	run := fixtureRun()
+	run.Attempts = []time.Time{second, runStart} // unsorted: a hand-edited run.json
+	run.Targets, run.Invalid = len(results), 0
+	opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: run, StaleAfter: audit.DefaultStaleAfter,
+		Formats: []report.Format{report.FormatHTML}}
+	if _, err := report.Render(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	m, err := report.Build(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Settings.StaleBefore != nil {
+		t.Errorf("stale_before %v for two cut-offs 300ms apart", m.Settings.StaleBefore)
+	}
+	const date = "2025-05-25 12:00:00 UTC"
+	page, err := os.ReadFile(filepath.Join(opts.Dir, report.HTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := strings.Join(strings.Fields(text(parseHTML(t, page))), " ")
+	if !strings.Contains(words, "when the attempt that read their instance started (before "+date+"), or that never ran") {
+		t.Errorf("report.html does not give the one date once:\n%s", words)
+	}
+	if strings.Contains(words, "for the first attempt") {
+		t.Errorf("report.html gives the same date for the first attempt and the last")
+	}
+	for _, d := range m.About {
+		if d.Label == "Stale after" && (strings.Count(d.Value, date) != 1 || strings.Contains(d.Value, "first attempt")) {
+			t.Errorf("Stale after: %q, want %s once", d.Value, date)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -643,29 +644,46 @@ func (o *runOptions) started() time.Time {
 	return o.now()
 }
 
-// resumedStart is resumedStart of --out, read once: for a run killed
-// before its run.json, that reads the whole record.
+// resumedStart is when the run in --out started: the first of its
+// resumedAttempts.
 func (o *runOptions) resumedStart() (time.Time, bool) {
-	if o.resumed == nil {
-		at, ok := resumedStart(o.out)
-		o.resumed = &resumedAt{at, ok}
+	attempts := o.resumedAttempts()
+	if len(attempts) == 0 {
+		return time.Time{}, false
 	}
-	return o.resumed.at, o.resumed.ok
+	return attempts[0], true
+}
+
+// resumedAttempts is resumedAttempts of --out, read once: for a run killed
+// before its run.json, that reads the whole record. The slice is the
+// caller's.
+func (o *runOptions) resumedAttempts() []time.Time {
+	if o.resumed == nil {
+		o.resumed = &resumedAt{resumedAttempts(o.out)}
+	}
+	return slices.Clone(o.resumed.attempts)
 }
 
 type resumedAt struct {
-	at time.Time
-	ok bool
+	attempts []time.Time
 }
 
-// resumedStart returns when the run in dir started, as its run.json says,
-// when dir holds its record (an empty record is no record); for a run
-// killed before it wrote its run.json, when it audited its first instance.
-func resumedStart(dir string) (time.Time, bool) {
+// resumedAttempts returns when the attempts of the run in dir started,
+// sorted, as its run.json says (the first being its started_at, and the
+// only one in a run.json written before attempts were kept), when dir
+// holds its record (an empty record is no record); for a run killed before
+// it wrote its run.json, when it audited its first instance. Nil when
+// there is none of these.
+func resumedAttempts(dir string) []time.Time {
 	if ri, ok := resumedRun(dir); ok && !ri.StartedAt.IsZero() {
-		return ri.StartedAt, true
+		attempts := append(ri.AttemptStarts(), ri.StartedAt)
+		slices.SortFunc(attempts, time.Time.Compare)
+		return slices.CompactFunc(attempts, time.Time.Equal)
 	}
-	return firstAudited(filepath.Join(dir, audit.ResultsFile))
+	if at, ok := firstAudited(filepath.Join(dir, audit.ResultsFile)); ok {
+		return []time.Time{at}
+	}
+	return nil
 }
 
 // firstAudited returns the earliest audited_at of the record at path:

@@ -86,6 +86,10 @@ type job struct {
 	// openDir opens the output directory; the demo opens its own kind.
 	openDir func(string) (*outdir.Dir, error)
 	info    audit.RunInfo
+	// attempt is when this attempt of the run started (a --resume is
+	// another): the reports judge what it reads stale from it, and so
+	// does --triage.
+	attempt time.Time
 	errs    *errorTally
 	// onResult receives each result of the audit; deadline is --timeout's.
 	onResult func(audit.Result) error
@@ -374,7 +378,8 @@ func (j *job) plan(stderr io.Writer) error {
 	j.info = audit.RunInfo{
 		Schema:    audit.Schema,
 		Version:   appVersion(),
-		StartedAt: o.now().UTC(),
+		StartedAt: j.attempt,
+		Attempts:  []time.Time{j.attempt},
 		Options:   o.record(),
 	}
 	part := j.part()
@@ -421,6 +426,11 @@ func (j *job) plan(stderr io.Writer) error {
 	}
 	if at, ok := o.resumedStart(); ok {
 		j.info.StartedAt = at
+		// Each attempt's results are judged stale from its start: this
+		// one's joins those before it.
+		attempts := append(o.resumedAttempts(), j.attempt)
+		slices.SortFunc(attempts, time.Time.Compare)
+		j.info.Attempts = slices.CompactFunc(attempts, time.Time.Equal)
 	}
 	j.info.Resumed = done
 	if j.disc != nil {
@@ -499,6 +509,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 		return err // a *audit.CredentialsError: fatal, and says so itself
 	}
+	j.attempt = o.now().UTC()
 	session := audit.NewSession(j.auditConfig())
 	start := o.now() // the fetch begins with discovery
 	failedSites, err := j.orgTargets(early, session, stderr)
@@ -709,8 +720,10 @@ func (j *job) auditConfig() audit.Config {
 	}
 	if o.triage && o.staleAfter > 0 {
 		// A node whose last success is older than the stale age may hold
-		// stale associations, which only the detail shows.
-		cfg.TriageSince = o.now().Add(-time.Duration(o.staleAfter))
+		// stale associations, which only the detail shows. The reports
+		// judge what this attempt reads from its start: so does triage,
+		// which skips no node whose associations they could call stale.
+		cfg.TriageSince = j.attempt.Add(-time.Duration(o.staleAfter))
 	}
 	if !o.deadline.IsZero() {
 		j.deadline = o.deadline
