@@ -201,11 +201,12 @@ type S3OutputURL struct {
 }
 
 // URL returns the association's S3 output URL as it may be shown and
-// shared, or "" when there is none: without its query and fragment when
-// they carry a request signature or credentials (a presigned URL, SigV4's
-// X-Amz-Credential, X-Amz-Security-Token, X-Amz-Signature or SigV2's
-// Signature, AWSAccessKeyId), as the API gave it otherwise. Every report
-// shows it, and links to it, through this method; EncodeResult records it.
+// shared, or "" when there is none: without a login before its host and
+// without the query parameters that sign a presigned URL (SigV4's
+// X-Amz-Credential, X-Amz-Security-Token, X-Amz-Signature and the others
+// of its signature, SigV2's AWSAccessKeyId, Signature and Expires), the
+// rest as the API gave it, a '#' in its key included. Every report shows
+// it, and links to it, through this method; EncodeResult records it.
 func (a Association) URL() string {
 	if a.OutputURL == nil || a.OutputURL.S3OutputURL == nil {
 		return ""

