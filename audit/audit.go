@@ -272,6 +272,13 @@ type CarriedFailure struct {
 	// association is put back with its ID, and dropped if it is missing
 	// again, so that a deleted association's failure is not kept for ever.
 	Absent bool `json:"absent,omitempty"`
+	// Unreported says no comparison has reported it yet: it was first
+	// seen failing in a run in error (not compared), and every run since
+	// was in error, did not manage the instance, or found it Pending. Its
+	// next Failed in a compared run is a new failure, first seen then. An
+	// instance in error keeps it here even while its row shows Failed, so
+	// that the mark is not lost.
+	Unreported bool `json:"unreported,omitempty"`
 }
 
 // DetailOverview is Result.Detail for an instance summarised from its

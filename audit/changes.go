@@ -177,14 +177,9 @@ func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, err
 			set(r.Key(), c)
 		}
 		for _, a := range r.Associations {
-			if a.Status != StatusFailed {
-				continue
+			if a.Status == StatusFailed {
+				set(r.Key(), failedRow(&r, a))
 			}
-			since := r.AuditedAt
-			if a.FirstSeenFailing != nil {
-				since = *a.FirstSeenFailing
-			}
-			set(r.Key(), CarriedFailure{AssociationID: a.AssociationID, FirstSeenFailing: since, ErrorCode: a.ErrorCode})
 		}
 		return nil
 	})
@@ -202,6 +197,23 @@ func (b *Baseline) Close() error { return b.rs.Close() }
 // Records returns the baseline's record.
 func (b *Baseline) Records() *Records { return b.rs }
 
+// failedRow is the failure that r's Failed row a shows, with its date; it
+// is unreported when r is in error (not compared) and first saw it, or
+// carried it unreported.
+func failedRow(r *Result, a Association) CarriedFailure {
+	since := r.AuditedAt
+	if a.FirstSeenFailing != nil {
+		since = *a.FirstSeenFailing
+	}
+	f := CarriedFailure{AssociationID: a.AssociationID, FirstSeenFailing: since, ErrorCode: a.ErrorCode}
+	if inError(r) {
+		f.Unreported = !since.Before(r.AuditedAt) || slices.ContainsFunc(r.CarriedFailing, func(c CarriedFailure) bool {
+			return c.AssociationID == a.AssociationID && c.Unreported
+		})
+	}
+	return f
+}
+
 // Carry sets FirstSeenFailing on r's Failed associations: the baseline's
 // date when it failed there too, else when r was audited. The baseline's
 // failures that r gives no verdict on keep their dates in CarriedFailing,
@@ -211,8 +223,11 @@ func (b *Baseline) Records() *Records { return b.rs }
 // says what changed since the failures the last compared run knew), every
 // one of an instance not managed (no verdict was possible), those now
 // Pending (running again, not shown fixed), and for one run those whose
-// association is missing from an instance audited (CarriedFailure.Absent). It is safe for
-// concurrent use (it only reads the baseline).
+// association is missing from an instance audited (CarriedFailure.Absent).
+// A failure no comparison has reported yet (first seen in a run in error)
+// is carried marked CarriedFailure.Unreported through runs in error, not
+// managed or Pending, so that it is new when a compared run sees it
+// Failed. It is safe for concurrent use (it only reads the baseline).
 func (b *Baseline) Carry(r *Result) {
 	k := r.Key()
 	if b.oneAccount && k.AccountID != b.account && (k.AccountID == "" || b.account == "") {
@@ -239,7 +254,7 @@ func (b *Baseline) Carry(r *Result) {
 		switch {
 		case r.Outcome == OutcomeError || r.Outcome == OutcomeNotManaged:
 			// No verdict on the instance.
-			if i >= 0 && r.Associations[i].Status == StatusFailed {
+			if i >= 0 && r.Associations[i].Status == StatusFailed && !f.Unreported {
 				continue // failing with its date above
 			}
 		case i >= 0 && verdict(r.Associations[i].Status):
@@ -284,7 +299,8 @@ func (rs *Records) all() iter.Seq2[Result, error] {
 // in error in the baseline and audited now is compared with what was last
 // known of it: the baseline's Failed rows and the failures it carried
 // (Result.CarriedFailing), with their dates; a failure first seen in that
-// error run, which was compared with nothing, is new. An instance in error
+// error run, which was compared with nothing, is new, as is one carried
+// unreported (CarriedFailure.Unreported) wherever it fails again. An instance in error
 // now, or in the baseline and not audited now, is not compared, and is
 // counted in NotCompared; invalid lines are not compared; nor are
 // instances a Partial record lacks (not gone, not new: its run did not get
@@ -460,7 +476,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 				// failure was carried), or new.
 				ch := assocChange(NewFailure, c, a, "", a.Status)
 				if b != nil {
-					if i := slices.IndexFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == a.AssociationID }); i >= 0 {
+					if i := slices.IndexFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == a.AssociationID }); i >= 0 && !b.CarriedFailing[i].Unreported {
 						ch.Kind, ch.ErrorCodeBefore = StillFailing, b.CarriedFailing[i].ErrorCode
 					}
 				}
@@ -483,6 +499,12 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 		return slices.IndexFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == id })
 	}
 	failedThen := func(p Association) bool { return p.Status == StatusFailed || carried(p.AssociationID) >= 0 }
+	// Failing then and reported so: a failure carried unreported (first
+	// seen in a run in error, then Pending) is new when it fails now.
+	reported := func(id string, p Association) bool {
+		i := carried(id)
+		return p.Status == StatusFailed || i >= 0 && !b.CarriedFailing[i].Unreported
+	}
 	// The error of the failure then (fixed, or failing still): the
 	// baseline's, or the one carried through it.
 	fixedError := func(id string, p Association) string {
@@ -518,7 +540,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 				if a.Status == StatusFailed {
 					p := before[a.AssociationID]
 					ch := assocChange(NewFailure, c, a, p.Status, a.Status)
-					if carried(a.AssociationID) >= 0 || p.Status == StatusFailed {
+					if reported(a.AssociationID, p) {
 						ch.Kind, ch.ErrorCodeBefore = StillFailing, fixedError(a.AssociationID, p)
 					}
 					if err := emit(ch); err != nil {
@@ -537,7 +559,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 		wasFailing := had && p.Status == StatusFailed || carried(a.AssociationID) >= 0
 		var kind ChangeKind
 		switch {
-		case a.Status == StatusFailed && wasFailing:
+		case a.Status == StatusFailed && wasFailing && reported(a.AssociationID, p):
 			kind = StillFailing
 		case a.Status == StatusFailed:
 			kind = NewFailure
@@ -583,9 +605,8 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 // one was told of it) is new.
 func compareLastKnown(b, c *Result, emit func(Change) error) error {
 	type known struct {
-		f        CarriedFailure
-		before   string // b's status ("" without a row)
-		firstInB bool
+		f      CarriedFailure
+		before string // b's status ("" without a row)
 	}
 	failing := map[string]known{}
 	for _, f := range b.CarriedFailing {
@@ -597,12 +618,7 @@ func compareLastKnown(b, c *Result, emit func(Change) error) error {
 		k, ok := failing[p.AssociationID]
 		k.before = p.Status
 		if p.Status == StatusFailed {
-			since := b.AuditedAt
-			if p.FirstSeenFailing != nil {
-				since = *p.FirstSeenFailing
-			}
-			k.f = CarriedFailure{AssociationID: p.AssociationID, FirstSeenFailing: since, ErrorCode: p.ErrorCode}
-			k.firstInB, ok = !since.Before(b.AuditedAt), true
+			k.f, ok = failedRow(b, p), true
 		}
 		if ok {
 			failing[p.AssociationID] = k
@@ -635,7 +651,7 @@ func compareLastKnown(b, c *Result, emit func(Change) error) error {
 		delete(failing, a.AssociationID)
 		var ch Change
 		switch {
-		case a.Status == StatusFailed && was && !k.firstInB:
+		case a.Status == StatusFailed && was && !k.f.Unreported:
 			ch = assocChange(StillFailing, c, a, k.before, a.Status)
 			ch.ErrorCodeBefore = k.f.ErrorCode
 		case a.Status == StatusFailed:
