@@ -602,21 +602,28 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 // what SSM said, only the set is incomplete) and those it carried. Which
 // associations b had is not known, so no association is new or gone but
 // a known failure's; a failure first seen in b (b was not compared, so no
-// one was told of it) is new.
+// one was told of it) is new. A failure carried absent (its association
+// missing from the last run that audited the instance, and reported gone
+// then) is a change only when its association is back: a new association,
+// failing still or resolved; never gone twice, nor resolved while missing.
 func compareLastKnown(b, c *Result, emit func(Change) error) error {
 	type known struct {
 		f      CarriedFailure
 		before string // b's status ("" without a row)
+		// missing: its association was missing from the last run that
+		// audited the instance, and was reported gone then (Absent),
+		// and b has no row of it.
+		missing bool
 	}
 	failing := map[string]known{}
 	for _, f := range b.CarriedFailing {
-		failing[f.AssociationID] = known{f: f}
+		failing[f.AssociationID] = known{f: f, missing: f.Absent}
 	}
 	rows := map[string]Association{}
 	for _, p := range b.Associations {
 		rows[p.AssociationID] = p
 		k, ok := failing[p.AssociationID]
-		k.before = p.Status
+		k.before, k.missing = p.Status, false
 		if p.Status == StatusFailed {
 			k.f, ok = failedRow(b, p), true
 		}
@@ -633,6 +640,9 @@ func compareLastKnown(b, c *Result, emit func(Change) error) error {
 		// Every association succeeded, or there is none.
 		for _, id := range slices.Sorted(maps.Keys(failing)) {
 			k := failing[id]
+			if k.missing {
+				continue // gone already, and not shown back
+			}
 			a := rows[id]
 			a.AssociationID = id
 			ch := resolved(k, a)
@@ -659,16 +669,28 @@ func compareLastKnown(b, c *Result, emit func(Change) error) error {
 		case was && a.Status == StatusSuccess:
 			ch = resolved(k, a)
 		default:
-			continue // Pending: no verdict yet (Carry keeps its date); or no failure then or now
+			ch.Kind = "" // Pending: no verdict yet (Carry keeps its date); or no failure then or now
 		}
-		if err := emit(ch); err != nil {
-			return err
+		if ch.Kind != "" {
+			if err := emit(ch); err != nil {
+				return err
+			}
+		}
+		if was && k.missing {
+			// Back after it was reported gone, as from a baseline
+			// without it.
+			if err := emit(assocChange(NewAssociation, c, a, "", a.Status)); err != nil {
+				return err
+			}
 		}
 	}
 	// A failure last known, and its association gone now: gone, as from a
 	// baseline not in error.
 	for _, id := range slices.Sorted(maps.Keys(failing)) {
 		k := failing[id]
+		if k.missing {
+			continue // reported gone already: never twice
+		}
 		a := rows[id]
 		a.AssociationID = id
 		ch := assocChange(VanishedAssociation, b, a, k.before, "")

@@ -1,6 +1,9 @@
 package audit_test
 
 import (
+	"fmt"
+	"time"
+
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -46,6 +49,74 @@ func TestFailureFirstSeenInAnErrorRun(t *testing.T) {
 			_, next := week("w5", w4, one(day(29), audit.StatusFailed, "ExecutionError"))
 			if n := count(next); n[audit.StillFailing] != 1 || n[audit.NewFailure] != 0 {
 				t.Errorf("the week after: changes %v, want one still_failing", n)
+			}
+		})
+	}
+}
+
+// two is instance i-00000001 on day d with associations a1 and a2 in the
+// statuses given ("-": missing), its outcome following from them.
+func two(d time.Time, s1, s2 string) audit.Result {
+	r := one(d, audit.StatusSuccess, "")
+	row := r.Associations[0]
+	r.Associations = nil
+	for i, s := range []string{s1, s2} {
+		if s == "-" {
+			continue
+		}
+		a := row
+		a.AssociationID, a.Status = fmt.Sprintf("a%d", i+1), s
+		if s == audit.StatusFailed {
+			a.ErrorCode = "ExecutionError"
+			r.Outcome = audit.OutcomeNoncompliant
+		}
+		r.Associations = append(r.Associations, a)
+	}
+	return r
+}
+
+// TestDeletedAssociationThroughAnErrorRun: an association deleted while
+// failing was reported gone, its failure carried for a run (absent); the
+// instance in error the week after carried it on; the run after that
+// reported it gone a second time, or resolved with triage, though it was
+// still missing. A failure carried absent is a change only if its
+// association is back.
+func TestDeletedAssociationThroughAnErrorRun(t *testing.T) {
+	overview := one(day(22), audit.StatusSuccess, "")
+	overview.Associations, overview.Detail = nil, audit.DetailOverview
+	for _, tc := range []struct {
+		name string
+		last audit.Result
+		want audit.ChangeCounts // of the kinds present
+	}{
+		{"still missing", two(day(22), "-", audit.StatusSuccess), audit.ChangeCounts{}},
+		{"triage overview", overview, audit.ChangeCounts{}},
+		{"back and Failed", two(day(22), audit.StatusFailed, audit.StatusSuccess),
+			audit.ChangeCounts{audit.StillFailing: 1, audit.NewAssociation: 1}},
+		{"back and Success", two(day(22), audit.StatusSuccess, audit.StatusSuccess),
+			audit.ChangeCounts{audit.Resolved: 1, audit.NewAssociation: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			week := weeks(t)
+			w1, _ := week("w1", "", two(day(1), audit.StatusFailed, audit.StatusSuccess))
+			w2, c2 := week("w2", w1, two(day(8), "-", audit.StatusSuccess))
+			if n := count(c2); n[audit.VanishedAssociation] != 1 {
+				t.Fatalf("the week it was deleted: changes %v, want one vanished_association", n)
+			}
+			w3, _ := week("w3", w2, inError(day(15)))
+			_, got := week("w4", w3, tc.last)
+			n := count(got)
+			for k, v := range n {
+				if tc.want[k] != v {
+					t.Errorf("changes %v, want %v", n, tc.want)
+					break
+				}
+			}
+			for k, v := range tc.want {
+				if n[k] != v {
+					t.Errorf("changes %v, want %v", n, tc.want)
+					break
+				}
 			}
 		})
 	}
