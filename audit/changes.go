@@ -83,8 +83,10 @@ type Comparison struct {
 // lacks are not counted: the record's run did not get to them (Records.Partial).
 type NotCompared struct {
 	// Error counts the instances in error now (whatever the baseline
-	// says), or in error in the baseline and not audited now: nothing is
-	// known of their associations in one of the runs.
+	// says), or in error in the baseline and not managed now: nothing is
+	// known of their associations in one of the runs. One in error in the
+	// baseline and not a target now is gone (VanishedInstance), not
+	// counted.
 	Error int `json:"error"`
 	// OtherShard counts the instances one record holds that the other
 	// does not cover: it is of another shard (Records.Scope), neither new
@@ -329,7 +331,7 @@ func Compare(base, cur *Records, fn func(Change) error) (Comparison, error) {
 		if b == nil && base.Partial || c == nil && cur.Partial {
 			return nil
 		}
-		if inError(c) || inError(b) && !live(c) {
+		if inError(c) || inError(b) && c != nil && !live(c) {
 			res.NotCompared.Error++
 			return nil
 		}
@@ -459,6 +461,10 @@ func inError(r *Result) bool { return r != nil && r.Outcome == OutcomeError }
 func compareInstance(b, c *Result, emit func(Change) error) error {
 	if inError(b) && live(c) {
 		return compareLastKnown(b, c, emit)
+	}
+	if inError(b) && c == nil {
+		// Not a target now: gone, whatever its last run knew of it.
+		return emit(instanceChange(VanishedInstance, b))
 	}
 	if b != nil && !seen(b) || c != nil && !seen(c) {
 		return nil // an error or an invalid line: nothing to compare

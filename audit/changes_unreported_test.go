@@ -1,6 +1,9 @@
 package audit_test
 
 import (
+	"path/filepath"
+	"slices"
+
 	"fmt"
 	"time"
 
@@ -119,5 +122,37 @@ func TestDeletedAssociationThroughAnErrorRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInErrorThenRemoved: an instance in error, then removed from the
+// list, was counted not compared (error in one run), though this run does
+// not hold it: it is gone, as without the error run.
+func TestInErrorThenRemoved(t *testing.T) {
+	other := one(day(8), audit.StatusSuccess, "")
+	other.InstanceID = "i-00000002"
+	dir := t.TempDir()
+	writeRecord(t, filepath.Join(dir, "b.jsonl"), inError(day(1)))
+	writeRecord(t, filepath.Join(dir, "c.jsonl"), other)
+	base, err := audit.OpenRecords(filepath.Join(dir, "b.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	cur, err := audit.OpenRecords(filepath.Join(dir, "c.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close()
+	var got []audit.Change
+	res, err := audit.Compare(base, cur, func(c audit.Change) error { got = append(got, c); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NotCompared.Error != 0 {
+		t.Errorf("not compared for an error: %d, want 0", res.NotCompared.Error)
+	}
+	if i := slices.IndexFunc(got, func(c audit.Change) bool { return c.InstanceID == "i-00000001" }); i < 0 || got[i].Kind != audit.VanishedInstance {
+		t.Errorf("changes %v, want i-00000001 vanished_instance", count(got))
 	}
 }
