@@ -614,8 +614,12 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 // failing still or resolved; never gone twice, nor resolved while missing.
 func compareLastKnown(b, c *Result, emit func(Change) error) error {
 	type known struct {
-		f      CarriedFailure
-		before string // b's status ("" without a row)
+		f CarriedFailure
+		// before is b's status ("" without a row), the status before of
+		// a failure first seen in b; one known before b was Failed when
+		// last reported, whatever b's partial row, reported to no one,
+		// says.
+		before string
 		// missing: its association was missing from the last run that
 		// audited the instance, and was reported gone then (Absent),
 		// and b has no row of it.
@@ -638,7 +642,7 @@ func compareLastKnown(b, c *Result, emit func(Change) error) error {
 		}
 	}
 	resolved := func(k known, a Association) Change {
-		ch := assocChange(Resolved, c, a, k.before, StatusSuccess)
+		ch := assocChange(Resolved, c, a, StatusFailed, StatusSuccess)
 		ch.FirstSeenFailing, ch.ErrorCode = nil, k.f.ErrorCode
 		return ch
 	}
@@ -653,7 +657,7 @@ func compareLastKnown(b, c *Result, emit func(Change) error) error {
 			a.AssociationID = id
 			ch := resolved(k, a)
 			if c.Outcome == OutcomeNoAssociations {
-				ch = assocChange(VanishedAssociation, b, a, k.before, "")
+				ch = assocChange(VanishedAssociation, b, a, StatusFailed, "")
 				ch.ErrorCode = k.f.ErrorCode
 			}
 			if err := emit(ch); err != nil {
@@ -668,7 +672,7 @@ func compareLastKnown(b, c *Result, emit func(Change) error) error {
 		var ch Change
 		switch {
 		case a.Status == StatusFailed && was && !k.f.Unreported:
-			ch = assocChange(StillFailing, c, a, k.before, a.Status)
+			ch = assocChange(StillFailing, c, a, StatusFailed, a.Status)
 			ch.ErrorCodeBefore = k.f.ErrorCode
 		case a.Status == StatusFailed:
 			ch = assocChange(NewFailure, c, a, k.before, a.Status)
@@ -699,7 +703,7 @@ func compareLastKnown(b, c *Result, emit func(Change) error) error {
 		}
 		a := rows[id]
 		a.AssociationID = id
-		ch := assocChange(VanishedAssociation, b, a, k.before, "")
+		ch := assocChange(VanishedAssociation, b, a, StatusFailed, "")
 		ch.ErrorCode = k.f.ErrorCode
 		if err := emit(ch); err != nil {
 			return err

@@ -156,3 +156,35 @@ func TestInErrorThenRemoved(t *testing.T) {
 		t.Errorf("changes %v, want i-00000001 vanished_instance", count(got))
 	}
 }
+
+// TestStatusBeforeOfALastKnownFailure: after a run in error whose partial
+// row showed Success (reported to no one), the failure last known was
+// resolved "Success, Success" or still failing "Success, Failed": what
+// was known before is the failure the last compared run reported.
+func TestStatusBeforeOfALastKnownFailure(t *testing.T) {
+	successRow := one(day(8), audit.StatusSuccess, "").Associations[0]
+	for _, tc := range []struct {
+		name    string
+		between audit.Result
+		last    audit.Result
+		want    audit.ChangeKind
+	}{
+		{"Success row, Success", inError(day(8), successRow), one(day(15), audit.StatusSuccess, ""), audit.Resolved},
+		{"Success row, Failed", inError(day(8), successRow), one(day(15), audit.StatusFailed, "ExecutionError"), audit.StillFailing},
+		{"no row, Success", inError(day(8)), one(day(15), audit.StatusSuccess, ""), audit.Resolved},
+		{"no row, Failed", inError(day(8)), one(day(15), audit.StatusFailed, "ExecutionError"), audit.StillFailing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			week := weeks(t)
+			w1, _ := week("w1", "", one(day(1), audit.StatusFailed, "ExecutionError"))
+			w2, _ := week("w2", w1, tc.between)
+			_, got := week("w3", w2, tc.last)
+			if len(got) != 1 || got[0].Kind != tc.want {
+				t.Fatalf("changes %v, want %s alone", count(got), tc.want)
+			}
+			if got[0].Before != audit.StatusFailed {
+				t.Errorf("status before %q, want Failed", got[0].Before)
+			}
+		})
+	}
+}
