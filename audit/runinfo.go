@@ -228,6 +228,12 @@ type ChangeInfo struct {
 	// BaselineIncomplete says the baseline's run did not audit all its
 	// targets: the instances it lacks were not compared.
 	BaselineIncomplete bool `json:"baseline_incomplete,omitempty"`
+	// Scope and BaselineScope are the shards the run's record and the
+	// baseline's covered when they were compared (Records.Scope; nil for
+	// whole lists), so that they are compared again as they were: a split
+	// group's run.json has no parts, nor its part of the baseline a run.json.
+	Scope         []Part `json:"scope,omitempty"`
+	BaselineScope []Part `json:"baseline_scope,omitempty"`
 }
 
 // BaselineIn is the path of the baseline's record for a run whose

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/csv"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -214,5 +217,71 @@ func TestBaselineOfAnotherList(t *testing.T) {
 	// The same list: no warning.
 	if got := run(ids, "week2", "--baseline", filepath.Join(dir, "week1")); strings.Contains(got.stderr, "covers other targets") {
 		t.Errorf("a baseline of the same list warned:\n%s", got.stderr)
+	}
+}
+
+// TestGroupMailOfAShard: a --split-by group's mail compares the group
+// again with its part of the baseline; that part was opened without the
+// shards the baseline covers (nor the run's), so the mail of a shard
+// compared with a whole run listed the other shard's instances of the
+// group as gone, and of a whole run compared with a shard as new, though
+// the group's reports said "not compared (another shard)".
+func TestGroupMailOfAShard(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	// One group, its instances in both shards of two.
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{})
+	csvList := "instance_id,owner,owner_email\n"
+	shards := map[int]int{}
+	d := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	for i := range 8 {
+		id := fmt.Sprintf("i-%017x", i+1)
+		shards[audit.PartOf(id, 2)]++
+		fleet.Add(ssmsim.Instance{InstanceID: id, Associations: []ssmsim.Association{
+			{AssociationID: fmt.Sprintf("%08d-1111-1111-1111-111111111111", i), Name: "AWS-RunPatchBaseline", InstanceID: id, Status: "Failed", DetailedStatus: "Failed", ExecutionDate: d},
+		}})
+		csvList += id + ",alice,alice@example.com\n"
+	}
+	if shards[0] == 0 || shards[1] == 0 {
+		t.Fatalf("the fleet's instances by shard: %v, want some in each", shards)
+	}
+	shard := 0
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	list := writeFile(t, "fleet.csv", csvList)
+	dir := t.TempDir()
+	run := func(out string, more ...string) {
+		t.Helper()
+		args := append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(dir, out), "--quiet", "--fail-on", "none", "--split-by", "owner"}, more...)
+		if got := runCLI(t, "", args...); got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", out, got.code, got.stderr)
+		}
+	}
+	sh := fmt.Sprintf("%d/2", shard)
+	run("whole")
+	run("shard", "--shard", sh)
+	run("shard-vs-whole", "--shard", sh, "--baseline", filepath.Join(dir, "whole"))
+	run("whole-vs-shard", "--baseline", filepath.Join(dir, "shard"))
+	for _, out := range []string{"shard-vs-whole", "whole-vs-shard"} {
+		t.Run(out, func(t *testing.T) {
+			g := filepath.Join(report.SplitDir(filepath.Join(dir, out), "owner"), "alice")
+			ri, err := audit.ReadRunInfo(filepath.Join(g, audit.RunFile))
+			if err != nil || ri.Changes == nil {
+				t.Fatalf("the group's run.json: %v, changes %v", err, ri.Changes)
+			}
+			if ri.Changes.NotCompared.OtherShard == 0 {
+				t.Fatalf("the group's reports say no instance of another shard: %+v", ri.Changes.NotCompared)
+			}
+			src, err := openMailSource(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.close()
+			res, err := audit.Compare(src.base.Records(), src.rs, func(audit.Change) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(res.Counts, ri.Changes.Counts) || res.NotCompared != ri.Changes.NotCompared {
+				t.Errorf("the group's mail: %v, not compared %+v; its reports: %v, not compared %+v", res.Counts, res.NotCompared, ri.Changes.Counts, ri.Changes.NotCompared)
+			}
+		})
 	}
 }

@@ -669,6 +669,10 @@ func openMailSource(dir string) (*mailSource, error) {
 	// As the run settled its record: what it lacks, and which shards it
 	// covers, are compared as the run compared them.
 	rs.Partial, rs.Scope = !run.Whole(), run.Parts
+	if run.Changes != nil && run.Changes.Scope != nil {
+		// As compared: a split group's run.json has no parts.
+		rs.Scope = run.Changes.Scope
+	}
 	src := &mailSource{dir: dir, rs: rs, run: run}
 	src.base, src.lost, err = recordedBaselineOf(dir, run)
 	if err != nil {
@@ -706,6 +710,10 @@ func recordedBaselineOf(dir string, run audit.RunInfo) (b *audit.Baseline, lost 
 	}
 	if c.BaselineIncomplete {
 		b.Records().Partial = true
+	}
+	if c.BaselineScope != nil {
+		// A group's part of the baseline has no run.json to say it.
+		b.Records().Scope = c.BaselineScope
 	}
 	return b, "", nil
 }

@@ -929,7 +929,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			return nil, fmt.Errorf("comparing with --baseline: %w", err)
 		}
 		info.Changes = &audit.ChangeInfo{Baseline: o.base.Path, BaselineFromRun: pathFrom(o.out, o.base.Path), Counts: res.Counts, NotCompared: res.NotCompared, ErrorCodeChanged: res.ErrorCodeChanged,
-			BaselineIncomplete: o.base.Records().Partial}
+			BaselineIncomplete: o.base.Records().Partial, Scope: rs.Scope, BaselineScope: o.base.Records().Scope}
 		if !o.base.At.IsZero() {
 			at := o.base.At.UTC()
 			info.Changes.Since = &at
