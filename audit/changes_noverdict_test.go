@@ -54,6 +54,31 @@ func count(cs []audit.Change) audit.ChangeCounts {
 	return n
 }
 
+// compareResults writes base and cur as two records and compares them,
+// returning what Compare counted and every change it reported.
+func compareResults(t *testing.T, base, cur []audit.Result) (audit.Comparison, []audit.Change) {
+	t.Helper()
+	dir := t.TempDir()
+	writeRecord(t, filepath.Join(dir, "b.jsonl"), base...)
+	writeRecord(t, filepath.Join(dir, "c.jsonl"), cur...)
+	b, err := audit.OpenRecords(filepath.Join(dir, "b.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	c, err := audit.OpenRecords(filepath.Join(dir, "c.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var got []audit.Change
+	res, err := audit.Compare(b, c, func(ch audit.Change) error { got = append(got, ch); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, got
+}
+
 // TestErrorBaselineIsCompared: an instance in error in the baseline hid its
 // changes in the run after it for good: a failure new then was not new,
 // and was still_failing the week after, never reported; one fixed then was
@@ -141,23 +166,7 @@ func TestNotComparedIsCounted(t *testing.T) {
 		{"audited in both", []audit.Result{one(day(1), audit.StatusSuccess, "")}, []audit.Result{one(day(8), audit.StatusFailed, "X")}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeRecord(t, filepath.Join(dir, "b.jsonl"), tc.base...)
-			writeRecord(t, filepath.Join(dir, "c.jsonl"), tc.cur...)
-			base, err := audit.OpenRecords(filepath.Join(dir, "b.jsonl"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer base.Close()
-			cur, err := audit.OpenRecords(filepath.Join(dir, "c.jsonl"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cur.Close()
-			res, err := audit.Compare(base, cur, func(audit.Change) error { return nil })
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, _ := compareResults(t, tc.base, tc.cur)
 			if got := res.NotCompared.Error; got != tc.want {
 				t.Errorf("not compared for an error: %d, want %d", got, tc.want)
 			}
@@ -223,17 +232,7 @@ func TestErrorCodeChange(t *testing.T) {
 		t.Errorf("error code %q, before %q; want TimedOut, before ExecutionError", got[0].ErrorCode, got[0].ErrorCodeBefore)
 	}
 	// Counted as such by Compare.
-	dir := t.TempDir()
-	writeRecord(t, filepath.Join(dir, "b.jsonl"), one(day(1), audit.StatusFailed, "ExecutionError"))
-	writeRecord(t, filepath.Join(dir, "c.jsonl"), one(day(8), audit.StatusFailed, "TimedOut"))
-	base, _ := audit.OpenRecords(filepath.Join(dir, "b.jsonl"))
-	defer base.Close()
-	cur, _ := audit.OpenRecords(filepath.Join(dir, "c.jsonl"))
-	defer cur.Close()
-	res, err := audit.Compare(base, cur, func(audit.Change) error { return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, _ := compareResults(t, []audit.Result{one(day(1), audit.StatusFailed, "ExecutionError")}, []audit.Result{one(day(8), audit.StatusFailed, "TimedOut")})
 	if res.ErrorCodeChanged != 1 || res.Counts[audit.NewFailure] != 0 {
 		t.Errorf("error codes changed %d, new failures %d; want 1, 0", res.ErrorCodeChanged, res.Counts[audit.NewFailure])
 	}

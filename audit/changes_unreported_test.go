@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"path/filepath"
 	"slices"
 
 	"fmt"
@@ -131,24 +130,7 @@ func TestDeletedAssociationThroughAnErrorRun(t *testing.T) {
 func TestInErrorThenRemoved(t *testing.T) {
 	other := one(day(8), audit.StatusSuccess, "")
 	other.InstanceID = "i-00000002"
-	dir := t.TempDir()
-	writeRecord(t, filepath.Join(dir, "b.jsonl"), inError(day(1)))
-	writeRecord(t, filepath.Join(dir, "c.jsonl"), other)
-	base, err := audit.OpenRecords(filepath.Join(dir, "b.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer base.Close()
-	cur, err := audit.OpenRecords(filepath.Join(dir, "c.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cur.Close()
-	var got []audit.Change
-	res, err := audit.Compare(base, cur, func(c audit.Change) error { got = append(got, c); return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, got := compareResults(t, []audit.Result{inError(day(1))}, []audit.Result{other})
 	if res.NotCompared.Error != 0 {
 		t.Errorf("not compared for an error: %d, want 0", res.NotCompared.Error)
 	}
