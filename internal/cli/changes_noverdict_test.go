@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"encoding/csv"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -41,12 +39,7 @@ func weekFleet(status, code string) *ssmsim.Fleet {
 // changeKinds returns the change column of dir's changes.csv, row by row.
 func changeKinds(t *testing.T, dir string) []string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "changes.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	rows, err := readCSV(filepath.Join(dir, "changes.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,12 +110,7 @@ func TestErrorCodeChangeIsAChange(t *testing.T) {
 	if !strings.Contains(got.stderr, "1 still failing (1 with another error code)") {
 		t.Errorf("the summary does not say the error code changed:\n%s", got.stderr)
 	}
-	f, err := os.Open(filepath.Join(week2, "changes.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	rows, err := readCSV(filepath.Join(week2, "changes.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,17 +46,8 @@ func TestUnreachableCauseNamed(t *testing.T) {
 		}
 		proxy := ln.Addr().String()
 		ln.Close()
-		for k, v := range map[string]string{"HTTPS_PROXY": "http://user:proxy-secret@" + proxy, "https_proxy": "",
-			"HTTP_PROXY": "", "http_proxy": "", "NO_PROXY": "", "no_proxy": ""} {
-			t.Setenv(k, v)
-		}
-		cmd := exec.Command(bin, "run", "--instances", ids, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"),
-			"--max-attempts", "2", "--quiet")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		cmd.Run()
-		out := stderr.String()
-		if code := cmd.ProcessState.ExitCode(); code != int(exitFatal) {
+		code, out := runThroughProxy(t, bin, ids, proxy)
+		if code != int(exitFatal) {
 			t.Errorf("exit %d, want %d\n%s", code, exitFatal, out)
 		}
 		want := "cannot reach https://ssm.us-east-1.amazonaws.com through the proxy " + proxy + ": connection refused"
@@ -82,17 +73,8 @@ func TestUnreachableCauseNamed(t *testing.T) {
 		}))
 		defer proxy.Close()
 		addr := strings.TrimPrefix(proxy.URL, "http://")
-		for k, v := range map[string]string{"HTTPS_PROXY": "http://user:proxy-secret@" + addr, "https_proxy": "",
-			"HTTP_PROXY": "", "http_proxy": "", "NO_PROXY": "", "no_proxy": ""} {
-			t.Setenv(k, v)
-		}
-		cmd := exec.Command(bin, "run", "--instances", ids, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"),
-			"--max-attempts", "2", "--quiet")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		cmd.Run()
-		out := stderr.String()
-		if code := cmd.ProcessState.ExitCode(); code != int(exitFatal) {
+		code, out := runThroughProxy(t, bin, ids, addr)
+		if code != int(exitFatal) {
 			t.Errorf("exit %d, want %d\n%s", code, exitFatal, out)
 		}
 		want := "cannot reach https://ssm.us-east-1.amazonaws.com through the proxy " + addr + ": the proxy refused to connect: 407 Proxy Authentication Required"
@@ -147,4 +129,21 @@ func TestExplicitEndpointLeavesFIPSAside(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runThroughProxy runs bin on ids in us-east-1 with HTTPS_PROXY naming
+// proxy (with a login that must not be repeated) and no other proxy
+// setting, and returns its exit code and stderr.
+func runThroughProxy(t *testing.T, bin, ids, proxy string) (int, string) {
+	t.Helper()
+	for k, v := range map[string]string{"HTTPS_PROXY": "http://user:proxy-secret@" + proxy, "https_proxy": "",
+		"HTTP_PROXY": "", "http_proxy": "", "NO_PROXY": "", "no_proxy": ""} {
+		t.Setenv(k, v)
+	}
+	cmd := exec.Command(bin, "run", "--instances", ids, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"),
+		"--max-attempts", "2", "--quiet")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Run()
+	return cmd.ProcessState.ExitCode(), stderr.String()
 }
