@@ -261,14 +261,21 @@ func (c *Conn) CheckCredentials(ctx context.Context) error {
 
 // SSM returns the SSM client for a region.
 func (c *Conn) SSM(region string) (*ssm.Client, error) {
-	client := ssm.NewFromConfig(c.cfg, func(o *ssm.Options) {
+	client := ssm.NewFromConfig(c.cfg, c.ssmEndpoint(region), func(o *ssm.Options) {
+		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
+	})
+	return client, c.checkClient(client.Options().BaseEndpoint)
+}
+
+// ssmEndpoint sets an SSM client's region, and its endpoint when the
+// EndpointURL setting gives one (else the configuration's, or the SDK's).
+func (c *Conn) ssmEndpoint(region string) func(*ssm.Options) {
+	return func(o *ssm.Options) {
 		o.Region = region
 		if c.s.EndpointURL != "" {
 			o.BaseEndpoint = aws.String(c.s.EndpointURL)
 		}
-		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
-	})
-	return client, c.checkClient(client.Options().BaseEndpoint)
+	}
 }
 
 // CheckEndpointsOf checks the endpoint that the configuration gives each of
@@ -344,11 +351,7 @@ func GivenEndpointWins(base *string, fips *aws.FIPSEndpointState, dual *aws.Dual
 // that the endpoint is used as it is.
 func (c *Conn) VariantsLeftAside(region string) []string {
 	var names []string
-	ssm.NewFromConfig(c.cfg, func(o *ssm.Options) {
-		o.Region = region
-		if c.s.EndpointURL != "" {
-			o.BaseEndpoint = aws.String(c.s.EndpointURL)
-		}
+	ssm.NewFromConfig(c.cfg, c.ssmEndpoint(region), func(o *ssm.Options) {
 		if o.BaseEndpoint == nil {
 			return
 		}

@@ -253,12 +253,8 @@ func (c *Conn) SSMIn(account, region string) (*ssm.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := ssm.NewFromConfig(c.cfg, func(o *ssm.Options) {
-		o.Region = region
+	client := ssm.NewFromConfig(c.cfg, c.ssmEndpoint(region), func(o *ssm.Options) {
 		o.Credentials = creds
-		if c.s.EndpointURL != "" {
-			o.BaseEndpoint = aws.String(c.s.EndpointURL)
-		}
 		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 	})
 	return client, c.checkClient(client.Options().BaseEndpoint)
