@@ -21,10 +21,10 @@ import (
 func about(m *Model) []Detail {
 	r := m.Run
 	var ds []Detail
-	add := func(label, value string) { ds = append(ds, Detail{label, value}) }
+	add := func(label, value string) { ds = append(ds, Detail{Label: label, Value: value}) }
 
 	add("Version", "auditor "+orNone(r.Version))
-	add("Started", dateWords(r.StartedAt))
+	ds = append(ds, Detail{Label: "Started", Value: dateWords(r.StartedAt), At: r.StartedAt})
 	took := ""
 	if r.Merged > 0 {
 		// The time from the first run's start to the last one's end is no
@@ -33,7 +33,7 @@ func about(m *Model) []Detail {
 	} else if d := elapsedWords(r.StartedAt, r.EndedAt); d != "" {
 		took = " (took " + d + ")"
 	}
-	add("Ended", dateWords(r.EndedAt)+took)
+	ds = append(ds, Detail{Label: "Ended", Value: dateWords(r.EndedAt) + took, At: r.EndedAt, Rest: strings.TrimSpace(took)})
 	add("State", stateWords(m))
 	if r.Error != "" {
 		add("Stopped by", r.Error)

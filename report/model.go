@@ -235,6 +235,11 @@ func sitesWith(sites []audit.SiteStats, failure func(audit.SiteStats) *audit.Err
 type Detail struct {
 	Label string `json:"label"`
 	Value string `json:"value"`
+	// At is the date Value tells, when it tells one, and Rest what Value
+	// says after it: the workbook writes At as a date cell (a sheet that
+	// sorts or subtracts it meets no text) and Rest beside it.
+	At   *time.Time `json:"-"`
+	Rest string     `json:"-"`
 }
 
 // Settings are the report options the Model was built with.

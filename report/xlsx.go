@@ -1183,7 +1183,12 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 
 	s.heading("Run")
 	for _, d := range m.About {
-		s.line(d.Label, d.Value)
+		if d.At == nil || d.At.IsZero() {
+			s.line(d.Label, d.Value)
+			continue
+		}
+		s.line(d.Label+" (UTC)", d.At)
+		s.cell("C", d.Rest, 0)
 	}
 
 	s.heading("Instances by outcome")

@@ -493,6 +493,10 @@ func TestXLSXDates(t *testing.T) {
 		{"Associations", cellName(t, colExecDate, 4), time.Time{}},
 		{"Failures", cellName(t, colExecDate, 2), old},
 		{"Instances", cellName(t, colOf(t, f, "Instances", "Audited at (UTC)"), 2), runStart},
+		// The run's own dates, on Summary, are dates too: a sheet that
+		// sorts or subtracts them must not meet text.
+		{"Summary", "B" + strconv.Itoa(rowOf(t, f, "Summary", "Started (UTC)")), runStart},
+		{"Summary", "B" + strconv.Itoa(rowOf(t, f, "Summary", "Ended (UTC)")), runStart.Add(95 * time.Second)},
 	} {
 		raw, err := f.GetCellValue(tc.sheet, tc.ref, excelize.Options{RawCellValue: true})
 		if err != nil {
@@ -529,6 +533,22 @@ func TestXLSXDates(t *testing.T) {
 			t.Errorf("%s!%s number format = %v, want yyyy-mm-dd hh:mm:ss.000", tc.sheet, tc.ref, st.CustomNumFmt)
 		}
 	}
+}
+
+// rowOf returns the first row of sheet whose column A reads label.
+func rowOf(t *testing.T, f *excelize.File, sheet, label string) int {
+	t.Helper()
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		if len(r) > 0 && r[0] == label {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no row %q", sheet, label)
+	return 0
 }
 
 // hasFill reports whether the cell's style has a pattern fill.
@@ -738,13 +758,16 @@ func TestXLSXSummary(t *testing.T) {
 			f, _ := renderXLSX(t, tc.fx)
 			rows := sheetRows(t, f, "Summary")
 			var partial string
-			values := map[string]string{}
+			values, besides := map[string]string{}, map[string]string{}
 			for _, row := range rows {
 				if len(row) > 0 && strings.Contains(row[0], "PARTIAL") {
 					partial = row[0]
 				}
 				if len(row) > 1 {
 					values[row[0]] = row[1]
+				}
+				if len(row) > 2 {
+					besides[row[0]] = row[2]
 				}
 			}
 			if !strings.HasPrefix(partial, tc.partial) || (tc.partial == "") != (partial == "") {
@@ -765,14 +788,28 @@ func TestXLSXSummary(t *testing.T) {
 					t.Errorf("Summary %q = %q, want %d", label, got, want)
 				}
 			}
-			// The run in the words of the HTML: Model.About, line for line.
+			// The run in the words of the HTML: Model.About, line for line;
+			// a date as a date cell in UTC, the words after it beside it.
 			for _, d := range m.About {
+				if d.At != nil {
+					label := d.Label + " (UTC)"
+					if got, want := values[label], d.At.UTC().Format("2006-01-02 15:04:05.000"); got != want {
+						t.Errorf("Summary %q = %q, want %q", label, got, want)
+					}
+					if got := besides[label]; got != d.Rest {
+						t.Errorf("Summary %q, column C = %q, want %q", label, got, d.Rest)
+					}
+					continue
+				}
 				if got := values[d.Label]; got != d.Value {
 					t.Errorf("Summary %q = %q, want %q", d.Label, got, d.Value)
 				}
 			}
-			if got, want := values["Started"], runStart.Format("2006-01-02 15:04:05 UTC"); got != want {
+			if got, want := values["Started (UTC)"], runStart.Format("2006-01-02 15:04:05.000"); got != want {
 				t.Errorf("Started = %q, want %q", got, want)
+			}
+			if got, want := besides["Ended (UTC)"], "(took 1m35s)"; got != want {
+				t.Errorf("Ended, column C = %q, want %q", got, want)
 			}
 			for _, raw := range []string{"Option rate", "168h0m0s", "Option "} {
 				if strings.Contains(strings.Join(slices.Concat(rows...), "\n"), raw) {
