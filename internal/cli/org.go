@@ -296,6 +296,10 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		// account: its results name none, and this run's must not either.
 		fill, j.caller = "", ""
 	}
+	if o.resume && fill == "" && !o.multiAccount() {
+		// Checked once the targets left are known (checkRecordAccount).
+		j.unnamedRecord, j.learnt = true, id.Account
+	}
 	j.fleet.ApplyDefaults("", fill)
 	if j.shardN > 0 && !o.discover {
 		// By instance, once every target has its account; a discovery

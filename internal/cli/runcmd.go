@@ -73,8 +73,13 @@ type job struct {
 	// board is how a shard paces each account-region with the others
 	// (package paceboard); nil when it is no shard, or paced by --rate.
 	board *paceboard.Board
-	conn  *awsconn.Conn
-	shard string
+	// unnamedRecord says the record --resume continues names no account
+	// (written when it could not be learnt); learnt is the one these
+	// credentials belong to, "" when unknown (checkRecordAccount).
+	unnamedRecord bool
+	learnt        string
+	conn          *awsconn.Conn
+	shard         string
 	// shardK and shardN are the shard, -1 and 0 for none.
 	shardK, shardN int
 	// caller is the account the credentials belong to; accountNames the
@@ -531,6 +536,11 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	if err := j.plan(stderr); err != nil {
 		return err
+	}
+	if j.unnamedRecord && (j.fleet.Len() > 0 || j.disc != nil) {
+		if err := j.checkRecordAccount(early, j.learnt); err != nil {
+			return err
+		}
 	}
 	if err := o.openBaseline(j.recordPath(), j.soleAccount(), stderr); err != nil {
 		return err

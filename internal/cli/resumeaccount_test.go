@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestResumeOfARecordOfNoKnownAccount: a record written when the
+// caller's account could not be learnt (STS out of reach) names no
+// account, so --resume could not tell it from another account's: resumed
+// with another account's credentials, it went on, recorded the instances
+// left as not managed (asked of the wrong account) and called the run
+// complete, exit 0. The resume now asks SSM about one instance the record
+// audited; one these credentials' SSM does not know is another account's
+// record, refused (exit 2) before the audit. With the record's own
+// account's credentials the resume goes on.
+func TestResumeOfARecordOfNoKnownAccount(t *testing.T) {
+	const ownKey = "AKIAPRODUCTIONKEY001"
+	accounts := ssmsim.DefaultAccounts(2, 1)
+	accounts[1].AccessKeys = []string{ownKey}
+	org, srv, _ := serveOrgOf(t, ssmsim.OrgConfig{
+		Seed:     3,
+		Accounts: accounts,
+		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "af-south-1", OptIn: true}},
+		Fleet:    ssmsim.FleetConfig{Size: 12, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	}, ssmsim.Faults{})
+	fleet := org.Fleet(accounts[1].ID, "us-east-1")
+	managed := fleet.ManagedIDs()
+	if len(managed) < 6 {
+		t.Fatalf("the member account has %d managed instances, want 6 or more", len(managed))
+	}
+	ids := writeFile(t, "ids.txt", strings.Join(managed, "\n")+"\n")
+
+	// The first attempt, killed before its run.json: its first results,
+	// audited with the member account's keys and STS out of reach, name
+	// no account.
+	record := func() string {
+		out := filepath.Join(t.TempDir(), "run")
+		if err := os.MkdirAll(out, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		w, err := audit.CreateRecord(filepath.Join(out, audit.ResultsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range managed[:3] {
+			r := audit.Result{Region: "us-east-1", InstanceID: id, Source: ids + ":" + strconv.Itoa(i+1),
+				AuditedAt: time.Now().UTC(), Outcome: audit.OutcomeNoAssociations}
+			if err := w.Write(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	args := func(out string) []string {
+		return []string{"run", "--resume", "--instances", ids, "--region", "us-east-1", "--out", out, "--quiet", "--fail-on", "none"}
+	}
+
+	t.Run("another account's credentials", func(t *testing.T) {
+		out := record()
+		before := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
+		got := runCLI(t, "", args(out)...) // the management account's keys
+		if got.code != int(exitUsage) || !strings.Contains(got.stderr, org.Management()) || !strings.Contains(got.stderr, managed[0]) {
+			t.Errorf("exit %d, want 2 naming account %s and instance %s\n%s", got.code, org.Management(), managed[0], got.stderr)
+		}
+		if n := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus] - before; n > 1 {
+			t.Errorf("%d SSM calls before the refusal, want the one that tells", n)
+		}
+		rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		if rs.Len() != 3 {
+			t.Errorf("the record holds %d results after the refusal, want the 3 it had", rs.Len())
+		}
+	})
+	t.Run("its own account's credentials", func(t *testing.T) {
+		t.Setenv("AWS_ACCESS_KEY_ID", ownKey)
+		out := record()
+		got := runCLI(t, "", args(out)...)
+		if got.code != int(exitOK) {
+			t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+		}
+		rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		err = rs.Each(func(r audit.Result) error {
+			if r.Outcome == audit.OutcomeNotManaged {
+				t.Errorf("%s is not managed in the resumed record", r.InstanceID)
+			}
+			return nil
+		})
+		if err != nil || rs.Len() != len(managed) {
+			t.Errorf("the record holds %d results (%v), want %d", rs.Len(), err, len(managed))
+		}
+	})
+}
