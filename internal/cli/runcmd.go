@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -49,7 +50,13 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	// directory.
 	now := o.now()
 	o.out = expandOut(o.out, now)
-	o.delivery.upload = expandOut(o.delivery.upload, now)
+	upload := o.delivery.upload
+	o.delivery.upload = expandOut(upload, now)
+	if o.resume && o.delivery.upload != upload {
+		// The run's date and time are its first attempt's: the resume
+		// delivers where the run did.
+		o.delivery.upload = resumedUpload(o, upload, o.delivery.upload)
+	}
 	j, err := o.prepare(ctx, stdin, stderr)
 	if err != nil {
 		return err
@@ -1183,6 +1190,32 @@ func writeJSON(path string, v any) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	})
+}
+
+// resumedUpload returns --upload's template filled as the run that
+// --resume continues filled it: the prefix its run.json names, when that
+// is the template's; else the template filled with the run's start; else
+// now, the template filled with this attempt's time.
+func resumedUpload(o *runOptions, template, now string) string {
+	if ri, ok := resumedRun(o.out); ok {
+		if v, _ := ri.Options["upload"].(string); v != "" && fillsTemplate(template, v) {
+			return v
+		}
+	}
+	if at, ok := o.resumedStart(); ok {
+		return expandOut(template, at)
+	}
+	return now
+}
+
+// fillsTemplate reports whether s is template with its {date} and
+// {time} filled in (expandOut).
+func fillsTemplate(template, s string) bool {
+	pattern := regexp.QuoteMeta(template)
+	pattern = strings.ReplaceAll(pattern, regexp.QuoteMeta("{date}"), `\d{4}-\d{2}-\d{2}`)
+	pattern = strings.ReplaceAll(pattern, regexp.QuoteMeta("{time}"), `\d{8}T\d{6}Z`)
+	ok, err := regexp.MatchString("^"+pattern+"$", s)
+	return err == nil && ok
 }
 
 // expandOut fills the placeholders of --out and --upload: {date}

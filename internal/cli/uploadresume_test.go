@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestUploadTimeOfAResumedRun: {time} in --upload is the run's, as in
+// --out; a resume filled it with its own attempt's time, so that the
+// reports of one run went under two prefixes (the partial ones under the
+// first). A resume takes the prefix its run was uploaded under.
+func TestUploadTimeOfAResumedRun(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	backend := s3mem.New()
+	if err := backend.CreateBucket("reports"); err != nil {
+		t.Fatal(err)
+	}
+	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(s3srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.URL)
+	list := writeFile(t, "fleet.csv", "instance_id\ni-0123456789abcdef0\ni-0123456789abcdef1\n")
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--fail-on", "none", "--upload", "s3://reports/r/{time}/"}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	prefixes := func() map[string]bool {
+		client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+		l, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("reports"), Prefix: aws.String("r/"), Delimiter: aws.String("/")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, p := range l.CommonPrefixes {
+			got[*p.Prefix] = true
+		}
+		return got
+	}
+	first := prefixes()
+	if len(first) != 1 {
+		t.Fatalf("the run uploaded under %v, want one prefix", first)
+	}
+	// The next second, so that the attempt's own time reads otherwise.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
+	got := runCLI(t, "", append(args, "--resume")...)
+	if got.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+	if after := prefixes(); len(after) != 1 {
+		t.Errorf("the resumed run uploaded under %v, want the run's own prefix %v only", after, first)
+	}
+}
+
+// TestFillsTemplate: a recorded prefix is taken for a template only when
+// it is that template filled.
+func TestFillsTemplate(t *testing.T) {
+	for _, tc := range []struct {
+		template, s string
+		want        bool
+	}{
+		{"s3://b/r/{time}/", "s3://b/r/20261202T141815Z/", true},
+		{"s3://b/r/{date}/{time}/", "s3://b/r/2026-12-02/20261202T141815Z/", true},
+		{"s3://b/r/{time}/", "s3://b/other/20261202T141815Z/", false},
+		{"s3://b/r/{time}/", "s3://b/r/{time}/", false},
+		{"s3://b/r.x/{date}/", "s3://b/rzx/2026-12-02/", false}, // the dot is a dot
+		{"s3://b/r/{date}/", "s3://b/r/2026-12-02/extra/", false},
+	} {
+		if got := fillsTemplate(tc.template, tc.s); got != tc.want {
+			t.Errorf("fillsTemplate(%q, %q) = %v, want %v", tc.template, tc.s, got, tc.want)
+		}
+	}
+}
