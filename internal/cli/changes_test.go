@@ -1221,3 +1221,64 @@ func TestPreviousRunsAhead(t *testing.T) {
 		t.Errorf("previousRuns = %q, ahead %q, %v; want %q, ahead %q", found.dirs, found.ahead, err, before, ahead)
 	}
 }
+
+// TestBaselineOfAnotherAccount: a --baseline named on the command line that
+// audited another account was compared without a word, every instance of
+// one account new and every one of the other gone; it is refused (exit 2),
+// before any association is asked of SSM, by run and by report alike,
+// naming both accounts.
+func TestBaselineOfAnotherAccount(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 30})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	root := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"a list", []string{"--instances", "-"}},
+		{"discovery", []string{"--discover"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := func(account, out string, more ...string) (cliResult, *ssmsim.Server) {
+				t.Helper()
+				url, srv := serve(t, fleet, ssmsim.Options{AccountID: account})
+				args := append([]string{"run", "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--out", filepath.Join(root, tc.name, out)}, tc.args...)
+				return runCLI(t, b.String(), append(args, more...)...), srv
+			}
+			if got, _ := run("111111111111", "prod", "--fail-on", "none"); got.code != 0 {
+				t.Fatalf("prod: exit %d\n%s", got.code, got.stderr)
+			}
+			prod := filepath.Join(root, tc.name, "prod")
+			got, srv := run("222222222222", "dev", "--fail-on", "new", "--baseline", prod)
+			if got.code != 2 {
+				t.Errorf("run with a --baseline of another account: exit %d, want 2\n%s", got.code, got.stderr)
+			}
+			if !strings.Contains(got.stderr, "111111111111") || !strings.Contains(got.stderr, "222222222222") {
+				t.Errorf("the refusal does not name both accounts:\n%s", got.stderr)
+			}
+			for _, op := range []string{"DescribeInstanceAssociationsStatus", "DescribeInstanceInformation"} {
+				if n := srv.Stats().Calls[op]; n > 0 {
+					t.Errorf("%d %s calls before the refusal", n, op)
+				}
+			}
+
+			dev := filepath.Join(root, tc.name, "dev-1")
+			if got, _ := run("222222222222", "dev-1", "--fail-on", "none"); got.code != 0 {
+				t.Fatalf("dev-1: exit %d\n%s", got.code, got.stderr)
+			}
+			rep := runCLI(t, "", "report", filepath.Join(dev, audit.ResultsFile), "--out", filepath.Join(root, tc.name, "r1"), "--baseline", prod, "--fail-on", "none", "--quiet")
+			if rep.code != 2 {
+				t.Errorf("report with a --baseline of another account: exit %d, want 2\n%s", rep.code, rep.stderr)
+			}
+			if !strings.Contains(rep.stderr, "111111111111") || !strings.Contains(rep.stderr, "222222222222") {
+				t.Errorf("the report's refusal does not name both accounts:\n%s", rep.stderr)
+			}
+			// The same account's run is still its baseline.
+			if got, _ := run("111111111111", "prod-2", "--fail-on", "none", "--baseline", prod); got.code != 0 {
+				t.Errorf("a --baseline of the same account: exit %d\n%s", got.code, got.stderr)
+			}
+		})
+	}
+}

@@ -744,7 +744,9 @@ func checkBaseline(path string) error {
 // a scheduled job must not stop at every run once one record is damaged;
 // so is a run of another account than account, the one this run audits
 // ("" when it is unknown, or several), and one whose record was cut short
-// (whole only by its run.json) while an earlier one is left to try.
+// (whole only by its run.json) while an earlier one is left to try. A
+// --baseline named on the command line of another account is refused (a
+// usage error): comparing two accounts' fleets says nothing.
 func (o *runOptions) openBaseline(current, account string, stderr io.Writer) error {
 	for _, d := range o.baselineUnfinished {
 		// Its targets are not known: a run.json records them, and it
@@ -791,9 +793,23 @@ func (o *runOptions) openOneBaseline(current, account string) error {
 	if err != nil {
 		return usagef("--baseline: %v", err)
 	}
-	if theirs, ok := b.Records().SoleAccount(); o.baselineChosen && ok && theirs != "" && account != "" && theirs != account {
-		b.Close()
-		return fmt.Errorf("it audited account %s, and this run audits %s", theirs, account)
+	if theirs, ok := b.Records().SoleAccount(); ok && theirs != "" && account != "" && theirs != account {
+		switch {
+		case o.baselineChosen:
+			b.Close()
+			return fmt.Errorf("it audited account %s, and this run audits %s", theirs, account)
+		case !o.baselinePrevious:
+			// Named: every instance of one account would be new and every
+			// one of the other gone, a comparison of nothing.
+			b.Close()
+			what, how := "this run audits", "name a run of account "+account+", or audit account "+theirs+" with its credentials"
+			if o.merging {
+				what, how = "this record audits", "name a record of account "+account
+			}
+			return usagef("--baseline %s: it audited account %s, and %s %s: runs of two accounts cannot be compared; %s", o.baseline, theirs, what, account, how)
+		}
+		// The baseline a resumed run started with: it was taken then,
+		// and every line of the record dates its failures from it.
 	}
 	if o.baselinePrevious && b.Incomplete != "" && len(o.baselineElse) > 0 {
 		// previous means the latest whole run: one whose record was cut
