@@ -45,6 +45,33 @@ const DiscoveryPrefix = "discovery:"
 // Discovered reports whether the part's targets were found by discovery.
 func (p Part) Discovered() bool { return strings.HasPrefix(p.Fleet, DiscoveryPrefix) }
 
+// discoveryScoped begins the scope that DiscoveryScope writes.
+const discoveryScoped = DiscoveryPrefix + "accounts="
+
+// DiscoveryScope is the Fleet and List of the part of a discovery: the
+// accounts it discovers in (their IDs; for an organisation's, "org@" and the
+// account that listed them, then "!" and each account left out), its regions
+// ("all" for each account's enabled ones) and its filters, each sorted and
+// without repeats. Discoveries of one scope, however the options spelt it,
+// are one list; of two regions or two accounts, two.
+func DiscoveryScope(accounts, regions, filters []string) string {
+	norm := func(v []string) []string {
+		v = slices.Clone(v)
+		slices.Sort(v)
+		return slices.Compact(v)
+	}
+	return discoveryScoped + strings.Join(norm(accounts), ",") + "/regions=" + strings.Join(norm(regions), ",") +
+		"/filters=" + strings.Join(norm(filters), ";")
+}
+
+// OldDiscovery reports whether the part is a discovery's written before
+// DiscoveryScope: its scope is the options' text ("discovery://" for a run
+// of any --region, in the caller's account whichever it was), so it is
+// never known to be the list of another part, even one that reads the same.
+func (p Part) OldDiscovery() bool {
+	return p.Discovered() && !strings.HasPrefix(p.Fleet, discoveryScoped)
+}
+
 // Rendering says when, and with which options, reports were last rendered
 // from a record by a command other than the run that wrote it (auditor
 // report). The run's own metadata stays as the run wrote it.
@@ -515,11 +542,12 @@ func PartialShards(parts []Part) []string {
 }
 
 // mergeParts keeps each (Fleet, Shard) once, and drops the shards of a
-// fleet whose whole list is there too; parts of an unknown fleet are kept.
+// fleet whose whole list is there too; parts of an unknown fleet, and old
+// discoveries' (see Part.OldDiscovery), are kept.
 func mergeParts(parts []Part) []Part {
 	whole := map[string]bool{}
 	for _, p := range parts {
-		if p.Shard == "" && p.Fleet != "" {
+		if p.Shard == "" && p.Fleet != "" && !p.OldDiscovery() {
 			whole[p.Fleet] = true
 			if p.List != "" {
 				whole["list:"+p.List] = true
@@ -531,7 +559,7 @@ func mergeParts(parts []Part) []Part {
 	for _, p := range parts {
 		k := [3]string{p.Fleet, p.List, p.Shard}
 		ofWhole := p.Shard != "" && (whole[p.Fleet] || p.List != "" && whole["list:"+p.List])
-		if p.Fleet != "" && (seen[k] || ofWhole) {
+		if p.Fleet != "" && !p.OldDiscovery() && (seen[k] || ofWhole) {
 			continue
 		}
 		seen[k] = true

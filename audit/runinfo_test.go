@@ -298,3 +298,18 @@ func TestResumeAuditsRelabelledAgain(t *testing.T) {
 		t.Errorf("Resume: %d done, left %v; want 2 done and %v audited again", done, left, want)
 	}
 }
+
+// TestMergeRunInfoOldDiscovery: a run.json written before a discovery's
+// scope named its accounts and regions says "discovery://" for a run of
+// any region: two of them are not known to be one list, and a merge keeps
+// both parts and their targets.
+func TestMergeRunInfoOldDiscovery(t *testing.T) {
+	old := func(targets int) audit.RunInfo {
+		return audit.RunInfo{Schema: audit.Schema, Complete: true, Targets: targets,
+			Parts: []audit.Part{{Fleet: audit.DiscoveryPrefix + "//", List: audit.DiscoveryPrefix + "//", Targets: targets}}}
+	}
+	got := audit.MergeRunInfo([]audit.RunInfo{old(29), old(28)})
+	if len(got.Parts) != 2 || got.Targets != 57 {
+		t.Errorf("merge of two old discoveries: %d parts, %d targets, want 2 and 57", len(got.Parts), got.Targets)
+	}
+}

@@ -610,6 +610,13 @@ func TestSameTargets(t *testing.T) {
 		{"a run.json from before files were recorded", whole("L2", "fleet.csv"), whole("L1"), true},
 		{"a discovery before files were recorded", whole("L2", "fleet.csv"), whole("discovery:all/all/"), false},
 		{"another discovery scope", whole("discovery:a/eu-west-1/"), whole("discovery:a/us-east-1/"), false},
+		{"the same discovery scope", whole(audit.DiscoveryScope([]string{"111111111111"}, []string{"us-east-1"}, nil)),
+			whole(audit.DiscoveryScope([]string{"111111111111"}, []string{"us-east-1", "us-east-1"}, nil)), true},
+		{"a discovery of another region", whole(audit.DiscoveryScope([]string{"111111111111"}, []string{"eu-west-1"}, nil)),
+			whole(audit.DiscoveryScope([]string{"111111111111"}, []string{"us-east-1"}, nil)), false},
+		{"a discovery of another account", whole(audit.DiscoveryScope([]string{"222222222222"}, []string{"us-east-1"}, nil)),
+			whole(audit.DiscoveryScope([]string{"111111111111"}, []string{"us-east-1"}, nil)), false},
+		{"a discovery recorded before its scope was resolved", whole("discovery://"), whole("discovery://"), false},
 		{"a shard and the whole", merge(shard("L", "0/2")), whole("L"), false},
 		{"another shard of the run", merge(shard("L", "1/2")), merge(shard("L", "0/2")), false},
 		{"the same shard", merge(shard("L", "1/2")), merge(shard("L", "1/2")), true},
@@ -1280,5 +1287,61 @@ func TestBaselineOfAnotherAccount(t *testing.T) {
 				t.Errorf("a --baseline of the same account: exit %d\n%s", got.code, got.stderr)
 			}
 		})
+	}
+}
+
+// TestDiscoveryScopeIsResolved: the scope of a discovery run was the text
+// of --accounts and --regions, so that runs of two regions (each --region
+// alone) were one list: --baseline previous compared eu-west-1 with
+// us-east-1, and a merge of the two counted the targets of one. The scope
+// names the account and regions audited.
+func TestDiscoveryScopeIsResolved(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 30})
+	root := t.TempDir()
+	run := func(account, region, out string) cliResult {
+		t.Helper()
+		url, _ := serve(t, fleet, ssmsim.Options{AccountID: account})
+		got := runCLI(t, "", "run", "--discover", "--endpoint-url", url, "--region", region,
+			"--fail-on", "none", "--quiet", "--out", filepath.Join(root, out), "--baseline", "previous")
+		if got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", out, got.code, got.stderr)
+		}
+		return got
+	}
+	run("111111111111", "us-east-1", "b")
+	time.Sleep(10 * time.Millisecond)
+	got := run("111111111111", "eu-west-1", "d")
+	if base := baselineIn(t, filepath.Join(root, "d")); base != "" {
+		t.Errorf("a discovery of eu-west-1 compared with %s, one of us-east-1", base)
+	}
+	if !strings.Contains(got.stderr, "another list") {
+		t.Errorf("no warning that the run beside it audited another list:\n%s", got.stderr)
+	}
+	time.Sleep(10 * time.Millisecond)
+	run("111111111111", "us-east-1", "e")
+	if base := baselineIn(t, filepath.Join(root, "e")); base != filepath.Join(root, "b", audit.ResultsFile) {
+		t.Errorf("a discovery of us-east-1 compared with %q, want the one before of us-east-1, b", base)
+	}
+
+	merged := filepath.Join(root, "m")
+	if got := runCLI(t, "", "report", filepath.Join(root, "b", audit.ResultsFile), filepath.Join(root, "d", audit.ResultsFile),
+		"--out", merged, "--fail-on", "none", "--quiet"); got.code != 0 {
+		t.Fatalf("merge: exit %d\n%s", got.code, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(merged, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int
+	for _, dir := range []string{"b", "d"} {
+		one, err := audit.ReadRunInfo(filepath.Join(root, dir, audit.RunFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += one.Targets
+	}
+	if len(ri.Parts) != 2 || ri.Targets != want {
+		t.Errorf("the merge of two regions' discoveries has %d parts and %d targets, want 2 and %d: %+v", len(ri.Parts), ri.Targets, want, ri.Parts)
 	}
 }

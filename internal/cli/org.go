@@ -274,7 +274,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		// STS's words are the service's: plain, as every other.
 		o.logf(stderr, "auditor: cannot tell which account these credentials belong to (%s); the account column stays empty", plain(err.Error(), 0))
 	}
-	j.caller = id.Account
+	j.caller, j.callerAsked = id.Account, true
 	if d := j.conn.RoleDuration(); o.roles().Set() && d < o.roleDuration {
 		// Refusing would leave --role-duration unusable under IRSA, a
 		// task or job role and SSO; it only says how often the

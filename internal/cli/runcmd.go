@@ -89,9 +89,11 @@ type job struct {
 	shard         string
 	// shardK and shardN are the shard, -1 and 0 for none.
 	shardK, shardN int
-	// caller is the account the credentials belong to; accountNames the
-	// names of the accounts in the organisation.
+	// caller is the account the credentials belong to, once asked
+	// (callerAsked); accountNames the names of the accounts in the
+	// organisation.
 	caller       string
+	callerAsked  bool
 	accountNames map[string]string
 	// dir is the output directory, once opened and locked.
 	dir *outdir.Dir
@@ -235,7 +237,10 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		}
 		if err := o.keepBaseline(stderr); err != nil {
 			problems = append(problems, err)
-		} else {
+		} else if _, known := j.discoveryAccounts(); known {
+			// A discovery of the caller's account or its organisation's
+			// knows its targets once STS has said whose: execute takes
+			// --baseline previous then.
 			self := audit.RunInfo{Parts: []audit.Part{j.part()}, Options: o.record()}
 			if err := o.resolvePrevious(self, stderr); err != nil {
 				problems = append(problems, err)
@@ -464,14 +469,51 @@ func (j *job) part() audit.Part {
 	part := audit.Part{Fleet: j.fleet.Digest(), List: j.list, Shard: j.shard, Targets: j.fleet.Len(), Duplicates: j.fleet.Duplicates, Invalid: len(j.fleet.Invalid)}
 	if o.discover {
 		// What discovery finds changes from run to run: the part is the
-		// scope that was asked, not the targets found.
-		part.Fleet = discoveryPrefix + o.accounts + "/" + o.regions + "/" + strings.Join(o.filters.vals, ";")
+		// scope, not the targets found; the scope resolved, as the text of
+		// the options is one for runs of any --region or any caller.
+		accounts, _ := j.discoveryAccounts()
+		regions := j.org.regions
+		switch {
+		case j.org.allRegions:
+			regions = []string{"all"}
+		case len(regions) == 0:
+			regions = []string{o.region}
+		}
+		part.Fleet = audit.DiscoveryScope(accounts, regions, o.filters.vals)
 		part.List = part.Fleet
 	}
 	if o.skipInvalid {
 		part.Targets += len(j.fleet.Invalid)
 	}
 	return part
+}
+
+// discoveryAccounts returns the accounts of a discovery's scope (see
+// audit.DiscoveryScope), and whether they are known yet: the caller's
+// account, or the organisation's, are known once STS was asked. It is known,
+// and nil, for a run that does not discover.
+func (j *job) discoveryAccounts() ([]string, bool) {
+	spec := j.org
+	if !j.o.discover {
+		return nil, true
+	}
+	var out []string
+	switch {
+	case spec.org:
+		out = append(out, "org@"+j.caller)
+		for _, a := range spec.exclude {
+			out = append(out, "!"+a)
+		}
+	case len(spec.accounts) > 0:
+		for _, a := range spec.accounts {
+			if !slices.Contains(spec.exclude, a.ID) {
+				out = append(out, a.ID)
+			}
+		}
+	default:
+		out = append(out, j.caller)
+	}
+	return out, j.callerAsked || len(spec.accounts) > 0
 }
 
 // soleAccount returns the one account the run audits: "" when it audits
@@ -548,6 +590,12 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		if err := j.checkRecordAccount(early, j.learnt); err != nil {
 			return err
 		}
+	}
+	// For a discovery whose accounts were not known before (see
+	// discoveryAccounts); nothing when --baseline previous was resolved.
+	self := audit.RunInfo{Parts: []audit.Part{j.part()}, Options: o.record()}
+	if err := o.resolvePrevious(self, stderr); err != nil {
+		return err
 	}
 	if err := o.openBaseline(j.recordPath(), j.soleAccount(), stderr); err != nil {
 		return err
@@ -1333,8 +1381,12 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 // a list edited since (an instance added, one gone) is still the list,
 // and what changed is what the comparison is for. A run.json from before
 // runs recorded their files is taken at its shards' word when both runs
-// read lists.
+// read lists. A discovery recorded before its scope was resolved (see
+// audit.Part.OldDiscovery) is of targets not known to be any run's.
 func sameTargets(self, ri audit.RunInfo) bool {
+	if slices.ContainsFunc(self.Parts, audit.Part.OldDiscovery) || slices.ContainsFunc(ri.Parts, audit.Part.OldDiscovery) {
+		return false
+	}
 	return slices.Equal(shardsOf(ri.Parts), shardsOf(self.Parts)) && sameLists(self, ri)
 }
 
