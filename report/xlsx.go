@@ -302,10 +302,17 @@ func (l *xlsxList) open() error {
 	if err != nil {
 		return fmt.Errorf("sheet %s: %w", name, err)
 	}
-	for i, c := range l.cols {
-		if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
+	// One width a run of equal columns (the label columns): excelize
+	// merges each call with every column set before it.
+	for i := 0; i < len(l.cols); {
+		j := i + 1
+		for j < len(l.cols) && l.cols[j].width == l.cols[i].width {
+			j++
+		}
+		if err := sw.SetColWidth(i+1, j, l.cols[i].width); err != nil {
 			return fmt.Errorf("sheet %s: %w", name, err)
 		}
+		i = j
 	}
 	err = sw.SetPanes(&excelize.Panes{
 		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
@@ -690,6 +697,14 @@ func versionCell(s string) any {
 }
 
 func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *audit.Records) error {
+	widest := 0
+	for _, fixed := range [][]xlsxColumn{associationColumns, instanceColumns, problemColumns, changeSheetColumns} {
+		widest = max(widest, len(fixed))
+	}
+	if widest+len(m.LabelKeys) > excelize.MaxColumns {
+		return fmt.Errorf("the instances have %d label keys, and a sheet holds %s columns at most: the workbook cannot show them; the CSV, HTML and JSON reports keep every label",
+			len(m.LabelKeys), thousands(excelize.MaxColumns))
+	}
 	st, err := newXLSXStyles(f)
 	if err != nil {
 		return err

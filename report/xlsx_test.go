@@ -1211,3 +1211,35 @@ func writeBaseline(rs *audit.Records, labelKeys []string, path string) error {
 	}
 	return atomicfile.Write(path, func(w io.Writer) error { return f.Write(w) })
 }
+
+// TestXLSXLabelColumnsPastExcelsLimit: a list with more label keys than a
+// sheet has columns (16,384) made every list sheet's header cost minutes
+// (a width set column by column, each merged with all before it) and then
+// failed in excelize with no word of why. The workbook is refused at once,
+// saying how many label keys there are and what holds them all.
+func TestXLSXLabelColumnsPastExcelsLimit(t *testing.T) {
+	labels := make(map[string]string, excelize.MaxColumns)
+	for i := range excelize.MaxColumns {
+		labels[fmt.Sprintf("k%05d", i)] = "v"
+	}
+	fx := fixture{name: "many-labels", run: fixtureRun(), results: []audit.Result{{
+		AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeNoAssociations, Labels: labels,
+	}}}
+	opts := fx.options(t)
+	ctx := context.Background()
+	m, err := report.Build(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := report.NewWriter(report.FormatXLSX, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.Write(ctx, m, opts.Records, opts.Dir)
+	if err == nil || !strings.Contains(err.Error(), "16384 label keys") || !strings.Contains(err.Error(), "16,384 columns") {
+		t.Errorf("Write: %v, want a refusal naming the 16384 label keys and the 16,384 columns of a sheet", err)
+	}
+	if _, err := os.Stat(filepath.Join(opts.Dir, report.XLSXFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("report.xlsx after the refusal: %v, want none", err)
+	}
+}
