@@ -477,6 +477,35 @@ func xlsxLiteral(s string) string {
 	return b.String()
 }
 
+// literalCellText is xlsxLiteral(s), cut as cellText cuts, to the limit
+// of a cell in the escaped text: each escaped escape grows by six
+// characters, and excelize cuts a stored text past the limit with no
+// marker.
+func literalCellText(s string) string {
+	lit := xlsxLiteral(s)
+	units := 0
+	for _, r := range lit {
+		units += utf16Len(r)
+	}
+	if units <= excelize.TotalCellChars {
+		return lit
+	}
+	marker := fmt.Sprintf("… [cut: %d characters]", utf8.RuneCountInString(s))
+	keep := excelize.TotalCellChars - len(utf16.Encode([]rune(marker)))
+	units = 0
+	for i, r := range s {
+		n := utf16Len(r)
+		if r == '_' && isOOXMLEscape(s[i:]) {
+			n += len("_x005F")
+		}
+		if units+n > keep {
+			return xlsxLiteral(s[:i]) + marker
+		}
+		units += n
+	}
+	return lit
+}
+
 // isOOXMLEscape reports whether s begins with _xHHHH_.
 func isOOXMLEscape(s string) bool {
 	if len(s) < 7 || s[0] != '_' || s[1] != 'x' || s[6] != '_' {
@@ -1067,7 +1096,7 @@ func (s *summary) cell(col string, v any, style int) {
 	if str, ok := v.(string); ok {
 		// SetCellStr writes a text cell whatever the text begins with, and
 		// stores it unescaped (see xlsxLiteral).
-		s.err = s.f.SetCellStr(sheetSummary, ref, xlsxLiteral(cellText(str)))
+		s.err = s.f.SetCellStr(sheetSummary, ref, literalCellText(str))
 	} else if v != nil {
 		s.err = s.f.SetCellValue(sheetSummary, ref, v)
 	}
