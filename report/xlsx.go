@@ -542,7 +542,9 @@ func date(t *time.Time) any {
 	if t == nil || t.IsZero() {
 		return nil
 	}
-	return t.UTC()
+	// Cut to the millisecond the cells show, as the CSV is: a finer
+	// fraction would round the shown second up.
+	return t.UTC().Truncate(time.Millisecond)
 }
 
 // linkTarget returns the address to link to for an output URL, and whether

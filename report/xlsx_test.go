@@ -472,12 +472,15 @@ func TestXLSXDates(t *testing.T) {
 			{AssociationID: "a-1", ExecutionDate: at(zoned), Status: audit.StatusSuccess},
 			{AssociationID: "a-2", ExecutionDate: at(old), Status: audit.StatusFailed},
 			{AssociationID: "a-3", Status: audit.StatusPending},
+			// A finer fraction than SSM serves is cut, as in the CSV, never
+			// rounded up to the next second.
+			{AssociationID: "a-4", ExecutionDate: at(time.Date(2025, 11, 21, 18, 11, 19, 999_900_000, time.UTC)), Status: audit.StatusSuccess},
 		},
 	}}}
 	f, _ := renderXLSX(t, fx)
 	colStale, colExecDate := colOf(t, f, "Associations", "Stale"), colOf(t, f, "Associations", "Execution date (UTC)")
 	// Stale: before the run's start less 7 days (the default), or undated.
-	for row, want := range map[int]string{2: "no", 3: "yes", 4: "yes"} {
+	for row, want := range map[int]string{2: "no", 3: "yes", 4: "yes", 5: "no"} {
 		ref := cellName(t, colStale, row)
 		if got, _ := f.GetCellValue("Associations", ref); got != want {
 			t.Errorf("Associations!%s (Stale) = %q, want %q", ref, got, want)
@@ -491,6 +494,7 @@ func TestXLSXDates(t *testing.T) {
 		{"Associations", cellName(t, colExecDate, 2), zoned.UTC()},
 		{"Associations", cellName(t, colExecDate, 3), old},
 		{"Associations", cellName(t, colExecDate, 4), time.Time{}},
+		{"Associations", cellName(t, colExecDate, 5), time.Date(2025, 11, 21, 18, 11, 19, 999e6, time.UTC)},
 		{"Failures", cellName(t, colExecDate, 2), old},
 		{"Instances", cellName(t, colOf(t, f, "Instances", "Audited at (UTC)"), 2), runStart},
 		// The run's own dates, on Summary, are dates too: a sheet that
