@@ -72,8 +72,13 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 	case v == "org":
 		spec.org = true
 	case isAccountList(v):
+		// An account named twice is audited once: twice, its nodes
+		// would be listed and audited twice over, and the run never
+		// complete.
 		for _, a := range splitList(v) {
-			spec.accounts = append(spec.accounts, awsconn.Account{ID: a})
+			if !slices.ContainsFunc(spec.accounts, func(b awsconn.Account) bool { return b.ID == a }) {
+				spec.accounts = append(spec.accounts, awsconn.Account{ID: a})
+			}
 		}
 	default:
 		accounts, err := readAccounts(v)
@@ -105,7 +110,9 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 			if p := audit.ValidRegion(r); p != "" {
 				bad("--regions %q: %s", r, p)
 			}
-			spec.regions = append(spec.regions, r)
+			if !slices.Contains(spec.regions, r) { // as an account named twice
+				spec.regions = append(spec.regions, r)
+			}
 		}
 	}
 	for _, f := range o.filters.vals {
@@ -194,7 +201,9 @@ func splitList(v string) []string {
 // after a comma ("111111111111,prod"), # comments and blank lines skipped, a
 // UTF-8 byte-order mark at the start too. A name that is not UTF-8 refuses
 // the file: it becomes the account_name label, and two names whose bytes
-// were replaced with U+FFFD would be one.
+// were replaced with U+FFFD would be one. An account on several lines is
+// one account, with the name one of them gives; two different names for
+// it refuse the file, since which is meant cannot be told.
 func readAccounts(path string) ([]awsconn.Account, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -202,6 +211,9 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 	}
 	defer f.Close()
 	var out []awsconn.Account
+	// Each account's place in out, and the line that gave its name.
+	type entry struct{ at, line int }
+	seen := map[string]entry{}
 	sc := bufio.NewScanner(f)
 	for line := 1; sc.Scan(); line++ {
 		text := sc.Text()
@@ -220,7 +232,18 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 		if !utf8.ValidString(name) {
 			return nil, usagef("%s:%d: name %q: not UTF-8 (a Latin-1 or Windows-1252 file?): save the file as UTF-8", path, line, name)
 		}
-		out = append(out, awsconn.Account{ID: id, Name: name})
+		e, ok := seen[id]
+		switch {
+		case !ok:
+			seen[id] = entry{len(out), line}
+			out = append(out, awsconn.Account{ID: id, Name: name})
+		case name == "" || name == out[e.at].Name:
+		case out[e.at].Name == "":
+			out[e.at].Name = name
+			seen[id] = entry{e.at, line}
+		default:
+			return nil, usagef("%s:%d: %s: name %q, but line %d names it %q: keep one line for the account", path, line, id, name, e.line, out[e.at].Name)
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, usagef("--accounts %s: %v", path, err)
@@ -467,6 +490,7 @@ func (j *job) sites(ctx context.Context, accounts []awsconn.Account) ([]site, []
 	spec := j.org
 	var out []site
 	var failed []*audit.SiteError
+	seen := map[site]bool{}
 	for _, a := range accounts {
 		regions := spec.regions
 		if spec.allRegions {
@@ -492,7 +516,13 @@ func (j *job) sites(ctx context.Context, accounts []awsconn.Account) ([]site, []
 			if j.shardK >= 0 && !audit.SiteIn(a.ID, r, j.shardK, j.shardN) {
 				continue
 			}
-			out = append(out, site{a.ID, r})
+			// Listed twice, an account-region's nodes would be audited
+			// twice and the run never complete; whatever repeated it (an
+			// answer that names a region twice), it is one site.
+			if s := (site{a.ID, r}); !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
 		}
 	}
 	return out, failed, nil

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// TestRepeatedAccountsAndRegions: an account or a region named twice, in
+// --accounts, an accounts file or --regions, is one account-region: each of
+// its managed nodes is audited once and the run is complete (it was listed
+// once a repetition, its nodes audited as many times and the run called
+// incomplete forever). A file that names one account twice with two names
+// is refused naming the line, as its other bad lines are: which name wins
+// cannot be told.
+func TestRepeatedAccountsAndRegions(t *testing.T) {
+	org, _, accounts := serveOrg(t, 10)
+	a := accounts[1].ID
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   exitCode
+		wantStderr []string
+	}{
+		{name: "an account and a region twice", args: []string{"--accounts", a + "," + a, "--regions", "us-east-1,us-east-1"}},
+		{name: "a region twice", args: []string{"--accounts", a, "--regions", "us-east-1, us-east-1"}},
+		{name: "a file naming an account twice with its name", args: []string{
+			"--accounts", writeFile(t, "accounts.txt", a+",Production\n"+a+",Production\n"+a+"\n"), "--regions", "us-east-1"}},
+		{name: "a file naming an account twice with two names", args: []string{
+			"--accounts", writeFile(t, "accounts.txt", a+",Production\n# \n"+a+",Prod\n"), "--regions", "us-east-1"},
+			wantCode: exitUsage, wantStderr: []string{"accounts.txt:3:", a, `"Prod"`, `"Production"`, "line 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			got := runCLI(t, "", append([]string{"run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1",
+				"--fail-on", "none", "--quiet", "--out", out}, tt.args...)...)
+			if got.code != int(tt.wantCode) {
+				t.Fatalf("exit %d, want %d\n%s", got.code, tt.wantCode, got.stderr)
+			}
+			for _, w := range tt.wantStderr {
+				if !strings.Contains(got.stderr, w) {
+					t.Errorf("stderr does not say %s:\n%s", w, got.stderr)
+				}
+			}
+			if tt.wantCode != exitOK {
+				return
+			}
+			ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ri.Sites) != 1 {
+				t.Errorf("run.json: %d sites %+v, want the one account-region", len(ri.Sites), ri.Sites)
+			}
+			rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			n := 0
+			rs.Each(func(audit.Result) error { n++; return nil })
+			want := len(org.Fleet(a, "us-east-1").ManagedIDs())
+			if n != want || want == 0 {
+				t.Errorf("%d results, want one for each of the %d managed nodes", n, want)
+			}
+		})
+	}
+}
