@@ -71,6 +71,10 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 	case v == "":
 	case v == "org":
 		spec.org = true
+	case isAccountList(v) && len(splitList(v)) == 0:
+		// As from an empty shell variable: not the caller's account
+		// instead, which a run would audit alone and call complete.
+		bad("--accounts %q: names no account (want a comma-separated list of account IDs, a file of them, or org)", v)
 	case isAccountList(v):
 		// An account named twice is audited once: twice, its nodes
 		// would be listed and audited twice over, and the run never
@@ -105,6 +109,9 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 	case v == "":
 	case v == "all":
 		spec.allRegions = true
+	case len(splitList(v)) == 0:
+		// Not --region instead, as --accounts names no account.
+		bad("--regions %q: names no region (want a comma-separated list of regions, or all)", v)
 	default:
 		for _, r := range splitList(v) {
 			if p := audit.ValidRegion(r); p != "" {

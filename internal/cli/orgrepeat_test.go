@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestRepeatedAccountsAndRegions: an account or a region named twice, in
@@ -65,6 +66,36 @@ func TestRepeatedAccountsAndRegions(t *testing.T) {
 			want := len(org.Fleet(a, "us-east-1").ManagedIDs())
 			if n != want || want == 0 {
 				t.Errorf("%d results, want one for each of the %d managed nodes", n, want)
+			}
+		})
+	}
+}
+
+// TestEmptyAccountsOrRegions: --accounts or --regions that name nothing, as
+// from an empty shell variable (--accounts "$IDS," or ","), are refused
+// (exit 2) before any call, as a file of no accounts is, instead of
+// auditing the caller's account or --region alone and calling that
+// complete.
+func TestEmptyAccountsOrRegions(t *testing.T) {
+	_, srv, accounts := serveOrg(t, 10)
+	tests := []struct {
+		name, want string
+		args       []string
+	}{
+		{name: "--accounts ,", want: "--accounts \",\": names no account", args: []string{"--accounts", ",", "--regions", "us-east-1"}},
+		{name: "--accounts blank", want: "names no account", args: []string{"--accounts", " , ", "--regions", "us-east-1"}},
+		{name: "--regions ,", want: "--regions \",\": names no region", args: []string{"--accounts", accounts[1].ID, "--regions", ","}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.ResetStats()
+			got := runCLI(t, "", append([]string{"run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1",
+				"--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out")}, tt.args...)...)
+			if got.code != int(exitUsage) || !strings.Contains(got.stderr, tt.want) {
+				t.Errorf("exit %d, want %d saying %s\n%s", got.code, exitUsage, tt.want, got.stderr)
+			}
+			if n := srv.Stats().Calls[ssmsim.OpDescribeInstanceInformation]; n != 0 {
+				t.Errorf("%d DescribeInstanceInformation calls, want none", n)
 			}
 		})
 	}
