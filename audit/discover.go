@@ -274,7 +274,7 @@ func (s *Session) information(ctx context.Context, st *site, in *ssm.DescribeIns
 			case runFatal:
 				return fmt.Errorf("%w: %w", ErrFatal, err)
 			case siteFatal || !s.multi.Load() && IsFatal(err):
-				code, msg := classify(err)
+				code, msg := s.siteCause(st, err)
 				st.fail(code, msg)
 				return st.failure()
 			}

@@ -656,13 +656,18 @@ func TestTriage(t *testing.T) {
 // says), not only its account-region: no account-region can renew what
 // the run's own credentials no longer allow, and exit 3 has schedulers
 // retry a run that cannot succeed. A region that refuses (access denied,
-// a bad key: a region not enabled) still fails only itself.
+// a bad key: a region not enabled) still fails only itself, and so does
+// an expired token from a role's session (Config.Role): that account's.
 func TestExpiredCredentialsStopAMultiSiteRun(t *testing.T) {
 	for _, tc := range []struct {
 		code    string
+		role    string // the role of the refusing account-region's calls
 		runWide bool
-	}{{"ExpiredTokenException", true}, {"ExpiredToken", true}, {"UnrecognizedClientException", false}} {
-		t.Run(tc.code, func(t *testing.T) {
+	}{
+		{"ExpiredTokenException", "", true}, {"ExpiredToken", "", true}, {"UnrecognizedClientException", "", false},
+		{"ExpiredTokenException", "arn:aws:iam::222222222222:role/AuditRole", false},
+	} {
+		t.Run(tc.code+" "+tc.role, func(t *testing.T) {
 			refusing := &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
 				return nil, &smithy.GenericAPIError{Code: tc.code, Message: "no"}
 			}}
@@ -675,13 +680,25 @@ func TestExpiredCredentialsStopAMultiSiteRun(t *testing.T) {
 						return refusing, nil
 					}
 					return fine, nil
+				},
+				Role: func(account string) string {
+					if account == "222222222222" {
+						return tc.role
+					}
+					return ""
 				}}
+			account := func(region string) string {
+				if region == "eu-west-1" {
+					return "222222222222"
+				}
+				return "111111111111"
+			}
 			batch := func(region string) audit.Batch {
 				var ts []audit.Target
 				for i := range 20 {
-					ts = append(ts, audit.Target{InstanceID: fmt.Sprintf("i-%08x", i), Region: region})
+					ts = append(ts, audit.Target{InstanceID: fmt.Sprintf("i-%08x", i), AccountID: account(region), Region: region})
 				}
-				return audit.Batch{Region: region, Targets: slices.Values(ts)}
+				return audit.Batch{AccountID: account(region), Region: region, Targets: slices.Values(ts)}
 			}
 			err := audit.NewSession(cfg).Run(context.Background(), []audit.Batch{batch("eu-west-1"), batch("us-east-1")})
 			if got := errors.Is(err, audit.ErrFatal); got != tc.runWide {

@@ -65,6 +65,12 @@ type Config struct {
 	// OnResult receives each result as its instance completes. It is
 	// called from many goroutines at once; an error stops the run.
 	OnResult func(Result) error
+	// Role, when set, returns the ARN of the role whose sessions sign the
+	// calls in account, or "" when the run's own credentials do; nil means
+	// the run's own everywhere. An expired token fails the account-region
+	// when a role's session was refused, and stops the run when the run's
+	// own credentials were.
+	Role func(account string) string
 	// Peers, when set, returns how the adaptive limiter of an
 	// account-region hears from the other processes that share its limit
 	// (the other shards of one list); nil for none.
@@ -648,7 +654,9 @@ var ErrUnreachable = errors.New("SSM endpoint down")
 // its account-region. An error that stops every call with these
 // credentials (bad credentials, a region not enabled, access denied before
 // any call there succeeded) stops the run when it has one account-region,
-// and only its account-region otherwise; expired credentials stop the run.
+// and only its account-region otherwise; expired credentials stop the run
+// when they are its own, and the account-region when they are a role's
+// session (Config.Role).
 func (s *Session) stops(st *site, err error) (siteFatal, runFatal bool) {
 	var ce *CredentialsError
 	if errors.As(err, &ce) {
@@ -660,13 +668,39 @@ func (s *Session) stops(st *site, err error) (siteFatal, runFatal bool) {
 	if !IsFatal(err) || isAccessDenied(err) && st.succeeded.Load() {
 		return false, false
 	}
+	if isExpired(err) && s.role(st) != "" {
+		// A role's session is renewed before it expires: one refused
+		// as expired was cut short (revoked, or a clock far off), and
+		// the others' sessions and the run's own credentials may be
+		// fine. A resumed run assumes the role afresh.
+		return true, false
+	}
 	if s.multi.Load() && !isExpired(err) {
 		return true, false
 	}
-	// Expired credentials say nothing of the account-region: assumed roles
-	// are renewed before they expire, so it is the run's own that expired,
-	// which every account-region needs.
+	// The run's own credentials expired, which every account-region
+	// needs.
 	return false, true
+}
+
+// role is the ARN of the role whose sessions sign st's calls, or "" for the
+// run's own credentials.
+func (s *Session) role(st *site) string {
+	if s.cfg.Role == nil {
+		return ""
+	}
+	return s.cfg.Role(st.key.account)
+}
+
+// siteCause is the code and message that fail st for err: the service's,
+// and for a role's session that expired, the role, since the message
+// would otherwise read as the run's own credentials'.
+func (s *Session) siteCause(st *site, err error) (code, msg string) {
+	code, msg = classify(err)
+	if arn := s.role(st); arn != "" && isExpired(err) {
+		msg += " (a session of role " + arn + ", which is renewed before it expires: revoked early, or this machine's clock is off?)"
+	}
+	return code, msg
 }
 
 // isExpired reports whether the service refused err's call for credentials
@@ -757,7 +791,7 @@ func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error
 				return nil, fmt.Errorf("%w: %s: %w", ErrFatal, t.InstanceID, err)
 			}
 			if siteFatal {
-				code, msg := classify(err)
+				code, msg := s.siteCause(st, err)
 				st.fail(code, msg)
 				res.fail(code, msg)
 				break

@@ -348,6 +348,19 @@ func (c *Conn) credentials(account string) (aws.CredentialsProvider, error) {
 	return p, nil
 }
 
+// RoleARN returns the ARN of the role whose sessions sign the calls in
+// account, or "" when the run's own credentials do (the caller's account,
+// an account not yet known, or no role configured). It knows the caller
+// once CallerIdentity has answered.
+func (c *Conn) RoleARN(account string) string {
+	if !c.NeedsRole(account) || !c.s.Roles.Set() {
+		return ""
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.roleARN(account)
+}
+
 // roleARN is the ARN of the role to assume in account.
 func (c *Conn) roleARN(account string) string {
 	if c.s.Roles.ARN != "" {

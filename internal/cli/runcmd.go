@@ -764,6 +764,9 @@ func (j *job) auditConfig() audit.Config {
 		Client: func(account, region string) (audit.API, error) {
 			return j.conn.SSMIn(account, region)
 		},
+		Role: func(account string) string {
+			return j.conn.RoleARN(account)
+		},
 		Region:      o.region,
 		Concurrency: o.concurrency,
 		MaxResults:  int32(o.maxResults),
