@@ -14,6 +14,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -464,7 +466,7 @@ func (j *job) resolveAccounts(ctx context.Context) ([]awsconn.Account, error) {
 				// alone would call itself complete.
 				return nil, fmt.Errorf("--accounts org: %w; see each account's State with aws organizations list-accounts, or name the accounts to audit with --accounts ID,ID", err)
 			}
-			return nil, fmt.Errorf("%w: --accounts org: %w (the credentials must be the organisation's management account's or a delegated administrator's)", audit.ErrFatal, err)
+			return nil, orgListError(err, j.conn.HomeRegion())
 		}
 	}
 	if len(accounts) == 0 {
@@ -484,6 +486,39 @@ func (j *job) resolveAccounts(ctx context.Context) ([]awsconn.Account, error) {
 		}
 	}
 	return accounts, nil
+}
+
+// orgListError stops a run whose organisation's accounts could not be
+// listed, in words about Organizations (ErrFatal's are SSM's), saying what
+// to do as fits the failure: the management account's credentials only
+// when access was denied, another try later when the service failed or
+// throttled.
+func orgListError(err error, region string) error {
+	msg := "--accounts org: cannot list the organisation's accounts: " + err.Error()
+	var ae smithy.APIError
+	var re *smithyhttp.ResponseError
+	code := ""
+	if errors.As(err, &ae) {
+		code = ae.ErrorCode()
+	}
+	_, none := audit.NoAnswer(err)
+	switch {
+	case code == "AWSOrganizationsNotInUseException":
+		msg += "\nthe credentials' account is in no organisation: name the accounts to audit with --accounts ID,ID"
+	case strings.HasPrefix(code, "AccessDenied"):
+		msg += "\nOrganizations lists the accounts to the organisation's management account or a delegated administrator (organizations:ListAccounts): use their credentials, or name the accounts to audit with --accounts ID,ID"
+	case audit.IsThrottle(err) || errors.As(err, &re) && re.HTTPStatusCode() >= 500:
+		msg += "\nOrganizations failed after every retry: try again later"
+	case none:
+		msg += "\nOrganizations did not answer: try again later, or let the run reach it (HTTPS_PROXY and NO_PROXY)"
+	default:
+		if h := credentialsHint(err, region); h != "" {
+			msg += "\n" + h
+		} else {
+			msg += "\nrun again once it is fixed, or name the accounts to audit with --accounts ID,ID"
+		}
+	}
+	return &fatalError{msg: msg, err: err}
 }
 
 // site is one account-region to discover in.
