@@ -134,16 +134,32 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		// a partial run.
 		fmt.Fprintln(w, report.ChangeSummary(c.Comparison(), c.Since, c.BaselineIncomplete || !info.Whole()))
 	}
+	var hints []string
 	for _, s := range info.Sites {
 		if s.Error != nil && !s.Unreachable {
 			where := strings.TrimSpace(s.AccountID + " " + s.Region)
 			fmt.Fprintf(w, "%s could not be audited: %s: %s\n", where, plain(s.Error.Code, 60), plain(s.Error.Message, 300))
+			if h := siteHint(s, info.Caller); h != "" && !slices.Contains(hints, h) {
+				hints = append(hints, h)
+			}
 		}
 		if s.InfoError != nil && s.Error == nil {
 			where := strings.TrimSpace(s.AccountID + " " + s.Region)
 			fmt.Fprintf(w, "%s: instance information not read (%s: %s); its instances were audited without it\n",
 				where, plain(s.InfoError.Code, 60), plain(s.InfoError.Message, 300))
 		}
+	}
+	for _, h := range hints {
+		fmt.Fprintln(w, h)
+	}
+	// A resumed run fails the same way until the setting is changed.
+	resumeWith := "continue with"
+	switch len(hints) {
+	case 0:
+	case 1:
+		resumeWith = "fix the cause above, then continue with"
+	default:
+		resumeWith = "fix the causes above, then continue with"
 	}
 	if n := info.Outcomes[audit.OutcomeError]; n > 0 {
 		var codes []string
@@ -214,7 +230,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		if errored == 0 {
 			parts = []string{"left for a resumed run"}
 		}
-		again := "continue with"
+		again := resumeWith
 		if len(causes) > 0 {
 			again = "continue once it answers again with"
 		}
@@ -229,7 +245,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		if slices.ContainsFunc(info.Sites, func(s audit.SiteStats) bool { return s.Error != nil }) {
 			// Account-regions not audited (a role refused, a region
 			// down): a resumed run audits them.
-			next = "; continue with: " + resume
+			next = "; " + resumeWith + ": " + resume
 		}
 		fmt.Fprintf(w, "incomplete: %s%s%s\n", plain(info.Error, 0), exit(exitIncomplete), next)
 	case failOn == nil:
@@ -248,6 +264,31 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	case len(reports) > 0:
 		fmt.Fprintf(w, "reports in %s\n", out)
 	}
+}
+
+// siteHint says what to change for an account-region that failed from a
+// setting, which a resumed run would fail the same way; "" when resuming
+// alone may do. caller is the run's own account. The codes tell the
+// services apart: STS's are AccessDenied and ValidationError, SSM's
+// AccessDeniedException and ValidationException.
+func siteHint(s audit.SiteStats, caller string) string {
+	switch s.Error.Code {
+	case "ValidationError":
+		// The role's parameters that the run does not check itself
+		// leave the duration, which the role's own maximum bounds.
+		return "STS refused the role's session as asked: lower --role-duration to the role's maximum session duration (one hour unless raised in IAM), or raise that maximum"
+	case "AccessDenied":
+		by := "the run's account"
+		if caller != "" {
+			by = "account " + caller
+		}
+		return fmt.Sprintf("the role could not be assumed in account %s: deploy it there, with a trust policy that lets %s assume it (and the --external-id it asks for, if any)", s.AccountID, by)
+	case "UnrecognizedClientException", "InvalidClientTokenId":
+		if s.Region != audit.AllRegions && s.AccountID != "" {
+			return fmt.Sprintf("is %s not enabled in account %s? a region that is not enabled refuses every credential: enable it, or leave it out of --regions", s.Region, s.AccountID)
+		}
+	}
+	return ""
 }
 
 // plain makes text from outside (the service's error codes and messages, or

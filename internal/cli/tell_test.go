@@ -82,11 +82,12 @@ func TestSummarizeCountsWhatWasNotAudited(t *testing.T) {
 		},
 		{
 			// Discovery: no targets known beforehand; an account's role
-			// refused. --resume audits it (and it alone).
+			// refused. --resume audits it (and it alone), once the role
+			// is there to assume.
 			name: "account-regions not audited", targets: 0,
 			outcomes: map[audit.Outcome]int{audit.OutcomeCompliant: 20},
 			errMsg:   "1 account-region could not be audited",
-			want:     "incomplete: 1 account-region could not be audited (exit 3); continue with: RESUME\n",
+			want:     "incomplete: 1 account-region could not be audited (exit 3); fix the cause above, then continue with: RESUME\n",
 		},
 	}
 	for _, tt := range tests {
