@@ -341,7 +341,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		o.logf(stderr, "shard %s: %d of %d targets", j.shard, j.fleet.Len()+len(j.fleet.Invalid), all)
 	}
 
-	accounts, err := j.resolveAccounts(ctx)
+	accounts, err := j.resolveAccounts(ctx, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -451,8 +451,10 @@ func (j *job) fleetAccounts() int {
 
 // resolveAccounts returns the accounts to discover in: --accounts (its list,
 // its file or the organisation's active accounts) less --exclude-accounts,
-// or the caller's alone.
-func (j *job) resolveAccounts(ctx context.Context) ([]awsconn.Account, error) {
+// or the caller's alone. An excluded account that is not among them is
+// warned about on stderr: a mistyped ID leaves out nothing, and audits the
+// account it meant to.
+func (j *job) resolveAccounts(ctx context.Context, stderr io.Writer) ([]awsconn.Account, error) {
 	spec := j.org
 	accounts := spec.accounts
 	if spec.org {
@@ -472,6 +474,15 @@ func (j *job) resolveAccounts(ctx context.Context) ([]awsconn.Account, error) {
 	if len(accounts) == 0 {
 		// No --accounts: checkOrg refuses a file that names none.
 		accounts = []awsconn.Account{{ID: j.caller}}
+	}
+	for _, x := range spec.exclude {
+		if !slices.ContainsFunc(accounts, func(a awsconn.Account) bool { return a.ID == x }) {
+			among := "the accounts to audit"
+			if spec.org {
+				among += " (the organisation's ACTIVE accounts)"
+			}
+			fmt.Fprintf(stderr, "auditor: warning: --exclude-accounts %s: not among %s: it leaves out nothing; check the ID\n", x, among)
+		}
 	}
 	n := len(accounts)
 	accounts = slices.DeleteFunc(accounts, func(a awsconn.Account) bool { return slices.Contains(spec.exclude, a.ID) })
