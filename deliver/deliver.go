@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
 	"github.com/auditor-dev/auditor/internal/bidi"
 )
 
@@ -77,6 +79,41 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Retried reports whether more than one attempt was made.
 func (e *Error) Retried() bool { return e.Attempts > 1 }
+
+// ServerFailed reports whether the delivery failed at the server itself,
+// not at its recipients or its content, so that another message sent now
+// would fail the same way: no connection, no TLS, a greeting or EHLO
+// refused, the login refused, any 421 reply (the server closing the
+// channel), no answer at all (to a command, or to a whole message, which
+// it may then have delivered), or SES refusing the account's sending
+// (throttled, over a quota, paused or suspended, a MAIL FROM domain not
+// verified) or failing itself.
+func (e *Error) ServerFailed() bool {
+	switch e.Op {
+	case "connecting", "TLS handshake", "greeting", "EHLO", "STARTTLS", "AUTH":
+		return true
+	}
+	if e.Code == 421 {
+		return true
+	}
+	if e.ErrorCode != "" {
+		_, throttle := retry.DefaultThrottleErrorCodes[e.ErrorCode]
+		return throttle || accountRefused[e.ErrorCode]
+	}
+	return e.Code == 0 && (e.Temporary || e.Unknown)
+}
+
+// accountRefused are the SES v2 SendEmail error codes (besides the SDK's
+// throttles) that refuse the account or the sender, or that SES itself
+// failed with after the retryer's attempts, whatever the message: every
+// other message would meet them too.
+var accountRefused = map[string]bool{
+	"LimitExceededException":             true,
+	"AccountSuspendedException":          true,
+	"SendingPausedException":             true,
+	"MailFromDomainNotVerifiedException": true,
+	"InternalServiceErrorException":      true,
+}
 
 // maxServerText caps the server's words kept in an error.
 const maxServerText = 300

@@ -982,19 +982,11 @@ func (dl *delivery) groupAddresses(src *mailSource) []string {
 }
 
 // serverFailed reports whether a mail failed at the server, not at its
-// recipients or its content: no connection, no TLS, the login refused, or
-// no answer (to a command, or to a whole message, which it may then have
-// delivered). Another message would fail the same way.
+// recipients or its content (deliver.Error.ServerFailed): another message
+// would fail the same way.
 func serverFailed(err error) bool {
 	var de *deliver.Error
-	if !errors.As(err, &de) {
-		return false
-	}
-	switch de.Op {
-	case "connecting", "STARTTLS", "AUTH":
-		return true
-	}
-	return de.Code == 0 && de.ErrorCode == "" && (de.Temporary || de.Unknown)
+	return errors.As(err, &de) && de.ServerFailed()
 }
 
 // isDelivery reports whether err is a delivery failure.
