@@ -22,6 +22,7 @@ import (
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/deliver"
+	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/report"
 )
 
@@ -998,7 +999,8 @@ func isDelivery(err error) bool {
 // mailCmd mails the reports of a run's output directory again, as they are
 // on disk: after the mail set-up is fixed, or to more people. It calls AWS
 // only for --mail-via ses. Its exit code is 0, 2 for bad flags or a
-// directory without a run, 5 when the mail failed.
+// directory without a run, 4 for a run another auditor holds (mailInUse),
+// 5 when the mail failed.
 func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("mail", stdout, stderr)
 	o := c.o
@@ -1022,6 +1024,9 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			return usagef("mail: %s: no %s: name the --out directory of a run or a report", dir, name)
 		}
+	}
+	if err := mailInUse(dir); err != nil {
+		return err
 	}
 	src, err := openMailSource(dir)
 	if err != nil {
@@ -1115,6 +1120,25 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if len(de.errs) > 0 {
 		return de
+	}
+	return nil
+}
+
+// mailInUse returns an error wrapping dirlock.ErrBusy (exit 4, as for a
+// run's --out in use) when another auditor holds dir, or, for a group's
+// directory of a split (OUT/by-LABEL/GROUP), the run's: a run still
+// writing or resuming it would have the mail take its subject from a
+// record being written and attach a workbook the finished run replaces.
+// The split's index is not asked for: a split being written has none yet.
+func mailInUse(dir string) error {
+	dirs := []string{dir}
+	if parent := filepath.Dir(filepath.Clean(dir)); strings.HasPrefix(filepath.Base(parent), "by-") {
+		dirs = append(dirs, filepath.Dir(parent))
+	}
+	for _, d := range dirs {
+		if err := dirlock.Held(d); err != nil {
+			return fmt.Errorf("mail: %w; wait for it to end, then mail again", err)
+		}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/auditor-dev/auditor/deliver"
 	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -132,5 +133,41 @@ func TestMailViaSESPausedStopsTheGroups(t *testing.T) {
 	}
 	if n := strings.Count(got.stderr, "not tried"); n != 2 {
 		t.Errorf("%d groups not tried, want 2\n%s", n, got.stderr)
+	}
+}
+
+// TestMailOfARunInUse: auditor mail of a run that another auditor is still
+// writing (or resuming), or of one group of it, is refused as run refuses
+// an --out in use (exit 4), and mails nobody: it sent a subject from a
+// record being written, and a workbook that the finished run replaced.
+func TestMailOfARunInUse(t *testing.T) {
+	out := ownersRun(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	unlock, err := dirlock.Lock(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"the run", []string{"mail", out, "--to", "ops@example.com"}},
+		{"each owner", []string{"mail", out, "--mail-to-label", "owner_email"}},
+		{"one group", []string{"mail", filepath.Join(out, "by-owner", "alice"), "--to", "alice@example.com"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runCLI(t, "", append(tt.args, ms.args...)...)
+			if got.code != 4 || !strings.Contains(got.stderr, "in use by another auditor") {
+				t.Errorf("exit %d, want 4 saying the run is in use by another auditor\n%s", got.code, got.stderr)
+			}
+			if n := len(ms.srv.Messages()); n != 0 {
+				t.Errorf("%d messages, want none\n%s", n, got.stderr)
+			}
+		})
+	}
+	unlock()
+	if got := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...); got.code != 0 || len(ms.srv.Messages()) != 1 {
+		t.Errorf("the run ended: exit %d, %d messages, want 0 and 1\n%s", got.code, len(ms.srv.Messages()), got.stderr)
 	}
 }
