@@ -32,13 +32,24 @@ var ErrFormatCharacter = errors.New("it holds a format character")
 // wrapping ErrFormatCharacter that names it. net/mail takes them, and such
 // an address reads as another in a log or a mail client ("ops@example.com"
 // followed by U+202E looks like ops@example.com) while it is not that
-// address.
+// address. It also refuses a mailbox (the part in angle brackets, or the
+// bare address) that holds a space or a control character, which net/mail
+// takes outside ASCII (a no-break space, U+2028 LINE SEPARATOR, U+0085):
+// no server would deliver to it as it reads.
 func ParseAddress(s string) (*netmail.Address, error) {
 	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
 		r := []rune(s[i:])[0]
 		return nil, fmt.Errorf("%w (U+%04X)", ErrFormatCharacter, r)
 	}
-	return netmail.ParseAddress(s)
+	a, err := netmail.ParseAddress(s)
+	if err != nil {
+		return nil, err
+	}
+	if i := strings.IndexFunc(a.Address, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
+		r := []rune(a.Address[i:])[0]
+		return nil, fmt.Errorf("it holds a space or a control character (U+%04X)", r)
+	}
+	return a, nil
 }
 
 // Message is one mail to send. The zero value is not a valid message: it

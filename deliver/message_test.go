@@ -274,3 +274,28 @@ func TestAddressFormatCharacters(t *testing.T) {
 		t.Errorf("plain addresses: %v", err)
 	}
 }
+
+// TestAddressSpaces: an address whose mailbox holds a space or a line
+// separator other than the ASCII ones net/mail refuses (a no-break space,
+// U+2028 from a spreadsheet's cell) is refused: it is not the address it
+// reads as, and net/mail took it, so that it went to the server as it was.
+func TestAddressSpaces(t *testing.T) {
+	for _, tt := range []struct {
+		addr string
+		char string
+	}{
+		{"ops\u00a0@example.com", "U+00A0"},
+		{"ops@exa\u2028mple.com", "U+2028"},
+		{"Ops <ops@exa\u3000mple.com>", "U+3000"},
+		{"ops\u0085@example.com", "U+0085"},
+	} {
+		t.Run(tt.char, func(t *testing.T) {
+			if a, err := deliver.ParseAddress(tt.addr); err == nil || !strings.Contains(err.Error(), tt.char) {
+				t.Errorf("ParseAddress(%q) = %v, %v; want %s refused", tt.addr, a, err, tt.char)
+			}
+		})
+	}
+	if _, err := deliver.ParseAddress("Ops\u00a0Team <ops@example.com>"); err != nil {
+		t.Errorf("a no-break space in the name: %v", err)
+	}
+}

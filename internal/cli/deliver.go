@@ -869,15 +869,20 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		name := filepath.Base(dir)
 		nobodys := dl.nobodys(src)
 		var to []string
+		refused := 0
 		if nobodys {
 			to = dl.d.mailTo.vals
 		} else {
-			to = dl.groupAddresses(src)
+			to, refused = dl.groupAddresses(src)
 		}
 		if len(to) == 0 {
 			switch {
 			case nobodys:
 				dl.warnf("%s, the instances without a value of %q: not mailed by --mail-to-label (the addresses among them are no owner's); --%s would mail them", name, dl.splitBy, dl.toFlag)
+			case refused > 0:
+				// It has values, each refused above: "no address" would
+				// send its owner looking for a label that is there.
+				dl.warnf("%s: not mailed: %s in label %q, and none is a mail address (above); fix it in the list or the tag", name, plural(refused, "value"), dl.d.mailToLabel)
 			case down == nil:
 				noAddress = append(noAddress, name)
 			}
@@ -953,17 +958,18 @@ var errFound = errors.New("found")
 // groupAddresses returns the valid addresses in the --mail-to-label label
 // of a group's instances, each once; for a group whose instances are all
 // gone since the baseline (its reports say so), those its instances had
-// then. An address that holds a format character (deliver.ParseAddress),
-// which reads as another, is refused with a warning naming the first
-// instance (and list line) that has it.
-func (dl *delivery) groupAddresses(src *mailSource) []string {
-	var to, refused []string
+// then. A value that is not a mail address (deliver.ParseAddress: one
+// malformed, or with a format character, which reads as another) is
+// refused with a warning naming the first instance (and list line) that
+// has it, the value escaped; refused is how many values were.
+func (dl *delivery) groupAddresses(src *mailSource) (to []string, refused int) {
+	var seen []string
 	collect := func(r audit.Result) error {
 		for _, a := range strings.FieldsFunc(r.Labels[dl.d.mailToLabel], func(c rune) bool { return c == ',' || c == ';' || c == ' ' }) {
 			addr, err := deliver.ParseAddress(a)
 			switch {
-			case errors.Is(err, deliver.ErrFormatCharacter) && !slices.Contains(refused, a):
-				refused = append(refused, a)
+			case err != nil && !slices.Contains(seen, a):
+				seen = append(seen, a)
 				where := r.InstanceID
 				if r.Source != "" {
 					where = plain(r.Source, 200) + " (" + r.InstanceID + ")"
@@ -979,7 +985,7 @@ func (dl *delivery) groupAddresses(src *mailSource) []string {
 	if src.rs.Len() == 0 && src.base != nil {
 		src.base.Records().Each(collect)
 	}
-	return to
+	return to, len(seen)
 }
 
 // serverFailed reports whether a mail failed at the server, not at its

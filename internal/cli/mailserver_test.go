@@ -21,11 +21,18 @@ import (
 // its output directory.
 func ownersRun(t *testing.T) string {
 	t.Helper()
+	return ownersRunOf(t, ownersList)
+}
+
+// ownersRunOf audits ownersFleet from list (CSV text) split by owner,
+// without mail, and returns its output directory.
+func ownersRunOf(t *testing.T, list string) string {
+	t.Helper()
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
-	list := writeFile(t, "fleet.csv", ownersList)
+	path := writeFile(t, "fleet.csv", list)
 	out := filepath.Join(t.TempDir(), "out")
-	if got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--fail-on", "none", "--split-by", "owner"); got.code != 0 {
+	if got := runCLI(t, "", "run", "--instances", path, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--fail-on", "none", "--split-by", "owner"); got.code != 0 {
 		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
 	}
 	return out
@@ -169,5 +176,50 @@ func TestMailOfARunInUse(t *testing.T) {
 	unlock()
 	if got := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...); got.code != 0 || len(ms.srv.Messages()) != 1 {
 		t.Errorf("the run ended: exit %d, %d messages, want 0 and 1\n%s", got.code, len(ms.srv.Messages()), got.stderr)
+	}
+}
+
+// TestMailToLabelRefusedAddresses: a value of --mail-to-label that is not a
+// mail address is refused with a warning naming the instance, its list
+// line and the value, escaped, and the group's other addresses are
+// mailed; a group whose only values are refused is said to be so, not to
+// have no address. They were dropped without a word, and such groups
+// summed up as having "no address in label".
+func TestMailToLabelRefusedAddresses(t *testing.T) {
+	out := ownersRunOf(t, "instance_id,owner,owner_email\n"+
+		"i-00000000000000a01,alice,\"erin@@example.com, alice@example.com\"\n"+
+		"i-00000000000000b01,bob,TO:<bob@example.com>\n"+
+		"i-00000000000000c01,carol,\"c4@example.com>,<c5@example.com\"\n"+
+		"i-00000000000000d01,dave,dave\u00a0@example.com\n"+
+		"i-00000000000000e01,erin,erin@exa\u2028mple.com\n")
+	ms := newMailSetup(t, smtptest.Options{})
+	got := runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	var to []string
+	for _, m := range ms.srv.Messages() {
+		to = append(to, m.To...)
+	}
+	if !slices.Equal(to, []string{"alice@example.com"}) {
+		t.Errorf("mailed %q, want alice@example.com alone\n%s", to, got.stderr)
+	}
+	for _, want := range []string{
+		`fleet.csv:2 (i-00000000000000a01): owner_email "erin@@example.com"`,
+		`fleet.csv:3 (i-00000000000000b01): owner_email "TO:<bob@example.com>"`,
+		`fleet.csv:4 (i-00000000000000c01): owner_email "c4@example.com>"`,
+		`fleet.csv:4 (i-00000000000000c01): owner_email "<c5@example.com"`,
+		`fleet.csv:5 (i-00000000000000d01): owner_email "dave\u00a0@example.com"`,
+		`fleet.csv:6 (i-00000000000000e01): owner_email "erin@exa\u2028mple.com"`,
+	} {
+		if !strings.Contains(got.stderr, want) {
+			t.Errorf("stderr does not say %s:\n%s", want, got.stderr)
+		}
+	}
+	if strings.Contains(got.stderr, "no address in label") {
+		t.Errorf("groups whose addresses were refused are said to have none:\n%s", got.stderr)
+	}
+	if strings.ContainsAny(got.stderr, "\u00a0\u2028") {
+		t.Errorf("stderr holds a value's space or line separator as it is:\n%q", got.stderr)
 	}
 }
