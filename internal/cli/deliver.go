@@ -840,7 +840,14 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 	var r groupsMailed
 	var down error         // what stopped the mailing
 	var noAddress []string // groups with no address to mail
+	// labelled is whether an instance of any group has a value of
+	// --mail-to-label; until one has, theirs gathers the labels they have.
+	labelled, theirs := false, map[string]bool{}
 	defer func() {
+		if !labelled && len(dirs) > 0 {
+			// Said by the error (labelUnknown) instead.
+			return
+		}
 		// One warning, whatever --quiet says: a label no group has (a
 		// typo in a weekly job's options) would otherwise mail nobody
 		// and end in silence.
@@ -868,6 +875,9 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		}
 		name := filepath.Base(dir)
 		nobodys := dl.nobodys(src)
+		if !labelled {
+			labelled = dl.labelled(src, theirs)
+		}
 		var to []string
 		refused := 0
 		if nobodys {
@@ -924,7 +934,44 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		}
 		r.sent++
 	}
+	if !labelled && len(dirs) > 0 {
+		r.errs = append(r.errs, &labelUnknown{label: dl.d.mailToLabel, theirs: labelNames(theirs)})
+	}
 	return r
+}
+
+// labelUnknown is a --mail-to-label that no instance has (a typo, or a
+// label's name in another case): it mails nobody, a failed delivery.
+type labelUnknown struct {
+	label  string
+	theirs string // labelNames of those the instances have
+}
+
+func (e *labelUnknown) Error() string {
+	return fmt.Sprintf("--mail-to-label %s: no instance has this label (theirs: %s; a label's name is case-sensitive): no group was mailed by it", e.label, e.theirs)
+}
+
+// labelled reports whether an instance of src (or, for a group whose
+// instances are all gone since the baseline, of the baseline, as
+// groupAddresses reads them) has a value of --mail-to-label; when none
+// has, it adds the labels they have to theirs.
+func (dl *delivery) labelled(src *mailSource, theirs map[string]bool) bool {
+	records := src.rs
+	if records.Len() == 0 && src.base != nil {
+		records = src.base.Records()
+	}
+	found := false
+	records.Each(func(r audit.Result) error {
+		if r.Labels[dl.d.mailToLabel] != "" {
+			found = true
+			return errFound
+		}
+		for k := range r.Labels {
+			theirs[k] = true
+		}
+		return nil
+	})
+	return found
 }
 
 // groupDirs returns the directories of the groups of --split-by.

@@ -223,3 +223,26 @@ func TestMailToLabelRefusedAddresses(t *testing.T) {
 		t.Errorf("stderr holds a value's space or line separator as it is:\n%q", got.stderr)
 	}
 }
+
+// TestMailToLabelNoInstanceHas: a --mail-to-label that no instance has (a
+// typo) mails nobody: auditor mail, and a run, fail with exit 5 naming the
+// labels the instances do have, instead of ending with a warning and exit
+// 0, week after week.
+func TestMailToLabelNoInstanceHas(t *testing.T) {
+	out := ownersRun(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	got := runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_emial"}, ms.args...)...)
+	if got.code != 5 || !strings.Contains(got.stderr, `"owner_email"`) || !strings.Contains(got.stderr, "owner_emial") {
+		t.Errorf("auditor mail: exit %d, want 5 naming the label and those the instances have\n%s", got.code, got.stderr)
+	}
+	if n := len(ms.srv.Messages()); n != 0 {
+		t.Errorf("%d messages, want none", n)
+	}
+	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
+	list := writeFile(t, "fleet.csv", ownersList)
+	got = runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"), "--quiet",
+		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_emial"}, ms.args...)...)
+	if got.code != 5 || !strings.Contains(got.stderr, `"owner_email"`) {
+		t.Errorf("auditor run: exit %d, want 5 naming the labels the instances have\n%s", got.code, got.stderr)
+	}
+}
