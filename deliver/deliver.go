@@ -46,6 +46,10 @@ type Error struct {
 	// Attempts is the number of attempts made, the last of which failed;
 	// more than 1 means the delivery was retried.
 	Attempts int
+	// MaxSize is, for a message too big (see TooBig), the most bytes the
+	// SMTP server takes as it advertised them (EHLO's SIZE); 0 when it
+	// advertised none.
+	MaxSize int64
 	// Err is the cause, with the server's text cleaned (see above).
 	Err error
 }
@@ -79,6 +83,14 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Retried reports whether more than one attempt was made.
 func (e *Error) Retried() bool { return e.Attempts > 1 }
+
+// TooBig reports whether the message is larger than the SMTP server takes:
+// larger than its SIZE, and so not sent (Op "SIZE"), or refused with 552
+// at the end of DATA. MaxSize says the server's limit where it is known;
+// a smaller message, fewer attachments, may pass.
+func (e *Error) TooBig() bool {
+	return e.Op == "SIZE" || e.Op == "end of DATA" && e.Code == 552
+}
 
 // ServerFailed reports whether the delivery failed at the server itself,
 // not at its recipients or its content, so that another message sent now

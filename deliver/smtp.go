@@ -160,7 +160,8 @@ func shownURL(s string) string {
 // offered on smtp:// to a host that is not loopback, a certificate that does
 // not verify, AUTH refused or not offered) is returned at once. A recipient
 // refused fails the whole message, so that a retry never mails anyone
-// twice.
+// twice. A message larger than the SIZE the server advertises is not sent:
+// the error is TooBig, with the server's MaxSize, and permanent.
 //
 // Once the whole message is sent (the final "." of DATA), only the
 // server's reply says whether it was delivered. A 4xx or 5xx reply is a
@@ -292,6 +293,15 @@ func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string
 		if e := s.auth(c, ep); e != nil {
 			return e
 		}
+	}
+	// SIZE, read after STARTTLS's second EHLO: a message over it would be
+	// sent whole only to be refused at its end.
+	var limit int64
+	if ok, p := c.Extension("SIZE"); ok {
+		limit, _ = strconv.ParseInt(strings.TrimSpace(p), 10, 64)
+	}
+	if limit > 0 && int64(len(raw)) > limit {
+		return &Error{Op: "SIZE", MaxSize: limit, Err: fmt.Errorf("the message is %d bytes, and the server takes at most %d (its SIZE)", len(raw), limit)}
 	}
 	if err := c.Mail(from); err != nil {
 		return s.fail("MAIL FROM", err)

@@ -674,3 +674,28 @@ func TestSMTPServerTextIsPlain(t *testing.T) {
 		})
 	}
 }
+
+// TestSMTPSendOverTheServersSize: a message larger than the SIZE the
+// server advertises in EHLO is not sent (it was, whole, to be refused with
+// 552 at its end): the error is TooBig and carries the server's limit, so
+// that the caller can leave attachments out to fit it.
+func TestSMTPSendOverTheServersSize(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.Options{TLS: smtptest.NoTLS, MaxSize: 60_000})
+	m := message()
+	m.Attachments = []string{writeFile(t, t.TempDir(), "report.xlsx", 80_000)}
+	err := deliver.SMTP{URL: "smtp://127.0.0.1:" + port(t, srv)}.Send(context.Background(), m)
+	var e *deliver.Error
+	if !errors.As(err, &e) || !e.TooBig() || e.MaxSize != 60_000 || e.Retried() || e.ServerFailed() {
+		t.Fatalf("Send = %v (%+v), want TooBig, once, with the server's 60000 bytes", err, e)
+	}
+	if n := srv.Transactions(); n != 0 {
+		t.Errorf("%d transactions, want none", n)
+	}
+	if !strings.Contains(err.Error(), "60000") {
+		t.Errorf("%v: does not say the server's limit", err)
+	}
+	m.Attachments = nil
+	if err := (deliver.SMTP{URL: "smtp://127.0.0.1:" + port(t, srv)}).Send(context.Background(), m); err != nil {
+		t.Errorf("a message within the server's SIZE: %v", err)
+	}
+}

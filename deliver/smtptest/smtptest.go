@@ -83,6 +83,10 @@ type Options struct {
 	// transaction, once the message is kept: the server waits that long
 	// before it replies 250 (a slow queue, a content scan).
 	DelayAfterData func(n int) time.Duration
+	// MaxSize is the largest message the server takes, in bytes, which it
+	// advertises in EHLO's SIZE and enforces with a 552 reply at the end
+	// of DATA; zero means 50 MiB.
+	MaxSize int64
 }
 
 // Message is one message the server accepted (kept), whether or not the
@@ -131,6 +135,9 @@ func NewServer(t testing.TB, opts Options) *Server {
 	srv.ReadTimeout = 30 * time.Second
 	srv.WriteTimeout = 30 * time.Second
 	srv.MaxMessageBytes = 50 << 20
+	if opts.MaxSize > 0 {
+		srv.MaxMessageBytes = opts.MaxSize
+	}
 	srv.ErrorLog = discard{}
 	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if opts.TLS == NoTLS {

@@ -112,6 +112,15 @@ func (d *deliveryOptions) record(m map[string]any) {
 	}
 }
 
+// maxSize is --mail-max-size as deliver.Message takes it: 0 or less is
+// its default.
+func (d *deliveryOptions) maxSize() int64 {
+	if d.mailMaxSize <= 0 {
+		return deliver.DefaultMaxSize
+	}
+	return d.mailMaxSize
+}
+
 // mailing reports whether a mail is asked for.
 func (d *deliveryOptions) mailing() bool { return len(d.mailTo.vals) > 0 || d.mailToLabel != "" }
 
@@ -403,6 +412,9 @@ type delivery struct {
 	// logf says what was done (not with --quiet), warnf what was not that
 	// someone may have expected.
 	logf, warnf func(format string, a ...any)
+	// serverMaxSize is the SMTP server's SIZE once a message was over it
+	// (0 before): the commands to mail again fit under it.
+	serverMaxSize int64
 }
 
 // deliverRun uploads the run's files and mails its reports, as the flags
@@ -496,7 +508,9 @@ func (dl *delivery) mailAgain(dir string, to []string) string {
 	if d.mailMaxBody != report.DefaultMailMaxBody {
 		args = append(args, "--mail-max-body", strconv.Itoa(d.mailMaxBody))
 	}
-	if d.mailMaxSize != deliver.DefaultMaxSize {
+	if dl.serverMaxSize > 0 && dl.serverMaxSize < d.maxSize() {
+		args = append(args, "--mail-max-size", strconv.FormatInt(dl.serverMaxSize, 10))
+	} else if d.mailMaxSize != deliver.DefaultMaxSize {
 		args = append(args, "--mail-max-size", strconv.FormatInt(d.mailMaxSize, 10))
 	}
 	return shellCommand(args...)
@@ -750,7 +764,7 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 	if err != nil {
 		return err
 	}
-	msg := deliver.Message{From: d.mailFrom, To: to, Subject: subject, Attachments: attach, MaxSize: d.mailMaxSize}
+	msg := deliver.Message{From: d.mailFrom, To: to, Subject: subject}
 	names := func(paths []string) []string {
 		var out []string
 		for _, p := range paths {
@@ -758,14 +772,18 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 		}
 		return out
 	}
-	msg.HTML, msg.Text, err = report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(attach), ReportsAt: reportsAt})
-	if err != nil {
-		return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
-	}
-	if _, left, err := msg.Build(); err != nil {
-		return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
-	} else if len(left) > 0 {
-		// What did not fit is left out, and the body says where it is.
+	// fit makes msg, with the attachments that keep it under max bytes;
+	// the body names those attached, and says where the others are.
+	fit := func(max int64) error {
+		msg.Attachments, msg.MaxSize = attach, max
+		msg.HTML, msg.Text, err = report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(attach), ReportsAt: reportsAt})
+		if err != nil {
+			return err
+		}
+		_, left, err := msg.Build()
+		if err != nil || len(left) == 0 {
+			return err
+		}
 		var kept []string
 		for _, a := range attach {
 			if !slices.Contains(left, a) {
@@ -774,9 +792,10 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 		}
 		msg.Attachments = kept
 		msg.HTML, msg.Text, err = report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(kept), ReportsAt: reportsAt})
-		if err != nil {
-			return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
-		}
+		return err
+	}
+	if err := fit(d.mailMaxSize); err != nil {
+		return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
 	}
 	switch d.via() {
 	case "ses":
@@ -795,7 +814,25 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 		if terr != nil {
 			return fmt.Errorf("--smtp-ca-bundle: %w", terr)
 		}
-		err = deliver.SMTP{URL: d.smtp, Username: dl.getenv(envSMTPUser), Password: dl.getenv(envSMTPPassword), TLSConfig: tc}.Send(ctx, msg)
+		smtp := deliver.SMTP{URL: d.smtp, Username: dl.getenv(envSMTPUser), Password: dl.getenv(envSMTPPassword), TLSConfig: tc}
+		err = smtp.Send(ctx, msg)
+		var de *deliver.Error
+		if errors.As(err, &de) && de.TooBig() {
+			switch {
+			case de.MaxSize > 0 && de.MaxSize < d.maxSize():
+				// The server's SIZE is under --mail-max-size: fit under
+				// it as under --mail-max-size, and say it in the command
+				// to mail again.
+				dl.serverMaxSize = de.MaxSize
+				if ferr := fit(de.MaxSize); ferr != nil {
+					return fmt.Errorf("mail to %s: the server takes at most %d bytes (its SIZE), and the message is more without its attachments: lower --mail-max-body (now %d): %w",
+						strings.Join(to, ", "), de.MaxSize, d.mailMaxBody, ferr)
+				}
+				err = smtp.Send(ctx, msg)
+			case de.MaxSize == 0:
+				err = fmt.Errorf("%w: the server refused the message as too big: lower --mail-max-size (now %d) under the server's limit", err, d.maxSize())
+			}
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)

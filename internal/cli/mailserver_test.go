@@ -246,3 +246,64 @@ func TestMailToLabelNoInstanceHas(t *testing.T) {
 		t.Errorf("auditor run: exit %d, want 5 naming the labels the instances have\n%s", got.code, got.stderr)
 	}
 }
+
+// TestMailFitsTheServersSize: a server whose SIZE (EHLO) is under
+// --mail-max-size gets the message fitted under it, attachments left out
+// as --mail-max-size leaves them, and the body saying where the reports
+// are. It got the whole message, sent to be refused with 552 at its end,
+// and a command to mail again that failed the same way.
+func TestMailFitsTheServersSize(t *testing.T) {
+	out := ownersRun(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	if got := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...); got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	whole := len(ms.srv.Messages()[0].Data)
+	all, err := smtptest.Parse(ms.srv.Messages()[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	small := newMailSetup(t, smtptest.Options{MaxSize: int64(whole - 1)})
+	got := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, small.args...)...)
+	if got.code != 0 || len(small.srv.Messages()) != 1 {
+		t.Fatalf("a server that takes a byte less than the whole message: exit %d, %d messages, want 0 and 1\n%s", got.code, len(small.srv.Messages()), got.stderr)
+	}
+	m, err := smtptest.Parse(small.srv.Messages()[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(m.Attachments()), len(all.Attachments()); got >= want {
+		t.Errorf("%d attachments under the server's SIZE, want fewer than the whole message's %d", got, want)
+	}
+	if text := m.Part("text/plain"); text == nil || !strings.Contains(string(text.Body), filepath.Base(out)) {
+		t.Errorf("the body does not say where the reports are")
+	}
+
+	// Not even the bodies fit: the error says the server's limit and what
+	// to lower; nothing is sent.
+	tiny := newMailSetup(t, smtptest.Options{MaxSize: 2000})
+	got = runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, tiny.args...)...)
+	if got.code != 5 || !strings.Contains(got.stderr, "at most 2000 bytes") || !strings.Contains(got.stderr, "--mail-max-body") {
+		t.Errorf("a server that takes 2000 bytes: exit %d, want 5 saying its limit and --mail-max-body\n%s", got.code, got.stderr)
+	}
+	if n := tiny.srv.Transactions(); n != 0 {
+		t.Errorf("%d transactions, want none", n)
+	}
+	if words := retryCommand(t, got.stderr); !slices.Contains(words, "--mail-max-size") || words[slices.Index(words, "--mail-max-size")+1] != "2000" {
+		t.Errorf("%q: want --mail-max-size 2000, the server's", words)
+	}
+
+	// 552 at the end of DATA, no SIZE to go by: the error says to lower
+	// --mail-max-size.
+	refusing := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, _ int) *smtptest.Reply {
+		if stage == smtptest.StageData {
+			return &smtptest.Reply{Code: 552, Message: "5.3.4 message too big"}
+		}
+		return nil
+	}})
+	got = runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, refusing.args...)...)
+	if got.code != 5 || !strings.Contains(got.stderr, "lower --mail-max-size") {
+		t.Errorf("552 at the end of DATA: exit %d, want 5 saying to lower --mail-max-size\n%s", got.code, got.stderr)
+	}
+}
