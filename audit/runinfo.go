@@ -554,12 +554,18 @@ func mergeParts(parts []Part) []Part {
 			}
 		}
 	}
-	seen := map[[3]string]bool{}
+	seen := map[[4]string]bool{}
 	var out []Part
 	for _, p := range parts {
-		k := [3]string{p.Fleet, p.List, p.Shard}
-		ofWhole := p.Shard != "" && (whole[p.Fleet] || p.List != "" && whole["list:"+p.List])
-		if p.Fleet != "" && !p.OldDiscovery() && (seen[k] || ofWhole) {
+		k := [4]string{p.Fleet, p.List, p.Shard}
+		if p.OldDiscovery() {
+			// Two old discoveries read alike whatever they covered: only
+			// a part that is the same in its targets too (a shard merged
+			// again) is the same part.
+			k[3] = strconv.Itoa(p.Targets)
+		}
+		ofWhole := p.Shard != "" && !p.OldDiscovery() && (whole[p.Fleet] || p.List != "" && whole["list:"+p.List])
+		if p.Fleet != "" && (seen[k] || ofWhole) {
 			continue
 		}
 		seen[k] = true

@@ -312,4 +312,15 @@ func TestMergeRunInfoOldDiscovery(t *testing.T) {
 	if len(got.Parts) != 2 || got.Targets != 57 {
 		t.Errorf("merge of two old discoveries: %d parts, %d targets, want 2 and 57", len(got.Parts), got.Targets)
 	}
+	// A late shard merged into the merge of its shards is there once.
+	shard := func(k string, targets int) audit.RunInfo {
+		r := old(targets)
+		r.Parts[0].Shard = k
+		return r
+	}
+	merged := audit.MergeRunInfo([]audit.RunInfo{shard("0/2", 10), shard("1/2", 20)})
+	again := audit.MergeRunInfo([]audit.RunInfo{merged, shard("1/2", 20)})
+	if len(again.Parts) != 2 || again.Targets != 30 {
+		t.Errorf("an old discovery's merge with one of its shards again: %d parts, %d targets, want 2 and 30", len(again.Parts), again.Targets)
+	}
 }
