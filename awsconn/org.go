@@ -391,6 +391,13 @@ func (a *assumed) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		ce.Code, ce.Message = ae.ErrorCode(), ae.ErrorMessage()
+		switch ae.ErrorCode() {
+		case "ExpiredToken", "ExpiredTokenException":
+			// STS refused the credentials that sign the AssumeRole, the
+			// run's own: every account's role would be refused alike.
+			ce.Source, ce.AccountID = "the run's credentials, assuming role "+a.arn, ""
+			ce.Kind = "the credentials have expired: refresh them (aws sso login, or a new session), then run again"
+		}
 	}
 	return aws.Credentials{}, ce
 }
