@@ -134,7 +134,8 @@ func hashed(v string, n int) string {
 // hash (clashName): which values are there, not the order they come in,
 // decides every name, so that a value is in the same directory in every
 // run where the same values are, and one that clashes with none keeps its
-// SafeName.
+// SafeName. A group's workbook left out (ErrTooWide) stops nothing: the
+// groups are written, and the error says it (OnlyTooWide).
 //
 // With opts.Baseline, each group keeps its part of the baseline and counts
 // its own changes: an instance of the baseline is compared in the group it
@@ -157,6 +158,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 	// kept are the groups written, and on an error those not reached too:
 	// not those of the baseline's only that had nothing to tell.
 	kept := make([]SplitGroup, 0, len(groups))
+	var tooWide error // a group's workbook left out (OnlyTooWide)
 	for i := range groups {
 		g := &groups[i]
 		if err := ctx.Err(); err != nil {
@@ -232,14 +234,17 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		}
 		g.Paths = append([]string{filepath.Join(g.Dir, audit.ResultsFile), filepath.Join(g.Dir, audit.RunFile)}, paths...)
 		kept = append(kept, *g)
-		if err != nil {
+		if err != nil && !OnlyTooWide(err) {
 			return append(kept, groups[i+1:]...), fmt.Errorf("group %q: %w", g.Value, err)
+		}
+		if err != nil {
+			tooWide = err // said once, by the caller
 		}
 	}
 	if err := writeSplitIndex(root, label, kept); err != nil {
 		return kept, err
 	}
-	return kept, nil
+	return kept, tooWide
 }
 
 // changed reports whether counts count any change.

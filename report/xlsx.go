@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -727,14 +728,37 @@ func versionCell(s string) any {
 	return n
 }
 
+// ErrTooWide is returned (wrapped) by the workbook's Writer when the
+// instances have more label keys than a sheet has columns: the workbook is
+// not written, and the other formats, which keep every label, are.
+var ErrTooWide = errors.New("the workbook cannot show every label")
+
+// OnlyTooWide reports whether err, as Render or Split returns it, says
+// only that the workbook was left out (ErrTooWide): every other report was
+// written.
+func OnlyTooWide(err error) bool {
+	if err == nil {
+		return false
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !OnlyTooWide(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return errors.Is(err, ErrTooWide)
+}
+
 func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *audit.Records) error {
 	widest := 0
 	for _, fixed := range [][]xlsxColumn{associationColumns, instanceColumns, problemColumns, changeSheetColumns} {
 		widest = max(widest, len(fixed))
 	}
 	if widest+len(m.LabelKeys) > excelize.MaxColumns {
-		return fmt.Errorf("the instances have %d label keys, and a sheet holds %s columns at most: the workbook cannot show them; the CSV, HTML and JSON reports keep every label",
-			len(m.LabelKeys), thousands(excelize.MaxColumns))
+		return fmt.Errorf("%w: the instances have %d label keys, and a sheet holds %s columns at most; the CSV, HTML and JSON reports keep every label",
+			ErrTooWide, len(m.LabelKeys), thousands(excelize.MaxColumns))
 	}
 	st, err := newXLSXStyles(f)
 	if err != nil {

@@ -1039,6 +1039,10 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		}
 	}()
 	written = append(written, paths...)
+	if report.OnlyTooWide(err) {
+		fmt.Fprintf(stderr, "auditor: warning: %v (%s not written)\n", unjoin(err)[0], report.XLSXFile)
+		err = nil
+	}
 	var splitErr error
 	split := "" // the split this rendering writes
 	if err == nil && o.splitBy != "" {
@@ -1049,6 +1053,10 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		}, o.splitBy)
 		for _, g := range groups {
 			written = append(written, g.Paths...)
+		}
+		if report.OnlyTooWide(serr) {
+			fmt.Fprintf(stderr, "auditor: warning: %v (the groups' %s not written)\n", unjoin(serr)[0], report.XLSXFile)
+			serr = nil
 		}
 		if serr != nil {
 			splitErr = &splitError{label: o.splitBy, err: serr}
