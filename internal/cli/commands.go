@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 )
@@ -93,6 +94,11 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 		pos = c.fs.Args()
 	}
 	c.o.inputJSON = c.layers.input
+	// Before the environment and the file: an empty value there is one
+	// left unset (a skeleton's "accounts": ""), on the command line one
+	// given.
+	c.o.given = map[string]bool{}
+	c.fs.Visit(func(f *flag.Flag) { c.o.given[f.Name] = true })
 	err := c.layers.apply(stdout)
 	c.o.origins = c.layers.origins()
 	return pos, err

@@ -77,7 +77,10 @@ type runOptions struct {
 	// origins says which options came from AUDITOR_* or the
 	// --cli-input-json file (layered.origins), for the problems found
 	// after parsing.
-	origins  string
+	origins string
+	// given names the options set on the command line, where an empty
+	// value ("$ACCOUNTS" of an empty variable) is not one left unset.
+	given    map[string]bool
 	baseline string
 	splitBy  string
 	delivery deliveryOptions

@@ -70,6 +70,9 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, usagef(format, a...)) }
 	switch v := o.accounts; {
+	case v == "" && o.given["accounts"]:
+		// As from an empty shell variable ("$ACCOUNTS").
+		bad("--accounts \"\": names no account (want a comma-separated list of account IDs, a file of them, or org; leave the option out for the caller's account)")
 	case v == "":
 	case v == "org":
 		spec.org = true
@@ -108,6 +111,8 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 		spec.exclude = append(spec.exclude, a)
 	}
 	switch v := o.regions; {
+	case v == "" && o.given["regions"]:
+		bad("--regions \"\": names no region (want a comma-separated list of regions, or all; leave the option out for --region's)")
 	case v == "":
 	case v == "all":
 		spec.allRegions = true

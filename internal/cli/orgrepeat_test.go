@@ -85,6 +85,9 @@ func TestEmptyAccountsOrRegions(t *testing.T) {
 		{name: "--accounts ,", want: "--accounts \",\": names no account", args: []string{"--accounts", ",", "--regions", "us-east-1"}},
 		{name: "--accounts blank", want: "names no account", args: []string{"--accounts", " , ", "--regions", "us-east-1"}},
 		{name: "--regions ,", want: "--regions \",\": names no region", args: []string{"--accounts", accounts[1].ID, "--regions", ","}},
+		// "$ACCOUNTS" and "$REGIONS" of empty variables.
+		{name: "--accounts empty", want: "--accounts \"\": names no account", args: []string{"--accounts", "", "--regions", "us-east-1"}},
+		{name: "--regions empty", want: "--regions \"\": names no region", args: []string{"--accounts", accounts[1].ID, "--regions="}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,5 +101,18 @@ func TestEmptyAccountsOrRegions(t *testing.T) {
 				t.Errorf("%d DescribeInstanceInformation calls, want none", n)
 			}
 		})
+	}
+}
+
+// TestEmptyAccountsInTheInputFile: a --cli-input-json file made from the
+// skeleton keeps "accounts": "" for an option left unset, as the AWS CLI's
+// do: that is not a list naming no account.
+func TestEmptyAccountsInTheInputFile(t *testing.T) {
+	serveOrg(t, 10)
+	input := writeFile(t, "options.json", `{"accounts": "", "regions": ""}`)
+	got := runCLI(t, "", "run", "--cli-input-json", input, "--discover", "--region", "us-east-1",
+		"--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != int(exitOK) {
+		t.Errorf("exit %d, want 0\n%s", got.code, got.stderr)
 	}
 }
