@@ -123,7 +123,7 @@ func TestErrorCodeChangeIsAChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	dl := &delivery{d: &deliveryOptions{mailWhen: mailChanges}, logf: func(string, ...any) {}}
-	if due, why := dl.mailDue(ri); !due {
+	if due, why := dl.mailDue(ri, week2); !due {
 		t.Errorf("--mail-when changes: not due (%s), want due for the changed error code", why)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/deliver"
+	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/report"
 )
@@ -357,6 +358,7 @@ func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, groups []re
 	if d.mailing() && dl.shouldMail(info) {
 		if len(d.mailTo.vals) > 0 {
 			de.mailFailed(errors.New("interrupted before the mail"), dl.mailAgain(dl.out, d.mailTo.vals))
+			dl.markUndelivered(dl.out, true)
 		}
 		if d.mailToLabel != "" {
 			nobodys := len(d.mailTo.vals) > 0 && slices.ContainsFunc(groups, func(g report.SplitGroup) bool { return g.Value == "" })
@@ -433,13 +435,16 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 			reportsAt = at
 		}
 	}
-	if d.mailing() && dl.shouldMail(info) {
-		if len(d.mailTo.vals) > 0 {
+	if d.mailing() {
+		due := dl.shouldMail(info)
+		if due && len(d.mailTo.vals) > 0 {
 			if err := dl.mailDir(ctx, ropts, mailSource{dir: dl.out, rs: rs, run: info, base: base}, d.mailTo.vals, reportsAt); err != nil {
 				de.mailFailed(err, dl.mailAgain(dl.out, d.mailTo.vals))
 			}
 		}
-		if d.mailToLabel != "" {
+		// A group whose mail of the baseline's run was not delivered is
+		// due whatever the run's changes (mailDue, for each group).
+		if d.mailToLabel != "" && (due || d.mailWhen == mailChanges && undeliveredBefore(info, dl.out, true) != "") {
 			r := dl.mailGroups(ctx, ropts, groupDirs(groups), reportsAt)
 			de.errs = append(de.errs, r.errs...)
 			de.hints = append(de.hints, dl.groupsAgain(r)...)
@@ -575,7 +580,7 @@ func shellQuote(a string) string {
 
 // shouldMail applies --mail-when.
 func (dl *delivery) shouldMail(info audit.RunInfo) bool {
-	ok, why := dl.mailDue(info)
+	ok, why := dl.mailDue(info, dl.out)
 	if !ok {
 		dl.logf("%s: no mail", why)
 	}
@@ -583,8 +588,9 @@ func (dl *delivery) shouldMail(info audit.RunInfo) bool {
 }
 
 // mailDue applies --mail-when to a run, or to a group of it (its own
-// run.json): whether it is mailed, and why not.
-func (dl *delivery) mailDue(info audit.RunInfo) (bool, string) {
+// run.json, in dir): whether it is mailed, and why not. Under changes,
+// a run whose baseline's mail was not delivered is mailed.
+func (dl *delivery) mailDue(info audit.RunInfo, dir string) (bool, string) {
 	switch dl.d.mailWhen {
 	case mailFindings:
 		if info.Verdict(audit.FailOn{Outcomes: map[audit.Outcome]bool{audit.OutcomeNoncompliant: true}, New: true}) != audit.Clean {
@@ -603,6 +609,10 @@ func (dl *delivery) mailDue(info audit.RunInfo) (bool, string) {
 		}
 		if c.ErrorCodeChanged > 0 {
 			return true, "" // failing still, but otherwise
+		}
+		if at := undeliveredBefore(info, dir, false); at != "" {
+			dl.logf("%s: its baseline's mail (%s) was not delivered: mailed, whatever changed since", dir, at)
+			return true, ""
 		}
 		return false, "no change since the baseline (--mail-when changes)"
 	}
@@ -745,9 +755,66 @@ func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailS
 	ropts.Records, ropts.Dir, ropts.Run, ropts.Baseline = src.rs, src.dir, src.run, src.base
 	m, err := report.Build(ctx, ropts)
 	if err != nil {
-		return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
+		err = fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
+	} else {
+		err = dl.send(ctx, m, src.dir, to, reportsAt)
 	}
-	return dl.send(ctx, m, src.dir, to, reportsAt)
+	dl.markUndelivered(src.dir, err != nil)
+	return err
+}
+
+// undeliveredFile marks a directory whose mail was due and was not
+// delivered (or not surely): under --mail-when changes, the run that takes
+// it for its baseline is mailed whatever changed since (undeliveredBefore),
+// or that run's changes would reach nobody. A hidden file, not uploaded;
+// removed once its mail goes (auditor mail, the command printed).
+const undeliveredFile = ".auditor-mail-undelivered"
+
+// markUndelivered marks dir as undelivered, or clears the mark.
+func (dl *delivery) markUndelivered(dir string, undelivered bool) {
+	p := filepath.Join(dir, undeliveredFile)
+	if !undelivered {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			dl.warnf("%s: %v", dir, err)
+		}
+		return
+	}
+	if err := atomicfile.WriteFile(p, []byte("the mail of this run was due and was not delivered: the next run under --mail-when changes is mailed\n")); err != nil {
+		dl.warnf("%s: the next run under --mail-when changes cannot learn that this mail was not delivered: %v", dir, err)
+	}
+}
+
+// undeliveredBefore returns the directory of the baseline of the run, or
+// of its --split-by group, in dir (info, its run.json) when that
+// directory's mail was due and not delivered (undeliveredFile); with
+// groups, also when any group of the baseline's was not. "" otherwise.
+func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
+	c := info.Changes
+	if c == nil {
+		return ""
+	}
+	// A group's run.json names the baseline as its run's does, from the
+	// run's directory.
+	runDir, sub := dir, ""
+	if g := filepath.Dir(dir); strings.HasPrefix(filepath.Base(g), "by-") && statOK(filepath.Join(filepath.Dir(g), audit.RunFile)) {
+		runDir, sub = filepath.Dir(g), filepath.Join(filepath.Base(g), filepath.Base(dir))
+	}
+	base := c.BaselineIn(runDir)
+	if st, err := os.Stat(base); err != nil {
+		return ""
+	} else if !st.IsDir() {
+		base = filepath.Dir(base)
+	}
+	at := filepath.Join(base, sub)
+	if statOK(filepath.Join(at, undeliveredFile)) {
+		return at
+	}
+	if groups && sub == "" {
+		if m, _ := filepath.Glob(filepath.Join(base, "by-*", "*", undeliveredFile)); len(m) > 0 {
+			return filepath.Dir(m[0])
+		}
+	}
+	return ""
 }
 
 // send mails the Model's report with the workbook and the error codes of
@@ -936,7 +1003,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			src.close()
 			continue
 		}
-		if ok, why := dl.mailDue(src.run); !ok {
+		if ok, why := dl.mailDue(src.run, dir); !ok {
 			// Each owner is mailed on what changed (or fails) in their
 			// own instances, not in the whole run's.
 			dl.logf("%s: %s: no mail", name, why)
@@ -948,6 +1015,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			// Not tried: it would fail as the last did, after its retries
 			// and timeouts (minutes, for a server that hangs).
 			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, nobodys: nobodys, err: fmt.Errorf("not tried: %w", down)})
+			dl.markUndelivered(dir, true)
 			src.close()
 			continue
 		}

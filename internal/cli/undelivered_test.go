@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"net"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestMailWhenChangesAfterAWeekUndelivered: under --mail-when changes, a
+// run whose mail failed is still the next run's baseline; the next run,
+// with nothing new since it, mailed nobody, and the failed week's changes
+// reached no one. A run whose baseline's mail was due and not delivered is
+// mailed whatever changed since; once one is delivered, the weeks after
+// mail on changes again. The same holds for each owner's mail.
+func TestMailWhenChangesAfterAWeekUndelivered(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ms := newMailSetup(t, smtptest.Options{})
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "smtp://" + ln.Addr().String()
+	ln.Close()
+	for _, tc := range []struct {
+		name string
+		mail []string
+		to   []string // who week 3 mails
+	}{
+		{"the run", []string{"--mail-to", "ops@example.com"}, []string{"ops@example.com"}},
+		{"each owner", []string{"--split-by", "owner_email", "--mail-to-label", "owner_email"}, []string{"alice@example.com"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			w1 := writeFile(t, "w1.csv", "instance_id,owner_email\ni-0123456789abcdef0,alice@example.com\n")
+			w2 := writeFile(t, "w2.csv", "instance_id,owner_email\ni-0123456789abcdef0,alice@example.com\ni-0123456789abcdef1,alice@example.com\n")
+			week := func(n int, list, smtp string) cliResult {
+				args := append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1",
+					"--out", filepath.Join(root, "w"+string(rune('0'+n))), "--quiet", "--fail-on", "none",
+					"--baseline", "previous", "--mail-when", "changes"}, tc.mail...)
+				args = append(args, ms.args...)
+				args[slices.Index(args, "--smtp")+1] = smtp
+				return runCLI(t, "", args...)
+			}
+			mailed := func() [][]string {
+				var to [][]string
+				for _, m := range ms.srv.Messages() {
+					to = append(to, m.To)
+				}
+				return to
+			}
+			if got := week(1, w1, "smtp://"+ms.srv.Addr); got.code != 0 {
+				t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+			}
+			// Week 2: an instance more, and the server down.
+			if got := week(2, w2, down); got.code != 5 {
+				t.Fatalf("week 2: exit %d, want 5\n%s", got.code, got.stderr)
+			}
+			before := len(mailed())
+			got := week(3, w2, "smtp://"+ms.srv.Addr)
+			if all := mailed(); got.code != 0 || len(all) != before+1 || !slices.Equal(all[before], tc.to) {
+				t.Errorf("week 3: exit %d, mailed %q, want one mail to %q (week 2's was not delivered)\n%s", got.code, all[before:], tc.to, got.stderr)
+			}
+			before = len(mailed())
+			got = week(4, w2, "smtp://"+ms.srv.Addr)
+			if all := mailed(); got.code != 0 || len(all) != before {
+				t.Errorf("week 4: exit %d, mailed %q, want none (nothing changed, week 3's delivered)\n%s", got.code, all[before:], got.stderr)
+			}
+		})
+	}
+}
