@@ -163,8 +163,8 @@ func (d *deliveryOptions) check(to string) []error {
 		default:
 			bad("--mail-via %q: want smtp or ses", d.mailVia)
 		}
-		if d.mailMaxBody < 10_000 {
-			bad("--mail-max-body %d: want at least 10000 bytes", d.mailMaxBody)
+		if d.mailMaxBody < minMailMaxBody {
+			bad("--mail-max-body %d: want at least %d bytes", d.mailMaxBody, minMailMaxBody)
 		}
 		if d.mailMaxSize < 100_000 {
 			bad("--mail-max-size %d: want at least 100000 bytes", d.mailMaxSize)
@@ -414,9 +414,6 @@ type delivery struct {
 	// logf says what was done (not with --quiet), warnf what was not that
 	// someone may have expected.
 	logf, warnf func(format string, a ...any)
-	// serverMaxSize is the SMTP server's SIZE once a message was over it
-	// (0 before): the commands to mail again fit under it.
-	serverMaxSize int64
 }
 
 // deliverRun uploads the run's files and mails its reports, as the flags
@@ -513,9 +510,9 @@ func (dl *delivery) mailAgain(dir string, to []string) string {
 	if d.mailMaxBody != report.DefaultMailMaxBody {
 		args = append(args, "--mail-max-body", strconv.Itoa(d.mailMaxBody))
 	}
-	if dl.serverMaxSize > 0 && dl.serverMaxSize < d.maxSize() {
-		args = append(args, "--mail-max-size", strconv.FormatInt(dl.serverMaxSize, 10))
-	} else if d.mailMaxSize != deliver.DefaultMaxSize {
+	// Not the server's SIZE: the command reads it again, and it may be
+	// under what --mail-max-size takes.
+	if d.mailMaxSize != deliver.DefaultMaxSize {
 		args = append(args, "--mail-max-size", strconv.FormatInt(d.mailMaxSize, 10))
 	}
 	return shellCommand(args...)
@@ -817,6 +814,14 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 	return ""
 }
 
+// minMailMaxBody is the least --mail-max-body; smallestMail about the
+// least a message takes with a body of that size, its text part and its
+// headers: a server's SIZE under it takes no report's mail.
+const (
+	minMailMaxBody = 10_000
+	smallestMail   = 50_000
+)
+
 // send mails the Model's report with the workbook and the error codes of
 // dir attached while the message stays under --mail-max-size.
 func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []string, reportsAt string) error {
@@ -888,12 +893,14 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 			switch {
 			case de.MaxSize > 0 && de.MaxSize < d.maxSize():
 				// The server's SIZE is under --mail-max-size: fit under
-				// it as under --mail-max-size, and say it in the command
-				// to mail again.
-				dl.serverMaxSize = de.MaxSize
+				// it as under --mail-max-size.
 				if ferr := fit(de.MaxSize); ferr != nil {
-					return fmt.Errorf("mail to %s: the server takes at most %d bytes (its SIZE), and the message is more without its attachments: lower --mail-max-body (now %d): %w",
-						strings.Join(to, ", "), de.MaxSize, d.mailMaxBody, ferr)
+					what := fmt.Sprintf("lower --mail-max-body (now %d)", d.mailMaxBody)
+					if de.MaxSize < smallestMail {
+						what = "raise the server's message size limit, or mail through another server"
+					}
+					return fmt.Errorf("mail to %s: the server takes at most %d bytes (its SIZE), and the message is more without its attachments: %s: %w",
+						strings.Join(to, ", "), de.MaxSize, what, ferr)
 				}
 				err = smtp.Send(ctx, msg)
 			case de.MaxSize == 0:
