@@ -1185,13 +1185,14 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return o.joinProblems(problems)
 	}
 	dir := pos[0]
+	// First: a first run's directory has no run.json until it ends.
+	if err := mailInUse(dir); err != nil {
+		return err
+	}
 	for _, name := range []string{audit.RunFile, audit.ResultsFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			return usagef("mail: %s: no %s: name the --out directory of a run or a report", dir, name)
 		}
-	}
-	if err := mailInUse(dir); err != nil {
-		return err
 	}
 	src, err := openMailSource(dir)
 	if err != nil {

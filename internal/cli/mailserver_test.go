@@ -155,10 +155,20 @@ func TestMailOfARunInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
+	// A first run's directory, its run.json not written yet: in use too,
+	// not "no run.json" (exit 2), which a scheduled mail step cannot tell
+	// from a wrong directory.
+	first := t.TempDir()
+	unlockFirst, err := dirlock.Lock(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlockFirst()
 	for _, tt := range []struct {
 		name string
 		args []string
 	}{
+		{"a first run", []string{"mail", first, "--to", "ops@example.com"}},
 		{"the run", []string{"mail", out, "--to", "ops@example.com"}},
 		{"each owner", []string{"mail", out, "--mail-to-label", "owner_email"}},
 		{"one group", []string{"mail", filepath.Join(out, "by-owner", "alice"), "--to", "alice@example.com"}},
