@@ -91,7 +91,7 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 // bindDeliveryAWS binds what a command that calls AWS only to deliver
 // (report, mail) needs to reach S3 and SES.
 func bindDeliveryAWS(fs *flagSet, o *runOptions) {
-	fs.StringVar(&o.profile, "profile", "", "use this `profile` of the AWS shared config and credentials files, for --upload and --mail-via ses")
+	fs.StringVar(&o.profile, "profile", "", "use this `profile` of the AWS shared config and credentials files, for the delivery's calls to S3 and SES")
 	fs.StringVar(&o.region, "region", "", "AWS `region` of SES and of the S3 client (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's)")
 }
 
