@@ -1002,8 +1002,10 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 				dl.warnf("%s, the instances without a value of %q: not mailed by --mail-to-label (the addresses among them are no owner's); --%s would mail them", name, dl.splitBy, dl.toFlag)
 			case refused > 0:
 				// It has values, each refused above: "no address" would
-				// send its owner looking for a label that is there.
-				dl.warnf("%s: not mailed: %s in label %q, and none is a mail address (above); fix it in the list or the tag", name, plural(refused, "value"), dl.d.mailToLabel)
+				// send its owner looking for a label that is there. A
+				// failed delivery, week after week until the list is
+				// fixed: no command would mail it sooner.
+				r.errs = append(r.errs, fmt.Errorf("%s: not mailed: %s in label %q, and none is a mail address (above); fix it in the list or the tag", name, plural(refused, "value"), dl.d.mailToLabel))
 			case down == nil:
 				noAddress = append(noAddress, name)
 			}
@@ -1065,8 +1067,8 @@ func (e *labelUnknown) Error() string {
 
 // labelled reports whether an instance of src (or, for a group whose
 // instances are all gone since the baseline, of the baseline, as
-// groupAddresses reads them) has a value of --mail-to-label; when none
-// has, it adds the labels they have to theirs.
+// groupAddresses reads them) has --mail-to-label, a value or empty; when
+// none has, it adds the labels they have to theirs.
 func (dl *delivery) labelled(src *mailSource, theirs map[string]bool) bool {
 	records := src.rs
 	if records.Len() == 0 && src.base != nil {
@@ -1074,7 +1076,9 @@ func (dl *delivery) labelled(src *mailSource, theirs map[string]bool) bool {
 	}
 	found := false
 	records.Each(func(r audit.Result) error {
-		if r.Labels[dl.d.mailToLabel] != "" {
+		// The label there, even empty: a group of no address is said
+		// so, not taken for a typo.
+		if _, ok := r.Labels[dl.d.mailToLabel]; ok {
 			found = true
 			return errFound
 		}

@@ -204,8 +204,11 @@ func TestMailToLabelRefusedAddresses(t *testing.T) {
 		"i-00000000000000e01,erin,erin@exa\u2028mple.com\n")
 	ms := newMailSetup(t, smtptest.Options{})
 	got := runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...)
-	if got.code != 0 {
-		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	// The groups none of whose values is an address are not mailed, week
+	// after week: a failed delivery (exit 5), as a label no instance has,
+	// each named, with no command to mail again (the list is to fix).
+	if got.code != 5 || !strings.Contains(got.stderr, "bob: not mailed") || strings.Contains(got.stderr, "auditor mail '") {
+		t.Fatalf("exit %d, want 5 naming bob's group and no command to mail again\n%s", got.code, got.stderr)
 	}
 	var to []string
 	for _, m := range ms.srv.Messages() {
@@ -247,6 +250,13 @@ func TestMailToLabelNoInstanceHas(t *testing.T) {
 	}
 	if n := len(ms.srv.Messages()); n != 0 {
 		t.Errorf("%d messages, want none", n)
+	}
+	// A label that every instance has, empty: no typo, no failure; each
+	// group is said to have no address, as before.
+	empty := ownersRunOf(t, "instance_id,owner,owner_email\ni-00000000000000a01,alice,\ni-00000000000000b01,bob,\n")
+	got = runCLI(t, "", append([]string{"mail", empty, "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 0 || !strings.Contains(got.stderr, "no address in label") || strings.Contains(got.stderr, "no instance has this label") {
+		t.Errorf("a label of empty values: exit %d, want 0 with the groups said to have no address\n%s", got.code, got.stderr)
 	}
 	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
 	list := writeFile(t, "fleet.csv", ownersList)
