@@ -96,9 +96,9 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 	c.o.inputJSON = c.layers.input
 	// Before the environment and the file: an empty value there is one
 	// left unset (a skeleton's "accounts": ""), on the command line one
-	// given.
+	// given, unless it empties an AUDITOR_* variable's ("not these").
 	c.o.given = map[string]bool{}
-	c.fs.Visit(func(f *flag.Flag) { c.o.given[f.Name] = true })
+	c.fs.Visit(func(f *flag.Flag) { c.o.given[f.Name] = c.o.getenv(envName(f.Name)) == "" })
 	err := c.layers.apply(stdout)
 	c.o.origins = c.layers.origins()
 	return pos, err

@@ -116,3 +116,16 @@ func TestEmptyAccountsInTheInputFile(t *testing.T) {
 		t.Errorf("exit %d, want 0\n%s", got.code, got.stderr)
 	}
 }
+
+// TestEmptyAccountsOverTheEnvironment: --accounts= on the command line
+// over an AUDITOR_ACCOUNTS says "not these": the option unset, the
+// caller's account, as before such an empty value was refused.
+func TestEmptyAccountsOverTheEnvironment(t *testing.T) {
+	_, _, accounts := serveOrg(t, 10)
+	t.Setenv("AUDITOR_ACCOUNTS", accounts[1].ID)
+	got := runCLI(t, "", "run", "--accounts=", "--discover", "--region", "us-east-1",
+		"--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != int(exitOK) {
+		t.Errorf("exit %d, want 0\n%s", got.code, got.stderr)
+	}
+}
