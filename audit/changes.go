@@ -528,7 +528,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 				if err := emit(assocChange(VanishedAssociation, b, p, p.Status, "")); err != nil {
 					return err
 				}
-			case failedThen(p):
+			case failedThen(p) && reported(p.AssociationID, p):
 				ch := assocChange(Resolved, b, p, p.Status, StatusSuccess)
 				ch.Labels, ch.FirstSeenFailing, ch.ErrorCode = c.Labels, nil, fixedError(p.AssociationID, p)
 				if err := emit(ch); err != nil {
@@ -569,7 +569,9 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 			kind = StillFailing
 		case a.Status == StatusFailed:
 			kind = NewFailure
-		case wasFailing && a.Status == StatusSuccess:
+		case wasFailing && a.Status == StatusSuccess && reported(a.AssociationID, p):
+			// Fixed before anyone was told it failed (carried
+			// unreported): no change.
 			kind = Resolved
 		}
 		// Pending after a failure is no verdict yet (Carry keeps its date).

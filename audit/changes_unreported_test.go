@@ -170,3 +170,23 @@ func TestStatusBeforeOfALastKnownFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreportedFailureThatSucceeds: a failure first seen in a run in
+// error, then Pending (carried, unreported), that succeeds at the next
+// compared run was reported resolved, though no one was told it failed.
+// It is no change.
+func TestUnreportedFailureThatSucceeds(t *testing.T) {
+	failedRow := one(day(8), audit.StatusFailed, "ExecutionError").Associations[0]
+	week := weeks(t)
+	w1, _ := week("w1", "", one(day(1), audit.StatusSuccess, ""))
+	w2, _ := week("w2", w1, inError(day(8), failedRow))
+	w3, _ := week("w3", w2, one(day(15), audit.StatusPending, ""))
+	overview := one(day(22), audit.StatusSuccess, "")
+	overview.Associations, overview.Detail = nil, audit.DetailOverview
+	for _, now := range []audit.Result{one(day(22), audit.StatusSuccess, ""), overview} {
+		_, got := week("w4-"+string(now.Detail), w3, now)
+		if n := count(got); n[audit.Resolved] != 0 {
+			t.Errorf("%s: changes %v, want no resolved: the failure was never reported", now.Detail, n)
+		}
+	}
+}
