@@ -1171,6 +1171,14 @@ func TestMergeJob(t *testing.T) {
 	checkPodSecurity(t, j, c)
 	checkResources(t, j, c)
 	checkMounts(t, j, c)
+	// Delivery from the merge (SES, S3), as audit-job.yaml advises, needs
+	// the role's credentials: the default service account and an unmounted
+	// token leave IRSA and Pod Identity nothing to inject.
+	if pod := j.Spec.Template.Spec; pod.ServiceAccountName != serviceAccount {
+		t.Errorf("serviceAccountName = %q, want %q (the one with the IAM role): delivery from the merge needs its credentials", pod.ServiceAccountName, serviceAccount)
+	} else if pod.AutomountServiceAccountToken != nil && !*pod.AutomountServiceAccountToken {
+		t.Errorf("automountServiceAccountToken is false: IRSA needs the token to give the merge's delivery credentials")
+	}
 	if a := o.job(t, auditJobName); auditorContainer(t, a).Image != c.Image {
 		t.Errorf("image %s, but the audit Job runs %s: merge with the version that audited", c.Image, auditorContainer(t, a).Image)
 	}
