@@ -215,3 +215,55 @@ func TestIAMActions(t *testing.T) {
 		t.Errorf("README.md names the actions %v; the code calls %v", got, code)
 	}
 }
+
+// TestUploadExamples: every S3 location in the docs and manifests in the
+// bucket of iam/auditor-policy.json's upload statement lies under the
+// prefix it allows, so that a copied example is not refused s3:PutObject
+// (exit 5) by the policy shipped next to it.
+func TestUploadExamples(t *testing.T) {
+	b, err := os.ReadFile("iam/auditor-policy.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var policy struct {
+		Statement []struct {
+			Action   any
+			Resource any
+		}
+	}
+	if err := json.Unmarshal(b, &policy); err != nil {
+		t.Fatalf("iam/auditor-policy.json: %v", err)
+	}
+	var allowed string
+	for _, st := range policy.Statement {
+		if r, ok := st.Resource.(string); ok && strings.Contains(fmt.Sprint(st.Action), "s3:PutObject") {
+			allowed = strings.TrimSuffix(strings.TrimPrefix(r, "arn:aws:s3:::"), "*")
+		}
+	}
+	bucket, _, ok := strings.Cut(allowed, "/")
+	if !ok || !strings.HasSuffix(allowed, "/") {
+		t.Fatalf("iam/auditor-policy.json: no s3:PutObject statement on one bucket's prefix (BUCKET/PREFIX/*)")
+	}
+	files := []string{"../README.md", "README.md"}
+	for _, glob := range []string{"kubernetes/*.yaml", "aws-batch/*.json"} {
+		m, _ := filepath.Glob(glob)
+		files = append(files, m...)
+	}
+	loc := regexp.MustCompile(`s3://` + regexp.QuoteMeta(bucket) + `/[^\s"'` + "`" + `\\]*`)
+	seen := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range loc.FindAllString(string(b), -1) {
+			seen++
+			if !strings.HasPrefix(strings.TrimPrefix(m, "s3://"), allowed) {
+				t.Errorf("%s: %s is outside s3://%s, the prefix iam/auditor-policy.json allows", f, m, allowed)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Errorf("no example uploads to s3://%s: the check checks nothing", allowed)
+	}
+}
