@@ -14,67 +14,66 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// iamSources are the packages whose code calls AWS.
-var iamSources = []string{"../audit", "../awsconn", "../internal/cli", "../deliver"}
+// iamAction finds the IAM actions a document names.
+var iamAction = regexp.MustCompile("\\b(ssm|sts|organizations|ec2|s3|ses|kms):[A-Z][A-Za-z]+")
 
-// sdkCall finds the AWS SDK operations the code calls: paginators, calls
-// with an operation's input, and the assumed-role credential provider.
-var (
-	sdkPaginator = regexp.MustCompile(`\b(ssm|sts|organizations|ec2|s3|sesv2)\.New(\w+)Paginator\(`)
-	sdkInput     = regexp.MustCompile(`&(ssm|sts|organizations|ec2|s3|sesv2)\.(\w+)Input\{`)
-	sdkAssume    = regexp.MustCompile(`\bstscreds\.NewAssumeRoleProvider\(`)
-	iamAction    = regexp.MustCompile("\\b(ssm|sts|organizations|ec2|s3|ses|kms):[A-Z][A-Za-z]+")
-)
+// iamPrefix is the IAM service prefix of an SDK service package whose name
+// is not its prefix.
+var iamPrefix = map[string]string{"sesv2": "ses"}
 
-// sdkTransfer finds the S3 transfer manager, which makes the calls of an
-// upload: PutObject, or CreateMultipartUpload, UploadPart and
-// CompleteMultipartUpload (all gated as s3:PutObject), and
-// AbortMultipartUpload when a multipart upload fails.
-var sdkTransfer = regexp.MustCompile(`\btransfermanager\.New\(`)
+// iamActionOf is the IAM action of an operation that IAM gates under
+// another name: S3's multipart upload is allowed by s3:PutObject.
+var iamActionOf = map[string]string{
+	"s3:CreateMultipartUpload":   "s3:PutObject",
+	"s3:UploadPart":              "s3:PutObject",
+	"s3:CompleteMultipartUpload": "s3:PutObject",
+}
+
+// impliedActions are the IAM actions of the calls the SDK, or a service,
+// makes on the code's behalf with the caller's credentials, by the marker
+// of scanSDK that shows the code asks for them:
+//   - the assumed-role credential provider calls sts:AssumeRole;
+//   - the S3 transfer manager makes the calls of an upload: PutObject, or
+//     CreateMultipartUpload, UploadPart and CompleteMultipartUpload (all
+//     gated as s3:PutObject), and AbortMultipartUpload when a multipart
+//     upload fails.
+var impliedActions = map[string][]string{
+	"stscreds.NewAssumeRoleProvider": {"sts:AssumeRole"},
+	"transfermanager.New":            {"s3:PutObject", "s3:AbortMultipartUpload"},
+}
 
 // noPermission are the operations IAM does not gate.
 var noPermission = []string{"sts:GetCallerIdentity"}
 
-// codeActions returns the IAM actions of the operations the code calls.
-func codeActions(t *testing.T) []string {
-	t.Helper()
-	prefix := map[string]string{"sesv2": "ses"}
+// iamActions returns the IAM actions of what scanSDK found.
+func iamActions(scan sdkScan) []string {
 	set := map[string]bool{}
-	for _, dir := range iamSources {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
-			}
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			add := func(pkg, op string) {
-				p := pkg
-				if v, ok := prefix[pkg]; ok {
-					p = v
-				}
-				a := p + ":" + op
-				if !slices.Contains(noPermission, a) {
-					set[a] = true
-				}
-			}
-			for _, m := range sdkPaginator.FindAllStringSubmatch(string(b), -1) {
-				add(m[1], m[2])
-			}
-			for _, m := range sdkInput.FindAllStringSubmatch(string(b), -1) {
-				add(m[1], m[2])
-			}
-			if sdkAssume.Match(b) {
-				set["sts:AssumeRole"] = true
-			}
-			if sdkTransfer.Match(b) {
-				set["s3:PutObject"], set["s3:AbortMultipartUpload"] = true, true
-			}
+	for op := range scan.ops {
+		svc, name, _ := strings.Cut(op, ":")
+		if p, ok := iamPrefix[svc]; ok {
+			svc = p
+		}
+		a := svc + ":" + name
+		if v, ok := iamActionOf[a]; ok {
+			a = v
+		}
+		if !slices.Contains(noPermission, a) {
+			set[a] = true
+		}
+	}
+	for m := range scan.markers {
+		for _, a := range impliedActions[m] {
+			set[a] = true
 		}
 	}
 	return slices.Sorted(mapsKeys(set))
+}
+
+// codeActions returns the IAM actions of the AWS calls of the module's
+// code (scanSDK from the module's root).
+func codeActions(t *testing.T) []string {
+	t.Helper()
+	return iamActions(scanSDK(t, ".."))
 }
 
 func mapsKeys(m map[string]bool) func(func(string) bool) {
