@@ -36,14 +36,24 @@ var iamActionOf = map[string]string{
 //   - the S3 transfer manager makes the calls of an upload: PutObject, or
 //     CreateMultipartUpload, UploadPart and CompleteMultipartUpload (all
 //     gated as s3:PutObject), and AbortMultipartUpload when a multipart
-//     upload fails.
+//     upload fails;
+//   - an upload that names a KMS key for SSE-KMS (--upload-kms-key) has S3
+//     call KMS with the caller's permissions: kms:GenerateDataKey for each
+//     object, and kms:Decrypt for the parts of a multipart upload. (The
+//     AWS-managed key of aws:kms without a key needs no permission of the
+//     caller's: its key policy allows the account through S3.)
 var impliedActions = map[string][]string{
 	"stscreds.NewAssumeRoleProvider": {"sts:AssumeRole"},
 	"transfermanager.New":            {"s3:PutObject", "s3:AbortMultipartUpload"},
+	"SSEKMSKeyID":                    {"kms:GenerateDataKey", "kms:Decrypt"},
 }
 
 // noPermission are the operations IAM does not gate.
 var noPermission = []string{"sts:GetCallerIdentity"}
+
+// conditionKeys are the condition keys that the docs name as an action
+// is named (service:Name), which are not actions.
+var conditionKeys = []string{"kms:ViaService"}
 
 // iamActions returns the IAM actions of what scanSDK found.
 func iamActions(scan sdkScan) []string {
@@ -141,6 +151,19 @@ func TestIAMActions(t *testing.T) {
 		if (strings.Contains(acts, "s3:") || strings.Contains(acts, "ses:")) && fmt.Sprint(st["Resource"]) == "*" {
 			t.Errorf("iam/auditor-policy.json: %s on every resource; scope it to the bucket's prefix and the sender's identity", acts)
 		}
+		// S3 uses the upload's key with the caller's permissions; the
+		// statement allows that key alone, and only through S3, so that
+		// the role cannot decrypt with it directly.
+		if strings.Contains(acts, "kms:") {
+			if r := fmt.Sprint(st["Resource"]); !strings.HasPrefix(r, "arn:aws:kms:") || !strings.Contains(r, ":key/") {
+				t.Errorf("iam/auditor-policy.json: %s on %s; scope it to the upload's key", acts, r)
+			}
+			cond, _ := st["Condition"].(map[string]any)
+			eq, _ := cond["StringEquals"].(map[string]any)
+			if via, _ := eq["kms:ViaService"].(string); !regexp.MustCompile(`^s3\.[a-z0-9-]+\.amazonaws\.com$`).MatchString(via) {
+				t.Errorf("iam/auditor-policy.json: %s with kms:ViaService %q; want the key used through S3 alone (s3.REGION.amazonaws.com)", acts, via)
+			}
+		}
 	}
 
 	y, err := os.ReadFile("iam/member-role.yaml")
@@ -206,7 +229,7 @@ func TestIAMActions(t *testing.T) {
 	}
 	named := map[string]bool{}
 	for _, a := range iamAction.FindAllString(string(readme), -1) {
-		if !slices.Contains(noPermission, a) {
+		if !slices.Contains(noPermission, a) && !slices.Contains(conditionKeys, a) {
 			named[a] = true
 		}
 	}
