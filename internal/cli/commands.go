@@ -96,11 +96,16 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 	c.o.inputJSON = c.layers.input
 	// Before the environment and the file: an empty value there is one
 	// left unset (a skeleton's "accounts": ""), on the command line one
-	// given, unless it empties an AUDITOR_* variable's ("not these").
-	c.o.given = map[string]bool{}
-	c.fs.Visit(func(f *flag.Flag) { c.o.given[f.Name] = c.o.getenv(envName(f.Name)) == "" })
+	// given, unless it empties an AUDITOR_* variable's or the file's
+	// ("not these").
+	var onLine []string
+	c.fs.Visit(func(f *flag.Flag) { onLine = append(onLine, f.Name) })
 	err := c.layers.apply(stdout)
 	c.o.origins = c.layers.origins()
+	c.o.given = map[string]bool{}
+	for _, name := range onLine {
+		c.o.given[name] = !c.layers.valued(name)
+	}
 	return pos, err
 }
 

@@ -40,6 +40,24 @@ type layered struct {
 	// fromEnv and fromFile name the options apply took from AUDITOR_*
 	// (the variables) and from the --cli-input-json file (the keys).
 	fromEnv, fromFile []string
+	// file is the --cli-input-json file's options as read, nil without
+	// one.
+	file map[string]json.RawMessage
+}
+
+// valued reports whether the environment or the --cli-input-json file
+// gives the option a value that is not empty, before the command line
+// sets it: an empty value there then says "not that".
+func (l *layered) valued(name string) bool {
+	if l.getenv(envName(name)) != "" {
+		return true
+	}
+	raw, ok := l.file[name]
+	if !ok {
+		return false
+	}
+	vals, err := jsonValues(raw)
+	return err != nil || slices.ContainsFunc(vals, func(v string) bool { return v != "" })
 }
 
 // origins says where the options not on the command line came from (the
@@ -89,6 +107,7 @@ func (l *layered) apply(stdout io.Writer) error {
 		if file, err = l.readInput(); err != nil {
 			return err
 		}
+		l.file = file
 	}
 	var errs []error
 	l.fs.VisitAll(func(f *flag.Flag) {

@@ -128,4 +128,12 @@ func TestEmptyAccountsOverTheEnvironment(t *testing.T) {
 	if got.code != int(exitOK) {
 		t.Errorf("exit %d, want 0\n%s", got.code, got.stderr)
 	}
+	// Over the --cli-input-json file's, the same.
+	t.Setenv("AUDITOR_ACCOUNTS", "")
+	input := writeFile(t, "options.json", `{"accounts": "`+accounts[1].ID+`"}`)
+	got = runCLI(t, "", "run", "--cli-input-json", input, "--accounts=", "--discover", "--region", "us-east-1",
+		"--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != int(exitOK) {
+		t.Errorf("over the file: exit %d, want 0\n%s", got.code, got.stderr)
+	}
 }
