@@ -757,7 +757,7 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 		widest = max(widest, len(fixed))
 	}
 	if widest+len(m.LabelKeys) > excelize.MaxColumns {
-		return fmt.Errorf("%w: the instances have %d label keys, and a sheet holds %s columns at most; the CSV, HTML and JSON reports keep every label",
+		return fmt.Errorf("%w: the instances have %d label keys, and a sheet holds %s columns at most; the CSV, HTML and JSON formats keep every label",
 			ErrTooWide, len(m.LabelKeys), thousands(excelize.MaxColumns))
 	}
 	st, err := newXLSXStyles(f)

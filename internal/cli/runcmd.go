@@ -1039,7 +1039,10 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		}
 	}()
 	written = append(written, paths...)
-	if report.OnlyTooWide(err) {
+	// Left out with a warning when another format keeps the labels; the
+	// workbook alone is a failure: nothing would be written.
+	others := slices.ContainsFunc(set.formats, func(f report.Format) bool { return f != report.FormatXLSX })
+	if others && report.OnlyTooWide(err) {
 		fmt.Fprintf(stderr, "auditor: warning: %v (%s not written)\n", unjoin(err)[0], report.XLSXFile)
 		err = nil
 	}
@@ -1054,7 +1057,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		for _, g := range groups {
 			written = append(written, g.Paths...)
 		}
-		if report.OnlyTooWide(serr) {
+		if others && report.OnlyTooWide(serr) {
 			fmt.Fprintf(stderr, "auditor: warning: %v (the groups' %s not written)\n", unjoin(serr)[0], report.XLSXFile)
 			serr = nil
 		}

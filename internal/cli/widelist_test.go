@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,5 +48,12 @@ func TestWorkbookOfTooManyLabels(t *testing.T) {
 	}
 	if n := strings.Count(strings.SplitN(string(head), "\n", 2)[0], ",k"); n != 17*999 {
 		t.Errorf("instances.csv has %d label columns, want %d", n, 17*999)
+	}
+	// The workbook alone: nothing would be written, a failure.
+	alone := slices.Clone(args)
+	alone[slices.Index(alone, "csv,xlsx,json")] = "xlsx"
+	got = runCLI(t, "", append(alone, "--out", filepath.Join(t.TempDir(), "out"))...)
+	if got.code == int(exitOK) || !strings.Contains(got.stderr, "16983 label keys") {
+		t.Errorf("--format xlsx alone: exit %d, want a failure naming the 16983 label keys\n%s", got.code, got.stderr)
 	}
 }
