@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -358,7 +359,7 @@ func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, groups []re
 	if d.mailing() && dl.shouldMail(info) {
 		if len(d.mailTo.vals) > 0 {
 			de.mailFailed(errors.New("interrupted before the mail"), dl.mailAgain(dl.out, d.mailTo.vals))
-			dl.markUndelivered(dl.out, true)
+			dl.markUndelivered(dl.out, d.mailTo.vals, true)
 		}
 		if d.mailToLabel != "" {
 			nobodys := len(d.mailTo.vals) > 0 && slices.ContainsFunc(groups, func(g report.SplitGroup) bool { return g.Value == "" })
@@ -756,7 +757,7 @@ func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailS
 	} else {
 		err = dl.send(ctx, m, src.dir, to, reportsAt)
 	}
-	dl.markUndelivered(src.dir, err != nil)
+	dl.markUndelivered(src.dir, to, err != nil)
 	return err
 }
 
@@ -764,19 +765,51 @@ func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailS
 // delivered (or not surely): under --mail-when changes, the run that takes
 // it for its baseline is mailed whatever changed since (undeliveredBefore),
 // or that run's changes would reach nobody. A hidden file, not uploaded;
-// removed once its mail goes (auditor mail, the command printed).
+// removed once its mail goes to each of the addresses it was due to
+// (auditor mail, the command printed; not a mail to others).
 const undeliveredFile = ".auditor-mail-undelivered"
 
-// markUndelivered marks dir as undelivered, or clears the mark.
-func (dl *delivery) markUndelivered(dir string, undelivered bool) {
+// undelivered is the content of undeliveredFile.
+type undelivered struct {
+	Note string `json:"note"`
+	// To are the addresses the mail was due to and did not reach.
+	To []string `json:"to"`
+}
+
+// markUndelivered marks dir as undelivered to the addresses to, or, once
+// a mail to them went, takes them off the mark, and the mark away when
+// none is left.
+func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
 	p := filepath.Join(dir, undeliveredFile)
-	if !undelivered {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			dl.warnf("%s: %v", dir, err)
-		}
+	var u undelivered
+	b, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) || err == nil && json.Unmarshal(b, &u) != nil {
+		u = undelivered{} // unreadable: as if it were not there
+	}
+	if errors.Is(err, fs.ErrNotExist) && !failed {
 		return
 	}
-	if err := atomicfile.WriteFile(p, []byte("the mail of this run was due and was not delivered: the next run under --mail-when changes is mailed\n")); err != nil {
+	norm := func(a string) string { return strings.ToLower(strings.TrimSpace(a)) }
+	if failed {
+		for _, a := range to {
+			if !slices.ContainsFunc(u.To, func(b string) bool { return norm(a) == norm(b) }) {
+				u.To = append(u.To, a)
+			}
+		}
+	} else {
+		u.To = slices.DeleteFunc(u.To, func(b string) bool {
+			return slices.ContainsFunc(to, func(a string) bool { return norm(a) == norm(b) })
+		})
+		if len(u.To) == 0 {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				dl.warnf("%s: %v", dir, err)
+			}
+			return
+		}
+	}
+	u.Note = "the mail of this run was due and was not delivered to these addresses: the next run under --mail-when changes that compares with it is mailed"
+	b, _ = json.MarshalIndent(u, "", "  ")
+	if err := atomicfile.WriteFile(p, append(b, '\n')); err != nil {
 		dl.warnf("%s: the next run under --mail-when changes cannot learn that this mail was not delivered: %v", dir, err)
 	}
 }
@@ -1024,7 +1057,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			// Not tried: it would fail as the last did, after its retries
 			// and timeouts (minutes, for a server that hangs).
 			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, nobodys: nobodys, err: fmt.Errorf("not tried: %w", down)})
-			dl.markUndelivered(dir, true)
+			dl.markUndelivered(dir, to, true)
 			src.close()
 			continue
 		}

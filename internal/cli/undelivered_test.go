@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -59,6 +60,18 @@ func TestMailWhenChangesAfterAWeekUndelivered(t *testing.T) {
 			// Week 2: an instance more, and the server down.
 			if got := week(2, w2, down); got.code != 5 {
 				t.Fatalf("week 2: exit %d, want 5\n%s", got.code, got.stderr)
+			}
+			// Week 2's reports mailed to someone else: its own readers
+			// still have not had them.
+			aside := append([]string{"mail", filepath.Join(root, "w2"), "--to", "boss@example.com"}, ms.args...)
+			if got := runCLI(t, "", aside...); got.code != 0 && got.code != 5 {
+				t.Fatalf("week 2 mailed aside: exit %d\n%s", got.code, got.stderr)
+			}
+			if tc.name == "each owner" {
+				aside[1] = filepath.Join(report.SplitDir(filepath.Join(root, "w2"), "owner_email"), report.SafeName("alice@example.com"))
+				if got := runCLI(t, "", aside...); got.code != 0 {
+					t.Fatalf("week 2's group mailed aside: exit %d\n%s", got.code, got.stderr)
+				}
 			}
 			before := len(mailed())
 			got := week(3, w2, "smtp://"+ms.srv.Addr)
