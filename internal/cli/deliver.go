@@ -440,9 +440,10 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 				de.mailFailed(err, dl.mailAgain(dl.out, d.mailTo.vals))
 			}
 		}
-		// A group whose mail of the baseline's run was not delivered is
-		// due whatever the run's changes (mailDue, for each group).
-		if d.mailToLabel != "" && (due || d.mailWhen == mailChanges && undeliveredBefore(info, dl.out, true) != "") {
+		// A group whose mail of the baseline's run was not delivered, or
+		// that instances joined, is due whatever the run's changes
+		// (mailGroups, for each group).
+		if d.mailToLabel != "" && (due || d.mailWhen == mailChanges && (undeliveredBefore(info, dl.out, true) != "" || handedOver(rs, base, dl.splitBy))) {
 			r := dl.mailGroups(ctx, ropts, groupDirs(groups), reportsAt)
 			de.errs = append(de.errs, r.errs...)
 			de.hints = append(de.hints, dl.groupsAgain(r)...)
@@ -814,6 +815,29 @@ func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
 	}
 }
 
+// handedOver reports whether an instance of cur had another value of the
+// split label in base: an owner handed it over since (a group's part of a
+// baseline holds the instances in the group now, with their labels then).
+func handedOver(cur *audit.Records, base *audit.Baseline, label string) bool {
+	if base == nil || label == "" {
+		return false
+	}
+	now := map[audit.Key]string{}
+	cur.Each(func(r audit.Result) error {
+		now[r.Key()] = r.Labels[label]
+		return nil
+	})
+	found := false
+	base.Records().Each(func(r audit.Result) error {
+		if v, ok := now[r.Key()]; ok && v != r.Labels[label] {
+			found = true
+			return errFound
+		}
+		return nil
+	})
+	return found
+}
+
 // undeliveredBefore returns the directory of the baseline of the run, or
 // of its --split-by group, in dir (info, its run.json) when that
 // directory's mail was due and not delivered (undeliveredFile); with
@@ -1045,7 +1069,14 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			src.close()
 			continue
 		}
-		if ok, why := dl.mailDue(src.run, dir); !ok {
+		ok, why := dl.mailDue(src.run, dir)
+		if !ok && dl.d.mailWhen == mailChanges && handedOver(src.rs, src.base, dl.splitBy) {
+			// Compared in its new group, a failure handed over is
+			// failing still: its new owner would never be told of it.
+			dl.logf("%s: instances handed over to it since the baseline: mailed", name)
+			ok = true
+		}
+		if !ok {
 			// Each owner is mailed on what changed (or fails) in their
 			// own instances, not in the whole run's.
 			dl.logf("%s: %s: no mail", name, why)

@@ -4,6 +4,7 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/auditor-dev/auditor/deliver/smtptest"
@@ -84,5 +85,39 @@ func TestMailWhenChangesAfterAWeekUndelivered(t *testing.T) {
 				t.Errorf("week 4: exit %d, mailed %q, want none (nothing changed, week 3's delivered)\n%s", got.code, all[before:], got.stderr)
 			}
 		})
+	}
+}
+
+// TestMailWhenChangesHandedOver: under --mail-when changes, an instance
+// handed to another owner is compared in its new owner's group, where a
+// failure still failing is no change: its new owner was never told of it,
+// nor mailed, until it changed again. A group that instances joined is
+// mailed.
+func TestMailWhenChangesHandedOver(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ms := newMailSetup(t, smtptest.Options{})
+	url, _ := serve(t, ownersFleet("bob"), ssmsim.Options{})
+	root := t.TempDir()
+	run := func(week, list string) cliResult {
+		return runCLI(t, "", append([]string{"run", "--instances", writeFile(t, week+".csv", list), "--endpoint-url", url, "--region", "us-east-1",
+			"--out", filepath.Join(root, week), "--quiet", "--fail-on", "none", "--baseline", "previous",
+			"--mail-when", "changes", "--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)...)
+	}
+	if got := run("w1", ownersList); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	before := len(ms.srv.Messages())
+	// Bob's failing instance goes to carol; nothing else changes.
+	handed := strings.Replace(ownersList, "i-00000000000000b01,bob,bob@example.com", "i-00000000000000b01,carol,carol@example.com", 1)
+	got := run("w2", handed)
+	var to [][]string
+	for _, m := range ms.srv.Messages()[before:] {
+		to = append(to, m.To)
+	}
+	if got.code != 0 || !slices.ContainsFunc(to, func(a []string) bool { return slices.Equal(a, []string{"carol@example.com"}) }) {
+		t.Errorf("week 2: exit %d, mailed %q, want carol mailed the failure handed to her\n%s", got.code, to, got.stderr)
+	}
+	if slices.ContainsFunc(to, func(a []string) bool { return slices.Equal(a, []string{"alice@example.com"}) }) {
+		t.Errorf("week 2: alice mailed, though nothing of hers changed: %q", to)
 	}
 }
