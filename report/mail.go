@@ -51,6 +51,9 @@ type MailOptions struct {
 	// directory (an http(s) URL becomes a link). A list cut short says its
 	// rows are there when the workbook is not attached.
 	ReportsAt string
+	// Notes are said under the headline, each a paragraph of plain text
+	// (why this mail came, say).
+	Notes []string
 }
 
 // MailBody renders the body of a mail from the Model: an HTML part made for
@@ -224,9 +227,10 @@ type mailView struct {
 	// at s3://...", "report.xlsx". WhereURL is the ReportsAt to link, when
 	// it is an http(s) URL.
 	Where, WhereURL string
-	// ReportsAt and Attached are MailOptions'.
+	// ReportsAt, Attached and Notes are MailOptions'.
 	ReportsAt string
 	Attached  []string
+	Notes     []string
 	// The top lists and the long ones.
 	Fails    mailList[ErrorCode]
 	Worst    mailList[Instance]
@@ -238,7 +242,7 @@ type mailView struct {
 
 func newMailView(m *Model, opts MailOptions) mailView {
 	v := mailView{
-		M: m, Partial: partial(m), ReportsAt: opts.ReportsAt, Attached: slices.Clone(opts.Attached),
+		M: m, Partial: partial(m), ReportsAt: opts.ReportsAt, Attached: slices.Clone(opts.Attached), Notes: slices.Clone(opts.Notes),
 		Fails:    newMailList(m.ErrorCodes, 0),
 		Worst:    newMailList(m.WorstInstances, 0),
 		Problems: newMailList(m.Problems.Items, m.Problems.Count),

@@ -610,7 +610,9 @@ func (dl *delivery) mailDue(info audit.RunInfo, dir string) (bool, string) {
 			return true, "" // failing still, but otherwise
 		}
 		if at := undeliveredBefore(info, dir, false); at != "" {
-			dl.logf("%s: its baseline's mail (%s) was not delivered: mailed, whatever changed since", dir, at)
+			// Said --quiet or not: a mail with nothing new in it needs
+			// its reason in the job's log.
+			dl.warnf("%s: the mail of its baseline (%s) was not delivered: mailed, whatever changed since", dir, at)
 			return true, ""
 		}
 		return false, "no change since the baseline (--mail-when changes)"
@@ -756,7 +758,13 @@ func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailS
 	if err != nil {
 		err = fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
 	} else {
-		err = dl.send(ctx, m, src.dir, to, reportsAt)
+		var notes []string
+		if dl.d.mailWhen == mailChanges {
+			if at := undeliveredBefore(src.run, src.dir, false); at != "" {
+				notes = append(notes, plain(fmt.Sprintf("The mail of the run this one is compared with (%s) was not delivered: what changed in that run is in its changes.csv there, and auditor mail sends it; what changed below is since that run.", at), 0))
+			}
+		}
+		err = dl.send(ctx, m, src.dir, to, reportsAt, notes)
 	}
 	dl.markUndelivered(src.dir, to, err != nil)
 	return err
@@ -881,7 +889,7 @@ const (
 
 // send mails the Model's report with the workbook and the error codes of
 // dir attached while the message stays under --mail-max-size.
-func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []string, reportsAt string) error {
+func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []string, reportsAt string, notes []string) error {
 	d := dl.d
 	var attach []string
 	for _, name := range []string{report.XLSXFile, report.ErrorCodesCSV} {
@@ -905,7 +913,7 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 	// the body names those attached, and says where the others are.
 	fit := func(max int64) error {
 		msg.Attachments, msg.MaxSize = attach, max
-		msg.HTML, msg.Text, err = report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(attach), ReportsAt: reportsAt})
+		msg.HTML, msg.Text, err = report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(attach), ReportsAt: reportsAt, Notes: notes})
 		if err != nil {
 			return err
 		}
@@ -920,7 +928,7 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 			}
 		}
 		msg.Attachments = kept
-		msg.HTML, msg.Text, err = report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(kept), ReportsAt: reportsAt})
+		msg.HTML, msg.Text, err = report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(kept), ReportsAt: reportsAt, Notes: notes})
 		return err
 	}
 	if err := fit(d.mailMaxSize); err != nil {

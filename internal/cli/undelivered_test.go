@@ -77,7 +77,21 @@ func TestMailWhenChangesAfterAWeekUndelivered(t *testing.T) {
 			before := len(mailed())
 			got := week(3, w2, "smtp://"+ms.srv.Addr)
 			if all := mailed(); got.code != 0 || len(all) != before+1 || !slices.Equal(all[before], tc.to) {
-				t.Errorf("week 3: exit %d, mailed %q, want one mail to %q (week 2's was not delivered)\n%s", got.code, all[before:], tc.to, got.stderr)
+				t.Fatalf("week 3: exit %d, mailed %q, want one mail to %q (week 2's was not delivered)\n%s", got.code, all[before:], tc.to, got.stderr)
+			}
+			// The mail says why it came, and where the changes it
+			// does not show are; so does stderr, --quiet or not.
+			msg, err := smtptest.Parse(ms.srv.Messages()[before].Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ct := range []string{"text/plain", "text/html"} {
+				if p := msg.Part(ct); p == nil || !strings.Contains(string(p.Body), "was not delivered") || !strings.Contains(string(p.Body), "changes.csv") {
+					t.Errorf("week 3's mail, %s, does not say that week 2's was not delivered and where its changes are", ct)
+				}
+			}
+			if !strings.Contains(got.stderr, "was not delivered") {
+				t.Errorf("week 3's stderr does not say why it mailed:\n%s", got.stderr)
 			}
 			before = len(mailed())
 			got = week(4, w2, "smtp://"+ms.srv.Addr)
