@@ -438,23 +438,33 @@ func cellText(s string) string {
 	if len(s) <= excelize.TotalCellChars {
 		return s
 	}
+	return cutCell(s, s, func(string, rune) int { return 0 }, func(kept string) string { return kept })
+}
+
+// cutCell returns stored, the text s as the cell stores it, when it is
+// within the limit of a cell; else the longest start of s that store
+// turns, with the marker of a cut, into a text within it. grow says by
+// how many code units the stored text is longer than s at a rune r (rest
+// being s from r on).
+func cutCell(s, stored string, grow func(rest string, r rune) int, store func(kept string) string) string {
 	units := 0
-	for _, r := range s {
+	for _, r := range stored {
 		units += utf16Len(r)
 	}
 	if units <= excelize.TotalCellChars {
-		return s
+		return stored
 	}
 	marker := fmt.Sprintf("… [cut: %d characters]", utf8.RuneCountInString(s))
 	keep := excelize.TotalCellChars - len(utf16.Encode([]rune(marker)))
 	units = 0
 	for i, r := range s {
-		if units+utf16Len(r) > keep {
-			return s[:i] + marker
+		n := utf16Len(r) + grow(s[i:], r)
+		if units+n > keep {
+			return store(s[:i]) + marker
 		}
-		units += utf16Len(r)
+		units += n
 	}
-	return s
+	return stored
 }
 
 // xlsxLiteral returns s with each underscore that begins an OOXML escape
@@ -483,28 +493,13 @@ func xlsxLiteral(s string) string {
 // characters, and excelize cuts a stored text past the limit with no
 // marker.
 func literalCellText(s string) string {
-	lit := xlsxLiteral(s)
-	units := 0
-	for _, r := range lit {
-		units += utf16Len(r)
-	}
-	if units <= excelize.TotalCellChars {
-		return lit
-	}
-	marker := fmt.Sprintf("… [cut: %d characters]", utf8.RuneCountInString(s))
-	keep := excelize.TotalCellChars - len(utf16.Encode([]rune(marker)))
-	units = 0
-	for i, r := range s {
-		n := utf16Len(r)
-		if r == '_' && isOOXMLEscape(s[i:]) {
-			n += len("_x005F")
+	grow := func(rest string, r rune) int {
+		if r == '_' && isOOXMLEscape(rest) {
+			return len("_x005F")
 		}
-		if units+n > keep {
-			return xlsxLiteral(s[:i]) + marker
-		}
-		units += n
+		return 0
 	}
-	return lit
+	return cutCell(s, xlsxLiteral(s), grow, xlsxLiteral)
 }
 
 // isOOXMLEscape reports whether s begins with _xHHHH_.
