@@ -324,18 +324,34 @@ func TestMailEachOwner(t *testing.T) {
 	}
 }
 
+// serveS3 serves an S3 fake holding the buckets named, points the run's
+// S3 client at it, and returns its URL.
+func serveS3(t *testing.T, buckets ...string) string {
+	t.Helper()
+	backend := s3mem.New()
+	for _, b := range buckets {
+		if err := backend.CreateBucket(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL)
+	return srv.URL
+}
+
+// s3Client is a client of the S3 fake at url, to read what was uploaded.
+func s3Client(url string) *s3.Client {
+	return s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+}
+
 // TestUploadRun: --upload puts every file the run wrote under the prefix,
 // byte for byte, each split group under its own.
 func TestUploadRun(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(true), ssmsim.Options{})
-	backend := s3mem.New()
-	if err := backend.CreateBucket("reports"); err != nil {
-		t.Fatal(err)
-	}
-	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
-	t.Cleanup(s3srv.Close)
-	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.URL)
+	s3URL := serveS3(t, "reports")
 	list := writeFile(t, "fleet.csv", "instance_id,owner\ni-0123456789abcdef0,alice\ni-0123456789abcdef1,bob\n")
 	out := filepath.Join(t.TempDir(), "out")
 	got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
@@ -355,8 +371,7 @@ func TestUploadRun(t *testing.T) {
 		}
 		want["weekly/"+time.Now().UTC().Format(time.DateOnly)+"/"+filepath.ToSlash(rel)] = b
 	}
-	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	client := s3Client(s3URL)
 	objects := map[string][]byte{}
 	list2, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("reports")})
 	if err != nil {
@@ -783,10 +798,7 @@ func TestGroupOf(t *testing.T) {
 func TestUploadRetryCommand(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(true), ssmsim.Options{})
-	backend := s3mem.New()
-	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
-	t.Cleanup(s3srv.Close)
-	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.URL)
+	serveS3(t)
 	list := writeFile(t, "fleet.csv", "instance_id,owner\ni-0123456789abcdef0,alice\ni-0123456789abcdef1,bob\n")
 	dir := t.TempDir()
 	t.Chdir(dir)

@@ -2,16 +2,12 @@ package cli
 
 import (
 	"context"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/auditor-dev/auditor/ssmsim"
 )
@@ -23,13 +19,7 @@ import (
 func TestUploadTimeOfAResumedRun(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(true), ssmsim.Options{})
-	backend := s3mem.New()
-	if err := backend.CreateBucket("reports"); err != nil {
-		t.Fatal(err)
-	}
-	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
-	t.Cleanup(s3srv.Close)
-	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.URL)
+	s3URL := serveS3(t, "reports")
 	list := writeFile(t, "fleet.csv", "instance_id\ni-0123456789abcdef0\ni-0123456789abcdef1\n")
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
@@ -38,9 +28,7 @@ func TestUploadTimeOfAResumedRun(t *testing.T) {
 		t.Fatalf("exit %d\n%s", got.code, got.stderr)
 	}
 	prefixes := func() map[string]bool {
-		client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true,
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
-		l, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("reports"), Prefix: aws.String("r/"), Delimiter: aws.String("/")})
+		l, err := s3Client(s3URL).ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("reports"), Prefix: aws.String("r/"), Delimiter: aws.String("/")})
 		if err != nil {
 			t.Fatal(err)
 		}
