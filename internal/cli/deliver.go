@@ -792,17 +792,31 @@ func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
 	p := filepath.Join(dir, undeliveredFile)
 	var u undelivered
 	b, err := os.ReadFile(p)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) || err == nil && json.Unmarshal(b, &u) != nil {
-		u = undelivered{} // unreadable: as if it were not there
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !failed {
+			return
+		}
+	case err != nil || json.Unmarshal(b, &u) != nil:
+		// Who was due is not known: a mail does not take it away, and
+		// a failure marks it again.
+		if !failed {
+			return
+		}
+		u = undelivered{}
 	}
-	if errors.Is(err, fs.ErrNotExist) && !failed {
-		return
+	// An address as the mail reaches it: without a display name, in
+	// one case.
+	norm := func(a string) string {
+		if pa, err := deliver.ParseAddress(a); err == nil {
+			a = pa.Address
+		}
+		return strings.ToLower(strings.TrimSpace(a))
 	}
-	norm := func(a string) string { return strings.ToLower(strings.TrimSpace(a)) }
 	if failed {
 		for _, a := range to {
 			if !slices.ContainsFunc(u.To, func(b string) bool { return norm(a) == norm(b) }) {
-				u.To = append(u.To, a)
+				u.To = append(u.To, norm(a))
 			}
 		}
 	} else {
