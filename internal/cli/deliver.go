@@ -678,6 +678,9 @@ type mailSource struct {
 	// lost names the baseline the run was compared with when it is no
 	// longer there to compare with again.
 	lost string
+	// notes say why it is mailed, when that is not what changed
+	// (report.MailOptions.Notes).
+	notes []string
 }
 
 // openMailSource opens what dir holds: its record, its run.json, and the
@@ -758,7 +761,7 @@ func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailS
 	if err != nil {
 		err = fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
 	} else {
-		var notes []string
+		notes := slices.Clone(src.notes)
 		if dl.d.mailWhen == mailChanges {
 			if at := undeliveredBefore(src.run, src.dir, false); at != "" {
 				notes = append(notes, plain(fmt.Sprintf("The mail of the run this one is compared with (%s) was not delivered: what changed in that run is in its changes.csv there, and auditor mail sends it; what changed below is since that run.", at), 0))
@@ -837,21 +840,28 @@ func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
 	}
 }
 
-// handedOver reports whether an instance of cur had another value of the
-// split label in base: an owner handed it over since (a group's part of a
-// baseline holds the instances in the group now, with their labels then).
+// handedOver reports whether an instance of cur that fails now had
+// another value of the split label in base: an owner handed it over since
+// (a group's part of a baseline holds the instances in the group now,
+// with their labels then). An instance that fails no association is no
+// news to its new owner.
 func handedOver(cur *audit.Records, base *audit.Baseline, label string) bool {
 	if base == nil || label == "" {
 		return false
 	}
-	now := map[audit.Key]string{}
+	failing := map[audit.Key]string{}
 	cur.Each(func(r audit.Result) error {
-		now[r.Key()] = r.Labels[label]
+		if slices.ContainsFunc(r.Associations, func(a audit.Association) bool { return a.Status == audit.StatusFailed }) || len(r.CarriedFailing) > 0 {
+			failing[r.Key()] = r.Labels[label]
+		}
 		return nil
 	})
+	if len(failing) == 0 {
+		return false
+	}
 	found := false
 	base.Records().Each(func(r audit.Result) error {
-		if v, ok := now[r.Key()]; ok && v != r.Labels[label] {
+		if v, ok := failing[r.Key()]; ok && v != r.Labels[label] {
 			found = true
 			return errFound
 		}
@@ -1095,7 +1105,8 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		if !ok && dl.d.mailWhen == mailChanges && handedOver(src.rs, src.base, dl.splitBy) {
 			// Compared in its new group, a failure handed over is
 			// failing still: its new owner would never be told of it.
-			dl.logf("%s: instances handed over to it since the baseline: mailed", name)
+			dl.warnf("%s: failing instances handed over to it since the baseline: mailed, whatever changed", name)
+			src.notes = append(src.notes, "Failing instances were handed over to you since the run this one is compared with: they are among those still failing below.")
 			ok = true
 		}
 		if !ok {

@@ -134,4 +134,24 @@ func TestMailWhenChangesHandedOver(t *testing.T) {
 	if slices.ContainsFunc(to, func(a []string) bool { return slices.Equal(a, []string{"alice@example.com"}) }) {
 		t.Errorf("week 2: alice mailed, though nothing of hers changed: %q", to)
 	}
+	if !strings.Contains(got.stderr, "handed over") {
+		t.Errorf("week 2: stderr does not say why carol was mailed:\n%s", got.stderr)
+	}
+	for _, m := range ms.srv.Messages()[before:] {
+		msg, err := smtptest.Parse(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := msg.Part("text/plain"); slices.Equal(m.To, []string{"carol@example.com"}) && (p == nil || !strings.Contains(string(p.Body), "handed over to you")) {
+			t.Errorf("carol's mail does not say why it came")
+		}
+	}
+	// Week 3: alice's compliant instance goes to carol too: nothing
+	// failing was handed over, no mail.
+	before = len(ms.srv.Messages())
+	both := strings.Replace(handed, "i-00000000000000a01,alice,alice@example.com", "i-00000000000000a01,carol,carol@example.com", 1)
+	got = run("w3", both)
+	if n := len(ms.srv.Messages()) - before; got.code != 0 || n != 0 {
+		t.Errorf("week 3: exit %d, %d mails, want none: nothing failing was handed over\n%s", got.code, n, got.stderr)
+	}
 }
