@@ -57,7 +57,7 @@ func (l *layered) valued(name string) bool {
 		return false
 	}
 	vals, err := jsonValues(raw)
-	return err != nil || slices.ContainsFunc(vals, func(v string) bool { return v != "" })
+	return err == nil && slices.ContainsFunc(vals, func(v string) bool { return v != "" })
 }
 
 // origins says where the options not on the command line came from (the

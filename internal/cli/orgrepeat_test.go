@@ -136,4 +136,12 @@ func TestEmptyAccountsOverTheEnvironment(t *testing.T) {
 	if got.code != int(exitOK) {
 		t.Errorf("over the file: exit %d, want 0\n%s", got.code, got.stderr)
 	}
+	// A file's null is no value (the file alone refuses it): an empty
+	// --accounts over it names no account, as over nothing.
+	input = writeFile(t, "null.json", `{"accounts": null}`)
+	got = runCLI(t, "", "run", "--cli-input-json", input, "--accounts=", "--discover", "--region", "us-east-1",
+		"--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != int(exitUsage) || !strings.Contains(got.stderr, "names no account") {
+		t.Errorf("over a null: exit %d, want 2 naming no account\n%s", got.code, got.stderr)
+	}
 }
