@@ -1086,6 +1086,11 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		for _, e := range unjoin(err) {
 			fmt.Fprintf(stderr, "auditor: %v\n", e)
 		}
+		if report.OnlyTooWide(err) {
+			// The directory is fine: the input is more than a workbook
+			// holds, and nothing else was asked for.
+			return written, errors.Join(&fatalError{msg: "no report written: the workbook, the only format asked for, cannot show every label (above); ask for csv, html or json too (--format), which keep them", err: err}, werr)
+		}
 		return written, errors.Join(fmt.Errorf("%w: rendering reports failed (see above)", atomicfile.ErrNotWritable), werr)
 	}
 	if splitErr != nil && werr != nil {

@@ -53,7 +53,8 @@ func TestWorkbookOfTooManyLabels(t *testing.T) {
 	alone := slices.Clone(args)
 	alone[slices.Index(alone, "csv,xlsx,json")] = "xlsx"
 	got = runCLI(t, "", append(alone, "--out", filepath.Join(t.TempDir(), "out"))...)
-	if got.code == int(exitOK) || !strings.Contains(got.stderr, "16983 label keys") {
-		t.Errorf("--format xlsx alone: exit %d, want a failure naming the 16983 label keys\n%s", got.code, got.stderr)
+	if got.code != int(exitFatal) || !strings.Contains(got.stderr, "16983 label keys") || !strings.Contains(got.stderr, "no report written") ||
+		strings.Contains(got.stderr, "not writable") {
+		t.Errorf("--format xlsx alone: exit %d, want 4 saying no report was written for the 16983 label keys, not that the directory is not writable\n%s", got.code, got.stderr)
 	}
 }
