@@ -43,27 +43,38 @@ func (o *runOptions) loadFleet(ctx context.Context, stdin io.Reader, stderr io.W
 		rctx, cancel = context.WithDeadline(ctx, o.deadline)
 		defer cancel()
 	}
+	var r result
+	read := false
 	select {
-	case r := <-done:
-		return r.f, r.err
-	case <-rctx.Done():
-		if ctx.Err() == nil {
-			if len(o.instances.vals) == 0 {
-				r := <-done // --instance-id alone is read at once
-				return r.f, r.err
-			}
-			name := o.instances.vals[0] // the reader has not begun
-			if p := reading.Load(); p != nil {
-				name = *p
-			}
-			if regularFile(name, stdin) {
-				// Nothing writes to a file: the time was too short.
-				return nil, fmt.Errorf("--instances %s: --timeout %s ran out while the list was being read (too short?): %w", name, o.timeout, errTimedOut)
-			}
-			return nil, fmt.Errorf("--instances %s: the list had not ended when --timeout %s ran out (check what writes to it): %w", name, o.timeout, errTimedOut)
+	case r = <-done:
+		// Both may be ready at once (a deadline already past, a short
+		// file), and select picks either: a deadline past is said the
+		// same way whichever it picked.
+		if rctx.Err() == nil {
+			return r.f, r.err
 		}
+		read = true
+	case <-rctx.Done():
+	}
+	if ctx.Err() != nil {
 		return nil, errInterrupted
 	}
+	if len(o.instances.vals) == 0 {
+		if !read {
+			r = <-done // --instance-id alone is read at once
+		}
+		return r.f, r.err
+	}
+	name := o.instances.vals[0] // the reader has not begun
+	if p := reading.Load(); p != nil {
+		name = *p
+	}
+	if read || regularFile(name, stdin) {
+		// The list ended, or nothing writes to it: the time was too
+		// short.
+		return nil, fmt.Errorf("--instances %s: --timeout %s ran out while the list was being read (too short?): %w", name, o.timeout, errTimedOut)
+	}
+	return nil, fmt.Errorf("--instances %s: the list had not ended when --timeout %s ran out (check what writes to it): %w", name, o.timeout, errTimedOut)
 }
 
 // regularFile reports whether the list name (- for stdin) is a regular
