@@ -78,6 +78,26 @@ func colOf(t *testing.T, f *excelize.File, sheet, name string) int {
 // renderXLSX renders fx with the XLSX writer alone and opens the workbook.
 func renderXLSX(t *testing.T, fx fixture) (*excelize.File, string) {
 	t.Helper()
+	dir, paths, err := writeXLSX(t, fx)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	want := filepath.Join(dir, report.XLSXFile)
+	if len(paths) != 1 || paths[0] != want {
+		t.Fatalf("Write returned %q, want [%q]", paths, want)
+	}
+	f, err := excelize.OpenFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f, want
+}
+
+// writeXLSX builds fx's Model and writes its workbook, returning the
+// directory, the paths written and the Writer's error.
+func writeXLSX(t *testing.T, fx fixture) (string, []string, error) {
+	t.Helper()
 	opts := fx.options(t)
 	ctx := context.Background()
 	m, err := report.Build(ctx, opts)
@@ -89,19 +109,7 @@ func renderXLSX(t *testing.T, fx fixture) (*excelize.File, string) {
 		t.Fatal(err)
 	}
 	paths, err := w.Write(ctx, m, opts.Records, opts.Dir)
-	if err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	want := filepath.Join(opts.Dir, report.XLSXFile)
-	if len(paths) != 1 || paths[0] != want {
-		t.Fatalf("Write returned %q, want [%q]", paths, want)
-	}
-	f, err := excelize.OpenFile(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f, want
+	return opts.Dir, paths, err
 }
 
 // fixtureCounts counts, from the fixture's results and independently of the
@@ -1229,21 +1237,11 @@ func TestXLSXLabelColumnsPastExcelsLimit(t *testing.T) {
 	fx := fixture{name: "many-labels", run: fixtureRun(), results: []audit.Result{{
 		AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeNoAssociations, Labels: labels,
 	}}}
-	opts := fx.options(t)
-	ctx := context.Background()
-	m, err := report.Build(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := report.NewWriter(report.FormatXLSX, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = w.Write(ctx, m, opts.Records, opts.Dir)
+	dir, _, err := writeXLSX(t, fx)
 	if err == nil || !strings.Contains(err.Error(), "16384 label keys") || !strings.Contains(err.Error(), "16,384 columns") {
 		t.Errorf("Write: %v, want a refusal naming the 16384 label keys and the 16,384 columns of a sheet", err)
 	}
-	if _, err := os.Stat(filepath.Join(opts.Dir, report.XLSXFile)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dir, report.XLSXFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("report.xlsx after the refusal: %v, want none", err)
 	}
 }

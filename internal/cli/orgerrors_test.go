@@ -54,16 +54,7 @@ func TestOrganizationsFailures(t *testing.T) {
 			if got.code != int(exitFatal) {
 				t.Errorf("exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(got.stderr, w) {
-					t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
-				}
-			}
-			for _, a := range tt.avoid {
-				if strings.Contains(got.stderr, a) {
-					t.Errorf("stderr says %q:\n%s", a, got.stderr)
-				}
-			}
+			checkSays(t, got.stderr, tt.want, tt.avoid)
 		})
 	}
 }
@@ -76,6 +67,21 @@ func TestOrgListErrorThrottled(t *testing.T) {
 		err := orgListError(&smithy.GenericAPIError{Code: code, Message: "Rate exceeded"}, "us-east-1")
 		if got := err.Error(); !errors.Is(err, audit.ErrFatal) || !strings.Contains(got, "try again later") || strings.Contains(got, "management account") {
 			t.Errorf("%s: %q (exit 4: %v), want exit 4 saying to try again later", code, got, errors.Is(err, audit.ErrFatal))
+		}
+	}
+}
+
+// checkSays fails t unless stderr says each of want and none of avoid.
+func checkSays(t *testing.T, stderr string, want, avoid []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr does not say %q:\n%s", w, stderr)
+		}
+	}
+	for _, a := range avoid {
+		if strings.Contains(stderr, a) {
+			t.Errorf("stderr says %q:\n%s", a, stderr)
 		}
 	}
 }

@@ -39,16 +39,7 @@ func TestSiteFailureHints(t *testing.T) {
 			if got.code != int(exitIncomplete) {
 				t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(got.stderr, w) {
-					t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
-				}
-			}
-			for _, a := range tt.avoid {
-				if strings.Contains(got.stderr, a) {
-					t.Errorf("stderr says %q:\n%s", a, got.stderr)
-				}
-			}
+			checkSays(t, got.stderr, tt.want, tt.avoid)
 			if n := strings.Count(got.stderr, tt.once); tt.once != "" && n != 1 {
 				t.Errorf("stderr says %q %d times, want once:\n%s", tt.once, n, got.stderr)
 			}
