@@ -882,8 +882,8 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 	// A group's run.json names the baseline as its run's does, from the
 	// run's directory.
 	runDir, sub := dir, ""
-	if g := filepath.Dir(dir); strings.HasPrefix(filepath.Base(g), "by-") && statOK(filepath.Join(filepath.Dir(g), audit.RunFile)) {
-		runDir, sub = filepath.Dir(g), filepath.Join(filepath.Base(g), filepath.Base(dir))
+	if run, ok := runOfGroup(dir); ok && statOK(filepath.Join(run, audit.RunFile)) {
+		runDir, sub = run, filepath.Join(filepath.Base(filepath.Dir(filepath.Clean(dir))), filepath.Base(dir))
 	}
 	base := c.BaselineIn(runDir)
 	if st, err := os.Stat(base); err != nil {
@@ -1391,6 +1391,13 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
+// runOfGroup returns the directory of the run whose --split-by group dir
+// may be (RUN/by-LABEL/GROUP), and whether dir has that shape.
+func runOfGroup(dir string) (string, bool) {
+	parent := filepath.Dir(filepath.Clean(dir))
+	return filepath.Dir(parent), strings.HasPrefix(filepath.Base(parent), "by-")
+}
+
 // mailInUse returns an error wrapping dirlock.ErrBusy (exit 4, as for a
 // run's --out in use) when another auditor holds dir, or, for a group's
 // directory of a split (OUT/by-LABEL/GROUP), the run's: a run still
@@ -1399,8 +1406,8 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // The split's index is not asked for: a split being written has none yet.
 func mailInUse(dir string) error {
 	dirs := []string{dir}
-	if parent := filepath.Dir(filepath.Clean(dir)); strings.HasPrefix(filepath.Base(parent), "by-") {
-		dirs = append(dirs, filepath.Dir(parent))
+	if run, ok := runOfGroup(dir); ok {
+		dirs = append(dirs, run)
 	}
 	for _, d := range dirs {
 		if err := dirlock.Held(d); err != nil {
