@@ -1337,6 +1337,12 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// One group's directory: its reports must be of its run's
 		// rendering, as the split's are (below).
 		run := filepath.Dir(filepath.Dir(filepath.Clean(dir)))
+		if d.mailToLabel != "" {
+			// The label mails the groups of a run, each to its own;
+			// a group's directory holds no split of its own.
+			return usagef("mail: %s is one group of the split by %s of the run in %s: --mail-to-label mails every group of a run, each to its own addresses (%s); mail this group alone with --to ADDRESSES",
+				dir, splitBy, run, shellCommand("auditor", "mail", run, "--mail-to-label", d.mailToLabel))
+		}
 		if ri, err := audit.ReadRunInfo(filepath.Join(run, audit.RunFile)); err == nil && !report.SameRendering(ri, src.run) {
 			return usagef("mail: %s", staleSplit(dir, run, splitBy, src.run, ri))
 		}
