@@ -1327,6 +1327,11 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			reportsAt = strings.TrimSuffix(v, "/") + "/" + g + "/"
 		}
 	}
+	release, err := holdForMail(dir, splitBy)
+	if err != nil {
+		return err
+	}
+	defer release()
 	dl := &delivery{
 		d: d, out: dir, toFlag: "to", getenv: o.getenv, awsFlags: o.deliveryAWSFlags(),
 		conn:  sync.OnceValues(func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }),
@@ -1421,6 +1426,37 @@ func mailInUse(dir string) error {
 		}
 	}
 	return nil
+}
+
+// holdForMail takes the lock of dir, or of its run for one group's
+// directory of the run's split by splitBy, for as long as the mail sends:
+// two mails at once (a cron job and an engineer) would each read and
+// write the undelivered marks, and a run or resume would write what the
+// mail reads. Another mail of the run or of one of its groups is refused
+// meanwhile (exit 4), as a run into it is. Where the lock cannot be taken
+// for another reason (a directory this user may read, not write), the
+// mail goes on unheld: mailInUse looked already.
+func holdForMail(dir, splitBy string) (release func(), err error) {
+	target := dir
+	if groupOf(dir, splitBy) != "" {
+		target = filepath.Dir(filepath.Dir(filepath.Clean(dir)))
+	}
+	unlock, err := dirlock.Lock(target)
+	switch {
+	case errors.Is(err, dirlock.ErrBusy):
+		return nil, fmt.Errorf("mail: %w; wait for it to end, then mail again", err)
+	case err != nil:
+		return func() {}, nil
+	}
+	if target != dir {
+		// The group's own directory, rendered again in place by a report
+		// of its record.
+		if err := dirlock.Held(dir); err != nil {
+			unlock()
+			return nil, fmt.Errorf("mail: %w; wait for it to end, then mail again", err)
+		}
+	}
+	return unlock, nil
 }
 
 // staleSplit says why split (a split's directory, or one group's) is not
