@@ -249,8 +249,11 @@ func writeErrorCodesCSV(w *csv.Writer, m *Model) error {
 // or a carriage return gets a leading single quote, so that a spreadsheet
 // shows it as text instead of evaluating it. A value that is a plain number
 // (optional sign, ASCII digits, optional fraction and exponent, such as "-1"
-// or "+3.5") is returned unchanged, as is every other value. Quoting of
-// commas, quotes and newlines is left to encoding/csv.
+// or "+3.5") is returned unchanged. A value that begins with a single quote
+// gets one more, so that a reader gets every value back by taking off one
+// leading quote where there is one: "=x" and "'=x" would otherwise read
+// alike. Every other value is returned unchanged. Quoting of commas, quotes
+// and newlines is left to encoding/csv.
 func CSVSafe(s string) string {
 	if s == "" {
 		return s
@@ -260,6 +263,8 @@ func CSVSafe(s string) string {
 		if isPlainNumber(s) {
 			return s
 		}
+		return "'" + s
+	case '\'':
 		return "'" + s
 	}
 	return s
