@@ -99,7 +99,7 @@ func (e *Error) TooBig() bool {
 // channel), no answer at all (to a command, or to a whole message, which
 // it may then have delivered), or SES refusing the account's sending
 // (throttled, over a quota, paused or suspended, a MAIL FROM domain not
-// verified) or failing itself.
+// verified) or failing itself (an error the SDK retried until it gave up).
 func (e *Error) ServerFailed() bool {
 	switch e.Op {
 	case "connecting", "TLS handshake", "greeting", "EHLO", "STARTTLS", "AUTH":
@@ -109,8 +109,10 @@ func (e *Error) ServerFailed() bool {
 		return true
 	}
 	if e.ErrorCode != "" {
+		// Temporary: an answer the SDK retries (a server error) given
+		// until its retries ran out.
 		_, throttle := retry.DefaultThrottleErrorCodes[e.ErrorCode]
-		return throttle || accountRefused[e.ErrorCode]
+		return throttle || accountRefused[e.ErrorCode] || e.Temporary
 	}
 	return e.Code == 0 && (e.Temporary || e.Unknown)
 }

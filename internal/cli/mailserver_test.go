@@ -112,34 +112,49 @@ func TestMailServerRefusingEveryConnection(t *testing.T) {
 }
 
 // TestMailViaSESPausedStopsTheGroups: SES refusing the account's sending
-// (paused, suspended, throttled) fails the first group and is not asked
-// for every other group.
+// (paused, suspended, throttled), or failing itself until the SDK's
+// retries gave up (ServiceUnavailable, InternalFailure), fails the first
+// group and is not asked for every other group.
 func TestMailViaSESPausedStopsTheGroups(t *testing.T) {
 	out := ownersRun(t)
-	var mu sync.Mutex
-	calls := 0
-	ses := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		calls++
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Amzn-ErrorType", "SendingPausedException")
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprint(w, `{"message": "Sending is paused for this account."}`)
-	}))
-	defer ses.Close()
-	t.Setenv("AWS_ENDPOINT_URL_SESV2", ses.URL)
-	got := runCLI(t, "", "mail", out, "--mail-to-label", "owner_email", "--mail-from", "auditor@example.com", "--mail-via", "ses", "--region", "us-east-1")
-	if got.code != 5 {
-		t.Fatalf("exit %d, want 5\n%s", got.code, got.stderr)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if calls != 1 {
-		t.Errorf("%d calls to SES, want 1 (not one for each of 3 groups)\n%s", calls, got.stderr)
-	}
-	if n := strings.Count(got.stderr, "not tried"); n != 2 {
-		t.Errorf("%d groups not tried, want 2\n%s", n, got.stderr)
+	for _, tt := range []struct {
+		errorType string
+		status    int
+	}{
+		{"SendingPausedException", http.StatusBadRequest},
+		{"ServiceUnavailable", http.StatusServiceUnavailable},
+		{"InternalFailure", http.StatusInternalServerError},
+	} {
+		t.Run(tt.errorType, func(t *testing.T) {
+			var mu sync.Mutex
+			calls := 0
+			ses := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				calls++
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("X-Amzn-ErrorType", tt.errorType)
+				w.WriteHeader(tt.status)
+				fmt.Fprint(w, `{"message": "Sending is not possible now."}`)
+			}))
+			defer ses.Close()
+			t.Setenv("AWS_ENDPOINT_URL_SESV2", ses.URL)
+			got := runCLI(t, "", "mail", out, "--mail-to-label", "owner_email", "--mail-from", "auditor@example.com", "--mail-via", "ses", "--region", "us-east-1")
+			if got.code != 5 {
+				t.Fatalf("exit %d, want 5\n%s", got.code, got.stderr)
+			}
+			if n := strings.Count(got.stderr, "not tried"); n != 2 {
+				t.Errorf("%d groups not tried, want 2\n%s", n, got.stderr)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tt.status < 500 && calls != 1 {
+				t.Errorf("%d calls to SES, want 1 (not one for each of 3 groups)\n%s", calls, got.stderr)
+			}
+			if tt.status >= 500 && calls > 8 {
+				t.Errorf("%d calls to SES, want at most the first group's 8 attempts\n%s", calls, got.stderr)
+			}
+		})
 	}
 }
 
