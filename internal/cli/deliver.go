@@ -341,27 +341,29 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 			fmt.Fprintf(stderr, "auditor: interrupted: the reports were not delivered; the run that --resume continues delivers them\n")
 			return nil
 		}
-		return dl.skipped(ctx, info, o.groups)
+		return dl.skipped(ctx, info, rs, o.base, o.groups)
 	}
 	ropts := report.Options{StaleAfter: o.staleAfter.report(), HTMLMaxRows: o.htmlMaxRows}
 	return dl.deliverRun(ctx, info, rs, o.base, ropts, written, o.groups)
 }
 
 // skipped is the delivery a signal stopped before it began: each part of
-// it failed, with the command that does it. ctx is the cancelled context.
-func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, groups []report.SplitGroup) error {
+// it that was due failed, with the command that does it, as deliverRun
+// would have judged it due (groupsDue). ctx is the cancelled context.
+func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, rs *audit.Records, base *audit.Baseline, groups []report.SplitGroup) error {
 	d := dl.d
 	de := &errDelivery{}
 	if d.upload != "" {
 		de.errs = append(de.errs, errors.New("interrupted before the upload"))
 		de.hints = append(de.hints, again{cmd: dl.uploadAgain()})
 	}
-	if d.mailing() && dl.shouldMail(info) {
-		if len(d.mailTo.vals) > 0 {
+	if d.mailing() {
+		due := dl.shouldMail(info)
+		if due && len(d.mailTo.vals) > 0 {
 			de.mailFailed(errors.New("interrupted before the mail"), dl.mailAgain(dl.out, d.mailTo.vals))
 			dl.markUndelivered(dl.out, d.mailTo.vals, true)
 		}
-		if d.mailToLabel != "" {
+		if dl.groupsDue(due, info, rs, base) {
 			nobodys := len(d.mailTo.vals) > 0 && slices.ContainsFunc(groups, func(g report.SplitGroup) bool { return g.Value == "" })
 			if d.mailWhen == mailAlways && !nobodys {
 				// Every group with an address is due: the whole run's
@@ -382,6 +384,18 @@ func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, groups []re
 		return nil
 	}
 	return de
+}
+
+// groupsDue reports whether --mail-to-label's groups are to be looked at,
+// each by its own --mail-when (mailGroups): when the run is due, and, under
+// --mail-when changes, when a group's mail of the baseline's run was not
+// delivered or failing instances were handed over to a group, which makes
+// it due whatever the run's changes.
+func (dl *delivery) groupsDue(due bool, info audit.RunInfo, rs *audit.Records, base *audit.Baseline) bool {
+	if dl.d.mailToLabel == "" {
+		return false
+	}
+	return due || dl.d.mailWhen == mailChanges && (undeliveredBefore(info, dl.out, true) != "" || handedOver(rs, base, dl.splitBy))
 }
 
 // deliveryAWSFlags are the flags that reach S3 and SES as this command was
@@ -440,10 +454,7 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 				de.mailFailed(err, dl.mailAgain(dl.out, d.mailTo.vals))
 			}
 		}
-		// A group whose mail of the baseline's run was not delivered, or
-		// that instances joined, is due whatever the run's changes
-		// (mailGroups, for each group).
-		if d.mailToLabel != "" && (due || d.mailWhen == mailChanges && (undeliveredBefore(info, dl.out, true) != "" || handedOver(rs, base, dl.splitBy))) {
+		if dl.groupsDue(due, info, rs, base) {
 			r := dl.mailGroups(ctx, ropts, groupDirs(groups), reportsAt)
 			de.errs = append(de.errs, r.errs...)
 			de.hints = append(de.hints, dl.groupsAgain(r)...)

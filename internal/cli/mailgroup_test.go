@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,9 +10,11 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/deliver/smtptest"
 	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/report"
+	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestMailOneGroupByLabel: `auditor mail GROUPDIR --mail-to-label L`, one
@@ -86,5 +90,54 @@ func TestMailHoldsTheDirectory(t *testing.T) {
 	// Once the mail is done, the directory is free again.
 	if got := runCLI(t, "", append([]string{"mail", group, "--to", "boss@example.com"}, ms.args...)...); got.code != 0 {
 		t.Errorf("mail of a group after the run's mail ended: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+}
+
+// TestSignalBeforeGroupMail: a signal that comes after the reports and
+// before their delivery names what was due and not delivered. Under
+// --mail-when changes, a group that a failing instance was handed over to
+// is due whatever the run's changes, as the delivery itself says; the
+// signal's account of it said "no mail" and "nothing is left undone", and
+// the new owner was never told: the next run, compared with this one, saw
+// no change in that group.
+func TestSignalBeforeGroupMail(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ms := newMailSetup(t, smtptest.Options{})
+	url, _ := serve(t, ownersFleet("bob"), ssmsim.Options{})
+	root := t.TempDir()
+	args := func(week, list string) []string {
+		return append([]string{"run", "--instances", writeFile(t, week+".csv", list), "--endpoint-url", url, "--region", "us-east-1",
+			"--out", filepath.Join(root, week), "--quiet", "--fail-on", "none", "--baseline", "previous",
+			"--mail-when", "changes", "--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)
+	}
+	if got := runCLI(t, "", args("w1", ownersList)...); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	// Bob's failing instance goes to carol; nothing else changes. The
+	// week's reports are rendered again, and a signal comes before they
+	// are delivered.
+	handed := strings.Replace(ownersList, "i-00000000000000b01,bob,bob@example.com", "i-00000000000000b01,carol,carol@example.com", 1)
+	if got := runCLI(t, "", args("w2", handed)...); got.code != 0 {
+		t.Fatalf("week 2: exit %d\n%s", got.code, got.stderr)
+	}
+	before := len(ms.srv.Messages())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	r2 := filepath.Join(root, "r2")
+	code := run(ctx, append([]string{"report", filepath.Join(root, "w2", audit.ResultsFile), "--out", r2, "--fail-on", "none",
+		"--baseline", filepath.Join(root, "w1", audit.ResultsFile), "--mail-when", "changes", "--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...),
+		strings.NewReader(""), &stdout, &stderr)
+	if n := len(ms.srv.Messages()) - before; code != 5 || n != 0 {
+		t.Errorf("a signal before the mail of a group due: exit %d, %d mails, want 5 (not delivered) and none\n%s", code, n, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "carol") || !strings.Contains(stderr.String(), "auditor mail") {
+		t.Errorf("stderr does not name carol's group and the command that mails it\n%s", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(report.SplitDir(r2, "owner"), "carol", undeliveredFile)); err != nil {
+		t.Errorf("carol's group has no mark of its undelivered mail: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(report.SplitDir(r2, "owner"), "alice", undeliveredFile)); err == nil {
+		t.Errorf("alice's group, not due, is marked undelivered")
 	}
 }
