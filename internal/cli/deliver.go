@@ -767,6 +767,11 @@ func (src *mailSource) close() {
 
 // mailDir mails the reports of one output directory to the recipients.
 func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailSource, to []string, reportsAt string) error {
+	// Marked before the message goes, and unmarked once the server took
+	// it: a process killed in between (the server holding the message,
+	// a node drained) leaves the mark, and the next run under --mail-when
+	// changes is mailed; else this run's changes would reach nobody.
+	dl.mark(src.dir, to, true, false)
 	ropts.Records, ropts.Dir, ropts.Run, ropts.Baseline = src.rs, src.dir, src.run, src.base
 	m, err := report.Build(ctx, ropts)
 	if err != nil {
@@ -803,6 +808,13 @@ type undelivered struct {
 // a mail to them went, takes them off the mark, and the mark away when
 // none is left.
 func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
+	dl.mark(dir, to, failed, true)
+}
+
+// mark is markUndelivered, saying why when the mark cannot be written if
+// warn is set: the mark a mail sets before it is sent says nothing of a
+// directory this user may not write until the mail failed.
+func (dl *delivery) mark(dir string, to []string, failed, warn bool) {
 	p := filepath.Join(dir, undeliveredFile)
 	var u undelivered
 	b, err := os.ReadFile(p)
@@ -846,7 +858,7 @@ func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
 	}
 	u.Note = "the mail of this run was due and was not delivered to these addresses: the next run under --mail-when changes that compares with it is mailed"
 	b, _ = json.MarshalIndent(u, "", "  ")
-	if err := atomicfile.WriteFile(p, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(p, append(b, '\n')); err != nil && warn {
 		dl.warnf("%s: the next run under --mail-when changes cannot learn that this mail was not delivered: %v", dir, err)
 	}
 }

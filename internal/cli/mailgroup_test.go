@@ -141,3 +141,41 @@ func TestSignalBeforeGroupMail(t *testing.T) {
 		t.Errorf("alice's group, not due, is marked undelivered")
 	}
 }
+
+// TestMailMarkedWhileSending: a run killed while its mail was being sent
+// (the server holding the message, the process gone) left no undelivered
+// mark: the next run under --mail-when changes saw no change and mailed
+// nobody, and the killed run's new failures reached no one. The mark is
+// there from before the message goes until the server took it.
+func TestMailMarkedWhileSending(t *testing.T) {
+	out := ownersRun(t)
+	inData, release := make(chan struct{}), make(chan struct{})
+	var held atomic.Bool
+	ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
+		if stage == smtptest.StageData && held.CompareAndSwap(false, true) {
+			close(inData)
+			<-release
+		}
+		return nil
+	}})
+	done := make(chan cliResult, 1)
+	go func() {
+		done <- runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
+	}()
+	select {
+	case <-inData:
+	case r := <-done:
+		t.Fatalf("the mail ended before its message was taken: exit %d\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, undeliveredFile))
+	if err != nil || !strings.Contains(string(b), "ops@example.com") {
+		t.Errorf("while the message is with the server, the mark: %v %s; want it naming ops@example.com (a kill now must not lose the mail)", err, b)
+	}
+	close(release)
+	if r := <-done; r.code != 0 || strings.Contains(r.stderr, "warning") {
+		t.Fatalf("mail: exit %d, want 0 and no warning\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, undeliveredFile)); err == nil {
+		t.Errorf("the mark is still there after the server took the mail")
+	}
+}
