@@ -1323,6 +1323,9 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("mail: %v", err)
 	}
 	defer src.close()
+	if err := ofOneAttempt(dir, src); err != nil {
+		return err
+	}
 	if src.rs.Len() == 0 && src.run.Rendered == nil && slices.ContainsFunc(src.run.Parts, func(p audit.Part) bool { return p.Shard != "" }) {
 		// A shard that had nothing to audit: its reports are the merge's.
 		return usagef("mail: %s holds no results (an empty shard's record): mail the merged reports", dir)
@@ -1447,6 +1450,27 @@ func mailInUse(dir string) error {
 		if err := dirlock.Held(d); err != nil {
 			return fmt.Errorf("mail: %w; wait for it to end, then mail again", err)
 		}
+	}
+	return nil
+}
+
+// ofOneAttempt refuses the mail of a directory whose run.json is not of
+// its record: run.json is written last, so that a run or resume killed
+// while it rendered leaves the record and the CSVs of its attempt beside
+// the run.json, summary and workbook of the attempt before, and a mail
+// would take figures from both. A run.json that counts no outcomes (from
+// before they were kept) is not compared.
+func ofOneAttempt(dir string, src *mailSource) error {
+	if len(src.run.Outcomes) == 0 {
+		return nil
+	}
+	have := src.rs.Outcomes()
+	for _, oc := range audit.Outcomes() {
+		if have[oc] == src.run.Outcomes[oc] {
+			continue
+		}
+		return usagef("mail: %s: its run.json is not of its record (%s: %d in the record, %d in run.json): it was stopped while it wrote its reports, which are of two attempts; end it, then mail: a run's with auditor run --resume on its --out (the same targets and options), auditor report's by running that report again",
+			dir, oc, have[oc], src.run.Outcomes[oc])
 	}
 	return nil
 }

@@ -179,3 +179,47 @@ func TestMailMarkedWhileSending(t *testing.T) {
 		t.Errorf("the mark is still there after the server took the mail")
 	}
 }
+
+// TestMailOfReportsOfAnotherAttempt: a resume killed while it rendered
+// leaves its record whole and the CSVs new, and run.json, summary.json,
+// report.html and report.xlsx of the attempt before (run.json is written
+// last). auditor mail took the subject from the new record under the old
+// run.json and attached the old workbook: figures that contradict each
+// other. It is refused (exit 2), naming what makes them agree: the resume
+// that ends the run (or, for a merge, its auditor report again).
+func TestMailOfReportsOfAnotherAttempt(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, _ := scheduledFleet(t, 60)
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--out", out}
+	if got := runCLI(t, "", append(args, "--rate", "2", "--concurrency", "1", "--timeout", "1s")...); got.code != 3 {
+		t.Fatalf("first attempt, stopped by --timeout: exit %d, want 3\n%s", got.code, got.stderr)
+	}
+	first, err := os.ReadFile(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := runCLI(t, "", append(args, "--resume")...); got.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+	// What a kill while the resume rendered leaves: the first attempt's
+	// run.json beside the whole record.
+	if err := os.WriteFile(filepath.Join(out, audit.RunFile), first, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ms := newMailSetup(t, smtptest.Options{})
+	got := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
+	if got.code != 2 || len(ms.srv.Messages()) != 0 {
+		t.Errorf("mail of reports of two attempts: exit %d, %d messages, want 2 and none\n%s", got.code, len(ms.srv.Messages()), got.stderr)
+	}
+	if want := "auditor run --resume"; !strings.Contains(got.stderr, want) {
+		t.Errorf("stderr does not name %q\n%s", want, got.stderr)
+	}
+	// Resumed, the run ends and its reports are the record's, and mailed.
+	if r := runCLI(t, "", append(args, "--resume")...); r.code != 0 {
+		t.Fatalf("resume after the kill: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...); r.code != 0 || len(ms.srv.Messages()) != 1 {
+		t.Errorf("mail after the resume: exit %d, %d messages, want 0 and 1\n%s", r.code, len(ms.srv.Messages()), r.stderr)
+	}
+}
