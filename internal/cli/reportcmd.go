@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
@@ -123,9 +127,18 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	info.Rendered = &audit.Rendering{At: o.now().UTC(), Version: appVersion(), Options: o.outputRecord(), Inputs: len(paths)}
 	recordPath := filepath.Join(o.out, audit.ResultsFile)
 	inPlace := sameFile(paths, recordPath)
+	var mark func(digest string) error
 	if !inPlace {
 		if st, err := os.Stat(recordPath); err == nil && st.Size() > 0 {
-			return usagef("report: %s already holds a record that is not among the inputs; choose another --out, or name it as an input to merge into it", o.out)
+			if !leftoverOf(recordPath, paths) {
+				return usagef("report: %s already holds a record that is not among the inputs; choose another --out, or name it as an input to merge into it", o.out)
+			}
+			o.logf(stderr, "%s holds the record of this same merge, stopped before it wrote %s: merging again", o.out, audit.RunFile)
+		}
+		// Written before the record replaces what was there, so that a
+		// merge killed before its run.json can be run again.
+		mark = func(digest string) error {
+			return writeJSON(filepath.Join(o.out, mergingFile), merging{Inputs: absPaths(paths), Record: digest})
 		}
 	}
 	account, _ := rs.SoleAccount()
@@ -141,7 +154,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// With a baseline, each failure carries the date it was first
 		// seen failing, as a run's record does: the reports say it, and
 		// the record is the next run's baseline.
-		if err := writeMerged(rs, recordPath, o.base); err != nil {
+		if err := writeMerged(rs, recordPath, o.base, mark); err != nil {
 			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
 		if o.base != nil {
@@ -153,12 +166,22 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			rs.Torn = torn
 		}
 	}
+	if mergeWritten != nil {
+		mergeWritten()
+	}
 	// A signal while rendering does not leave the reports half done: they
 	// are written (each file whole).
 	// Records of nothing (shards that found nothing) are reported and
 	// delivered as any other, unless a signal came first.
 	empty := ctx.Err() == nil
 	written, renderErr := o.renderRecords(context.WithoutCancel(ctx), rs, &info, set, empty, stderr)
+	if slices.Contains(written, filepath.Join(o.out, audit.RunFile)) {
+		// run.json speaks for the record now: a merge like any other,
+		// which the next merge into this directory must name as an input.
+		if err := os.Remove(filepath.Join(o.out, mergingFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(stderr, "auditor: warning: %v (the same merge run again would replace the record in %s)\n", err, o.out)
+		}
+	}
 	for _, p := range append([]string{recordPath}, written...) {
 		fmt.Fprintln(stdout, p)
 	}
@@ -188,6 +211,10 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// The same exit codes as run, so that a merge job can gate on them.
 	return verdictErr(info.Verdict(set.failOn))
 }
+
+// mergeWritten, when set, is called once the merged record is in place and
+// before run.json is written: a test stops there, as a kill would.
+var mergeWritten func()
 
 // parseInterspersed parses flags that may stand before, between or after the
 // positional arguments, as in "auditor report a.jsonl b.jsonl --out all".
@@ -313,11 +340,27 @@ func mergedRunInfo(paths []string, stderr io.Writer) (audit.RunInfo, error) {
 	}
 	info.Undescribed(missing)
 	if len(missing) > 0 {
-		next := "continue a run killed before it finished with auditor run --resume on its own --out"
-		if len(paths) > 1 {
-			next += ", then merge again"
+		// A merge's record is finished by running the merge again, a
+		// run's by resuming the run.
+		var next []string
+		runs := false
+		for _, p := range missing {
+			m, ok := leftMerge(p)
+			if !ok {
+				runs = true
+				continue
+			}
+			next = append(next, fmt.Sprintf("%s was left by a merge stopped before it wrote %s: run that merge again, auditor report %s --out %s",
+				p, audit.RunFile, shellCommand(m.Inputs...), shellQuote(filepath.Dir(p))))
 		}
-		fmt.Fprintf(stderr, "auditor: %s, so the reports are marked partial and the number of targets is unknown; %s\n", info.Error, next)
+		if runs {
+			s := "continue a run killed before it finished with auditor run --resume on its own --out"
+			if len(paths) > 1 {
+				s += ", then merge again"
+			}
+			next = append(next, s)
+		}
+		fmt.Fprintf(stderr, "auditor: %s, so the reports are marked partial and the number of targets is unknown; %s\n", info.Error, strings.Join(next, "; "))
 	}
 	return info, nil
 }
@@ -335,14 +378,88 @@ func sameFile(paths []string, target string) bool {
 	return false
 }
 
-// writeMerged writes the merged, sorted record rs to dst.
-func writeMerged(rs *audit.Records, dst string, base *audit.Baseline) error {
+// writeMerged writes the merged, sorted record rs to dst. mark, unless nil,
+// is given the digest of the record (sha256, in hex) once it is written and
+// before it replaces dst; an error from mark leaves dst as it was.
+func writeMerged(rs *audit.Records, dst string, base *audit.Baseline, mark func(digest string) error) error {
 	return atomicfile.Write(dst, func(w io.Writer) error {
-		return rs.Each(func(r audit.Result) error {
+		h := sha256.New()
+		hw := io.MultiWriter(w, h)
+		err := rs.Each(func(r audit.Result) error {
 			if base != nil {
 				base.Carry(&r)
 			}
-			return audit.EncodeResult(w, r)
+			return audit.EncodeResult(hw, r)
 		})
+		if err != nil || mark == nil {
+			return err
+		}
+		return mark(hex.EncodeToString(h.Sum(nil)))
 	})
+}
+
+// mergingFile marks an output directory whose merged record may be in
+// place without the run.json that describes it: what a merge killed in
+// between leaves. It names the merge's inputs and the record's digest, so
+// that the same merge run again knows the record for its own and replaces
+// it, where any other record is refused. It is written before the record
+// replaces what was there and removed once run.json is written.
+const mergingFile = ".auditor-merging"
+
+// merging is the content of mergingFile.
+type merging struct {
+	// Inputs are the merge's records, absolute, in the order given.
+	Inputs []string `json:"inputs"`
+	// Record is the sha256 of the merged record, in hex.
+	Record string `json:"record_sha256"`
+}
+
+// leftMerge returns the merge that left record in its directory, when the
+// directory's mergingFile names a merge and record is the one it wrote.
+func leftMerge(record string) (merging, bool) {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(record), mergingFile))
+	if err != nil {
+		return merging{}, false
+	}
+	var m merging
+	if err := json.Unmarshal(b, &m); err != nil || len(m.Inputs) == 0 || m.Record == "" {
+		return merging{}, false
+	}
+	f, err := os.Open(record)
+	if err != nil {
+		return merging{}, false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil || hex.EncodeToString(h.Sum(nil)) != m.Record {
+		return merging{}, false
+	}
+	return m, true
+}
+
+// leftoverOf reports whether record is what a merge of the same inputs
+// (in any order) left when it was stopped before its run.json: replacing
+// it loses nothing that the inputs do not hold.
+func leftoverOf(record string, inputs []string) bool {
+	m, ok := leftMerge(record)
+	if !ok {
+		return false
+	}
+	a, b := slices.Clone(m.Inputs), absPaths(inputs)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// absPaths returns paths made absolute, each as it is where it cannot be.
+func absPaths(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if a, err := filepath.Abs(p); err == nil {
+			out[i] = a
+		} else {
+			out[i] = p
+		}
+	}
+	return out
 }
