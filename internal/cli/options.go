@@ -662,7 +662,7 @@ func (o *runOptions) resumedStart() (time.Time, bool) {
 // caller's.
 func (o *runOptions) resumedAttempts() []time.Time {
 	if o.resumed == nil {
-		o.resumed = &resumedAt{resumedAttempts(o.out)}
+		o.resumed = &resumedAt{resumedAttempts(o.out, o.now())}
 	}
 	return slices.Clone(o.resumed.attempts)
 }
@@ -672,21 +672,34 @@ type resumedAt struct {
 }
 
 // resumedAttempts returns when the attempts of the run in dir started,
-// sorted, as its run.json says (the first being its started_at, and the
-// only one in a run.json written before attempts were kept), when dir
-// holds its record (an empty record is no record); for a run killed before
-// it wrote its run.json, when it audited its first instance. Nil when
-// there is none of these.
-func resumedAttempts(dir string) []time.Time {
+// sorted, each once, when dir holds its record (an empty record is no
+// record): those its run.json names (the first being its started_at, and
+// the only one in a run.json written before attempts were kept), and those
+// kept in its audit.AttemptsFile up to notAfter, which name the attempts
+// killed before they wrote their run.json. A run killed before its first
+// run.json and its first attempt's start was kept counts from when it
+// audited its first instance. Nil when there is none of these.
+func resumedAttempts(dir string, notAfter time.Time) []time.Time {
+	kept := audit.ReadAttempts(filepath.Join(dir, audit.AttemptsFile), notAfter)
+	var attempts []time.Time
 	if ri, ok := resumedRun(dir); ok && !ri.StartedAt.IsZero() {
-		attempts := append(ri.AttemptStarts(), ri.StartedAt)
-		slices.SortFunc(attempts, time.Time.Compare)
-		return slices.CompactFunc(attempts, time.Time.Equal)
+		attempts = append(ri.AttemptStarts(), ri.StartedAt)
+		for _, at := range kept {
+			// Before the run's start, a time kept is not of this run.
+			if !at.Before(ri.StartedAt) {
+				attempts = append(attempts, at)
+			}
+		}
+	} else if first, ok := firstAudited(filepath.Join(dir, audit.ResultsFile)); ok {
+		attempts = kept
+		if len(kept) == 0 || kept[0].After(first) {
+			// The first attempt's start was not kept (an auditor that
+			// did not keep them ran it): its first result stands for it.
+			attempts = append(attempts, first)
+		}
 	}
-	if at, ok := firstAudited(filepath.Join(dir, audit.ResultsFile)); ok {
-		return []time.Time{at}
-	}
-	return nil
+	slices.SortFunc(attempts, time.Time.Compare)
+	return slices.CompactFunc(attempts, time.Time.Equal)
 }
 
 // firstAudited returns the earliest audited_at of the record at path:

@@ -444,8 +444,10 @@ func (j *job) plan(stderr io.Writer) error {
 	if at, ok := o.resumedStart(); ok {
 		j.info.StartedAt = at
 		// Each attempt's results are judged stale from its start: this
-		// one's joins those before it.
-		attempts := append(o.resumedAttempts(), j.attempt)
+		// one's joins those before it. A start after it was not kept by
+		// an attempt before it.
+		attempts := slices.DeleteFunc(o.resumedAttempts(), func(at time.Time) bool { return at.After(j.attempt) })
+		attempts = append(attempts, j.attempt)
 		slices.SortFunc(attempts, time.Time.Compare)
 		j.info.Attempts = slices.CompactFunc(attempts, time.Time.Equal)
 	}
@@ -461,6 +463,20 @@ func (j *job) plan(stderr io.Writer) error {
 	}
 	o.logf(stderr, "resuming %s: %d instances already audited, %d to go%s (torn lines dropped: %d)", o.out, done, j.fleet.Len(), again, rs.Torn)
 	return nil
+}
+
+// keepAttempts writes the run's attempts, this one's start included, to
+// --out's audit.AttemptsFile before the attempt records anything, so that
+// a resume knows this start even if the attempt is killed before its
+// run.json. It is called under the directory's lock, once the attempt is
+// past every check that may refuse it: a refused attempt reads nothing and
+// adds no start. A file that cannot be written costs only that, and the
+// run goes on: it says so.
+func (j *job) keepAttempts(stderr io.Writer) {
+	if err := audit.WriteAttempts(filepath.Join(j.o.out, audit.AttemptsFile), j.info.Attempts); err != nil {
+		fmt.Fprintf(stderr, "auditor: warning: --out %s: this attempt's start could not be kept (%v): if it is killed before it writes %s, a resume judges what it read from the attempt before it\n",
+			j.o.out, err, audit.RunFile)
+	}
 }
 
 // part is the run's part of run.json: the targets it audits.
@@ -601,6 +617,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer o.closeBaseline()
+	j.keepAttempts(stderr)
 	w, err := audit.CreateRecord(j.recordPath())
 	if err != nil {
 		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
