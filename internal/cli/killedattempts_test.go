@@ -51,6 +51,22 @@ func killedAttempt(t *testing.T, args []string) (began, firstRead time.Time) {
 	return began, firstRead
 }
 
+// attemptsRun serves a fleet of size instances (seed), each call 100 ms,
+// and returns the arguments of a run of it into out, two calls at a time.
+func attemptsRun(t *testing.T, seed int64, size int) (args []string, out string) {
+	t.Helper()
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: seed, Size: size})
+	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	out = filepath.Join(t.TempDir(), "out")
+	return []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--concurrency", "2", "--rate", "2000", "--fail-on", "none", "--quiet"}, out
+}
+
 // TestKilledAttemptKeepsItsStart: a resume killed before it wrote its
 // run.json lost its start, and the resume that completed the run judged
 // what the killed one read from the attempt before it: associations
@@ -58,16 +74,7 @@ func killedAttempt(t *testing.T, args []string) (began, firstRead time.Time) {
 // attempt keeps its start in --out as it begins, and run.json's attempts
 // name all three.
 func TestKilledAttemptKeepsItsStart(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 3, Size: 60})
-	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
-	ids := filepath.Join(t.TempDir(), "ids.txt")
-	if err := writeIDs(ids, fleet); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "out")
-	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
-		"--concurrency", "2", "--rate", "2000", "--fail-on", "none", "--quiet"}
+	args, out := attemptsRun(t, 3, 60)
 
 	began1, read1 := killedAttempt(t, args)
 	time.Sleep(1100 * time.Millisecond) // each attempt starts in a second of its own
@@ -105,16 +112,7 @@ func TestKilledAttemptKeepsItsStart(t *testing.T) {
 // starts is read back with care: lines that are not a time, and times
 // after the resume began, are passed over; the resume runs as any.
 func TestResumeIgnoresBadAttemptLines(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 4, Size: 40})
-	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
-	ids := filepath.Join(t.TempDir(), "ids.txt")
-	if err := writeIDs(ids, fleet); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "out")
-	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
-		"--concurrency", "2", "--rate", "2000", "--fail-on", "none", "--quiet"}
+	args, out := attemptsRun(t, 4, 40)
 	began1, read1 := killedAttempt(t, args)
 	kept := filepath.Join(out, audit.AttemptsFile)
 	b, err := os.ReadFile(kept)
