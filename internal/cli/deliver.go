@@ -767,11 +767,16 @@ func (src *mailSource) close() {
 
 // mailDir mails the reports of one output directory to the recipients.
 func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailSource, to []string, reportsAt string) error {
-	// Marked before the message goes, and unmarked once the server took
-	// it: a process killed in between (the server holding the message,
-	// a node drained) leaves the mark, and the next run under --mail-when
-	// changes is mailed; else this run's changes would reach nobody.
-	dl.mark(src.dir, to, true, false)
+	// A run's (or report's) own mail, which was due, is marked before the
+	// message goes, and unmarked once the server took it: a process killed
+	// in between (the server holding the message, a node drained) leaves
+	// the mark, and the next run under --mail-when changes is mailed; else
+	// this run's changes would reach nobody. Not auditor mail's: a mail to
+	// others leaves the mark as it was, and a killed one that was due
+	// leaves the mark it came to take off.
+	if dl.toFlag != "to" {
+		dl.premark(src.dir, to)
+	}
 	ropts.Records, ropts.Dir, ropts.Run, ropts.Baseline = src.rs, src.dir, src.run, src.base
 	m, err := report.Build(ctx, ropts)
 	if err != nil {
@@ -811,9 +816,21 @@ func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
 	dl.mark(dir, to, failed, true)
 }
 
+// premark marks dir undelivered to the addresses to before their mail
+// goes (see mailDir). A mark that cannot be read is left as it is: it says
+// already that a mail was not delivered, to whom is not known, and a mail
+// does not take it away. A directory this user may not write is said only
+// if the mail fails.
+func (dl *delivery) premark(dir string, to []string) {
+	b, err := os.ReadFile(filepath.Join(dir, undeliveredFile))
+	if err == nil && json.Unmarshal(b, &undelivered{}) != nil || err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	dl.mark(dir, to, true, false)
+}
+
 // mark is markUndelivered, saying why when the mark cannot be written if
-// warn is set: the mark a mail sets before it is sent says nothing of a
-// directory this user may not write until the mail failed.
+// warn is set.
 func (dl *delivery) mark(dir string, to []string, failed, warn bool) {
 	p := filepath.Join(dir, undeliveredFile)
 	var u undelivered
@@ -1372,7 +1389,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			// The label mails the groups of a run, each to its own;
 			// a group's directory holds no split of its own.
 			return usagef("mail: %s is one group of the split by %s of the run in %s: --mail-to-label mails every group of a run, each to its own addresses (%s); mail this group alone with --to ADDRESSES",
-				dir, splitBy, run, shellCommand("auditor", "mail", run, "--mail-to-label", d.mailToLabel))
+				dir, splitBy, run, dl.mailAgain(run, nil))
 		}
 		if ri, err := audit.ReadRunInfo(filepath.Join(run, audit.RunFile)); err == nil && !report.SameRendering(ri, src.run) {
 			return usagef("mail: %s", staleSplit(dir, run, splitBy, src.run, ri))

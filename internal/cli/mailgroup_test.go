@@ -33,7 +33,7 @@ func TestMailOneGroupByLabel(t *testing.T) {
 	if got.code != 2 || len(ms.srv.Messages()) != 0 {
 		t.Errorf("mail of one group by label: exit %d, %d messages, want 2 and none\n%s", got.code, len(ms.srv.Messages()), got.stderr)
 	}
-	for _, want := range []string{"one group", "--to", "auditor mail " + out + " --mail-to-label owner_email"} {
+	for _, want := range []string{"one group", "--to", "auditor mail " + out + " --mail-to-label owner_email --mail-from auditor@example.com --smtp "} {
 		if !strings.Contains(got.stderr, want) {
 			t.Errorf("stderr does not say %q\n%s", want, got.stderr)
 		}
@@ -145,8 +145,11 @@ func TestSignalBeforeGroupMail(t *testing.T) {
 // TestMailMarkedWhileSending: a run killed while its mail was being sent
 // (the server holding the message, the process gone) left no undelivered
 // mark: the next run under --mail-when changes saw no change and mailed
-// nobody, and the killed run's new failures reached no one. The mark is
-// there from before the message goes until the server took it.
+// nobody, and the killed run's new failures reached no one. The mark of a
+// run's (or report's) own mail is there from before the message goes
+// until the server took it. auditor mail's is not: a mail to others, even
+// while it is being sent, is not the run's mail undelivered, and a mark
+// that cannot be read is not taken away by a mail.
 func TestMailMarkedWhileSending(t *testing.T) {
 	out := ownersRun(t)
 	inData, release := make(chan struct{}), make(chan struct{})
@@ -158,25 +161,64 @@ func TestMailMarkedWhileSending(t *testing.T) {
 		}
 		return nil
 	}})
+	// The report's own mail, held at its DATA.
+	rendered := filepath.Join(t.TempDir(), "r")
 	done := make(chan cliResult, 1)
 	go func() {
-		done <- runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
+		done <- runCLI(t, "", append([]string{"report", filepath.Join(out, audit.ResultsFile), "--out", rendered, "--fail-on", "none", "--quiet", "--mail-to", "ops@example.com"}, ms.args...)...)
 	}()
 	select {
 	case <-inData:
 	case r := <-done:
 		t.Fatalf("the mail ended before its message was taken: exit %d\n%s", r.code, r.stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(out, undeliveredFile))
+	b, err := os.ReadFile(filepath.Join(rendered, undeliveredFile))
 	if err != nil || !strings.Contains(string(b), "ops@example.com") {
 		t.Errorf("while the message is with the server, the mark: %v %s; want it naming ops@example.com (a kill now must not lose the mail)", err, b)
 	}
 	close(release)
 	if r := <-done; r.code != 0 || strings.Contains(r.stderr, "warning") {
-		t.Fatalf("mail: exit %d, want 0 and no warning\n%s", r.code, r.stderr)
+		t.Fatalf("report: exit %d, want 0 and no warning\n%s", r.code, r.stderr)
 	}
-	if _, err := os.Stat(filepath.Join(out, undeliveredFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(rendered, undeliveredFile)); err == nil {
 		t.Errorf("the mark is still there after the server took the mail")
+	}
+
+	// auditor mail to others, held at its DATA: no mark meanwhile.
+	held.Store(false)
+	inData, release = make(chan struct{}), make(chan struct{})
+	go func() {
+		done <- runCLI(t, "", append([]string{"mail", rendered, "--to", "boss@example.com"}, ms.args...)...)
+	}()
+	select {
+	case <-inData:
+	case r := <-done:
+		t.Fatalf("the mail to others ended before its message was taken: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(rendered, undeliveredFile)); err == nil {
+		t.Errorf("a mail of the run to others, being sent, marks the run's mail undelivered")
+	}
+	close(release)
+	if r := <-done; r.code != 0 {
+		t.Fatalf("mail to others: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// A mark that cannot be read stays, whatever mail goes.
+	garbled := []byte("{garbled")
+	if err := os.WriteFile(filepath.Join(rendered, undeliveredFile), garbled, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "", append([]string{"mail", rendered, "--to", "boss@example.com"}, ms.args...)...); r.code != 0 {
+		t.Fatalf("mail: exit %d\n%s", r.code, r.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(rendered, undeliveredFile)); err != nil || string(b) != string(garbled) {
+		t.Errorf("an unreadable mark after a mail: %v %q, want it kept as it was", err, b)
+	}
+	if r := runCLI(t, "", append([]string{"report", filepath.Join(rendered, audit.ResultsFile), "--out", rendered, "--fail-on", "none", "--quiet", "--mail-to", "ops@example.com"}, ms.args...)...); r.code != 0 {
+		t.Fatalf("report in place with its mail: exit %d\n%s", r.code, r.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(rendered, undeliveredFile)); err != nil || string(b) != string(garbled) {
+		t.Errorf("an unreadable mark after the report's own mail: %v %q, want it kept as it was", err, b)
 	}
 }
 
