@@ -20,6 +20,14 @@ var errKilled = fmt.Errorf("killed")
 // records.
 func mergeShards(t *testing.T) []string {
 	t.Helper()
+	records, _ := mergeShardsRun(t)
+	return records
+}
+
+// mergeShardsRun is mergeShards, with the arguments of a run of the same
+// list (no --out).
+func mergeShardsRun(t *testing.T) (records, run []string) {
+	t.Helper()
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 4, Size: 40})
 	url, _ := serve(t, fleet, ssmsim.Options{})
@@ -28,7 +36,6 @@ func mergeShards(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
-	var records []string
 	for k := range 2 {
 		dir := filepath.Join(root, fmt.Sprintf("shard-%d", k))
 		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet",
@@ -38,7 +45,7 @@ func mergeShards(t *testing.T) []string {
 		}
 		records = append(records, filepath.Join(dir, audit.ResultsFile))
 	}
-	return records
+	return records, []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none"}
 }
 
 // killedMerge runs the merge and stops it once the merged record is in
@@ -107,18 +114,43 @@ func TestMergeKilledBeforeRunJSONRerun(t *testing.T) {
 }
 
 // TestMergeKilledLeftoverAsInput: the leftover of a killed merge named as
-// an input is said to be a merge's, and the advice is to run that merge
-// again, not run --resume.
+// an input of a report into its own directory is refused (exit 2) with the
+// merge to run again, not run --resume: rendered, it was marked partial for
+// good, and the advised merge then refused the directory. That merge
+// finishes it, its inputs named through a link too.
 func TestMergeKilledLeftoverAsInput(t *testing.T) {
 	records := mergeShards(t)
 	km := filepath.Join(t.TempDir(), "km")
 	killedMerge(t, mergeArgs(km, records...)...)
-	got := runCLI(t, "", mergeArgs(km, append([]string{filepath.Join(km, audit.ResultsFile)}, records...)...)...)
-	if strings.Contains(got.stderr, "--resume") {
-		t.Errorf("merging into the leftover advises run --resume, which does not finish a merge:\n%s", got.stderr)
+	// Rendered in place, the leftover would be marked partial for good,
+	// and its run.json would make the merge that finishes it refuse km:
+	// both are refused before anything is written, with that merge.
+	for _, args := range [][]string{
+		mergeArgs(km, append([]string{filepath.Join(km, audit.ResultsFile)}, records...)...),
+		mergeArgs(km, filepath.Join(km, audit.ResultsFile)),
+	} {
+		got := runCLI(t, "", args...)
+		if got.code != 2 || strings.Contains(got.stderr, "--resume") {
+			t.Errorf("%q: exit %d, want 2 and no run --resume, which does not finish a merge:\n%s", args, got.code, got.stderr)
+		}
+		if !strings.Contains(got.stderr, "auditor report "+strings.Join(records, " ")+" --out "+km) {
+			t.Errorf("%q does not give the merge to run again:\n%s", args, got.stderr)
+		}
+		if statOK(filepath.Join(km, audit.RunFile)) {
+			t.Fatalf("%q wrote %s", args, audit.RunFile)
+		}
 	}
-	if !strings.Contains(got.stderr, "auditor report "+strings.Join(records, " ")+" --out "+km) {
-		t.Errorf("merging into the leftover does not give the merge to run again:\n%s", got.stderr)
+	// The merge advised, its inputs named through a link, finishes it.
+	link := filepath.Join(t.TempDir(), "shards")
+	if err := os.Symlink(filepath.Dir(filepath.Dir(records[0])), link); err != nil {
+		t.Fatal(err)
+	}
+	var linked []string
+	for _, r := range records {
+		linked = append(linked, filepath.Join(link, filepath.Base(filepath.Dir(r)), filepath.Base(r)))
+	}
+	if got := runCLI(t, "", mergeArgs(km, linked...)...); got.code == 2 || !statOK(filepath.Join(km, audit.RunFile)) {
+		t.Errorf("the advised merge, through a link: exit %d, want it finished\n%s", got.code, got.stderr)
 	}
 	entries, _ := os.ReadDir(km)
 	for _, e := range entries {
@@ -180,5 +212,19 @@ func TestMergeKilledRefusesOthersRecord(t *testing.T) {
 				t.Errorf("the record in %s was changed by a refused merge", km)
 			}
 		})
+	}
+}
+
+// TestMergeKilledBesideNextRun: a killed merge's directory beside the next
+// run's, skipped by --baseline previous for its missing run.json, is said
+// to be a merge's, with the merge to run again, not run --resume.
+func TestMergeKilledBesideNextRun(t *testing.T) {
+	records, run := mergeShardsRun(t)
+	root := filepath.Dir(filepath.Dir(records[0]))
+	km := filepath.Join(root, "merged")
+	killedMerge(t, mergeArgs(km, records...)...)
+	got := runCLI(t, "", append(run, "--out", filepath.Join(root, "next"), "--baseline", "previous")...)
+	if strings.Contains(got.stderr, "--resume --out "+km) || !strings.Contains(got.stderr, "auditor report "+strings.Join(records, " ")+" --out "+km) {
+		t.Errorf("--baseline previous beside a killed merge: want the merge to run again, not run --resume\n%s", got.stderr)
 	}
 }

@@ -772,6 +772,10 @@ func (o *runOptions) openBaseline(current, account string, stderr io.Writer) err
 			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: it is still running (%v)\n", d, err)
 			continue
 		}
+		if m, ok := leftMerge(filepath.Join(d, audit.ResultsFile)); ok {
+			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a merge stopped before it finished; run it again: auditor report %s --out %s)\n", d, shellCommand(m.Inputs...), shellQuote(d))
+			continue
+		}
 		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a run stopped before it finished; continue it with %s)\n", d, o.resumeCommand(d))
 	}
 	for {

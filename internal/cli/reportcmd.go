@@ -114,6 +114,15 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer dir.Close()
 
+	recordPath := filepath.Join(o.out, audit.ResultsFile)
+	inPlace := sameFile(paths, recordPath)
+	if m, ok := leftMerge(recordPath); ok && inPlace && !statOK(filepath.Join(o.out, audit.RunFile)) {
+		// Rendered as it is, the record would be marked partial for
+		// good, and its run.json would make the merge that finishes it
+		// refuse the directory.
+		return usagef("report: %s was left by a merge stopped before it wrote %s; run that merge again: auditor report %s --out %s",
+			recordPath, audit.RunFile, shellCommand(m.Inputs...), shellQuote(o.out))
+	}
 	info, err := mergedRunInfo(paths, stderr)
 	if err != nil {
 		return err
@@ -125,8 +134,6 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	info.Rendered = &audit.Rendering{At: o.now().UTC(), Version: appVersion(), Options: o.outputRecord(), Inputs: len(paths)}
-	recordPath := filepath.Join(o.out, audit.ResultsFile)
-	inPlace := sameFile(paths, recordPath)
 	var mark func(digest string) error
 	if !inPlace {
 		if st, err := os.Stat(recordPath); err == nil && st.Size() > 0 {
@@ -451,14 +458,17 @@ func leftoverOf(record string, inputs []string) bool {
 	return slices.Equal(a, b)
 }
 
-// absPaths returns paths made absolute, each as it is where it cannot be.
+// absPaths returns paths made absolute, through their links (so that one
+// file named by another path is known), each as far as it can be.
 func absPaths(paths []string) []string {
 	out := make([]string, len(paths))
 	for i, p := range paths {
+		out[i] = p
 		if a, err := filepath.Abs(p); err == nil {
 			out[i] = a
-		} else {
-			out[i] = p
+		}
+		if r, err := filepath.EvalSymlinks(out[i]); err == nil {
+			out[i] = r
 		}
 	}
 	return out
