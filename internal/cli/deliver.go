@@ -802,6 +802,10 @@ func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailS
 // (auditor mail, the command printed; not a mail to others).
 const undeliveredFile = ".auditor-mail-undelivered"
 
+// groupsPendingFile marks a run whose mailing of its groups by
+// --mail-to-label began and did not end (see mailGroups).
+const groupsPendingFile = ".auditor-mail-groups-pending"
+
 // undelivered is the content of undeliveredFile.
 type undelivered struct {
 	Note string `json:"note"`
@@ -813,6 +817,12 @@ type undelivered struct {
 // a mail to them went, takes them off the mark, and the mark away when
 // none is left.
 func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
+	if failed && dl.toFlag == "to" {
+		// auditor mail: a mail to others that failed is not the run's
+		// mail undelivered; one that was due and failed again leaves
+		// its mark as it was.
+		return
+	}
 	dl.mark(dir, to, failed, true)
 }
 
@@ -841,12 +851,9 @@ func (dl *delivery) mark(dir string, to []string, failed, warn bool) {
 			return
 		}
 	case err != nil || json.Unmarshal(b, &u) != nil:
-		// Who was due is not known: a mail does not take it away, and
-		// a failure marks it again.
-		if !failed {
-			return
-		}
-		u = undelivered{}
+		// Who was due is not known: it says already that a mail was
+		// not delivered, and no mail takes it away or rewrites it.
+		return
 	}
 	// An address as the mail reaches it: without a display name, in
 	// one case.
@@ -933,6 +940,11 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 	}
 	at := filepath.Join(base, sub)
 	if statOK(filepath.Join(at, undeliveredFile)) {
+		return at
+	}
+	if (sub != "" || groups) && statOK(filepath.Join(base, groupsPendingFile)) {
+		// Stopped while it mailed its groups: which were mailed is
+		// not known.
 		return at
 	}
 	if groups && sub == "" {
@@ -1078,6 +1090,20 @@ type groupsMailed struct {
 // tried.
 func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) groupsMailed {
 	var r groupsMailed
+	// Said before the first group's mail goes, and unsaid once every
+	// group was seen to: a run killed in between has mailed some groups
+	// and not others, none of them marked, and the run compared with it
+	// mails each group whatever changed (undeliveredBefore).
+	pending := filepath.Join(dl.out, groupsPendingFile)
+	if dl.toFlag != "to" && ctx.Err() == nil {
+		if err := atomicfile.WriteFile(pending, []byte("the mail of each group of this run was under way: a run compared with it mails every group\n")); err == nil {
+			defer func() {
+				if err := os.Remove(pending); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					dl.warnf("%s: %v", dl.out, err)
+				}
+			}()
+		}
+	}
 	var down error         // what stopped the mailing
 	var noAddress []string // groups with no address to mail
 	// labelled is whether an instance of any group has a value of

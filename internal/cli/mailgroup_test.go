@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -263,5 +264,100 @@ func TestMailOfReportsOfAnotherAttempt(t *testing.T) {
 	}
 	if r := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...); r.code != 0 || len(ms.srv.Messages()) != 1 {
 		t.Errorf("mail after the resume: exit %d, %d messages, want 0 and 1\n%s", r.code, len(ms.srv.Messages()), r.stderr)
+	}
+}
+
+// TestGroupsMarkedWhileFirstSends: a run mailing each owner by label that
+// was killed while the first group's message was with the server left a
+// mark on that group only: the next run, compared with it under --mail-when
+// changes, mailed no other owner, and their changes reached no one. Until
+// the mailing of the groups ends, the run says it is under way, and a run
+// compared with it (a copy of it at that moment is what a kill leaves)
+// mails every group whatever changed.
+func TestGroupsMarkedWhileFirstSends(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	inData, release := make(chan struct{}), make(chan struct{})
+	var held atomic.Bool
+	ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
+		if stage == smtptest.StageData && held.CompareAndSwap(false, true) {
+			close(inData)
+			<-release
+		}
+		return nil
+	}})
+	url, _ := serve(t, ownersFleet("bob"), ssmsim.Options{})
+	root := t.TempDir()
+	args := func(week string, more ...string) []string {
+		return append(append([]string{"run", "--instances", writeFile(t, week+".csv", ownersList), "--endpoint-url", url, "--region", "us-east-1",
+			"--out", filepath.Join(root, week), "--quiet", "--fail-on", "none",
+			"--mail-when", "changes", "--split-by", "owner", "--mail-to-label", "owner_email"}, more...), ms.args...)
+	}
+	done := make(chan cliResult, 1)
+	go func() { done <- runCLI(t, "", args("w1")...) }()
+	select {
+	case <-inData:
+	case r := <-done:
+		t.Fatalf("week 1 ended before its first group's message was taken: exit %d\n%s", r.code, r.stderr)
+	}
+	killed := filepath.Join(root, "killed")
+	if err := os.CopyFS(killed, os.DirFS(filepath.Join(root, "w1"))); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if r := <-done; r.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", r.code, r.stderr)
+	}
+	before := len(ms.srv.Messages())
+	got := runCLI(t, "", args("w2", "--baseline", killed)...)
+	var to []string
+	for _, m := range ms.srv.Messages()[before:] {
+		to = append(to, m.To...)
+	}
+	for _, want := range []string{"bob@example.com", "carol@example.com"} {
+		if got.code != 0 || !slices.Contains(to, want) {
+			t.Errorf("week 2, compared with week 1 killed while mailing its first group: exit %d, mailed %q, want %s among them\n%s", got.code, to, want, got.stderr)
+		}
+	}
+	// Week 1 itself ended its mailing: compared with it, nothing changed,
+	// and nobody is mailed.
+	before = len(ms.srv.Messages())
+	if got := runCLI(t, "", args("w3", "--baseline", filepath.Join(root, "w1"))...); got.code != 0 || len(ms.srv.Messages()) != before {
+		t.Errorf("week 3, compared with week 1 whose mailing ended: exit %d, %d mails, want none\n%s", got.code, len(ms.srv.Messages())-before, got.stderr)
+	}
+}
+
+// TestFailedMailKeepsTheMarksAsTheyWere: auditor mail to others that
+// failed marked the run's mail undelivered to them, so that the run
+// compared with it was mailed, saying its baseline's mail was not
+// delivered; and a run's own mail that failed rewrote a mark that could
+// not be read, which its next successful mail then took away.
+func TestFailedMailKeepsTheMarksAsTheyWere(t *testing.T) {
+	out := ownersRun(t)
+	refuse := &smtptest.Reply{Code: 554, Message: "5.7.1 refused"}
+	ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
+		if stage == smtptest.StageData {
+			return refuse
+		}
+		return nil
+	}})
+	if r := runCLI(t, "", append([]string{"mail", out, "--to", "boss@example.com"}, ms.args...)...); r.code != 5 {
+		t.Fatalf("mail to others, refused: exit %d, want 5\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, undeliveredFile)); err == nil {
+		t.Errorf("a refused mail of the run to others marked the run's mail undelivered")
+	}
+	garbled := []byte("{garbled")
+	rendered := filepath.Join(t.TempDir(), "r")
+	if err := os.MkdirAll(rendered, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rendered, undeliveredFile), garbled, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "", append([]string{"report", filepath.Join(out, audit.ResultsFile), "--out", rendered, "--fail-on", "none", "--quiet", "--mail-to", "ops@example.com"}, ms.args...)...); r.code != 5 {
+		t.Fatalf("report with its mail refused: exit %d, want 5\n%s", r.code, r.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(rendered, undeliveredFile)); err != nil || string(b) != string(garbled) {
+		t.Errorf("an unreadable mark after the report's mail failed: %v %q, want it kept as it was", err, b)
 	}
 }
