@@ -196,3 +196,36 @@ func TestResumeWithOddAttemptsFile(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeAfterAFastClock: a run.json whose start a fast clock put after
+// the resume's own keeps that start among the attempts, as started_at
+// keeps it: dropping it judged the first attempt's results from no start
+// of theirs.
+func TestResumeAfterAFastClock(t *testing.T) {
+	args, out := attemptsRun(t, 6, 40)
+	got := runCLI(t, "", append(slices.Clone(args), "--timeout", "600ms", "--grace", "0s")...)
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("attempt stopped by --timeout: exit %d\n%s", got.code, got.stderr)
+	}
+	p := filepath.Join(out, audit.RunFile)
+	var ri map[string]any
+	b, err := os.ReadFile(p)
+	if err != nil || json.Unmarshal(b, &ri) != nil {
+		t.Fatalf("run.json: %v", err)
+	}
+	ahead := time.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano)
+	ri["started_at"], ri["attempts"] = ahead, []string{ahead}
+	if b, err = json.Marshal(ri); err != nil || os.WriteFile(p, b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	if got := runCLI(t, "", append(slices.Clone(args), "--resume")...); got.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+	after, err := audit.ReadRunInfo(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(after.Attempts, after.StartedAt.Equal) {
+		t.Errorf("attempts %v do not hold started_at %v", after.Attempts, after.StartedAt)
+	}
+}

@@ -228,3 +228,22 @@ func TestMergeKilledBesideNextRun(t *testing.T) {
 		t.Errorf("--baseline previous beside a killed merge: want the merge to run again, not run --resume\n%s", got.stderr)
 	}
 }
+
+// TestMergeKilledInputsGone: a killed merge's leftover whose inputs are
+// gone cannot be finished by running the merge again: rendered in its own
+// directory it is not refused with that impossible command, but taken as
+// it is, marked partial, and said to be so.
+func TestMergeKilledInputsGone(t *testing.T) {
+	records := mergeShards(t)
+	km := filepath.Join(t.TempDir(), "km")
+	killedMerge(t, mergeArgs(km, records...)...)
+	for _, r := range records {
+		if err := os.RemoveAll(filepath.Dir(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := runCLI(t, "", mergeArgs(km, filepath.Join(km, audit.ResultsFile))...)
+	if got.code == 2 || strings.Contains(got.stderr, "run that merge again") || !strings.Contains(got.stderr, "whose inputs are gone") {
+		t.Errorf("the leftover of a merge whose inputs are gone, rendered in place: exit %d, want it rendered and said to be taken as it is\n%s", got.code, got.stderr)
+	}
+}

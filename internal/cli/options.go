@@ -773,7 +773,11 @@ func (o *runOptions) openBaseline(current, account string, stderr io.Writer) err
 			continue
 		}
 		if m, ok := leftMerge(filepath.Join(d, audit.ResultsFile)); ok {
-			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a merge stopped before it finished; run it again: auditor report %s --out %s)\n", d, shellCommand(m.Inputs...), shellQuote(d))
+			again := "its inputs are gone"
+			if m.inputsThere() {
+				again = "run it again: auditor report " + shellCommand(m.Inputs...) + " --out " + shellQuote(d)
+			}
+			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a merge stopped before it finished; %s)\n", d, again)
 			continue
 		}
 		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a run stopped before it finished; continue it with %s)\n", d, o.resumeCommand(d))

@@ -116,7 +116,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	recordPath := filepath.Join(o.out, audit.ResultsFile)
 	inPlace := sameFile(paths, recordPath)
-	if m, ok := leftMerge(recordPath); ok && inPlace && !statOK(filepath.Join(o.out, audit.RunFile)) {
+	if m, ok := leftMerge(recordPath); ok && inPlace && !statOK(filepath.Join(o.out, audit.RunFile)) && m.inputsThere() {
 		// Rendered as it is, the record would be marked partial for
 		// good, and its run.json would make the merge that finishes it
 		// refuse the directory.
@@ -357,6 +357,10 @@ func mergedRunInfo(paths []string, stderr io.Writer) (audit.RunInfo, error) {
 				runs = true
 				continue
 			}
+			if !m.inputsThere() {
+				next = append(next, fmt.Sprintf("%s was left by a merge stopped before it wrote %s, whose inputs are gone: it is taken as it is", p, audit.RunFile))
+				continue
+			}
 			next = append(next, fmt.Sprintf("%s was left by a merge stopped before it wrote %s: run that merge again, auditor report %s --out %s",
 				p, audit.RunFile, shellCommand(m.Inputs...), shellQuote(filepath.Dir(p))))
 		}
@@ -442,6 +446,12 @@ func leftMerge(record string) (merging, bool) {
 		return merging{}, false
 	}
 	return m, true
+}
+
+// inputsThere reports whether every input of the merge is still there, so
+// that running it again can finish it.
+func (m merging) inputsThere() bool {
+	return !slices.ContainsFunc(m.Inputs, func(p string) bool { return !statOK(p) })
 }
 
 // leftoverOf reports whether record is what a merge of the same inputs

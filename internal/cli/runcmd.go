@@ -444,10 +444,10 @@ func (j *job) plan(stderr io.Writer) error {
 	if at, ok := o.resumedStart(); ok {
 		j.info.StartedAt = at
 		// Each attempt's results are judged stale from its start: this
-		// one's joins those before it. A start after it was not kept by
-		// an attempt before it.
-		attempts := slices.DeleteFunc(o.resumedAttempts(), func(at time.Time) bool { return at.After(j.attempt) })
-		attempts = append(attempts, j.attempt)
+		// one's joins those before it (those kept in --out are read up to
+		// now; run.json's are kept whatever a clock said, as started_at
+		// is).
+		attempts := append(o.resumedAttempts(), j.attempt)
 		slices.SortFunc(attempts, time.Time.Compare)
 		j.info.Attempts = slices.CompactFunc(attempts, time.Time.Equal)
 	}
