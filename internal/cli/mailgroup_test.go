@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -44,6 +45,66 @@ func TestMailOneGroupByLabel(t *testing.T) {
 	}
 }
 
+// heldMail is a mail server whose first command of one stage waits until
+// the test lets it go, so that the test can look at what a mail leaves
+// while it is being sent (what a kill at that moment leaves).
+type heldMail struct {
+	mailSetup
+	held             atomic.Bool
+	mu               sync.Mutex
+	reached, release chan struct{}
+}
+
+// holdMail starts a heldMail that holds at stage.
+func holdMail(t *testing.T, stage smtptest.Stage) *heldMail {
+	t.Helper()
+	h := &heldMail{}
+	h.arm()
+	h.mailSetup = newMailSetup(t, smtptest.Options{Reject: func(s smtptest.Stage, n int) *smtptest.Reply {
+		if s == stage && h.held.CompareAndSwap(false, true) {
+			h.mu.Lock()
+			reached, release := h.reached, h.release
+			h.mu.Unlock()
+			close(reached)
+			<-release
+		}
+		return nil
+	}})
+	return h
+}
+
+// arm holds the next mail that reaches the stage.
+func (h *heldMail) arm() {
+	h.mu.Lock()
+	h.reached, h.release = make(chan struct{}), make(chan struct{})
+	h.mu.Unlock()
+	h.held.Store(false)
+}
+
+// start runs the command in the background; it returns once the server
+// holds its mail, and the channel that takes its result once let go.
+func (h *heldMail) start(t *testing.T, args ...string) <-chan cliResult {
+	t.Helper()
+	h.mu.Lock()
+	reached := h.reached
+	h.mu.Unlock()
+	done := make(chan cliResult, 1)
+	go func() { done <- runCLI(t, "", args...) }()
+	select {
+	case <-reached:
+	case r := <-done:
+		t.Fatalf("%q ended before the server held its mail: exit %d\n%s", args, r.code, r.stderr)
+	}
+	return done
+}
+
+// letGo lets the held mail go; later ones go on unless arm is called.
+func (h *heldMail) letGo() {
+	h.mu.Lock()
+	close(h.release)
+	h.mu.Unlock()
+}
+
 // TestMailHoldsTheDirectory: two `auditor mail` of one directory at once
 // (a cron job and an engineer) each read and wrote its undelivered mark
 // as it pleased. A mail holds the run's directory while it sends: another
@@ -52,26 +113,10 @@ func TestMailOneGroupByLabel(t *testing.T) {
 func TestMailHoldsTheDirectory(t *testing.T) {
 	out := ownersRun(t)
 	group := filepath.Join(report.SplitDir(out, "owner"), "alice")
-	inMail, release := make(chan struct{}), make(chan struct{})
-	var held atomic.Bool
-	ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
-		// The first mail waits at its MAIL FROM until the others were
-		// tried; theirs, if they get this far, go on.
-		if stage == smtptest.StageMail && held.CompareAndSwap(false, true) {
-			close(inMail)
-			<-release
-		}
-		return nil
-	}})
-	first := make(chan cliResult, 1)
-	go func() {
-		first <- runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
-	}()
-	select {
-	case <-inMail:
-	case r := <-first:
-		t.Fatalf("the first mail ended before it sent: exit %d\n%s", r.code, r.stderr)
-	}
+	// The first mail waits at its MAIL FROM until the others were tried;
+	// theirs, if they get this far, go on.
+	ms := holdMail(t, smtptest.StageMail)
+	first := ms.start(t, append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
 	if err := dirlock.Held(out); !errors.Is(err, dirlock.ErrBusy) {
 		t.Errorf("the run's directory while a mail sends: %v, want it held (a run or resume into it is refused)", err)
 	}
@@ -81,7 +126,7 @@ func TestMailHoldsTheDirectory(t *testing.T) {
 			t.Errorf("mail of %s while another mails the run: exit %d, want 4 and \"in use\"\n%s", dir, got.code, got.stderr)
 		}
 	}
-	close(release)
+	ms.letGo()
 	if r := <-first; r.code != 0 {
 		t.Errorf("the first mail: exit %d, want 0\n%s", r.code, r.stderr)
 	}
@@ -153,31 +198,15 @@ func TestSignalBeforeGroupMail(t *testing.T) {
 // that cannot be read is not taken away by a mail.
 func TestMailMarkedWhileSending(t *testing.T) {
 	out := ownersRun(t)
-	inData, release := make(chan struct{}), make(chan struct{})
-	var held atomic.Bool
-	ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
-		if stage == smtptest.StageData && held.CompareAndSwap(false, true) {
-			close(inData)
-			<-release
-		}
-		return nil
-	}})
+	ms := holdMail(t, smtptest.StageData)
 	// The report's own mail, held at its DATA.
 	rendered := filepath.Join(t.TempDir(), "r")
-	done := make(chan cliResult, 1)
-	go func() {
-		done <- runCLI(t, "", append([]string{"report", filepath.Join(out, audit.ResultsFile), "--out", rendered, "--fail-on", "none", "--quiet", "--mail-to", "ops@example.com"}, ms.args...)...)
-	}()
-	select {
-	case <-inData:
-	case r := <-done:
-		t.Fatalf("the mail ended before its message was taken: exit %d\n%s", r.code, r.stderr)
-	}
+	done := ms.start(t, append([]string{"report", filepath.Join(out, audit.ResultsFile), "--out", rendered, "--fail-on", "none", "--quiet", "--mail-to", "ops@example.com"}, ms.args...)...)
 	b, err := os.ReadFile(filepath.Join(rendered, undeliveredFile))
 	if err != nil || !strings.Contains(string(b), "ops@example.com") {
 		t.Errorf("while the message is with the server, the mark: %v %s; want it naming ops@example.com (a kill now must not lose the mail)", err, b)
 	}
-	close(release)
+	ms.letGo()
 	if r := <-done; r.code != 0 || strings.Contains(r.stderr, "warning") {
 		t.Fatalf("report: exit %d, want 0 and no warning\n%s", r.code, r.stderr)
 	}
@@ -186,20 +215,12 @@ func TestMailMarkedWhileSending(t *testing.T) {
 	}
 
 	// auditor mail to others, held at its DATA: no mark meanwhile.
-	held.Store(false)
-	inData, release = make(chan struct{}), make(chan struct{})
-	go func() {
-		done <- runCLI(t, "", append([]string{"mail", rendered, "--to", "boss@example.com"}, ms.args...)...)
-	}()
-	select {
-	case <-inData:
-	case r := <-done:
-		t.Fatalf("the mail to others ended before its message was taken: exit %d\n%s", r.code, r.stderr)
-	}
+	ms.arm()
+	done = ms.start(t, append([]string{"mail", rendered, "--to", "boss@example.com"}, ms.args...)...)
 	if _, err := os.Stat(filepath.Join(rendered, undeliveredFile)); err == nil {
 		t.Errorf("a mail of the run to others, being sent, marks the run's mail undelivered")
 	}
-	close(release)
+	ms.letGo()
 	if r := <-done; r.code != 0 {
 		t.Fatalf("mail to others: exit %d\n%s", r.code, r.stderr)
 	}
@@ -276,15 +297,7 @@ func TestMailOfReportsOfAnotherAttempt(t *testing.T) {
 // mails every group whatever changed.
 func TestGroupsMarkedWhileFirstSends(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	inData, release := make(chan struct{}), make(chan struct{})
-	var held atomic.Bool
-	ms := newMailSetup(t, smtptest.Options{Reject: func(stage smtptest.Stage, n int) *smtptest.Reply {
-		if stage == smtptest.StageData && held.CompareAndSwap(false, true) {
-			close(inData)
-			<-release
-		}
-		return nil
-	}})
+	ms := holdMail(t, smtptest.StageData)
 	url, _ := serve(t, ownersFleet("bob"), ssmsim.Options{})
 	root := t.TempDir()
 	args := func(week string, more ...string) []string {
@@ -292,18 +305,12 @@ func TestGroupsMarkedWhileFirstSends(t *testing.T) {
 			"--out", filepath.Join(root, week), "--quiet", "--fail-on", "none",
 			"--mail-when", "changes", "--split-by", "owner", "--mail-to-label", "owner_email"}, more...), ms.args...)
 	}
-	done := make(chan cliResult, 1)
-	go func() { done <- runCLI(t, "", args("w1")...) }()
-	select {
-	case <-inData:
-	case r := <-done:
-		t.Fatalf("week 1 ended before its first group's message was taken: exit %d\n%s", r.code, r.stderr)
-	}
+	done := ms.start(t, args("w1")...)
 	killed := filepath.Join(root, "killed")
 	if err := os.CopyFS(killed, os.DirFS(filepath.Join(root, "w1"))); err != nil {
 		t.Fatal(err)
 	}
-	close(release)
+	ms.letGo()
 	if r := <-done; r.code != 0 {
 		t.Fatalf("week 1: exit %d\n%s", r.code, r.stderr)
 	}
