@@ -827,15 +827,9 @@ func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
 }
 
 // premark marks dir undelivered to the addresses to before their mail
-// goes (see mailDir). A mark that cannot be read is left as it is: it says
-// already that a mail was not delivered, to whom is not known, and a mail
-// does not take it away. A directory this user may not write is said only
-// if the mail fails.
+// goes (see mailDir). A directory this user may not write is said only if
+// the mail fails.
 func (dl *delivery) premark(dir string, to []string) {
-	b, err := os.ReadFile(filepath.Join(dir, undeliveredFile))
-	if err == nil && json.Unmarshal(b, &undelivered{}) != nil || err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return
-	}
 	dl.mark(dir, to, true, false)
 }
 
@@ -1529,7 +1523,7 @@ func ofOneAttempt(dir string, src *mailSource) error {
 func holdForMail(dir, splitBy string) (release func(), err error) {
 	target := dir
 	if groupOf(dir, splitBy) != "" {
-		target = filepath.Dir(filepath.Dir(filepath.Clean(dir)))
+		target, _ = runOfGroup(dir)
 	}
 	unlock, err := dirlock.Lock(target)
 	switch {

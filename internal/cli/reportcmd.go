@@ -116,12 +116,15 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	recordPath := filepath.Join(o.out, audit.ResultsFile)
 	inPlace := sameFile(paths, recordPath)
-	if m, ok := leftMerge(recordPath); ok && inPlace && !statOK(filepath.Join(o.out, audit.RunFile)) && m.inputsThere() {
-		// Rendered as it is, the record would be marked partial for
-		// good, and its run.json would make the merge that finishes it
-		// refuse the directory.
-		return usagef("report: %s was left by a merge stopped before it wrote %s; run that merge again: auditor report %s --out %s",
-			recordPath, audit.RunFile, shellCommand(m.Inputs...), shellQuote(o.out))
+	if inPlace && !statOK(filepath.Join(o.out, audit.RunFile)) {
+		// A killed merge's leftover, rendered as it is, would be marked
+		// partial for good, and its run.json would make the merge that
+		// finishes it refuse the directory. (Asked only here: leftMerge
+		// reads the whole record for its digest.)
+		if m, ok := leftMerge(recordPath); ok && m.inputsThere() {
+			return usagef("report: %s was left by a merge stopped before it wrote %s; run that merge again: auditor report %s --out %s",
+				recordPath, audit.RunFile, shellCommand(m.Inputs...), shellQuote(o.out))
+		}
 	}
 	info, err := mergedRunInfo(paths, stderr)
 	if err != nil {
