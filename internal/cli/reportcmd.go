@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,6 +48,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	now := o.now()
 	o.out = expandOut(o.out, now)
 	o.delivery.upload = expandOut(o.delivery.upload, now)
+	if sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
+		keepJudgement(c, stderr)
+	}
 	if o.baseline == "" && sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
 		// A run's (or a group's) reports rendered again in place, or a
 		// late shard of its list merged into its merge, are compared as
@@ -485,4 +490,39 @@ func absPaths(paths []string) []string {
 		}
 	}
 	return out
+}
+
+// keepJudgement gives a run (or a rendering) rendered again in place, as
+// the tool's own advice to split it does, the options its reports were
+// judged by: --stale-after, and --html-max-rows, unless given again on the
+// command line, in the environment or in --cli-input-json. Rendered with
+// the defaults, a run audited with --stale-after 30d would count as stale
+// what it did not, with nothing said.
+func keepJudgement(c *command, stderr io.Writer) {
+	o := c.o
+	ri, err := audit.ReadRunInfo(filepath.Join(o.out, audit.RunFile))
+	if err != nil {
+		return
+	}
+	opts := ri.Options
+	if ri.Rendered != nil {
+		opts = ri.Rendered.Options
+	}
+	given := map[string]bool{}
+	c.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var kept []string
+	if v, ok := opts["stale_after"].(string); ok && !given["stale-after"] && v != o.staleAfter.String() {
+		var sa days
+		if sa.Set(v) == nil {
+			o.staleAfter = sa
+			kept = append(kept, "--stale-after "+sa.String())
+		}
+	}
+	if v, ok := opts["html_max_rows"].(float64); ok && !given["html-max-rows"] && v >= 0 && v == math.Trunc(v) && int(v) != o.htmlMaxRows {
+		o.htmlMaxRows = int(v)
+		kept = append(kept, fmt.Sprintf("--html-max-rows %d", o.htmlMaxRows))
+	}
+	if len(kept) > 0 {
+		o.logf(stderr, "rendering %s again with the options its reports were judged by: %s (give them to change them)", o.out, strings.Join(kept, ", "))
+	}
 }

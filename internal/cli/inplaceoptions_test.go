@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// staleCount sums instances.csv's stale column in dir.
+func staleCount(t *testing.T, dir string) int {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "instances.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := -1
+	for i, h := range rows[0] {
+		if h == "stale" {
+			col = i
+		}
+	}
+	if col < 0 {
+		t.Fatalf("instances.csv has no stale column: %v", rows[0])
+	}
+	n := 0
+	for _, r := range rows[1:] {
+		v, err := strconv.Atoi(r[col])
+		if err != nil {
+			t.Fatalf("instances.csv: stale %q", r[col])
+		}
+		n += v
+	}
+	return n
+}
+
+// TestReportInPlaceKeepsRunsStaleAfter: a run's reports rendered again in
+// place (the command the tool gives to split a run) judged its
+// associations stale after the default 7 days, not the run's
+// --stale-after 30d: 80 stale became 106, with nothing said. Rendered in
+// place, a run keeps the options it judged by unless they are given again.
+func TestReportInPlaceKeepsRunsStaleAfter(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 120, BaseTime: time.Now()})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	out := filepath.Join(t.TempDir(), "run")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--quiet", "--fail-on", "none", "--stale-after", "30d", "--html-max-rows", "7"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	want := staleCount(t, out)
+	record := filepath.Join(out, audit.ResultsFile)
+
+	got := runCLI(t, "", "report", record, "--out", out, "--fail-on", "none")
+	if got.code != 0 {
+		t.Fatalf("report in place: exit %d\n%s", got.code, got.stderr)
+	}
+	if n := staleCount(t, out); n != want {
+		t.Errorf("rendered again in place: %d stale associations, want the run's %d (--stale-after 30d)", n, want)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Rendered == nil || ri.Rendered.Options["stale_after"] != "30d" || ri.Rendered.Options["html_max_rows"] != 7.0 {
+		t.Errorf("run.json's rendering options: %v, want the run's stale_after 30d and html_max_rows 7", ri.Rendered)
+	}
+	if !strings.Contains(got.stderr, "--stale-after 30d") {
+		t.Errorf("stderr does not say the run's --stale-after is kept:\n%s", got.stderr)
+	}
+
+	// Given again, an option is the user's.
+	if got := runCLI(t, "", "report", record, "--out", out, "--fail-on", "none", "--stale-after", "7d"); got.code != 0 {
+		t.Fatalf("report in place with --stale-after 7d: exit %d\n%s", got.code, got.stderr)
+	}
+	if n := staleCount(t, out); n <= want {
+		t.Errorf("--stale-after 7d given: %d stale associations, want more than at 30d (%d)", n, want)
+	}
+	// And the rendering's own options are the ones kept next time.
+	if got := runCLI(t, "", "report", record, "--out", out, "--fail-on", "none"); got.code != 0 {
+		t.Fatalf("report in place again: exit %d\n%s", got.code, got.stderr)
+	}
+	if ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile)); err != nil || ri.Rendered.Options["stale_after"] != "7d" {
+		t.Errorf("rendered again after a rendering at 7d: %v (%v), want stale_after 7d", ri.Rendered, err)
+	}
+}
