@@ -325,6 +325,7 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 	dl := &delivery{
 		d:        d,
 		out:      o.out,
+		written:  written,
 		splitBy:  o.splitBy,
 		toFlag:   "mail-to",
 		conn:     sync.OnceValues(conn),
@@ -415,6 +416,9 @@ func (o *runOptions) deliveryAWSFlags() []string {
 type delivery struct {
 	d   *deliveryOptions
 	out string
+	// written is what the run or report wrote in out, which an upload
+	// takes.
+	written []string
 	// splitBy is the label of the groups that --mail-to-label mails.
 	splitBy string
 	// toFlag is the flag, without its dashes, of the addresses that every
@@ -479,7 +483,8 @@ func (dl *delivery) uploadAgain() string {
 		// is, %40 and all.
 		dest = "s3://" + bucket + "/" + prefix
 	}
-	args := []string{"aws", "s3", "cp", "--recursive", dl.out, dest, "--exclude", ".*", "--exclude", "*/.*"}
+	args := []string{"aws", "s3", "cp", "--recursive", dl.out, dest}
+	args = append(args, uploadFilters(dl.out, dl.written)...)
 	switch d.uploadSSE {
 	case deliver.SSEKMS:
 		args = append(args, "--sse", deliver.SSEKMS)
@@ -495,6 +500,39 @@ func (dl *delivery) uploadAgain() string {
 	args = append(args, dl.awsFlags...)
 	return shellCommand(args...)
 }
+
+// uploadFilters are the AWS CLI's filters that copy, of out, the files
+// written and no other: an --out may hold files of the user's own (notes,
+// a key), which the upload left be. A split's directories are taken whole,
+// their hidden files (the groups' baselines) left out, as the run's own
+// (the lock, the markers) are. Without written, every file but the hidden
+// ones.
+func uploadFilters(out string, written []string) []string {
+	var inc []string
+	for _, p := range written {
+		rel, err := filepath.Rel(out, p)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			continue
+		}
+		rel = fnmatchQuote(filepath.ToSlash(rel))
+		if dir, _, ok := strings.Cut(rel, "/"); ok {
+			rel = dir + "/*"
+		}
+		inc = append(inc, rel)
+	}
+	if len(inc) == 0 {
+		return []string{"--exclude", ".*", "--exclude", "*/.*"}
+	}
+	f := []string{"--exclude", "*"}
+	for _, p := range slices.Compact(slices.Sorted(slices.Values(inc))) {
+		f = append(f, "--include", p)
+	}
+	return append(f, "--exclude", ".*", "--exclude", "*/.*")
+}
+
+// fnmatchQuote quotes the characters that the AWS CLI's filters (Python's
+// fnmatch) take for patterns.
+var fnmatchQuote = strings.NewReplacer("[", "[[]", "*", "[*]", "?", "[?]").Replace
 
 // mailAgain is the command that mails dir's reports again: to the
 // recipients, or with to nil to each group by --mail-to-label; every
