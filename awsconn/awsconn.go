@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,8 +30,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 
@@ -151,6 +154,26 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	if s.Logger != nil {
 		opts = append(opts, config.WithLogger(s.Logger))
 	}
+	// The SDK builds the credential chain's STS client before it reads the
+	// global endpoint (AWS_ENDPOINT_URL, a profile's endpoint_url), so a
+	// role would be assumed at AWS's STS while every other call goes to
+	// the endpoint configured for all: that client takes the loaded
+	// configuration's, read when it first asks.
+	global := new(atomic.Pointer[string])
+	opts = append(opts,
+		// The loader may call these before it has a client (nil: it then
+		// makes one, and the provider calls them again), and more than
+		// once.
+		config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
+			if _, done := o.Client.(globalEndpointSTS); !done && o.Client != nil {
+				o.Client = globalEndpointSTS{o.Client, nil, global}
+			}
+		}),
+		config.WithWebIdentityRoleCredentialOptions(func(o *stscreds.WebIdentityRoleOptions) {
+			if _, done := o.Client.(globalEndpointSTS); !done && o.Client != nil {
+				o.Client = globalEndpointSTS{nil, o.Client, global}
+			}
+		}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		var missing config.SharedConfigProfileNotExistError
@@ -159,6 +182,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 		}
 		return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: %w", err)}
 	}
+	global.Store(cfg.BaseEndpoint)
 	c.home = cfg.Region
 	if !regionConfigured(cfg) {
 		cfg.Region = "" // HomeRegion is no target's, nor SES's or S3's
@@ -578,4 +602,28 @@ func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, &EndpointError{fmt.Errorf("refusing to send a signed request in clear to %s://%s: use https, or allow it explicitly", u.Scheme, u.Host)}
 	}
 	return g.base.RoundTrip(r)
+}
+
+// globalEndpointSTS is the credential chain's STS client, on the global
+// endpoint of the loaded configuration (nil: none) when nothing named
+// STS's own: AWS_ENDPOINT_URL_STS, or a profile's services section, which
+// the SDK's client has already.
+type globalEndpointSTS struct {
+	role     stscreds.AssumeRoleAPIClient
+	identity stscreds.AssumeRoleWithWebIdentityAPIClient
+	global   *atomic.Pointer[string]
+}
+
+func (g globalEndpointSTS) endpoint(o *sts.Options) {
+	if p := g.global.Load(); p != nil && o.BaseEndpoint == nil {
+		o.BaseEndpoint = aws.String(*p)
+	}
+}
+
+func (g globalEndpointSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	return g.role.AssumeRole(ctx, in, append(optFns, g.endpoint)...)
+}
+
+func (g globalEndpointSTS) AssumeRoleWithWebIdentity(ctx context.Context, in *sts.AssumeRoleWithWebIdentityInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleWithWebIdentityOutput, error) {
+	return g.identity.AssumeRoleWithWebIdentity(ctx, in, append(optFns, g.endpoint)...)
 }

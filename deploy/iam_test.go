@@ -48,8 +48,10 @@ var impliedActions = map[string][]string{
 	"SSEKMSKeyID":                    {"kms:GenerateDataKey", "kms:Decrypt"},
 }
 
-// noPermission are the operations IAM does not gate.
-var noPermission = []string{"sts:GetCallerIdentity"}
+// noPermission are the operations IAM does not gate: who may call
+// AssumeRoleWithWebIdentity (the credential chain's, for AWS_ROLE_ARN) is
+// the role's trust policy's to say, and the call is unsigned.
+var noPermission = []string{"sts:GetCallerIdentity", "sts:AssumeRoleWithWebIdentity"}
 
 // conditionKeys are the condition keys that the docs name as an action
 // is named (service:Name), which are not actions.
