@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -176,6 +177,8 @@ type xlsxStyles struct {
 	// edge and edgeFill are percent and percentFill for an edgeShare.
 	edge, edgeFill                 int
 	title, section, partial, label int
+	// summaryDate is date, left as the Summary's other values are.
+	summaryDate int
 }
 
 // percentStyle returns the style of the percent cell v: edge for an
@@ -202,6 +205,7 @@ func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
 			Alignment: &excelize.Alignment{Vertical: "center"},
 		}},
 		{&s.date, excelize.Style{CustomNumFmt: &dateFmt}},
+		{&s.summaryDate, excelize.Style{CustomNumFmt: &dateFmt, Alignment: &excelize.Alignment{Horizontal: "left"}}},
 		{&s.fill, excelize.Style{Fill: fill}},
 		{&s.dateFill, excelize.Style{Fill: fill, CustomNumFmt: &dateFmt}},
 		{&s.link, excelize.Style{Font: &excelize.Font{Family: xlsxFont, Size: 11, Color: "0563C1", Underline: "single"}}},
@@ -1107,6 +1111,30 @@ type summary struct {
 	st  xlsxStyles
 	row int
 	err error
+	// labels is the length of column A's text by row, and valued the rows
+	// with a value in B: there a label cannot run on into B and is cut
+	// where B begins.
+	labels map[int]int
+	valued map[int]bool
+}
+
+// Column A's width on Summary: at least summaryLabelMin, as wide as its
+// longest label beside a value (bold: about a tenth wider), at most
+// summaryLabelMax (a failure's name from outside can be of any length).
+const (
+	summaryLabelMin = 46.0
+	summaryLabelMax = 100.0
+)
+
+// labelWidth is the width column A needs.
+func (s *summary) labelWidth() float64 {
+	w := summaryLabelMin
+	for row, n := range s.labels {
+		if s.valued[row] {
+			w = max(w, math.Ceil(1.1*float64(n))+1)
+		}
+	}
+	return min(w, summaryLabelMax)
 }
 
 func (s *summary) cell(col string, v any, style int) {
@@ -1114,6 +1142,12 @@ func (s *summary) cell(col string, v any, style int) {
 		return
 	}
 	ref := col + strconv.Itoa(s.row)
+	switch str, ok := v.(string); {
+	case col == "A" && ok:
+		s.labels[s.row] = utf8.RuneCountInString(str)
+	case col == "B" && v != nil:
+		s.valued[s.row] = true
+	}
 	if str, ok := v.(string); ok {
 		// SetCellStr writes a text cell whatever the text begins with, and
 		// stores it unescaped (see xlsxLiteral).
@@ -1135,7 +1169,7 @@ func (s *summary) line(label string, v any) {
 	switch t := v.(type) {
 	case *time.Time:
 		v = date(t)
-		style = s.st.date
+		style = s.st.summaryDate
 	case bool:
 		v = yesNo(t)
 	}
@@ -1182,11 +1216,11 @@ func partialRun(r Run) string {
 const chartSeriesCol = 27 // AA
 
 func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) error {
-	s := &summary{f: f, st: st}
+	s := &summary{f: f, st: st, labels: map[int]int{}, valued: map[int]bool{}}
 	for _, w := range []struct {
 		col   string
 		width float64
-	}{{"A", 46}, {"B", 58}, {"C", 14}} {
+	}{{"B", 58}, {"C", 14}} {
 		if err := f.SetColWidth(sheetSummary, w.col, w.col, w.width); err != nil {
 			return err
 		}
@@ -1300,6 +1334,9 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 	codes := [2]int{first, s.row}
 	if s.err != nil {
 		return s.err
+	}
+	if err := f.SetColWidth(sheetSummary, "A", "A", s.labelWidth()); err != nil {
+		return err
 	}
 	lastSeries, _ := excelize.ColumnNumberToName(chartSeriesCol + len(m.Outcomes) - 1)
 	firstSeries, _ := excelize.ColumnNumberToName(chartSeriesCol)
