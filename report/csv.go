@@ -245,26 +245,30 @@ func writeErrorCodesCSV(w *csv.Writer, m *Model) error {
 }
 
 // CSVSafe neutralises a cell against formula injection (OWASP "CSV
-// Injection"; ASVS 1.2.10): a value that begins with '=', '+', '-', '@', a tab
-// or a carriage return gets a leading single quote, so that a spreadsheet
-// shows it as text instead of evaluating it. A value that is a plain number
-// (optional sign, ASCII digits, optional fraction and exponent, such as "-1"
-// or "+3.5") is returned unchanged. A value that begins with a single quote
-// gets one more, so that a reader gets every value back by taking off one
-// leading quote where there is one: "=x" and "'=x" would otherwise read
-// alike. Every other value is returned unchanged. Quoting of commas, quotes
-// and newlines is left to encoding/csv.
+// Injection"; ASVS 1.2.10): a value that begins with '=', '+', '-', '@' or an
+// ASCII control character (U+0000 to U+001F, among them tab and carriage
+// return, and U+007F) gets a leading single quote, so that a spreadsheet
+// shows it as text instead of evaluating it. Control characters count
+// because LibreOffice Calc drops a leading NUL and reads the rest ("\x00=x")
+// as a formula; the value is quoted, not stripped or replaced, so that it
+// reads back unchanged. A value that is a plain number (optional sign, ASCII
+// digits, optional fraction and exponent, such as "-1" or "+3.5") is returned
+// unchanged. A value that begins with a single quote gets one more, so that a
+// reader gets every value back by taking off one leading quote where there is
+// one: "=x" and "'=x" would otherwise read alike. Every other value is
+// returned unchanged. Quoting of commas, quotes and newlines is left to
+// encoding/csv.
 func CSVSafe(s string) string {
 	if s == "" {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	switch c := s[0]; {
+	case c == '=' || c == '+' || c == '-' || c == '@':
 		if isPlainNumber(s) {
 			return s
 		}
 		return "'" + s
-	case '\'':
+	case c < 0x20 || c == 0x7f || c == '\'':
 		return "'" + s
 	}
 	return s

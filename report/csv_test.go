@@ -154,7 +154,7 @@ var plainNumber = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-
 // encoding/csv reads a quoted "\r\n" back as "\n", so that is undone too.
 func neutralised(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
-	if s != "" && (s[0] == '\'' || strings.ContainsRune("=+-@\t\r", rune(s[0])) && !plainNumber.MatchString(s)) {
+	if s != "" && (s[0] == '\'' || startsUnsafe(s) && !plainNumber.MatchString(s)) {
 		return "'" + s
 	}
 	return s
@@ -287,6 +287,18 @@ func TestCSVSafe(t *testing.T) {
 		{"@SUM(A1)", "'@SUM(A1)"},
 		{"\t=1", "'\t=1"},
 		{"\r=1", "'\r=1"},
+		// Calc drops a leading NUL and other control characters and then
+		// reads what follows as a formula: a value that starts with any of
+		// them gets the quote.
+		{"\x00=HYPERLINK(\"http://evil.example\",\"x\")", "'\x00=HYPERLINK(\"http://evil.example\",\"x\")"},
+		{"\x00\x00+1", "'\x00\x00+1"},
+		{"\x00plain", "'\x00plain"},
+		{"\x01=1", "'\x01=1"},
+		{"\x1f@x", "'\x1f@x"},
+		{"\x7f=1", "'\x7f=1"},
+		{"\x00-1", "'\x00-1"},
+		{"\n=1", "'\n=1"},
+		{"a\x00=1", "a\x00=1"},
 		{"-", "'-"},
 		{"+", "'+"},
 		{"-1", "-1"},
@@ -310,7 +322,6 @@ func TestCSVSafe(t *testing.T) {
 		{"'-1", "''-1"},
 		{"'", "''"},
 		{"x'", "x'"},
-		{"\n=1", "\n=1"},
 		{"＝1", "＝1"}, // fullwidth equals sign: not a formula
 		{"😀=1", "😀=1"},
 	}
@@ -323,6 +334,13 @@ func TestCSVSafe(t *testing.T) {
 	}
 }
 
+// startsUnsafe reports whether s begins with a character that CSVSafe quotes
+// unless s is a plain number: a formula character or an ASCII control
+// character, which LibreOffice Calc drops before reading a formula.
+func startsUnsafe(s string) bool {
+	return s != "" && (strings.IndexByte("=+-@", s[0]) >= 0 || s[0] < 0x20 || s[0] == 0x7f)
+}
+
 // FuzzCSVSafe checks the invariants of CSVSafe: the result never starts with
 // a dangerous character unless it is a plain number, it is either the input
 // or the input after one added quote, and one leading quote taken off gives
@@ -332,15 +350,16 @@ func FuzzCSVSafe(f *testing.F) {
 	for _, h := range hostileValues() {
 		f.Add(h)
 	}
+	f.Add("\x00=HYPERLINK(\"http://evil.example\",\"x\")")
 	f.Fuzz(func(t *testing.T, in string) {
 		got := report.CSVSafe(in)
-		if got != "" && strings.ContainsRune("=+-@\t\r", rune(got[0])) && !plainNumber.MatchString(got) {
+		if startsUnsafe(got) && !plainNumber.MatchString(got) {
 			t.Errorf("CSVSafe(%q) = %q starts with a formula character", in, got)
 		}
 		if got != in && got != "'"+in {
 			t.Errorf("CSVSafe(%q) = %q: not the input, nor the input after one quote", in, got)
 		}
-		if got == in && in != "" && strings.ContainsRune("=+-@\t\r", rune(in[0])) && !plainNumber.MatchString(in) {
+		if got == in && startsUnsafe(in) && !plainNumber.MatchString(in) {
 			t.Errorf("CSVSafe(%q) left a formula unchanged", in)
 		}
 		if plainNumber.MatchString(in) && got != in {
