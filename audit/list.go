@@ -17,9 +17,6 @@ import (
 const (
 	// listMaxLine is the longest line, in bytes, its line end not counted.
 	listMaxLine = 1 << 20
-	// listSniff is how many bytes at the start of a list are searched for a
-	// NUL byte, the sign of a binary (or UTF-16) file.
-	listSniff = 8 << 10
 	// listMaxColumns bounds the columns of a CSV header, so that a line of
 	// a million commas cannot make every row a map of a million labels.
 	listMaxColumns = 1000
@@ -121,17 +118,17 @@ func listProblem(id, region, account string) string {
 // CSV row with the wrong number of fields or a misplaced quote within one
 // line, a line of binary junk. Read refuses the whole list, with an error that names the
 // file and line, only when the list cannot be read as a list: an I/O error,
-// a line longer than 1 MiB (never buffered whole), a NUL byte in the first
-// 8 KiB (a binary or UTF-16 file), a CSV header without an instance_id
+// a line longer than 1 MiB (never buffered whole), a NUL byte anywhere (a
+// binary or UTF-16 file, or a value that a spreadsheet would drop the NUL
+// of and read as a formula), a CSV header without an instance_id
 // column, with two columns of the same name, or with more than 1000
 // columns, or a quoted field that runs over several lines into an error or
 // the end of the list (an unbalanced quote, which would swallow every row
 // after it), and a CSV column name or label value that is not UTF-8 (a list
 // saved as Latin-1, say: its names cannot be told apart once their bytes are
-// replaced, so that two owners would become one). A NUL byte or invalid
-// UTF-8 later in a list makes an invalid line when it is in an instance ID,
-// a region or an account_id; in a comment or a column without a name it is
-// ignored.
+// replaced, so that two owners would become one). Invalid UTF-8 in an
+// instance ID, a region or an account_id makes an invalid line; in a comment
+// or a column without a name it is ignored.
 //
 // Targets are distinct by Key: a later line with the Key of an earlier
 // target (from any list or flag) is counted in Duplicates, and adds to the
@@ -155,16 +152,12 @@ func (f *Fleet) Read(r io.Reader, name string) error {
 
 func (f *Fleet) read(r io.Reader, name string) error {
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, err := br.Peek(listSniff)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+	head, err := br.Peek(3)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return &ReadError{name, 1 + bytes.Count(head, []byte("\n")), fmt.Errorf("reading: %w", err)}
 	}
 	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
 		return &ReadError{name, 1, errors.New("UTF-16 text: save the list as UTF-8")}
-	}
-	if i := bytes.IndexByte(head, 0); i >= 0 {
-		return &ReadError{name, 1 + bytes.Count(head[:i], []byte("\n")),
-			errors.New("binary file: NUL byte in the first 8 KiB (want a text list of instance IDs)")}
 	}
 	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
 		br.Discard(3)
@@ -596,7 +589,8 @@ func listCut(s string, max int) string {
 }
 
 // listReader reads the lines of a list, counting them, and refuses a line
-// longer than listMaxLine without buffering more of it.
+// longer than listMaxLine without buffering more of it, and a line with a
+// NUL byte.
 type listReader struct {
 	br   *bufio.Reader
 	name string
@@ -638,7 +632,13 @@ func (lr *listReader) next() ([]byte, error) {
 		}
 		if len(lr.long) > 0 {
 			lr.long = append(lr.long, b...)
-			return lr.long, nil
+			b = lr.long
+		}
+		if bytes.IndexByte(b, 0) >= 0 {
+			// Anywhere in a list: a spreadsheet drops a leading NUL of a
+			// label and reads what follows as a formula.
+			return nil, &ReadError{lr.name, lr.line, fmt.Errorf(
+				"%s: NUL byte (a binary file? want a text list of instance IDs)", listQuote(string(b)))}
 		}
 		return b, nil
 	}

@@ -307,8 +307,8 @@ func tgtManyIDs(n int) string {
 }
 
 func TestReadProblems(t *testing.T) {
-	// Lines of junk after the first 8 KiB are bad lines; before it they make
-	// a binary file (TestReadMalformed).
+	// Lines of junk, even past the first 8 KiB, are bad lines; a NUL byte
+	// anywhere refuses the list (TestReadMalformed).
 	pad := tgtManyIDs(800)
 	padLines := strings.Count(pad, "\n")
 	tests := []struct {
@@ -334,11 +334,10 @@ func TestReadProblems(t *testing.T) {
 		},
 		{
 			name: "binary junk after 8 KiB", file: "junk.txt", targets: 800,
-			input: pad + "\x00\x00\x00\x00\n\xff\xfe\xfd\n\x1b[31mi-0123abcd\n",
+			input: pad + "\xff\xfe\xfd\n\x1b[31mi-0123abcd\n",
 			want: []string{
-				fmt.Sprintf(`junk.txt:%d: "\x00\x00\x00\x00": contains a NUL byte (binary data?)`, padLines+1),
-				fmt.Sprintf(`junk.txt:%d: "\xff\xfe\xfd": not valid UTF-8 (binary data?)`, padLines+2),
-				fmt.Sprintf(`junk.txt:%d: "\x1b[31mi-0123abcd": contains a control character (U+001B)`, padLines+3),
+				fmt.Sprintf(`junk.txt:%d: "\xff\xfe\xfd": not valid UTF-8 (binary data?)`, padLines+1),
+				fmt.Sprintf(`junk.txt:%d: "\x1b[31mi-0123abcd": contains a control character (U+001B)`, padLines+2),
 			},
 		},
 		{
@@ -438,12 +437,34 @@ func TestReadMalformed(t *testing.T) {
 		{
 			name: "binary file", file: "prog",
 			input:   func() io.Reader { return strings.NewReader("\x7fELF\x02\x01\x01\x00\x00\x00\ni-0123abcd\n") },
-			wantErr: "prog:1: binary file: NUL byte in the first 8 KiB (want a text list of instance IDs)",
+			wantErr: `prog:1: "\x7fELF\x02\x01\x01\x00\x00\x00": NUL byte (a binary file? want a text list of instance IDs)`,
 		},
 		{
 			name: "NUL byte on line 3", file: "ids.txt",
 			input:   func() io.Reader { return strings.NewReader("i-0123abcd\ni-11111111\ni-2222\x002222\n") },
-			wantErr: "ids.txt:3: binary file: NUL byte in the first 8 KiB (want a text list of instance IDs)",
+			wantErr: `ids.txt:3: "i-2222\x002222": NUL byte (a binary file? want a text list of instance IDs)`,
+		},
+		{
+			// A NUL byte is refused past the first 8 KiB too: a label that
+			// starts with one reads as a formula in a spreadsheet.
+			name: "NUL byte in a CSV label after 8 KiB", file: "fleet.csv",
+			input: func() io.Reader {
+				return strings.NewReader("instance_id,owner\n" + strings.ReplaceAll(tgtManyIDs(800), "\n", ",team\n") +
+					"i-0123abcd,\"\x00=HYPERLINK(\"\"http://evil.example\"\")\"\n")
+			},
+			wantErr: `fleet.csv:802: "i-0123abcd,\"\x00=HYPERLINK(\"\"http://evil.example\"\")\"": NUL byte (a binary file? want a text list of instance IDs)`,
+		},
+		{
+			name: "NUL byte in a comment after 8 KiB", file: "ids.txt",
+			input:   func() io.Reader { return strings.NewReader(tgtManyIDs(800) + "# \x00\n") },
+			wantErr: `ids.txt:801: "# \x00": NUL byte (a binary file? want a text list of instance IDs)`,
+		},
+		{
+			name: "NUL byte in a line longer than the read buffer", file: "ids.txt",
+			input: func() io.Reader {
+				return strings.NewReader(tgtManyIDs(800) + strings.Repeat("a", 100<<10) + "\x00\n")
+			},
+			wantErr: `ids.txt:801: "` + strings.Repeat("a", 59) + `…": NUL byte (a binary file? want a text list of instance IDs)`,
 		},
 		{
 			name: "UTF-16", file: "ids.txt",
@@ -488,7 +509,7 @@ func TestReadMalformed(t *testing.T) {
 		{
 			name: "NUL byte in a CSV header", file: "ids.csv",
 			input:   func() io.Reader { return strings.NewReader("\ufeff# hosts\n\nName , \"IP, v4\",\"\x00\"\n") },
-			wantErr: `ids.csv:3: binary file: NUL byte in the first 8 KiB (want a text list of instance IDs)`,
+			wantErr: `ids.csv:3: "Name , \"IP, v4\",\"\x00\"": NUL byte (a binary file? want a text list of instance IDs)`,
 		},
 		{
 			name: "header names are quoted when odd", file: "ids.csv",
