@@ -148,7 +148,10 @@ func (c *Conn) CallerIdentity(ctx context.Context) (Identity, error) {
 // is ACTIVE, or, in an answer without State, whose Status is. It must be
 // called with the credentials of the management account or a delegated
 // administrator. An organisation that lists no ACTIVE account is an error
-// wrapping ErrNoActiveAccount.
+// wrapping ErrNoActiveAccount. An answer with an account ID that is not one
+// (audit.ValidAccountID), of any state, is an error that quotes it: such an
+// answer cannot be trusted, and its IDs would be printed, audited and
+// written in the reports.
 func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(c.cfg, func(o *organizations.Options) {
 		o.Region = c.home
@@ -162,6 +165,10 @@ func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 			return nil, fmt.Errorf("organizations:ListAccounts: %w", err)
 		}
 		for _, a := range page.Accounts {
+			if id := aws.ToString(a.Id); audit.ValidAccountID(id) != "" {
+				return nil, fmt.Errorf("organizations:ListAccounts answered an account ID %q: %s; is the Organizations endpoint the real one?",
+					id, audit.ValidAccountID(id))
+			}
 			if !active(a) {
 				others[stateWord(a)]++
 				continue
@@ -219,7 +226,8 @@ func stateWord(a orgtypes.Account) string {
 }
 
 // EnabledRegions lists the regions enabled in an account (ec2:DescribeRegions
-// with its credentials, in the home region), sorted.
+// with its credentials, in the home region), sorted. An answer with a region
+// name that is not one (audit.ValidRegion) is an error that quotes it.
 func (c *Conn) EnabledRegions(ctx context.Context, account string) ([]string, error) {
 	creds, err := c.credentials(account)
 	if err != nil {
@@ -236,6 +244,10 @@ func (c *Conn) EnabledRegions(ctx context.Context, account string) ([]string, er
 	}
 	var regions []string
 	for _, r := range out.Regions {
+		if name := aws.ToString(r.RegionName); audit.ValidRegion(name) != "" {
+			return nil, fmt.Errorf("ec2:DescribeRegions in %s answered a region %q: %s; is the EC2 endpoint the real one?",
+				account, name, audit.ValidRegion(name))
+		}
 		if r.OptInStatus == nil || aws.ToString(r.OptInStatus) != "not-opted-in" {
 			regions = append(regions, aws.ToString(r.RegionName))
 		}

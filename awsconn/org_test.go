@@ -2,8 +2,14 @@ package awsconn
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -180,5 +186,54 @@ func TestValidRoleValues(t *testing.T) {
 		if len(tc.v) > 2 && strings.Contains(p, tc.v) {
 			t.Errorf("ValidExternalID(%q) = %q repeats it", tc.v, p)
 		}
+	}
+}
+
+// TestOrgAnswerValidated: an account ID from ListAccounts, or a region name
+// from DescribeRegions, that is not one is refused with the value escaped,
+// not passed on to be printed raw, audited and written in the reports: an
+// answer with "99999999\x1b]0;PWNED\x07" in it cannot be trusted.
+func TestOrgAnswerValidated(t *testing.T) {
+	const hostile = "99999999\x1b]0;PWNED\x07\x1b[2K\rFAKE"
+	// XML holds no control character: a bidi override is what EC2's
+	// answer could carry.
+	const hostileRegion = "us-east-1\u202eevil"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListAccounts") {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			b, _ := json.Marshal(map[string]any{"Accounts": []map[string]string{
+				{"Id": "111111111111", "Name": "Management", "State": "ACTIVE"},
+				{"Id": hostile, "Name": "Evil", "State": "ACTIVE"},
+			}})
+			w.Write(b)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), "Action=DescribeRegions") {
+			w.Header().Set("Content-Type", "text/xml")
+			fmt.Fprintf(w, `<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><regionInfo>`+
+				`<item><regionName>us-east-1</regionName><optInStatus>opt-in-not-required</optInStatus></item>`+
+				`<item><regionName>%s</regionName><optInStatus>opted-in</optInStatus></item>`+
+				`</regionInfo></DescribeRegionsResponse>`, hostileRegion)
+			return
+		}
+		http.Error(w, "unexpected request", http.StatusBadRequest)
+	}))
+	t.Cleanup(srv.Close)
+	isolate(t, "")
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	c, err := Load(context.Background(), Settings{Region: "us-east-1", EndpointURL: srv.URL,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAORGMANAGEMENT001", "secret", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := c.OrgAccounts(context.Background())
+	if err == nil || !strings.Contains(err.Error(), strconv.Quote(hostile)) || strings.Contains(err.Error(), "\x1b") {
+		t.Errorf("OrgAccounts = %q, %q; want an error that quotes the account ID %q", got, err, hostile)
+	}
+	regions, err := c.EnabledRegions(context.Background(), "")
+	if err == nil || !strings.Contains(err.Error(), strconv.Quote(hostileRegion)) || strings.Contains(err.Error(), "\u202e") {
+		t.Errorf("EnabledRegions = %q, %q; want an error that quotes the region name", regions, err)
 	}
 }

@@ -137,14 +137,14 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	var hints []string
 	for _, s := range info.Sites {
 		if s.Error != nil && !s.Unreachable {
-			where := strings.TrimSpace(s.AccountID + " " + s.Region)
+			where := siteWhere(s)
 			fmt.Fprintf(w, "%s could not be audited: %s: %s\n", where, plain(s.Error.Code, 60), plain(s.Error.Message, 300))
 			if h := siteHint(s, info.Caller); h != "" && !slices.Contains(hints, h) {
 				hints = append(hints, h)
 			}
 		}
 		if s.InfoError != nil && s.Error == nil {
-			where := strings.TrimSpace(s.AccountID + " " + s.Region)
+			where := siteWhere(s)
 			fmt.Fprintf(w, "%s: instance information not read (%s: %s); its instances were audited without it\n",
 				where, plain(s.InfoError.Code, 60), plain(s.InfoError.Message, 300))
 		}
@@ -266,12 +266,20 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	}
 }
 
+// siteWhere names a site in a line for the terminal: its account and
+// region, which may come from a service's answer (ListAccounts,
+// DescribeRegions), made plain.
+func siteWhere(s audit.SiteStats) string {
+	return strings.TrimSpace(plain(s.AccountID, 60) + " " + plain(s.Region, 60))
+}
+
 // siteHint says what to change for an account-region that failed from a
 // setting, which a resumed run would fail the same way; "" when resuming
 // alone may do. caller is the run's own account. The codes tell the
 // services apart: STS's are AccessDenied and ValidationError, SSM's
 // AccessDeniedException and ValidationException.
 func siteHint(s audit.SiteStats, caller string) string {
+	account, region := plain(s.AccountID, 60), plain(s.Region, 60)
 	switch s.Error.Code {
 	case "ValidationError":
 		// The role's parameters that the run does not check itself
@@ -280,12 +288,12 @@ func siteHint(s audit.SiteStats, caller string) string {
 	case "AccessDenied":
 		by := "the run's account"
 		if caller != "" {
-			by = "account " + caller
+			by = "account " + plain(caller, 60)
 		}
-		return fmt.Sprintf("the role could not be assumed in account %s: deploy it there, with a trust policy that lets %s assume it (and the --external-id it asks for, if any)", s.AccountID, by)
+		return fmt.Sprintf("the role could not be assumed in account %s: deploy it there, with a trust policy that lets %s assume it (and the --external-id it asks for, if any)", account, by)
 	case "UnrecognizedClientException", "InvalidClientTokenId":
 		if s.Region != audit.AllRegions && s.AccountID != "" {
-			return fmt.Sprintf("is %s not enabled in account %s? a region that is not enabled refuses every credential: enable it, or leave it out of --regions", s.Region, s.AccountID)
+			return fmt.Sprintf("is %s not enabled in account %s? a region that is not enabled refuses every credential: enable it, or leave it out of --regions", region, account)
 		}
 	}
 	return ""

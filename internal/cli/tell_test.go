@@ -148,3 +148,27 @@ func TestResumeCommandPastes(t *testing.T) {
 		}
 	}
 }
+
+// TestSummarizeSitesPlain: an account or region of a site is printed on
+// the terminal as plain text, even one that came from a service's answer
+// with escape sequences in it: the closing lines, and the hint that names
+// the account.
+func TestSummarizeSitesPlain(t *testing.T) {
+	const account, region = "99999999\x1b]0;PWNED\x07\x1b[2K\rFAKE", "us-east-1\u202e\x1b[31m"
+	info := audit.RunInfo{Outcomes: map[audit.Outcome]int{}, Caller: "1111\x1b[2J", Sites: []audit.SiteStats{
+		{AccountID: account, Region: region, Error: &audit.Error{Code: "AccessDenied", Message: "not authorized"}},
+		{AccountID: account, Region: region, Error: &audit.Error{Code: "InvalidClientTokenId", Message: "invalid"}},
+		{AccountID: account, Region: region, InfoError: &audit.Error{Code: "AccessDenied", Message: "no"}},
+	}}
+	var w bytes.Buffer
+	summarize(&w, "HEAD", info, &audit.FailOn{}, nil, nil, "OUT", "RESUME", nil, false, nil)
+	got := w.String()
+	if strings.ContainsAny(got, "\x1b\x07\r\u202e") {
+		t.Errorf("control characters reach the terminal:\n%q", got)
+	}
+	for _, want := range []string{"could not be audited", "the role could not be assumed in account", "is us-east-1", "instance information not read"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in\n%q", want, got)
+		}
+	}
+}
