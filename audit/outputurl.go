@@ -20,11 +20,13 @@ var signingParams = map[string]bool{
 
 // withoutCredentials returns u without the credentials it may carry, and
 // otherwise as it is, byte for byte: without a login before its host
-// (https://KEY:SECRET@host/...), and without each query parameter whose
-// name, in any case and however often percent-escaped, is a signing
-// parameter (a presigned URL: whoever holds it reads the object for as
-// long as it is valid, and it names the signer's access key and session
-// token). The path is kept whole: an S3 key may hold a '#' that SSM sends
+// (https://KEY:SECRET@host/...), also where a browser reads one and
+// net/url does not (https:KEY:SECRET@host/..., https:/KEY:SECRET@host/...,
+// https:\\KEY:SECRET@host\...; see looseLoginSchemes), and without each
+// query parameter whose name, in any case and however often
+// percent-escaped, is a signing parameter (a presigned URL: whoever holds
+// it reads the object for as long as it is valid, and it names the signer's
+// access key and session token). The path is kept whole: an S3 key may hold a '#' that SSM sends
 // unescaped, so what follows a '#' is taken as key, its own query (after a
 // '?') cleaned as the URL's, or, when it has none, cleaned itself as a
 // query, which leaves a key step alone. A u that does not parse as a URL
@@ -32,8 +34,11 @@ var signingParams = map[string]bool{
 // login that made it unparsable.
 func withoutCredentials(u string) string {
 	if p, err := url.Parse(u); err == nil {
-		if p.User != nil {
+		switch {
+		case p.User != nil:
 			u = withoutLogin(u)
+		case p.Host == "" && looseLoginSchemes[p.Scheme]:
+			u = withoutLooseLogin(u, len(p.Scheme)+1)
 		}
 	} else if i := strings.LastIndexByte(u, '@'); i >= 0 {
 		u = u[i+1:]
@@ -64,6 +69,33 @@ func withoutLogin(u string) string {
 	start := i + 2
 	end := len(u)
 	if j := strings.IndexAny(u[start:], "/?#"); j >= 0 {
+		end = start + j
+	}
+	at := strings.LastIndexByte(u[start:end], '@')
+	if at < 0 {
+		return u
+	}
+	return u[:start] + u[start+at+1:]
+}
+
+// looseLoginSchemes are the schemes after which a browser reads a host, and
+// a login before it, whatever slashes or backslashes follow the ':', or none
+// (the WHATWG URL standard's special schemes that have credentials): net/url
+// reads "https:KEY:SECRET@host/" as an opaque URL, and "https:/KEY@host/" or
+// "https:///KEY@host/" as a path, with no login.
+var looseLoginSchemes = map[string]bool{"http": true, "https": true, "ws": true, "wss": true, "ftp": true}
+
+// withoutLooseLogin returns u, whose scheme and its ':' take its first
+// start bytes and which net/url reads without a host, without the login a
+// browser reads in it: after any slashes and backslashes, the text up to the
+// last '@' before the first '/', '\', '?' or '#'. A u without one is
+// returned as it is.
+func withoutLooseLogin(u string, start int) string {
+	for start < len(u) && (u[start] == '/' || u[start] == '\\') {
+		start++
+	}
+	end := len(u)
+	if j := strings.IndexAny(u[start:], "/\\?#"); j >= 0 {
 		end = start + j
 	}
 	at := strings.LastIndexByte(u[start:end], '@')

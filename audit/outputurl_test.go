@@ -29,6 +29,21 @@ func TestOutputURLWithoutCredentials(t *testing.T) {
 		{"a login and a signature", "https://AKIAEXAMPLE:secret@ssm-out.s3.amazonaws.com/run/stdout?X-Amz-Signature=abc123", "https://ssm-out.s3.amazonaws.com/run/stdout"},
 		{"a login that does not parse", "https://AKIAEXAMPLE:sec#ret@ssm-out.s3.amazonaws.com/run/stdout", "ssm-out.s3.amazonaws.com/run/stdout"},
 		{"an @ in the key kept", "https://s3.amazonaws.com/ssm-out/erin@example.com/stdout", "https://s3.amazonaws.com/ssm-out/erin@example.com/stdout"},
+		// A browser reads a login in these too (the WHATWG URL standard
+		// takes any slashes or backslashes after an http or https scheme,
+		// or none), where net/url sees an opaque URL or a path.
+		{"a login without the slashes", "https:AKIAEXAMPLE:secret@ssm-out.s3.amazonaws.com/run/stdout", "https:ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a login after one slash", "https:/AKIAEXAMPLE:secret@ssm-out.s3.amazonaws.com/run/stdout", "https:/ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a login after three slashes", "https:///AKIAEXAMPLE:secret@ssm-out.s3.amazonaws.com/run/stdout", "https:///ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a login after backslashes", `https:\\AKIAEXAMPLE:secret@ssm-out.s3.amazonaws.com\run\stdout`, `https:\\ssm-out.s3.amazonaws.com\run\stdout`},
+		{"a login after a slash and a backslash", `https:/\AKIAEXAMPLE:secret@ssm-out.s3.amazonaws.com/run/stdout`, `https:/\ssm-out.s3.amazonaws.com/run/stdout`},
+		{"a login without the slashes, upper case", "HTTPS:AKIAEXAMPLE@ssm-out.s3.amazonaws.com/run/stdout", "HTTPS:ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a login without the slashes, and a signature", "http:AKIAEXAMPLE:secret@ssm-out.s3.amazonaws.com/run/stdout?X-Amz-Signature=abc123",
+			"http:ssm-out.s3.amazonaws.com/run/stdout"},
+		{"an @ in the key kept after one slash", "https:/s3.amazonaws.com/ssm-out/erin@example.com/stdout", "https:/s3.amazonaws.com/ssm-out/erin@example.com/stdout"},
+		{"an @ in the key kept after backslashes", `https:\\s3.amazonaws.com\ssm-out\erin@example.com\stdout`, `https:\\s3.amazonaws.com\ssm-out\erin@example.com\stdout`},
+		{"an @ in the query kept without the slashes", "https:s3.amazonaws.com/ssm-out/stdout?owner=erin@example.com", "https:s3.amazonaws.com/ssm-out/stdout?owner=erin@example.com"},
+		{"another scheme's @ kept", "mailto:erin@example.com", "mailto:erin@example.com"},
 		// S3 keys may hold '#', which SSM may send as it is: what follows
 		// it is the key, not a fragment to cut.
 		{"a # in the key kept", "https://s3.amazonaws.com/bucket/build#12/i-0123456789abcdef0/UpdateAVSignatures/stdout",
