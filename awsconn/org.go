@@ -149,8 +149,9 @@ func (c *Conn) CallerIdentity(ctx context.Context) (Identity, error) {
 // called with the credentials of the management account or a delegated
 // administrator. An organisation that lists no ACTIVE account is an error
 // wrapping ErrNoActiveAccount. An answer with an account ID that is not one
-// (audit.ValidAccountID), of any state, is an error that quotes it: such an
-// answer cannot be trusted, and its IDs would be printed, audited and
+// (audit.ValidAccountID), of any state, is an error that quotes it, a
+// *smithy.DeserializationError as for any answer that cannot be read: such
+// an answer cannot be trusted, and its IDs would be printed, audited and
 // written in the reports.
 func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(c.cfg, func(o *organizations.Options) {
@@ -166,8 +167,7 @@ func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 		}
 		for _, a := range page.Accounts {
 			if id := aws.ToString(a.Id); audit.ValidAccountID(id) != "" {
-				return nil, fmt.Errorf("organizations:ListAccounts answered an account ID %q: %s; is the Organizations endpoint the real one?",
-					id, audit.ValidAccountID(id))
+				return nil, fmt.Errorf("organizations:ListAccounts: %w", malformed("account ID", id, audit.ValidAccountID(id)))
 			}
 			if !active(a) {
 				others[stateWord(a)]++
@@ -191,6 +191,14 @@ func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 	}
 	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// malformed is the error of an answer whose field (what) holds v, which is
+// not one (why): the service answered, but not what it says it answers,
+// and no part of the answer is used. v is quoted with its escapes: it is
+// not to reach a terminal as it is.
+func malformed(what, v, why string) error {
+	return &smithy.DeserializationError{Err: fmt.Errorf("%s %q in the answer: %s", what, v, why)}
 }
 
 // ErrNoActiveAccount is wrapped by OrgAccounts' error when the organisation
@@ -227,7 +235,8 @@ func stateWord(a orgtypes.Account) string {
 
 // EnabledRegions lists the regions enabled in an account (ec2:DescribeRegions
 // with its credentials, in the home region), sorted. An answer with a region
-// name that is not one (audit.ValidRegion) is an error that quotes it.
+// name that is not one (audit.ValidRegion) is an error that quotes it, a
+// *smithy.DeserializationError.
 func (c *Conn) EnabledRegions(ctx context.Context, account string) ([]string, error) {
 	creds, err := c.credentials(account)
 	if err != nil {
@@ -245,8 +254,7 @@ func (c *Conn) EnabledRegions(ctx context.Context, account string) ([]string, er
 	var regions []string
 	for _, r := range out.Regions {
 		if name := aws.ToString(r.RegionName); audit.ValidRegion(name) != "" {
-			return nil, fmt.Errorf("ec2:DescribeRegions in %s answered a region %q: %s; is the EC2 endpoint the real one?",
-				account, name, audit.ValidRegion(name))
+			return nil, fmt.Errorf("ec2:DescribeRegions in %s: %w", account, malformed("region", name, audit.ValidRegion(name)))
 		}
 		if r.OptInStatus == nil || aws.ToString(r.OptInStatus) != "not-opted-in" {
 			regions = append(regions, aws.ToString(r.RegionName))

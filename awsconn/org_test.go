@@ -14,7 +14,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go"
 
+	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -232,8 +234,21 @@ func TestOrgAnswerValidated(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), strconv.Quote(hostile)) || strings.Contains(err.Error(), "\x1b") {
 		t.Errorf("OrgAccounts = %q, %q; want an error that quotes the account ID %q", got, err, hostile)
 	}
+	checkAnswered(t, "OrgAccounts", err)
 	regions, err := c.EnabledRegions(context.Background(), "")
 	if err == nil || !strings.Contains(err.Error(), strconv.Quote(hostileRegion)) || strings.Contains(err.Error(), "\u202e") {
 		t.Errorf("EnabledRegions = %q, %q; want an error that quotes the region name", regions, err)
+	}
+	checkAnswered(t, "EnabledRegions", err)
+}
+
+// checkAnswered fails the test unless err is one of an answer that could not
+// be read (a *smithy.DeserializationError), which no caller takes for a
+// service that did not answer.
+func checkAnswered(t *testing.T, call string, err error) {
+	t.Helper()
+	var de *smithy.DeserializationError
+	if _, none := audit.NoAnswer(err); none || !errors.As(err, &de) {
+		t.Errorf("%s: %v: want a *smithy.DeserializationError, not a call without an answer", call, err)
 	}
 }
