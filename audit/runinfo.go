@@ -405,20 +405,36 @@ func uniq(a, b string) []string {
 // there): a K of N missing, or shards of one list split two ways. "" when
 // every list they have shards of is there whole.
 func ShardGap(parts []Part) string {
-	ways, missing := shardGap(parts)
+	ways, gaps := shardGap(parts)
 	switch {
 	case ways > 1:
 		return fmt.Sprintf("the merge holds shards of one list split %d ways: merge the shards of one split", ways)
-	case len(missing) > 0:
-		return fmt.Sprintf("the merge lacks shard %s of its list: merge every shard's record", strings.Join(missing, ", "))
+	case len(gaps) > 1:
+		// Most often one list edited between its shards' runs: its
+		// versions are lists apart, each with the shards the others have.
+		var held []string
+		for i, g := range gaps {
+			which := "another"
+			if i == 0 {
+				which = "one"
+			}
+			held = append(held, fmt.Sprintf("shard %s of %s", strings.Join(g.have, ", "), which))
+		}
+		return fmt.Sprintf("the merge holds shards of %d lists, none of them whole (%s): a list changed between its shards' runs is another list; run every shard of one version of it, and merge those", len(gaps), strings.Join(held, ", "))
+	case len(gaps) == 1:
+		return fmt.Sprintf("the merge lacks shard %s of its list: merge every shard's record", strings.Join(gaps[0].missing, ", "))
 	}
 	return ""
 }
 
-// shardGap returns, for the first list that parts do not hold whole, the
-// number of ways its shards are split when more than one, else the shards
-// ("K/N") missing.
-func shardGap(parts []Part) (ways int, missing []string) {
+// listGap is a list that a merge's parts do not hold whole: the shards
+// ("K/N") it has and those it lacks.
+type listGap struct{ have, missing []string }
+
+// shardGap returns, when a list's shards are split more than one way, the
+// number of ways of the first such list; else the lists that parts do not
+// hold whole, in the order they come.
+func shardGap(parts []Part) (ways int, gaps []listGap) {
 	type split struct {
 		ns   map[int]bool
 		have map[int]bool
@@ -450,16 +466,19 @@ func shardGap(parts []Part) (ways int, missing []string) {
 		var n int
 		for n = range s.ns {
 		}
+		var g listGap
 		for k := range n {
-			if !s.have[k] {
-				missing = append(missing, fmt.Sprintf("%d/%d", k, n))
+			if s.have[k] {
+				g.have = append(g.have, fmt.Sprintf("%d/%d", k, n))
+			} else {
+				g.missing = append(g.missing, fmt.Sprintf("%d/%d", k, n))
 			}
 		}
-		if len(missing) > 0 {
-			return 1, missing
+		if len(g.missing) > 0 {
+			gaps = append(gaps, g)
 		}
 	}
-	return 0, nil
+	return 1, gaps
 }
 
 // Undescribed marks a merge (MergeRunInfo's) that also holds the records
@@ -475,8 +494,8 @@ func (ri *RunInfo) Undescribed(records []string) {
 	}
 	ri.Targets = 0
 	ri.Error = fmt.Sprintf("no %s beside %s: completeness unknown", RunFile, strings.Join(records, ", "))
-	if ways, missing := shardGap(ri.Parts); ways == 1 {
-		ri.Error += fmt.Sprintf("; no %s describes shard %s of its list", RunFile, strings.Join(missing, ", "))
+	if ways, gaps := shardGap(ri.Parts); ways == 1 && len(gaps) > 0 {
+		ri.Error += fmt.Sprintf("; no %s describes shard %s of its list", RunFile, strings.Join(gaps[0].missing, ", "))
 	}
 	ri.Complete = false
 }

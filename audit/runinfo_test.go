@@ -216,6 +216,15 @@ func TestMergeRunInfoCoverage(t *testing.T) {
 	if m := finish(audit.MergeRunInfo([]audit.RunInfo{whole, shard("L", 1, 3, 10)})); m.Targets != 30 || m.Error != "" {
 		t.Errorf("a whole run and one of its shards: %d targets, error %q; want 30 and none", m.Targets, m.Error)
 	}
+	// A list edited between its shards' runs is two lists, each with a
+	// shard missing: the merge said it "lacks shard 1/2 of its list" of
+	// shards 0/2 and 1/2, naming neither the other list nor the edit.
+	edited := finish(audit.MergeRunInfo([]audit.RunInfo{shard("L1", 0, 2, 10), shard("L2", 1, 2, 11)}))
+	for _, w := range []string{"2 lists", "0/2 of one", "1/2 of another", "changed between"} {
+		if !strings.Contains(edited.Error, w) || edited.Complete {
+			t.Errorf("shard 0/2 of a list and 1/2 of it edited: error %q, complete %v; want one saying %q", edited.Error, edited.Complete, w)
+		}
+	}
 	// Two lists' empty shards have one digest (of no targets): each is
 	// still its own list's.
 	emptyA, emptyB := shard("A", 1, 2, 0), shard("B", 1, 2, 0)
