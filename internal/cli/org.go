@@ -338,17 +338,22 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		j.unnamedRecord, j.learnt = true, id.Account
 	}
 	j.fleet.ApplyDefaults("", fill)
+
+	// Before a shard takes its part: every shard of a list refuses it
+	// alike.
+	accounts, err := j.resolveAccounts(ctx, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.checkListedScope(accounts); err != nil {
+		return nil, err
+	}
 	if j.shardN > 0 && !o.discover {
 		// By instance, once every target has its account; a discovery
 		// run splits by account-region once it knows them.
 		all := j.fleet.Len() + len(j.fleet.Invalid)
 		j.fleet.Shard(j.shardK, j.shardN)
 		o.logf(stderr, "shard %s: %d of %d targets", j.shard, j.fleet.Len()+len(j.fleet.Invalid), all)
-	}
-
-	accounts, err := j.resolveAccounts(ctx, stderr)
-	if err != nil {
-		return nil, err
 	}
 	if len(j.accountNames) > 0 {
 		// Listed instances carry their account's name as discovered
@@ -481,6 +486,12 @@ func (j *job) resolveAccounts(ctx context.Context, stderr io.Writer) ([]awsconn.
 		accounts = []awsconn.Account{{ID: j.caller}}
 	}
 	for _, x := range spec.exclude {
+		// A listed instance is audited in the account the list gives it:
+		// an exclusion that the list contradicts is refused, not ignored.
+		if n, first := j.listedWhere(func(t audit.Target) bool { return t.AccountID == x }); n > 0 {
+			return nil, usagef("--exclude-accounts %s: the list names %s of that account (the first at %s), and a listed instance is audited in the account the list gives it: take that account's rows out of the list, or leave it out of --exclude-accounts",
+				x, plural(n, "instance"), first)
+		}
 		if !slices.ContainsFunc(accounts, func(a awsconn.Account) bool { return a.ID == x }) {
 			among := "the accounts to audit"
 			if spec.org {
@@ -491,7 +502,7 @@ func (j *job) resolveAccounts(ctx context.Context, stderr io.Writer) ([]awsconn.
 	}
 	n := len(accounts)
 	accounts = slices.DeleteFunc(accounts, func(a awsconn.Account) bool { return slices.Contains(spec.exclude, a.ID) })
-	if len(accounts) == 0 {
+	if len(accounts) == 0 && j.fleet.Len() == 0 {
 		// An audit of nothing would call itself complete.
 		return nil, fmt.Errorf("%w: --exclude-accounts leaves out every one of the %s to audit: nothing is left", audit.ErrFatal, plural(n, "account"))
 	}
@@ -502,6 +513,77 @@ func (j *job) resolveAccounts(ctx context.Context, stderr io.Writer) ([]awsconn.
 		}
 	}
 	return accounts, nil
+}
+
+// checkListedScope refuses a list that names instances outside the
+// accounts and regions to audit: without --discover, --accounts (its list,
+// its file or the organisation's ACTIVE accounts) and --regions (a list)
+// say what the run audits, and a listed instance is audited in the account
+// and region the list gives it, so a row outside them would be audited all
+// the same. With --discover they scope the discovery, and listed instances
+// are a union with it, audited as listed (--exclude-accounts is checked in
+// both: see resolveAccounts).
+func (j *job) checkListedScope(accounts []awsconn.Account) error {
+	spec := j.org
+	if j.o.discover {
+		return nil
+	}
+	if spec.org || len(spec.accounts) > 0 {
+		among := map[string]bool{}
+		for _, a := range accounts {
+			among[a.ID] = true
+		}
+		if out := j.listedOutside(func(t audit.Target) string { return t.AccountID }, "of account", among); out != "" {
+			return usagef("--accounts %s: the list names %s, not among the accounts to audit, and a listed instance is audited in the account the list gives it: take those rows out of the list, or add the account to --accounts",
+				j.o.accounts, out)
+		}
+	}
+	if len(spec.regions) > 0 && !spec.allRegions {
+		among := map[string]bool{}
+		for _, r := range spec.regions {
+			among[r] = true
+		}
+		if out := j.listedOutside(func(t audit.Target) string { return t.Region }, "in", among); out != "" {
+			return usagef("--regions %s: the list names %s, not among --regions, and a listed instance is audited in the region the list gives it: take those rows out of the list, or add the region to --regions",
+				j.o.regions, out)
+		}
+	}
+	return nil
+}
+
+// listedOutside describes the listed targets whose key (an account or a
+// region) is not among those given, one key after another in order, each
+// after the words of: "4 instances of account 111111111111 (the first at
+// fleet.csv:6)"; "" when there are none. A target whose key is unknown
+// ("") is passed over.
+func (j *job) listedOutside(key func(audit.Target) string, of string, among map[string]bool) string {
+	var keys []string
+	for t := range j.fleet.All() {
+		if k := key(t); k != "" && !among[k] && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var out []string
+	for _, k := range keys {
+		n, first := j.listedWhere(func(t audit.Target) bool { return key(t) == k })
+		out = append(out, fmt.Sprintf("%s %s %s (the first at %s)", plural(n, "instance"), of, k, first))
+	}
+	return strings.Join(out, ", ")
+}
+
+// listedWhere counts the listed targets for which match is true, and
+// returns where the first of them was read.
+func (j *job) listedWhere(match func(audit.Target) bool) (n int, first string) {
+	for t := range j.fleet.All() {
+		if t.Problem == "" && match(t) {
+			if n == 0 {
+				first = t.Source
+			}
+			n++
+		}
+	}
+	return n, first
 }
 
 // orgListError stops a run whose organisation's accounts could not be

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestOrgFlagsAgainstTheList: a listed instance is audited in the account
+// and region the list gives it, so --accounts, --exclude-accounts and
+// --regions that leave out some of the list's rows are refused before any
+// SSM call (exit 2), naming the account or region and what to do, instead
+// of being ignored while the run says it leaves out nothing. An
+// --exclude-accounts of an account the list does not name is warned about
+// and the run goes on; --accounts and --regions that take in every row
+// change nothing. In a union with --discover, an excluded account that the
+// list names is refused too: it would be audited all the same.
+func TestOrgFlagsAgainstTheList(t *testing.T) {
+	org, srv, accounts := serveOrg(t, 10)
+	var rows strings.Builder
+	rows.WriteString("instance_id,account_id,region\n")
+	for _, a := range accounts[:2] {
+		for _, r := range []string{"us-east-1", "eu-west-1"} {
+			for _, id := range org.Fleet(a.ID, r).ManagedIDs()[:2] {
+				fmt.Fprintf(&rows, "%s,%s,%s\n", id, a.ID, r)
+			}
+		}
+	}
+	list := writeFile(t, "fleet.csv", rows.String())
+	tests := []struct {
+		name        string
+		args        []string
+		code        int
+		want, avoid []string
+	}{
+		{name: "excluded account the list names", args: []string{"--exclude-accounts", accounts[1].ID},
+			code: 2, want: []string{"--exclude-accounts " + accounts[1].ID, "4 instances", "fleet.csv"}, avoid: []string{"leaves out nothing"}},
+		{name: "account the list names outside --accounts", args: []string{"--accounts", accounts[0].ID},
+			code: 2, want: []string{"--accounts", accounts[1].ID, "4 instances"}},
+		{name: "region the list names outside --regions", args: []string{"--regions", "us-east-1"},
+			code: 2, want: []string{"--regions", "eu-west-1", "4 instances"}},
+		{name: "excluded account of a union that the list names", args: []string{"--discover", "--accounts", "org", "--regions", "us-east-1", "--exclude-accounts", accounts[1].ID},
+			code: 2, want: []string{"--exclude-accounts " + accounts[1].ID, "4 instances"}},
+		{name: "excluded account the list does not name", args: []string{"--exclude-accounts", accounts[2].ID},
+			code: 0, want: []string{"--exclude-accounts " + accounts[2].ID, "leaves out nothing"}},
+		{name: "--accounts and --regions that take in every row", args: []string{"--accounts", accounts[0].ID + "," + accounts[1].ID, "--regions", "eu-west-1,us-east-1"},
+			code: 0, avoid: []string{"warning"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
+			out := filepath.Join(t.TempDir(), "o")
+			args := append([]string{"run", "--instances", list, "--role-name", "AuditRole", "--region", "us-east-1",
+				"--fail-on", "none", "--quiet", "--out", out}, tt.args...)
+			got := runCLI(t, "", args...)
+			if got.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", got.code, tt.code, got.stderr)
+			}
+			checkSays(t, got.stderr, tt.want, tt.avoid)
+			if tt.code != 2 {
+				return
+			}
+			if n := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus] - before; n != 0 {
+				t.Errorf("%d SSM calls before the refusal, want none", n)
+			}
+			if _, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile)); err == nil {
+				t.Errorf("a refused run left a record in %s", out)
+			}
+		})
+	}
+}
