@@ -73,3 +73,22 @@ func TestOrgFlagsAgainstTheList(t *testing.T) {
 		})
 	}
 }
+
+// TestExcludeCallerFromListOfOthers: --exclude-accounts of the caller's
+// account, with a list that names only other accounts, leaves out nothing
+// of the list: the run audits it, instead of stopping as if nothing were
+// left to audit.
+func TestExcludeCallerFromListOfOthers(t *testing.T) {
+	org, _, accounts := serveOrg(t, 10)
+	var rows strings.Builder
+	rows.WriteString("instance_id,account_id,region\n")
+	for _, id := range org.Fleet(accounts[1].ID, "us-east-1").ManagedIDs()[:2] {
+		fmt.Fprintf(&rows, "%s,%s,us-east-1\n", id, accounts[1].ID)
+	}
+	list := writeFile(t, "fleet.csv", rows.String())
+	got := runCLI(t, "", "run", "--instances", list, "--role-name", "AuditRole", "--region", "us-east-1",
+		"--exclude-accounts", accounts[0].ID, "--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "o"))
+	if got.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+	}
+}
