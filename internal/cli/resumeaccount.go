@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,18 +22,29 @@ import (
 // these credentials' SSM knows none of them (InvalidInstanceId for each),
 // the record is another account's, or its instances are all gone, and it
 // is refused. Any other answer, or none, lets the resume go on: the audit
-// meets the same and says so. account is the one these credentials belong
-// to, "" when unknown.
+// meets the same and says so. A record that audited none (its results are
+// not_managed or error) is refused unless SSM knows one of its instances
+// in error (see confirmUnaudited). account is the one these credentials
+// belong to, "" when unknown.
 func (j *job) checkRecordAccount(ctx context.Context, account string) error {
 	rs, err := audit.OpenRecords(j.recordPath())
 	if err != nil {
 		return nil // Resume reads it again, and says what is wrong
 	}
-	var probes []audit.Result
+	var probes, failed []audit.Result
+	notManaged := 0
 	enough := errors.New("enough")
 	err = rs.Each(func(r audit.Result) error {
-		if r.AccountID == "" && r.Outcome.Audited() {
+		switch {
+		case r.AccountID != "" || r.Outcome == audit.OutcomeInvalid:
+		case r.Outcome.Audited():
 			probes = append(probes, r)
+		case r.Outcome == audit.OutcomeError:
+			if len(failed) < probeInstances {
+				failed = append(failed, r)
+			}
+		default:
+			notManaged++
 		}
 		if len(probes) == probeInstances {
 			return enough
@@ -40,32 +52,81 @@ func (j *job) checkRecordAccount(ctx context.Context, account string) error {
 		return nil
 	})
 	rs.Close()
-	if err != nil && err != enough || len(probes) == 0 {
+	if err != nil && err != enough {
 		return nil
-	}
-	var unknown []string
-	for _, p := range probes {
-		region := cmp.Or(p.Region, j.conn.HomeRegion())
-		client, err := j.conn.SSM(region)
-		if err != nil {
-			return nil
-		}
-		_, err = client.DescribeInstanceAssociationsStatus(ctx, &ssm.DescribeInstanceAssociationsStatusInput{
-			InstanceId: aws.String(p.InstanceID), MaxResults: aws.Int32(1),
-		})
-		var ae smithy.APIError
-		if !errors.As(err, &ae) || ae.ErrorCode() != audit.CodeInvalidInstanceID {
-			return nil // known here, or no telling
-		}
-		unknown = append(unknown, p.InstanceID+" ("+region+")")
 	}
 	whose := "these credentials' account"
 	if account != "" {
 		whose = "account " + account + ", whose credentials these are"
 	}
+	if len(probes) == 0 {
+		if len(failed) == 0 && notManaged == 0 {
+			return nil
+		}
+		return j.confirmUnaudited(ctx, failed, notManaged, whose)
+	}
+	var unknown []string
+	for _, p := range probes {
+		known, region, err := j.probe(ctx, p)
+		if err != nil || known {
+			return nil // known here, or no telling
+		}
+		unknown = append(unknown, p.InstanceID+" ("+region+")")
+	}
 	return usagef("--resume: the record in %s was written when its account could not be learnt, and none of the instances it audited that were asked again (%s) is a managed node of %s: "+
 		"it is another account's record, or those instances are gone since. Resume with the credentials it was written with, or start anew with another --out",
 		j.o.out, strings.Join(unknown, ", "), whose)
+}
+
+// confirmUnaudited lets the resume of a record that names no account and
+// audited no instance go on only when these credentials' SSM manages one
+// of its instances in error (up to probeInstances of them are asked): an
+// instance managed here was this account's. Its not_managed results tell
+// nothing: SSM says the same of an instance it does not manage in any
+// account, so they are never asked again. Anything else is refused, since
+// a resume with another account's credentials would add that account's
+// results to the record; those it holds are soon had again by a new run.
+func (j *job) confirmUnaudited(ctx context.Context, failed []audit.Result, notManaged int, whose string) error {
+	var asked []string
+	for _, p := range failed {
+		known, region, err := j.probe(ctx, p)
+		if err == nil && known {
+			return nil
+		}
+		asked = append(asked, p.InstanceID+" ("+region+")")
+	}
+	var held []string
+	if notManaged > 0 {
+		held = append(held, fmt.Sprintf("%d not_managed, which SSM says of an instance it does not manage in any account", notManaged))
+	}
+	if len(failed) > 0 {
+		held = append(held, fmt.Sprintf("in error, none of which asked again (%s) could be confirmed as a managed node of %s", strings.Join(asked, ", "), whose))
+	}
+	return usagef("--resume: the record in %s was written when its account could not be learnt, and none of its results tells whose it is (%s): "+
+		"resumed with another account's credentials, it would hold two accounts' results under one. It holds no verdict: start anew with another --out",
+		j.o.out, strings.Join(held, "; "))
+}
+
+// probe asks SSM about the instance of a result in its region (the run's
+// home region when it names none): known is whether these credentials'
+// SSM manages it. err is any answer other than yes or InvalidInstanceId.
+func (j *job) probe(ctx context.Context, r audit.Result) (known bool, region string, err error) {
+	region = cmp.Or(r.Region, j.conn.HomeRegion())
+	client, err := j.conn.SSM(region)
+	if err != nil {
+		return false, region, err
+	}
+	_, err = client.DescribeInstanceAssociationsStatus(ctx, &ssm.DescribeInstanceAssociationsStatusInput{
+		InstanceId: aws.String(r.InstanceID), MaxResults: aws.Int32(1),
+	})
+	var ae smithy.APIError
+	switch {
+	case err == nil:
+		return true, region, nil
+	case errors.As(err, &ae) && ae.ErrorCode() == audit.CodeInvalidInstanceID:
+		return false, region, nil
+	}
+	return false, region, err
 }
 
 // probeInstances is how many audited instances checkRecordAccount asks
