@@ -272,7 +272,10 @@ func listHeader(line []byte) (listColumns, bool, error) {
 			slot, canon = &cols.id, "instance_id"
 		case "region":
 			slot, canon = &cols.region, "region"
-		case "accountid":
+		case "accountid", "awsaccountid", "account":
+			// As inventories spell it too (aws_account_id, "AWS Account
+			// ID", account): a label instead, its instances would be
+			// asked of the caller's account, and found not managed.
 			slot, canon = &cols.account, "account_id"
 		}
 		if slot != nil {
