@@ -18,7 +18,8 @@ import (
 // --exclude-accounts of an account the list does not name is warned about
 // and the run goes on; --accounts and --regions that take in every row
 // change nothing. In a union with --discover, an excluded account that the
-// list names is refused too: it would be audited all the same.
+// list names is refused too: it would be audited all the same. Each shard
+// of the list refuses alike, whichever instances it takes.
 func TestOrgFlagsAgainstTheList(t *testing.T) {
 	org, srv, accounts := serveOrg(t, 10)
 	var rows strings.Builder
@@ -44,6 +45,8 @@ func TestOrgFlagsAgainstTheList(t *testing.T) {
 		{name: "region the list names outside --regions", args: []string{"--regions", "us-east-1"},
 			code: 2, want: []string{"--regions", "eu-west-1", "4 instances"}},
 		{name: "excluded account of a union that the list names", args: []string{"--discover", "--accounts", "org", "--regions", "us-east-1", "--exclude-accounts", accounts[1].ID},
+			code: 2, want: []string{"--exclude-accounts " + accounts[1].ID, "4 instances"}},
+		{name: "excluded account the list names, in a shard", args: []string{"--exclude-accounts", accounts[1].ID, "--shard", "1/2"},
 			code: 2, want: []string{"--exclude-accounts " + accounts[1].ID, "4 instances"}},
 		{name: "excluded account the list does not name", args: []string{"--exclude-accounts", accounts[2].ID},
 			code: 0, want: []string{"--exclude-accounts " + accounts[2].ID, "leaves out nothing"}},
