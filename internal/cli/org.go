@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -507,9 +508,19 @@ func (j *job) resolveAccounts(ctx context.Context, stderr io.Writer) ([]awsconn.
 		return nil, fmt.Errorf("%w: --exclude-accounts leaves out every one of the %s to audit: nothing is left", audit.ErrFatal, plural(n, "account"))
 	}
 	j.accountNames = map[string]string{}
+	byName := map[string][]string{}
 	for _, a := range accounts {
 		if a.Name != "" {
 			j.accountNames[a.ID] = a.Name
+			byName[a.Name] = append(byName[a.Name], a.ID)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		if ids := byName[name]; len(ids) > 1 {
+			// Organizations lets two accounts share a name: one label
+			// value, so one group of a split by it, one owner's report.
+			fmt.Fprintf(stderr, "auditor: warning: accounts %s share the name %q: the account_name label does not tell them apart (a --split-by account_name makes them one group, mailed as one); give one another name (in Organizations, or in an --accounts file)\n",
+				strings.Join(ids, ", "), name)
 		}
 	}
 	return accounts, nil
