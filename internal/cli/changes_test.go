@@ -596,6 +596,10 @@ func TestSameTargets(t *testing.T) {
 		}
 		return ri
 	}
+	withOption := func(ri audit.RunInfo, k string, v any) audit.RunInfo {
+		ri.Options[k] = v
+		return ri
+	}
 	shard := func(list, s string) audit.Part { return audit.Part{Fleet: list + s, List: list, Shard: s} }
 	merge := func(parts ...audit.Part) audit.RunInfo { return audit.RunInfo{Parts: parts} }
 	for _, tc := range []struct {
@@ -608,6 +612,9 @@ func TestSameTargets(t *testing.T) {
 		{"another file", whole("L2", "other.csv"), whole("L1", "fleet.csv"), false},
 		{"another list, no files said", whole("L2"), whole("L1"), false},
 		{"a run.json from before files were recorded", whole("L2", "fleet.csv"), whole("L1"), true},
+		{"the same file, another region", withOption(whole("L2", "fleet.csv"), "region", "us-east-1"), withOption(whole("L1", "fleet.csv"), "region", "eu-west-1"), false},
+		{"the same file, an instance ID besides", whole("L2", "fleet.csv"), withOption(whole("L1", "fleet.csv"), "instance_id", []any{"i-0123456789abcdef0"}), false},
+		{"the same file, other accounts", withOption(whole("L2", "fleet.csv"), "accounts", "111111111111"), withOption(whole("L1", "fleet.csv"), "accounts", "222222222222"), false},
 		{"a discovery before files were recorded", whole("L2", "fleet.csv"), whole("discovery:all/all/"), false},
 		{"another discovery scope", whole("discovery:a/eu-west-1/"), whole("discovery:a/us-east-1/"), false},
 		{"the same discovery scope", whole(audit.DiscoveryScope([]string{"111111111111"}, []string{"us-east-1"}, nil)),

@@ -383,6 +383,10 @@ func (o *runOptions) record() map[string]any {
 		// previous knows a list edited since (sameTargets).
 		m["instances"] = o.instances.vals
 	}
+	if len(o.instanceIDs.vals) > 0 {
+		// Targets besides the list's (sameScope).
+		m["instance_id"] = o.instanceIDs.vals
+	}
 	if len(o.excludeAccounts.vals) > 0 {
 		m["exclude_accounts"] = strings.Join(o.excludeAccounts.vals, ",")
 	}

@@ -1433,7 +1433,11 @@ func sameTargets(self, ri audit.RunInfo) bool {
 }
 
 // sameLists reports whether the runs of self and ri read the same lists,
-// whichever shards of them they audited (see sameTargets).
+// whichever shards of them they audited (see sameTargets). Lists of other
+// digests are the same when both runs read them from the same --instances
+// files for the same targets (sameScope): the digest of a list read
+// elsewhere (another --region, other --accounts, an --instance-id added)
+// differs as the digest of a list edited since does.
 func sameLists(self, ri audit.RunInfo) bool {
 	a, b := listsOf(self.Parts), listsOf(ri.Parts)
 	if slices.Equal(a, b) {
@@ -1452,7 +1456,23 @@ func sameLists(self, ri audit.RunInfo) bool {
 		}
 		return listed(a) && listed(b)
 	}
-	return fmt.Sprint(mine) == fmt.Sprint(theirs) // []string here, []any from run.json
+	return fmt.Sprint(mine) == fmt.Sprint(theirs) && sameScope(self, ri) // []string here, []any from run.json
+}
+
+// scopeOptions are the options of run.json that say where a list's
+// targets are, besides its lines.
+var scopeOptions = []string{"region", "regions", "accounts", "exclude_accounts", "instance_id"}
+
+// sameScope reports whether the runs of self and ri read their lists for
+// the same targets: the same scopeOptions, and, when both know it, the
+// same caller's account (that of the lines that name none).
+func sameScope(self, ri audit.RunInfo) bool {
+	for _, k := range scopeOptions {
+		if fmt.Sprint(self.Options[k]) != fmt.Sprint(ri.Options[k]) {
+			return false
+		}
+	}
+	return self.Caller == "" || ri.Caller == "" || self.Caller == ri.Caller
 }
 
 // shardsOf returns the shards ("K/N") that parts hold, sorted, leaving out

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// TestPreviousOfTheSameFileElsewhere: a weekly run took an ad-hoc run of
+// its --instances file in another region (or with an --instance-id added)
+// for the run before it: every instance was gone and new, every failure
+// new. The same file is the same list only for the same regions,
+// accounts and instance IDs; a --baseline named of such a run is compared,
+// with a warning that it covers other targets.
+func TestPreviousOfTheSameFileElsewhere(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, _ := scheduledFleet(t, 20)
+	root := t.TempDir()
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--fail-on", "none", "--quiet"}
+	run := func(out string, extra ...string) cliResult {
+		t.Helper()
+		got := runCLI(t, "", append(append(args, "--out", filepath.Join(root, out)), extra...)...)
+		if got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", out, got.code, got.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+		return got
+	}
+	run("week1", "--region", "us-east-1")
+	run("adhoc-eu", "--region", "eu-west-1")
+	run("adhoc-id", "--region", "us-east-1", "--instance-id", "i-0fffffffffffffff0")
+	run("week2", "--region", "us-east-1", "--baseline", "previous")
+	if got, want := baselineIn(t, filepath.Join(root, "week2")), filepath.Join(root, "week1", audit.ResultsFile); got != want {
+		t.Errorf("week2 compared with %q, want %q (the runs of the same file elsewhere skipped)", got, want)
+	}
+	for _, other := range []string{"adhoc-eu", "adhoc-id"} {
+		got := run("named-"+other, "--region", "us-east-1", "--baseline", filepath.Join(root, other))
+		if !strings.Contains(got.stderr, "covers other targets") {
+			t.Errorf("--baseline %s: no warning that it covers other targets:\n%s", other, got.stderr)
+		}
+	}
+}
