@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,5 +43,53 @@ func TestPreviousOfTheSameFileElsewhere(t *testing.T) {
 		if !strings.Contains(got.stderr, "covers other targets") {
 			t.Errorf("--baseline %s: no warning that it covers other targets:\n%s", other, got.stderr)
 		}
+	}
+}
+
+// TestPreviousOfAnOldRunOfAnotherList: on the day of an upgrade, the runs
+// beside --out have a run.json from before runs recorded their files;
+// --baseline previous took the latest of them, a run of another list.
+// Their list's digest is all there is to know them by.
+func TestPreviousOfAnOldRunOfAnotherList(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, _ := scheduledFleet(t, 20)
+	other := writeFile(t, "other.txt", "i-0123456789abcdef0\n")
+	root := t.TempDir()
+	args := []string{"run", "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
+	run := func(out, list string, extra ...string) {
+		t.Helper()
+		got := runCLI(t, "", append(append(args, "--instances", list, "--out", filepath.Join(root, out)), extra...)...)
+		if got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", out, got.code, got.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// forget makes run.json one of the release before: no files named.
+	forget := func(out string) {
+		t.Helper()
+		p := filepath.Join(root, out, audit.RunFile)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		delete(m["options"].(map[string]any), "instances")
+		if b, err = json.Marshal(m); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("week1", ids)
+	forget("week1")
+	run("other-team", other)
+	forget("other-team")
+	run("week2", ids, "--baseline", "previous")
+	if got, want := baselineIn(t, filepath.Join(root, "week2")), filepath.Join(root, "week1", audit.ResultsFile); got != want {
+		t.Errorf("week2 compared with %q, want %q (the other list's run skipped)", got, want)
 	}
 }

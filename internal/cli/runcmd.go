@@ -1447,16 +1447,10 @@ func sameLists(self, ri audit.RunInfo) bool {
 	if !ok {
 		return false
 	}
+	// A run.json from before runs named their files: nothing but the
+	// digest tells its list from another's, and it differs.
 	theirs, ok := ri.Options["instances"]
-	if !ok {
-		// Recorded before runs named their files: a run of lists
-		// cannot be told from another's; a discovery's scope can.
-		listed := func(l []string) bool {
-			return len(l) > 0 && !slices.ContainsFunc(l, func(s string) bool { return strings.HasPrefix(s, discoveryPrefix) })
-		}
-		return listed(a) && listed(b)
-	}
-	return fmt.Sprint(mine) == fmt.Sprint(theirs) && sameScope(self, ri) // []string here, []any from run.json
+	return ok && fmt.Sprint(mine) == fmt.Sprint(theirs) && sameScope(self, ri) // []string here, []any from run.json
 }
 
 // scopeOptions are the options of run.json that say where a list's
