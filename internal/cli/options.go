@@ -763,10 +763,12 @@ func checkBaseline(path string) error {
 // record cannot be read is skipped, with a warning, for the one before it:
 // a scheduled job must not stop at every run once one record is damaged;
 // so is a run of another account than account, the one this run audits
-// ("" when it is unknown, or several), and one whose record was cut short
+// ("" when it is unknown, or several), or of no known account (its record
+// names none) when this run's is known, and one whose record was cut short
 // (whole only by its run.json) while an earlier one is left to try. A
 // --baseline named on the command line of another account is refused (a
-// usage error): comparing two accounts' fleets says nothing.
+// usage error): comparing two accounts' fleets says nothing; one of no
+// known account is compared, with a warning.
 func (o *runOptions) openBaseline(current, account string, stderr io.Writer) error {
 	for _, d := range o.baselineUnfinished {
 		// Its targets are not known: a run.json records them, and it
@@ -788,6 +790,13 @@ func (o *runOptions) openBaseline(current, account string, stderr io.Writer) err
 	}
 	for {
 		err := o.openOneBaseline(current, account)
+		if err == nil && o.base != nil && !o.baselinePrevious && account != "" && accountless(o.base) {
+			what := "this run audits"
+			if o.merging {
+				what = "this record audits"
+			}
+			fmt.Fprintf(stderr, "auditor: warning: --baseline %s: its record names no account (its run could not learn which), and %s %s: if it is a run of another account, every instance of one is reported new and every one of the other gone\n", o.baseline, what, account)
+		}
 		if err == nil && o.base != nil && o.base.Incomplete != "" {
 			fmt.Fprintf(stderr, "auditor: warning: --baseline %s: %s; the instances it lacks are not compared (neither new nor gone)\n", o.base.Path, o.base.Incomplete)
 		}
@@ -839,6 +848,12 @@ func (o *runOptions) openOneBaseline(current, account string) error {
 		// The baseline a resumed run started with: it was taken then,
 		// and every line of the record dates its failures from it.
 	}
+	if o.baselineChosen && account != "" && accountless(b) {
+		// Not known to be a run of this account: previous skips the
+		// runs of another.
+		b.Close()
+		return fmt.Errorf("its record names no account (its run could not learn which), and this run audits %s", account)
+	}
 	if o.baselinePrevious && b.Incomplete != "" && len(o.baselineElse) > 0 {
 		// previous means the latest whole run: one whose record was cut
 		// short is whole only by its run.json.
@@ -847,6 +862,13 @@ func (o *runOptions) openOneBaseline(current, account string) error {
 	}
 	o.base = b
 	return nil
+}
+
+// accountless reports whether b's record names no account: its run could
+// not learn the account of its credentials.
+func accountless(b *audit.Baseline) bool {
+	theirs, ok := b.Records().SoleAccount()
+	return ok && theirs == ""
 }
 
 // closeBaseline closes --baseline, if it was opened.

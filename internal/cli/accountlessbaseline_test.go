@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestBaselineOfNoKnownAccount: a run whose STS was out of reach records
+// no account; the next run of the same list with another account's
+// credentials took it for --baseline previous, which skips the runs of
+// another account, and compared two accounts' fleets. Such a run is not
+// known to be of this run's account: previous skips it, and a --baseline
+// named of it is compared with a warning.
+func TestBaselineOfNoKnownAccount(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 20})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	root := t.TempDir()
+	run := func(account, out string, extra ...string) cliResult {
+		t.Helper()
+		url, _ := serve(t, fleet, ssmsim.Options{AccountID: account})
+		if account == "" {
+			t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1") // out of reach
+		}
+		got := runCLI(t, "", append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
+			"--fail-on", "none", "--quiet", "--out", filepath.Join(root, out)}, extra...)...)
+		if got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", out, got.code, got.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+		return got
+	}
+	run("", "mon")
+	if ri, err := audit.ReadRunInfo(filepath.Join(root, "mon", audit.RunFile)); err != nil || ri.Caller != "" {
+		t.Fatalf("mon: caller %q, %v; want none: the test checks nothing", ri.Caller, err)
+	}
+	got := run("222222222222", "tue", "--baseline", "previous")
+	if base := baselineIn(t, filepath.Join(root, "tue")); base != "" {
+		t.Errorf("account 222222222222 compared with %s, a run of no known account", base)
+	}
+	if !strings.Contains(got.stderr, "skipped "+filepath.Join(root, "mon")) {
+		t.Errorf("no warning says the run of no known account was skipped:\n%s", got.stderr)
+	}
+	got = run("222222222222", "named", "--baseline", filepath.Join(root, "mon"))
+	if base := baselineIn(t, filepath.Join(root, "named")); base == "" {
+		t.Errorf("the --baseline named was not compared with")
+	}
+	if !strings.Contains(got.stderr, "no account") {
+		t.Errorf("no warning says the --baseline named records no account:\n%s", got.stderr)
+	}
+}
