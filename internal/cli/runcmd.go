@@ -1002,6 +1002,16 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		// reports this rendering does not write (removeUnwritten).
 		info.Changes = nil
 	default:
+		if !o.warnedScope && len(info.Parts) > 0 && splitGroup(o.base.Run) {
+			// A group's run.json has no parts to compare: its options
+			// tell it.
+			o.warnedScope = true
+			instead := "name the directory of the run it was split from"
+			if run, ok := runOfGroup(filepath.Dir(o.base.Path)); ok {
+				instead = "--baseline " + shellQuote(run)
+			}
+			fmt.Fprintf(stderr, "auditor: warning: --baseline %s covers other targets than this run (one --split-by group of a run): an instance of the other groups is reported new; to compare with the whole run: %s\n", o.base.Path, instead)
+		}
 		if !o.warnedScope && len(o.base.Run.Parts) > 0 && len(info.Parts) > 0 && !sameLists(*info, o.base.Run) {
 			// Shards of one list are compared on the instances both
 			// cover (audit.Compare); lists that cannot be related are
@@ -1467,6 +1477,14 @@ func sameScope(self, ri audit.RunInfo) bool {
 		}
 	}
 	return self.Caller == "" || ri.Caller == "" || self.Caller == ri.Caller
+}
+
+// splitGroup reports whether ri is the run.json of a --split-by group
+// (RUN/by-LABEL/GROUP): split by a label, of no parts; a run's own
+// run.json names its parts.
+func splitGroup(ri audit.RunInfo) bool {
+	by, _ := ri.Options["split_by"].(string)
+	return by != "" && len(ri.Parts) == 0
 }
 
 // shardsOf returns the shards ("K/N") that parts hold, sorted, leaving out
