@@ -763,7 +763,10 @@ func openMailSource(dir string) (*mailSource, error) {
 // recordedBaselineOf opens the baseline that the run in dir (run, its
 // run.json) was compared with: a group's part of it, or the run's own
 // record when it is still where it was, compared as the run compared it;
-// nil without one. lost names it when it is no longer there.
+// nil without one. lost names it when it is no longer there, and says so
+// when the record there now is another run's: the run's own, moved where
+// its baseline was (mv latest previous), or one that started at another
+// time than the baseline did.
 func recordedBaselineOf(dir string, run audit.RunInfo) (b *audit.Baseline, lost string, err error) {
 	c := run.Changes
 	if c == nil {
@@ -779,7 +782,14 @@ func recordedBaselineOf(dir string, run audit.RunInfo) (b *audit.Baseline, lost 
 		if !statOK(p) {
 			return nil, p, nil
 		}
+		if ownRecord(dir, p) {
+			return nil, p + " (the record there now is this run's own: moved since?)", nil
+		}
 		if b, err = audit.OpenBaseline(p); b != nil {
+			if other := anotherRun(b, run, c); other != "" {
+				b.Close()
+				return nil, p + " (the record there now is " + other + ")", nil
+			}
 			b.Path = c.Baseline // named as the run named it
 		}
 	}
@@ -794,6 +804,32 @@ func recordedBaselineOf(dir string, run audit.RunInfo) (b *audit.Baseline, lost 
 		b.Records().Scope = c.BaselineScope
 	}
 	return b, "", nil
+}
+
+// ownRecord reports whether p is the record of the run in dir.
+func ownRecord(dir, p string) bool {
+	a, err := os.Stat(p)
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(filepath.Join(dir, audit.ResultsFile))
+	return err == nil && os.SameFile(a, b)
+}
+
+// anotherRun says what b is when it is not the baseline that run was
+// compared with (c): run itself, copied, or a run that started at another
+// time than c.Since, the baseline's start. "" when it may be the one: a
+// start that either does not know is not compared.
+func anotherRun(b *audit.Baseline, run audit.RunInfo, c *audit.ChangeInfo) string {
+	switch {
+	case b.At.IsZero():
+		return ""
+	case !run.StartedAt.IsZero() && b.At.Equal(run.StartedAt):
+		return "this run's own: moved since?"
+	case c.Since != nil && !b.At.Equal(*c.Since):
+		return fmt.Sprintf("another run, started at %s, not the one compared with, started at %s", b.At.UTC().Format(time.RFC3339), c.Since.UTC().Format(time.RFC3339))
+	}
+	return ""
 }
 
 func (src *mailSource) close() {
