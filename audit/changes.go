@@ -127,7 +127,8 @@ type Baseline struct {
 // dated and judged complete or not by the run.json beside it, settled
 // against the record (RunInfo.Settle: a record cut short is incomplete,
 // as auditor report judges it); undated without one, and complete unless
-// its last line is torn. The caller must Close it.
+// its last line is torn or its run kept its attempts (AttemptsFile): a run
+// stopped before it wrote run.json. The caller must Close it.
 func OpenBaseline(path string) (*Baseline, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, ResultsFile)
@@ -150,8 +151,20 @@ func OpenBaseline(path string) (*Baseline, error) {
 		}
 	case b.rs.Torn > 0:
 		b.Incomplete = "its last line is torn: its run was cut short"
+	case killedBefore(filepath.Dir(path)):
+		// Its last line may be whole: a run killed between two lines.
+		b.rs.Partial = true
+		b.Incomplete = "its record has no run.json, and its attempts were kept: its run was stopped before it finished"
 	}
 	return b, nil
+}
+
+// killedBefore reports whether the run whose output directory is dir, which
+// holds no run.json, was stopped before it wrote one: every run keeps its
+// attempts (AttemptsFile) from its start and writes run.json last.
+func killedBefore(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, AttemptsFile))
+	return err == nil
 }
 
 // OpenBaselineRecord opens the results.jsonl at path as a baseline whose
