@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestPreviousOfTheSameFileElsewhere: a weekly run took an ad-hoc run of
@@ -91,5 +92,36 @@ func TestPreviousOfAnOldRunOfAnotherList(t *testing.T) {
 	run("week2", ids, "--baseline", "previous")
 	if got, want := baselineIn(t, filepath.Join(root, "week2")), filepath.Join(root, "week1", audit.ResultsFile); got != want {
 		t.Errorf("week2 compared with %q, want %q (the other list's run skipped)", got, want)
+	}
+}
+
+// TestBaselineOfAMergeOfTwoAccounts: a --baseline named of a merge of two
+// accounts' runs of the same list file holds the other account's
+// instances too, all of them gone; its parts are of the same list, and no
+// warning said it covers other targets.
+func TestBaselineOfAMergeOfTwoAccounts(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, _, _ := scheduledFleet(t, 20)
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 20})
+	root := t.TempDir()
+	run := func(account, out string, extra ...string) cliResult {
+		t.Helper()
+		url, _ := serve(t, fleet, ssmsim.Options{AccountID: account})
+		got := runCLI(t, "", append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
+			"--fail-on", "none", "--quiet", "--out", filepath.Join(root, out)}, extra...)...)
+		if got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", out, got.code, got.stderr)
+		}
+		return got
+	}
+	run("111111111111", "a")
+	run("222222222222", "b")
+	if got := runCLI(t, "", "report", filepath.Join(root, "a", audit.ResultsFile), filepath.Join(root, "b", audit.ResultsFile),
+		"--out", filepath.Join(root, "both"), "--fail-on", "none", "--quiet"); got.code != 0 {
+		t.Fatalf("merge: exit %d\n%s", got.code, got.stderr)
+	}
+	got := run("111111111111", "next", "--baseline", filepath.Join(root, "both"))
+	if !strings.Contains(got.stderr, "covers other targets") {
+		t.Errorf("--baseline of a merge of two accounts' runs: no warning that it covers other targets:\n%s", got.stderr)
 	}
 }

@@ -1012,6 +1012,12 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			}
 			fmt.Fprintf(stderr, "auditor: warning: --baseline %s covers other targets than this run (one --split-by group of a run): an instance of the other groups is reported new; to compare with the whole run: %s\n", o.base.Path, instead)
 		}
+		if !o.warnedScope && len(info.Parts) > 0 && moreAccounts(o.base.Records(), rs) {
+			// Parts of one list read in two accounts are of the same
+			// list: their digest is taken before accounts are filled in.
+			o.warnedScope = true
+			fmt.Fprintf(stderr, "auditor: warning: --baseline %s covers other targets than this run (the instances of several accounts, this run's of one): an instance of another account is reported gone\n", o.base.Path)
+		}
 		if !o.warnedScope && len(o.base.Run.Parts) > 0 && len(info.Parts) > 0 && !sameLists(*info, o.base.Run) {
 			// Shards of one list are compared on the instances both
 			// cover (audit.Compare); lists that cannot be related are
@@ -1477,6 +1483,14 @@ func sameScope(self, ri audit.RunInfo) bool {
 		}
 	}
 	return self.Caller == "" || ri.Caller == "" || self.Caller == ri.Caller
+}
+
+// moreAccounts reports whether the baseline's record base names instances
+// of several accounts, and rs of one known account.
+func moreAccounts(base, rs *audit.Records) bool {
+	_, one := base.SoleAccount()
+	mine, ok := rs.SoleAccount()
+	return base.Len() > 0 && !one && ok && mine != ""
 }
 
 // splitGroup reports whether ri is the run.json of a --split-by group
