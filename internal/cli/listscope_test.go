@@ -95,3 +95,64 @@ func TestExcludeCallerFromListOfOthers(t *testing.T) {
 		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
 	}
 }
+
+// TestOrgFlagsAgainstAPlainList: rows that give no account or region are
+// audited in the caller's account and in --region; when --accounts,
+// --exclude-accounts or --regions leave that out, the refusal says so (the
+// rows name no account or region, where they are audited and what to do),
+// instead of saying that the list names an account or region it does not.
+// The region is refused before any call to AWS.
+func TestOrgFlagsAgainstAPlainList(t *testing.T) {
+	org, srv, accounts := serveOrg(t, 10)
+	caller := accounts[0].ID
+	ids := org.Fleet(caller, "us-east-1").ManagedIDs()[:3]
+	list := writeFile(t, "ids.txt", strings.Join(ids, "\n")+"\n")
+	tests := []struct {
+		name        string
+		args        []string
+		code        int
+		want, avoid []string
+		noCall      bool
+	}{
+		{name: "--regions without --region's", args: []string{"--regions", "eu-west-1"}, code: 2, noCall: true,
+			want:  []string{"--regions eu-west-1", "3 instances", "ids.txt:1", "give no region", "us-east-1", "--region"},
+			avoid: []string{"the list names"}},
+		{name: "--accounts without the caller's", args: []string{"--accounts", accounts[1].ID}, code: 2,
+			want:  []string{"--accounts " + accounts[1].ID, "3 instances", "ids.txt:1", "give no account", "caller's account " + caller, "account_id column"},
+			avoid: []string{"the list names"}},
+		{name: "--exclude-accounts of the caller's", args: []string{"--exclude-accounts", caller}, code: 2,
+			want:  []string{"--exclude-accounts " + caller, "3 instances", "ids.txt:1", "give no account", "account_id column"},
+			avoid: []string{"the list names"}},
+		{name: "--regions and --accounts that take them in", args: []string{"--regions", "eu-west-1,us-east-1", "--accounts", caller + "," + accounts[1].ID}, code: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := srv.Stats()
+			out := filepath.Join(t.TempDir(), "o")
+			args := append([]string{"run", "--instances", list, "--role-name", "AuditRole", "--region", "us-east-1",
+				"--fail-on", "none", "--quiet", "--out", out}, tt.args...)
+			got := runCLI(t, "", args...)
+			if got.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", got.code, tt.code, got.stderr)
+			}
+			checkSays(t, got.stderr, tt.want, tt.avoid)
+			if tt.code != 2 {
+				return
+			}
+			after := srv.Stats()
+			if n := after.Calls[ssmsim.OpDescribeInstanceAssociationsStatus] - before.Calls[ssmsim.OpDescribeInstanceAssociationsStatus]; n != 0 {
+				t.Errorf("%d SSM calls before the refusal, want none", n)
+			}
+			if tt.noCall {
+				for op, n := range after.Calls {
+					if n != before.Calls[op] {
+						t.Errorf("%d %s calls before a refusal that needs none", n-before.Calls[op], op)
+					}
+				}
+			}
+			if _, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile)); err == nil {
+				t.Errorf("a refused run left a record in %s", out)
+			}
+		})
+	}
+}

@@ -338,10 +338,10 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		// Checked once the targets left are known (checkRecordAccount).
 		j.unnamedRecord, j.learnt = true, id.Account
 	}
-	j.fleet.ApplyDefaults("", fill)
-
 	// Before a shard takes its part: every shard of a list refuses it
-	// alike.
+	// alike. The rows that give no account are told apart from those
+	// that name the caller's until then.
+	j.fill = fill
 	accounts, err := j.resolveAccounts(ctx, stderr)
 	if err != nil {
 		return nil, err
@@ -349,6 +349,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 	if err := j.checkListedScope(accounts); err != nil {
 		return nil, err
 	}
+	j.fleet.ApplyDefaults("", fill)
 	if j.shardN > 0 && !o.discover {
 		// By instance, once every target has its account; a discovery
 		// run splits by account-region once it knows them.
@@ -493,6 +494,10 @@ func (j *job) resolveAccounts(ctx context.Context, stderr io.Writer) ([]awsconn.
 			return nil, usagef("--exclude-accounts %s: the list names %s of that account (the first at %s), and a listed instance is audited in the account the list gives it: take that account's rows out of the list, or leave it out of --exclude-accounts",
 				x, plural(n, "instance"), first)
 		}
+		if n, first := j.listedWhere(func(t audit.Target) bool { return t.AccountID == "" }); n > 0 && x == j.fill {
+			return nil, usagef("--exclude-accounts %s: the rows that give no account (%s, the first at %s) are audited in the caller's account %s: add an account_id column to the list, or leave it out of --exclude-accounts",
+				x, plural(n, "instance"), first, x)
+		}
 		if !slices.ContainsFunc(accounts, func(a awsconn.Account) bool { return a.ID == x }) {
 			among := "the accounts to audit"
 			if spec.org {
@@ -527,11 +532,12 @@ func (j *job) resolveAccounts(ctx context.Context, stderr io.Writer) ([]awsconn.
 }
 
 // checkListedScope refuses a list that names instances outside the
-// accounts and regions to audit: without --discover, --accounts (its list,
-// its file or the organisation's ACTIVE accounts) and --regions (a list)
-// say what the run audits, and a listed instance is audited in the account
-// and region the list gives it, so a row outside them would be audited all
-// the same. With --discover they scope the discovery, and listed instances
+// accounts to audit: without --discover, --accounts (its list, its file or
+// the organisation's ACTIVE accounts) and --regions (a list, see
+// checkListedRegions) say what the run audits, and a listed instance is
+// audited in the account and region the list gives it (those that give no
+// account in the caller's, j.fill), so a row outside them would be audited
+// all the same. With --discover they scope the discovery, and listed instances
 // are a union with it, audited as listed (--exclude-accounts is checked in
 // both: see resolveAccounts).
 func (j *job) checkListedScope(accounts []awsconn.Account) error {
@@ -548,16 +554,34 @@ func (j *job) checkListedScope(accounts []awsconn.Account) error {
 			return usagef("--accounts %s: the list names %s, not among the accounts to audit, and a listed instance is audited in the account the list gives it: take those rows out of the list, or add the account to --accounts",
 				j.o.accounts, out)
 		}
+		if n, first := j.listedWhere(func(t audit.Target) bool { return t.AccountID == "" }); n > 0 && j.fill != "" && !among[j.fill] {
+			return usagef("--accounts %s: the rows that give no account (%s, the first at %s) are audited in the caller's account %s, not among the accounts to audit: add an account_id column to the list, or add %s to --accounts",
+				j.o.accounts, plural(n, "instance"), first, j.fill, j.fill)
+		}
 	}
-	if len(spec.regions) > 0 && !spec.allRegions {
-		among := map[string]bool{}
-		for _, r := range spec.regions {
-			among[r] = true
-		}
-		if out := j.listedOutside(func(t audit.Target) string { return t.Region }, "in", among); out != "" {
-			return usagef("--regions %s: the list names %s, not among --regions, and a listed instance is audited in the region the list gives it: take those rows out of the list, or add the region to --regions",
-				j.o.regions, out)
-		}
+	return nil
+}
+
+// checkListedRegions refuses a list that names instances outside --regions
+// (a list), without --discover (see checkListedScope), before any call:
+// the rows that give a region are audited in it, and those that give none
+// in region (--region or the AWS configuration's).
+func (j *job) checkListedRegions(region string) error {
+	spec := j.org
+	if j.o.discover || len(spec.regions) == 0 || spec.allRegions {
+		return nil
+	}
+	among := map[string]bool{}
+	for _, r := range spec.regions {
+		among[r] = true
+	}
+	if out := j.listedOutside(func(t audit.Target) string { return t.Region }, "in", among); out != "" {
+		return usagef("--regions %s: the list names %s, not among --regions, and a listed instance is audited in the region the list gives it: take those rows out of the list, or add the region to --regions",
+			j.o.regions, out)
+	}
+	if n, first := j.listedWhere(func(t audit.Target) bool { return t.Region == "" }); n > 0 && region != "" && !among[region] {
+		return usagef("--regions %s: the rows that give no region (%s, the first at %s) are audited in %s (--region, AWS_REGION or the profile's region), not among --regions: pass --region with one of --regions, or add a region column to the list",
+			j.o.regions, plural(n, "instance"), first, region)
 	}
 	return nil
 }

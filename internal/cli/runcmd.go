@@ -92,8 +92,11 @@ type job struct {
 	// caller is the account the credentials belong to, once asked
 	// (callerAsked); accountNames the names of the accounts in the
 	// organisation.
-	caller       string
-	callerAsked  bool
+	caller      string
+	callerAsked bool
+	// fill is the account that listed rows giving none are audited in
+	// (the caller's, or a resumed record's).
+	fill         string
 	accountNames map[string]string
 	// dir is the output directory, once opened and locked.
 	dir *outdir.Dir
@@ -184,6 +187,9 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		o.region = region
 		if spec.allRegions && conn.HomeRegion() == "" {
 			problems = append(problems, usagef("--regions all: no region to ask EC2 for each account's regions in, nor to call STS and Organizations in: pass --region or set AWS_REGION"))
+		}
+		if err := j.checkListedRegions(region); err != nil {
+			problems = append(problems, err)
 		}
 		// Targets carry their region from here on, so that they match the
 		// record of an earlier run whatever told it the region, and one
