@@ -572,10 +572,10 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 	if !o.resume {
 		return nil
 	}
-	if _, ok := resumedRun(o.out); !ok {
+	recorded, known := startedWith(o.out)
+	if !known {
 		return nil
 	}
-	recorded := recordedBaseline(o.out)
 	switch {
 	case recorded != "" && !statOK(recorded) && failsOnNew(o.failOn.vals):
 		// Resumed without it, nothing could be called new: the gate
@@ -609,14 +609,57 @@ func failsOnNew(vals []string) bool {
 }
 
 // recordedBaseline returns the baseline that the run whose record is in
-// dir was compared with, as its run.json says; "" for none.
+// dir was compared with, as its run.json says (or, killed before it wrote
+// one, as its first attempt kept it); "" for none.
 func recordedBaseline(dir string) string {
-	ri, ok := resumedRun(dir)
-	if !ok || ri.Changes == nil {
-		return ""
-	}
-	return ri.Changes.BaselineIn(dir)
+	b, _ := startedWith(dir)
+	return b
 }
+
+// startedWith returns the baseline that the run whose record is in dir
+// started with ("" for none), and whether that is known: from its run.json,
+// or for a run killed before it wrote one, from the baselineFile its first
+// attempt kept before its first line. A record kept by a release that kept
+// no baselineFile, or no record, tells nothing.
+func startedWith(dir string) (baseline string, known bool) {
+	if ri, ok := resumedRun(dir); ok {
+		if ri.Changes == nil {
+			return "", true
+		}
+		return ri.Changes.BaselineIn(dir), true
+	}
+	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
+		return "", false
+	}
+	path := filepath.Join(dir, baselineFile)
+	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() || st.Size() > maxBaselineFile {
+		return "", false
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", false
+	}
+	kept := strings.TrimSuffix(string(b), "\n")
+	switch {
+	case kept == "":
+		return "", true
+	case filepath.IsAbs(kept):
+		return kept, true
+	}
+	return filepath.Join(dir, kept), true
+}
+
+// baselineFile is where an output directory keeps the baseline its run
+// started with (the record's path from the directory, or nothing for
+// none), written by the first attempt before its first line: the lines it
+// writes carry their first-seen dates from that baseline, and a resume of
+// an attempt killed before its run.json must keep to it as one of a run
+// that wrote its run.json does.
+const baselineFile = ".auditor-baseline"
+
+// maxBaselineFile bounds what startedWith reads of a baselineFile: a path,
+// and not a file grown by anything else.
+const maxBaselineFile = 64 << 10
 
 // sameRecord reports whether a and b (records, or directories holding one)
 // name the same record.

@@ -96,7 +96,10 @@ type job struct {
 	callerAsked bool
 	// fill is the account that listed rows giving none are audited in
 	// (the caller's, or a resumed record's).
-	fill         string
+	fill string
+	// fresh is set when this attempt starts the record (no --resume, or
+	// nothing to resume).
+	fresh        bool
 	accountNames map[string]string
 	// dir is the output directory, once opened and locked.
 	dir *outdir.Dir
@@ -410,6 +413,7 @@ func (j *job) plan(stderr io.Writer) error {
 	j.info.Targets, j.info.Duplicates, j.info.Invalid = part.Targets, part.Duplicates, part.Invalid
 
 	exists := j.hasRecord()
+	j.fresh = !exists
 	if !o.resume {
 		if exists {
 			return usagef("%s already holds a record: pass --resume to continue it, or another --out", o.out)
@@ -481,6 +485,25 @@ func (j *job) plan(stderr io.Writer) error {
 func (j *job) keepAttempts(stderr io.Writer) {
 	if err := audit.WriteAttempts(filepath.Join(j.o.out, audit.AttemptsFile), j.info.Attempts); err != nil {
 		fmt.Fprintf(stderr, "auditor: warning: --out %s: this attempt's start could not be kept (%v): if it is killed before it writes %s, a resume judges what it read from the attempt before it\n",
+			j.o.out, err, audit.RunFile)
+	}
+}
+
+// keepBaselineChoice writes, for a run's first attempt, the baseline it
+// compares with to --out's baselineFile before the attempt records
+// anything, so that a resume keeps to it even if the attempt is killed
+// before its run.json (see startedWith). As for keepAttempts, a file that
+// cannot be written costs only that: the run says so, and goes on.
+func (j *job) keepBaselineChoice(stderr io.Writer) {
+	if !j.fresh {
+		return
+	}
+	kept := ""
+	if b := j.o.base; b != nil {
+		kept = pathFrom(j.o.out, b.Path) + "\n"
+	}
+	if err := atomicfile.WriteFile(filepath.Join(j.o.out, baselineFile), []byte(kept)); err != nil {
+		fmt.Fprintf(stderr, "auditor: warning: --out %s: the baseline this run compares with could not be kept (%v): if it is killed before it writes %s, a resume cannot tell which it started with\n",
 			j.o.out, err, audit.RunFile)
 	}
 }
@@ -624,6 +647,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	defer o.closeBaseline()
 	j.keepAttempts(stderr)
+	j.keepBaselineChoice(stderr)
 	w, err := audit.CreateRecord(j.recordPath())
 	if err != nil {
 		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
