@@ -88,8 +88,12 @@ var looseLoginSchemes = map[string]bool{"http": true, "https": true, "ws": true,
 // withoutLooseLogin returns u, whose scheme and its ':' take its first
 // start bytes and which net/url reads without a host, without the login a
 // browser reads in it: after any slashes and backslashes, the text up to the
-// last '@' before the first '/', '\', '?' or '#'. A u without one is
-// returned as it is.
+// last '@' before the first '/', '\', '?' or '#'; or, when the text before
+// that first one is not a host and port (a ':' and then more than digits,
+// as in KEY:SECRET), the text up to the first '@' after it, since a
+// password may hold those characters (a secret access key often holds a
+// '/'). A u without either is returned as it is: an '@' after a host, in
+// the key or the query, is kept.
 func withoutLooseLogin(u string, start int) string {
 	for start < len(u) && (u[start] == '/' || u[start] == '\\') {
 		start++
@@ -98,11 +102,38 @@ func withoutLooseLogin(u string, start int) string {
 	if j := strings.IndexAny(u[start:], "/\\?#"); j >= 0 {
 		end = start + j
 	}
-	at := strings.LastIndexByte(u[start:end], '@')
-	if at < 0 {
+	if at := strings.LastIndexByte(u[start:end], '@'); at >= 0 {
+		return u[:start] + u[start+at+1:]
+	}
+	if isHostPort(u[start:end]) {
 		return u
 	}
-	return u[:start] + u[start+at+1:]
+	// No browser opens such a URL (its port is not a number). The first
+	// '@' after it, not the last, ends the login: what follows is the host
+	// meant, and its key may hold an '@' of its own.
+	if at := strings.IndexByte(u[end:], '@'); at >= 0 {
+		return u[:start] + u[end+at+1:]
+	}
+	return u
+}
+
+// isHostPort reports whether h may be a host, with or without a port: a
+// name, or an IPv6 address in brackets, then nothing or a ':' and digits
+// only. It looks for the ':' of a login alone, and takes any name for a
+// host.
+func isHostPort(h string) bool {
+	if strings.HasPrefix(h, "[") {
+		i := strings.IndexByte(h, ']')
+		if i < 0 {
+			return false
+		}
+		h = h[i+1:]
+		if h != "" && h[0] != ':' {
+			return false
+		}
+	}
+	_, port, _ := strings.Cut(h, ":")
+	return strings.Trim(port, "0123456789") == ""
 }
 
 // cleanQuery returns the raw query q after sep without its signing

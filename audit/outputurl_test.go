@@ -44,6 +44,32 @@ func TestOutputURLWithoutCredentials(t *testing.T) {
 		{"an @ in the key kept after backslashes", `https:\\s3.amazonaws.com\ssm-out\erin@example.com\stdout`, `https:\\s3.amazonaws.com\ssm-out\erin@example.com\stdout`},
 		{"an @ in the query kept without the slashes", "https:s3.amazonaws.com/ssm-out/stdout?owner=erin@example.com", "https:s3.amazonaws.com/ssm-out/stdout?owner=erin@example.com"},
 		{"another scheme's @ kept", "mailto:erin@example.com", "mailto:erin@example.com"},
+		// A secret access key holds '/' and '+' as often as not: the login
+		// runs past the first '/', which a browser takes for the end of a
+		// host whose port is not a number, and net/url for the end of an
+		// authority that does not parse.
+		{"a secret with slashes, without the slashes", "https:AKIAEXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY@ssm-out.s3.amazonaws.com/run/stdout",
+			"https:ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a secret with a slash, after one slash", "https:/AKIAEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY@ssm-out.s3.amazonaws.com/run/stdout",
+			"https:/ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a secret with a slash, after backslashes", `https:\\AKIAEXAMPLE:wJalrXUtnFEMI/K7MDENG@ssm-out.s3.amazonaws.com\run\stdout`,
+			`https:\\ssm-out.s3.amazonaws.com\run\stdout`},
+		{"a secret with a backslash, without the slashes", `https:AKIAEXAMPLE:wJalrXUtnFEMI\K7MDENG@ssm-out.s3.amazonaws.com/run/stdout`,
+			"https:ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a secret with a ? and a #, without the slashes", "https:AKIAEXAMPLE:wJal?rXUtnFEMI#K7MDENG@ssm-out.s3.amazonaws.com/run/stdout",
+			"https:ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a secret with a slash, and an @ in the key kept", "https:AKIAEXAMPLE:wJalrXUtnFEMI/K7MDENG@ssm-out.s3.amazonaws.com/erin@example.com/stdout",
+			"https:ssm-out.s3.amazonaws.com/erin@example.com/stdout"},
+		{"a secret with a slash, after two slashes", "https://AKIAEXAMPLE:wJalrXUtnFEMI/K7MDENG@ssm-out.s3.amazonaws.com/run/stdout",
+			"ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a secret with a ?, after two slashes", "https://AKIAEXAMPLE:wJal?rXUtnFEMI@ssm-out.s3.amazonaws.com/run/stdout",
+			"ssm-out.s3.amazonaws.com/run/stdout"},
+		{"a port and an @ in the key kept", "https://minio.example:9000/ssm-out/erin@example.com/stdout", "https://minio.example:9000/ssm-out/erin@example.com/stdout"},
+		{"a port and an @ in the key kept without the slashes", "https:minio.example:9000/ssm-out/erin@example.com/stdout",
+			"https:minio.example:9000/ssm-out/erin@example.com/stdout"},
+		{"an IPv6 host and an @ in the key kept without the slashes", "https:[::1]:9000/ssm-out/erin@example.com/stdout", "https:[::1]:9000/ssm-out/erin@example.com/stdout"},
+		{"an @ in the query kept after a port", "https:minio.example:9000/ssm-out/stdout?owner=erin@example.com", "https:minio.example:9000/ssm-out/stdout?owner=erin@example.com"},
+		{"an @ in an s3 key kept", "s3://ssm-out/reports@2026/stdout", "s3://ssm-out/reports@2026/stdout"},
 		// S3 keys may hold '#', which SSM may send as it is: what follows
 		// it is the key, not a fragment to cut.
 		{"a # in the key kept", "https://s3.amazonaws.com/bucket/build#12/i-0123456789abcdef0/UpdateAVSignatures/stdout",
@@ -72,7 +98,7 @@ func TestOutputURLWithoutCredentials(t *testing.T) {
 				Associations: []audit.Association{a}}); err != nil {
 				t.Fatal(err)
 			}
-			for _, secret := range []string{"TOKEN", "abc123", "AKIAEXAMPLE", "ASIAEXAMPLE", "vjbyPxybdZaNmGa", "secret", "sec#ret"} {
+			for _, secret := range []string{"TOKEN", "abc123", "AKIAEXAMPLE", "ASIAEXAMPLE", "vjbyPxybdZaNmGa", "secret", "sec#ret", "wJal", "K7MDENG"} {
 				if strings.Contains(tt.raw, secret) && strings.Contains(line.String(), secret) {
 					t.Errorf("the record holds %q: %s", secret, line.String())
 				}
@@ -95,4 +121,30 @@ func TestOutputURLWithoutCredentials(t *testing.T) {
 	if a.OutputURL.S3OutputURL.OutputURL != raw {
 		t.Errorf("EncodeResult changed its argument's URL to %q", a.OutputURL.S3OutputURL.OutputURL)
 	}
+}
+
+// FuzzOutputURLLogin: a login of an access key and any secret without an
+// '@', after an https scheme and any slashes or backslashes, is not kept,
+// whatever the secret holds ('/', '?', '#', '\'), unless the secret's
+// text before the first of those is digits alone: then a browser, and
+// net/url, read a host and a port, and the rest as its key.
+func FuzzOutputURLLogin(f *testing.F) {
+	for _, s := range []string{"secret", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "a+b/c", "a?b", "a#b", `a\b`, "x:y/z", "[x/y", "%zz/y", "", "123", "12/x", `\`} {
+		for _, sep := range []string{"", "/", "//", "///", `\\`, `/\`} {
+			f.Add(sep, s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, sep, secret string) {
+		if strings.Trim(sep, `/\`) != "" || len(sep) > 4 || strings.Contains(secret, "@") {
+			t.Skip("not a login before a host")
+		}
+		if head, _, ok := strings.Cut(strings.NewReplacer(`\`, "/", "?", "/", "#", "/").Replace(secret), "/"); ok && strings.Trim(head, "0123456789") == "" {
+			t.Skip("a host and a port: no browser reads a login")
+		}
+		raw := "https:" + sep + "AKIAFUZZEXAMPLE:" + secret + "@ssm-out.s3.amazonaws.com/run/stdout"
+		a := audit.Association{OutputURL: &audit.OutputURL{S3OutputURL: &audit.S3OutputURL{OutputURL: raw}}}
+		if got := a.URL(); strings.Contains(got, "AKIAFUZZEXAMPLE") || !strings.HasSuffix(got, "ssm-out.s3.amazonaws.com/run/stdout") {
+			t.Errorf("URL() of %q = %q, want it without the login and with the host and key", raw, got)
+		}
+	})
 }
