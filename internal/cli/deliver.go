@@ -473,8 +473,9 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 // uploadAgain is the AWS CLI command that uploads the output as --upload
 // did: with the same encryption, and without the hidden files (the lock,
 // the split's marker, the groups' baselines). The AWS CLI joins a filter's
-// pattern to the source directory and matches it with fnmatch, whose *
-// crosses "/": ".*" is a hidden entry at the top, "*/.*" one below it.
+// pattern to the source directory's absolute path and matches it with
+// fnmatch, whose * crosses "/": ".*" is a hidden entry at the top, "*/.*"
+// one below it.
 func (dl *delivery) uploadAgain() string {
 	d := dl.d
 	dest := d.upload
@@ -483,8 +484,18 @@ func (dl *delivery) uploadAgain() string {
 		// is, %40 and all.
 		dest = "s3://" + bucket + "/" + prefix
 	}
-	args := []string{"aws", "s3", "cp", "--recursive", dl.out, dest}
-	args = append(args, uploadFilters(dl.out, dl.written)...)
+	src, root := dl.out, ""
+	// The CLI joins the source's absolute path to each pattern unquoted:
+	// a '[' in it made every pattern miss, and every file of the
+	// directory go, a '*' let a pattern reach into the user's own
+	// directories. A pattern that is an absolute path it takes whole
+	// (os.path.join), so such a source is named by that path, which the
+	// CLI then takes as it is, and each pattern starts with it, quoted.
+	if abs, err := filepath.Abs(dl.out); err == nil && strings.ContainsAny(abs, "[*?") {
+		src, root = abs, fnmatchQuote(filepath.ToSlash(abs))+"/"
+	}
+	args := []string{"aws", "s3", "cp", "--recursive", src, dest}
+	args = append(args, uploadFilters(dl.out, root, dl.written)...)
 	switch d.uploadSSE {
 	case deliver.SSEKMS:
 		args = append(args, "--sse", deliver.SSEKMS)
@@ -506,8 +517,10 @@ func (dl *delivery) uploadAgain() string {
 // a key), which the upload left be. A split's directories are taken whole,
 // their hidden files (the groups' baselines) left out, as the run's own
 // (the lock, the markers) are. Without written, every file but the hidden
-// ones.
-func uploadFilters(out string, written []string) []string {
+// ones. Each pattern starts with root: "" for patterns the CLI takes
+// relative to the source, or that source's absolute path, quoted for
+// fnmatch, and a "/".
+func uploadFilters(out, root string, written []string) []string {
 	var inc []string
 	for _, p := range written {
 		rel, err := filepath.Rel(out, p)
@@ -520,14 +533,15 @@ func uploadFilters(out string, written []string) []string {
 		}
 		inc = append(inc, rel)
 	}
+	hidden := []string{"--exclude", root + ".*", "--exclude", root + "*/.*"}
 	if len(inc) == 0 {
-		return []string{"--exclude", ".*", "--exclude", "*/.*"}
+		return hidden
 	}
-	f := []string{"--exclude", "*"}
+	f := []string{"--exclude", root + "*"}
 	for _, p := range slices.Compact(slices.Sorted(slices.Values(inc))) {
-		f = append(f, "--include", p)
+		f = append(f, "--include", root+p)
 	}
-	return append(f, "--exclude", ".*", "--exclude", "*/.*")
+	return append(f, hidden...)
 }
 
 // fnmatchQuote quotes the characters that the AWS CLI's filters (Python's

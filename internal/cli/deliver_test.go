@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -817,6 +818,9 @@ func TestUploadRetryCommand(t *testing.T) {
 		{"AES256", []string{"--upload-sse", "AES256"}, []string{"--sse", "AES256"}},
 		{"the bucket's", nil, nil},
 		{"an owner checked", []string{"--upload-sse", "AES256", "--upload-bucket-owner", "111122223333"}, []string{"--sse", "AES256", "--expected-bucket-owner", "111122223333"}},
+		// fnmatch would take these for a pattern, in the path that the
+		// AWS CLI joins to each filter's.
+		{"a directory named [prod] *", nil, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out := "r9 " + strings.ReplaceAll(tt.name, "'", "")
@@ -845,7 +849,9 @@ func TestUploadRetryCommand(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%q is not one plain command to a shell: %v\n%s", line, err, got.stderr)
 			}
-			if len(args) < 6 || !slices.Equal(args[:6], []string{"aws", "s3", "cp", "--recursive", out, "s3://no-such-bucket/ssm/r9/"}) {
+			root, _ := filepath.Abs(out)
+			if len(args) < 6 || !slices.Equal(args[:6], []string{"aws", "s3", "cp", "--recursive", out, "s3://no-such-bucket/ssm/r9/"}) &&
+				!slices.Equal(args[:6], []string{"aws", "s3", "cp", "--recursive", root, "s3://no-such-bucket/ssm/r9/"}) {
 				t.Fatalf("%q: want aws s3 cp --recursive %s s3://no-such-bucket/ssm/r9/ ...", args, out)
 			}
 			var sse, filters [][2]string
@@ -869,9 +875,9 @@ func TestUploadRetryCommand(t *testing.T) {
 				t.Errorf("%q: encryption %q, want %q", args, gotSSE, tt.want)
 			}
 			// What the AWS CLI copies: each filter's pattern joined to the
-			// source's absolute path and matched with fnmatch (where *
+			// source's absolute path as os.path.join does (an absolute
+			// pattern is taken whole) and matched with fnmatch (where *
 			// crosses /), the last match deciding.
-			root, _ := filepath.Abs(out)
 			var copied, want, hidden []string
 			filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 				if err != nil || d.IsDir() {
@@ -885,7 +891,11 @@ func TestUploadRetryCommand(t *testing.T) {
 				}
 				in := true
 				for _, f := range filters {
-					if fnmatch(t, filepath.Join(root, f[1]), p) {
+					pattern := f[1]
+					if !filepath.IsAbs(pattern) {
+						pattern = root + "/" + pattern
+					}
+					if fnmatch(pattern, p) {
 						in = f[0] == "--include"
 					}
 				}
@@ -905,21 +915,50 @@ func TestUploadRetryCommand(t *testing.T) {
 }
 
 // fnmatch matches name against pattern as Python's fnmatch does (the AWS
-// CLI's filters): * and ? match any character, / included.
-func fnmatch(t *testing.T, pattern, name string) bool {
-	t.Helper()
+// CLI's filters): * and ? match any character, / included; [...] one of
+// its characters, [!...] one not among them, and a '[' without its ']'
+// itself.
+func fnmatch(pattern, name string) bool {
 	var re strings.Builder
-	re.WriteString("^")
-	for _, r := range pattern {
-		switch r {
+	re.WriteString("(?s)^")
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; c {
 		case '*':
 			re.WriteString(".*")
 		case '?':
 			re.WriteString(".")
 		case '[':
-			t.Fatalf("pattern %q: classes are not handled here", pattern)
+			j := i + 1
+			if j < len(pattern) && pattern[j] == '!' {
+				j++
+			}
+			if j < len(pattern) && pattern[j] == ']' {
+				j++
+			}
+			for j < len(pattern) && pattern[j] != ']' {
+				j++
+			}
+			if j >= len(pattern) {
+				re.WriteString(`\[`)
+				continue
+			}
+			class := pattern[i+1 : j]
+			re.WriteString("[")
+			if strings.HasPrefix(class, "!") {
+				re.WriteString("^")
+				class = class[1:]
+			}
+			for _, r := range class {
+				if r == '-' {
+					re.WriteRune(r)
+				} else {
+					re.WriteString(regexp.QuoteMeta(string(r)))
+				}
+			}
+			re.WriteString("]")
+			i = j
 		default:
-			re.WriteString(regexp.QuoteMeta(string(r)))
+			re.WriteString(regexp.QuoteMeta(string(c)))
 		}
 	}
 	re.WriteString("$")
@@ -1742,6 +1781,72 @@ func splitSignalledBeforeDelivery(t *testing.T, fleet *ssmsim.Fleet, list string
 		t.Fatalf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
 	}
 	return ms, got
+}
+
+// TestUploadAgainWithTheAWSCLI: the command that uploads again, run by the
+// AWS CLI itself (--dryrun, to an endpoint that is not listening), copies
+// the files written and no other, whatever the output directory is named:
+// the CLI joins each filter's pattern to the directory's absolute path,
+// unquoted, so a '[' in that path made every pattern miss and every file
+// go, and a '*' let an --include reach further down.
+func TestUploadAgainWithTheAWSCLI(t *testing.T) {
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("no aws command to run the upload command with")
+	}
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	t.Setenv("AWS_DEFAULT_REGION", "us-east-1")
+	t.Setenv("HOME", t.TempDir())
+	dir := t.TempDir()
+	t.Chdir(dir)
+	// What the run wrote, a --split-by group whole.
+	ours := []string{"results.csv", "report.html", "by-owner/alice/report.html"}
+	// The run's hidden files, which the upload leaves out, and the user's
+	// own: a file beside the reports, and one that an --include of
+	// results.csv joined to a path with a '*' would match.
+	theirs := []string{".auditor.lock", "by-owner/alice/.baseline.jsonl", "notes.txt", "private/b/results.csv"}
+	for _, out := range []string{"reports", "reports[prod]", "a*b", "run?1", filepath.Join(dir, "abs[olute]")} {
+		t.Run(out, func(t *testing.T) {
+			var written []string
+			for _, f := range append(ours, theirs...) {
+				p := filepath.Join(out, f)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if slices.Contains(ours, f) {
+					written = append(written, p)
+				}
+			}
+			dl := &delivery{d: &deliveryOptions{upload: "s3://no-such-bucket/ssm/"}, out: out, written: written}
+			line := dl.uploadAgain()
+			args, err := shellWords(line)
+			if err != nil || len(args) < 2 || args[0] != "aws" {
+				t.Fatalf("%q is not one aws command: %v", line, err)
+			}
+			cmd := exec.Command(aws, append(args[1:], "--dryrun", "--endpoint-url", "http://127.0.0.1:9")...)
+			// The AWS CLI takes an empty AWS_PROFILE for a profile's name.
+			cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AWS_") && strings.HasSuffix(kv, "=") })
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			stdout, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", line, err, stderr.String())
+			}
+			var got []string
+			for _, l := range strings.Split(string(stdout), "\n") {
+				if _, key, ok := strings.Cut(l, " to s3://no-such-bucket/ssm/"); ok && strings.HasPrefix(l, "(dryrun) upload: ") {
+					got = append(got, key)
+				}
+			}
+			slices.Sort(got)
+			if want := slices.Sorted(slices.Values(ours)); !slices.Equal(got, want) {
+				t.Errorf("%s\ncopies %q, want %q", line, got, want)
+			}
+		})
+	}
 }
 
 // TestUploadAgainNamesTheKeys: the command that uploads again names the
