@@ -1413,7 +1413,7 @@ func isDelivery(err error) bool {
 // mailCmd mails the reports of a run's output directory again, as they are
 // on disk: after the mail set-up is fixed, or to more people. It calls AWS
 // only for --mail-via ses. Its exit code is 0, 2 for bad flags or a
-// directory without a run, 4 for a run another auditor holds (mailInUse),
+// directory without a run, 4 for a run another auditor holds (holdForMail),
 // 5 when the mail failed.
 func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("mail", stdout, stderr)
@@ -1443,6 +1443,14 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("mail: %s: no %s: name the --out directory of a run or a report", dir, name)
 		}
 	}
+	// Held before anything in it is read, until the mail is sent: a run or
+	// a report that began between a read and the lock would have the mail
+	// take its figures from one run and its attachments from another.
+	release, err := holdForMail(dir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	src, err := openMailSource(dir)
 	if err != nil {
 		return usagef("mail: %v", err)
@@ -1478,11 +1486,6 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			reportsAt = strings.TrimSuffix(v, "/") + "/" + g + "/"
 		}
 	}
-	release, err := holdForMail(dir, splitBy)
-	if err != nil {
-		return err
-	}
-	defer release()
 	dl := &delivery{
 		d: d, out: dir, toFlag: "to", getenv: o.getenv, awsFlags: o.deliveryAWSFlags(),
 		conn:  sync.OnceValues(func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }),
@@ -1600,35 +1603,44 @@ func ofOneAttempt(dir string, src *mailSource) error {
 	return nil
 }
 
-// holdForMail takes the lock of dir, or of its run for one group's
-// directory of the run's split by splitBy, for as long as the mail sends:
-// two mails at once (a cron job and an engineer) would each read and
-// write the undelivered marks, and a run or resume would write what the
-// mail reads. Another mail of the run or of one of its groups is refused
-// meanwhile (exit 4), as a run into it is. Where the lock cannot be taken
-// for another reason (a directory this user may read, not write), the
-// mail goes on unheld: mailInUse looked already.
-func holdForMail(dir, splitBy string) (release func(), err error) {
-	target := dir
-	if groupOf(dir, splitBy) != "" {
-		target, _ = runOfGroup(dir)
+// holdForMail takes the lock of dir, and for one group's directory of a
+// split (RUN/by-LABEL/GROUP, beside its run's run.json) the lock of its
+// run first, for as long as the mail reads and sends: two mails at once
+// (a cron job and an engineer) would each read and write the undelivered
+// marks, and a run, a resume or a report rendering it again would write
+// what the mail reads. It is taken before run.json says how the run was
+// split, so a group is known by its place. Another mail of the run or of
+// one of its groups is refused meanwhile (exit 4), as a run into it is.
+// Where a lock cannot be taken for another reason (a directory this user
+// may read, not write), the mail goes on without it once no other
+// auditor is seen to hold it (mailInUse).
+func holdForMail(dir string) (release func(), err error) {
+	dirs := []string{dir}
+	if run, ok := runOfGroup(dir); ok && statOK(filepath.Join(run, audit.RunFile)) {
+		dirs = []string{run, dir}
 	}
-	unlock, err := dirlock.Lock(target)
-	switch {
-	case errors.Is(err, dirlock.ErrBusy):
-		return nil, fmt.Errorf("mail: %w; wait for it to end, then mail again", err)
-	case err != nil:
-		return func() {}, nil
-	}
-	if target != dir {
-		// The group's own directory, rendered again in place by a report
-		// of its record.
-		if err := dirlock.Held(dir); err != nil {
-			unlock()
-			return nil, fmt.Errorf("mail: %w; wait for it to end, then mail again", err)
+	var unlocks []func()
+	release = func() {
+		for _, u := range slices.Backward(unlocks) {
+			u()
 		}
 	}
-	return unlock, nil
+	for _, d := range dirs {
+		unlock, err := dirlock.Lock(d)
+		switch {
+		case errors.Is(err, dirlock.ErrBusy):
+			release()
+			return nil, fmt.Errorf("mail: %w; wait for it to end, then mail again", err)
+		case err != nil:
+			if err := mailInUse(d); err != nil {
+				release()
+				return nil, err
+			}
+		default:
+			unlocks = append(unlocks, unlock)
+		}
+	}
+	return release, nil
 }
 
 // staleSplit says why split (a split's directory, or one group's) is not

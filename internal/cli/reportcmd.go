@@ -48,7 +48,16 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	now := o.now()
 	o.out = expandOut(o.out, now)
 	o.delivery.upload = expandOut(o.delivery.upload, now)
+	var dir *outdir.Dir
 	if sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
+		// Rendered again in place: held before its run.json or record is
+		// read, so that a run or resume into it, or another report, cannot
+		// write them between the read and the rendering, which would mix
+		// two attempts.
+		if dir, err = outdir.Open(o.out); err != nil {
+			return outError(o.out, err)
+		}
+		defer dir.Close()
 		keepJudgement(c, stderr)
 	}
 	if o.baseline == "" && sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
@@ -113,11 +122,12 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if rs.Torn > 0 {
 		fmt.Fprintf(stderr, "auditor: dropped %s torn by a crash (the last line of a record); run --resume on that run's directory to audit it again\n", plural(rs.Torn, "line"))
 	}
-	dir, err := outdir.Open(o.out)
-	if err != nil {
-		return outError(o.out, err)
+	if dir == nil {
+		if dir, err = outdir.Open(o.out); err != nil {
+			return outError(o.out, err)
+		}
+		defer dir.Close()
 	}
-	defer dir.Close()
 
 	recordPath := filepath.Join(o.out, audit.ResultsFile)
 	inPlace := sameFile(paths, recordPath)

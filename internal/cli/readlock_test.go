@@ -1,0 +1,183 @@
+//go:build unix
+
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/internal/dirlock"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// heldAtFirstRead runs the command args with dir's run.json replaced by a
+// FIFO, and returns the command's result and what dirlock.Held said of
+// each of locked at the moment the command opened run.json first (the
+// open of a FIFO for writing waits for its reader), the first that was
+// not held. The FIFO then gives run.json's content, and a copy renamed
+// over it answers any later read.
+func heldAtFirstRead(t *testing.T, dir string, locked []string, args ...string) (cliResult, error) {
+	t.Helper()
+	runJSON := filepath.Join(dir, audit.RunFile)
+	content, err := os.ReadFile(runJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(runJSON); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(runJSON, 0o600); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	copyPath := filepath.Join(t.TempDir(), audit.RunFile)
+	if err := os.WriteFile(copyPath, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan cliResult, 1)
+	go func() { done <- runCLI(t, "", args...) }()
+	opened := make(chan *os.File, 1)
+	go func() {
+		w, err := os.OpenFile(runJSON, os.O_WRONLY, 0)
+		if err != nil {
+			w = nil
+		}
+		opened <- w
+	}()
+	select {
+	case w := <-opened:
+		var held error
+		for _, d := range locked {
+			if held = dirlock.Held(d); held == nil {
+				held = fmt.Errorf("%s: not locked", d)
+				break
+			}
+		}
+		if err := os.Rename(copyPath, runJSON); err != nil {
+			t.Error(err)
+		}
+		if w != nil {
+			w.Write(content)
+			w.Close()
+		}
+		select {
+		case got := <-done:
+			return got, held
+		case <-time.After(time.Minute):
+			t.Fatal("the command did not end")
+		}
+	case got := <-done:
+		// It ended without reading run.json: let the opener go.
+		if r, err := os.OpenFile(runJSON, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			defer r.Close()
+		}
+		if w := <-opened; w != nil {
+			w.Close()
+		}
+		t.Fatalf("the command never read %s: exit %d\n%s", runJSON, got.code, got.stderr)
+	case <-time.After(time.Minute):
+		t.Fatal("the command did not read run.json")
+	}
+	return cliResult{}, nil
+}
+
+// TestMailReadsUnderTheLock: auditor mail reads the run.json (and the
+// record) of the directory it mails only once it holds the directory's
+// lock, and keeps it until the mail is sent. It looked whether another
+// auditor held the lock, read, and took the lock after: a run (the next
+// one of a schedule, in the same directory) or a report rendering it again
+// that began in between would write what the mail read, and the mail took
+// its figures from one run and its attachments from another.
+func TestMailReadsUnderTheLock(t *testing.T) {
+	out := ownersRun(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	got, held := heldAtFirstRead(t, out, []string{out}, append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
+	if !errors.Is(held, dirlock.ErrBusy) {
+		t.Errorf("the mail read %s while it did not hold the directory's lock (%v): a run could write it meanwhile", audit.RunFile, held)
+	}
+	if got.code != 0 || len(ms.srv.Messages()) != 1 {
+		t.Errorf("exit %d, %d messages, want 0 and 1\n%s", got.code, len(ms.srv.Messages()), got.stderr)
+	}
+}
+
+// TestMailOfAGroupReadsUnderTheLock: the mail of one group's directory of
+// a split reads it under its run's lock, as the mail of the run does.
+func TestMailOfAGroupReadsUnderTheLock(t *testing.T) {
+	out := ownersRun(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	group := filepath.Join(out, "by-owner", "alice")
+	got, held := heldAtFirstRead(t, group, []string{out, group}, append([]string{"mail", group, "--to", "alice@example.com"}, ms.args...)...)
+	if !errors.Is(held, dirlock.ErrBusy) {
+		t.Errorf("the mail read the group's %s while it did not hold both its run's lock and its own (%v)", audit.RunFile, held)
+	}
+	for _, d := range []string{out, group} {
+		if err := dirlock.Held(d); err != nil {
+			t.Errorf("still held after the mail: %v", err)
+		}
+	}
+	if got.code != 0 || len(ms.srv.Messages()) != 1 {
+		t.Errorf("exit %d, %d messages, want 0 and 1\n%s", got.code, len(ms.srv.Messages()), got.stderr)
+	}
+}
+
+// TestReportInPlaceReadsUnderTheLock: auditor report rendering a run
+// again in place reads the run.json (and the record) of its --out only
+// once it holds the directory's lock: it read them first, for the options
+// the reports were judged by and the baseline they were compared with, so
+// that a run resumed there meanwhile left reports of two attempts.
+func TestReportInPlaceReadsUnderTheLock(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	if got := runCLI(t, "", "run", "--instance-id", "i-0123456789abcdef0", "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--fail-on", "none", "--stale-after", "30d"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	got, held := heldAtFirstRead(t, out, []string{out}, "report", filepath.Join(out, audit.ResultsFile), "--out", out, "--fail-on", "none")
+	if !errors.Is(held, dirlock.ErrBusy) {
+		t.Errorf("the report read %s while it did not hold the directory's lock (%v): a run could write it meanwhile", audit.RunFile, held)
+	}
+	if got.code != 0 || !strings.Contains(got.stderr, "--stale-after 30d") {
+		t.Errorf("exit %d, want 0 keeping --stale-after 30d\n%s", got.code, got.stderr)
+	}
+}
+
+// TestReadsOfALockedDirectory: a mail, or a report rendering a run again
+// in place, of a directory another auditor holds reads nothing of it and
+// exits 4 saying so, whatever its run.json holds.
+func TestReadsOfALockedDirectory(t *testing.T) {
+	out := ownersRun(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	unlock, err := dirlock.Lock(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	// Half written, as a run that holds the lock may leave it for a moment.
+	if err := os.WriteFile(filepath.Join(out, audit.RunFile), []byte(`{"schema":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"mail", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)},
+		{"report", []string{"report", filepath.Join(out, audit.ResultsFile), "--out", out, "--fail-on", "none"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runCLI(t, "", tt.args...)
+			if got.code != 4 || !strings.Contains(got.stderr, "in use by another auditor") || strings.Contains(got.stderr, audit.RunFile) {
+				t.Errorf("exit %d, want 4 saying the directory is in use, and nothing of its %s\n%s", got.code, audit.RunFile, got.stderr)
+			}
+		})
+	}
+	if n := len(ms.srv.Messages()); n != 0 {
+		t.Errorf("%d messages, want none", n)
+	}
+}
