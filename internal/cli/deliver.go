@@ -1467,17 +1467,10 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stderr, "auditor: the baseline %s is gone: the mail leaves out what changed since it\n", src.lost)
 	}
 	ropts := report.Options{StaleAfter: o.staleAfter.report(), HTMLMaxRows: o.htmlMaxRows}
-	opts := src.run.Options
-	if src.run.Rendered != nil {
-		opts = src.run.Rendered.Options
+	if sa := judgementOf(src.run).staleAfter; sa != nil {
+		ropts.StaleAfter = sa.report()
 	}
-	if v, ok := opts["stale_after"].(string); ok {
-		var sa days
-		if sa.Set(v) == nil {
-			ropts.StaleAfter = sa.report()
-		}
-	}
-	splitBy, _ := opts["split_by"].(string)
+	splitBy, _ := renderedOptions(src.run)["split_by"].(string)
 	reportsAt := dir
 	if v, ok := src.run.Options["upload"].(string); ok && v != "" {
 		reportsAt = v

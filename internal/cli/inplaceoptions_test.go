@@ -99,3 +99,42 @@ func TestReportInPlaceKeepsRunsStaleAfter(t *testing.T) {
 		t.Errorf("rendered again after a rendering at 7d: %v (%v), want stale_after 7d", ri.Rendered, err)
 	}
 }
+
+// TestJudgementOf: the options a rendering again in place and a mail judge
+// a run's reports by are read from its run.json in one place: its latest
+// rendering's over the run's, and a value the flag would refuse is no
+// value.
+func TestJudgementOf(t *testing.T) {
+	day := 24 * time.Hour
+	for _, tt := range []struct {
+		name      string
+		ri        audit.RunInfo
+		wantStale time.Duration // 0: none
+		wantRows  int           // -1: none
+	}{
+		{"none recorded", audit.RunInfo{}, 0, -1},
+		{"the run's", audit.RunInfo{Options: map[string]any{"stale_after": "30d", "html_max_rows": 50.0}}, 30 * day, 50},
+		{"the rendering's over the run's", audit.RunInfo{
+			Options:  map[string]any{"stale_after": "30d", "html_max_rows": 50.0},
+			Rendered: &audit.Rendering{Options: map[string]any{"stale_after": "14d"}},
+		}, 14 * day, -1},
+		{"refused values", audit.RunInfo{Options: map[string]any{"stale_after": "soon", "html_max_rows": 2.5}}, 0, -1},
+		{"a negative row count", audit.RunInfo{Options: map[string]any{"html_max_rows": -1.0}}, 0, -1},
+		{"no rows", audit.RunInfo{Options: map[string]any{"html_max_rows": 0.0}}, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			j := judgementOf(tt.ri)
+			var gotStale time.Duration
+			if j.staleAfter != nil {
+				gotStale = time.Duration(*j.staleAfter)
+			}
+			gotRows := -1
+			if j.htmlMaxRows != nil {
+				gotRows = *j.htmlMaxRows
+			}
+			if gotStale != tt.wantStale || gotRows != tt.wantRows {
+				t.Errorf("stale after %v, %d rows; want %v, %d", gotStale, gotRows, tt.wantStale, tt.wantRows)
+			}
+		})
+	}
+}

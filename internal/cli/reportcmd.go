@@ -514,25 +514,57 @@ func keepJudgement(c *command, stderr io.Writer) {
 	if err != nil {
 		return
 	}
-	opts := ri.Options
-	if ri.Rendered != nil {
-		opts = ri.Rendered.Options
-	}
+	j := judgementOf(ri)
 	given := map[string]bool{}
 	c.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var kept []string
-	if v, ok := opts["stale_after"].(string); ok && !given["stale-after"] && v != o.staleAfter.String() {
-		var sa days
-		if sa.Set(v) == nil {
-			o.staleAfter = sa
-			kept = append(kept, "--stale-after "+sa.String())
-		}
+	if j.staleAfter != nil && !given["stale-after"] && *j.staleAfter != o.staleAfter {
+		o.staleAfter = *j.staleAfter
+		kept = append(kept, "--stale-after "+o.staleAfter.String())
 	}
-	if v, ok := opts["html_max_rows"].(float64); ok && !given["html-max-rows"] && v >= 0 && v == math.Trunc(v) && int(v) != o.htmlMaxRows {
-		o.htmlMaxRows = int(v)
+	if j.htmlMaxRows != nil && !given["html-max-rows"] && *j.htmlMaxRows != o.htmlMaxRows {
+		o.htmlMaxRows = *j.htmlMaxRows
 		kept = append(kept, fmt.Sprintf("--html-max-rows %d", o.htmlMaxRows))
 	}
 	if len(kept) > 0 {
 		o.logf(stderr, "rendering %s again with the options its reports were judged by: %s (give them to change them)", o.out, strings.Join(kept, ", "))
 	}
+}
+
+// renderedOptions returns the options that ri, a run.json, says its
+// reports were written with: those of their latest rendering again
+// (auditor report in place), else the run's.
+func renderedOptions(ri audit.RunInfo) map[string]any {
+	if ri.Rendered != nil {
+		return ri.Rendered.Options
+	}
+	return ri.Options
+}
+
+// judgement is what the reports of a run were judged by, as its run.json
+// records it (renderedOptions). A field is nil where run.json records no
+// value, or one that its flag would refuse.
+type judgement struct {
+	staleAfter  *days // --stale-after
+	htmlMaxRows *int  // --html-max-rows
+}
+
+// judgementOf reads the judgement of the reports of ri, a run.json: what a
+// rendering of them again, or a mail of them, judges by, so that neither
+// counts as stale what the reports did not.
+func judgementOf(ri audit.RunInfo) judgement {
+	var j judgement
+	opts := renderedOptions(ri)
+	if v, ok := opts["stale_after"].(string); ok {
+		var sa days
+		if sa.Set(v) == nil {
+			j.staleAfter = &sa
+		}
+	}
+	// A JSON number: an integer of at least 0 is what the flag takes.
+	if v, ok := opts["html_max_rows"].(float64); ok && v >= 0 && v == math.Trunc(v) {
+		n := int(v)
+		j.htmlMaxRows = &n
+	}
+	return j
 }
