@@ -390,6 +390,7 @@ var derivedErrors = regexp.MustCompile(`^(?:\d+ account-regions? could not be au
 	`|\d+ of \d+ targets have no result in the record` +
 	`|the merge lacks shard .+ of its list: merge every shard's record` +
 	`|the merge holds shards of one list split \d+ ways: merge the shards of one split` +
+	`|the merge holds shards of \d+ lists, none of them whole \(.+\): merge every shard's record of each; if a list changed .+` +
 	`|` + regexp.QuoteMeta(mergedIncomplete) + `)$`)
 
 func uniq(a, b string) []string {
@@ -412,15 +413,17 @@ func ShardGap(parts []Part) string {
 	case len(gaps) > 1:
 		// Most often one list edited between its shards' runs: its
 		// versions are lists apart, each with the shards the others have.
+		// But they may be lists that have nothing to do with each other,
+		// each merged without some of its shards: what each lacks is said.
 		var held []string
 		for i, g := range gaps {
 			which := "another"
 			if i == 0 {
 				which = "one"
 			}
-			held = append(held, fmt.Sprintf("shard %s of %s", strings.Join(g.have, ", "), which))
+			held = append(held, fmt.Sprintf("shard %s of %s (lacking %s)", strings.Join(g.have, ", "), which, strings.Join(g.missing, ", ")))
 		}
-		return fmt.Sprintf("the merge holds shards of %d lists, none of them whole (%s): a list changed between its shards' runs is another list; run every shard of one version of it, and merge those", len(gaps), strings.Join(held, ", "))
+		return fmt.Sprintf("the merge holds shards of %d lists, none of them whole (%s): merge every shard's record of each; if a list changed between its shards' runs, each version is another list: run every shard of one version of it, and merge those", len(gaps), strings.Join(held, ", "))
 	case len(gaps) == 1:
 		return fmt.Sprintf("the merge lacks shard %s of its list: merge every shard's record", strings.Join(gaps[0].missing, ", "))
 	}

@@ -225,6 +225,19 @@ func TestMergeRunInfoCoverage(t *testing.T) {
 			t.Errorf("shard 0/2 of a list and 1/2 of it edited: error %q, complete %v; want one saying %q", edited.Error, edited.Complete, w)
 		}
 	}
+	// Two unrelated lists, each lacking shards: the merge names what each
+	// lacks, the edit only as what may have made them two.
+	apart := finish(audit.MergeRunInfo([]audit.RunInfo{shard("A", 0, 3, 10), shard("B", 1, 2, 10)}))
+	for _, w := range []string{"2 lists", "0/3 of one (lacking 1/3, 2/3)", "1/2 of another (lacking 0/2)", "if a list changed between"} {
+		if !strings.Contains(apart.Error, w) {
+			t.Errorf("shard 0/3 of a list and 1/2 of another: error %q; want one saying %q", apart.Error, w)
+		}
+	}
+	// Merged again with the shards each lacked, that merge is whole: its
+	// error is worked out again, not inherited.
+	if m := finish(audit.MergeRunInfo([]audit.RunInfo{apart, shard("A", 1, 3, 10), shard("A", 2, 3, 10), shard("B", 0, 2, 10)})); m.Error != "" {
+		t.Errorf("that merge with the shards it lacked: error %q, want none", m.Error)
+	}
 	// Two lists' empty shards have one digest (of no targets): each is
 	// still its own list's.
 	emptyA, emptyB := shard("A", 1, 2, 0), shard("B", 1, 2, 0)
