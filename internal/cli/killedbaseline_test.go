@@ -23,19 +23,7 @@ func TestBaselineKilledBeforeRunJSON(t *testing.T) {
 	if got := runCLI(t, "", append(args, "--out", killed)...); got.code != 0 {
 		t.Fatalf("killed: exit %d\n%s", got.code, got.stderr)
 	}
-	// As kill -9 leaves it: half the lines, each whole, no run.json.
-	rec := filepath.Join(killed, audit.ResultsFile)
-	b, err := os.ReadFile(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.SplitAfter(string(b), "\n")
-	if err := os.WriteFile(rec, []byte(strings.Join(lines[:len(lines)/2], "")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(filepath.Join(killed, audit.RunFile)); err != nil {
-		t.Fatal(err)
-	}
+	asKilled(t, killed)
 	if _, err := os.Stat(filepath.Join(killed, audit.AttemptsFile)); err != nil {
 		t.Fatalf("no attempts kept: the test checks nothing: %v", err)
 	}
@@ -52,5 +40,23 @@ func TestBaselineKilledBeforeRunJSON(t *testing.T) {
 	}
 	if ri.Changes == nil || !ri.Changes.BaselineIncomplete || ri.Changes.Counts[audit.NewInstance] != 0 {
 		t.Errorf("changes = %+v; want the baseline incomplete, and no instance it lacks new", ri.Changes)
+	}
+}
+
+// asKilled leaves the run in out as kill -9 would have left it halfway: half
+// its record's lines, each whole, and no run.json.
+func asKilled(t *testing.T, out string) {
+	t.Helper()
+	rec := filepath.Join(out, audit.ResultsFile)
+	b, err := os.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if err := os.WriteFile(rec, []byte(strings.Join(lines[:len(lines)/2], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(out, audit.RunFile)); err != nil {
+		t.Fatal(err)
 	}
 }

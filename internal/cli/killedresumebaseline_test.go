@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -27,24 +25,12 @@ func TestKilledAttemptKeepsItsBaseline(t *testing.T) {
 			t.Fatalf("%s: exit %d\n%s", dir, got.code, got.stderr)
 		}
 	}
-	// As kill -9 leaves a run: half its lines, each whole, no run.json.
 	killed := func(t *testing.T, out string, baseline ...string) {
 		t.Helper()
 		if got := runCLI(t, "", append(append(args, "--out", out), baseline...)...); got.code != 0 {
 			t.Fatalf("%s: exit %d\n%s", out, got.code, got.stderr)
 		}
-		rec := filepath.Join(out, audit.ResultsFile)
-		b, err := os.ReadFile(rec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.SplitAfter(string(b), "\n")
-		if err := os.WriteFile(rec, []byte(strings.Join(lines[:len(lines)/2], "")), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Remove(filepath.Join(out, audit.RunFile)); err != nil {
-			t.Fatal(err)
-		}
+		asKilled(t, out)
 	}
 	t.Run("another --baseline", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "week2")

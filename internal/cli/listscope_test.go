@@ -32,12 +32,7 @@ func TestOrgFlagsAgainstTheList(t *testing.T) {
 		}
 	}
 	list := writeFile(t, "fleet.csv", rows.String())
-	tests := []struct {
-		name        string
-		args        []string
-		code        int
-		want, avoid []string
-	}{
+	checkScopeCases(t, srv, list, []scopeCase{
 		{name: "excluded account the list names", args: []string{"--exclude-accounts", accounts[1].ID},
 			code: 2, want: []string{"--exclude-accounts " + accounts[1].ID, "4 instances", "fleet.csv"}, avoid: []string{"leaves out nothing"}},
 		{name: "account the list names outside --accounts", args: []string{"--accounts", accounts[0].ID},
@@ -52,29 +47,7 @@ func TestOrgFlagsAgainstTheList(t *testing.T) {
 			code: 0, want: []string{"--exclude-accounts " + accounts[2].ID, "leaves out nothing"}},
 		{name: "--accounts and --regions that take in every row", args: []string{"--accounts", accounts[0].ID + "," + accounts[1].ID, "--regions", "eu-west-1,us-east-1"},
 			code: 0, avoid: []string{"warning"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
-			out := filepath.Join(t.TempDir(), "o")
-			args := append([]string{"run", "--instances", list, "--role-name", "AuditRole", "--region", "us-east-1",
-				"--fail-on", "none", "--quiet", "--out", out}, tt.args...)
-			got := runCLI(t, "", args...)
-			if got.code != tt.code {
-				t.Fatalf("exit %d, want %d\n%s", got.code, tt.code, got.stderr)
-			}
-			checkSays(t, got.stderr, tt.want, tt.avoid)
-			if tt.code != 2 {
-				return
-			}
-			if n := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus] - before; n != 0 {
-				t.Errorf("%d SSM calls before the refusal, want none", n)
-			}
-			if _, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile)); err == nil {
-				t.Errorf("a refused run left a record in %s", out)
-			}
-		})
-	}
+	})
 }
 
 // TestExcludeCallerFromListOfOthers: --exclude-accounts of the caller's
@@ -107,13 +80,7 @@ func TestOrgFlagsAgainstAPlainList(t *testing.T) {
 	caller := accounts[0].ID
 	ids := org.Fleet(caller, "us-east-1").ManagedIDs()[:3]
 	list := writeFile(t, "ids.txt", strings.Join(ids, "\n")+"\n")
-	tests := []struct {
-		name        string
-		args        []string
-		code        int
-		want, avoid []string
-		noCall      bool
-	}{
+	checkScopeCases(t, srv, list, []scopeCase{
 		{name: "--regions without --region's", args: []string{"--regions", "eu-west-1"}, code: 2, noCall: true,
 			want:  []string{"--regions eu-west-1", "3 instances", "ids.txt:1", "give no region", "us-east-1", "--region"},
 			avoid: []string{"the list names"}},
@@ -124,8 +91,26 @@ func TestOrgFlagsAgainstAPlainList(t *testing.T) {
 			want:  []string{"--exclude-accounts " + caller, "3 instances", "ids.txt:1", "give no account", "account_id column"},
 			avoid: []string{"the list names"}},
 		{name: "--regions and --accounts that take them in", args: []string{"--regions", "eu-west-1,us-east-1", "--accounts", caller + "," + accounts[1].ID}, code: 0},
-	}
-	for _, tt := range tests {
+	})
+}
+
+// scopeCase is a run of a list with org flags, and what it must end with:
+// its exit code and what stderr says and does not say; noCall for a
+// refusal that needs no call to AWS at all.
+type scopeCase struct {
+	name        string
+	args        []string
+	code        int
+	want, avoid []string
+	noCall      bool
+}
+
+// checkScopeCases runs each case against srv with list, and checks that a
+// refusal (exit 2) made no SSM call (noCall: no call at all) and left no
+// record.
+func checkScopeCases(t *testing.T, srv *ssmsim.Server, list string, cases []scopeCase) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			before := srv.Stats()
 			out := filepath.Join(t.TempDir(), "o")
