@@ -630,10 +630,11 @@ type Scope struct {
 	// the targets for the same audit all the same (a node that discovery
 	// found last time and not this time, in an account-region it covers).
 	InScope func(Key) bool
-	// Finished, when set, is called with each result in scope that no
-	// target matches and that has a verdict: a node that discovery, finding
-	// it again, need not audit again.
-	Finished func(Key)
+	// Earlier, when set, is called with each result in scope that no
+	// target matches, and whether it has a verdict: a node that discovery,
+	// finding it again, need not audit again when it has one, and that is
+	// in the record all the same when discovery does not find it.
+	Earlier func(k Key, verdict bool)
 	// Relabelled, when set, is called with each result with a verdict
 	// that is audited again because its target's list labels changed.
 	Relabelled func(Key)
@@ -677,8 +678,8 @@ func Resume(rs *Records, f *Fleet, scope Scope) (done int, err error) {
 		case !ok:
 			if scope.InScope == nil || !scope.InScope(r.Key()) {
 				foreign.add(r.Key())
-			} else if scope.Finished != nil && r.Outcome != OutcomeError {
-				scope.Finished(r.Key())
+			} else if scope.Earlier != nil {
+				scope.Earlier(r.Key(), r.Outcome != OutcomeError)
 			}
 		case r.Outcome == OutcomeError:
 		case f.labelsKept(k, r.Labels):

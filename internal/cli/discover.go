@@ -20,18 +20,21 @@ type discovery struct {
 	sites   []site
 	// ctx stops the listing; set by execute before the audit starts.
 	ctx context.Context
-	// skip holds the nodes a resumed record already has a verdict for.
-	skip map[audit.Key]bool
 	// onFound is told of each node handed to the audit (progress).
 	onFound func()
 
 	mu     sync.Mutex
 	failed []*audit.SiteError
+	// earlier holds the nodes of its account-regions that a resumed
+	// record has a result for, true for those with a verdict, which are
+	// not audited again. A node is taken out when it is found: those left
+	// were not found this time (their account-region failed sooner, or they
+	// are gone), and their results stand in the record all the same.
+	earlier map[audit.Key]bool
 	// found counts the nodes listed that are targets of this run (listed
-	// ones are audited as listed, and count in dups); skipped those of
-	// them a resumed record had already; tagged those with a tag of
-	// --tag-labels.
-	found, skipped, dups, tagged int
+	// ones are audited as listed, and count in dups); tagged those with a
+	// tag of --tag-labels.
+	found, dups, tagged int
 }
 
 // errStopListing ends a listing whose audit takes no more targets.
@@ -132,20 +135,19 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 		t.Labels = labels
 		k := t.Key()
 		d.mu.Lock()
-		switch {
-		case j.fleet.Has(k):
+		if j.fleet.Has(k) {
 			// Listed as well: audited as listed.
 			d.dups++
 			d.mu.Unlock()
 			return nil
-		case d.skip[k]:
-			d.found++
-			d.skipped++
-			d.mu.Unlock()
-			return nil
 		}
 		d.found++
+		verdict, before := d.earlier[k]
+		delete(d.earlier, k)
 		d.mu.Unlock()
+		if before && verdict {
+			return nil // a resumed record's verdict stands
+		}
 		if d.onFound != nil {
 			d.onFound()
 		}

@@ -126,6 +126,9 @@ type job struct {
 	// unreachable are the account-regions given up on (see
 	// audit.UnreachableError), for the closing lines to tell.
 	unreachable []*audit.UnreachableError
+	// audited counts the instances this attempt audited, for the closing
+	// lines to tell.
+	audited int
 }
 
 // prepare checks every precondition that needs no call to AWS and reports
@@ -442,7 +445,7 @@ func (j *job) plan(stderr io.Writer) error {
 		}
 		scope.InScope = func(k audit.Key) bool { return sites[[2]string{k.AccountID, k.Region}] }
 		if j.disc != nil {
-			scope.Finished = func(k audit.Key) { j.disc.skip[k] = true }
+			scope.Earlier = func(k audit.Key, verdict bool) { j.disc.earlier[k] = verdict }
 		}
 	}
 	relabelled := 0
@@ -463,8 +466,15 @@ func (j *job) plan(stderr io.Writer) error {
 	}
 	j.info.Resumed = done
 	if j.disc != nil {
-		// The nodes found again are counted as discovery skips them.
-		o.logf(stderr, "resuming %s: %d instances already audited, to be skipped as discovery finds them (torn lines dropped: %d)", o.out, done+len(j.disc.skip), rs.Torn)
+		// Every verdict of the record is taken as it is, whether
+		// discovery finds its node again or not (its account-region
+		// failing sooner this time, or the node gone).
+		for _, verdict := range j.disc.earlier {
+			if verdict {
+				j.info.Resumed++
+			}
+		}
+		o.logf(stderr, "resuming %s: %d instances already audited, to be skipped as discovery finds them (torn lines dropped: %d)", o.out, j.info.Resumed, rs.Torn)
 		return nil
 	}
 	again := ""
@@ -697,14 +707,17 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		runErr = errors.Join(runErr, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err))
 	}
 	prog.stop()
+	j.audited = prog.audited()
 	info := &j.info
 	if d := j.disc; d != nil {
 		d.mu.Lock()
 		failedSites = append(failedSites, d.failed...)
-		info.Targets += d.found
+		// The record's nodes that discovery did not find again are
+		// targets all the same: their results are the run's.
+		found := d.found + len(d.earlier)
+		info.Targets += found
 		info.Duplicates += d.dups
-		info.Resumed += d.skipped
-		info.Parts[0].Targets += d.found
+		info.Parts[0].Targets += found
 		info.Parts[0].Duplicates += d.dups
 		o.logf(stderr, "discovered %s in %s", plural(d.found+d.dups, "managed node"), plural(len(d.sites), "account-region"))
 		if len(j.org.tagKeys) > 0 {

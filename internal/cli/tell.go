@@ -71,15 +71,12 @@ func plural(n int, word string) string {
 func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered error) {
 	st := j.info.Stats
 	// After --resume the time and the calls are this run's alone, and so
-	// is the count; the record's whole is in the outcomes that follow.
-	n := outcomeCounts(j.info.Outcomes).total()
-	if j.info.Resumed > 0 {
-		// The lines --skip-invalid records are recorded again by every
-		// run, and never resumed: none was audited by this one.
-		n = max(n-j.info.Resumed-j.info.Outcomes[audit.OutcomeInvalid], 0)
-	}
+	// is the count; the record's whole is in the outcomes that follow. The
+	// count is what this attempt audited, not the record's less what was
+	// resumed: results in error that it did not get to (their
+	// account-region failed again) are neither.
 	head := fmt.Sprintf("audited %s in %.1fs (%s, %d throttled, %d retried)",
-		plural(n, "instance"), st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
+		plural(j.audited, "instance"), st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
 	if j.info.Resumed > 0 {
 		head += fmt.Sprintf(", %d from earlier runs", j.info.Resumed)
 	}
@@ -388,6 +385,14 @@ func (p *progress) done(oc audit.Outcome) {
 	p.n++
 	p.outcomes[oc]++
 	p.mu.Unlock()
+}
+
+// audited returns how many instances were audited: the invalid lines that
+// --skip-invalid records are not.
+func (p *progress) audited() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n - p.outcomes[audit.OutcomeInvalid]
 }
 
 func (p *progress) print() {
