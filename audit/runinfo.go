@@ -638,6 +638,10 @@ type Scope struct {
 	// Relabelled, when set, is called with each result with a verdict
 	// that is audited again because its target's list labels changed.
 	Relabelled func(Key)
+	// Dropped, when set, is called with the key of each target dropped
+	// for its verdict in the record: still a target, found as listed by a
+	// discovery that finds it too.
+	Dropped func(Key)
 }
 
 // Resume prepares the continuation of an earlier run whose record is rs: it
@@ -696,7 +700,15 @@ func Resume(rs *Records, f *Fleet, scope Scope) (done int, err error) {
 		return 0, foreign
 	}
 	before := f.Len()
-	f.Keep(func(t Target) bool { return t.Problem != "" || !finished[t.Key()] })
+	f.Keep(func(t Target) bool {
+		if t.Problem != "" || !finished[t.Key()] {
+			return true
+		}
+		if scope.Dropped != nil {
+			scope.Dropped(t.Key())
+		}
+		return false
+	})
 	return before - f.Len(), nil
 }
 

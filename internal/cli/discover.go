@@ -31,6 +31,10 @@ type discovery struct {
 	// were not found this time (their account-region failed sooner, or they
 	// are gone), and their results stand in the record all the same.
 	earlier map[audit.Key]bool
+	// listed holds the listed targets a resumed record has a verdict for,
+	// which the list's targets left no longer hold: found, they are found
+	// as listed, as the record has them.
+	listed map[audit.Key]bool
 	// found counts the nodes listed that are targets of this run (listed
 	// ones are audited as listed, and count in dups); tagged those with a
 	// tag of --tag-labels.
@@ -135,7 +139,7 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 		t.Labels = labels
 		k := t.Key()
 		d.mu.Lock()
-		if j.fleet.Has(k) {
+		if j.fleet.Has(k) || d.listed[k] {
 			// Listed as well: audited as listed.
 			d.dups++
 			d.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/ssmsim"
@@ -302,6 +304,49 @@ func TestDiscoveryResume(t *testing.T) {
 	}
 	if ri.Resumed != 60 || ri.Targets != len(managed) || !ri.Complete {
 		t.Errorf("run.json: resumed %d, targets %d, complete %v; want 60, %d, true", ri.Resumed, ri.Targets, ri.Complete, len(managed))
+	}
+}
+
+// TestDiscoveryResumeWithAList: --resume of a whole run of --instances and
+// --discover audits nothing again. A listed node that discovery finds too
+// is audited once, as listed, and the resume counts it once, as listed,
+// though its verdict took it out of the list's targets left: not a node
+// found anew, to audit again and count twice.
+func TestDiscoveryResumeWithAList(t *testing.T) {
+	org, srv, _ := serveOrgOf(t, ssmsim.OrgConfig{
+		Seed:     1,
+		Accounts: ssmsim.DefaultAccounts(1, 1),
+		Regions:  []ssmsim.Region{{Name: "us-east-1"}},
+		Fleet:    ssmsim.FleetConfig{Size: 20, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	}, ssmsim.Faults{})
+	account := org.Management()
+	managed := org.Fleet(account, "us-east-1").ManagedIDs()
+	list := writeFile(t, "fleet.csv", fmt.Sprintf("instance_id,account_id,region\n%s,%s,us-east-1\n%s,%s,us-east-1\n",
+		managed[0], account, managed[1], account))
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", list, "--discover", "--region", "us-east-1", "--format", "csv", "--fail-on", "none", "--out", out}
+	for _, resume := range []bool{false, true} {
+		a := args
+		if resume {
+			a = append(a[:len(a):len(a)], "--resume")
+		}
+		srv.ResetStats()
+		got := runCLI(t, "", a...)
+		if got.code != 0 {
+			t.Errorf("resume %v: exit %d, want 0\n%s", resume, got.code, got.stderr)
+		}
+		asked := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
+		ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec := recordKeys(t, out); len(rec) != len(managed) || ri.Targets != len(managed) || ri.Duplicates != 2 || !ri.Complete {
+			t.Errorf("resume %v: %d results, run.json: targets %d, duplicates %d, complete %v; want %d, %d, 2 (the listed nodes found), true",
+				resume, len(rec), ri.Targets, ri.Duplicates, ri.Complete, len(managed), len(managed))
+		}
+		if resume && (asked != 0 || ri.Resumed != len(managed) || !strings.Contains(got.stderr, "audited 0 instances in ")) {
+			t.Errorf("--resume: %d association calls, resumed %d; want 0, %d\n%s", asked, ri.Resumed, len(managed), got.stderr)
+		}
 	}
 }
 

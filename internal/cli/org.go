@@ -421,7 +421,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 			session.SetMulti()
 		}
 		// The nodes are listed as the audit takes them (see discovery).
-		j.disc = &discovery{j: j, session: session, sites: sites, earlier: map[audit.Key]bool{}}
+		j.disc = &discovery{j: j, session: session, sites: sites, earlier: map[audit.Key]bool{}, listed: map[audit.Key]bool{}}
 	}
 	if j.shardK >= 0 && o.discover {
 		// Whole account-regions to a shard, so that no two shards share

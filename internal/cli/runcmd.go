@@ -446,6 +446,7 @@ func (j *job) plan(stderr io.Writer) error {
 		scope.InScope = func(k audit.Key) bool { return sites[[2]string{k.AccountID, k.Region}] }
 		if j.disc != nil {
 			scope.Earlier = func(k audit.Key, verdict bool) { j.disc.earlier[k] = verdict }
+			scope.Dropped = func(k audit.Key) { j.disc.listed[k] = true }
 		}
 	}
 	relabelled := 0
