@@ -417,6 +417,10 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		}
 		failed = append(failed, siteErrs...)
 		j.discovered = sites
+		j.unlisted = map[string]bool{}
+		for _, se := range siteErrs {
+			j.unlisted[se.AccountID] = true
+		}
 		if len(sites) > 1 {
 			session.SetMulti()
 		}

@@ -185,3 +185,52 @@ func TestResumeOfAFailedSite(t *testing.T) {
 	set(works, false, willing)
 	check("resumed, working", resume, fleet, fleet-us-page, us+page, 0, 0)
 }
+
+// TestResumeOfAnAccountNowRefused: with --regions all, an account whose
+// role is refused by the time the run is resumed cannot have its regions
+// listed. Its results in the record are the run's all the same, not
+// another audit's: the resume reports the account as not audited (exit 3)
+// and takes its results as they are.
+func TestResumeOfAnAccountNowRefused(t *testing.T) {
+	accounts := ssmsim.DefaultAccounts(3, 1)
+	cfg := func(refuse bool) ssmsim.OrgConfig {
+		accounts := slices.Clone(accounts)
+		if refuse {
+			accounts[2].Roles = []ssmsim.Role{{Name: "AuditRole", Refuse: true}}
+		}
+		return ssmsim.OrgConfig{
+			Seed:     1,
+			Accounts: accounts,
+			Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
+			Fleet:    ssmsim.FleetConfig{Size: 20, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+		}
+	}
+	serveOrgOf(t, cfg(false), ssmsim.Faults{})
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--accounts", accounts[0].ID + "," + accounts[2].ID, "--role-name", "AuditRole", "--regions", "all", "--discover",
+		"--region", "us-east-1", "--format", "csv", "--fail-on", "none", "--out", out}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	rows := len(recordKeys(t, out))
+
+	serveOrgOf(t, cfg(true), ssmsim.Faults{})
+	got := runCLI(t, "", append(args, "--resume")...)
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("--resume: exit %d, want %d (the account not audited)\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(recordKeys(t, out)); n != rows || ri.Targets != rows || ri.Resumed != rows {
+		t.Errorf("--resume: %d results, run.json: targets %d, resumed %d; want the first run's %d each", n, ri.Targets, ri.Resumed, rows)
+	}
+	refused := slices.ContainsFunc(ri.Sites, func(s audit.SiteStats) bool {
+		return s.AccountID == accounts[2].ID && s.Region == audit.AllRegions && s.Error != nil && s.Error.Code == "AccessDenied"
+	})
+	if !refused {
+		t.Errorf("--resume: run.json sites %+v; want %s refused with AccessDenied in every region", ri.Sites, accounts[2].ID)
+	}
+	checkSays(t, got.stderr, []string{"audited 0 instances in ", fmt.Sprintf(", %d from earlier runs:", rows), accounts[2].ID + " " + audit.AllRegions + " could not be audited: AccessDenied"}, nil)
+}

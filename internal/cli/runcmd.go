@@ -118,6 +118,9 @@ type job struct {
 	// their nodes as the audit takes them (nil without --discover).
 	discovered []site
 	disc       *discovery
+	// unlisted are the accounts whose regions could not be listed
+	// (--regions all): account-regions of the run all the same, unknown.
+	unlisted map[string]bool
 	// reportEmpty: render and deliver the reports even of an empty record.
 	reportEmpty bool
 	// torn counts the torn last lines cut off the record before the
@@ -443,7 +446,7 @@ func (j *job) plan(stderr io.Writer) error {
 		for _, s := range j.discovered {
 			sites[[2]string{s.account, s.region}] = true
 		}
-		scope.InScope = func(k audit.Key) bool { return sites[[2]string{k.AccountID, k.Region}] }
+		scope.InScope = func(k audit.Key) bool { return sites[[2]string{k.AccountID, k.Region}] || j.unlisted[k.AccountID] }
 		if j.disc != nil {
 			scope.Earlier = func(k audit.Key, verdict bool) { j.disc.earlier[k] = verdict }
 			scope.Dropped = func(k audit.Key) { j.disc.listed[k] = true }
