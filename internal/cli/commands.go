@@ -93,7 +93,6 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 		}
 		pos = c.fs.Args()
 	}
-	c.o.inputJSON = c.layers.input
 	// Before the environment and the file: an empty value there is one
 	// left unset (a skeleton's "accounts": ""), on the command line one
 	// given, unless it empties an AUDITOR_* variable's or the file's
@@ -101,6 +100,8 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 	var onLine []string
 	c.fs.Visit(func(f *flag.Flag) { onLine = append(onLine, f.Name) })
 	err := c.layers.apply(stdout)
+	// After apply: AUDITOR_CLI_INPUT_JSON may name the file.
+	c.o.inputJSON = c.layers.input
 	c.o.origins = c.layers.origins()
 	c.o.given = map[string]bool{}
 	for _, name := range onLine {

@@ -43,6 +43,9 @@ type layered struct {
 	// file is the --cli-input-json file's options as read, nil without
 	// one.
 	file map[string]json.RawMessage
+	// inputFrom names where input came from in messages: the flag, or
+	// AUDITOR_CLI_INPUT_JSON.
+	inputFrom string
 }
 
 // valued reports whether the environment or the --cli-input-json file
@@ -72,7 +75,7 @@ func (l *layered) origins() string {
 	}
 	if len(l.fromFile) > 0 {
 		// The file is in view; the environment is not.
-		parts = append(parts, "from --cli-input-json "+l.input)
+		parts = append(parts, "from "+l.inputFrom+" "+l.input)
 	}
 	if len(parts) == 0 {
 		return ""
@@ -81,7 +84,7 @@ func (l *layered) origins() string {
 }
 
 func bindLayers(fs *flagSet, getenv func(string) string) *layered {
-	l := &layered{fs: fs, getenv: getenv}
+	l := &layered{fs: fs, getenv: getenv, inputFrom: "--" + inputJSONFlag}
 	fs.StringVar(&l.input, inputJSONFlag, "", "read options from this JSON `FILE` (keys are flag names; flags and AUDITOR_<FLAG> variables override it)")
 	fs.BoolVar(&l.skeleton, skeletonFlag, false, "print every option of this command with its default as JSON for --cli-input-json, and exit")
 	return l
@@ -101,6 +104,16 @@ func (l *layered) apply(stdout io.Writer) error {
 	}
 	set := map[string]bool{}
 	l.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if l.getenv(envName(skeletonFlag)) != "" {
+		// Set for a scheduled job, it would make every run print the
+		// skeleton and exit 0 without auditing anything.
+		return usagef("%s: --%s is taken on the command line only; unset the variable", envName(skeletonFlag), skeletonFlag)
+	}
+	if v := l.getenv(envName(inputJSONFlag)); v != "" && !set[inputJSONFlag] {
+		// As for every option, the flag wins over the variable, and an
+		// empty --cli-input-json= reads no file.
+		l.input, l.inputFrom = v, envName(inputJSONFlag)
+	}
 	var file map[string]json.RawMessage
 	if l.input != "" {
 		var err error
@@ -135,7 +148,7 @@ func (l *layered) apply(stdout io.Writer) error {
 			}
 		}
 		if err != nil {
-			errs = append(errs, usagef("--cli-input-json %s: %q: %v", l.input, f.Name, err))
+			errs = append(errs, usagef("%s %s: %q: %v", l.inputFrom, l.input, f.Name, err))
 		}
 	})
 	return joinUsage(errs)
@@ -147,12 +160,12 @@ func (l *layered) readInput() (map[string]json.RawMessage, error) {
 	path := strings.TrimPrefix(l.input, "file://")
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, usagef("--cli-input-json: %v", err)
+		return nil, usagef("%s: %v%s", l.inputFrom, err, l.inputHint())
 	}
 	var m map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&m); err != nil {
-		return nil, usagef("--cli-input-json %s: not a JSON object of options: %v", path, err)
+		return nil, usagef("%s %s: not a JSON object of options: %v%s", l.inputFrom, path, err, l.inputHint())
 	}
 	var names []string
 	l.fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
@@ -165,19 +178,28 @@ func (l *layered) readInput() (map[string]json.RawMessage, error) {
 	for _, k := range keys {
 		switch {
 		case k == inputJSONFlag || k == skeletonFlag:
-			errs = append(errs, usagef("--cli-input-json %s: %q cannot be set in the file", path, k))
+			errs = append(errs, usagef("%s %s: %q cannot be set in the file", l.inputFrom, path, k))
 		case !slices.Contains(names, k):
-			msg := fmt.Sprintf("--cli-input-json %s: %q is not an option of auditor %s", path, k, l.fs.Name())
+			msg := fmt.Sprintf("%s %s: %q is not an option of auditor %s", l.inputFrom, path, k, l.fs.Name())
 			if s := closest(k, names); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			if looksSecret(k) {
 				msg += "; secrets are never options: credentials come from the AWS configuration, mail passwords from AUDITOR_SMTP_PASSWORD"
 			}
-			errs = append(errs, usagef("%s", msg))
+			errs = append(errs, usagef("%s%s", msg, l.inputHint()))
 		}
 	}
 	return m, joinUsage(errs)
+}
+
+// inputHint tells how to read no file when the variable named one: it
+// applies to every command, whose options differ.
+func (l *layered) inputHint() string {
+	if l.inputFrom == "--"+inputJSONFlag {
+		return ""
+	}
+	return "; --" + inputJSONFlag + "= on the command line reads no file"
 }
 
 func looksSecret(k string) bool {

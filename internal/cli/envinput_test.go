@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestInputJSONFromEnv: AUDITOR_CLI_INPUT_JSON names the options file as
+// --cli-input-json does, and the flag, as for every option, wins over the
+// variable (an empty flag says "no file").
+func TestInputJSONFromEnv(t *testing.T) {
+	envFile := writeFile(t, "env.json", `{"fail-on": "none", "out": "from-env"}`)
+	lineFile := writeFile(t, "line.json", `{"out": "from-line"}`)
+	for _, tt := range []struct {
+		name              string
+		args              []string
+		wantOut, wantFail string
+		wantInput         string
+	}{
+		{"variable alone", nil, "from-env", "none", envFile},
+		{"flag over variable", []string{"--cli-input-json", lineFile}, "from-line", "", lineFile},
+		{"empty flag over variable", []string{"--cli-input-json="}, "", "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"AUDITOR_CLI_INPUT_JSON": envFile}
+			c := newCommand("run", &bytes.Buffer{}, nil)
+			c.o.getenv = func(k string) string { return env[k] }
+			c.layers.getenv = c.o.getenv
+			if _, err := c.parse(tt.args, false, &bytes.Buffer{}); err != nil {
+				t.Fatal(err)
+			}
+			got := c.o
+			if got.out != tt.wantOut || strings.Join(got.failOn.vals, ",") != tt.wantFail || got.inputJSON != tt.wantInput {
+				t.Errorf("out %q, fail-on %q, input %q; want %q, %q, %q",
+					got.out, got.failOn.vals, got.inputJSON, tt.wantOut, tt.wantFail, tt.wantInput)
+			}
+		})
+	}
+}
+
+// TestInputJSONFromEnvRefusal: a refusal of an option from the file that
+// AUDITOR_CLI_INPUT_JSON names says where it came from, and
+// AUDITOR_GENERATE_CLI_SKELETON, which would turn a scheduled run into a
+// print of the skeleton and exit 0, is refused by name.
+func TestInputJSONFromEnvRefusal(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	// A run that got past its options would write here, not in the
+	// package's directory.
+	args := []string{"run", "--instance-id", "i-0123456789abcdef0", "--region", "us-east-1", "--quiet", "--out", t.TempDir() + "/run"}
+	t.Run("input", func(t *testing.T) {
+		t.Setenv("AUDITOR_CLI_INPUT_JSON", writeFile(t, "o.json", `{"max-pages": 0}`))
+		got := runCLI(t, "", args...)
+		if got.code != 2 || !strings.Contains(got.stderr, "--max-pages") || !strings.Contains(got.stderr, "AUDITOR_CLI_INPUT_JSON") {
+			t.Errorf("exit %d, want 2 naming --max-pages and AUDITOR_CLI_INPUT_JSON\n%s", got.code, got.stderr)
+		}
+	})
+	t.Run("skeleton", func(t *testing.T) {
+		t.Setenv("AUDITOR_GENERATE_CLI_SKELETON", "true")
+		got := runCLI(t, "", args...)
+		if got.code != 2 || !strings.Contains(got.stderr, "AUDITOR_GENERATE_CLI_SKELETON") || got.stdout != "" {
+			t.Errorf("exit %d, want 2 naming AUDITOR_GENERATE_CLI_SKELETON\nstdout:\n%s\nstderr:\n%s", got.code, got.stdout, got.stderr)
+		}
+	})
+}
