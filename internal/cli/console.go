@@ -18,9 +18,10 @@ import (
 // summary. In text form (the default) it passes lines through as they are
 // written, for a person or a cron mail. In JSON form (--log-format json)
 // every line becomes one log/slog JSON record ({"time", "level", "msg"}):
-// a line that begins "auditor: " is a warning, an error from exitFor is an
-// error, the rest is information; the AWS SDK's own log lines come through
-// Logger with source "sdk". It is safe for concurrent use.
+// a line written with logLine has the level it was given, a line that
+// begins "auditor: " is a warning, an error from exitFor is an error, the
+// rest is information; the AWS SDK's own log lines come through Logger with
+// source "sdk". It is safe for concurrent use.
 type console struct {
 	mu   sync.Mutex
 	w    io.Writer
@@ -83,6 +84,29 @@ func (c *console) Write(p []byte) (int, error) {
 		c.json.Log(context.Background(), level, line)
 	}
 	return len(p), nil
+}
+
+// logLine writes one message to w, a line for each of its lines: in JSON
+// form each is a record at level, whatever its words (a failure or a
+// partial outcome does not always begin "auditor: "); in text form, or to
+// any other writer, the lines are written as they are.
+func logLine(w io.Writer, level slog.Level, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	if c, ok := w.(*console); ok {
+		c.mu.Lock()
+		if c.json != nil {
+			defer c.mu.Unlock()
+			for _, line := range strings.Split(msg, "\n") {
+				if strings.TrimSpace(line) == "" {
+					continue
+				}
+				c.json.Log(context.Background(), level, strings.TrimPrefix(line, "auditor: "))
+			}
+			return
+		}
+		c.mu.Unlock()
+	}
+	fmt.Fprintln(w, msg)
 }
 
 // errorf writes the error that ends the program.

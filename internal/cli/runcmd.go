@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -768,7 +769,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			// Nothing could be audited at all: a setup to fix, not a
 			// fleet to retry.
 			if renderErr != nil {
-				fmt.Fprintf(stderr, "auditor: %s\n", plainLines(renderErr.Error()))
+				logLine(stderr, slog.LevelError, "auditor: %s", plainLines(renderErr.Error()))
 			}
 			return errors.New("nothing was audited: fix the cause above, then run again")
 		}
@@ -789,7 +790,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		if renderErr != nil {
 			// Both are exit 4; the run's cause is told last, with what
 			// to do.
-			fmt.Fprintf(stderr, "auditor: %s\n", plainLines(renderErr.Error()))
+			logLine(stderr, slog.LevelError, "auditor: %s", plainLines(renderErr.Error()))
 		}
 		if w.Written() > 0 || info.Resumed > 0 {
 			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: %s\n", o.out, o.resumeCommand(o.out))
@@ -1164,7 +1165,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		// Every failed format, each on its line: the first is often not
 		// the only one (a full disk).
 		for _, e := range unjoin(err) {
-			fmt.Fprintf(stderr, "auditor: %v\n", e)
+			logLine(stderr, slog.LevelError, "auditor: %v", e)
 		}
 		if report.OnlyTooWide(err) {
 			// The directory is fine: the input is more than a workbook
@@ -1174,7 +1175,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return written, errors.Join(fmt.Errorf("%w: rendering reports failed (see above)", atomicfile.ErrNotWritable), werr)
 	}
 	if splitErr != nil && werr != nil {
-		fmt.Fprintf(stderr, "auditor: %v\n", splitErr)
+		logLine(stderr, slog.LevelError, "auditor: %v", splitErr)
 		return written, werr
 	}
 	if splitErr != nil {

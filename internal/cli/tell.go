@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -191,19 +192,19 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 			if fatal {
 				// Its exit is the fatal error's, told after; what was
 				// not delivered, and how to, is told all the same.
-				fmt.Fprintf(w, "%s too; the reports written are in %s:\n", de.what(), out)
+				logLine(w, slog.LevelError, "%s too; the reports written are in %s:", de.what(), out)
 			} else {
 				code = exitDelivery
-				fmt.Fprintf(w, "%s (exit 5); the reports are in %s:\n", de.what(), out)
+				logLine(w, slog.LevelError, "%s (exit 5); the reports are in %s:", de.what(), out)
 			}
 			for _, e := range de.errs {
 				// A service's words (S3's, SES's, an SMTP server's) are
 				// in them: on a line of their own, they could read as
 				// the lines below.
-				fmt.Fprintf(w, "  %s\n", plain(e.Error(), 0))
+				logLine(w, slog.LevelError, "  %s", plain(e.Error(), 0))
 			}
 			for _, h := range de.hints {
-				fmt.Fprintln(w, h.line())
+				logLine(w, slog.LevelError, "%s", h.line())
 			}
 		}
 		if c, ok := w.(*console); ok {
@@ -216,7 +217,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		code = exitFatal
 	case info.Interrupted:
 		code = exitIncomplete
-		fmt.Fprintf(w, "interrupted: the reports are partial%s; continue with: %s\n", exit(exitIncomplete), resume)
+		logLine(w, slog.LevelWarn, "interrupted: the reports are partial%s; continue with: %s", exit(exitIncomplete), resume)
 	case left > 0 && !info.Complete:
 		code = exitIncomplete
 		var parts []string
@@ -231,11 +232,11 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		if len(causes) > 0 {
 			again = "continue once it answers again with"
 		}
-		fmt.Fprintf(w, "incomplete: %s could not be audited: %s%s; %s: %s\n",
+		logLine(w, slog.LevelWarn, "incomplete: %s could not be audited: %s%s; %s: %s",
 			plural(errored+left, "instance"), strings.Join(parts, ", "), exit(exitIncomplete), again, resume)
 	case errored > 0:
 		code = exitIncomplete
-		fmt.Fprintf(w, "incomplete: %s could not be audited%s; retry them with: %s\n", plural(errored, "instance"), exit(exitIncomplete), resume)
+		logLine(w, slog.LevelWarn, "incomplete: %s could not be audited%s; retry them with: %s", plural(errored, "instance"), exit(exitIncomplete), resume)
 	case !info.Complete && info.Error != "":
 		code = exitIncomplete
 		next := ""
@@ -244,7 +245,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 			// down): a resumed run audits them.
 			next = "; " + resumeWith + ": " + resume
 		}
-		fmt.Fprintf(w, "incomplete: %s%s%s\n", plain(info.Error, 0), exit(exitIncomplete), next)
+		logLine(w, slog.LevelWarn, "incomplete: %s%s%s", plain(info.Error, 0), exit(exitIncomplete), next)
 	case failOn == nil:
 		fmt.Fprintln(w, "the demo fleet fails by design: the reports show how findings look (exit 0)")
 	case failOn.Findings(info) > 0:
