@@ -40,12 +40,12 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	if o.out == "" {
 		if o.resume {
-			return usagef("run: --resume needs --out DIR, the directory of the run to continue")
+			return o.joinProblems([]error{usagef("run: --resume needs --out DIR, the directory of the run to continue")})
 		}
 		o.out = "audit-{time}"
 	}
 	if o.resume && strings.Contains(o.out, "{time}") {
-		return usagef("run: --resume with {time} in --out would continue a new directory: name the run's own")
+		return o.joinProblems([]error{usagef("run: --resume with {time} in --out would continue a new directory: name the run's own")})
 	}
 	// One instant for both, so that the upload's prefix names the run's
 	// directory.
@@ -285,7 +285,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		return nil, o.joinProblems(problems)
 	}
 	if inputErr != nil {
-		return nil, inputErr
+		return nil, o.joinProblems([]error{inputErr})
 	}
 	if notWritable != nil {
 		return nil, notWritable
