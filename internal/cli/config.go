@@ -52,7 +52,7 @@ type layered struct {
 // gives the option a value that is not empty, before the command line
 // sets it: an empty value there then says "not that".
 func (l *layered) valued(name string) bool {
-	if l.getenv(envName(name)) != "" {
+	if l.env(name) != "" {
 		return true
 	}
 	raw, ok := l.file[name]
@@ -90,6 +90,15 @@ func bindLayers(fs *flagSet, getenv func(string) string) *layered {
 	return l
 }
 
+// env is the value of a flag's variable without the line ends after it:
+// a YAML "|" block, a Kubernetes ConfigMap's file or a value written on
+// Windows ends in one, which no option means (no path, list or number ends
+// in a newline), as a list's items are taken without the blanks around
+// them. An empty value, or one of line ends only, leaves the option unset.
+func (l *layered) env(flagName string) string {
+	return strings.TrimRight(l.getenv(envName(flagName)), "\r\n")
+}
+
 // envName is the environment variable of a flag.
 func envName(flagName string) string {
 	return "AUDITOR_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
@@ -104,12 +113,12 @@ func (l *layered) apply(stdout io.Writer) error {
 	}
 	set := map[string]bool{}
 	l.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if l.getenv(envName(skeletonFlag)) != "" {
+	if l.env(skeletonFlag) != "" {
 		// Set for a scheduled job, it would make every run print the
 		// skeleton and exit 0 without auditing anything.
 		return usagef("%s: --%s is taken on the command line only; unset the variable", envName(skeletonFlag), skeletonFlag)
 	}
-	if v := l.getenv(envName(inputJSONFlag)); v != "" && !set[inputJSONFlag] {
+	if v := l.env(inputJSONFlag); v != "" && !set[inputJSONFlag] {
 		// As for every option, the flag wins over the variable, and an
 		// empty --cli-input-json= reads no file.
 		l.input, l.inputFrom = v, envName(inputJSONFlag)
@@ -127,7 +136,7 @@ func (l *layered) apply(stdout io.Writer) error {
 		if set[f.Name] || f.Name == inputJSONFlag || f.Name == skeletonFlag {
 			return
 		}
-		if v := l.getenv(envName(f.Name)); v != "" {
+		if v := l.env(f.Name); v != "" {
 			l.fromEnv = append(l.fromEnv, envName(f.Name))
 			if err := l.fs.Set(f.Name, v); err != nil {
 				errs = append(errs, usagef("%s=%q: %v", envName(f.Name), v, err))
