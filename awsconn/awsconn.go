@@ -191,7 +191,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	// (AWS_CA_BUNDLE, ca_bundle) and proxy settings.
 	cfg.HTTPClient = c.httpClient(cfg.HTTPClient)
 	if cfg.Credentials != nil {
-		cfg.Credentials = &guarded{inner: ownCredentials(cfg.Credentials), profile: profileOf(cfg), looked: searchOf(cfg)}
+		cfg.Credentials = &guarded{inner: ownCredentials(cfg.Credentials), profile: profileOf(cfg), looked: searchOf(cfg), tokens: tokenFilesOf(cfg)}
 	}
 	c.cfg = cfg
 	return c, nil
@@ -206,6 +206,21 @@ func profileOf(cfg aws.Config) string {
 		}
 	}
 	return ""
+}
+
+// tokenFilesOf returns the web identity token files that the environment
+// and the profile of cfg name.
+func tokenFilesOf(cfg aws.Config) tokenFiles {
+	var t tokenFiles
+	for _, src := range cfg.ConfigSources {
+		switch src := src.(type) {
+		case config.EnvConfig:
+			t.env = src.WebIdentityTokenFilePath
+		case config.SharedConfig:
+			t.profile = src.WebIdentityTokenFile
+		}
+	}
+	return t
 }
 
 // searchOf returns where the default credential chain of cfg looks before

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -24,7 +26,14 @@ type guarded struct {
 	// looked is where the default chain looked before it fell back on
 	// IMDS, for the error when none had credentials.
 	looked search
+	// tokens names the web identity token files configured, for the
+	// error when the one used cannot be read.
+	tokens tokenFiles
 }
+
+// tokenFiles are the web identity token files the configuration names:
+// AWS_WEB_IDENTITY_TOKEN_FILE's and the profile's web_identity_token_file.
+type tokenFiles struct{ env, profile string }
 
 // search is where the SDK's default credential chain looks before its last
 // resort, the instance metadata service.
@@ -144,10 +153,62 @@ func (g *guarded) kind(err error) string {
 	if s := g.ProviderSources(); len(s) > 0 {
 		last = s[len(s)-1] // the one that hands out the credentials
 	}
+	if k := g.tokens.kind(last); k != "" {
+		return k
+	}
 	if k := unreachableKind(err, last); k != "" {
 		return k
 	}
 	return credentialsKind(err)
+}
+
+// kind says, when src reads a web identity token from a file that cannot
+// be read, which file, why and what to check; "" otherwise. The SDK's
+// error keeps only the text of the cause, so the file is tried again here:
+// opened, never read, so that no token can reach a message.
+func (t tokenFiles) kind(src aws.CredentialSource) string {
+	var path, setting, hint string
+	switch src {
+	case aws.CredentialSourceEnvVarsSTSWebIDToken:
+		path, setting = t.env, "AWS_WEB_IDENTITY_TOKEN_FILE"
+		hint = "check the service account's projected token volume (on EKS, the role annotation on the service account, and the pod started after it) and that AWS_WEB_IDENTITY_TOKEN_FILE names the token mounted"
+	case aws.CredentialSourceProfileSTSWebIDToken:
+		path, setting = t.profile, "web_identity_token_file"
+		hint = "check the profile's web_identity_token_file, and the projected token volume it names, if any"
+	default:
+		return ""
+	}
+	if path == "" {
+		return ""
+	}
+	why := unreadable(path)
+	if why == "" {
+		return ""
+	}
+	return fmt.Sprintf("the web identity token file %q (%s) cannot be read: %s; %s", path, setting, why, hint)
+}
+
+// unreadable says why the file at path cannot be read, in a few words, or
+// "" when it can be opened and is no directory.
+func unreadable(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return "no such file"
+		case errors.Is(err, fs.ErrPermission):
+			return "permission denied"
+		case errors.As(err, &pe):
+			return pe.Err.Error() // the system's words: "not a directory"
+		}
+		return "it cannot be opened"
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return "a directory, not a file"
+	}
+	return ""
 }
 
 // unreachableKind says, when err is a request of a credential source that
