@@ -1434,8 +1434,9 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return o.joinProblems(problems)
 	}
 	dir := pos[0]
+	warn := warnOnce(stderr)
 	// First: a first run's directory has no run.json until it ends.
-	if err := mailInUse(dir); err != nil {
+	if err := mailInUse(dir, warn); err != nil {
 		return err
 	}
 	for _, name := range []string{audit.RunFile, audit.ResultsFile} {
@@ -1446,7 +1447,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Held before anything in it is read, until the mail is sent: a run or
 	// a report that began between a read and the lock would have the mail
 	// take its figures from one run and its attachments from another.
-	release, err := holdForMail(dir)
+	release, err := holdForMail(dir, warn)
 	if err != nil {
 		return err
 	}
@@ -1562,17 +1563,36 @@ func runOfGroup(dir string) (string, bool) {
 // writing or resuming it would have the mail take its subject from a
 // record being written and attach a workbook the finished run replaces.
 // The split's index is not asked for: a split being written has none yet.
-func mailInUse(dir string) error {
+// Where it cannot tell (a filesystem that takes no locks, where no auditor
+// can hold one: a run refuses such an --out), it says so through warn and
+// goes on: refused, such a directory could never be mailed, and the mail
+// still refuses a run.json that is not of its record (ofOneAttempt).
+func mailInUse(dir string, warn func(string)) error {
 	dirs := []string{dir}
 	if run, ok := runOfGroup(dir); ok {
 		dirs = append(dirs, run)
 	}
 	for _, d := range dirs {
-		if err := dirlock.Held(d); err != nil {
+		err := dirlock.Held(d)
+		switch {
+		case errors.Is(err, dirlock.ErrBusy):
 			return fmt.Errorf("mail: %w; wait for it to end, then mail again", err)
+		case err != nil:
+			warn(fmt.Sprintf("mail: %v; mailing it as it is", err))
 		}
 	}
 	return nil
+}
+
+// warnOnce returns what prints a warning on stderr, each one once.
+func warnOnce(stderr io.Writer) func(string) {
+	seen := map[string]bool{}
+	return func(msg string) {
+		if !seen[msg] {
+			seen[msg] = true
+			fmt.Fprintf(stderr, "auditor: warning: %s\n", msg)
+		}
+	}
 }
 
 // ofOneAttempt refuses the mail of a directory whose run.json is not of
@@ -1606,8 +1626,9 @@ func ofOneAttempt(dir string, src *mailSource) error {
 // one of its groups is refused meanwhile (exit 4), as a run into it is.
 // Where a lock cannot be taken for another reason (a directory this user
 // may read, not write), the mail goes on without it once no other
-// auditor is seen to hold it (mailInUse).
-func holdForMail(dir string) (release func(), err error) {
+// auditor is seen to hold it (mailInUse, which warns through warn where
+// it cannot tell).
+func holdForMail(dir string, warn func(string)) (release func(), err error) {
 	dirs := []string{dir}
 	if run, ok := runOfGroup(dir); ok && statOK(filepath.Join(run, audit.RunFile)) {
 		dirs = []string{run, dir}
@@ -1625,7 +1646,7 @@ func holdForMail(dir string) (release func(), err error) {
 			release()
 			return nil, fmt.Errorf("mail: %w; wait for it to end, then mail again", err)
 		case err != nil:
-			if err := mailInUse(d); err != nil {
+			if err := mailInUse(d, warn); err != nil {
 				release()
 				return nil, err
 			}

@@ -816,9 +816,14 @@ func (o *runOptions) openBaseline(current, account string, stderr io.Writer) err
 	for _, d := range o.baselineUnfinished {
 		// Its targets are not known: a run.json records them, and it
 		// has none; the record names only the instances it got to.
-		if err := dirlock.Held(d); err != nil {
+		if err := dirlock.Held(d); errors.Is(err, dirlock.ErrBusy) {
 			// Not stopped: a run of the schedule that overlaps this one.
 			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: it is still running (%v)\n", d, err)
+			continue
+		} else if err != nil {
+			// Skipped all the same: whether stopped or still going, its
+			// record is not whole.
+			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json, and whether a run is still writing it is not known (%v)\n", d, err)
 			continue
 		}
 		if m, ok := leftMerge(filepath.Join(d, audit.ResultsFile)); ok {

@@ -322,10 +322,14 @@ func (j *job) open() error {
 }
 
 // outError says why --out could not be opened, and what to do: wait when
-// another auditor holds it, choose another when it is not ours.
+// another auditor holds it, choose another when it is not ours or cannot
+// be locked.
 func outError(out string, err error) error {
-	if errors.Is(err, dirlock.ErrBusy) {
+	switch {
+	case errors.Is(err, dirlock.ErrBusy):
 		return fmt.Errorf("--out %s: %w; wait for it, or choose another --out", out, err)
+	case errors.Is(err, dirlock.ErrNoLocks):
+		return fmt.Errorf("--out %s: %w: choose an --out on a local disk or one with locks", out, err)
 	}
 	return fmt.Errorf("--out %s: %w; choose another --out", out, err)
 }

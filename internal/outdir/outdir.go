@@ -80,7 +80,8 @@ type Dir struct {
 }
 
 // Open creates dir if needed, takes its lock (an error wrapping
-// dirlock.ErrBusy when another auditor holds it), proves that files can be
+// dirlock.ErrBusy when another auditor holds it, dirlock.ErrNoLocks when
+// its filesystem takes no locks), proves that files can be
 // written in it, and clears what a killed run of the auditor left behind:
 // its spill files and the temporary files of half-written reports.
 func Open(dir string) (*Dir, error) {
@@ -89,7 +90,7 @@ func Open(dir string) (*Dir, error) {
 	}
 	unlock, err := dirlock.Lock(dir)
 	if err != nil {
-		if errors.Is(err, dirlock.ErrBusy) {
+		if errors.Is(err, dirlock.ErrBusy) || errors.Is(err, dirlock.ErrNoLocks) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
