@@ -19,6 +19,7 @@ import (
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/internal/extsort"
 	"github.com/auditor-dev/auditor/internal/outdir"
 )
@@ -59,6 +60,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		defer dir.Close()
 		keepJudgement(c, stderr)
+	}
+	if err := inputsInUse(paths, dir, stderr); err != nil {
+		return err
 	}
 	if o.baseline == "" && sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
 		// A run's (or a group's) reports rendered again in place, or a
@@ -339,6 +343,46 @@ func sameList(run audit.RunInfo, paths []string) bool {
 		}
 	}
 	return true
+}
+
+// inputsInUse returns an error wrapping dirlock.ErrBusy (exit 4, as for an
+// --out in use) when another auditor holds the directory of one of the
+// records in paths, or, for a group's record of a split
+// (RUN/by-LABEL/GROUP), its run's: a run or a resume still writing it,
+// whose record, merged, would be taken for that of a run killed before it
+// finished. held, unless nil, is the directory this report holds itself,
+// to render it in place. Where it cannot tell (a filesystem that takes no
+// locks, where no auditor can hold one: a run refuses such an --out), it
+// warns on stderr and goes on.
+func inputsInUse(paths []string, held *outdir.Dir, stderr io.Writer) error {
+	var own os.FileInfo
+	if held != nil {
+		own, _ = os.Stat(held.Path)
+	}
+	seen := map[string]bool{}
+	for _, p := range paths {
+		dirs := []string{filepath.Dir(p)}
+		if run, ok := runOfGroup(dirs[0]); ok {
+			dirs = append(dirs, run)
+		}
+		for _, d := range dirs {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if st, err := os.Stat(d); err == nil && own != nil && os.SameFile(st, own) {
+				continue
+			}
+			err := dirlock.Held(d)
+			switch {
+			case errors.Is(err, dirlock.ErrBusy):
+				return fmt.Errorf("report: %s is still being written (%w): run the report when it ends", p, err)
+			case err != nil:
+				fmt.Fprintf(stderr, "auditor: warning: report: %v; reading %s as it is\n", err, p)
+			}
+		}
+	}
+	return nil
 }
 
 // mergedRunInfo reads the run.json beside each record and merges them. A
