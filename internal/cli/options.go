@@ -63,6 +63,7 @@ type runOptions struct {
 	shardCount  int
 
 	out         string
+	outDefault  bool // out was not given: it is the default, audit-{time}
 	resume      bool
 	formats     listFlag
 	failOn      listFlag

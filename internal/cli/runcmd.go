@@ -43,6 +43,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			return o.joinProblems([]error{usagef("run: --resume needs --out DIR, the directory of the run to continue")})
 		}
 		o.out = "audit-{time}"
+		o.outDefault = true
 	}
 	if o.resume && strings.Contains(o.out, "{time}") {
 		return o.joinProblems([]error{usagef("run: --resume with {time} in --out would continue a new directory: name the run's own")})
@@ -268,7 +269,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		if errors.Is(err, outdir.ErrNotDir) {
 			problems = append(problems, usagef("--out %v: name a directory", err))
 		} else {
-			notWritable = fmt.Errorf("--out %w", err)
+			notWritable = outNotWritable(err, o.outDefault)
 		}
 	} else if err := checkOthersOutputs(o.out); err != nil {
 		problems = append(problems, err)
@@ -319,6 +320,17 @@ func (j *job) open() error {
 	}
 	j.dir = d
 	return nil
+}
+
+// outNotWritable says that --out, as outdir.Check found, cannot be
+// written. The default, which the user did not type, is named as the
+// default, with what to do.
+func outNotWritable(err error, byDefault bool) error {
+	var ce *outdir.Error
+	if byDefault && errors.As(err, &ce) {
+		return fmt.Errorf("--out %s (the default, in the working directory): %w; pass --out DIR to write elsewhere", ce.Dir, ce.Err)
+	}
+	return fmt.Errorf("--out %w", err)
 }
 
 // outError says why --out could not be opened, and what to do: wait when

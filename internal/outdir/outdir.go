@@ -41,36 +41,71 @@ var ErrNotDir = errors.New("not a directory")
 // files but was not created by the demo.
 var ErrNotDemo = errors.New("not a directory of the demo")
 
+// Error is Check's error: Dir, as it was named, cannot be an output
+// directory, for Err, which wraps ErrNotDir or atomicfile.ErrNotWritable
+// and names the path on the way that is the cause, where it is not Dir.
+type Error struct {
+	Dir string
+	Err error
+}
+
+func (e *Error) Error() string { return e.Dir + ": " + e.Err.Error() }
+
+func (e *Error) Unwrap() error { return e.Err }
+
 // Check reports, without creating anything, whether dir can be an output
 // directory: it is a writable directory, or it does not exist and its
-// nearest existing parent is a writable directory. The error wraps ErrNotDir
-// or atomicfile.ErrNotWritable.
+// nearest existing parent is a writable directory. The error is an *Error,
+// and wraps ErrNotDir or atomicfile.ErrNotWritable: a symlink to nothing,
+// at dir or on the way, is not writable (MkdirAll would find it there and
+// fail with "file exists").
 func Check(dir string) error {
-	p := filepath.Clean(dir)
+	named := filepath.Clean(dir)
+	p := named
 	for {
 		st, err := os.Stat(p)
 		switch {
 		case err == nil && !st.IsDir():
-			if p == filepath.Clean(dir) {
-				return fmt.Errorf("%s: %w", dir, ErrNotDir)
+			if p == named {
+				return &Error{dir, ErrNotDir}
 			}
-			return fmt.Errorf("%s: %s is %w", dir, p, ErrNotDir)
+			return &Error{dir, fmt.Errorf("%s is %w", p, ErrNotDir)}
 		case err == nil:
 			if err := syscall.Access(p, 2 /* W_OK */); err != nil {
-				return fmt.Errorf("%s: %w: %w", p, atomicfile.ErrNotWritable, err)
+				if p == named {
+					return &Error{dir, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)}
+				}
+				return &Error{dir, fmt.Errorf("%w: cannot create it in %s: %w", atomicfile.ErrNotWritable, place(p), err)}
 			}
 			return nil
 		case errors.Is(err, syscall.ENOTDIR):
 			// A parent on the way is a file: walk up to find it.
-		case !errors.Is(err, fs.ErrNotExist):
-			return fmt.Errorf("%s: %w: %w", p, atomicfile.ErrNotWritable, err)
+		case errors.Is(err, fs.ErrNotExist):
+			if target, err := os.Readlink(p); err == nil {
+				what := "it is"
+				if p != named {
+					what = p + " is"
+				}
+				return &Error{dir, fmt.Errorf("%w: %s a symlink to %s, which does not exist", atomicfile.ErrNotWritable, what, target)}
+			}
+		default:
+			return &Error{dir, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)}
 		}
 		parent := filepath.Dir(p)
 		if parent == p {
-			return fmt.Errorf("%s: %w: no existing parent", dir, atomicfile.ErrNotWritable)
+			return &Error{dir, fmt.Errorf("%w: no existing parent", atomicfile.ErrNotWritable)}
 		}
 		p = parent
 	}
+}
+
+// place names the directory p for a message: "." is the working
+// directory.
+func place(p string) string {
+	if p == "." {
+		return "the working directory"
+	}
+	return p
 }
 
 // Dir is an output directory held under its lock.
@@ -86,6 +121,12 @@ type Dir struct {
 // its spill files and the temporary files of half-written reports.
 func Open(dir string) (*Dir, error) {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
+		// Check says why in words ("a symlink to nothing", not "file
+		// exists"); its caller names dir.
+		var ce *Error
+		if errors.As(Check(dir), &ce) {
+			return nil, ce.Err
+		}
 		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 	}
 	unlock, err := dirlock.Lock(dir)

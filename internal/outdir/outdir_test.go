@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/auditor-dev/auditor/internal/atomicfile"
@@ -93,5 +94,71 @@ func TestOpenClearsStale(t *testing.T) {
 		if (err == nil) != want {
 			t.Errorf("%s present %v, want %v", name, err == nil, want)
 		}
+	}
+}
+
+// TestCheckNamesWhatTheUserNamed: an error names the path as given, then
+// why: a parent that cannot take it, or a symlink to nothing (which
+// MkdirAll reports as "file exists"). The symlink's case holds as root.
+func TestCheckNamesWhatTheUserNamed(t *testing.T) {
+	base := t.TempDir()
+	link := filepath.Join(base, "danglink")
+	if err := os.Symlink(filepath.Join(base, "missing"), link); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	tests := []struct {
+		name string
+		dir  string
+		want []string
+	}{
+		{"dangling symlink", link, []string{link + ": ", "symlink", filepath.Join(base, "missing"), "does not exist"}},
+		{"under a dangling symlink", filepath.Join(link, "sub"), []string{filepath.Join(link, "sub") + ": ", link + " is a symlink", "does not exist"}},
+	}
+	if os.Geteuid() != 0 {
+		ro := filepath.Join(base, "ro")
+		os.Mkdir(ro, 0o555)
+		tests = append(tests, struct {
+			name string
+			dir  string
+			want []string
+		}{"read-only parent", filepath.Join(ro, "x"), []string{filepath.Join(ro, "x") + ": ", "cannot create it in " + ro}})
+	} else {
+		t.Log("running as root, which writes in a read-only directory: its case is left out")
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := outdir.Check(tt.dir)
+			if !errors.Is(err, atomicfile.ErrNotWritable) {
+				t.Fatalf("Check(%s) = %v, want ErrNotWritable", tt.dir, err)
+			}
+			got := err.Error()
+			if !strings.HasPrefix(got, tt.want[0]) {
+				t.Errorf("Check(%s) = %q, want it to start with %q", tt.dir, got, tt.want[0])
+			}
+			for _, w := range tt.want[1:] {
+				if !strings.Contains(got, w) {
+					t.Errorf("Check(%s) = %q, want %q in it", tt.dir, got, w)
+				}
+			}
+		})
+	}
+	// Open says the same, not "mkdir: file exists".
+	if _, err := outdir.Open(link); err == nil || !strings.Contains(err.Error(), "symlink") || strings.Contains(err.Error(), "file exists") {
+		t.Errorf("Open(dangling symlink) = %v, want it to say it is a symlink to nothing", err)
+	}
+}
+
+// TestCheckNamesTheWorkingDirectory: a relative path that cannot be made
+// in the working directory says so, not "." (the default --out is one).
+func TestCheckNamesTheWorkingDirectory(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root, which writes in a read-only directory")
+	}
+	ro := filepath.Join(t.TempDir(), "ro")
+	os.Mkdir(ro, 0o555)
+	t.Chdir(ro)
+	err := outdir.Check("audit-20261203T020125Z")
+	if !errors.Is(err, atomicfile.ErrNotWritable) || !strings.HasPrefix(err.Error(), "audit-20261203T020125Z: ") || !strings.Contains(err.Error(), "the working directory") {
+		t.Errorf("Check = %v, want it to name the path and the working directory", err)
 	}
 }
