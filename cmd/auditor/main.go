@@ -14,10 +14,11 @@ import (
 var version = ""
 
 func main() {
+	cli.SurviveBrokenPipes()
+	cli.HideSecrets()
 	// The first SIGINT or SIGTERM cancels ctx: the run stops starting
 	// instances and writes partial reports. A second one, not the same
 	// sent twice, ends the process at once; the record stays valid.
-	cli.HideSecrets()
 	ctx, stop := cli.NotifyContext(context.Background())
 	cli.Version = version
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)

@@ -34,6 +34,20 @@ func NotifyContext(parent context.Context) (context.Context, context.CancelFunc)
 	}
 }
 
+// SurviveBrokenPipes makes a write to a stdout or stderr whose reader is
+// gone (auditor run ... 2>&1 | head -1, a log shipper that died) fail with
+// EPIPE instead of ending the process: by default Go dies of SIGPIPE there
+// (exit 141), in the middle of an audit or before its reports and their
+// delivery. Every write to stdout and stderr ignores its error, so a dead
+// log pipe changes neither the run nor its exit code. package main calls it
+// once, first.
+func SurviveBrokenPipes() {
+	// Caught, not ignored: an ignored signal stays ignored in the
+	// processes the auditor starts (a credential_process), a caught one
+	// does not.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+}
+
 // watchSignals is NotifyContext's loop: the first signal from sigs cancels,
 // a later one at least duplicateWindow after it calls die. It returns when
 // parent ends otherwise, or after die.
