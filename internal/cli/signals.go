@@ -80,7 +80,7 @@ var dieLog atomic.Pointer[slog.Logger]
 
 // die ends the process by sig with its default handling, so that a shell
 // sees the usual status (130 for SIGINT); where a signal cannot be sent to
-// oneself, it exits with that status.
+// oneself (PID 1 in a container), it exits with that status.
 func die(sig os.Signal) {
 	// Reports and a delivery under way are cut short; the record, synced
 	// as it goes, is not.
@@ -91,12 +91,28 @@ func die(sig os.Signal) {
 		fmt.Fprintln(os.Stderr, "auditor: "+msg)
 	}
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
-	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+	os.Exit(dieBy(sig, os.Getpid() == 1, raise))
+}
+
+// dieBy is die's end once its handler is reset: it sends sig to the
+// process itself with raise, unless the process is PID 1, and returns the
+// status to exit with should the process still be alive. The kernel drops
+// a signal of default action that PID 1 (the auditor as a container's
+// ENTRYPOINT) sends to itself, and Go would then exit 2, a usage error's
+// status: PID 1 exits with 128 + the signal's number instead.
+func dieBy(sig os.Signal, pid1 bool, raise func(os.Signal) bool) int {
+	if !pid1 && raise(sig) {
 		time.Sleep(time.Second) // the signal is on its way
 	}
 	code := 130
 	if s, ok := sig.(syscall.Signal); ok {
 		code = 128 + int(s)
 	}
-	os.Exit(code)
+	return code
+}
+
+// raise sends sig to the process itself; it reports whether it was sent.
+func raise(sig os.Signal) bool {
+	p, err := os.FindProcess(os.Getpid())
+	return err == nil && p.Signal(sig) == nil
 }

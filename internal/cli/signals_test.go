@@ -108,3 +108,41 @@ func TestSecondSignalSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestDieAsPID1: the kernel drops a signal of default action that PID 1
+// (the auditor as a container's ENTRYPOINT) sends to itself, and Go then
+// exits 2, which the README gives to a usage error (and a Kubernetes
+// podFailurePolicy to FailJob). As PID 1, die exits 128 + the signal's
+// number without sending it; elsewhere it sends it, so that a shell sees
+// the process signalled.
+func TestDieAsPID1(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		sig       os.Signal
+		pid1      bool
+		wantRaise bool
+		want      int
+	}{
+		{"SIGTERM as PID 1", syscall.SIGTERM, true, false, 143},
+		{"SIGINT as PID 1", os.Interrupt, true, false, 130},
+		{"SIGTERM elsewhere", syscall.SIGTERM, false, true, 143},
+		{"SIGINT elsewhere", os.Interrupt, false, true, 130},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			raised := false
+			got := dieBy(tt.sig, tt.pid1, func(s os.Signal) bool {
+				raised = true
+				if s != tt.sig {
+					t.Errorf("sent %v, want %v", s, tt.sig)
+				}
+				return false // as if it were lost: dieBy goes on to exit
+			})
+			if raised != tt.wantRaise {
+				t.Errorf("sent the signal to itself: %v, want %v", raised, tt.wantRaise)
+			}
+			if got != tt.want {
+				t.Errorf("exit %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
