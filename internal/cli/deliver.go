@@ -292,6 +292,35 @@ func (e *errDelivery) Error() string {
 	return e.what() + " (the reports are written): " + strings.Join(lines, "; ")
 }
 
+// signalledError is a part of a delivery that the signal which cancelled
+// the run's context cut short: nothing failed that needs fixing, and it
+// is done again as any failed part is, with its command.
+type signalledError struct {
+	// during names the part: "the upload", "the mail to ADDRESSES".
+	during string
+	// err is what the cut left (a server's greeting that timed out, a
+	// request cancelled), which the message leaves out: it would read as
+	// the server's failure.
+	err error
+}
+
+func (e *signalledError) Error() string { return "interrupted by a signal during " + e.during }
+func (e *signalledError) Unwrap() error { return e.err }
+
+// cutShort returns err, the error of the part of a delivery that during
+// names, as a *signalledError when ctx, cancelled by a signal, cut it
+// short (err wraps ctx's error); any other err as it is. A mail that may
+// have been delivered stays as it is, for a person to decide.
+func cutShort(ctx context.Context, err error, during string) error {
+	if err == nil || ctx.Err() == nil || !errors.Is(err, ctx.Err()) || maybeDelivered(err) {
+		return err
+	}
+	return &signalledError{during: during, err: err}
+}
+
+// mailTo names the mail to the addresses to, for cutShort.
+func mailTo(to []string) string { return "the mail to " + strings.Join(to, ", ") }
+
 // maybeDelivered reports whether err is a mail whose outcome is unknown:
 // the server got the whole message and gave no answer, so it may have
 // delivered it (deliver.Error.Unknown).
@@ -445,7 +474,7 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 	if d.upload != "" {
 		at, err := dl.uploadAll(ctx, written)
 		if err != nil {
-			de.errs = append(de.errs, err)
+			de.errs = append(de.errs, cutShort(ctx, err, "the upload"))
 			de.hints = append(de.hints, again{cmd: dl.uploadAgain()})
 		} else {
 			reportsAt = at
@@ -455,7 +484,7 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 		due := dl.shouldMail(info)
 		if due && len(d.mailTo.vals) > 0 {
 			if err := dl.mailDir(ctx, ropts, mailSource{dir: dl.out, rs: rs, run: info, base: base}, d.mailTo.vals, reportsAt); err != nil {
-				de.mailFailed(err, dl.mailAgain(dl.out, d.mailTo.vals))
+				de.mailFailed(cutShort(ctx, err, mailTo(d.mailTo.vals)), dl.mailAgain(dl.out, d.mailTo.vals))
 			}
 		}
 		if dl.groupsDue(due, info, rs, base) {
@@ -1279,11 +1308,14 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		} else if err == nil {
 			at = dir
 		}
-		err = dl.mailDir(ctx, ropts, *src, to, at)
+		err = cutShort(ctx, dl.mailDir(ctx, ropts, *src, to, at), mailTo(to))
 		src.close()
 		if err != nil {
 			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, nobodys: nobodys, err: err})
-			if serverFailed(err) {
+			var se *signalledError
+			// A signal's cut is no server's failure: the next turn
+			// finds the run interrupted.
+			if serverFailed(err) && !errors.As(err, &se) {
 				down = fmt.Errorf("the mail server failed for %s", name)
 				if maybeDelivered(err) {
 					down = fmt.Errorf("the mail server did not answer for %s", name)
@@ -1533,7 +1565,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	de := &errDelivery{}
 	if len(d.mailTo.vals) > 0 {
 		if err := dl.mailDir(ctx, ropts, *src, d.mailTo.vals, reportsAt); err != nil {
-			de.mailFailed(err, dl.mailAgain(dir, d.mailTo.vals))
+			de.mailFailed(cutShort(ctx, err, mailTo(d.mailTo.vals)), dl.mailAgain(dir, d.mailTo.vals))
 		}
 	}
 	if d.mailToLabel != "" {
