@@ -52,6 +52,39 @@ func TestSignalDuringDelivery(t *testing.T) {
 			wantAgain:   "deliver them with: auditor mail ",
 			wantMark:    true,
 		},
+		{
+			// An S3 that took the request and never answers: the
+			// upload's call is cancelled with the run's context, not left
+			// waiting for an answer that does not come.
+			name: "upload",
+			serve: func(t *testing.T, signal func()) []string {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { ln.Close() })
+				go func() {
+					for first := true; ; first = false {
+						c, err := ln.Accept()
+						if err != nil {
+							return
+						}
+						if first {
+							signal()
+						}
+						go func() {
+							defer c.Close()
+							<-t.Context().Done()
+						}()
+					}
+				}()
+				t.Setenv("AWS_ENDPOINT_URL_S3", "http://"+ln.Addr().String())
+				return []string{"--upload", "s3://reports/weekly/"}
+			},
+			wantSaid:    "interrupted by a signal during the upload",
+			wantNotSaid: []string{"context canceled", "StatusCode"},
+			wantAgain:   "aws s3 cp --recursive",
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			isolateAWS(t, "AKIATESTTESTTESTTEST")
