@@ -16,9 +16,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -178,7 +180,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	if err != nil {
 		var missing config.SharedConfigProfileNotExistError
 		if errors.As(err, &missing) {
-			return nil, &ConfigError{"profile", fmt.Errorf("profile %q is not in the AWS config or credentials files", missing.Profile)}
+			return nil, &ConfigError{"profile", fmt.Errorf("profile %q is not in the AWS config or credentials files%s", missing.Profile, filesRead(missing.Filename...))}
 		}
 		return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: %w", err)}
 	}
@@ -641,4 +643,26 @@ func (g globalEndpointSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInp
 
 func (g globalEndpointSTS) AssumeRoleWithWebIdentity(ctx context.Context, in *sts.AssumeRoleWithWebIdentityInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleWithWebIdentityOutput, error) {
 	return g.identity.AssumeRoleWithWebIdentity(ctx, in, append(optFns, g.endpoint)...)
+}
+
+// filesRead names the shared configuration files the SDK read for a
+// profile (names, or when the SDK did not say, the config and credentials
+// files that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name, else
+// the default ones), each one that is not there said so (a container's
+// mount missing, a typo): " (read: a, b (no such file))".
+func filesRead(names ...string) string {
+	if len(names) == 0 {
+		names = []string{
+			cmp.Or(os.Getenv("AWS_CONFIG_FILE"), config.DefaultSharedConfigFilename()),
+			cmp.Or(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), config.DefaultSharedCredentialsFilename()),
+		}
+	}
+	var out []string
+	for _, n := range names {
+		if _, err := os.Stat(n); errors.Is(err, fs.ErrNotExist) {
+			n += " (no such file)"
+		}
+		out = append(out, n)
+	}
+	return " (read: " + strings.Join(out, ", ") + ")"
 }
