@@ -215,6 +215,10 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	switch {
 	case fatal:
 		code = exitFatal
+	case info.Interrupted && outcomeCounts(info.Outcomes).total() == 0:
+		// A record of nothing renders no reports, only run.json.
+		code = exitIncomplete
+		logLine(w, slog.LevelWarn, "interrupted before any instance was audited: no reports%s; continue with: %s", exit(exitIncomplete), resume)
 	case info.Interrupted:
 		code = exitIncomplete
 		logLine(w, slog.LevelWarn, "interrupted: the reports are partial%s; continue with: %s", exit(exitIncomplete), resume)
