@@ -66,16 +66,7 @@ func TestNoCredentialsFound(t *testing.T) {
 				t.Fatalf("CheckCredentials = %v, want a fatal *audit.CredentialsError", err)
 			}
 			msg := err.Error()
-			for _, w := range tc.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("%q does not say %q", msg, w)
-				}
-			}
-			for _, w := range tc.dontWant {
-				if strings.Contains(msg, w) {
-					t.Errorf("%q says %q", msg, w)
-				}
-			}
+			saysOnly(t, msg, tc.want, tc.dontWant)
 			if cfg := os.Getenv("AWS_CONFIG_FILE"); !strings.Contains(msg, cfg) {
 				t.Errorf("%q does not name the config file it looked in, %s", msg, cfg)
 			}
@@ -115,4 +106,19 @@ func credentialsError(t *testing.T, s Settings) error {
 		t.Fatalf("CheckCredentials = %v, want an *audit.CredentialsError", err)
 	}
 	return err
+}
+
+// saysOnly checks that msg says each of want and none of dontWant.
+func saysOnly(t *testing.T, msg string, want, dontWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("%q does not say %q", msg, w)
+		}
+	}
+	for _, w := range dontWant {
+		if strings.Contains(msg, w) {
+			t.Errorf("%q says %q", msg, w)
+		}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -93,17 +92,7 @@ func TestWebIdentityTokenFileUnreadable(t *testing.T) {
 			if !audit.IsFatal(err) {
 				t.Fatalf("CheckCredentials = %v, want a fatal *audit.CredentialsError", err)
 			}
-			msg := err.Error()
-			for _, w := range tc.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("%q does not say %q", msg, w)
-				}
-			}
-			for _, w := range tc.dontWant {
-				if strings.Contains(msg, w) {
-					t.Errorf("%q says %q", msg, w)
-				}
-			}
+			saysOnly(t, err.Error(), tc.want, tc.dontWant)
 		})
 	}
 }
