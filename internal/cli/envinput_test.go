@@ -2,8 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestInputJSONFromEnv: AUDITOR_CLI_INPUT_JSON names the options file as
@@ -62,4 +66,27 @@ func TestInputJSONFromEnvRefusal(t *testing.T) {
 			t.Errorf("exit %d, want 2 naming AUDITOR_GENERATE_CLI_SKELETON\nstdout:\n%s\nstderr:\n%s", got.code, got.stdout, got.stderr)
 		}
 	})
+}
+
+// TestInputJSONFromEnvDeliverAgain: a job configured by
+// AUDITOR_CLI_INPUT_JSON whose mail failed printed an auditor mail command
+// that, run in the same environment, read the run's file and refused its
+// run options (exit 2): the command that delivers again did not. It says
+// --cli-input-json=, so that it reads no file.
+func TestInputJSONFromEnvDeliverAgain(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ms := newMailSetup(t, smtptest.Options{})
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	t.Setenv("AUDITOR_CLI_INPUT_JSON", writeFile(t, "job.json", `{"fail-on": "none", "endpoint-url": "`+url+`", "region": "us-east-1"}`))
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	t.Setenv(envSMTPPassword, "not-the-password")
+	got := runCLI(t, "", append([]string{"run", "--instances", ids, "--out", filepath.Join(t.TempDir(), "out"), "--quiet",
+		"--mail-to", "ops@example.com"}, ms.args...)...)
+	if got.code != int(exitDelivery) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
+	}
+	t.Setenv(envSMTPPassword, "s3cret-pass")
+	if mailed := runRetries(t, ms, got.stderr); len(mailed) != 1 {
+		t.Errorf("the commands that deliver again mailed %q, want ops@example.com once\n%s", mailed, got.stderr)
+	}
 }
