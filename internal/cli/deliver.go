@@ -609,7 +609,7 @@ func (dl *delivery) mailAgain(dir string, to []string) string {
 	if d.mailMaxSize != deliver.DefaultMaxSize {
 		args = append(args, "--mail-max-size", strconv.FormatInt(d.mailMaxSize, 10))
 	}
-	if strings.TrimRight(dl.getenv(envName(inputJSONFlag)), "\r\n") != "" {
+	if dl.getenv != nil && strings.TrimRight(dl.getenv(envName(inputJSONFlag)), "\r\n") != "" {
 		// Run where the run was, the variable names the run's file, whose
 		// run options auditor mail refuses: what it needs is above.
 		args = append(args, "--"+inputJSONFlag+"=")
