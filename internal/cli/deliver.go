@@ -609,12 +609,18 @@ func (dl *delivery) mailAgain(dir string, to []string) string {
 	if d.mailMaxSize != deliver.DefaultMaxSize {
 		args = append(args, "--mail-max-size", strconv.FormatInt(d.mailMaxSize, 10))
 	}
-	if dl.getenv != nil && strings.TrimRight(dl.getenv(envName(inputJSONFlag)), "\r\n") != "" {
-		// Run where the run was, the variable names the run's file, whose
-		// run options auditor mail refuses: what it needs is above.
-		args = append(args, "--"+inputJSONFlag+"=")
+	return shellCommand(withoutInputEnv(args, dl.getenv)...)
+}
+
+// withoutInputEnv adds --cli-input-json= to args, a command printed for
+// the user to run, when getenv (nil: none) has AUDITOR_CLI_INPUT_JSON:
+// run where the run was, the variable names the run's file, whose run
+// options the command would refuse. What it needs is on its line.
+func withoutInputEnv(args []string, getenv func(string) string) []string {
+	if getenv != nil && strings.TrimRight(getenv(envName(inputJSONFlag)), "\r\n") != "" {
+		return append(args, "--"+inputJSONFlag+"=")
 	}
-	return shellCommand(args...)
+	return args
 }
 
 // groupsAgain returns the commands that mail again the groups that were
@@ -1534,7 +1540,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				dir, splitBy, run, dl.mailAgain(run, nil))
 		}
 		if ri, err := audit.ReadRunInfo(filepath.Join(run, audit.RunFile)); err == nil && !report.SameRendering(ri, src.run) {
-			return usagef("mail: %s", staleSplit(dir, run, splitBy, src.run, ri))
+			return usagef("mail: %s", staleSplit(dir, run, splitBy, src.run, ri, dl.getenv))
 		}
 	}
 	var dirs []string
@@ -1549,21 +1555,21 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			splitErr = fmt.Errorf("--mail-to-label %s: the run in %s was not split by %q (no %s); split it: %s",
-				d.mailToLabel, dir, by, report.SplitDir(dir, by), resplit(dir, by))
+				d.mailToLabel, dir, by, report.SplitDir(dir, by), resplit(dir, by, dl.getenv))
 		case err != nil:
 			splitErr = fmt.Errorf("--mail-to-label %s: %w (the run was not split by %q)", d.mailToLabel, err, by)
 		case !statOK(filepath.Join(report.SplitDir(dir, by), report.SplitIndex)):
 			// The index is written last: without it the split stopped
 			// midway, and its groups are not all there.
 			splitErr = fmt.Errorf("--mail-to-label %s: the split by %q in %s has no %s: it stopped before it ended; split it again: %s",
-				d.mailToLabel, by, report.SplitDir(dir, by), report.SplitIndex, resplit(dir, by))
+				d.mailToLabel, by, report.SplitDir(dir, by), report.SplitIndex, resplit(dir, by, dl.getenv))
 			dirs = nil
 		}
 		// Refused before anything is sent: every owner would get the
 		// figures of another attempt than the record's.
 		for _, g := range dirs {
 			if ri, err := audit.ReadRunInfo(filepath.Join(g, audit.RunFile)); err == nil && !report.SameRendering(src.run, ri) {
-				return usagef("mail: --mail-to-label %s: %s", d.mailToLabel, staleSplit(report.SplitDir(dir, by), dir, by, ri, src.run))
+				return usagef("mail: --mail-to-label %s: %s", d.mailToLabel, staleSplit(report.SplitDir(dir, by), dir, by, ri, src.run, dl.getenv))
 			}
 		}
 	}
@@ -1698,14 +1704,15 @@ func holdForMail(dir string, warn func(string)) (release func(), err error) {
 // mailed: it is of another attempt or rendering than the run in dir
 // (group and run are their run.json), whose record it need not agree
 // with; and the command that splits the record again.
-func staleSplit(split, dir, label string, group, run audit.RunInfo) string {
+func staleSplit(split, dir, label string, group, run audit.RunInfo, getenv func(string) string) string {
 	return fmt.Sprintf("%s is not of the reports in %s: it is of a run %s, they of one %s (an earlier attempt or rendering left it), and its figures need not be the record's; split the record again: %s",
-		split, dir, renderedAt(group), renderedAt(run), resplit(dir, label))
+		split, dir, renderedAt(group), renderedAt(run), resplit(dir, label, getenv))
 }
 
-// resplit is the command that splits the record in dir by label again.
-func resplit(dir, label string) string {
-	return shellCommand("auditor", "report", filepath.Join(dir, audit.ResultsFile), "--out", dir, "--split-by", label)
+// resplit is the command that splits the record in dir by label again,
+// in the environment of getenv (see withoutInputEnv).
+func resplit(dir, label string, getenv func(string) string) string {
+	return shellCommand(withoutInputEnv([]string{"auditor", "report", filepath.Join(dir, audit.ResultsFile), "--out", dir, "--split-by", label}, getenv)...)
 }
 
 // renderedAt says when the reports of ri, a run.json, were rendered, to

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -88,5 +90,36 @@ func TestInputJSONFromEnvDeliverAgain(t *testing.T) {
 	t.Setenv(envSMTPPassword, "s3cret-pass")
 	if mailed := runRetries(t, ms, got.stderr); len(mailed) != 1 {
 		t.Errorf("the commands that deliver again mailed %q, want ops@example.com once\n%s", mailed, got.stderr)
+	}
+}
+
+// TestInputJSONFromEnvSplitAgain: mailed by a label the run was not split
+// by, auditor mail printed the auditor report command that splits it;
+// run in a job configured by AUDITOR_CLI_INPUT_JSON, that command read the
+// run's file and refused its run options (exit 2). It says
+// --cli-input-json=, as the command that mails again does.
+func TestInputJSONFromEnvSplitAgain(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	t.Setenv("AUDITOR_CLI_INPUT_JSON", writeFile(t, "job.json", `{"fail-on": "none", "endpoint-url": "`+url+`", "region": "us-east-1"}`))
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	out := filepath.Join(t.TempDir(), "out")
+	if got := runCLI(t, "", "run", "--instances", ids, "--out", out, "--quiet"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	ms := newMailSetup(t, smtptest.Options{})
+	got := runCLI(t, "", append([]string{"mail", out, "--cli-input-json=", "--mail-to-label", "owner"}, ms.args...)...)
+	if got.code != int(exitDelivery) {
+		t.Fatalf("mail by a label the run was not split by: exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
+	}
+	cmds := commandsAfter(t, got.stderr, "split it: ")
+	if len(cmds) != 1 {
+		t.Fatalf("want one command that splits the run, got %q\n%s", cmds, got.stderr)
+	}
+	if again := runCLI(t, "", cmds[0][1:]...); again.code != 0 {
+		t.Fatalf("%q: exit %d, want 0\n%s", cmds[0], again.code, again.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(report.SplitDir(out, "owner"), report.SplitIndex)); err != nil {
+		t.Errorf("the command did not split the run: %v", err)
 	}
 }

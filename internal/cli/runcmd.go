@@ -1261,7 +1261,7 @@ func (o *runOptions) removeStaleSplits(keep string, stderr io.Writer) error {
 			label = "LABEL"
 		}
 		fmt.Fprintf(stderr, "auditor: removed %s, the reports for each value of a label that an earlier attempt or rendering left: they were not of this record's reports; split it again with: %s\n",
-			m.Dir, resplit(o.out, label))
+			m.Dir, resplit(o.out, label, o.getenv))
 	}
 	if err != nil {
 		return fmt.Errorf("removing a split an earlier rendering left: %w", err)
