@@ -181,3 +181,37 @@ func TestReadsOfALockedDirectory(t *testing.T) {
 		t.Errorf("%d messages, want none", n)
 	}
 }
+
+// TestBadFlagsOfALockedDirectory: a report rendering a run again in place,
+// or a mail, with a flag that no run.json could make right, exited 4 when
+// another auditor held the directory ("wait for it"), and 2 naming the
+// flag only once it was free. The flag is named at once, exit 2.
+func TestBadFlagsOfALockedDirectory(t *testing.T) {
+	out := ownersRun(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	unlock, err := dirlock.Lock(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"report --fail-on", []string{"report", filepath.Join(out, audit.ResultsFile), "--out", out, "--fail-on", "bogus"}, "--fail-on"},
+		{"report --format", []string{"report", filepath.Join(out, audit.ResultsFile), "--out", out, "--format", "bogus"}, "--format"},
+		{"report --html-max-rows", []string{"report", filepath.Join(out, audit.ResultsFile), "--out", out, "--html-max-rows", "0"}, "--html-max-rows"},
+		{"mail --mail-max-body", append([]string{"mail", out, "--to", "ops@example.com", "--mail-max-body", "-1"}, ms.args...), "--mail-max-body"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runCLI(t, "", tt.args...)
+			if got.code != 2 || !strings.Contains(got.stderr, tt.want) || strings.Contains(got.stderr, "in use by another auditor") {
+				t.Errorf("exit %d, want 2 naming %s, not the lock\n%s", got.code, tt.want, got.stderr)
+			}
+		})
+	}
+	if n := len(ms.srv.Messages()); n != 0 {
+		t.Errorf("%d messages, want none", n)
+	}
+}

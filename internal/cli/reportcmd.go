@@ -54,7 +54,14 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// Rendered again in place: held before its run.json or record is
 		// read, so that a run or resume into it, or another report, cannot
 		// write them between the read and the rendering, which would mix
-		// two attempts.
+		// two attempts. A flag no run.json could make right is named
+		// first: told the directory is in use, a user would wait for it,
+		// then be told the flag.
+		pre := *o
+		pre.base = &audit.Baseline{} // --fail-on new: it may have been compared
+		if _, problems := pre.check(); len(problems) > 0 {
+			return o.joinProblems(problems)
+		}
 		if dir, err = outdir.Open(o.out); err != nil {
 			return outError(o.out, err)
 		}
