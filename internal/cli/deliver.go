@@ -1508,7 +1508,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("mail: %s holds no results (an empty shard's record): mail the merged reports", dir)
 	}
 	if src.lost != "" {
-		fmt.Fprintf(stderr, "auditor: the baseline %s is gone: the mail leaves out what changed since it\n", src.lost)
+		fmt.Fprintf(stderr, "auditor: the baseline %s is gone: the mail leaves out what changed since it\n", shownPath(src.lost))
 	}
 	ropts := report.Options{StaleAfter: o.staleAfter.report(), HTMLMaxRows: o.htmlMaxRows}
 	if sa := judgementOf(src.run).staleAfter; sa != nil {

@@ -847,7 +847,7 @@ func (o *runOptions) openBaseline(current, account string, stderr io.Writer) err
 			fmt.Fprintf(stderr, "auditor: warning: --baseline %s: its record names no account (its run could not learn which), and %s %s: if it is a run of another account, every instance of one is reported new and every one of the other gone\n", o.baseline, what, account)
 		}
 		if err == nil && o.base != nil && o.base.Incomplete != "" {
-			fmt.Fprintf(stderr, "auditor: warning: --baseline %s: %s; the instances it lacks are not compared (neither new nor gone)\n", o.base.Path, o.base.Incomplete)
+			fmt.Fprintf(stderr, "auditor: warning: --baseline %s: %s; the instances it lacks are not compared (neither new nor gone)\n", shownPath(o.base.Path), plain(o.base.Incomplete, 0))
 		}
 		if err == nil || len(o.baselineElse) == 0 {
 			if err != nil && o.baselinePrevious {
@@ -907,7 +907,7 @@ func (o *runOptions) openOneBaseline(current, account string) error {
 		// previous means the latest whole run: one whose record was cut
 		// short is whole only by its run.json.
 		b.Close()
-		return errors.New(b.Incomplete)
+		return errors.New(plain(b.Incomplete, 0))
 	}
 	o.base = b
 	return nil

@@ -84,9 +84,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			case b == nil:
 				// Rendered without it, its recorded changes would go for
 				// good, or disagree with the record.
-				return usagef("report: %s was compared with %s, which is gone: put it back and render again, or compare with another run: --baseline DIR", o.out, lost)
+				return usagef("report: %s was compared with %s, which is gone: put it back and render again, or compare with another run: --baseline DIR", o.out, shownPath(lost))
 			}
-			o.logf(stderr, "rendering %s again with the baseline it was compared with: %s", o.out, ri.Changes.Baseline)
+			o.logf(stderr, "rendering %s again with the baseline it was compared with: %s", o.out, shownPath(ri.Changes.Baseline))
 			o.base = b
 			defer o.closeBaseline()
 		}

@@ -9,12 +9,16 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/deliver"
+	"github.com/auditor-dev/auditor/internal/bidi"
 	"github.com/auditor-dev/auditor/report"
 )
 
@@ -308,6 +312,20 @@ func siteHint(s audit.SiteStats, caller string) string {
 // characters).
 func plain(s string, max int) string {
 	return deliver.OneLine(s, max)
+}
+
+// shownPath is a path read from a record (a baseline's, as its run.json
+// names it) fit for a terminal or a log record: as it is, or quoted as Go
+// quotes a string (strconv.Quote) when it holds a control or bidi
+// character, so that it is still the path, not text that moves the cursor
+// or starts a line.
+func shownPath(p string) string {
+	for _, r := range p {
+		if r == utf8.RuneError || unicode.IsControl(r) || bidi.IsControl(r) {
+			return strconv.Quote(p)
+		}
+	}
+	return p
 }
 
 // plainLines is plain for each line of a message of several lines (an
