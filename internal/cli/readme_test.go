@@ -52,3 +52,38 @@ func TestREADMEFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpExamplesInREADME: each example of auditor --help is one of the
+// README's (a continued line joined): the help's resume lacked the
+// --profile its run had, and was refused as another audit's record.
+func TestHelpExamplesInREADME(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	join := func(s string) string { return regexp.MustCompile(`\\\n\s*`).ReplaceAllString(s, "") }
+	readme := map[string]bool{}
+	for _, line := range strings.Split(join(string(b)), "\n") {
+		// From source, the README runs auditor as go run ./cmd/auditor.
+		readme[strings.Replace(strings.TrimSpace(line), "go run ./cmd/auditor ", "auditor ", 1)] = true
+	}
+	_, examples, ok := strings.Cut(mainUsage, "Examples:\n")
+	if !ok {
+		t.Fatal("auditor --help has no Examples")
+	}
+	examples, _, _ = strings.Cut(examples, "\n\n")
+	n := 0
+	for _, line := range strings.Split(join(examples), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		n++
+		if !readme[line] {
+			t.Errorf("auditor --help's example is not the README's: %s", line)
+		}
+	}
+	if n < 3 {
+		t.Errorf("found %d examples in auditor --help, want several", n)
+	}
+}
