@@ -520,12 +520,15 @@ func (f *Fleet) Err() error {
 	if len(f.Invalid) == 0 {
 		return nil
 	}
-	return &InputError{Problems: append([]Target(nil), f.Invalid...)}
+	return &InputError{Problems: append([]Target(nil), f.Invalid...), Rest: f.Len() > 0}
 }
 
 // InputError lists the bad lines of the input: targets with a Problem.
 type InputError struct {
 	Problems []Target
+	// Rest says whether targets are left to audit without the bad lines:
+	// the list's valid ones (or those a discovery will find).
+	Rest bool
 }
 
 // Error prints one problem a line, as `FILE:LINE: "value": reason` (without

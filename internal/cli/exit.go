@@ -71,7 +71,12 @@ func exitFor(err error, con *console) exitCode {
 		return exitIncomplete
 	case errors.As(err, &ie):
 		hint := "fix the lines above, or pass --skip-invalid to audit the rest"
-		if len(ie.Problems) == 1 {
+		switch {
+		case !ie.Rest && len(ie.Problems) == 1:
+			hint = "no line of the list is a valid target: fix the line above"
+		case !ie.Rest:
+			hint = "no line of the list is a valid target: fix the lines above"
+		case len(ie.Problems) == 1:
 			hint = "fix the line above, or pass --skip-invalid to audit the rest"
 		}
 		con.errorf("%v\n%s", err, hint)

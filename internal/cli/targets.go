@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -132,6 +133,9 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 		return nil, usagef("no instances to audit: %s held no instance IDs", strings.Join(append(o.instances.vals, o.instanceIDs.vals...), ", "))
 	}
 	if err := f.Err(); err != nil && !o.skipInvalid {
+		if ie := (*audit.InputError)(nil); errors.As(err, &ie) && o.discover {
+			ie.Rest = true // what discovery finds
+		}
 		return nil, err
 	}
 	if f.Len() == 0 && !o.discover {
