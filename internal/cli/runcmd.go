@@ -51,6 +51,26 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	// One instant for both, so that the upload's prefix names the run's
 	// directory.
 	now := o.now()
+	if !o.resume && strings.Contains(o.out, "{time}") {
+		// Runs started in one second (a script's loop over lists, two
+		// schedules) would name one directory, and the second be refused
+		// the first's record: a run whose {time} is taken starts on the
+		// next second, whose name is free, as its name says when it
+		// started.
+		for range maxSameSecond {
+			if _, err := os.Lstat(expandOut(o.out, now)); !errors.Is(err, fs.ErrNotExist) {
+				next := now.Truncate(time.Second).Add(time.Second)
+				select {
+				case <-ctx.Done():
+					return errInterrupted
+				case <-time.After(next.Sub(now)):
+				}
+				now = o.now()
+				continue
+			}
+			break
+		}
+	}
 	o.out = expandOut(o.out, now)
 	upload := o.delivery.upload
 	o.delivery.upload = expandOut(upload, now)
@@ -66,6 +86,10 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	defer j.close()
 	return j.execute(ctx, stdout, stderr)
 }
+
+// maxSameSecond is how many seconds a run waits for a {time} in --out that
+// names no directory yet.
+const maxSameSecond = 5
 
 // job is one audit, from checked options to the verdict. Its steps are
 // prepare (everything that needs no call), run: credentials, the output

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestDefaultOutOfRunsInOneSecond: runs started in the same second (a
+// script's loop over lists) named one default --out, audit-{time}; the
+// second was refused: "already holds a record: pass --resume", advice that
+// was refused again (another audit's record). A run whose {time} names a
+// directory that exists waits for the next second, whose name is free.
+func TestDefaultOutOfRunsInOneSecond(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	// Another run's record in this second's directory and the next two.
+	now := time.Now()
+	taken := map[string]bool{}
+	for i := range 3 {
+		dir := expandOut("audit-{time}", now.Add(time.Duration(i)*time.Second))
+		taken[dir] = true
+		if err := os.Mkdir(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, audit.ResultsFile), []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := runCLI(t, "", "run", "--instance-id", "i-0123456789abcdef0", "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none")
+	if got.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	dirs, _ := filepath.Glob("audit-*")
+	var mine []string
+	for _, d := range dirs {
+		if !taken[d] {
+			mine = append(mine, d)
+		}
+	}
+	if len(mine) != 1 || !strings.Contains(got.stdout, mine[0]) {
+		t.Errorf("want the run in one new directory beside the 3 taken, got %q\nstdout:\n%s", mine, got.stdout)
+	}
+	for d := range taken {
+		if b, _ := os.ReadFile(filepath.Join(d, audit.ResultsFile)); string(b) != "{}\n" {
+			t.Errorf("%s: the other run's record was changed: %q", d, b)
+		}
+	}
+}
