@@ -404,6 +404,9 @@ type Records struct {
 	// accounts are the accounts its instances name, invalid lines aside:
 	// the first two found.
 	accounts []string
+	// accountless and named say whether some instance names no account,
+	// and some names one.
+	accountless, named bool
 	// Overlap counts, for OpenMerged, the instances found in the records
 	// of more than one group, once for each group past the first.
 	Overlap int
@@ -418,6 +421,38 @@ func (rs *Records) SoleAccount() (string, bool) {
 		return "", false
 	}
 	return rs.accounts[0], true
+}
+
+// Unattributed counts the instances that the record (a merge) holds twice:
+// once without an account, from a run that could not learn its account,
+// and once with one, from a run that could. Instance IDs are unique, so
+// that they are the same instances, and each would count as two. It reads
+// the record only when it holds both kinds.
+func (rs *Records) Unattributed() (int, error) {
+	if !rs.accountless || !rs.named {
+		return 0, nil
+	}
+	type site struct{ region, id string }
+	without := map[site]bool{}
+	var named []site
+	err := rs.Each(func(r Result) error {
+		switch {
+		case r.Outcome == OutcomeInvalid:
+		case r.AccountID == "":
+			without[site{r.Region, r.InstanceID}] = true
+		default:
+			named = append(named, site{r.Region, r.InstanceID})
+		}
+		return nil
+	})
+	n := 0
+	for _, s := range named {
+		if without[s] {
+			n++
+			delete(without, s) // once however many accounts name it
+		}
+	}
+	return n, err
 }
 
 // indexInMemory is how many instances a record holds its index for in
@@ -592,6 +627,13 @@ func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
 	add := func(e entry) error {
 		rs.n++
 		rs.outcomes[e.outcome]++
+		if e.outcome != OutcomeInvalid {
+			if e.key.AccountID == "" {
+				rs.accountless = true
+			} else {
+				rs.named = true
+			}
+		}
 		if e.outcome != OutcomeInvalid && len(rs.accounts) < 2 && !slices.Contains(rs.accounts, e.key.AccountID) {
 			rs.accounts = append(rs.accounts, e.key.AccountID)
 		}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,5 +56,51 @@ func TestBaselineOfNoKnownAccount(t *testing.T) {
 	}
 	if !strings.Contains(got.stderr, "no account") {
 		t.Errorf("no warning says the --baseline named records no account:\n%s", got.stderr)
+	}
+}
+
+// TestMergeOfNoKnownAccount: a merge of a list's record with a record of
+// the same instances whose run could not learn its account (STS out of
+// reach) counted every instance twice, as two accounts' (40 instances
+// of 20), complete, exit 0. It is refused, exit 2, saying which records
+// and what to do; records of other instances still merge.
+func TestMergeOfNoKnownAccount(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 20})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	other := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 22, Size: 5})
+	b.Reset()
+	other.WriteIDs(&b)
+	otherIDs := writeFile(t, "other.txt", b.String())
+	root := t.TempDir()
+	run := func(f *ssmsim.Fleet, list, account, out string) string {
+		t.Helper()
+		url, _ := serve(t, f, ssmsim.Options{AccountID: account})
+		if account == "" {
+			t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1") // out of reach
+		}
+		dir := filepath.Join(root, out)
+		if got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1",
+			"--fail-on", "none", "--quiet", "--out", dir); got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", out, got.code, got.stderr)
+		}
+		return filepath.Join(dir, audit.ResultsFile)
+	}
+	known := run(fleet, ids, "111111111111", "known")
+	otherKnown := run(other, otherIDs, "111111111111", "other")
+	unknown := run(fleet, ids, "", "unknown")
+	got := runCLI(t, "", "report", known, unknown, "--out", filepath.Join(root, "merged"), "--fail-on", "none")
+	if got.code != 2 || !strings.Contains(got.stderr, "no account") || !strings.Contains(got.stderr, "20 instances") {
+		t.Errorf("merge of one list with and without its account: exit %d, want 2 saying 20 instances name no account\n%s", got.code, got.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(root, "merged", audit.ResultsFile)); err == nil {
+		t.Errorf("the refused merge wrote a record")
+	}
+	// Instances of no known account that no other record holds merge.
+	got = runCLI(t, "", "report", otherKnown, unknown, "--out", filepath.Join(root, "apart"), "--fail-on", "none")
+	if got.code != 0 || !strings.Contains(got.stderr, "25 instances") {
+		t.Errorf("merge of two lists, one of no known account: exit %d, want 0 with 25 instances\n%s", got.code, got.stderr)
 	}
 }

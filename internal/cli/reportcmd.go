@@ -130,6 +130,14 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("report: %v", err)
 	}
 	defer func() { rs.Close() }() // rs is the merged record's once written with a baseline
+	if n, err := rs.Unattributed(); err != nil {
+		return usagef("report: %v", err)
+	} else if n > 0 && len(paths) > 1 {
+		// The same instances as two accounts' would count twice, and the
+		// merge say complete.
+		return usagef("report: %s are in these records both with an account and with no account (a run that could not learn the account of its credentials: STS out of reach), and would count twice; merge records of one kind: run that list again where STS answers, and merge its record instead",
+			plural(n, "instance"))
+	}
 	if rs.Torn > 0 {
 		fmt.Fprintf(stderr, "auditor: dropped %s torn by a crash (the last line of a record); run --resume on that run's directory to audit it again\n", plural(rs.Torn, "line"))
 	}
