@@ -52,6 +52,31 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *size < 1 {
 		return usagef("--fleet-size %d: want at least 1", *size)
 	}
+	for _, p := range []struct {
+		flag  string
+		v     float64
+		share bool
+	}{{"failing", *failing, true}, {"error-rate", f.ErrorRate, false}, {"drop-rate", f.DropRate, false}, {"throttle-rate", f.ThrottleRate, false}} {
+		switch {
+		case p.v >= 0 && p.v <= 1:
+		case p.share:
+			return usagef("--%s %g: want a share from 0 to 1", p.flag, p.v)
+		default:
+			return usagef("--%s %g: want a probability from 0 to 1", p.flag, p.v)
+		}
+	}
+	if f.Latency < 0 {
+		return usagef("--latency %s: want 0 or more", f.Latency)
+	}
+	if f.Jitter < 0 {
+		return usagef("--jitter %s: want 0 or more", f.Jitter)
+	}
+	if f.Rate < 0 {
+		return usagef("--rate-limit %g: want 0 (no limit) or more", f.Rate)
+	}
+	if *regions > 0 && *accounts <= 0 {
+		return usagef("--regions %d: an organisation's regions: give --accounts N too", *regions)
+	}
 	if *accounts > 0 || *regions > 0 {
 		set := false
 		fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == "ids" })
@@ -89,8 +114,8 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("listening on %s: %w", *listen, err)
 		}
 		srv := ssmsim.NewServer(nil, ssmsim.Options{Seed: *seed, Faults: f, Org: org})
-		fmt.Fprintf(stderr, "simulated AWS organisation at http://%s: management account %s, %d active accounts, fleets in %s (seed %d)\n",
-			ln.Addr(), org.Management(), activeAccounts(org), strings.Join(names, ", "), *seed)
+		fmt.Fprintf(stderr, "simulated AWS organisation at http://%s: management account %s, %s, fleets in %s (seed %d)\n",
+			ln.Addr(), org.Management(), plural(activeAccounts(org), "active account"), strings.Join(names, ", "), *seed)
 		fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_ENDPOINT_URL=http://%s auditor run --accounts org --role-name %s --regions %s --discover --region %s\n",
 			ln.Addr(), demoRole, strings.Join(names, ","), names[0])
 		fmt.Fprintf(stderr, "stop with Ctrl-C\n")

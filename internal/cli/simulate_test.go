@@ -23,6 +23,14 @@ func TestSimulateFlags(t *testing.T) {
 		{[]string{"--burst", "-1"}, "--burst -1: want 0 (one second of --rate-limit) or more"},
 		{[]string{"--rate-schedule", "0s:200,20s"}, `--rate-schedule: step 2 "20s": want OFFSET:RATE, such as 20s:100`},
 		{[]string{"--rate-schedule", "20s:100,10s:50"}, `--rate-schedule: step 2 "10s:50": offsets must increase`},
+		{[]string{"--failing", "2"}, "--failing 2: want a share from 0 to 1"},
+		{[]string{"--error-rate", "-1"}, "--error-rate -1: want a probability from 0 to 1"},
+		{[]string{"--drop-rate", "1.5"}, "--drop-rate 1.5: want a probability from 0 to 1"},
+		{[]string{"--throttle-rate", "-0.1"}, "--throttle-rate -0.1: want a probability from 0 to 1"},
+		{[]string{"--latency", "-5s"}, "--latency -5s: want 0 or more"},
+		{[]string{"--jitter", "-1ms"}, "--jitter -1ms: want 0 or more"},
+		{[]string{"--rate-limit", "-3"}, "--rate-limit -3: want 0 (no limit) or more"},
+		{[]string{"--regions", "2"}, "--regions 2: an organisation's regions: give --accounts N too"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			r := runCLI(t, "", append([]string{"simulate", "--ids", "-"}, tc.args...)...)
