@@ -62,9 +62,11 @@ const (
 // would only fail thousands of times; the user must fix the setup.
 var ErrFatal = errors.New("cannot call SSM")
 
-// fatalCodes are API error codes that mean no call with these credentials
-// can work.
-var fatalCodes = map[string]bool{
+// credentialCodes are API error codes that say the credentials themselves
+// were refused (unknown, badly signed, expired), whatever the call: no call
+// with them can work. With access denied (isAccessDenied) they are the
+// codes IsFatal takes.
+var credentialCodes = map[string]bool{
 	"UnrecognizedClientException":         true,
 	"InvalidClientTokenId":                true,
 	"ExpiredToken":                        true,
@@ -76,9 +78,6 @@ var fatalCodes = map[string]bool{
 	"MissingAuthenticationToken":          true,
 	"MissingAuthenticationTokenException": true,
 	"AuthFailure":                         true,
-	"AccessDenied":                        true,
-	"AccessDeniedException":               true,
-	"UnauthorizedOperation":               true,
 }
 
 // throttles are the SDK's own throttle checks: its throttle error codes
@@ -99,14 +98,25 @@ func IsThrottle(err error) bool {
 // error that says so itself with a method Fatal() bool (a request the HTTP
 // client refused to send, say).
 func IsFatal(err error) bool {
+	var fatal interface{ Fatal() bool }
+	return IsBadCredentials(err) || isAccessDenied(err) || errors.As(err, &fatal) && fatal.Fatal()
+}
+
+// IsBadCredentials reports whether err, from a call to any service, means
+// that the credentials themselves cannot work: they could not be obtained
+// (a *CredentialsError) or used to sign the request, or the service refused
+// them as unknown, badly signed or expired. Access denied is not: it is a
+// policy's answer to one call (STS's GetCallerIdentity needs no permission,
+// so a denial there comes from something between, such as a VPC endpoint's
+// policy). IsFatal takes every error IsBadCredentials does.
+func IsBadCredentials(err error) bool {
 	var signing *v4.SigningError
 	var creds *CredentialsError
-	var fatal interface{ Fatal() bool }
-	if errors.As(err, &signing) || errors.As(err, &creds) || errors.As(err, &fatal) && fatal.Fatal() {
+	if errors.As(err, &signing) || errors.As(err, &creds) {
 		return true
 	}
 	var ae smithy.APIError
-	return errors.As(err, &ae) && fatalCodes[ae.ErrorCode()]
+	return errors.As(err, &ae) && credentialCodes[ae.ErrorCode()]
 }
 
 // CredentialsError is a failure to obtain credentials: a credential_process
