@@ -309,7 +309,20 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		if o.multiAccount() {
 			return nil, withFatalHint(fmt.Errorf("%w: the caller's account is needed to reach the others: %w", audit.ErrFatal, err), j.conn.HomeRegion())
 		}
-		// STS's words are the service's: plain, as every other.
+		if audit.IsBadCredentials(err) {
+			// Credentials STS refuses (or finds expired) SSM refuses
+			// too: stop at this first sign, before --out is created,
+			// not at the first instance.
+			msg := err.Error()
+			if h := credentialsHint(err, j.conn.HomeRegion()); h != "" {
+				msg += "\n" + h
+			}
+			return nil, &fatalError{msg: msg, err: err}
+		}
+		// Not a word about the credentials (STS out of reach, throttled,
+		// or denied by a policy on the way: GetCallerIdentity itself
+		// needs no permission): SSM's answers will tell. STS's words
+		// are the service's: plain, as every other.
 		o.logf(stderr, "auditor: cannot tell which account these credentials belong to (%s); the account column stays empty", plain(err.Error(), 0))
 	}
 	j.caller, j.callerAsked = id.Account, true
@@ -385,15 +398,11 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 			slices.Sort(others)
 			them := map[bool]string{true: "that account", false: "those accounts"}[len(others) == 1]
 			if _, none := audit.NoAnswer(callerErr); id.Account == "" && !none {
-				// STS answered, and would not say: credentials it
-				// refuses are refused (exit 4, as when SSM refuses
-				// them), not an STS out of reach.
-				err := fmt.Errorf("the targets name account%s %s, but STS would not say which account these credentials belong to: %w",
-					pluralS(len(others)), strings.Join(others, ", "), callerErr)
-				if h := credentialsHint(callerErr, j.conn.HomeRegion()); h != "" {
-					return nil, fmt.Errorf("%w\n%s", err, h)
-				}
-				return nil, fmt.Errorf("%w\nfix what STS says, then run again, or pass --role-name ROLE to reach %s with a role", err, them)
+				// STS answered, and would not say (credentials it
+				// refused stopped the run already): not an STS out
+				// of reach.
+				return nil, fmt.Errorf("the targets name account%s %s, but STS would not say which account these credentials belong to: %w\nfix what STS says, then run again, or pass --role-name ROLE to reach %s with a role",
+					pluralS(len(others)), strings.Join(others, ", "), callerErr, them)
 			}
 			if id.Account == "" {
 				// Neither theirs nor another's can be told: the STS
