@@ -259,6 +259,42 @@ func missingValue(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// flagArg returns the value that args give the flag name last, read as
+// parseFlags reads them (with parseInterspersed's arguments among the flags
+// when interspersed), whether or not a mistake stopped it before: -name or
+// --name, with =VALUE or the next argument for a flag that takes a value.
+// ok is false when args do not give it.
+func flagArg(fs *flag.FlagSet, args []string, interspersed bool, name string) (value string, ok bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || len(a) < 2 || a[0] != '-' {
+			if !interspersed {
+				break
+			}
+			if a == "--" {
+				i++ // an argument, whatever it looks like
+			}
+			continue
+		}
+		n, v, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		f := fs.Lookup(n)
+		if f == nil {
+			continue // an unknown flag: the mistake, or one past it
+		}
+		if b, isBool := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(isBool && b.IsBoolFlag()) {
+			if i+1 == len(args) {
+				break
+			}
+			i++
+			v = args[i]
+		}
+		if n == name {
+			value, ok = v, true
+		}
+	}
+	return value, ok
+}
+
 // isFlagOf reports whether arg is one of fs's flags, with one or two
 // dashes, with or without =VALUE; -h and --help, which every command
 // takes, count.

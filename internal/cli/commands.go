@@ -69,6 +69,11 @@ func newCommand(name string, stdout, stderr io.Writer) *command {
 func (c *command) parse(args []string, interspersed bool, stdout io.Writer) ([]string, error) {
 	pos, err := c.parseArgs(args, interspersed, stdout)
 	if err != nil {
+		if c.o.console != nil && c.failedLogFormat(args, interspersed) == logJSON {
+			// The error that ends the program is a record, as every
+			// other is: exitFor writes it through the console.
+			c.o.console.setFormat(logJSON)
+		}
 		return nil, err
 	}
 	if c.o.console != nil {
@@ -78,6 +83,26 @@ func (c *command) parse(args []string, interspersed bool, stdout io.Writer) ([]s
 		c.o.sdkLogger = c.o.console.sdkLogger()
 	}
 	return pos, nil
+}
+
+// failedLogFormat is the log format that args ask for when parsing them
+// failed, as far as it can be told exactly: the last --log-format on the
+// command line, read as the parser reads it even past the mistake that
+// stopped it; else AUDITOR_LOG_FORMAT; else what parsing set before it
+// failed (the default, or the --cli-input-json file's once read). ""
+// for a command without --log-format.
+func (c *command) failedLogFormat(args []string, interspersed bool) string {
+	const name = "log-format"
+	if c.fs.Lookup(name) == nil {
+		return ""
+	}
+	if v, ok := flagArg(c.fs.FlagSet, args, interspersed, name); ok {
+		return v
+	}
+	if v := c.layers.env(name); v != "" {
+		return v
+	}
+	return c.o.logFormat
 }
 
 func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) ([]string, error) {
