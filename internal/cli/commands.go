@@ -132,6 +132,15 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 	for _, name := range onLine {
 		c.o.given[name] = !c.layers.valued(name)
 	}
+	// A value in the environment or the file that is the default was not
+	// chosen: --generate-cli-skeleton writes every default into the file.
+	c.o.chosen = map[string]bool{}
+	c.fs.Visit(func(f *flag.Flag) {
+		v := f.Value.String()
+		if _, line := c.o.given[f.Name]; v != f.DefValue || line && v != "" {
+			c.o.chosen[f.Name] = true
+		}
+	})
 	return pos, err
 }
 

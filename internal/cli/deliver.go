@@ -194,10 +194,10 @@ func (d *deliveryOptions) check(to string) []error {
 	if d.uploadKMS != "" && d.uploadSSE != deliver.SSEKMS {
 		bad("--upload-kms-key needs --upload-sse %s", deliver.SSEKMS)
 	}
-	if d.uploadOwner != "" {
-		if d.upload == "" {
-			bad("--upload-bucket-owner needs --upload")
-		} else if p := audit.ValidAccountID(d.uploadOwner); p != "" {
+	// Without --upload it is refused with the other upload options
+	// (runOptions.unpaired).
+	if d.uploadOwner != "" && d.upload != "" {
+		if p := audit.ValidAccountID(d.uploadOwner); p != "" {
 			bad("--upload-bucket-owner %q: %s", d.uploadOwner, p)
 		}
 	}

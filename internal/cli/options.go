@@ -81,7 +81,11 @@ type runOptions struct {
 	origins string
 	// given names the options set on the command line, where an empty
 	// value ("$ACCOUNTS" of an empty variable) is not one left unset.
-	given    map[string]bool
+	given map[string]bool
+	// chosen names the options the user set for this command: given a
+	// value on the command line, or one other than the default in
+	// AUDITOR_* or the --cli-input-json file.
+	chosen   map[string]bool
 	baseline string
 	splitBy  string
 	delivery deliveryOptions
@@ -273,6 +277,7 @@ func (o *runOptions) check() (settings, []error) {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, o.unpaired()...)
 	if o.delivers {
 		errs = append(errs, o.delivery.check("mail-to")...)
 		if o.delivery.mailToLabel != "" && o.splitBy == "" {
@@ -297,6 +302,45 @@ func (o *runOptions) check() (settings, []error) {
 		}
 	}
 	return s, errs
+}
+
+// unpaired refuses the options that mean something only with another,
+// chosen (o.chosen) without it: taken, they would do nothing, and a mail
+// set-up without recipients would mail nobody without a word. Each group
+// is one problem, which says what to add.
+func (o *runOptions) unpaired() []error {
+	d := &o.delivery
+	var errs []error
+	for _, g := range []struct {
+		have  bool
+		needs string
+		names []string
+	}{
+		{d.mailing(), "--mail-to ADDRESSES, or --mail-to-label LABEL: without recipients nothing is mailed",
+			[]string{"mail-from", "mail-subject", "smtp", "smtp-ca-bundle", "mail-via", "mail-max-body", "mail-max-size", "mail-when"}},
+		{d.upload != "", "--upload s3://BUCKET/PREFIX/: without it nothing is uploaded",
+			[]string{"upload-sse", "upload-kms-key", "upload-bucket-owner"}},
+		{o.roles().Set(), "--role-name ROLE, or --role-arn ARN: without a role nothing is assumed",
+			[]string{"external-id", "role-session-name", "role-duration"}},
+	} {
+		if g.have {
+			continue
+		}
+		var flags []string
+		for _, name := range g.names {
+			if o.chosen[name] {
+				flags = append(flags, "--"+name)
+			}
+		}
+		switch len(flags) {
+		case 0:
+		case 1:
+			errs = append(errs, usagef("%s needs %s", flags[0], g.needs))
+		default:
+			errs = append(errs, usagef("%s and %s need %s", strings.Join(flags[:len(flags)-1], ", "), flags[len(flags)-1], g.needs))
+		}
+	}
+	return errs
 }
 
 // joinProblems joins problems as joinUsage does and adds, on a line of its
