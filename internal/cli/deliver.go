@@ -1469,6 +1469,8 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	problems := d.check("to")
 	if len(pos) != 1 {
 		problems = append(problems, usagef("mail: name one directory, the --out of a run or a report (see auditor mail --help)"))
+	} else if err := mailDir(pos[0]); err != nil {
+		problems = append(problems, err)
 	}
 	if !d.mailing() {
 		problems = append(problems, usagef("mail: --to ADDRESSES, or --mail-to-label LABEL to mail each group its own"))
@@ -1591,6 +1593,27 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return de
 	}
 	return nil
+}
+
+// mailDir refuses a path that auditor mail cannot take for a run's
+// directory, saying what to name instead: a file (its results.jsonl or
+// run.json named for the directory that holds them), or nothing there.
+// Checked before the lock, which would be looked for inside it.
+func mailDir(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usagef("mail: %s: no such directory: name the --out directory of a run or a report", shownPath(path))
+	case err != nil:
+		return usagef("mail: %v", err)
+	case st.IsDir():
+		return nil
+	}
+	parent := filepath.Dir(path)
+	if statOK(filepath.Join(parent, audit.RunFile)) || statOK(filepath.Join(parent, audit.ResultsFile)) {
+		return usagef("mail: %s is a file: name its directory, %s (the --out of its run or report)", shownPath(path), shownPath(parent))
+	}
+	return usagef("mail: %s is a file: name the --out directory of a run or a report", shownPath(path))
 }
 
 // runOfGroup returns the directory of the run whose --split-by group dir
