@@ -189,12 +189,19 @@ func (l *layered) readInput() (map[string]json.RawMessage, error) {
 		case k == inputJSONFlag || k == skeletonFlag:
 			errs = append(errs, usagef("%s %s: %q cannot be set in the file", l.inputFrom, path, k))
 		case !slices.Contains(names, k):
-			msg := fmt.Sprintf("%s %s: %q is not an option of auditor %s", l.inputFrom, path, k, l.fs.Name())
-			if s := closest(k, names); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			}
-			if looksSecret(k) {
-				msg += "; secrets are never options: credentials come from the AWS configuration, mail passwords from AUDITOR_SMTP_PASSWORD"
+			var msg string
+			if others := commandsTaking(k, l.fs.Name()); others != "" {
+				// A file written for another command, or shared through
+				// AUDITOR_CLI_INPUT_JSON: the key is right where it came from.
+				msg = fmt.Sprintf("%s %s: %q is an option of %s, not of auditor %s", l.inputFrom, path, k, others, l.fs.Name())
+			} else {
+				msg = fmt.Sprintf("%s %s: %q is not an option of auditor %s", l.inputFrom, path, k, l.fs.Name())
+				if s := closest(k, names); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				if looksSecret(k) {
+					msg += "; secrets are never options: credentials come from the AWS configuration, mail passwords from AUDITOR_SMTP_PASSWORD"
+				}
 			}
 			errs = append(errs, usagef("%s%s", msg, l.inputHint()))
 		}
@@ -211,9 +218,40 @@ func (l *layered) inputHint() string {
 	return "; --" + inputJSONFlag + "= on the command line reads no file"
 }
 
+// commandsTaking names the commands other than self that take the option
+// name ("auditor run and auditor report"), in the order of the help; ""
+// when none does.
+func commandsTaking(name, self string) string {
+	var taking []string
+	for _, c := range commands {
+		if c == self {
+			continue
+		}
+		if flags, err := Flags(c); err == nil {
+			if _, ok := flags[name]; ok {
+				taking = append(taking, "auditor "+c)
+			}
+		}
+	}
+	return joinAnd(taking)
+}
+
+// joinAnd joins items as a sentence lists them: "a", "a and b", "a, b and
+// c"; "" for none.
+func joinAnd(items []string) string {
+	if n := len(items); n > 1 {
+		return strings.Join(items[:n-1], ", ") + " and " + items[n-1]
+	}
+	return strings.Join(items, "")
+}
+
+// looksSecret reports whether k, a key that is no command's option, names
+// a secret: a password, a token, a secret or access key. An option's name
+// may hold "key" (upload-kms-key, a KMS key's ID or alias): that alone is
+// not one.
 func looksSecret(k string) bool {
-	k = strings.ToLower(k)
-	for _, w := range []string{"secret", "password", "token", "key"} {
+	k = strings.NewReplacer("-", "", "_", "", ".", "", " ", "").Replace(strings.ToLower(k))
+	for _, w := range []string{"secret", "password", "passwd", "passphrase", "token", "credential", "accesskey", "apikey", "privatekey"} {
 		if strings.Contains(k, w) {
 			return true
 		}

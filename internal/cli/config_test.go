@@ -100,3 +100,45 @@ func TestCLIInputErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIInputOptionOfAnotherCommand: a key that is an option of another
+// command ("upload-kms-key" in a file given to auditor mail) was called a
+// secret, as any key with "key" in it was: it is named as the option of
+// the commands that take it. A key that looks like a secret and is no
+// command's option still says where secrets go; the value is never shown.
+func TestCLIInputOptionOfAnotherCommand(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	run := []string{"run", "--instance-id", "i-0123456789abcdef0", "--region", "us-east-1"}
+	mail := []string{"mail", t.TempDir(), "--to", "ops@example.com"}
+	for _, tt := range []struct {
+		name    string
+		args    []string
+		json    string
+		want    string
+		notWant string
+	}{
+		{"a key of run and report", mail, `{"upload-kms-key": "alias/reports"}`,
+			`"upload-kms-key" is an option of auditor run and auditor report, not of auditor mail`, "secret"},
+		{"a key of run alone", []string{"report", "records.jsonl", "--out", t.TempDir()}, `{"role-name": "AuditRole"}`,
+			`"role-name" is an option of auditor run, not of auditor report`, "secret"},
+		{"a key of demo and simulate", mail, `{"fleet-size": 30}`,
+			`"fleet-size" is an option of auditor demo and auditor simulate, not of auditor mail`, "secret"},
+		{"a misspelt key with key in it", run, `{"upload-kms-keys": "alias/reports"}`,
+			`did you mean "upload-kms-key"?`, "secret"},
+		{"a mail password", mail, `{"smtp-password": "hunter2"}`, "secrets are never options", "hunter2"},
+		{"an AWS secret key", run, `{"aws-secret-access-key": "hunter2"}`, "secrets are never options", "hunter2"},
+		{"an AWS access key ID", run, `{"aws_access_key_id": "hunter2"}`, "secrets are never options", "hunter2"},
+		{"a session token", run, `{"session-token": "hunter2"}`, "secrets are never options", "hunter2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			file := writeFile(t, "o.json", tt.json)
+			got := runCLI(t, "", append(append([]string{}, tt.args...), "--cli-input-json", file)...)
+			if got.code != 2 || !strings.Contains(got.stderr, tt.want) {
+				t.Errorf("exit %d, want 2 saying %q\n%s", got.code, tt.want, got.stderr)
+			}
+			if strings.Contains(got.stderr, tt.notWant) {
+				t.Errorf("stderr says %q:\n%s", tt.notWant, got.stderr)
+			}
+		})
+	}
+}
