@@ -337,7 +337,7 @@ func (o *runOptions) unpaired() []error {
 		case 1:
 			errs = append(errs, usagef("%s needs %s", flags[0], g.needs))
 		default:
-			errs = append(errs, usagef("%s and %s need %s", strings.Join(flags[:len(flags)-1], ", "), flags[len(flags)-1], g.needs))
+			errs = append(errs, usagef("%s need %s", joinAnd(flags), g.needs))
 		}
 	}
 	return errs
