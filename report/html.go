@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	texttemplate "text/template"
 	"time"
 	"unicode/utf8"
 
@@ -58,7 +59,8 @@ func newHTML(opts Options) Writer { return htmlWriter{template: opts.Template} }
 // executed over the same *Model, with the functions documented at
 // HTMLFuncs, in place of the built-in template. A template that cannot be
 // read, parsed or executed is an error naming the file (and the line, where
-// html/template reports one); no report.html is left behind.
+// html/template reports one), which wraps ErrTemplate; no report.html is
+// left behind.
 func (w htmlWriter) Write(ctx context.Context, m *Model, _ *audit.Records, dir string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -69,10 +71,19 @@ func (w htmlWriter) Write(ctx context.Context, m *Model, _ *audit.Records, dir s
 	}
 	path := filepath.Join(dir, HTMLFile)
 	err = atomicfile.Write(path, func(out io.Writer) error {
-		if err := t.Execute(out, displayCopy(m)); err != nil {
-			return fmt.Errorf("executing %s: %w", name, err)
+		err := t.Execute(out, displayCopy(m))
+		if err == nil {
+			return nil
 		}
-		return nil
+		err = fmt.Errorf("executing %s: %w", name, err)
+		// A failure to write comes back as it is; only what the template
+		// did is the user template's fault.
+		var ee texttemplate.ExecError
+		var he *template.Error
+		if w.template != "" && (errors.As(err, &ee) || errors.As(err, &he)) {
+			return &templateError{err}
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -86,9 +97,25 @@ func (w htmlWriter) parse() (*template.Template, string, error) {
 		t, err := builtinTemplate()
 		return t, "built-in template " + htmlTemplate, err
 	}
-	t, err := parseUserTemplate(w.template)
+	t, err := parseUserTemplate(w.template, HTMLFuncs())
 	return t, "template " + w.template, err
 }
+
+// ErrTemplate is wrapped by the errors of Render, Split and CheckTemplate
+// that are a user template's (Options.Template): it cannot be read or
+// parsed, html/template cannot escape it, or executing it over the Model
+// fails. A failure to write report.html is not one: a caller tells a
+// template to fix from a directory that cannot be written by it.
+var ErrTemplate = errors.New("the template cannot render the report")
+
+// templateError is err, a user template's fault: it reads as err, and is
+// ErrTemplate too. It unwraps to err alone, so that it is never taken for
+// several failures joined.
+type templateError struct{ err error }
+
+func (e *templateError) Error() string        { return e.err.Error() }
+func (e *templateError) Unwrap() error        { return e.err }
+func (e *templateError) Is(target error) bool { return target == ErrTemplate }
 
 // builtinTemplate parses the embedded templates once.
 var builtinTemplate = sync.OnceValues(func() (*template.Template, error) {
@@ -99,42 +126,148 @@ var builtinTemplate = sync.OnceValues(func() (*template.Template, error) {
 	return t, nil
 })
 
-func parseUserTemplate(path string) (*template.Template, error) {
+// parseUserTemplate reads and parses the user template at path with funcs;
+// its error is a *templateError.
+func parseUserTemplate(path string, funcs template.FuncMap) (*template.Template, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading template: %w", err)
+		return nil, &templateError{fmt.Errorf("reading template: %w", err)}
 	}
 	// html/template names the template (its base name) and the line in its
 	// errors; the wrap adds the path as given.
-	t, err := template.New(filepath.Base(path)).Funcs(HTMLFuncs()).Parse(string(b))
+	t, err := template.New(filepath.Base(path)).Funcs(funcs).Parse(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("parsing template %s: %w", path, err)
+		return nil, &templateError{fmt.Errorf("parsing template %s: %w", path, err)}
 	}
 	return t, nil
 }
 
-// CheckTemplate parses the user template at path and runs html/template's
-// contextual escaper over it, as Render would, without rendering data. It
-// returns the first error that would stop Render for the template itself (a
-// file that cannot be read, a syntax error, an unknown function, markup that
-// html/template cannot escape), naming the file and, where html/template
-// reports one, the line. A CLI calls it to reject a bad --template before a
-// long run. Errors that depend on the data (such as an index out of range)
-// are found only by Render.
+// CheckTemplate parses the user template at path and executes it, as Render
+// would, over a sample Model (a small fleet with a row in every list and
+// every date, percentage and Changes set), discarding what it writes. It
+// returns the first error that would stop Render whatever the record holds
+// (a file that cannot be read, a syntax error, an unknown function, markup
+// that html/template cannot escape, a field the Model does not have, a
+// function given a value of the wrong type), naming the file and, where
+// html/template reports one, the line; the error wraps ErrTemplate. A CLI
+// calls it to reject a bad --template before a long run.
+//
+// What depends on the data the sample lacks is left to Render: an index
+// or slice past the sample's rows, or a map key it does not have, ends the
+// check there without an error (index and slice are checked with stand-ins
+// that stop at what the builtins would return an error for or a nil value
+// of), and neither the branches the sample does not take nor Run.Options,
+// which the sample leaves empty, are evaluated.
 func CheckTemplate(path string) error {
-	t, err := parseUserTemplate(path)
+	t, err := parseUserTemplate(path, checkFuncs())
 	if err != nil {
 		return err
 	}
-	// Execute escapes the whole template before it evaluates anything, and
-	// reports a failure to escape as an *html/template.Error. Errors from
-	// evaluating the empty Model say nothing about the template and are
-	// ignored.
-	err = t.Execute(io.Discard, &Model{})
-	if tErr := (*template.Error)(nil); errors.As(err, &tErr) {
-		return fmt.Errorf("template %s: %w", path, err)
+	err = t.Execute(io.Discard, displayCopy(sampleModel()))
+	if err == nil || errors.Is(err, errPastSample) {
+		return nil
 	}
-	return nil
+	return &templateError{fmt.Errorf("executing template %s over a sample report: %w", path, err)}
+}
+
+// errPastSample stops CheckTemplate's execution where the template reaches
+// past the sample's data: a real record may have what it looks for.
+var errPastSample = errors.New("past the sample's data")
+
+// checkFuncs are HTMLFuncs with stand-ins for the builtins index and slice
+// that return errPastSample, instead of an error or a nil value, wherever
+// the outcome depends on how many rows or which keys the data has.
+func checkFuncs() template.FuncMap {
+	fm := HTMLFuncs()
+	fm["index"] = sampleIndex
+	fm["slice"] = sampleSlice
+	return fm
+}
+
+// sampleIndex is the builtin index for CheckTemplate: the same result where
+// the sample has what is asked for, errPastSample otherwise (an index past
+// its rows, a missing key whose value would be nil, and anything the
+// builtin would refuse: it is left to Render).
+func sampleIndex(item reflect.Value, indexes ...reflect.Value) (reflect.Value, error) {
+	v := item
+	for _, ix := range indexes {
+		v, ix = indirectValue(v), indirectValue(ix)
+		if !v.IsValid() || !ix.IsValid() {
+			return reflect.Value{}, errPastSample
+		}
+		switch v.Kind() {
+		case reflect.Array, reflect.Slice, reflect.String:
+			i, ok := intValue(ix)
+			if !ok || i < 0 || i >= v.Len() {
+				return reflect.Value{}, errPastSample
+			}
+			v = v.Index(i)
+		case reflect.Map:
+			if !ix.Type().AssignableTo(v.Type().Key()) {
+				return reflect.Value{}, errPastSample
+			}
+			x := v.MapIndex(ix)
+			if !x.IsValid() {
+				switch v.Type().Elem().Kind() {
+				case reflect.Pointer, reflect.Interface, reflect.Func, reflect.Chan:
+					return reflect.Value{}, errPastSample
+				}
+				x = reflect.Zero(v.Type().Elem())
+			}
+			v = x
+		default:
+			return reflect.Value{}, errPastSample
+		}
+	}
+	return v, nil
+}
+
+// sampleSlice is the builtin slice for CheckTemplate, as sampleIndex is
+// index's: a slice of a string or a slice within its length; errPastSample
+// for anything else (a three-index slice, an array, bounds past the
+// sample's rows), which is left to Render.
+func sampleSlice(item reflect.Value, indexes ...reflect.Value) (reflect.Value, error) {
+	v := indirectValue(item)
+	if !v.IsValid() || len(indexes) > 2 || v.Kind() != reflect.String && v.Kind() != reflect.Slice {
+		return reflect.Value{}, errPastSample
+	}
+	idx := [2]int{0, v.Len()}
+	for i, ix := range indexes {
+		x, ok := intValue(indirectValue(ix))
+		if !ok || x < 0 || x > v.Len() {
+			return reflect.Value{}, errPastSample
+		}
+		idx[i] = x
+	}
+	if idx[0] > idx[1] {
+		return reflect.Value{}, errPastSample
+	}
+	return v.Slice(idx[0], idx[1]), nil
+}
+
+// indirectValue follows v through pointers and interfaces; a nil one is
+// the zero Value.
+func indirectValue(v reflect.Value) reflect.Value {
+	for v.IsValid() && (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) {
+		if v.IsNil() {
+			return reflect.Value{}
+		}
+		v = v.Elem()
+	}
+	return v
+}
+
+// intValue returns v as an int, when it is an integer.
+func intValue(v reflect.Value) (int, bool) {
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return int(v.Int()), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if u := v.Uint(); u <= math.MaxInt {
+			return int(u), true
+		}
+	}
+	return 0, false
 }
 
 // HTMLFuncs returns the functions that the built-in HTML template and a user

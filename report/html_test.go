@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -609,7 +610,19 @@ func TestHTMLBadTemplate(t *testing.T) {
 		{"syntax", "<p>\n{{.Headline</p>\n", []string{"syntax.tmpl", ":2:"}, true, nil},
 		{"unknown function", "<p>{{nope .Headline}}</p>", []string{"unknown-function.tmpl", `"nope"`}, true, nil},
 		{"unclosed action in attribute", `<a href="{{if .Run.Complete}}x{{else}}">{{end}}`, []string{"unclosed-action-in-attribute.tmpl"}, true, nil},
-		{"unknown field", "<p>\n\n{{.NoSuchField}}</p>", []string{"unknown-field.tmpl", ":3:", "NoSuchField"}, false, nil},
+		{"unknown field", "<p>\n\n{{.NoSuchField}}</p>", []string{"unknown-field.tmpl", ":3:", "NoSuchField"}, true, nil},
+		// CheckTemplate executes the template over a sample Model with a
+		// row in every list, so that the bodies of range and with run too.
+		{"unknown field of a failure", "<p>\n{{range .Failures.Rows}}{{.Nope}}{{end}}</p>", []string{"unknown-field-of-a-failure.tmpl", ":2:", "Nope"}, true, nil},
+		{"unknown field of a label value", "{{range .Labels}}{{range .Values}}{{.Nope}}{{end}}{{end}}", []string{"unknown-field-of-a-label-value.tmpl", ":1:", "Nope"}, true, nil},
+		{"unknown field of a problem", "{{range .Problems.Items}}{{.Nope}}{{end}}", []string{"unknown-field-of-a-problem.tmpl", "Nope"}, true, nil},
+		{"unknown field of a date", "{{.Run.StartedAt.Nope}}", []string{"unknown-field-of-a-date.tmpl", "Nope"}, true, nil},
+		{"argument of the wrong type", "<p>{{num .Headline}}</p>", []string{"argument-of-the-wrong-type.tmpl", "num"}, true, nil},
+		{"call of no function", "<p>{{call .Headline}}</p>", []string{"call-of-no-function.tmpl", "Headline"}, true, nil},
+		// Outcomes always has one entry per outcome: an index past them
+		// fails with any data, but the sample cannot tell it from an
+		// index past the rows the sample has and a fleet may have.
+		{"index past the data", "<p>\n{{index .Outcomes 100}}</p>", []string{"index-past-the-data.tmpl", ":2:", "index out of range"}, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -635,6 +648,9 @@ func TestHTMLBadTemplate(t *testing.T) {
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Errorf("error %v is not %v", err, tt.wantIs)
 			}
+			if !errors.Is(err, report.ErrTemplate) {
+				t.Errorf("error %v is not report.ErrTemplate: a caller would take it for a directory that cannot be written", err)
+			}
 			if entries, _ := os.ReadDir(opts.Dir); len(entries) != 0 {
 				t.Errorf("a failed template left %d files", len(entries))
 			}
@@ -644,11 +660,138 @@ func TestHTMLBadTemplate(t *testing.T) {
 				t.Error("CheckTemplate found no error")
 			case tt.check && !strings.Contains(cerr.Error(), path):
 				t.Errorf("CheckTemplate error %q does not name the file", cerr)
+			case tt.check && !errors.Is(cerr, report.ErrTemplate):
+				t.Errorf("CheckTemplate error %v is not report.ErrTemplate", cerr)
 			case !tt.check && cerr != nil:
 				t.Errorf("CheckTemplate: %v, want nil (the error depends on data)", cerr)
 			}
 		})
 	}
+}
+
+// TestCheckTemplateSample: CheckTemplate executes a user template over a
+// sample Model that has a row in every list and a value in every field
+// that may be unknown, so that a mistake in the body of a range, a with or
+// an if is found before the audit, even where this run's data would skip
+// it; and it refuses no template that renders, whatever data the sample
+// lacks that a fleet may have (an index past its rows, a label key it has
+// not).
+func TestCheckTemplateSample(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := []struct{ name, content, want string }{
+		{"change", "{{with .Changes}}\n{{range .Rows}}\n{{.Nope}}{{end}}{{end}}", ":3:"},
+		{"change date", "{{with .Changes}}{{.Since.Nope}}{{end}}", "Nope"},
+		{"unaudited site", "{{range .Run.Unaudited}}{{.Nope}}{{end}}", "Nope"},
+		{"instance without associations", "{{range .NoAssociations.Instances}}{{.Nope}}{{end}}", "Nope"},
+		{"stale row", "{{range .Stale.Rows}}{{.ExecutionDate.Nope}}{{end}}", "Nope"},
+		{"worst instance", "{{range .WorstInstances}}{{.Nope}}{{end}}", "Nope"},
+		{"error code", "{{range .ErrorCodes}}{{range .ExampleInstanceIDs}}{{.Nope}}{{end}}{{end}}", "Nope"},
+		{"percent", "{{range .Outcomes}}{{pct .Percent.Nope}}{{end}}", "Nope"},
+		{"stale cut-off", "{{.Settings.StaleBefore.Nope}}", "Nope"},
+		{"detail", "{{range .About}}{{with .At}}{{.Nope}}{{end}}{{end}}", "Nope"},
+		{"a shard's run", "{{if .Run.Shards}}{{.Nope}}{{end}}", "Nope"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			path := write(strings.ReplaceAll(tt.name, " ", "-")+".tmpl", tt.content)
+			err := report.CheckTemplate(path)
+			if err == nil {
+				t.Fatalf("CheckTemplate(%q) found no error", tt.content)
+			}
+			for _, w := range []string{path, tt.want} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if !errors.Is(err, report.ErrTemplate) {
+				t.Errorf("error %v is not report.ErrTemplate", err)
+			}
+		})
+	}
+
+	builtin, err := templates.FS.ReadFile("report.html.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each renders over every fixture: good templates, which the check
+	// must take.
+	good := []struct{ name, content string }{
+		{"built-in", string(builtin)},
+		{"index past the sample's rows", `{{range $i, $r := .Failures.Rows}}{{(index $.Failures.Rows $i).InstanceID}} {{end}}`},
+		{"label the sample has not", `{{range .Failures.Rows}}{{index .Labels "cost-centre"}}{{.Labels.cost_centre}}{{end}}`},
+		{"option the sample has not", `{{index .Run.Options "region"}} {{.Run.Options.region}} {{range $k, $v := .Run.Options}}{{$k}}={{$v}} {{end}}`},
+		{"every outcome", `{{range .Outcomes}}{{index $.Totals.Outcomes .Outcome}} {{end}}`},
+		{"first rows", `{{if gt (len .Failures.Rows) 50}}{{(index .Failures.Rows 50).InstanceID}}{{end}}{{slice .Headline 0 1}}`},
+		{"with a baseline or not", `{{with .Changes}}{{.Summary}}{{range .Rows}}{{.Kind}} {{date .FirstSeenFailing}}{{end}}{{else}}no baseline{{end}}`},
+	}
+	for _, tt := range good {
+		t.Run(tt.name, func(t *testing.T) {
+			path := write(strings.ReplaceAll(tt.name, " ", "-")+".tmpl", tt.content)
+			for _, fx := range fixtures(t) {
+				opts := fx.options(t)
+				opts.Template = path
+				renderHTML(t, opts)
+			}
+			if err := report.CheckTemplate(path); err != nil {
+				t.Errorf("CheckTemplate refused a template that renders every fixture: %v", err)
+			}
+		})
+	}
+}
+
+// TestSampleModelIsFull: the sample CheckTemplate executes a template over
+// has a value in every pointer and a row in every list and map of the
+// Model, a field added later included, so that no body of a range or a
+// with goes unchecked; Run.Options alone is empty (see the sample).
+func TestSampleModelIsFull(t *testing.T) {
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if v.IsNil() {
+				t.Errorf("%s is nil in the sample", path)
+				return
+			}
+			walk(path, v.Elem())
+		case reflect.Struct:
+			if v.Type() == reflect.TypeFor[time.Time]() {
+				return
+			}
+			for i := range v.NumField() {
+				if f := v.Type().Field(i); f.IsExported() {
+					walk(path+"."+f.Name, v.Field(i))
+				}
+			}
+		case reflect.Slice:
+			if v.Len() == 0 {
+				t.Errorf("%s is empty in the sample", path)
+			}
+			for i := range v.Len() {
+				walk(fmt.Sprintf("%s[%d]", path, i), v.Index(i))
+			}
+		case reflect.Map:
+			if path == "Model.Run.Options" {
+				if v.Len() != 0 {
+					t.Errorf("%s holds %d options in the sample; its values' types differ between a run and its run.json", path, v.Len())
+				}
+				return
+			}
+			if v.Len() == 0 {
+				t.Errorf("%s is empty in the sample", path)
+			}
+			for _, k := range v.MapKeys() {
+				walk(fmt.Sprintf("%s[%v]", path, k), v.MapIndex(k))
+			}
+		}
+	}
+	walk("Model", reflect.ValueOf(report.SampleModel()))
 }
 
 func TestHTMLFuncs(t *testing.T) {

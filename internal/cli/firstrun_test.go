@@ -233,9 +233,10 @@ func TestRenderFailureSaysItsExit(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(true), ssmsim.Options{})
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
-	// Parses, and passes the check against the empty model; fails with
-	// any data (Headline is no function).
-	tmpl := writeFile(t, "fails.html.tmpl", "<p>{{call .Headline}}</p>\n")
+	// Passes the check, which takes an index past the sample's rows for
+	// one a fleet may have; fails with any data (Outcomes has one entry
+	// per outcome).
+	tmpl := writeFile(t, "fails.html.tmpl", "<p>{{index .Outcomes 100}}</p>\n")
 	out := filepath.Join(t.TempDir(), "o")
 	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
 		"--out", out, "--log-format", "json", "--template", tmpl)

@@ -256,9 +256,10 @@ func TestFailedFormatLeavesNoStaleReport(t *testing.T) {
 	if left := leftOver(t, out, before); len(left) != len(before) {
 		t.Fatalf("%q of %d reports left as they were by a refused resume", left, len(before))
 	}
-	// Parses, and passes the check against the empty model; fails with
-	// any data (Headline is no function).
-	tmpl := writeFile(t, "fails.html.tmpl", "<p>{{call .Headline}}</p>\n")
+	// Passes the check, which takes an index past the sample's rows for
+	// one a fleet may have; fails with any data (Outcomes has one entry
+	// per outcome).
+	tmpl := writeFile(t, "fails.html.tmpl", "<p>{{index .Outcomes 100}}</p>\n")
 	got := runCLI(t, "", "run", "--resume", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
 		"--fail-on", "none", "--quiet", "--template", tmpl)
 	if got.code != int(exitFatal) {

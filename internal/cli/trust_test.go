@@ -737,9 +737,10 @@ func TestSmallerTrustFixes(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "out")
 		// A failure that only the rendering meets (a directory where a
 		// report goes is refused before the first call): the HTML's
-		// template fails with data. report.Render joins every format's
-		// failure; each is printed on its line.
-		tmpl := writeFile(t, "fails.html.tmpl", "<p>{{call .Headline}}</p>\n")
+		// template fails with data (an index past the outcomes, which the
+		// check takes for one past the sample's rows). report.Render joins
+		// every format's failure; each is printed on its line.
+		tmpl := writeFile(t, "fails.html.tmpl", "<p>{{index .Outcomes 100}}</p>\n")
 		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--template", tmpl)
 		if got.code != 4 {
 			t.Errorf("exit %d, want 4\n%s", got.code, got.stderr)

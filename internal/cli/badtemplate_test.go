@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestBadTemplateRefusedBeforeAWS: a --template naming a field the report
+// has not (inside a range, which the empty model it was checked against
+// never entered) audited the whole fleet, then failed to write report.html
+// and exited 4 calling the output "directory not writable". It is refused
+// before the first call, exit 2, naming the file, the line and the field,
+// by run, report and demo alike, and no output directory is made.
+func TestBadTemplateRefusedBeforeAWS(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	t.Setenv("AWS_REGION", "us-east-1")
+	url, srv := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	earlier := filepath.Join(t.TempDir(), "earlier")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--out", earlier, "--fail-on", "none", "--quiet"); got.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", got.code, got.stderr)
+	}
+	tmpl := writeFile(t, "bad.tmpl", "<h1>{{.Headline}}</h1>\n{{range .Failures.Rows}}<p>{{.Nope}}</p>{{end}}\n")
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"run", []string{"run", "--instances", ids, "--endpoint-url", url}},
+		{"report", []string{"report", filepath.Join(earlier, audit.ResultsFile)}},
+		{"demo", []string{"demo", "--fleet-size", "5"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.ResetStats()
+			out := filepath.Join(t.TempDir(), "out")
+			got := runCLI(t, "", append(tt.args, "--out", out, "--quiet", "--template", tmpl)...)
+			if got.code != int(exitUsage) {
+				t.Fatalf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
+			}
+			for _, w := range []string{"--template", tmpl, "bad.tmpl:2:", "Nope"} {
+				if !strings.Contains(got.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
+				}
+			}
+			if strings.Contains(got.stderr, "not writable") {
+				t.Errorf("stderr blames the directory:\n%s", got.stderr)
+			}
+			if n := srv.Stats().Requests; n > 0 {
+				t.Errorf("%d requests before the refusal", n)
+			}
+			if _, err := os.Lstat(out); err == nil {
+				t.Errorf("%s was made for a refused command", out)
+			}
+		})
+	}
+}
