@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -55,6 +56,53 @@ func TestBadTemplateRefusedBeforeAWS(t *testing.T) {
 			}
 			if _, err := os.Lstat(out); err == nil {
 				t.Errorf("%s was made for a refused command", out)
+			}
+		})
+	}
+}
+
+// TestTemplateFailingOnDataIsNoUnwritableDirectory: a template that the
+// check cannot fault (an index past the rows the sample has, which a
+// fleet may have) and that fails on the record's data leaves report.html
+// unwritten: exit 4, as any report not written, saying that the template
+// failed, never that the directory cannot be written; the other reports
+// are written.
+func TestTemplateFailingOnDataIsNoUnwritableDirectory(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	t.Setenv("AWS_REGION", "us-east-1")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	tmpl := writeFile(t, "fails.tmpl", "<h1>{{.Headline}}</h1>\n<p>{{(index .Failures.Rows 40).InstanceID}}</p>\n")
+	run := filepath.Join(t.TempDir(), "run")
+	rep := filepath.Join(t.TempDir(), "rep")
+	for _, tt := range []struct {
+		name string
+		args []string
+		out  string
+	}{
+		{"run", []string{"run", "--instances", ids, "--endpoint-url", url}, run},
+		{"report", []string{"report", filepath.Join(run, audit.ResultsFile)}, rep},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runCLI(t, "", append(tt.args, "--out", tt.out, "--quiet", "--template", tmpl)...)
+			if got.code != int(exitFatal) {
+				t.Fatalf("exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
+			}
+			for _, w := range []string{tmpl, "fails.tmpl:2:", "index out of range", report.HTMLFile + " not written"} {
+				if !strings.Contains(got.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
+				}
+			}
+			if strings.Contains(got.stderr, "not writable") {
+				t.Errorf("stderr calls the output not writable, and it was written:\n%s", got.stderr)
+			}
+			for _, name := range []string{audit.RunFile, report.SummaryFile, report.InstancesCSV, report.XLSXFile} {
+				if _, err := os.Stat(filepath.Join(tt.out, name)); err != nil {
+					t.Errorf("%s not written beside the failed template: %v", name, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(tt.out, report.HTMLFile)); err == nil {
+				t.Errorf("%s written, and its template failed", report.HTMLFile)
 			}
 		})
 	}

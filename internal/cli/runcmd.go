@@ -1212,6 +1212,13 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			// holds, and nothing else was asked for.
 			return written, errors.Join(&fatalError{msg: "no report written: the workbook, the only format asked for, cannot show every label (above); ask for csv, html or json too (--format), which keep them", err: err}, werr)
 		}
+		if failuresAre(err, report.ErrTemplate, report.ErrTooWide) {
+			// Nothing failed to be written: the template failed on this
+			// record's data, which its check could not foresee.
+			again := shellCommand(withoutInputEnv([]string{"auditor", "report", filepath.Join(o.out, audit.ResultsFile), "--out", o.out, "--template", o.template}, o.getenv)...)
+			return written, errors.Join(&fatalError{msg: fmt.Sprintf("%s not written: --template %s cannot render this record (above); fix the template, then render the reports again with: %s (and the other output options of this command)",
+				report.HTMLFile, o.template, again), err: err}, werr)
+		}
 		return written, errors.Join(fmt.Errorf("%w: rendering reports failed (see above)", atomicfile.ErrNotWritable), werr)
 	}
 	if splitErr != nil && werr != nil {
@@ -1222,6 +1229,21 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return written, splitErr
 	}
 	return written, werr
+}
+
+// failuresAre reports whether every failure that err joins (Render joins
+// one per format, and renderRecords joins more to them) is one of
+// targets.
+func failuresAre(err error, targets ...error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !failuresAre(e, targets...) {
+				return false
+			}
+		}
+		return true
+	}
+	return slices.ContainsFunc(targets, func(target error) bool { return errors.Is(err, target) })
 }
 
 // removeUnwritten removes the reports at the top of --out that this
