@@ -832,19 +832,43 @@ func resumedRun(dir string) (audit.RunInfo, bool) {
 }
 
 // checkBaseline checks that --baseline names a record: a results.jsonl, or a
-// directory that holds one.
+// directory that holds one, whose first line is a result (an empty record
+// is one). It reads that line alone: a file that is no record at all (a
+// run's instances.csv or summary.json) is refused before the output
+// directory is made, and openBaseline reads the rest.
 func checkBaseline(path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return usagef("--baseline: %v", err)
 	}
+	record := path
 	if st.IsDir() {
-		if _, err := os.Stat(filepath.Join(path, audit.ResultsFile)); err != nil {
-			return usagef("--baseline %s: no %s in it (want an earlier run's --out directory, or its %s)", path, audit.ResultsFile, audit.ResultsFile)
+		record = filepath.Join(path, audit.ResultsFile)
+		if st, err = os.Stat(record); err != nil {
+			return usagef("--baseline %s: no %s in it (%s)", path, audit.ResultsFile, wantBaseline)
 		}
+	}
+	if !st.Mode().IsRegular() {
+		return nil // not read twice: a pipe gives its lines once
+	}
+	f, err := os.Open(record)
+	if err != nil {
+		return usagef("--baseline: %v", err)
+	}
+	defer f.Close()
+	_, err = audit.ReadRecord(f, record, func(audit.Result) error { return errFirstResult })
+	var re *audit.ReadError
+	if errors.As(err, &re) {
+		return usagef("--baseline: %v (%s)", plain(err.Error(), 0), wantBaseline)
 	}
 	return nil
 }
+
+// wantBaseline says what --baseline names.
+const wantBaseline = "want an earlier run's --out directory, or its " + audit.ResultsFile
+
+// errFirstResult stops checkBaseline's reading at the first result.
+var errFirstResult = errors.New("a result")
 
 // openBaseline opens --baseline, refusing the record that is being written
 // (a run cannot be its own baseline). For --baseline previous, a run whose
@@ -920,6 +944,11 @@ func (o *runOptions) openOneBaseline(current, account string) error {
 		}
 	}
 	b, err := audit.OpenBaseline(path)
+	if re := (*audit.ReadError)(nil); errors.As(err, &re) && !o.baselinePrevious {
+		// Named on the command line, and broken past the first line,
+		// which checkBaseline read.
+		return usagef("--baseline: %v (%s)", err, wantBaseline)
+	}
 	if err != nil {
 		return usagef("--baseline: %v", err)
 	}
