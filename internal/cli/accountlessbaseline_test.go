@@ -104,3 +104,18 @@ func TestMergeOfNoKnownAccount(t *testing.T) {
 		t.Errorf("merge of two lists, one of no known account: exit %d, want 0 with 25 instances\n%s", got.code, got.stderr)
 	}
 }
+
+// TestQuietSaysAccountUnknown: under --quiet, a run whose STS was out of
+// reach said nothing of writing a record that names no account (which a
+// merge or --baseline previous then treats apart); --quiet is for progress,
+// and the other warnings were said. It is a warning, said under --quiet.
+func TestQuietSaysAccountUnknown(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1") // out of reach
+	got := runCLI(t, "", "run", "--instance-id", "i-0123456789abcdef0", "--endpoint-url", url, "--region", "us-east-1",
+		"--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != 0 || !strings.Contains(got.stderr, "warning: cannot tell which account") {
+		t.Errorf("exit %d, want 0 with a warning that the account is unknown\n%s", got.code, got.stderr)
+	}
+}

@@ -323,7 +323,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		// or denied by a policy on the way: GetCallerIdentity itself
 		// needs no permission): SSM's answers will tell. STS's words
 		// are the service's: plain, as every other.
-		o.logf(stderr, "auditor: cannot tell which account these credentials belong to (%s); the account column stays empty", plain(err.Error(), 0))
+		fmt.Fprintf(stderr, "auditor: warning: cannot tell which account these credentials belong to (%s); the account column stays empty\n", plain(err.Error(), 0))
 	}
 	j.caller, j.callerAsked = id.Account, true
 	if d := j.conn.RoleDuration(); o.roles().Set() && d < o.roleDuration {
