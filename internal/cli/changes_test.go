@@ -648,9 +648,8 @@ func TestSameTargets(t *testing.T) {
 // (--resume --out DIR, no --baseline) compares with the baseline the run
 // started with, says so, and carries first_seen_failing into the lines it
 // adds, so that the run after still dates each failure from when it began.
-// Another --baseline on resume is refused; and a run that resumes without
-// a baseline (the one it recorded is gone) leaves no changes.csv of its
-// first attempt behind.
+// Another --baseline on resume is refused, and so is a resume whose
+// baseline is gone.
 func TestResumeKeepsItsBaseline(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	ids, url, srv := scheduledFleet(t, 60)
@@ -721,25 +720,36 @@ func TestResumeKeepsItsBaseline(t *testing.T) {
 		}
 	}
 
-	// Its baseline gone, a run resumes without one, with a warning, and
-	// its first attempt's changes.csv goes.
+	// Its baseline gone, a resume was made without one, with a warning:
+	// its first attempt's lines dated their failures from week 3, its
+	// own from nothing, and the run after from week 4 (two baselines in
+	// one record). It is refused, as rendering it again in place is,
+	// leaving the first attempt's changes; put back, it resumes.
 	week4 := filepath.Join(root, "week4")
 	stopped(week4)
 	if _, err := os.Stat(filepath.Join(week4, "changes.csv")); err != nil {
 		t.Fatalf("week 4's first attempt wrote no changes.csv: %v", err)
 	}
-	if err := os.RemoveAll(week3); err != nil {
+	away := filepath.Join(root, "away")
+	if err := os.Rename(week3, away); err != nil {
 		t.Fatal(err)
 	}
 	got = runCLI(t, "", append(args, "--out", week4, "--resume")...)
-	if got.code != 0 || !strings.Contains(got.stderr, "warning") {
-		t.Fatalf("week 4 resumed, its baseline gone: exit %d, want 0 and a warning\n%s", got.code, got.stderr)
+	if got.code != 2 || !strings.Contains(got.stderr, "which is gone") || !strings.Contains(got.stderr, week3) {
+		t.Fatalf("week 4 resumed, its baseline gone: exit %d, want 2 saying week 3 is gone\n%s", got.code, got.stderr)
 	}
-	if _, err := os.Stat(filepath.Join(week4, "changes.csv")); err == nil {
-		t.Error("week 4 resumed without a baseline, and the changes.csv of its first attempt is still there")
+	if _, err := os.Stat(filepath.Join(week4, "changes.csv")); err != nil {
+		t.Errorf("week 4's resume was refused, and the changes.csv of its first attempt is gone: %v", err)
 	}
-	if ri, _ := audit.ReadRunInfo(filepath.Join(week4, "run.json")); ri.Changes != nil {
-		t.Errorf("week 4 resumed without a baseline: run.json changes %+v", ri.Changes)
+	if err := os.Rename(away, week3); err != nil {
+		t.Fatal(err)
+	}
+	got = runCLI(t, "", append(args, "--out", week4, "--resume")...)
+	if got.code != 0 {
+		t.Fatalf("week 4 resumed, its baseline back: exit %d\n%s", got.code, got.stderr)
+	}
+	if ri, _ := audit.ReadRunInfo(filepath.Join(week4, "run.json")); ri.Changes == nil || ri.Changes.BaselineIn(week4) != filepath.Join(week3, audit.ResultsFile) {
+		t.Errorf("week 4 resumed: run.json changes %+v, want week 3 as the baseline", ri.Changes)
 	}
 }
 

@@ -609,8 +609,8 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 // compared with (run.json's changes), as every line of one record must
 // carry its first_seen_failing from one baseline: without --baseline, or
 // with --baseline previous, the run takes the recorded one again and says
-// so (one gone since is skipped with a warning, as for previous); another
-// --baseline, or one for a run that started without, is refused. A run
+// so; one gone since, another --baseline, or one for a run that started
+// without, is refused. A run
 // with no record yet, or whose first attempt was killed before its
 // run.json, starts as a new one.
 func (o *runOptions) keepBaseline(stderr io.Writer) error {
@@ -622,10 +622,12 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 		return nil
 	}
 	switch {
-	case recorded != "" && !statOK(recorded) && failsOnNew(o.failOn.vals):
-		// Resumed without it, nothing could be called new: the gate
-		// would pass whatever fails.
-		return usagef("--fail-on new: %s started comparing with %s, which is gone: put it back and resume, or resume without --fail-on new", o.out, recorded)
+	case recorded != "" && !statOK(recorded):
+		// Resumed without it, the lines it adds would date no failure
+		// (and nothing be called new), beside the first attempt's lines
+		// dated from it: one record, two baselines.
+		return usagef("--resume: %s started comparing with %s, which is gone: put it back and resume, or audit again into a new --out",
+			o.out, shownPath(recorded))
 	case o.baseline == "" || o.baseline == "previous":
 		if recorded == "" {
 			if o.baseline != "" {
@@ -645,12 +647,6 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 			o.baseline, o.out, recorded, filepath.Join(o.out, audit.ResultsFile), o.baseline)
 	}
 	return nil
-}
-
-// failsOnNew reports whether --fail-on counts new failures.
-func failsOnNew(vals []string) bool {
-	f, err := audit.ParseFailOn(vals)
-	return err == nil && f.New
 }
 
 // recordedBaseline returns the baseline that the run whose record is in
