@@ -922,7 +922,16 @@ func withFatalHint(err error, region string) error {
 	}
 	switch ae.ErrorCode() {
 	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
-		return fmt.Errorf("%w\nallow ssm:DescribeInstanceAssociationsStatus (see deploy/iam/auditor-policy.json), then run again", err)
+		// The action denied: another service's denial (EC2's tags under
+		// --tag-labels) says its own.
+		action := "DescribeInstanceAssociationsStatus"
+		if oe := (*smithy.OperationError)(nil); errors.As(err, &oe) {
+			if oe.ServiceID != "SSM" {
+				return err
+			}
+			action = oe.OperationName
+		}
+		return fmt.Errorf("%w\nallow ssm:%s (see deploy/iam/auditor-policy.json), then run again", err, action)
 	}
 	return err
 }
