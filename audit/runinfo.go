@@ -332,10 +332,18 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.Stats.Retries += ri.Stats.Retries
 		out.Stats.Seconds = max(out.Stats.Seconds, ri.Stats.Seconds)
 		out.Stats.LimiterRate = max(out.Stats.LimiterRate, ri.Stats.LimiterRate)
-		if ri.Error != "" && out.Error == "" && !derivedError(ri.Error) {
+		if ri.Error != "" && out.Error == "" && !derivedError(ri.Error) && !sitesSay(ri) {
 			out.Error = ri.Error
 		}
-		out.Sites = append(out.Sites, ri.Sites...)
+		for _, s := range ri.Sites {
+			// A failure several inputs saw (each shard of a discovery
+			// the account it could not assume) is one.
+			if s.Error == nil || !slices.ContainsFunc(out.Sites, func(o SiteStats) bool {
+				return o.Error != nil && o.AccountID == s.AccountID && o.Region == s.Region && *o.Error == *s.Error
+			}) {
+				out.Sites = append(out.Sites, s)
+			}
+		}
 		if i == 0 {
 			out.Caller = ri.Caller
 		} else if ri.Caller != out.Caller {
@@ -377,6 +385,15 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 // mergedIncomplete is MergeRunInfo's Error for a run that was incomplete
 // for a reason its run.json does not say.
 const mergedIncomplete = "a merged run was incomplete"
+
+// sitesSay reports whether ri's Error is that none of its account-regions
+// could be audited, which its failed Sites say each: a merge of it with
+// others that audited works its error out from the sites (Finish), not
+// from one input's words.
+func sitesSay(ri RunInfo) bool {
+	return strings.HasPrefix(ri.Error, ErrFatal.Error()+": "+noSiteAudited) &&
+		slices.ContainsFunc(ri.Sites, func(s SiteStats) bool { return s.Error != nil })
+}
 
 // derivedError reports whether a run's Error is one that Finish or
 // MergeRunInfo works out from what the run.json holds (its parts, sites

@@ -346,3 +346,39 @@ func TestMergeRunInfoOldDiscovery(t *testing.T) {
 		t.Errorf("an old discovery's merge with one of its shards again: %d parts, %d targets, want 2 and 30", len(again.Parts), again.Targets)
 	}
 }
+
+// TestMergeRunInfoFailedSitesOnce: the shards of a discovery each
+// recorded the account they could not assume (one site, every region),
+// and their merge named it once per shard ("3 account-regions could not
+// be audited", three lines of "Not audited"); a shard that owned only
+// failing account-regions stopped with "no account-region could be
+// audited", which the merge took as its own words, though the other
+// shards audited. The merge names the failure once and works its error
+// out from its sites.
+func TestMergeRunInfoFailedSitesOnce(t *testing.T) {
+	denied := audit.SiteStats{AccountID: "555555555555", Error: &audit.Error{Code: "AccessDenied", Message: "not authorized to perform sts:AssumeRole"}}
+	offRegion := audit.SiteStats{AccountID: "555555555555", Region: "af-south-1", Error: &audit.Error{Code: "UnrecognizedClientException", Message: "region not enabled"}}
+	shard := func(k int, err string, sites ...audit.SiteStats) audit.RunInfo {
+		return audit.RunInfo{Schema: audit.Schema, Complete: false, Error: err, Sites: sites,
+			Parts: []audit.Part{{Fleet: fmt.Sprintf("discovery:accounts=org@1/regions=all/filters=#%d", k), List: "discovery:accounts=org@1/regions=all/filters=", Shard: fmt.Sprintf("%d/3", k), Targets: 10}}}
+	}
+	fatal := audit.ErrFatal.Error() + ": no account-region could be audited: 555555555555 af-south-1: region not enabled"
+	got := audit.MergeRunInfo([]audit.RunInfo{
+		shard(0, fatal, denied, offRegion),
+		shard(1, "1 account-region could not be audited", denied, audit.SiteStats{AccountID: "111111111111", Region: "us-east-1", Targets: 10, Results: 10}),
+		shard(2, "1 account-region could not be audited", denied, audit.SiteStats{AccountID: "111111111111", Region: "eu-west-1", Targets: 10, Results: 10}),
+	})
+	failed := 0
+	for _, s := range got.Sites {
+		if s.Error != nil {
+			failed++
+		}
+	}
+	if failed != 2 || len(got.Sites) != 4 {
+		t.Errorf("merged sites %+v: want the denied account once, the region once, and both audited sites", got.Sites)
+	}
+	got.Finish(map[audit.Outcome]int{audit.OutcomeCompliant: 20}, 20)
+	if got.Error != "2 account-regions could not be audited" {
+		t.Errorf("merged error %q, want it worked out from the sites", got.Error)
+	}
+}

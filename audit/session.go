@@ -510,7 +510,7 @@ func (s *Session) allFailed() error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: no account-region could be audited: %w", ErrFatal, errors.Join(errs...))
+	return fmt.Errorf("%w: "+noSiteAudited+"%w", ErrFatal, errors.Join(errs...))
 }
 
 func (st *site) isDown() bool {
@@ -928,3 +928,7 @@ func (r pageRetryer) GetAttemptToken(ctx context.Context) (func(error) error, er
 	}
 	return r.Retryer.GetInitialToken(), nil
 }
+
+// noSiteAudited begins the error of a run none of whose account-regions
+// could be audited.
+const noSiteAudited = "no account-region could be audited: "
