@@ -143,6 +143,23 @@ func (c *Conn) CallerIdentity(ctx context.Context) (Identity, error) {
 	return id, nil
 }
 
+// STSSpeaksForSSM reports whether STS and SSM in region are called at one
+// endpoint: both AWS's own, or one configured for both. Only then does
+// STS's refusal of the credentials say that SSM refuses them: an SSM of its
+// own (an emulator named by --endpoint-url) may take credentials that the
+// real STS refuses.
+func (c *Conn) STSSpeaksForSSM(region string) bool {
+	s, err := c.SSM(region)
+	if err != nil {
+		return false
+	}
+	a, b := s.Options().BaseEndpoint, sts.NewFromConfig(c.cfg).Options().BaseEndpoint
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
 // OrgAccounts lists the ACTIVE accounts of the caller's organisation
 // (organizations:ListAccounts, every page), sorted by ID: those whose State
 // is ACTIVE, or, in an answer without State, whose Status is. It must be

@@ -122,8 +122,8 @@ func TestListOfAnotherAccountWhenSTSFails(t *testing.T) {
 // endpoint for it, ...)", exit 2) for a list naming another account, and
 // its message reached the terminal as it came, bidi controls and all. The
 // credentials are said to be refused (exit 4, as the run's own refused
-// credentials are), in the service's words made plain, whether the run
-// needs the account or not (TestCredentialsRefusedBySTS).
+// credentials are), in the service's words made plain; a run that needs
+// no account warns in those words, made plain.
 func TestCallerRefusedBySTS(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, srv := serve(t, handFleet(false), ssmsim.Options{})
@@ -147,8 +147,8 @@ func TestCallerRefusedBySTS(t *testing.T) {
 			"the credentials were refused", "let the run reach STS"},
 		{"with a role", "instance_id,account_id,region\ni-0123456789abcdef0,111122223333,us-east-1\n", []string{"--role-name", "AuditRole"}, exitFatal,
 			"the credentials were refused", "let the run reach STS"},
-		{"list of the caller's account", "i-0123456789abcdef0\n", nil, exitFatal,
-			"the credentials were refused", "cannot tell which account these credentials belong to"},
+		{"list of the caller's account", "i-0123456789abcdef0\n", nil, exitOK,
+			"cannot tell which account these credentials belong to", "let the run reach STS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

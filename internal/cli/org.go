@@ -309,7 +309,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		if o.multiAccount() {
 			return nil, withFatalHint(fmt.Errorf("%w: the caller's account is needed to reach the others: %w", audit.ErrFatal, err), j.conn.HomeRegion())
 		}
-		if audit.IsBadCredentials(err) {
+		if audit.IsBadCredentials(err) && j.conn.STSSpeaksForSSM(j.conn.HomeRegion()) {
 			// Credentials STS refuses (or finds expired) SSM refuses
 			// too: stop at this first sign, before --out is created,
 			// not at the first instance.
@@ -398,11 +398,16 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 			slices.Sort(others)
 			them := map[bool]string{true: "that account", false: "those accounts"}[len(others) == 1]
 			if _, none := audit.NoAnswer(callerErr); id.Account == "" && !none {
-				// STS answered, and would not say (credentials it
-				// refused stopped the run already): not an STS out
-				// of reach.
-				return nil, fmt.Errorf("the targets name account%s %s, but STS would not say which account these credentials belong to: %w\nfix what STS says, then run again, or pass --role-name ROLE to reach %s with a role",
-					pluralS(len(others)), strings.Join(others, ", "), callerErr, them)
+				// STS answered, and would not say: credentials it
+				// refuses are refused (exit 4, as when SSM refuses
+				// them), not an STS out of reach. (Where STS speaks
+				// for SSM, they stopped the run already.)
+				err := fmt.Errorf("the targets name account%s %s, but STS would not say which account these credentials belong to: %w",
+					pluralS(len(others)), strings.Join(others, ", "), callerErr)
+				if h := credentialsHint(callerErr, j.conn.HomeRegion()); h != "" {
+					return nil, fmt.Errorf("%w\n%s", err, h)
+				}
+				return nil, fmt.Errorf("%w\nfix what STS says, then run again, or pass --role-name ROLE to reach %s with a role", err, them)
 			}
 			if id.Account == "" {
 				// Neither theirs nor another's can be told: the STS

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +37,7 @@ func TestCredentialsRefusedBySTS(t *testing.T) {
 		args         []string
 		want         exitCode
 		says, nowarn string
+		ssmApart     bool // SSM at an endpoint of its own, not STS's
 	}{
 		{name: "invalid", status: http.StatusForbidden, code: "InvalidClientTokenId", msg: invalid,
 			want: exitFatal, says: "the credentials were refused"},
@@ -46,6 +49,8 @@ func TestCredentialsRefusedBySTS(t *testing.T) {
 			want: exitFatal, says: "the credentials were refused"},
 		{name: "invalid, --accounts", status: http.StatusForbidden, code: "InvalidClientTokenId", msg: invalid, args: []string{"--accounts", "123456789012", "--role-name", "AuditRole"},
 			want: exitFatal, says: "the credentials were refused"},
+		{name: "invalid, SSM at an endpoint of its own", status: http.StatusForbidden, code: "InvalidClientTokenId", msg: invalid, ssmApart: true,
+			want: exitOK, says: "cannot tell which account these credentials belong to"},
 		{name: "access denied", status: http.StatusForbidden, code: "AccessDenied",
 			msg:  "User: arn:aws:iam::123456789012:user/a is not authorized to perform: sts:GetCallerIdentity because no VPC endpoint policy allows the sts:GetCallerIdentity action",
 			want: exitOK, says: "cannot tell which account these credentials belong to"},
@@ -54,7 +59,14 @@ func TestCredentialsRefusedBySTS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// STS and SSM at one endpoint, as AWS's own are: STS refuses,
+			// SSM's calls (JSON, with a target) go on to the simulator.
+			ssm := httputil.NewSingleHostReverseProxy(mustURL(t, url))
 			sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("X-Amz-Target") != "" {
+					ssm.ServeHTTP(w, r)
+					return
+				}
 				w.Header().Set("Content-Type", "text/xml")
 				w.WriteHeader(tt.status)
 				fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>`+
@@ -64,7 +76,11 @@ func TestCredentialsRefusedBySTS(t *testing.T) {
 			t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
 			before := srv.Stats().Requests
 			out := filepath.Join(t.TempDir(), "o")
-			got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--max-attempts", "1",
+			endpoint := sts.URL
+			if tt.ssmApart {
+				endpoint = url
+			}
+			got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", endpoint, "--region", "us-east-1", "--max-attempts", "1",
 				"--fail-on", "none", "--out", out}, tt.args...)...)
 			if got.code != int(tt.want) || !strings.Contains(got.stderr, tt.says) || !strings.Contains(got.stderr, tt.code) {
 				t.Fatalf("exit %d, want %d saying %q and %s\n%s", got.code, tt.want, tt.says, tt.code, got.stderr)
@@ -83,4 +99,13 @@ func TestCredentialsRefusedBySTS(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
