@@ -161,21 +161,6 @@ func (d *deliveryOptions) check(to string) []error {
 				}
 			}
 		case "ses":
-			// Taken, they would be left unused: the mail goes through SES.
-			var smtp []string
-			if d.smtp != "" {
-				smtp = append(smtp, "--smtp")
-			}
-			if d.smtpCA != "" {
-				smtp = append(smtp, "--smtp-ca-bundle")
-			}
-			switch len(smtp) {
-			case 0:
-			case 1:
-				bad("%s is for an SMTP server, and --mail-via ses sends through SES: leave out one or the other", smtp[0])
-			default:
-				bad("%s are for an SMTP server, and --mail-via ses sends through SES: leave them out, or --mail-via ses", joinAnd(smtp))
-			}
 		default:
 			bad("--mail-via %q: want smtp or ses", d.mailVia)
 		}

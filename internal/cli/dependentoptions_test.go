@@ -27,7 +27,7 @@ func TestDependentOptionsRefused(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		cmd  string // run, report or mail
+		cmd  string // run or report
 		args []string
 		env  map[string]string
 		file string // the --cli-input-json file's content
@@ -48,12 +48,6 @@ func TestDependentOptionsRefused(t *testing.T) {
 			want: []string{"--external-id needs --role-name ROLE, or --role-arn ARN"}},
 		{name: "a role's sessions without a role", cmd: "run", args: []string{"--role-session-name", "xy", "--role-duration", "2h"},
 			want: []string{"--role-session-name and --role-duration need --role-name ROLE, or --role-arn ARN"}},
-		{name: "an SMTP server beside SES", cmd: "run",
-			args: []string{"--mail-to", "ops@example.com", "--mail-from", "audit@example.com", "--mail-via", "ses", "--smtp-ca-bundle", "ca.pem"},
-			want: []string{"--smtp-ca-bundle is for an SMTP server, and --mail-via ses sends through SES"}},
-		{name: "a mail's SMTP server beside SES", cmd: "mail",
-			args: []string{"--mail-via", "ses", "--smtp", "smtp://localhost:2525"},
-			want: []string{"--smtp is for an SMTP server, and --mail-via ses sends through SES"}},
 		{name: "a server from the environment", cmd: "run", env: map[string]string{"AUDITOR_SMTP": "smtp://localhost:2525"},
 			want: []string{"--smtp needs --mail-to", "from the environment: AUDITOR_SMTP"}},
 		{name: "a mail's condition from the file", cmd: "run", file: `{"mail-when": "changes"}`,
@@ -67,11 +61,8 @@ func TestDependentOptionsRefused(t *testing.T) {
 			srv.ResetStats()
 			out := filepath.Join(t.TempDir(), "out")
 			args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet"}
-			switch tt.cmd {
-			case "report":
+			if tt.cmd == "report" {
 				args = []string{"report", filepath.Join(record, "results.jsonl"), "--out", out, "--quiet"}
-			case "mail":
-				args = []string{"mail", record, "--to", "ops@example.com", "--mail-from", "audit@example.com"}
 			}
 			if tt.file != "" {
 				args = append(args, "--cli-input-json", writeFile(t, "options.json", tt.file))
