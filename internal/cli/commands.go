@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // command is one subcommand's flags, bound to its options: the single place
@@ -134,10 +135,16 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 	}
 	// A value in the environment or the file that is the default was not
 	// chosen: --generate-cli-skeleton writes every default into the file.
+	// Nor was one from the environment: an AUDITOR_* variable reaches
+	// every command of a job, and those the auditor prints to run again.
 	c.o.chosen = map[string]bool{}
 	c.fs.Visit(func(f *flag.Flag) {
 		v := f.Value.String()
-		if _, line := c.o.given[f.Name]; v != f.DefValue || line && v != "" {
+		_, line := c.o.given[f.Name]
+		if !line && slices.Contains(c.layers.fromEnv, envName(f.Name)) {
+			return
+		}
+		if v != f.DefValue || line && v != "" {
 			c.o.chosen[f.Name] = true
 		}
 	})

@@ -14,8 +14,10 @@ import (
 // upload, a role's session settings without a role) was taken and did
 // nothing: a run with --smtp and --mail-from and no --mail-to exited with
 // its verdict and mailed nobody, without a word. It is refused before
-// anything is asked of AWS (exit 2), saying what to add, wherever the
-// user set it: on the command line, in AUDITOR_* or in --cli-input-json.
+// anything is asked of AWS (exit 2), saying what to add, where the user
+// set it for the command: on the command line or in --cli-input-json (an
+// AUDITOR_* variable reaches every command of a job: see
+// TestDependentOptionsLeftAtDefault).
 func TestDependentOptionsRefused(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, srv := serve(t, handFleet(false), ssmsim.Options{})
@@ -48,8 +50,6 @@ func TestDependentOptionsRefused(t *testing.T) {
 			want: []string{"--external-id needs --role-name ROLE, or --role-arn ARN"}},
 		{name: "a role's sessions without a role", cmd: "run", args: []string{"--role-session-name", "xy", "--role-duration", "2h"},
 			want: []string{"--role-session-name and --role-duration need --role-name ROLE, or --role-arn ARN"}},
-		{name: "a server from the environment", cmd: "run", env: map[string]string{"AUDITOR_SMTP": "smtp://localhost:2525"},
-			want: []string{"--smtp needs --mail-to", "from the environment: AUDITOR_SMTP"}},
 		{name: "a mail's condition from the file", cmd: "run", file: `{"mail-when": "changes"}`,
 			want: []string{"--mail-when needs --mail-to", "from --cli-input-json"}},
 	}
@@ -107,6 +107,10 @@ func TestDependentOptionsLeftAtDefault(t *testing.T) {
 	}{
 		{name: "a skeleton's defaults", args: []string{"--cli-input-json", file}},
 		{name: "a default from the environment", env: map[string]string{"AUDITOR_MAIL_WHEN": "always", "AUDITOR_ROLE_DURATION": "0s", "AUDITOR_MAIL_MAX_BODY": "100000"}},
+		// A job's variables reach every command it runs, and those the
+		// auditor prints to run again: AUDITOR_MAIL_WHEN for the run
+		// reaches the auditor report --split-by it prints.
+		{name: "a job's variables", env: map[string]string{"AUDITOR_MAIL_WHEN": "changes", "AUDITOR_SMTP": "smtp://localhost:2525", "AUDITOR_MAIL_FROM": "a@example.com", "AUDITOR_UPLOAD_SSE": "AES256", "AUDITOR_EXTERNAL_ID": "job-42"}},
 		{name: "a variable emptied on the command line", args: []string{"--smtp=", "--upload-sse="},
 			env: map[string]string{"AUDITOR_SMTP": "smtp://localhost:2525", "AUDITOR_UPLOAD_SSE": "AES256"}},
 	}

@@ -83,8 +83,9 @@ type runOptions struct {
 	// value ("$ACCOUNTS" of an empty variable) is not one left unset.
 	given map[string]bool
 	// chosen names the options the user set for this command: given a
-	// value on the command line, or one other than the default in
-	// AUDITOR_* or the --cli-input-json file.
+	// value on the command line, or one other than the default in the
+	// --cli-input-json file (not AUDITOR_*, which reaches every command of
+	// a job).
 	chosen   map[string]bool
 	baseline string
 	splitBy  string
