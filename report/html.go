@@ -174,14 +174,30 @@ func CheckTemplate(path string) error {
 // past the sample's data: a real record may have what it looks for.
 var errPastSample = errors.New("past the sample's data")
 
-// checkFuncs are HTMLFuncs with stand-ins for the builtins index and slice
+// checkFuncs are HTMLFuncs with stand-ins for the builtins index, slice and len
 // that return errPastSample, instead of an error or a nil value, wherever
 // the outcome depends on how many rows or which keys the data has.
 func checkFuncs() template.FuncMap {
 	fm := HTMLFuncs()
 	fm["index"] = sampleIndex
 	fm["slice"] = sampleSlice
+	fm["len"] = sampleLen
 	return fm
+}
+
+// sampleLen is the builtin len for CheckTemplate: the same result where
+// the sample has a value, errPastSample for one it has not (an option of
+// the run, a label) or that the builtin would refuse (left to Render).
+func sampleLen(item reflect.Value) (int, error) {
+	v := indirectValue(item)
+	if !v.IsValid() {
+		return 0, errPastSample
+	}
+	switch v.Kind() {
+	case reflect.Array, reflect.Chan, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len(), nil
+	}
+	return 0, errPastSample
 }
 
 // sampleIndex is the builtin index for CheckTemplate: the same result where

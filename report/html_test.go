@@ -744,6 +744,13 @@ func TestCheckTemplateSample(t *testing.T) {
 			}
 		})
 	}
+	// The length of an option the sample has not (its options are empty),
+	// which a run of lists has: refused as "call of reflect.Value.Type on
+	// zero Value", though it rendered every such run.
+	path := write("option-length.tmpl", `<p>Lists audited: {{len .Run.Options.instances}}</p>`)
+	if err := report.CheckTemplate(path); err != nil {
+		t.Errorf("CheckTemplate refused the length of an option the sample has not: %v", err)
+	}
 }
 
 // TestSampleModelIsFull: the sample CheckTemplate executes a template over
