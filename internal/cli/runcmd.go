@@ -58,7 +58,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		// next second, whose name is free, as its name says when it
 		// started.
 		for range maxSameSecond {
-			if _, err := os.Lstat(expandOut(o.out, now)); !errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Lstat(expandOut(o.out, now)); err == nil {
 				next := now.Truncate(time.Second).Add(time.Second)
 				select {
 				case <-ctx.Done():
