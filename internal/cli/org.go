@@ -431,6 +431,12 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		}
 		failed = append(failed, siteErrs...)
 		j.discovered = sites
+		if j.org.org {
+			j.members = map[string]bool{}
+			for _, a := range accounts {
+				j.members[a.ID] = true
+			}
+		}
 		j.unlisted = map[string]bool{}
 		for _, se := range siteErrs {
 			j.unlisted[se.AccountID] = true

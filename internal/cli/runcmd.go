@@ -147,6 +147,12 @@ type job struct {
 	// unlisted are the accounts whose regions could not be listed
 	// (--regions all): account-regions of the run all the same, unknown.
 	unlisted map[string]bool
+	// members are the accounts the organisation lists as active now
+	// (--accounts org); nil for a run that does not list them. A result
+	// in the record of another account is of one that has left the
+	// organisation (or been suspended) since: the run's all the same when
+	// the record was written for this run's scope (see keepsDeparted).
+	members map[string]bool
 	// reportEmpty: render and deliver the reports even of an empty record.
 	reportEmpty bool
 	// torn counts the torn last lines cut off the record before the
@@ -477,6 +483,7 @@ func (j *job) plan(stderr io.Writer) error {
 	}
 	defer rs.Close()
 	scope := audit.Scope{Account: j.caller}
+	departed := map[string]int{}
 	if o.discover {
 		// Nodes found last time may be gone now: a result of the same
 		// account-regions is this audit's, whatever discovery finds today.
@@ -487,7 +494,18 @@ func (j *job) plan(stderr io.Writer) error {
 		for _, s := range j.discovered {
 			sites[[2]string{s.account, s.region}] = true
 		}
-		scope.InScope = func(k audit.Key) bool { return sites[[2]string{k.AccountID, k.Region}] || j.unlisted[k.AccountID] }
+		keepsDeparted := j.keepsDeparted()
+		scope.InScope = func(k audit.Key) bool {
+			switch {
+			case sites[[2]string{k.AccountID, k.Region}] || j.unlisted[k.AccountID]:
+				return true
+			case keepsDeparted && k.AccountID != "" && !j.members[k.AccountID] &&
+				(j.shardK < 0 || audit.SiteIn(k.AccountID, k.Region, j.shardK, j.shardN)):
+				departed[k.AccountID]++
+				return true
+			}
+			return false
+		}
 		if j.disc != nil {
 			scope.Earlier = func(k audit.Key, verdict bool) { j.disc.earlier[k] = verdict }
 			scope.Dropped = func(k audit.Key) { j.disc.listed[k] = true }
@@ -510,6 +528,10 @@ func (j *job) plan(stderr io.Writer) error {
 		j.info.Attempts = slices.CompactFunc(attempts, time.Time.Equal)
 	}
 	j.info.Resumed = done
+	for _, a := range slices.Sorted(maps.Keys(departed)) {
+		fmt.Fprintf(stderr, "auditor: warning: account %s is no longer among the organisation's active accounts: its %s in the record %s kept as audited then, not audited again\n",
+			a, plural(departed[a], "result"), map[bool]string{true: "is", false: "are"}[departed[a] == 1])
+	}
 	if j.disc != nil {
 		// Every verdict of the record is taken as it is, whether
 		// discovery finds its node again or not (its account-region
@@ -528,6 +550,25 @@ func (j *job) plan(stderr io.Writer) error {
 	}
 	o.logf(stderr, "resuming %s: %d instances already audited, %d to go%s (torn lines dropped: %d)", o.out, done, j.fleet.Len(), again, rs.Torn)
 	return nil
+}
+
+// keepsDeparted reports whether the record that --resume continues keeps
+// the results of accounts that have left the organisation since: when its
+// run.json says it was written for this run's scope (the same organisation,
+// seen from the same management account, less the same accounts, in the
+// same regions, with the same filters: audit.DiscoveryScope) and shard.
+// Without a run.json (a first attempt killed before it wrote one) nothing
+// tells such results from another organisation's: they are not kept.
+func (j *job) keepsDeparted() bool {
+	if j.members == nil {
+		return false
+	}
+	prev, ok := j.previousRun()
+	if !ok || len(prev.Parts) != 1 {
+		return false
+	}
+	was, now := prev.Parts[0], j.info.Parts[0]
+	return now.Discovered() && !was.OldDiscovery() && was.Fleet == now.Fleet && was.Shard == now.Shard
 }
 
 // keepAttempts writes the run's attempts, this one's start included, to

@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestResumeAfterAnAccountLeft: an organisation's discovery run is stopped
+// midway, and one of its accounts leaves the organisation before the run
+// is resumed with the same options. The record's results of that account
+// are the run's (its recorded scope is this run's): the resume keeps them
+// as audited then, audits the rest, and names the account no longer
+// listed. The same record resumed for another scope (other --regions), or
+// with no run.json to say its scope, is still another audit's.
+func TestResumeAfterAnAccountLeft(t *testing.T) {
+	accounts := ssmsim.DefaultAccounts(3, 1)
+	gone := accounts[2].ID
+	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig {
+		return ssmsim.OrgConfig{
+			Seed:     1,
+			Accounts: members,
+			Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
+			Fleet:    ssmsim.FleetConfig{Size: 20, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+		}
+	}
+	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "all", "--discover",
+		"--region", "us-east-1", "--format", "csv", "--fail-on", "none", "--out", out}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	all := recordKeys(t, out)
+	// Stopped midway: the record lacks the results of one account-region
+	// that stays in the organisation, and holds the departing account's.
+	kept, dropped, departed := keepRecordLines(t, out, func(r audit.Result) bool {
+		return r.AccountID != accounts[1].ID || r.Region != "eu-west-1"
+	}, gone)
+	if dropped == 0 || departed == 0 {
+		t.Fatalf("the fixture drops %d results and holds %d of %s; want some of each", dropped, departed, gone)
+	}
+
+	serveOrgOf(t, cfg([]ssmsim.Account{accounts[0], accounts[1], accounts[3]}), ssmsim.Faults{})
+	other := runCLI(t, "", "run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
+		"--region", "us-east-1", "--format", "csv", "--fail-on", "none", "--out", out, "--resume")
+	if other.code != int(exitUsage) {
+		t.Errorf("--resume with other --regions: exit %d, want %d (another audit's record)\n%s", other.code, exitUsage, other.stderr)
+	}
+	checkSays(t, other.stderr, []string{"it is the record of another audit"}, nil)
+
+	// Without its run.json, nothing says which organisation the record
+	// was written for.
+	runFile := filepath.Join(out, audit.RunFile)
+	if err := os.Rename(runFile, runFile+".aside"); err != nil {
+		t.Fatal(err)
+	}
+	unknown := runCLI(t, "", append(args, "--resume")...)
+	if unknown.code != int(exitUsage) {
+		t.Errorf("--resume without run.json: exit %d, want %d (a record of no known scope)\n%s", unknown.code, exitUsage, unknown.stderr)
+	}
+	if err := os.Rename(runFile+".aside", runFile); err != nil {
+		t.Fatal(err)
+	}
+
+	got := runCLI(t, "", append(args, "--resume")...)
+	if got.code != 0 {
+		t.Fatalf("--resume: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	if n := len(recordKeys(t, out)); n != len(all) {
+		t.Errorf("--resume: %d results, want the first run's %d", n, len(all))
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Targets != len(all) || ri.Resumed != kept {
+		t.Errorf("--resume: run.json targets %d, resumed %d; want %d, %d", ri.Targets, ri.Resumed, len(all), kept)
+	}
+	checkSays(t, got.stderr, []string{"account " + gone + " is no longer among the organisation's active accounts"}, []string{"another audit"})
+}
+
+// keepRecordLines rewrites the record in out with the results that keep
+// takes, and returns how many it kept and dropped, and how many of those
+// kept are of account.
+func keepRecordLines(t *testing.T, out string, keep func(audit.Result) bool, account string) (kept, dropped, of int) {
+	t.Helper()
+	path := filepath.Join(out, audit.ResultsFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r audit.Result
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if !keep(r) {
+			dropped++
+			continue
+		}
+		kept++
+		if r.AccountID == account {
+			of++
+		}
+		buf.Write(sc.Bytes())
+		buf.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return kept, dropped, of
+}
