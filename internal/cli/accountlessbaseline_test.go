@@ -119,3 +119,42 @@ func TestQuietSaysAccountUnknown(t *testing.T) {
 		t.Errorf("exit %d, want 0 with a warning that the account is unknown\n%s", got.code, got.stderr)
 	}
 }
+
+// TestBaselineOfAnotherAccountLeavesNothing: a --baseline of another
+// account is refused (exit 2) once STS has said whose the credentials are,
+// after the output directory was made: a refused run left a new --out
+// holding only its lock. A directory the refused run made is removed; one
+// that was there before stays as it was.
+func TestBaselineOfAnotherAccountLeavesNothing(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	root := t.TempDir()
+	run := func(account, out string, extra ...string) cliResult {
+		t.Helper()
+		url, _ := serve(t, handFleet(false), ssmsim.Options{AccountID: account})
+		return runCLI(t, "", append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
+			"--fail-on", "none", "--quiet", "--out", filepath.Join(root, out)}, extra...)...)
+	}
+	if got := run("111111111111", "theirs"); got.code != 0 {
+		t.Fatalf("theirs: exit %d\n%s", got.code, got.stderr)
+	}
+	got := run("222222222222", "mine", "--baseline", filepath.Join(root, "theirs"))
+	if got.code != 2 || !strings.Contains(got.stderr, "two accounts") {
+		t.Fatalf("a baseline of another account: exit %d, want 2 saying so\n%s", got.code, got.stderr)
+	}
+	if _, err := os.Lstat(filepath.Join(root, "mine")); !os.IsNotExist(err) {
+		entries, _ := os.ReadDir(filepath.Join(root, "mine"))
+		t.Errorf("the refused run left its new --out (%v): %v", err, entries)
+	}
+	// A directory that was there before the refused run stays.
+	kept := filepath.Join(root, "kept")
+	if err := os.Mkdir(kept, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if got := run("222222222222", "kept", "--baseline", filepath.Join(root, "theirs")); got.code != 2 {
+		t.Fatalf("kept: exit %d, want 2\n%s", got.code, got.stderr)
+	}
+	if _, err := os.Stat(kept); err != nil {
+		t.Errorf("the refused run removed a directory it did not make: %v", err)
+	}
+}

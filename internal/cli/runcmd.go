@@ -79,12 +79,21 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		// delivers where the run did.
 		o.delivery.upload = resumedUpload(o, upload, o.delivery.upload)
 	}
+	_, statErr := os.Lstat(o.out)
+	made := errors.Is(statErr, fs.ErrNotExist)
 	j, err := o.prepare(ctx, stdin, stderr)
 	if err != nil {
 		return err
 	}
 	defer j.close()
-	return j.execute(ctx, stdout, stderr)
+	err = j.execute(ctx, stdout, stderr)
+	if ue := (*usageError)(nil); made && errors.As(err, &ue) && j.dir != nil {
+		// Refused once the directory was made (a --baseline of another
+		// account, told by STS): a refusal leaves nothing behind.
+		j.dir.CloseAndRemoveIfBare()
+		j.dir = nil
+	}
+	return err
 }
 
 // maxSameSecond is how many seconds a run waits for a {time} in --out that

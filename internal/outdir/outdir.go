@@ -202,6 +202,33 @@ func (d *Dir) Close() {
 	}
 }
 
+// CloseAndRemoveIfBare closes d and removes its directory when it holds
+// nothing but what Open put there (its lock, an empty spill directory): a
+// directory made by a run refused before it wrote anything. Anything else
+// in it keeps it.
+func (d *Dir) CloseAndRemoveIfBare() {
+	entries, err := os.ReadDir(d.Path)
+	bare := err == nil
+	for _, e := range entries {
+		switch e.Name() {
+		case lockName:
+		case TmpDir:
+			if sub, err := os.ReadDir(filepath.Join(d.Path, TmpDir)); err != nil || len(sub) > 0 {
+				bare = false
+			}
+		default:
+			bare = false
+		}
+	}
+	if bare {
+		// Under the lock: no other auditor writes it meanwhile.
+		os.Remove(filepath.Join(d.Path, TmpDir))
+		os.Remove(filepath.Join(d.Path, lockName))
+		os.Remove(d.Path)
+	}
+	d.Close()
+}
+
 // Tmp returns the directory for spill files, creating it.
 func (d *Dir) Tmp() (string, error) {
 	p := filepath.Join(d.Path, TmpDir)
