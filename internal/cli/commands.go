@@ -103,6 +103,11 @@ func (c *command) failedLogFormat(args []string, interspersed bool) string {
 	if v := c.layers.env(name); v != "" {
 		return v
 	}
+	var v string
+	if raw, ok := c.layers.file[name]; ok && json.Unmarshal(raw, &v) == nil {
+		// The options file it was refused for asked it.
+		return v
+	}
 	return c.o.logFormat
 }
 

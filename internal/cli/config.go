@@ -126,10 +126,13 @@ func (l *layered) apply(stdout io.Writer) error {
 	var file map[string]json.RawMessage
 	if l.input != "" {
 		var err error
-		if file, err = l.readInput(); err != nil {
+		file, err = l.readInput()
+		// Kept when refused too: its log-format says how the refusal is
+		// told (command.failedLogFormat).
+		l.file = file
+		if err != nil {
 			return err
 		}
-		l.file = file
 	}
 	var errs []error
 	l.fs.VisitAll(func(f *flag.Flag) {

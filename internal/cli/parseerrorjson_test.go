@@ -37,6 +37,8 @@ func TestParseErrorAsJSONLog(t *testing.T) {
 			wantJSON: true, says: "unknown flag --bogus"},
 		{name: "format from the options file", args: []string{"run", "--instances", ids, "--cli-input-json", file},
 			wantJSON: true, says: `"concurrency"`},
+		{name: "a key of the options file it asks json in", args: []string{"run", "--instances", ids, "--cli-input-json", writeFile(t, "typo.json", `{"log-format": "json", "mail-to-lable": "owner"}`)},
+			wantJSON: true, says: `"mail-to-lable"`},
 		{name: "the command line wins over the environment", env: "json", args: []string{"run", "--bogus", "--log-format", "text"},
 			says: "unknown flag --bogus"},
 		{name: "the last --log-format wins", args: []string{"run", "--log-format", "json", "--bogus", "--log-format", "text"},
