@@ -18,14 +18,7 @@ import (
 // before the first call, exit 2, naming the file, the line and the field,
 // by run, report and demo alike, and no output directory is made.
 func TestBadTemplateRefusedBeforeAWS(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	t.Setenv("AWS_REGION", "us-east-1")
-	url, srv := serve(t, handFleet(true), ssmsim.Options{})
-	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
-	earlier := filepath.Join(t.TempDir(), "earlier")
-	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--out", earlier, "--fail-on", "none", "--quiet"); got.code != 0 {
-		t.Fatalf("first run: exit %d\n%s", got.code, got.stderr)
-	}
+	url, srv, ids, earlier := earlierRun(t)
 	tmpl := writeFile(t, "bad.tmpl", "<h1>{{.Headline}}</h1>\n{{range .Failures.Rows}}<p>{{.Nope}}</p>{{end}}\n")
 	tests := []struct {
 		name string

@@ -21,14 +21,7 @@ import (
 // to name instead, by run and report alike; a directory the user named is
 // left as it was.
 func TestBaselineNotARecordLeavesNoDirectory(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	t.Setenv("AWS_REGION", "us-east-1")
-	url, srv := serve(t, handFleet(true), ssmsim.Options{})
-	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
-	earlier := filepath.Join(t.TempDir(), "earlier")
-	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--out", earlier, "--fail-on", "none", "--quiet"); got.code != 0 {
-		t.Fatalf("first run: exit %d\n%s", got.code, got.stderr)
-	}
+	url, srv, ids, earlier := earlierRun(t)
 	notRecord := t.TempDir() // a directory whose results.jsonl is no record
 	if err := os.WriteFile(filepath.Join(notRecord, audit.ResultsFile), []byte("instance_id\ni-0123456789abcdef0\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -119,14 +112,7 @@ func entries(t *testing.T, dir string) []string {
 // is none is found when the record is read whole, and the refusal says
 // the line and what --baseline wants, as the check's does.
 func TestBaselineBrokenPastItsFirstLine(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	t.Setenv("AWS_REGION", "us-east-1")
-	url, _ := serve(t, handFleet(true), ssmsim.Options{})
-	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
-	earlier := filepath.Join(t.TempDir(), "earlier")
-	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--out", earlier, "--fail-on", "none", "--quiet"); got.code != 0 {
-		t.Fatalf("first run: exit %d\n%s", got.code, got.stderr)
-	}
+	url, _, ids, earlier := earlierRun(t)
 	b, err := os.ReadFile(filepath.Join(earlier, audit.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
@@ -142,4 +128,20 @@ func TestBaselineBrokenPastItsFirstLine(t *testing.T) {
 			t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
 		}
 	}
+}
+
+// earlierRun serves a fleet of two instances, in a region set for the
+// test, and audits it once into a directory it returns with the
+// simulator's URL and server and the list.
+func earlierRun(t *testing.T) (url string, srv *ssmsim.Server, ids, earlier string) {
+	t.Helper()
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	t.Setenv("AWS_REGION", "us-east-1")
+	url, srv = serve(t, handFleet(true), ssmsim.Options{})
+	ids = writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	earlier = filepath.Join(t.TempDir(), "earlier")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--out", earlier, "--fail-on", "none", "--quiet"); got.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", got.code, got.stderr)
+	}
+	return url, srv, ids, earlier
 }

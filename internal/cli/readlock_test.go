@@ -152,13 +152,7 @@ func TestReportInPlaceReadsUnderTheLock(t *testing.T) {
 // in place, of a directory another auditor holds reads nothing of it and
 // exits 4 saying so, whatever its run.json holds.
 func TestReadsOfALockedDirectory(t *testing.T) {
-	out := ownersRun(t)
-	ms := newMailSetup(t, smtptest.Options{})
-	unlock, err := dirlock.Lock(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
+	out, ms := heldOwnersRun(t)
 	// Half written, as a run that holds the lock may leave it for a moment.
 	if err := os.WriteFile(filepath.Join(out, audit.RunFile), []byte(`{"schema":`), 0o644); err != nil {
 		t.Fatal(err)
@@ -187,13 +181,7 @@ func TestReadsOfALockedDirectory(t *testing.T) {
 // another auditor held the directory ("wait for it"), and 2 naming the
 // flag only once it was free. The flag is named at once, exit 2.
 func TestBadFlagsOfALockedDirectory(t *testing.T) {
-	out := ownersRun(t)
-	ms := newMailSetup(t, smtptest.Options{})
-	unlock, err := dirlock.Lock(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
+	out, ms := heldOwnersRun(t)
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -214,4 +202,18 @@ func TestBadFlagsOfALockedDirectory(t *testing.T) {
 	if n := len(ms.srv.Messages()); n != 0 {
 		t.Errorf("%d messages, want none", n)
 	}
+}
+
+// heldOwnersRun is ownersRun held by another auditor (its lock taken until
+// the test ends), with a mail server to mail it through.
+func heldOwnersRun(t *testing.T) (string, mailSetup) {
+	t.Helper()
+	out := ownersRun(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	unlock, err := dirlock.Lock(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unlock)
+	return out, ms
 }
