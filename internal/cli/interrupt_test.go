@@ -3,7 +3,9 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,9 +23,24 @@ import (
 
 var (
 	buildOnce sync.Once
+	binDir    string
 	binPath   string
 	buildErr  error
 )
+
+// TestMain removes the binary that binary built once every test is done:
+// it is tens of megabytes, and each "go test" would leave one more in
+// TMPDIR.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		if err := os.RemoveAll(binDir); err != nil {
+			fmt.Fprintln(os.Stderr, "removing the test binary:", err)
+			code = cmp.Or(code, 1)
+		}
+	}
+	os.Exit(code)
+}
 
 // binary builds the auditor once for the tests that signal a real process.
 func binary(t *testing.T) string {
@@ -34,6 +51,7 @@ func binary(t *testing.T) string {
 			buildErr = err
 			return
 		}
+		binDir = dir
 		binPath = filepath.Join(dir, "auditor")
 		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/auditor").CombinedOutput()
 		if err != nil {
