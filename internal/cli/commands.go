@@ -89,8 +89,9 @@ func (c *command) parse(args []string, interspersed bool, stdout io.Writer) ([]s
 // failedLogFormat is the log format that args ask for when parsing them
 // failed, as far as it can be told exactly: the last --log-format on the
 // command line, read as the parser reads it even past the mistake that
-// stopped it; else AUDITOR_LOG_FORMAT; else what parsing set before it
-// failed (the default, or the --cli-input-json file's once read). ""
+// stopped it; else AUDITOR_LOG_FORMAT; else the --cli-input-json file's
+// (read here when the command line failed before it was); else what
+// parsing set before it failed, the default. ""
 // for a command without --log-format.
 func (c *command) failedLogFormat(args []string, interspersed bool) string {
 	const name = "log-format"
@@ -103,9 +104,16 @@ func (c *command) failedLogFormat(args []string, interspersed bool) string {
 	if v := c.layers.env(name); v != "" {
 		return v
 	}
+	file := c.layers.file
+	if file == nil {
+		// The command line failed before the options file it names was
+		// read: the file may ask json all the same.
+		file = c.layers.peekInput(flagArg(c.fs.FlagSet, args, interspersed, inputJSONFlag))
+	}
 	var v string
-	if raw, ok := c.layers.file[name]; ok && json.Unmarshal(raw, &v) == nil {
-		// The options file it was refused for asked it.
+	if raw, ok := file[name]; ok && json.Unmarshal(raw, &v) == nil {
+		// The options file asked it (the one it was refused for, or the
+		// one the refused command line names).
 		return v
 	}
 	return c.o.logFormat

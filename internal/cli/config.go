@@ -166,6 +166,28 @@ func (l *layered) apply(stdout io.Writer) error {
 	return joinUsage(errs)
 }
 
+// peekInput returns the options of the --cli-input-json file that the
+// command line names (path, when named) or else AUDITOR_CLI_INPUT_JSON,
+// for how a command line refused before the file was read is told; nil
+// when there is none, or it cannot be read as options. It checks nothing.
+func (l *layered) peekInput(path string, named bool) map[string]json.RawMessage {
+	if !named {
+		path = l.env(inputJSONFlag)
+	}
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(strings.TrimPrefix(path, "file://"))
+	if err != nil {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.NewDecoder(bytes.NewReader(b)).Decode(&m) != nil {
+		return nil
+	}
+	return m
+}
+
 // readInput reads the --cli-input-json file (a path, or file://path as the
 // AWS CLI writes it) and checks that every key is an option.
 func (l *layered) readInput() (map[string]json.RawMessage, error) {

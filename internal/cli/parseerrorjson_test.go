@@ -12,7 +12,8 @@ import (
 // once the flags were parsed. The format is read from the command line
 // even past the refused flag, from AUDITOR_LOG_FORMAT, and from the
 // --cli-input-json file once read, in their order of precedence; a value
-// that is not exactly json is not taken for it. --help is unchanged.
+// that is not exactly json is not taken for it. The options file is read
+// for it when the command line that names it failed before it was read. --help is unchanged.
 func TestParseErrorAsJSONLog(t *testing.T) {
 	ids := writeFile(t, "five.txt", "i-0123456789abcdef0\n")
 	file := writeFile(t, "weekly.json", `{"log-format": "json", "concurrency": "x"}`)
@@ -39,6 +40,10 @@ func TestParseErrorAsJSONLog(t *testing.T) {
 			wantJSON: true, says: `"concurrency"`},
 		{name: "a key of the options file it asks json in", args: []string{"run", "--instances", ids, "--cli-input-json", writeFile(t, "typo.json", `{"log-format": "json", "mail-to-lable": "owner"}`)},
 			wantJSON: true, says: `"mail-to-lable"`},
+		{name: "a flag typo, format from the options file", args: []string{"run", "--instances", ids, "--bogus", "--cli-input-json", writeFile(t, "json.json", `{"log-format": "json"}`)},
+			wantJSON: true, says: "unknown flag --bogus"},
+		{name: "a flag typo, options file read no more", args: []string{"run", "--cli-input-json", file, "--bogus", "--cli-input-json="},
+			says: "unknown flag --bogus"},
 		{name: "the command line wins over the environment", env: "json", args: []string{"run", "--bogus", "--log-format", "text"},
 			says: "unknown flag --bogus"},
 		{name: "the last --log-format wins", args: []string{"run", "--log-format", "json", "--bogus", "--log-format", "text"},
@@ -70,6 +75,14 @@ func TestParseErrorAsJSONLog(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a flag typo, options file from the environment", func(t *testing.T) {
+		t.Setenv("AUDITOR_CLI_INPUT_JSON", file)
+		got := runCLI(t, "", "run", "--instances", ids, "--bogus")
+		var rec struct{ Level, Msg string }
+		if got.code != int(exitUsage) || json.Unmarshal([]byte(got.stderr), &rec) != nil || !strings.Contains(rec.Msg, "unknown flag --bogus") {
+			t.Fatalf("exit %d, want %d and one JSON record of the typo:\n%s", got.code, exitUsage, got.stderr)
+		}
+	})
 	t.Run("--help", func(t *testing.T) {
 		t.Setenv("AUDITOR_LOG_FORMAT", "json")
 		got := runCLI(t, "", "run", "--help", "--log-format", "json")
