@@ -193,6 +193,11 @@ func (l *layered) peekInput(path string, named bool) map[string]json.RawMessage 
 func (l *layered) readInput() (map[string]json.RawMessage, error) {
 	path := strings.TrimPrefix(l.input, "file://")
 	b, err := os.ReadFile(path)
+	if err != nil && strings.HasPrefix(strings.TrimSpace(path), "{") {
+		// The AWS CLI's --cli-input-json takes the JSON itself. Here the
+		// options of a scheduled job are a file, which ps does not show.
+		return nil, usagef("%s takes a file of options, not the JSON itself: write the JSON to a file and name it (--cli-input-json FILE, or file://FILE)%s", l.inputFrom, l.inputHint())
+	}
 	if err != nil {
 		return nil, usagef("%s: %v%s", l.inputFrom, err, l.inputHint())
 	}

@@ -123,3 +123,30 @@ func TestInputJSONFromEnvSplitAgain(t *testing.T) {
 		t.Errorf("the command did not split the run: %v", err)
 	}
 }
+
+// TestInlineInputJSONRefused: the AWS CLI's --cli-input-json takes the JSON
+// itself; the auditor's takes a file, and said "open {...}: no such file or
+// directory" of the JSON. It says to write it to a file instead, as its own
+// words, from the flag and from the variable.
+func TestInlineInputJSONRefused(t *testing.T) {
+	const inline = ` {"region": "us-east-1", "instance-id": ["i-0123456789abcdef0"]}`
+	for _, tt := range []struct {
+		name, env string
+		args      []string
+		from      string
+	}{
+		{name: "flag", args: []string{"run", "--cli-input-json", inline}, from: "--cli-input-json"},
+		{name: "variable", env: inline, args: []string{"run"}, from: "AUDITOR_CLI_INPUT_JSON"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("AUDITOR_CLI_INPUT_JSON", tt.env)
+			got := runCLI(t, "", tt.args...)
+			if got.code != int(exitUsage) {
+				t.Fatalf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
+			}
+			if !strings.Contains(got.stderr, tt.from+" takes a file") || !strings.Contains(got.stderr, "write the JSON to a file") || strings.Contains(got.stderr, "no such file") {
+				t.Errorf("want it to say that %s takes a file:\n%s", tt.from, got.stderr)
+			}
+		})
+	}
+}
