@@ -124,9 +124,18 @@ func siteName(account, region string) string {
 	return account + " " + region
 }
 
+// AccountNameLabel is the label that carries the name of a target's
+// account, as the organisation's listing or a file of accounts gives it.
+const AccountNameLabel = "account_name"
+
 // SiteStats are what a Session asked of one account-region.
 type SiteStats struct {
 	AccountID string `json:"account_id,omitempty"`
+	// AccountName is the account's name, when it has one (the value of
+	// AccountNameLabel of its targets): a Session leaves it empty, for its
+	// caller to fill. It names an account that could not be audited, of
+	// which no target has a result to say it.
+	AccountName string `json:"account_name,omitempty"`
 	// Region is AllRegions for an account whose regions could not be
 	// listed.
 	Region string `json:"region"`

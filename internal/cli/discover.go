@@ -108,7 +108,7 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 	// never changes them.
 	var labels map[string]string
 	if name := j.accountNames[s.account]; name != "" {
-		labels = map[string]string{"account_name": name}
+		labels = map[string]string{audit.AccountNameLabel: name}
 	}
 	chunk := 1
 	if len(j.org.tagKeys) > 0 {

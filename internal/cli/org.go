@@ -375,7 +375,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		// nodes do (a list column of the same name wins).
 		labels := map[string]map[string]string{}
 		for id, name := range j.accountNames {
-			labels[id] = map[string]string{"account_name": name}
+			labels[id] = map[string]string{audit.AccountNameLabel: name}
 		}
 		j.fleet.LabelAccounts(labels)
 	}

@@ -827,6 +827,12 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	info.Caller = j.caller
 	info.Sites = withFailures(session.Sites(), failedSites)
+	for i := range info.Sites {
+		// Said of an account that could not be audited too: no result of
+		// it carries its name, and a split by the name makes its group
+		// from run.json alone.
+		info.Sites[i].AccountName = j.accountNames[info.Sites[i].AccountID]
+	}
 	info.EndedAt = o.now().UTC()
 	timedOut := runErr != nil && ctx.Err() == nil && runCtx.Err() != nil
 	if timedOut {
