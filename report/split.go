@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -44,6 +45,10 @@ type SplitGroup struct {
 	Dir, Name string
 	// Instances and Noncompliant count its instances.
 	Instances, Noncompliant int
+	// Unaudited counts the account-regions that could not be audited
+	// whose targets are the group's: those of an account whose name is
+	// the value, in a split by audit.AccountNameLabel (see Split).
+	Unaudited int
 	// Paths are the files written there.
 	Paths []string
 }
@@ -145,13 +150,22 @@ func hashed(v string, n int) string {
 // vanished ones in its changes), so that its old owner learns they are
 // gone; such a group is not made when nothing is said of them (a current
 // run that did not get to all its targets).
+//
+// Every group's reports name the account-regions the run could not audit
+// (opts.Run.Sites), since any group may have had instances there. A split
+// by audit.AccountNameLabel also makes the group of each account named
+// there that could not be audited, with or without instances (and with a
+// baseline, whatever changed), so that its owner learns it was not audited
+// rather than getting nothing; SplitGroup.Unaudited and index.csv count
+// such account-regions.
 func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error) {
 	opts = opts.withDefaults()
 	root := SplitDir(opts.Dir, label)
 	if err := claimSplitDir(root); err != nil {
 		return nil, err
 	}
-	groups, err := partition(ctx, opts.Records, opts.Baseline, label, root)
+	unaudited := unauditedValues(opts.Run.Sites, label)
+	groups, err := partition(ctx, opts.Records, opts.Baseline, label, root, slices.Sorted(maps.Keys(unaudited)))
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +180,8 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		}
 		rp := filepath.Join(g.Dir, audit.ResultsFile)
 		if _, err := os.Stat(rp); errors.Is(err, fs.ErrNotExist) {
-			// A group of the baseline's only: none of its instances now.
+			// None of its instances now: a group of the baseline's only,
+			// or of an account that could not be audited.
 			if err := atomicfile.WriteFile(rp, nil); err != nil {
 				return append(kept, groups[i:]...), err
 			}
@@ -179,6 +194,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		run := opts.Run
 		outcomes := rs.Outcomes()
 		g.Instances, g.Noncompliant = rs.Len(), outcomes[audit.OutcomeNoncompliant]
+		g.Unaudited = unaudited[g.Value]
 		// The group's share of the run: its targets are its results, and
 		// it is as complete as the run. The account-regions that could not
 		// be audited, or whose instance information could not be read,
@@ -204,7 +220,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 				gb.Close()
 				return append(kept, groups[i:]...), fmt.Errorf("group %q: %w", g.Value, err)
 			}
-			if rs.Len() == 0 && !changed(res.Counts) {
+			if rs.Len() == 0 && !changed(res.Counts) && g.Unaudited == 0 {
 				// Nothing to tell the group of the baseline's only.
 				rs.Close()
 				gb.Close()
@@ -245,6 +261,26 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		return kept, err
 	}
 	return kept, tooWide
+}
+
+// unauditedValues counts, by value of label, the account-regions of sites
+// that could not be audited and whose targets have that value: an
+// account's, by its name, in a split by audit.AccountNameLabel (a list's
+// own column of that name may give some of its instances another, and
+// those have results, in error, in their group). An account without a
+// name counts for none: its targets are of the group of no value, which
+// is nobody's, and whose reports name it with the others.
+func unauditedValues(sites []audit.SiteStats, label string) map[string]int {
+	n := map[string]int{}
+	if label != audit.AccountNameLabel {
+		return n
+	}
+	for _, s := range sites {
+		if s.Error != nil && s.AccountName != "" {
+			n[s.AccountName]++
+		}
+	}
+	return n
 }
 
 // changed reports whether counts count any change.
@@ -554,9 +590,10 @@ func (s *splitter) close() error {
 // partition writes each result of rs into the record of its group's
 // directory, in one pass, and with base each result of the baseline into
 // its group's part of the baseline: the group of the same instance in rs,
-// or for an instance rs lacks, of the baseline's own value. It returns the
+// or for an instance rs lacks, of the baseline's own value; and it makes
+// the group of each value of also, whatever it holds. It returns the
 // groups in order of their value, those of the baseline's only too.
-func partition(ctx context.Context, rs *audit.Records, base *audit.Baseline, label, root string) ([]SplitGroup, error) {
+func partition(ctx context.Context, rs *audit.Records, base *audit.Baseline, label, root string, also []string) ([]SplitGroup, error) {
 	s := &splitter{root: root, dirs: map[string]string{}, byName: map[string][]string{}, files: map[groupFileKey]*groupFile{}, open: list.New()}
 	defer s.close()
 	var err error
@@ -591,6 +628,11 @@ func partition(ctx context.Context, rs *audit.Records, base *audit.Baseline, lab
 	if err := s.close(); err != nil {
 		return nil, err
 	}
+	for _, v := range also {
+		if _, err := s.dir(v); err != nil {
+			return nil, err
+		}
+	}
 	var groups []SplitGroup
 	for v, dir := range s.dirs {
 		groups = append(groups, SplitGroup{Value: v, Dir: dir, Name: filepath.Base(dir)})
@@ -606,15 +648,15 @@ func writeRunJSON(path string, run audit.RunInfo) error {
 }
 
 // writeSplitIndex lists the groups: value, directory, instances,
-// non-compliant.
+// non-compliant, account-regions not audited.
 func writeSplitIndex(root, label string, groups []SplitGroup) error {
 	return atomicfile.Write(filepath.Join(root, SplitIndex), func(out io.Writer) error {
 		w := csv.NewWriter(out)
-		if err := writeSafe(w, []string{label, "directory", "instances", "noncompliant"}); err != nil {
+		if err := writeSafe(w, []string{label, "directory", "instances", "noncompliant", "unaudited"}); err != nil {
 			return err
 		}
 		for _, g := range groups {
-			if err := writeSafe(w, []string{g.Value, g.Name, strconv.Itoa(g.Instances), strconv.Itoa(g.Noncompliant)}); err != nil {
+			if err := writeSafe(w, []string{g.Value, g.Name, strconv.Itoa(g.Instances), strconv.Itoa(g.Noncompliant), strconv.Itoa(g.Unaudited)}); err != nil {
 				return err
 			}
 		}

@@ -642,7 +642,7 @@ func TestSplitRelabelledAndVanished(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(string(index), "\ndave,dave,0,0\n") {
+			if !strings.Contains(string(index), "\ndave,dave,0,0,0\n") {
 				t.Errorf("index.csv does not list dave's group with no instance:\n%s", index)
 			}
 		})
@@ -694,7 +694,7 @@ func TestSplitClashingNames(t *testing.T) {
 			t.Fatal(err)
 		}
 		for v, name := range dirs {
-			if !strings.Contains(string(index), csvText(v)+","+name+",1,0\n") {
+			if !strings.Contains(string(index), csvText(v)+","+name+",1,0,0\n") {
 				t.Errorf("index.csv does not map %q to %s:\n%s", v, name, index)
 			}
 		}
