@@ -1228,6 +1228,10 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 	}
 	var down error         // what stopped the mailing
 	var noAddress []string // groups with no address to mail
+	// empty are the groups with no instance, now or in the baseline: the
+	// groups of accounts that could not be audited (report.Split), whose
+	// label is not at fault.
+	var empty []string
 	// labelled is whether an instance of any group has a value of
 	// --mail-to-label; until one has, theirs gathers the labels they have.
 	labelled, theirs := false, map[string]bool{}
@@ -1250,6 +1254,17 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			}
 			dl.warnf("%s of --split-by %s %s no address in label %q (%s): not mailed; check --mail-to-label",
 				plural(n, "group"), dl.splitBy, have, dl.d.mailToLabel, strings.Join(names, ", "))
+		}
+		if n := len(empty); n > 0 {
+			names, them := empty, "them"
+			if n > 5 {
+				names = append(names[:5:5], "...")
+			}
+			if n == 1 {
+				them = "it"
+			}
+			dl.warnf("%s of --split-by %s could not be audited, and no instance gives an address in label %q (%s): not mailed; the run's own reports say why, and a run compared with one that audited %s (--baseline) mails the addresses of then",
+				plural(n, "group"), dl.splitBy, dl.d.mailToLabel, strings.Join(names, ", "), them)
 		}
 	}()
 	for _, dir := range dirs {
@@ -1283,6 +1298,8 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 				// failed delivery, week after week until the list is
 				// fixed: no command would mail it sooner.
 				r.errs = append(r.errs, fmt.Errorf("%s: not mailed: %s in label %q, and none is a mail address (above); fix it in the list or the tag", name, plural(refused, "value"), dl.d.mailToLabel))
+			case down == nil && src.rs.Len() == 0 && (src.base == nil || src.base.Records().Len() == 0):
+				empty = append(empty, name)
 			case down == nil:
 				noAddress = append(noAddress, name)
 			}
