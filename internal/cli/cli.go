@@ -211,6 +211,9 @@ func parseFlags(fs *flagSet, args []string) error {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 		name = strings.TrimLeft(name, "-")
+		if h, ok := awsCLIOptions[name]; ok && fs.Lookup(h.needs) != nil {
+			return usagef("unknown flag --%s: %s", name, h.says)
+		}
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 		if s := closest(name, names); s != "" {
@@ -257,6 +260,19 @@ func missingValue(fs *flag.FlagSet, args []string) error {
 		i++
 	}
 	return nil
+}
+
+// awsCLIOptions are global options of the AWS CLI that a user may carry
+// over, and what stands for each here; a command is told only when it has
+// the flag named in needs. None is taken for a typo of another: --output
+// is not --out.
+var awsCLIOptions = map[string]struct{ says, needs string }{
+	"output":              {"the AWS CLI's output format; here --format picks the reports, and --out their directory", "format"},
+	"ca-bundle":           {"set AWS_CA_BUNDLE, or ca_bundle in the profile, to the CA's PEM file, as the AWS CLI also reads", "region"},
+	"no-verify-ssl":       {"certificates are always verified; set AWS_CA_BUNDLE, or ca_bundle in the profile, to the PEM file of the CA that signs them (a TLS-inspecting proxy's)", "region"},
+	"cli-read-timeout":    {"--call-timeout bounds each call", "call-timeout"},
+	"cli-connect-timeout": {"--call-timeout bounds each call", "call-timeout"},
+	"page-size":           {"--max-results sets the results a page asks for; every page is read", "max-results"},
 }
 
 // flagArg returns the value that args give the flag name last, read as

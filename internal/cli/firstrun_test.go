@@ -27,6 +27,23 @@ func TestFirstRun(t *testing.T) {
 			t.Errorf("exit %d\nstdout %q\nstderr %q", got.code, got.stdout, got.stderr)
 		}
 	})
+	t.Run("the AWS CLI's global options", func(t *testing.T) {
+		// --output is no typo of --out: "--out json" would write the
+		// reports into a directory named json.
+		for _, tt := range []struct{ flag, says string }{
+			{"--output", "--format picks the reports"},
+			{"--ca-bundle", "AWS_CA_BUNDLE"},
+			{"--no-verify-ssl", "AWS_CA_BUNDLE"},
+			{"--cli-read-timeout", "--call-timeout"},
+			{"--cli-connect-timeout", "--call-timeout"},
+			{"--page-size", "--max-results"},
+		} {
+			got := runCLI(t, "", "run", "--instances", ids, tt.flag, "json")
+			if got.code != 2 || !strings.Contains(got.stderr, "unknown flag "+tt.flag+": ") || !strings.Contains(got.stderr, tt.says) || strings.Contains(got.stderr, "did you mean") {
+				t.Errorf("%s: exit %d, want 2 and %q\n%s", tt.flag, got.code, tt.says, got.stderr)
+			}
+		}
+	})
 	t.Run("mistyped command", func(t *testing.T) {
 		got := runCLI(t, "", "reprot")
 		if got.code != 2 || !strings.Contains(got.stderr, "did you mean report?") {
