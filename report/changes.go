@@ -74,14 +74,19 @@ func changeRow(c audit.Change) ChangeRow {
 }
 
 // buildChanges compares the record with the baseline and keeps the counts
-// and the first rows of each kind.
-func buildChanges(ctx context.Context, opts Options, listRows int) (*Changes, error) {
+// and the first rows of each kind; it adds the label keys of every change
+// to labelKeys, those of an instance gone included, which no instance of
+// the record may have.
+func buildChanges(ctx context.Context, opts Options, listRows int, labelKeys map[string]bool) (*Changes, error) {
 	b := opts.Baseline
 	ch := &Changes{Baseline: b.Path, Since: utcPtr(b.At)}
 	byKind := map[audit.ChangeKind][]ChangeRow{}
 	res, err := audit.Compare(b.Records(), opts.Records, func(c audit.Change) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		for k := range c.Labels {
+			labelKeys[k] = true
 		}
 		if len(byKind[c.Kind]) < listRows {
 			byKind[c.Kind] = append(byKind[c.Kind], changeRow(c))

@@ -136,8 +136,11 @@ type Model struct {
 	// outcomes error (first: a later run can retry them), not_managed and
 	// invalid, each in key order.
 	Problems ProblemList `json:"problems"`
-	// LabelKeys is the union of the label keys of every instance, sorted:
-	// the extra columns of instances.csv.
+	// LabelKeys is the union of the label keys of every instance and of
+	// every change (an instance gone since the baseline has its labels of
+	// then), sorted: the label columns of instances.csv, changes.csv and
+	// the workbook's lists, so that a row's labels are never lost for want
+	// of a column.
 	LabelKeys []string `json:"label_keys"`
 	// Changes is what changed since the baseline run; null without one.
 	Changes *Changes `json:"changes"`
@@ -554,7 +557,7 @@ func Build(ctx context.Context, opts Options) (*Model, error) {
 	}
 	var changes *Changes
 	if opts.Baseline != nil {
-		if changes, err = buildChanges(ctx, opts, b.m.Settings.ListRows); err != nil {
+		if changes, err = buildChanges(ctx, opts, b.m.Settings.ListRows, b.labelKeys); err != nil {
 			return nil, fmt.Errorf("building report model: %w", err)
 		}
 	}
