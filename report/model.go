@@ -136,11 +136,11 @@ type Model struct {
 	// outcomes error (first: a later run can retry them), not_managed and
 	// invalid, each in key order.
 	Problems ProblemList `json:"problems"`
-	// LabelKeys is the union of the label keys of every instance and of
-	// every change (an instance gone since the baseline has its labels of
-	// then), sorted: the label columns of instances.csv, changes.csv and
-	// the workbook's lists, so that a row's labels are never lost for want
-	// of a column.
+	// LabelKeys is the union of the label keys of every instance, of every
+	// change (an instance gone since the baseline has its labels of then),
+	// and of Options.LabelKeys, sorted: the label columns of instances.csv,
+	// changes.csv and the workbook's lists, so that a row's labels are
+	// never lost for want of a column.
 	LabelKeys []string `json:"label_keys"`
 	// Changes is what changed since the baseline run; null without one.
 	Changes *Changes `json:"changes"`
@@ -554,6 +554,9 @@ func Build(ctx context.Context, opts Options) (*Model, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building report model: %w", err)
+	}
+	for _, k := range opts.LabelKeys {
+		b.labelKeys[k] = true
 	}
 	var changes *Changes
 	if opts.Baseline != nil {

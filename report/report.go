@@ -66,6 +66,12 @@ type Options struct {
 	// the HTML report what changed right under its headline. The caller
 	// opens and closes it.
 	Baseline *audit.Baseline
+	// LabelKeys are label keys that every report has a column for
+	// (Model.LabelKeys), whether or not a row has them: Split gives each
+	// group the label it is split by, so that a group with no instance
+	// that has it (none now, or an account that could not be audited)
+	// has its column as every other group has.
+	LabelKeys []string
 	// TmpDir is where the workbook spills rows it cannot hold in memory
 	// (the output directory's own, so that a killed run leaves nothing in
 	// the system's temporary directory); empty means the system's.

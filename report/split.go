@@ -125,7 +125,8 @@ func hashed(v string, n int) string {
 // Split writes a whole set of reports for each value of label under
 // SplitDir(opts.Dir, label): each group's instances, as a record of their
 // own, with run.json and every format of opts.Formats (every group is
-// rendered with opts, its Records and Dir replaced). The record (and the
+// rendered with opts, its Records and Dir replaced, and label added to its
+// LabelKeys: every group's reports have its column). The record (and the
 // baseline, beside it) is read once and partitioned, holding at most 64
 // group files open; each group is then rendered on its own, so memory is a
 // group's, not the fleet's. The split's directory is replaced when Split
@@ -204,6 +205,10 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		run.Outcomes = outcomes
 		gopts := opts
 		gopts.Dir, gopts.Records, gopts.Baseline = g.Dir, rs, nil
+		// The label it is split by is a column of every group's reports,
+		// of one with no instance that has it too: its rows read as the
+		// others' do.
+		gopts.LabelKeys = append(slices.Clone(opts.LabelKeys), label)
 		if opts.Baseline != nil {
 			gb, err := newGroupBaseline(g.Dir, opts.Baseline)
 			if err != nil {

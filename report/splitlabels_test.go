@@ -17,21 +17,33 @@ import (
 	"github.com/auditor-dev/auditor/report"
 )
 
-// TestSplitGroupsHaveTheLabelColumn: a report's label columns were the
-// keys of its instances now, so that the group of an owner whose instances
-// are all gone had no column for the label it is split by: alice's
-// changes.csv said an instance of hers was gone without saying it was
-// hers, where the run's changes.csv and every other group's said so. A key
-// that only an instance gone had lost its column in the run's reports too.
-// Every report now has a column for each key of the rows it lists, changes
-// included: a change reads the same in the run's changes.csv and in its
-// group's.
+// TestSplitGroupsHaveTheLabelColumn: a group's label columns were the keys
+// of its instances now, so that the group of an owner whose instances are
+// all gone, or of an account that could not be audited, had no column for
+// the label it is split by: alice's changes.csv said an instance of hers
+// was gone without saying it was hers, where the run's changes.csv and
+// every other group's said so. A key that only an instance gone had lost
+// its column in the run's reports too. Every group's reports now have a
+// column for the label it is split by, and every report one for each key
+// of the rows it lists, changes included: a change reads the same in the
+// run's changes.csv and in its group's.
 func TestSplitGroupsHaveTheLabelColumn(t *testing.T) {
 	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
 	week := at.Add(-7 * 24 * time.Hour)
+	const mgmt, prod = "111111111111", "222222222222"
+	inAccount := func(r audit.Result, account, name string) audit.Result {
+		r.AccountID = account
+		r.Labels = map[string]string{"owner": r.Labels["owner"], audit.AccountNameLabel: name}
+		return r
+	}
 	withLabel := func(r audit.Result, k, v string) audit.Result {
 		r.Labels[k] = v
 		return r
+	}
+	denied := &audit.Error{Code: "AccessDenied", Message: "not authorized to perform: sts:AssumeRole"}
+	unaudited := []audit.SiteStats{
+		{AccountID: mgmt, AccountName: "Management", Region: "us-east-1", Targets: 2, Results: 2},
+		{AccountID: prod, AccountName: "Production", Region: "us-east-1", Error: denied},
 	}
 	tests := []struct {
 		name     string
@@ -57,6 +69,30 @@ func TestSplitGroupsHaveTheLabelColumn(t *testing.T) {
 			},
 			empty:    "alice",
 			wantRows: map[string]string{"change": string(audit.VanishedInstance), "instance_id": "i-0000000000000000a", "owner": "alice", "team": "red"},
+		},
+		{
+			name:  "an account that could not be audited",
+			label: audit.AccountNameLabel,
+			sites: unaudited,
+			cur: []audit.Result{
+				inAccount(ownedResult("i-0000000000000000a", "alice", audit.StatusSuccess, at), mgmt, "Management"),
+				inAccount(ownedResult("i-0000000000000000b", "bob", audit.StatusFailed, at), mgmt, "Management"),
+			},
+			empty: "Production",
+		},
+		{
+			name:  "an account that could not be audited, with a baseline",
+			label: audit.AccountNameLabel,
+			sites: unaudited,
+			base: []audit.Result{
+				inAccount(ownedResult("i-0000000000000000a", "alice", audit.StatusSuccess, week), mgmt, "Management"),
+				inAccount(ownedResult("i-0000000000000000c", "carol", audit.StatusFailed, week), prod, "Production"),
+			},
+			cur: []audit.Result{
+				inAccount(ownedResult("i-0000000000000000a", "alice", audit.StatusSuccess, at), mgmt, "Management"),
+				inAccount(ownedResult("i-0000000000000000b", "bob", audit.StatusFailed, at), mgmt, "Management"),
+			},
+			empty: "Production",
 		},
 	}
 	for _, tt := range tests {
