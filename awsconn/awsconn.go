@@ -6,8 +6,9 @@
 //
 // Nothing here prints. Errors from credential sources are replaced by an
 // *audit.CredentialsError that names the kind of source and the profile,
-// never what the source printed (a credential_process's output may hold a
-// secret key).
+// and the role and STS's or IAM Identity Center's code and message when
+// one of them refused; never what any other source printed (a
+// credential_process's output may hold a secret key).
 package awsconn
 
 import (
@@ -193,7 +194,11 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	// (AWS_CA_BUNDLE, ca_bundle) and proxy settings.
 	cfg.HTTPClient = c.httpClient(cfg.HTTPClient)
 	if cfg.Credentials != nil {
-		cfg.Credentials = &guarded{inner: ownCredentials(cfg.Credentials), profile: profileOf(cfg), looked: searchOf(cfg), tokens: tokenFilesOf(cfg)}
+		g := &guarded{inner: ownCredentials(cfg.Credentials), looked: searchOf(cfg), tokens: tokenFilesOf(cfg)}
+		if fromProfile(g.ProviderSources()) {
+			g.profile = profileOf(cfg)
+		}
+		cfg.Credentials = g
 	}
 	c.cfg = cfg
 	return c, nil
@@ -208,6 +213,23 @@ func profileOf(cfg aws.Config) string {
 		}
 	}
 	return ""
+}
+
+// fromProfile reports whether a credential chain of sources takes its
+// credentials from a profile: not when the environment gives them (keys,
+// or a web identity's AWS_ROLE_ARN), nor the container endpoint or the
+// instance metadata service alone, though the SDK loads the default
+// profile all the same.
+func fromProfile(sources []aws.CredentialSource) bool {
+	for _, s := range sources {
+		switch s {
+		case aws.CredentialSourceEnvVars, aws.CredentialSourceEnvVarsSTSWebIDToken, aws.CredentialSourceSTSAssumeRoleWebID,
+			aws.CredentialSourceHTTP, aws.CredentialSourceIMDS:
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // tokenFilesOf returns the web identity token files that the environment
@@ -638,12 +660,32 @@ func (g globalEndpointSTS) endpoint(o *sts.Options) {
 }
 
 func (g globalEndpointSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
-	return g.role.AssumeRole(ctx, in, append(optFns, g.endpoint)...)
+	out, err := g.role.AssumeRole(ctx, in, append(optFns, g.endpoint)...)
+	if err != nil {
+		return out, &roleError{arn: aws.ToString(in.RoleArn), err: err}
+	}
+	return out, nil
 }
 
 func (g globalEndpointSTS) AssumeRoleWithWebIdentity(ctx context.Context, in *sts.AssumeRoleWithWebIdentityInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleWithWebIdentityOutput, error) {
-	return g.identity.AssumeRoleWithWebIdentity(ctx, in, append(optFns, g.endpoint)...)
+	out, err := g.identity.AssumeRoleWithWebIdentity(ctx, in, append(optFns, g.endpoint)...)
+	if err != nil {
+		return out, &roleError{arn: aws.ToString(in.RoleArn), webIdentity: true, err: err}
+	}
+	return out, nil
 }
+
+// roleError is a failure to assume a role of the credential chain, which
+// names the role: the SDK's error does not, and in a chain of roles (a
+// role_arn profile whose source_profile has one too) it may be either.
+type roleError struct {
+	arn         string
+	webIdentity bool // AssumeRoleWithWebIdentity, not AssumeRole
+	err         error
+}
+
+func (e *roleError) Error() string { return "assuming role " + e.arn + ": " + e.err.Error() }
+func (e *roleError) Unwrap() error { return e.err }
 
 // filesRead names the shared configuration files the SDK read for a
 // profile (names, or when the SDK did not say, the config and credentials

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/auditor-dev/auditor/audit"
 )
@@ -19,7 +21,8 @@ import (
 // guarded wraps the credential chain so that its failures become
 // *audit.CredentialsError: fatal to the run, never retried, and without the
 // text of the source, which a credential_process may fill with its input
-// (secret key included) when its output does not parse.
+// (secret key included) when its output does not parse. STS's and IAM
+// Identity Center's answers alone are passed on (see refusal).
 type guarded struct {
 	inner   aws.CredentialsProvider
 	profile string
@@ -84,7 +87,27 @@ func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		kind = strings.ReplaceAll(kind, "aws sso login", "aws sso login --profile "+g.profile)
 		kind = strings.ReplaceAll(kind, "aws configure list", "aws configure list --profile "+g.profile)
 	}
-	return aws.Credentials{}, &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: kind}
+	ce := &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: kind}
+	ce.Code, ce.Message = refusal(err)
+	return aws.Credentials{}, ce
+}
+
+// refusal returns the code and message of the answer of STS or IAM
+// Identity Center (SSO) when one of them refused the credential chain: their
+// own words, which say what to fix, and hold no secret. Those of any other
+// source are not passed on: a credential_process's, say, may quote its
+// input.
+func refusal(err error) (code, msg string) {
+	var oe *smithy.OperationError
+	var ae smithy.APIError
+	if !errors.As(err, &oe) || !errors.As(err, &ae) {
+		return "", ""
+	}
+	switch oe.ServiceID {
+	case sts.ServiceID, "SSO", "SSO OIDC":
+		return ae.ErrorCode(), ae.ErrorMessage()
+	}
+	return "", ""
 }
 
 // fellBack reports whether the chain is the default chain's last resort
@@ -159,7 +182,26 @@ func (g *guarded) kind(err error) string {
 	if k := unreachableKind(err, last); k != "" {
 		return k
 	}
-	return credentialsKind(err)
+	code, _ := refusal(err)
+	if code == "" {
+		return credentialsKind(err)
+	}
+	// The service's code and message follow, and say why.
+	var re *roleError
+	switch {
+	case !errors.As(err, &re):
+		// IAM Identity Center's: a session to log in again, or a role
+		// or account the user has no access to.
+		if k := credentialsKind(err); k != sourceFailed {
+			return k
+		}
+		return "the role's credentials were refused (the profile's sso_account_id and sso_role_name)"
+	case code == "ExpiredToken" || code == "ExpiredTokenException":
+		return "the credentials that assume the role " + re.arn + " have expired: refresh them and run again"
+	case re.webIdentity:
+		return "the role " + re.arn + " could not be assumed with the web identity token"
+	}
+	return "the role " + re.arn + " could not be assumed"
 }
 
 // kind says, when src reads a web identity token from a file that cannot
@@ -389,5 +431,8 @@ func credentialsKind(err error) string {
 	case strings.Contains(msg, "accessdenied") || strings.Contains(msg, "not authorized"):
 		return "the role could not be assumed (access denied)"
 	}
-	return "the credential source failed"
+	return sourceFailed
 }
+
+// sourceFailed is credentialsKind's word for a failure it cannot tell.
+const sourceFailed = "the credential source failed"

@@ -91,6 +91,13 @@ func exitFor(err error, con *console) exitCode {
 		con.errorf("%v", err)
 		return exitIncomplete
 	}
+	var cred *audit.CredentialsError
+	if errors.As(err, &cred) {
+		// One line, whatever STS's or SSO's message holds: a line break
+		// in it would start a line that seems the auditor's.
+		con.errorf("%s", plain(err.Error(), 0))
+		return exitFatal
+	}
 	// A fatal error may hold the service's words (a refusal's message).
 	con.errorf("%s", plainLines(err.Error()))
 	return exitFatal
