@@ -78,6 +78,11 @@ type Settings struct {
 	Roles Roles
 	// Logger receives the SDK's log lines; nil leaves the SDK's default.
 	Logger logging.Logger
+	// MFACode, when set, returns a code of the MFA device serial (the
+	// mfa_serial of a role_arn profile), each time the role is assumed;
+	// it may wait for a person to answer. Nil refuses such a profile:
+	// Load returns a *ConfigError that says what to use instead.
+	MFACode func(serial string) (string, error)
 }
 
 // ConfigError is an AWS configuration that cannot work, found before any
@@ -163,6 +168,9 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	// the endpoint configured for all: that client takes the loaded
 	// configuration's, read when it first asks.
 	global := new(atomic.Pointer[string])
+	// The MFA device of a role that needs a code, when there is no
+	// MFACode to ask it of, for the error.
+	var mfaSerial string
 	opts = append(opts,
 		// The loader may call these before it has a client (nil: it then
 		// makes one, and the provider calls them again), and more than
@@ -170,6 +178,19 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 		config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
 			if _, done := o.Client.(globalEndpointSTS); !done && o.Client != nil {
 				o.Client = globalEndpointSTS{o.Client, nil, global}
+			}
+			if o.SerialNumber != nil && s.MFACode == nil {
+				mfaSerial = *o.SerialNumber
+			}
+			if o.SerialNumber != nil && s.MFACode != nil {
+				serial := *o.SerialNumber
+				o.TokenProvider = func() (string, error) {
+					code, err := s.MFACode(serial)
+					if err != nil {
+						return "", &mfaError{serial: serial, err: err}
+					}
+					return code, nil
+				}
 			}
 		}),
 		config.WithWebIdentityRoleCredentialOptions(func(o *stscreds.WebIdentityRoleOptions) {
@@ -180,7 +201,11 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		var missing config.SharedConfigProfileNotExistError
-		if errors.As(err, &missing) {
+		var mfa config.AssumeRoleTokenProviderNotSetError
+		switch {
+		case errors.As(err, &mfa):
+			return nil, &ConfigError{"profile", mfaRefused(cmp.Or(s.Profile, os.Getenv("AWS_PROFILE"), "default"), mfaSerial)}
+		case errors.As(err, &missing):
 			return nil, &ConfigError{"profile", fmt.Errorf("profile %q is not in the AWS config or credentials files%s", missing.Profile, filesRead(missing.Filename...))}
 		}
 		return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: %w", err)}
@@ -203,6 +228,27 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	c.cfg = cfg
 	return c, nil
 }
+
+// mfaRefused says that the role of profile needs a code of the MFA device
+// serial, which no one is there to give, and what to use instead.
+func mfaRefused(profile, serial string) error {
+	return fmt.Errorf("profile %q: its role needs a code of an MFA device (mfa_serial %s), which is asked only at a terminal: "+
+		"run the auditor at one, or, for a job that runs unattended, use credentials that need no code "+
+		"(a role without mfa_serial, a credential_process, an instance or container role, or a session opened before the job: aws sts get-session-token)",
+		profile, serial)
+}
+
+// mfaError is a code of an MFA device that could not be had from
+// Settings.MFACode.
+type mfaError struct {
+	serial string
+	err    error
+}
+
+func (e *mfaError) Error() string {
+	return "the MFA code for " + e.serial + " could not be read: " + e.err.Error()
+}
+func (e *mfaError) Unwrap() error { return e.err }
 
 // profileOf returns the shared-config profile the configuration was loaded
 // from, or "" when none was (environment credentials, say).

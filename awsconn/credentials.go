@@ -182,6 +182,10 @@ func (g *guarded) kind(err error) string {
 	if k := unreachableKind(err, last); k != "" {
 		return k
 	}
+	var me *mfaError
+	if errors.As(err, &me) {
+		return me.Error()
+	}
 	code, _ := refusal(err)
 	if code == "" {
 		return credentialsKind(err)

@@ -99,6 +99,9 @@ type runOptions struct {
 	// isTerminal tells whether reading r (standard input) would wait for a
 	// person at a terminal.
 	isTerminal func(r io.Reader) bool
+	// stdin is standard input, for a command that may ask a person at the
+	// terminal (an MFA code); nil for one that never does.
+	stdin io.Reader
 	// openDir opens the output directory (default outdir.Open); the demo
 	// opens only a directory of its own.
 	openDir func(string) (*outdir.Dir, error)
@@ -394,7 +397,19 @@ func (o *runOptions) awsSettings() awsconn.Settings {
 		Credentials:   o.credentials,
 		Roles:         o.roles(),
 		Logger:        o.sdkLogger,
+		MFACode:       o.mfaCode(),
 	}
+}
+
+// mfaCode is how a role that needs an MFA code gets one: asked at the
+// terminal when a person is there (standard input is a terminal); nil,
+// which refuses such a role, for a job that runs unattended, where a
+// prompt would wait until --timeout, or forever.
+func (o *runOptions) mfaCode() func(serial string) (string, error) {
+	if o.stdin == nil || o.isTerminal == nil || !o.isTerminal(o.stdin) || o.credentials != nil {
+		return nil
+	}
+	return askMFACode
 }
 
 // record returns the options as run.json shows them: no secrets (none are

@@ -81,6 +81,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	_, statErr := os.Lstat(o.out)
 	made := errors.Is(statErr, fs.ErrNotExist)
+	o.stdin = stdin
 	j, err := o.prepare(ctx, stdin, stderr)
 	if err != nil {
 		return err

@@ -1,0 +1,92 @@
+package awsconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// TestRoleWithMFA: a role_arn profile with mfa_serial could not be used at
+// all: Load failed with the SDK's "assume role with MFA enabled, but
+// AssumeRoleTokenProvider session option not set.", where the aws CLI
+// asks for the code. With Settings.MFACode the code is asked for the
+// profile's device and sent with the AssumeRole; without it, Load says
+// what to do instead. A code that could not be read says so.
+func TestRoleWithMFA(t *testing.T) {
+	const (
+		serial = "arn:aws:iam::123456789012:mfa/alice"
+		role   = "arn:aws:iam::123456789012:role/Auditor"
+	)
+	var mu sync.Mutex
+	var got url.Values
+	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		got = r.PostForm
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>`+
+			`<AssumedRoleUser><AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/Auditor/s</Arn></AssumedRoleUser>`+
+			`<Credentials><AccessKeyId>ASIAROLEROLEROLE0001</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>`+
+			`<Expiration>%s</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+			time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	}))
+	t.Cleanup(sts.Close)
+	config := "[profile keys]\naws_access_key_id = AKIAKEYSKEYSKEYS0001\naws_secret_access_key = s\n\n" +
+		"[profile mfa]\nrole_arn = " + role + "\nsource_profile = keys\nmfa_serial = " + serial + "\n"
+
+	t.Run("asked", func(t *testing.T) {
+		isolate(t, config)
+		t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+		var asked []string
+		c, err := Load(context.Background(), Settings{Profile: "mfa", Region: "us-east-1", MaxAttempts: 1,
+			MFACode: func(s string) (string, error) { asked = append(asked, s); return "123456", nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.CheckCredentials(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(asked) != 1 || asked[0] != serial {
+			t.Errorf("asked for the codes of %q, want once for %s", asked, serial)
+		}
+		if got.Get("SerialNumber") != serial || got.Get("TokenCode") != "123456" || got.Get("RoleArn") != role {
+			t.Errorf("AssumeRole sent %v, want the role, the serial and the code", got)
+		}
+	})
+	t.Run("no one to ask", func(t *testing.T) {
+		isolate(t, config)
+		t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+		_, err := Load(context.Background(), Settings{Profile: "mfa", Region: "us-east-1", MaxAttempts: 1})
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			t.Fatalf("Load = %v, want a *ConfigError", err)
+		}
+		saysOnly(t, err.Error(), []string{`profile "mfa"`, "mfa_serial " + serial, "terminal", "credential_process"}, []string{"AssumeRoleTokenProvider"})
+	})
+	t.Run("no code entered", func(t *testing.T) {
+		isolate(t, config)
+		t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+		c, err := Load(context.Background(), Settings{Profile: "mfa", Region: "us-east-1", MaxAttempts: 1,
+			MFACode: func(string) (string, error) { return "", errors.New("none entered") }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.CheckCredentials(context.Background())
+		var ce *audit.CredentialsError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "the MFA code for "+serial+" could not be read: none entered") {
+			t.Errorf("CheckCredentials = %v, want a *audit.CredentialsError saying that the MFA code could not be read", err)
+		}
+	})
+}
