@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -161,6 +162,15 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	}
 	if s.Logger != nil {
 		opts = append(opts, config.WithLogger(s.Logger))
+	}
+	// The SDK reads a "~" in these as a directory of that name (its issue
+	// 3330); the aws CLI, and a shell, as the home directory. In a systemd
+	// unit, a Dockerfile or a pod spec no shell expands it.
+	if f := os.Getenv("AWS_CONFIG_FILE"); f != "" && homeExpanded(f) != f {
+		opts = append(opts, config.WithSharedConfigFiles([]string{homeExpanded(f)}))
+	}
+	if f := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); f != "" && homeExpanded(f) != f {
+		opts = append(opts, config.WithSharedCredentialsFiles([]string{homeExpanded(f)}))
 	}
 	// The SDK builds the credential chain's STS client before it reads the
 	// global endpoint (AWS_ENDPOINT_URL, a profile's endpoint_url), so a
@@ -310,7 +320,7 @@ func searchOf(cfg aws.Config) search {
 			if src.SharedConfigProfile != "" && !l.named {
 				l.profile, l.named = src.SharedConfigProfile, true
 			}
-			cfgFile, credFile = cmp.Or(src.SharedConfigFile, cfgFile), cmp.Or(src.SharedCredentialsFile, credFile)
+			cfgFile, credFile = cmp.Or(homeExpanded(src.SharedConfigFile), cfgFile), cmp.Or(homeExpanded(src.SharedCredentialsFile), credFile)
 			l.imds = src.EC2IMDSClientEnableState != imds.ClientDisabled
 		case config.SharedConfig:
 			l.sso = src.SSOSessionName != "" || src.SSOStartURL != "" || src.SSOAccountID != "" || src.SSORoleName != "" || src.SSORegion != ""
@@ -741,8 +751,8 @@ func (e *roleError) Unwrap() error { return e.err }
 func filesRead(names ...string) string {
 	if len(names) == 0 {
 		names = []string{
-			cmp.Or(os.Getenv("AWS_CONFIG_FILE"), config.DefaultSharedConfigFilename()),
-			cmp.Or(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), config.DefaultSharedCredentialsFilename()),
+			cmp.Or(homeExpanded(os.Getenv("AWS_CONFIG_FILE")), config.DefaultSharedConfigFilename()),
+			cmp.Or(homeExpanded(os.Getenv("AWS_SHARED_CREDENTIALS_FILE")), config.DefaultSharedCredentialsFilename()),
 		}
 	}
 	var out []string
@@ -753,4 +763,19 @@ func filesRead(names ...string) string {
 		out = append(out, n)
 	}
 	return " (read: " + strings.Join(out, ", ") + ")"
+}
+
+// homeExpanded returns path with a leading "~", alone or before a
+// separator, made the home directory, as the aws CLI reads
+// AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE; path as it is
+// otherwise ("~user/..." included), or when there is no home directory.
+func homeExpanded(path string) string {
+	if path != "~" && !strings.HasPrefix(path, "~/") && !strings.HasPrefix(path, "~"+string(filepath.Separator)) {
+		return path
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return path
+	}
+	return filepath.Join(home, path[1:])
 }
