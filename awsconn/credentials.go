@@ -64,6 +64,13 @@ var (
 func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	creds, err := g.inner.Retrieve(ctx)
 	if err == nil {
+		if now := time.Now(); creds.CanExpire && !creds.Expires.After(now) {
+			// Handed out expired (a credential_process whose cache went
+			// stale): every call would be refused, and each would ask
+			// the source again. The caches moved the expiry of none
+			// that had expired.
+			return aws.Credentials{}, &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: g.expired(creds.Expires, now)}
+		}
 		return creds, nil
 	}
 	if ctx.Err() != nil {
@@ -108,6 +115,17 @@ func refusal(err error) (code, msg string) {
 		return ae.ErrorCode(), ae.ErrorMessage()
 	}
 	return "", ""
+}
+
+// expired says that the source handed out credentials that expired at
+// when, which was before now, and what to do.
+func (g *guarded) expired(when, now time.Time) string {
+	const layout = "2006-01-02T15:04:05Z"
+	k := fmt.Sprintf("the credentials it gave had already expired (at %s; this machine's clock says %s)", when.UTC().Format(layout), now.UTC().Format(layout))
+	if s := g.ProviderSources(); len(s) > 0 && s[len(s)-1] == aws.CredentialSourceProcess {
+		return k + ": make it hand out fresh ones (run it by hand and check its \"Expiration\"; a cache it reads may have gone stale)"
+	}
+	return k + ": refresh them, or set this machine's clock right, and run again"
 }
 
 // fellBack reports whether the chain is the default chain's last resort
@@ -420,7 +438,11 @@ const noneFound = "no credentials found"
 func credentialsKind(err error) string {
 	msg := strings.ToLower(err.Error())
 	switch {
-	case strings.Contains(msg, "parse failed") || strings.Contains(msg, "invalid version") ||
+	case strings.Contains(msg, "wrong version") || strings.Contains(msg, "invalid version"):
+		// The SDK does not say which version it got: the output is
+		// not shown (see below).
+		return "the credential process printed an unsupported \"Version\" (supported versions: 1, as for the AWS CLI; run it by hand to see which)"
+	case strings.Contains(msg, "parse failed") ||
 		strings.Contains(msg, "missing accesskeyid") || strings.Contains(msg, "missing secretaccesskey"):
 		return "the credential process printed something that is not credentials (run it by hand to see; its output is not shown, as it may hold secrets)"
 	case strings.Contains(msg, "credential_process") || strings.Contains(msg, "exit status") || strings.Contains(msg, "process"):
