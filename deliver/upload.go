@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/auditor-dev/auditor/audit"
 )
 
 // Part sizes of a multipart upload.
@@ -206,6 +211,44 @@ func putFile(ctx context.Context, tm *transfermanager.Client, bucket, key, path 
 	}
 	_, err = tm.UploadObject(ctx, in)
 	return err
+}
+
+// redirectCodes are the S3 error codes of a 400 that refuse a request for
+// being signed for, or sent to, another region than the bucket's.
+var redirectCodes = map[string]bool{
+	"AuthorizationHeaderMalformed":       true,
+	"IllegalLocationConstraintException": true,
+}
+
+// RedirectRegion returns the region of the bucket when err (from Upload, or
+// any call of the S3 client) is S3 refusing a request sent to or signed
+// for another region: a 301 (PermanentRedirect), or a 400 of
+// AuthorizationHeaderMalformed or IllegalLocationConstraintException,
+// whose x-amz-bucket-region header names the bucket's region. The SDK
+// follows none of them, as the AWS CLI does; the caller sends the request
+// again, once, to the region named. It returns "" for any other error, for
+// a refusal without the header (an S3-compatible store sends none), and
+// for a header that is not a region's name (it would go into a host name).
+func RedirectRegion(err error) string {
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) || re.Response == nil {
+		return ""
+	}
+	switch re.HTTPStatusCode() {
+	case http.StatusMovedPermanently:
+	case http.StatusBadRequest:
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || !redirectCodes[ae.ErrorCode()] {
+			return ""
+		}
+	default:
+		return ""
+	}
+	region := re.Response.Header.Get("X-Amz-Bucket-Region")
+	if audit.ValidRegion(region) != "" {
+		return ""
+	}
+	return region
 }
 
 // errNotForUpload is what uploadOnly answers to the calls an upload never

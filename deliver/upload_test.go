@@ -391,3 +391,52 @@ func TestS3PrefixWithAnAt(t *testing.T) {
 		t.Errorf("ParseS3URL with %%40: %q %q %v, want audits, alice@example.com/", bucket, prefix, err)
 	}
 }
+
+// TestRedirectRegion: the region an upload is to be sent to again is the
+// one S3 names (x-amz-bucket-region) when it refuses a request signed for
+// another region, and no other: not for another refusal, not without the
+// header (an S3-compatible store), not a header that is no region's name.
+func TestRedirectRegion(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		code   string
+		header string // x-amz-bucket-region; "" for none
+		want   string
+	}{
+		{"PermanentRedirect", http.StatusMovedPermanently, "PermanentRedirect", "eu-west-1", "eu-west-1"},
+		{"AuthorizationHeaderMalformed", http.StatusBadRequest, "AuthorizationHeaderMalformed", "ap-southeast-2", "ap-southeast-2"},
+		{"IllegalLocationConstraintException", http.StatusBadRequest, "IllegalLocationConstraintException", "af-south-1", "af-south-1"},
+		{"no header", http.StatusMovedPermanently, "PermanentRedirect", "", ""},
+		{"a header that is no region", http.StatusMovedPermanently, "PermanentRedirect", "eu-west-1.attacker.example", ""},
+		{"another refusal", http.StatusForbidden, "AccessDenied", "eu-west-1", ""},
+		{"another bad request", http.StatusBadRequest, "InvalidArgument", "eu-west-1", ""},
+	}
+	file := writeFile(t, t.TempDir(), "report.html", 10)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				if tt.header != "" {
+					w.Header().Set("X-Amz-Bucket-Region", tt.header)
+				}
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(tt.status)
+				fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>m</Message><RequestId>1</RequestId></Error>`, tt.code)
+			}))
+			defer srv.Close()
+			client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+				Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+			_, err := deliver.Upload(context.Background(), client, "s3://reports/x/", []string{file}, deliver.UploadOptions{})
+			if err == nil {
+				t.Fatal("Upload: no error")
+			}
+			if got := deliver.RedirectRegion(err); got != tt.want {
+				t.Errorf("RedirectRegion(%v) = %q, want %q", err, got, tt.want)
+			}
+		})
+	}
+	if got := deliver.RedirectRegion(errors.New("PermanentRedirect")); got != "" {
+		t.Errorf("RedirectRegion of an error of no response = %q, want none", got)
+	}
+}

@@ -458,6 +458,10 @@ type delivery struct {
 	// awsFlags are --profile and --region as given, for the commands that
 	// deliver again.
 	awsFlags []string
+	// s3Region is the region the upload was sent to last (the bucket's,
+	// when S3 named it), for the command that uploads again; "" before
+	// the upload.
+	s3Region string
 	getenv   func(string) string
 	// logf says what was done (not with --quiet), warnf what was not that
 	// someone may have expected.
@@ -537,8 +541,25 @@ func (dl *delivery) uploadAgain() string {
 	if d.uploadOwner != "" {
 		args = append(args, "--expected-bucket-owner", d.uploadOwner)
 	}
-	args = append(args, dl.awsFlags...)
+	args = append(args, withRegion(dl.awsFlags, dl.s3Region)...)
 	return shellCommand(args...)
+}
+
+// withRegion returns flags (deliveryAWSFlags) with --region region in
+// place of theirs; flags as they are when region is "".
+func withRegion(flags []string, region string) []string {
+	if region == "" {
+		return flags
+	}
+	var out []string
+	for i := 0; i < len(flags); i++ {
+		if flags[i] == "--region" {
+			i++ // and its value
+			continue
+		}
+		out = append(out, flags[i])
+	}
+	return append(out, "--region", region)
 }
 
 // uploadFilters are the AWS CLI's filters that copy, of out, the files
@@ -724,7 +745,11 @@ func (dl *delivery) mailDue(info audit.RunInfo, dir string) (bool, string) {
 }
 
 // uploadAll puts every written file under --upload, each directory of the
-// output under its own prefix, and returns where the reports are.
+// output under its own prefix, and returns where the reports are. The
+// upload starts in the region of the delivery's calls and,
+// when S3 answers that the bucket is in another (a central bucket of one
+// region, audits of every region), goes on in the bucket's, as the AWS CLI
+// does: run has no flag of its own for the upload's region.
 func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, error) {
 	conn, err := dl.conn()
 	if err == nil {
@@ -735,12 +760,6 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 	if err != nil {
 		return "", fmt.Errorf("--upload: %w", err)
 	}
-	client := s3.NewFromConfig(conn.Config(), func(o *s3.Options) {
-		// A custom endpoint (MinIO, a test's fake) wants path-style
-		// addresses; AWS's own takes either.
-		o.UsePathStyle = o.BaseEndpoint != nil
-		awsconn.GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
-	})
 	dest := strings.TrimSuffix(dl.d.upload, "/") + "/"
 	byDir := map[string][]string{}
 	var dirs []string
@@ -755,17 +774,45 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 		byDir[rel] = append(byDir[rel], p)
 	}
 	opts := deliver.UploadOptions{SSE: dl.d.uploadSSE, KMSKeyID: dl.d.uploadKMS, ExpectedBucketOwner: dl.d.uploadOwner}
-	n := 0
-	for _, rel := range dirs {
-		prefix := dest
-		if rel != "." {
-			prefix += filepath.ToSlash(rel) + "/"
+	put := func(region string) (int, error) {
+		client := s3.NewFromConfig(conn.Config(), func(o *s3.Options) {
+			o.Region = region
+			// A custom endpoint (MinIO, a test's fake) wants path-style
+			// addresses; AWS's own takes either.
+			o.UsePathStyle = o.BaseEndpoint != nil
+			awsconn.GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
+		})
+		n := 0
+		for _, rel := range dirs {
+			prefix := dest
+			if rel != "." {
+				prefix += filepath.ToSlash(rel) + "/"
+			}
+			locs, err := deliver.Upload(ctx, client, prefix, byDir[rel], opts)
+			n += len(locs)
+			if err != nil {
+				return n, err
+			}
 		}
-		locs, err := deliver.Upload(ctx, client, prefix, byDir[rel], opts)
-		n += len(locs)
-		if err != nil {
-			return "", fmt.Errorf("--upload: %w", err)
+		return n, nil
+	}
+	first := conn.Region()
+	dl.s3Region = first
+	n, err := put(first)
+	if r := deliver.RedirectRegion(err); r != "" && r != first {
+		// Once: S3 names the bucket's region, and a second refusal is
+		// told as it is. What went before the refusal (nothing, as S3
+		// refuses the first request) is put again.
+		bucket, _, _ := deliver.ParseS3URL(dest)
+		dl.logf("the bucket %s is in %s: uploading there", bucket, r)
+		dl.s3Region = r
+		n, err = put(r)
+	}
+	if err != nil {
+		if dl.s3Region != first {
+			return "", fmt.Errorf("--upload (the bucket is in %s, S3 said): %w", dl.s3Region, err)
 		}
+		return "", fmt.Errorf("--upload: %w", err)
 	}
 	dl.logf("uploaded %s to %s", plural(n, "file"), dest)
 	return dest, nil
