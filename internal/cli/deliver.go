@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -435,10 +436,41 @@ func (o *runOptions) deliveryAWSFlags() []string {
 	if o.profile != "" {
 		flags = append(flags, "--profile", o.profile)
 	}
-	if o.region != "" {
-		flags = append(flags, "--region", o.region)
+	if r := cmp.Or(o.region, o.configRegion); r != "" {
+		flags = append(flags, "--region", r)
 	}
 	return flags
+}
+
+// sesRegionProblem refuses --mail-via ses without a region to send in
+// (region, from --region or the AWS configuration, is ""), before any
+// call: SES verifies its senders in one region, which no other setting of
+// the run (--regions, the home region) stands for, and SES's client found
+// the region missing only at the send, after the whole audit. nil when
+// the delivery does not use SES or region names one.
+func (d *deliveryOptions) sesRegionProblem(region string) error {
+	if !d.mailing() || d.via() != "ses" || region != "" {
+		return nil
+	}
+	return usagef("--mail-via ses needs a region: pass --region or set AWS_REGION")
+}
+
+// checkSESRegion is sesRegionProblem for the commands that call AWS only to
+// deliver (report, mail): it loads the AWS configuration, which calls
+// nothing, for the region it names, and keeps that region for the
+// commands that deliver again (configRegion). A configuration that does
+// not load is the delivery's to report, as it was.
+func (o *runOptions) checkSESRegion(ctx context.Context) error {
+	d := &o.delivery
+	if !d.mailing() || d.via() != "ses" || o.region != "" {
+		return nil
+	}
+	conn, err := awsconn.Load(ctx, o.awsSettings())
+	if err != nil {
+		return nil
+	}
+	o.configRegion = conn.Region()
+	return d.sesRegionProblem(o.configRegion)
 }
 
 // delivery is what one delivery needs.
@@ -746,10 +778,10 @@ func (dl *delivery) mailDue(info audit.RunInfo, dir string) (bool, string) {
 
 // uploadAll puts every written file under --upload, each directory of the
 // output under its own prefix, and returns where the reports are. The
-// upload starts in the region of the delivery's calls and,
-// when S3 answers that the bucket is in another (a central bucket of one
-// region, audits of every region), goes on in the bucket's, as the AWS CLI
-// does: run has no flag of its own for the upload's region.
+// upload starts in uploadRegion and, when S3 answers that the bucket is in
+// another (a central bucket of one region, audits of every region), goes
+// on in the bucket's, as the AWS CLI does: run has no flag of its own for
+// the upload's region.
 func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, error) {
 	conn, err := dl.conn()
 	if err == nil {
@@ -796,7 +828,7 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 		}
 		return n, nil
 	}
-	first := conn.Region()
+	first := uploadRegion(conn)
 	dl.s3Region = first
 	n, err := put(first)
 	if r := deliver.RedirectRegion(err); r != "" && r != first {
@@ -816,6 +848,16 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 	}
 	dl.logf("uploaded %s to %s", plural(n, "file"), dest)
 	return dest, nil
+}
+
+// uploadRegion is the region the upload's first request goes to: that of
+// the delivery's calls (--region, AWS_REGION, the profile's), else the
+// run's home region (the first of --regions, ...), else us-east-1, as the
+// AWS CLI's S3 calls without a region: S3 names the bucket's own region
+// in its answer, where the upload goes on (uploadAll). An S3-compatible
+// store (MinIO) takes any region, us-east-1 by default.
+func uploadRegion(conn *awsconn.Conn) string {
+	return cmp.Or(conn.Region(), conn.HomeRegion(), "us-east-1")
 }
 
 // mailSource is one directory's reports to mail: the run's output, or a
@@ -1538,6 +1580,9 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if !d.mailing() {
 		problems = append(problems, usagef("mail: --to ADDRESSES, or --mail-to-label LABEL to mail each group its own"))
+	}
+	if err := o.checkSESRegion(ctx); err != nil {
+		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
 		return o.joinProblems(problems)

@@ -31,8 +31,13 @@ type runOptions struct {
 	instanceIDs listFlag
 	skipInvalid bool
 
-	profile       string
-	region        string
+	profile string
+	region  string
+	// configRegion is the region the AWS configuration (AWS_REGION, the
+	// profile's) names when --region does not, as report and mail found
+	// it before --mail-via ses (checkSESRegion), for the commands that
+	// deliver again; run puts it in region.
+	configRegion  string
 	endpointURL   string
 	allowInsecure bool
 	maxAttempts   int

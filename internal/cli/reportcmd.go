@@ -109,6 +109,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		problems = append(problems, err)
 	}
+	if err := o.checkSESRegion(ctx); err != nil {
+		problems = append(problems, err)
+	}
 	if len(problems) > 0 {
 		return o.joinProblems(problems)
 	}

@@ -224,6 +224,9 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		if err := conn.CheckEndpointsOf(o.otherServices(spec)...); err != nil {
 			problems = append(problems, err)
 		}
+		if err := o.delivery.sesRegionProblem(conn.Region()); err != nil {
+			problems = append(problems, err)
+		}
 	}
 	if fleet != nil && conn != nil {
 		region := o.region
