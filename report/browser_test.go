@@ -250,6 +250,50 @@ const inspect = `(sel) => {
 	};
 }`
 
+// splitWords lists the words, in the page's tables, that are laid out on
+// more than one line though a reader takes them in whole: every instance ID
+// shown as a value (a hyphen is no place to break one), and each word of the input line
+// (FILE:LINE) of a target that could not be audited when that line is short
+// enough to fit one (wholeInput characters). Each is named with the table
+// it is in.
+const splitWords = `(wholeInput) => {
+	const split = [];
+	const lines = (r) => new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.top))).size;
+	const check = (cell, re) => {
+		const nodes = [];
+		let text = "";
+		const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+		for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+			nodes.push({n, at: text.length});
+			text += n.textContent;
+		}
+		// The text node holding offset i; at an end, the one it ends.
+		const find = (i, end) => nodes.findLast(x => end ? x.at < i : x.at <= i);
+		for (const m of text.matchAll(re)) {
+			const from = find(m.index, false), to = find(m.index + m[0].length, true);
+			const r = document.createRange();
+			r.setStart(from.n, m.index - from.at);
+			r.setEnd(to.n, m.index + m[0].length - to.at);
+			if (lines(r) > 1) {
+				const t = cell.closest("table[id]");
+				split.push((t ? "#" + t.id + " " : "") + JSON.stringify(m[0]));
+			}
+		}
+	};
+	// An ID as a value, not one that a message mentions in its prose.
+	for (const cell of document.querySelectorAll("td, span")) {
+		if (/^\s*m?i-[0-9a-f]{8}(?:[0-9a-f]{9})?\s*$/.test(cell.textContent)) {
+			check(cell, /\S+/g);
+		}
+	}
+	for (const cell of document.querySelectorAll("#problems tr > td:last-child")) {
+		if (cell.textContent.length <= wholeInput) {
+			check(cell, /\S+/g);
+		}
+	}
+	return split;
+}`
+
 // showPage opens path in a new tab of the browser of parent, on a screen of
 // size vp with the network off, and returns what the tab logged and the
 // boxes of the elements selected by sels.
@@ -422,9 +466,12 @@ func TestHTMLInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, vp := range []viewport{desktop, phone} {
-				_, boxes, _ := showPage(t, browserCtx, mailPath, vp, "#headline")
+				_, boxes, tabCtx := showPage(t, browserCtx, mailPath, vp, "#headline")
 				if b := boxes["#headline"]; b.ScrollWidth > b.ViewportWidth {
 					t.Errorf("the mail is %.0f px wide on a %.0f px screen: it scrolls sideways, widened by %q", b.ScrollWidth, b.ViewportWidth, b.Wide)
+				}
+				if split := splitIn(t, tabCtx); len(split) > 0 {
+					t.Errorf("the mail at %d px: laid out on more than one line: %q", vp.width, split)
 				}
 			}
 
@@ -455,6 +502,9 @@ func TestHTMLInBrowser(t *testing.T) {
 							t.Errorf("%s at (%.0f,%.0f)-(%.0f,%.0f): not whole within the %.0f px width",
 								sel, b.Left, b.Top, b.Right, b.Bottom, b.ViewportWidth)
 						}
+					}
+					if split := splitIn(t, tabCtx); len(split) > 0 {
+						t.Errorf("laid out on more than one line: %q", split)
 					}
 					if b := boxes["#headline"]; b.ScrollWidth > b.ViewportWidth {
 						t.Errorf("the page is %.0f px wide on a %.0f px screen: it scrolls sideways, widened by %q", b.ScrollWidth, b.ViewportWidth, b.Wide)
@@ -519,6 +569,17 @@ func TestHTMLInBrowser(t *testing.T) {
 			}
 		})
 	}
+}
+
+// splitIn returns splitWords of the page shown in tabCtx: IDs never break
+// mid-word, nor a short input line.
+func splitIn(t *testing.T, tabCtx context.Context) []string {
+	t.Helper()
+	split, err := chromedp.Run(tabCtx, chromedp.Evaluate[[]string](fmt.Sprintf("(%s)(%d)", splitWords, 40)))
+	if err != nil {
+		t.Fatalf("finding split words: %v", err)
+	}
+	return split
 }
 
 // offPage returns the requested URLs other than the page's own file.
