@@ -63,11 +63,11 @@ func about(m *Model) []Detail {
 	stale := m.Settings.StaleAfter
 	switch st := m.Settings; {
 	case st.StaleBefore != nil:
-		stale += " (stale: last run before " + dateWords(st.StaleBefore) + ", or never)"
+		stale += " (stale: last run before " + cutoffWords(st.StaleBefore) + ", or never)"
 	case st.StaleBeforeEarliest != nil:
 		// A resumed run, or a merge: each attempt's reads are judged
 		// from its start. Dates that read alike are said once.
-		first, last := dateWords(st.StaleBeforeEarliest), dateWords(st.StaleBeforeLatest)
+		first, last := cutoffWords(st.StaleBeforeEarliest), cutoffWords(st.StaleBeforeLatest)
 		if first == last {
 			stale += " before the attempt that read each instance started (stale: last run before " + first + ", or never)"
 		} else {
@@ -129,6 +129,14 @@ func dateWords(t *time.Time) string {
 		return "unknown"
 	}
 	return t.UTC().Format(dateLayout)
+}
+
+// cutoffWords is dateWords for a stale cut-off: exact (see cutoffText).
+func cutoffWords(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "unknown"
+	}
+	return cutoffText(*t)
 }
 
 func elapsedWords(start, end *time.Time) string {

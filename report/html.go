@@ -301,6 +301,11 @@ func intValue(v reflect.Value) (int, bool) {
 //     with it ("1 instance", "2 instances").
 //   - date T: a *time.Time or time.Time in UTC ("2025-06-01 12:00:00 UTC"),
 //     or "—" when nil or zero.
+//   - cutoffDate T: a stale cut-off (Settings.StaleBefore and the like) as
+//     date writes it, but with the milliseconds when it has any, a finer
+//     fraction rounded up ("2025-06-01 12:00:05.536 UTC"): an execution
+//     date (whole milliseconds) is before T exactly when it is before the
+//     date written, to the second as it would not be.
 //   - shortDate T: like date, without the zone ("2025-06-01 12:00:05"),
 //     for table cells under a "(UTC)" heading.
 //   - exactDate T: a *time.Time or time.Time as stored, RFC 3339 in UTC
@@ -352,6 +357,7 @@ func HTMLFuncs() template.FuncMap {
 		"pct":          htmlPct,
 		"plural":       htmlPlural,
 		"date":         htmlDate,
+		"cutoffDate":   htmlCutoffDate,
 		"shortDate":    htmlShortDate,
 		"exactDate":    htmlExactDate,
 		"elapsed":      htmlElapsed,
@@ -444,6 +450,31 @@ func DateText(t time.Time) string {
 	return t.UTC().Format(dateLayout)
 }
 
+// cutoffLayout is dateLayout with the milliseconds.
+const cutoffLayout = "2006-01-02 15:04:05.000 UTC"
+
+// cutoffText writes a stale cut-off (Settings.StaleBefore) as DateText
+// writes a date, but exact: with its milliseconds when it has any
+// ("2025-06-01 12:00:05.536 UTC"), a finer fraction rounded up. SSM's dates
+// are whole milliseconds, and one is before the cut-off exactly when it is
+// before the date written, so a reader can check each row as the reports
+// show it (to the millisecond in the CSV files, the workbook and a <time>'s
+// title); cut to the second, a stale row of 12:00:05.375 would read as not
+// before a cut-off of 12:00:05. "—" for the zero time.
+func cutoffText(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	t = t.UTC()
+	if ms := t.Truncate(time.Millisecond); !ms.Equal(t) {
+		t = ms.Add(time.Millisecond)
+	}
+	if t.Nanosecond() == 0 {
+		return t.Format(dateLayout)
+	}
+	return t.Format(cutoffLayout)
+}
+
 func htmlDate(v any) (string, error) {
 	switch t := v.(type) {
 	case *time.Time:
@@ -457,6 +488,21 @@ func htmlDate(v any) (string, error) {
 		return "—", nil
 	}
 	return "", fmt.Errorf("date: %T is not a time", v)
+}
+
+func htmlCutoffDate(v any) (string, error) {
+	switch t := v.(type) {
+	case *time.Time:
+		if t == nil {
+			return "—", nil
+		}
+		return cutoffText(*t), nil
+	case time.Time:
+		return cutoffText(t), nil
+	case nil:
+		return "—", nil
+	}
+	return "", fmt.Errorf("cutoffDate: %T is not a time", v)
 }
 
 func htmlShortDate(v any) (string, error) {

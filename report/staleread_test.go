@@ -186,47 +186,59 @@ func indexOf(t *testing.T, header []string, name string) int {
 	return -1
 }
 
-// TestStaleAttemptsInOneSecond: attempts that started within one second
-// (shards started together, then merged) have cut-offs that read alike:
-// the reports give the date once, not twice for the first and the last.
-func TestStaleAttemptsInOneSecond(t *testing.T) {
-	second := runStart.Add(300 * time.Millisecond)
-	var results []audit.Result
-	for i, read := range []time.Time{runStart.Add(time.Millisecond), second.Add(time.Millisecond)} {
-		results = append(results, audit.Result{AccountID: acct1, Region: east, InstanceID: fmt.Sprintf("i-%017x", i+1),
-			Outcome: audit.OutcomeCompliant, Pages: 1, AuditedAt: read,
-			Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(old)}}})
-	}
-	run := fixtureRun()
-	run.Attempts = []time.Time{second, runStart} // unsorted: a hand-edited run.json
-	run.Targets, run.Invalid = len(results), 0
-	opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: run, StaleAfter: audit.DefaultStaleAfter,
-		Formats: []report.Format{report.FormatHTML}}
-	if _, err := report.Render(context.Background(), opts); err != nil {
-		t.Fatal(err)
-	}
-	m, err := report.Build(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Settings.StaleBefore != nil {
-		t.Errorf("stale_before %v for two cut-offs 300ms apart", m.Settings.StaleBefore)
-	}
-	const date = "2025-05-25 12:00:00 UTC"
-	page, err := os.ReadFile(filepath.Join(opts.Dir, report.HTMLFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	words := strings.Join(strings.Fields(text(parseHTML(t, page))), " ")
-	if !strings.Contains(words, "when the attempt that read their instance started (before "+date+"), or that never ran") {
-		t.Errorf("report.html does not give the one date once:\n%s", words)
-	}
-	if strings.Contains(words, "for the first attempt") {
-		t.Errorf("report.html gives the same date for the first attempt and the last")
-	}
-	for _, d := range m.About {
-		if d.Label == "Stale after" && (strings.Count(d.Value, date) != 1 || strings.Contains(d.Value, "first attempt")) {
-			t.Errorf("Stale after: %q, want %s once", d.Value, date)
-		}
+// TestStaleAttemptsReadAlike: attempts that started within one millisecond
+// (shards started together, then merged) have cut-offs that read alike, as
+// the reports print a cut-off to the millisecond, rounded up: the reports
+// give the date once, not twice for the first and the last. Attempts 300ms
+// apart have cut-offs that a row can fall between: both are given, though
+// they share a second.
+func TestStaleAttemptsReadAlike(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		first, second time.Time
+		want          string // the dates, as the reports give them
+	}{
+		{"in one millisecond", runStart.Add(100 * time.Microsecond), runStart.Add(300 * time.Microsecond),
+			"2025-05-25 12:00:00.001 UTC"},
+		{"in one second", runStart, runStart.Add(300 * time.Millisecond),
+			"2025-05-25 12:00:00 UTC for the first attempt, 2025-05-25 12:00:00.300 UTC for the last"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var results []audit.Result
+			for i, read := range []time.Time{tt.first.Add(tt.second.Sub(tt.first) / 2), tt.second.Add(time.Millisecond)} {
+				results = append(results, audit.Result{AccountID: acct1, Region: east, InstanceID: fmt.Sprintf("i-%017x", i+1),
+					Outcome: audit.OutcomeCompliant, Pages: 1, AuditedAt: read,
+					Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(old)}}})
+			}
+			run := fixtureRun()
+			run.StartedAt = tt.first
+			run.Attempts = []time.Time{tt.second, tt.first} // unsorted: a hand-edited run.json
+			run.Targets, run.Invalid = len(results), 0
+			opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: run, StaleAfter: audit.DefaultStaleAfter,
+				Formats: []report.Format{report.FormatHTML}}
+			if _, err := report.Render(context.Background(), opts); err != nil {
+				t.Fatal(err)
+			}
+			m, err := report.Build(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Settings.StaleBefore != nil {
+				t.Errorf("stale_before %v for two cut-offs", m.Settings.StaleBefore)
+			}
+			page, err := os.ReadFile(filepath.Join(opts.Dir, report.HTMLFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			words := strings.Join(strings.Fields(text(parseHTML(t, page))), " ")
+			if want := "when the attempt that read their instance started (before " + tt.want + "), or that never ran"; !strings.Contains(words, want) {
+				t.Errorf("report.html does not say %q:\n%s", want, words)
+			}
+			for _, d := range m.About {
+				if want := "(stale: last run before " + tt.want + ", or never)"; d.Label == "Stale after" && !strings.HasSuffix(d.Value, want) {
+					t.Errorf("Stale after: %q, want it to end %q", d.Value, want)
+				}
+			}
+		})
 	}
 }
