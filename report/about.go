@@ -16,8 +16,10 @@ import (
 
 // about describes the run and the report's settings in words, one Detail a
 // line, for the HTML's "About this run" and the workbook's Summary alike.
-// Run options it knows are said in words ("Rate": "adaptive, reached 41
-// calls/s"); any other option is named after its key, its value as text.
+// Run options it knows are said in words ("Rate": "fixed at 20 calls/s per
+// account and region (mean 7.5 calls/s, all account-regions together)");
+// any other option is named after its key, its value in words too (yes or
+// no, a list's items).
 func about(m *Model) []Detail {
 	r := m.Run
 	var ds []Detail
@@ -51,15 +53,7 @@ func about(m *Model) []Detail {
 		thousands(int(s.Throttled)), plural(int(s.Retries), "retry", "retries")))
 
 	opts := r.Options
-	rate, fixed := number(opts["rate"])
-	switch {
-	case fixed && rate > 0:
-		add("Rate", fmt.Sprintf("fixed at %s calls/s per account and region (mean %s calls/s)", decimal(rate), decimal(s.Rate)))
-	case s.LimiterRate > 0:
-		add("Rate", fmt.Sprintf("adaptive, reached %s calls/s (mean %s calls/s)", decimal(s.LimiterRate), decimal(s.Rate)))
-	default:
-		add("Rate", fmt.Sprintf("adaptive, never limited (mean %s calls/s)", decimal(s.Rate)))
-	}
+	add("Rate", rateWords(opts["rate"], s))
 	stale := m.Settings.StaleAfter
 	switch st := m.Settings; {
 	case st.StaleBefore != nil:
@@ -94,12 +88,14 @@ func about(m *Model) []Detail {
 		"resume":        flag("continued an earlier run's record", ""),
 		"instances":     listNames,
 		"region":        regionWords(m),
+		// Each filter holds commas of its own (Key=NAME,Values=V1,V2).
+		"filter": func(v any) (string, bool) { return listWords(v, "; ") },
 	}
 	labels := map[string]string{
 		"concurrency": "Concurrency", "max_results": "Page size", "max_pages": "Page limit",
 		"max_attempts": "Attempts", "skip_invalid": "Invalid input",
 		"resume": "Resume", "endpoint_url": "Endpoint", "fail_on": "Fail on", "format": "Formats",
-		"instances": "Instance lists",
+		"instances": "Instance lists", "instance_id": "Instance IDs", "role_arn": "Role ARN",
 	}
 	for _, k := range slices.Sorted(maps.Keys(opts)) {
 		say, isKnown := known[k]
@@ -122,6 +118,35 @@ func about(m *Model) []Detail {
 		}
 	}
 	return ds
+}
+
+// rateWords says how fast the run called SSM: the rate option (opt, as
+// run.json holds it) and the stats. Their figures are not alike: the mean
+// (Stats.Rate) is of the whole run, every account-region together, while a
+// limit (the fixed rate, LimiterRate, LimiterPeak) is one account-region's,
+// so a mean beside a limit says so. An adaptive limit that throttling
+// never cut is only how far the limiter's start had grown, whatever the
+// calls did (a discovery of a few calls, one a region, has a mean above
+// it): it is left unsaid, as no rate the run reached. Once cut, the limit
+// is what SSM let through.
+func rateWords(opt any, s audit.Stats) string {
+	mean := fmt.Sprintf("mean %s calls/s", decimal(s.Rate))
+	together := " (" + mean + ", all account-regions together)"
+	if rate, ok := number(opt); ok && rate > 0 {
+		return "fixed at " + decimal(rate) + " calls/s per account and region" + together
+	}
+	switch {
+	case s.LimiterPeak > 0:
+		return fmt.Sprintf("adaptive, cut for throttling: its limit was at most %s calls/s per account and region after the first cut, %s at the end",
+			decimal(s.LimiterPeak), decimal(s.LimiterRate)) + together
+	case s.Throttled > 0 && s.LimiterRate > 0:
+		// A merge of runs keeps the highest limit at the end, not the
+		// peaks.
+		return fmt.Sprintf("adaptive, throttled: its limit was %s calls/s per account and region at the end", decimal(s.LimiterRate)) + together
+	case s.Throttled > 0:
+		return "adaptive, throttled (" + mean + ")"
+	}
+	return "adaptive, never throttled (" + mean + ")"
 }
 
 func dateWords(t *time.Time) string {
@@ -275,19 +300,8 @@ func flag(yes, no string) func(any) (string, bool) {
 // listNames says which --instances lists a run read: their file names
 // (not where they are on the machine that ran it), standard input for -.
 func listNames(v any) (string, bool) {
-	var names []string
-	switch l := v.(type) {
-	case []string:
-		names = slices.Clone(l)
-	case []any:
-		for _, x := range l {
-			s, ok := x.(string)
-			if !ok {
-				return "", false
-			}
-			names = append(names, s)
-		}
-	default:
+	names, ok := stringList(v)
+	if !ok {
 		return "", false
 	}
 	for i, n := range names {
@@ -300,10 +314,48 @@ func listNames(v any) (string, bool) {
 	return strings.Join(names, ", "), len(names) > 0
 }
 
-// optionText renders a run option: a string as it is, anything else as JSON.
+// stringList reads a list option: a []string when the run passed it in
+// memory, a []any of strings once run.json was read back. ok is false when
+// v is no such list.
+func stringList(v any) (items []string, ok bool) {
+	switch l := v.(type) {
+	case []string:
+		return slices.Clone(l), true
+	case []any:
+		for _, x := range l {
+			s, ok := x.(string)
+			if !ok {
+				return nil, false
+			}
+			items = append(items, s)
+		}
+		return items, true
+	}
+	return nil, false
+}
+
+// listWords says a list option as its items in order, joined by sep; false
+// when v is no list of strings, or an empty one.
+func listWords(v any, sep string) (string, bool) {
+	items, ok := stringList(v)
+	return strings.Join(items, sep), ok && len(items) > 0
+}
+
+// optionText renders a run option in words: a string as it is, a yes-or-no
+// option as yes or no, a list of strings as its items joined by ", ", a
+// number as it is; anything else as JSON.
 func optionText(v any) string {
-	if s, ok := v.(string); ok {
-		return s
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	}
+	if items, ok := stringList(v); ok {
+		return strings.Join(items, ", ")
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -676,7 +676,7 @@ func TestBuildCanceled(t *testing.T) {
 }
 
 // TestModelAbout checks the run in words: no raw option dumps or Go
-// durations, the rate as the run reached it.
+// durations, the rate as the run went (see TestAboutRate for each case).
 func TestModelAbout(t *testing.T) {
 	run := fixtureRun()
 	run.Options = map[string]any{"rate": 0.0, "stale_after": "168h0m0s", "concurrency": 16.0, "max_pages": 1000, "skip_invalid": true, "region": east,
@@ -691,7 +691,7 @@ func TestModelAbout(t *testing.T) {
 		}
 	}
 	for label, want := range map[string]string{
-		"Rate":           "adaptive, reached 41 calls/s (mean 7.5 calls/s)",
+		"Rate":           "adaptive, throttled: its limit was 41 calls/s per account and region at the end (mean 7.5 calls/s, all account-regions together)",
 		"Stale after":    "7 days (stale: last run before 2025-05-25 12:00:00 UTC, or never)", // the run's start, though its instances were read a minute in
 		"Concurrency":    "16 instances audited at once",
 		"Page limit":     "1,000 pages per instance at most",
@@ -717,7 +717,7 @@ func TestModelAbout(t *testing.T) {
 	run.Options["rate"] = 20
 	m = build(t, nil, run, nil)
 	for _, d := range m.About {
-		if d.Label == "Rate" && d.Value != "fixed at 20 calls/s per account and region (mean 7.5 calls/s)" {
+		if d.Label == "Rate" && d.Value != "fixed at 20 calls/s per account and region (mean 7.5 calls/s, all account-regions together)" {
 			t.Errorf("fixed rate: %q", d.Value)
 		}
 	}

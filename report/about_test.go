@@ -1,0 +1,92 @@
+package report_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// TestAboutRate: the Rate line says what each figure of run.json's stats
+// is. limiter_rate is the limit an account-region was paced by at the end
+// and limiter_peak the highest after a cut for throttling, each for one
+// account-region; rate is the mean of the whole run, every account-region
+// together. An adaptive limit that was never cut is no rate the run
+// reached: a discovery that found no node made 3 calls, one per region, at
+// 53.5 calls/s together, while each region's limit had grown to 20.5.
+func TestAboutRate(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		rate  any // the rate option, as run.json holds it
+		stats audit.Stats
+		want  string
+	}{
+		{"fixed", 20.0, audit.Stats{Calls: 14, Rate: 7.5, LimiterRate: 20},
+			"fixed at 20 calls/s per account and region (mean 7.5 calls/s, all account-regions together)"},
+		{"adaptive, never throttled", 0.0, audit.Stats{Calls: 3, Rate: 53.5, LimiterRate: 20.5},
+			"adaptive, never throttled (mean 53.5 calls/s)"},
+		{"adaptive, cut for throttling", 0.0, audit.Stats{Calls: 900, Throttled: 12, Rate: 36.2, LimiterRate: 41, LimiterPeak: 45.25},
+			"adaptive, cut for throttling: its limit was at most 45.3 calls/s per account and region after the first cut, 41 at the end (mean 36.2 calls/s, all account-regions together)"},
+		{"adaptive, throttled, no peak known", 0.0, audit.Stats{Calls: 900, Throttled: 12, Rate: 36.2, LimiterRate: 41},
+			"adaptive, throttled: its limit was 41 calls/s per account and region at the end (mean 36.2 calls/s, all account-regions together)"},
+		{"adaptive, throttled, no limit known", 0.0, audit.Stats{Calls: 900, Throttled: 12, Rate: 36.2},
+			"adaptive, throttled (mean 36.2 calls/s)"},
+		{"adaptive, no stats", nil, audit.Stats{},
+			"adaptive, never throttled (mean 0 calls/s)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			run := fixtureRun()
+			run.Options = map[string]any{}
+			if tt.rate != nil {
+				run.Options["rate"] = tt.rate
+			}
+			run.Stats = tt.stats
+			m := build(t, nil, run, nil)
+			got := ""
+			for _, d := range m.About {
+				if d.Label == "Rate" {
+					got = d.Value
+				}
+			}
+			if got != tt.want {
+				t.Errorf("Rate: %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestAboutOptionsInWords: every option of the run reads in plain words, as
+// the README promises of "About this run": a yes-or-no option says yes or
+// no, never true or false; a list is its items, never JSON; the filters
+// are as they were written, one after another.
+func TestAboutOptionsInWords(t *testing.T) {
+	run := fixtureRun()
+	run.Options = map[string]any{
+		"discover": true, "triage": true, "with_instance_info": false,
+		"filter":      []any{"Key=tag:Env,Values=prod,staging", "Key=tag-key,Values=Owner"},
+		"instance_id": []any{"i-00000000000000001", "i-00000000000000002"},
+		"regions":     []any{east, west},
+		"role_arn":    "arn:aws:iam::{account}:role/Audit",
+	}
+	m := build(t, nil, run, nil)
+	got := map[string]string{}
+	for _, d := range m.About {
+		got[d.Label] = d.Value
+		if strings.ContainsAny(d.Value, `[]"`) || strings.Contains(d.Value, "true") || strings.Contains(d.Value, "false") {
+			t.Errorf("%s: %q is not in words", d.Label, d.Value)
+		}
+	}
+	for label, want := range map[string]string{
+		"Discover":           "yes",
+		"Triage":             "yes",
+		"With instance info": "no",
+		"Filter":             "Key=tag:Env,Values=prod,staging; Key=tag-key,Values=Owner",
+		"Instance IDs":       "i-00000000000000001, i-00000000000000002",
+		"Regions":            east + ", " + west,
+		"Role ARN":           "arn:aws:iam::{account}:role/Audit",
+	} {
+		if got[label] != want {
+			t.Errorf("%s: %q, want %q", label, got[label], want)
+		}
+	}
+}
