@@ -332,6 +332,7 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.Stats.Retries += ri.Stats.Retries
 		out.Stats.Seconds = max(out.Stats.Seconds, ri.Stats.Seconds)
 		out.Stats.LimiterRate = max(out.Stats.LimiterRate, ri.Stats.LimiterRate)
+		out.Stats.LimiterPeak = max(out.Stats.LimiterPeak, ri.Stats.LimiterPeak)
 		if ri.Error != "" && out.Error == "" && !derivedError(ri.Error) && !sitesSay(ri) {
 			out.Error = ri.Error
 		}

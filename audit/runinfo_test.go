@@ -382,3 +382,17 @@ func TestMergeRunInfoFailedSitesOnce(t *testing.T) {
 		t.Errorf("merged error %q, want it worked out from the sites", got.Error)
 	}
 }
+
+// TestMergeRunInfoLimiterPeak: a merge keeps the highest limiter rates of
+// its inputs, the peak after a cut as well as the rate at the end: it kept
+// only the latter, and a merged report could not say the limiter was cut.
+func TestMergeRunInfoLimiterPeak(t *testing.T) {
+	got := audit.MergeRunInfo([]audit.RunInfo{
+		{Targets: 4, Complete: true, Stats: audit.Stats{LimiterRate: 40, LimiterPeak: 55}},
+		{Targets: 5, Complete: true, Stats: audit.Stats{LimiterRate: 45}},
+		{Targets: 6, Complete: true, Stats: audit.Stats{LimiterRate: 30, LimiterPeak: 61}},
+	})
+	if got.Stats.LimiterRate != 45 || got.Stats.LimiterPeak != 61 {
+		t.Errorf("merged limiter rate %v, peak %v; want 45 and 61", got.Stats.LimiterRate, got.Stats.LimiterPeak)
+	}
+}
