@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -255,7 +256,7 @@ func noAnswer(err error) (u *UnreachableError, none bool) {
 		}
 		err = op.Err
 	}
-	u.Cause = silence(err)
+	u.Cause, u.Certificate = silence(err), certificateOf(err)
 	return u, true
 }
 
@@ -357,8 +358,67 @@ func answeredBadly(err error) (badAnswer, bool) {
 	return a, true
 }
 
+// CertificateProblem is what was wrong with the certificate of a server
+// that a TLS handshake failed on (see UnreachableError.Certificate). No
+// retry mends any of them.
+type CertificateProblem string
+
+const (
+	// CertificateUntrusted is a certificate signed by a CA not trusted
+	// here: a TLS-inspecting proxy's, or a private CA's, that the CA
+	// bundle does not hold.
+	CertificateUntrusted CertificateProblem = "untrusted"
+	// CertificateOtherHost is a certificate for other names than the
+	// host called.
+	CertificateOtherHost CertificateProblem = "other host"
+	// CertificateExpired is a certificate that has expired or is not yet
+	// valid (or this machine's clock is wrong).
+	CertificateExpired CertificateProblem = "expired"
+	// CertificateInvalid is a certificate not valid otherwise: a CA not
+	// allowed to sign it, a use it does not allow.
+	CertificateInvalid CertificateProblem = "invalid"
+)
+
+// certificateOf says what was wrong with the server's certificate when err
+// is a TLS handshake that failed on verifying it; "" otherwise.
+func certificateOf(err error) CertificateProblem {
+	p, _ := certificate(err)
+	return p
+}
+
+// certificate says what was wrong with the server's certificate when err
+// is a TLS handshake that failed on verifying it, and says so as the cause
+// of a silence: in a few words, then crypto/x509's, which name the
+// certificate's hosts or its CA (outside text: whoever shows it makes it
+// plain). It returns "", "" for any other error.
+func certificate(err error) (p CertificateProblem, cause string) {
+	var unknown x509.UnknownAuthorityError
+	var roots x509.SystemRootsError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &unknown):
+		return CertificateUntrusted, "the server's certificate is not trusted (" + unknown.Error() + ")"
+	case errors.As(err, &roots):
+		return CertificateUntrusted, "the server's certificate cannot be verified (" + roots.Error() + ")"
+	case errors.As(err, &host):
+		return CertificateOtherHost, "the server's certificate is for another host (" + host.Error() + ")"
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return CertificateExpired, "the server's certificate is out of date (" + invalid.Error() + ")"
+	case errors.As(err, &invalid):
+		return CertificateInvalid, "the server's certificate is not valid (" + invalid.Error() + ")"
+	case errors.As(err, &verify):
+		return CertificateInvalid, "the server's certificate is not valid (" + verify.Err.Error() + ")"
+	}
+	return "", ""
+}
+
 // silence says in a few words why a call got no answer.
 func silence(err error) string {
+	if _, cause := certificate(err); cause != "" {
+		return cause
+	}
 	var dns *net.DNSError
 	var op *net.OpError
 	var ne net.Error

@@ -605,6 +605,10 @@ type UnreachableError struct {
 	// resolve; never its user info), or "" when net/http does not say.
 	ThroughProxy bool
 	Proxy        string
+	// Certificate is set when the TLS handshake failed on the server's
+	// certificate (the proxy's, when ThroughProxy): what was wrong with
+	// it. Cause then says so, with crypto/x509's words.
+	Certificate CertificateProblem
 	// Status is the HTTP status of the answers that opened the circuit
 	// (5xx for server errors, any for answers not in SSM's protocol), when
 	// it was they and not a silence: the endpoint answered, but with

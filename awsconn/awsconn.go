@@ -23,7 +23,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -605,15 +604,52 @@ func IsLoopback(host string) bool {
 // It also retries an answer that could not be read: a body cut short by a
 // dropped connection, or one that is not the JSON SSM sends (a proxy's error
 // page). The SDK leaves those to the caller, since for some operations a
-// repeat is not safe; the auditor's calls only read.
+// repeat is not safe; the auditor's calls only read. A TLS handshake that
+// failed on the server's certificate, which the SDK retries as a dropped
+// connection, is not retried: it fails alike on every attempt.
 func NewRetryer(maxAttempts int) func() aws.Retryer {
 	return func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = maxAttempts
 			o.RateLimiter = ratelimit.None
-			o.Retryables = append(slices.Clone(o.Retryables), retry.IsErrorRetryableFunc(unreadableAnswer))
+			// Before the SDK's checks, which take it for a dropped
+			// connection.
+			o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(certificateRejected)}, o.Retryables...)
+			o.Retryables = append(o.Retryables, retry.IsErrorRetryableFunc(unreadableAnswer))
 		})
 	}
+}
+
+// certificateRejected leaves unretried a call whose TLS handshake failed on
+// the server's certificate: it fails alike on every attempt (a
+// TLS-inspecting proxy's CA not in the bundle, a certificate for another
+// host, an expired one).
+func certificateRejected(err error) aws.Ternary {
+	if u, none := audit.NoAnswer(err); none && u.Certificate != "" {
+		return aws.FalseTernary
+	}
+	return aws.UnknownTernary
+}
+
+// CertificateHint says what to check when the TLS handshake with an
+// endpoint failed on its certificate (see audit.CertificateProblem):
+// AWS_CA_BUNDLE for a CA not trusted here; for a certificate of another
+// host, source, the setting that set the endpoint ("" for the region's
+// own, or when not known), or what answers there; the clock for an
+// expired one.
+func CertificateHint(p audit.CertificateProblem, source string) string {
+	switch p {
+	case audit.CertificateUntrusted:
+		return "set AWS_CA_BUNDLE or the profile's ca_bundle to the CA that signs it (a TLS-inspecting proxy's)"
+	case audit.CertificateOtherHost:
+		if source != "" {
+			return "check " + source + ", which set this endpoint: its host must be one the certificate is for"
+		}
+		return "check what answers for that host: a TLS-inspecting proxy, or a name that resolves to another server"
+	case audit.CertificateExpired:
+		return "check this machine's clock, then the certificate of what answers there (a TLS-inspecting proxy's)"
+	}
+	return "check the certificate of what answers there (a TLS-inspecting proxy's), and the CA that AWS_CA_BUNDLE or the profile's ca_bundle names"
 }
 
 func unreadableAnswer(err error) aws.Ternary {

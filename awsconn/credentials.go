@@ -277,7 +277,8 @@ func unreadable(path string) string {
 
 // unreachableKind says, when err is a request of a credential source that
 // got no answer (a name that does not resolve, a connection refused or
-// timed out, a proxy that could not be reached), which host it went to (no
+// timed out, a certificate refused, a proxy that could not be reached),
+// which host it went to (no
 // user info, path or query), why, and what to check; "" for any other
 // failure. An instance metadata service that does not answer is left to
 // credentialsKind: it is the default chain's last resort, and on a
@@ -313,6 +314,9 @@ func unreachableKind(err error, src aws.CredentialSource) string {
 		hint = "check HTTPS_PROXY (the proxy) and NO_PROXY (the hosts reached without it)"
 	case src == aws.CredentialSourceHTTP:
 		hint = "check that the credentials endpoint runs (the ECS agent, the EKS Pod Identity Agent) at AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI, and that NO_PROXY names its host when HTTP_PROXY is set"
+	}
+	if u.Certificate != "" {
+		hint = CertificateHint(u.Certificate, "") // the network path is fine: a handshake took place
 	}
 	return fmt.Sprintf("cannot reach %s: %s; %s", where, u.Cause, hint)
 }

@@ -1041,7 +1041,9 @@ func unreachables(err error) []*audit.UnreachableError {
 }
 
 // unreachableHint says what to check when an endpoint could not be
-// reached: nothing of ours when the service answered with server errors;
+// reached: what to set or check when the TLS handshake failed on the
+// server's certificate (awsconn.CertificateHint); nothing of ours when the
+// service answered with server errors;
 // when what answered was not SSM (answers not in its protocol), the proxy's
 // settings and the setting the endpoint came from, if any; the proxy's
 // settings when it was the proxy that failed; otherwise the setting the
@@ -1054,6 +1056,8 @@ func unreachableHint(u *audit.UnreachableError, source string) string {
 	}
 	proxies := proxyVar + " (the proxy) and NO_PROXY (the hosts reached without it)"
 	switch {
+	case u.Certificate != "":
+		return awsconn.CertificateHint(u.Certificate, source)
 	case u.BadAnswer != "" && source != "":
 		return "check " + source + ", which set this endpoint, " + proxies + ", and the firewalls on the way"
 	case u.BadAnswer != "":
