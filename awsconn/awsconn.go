@@ -355,6 +355,33 @@ func regionConfigured(cfg aws.Config) bool {
 // neither names one.
 func (c *Conn) Region() string { return c.cfg.Region }
 
+// RegionSource names the setting of the AWS configuration that Region comes
+// from: AWS_REGION, AWS_DEFAULT_REGION or "the region of profile NAME";
+// "" when the Region setting gives it, or nothing does.
+func (c *Conn) RegionSource() string {
+	if c.s.Region != "" || c.cfg.Region == "" {
+		return ""
+	}
+	// The SDK's order: the environment, then the profile.
+	for _, src := range c.cfg.ConfigSources {
+		switch src := src.(type) {
+		case config.EnvConfig:
+			if src.Region == "" {
+				continue
+			}
+			if os.Getenv("AWS_REGION") == src.Region {
+				return "AWS_REGION"
+			}
+			return "AWS_DEFAULT_REGION"
+		case config.SharedConfig:
+			if src.Region != "" {
+				return "the region of profile " + src.Profile
+			}
+		}
+	}
+	return ""
+}
+
 // HomeRegion returns the region of the calls that belong to no one region
 // (STS, Organizations, EC2's DescribeRegions): Region, else the settings'
 // HomeRegion; "" when neither names one.

@@ -171,6 +171,9 @@ type job struct {
 	// unreachable are the account-regions given up on (see
 	// audit.UnreachableError), for the closing lines to tell.
 	unreachable []*audit.UnreachableError
+	// regionFrom names the setting that the run's default region came
+	// from (see regionSource).
+	regionFrom string
 	// audited counts the instances this attempt audited, for the closing
 	// lines to tell.
 	audited int
@@ -230,8 +233,9 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 	}
 	if fleet != nil && conn != nil {
 		region := o.region
+		j.regionFrom = "--region"
 		if region == "" {
-			region = conn.Region()
+			region, j.regionFrom = conn.Region(), conn.RegionSource()
 		}
 		if region != "" {
 			if p := audit.ValidRegion(region); p != "" {
@@ -1047,9 +1051,10 @@ func unreachables(err error) []*audit.UnreachableError {
 // when what answered was not SSM (answers not in its protocol), the proxy's
 // settings and the setting the endpoint came from, if any; the proxy's
 // settings when it was the proxy that failed; otherwise the setting the
-// endpoint came from (see endpointSource), or --region for the region's
-// own.
-func unreachableHint(u *audit.UnreachableError, source string) string {
+// endpoint came from (see endpointSource), or for the region's own, the
+// setting the region came from (see regionSource), or the network path
+// when none is known.
+func unreachableHint(u *audit.UnreachableError, source, regionSource string) string {
 	proxyVar := "HTTPS_PROXY"
 	if strings.HasPrefix(u.Endpoint, "http://") {
 		proxyVar = "HTTP_PROXY"
@@ -1064,8 +1069,10 @@ func unreachableHint(u *audit.UnreachableError, source string) string {
 		return "check " + proxies + ", and the firewalls on the way"
 	case u.Status != 0:
 		return "the service itself is failing there (an outage, or a proxy on the way)"
+	case !u.ThroughProxy && source == "" && regionSource != "":
+		return "check " + regionSource + ", which set this region"
 	case !u.ThroughProxy && source == "":
-		return "check --region"
+		return "check the network path to it: a VPC endpoint for the service, a NAT gateway, or HTTPS_PROXY and NO_PROXY"
 	case !u.ThroughProxy:
 		return "check " + source + ", which set this endpoint"
 	}
@@ -1093,6 +1100,23 @@ func (j *job) endpointSource(region string) string {
 		}
 	}
 	return "the endpoint_url of the AWS profile (or of its ssm services section)"
+}
+
+// regionSource names the setting that region, one the run called SSM in,
+// came from: that of the run's default region (--region, AWS_REGION,
+// AWS_DEFAULT_REGION, the profile's), --regions, or the instance list's
+// region column; "" when none did (each account's enabled regions, for
+// --regions all).
+func (j *job) regionSource(region string) string {
+	switch {
+	case region == j.o.region:
+		return j.regionFrom
+	case j.o.discover && slices.Contains(j.org.regions, region):
+		return "--regions"
+	case j.fleet != nil && slices.Contains(j.fleet.Regions(), region):
+		return "the region column of the instance list"
+	}
+	return ""
 }
 
 func verdictErr(v audit.Verdict) error {
