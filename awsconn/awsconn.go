@@ -409,7 +409,7 @@ func (c *Conn) SSM(region string) (*ssm.Client, error) {
 	client := ssm.NewFromConfig(c.cfg, c.ssmEndpoint(region), func(o *ssm.Options) {
 		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 	})
-	return client, c.checkClient(client.Options().BaseEndpoint)
+	return client, c.checkClient("SSM", client.Options().BaseEndpoint)
 }
 
 // ssmEndpoint sets an SSM client's region, and its endpoint when the
@@ -434,9 +434,6 @@ func (c *Conn) ssmEndpoint(region string) func(*ssm.Options) {
 // run will call are named: another tool's endpoint in the environment is
 // none of this run's business. The error is a *ConfigError.
 func (c *Conn) CheckEndpointsOf(sdkIDs ...string) error {
-	type serviceEndpoint interface {
-		GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error)
-	}
 	type ignoring interface {
 		GetIgnoreConfiguredEndpoints(ctx context.Context) (bool, bool, error)
 	}
@@ -454,26 +451,53 @@ func (c *Conn) CheckEndpointsOf(sdkIDs ...string) error {
 		}
 	}
 	for _, id := range sdkIDs {
-		raw := ""
-		for _, src := range c.cfg.ConfigSources {
-			if se, ok := src.(serviceEndpoint); ok {
-				if v, found, _ := se.GetServiceBaseEndpoint(ctx, id); found && v != "" {
-					raw = v
-					break
-				}
-			}
-		}
-		if raw == "" && c.cfg.BaseEndpoint != nil {
-			raw = *c.cfg.BaseEndpoint
-		}
+		raw, setting := c.configuredEndpoint(id)
 		if raw == "" {
 			continue
 		}
 		if err := CheckEndpoint(raw, c.s.AllowInsecure); err != nil {
-			return &ConfigError{"endpoint", fmt.Errorf("%s's endpoint: %w", id, err)}
+			return &ConfigError{"endpoint", fmt.Errorf("%s's endpoint: %s: %w", id, setting, err)}
 		}
 	}
 	return nil
+}
+
+// configuredEndpoint returns the endpoint that the configuration gives the
+// service sdkID, as its client finds it (see CheckEndpointsOf, which alone
+// looks at AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), and names the setting
+// that gives it: AWS_ENDPOINT_URL_<SERVICE>, "the sts endpoint_url of
+// [services NAME] (profile P)", AWS_ENDPOINT_URL or "the endpoint_url of
+// profile P"; "", "" when none does.
+func (c *Conn) configuredEndpoint(sdkID string) (raw, setting string) {
+	ctx := context.Background()
+	// The SDK's order: the service's own endpoint before the global one,
+	// the environment's before the profile's.
+	for _, src := range c.cfg.ConfigSources {
+		switch src := src.(type) {
+		case config.EnvConfig:
+			if v, found, _ := src.GetServiceBaseEndpoint(ctx, sdkID); found && v != "" {
+				return v, "AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_"))
+			}
+		case config.SharedConfig:
+			if v, found, _ := src.GetServiceBaseEndpoint(ctx, sdkID); found && v != "" {
+				return v, fmt.Sprintf("the %s endpoint_url of [services %s] (profile %s)",
+					strings.ToLower(strings.ReplaceAll(sdkID, " ", "_")), src.ServicesSectionName, src.Profile)
+			}
+		}
+	}
+	for _, src := range c.cfg.ConfigSources {
+		switch src := src.(type) {
+		case config.EnvConfig:
+			if src.BaseEndpoint != "" {
+				return src.BaseEndpoint, "AWS_ENDPOINT_URL"
+			}
+		case config.SharedConfig:
+			if src.BaseEndpoint != "" {
+				return src.BaseEndpoint, "the endpoint_url of profile " + src.Profile
+			}
+		}
+	}
+	return "", ""
 }
 
 // GivenEndpointWins leaves the FIPS and dual-stack settings aside for a
@@ -540,11 +564,18 @@ func (c *Conn) CheckSSMEndpoint(region string) error {
 	return nil
 }
 
-func (c *Conn) checkClient(base *string) error {
+// checkClient checks the endpoint base of a client of the service sdkID,
+// and names in its error the setting of the configuration that gave it,
+// if one did.
+func (c *Conn) checkClient(sdkID string, base *string) error {
 	if base == nil {
 		return nil // the SDK's own https endpoint for the region
 	}
 	if err := CheckEndpoint(*base, c.s.AllowInsecure); err != nil {
+		if raw, setting := c.configuredEndpoint(sdkID); setting != "" && raw == *base {
+			// Not the EndpointURL setting's, which Load checked.
+			err = fmt.Errorf("%s: %w", setting, err)
+		}
 		return &ConfigError{"endpoint", err}
 	}
 	return nil

@@ -294,7 +294,7 @@ func (c *Conn) SSMIn(account, region string) (*ssm.Client, error) {
 		o.Credentials = creds
 		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 	})
-	return client, c.checkClient(client.Options().BaseEndpoint)
+	return client, c.checkClient("SSM", client.Options().BaseEndpoint)
 }
 
 // EC2In returns the EC2 client for an account and region, with the
@@ -310,7 +310,7 @@ func (c *Conn) EC2In(account, region string) (*ec2.Client, error) {
 		o.Credentials = creds
 		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 	})
-	return client, c.checkClient(client.Options().BaseEndpoint)
+	return client, c.checkClient("EC2", client.Options().BaseEndpoint)
 }
 
 // ErrNoRole is wrapped by SSMIn's error for an account other than the
