@@ -462,6 +462,15 @@ func (c *Conn) CheckEndpointsOf(sdkIDs ...string) error {
 	return nil
 }
 
+// EndpointSource names the setting of the AWS configuration that gives the
+// service sdkID ("SSM", "STS") its endpoint, as configuredEndpoint does;
+// "" when none does. The EndpointURL setting, which overrides it for SSM,
+// is the caller's to name.
+func (c *Conn) EndpointSource(sdkID string) string {
+	_, setting := c.configuredEndpoint(sdkID)
+	return setting
+}
+
 // configuredEndpoint returns the endpoint that the configuration gives the
 // service sdkID, as its client finds it (see CheckEndpointsOf, which alone
 // looks at AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), and names the setting

@@ -1080,8 +1080,10 @@ func unreachableHint(u *audit.UnreachableError, source, regionSource string) str
 }
 
 // endpointSource names the setting that SSM's endpoint in region comes
-// from: --endpoint-url, AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL or the
-// profile; "" for the region's own.
+// from: --endpoint-url, else the one the SDK took it from
+// (awsconn.Conn.EndpointSource: AWS_ENDPOINT_URL_SSM, the profile's
+// services section, AWS_ENDPOINT_URL, the profile's endpoint_url); "" for
+// the region's own.
 func (j *job) endpointSource(region string) string {
 	if j.o.endpointURL != "" {
 		return "--endpoint-url"
@@ -1090,16 +1092,11 @@ func (j *job) endpointSource(region string) string {
 		return ""
 	}
 	// The client knows whether one was configured (the SDK also ignores
-	// them all when told to); which one, the environment says first.
+	// them all when told to); awsconn, which one.
 	if c, err := j.conn.SSM(region); err != nil || c.Options().BaseEndpoint == nil {
 		return ""
 	}
-	for _, v := range []string{"AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL"} {
-		if j.o.getenv(v) != "" {
-			return v
-		}
-	}
-	return "the endpoint_url of the AWS profile (or of its ssm services section)"
+	return cmp.Or(j.conn.EndpointSource("SSM"), "the endpoint_url of the AWS profile (or of its ssm services section)")
 }
 
 // regionSource names the setting that region, one the run called SSM in,

@@ -212,7 +212,12 @@ func TestUnreachableNamesTheEndpointsSource(t *testing.T) {
 		{"AWS_ENDPOINT_URL", map[string]string{"AWS_ENDPOINT_URL": url}, nil, "check AWS_ENDPOINT_URL,", "--endpoint-url"},
 		{"AWS_ENDPOINT_URL_SSM", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ENDPOINT_URL_SSM": url}, nil, "check AWS_ENDPOINT_URL_SSM", "--endpoint-url"},
 		{"the profile", map[string]string{"AWS_CONFIG_FILE": writeFile(t, "config", "[default]\nendpoint_url = "+url+"\n")}, nil,
-			"check the endpoint_url of the AWS profile", "--endpoint-url"},
+			"check the endpoint_url of profile default,", "--endpoint-url"},
+		// The SDK takes a service's own endpoint before the global one,
+		// the profile's as the environment's.
+		{"the profile's services section", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+			"AWS_CONFIG_FILE": writeFile(t, "config", "[default]\nservices = local\n\n[services local]\nssm =\n  endpoint_url = "+url+"\n")}, nil,
+			"check the ssm endpoint_url of [services local] (profile default),", "AWS_ENDPOINT_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
