@@ -169,15 +169,19 @@ func (l *layered) apply(stdout io.Writer) error {
 // peekInput returns the options of the --cli-input-json file that the
 // command line names (path, when named) or else AUDITOR_CLI_INPUT_JSON,
 // for how a command line refused before the file was read is told; nil
-// when there is none, or it cannot be read as options. It checks nothing.
+// when there is none, it is not a regular file, or it cannot be read as
+// options. It checks nothing.
 func (l *layered) peekInput(path string, named bool) map[string]json.RawMessage {
 	if !named {
 		path = l.env(inputJSONFlag)
 	}
-	if path == "" {
+	path = strings.TrimPrefix(path, "file://")
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		// Not a FIFO: opening one waits for a writer, and a refusal must
+		// not wait.
 		return nil
 	}
-	b, err := os.ReadFile(strings.TrimPrefix(path, "file://"))
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}

@@ -2,8 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestParseErrorAsJSONLog: with the log format json, a flag the parser
@@ -81,6 +85,28 @@ func TestParseErrorAsJSONLog(t *testing.T) {
 		var rec struct{ Level, Msg string }
 		if got.code != int(exitUsage) || json.Unmarshal([]byte(got.stderr), &rec) != nil || !strings.Contains(rec.Msg, "unknown flag --bogus") {
 			t.Fatalf("exit %d, want %d and one JSON record of the typo:\n%s", got.code, exitUsage, got.stderr)
+		}
+	})
+	t.Run("a flag typo, options file that is a pipe", func(t *testing.T) {
+		// Opening a FIFO blocks until a writer comes: the file is read for
+		// the format only when it is a regular file.
+		fifo := filepath.Join(t.TempDir(), "fifo")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan cliResult, 1)
+		go func() { done <- runCLI(t, "", "run", "--bogus", "--cli-input-json", fifo) }()
+		select {
+		case got := <-done:
+			if got.code != int(exitUsage) || !strings.Contains(got.stderr, "unknown flag --bogus") {
+				t.Errorf("exit %d, want %d and the typo:\n%s", got.code, exitUsage, got.stderr)
+			}
+		case <-time.After(20 * time.Second):
+			// Unblock the open, so that the test ends.
+			if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+				f.Close()
+			}
+			t.Fatal("the refusal waited for the FIFO named by --cli-input-json")
 		}
 	})
 	t.Run("--help", func(t *testing.T) {
