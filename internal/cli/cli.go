@@ -212,7 +212,13 @@ func parseFlags(fs *flagSet, args []string) error {
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 		name = strings.TrimLeft(name, "-")
 		if h, ok := awsCLIOptions[name]; ok && fs.Lookup(h.needs) != nil {
-			return usagef("unknown flag --%s: %s", name, h.says)
+			says := h.says
+			if name == "ca-bundle" || name == "no-verify-ssl" {
+				if fs.Lookup("smtp-ca-bundle") != nil {
+					says += "; for the SMTP server's certificate, --smtp-ca-bundle"
+				}
+			}
+			return usagef("unknown flag --%s: %s", name, says)
 		}
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })

@@ -43,6 +43,11 @@ func TestFirstRun(t *testing.T) {
 				t.Errorf("%s: exit %d, want 2 and %q\n%s", tt.flag, got.code, tt.says, got.stderr)
 			}
 		}
+		// For mail, whose TLS may be the SMTP server's, the option of that.
+		got := runCLI(t, "", "mail", "--ca-bundle", "ca.pem")
+		if got.code != 2 || !strings.Contains(got.stderr, "AWS_CA_BUNDLE") || !strings.Contains(got.stderr, "--smtp-ca-bundle") {
+			t.Errorf("mail --ca-bundle: exit %d, want 2 and both bundles\n%s", got.code, got.stderr)
+		}
 	})
 	t.Run("mistyped command", func(t *testing.T) {
 		got := runCLI(t, "", "reprot")
