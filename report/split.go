@@ -389,7 +389,8 @@ func RemoveSplits(dir, keep string) ([]MadeSplit, error) {
 		if st, err := os.Lstat(filepath.Join(root, splitMarker)); err != nil || !st.Mode().IsRegular() {
 			continue
 		}
-		made := MadeSplit{Dir: root, Label: splitLabel(dir, root)}
+		label, _ := readSplitIndex(dir, root)
+		made := MadeSplit{Dir: root, Label: label}
 		if err := os.RemoveAll(root); err != nil {
 			return removed, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
@@ -398,25 +399,64 @@ func RemoveSplits(dir, keep string) ([]MadeSplit, error) {
 	return removed, nil
 }
 
-// splitLabel returns the label of the split in root, a directory under
-// dir, as its index's first heading names it (CSV-escaped, as a value
-// would be); "" when there is no index, or its label is not root's.
-func splitLabel(dir, root string) string {
+// readSplitIndex returns the label of the split in root, a directory
+// under dir, as its index's first heading names it (CSV-escaped, as a
+// value would be), and the directory name of each group the index lists;
+// "" and nil when there is no index, or its label is not root's.
+func readSplitIndex(dir, root string) (label string, names []string) {
 	f, err := os.Open(filepath.Join(root, SplitIndex))
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	defer f.Close()
-	head, err := csv.NewReader(f).Read()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	head, err := r.Read()
 	if err != nil || len(head) == 0 {
-		return ""
+		return "", nil
 	}
 	for _, l := range []string{head[0], strings.TrimPrefix(head[0], "'")} {
 		if l != "" && SplitDir(dir, l) == root {
-			return l
+			label = l
+			break
 		}
 	}
-	return ""
+	if label == "" {
+		return "", nil
+	}
+	for {
+		row, err := r.Read()
+		if err != nil {
+			return label, names // io.EOF, or the groups listed before a torn line
+		}
+		if len(row) > 1 {
+			// Never CSV-escaped: SafeName and clashName begin with a
+			// letter, a digit or "_".
+			names = append(names, row[1])
+		}
+	}
+}
+
+// GroupLabel returns the label of the split that dir is a group of: dir
+// is DIR/by-LABEL/NAME, whose directory Split made (it holds Split's
+// marker) and whose index lists NAME. It is "" for any other directory, and
+// for a group of a split stopped before its index, which goes last. A
+// group rendered again in place is given the label in Options.LabelKeys,
+// so that its reports keep the label's column as Split wrote them.
+func GroupLabel(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	root := filepath.Dir(abs)
+	if st, err := os.Lstat(filepath.Join(root, splitMarker)); err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	label, names := readSplitIndex(filepath.Dir(root), root)
+	if !slices.Contains(names, filepath.Base(abs)) {
+		return ""
+	}
+	return label
 }
 
 // SameRendering reports whether group, the run.json of a group of a
