@@ -139,6 +139,10 @@ type runOptions struct {
 	// when they could not all be, and none is then mailed.
 	groups      []report.SplitGroup
 	splitFailed bool
+	// labelKeys are label keys that every report has a column for
+	// (report.Options.LabelKeys): the label of the split whose group
+	// auditor report renders again.
+	labelKeys []string
 	// delivers tells whether this command delivers (run, report).
 	delivers bool
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/internal/extsort"
 	"github.com/auditor-dev/auditor/internal/outdir"
+	"github.com/auditor-dev/auditor/report"
 )
 
 // reportCmd renders every report from one or more records without calling
@@ -174,6 +175,13 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	info.Rendered = &audit.Rendering{At: o.now().UTC(), Version: appVersion(), Options: o.outputRecord(), Inputs: len(paths)}
+	if label := report.GroupLabel(o.out); label != "" {
+		// A group of a split rendered again keeps the column of the label
+		// it is split by, as Split wrote it, whatever its rows hold: the
+		// group of an account that could not be audited has no instance
+		// with that label.
+		o.labelKeys = []string{label}
+	}
 	var mark func(digest string) error
 	if !inPlace {
 		if st, err := os.Stat(recordPath); err == nil && st.Size() > 0 {

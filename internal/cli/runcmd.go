@@ -1246,6 +1246,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		HTMLMaxRows: o.htmlMaxRows,
 		Template:    o.template,
 		Baseline:    o.base,
+		LabelKeys:   o.labelKeys,
 		TmpDir:      spill,
 	})
 	defer func() {
@@ -1267,7 +1268,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		split = report.SplitDir(o.out, o.splitBy)
 		groups, serr := report.Split(ctx, report.Options{
 			Dir: o.out, Formats: set.formats, Records: rs, Run: *info, StaleAfter: o.staleAfter.report(),
-			HTMLMaxRows: o.htmlMaxRows, Template: o.template, Baseline: o.base, TmpDir: spill,
+			HTMLMaxRows: o.htmlMaxRows, Template: o.template, Baseline: o.base, LabelKeys: o.labelKeys, TmpDir: spill,
 		}, o.splitBy)
 		for _, g := range groups {
 			written = append(written, g.Paths...)
