@@ -565,7 +565,7 @@ func TestHTMLUserTemplate(t *testing.T) {
 	for _, r := range m.Failures.Rows {
 		fmt.Fprintf(&want, "<p>%s %s %s</p>\n", r.InstanceID, r.ErrorCode, r.ExecutionDate.Format("2006-01-02 15:04:05 UTC"))
 	}
-	fmt.Fprintf(&want, "<p>1,234,567 %v%%</p>\n", m.Totals.PercentNoncompliant)
+	fmt.Fprintf(&want, "<p>1,234,567 %v%%</p>\n", *m.Totals.PercentNoncompliant)
 	if got != want.String() {
 		t.Errorf("user template output:\n%s\nwant:\n%s", got, want.String())
 	}

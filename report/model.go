@@ -274,6 +274,10 @@ type Settings struct {
 	ListRows int `json:"list_rows"`
 }
 
+// staleOff reports whether the Model was built with the staleness check
+// off (StaleAfter "off").
+func (s Settings) staleOff() bool { return s.StaleAfter == audit.StaleAfter(0).String() }
+
 // Totals are fleet-wide counts.
 type Totals struct {
 	// Instances counts every result, whatever its outcome.
@@ -304,8 +308,10 @@ type Totals struct {
 	// Outcomes counts instances per outcome; every outcome is present.
 	Outcomes map[audit.Outcome]int `json:"outcomes"`
 	// PercentNoncompliant is noncompliant instances as a percentage of
-	// Audited (0 when nothing was audited).
-	PercentNoncompliant float64 `json:"percent_noncompliant"`
+	// Audited: the non-compliant entry's OutcomeCount.Percent, and like it
+	// null when nothing was audited, as no percentage can be given (0 would
+	// say that none is non-compliant).
+	PercentNoncompliant *float64 `json:"percent_noncompliant"`
 	// FromOverview counts the instances summarised from their association
 	// overview (--triage), with no rows of their own: compliant when every
 	// association succeeded, no_associations when SSM shows none.
@@ -1008,13 +1014,17 @@ func (b *builder) finish() *Model {
 		if o.Audited() && m.Totals.Audited > 0 {
 			p := percent(n, m.Totals.Audited)
 			oc.Percent = &p
+			if o == audit.OutcomeNoncompliant {
+				// One figure, said alike in both places.
+				q := p
+				m.Totals.PercentNoncompliant = &q
+			}
 		}
 		m.Outcomes = append(m.Outcomes, oc)
 	}
 	// One rule for the targets a run never got to (see Totals).
 	m.Totals.WithoutResult = max(0, m.Run.Targets-m.Totals.Instances)
 	m.Problems.WithoutResult = m.Totals.WithoutResult
-	m.Totals.PercentNoncompliant = percent(m.Totals.Outcomes[audit.OutcomeNoncompliant], m.Totals.Audited)
 	m.Statuses = nameCounts(b.statuses)
 	m.DetailedStatuses = nameCounts(b.detailed)
 	m.Problems.Codes = nameCounts(b.probCodes)
@@ -1164,7 +1174,7 @@ func headline(m *Model) string {
 	} else {
 		s = fmt.Sprintf("%s of %s non-compliant (%s)",
 			thousands(t.Outcomes[audit.OutcomeNoncompliant]), plural(t.Audited, "audited instance", "audited instances"),
-			formatPercent(t.PercentNoncompliant))
+			formatPercent(*t.PercentNoncompliant))
 	}
 	for _, p := range []struct {
 		o    audit.Outcome

@@ -95,7 +95,7 @@ func sampleModel() *Model {
 		},
 		Totals: Totals{
 			Instances: 7, WithoutResult: 1, Audited: 4, Associations: 9, PartialAssociations: 1, Outcomes: every(1),
-			PercentNoncompliant: 25, FromOverview: 1, FromOverviewOutcomes: every(1), OverviewAssociations: 2, Disconnected: 1, OldAgent: 1,
+			PercentNoncompliant: pct(25), FromOverview: 1, FromOverviewOutcomes: every(1), OverviewAssociations: 2, Disconnected: 1, OldAgent: 1,
 		},
 		Outcomes: func() []OutcomeCount {
 			var out []OutcomeCount

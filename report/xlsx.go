@@ -102,10 +102,13 @@ func newXLSX(opts Options) Writer {
 // Write writes report.xlsx via atomicfile. The sheets, in order:
 //
 //   - Summary: the headline, a "PARTIAL RUN" line when the run was not
-//     complete or was interrupted, the key figures, the run in words
-//     (Model.About), the instances per outcome (named as in the HTML, with
-//     their share of the audited instances) and the top failures, with a
-//     chart of each coloured as in the HTML (the charts read those cells).
+//     complete or was interrupted, the key figures (as text, in the HTML's
+//     words, where it says no count: "unknown" for those of the audited
+//     instances when none was audited, "off" for the stale associations
+//     when the check was off), the run in words (Model.About), the
+//     instances per outcome (named as in the HTML, with their share of the
+//     audited instances) and the top failures, with a chart of each
+//     coloured as in the HTML (the charts read those cells).
 //   - Failures: every Failed association of the audited instances, streamed
 //     from rs (not the Model's capped list). An output URL whose scheme is
 //     http, https or s3 is a link (the first 1,000 of a sheet: see
@@ -1184,6 +1187,24 @@ func (s *summary) percentLine(label string, n, of int) {
 	s.cell("B", v, s.st.percentStyle(v, s.st.percent, s.st.edge))
 }
 
+// figureWords are what a key figure says instead of a count, in the words
+// of the HTML's cards: the value, and beside it what it means.
+type figureWords struct{ value, note string }
+
+var (
+	// figureUnknown is a figure of the audited instances when none was.
+	figureUnknown = figureWords{"unknown", "nothing audited"}
+	// figureOff is the stale figure when the check was off.
+	figureOff = figureWords{"off", "check turned off"}
+)
+
+// wordsLine writes a label and, for its value, words as text cells: the
+// value in B, the note beside it in C.
+func (s *summary) wordsLine(label string, w figureWords) {
+	s.line(label, w.value)
+	s.cell("C", w.note, 0)
+}
+
 func (s *summary) heading(title string) {
 	s.row += 2
 	s.cell("A", title, s.st.section)
@@ -1243,20 +1264,41 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 	}
 
 	t := m.Totals
+	// Where the HTML says "unknown" (nothing audited: what fails, what to
+	// fix first, what is stale) or "off" (the stale check), so does
+	// Summary, in its words and as text: never a 0 that reads as nothing
+	// to fix.
+	blind := t.Audited == 0
 	s.heading("Key figures")
 	if m.Run.Targets > 0 {
 		s.line("Targets "+targetsWhere(m.Run), m.Run.Targets)
 	}
 	s.line("Instances with a result", t.Instances)
 	s.line("Audited instances (the basis of every %)", t.Audited)
-	s.line("Non-compliant instances", t.Outcomes[audit.OutcomeNoncompliant])
-	s.percentLine("Non-compliant % of audited", t.Outcomes[audit.OutcomeNoncompliant], t.Audited)
+	if blind {
+		s.wordsLine("Non-compliant instances", figureUnknown)
+		s.wordsLine("Non-compliant % of audited", figureUnknown)
+	} else {
+		s.line("Non-compliant instances", t.Outcomes[audit.OutcomeNoncompliant])
+		s.percentLine("Non-compliant % of audited", t.Outcomes[audit.OutcomeNoncompliant], t.Audited)
+	}
 	s.line("Associations of audited instances", t.Associations)
 	if t.OverviewAssociations > 0 {
 		s.line("of which counted from the association overview (--triage), with no rows", t.OverviewAssociations)
 	}
-	s.line("Failed associations", m.Failures.Count)
-	s.line("Stale associations", m.Stale.Count)
+	if blind {
+		s.wordsLine("Failed associations", figureUnknown)
+	} else {
+		s.line("Failed associations", m.Failures.Count)
+	}
+	switch {
+	case m.Settings.staleOff():
+		s.wordsLine("Stale associations", figureOff)
+	case blind:
+		s.wordsLine("Stale associations", figureUnknown)
+	default:
+		s.line("Stale associations", m.Stale.Count)
+	}
 	s.line("Instances without associations", m.NoAssociations.Count)
 	s.line("Could not audit (not managed, errors, invalid, no result)", m.Problems.Count+t.WithoutResult)
 	if t.WithoutResult > 0 {
