@@ -110,10 +110,12 @@ func newXLSX(opts Options) Writer {
 //     audited instances) and the top failures, with a chart of each
 //     coloured as in the HTML (the charts read those cells).
 //   - Failures: every Failed association of the audited instances, streamed
-//     from rs (not the Model's capped list). An output URL whose scheme is
-//     http, https or s3 is a link (the first 1,000 of a sheet: see
-//     xlsxMaxLinks); anything else, such as javascript:, is plain text.
-//     Associations shows URLs as text only.
+//     from rs (not the Model's capped list) in the Model's order: those of
+//     the instances with the most failures first, then by key and
+//     association ID, as report.html and summary.json list them. An output
+//     URL whose scheme is http, https or s3 is a link (the first 1,000 of a
+//     sheet: see xlsxMaxLinks); anything else, such as javascript:, is
+//     plain text. Associations shows URLs as text only.
 //   - Error codes and By association: Model.ErrorCodes and
 //     Model.Associations.
 //   - By label, when the instances have labels: Model.Labels, one row per
@@ -124,7 +126,8 @@ func newXLSX(opts Options) Writer {
 //     the rows of an instance whose audit stopped partway, which no other
 //     sheet counts.
 //   - Problems: every instance that is not managed, ended in an error, or was
-//     invalid input, streamed from rs.
+//     invalid input, streamed from rs in the Model's order: errors first,
+//     then not managed, then invalid input, each in key order.
 //
 // The lists have the label columns (Model.LabelKeys) right after the
 // instance ID, a bold header row that stays frozen and an autofilter;
@@ -139,16 +142,17 @@ func newXLSX(opts Options) Writer {
 // subject (the headline), the creator "auditor" and the time it was
 // created.
 //
-// The list sheets stream from rs in one pass, so memory does not grow with
-// the number of associations while rows are written (excelize keeps each
-// sheet's rows in a temporary file past 16 MB, and the finished zip is
-// written straight to the file rather than assembled in memory first).
-// What excelize still holds is the shared parts of the workbook and, while
-// it zips a streamed sheet, that sheet's buffer; the Instances sheet is
-// sorted by what needs fixing, so it keeps 12 bytes an instance through the
-// pass and then reads the record again in that order. The Model must come
-// from the same rs: a list whose length differs from the Model's count is
-// an error.
+// The list sheets stream from rs, one result at a time, so memory does not
+// grow with the number of associations while rows are written (excelize
+// keeps each sheet's rows in a temporary file past 16 MB, and the finished
+// zip is written straight to the file rather than assembled in memory
+// first). What excelize still holds is the shared parts of the workbook
+// and, while it zips a streamed sheet, that sheet's buffer. Associations
+// is written in one pass in the record's order; Failures, Instances and
+// Problems are sorted by what needs action, so that pass keeps 12 bytes
+// for each instance they list (on disk past sortInMemory), and each then
+// reads the record again in its order. The Model must come from the same
+// rs: a list whose length differs from the Model's count is an error.
 func (w xlsxWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -803,12 +807,20 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 	instances := newXLSXList(f, st, instanceNames, m.Totals.Instances, withLabels(instanceColumns, m.LabelKeys))
 	assocs := newXLSXList(f, st, assocNames, assocRows, assocCols)
 	problems := newXLSXList(f, st, problemNames, m.Problems.Count, withLabels(problemColumns, m.LabelKeys))
-	order := extsort.New(sortInMemory, w.opts.TmpDir, compareInstanceOrder, instanceOrderCodec)
-	defer order.Close()
-	if err := w.streamLists(ctx, m, rs, failures, assocs, problems, order); err != nil {
+	orders := newSheetOrders(w.opts.TmpDir)
+	defer orders.Close()
+	if err := w.streamLists(ctx, m, rs, assocs, orders); err != nil {
 		return err
 	}
-	if err := w.writeInstances(ctx, instances, m, rs, order); err != nil {
+	// Failures, Instances and Problems are in the order of what needs
+	// action, as in the Model: each reads the record again in its order.
+	if err := w.writeFailures(ctx, failures, m, rs, orders.failures); err != nil {
+		return err
+	}
+	if err := w.writeInstances(ctx, instances, m, rs, orders.instances); err != nil {
+		return err
+	}
+	if err := w.writeProblems(ctx, problems, m, rs, orders.problems); err != nil {
 		return err
 	}
 	for _, l := range []*xlsxList{failures, instances, assocs, problems} {
@@ -958,121 +970,80 @@ func (w xlsxWriter) rowOf(m *Model, r audit.Result) instanceRow {
 	return row
 }
 
-// instanceOrder is where an instance goes on the Instances sheet: by failed
-// count, then stale, then key. The record is sorted by key, so its position
-// there stands for the key, and the sheet sorts 12 bytes an instance rather
-// than the row: in memory up to sortInMemory instances, on disk past them.
-type instanceOrder struct {
-	failed, stale int32
-	pos           int32
+// sheetOrder is where an instance goes on a sheet sorted by what needs
+// action: by rank, then by its position in the record. The record is sorted
+// by key, so its position stands for the key, and a sheet sorts 12 bytes an
+// instance rather than its rows: in memory up to sortInMemory instances, on
+// disk past them. Each sheet then reads the record again in that order.
+type sheetOrder struct {
+	// rank orders first; lower comes first.
+	rank [2]int32
+	pos  int32
 }
 
-func compareInstanceOrder(x, y instanceOrder) int {
-	return cmp.Or(cmp.Compare(y.failed, x.failed), cmp.Compare(y.stale, x.stale), cmp.Compare(x.pos, y.pos))
+func compareSheetOrder(x, y sheetOrder) int {
+	return cmp.Or(cmp.Compare(x.rank[0], y.rank[0]), cmp.Compare(x.rank[1], y.rank[1]), cmp.Compare(x.pos, y.pos))
 }
 
-// sortInMemory is how many instances the Instances sheet's order is sorted
+// The ranks of the sorted sheets, each the order of its list in the Model
+// (and so of report.html and summary.json).
+//
+// instanceRank: Instances, the most failed associations first, then the
+// most stale (Model.WorstInstances).
+func instanceRank(c audit.Counts) [2]int32 { return [2]int32{-int32(c.Failed), -int32(c.Stale)} }
+
+// failureRank: Failures, the rows of the instances with the most failed
+// associations first (Model.Failures).
+func failureRank(c audit.Counts) [2]int32 { return [2]int32{-int32(c.Failed), 0} }
+
+// problemRank: Problems, errors first, then not managed, then invalid
+// input (Model.Problems).
+func problemRank(o audit.Outcome) [2]int32 { return [2]int32{int32(problemOrder[o]), 0} }
+
+// sortInMemory is how many instances the order of a sorted sheet is sorted
 // in memory for. A variable so that tests can make it spill.
 var sortInMemory = 1 << 16
 
-var instanceOrderCodec = extsort.Codec[instanceOrder]{
-	Append: func(b []byte, o instanceOrder) []byte {
-		for _, v := range [3]int32{o.failed, o.stale, o.pos} {
+var sheetOrderCodec = extsort.Codec[sheetOrder]{
+	Append: func(b []byte, o sheetOrder) []byte {
+		for _, v := range [3]int32{o.rank[0], o.rank[1], o.pos} {
 			b = binary.LittleEndian.AppendUint32(b, uint32(v))
 		}
 		return b
 	},
-	Read: func(r *bufio.Reader) (instanceOrder, error) {
+	Read: func(r *bufio.Reader) (sheetOrder, error) {
 		var b [12]byte
 		if n, err := io.ReadFull(r, b[:]); err != nil {
 			if n == 0 && err == io.EOF {
-				return instanceOrder{}, io.EOF
+				return sheetOrder{}, io.EOF
 			}
-			return instanceOrder{}, io.ErrUnexpectedEOF
+			return sheetOrder{}, io.ErrUnexpectedEOF
 		}
-		u := binary.LittleEndian.Uint32
-		return instanceOrder{failed: int32(u(b[0:])), stale: int32(u(b[4:])), pos: int32(u(b[8:]))}, nil
+		u := func(b []byte) int32 { return int32(binary.LittleEndian.Uint32(b)) }
+		return sheetOrder{rank: [2]int32{u(b[0:]), u(b[4:])}, pos: u(b[8:])}, nil
 	},
 }
 
-// streamLists writes Failures, Associations and Problems in one pass over
-// rs, and adds to order where each instance goes on the Instances sheet.
-func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records, failures, assocs, problems *xlsxList, order *extsort.Sorter[instanceOrder]) error {
-	nLabels := len(m.LabelKeys)
-	assocRow := make([]any, 0, len(associationColumns))
-	failRow := make([]any, 0, len(associationColumns)+nLabels)
-	fullRow := make([]any, 0, len(associationColumns)+nLabels)
-	probRow := make([]any, 0, len(problemColumns))
-	labels := make([]any, nLabels)
-	pos := 0
-	return rs.Each(func(r audit.Result) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		c := w.stale.count(r)
-		if err := order.Add(instanceOrder{failed: int32(c.Failed), stale: int32(c.Stale), pos: int32(pos)}); err != nil {
-			return err
-		}
-		pos++
-		for i, k := range m.LabelKeys {
-			labels[i] = text(r.Labels[k])
-		}
-
-		account, region, instance := text(r.AccountID), text(r.Region), text(r.InstanceID)
-		partial := yesNo(r.Partial())
-		for _, a := range sortedAssociations(r) {
-			failed := a.Status == audit.StatusFailed
-			failure := ""
-			if failed {
-				failure = failureName(a)
-			}
-			outURL := a.URL()
-			assocRow = append(assocRow[:0], account, region, instance,
-				text(associationName(a)), text(a.AssociationID), text(a.AssociationName), versionCell(a.AssociationVersion),
-				text(a.Name), versionCell(a.DocumentVersion), text(a.Status), text(a.DetailedStatus),
-				date(a.ExecutionDate), yesNo(w.stale.stale(r, a)), text(a.ErrorCode), text(failure),
-				text(a.ExecutionSummary), text(outURL), partial)
-			if failed && !r.Partial() {
-				// Failures gets its own row: add wraps styled cells in place.
-				failRow = withLabelCells(failRow, assocRow[:len(assocRow)-1], labels)
-				target, ok := linkTarget(outURL)
-				if !ok {
-					target = ""
-				}
-				if err := failures.add(failRow, false, target); err != nil {
-					return err
-				}
-			}
-			fullRow = withLabelCells(fullRow, assocRow, labels)
-			if err := assocs.add(fullRow, failed, ""); err != nil {
-				return err
-			}
-		}
-
-		switch r.Outcome {
-		case audit.OutcomeNotManaged, audit.OutcomeError, audit.OutcomeInvalid:
-			code, msg := None, ""
-			if r.Error != nil {
-				code, msg = orNone(r.Error.Code), r.Error.Message
-			}
-			probRow = append(probRow[:0], account, region, instance, outcomeLabel(r.Outcome),
-				text(code), text(msg), text(r.Source))
-			fullRow = withLabelCells(fullRow, probRow, labels)
-			if err := problems.add(fullRow, false, ""); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// sheetOrders are the orders of the sheets that are not in the record's
+// order, gathered in the pass that writes Associations.
+type sheetOrders struct {
+	instances, failures, problems *extsort.Sorter[sheetOrder]
 }
 
-// writeInstances writes the Instances rows, reading the record again in
-// their order.
-func (w xlsxWriter) writeInstances(ctx context.Context, l *xlsxList, m *Model, rs *audit.Records, order *extsort.Sorter[instanceOrder]) error {
-	nLabels := len(m.LabelKeys)
-	fixed := make([]any, 0, len(instanceColumns))
-	labels := make([]any, nLabels)
-	out := make([]any, 0, len(instanceColumns)+nLabels)
+func newSheetOrders(tmpDir string) sheetOrders {
+	sorter := func() *extsort.Sorter[sheetOrder] {
+		return extsort.New(sortInMemory, tmpDir, compareSheetOrder, sheetOrderCodec)
+	}
+	return sheetOrders{instances: sorter(), failures: sorter(), problems: sorter()}
+}
+
+func (o sheetOrders) Close() error {
+	return errors.Join(o.instances.Close(), o.failures.Close(), o.problems.Close())
+}
+
+// eachInOrder calls fn for the results of rs at the positions order yields,
+// in that order.
+func eachInOrder(ctx context.Context, rs *audit.Records, order *extsort.Sorter[sheetOrder], fn func(audit.Result) error) error {
 	var sortErr error
 	positions := func(yield func(int) bool) {
 		for o, err := range order.Sorted() {
@@ -1085,10 +1056,141 @@ func (w xlsxWriter) writeInstances(ctx context.Context, l *xlsxList, m *Model, r
 			}
 		}
 	}
-	err := rs.EachAt(positions, func(res audit.Result) error {
+	err := rs.EachAt(positions, func(r audit.Result) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		return fn(r)
+	})
+	return cmp.Or(err, sortErr)
+}
+
+// associationCells appends to dst the cells of one association row of
+// Associations and Failures, without its labels: account, region and
+// instance (already cells), then the association's columns, the last
+// Partial.
+func (w xlsxWriter) associationCells(dst []any, account, region, instance any, r audit.Result, a audit.Association) []any {
+	failure := ""
+	if a.Status == audit.StatusFailed {
+		failure = failureName(a)
+	}
+	return append(dst[:0], account, region, instance,
+		text(associationName(a)), text(a.AssociationID), text(a.AssociationName), versionCell(a.AssociationVersion),
+		text(a.Name), versionCell(a.DocumentVersion), text(a.Status), text(a.DetailedStatus),
+		date(a.ExecutionDate), yesNo(w.stale.stale(r, a)), text(a.ErrorCode), text(failure),
+		text(a.ExecutionSummary), text(a.URL()), yesNo(r.Partial()))
+}
+
+// labelCells sets labels to the cells of r's labels, in the order of keys.
+func labelCells(labels []any, keys []string, r audit.Result) {
+	for i, k := range keys {
+		labels[i] = text(r.Labels[k])
+	}
+}
+
+// streamLists writes Associations in one pass over rs, in the record's
+// order, and adds to orders where each instance goes on Instances,
+// Failures (one with a failed association and a verdict) and Problems (one
+// without a verdict).
+func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records, assocs *xlsxList, orders sheetOrders) error {
+	nLabels := len(m.LabelKeys)
+	assocRow := make([]any, 0, len(associationColumns))
+	fullRow := make([]any, 0, len(associationColumns)+nLabels)
+	labels := make([]any, nLabels)
+	pos := 0
+	return rs.Each(func(r audit.Result) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c := w.stale.count(r)
+		at := int32(pos)
+		pos++
+		if err := orders.instances.Add(sheetOrder{rank: instanceRank(c), pos: at}); err != nil {
+			return err
+		}
+		// Failures lists no partial row (see Model).
+		if c.Failed > 0 && !r.Partial() {
+			if err := orders.failures.Add(sheetOrder{rank: failureRank(c), pos: at}); err != nil {
+				return err
+			}
+		}
+		switch r.Outcome {
+		case audit.OutcomeNotManaged, audit.OutcomeError, audit.OutcomeInvalid:
+			if err := orders.problems.Add(sheetOrder{rank: problemRank(r.Outcome), pos: at}); err != nil {
+				return err
+			}
+		}
+
+		labelCells(labels, m.LabelKeys, r)
+		account, region, instance := text(r.AccountID), text(r.Region), text(r.InstanceID)
+		for _, a := range sortedAssociations(r) {
+			assocRow = w.associationCells(assocRow, account, region, instance, r, a)
+			fullRow = withLabelCells(fullRow, assocRow, labels)
+			if err := assocs.add(fullRow, a.Status == audit.StatusFailed, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writeFailures writes the Failures rows, reading the record again in
+// their order: every Failed association of an instance with a verdict,
+// those of the instances with the most failures first.
+func (w xlsxWriter) writeFailures(ctx context.Context, l *xlsxList, m *Model, rs *audit.Records, order *extsort.Sorter[sheetOrder]) error {
+	nLabels := len(m.LabelKeys)
+	assocRow := make([]any, 0, len(associationColumns))
+	failRow := make([]any, 0, len(associationColumns)+nLabels)
+	labels := make([]any, nLabels)
+	return eachInOrder(ctx, rs, order, func(r audit.Result) error {
+		labelCells(labels, m.LabelKeys, r)
+		account, region, instance := text(r.AccountID), text(r.Region), text(r.InstanceID)
+		for _, a := range sortedAssociations(r) {
+			if a.Status != audit.StatusFailed {
+				continue
+			}
+			// Failures has every column of Associations but Partial.
+			assocRow = w.associationCells(assocRow, account, region, instance, r, a)
+			failRow = withLabelCells(failRow, assocRow[:len(assocRow)-1], labels)
+			target, ok := linkTarget(a.URL())
+			if !ok {
+				target = ""
+			}
+			if err := l.add(failRow, false, target); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writeProblems writes the Problems rows, reading the record again in
+// their order: the instances without a verdict, errors first.
+func (w xlsxWriter) writeProblems(ctx context.Context, l *xlsxList, m *Model, rs *audit.Records, order *extsort.Sorter[sheetOrder]) error {
+	probRow := make([]any, 0, len(problemColumns))
+	fullRow := make([]any, 0, len(problemColumns)+len(m.LabelKeys))
+	labels := make([]any, len(m.LabelKeys))
+	return eachInOrder(ctx, rs, order, func(r audit.Result) error {
+		labelCells(labels, m.LabelKeys, r)
+		code, msg := None, ""
+		if r.Error != nil {
+			code, msg = orNone(r.Error.Code), r.Error.Message
+		}
+		probRow = append(probRow[:0], text(r.AccountID), text(r.Region), text(r.InstanceID), outcomeLabel(r.Outcome),
+			text(code), text(msg), text(r.Source))
+		fullRow = withLabelCells(fullRow, probRow, labels)
+		return l.add(fullRow, false, "")
+	})
+}
+
+// writeInstances writes the Instances rows, reading the record again in
+// their order.
+func (w xlsxWriter) writeInstances(ctx context.Context, l *xlsxList, m *Model, rs *audit.Records, order *extsort.Sorter[sheetOrder]) error {
+	nLabels := len(m.LabelKeys)
+	fixed := make([]any, 0, len(instanceColumns))
+	labels := make([]any, nLabels)
+	out := make([]any, 0, len(instanceColumns)+nLabels)
+	return eachInOrder(ctx, rs, order, func(res audit.Result) error {
 		r := w.rowOf(m, res)
 		c := r.counts
 		var errCode, errMsg any
@@ -1105,7 +1207,6 @@ func (w xlsxWriter) writeInstances(ctx context.Context, l *xlsxList, m *Model, r
 		out = withLabelCells(out, fixed, labels)
 		return l.add(out, r.outcome == audit.OutcomeNoncompliant, "")
 	})
-	return cmp.Or(err, sortErr)
 }
 
 // summary writes the Summary sheet top to bottom in two columns.

@@ -183,11 +183,13 @@ func isStale(a audit.Association, staleBefore time.Time) bool {
 }
 
 // XLSX writes path, a workbook with the sheets Associations (every
-// association), Failures (the Failed ones of instances with a verdict),
-// Instances (one row per instance, the most failed first, then the most
-// stale, then by key) and Problems (not managed, error, invalid), each with
-// its header row and the label columns after the instance ID, in one pass
-// over rs with one StreamWriter per sheet. An association is stale when its
+// association), Failures (the Failed ones of instances with a verdict,
+// those of the instances with the most first, then by key), Instances (one
+// row per instance, the most failed first, then the most stale, then by
+// key) and Problems (errors, then not managed, then invalid, each by key),
+// each with its header row and the label columns after the instance ID, in
+// one pass over rs with one StreamWriter per sheet; the rows of the sorted
+// sheets wait in memory for the end of the pass. An association is stale when its
 // execution date is missing or before staleBefore (the product's default is
 // the run's start less seven days). The only styles are the number formats
 // the values need: dates and versions.
@@ -259,13 +261,25 @@ func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.T
 		}
 		return "no"
 	}
-	// Instances is sorted: its rows wait for the end of the pass.
+	// Instances, Failures and Problems are sorted: their rows wait for the
+	// end of the pass, in record (key) order, and are sorted stably.
 	type instRow struct {
 		key        audit.Key
 		failed, st int
 		cells      []any
 	}
 	var instRows []instRow
+	type failRows struct {
+		failed int
+		rows   [][]any
+	}
+	var failGroups []failRows
+	type probRow struct {
+		rank  int
+		cells []any
+	}
+	var probRows []probRow
+	problemRank := map[audit.Outcome]int{audit.OutcomeError: 0, audit.OutcomeNotManaged: 1, audit.OutcomeInvalid: 2}
 	labels := make([]any, len(labelKeys))
 	row := make([]any, 0, len(xlsxAssociationHeader)+len(labelKeys))
 	err = rs.Each(func(r audit.Result) error {
@@ -277,6 +291,7 @@ func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.T
 		c := r.Count()
 		stale := 0
 		partial := r.Outcome == audit.OutcomeError
+		var failed [][]any
 		for _, a := range sorted(r) {
 			isStale := isStale(a, staleBefore)
 			if isStale {
@@ -291,10 +306,7 @@ func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.T
 				str(a.Name), version(a.DocumentVersion), str(a.Status), str(a.DetailedStatus), date(a.ExecutionDate),
 				yesNo(isStale), str(a.ErrorCode), str(fail), str(a.ExecutionSummary), str(a.URL()), yesNo(partial))
 			if a.Status == audit.StatusFailed && !partial {
-				nFail++
-				if err := failuresSheet.SetRow("A"+strconv.Itoa(nFail), row[:len(row)-1]); err != nil {
-					return err
-				}
+				failed = append(failed, slices.Clone(row[:len(row)-1]))
 			}
 			nAssoc++
 			if err := assocs.SetRow("A"+strconv.Itoa(nAssoc), row); err != nil {
@@ -309,6 +321,9 @@ func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.T
 			c.Total, c.Success, c.Failed, c.Pending, c.Other, stale, str(strings.Join(failures(r), "; ")),
 			yesNo(partial), code, msg, str(r.Source), date(&r.AuditedAt), str(r.Detail), str(""), str(""))
 		instRows = append(instRows, instRow{key: r.Key(), failed: c.Failed, st: stale, cells: cells})
+		if failed != nil {
+			failGroups = append(failGroups, failRows{failed: len(failed), rows: failed})
+		}
 		switch r.Outcome {
 		case audit.OutcomeNotManaged, audit.OutcomeError, audit.OutcomeInvalid:
 			code, msg := "(none)", ""
@@ -320,15 +335,28 @@ func XLSX(rs *audit.Records, path string, labelKeys []string, staleBefore time.T
 			}
 			row = append(row[:0], lead...)
 			row = append(row, outcomeLabels[r.Outcome], str(code), str(msg), str(r.Source))
-			nProb++
-			if err := problems.SetRow("A"+strconv.Itoa(nProb), row); err != nil {
-				return err
-			}
+			probRows = append(probRows, probRow{rank: problemRank[r.Outcome], cells: slices.Clone(row)})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	slices.SortStableFunc(failGroups, func(x, y failRows) int { return y.failed - x.failed })
+	for _, g := range failGroups {
+		for _, cells := range g.rows {
+			nFail++
+			if err := failuresSheet.SetRow("A"+strconv.Itoa(nFail), cells); err != nil {
+				return err
+			}
+		}
+	}
+	slices.SortStableFunc(probRows, func(x, y probRow) int { return x.rank - y.rank })
+	for _, p := range probRows {
+		nProb++
+		if err := problems.SetRow("A"+strconv.Itoa(nProb), p.cells); err != nil {
+			return err
+		}
 	}
 	slices.SortStableFunc(instRows, func(x, y instRow) int {
 		if x.failed != y.failed {
