@@ -470,10 +470,10 @@ func TestLabelColumnsNeverClash(t *testing.T) {
 	}
 }
 
-// renderChangesOf renders the CSVs of one instance with labels whose
-// association failed since a baseline where it succeeded, and returns
-// their directory.
-func renderChangesOf(t *testing.T, labels map[string]string) string {
+// renderChangesOf renders the CSVs (or formats, when given) of one
+// instance with labels whose association failed since a baseline where it
+// succeeded, and returns their directory.
+func renderChangesOf(t *testing.T, labels map[string]string, formats ...report.Format) string {
 	t.Helper()
 	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
 	result := func(status string, when time.Time) audit.Result {
@@ -501,7 +501,10 @@ func renderChangesOf(t *testing.T, labels map[string]string) string {
 	defer base.Close()
 	opts := report.Options{
 		Dir: t.TempDir(), Records: openRecord(t, []audit.Result{result(audit.StatusFailed, at)}), Baseline: base,
-		Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}, StaleAfter: audit.DefaultStaleAfter,
+		Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: formats, StaleAfter: audit.DefaultStaleAfter,
+	}
+	if len(formats) == 0 {
+		opts.Formats = []report.Format{report.FormatCSV}
 	}
 	if _, err := report.Render(context.Background(), opts); err != nil {
 		t.Fatal(err)

@@ -592,9 +592,15 @@ func labelHeaders(keys []string, fixed []xlsxColumn) []xlsxColumn {
 	return cols
 }
 
-// labelsAt is where the label columns go in every list sheet: right after
-// Account, Region and Instance.
-const labelsAt = 3
+// labelsAfter is the column of every list sheet of instances that the
+// label columns come right after: the instance ID.
+const labelsAfter = "Instance"
+
+// labelsAt returns where the label columns go among the fixed columns of a
+// list sheet: right after its labelsAfter column.
+func labelsAt(fixed []xlsxColumn) int {
+	return slices.IndexFunc(fixed, func(c xlsxColumn) bool { return c.name == labelsAfter }) + 1
+}
 
 var (
 	// associationColumns are the columns of Associations; Failures has all
@@ -696,17 +702,18 @@ func labelSheetColumns() []xlsxColumn {
 // withLabels returns fixed with one column per label key after the instance
 // ID.
 func withLabels(fixed []xlsxColumn, keys []string) []xlsxColumn {
-	cols := slices.Clone(fixed[:labelsAt])
+	at := labelsAt(fixed)
+	cols := slices.Clone(fixed[:at])
 	cols = append(cols, labelHeaders(keys, fixed)...)
-	return append(cols, fixed[labelsAt:]...)
+	return append(cols, fixed[at:]...)
 }
 
-// withLabelCells returns row with the label cells inserted after the
-// instance ID, reusing dst.
-func withLabelCells(dst, row, labels []any) []any {
-	dst = append(dst[:0], row[:labelsAt]...)
+// withLabelCells returns row with the label cells inserted at at (labelsAt
+// of the row's fixed columns), reusing dst.
+func withLabelCells(dst, row, labels []any, at int) []any {
+	dst = append(dst[:0], row[:at]...)
 	dst = append(dst, labels...)
-	return append(dst, row[labelsAt:]...)
+	return append(dst, row[at:]...)
 }
 
 // fraction returns n/of, the value of a percent cell; nil (an empty cell)
@@ -1094,6 +1101,7 @@ func labelCells(labels []any, keys []string, r audit.Result) {
 // without a verdict).
 func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records, assocs *xlsxList, orders sheetOrders) error {
 	nLabels := len(m.LabelKeys)
+	at := labelsAt(associationColumns)
 	assocRow := make([]any, 0, len(associationColumns))
 	fullRow := make([]any, 0, len(associationColumns)+nLabels)
 	labels := make([]any, nLabels)
@@ -1103,20 +1111,20 @@ func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records
 			return err
 		}
 		c := w.stale.count(r)
-		at := int32(pos)
+		here := int32(pos)
 		pos++
-		if err := orders.instances.Add(sheetOrder{rank: instanceRank(c), pos: at}); err != nil {
+		if err := orders.instances.Add(sheetOrder{rank: instanceRank(c), pos: here}); err != nil {
 			return err
 		}
 		// Failures lists no partial row (see Model).
 		if c.Failed > 0 && !r.Partial() {
-			if err := orders.failures.Add(sheetOrder{rank: failureRank(c), pos: at}); err != nil {
+			if err := orders.failures.Add(sheetOrder{rank: failureRank(c), pos: here}); err != nil {
 				return err
 			}
 		}
 		switch r.Outcome {
 		case audit.OutcomeNotManaged, audit.OutcomeError, audit.OutcomeInvalid:
-			if err := orders.problems.Add(sheetOrder{rank: problemRank(r.Outcome), pos: at}); err != nil {
+			if err := orders.problems.Add(sheetOrder{rank: problemRank(r.Outcome), pos: here}); err != nil {
 				return err
 			}
 		}
@@ -1125,7 +1133,7 @@ func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records
 		account, region, instance := text(r.AccountID), text(r.Region), text(r.InstanceID)
 		for _, a := range sortedAssociations(r) {
 			assocRow = w.associationCells(assocRow, account, region, instance, r, a)
-			fullRow = withLabelCells(fullRow, assocRow, labels)
+			fullRow = withLabelCells(fullRow, assocRow, labels, at)
 			if err := assocs.add(fullRow, a.Status == audit.StatusFailed, ""); err != nil {
 				return err
 			}
@@ -1139,6 +1147,7 @@ func (w xlsxWriter) streamLists(ctx context.Context, m *Model, rs *audit.Records
 // those of the instances with the most failures first.
 func (w xlsxWriter) writeFailures(ctx context.Context, l *xlsxList, m *Model, rs *audit.Records, order *extsort.Sorter[sheetOrder]) error {
 	nLabels := len(m.LabelKeys)
+	at := labelsAt(associationColumns)
 	assocRow := make([]any, 0, len(associationColumns))
 	failRow := make([]any, 0, len(associationColumns)+nLabels)
 	labels := make([]any, nLabels)
@@ -1151,7 +1160,7 @@ func (w xlsxWriter) writeFailures(ctx context.Context, l *xlsxList, m *Model, rs
 			}
 			// Failures has every column of Associations but Partial.
 			assocRow = w.associationCells(assocRow, account, region, instance, r, a)
-			failRow = withLabelCells(failRow, assocRow[:len(assocRow)-1], labels)
+			failRow = withLabelCells(failRow, assocRow[:len(assocRow)-1], labels, at)
 			target, ok := linkTarget(a.URL())
 			if !ok {
 				target = ""
@@ -1167,6 +1176,7 @@ func (w xlsxWriter) writeFailures(ctx context.Context, l *xlsxList, m *Model, rs
 // writeProblems writes the Problems rows, reading the record again in
 // their order: the instances without a verdict, errors first.
 func (w xlsxWriter) writeProblems(ctx context.Context, l *xlsxList, m *Model, rs *audit.Records, order *extsort.Sorter[sheetOrder]) error {
+	at := labelsAt(problemColumns)
 	probRow := make([]any, 0, len(problemColumns))
 	fullRow := make([]any, 0, len(problemColumns)+len(m.LabelKeys))
 	labels := make([]any, len(m.LabelKeys))
@@ -1178,7 +1188,7 @@ func (w xlsxWriter) writeProblems(ctx context.Context, l *xlsxList, m *Model, rs
 		}
 		probRow = append(probRow[:0], text(r.AccountID), text(r.Region), text(r.InstanceID), outcomeLabel(r.Outcome),
 			text(code), text(msg), text(r.Source))
-		fullRow = withLabelCells(fullRow, probRow, labels)
+		fullRow = withLabelCells(fullRow, probRow, labels, at)
 		return l.add(fullRow, false, "")
 	})
 }
@@ -1187,6 +1197,7 @@ func (w xlsxWriter) writeProblems(ctx context.Context, l *xlsxList, m *Model, rs
 // their order.
 func (w xlsxWriter) writeInstances(ctx context.Context, l *xlsxList, m *Model, rs *audit.Records, order *extsort.Sorter[sheetOrder]) error {
 	nLabels := len(m.LabelKeys)
+	at := labelsAt(instanceColumns)
 	fixed := make([]any, 0, len(instanceColumns))
 	labels := make([]any, nLabels)
 	out := make([]any, 0, len(instanceColumns)+nLabels)
@@ -1204,7 +1215,7 @@ func (w xlsxWriter) writeInstances(ctx context.Context, l *xlsxList, m *Model, r
 		for i, v := range r.labels {
 			labels[i] = text(v)
 		}
-		out = withLabelCells(out, fixed, labels)
+		out = withLabelCells(out, fixed, labels, at)
 		return l.add(out, r.outcome == audit.OutcomeNoncompliant, "")
 	})
 }
@@ -1621,6 +1632,7 @@ func changeLabel(k audit.ChangeKind) string {
 // writeChanges streams every change since the baseline to the Changes sheet,
 // new failures filled.
 func (w xlsxWriter) writeChanges(ctx context.Context, f *excelize.File, st xlsxStyles, m *Model, names []string) error {
+	at := labelsAt(changeSheetColumns)
 	l := newXLSXList(f, st, names, m.Changes.Count, withLabels(changeSheetColumns, m.LabelKeys))
 	fixed := make([]any, 0, len(changeSheetColumns))
 	labels := make([]any, len(m.LabelKeys))
@@ -1636,7 +1648,7 @@ func (w xlsxWriter) writeChanges(ctx context.Context, f *excelize.File, st xlsxS
 		for i, k := range m.LabelKeys {
 			labels[i] = text(c.Labels[k])
 		}
-		row = withLabelCells(row, fixed, labels)
+		row = withLabelCells(row, fixed, labels, at)
 		return l.add(row, r.Kind == audit.NewFailure, "")
 	})
 	if err != nil {

@@ -640,6 +640,36 @@ func TestXLSXLabelColumns(t *testing.T) {
 	}
 }
 
+// TestXLSXLabelColumnsAfterInstance: on every list sheet of an instance,
+// Changes included, the label columns come right after the instance ID, as
+// the README says: Changes put them before it, after Region.
+func TestXLSXLabelColumnsAfterInstance(t *testing.T) {
+	labels := map[string]string{"owner": "web", "env": "prod"}
+	keys := []string{"env", "owner"}
+	dir := renderChangesOf(t, labels, report.FormatXLSX)
+	f, err := excelize.OpenFile(filepath.Join(dir, report.XLSXFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, sheet := range []string{"Changes", "Failures", "Instances", "Associations", "Problems"} {
+		header := sheetRows(t, f, sheet)[0]
+		i := slices.Index(header, "Instance")
+		if i < 0 || !slices.Equal(header[i+1:min(i+1+len(keys), len(header))], keys) {
+			t.Errorf("%s header %q: want the label columns %q right after Instance", sheet, header, keys)
+		}
+	}
+	rows := sheetRows(t, f, "Changes")
+	wantHeader := []string{"Change", "Account", "Region", "Instance", "env", "owner", "Association", "Association ID", "Document",
+		"Status before", "Status now", "Error code", "First seen failing (UTC)"}
+	if !slices.Equal(rows[0], wantHeader) {
+		t.Errorf("Changes header\n%q\nwant\n%q", rows[0], wantHeader)
+	}
+	if len(rows) != 2 || len(rows[1]) < 6 || !slices.Equal(rows[1][:6], []string{"New failure", "", east, "i-0000000000000000a", "prod", "web"}) {
+		t.Errorf("Changes rows %q, want one new failure of i-0000000000000000a with its labels after it", rows[1:])
+	}
+}
+
 func TestXLSXLongTextCut(t *testing.T) {
 	exact := strings.Repeat("y", 32767)
 	long := strings.Repeat("x", 40000)
