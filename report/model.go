@@ -536,8 +536,9 @@ type LabelValue struct {
 	// Totals.Associations counts them.
 	Associations audit.Counts `json:"associations"`
 	// PercentNoncompliant is its noncompliant instances as a percentage of
-	// Audited.
-	PercentNoncompliant float64 `json:"percent_noncompliant"`
+	// Audited; null when none of them was audited, as
+	// Totals.PercentNoncompliant.
+	PercentNoncompliant *float64 `json:"percent_noncompliant"`
 }
 
 // Build builds the Model by streaming once over opts.Records (in key order),
@@ -1122,7 +1123,10 @@ func (b *builder) labelBreakdowns() []LabelBreakdown {
 			}
 		}
 		for i := range values {
-			values[i].PercentNoncompliant = percent(values[i].Outcomes[audit.OutcomeNoncompliant], values[i].Audited)
+			if values[i].Audited > 0 {
+				p := percent(values[i].Outcomes[audit.OutcomeNoncompliant], values[i].Audited)
+				values[i].PercentNoncompliant = &p
+			}
 		}
 		slices.SortFunc(values, func(x, y LabelValue) int {
 			return cmp.Or(

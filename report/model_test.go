@@ -431,8 +431,12 @@ func TestModelLabels(t *testing.T) {
 			instances += v.Instances
 			audited += v.Audited
 			failed += v.Associations.Failed
-			got[lb.Key+"="+v.Value] = fmt.Sprintf("%d/%d nc=%d failed=%d stale=%d %v%%",
-				v.Instances, v.Audited, v.Outcomes[audit.OutcomeNoncompliant], v.Associations.Failed, v.Associations.Stale, v.PercentNoncompliant)
+			pct := "null"
+			if p := v.PercentNoncompliant; p != nil {
+				pct = fmt.Sprintf("%v%%", *p)
+			}
+			got[lb.Key+"="+v.Value] = fmt.Sprintf("%d/%d nc=%d failed=%d stale=%d %s",
+				v.Instances, v.Audited, v.Outcomes[audit.OutcomeNoncompliant], v.Associations.Failed, v.Associations.Stale, pct)
 		}
 		if instances != m.Totals.Instances || audited != m.Totals.Audited || failed != m.Failures.Count || lb.ValuesTotal != len(lb.Values) {
 			t.Errorf("label %s: values sum to %d instances, %d audited, %d failed (total %d values); want %d, %d, %d",

@@ -130,8 +130,8 @@ func sampleModel() *Model {
 		Labels: []LabelBreakdown{{
 			Key: "owner", ValuesTotal: 2,
 			Values: []LabelValue{
-				{Value: "payments", Instances: 4, Audited: 3, Outcomes: every(1), Associations: counts, PercentNoncompliant: 33.33},
-				{Value: None, NoValue: true, Instances: 3, Audited: 1, Outcomes: every(0), Associations: counts},
+				{Value: "payments", Instances: 4, Audited: 3, Outcomes: every(1), Associations: counts, PercentNoncompliant: pct(33.33)},
+				{Value: None, NoValue: true, Instances: 3, Audited: 1, Outcomes: every(0), Associations: counts, PercentNoncompliant: pct(0)},
 			},
 		}},
 	}

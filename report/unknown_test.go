@@ -16,14 +16,15 @@ import (
 	"github.com/auditor-dev/auditor/report"
 )
 
-// blindFleet is n instances that all ended in error after their first page:
-// nothing was audited, and each has a partial Failed row that no count may
-// take for a verdict.
+// blindFleet is n instances of one owner that all ended in error after
+// their first page: nothing was audited, and each has a partial Failed row
+// that no count may take for a verdict.
 func blindFleet(n int) []audit.Result {
 	var results []audit.Result
 	for i := range n {
 		results = append(results, audit.Result{
 			Region: east, InstanceID: fmt.Sprintf("i-%017x", i), Outcome: audit.OutcomeError, AuditedAt: runStart,
+			Labels:       map[string]string{"owner": "web"},
 			Error:        &audit.Error{Code: "PaginationLoop", Message: "more than 1 pages"},
 			Associations: []audit.Association{{AssociationID: "a-1", Name: "doc", Status: audit.StatusFailed, ErrorCode: "E"}},
 		})
@@ -141,6 +142,14 @@ func TestUnknownSaidAlike(t *testing.T) {
 					Outcome audit.Outcome   `json:"outcome"`
 					Percent json.RawMessage `json:"percent"`
 				} `json:"outcomes"`
+				Labels []struct {
+					Key    string `json:"key"`
+					Values []struct {
+						Value               string          `json:"value"`
+						Audited             int             `json:"audited"`
+						PercentNoncompliant json.RawMessage `json:"percent_noncompliant"`
+					} `json:"values"`
+				} `json:"labels"`
 			}
 			b, err := os.ReadFile(filepath.Join(opts.Dir, report.SummaryFile))
 			if err != nil {
@@ -159,6 +168,15 @@ func TestUnknownSaidAlike(t *testing.T) {
 			}
 			if figs[share] == unknown && string(sum.Totals.PercentNoncompliant) != "null" {
 				t.Errorf("summary.json: totals.percent_noncompliant %s with nothing audited, want null", sum.Totals.PercentNoncompliant)
+			}
+			// A label value none of whose instances was audited gives no
+			// percentage either, as the By label sheet leaves its cell empty.
+			for _, lb := range sum.Labels {
+				for _, v := range lb.Values {
+					if isNull := string(v.PercentNoncompliant) == "null"; isNull != (v.Audited == 0) {
+						t.Errorf("summary.json: labels %s=%s: percent_noncompliant %s with %d audited", lb.Key, v.Value, v.PercentNoncompliant, v.Audited)
+					}
+				}
 			}
 		})
 	}
