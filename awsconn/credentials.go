@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -64,17 +65,14 @@ var (
 func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	creds, err := g.inner.Retrieve(ctx)
 	if err == nil {
-		if now := time.Now(); creds.CanExpire && !creds.Expires.After(now) {
-			// Handed out expired (a credential_process whose cache went
-			// stale): every call would be refused, and each would ask
-			// the source again. The caches moved the expiry of none
-			// that had expired.
-			return aws.Credentials{}, &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: g.expired(creds.Expires, now)}
-		}
 		return creds, nil
 	}
 	if ctx.Err() != nil {
 		return creds, ctx.Err()
+	}
+	var he *handedExpiredError
+	if errors.As(err, &he) {
+		return aws.Credentials{}, &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: expired(he.expires, he.now)}
 	}
 	if g.fellBack() {
 		// No source had credentials: the last resort's failure is no
@@ -117,15 +115,14 @@ func refusal(err error) (code, msg string) {
 	return "", ""
 }
 
-// expired says that the source handed out credentials that expired at
-// when, which was before now, and what to do.
-func (g *guarded) expired(when, now time.Time) string {
+// expired says that the credential process handed out credentials that
+// expired at when, which was before now, and what to do (see
+// refuseHandedExpired).
+func expired(when, now time.Time) string {
 	const layout = "2006-01-02T15:04:05Z"
-	k := fmt.Sprintf("the credentials it gave had already expired (at %s; this machine's clock says %s)", when.UTC().Format(layout), now.UTC().Format(layout))
-	if s := g.ProviderSources(); len(s) > 0 && s[len(s)-1] == aws.CredentialSourceProcess {
-		return k + ": make it hand out fresh ones (run it by hand and check its \"Expiration\"; a cache it reads may have gone stale)"
-	}
-	return k + ": refresh them, or set this machine's clock right, and run again"
+	return fmt.Sprintf("the credentials it gave had already expired (at %s; this machine's clock says %s): "+
+		"make it hand out fresh ones (run it by hand and check its \"Expiration\"; a cache it reads may have gone stale)",
+		when.UTC().Format(layout), now.UTC().Format(layout))
 }
 
 // fellBack reports whether the chain is the default chain's last resort
@@ -407,7 +404,43 @@ func (a ahead) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		// would hand back the same ones until they expire.
 		c.Invalidate()
 	}
-	return a.inner.Retrieve(ctx)
+	creds, err := a.inner.Retrieve(ctx)
+	if err != nil {
+		return creds, err
+	}
+	if err := refuseHandedExpired(creds, time.Now()); err != nil {
+		return aws.Credentials{}, err
+	}
+	return creds, nil
+}
+
+// refuseHandedExpired returns a *handedExpiredError when creds are a
+// credential_process's and had expired at now: a cache the process reads
+// gone stale. Every call would be refused, and each would run the process
+// again; the aws CLI refuses them too ("the refreshed credentials are
+// still expired").
+//
+// A process's alone. The container endpoint's are renewed by the SDK 5
+// minutes ahead, and its cache shows that earlier time; the instance
+// metadata service hands out credentials past their Expiration while EC2
+// cannot renew them, and the SDK keeps using them ("static stability").
+//
+// creds must carry the process's own expiry: ahead sees them beneath the
+// cache that moves it, and above the SDK's cache of a process, which
+// moves it by nothing (no expiry window).
+func refuseHandedExpired(creds aws.Credentials, now time.Time) error {
+	if creds.Source != processcreds.ProviderName || !creds.CanExpire || creds.Expires.After(now) {
+		return nil
+	}
+	return &handedExpiredError{expires: creds.Expires, now: now}
+}
+
+// handedExpiredError is credentials that a credential_process handed out
+// already expired; guarded turns it into the run's *audit.CredentialsError.
+type handedExpiredError struct{ expires, now time.Time }
+
+func (e *handedExpiredError) Error() string {
+	return "the credential process handed out credentials that expired at " + e.expires.UTC().Format(time.RFC3339)
 }
 
 // AdjustExpiresBy moves the expiry of creds by dur (the cache's window,
