@@ -213,7 +213,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 		var mfa config.AssumeRoleTokenProviderNotSetError
 		switch {
 		case errors.As(err, &mfa):
-			return nil, &ConfigError{"profile", mfaRefused(cmp.Or(s.Profile, os.Getenv("AWS_PROFILE"), "default"), mfaSerial)}
+			return nil, &ConfigError{"profile", mfaRefused(profileLoaded(s.Profile), mfaSerial)}
 		case errors.As(err, &missing):
 			return nil, &ConfigError{"profile", fmt.Errorf("profile %q is not in the AWS config or credentials files%s", missing.Profile, filesRead(missing.Filename...))}
 		}
@@ -245,6 +245,14 @@ func mfaRefused(profile, serial string) error {
 		"run the auditor at one, or, for a job that runs unattended, use credentials that need no code "+
 		"(a role without mfa_serial, a credential_process, an instance or container role, or a session opened before the job: aws sts get-session-token)",
 		profile, serial)
+}
+
+// profileLoaded returns the profile that the configuration is loaded from
+// when the settings name profile ("" for none), as the SDK chooses it:
+// profile, else AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default".
+func profileLoaded(profile string) string {
+	env, _ := config.NewEnvConfig() // an error would have stopped the loading first
+	return cmp.Or(profile, env.SharedConfigProfile, "default")
 }
 
 // mfaError is a code of an MFA device that could not be had from

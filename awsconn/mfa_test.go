@@ -90,3 +90,39 @@ func TestRoleWithMFA(t *testing.T) {
 		}
 	})
 }
+
+// TestMFARefusalNamesTheProfile: AWS_DEFAULT_PROFILE=mfa, refused for its
+// MFA device, was said to be profile "default": the SDK takes the profile
+// from AWS_PROFILE, else AWS_DEFAULT_PROFILE, and so does the refusal.
+func TestMFARefusalNamesTheProfile(t *testing.T) {
+	const config = "[profile keys]\naws_access_key_id = AKIAKEYSKEYSKEYS0001\naws_secret_access_key = s\n\n" +
+		"[profile mfa]\nrole_arn = arn:aws:iam::123456789012:role/Auditor\nsource_profile = keys\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n\n" +
+		"[profile other]\nrole_arn = arn:aws:iam::123456789012:role/Other\nsource_profile = keys\nmfa_serial = arn:aws:iam::123456789012:mfa/bob\n\n" +
+		"[default]\nrole_arn = arn:aws:iam::123456789012:role/Default\nsource_profile = keys\nmfa_serial = arn:aws:iam::123456789012:mfa/carol\n"
+	for _, tc := range []struct {
+		name    string
+		profile string // Settings.Profile
+		env     map[string]string
+		want    string
+	}{
+		{name: "AWS_DEFAULT_PROFILE", env: map[string]string{"AWS_DEFAULT_PROFILE": "mfa"}, want: "mfa"},
+		{name: "AWS_PROFILE before AWS_DEFAULT_PROFILE", env: map[string]string{"AWS_PROFILE": "mfa", "AWS_DEFAULT_PROFILE": "other"}, want: "mfa"},
+		{name: "the setting before both", profile: "mfa", env: map[string]string{"AWS_PROFILE": "other", "AWS_DEFAULT_PROFILE": "other"}, want: "mfa"},
+		{name: "none", want: "default"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isolate(t, config)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			_, err := Load(context.Background(), Settings{Profile: tc.profile, Region: "us-east-1", MaxAttempts: 1})
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Load = %v, want a *ConfigError", err)
+			}
+			if want := fmt.Sprintf("profile %q:", tc.want); !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("Load = %q, want it to start %q", err, want)
+			}
+		})
+	}
+}
