@@ -18,6 +18,17 @@ var openTerminal = openTTY
 
 func openTTY() (io.ReadWriteCloser, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
 
+// hasTerminal reports whether the process has a terminal to ask at: one
+// started by cron or systemd, or in a container without -t, has none.
+func hasTerminal() bool {
+	tty, err := openTerminal()
+	if err != nil {
+		return false
+	}
+	tty.Close()
+	return true
+}
+
 // askMFACode asks at the terminal for a code of the MFA device serial (a
 // role_arn profile's mfa_serial), as the aws CLI does, and reads it without
 // echo. The terminal, not standard input, which may be a list of instances

@@ -411,11 +411,12 @@ func (o *runOptions) awsSettings() awsconn.Settings {
 }
 
 // mfaCode is how a role that needs an MFA code gets one: asked at the
-// terminal when a person is there (standard input is a terminal); nil,
-// which refuses such a role, for a job that runs unattended, where a
-// prompt would wait until --timeout, or forever.
+// process's terminal when it has one, whatever standard input is (a list
+// of instances: --instances -); nil, which refuses such a role, for a job
+// with no terminal (cron, systemd, a container without -t), where no one
+// could answer.
 func (o *runOptions) mfaCode() func(serial string) (string, error) {
-	if o.stdin == nil || o.isTerminal == nil || !o.isTerminal(o.stdin) || o.credentials != nil {
+	if o.stdin == nil || o.credentials != nil || !hasTerminal() {
 		return nil
 	}
 	return askMFACode
