@@ -104,9 +104,9 @@ type runOptions struct {
 	// isTerminal tells whether reading r (standard input) would wait for a
 	// person at a terminal.
 	isTerminal func(r io.Reader) bool
-	// stdin is standard input, for a command that may ask a person at the
-	// terminal (an MFA code); nil for one that never does.
-	stdin io.Reader
+	// prompt asks a person at the terminal (an MFA code), for a command
+	// that may; nil for one that never does.
+	prompt *prompter
 	// openDir opens the output directory (default outdir.Open); the demo
 	// opens only a directory of its own.
 	openDir func(string) (*outdir.Dir, error)
@@ -416,10 +416,10 @@ func (o *runOptions) awsSettings() awsconn.Settings {
 // with no terminal (cron, systemd, a container without -t), where no one
 // could answer.
 func (o *runOptions) mfaCode() func(serial string) (string, error) {
-	if o.stdin == nil || o.credentials != nil || !hasTerminal() {
+	if o.prompt == nil || o.credentials != nil || !hasTerminal() {
 		return nil
 	}
-	return askMFACode
+	return o.prompt.ask
 }
 
 // record returns the options as run.json shows them: no secrets (none are

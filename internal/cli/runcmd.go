@@ -81,7 +81,9 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	_, statErr := os.Lstat(o.out)
 	made := errors.Is(statErr, fs.ErrNotExist)
-	o.stdin = stdin
+	// Given back, echo on, before the run's last words and its exit.
+	o.prompt = newPrompter(ctx, func() time.Time { return o.deadline })
+	defer o.prompt.close()
 	j, err := o.prepare(ctx, stdin, stderr)
 	if err != nil {
 		return err

@@ -1,0 +1,9 @@
+//go:build !(aix || darwin || dragonfly || freebsd || linux || netbsd || openbsd || solaris || zos)
+
+package cli
+
+import "errors"
+
+// echoOff is not done here: a code is not asked where its echo cannot be
+// turned off.
+func echoOff(int) error { return errors.ErrUnsupported }
