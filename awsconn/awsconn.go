@@ -80,7 +80,8 @@ type Settings struct {
 	Logger logging.Logger
 	// MFACode, when set, returns a code of the MFA device serial (the
 	// mfa_serial of a role_arn profile), each time the role is assumed;
-	// it may wait for a person to answer. Nil refuses such a profile:
+	// it may wait for a person to answer, and returns an error that wraps
+	// ErrMFANoAnswer when no one did in time. Nil refuses such a profile:
 	// Load returns a *ConfigError that says what to use instead.
 	MFACode func(serial string) (string, error)
 }
@@ -242,10 +243,19 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 // serial, which no one is there to give, and what to use instead.
 func mfaRefused(profile, serial string) error {
 	return fmt.Errorf("profile %q: its role needs a code of an MFA device (mfa_serial %s), which is asked only at a terminal: "+
-		"run the auditor at one, or, for a job that runs unattended, use credentials that need no code "+
-		"(a role without mfa_serial, a credential_process, an instance or container role, or a session opened before the job: aws sts get-session-token)",
-		profile, serial)
+		"run the auditor at one, or, for a job that runs unattended, %s", profile, serial, noCodeNeeded)
 }
+
+// noCodeNeeded says what a job that runs unattended uses instead of a role
+// that needs an MFA code.
+const noCodeNeeded = "use credentials that need no code " +
+	"(a role without mfa_serial, a credential_process, an instance or container role, or a session opened before the job: aws sts get-session-token)"
+
+// ErrMFANoAnswer is what an error of Settings.MFACode wraps when no one
+// gave the code in time: a terminal that nobody is at (a job run under
+// script, docker run -t or ssh -t). The credentials' error then says what
+// such a job uses instead.
+var ErrMFANoAnswer = errors.New("no code was entered")
 
 // profileLoaded returns the profile that the configuration is loaded from
 // when the settings name profile ("" for none), as the SDK chooses it:
@@ -263,7 +273,11 @@ type mfaError struct {
 }
 
 func (e *mfaError) Error() string {
-	return "the MFA code for " + e.serial + " could not be read: " + e.err.Error()
+	msg := "the MFA code for " + e.serial + " could not be read: " + e.err.Error()
+	if errors.Is(e.err, ErrMFANoAnswer) {
+		msg += "; a job that runs unattended, with a terminal that nobody is at, should " + noCodeNeeded
+	}
+	return msg
 }
 func (e *mfaError) Unwrap() error { return e.err }
 

@@ -89,6 +89,21 @@ func TestRoleWithMFA(t *testing.T) {
 			t.Errorf("CheckCredentials = %v, want a *audit.CredentialsError saying that the MFA code could not be read", err)
 		}
 	})
+	t.Run("no answer in time", func(t *testing.T) {
+		isolate(t, config)
+		t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+		c, err := Load(context.Background(), Settings{Profile: "mfa", Region: "us-east-1", MaxAttempts: 1,
+			MFACode: func(string) (string, error) { return "", fmt.Errorf("%w within 2m0s", ErrMFANoAnswer) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.CheckCredentials(context.Background())
+		var ce *audit.CredentialsError
+		if !errors.As(err, &ce) {
+			t.Fatalf("CheckCredentials = %v, want a *audit.CredentialsError", err)
+		}
+		saysOnly(t, err.Error(), []string{"no code was entered within 2m0s", "unattended", "credential_process", "aws sts get-session-token"}, nil)
+	})
 }
 
 // TestMFARefusalNamesTheProfile: AWS_DEFAULT_PROFILE=mfa, refused for its

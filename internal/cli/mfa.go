@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/auditor-dev/auditor/awsconn"
 )
 
 // openTerminal opens the terminal of the process, to ask a person for what
@@ -20,6 +22,18 @@ import (
 var openTerminal = openTTY
 
 func openTTY() (io.ReadWriteCloser, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
+
+// defaultMFAWait is how long the MFA prompt waits for a code. A person at
+// the terminal answers within a minute, a hardware token found included
+// (a code changes every 30 s); a job started with a terminal that nobody
+// is at (script -c from cron, docker run -t, ssh -t) is told so soon,
+// well before a --timeout or a next schedule. The prompt comes again at
+// each renewal of the role's session, and a run whose person has gone
+// stops there rather than waiting without end.
+const defaultMFAWait = 2 * time.Minute
+
+// mfaWait is defaultMFAWait, a variable so that a test can wait less.
+var mfaWait = defaultMFAWait
 
 // hasTerminal reports whether the process has a terminal to ask at: one
 // started by cron or systemd, or in a container without -t, has none.
@@ -70,7 +84,7 @@ func (p *prompter) ask(serial string) (string, error) {
 		ctx, cancel = context.WithDeadline(ctx, d)
 		defer cancel()
 	}
-	return askMFACode(ctx, serial)
+	return askMFACode(ctx, serial, mfaWait)
 }
 
 // close ends any prompt and waits until the terminal is given back.
@@ -87,10 +101,11 @@ func (p *prompter) close() {
 // echo. The terminal, not standard input, which may be a list of instances
 // (--instances -), and not stderr, which may be a log.
 //
-// It gives up when ctx is done. Whatever the end, the terminal
+// It gives up when ctx is done, and after wait without an answer, with an
+// error that wraps awsconn.ErrMFANoAnswer. Whatever the end, the terminal
 // echoes again and the prompt's line is ended, so that nothing typed later
 // is hidden and the next message starts on a line of its own.
-func askMFACode(ctx context.Context, serial string) (string, error) {
+func askMFACode(ctx context.Context, serial string, wait time.Duration) (string, error) {
 	tty, err := openTerminal()
 	if err != nil {
 		return "", fmt.Errorf("opening the terminal: %w", err)
@@ -111,6 +126,8 @@ func askMFACode(ctx context.Context, serial string) (string, error) {
 		line, err := bufio.NewReader(tty).ReadString('\n')
 		got <- answer{line, err}
 	}()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	var a answer
 	select {
 	case a = <-got:
@@ -120,6 +137,9 @@ func askMFACode(ctx context.Context, serial string) (string, error) {
 	case <-ctx.Done():
 		fmt.Fprintln(tty)
 		return "", ctx.Err()
+	case <-timer.C:
+		fmt.Fprintln(tty)
+		return "", fmt.Errorf("%w within %s", awsconn.ErrMFANoAnswer, wait)
 	}
 	if code := strings.TrimSpace(a.line); code != "" {
 		return code, nil
