@@ -84,6 +84,12 @@ type Settings struct {
 	// ErrMFANoAnswer when no one did in time. Nil refuses such a profile:
 	// Load returns a *ConfigError that says what to use instead.
 	MFACode func(serial string) (string, error)
+	// MFAAsked tells that the command asks a person for an MFA code
+	// where it can, at a terminal: MFACode is nil only where there is
+	// none, and the refusal says to run at one. False (the zero value)
+	// is a command that never asks: its refusal says only what to use
+	// instead.
+	MFAAsked bool
 }
 
 // ConfigError is an AWS configuration that cannot work, found before any
@@ -214,7 +220,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 		var mfa config.AssumeRoleTokenProviderNotSetError
 		switch {
 		case errors.As(err, &mfa):
-			return nil, &ConfigError{"profile", mfaRefused(profileLoaded(s.Profile), mfaSerial)}
+			return nil, &ConfigError{"profile", mfaRefused(profileLoaded(s.Profile), mfaSerial, s.MFAAsked)}
 		case errors.As(err, &missing):
 			return nil, &ConfigError{"profile", fmt.Errorf("profile %q is not in the AWS config or credentials files%s", missing.Profile, filesRead(missing.Filename...))}
 		}
@@ -240,8 +246,13 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 }
 
 // mfaRefused says that the role of profile needs a code of the MFA device
-// serial, which no one is there to give, and what to use instead.
-func mfaRefused(profile, serial string) error {
+// serial, which no one is asked for (asked: only at a terminal, and there
+// is none), and what to use instead.
+func mfaRefused(profile, serial string, asked bool) error {
+	if !asked {
+		return fmt.Errorf("profile %q: its role needs a code of an MFA device (mfa_serial %s), which this command does not ask for: %s",
+			profile, serial, noCodeNeeded)
+	}
 	return fmt.Errorf("profile %q: its role needs a code of an MFA device (mfa_serial %s), which is asked only at a terminal: "+
 		"run the auditor at one, or, for a job that runs unattended, %s", profile, serial, noCodeNeeded)
 }

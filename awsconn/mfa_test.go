@@ -68,12 +68,24 @@ func TestRoleWithMFA(t *testing.T) {
 	t.Run("no one to ask", func(t *testing.T) {
 		isolate(t, config)
 		t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
-		_, err := Load(context.Background(), Settings{Profile: "mfa", Region: "us-east-1", MaxAttempts: 1})
+		_, err := Load(context.Background(), Settings{Profile: "mfa", Region: "us-east-1", MaxAttempts: 1, MFAAsked: true})
 		var ce *ConfigError
 		if !errors.As(err, &ce) {
 			t.Fatalf("Load = %v, want a *ConfigError", err)
 		}
 		saysOnly(t, err.Error(), []string{`profile "mfa"`, "mfa_serial " + serial, "terminal", "credential_process"}, []string{"AssumeRoleTokenProvider"})
+	})
+	// A command that never asks (auditor report, auditor mail) was told
+	// to run at a terminal, where it would not ask either.
+	t.Run("a command that never asks", func(t *testing.T) {
+		isolate(t, config)
+		t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+		_, err := Load(context.Background(), Settings{Profile: "mfa", Region: "us-east-1", MaxAttempts: 1})
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			t.Fatalf("Load = %v, want a *ConfigError", err)
+		}
+		saysOnly(t, err.Error(), []string{`profile "mfa"`, "mfa_serial " + serial, "does not ask", "credential_process"}, []string{"terminal", "AssumeRoleTokenProvider"})
 	})
 	t.Run("no code entered", func(t *testing.T) {
 		isolate(t, config)

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"io"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -95,5 +97,40 @@ func (s *silentTerminal) isClosed() bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// TestMFARefusalOfReport: auditor report --upload with a role_arn profile
+// with mfa_serial, at a terminal, was told "asked only at a terminal: run
+// the auditor at one": report and mail never ask, at a terminal or not.
+// The refusal says what to use instead, and asks nothing. It comes where
+// the delivery starts, as any other configuration's that does not load
+// (exit 5, the reports written).
+func TestMFARefusalOfReport(t *testing.T) {
+	m := mfaProfile(t)
+	withTerminal(t, &fakeTerminal{in: strings.NewReader("654321\n")}, nil)
+	args := m.args()
+	if got := runCLI(t, "", args...); got.code != int(exitOK) {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	tty := &fakeTerminal{in: strings.NewReader("654321\n")}
+	withTerminal(t, tty, nil)
+	out := args[slices.Index(args, "--out")+1]
+	for _, cmd := range [][]string{
+		{"report", filepath.Join(out, "results.jsonl"), "--out", filepath.Join(t.TempDir(), "report"), "--quiet", "--fail-on", "none",
+			"--profile", "mfa", "--region", "us-east-1", "--upload", "s3://reports/audit/"},
+		{"mail", out, "--to", "ops@example.com", "--mail-from", "auditor@example.com", "--mail-via", "ses", "--profile", "mfa", "--region", "us-east-1"},
+	} {
+		got := runCLI(t, "", cmd...)
+		// Refused where the delivery starts: the reports are written.
+		if got.code != int(exitDelivery) || !strings.Contains(got.stderr, "mfa_serial "+mfaSerial) || !strings.Contains(got.stderr, "aws sts get-session-token") {
+			t.Errorf("%s: exit %d, want %d, the profile refused, saying what to use instead\n%s", cmd[0], got.code, exitDelivery, got.stderr)
+		}
+		if strings.Contains(got.stderr, "terminal") {
+			t.Errorf("the refusal of %s speaks of a terminal:\n%s", cmd[0], got.stderr)
+		}
+	}
+	if tty.out.Len() > 0 {
+		t.Errorf("asked at the terminal: %q", tty.out.String())
 	}
 }
