@@ -430,6 +430,14 @@ func (l *Limiter) Peak() float64 {
 	return l.peak
 }
 
+// ends returns Rate and Peak at the same moment: the rate of a Limiter
+// that was cut is at most its peak.
+func (l *Limiter) ends() (rate, peak float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rate, l.peak
+}
+
 // Success tells the Limiter that a call it let start at sent went through.
 func (l *Limiter) Success(sent time.Time) { l.answer(sent, false) }
 

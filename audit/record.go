@@ -940,6 +940,13 @@ type Stats struct {
 	// accounts and regions; 0 when none was throttled, or with a fixed
 	// rate).
 	LimiterPeak float64 `json:"limiter_peak,omitempty"`
+	// LimiterCutRate is LimiterRate of the adaptive limiters that were cut
+	// for throttling alone: the highest of their rates at the end (calls
+	// per second, at most LimiterPeak). It is 0 when none was cut, with a
+	// fixed rate, and in a record that predates it, or a merge of one:
+	// LimiterRate counts limiters never cut too, whose rate is only how
+	// far their slow start grew.
+	LimiterCutRate float64 `json:"limiter_cut_rate,omitempty"`
 	// Seconds is how long the fetch took.
 	Seconds float64 `json:"seconds"`
 }

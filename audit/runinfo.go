@@ -295,7 +295,7 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.Attempts = slices.Clone(out.Attempts)
 		return out
 	}
-	complete, unknown := true, false
+	complete, unknown, cutEndUnknown := true, false, false
 	var parts []Part
 	var attempts []time.Time
 	for i, ri := range infos {
@@ -333,6 +333,10 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.Stats.Seconds = max(out.Stats.Seconds, ri.Stats.Seconds)
 		out.Stats.LimiterRate = max(out.Stats.LimiterRate, ri.Stats.LimiterRate)
 		out.Stats.LimiterPeak = max(out.Stats.LimiterPeak, ri.Stats.LimiterPeak)
+		out.Stats.LimiterCutRate = max(out.Stats.LimiterCutRate, ri.Stats.LimiterCutRate)
+		// Cut, but where its cut limiters ended is not said: the highest
+		// end of the others' could be below theirs.
+		cutEndUnknown = cutEndUnknown || ri.Stats.LimiterPeak > 0 && ri.Stats.LimiterCutRate == 0
 		if ri.Error != "" && out.Error == "" && !derivedError(ri.Error) && !sitesSay(ri) {
 			out.Error = ri.Error
 		}
@@ -375,6 +379,9 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 	}
 	if out.Stats.Seconds > 0 {
 		out.Stats.Rate = float64(out.Stats.Calls) / out.Stats.Seconds
+	}
+	if cutEndUnknown {
+		out.Stats.LimiterCutRate = 0
 	}
 	if unknown && !out.Interrupted && out.Error == "" {
 		out.Error = mergedIncomplete

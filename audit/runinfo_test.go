@@ -396,3 +396,29 @@ func TestMergeRunInfoLimiterPeak(t *testing.T) {
 		t.Errorf("merged limiter rate %v, peak %v; want 45 and 61", got.Stats.LimiterRate, got.Stats.LimiterPeak)
 	}
 }
+
+// TestMergeRunInfoLimiterCutRate: a merge keeps the highest end rate of
+// the limiters that were cut, and none when an input that was cut does not
+// say where its cut limiters ended (a record that predates the figure):
+// the highest of the others could be less than its.
+func TestMergeRunInfoLimiterCutRate(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   []audit.Stats
+		want float64
+	}{
+		{"all known", []audit.Stats{{LimiterRate: 40, LimiterPeak: 55, LimiterCutRate: 38}, {LimiterRate: 90}, {LimiterRate: 30, LimiterPeak: 61, LimiterCutRate: 30}}, 38},
+		{"one cut input without it", []audit.Stats{{LimiterRate: 40, LimiterPeak: 55, LimiterCutRate: 38}, {LimiterRate: 45, LimiterPeak: 50}}, 0},
+		{"none cut", []audit.Stats{{LimiterRate: 40}, {LimiterRate: 45}}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var in []audit.RunInfo
+			for _, s := range tt.in {
+				in = append(in, audit.RunInfo{Targets: 1, Complete: true, Stats: s})
+			}
+			if got := audit.MergeRunInfo(in).Stats.LimiterCutRate; got != tt.want {
+				t.Errorf("merged limiter_cut_rate %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

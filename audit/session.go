@@ -411,7 +411,8 @@ func (st *site) failure() *SiteError {
 }
 
 // Stats returns what the Session asked of SSM so far, with LimiterRate the
-// highest of its account-regions (or the fixed Rate).
+// highest of its account-regions (or the fixed Rate), and LimiterCutRate
+// the highest of those whose limiter was cut for throttling.
 func (s *Session) Stats() Stats {
 	st := Stats{
 		Calls:     s.calls.Load(),
@@ -421,8 +422,12 @@ func (s *Session) Stats() Stats {
 	}
 	s.mu.Lock()
 	for _, x := range s.sites {
-		st.LimiterRate = max(st.LimiterRate, x.limiter.Rate())
-		st.LimiterPeak = max(st.LimiterPeak, x.limiter.Peak())
+		rate, peak := x.limiter.ends()
+		st.LimiterRate = max(st.LimiterRate, rate)
+		if peak > 0 {
+			st.LimiterPeak = max(st.LimiterPeak, peak)
+			st.LimiterCutRate = max(st.LimiterCutRate, rate)
+		}
 	}
 	s.mu.Unlock()
 	if s.cfg.Rate > 0 {

@@ -123,12 +123,13 @@ func about(m *Model) []Detail {
 // rateWords says how fast the run called SSM: the rate option (opt, as
 // run.json holds it) and the stats. Their figures are not alike: the mean
 // (Stats.Rate) is of the whole run, every account-region together, while a
-// limit (the fixed rate, LimiterRate, LimiterPeak) is one account-region's,
-// so a mean beside a limit says so. An adaptive limit that throttling
-// never cut is only how far the limiter's start had grown, whatever the
-// calls did (a discovery of a few calls, one a region, has a mean above
-// it): it is left unsaid, as no rate the run reached. Once cut, the limit
-// is what SSM let through.
+// limit (the fixed rate, LimiterPeak, LimiterCutRate) is one
+// account-region's, so a mean beside a limit says so. An adaptive limit
+// that throttling never cut is only how far the limiter's start had grown,
+// whatever the calls did (a discovery of a few calls, one a region, has a
+// mean above it): it is left unsaid, as no rate the run reached, and so is
+// LimiterRate, which counts such limits. Once cut, the limit is what SSM
+// let through.
 func rateWords(opt any, s audit.Stats) string {
 	mean := fmt.Sprintf("mean %s calls/s", decimal(s.Rate))
 	together := " (" + mean + ", all account-regions together)"
@@ -137,14 +138,16 @@ func rateWords(opt any, s audit.Stats) string {
 	}
 	switch {
 	case s.LimiterPeak > 0:
-		return fmt.Sprintf("adaptive, cut for throttling: its limit was at most %s calls/s per account and region after the first cut, %s at the end",
-			decimal(s.LimiterPeak), decimal(s.LimiterRate)) + together
-	case s.Throttled > 0 && s.LimiterRate > 0:
-		// A merge of runs keeps the highest limit at the end, not the
-		// peaks.
-		return fmt.Sprintf("adaptive, throttled: its limit was %s calls/s per account and region at the end", decimal(s.LimiterRate)) + together
+		end := ""
+		if s.LimiterCutRate > 0 {
+			end = ", " + decimal(s.LimiterCutRate) + " at the end"
+		}
+		return fmt.Sprintf("adaptive, cut for throttling: its limit was at most %s calls/s per account and region after the first cut%s",
+			decimal(s.LimiterPeak), end) + together
+	case s.Throttled == 1:
+		return "adaptive, throttled once but never cut (" + mean + ")"
 	case s.Throttled > 0:
-		return "adaptive, throttled (" + mean + ")"
+		return "adaptive, throttled " + thousands(int(s.Throttled)) + " times but never cut (" + mean + ")"
 	}
 	return "adaptive, never throttled (" + mean + ")"
 }

@@ -25,12 +25,29 @@ func TestAboutRate(t *testing.T) {
 			"fixed at 20 calls/s per account and region (mean 7.5 calls/s, all account-regions together)"},
 		{"adaptive, never throttled", 0.0, audit.Stats{Calls: 3, Rate: 53.5, LimiterRate: 20.5},
 			"adaptive, never throttled (mean 53.5 calls/s)"},
-		{"adaptive, cut for throttling", 0.0, audit.Stats{Calls: 900, Throttled: 12, Rate: 36.2, LimiterRate: 41, LimiterPeak: 45.25},
+		{"adaptive, cut for throttling", 0.0, audit.Stats{Calls: 900, Throttled: 12, Rate: 36.2, LimiterRate: 41, LimiterPeak: 45.25, LimiterCutRate: 41},
 			"adaptive, cut for throttling: its limit was at most 45.3 calls/s per account and region after the first cut, 41 at the end (mean 36.2 calls/s, all account-regions together)"},
-		{"adaptive, throttled, no peak known", 0.0, audit.Stats{Calls: 900, Throttled: 12, Rate: 36.2, LimiterRate: 41},
-			"adaptive, throttled: its limit was 41 calls/s per account and region at the end (mean 36.2 calls/s, all account-regions together)"},
+		// Another account-region, never cut, grew to 57 and ended there:
+		// the cut ones ended at 12 at most.
+		{"adaptive, cut, an uncut account-region ended higher", 0.0, audit.Stats{Calls: 2000, Throttled: 40, Rate: 70.1, LimiterRate: 57, LimiterPeak: 14.6, LimiterCutRate: 12},
+			"adaptive, cut for throttling: its limit was at most 14.6 calls/s per account and region after the first cut, 12 at the end (mean 70.1 calls/s, all account-regions together)"},
+		// A record that predates limiter_cut_rate, or a merge of one, does
+		// not say where the limiters that were cut ended.
+		{"adaptive, cut, no end of the cut ones known", 0.0, audit.Stats{Calls: 2000, Throttled: 40, Rate: 70.1, LimiterRate: 57, LimiterPeak: 14.6},
+			"adaptive, cut for throttling: its limit was at most 14.6 calls/s per account and region after the first cut (mean 70.1 calls/s, all account-regions together)"},
+		{"adaptive, throttled, never cut", 0.0, audit.Stats{Calls: 900, Throttled: 9, Rate: 36.2, LimiterRate: 417.2},
+			"adaptive, throttled 9 times but never cut (mean 36.2 calls/s)"},
+		{"adaptive, throttled once, never cut", 0.0, audit.Stats{Calls: 900, Throttled: 1, Rate: 36.2, LimiterRate: 417.2},
+			"adaptive, throttled once but never cut (mean 36.2 calls/s)"},
 		{"adaptive, throttled, no limit known", 0.0, audit.Stats{Calls: 900, Throttled: 12, Rate: 36.2},
-			"adaptive, throttled (mean 36.2 calls/s)"},
+			"adaptive, throttled 12 times but never cut (mean 36.2 calls/s)"},
+		// A merge keeps the highest of each figure (audit.MergeRunInfo):
+		// one run cut, another throttled but never cut, whose end is more.
+		{"adaptive, merged", 0.0, audit.MergeRunInfo([]audit.RunInfo{
+			{Stats: audit.Stats{Calls: 900, Throttled: 12, Seconds: 30, LimiterRate: 41, LimiterPeak: 45.25, LimiterCutRate: 41}},
+			{Stats: audit.Stats{Calls: 900, Throttled: 3, Seconds: 30, LimiterRate: 417.2}},
+		}).Stats,
+			"adaptive, cut for throttling: its limit was at most 45.3 calls/s per account and region after the first cut, 41 at the end (mean 60 calls/s, all account-regions together)"},
 		{"adaptive, no stats", nil, audit.Stats{},
 			"adaptive, never throttled (mean 0 calls/s)"},
 	} {

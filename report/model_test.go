@@ -702,7 +702,7 @@ func TestModelAbout(t *testing.T) {
 		}
 	}
 	for label, want := range map[string]string{
-		"Rate":           "adaptive, throttled: its limit was 41 calls/s per account and region at the end (mean 7.5 calls/s, all account-regions together)",
+		"Rate":           "adaptive, throttled once but never cut (mean 7.5 calls/s)",
 		"Stale after":    "7 days (stale: last run before 2025-05-25 12:00:00 UTC, or never)", // the run's start, though its instances were read a minute in
 		"Concurrency":    "16 instances audited at once",
 		"Page limit":     "1,000 pages per instance at most",

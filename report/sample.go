@@ -81,7 +81,7 @@ func sampleModel() *Model {
 		Run: Run{
 			Version: "sample", StartedAt: &started, EndedAt: &ended, Complete: false, Interrupted: false, Resumed: 1, Merged: 2,
 			Targets: 7, Duplicates: 1, Invalid: 1, Shards: []string{"0/2"}, Options: map[string]any{},
-			Stats: audit.Stats{Calls: 12, Pages: 10, Throttled: 1, Retries: 1, Rate: 8.5, LimiterRate: 40, LimiterPeak: 45, Seconds: 95},
+			Stats: audit.Stats{Calls: 12, Pages: 10, Throttled: 1, Retries: 1, Rate: 8.5, LimiterRate: 40, LimiterPeak: 45, LimiterCutRate: 40, Seconds: 95},
 			Error: "1 instance in error", Unaudited: []Site{site}, WithoutInfo: []Site{site},
 		},
 		Scope: "7 targets in shard 0/2 of the list",
