@@ -13,10 +13,3 @@ import (
 func openPace(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
 }
-
-// mine reports whether the file is this user's: another user's file in a
-// directory beside this one is not a shard of this run.
-func mine(fi os.FileInfo) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && int(st.Uid) == os.Geteuid()
-}

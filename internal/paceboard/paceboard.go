@@ -25,6 +25,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/outdir"
+	"github.com/auditor-dev/auditor/internal/owner"
 )
 
 const (
@@ -249,7 +250,7 @@ func (b *Board) read() map[string][]audit.Pace {
 // regular file of this user's, of the right form.
 func readFile(path string) (file, bool) {
 	st, err := os.Lstat(path)
-	if err != nil || !st.Mode().IsRegular() || st.Size() > maxFile || !mine(st) {
+	if err != nil || !st.Mode().IsRegular() || st.Size() > maxFile || !owner.Mine(st) {
 		return file{}, false
 	}
 	fd, err := openPace(path)
@@ -257,7 +258,7 @@ func readFile(path string) (file, bool) {
 		return file{}, false
 	}
 	defer fd.Close()
-	if st, err := fd.Stat(); err != nil || !st.Mode().IsRegular() || !mine(st) {
+	if st, err := fd.Stat(); err != nil || !st.Mode().IsRegular() || !owner.Mine(st) {
 		return file{}, false
 	}
 	data, err := io.ReadAll(io.LimitReader(fd, maxFile+1))
