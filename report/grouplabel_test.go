@@ -62,6 +62,38 @@ func TestGroupLabel(t *testing.T) {
 			t.Errorf("GroupLabel(.) in alice's group = %q, want owner", got)
 		}
 	})
+	// Another user's marker or index, in a directory anyone may write to,
+	// is not Split's for this user.
+	for _, file := range []string{".auditor-split", report.SplitIndex} {
+		t.Run(file+" of another user", func(t *testing.T) {
+			if os.Geteuid() != 0 {
+				t.Skip("giving a file to another user needs root")
+			}
+			p := filepath.Join(filepath.Dir(alice), file)
+			if err := os.Chown(p, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			defer os.Chown(p, 0, 0)
+			if got := report.GroupLabel(alice); got != "" {
+				t.Errorf("GroupLabel of a group whose split's %s is another user's = %q, want none", file, got)
+			}
+		})
+	}
+	t.Run("an index that is not a regular file", func(t *testing.T) {
+		split := filepath.Dir(alice)
+		index := filepath.Join(split, report.SplitIndex)
+		if err := os.Rename(index, index+".real"); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Rename(index+".real", index)
+		if err := os.Symlink(index+".real", index); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(index)
+		if got := report.GroupLabel(alice); got != "" {
+			t.Errorf("GroupLabel of a group whose split's index is a link = %q, want none", got)
+		}
+	})
 	// Each removal spoils one split: the tests above are done with them.
 	for _, tt := range []struct{ file, label string }{{".auditor-split", "=cmd"}, {report.SplitIndex, "tag:Team"}} {
 		t.Run("without "+tt.file, func(t *testing.T) {

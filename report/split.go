@@ -23,6 +23,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/owner"
 )
 
 // SplitIndex is the file that lists the groups of a split, in the split's
@@ -439,18 +440,25 @@ func readSplitIndex(dir, root string) (label string, names []string) {
 
 // GroupLabel returns the label of the split that dir is a group of: dir
 // is DIR/by-LABEL/NAME, whose directory Split made (it holds Split's
-// marker) and whose index lists NAME. It is "" for any other directory, and
-// for a group of a split stopped before its index, which goes last. A
-// group rendered again in place is given the label in Options.LabelKeys,
-// so that its reports keep the label's column as Split wrote them.
+// marker) and whose index lists NAME, the directory, marker and index all
+// the process's user's (a split another user made where both may write is
+// not this user's to trust). It is "" for any other directory, and for a
+// group of a split stopped before its index, which goes last. A group
+// rendered again in place is given the label in Options.LabelKeys, so that
+// its reports keep the label's column as Split wrote them.
 func GroupLabel(dir string) string {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return ""
 	}
 	root := filepath.Dir(abs)
-	if st, err := os.Lstat(filepath.Join(root, splitMarker)); err != nil || !st.Mode().IsRegular() {
+	if st, err := os.Lstat(root); err != nil || !st.IsDir() || !owner.Mine(st) {
 		return ""
+	}
+	for _, f := range []string{splitMarker, SplitIndex} {
+		if st, err := os.Lstat(filepath.Join(root, f)); err != nil || !st.Mode().IsRegular() || !owner.Mine(st) {
+			return ""
+		}
 	}
 	label, names := readSplitIndex(filepath.Dir(root), root)
 	if !slices.Contains(names, filepath.Base(abs)) {

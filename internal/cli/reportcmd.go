@@ -175,11 +175,13 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	info.Rendered = &audit.Rendering{At: o.now().UTC(), Version: appVersion(), Options: o.outputRecord(), Inputs: len(paths)}
-	if label := report.GroupLabel(o.out); label != "" {
-		// A group of a split rendered again keeps the column of the label
-		// it is split by, as Split wrote it, whatever its rows hold: the
-		// group of an account that could not be audited has no instance
-		// with that label.
+	// A group of a split rendered again in place keeps the column of the
+	// label it is split by, as Split wrote it, whatever its rows hold: the
+	// group of an account that could not be audited has no instance with
+	// that label. Only in place: an output directory that merely sits
+	// where a split's group would is no group, and its split's index may
+	// be anyone's.
+	if label := report.GroupLabel(o.out); label != "" && inPlace && len(paths) == 1 {
 		o.labelKeys = []string{label}
 	}
 	var mark func(digest string) error

@@ -138,3 +138,44 @@ func csvHeads(t *testing.T, dir string, files []string) map[string][]string {
 	}
 	return heads
 }
+
+// TestReportIntoAForeignSplitTakesNoLabel: a directory that looks like a
+// group of a split (a marker and an index listing it in its parent, which
+// anyone who can write there may have made) is rendered as any other when
+// its record comes from elsewhere: the split's label column is for a
+// group's own record rendered again in place, not for text another user
+// chose to reach a plain output's reports.
+func TestReportIntoAForeignSplitTakesNoLabel(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet(), ssmsim.Options{})
+	root := t.TempDir()
+	src := filepath.Join(root, "thr")
+	if got := runCLI(t, "", "run", "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--format", "csv",
+		"--instances", writeFile(t, "fleet.csv", ownersList), "--out", src); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	split := report.SplitDir(filepath.Join(root, "shared"), `=HYPERLINK("http://evil/","x")`)
+	if err := os.MkdirAll(split, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	writeAt(t, filepath.Join(split, ".auditor-split"), "")
+	writeAt(t, filepath.Join(split, report.SplitIndex), "\"=HYPERLINK(\"\"http://evil/\"\",\"\"x\"\")\",dir\nv,myout\n")
+	out := filepath.Join(split, "myout")
+	if report.GroupLabel(out) == "" {
+		t.Fatalf("%s does not look like a group of a split: the test tests nothing", out)
+	}
+	if got := runCLI(t, "", "report", filepath.Join(src, audit.ResultsFile), "--out", out, "--fail-on", "none", "--quiet", "--format", "csv"); got.code != 0 {
+		t.Fatalf("report: exit %d\n%s", got.code, got.stderr)
+	}
+	head := csvHeads(t, out, []string{"instances.csv"})["instances.csv"]
+	if slices.ContainsFunc(head, func(h string) bool { return strings.Contains(h, "HYPERLINK") }) {
+		t.Errorf("instances.csv took the label of a split it is no group of: %q", head)
+	}
+}
+
+func writeAt(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o666); err != nil {
+		t.Fatal(err)
+	}
+}
