@@ -359,8 +359,9 @@ func answeredBadly(err error) (badAnswer, bool) {
 }
 
 // CertificateProblem is what was wrong with the certificate of a server
-// that a TLS handshake failed on (see UnreachableError.Certificate). No
-// retry mends any of them.
+// that a TLS handshake failed on (see UnreachableError.Certificate). A
+// retry may mend any of them: one node of several behind a load balancer
+// or a proxy pool may serve a wrong certificate, the others a right one.
 type CertificateProblem string
 
 const (

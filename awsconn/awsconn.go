@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -705,30 +706,17 @@ func IsLoopback(host string) bool {
 // dropped connection, or one that is not the JSON SSM sends (a proxy's error
 // page). The SDK leaves those to the caller, since for some operations a
 // repeat is not safe; the auditor's calls only read. A TLS handshake that
-// failed on the server's certificate, which the SDK retries as a dropped
-// connection, is not retried: it fails alike on every attempt.
+// failed on the server's certificate is retried as the SDK retries any
+// failed connection: behind a load balancer or a proxy pool, one node with
+// a wrong certificate fails some handshakes and not others.
 func NewRetryer(maxAttempts int) func() aws.Retryer {
 	return func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = maxAttempts
 			o.RateLimiter = ratelimit.None
-			// Before the SDK's checks, which take it for a dropped
-			// connection.
-			o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(certificateRejected)}, o.Retryables...)
-			o.Retryables = append(o.Retryables, retry.IsErrorRetryableFunc(unreadableAnswer))
+			o.Retryables = append(slices.Clone(o.Retryables), retry.IsErrorRetryableFunc(unreadableAnswer))
 		})
 	}
-}
-
-// certificateRejected leaves unretried a call whose TLS handshake failed on
-// the server's certificate: it fails alike on every attempt (a
-// TLS-inspecting proxy's CA not in the bundle, a certificate for another
-// host, an expired one).
-func certificateRejected(err error) aws.Ternary {
-	if u, none := audit.NoAnswer(err); none && u.Certificate != "" {
-		return aws.FalseTernary
-	}
-	return aws.UnknownTernary
 }
 
 // CertificateHint says what to check when the TLS handshake with an

@@ -10,8 +10,9 @@ import (
 // TestRoleSTSCertificateNotTrusted: behind a TLS-inspecting proxy whose CA
 // AWS_CA_BUNDLE did not name, a role_arn profile's call to STS was tried
 // eight times and told as "cannot reach https://sts...: TLS handshake
-// failed; check the network path to it: ...". It is tried once, and the
-// message says that the certificate is not trusted and what to set.
+// failed; check the network path to it: ...". The message says that the
+// certificate is not trusted and what to set, after the attempts any
+// failed connection gets (one node of several may have the wrong one).
 func TestRoleSTSCertificateNotTrusted(t *testing.T) {
 	ca := tlstest.NewCA(t, "Corporate Inspection CA")
 	sts := ca.NewServer(t, nil, tlstest.Leaf{})
@@ -24,7 +25,7 @@ func TestRoleSTSCertificateNotTrusted(t *testing.T) {
 	if !strings.Contains(msg, want) || strings.Contains(msg, "TLS handshake failed") || strings.Contains(msg, "network path") {
 		t.Errorf("%q\ndoes not say %q", msg, want)
 	}
-	if n := sts.Accepted(); n != 1 {
-		t.Errorf("STS was tried %d times, want once: no retry mends a certificate", n)
+	if n := sts.Accepted(); n < 2 || n > 4 {
+		t.Errorf("STS was tried %d times, want it retried, up to MaxAttempts (4)", n)
 	}
 }

@@ -1,8 +1,14 @@
 package cli
 
 import (
+	"crypto/tls"
+	"io"
+	"log"
+	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,9 +21,10 @@ import (
 // said "cannot reach https://ssm...: TLS handshake failed; check --region"
 // (or "check AWS_ENDPOINT_URL", of an endpoint that was right): the x509
 // error, which says what was wrong, was dropped. It says what was wrong
-// with the certificate and what to set, after one attempt per call (no
-// retry mends a certificate), and the certificate's names, which are
-// outside text, reach the terminal plain.
+// with the certificate and what to set, and the certificate's names, which
+// are outside text, reach the terminal plain. The calls are retried (see
+// TestCertificateOfOneNodeRetried), and the run still gives up on the
+// account-region after the first calls' attempts.
 func TestUnreachableCertificateNamed(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	serve(t, handFleet(false), ssmsim.Options{}) // STS
@@ -84,11 +91,60 @@ func TestUnreachableCertificateNamed(t *testing.T) {
 					t.Errorf("stderr says %q:\n%s", w, got.stderr)
 				}
 			}
-			// One attempt per call: at most one call per worker before
-			// the account-region is given up on.
-			if n := srv.Accepted(); n > 2 || !strings.Contains(got.stderr, " 0 retried)") {
-				t.Errorf("%d connections, want at most --concurrency (2), none retried:\n%s", n, got.stderr)
+			// At most one call per worker, each with its attempts,
+			// before the account-region is given up on.
+			if n := srv.Accepted(); n > 2*4 {
+				t.Errorf("%d connections, want at most --concurrency (2) times --max-attempts (4):\n%s", n, got.stderr)
 			}
 		})
+	}
+}
+
+// TestCertificateOfOneNodeRetried: behind a load balancer or a proxy pool
+// one node of which serves a wrong certificate, a run gave up on the whole
+// account-region at the first handshake that met it ("audited 0
+// instances", exit 4), where before it retried the call and reached a good
+// node. A certificate error is retried like any other failed connection:
+// the run audits every instance. Every third handshake here meets the bad
+// node, and the server closes each connection after its answer, so that
+// every attempt makes a new handshake.
+func TestCertificateOfOneNodeRetried(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 7, Size: 40})
+	serve(t, fleet, ssmsim.Options{}) // STS
+	ca := tlstest.NewCA(t, "Corporate Inspection CA")
+	t.Setenv("AWS_CA_BUNDLE", ca.WriteBundle(t))
+	good := ca.Certificate(t, tlstest.Leaf{})
+	bad := ca.Certificate(t, tlstest.Leaf{DNSNames: []string{"misconfigured-node.example"}})
+	var handshakes atomic.Int64
+	// Not httptest's StartTLS, which adds a certificate of its own that a
+	// client not sending SNI (an IP address) always gets.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: ssmsim.NewServer(fleet, ssmsim.Options{}), ErrorLog: log.New(io.Discard, "", 0),
+		TLSConfig: &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if handshakes.Add(1)%3 == 1 {
+				return &bad, nil
+			}
+			return &good, nil
+		}}}
+	srv.SetKeepAlivesEnabled(false)
+	go srv.ServeTLS(ln, "", "")
+	t.Cleanup(func() { srv.Close() })
+	url := "https://" + ln.Addr().String()
+
+	var ids strings.Builder
+	for _, id := range fleet.IDs() {
+		ids.WriteString(id + "\n")
+	}
+	got := runCLI(t, "", "run", "--instances", writeFile(t, "ids.txt", ids.String()), "--region", "us-east-1",
+		"--endpoint-url", url, "--out", filepath.Join(t.TempDir(), "out"), "--max-attempts", "8", "--concurrency", "2")
+	if got.code == int(exitFatal) || !strings.Contains(got.stderr, "audited 40 instances") {
+		t.Errorf("exit %d, want every instance audited\n%s", got.code, got.stderr)
+	}
+	if handshakes.Load() < 3 || strings.Contains(got.stderr, " 0 retried)") {
+		t.Errorf("%d handshakes, want calls that met the bad node retried:\n%s", handshakes.Load(), got.stderr)
 	}
 }
