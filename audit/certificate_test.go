@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -65,5 +66,26 @@ func TestNoAnswerTellsTheCertificate(t *testing.T) {
 				t.Errorf("cause %q, certificate %q; want %q..., %q", u.Cause, u.Certificate, tt.cause, tt.want)
 			}
 		})
+	}
+}
+
+// TestNoAnswerTellsTheProxysCertificate: through an https:// proxy whose
+// own certificate could not be verified, the cause said "the server's
+// certificate", of an endpoint no handshake reached. It is the proxy's.
+func TestNoAnswerTellsTheProxysCertificate(t *testing.T) {
+	ca := tlstest.NewCA(t, "Proxy CA")
+	proxy := ca.NewServer(t, nil, tlstest.Leaf{})
+	proxyURL, err := url.Parse(proxy.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}}
+	_, err = client.Get("https://ssm.example.com")
+	u, none := audit.NoAnswer(err)
+	if !none {
+		t.Fatalf("NoAnswer(%v) = false, want no answer", err)
+	}
+	if want := "the proxy's certificate is not trusted (x509: certificate signed by unknown authority)"; u.Cause != want || !u.ThroughProxy || u.Certificate != audit.CertificateUntrusted {
+		t.Errorf("cause %q, through the proxy %v, certificate %q; want %q, true, %q", u.Cause, u.ThroughProxy, u.Certificate, want, audit.CertificateUntrusted)
 	}
 }

@@ -256,7 +256,17 @@ func noAnswer(err error) (u *UnreachableError, none bool) {
 		}
 		err = op.Err
 	}
-	u.Cause, u.Certificate = silence(err), certificateOf(err)
+	whose := "server's"
+	if u.ThroughProxy {
+		// The handshake that failed was the proxy's own (an https://
+		// proxy): no handshake reached the endpoint.
+		whose = "proxy's"
+	}
+	if p, cause := certificate(err, whose); p != "" {
+		u.Cause, u.Certificate = cause, p
+	} else {
+		u.Cause = silence(err)
+	}
 	return u, true
 }
 
@@ -380,19 +390,14 @@ const (
 	CertificateInvalid CertificateProblem = "invalid"
 )
 
-// certificateOf says what was wrong with the server's certificate when err
-// is a TLS handshake that failed on verifying it; "" otherwise.
-func certificateOf(err error) CertificateProblem {
-	p, _ := certificate(err)
-	return p
-}
-
-// certificate says what was wrong with the server's certificate when err
-// is a TLS handshake that failed on verifying it, and says so as the cause
-// of a silence: in a few words, then crypto/x509's, which name the
-// certificate's hosts or its CA (outside text: whoever shows it makes it
-// plain). It returns "", "" for any other error.
-func certificate(err error) (p CertificateProblem, cause string) {
+// certificate says what was wrong with the certificate when err is a TLS
+// handshake that failed on verifying it, and says so as the cause of a
+// silence: in a few words, of whose certificate ("server's", "proxy's"),
+// then crypto/x509's, which name the certificate's hosts or its CA
+// (outside text: whoever shows it makes it plain). It returns "", "" for
+// any other error.
+func certificate(err error, whose string) (p CertificateProblem, cause string) {
+	the := "the " + whose + " certificate"
 	var unknown x509.UnknownAuthorityError
 	var roots x509.SystemRootsError
 	var host x509.HostnameError
@@ -400,24 +405,24 @@ func certificate(err error) (p CertificateProblem, cause string) {
 	var verify *tls.CertificateVerificationError
 	switch {
 	case errors.As(err, &unknown):
-		return CertificateUntrusted, "the server's certificate is not trusted (" + unknown.Error() + ")"
+		return CertificateUntrusted, the + " is not trusted (" + unknown.Error() + ")"
 	case errors.As(err, &roots):
-		return CertificateUntrusted, "the server's certificate cannot be verified (" + roots.Error() + ")"
+		return CertificateUntrusted, the + " cannot be verified (" + roots.Error() + ")"
 	case errors.As(err, &host):
-		return CertificateOtherHost, "the server's certificate is for another host (" + host.Error() + ")"
+		return CertificateOtherHost, the + " is for another host (" + host.Error() + ")"
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		return CertificateExpired, "the server's certificate is out of date (" + invalid.Error() + ")"
+		return CertificateExpired, the + " is out of date (" + invalid.Error() + ")"
 	case errors.As(err, &invalid):
-		return CertificateInvalid, "the server's certificate is not valid (" + invalid.Error() + ")"
+		return CertificateInvalid, the + " is not valid (" + invalid.Error() + ")"
 	case errors.As(err, &verify):
-		return CertificateInvalid, "the server's certificate is not valid (" + verify.Err.Error() + ")"
+		return CertificateInvalid, the + " is not valid (" + verify.Err.Error() + ")"
 	}
 	return "", ""
 }
 
 // silence says in a few words why a call got no answer.
 func silence(err error) string {
-	if _, cause := certificate(err); cause != "" {
+	if _, cause := certificate(err, "server's"); cause != "" {
 		return cause
 	}
 	var dns *net.DNSError

@@ -740,6 +740,23 @@ func CertificateHint(p audit.CertificateProblem, source string) string {
 	return "check the certificate of what answers there (a TLS-inspecting proxy's), and the CA that AWS_CA_BUNDLE or the profile's ca_bundle names"
 }
 
+// ProxyCertificateHint is CertificateHint for the certificate of an
+// https:// proxy (audit.UnreachableError.ThroughProxy), which proxyVar
+// (HTTPS_PROXY, HTTP_PROXY) names. net/http verifies the proxy with the
+// roots it verifies endpoints with, so AWS_CA_BUNDLE and ca_bundle serve
+// for the proxy's CA too.
+func ProxyCertificateHint(p audit.CertificateProblem, proxyVar string) string {
+	switch p {
+	case audit.CertificateUntrusted:
+		return "set AWS_CA_BUNDLE or the profile's ca_bundle to the CA that signs the proxy's certificate"
+	case audit.CertificateOtherHost:
+		return "check " + proxyVar + ", which names the proxy: its host must be one the proxy's certificate is for"
+	case audit.CertificateExpired:
+		return "check this machine's clock, then the proxy's certificate"
+	}
+	return "check the proxy's certificate, and the CA that AWS_CA_BUNDLE or the profile's ca_bundle names"
+}
+
 func unreadableAnswer(err error) aws.Ternary {
 	var de *smithy.DeserializationError
 	var ee *EndpointError

@@ -312,7 +312,10 @@ func unreachableKind(err error, src aws.CredentialSource) string {
 	case src == aws.CredentialSourceHTTP:
 		hint = "check that the credentials endpoint runs (the ECS agent, the EKS Pod Identity Agent) at AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI, and that NO_PROXY names its host when HTTP_PROXY is set"
 	}
-	if u.Certificate != "" {
+	switch {
+	case u.Certificate != "" && u.ThroughProxy:
+		hint = ProxyCertificateHint(u.Certificate, "HTTPS_PROXY")
+	case u.Certificate != "":
 		hint = CertificateHint(u.Certificate, "") // the network path is fine: a handshake took place
 	}
 	return fmt.Sprintf("cannot reach %s: %s; %s", where, u.Cause, hint)

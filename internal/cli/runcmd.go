@@ -1048,7 +1048,8 @@ func unreachables(err error) []*audit.UnreachableError {
 
 // unreachableHint says what to check when an endpoint could not be
 // reached: what to set or check when the TLS handshake failed on the
-// server's certificate (awsconn.CertificateHint); nothing of ours when the
+// proxy's certificate (awsconn.ProxyCertificateHint) or the server's
+// (awsconn.CertificateHint); nothing of ours when the
 // service answered with server errors;
 // when what answered was not SSM (answers not in its protocol), the proxy's
 // settings and the setting the endpoint came from, if any; the proxy's
@@ -1063,6 +1064,10 @@ func unreachableHint(u *audit.UnreachableError, source, regionSource string) str
 	}
 	proxies := proxyVar + " (the proxy) and NO_PROXY (the hosts reached without it)"
 	switch {
+	case u.Certificate != "" && u.ThroughProxy:
+		// The proxy's own handshake (an https:// proxy): no handshake
+		// reached the endpoint, whatever set it.
+		return awsconn.ProxyCertificateHint(u.Certificate, proxyVar)
 	case u.Certificate != "":
 		return awsconn.CertificateHint(u.Certificate, source)
 	case u.BadAnswer != "" && source != "":

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/auditor-dev/auditor/internal/tlstest"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -85,6 +86,55 @@ func TestUnreachableCauseNamed(t *testing.T) {
 			t.Errorf("stderr sends to --region, says no answer came, or repeats the proxy's password:\n%s", out)
 		}
 	})
+
+	// An https:// proxy whose own certificate cannot be verified: the line
+	// said "the server's certificate is for another host ...; check
+	// --endpoint-url, which set this endpoint", of an endpoint no
+	// handshake reached. It is the proxy's certificate, and the proxy's
+	// setting to check. AWS_CA_BUNDLE is the fix for a proxy's CA as for
+	// an endpoint's: net/http verifies the proxy with the same roots.
+	ca := tlstest.NewCA(t, "Proxy CA")
+	bundle := ca.WriteBundle(t)
+	for _, tt := range []struct {
+		name      string
+		leaf      tlstest.Leaf
+		bundle    string
+		want, not []string
+	}{
+		{name: "a proxy's certificate for another host", leaf: tlstest.Leaf{DNSNames: []string{"proxy.example.com"}}, bundle: bundle,
+			want: []string{"cannot reach https://ssm.example.com through the proxy", "the proxy's certificate is for another host (x509: certificate is valid for proxy.example.com, not localhost)",
+				"check HTTPS_PROXY, which names the proxy: its host must be one the proxy's certificate is for"},
+			not: []string{"the server's certificate", "--endpoint-url", "AWS_CA_BUNDLE"}},
+		{name: "a proxy's certificate not trusted",
+			want: []string{"cannot reach https://ssm.example.com through the proxy", "the proxy's certificate is not trusted (x509: certificate signed by unknown authority)",
+				"set AWS_CA_BUNDLE or the profile's ca_bundle to the CA that signs the proxy's certificate"},
+			not: []string{"the server's certificate", "--endpoint-url"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if testing.Short() {
+				t.Skip("runs the binary (net/http reads the proxy from the environment once a process): skipped with -short")
+			}
+			bin := binary(t)
+			serve(t, handFleet(false), ssmsim.Options{})
+			t.Setenv("AWS_CA_BUNDLE", tt.bundle)
+			proxy := ca.NewServer(t, nil, tt.leaf)
+			proxyURL := strings.Replace(proxy.URL, "https://127.0.0.1", "https://user:proxy-secret@localhost", 1)
+			code, out := runThroughProxyURL(t, bin, ids, proxyURL, "--endpoint-url", "https://ssm.example.com")
+			if code != int(exitFatal) {
+				t.Errorf("exit %d, want %d\n%s", code, exitFatal, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, out)
+				}
+			}
+			for _, w := range append(tt.not, "proxy-secret") {
+				if strings.Contains(out, w) {
+					t.Errorf("stderr says %q:\n%s", w, out)
+				}
+			}
+		})
+	}
 }
 
 // TestExplicitEndpointLeavesFIPSAside: an endpoint given explicitly (the
@@ -134,14 +184,22 @@ func TestExplicitEndpointLeavesFIPSAside(t *testing.T) {
 // runThroughProxy runs bin on ids in us-east-1 with HTTPS_PROXY naming
 // proxy (with a login that must not be repeated) and no other proxy
 // setting, and returns its exit code and stderr.
-func runThroughProxy(t *testing.T, bin, ids, proxy string) (int, string) {
+func runThroughProxy(t *testing.T, bin, ids, proxy string, args ...string) (int, string) {
 	t.Helper()
-	for k, v := range map[string]string{"HTTPS_PROXY": "http://user:proxy-secret@" + proxy, "https_proxy": "",
+	return runThroughProxyURL(t, bin, ids, "http://user:proxy-secret@"+proxy, args...)
+}
+
+// runThroughProxyURL is runThroughProxy with the proxy's URL whole, its
+// scheme (https://) included, and args added to the command line.
+func runThroughProxyURL(t *testing.T, bin, ids, proxyURL string, args ...string) (int, string) {
+	t.Helper()
+	for k, v := range map[string]string{"HTTPS_PROXY": proxyURL, "https_proxy": "",
 		"HTTP_PROXY": "", "http_proxy": "", "NO_PROXY": "", "no_proxy": ""} {
 		t.Setenv(k, v)
 	}
 	cmd := exec.Command(bin, "run", "--instances", ids, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"),
 		"--max-attempts", "2", "--quiet")
+	cmd.Args = append(cmd.Args, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.Run()
