@@ -459,31 +459,13 @@ func (c *Conn) ssmEndpoint(region string) func(*ssm.Options) {
 
 // CheckEndpointsOf checks the endpoint that the configuration gives each of
 // the services named by their SDK IDs ("STS", "S3", "SESv2"), as their
-// clients would find it (AWS_ENDPOINT_URL_<SERVICE>, the profile's
-// services section, then AWS_ENDPOINT_URL or the profile's endpoint_url;
-// none with AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), so that a URL that
+// clients would find it (see configuredEndpoint), so that a URL that
 // CheckEndpoint refuses (a login passed as a host or port, plain http to
 // another machine) stops the run before any call, as SSM's does, and is
 // not shown as the host that could not be reached. Only the services a
 // run will call are named: another tool's endpoint in the environment is
 // none of this run's business. The error is a *ConfigError.
 func (c *Conn) CheckEndpointsOf(sdkIDs ...string) error {
-	type ignoring interface {
-		GetIgnoreConfiguredEndpoints(ctx context.Context) (bool, bool, error)
-	}
-	ctx := context.Background()
-	// The first source that says either way decides, as for the SDK:
-	// the environment before the profile.
-	for _, src := range c.cfg.ConfigSources {
-		if ig, ok := src.(ignoring); ok {
-			if v, found, _ := ig.GetIgnoreConfiguredEndpoints(ctx); found {
-				if v {
-					return nil
-				}
-				break
-			}
-		}
-	}
 	for _, id := range sdkIDs {
 		raw, setting := c.configuredEndpoint(id)
 		if raw == "" {
@@ -506,25 +488,39 @@ func (c *Conn) EndpointSource(sdkID string) string {
 }
 
 // configuredEndpoint returns the endpoint that the configuration gives the
-// service sdkID, as its client finds it (see CheckEndpointsOf, which alone
-// looks at AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), and names the setting
-// that gives it: AWS_ENDPOINT_URL_<SERVICE>, "the sts endpoint_url of
-// [services NAME] (profile P)", AWS_ENDPOINT_URL or "the endpoint_url of
-// profile P"; "", "" when none does.
+// service sdkID, as its client finds it, and names the setting that gives
+// it: AWS_ENDPOINT_URL_<SERVICE>, "the sts endpoint_url of [services
+// NAME] (profile P)", AWS_ENDPOINT_URL or "the endpoint_url of profile P";
+// "", "" when none does.
+//
+// The order is the SDK's (each service's resolveBaseEndpoint): none at all
+// when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or the profile's
+// ignore_configured_endpoint_urls says so (the first that says either
+// way); else, when AWS_ENDPOINT_URL is in the environment (even empty)
+// and AWS_ENDPOINT_URL_<SERVICE> is not, the global endpoint alone;
+// else AWS_ENDPOINT_URL_<SERVICE>, then the profile's services section,
+// then the global endpoint: AWS_ENDPOINT_URL if not empty, then the
+// profile's endpoint_url.
 func (c *Conn) configuredEndpoint(sdkID string) (raw, setting string) {
+	if c.ignoresConfiguredEndpoints() {
+		return "", ""
+	}
 	ctx := context.Background()
-	// The SDK's order: the service's own endpoint before the global one,
-	// the environment's before the profile's.
-	for _, src := range c.cfg.ConfigSources {
-		switch src := src.(type) {
-		case config.EnvConfig:
-			if v, found, _ := src.GetServiceBaseEndpoint(ctx, sdkID); found && v != "" {
-				return v, "AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_"))
-			}
-		case config.SharedConfig:
-			if v, found, _ := src.GetServiceBaseEndpoint(ctx, sdkID); found && v != "" {
-				return v, fmt.Sprintf("the %s endpoint_url of [services %s] (profile %s)",
-					strings.ToLower(strings.ReplaceAll(sdkID, " ", "_")), src.ServicesSectionName, src.Profile)
+	own := "AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_"))
+	_, global := os.LookupEnv("AWS_ENDPOINT_URL")
+	_, service := os.LookupEnv(own)
+	if !global || service {
+		for _, src := range c.cfg.ConfigSources {
+			switch src := src.(type) {
+			case config.EnvConfig:
+				if v, found, _ := src.GetServiceBaseEndpoint(ctx, sdkID); found {
+					return v, own
+				}
+			case config.SharedConfig:
+				if v, found, _ := src.GetServiceBaseEndpoint(ctx, sdkID); found {
+					return v, fmt.Sprintf("the %s endpoint_url of [services %s] (profile %s)",
+						strings.ToLower(strings.ReplaceAll(sdkID, " ", "_")), src.ServicesSectionName, src.Profile)
+				}
 			}
 		}
 	}
@@ -541,6 +537,23 @@ func (c *Conn) configuredEndpoint(sdkID string) (raw, setting string) {
 		}
 	}
 	return "", ""
+}
+
+// ignoresConfiguredEndpoints reports whether the configuration turns the
+// configured endpoints off: the first source that says either way
+// decides, as for the SDK (the environment before the profile).
+func (c *Conn) ignoresConfiguredEndpoints() bool {
+	type ignoring interface {
+		GetIgnoreConfiguredEndpoints(ctx context.Context) (bool, bool, error)
+	}
+	for _, src := range c.cfg.ConfigSources {
+		if ig, ok := src.(ignoring); ok {
+			if v, found, _ := ig.GetIgnoreConfiguredEndpoints(context.Background()); found {
+				return v
+			}
+		}
+	}
+	return false
 }
 
 // GivenEndpointWins leaves the FIPS and dual-stack settings aside for a

@@ -1087,8 +1087,8 @@ func unreachableHint(u *audit.UnreachableError, source, regionSource string) str
 }
 
 // endpointSource names the setting that SSM's endpoint in region comes
-// from: --endpoint-url, else the one the SDK took it from
-// (awsconn.Conn.EndpointSource: AWS_ENDPOINT_URL_SSM, the profile's
+// from: --endpoint-url, else the one the SDK took it from, in the SDK's
+// order (awsconn.Conn.EndpointSource: AWS_ENDPOINT_URL_SSM, the profile's
 // services section, AWS_ENDPOINT_URL, the profile's endpoint_url); "" for
 // the region's own.
 func (j *job) endpointSource(region string) string {

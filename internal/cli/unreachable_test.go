@@ -193,6 +193,9 @@ var _ = time.Second
 // --region and --endpoint-url" of an endpoint that AWS_ENDPOINT_URL,
 // AWS_ENDPOINT_URL_SSM or the profile had set, and of the region's own.
 func TestUnreachableNamesTheEndpointsSource(t *testing.T) {
+	// unset, as a variable's value, takes the variable out of the
+	// environment: the SDK tells a variable set empty from one not set.
+	const unset = "(unset)"
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	serve(t, handFleet(false), ssmsim.Options{}) // STS
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
@@ -214,15 +217,24 @@ func TestUnreachableNamesTheEndpointsSource(t *testing.T) {
 		{"the profile", map[string]string{"AWS_CONFIG_FILE": writeFile(t, "config", "[default]\nendpoint_url = "+url+"\n")}, nil,
 			"check the endpoint_url of profile default,", "--endpoint-url"},
 		// The SDK takes a service's own endpoint before the global one,
-		// the profile's as the environment's.
+		// the profile's as the environment's, when AWS_ENDPOINT_URL_SSM
+		// is in the environment (isolateAWS sets it empty)...
 		{"the profile's services section", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:9",
 			"AWS_CONFIG_FILE": writeFile(t, "config", "[default]\nservices = local\n\n[services local]\nssm =\n  endpoint_url = "+url+"\n")}, nil,
 			"check the ssm endpoint_url of [services local] (profile default),", "AWS_ENDPOINT_URL"},
+		// ...and AWS_ENDPOINT_URL over the services section when it is
+		// not: the hint named the services section.
+		{"AWS_ENDPOINT_URL over the profile's services section", map[string]string{"AWS_ENDPOINT_URL": url, "AWS_ENDPOINT_URL_SSM": unset,
+			"AWS_CONFIG_FILE": writeFile(t, "config", "[default]\nservices = local\n\n[services local]\nssm =\n  endpoint_url = http://127.0.0.1:9\n")}, nil,
+			"check AWS_ENDPOINT_URL,", "services"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for k, v := range tt.env {
-				t.Setenv(k, v)
+				t.Setenv(k, v) // restored when the test ends
+				if v == unset {
+					os.Unsetenv(k)
+				}
 			}
 			got := runCLI(t, "", append([]string{"run", "--instances", ids, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"),
 				"--max-attempts", "1", "--quiet"}, tt.args...)...)
