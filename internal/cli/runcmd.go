@@ -176,6 +176,11 @@ type job struct {
 	// regionFrom names the setting that the run's default region came
 	// from (see regionSource).
 	regionFrom string
+	// listRegions are the regions the instance list's region column
+	// names; listDefault is set when some of its rows name none, and are
+	// audited in the default region (see noteListRegions).
+	listRegions []string
+	listDefault bool
 	// audited counts the instances this attempt audited, for the closing
 	// lines to tell.
 	audited int
@@ -251,6 +256,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		if err := j.checkListedRegions(region); err != nil {
 			problems = append(problems, err)
 		}
+		j.noteListRegions(fleet.Regions())
 		// Targets carry their region from here on, so that they match the
 		// record of an earlier run whatever told it the region, and one
 		// instance named twice is one target.
@@ -1107,20 +1113,44 @@ func (j *job) endpointSource(region string) string {
 }
 
 // regionSource names the setting that region, one the run called SSM in,
-// came from: that of the run's default region (--region, AWS_REGION,
-// AWS_DEFAULT_REGION, the profile's), --regions, or the instance list's
-// region column; "" when none did (each account's enabled regions, for
-// --regions all).
+// came from: for discovery, --regions, or the run's default region's
+// (--region, AWS_REGION, AWS_DEFAULT_REGION, the profile's) when there is
+// no --regions; for a list, its region column, or the default region's
+// for the rows that give none. "" when none did (each account's enabled
+// regions, for --regions all). The default region's setting is named only
+// where the default region was what chose it: not for a region of
+// --regions or of the list that happens to be the default one too.
 func (j *job) regionSource(region string) string {
+	if j.o.discover {
+		switch {
+		case slices.Contains(j.org.regions, region):
+			return "--regions"
+		case len(j.org.regions) == 0 && !j.org.allRegions && region == j.o.region:
+			return j.regionFrom
+		}
+	}
 	switch {
-	case region == j.o.region:
+	case j.listDefault && region == j.o.region:
 		return j.regionFrom
-	case j.o.discover && slices.Contains(j.org.regions, region):
-		return "--regions"
-	case j.fleet != nil && slices.Contains(j.fleet.Regions(), region):
+	case slices.Contains(j.listRegions, region):
 		return "the region column of the instance list"
 	}
 	return ""
+}
+
+// noteListRegions notes the regions of the instance list as it was read
+// (Fleet.Regions, "" for rows that give none), before the default region
+// is applied to the rows that give none: which regions the list chose,
+// and whether the default region was used for some rows.
+func (j *job) noteListRegions(regions []string) {
+	j.listRegions, j.listDefault = nil, false
+	for _, r := range regions {
+		if r == "" {
+			j.listDefault = true
+		} else {
+			j.listRegions = append(j.listRegions, r)
+		}
+	}
 }
 
 func verdictErr(v audit.Verdict) error {

@@ -38,6 +38,14 @@ func TestUnreachableNamesTheRegionsSource(t *testing.T) {
 			"check the region column of the instance list, which set this region"},
 		{"--regions", map[string]string{"AWS_REGION": "eu-west-1"}, []string{"--discover", "--regions", region},
 			"check --regions, which set this region"},
+		// The default region the same as one of --regions, or of the
+		// list's: it is not the default that set it.
+		{"--regions, AWS_REGION the same", map[string]string{"AWS_REGION": region}, []string{"--discover", "--regions", region},
+			"check --regions, which set this region"},
+		{"--regions, --region the same", nil, []string{"--discover", "--regions", region, "--region", region},
+			"check --regions, which set this region"},
+		{"the list, AWS_REGION the same", map[string]string{"AWS_REGION": region}, []string{"--instances", list},
+			"check the region column of the instance list, which set this region"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +59,52 @@ func TestUnreachableNamesTheRegionsSource(t *testing.T) {
 			}
 			if !strings.Contains(got.stderr, "; "+tt.want+"\n") {
 				t.Errorf("stderr does not say %q:\n%s", tt.want, got.stderr)
+			}
+		})
+	}
+}
+
+// TestRegionSource: the setting named for a region is the one that chose
+// it for the targets there. The run's default region (--region,
+// AWS_REGION, the profile's) came first, so that a region of --regions, of
+// --regions all, or of the list's region column was put down to AWS_REGION
+// whenever it was the default region too.
+func TestRegionSource(t *testing.T) {
+	const home = "us-east-1"
+	tests := []struct {
+		name string
+		o    runOptions
+		org  orgSpec
+		// list is the instance list's regions ("" for rows that give
+		// none), as read.
+		list []string
+		want map[string]string // region: setting
+	}{
+		{name: "the default region", list: []string{""},
+			want: map[string]string{home: "AWS_REGION", "eu-west-1": ""}},
+		{name: "discovery in the default region", o: runOptions{discover: true},
+			want: map[string]string{home: "AWS_REGION"}},
+		{name: "--regions", o: runOptions{discover: true}, org: orgSpec{regions: []string{"eu-west-1", home}},
+			want: map[string]string{home: "--regions", "eu-west-1": "--regions", "ap-south-1": ""}},
+		{name: "--regions all", o: runOptions{discover: true}, org: orgSpec{allRegions: true},
+			want: map[string]string{home: "", "eu-west-1": ""}},
+		{name: "the list's region column", list: []string{home, "eu-west-1"},
+			want: map[string]string{home: "the region column of the instance list", "eu-west-1": "the region column of the instance list"}},
+		{name: "the list, some rows without a region", list: []string{"eu-west-1", ""},
+			want: map[string]string{home: "AWS_REGION", "eu-west-1": "the region column of the instance list"}},
+		{name: "the list within --regions", org: orgSpec{regions: []string{"eu-west-1", home}}, list: []string{"eu-west-1"},
+			want: map[string]string{home: "", "eu-west-1": "the region column of the instance list"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.o
+			o.region = home
+			j := &job{o: &o, org: tt.org, regionFrom: "AWS_REGION"}
+			j.noteListRegions(tt.list)
+			for region, want := range tt.want {
+				if got := j.regionSource(region); got != want {
+					t.Errorf("regionSource(%s) = %q, want %q", region, got, want)
+				}
 			}
 		})
 	}
