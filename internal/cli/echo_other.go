@@ -7,3 +7,6 @@ import "errors"
 // echoOff is not done here: a code is not asked where its echo cannot be
 // turned off.
 func echoOff(int) error { return errors.ErrUnsupported }
+
+// inForeground does not matter here: no code is asked (see echoOff).
+func inForeground(int) bool { return true }

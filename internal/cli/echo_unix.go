@@ -17,3 +17,14 @@ func echoOff(fd int) error {
 	t.Iflag |= unix.ICRNL
 	return unix.IoctlSetTermios(fd, ioctlSetTermios, t)
 }
+
+// inForeground reports whether the process's group is the foreground group
+// of the terminal fd. One in the background (started with & or nohup from a
+// shell) that set the terminal's modes, wrote or read there would be
+// stopped (SIGTTOU, SIGTTIN) until brought to the front, and no timer of
+// its own could end the wait. A terminal that is not the process's own
+// (job control does not apply there) counts as in the foreground.
+func inForeground(fd int) bool {
+	pgrp, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	return err != nil || pgrp == unix.Getpgrp()
+}

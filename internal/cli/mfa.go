@@ -36,14 +36,32 @@ const defaultMFAWait = 2 * time.Minute
 var mfaWait = defaultMFAWait
 
 // hasTerminal reports whether the process has a terminal to ask at: one
-// started by cron or systemd, or in a container without -t, has none.
+// started by cron or systemd, or in a container without -t, has none, and
+// one in the background of its terminal may not use it.
 func hasTerminal() bool {
 	tty, err := openTerminal()
 	if err != nil {
 		return false
 	}
-	tty.Close()
-	return true
+	defer tty.Close()
+	return foreground(tty)
+}
+
+// foreground reports whether the process may use tty without being
+// stopped by it: not a job in the background of its terminal (see
+// inForeground). A stand-in that is no file is.
+func foreground(tty io.ReadWriteCloser) bool {
+	f, ok := tty.(*os.File)
+	if !ok {
+		return true
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return true
+	}
+	fg := true
+	rc.Control(func(fd uintptr) { fg = inForeground(int(fd)) })
+	return fg
 }
 
 // prompter asks a person at the terminal for the MFA codes of one command.
@@ -111,6 +129,11 @@ func askMFACode(ctx context.Context, serial string, wait time.Duration) (string,
 		return "", fmt.Errorf("opening the terminal: %w", err)
 	}
 	defer tty.Close() // also ends a read left waiting
+	if !foreground(tty) {
+		// Put in the background since it started: its terminal would
+		// stop it at the prompt.
+		return "", fmt.Errorf("%w: the run is in the background of its terminal", awsconn.ErrMFANoAnswer)
+	}
 	restore, hidden, err := hideInput(tty)
 	if err != nil {
 		return "", fmt.Errorf("turning off the terminal's echo: %w", err)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -163,4 +165,40 @@ func readFor(t *testing.T, master *os.File, n int) string {
 		t.Fatalf("reading the terminal: %v (read %q)", err, b)
 	}
 	return string(b)
+}
+
+// TestMFABackgroundRunRefused: a run started in the background of its
+// terminal (with & or nohup from an interactive shell) has a terminal, but
+// turning off its echo stopped the whole process (SIGTTOU) until someone
+// brought it to the front: under nohup, never. It is refused at once, as a
+// run without a terminal is. A shell with job control, on a
+// pseudo-terminal of its own, starts the run in the background.
+func TestMFABackgroundRunRefused(t *testing.T) {
+	m := mfaProfile(t)
+	master, slave := openPTY(t)
+	dir := t.TempDir()
+	log := filepath.Join(dir, "run.log")
+	script := `set -m; "$0" "$@" </dev/null >` + log + ` 2>&1 & wait $!; echo "rc=$?" >` + log + `.rc`
+	cmd := exec.Command("bash", append([]string{"-c", script, binary(t)}, m.args()...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, master)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		out, _ := os.ReadFile(log)
+		t.Fatalf("the background run did not end (stopped by its terminal?)\n%s", out)
+	}
+	rc, _ := os.ReadFile(log + ".rc")
+	out, _ := os.ReadFile(log)
+	if strings.TrimSpace(string(rc)) != fmt.Sprintf("rc=%d", exitUsage) || !strings.Contains(string(out), "mfa_serial") {
+		t.Errorf("%s, want rc=%d and the refusal of the MFA profile\n%s", rc, exitUsage, out)
+	}
 }
