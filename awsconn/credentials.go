@@ -70,6 +70,13 @@ func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if ctx.Err() != nil {
 		return creds, ctx.Err()
 	}
+	var me *mfaError
+	if errors.As(err, &me) && (errors.Is(me.err, context.Canceled) || errors.Is(me.err, context.DeadlineExceeded)) {
+		// The prompt was ended because the command is stopping (a
+		// signal, --timeout): no verdict on the credentials, and the
+		// run is interrupted, not failed.
+		return creds, me.err
+	}
 	var he *handedExpiredError
 	if errors.As(err, &he) {
 		return aws.Credentials{}, &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: expired(he.expires, he.now)}
