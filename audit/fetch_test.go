@@ -351,9 +351,15 @@ func TestRunConcurrencyBound(t *testing.T) {
 
 func TestRunCancelStopsStarting(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var calls atomic.Int32
+	// The count and the cancel are one step under a lock: a worker
+	// descheduled between them would let the other worker go on calling
+	// before the cancel, and the test would count the scheduler, not Run.
+	var mu sync.Mutex
+	calls := 0
 	fake := &fakeSSM{describe: func(c context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
-		if calls.Add(1) == 10 {
+		mu.Lock()
+		defer mu.Unlock()
+		if calls++; calls == 10 {
 			cancel()
 		}
 		return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
