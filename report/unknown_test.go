@@ -133,6 +133,29 @@ func TestUnknownSaidAlike(t *testing.T) {
 					t.Errorf("report.html's stale card says %q, the workbook %q", got, want)
 				}
 			}
+			// So does the non-compliant card: "0" with nothing audited
+			// read as nothing to fix.
+			nc := byID(parseHTML(t, page), "card-noncompliant")
+			if nc == nil {
+				t.Fatal("report.html has no #card-noncompliant")
+			}
+			if n := figs[nonCompliant]; n.isText {
+				if got, want := strings.Join(strings.Fields(text(nc)), " "), "Non-compliant "+n.value+" "+n.note; got != want {
+					t.Errorf("report.html's non-compliant card says %q, the workbook %q", got, want)
+				}
+			} else if got := strings.Fields(text(nc)); len(got) < 2 || got[1] != n.value {
+				t.Errorf("report.html's non-compliant card says %q, the workbook %q", got, n.value)
+			}
+
+			// And the mail's text, the one a phone's preview shows.
+			_, mailText := mailBody(t, buildModel(t, tc.results, fixtureRun()), report.MailOptions{})
+			wantLine := "Non-compliant: " + figs[nonCompliant].value
+			if figs[nonCompliant].isText {
+				wantLine += " (" + figs[nonCompliant].note + ")"
+			}
+			if !strings.Contains(mailText, "\n  "+wantLine) {
+				t.Errorf("the mail's text has no line %q:\n%s", wantLine, mailText)
+			}
 
 			var sum struct {
 				Totals struct {
