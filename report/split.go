@@ -314,10 +314,29 @@ func checkSplitDir(root string) error {
 	if _, err := os.Lstat(root); err != nil {
 		return nil // not there; one that cannot be seen fails to be made
 	}
-	if _, err := os.Stat(filepath.Join(root, splitMarker)); err == nil || emptyDir(root) {
+	if madeBySplit(root) || (emptyDir(root) && mine(root)) {
 		return nil
 	}
 	return fmt.Errorf("%s %w: move it away, or split by another label", root, ErrNotSplit)
+}
+
+// madeBySplit reports whether root is a directory, not a link to one, that
+// holds Split's marker, a regular file, both this user's: another user's
+// (a run as root, in a directory others may write to) is not this user's
+// Split's, to replace or remove, as GroupLabel does not trust it either.
+func madeBySplit(root string) bool {
+	if !mine(root) {
+		return false
+	}
+	st, err := os.Lstat(filepath.Join(root, splitMarker))
+	return err == nil && st.Mode().IsRegular() && owner.Mine(st)
+}
+
+// mine reports whether path is a directory, not a link to one, of this
+// user's.
+func mine(path string) bool {
+	st, err := os.Lstat(path)
+	return err == nil && st.IsDir() && owner.Mine(st)
 }
 
 // emptyDir reports whether path is a directory, not a link to one, that
@@ -371,7 +390,8 @@ type MadeSplit struct {
 // of dir or "", and returns those it removed, in name order. It is for a
 // rendering of dir's reports, under dir's lock: a split it did not write
 // is of an earlier attempt or rendering, whose figures need not be the
-// record's. Nothing Split did not make is touched. An error wraps
+// record's. Nothing Split did not make is touched, nor a split another
+// user owns. An error wraps
 // atomicfile.ErrNotWritable.
 func RemoveSplits(dir, keep string) ([]MadeSplit, error) {
 	entries, err := os.ReadDir(dir)
@@ -387,7 +407,7 @@ func RemoveSplits(dir, keep string) ([]MadeSplit, error) {
 		if !strings.HasPrefix(e.Name(), "by-") || !e.IsDir() || (keep != "" && filepath.Clean(keep) == root) {
 			continue
 		}
-		if st, err := os.Lstat(filepath.Join(root, splitMarker)); err != nil || !st.Mode().IsRegular() {
+		if !madeBySplit(root) {
 			continue
 		}
 		label, _ := readSplitIndex(dir, root)

@@ -812,6 +812,56 @@ func TestRemoveSplits(t *testing.T) {
 	}
 }
 
+// TestRemoveSplitsLeavesOtherUsers: a by- directory with Split's marker
+// that another user owns, or whose marker another user owns, is not one
+// this user's Split made: a rendering (as root, say) must not remove it.
+func TestRemoveSplitsLeavesOtherUsers(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("giving a file to another user needs root")
+	}
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	st := audit.StatusSuccess
+	for _, whose := range []string{"directory", "marker"} {
+		t.Run("another user's "+whose, func(t *testing.T) {
+			rs := openRecord(t, []audit.Result{{
+				Region: "us-east-1", InstanceID: "i-00000000000000001", Labels: map[string]string{"owner": "alice"},
+				Outcome: audit.Judge([]audit.Association{{Status: st}}), AuditedAt: at,
+				Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: st}},
+			}})
+			out := t.TempDir()
+			opts := report.Options{Dir: out, Records: rs, Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}}
+			if _, err := report.Split(context.Background(), opts, "owner"); err != nil {
+				t.Fatal(err)
+			}
+			split := report.SplitDir(out, "owner")
+			p := split
+			if whose == "marker" {
+				p = filepath.Join(split, ".auditor-split")
+			}
+			if err := os.Chown(p, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			removed, err := report.RemoveSplits(out, "")
+			if err != nil || len(removed) != 0 {
+				t.Errorf("removed %v, %v; want nothing", removed, err)
+			}
+			if _, err := os.Lstat(filepath.Join(split, report.SplitIndex)); err != nil {
+				t.Errorf("the split whose %s is another user's: %v; want it kept", whose, err)
+			}
+			// Nor may a split by the same label replace it.
+			if err := report.CheckSplit(out, "owner"); !errors.Is(err, report.ErrNotSplit) {
+				t.Errorf("CheckSplit = %v, want ErrNotSplit", err)
+			}
+			if _, err := report.Split(context.Background(), opts, "owner"); !errors.Is(err, report.ErrNotSplit) {
+				t.Errorf("Split = %v, want ErrNotSplit", err)
+			}
+			if _, err := os.Lstat(filepath.Join(split, report.SplitIndex)); err != nil {
+				t.Errorf("the split whose %s is another user's, split again: %v; want it kept", whose, err)
+			}
+		})
+	}
+}
+
 // TestSameRendering: a group's run.json is of its run's rendering when it
 // was written with it: not when the run was resumed, or rendered again,
 // since.
