@@ -342,10 +342,24 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		if j.caller == "" {
 			j.caller = prev.Caller
 		}
-	} else if o.resume && !o.multiAccount() && j.recordNamesNoAccount() {
-		// A run killed before it wrote run.json, that could not learn its
-		// account: its results name none, and this run's must not either.
-		fill, j.caller = "", ""
+	}
+	if o.resume && !o.multiAccount() {
+		// The rows the record holds, not run.json, decide. A record
+		// written when its account could not be learnt (run.json's or a
+		// run's killed before it wrote one) names none: this run's
+		// results must not either, nor may its run.json name one, or
+		// the next resume would take its word and fill it into the rows
+		// it adds, the same fleet under two keys in one record. One
+		// with no such row has nothing to keep apart from the account
+		// learnt now.
+		if j.recordNamesNoAccount() {
+			fill = ""
+		} else if fill == "" {
+			fill = id.Account
+		}
+		if fill == "" {
+			j.caller = ""
+		}
 	}
 	if o.resume && fill == "" && !o.multiAccount() {
 		// Checked once the targets left are known (checkRecordAccount).

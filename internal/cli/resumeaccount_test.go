@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,4 +117,84 @@ func TestResumeOfARecordOfNoKnownAccount(t *testing.T) {
 			t.Errorf("the record holds %d results (%v), want %d", rs.Len(), err, len(listed))
 		}
 	})
+}
+
+// TestResumeKeepsTheRecordsAccountConvention: a first attempt that could
+// not learn its account (STS out of reach) writes results that name none;
+// a resume that then learnt it wrote the account into run.json, and the
+// next resume took run.json's word and filled the account into the rows
+// it added, so that one record held the same fleet under two keys and the
+// next run's --baseline previous saw failures new, and instances gone and
+// new, that were neither. Every attempt keeps the convention of the rows
+// the record holds, and run.json says the same.
+func TestResumeKeepsTheRecordsAccountConvention(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 6, Size: 30})
+	var ids bytes.Buffer
+	fleet.WriteIDs(&ids)
+	list := writeFile(t, "ids.txt", ids.String())
+	sim := ssmsim.NewServer(fleet, ssmsim.Options{})
+	// Each attempt but the last stalls at its stallAt-th call for
+	// instances, until --timeout ends it: a partial record, the same
+	// size however busy the machine is (one worker).
+	var calls, stallAt atomic.Int64
+	done := make(chan struct{})
+	url := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeInstanceAssociationsStatus") {
+			if n := stallAt.Load(); n > 0 && calls.Add(1) >= n {
+				select {
+				case <-r.Context().Done():
+				case <-done:
+				}
+				return
+			}
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(url.Close)
+	t.Cleanup(func() { close(done) }) // first: a call left stalled ends
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"run", "--instances", list, "--endpoint-url", url.URL, "--region", "us-east-1", "--out", out,
+		"--concurrency", "1", "--fail-on", "none", "--quiet"}
+	attempt := func(sts string, stall int64, timeout string, resume bool) {
+		t.Helper()
+		t.Setenv("AWS_ENDPOINT_URL_STS", sts)
+		calls.Store(0)
+		stallAt.Store(stall)
+		a := slices.Clone(args)
+		if resume {
+			a = append(a, "--resume")
+		}
+		if timeout != "" {
+			a = append(a, "--timeout", timeout)
+		}
+		got := runCLI(t, "", a...)
+		if want := map[bool]int{true: 3, false: 0}[stall > 0]; got.code != want {
+			t.Fatalf("exit %d, want %d\n%s", got.code, want, got.stderr)
+		}
+	}
+	attempt("http://127.0.0.1:1", 6, "3s", false) // STS out of reach
+	attempt(url.URL, 6, "3s", true)                // STS answers now
+	attempt(url.URL, 0, "", true)
+
+	rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	accounts := map[string]int{}
+	rs.Each(func(r audit.Result) error {
+		accounts[r.AccountID]++
+		return nil
+	})
+	if len(accounts) != 1 || rs.Len() != fleet.Len() {
+		t.Fatalf("the record's %d results by account: %v; want the %d instances under one", rs.Len(), accounts, fleet.Len())
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := accounts[ri.Caller]; !ok {
+		t.Errorf("run.json's caller_account %q, the record's rows name %v", ri.Caller, accounts)
+	}
 }
