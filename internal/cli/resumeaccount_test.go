@@ -174,7 +174,7 @@ func TestResumeKeepsTheRecordsAccountConvention(t *testing.T) {
 		}
 	}
 	attempt("http://127.0.0.1:1", 6, "3s", false) // STS out of reach
-	attempt(url.URL, 6, "3s", true)                // STS answers now
+	attempt(url.URL, 6, "3s", true)               // STS answers now
 	attempt(url.URL, 0, "", true)
 
 	rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
