@@ -173,8 +173,8 @@ func TestResumeKeepsTheRecordsAccountConvention(t *testing.T) {
 			t.Fatalf("exit %d, want %d\n%s", got.code, want, got.stderr)
 		}
 	}
-	attempt("http://127.0.0.1:1", 6, "3s", false) // STS out of reach
-	attempt(url.URL, 6, "3s", true)               // STS answers now
+	attempt("http://127.0.0.1:1", 6, "5s", false) // STS out of reach
+	attempt(url.URL, 6, "5s", true)               // STS answers now
 	attempt(url.URL, 0, "", true)
 
 	rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
