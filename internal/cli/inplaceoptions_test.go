@@ -138,3 +138,65 @@ func TestJudgementOf(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeKeepsShardsStaleAfter: the shards of a list audited with
+// --stale-after 30d, merged into a directory of its own (as the Kubernetes
+// merge job does), were judged by the default 7 days, with nothing said,
+// and the merge's run.json said 30d as the run's and 7d as the
+// rendering's. A merge, or a run's reports written elsewhere, judges by
+// what its inputs' reports were judged by when they agree, says so, and
+// warns when they do not.
+func TestMergeKeepsShardsStaleAfter(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 120, BaseTime: time.Now()})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	root := t.TempDir()
+	shard := func(k int, stale string) string {
+		out := filepath.Join(root, stale, "shard-"+strconv.Itoa(k))
+		if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+			"--quiet", "--fail-on", "none", "--shard", strconv.Itoa(k)+"/2", "--stale-after", stale); got.code != 0 {
+			t.Fatalf("shard %d: exit %d\n%s", k, got.code, got.stderr)
+		}
+		return out
+	}
+	s0, s1 := shard(0, "30d"), shard(1, "30d")
+	want := staleCount(t, s0) + staleCount(t, s1)
+
+	merged := filepath.Join(root, "merged")
+	got := runCLI(t, "", "report", filepath.Join(s0, audit.ResultsFile), filepath.Join(s1, audit.ResultsFile), "--out", merged, "--fail-on", "none")
+	if got.code != 0 {
+		t.Fatalf("merge: exit %d\n%s", got.code, got.stderr)
+	}
+	if n := staleCount(t, merged); n != want {
+		t.Errorf("merged: %d stale associations, want the shards' %d (--stale-after 30d)", n, want)
+	}
+	if !strings.Contains(got.stderr, "--stale-after 30d") {
+		t.Errorf("stderr does not say the shards' --stale-after is kept:\n%s", got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(merged, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Rendered != nil && ri.Rendered.Options["stale_after"] != "30d" {
+		t.Errorf("run.json's rendering options: %v, want stale_after 30d", ri.Rendered.Options)
+	}
+
+	// Given, the option is the user's.
+	got = runCLI(t, "", "report", filepath.Join(s0, audit.ResultsFile), filepath.Join(s1, audit.ResultsFile), "--out", filepath.Join(root, "given"), "--fail-on", "none", "--stale-after", "7d")
+	if got.code != 0 || strings.Contains(got.stderr, "30d") {
+		t.Fatalf("merge with --stale-after 7d: exit %d, want 0 without a word of 30d\n%s", got.code, got.stderr)
+	}
+	if n := staleCount(t, filepath.Join(root, "given")); n <= want {
+		t.Errorf("--stale-after 7d given: %d stale associations, want more than at 30d (%d)", n, want)
+	}
+
+	// Shards judged apart: the merge cannot judge as both, and says so.
+	o1 := shard(1, "14d")
+	got = runCLI(t, "", "report", filepath.Join(s0, audit.ResultsFile), filepath.Join(o1, audit.ResultsFile), "--out", filepath.Join(root, "apart"), "--fail-on", "none")
+	if got.code != 0 || !strings.Contains(got.stderr, "warning") || !strings.Contains(got.stderr, "30d") || !strings.Contains(got.stderr, "14d") {
+		t.Errorf("merge of shards judged apart: exit %d, want 0 with a warning naming 30d and 14d\n%s", got.code, got.stderr)
+	}
+}

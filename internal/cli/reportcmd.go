@@ -68,6 +68,8 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		defer dir.Close()
 		keepJudgement(c, stderr)
+	} else {
+		keepInputsJudgement(c, paths, stderr)
 	}
 	if err := inputsInUse(paths, dir, stderr); err != nil {
 		return err
@@ -600,6 +602,55 @@ func keepJudgement(c *command, stderr io.Writer) {
 	}
 	if len(kept) > 0 {
 		o.logf(stderr, "rendering %s again with the options its reports were judged by: %s (give them to change them)", o.out, strings.Join(kept, ", "))
+	}
+}
+
+// keepInputsJudgement is keepJudgement for reports written into another
+// directory than their record's: a merge of shards (the Kubernetes merge
+// job passes no --stale-after), or a run's reports written elsewhere. The
+// inputs' run.json files say what their reports were judged by; when
+// those that say agree, the rendering judges so, and says it; when they
+// do not, it judges by the flag's value, and warns with theirs. An option
+// given again is the user's.
+func keepInputsJudgement(c *command, paths []string, stderr io.Writer) {
+	o := c.o
+	given := map[string]bool{}
+	c.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var stale []days
+	var rows []int
+	for _, p := range paths {
+		ri, err := audit.ReadRunInfo(filepath.Join(filepath.Dir(p), audit.RunFile))
+		if err != nil {
+			continue // no run.json: nothing said of its judgement
+		}
+		j := judgementOf(ri)
+		if j.staleAfter != nil && !slices.Contains(stale, *j.staleAfter) {
+			stale = append(stale, *j.staleAfter)
+		}
+		if j.htmlMaxRows != nil && !slices.Contains(rows, *j.htmlMaxRows) {
+			rows = append(rows, *j.htmlMaxRows)
+		}
+	}
+	var kept []string
+	if !given["stale-after"] {
+		switch {
+		case len(stale) == 1 && stale[0] != o.staleAfter:
+			o.staleAfter = stale[0]
+			kept = append(kept, "--stale-after "+o.staleAfter.String())
+		case len(stale) > 1:
+			var vs []string
+			for _, d := range stale {
+				vs = append(vs, d.String())
+			}
+			fmt.Fprintf(stderr, "auditor: warning: the records were judged with --stale-after %s; these reports judge every one by --stale-after %s (give --stale-after to choose)\n", strings.Join(vs, ", "), o.staleAfter.String())
+		}
+	}
+	if !given["html-max-rows"] && len(rows) == 1 && rows[0] != o.htmlMaxRows {
+		o.htmlMaxRows = rows[0]
+		kept = append(kept, fmt.Sprintf("--html-max-rows %d", o.htmlMaxRows))
+	}
+	if len(kept) > 0 {
+		o.logf(stderr, "rendering with the options the records' reports were judged by: %s (give them to change them)", strings.Join(kept, ", "))
 	}
 }
 
