@@ -1300,6 +1300,11 @@ func TestBaselineOfAnotherAccount(t *testing.T) {
 			if !strings.Contains(rep.stderr, "111111111111") || !strings.Contains(rep.stderr, "222222222222") {
 				t.Errorf("the report's refusal does not name both accounts:\n%s", rep.stderr)
 			}
+			// Refused, it leaves nothing behind: not even the empty
+			// --out with a lock in it that it made.
+			if _, err := os.Lstat(filepath.Join(root, tc.name, "r1")); err == nil {
+				t.Errorf("the refused report left its --out behind")
+			}
 			// The same account's run is still its baseline.
 			if got, _ := run("111111111111", "prod-2", "--fail-on", "none", "--baseline", prod); got.code != 0 {
 				t.Errorf("a --baseline of the same account: exit %d\n%s", got.code, got.stderr)

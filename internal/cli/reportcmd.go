@@ -151,7 +151,10 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if dir, err = outdir.Open(o.out); err != nil {
 			return outError(o.out, err)
 		}
-		defer dir.Close()
+		// A refusal from here on (a baseline of another account) leaves
+		// no --out made for nothing, with only a lock in it; one that
+		// holds anything else is kept.
+		defer dir.CloseAndRemoveIfBare()
 	}
 
 	recordPath := filepath.Join(o.out, audit.ResultsFile)
