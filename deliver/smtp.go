@@ -62,7 +62,9 @@ type SMTP struct {
 	Timeout time.Duration
 	// Dial opens the TCP connection to host:port; nil means a net.Dialer.
 	// A test or a proxy sets it: the URL's host still decides the TLS name
-	// and whether plain text is allowed.
+	// and whether plain text is allowed. A connection that wraps a
+	// *net.TCPConn may give it from a NetConn method, as *tls.Conn does,
+	// so that Send can tell when a message has left (see Send).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
@@ -163,13 +165,19 @@ func shownURL(s string) string {
 // twice. A message larger than the SIZE the server advertises is not sent:
 // the error is TooBig, with the server's MaxSize, and permanent.
 //
-// Once the whole message is sent (the final "." of DATA), only the
-// server's reply says whether it was delivered. A 4xx or 5xx reply is a
-// failure as above; no reply at all (the connection drops, the time runs
-// out) is an *Error with Unknown set, returned at once: the server may have
-// accepted the message, and sending it again could deliver it twice. ctx
-// ending while the reply is awaited does not cut the wait, which Timeout
-// still bounds: a reply that comes is the message's outcome.
+// Once the whole message is sent (the final "." of DATA has left this
+// machine: written, and none of it still waiting in the kernel, where the
+// system says so (Linux); elsewhere, once written), only the server's
+// reply says whether it was delivered. A 4xx or 5xx reply is a failure as
+// above; no reply at all (the connection drops, the time runs out) is an
+// *Error with Unknown set, returned at once: the server may have accepted
+// the message, and sending it again could deliver it twice. ctx ending
+// while the reply is awaited does not cut the wait, which Timeout still
+// bounds: a reply that comes is the message's outcome. ctx ending, or the
+// time running out, while the end of the message is written but still
+// waits in the kernel (a server that stopped reading) is a failure before
+// the message was sent whole: the connection is reset, so that the rest
+// never leaves, and the error is not Unknown.
 //
 // Every error is an *Error; when ctx ends before the whole message is
 // sent, the error wraps ctx.Err().
@@ -247,21 +255,52 @@ func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string
 	wc := &writeWatch{Conn: nc}
 	var conn net.Conn = wc // TLS, for smtps, goes over wc
 	// The deadline bounds every read and write. Ending ctx ends them too,
-	// until the end of the message is sent: from then on, the server's
-	// reply decides whether it was delivered, and cutting the wait would
-	// leave that unknown (see Send).
+	// until the end of the message is sent whole (see sentwhole.go): from
+	// then on, the server's reply decides whether it was delivered, and
+	// cutting the wait would leave that unknown (see Send).
 	deadline, _ := ctx.Deadline()
 	_ = wc.SetDeadline(deadline)
-	var mu sync.Mutex
-	sent := false
+	var (
+		mu sync.Mutex
+		// written is set once the message's body is written; its end
+		// follows.
+		written bool
+		// left is, once the connection was aborted with the end of the
+		// message still in the kernel, how many bytes were.
+		left int
+	)
+	finished := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		mu.Lock()
-		defer mu.Unlock()
-		if !sent {
+		if !written {
 			_ = wc.SetDeadline(time.Unix(1, 0))
+			mu.Unlock()
+			return
+		}
+		mu.Unlock()
+		// The end is being written, or waits in the kernel, or has left:
+		// cut only while some of it has not left.
+		for {
+			n, known := unsent(nc)
+			if !known {
+				return
+			}
+			if n > 0 {
+				mu.Lock()
+				left = n
+				mu.Unlock()
+				abort(nc)
+				return
+			}
+			select {
+			case <-finished:
+				return
+			case <-time.After(pollUnsent):
+			}
 		}
 	})
 	defer stop()
+	defer close(finished)
 	defer wc.Close()
 
 	tlsConfig := s.tlsConfig(ep)
@@ -325,14 +364,31 @@ func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string
 		mu.Unlock()
 		return s.fail("sending the message", err)
 	}
-	sent = true
+	written = true
 	mu.Unlock()
 	// Close writes the final "." and reads the reply; the library drops
 	// the error of that write, which wc keeps.
 	if err := w.Close(); err != nil {
-		e := s.fail("end of DATA", err)
 		var te *textproto.Error
-		if !errors.As(err, &te) && wc.err == nil {
+		if errors.As(err, &te) {
+			return s.fail("end of DATA", err)
+		}
+		mu.Lock()
+		n := left
+		mu.Unlock()
+		if n == 0 {
+			if m, known := unsent(nc); known && m > 0 {
+				n = m
+				abort(nc)
+			}
+		}
+		if n > 0 {
+			// The server cannot have the end of the message: it was
+			// not sent whole, and the abort drops what is left.
+			return s.fail("sending the message", fmt.Errorf("the server had not taken the end of the message (%d bytes not sent): %w", n, err))
+		}
+		e := s.fail("end of DATA", err)
+		if wc.err == nil {
 			// Sent whole, and no reply: the server may have the message.
 			e.Unknown, e.Temporary = true, false
 		}
