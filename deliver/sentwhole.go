@@ -36,10 +36,13 @@ func tcpConn(c net.Conn) *net.TCPConn {
 // abort closes c with a reset (SO_LINGER 0): the kernel drops what it
 // has not sent instead of sending it after the close, so that a server
 // that starts reading again cannot get the end of a message given up for
-// not sent.
+// not sent. It closes the TCP connection itself, under any TLS: a TLS
+// close would first write its close_notify behind the bytes that are
+// stuck, and wait for them.
 func abort(c net.Conn) {
 	if tc := tcpConn(c); tc != nil {
 		_ = tc.SetLinger(0)
+		_ = tc.Close()
 	}
 	_ = c.Close()
 }

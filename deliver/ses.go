@@ -3,8 +3,12 @@ package deliver
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http/httptrace"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -34,6 +38,15 @@ var _ SESAPI = (*sesv2.Client)(nil)
 // throttle or a retryable error that ran out of attempts, Unknown for an
 // attempt that got no answer after its request was written, and Attempts
 // from the retryer where it says.
+//
+// ctx ending (a signal) cuts the call at once while the request has not
+// left whole: no connection yet, or some of it still waiting in the kernel
+// (a server that stopped reading), on Linux, which says so; the
+// connection is then reset so that the rest never leaves, and the error,
+// not Unknown, wraps ctx.Err(). Once the request has left whole, or SES
+// began to answer, the answer is waited for, as long as the HTTP client's
+// timeout allows and at most a minute: an answer that comes is the
+// outcome. Elsewhere than Linux, ctx ending cuts the call at once.
 func SendSES(ctx context.Context, api SESAPI, m Message) error {
 	from, to, err := m.envelope()
 	if err != nil {
@@ -45,8 +58,13 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 	}
 	// sent is whether the current attempt's request was written whole.
 	var sent atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GetConn: func(string) { sent.Store(false) },
+	a := &sesAttempt{}
+	call, cancel := context.WithCancel(httptrace.WithClientTrace(context.WithoutCancel(ctx), &httptrace.ClientTrace{
+		GetConn: func(string) {
+			sent.Store(false)
+			a.set(nil, false)
+		},
+		GotConn: func(ci httptrace.GotConnInfo) { a.set(ci.Conn, false) },
 		WroteRequest: func(w httptrace.WroteRequestInfo) {
 			if w.Err == nil {
 				sent.Store(true)
@@ -56,9 +74,17 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 		// come before WroteRequest is called (that is called from another
 		// goroutine, after the last bytes went out): the answer then cut
 		// short would be taken for a request not sent.
-		GotFirstResponseByte: func() { sent.Store(true) },
-	})
-	_, err = api.SendEmail(ctx, &sesv2.SendEmailInput{
+		GotFirstResponseByte: func() {
+			sent.Store(true)
+			a.answered()
+		},
+	}))
+	defer cancel()
+	finished := make(chan struct{})
+	defer close(finished)
+	stop := context.AfterFunc(ctx, func() { a.cutUnlessSent(cancel, finished) })
+	defer stop()
+	_, err = api.SendEmail(call, &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(from),
 		Destination:      &types.Destination{ToAddresses: to},
 		Content:          &types.EmailContent{Raw: &types.RawMessage{Data: raw}},
@@ -77,9 +103,18 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 	if errors.As(err, &ae) {
 		e.ErrorCode = OneLine(ae.ErrorCode(), maxServerText)
 	}
+	if left := a.left(); left > 0 {
+		// Cut for ctx with some of the request still in the kernel: SES
+		// cannot have it whole.
+		e.Err = fmt.Errorf("%w (cut with %d bytes of the request not sent: %w)", e.Err, left, ctx.Err())
+		return e
+	}
 	if unanswered(err, &sent) {
 		e.Unknown = true
 		return e
+	}
+	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		e.Err = fmt.Errorf("%w (%w)", e.Err, ctx.Err())
 	}
 	var me *retry.MaxAttemptsError
 	if errors.As(err, &me) {
@@ -88,6 +123,82 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 		e.Temporary = true
 	}
 	return e
+}
+
+// sesAnswerWait bounds the wait for SES's answer once ctx ended after
+// the request left whole, where the HTTP client sets no shorter time.
+const sesAnswerWait = DefaultSMTPTimeout
+
+// sesAttempt is what SendSES knows of its current attempt's connection,
+// for when ctx ends. Its methods are safe for concurrent use.
+type sesAttempt struct {
+	mu       sync.Mutex
+	conn     net.Conn
+	answer   bool
+	unsentAt int // bytes the kernel held when the call was cut
+}
+
+func (a *sesAttempt) set(c net.Conn, answer bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.conn, a.answer = c, answer
+}
+
+func (a *sesAttempt) answered() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.answer = true
+}
+
+func (a *sesAttempt) left() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.unsentAt
+}
+
+// cutUnlessSent is run once SendSES's ctx ended. It cuts the call
+// (cancel) at once, as a signal before the request left whole, while no
+// connection is open or some of the request is still in the kernel (then
+// the connection is aborted, so that the rest never leaves). Once the
+// request has left whole, or SES began to answer, it lets the answer come,
+// for at most sesAnswerWait, and until finished closes. Where the system
+// cannot say what the kernel holds, it cuts at once, and the request
+// counts as sent once it is written, as before.
+func (a *sesAttempt) cutUnlessSent(cancel context.CancelFunc, finished <-chan struct{}) {
+	limit := time.NewTimer(sesAnswerWait)
+	defer limit.Stop()
+	for {
+		a.mu.Lock()
+		c, answer := a.conn, a.answer
+		a.mu.Unlock()
+		if !answer {
+			if c == nil {
+				cancel()
+				return
+			}
+			n, known := unsent(c)
+			if !known {
+				cancel()
+				return
+			}
+			if n > 0 {
+				a.mu.Lock()
+				a.unsentAt = n
+				a.mu.Unlock()
+				abort(c)
+				cancel()
+				return
+			}
+		}
+		select {
+		case <-finished:
+			return
+		case <-limit.C:
+			cancel()
+			return
+		case <-time.After(pollUnsent):
+		}
+	}
 }
 
 // unanswered reports whether err ended an attempt whose request was

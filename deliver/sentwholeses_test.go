@@ -1,0 +1,132 @@
+package deliver_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/auditor-dev/auditor/deliver"
+)
+
+// smallReadBuffer is a listener whose connections take little before
+// their reader reads.
+type smallReadBuffer struct{ net.Listener }
+
+func (l smallReadBuffer) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		_ = c.(*net.TCPConn).SetReadBuffer(4096)
+	}
+	return c, err
+}
+
+// bigSendClient is an SES v2 client of srv, without retries, whose
+// connections have a large send buffer: a request body that the server
+// does not read is written whole, and stays in the socket.
+func bigSendClient(srv *httptest.Server) *sesv2.Client {
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4<<20)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}).DialContext
+	return sesv2.New(sesv2.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		HTTPClient:   &http.Client{Transport: tr},
+		Retryer:      aws.NopRetryer{},
+	})
+}
+
+// TestSendSESSignalBodyNotSent: a signal that comes once the client has
+// written the whole request, while an endpoint that stopped reading leaves
+// most of its body in the client's socket, is a signal before the message
+// was sent whole: SendSES returns at once, with ctx's error, and not as a
+// message that may have been delivered. It was taken for one: the
+// request's write returning was taken for the request leaving.
+func TestSendSESSignalBodyNotSent(t *testing.T) {
+	linuxOnly(t)
+	for _, tls := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[tls], func(t *testing.T) {
+			release := make(chan struct{})
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			srv.Listener = smallReadBuffer{srv.Listener}
+			if tls {
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			defer srv.Close()
+			defer close(release)
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var wrote bool
+			ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
+				if w.Err == nil {
+					wrote = true
+					cancel()
+				}
+			}})
+			err := deliver.SendSES(ctx, bigSendClient(srv), bigMessage())
+			if !wrote {
+				t.Skipf("the client's socket did not take the whole request, so its write never returned (SendSES = %v)", err)
+			}
+			var e *deliver.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("SendSES = %v, want a *deliver.Error", err)
+			}
+			t.Logf("error: %v", err)
+			if e.Unknown || !errors.Is(err, context.Canceled) {
+				t.Errorf("error %+v, want not unknown (SES cannot have the whole request), wrapping context.Canceled", e)
+			}
+			if strings.Contains(err.Error(), "may have been delivered") {
+				t.Errorf("the error says the message may have been delivered: %v", err)
+			}
+		})
+	}
+}
+
+// TestSendSESSignalAwaitingAnswer: a signal that comes once SES has the
+// whole request lets its answer come: the message was accepted, and
+// SendSES says so, instead of cutting the call and leaving the outcome
+// unknown.
+func TestSendSESSignalAwaitingAnswer(t *testing.T) {
+	linuxOnly(t) // elsewhere a signal cuts the call at once, as before
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		once.Do(cancel) // the request is whole: the client awaits the answer
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, `{"MessageId":"0100-test"}`)
+	}))
+	defer srv.Close()
+	if err := deliver.SendSES(ctx, bigSendClient(srv), bigMessage()); err != nil {
+		t.Errorf("SendSES = %v, want the answer that came after the signal", err)
+	}
+}
