@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -122,12 +123,18 @@ func (c *endConn) Write(p []byte) (int, error) {
 // dialEnd dials addr for an SMTP whose end of DATA calls ended.
 func dialEnd(addr string, ended func()) func(ctx context.Context, network, _ string) (net.Conn, error) {
 	return func(ctx context.Context, network, _ string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			if err := rc.Control(func(fd uintptr) { serr = bigSendBuffer(fd, 4<<20) }); err != nil {
+				return err
+			}
+			return serr
+		}}
+		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
 		tc := c.(*net.TCPConn)
-		_ = tc.SetWriteBuffer(4 << 20)
 		return &endConn{TCPConn: tc, ended: ended}, nil
 	}
 }

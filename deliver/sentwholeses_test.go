@@ -41,7 +41,7 @@ func bigSendClient(srv *httptest.Server) *sesv2.Client {
 	tr.DialContext = (&net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
 		if err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4<<20)
+			serr = bigSendBuffer(fd, 4<<20)
 		}); err != nil {
 			return err
 		}
