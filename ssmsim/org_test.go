@@ -642,7 +642,9 @@ func mapsEqual(a, b map[string]int32) bool {
 }
 
 func TestOrgCredentialsExpireAndRefresh(t *testing.T) {
-	const lifetime = 400 * time.Millisecond
+	// Long enough that assuming the role, a call and Retrieve fit in it on
+	// a loaded machine; the wait below is relative to the expiration.
+	const lifetime = 3 * time.Second
 	o := testOrg(t, func(c *ssmsim.OrgConfig) {
 		c.Roles = []ssmsim.Role{{Name: "AuditRole", SessionLifetime: lifetime}}
 	})
