@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -15,19 +16,42 @@ import (
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
-// killedAttempt runs one attempt into out that --timeout stops partway,
-// then removes its run.json: what kill -9 leaves, as run.json is written
-// last. It returns when the attempt began (at the latest) and the
-// earliest audited_at of what it read.
+// killedAttempt runs one attempt into out that is stopped (its context
+// canceled, with no grace) once it has recorded a result, then removes its
+// run.json: what kill -9 leaves, as run.json is written last. It returns
+// when the attempt began (at the latest) and the earliest audited_at of
+// what it read.
 func killedAttempt(t *testing.T, args []string) (began, firstRead time.Time) {
 	t.Helper()
 	out := args[slices.Index(args, "--out")+1]
 	record := filepath.Join(out, audit.ResultsFile)
 	before := countLines(record)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	done := make(chan cliResult, 1)
 	began = time.Now()
-	got := runCLI(t, "", append(slices.Clone(args), "--timeout", "600ms", "--grace", "0s")...)
+	go func() {
+		done <- runCtx(ctx, strings.NewReader(""), append(slices.Clone(args), "--grace", "0s")...)
+	}()
+	// Stopped on an event, not after a time: however slow the machine, the
+	// attempt has read something, and (many 100 ms calls, two at a time)
+	// not everything.
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	var got cliResult
+wait:
+	for {
+		select {
+		case got = <-done:
+			break wait
+		case <-tick.C:
+			if countLines(record) > before {
+				cancel()
+			}
+		}
+	}
 	if got.code != int(exitIncomplete) {
-		t.Fatalf("attempt stopped by --timeout: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+		t.Fatalf("attempt stopped once it recorded a result: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
 	}
 	if err := os.Remove(filepath.Join(out, audit.RunFile)); err != nil {
 		t.Fatal(err)
