@@ -129,13 +129,19 @@ func TestInterruptAndResume(t *testing.T) {
 		// timeout(1) signals the command and then its process group:
 		// the same signal twice, not a second request.
 		{"the same SIGTERM twice at once", []syscall.Signal{syscall.SIGTERM, syscall.SIGTERM}, 50 * time.Millisecond, 3},
-		{"second SIGINT exits at once", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, 1200 * time.Millisecond, -1},
+		// Well past the second in which a signal counts as the same one,
+		// and well before the grace (longer, below) ends.
+		{"second SIGINT exits at once", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, 1500 * time.Millisecond, -1},
 		{"kill -9", []syscall.Signal{syscall.SIGKILL}, 0, -1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			url, srv := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 15 * time.Millisecond, Jitter: 10 * time.Millisecond}})
 			out := filepath.Join(t.TempDir(), "out")
-			args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--concurrency", "4", "--grace", "2s", "--quiet"}
+			grace := "2s"
+			if tt.gap >= time.Second {
+				grace = "5s" // the second signal comes within it
+			}
+			args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--concurrency", "4", "--grace", grace, "--quiet"}
 			cmd := exec.Command(bin, args...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
