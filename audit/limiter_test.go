@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -733,9 +734,18 @@ func TestLimiterBurstsTenMilliseconds(t *testing.T) {
 // in line, in the order they came, and one that gives up leaves the others
 // their places.
 func TestLimiterWaitFirst(t *testing.T) {
-	l := NewLimiter(0)
+	// The clock stands still until every caller below is in line, so that
+	// none goes before the others have come, however slowly they come.
+	t0 := time.Now()
+	var moving atomic.Bool
+	l := newLimiter(0, func() time.Time {
+		if moving.Load() {
+			return time.Now()
+		}
+		return t0
+	})
 	l.mu.Lock()
-	l.rate = 10 // 100 ms apart: every caller below is in line before the next goes
+	l.rate = 10 // 100 ms apart
 	l.mu.Unlock()
 	if err := l.Wait(context.Background()); err != nil {
 		t.Fatal(err)
@@ -776,6 +786,17 @@ func TestLimiterWaitFirst(t *testing.T) {
 	join("page 2", true, context.Background())
 	join("audit 3", false, context.Background())
 	giveUp()
+	// The one that gave up leaves the line before anyone goes.
+	for {
+		l.mu.Lock()
+		n := l.waiting
+		l.mu.Unlock()
+		if n == 5 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	moving.Store(true)
 	wg.Wait()
 	want := []string{"page 1", "page 2", "audit 1", "audit 2", "audit 3"}
 	if fmt.Sprint(order) != fmt.Sprint(want) {
