@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -170,15 +171,11 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	if s.Logger != nil {
 		opts = append(opts, config.WithLogger(s.Logger))
 	}
-	// The SDK reads a "~" in these as a directory of that name (its issue
-	// 3330); the aws CLI, and a shell, as the home directory. In a systemd
-	// unit, a Dockerfile or a pod spec no shell expands it.
-	if f := os.Getenv("AWS_CONFIG_FILE"); f != "" && homeExpanded(f) != f {
-		opts = append(opts, config.WithSharedConfigFiles([]string{homeExpanded(f)}))
-	}
-	if f := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); f != "" && homeExpanded(f) != f {
-		opts = append(opts, config.WithSharedCredentialsFiles([]string{homeExpanded(f)}))
-	}
+	// Always the files named here, never the SDK's defaults: see
+	// sharedFile.path. An empty list reads none.
+	opts = append(opts,
+		config.WithSharedConfigFiles(configFile.list()),
+		config.WithSharedCredentialsFiles(credentialsFile.list()))
 	// The SDK builds the credential chain's STS client before it reads the
 	// global endpoint (AWS_ENDPOINT_URL, a profile's endpoint_url), so a
 	// role would be assumed at AWS's STS while every other call goes to
@@ -222,8 +219,10 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 		switch {
 		case errors.As(err, &mfa):
 			return nil, &ConfigError{"profile", mfaRefused(profileLoaded(s.Profile), mfaSerial, s.MFAAsked)}
+		case errors.As(err, &missing) && configFile.path() == "" && credentialsFile.path() == "":
+			return nil, &ConfigError{"profile", fmt.Errorf("profile %q: no AWS config or credentials file was read: %s", missing.Profile, noHome)}
 		case errors.As(err, &missing):
-			return nil, &ConfigError{"profile", fmt.Errorf("profile %q is not in the AWS config or credentials files%s", missing.Profile, filesRead(missing.Filename...))}
+			return nil, &ConfigError{"profile", fmt.Errorf("profile %q is not in the AWS config or credentials files (read: %s)", missing.Profile, strings.Join(filesRead(), ", "))}
 		}
 		return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: %w", err)}
 	}
@@ -340,7 +339,6 @@ func tokenFilesOf(cfg aws.Config) tokenFiles {
 // the instance metadata service, as the SDK's config loader does.
 func searchOf(cfg aws.Config) search {
 	l := search{env: true, profile: "default", imds: true}
-	cfgFile, credFile := config.DefaultSharedConfigFilename(), config.DefaultSharedCredentialsFilename()
 	for _, src := range cfg.ConfigSources {
 		switch src := src.(type) {
 		case config.LoadOptions:
@@ -353,13 +351,12 @@ func searchOf(cfg aws.Config) search {
 			if src.SharedConfigProfile != "" && !l.named {
 				l.profile, l.named = src.SharedConfigProfile, true
 			}
-			cfgFile, credFile = cmp.Or(homeExpanded(src.SharedConfigFile), cfgFile), cmp.Or(homeExpanded(src.SharedCredentialsFile), credFile)
 			l.imds = src.EC2IMDSClientEnableState != imds.ClientDisabled
 		case config.SharedConfig:
 			l.sso = src.SSOSessionName != "" || src.SSOStartURL != "" || src.SSOAccountID != "" || src.SSORoleName != "" || src.SSORegion != ""
 		}
 	}
-	l.files = []string{cfgFile, credFile}
+	l.files = filesRead()
 	return l
 }
 
@@ -897,39 +894,101 @@ type roleError struct {
 func (e *roleError) Error() string { return "assuming role " + e.arn + ": " + e.err.Error() }
 func (e *roleError) Unwrap() error { return e.err }
 
-// filesRead names the shared configuration files the SDK read for a
-// profile (names, or when the SDK did not say, the config and credentials
-// files that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name, else
-// the default ones), each one that is not there said so (a container's
-// mount missing, a typo): " (read: a, b (no such file))".
-func filesRead(names ...string) string {
-	if len(names) == 0 {
-		names = []string{
-			cmp.Or(homeExpanded(os.Getenv("AWS_CONFIG_FILE")), config.DefaultSharedConfigFilename()),
-			cmp.Or(homeExpanded(os.Getenv("AWS_SHARED_CREDENTIALS_FILE")), config.DefaultSharedCredentialsFilename()),
+// sharedFile is a shared configuration file: the one that its variable
+// names, else the one of that name in the home directory's .aws.
+type sharedFile struct{ env, name string }
+
+var (
+	configFile      = sharedFile{"AWS_CONFIG_FILE", "config"}
+	credentialsFile = sharedFile{"AWS_SHARED_CREDENTIALS_FILE", "credentials"}
+)
+
+// path returns the file, with a leading "~" of its variable's value made
+// the home directory, as the aws CLI reads it (the SDK reads a "~" as a
+// directory of that name, its issue 3330, and in a systemd unit, a
+// Dockerfile or a pod spec no shell expands it); "" when the file is in
+// the home directory and none is found. The SDK would then read
+// .aws/config and .aws/credentials of the working directory, which may be
+// one that anyone can write to (a shared temporary directory), and take
+// credentials planted there.
+func (f sharedFile) path() string {
+	if v := os.Getenv(f.env); v != "" {
+		p, ok := homeExpanded(v)
+		if !ok {
+			return ""
 		}
+		return p
 	}
+	home := userHome()
+	if home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".aws", f.name)
+}
+
+// list returns the file to read as the SDK takes it: none is an empty
+// list, not nil, which would be the SDK's default.
+func (f sharedFile) list() []string {
+	if p := f.path(); p != "" {
+		return []string{p}
+	}
+	return []string{}
+}
+
+// noHome says that no home directory was found, and what to set instead.
+const noHome = "no home directory was found (HOME is not set, nor has the user database one for this user): " +
+	"set HOME, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE"
+
+// filesRead names the shared configuration files read, each one that is
+// not there said so (a container's mount missing, a typo): "a, b (no such
+// file)"; or that there was no home directory to find one in.
+func filesRead() []string {
 	var out []string
-	for _, n := range names {
+	for _, f := range []sharedFile{configFile, credentialsFile} {
+		n := f.path()
+		if n == "" {
+			out = append(out, "no "+f.name+" file: no home directory was found: set HOME or "+f.env)
+			continue
+		}
 		if _, err := os.Stat(n); errors.Is(err, fs.ErrNotExist) {
 			n += " (no such file)"
 		}
 		out = append(out, n)
 	}
-	return " (read: " + strings.Join(out, ", ") + ")"
+	if configFile.path() == "" && credentialsFile.path() == "" {
+		return []string{"none read: " + noHome}
+	}
+	return out
 }
 
 // homeExpanded returns path with a leading "~", alone or before a
 // separator, made the home directory, as the aws CLI reads
 // AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE; path as it is
-// otherwise ("~user/..." included), or when there is no home directory.
-func homeExpanded(path string) string {
+// otherwise ("~user/..." included). ok is false when path starts with
+// "~" and there is no home directory.
+func homeExpanded(path string) (_ string, ok bool) {
 	if path != "~" && !strings.HasPrefix(path, "~/") && !strings.HasPrefix(path, "~"+string(filepath.Separator)) {
-		return path
+		return path, true
 	}
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
-		return path
+	home := userHome()
+	if home == "" {
+		return "", false
 	}
-	return filepath.Join(home, path[1:])
+	return filepath.Join(home, path[1:]), true
 }
+
+// userHome returns the home directory as the SDK finds it: HOME, else the
+// user database's; "" when there is none.
+func userHome() string {
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		return home
+	}
+	if u, err := currentUser(); err == nil {
+		return u.HomeDir
+	}
+	return ""
+}
+
+// currentUser is user.Current, which a test replaces: the user database
+// has an entry for whoever runs the tests.
+var currentUser = user.Current

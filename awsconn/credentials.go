@@ -46,7 +46,8 @@ type search struct {
 	// the settings name a profile, whose credentials then come first.
 	env bool
 	// profile is the profile looked in ("default" when none is named),
-	// files the config and credentials files it is read from.
+	// files names the config and credentials files it is read from
+	// (see filesRead).
 	profile string
 	named   bool // the profile was named (--profile or AWS_PROFILE)
 	files   []string
