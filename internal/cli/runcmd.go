@@ -881,7 +881,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			// Nothing could be audited at all: a setup to fix, not a
 			// fleet to retry.
 			if renderErr != nil {
-				logLine(stderr, slog.LevelError, "auditor: %s", plainLines(renderErr.Error()))
+				logLine(stderr, slog.LevelError, "auditor: %s", plainLines(resumeInstead(renderErr).Error()))
 			}
 			return errors.New("nothing was audited: fix the cause above, then run again")
 		}
@@ -891,7 +891,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			// this says why. The closing lines gave no verdict, nor how
 			// to continue.
 			fmt.Fprintf(stderr, "auditor: continue once it answers again with: %s\n", o.resumeCommand(o.out))
-			return renderErr
+			return resumeInstead(renderErr)
 		}
 		if deliverErr != nil {
 			return deliverErr
@@ -901,8 +901,8 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if runErr != nil && !interrupted {
 		if renderErr != nil {
 			// Both are exit 4; the run's cause is told last, with what
-			// to do.
-			logLine(stderr, slog.LevelError, "auditor: %s", plainLines(renderErr.Error()))
+			// to do: continue, which renders too.
+			logLine(stderr, slog.LevelError, "auditor: %s", plainLines(resumeInstead(renderErr).Error()))
 		}
 		if w.Written() > 0 || info.Resumed > 0 {
 			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: %s\n", o.out, o.resumeCommand(o.out))
@@ -1267,7 +1267,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return append([]string{runPath}, written...), nil
 	}
 	if rs.Len() == 0 && !empty {
-		if err := errors.Join(o.removeUnwritten(nil, stderr), o.removeStaleSplits("", stderr)); err != nil {
+		if err := errors.Join(o.removeUnwritten(nil, false, stderr), o.removeStaleSplits("", stderr)); err != nil {
 			return nil, err
 		}
 		return writeRun(nil)
@@ -1327,31 +1327,33 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			warnUnlabelled(stderr, o.splitBy, rs, groups)
 		}
 	}
-	if rerr := errors.Join(o.removeUnwritten(paths, stderr), o.removeStaleSplits(split, stderr)); rerr != nil {
+	if rerr := errors.Join(o.removeUnwritten(paths, err != nil, stderr), o.removeStaleSplits(split, stderr)); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	// Written even when a format failed: it is the record's account, which
 	// a --resume reads.
 	written, werr := writeRun(written)
 	if err != nil {
-		// Every failed format, each on its line: the first is often not
-		// the only one (a full disk).
-		for _, e := range unjoin(err) {
-			logLine(stderr, slog.LevelError, "auditor: %v", e)
+		// Every failure, run.json's too, each on its line (a format's
+		// own may hold several): the first is often not the only one (a
+		// full disk), and the error returned says what to do.
+		for _, e := range unjoin(errors.Join(err, werr)) {
+			for _, line := range strings.Split(e.Error(), "\n") {
+				logLine(stderr, slog.LevelError, "auditor: %s", line)
+			}
 		}
 		if report.OnlyTooWide(err) {
 			// The directory is fine: the input is more than a workbook
 			// holds, and nothing else was asked for.
-			return written, errors.Join(&fatalError{msg: "no report written: the workbook, the only format asked for, cannot show every label (above); ask for csv, html or json too (--format), which keep them", err: err}, werr)
+			return written, &fatalError{msg: "no report written: the workbook, the only format asked for, cannot show every label (above); ask for csv, html or json too (--format), which keep them", err: err}
 		}
 		if failuresAre(err, report.ErrTemplate, report.ErrTooWide) {
 			// Nothing failed to be written: the template failed on this
 			// record's data, which its check could not foresee.
-			again := shellCommand(withoutInputEnv([]string{"auditor", "report", filepath.Join(o.out, audit.ResultsFile), "--out", o.out, "--template", o.template}, o.getenv)...)
-			return written, errors.Join(&fatalError{msg: fmt.Sprintf("%s not written: --template %s cannot render this record (above); fix the template, then render the reports again with: %s (and the other output options of this command)",
-				report.HTMLFile, o.template, again), err: err}, werr)
+			return written, &fatalError{msg: fmt.Sprintf("%s not written: --template %s cannot render this record (above); fix the template, then render the reports again with: %s (and the other output options of this command)",
+				report.HTMLFile, o.template, o.renderAgain("--template", o.template)), err: err}
 		}
-		return written, errors.Join(fmt.Errorf("%w: rendering reports failed (see above)", atomicfile.ErrNotWritable), werr)
+		return written, &renderFailed{again: o.renderAgain()}
 	}
 	if splitErr != nil && werr != nil {
 		logLine(stderr, slog.LevelError, "auditor: %v", splitErr)
@@ -1361,6 +1363,37 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return written, splitErr
 	}
 	return written, werr
+}
+
+// renderFailed is reports that could not be written (a full disk), each
+// failure told on its line; again is the command that renders them again
+// once the cause is fixed, "" when another command is given instead.
+type renderFailed struct{ again string }
+
+func (e *renderFailed) Error() string {
+	msg := atomicfile.ErrNotWritable.Error() + ": rendering reports failed (see above)"
+	if e.again != "" {
+		msg += "; when the cause is fixed (on a full disk, when there is room again), render them again with: " + e.again + " (and the other output options of this command)"
+	}
+	return msg
+}
+
+func (e *renderFailed) Unwrap() error { return atomicfile.ErrNotWritable }
+
+// resumeInstead returns err without the command that renders again, when
+// it has one: the resume command, which renders too, is given instead.
+func resumeInstead(err error) error {
+	if _, ok := err.(*renderFailed); ok {
+		return &renderFailed{}
+	}
+	return err
+}
+
+// renderAgain returns the command that renders the reports of --out again
+// from its record, with args: a merge's record is in --out too.
+func (o *runOptions) renderAgain(args ...string) string {
+	cmd := append([]string{"auditor", "report", filepath.Join(o.out, audit.ResultsFile), "--out", o.out}, args...)
+	return shellCommand(withoutInputEnv(cmd, o.getenv)...)
 }
 
 // failuresAre reports whether every failure that err joins (Render joins
@@ -1379,17 +1412,17 @@ func failuresAre(err error, targets ...error) bool {
 }
 
 // removeUnwritten removes the reports at the top of --out that this
-// rendering did not write (written, the paths it wrote): those of a format
-// not asked for this time, or whose write failed (a full disk), and
-// changes.csv without a baseline, which an earlier attempt or rendering
-// left. Beside the run.json written next they would be taken for its
+// rendering did not write (written, the paths it wrote; failed, whether it
+// failed): those of a format not asked for this time, or whose write
+// failed (a full disk), and changes.csv without a baseline, which an
+// earlier attempt or rendering left. Beside the run.json written next they would be taken for its
 // reports (an interrupted attempt's headline beside a whole run), and a
 // mail attaches the workbook on disk. They are the auditor's: --out holds
 // its run.json or record, or held none of these names (checkOthersOutputs),
 // and its lock is held. Only files and links are removed; a directory of
 // such a name is someone else's, and refused when its format is asked for
 // (checkReportPaths).
-func (o *runOptions) removeUnwritten(written []string, stderr io.Writer) error {
+func (o *runOptions) removeUnwritten(written []string, failed bool, stderr io.Writer) error {
 	done := map[string]bool{}
 	for _, p := range written {
 		if filepath.Dir(p) == filepath.Clean(o.out) {
@@ -1417,8 +1450,15 @@ func (o *runOptions) removeUnwritten(written []string, stderr io.Writer) error {
 		if len(removed) == 1 {
 			them, were = "it", "it was"
 		}
-		fmt.Fprintf(stderr, "auditor: removed %s from %s: an earlier attempt or rendering wrote %s and this one did not, so %s not of this record's reports\n",
-			strings.Join(removed, ", "), o.out, them, were)
+		if failed {
+			// Not "this one did not": it could not, and may have been
+			// asked to.
+			fmt.Fprintf(stderr, "auditor: removed %s from %s: an earlier attempt or rendering wrote %s, so %s not of this record's reports; this rendering failed (below)\n",
+				strings.Join(removed, ", "), o.out, them, were)
+		} else {
+			fmt.Fprintf(stderr, "auditor: removed %s from %s: an earlier attempt or rendering wrote %s and this one did not, so %s not of this record's reports\n",
+				strings.Join(removed, ", "), o.out, them, were)
+		}
 	}
 	return errors.Join(errs...)
 }
