@@ -10,11 +10,13 @@ import (
 	"net/http/httptrace"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
@@ -128,5 +130,63 @@ func TestSendSESSignalAwaitingAnswer(t *testing.T) {
 	defer srv.Close()
 	if err := deliver.SendSES(ctx, bigSendClient(srv), bigMessage()); err != nil {
 		t.Errorf("SendSES = %v, want the answer that came after the signal", err)
+	}
+}
+
+// fixedBackoff waits the same time before every retry.
+type fixedBackoff time.Duration
+
+func (f fixedBackoff) BackoffDelay(int, error) (time.Duration, error) { return time.Duration(f), nil }
+
+// TestSendSESSignalStopsRetries: SES throttling (429) is retried by the
+// run's retryer. A signal that came with an answer, or during the wait
+// before the next attempt, let the retries go on, each sent whole and
+// answered, for up to a minute, past a container's grace before SIGKILL.
+// A signal ends the retries: no attempt starts after it, and the error,
+// not Unknown, wraps the signal's.
+func TestSendSESSignalStopsRetries(t *testing.T) {
+	for _, when := range []string{"with the answer", "during the wait"} {
+		t.Run(when, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("X-Amzn-ErrorType", "TooManyRequestsException")
+				w.WriteHeader(http.StatusTooManyRequests)
+				w.Write([]byte(`{"message":"Maximum sending rate exceeded."}`))
+			}))
+			defer srv.Close()
+			c := sesv2.New(sesv2.Options{
+				Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+				Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+				HTTPClient:  srv.Client(),
+				Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+					o.MaxAttempts = 3
+					o.Backoff = fixedBackoff(10 * time.Second)
+				}),
+			})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var once sync.Once
+			ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotFirstResponseByte: func() {
+				once.Do(func() {
+					if when == "with the answer" {
+						cancel()
+						return
+					}
+					// Once the answer is read and the retryer waits.
+					time.AfterFunc(300*time.Millisecond, cancel)
+				})
+			}})
+			err := deliver.SendSES(ctx, c, deliver.Message{From: "a@example.com", To: []string{"b@example.com"}, Subject: "s", Text: "t"})
+			if n := calls.Load(); n != 1 {
+				t.Errorf("%d SendEmail calls, want 1: none after the signal", n)
+			}
+			var de *deliver.Error
+			if !errors.As(err, &de) || de.Unknown || !errors.Is(err, context.Canceled) {
+				t.Errorf("SendSES = %v, want a known failure that wraps the signal's", err)
+			}
+		})
 	}
 }

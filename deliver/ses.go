@@ -90,7 +90,7 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 		Content:          &types.EmailContent{Raw: &types.RawMessage{Data: raw}},
 	}, func(o *sesv2.Options) {
 		if o.Retryer != nil {
-			o.Retryer = noResend{Retryer: o.Retryer, sent: &sent}
+			o.Retryer = noResend{Retryer: o.Retryer, sent: &sent, signal: ctx, attempt: a}
 		}
 	})
 	if err == nil {
@@ -210,15 +210,26 @@ func unanswered(err error, sent *atomic.Bool) bool {
 }
 
 // noResend is a retryer that does not repeat an attempt that went
-// unanswered (see SendSES), and leaves every other decision to the
-// retryer it wraps.
+// unanswered (see SendSES), nor any attempt once signal ended, and leaves
+// every other decision to the retryer it wraps.
 type noResend struct {
 	aws.Retryer
-	sent *atomic.Bool
+	sent    *atomic.Bool
+	signal  context.Context
+	attempt *sesAttempt
 }
 
 func (r noResend) IsErrorRetryable(err error) bool {
-	return !unanswered(err, r.sent) && r.Retryer.IsErrorRetryable(err)
+	if unanswered(err, r.sent) || r.signal.Err() != nil || !r.Retryer.IsErrorRetryable(err) {
+		return false
+	}
+	// To be retried: this attempt is over, answered. Until the next one
+	// writes its request, nothing of it is on its way, and a signal cuts
+	// the wait before it at once (cutUnlessSent), rather than waiting
+	// for answers to attempts that go on after it.
+	r.sent.Store(false)
+	r.attempt.set(nil, false)
+	return true
 }
 
 func (r noResend) GetAttemptToken(ctx context.Context) (func(error) error, error) {
