@@ -1305,6 +1305,17 @@ func TestBaselineOfAnotherAccount(t *testing.T) {
 			if _, err := os.Lstat(filepath.Join(root, tc.name, "r1")); err == nil {
 				t.Errorf("the refused report left its --out behind")
 			}
+			// But a directory the user made for it is the user's: kept.
+			premade := filepath.Join(root, tc.name, "premade")
+			if err := os.Mkdir(premade, 0o750); err != nil {
+				t.Fatal(err)
+			}
+			if rep := runCLI(t, "", "report", filepath.Join(dev, audit.ResultsFile), "--out", premade, "--baseline", prod, "--fail-on", "none", "--quiet"); rep.code != 2 {
+				t.Errorf("report into a directory made for it, with a --baseline of another account: exit %d, want 2\n%s", rep.code, rep.stderr)
+			}
+			if st, err := os.Stat(premade); err != nil || st.Mode().Perm() != 0o750 {
+				t.Errorf("the directory the user made for the report: %v; want it kept as it was", err)
+			}
 			// The same account's run is still its baseline.
 			if got, _ := run("111111111111", "prod-2", "--fail-on", "none", "--baseline", prod); got.code != 0 {
 				t.Errorf("a --baseline of the same account: exit %d\n%s", got.code, got.stderr)

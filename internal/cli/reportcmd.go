@@ -148,13 +148,20 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "auditor: dropped %s torn by a crash (the last line of a record); run --resume on that run's directory to audit it again\n", plural(rs.Torn, "line"))
 	}
 	if dir == nil {
+		_, statErr := os.Lstat(o.out)
+		made := errors.Is(statErr, fs.ErrNotExist)
 		if dir, err = outdir.Open(o.out); err != nil {
 			return outError(o.out, err)
 		}
-		// A refusal from here on (a baseline of another account) leaves
-		// no --out made for nothing, with only a lock in it; one that
-		// holds anything else is kept.
-		defer dir.CloseAndRemoveIfBare()
+		if made {
+			// A refusal from here on (a baseline of another account)
+			// leaves no --out made for nothing, with only a lock in it;
+			// one that holds anything else is kept, and so is one the
+			// user made.
+			defer dir.CloseAndRemoveIfBare()
+		} else {
+			defer dir.Close()
+		}
 	}
 
 	recordPath := filepath.Join(o.out, audit.ResultsFile)
