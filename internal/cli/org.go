@@ -823,9 +823,12 @@ func (j *job) lookupInfo(ctx context.Context, session *audit.Session) ([]*audit.
 const lookupSites = 32
 
 // recordNamesNoAccount reports whether the record that --resume continues
-// holds a result that names no account: one written when the caller's
-// account could not be learnt (every target without an account column
-// gets the caller's when it can be).
+// names no account in its results: written when the caller's account
+// could not be learnt (every target without an account column gets the
+// caller's when it can be). A record keeps the convention of its first
+// attempt, so its first result that is not an invalid row says it: the
+// record is not read through (a resume of hundreds of thousands of
+// instances would decode them all).
 func (j *job) recordNamesNoAccount() bool {
 	if !j.hasRecord() {
 		return false
@@ -835,13 +838,16 @@ func (j *job) recordNamesNoAccount() bool {
 		return false // Resume reads it again, and says what is wrong
 	}
 	defer rs.Close()
-	found := errors.New("found")
+	unnamed, named := errors.New("unnamed"), errors.New("named")
 	return rs.Each(func(r audit.Result) error {
-		if r.AccountID == "" && r.Outcome != audit.OutcomeInvalid {
-			return found
+		switch {
+		case r.Outcome == audit.OutcomeInvalid:
+			return nil
+		case r.AccountID == "":
+			return unnamed
 		}
-		return nil
-	}) == found
+		return named
+	}) == unnamed
 }
 
 // previousRun returns the run.json of the record that --resume continues.
