@@ -193,6 +193,24 @@ func TestMergeKeepsShardsStaleAfter(t *testing.T) {
 		t.Errorf("--stale-after 7d given: %d stale associations, want more than at 30d (%d)", n, want)
 	}
 
+	// Another user's run.json beside a record (a directory others may
+	// write to) does not choose how this user's reports judge.
+	if os.Geteuid() == 0 {
+		foreign := filepath.Join(root, "foreign")
+		if err := os.CopyFS(foreign, os.DirFS(s0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(filepath.Join(foreign, audit.RunFile), 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		got = runCLI(t, "", "report", filepath.Join(foreign, audit.ResultsFile), "--out", filepath.Join(root, "notmine"), "--fail-on", "none")
+		if got.code != 0 || strings.Contains(got.stderr, "30d") {
+			t.Errorf("a record beside another user's run.json: exit %d, want 0 judged by the default, without a word of 30d\n%s", got.code, got.stderr)
+		}
+	} else {
+		t.Log("not run: giving a run.json to another user needs root (CI runs as root)")
+	}
+
 	// Shards judged apart: the merge cannot judge as both, and says so.
 	o1 := shard(1, "14d")
 	got = runCLI(t, "", "report", filepath.Join(s0, audit.ResultsFile), filepath.Join(o1, audit.ResultsFile), "--out", filepath.Join(root, "apart"), "--fail-on", "none")

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -22,6 +23,7 @@ import (
 	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/internal/extsort"
 	"github.com/auditor-dev/auditor/internal/outdir"
+	"github.com/auditor-dev/auditor/internal/owner"
 	"github.com/auditor-dev/auditor/report"
 )
 
@@ -629,9 +631,15 @@ func keepInputsJudgement(c *command, paths []string, stderr io.Writer) {
 	var stale []days
 	var rows []int
 	for _, p := range paths {
-		ri, err := audit.ReadRunInfo(filepath.Join(filepath.Dir(p), audit.RunFile))
+		// Only the user's own: another user's run.json beside a record
+		// in a directory others may write to is not its run's word.
+		runFile := filepath.Join(filepath.Dir(p), audit.RunFile)
+		if st, err := os.Lstat(runFile); err != nil || !st.Mode().IsRegular() || !owner.Mine(st) {
+			continue
+		}
+		ri, err := audit.ReadRunInfo(runFile)
 		if err != nil {
-			continue // no run.json: nothing said of its judgement
+			continue // nothing said of its judgement
 		}
 		j := judgementOf(ri)
 		if j.staleAfter != nil && !slices.Contains(stale, *j.staleAfter) {
@@ -655,9 +663,18 @@ func keepInputsJudgement(c *command, paths []string, stderr io.Writer) {
 			fmt.Fprintf(stderr, "auditor: warning: the records were judged with --stale-after %s; these reports judge every one by --stale-after %s (give --stale-after to choose)\n", strings.Join(vs, ", "), o.staleAfter.String())
 		}
 	}
-	if !given["html-max-rows"] && len(rows) == 1 && rows[0] != o.htmlMaxRows {
-		o.htmlMaxRows = rows[0]
-		kept = append(kept, fmt.Sprintf("--html-max-rows %d", o.htmlMaxRows))
+	if !given["html-max-rows"] {
+		switch {
+		case len(rows) == 1 && rows[0] != o.htmlMaxRows:
+			o.htmlMaxRows = rows[0]
+			kept = append(kept, fmt.Sprintf("--html-max-rows %d", o.htmlMaxRows))
+		case len(rows) > 1:
+			var vs []string
+			for _, n := range rows {
+				vs = append(vs, strconv.Itoa(n))
+			}
+			fmt.Fprintf(stderr, "auditor: warning: the records were rendered with --html-max-rows %s; these reports take --html-max-rows %d (give --html-max-rows to choose)\n", strings.Join(vs, ", "), o.htmlMaxRows)
+		}
 	}
 	if len(kept) > 0 {
 		o.logf(stderr, "rendering with the options the records' reports were judged by: %s (give them to change them)", strings.Join(kept, ", "))
