@@ -317,6 +317,10 @@ func checkSplitDir(root string) error {
 	if madeBySplit(root) || (emptyDir(root) && mine(root)) {
 		return nil
 	}
+	if st, err := os.Lstat(filepath.Join(root, splitMarker)); err == nil && st.Mode().IsRegular() {
+		// Made by a split, of another user's: not this user's to replace.
+		return fmt.Errorf("%s %w (it is another user's): move it away, or split by another label", root, ErrNotSplit)
+	}
 	return fmt.Errorf("%s %w: move it away, or split by another label", root, ErrNotSplit)
 }
 

@@ -849,8 +849,8 @@ func TestRemoveSplitsLeavesOtherUsers(t *testing.T) {
 				t.Errorf("the split whose %s is another user's: %v; want it kept", whose, err)
 			}
 			// Nor may a split by the same label replace it.
-			if err := report.CheckSplit(out, "owner"); !errors.Is(err, report.ErrNotSplit) {
-				t.Errorf("CheckSplit = %v, want ErrNotSplit", err)
+			if err := report.CheckSplit(out, "owner"); !errors.Is(err, report.ErrNotSplit) || !strings.Contains(err.Error(), "another user's") {
+				t.Errorf("CheckSplit = %v, want ErrNotSplit saying it is another user's", err)
 			}
 			if _, err := report.Split(context.Background(), opts, "owner"); !errors.Is(err, report.ErrNotSplit) {
 				t.Errorf("Split = %v, want ErrNotSplit", err)
