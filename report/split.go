@@ -317,9 +317,12 @@ func checkSplitDir(root string) error {
 	if madeBySplit(root) || (emptyDir(root) && mine(root)) {
 		return nil
 	}
-	if st, err := os.Lstat(filepath.Join(root, splitMarker)); err == nil && st.Mode().IsRegular() {
-		// Made by a split, of another user's: not this user's to replace.
-		return fmt.Errorf("%s %w (it is another user's): move it away, or split by another label", root, ErrNotSplit)
+	// Made by a split, of another user's: not this user's to replace (a
+	// link, even to a split of the user's, is no split's directory).
+	if st, err := os.Lstat(root); err == nil && st.IsDir() {
+		if st, err := os.Lstat(filepath.Join(root, splitMarker)); err == nil && st.Mode().IsRegular() {
+			return fmt.Errorf("%s %w (it is another user's): move it away, or split by another label", root, ErrNotSplit)
+		}
 	}
 	return fmt.Errorf("%s %w: move it away, or split by another label", root, ErrNotSplit)
 }

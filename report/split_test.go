@@ -788,6 +788,12 @@ func TestRemoveSplits(t *testing.T) {
 		t.Skip("no symbolic links here:", err)
 	}
 
+	// A link to the user's own split is refused as no split's, not as
+	// another user's.
+	if err := report.CheckSplit(out, "link"); !errors.Is(err, report.ErrNotSplit) || strings.Contains(err.Error(), "another user's") {
+		t.Errorf("CheckSplit of a link to the user's split = %v, want ErrNotSplit, not another user's", err)
+	}
+
 	removed, err := report.RemoveSplits(out, report.SplitDir(out, "owner"))
 	if err != nil {
 		t.Fatal(err)

@@ -825,10 +825,11 @@ const lookupSites = 32
 // recordNamesNoAccount reports whether the record that --resume continues
 // names no account in its results: written when the caller's account
 // could not be learnt (every target without an account column gets the
-// caller's when it can be). A record keeps the convention of its first
-// attempt, so its first result that is not an invalid row says it: the
-// record is not read through (a resume of hundreds of thousands of
-// instances would decode them all).
+// caller's when it can be). Records.Each goes in key order, the account
+// first, and no account sorts before any: the first result that is not an
+// invalid row names no account exactly when one of them does, so the
+// record need not be read through (a resume of hundreds of thousands of
+// instances would decode them all again).
 func (j *job) recordNamesNoAccount() bool {
 	if !j.hasRecord() {
 		return false
