@@ -423,6 +423,11 @@ func (rs *Records) SoleAccount() (string, bool) {
 	return rs.accounts[0], true
 }
 
+// NamesNoAccount reports whether a result of the record, other than an
+// invalid row, names no account: one written when the caller's account
+// could not be learnt. Known from the index, without reading the record.
+func (rs *Records) NamesNoAccount() bool { return rs.accountless }
+
 // Unattributed counts the instances that the record (a merge) holds twice:
 // once without an account, from a run that could not learn its account,
 // and once with one, from a run that could. Instance IDs are unique, so

@@ -825,11 +825,8 @@ const lookupSites = 32
 // recordNamesNoAccount reports whether the record that --resume continues
 // names no account in its results: written when the caller's account
 // could not be learnt (every target without an account column gets the
-// caller's when it can be). Records.Each goes in key order, the account
-// first, and no account sorts before any: the first result that is not an
-// invalid row names no account exactly when one of them does, so the
-// record need not be read through (a resume of hundreds of thousands of
-// instances would decode them all again).
+// caller's when it can be). The record's index knows it once opened
+// (Records.NamesNoAccount): no result is decoded again.
 func (j *job) recordNamesNoAccount() bool {
 	if !j.hasRecord() {
 		return false
@@ -839,16 +836,7 @@ func (j *job) recordNamesNoAccount() bool {
 		return false // Resume reads it again, and says what is wrong
 	}
 	defer rs.Close()
-	unnamed, named := errors.New("unnamed"), errors.New("named")
-	return rs.Each(func(r audit.Result) error {
-		switch {
-		case r.Outcome == audit.OutcomeInvalid:
-			return nil
-		case r.AccountID == "":
-			return unnamed
-		}
-		return named
-	}) == unnamed
+	return rs.NamesNoAccount()
 }
 
 // previousRun returns the run.json of the record that --resume continues.
