@@ -185,15 +185,15 @@ func (l *layered) peekInput(path string, named bool) map[string]json.RawMessage 
 	if err != nil {
 		return nil
 	}
-	var m map[string]json.RawMessage
-	if json.NewDecoder(bytes.NewReader(b)).Decode(&m) != nil {
-		return nil
-	}
+	// A file refused for a repeated key or text after its object still
+	// tells its log-format, as it does once read.
+	m, _ := decodeOptions(b)
 	return m
 }
 
 // readInput reads the --cli-input-json file (a path, or file://path as the
-// AWS CLI writes it) and checks that every key is an option.
+// AWS CLI writes it) as decodeOptions does, naming the file and the place
+// in it, and checks that every key is an option.
 func (l *layered) readInput() (map[string]json.RawMessage, error) {
 	path := strings.TrimPrefix(l.input, "file://")
 	b, err := os.ReadFile(path)
@@ -205,10 +205,11 @@ func (l *layered) readInput() (map[string]json.RawMessage, error) {
 	if err != nil {
 		return nil, usagef("%s: %v%s", l.inputFrom, err, l.inputHint())
 	}
-	var m map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&m); err != nil {
-		return nil, usagef("%s %s: not a JSON object of options: %v%s", l.inputFrom, path, err, l.inputHint())
+	m, err := decodeOptions(b)
+	if pe := (*placeError)(nil); errors.As(err, &pe) {
+		return m, usagef("%s %s%s: %s%s", l.inputFrom, path, pe.place(), pe.msg, l.inputHint())
+	} else if err != nil {
+		return m, usagef("%s %s: %v%s", l.inputFrom, path, err, l.inputHint())
 	}
 	var names []string
 	l.fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestOptionsFileAmbiguous: a key given twice in the --cli-input-json
+// file, or text after its object, was dropped without a word: the later
+// "fail-on" won, and a run with noncompliant instances passed its gate. It
+// is refused, exit 2, naming the file, the line and the key or the text,
+// before anything is written or asked of AWS.
+func TestOptionsFileAmbiguous(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	failing, srv := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	list, _ := json.Marshal(ids)
+	for _, tt := range []struct {
+		name string
+		args []string // after the run's own
+		json string
+		want []string
+	}{
+		{name: "a repeated key", json: `{"instances":[` + string(list) + `], "fail-on":"failed", "fail-on":"none"}`,
+			want: []string{"o.json:1:", `"fail-on" given twice`}},
+		{name: "a repeated key on another line", json: "{\n  \"instances\": [" + string(list) + "],\n  \"fail-on\": \"failed\",\n\n  \"fail-on\": \"none\"\n}\n",
+			want: []string{"o.json:5:", `"fail-on" given twice (first on line 3)`}},
+		{name: "a repeated key written with an escape", json: `{"instances":[` + string(list) + `], "fail-on":"failed", "fail\u002don":"none"}`,
+			want: []string{"o.json:1:", `"fail-on" given twice`}},
+		{name: "a repeated key in an option's value", args: []string{"--region", "us-east-1"},
+			json: "{\"instances\":[" + string(list) + "],\n\"region\": {\"name\": \"eu-west-1\", \"name\": \"us-east-1\"}}",
+			want: []string{"o.json:2:", `"name" given twice in "region"`}},
+		{name: "a second object", json: `{"instances":[` + string(list) + `]}` + "\n" + `{"fail-on":"none"}` + "\n",
+			want: []string{"o.json:2:", `text after the JSON object of options: "{\"fail-on\":\"none\"}"`}},
+		{name: "garbage", json: `{"instances":[` + string(list) + `]} garbage here`,
+			want: []string{"o.json:1:", `text after the JSON object of options: "garbage here"`}},
+		{name: "long garbage is cut", json: `{"instances":[` + string(list) + `]}` + "\n\n" + strings.Repeat("x", 500),
+			want: []string{"o.json:3:", `"` + strings.Repeat("x", 40) + `..."`}},
+		{name: "a secret after the object is not shown", json: `{"instances":[` + string(list) + `]}, {"smtp-password": "hunter2"}`,
+			want: []string{"o.json:1:", "text after the JSON object of options", "secrets are never options"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.ResetStats()
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"run", "--region", "us-east-1", "--quiet", "--endpoint-url", failing, "--out", out,
+				"--cli-input-json", writeFile(t, "o.json", tt.json)}, tt.args...)
+			got := runCLI(t, "", args...)
+			if got.code != int(exitUsage) {
+				t.Fatalf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
+				}
+			}
+			if strings.Contains(got.stderr, "hunter2") {
+				t.Errorf("stderr shows the secret:\n%s", got.stderr)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("--out was created (%v)", err)
+			}
+			if n := srv.Stats().Requests; n != 0 {
+				t.Errorf("%d requests to AWS, want none", n)
+			}
+		})
+	}
+}
+
+// TestOptionsFileTrailingSpace: blanks and line ends after the object are
+// no text after it.
+func TestOptionsFileTrailingSpace(t *testing.T) {
+	file := writeFile(t, "o.json", "{\"max-pages\": 7}\r\n\n \t\n")
+	c := newCommand("run", &bytes.Buffer{}, nil)
+	c.layers.getenv = func(string) string { return "" }
+	if _, err := c.parse([]string{"--cli-input-json", file}, false, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if c.o.maxPages != 7 {
+		t.Errorf("max-pages %d, want 7 from the file", c.o.maxPages)
+	}
+}
