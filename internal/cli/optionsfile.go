@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"unicode/utf8"
 )
@@ -30,17 +32,44 @@ func (e *placeError) place() string {
 func (e *placeError) Error() string { return e.place() + ": " + e.msg }
 
 // decodeOptions reads b, an options file, as one JSON object, blanks after
-// it being fine. It refuses what encoding/json drops without a word and
-// that would change the options: a key that an object, at any depth, gives
-// twice (the later would win) and text after the object (it would be
-// ignored). The error is a *placeError. The options are returned with the
-// error too when the object itself could be read, so that its log-format
-// can tell the refusal; nil when it could not.
+// it being fine; a UTF-8 BOM before it, which editors on Windows write, is
+// skipped, and places are counted without it. It refuses what
+// encoding/json drops without a word and that would change the options: a
+// key that an object, at any depth, gives twice (the later would win) and
+// text after the object (it would be ignored). The error is a *placeError,
+// with the line and column of a syntax error. The options are returned
+// with the error too when the object itself could be read, so that its
+// log-format can tell the refusal; nil when it could not.
 func decodeOptions(b []byte) (map[string]json.RawMessage, error) {
+	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
+		// What PowerShell 5's > writes.
+		return nil, &placeError{msg: "UTF-16 text: save the file as UTF-8"}
+	}
+	b = bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF"))
 	var m map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&m); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil, &placeError{msg: "empty: want a JSON object of options (--generate-cli-skeleton prints one)"}
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			line, _ := position(b, len(b))
+			return nil, &placeError{line: line, msg: "not a JSON object of options: the file ends before the object does"}
+		case errors.As(err, &syn):
+			return nil, placeErrorAt(b, syn.Offset-1, "not a JSON object of options: %v", err)
+		case errors.As(err, &typ):
+			// The values are raw: only the top-level value can be of
+			// the wrong type.
+			return nil, placeErrorAt(b, start(b), "not a JSON object of options but %s", aJSON(typ.Value))
+		}
 		return nil, &placeError{msg: "not a JSON object of options: " + err.Error()}
+	}
+	if m == nil {
+		// null decodes into a map without an error, and would read as
+		// a file of no options.
+		return nil, placeErrorAt(b, start(b), "not a JSON object of options but null")
 	}
 	end := int(dec.InputOffset())
 	if err := repeatedKey(b[:end]); err != nil {
@@ -123,6 +152,23 @@ func repeatedKey(b []byte) error {
 			top.wantKey = true
 		}
 	}
+}
+
+// start is the offset of b's first character that is not a blank.
+func start(b []byte) int64 {
+	return int64(len(b) - len(bytes.TrimLeft(b, " \t\r\n")))
+}
+
+// aJSON names a JSON type as json.UnmarshalTypeError.Value does ("array",
+// "string", "number", "bool") with its article.
+func aJSON(value string) string {
+	switch value {
+	case "array":
+		return "an array"
+	case "bool":
+		return "true or false"
+	}
+	return "a " + value
 }
 
 // placeErrorAt is a *placeError at byte offset off of b.

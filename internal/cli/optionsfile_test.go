@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,4 +85,67 @@ func TestOptionsFileTrailingSpace(t *testing.T) {
 	if c.o.maxPages != 7 {
 		t.Errorf("max-pages %d, want 7 from the file", c.o.maxPages)
 	}
+}
+
+// TestOptionsFileSyntaxError: a file that is not JSON was refused without
+// a place ("invalid character ',' looking for beginning of object key
+// string"): it names the line and column.
+func TestOptionsFileSyntaxError(t *testing.T) {
+	for _, tt := range []struct {
+		name, json string
+		want       string
+	}{
+		{"a doubled comma", "{\n  \"max-pages\": 3,\n  \"fail-on\": \"failed\",\n  \"region\": \"us-east-1\",\n  \"quiet\": true,\n  \"concurrency\": 16,,\n  \"format\": \"csv\"\n}\n",
+			`o.json:6:21: not a JSON object of options: invalid character ','`},
+		{"a column after wide characters", "{\"out\": \"é\" \"x\"}",
+			`o.json:1:13: not a JSON object of options: invalid character '"' after object key:value pair`},
+		{"an array", "\n[1, 2]", `o.json:2:1: not a JSON object of options but an array`},
+		{"null", "\n null\n", `o.json:2:2: not a JSON object of options but null`},
+		{"a string", "\n\n  \"x\"", `o.json:3:3: not a JSON object of options but a string`},
+		{"an object not closed", "{\n  \"max-pages\": 3,\n", `o.json:3: not a JSON object of options: the file ends before the object does`},
+		{"an empty file", "\n", `o.json: empty: want a JSON object of options`},
+		{"UTF-16", "\xff\xfe{\x00}\x00", `o.json: UTF-16 text: save the file as UTF-8`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCommand("run", &bytes.Buffer{}, nil)
+			c.layers.getenv = func(string) string { return "" }
+			_, err := c.parse([]string{"--cli-input-json", writeFile(t, "o.json", tt.json)}, false, &bytes.Buffer{})
+			var ue *usageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want a usage error saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestOptionsFileBOM: a file an editor on Windows saved with a UTF-8 BOM
+// was refused ("invalid character 'ï'"); it is read as without one, also
+// for the log format of a command line refused before the file is read,
+// and its places are counted as without one.
+func TestOptionsFileBOM(t *testing.T) {
+	const bom = "\xEF\xBB\xBF"
+	c := newCommand("run", &bytes.Buffer{}, nil)
+	c.layers.getenv = func(string) string { return "" }
+	if _, err := c.parse([]string{"--cli-input-json", writeFile(t, "o.json", bom+`{"max-pages": 7}`)}, false, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if c.o.maxPages != 7 {
+		t.Errorf("max-pages %d, want 7 from the file", c.o.maxPages)
+	}
+
+	c = newCommand("run", &bytes.Buffer{}, nil)
+	c.layers.getenv = func(string) string { return "" }
+	_, err := c.parse([]string{"--cli-input-json", writeFile(t, "o.json", bom+`{"max-pages" 7}`)}, false, &bytes.Buffer{})
+	if want := "o.json:1:14: "; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+
+	t.Run("log format", func(t *testing.T) {
+		t.Setenv("AUDITOR_LOG_FORMAT", "")
+		got := runCLI(t, "", "run", "--bogus", "--cli-input-json", writeFile(t, "o.json", bom+`{"log-format": "json"}`))
+		var rec struct{ Level, Msg string }
+		if got.code != int(exitUsage) || json.Unmarshal([]byte(got.stderr), &rec) != nil || !strings.Contains(rec.Msg, "unknown flag --bogus") {
+			t.Errorf("exit %d, want %d and one JSON record of the typo:\n%s", got.code, exitUsage, got.stderr)
+		}
+	})
 }
