@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	texttemplate "text/template"
+	"text/template/parse"
 	"time"
 	"unicode/utf8"
 
@@ -127,11 +129,22 @@ var builtinTemplate = sync.OnceValues(func() (*template.Template, error) {
 })
 
 // parseUserTemplate reads and parses the user template at path with funcs;
-// its error is a *templateError.
+// its error is a *templateError. A file that is empty or holds white space
+// alone is refused, and so is one whose text and actions, outside the
+// templates it defines, can write nothing but white space whatever the
+// data (a comment, definitions only): report.html would be an empty page,
+// listed as written (a "> t.tmpl" that truncated the file, say). One that
+// writes nothing only for some data ({{if false}}x{{end}}) is not told.
 func parseUserTemplate(path string, funcs template.FuncMap) (*template.Template, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &templateError{fmt.Errorf("reading template: %w", err)}
+	}
+	switch {
+	case len(b) == 0:
+		return nil, &templateError{fmt.Errorf("template %s is empty: report.html would be an empty page", path)}
+	case len(bytes.TrimSpace(b)) == 0:
+		return nil, &templateError{fmt.Errorf("template %s holds only white space: report.html would be an empty page", path)}
 	}
 	// html/template names the template (its base name) and the line in its
 	// errors; the wrap adds the path as given.
@@ -139,7 +152,36 @@ func parseUserTemplate(path string, funcs template.FuncMap) (*template.Template,
 	if err != nil {
 		return nil, &templateError{fmt.Errorf("parsing template %s: %w", path, err)}
 	}
+	if t.Tree == nil || !mayWrite(t.Tree.Root) {
+		return nil, &templateError{fmt.Errorf("template %s writes nothing but white space whatever the report holds (what a {{define}} holds is written only where a {{template}} calls it): report.html would be an empty page", path)}
+	}
 	return t, nil
+}
+
+// mayWrite reports whether executing n may write anything but white space:
+// whether it holds text other than white space, an action that prints
+// (not one that only sets a variable) or a {{template}} call.
+func mayWrite(n parse.Node) bool {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return false
+		}
+		return slices.ContainsFunc(n.Nodes, mayWrite)
+	case *parse.TextNode:
+		return len(bytes.TrimSpace(n.Text)) > 0
+	case *parse.ActionNode:
+		return len(n.Pipe.Decl) == 0
+	case *parse.IfNode:
+		return mayWrite(n.List) || mayWrite(n.ElseList)
+	case *parse.RangeNode:
+		return mayWrite(n.List) || mayWrite(n.ElseList)
+	case *parse.WithNode:
+		return mayWrite(n.List) || mayWrite(n.ElseList)
+	case *parse.TemplateNode:
+		return true
+	}
+	return false
 }
 
 // CheckTemplate parses the user template at path and executes it, as Render
@@ -149,8 +191,11 @@ func parseUserTemplate(path string, funcs template.FuncMap) (*template.Template,
 // (a file that cannot be read, a syntax error, an unknown function, markup
 // that html/template cannot escape, a field the Model does not have, a
 // function given a value of the wrong type), naming the file and, where
-// html/template reports one, the line; the error wraps ErrTemplate. A CLI
-// calls it to reject a bad --template before a long run.
+// html/template reports one, the line; the error wraps ErrTemplate. So is
+// a file that is empty or holds white space alone, and one that can write
+// nothing but white space whatever the Model holds (see parseUserTemplate):
+// report.html would be an empty page. A CLI calls it to reject a bad
+// --template before a long run.
 //
 // What depends on the data the sample lacks is left to Render: an index
 // or slice past the sample's rows, or a map key it does not have, ends the
