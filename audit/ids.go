@@ -201,6 +201,34 @@ func ValidAccountID(account string) string {
 	return "want 12 digits"
 }
 
+// ValidAccountName returns "" when name can be an account's name, the
+// account_name label of its targets, otherwise a short reason that quotes
+// no part of name. A name is UTF-8 without a NUL, another control
+// character (an escape, a tab), a space other than U+0020 (a no-break
+// space, a line separator) or a format character (a bidi control such as
+// U+202E, a zero-width space): shown, these are unseen or change the text
+// around them, so that two names that read as one would be two labels and
+// two groups of a split. An empty name is valid: the account has none.
+// ValidAccountName does not trim.
+func ValidAccountName(name string) string {
+	if !utf8.ValidString(name) {
+		return "not UTF-8"
+	}
+	for _, r := range name {
+		switch {
+		case r == 0:
+			return "contains a NUL byte (binary data?)"
+		case unicode.IsControl(r):
+			return fmt.Sprintf("contains a control character (%U)", r)
+		case r != ' ' && unicode.IsSpace(r):
+			return fmt.Sprintf("contains a Unicode space (%U): use a plain space", r)
+		case unicode.Is(unicode.Cf, r):
+			return fmt.Sprintf("contains a format character (%U), unseen where the name is shown", r)
+		}
+	}
+	return ""
+}
+
 // packedID is a valid instance ID in ten bytes with no pointer: its kind
 // (1: i- and 8 hex digits, 2: i- and 17, 3: mi- and 17) and its hex digits,
 // two to a byte. A fleet of ten million IDs is held in it without a string

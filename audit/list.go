@@ -13,10 +13,15 @@ import (
 	"unicode/utf8"
 )
 
+// MaxListLine is the longest line, in bytes without its line end, of a
+// list the auditor reads (an instance list, a file of accounts): a longer
+// one refuses the list, and is never buffered whole.
+const MaxListLine = 1 << 20
+
 // Limits of an instance list.
 const (
 	// listMaxLine is the longest line, in bytes, its line end not counted.
-	listMaxLine = 1 << 20
+	listMaxLine = MaxListLine
 	// listMaxColumns bounds the columns of a CSV header, so that a line of
 	// a million commas cannot make every row a map of a million labels.
 	listMaxColumns = 1000
@@ -562,6 +567,13 @@ func listPlural(n int) string {
 	}
 	return "s"
 }
+
+// Quote quotes s for a message as the errors of Read quote a value from a
+// list: with Go escapes, so that a control character, a terminal escape, a
+// bidi control or invalid UTF-8 prints as \x1b, \u202e or \xff, and cut
+// to 60 characters with "…", so that a value of megabytes does not flood
+// the terminal.
+func Quote(s string) string { return listQuote(s) }
 
 // listQuote quotes s for a message: Go escapes, cut to listMaxShown
 // characters with "…".
