@@ -214,11 +214,16 @@ func splitList(v string) []string {
 
 // readAccounts reads a file of accounts: one ID a line, optionally a name
 // after a comma ("111111111111,prod"), # comments and blank lines skipped, a
-// UTF-8 byte-order mark at the start too. A name that is not UTF-8 refuses
-// the file: it becomes the account_name label, and two names whose bytes
-// were replaced with U+FFFD would be one. An account on several lines is
-// one account, with the name one of them gives; two different names for
-// it refuse the file, since which is meant cannot be told.
+// UTF-8 byte-order mark at the start too. Each name becomes the
+// account_name label, and must be one (audit.ValidAccountName): one that
+// is not UTF-8 refuses the file, since two names whose bytes were replaced
+// with U+FFFD would be one, and so does one with a control or format
+// character, which would be another label than the name it reads as. An
+// account on several lines is one account, with the name one of them
+// gives; two different names for it refuse the file, since which is meant
+// cannot be told. A line longer than audit.MaxListLine refuses it too, as
+// it does an instance list. Values are quoted in errors as an instance
+// list's (audit.Quote): escaped, and cut to 60 characters.
 func readAccounts(path string) ([]awsconn.Account, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -230,7 +235,14 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 	type entry struct{ at, line int }
 	seen := map[string]entry{}
 	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
+	// Room for the longest line and its "\r\n"; longer, Scan stops with
+	// bufio.ErrTooLong at the line it could not hold.
+	sc.Buffer(make([]byte, 0, 64<<10), audit.MaxListLine+2)
+	line, long := 1, false
+	for ; sc.Scan(); line++ {
+		if long = len(sc.Bytes()) > audit.MaxListLine; long {
+			break
+		}
 		text := sc.Text()
 		if line == 1 {
 			text = strings.TrimPrefix(text, "\ufeff")
@@ -242,10 +254,13 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 		id, name, _ := strings.Cut(text, ",")
 		id, name = strings.TrimSpace(id), strings.TrimSpace(name)
 		if p := audit.ValidAccountID(id); p != "" {
-			return nil, usagef("%s:%d: %q: %s", path, line, id, p)
+			return nil, usagef("%s:%d: %s: %s", path, line, audit.Quote(id), p)
 		}
 		if !utf8.ValidString(name) {
-			return nil, usagef("%s:%d: name %q: not UTF-8 (a Latin-1 or Windows-1252 file?): save the file as UTF-8", path, line, name)
+			return nil, usagef("%s:%d: name %s: not UTF-8 (a Latin-1 or Windows-1252 file?): save the file as UTF-8", path, line, audit.Quote(name))
+		}
+		if p := audit.ValidAccountName(name); p != "" {
+			return nil, usagef("%s:%d: name %s: %s", path, line, audit.Quote(name), p)
 		}
 		e, ok := seen[id]
 		switch {
@@ -257,10 +272,14 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 			out[e.at].Name = name
 			seen[id] = entry{e.at, line}
 		default:
-			return nil, usagef("%s:%d: %s: name %q, but line %d names it %q: keep one line for the account", path, line, id, name, e.line, out[e.at].Name)
+			return nil, usagef("%s:%d: %s: name %s, but line %d names it %s: keep one line for the account", path, line, id, audit.Quote(name), e.line, audit.Quote(out[e.at].Name))
 		}
 	}
-	if err := sc.Err(); err != nil {
+	err = sc.Err()
+	if long || errors.Is(err, bufio.ErrTooLong) {
+		return nil, usagef("%s:%d: line longer than 1 MiB", path, line)
+	}
+	if err != nil {
 		return nil, usagef("--accounts %s: %v", path, err)
 	}
 	return out, nil

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// hostileAccounts are files of accounts that readAccounts refuses, with
+// what its error must say. A name becomes the account_name label: one
+// with a NUL was written raw into instances.csv (which, fed back as
+// --instances, is refused for it), one with an escape sequence or a bidi
+// override reads as another name, and "Staging" and "Staging\x00" looked
+// alike in the reports but were two groups of --split-by account_name. A
+// value of 50 KB was echoed whole, and a line of 10 MB refused without its
+// number, as bufio.Scanner's "token too long".
+var hostileAccounts = []struct {
+	name, input string
+	want        []string
+}{
+	{"NUL in a name", "111111111111,Prod\n890594667218,Staging\x00\n",
+		[]string{`accounts.txt:2: name "Staging\x00"`, "NUL"}},
+	{"escape sequence in a name", "890594667218,\x1b[31mStaging\x1b[0m\n",
+		[]string{`accounts.txt:1: name "\x1b[31mStaging\x1b[0m"`, "control character (U+001B)"}},
+	{"tab in a name", "890594667218,Prod\tEU\n",
+		[]string{`accounts.txt:1: name "Prod\tEU"`, "control character (U+0009)"}},
+	{"bidi override in a name", "# ours\n890594667218,Staging\u202egnitset\n",
+		[]string{`accounts.txt:2: name "Staging\u202egnitset"`, "format character (U+202E)"}},
+	{"zero-width space in a name", "890594667218,Sta\u200bging\n",
+		[]string{`accounts.txt:1: name "Sta\u200bging"`, "format character (U+200B)"}},
+	{"no-break space in a name", "890594667218,Prod\u00a0EU\n",
+		[]string{`accounts.txt:1: name "Prod\u00a0EU"`, "Unicode space (U+00A0)"}},
+	{"a long ID", "111111111111\n" + strings.Repeat("x", 50<<10) + ",Prod\n",
+		[]string{`accounts.txt:2: "xxxxxxxx`, `…": want 12 digits`}},
+	{"a long name with a control character", "890594667218," + strings.Repeat("é", 50<<10) + "\x1b\n",
+		[]string{`accounts.txt:1: name "ééééé`, `…": contains a control character (U+001B)`}},
+	{"a long name given twice", "890594667218,Prod\n890594667218," + strings.Repeat("P", 50<<10) + "\n",
+		[]string{`accounts.txt:2: 890594667218: name "PPPPP`, `…", but line 1 names it "Prod"`}},
+	{"a line of 10 MB", "111111111111\n" + strings.Repeat("1", 10<<20) + "\n222222222222\n",
+		[]string{"accounts.txt:2: line longer than 1 MiB"}},
+	// The limit is an instance list's: 1 MiB, the line end not counted.
+	{"a line of 1 MiB and a byte", "111111111111\r\n" + strings.Repeat("1", 1<<20+1) + "\r\n",
+		[]string{"accounts.txt:2: line longer than 1 MiB"}},
+	{"a line of 1 MiB", "111111111111\r\n" + strings.Repeat("1", 1<<20) + "\r\n",
+		[]string{`accounts.txt:2: "1111111`, `…": 1048576 digits, want 12`}},
+}
+
+// TestReadAccountsRefusesHostileText: readAccounts refuses each of
+// hostileAccounts with a usage error (exit 2) naming the file and the line,
+// the value escaped as Go quotes it and cut, as an instance list's, to 60
+// characters.
+func TestReadAccountsRefusesHostileText(t *testing.T) {
+	for _, tt := range hostileAccounts {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readAccounts(writeFile(t, "accounts.txt", tt.input))
+			var ue *usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("readAccounts = %+v, %v; want a usage error (exit 2)", got, err)
+			}
+			msg := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error does not say %q:\n%.500q", w, msg)
+				}
+			}
+			if strings.ContainsAny(msg, "\x00\x1b\t\u202e\u200b\u00a0") {
+				t.Errorf("error holds a control or format character as it is: %q", msg)
+			}
+			if len(msg) > 1000 {
+				t.Errorf("error of %d bytes, want the value cut", len(msg))
+			}
+		})
+	}
+}
+
+// TestAccountsFileRefusedBeforeAWS: run with such a file of --accounts
+// exits 2 before any call to AWS, naming the file and line with the value
+// escaped, in a message of a few lines, and makes no output directory.
+func TestAccountsFileRefusedBeforeAWS(t *testing.T) {
+	_, srv, _ := serveOrg(t, 10)
+	for _, tt := range hostileAccounts {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.ResetStats()
+			file := writeFile(t, "accounts.txt", tt.input)
+			out := filepath.Join(t.TempDir(), "out")
+			got := runCLI(t, "", "run", "--accounts", file, "--role-name", "AuditRole", "--regions", "us-east-1", "--discover",
+				"--quiet", "--out", out)
+			if got.code != int(exitUsage) {
+				t.Fatalf("exit %d, want %d\n%.2000s", got.code, exitUsage, got.stderr)
+			}
+			for _, w := range append([]string{file}, tt.want...) {
+				if !strings.Contains(got.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%.2000q", w, got.stderr)
+				}
+			}
+			if strings.ContainsAny(got.stderr, "\x00\x1b\u202e\u200b\u00a0") {
+				t.Errorf("stderr holds a control or format character as it is: %.2000q", got.stderr)
+			}
+			if len(got.stderr) > 2000 {
+				t.Errorf("stderr of %d bytes, want the value cut", len(got.stderr))
+			}
+			if n := srv.Stats().Requests; n > 0 {
+				t.Errorf("%d requests before the refusal", n)
+			}
+			if _, err := os.Lstat(out); err == nil {
+				t.Errorf("%s was made for a refused command", out)
+			}
+		})
+	}
+}
