@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -46,6 +48,30 @@ func (f Format) Files() []string {
 		return []string{SummaryFile}
 	}
 	return nil
+}
+
+// Missing returns the names of the files that a rendering of formats writes
+// at the top of dir (changes.csv only with a baseline) and that dir does not
+// hold, in the order of Formats and Files; none when every one is there.
+// Where no earlier rendering's files are left (as the auditor's renderings
+// leave none), a name returned is one that the rendering of dir did not
+// write: it failed, or left the workbook out (TooWide).
+func Missing(dir string, formats []Format, baseline bool) []string {
+	var out []string
+	for _, f := range Formats() {
+		if !slices.Contains(formats, f) {
+			continue
+		}
+		for _, name := range f.Files() {
+			if name == ChangesCSV && !baseline {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }
 
 // ErrUnknownFormat is returned (wrapped) by ParseFormats and NewWriter for a

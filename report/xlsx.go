@@ -764,12 +764,36 @@ func OnlyTooWide(err error) bool {
 	return errors.Is(err, ErrTooWide)
 }
 
-func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *audit.Records) error {
+// tooWide reports whether a sheet cannot hold the columns of labelKeys
+// label keys besides the widest sheet's own.
+func tooWide(labelKeys int) bool {
 	widest := 0
 	for _, fixed := range [][]xlsxColumn{associationColumns, instanceColumns, problemColumns, changeSheetColumns} {
 		widest = max(widest, len(fixed))
 	}
-	if widest+len(m.LabelKeys) > excelize.MaxColumns {
+	return widest+labelKeys > excelize.MaxColumns
+}
+
+// TooWide reports whether the workbook of rs is one that the workbook's
+// Writer leaves out (ErrTooWide): its instances, with keys (as
+// Options.LabelKeys), have more label keys than a sheet has columns. It
+// reads every result of rs, and returns the error of reading them.
+func TooWide(rs *audit.Records, keys []string) (bool, error) {
+	seen := map[string]bool{}
+	for _, k := range keys {
+		seen[k] = true
+	}
+	err := rs.Each(func(r audit.Result) error {
+		for k := range r.Labels {
+			seen[k] = true
+		}
+		return nil
+	})
+	return tooWide(len(seen)), err
+}
+
+func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *audit.Records) error {
+	if tooWide(len(m.LabelKeys)) {
 		return fmt.Errorf("%w: the instances have %d label keys, and a sheet holds %s columns at most; the CSV, HTML and JSON formats keep every label",
 			ErrTooWide, len(m.LabelKeys), thousands(excelize.MaxColumns))
 	}
