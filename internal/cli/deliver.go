@@ -1614,6 +1614,11 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := ofOneAttempt(dir, src); err != nil {
 		return err
 	}
+	if len(d.mailTo.vals) > 0 {
+		if err := allWritten(dir, src.run, src.rs, o.getenv); err != nil {
+			return err
+		}
+	}
 	if src.rs.Len() == 0 && src.run.Rendered == nil && slices.ContainsFunc(src.run.Parts, func(p audit.Part) bool { return p.Shard != "" }) {
 		// A shard that had nothing to audit: its reports are the merge's.
 		return usagef("mail: %s holds no results (an empty shard's record): mail the merged reports", dir)
@@ -1679,8 +1684,15 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// Refused before anything is sent: every owner would get the
 		// figures of another attempt than the record's.
 		for _, g := range dirs {
-			if ri, err := audit.ReadRunInfo(filepath.Join(g, audit.RunFile)); err == nil && !report.SameRendering(src.run, ri) {
+			ri, err := audit.ReadRunInfo(filepath.Join(g, audit.RunFile))
+			if err == nil && !report.SameRendering(src.run, ri) {
 				return usagef("mail: --mail-to-label %s: %s", d.mailToLabel, staleSplit(report.SplitDir(dir, by), dir, by, ri, src.run, dl.getenv))
+			}
+			if err == nil {
+				// A group rendered again in place, and failed.
+				if err := allWritten(g, ri, nil, o.getenv); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -1791,6 +1803,93 @@ func ofOneAttempt(dir string, src *mailSource) error {
 	return nil
 }
 
+// renderedFormats returns the formats that the reports of ri, a run.json,
+// were rendered in: its last rendering's --format (renderedOptions), every
+// format when none was given (every version records the flag when it is
+// given). ok is false when ri records no options at all, or a format this
+// version does not know: which reports it should have is not known.
+func renderedFormats(ri audit.RunInfo) (formats []report.Format, ok bool) {
+	opts := renderedOptions(ri)
+	if opts == nil {
+		return nil, false
+	}
+	v, given := opts["format"]
+	if !given {
+		return report.Formats(), true
+	}
+	s, _ := v.(string)
+	formats, err := report.ParseFormats(s)
+	return formats, err == nil
+}
+
+// unwritten returns the reports that the rendering which ri, the run.json
+// in dir, records should have written there and that are not there
+// (report.Missing): it failed (a full disk, a --template failing on the
+// record's data) and, as a rendering does, left none of them from an
+// earlier one. None when which reports it should have is not known.
+func unwritten(dir string, ri audit.RunInfo) []string {
+	formats, ok := renderedFormats(ri)
+	if !ok {
+		return nil
+	}
+	return report.Missing(dir, formats, ri.Changes != nil)
+}
+
+// allWritten refuses the mail of dir (a run's, a report's or a group's
+// directory: its record rs, nil to open it only when needed, and its
+// run.json ri) when its reports are not all there: its rendering failed,
+// and a mail would attach what it left (or nothing) and say nothing of
+// the rest. The error names them and the auditor report that renders them
+// again. The workbook left out for more label keys than a sheet has
+// columns is no failure; a run of nothing stopped by a signal or a fatal
+// error renders no report.
+func allWritten(dir string, ri audit.RunInfo, rs *audit.Records, getenv func(string) string) error {
+	missing := unwritten(dir, ri)
+	if len(missing) == 0 {
+		return nil
+	}
+	if rs == nil {
+		var err error
+		if rs, err = audit.OpenRecords(filepath.Join(dir, audit.ResultsFile)); err != nil {
+			return usagef("mail: %v", err)
+		}
+		defer rs.Close()
+	}
+	if rs.Len() == 0 && (ri.Interrupted || ri.Error != "") {
+		return nil
+	}
+	if slices.Equal(missing, []string{report.XLSXFile}) {
+		var keys []string
+		if label := report.GroupLabel(dir); label != "" {
+			keys = []string{label} // a column of every group's reports
+		}
+		if wide, err := report.TooWide(rs, keys); err == nil && wide {
+			return nil
+		}
+	}
+	return usagef("mail: %s: the reports are not all there (no %s): the rendering that its %s records failed (a full disk, a --template failing on the data); once the cause is fixed, render them again, then mail: %s",
+		dir, strings.Join(missing, ", "), audit.RunFile, renderAgainOf(dir, ri, getenv))
+}
+
+// renderAgainOf returns the command that renders the reports of dir again
+// as ri, its run.json, records their last rendering: with its --format,
+// --template and --split-by (not for a group's directory of the split,
+// which renders as its group). Its baseline is taken again by itself.
+func renderAgainOf(dir string, ri audit.RunInfo, getenv func(string) string) string {
+	opts := renderedOptions(ri)
+	splitBy, _ := opts["split_by"].(string)
+	group := splitBy != "" && filepath.Base(filepath.Dir(filepath.Clean(dir))) == filepath.Base(report.SplitDir("", splitBy))
+	var args []string
+	for _, k := range []string{"format", "template", "split_by"} {
+		v, _ := opts[k].(string)
+		if v == "" || k == "split_by" && group {
+			continue
+		}
+		args = append(args, "--"+strings.ReplaceAll(k, "_", "-"), v)
+	}
+	return renderAgainIn(dir, getenv, args...)
+}
+
 // holdForMail takes the lock of dir, and for one group's directory of a
 // split (RUN/by-LABEL/GROUP, beside its run's run.json) the lock of its
 // run first, for as long as the mail reads and sends: two mails at once
@@ -1844,7 +1943,7 @@ func staleSplit(split, dir, label string, group, run audit.RunInfo, getenv func(
 // resplit is the command that splits the record in dir by label again,
 // in the environment of getenv (see withoutInputEnv).
 func resplit(dir, label string, getenv func(string) string) string {
-	return shellCommand(withoutInputEnv([]string{"auditor", "report", filepath.Join(dir, audit.ResultsFile), "--out", dir, "--split-by", label}, getenv)...)
+	return renderAgainIn(dir, getenv, "--split-by", label)
 }
 
 // renderedAt says when the reports of ri, a run.json, were rendered, to

@@ -1392,8 +1392,15 @@ func resumeInstead(err error) error {
 // renderAgain returns the command that renders the reports of --out again
 // from its record, with args: a merge's record is in --out too.
 func (o *runOptions) renderAgain(args ...string) string {
-	cmd := append([]string{"auditor", "report", filepath.Join(o.out, audit.ResultsFile), "--out", o.out}, args...)
-	return shellCommand(withoutInputEnv(cmd, o.getenv)...)
+	return renderAgainIn(o.out, o.getenv, args...)
+}
+
+// renderAgainIn returns the command that renders the reports of dir again,
+// in place, from its record, with args, in the environment of getenv (see
+// withoutInputEnv).
+func renderAgainIn(dir string, getenv func(string) string, args ...string) string {
+	cmd := append([]string{"auditor", "report", filepath.Join(dir, audit.ResultsFile), "--out", dir}, args...)
+	return shellCommand(withoutInputEnv(cmd, getenv)...)
 }
 
 // failuresAre reports whether every failure that err joins (Render joins
