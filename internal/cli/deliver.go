@@ -378,6 +378,36 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 	return dl.deliverRun(ctx, info, rs, o.base, ropts, written, o.groups)
 }
 
+// notDelivered tells that the reports of a rendering that failed are not
+// delivered: a mail would attach what it left (or nothing) as if whole,
+// and an upload put it where the whole reports are looked for. It gives
+// the commands that mail them once they are rendered again (auditor mail
+// refuses them until then: allWritten), and marks a mail that was due
+// undelivered, as a failed one is, so that the next run under --mail-when
+// changes is mailed.
+func (o *runOptions) notDelivered(info audit.RunInfo, stderr io.Writer) {
+	d := &o.delivery
+	if !o.delivers || !d.mailing() && d.upload == "" {
+		return
+	}
+	dl := &delivery{d: d, out: o.out, getenv: o.getenv, awsFlags: o.deliveryAWSFlags(), toFlag: "mail-to",
+		logf: func(string, ...any) {}, warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) }}
+	if d.upload != "" {
+		fmt.Fprintf(stderr, "auditor: the reports are not all written: not uploaded to %s; once they are rendered again (below), add --upload to that command\n", d.upload)
+	}
+	if len(d.mailTo.vals) > 0 {
+		if due, _ := dl.mailDue(info, o.out); due {
+			dl.premark(o.out, d.mailTo.vals)
+		}
+		fmt.Fprintf(stderr, "auditor: the reports are not all written: not mailed to %s; once they are rendered again (below), mail them with: %s\n",
+			plain(strings.Join(d.mailTo.vals, ", "), 0), dl.mailAgain(o.out, d.mailTo.vals))
+	}
+	if d.mailToLabel != "" {
+		fmt.Fprintf(stderr, "auditor: the reports are not all written: no group mailed by --mail-to-label %s; once they are rendered again (below), with --split-by, mail them with: %s\n",
+			d.mailToLabel, dl.mailAgain(o.out, nil))
+	}
+}
+
 // skipped is the delivery a signal stopped before it began: each part of
 // it that was due failed, with the command that does it, as deliverRun
 // would have judged it due (groupsDue). ctx is the cancelled context.

@@ -1197,7 +1197,11 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 	for _, p := range append(paths, written...) {
 		fmt.Fprintln(stdout, p)
 	}
-	if !deliverable(renderErr) || rs.Len() == 0 && !j.reportEmpty {
+	if rs.Len() == 0 && !j.reportEmpty {
+		return written, renderErr, nil
+	}
+	if !deliverable(renderErr) {
+		j.o.notDelivered(j.info, stderr)
 		return written, renderErr, nil
 	}
 	conn := func() (*awsconn.Conn, error) { return j.conn, nil }

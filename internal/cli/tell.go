@@ -264,7 +264,15 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	}
 	html := filepath.Join(out, report.HTMLFile)
 	reports := slices.DeleteFunc(slices.Clone(written), func(p string) bool { return filepath.Base(p) == audit.RunFile })
+	var missing []string
+	if fatal && len(reports) > 0 {
+		// A rendering that failed: its error, below, says why and how
+		// to render them again.
+		missing = unwritten(out, info)
+	}
 	switch {
+	case len(missing) > 0:
+		logLine(w, slog.LevelWarn, "the reports in %s are not all written: no %s", out, strings.Join(missing, ", "))
 	case slices.Contains(reports, html):
 		fmt.Fprintf(w, "open %s\n", html)
 	case len(reports) > 0:
