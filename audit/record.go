@@ -411,6 +411,28 @@ type Records struct {
 	// of more than one group, once for each group past the first.
 	Overlap int
 	groups  []string
+	// inputs are what each file holds on its own (Input).
+	inputs []Input
+}
+
+// Input is what one of the files of a Records holds on its own, torn last
+// line aside: what its run.json must describe (RunInfo.Mismatch).
+type Input struct {
+	// Instances counts its distinct results, as Len does: an instance it
+	// holds twice (a resumed run that retried it) counts once.
+	Instances int
+	// Accounts are the accounts its results name, sorted, each once,
+	// invalid lines aside; Accountless says some result names none.
+	Accounts    []string
+	Accountless bool
+}
+
+// Input returns what the i-th file given to OpenMerged (or OpenRecords)
+// holds on its own. The slice is the caller's.
+func (rs *Records) Input(i int) Input {
+	in := rs.inputs[i]
+	in.Accounts = slices.Clone(in.Accounts)
+	return in
 }
 
 // SoleAccount returns the account that every instance of the record names
@@ -567,7 +589,7 @@ func OpenMerged(tmpDir string, groups []string, paths ...string) (*Records, erro
 	if groups != nil && len(groups) != len(paths) {
 		return nil, fmt.Errorf("indexing: %d groups for %d records", len(groups), len(paths))
 	}
-	rs := &Records{outcomes: map[Outcome]int{}, tmpDir: tmpDir, groups: groups}
+	rs := &Records{outcomes: map[Outcome]int{}, tmpDir: tmpDir, groups: groups, inputs: make([]Input, len(paths))}
 	// The index holds an entry an instance and nothing else: its account,
 	// region and outcome are the few strings of the record, held once;
 	// duplicates are found by sorting, not in a map beside the entries.
@@ -582,6 +604,7 @@ func OpenMerged(tmpDir string, groups []string, paths ...string) (*Records, erro
 			return nil, err
 		}
 		rs.files = append(rs.files, f)
+		in := &rs.inputs[fi]
 		br := bufio.NewReaderSize(f, 256<<10)
 		var off int64
 		for line := 1; ; line++ {
@@ -607,6 +630,13 @@ func OpenMerged(tmpDir string, groups []string, paths ...string) (*Records, erro
 				}
 				k := indexKey(res)
 				k.AccountID, k.Region = names.of(k.AccountID), names.of(k.Region)
+				switch {
+				case res.Outcome == OutcomeInvalid:
+				case k.AccountID == "":
+					in.Accountless = true
+				case !slices.Contains(in.Accounts, k.AccountID):
+					in.Accounts = append(in.Accounts, k.AccountID)
+				}
 				e := entry{key: k, when: when, outcome: Outcome(names.of(string(res.Outcome))), loc: loc{file: int32(fi), off: off, len: int32(n)}}
 				if err := sorter.Add(e); err != nil {
 					rs.Close()
@@ -616,6 +646,7 @@ func OpenMerged(tmpDir string, groups []string, paths ...string) (*Records, erro
 			}
 			off += n + 1
 		}
+		slices.Sort(in.Accounts)
 	}
 	if err := rs.keepLast(sorter); err != nil {
 		rs.Close()
@@ -678,6 +709,11 @@ func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
 		}
 		if rs.groups != nil && !slices.Contains(in, rs.groups[e.file]) {
 			in = append(in, rs.groups[e.file])
+		}
+		// A key's entries come in read order, so each file's together:
+		// the file's first entry of the key counts it once.
+		if !have || prev.key != e.key || prev.file != e.file {
+			rs.inputs[e.file].Instances++
 		}
 		prev, have = e, true
 	}
@@ -956,15 +992,62 @@ type Stats struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// ReadRunInfo reads a run.json file.
+// ReadRunInfo reads a run.json file. A file that is JSON but not a
+// run.json of this Schema (no schema, another one, no started_at: any
+// other program's JSON, or a newer auditor's) is a *RunInfoError, so that
+// no reader takes it for a run's and nothing writes it back as this
+// schema; a file that is not there wraps fs.ErrNotExist.
 func ReadRunInfo(path string) (RunInfo, error) {
 	var ri RunInfo
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return ri, err
 	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return ri, fmt.Errorf("%s: %w", path, err)
+	}
+	if fields == nil {
+		return ri, &RunInfoError{Path: path, Problem: fmt.Sprintf("null, not a run.json of the auditor (want an object of schema %d)", Schema)}
+	}
 	if err := json.Unmarshal(b, &ri); err != nil {
 		return ri, fmt.Errorf("%s: %w", path, err)
 	}
+	absent := func(name string) bool {
+		v, ok := fields[name]
+		return !ok || string(bytes.TrimSpace(v)) == "null"
+	}
+	switch {
+	case absent("schema"):
+		return ri, &RunInfoError{Path: path, Field: "schema", Problem: fmt.Sprintf("missing: not a run.json of the auditor (want schema %d)", Schema)}
+	case ri.Schema > Schema:
+		return ri, &RunInfoError{Path: path, Field: "schema", Newer: true, Problem: fmt.Sprintf("%d: written by a newer auditor (this one reads schema %d)", ri.Schema, Schema)}
+	case ri.Schema != Schema:
+		return ri, &RunInfoError{Path: path, Field: "schema", Problem: fmt.Sprintf("%d: unknown (want %d): not a run.json of the auditor", ri.Schema, Schema)}
+	case absent("started_at"):
+		// Every run.json the auditor writes has it (the zero time for
+		// a merge of records without one: unknown, and said so).
+		return ri, &RunInfoError{Path: path, Field: "started_at", Problem: "missing: not a run.json of the auditor"}
+	}
 	return ri, nil
+}
+
+// RunInfoError is a run.json file that ReadRunInfo refuses: JSON, but not a
+// run.json that this version of the auditor wrote or reads.
+type RunInfoError struct {
+	Path string
+	// Field is the field at fault ("schema", "started_at"); "" when the
+	// file is no JSON object.
+	Field   string
+	Problem string
+	// Newer says the file is of a later schema than Schema: a newer
+	// auditor's, which that version reads.
+	Newer bool
+}
+
+func (e *RunInfoError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("%s: %s", e.Path, e.Problem)
+	}
+	return fmt.Sprintf("%s: %s %s", e.Path, e.Field, e.Problem)
 }

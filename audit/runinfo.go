@@ -743,3 +743,45 @@ func (e *ForeignError) add(k Key) {
 		e.Examples = append(e.Examples, k)
 	}
 }
+
+// Mismatch says why ri cannot be the run.json of the record that holds in
+// (another audit's, put beside it), or returns "" when it may be. It
+// speaks only of what is certain, so that no run.json of a record cut
+// short, resumed, merged or split is refused:
+//   - the record holds more instances than ri's Targets, when they are
+//     known (a merge of a record without run.json does not know them), and
+//     unless some of its results name no account and others one (the same
+//     instances may be there once each way);
+//   - the record names an account that ri names neither as the caller's
+//     nor among its Sites, when ri is of a run of one attempt that names
+//     its parts and sites: a resume's sites are its last attempt's alone,
+//     a split group's those that failed.
+//
+// A record that a later attempt wrote to after ri (one killed before its
+// run.json) is the caller's to tell apart.
+func (ri RunInfo) Mismatch(in Input) string {
+	mixed := in.Accountless && len(in.Accounts) > 0
+	if ri.Targets > 0 && in.Instances > ri.Targets && !mixed {
+		return fmt.Sprintf("the record holds %d instances, and its %s %d targets", in.Instances, RunFile, ri.Targets)
+	}
+	if len(ri.Attempts) != 1 || ri.Resumed > 0 || len(ri.Parts) == 0 || len(ri.Sites) == 0 {
+		return ""
+	}
+	named := map[string]bool{ri.Caller: true}
+	for _, s := range ri.Sites {
+		named[s.AccountID] = true
+	}
+	var others []string
+	for _, a := range in.Accounts {
+		if !named[a] {
+			others = append(others, a)
+		}
+	}
+	if len(others) == 0 {
+		return ""
+	}
+	names := slices.Sorted(maps.Keys(named))
+	names = slices.DeleteFunc(names, func(a string) bool { return a == "" })
+	return fmt.Sprintf("the record holds instances of account %s, which its %s does not name (it names %s)",
+		strings.Join(others, ", "), RunFile, cmp.Or(strings.Join(names, ", "), "no account"))
+}

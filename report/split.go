@@ -722,6 +722,9 @@ func partition(ctx context.Context, rs *audit.Records, base *audit.Baseline, lab
 }
 
 func writeRunJSON(path string, run audit.RunInfo) error {
+	// Written by this version, in its schema, whatever run says: readers
+	// refuse a run.json of another (audit.ReadRunInfo).
+	run.Schema = audit.Schema
 	return atomicfile.Write(path, func(w io.Writer) error {
 		return jsonEncode(w, run)
 	})

@@ -423,7 +423,7 @@ func TestSplitGroupBaselineAsCompleteAsTheWholeOne(t *testing.T) {
 			basePath := writeResults(t, baseDir,
 				ownedResult("i-0000000000000000a", "alice", audit.StatusSuccess, week),
 				ownedResult("i-0000000000000000b", "alice", audit.StatusSuccess, week))
-			if err := os.WriteFile(filepath.Join(baseDir, audit.RunFile), runJSON(t, audit.RunInfo{StartedAt: week, Complete: tt.baselineWhole, Interrupted: !tt.baselineWhole}), 0o666); err != nil {
+			if err := os.WriteFile(filepath.Join(baseDir, audit.RunFile), runJSON(t, audit.RunInfo{Schema: audit.Schema, StartedAt: week, Complete: tt.baselineWhole, Interrupted: !tt.baselineWhole}), 0o666); err != nil {
 				t.Fatal(err)
 			}
 			curPath := writeResults(t, t.TempDir(),
