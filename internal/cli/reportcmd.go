@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
@@ -114,6 +115,8 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		problems = append(problems, err)
 	}
+	runFiles, runProblems := readRunFiles(paths)
+	problems = append(problems, runProblems...)
 	if err := o.checkSESRegion(ctx); err != nil {
 		problems = append(problems, err)
 	}
@@ -145,6 +148,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// merge say complete.
 		return usagef("report: %s are in these records both with an account and with no account (a run that could not learn the account of its credentials: STS out of reach), and would count twice; merge records of one kind: run that list again where STS answers, and merge its record instead",
 			plural(n, "instance"))
+	}
+	if err := checkRunFiles(paths, runFiles, rs, o.now()); err != nil {
+		return err
 	}
 	if rs.Torn > 0 {
 		fmt.Fprintf(stderr, "auditor: dropped %s torn by a crash (the last line of a record); run --resume on that run's directory to audit it again\n", plural(rs.Torn, "line"))
@@ -178,7 +184,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				recordPath, audit.RunFile, shellCommand(m.Inputs...), shellQuote(o.out))
 		}
 	}
-	info, err := mergedRunInfo(paths, stderr)
+	info, err := mergedRunInfo(paths, runFiles, stderr)
 	if err != nil {
 		return err
 	}
@@ -427,23 +433,85 @@ func inputsInUse(paths []string, held *outdir.Dir, stderr io.Writer) error {
 	return nil
 }
 
-// mergedRunInfo reads the run.json beside each record and merges them. A
-// record without one cannot show that it is complete: the merge is marked
-// so, and its reports say partial.
-func mergedRunInfo(paths []string, stderr io.Writer) (audit.RunInfo, error) {
-	var infos []audit.RunInfo
-	var missing []string
-	for _, p := range paths {
-		rp := filepath.Join(filepath.Dir(p), audit.RunFile)
-		ri, err := audit.ReadRunInfo(rp)
+// readRunFiles reads the run.json beside each record: runs[i] is that of
+// paths[i], nil when there is none. A run.json that cannot be read, or is
+// not one of the auditor's (audit.RunInfoError: another program's JSON, a
+// newer auditor's schema) is a problem, refused before anything is
+// written: taken for the record's, it would call it complete, or of
+// another number of targets, or be written out again as this schema.
+func readRunFiles(paths []string) (runs []*audit.RunInfo, problems []error) {
+	runs = make([]*audit.RunInfo, len(paths))
+	for i, p := range paths {
+		ri, err := audit.ReadRunInfo(filepath.Join(filepath.Dir(p), audit.RunFile))
+		var re *audit.RunInfoError
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
+		case errors.As(err, &re) && re.Newer:
+			problems = append(problems, usagef("report: %v: render %s with that version", err, p))
+		case errors.As(err, &re):
+			problems = append(problems, usagef("report: %v; it is beside %s: put that record's own %s there, or move this one away (without one, the record is rendered as of unknown completeness, exit 3)",
+				err, p, audit.RunFile))
+		case err != nil:
+			problems = append(problems, usagef("report: %v", err))
+		default:
+			runs[i] = &ri
+		}
+	}
+	return runs, problems
+}
+
+// checkRunFiles refuses a run.json that is certainly not the run.json of
+// the record beside it (audit.RunInfo.Mismatch: another audit's), which
+// would count the record's instances as the targets of another. rs is the
+// records of paths, opened together; runs their run.json files
+// (readRunFiles). A record that an attempt killed before it wrote its
+// run.json added to (its start is kept in the directory, and run.json
+// does not have it), or that a merge killed before its run.json left,
+// may hold what run.json does not say: it is not refused.
+func checkRunFiles(paths []string, runs []*audit.RunInfo, rs *audit.Records, now time.Time) error {
+	for i, p := range paths {
+		ri := runs[i]
+		if ri == nil {
+			continue
+		}
+		why := ri.Mismatch(rs.Input(i))
+		if why == "" || laterAttempt(filepath.Dir(p), *ri, now) {
+			continue
+		}
+		if _, ok := leftMerge(p); ok {
+			continue
+		}
+		return usagef("report: %s is not the %s of %s beside it: %s; it is another audit's: put the record's own %s there, or move this one away (without one, the record is rendered as of unknown completeness, exit 3)",
+			filepath.Join(filepath.Dir(p), audit.RunFile), audit.RunFile, p, why, audit.RunFile)
+	}
+	return nil
+}
+
+// laterAttempt reports whether the directory dir keeps the start of an
+// attempt later than the last that ri, its run.json, knows: one killed
+// before it wrote its own run.json, whose results are in the record.
+func laterAttempt(dir string, ri audit.RunInfo, now time.Time) bool {
+	known := ri.AttemptStarts()
+	for _, at := range audit.ReadAttempts(filepath.Join(dir, audit.AttemptsFile), now) {
+		if len(known) == 0 || at.After(known[len(known)-1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// mergedRunInfo merges the run.json beside each record, runs (readRunFiles).
+// A record without one cannot show that it is complete: the merge is
+// marked so, and its reports say partial.
+func mergedRunInfo(paths []string, runs []*audit.RunInfo, stderr io.Writer) (audit.RunInfo, error) {
+	var infos []audit.RunInfo
+	var missing []string
+	for i, p := range paths {
+		if runs[i] == nil {
 			missing = append(missing, p)
 			continue
-		case err != nil:
-			return audit.RunInfo{}, usagef("report: %v", err)
 		}
-		infos = append(infos, ri)
+		infos = append(infos, *runs[i])
 	}
 	info := audit.MergeRunInfo(infos)
 	if len(infos) == 0 {

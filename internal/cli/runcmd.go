@@ -319,6 +319,11 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 			}
 		}
 	}
+	if o.resume {
+		if err := checkResumedRun(o.out); err != nil {
+			problems = append(problems, err)
+		}
+	}
 	var notWritable error
 	if err := outdir.Check(o.out); err != nil {
 		if errors.Is(err, outdir.ErrNotDir) {
@@ -422,6 +427,22 @@ func checkOthersOutputs(dir string) error {
 		return nil
 	}
 	return usagef("--out %s holds %s, which the reports would replace, and no run of the auditor: choose another --out, or move them away", dir, strings.Join(found, ", "))
+}
+
+// checkResumedRun refuses, for --resume, a record whose run.json this
+// auditor cannot read as its own (audit.RunInfoError: a newer auditor's
+// schema, another program's JSON): the resume would write it again as
+// this schema, what it does not know of it dropped. A directory without a
+// record resumes nothing.
+func checkResumedRun(dir string) error {
+	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
+		return nil
+	}
+	_, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return usagef("--resume: %v; resume it with the auditor that wrote it, or start anew with another --out", err)
 }
 
 // checkSplit refuses, before the first call, a by-LABEL directory of --out
