@@ -872,7 +872,9 @@ func checkBaseline(path string) error {
 		}
 	}
 	if !st.Mode().IsRegular() {
-		return nil // not read twice: a pipe gives its lines once
+		// A baseline is read at the offsets of its lines, and more than
+		// once: a pipe (a process substitution, <(...)) cannot be.
+		return usagef("--baseline %s: must be a regular file: %s is %s, which cannot be read more than once; save it to a file and name that (%s)", path, record, fileKind(st.Mode()), wantBaseline)
 	}
 	f, err := os.Open(record)
 	if err != nil {

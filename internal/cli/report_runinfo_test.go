@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/auditor-dev/auditor/audit"
 )
@@ -197,5 +199,69 @@ func TestResumeRefusesNewerRunFile(t *testing.T) {
 				t.Errorf("%s changed or written by a refused resume", name)
 			}
 		}
+	}
+}
+
+// feedFIFO makes a FIFO that gives content to each reader that opens it,
+// until the test ends.
+func feedFIFO(t *testing.T, content []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			// Without a reader the open fails at once: the writer polls
+			// rather than wait in an open that nothing ends.
+			if w, err := os.OpenFile(p, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				w.Write(content)
+				w.Close()
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+	return p
+}
+
+// TestReportRecordNotRegularFile: a record given as a FIFO (or a process
+// substitution, <(cat results.jsonl)) was read at offsets it cannot seek
+// to, and failed as "directory not writable", exit 4. It is refused, exit
+// 2, naming it, before --out is made; so is a --baseline that is one.
+func TestReportRecordNotRegularFile(t *testing.T) {
+	good, _, _ := goodRun(t, 30)
+	record := filepath.Join(good, audit.ResultsFile)
+	b, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifo := feedFIFO(t, b)
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"record", []string{"report", fifo}, "RECORD must be a regular file"},
+		{"record among others", []string{"report", record, fifo}, "RECORD must be a regular file"},
+		{"baseline", []string{"report", record, "--baseline", fifo}, "--baseline"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "exist")
+			got := runCLI(t, "", append(tt.args, "--out", out, "--fail-on", "none", "--quiet")...)
+			if got.code != 2 || !strings.Contains(got.stderr, tt.want) || !strings.Contains(got.stderr, fifo) || !strings.Contains(got.stderr, "regular file") {
+				t.Errorf("exit %d, want 2 saying %q of %s\n%s", got.code, tt.want, fifo, got.stderr)
+			}
+			if _, err := os.Lstat(out); err == nil {
+				t.Errorf("--out %s was made for a refusal", out)
+			}
+		})
 	}
 }

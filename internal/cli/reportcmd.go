@@ -232,6 +232,12 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// seen failing, as a run's record does: the reports say it, and
 		// the record is the next run's baseline.
 		if err := writeMerged(rs, recordPath, o.base, mark); err != nil {
+			var re *readError
+			if errors.As(err, &re) {
+				// The inputs', not the directory's: a record changed
+				// or cut while it was merged.
+				return fmt.Errorf("report: %w", re.err)
+			}
 			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
 		if o.base != nil {
@@ -309,9 +315,11 @@ func parseInterspersed(fs *flagSet, args []string) ([]string, error) {
 	}
 }
 
-// distinctInputs checks that every input is a file and drops those that are
-// another's file under another name: the same record given twice counts
-// once.
+// distinctInputs checks that every input is a regular file (or a link to
+// one) and drops those that are another's file under another name: the
+// same record given twice counts once. A record is read more than once,
+// and at the offsets of its lines: a pipe (a process substitution,
+// <(...)) or a device cannot be.
 func distinctInputs(paths []string) ([]string, error) {
 	var out []string
 	var seen []os.FileInfo
@@ -322,6 +330,9 @@ func distinctInputs(paths []string) ([]string, error) {
 		}
 		if st.IsDir() {
 			return nil, usagef("report: %s is a directory: name its %s", p, audit.ResultsFile)
+		}
+		if !st.Mode().IsRegular() {
+			return nil, usagef("report: RECORD must be a regular file: %s is %s, which cannot be read more than once; save it to a file and name that", p, fileKind(st.Mode()))
 		}
 		dup := false
 		for _, s := range seen {
@@ -433,6 +444,19 @@ func inputsInUse(paths []string, held *outdir.Dir, stderr io.Writer) error {
 	return nil
 }
 
+// fileKind names what a file that is not a regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
 // readRunFiles reads the run.json beside each record: runs[i] is that of
 // paths[i], nil when there is none. A run.json that cannot be read, or is
 // not one of the auditor's (audit.RunInfoError: another program's JSON, a
@@ -500,6 +524,13 @@ func laterAttempt(dir string, ri audit.RunInfo, now time.Time) bool {
 	return false
 }
 
+// readError is an error of writeMerged's in reading the records, not in
+// writing the merged one.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
 // mergedRunInfo merges the run.json beside each record, runs (readRunFiles).
 // A record without one cannot show that it is complete: the merge is
 // marked so, and its reports say partial.
@@ -563,17 +594,23 @@ func sameFile(paths []string, target string) bool {
 
 // writeMerged writes the merged, sorted record rs to dst. mark, unless nil,
 // is given the digest of the record (sha256, in hex) once it is written and
-// before it replaces dst; an error from mark leaves dst as it was.
+// before it replaces dst; an error from mark leaves dst as it was. An error
+// in reading rs is a *readError.
 func writeMerged(rs *audit.Records, dst string, base *audit.Baseline, mark func(digest string) error) error {
 	return atomicfile.Write(dst, func(w io.Writer) error {
 		h := sha256.New()
 		hw := io.MultiWriter(w, h)
+		var writeErr error
 		err := rs.Each(func(r audit.Result) error {
 			if base != nil {
 				base.Carry(&r)
 			}
-			return audit.EncodeResult(hw, r)
+			writeErr = audit.EncodeResult(hw, r)
+			return writeErr
 		})
+		if err != nil && writeErr == nil {
+			return &readError{err}
+		}
 		if err != nil || mark == nil {
 			return err
 		}
