@@ -344,6 +344,20 @@ func (c *Conn) NeedsRole(account string) bool {
 	return account != "" && account != c.identity.Account
 }
 
+// PresumeCaller takes account as the caller's when STS has not said whose
+// the credentials are (CallerIdentity failed): the run's own credentials
+// then sign the calls in it, as in the caller's account, and NeedsRole is
+// false for it. Once STS has answered it does nothing. What vouches for
+// the account is the caller's to check (a --resume asks SSM about the
+// instances its record audited).
+func (c *Conn) PresumeCaller(account string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.identity.Account == "" {
+		c.identity.Account = account
+	}
+}
+
 // credentials returns the credentials for account, assuming the role once
 // per account (the cache refreshes it before it expires).
 func (c *Conn) credentials(account string) (aws.CredentialsProvider, error) {
