@@ -338,11 +338,6 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 			}
 			return nil, &fatalError{msg: msg, err: err}
 		}
-		// Not a word about the credentials (STS out of reach, throttled,
-		// or denied by a policy on the way: GetCallerIdentity itself
-		// needs no permission): SSM's answers will tell. STS's words
-		// are the service's: plain, as every other.
-		fmt.Fprintf(stderr, "auditor: warning: cannot tell which account these credentials belong to (%s); the account column stays empty\n", plain(err.Error(), 0))
 	}
 	j.caller, j.callerAsked = id.Account, true
 	if d := j.conn.RoleDuration(); o.roles().Set() && d < o.roleDuration {
@@ -371,13 +366,35 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		// it adds, the same fleet under two keys in one record. One
 		// with no such row has nothing to keep apart from the account
 		// learnt now.
-		if j.recordNamesNoAccount() {
+		//
+		// When STS did not say whose these credentials are, the account
+		// the rows name is taken as theirs, so that the targets are the
+		// record's and the calls are signed with these credentials, not
+		// refused as another account's: SSM is asked first whether it
+		// knows the instances the record audited (checkRecordAccount).
+		accountless, named := j.recordAccount()
+		switch {
+		case accountless:
 			fill = ""
-		} else if fill == "" {
+		case id.Account == "" && named != "":
+			fill, j.caller, j.presumed, j.callerErr = named, named, named, callerErr
+			j.conn.PresumeCaller(named)
+		case fill == "":
 			fill = id.Account
 		}
 		if fill == "" {
 			j.caller = ""
+		}
+	}
+	if callerErr != nil {
+		// Not a word about the credentials (STS out of reach, throttled,
+		// or denied by a policy on the way: GetCallerIdentity itself
+		// needs no permission): SSM's answers will tell. STS's words
+		// are the service's: plain, as every other.
+		if j.presumed != "" {
+			fmt.Fprintf(stderr, "auditor: warning: cannot tell which account these credentials belong to (%s); the record's results name account %s, which the resume keeps once SSM knows an instance it audited\n", plain(callerErr.Error(), 0), j.presumed)
+		} else {
+			fmt.Fprintf(stderr, "auditor: warning: cannot tell which account these credentials belong to (%s); the account column stays empty\n", plain(callerErr.Error(), 0))
 		}
 	}
 	if o.resume && fill == "" && !o.multiAccount() {
@@ -841,21 +858,27 @@ func (j *job) lookupInfo(ctx context.Context, session *audit.Session) ([]*audit.
 // lookupSites is how many account-regions lookupInfo asks at once.
 const lookupSites = 32
 
-// recordNamesNoAccount reports whether the record that --resume continues
-// names no account in its results: written when the caller's account
-// could not be learnt (every target without an account column gets the
-// caller's when it can be). The record's index knows it once opened
-// (Records.NamesNoAccount): no result is decoded again.
-func (j *job) recordNamesNoAccount() bool {
+// recordAccount says which account the record that --resume continues
+// names in its results: accountless when one names none, written when
+// the caller's account could not be learnt (every target without an
+// account column gets the caller's when it can be); else sole, the one
+// account they all name, "" when they name none or several. The record's
+// index knows it once opened (Records.NamesNoAccount, SoleAccount): no
+// result is decoded again.
+func (j *job) recordAccount() (accountless bool, sole string) {
 	if !j.hasRecord() {
-		return false
+		return false, ""
 	}
 	rs, err := audit.OpenRecords(j.recordPath())
 	if err != nil {
-		return false // Resume reads it again, and says what is wrong
+		return false, "" // Resume reads it again, and says what is wrong
 	}
 	defer rs.Close()
-	return rs.NamesNoAccount()
+	if rs.NamesNoAccount() {
+		return true, ""
+	}
+	sole, _ = rs.SoleAccount()
+	return false, sole
 }
 
 // previousRun returns the run.json of the record that --resume continues.

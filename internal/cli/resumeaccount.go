@@ -26,6 +26,10 @@ import (
 // not_managed or error) is refused unless SSM knows one of its instances
 // in error (see confirmUnaudited). account is the one these credentials
 // belong to, "" when unknown.
+//
+// It guards alike a record whose results name the account j.presumed,
+// taken as these credentials' when STS did not say whose they are: an
+// instance of the record that SSM knows for them is that account's.
 func (j *job) checkRecordAccount(ctx context.Context, account string) error {
 	rs, err := audit.OpenRecords(j.recordPath())
 	if err != nil {
@@ -36,7 +40,7 @@ func (j *job) checkRecordAccount(ctx context.Context, account string) error {
 	enough := errors.New("enough")
 	err = rs.Each(func(r audit.Result) error {
 		switch {
-		case r.AccountID != "" || r.Outcome == audit.OutcomeInvalid:
+		case r.AccountID != j.presumed || r.Outcome == audit.OutcomeInvalid:
 		case r.Outcome.Audited():
 			probes = append(probes, r)
 		case r.Outcome == audit.OutcomeError:
@@ -73,6 +77,11 @@ func (j *job) checkRecordAccount(ctx context.Context, account string) error {
 		}
 		unknown = append(unknown, p.InstanceID+" ("+region+")")
 	}
+	if j.presumed != "" {
+		return usagef("--resume: the record in %s names account %s, but STS could not say which account these credentials belong to (%s), and none of the instances the record audited that were asked again (%s) is a managed node of %s: "+
+			"it is another account's record, or those instances are gone since. Resume with account %s's credentials once STS answers, or start anew with another --out",
+			j.o.out, j.presumed, plain(j.callerErr.Error(), 0), strings.Join(unknown, ", "), whose, j.presumed)
+	}
 	return usagef("--resume: the record in %s was written when its account could not be learnt, and none of the instances it audited that were asked again (%s) is a managed node of %s: "+
 		"it is another account's record, or those instances are gone since. Resume with the credentials it was written with, or start anew with another --out",
 		j.o.out, strings.Join(unknown, ", "), whose)
@@ -86,6 +95,8 @@ func (j *job) checkRecordAccount(ctx context.Context, account string) error {
 // account, so they are never asked again. Anything else is refused, since
 // a resume with another account's credentials would add that account's
 // results to the record; those it holds are soon had again by a new run.
+// So is a record whose results name the account j.presumed, until STS
+// says whose these credentials are.
 func (j *job) confirmUnaudited(ctx context.Context, failed []audit.Result, notManaged int, whose string) error {
 	var asked []string
 	for _, p := range failed {
@@ -101,6 +112,12 @@ func (j *job) confirmUnaudited(ctx context.Context, failed []audit.Result, notMa
 	}
 	if len(failed) > 0 {
 		held = append(held, fmt.Sprintf("in error, none of which asked again (%s) could be confirmed as a managed node of %s", strings.Join(asked, ", "), whose))
+	}
+	if j.presumed != "" {
+		// Not "start anew": STS, once it answers, tells.
+		return usagef("--resume: the record in %s names account %s, but STS could not say which account these credentials belong to (%s), and none of the record's results shows they are that account's (%s): "+
+			"resumed with another account's credentials, it would hold two accounts' results under one. Resume once STS answers",
+			j.o.out, j.presumed, plain(j.callerErr.Error(), 0), strings.Join(held, "; "))
 	}
 	return usagef("--resume: the record in %s was written when its account could not be learnt, and none of its results tells whose it is (%s): "+
 		"resumed with another account's credentials, it would hold two accounts' results under one. It holds no verdict: start anew with another --out",

@@ -135,6 +135,13 @@ type job struct {
 	// fill is the account that listed rows giving none are audited in
 	// (the caller's, or a resumed record's).
 	fill string
+	// presumed is the account the rows of the record --resume continues
+	// name, taken as the caller's when STS did not say whose the
+	// credentials are; checkRecordAccount checks it as it does a record
+	// that names none. "" when STS said, or the record names none.
+	// callerErr is why STS did not say.
+	presumed  string
+	callerErr error
 	// fresh is set when this attempt starts the record (no --resume, or
 	// nothing to resume).
 	fresh        bool
@@ -773,7 +780,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := j.plan(stderr); err != nil {
 		return err
 	}
-	if j.unnamedRecord && (j.fleet.Len() > 0 || j.disc != nil) {
+	if (j.unnamedRecord || j.presumed != "") && (j.fleet.Len() > 0 || j.disc != nil) {
 		if err := j.checkRecordAccount(early, j.learnt); err != nil {
 			return err
 		}
