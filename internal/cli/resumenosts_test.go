@@ -161,7 +161,9 @@ func TestResumeOfARunInErrorWithSTSOutOfReach(t *testing.T) {
 // rows name, the resume completes the record under it; with another
 // account's, whose SSM knows none of the instances the record audited, it
 // is refused (exit 2) before the audit, saying that STS could not be
-// reached, not that the record is of other targets.
+// reached, not that the record is of other targets. A record that holds
+// no verdict (not_managed alone) shows nothing until STS answers: that
+// resume is refused, and says to resume then.
 func TestResumeOfANamedRecordWithSTSOutOfReach(t *testing.T) {
 	const ownKey = "AKIAPRODUCTIONKEY001"
 	accounts := ssmsim.DefaultAccounts(2, 1)
@@ -181,7 +183,7 @@ func TestResumeOfANamedRecordWithSTSOutOfReach(t *testing.T) {
 	ids := writeFile(t, "ids.txt", strings.Join(managed, "\n")+"\n")
 	// The first attempt, killed before its run.json: it learnt the
 	// member account, and its results name it.
-	record := func() string {
+	record := func(outcome audit.Outcome) string {
 		out := filepath.Join(t.TempDir(), "run")
 		if err := os.MkdirAll(out, 0o777); err != nil {
 			t.Fatal(err)
@@ -192,7 +194,7 @@ func TestResumeOfANamedRecordWithSTSOutOfReach(t *testing.T) {
 		}
 		for i, id := range managed[:3] {
 			r := audit.Result{AccountID: member, Region: "us-east-1", InstanceID: id, Source: ids + ":" + strconv.Itoa(i+1),
-				AuditedAt: time.Now().UTC(), Outcome: audit.OutcomeNoAssociations}
+				AuditedAt: time.Now().UTC(), Outcome: outcome}
 			if err := w.Write(r); err != nil {
 				t.Fatal(err)
 			}
@@ -207,7 +209,7 @@ func TestResumeOfANamedRecordWithSTSOutOfReach(t *testing.T) {
 	}
 
 	t.Run("another account's credentials", func(t *testing.T) {
-		out := record()
+		out := record(audit.OutcomeNoAssociations)
 		before := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]
 		got := runCLI(t, "", args(out)...) // the management account's keys
 		if got.code != int(exitUsage) || !strings.Contains(got.stderr, member) || !strings.Contains(got.stderr, managed[0]) ||
@@ -233,11 +235,28 @@ func TestResumeOfANamedRecordWithSTSOutOfReach(t *testing.T) {
 	})
 	t.Run("its own account's credentials", func(t *testing.T) {
 		t.Setenv("AWS_ACCESS_KEY_ID", ownKey)
-		out := record()
+		out := record(audit.OutcomeNoAssociations)
 		got := runCLI(t, "", args(out)...)
 		if got.code != int(exitOK) {
 			t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
 		}
 		checkNamedRecord(t, out, member, len(managed), managed)
+	})
+	t.Run("a record of no verdict", func(t *testing.T) {
+		// not_managed is said of an instance in any account that does
+		// not manage it: nothing shows these credentials are the
+		// record's account's until STS answers.
+		t.Setenv("AWS_ACCESS_KEY_ID", ownKey)
+		out := record(audit.OutcomeNotManaged)
+		got := runCLI(t, "", args(out)...)
+		if got.code != int(exitUsage) || !strings.Contains(got.stderr, member) || !strings.Contains(got.stderr, unreachableSTS) ||
+			!strings.Contains(got.stderr, "once STS answers") {
+			t.Errorf("exit %d, want 2 naming account %s, STS at %s and what to do\n%s", got.code, member, unreachableSTS, got.stderr)
+		}
+		for _, s := range falseRefusals {
+			if strings.Contains(got.stderr, s) {
+				t.Errorf("stderr says %q\n%s", s, got.stderr)
+			}
+		}
 	})
 }
