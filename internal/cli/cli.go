@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/auditor-dev/auditor/awsconn"
 )
 
 // Version is set by package main from its -ldflags "-X main.version=v1.2.3";
@@ -126,13 +128,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stdErr io.
 	case "simulate":
 		err = simulateCmd(ctx, rest, stdout, stderr)
 	default:
-		msg := fmt.Sprintf("unknown command %q: want run, demo, report, mail or simulate (see auditor --help)", cmd)
+		shown := shownArg(cmd)
+		msg := fmt.Sprintf("unknown command %q: want run, demo, report, mail or simulate (see auditor --help)", shown)
 		if s := closest(strings.ToLower(cmd), commands); s != "" {
-			msg = fmt.Sprintf("unknown command %q (did you mean %s?); see auditor --help", cmd, s)
+			msg = fmt.Sprintf("unknown command %q (did you mean %s?); see auditor --help", shown, s)
 		} else if s := closest(cmd, []string{"--help", "--version"}); s != "" {
-			msg = fmt.Sprintf("unknown flag %q (did you mean %s?); see auditor --help", cmd, s)
+			msg = fmt.Sprintf("unknown flag %q (did you mean %s?); see auditor --help", shown, s)
 		} else if c, f := commandOf(cmd); c != "" {
-			msg = fmt.Sprintf("unknown command %q (did you mean auditor %s --%s?); see auditor --help", cmd, c, f)
+			msg = fmt.Sprintf("unknown command %q (did you mean auditor %s --%s?); see auditor --help", shown, c, f)
 		}
 		err = usagef("%s", msg)
 	}
@@ -163,6 +166,36 @@ func commandOf(arg string) (command, name string) {
 		}
 	}
 	return "", ""
+}
+
+// secretFlags are the flags whose value no message repeats, whatever it
+// is: --external-id is not a secret to AWS, but it is kept out of run.json
+// and so out of messages too.
+var secretFlags = map[string]bool{"external-id": true}
+
+// isSecretFlag reports whether no message may repeat the value of the flag
+// name: one of secretFlags, or a name that looks like a secret's.
+func isSecretFlag(name string) bool {
+	return secretFlags[name] || looksSecret(name)
+}
+
+// shownArg returns arg, a command-line argument refused whole, as a message
+// may quote it: a flag with =VALUE by its name alone when the flag is a
+// secret one (isSecretFlag), as the message of a mistyped flag names it;
+// any other value, or an argument that is no flag, as awsconn.RedactURL
+// shows it, without a URL's login, query or fragment. A password in a URL
+// must not reach stderr, which cron mails on.
+func shownArg(arg string) string {
+	if rest, ok := strings.CutPrefix(arg, "-"); ok {
+		if name, value, ok := strings.Cut(strings.TrimPrefix(rest, "-"), "="); ok {
+			named := awsconn.RedactURL(arg[:len(arg)-len(value)-1])
+			if isSecretFlag(name) {
+				return named
+			}
+			return named + "=" + awsconn.RedactURL(value)
+		}
+	}
+	return awsconn.RedactURL(arg)
 }
 
 // newFlagSet returns a FlagSet that reports errors instead of exiting and
@@ -222,10 +255,13 @@ func parseFlags(fs *flagSet, args []string) error {
 		}
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		// flag names the flag without its =VALUE; a name may still be a
+		// URL given with a dash (-https://user:password@host).
+		shown := awsconn.RedactURL(name)
 		if s := closest(name, names); s != "" {
-			return usagef("unknown flag --%s (did you mean --%s?)", name, s)
+			return usagef("unknown flag --%s (did you mean --%s?)", shown, s)
 		}
-		return usagef("unknown flag --%s (see auditor %s --help)", name, fs.Name())
+		return usagef("unknown flag --%s (see auditor %s --help)", shown, fs.Name())
 	}
 	// "invalid value "x" for flag -rate: ..." and the like, with the flag
 	// spelled as the help spells it.
@@ -383,8 +419,13 @@ type valueError struct {
 	err               error
 }
 
+// Error quotes the value as a message may show it: not at all for a
+// secret flag, without a URL's login, query or fragment otherwise.
 func (e *valueError) Error() string {
-	return fmt.Sprintf("invalid value %q for --%s: %s", e.value, e.flag, e.want)
+	if isSecretFlag(e.flag) {
+		return fmt.Sprintf("invalid value for --%s: %s", e.flag, e.want)
+	}
+	return fmt.Sprintf("invalid value %q for --%s: %s", awsconn.RedactURL(e.value), e.flag, e.want)
 }
 
 func (e *valueError) Unwrap() error { return e.err }

@@ -92,7 +92,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("demo: unexpected argument %q", pos[0])
+		return usagef("demo: unexpected argument %q", shownArg(pos[0]))
 	}
 	if *size < 1 {
 		return usagef("--fleet-size %d: want at least 1", *size)

@@ -36,7 +36,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("run: unexpected argument %q (instance lists go in --instances FILE)", pos[0])
+		return usagef("run: unexpected argument %q (instance lists go in --instances FILE)", shownArg(pos[0]))
 	}
 	if o.out == "" {
 		if o.resume {

@@ -47,7 +47,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usagef("simulate: unexpected argument %q", fs.Arg(0))
+		return usagef("simulate: unexpected argument %q", shownArg(fs.Arg(0)))
 	}
 	if *size < 1 {
 		return usagef("--fleet-size %d: want at least 1", *size)
