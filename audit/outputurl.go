@@ -11,38 +11,26 @@ import (
 // presigned URL and SigV2's AWSAccessKeyId, Signature and Expires. Those
 // that are not secret (the algorithm, the date, the expiry, the signed
 // headers) go with the others: they sign nothing once the signature is
-// gone, and no S3 request takes them otherwise.
-var signingParams = map[string]bool{
-	"x-amz-algorithm": true, "x-amz-credential": true, "x-amz-date": true, "x-amz-expires": true,
-	"x-amz-security-token": true, "x-amz-signature": true, "x-amz-signedheaders": true,
-	"awsaccesskeyid": true, "signature": true, "expires": true,
+// gone, and no S3 request takes them otherwise. A parameter goes when its
+// name starts with one of these (see signs).
+var signingParams = []string{
+	"x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires",
+	"x-amz-security-token", "x-amz-signature", "x-amz-signedheaders",
+	"awsaccesskeyid", "signature", "expires",
 }
 
 // withoutCredentials returns u without the credentials it may carry, and
 // otherwise as it is, byte for byte: without a login before its host
-// (https://KEY:SECRET@host/...), also where a browser reads one and
-// net/url does not (https:KEY:SECRET@host/..., https:/KEY:SECRET@host/...,
-// https:\\KEY:SECRET@host\...; see looseLoginSchemes), and without each
-// query parameter whose name, in any case and however often
-// percent-escaped, is a signing parameter (a presigned URL: whoever holds
-// it reads the object for as long as it is valid, and it names the signer's
-// access key and session token). The path is kept whole: an S3 key may hold a '#' that SSM sends
-// unescaped, so what follows a '#' is taken as key, its own query (after a
-// '?') cleaned as the URL's, or, when it has none, cleaned itself as a
-// query, which leaves a key step alone. A u that does not parse as a URL
-// is kept as it is, but for what precedes its last '@', which may be a
-// login that made it unparsable.
+// (see withoutLogin), whatever its scheme, or none, and without each
+// query parameter that signs it (see withoutSigning: a presigned URL, which
+// whoever holds it reads the object with for as long as it is valid, and
+// which names the signer's access key and session token). The path is
+// kept whole: an S3 key may hold a '#' that SSM sends unescaped, so what
+// follows a '#' is taken as key, its own query (after a '?') cleaned as
+// the URL's, or, when it has none, cleaned itself as a query, which leaves
+// a key step alone.
 func withoutCredentials(u string) string {
-	if p, err := url.Parse(u); err == nil {
-		switch {
-		case p.User != nil:
-			u = withoutLogin(u)
-		case p.Host == "" && looseLoginSchemes[p.Scheme]:
-			u = withoutLooseLogin(u, len(p.Scheme)+1)
-		}
-	} else if i := strings.LastIndexByte(u, '@'); i >= 0 {
-		u = u[i+1:]
-	}
+	u = withoutLogin(u)
 	rest, frag, hasFrag := strings.Cut(u, "#")
 	base, query, hasQuery := strings.Cut(rest, "?")
 	out := base
@@ -59,9 +47,64 @@ func withoutCredentials(u string) string {
 	return out
 }
 
-// withoutLogin returns u, which parses as a URL with a login, without that
-// login: the authority's text up to its last '@', as net/url reads it.
+// withoutLogin returns u without the login before its host that net/url or
+// a browser reads in it, or that it may hide:
+//   - after "//" (https://KEY:SECRET@host/...), where net/url reads one;
+//   - after a scheme with a host and no "//" (https:KEY:SECRET@host/...,
+//     https:/..., https:\\..., s3:KEY:SECRET@bucket/...; see
+//     looseLoginSchemes and looseLogin), the scheme kept;
+//   - inside a URL that wraps another (blob:https://KEY:SECRET@host/...,
+//     view-source:...; see wrapperSchemes), that URL's own;
+//   - with no scheme (KEY:SECRET@host/...), where net/url takes the
+//     access key's ID for a scheme, or after a scheme it does not know:
+//     then the text up to the login's '@' goes, the scheme with it, since
+//     it cannot be told from a key's ID. Of those, a URL that only names
+//     an address (mailto:, see addressSchemes) is kept.
+//
+// A u that does not parse as a URL is kept as it is, but for what precedes
+// its last '@', which may be a login that made it unparsable.
 func withoutLogin(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		if i := strings.LastIndexByte(u, '@'); i >= 0 {
+			return u[i+1:]
+		}
+		return u
+	}
+	// net/url gives the scheme in lower case; its length is u's.
+	n := len(p.Scheme) + 1
+	switch {
+	case p.User != nil:
+		return withoutAuthorityLogin(u)
+	case p.Host != "":
+		return u
+	case wrapperSchemes[p.Scheme]:
+		return u[:n] + withoutLogin(u[n:])
+	case looseLoginSchemes[p.Scheme]:
+		if i, j, ok := looseLogin(u, n); ok {
+			return u[:i] + u[j:]
+		}
+		return u
+	case addressSchemes[p.Scheme]:
+		return u
+	}
+	if p.Scheme == "" {
+		n = 0
+	}
+	// The login may start the text (the "scheme" is a key's ID), or
+	// follow the scheme.
+	for _, start := range []int{0, n} {
+		if _, j, ok := looseLogin(u, start); ok {
+			return u[j:]
+		}
+	}
+	return u
+}
+
+// withoutAuthorityLogin returns u, which parses as a URL with a login,
+// without that login: the authority's text up to its last '@', as net/url
+// reads it.
+func withoutAuthorityLogin(u string) string {
 	i := strings.Index(u, "//")
 	if i < 0 {
 		return u
@@ -78,43 +121,51 @@ func withoutLogin(u string) string {
 	return u[:start] + u[start+at+1:]
 }
 
-// looseLoginSchemes are the schemes after which a browser reads a host, and
-// a login before it, whatever slashes or backslashes follow the ':', or none
-// (the WHATWG URL standard's special schemes that have credentials): net/url
-// reads "https:KEY:SECRET@host/" as an opaque URL, and "https:/KEY@host/" or
-// "https:///KEY@host/" as a path, with no login.
-var looseLoginSchemes = map[string]bool{"http": true, "https": true, "ws": true, "wss": true, "ftp": true}
+// looseLoginSchemes are the schemes after which a host is read, and a login
+// before it, whatever slashes or backslashes follow the ':', or none: the
+// WHATWG URL standard's special schemes that have credentials, as a browser
+// reads them, and s3, whose bucket the AWS tools read as a host. net/url
+// reads "https:KEY:SECRET@host/" as an opaque URL, and "https:/KEY@host/"
+// or "https:///KEY@host/" as a path, with no login.
+var looseLoginSchemes = map[string]bool{"http": true, "https": true, "ws": true, "wss": true, "ftp": true, "s3": true}
 
-// withoutLooseLogin returns u, whose scheme and its ':' take its first
-// start bytes and which net/url reads without a host, without the login a
-// browser reads in it: after any slashes and backslashes, the text up to the
-// last '@' before the first '/', '\', '?' or '#'; or, when the text before
-// that first one is not a host and port (a ':' and then more than digits,
-// as in KEY:SECRET), the text up to the first '@' after it, since a
-// password may hold those characters (a secret access key often holds a
-// '/'). A u without either is returned as it is: an '@' after a host, in
-// the key or the query, is kept.
-func withoutLooseLogin(u string, start int) string {
+// wrapperSchemes are the schemes whose URL is "scheme:" and another URL, as
+// a browser shows it: blob:https://host/..., view-source:https://host/....
+var wrapperSchemes = map[string]bool{"blob": true, "view-source": true}
+
+// addressSchemes are the schemes whose URL is an address with an '@' in it
+// and no host to log in to: mailto:erin@example.com.
+var addressSchemes = map[string]bool{"mailto": true}
+
+// looseLogin returns where the login a browser reads in u after its first
+// start bytes begins and ends, its '@' included: after any slashes and
+// backslashes, the text up to the last '@' before the first '/', '\', '?'
+// or '#'; or, when the text before that first one is not a host and port
+// (a ':' and then more than digits, as in KEY:SECRET), the text up to the
+// first '@' after it, since a password may hold those characters (a secret
+// access key often holds a '/'). ok is false for a u without either: an '@'
+// after a host, in the key or the query, is no login's.
+func looseLogin(u string, start int) (i, j int, ok bool) {
 	for start < len(u) && (u[start] == '/' || u[start] == '\\') {
 		start++
 	}
 	end := len(u)
-	if j := strings.IndexAny(u[start:], "/\\?#"); j >= 0 {
-		end = start + j
+	if k := strings.IndexAny(u[start:], "/\\?#"); k >= 0 {
+		end = start + k
 	}
 	if at := strings.LastIndexByte(u[start:end], '@'); at >= 0 {
-		return u[:start] + u[start+at+1:]
+		return start, start + at + 1, true
 	}
 	if isHostPort(u[start:end]) {
-		return u
+		return 0, 0, false
 	}
 	// No browser opens such a URL (its port is not a number). The first
 	// '@' after it, not the last, ends the login: what follows is the host
 	// meant, and its key may hold an '@' of its own.
 	if at := strings.IndexByte(u[end:], '@'); at >= 0 {
-		return u[:start] + u[end+at+1:]
+		return start, end + at + 1, true
 	}
-	return u
+	return 0, 0, false
 }
 
 // isHostPort reports whether h may be a host, with or without a port: a
@@ -149,18 +200,51 @@ func cleanQuery(sep, q string) string {
 	return sep + c
 }
 
-// withoutSigning returns the raw query q without its signing parameters,
-// the others as they were, in their order.
+// withoutSigning returns the raw query q without its signing parameters
+// (see signs), the others as they were, in their order, each after the
+// separator that preceded it: '&', or ';', which some servers take as one
+// too. A q with none is returned as it is.
 func withoutSigning(q string) string {
-	parts := strings.Split(q, "&")
-	kept := parts[:0]
-	for _, p := range parts {
-		name, _, _ := strings.Cut(p, "=")
-		if !signingParams[strings.ToLower(unescapeAll(name))] {
-			kept = append(kept, p)
+	var out strings.Builder
+	kept := false
+	for start := 0; start <= len(q); {
+		end := len(q)
+		if i := strings.IndexAny(q[start:], "&;"); i >= 0 {
+			end = start + i
+		}
+		if p := q[start:end]; !signs(p) {
+			if kept {
+				out.WriteByte(q[start-1])
+			}
+			out.WriteString(p)
+			kept = true
+		}
+		start = end + 1
+	}
+	return out.String()
+}
+
+// signs reports whether p, one raw parameter of a query, shows a signing
+// parameter's value: whether, decoded until no escape is left, it holds a
+// name that starts with one of signingParams in any case, at its start or
+// after a '&', ';', '?' or '#' (an escaped '=' or '&' leaves the value in
+// the text, and a '?' in a value may start another URL's query), past
+// anything before the name's first letter or digit (spaces, '+',
+// brackets). No request S3 takes is spelled so, but the token shows all
+// the same.
+func signs(p string) bool {
+	for _, field := range strings.FieldsFunc(unescapeAll(p), func(r rune) bool { return strings.ContainsRune("&;?#", r) }) {
+		name, _, _ := strings.Cut(field, "=")
+		name = strings.ToLower(strings.TrimLeftFunc(name, func(r rune) bool {
+			return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+		}))
+		for _, s := range signingParams {
+			if strings.HasPrefix(name, s) {
+				return true
+			}
 		}
 	}
-	return strings.Join(kept, "&")
+	return false
 }
 
 // unescapeAll decodes s until no escape is left that decodes.
