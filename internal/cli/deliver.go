@@ -1754,7 +1754,9 @@ func mailDir(path string) error {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return usagef("mail: %s: no such directory: name the --out directory of a run or a report", shownPath(path))
+		// Not a directory at all, and maybe a URL given in its place: a
+		// password in it is not repeated.
+		return usagef("mail: %s: no such directory: name the --out directory of a run or a report", shownPath(awsconn.RedactURL(path)))
 	case err != nil:
 		return usagef("mail: %v", err)
 	case st.IsDir():
