@@ -140,8 +140,9 @@ type CredentialsError struct {
 	// account: their failure stops that account only (see SiteError).
 	AccountID string
 	// Code and Message are the service's answer when AWS refused (STS's
-	// AccessDenied for a role, say): its own words, safe to show; empty
-	// when no service answered.
+	// AccessDenied for a role, say): its own words, with the run's
+	// secrets it repeated redacted (see Secrets); empty when no service
+	// answered.
 	Code, Message string
 }
 
@@ -296,7 +297,7 @@ func serverFailure(err error) (u *UnreachableError, failing bool) {
 	case isBad:
 		u.Cause, u.BadAnswer = CodeBadResponse, bad.String()
 	case errors.As(err, &ae) && ae.ErrorCode() != "":
-		u.Cause = ae.ErrorCode()
+		u.Cause = redactedBy(err).Redact(ae.ErrorCode())
 	}
 	return u, true
 }
@@ -462,11 +463,22 @@ func silence(err error) string {
 // a Result records: the API's code and message when the service answered
 // (STS's, for a role that could not be assumed), CodeBadResponse and what
 // came when an answer came that is not in the service's protocol,
-// CodeTransport and the error's text when none came.
+// CodeTransport and the error's text when none came. Both are redacted
+// with the Secrets that err carries (see Secrets.Wrap), if any.
 func Classify(err error) (code, msg string) { return classify(err) }
 
-// classify turns an error from the SDK into an Error code and message.
+// classify turns an error from the SDK into an Error code and message,
+// redacted: they come from outside.
 func classify(err error) (code, msg string) {
+	code, msg = classified(err)
+	if s := redactedBy(err); s != nil {
+		code, msg = s.Redact(code), s.Redact(msg)
+	}
+	return code, msg
+}
+
+// classified is classify's code and message, as they came.
+func classified(err error) (code, msg string) {
 	// A role that could not be assumed: STS's answer, not the transport
 	// error the SDK's signing step wraps it in.
 	var ce *CredentialsError

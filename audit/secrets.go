@@ -1,0 +1,163 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Secrets are the secret values of one run: the access key ID, secret
+// access key and session token of every set of credentials it obtained
+// (renewed and assumed ones too), an external ID, the MFA codes entered.
+// Redact takes them out of text that came from outside (an endpoint, or
+// something posing as one, may echo the request's headers in its error
+// message) before that text is recorded, logged, rendered or mailed: each
+// becomes "***", as deliver's SMTP does with its password. A value shorter
+// than minSecret is not kept: it would eat ordinary words.
+//
+// A Secrets is safe for concurrent use: credentials renewed in one
+// goroutine are added while others redact. Adding values it holds already
+// is cheap, so that every signed request may add its credentials. The zero
+// value holds none; a nil *Secrets holds none and adds none.
+type Secrets struct {
+	mu  sync.Mutex // serialises Add
+	set atomic.Pointer[secretSet]
+}
+
+// secretSet is what Secrets holds at one time; Add replaces it whole.
+type secretSet struct {
+	known map[string]bool
+	r     *strings.Replacer
+}
+
+// minSecret is the shortest value that Secrets keeps.
+const minSecret = 4
+
+// redactedText is what a secret becomes.
+const redactedText = "***"
+
+// Add keeps values, those at least minSecret bytes long, and the form each
+// takes in a query string or a form body (an echoed STS request).
+func (s *Secrets) Add(values ...string) {
+	if s == nil || s.holds(values) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known := map[string]bool{}
+	if old := s.set.Load(); old != nil {
+		for v := range old.known {
+			known[v] = true
+		}
+	}
+	n := len(known)
+	for _, v := range values {
+		if len(v) < minSecret {
+			continue
+		}
+		known[v] = true
+		known[url.QueryEscape(v)] = true
+	}
+	if len(known) == n {
+		return
+	}
+	all := make([]string, 0, len(known))
+	for v := range known {
+		all = append(all, v)
+	}
+	// The longest first: strings.Replacer takes, of the values that match
+	// at one place, the first given, and a value may hold another.
+	slices.SortFunc(all, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
+	pairs := make([]string, 0, 2*len(all))
+	for _, v := range all {
+		pairs = append(pairs, v, redactedText)
+	}
+	s.set.Store(&secretSet{known: known, r: strings.NewReplacer(pairs...)})
+}
+
+// holds reports whether every value is kept already, or too short to be.
+func (s *Secrets) holds(values []string) bool {
+	set := s.set.Load()
+	for _, v := range values {
+		if len(v) >= minSecret && (set == nil || !set.known[v]) {
+			return false
+		}
+	}
+	return true
+}
+
+// AddCredentials keeps the access key ID, the secret access key and the
+// session token of c. The access key ID is no secret where the run names
+// its own credentials, but it is in what an endpoint sends back.
+func (s *Secrets) AddCredentials(c aws.Credentials) {
+	s.Add(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
+}
+
+// Redact returns text with every value kept replaced by "***".
+func (s *Secrets) Redact(text string) string {
+	if s == nil {
+		return text
+	}
+	set := s.set.Load()
+	if set == nil {
+		return text
+	}
+	return set.r.Replace(text)
+}
+
+// Wrap returns err itself when its text holds none of the values kept,
+// and otherwise an error whose text is redacted (see Redact) and that
+// wraps err, for errors.Is and errors.As. The parts of err further down
+// its chain (an API error's message) still hold the values: whoever shows
+// such a part redacts it with the Secrets that err carries, as Classify
+// does.
+func (s *Secrets) Wrap(err error) error {
+	if err == nil || s == nil {
+		return err
+	}
+	text := err.Error()
+	shown := s.Redact(text)
+	if shown == text {
+		return err
+	}
+	return &redactedError{text: shown, err: err, secrets: s}
+}
+
+// APIOption adds to an SDK client's middleware stack (aws.Config's or a
+// client's Options.APIOptions) the step that Wraps the error each call
+// ends in, outermost, so that it sees the error after every retry.
+func (s *Secrets) APIOption(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("AuditorRedactSecrets",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleInitialize(ctx, in)
+			return out, md, s.Wrap(err)
+		}), middleware.Before)
+}
+
+// redactedError is an error whose text had secrets, redacted (see Wrap).
+type redactedError struct {
+	text    string
+	err     error
+	secrets *Secrets
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redactedBy returns the Secrets that err's text was redacted with (see
+// Wrap), or nil when it was not.
+func redactedBy(err error) *Secrets {
+	var r *redactedError
+	if errors.As(err, &r) {
+		return r.secrets
+	}
+	return nil
+}
