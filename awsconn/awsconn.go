@@ -8,7 +8,8 @@
 // *audit.CredentialsError that names the kind of source and the profile,
 // and the role and STS's or IAM Identity Center's code and message when
 // one of them refused; never what any other source printed (a
-// credential_process's output may hold a secret key).
+// credential_process's output may hold a secret key). What AWS's side
+// says back is redacted of the run's secrets (see Conn.Secrets).
 package awsconn
 
 import (
@@ -41,6 +42,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/httpbuf"
@@ -113,10 +115,23 @@ type Conn struct {
 	// home is the configured region, else Settings.HomeRegion.
 	home string
 
+	// secrets are the run's, which every client made from cfg redacts
+	// from its errors.
+	secrets *audit.Secrets
+
 	mu       sync.Mutex
 	identity Identity                           // set by CallerIdentity
 	roles    map[string]aws.CredentialsProvider // assumed, by account
 }
+
+// Secrets returns the secrets the Conn has seen so far, and goes on
+// adding to: the access key ID, secret key and session token of each set
+// of credentials obtained (the run's own, renewed, and the roles'), the
+// external IDs (Roles.ExternalID, a profile's external_id), the MFA codes
+// entered and web identity tokens read. Every client made from Config
+// redacts them from the errors of its calls (see audit.Secrets.Wrap), and
+// a *audit.CredentialsError holds STS's words redacted.
+func (c *Conn) Secrets() *audit.Secrets { return c.secrets }
 
 // Load loads the configuration without calling AWS and without asking for
 // credentials (see Conn.CheckCredentials). It returns a *ConfigError when the
@@ -136,14 +151,17 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 			return nil, &ConfigError{"endpoint", err}
 		}
 	}
-	c := &Conn{s: s, home: cmp.Or(s.Region, s.HomeRegion)}
+	secrets := new(audit.Secrets)
+	secrets.Add(s.Roles.ExternalID)
+	c := &Conn{s: s, home: cmp.Or(s.Region, s.HomeRegion), secrets: secrets}
 	if s.Credentials != nil {
 		c.cfg = aws.Config{
 			Region:      s.Region,
-			Credentials: aws.NewCredentialsCache(s.Credentials),
+			Credentials: aws.NewCredentialsCache(recorded{s.Credentials, secrets}),
 			Retryer:     NewRetryer(s.MaxAttempts),
 			HTTPClient:  c.httpClient(nil),
 			AppID:       "auditor",
+			APIOptions:  []func(*middleware.Stack) error{secrets.APIOption},
 		}
 		if s.Logger != nil {
 			c.cfg.Logger = s.Logger
@@ -156,6 +174,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(NewRetryer(s.MaxAttempts)),
 		config.WithAppID("auditor"),
+		config.WithAPIOptions([]func(*middleware.Stack) error{secrets.APIOption}),
 	}
 	if s.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(s.Profile))
@@ -191,7 +210,10 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 		// once.
 		config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
 			if _, done := o.Client.(globalEndpointSTS); !done && o.Client != nil {
-				o.Client = globalEndpointSTS{o.Client, nil, global}
+				o.Client = globalEndpointSTS{o.Client, nil, global, secrets}
+			}
+			if o.ExternalID != nil {
+				secrets.Add(*o.ExternalID)
 			}
 			if o.SerialNumber != nil && s.MFACode == nil {
 				mfaSerial = *o.SerialNumber
@@ -203,13 +225,17 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 					if err != nil {
 						return "", &mfaError{serial: serial, err: err}
 					}
+					secrets.Add(code)
 					return code, nil
 				}
 			}
 		}),
 		config.WithWebIdentityRoleCredentialOptions(func(o *stscreds.WebIdentityRoleOptions) {
 			if _, done := o.Client.(globalEndpointSTS); !done && o.Client != nil {
-				o.Client = globalEndpointSTS{nil, o.Client, global}
+				o.Client = globalEndpointSTS{nil, o.Client, global, secrets}
+			}
+			if _, done := o.TokenRetriever.(recordedToken); !done && o.TokenRetriever != nil {
+				o.TokenRetriever = recordedToken{o.TokenRetriever, secrets}
 			}
 		}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
@@ -235,7 +261,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	// (AWS_CA_BUNDLE, ca_bundle) and proxy settings.
 	cfg.HTTPClient = c.httpClient(cfg.HTTPClient)
 	if cfg.Credentials != nil {
-		g := &guarded{inner: ownCredentials(cfg.Credentials), looked: searchOf(cfg), tokens: tokenFilesOf(cfg)}
+		g := &guarded{inner: ownCredentials(cfg.Credentials), looked: searchOf(cfg), tokens: tokenFilesOf(cfg), secrets: secrets}
 		if fromProfile(g.ProviderSources()) {
 			g.profile = profileOf(cfg)
 		}
@@ -858,6 +884,9 @@ type globalEndpointSTS struct {
 	role     stscreds.AssumeRoleAPIClient
 	identity stscreds.AssumeRoleWithWebIdentityAPIClient
 	global   *atomic.Pointer[string]
+	// secrets keep the credentials that sign the AssumeRole (a
+	// source_profile's), which STS's refusal may repeat.
+	secrets *audit.Secrets
 }
 
 func (g globalEndpointSTS) endpoint(o *sts.Options) {
@@ -866,8 +895,14 @@ func (g globalEndpointSTS) endpoint(o *sts.Options) {
 	}
 }
 
+func (g globalEndpointSTS) record(o *sts.Options) {
+	if o.Credentials != nil {
+		o.Credentials = recorded{o.Credentials, g.secrets}
+	}
+}
+
 func (g globalEndpointSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
-	out, err := g.role.AssumeRole(ctx, in, append(optFns, g.endpoint)...)
+	out, err := g.role.AssumeRole(ctx, in, append(optFns, g.endpoint, g.record)...)
 	if err != nil {
 		return out, &roleError{arn: aws.ToString(in.RoleArn), err: err}
 	}

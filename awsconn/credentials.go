@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -23,9 +24,11 @@ import (
 // *audit.CredentialsError: fatal to the run, never retried, and without the
 // text of the source, which a credential_process may fill with its input
 // (secret key included) when its output does not parse. STS's and IAM
-// Identity Center's answers alone are passed on (see refusal).
+// Identity Center's answers alone are passed on (see refusal), redacted.
+// The credentials it hands out are kept in secrets.
 type guarded struct {
 	inner   aws.CredentialsProvider
+	secrets *audit.Secrets
 	profile string
 	// looked is where the default chain looked before it fell back on
 	// IMDS, for the error when none had credentials.
@@ -66,6 +69,7 @@ var (
 func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	creds, err := g.inner.Retrieve(ctx)
 	if err == nil {
+		g.secrets.AddCredentials(creds)
 		return creds, nil
 	}
 	if ctx.Err() != nil {
@@ -101,13 +105,15 @@ func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		kind = strings.ReplaceAll(kind, "aws configure list", "aws configure list --profile "+g.profile)
 	}
 	ce := &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: kind}
-	ce.Code, ce.Message = refusal(err)
+	code, msg := refusal(err)
+	ce.Code, ce.Message = g.secrets.Redact(code), g.secrets.Redact(msg)
 	return aws.Credentials{}, ce
 }
 
 // refusal returns the code and message of the answer of STS or IAM
 // Identity Center (SSO) when one of them refused the credential chain: their
-// own words, which say what to fix, and hold no secret. Those of any other
+// own words, which say what to fix (the caller redacts what they repeat of
+// the request: a token, an MFA code, an external ID). Those of any other
 // source are not passed on: a credential_process's, say, may quote its
 // input.
 func refusal(err error) (code, msg string) {
@@ -475,6 +481,39 @@ func (a ahead) ProviderSources() []aws.CredentialSource {
 // IsCredentialsProvider lets the SDK see through the wrapper.
 func (a ahead) IsCredentialsProvider(target aws.CredentialsProvider) bool {
 	return aws.IsCredentialsProvider(a.inner, target)
+}
+
+// recorded keeps in secrets the credentials that inner hands out.
+type recorded struct {
+	inner   aws.CredentialsProvider
+	secrets *audit.Secrets
+}
+
+func (r recorded) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := r.inner.Retrieve(ctx)
+	if err == nil {
+		r.secrets.AddCredentials(creds)
+	}
+	return creds, err
+}
+
+// IsCredentialsProvider lets the SDK see through the wrapper.
+func (r recorded) IsCredentialsProvider(target aws.CredentialsProvider) bool {
+	return aws.IsCredentialsProvider(r.inner, target)
+}
+
+// recordedToken keeps in secrets the web identity tokens that inner reads.
+type recordedToken struct {
+	inner   stscreds.IdentityTokenRetriever
+	secrets *audit.Secrets
+}
+
+func (r recordedToken) GetIdentityToken() ([]byte, error) {
+	b, err := r.inner.GetIdentityToken()
+	if err == nil {
+		r.secrets.Add(strings.TrimSpace(string(b)), string(b))
+	}
+	return b, err
 }
 
 // noneFound is credentialsKind's word for a source that had no

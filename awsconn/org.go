@@ -391,7 +391,7 @@ func (c *Conn) credentials(account string) (aws.CredentialsProvider, error) {
 			o.Duration = r.Duration
 		}
 	})
-	p := &assumed{inner: renewing(provider), account: account, arn: arn}
+	p := &assumed{inner: renewing(provider), account: account, arn: arn, secrets: c.secrets}
 	if c.roles == nil {
 		c.roles = map[string]aws.CredentialsProvider{}
 	}
@@ -422,16 +422,23 @@ func (c *Conn) roleARN(account string) string {
 
 // assumed guards an assumed role's credentials: a failure becomes an
 // *audit.CredentialsError for that account, with STS's answer when STS gave
-// one; a failure of the run's own credentials underneath stays theirs.
+// one, redacted of secrets (it may repeat the external ID and the token
+// that signed the call); a failure of the run's own credentials underneath
+// stays theirs. The credentials it hands out are kept in secrets.
 type assumed struct {
 	inner   aws.CredentialsProvider
 	account string
 	arn     string
+	secrets *audit.Secrets
 }
 
 func (a *assumed) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	creds, err := a.inner.Retrieve(ctx)
-	if err == nil || ctx.Err() != nil {
+	if err == nil {
+		a.secrets.AddCredentials(creds)
+		return creds, nil
+	}
+	if ctx.Err() != nil {
 		return creds, err
 	}
 	var own *audit.CredentialsError
@@ -441,7 +448,7 @@ func (a *assumed) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	ce := &audit.CredentialsError{Source: "role " + a.arn, AccountID: a.account, Kind: "the role could not be assumed"}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		ce.Code, ce.Message = ae.ErrorCode(), ae.ErrorMessage()
+		ce.Code, ce.Message = a.secrets.Redact(ae.ErrorCode()), a.secrets.Redact(ae.ErrorMessage())
 		switch ae.ErrorCode() {
 		case "ExpiredToken", "ExpiredTokenException":
 			// STS refused the credentials that sign the AssumeRole, the
