@@ -128,7 +128,9 @@ func ParseS3URL(s string) (bucket, prefix string, err error) {
 // distinct base names) before it uploads anything, and stops at the first
 // upload that fails, returning the locations written before it and an error
 // that names the file and wraps the SDK's (smithy.APIError for an S3 error),
-// whose text is cut to one line without control or bidi characters.
+// whose text is cut to one line without control or bidi characters. A
+// client whose errors are redacted of the run's secrets (one made from
+// awsconn's configuration) keeps them out of that text.
 func Upload(ctx context.Context, api S3API, dest string, files []string, opts UploadOptions) ([]string, error) {
 	bucket, prefix, err := ParseS3URL(dest)
 	if err != nil {
@@ -180,7 +182,11 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 		if err := putFile(ctx, tm, bucket, key, f, opts); err != nil {
 			// S3's words are cut to one line, as SES's and SMTP's are:
 			// the caller prints them, and a message with a newline
-			// would print lines that read as the caller's own.
+			// would print lines that read as the caller's own. They
+			// are cut after the client redacted the run's secrets
+			// they repeated (a client made from awsconn's
+			// configuration does: audit.Secrets.APIOption), so that
+			// no secret is cut in two and half shown.
 			return done, fmt.Errorf("uploading %s to %s: %w", f, loc, redactedError{msg: OneLine(err.Error(), maxServerText), err: err})
 		}
 		done = append(done, loc)
