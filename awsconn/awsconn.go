@@ -36,6 +36,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -228,6 +229,11 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 					secrets.Add(code)
 					return code, nil
 				}
+			}
+		}),
+		config.WithSSOProviderOptions(func(o *ssocreds.Options) {
+			if _, done := o.Client.(keptSSOToken); !done && o.Client != nil {
+				o.Client = keptSSOToken{o.Client, secrets}
 			}
 		}),
 		config.WithWebIdentityRoleCredentialOptions(func(o *stscreds.WebIdentityRoleOptions) {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sso"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -514,6 +516,19 @@ func (r recordedToken) GetIdentityToken() ([]byte, error) {
 		r.secrets.Add(strings.TrimSpace(string(b)), string(b))
 	}
 	return b, err
+}
+
+// keptSSOToken keeps in secrets the IAM Identity Center access token that
+// each GetRoleCredentials carries, which the portal's refusal may repeat
+// (refusal passes its words on).
+type keptSSOToken struct {
+	inner   ssocreds.GetRoleCredentialsAPIClient
+	secrets *audit.Secrets
+}
+
+func (k keptSSOToken) GetRoleCredentials(ctx context.Context, in *sso.GetRoleCredentialsInput, optFns ...func(*sso.Options)) (*sso.GetRoleCredentialsOutput, error) {
+	k.secrets.Add(aws.ToString(in.AccessToken))
+	return k.inner.GetRoleCredentials(ctx, in, optFns...)
 }
 
 // noneFound is credentialsKind's word for a source that had no

@@ -2,6 +2,8 @@ package awsconn
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html"
@@ -9,8 +11,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -133,4 +138,35 @@ func TestMFARefusalEchoRedacted(t *testing.T) {
 		t.Fatalf("CheckCredentials = %v, want STS's refusal, with the code it repeated redacted", err)
 	}
 	holdsNone(t, "the credentials' error", err.Error(), code, keyID, "profile-ext-id-77")
+}
+
+// TestSSORefusalEchoRedacted: IAM Identity Center's refusal, which is
+// passed on, repeated as it came: when it echoed the request, the cached
+// access token showed. It is redacted.
+func TestSSORefusalEchoRedacted(t *testing.T) {
+	const (
+		start = "https://d-0123456789.awsapps.com/start"
+		token = "aoaAAAAAGh0dHBzOi8vZC0wMTIzNDU2Nzg5LmF3c2FwcHMuY29tL3N0YXJ0SSO-ECHO-TOKEN"
+	)
+	isolate(t, "[profile sso]\nsso_start_url = "+start+"\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Audit\n")
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	cache := filepath.Join(home, ".aws", "sso", "cache")
+	os.MkdirAll(cache, 0o700)
+	sum := sha1.Sum([]byte(start))
+	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	if err := os.WriteFile(filepath.Join(cache, hex.EncodeToString(sum[:])+".json"),
+		[]byte(`{"accessToken": "`+token+`", "expiresAt": "`+exp+`", "region": "us-east-1", "startUrl": "`+start+`"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-Errortype", "ForbiddenException")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `{"message": %q}`, "No access for x-amz-sso_bearer_token: "+r.Header.Get("X-Amz-Sso_bearer_token"))
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL_SSO", srv.URL)
+	err := credentialsError(t, Settings{Region: "us-east-1", Profile: "sso", MaxAttempts: 1})
+	saysOnly(t, err.Error(), []string{"ForbiddenException: No access for x-amz-sso_bearer_token: ***"}, []string{token, "SSO-ECHO-TOKEN"})
 }
