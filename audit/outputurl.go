@@ -153,8 +153,12 @@ func looseLogin(u string, start int) (i, j int, ok bool) {
 	if k := strings.IndexAny(u[start:], "/\\?#"); k >= 0 {
 		end = start + k
 	}
-	if at := strings.LastIndexByte(u[start:end], '@'); at >= 0 {
+	if at := strings.LastIndexByte(u[start:end], '@'); at > 0 {
 		return start, start + at + 1, true
+	} else if at == 0 {
+		// Nothing before the '@': no login, and text that begins with
+		// one (a spreadsheet's formula, say) is kept as it is.
+		return 0, 0, false
 	}
 	if isHostPort(u[start:end]) {
 		return 0, 0, false

@@ -44,6 +44,10 @@ func TestOutputURLLoginAnyScheme(t *testing.T) {
 		{"an @ in a key kept without a scheme", "ssm-out/erin@example.com/stdout", "ssm-out/erin@example.com/stdout"},
 		{"an @ in a key kept after another scheme", "foo:/ssm-out/erin@example.com/stdout", "foo:/ssm-out/erin@example.com/stdout"},
 		{"mailto kept", "mailto:erin@example.com", "mailto:erin@example.com"},
+		// An '@' with nothing before it holds no login: a spreadsheet's
+		// formula in a URL is text the reports keep as it is.
+		{"a leading @ kept", "@SUM(1+1)*cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0"},
+		{"an @ right after a loose scheme kept", "s3:@bucket/k5", "s3:@bucket/k5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
