@@ -550,12 +550,22 @@ func (d days) report() audit.StaleAfter { return audit.StaleAfter(d) }
 // days is a duration flag that also takes whole days ("7d").
 type days time.Duration
 
+// String spells the age as a user writes it, and as Set reads it back:
+// whole days as "7d", else a Go duration without its zero units ("1h",
+// "1h30m", not "1h0m0s").
 func (d *days) String() string {
 	v := time.Duration(*d)
 	if v > 0 && v%(24*time.Hour) == 0 {
 		return fmt.Sprintf("%dd", v/(24*time.Hour))
 	}
-	return v.String()
+	s := v.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+		if strings.HasSuffix(s, "h0m") {
+			s = strings.TrimSuffix(s, "0m")
+		}
+	}
+	return s
 }
 
 // Get returns the age as the flag spells it, for flag.Getter.
