@@ -998,11 +998,27 @@ type Stats struct {
 // no reader takes it for a run's and nothing writes it back as this
 // schema; a file that is not there wraps fs.ErrNotExist.
 func ReadRunInfo(path string) (RunInfo, error) {
-	var ri RunInfo
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return ri, err
+		return RunInfo{}, err
 	}
+	return decodeRunInfo(path, b)
+}
+
+// ReadRunInfoFrom is ReadRunInfo of a run.json already open, f, named path
+// in errors: a caller that checked the file it opened (f.Stat: a regular
+// file, its owner) reads that same file, not what path names a moment
+// later.
+func ReadRunInfoFrom(f io.Reader, path string) (RunInfo, error) {
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return RunInfo{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return decodeRunInfo(path, b)
+}
+
+func decodeRunInfo(path string, b []byte) (RunInfo, error) {
+	var ri RunInfo
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(b, &fields); err != nil {
 		return ri, fmt.Errorf("%s: %w", path, err)

@@ -736,14 +736,8 @@ func keepInputsJudgement(c *command, paths []string, stderr io.Writer) {
 	var stale []days
 	var rows []int
 	for _, p := range paths {
-		// Only the user's own: another user's run.json beside a record
-		// in a directory others may write to is not its run's word.
-		runFile := filepath.Join(filepath.Dir(p), audit.RunFile)
-		if st, err := os.Lstat(runFile); err != nil || !st.Mode().IsRegular() || !owner.Mine(st) {
-			continue
-		}
-		ri, err := audit.ReadRunInfo(runFile)
-		if err != nil {
+		ri, ok := ownRunInfo(filepath.Join(filepath.Dir(p), audit.RunFile))
+		if !ok {
 			continue // nothing said of its judgement
 		}
 		j := judgementOf(ri)
@@ -784,6 +778,25 @@ func keepInputsJudgement(c *command, paths []string, stderr io.Writer) {
 	if len(kept) > 0 {
 		o.logf(stderr, "rendering with the options the records' reports were judged by: %s (give them to change them)", strings.Join(kept, ", "))
 	}
+}
+
+// ownRunInfo reads the run.json at path when it is the user's own regular
+// file: another user's run.json beside a record, in a directory others may
+// write to, is not its run's word. A link is followed, as mergedRunInfo
+// reads it (audit.ReadRunInfo), so that both take the same file; the file
+// checked is the file read, opened once, with no time between for the
+// path to be made to name another.
+func ownRunInfo(path string) (audit.RunInfo, bool) {
+	f, err := openNoWait(path)
+	if err != nil {
+		return audit.RunInfo{}, false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || !owner.Mine(st) {
+		return audit.RunInfo{}, false
+	}
+	ri, err := audit.ReadRunInfoFrom(f, path)
+	return ri, err == nil
 }
 
 // renderedOptions returns the options that ri, a run.json, says its
