@@ -3,6 +3,10 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"syscall"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
@@ -27,7 +31,45 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+// usagef formats a usage error. An error among a that names a path where
+// no file is is shown as shownPathError shows it: every flag that takes a
+// file, and every record, is refused through here.
+func usagef(format string, a ...any) error {
+	a = slices.Clone(a) // the caller's, when it passed a slice
+	for i, v := range a {
+		if err, ok := v.(error); ok {
+			a[i] = shownPathError(err)
+		}
+	}
+	return &usageError{fmt.Sprintf(format, a...)}
+}
+
+// shownPathError returns err, an error of opening or statting a path, with
+// the path as shownArg shows it when no file is there (a URL given where a
+// file is wanted: "open https://u:pass@host: no such file or directory"),
+// so that a password in it does not reach stderr, which cron mails on.
+// Any other error, and one of a path that is there (its name is the
+// user's file's, and the message is about that file), is err.
+func shownPathError(err error) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		return err
+	}
+	p := shownArg(pe.Path)
+	if p == pe.Path {
+		return err
+	}
+	return &shownError{strings.ReplaceAll(err.Error(), pe.Path, p), err}
+}
+
+// shownError is an error with the message a user may be shown.
+type shownError struct {
+	msg string
+	err error
+}
+
+func (e *shownError) Error() string { return e.msg }
+func (e *shownError) Unwrap() error { return e.err }
 
 // errIncomplete and errFindings end a run that worked but must say so in its
 // exit code; the reports are written before they are returned. Everything
@@ -82,7 +124,9 @@ func exitFor(err error, con *console) exitCode {
 		con.errorf("%v\n%s", err, hint)
 		return exitUsage
 	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, outdir.ErrNotDir), errors.Is(err, outdir.ErrNotDemo):
-		con.errorf("%v", err)
+		// A ConfigError's file is the AWS configuration's (AWS_CA_BUNDLE,
+		// AWS_CONFIG_FILE), named as usagef names a flag's.
+		con.errorf("%v", shownPathError(err))
 		return exitUsage
 	case errors.As(err, &fe):
 		con.errorf("--resume: %v\nresume with the same lists, --region, --profile and --shard as the run it continues, or choose another --out", err)
