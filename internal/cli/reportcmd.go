@@ -269,7 +269,13 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stdout, p)
 	}
 	var deliverErr error
-	if deliverable(renderErr) && (rs.Len() > 0 || empty) {
+	switch {
+	case rs.Len() == 0 && !empty:
+	case !deliverable(renderErr):
+		// As a run's: what is not delivered is told, with the command
+		// that delivers it once rendered again.
+		o.notDelivered(info, stderr)
+	default:
 		conn := func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }
 		deliverErr = o.deliver(ctx, rs, info, append([]string{recordPath}, written...), conn, stderr)
 	}
