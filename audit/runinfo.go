@@ -749,9 +749,11 @@ func (e *ForeignError) add(k Key) {
 // speaks only of what is certain, so that no run.json of a record cut
 // short, resumed, merged or split is refused:
 //   - the record holds more instances than ri's Targets, when they are
-//     known (a merge of a record without run.json does not know them), and
-//     unless some of its results name no account and others one (the same
-//     instances may be there once each way);
+//     known (a merge of a record without run.json does not know them), ri
+//     is of one run of one attempt and one part (not a merge, whose parts
+//     of one scope are kept once), and unless some of its results name no
+//     account and others one (the same instances may be there once each
+//     way);
 //   - the record names an account that ri names neither as the caller's
 //     nor among its Sites, when ri is of a run of one attempt that names
 //     its parts and sites: a resume's sites are its last attempt's alone,
@@ -761,7 +763,12 @@ func (e *ForeignError) add(k Key) {
 // run.json) is the caller's to tell apart.
 func (ri RunInfo) Mismatch(in Input) string {
 	mixed := in.Accountless && len(in.Accounts) > 0
-	if ri.Targets > 0 && in.Instances > ri.Targets && !mixed {
+	// A merge's targets are not its record's to count: parts of one
+	// scope (two discoveries of it, split groups' stand-ins) are kept
+	// once, with the targets of one of them.
+	merged := ri.Rendered != nil && ri.Rendered.Inputs > 1
+	if ri.Targets > 0 && in.Instances > ri.Targets && !mixed &&
+		len(ri.Attempts) == 1 && ri.Resumed == 0 && len(ri.Parts) == 1 && !merged {
 		return fmt.Sprintf("the record holds %d instances, and its %s %d targets", in.Instances, RunFile, ri.Targets)
 	}
 	if len(ri.Attempts) != 1 || ri.Resumed > 0 || len(ri.Parts) == 0 || len(ri.Sites) == 0 {

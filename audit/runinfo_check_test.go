@@ -88,6 +88,16 @@ func testRunInfoMismatch(t *testing.T) {
 	unknownTargets := run(0, acct, acct)
 	old := run(5, other)
 	old.Attempts = nil
+	// A merge of two discoveries of one scope keeps one part, and the
+	// first run's targets: fewer than the instances of both.
+	discoveries := run(2, acct, acct)
+	discoveries.Attempts = append(discoveries.Attempts, start.Add(time.Hour))
+	discoveries.Rendered = &audit.Rendering{Inputs: 2}
+	// Split groups merged, and that merge merged with another group: the
+	// groups' stand-in parts collide, and one is dropped with its targets.
+	groups := run(2, acct, acct)
+	groups.Parts = []audit.Part{{Fleet: "run-0", List: "run-0", Targets: 1}, {Fleet: "run-1", List: "run-1", Targets: 1}}
+	groups.Rendered = &audit.Rendering{Inputs: 2}
 
 	ids := []string{"i-0123456789abcdef0", "i-0123456789abcdef1", "i-0123456789abcdef2", "i-0123456789abcdef3"}
 	rows := func(account string, n int) []audit.Result {
@@ -116,6 +126,8 @@ func testRunInfoMismatch(t *testing.T) {
 		{"resumed: its sites are the last attempt's", resumed, rows(acct, 2), ""},
 		{"a split group's: its sites are those that failed", group, rows(acct, 2), ""},
 		{"from before attempts were kept", old, rows(acct, 2), ""},
+		{"a merge of two discoveries of one scope", discoveries, rows(acct, 4), ""},
+		{"a merge of merged split groups", groups, rows(acct, 4), ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), audit.ResultsFile)
