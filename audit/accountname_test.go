@@ -24,6 +24,14 @@ func TestValidAccountName(t *testing.T) {
 		{"Sta\u200bging", "format character (U+200B)"},
 		{"\ufeffProd", "format character (U+FEFF)"},
 		{"Pr\xfcfung", "not UTF-8"},
+		// Joiners that a script or an emoji needs, between two of its
+		// characters, are its spelling; between Latin letters, or at an
+		// end, they hide a second name.
+		{"تیم‌فروش", ""},
+		{"Prod 👨‍💻", ""},
+		{"Stag‍ing", "format character (U+200D)"},
+		{"Staging‌", "format character (U+200C)"},
+		{"‍💻", "format character (U+200D)"},
 	}
 	for _, tt := range tests {
 		got := audit.ValidAccountName(tt.name)

@@ -214,7 +214,7 @@ func ValidAccountName(name string) string {
 	if !utf8.ValidString(name) {
 		return "not UTF-8"
 	}
-	for _, r := range name {
+	for i, r := range name {
 		switch {
 		case r == 0:
 			return "contains a NUL byte (binary data?)"
@@ -222,11 +222,29 @@ func ValidAccountName(name string) string {
 			return fmt.Sprintf("contains a control character (%U)", r)
 		case r != ' ' && unicode.IsSpace(r):
 			return fmt.Sprintf("contains a Unicode space (%U): use a plain space", r)
-		case unicode.Is(unicode.Cf, r):
+		case unicode.Is(unicode.Cf, r) && !joins(name, i, r):
 			return fmt.Sprintf("contains a format character (%U), unseen where the name is shown", r)
 		}
 	}
 	return ""
+}
+
+// joins reports whether the zero-width joiner or non-joiner r at name[i]
+// is a script's or an emoji's spelling: between two characters past
+// ASCII that are no spaces or format characters (Persian writes a
+// non-joiner inside words, an emoji sequence joins its emoji). Between
+// Latin letters, or at an end, it would hide a second name in one that
+// reads the same.
+func joins(name string, i int, r rune) bool {
+	if r != '\u200c' && r != '\u200d' {
+		return false
+	}
+	before, _ := utf8.DecodeLastRuneInString(name[:i])
+	after, _ := utf8.DecodeRuneInString(name[i+utf8.RuneLen(r):])
+	spelt := func(c rune) bool {
+		return c > unicode.MaxASCII && c != utf8.RuneError && !unicode.IsSpace(c) && !unicode.Is(unicode.Cf, c)
+	}
+	return spelt(before) && spelt(after)
 }
 
 // packedID is a valid instance ID in ten bytes with no pointer: its kind
