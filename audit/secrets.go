@@ -16,12 +16,16 @@ import (
 
 // Secrets are the secret values of one run: the access key ID, secret
 // access key and session token of every set of credentials it obtained
-// (renewed and assumed ones too), an external ID, the MFA codes entered.
+// (renewed and assumed ones too), an external ID.
 // Redact takes them out of text that came from outside (an endpoint, or
 // something posing as one, may echo the request's headers in its error
 // message) before that text is recorded, logged, rendered or mailed: each
 // becomes "***", as deliver's SMTP does with its password. A value shorter
-// than minSecret is not kept: it would eat ordinary words.
+// than minSecret is not kept: it would eat ordinary words, account IDs and
+// numbers (an external ID that is an account's ID or a word, as the
+// records of a run with --external-id 123456789012 read "account ***"),
+// and AWS's keys, tokens and key IDs are all longer. An MFA code (six
+// digits, spent once used) is not kept for the same reason.
 //
 // A Secrets is safe for concurrent use: credentials renewed in one
 // goroutine are added while others redact. Adding values it holds already
@@ -39,7 +43,7 @@ type secretSet struct {
 }
 
 // minSecret is the shortest value that Secrets keeps.
-const minSecret = 4
+const minSecret = 16
 
 // redactedText is what a secret becomes.
 const redactedText = "***"

@@ -128,8 +128,9 @@ type Conn struct {
 // Secrets returns the secrets the Conn has seen so far, and goes on
 // adding to: the access key ID, secret key and session token of each set
 // of credentials obtained (the run's own, renewed, and the roles'), the
-// external IDs (Roles.ExternalID, a profile's external_id), the MFA codes
-// entered and web identity tokens read. Every client made from Config
+// external IDs (Roles.ExternalID, a profile's external_id) and web
+// identity tokens read; of those, the values of at least 16 characters
+// (see audit.Secrets). Every client made from Config
 // redacts them from the errors of its calls (see audit.Secrets.Wrap), and
 // a *audit.CredentialsError holds STS's words redacted.
 func (c *Conn) Secrets() *audit.Secrets { return c.secrets }
@@ -226,7 +227,6 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 					if err != nil {
 						return "", &mfaError{serial: serial, err: err}
 					}
-					secrets.Add(code)
 					return code, nil
 				}
 			}

@@ -78,7 +78,7 @@ func TestRoleRefusalEchoRedacted(t *testing.T) {
 		keyID  = "ASIAROLEECHOECHO0001"
 		secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiRoleEchoKey1"
 		token  = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+role/echo+token=="
-		extID  = "ext/Secret+4242"
+		extID  = "ext/Secret+4242-0001"
 	)
 	c, err := Load(context.Background(), Settings{
 		Region: "us-east-1", EndpointURL: echoingSTS(t), MaxAttempts: 1,
@@ -114,9 +114,11 @@ func TestRoleRefusalEchoRedacted(t *testing.T) {
 }
 
 // TestMFARefusalEchoRedacted: STS's refusal of a role_arn profile's
-// AssumeRole, when it repeated the request, put the MFA code entered
-// (TokenCode) and the source profile's access key ID into the run's fatal
-// error. They are redacted.
+// AssumeRole, when it repeated the request, put the source profile's
+// access key ID and the profile's external_id into the run's fatal error.
+// They are redacted. The MFA code entered (TokenCode) is not: six digits
+// that are spent once used, and would eat the same digits in an account's
+// ID.
 func TestMFARefusalEchoRedacted(t *testing.T) {
 	const (
 		code    = "918273"
@@ -134,10 +136,10 @@ func TestMFARefusalEchoRedacted(t *testing.T) {
 	}
 	err = c.CheckCredentials(context.Background())
 	var ce *audit.CredentialsError
-	if !errors.As(err, &ce) || !strings.Contains(ce.Message, "TokenCode=***") {
-		t.Fatalf("CheckCredentials = %v, want STS's refusal, with the code it repeated redacted", err)
+	if !errors.As(err, &ce) || !strings.Contains(ce.Message, "TokenCode="+code) || !strings.Contains(ce.Message, "ExternalId=***") {
+		t.Fatalf("CheckCredentials = %v, want STS's refusal, with the external ID it repeated redacted and the code as it was", err)
 	}
-	holdsNone(t, "the credentials' error", err.Error(), code, keyID, "profile-ext-id-77")
+	holdsNone(t, "the credentials' error", err.Error(), keyID, "profile-ext-id-77")
 }
 
 // TestSSORefusalEchoRedacted: IAM Identity Center's refusal, which is
