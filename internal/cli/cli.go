@@ -182,20 +182,32 @@ func isSecretFlag(name string) bool {
 // shownArg returns arg, a command-line argument refused whole, as a message
 // may quote it: a flag with =VALUE by its name alone when the flag is a
 // secret one (isSecretFlag), as the message of a mistyped flag names it;
-// any other value, or an argument that is no flag, as awsconn.RedactURL
-// shows it, without a URL's login, query or fragment. A password in a URL
+// any other value, or an argument that is no flag, as shownURL shows it,
+// without a URL's login, query or fragment. A password in a URL
 // must not reach stderr, which cron mails on.
 func shownArg(arg string) string {
 	if rest, ok := strings.CutPrefix(arg, "-"); ok {
 		if name, value, ok := strings.Cut(strings.TrimPrefix(rest, "-"), "="); ok {
-			named := awsconn.RedactURL(arg[:len(arg)-len(value)-1])
+			named := shownURL(arg[:len(arg)-len(value)-1])
 			if isSecretFlag(name) {
 				return named
 			}
-			return named + "=" + awsconn.RedactURL(value)
+			return named + "=" + shownURL(value)
 		}
 	}
-	return awsconn.RedactURL(arg)
+	return shownURL(arg)
+}
+
+// shownURL is s as RedactURL shows it when s may be a URL or a login
+// (a "://", or a ':' before an '@': u:pass@host), else s as it is: an
+// '@' or a '?' of ordinary text (me@example.com, ops@7d, why?) is no
+// login and no query.
+func shownURL(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	if strings.Contains(s, "://") || at > 0 && strings.Contains(s[:at], ":") {
+		return awsconn.RedactURL(s)
+	}
+	return s
 }
 
 // newFlagSet returns a FlagSet that reports errors instead of exiting and
@@ -257,7 +269,7 @@ func parseFlags(fs *flagSet, args []string) error {
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 		// flag names the flag without its =VALUE; a name may still be a
 		// URL given with a dash (-https://user:password@host).
-		shown := awsconn.RedactURL(name)
+		shown := shownURL(name)
 		if s := closest(name, names); s != "" {
 			return usagef("unknown flag --%s (did you mean --%s?)", shown, s)
 		}
@@ -425,7 +437,7 @@ func (e *valueError) Error() string {
 	if isSecretFlag(e.flag) {
 		return fmt.Sprintf("invalid value for --%s: %s", e.flag, e.want)
 	}
-	return fmt.Sprintf("invalid value %q for --%s: %s", awsconn.RedactURL(e.value), e.flag, e.want)
+	return fmt.Sprintf("invalid value %q for --%s: %s", shownURL(e.value), e.flag, e.want)
 }
 
 func (e *valueError) Unwrap() error { return e.err }

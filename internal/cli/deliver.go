@@ -1756,7 +1756,7 @@ func mailDir(path string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		// Not a directory at all, and maybe a URL given in its place: a
 		// password in it is not repeated.
-		return usagef("mail: %s: no such directory: name the --out directory of a run or a report", shownPath(awsconn.RedactURL(path)))
+		return usagef("mail: %s: no such directory: name the --out directory of a run or a report", shownPath(shownURL(path)))
 	case err != nil:
 		return usagef("mail: %v", err)
 	case st.IsDir():
