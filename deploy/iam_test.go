@@ -50,8 +50,10 @@ var impliedActions = map[string][]string{
 
 // noPermission are the operations IAM does not gate: who may call
 // AssumeRoleWithWebIdentity (the credential chain's, for AWS_ROLE_ARN) is
-// the role's trust policy's to say, and the call is unsigned.
-var noPermission = []string{"sts:GetCallerIdentity", "sts:AssumeRoleWithWebIdentity"}
+// the role's trust policy's to say, and the call is unsigned; so is IAM
+// Identity Center's GetRoleCredentials (the credential chain's, for an
+// sso_ profile), which its access token authorizes.
+var noPermission = []string{"sts:GetCallerIdentity", "sts:AssumeRoleWithWebIdentity", "sso:GetRoleCredentials"}
 
 // conditionKeys are the condition keys that the docs name as an action
 // is named (service:Name), which are not actions.
