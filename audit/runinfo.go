@@ -750,10 +750,10 @@ func (e *ForeignError) add(k Key) {
 // short, resumed, merged or split is refused:
 //   - the record holds more instances than ri's Targets, when they are
 //     known (a merge of a record without run.json does not know them), ri
-//     is of one run of one attempt and one part (not a merge, whose parts
-//     of one scope are kept once), and unless some of its results name no
-//     account and others one (the same instances may be there once each
-//     way);
+//     is of one run of one attempt and one part (not a merge of runs,
+//     whose parts of one scope are kept once), and unless some of its
+//     results name no account and others one (the same instances may be
+//     there once each way);
 //   - the record names an account that ri names neither as the caller's
 //     nor among its Sites, when ri is of a run of one attempt that names
 //     its parts and sites: a resume's sites are its last attempt's alone,
@@ -763,12 +763,14 @@ func (e *ForeignError) add(k Key) {
 // run.json) is the caller's to tell apart.
 func (ri RunInfo) Mismatch(in Input) string {
 	mixed := in.Accountless && len(in.Accounts) > 0
-	// A merge's targets are not its record's to count: parts of one
-	// scope (two discoveries of it, split groups' stand-ins) are kept
-	// once, with the targets of one of them.
-	merged := ri.Rendered != nil && ri.Rendered.Inputs > 1
+	// A merge's targets are not its record's to count where it merged
+	// runs: parts of one scope (two discoveries of it, at two starts;
+	// split groups' stand-ins, one a group) are kept once, with the
+	// targets of one of them. One part and one start are one run's, a
+	// merge of its copies included: its targets are exact. (A rendering
+	// in place counts one input, so Rendered cannot tell a merge.)
 	if ri.Targets > 0 && in.Instances > ri.Targets && !mixed &&
-		len(ri.Attempts) == 1 && ri.Resumed == 0 && len(ri.Parts) == 1 && !merged {
+		len(ri.Attempts) == 1 && ri.Resumed == 0 && len(ri.Parts) == 1 {
 		return fmt.Sprintf("the record holds %d instances, and its %s %d targets", in.Instances, RunFile, ri.Targets)
 	}
 	if len(ri.Attempts) != 1 || ri.Resumed > 0 || len(ri.Parts) == 0 || len(ri.Sites) == 0 {

@@ -98,6 +98,11 @@ func testRunInfoMismatch(t *testing.T) {
 	groups := run(2, acct, acct)
 	groups.Parts = []audit.Part{{Fleet: "run-0", List: "run-0", Targets: 1}, {Fleet: "run-1", List: "run-1", Targets: 1}}
 	groups.Rendered = &audit.Rendering{Inputs: 2}
+	// A merge of copies of one run (one part, one attempt) is that run:
+	// its targets are exact, however often it was rendered again in
+	// place (which counts one input).
+	copies := run(3, acct, acct)
+	copies.Rendered = &audit.Rendering{Inputs: 2}
 
 	ids := []string{"i-0123456789abcdef0", "i-0123456789abcdef1", "i-0123456789abcdef2", "i-0123456789abcdef3"}
 	rows := func(account string, n int) []audit.Result {
@@ -128,6 +133,7 @@ func testRunInfoMismatch(t *testing.T) {
 		{"from before attempts were kept", old, rows(acct, 2), ""},
 		{"a merge of two discoveries of one scope", discoveries, rows(acct, 4), ""},
 		{"a merge of merged split groups", groups, rows(acct, 4), ""},
+		{"a merge of copies of one run", copies, rows(acct, 4), "holds 4 instances, and its run.json 3 targets"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), audit.ResultsFile)
