@@ -201,13 +201,31 @@ func shownArg(arg string) string {
 // shownURL is s as RedactURL shows it when s may be a URL or a login
 // (a "://", or a ':' before an '@': u:pass@host), else s as it is: an
 // '@' or a '?' of ordinary text (me@example.com, ops@7d, why?) is no
-// login and no query.
+// login and no query, and a path (/..., ./..., ~/..., C:\...) with no
+// "://" is no URL, however its names spell ("2026-12-03T10:00@prod").
 func shownURL(s string) string {
-	at := strings.LastIndexByte(s, '@')
-	if strings.Contains(s, "://") || at > 0 && strings.Contains(s[:at], ":") {
+	if strings.Contains(s, "://") {
+		return awsconn.RedactURL(s)
+	}
+	if isPath(s) {
+		return s
+	}
+	if at := strings.LastIndexByte(s, '@'); at > 0 && strings.Contains(s[:at], ":") {
 		return awsconn.RedactURL(s)
 	}
 	return s
+}
+
+// isPath reports whether s reads as a file's path rather than a URL or a
+// login: it starts at the root, at the working or home directory, or at a
+// drive (C:\, C:/).
+func isPath(s string) bool {
+	for _, p := range []string{"/", "./", "../", "~/", `.\`, `..\`} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return len(s) >= 3 && (s[0]|0x20) >= 'a' && (s[0]|0x20) <= 'z' && s[1] == ':' && (s[2] == '\\' || s[2] == '/')
 }
 
 // newFlagSet returns a FlagSet that reports errors instead of exiting and

@@ -58,3 +58,32 @@ func TestMissingPathShownWithoutPassword(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingPathShownAsGiven: a path that is not there, whose name holds
+// a ':' before an '@' (a directory named by its time, a Windows path), was
+// shown from its '@' on ("open ***@prod/results.jsonl"), as if it were a
+// URL's login: the user could not tell which path was missing. A path is
+// shown as it is; only what may be a URL loses its login.
+func TestMissingPathShownAsGiven(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	t.Setenv("AWS_REGION", "us-east-1")
+	dir := t.TempDir()
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	for _, path := range []string{
+		filepath.Join(dir, "a:b@c", "ids.txt"),
+		filepath.Join(dir, "2026-12-03T10:00@prod", "results.jsonl"),
+		`C:\Users\bob@corp\ids.txt`,
+		"./x:y@z/ids.txt",
+	} {
+		for _, args := range [][]string{
+			{"run", "--instances", path},
+			{"run", "--instances", ids, "--baseline", path},
+			{"report", path},
+		} {
+			got := runCLI(t, "", append(args, "--out", filepath.Join(t.TempDir(), "out"))...)
+			if got.code != int(exitUsage) || !strings.Contains(got.stderr, path) {
+				t.Errorf("auditor %s: exit %d, want 2 naming %s as it is\n%s", strings.Join(args, " "), got.code, path, got.stderr)
+			}
+		}
+	}
+}
