@@ -22,14 +22,7 @@ import (
 // and a run.json that could not be written either, or a format's second
 // file, came on a line without the "auditor:" of every other error line.
 func TestRenderingOnAFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("filling a disk needs a small tmpfs, and mounting one needs root (CI runs as root)")
-	}
-	disk := t.TempDir()
-	if err := syscall.Mount("tmpfs", disk, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("mounting a tmpfs: %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(disk, 0) })
+	disk := smallDisk(t)
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(true), ssmsim.Options{})
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\ni-0000000000000dead\n")
@@ -75,6 +68,22 @@ func TestRenderingOnAFullDisk(t *testing.T) {
 	if !strings.Contains(got.stderr, shellQuote(out)) || !strings.Contains(got.stderr, "auditor report ") {
 		t.Errorf("--log-format json: no command to render again:\n%s", got.stderr)
 	}
+}
+
+// smallDisk returns a directory on a file system of its own, a tmpfs of
+// 1 MiB, unmounted when the test ends. Mounting one needs root (CI runs as
+// root): without it, the test is skipped, and says why.
+func smallDisk(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("filling a disk needs a small tmpfs, and mounting one needs root (CI runs as root)")
+	}
+	disk := t.TempDir()
+	if err := syscall.Mount("tmpfs", disk, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("mounting a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(disk, 0) })
+	return disk
 }
 
 // fill writes to a file in dir until its file system is full.

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -21,14 +20,7 @@ import (
 // auditor report that renders them; once they are rendered again it is
 // mailed, with the workbook and the error codes.
 func TestMailAfterRenderingOnAFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("filling a disk needs a small tmpfs, and mounting one needs root (CI runs as root)")
-	}
-	disk := t.TempDir()
-	if err := syscall.Mount("tmpfs", disk, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("mounting a tmpfs: %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(disk, 0) })
+	disk := smallDisk(t)
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(true), ssmsim.Options{})
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\ni-0000000000000dead\n")
