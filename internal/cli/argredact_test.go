@@ -33,6 +33,10 @@ func TestRefusedArgumentHidesSecrets(t *testing.T) {
 		{"a URL given as a flag's name", []string{"run", "--instances", ids, "-https://u:pxpass@host"}, `unknown flag --https://***@host`},
 		{"mail's directory", []string{"mail", "https://u:pxpass@host", "--to", "ops@example.com"}, `mail: https://***@host: no such directory`},
 		{"an argument that is no URL kept", []string{"run", "--instances", ids, "extra.txt"}, `run: unexpected argument "extra.txt"`},
+		// A URL without its scheme, and a one-letter user whose password
+		// begins with a slash, read as no path.
+		{"a URL without its scheme", []string{"//u:pxpass@host/x"}, `unknown command "***@host/x"`},
+		{"a login like a drive", []string{"run", "--instances", ids, "x:/pxpass@host"}, `run: unexpected argument "***@host"`},
 		// An '@' or a '?' of ordinary text is no login and no query.
 		{"an address kept", []string{"me@example.com"}, `unknown command "me@example.com"`},
 		{"a value with an @ kept", []string{"run", "--instances", ids, "--stale-after=ops@7d"}, `invalid value "ops@7d" for --stale-after`},

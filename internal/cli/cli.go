@@ -217,15 +217,19 @@ func shownURL(s string) string {
 }
 
 // isPath reports whether s reads as a file's path rather than a URL or a
-// login: it starts at the root, at the working or home directory, or at a
-// drive (C:\, C:/).
+// login: it starts at the root (one '/': "//u:pass@host" is a URL without
+// its scheme), at the working or home directory, or at a drive and a
+// backslash (C:\; "x:/pass@host" is a login).
 func isPath(s string) bool {
-	for _, p := range []string{"/", "./", "../", "~/", `.\`, `..\`} {
+	if strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") {
+		return true
+	}
+	for _, p := range []string{"./", "../", "~/", `.\`, `..\`} {
 		if strings.HasPrefix(s, p) {
 			return true
 		}
 	}
-	return len(s) >= 3 && (s[0]|0x20) >= 'a' && (s[0]|0x20) <= 'z' && s[1] == ':' && (s[2] == '\\' || s[2] == '/')
+	return len(s) >= 3 && (s[0]|0x20) >= 'a' && (s[0]|0x20) <= 'z' && s[1] == ':' && s[2] == '\\'
 }
 
 // newFlagSet returns a FlagSet that reports errors instead of exiting and
