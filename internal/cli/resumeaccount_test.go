@@ -51,27 +51,7 @@ func TestResumeOfARecordOfNoKnownAccount(t *testing.T) {
 	// The first attempt, killed before its run.json: its first results,
 	// audited with the member account's keys and STS out of reach, name
 	// no account.
-	record := func() string {
-		out := filepath.Join(t.TempDir(), "run")
-		if err := os.MkdirAll(out, 0o777); err != nil {
-			t.Fatal(err)
-		}
-		w, err := audit.CreateRecord(filepath.Join(out, audit.ResultsFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, id := range listed[:3] {
-			r := audit.Result{Region: "us-east-1", InstanceID: id, Source: ids + ":" + strconv.Itoa(i+1),
-				AuditedAt: time.Now().UTC(), Outcome: audit.OutcomeNoAssociations}
-			if err := w.Write(r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	record := func() string { return killedRecord(t, "", ids, listed[:3], audit.OutcomeNoAssociations) }
 	args := func(out string) []string {
 		return []string{"run", "--resume", "--instances", ids, "--region", "us-east-1", "--out", out, "--quiet", "--fail-on", "none"}
 	}
@@ -197,4 +177,30 @@ func TestResumeKeepsTheRecordsAccountConvention(t *testing.T) {
 	if _, ok := accounts[ri.Caller]; !ok {
 		t.Errorf("run.json's caller_account %q, the record's rows name %v", ri.Caller, accounts)
 	}
+}
+
+// killedRecord returns the --out of a first attempt killed before its
+// run.json: a record of the first instances of the list ids, each with
+// outcome, in account ("" for a record that names none) and us-east-1.
+func killedRecord(t *testing.T, account, ids string, instances []string, outcome audit.Outcome) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "run")
+	if err := os.MkdirAll(out, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	w, err := audit.CreateRecord(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range instances {
+		r := audit.Result{AccountID: account, Region: "us-east-1", InstanceID: id, Source: ids + ":" + strconv.Itoa(i+1),
+			AuditedAt: time.Now().UTC(), Outcome: outcome}
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

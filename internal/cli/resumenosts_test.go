@@ -5,10 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -183,27 +181,7 @@ func TestResumeOfANamedRecordWithSTSOutOfReach(t *testing.T) {
 	ids := writeFile(t, "ids.txt", strings.Join(managed, "\n")+"\n")
 	// The first attempt, killed before its run.json: it learnt the
 	// member account, and its results name it.
-	record := func(outcome audit.Outcome) string {
-		out := filepath.Join(t.TempDir(), "run")
-		if err := os.MkdirAll(out, 0o777); err != nil {
-			t.Fatal(err)
-		}
-		w, err := audit.CreateRecord(filepath.Join(out, audit.ResultsFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, id := range managed[:3] {
-			r := audit.Result{AccountID: member, Region: "us-east-1", InstanceID: id, Source: ids + ":" + strconv.Itoa(i+1),
-				AuditedAt: time.Now().UTC(), Outcome: outcome}
-			if err := w.Write(r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	record := func(outcome audit.Outcome) string { return killedRecord(t, member, ids, managed[:3], outcome) }
 	args := func(out string) []string {
 		return []string{"run", "--resume", "--instances", ids, "--region", "us-east-1", "--out", out, "--quiet", "--fail-on", "none"}
 	}
