@@ -19,7 +19,6 @@ import (
 
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/extsort"
-	"github.com/auditor-dev/auditor/internal/nowait"
 )
 
 // File names inside an output directory.
@@ -999,37 +998,11 @@ type Stats struct {
 // no reader takes it for a run's and nothing writes it back as this
 // schema; a file that is not there wraps fs.ErrNotExist.
 func ReadRunInfo(path string) (RunInfo, error) {
-	// A FIFO at path (or a link to one) would hold the open until a
-	// writer came, where no signal ends it: it is opened without
-	// waiting, and refused as no regular file.
-	f, err := nowait.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return RunInfo{}, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return RunInfo{}, err
-	}
-	if !st.Mode().IsRegular() {
-		return RunInfo{}, &RunInfoError{Path: path, Problem: fmt.Sprintf("not a regular file (%s): not a run.json of the auditor", FileKind(st.Mode()))}
-	}
-	return ReadRunInfoFrom(f, path)
-}
-
-// FileKind names what a file that is not a regular one is.
-func FileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a pipe"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
+	return decodeRunInfo(path, b)
 }
 
 // ReadRunInfoFrom is ReadRunInfo of a run.json already open, f, named path

@@ -23,7 +23,6 @@ import (
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/internal/extsort"
-	"github.com/auditor-dev/auditor/internal/nowait"
 	"github.com/auditor-dev/auditor/internal/outdir"
 	"github.com/auditor-dev/auditor/internal/owner"
 	"github.com/auditor-dev/auditor/report"
@@ -339,7 +338,7 @@ func distinctInputs(paths []string) ([]string, error) {
 			return nil, usagef("report: %s is a directory: name its %s", p, audit.ResultsFile)
 		}
 		if !st.Mode().IsRegular() {
-			return nil, usagef("report: RECORD must be a regular file: %s is %s, which cannot be read more than once; save it to a file and name that", p, audit.FileKind(st.Mode()))
+			return nil, usagef("report: RECORD must be a regular file: %s is %s, which cannot be read more than once; save it to a file and name that", p, fileKind(st.Mode()))
 		}
 		dup := false
 		for _, s := range seen {
@@ -449,6 +448,19 @@ func inputsInUse(paths []string, held *outdir.Dir, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// fileKind names what a file that is not a regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 // readRunFiles reads the run.json beside each record: runs[i] is that of
@@ -781,7 +793,7 @@ func keepInputsJudgement(c *command, paths []string, stderr io.Writer) {
 // checked is the file read, opened once, with no time between for the
 // path to be made to name another.
 func ownRunInfo(path string) (audit.RunInfo, bool) {
-	f, err := nowait.Open(path)
+	f, err := openNoWait(path)
 	if err != nil {
 		return audit.RunInfo{}, false
 	}
