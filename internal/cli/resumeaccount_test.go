@@ -63,17 +63,7 @@ func TestResumeOfARecordOfNoKnownAccount(t *testing.T) {
 		if got.code != int(exitUsage) || !strings.Contains(got.stderr, org.Management()) || !strings.Contains(got.stderr, managed[0]) {
 			t.Errorf("exit %d, want 2 naming account %s and instance %s\n%s", got.code, org.Management(), managed[0], got.stderr)
 		}
-		if n := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus] - before; n > 3 {
-			t.Errorf("%d SSM calls before the refusal, want the 3 that tell at most", n)
-		}
-		rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rs.Close()
-		if rs.Len() != 3 {
-			t.Errorf("the record holds %d results after the refusal, want the 3 it had", rs.Len())
-		}
+		refusedAsItWas(t, srv, before, out)
 	})
 	t.Run("its own account's credentials", func(t *testing.T) {
 		t.Setenv("AWS_ACCESS_KEY_ID", ownKey)
@@ -203,4 +193,23 @@ func killedRecord(t *testing.T, account, ids string, instances []string, outcome
 		t.Fatal(err)
 	}
 	return out
+}
+
+// refusedAsItWas fails the test unless the resume refused in out asked
+// SSM about at most the 3 instances that tell whose the record is (calls
+// counted by srv since before) and left the record's 3 results as they
+// were.
+func refusedAsItWas(t *testing.T, srv *ssmsim.Server, before int64, out string) {
+	t.Helper()
+	if n := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus] - before; n > 3 {
+		t.Errorf("%d SSM calls before the refusal, want the 3 that tell at most", n)
+	}
+	rs, err := audit.OpenRecords(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	if rs.Len() != 3 {
+		t.Errorf("the record holds %d results after the refusal, want the 3 it had", rs.Len())
+	}
 }
