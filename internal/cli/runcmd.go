@@ -729,6 +729,18 @@ func (j *job) soleAccount() string {
 	return ""
 }
 
+// pastDeadline reports whether ctx's deadline has come, even if its timer
+// has not yet fired: the MFA prompt waits on a context of its own with the
+// same --timeout deadline, and its timer may fire and return first, so
+// that ctx.Err() is still nil when the failure is judged.
+func pastDeadline(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
 // discoveryPrefix begins the part of a discovery run: its scope.
 const discoveryPrefix = audit.DiscoveryPrefix
 
@@ -752,7 +764,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		switch {
 		case ctx.Err() != nil:
 			return errInterrupted
-		case early.Err() != nil:
+		case pastDeadline(early):
 			return stoppedEarly("checking the credentials")
 		}
 		return err // a *audit.CredentialsError: fatal, and says so itself
@@ -762,7 +774,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	start := o.now() // the fetch begins with discovery
 	failedSites, err := j.orgTargets(early, session, stderr)
 	if err != nil {
-		if ctx.Err() == nil && early.Err() != nil {
+		if ctx.Err() == nil && pastDeadline(early) {
 			return stoppedEarly("finding the accounts and regions to audit")
 		}
 		return err
