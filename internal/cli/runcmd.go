@@ -890,11 +890,13 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		info.Sites[i].AccountName = j.accountNames[info.Sites[i].AccountID]
 	}
 	info.EndedAt = o.now().UTC()
-	timedOut := runErr != nil && ctx.Err() == nil && runCtx.Err() != nil
+	// The deadline, not only runCtx's timer: a renewal's MFA prompt ends on
+	// a timer of its own at the same deadline (see pastDeadline).
+	timedOut := runErr != nil && ctx.Err() == nil && pastDeadline(runCtx)
 	if timedOut {
 		fmt.Fprintf(stderr, "auditor: stopped after --timeout %s\n", o.timeout)
 	}
-	interrupted := runErr != nil && runCtx.Err() != nil
+	interrupted := runErr != nil && pastDeadline(runCtx)
 	info.Interrupted = interrupted
 	var unreachable []*audit.UnreachableError
 	if runErr != nil && !interrupted {
