@@ -201,20 +201,21 @@ func ValidAccountID(account string) string {
 	return "want 12 digits"
 }
 
-// ValidAccountName returns "" when name can be an account's name, the
-// account_name label of its targets, otherwise a short reason that quotes
-// no part of name. A name is UTF-8 without a NUL, another control
-// character (an escape, a tab), a space other than U+0020 (a no-break
-// space, a line separator) or a format character (a bidi control such as
-// U+202E, a zero-width space): shown, these are unseen or change the text
-// around them, so that two names that read as one would be two labels and
-// two groups of a split. An empty name is valid: the account has none.
-// ValidAccountName does not trim.
-func ValidAccountName(name string) string {
-	if !utf8.ValidString(name) {
+// ValidLabel returns "" when s can be a label's name or value, otherwise a
+// short reason that quotes no part of s. A label is UTF-8 without a NUL,
+// another control character (an escape, a tab, a line break), a space
+// other than U+0020 (a no-break space, a line separator) or a format
+// character (a bidi control such as U+202E, a zero-width space), except a
+// zero-width joiner or non-joiner between two characters past ASCII (see
+// joins): shown, these are unseen or change the text around them, so that
+// two values that read as one would be two labels and two groups of a
+// split, and an escape would reach a terminal. An empty s is valid (a
+// label without a value). ValidLabel does not trim.
+func ValidLabel(s string) string {
+	if !utf8.ValidString(s) {
 		return "not UTF-8"
 	}
-	for i, r := range name {
+	for i, r := range s {
 		switch {
 		case r == 0:
 			return "contains a NUL byte (binary data?)"
@@ -222,12 +223,18 @@ func ValidAccountName(name string) string {
 			return fmt.Sprintf("contains a control character (%U)", r)
 		case r != ' ' && unicode.IsSpace(r):
 			return fmt.Sprintf("contains a Unicode space (%U): use a plain space", r)
-		case unicode.Is(unicode.Cf, r) && !joins(name, i, r):
-			return fmt.Sprintf("contains a format character (%U), unseen where the name is shown", r)
+		case unicode.Is(unicode.Cf, r) && !joins(s, i, r):
+			return fmt.Sprintf("contains a format character (%U), unseen where it is shown", r)
 		}
 	}
 	return ""
 }
+
+// ValidAccountName returns "" when name can be an account's name, otherwise
+// a short reason that quotes no part of name: an account's name is the
+// account_name label of its targets, and follows ValidLabel. An empty name
+// is valid: the account has none. ValidAccountName does not trim.
+func ValidAccountName(name string) string { return ValidLabel(name) }
 
 // joins reports whether the zero-width joiner or non-joiner r at name[i]
 // is a script's or an emoji's spelling: between two characters past

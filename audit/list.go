@@ -103,7 +103,9 @@ func listProblem(id, region, account string) string {
 // (12 digits; AccountId, "Account ID"...) set the target's Region and
 // AccountID; an empty cell means the run's default. Every other column is a
 // label: its trimmed name is added to LabelKeys and its trimmed value to the
-// target's Labels; both must be UTF-8 (see Errors). Columns with an empty
+// target's Labels; both must be text that reads as it is (ValidLabel; a
+// value may hold line breaks, each of its lines such text; see Errors).
+// Columns with an empty
 // name are ignored. Rows whose cells are all blank are skipped. In a CSV
 // list "#" is data, not a comment (comment lines may only precede the
 // header): a row "#ops-alerts,i-0123abcd" is a target like any other. Every
@@ -131,7 +133,10 @@ func listProblem(id, region, account string) string {
 // the end of the list (an unbalanced quote, which would swallow every row
 // after it), and a CSV column name or label value that is not UTF-8 (a list
 // saved as Latin-1, say: its names cannot be told apart once their bytes are
-// replaced, so that two owners would become one). Invalid UTF-8 in an
+// replaced, so that two owners would become one) or that ValidLabel
+// refuses (a terminal escape, a bidi control, a zero-width or a no-break
+// space: "bob" and "bob\u202e" would be two owners that read as one),
+// named by its column and quoted as Quote does. Invalid UTF-8 in an
 // instance ID, a region or an account_id makes an invalid line; in a comment
 // or a column without a name it is ignored.
 //
@@ -264,12 +269,9 @@ func listHeader(line []byte) (listColumns, bool, error) {
 	}
 	cols.n = len(names)
 	index := map[string]int{}
-	notUTF8 := -1 // the first column whose name is not UTF-8
+	bad, why := -1, "" // the first label column whose name cannot be a label's
 	for i, raw := range names {
 		name := strings.TrimSpace(raw)
-		if notUTF8 < 0 && !utf8.ValidString(name) {
-			notUTF8 = i
-		}
 		var slot *int
 		var canon string
 		switch listColumnName(name) {
@@ -296,6 +298,9 @@ func listHeader(line []byte) (listColumns, bool, error) {
 		if j, ok := index[name]; ok {
 			return cols, true, fmt.Errorf("two columns named %s in the header (columns %d and %d)", listQuote(name), j+1, i+1)
 		}
+		if p := listLabelProblem(name); p != "" && bad < 0 {
+			bad, why = i, p
+		}
 		index[name] = i
 		cols.labels = append(cols.labels, listLabel{i, name})
 	}
@@ -314,8 +319,8 @@ func listHeader(line []byte) (listColumns, bool, error) {
 	if cols.n > listMaxColumns {
 		return cols, true, fmt.Errorf("%d columns in the header, more than %d", cols.n, listMaxColumns)
 	}
-	if notUTF8 >= 0 {
-		return cols, true, fmt.Errorf("column %d %s: %s", notUTF8+1, listQuote(strings.TrimSpace(names[notUTF8])), listNotUTF8)
+	if bad >= 0 {
+		return cols, true, fmt.Errorf("column %d %s: %s", bad+1, listQuote(strings.TrimSpace(names[bad])), why)
 	}
 	return cols, true, nil
 }
@@ -454,7 +459,8 @@ func listCSVProblem(pe *csv.ParseError, offset int) string {
 
 // csvRow adds the target of one CSV row that starts on line of lr's list;
 // vals is a buffer for its label values, one per label column. The error is
-// a *ReadError for a label value that is not UTF-8, which refuses the list.
+// a *ReadError for a label value that is not UTF-8 or not one ValidLabel
+// allows, which refuses the list.
 func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, layout int, vals []string) error {
 	blank := true
 	for _, v := range rec {
@@ -485,8 +491,8 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, lay
 	}
 	for i, l := range cols.labels {
 		v := strings.TrimSpace(rec[l.col])
-		if !utf8.ValidString(v) {
-			return &ReadError{lr.name, line, fmt.Errorf("%s %s: %s", listName(l.name), listQuote(v), listNotUTF8)}
+		if p := listLabelProblem(v); p != "" {
+			return &ReadError{lr.name, line, fmt.Errorf("%s %s: %s", listName(l.name), listQuote(v), p)}
 		}
 		vals[i] = v
 	}
@@ -508,6 +514,23 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, lay
 	}
 	f.add(t, lr.name, line, layout, vals)
 	return nil
+}
+
+// listLabelProblem returns why v cannot be a label's name or value in a
+// list, or "": listNotUTF8, or ValidLabel's reason for one of its lines. A
+// quoted CSV field may hold line breaks (a CMDB's notes over several
+// lines), and they are the one control character a label of a list keeps:
+// a reader sees them, where an escape or a bidi control is not seen.
+func listLabelProblem(v string) string {
+	if !utf8.ValidString(v) {
+		return listNotUTF8
+	}
+	for line := range strings.SplitSeq(v, "\n") {
+		if p := ValidLabel(line); p != "" {
+			return p
+		}
+	}
+	return ""
 }
 
 func (f *Fleet) addLabelKey(name string) {

@@ -1306,8 +1306,13 @@ func FuzzTargets(f *testing.F) {
 			}
 			last = n
 			for k, v := range x.Labels {
-				if !slices.Contains(fl.LabelKeys, k) || !utf8.ValidString(v) {
+				if !slices.Contains(fl.LabelKeys, k) || !utf8.ValidString(v) || audit.ValidLabel(k) != "" {
 					t.Fatalf("target %+v has label %q=%q", x, k, v)
+				}
+				for line := range strings.SplitSeq(v, "\n") {
+					if p := audit.ValidLabel(line); p != "" {
+						t.Fatalf("target %+v has label %q=%q: %s", x, k, v, p)
+					}
 				}
 			}
 		}

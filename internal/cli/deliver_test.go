@@ -1656,24 +1656,42 @@ func TestSignalBeforeDeliveryNobodysGroup(t *testing.T) {
 
 // TestMailAddressWithFormatCharacters: net/mail takes an address that
 // holds a format character (U+202E RIGHT-TO-LEFT OVERRIDE, a zero-width
-// space), which reads as another address and is not it: an owner_email
-// cell "ops@example.com" followed by U+202E was mailed the group's report
-// and logged raw. It is refused, and the run says which row and which
-// label, the character escaped; the group's other addresses are mailed.
+// space), which reads as another address and is not it: an Email tag
+// "ops@example.com" followed by U+202E was mailed the group's report and
+// logged raw. It is refused, and the run says which instance, its line in
+// the list and which label, the character escaped; the group's other
+// addresses are mailed. So is one with a no-break space or a line
+// separator (U+2028, from a spreadsheet's cell). A tag is where such a value still comes from
+// (anyone who may tag an instance sets one); a list cell holding one is
+// refused with the list (TestOwnersUnseenCharacters).
 func TestMailAddressWithFormatCharacters(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{})
+	d := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	var ids strings.Builder
+	for i, tags := range []map[string]string{
+		{"Owner": "alice", "Email": "alice@example.com"},
+		{"Owner": "alice", "Email": "ops@example.com\u202e"},
+		{"Owner": "carol", "Email": "carol@exam\u200bple.com"},
+		{"Owner": "dave", "Email": "dave\u00a0@example.com"},
+		{"Owner": "erin", "Email": "erin@exa\u2028mple.com"},
+	} {
+		id := fmt.Sprintf("i-00000000000000%c01", 'a'+i)
+		ids.WriteString(id + "\n")
+		f.Add(ssmsim.Instance{InstanceID: id, Tags: tags, Associations: []ssmsim.Association{
+			{AssociationID: fmt.Sprintf("%08d-1111-1111-1111-111111111111", i), Name: "AWS-RunPatchBaseline", InstanceID: id, Status: "Success", DetailedStatus: "Success", ExecutionDate: d},
+		}})
+	}
+	url, _ := serve(t, f, ssmsim.Options{})
+	t.Setenv("AWS_ENDPOINT_URL_EC2", url)
 	ms := newMailSetup(t, smtptest.Options{})
-	list := writeFile(t, "fleet.csv", "instance_id,owner,owner_email\n"+
-		"i-00000000000000a01,alice,alice@example.com\n"+
-		"i-00000000000000b01,alice,ops@example.com\u202e\n"+
-		"i-00000000000000c01,carol,carol@exam\u200bple.com\n")
+	list := writeFile(t, "ids.txt", ids.String())
 	got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"),
-		"--split-by", "owner", "--mail-to-label", "owner_email", "--fail-on", "none"}, ms.args...)...)
+		"--tag-labels", "Owner,Email", "--split-by", "tag:Owner", "--mail-to-label", "tag:Email", "--fail-on", "none"}, ms.args...)...)
 	// carol's group, whose only address is refused, is not mailed: a
 	// failed delivery (exit 5), as any group whose values are all refused.
-	if got.code != 5 || !strings.Contains(got.stderr, "carol: not mailed") {
-		t.Fatalf("exit %d, want 5 naming carol's group\n%s", got.code, got.stderr)
+	if got.code != 5 || !strings.Contains(got.stderr, "carol: not mailed") || !strings.Contains(got.stderr, "dave: not mailed") || !strings.Contains(got.stderr, "erin: not mailed") {
+		t.Fatalf("exit %d, want 5 naming the groups of carol, dave and erin\n%s", got.code, got.stderr)
 	}
 	var to []string
 	for _, m := range ms.srv.Messages() {
@@ -1682,13 +1700,14 @@ func TestMailAddressWithFormatCharacters(t *testing.T) {
 	if !slices.Equal(to, []string{"alice@example.com"}) {
 		t.Errorf("mailed %q, want alice@example.com alone\n%s", to, got.stderr)
 	}
-	for _, want := range []string{`fleet.csv:3`, `owner_email "ops@example.com\u202e"`, "U+202E", `fleet.csv:4`, `owner_email "carol@exam\u200bple.com"`} {
+	for _, want := range []string{`ids.txt:2`, `tag:Email "ops@example.com\u202e"`, "U+202E", `ids.txt:3`, `tag:Email "carol@exam\u200bple.com"`,
+		`ids.txt:4 (i-00000000000000d01): tag:Email "dave\u00a0@example.com"`, `ids.txt:5 (i-00000000000000e01): tag:Email "erin@exa\u2028mple.com"`} {
 		if !strings.Contains(got.stderr, want) {
 			t.Errorf("stderr does not say %s:\n%s", want, got.stderr)
 		}
 	}
-	if strings.ContainsAny(got.stderr, "\u202e\u200b") {
-		t.Errorf("stderr holds a format character as it is:\n%q", got.stderr)
+	if strings.ContainsAny(got.stderr, "\u202e\u200b\u00a0\u2028") {
+		t.Errorf("stderr holds a format character, a no-break space or a line separator as it is:\n%q", got.stderr)
 	}
 }
 

@@ -209,14 +209,14 @@ func TestMailOfARunInUse(t *testing.T) {
 // line and the value, escaped, and the group's other addresses are
 // mailed; a group whose only values are refused is said to be so, not to
 // have no address. They were dropped without a word, and such groups
-// summed up as having "no address in label".
+// summed up as having "no address in label". (A value with a no-break
+// space or a line separator now refuses the list, as any label's does;
+// from a tag, it is refused here: TestMailAddressWithFormatCharacters.)
 func TestMailToLabelRefusedAddresses(t *testing.T) {
 	out := ownersRunOf(t, "instance_id,owner,owner_email\n"+
 		"i-00000000000000a01,alice,\"erin@@example.com, alice@example.com\"\n"+
 		"i-00000000000000b01,bob,TO:<bob@example.com>\n"+
-		"i-00000000000000c01,carol,\"c4@example.com>,<c5@example.com\"\n"+
-		"i-00000000000000d01,dave,dave\u00a0@example.com\n"+
-		"i-00000000000000e01,erin,erin@exa\u2028mple.com\n")
+		"i-00000000000000c01,carol,\"c4@example.com>,<c5@example.com\"\n")
 	ms := newMailSetup(t, smtptest.Options{})
 	got := runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...)
 	// The groups none of whose values is an address are not mailed, week
@@ -237,8 +237,6 @@ func TestMailToLabelRefusedAddresses(t *testing.T) {
 		`fleet.csv:3 (i-00000000000000b01): owner_email "TO:<bob@example.com>"`,
 		`fleet.csv:4 (i-00000000000000c01): owner_email "c4@example.com>"`,
 		`fleet.csv:4 (i-00000000000000c01): owner_email "<c5@example.com"`,
-		`fleet.csv:5 (i-00000000000000d01): owner_email "dave\u00a0@example.com"`,
-		`fleet.csv:6 (i-00000000000000e01): owner_email "erin@exa\u2028mple.com"`,
 	} {
 		if !strings.Contains(got.stderr, want) {
 			t.Errorf("stderr does not say %s:\n%s", want, got.stderr)
@@ -246,9 +244,6 @@ func TestMailToLabelRefusedAddresses(t *testing.T) {
 	}
 	if strings.Contains(got.stderr, "no address in label") {
 		t.Errorf("groups whose addresses were refused are said to have none:\n%s", got.stderr)
-	}
-	if strings.ContainsAny(got.stderr, "\u00a0\u2028") {
-		t.Errorf("stderr holds a value's space or line separator as it is:\n%q", got.stderr)
 	}
 }
 
