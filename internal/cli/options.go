@@ -602,7 +602,11 @@ func isTerminal(r io.Reader) bool {
 // run of self's targets (its parts, and the --instances it read): none for
 // the first run of a schedule, and none, with a warning that names them,
 // when the runs beside --out are all of other targets (the other shards of
-// the same run, in RUN/shard-K).
+// the same run, in RUN/shard-K). A run whose run.json cannot be read is
+// passed over with a warning that names it and why, when it may be later
+// than the run chosen (earlierRuns.unreadable): the run goes on, as a
+// scheduled job must not stop at every run once one run.json is damaged,
+// but not in silence, as its changes are then counted since an older run.
 func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error {
 	if o.baseline != "previous" {
 		return nil
@@ -626,6 +630,17 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 			dir, ri.StartedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), shellQuote(dir))
 	}
 	prev, other := found.dirs, found.other
+	for _, u := range found.unreadable {
+		// Passed over, as its targets and start are not known; named, as
+		// it may be the latest run, and a comparison with an older one
+		// would call new what that run already found.
+		instead := "this run has nothing to compare with"
+		if len(prev) > 0 {
+			instead = "this run compares with " + shownPath(prev[0]) + ", an earlier one"
+		}
+		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its %s %s, so neither its targets nor its start are known; if it is the latest run of these targets, %s: restore its %s, or name the run to compare with, --baseline DIR\n",
+			shownPath(u.dir), audit.RunFile, u.why, instead, audit.RunFile)
+	}
 	o.baselineUnfinished = found.unfinished
 	if len(prev) == 0 {
 		o.baseline = "" // the first run of a schedule: nothing to compare with

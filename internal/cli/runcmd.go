@@ -1683,7 +1683,17 @@ type earlierRuns struct {
 	// here. Left out, as any run that started after this one, and worth
 	// a warning: they would be the latest.
 	ahead []string
+	// unreadable are the runs whose run.json cannot be read (or gives
+	// no start), whose record was written after the first of dirs
+	// started (or all of them, with no dirs): left out, as neither their
+	// targets nor their start are known, and worth a warning, as one may
+	// be the latest.
+	unreadable []unreadableRun
 }
+
+// unreadableRun is a run beside --out whose run.json --baseline previous
+// cannot read: its directory, and why, for a person.
+type unreadableRun struct{ dir, why string }
 
 // previousRuns finds the baselines that --baseline previous means, best
 // first: the runs in the directories beside --out that started before
@@ -1704,8 +1714,9 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 		dir      string
 		at       time.Time
 		complete bool
+		why      string // why its run.json cannot be read
 	}
-	var runs, killed []run
+	var runs, killed, unreadable []run
 	self, _ := filepath.Abs(out)
 	for _, e := range entries {
 		if !e.IsDir() {
@@ -1725,6 +1736,13 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 			continue
 		}
 		if err != nil || ri.StartedAt.IsZero() {
+			// Without a run.json, a run still going, or one that started
+			// after this one (a killed one is above); with one that
+			// cannot be read, a run whose targets and start are not
+			// known, dated by its record's last write.
+			if !errors.Is(err, fs.ErrNotExist) {
+				unreadable = append(unreadable, run{dir: dir, at: st.ModTime(), why: runJSONProblem(filepath.Join(dir, audit.RunFile), err)})
+			}
 			continue
 		}
 		if !ri.StartedAt.Before(started) {
@@ -1744,7 +1762,7 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 		// instances in error with what was last known of them), and in a large fleet nearly every run
 		// has some; passing it over for an ever older complete run would
 		// call the same failure new week after week.
-		runs = append(runs, run{dir, ri.StartedAt, ri.Whole()})
+		runs = append(runs, run{dir: dir, at: ri.StartedAt, complete: ri.Whole()})
 	}
 	slices.SortFunc(runs, func(a, b run) int {
 		if a.complete != b.complete {
@@ -1763,7 +1781,37 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 			found.unfinished = append(found.unfinished, r.dir)
 		}
 	}
+	for _, r := range unreadable {
+		// Its record last written before the baseline started, it
+		// started before it too: no later run is missed.
+		if len(runs) == 0 || r.at.After(runs[0].at) {
+			found.unreadable = append(found.unreadable, unreadableRun{r.dir, r.why})
+		}
+	}
 	return found, nil
+}
+
+// runJSONProblem says why the run.json at path gives no run to compare
+// with, err being what audit.ReadRunInfo returned (nil: it gives no start,
+// as a merge of records that had none), for a person: without the path,
+// which the message names, on one line.
+func runJSONProblem(path string, err error) string {
+	var se *json.SyntaxError
+	var re *audit.RunInfoError
+	var pe *fs.PathError
+	switch st, serr := os.Stat(path); {
+	case err == nil:
+		return "gives no start (a merge of records that had none)"
+	case serr == nil && st.IsDir():
+		return "is a directory"
+	case errors.As(err, &se):
+		return "is not valid JSON (" + plain(se.Error(), 200) + ")"
+	case errors.As(err, &re):
+		return "is not a run.json this auditor reads (" + plain(strings.TrimSpace(re.Field+" "+re.Problem), 200) + ")"
+	case errors.As(err, &pe):
+		return "cannot be read (" + plain(pe.Err.Error(), 200) + ")"
+	}
+	return "cannot be read (" + plain(strings.TrimPrefix(err.Error(), path+": "), 200) + ")"
 }
 
 // sameTargets reports whether the run of ri audited the targets of self,
