@@ -499,6 +499,67 @@ func TestAdaptiveLimiterBackgroundThrottling(t *testing.T) {
 	}
 }
 
+// TestAdaptiveLimiterOneThrottlePastTheLimit: probing past its limit, the
+// Limiter takes one throttle for the limit's where the background measured
+// below it is none; and, where a cycle may cost less than one throttle (a
+// limit of about 10 calls a second), where it is at most 1.5% (a throttle a
+// block, which a limit estimated a few percent high leaves under it). A
+// background of 5% still takes more than one throttle in a window, as does
+// 1% where a cycle has throttles to spare.
+func TestAdaptiveLimiterOneThrottlePastTheLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		limit       float64
+		bgThr       int // throttled answers of the last two blocks of background
+		bgFloor     float64
+		wantCongest bool
+	}{
+		{"no background, R = 10", 10, 0, 0, true},
+		{"1% background, R = 10", 10, 2, 0, true},
+		{"1.5% background, R = 10", 10, 3, 0, true},
+		{"2% background, R = 10", 10, 4, 0, false},
+		{"5% background, R = 10", 10, 10, 0, false},
+		{"1% background and a cut undone at 5%, R = 10", 10, 2, 0.05, false},
+		{"no background, R = 200", 200, 0, 0, true},
+		{"1% background, R = 200", 200, 2, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			l := newLimiter(0, func() time.Time { return now })
+			l.slowStart, l.cuts, l.limit, l.rate, l.bgFloor = false, 5, tc.limit, 1.2*tc.limit, tc.bgFloor
+			l.k = math.Cbrt(l.limit * (1 - beta) / (scaleCap * l.limit * cubicC))
+			for b := range 2 {
+				for i := range bgBlock {
+					l.bg.add(i < (tc.bgThr+1-b)/2) // half in each block, the odd one in the first
+				}
+			}
+			l.win = window{start: now, n: 12, thr: 1, ok: 11}
+			if got := l.congested(); got != tc.wantCongest {
+				t.Errorf("one throttle in %d answers past a limit of %g, background blocks %v (floor %g): congested %v, want %v",
+					l.win.n, tc.limit, l.bg.share[:2], tc.bgFloor, got, tc.wantCongest)
+			}
+		})
+	}
+	// In the model: the two runs of -bench LimiterModel at R = 10 and
+	// 150 ms that throttled 3.9% and 3.3% of their calls, a throttle or
+	// two of background under the limit making each probe wait for three.
+	for _, tc := range []struct {
+		c    cell
+		seed uint64
+	}{
+		{cell{10, 10, 150 * time.Millisecond, 16, true}, 1},
+		{cell{10, 10, 150 * time.Millisecond, 64, false}, 3},
+	} {
+		m := tc.c.model()
+		m.calls, m.seed = int(m.target()*300), tc.seed
+		o := m.run()
+		t.Logf("%s, seed %d: %.3f of the target, %.2f%% throttled", tc.c, tc.seed, o.throughput()/m.target(), 100*o.throttled())
+		if o.throttled() > 0.03 || o.throughput() < 0.95*m.target() {
+			t.Errorf("%s, seed %d: %.3f of the target and %.2f%% throttled, want at least 0.95 and at most 3%%", tc.c, tc.seed, o.throughput()/m.target(), 100*o.throttled())
+		}
+	}
+}
+
 // TestAdaptiveLimiterSharedBucket: N processes, each with its own Limiter
 // and C workers, share one bucket, and cannot hear each other (processes
 // that are not shards of one list, or whose directories are not side by
