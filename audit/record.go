@@ -19,6 +19,7 @@ import (
 
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/extsort"
+	"github.com/auditor-dev/auditor/internal/nowait"
 )
 
 // File names inside an output directory.
@@ -998,11 +999,12 @@ type Stats struct {
 // no reader takes it for a run's and nothing writes it back as this
 // schema; a file that is not there wraps fs.ErrNotExist.
 func ReadRunInfo(path string) (RunInfo, error) {
-	b, err := os.ReadFile(path)
+	f, err := nowait.Open(path)
 	if err != nil {
 		return RunInfo{}, err
 	}
-	return decodeRunInfo(path, b)
+	defer f.Close()
+	return ReadRunInfoFrom(f, path)
 }
 
 // ReadRunInfoFrom is ReadRunInfo of a run.json already open, f, named path

@@ -8,84 +8,53 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/deliver/smtptest"
 	"github.com/auditor-dev/auditor/internal/dirlock"
+	"github.com/auditor-dev/auditor/internal/nowait"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
-// heldAtFirstRead runs the command args with dir's run.json replaced by a
-// FIFO, and returns the command's result and what dirlock.Held said of
-// each of locked at the moment the command opened run.json first (the
-// open of a FIFO for writing waits for its reader), the first that was
-// not held. The FIFO then gives run.json's content, and a copy renamed
-// over it answers any later read.
+// heldAtFirstRead runs the command args and returns its result and what
+// dirlock.Held said of each of locked at the moment the command first
+// opened dir's run.json, the first that was not held. It watches the open
+// through nowait.BeforeOpen, through which every reader of run.json opens
+// it (audit.ReadRunInfo, ownRunInfo), in the command's goroutine, before
+// the open: what it sees is what held when the file was read. A command
+// that never read dir's run.json fails the test.
 func heldAtFirstRead(t *testing.T, dir string, locked []string, args ...string) (cliResult, error) {
 	t.Helper()
-	runJSON := filepath.Join(dir, audit.RunFile)
-	content, err := os.ReadFile(runJSON)
+	want, err := os.Stat(filepath.Join(dir, audit.RunFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(runJSON); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(runJSON, 0o600); err != nil {
-		t.Skipf("no FIFO here: %v", err)
-	}
-	copyPath := filepath.Join(t.TempDir(), audit.RunFile)
-	if err := os.WriteFile(copyPath, content, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan cliResult, 1)
-	go func() { done <- runCLI(t, "", args...) }()
-	opened := make(chan *os.File, 1)
-	go func() {
-		w, err := os.OpenFile(runJSON, os.O_WRONLY, 0)
-		if err != nil {
-			w = nil
+	read := false
+	var held error
+	nowait.BeforeOpen = func(path string) {
+		if read || filepath.Base(path) != audit.RunFile {
+			return
 		}
-		opened <- w
-	}()
-	select {
-	case w := <-opened:
-		var held error
+		// Named as the command names it: by another path, perhaps,
+		// that leads to the same file.
+		if st, err := os.Stat(path); err != nil || !os.SameFile(st, want) {
+			return
+		}
+		read = true
 		for _, d := range locked {
 			if held = dirlock.Held(d); held == nil {
 				held = fmt.Errorf("%s: not locked", d)
 				break
 			}
 		}
-		if err := os.Rename(copyPath, runJSON); err != nil {
-			t.Error(err)
-		}
-		if w != nil {
-			w.Write(content)
-			w.Close()
-		}
-		select {
-		case got := <-done:
-			return got, held
-		case <-time.After(time.Minute):
-			t.Fatal("the command did not end")
-		}
-	case got := <-done:
-		// It ended without reading run.json: let the opener go.
-		if r, err := os.OpenFile(runJSON, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
-			defer r.Close()
-		}
-		if w := <-opened; w != nil {
-			w.Close()
-		}
-		t.Fatalf("the command never read %s: exit %d\n%s", runJSON, got.code, got.stderr)
-	case <-time.After(time.Minute):
-		t.Fatal("the command did not read run.json")
 	}
-	return cliResult{}, nil
+	defer func() { nowait.BeforeOpen = nil }()
+	got := runCLI(t, "", args...)
+	if !read {
+		t.Fatalf("the command never read %s: exit %d\n%s", filepath.Join(dir, audit.RunFile), got.code, got.stderr)
+	}
+	return got, held
 }
 
 // TestMailReadsUnderTheLock: auditor mail reads the run.json (and the

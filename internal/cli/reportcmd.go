@@ -23,6 +23,7 @@ import (
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/internal/extsort"
+	"github.com/auditor-dev/auditor/internal/nowait"
 	"github.com/auditor-dev/auditor/internal/outdir"
 	"github.com/auditor-dev/auditor/internal/owner"
 	"github.com/auditor-dev/auditor/report"
@@ -793,7 +794,7 @@ func keepInputsJudgement(c *command, paths []string, stderr io.Writer) {
 // checked is the file read, opened once, with no time between for the
 // path to be made to name another.
 func ownRunInfo(path string) (audit.RunInfo, bool) {
-	f, err := openNoWait(path)
+	f, err := nowait.Open(path)
 	if err != nil {
 		return audit.RunInfo{}, false
 	}
