@@ -997,14 +997,70 @@ type Stats struct {
 // run.json of this Schema (no schema, another one, no started_at: any
 // other program's JSON, or a newer auditor's) is a *RunInfoError, so that
 // no reader takes it for a run's and nothing writes it back as this
-// schema; a file that is not there wraps fs.ErrNotExist.
+// schema; a file that is not there wraps fs.ErrNotExist; one that is not
+// a regular file wraps ErrNotRegular, refused at once (see OpenRunInfo).
 func ReadRunInfo(path string) (RunInfo, error) {
-	f, err := nowait.Open(path)
+	f, _, err := OpenRunInfo(path)
 	if err != nil {
 		return RunInfo{}, err
 	}
 	defer f.Close()
 	return ReadRunInfoFrom(f, path)
+}
+
+// ErrNotRegular is wrapped by the error of OpenRunInfo, and of
+// ReadRunInfo, for a run.json that is not a regular file, nor a link to
+// one: a FIFO, a device, a directory, a socket.
+var ErrNotRegular = errors.New("must be a regular file")
+
+// OpenRunInfo opens the run.json at path, through a link, for
+// ReadRunInfoFrom, and returns it with its FileInfo, so that a caller that
+// checks more of it (its owner) checks the file it reads. Every reader of
+// a run.json opens it here. A FIFO at path (or a link to one) would hold
+// an open until a writer came, where no signal ends it, and a device such
+// as /dev/zero a read without end: it is opened without waiting, and a
+// file that is not a regular one is refused at once, its error naming
+// path and wrapping ErrNotRegular. One that is not there wraps
+// fs.ErrNotExist. The caller must Close the file.
+func OpenRunInfo(path string) (*os.File, fs.FileInfo, error) {
+	f, err := nowait.Open(path)
+	if err != nil {
+		// A socket cannot be opened at all: it is said as what it is.
+		if st, serr := os.Stat(path); serr == nil && !st.Mode().IsRegular() {
+			return nil, nil, notRegular(path, st.Mode())
+		}
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, notRegular(path, st.Mode())
+	}
+	return f, st, nil
+}
+
+func notRegular(path string, m fs.FileMode) error {
+	return fmt.Errorf("%s: %w: it is %s", path, ErrNotRegular, FileKind(m))
+}
+
+// FileKind names what a file that is not a regular one is: "a pipe", "a
+// directory", "a device", "a socket", else "not a regular file".
+func FileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 // ReadRunInfoFrom is ReadRunInfo of a run.json already open, f, named path

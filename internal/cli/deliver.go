@@ -1685,7 +1685,11 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("mail: %s is one group of the split by %s of the run in %s: --mail-to-label mails every group of a run, each to its own addresses (%s); mail this group alone with --to ADDRESSES",
 				dir, splitBy, run, dl.mailAgain(run, nil))
 		}
-		if ri, err := audit.ReadRunInfo(filepath.Join(run, audit.RunFile)); err == nil && !report.SameRendering(ri, src.run) {
+		ri, err := audit.ReadRunInfo(filepath.Join(run, audit.RunFile))
+		switch {
+		case errors.Is(err, audit.ErrNotRegular):
+			return usagef("mail: %v (the %s of the run that %s is a group of): put the run's own there, or move it away", err, audit.RunFile, dir)
+		case err == nil && !report.SameRendering(ri, src.run):
 			return usagef("mail: %s", staleSplit(dir, run, splitBy, src.run, ri, dl.getenv))
 		}
 	}
@@ -1715,6 +1719,9 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// figures of another attempt than the record's.
 		for _, g := range dirs {
 			ri, err := audit.ReadRunInfo(filepath.Join(g, audit.RunFile))
+			if errors.Is(err, audit.ErrNotRegular) {
+				return usagef("mail: --mail-to-label %s: %v", d.mailToLabel, err)
+			}
 			if err == nil && !report.SameRendering(src.run, ri) {
 				return usagef("mail: --mail-to-label %s: %s", d.mailToLabel, staleSplit(report.SplitDir(dir, by), dir, by, ri, src.run, dl.getenv))
 			}

@@ -899,7 +899,7 @@ func checkBaseline(path string) error {
 	if !st.Mode().IsRegular() {
 		// A baseline is read at the offsets of its lines, and more than
 		// once: a pipe (a process substitution, <(...)) cannot be.
-		return usagef("--baseline %s: must be a regular file: %s is %s, which cannot be read more than once; save it to a file and name that (%s)", path, record, fileKind(st.Mode()), wantBaseline)
+		return usagef("--baseline %s: must be a regular file: %s is %s, which cannot be read more than once; save it to a file and name that (%s)", path, record, audit.FileKind(st.Mode()), wantBaseline)
 	}
 	f, err := os.Open(record)
 	if err != nil {

@@ -23,7 +23,6 @@ import (
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/internal/extsort"
-	"github.com/auditor-dev/auditor/internal/nowait"
 	"github.com/auditor-dev/auditor/internal/outdir"
 	"github.com/auditor-dev/auditor/internal/owner"
 	"github.com/auditor-dev/auditor/report"
@@ -339,7 +338,7 @@ func distinctInputs(paths []string) ([]string, error) {
 			return nil, usagef("report: %s is a directory: name its %s", p, audit.ResultsFile)
 		}
 		if !st.Mode().IsRegular() {
-			return nil, usagef("report: RECORD must be a regular file: %s is %s, which cannot be read more than once; save it to a file and name that", p, fileKind(st.Mode()))
+			return nil, usagef("report: RECORD must be a regular file: %s is %s, which cannot be read more than once; save it to a file and name that", p, audit.FileKind(st.Mode()))
 		}
 		dup := false
 		for _, s := range seen {
@@ -451,19 +450,6 @@ func inputsInUse(paths []string, held *outdir.Dir, stderr io.Writer) error {
 	return nil
 }
 
-// fileKind names what a file that is not a regular file is.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
-}
-
 // readRunFiles reads the run.json beside each record: runs[i] is that of
 // paths[i], nil when there is none. A run.json that cannot be read, or is
 // not one of the auditor's (audit.RunInfoError: another program's JSON, a
@@ -479,7 +465,7 @@ func readRunFiles(paths []string) (runs []*audit.RunInfo, problems []error) {
 		case errors.Is(err, fs.ErrNotExist):
 		case errors.As(err, &re) && re.Newer:
 			problems = append(problems, usagef("report: %v: render %s with that version", err, p))
-		case errors.As(err, &re):
+		case errors.As(err, &re), errors.Is(err, audit.ErrNotRegular):
 			problems = append(problems, usagef("report: %v; it is beside %s: put that record's own %s there, or move this one away (without one, the record is rendered as of unknown completeness, exit 3)",
 				err, p, audit.RunFile))
 		case err != nil:
@@ -794,12 +780,12 @@ func keepInputsJudgement(c *command, paths []string, stderr io.Writer) {
 // checked is the file read, opened once, with no time between for the
 // path to be made to name another.
 func ownRunInfo(path string) (audit.RunInfo, bool) {
-	f, err := nowait.Open(path)
+	f, st, err := audit.OpenRunInfo(path)
 	if err != nil {
 		return audit.RunInfo{}, false
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || !owner.Mine(st) {
+	if !owner.Mine(st) {
 		return audit.RunInfo{}, false
 	}
 	ri, err := audit.ReadRunInfoFrom(f, path)

@@ -446,8 +446,11 @@ func checkResumedRun(dir string) error {
 		return nil
 	}
 	_, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
-	if err == nil || errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case err == nil || errors.Is(err, fs.ErrNotExist):
 		return nil
+	case errors.Is(err, audit.ErrNotRegular):
+		return usagef("--resume: %v; put the run's own %s there, or move it away, or start anew with another --out", err, audit.RunFile)
 	}
 	return usagef("--resume: %v; resume it with the auditor that wrote it, or start anew with another --out", err)
 }
@@ -1703,6 +1706,9 @@ type unreadableRun struct{ dir, why string }
 // what changed on the instances it did not get to), each kind latest first. None for the first run of a
 // schedule. It also returns the runs left out that are worth a warning
 // (earlierRuns); now is the present, as this machine's clock tells it.
+// A run.json beside a record that is not a regular file (a FIFO, a
+// device) is an error wrapping audit.ErrNotRegular: it is not waited on,
+// nor is its run passed over.
 func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (earlierRuns, error) {
 	var found earlierRuns
 	parent := filepath.Dir(filepath.Clean(out))
@@ -1731,6 +1737,12 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 			continue
 		}
 		ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+		if errors.Is(err, audit.ErrNotRegular) {
+			// Not passed over as no run's: it may be the run before,
+			// and another taken in its place would call new what is not.
+			return found, fmt.Errorf("%w; it is beside the record %s: put that run's own %s there, or move it away, or name the run to compare with: --baseline DIR",
+				err, filepath.Join(dir, audit.ResultsFile), audit.RunFile)
+		}
 		if errors.Is(err, fs.ErrNotExist) && st.ModTime().Before(started) {
 			killed = append(killed, run{dir: dir, at: st.ModTime()})
 			continue
