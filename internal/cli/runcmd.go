@@ -1737,12 +1737,6 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 			continue
 		}
 		ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
-		if errors.Is(err, audit.ErrNotRegular) {
-			// Not passed over as no run's: it may be the run before,
-			// and another taken in its place would call new what is not.
-			return found, fmt.Errorf("%w; it is beside the record %s: put that run's own %s there, or move it away, or name the run to compare with: --baseline DIR",
-				err, filepath.Join(dir, audit.ResultsFile), audit.RunFile)
-		}
 		if errors.Is(err, fs.ErrNotExist) && st.ModTime().Before(started) {
 			killed = append(killed, run{dir: dir, at: st.ModTime()})
 			continue

@@ -21,6 +21,7 @@ import (
 // SIGTERM did not end it. It is refused at once, exit 2, naming it and
 // saying it must be a regular file, with nothing written; so are a
 // directory and a device (a link to /dev/zero, which would never end).
+// --baseline previous passes over it with a warning.
 func TestRunJSONNotARegularFile(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(true), ssmsim.Options{})
@@ -80,9 +81,6 @@ func TestRunJSONNotARegularFile(t *testing.T) {
 		{"--resume", func(dir, parent string) []string {
 			return append(runArgs, "--out", dir, "--resume")
 		}, nil},
-		{"--baseline previous", func(dir, parent string) []string {
-			return append(runArgs, "--out", filepath.Join(parent, "next"), "--baseline", "previous")
-		}, func(dir, parent string) string { return filepath.Join(parent, "next") }},
 	}
 	for _, kind := range kinds {
 		for _, cmd := range commands {
@@ -113,6 +111,30 @@ func TestRunJSONNotARegularFile(t *testing.T) {
 	}
 	if n := len(ms.srv.Messages()); n != 0 {
 		t.Errorf("%d messages, want none", n)
+	}
+	// --baseline previous passes over such a run, as over one whose
+	// run.json cannot be read, with a warning that names it (see
+	// TestPreviousWarnsOfUnreadableRunJSON): a scheduled job must not stop
+	// at every run once one run.json is damaged. Not waited on.
+	for _, kind := range kinds {
+		t.Run(kind.name+"/--baseline previous", func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "run")
+			copyRegularFiles(t, good, dir)
+			runJSON := filepath.Join(dir, audit.RunFile)
+			if err := os.Remove(runJSON); err != nil {
+				t.Fatal(err)
+			}
+			kind.make(t, runJSON)
+			before := regularFiles(t, dir)
+			got := runCLIGuarded(t, runJSON, append(runArgs, "--out", filepath.Join(parent, "next"), "--baseline", "previous")...)
+			if got.code != 0 || !strings.Contains(got.stderr, "warning: --baseline previous: skipped "+dir+": its run.json") {
+				t.Errorf("exit %d, want 0 with a warning that names %s\n%s", got.code, dir, got.stderr)
+			}
+			if after := regularFiles(t, dir); !sameSnapshot(before, after) {
+				t.Errorf("%s changed: %v, was %v", dir, after, before)
+			}
+		})
 	}
 	// A run into it, without --resume, reads its run.json to tell whether
 	// the files there are a run's: refused as a directory that holds a
