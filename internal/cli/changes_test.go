@@ -253,15 +253,18 @@ func TestPreviousSkipsIncomplete(t *testing.T) {
 // one reports none of them as new: neither run could say.
 func TestChangesOfAnIncompleteRun(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	ids, url, _ := scheduledFleet(t, 60)
+	ids, url, srv := scheduledFleet(t, 60)
 	dir := t.TempDir()
 	week1, week2, week3 := filepath.Join(dir, "week1"), filepath.Join(dir, "week2"), filepath.Join(dir, "week3")
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
 	if got := runCLI(t, "", append(args, "--out", week1)...); got.code != 0 {
 		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
 	}
-	// Two calls a second, one at a time, for a second: a few of the 60.
-	got := runCLI(t, "", append(args, "--out", week2, "--baseline", week1, "--rate", "2", "--concurrency", "1", "--timeout", "1s")...)
+	// One call at a time, the fourth stalled until the timeout: three of
+	// the 60.
+	srv.StallFrom(4)
+	got := runCLI(t, "", append(args, "--out", week2, "--baseline", week1, "--concurrency", "1", "--timeout", stallTimeout.String())...)
+	srv.StallFrom(0)
 	if got.code != 3 {
 		t.Fatalf("week 2 stopped by --timeout: exit %d, want 3\n%s", got.code, got.stderr)
 	}
@@ -438,18 +441,19 @@ func TestResumeComparesWithTheRunBefore(t *testing.T) {
 	before.WriteIDs(&b)
 	ids := writeFile(t, "ids.txt", b.String())
 	url1, _ := serve(t, before, ssmsim.Options{})
-	url2, srv2 := serve(t, after, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
+	url2, srv2 := serveStallable(t, after, ssmsim.Options{})
 	root := t.TempDir()
 	week1, week2, week3 := filepath.Join(root, "week1"), filepath.Join(root, "week2"), filepath.Join(root, "week3")
 	args := []string{"run", "--instances", ids, "--region", "us-east-1", "--fail-on", "none", "--baseline", "previous", "--quiet"}
 	if got := runCLI(t, "", append(args, "--endpoint-url", url1, "--out", week1)...); got.code != 0 {
 		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
 	}
-	got := runCLI(t, "", append(args, "--endpoint-url", url2, "--out", week2, "--concurrency", "2", "--timeout", "500ms", "--grace", "0s")...)
+	srv2.StallFrom(6)
+	got := runCLI(t, "", append(args, "--endpoint-url", url2, "--out", week2, "--concurrency", "2", "--timeout", stallTimeout.String(), "--grace", "0s")...)
 	if got.code != 3 {
 		t.Fatalf("week 2 stopped by --timeout: exit %d, want 3\n%s", got.code, got.stderr)
 	}
-	srv2.SetFaults(ssmsim.Faults{})
+	srv2.StallFrom(0)
 	if got := runCLI(t, "", append(args, "--endpoint-url", url2, "--out", week3)...); got.code != 0 {
 		t.Fatalf("week 3: exit %d\n%s", got.code, got.stderr)
 	}
@@ -661,9 +665,9 @@ func TestResumeKeepsItsBaseline(t *testing.T) {
 	}
 	stopped := func(out string) {
 		t.Helper()
-		srv.SetFaults(ssmsim.Faults{Latency: 100 * time.Millisecond})
-		defer srv.SetFaults(ssmsim.Faults{})
-		got := runCLI(t, "", append(args, "--out", out, "--baseline", "previous", "--concurrency", "2", "--timeout", "500ms", "--grace", "0s")...)
+		srv.StallFrom(6)
+		defer srv.StallFrom(0)
+		got := runCLI(t, "", append(args, "--out", out, "--baseline", "previous", "--concurrency", "2", "--timeout", stallTimeout.String(), "--grace", "0s")...)
 		if got.code != 3 {
 			t.Fatalf("%s stopped by --timeout: exit %d, want 3\n%s", out, got.code, got.stderr)
 		}
@@ -792,9 +796,9 @@ func TestRenderInPlaceKeepsItsBaseline(t *testing.T) {
 		}
 	}
 
-	srv.SetFaults(ssmsim.Faults{Latency: 100 * time.Millisecond})
-	got := runCLI(t, "", append(args, "--out", week(4), "--concurrency", "2", "--timeout", "500ms", "--grace", "0s")...)
-	srv.SetFaults(ssmsim.Faults{})
+	srv.StallFrom(6)
+	got := runCLI(t, "", append(args, "--out", week(4), "--concurrency", "2", "--timeout", stallTimeout.String(), "--grace", "0s")...)
+	srv.StallFrom(0)
 	if got.code != 3 {
 		t.Fatalf("week 4 stopped by --timeout: exit %d, want 3\n%s", got.code, got.stderr)
 	}
@@ -808,13 +812,14 @@ func TestRenderInPlaceKeepsItsBaseline(t *testing.T) {
 }
 
 // scheduledFleet serves a simulated fleet of n instances (seed 21) and
-// writes its IDs: the set-up of the tests of weekly runs.
-func scheduledFleet(t *testing.T, n int) (ids, url string, srv *ssmsim.Server) {
+// writes its IDs: the set-up of the tests of weekly runs. Its endpoint
+// stalls on demand, for the runs stopped part-way by --timeout.
+func scheduledFleet(t *testing.T, n int) (ids, url string, srv *stallable) {
 	t.Helper()
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: n})
 	var b bytes.Buffer
 	fleet.WriteIDs(&b)
-	url, srv = serve(t, fleet, ssmsim.Options{})
+	url, srv = serveStallable(t, fleet, ssmsim.Options{})
 	return writeFile(t, "ids.txt", b.String()), url, srv
 }
 
@@ -876,9 +881,9 @@ func TestRenderInPlaceWithoutItsBaseline(t *testing.T) {
 
 	// A resume whose baseline is gone cannot say what is new.
 	w3 := filepath.Join(root, "w3")
-	srv.SetFaults(ssmsim.Faults{Latency: 100 * time.Millisecond})
-	got = runCLI(t, "", append(args, "--out", w3, "--baseline", w1, "--concurrency", "2", "--timeout", "500ms", "--grace", "0s")...)
-	srv.SetFaults(ssmsim.Faults{})
+	srv.StallFrom(6)
+	got = runCLI(t, "", append(args, "--out", w3, "--baseline", w1, "--concurrency", "2", "--timeout", stallTimeout.String(), "--grace", "0s")...)
+	srv.StallFrom(0)
 	if got.code != 3 {
 		t.Fatalf("w3 stopped by --timeout: exit %d, want 3\n%s", got.code, got.stderr)
 	}

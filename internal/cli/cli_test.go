@@ -402,11 +402,12 @@ func TestNoSecretsInOutput(t *testing.T) {
 func TestTimeoutIsIncomplete(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 3, Size: 40})
-	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
+	url, srv := serveStallable(t, fleet, ssmsim.Options{})
+	srv.StallFrom(11)
 	ids := filepath.Join(t.TempDir(), "ids.txt")
 	writeIDs(ids, fleet)
 	out := filepath.Join(t.TempDir(), "out")
-	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--concurrency", "2", "--timeout", "500ms", "--grace", "0s", "--quiet")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--concurrency", "2", "--timeout", stallTimeout.String(), "--grace", "0s", "--quiet")
 	if got.code != 3 || !strings.Contains(got.stderr, "--timeout") {
 		t.Fatalf("exit %d, want 3 and a word on --timeout\n%s", got.code, got.stderr)
 	}

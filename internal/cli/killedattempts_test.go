@@ -76,19 +76,20 @@ wait:
 }
 
 // attemptsRun serves a fleet of size instances (seed), each call 100 ms,
-// and returns the arguments of a run of it into out, two calls at a time.
-func attemptsRun(t *testing.T, seed int64, size int) (args []string, out string) {
+// and returns the arguments of a run of it into out, two calls at a time,
+// and its endpoint.
+func attemptsRun(t *testing.T, seed int64, size int) (args []string, out string, srv *stallable) {
 	t.Helper()
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: seed, Size: size})
-	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
+	url, srv := serveStallable(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
 	ids := filepath.Join(t.TempDir(), "ids.txt")
 	if err := writeIDs(ids, fleet); err != nil {
 		t.Fatal(err)
 	}
 	out = filepath.Join(t.TempDir(), "out")
 	return []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
-		"--concurrency", "2", "--rate", "2000", "--fail-on", "none", "--quiet"}, out
+		"--concurrency", "2", "--rate", "2000", "--fail-on", "none", "--quiet"}, out, srv
 }
 
 // TestKilledAttemptKeepsItsStart: a resume killed before it wrote its
@@ -98,7 +99,7 @@ func attemptsRun(t *testing.T, seed int64, size int) (args []string, out string)
 // attempt keeps its start in --out as it begins, and run.json's attempts
 // name all three.
 func TestKilledAttemptKeepsItsStart(t *testing.T) {
-	args, out := attemptsRun(t, 3, 60)
+	args, out, _ := attemptsRun(t, 3, 60)
 
 	began1, read1 := killedAttempt(t, args)
 	time.Sleep(1100 * time.Millisecond) // each attempt starts in a second of its own
@@ -136,7 +137,7 @@ func TestKilledAttemptKeepsItsStart(t *testing.T) {
 // starts is read back with care: lines that are not a time, and times
 // after the resume began, are passed over; the resume runs as any.
 func TestResumeIgnoresBadAttemptLines(t *testing.T) {
-	args, out := attemptsRun(t, 4, 40)
+	args, out, _ := attemptsRun(t, 4, 40)
 	began1, read1 := killedAttempt(t, args)
 	kept := filepath.Join(out, audit.AttemptsFile)
 	b, err := os.ReadFile(kept)
@@ -226,11 +227,13 @@ func TestResumeWithOddAttemptsFile(t *testing.T) {
 // keeps it: dropping it judged the first attempt's results from no start
 // of theirs.
 func TestResumeAfterAFastClock(t *testing.T) {
-	args, out := attemptsRun(t, 6, 40)
-	got := runCLI(t, "", append(slices.Clone(args), "--timeout", "600ms", "--grace", "0s")...)
+	args, out, srv := attemptsRun(t, 6, 40)
+	srv.StallFrom(6)
+	got := runCLI(t, "", append(slices.Clone(args), "--timeout", stallTimeout.String(), "--grace", "0s")...)
 	if got.code != int(exitIncomplete) {
 		t.Fatalf("attempt stopped by --timeout: exit %d\n%s", got.code, got.stderr)
 	}
+	srv.StallFrom(0)
 	p := filepath.Join(out, audit.RunFile)
 	var ri map[string]any
 	b, err := os.ReadFile(p)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/auditor-dev/auditor/ssmsim"
 )
@@ -56,10 +55,11 @@ func TestLogLevelOfOutcomes(t *testing.T) {
 			name: "interrupted",
 			setup: func(t *testing.T) []string {
 				fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 3, Size: 40})
-				url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
+				url, srv := serveStallable(t, fleet, ssmsim.Options{})
+				srv.StallFrom(11)
 				ids := filepath.Join(t.TempDir(), "ids.txt")
 				writeIDs(ids, fleet)
-				return []string{"--instances", ids, "--endpoint-url", url, "--concurrency", "2", "--timeout", "500ms", "--grace", "0s"}
+				return []string{"--instances", ids, "--endpoint-url", url, "--concurrency", "2", "--timeout", stallTimeout.String(), "--grace", "0s"}
 			},
 			code:   int(exitIncomplete),
 			levels: map[string]string{"interrupted: the reports are partial": "WARN"},

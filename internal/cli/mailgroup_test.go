@@ -253,12 +253,14 @@ func TestMailMarkedWhileSending(t *testing.T) {
 // that ends the run (or, for a merge, its auditor report again).
 func TestMailOfReportsOfAnotherAttempt(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	ids, url, _ := scheduledFleet(t, 60)
+	ids, url, srv := scheduledFleet(t, 60)
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--out", out}
-	if got := runCLI(t, "", append(args, "--rate", "2", "--concurrency", "1", "--timeout", "1s")...); got.code != 3 {
+	srv.StallFrom(4)
+	if got := runCLI(t, "", append(args, "--concurrency", "1", "--timeout", stallTimeout.String())...); got.code != 3 {
 		t.Fatalf("first attempt, stopped by --timeout: exit %d, want 3\n%s", got.code, got.stderr)
 	}
+	srv.StallFrom(0)
 	first, err := os.ReadFile(filepath.Join(out, audit.RunFile))
 	if err != nil {
 		t.Fatal(err)

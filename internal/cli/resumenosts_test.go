@@ -62,7 +62,7 @@ func checkNamedRecord(t *testing.T, out, account string, want int, managed []str
 // once SSM knows an instance the record audited for these credentials,
 // and completes the record under it.
 func TestResumeOfAKilledRunWithSTSOutOfReach(t *testing.T) {
-	args, out := attemptsRun(t, 5, 56)
+	args, out, _ := attemptsRun(t, 5, 56)
 	killedAttempt(t, args)
 	t.Setenv("AWS_ENDPOINT_URL_STS", unreachableSTS)
 	got := runCLI(t, "", append(slices.Clone(args), "--resume")...)

@@ -762,13 +762,15 @@ func TestSmallerTrustFixes(t *testing.T) {
 		}
 	})
 	t.Run("a timeout leaves no grace", func(t *testing.T) {
-		// Every answer takes 3 s; the run times out after 300 ms with a
+		// Every answer takes twice the timeout, and comes well within a
 		// grace of a minute. The calls in flight are cut at the timeout:
-		// none of them ends in the record.
-		url, _ := serve(t, handFleet(false), ssmsim.Options{Faults: ssmsim.Faults{Latency: 3 * time.Second}})
+		// none of them ends in the record. (The timeout is long enough
+		// for the run's start on a loaded machine: one shorter ran out
+		// before the first call, with no run.json.)
+		url, _ := serve(t, handFleet(false), ssmsim.Options{Faults: ssmsim.Faults{Latency: 2 * stallTimeout}})
 		out := filepath.Join(t.TempDir(), "out")
 		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
-			"--timeout", "300ms", "--grace", "1m", "--quiet")
+			"--timeout", stallTimeout.String(), "--grace", "1m", "--quiet")
 		if got.code != 3 {
 			t.Errorf("exit %d, want 3\n%s", got.code, got.stderr)
 		}
