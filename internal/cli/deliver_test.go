@@ -355,22 +355,11 @@ func TestUploadRun(t *testing.T) {
 	s3URL := serveS3(t, "reports")
 	list := writeFile(t, "fleet.csv", "instance_id,owner\ni-0123456789abcdef0,alice\ni-0123456789abcdef1,bob\n")
 	out := filepath.Join(t.TempDir(), "out")
+	started := time.Now().UTC().Format(time.DateOnly)
 	got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
 		"--split-by", "owner", "--upload", "s3://reports/weekly/{date}/")
 	if got.code != 1 {
 		t.Fatalf("exit %d\n%s", got.code, got.stderr)
-	}
-	want := map[string][]byte{}
-	for _, p := range strings.Fields(got.stdout) {
-		rel, err := filepath.Rel(out, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want["weekly/"+time.Now().UTC().Format(time.DateOnly)+"/"+filepath.ToSlash(rel)] = b
 	}
 	client := s3Client(s3URL)
 	objects := map[string][]byte{}
@@ -388,6 +377,24 @@ func TestUploadRun(t *testing.T) {
 		obj.Body.Close()
 		objects[*o.Key] = b.Bytes()
 	}
+	// {date} is the day the run started on: the one before today's for
+	// a run across midnight UTC.
+	day := time.Now().UTC().Format(time.DateOnly)
+	if day != started && slices.ContainsFunc(slices.Collect(maps.Keys(objects)), func(k string) bool { return strings.HasPrefix(k, "weekly/"+started+"/") }) {
+		day = started
+	}
+	want := map[string][]byte{}
+	for _, p := range strings.Fields(got.stdout) {
+		rel, err := filepath.Rel(out, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want["weekly/"+day+"/"+filepath.ToSlash(rel)] = b
+	}
 	if len(want) < 10 || !slices.ContainsFunc(slices.Collect(maps.Keys(want)), func(k string) bool { return strings.HasSuffix(path.Dir(k), "/by-owner/alice") }) {
 		t.Fatalf("the run printed %d files, want the reports and alice's group among them:\n%s", len(want), got.stdout)
 	}
@@ -403,7 +410,7 @@ func TestUploadRun(t *testing.T) {
 	}
 	// Every file of the output but the hidden ones (the lock, the split's
 	// marker) is uploaded: the split's index.csv too.
-	prefix := "weekly/" + time.Now().UTC().Format(time.DateOnly) + "/"
+	prefix := "weekly/" + day + "/"
 	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
