@@ -732,18 +732,6 @@ func (j *job) soleAccount() string {
 	return ""
 }
 
-// pastDeadline reports whether ctx's deadline has come, even if its timer
-// has not yet fired: the MFA prompt waits on a context of its own with the
-// same --timeout deadline, and its timer may fire and return first, so
-// that ctx.Err() is still nil when the failure is judged.
-func pastDeadline(ctx context.Context) bool {
-	if ctx.Err() != nil {
-		return true
-	}
-	d, ok := ctx.Deadline()
-	return ok && !time.Now().Before(d)
-}
-
 // discoveryPrefix begins the part of a discovery run: its scope.
 const discoveryPrefix = audit.DiscoveryPrefix
 
@@ -767,7 +755,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		switch {
 		case ctx.Err() != nil:
 			return errInterrupted
-		case pastDeadline(early):
+		case audit.PastDeadline(early):
 			return stoppedEarly("checking the credentials")
 		}
 		return err // a *audit.CredentialsError: fatal, and says so itself
@@ -777,7 +765,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	start := o.now() // the fetch begins with discovery
 	failedSites, err := j.orgTargets(early, session, stderr)
 	if err != nil {
-		if ctx.Err() == nil && pastDeadline(early) {
+		if ctx.Err() == nil && audit.PastDeadline(early) {
 			return stoppedEarly("finding the accounts and regions to audit")
 		}
 		return err
@@ -894,12 +882,12 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	info.EndedAt = o.now().UTC()
 	// The deadline, not only runCtx's timer: a renewal's MFA prompt ends on
-	// a timer of its own at the same deadline (see pastDeadline).
-	timedOut := runErr != nil && ctx.Err() == nil && pastDeadline(runCtx)
+	// a timer of its own at the same deadline (see audit.PastDeadline).
+	timedOut := runErr != nil && ctx.Err() == nil && audit.PastDeadline(runCtx)
 	if timedOut {
 		fmt.Fprintf(stderr, "auditor: stopped after --timeout %s\n", o.timeout)
 	}
-	interrupted := runErr != nil && pastDeadline(runCtx)
+	interrupted := runErr != nil && audit.PastDeadline(runCtx)
 	info.Interrupted = interrupted
 	var unreachable []*audit.UnreachableError
 	if runErr != nil && !interrupted {
