@@ -31,7 +31,7 @@ func TestMFAPromptRestoresTheEcho(t *testing.T) {
 		stopped string   // what the run says
 	}{
 		{name: "a signal", signal: true, stopped: "interrupted"},
-		{name: "--timeout", flags: []string{"--timeout", "1s"}, stopped: "--timeout"},
+		{name: "--timeout", flags: []string{"--timeout", stallTimeout.String()}, stopped: "--timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := mfaProfile(t)

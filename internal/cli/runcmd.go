@@ -785,6 +785,12 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	if (j.unnamedRecord || j.presumed != "") && (j.fleet.Len() > 0 || j.disc != nil) {
 		if err := j.checkRecordAccount(early, j.learnt); err != nil {
+			switch {
+			case ctx.Err() != nil:
+				return errInterrupted
+			case audit.PastDeadline(early):
+				return stoppedEarly("confirming the record's account")
+			}
 			return err
 		}
 	}
