@@ -14,9 +14,11 @@ import (
 // escape, a bidi control, a zero-width space, a no-break space, another
 // control character) was read as it was: an owner "bob\u202e" was a group
 // of its own beside "bob" that read the same, and "\x1b[31m" went into the
-// reports and onto the terminal. It refuses the whole list, as an account's
-// name does (audit.ValidAccountName), naming the file, the line, the column
-// and the value escaped. Text as people write it still reads: accents, CJK,
+// reports and onto the terminal. Such a value makes its row an invalid line
+// (refused, or recorded as invalid with --skip-invalid) whose problem names
+// the column and the value escaped, and the value is not kept; such a
+// column name refuses the whole list, as an account's name does
+// (audit.ValidAccountName), naming the file, the line and the column. Text as people write it still reads: accents, CJK,
 // Persian with its non-joiner, emoji joined into one, spaces inside a value,
 // and a quoted cell of several lines (a CMDB's notes).
 func TestReadLabelsUnseen(t *testing.T) {
@@ -24,7 +26,7 @@ func TestReadLabelsUnseen(t *testing.T) {
 		name    string
 		file    string
 		input   string
-		wantErr string // the whole list is refused with this error
+		wantErr string // a column name: the list is refused so; a value: its row is invalid, file:line: problem
 		want    []audit.Target
 	}{
 		{
@@ -125,15 +127,41 @@ func TestReadLabelsUnseen(t *testing.T) {
 			var f audit.Fleet
 			err := f.Read(strings.NewReader(tt.input), tt.file)
 			if tt.wantErr != "" {
-				var re *audit.ReadError
-				if !errors.As(err, &re) || !strings.HasPrefix(err.Error(), tt.wantErr) {
-					t.Fatalf("Read: %v\nwant the *audit.ReadError %q", err, tt.wantErr)
+				// file:line: what
+				at := strings.Index(tt.wantErr, ": ")
+				source, what := tt.wantErr[:at], tt.wantErr[at+2:]
+				shown := err
+				if !strings.HasPrefix(what, "column ") {
+					// A value: its row is an invalid line, the value not kept.
+					if err != nil {
+						t.Fatalf("Read: %v, want the row an invalid line", err)
+					}
+					var bad *audit.Target
+					for i := range f.Invalid {
+						if f.Invalid[i].Source == source {
+							bad = &f.Invalid[i]
+						}
+					}
+					if bad == nil || !strings.HasPrefix(bad.Problem, what) {
+						t.Fatalf("invalid lines %+v, want %s: %q", f.Invalid, source, what)
+					}
+					for k, v := range bad.Labels {
+						if keptLabelProblem(v) != "" {
+							t.Errorf("the invalid line keeps its %s %q", k, v)
+						}
+					}
+					shown = errors.New(bad.Problem)
+				} else {
+					var re *audit.ReadError
+					if !errors.As(err, &re) || !strings.HasPrefix(err.Error(), tt.wantErr) {
+						t.Fatalf("Read: %v\nwant the *audit.ReadError %q", err, tt.wantErr)
+					}
+					if f.Len()+len(f.Invalid)+len(f.LabelKeys) != 0 {
+						t.Errorf("a refused list left %d targets, %d invalid lines and labels %q", f.Len(), len(f.Invalid), f.LabelKeys)
+					}
 				}
-				if strings.ContainsAny(err.Error(), "\x1b\r\t\u202e\u2066\u200b\u200d\u00a0\u0085\u2028") {
-					t.Errorf("the error holds the character it refuses, unescaped: %q", err)
-				}
-				if f.Len()+len(f.Invalid)+len(f.LabelKeys) != 0 {
-					t.Errorf("a refused list left %d targets, %d invalid lines and labels %q", f.Len(), len(f.Invalid), f.LabelKeys)
+				if strings.ContainsAny(shown.Error(), "\x1b\r\t\u202e\u2066\u200b\u200d\u00a0\u0085\u2028") {
+					t.Errorf("the error holds the character it refuses, unescaped: %q", shown)
 				}
 				return
 			}
@@ -145,4 +173,15 @@ func TestReadLabelsUnseen(t *testing.T) {
 			}
 		})
 	}
+}
+
+// keptLabelProblem is what a kept label value of a list must pass: every
+// line of it ValidLabel's.
+func keptLabelProblem(v string) string {
+	for line := range strings.SplitSeq(v, "\n") {
+		if p := audit.ValidLabel(line); p != "" {
+			return p
+		}
+	}
+	return ""
 }

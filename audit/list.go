@@ -133,10 +133,12 @@ func listProblem(id, region, account string) string {
 // the end of the list (an unbalanced quote, which would swallow every row
 // after it), and a CSV column name or label value that is not UTF-8 (a list
 // saved as Latin-1, say: its names cannot be told apart once their bytes are
-// replaced, so that two owners would become one) or that ValidLabel
-// refuses (a terminal escape, a bidi control, a zero-width or a no-break
-// space: "bob" and "bob\u202e" would be two owners that read as one),
-// named by its column and quoted as Quote does. Invalid UTF-8 in an
+// replaced, so that two owners would become one), or a column name that
+// ValidLabel refuses, named by its column and quoted as Quote does. A
+// label value that ValidLabel refuses (a terminal escape, a bidi control, a
+// zero-width or a no-break space: "bob" and "bob\u202e" would be two owners
+// that read as one) makes an invalid line that names its column and the
+// value quoted, and the value is not kept. Invalid UTF-8 in an
 // instance ID, a region or an account_id makes an invalid line; in a comment
 // or a column without a name it is ignored.
 //
@@ -459,8 +461,8 @@ func listCSVProblem(pe *csv.ParseError, offset int) string {
 
 // csvRow adds the target of one CSV row that starts on line of lr's list;
 // vals is a buffer for its label values, one per label column. The error is
-// a *ReadError for a label value that is not UTF-8 or not one ValidLabel
-// allows, which refuses the list.
+// a *ReadError for a label value that is not UTF-8, which refuses the list;
+// a value ValidLabel refuses makes the row an invalid line.
 func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, layout int, vals []string) error {
 	blank := true
 	for _, v := range rec {
@@ -489,16 +491,28 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, lay
 	if cols.account >= 0 {
 		t.AccountID = strings.TrimSpace(rec[cols.account])
 	}
+	labelProblem := ""
 	for i, l := range cols.labels {
 		v := strings.TrimSpace(rec[l.col])
-		if p := listLabelProblem(v); p != "" {
+		switch p := listLabelProblem(v); {
+		case p == listNotUTF8:
 			return &ReadError{lr.name, line, fmt.Errorf("%s %s: %s", listName(l.name), listQuote(v), p)}
+		case p != "":
+			// The row's alone: an invalid line, which --skip-invalid
+			// records and passes over. The value is not kept.
+			if labelProblem == "" {
+				labelProblem = fmt.Sprintf("%s %s: %s", listName(l.name), listQuote(v), p)
+			}
+			v = ""
 		}
 		vals[i] = v
 	}
-	if t.InstanceID == "" {
+	switch {
+	case t.InstanceID == "":
 		t.Problem = "no instance ID in the instance_id column"
-	} else {
+	case labelProblem != "":
+		t.Problem = labelProblem
+	default:
 		t.Problem = listProblem(t.InstanceID, t.Region, t.AccountID)
 	}
 	if t.Problem != "" {
