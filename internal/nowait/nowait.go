@@ -5,6 +5,8 @@
 // Stat.
 package nowait
 
+import "errors"
+
 // BeforeOpen, unless nil, is called with the path that Open is given,
 // before Open opens it, in Open's goroutine. It is nil except in tests,
 // which set it to see what holds at the moment a file is read (whether a
@@ -18,3 +20,6 @@ func beforeOpen(path string) {
 		BeforeOpen(path)
 	}
 }
+
+// errNotRegular is why Open does not open what is not a regular file.
+var errNotRegular = errors.New("not a regular file")
