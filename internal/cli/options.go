@@ -607,6 +607,10 @@ func isTerminal(r io.Reader) bool {
 // than the run chosen (earlierRuns.unreadable): the run goes on, as a
 // scheduled job must not stop at every run once one run.json is damaged,
 // but not in silence, as its changes are then counted since an older run.
+// maxUnreadableNamed is how many runs passed over for their run.json
+// resolvePrevious names, the latest first; the rest are counted.
+const maxUnreadableNamed = 3
+
 func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error {
 	if o.baseline != "previous" {
 		return nil
@@ -630,16 +634,26 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 			dir, ri.StartedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), shellQuote(dir))
 	}
 	prev, other := found.dirs, found.other
-	for _, u := range found.unreadable {
+	for i, u := range found.unreadable {
 		// Passed over, as its targets and start are not known; named, as
 		// it may be the latest run, and a comparison with an older one
-		// would call new what that run already found.
+		// would call new what that run already found. A few are named: a
+		// year of runs beside a new schema's would be a page of them.
+		if i == maxUnreadableNamed && len(found.unreadable) > i+1 {
+			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %d more runs beside %s whose %s cannot be read\n",
+				len(found.unreadable)-i, o.out, audit.RunFile)
+			break
+		}
 		instead := "this run has nothing to compare with"
 		if len(prev) > 0 {
 			instead = "this run compares with " + shownPath(prev[0]) + ", an earlier one"
 		}
-		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its %s %s, so neither its targets nor its start are known; if it is the latest run of these targets, %s: restore its %s, or name the run to compare with, --baseline DIR\n",
-			shownPath(u.dir), audit.RunFile, u.why, instead, audit.RunFile)
+		fix := "restore its " + audit.RunFile
+		if u.newer {
+			fix = "run the auditor that wrote it"
+		}
+		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its %s %s, so neither its targets nor its start are known; if it is the latest run of these targets, %s: %s, or name the run to compare with, --baseline DIR\n",
+			shownPath(u.dir), audit.RunFile, u.why, instead, fix)
 	}
 	o.baselineUnfinished = found.unfinished
 	if len(prev) == 0 {

@@ -1689,8 +1689,12 @@ type earlierRuns struct {
 }
 
 // unreadableRun is a run beside --out whose run.json --baseline previous
-// cannot read: its directory, and why, for a person.
-type unreadableRun struct{ dir, why string }
+// cannot read: its directory, and why, for a person; newer when a newer
+// auditor wrote it, whole, which only that auditor reads.
+type unreadableRun struct {
+	dir, why string
+	newer    bool
+}
 
 // previousRuns finds the baselines that --baseline previous means, best
 // first: the runs in the directories beside --out that started before
@@ -1701,8 +1705,7 @@ type unreadableRun struct{ dir, why string }
 // schedule. It also returns the runs left out that are worth a warning
 // (earlierRuns); now is the present, as this machine's clock tells it.
 // A run.json beside a record that is not a regular file (a FIFO, a
-// device) is an error wrapping audit.ErrNotRegular: it is not waited on,
-// nor is its run passed over.
+// device) is not waited on: its run is one whose run.json cannot be read.
 func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (earlierRuns, error) {
 	var found earlierRuns
 	parent := filepath.Dir(filepath.Clean(out))
@@ -1715,6 +1718,7 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 		at       time.Time
 		complete bool
 		why      string // why its run.json cannot be read
+		newer    bool   // a newer auditor's
 	}
 	var runs, killed, unreadable []run
 	self, _ := filepath.Abs(out)
@@ -1741,7 +1745,9 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 			// cannot be read, a run whose targets and start are not
 			// known, dated by its record's last write.
 			if !errors.Is(err, fs.ErrNotExist) {
-				unreadable = append(unreadable, run{dir: dir, at: st.ModTime(), why: runJSONProblem(filepath.Join(dir, audit.RunFile), err)})
+				var re *audit.RunInfoError
+				unreadable = append(unreadable, run{dir: dir, at: st.ModTime(), why: runJSONProblem(filepath.Join(dir, audit.RunFile), err),
+					newer: errors.As(err, &re) && re.Newer})
 			}
 			continue
 		}
@@ -1781,11 +1787,12 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 			found.unfinished = append(found.unfinished, r.dir)
 		}
 	}
+	slices.SortFunc(unreadable, func(a, b run) int { return b.at.Compare(a.at) }) // the latest first
 	for _, r := range unreadable {
 		// Its record last written before the baseline started, it
 		// started before it too: no later run is missed.
 		if len(runs) == 0 || r.at.After(runs[0].at) {
-			found.unreadable = append(found.unreadable, unreadableRun{r.dir, r.why})
+			found.unreadable = append(found.unreadable, unreadableRun{r.dir, r.why, r.newer})
 		}
 	}
 	return found, nil

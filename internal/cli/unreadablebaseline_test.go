@@ -165,3 +165,58 @@ func TestPreviousWarnsOfUnreadableRunJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestPreviousUnreadableNamedFew: every run whose run.json could not be
+// read was named in a warning of its own, with "restore its run.json" even
+// for a newer auditor's, which is whole: beside a year of a newer
+// auditor's runs, a page of wrong advice. The three latest are named,
+// told to run the auditor that wrote them, and the rest counted.
+func TestPreviousUnreadableNamedFew(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--baseline", "previous", "--quiet"}
+	root := t.TempDir()
+	week1 := filepath.Join(root, "week1")
+	if got := runCLI(t, "", append(args, "--out", week1)...); got.code != 1 {
+		t.Fatalf("week1: exit %d\n%s", got.code, got.stderr)
+	}
+	record, err := os.ReadFile(filepath.Join(week1, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newer []string
+	for i := range 5 {
+		dir := filepath.Join(root, "newer"+strconv.Itoa(i))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, audit.ResultsFile), record, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, audit.RunFile), []byte(`{"schema": 99, "started_at": "2026-12-03T00:00:00Z"}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().Add(time.Duration(i) * time.Second) // newer4 the latest
+		if err := os.Chtimes(filepath.Join(dir, audit.ResultsFile), at, at); err != nil {
+			t.Fatal(err)
+		}
+		newer = append(newer, dir)
+	}
+	got := runCLI(t, "", append(args, "--out", filepath.Join(root, "next"))...)
+	if got.code != 1 {
+		t.Fatalf("next: exit %d, want 1\n%s", got.code, got.stderr)
+	}
+	for i, dir := range newer {
+		named := strings.Contains(got.stderr, "skipped "+dir+":")
+		if want := i >= 2; named != want {
+			t.Errorf("%s named: %v, want %v (the three latest)\n%s", dir, named, want, got.stderr)
+		}
+	}
+	if n := strings.Count(got.stderr, "run the auditor that wrote it"); n != 3 {
+		t.Errorf("%d warnings say to run the auditor that wrote it, want 3\n%s", n, got.stderr)
+	}
+	if strings.Contains(got.stderr, "restore its") || !strings.Contains(got.stderr, "skipped 2 more runs") {
+		t.Errorf("want no advice to restore a newer auditor's run.json, and the 2 others counted\n%s", got.stderr)
+	}
+}
