@@ -1,0 +1,35 @@
+package audit
+
+import "testing"
+
+// TestJoinerOnlyWhereAScriptJoins: a zero-width joiner or non-joiner was
+// let in between any two characters past ASCII, so that "Иван" and
+// "И\u200cван", or two CJK names, were two owners that read as one. It is
+// let in only where a script writes it (Arabic and Persian, Syriac,
+// Mongolian, the Indic scripts) and inside an emoji sequence.
+func TestJoinerOnlyWhereAScriptJoins(t *testing.T) {
+	for _, tc := range []struct {
+		v  string
+		ok bool
+	}{
+		{"تیم\u200cفروش", true},            // Persian, non-joiner inside a word
+		{"क्\u200dष", true},                // Devanagari, a half form
+		{"👨\u200d💻", true},                 // an emoji sequence
+		{"👩🏽\u200d🔬", true},                // with a skin tone
+		{"🏳\ufe0f\u200d🌈", true},           // after a variation selector
+		{"И\u200cван", false},              // Cyrillic
+		{"Müller\u200dMöller", false},      // Latin past ASCII
+		{"山田\u200c太郎", false},              // CJK
+		{"\u200cتیم", false},               // at an end
+		{"تیم\u200c\u200cفروش", false},     // two in a row
+		{"al\u200dice", false},             // ASCII
+		{"👨\u200dИ", false},                // an emoji joined to a letter
+		{"ИванИ\u200d👨", false},            // a letter joined to an emoji
+		{"\u0915\u094d\u200c\u0937", true}, // Devanagari, a non-joiner after virama
+		{"ܫܠܡ\u200dܐ", true},               // Syriac
+	} {
+		if got := ValidLabel(tc.v) == ""; got != tc.ok {
+			t.Errorf("ValidLabel(%+q) accepts: %v, want %v", tc.v, got, tc.ok)
+		}
+	}
+}
