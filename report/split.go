@@ -98,8 +98,8 @@ func SafeName(v string) string {
 // nor, short of a collision of SHA-256, another value's clashName.
 func clashName(v string) string { return hashed(v, sha256.Size) }
 
-// hashed is v's safe characters (at most 40; "value" when it has none,
-// "none" for the empty value), then n bytes of its SHA-256 in hex.
+// hashed is v's safe characters (at most 40, "none" when it has none),
+// then n bytes of its SHA-256 in hex.
 func hashed(v string, n int) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(v) {
@@ -117,11 +117,8 @@ func hashed(v string, n int) string {
 	}
 	sum := sha256.Sum256([]byte(v))
 	base := strings.Trim(b.String(), "-")
-	switch {
-	case v == "":
-		base = "none" // the group of no value, nobody's
-	case base == "":
-		base = "value" // no letter of a-z or digit (Иван, 山田): not "none", which reads as nobody's
+	if base == "" {
+		base = "none"
 	}
 	return base + "-" + hex.EncodeToString(sum[:n])
 }
