@@ -237,39 +237,44 @@ func ValidLabel(s string) string {
 func ValidAccountName(name string) string { return ValidLabel(name) }
 
 // joins reports whether the zero-width joiner or non-joiner r at name[i]
-// is a script's or an emoji's spelling: between two letters of a script
-// that writes it (Persian writes a non-joiner inside words; see
-// joiningScripts), or a joiner inside an emoji sequence. Between Latin,
-// Cyrillic or CJK letters, or at an end, it would hide a second name in
-// one that reads the same.
+// is a script's or an emoji's spelling: between two characters past
+// ASCII that are no spaces, marks or format characters, and are of no
+// script that never writes one (unjoinedScripts): Persian writes a
+// non-joiner inside words, an emoji sequence joins its emoji. Between
+// Latin, Cyrillic or CJK letters, or at an end, it would hide a second name
+// in one that reads the same.
 func joins(name string, i int, r rune) bool {
 	if r != '\u200c' && r != '\u200d' {
 		return false
 	}
-	before, _ := utf8.DecodeLastRuneInString(name[:i])
-	after, _ := utf8.DecodeRuneInString(name[i+utf8.RuneLen(r):])
-	switch {
-	case before == utf8.RuneError || after == utf8.RuneError:
-		return false // at an end (or next to what is not UTF-8)
-	case unicode.In(before, joiningScripts...) && unicode.In(after, joiningScripts...):
-		return true
-	case r == '\u200d' && unicode.Is(unicode.So, after):
-		// An emoji sequence: an emoji, with its skin tone or its
-		// presentation selector, joined to the next.
-		return unicode.In(before, unicode.So, unicode.Sk) || before == '\ufe0f'
+	// The letter before, past its marks (a Persian vowel sign, a
+	// Devanagari virama): a mark takes its letter's place in no script.
+	before := utf8.RuneError
+	for rest := name[:i]; rest != ""; {
+		c, n := utf8.DecodeLastRuneInString(rest)
+		if before = c; !unicode.Is(unicode.M, c) {
+			break
+		}
+		rest = rest[:len(rest)-n]
 	}
-	return false
+	after, _ := utf8.DecodeRuneInString(name[i+utf8.RuneLen(r):])
+	spelt := func(c rune) bool {
+		return c > unicode.MaxASCII && c != utf8.RuneError && !unicode.IsSpace(c) && !unicode.Is(unicode.Cf, c) &&
+			!unicode.Is(unicode.M, c) && !unicode.In(c, unjoinedScripts...)
+	}
+	return spelt(before) && spelt(after)
 }
 
-// joiningScripts write a zero-width joiner or non-joiner inside words: the
-// Arabic script's (Persian, Urdu), Syriac, N'Ko, Mongolian and the Indic
-// scripts, whose conjuncts and half forms they choose. Elsewhere (Latin,
-// Cyrillic, Greek, CJK) one reads as nothing and makes a second name that
-// reads as the first.
-var joiningScripts = []*unicode.RangeTable{
-	unicode.Arabic, unicode.Syriac, unicode.Nko, unicode.Mongolian, unicode.Thaana,
-	unicode.Devanagari, unicode.Bengali, unicode.Gurmukhi, unicode.Gujarati, unicode.Oriya,
-	unicode.Tamil, unicode.Telugu, unicode.Kannada, unicode.Malayalam, unicode.Sinhala,
+// unjoinedScripts never write a zero-width joiner or non-joiner inside a
+// word: between two of their letters one reads as nothing, and "Иван"
+// and "И<ZWNJ>ван", or two CJK names, would be two names that read as one.
+// Scripts that do write them (Arabic and Persian, Syriac, the Indic and
+// Brahmic scripts, Khmer, Myanmar, Tibetan, Mongolian...) and emoji
+// sequences are not listed, nor is any script this list does not name, so
+// that a name that is text somewhere is not refused.
+var unjoinedScripts = []*unicode.RangeTable{
+	unicode.Latin, unicode.Cyrillic, unicode.Greek, unicode.Armenian, unicode.Georgian,
+	unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul,
 }
 
 // packedID is a valid instance ID in ten bytes with no pointer: its kind

@@ -5,8 +5,10 @@ import "testing"
 // TestJoinerOnlyWhereAScriptJoins: a zero-width joiner or non-joiner was
 // let in between any two characters past ASCII, so that "Иван" and
 // "И\u200cван", or two CJK names, were two owners that read as one. It is
-// let in only where a script writes it (Arabic and Persian, Syriac,
-// Mongolian, the Indic scripts) and inside an emoji sequence.
+// refused next to a letter of a script that never writes one (Latin,
+// Cyrillic, Greek, CJK...), past the letter's marks, and still let in
+// where a script writes it (Arabic and Persian with their vowel signs,
+// Syriac, the Indic scripts, Khmer, Myanmar) and inside an emoji sequence.
 func TestJoinerOnlyWhereAScriptJoins(t *testing.T) {
 	for _, tc := range []struct {
 		v  string
