@@ -795,7 +795,7 @@ func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error
 		out, err := p.NextPage(callCtx, at.option)
 		res.Calls += int(at.n.Load())
 		if err != nil {
-			if PastDeadline(ctx) {
+			if ctx.Err() != nil {
 				s.cut.Store(true)
 				return nil, nil
 			}
