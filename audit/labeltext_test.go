@@ -23,11 +23,12 @@ import (
 // and a quoted cell of several lines (a CMDB's notes).
 func TestReadLabelsUnseen(t *testing.T) {
 	tests := []struct {
-		name    string
-		file    string
-		input   string
-		wantErr string // a column name: the list is refused so; a value: its row is invalid, file:line: problem
-		want    []audit.Target
+		name     string
+		file     string
+		input    string
+		wantAlso string // said after the line's other problem
+		wantErr  string // a column name: the list is refused so; a value: its row is invalid, file:line: problem
+		want     []audit.Target
 	}{
 		{
 			name: "a terminal escape", file: "fleet.csv",
@@ -86,8 +87,9 @@ func TestReadLabelsUnseen(t *testing.T) {
 		},
 		{
 			name: "a label of a row that is invalid", file: "fleet.csv",
-			input:   "instance_id,owner\ni-0123abcd,alice\ni-12345,\x1b]0;pwned\x07\n",
-			wantErr: `fleet.csv:3: owner "\x1b]0;pwned\a": contains a control character (U+001B)`,
+			input:    "instance_id,owner\ni-0123abcd,alice\ni-12345,\x1b]0;pwned\x07\n",
+			wantErr:  `fleet.csv:3: 5 hex digits (want i- followed by 8 or 17 hex digits)`,
+			wantAlso: `; owner "\x1b]0;pwned\a": contains a control character (U+001B)`,
 		},
 		{
 			name: "cut to 60 characters", file: "fleet.csv",
@@ -142,7 +144,7 @@ func TestReadLabelsUnseen(t *testing.T) {
 							bad = &f.Invalid[i]
 						}
 					}
-					if bad == nil || !strings.HasPrefix(bad.Problem, what) {
+					if bad == nil || !strings.HasPrefix(bad.Problem, what) || !strings.Contains(bad.Problem, tt.wantAlso) {
 						t.Fatalf("invalid lines %+v, want %s: %q", f.Invalid, source, what)
 					}
 					for k, v := range bad.Labels {

@@ -507,13 +507,14 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, lay
 		}
 		vals[i] = v
 	}
-	switch {
-	case t.InstanceID == "":
+	if t.InstanceID == "" {
 		t.Problem = "no instance ID in the instance_id column"
-	case labelProblem != "":
-		t.Problem = labelProblem
-	default:
+	} else {
 		t.Problem = listProblem(t.InstanceID, t.Region, t.AccountID)
+	}
+	if labelProblem != "" {
+		// Both said, so that one fix mends the line.
+		t.Problem = strings.TrimPrefix(t.Problem+"; "+labelProblem, "; ")
 	}
 	if t.Problem != "" {
 		t.InstanceID = listCut(t.InstanceID, listMaxKept)
