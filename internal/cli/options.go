@@ -639,9 +639,9 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 		// it may be the latest run, and a comparison with an older one
 		// would call new what that run already found. A few are named: a
 		// year of runs beside a new schema's would be a page of them.
-		if i == maxUnreadableNamed && len(found.unreadable) > i+1 {
-			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %d more runs beside %s whose %s cannot be read\n",
-				len(found.unreadable)-i, o.out, audit.RunFile)
+		if i == maxUnreadableNamed {
+			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s more beside %s whose %s cannot be read\n",
+				plural(len(found.unreadable)-i, "run"), o.out, audit.RunFile)
 			break
 		}
 		instead := "this run has nothing to compare with"
