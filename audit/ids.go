@@ -262,7 +262,10 @@ func joins(name string, i int, r rune) bool {
 		return c > unicode.MaxASCII && c != utf8.RuneError && !unicode.IsSpace(c) && !unicode.Is(unicode.Cf, c) &&
 			!unicode.Is(unicode.M, c) && !unicode.In(c, unjoinedScripts...)
 	}
-	return spelt(before) && spelt(after)
+	// A script's own sign after it: Bengali's ya-phala (RA, a joiner, the
+	// virama) and Sinhala's touching letters are spelt so.
+	scriptMark := unicode.Is(unicode.M, after) && !unicode.In(after, unicode.Inherited, unicode.Common) && !unicode.In(after, unjoinedScripts...)
+	return spelt(before) && (spelt(after) || scriptMark)
 }
 
 // unjoinedScripts never write a zero-width joiner or non-joiner inside a

@@ -29,6 +29,15 @@ func TestJoinerOnlyWhereAScriptJoins(t *testing.T) {
 		{"ИванИ\u200d👨", false},            // a letter joined to an emoji
 		{"\u0915\u094d\u200c\u0937", true}, // Devanagari, a non-joiner after virama
 		{"ܫܠܡ\u200dܐ", true},               // Syriac
+		{"بِ\u200cها", true},               // Persian, a vowel sign before
+		{"ក្\u200dស", true},                // Khmer
+		{"မ\u200cန", true},                 // Myanmar
+		{"🙂\u200d↔\ufe0f", true},           // an emoji sequence with a math symbol
+		{"И\u0301\u200cван", false},        // Cyrillic, past its accent
+		{"é\u200dé", false},                // Latin past ASCII
+		{"র\u200d্যাব", true},              // Bengali ya-phala: a virama after
+		{"ක\u200d්ව", true},                // Sinhala touching letters
+		{"И\u200d\u0301", false},           // Cyrillic, an accent after
 	} {
 		if got := ValidLabel(tc.v) == ""; got != tc.ok {
 			t.Errorf("ValidLabel(%+q) accepts: %v, want %v", tc.v, got, tc.ok)
