@@ -640,8 +640,8 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 		// would call new what that run already found. A few are named: a
 		// year of runs beside a new schema's would be a page of them.
 		if i == maxUnreadableNamed {
-			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s more beside %s whose %s cannot be read\n",
-				plural(len(found.unreadable)-i, "run"), o.out, audit.RunFile)
+			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s whose %s cannot be read, beside %s\n",
+				plural(len(found.unreadable)-i, "more run"), audit.RunFile, o.out)
 			break
 		}
 		instead := "this run has nothing to compare with"

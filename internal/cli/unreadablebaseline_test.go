@@ -216,7 +216,7 @@ func TestPreviousUnreadableNamedFew(t *testing.T) {
 	if n := strings.Count(got.stderr, "run the auditor that wrote it"); n != 3 {
 		t.Errorf("%d warnings say to run the auditor that wrote it, want 3\n%s", n, got.stderr)
 	}
-	if strings.Contains(got.stderr, "restore its") || !strings.Contains(got.stderr, "skipped 2 runs more") {
+	if strings.Contains(got.stderr, "restore its") || !strings.Contains(got.stderr, "skipped 2 more runs whose") {
 		t.Errorf("want no advice to restore a newer auditor's run.json, and the 2 others counted\n%s", got.stderr)
 	}
 }
