@@ -135,7 +135,10 @@ func OpenBaseline(path string) (*Baseline, error) {
 	}
 	ri, err := ReadRunInfo(filepath.Join(filepath.Dir(path), RunFile))
 	found := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, ErrNotRegular):
+		return nil, err // names the run.json, and what it is
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
 	b, err := OpenBaselineRecord(path, ri.StartedAt, false)

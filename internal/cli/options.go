@@ -1013,6 +1013,9 @@ func (o *runOptions) openOneBaseline(current, account string) error {
 		// which checkBaseline read.
 		return usagef("--baseline: %v (%s)", err, wantBaseline)
 	}
+	if errors.Is(err, audit.ErrNotRegular) {
+		return usagef("--baseline: %v: put its run's own %s there, or move it away", err, audit.RunFile)
+	}
 	if err != nil {
 		return usagef("--baseline: %v", err)
 	}

@@ -98,6 +98,9 @@ func TestRunJSONNotARegularFile(t *testing.T) {
 				if got.code != 2 || !strings.Contains(got.stderr, runJSON) || !strings.Contains(got.stderr, "must be a regular file") {
 					t.Errorf("exit %d, want 2 naming %s, which must be a regular file\n%s", got.code, runJSON, got.stderr)
 				}
+				if strings.Contains(got.stderr, "baseline: baseline:") || strings.Contains(got.stderr, "--baseline:") && !strings.Contains(got.stderr, "move it away") {
+					t.Errorf("the refusal of --baseline says its prefix twice, or no remedy:\n%s", got.stderr)
+				}
 				if after := regularFiles(t, dir); !sameSnapshot(before, after) {
 					t.Errorf("%s changed: %v, was %v", dir, after, before)
 				}
