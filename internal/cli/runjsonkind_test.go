@@ -55,6 +55,19 @@ func TestRunJSONNotARegularFile(t *testing.T) {
 			}
 		}},
 	}
+	// damaged copies the good run into parent/run, made for the test, its
+	// run.json replaced by what put puts there.
+	damaged := func(t *testing.T, put func(t *testing.T, path string)) (parent, dir, runJSON string) {
+		parent = t.TempDir()
+		dir = filepath.Join(parent, "run")
+		copyRegularFiles(t, good, dir)
+		runJSON = filepath.Join(dir, audit.RunFile)
+		if err := os.Remove(runJSON); err != nil {
+			t.Fatal(err)
+		}
+		put(t, runJSON)
+		return parent, dir, runJSON
+	}
 	commands := []struct {
 		name string
 		// args are the command's, of dir, whose run.json is not a
@@ -85,14 +98,7 @@ func TestRunJSONNotARegularFile(t *testing.T) {
 	for _, kind := range kinds {
 		for _, cmd := range commands {
 			t.Run(kind.name+"/"+cmd.name, func(t *testing.T) {
-				parent := t.TempDir()
-				dir := filepath.Join(parent, "run")
-				copyRegularFiles(t, good, dir)
-				runJSON := filepath.Join(dir, audit.RunFile)
-				if err := os.Remove(runJSON); err != nil {
-					t.Fatal(err)
-				}
-				kind.make(t, runJSON)
+				parent, dir, runJSON := damaged(t, kind.make)
 				before := regularFiles(t, dir)
 				got := runCLIGuarded(t, runJSON, cmd.args(dir, parent)...)
 				if got.code != 2 || !strings.Contains(got.stderr, runJSON) || !strings.Contains(got.stderr, "must be a regular file") {
@@ -121,14 +127,7 @@ func TestRunJSONNotARegularFile(t *testing.T) {
 	// at every run once one run.json is damaged. Not waited on.
 	for _, kind := range kinds {
 		t.Run(kind.name+"/--baseline previous", func(t *testing.T) {
-			parent := t.TempDir()
-			dir := filepath.Join(parent, "run")
-			copyRegularFiles(t, good, dir)
-			runJSON := filepath.Join(dir, audit.RunFile)
-			if err := os.Remove(runJSON); err != nil {
-				t.Fatal(err)
-			}
-			kind.make(t, runJSON)
+			parent, dir, runJSON := damaged(t, kind.make)
 			before := regularFiles(t, dir)
 			got := runCLIGuarded(t, runJSON, append(runArgs, "--out", filepath.Join(parent, "next"), "--baseline", "previous")...)
 			if got.code != 0 || !strings.Contains(got.stderr, "warning: --baseline previous: skipped "+dir+": its run.json") {
@@ -144,13 +143,7 @@ func TestRunJSONNotARegularFile(t *testing.T) {
 	// record already, or whose run.json cannot be written, not waited on.
 	for _, kind := range kinds {
 		t.Run(kind.name+"/run", func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "run")
-			copyRegularFiles(t, good, dir)
-			runJSON := filepath.Join(dir, audit.RunFile)
-			if err := os.Remove(runJSON); err != nil {
-				t.Fatal(err)
-			}
-			kind.make(t, runJSON)
+			_, dir, runJSON := damaged(t, kind.make)
 			before := regularFiles(t, dir)
 			if got := runCLIGuarded(t, runJSON, append(runArgs, "--out", dir)...); got.code != 2 && got.code != 4 {
 				t.Errorf("exit %d, want 2 or 4, refused\n%s", got.code, got.stderr)
