@@ -277,7 +277,8 @@ func joins(name string, i int, r rune) bool {
 // that a name that is text somewhere is not refused.
 var unjoinedScripts = []*unicode.RangeTable{
 	unicode.Latin, unicode.Cyrillic, unicode.Greek, unicode.Armenian, unicode.Georgian,
-	unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul,
+	unicode.Cherokee, unicode.Coptic, unicode.Thai, unicode.Lao,
+	unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Bopomofo,
 }
 
 // packedID is a valid instance ID in ten bytes with no pointer: its kind

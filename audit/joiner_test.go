@@ -38,6 +38,9 @@ func TestJoinerOnlyWhereAScriptJoins(t *testing.T) {
 		{"র\u200d্যাব", true},              // Bengali ya-phala: a virama after
 		{"ක\u200d්ව", true},                // Sinhala touching letters
 		{"И\u200d\u0301", false},           // Cyrillic, an accent after
+		{"ส\u200cมชาย", false},             // Thai
+		{"Ꭺ\u200dᏴ", false},                // Cherokee, which reads as Latin
+		{"ㄅ\u200cㄆ", false},                // Bopomofo
 	} {
 		if got := ValidLabel(tc.v) == ""; got != tc.ok {
 			t.Errorf("ValidLabel(%+q) accepts: %v, want %v", tc.v, got, tc.ok)
