@@ -1025,7 +1025,8 @@ var ErrNotRegular = errors.New("must be a regular file")
 func OpenRunInfo(path string) (*os.File, fs.FileInfo, error) {
 	f, err := nowait.Open(path)
 	if err != nil {
-		// A socket cannot be opened at all: it is said as what it is.
+		// nowait.Open opens no file that is not a regular one (nor can a
+		// socket be opened): it is said as what it is.
 		if st, serr := os.Stat(path); serr == nil && !st.Mode().IsRegular() {
 			return nil, nil, notRegular(path, st.Mode())
 		}
