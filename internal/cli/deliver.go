@@ -1720,7 +1720,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		for _, g := range dirs {
 			ri, err := audit.ReadRunInfo(filepath.Join(g, audit.RunFile))
 			if errors.Is(err, audit.ErrNotRegular) {
-				return usagef("mail: --mail-to-label %s: %v", d.mailToLabel, err)
+				return usagef("mail: --mail-to-label %s: %v: put the group's own %s there, or move it away (auditor report renders the split again)", d.mailToLabel, err, audit.RunFile)
 			}
 			if err == nil && !report.SameRendering(src.run, ri) {
 				return usagef("mail: --mail-to-label %s: %s", d.mailToLabel, staleSplit(report.SplitDir(dir, by), dir, by, ri, src.run, dl.getenv))

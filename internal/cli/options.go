@@ -598,6 +598,10 @@ func isTerminal(r io.Reader) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// maxUnreadableNamed is how many runs passed over for their run.json
+// resolvePrevious names, the latest first; the rest are counted.
+const maxUnreadableNamed = 3
+
 // resolvePrevious turns --baseline previous into the run it means for a
 // run of self's targets (its parts, and the --instances it read): none for
 // the first run of a schedule, and none, with a warning that names them,
@@ -607,10 +611,6 @@ func isTerminal(r io.Reader) bool {
 // than the run chosen (earlierRuns.unreadable): the run goes on, as a
 // scheduled job must not stop at every run once one run.json is damaged,
 // but not in silence, as its changes are then counted since an older run.
-// maxUnreadableNamed is how many runs passed over for their run.json
-// resolvePrevious names, the latest first; the rest are counted.
-const maxUnreadableNamed = 3
-
 func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error {
 	if o.baseline != "previous" {
 		return nil

@@ -253,8 +253,8 @@ func TestMailOfASplitRunJSONNotARegularFile(t *testing.T) {
 			}
 			mkfifo(t, fifo)
 			got := runCLIGuarded(t, fifo, append(tt.args(out), ms.args...)...)
-			if got.code != 2 || !strings.Contains(got.stderr, fifo) || !strings.Contains(got.stderr, "must be a regular file") {
-				t.Errorf("exit %d, want 2 naming %s, which must be a regular file\n%s", got.code, fifo, got.stderr)
+			if got.code != 2 || !strings.Contains(got.stderr, fifo) || !strings.Contains(got.stderr, "must be a regular file") || !strings.Contains(got.stderr, "move it away") {
+				t.Errorf("exit %d, want 2 naming %s, which must be a regular file, and what to do\n%s", got.code, fifo, got.stderr)
 			}
 			if n := len(ms.srv.Messages()); n != 0 {
 				t.Errorf("%d messages, want none", n)
