@@ -104,7 +104,7 @@ func (j *job) confirmUnaudited(ctx context.Context, failed []audit.Result, notMa
 		if err == nil && known {
 			return nil
 		}
-		if err != nil && audit.PastDeadline(ctx) {
+		if err != nil && pastDeadline(ctx) {
 			return err // stopped asking (--timeout, a signal): no answer
 		}
 		asked = append(asked, p.InstanceID+" ("+region+")")

@@ -755,7 +755,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		switch {
 		case ctx.Err() != nil:
 			return errInterrupted
-		case audit.PastDeadline(early):
+		case pastDeadline(early):
 			return stoppedEarly("checking the credentials")
 		}
 		return err // a *audit.CredentialsError: fatal, and says so itself
@@ -765,7 +765,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	start := o.now() // the fetch begins with discovery
 	failedSites, err := j.orgTargets(early, session, stderr)
 	if err != nil {
-		if ctx.Err() == nil && audit.PastDeadline(early) {
+		if ctx.Err() == nil && pastDeadline(early) {
 			return stoppedEarly("finding the accounts and regions to audit")
 		}
 		return err
@@ -788,7 +788,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			switch {
 			case ctx.Err() != nil:
 				return errInterrupted
-			case audit.PastDeadline(early):
+			case pastDeadline(early):
 				return stoppedEarly("confirming the record's account")
 			}
 			return err
@@ -888,12 +888,12 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	info.EndedAt = o.now().UTC()
 	// The deadline, not only runCtx's timer: a renewal's MFA prompt ends on
-	// a timer of its own at the same deadline (see audit.PastDeadline).
-	timedOut := runErr != nil && ctx.Err() == nil && audit.PastDeadline(runCtx)
+	// a timer of its own at the same deadline (see pastDeadline).
+	timedOut := runErr != nil && ctx.Err() == nil && pastDeadline(runCtx)
 	if timedOut {
 		fmt.Fprintf(stderr, "auditor: stopped after --timeout %s\n", o.timeout)
 	}
-	interrupted := runErr != nil && audit.PastDeadline(runCtx)
+	interrupted := runErr != nil && pastDeadline(runCtx)
 	info.Interrupted = interrupted
 	var unreachable []*audit.UnreachableError
 	if runErr != nil && !interrupted {

@@ -1,4 +1,4 @@
-package audit
+package cli
 
 import (
 	"context"
@@ -28,13 +28,13 @@ func TestPastDeadlineBeforeItsTimerFires(t *testing.T) {
 		{"deadline ahead", lateTimer{base, time.Now().Add(time.Hour)}, false},
 		{"deadline past, timer not fired", lateTimer{base, time.Now().Add(-time.Millisecond)}, true},
 	} {
-		if got := PastDeadline(tc.ctx); got != tc.want {
-			t.Errorf("%s: PastDeadline = %v, want %v", tc.name, got, tc.want)
+		if got := pastDeadline(tc.ctx); got != tc.want {
+			t.Errorf("%s: pastDeadline = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 	done, cancel := context.WithCancel(base)
 	cancel()
-	if !PastDeadline(done) {
+	if !pastDeadline(done) {
 		t.Error("a context already done is not past")
 	}
 }

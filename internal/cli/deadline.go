@@ -1,17 +1,17 @@
-package audit
+package cli
 
 import (
 	"context"
 	"time"
 )
 
-// PastDeadline reports whether ctx is done or its deadline has come, even
+// pastDeadline reports whether ctx is done or its deadline has come, even
 // if its timer has not fired yet. Several contexts end at the run's one
 // --timeout deadline (the run's, the MFA prompt's), each on a timer of its
 // own; the one that fires first may return before another's Err is set, and
 // a failure judged by that Err alone is taken for something other than the
 // timeout.
-func PastDeadline(ctx context.Context) bool {
+func pastDeadline(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return true
 	}
