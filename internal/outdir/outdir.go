@@ -71,7 +71,7 @@ func Check(dir string) error {
 			}
 			return &Error{dir, fmt.Errorf("%s is %w", p, ErrNotDir)}
 		case err == nil:
-			if err := syscall.Access(p, 2 /* W_OK */); err != nil {
+			if err := writable(p); err != nil {
 				if p == named {
 					return &Error{dir, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)}
 				}
