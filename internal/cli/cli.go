@@ -387,6 +387,37 @@ func flagArg(fs *flag.FlagSet, args []string, interspersed bool, name string) (v
 	return value, ok
 }
 
+// givenFlag is one flag of a command line as it was given: its name, and
+// the arguments that gave it (two for --flag VALUE, one for --flag=VALUE
+// or a boolean).
+type givenFlag struct {
+	name string
+	args []string
+}
+
+// givenFlags splits args, a command line that fs parsed without error,
+// into its flags, in their order, up to the first argument that is no
+// flag, where fs stopped too.
+func givenFlags(fs *flag.FlagSet, args []string) []givenFlag {
+	var flags []givenFlag
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || len(a) < 2 || a[0] != '-' {
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		g := givenFlag{name: name, args: []string{a}}
+		if f := fs.Lookup(name); f != nil && !hasValue && i+1 < len(args) {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				i++
+				g.args = append(g.args, args[i])
+			}
+		}
+		flags = append(flags, g)
+	}
+	return flags
+}
+
 // isFlagOf reports whether arg is one of fs's flags, with one or two
 // dashes, with or without =VALUE; -h and --help, which every command
 // takes, count.

@@ -80,6 +80,9 @@ type runOptions struct {
 	// inputJSON is the --cli-input-json file the options were read from,
 	// if any, for the commands that continue the run.
 	inputJSON string
+	// line is run's command line as it was given, flag by flag, for the
+	// command that resumes it.
+	line []givenFlag
 	// origins says which options came from AUDITOR_* or the
 	// --cli-input-json file (layered.origins), for the problems found
 	// after parsing.
@@ -967,7 +970,7 @@ func (o *runOptions) openBaseline(current, account string, stderr io.Writer) err
 			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a merge stopped before it finished; %s)\n", d, again)
 			continue
 		}
-		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a run stopped before it finished; continue it with %s)\n", d, o.resumeCommand(d))
+		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a run stopped before it finished; continue it with %s)\n", d, o.resumeCommandOf(d))
 	}
 	for {
 		err := o.openOneBaseline(current, account)
@@ -1086,10 +1089,54 @@ func insecureHint(err error) error {
 // the configuration (an *audit.EndpointRulesError).
 const endpointRulesHint = "no request can be sent so: check AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT (use_fips_endpoint and use_dualstack_endpoint in the profile) against the endpoint (--endpoint-url, AWS_ENDPOINT_URL*, the profile's endpoint_url)"
 
-// resumeCommand is the command that continues the run in dir, as a POSIX
-// shell reads it, with the --cli-input-json file this one read its options
-// from, and a note for what else it needs.
-func (o *runOptions) resumeCommand(dir string) string {
+// resumeCommand is the command that continues this run, as a POSIX shell
+// reads it, to be run from the same directory with the same AUDITOR_*
+// variables: the run's own command line, so that its targets and options
+// are the same, with --resume once and --out naming the directory it
+// writes (a {time} in it, or the default, names another, and --resume
+// refuses them). A secret flag's value is not repeated: the shell takes it
+// from the flag's AUDITOR_<FLAG>, and refuses to run the command while
+// that is unset rather than run it without. A list read from standard
+// input cannot be read again: a note after the command says so.
+func (o *runOptions) resumeCommand() string {
+	if o.demo {
+		return o.resumeCommandOf(o.out)
+	}
+	words := []string{"auditor", "run", "--resume"}
+	named := false
+	for _, f := range o.line {
+		switch {
+		case f.name == "resume" || f.name == "out":
+			continue // given once, below
+		case isSecretFlag(f.name):
+			// Quoted, as the shell expands it: a value, however many
+			// words, or none (the shell says why).
+			words = append(words, "--"+f.name, fmt.Sprintf(`"${%s:?export it first: the --%s that this run was given}"`, envName(f.name), f.name))
+			continue
+		}
+		named = named || f.name == inputJSONFlag
+		for _, a := range f.args {
+			words = append(words, shellQuote(a))
+		}
+	}
+	if o.inputJSON != "" && !named {
+		// AUDITOR_CLI_INPUT_JSON named it: the options it holds are
+		// the run's, wherever the command is run.
+		words = append(words, "--"+inputJSONFlag, shellQuote(o.inputJSON))
+	}
+	cmd := strings.Join(append(words, "--out", shellQuote(o.out)), " ")
+	if slices.Contains(o.instances.vals, "-") {
+		// Run as it is, it would wait for a list typed at the terminal.
+		cmd += " (with the same list on its standard input again: this run read it from there)"
+	}
+	return cmd
+}
+
+// resumeCommandOf is the command that continues the run in dir, another
+// run than this one (or the demo's), whose command line is not known: with
+// the --cli-input-json file this one read its options from, and a note for
+// what else it needs.
+func (o *runOptions) resumeCommandOf(dir string) string {
 	cmd := "auditor run --resume"
 	if o.inputJSON != "" {
 		cmd += " --cli-input-json " + shellQuote(o.inputJSON)

@@ -38,6 +38,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if len(pos) > 0 {
 		return usagef("run: unexpected argument %q (instance lists go in --instances FILE)", shownArg(pos[0]))
 	}
+	o.line = givenFlags(c.fs.FlagSet, args)
 	if o.out == "" {
 		if o.resume {
 			return o.joinProblems([]error{usagef("run: --resume needs --out DIR, the directory of the run to continue")})
@@ -89,6 +90,8 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	defer j.close()
+	resume := o.resumeCommand()
+	dieResume.Store(&resume)
 	err = j.execute(ctx, stdout, stderr)
 	if ue := (*usageError)(nil); made && errors.As(err, &ue) && j.dir != nil {
 		// Refused once the directory was made (a --baseline of another
@@ -929,7 +932,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			// 4, which says more than an incomplete run's 3; and only
 			// this says why. The closing lines gave no verdict, nor how
 			// to continue.
-			fmt.Fprintf(stderr, "auditor: continue once it answers again with: %s\n", o.resumeCommand(o.out))
+			fmt.Fprintf(stderr, "auditor: continue once it answers again with: %s\n", o.resumeCommand())
 			return resumeInstead(renderErr)
 		}
 		if deliverErr != nil {
@@ -944,7 +947,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			logLine(stderr, slog.LevelError, "auditor: %s", plainLines(resumeInstead(renderErr).Error()))
 		}
 		if w.Written() > 0 || info.Resumed > 0 {
-			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: %s\n", o.out, o.resumeCommand(o.out))
+			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: %s\n", o.out, o.resumeCommand())
 		}
 		return withFatalHint(runErr, o.region)
 	}

@@ -78,13 +78,28 @@ func watchSignals(ctx context.Context, cancel context.CancelFunc, sigs <-chan os
 // records (--log-format json), for die's line; nil writes text.
 var dieLog atomic.Pointer[slog.Logger]
 
+// dieResume is the command that continues the run of this process, once
+// run knows it, for die's line: run again as it was, a command whose --out
+// has {time} in it, or is the default, would start another run, and
+// --resume refuses it.
+var dieResume atomic.Pointer[string]
+
+// dieMessage is die's line.
+func dieMessage() string {
+	// Reports and a delivery under way are cut short; the record, synced
+	// as it goes, is not.
+	const msg = "stopped at once by a second signal: the files written whole stay, the reports may be missing or out of date; "
+	if cmd := dieResume.Load(); cmd != nil {
+		return msg + "the record holds what was audited: continue with: " + *cmd
+	}
+	return msg + "run the same command again (auditor run with --resume: the record holds what was audited)"
+}
+
 // die ends the process by sig with its default handling, so that a shell
 // sees the usual status (130 for SIGINT); where a signal cannot be sent to
 // oneself (PID 1 in a container), it exits with that status.
 func die(sig os.Signal) {
-	// Reports and a delivery under way are cut short; the record, synced
-	// as it goes, is not.
-	const msg = "stopped at once by a second signal: the files written whole stay, the reports may be missing or out of date; run the same command again (auditor run with --resume: the record holds what was audited)"
+	msg := dieMessage()
 	if l := dieLog.Load(); l != nil {
 		l.Error(msg)
 	} else {

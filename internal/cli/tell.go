@@ -96,7 +96,7 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 		// The cause of a failing endpoint is the service's own error code.
 		causes = append(causes, fmt.Sprintf("auditor: %s; %s", plain(u.Error(), 0), unreachableHint(u, j.endpointSource(u.Region), j.regionSource(u.Region))))
 	}
-	summarize(stderr, head, j.info, failOn, j.errs, causes, j.o.out, j.o.resumeCommand(j.o.out), written, fatal, delivered)
+	summarize(stderr, head, j.info, failOn, j.errs, causes, j.o.out, j.o.resumeCommand(), written, fatal, delivered)
 	heard := slices.ContainsFunc(j.info.Sites, func(s audit.SiteStats) bool { return s.SharedWith > 0 })
 	if j.shardN > 1 && !j.o.discover && j.o.rate == 0 && st.Throttled > 0 && st.Seconds > 0 && !heard {
 		// The shards of a list share each account-region's limit, and

@@ -117,12 +117,14 @@ func atoi(t *testing.T, s string) int {
 // TestResumeCommandPastes: the command the closing lines offer to continue
 // a run stopped by a failing endpoint once split a directory with a space
 // in two, and left out the --cli-input-json file the weekly job's options
-// are in: pasted, it exited 2. It quotes the directory and names the file.
+// are in: pasted, it exited 2. It quotes the directory and names the file,
+// as the run's own command line does.
 func TestResumeCommandPastes(t *testing.T) {
 	list, url, _ := failingFleet(t)
 	out := filepath.Join(t.TempDir(), "weekly runs", "w1")
 	opts := writeFile(t, "weekly.json", `{"instances": [`+strconv.Quote(list)+`], "region": "us-east-1", "endpoint-url": `+strconv.Quote(url)+`}`)
-	got := runCLI(t, "", "run", "--cli-input-json", opts, "--out", out, "--max-attempts", "2", "--concurrency", "4", "--fail-on", "none", "--quiet")
+	args := []string{"--cli-input-json", opts, "--out", out, "--max-attempts", "2", "--concurrency", "4", "--fail-on", "none", "--quiet"}
+	got := runCLI(t, "", append([]string{"run"}, args...)...)
 	if got.code != int(exitIncomplete) {
 		t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
 	}
@@ -141,8 +143,13 @@ func TestResumeCommandPastes(t *testing.T) {
 	if len(cmds) == 0 {
 		t.Fatalf("no command to continue the run\n%s", got.stderr)
 	}
+	// The run's own flags, and what runCLI added to them, --out last.
+	want := append([]string{"auditor", "run", "--resume", "--cli-input-json", opts}, args[4:]...)
+	if testing.Short() {
+		want = append(want, "--rate", "2000")
+	}
+	want = append(want, "--out", out)
 	for _, words := range cmds {
-		want := []string{"auditor", "run", "--resume", "--cli-input-json", opts, "--out", out}
 		if !slices.Equal(words, want) {
 			t.Errorf("command %q, want %q", words, want)
 		}
