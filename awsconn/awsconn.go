@@ -254,7 +254,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 		case errors.As(err, &missing) && configFile.path() == "" && credentialsFile.path() == "":
 			return nil, &ConfigError{"profile", fmt.Errorf("profile %q: no AWS config or credentials file was read: %s", missing.Profile, noHome)}
 		case errors.As(err, &missing):
-			return nil, &ConfigError{"profile", fmt.Errorf("profile %q is not in the AWS config or credentials files (read: %s)", missing.Profile, strings.Join(filesRead(), ", "))}
+			return nil, &ConfigError{"profile", missingProfile(missing.Profile, s.Profile == "")}
 		}
 		return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: %w", err)}
 	}
@@ -275,6 +275,73 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	}
 	c.cfg = cfg
 	return c, nil
+}
+
+// missingProfile says that profile is not in the shared files, where its
+// name came from (fromEnv: AWS_PROFILE, the only variable whose profile
+// the SDK refuses when it is missing), which profiles the files do hold,
+// and what to do: pick one of them, or make it.
+func missingProfile(profile string, fromEnv bool) error {
+	name := fmt.Sprintf("profile %q", profile)
+	if fromEnv {
+		name += " (from AWS_PROFILE)"
+	}
+	msg := fmt.Sprintf("%s is not in the AWS config or credentials files (read: %s)", name, strings.Join(filesRead(), ", "))
+	have := profilesHeld()
+	switch {
+	case len(have) == 0:
+		return fmt.Errorf("%s: they hold no profile: make it with aws configure --profile %s (or aws configure sso --profile %s)", msg, profile, profile)
+	case fromEnv:
+		return fmt.Errorf("%s: they hold %s: set AWS_PROFILE to one of them, or make it with aws configure --profile %s", msg, listed(have), profile)
+	}
+	return fmt.Errorf("%s: they hold %s: choose one of them, or make it with aws configure --profile %s", msg, listed(have), profile)
+}
+
+// listed joins names, the first 20 of them and a count of the rest.
+func listed(names []string) string {
+	const most = 20
+	if len(names) <= most {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:most], ", "), len(names)-most)
+}
+
+// profilesHeld returns the profiles of the shared config and credentials
+// files, sorted, each once: a config file's [default] and [profile NAME]
+// (not its [sso-session NAME] or [services NAME]), a credentials file's
+// [NAME]. A file that cannot be read holds none.
+func profilesHeld() []string {
+	var out []string
+	for _, f := range []sharedFile{configFile, credentialsFile} {
+		n := f.path()
+		if n == "" {
+			continue
+		}
+		b, err := os.ReadFile(n)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if !strings.HasPrefix(line, "[") || !strings.HasSuffix(line, "]") {
+				continue
+			}
+			section := strings.TrimSpace(line[1 : len(line)-1])
+			if f == credentialsFile {
+				out = append(out, section)
+				continue
+			}
+			kind, rest, two := strings.Cut(section, " ")
+			switch {
+			case !two && kind == "default":
+				out = append(out, kind)
+			case two && kind == "profile" && strings.TrimSpace(rest) != "":
+				out = append(out, strings.TrimSpace(rest))
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // mfaRefused says that the role of profile needs a code of the MFA device

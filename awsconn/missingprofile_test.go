@@ -3,6 +3,7 @@ package awsconn
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,5 +27,64 @@ func TestMissingProfileNamesTheFiles(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q does not say %q", err, want)
 		}
+	}
+}
+
+// TestMissingProfileSaysWhereItsNameCameFrom: AWS_PROFILE=prod with no
+// such profile was told as if the name had been given, with no word of
+// the variable nor of the profiles that do exist, so that whoever set it
+// long ago did not know what to change. The message names the variable,
+// the profiles of both files, or that there are none and how to make one.
+func TestMissingProfileSaysWhereItsNameCameFrom(t *testing.T) {
+	tests := []struct {
+		name     string
+		config   string
+		creds    string
+		env      map[string]string
+		profile  string
+		want     []string
+		wantNone []string
+	}{
+		{
+			name:     "from AWS_PROFILE, others exist",
+			config:   "[default]\nregion = us-east-1\n[profile prod-admin]\nregion = us-east-1\n[sso-session corp]\nsso_region = us-east-1\n[services local]\n",
+			creds:    "[staging]\naws_access_key_id = x\n",
+			env:      map[string]string{"AWS_PROFILE": "prod"},
+			want:     []string{`profile "prod" (from AWS_PROFILE)`, "default, prod-admin, staging", "set AWS_PROFILE to one of them"},
+			wantNone: []string{"corp", "local"},
+		},
+		{
+			name:     "given, none exist",
+			config:   "# nothing yet\n",
+			profile:  "prod",
+			want:     []string{`profile "prod" is not`, "they hold no profile", "aws configure --profile prod"},
+			wantNone: []string{"AWS_PROFILE"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t, tt.config)
+			creds := filepath.Join(t.TempDir(), "credentials")
+			os.WriteFile(creds, []byte(tt.creds), 0o600)
+			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			_, err := Load(context.Background(), Settings{Profile: tt.profile, Region: "us-east-1"})
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Load = %v, want a ConfigError", err)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%q does not say %q", err, want)
+				}
+			}
+			for _, not := range tt.wantNone {
+				if strings.Contains(err.Error(), not) {
+					t.Errorf("%q says %q", err, not)
+				}
+			}
+		})
 	}
 }
