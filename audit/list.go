@@ -199,7 +199,7 @@ func (f *Fleet) read(r io.Reader, name string) error {
 	if isCSV {
 		return f.readCSV(lr, first, header)
 	}
-	f.plainLine(lr, first)
+	f.plainLine(lr, first, true)
 	for {
 		line, err := lr.next()
 		if errors.Is(err, io.EOF) {
@@ -208,12 +208,13 @@ func (f *Fleet) read(r io.Reader, name string) error {
 		if err != nil {
 			return err
 		}
-		f.plainLine(lr, line)
+		f.plainLine(lr, line, false)
 	}
 }
 
-// plainLine adds the target of the plain-text line lr last returned.
-func (f *Fleet) plainLine(lr *listReader, line []byte) {
+// plainLine adds the target of the plain-text line lr last returned, the
+// list's first when first is set.
+func (f *Fleet) plainLine(lr *listReader, line []byte, first bool) {
 	v, ok := listPlainValue(line)
 	if !ok {
 		return
@@ -223,6 +224,10 @@ func (f *Fleet) plainLine(lr *listReader, line []byte) {
 	if p := ValidID(id); p != "" {
 		if strings.Contains(id, ",") {
 			p = "contains a comma: a CSV list needs a header row with an instance_id column"
+		}
+		if first && strings.Contains(id, "\t") {
+			// Excel's "Text (Tab delimited)", whose header this is.
+			p += `: a tab-separated list? save it as CSV (in Excel, "CSV UTF-8") with an instance_id column, or as one ID a line`
 		}
 		t.InstanceID, t.Problem = listCut(id, listMaxKept), p
 	}

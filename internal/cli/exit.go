@@ -112,14 +112,19 @@ func exitFor(err error, con *console) exitCode {
 	case errors.Is(err, errIncomplete):
 		return exitIncomplete
 	case errors.As(err, &ie):
-		hint := "fix the lines above, or pass --skip-invalid to audit the rest"
+		// A value of --instance-id is no line of a list.
+		what, none := "line", "no line of the list"
+		if !slices.ContainsFunc(ie.Problems, func(t audit.Target) bool { return t.Source != instanceIDSource }) {
+			what, none = "value", "no --instance-id"
+		}
+		hint := "fix the " + what + "s above, or pass --skip-invalid to audit the rest"
 		switch {
 		case !ie.Rest && len(ie.Problems) == 1:
-			hint = "no line of the list is a valid target: fix the line above"
+			hint = none + " is a valid target: fix the " + what + " above"
 		case !ie.Rest:
-			hint = "no line of the list is a valid target: fix the lines above"
+			hint = none + " is a valid target: fix the " + what + "s above"
 		case len(ie.Problems) == 1:
-			hint = "fix the line above, or pass --skip-invalid to audit the rest"
+			hint = "fix the " + what + " above, or pass --skip-invalid to audit the rest"
 		}
 		con.errorf("%v\n%s", err, hint)
 		return exitUsage

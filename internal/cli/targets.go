@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -113,6 +114,9 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 			continue
 		}
 		fh, err := os.Open(name)
+		if errors.Is(err, fs.ErrNotExist) && strings.Contains(name, ",") {
+			return nil, usagef("--instances %s does not exist: the flag takes one file: repeat it, once a file (%s)", name, repeated("--instances", name))
+		}
 		if err != nil {
 			return nil, usagef("--instances: %v", err)
 		}
@@ -127,7 +131,10 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 		}
 	}
 	for _, id := range o.instanceIDs.vals {
-		f.AddID("--instance-id", id, "", "")
+		if strings.Contains(id, ",") {
+			return nil, usagef("--instance-id %q: contains a comma: the flag takes one ID: repeat it, once an ID (%s), or list them in a file for --instances", id, repeated("--instance-id", id))
+		}
+		f.AddID(instanceIDSource, id, "", "")
 	}
 	if f.Len() == 0 && len(f.Invalid) == 0 && !o.discover {
 		return nil, usagef("no instances to audit: %s held no instance IDs", strings.Join(append(o.instances.vals, o.instanceIDs.vals...), ", "))
@@ -142,4 +149,19 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 		return nil, usagef("no valid instance IDs: all %d were invalid", len(f.Invalid))
 	}
 	return f, nil
+}
+
+// instanceIDSource is the Source of a target given with --instance-id.
+const instanceIDSource = "--instance-id"
+
+// repeated returns flag given once for each comma-separated part of value,
+// as a command line: what a value that holds a comma meant to say.
+func repeated(flag, value string) string {
+	var args []string
+	for _, part := range strings.Split(value, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			args = append(args, flag, part)
+		}
+	}
+	return shellCommand(args...)
 }

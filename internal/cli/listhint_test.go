@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestListValueHints: values that a first run gets wrong in a way the
+// message should name. --instance-id i-a,i-b was told as a bad "line" to
+// fix, with no word that the flag is repeated; --instances a.txt,b.txt as a
+// bare "no such file"; a tab-separated export (Excel's "Text (Tab
+// delimited)") as lines that contain a tab, with no remedy.
+func TestListValueHints(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	dir := t.TempDir()
+	a := writeFile(t, "a.txt", "i-0123456789abcdef0\n")
+	b := writeFile(t, "b.txt", "i-0123456789abcdef1\n")
+	tsv := writeFile(t, "tab.tsv", "InstanceId\tOwner\ni-0123456789abcdef0\talice\n")
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		want     []string
+		wantNone []string
+	}{
+		{
+			name:     "IDs with a comma",
+			args:     []string{"--instance-id", "i-0123456789abcdef0,i-0123456789abcdef1"},
+			want:     []string{`--instance-id "i-0123456789abcdef0,i-0123456789abcdef1"`, "--instance-id i-0123456789abcdef0 --instance-id i-0123456789abcdef1"},
+			wantNone: []string{"line"},
+		},
+		{
+			name:     "a bad ID on the command line",
+			args:     []string{"--instance-id", "i-xyz"},
+			want:     []string{`--instance-id: "i-xyz"`, "fix the value above"},
+			wantNone: []string{"line"},
+		},
+		{
+			name: "files with a comma",
+			args: []string{"--instances", a + "," + b},
+			want: []string{"does not exist", "--instances " + a + " --instances " + b},
+		},
+		{
+			name: "tab-separated",
+			args: []string{"--instances", tsv},
+			want: []string{`tab.tsv:1: "InstanceId\tOwner": contains a tab`, `save it as CSV (in Excel, "CSV UTF-8")`},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runCLI(t, "", append([]string{"run", "--region", "us-east-1", "--quiet", "--out", filepath.Join(dir, tt.name)}, tt.args...)...)
+			if got.code != 2 {
+				t.Errorf("exit %d, want 2\n%s", got.code, got.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got.stderr, w) {
+					t.Errorf("stderr does not say %q\n%s", w, got.stderr)
+				}
+			}
+			for _, w := range tt.wantNone {
+				if strings.Contains(got.stderr, w) {
+					t.Errorf("stderr says %q\n%s", w, got.stderr)
+				}
+			}
+		})
+	}
+}
