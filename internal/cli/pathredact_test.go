@@ -87,3 +87,14 @@ func TestMissingPathShownAsGiven(t *testing.T) {
 		}
 	}
 }
+
+// TestCommaPathsShownWithoutPassword: --instances naming two files with a
+// comma is answered with the flag repeated, each part shown as a refused
+// argument is.
+func TestCommaPathsShownWithoutPassword(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	got := runCLI(t, "", "run", "--region", "us-east-1", "--instances", "https://u:pxpass@host/a,b.txt", "--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != int(exitUsage) || strings.Contains(got.stderr, "pxpass") || !strings.Contains(got.stderr, "--instances 'https://***@host/a' --instances b.txt") {
+		t.Errorf("exit %d, want 2 naming each file without the password\n%s", got.code, got.stderr)
+	}
+}

@@ -115,7 +115,7 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 		}
 		fh, err := os.Open(name)
 		if errors.Is(err, fs.ErrNotExist) && strings.Contains(name, ",") {
-			return nil, usagef("--instances %s does not exist: the flag takes one file: repeat it, once a file (%s)", name, repeated("--instances", name))
+			return nil, usagef("--instances %s does not exist: the flag takes one file: repeat it, once a file (%s)", shownArg(name), repeated("--instances", name))
 		}
 		if err != nil {
 			return nil, usagef("--instances: %v", err)
@@ -155,12 +155,13 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 const instanceIDSource = "--instance-id"
 
 // repeated returns flag given once for each comma-separated part of value,
-// as a command line: what a value that holds a comma meant to say.
+// as a command line: what a value that holds a comma meant to say. Each
+// part is shown as shownArg shows it (a URL without its login).
 func repeated(flag, value string) string {
 	var args []string
 	for _, part := range strings.Split(value, ",") {
 		if part = strings.TrimSpace(part); part != "" {
-			args = append(args, flag, part)
+			args = append(args, flag, shownArg(part))
 		}
 	}
 	return shellCommand(args...)
