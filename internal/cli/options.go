@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -903,6 +904,9 @@ func resumedRun(dir string) (audit.RunInfo, bool) {
 // directory is made, and openBaseline reads the rest.
 func checkBaseline(path string) error {
 	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return usagef("--baseline %s does not exist: give an earlier run's --out directory, its %s, or previous (the latest earlier run beside --out)", shownArg(path), audit.ResultsFile)
+	}
 	if err != nil {
 		return usagef("--baseline: %v", err)
 	}

@@ -331,6 +331,9 @@ func distinctInputs(paths []string) ([]string, error) {
 	var seen []os.FileInfo
 	for _, p := range paths {
 		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, usagef("report: %s does not exist: name the %s of a run, in the --out directory it wrote", shownArg(p), audit.ResultsFile)
+		}
 		if err != nil {
 			return nil, usagef("report: %v", err)
 		}
