@@ -30,7 +30,7 @@ func TestRefusedArgumentHidesSecrets(t *testing.T) {
 		{"demo's argument", []string{"demo", "https://u:pxpass@host"}, `demo: unexpected argument "https://***@host"`},
 		{"simulate's argument", []string{"simulate", "https://u:pxpass@host"}, `simulate: unexpected argument "https://***@host"`},
 		{"a value a flag refused", []string{"run", "--instances", ids, "--max-attempts=https://u:pxpass@host"}, `invalid value "https://***@host" for --max-attempts`},
-		{"a URL given as a flag's name", []string{"run", "--instances", ids, "-https://u:pxpass@host"}, `unknown flag --https://***@host`},
+		{"a URL given as a flag's name", []string{"run", "--instances", ids, "-https://u:pxpass@host"}, `unknown flag -https://***@host`},
 		{"mail's directory", []string{"mail", "https://u:pxpass@host", "--to", "ops@example.com"}, `mail: https://***@host: no such directory`},
 		{"an argument that is no URL kept", []string{"run", "--instances", ids, "extra.txt"}, `run: unexpected argument "extra.txt"`},
 		// A URL without its scheme, and a one-letter user whose password

@@ -278,6 +278,7 @@ func parseFlags(fs *flagSet, args []string) error {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 		name = strings.TrimLeft(name, "-")
+		dashes := typedDashes(args, name)
 		if h, ok := awsCLIOptions[name]; ok && fs.Lookup(h.needs) != nil {
 			says := h.says
 			if name == "ca-bundle" || name == "no-verify-ssl" {
@@ -285,7 +286,7 @@ func parseFlags(fs *flagSet, args []string) error {
 					says += "; for the SMTP server's certificate, --smtp-ca-bundle"
 				}
 			}
-			return usagef("unknown flag --%s: %s", name, says)
+			return usagef("unknown flag %s%s: %s", dashes, name, says)
 		}
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
@@ -293,14 +294,34 @@ func parseFlags(fs *flagSet, args []string) error {
 		// URL given with a dash (-https://user:password@host).
 		shown := shownURL(name)
 		if s := closest(name, names); s != "" {
-			return usagef("unknown flag --%s (did you mean --%s?)", shown, s)
+			return usagef("unknown flag %s%s (did you mean --%s?)", dashes, shown, s)
 		}
-		return usagef("unknown flag --%s (see auditor %s --help)", shown, fs.Name())
+		return usagef("unknown flag %s%s (see auditor %s --help)", dashes, shown, fs.Name())
 	}
 	// "invalid value "x" for flag -rate: ..." and the like, with the flag
 	// spelled as the help spells it.
 	msg = strings.Replace(msg, "for flag -", "for --", 1)
 	return usagef("%s: %s", fs.Name(), msg)
+}
+
+// typedDashes returns the dashes that the first argument of args naming
+// the flag name (with =VALUE or without) was given with, "-" or "--", so
+// that an unknown flag is told as it was typed: Go's flag package names
+// -v and --v alike, "-v". "--" when none does.
+func typedDashes(args []string, name string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		n, _, _ := strings.Cut(a, "=")
+		if strings.HasPrefix(n, "--") && n[2:] == name {
+			return "--"
+		}
+		if strings.HasPrefix(n, "-") && n[1:] == name {
+			return "-"
+		}
+	}
+	return "--"
 }
 
 // missingValue refuses, as the AWS CLI does, a flag that wants a value and
