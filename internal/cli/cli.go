@@ -279,7 +279,7 @@ func parseFlags(fs *flagSet, args []string) error {
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 		name = strings.TrimLeft(name, "-")
 		dashes := typedDashes(args, name)
-		if h, ok := awsCLIOptions[name]; ok && fs.Lookup(h.needs) != nil {
+		if h, ok := awsCLIOptions[name]; ok && (h.needs == "" || fs.Lookup(h.needs) != nil) {
 			says := h.says
 			if name == "ca-bundle" || name == "no-verify-ssl" {
 				if fs.Lookup("smtp-ca-bundle") != nil {
@@ -359,18 +359,28 @@ func missingValue(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// awsCLIOptions are global options of the AWS CLI that a user may carry
-// over, and what stands for each here; a command is told only when it has
-// the flag named in needs. None is taken for a typo of another: --output
-// is not --out.
+// awsCLIOptions are options of the AWS CLI that a user may carry over,
+// and what stands for each here; a command is told only when it has the
+// flag named in needs ("": every command). None is taken for a typo of
+// another: --output is not --out.
 var awsCLIOptions = map[string]struct{ says, needs string }{
 	"output":              {"the AWS CLI's output format; here --format picks the reports, and --out their directory", "format"},
+	"query":               {"the AWS CLI's JMESPath filter of what it prints; here the output is the files in --out: filter instances.csv or associations.csv, or results.jsonl and summary.json (with jq, say)", "format"},
+	"debug":               {"there is no debug log; progress, warnings and errors go to stderr (leave out --quiet; --log-format json makes each line a JSON record, the SDK's own included), and why an instance ended in error, with the code and message of the call, is in its line of results.jsonl", "log-format"},
 	"ca-bundle":           {"set AWS_CA_BUNDLE, or ca_bundle in the profile, to the CA's PEM file, as the AWS CLI also reads", "region"},
 	"no-verify-ssl":       {"certificates are always verified; set AWS_CA_BUNDLE, or ca_bundle in the profile, to the PEM file of the CA that signs them (a TLS-inspecting proxy's)", "region"},
-	"cli-read-timeout":    {"--call-timeout bounds each call", "call-timeout"},
-	"cli-connect-timeout": {"--call-timeout bounds each call", "call-timeout"},
+	"cli-read-timeout":    {"--call-timeout bounds each HTTP attempt, connecting and reading, and --timeout the whole run", "call-timeout"},
+	"cli-connect-timeout": {"--call-timeout bounds each HTTP attempt, connecting and reading, and --timeout the whole run", "call-timeout"},
 	"page-size":           {"--max-results sets the results a page asks for; every page is read", "max-results"},
+	"no-paginate":         {everyPage, "max-pages"},
+	"max-items":           {everyPage, "max-pages"},
+	"starting-token":      {everyPage + "; a run that was stopped is continued with --resume and its --out", "resume"},
+	"next-token":          {everyPage + "; a run that was stopped is continued with --resume and its --out", "resume"},
+	"no-cli-pager":        {"the auditor never pipes its output to a pager: there is nothing to turn off", ""},
 }
+
+// everyPage is what stands for the AWS CLI's paging options.
+const everyPage = "the auditor reads every page of every instance itself, up to --max-pages of them (more ends the instance as PaginationLoop)"
 
 // flagArg returns the value that args give the flag name last, read as
 // parseFlags reads them (with parseInterspersed's arguments among the flags
