@@ -36,13 +36,17 @@ func newCommand(name string, stdout, stderr io.Writer) *command {
 		o.bindOrg(c.fs)
 		o.bindFetch(c.fs)
 		o.bindOutput(c.fs, "")
+		// Left empty, not the default itself, so that run can tell that
+		// --out was not given (--resume needs it); the help shows what
+		// run takes then (runCmd).
+		c.fs.Lookup("out").Usage += " (default ./audit-{time})"
 		c.fs.BoolVar(&o.resume, "resume", false, "continue the record in --out: skip instances already audited, retry those in error")
 		o.delivery.bind(c.fs, "mail-to", true)
 		o.delivers = true
 	case "demo":
 		c.fs = newFlagSet("demo", "demo [--fleet-size N] [--seed S] [--out DIR] [flags]", stdout)
-		c.fleetSize = c.fs.Int("fleet-size", 300, "instances in the simulated fleet")
-		c.seed = c.fs.Int64("seed", 1, "seed of the simulated fleet: the same seed, the same fleet")
+		c.fleetSize = c.fs.Int("fleet-size", 300, "`N` instances in the simulated fleet")
+		c.seed = c.fs.Int64("seed", 1, "seed `S` of the simulated fleet: the same seed, the same fleet")
 		c.orgAccounts = c.fs.Int("accounts", 0, "simulate an organisation of `N` accounts, discovered and audited through assumed roles")
 		c.orgRegions = c.fs.Int("regions", 0, "simulate `N` regions in each account (with --accounts; default 1)")
 		o.bindFetch(c.fs)

@@ -72,29 +72,29 @@ type deliveryOptions struct {
 func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 	d.mailWhen = mailAlways
 	d.mailTo.split = true
-	fs.Var(&d.mailTo, to, "mail the reports to these `addresses` (comma-separated, repeatable)")
-	fs.StringVar(&d.mailFrom, "mail-from", "", "the sender `address` of the mail (needed with --"+to+" or --mail-to-label)")
-	fs.StringVar(&d.mailSubject, "mail-subject", "", "the subject, a text/`template` over the view model (default: the headline, what changed, the scope, PARTIAL when incomplete)")
-	fs.StringVar(&d.smtp, "smtp", "", "send through this SMTP server: smtp://host:587 (STARTTLS required), smtps://host:465, plain text only to loopback; login from AUDITOR_SMTP_USERNAME and AUDITOR_SMTP_PASSWORD")
+	fs.Var(&d.mailTo, to, "mail the reports to these addresses (a comma-separated `LIST`, repeatable)")
+	fs.StringVar(&d.mailFrom, "mail-from", "", "the sender's address `ADDR` (needed with --"+to+" or --mail-to-label)")
+	fs.StringVar(&d.mailSubject, "mail-subject", "", "the subject, a text/template (`TEMPLATE`) over the view model (default: the headline, what changed, the scope, PARTIAL when incomplete)")
+	fs.StringVar(&d.smtp, "smtp", "", "send through the SMTP server at `URL`: smtp://host:587 (STARTTLS required), smtps://host:465, plain text only to loopback; login from AUDITOR_SMTP_USERNAME and AUDITOR_SMTP_PASSWORD")
 	fs.StringVar(&d.smtpCA, "smtp-ca-bundle", "", "also trust the certificates in this PEM `FILE` when verifying the SMTP server (a relay with an internal CA)")
-	fs.StringVar(&d.mailVia, "mail-via", "", "send through `smtp` (the default with --smtp) or ses (Amazon SES v2, with the AWS configuration)")
-	fs.IntVar(&d.mailMaxBody, "mail-max-body", report.DefaultMailMaxBody, "most `bytes` of the mail's HTML body; longer lists are cut with \"N more in the attached workbook\"")
-	fs.Int64Var(&d.mailMaxSize, "mail-max-size", deliver.DefaultMaxSize, "most `bytes` of the whole message; attachments that would pass it are left out and the body says where the reports are")
-	fs.StringVar(&d.mailToLabel, "mail-to-label", "", "mail each group of --split-by (or of this `label` itself) to the addresses in this label, such as an owner_email column")
+	fs.StringVar(&d.mailVia, "mail-via", "", "send through `ses` (Amazon SES v2, with the AWS configuration), or smtp (the default with --smtp)")
+	fs.IntVar(&d.mailMaxBody, "mail-max-body", report.DefaultMailMaxBody, "most `BYTES` of the mail's HTML body; longer lists are cut with \"N more in the attached workbook\"")
+	fs.Int64Var(&d.mailMaxSize, "mail-max-size", deliver.DefaultMaxSize, "most `BYTES` of the whole message; attachments that would pass it are left out and the body says where the reports are")
+	fs.StringVar(&d.mailToLabel, "mail-to-label", "", "mail each group of --split-by (or of this `LABEL` itself) to the addresses in this label, such as an owner_email column")
 	if fresh {
-		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail: always; findings (a failed association or an incomplete run, whatever --fail-on says); or changes (a failure new or resolved or failing with another error code, an instance come or gone since --baseline)")
-		fs.StringVar(&d.upload, "upload", "", "put every output under this `s3://bucket/prefix/` once written; {date} and {time} in it are the run's, as in --out")
-		fs.StringVar(&d.uploadSSE, "upload-sse", "", "server-side encryption of the upload: AES256 or aws:kms (default: the bucket's)")
-		fs.StringVar(&d.uploadKMS, "upload-kms-key", "", "the KMS `key` of --upload-sse aws:kms (default: the account's AWS-managed key)")
-		fs.StringVar(&d.uploadOwner, "upload-bucket-owner", "", "the `account` ID that must own the --upload bucket: S3 refuses the upload if another account owns it (a mistyped or re-created bucket name)")
+		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail, `always|findings|changes`: always; findings (a failed association or an incomplete run, whatever --fail-on says); or changes (a failure new or resolved or failing with another error code, an instance come or gone since --baseline)")
+		fs.StringVar(&d.upload, "upload", "", "put every output under `s3://BUCKET/PREFIX/` once written; {date} and {time} in it are the run's, as in --out")
+		fs.StringVar(&d.uploadSSE, "upload-sse", "", "server-side encryption of the upload, `aws:kms|AES256` (default: the bucket's)")
+		fs.StringVar(&d.uploadKMS, "upload-kms-key", "", "the KMS `KEY` (ID, ARN or alias) of --upload-sse aws:kms (default: the account's AWS-managed key)")
+		fs.StringVar(&d.uploadOwner, "upload-bucket-owner", "", "the `ACCOUNT` ID that must own the --upload bucket: S3 refuses the upload if another account owns it (a mistyped or re-created bucket name)")
 	}
 }
 
 // bindDeliveryAWS binds what a command that calls AWS only to deliver
 // (report, mail) needs to reach S3 and SES.
 func bindDeliveryAWS(fs *flagSet, o *runOptions) {
-	fs.StringVar(&o.profile, "profile", "", "use this `profile` of the AWS shared config and credentials files, for the delivery's calls to S3 and SES")
-	fs.StringVar(&o.region, "region", "", "AWS `region` of SES and of the S3 client (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's)")
+	fs.StringVar(&o.profile, "profile", "", "use profile `NAME` of the AWS shared config and credentials files, for the delivery's calls to S3 and SES")
+	fs.StringVar(&o.region, "region", "", "the `REGION` of SES and of the S3 client (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's)")
 }
 
 // record adds the delivery to run.json's options: where the reports went,

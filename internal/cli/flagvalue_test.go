@@ -160,9 +160,10 @@ func TestFlagValueWanted(t *testing.T) {
 			}
 		})
 	}
-	// The help still names each flag's kind of value.
+	// The help still names each flag's value, as the README's table does
+	// (TestHelpPlaceholders).
 	help := runCLI(t, "", "run", "--help").stdout
-	for _, w := range []string{"--call-timeout duration\n", "--concurrency int\n", "--rate float\n", "--skip-invalid\n", "--stale-after age\n"} {
+	for _, w := range []string{"--call-timeout D\n", "--concurrency N\n", "--rate TPS\n", "--skip-invalid\n", "--stale-after AGE\n"} {
 		if !strings.Contains(help, w) {
 			t.Errorf("auditor run --help does not say %q", w)
 		}

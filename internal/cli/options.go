@@ -183,27 +183,27 @@ func (o *runOptions) bindTargets(fs *flagSet) {
 }
 
 func (o *runOptions) bindAWS(fs *flagSet) {
-	fs.StringVar(&o.profile, "profile", "", "use this `profile` of the AWS shared config and credentials files (as the AWS CLI's --profile)")
-	fs.StringVar(&o.region, "region", "", "AWS `region` of targets that name none (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's)")
+	fs.StringVar(&o.profile, "profile", "", "use profile `NAME` of the AWS shared config and credentials files (as the AWS CLI's --profile)")
+	fs.StringVar(&o.region, "region", "", "the `REGION` of targets that name none (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's)")
 	fs.StringVar(&o.endpointURL, "endpoint-url", "", "send SSM calls to this `URL` instead of the region's endpoint (as the AWS CLI's --endpoint-url)")
 	fs.BoolVar(&o.allowInsecure, "allow-insecure-endpoint", false, "allow an http:// endpoint that is not on this machine (signed requests would cross the network in clear)")
-	fs.IntVar(&o.maxAttempts, "max-attempts", o.maxAttempts, "attempts per call, the first included, with capped exponential backoff")
-	fs.DurationVar(&o.callTimeout, "call-timeout", o.callTimeout, "timeout of one HTTP attempt")
+	fs.IntVar(&o.maxAttempts, "max-attempts", o.maxAttempts, "`N` attempts per call, the first included, with capped exponential backoff")
+	fs.DurationVar(&o.callTimeout, "call-timeout", o.callTimeout, "timeout `D` of one HTTP attempt (a duration such as 30s or 2m)")
 }
 
 // bindOrg binds the flags that reach an organisation: accounts, roles,
 // regions, discovery and triage.
 func (o *runOptions) bindOrg(fs *flagSet) {
-	fs.StringVar(&o.accounts, "accounts", "", "audit these `accounts`: a comma-separated list of IDs, a FILE of them (ID[,name] a line), or org (the organisation's active accounts)")
-	fs.Var(&o.excludeAccounts, "exclude-accounts", "leave out these account `IDs` (comma-separated, repeatable)")
-	fs.StringVar(&o.roleName, "role-name", "", "reach accounts other than the caller's by assuming this `role` in each (arn:<partition>:iam::<account>:role/ROLE)")
+	fs.StringVar(&o.accounts, "accounts", "", "audit these accounts, `LIST|FILE|org`: a comma-separated list of IDs, a file of them (ID[,name] a line), or org (the organisation's active accounts)")
+	fs.Var(&o.excludeAccounts, "exclude-accounts", "leave out these account IDs (a comma-separated `LIST`, repeatable)")
+	fs.StringVar(&o.roleName, "role-name", "", "reach accounts other than the caller's by assuming the role `NAME` in each (arn:<partition>:iam::<account>:role/NAME)")
 	fs.StringVar(&o.roleARN, "role-arn", "", "the role `ARN` to assume in each account, with {account} in it (instead of --role-name)")
 	fs.StringVar(&o.externalID, "external-id", "", "the external `ID` the role's trust policy asks for")
-	fs.StringVar(&o.roleSessionName, "role-session-name", o.roleSessionName, "the `name` of the role sessions, as CloudTrail shows it: 2 to 64 letters, digits and _+=,.@- (default auditor)")
-	fs.DurationVar(&o.roleDuration, "role-duration", 0, "how long each role session lasts before it is renewed, 15m to 12h (default: STS's, 1h; 1h at most when the run's own credentials are a role's session)")
-	fs.StringVar(&o.regions, "regions", "", "discover in these `regions` (comma-separated), or all: each account's enabled regions (default: --region)")
+	fs.StringVar(&o.roleSessionName, "role-session-name", o.roleSessionName, "the `NAME` of the role sessions, as CloudTrail shows it: 2 to 64 letters, digits and _+=,.@- (default auditor)")
+	fs.DurationVar(&o.roleDuration, "role-duration", 0, "each role session's length `D` before it is renewed, 15m to 12h (default: STS's, 1h; 1h at most when the run's own credentials are a role's session)")
+	fs.StringVar(&o.regions, "regions", "", "discover in these regions, `LIST|all`: a comma-separated list, or all, each account's enabled regions (default: --region)")
 	fs.BoolVar(&o.discover, "discover", false, "find the targets: every managed node of each account-region (DescribeInstanceInformation), with --instances as a union")
-	fs.Var(&o.filters, "filter", "discover only the nodes that match `Key=NAME,Values=V1,V2` (AWS CLI shorthand: tag:Env, tag-key, PingStatus, PlatformType, ...; repeatable)")
+	fs.Var(&o.filters, "filter", "discover only the nodes that match `Key=K,Values=V1,V2` (AWS CLI shorthand: tag:Env, tag-key, PingStatus, PlatformType, ...; repeatable)")
 	fs.BoolVar(&o.withInfo, "with-instance-info", false, "also record what DescribeInstanceInformation says of listed instances (ping status, agent, platform): about one call per 50 instances")
 	fs.Var(&o.tagLabels, "tag-labels", "label each instance with these tags' `KEYS` (comma-separated, repeatable), as tag:KEY, for --split-by and --mail-to-label (ec2:DescribeTags; ssm:ListTagsForResource for mi- nodes)")
 	fs.BoolVar(&o.triage, "triage", false, "record nodes whose association overview shows every association succeeded as compliant without fetching their detail (with --discover or --with-instance-info)")
@@ -215,25 +215,25 @@ func (o *runOptions) roles() awsconn.Roles {
 }
 
 func (o *runOptions) bindFetch(fs *flagSet) {
-	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "instances audited at once")
-	fs.IntVar(&o.maxResults, "max-results", o.maxResults, "page size asked of SSM, 1 to 50")
-	fs.IntVar(&o.maxPages, "max-pages", o.maxPages, "pages per instance before it ends in error PaginationLoop")
-	fs.Float64Var(&o.rate, "rate", 0, "calls per second per account and region (default: adapt to the service's throttling)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run this long after it starts (the lists, credentials and accounts count too), write partial reports, exit 3 (default: no limit)")
-	fs.DurationVar(&o.grace, "grace", o.grace, "after an interrupt, how long calls in flight may finish")
+	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "`N` instances audited at once")
+	fs.IntVar(&o.maxResults, "max-results", o.maxResults, "page size `N` asked of SSM, 1 to 50")
+	fs.IntVar(&o.maxPages, "max-pages", o.maxPages, "`N` pages per instance before it ends in error PaginationLoop")
+	fs.Float64Var(&o.rate, "rate", 0, "calls per second (`TPS`) per account and region (default: adapt to the service's throttling)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run `D` after it starts (the lists, credentials and accounts count too), write partial reports, exit 3 (default: no limit)")
+	fs.DurationVar(&o.grace, "grace", o.grace, "after an interrupt, calls in flight may finish for `D`")
 }
 
 func (o *runOptions) bindOutput(fs *flagSet, defaultOut string) {
 	fs.StringVar(&o.out, "out", defaultOut, "output `DIR`, created if needed; {date} and {time} in it are the run's UTC date and time")
-	fs.Var(&o.formats, "format", "report `formats`, comma-separated: csv,xlsx,html,json (default all)")
-	fs.Var(&o.failOn, "fail-on", "`findings` that make the exit code 1: failed, pending, not_managed, no_associations, new (failures new since --baseline), none (default failed)")
-	fs.Var(&o.staleAfter, "stale-after", "an association whose last execution is older than this `age` is stale (e.g. 7d, 36h; 0 turns it off)")
-	fs.IntVar(&o.htmlMaxRows, "html-max-rows", o.htmlMaxRows, "failure rows shown in report.html (all are in report.xlsx)")
+	fs.Var(&o.formats, "format", "report formats, a comma-separated `LIST` of csv, xlsx, html, json (default all)")
+	fs.Var(&o.failOn, "fail-on", "findings that make the exit code 1, a comma-separated `LIST` of failed, pending, not_managed, no_associations, new (failures new since --baseline), none (default failed)")
+	fs.Var(&o.staleAfter, "stale-after", "an association whose last execution is older than this `AGE` is stale (e.g. 7d, 36h; 0 turns it off)")
+	fs.IntVar(&o.htmlMaxRows, "html-max-rows", o.htmlMaxRows, "`N` failure rows shown in report.html (all are in report.xlsx)")
 	fs.StringVar(&o.template, "template", "", "render report.html with this html/template `FILE` instead of the built-in one")
-	fs.StringVar(&o.splitBy, "split-by", "", "also write the whole set of reports for each value of this `label` (a list column such as owner, account_name, or tag:KEY) under DIR/by-LABEL/VALUE/")
-	fs.StringVar(&o.baseline, "baseline", "", "compare with an earlier run (its --out `DIR`, or its results.jsonl; previous: the latest whole run of the same targets in a directory beside --out; a resume keeps the one it started with): new failures, resolved, still failing since when, instances come and gone")
+	fs.StringVar(&o.splitBy, "split-by", "", "also write the whole set of reports for each value of this `LABEL` (a list column such as owner, account_name, or tag:KEY) under DIR/by-LABEL/VALUE/")
+	fs.StringVar(&o.baseline, "baseline", "", "compare with an earlier run (`DIR|RECORD|previous`: its --out directory, its results.jsonl, or previous, the latest whole run of the same targets in a directory beside --out; a resume keeps the one it started with): new failures, resolved, still failing since when, instances come and gone")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr, only errors and the closing summary")
-	fs.StringVar(&o.logFormat, "log-format", logText, "`format` of what goes to stderr: text, or json (one log/slog JSON record a line)")
+	fs.StringVar(&o.logFormat, "log-format", logText, "write stderr as `text|json`: text, or json (one log/slog JSON record a line)")
 }
 
 // settings are the options checked and parsed.

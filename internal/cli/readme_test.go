@@ -87,3 +87,47 @@ func TestHelpExamplesInREADME(t *testing.T) {
 		t.Errorf("found %d examples in auditor --help, want several", n)
 	}
 }
+
+// TestHelpPlaceholders: auditor run --help named each flag's value as it
+// came (--accounts accounts, --smtp string, --mail-when string,
+// --call-timeout duration), unlike the README's tables, and did not show
+// --out's default. Each flag's value is named in the help as in the
+// README's table, and --out's default is the README's.
+func TestHelpPlaceholders(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start := strings.Index(text, "### `auditor run`")
+	dstart := strings.Index(text, "\n## Delivery")
+	if start < 0 || dstart < 0 {
+		t.Fatal("README.md has no section ### `auditor run` or ## Delivery")
+	}
+	end := start + 1 + strings.Index(text[start+1:], "\n### ")
+	dend := dstart + 1 + strings.Index(text[dstart+1:], "\n## ")
+	row := regexp.MustCompile("(?m)^\\| `--([a-z-]+)( [^`]*)?`")
+	want := map[string]string{}
+	for _, section := range []string{text[start:end], text[dstart:dend]} {
+		for _, m := range row.FindAllStringSubmatch(section, -1) {
+			want[m[1]] = strings.ReplaceAll(strings.TrimSpace(m[2]), `\|`, "|")
+		}
+	}
+	var help bytes.Buffer
+	c := newCommand("run", &help, nil)
+	c.fs.VisitAll(func(f *flag.Flag) {
+		if c, ok := f.Value.(*checkedValue); ok {
+			g := *f
+			g.Value = c.Value
+			f = &g
+		}
+		got, _ := flag.UnquoteUsage(f)
+		if w, ok := want[f.Name]; ok && got != w {
+			t.Errorf("--%s %s in the help, --%s %s in README.md's table", f.Name, got, f.Name, w)
+		}
+	})
+	c.fs.help()
+	if !strings.Contains(help.String(), "(default ./audit-{time})") {
+		t.Errorf("the help does not show --out's default, ./audit-{time}:\n%s", help.String())
+	}
+}

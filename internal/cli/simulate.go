@@ -21,24 +21,24 @@ import (
 // the AWS CLI or any other client can be pointed at it.
 func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("simulate", "simulate [--listen 127.0.0.1:PORT] [--fleet-size N] [--seed S] [--ids FILE] [--accounts N --regions N] [--rate-limit R [--burst N] [--rate-schedule STEPS]] [fault flags]", stdout)
-	listen := fs.String("listen", "127.0.0.1:4566", "`address` to serve on (host:port; port 0 picks a free one)")
-	size := fs.Int("fleet-size", 300, "instances in the simulated fleet")
-	seed := fs.Int64("seed", 1, "seed of the simulated fleet: the same seed, the same fleet")
+	listen := fs.String("listen", "127.0.0.1:4566", "`ADDRESS` to serve on (host:port; port 0 picks a free one)")
+	size := fs.Int("fleet-size", 300, "`N` instances in the simulated fleet")
+	seed := fs.Int64("seed", 1, "seed `S` of the simulated fleet: the same seed, the same fleet")
 	ids := fs.String("ids", "simulated-fleet.txt", "write the fleet's instance IDs to this `FILE` (- for stdout)")
 	accounts := fs.Int("accounts", 0, "serve an organisation of `N` accounts (STS, Organizations, EC2 and SSM per account-region) instead of one fleet")
 	regions := fs.Int("regions", 0, "with --accounts, `N` regions with fleets in each account (default 1)")
-	failing := fs.Float64("failing", 0, "a plain fleet for load tests: this `share` of the instances fail (all their associations), the others succeeded in the last day (default: a realistic mix)")
+	failing := fs.Float64("failing", 0, "a plain fleet for load tests: this `SHARE` of the instances fail (all their associations), the others succeeded in the last day (default: a realistic mix)")
 	var f ssmsim.Faults
 	var statsEvery time.Duration
-	fs.Float64Var(&f.Rate, "rate-limit", 0, "requests per second the endpoint accepts before ThrottlingException (0: no limit), as a token bucket")
-	fs.IntVar(&f.Burst, "burst", 0, "size of the token bucket: requests it accepts at once after a quiet spell (0: one second of --rate-limit)")
-	schedule := fs.String("rate-schedule", "", "change the rate limit while serving: comma-separated `OFFSET:RATE` steps from the start, such as 0s:200,20s:100,50s:200 (a --burst of 0 follows each rate)")
-	fs.Float64Var(&f.ThrottleRate, "throttle-rate", 0, "probability of ThrottlingException whatever the rate, as from other callers")
-	fs.DurationVar(&statsEvery, "log-stats", 0, "print the request counters to stderr at this `interval`, and once more on exit (0: never)")
-	fs.Float64Var(&f.ErrorRate, "error-rate", 0, "probability of HTTP 500 InternalServerError")
-	fs.Float64Var(&f.DropRate, "drop-rate", 0, "probability of a dropped connection")
-	fs.DurationVar(&f.Latency, "latency", 0, "delay of every answer")
-	fs.DurationVar(&f.Jitter, "jitter", 0, "spread of the delay, +/-")
+	fs.Float64Var(&f.Rate, "rate-limit", 0, "requests per second (`R`) the endpoint accepts before ThrottlingException (0: no limit), as a token bucket")
+	fs.IntVar(&f.Burst, "burst", 0, "size `N` of the token bucket: requests it accepts at once after a quiet spell (0: one second of --rate-limit)")
+	schedule := fs.String("rate-schedule", "", "change the rate limit while serving: comma-separated `STEPS` of OFFSET:RATE from the start, such as 0s:200,20s:100,50s:200 (a --burst of 0 follows each rate)")
+	fs.Float64Var(&f.ThrottleRate, "throttle-rate", 0, "probability `P` of ThrottlingException whatever the rate, as from other callers")
+	fs.DurationVar(&statsEvery, "log-stats", 0, "print the request counters to stderr at this `INTERVAL`, and once more on exit (0: never)")
+	fs.Float64Var(&f.ErrorRate, "error-rate", 0, "probability `P` of HTTP 500 InternalServerError")
+	fs.Float64Var(&f.DropRate, "drop-rate", 0, "probability `P` of a dropped connection")
+	fs.DurationVar(&f.Latency, "latency", 0, "delay `D` of every answer")
+	fs.DurationVar(&f.Jitter, "jitter", 0, "spread `D` of the delay, +/-")
 	layers := bindLayers(fs, os.Getenv)
 	if err := parseFlags(fs, args); err != nil {
 		return err
