@@ -551,6 +551,16 @@ func wanted(v flag.Value, s string) string {
 	return ""
 }
 
+// didYouMean returns " (did you mean C?)" with C the choice closest to v,
+// a value refused for a flag of fixed choices, as closest finds it; ""
+// when none is close.
+func didYouMean(v string, choices []string) string {
+	if c := closest(v, choices); c != "" && c != v {
+		return " (did you mean " + c + "?)"
+	}
+	return ""
+}
+
 // closest returns the candidate nearest to s (edit distance at most 2, or a
 // prefix either way, which counts as one edit), or "". Of candidates as near,
 // the one fewer real edits away wins, then the first: --instance is

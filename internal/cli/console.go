@@ -53,7 +53,7 @@ func (c *console) setFormat(format string) error {
 			dieLog.Store(c.json) // the second signal's line, in the same form
 		}
 	default:
-		return usagef("--log-format %q: want text or json", format)
+		return usagef("--log-format %q: want text or json%s", format, didYouMean(format, []string{logText, logJSON}))
 	}
 	return nil
 }

@@ -163,7 +163,7 @@ func (d *deliveryOptions) check(to string) []error {
 			}
 		case "ses":
 		default:
-			bad("--mail-via %q: want smtp or ses", d.mailVia)
+			bad("--mail-via %q: want smtp or ses%s", d.mailVia, didYouMean(d.mailVia, []string{"smtp", "ses"}))
 		}
 		if d.mailMaxBody < minMailMaxBody {
 			bad("--mail-max-body %d: want at least %d bytes", d.mailMaxBody, minMailMaxBody)
@@ -180,7 +180,7 @@ func (d *deliveryOptions) check(to string) []error {
 	switch d.mailWhen {
 	case mailAlways, mailFindings, mailChanges:
 	default:
-		bad("--mail-when %q: want always, findings or changes", d.mailWhen)
+		bad("--mail-when %q: want always, findings or changes%s", d.mailWhen, didYouMean(d.mailWhen, []string{mailAlways, mailFindings, mailChanges}))
 	}
 	if d.upload != "" {
 		if _, _, err := deliver.ParseS3URL(d.upload); err != nil {
@@ -190,7 +190,7 @@ func (d *deliveryOptions) check(to string) []error {
 	switch d.uploadSSE {
 	case "", deliver.SSES3, deliver.SSEKMS:
 	default:
-		bad("--upload-sse %q: want %s or %s", d.uploadSSE, deliver.SSES3, deliver.SSEKMS)
+		bad("--upload-sse %q: want %s or %s%s", d.uploadSSE, deliver.SSES3, deliver.SSEKMS, didYouMean(d.uploadSSE, []string{deliver.SSES3, deliver.SSEKMS}))
 	}
 	if d.uploadKMS != "" && d.uploadSSE != deliver.SSEKMS {
 		bad("--upload-kms-key needs --upload-sse %s", deliver.SSEKMS)

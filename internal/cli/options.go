@@ -278,10 +278,10 @@ func (o *runOptions) check() (settings, []error) {
 	if len(o.formats.vals) == 0 {
 		s.formats = report.Formats()
 	} else if s.formats, err = report.ParseFormats(strings.Join(o.formats.vals, ",")); err != nil {
-		bad("--format: %v", err)
+		bad("--format: %v%s", err, formatTypo(o.formats.vals))
 	}
 	if s.failOn, err = audit.ParseFailOn(o.failOn.vals); err != nil {
-		bad("--fail-on %v", err)
+		bad("--fail-on %v%s", err, failOnTypo(o.failOn.vals))
 	} else if s.failOn.New && o.baseline == "" && o.base == nil && !o.demo && !(o.resume && recordedBaseline(o.out) != "") {
 		// Without a baseline nothing is new, and a gate on new failures
 		// would pass whatever fails.
@@ -1146,4 +1146,32 @@ func (o *runOptions) resumeCommandOf(dir string) string {
 		cmd += " --cli-input-json " + shellQuote(o.inputJSON)
 	}
 	return cmd + " --out " + shellQuote(dir) + " (and the same targets and options)"
+}
+
+// formatTypo returns didYouMean's suggestion for the first name of vals
+// (each a comma-separated list) that is no report format, or "".
+func formatTypo(vals []string) string {
+	var names []string
+	for _, f := range report.Formats() {
+		names = append(names, string(f))
+	}
+	for _, name := range strings.Split(strings.Join(vals, ","), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			if _, err := report.ParseFormats(name); err != nil {
+				return didYouMean(strings.ToLower(name), names)
+			}
+		}
+	}
+	return ""
+}
+
+// failOnTypo returns didYouMean's suggestion for the first word of vals
+// that --fail-on refuses, or "".
+func failOnTypo(vals []string) string {
+	for _, w := range vals {
+		if _, err := audit.ParseFailOn([]string{w}); err != nil {
+			return didYouMean(w, audit.FailOnWords())
+		}
+	}
+	return ""
 }
