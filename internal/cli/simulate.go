@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/auditor-dev/auditor/awsconn"
@@ -109,9 +111,9 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return usagef("simulate: %v", err)
 		}
-		ln, err := net.Listen("tcp", *listen)
+		ln, err := listenOn(*listen)
 		if err != nil {
-			return fmt.Errorf("listening on %s: %w", *listen, err)
+			return err
 		}
 		srv := ssmsim.NewServer(nil, ssmsim.Options{Seed: *seed, Faults: f, Org: org})
 		fmt.Fprintf(stderr, "simulated AWS organisation at http://%s: management account %s, %s, fleets in %s (seed %d)\n",
@@ -124,9 +126,9 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: base, Failing: *failing})
 	// The port first: a simulator that cannot serve must not replace the
 	// IDs of one that still does.
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := listenOn(*listen)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", *listen, err)
+		return err
 	}
 	if *ids == "-" {
 		err = fleet.WriteIDs(stdout)
@@ -226,4 +228,17 @@ func logStats(w io.Writer, srv *ssmsim.Server, start time.Time) {
 	st := srv.Stats()
 	fmt.Fprintf(w, "stats t=%.3f requests=%d ok=%d client_errors=%d throttled=%d errors=%d dropped=%d\n",
 		time.Since(start).Seconds(), st.Requests, st.OK, st.ClientErrors, st.Throttled, st.Errors500, st.Dropped)
+}
+
+// listenOn listens on addr, --listen's; when another process already
+// does, the error says what to choose instead.
+func listenOn(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("listening on %s: %w: another process listens there; pick another --listen, or 127.0.0.1:0 for a free port", addr, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return ln, nil
 }

@@ -54,6 +54,12 @@ func TestSimulateBusyPortKeepsIDs(t *testing.T) {
 	if r.code != int(exitFatal) {
 		t.Errorf("exit %d, want %d\n%s", r.code, exitFatal, r.stderr)
 	}
+	// "bind: address already in use" alone did not say what to do.
+	for _, w := range []string{ln.Addr().String(), "another process listens there", "--listen", "127.0.0.1:0"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr does not say %q\n%s", w, r.stderr)
+		}
+	}
 	if b, _ := os.ReadFile(ids); string(b) != "i-0123456789abcdef0\n" {
 		t.Errorf("the IDs file was replaced: %q", b)
 	}
