@@ -135,6 +135,11 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	o.openDir = func(dir string) (*outdir.Dir, error) {
 		d, err := outdir.OpenDemo(dir, demoOutputs()...)
 		if errors.Is(err, outdir.ErrNotDemo) {
+			// Without its directory, which outError names as --out's.
+			var oe *outdir.Error
+			if errors.As(err, &oe) {
+				err = oe.Err
+			}
 			return nil, fmt.Errorf("%w; the demo writes only into a directory of its own", err)
 		}
 		return d, err

@@ -37,13 +37,15 @@ const (
 // directory.
 var ErrNotDir = errors.New("not a directory")
 
-// ErrNotDemo is returned (wrapped) by OpenDemo for a directory that holds
-// files but was not created by the demo.
+// ErrNotDemo is returned by OpenDemo, wrapped in an *Error, for a
+// directory that holds files but was not created by the demo.
 var ErrNotDemo = errors.New("not a directory of the demo")
 
-// Error is Check's error: Dir, as it was named, cannot be an output
-// directory, for Err, which wraps ErrNotDir or atomicfile.ErrNotWritable
-// and names the path on the way that is the cause, where it is not Dir.
+// Error is Check's error, and OpenDemo's for ErrNotDemo: Dir, as it was
+// named, cannot be an output directory, for Err, which wraps ErrNotDir,
+// atomicfile.ErrNotWritable or ErrNotDemo and names the path on the way
+// that is the cause, where it is not Dir. A caller that names Dir itself
+// (--out DIR) shows Err alone.
 type Error struct {
 	Dir string
 	Err error
@@ -165,7 +167,7 @@ func OpenDemo(dir string, own ...string) (*Dir, error) {
 		}
 	}
 	if !marked && !empty {
-		return nil, fmt.Errorf("%s: %w (it holds files the demo did not write)", dir, ErrNotDemo)
+		return nil, &Error{dir, fmt.Errorf("%w (it holds files the demo did not write)", ErrNotDemo)}
 	}
 	d, err := Open(dir)
 	if err != nil {
@@ -177,7 +179,7 @@ func OpenDemo(dir string, own ...string) (*Dir, error) {
 		for _, e := range entries {
 			if n := e.Name(); n != lockName && n != TmpDir && n != PaceFile && n != PaceTmp {
 				d.Close()
-				return nil, fmt.Errorf("%s: %w (it holds files the demo did not write)", dir, ErrNotDemo)
+				return nil, &Error{dir, fmt.Errorf("%w (it holds files the demo did not write)", ErrNotDemo)}
 			}
 		}
 		if err := atomicfile.WriteFile(filepath.Join(dir, DemoMarker), []byte("written by auditor demo: its reports are replaced on every demo run\n")); err != nil {
