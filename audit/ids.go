@@ -216,18 +216,72 @@ func ValidLabel(s string) string {
 		return "not UTF-8"
 	}
 	for i, r := range s {
-		switch {
-		case r == 0:
-			return "contains a NUL byte (binary data?)"
-		case unicode.IsControl(r):
-			return fmt.Sprintf("contains a control character (%U)", r)
-		case r != ' ' && unicode.IsSpace(r):
-			return fmt.Sprintf("contains a Unicode space (%U): use a plain space", r)
-		case unicode.Is(unicode.Cf, r) && !joins(s, i, r):
-			return fmt.Sprintf("contains a format character (%U), unseen where it is shown", r)
+		if p := labelRuneProblem(s, i, r); p != "" {
+			return p
 		}
 	}
 	return ""
+}
+
+// labelRuneProblem returns why the character r at s[i] cannot be in a
+// label (see ValidLabel), or "".
+func labelRuneProblem(s string, i int, r rune) string {
+	switch {
+	case r == 0:
+		return "contains a NUL byte (binary data?)"
+	case unicode.IsControl(r):
+		return fmt.Sprintf("contains a control character (%U)", r)
+	case r != ' ' && unicode.IsSpace(r):
+		return fmt.Sprintf("contains a Unicode space (%U): use a plain space", r)
+	case unicode.Is(unicode.Cf, r) && !joins(s, i, r):
+		return fmt.Sprintf("contains a format character (%U), unseen where it is shown", r)
+	}
+	return ""
+}
+
+// EscapeLabel returns s as a label that ValidLabel takes, and whether that
+// is not s: each character ValidLabel refuses is written as its Go escape,
+// as %q writes it in a message (\x1b, \t, \u200b, \u202e, \u00a0; a byte
+// that is not UTF-8 as \xff), so that "ops" and "ops" followed by a
+// zero-width space are two labels that read as two, and no escape reaches
+// a report or a terminal. It is for text that cannot be refused, as a list
+// is: a tag's value, which anyone who may tag an instance sets.
+//
+// A real backslash is doubled where it would read as the start of such an
+// escape: before another backslash, before one of the letters of Go's
+// escapes (a, b, f, n, r, t, v, x, u, U) and before a character that is
+// escaped. So a tag spelt ops\u200b is written ops\\u200b and is not the
+// zero-width space's, and no two values are written alike; a backslash
+// before anything else (CORP\ops, or one at the end) is kept, so that most
+// values with one read as they are in the console.
+func EscapeLabel(s string) (string, bool) {
+	escaped := func(i int) bool {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		return r == utf8.RuneError && n == 1 || labelRuneProblem(s, i, r) != ""
+	}
+	readsAsEscape := func(i int) bool {
+		return i < len(s) && (strings.IndexByte(`\abfnrtvxuU`, s[i]) >= 0 || escaped(i))
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case labelRuneProblem(s, i, r) != "":
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		case r == '\\' && readsAsEscape(i+1):
+			b.WriteString(`\\`)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	if b.Len() == len(s) {
+		return s, false // nothing was escaped: an escape is longer than its character
+	}
+	return b.String(), true
 }
 
 // ValidAccountName returns "" when name can be an account's name, otherwise

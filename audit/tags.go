@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -59,9 +60,12 @@ func TagIDsPerCall(keys int) int {
 // of all the tags of 200 instances a call; hybrid nodes (mi-) with
 // ssm:ListTagsForResource, one call each, a few at a time (a node SSM does
 // not know has no tags). Only a tag whose key is one of keys, exactly, is
-// a label (EC2's key filter takes * and ? as wildcards). fn is called
-// from one goroutine at a time. The first error stops it and is returned.
-func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys []string, fn func(id string, labels map[string]string)) error {
+// a label (EC2's key filter takes * and ? as wildcards). A value is written
+// as EscapeLabel writes it, and escaped names, sorted, the labels whose
+// values were so changed: a tag is set by anyone who may tag an instance,
+// and cannot be refused as a list's label is. fn is called from one
+// goroutine at a time. The first error stops it and is returned.
+func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys []string, fn func(id string, labels map[string]string, escaped []string)) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -112,7 +116,7 @@ func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys [
 		}
 		for _, id := range batch {
 			if l := found[id]; l != nil {
-				fn(id, l)
+				fn(id, l, escapeTags(l))
 			}
 		}
 	}
@@ -143,10 +147,24 @@ func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys [
 			if len(labels) > 0 {
 				mu.Lock()
 				defer mu.Unlock()
-				fn(id, labels)
+				fn(id, labels, escapeTags(labels))
 			}
 			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// escapeTags writes each value of labels as EscapeLabel does and returns
+// the labels it changed, sorted.
+func escapeTags(labels map[string]string) []string {
+	var escaped []string
+	for k, v := range labels {
+		if e, changed := EscapeLabel(v); changed {
+			labels[k] = e
+			escaped = append(escaped, k)
+		}
+	}
+	slices.Sort(escaped)
+	return escaped
 }

@@ -86,7 +86,7 @@ func TestReadTagsFilterValues(t *testing.T) {
 		}
 		ec2c := &countingEC2{c: ec2.NewFromConfig(cfg)}
 		got := map[string]map[string]string{}
-		err := audit.ReadTags(context.Background(), ec2c, ssmc, ids, keys, func(id string, labels map[string]string) {
+		err := audit.ReadTags(context.Background(), ec2c, ssmc, ids, keys, func(id string, labels map[string]string, _ []string) {
 			got[id] = labels
 		})
 		if err != nil {

@@ -1546,9 +1546,11 @@ var errFound = errors.New("found")
 // of a group's instances, each once; for a group whose instances are all
 // gone since the baseline (its reports say so), those its instances had
 // then. A value that is not a mail address (deliver.ParseAddress: one
-// malformed, or with a format character, which reads as another) is
-// refused with a warning naming the first instance (and list line) that
-// has it, the value escaped; refused is how many values were.
+// malformed, or with a format character, which reads as another; a tag's
+// value with such a character is written escaped, audit.EscapeLabel, and
+// its backslash makes it malformed) is refused with a warning naming the
+// first instance (and list line) that has it, the value escaped; refused
+// is how many values were.
 func (dl *delivery) groupAddresses(src *mailSource) (to []string, refused int) {
 	var seen []string
 	collect := func(r audit.Result) error {
@@ -1561,7 +1563,14 @@ func (dl *delivery) groupAddresses(src *mailSource) (to []string, refused int) {
 				if r.Source != "" {
 					where = plain(r.Source, 200) + " (" + r.InstanceID + ")"
 				}
-				dl.warnf("%s: %s %q: not mailed, not a mail address: %v", where, dl.d.mailToLabel, a, err)
+				why := err.Error()
+				if strings.HasPrefix(dl.d.mailToLabel, audit.TagLabelPrefix) && strings.Contains(a, `\`) {
+					// net/mail's words ("expected single address") would
+					// not say that the tag held an unseen character.
+					why = "it holds a backslash, as a tag's value does where a character of it that does not show as itself " +
+						`(a zero-width space, a bidi control) was written escaped (\u200b, \u202e): fix the tag`
+				}
+				dl.warnf("%s: %s %q: not mailed, not a mail address: %s", where, dl.d.mailToLabel, a, why)
 			case err == nil && !slices.Contains(to, addr.Address):
 				to = append(to, addr.Address)
 			}

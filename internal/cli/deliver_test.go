@@ -1666,7 +1666,8 @@ func TestSignalBeforeDeliveryNobodysGroup(t *testing.T) {
 // space), which reads as another address and is not it: an Email tag
 // "ops@example.com" followed by U+202E was mailed the group's report and
 // logged raw. It is refused, and the run says which instance, its line in
-// the list and which label, the character escaped; the group's other
+// the list and which label, the character escaped (as the tag's value is
+// written, audit.EscapeLabel) and why; the group's other
 // addresses are mailed. So is one with a no-break space or a line
 // separator (U+2028, from a spreadsheet's cell). A tag is where such a value still comes from
 // (anyone who may tag an instance sets one); a list cell holding one is
@@ -1707,8 +1708,12 @@ func TestMailAddressWithFormatCharacters(t *testing.T) {
 	if !slices.Equal(to, []string{"alice@example.com"}) {
 		t.Errorf("mailed %q, want alice@example.com alone\n%s", to, got.stderr)
 	}
-	for _, want := range []string{`ids.txt:2`, `tag:Email "ops@example.com\u202e"`, "U+202E", `ids.txt:3`, `tag:Email "carol@exam\u200bple.com"`,
-		`ids.txt:4 (i-00000000000000d01): tag:Email "dave\u00a0@example.com"`, `ids.txt:5 (i-00000000000000e01): tag:Email "erin@exa\u2028mple.com"`} {
+	// A tag's value is written escaped (TestTagLabelsUnseen), and so is
+	// quoted with its backslash doubled; the message says why it is no
+	// address.
+	for _, want := range []string{`ids.txt:2`, `tag:Email "ops@example.com\\u202e"`, `ids.txt:3`, `tag:Email "carol@exam\\u200bple.com"`,
+		`ids.txt:4 (i-00000000000000d01): tag:Email "dave\\u00a0@example.com"`, `ids.txt:5 (i-00000000000000e01): tag:Email "erin@exa\\u2028mple.com"`,
+		"does not show as itself", "fix the tag"} {
 		if !strings.Contains(got.stderr, want) {
 			t.Errorf("stderr does not say %s:\n%s", want, got.stderr)
 		}

@@ -149,6 +149,9 @@ type job struct {
 	// nothing to resume).
 	fresh        bool
 	accountNames map[string]string
+	// escapedTags are the tag values written escaped, for the run's one
+	// warning.
+	escapedTags escapedTags
 	// dir is the output directory, once opened and locked.
 	dir *outdir.Dir
 	// openDir opens the output directory; the demo opens its own kind.
@@ -876,6 +879,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 		d.mu.Unlock()
 	}
+	j.escapedTags.warn(stderr)
 	info.Stats = session.Stats()
 	info.Stats.Seconds = o.now().Sub(start).Seconds()
 	if info.Stats.Seconds > 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/aws/smithy-go"
 
@@ -52,8 +53,10 @@ func (j *job) readTags(ctx context.Context, stderr io.Writer) ([]*audit.SiteErro
 
 // siteTags reads the tags of --tag-labels of the instances ids of one
 // account-region (the run's region when region is empty) and calls fn with
-// the labels of each that has any. Its error wraps audit.ErrFatal (see
-// tagsError).
+// the labels of each that has any, values written escaped as
+// audit.ReadTags writes them (kept in j.escapedTags for the run's
+// warning). Its error wraps audit.ErrFatal (see tagsError). It may be
+// called from several goroutines; fn is called from one at a time.
 func (j *job) siteTags(ctx context.Context, account, region string, ids []string, fn func(id string, labels map[string]string)) error {
 	region = cmp.Or(region, j.conn.Region())
 	where := strings.TrimPrefix(account+" ", " ") + region
@@ -65,7 +68,10 @@ func (j *job) siteTags(ctx context.Context, account, region string, ids []string
 	if err != nil {
 		return tagsError(where, err)
 	}
-	if err := audit.ReadTags(ctx, ec2c, ssmc, ids, j.org.tagKeys, fn); err != nil {
+	if err := audit.ReadTags(ctx, ec2c, ssmc, ids, j.org.tagKeys, func(id string, labels map[string]string, escaped []string) {
+		j.escapedTags.add(where, id, labels, escaped)
+		fn(id, labels)
+	}); err != nil {
 		return tagsError(where, err)
 	}
 	return nil
@@ -101,3 +107,53 @@ type fatalError struct {
 
 func (e *fatalError) Error() string   { return e.msg }
 func (e *fatalError) Unwrap() []error { return []error{audit.ErrFatal, e.err} }
+
+// escapedTags gathers the tag values of a run that audit.ReadTags wrote
+// escaped, for one warning (warn) instead of one for each instance, which
+// a fleet tagged by one careless script would bury the run's output in.
+// The zero value is empty; it is safe for concurrent use.
+type escapedTags struct {
+	mu    sync.Mutex
+	n     int
+	first struct{ where, id, key, value string }
+}
+
+// add counts the labels escaped of instance id in where, keeping the least
+// by instance and key, so that the warning names the same one whichever
+// order the account-regions and workers finish in.
+func (e *escapedTags) add(where, id string, labels map[string]string, escaped []string) {
+	if len(escaped) == 0 {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, k := range escaped {
+		f := &e.first
+		if e.n == 0 || id < f.id || id == f.id && (k < f.key || k == f.key && where < f.where) {
+			f.where, f.id, f.key, f.value = where, id, k, labels[k]
+		}
+		e.n++
+	}
+}
+
+// warn says once that tag values were written escaped, naming the first,
+// when any was.
+func (e *escapedTags) warn(stderr io.Writer) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.n == 0 {
+		return
+	}
+	f := e.first
+	more := ""
+	if e.n > 1 {
+		more = fmt.Sprintf("; %d more tag values were written so", e.n-1)
+	}
+	// The value as written reads as itself (audit.ValidLabel): shown as
+	// it is, between quotes, not quoted again, which would double its
+	// backslashes.
+	fmt.Fprintf(stderr, "auditor: warning: tag %s of %s (%s) is written escaped, \"%s\": a character of it that does not show as itself "+
+		"(a control, format or look-alike space character) is written as its escape, and a backslash that would read as one is doubled, "+
+		"so that the value cannot pass for another in the reports, their groups or the terminal%s\n",
+		strings.TrimPrefix(f.key, audit.TagLabelPrefix), f.id, f.where, f.value, more)
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/smithy-go"
 
@@ -247,5 +248,114 @@ func TestTagsError(t *testing.T) {
 				t.Errorf("%q: want it to advise granting %s", got, tt.wantGrant)
 			}
 		})
+	}
+}
+
+// TestTagLabelsUnseen: a tag's value was a label as it came: a Team tag
+// "ops" and "ops\u200b" made two --split-by groups that read the same,
+// and one with terminal escapes (OSC 8) reached index.csv and
+// instances.csv raw. Tags come from anyone who may tag an instance, so the
+// run goes on: each character that does not show as itself is written as
+// its escape (and a real backslash that would read as one is doubled), so
+// that the groups differ where they are read, no control character
+// reaches a file, and one warning names an instance, the tag and the
+// value as written.
+func TestTagLabelsUnseen(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{})
+	d := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	teams := []struct{ id, tag, want string }{
+		{"i-00000000000000001", "ops", "ops"},
+		{"i-00000000000000002", "ops\u200b", `ops\u200b`},
+		{"i-00000000000000003", `ops\u200b`, `ops\\u200b`},
+		// A hybrid node's tags come through SSM's JSON, which carries an
+		// escape (EC2's XML cannot).
+		{"mi-00000000000000004", "\x1b]8;;https://evil.example/\x1b\\ops\x1b]8;;\x1b\\\x1b[2J", `\x1b]8;;https://evil.example/\x1b\ops\x1b]8;;\x1b\\\x1b[2J`},
+	}
+	var ids strings.Builder
+	for i, tm := range teams {
+		ids.WriteString(tm.id + "\n")
+		kind := "EC2Instance"
+		if strings.HasPrefix(tm.id, "mi-") {
+			kind = "ManagedInstance"
+		}
+		f.Add(ssmsim.Instance{InstanceID: tm.id, PingStatus: "Online", PlatformType: "Linux", ResourceType: kind,
+			Tags: map[string]string{"Team": tm.tag},
+			Associations: []ssmsim.Association{{AssociationID: fmt.Sprintf("%08d-1111-1111-1111-111111111111", i), Name: "AWS-RunPatchBaseline",
+				InstanceID: tm.id, Status: "Success", DetailedStatus: "Success", ExecutionDate: d}}})
+	}
+	url, _ := serve(t, f, ssmsim.Options{})
+	t.Setenv("AWS_ENDPOINT_URL_EC2", url)
+	list := writeFile(t, "ids.txt", ids.String())
+	// Listed, and discovered (whose tags are read as its pages come).
+	for _, targets := range [][]string{{"--instances", list}, {"--discover"}} {
+		t.Run(targets[0], func(t *testing.T) { checkTagsEscaped(t, url, targets, teams) })
+	}
+}
+
+func checkTagsEscaped(t *testing.T, url string, targets []string, teams []struct{ id, tag, want string }) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append(append([]string{"run"}, targets...), "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--split-by", "tag:Team", "--format", "csv,html", "--fail-on", "none", "--quiet")...)
+	if got.code != 0 {
+		t.Fatalf("exit %d, want 0: a tag is not refused\n%s", got.code, got.stderr)
+	}
+	var warnings []string
+	for _, l := range strings.Split(got.stderr, "\n") {
+		if strings.Contains(l, "warning:") {
+			warnings = append(warnings, l)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `i-00000000000000002`) || !strings.Contains(warnings[0], `tag Team`) ||
+		!strings.Contains(warnings[0], `"ops\u200b"`) || !strings.Contains(warnings[0], "escaped") || !strings.Contains(warnings[0], "2 more") {
+		t.Errorf("want one warning naming i-00000000000000002, tag Team, \"ops\\u200b\" as written escaped, and 2 more:\n%s", got.stderr)
+	}
+	if strings.ContainsAny(got.stderr, "\x1b\u200b") {
+		t.Errorf("stderr holds an escape or a zero-width space as it is:\n%q", got.stderr)
+	}
+	rec, err := os.Open(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	have := map[string]string{}
+	if _, err := audit.ReadRecord(rec, "results.jsonl", func(r audit.Result) error {
+		have[r.InstanceID] = r.Labels["tag:Team"]
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tm := range teams {
+		if have[tm.id] != tm.want {
+			t.Errorf("%s: label tag:Team %q, want %q", tm.id, have[tm.id], tm.want)
+		}
+		if _, err := os.Stat(filepath.Join(report.SplitDir(out, "tag:Team"), report.SafeName(tm.want), "instances.csv")); err != nil {
+			t.Errorf("%s: no group of its own: %v", tm.id, err)
+		}
+	}
+	index, err := os.ReadFile(filepath.Join(report.SplitDir(out, "tag:Team"), "index.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tm := range teams[1:] {
+		if !strings.Contains(string(index), tm.want) {
+			t.Errorf("index.csv does not show %s", tm.want)
+		}
+	}
+	if err := filepath.WalkDir(out, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.ContainsAny(string(b), "\x1b\u200b") {
+			t.Errorf("%s holds an escape or a zero-width space as it is", p)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
