@@ -183,6 +183,11 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 			bad("%s: tag key %q: want a key without spaces around it (comma-separated for several)", k.flag, k.key)
 		case len(k.key) > 128 || !utf8.ValidString(k.key):
 			bad("%s: tag key %q: a tag key is at most 128 characters of UTF-8", k.flag, k.key)
+		case audit.ValidLabel(k.key) != "":
+			// The key names the label, a column of every report; the
+			// tags read are those of the keys named here, so no key from
+			// AWS becomes a name unchecked.
+			bad("%s: tag key %q: %s (a label's name must read as itself)", k.flag, k.key, audit.ValidLabel(k.key))
 		case !slices.Contains(spec.tagKeys, k.key):
 			spec.tagKeys = append(spec.tagKeys, k.key)
 		}

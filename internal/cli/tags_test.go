@@ -134,6 +134,10 @@ func TestTagLabelsChecked(t *testing.T) {
 	}{
 		{[]string{"--split-by", "tag:"}, `--split-by: tag key ""`},
 		{[]string{"--tag-labels", strings.Repeat("k", 129)}, "at most 128 characters"},
+		// The key is the label's name, a column of every report: one
+		// that does not read as itself would put an escape in each.
+		{[]string{"--tag-labels", "Team\x1b[2J"}, `--tag-labels: tag key "Team\x1b[2J": contains a control character`},
+		{[]string{"--split-by", "tag:Team\u200b"}, `--split-by: tag key "Team\u200b": contains a format character`},
 	} {
 		out := filepath.Join(t.TempDir(), "out")
 		got := runCLI(t, "", append([]string{"run", "--instance-id", "i-0123456789abcdef0", "--region", "us-east-1", "--out", out}, tc.args...)...)
