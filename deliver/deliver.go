@@ -15,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
-	"github.com/auditor-dev/auditor/internal/bidi"
 )
 
 // Error is a delivery that failed, or whose outcome is unknown (see
@@ -133,16 +132,19 @@ var accountRefused = map[string]bool{
 const maxServerText = 300
 
 // OneLine returns s with every control character (CR, LF, tab, ...) made a
-// space, runs of spaces collapsed, bidi controls dropped (bidi.IsControl),
-// and at most max runes (0: no cap), so that untrusted text can neither
-// start a new header or line, nor reorder what follows it, nor flood a
-// message.
+// space, runs of spaces collapsed, the characters that are not seen
+// dropped (see unseen: the bidi controls, zero-width spaces and joiners,
+// U+FEFF, the soft hyphen and every other format character, the fillers
+// and variation selectors), and at most max runes (0: no cap), so that
+// untrusted text can neither start a new header or line, nor reorder what
+// follows it, nor hide a character where it reads as text without it,
+// nor flood a message.
 func OneLine(s string, max int) string {
 	var b strings.Builder
 	space := false
 	n := 0
 	for _, r := range s {
-		if bidi.IsControl(r) {
+		if unseen(r) {
 			continue
 		}
 		if unicode.IsControl(r) || unicode.IsSpace(r) {
@@ -162,6 +164,19 @@ func OneLine(s string, max int) string {
 		n++
 	}
 	return b.String()
+}
+
+// unseen reports whether r is shown as nothing: a format character (Cf:
+// the bidi controls and marks, zero-width spaces and joiners, U+FEFF, the
+// soft hyphen, the tag characters) or another default-ignorable one (the
+// Hangul fillers, the combining grapheme joiner, the variation
+// selectors). OneLine drops them, as it always dropped the bidi controls,
+// rather than escape them: its text is read, not compared, and an escape
+// would be text that the sender did not write. So a Persian word may show
+// its letters joined, and an emoji sequence its parts.
+func unseen(r rune) bool {
+	return r > unicode.MaxASCII && (unicode.Is(unicode.Cf, r) ||
+		unicode.In(r, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector))
 }
 
 // contentTypes are the types of the files a run writes, by extension, so

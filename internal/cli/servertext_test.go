@@ -27,12 +27,14 @@ import (
 // retitled the terminal of whoever ran the audit: the line "... is
 // failing (CODE, HTTP 500)" printed the code as it came, and so did the
 // fatal error of an endpoint that refused the credentials with such a
-// message.
+// message. Nor do the characters that are not seen (a zero-width space, a
+// word joiner, U+FEFF, a soft hyphen): they were printed, and the code
+// read as another that it was not.
 func TestServiceTextOnTheTerminalIsPlain(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	serve(t, handFleet(false), ssmsim.Options{}) // STS
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\ni-0123456789abcdef2\ni-0123456789abcdef3\ni-0123456789abcdef4\ni-0123456789abcdef5\n")
-	b, _ := json.Marshal("Boom\x1b]0;HACKED\x07\x1b[31mRED\u202e")
+	b, _ := json.Marshal("Boom\u200b\x1b]0;HACKED\x07\x1b[31mRED\u2060\ufeff\u00ad\u202e")
 	hostile := string(b)
 	tests := []struct {
 		name   string
@@ -64,11 +66,12 @@ func TestServiceTextOnTheTerminalIsPlain(t *testing.T) {
 }
 
 // assertPlain fails the test if s holds a control character other than a
-// line break, or a bidi override.
+// line break, a bidi override or another format character, or another
+// character that is not seen (unicode.Other_Default_Ignorable_Code_Point).
 func assertPlain(t *testing.T, s string) {
 	t.Helper()
 	for _, r := range s {
-		if r != '\n' && unicode.IsControl(r) || r == '\u202e' {
+		if r != '\n' && unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point) {
 			t.Fatalf("a line for the terminal holds %U:\n%q", r, s)
 		}
 	}
