@@ -20,7 +20,10 @@ import (
 	texttemplate "text/template"
 	"text/template/parse"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
@@ -364,6 +367,9 @@ func intValue(v reflect.Value) (int, bool) {
 //     days", "off"), or a Go duration of whole days ("168h0m0s") as days.
 //   - httpURL S: whether S is an absolute http or https URL with a host, the
 //     only URLs the built-in template makes links of.
+//   - urlHost S: the host an http(s) URL S leads to, in ASCII and lower
+//     case, with its port ("bucket.s3.us-east-1.amazonaws.com"), or "" when
+//     S is not one to link: the text of a link names where it goes.
 //   - hyphens S: S escaped, with a line-break opportunity (<wbr>) after
 //     each hyphen, so that a long ID wraps there and nowhere else.
 //   - outcomeLabel O: an audit.Outcome for people ("Non-compliant").
@@ -409,6 +415,7 @@ func HTMLFuncs() template.FuncMap {
 		"seconds":      htmlSeconds,
 		"days":         htmlDays,
 		"httpURL":      httpURL,
+		"urlHost":      urlHost,
 		"hyphens":      hyphens,
 		"outcomeLabel": outcomeLabel,
 		"outcomeColor": outcomeColor,
@@ -609,6 +616,36 @@ func httpURL(s string) bool {
 		return false
 	}
 	return u.Scheme == "http" || u.Scheme == "https"
+}
+
+// urlHost returns the host that the http(s) URL s leads to, as the text of
+// its link names it: lower case, with its port, a host past ASCII in
+// punycode (xn--...), so that a look-alike letter cannot pass for
+// amazonaws.com, and without a user name in front of it, which is not
+// where it leads. It returns "" for what httpURL refuses and for a host
+// that IDNA cannot write in ASCII: such a URL is shown as text. An output
+// URL is the agent's on the instance, and a link that named no host could
+// take the reader of a compliance report anywhere.
+func urlHost(s string) string {
+	if !httpURL(s) {
+		return ""
+	}
+	u, _ := url.Parse(s)
+	host := u.Hostname()
+	if strings.ContainsFunc(host, func(r rune) bool { return r > unicode.MaxASCII }) {
+		var err error
+		if host, err = idna.Lookup.ToASCII(host); err != nil {
+			return ""
+		}
+	}
+	host = strings.ToLower(host)
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6
+	}
+	if p := u.Port(); p != "" {
+		host += ":" + p
+	}
+	return host
 }
 
 var outcomeStyles = map[audit.Outcome]struct{ label, color string }{

@@ -290,24 +290,34 @@ func TestHTMLHostileInert(t *testing.T) {
 }
 
 // TestHTMLLinksOnlyHTTP checks that only http(s) output URLs become links,
-// and that a link cannot break out of its href.
+// that a link cannot break out of its href, and that its text names the
+// host it leads to. The URL is the agent's on the instance, and was a
+// link that read "output" wherever it went: a compromised instance could
+// plant a phishing link in the compliance report. A host is named in
+// ASCII (a look-alike letter as punycode), lower case, with its port, and
+// not the user name in front of it.
 func TestHTMLLinksOnlyHTTP(t *testing.T) {
 	urls := []struct {
 		url  string
 		link bool
+		text string // the link's, for a link
 	}{
-		{"https://s3.amazonaws.com/bucket/key", true},
-		{"http://example.com/x?a=1&b=2", true},
-		{`https://example.com/"><script>window.__pwned=1</script>`, true},
-		{"s3://bucket/key", false},
-		{"javascript:alert(1)", false},
-		{"JavaScript:alert(1)", false},
-		{" javascript:alert(1)", false},
-		{"data:text/html,<script>alert(1)</script>", false},
-		{"vbscript:msgbox(1)", false},
-		{"//evil.example/x", false},
-		{"https:relative", false},
-		{"/etc/passwd", false},
+		{"https://s3.amazonaws.com/bucket/key", true, "s3.amazonaws.com"},
+		{"https://bucket.s3.us-east-1.amazonaws.com/i-1/stdout", true, "bucket.s3.us-east-1.amazonaws.com"},
+		{"http://example.com/x?a=1&b=2", true, "example.com"},
+		{`https://example.com/"><script>window.__pwned=1</script>`, true, "example.com"},
+		{"https://s3.amazonaws.com@evil.example/login", true, "evil.example"},
+		{"https://S3.AmazonAWS.com.evil.example:8443/x", true, "s3.amazonaws.com.evil.example:8443"},
+		{"https://s3.\u0430mazonaws.com/bucket/key", true, "s3.xn--mazonaws-06g.com"},
+		{"s3://bucket/key", false, ""},
+		{"javascript:alert(1)", false, ""},
+		{"JavaScript:alert(1)", false, ""},
+		{" javascript:alert(1)", false, ""},
+		{"data:text/html,<script>alert(1)</script>", false, ""},
+		{"vbscript:msgbox(1)", false, ""},
+		{"//evil.example/x", false, ""},
+		{"https:relative", false, ""},
+		{"/etc/passwd", false, ""},
 	}
 	var results []audit.Result
 	for i, u := range urls {
@@ -342,6 +352,9 @@ func TestHTMLLinksOnlyHTTP(t *testing.T) {
 			continue
 		}
 		if u.link {
+			if got := text(rows[i]); !strings.Contains(got, u.text) {
+				t.Errorf("%q: the row reads %q, want the link to read %q", u.url, got, u.text)
+			}
 			// The href must lead where the URL says, once decoded.
 			got, err := url.Parse(links[0])
 			want, _ := url.Parse(u.url)
@@ -409,12 +422,13 @@ func TestHTMLFailureCap(t *testing.T) {
 				t.Errorf("more line %q, want %q", text(more), tt.wantMore)
 			}
 			// The page stays small enough to attach to a mail: 500
-			// realistic failure rows in under 350 KB (341 KB measured,
+			// realistic failure rows in under 360 KB (354 KB measured,
 			// about 40 KB of it the exact dates, each twice in its <time>:
-			// in datetime and in title).
+			// in datetime and in title, and 5 KB the host that each
+			// output link names).
 			t.Logf("report.html: %d bytes", len(raw))
-			if len(raw) > 350<<10 {
-				t.Errorf("report.html is %d bytes, want at most %d", len(raw), 350<<10)
+			if len(raw) > 360<<10 {
+				t.Errorf("report.html is %d bytes, want at most %d", len(raw), 360<<10)
 			}
 		})
 	}
