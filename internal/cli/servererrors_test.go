@@ -28,7 +28,7 @@ func TestServerErrorsOpenTheCircuit(t *testing.T) {
 	args := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
 		"--max-attempts", "2", "--concurrency", "4", "--fail-on", "none", "--quiet"}
 	got := runCLI(t, "", args...)
-	if want := "is failing (InternalServerError, HTTP 500)"; got.code != int(exitIncomplete) || !strings.Contains(got.stderr, want) || strings.Contains(got.stderr, "--endpoint-url") {
+	if want := "is failing (InternalServerError, HTTP 500)"; got.code != int(exitIncomplete) || !strings.Contains(got.stderr, want) || strings.Contains(got.stderr, "check --endpoint-url") {
 		t.Fatalf("exit %d, want %d saying %q (and not to check --endpoint-url)\n%s", got.code, exitIncomplete, want, got.stderr)
 	}
 	if n := srv.Stats().Requests; n > (5+concurrency)*attempts {
