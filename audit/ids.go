@@ -240,41 +240,54 @@ func labelRuneProblem(s string, i int, r rune) string {
 }
 
 // EscapeLabel returns s as a label that ValidLabel takes, and whether that
-// is not s: each character ValidLabel refuses is written as its Go escape,
-// as %q writes it in a message (\x1b, \t, \u200b, \u202e, \u00a0; a byte
+// is not s: each character ValidLabel refuses is written as its code in
+// hex (\x1b, \x09 for a tab, \u200b, \u202e, \u00a0, \U000e0041; a byte
 // that is not UTF-8 as \xff), so that "ops" and "ops" followed by a
 // zero-width space are two labels that read as two, and no escape reaches
 // a report or a terminal. It is for text that cannot be refused, as a list
 // is: a tag's value, which anyone who may tag an instance sets.
 //
-// A real backslash is doubled where it would read as the start of such an
-// escape: before another backslash, before one of the letters of Go's
-// escapes (a, b, f, n, r, t, v, x, u, U) and before a character that is
-// escaped. So a tag spelt ops\u200b is written ops\\u200b and is not the
-// zero-width space's, and no two values are written alike; a backslash
-// before anything else (CORP\ops, or one at the end) is kept, so that most
-// values with one read as they are in the console.
+// Real backslashes are doubled only where they would make an escape: a run
+// of them before an escaped character, or before text that reads as one
+// (x and two hex digits, u and four, U and eight). So a tag spelt
+// ops\u200b is written ops\\u200b and is not the zero-width space's, and
+// no two values are written alike (read back, a run of 2k backslashes
+// before such text is k backslashes and the text, one of 2k+1 is k and an
+// escape). Every other backslash is kept as it is (CORP\bob, C:\Users,
+// \\server\share), so that a value ValidLabel takes is never changed but
+// for such a spelling, which no real tag holds.
 func EscapeLabel(s string) (string, bool) {
 	escaped := func(i int) bool {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		return r == utf8.RuneError && n == 1 || labelRuneProblem(s, i, r) != ""
 	}
-	readsAsEscape := func(i int) bool {
-		return i < len(s) && (strings.IndexByte(`\abfnrtvxuU`, s[i]) >= 0 || escaped(i))
-	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
+		if s[i] == '\\' {
+			j := i
+			for j < len(s) && s[j] == '\\' {
+				j++
+			}
+			run := s[i:j]
+			if j < len(s) && (escaped(j) || spellsEscape(s[j:])) {
+				run += run
+			}
+			b.WriteString(run)
+			i = j
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case labelRuneProblem(s, i, r) != "":
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		case r == '\\' && readsAsEscape(i+1):
-			b.WriteString(`\\`)
-		default:
+		case labelRuneProblem(s, i, r) == "":
 			b.WriteString(s[i : i+n])
+		case r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r <= 0xffff:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
 		}
 		i += n
 	}
@@ -282,6 +295,25 @@ func EscapeLabel(s string) (string, bool) {
 		return s, false // nothing was escaped: an escape is longer than its character
 	}
 	return b.String(), true
+}
+
+// spellsEscape reports whether s starts with the text of an escape that
+// EscapeLabel writes after its backslash: x and two hex digits, u and four,
+// U and eight.
+func spellsEscape(s string) bool {
+	if s == "" {
+		return false
+	}
+	n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[s[0]]
+	if n == 0 || len(s) < 1+n {
+		return false
+	}
+	for _, c := range []byte(s[1 : 1+n]) {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", rune(c)) {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidAccountName returns "" when name can be an account's name, otherwise
