@@ -612,8 +612,8 @@ func htmlDays(s string) string {
 // else (s3://, javascript:, relative or unparsable text) is shown as text.
 func httpURL(s string) bool {
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return false
+	if err != nil || u.Hostname() == "" {
+		return false // a port alone (https://:443/) names no host
 	}
 	return u.Scheme == "http" || u.Scheme == "https"
 }
