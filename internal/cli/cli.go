@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -554,16 +555,31 @@ func wanted(v flag.Value, s string) string {
 // didYouMean returns " (did you mean C?)" with C the choice closest to v,
 // a value refused for a flag of fixed choices, as closest finds it; ""
 // when none is close.
+//
+// Case does not count (aes256 is AES256), and a choice's part after its
+// colon is taken for it (kms is aws:kms).
 func didYouMean(v string, choices []string) string {
-	if c := closest(v, choices); c != "" && c != v {
-		return " (did you mean " + c + "?)"
+	lower := make([]string, len(choices))
+	for i, c := range choices {
+		lower[i] = strings.ToLower(c)
+	}
+	if c := closest(strings.ToLower(v), lower); c != "" {
+		if c := choices[slices.Index(lower, c)]; c != v {
+			return " (did you mean " + c + "?)"
+		}
+	}
+	for _, c := range choices {
+		if _, after, ok := strings.Cut(c, ":"); ok && strings.EqualFold(after, v) {
+			return " (did you mean " + c + "?)"
+		}
 	}
 	return ""
 }
 
 // closest returns the candidate nearest to s (edit distance at most 2, or a
 // prefix either way, which counts as one edit), or "". Of candidates as near,
-// the one fewer real edits away wins, then the first: --instance is
+// the one fewer real edits away wins, then the one that starts more alike
+// (js is json, not csv), then the first: --instance is
 // --instances (one edit), not --instance-id (a prefix, three edits).
 func closest(s string, candidates []string) string {
 	best, bestD, bestEdits := "", 3, 0
@@ -573,11 +589,20 @@ func closest(s string, candidates []string) string {
 		if len(s) >= 3 && (strings.HasPrefix(c, s) || strings.HasPrefix(s, c)) {
 			d = min(d, 1)
 		}
-		if d < bestD || d == bestD && edits < bestEdits {
+		if d < bestD || d == bestD && (edits < bestEdits || edits == bestEdits && sharedPrefix(s, c) > sharedPrefix(s, best)) {
 			best, bestD, bestEdits = c, d, edits
 		}
 	}
 	return best
+}
+
+// sharedPrefix returns how many bytes a and b start with alike.
+func sharedPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 func editDistance(a, b string) int {

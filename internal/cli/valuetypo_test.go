@@ -25,6 +25,9 @@ func TestValueTypoSuggested(t *testing.T) {
 		{"mail-via", append(mail, "--mail-via", "sess"), "(did you mean ses?)"},
 		{"upload-sse", []string{"--upload", "s3://bucket/x/", "--upload-sse", "AES265"}, "(did you mean AES256?)"},
 		{"log-format", []string{"--log-format", "jsn"}, "(did you mean json?)"},
+		{"upload-sse in lower case", []string{"--upload", "s3://bucket/x/", "--upload-sse", "aes256"}, "(did you mean AES256?)"},
+		{"upload-sse kms", []string{"--upload", "s3://bucket/x/", "--upload-sse", "kms"}, "(did you mean aws:kms?)"},
+		{"format by its first letters", []string{"--format", "js"}, "(did you mean json?)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"run", "--region", "us-east-1", "--instances", ids, "--out", filepath.Join(t.TempDir(), "out")}, tt.args...)
