@@ -14,7 +14,6 @@ import (
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-
 )
 
 // Error is a delivery that failed, or whose outcome is unknown (see
