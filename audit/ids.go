@@ -345,7 +345,7 @@ func joins(name string, i int, r rune) bool {
 	}
 	after, _ := utf8.DecodeRuneInString(name[i+utf8.RuneLen(r):])
 	spelt := func(c rune) bool {
-		return c > unicode.MaxASCII && c != utf8.RuneError && !unicode.IsSpace(c) && !unicode.Is(unicode.Cf, c) &&
+		return c > unicode.MaxASCII && c != utf8.RuneError && !unicode.IsSpace(c) && !unicode.IsControl(c) && !unicode.Is(unicode.Cf, c) &&
 			!unicode.Is(unicode.M, c) && !unicode.In(c, unjoinedScripts...)
 	}
 	// A script's own sign after it: Bengali's ya-phala (RA, a joiner, the

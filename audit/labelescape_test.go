@@ -44,6 +44,8 @@ func TestEscapeLabel(t *testing.T) {
 		{"a tag character", "a\U000E0041", `a\U000e0041`, true},
 		{"a real backslash at the end", `ops\`, `ops\`, false},
 		{"a byte that is not UTF-8", "ops\xff", `ops\xff`, true},
+		{"a joiner beside a control past ASCII", "\u0080\u200d\u0628", `\u0080\u200d` + "\u0628", true},
+		{"a joiner before a control past ASCII", "\u0628\u200d\u009f", "\u0628" + `\u200d\u009f`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
