@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +28,10 @@ import (
 // and AWS's keys, tokens and key IDs are all longer. An MFA code (six
 // digits, spent once used) is not kept for the same reason.
 //
+// Redact also takes out, whatever the Secrets holds, the values that sign
+// a request or carry credentials that the run need not know: a request's
+// signature, another signer's presigned URL (see signingValue).
+//
 // A Secrets is safe for concurrent use: credentials renewed in one
 // goroutine are added while others redact. Adding values it holds already
 // is cheap, so that every signed request may add its credentials. The zero
@@ -47,6 +52,37 @@ const minSecret = 16
 
 // redactedText is what a secret becomes.
 const redactedText = "***"
+
+// signingValue matches, in any case, a value that signs a request or
+// carries credentials, after its name: one that ends in Signature,
+// Credential, SecurityToken, SessionToken or SecretAccessKey (with or
+// without '-' or '_' between the words: X-Amz-Signature, Credential,
+// AWS_SESSION_TOKEN). Its group 1, 2 or 3 is what precedes the value:
+//  1. the name and '=', or '%3D' escaped (an Authorization header, a
+//     query, a query escaped whole); the value ends where a header's or a
+//     query's parameter does, or at an escaped '&';
+//  2. the name in quotes, ':' and a quote (JSON, or JSON in a JSON
+//     string, its quotes escaped); the value ends at a quote;
+//  3. a header's name that starts with X-Amz- and ':' (a header line, a
+//     canonical request); the value ends where a header does.
+//
+// A name without a value (prose, 'Signature' parameter), a name that only
+// starts so (SignatureDoesNotMatch, SignatureVersion, X-Amz-SignedHeaders)
+// and an empty value are not matched; nor a bare name and ':' (invalid
+// Signature: want hex), which prose uses too.
+var signingValue = regexp.MustCompile(`(?i)` +
+	`([\w-]*` + signingName + `[ \t]*(?:=|%3d)[ \t]*)(?:[^%\s&;,:"'<>\\]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))+` +
+	`|(\\?["'][\w-]*` + signingName + `\\?["'][ \t]*:[ \t]*\\?["'])[^"'\\\s]+` +
+	`|(x-amz-[\w-]*` + signingName + `[ \t]*:[ \t]*)[^\s;,"'\\]+`)
+
+// signingName is the end of the names of signingValue.
+const signingName = `(?:signature|credential|security[-_]?token|session[-_]?token|secret[-_]?access[-_]?key)`
+
+// redactSigning returns text with the values that signingValue matches
+// replaced by "***".
+func redactSigning(text string) string {
+	return signingValue.ReplaceAllString(text, "${1}${2}${3}"+redactedText)
+}
 
 // Add keeps values, those at least minSecret bytes long, and the form each
 // takes in a query string or a form body (an echoed STS request).
@@ -105,8 +141,11 @@ func (s *Secrets) AddCredentials(c aws.Credentials) {
 	s.Add(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
 }
 
-// Redact returns text with every value kept replaced by "***".
+// Redact returns text with every value kept replaced by "***", and every
+// value that signs a request or carries credentials (see signingValue),
+// which a nil or empty Secrets replaces too.
 func (s *Secrets) Redact(text string) string {
+	text = redactSigning(text)
 	if s == nil {
 		return text
 	}
@@ -117,14 +156,15 @@ func (s *Secrets) Redact(text string) string {
 	return set.r.Replace(text)
 }
 
-// Wrap returns err itself when its text holds none of the values kept,
-// and otherwise an error whose text is redacted (see Redact) and that
-// wraps err, for errors.Is and errors.As. The parts of err further down
-// its chain (an API error's message) still hold the values: whoever shows
-// such a part redacts it with the Secrets that err carries, as Classify
-// does.
+// Wrap returns err itself when its text holds none of the values that
+// Redact replaces, and otherwise an error whose text is redacted (see
+// Redact) and that wraps err, for errors.Is and errors.As. The parts of
+// err further down its chain (an API error's message) still hold the
+// values: whoever shows such a part redacts it with the Secrets that err
+// carries, as Classify does. A nil Secrets wraps err when its text holds
+// signing values.
 func (s *Secrets) Wrap(err error) error {
-	if err == nil || s == nil {
+	if err == nil {
 		return err
 	}
 	text := err.Error()

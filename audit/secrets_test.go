@@ -3,6 +3,7 @@ package audit_test
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"testing"
 
@@ -74,5 +75,83 @@ func TestSecretsConcurrent(t *testing.T) {
 	wg.Wait()
 	if got := s.Redact("token-7-49-0123456789 token-0-0-0123456789"); got != "*** ***" {
 		t.Errorf("Redact = %q, want every value added redacted", got)
+	}
+}
+
+// TestSecretsRedactSigning: the values that sign a request or carry its
+// credentials are redacted wherever an error text shows them, whether the
+// run knew them or not (another signer's presigned URL, a request's
+// signature): in an Authorization header, a query, escaped or not, a
+// header line, a canonical request, a JSON-ish body, in any case. Their
+// names, the error codes named after them and prose that only names them
+// are kept. A nil Secrets redacts them too.
+func TestSecretsRedactSigning(t *testing.T) {
+	const (
+		sig   = "3f2a9c0d1e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f"
+		keyID = "AKIAOTHEROTHER000001"
+		token = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+other/token=="
+	)
+	escToken := url.QueryEscape(token)
+	tests := []struct{ name, in, want string }{
+		{"an Authorization header",
+			"Authorization: AWS4-HMAC-SHA256 Credential=" + keyID + "/20261201/us-east-1/ssm/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=" + sig,
+			"Authorization: AWS4-HMAC-SHA256 Credential=***, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=***"},
+		{"an Authorization header echoed with =, as AWS does",
+			"Authorization header requires 'SignedHeaders' parameter. Authorization=AWS4-HMAC-SHA256 Credential=" + keyID + "/20261201/us-east-1/ssm/aws4_request, Signature=" + sig,
+			"Authorization header requires 'SignedHeaders' parameter. Authorization=AWS4-HMAC-SHA256 Credential=***, Signature=***"},
+		{"a presigned URL",
+			"see https://ssm-out.s3.amazonaws.com/run/stdout?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + keyID + "%2F20261201%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261201T120000Z&X-Amz-Expires=3600&X-Amz-Security-Token=" + escToken + "&X-Amz-SignedHeaders=host&X-Amz-Signature=" + sig + " for it",
+			"see https://ssm-out.s3.amazonaws.com/run/stdout?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=***&X-Amz-Date=20261201T120000Z&X-Amz-Expires=3600&X-Amz-Security-Token=***&X-Amz-SignedHeaders=host&X-Amz-Signature=*** for it"},
+		{"a presigned URL in lower case, after ';'",
+			"?x-amz-signature=" + sig + ";x-amz-credential=" + keyID + "/20261201/us-east-1/s3/aws4_request;x-amz-date=20261201T120000Z",
+			"?x-amz-signature=***;x-amz-credential=***;x-amz-date=20261201T120000Z"},
+		{"in capitals, spaced", "SIGNATURE = " + sig + " X-AMZ-SECURITY-TOKEN=" + token, "SIGNATURE = *** X-AMZ-SECURITY-TOKEN=***"},
+		{"a credentials file", "[default]\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYOther01\naws_session_token = " + token + "\n",
+			"[default]\naws_secret_access_key = ***\naws_session_token = ***\n"},
+		{"a URL escaped whole",
+			"https%3A%2F%2Fb.s3.amazonaws.com%2Fk%3FX-Amz-Signature%3D" + sig + "%26X-Amz-Date%3D20261201T120000Z%26X-Amz-Security-Token%3D" + url.QueryEscape(escToken),
+			"https%3A%2F%2Fb.s3.amazonaws.com%2Fk%3FX-Amz-Signature%3D***%26X-Amz-Date%3D20261201T120000Z%26X-Amz-Security-Token%3D***"},
+		{"sigv2", "?AWSAccessKeyId=" + keyID + "&Expires=1748779200&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D&versionId=3",
+			"?AWSAccessKeyId=" + keyID + "&Expires=1748779200&Signature=***&versionId=3"},
+		{"a header line", "X-Amz-Date: 20261201T120000Z; X-Amz-Security-Token: " + token + "; User-Agent: aws-sdk-go-v2",
+			"X-Amz-Date: 20261201T120000Z; X-Amz-Security-Token: ***; User-Agent: aws-sdk-go-v2"},
+		{"a canonical request", "host:ssm.us-east-1.amazonaws.com\nx-amz-date:20261201T120000Z\nx-amz-security-token:" + token + "\n\nhost;x-amz-date;x-amz-security-token",
+			"host:ssm.us-east-1.amazonaws.com\nx-amz-date:20261201T120000Z\nx-amz-security-token:***\n\nhost;x-amz-date;x-amz-security-token"},
+		{"JSON", `{"Signature": "` + sig + `", "signature":"` + sig + `", "Code": "SignatureDoesNotMatch"}`,
+			`{"Signature": "***", "signature":"***", "Code": "SignatureDoesNotMatch"}`},
+		{"JSON in a JSON string", `{"message":"{\"X-Amz-Signature\":\"` + sig + `\",\"SessionToken\": \"` + token + `\"}"}`,
+			`{"message":"{\"X-Amz-Signature\":\"***\",\"SessionToken\": \"***\"}"}`},
+		{"credentials as JSON or variables", `"SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYOther01" AWS_SESSION_TOKEN=` + token,
+			`"SecretAccessKey": "***" AWS_SESSION_TOKEN=***`},
+
+		{"the code and AWS's words kept",
+			"SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+			"SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."},
+		{"codes named after them kept", "InvalidSignatureException, IncompleteSignature: Credential should be scoped to correct service: 'sts'. ",
+			"InvalidSignatureException, IncompleteSignature: Credential should be scoped to correct service: 'sts'. "},
+		{"names in prose kept", "Authorization header requires 'Signature' parameter. Authorization header requires 'Credential' parameter.",
+			"Authorization header requires 'Signature' parameter. Authorization header requires 'Credential' parameter."},
+		{"a bare colon in prose kept", "invalid Signature: want 64 hex digits", "invalid Signature: want 64 hex digits"},
+		{"parameters that sign nothing kept", "?SignatureVersion=4&SignatureMethod=HmacSHA256&X-Amz-SignedHeaders=host&X-Amz-Date=20261201T120000Z",
+			"?SignatureVersion=4&SignatureMethod=HmacSHA256&X-Amz-SignedHeaders=host&X-Amz-Date=20261201T120000Z"},
+		{"an empty value kept", "Signature=, SessionToken=\"\" Signature=&X-Amz-Credential=", "Signature=, SessionToken=\"\" Signature=&X-Amz-Credential="},
+		{"a name as a value kept", "?prefix=X-Amz-Signature", "?prefix=X-Amz-Signature"},
+		{"a key named after them kept", "s3://b/UpdateAVSignatures/credentials/stdout", "s3://b/UpdateAVSignatures/credentials/stdout"},
+		{"redacted already", "Credential=***, Signature=***", "Credential=***, Signature=***"},
+	}
+	var none *audit.Secrets
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := new(audit.Secrets).Redact(tt.in); got != tt.want {
+				t.Errorf("Redact(%q)\n = %q,\nwant %q", tt.in, got, tt.want)
+			}
+			if got := none.Redact(tt.in); got != tt.want {
+				t.Errorf("nil Redact(%q)\n = %q,\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+	err := fmt.Errorf("operation error SSM: IncompleteSignature: Signature=%s: %w", sig, audit.ErrFatal)
+	if got := new(audit.Secrets).Wrap(err); got.Error() != "operation error SSM: IncompleteSignature: Signature=***: cannot call SSM" || !errors.Is(got, audit.ErrFatal) {
+		t.Errorf("Wrap = %q, want the signature redacted and ErrFatal wrapped", got)
 	}
 }
