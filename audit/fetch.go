@@ -464,17 +464,16 @@ func silence(err error) string {
 // (STS's, for a role that could not be assumed), CodeBadResponse and what
 // came when an answer came that is not in the service's protocol,
 // CodeTransport and the error's text when none came. Both are redacted
-// with the Secrets that err carries (see Secrets.Wrap), if any.
+// with the Secrets that err carries (see Secrets.Wrap), if any, and of
+// the values that sign a request in any case (see Secrets.Redact).
 func Classify(err error) (code, msg string) { return classify(err) }
 
 // classify turns an error from the SDK into an Error code and message,
 // redacted: they come from outside.
 func classify(err error) (code, msg string) {
 	code, msg = classified(err)
-	if s := redactedBy(err); s != nil {
-		code, msg = s.Redact(code), s.Redact(msg)
-	}
-	return code, msg
+	s := redactedBy(err) // nil redacts the signing values alone
+	return s.Redact(code), s.Redact(msg)
 }
 
 // classified is classify's code and message, as they came.

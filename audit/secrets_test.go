@@ -154,4 +154,8 @@ func TestSecretsRedactSigning(t *testing.T) {
 	if got := new(audit.Secrets).Wrap(err); got.Error() != "operation error SSM: IncompleteSignature: Signature=***: cannot call SSM" || !errors.Is(got, audit.ErrFatal) {
 		t.Errorf("Wrap = %q, want the signature redacted and ErrFatal wrapped", got)
 	}
+	// An error that no Secrets wrapped (a client made without them).
+	if _, msg := audit.Classify(errors.New("refused: Signature=" + sig)); msg != "refused: Signature=***" {
+		t.Errorf("Classify's message = %q, want the signature redacted", msg)
+	}
 }
