@@ -35,7 +35,11 @@ var ErrFormatCharacter = errors.New("it holds a format character")
 // address. It also refuses a mailbox (the part in angle brackets, or the
 // bare address) that holds a space or a control character, which net/mail
 // takes outside ASCII (a no-break space, U+2028 LINE SEPARATOR, U+0085):
-// no server would deliver to it as it reads.
+// no server would deliver to it as it reads. Last, it refuses a mailbox
+// that is not a dot-atom, an @ and a host name, in ASCII (see
+// checkMailbox): net/mail takes a quoted local part, an IP literal and
+// characters past ASCII, which the message or its envelope could not
+// carry as they are.
 func ParseAddress(s string) (*netmail.Address, error) {
 	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
 		r := []rune(s[i:])[0]
@@ -49,7 +53,65 @@ func ParseAddress(s string) (*netmail.Address, error) {
 		r := []rune(a.Address[i:])[0]
 		return nil, fmt.Errorf("it holds a space or a control character (U+%04X)", r)
 	}
+	if err := checkMailbox(a.Address); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// ParseAddrSpec parses s as a bare address, name@domain, and returns it: an
+// address as ParseAddress takes it that is s itself, without a display
+// name, angle brackets, quotes or a comment. It is the form an owner's
+// address has in a tag or a list, where anything else is a mistake or a
+// trick ("ops@corp.example"@evil.example is not mailed at corp.example).
+func ParseAddrSpec(s string) (string, error) {
+	a, err := ParseAddress(s)
+	if err != nil {
+		return "", err
+	}
+	if a.Name != "" || a.Address != s {
+		return "", errors.New("want a bare name@domain, without a display name, angle brackets, quotes or a comment")
+	}
+	return a.Address, nil
+}
+
+// checkMailbox refuses a mailbox, as net/mail returns it (local@domain,
+// the quotes of a quoted local part dropped), that is not in ASCII (SES
+// and a server without SMTPUTF8 take no other), whose local part is not
+// a dot-atom (it was quoted: written back without its quotes, it is
+// another address, or none) or whose domain is not a host name (RFC 5321:
+// letters, digits and hyphens, in labels between dots; not an IP literal).
+func checkMailbox(addr string) error {
+	if i := strings.IndexFunc(addr, func(r rune) bool { return r > unicode.MaxASCII }); i >= 0 {
+		r := []rune(addr[i:])[0]
+		return fmt.Errorf("it holds %q (U+%04X), past ASCII, which SES and most mail servers do not take in an address: give an ASCII one (a domain in its xn-- form)", r, r)
+	}
+	at := strings.LastIndexByte(addr, '@')
+	local, domain := addr[:at], addr[at+1:]
+	if !dotAtom(local) {
+		return errors.New("its local part is quoted, or holds a character a plain one cannot (want letters, digits and !#$%&'*+-/=?^_`{|}~, in words between dots)")
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' || strings.ContainsFunc(label, func(r rune) bool {
+			return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-')
+		}) {
+			return fmt.Errorf("its domain %q is not a host name (want letters, digits and hyphens, in labels between dots; not an IP literal)", domain)
+		}
+	}
+	return nil
+}
+
+// dotAtom reports whether s is an RFC 5322 dot-atom: words of atext
+// between single dots.
+func dotAtom(s string) bool {
+	for _, w := range strings.Split(s, ".") {
+		if w == "" || strings.ContainsFunc(w, func(r rune) bool {
+			return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", r))
+		}) {
+			return false
+		}
+	}
+	return true
 }
 
 // Message is one mail to send. The zero value is not a valid message: it

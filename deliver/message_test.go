@@ -299,3 +299,51 @@ func TestAddressSpaces(t *testing.T) {
 		t.Errorf("a no-break space in the name: %v", err)
 	}
 }
+
+// TestAddressForms: net/mail takes a quoted local part (and drops its
+// quotes: "ops@corp.example"@evil.example comes back as
+// ops@corp.example@evil.example, which no message can be built to), an
+// IP literal and characters past ASCII, which SES and a server without
+// SMTPUTF8 do not take. ParseAddress refuses such a mailbox, whatever its
+// display name; ParseAddrSpec takes only a bare name@domain.
+func TestAddressForms(t *testing.T) {
+	for _, tt := range []struct {
+		addr    string
+		address bool // ParseAddress takes it
+		bare    bool // ParseAddrSpec takes it
+	}{
+		{"ops@corp.example", true, true},
+		{"o'b.x+tag@mail-1.corp.example", true, true},
+		{"ops@localhost", true, true},
+		{"Ops <ops@corp.example>", true, false},
+		{"<ops@corp.example>", true, false},
+		{"ops@corp.example (Ops)", true, false},
+		{`"ops"@corp.example`, true, false},
+		{`"ops@corp.example"@evil.example`, false, false},
+		{`Ops <"ops@corp.example"@evil.example>`, false, false},
+		{`"ops\team"@corp.example`, true, false}, // opsteam@corp.example: \t is a quoted t
+		{`"ops\"x"@corp.example`, false, false},
+		{"ops@corp.example.", false, false},
+		{"user@[10.0.0.1]", false, false},
+		{"ops@corp_mail.example", false, false},
+		{"ops@-corp.example", false, false},
+		{"jörg@corp.example", false, false},
+		{"Jörg <ops@bücher.example>", false, false},
+	} {
+		t.Run(tt.addr, func(t *testing.T) {
+			if _, err := deliver.ParseAddress(tt.addr); (err == nil) != tt.address {
+				t.Errorf("ParseAddress: %v, want taken %v", err, tt.address)
+			}
+			if got, err := deliver.ParseAddrSpec(tt.addr); (err == nil) != tt.bare || err == nil && got != tt.addr {
+				t.Errorf("ParseAddrSpec = %q, %v; want taken %v, as it is", got, err, tt.bare)
+			}
+			m := deliver.Message{From: "a@example.com", To: []string{tt.addr}, Text: "t"}
+			if _, _, err := m.Build(); (err == nil) != tt.address {
+				t.Errorf("Build: %v, want built %v", err, tt.address)
+			}
+		})
+	}
+	if _, err := deliver.ParseAddress("Jörg Müller <jm@corp.example>"); err != nil {
+		t.Errorf("a name past ASCII: %v", err)
+	}
+}
