@@ -1545,17 +1545,19 @@ var errFound = errors.New("found")
 // groupAddresses returns the valid addresses in the --mail-to-label label
 // of a group's instances, each once; for a group whose instances are all
 // gone since the baseline (its reports say so), those its instances had
-// then. A value that is not a mail address (deliver.ParseAddress: one
-// malformed, or with a format character, which reads as another; a tag's
-// value with such a character is written escaped, audit.EscapeLabel, and
-// its backslash makes it malformed) is refused with a warning naming the
+// then. A value that is not a bare mail address (deliver.ParseAddrSpec:
+// one malformed, or with a format character, which reads as another; a
+// tag's value with such a character is written escaped, audit.EscapeLabel,
+// and its backslash makes it malformed; one with a display name, quotes,
+// an IP literal or a character past ASCII, which a message could not be
+// built or sent to as it is) is refused with a warning naming the
 // first instance (and list line) that has it, the value escaped; refused
 // is how many values were.
 func (dl *delivery) groupAddresses(src *mailSource) (to []string, refused int) {
 	var seen []string
 	collect := func(r audit.Result) error {
 		for _, a := range strings.FieldsFunc(r.Labels[dl.d.mailToLabel], func(c rune) bool { return c == ',' || c == ';' || c == ' ' }) {
-			addr, err := deliver.ParseAddress(a)
+			addr, err := deliver.ParseAddrSpec(a)
 			switch {
 			case err != nil && !slices.Contains(seen, a):
 				seen = append(seen, a)
@@ -1564,15 +1566,17 @@ func (dl *delivery) groupAddresses(src *mailSource) (to []string, refused int) {
 					where = plain(r.Source, 200) + " (" + r.InstanceID + ")"
 				}
 				why := err.Error()
-				if strings.HasPrefix(dl.d.mailToLabel, audit.TagLabelPrefix) && strings.Contains(a, `\`) {
+				if strings.HasPrefix(dl.d.mailToLabel, audit.TagLabelPrefix) && (strings.Contains(a, `\x`) || strings.Contains(a, `\u`) || strings.Contains(a, `\U`)) {
 					// net/mail's words ("expected single address") would
-					// not say that the tag held an unseen character.
+					// not say that the tag held an unseen character. Only
+					// an escape's spelling: a quoted local part's own
+					// backslash ("ops\team"@...) has its own reason.
 					why = "it holds a backslash, as a tag's value does where a character of it that does not show as itself " +
 						`(a zero-width space, a bidi control) was written escaped (\u200b, \u202e): fix the tag`
 				}
 				dl.warnf("%s: %s %q: not mailed, not a mail address: %s", where, dl.d.mailToLabel, a, why)
-			case err == nil && !slices.Contains(to, addr.Address):
-				to = append(to, addr.Address)
+			case err == nil && !slices.Contains(to, addr):
+				to = append(to, addr)
 			}
 		}
 		return nil

@@ -463,6 +463,9 @@ func TestDeliveryFlagsChecked(t *testing.T) {
 		// reads as another.
 		{[]string{"--mail-to", "ops@example.com\u202e", "--mail-from", "a@example.com", "--smtp", "smtp://mail.example.com"}, `"ops@example.com\u202e": not a mail address: it holds a format character (U+202E)`},
 		{[]string{"--mail-to", "ops@example.com", "--mail-from", "Audit\u200b <a@example.com>", "--smtp", "smtp://mail.example.com"}, "--mail-from"},
+		// A quoted local part, whose quotes net/mail drops from the
+		// envelope's address: refused here, not when the mail is built.
+		{[]string{"--mail-to", `"ops@corp.example"@evil.example`, "--mail-from", "a@example.com", "--smtp", "smtp://mail.example.com"}, `"\"ops@corp.example\"@evil.example": not a mail address`},
 	} {
 		out := filepath.Join(t.TempDir(), "out")
 		got := runCLI(t, "", append([]string{"run", "--instances", ids, "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:1", "--out", out}, tt.args...)...)
