@@ -242,8 +242,7 @@ func newFlagSet(name, synopsis string, stdout io.Writer) *flagSet {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // flag calls it on every mistake too
 	fs.help = func() {
-		fmt.Fprintf(stdout, "Usage: auditor %s\n\nFlags:\n", synopsis)
-		printFlags(stdout, fs.FlagSet)
+		printHelp(stdout, fs.FlagSet, synopsis)
 	}
 	return fs
 }
@@ -648,31 +647,4 @@ func (l *listFlag) Set(v string) error {
 		}
 	}
 	return nil
-}
-
-// printFlags lists the flags the way the AWS CLI spells them, with two
-// dashes (Go's flag package accepts both), and each default once: a usage
-// text that says its own default is left alone.
-func printFlags(w io.Writer, fs *flag.FlagSet) {
-	fs.VisitAll(func(f *flag.Flag) {
-		if c, ok := f.Value.(*checkedValue); ok {
-			// UnquoteUsage names the kind of value of flag's own types.
-			g := *f
-			g.Value = c.Value
-			f = &g
-		}
-		name, usage := flag.UnquoteUsage(f)
-		line := "  --" + f.Name
-		if name != "" {
-			line += " " + name
-		}
-		switch f.DefValue {
-		case "", "0", "0s", "false", "[]":
-		default:
-			if !strings.Contains(usage, "(default") {
-				usage += fmt.Sprintf(" (default %s)", f.DefValue)
-			}
-		}
-		fmt.Fprintf(w, "%s\n      %s\n", line, usage)
-	})
 }

@@ -30,7 +30,7 @@ func newCommand(name string, stdout, stderr io.Writer) *command {
 	o := c.o
 	switch name {
 	case "run":
-		c.fs = newFlagSet("run", "run --instances FILE | --instance-id ID [flags]", stdout)
+		c.fs = newFlagSet("run", "run --instances FILE | --instance-id ID | --discover [flags]", stdout)
 		o.bindTargets(c.fs)
 		o.bindAWS(c.fs)
 		o.bindOrg(c.fs)

@@ -131,3 +131,214 @@ func TestHelpPlaceholders(t *testing.T) {
 		t.Errorf("the help does not show --out's default, ./audit-{time}:\n%s", help.String())
 	}
 }
+
+// helpOf returns auditor COMMAND --help as it prints.
+func helpOf(t *testing.T, command string) string {
+	t.Helper()
+	got := runCLI(t, "", command, "--help")
+	if got.code != int(exitOK) || got.stderr != "" {
+		t.Fatalf("auditor %s --help: exit %d, stderr %q", command, got.code, got.stderr)
+	}
+	return got.stdout
+}
+
+// helpFlag is a flag's line in the help: two blanks and the flag, at the
+// start of a line, then its value's name or nothing.
+var helpFlag = regexp.MustCompile(`(?m)^  --([a-z0-9-]+)(?: |$)`)
+
+// helpHeading is a group's heading in the help: a line of its own at the
+// first column that ends in a colon (Usage: has more after its colon).
+var helpHeading = regexp.MustCompile(`(?m)^([A-Za-z][^:\n]*):$`)
+
+// TestHelpFlagsOnce: auditor run --help listed its 58 flags alphabetically,
+// so that a new user could not find the few that matter; arranged in
+// groups, no flag may be lost or listed twice. Every command's help lists
+// each of its flags exactly once, and no other, in lines under 100 columns.
+func TestHelpFlagsOnce(t *testing.T) {
+	for _, command := range commands {
+		t.Run(command, func(t *testing.T) {
+			help := helpOf(t, command)
+			flags, err := Flags(command)
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed := map[string]int{}
+			for _, m := range helpFlag.FindAllStringSubmatch(help, -1) {
+				listed[m[1]]++
+			}
+			for name := range flags {
+				if listed[name] != 1 {
+					t.Errorf("--%s is listed %d times in auditor %s --help, want once", name, listed[name], command)
+				}
+			}
+			for name := range listed {
+				if _, ok := flags[name]; !ok {
+					t.Errorf("auditor %s --help lists --%s, which it does not take", command, name)
+				}
+			}
+			for i, line := range strings.Split(help, "\n") {
+				if n := len([]rune(line)); n >= 100 {
+					t.Errorf("auditor %s --help, line %d: %d columns, want fewer than 100: %s", command, i+1, n, line)
+				}
+			}
+		})
+	}
+}
+
+// readmeHeadings returns the README's section headings, without their
+// marks and backquotes (### `auditor demo` is "auditor demo"); a comment
+// in a code block is no heading.
+func readmeHeadings(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	headings := map[string]bool{}
+	fenced := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "```") {
+			fenced = !fenced
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "#"); ok && !fenced {
+			headings[strings.ReplaceAll(strings.TrimSpace(strings.TrimLeft(rest, "#")), "`", "")] = true
+		}
+	}
+	return headings
+}
+
+// TestHelpGroupsREADME: the help groups the flags under headings that are
+// the README's sections, so that a heading says where to read more and
+// the two stay in step; auditor run --help lists the flags of each of the
+// README's tables (auditor run's, Delivery's) in the table's order.
+func TestHelpGroupsREADME(t *testing.T) {
+	headings := readmeHeadings(t)
+	for _, command := range commands {
+		t.Run(command, func(t *testing.T) {
+			help := helpOf(t, command)
+			n := 0
+			for _, m := range helpHeading.FindAllStringSubmatch(help, -1) {
+				if m[1] == "Examples" {
+					continue
+				}
+				n++
+				if !headings[m[1]] {
+					t.Errorf("auditor %s --help has the heading %q, which is no section of README.md", command, m[1])
+				}
+			}
+			if n == 0 {
+				t.Errorf("auditor %s --help has no headings:\n%s", command, help)
+			}
+			lines := strings.Split(strings.TrimRight(help, "\n"), "\n")
+			if last := lines[len(lines)-1]; !strings.Contains(last, "README") {
+				t.Errorf("auditor %s --help ends with %q, want the README pointed to", command, last)
+			}
+		})
+	}
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	var order []string
+	for _, m := range helpFlag.FindAllStringSubmatch(helpOf(t, "run"), -1) {
+		order = append(order, m[1])
+	}
+	row := regexp.MustCompile("(?m)^\\| `--([a-z-]+)")
+	for _, section := range []string{"\n### `auditor run`", "\n## Delivery"} {
+		start := strings.Index(text, section)
+		if start < 0 {
+			t.Fatalf("README.md has no section %s", strings.TrimSpace(section))
+		}
+		table := text[start+1:]
+		table = table[:strings.Index(table+"\n#", "\n#")]
+		var want []string
+		for _, m := range row.FindAllStringSubmatch(table, -1) {
+			want = append(want, m[1])
+		}
+		got := slices.DeleteFunc(slices.Clone(order), func(name string) bool { return !slices.Contains(want, name) })
+		if !slices.Equal(got, want) {
+			t.Errorf("auditor run --help lists the flags of README.md's %s table as\n%v\nwant its order\n%v", strings.TrimSpace(section), got, want)
+		}
+	}
+}
+
+// TestHelpExamples: each command's help opens with examples, and each is
+// a command line the command takes: its flags exist, their values parse,
+// and, for run, demo and report, the options pass their checks (a mail
+// example without --mail-from would be refused).
+func TestHelpExamples(t *testing.T) {
+	for _, command := range commands {
+		t.Run(command, func(t *testing.T) {
+			help := helpOf(t, command)
+			before, examples, ok := strings.Cut(help, "\nExamples:\n")
+			if !ok {
+				t.Fatalf("auditor %s --help has no Examples:\n%s", command, help)
+			}
+			if helpFlag.MatchString(before) {
+				t.Errorf("auditor %s --help lists flags before its examples", command)
+			}
+			end := helpHeading.FindStringIndex(examples)
+			if end == nil {
+				t.Fatalf("auditor %s --help has no flags after its examples", command)
+			}
+			examples = examples[:end[0]]
+			examples = regexp.MustCompile(`\\\n\s*`).ReplaceAllString(examples, "")
+			n := 0
+			for _, line := range strings.Split(examples, "\n") {
+				line = strings.TrimSpace(line)
+				if line == "" || strings.HasPrefix(line, "#") {
+					continue
+				}
+				n++
+				if strings.ContainsAny(line, `'"$|`) {
+					t.Errorf("example %q: quotes, variables and pipes are not checked here; write plain words", line)
+					continue
+				}
+				args, ok := strings.CutPrefix(line, "auditor "+command)
+				if !ok {
+					t.Errorf("example %q is not of auditor %s", line, command)
+					continue
+				}
+				checkExample(t, command, strings.Fields(args))
+			}
+			if n < 2 || n > 5 {
+				t.Errorf("auditor %s --help has %d examples, want 2 to 5", command, n)
+			}
+		})
+	}
+}
+
+// checkExample parses args as command does and checks its options.
+func checkExample(t *testing.T, command string, args []string) {
+	t.Helper()
+	line := "auditor " + command + " " + strings.Join(args, " ")
+	if command == "simulate" {
+		// Its flags live in simulateCmd: the skeleton parses them and
+		// stops there.
+		if got := runCLI(t, "", append([]string{command, "--generate-cli-skeleton"}, args...)...); got.code != int(exitOK) {
+			t.Errorf("%s: exit %d: %s", line, got.code, got.stderr)
+		}
+		return
+	}
+	c := newCommand(command, &bytes.Buffer{}, nil)
+	if _, err := c.parse(args, command == "report" || command == "mail", &bytes.Buffer{}); err != nil {
+		t.Errorf("%s: %v", line, err)
+		return
+	}
+	var problems []error
+	switch command {
+	case "mail":
+		problems = c.o.delivery.check("to")
+	default:
+		_, problems = c.o.check()
+		if command == "run" {
+			_, more := c.o.checkOrg()
+			problems = append(problems, more...)
+		}
+	}
+	for _, err := range problems {
+		t.Errorf("%s: %v", line, err)
+	}
+}

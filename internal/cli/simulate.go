@@ -22,7 +22,7 @@ import (
 // simulateCmd serves the simulated SSM endpoint until interrupted, so that
 // the AWS CLI or any other client can be pointed at it.
 func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("simulate", "simulate [--listen 127.0.0.1:PORT] [--fleet-size N] [--seed S] [--ids FILE] [--accounts N --regions N] [--rate-limit R [--burst N] [--rate-schedule STEPS]] [fault flags]", stdout)
+	fs := newFlagSet("simulate", "simulate [--listen 127.0.0.1:PORT] [--fleet-size N] [--seed S] [--ids FILE] [flags]", stdout)
 	listen := fs.String("listen", "127.0.0.1:4566", "`ADDRESS` to serve on (host:port; port 0 picks a free one)")
 	size := fs.Int("fleet-size", 300, "`N` instances in the simulated fleet")
 	seed := fs.Int64("seed", 1, "seed `S` of the simulated fleet: the same seed, the same fleet")
