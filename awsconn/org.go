@@ -117,6 +117,9 @@ func (id Identity) Partition() string {
 // when known.
 type Account struct {
 	ID, Name string
+	// Escaped says that Name is not the name as the organisation gave it
+	// but that name as audit.EscapeLabel writes it (see OrgAccounts).
+	Escaped bool
 }
 
 // CallerIdentity asks STS whose credentials these are.
@@ -169,7 +172,11 @@ func (c *Conn) STSSpeaksForSSM(region string) bool {
 // (audit.ValidAccountID), of any state, is an error that quotes it, a
 // *smithy.DeserializationError as for any answer that cannot be read: such
 // an answer cannot be trusted, and its IDs would be printed, audited and
-// written in the reports.
+// written in the reports. A name is set by whoever may rename the account,
+// and is not refused, as a tag's value is not: one that
+// audit.ValidAccountName refuses (a terminal escape, a zero-width space, a
+// bidi control) is written as audit.EscapeLabel writes it, and its Account
+// is Escaped.
 func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(c.cfg, func(o *organizations.Options) {
 		o.Region = c.home
@@ -190,7 +197,8 @@ func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 				others[stateWord(a)]++
 				continue
 			}
-			out = append(out, Account{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name)})
+			name, escaped := audit.EscapeLabel(aws.ToString(a.Name))
+			out = append(out, Account{ID: aws.ToString(a.Id), Name: name, Escaped: escaped})
 		}
 	}
 	if len(out) == 0 {

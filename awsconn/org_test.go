@@ -232,7 +232,7 @@ func TestOrgAnswerValidated(t *testing.T) {
 
 	got, err := c.OrgAccounts(context.Background())
 	if err == nil || !strings.Contains(err.Error(), strconv.Quote(hostile)) || strings.Contains(err.Error(), "\x1b") {
-		t.Errorf("OrgAccounts = %q, %q; want an error that quotes the account ID %q", got, err, hostile)
+		t.Errorf("OrgAccounts = %+v, %q; want an error that quotes the account ID %q", got, err, hostile)
 	}
 	checkAnswered(t, "OrgAccounts", err)
 	regions, err := c.EnabledRegions(context.Background(), "")

@@ -591,6 +591,7 @@ func (j *job) resolveAccounts(ctx context.Context, stderr io.Writer) ([]awsconn.
 		// An audit of nothing would call itself complete.
 		return nil, fmt.Errorf("%w: --exclude-accounts leaves out every one of the %s to audit: nothing is left", audit.ErrFatal, plural(n, "account"))
 	}
+	warnEscapedNames(stderr, accounts)
 	j.accountNames = map[string]string{}
 	byName := map[string][]string{}
 	for _, a := range accounts {
@@ -603,11 +604,40 @@ func (j *job) resolveAccounts(ctx context.Context, stderr io.Writer) ([]awsconn.
 		if ids := byName[name]; len(ids) > 1 {
 			// Organizations lets two accounts share a name: one label
 			// value, so one group of a split by it, one owner's report.
-			fmt.Fprintf(stderr, "auditor: warning: accounts %s share the name %q: the account_name label does not tell them apart (a --split-by account_name makes them one group, mailed as one); give one another name (in Organizations, or in an --accounts file)\n",
+			// The name reads as itself (a file's is checked, the
+			// organisation's escaped): shown as it is, not quoted again,
+			// which would double the backslashes of an escaped one.
+			fmt.Fprintf(stderr, "auditor: warning: accounts %s share the name \"%s\": the account_name label does not tell them apart (a --split-by account_name makes them one group, mailed as one); give one another name (in Organizations, or in an --accounts file)\n",
 				strings.Join(ids, ", "), name)
 		}
 	}
 	return accounts, nil
+}
+
+// warnEscapedNames says once that names of the organisation's accounts
+// were written escaped (awsconn.Account.Escaped), naming the first by ID,
+// when any was: one warning, not one an account, as for tags.
+func warnEscapedNames(stderr io.Writer, accounts []awsconn.Account) {
+	var escaped []awsconn.Account
+	for _, a := range accounts {
+		if a.Escaped {
+			escaped = append(escaped, a)
+		}
+	}
+	if len(escaped) == 0 {
+		return
+	}
+	first := slices.MinFunc(escaped, func(a, b awsconn.Account) int { return strings.Compare(a.ID, b.ID) })
+	more := ""
+	if len(escaped) > 1 {
+		more = fmt.Sprintf("; %d more account names were written so", len(escaped)-1)
+	}
+	// The name as written reads as itself (audit.ValidLabel): shown as it
+	// is, between quotes, not quoted again.
+	fmt.Fprintf(stderr, "auditor: warning: the name of account %s in Organizations is written escaped, \"%s\": a character of it that does not show as itself "+
+		"(a control, format or look-alike space character) is written as its escape, and a backslash that would read as one is doubled, "+
+		"so that the name cannot pass for another in the reports, their groups or the terminal; rename the account to drop it%s\n",
+		first.ID, first.Name, more)
 }
 
 // checkListedScope refuses a list that names instances outside the
