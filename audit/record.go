@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -350,10 +351,22 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
+// decodeResult reads one line of a record. A tag's value (a label
+// TagLabelPrefix names) or an account's name (AccountNameLabel) that
+// ValidLabel refuses is read as EscapeLabel writes it (see escapeRefused):
+// an older auditor wrote them as they were served, and a report rendered
+// from its record would carry their terminal escapes and unseen
+// characters. A list's label is read as it is: the list is the user's own,
+// and its text is what the CSV and JSON reports keep exactly.
 func decodeResult(b []byte) (Result, error) {
 	var r Result
 	if err := json.Unmarshal(b, &r); err != nil {
 		return r, fmt.Errorf("not a result: %w", err)
+	}
+	for k, v := range r.Labels {
+		if k == AccountNameLabel || strings.HasPrefix(k, TagLabelPrefix) {
+			r.Labels[k] = escapeRefused(v)
+		}
 	}
 	return r, checkHead(r.Schema, r.InstanceID, r.Outcome)
 }
@@ -1087,6 +1100,10 @@ func decodeRunInfo(path string, b []byte) (RunInfo, error) {
 	}
 	if err := json.Unmarshal(b, &ri); err != nil {
 		return ri, fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range ri.Sites {
+		// As a result's account_name label (see decodeResult).
+		ri.Sites[i].AccountName = escapeRefused(ri.Sites[i].AccountName)
 	}
 	absent := func(name string) bool {
 		v, ok := fields[name]
