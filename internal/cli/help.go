@@ -14,7 +14,7 @@ import (
 const helpWidth = 99
 
 // helpFooter ends every command's help.
-const helpFooter = "More under each heading's section in README.md: https://github.com/auditor-dev/auditor#readme"
+const helpFooter = "More in README.md, under the section each heading names."
 
 // flagGroup is a heading of a command's help and its flags, in order. The
 // heading is a section of README.md, where the flags are told in full
