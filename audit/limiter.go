@@ -53,6 +53,10 @@ type Limiter struct {
 	// throttles depended on the rate at all.
 	verify  verification
 	bgFloor float64
+	// The slow start's answers and throttles; at its end, the share of
+	// them that came before its last spell (startBg), when enough did.
+	ssN, ssThr int
+	startBg    float64
 
 	// The processes sharing its bucket, when they can tell each other
 	// their pace (see Peers).
@@ -245,11 +249,13 @@ const (
 	estimateDecay    = 0.7 // weight kept by the estimate at each cut
 	maxOutlierSpread = 0.3 // a measurement noisier than this cannot move it
 
-	bgAssumed     = 0.05 // background share taken before the first cut
-	bgBlock       = 100  // answers in a block of the background share
-	verifyAnswers = 30   // answers after a cut to tell whether it changed the share
-	maxUndoBefore = 0.3  // a cut is undone only if the share before it was at most this
-	maxUndoAfter  = 0.2  // and the share after it at most this
+	bgAssumed      = 0.05 // background share taken before the first cut
+	bgBlock        = 100  // answers in a block of the background share
+	verifyAnswers  = 30   // answers after a cut to tell whether it changed the share
+	maxUndoBefore  = 0.3  // a cut is undone only if the share before it was at most this
+	maxUndoAfter   = 0.1  // and the share after it at most this
+	bgCap          = 0.1  // the most background believed
+	bgStartAnswers = 100  // answers of the slow start before its last spell that measure the background
 )
 
 // NewLimiter returns a Limiter fixed at tps calls per second, or an adaptive
@@ -484,6 +490,12 @@ func (l *Limiter) observe(now, sent time.Time, throttled bool) {
 			l.ep.start = now
 		}
 	}
+	if l.slowStart {
+		l.ssN++
+		if throttled {
+			l.ssThr++
+		}
+	}
 	if l.ep.on() {
 		if throttled {
 			l.ep.thr++
@@ -579,15 +591,26 @@ func (l *Limiter) estimateReady() bool {
 // block taken over a limit estimated too high does not count, and at least
 // what a cut undone for not changing the share showed (bgFloor). Until the
 // first cut, up to bgAssumed is taken for background, so that random
-// throttles do not end the slow start far below the limit.
+// throttles do not end the slow start far below the limit. Under the
+// limit, it is at least what the slow start saw before its bucket ran dry
+// (startBg): without it, a background of 5% took two throttles in a
+// window after the first cut for the limit's, and the cuts that followed
+// one another took the rate to half the limit before a block was measured
+// (and the least of five blocks of 100 answers, about 2% at 5%, did the
+// same later). It is at most bgCap: a share of more, seen under a limit
+// estimated too high, is the limit's.
 func (l *Limiter) background() (p float64, known bool) {
-	switch {
-	case l.slowStart:
+	if l.slowStart {
 		return bgAssumed, false
-	case l.bg.blocks < 2:
-		return l.bgFloor, false
 	}
-	return max(l.bg.min(), l.bgFloor), true
+	start := 0.0
+	if l.rate <= l.limit {
+		start = l.startBg
+	}
+	if l.bg.blocks < 2 {
+		return min(max(l.bgFloor, start), bgCap), false
+	}
+	return min(max(l.bg.min(), l.bgFloor, start), bgCap), true
 }
 
 // congested reports whether the throttled answers of the window are more
@@ -765,6 +788,14 @@ func (l *Limiter) cut(now time.Time) {
 		w = min(max(l.fair, ref/2), 2*ref)
 	}
 	l.limit = max(w, minRate)
+	if l.slowStart {
+		// Before the spell that ended it, the slow start went under a
+		// bucket that had not run dry: its throttles came whatever the
+		// rate.
+		if n := l.ssN - (l.ep.ok + l.ep.thr); n >= bgStartAnswers {
+			l.startBg = float64(l.ssThr-l.ep.thr) / float64(n)
+		}
+	}
 	l.slowStart = false
 	l.cuts++
 	l.cutAt = now

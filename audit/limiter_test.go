@@ -462,6 +462,44 @@ func TestAdaptiveLimiterLimitDrops(t *testing.T) {
 	}
 }
 
+// TestAdaptiveLimiterBackgroundSeeds: the 5% background cells of
+// bench/limiter.sh (R = 200, C = 16) and of R = 50, over eight seeds at the
+// bench's 60 s, start-up included. One seed at 120 s (above) passed while
+// over real HTTP the cell read 0.83 to 0.89: the cuts after the slow start
+// took two random throttles in a window for the limit's, one after
+// another, and ended at half the limit in some runs (0.59 to 0.67 of R in
+// the worst of eight).
+func TestAdaptiveLimiterBackgroundSeeds(t *testing.T) {
+	for _, c := range []cell{
+		{200, 200, 25 * time.Millisecond, 16, false},
+		{200, 200, 25 * time.Millisecond, 16, true},
+		{50, 50, 25 * time.Millisecond, 16, false},
+		{50, 50, 25 * time.Millisecond, 16, true},
+	} {
+		t.Run(c.String(), func(t *testing.T) {
+			const seeds = 8
+			var sum float64
+			worst := math.Inf(1)
+			for seed := range uint64(seeds) {
+				m := c.model()
+				m.bg, m.seed = 0.05, seed+1
+				m.calls = int(m.target() * 60)
+				tp := m.run().throughput() / m.target()
+				sum += tp
+				worst = min(worst, tp)
+			}
+			mean := sum / seeds
+			t.Logf("throughput over %d seeds: mean %.3f of R, worst %.3f", seeds, mean, worst)
+			if mean < 0.93 {
+				t.Errorf("mean throughput %.3f of R with 5%% background throttling, want at least 0.93", mean)
+			}
+			if worst < 0.75 {
+				t.Errorf("worst throughput %.3f of R with 5%% background throttling, want at least 0.75", worst)
+			}
+		})
+	}
+}
+
 // TestAdaptiveLimiterBackgroundThrottling: 5% of calls throttled whatever
 // the rate (a service busy with other callers) do not collapse the rate:
 // at least 0.90 of R answered.
@@ -570,7 +608,11 @@ func TestAdaptiveLimiterOneThrottlePastTheLimit(t *testing.T) {
 // stay apart: each process estimates the limit from its own share of a dry
 // bucket, a process whose first estimate came out low keeps a small share,
 // and once its estimate is measured each grows at a pace set by its own
-// limit; throttles pass 5% at N = 4, R = 50; and from N = 4 (and at N = 2,
+// limit; throttles pass 5% at N = 4, R = 50, and at N = 4, R = 1,000
+// (5.2%: the throttles the others caused in a process's slow start, before
+// its own spell, count as background under its limit, as a background of
+// 5% must; 2.6% before that change, with 0.86 over the whole run and
+// shares 45% apart, against 0.99 and 6% now); and from N = 4 (and at N = 2,
 // R = 1,000, where this seed reads 0.90 over the whole run and six seeds
 // 0.90 to 1.00), over the whole run, the processes left once the others
 // are done climb slowly into the room they leave.
@@ -586,7 +628,7 @@ func TestAdaptiveLimiterSharedBucket(t *testing.T) {
 		{2, 1000, 0.05, 0.25, 0.85},
 		{4, 50, 0.12, 1.0, 0.80},
 		{4, 200, 0.05, 1.25, 0.75},
-		{4, 1000, 0.05, 0.5, 0.85},
+		{4, 1000, 0.06, 0.5, 0.85},
 		{8, 200, 0.05, 1.0, 0.75},
 		{8, 1000, 0.08, 1.25, 0.55},
 	} {
