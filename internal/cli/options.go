@@ -1101,7 +1101,9 @@ const endpointRulesHint = "no request can be sent so: check AWS_USE_FIPS_ENDPOIN
 // refuses them). A secret flag's value is not repeated: the shell takes it
 // from the flag's AUDITOR_<FLAG>, and refuses to run the command while
 // that is unset rather than run it without. A list read from standard
-// input cannot be read again: a note after the command says so.
+// input (-, /dev/stdin) or from another of the run's descriptors
+// (/dev/fd/N, as <(...) passes it) cannot be read again: a note after the
+// command says so.
 func (o *runOptions) resumeCommand() string {
 	if o.demo {
 		return o.resumeCommandOf(o.out)
@@ -1129,11 +1131,45 @@ func (o *runOptions) resumeCommand() string {
 		words = append(words, "--"+inputJSONFlag, shellQuote(o.inputJSON))
 	}
 	cmd := strings.Join(append(words, "--out", shellQuote(o.out)), " ")
-	if slices.Contains(o.instances.vals, "-") {
+	if slices.ContainsFunc(o.instances.vals, stdinList) {
 		// Run as it is, it would wait for a list typed at the terminal.
 		cmd += " (with the same list on its standard input again: this run read it from there)"
 	}
+	var fds []string
+	for _, name := range o.instances.vals {
+		if !stdinList(name) && descriptorList(name) {
+			fds = append(fds, name)
+		}
+	}
+	switch {
+	case len(fds) == 1:
+		// Run as it is, it would find no such file, or another one.
+		cmd += fmt.Sprintf(" (with the same list again in place of %s: this run read it from a descriptor that its shell opened, which is gone)", fds[0])
+	case len(fds) > 1:
+		cmd += fmt.Sprintf(" (with the same lists again in place of %s: this run read them from descriptors that its shell opened, which are gone)", strings.Join(fds, ", "))
+	}
 	return cmd
+}
+
+// stdinList reports whether the --instances list name is standard input:
+// -, or a name of its descriptor.
+func stdinList(name string) bool {
+	switch name {
+	case "-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0":
+		return true
+	}
+	return false
+}
+
+// descriptorList reports whether the --instances list name is a descriptor
+// of the process, /dev/fd/N or /proc/self/fd/N, as bash's <(...) passes a
+// pipe: a list that no other process can read by that name.
+func descriptorList(name string) bool {
+	n, ok := strings.CutPrefix(name, "/dev/fd/")
+	if !ok {
+		n, ok = strings.CutPrefix(name, "/proc/self/fd/")
+	}
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
 }
 
 // resumeCommandOf is the command that continues the run in dir, another
