@@ -53,7 +53,9 @@ import (
 // default (the default credential chain, the configured region, the
 // region's endpoint).
 type Settings struct {
-	// Profile is the shared-config profile ("" means AWS_PROFILE or default).
+	// Profile is the shared-config profile ("" means AWS_PROFILE, else
+	// AWS_DEFAULT_PROFILE, else default). A profile that no file holds is
+	// refused, with a *ConfigError, also when a variable named it.
 	Profile string
 	// Region overrides the configured region.
 	Region string
@@ -251,12 +253,20 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 		switch {
 		case errors.As(err, &mfa):
 			return nil, &ConfigError{"profile", mfaRefused(profileLoaded(s.Profile), mfaSerial, s.MFAAsked)}
-		case errors.As(err, &missing) && configFile.path() == "" && credentialsFile.path() == "":
-			return nil, &ConfigError{"profile", fmt.Errorf("profile %q: no AWS config or credentials file was read: %s", missing.Profile, noHome)}
 		case errors.As(err, &missing):
-			return nil, &ConfigError{"profile", missingProfile(missing.Profile, s.Profile == "")}
+			from := ""
+			if s.Profile == "" {
+				from = "AWS_PROFILE" // the only variable whose profile the SDK refuses when it is missing
+			}
+			return nil, &ConfigError{"profile", missingProfile(missing.Profile, from)}
 		}
 		return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: %w", err)}
+	}
+	if p := os.Getenv("AWS_DEFAULT_PROFILE"); p != "" && s.Profile == "" && os.Getenv("AWS_PROFILE") == "" && profileOf(cfg) == "" {
+		// The SDK takes its profile, and goes on without one when no file
+		// holds it: the AWS CLI refuses it, as the SDK does AWS_PROFILE's,
+		// rather than run with other credentials than those meant.
+		return nil, &ConfigError{"profile", missingProfile(p, "AWS_DEFAULT_PROFILE")}
 	}
 	global.Store(cfg.BaseEndpoint)
 	c.home = cfg.Region
@@ -278,21 +288,25 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 }
 
 // missingProfile says that profile is not in the shared files, where its
-// name came from (fromEnv: AWS_PROFILE, the only variable whose profile
-// the SDK refuses when it is missing), which profiles the files do hold,
-// and what to do: pick one of them, or make it.
-func missingProfile(profile string, fromEnv bool) error {
+// name came from (from: the variable that named it, AWS_PROFILE or
+// AWS_DEFAULT_PROFILE; "" for the settings), which profiles the files do
+// hold, and what to do: pick one of them, or make it. With no home
+// directory, no file was read, and it says so.
+func missingProfile(profile, from string) error {
+	if configFile.path() == "" && credentialsFile.path() == "" {
+		return fmt.Errorf("profile %q: no AWS config or credentials file was read: %s", profile, noHome)
+	}
 	name := fmt.Sprintf("profile %q", profile)
-	if fromEnv {
-		name += " (from AWS_PROFILE)"
+	if from != "" {
+		name += " (from " + from + ")"
 	}
 	msg := fmt.Sprintf("%s is not in the AWS config or credentials files (read: %s)", name, strings.Join(filesRead(), ", "))
 	have := profilesHeld()
 	switch {
 	case len(have) == 0:
 		return fmt.Errorf("%s: they hold no profile: make it with aws configure --profile %s (or aws configure sso --profile %s)", msg, profile, profile)
-	case fromEnv:
-		return fmt.Errorf("%s: they hold %s: set AWS_PROFILE to one of them, or make it with aws configure --profile %s", msg, listed(have), profile)
+	case from != "":
+		return fmt.Errorf("%s: they hold %s: set %s to one of them, or make it with aws configure --profile %s", msg, listed(have), from, profile)
 	}
 	return fmt.Errorf("%s: they hold %s: choose one of them, or make it with aws configure --profile %s", msg, listed(have), profile)
 }

@@ -54,7 +54,7 @@ type search struct {
 	// files names the config and credentials files it is read from
 	// (see filesRead).
 	profile string
-	named   bool // the profile was named (--profile or AWS_PROFILE)
+	named   bool // the profile was named (--profile, AWS_PROFILE or AWS_DEFAULT_PROFILE)
 	files   []string
 	// imds: the instance metadata service was asked (it is not disabled
 	// by AWS_EC2_METADATA_DISABLED).

@@ -35,6 +35,10 @@ func TestMissingProfileNamesTheFiles(t *testing.T) {
 // the variable nor of the profiles that do exist, so that whoever set it
 // long ago did not know what to change. The message names the variable,
 // the profiles of both files, or that there are none and how to make one.
+// AWS_DEFAULT_PROFILE, which the SDK reads when AWS_PROFILE is unset, is
+// refused so too: a missing one was passed over in silence, and the run
+// went on with the environment's keys, or said no credentials were found
+// (exit 4) where the AWS CLI says the profile could not be found.
 func TestMissingProfileSaysWhereItsNameCameFrom(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -52,6 +56,28 @@ func TestMissingProfileSaysWhereItsNameCameFrom(t *testing.T) {
 			env:      map[string]string{"AWS_PROFILE": "prod"},
 			want:     []string{`profile "prod" (from AWS_PROFILE)`, "default, prod-admin, staging", "set AWS_PROFILE to one of them"},
 			wantNone: []string{"corp", "local"},
+		},
+		{
+			name:     "from AWS_DEFAULT_PROFILE, others exist",
+			config:   "[default]\nregion = us-east-1\n[profile prod-admin]\nregion = us-east-1\n",
+			env:      map[string]string{"AWS_DEFAULT_PROFILE": "prod"},
+			want:     []string{`profile "prod" (from AWS_DEFAULT_PROFILE)`, "default, prod-admin", "set AWS_DEFAULT_PROFILE to one of them"},
+			wantNone: []string{"AWS_PROFILE "},
+		},
+		{
+			// As AWS_PROFILE's is: the AWS CLI refuses it, and the
+			// run is not to go on with the environment's keys.
+			name:   "from AWS_DEFAULT_PROFILE, keys in the environment",
+			config: "[profile prod-admin]\nregion = us-east-1\n",
+			env:    map[string]string{"AWS_DEFAULT_PROFILE": "prod", "AWS_ACCESS_KEY_ID": "AKIAENVENVENVENVENV1", "AWS_SECRET_ACCESS_KEY": "s"},
+			want:   []string{`profile "prod" (from AWS_DEFAULT_PROFILE)`, "prod-admin"},
+		},
+		{
+			name:     "from AWS_DEFAULT_PROFILE, none exist",
+			config:   "# nothing yet\n",
+			env:      map[string]string{"AWS_DEFAULT_PROFILE": "prod"},
+			want:     []string{`profile "prod" (from AWS_DEFAULT_PROFILE)`, "they hold no profile", "aws configure --profile prod"},
+			wantNone: []string{"AWS_PROFILE "},
 		},
 		{
 			name:     "given, none exist",
@@ -84,6 +110,30 @@ func TestMissingProfileSaysWhereItsNameCameFrom(t *testing.T) {
 				if strings.Contains(err.Error(), not) {
 					t.Errorf("%q says %q", err, not)
 				}
+			}
+		})
+	}
+}
+
+// TestMissingDefaultProfilePassedOver: AWS_DEFAULT_PROFILE is read only
+// when neither the settings nor AWS_PROFILE name a profile, so that a
+// missing one is not refused then.
+func TestMissingDefaultProfilePassedOver(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		profile string // Settings.Profile
+		env     map[string]string
+	}{
+		{name: "the setting", profile: "prod", env: map[string]string{"AWS_DEFAULT_PROFILE": "nope"}},
+		{name: "AWS_PROFILE", env: map[string]string{"AWS_PROFILE": "prod", "AWS_DEFAULT_PROFILE": "nope"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isolate(t, "[profile prod]\nregion = us-east-1\n")
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			if _, err := Load(context.Background(), Settings{Profile: tc.profile, Region: "us-east-1"}); err != nil {
+				t.Errorf("Load = %v, want the profile prod loaded", err)
 			}
 		})
 	}
