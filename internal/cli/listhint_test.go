@@ -30,6 +30,14 @@ func TestListValueHints(t *testing.T) {
 			wantNone: []string{"line"},
 		},
 		{
+			// As the README says: --skip-invalid skips a bad ID, not
+			// one value that names several.
+			name:     "IDs with a comma, with --skip-invalid",
+			args:     []string{"--skip-invalid", "--instance-id", "i-0123456789abcdef0,i-0123456789abcdef1"},
+			want:     []string{`--instance-id "i-0123456789abcdef0,i-0123456789abcdef1"`, "--instance-id i-0123456789abcdef0 --instance-id i-0123456789abcdef1"},
+			wantNone: []string{"line", "invalid"},
+		},
+		{
 			name:     "a bad ID on the command line",
 			args:     []string{"--instance-id", "i-xyz"},
 			want:     []string{`--instance-id: "i-xyz"`, "fix the value above"},
