@@ -17,6 +17,10 @@ func TestListValueHints(t *testing.T) {
 	a := writeFile(t, "a.txt", "i-0123456789abcdef0\n")
 	b := writeFile(t, "b.txt", "i-0123456789abcdef1\n")
 	tsv := writeFile(t, "tab.tsv", "InstanceId\tOwner\ni-0123456789abcdef0\talice\n")
+	// An export that opens with a comment, or blank lines, a BOM and
+	// CRLF: the hint is on the first line that is neither.
+	commented := writeFile(t, "commented.tsv", "# exported from inventory\n\n# 2 rows\nInstanceId\tOwner\ni-0123456789abcdef0\talice\n")
+	blank := writeFile(t, "blank.tsv", "\xef\xbb\xbf\r\n  \t\r\nInstanceId\tOwner\r\ni-0123456789abcdef0\talice\r\n")
 	for _, tt := range []struct {
 		name     string
 		args     []string
@@ -52,6 +56,16 @@ func TestListValueHints(t *testing.T) {
 			name: "tab-separated",
 			args: []string{"--instances", tsv},
 			want: []string{`tab.tsv:1: "InstanceId\tOwner": contains a tab`, `save it as CSV (in Excel, "CSV UTF-8")`},
+		},
+		{
+			name: "tab-separated after comment lines",
+			args: []string{"--instances", commented},
+			want: []string{`commented.tsv:4: "InstanceId\tOwner": contains a tab: a tab-separated list? save it as CSV (in Excel, "CSV UTF-8")`},
+		},
+		{
+			name: "tab-separated after blank lines",
+			args: []string{"--instances", blank},
+			want: []string{`blank.tsv:3: "InstanceId\tOwner": contains a tab: a tab-separated list? save it as CSV (in Excel, "CSV UTF-8")`},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
