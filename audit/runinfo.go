@@ -644,9 +644,74 @@ func (e *ForeignError) Error() string {
 		"it is the record of another audit", e.Count, e.Record, strings.Join(ex, ", "))
 }
 
-// Scope widens what Resume takes for the same audit. The zero value takes
-// exactly the fleet's targets.
+// TargetsError is returned by Resume when the targets given are not those
+// of the run the record is of (Scope.Run): a shorter or a longer list,
+// another list, region or shard, discovery instead of a list or in another
+// scope. Continuing would drop the targets the run has yet to audit, or
+// report others as its own.
+type TargetsError struct {
+	// Run and Given are the parts of the run and of the targets given.
+	Run, Given Part
+	// Outside is the number of the record's results for instances that
+	// are not among the targets given.
+	Outside int
+}
+
+func (e *TargetsError) Error() string {
+	what := func(p Part) string {
+		if p.Discovered() {
+			return "the nodes discovered in " + strings.TrimPrefix(p.Fleet, DiscoveryPrefix)
+		}
+		if p.Shard != "" {
+			return fmt.Sprintf("a list of %d targets (shard %s)", p.Targets, p.Shard)
+		}
+		return fmt.Sprintf("a list of %d targets", p.Targets)
+	}
+	msg := fmt.Sprintf("the run audits %s, and this resume %s", what(e.Run), what(e.Given))
+	if e.Run.Discovered() || e.Given.Discovered() {
+		return msg
+	}
+	// A run keeps the count and the digest of its targets, not the
+	// targets: the results outside the list given, and the two counts,
+	// say how many at least are in one and not the other.
+	runOnly := max(e.Run.Targets-e.Given.Targets, e.Outside)
+	givenOnly := e.Given.Targets - e.Run.Targets + runOnly
+	var apart []string
+	if runOnly > 0 {
+		apart = append(apart, fmt.Sprintf("at least %d of the run's are not among them", runOnly))
+	}
+	if givenOnly > 0 {
+		apart = append(apart, fmt.Sprintf("at least %d of them are not the run's", givenOnly))
+	}
+	if len(apart) == 0 {
+		return msg + ": as many, not the same ones"
+	}
+	return msg + ": " + strings.Join(apart, ", and ")
+}
+
+// SameTargets reports whether p and q are parts of the same targets: the
+// same valid targets (Fleet: whatever the order, the duplicates and the
+// labels of their lists) or the same discovery scope, and the same shard.
+// A part that does not know its targets (Known) is the same as none.
+func (p Part) SameTargets(q Part) bool {
+	return p.Known() && p.Fleet == q.Fleet && p.Shard == q.Shard
+}
+
+// Known reports whether the part says which targets it has: not one of a
+// run.json written before parts were, nor an old discovery's
+// (OldDiscovery).
+func (p Part) Known() bool { return p.Fleet != "" && !p.OldDiscovery() }
+
+// Scope says what Resume takes for the same audit. The zero value takes
+// exactly the fleet's targets, whichever run the record is of.
 type Scope struct {
+	// Run, when set, is the part of the run the record is of, as its
+	// run.json says, and Given the part of the targets given to continue
+	// it: targets that are not the run's (Part.SameTargets) are refused
+	// with a *TargetsError, whatever the record holds. A run that does
+	// not know its targets (Part.Known) refuses none.
+	Run   *Part
+	Given Part
 	// Account is the account of results that name none: a record written
 	// when the caller's account could not be learnt is the same audit as
 	// one that knows it, and the other way round.
@@ -674,10 +739,10 @@ type Scope struct {
 // error are audited again, and so are those whose list labels changed
 // since: an owner handed over between the run and its resume would
 // otherwise be sent the instances it no longer owns) and returns how many it
-// dropped. When the record
-// holds results for instances that are not among f's targets (valid, or
-// invalid lines recorded by their source) nor in scope, it changes nothing
-// and returns a *ForeignError.
+// dropped. When f's targets are not the run's (Scope.Run), it changes
+// nothing and returns a *TargetsError; when the record holds results for
+// instances that are not among f's targets (valid, or invalid lines
+// recorded by their source) nor in scope, a *ForeignError.
 func Resume(rs *Records, f *Fleet, scope Scope) (done int, err error) {
 	invalid := map[string]bool{}
 	for _, t := range f.Invalid {
@@ -720,6 +785,9 @@ func Resume(rs *Records, f *Fleet, scope Scope) (done int, err error) {
 	})
 	if err != nil {
 		return 0, err
+	}
+	if scope.Run != nil && scope.Run.Known() && !scope.Run.SameTargets(scope.Given) {
+		return 0, &TargetsError{Run: *scope.Run, Given: scope.Given, Outside: foreign.Count}
 	}
 	if foreign.Count > 0 {
 		return 0, foreign

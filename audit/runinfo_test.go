@@ -187,6 +187,80 @@ func TestResume(t *testing.T) {
 	}
 }
 
+// TestResumeOfOtherTargets: Resume refuses targets that are not the run's
+// (Scope.Run), even when the record holds nothing outside them, and says
+// how far apart they are at least; the same targets, or a run that does
+// not know its own, are resumed.
+func TestResumeOfOtherTargets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), audit.ResultsFile)
+	w, err := audit.CreateRecord(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"i-00000001", "i-00000002"} {
+		if err := w.Write(audit.Result{Region: "us-east-1", InstanceID: id, Outcome: audit.OutcomeCompliant}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	rs, err := audit.OpenRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	fleet := func(ids ...string) *audit.Fleet {
+		var f audit.Fleet
+		for _, id := range ids {
+			f.AddID("--instance-id", id, "us-east-1", "")
+		}
+		return &f
+	}
+	part := func(f *audit.Fleet) audit.Part { return audit.Part{Fleet: f.Digest(), Targets: f.Len()} }
+	run := part(fleet("i-00000001", "i-00000002", "i-00000003", "i-00000004"))
+	discovery := audit.Part{Fleet: audit.DiscoveryScope([]string{"123456789012"}, []string{"us-east-1"}, nil)}
+	tests := []struct {
+		name  string
+		run   audit.Part
+		given *audit.Fleet
+		as    func(audit.Part) audit.Part // the part given, when not the fleet's
+		want  string                      // the refusal; "": resumed
+	}{
+		{"the same targets, in another order", run, fleet("i-00000004", "i-00000003", "i-00000002", "i-00000001"), nil, ""},
+		{"a run that does not know its targets", audit.Part{Targets: 4}, fleet("i-00000001", "i-00000002"), nil, ""},
+		{"those recorded alone", run, fleet("i-00000001", "i-00000002"),
+			nil, "the run audits a list of 4 targets, and this resume a list of 2 targets: at least 2 of the run's are not among them"},
+		{"more", run, fleet("i-00000001", "i-00000002", "i-00000003", "i-00000004", "i-00000005"),
+			nil, "a list of 5 targets: at least 1 of them are not the run's"},
+		{"as many, one recorded left out", run, fleet("i-00000001", "i-00000003", "i-00000004", "i-00000005"),
+			nil, "at least 1 of the run's are not among them, and at least 1 of them are not the run's"},
+		{"as many, all recorded", run, fleet("i-00000001", "i-00000002", "i-00000003", "i-00000005"),
+			nil, "a list of 4 targets: as many, not the same ones"},
+		{"another shard", audit.Part{Fleet: run.Fleet, Shard: "0/2", Targets: 4}, fleet("i-00000001", "i-00000002", "i-00000003", "i-00000004"),
+			func(p audit.Part) audit.Part { p.Shard = "1/2"; return p }, "a list of 4 targets (shard 0/2), and this resume a list of 4 targets (shard 1/2)"},
+		{"discovery instead", run, fleet("i-00000001", "i-00000002"),
+			func(audit.Part) audit.Part { return discovery }, "and this resume the nodes discovered in accounts=123456789012/regions=us-east-1/filters="},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			given := part(tt.given)
+			if tt.as != nil {
+				given = tt.as(given)
+			}
+			before := tt.given.Len()
+			_, err := audit.Resume(rs, tt.given, audit.Scope{Run: &tt.run, Given: given})
+			var te *audit.TargetsError
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Resume: %v, want the targets resumed", err)
+			case tt.want != "" && (!errors.As(err, &te) || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("Resume: %v, want a TargetsError saying %q", err, tt.want)
+			case tt.want != "" && tt.given.Len() != before:
+				t.Errorf("a refused Resume left %d of %d targets", tt.given.Len(), before)
+			}
+		})
+	}
+}
+
 // TestMergeRunInfoCoverage: a merge says what it lacks of the lists it has
 // shards of, and nothing more: an earlier merge's gap filled by the shard
 // it lacked is no gap; shards written before parts named their list are
