@@ -94,6 +94,7 @@ func exitFor(err error, con *console) exitCode {
 	var ie *audit.InputError
 	var ce *awsconn.ConfigError
 	var fe *audit.ForeignError
+	var te *audit.TargetsError
 	var de *errDelivery
 	switch {
 	case err == nil:
@@ -132,6 +133,9 @@ func exitFor(err error, con *console) exitCode {
 		// A ConfigError's file is the AWS configuration's (AWS_CA_BUNDLE,
 		// AWS_CONFIG_FILE), named as usagef names a flag's.
 		con.errorf("%v", shownPathError(err))
+		return exitUsage
+	case errors.As(err, &te):
+		con.errorf("--resume: %v\nresume with the run's own targets (its lists as they were when it started, and its --instance-id, --region, --accounts, --discover and --shard: the options in its %s), or start a new run with another --out", err, audit.RunFile)
 		return exitUsage
 	case errors.As(err, &fe):
 		con.errorf("--resume: %v\nresume with the same lists, --region, --profile and --shard as the run it continues, or choose another --out", err)

@@ -54,7 +54,7 @@ func TestResumeAfterAnAccountLeft(t *testing.T) {
 	if other.code != int(exitUsage) {
 		t.Errorf("--resume with other --regions: exit %d, want %d (another audit's record)\n%s", other.code, exitUsage, other.stderr)
 	}
-	checkSays(t, other.stderr, []string{"it is the record of another audit"}, nil)
+	checkSays(t, other.stderr, []string{"the run audits the nodes discovered in accounts=org@", "/regions=all/", "resume with the run's own targets"}, nil)
 
 	// Without its run.json, nothing says which organisation the record
 	// was written for.

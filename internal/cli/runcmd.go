@@ -511,7 +511,8 @@ func (j *job) close() {
 func (j *job) recordPath() string { return filepath.Join(j.o.out, audit.ResultsFile) }
 
 // plan applies --resume to the targets: it drops those that the record
-// holds with a verdict and refuses a record of another audit. Without
+// holds with a verdict, and refuses a record of another audit and targets
+// that are not those of the run its run.json describes. Without
 // --resume, a directory that already holds a record is refused: appending to
 // another run's record would mix two audits. An empty record is no record.
 func (j *job) plan(stderr io.Writer) error {
@@ -545,6 +546,12 @@ func (j *job) plan(stderr io.Writer) error {
 	}
 	defer rs.Close()
 	scope := audit.Scope{Account: j.caller}
+	if prev, ok := j.previousRun(); ok && len(prev.Parts) == 1 {
+		// A resume continues the run in --out: other targets would drop
+		// those it has yet to audit, or add others to it, and call it
+		// complete.
+		scope.Run, scope.Given = &prev.Parts[0], part
+	}
 	departed := map[string]int{}
 	if o.discover {
 		// Nodes found last time may be gone now: a result of the same

@@ -386,8 +386,8 @@ func TestResumeRefusesAnotherAudit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"run", "--resume", "--out", out, "--endpoint-url", url, "--quiet"}, tt.args...)
 			got := runCLI(t, "", args...)
-			if got.code != 2 || !strings.Contains(got.stderr, "not among the targets") {
-				t.Errorf("exit %d, want 2 naming the foreign results\n%s", got.code, got.stderr)
+			if got.code != 2 || !strings.Contains(got.stderr, "of the run's are not among them") {
+				t.Errorf("exit %d, want 2 saying the targets are not the run's\n%s", got.code, got.stderr)
 			}
 			if after := snapshot(t, out); !sameSnapshot(before, after) {
 				t.Error("a refused resume changed the record or the reports")
