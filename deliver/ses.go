@@ -40,10 +40,12 @@ var _ SESAPI = (*sesv2.Client)(nil)
 // from the retryer where it says.
 //
 // ctx ending (a signal) cuts the call at once while the request has not
-// left whole: no connection yet, or some of it still waiting in the kernel
-// (a server that stopped reading), on Linux, which says so; the
-// connection is then reset so that the rest never leaves, and the error,
-// not Unknown, wraps ctx.Err(). Once the request has left whole, or SES
+// left whole: no connection yet, some of it still waiting in the kernel
+// (a server that stopped reading), on Linux, which says so, or, within a
+// tenth of a second, some of it not yet written (held back by HTTP/2
+// while SES grants no more window); the connection, or the HTTP/2
+// stream, is then reset so that the rest never leaves, and the error, not
+// Unknown, wraps ctx.Err(). Once the request has left whole, or SES
 // began to answer, the answer is waited for, as long as the HTTP client's
 // timeout allows and at most a minute: an answer that comes is the
 // outcome. Elsewhere than Linux, ctx ending cuts the call at once.
@@ -82,7 +84,7 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 	defer cancel()
 	finished := make(chan struct{})
 	defer close(finished)
-	stop := context.AfterFunc(ctx, func() { a.cutUnlessSent(cancel, finished) })
+	stop := context.AfterFunc(ctx, func() { a.cutUnlessSent(cancel, finished, &sent) })
 	defer stop()
 	_, err = api.SendEmail(call, &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(from),
@@ -129,6 +131,12 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 // the request left whole, where the HTTP client sets no shorter time.
 const sesAnswerWait = DefaultSMTPTimeout
 
+// heldPolls is how many times in a row, pollUnsent apart, a request must
+// be seen not written whole with nothing of it in the kernel to be cut as
+// held back: the write of its end returns a moment before WroteRequest
+// says so, and a request seen once in that moment has left whole.
+const heldPolls = 5
+
 // sesAttempt is what SendSES knows of its current attempt's connection,
 // for when ctx ends. Its methods are safe for concurrent use.
 type sesAttempt struct {
@@ -159,14 +167,19 @@ func (a *sesAttempt) left() int {
 // cutUnlessSent is run once SendSES's ctx ended. It cuts the call
 // (cancel) at once, as a signal before the request left whole, while no
 // connection is open or some of the request is still in the kernel (then
-// the connection is aborted, so that the rest never leaves). Once the
-// request has left whole, or SES began to answer, it lets the answer come,
-// for at most sesAnswerWait, and until finished closes. Where the system
-// cannot say what the kernel holds, it cuts at once, and the request
-// counts as sent once it is written, as before.
-func (a *sesAttempt) cutUnlessSent(cancel context.CancelFunc, finished <-chan struct{}) {
+// the connection is aborted, so that the rest never leaves), and, after
+// heldPolls looks, while the request is not written whole (sent) and the
+// kernel holds none of it: the rest is held back above the kernel, as
+// HTTP/2 does while SES grants no more flow-control window, and is never
+// written once the call is cut. Once the request has left whole, or SES
+// began to answer, it lets the answer come, for at most sesAnswerWait,
+// and until finished closes. Where the system cannot say what the kernel
+// holds, it cuts at once, and the request counts as sent once it is
+// written, as before.
+func (a *sesAttempt) cutUnlessSent(cancel context.CancelFunc, finished <-chan struct{}, sent *atomic.Bool) {
 	limit := time.NewTimer(sesAnswerWait)
 	defer limit.Stop()
+	held := 0
 	for {
 		a.mu.Lock()
 		c, answer := a.conn, a.answer
@@ -186,6 +199,14 @@ func (a *sesAttempt) cutUnlessSent(cancel context.CancelFunc, finished <-chan st
 				a.unsentAt = n
 				a.mu.Unlock()
 				abort(c)
+				cancel()
+				return
+			}
+			held++
+			if sent.Load() {
+				held = 0
+			}
+			if held >= heldPolls {
 				cancel()
 				return
 			}
