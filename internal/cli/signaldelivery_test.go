@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/auditor-dev/auditor/deliver/sestest"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -113,5 +115,61 @@ func TestSignalDuringDelivery(t *testing.T) {
 				t.Errorf("the output is not marked undelivered: %v", err)
 			}
 		})
+	}
+}
+
+// TestSignalDuringSESOverHTTP2: SES over HTTP/2 that grants no more
+// flow-control window holds the rest of the mail in the client, above the
+// kernel's queue. A signal then waited for --call-timeout (at most a
+// minute), as if SES had the whole mail: an SES that granted more window
+// meanwhile got it and the run said it was mailed, past a container's
+// grace. The mail has not left whole: the signal cuts it, the run exits 5
+// saying it was interrupted, with the command that delivers the reports.
+func TestSignalDuringSESOverHTTP2(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ses := sestest.NewStall(t)
+	t.Setenv("AWS_CA_BUNDLE", writeFile(t, "ca.pem", string(ses.CAPEM())))
+	t.Setenv("AWS_ENDPOINT_URL_SESV2", ses.URL)
+	// A fleet whose reports make a mail of more than the window.
+	url, ids, _, _ := genFleet(t, 400, ssmsim.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		<-ses.Full // the rest of the mail waits in the client's HTTP/2 layer
+		cancel()
+		// A run that waits for SES after the signal is let through, so
+		// that it says so: it mails.
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			ses.Release()
+		}
+	}()
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCtx(ctx, nil, "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--fail-on", "none", "--call-timeout", "60s",
+		"--mail-to", "ops@example.com", "--mail-from", "auditor@example.com", "--mail-via", "ses")
+	close(done)
+	select {
+	case <-ses.Full:
+	default:
+		t.Fatalf("the mail reached SES whole or not at all: the test sends too little\nexit %d\n%s", got.code, got.stderr)
+	}
+	if got.code != int(exitDelivery) {
+		t.Errorf("exit %d, want %d: the run waited for SES after the signal\n%s", got.code, exitDelivery, got.stderr)
+	}
+	for _, s := range []string{"interrupted by a signal during the mail to ops@example.com", "deliver them with: auditor mail "} {
+		if !strings.Contains(got.stderr, s) {
+			t.Errorf("stderr does not say %q:\n%s", s, got.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, undeliveredFile)); err != nil {
+		t.Errorf("the output is not marked undelivered: %v", err)
+	}
+	select {
+	case <-ses.Reset:
+	case <-time.After(10 * time.Second): // the reset may follow the return
+		t.Errorf("the mail's stream was not reset: SES could take it once it grants more window")
 	}
 }
