@@ -297,15 +297,18 @@ func EscapeLabel(s string) (string, bool) {
 	return b.String(), true
 }
 
-// escapeRefused returns s as EscapeLabel writes it when ValidLabel refuses
-// s, and s as it is otherwise. It is for a label that a record holds: one
-// written by an older auditor holds a tag's value or an account's name as
-// it was served, and one written now holds it escaped already, which
-// EscapeLabel would escape again (doubling the backslash of each escape),
-// so that a record read twice, or written again from what was read, would
-// change. An older record's value spelt as an escape (ops\u200b typed as
-// such) cannot be told from one written escaped, and reads as it is.
-func escapeRefused(s string) string {
+// EscapeRefused returns s as EscapeLabel writes it when ValidLabel refuses
+// s, and s as it is otherwise, so that a name ValidLabel takes is never
+// changed, not even one spelt as an escape (Lab\x64). It is for an
+// account's name in Organizations, which is kept as a file of accounts
+// keeps it, and for a label that a record holds: one written by an older
+// auditor holds a tag's value or an account's name as it was served, and
+// one written now holds it escaped already, which EscapeLabel would escape
+// again (doubling the backslash of each escape), so that a record read
+// twice, or written again from what was read, would change. An older
+// record's value spelt as an escape (ops\u200b typed as such) cannot be
+// told from one written escaped, and reads as it is.
+func EscapeRefused(s string) string {
 	if ValidLabel(s) == "" {
 		return s
 	}

@@ -353,7 +353,7 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 
 // decodeResult reads one line of a record. A tag's value (a label
 // TagLabelPrefix names) or an account's name (AccountNameLabel) that
-// ValidLabel refuses is read as EscapeLabel writes it (see escapeRefused):
+// ValidLabel refuses is read as EscapeLabel writes it (see EscapeRefused):
 // an older auditor wrote them as they were served, and a report rendered
 // from its record would carry their terminal escapes and unseen
 // characters. A list's label is read as it is: the list is the user's own,
@@ -365,7 +365,7 @@ func decodeResult(b []byte) (Result, error) {
 	}
 	for k, v := range r.Labels {
 		if k == AccountNameLabel || strings.HasPrefix(k, TagLabelPrefix) {
-			r.Labels[k] = escapeRefused(v)
+			r.Labels[k] = EscapeRefused(v)
 		}
 	}
 	return r, checkHead(r.Schema, r.InstanceID, r.Outcome)
@@ -1103,7 +1103,7 @@ func decodeRunInfo(path string, b []byte) (RunInfo, error) {
 	}
 	for i := range ri.Sites {
 		// As a result's account_name label (see decodeResult).
-		ri.Sites[i].AccountName = escapeRefused(ri.Sites[i].AccountName)
+		ri.Sites[i].AccountName = EscapeRefused(ri.Sites[i].AccountName)
 	}
 	absent := func(name string) bool {
 		v, ok := fields[name]

@@ -118,7 +118,7 @@ func (id Identity) Partition() string {
 type Account struct {
 	ID, Name string
 	// Escaped says that Name is not the name as the organisation gave it
-	// but that name as audit.EscapeLabel writes it (see OrgAccounts).
+	// but that name as audit.EscapeRefused writes it (see OrgAccounts).
 	Escaped bool
 }
 
@@ -176,7 +176,9 @@ func (c *Conn) STSSpeaksForSSM(region string) bool {
 // and is not refused, as a tag's value is not: one that
 // audit.ValidAccountName refuses (a terminal escape, a zero-width space, a
 // bidi control) is written as audit.EscapeLabel writes it, and its Account
-// is Escaped.
+// is Escaped; one it takes is kept as it is (audit.EscapeRefused), as a
+// file of accounts keeps it, so that its account_name label is an older
+// record's.
 func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(c.cfg, func(o *organizations.Options) {
 		o.Region = c.home
@@ -197,8 +199,8 @@ func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 				others[stateWord(a)]++
 				continue
 			}
-			name, escaped := audit.EscapeLabel(aws.ToString(a.Name))
-			out = append(out, Account{ID: aws.ToString(a.Id), Name: name, Escaped: escaped})
+			name := audit.EscapeRefused(aws.ToString(a.Name))
+			out = append(out, Account{ID: aws.ToString(a.Id), Name: name, Escaped: name != aws.ToString(a.Name)})
 		}
 	}
 	if len(out) == 0 {

@@ -19,16 +19,21 @@ import (
 // index.csv, the HTML and stderr as it is (a name in an --accounts file is
 // refused). The run goes on: the name is written as a tag's value is
 // (audit.EscapeLabel), with one warning for the run, naming an account and
-// how many more.
+// how many more. A name that ValidLabel takes is kept as it is, as an
+// --accounts file keeps it, even one spelt as an escape (Lab\x64): doubling
+// its backslash, with a warning, changed the account_name label from an
+// older record's, which --mail-when changes took for a hand-over.
 func TestOrgAccountNamesEscaped(t *testing.T) {
-	accounts := ssmsim.DefaultAccounts(3, 1)
+	accounts := ssmsim.DefaultAccounts(4, 1)
 	accounts[1].Name = "\x1b[31mProduction\x1b[0m"
 	// Refused, so that its name reaches the reports from run.json alone.
 	accounts[2].Name, accounts[2].Roles = "Stag\u200bing\u202e", []ssmsim.Role{{Name: "AuditRole", Refuse: true}}
+	accounts[3].Name = `Lab\x64`
 	want := map[string]string{
 		accounts[0].ID: accounts[0].Name,
 		accounts[1].ID: `\x1b[31mProduction\x1b[0m`,
 		accounts[2].ID: `Stag\u200bing\u202e`,
+		accounts[3].ID: `Lab\x64`,
 	}
 	serveOrgOf(t, ssmsim.OrgConfig{
 		Seed:     1,
@@ -87,7 +92,7 @@ func TestOrgAccountNamesEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{accounts[1].ID, accounts[2].ID} {
+	for _, id := range []string{accounts[1].ID, accounts[2].ID, accounts[3].ID} {
 		if !strings.Contains(string(index), want[id]) {
 			t.Errorf("index.csv does not name account %s's group %q:\n%s", id, want[id], index)
 		}
