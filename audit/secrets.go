@@ -57,22 +57,31 @@ const redactedText = "***"
 // carries credentials, after its name: one that ends in Signature,
 // Credential, SecurityToken, SessionToken or SecretAccessKey (with or
 // without '-' or '_' between the words: X-Amz-Signature, Credential,
-// AWS_SESSION_TOKEN). Its group 1, 2 or 3 is what precedes the value:
+// AWS_SESSION_TOKEN). Its group 1, 2, 3 or 4 is what precedes the value:
 //  1. the name and '=', or '%3D' escaped (an Authorization header, a
-//     query, a query escaped whole); the value ends where a header's or a
-//     query's parameter does, or at an escaped '&';
-//  2. the name in quotes, ':' and a quote (JSON, or JSON in a JSON
-//     string, its quotes escaped); the value ends at a quote;
-//  3. a header's name that starts with X-Amz- and ':' (a header line, a
+//     query, a query escaped whole); the value starts right after it, or
+//     after blanks where blanks precede it too (key = value, as in a
+//     credentials file), so that prose's "Credential= missing" keeps its
+//     next word; the value ends where a header's or a query's parameter
+//     does, or at an escaped '&';
+//  2. the name in quotes, ':' and a quote (JSON); the value ends at a
+//     quote that no backslash escapes (IQoJ\/abc== is one value);
+//  3. the same with the value's quote escaped (JSON in a JSON string); the
+//     value ends at an escaped quote that is not the inner text's escape
+//     (IQoJ\\/abc== and a\\\"b are one value);
+//  4. a header's name that starts with X-Amz- and ':' (a header line, a
 //     canonical request); the value ends where a header does.
 //
+// A value also ends at a blank: no value that signs holds one, and text
+// that is not what it seems (an unclosed quote) is not eaten to its end.
 // A name without a value (prose, 'Signature' parameter), a name that only
 // starts so (SignatureDoesNotMatch, SignatureVersion, X-Amz-SignedHeaders)
 // and an empty value are not matched; nor a bare name and ':' (invalid
 // Signature: want hex), which prose uses too.
 var signingValue = regexp.MustCompile(`(?i)` +
-	`([\w-]*` + signingName + `[ \t]*(?:=|%3d)[ \t]*)(?:[^%\s&;,:"'<>\\]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))+` +
-	`|(\\?["'][\w-]*` + signingName + `\\?["'][ \t]*:[ \t]*\\?["'])[^"'\\\s]+` +
+	`([\w-]*` + signingName + `(?:[ \t]*(?:=|%3d)|[ \t]+=[ \t]+))(?:[^%\s&;,:"'<>\\]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))+` +
+	`|(\\?["'][\w-]*` + signingName + `\\?["'][ \t]*:[ \t]*["'])(?:[^"'\\\s]|\\\S)+` +
+	`|(\\?["'][\w-]*` + signingName + `\\?["'][ \t]*:[ \t]*\\["'])(?:[^"'\\\s]|\\[^"'\\\s]|\\\\(?:\\\S|[^"'\\\s]))+` +
 	`|(x-amz-[\w-]*` + signingName + `[ \t]*:[ \t]*)[^\s;,"'\\]+`)
 
 // signingName is the end of the names of signingValue.
@@ -81,7 +90,7 @@ const signingName = `(?:signature|credential|security[-_]?token|session[-_]?toke
 // redactSigning returns text with the values that signingValue matches
 // replaced by "***".
 func redactSigning(text string) string {
-	return signingValue.ReplaceAllString(text, "${1}${2}${3}"+redactedText)
+	return signingValue.ReplaceAllString(text, "${1}${2}${3}${4}"+redactedText)
 }
 
 // Add keeps values, those at least minSecret bytes long, and the form each
