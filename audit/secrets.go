@@ -84,13 +84,39 @@ var signingValue = regexp.MustCompile(`(?i)` +
 	`|(\\?["'][\w-]*` + signingName + `\\?["'][ \t]*:[ \t]*\\["'])(?:[^"'\\\s]|\\[^"'\\\s]|\\\\(?:\\\S|[^"'\\\s]))+` +
 	`|(x-amz-[\w-]*` + signingName + `[ \t]*:[ \t]*)[^\s;,"'\\]+`)
 
-// signingName is the end of the names of signingValue.
+// signingName is the end of the names of signingValue. Each holds one of
+// signingWords, which redactSigning looks for first.
 const signingName = `(?:signature|credential|security[-_]?token|session[-_]?token|secret[-_]?access[-_]?key)`
 
 // redactSigning returns text with the values that signingValue matches
 // replaced by "***".
 func redactSigning(text string) string {
+	if !mayHoldSigning(text) {
+		return text
+	}
 	return signingValue.ReplaceAllString(text, "${1}${2}${3}${4}"+redactedText)
+}
+
+// signingWords are words that every name of signingValue holds: a text
+// that holds none of them, in any case, holds no value that it matches.
+var signingWords = []string{"signature", "credential", "token", "secret"}
+
+// mayHoldSigning reports whether text holds one of signingWords in any
+// case, which costs little beside signingValue, and most texts (an
+// instance's error, a tag's value) hold none. signingValue's (?i) takes
+// the Kelvin sign for k, which strings.ToLower writes as k, and the long
+// s for s, which it keeps: a text with a long s is left to signingValue.
+func mayHoldSigning(text string) bool {
+	if strings.ContainsRune(text, '\u017f') {
+		return true
+	}
+	lower := strings.ToLower(text)
+	for _, w := range signingWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // Add keeps values, those at least minSecret bytes long, and the form each

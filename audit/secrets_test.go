@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -92,6 +93,7 @@ func TestSecretsRedactSigning(t *testing.T) {
 		token = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+other/token=="
 	)
 	escToken := url.QueryEscape(token)
+	long := strings.Repeat("i-0123456789abcdef0 us-east-1: AccessDenied: not authorized to perform ssm:ListAssociations=*; ", 2000)
 	tests := []struct{ name, in, want string }{
 		{"an Authorization header",
 			"Authorization: AWS4-HMAC-SHA256 Credential=" + keyID + "/20261201/us-east-1/ssm/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=" + sig,
@@ -145,6 +147,12 @@ func TestSecretsRedactSigning(t *testing.T) {
 		{"a name as a value kept", "?prefix=X-Amz-Signature", "?prefix=X-Amz-Signature"},
 		{"a key named after them kept", "s3://b/UpdateAVSignatures/credentials/stdout", "s3://b/UpdateAVSignatures/credentials/stdout"},
 		{"redacted already", "Credential=***, Signature=***", "Credential=***, Signature=***"},
+		// Redact looks for the names' words before it runs the regexp: a
+		// text without them is kept whole, and one that spells them with
+		// a letter that (?i) takes for s or k is matched still.
+		{"a long text without a name kept", long, long},
+		{"a long s", "\u017fignature=" + sig, "\u017fignature=***"},
+		{"a Kelvin sign", "X-Amz-Security-To\u212aen=" + token, "X-Amz-Security-To\u212aen=***"},
 	}
 	var none *audit.Secrets
 	for _, tt := range tests {
