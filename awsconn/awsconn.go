@@ -262,10 +262,12 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 		}
 		return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: %w", err)}
 	}
-	if p := os.Getenv("AWS_DEFAULT_PROFILE"); p != "" && s.Profile == "" && os.Getenv("AWS_PROFILE") == "" && profileOf(cfg) == "" {
+	if p := os.Getenv("AWS_DEFAULT_PROFILE"); p != "" && p != "default" && s.Profile == "" && os.Getenv("AWS_PROFILE") == "" && profileOf(cfg) == "" {
 		// The SDK takes its profile, and goes on without one when no file
 		// holds it: the AWS CLI refuses it, as the SDK does AWS_PROFILE's,
-		// rather than run with other credentials than those meant.
+		// rather than run with other credentials than those meant. Not
+		// "default", which images set beside keys in the environment (or
+		// IRSA, ECS, IMDS): without it the SDK takes the same credentials.
 		return nil, &ConfigError{"profile", missingProfile(p, "AWS_DEFAULT_PROFILE")}
 	}
 	global.Store(cfg.BaseEndpoint)

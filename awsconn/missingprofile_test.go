@@ -126,6 +126,10 @@ func TestMissingDefaultProfilePassedOver(t *testing.T) {
 	}{
 		{name: "the setting", profile: "prod", env: map[string]string{"AWS_DEFAULT_PROFILE": "nope"}},
 		{name: "AWS_PROFILE", env: map[string]string{"AWS_PROFILE": "prod", "AWS_DEFAULT_PROFILE": "nope"}},
+		// A container image that sets it, with keys in the environment
+		// (or IRSA, ECS, IMDS): without it the SDK takes the same
+		// credentials, so refusing it protects nothing.
+		{name: "default, no such section", env: map[string]string{"AWS_DEFAULT_PROFILE": "default", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE00", "AWS_SECRET_ACCESS_KEY": "x"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			isolate(t, "[profile prod]\nregion = us-east-1\n")
@@ -133,7 +137,7 @@ func TestMissingDefaultProfilePassedOver(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			if _, err := Load(context.Background(), Settings{Profile: tc.profile, Region: "us-east-1"}); err != nil {
-				t.Errorf("Load = %v, want the profile prod loaded", err)
+				t.Errorf("Load = %v, want it loaded", err)
 			}
 		})
 	}
