@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -151,4 +152,62 @@ func TestResumeOfADiscoveryKeepsItsTargets(t *testing.T) {
 	if !sameSnapshot(before, snapshot(t, run)) {
 		t.Error("the refused resume changed files in --out")
 	}
+}
+
+// TestResumeOfARunKilledBeforeItsRunJSONKeepsItsTargets: a run killed
+// (kill -9, out of memory) before it wrote run.json, written last, left
+// nothing that said which targets it had: a resume with a shorter list was
+// taken as the run, and called complete without the instances it had yet
+// to audit. The run keeps its targets before its first line; a resume of
+// other targets is refused, and one of the same list completes the run.
+// The kill is mimicked: a run stopped part way, its run.json removed.
+func TestResumeOfARunKilledBeforeItsRunJSONKeepsItsTargets(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	const n = 120
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: n})
+	url, srv := serveStallable(t, fleet, ssmsim.Options{})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	run, done := stoppedRun(t, srv, "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1")
+	if err := os.Remove(filepath.Join(run, audit.RunFile)); err != nil {
+		t.Fatal(err)
+	}
+	var audited []string
+	for id := range done {
+		audited = append(audited, id)
+	}
+	short := writeFile(t, "short.txt", strings.Join(audited, "\n")+"\n")
+	resume := func(out, list string) cliResult {
+		return runCLI(t, "", "run", "--resume", "--out", out, "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet")
+	}
+
+	t.Run("a shorter list", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "out")
+		copyRegularFiles(t, run, out)
+		before := snapshot(t, out)
+		got := resume(out, short)
+		if got.code != int(exitUsage) {
+			t.Errorf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
+		}
+		want := fmt.Sprintf("a list of %d targets, and this resume a list of %d targets: at least %d of the run's are not among them", n, len(audited), n-len(audited))
+		for _, w := range []string{want, "resume with the run's own targets"} {
+			if !strings.Contains(got.stderr, w) {
+				t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
+			}
+		}
+		if !sameSnapshot(before, snapshot(t, out)) {
+			t.Error("the refused resume changed files in --out")
+		}
+	})
+	t.Run("the same list", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "out")
+		copyRegularFiles(t, run, out)
+		got := resume(out, ids)
+		ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+		if got.code != int(exitOK) || err != nil || !ri.Complete || ri.Targets != n || len(recordKeys(t, out)) != n {
+			t.Fatalf("exit %d, run.json complete %v, targets %d (%v), %d results; want %d, true, %d, %[7]d\n%s",
+				got.code, ri.Complete, ri.Targets, err, len(recordKeys(t, out)), exitOK, n, got.stderr)
+		}
+	})
 }
