@@ -772,6 +772,40 @@ const baselineFile = ".auditor-baseline"
 // and not a file grown by anything else.
 const maxBaselineFile = 64 << 10
 
+// targetsFile is where an output directory keeps the targets of its run
+// (its part of run.json, as JSON), written by the first attempt before its
+// first line: a resume of an attempt killed before its run.json must keep
+// to them as one of a run that wrote its run.json does.
+const targetsFile = ".auditor-targets"
+
+// maxTargetsFile bounds what startedTargets reads of a targetsFile: a
+// discovery's scope names each of its accounts.
+const maxTargetsFile = 1 << 20
+
+// startedTargets returns the targets that the run whose record is in dir
+// started with, as its first attempt kept them in targetsFile, and whether
+// they are known: a record kept by a release that kept no targetsFile, no
+// record, or a file that is not the auditor's tells nothing. It is read
+// only when the run's run.json is missing.
+func startedTargets(dir string) (audit.Part, bool) {
+	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
+		return audit.Part{}, false
+	}
+	path := filepath.Join(dir, targetsFile)
+	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() || st.Size() > maxTargetsFile {
+		return audit.Part{}, false
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return audit.Part{}, false
+	}
+	var p audit.Part
+	if json.Unmarshal(b, &p) != nil || !p.Known() {
+		return audit.Part{}, false
+	}
+	return p, true
+}
+
 // sameRecord reports whether a and b (records, or directories holding one)
 // name the same record.
 func sameRecord(a, b string) bool {

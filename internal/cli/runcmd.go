@@ -551,6 +551,11 @@ func (j *job) plan(stderr io.Writer) error {
 		// those it has yet to audit, or add others to it, and call it
 		// complete.
 		scope.Run, scope.Given = &prev.Parts[0], part
+	} else if !ok {
+		// A run killed before its run.json kept its targets first.
+		if began, ok := startedTargets(o.out); ok {
+			scope.Run, scope.Given = &began, part
+		}
 	}
 	departed := map[string]int{}
 	if o.discover {
@@ -669,6 +674,26 @@ func (j *job) keepBaselineChoice(stderr io.Writer) {
 	}
 	if err := atomicfile.WriteFile(filepath.Join(j.o.out, baselineFile), []byte(kept)); err != nil {
 		fmt.Fprintf(stderr, "auditor: warning: --out %s: the baseline this run compares with could not be kept (%v): if it is killed before it writes %s, a resume cannot tell which it started with\n",
+			j.o.out, err, audit.RunFile)
+	}
+}
+
+// keepTargets writes, for a run's first attempt, its part (the targets it
+// audits, as run.json keeps them) to --out's targetsFile before the attempt
+// records anything, so that a resume of an attempt killed before its
+// run.json refuses other targets as it would with one (see
+// startedTargets). As for keepAttempts, a file that cannot be written
+// costs only that: the run says so, and goes on.
+func (j *job) keepTargets(stderr io.Writer) {
+	if !j.fresh {
+		return
+	}
+	b, err := json.Marshal(j.info.Parts[0])
+	if err == nil {
+		err = atomicfile.WriteFile(filepath.Join(j.o.out, targetsFile), append(b, '\n'))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "auditor: warning: --out %s: the targets of this run could not be kept (%v): if it is killed before it writes %s, a resume cannot tell them from others\n",
 			j.o.out, err, audit.RunFile)
 	}
 }
@@ -819,6 +844,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	defer o.closeBaseline()
 	j.keepAttempts(stderr)
 	j.keepBaselineChoice(stderr)
+	j.keepTargets(stderr)
 	w, err := audit.CreateRecord(j.recordPath())
 	if err != nil {
 		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
