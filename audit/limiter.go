@@ -56,6 +56,7 @@ type Limiter struct {
 	// The slow start's answers and throttles; at its end, the share of
 	// them that came before its last spell (startBg), when enough did.
 	ssN, ssThr int
+	ssOK       float64 // the calls answered, not throttled, over its last second
 	startBg    float64
 
 	// The processes sharing its bucket, when they can tell each other
@@ -241,10 +242,12 @@ const (
 	pFloor  = 0.002                  // the least spread assumed of a share
 	bgSmall = 0.015                  // a background a throttle past the limit outweighs, where a cycle has few calls (quietBelowLimit)
 
-	kCap        = 12 // throttles that end the slow start, estimate or not
-	nEstimate   = 20 // answers a cut waits for to estimate the limit
-	minEstimate = 8  // answers below which half as many carry no estimate
-	boundCalls  = 10 // calls over which the rate before a throttle is taken
+	kCap         = 12   // throttles that end the slow start, estimate or not
+	nEstimate    = 20   // answers a cut waits for to estimate the limit
+	estimateSpan = 0.1  // and, past the slow start, for this many seconds' answers at the limit
+	ssAllow      = 0.02 // the slow start's throttles, at least kCap, as a share of its last second's successes
+	minEstimate  = 8    // answers below which half as many carry no estimate
+	boundCalls   = 10   // calls over which the rate before a throttle is taken
 
 	estimateDecay    = 0.7 // weight kept by the estimate at each cut
 	maxOutlierSpread = 0.3 // a measurement noisier than this cannot move it
@@ -478,7 +481,7 @@ func (l *Limiter) observe(now, sent time.Time, throttled bool) {
 	if !throttled {
 		l.okCount++
 	}
-	l.answers.push(answerRec{int64(sent.Sub(l.start)), int64(now.Sub(l.start)), throttled})
+	l.answers.push(answerRec{int64(sent.Sub(l.start)), int64(now.Sub(l.start)), throttled, l.okCount})
 	if lat := now.Sub(sent).Seconds(); l.latency == 0 {
 		l.latency = lat
 	} else {
@@ -495,6 +498,7 @@ func (l *Limiter) observe(now, sent time.Time, throttled bool) {
 		if throttled {
 			l.ssThr++
 		}
+		l.ssOK = l.answers.okRate(now, time.Second, l.start)
 	}
 	if l.ep.on() {
 		if throttled {
@@ -562,10 +566,12 @@ func (l *Limiter) observe(now, sent time.Time, throttled bool) {
 }
 
 // allowance is how many throttles a spell may cost before the cut: about
-// one in a hundred of the calls of a cycle, at least 2.
+// one in a hundred of the calls of a cycle, at least 2; in the slow start,
+// kCap or 2% of the last second's successes, so that at a thousand calls a
+// second the first estimate is taken from more than 20 answers.
 func (l *Limiter) allowance() int {
 	if l.slowStart {
-		return kCap
+		return max(kCap, int(ssAllow*l.ssOK))
 	}
 	return min(max(1, int(l.cycleBudget())), kCap)
 }
@@ -574,16 +580,24 @@ func (l *Limiter) allowance() int {
 // calls, about 2k seconds at the limit.
 func (l *Limiter) cycleBudget() float64 { return 0.01 * l.limit * 2 * l.k }
 
+// estimateReady reports whether the spell holds the answers a cut waits
+// for to estimate the limit: nEstimate, or a tenth of a second's answers
+// at the limit, whichever is more. At a thousand calls a second, 20
+// answers span 20 ms, and the throttles that made the cut came bunched in
+// them: the estimate read up to 10% low now and then, and the plateau sat
+// under the limit for a whole cycle (TestAdaptiveLimiterThousandSeeds).
+// In the slow start, as many as twice its allowance, in both orders.
 func (l *Limiter) estimateReady() bool {
-	if l.ep.ok+l.ep.thr < nEstimate {
-		return false
-	}
 	if !l.slowStart {
-		return true
+		return l.ep.ok+l.ep.thr >= max(nEstimate, int(estimateSpan*l.limit))
+	}
+	n := max(nEstimate, int(2*ssAllow*l.ssOK))
+	if l.ep.ok+l.ep.thr < n {
+		return false
 	}
 	start, _ := l.answers.firstThrottled(l.ep.start, l.start)
 	ok, thr := l.answers.since(start, l.start)
-	return ok+thr >= nEstimate
+	return ok+thr >= n
 }
 
 // background is the share of throttles that come whatever the rate: the
@@ -951,6 +965,25 @@ type answerLog struct{ ring[answerRec] }
 type answerRec struct {
 	sent, at  int64
 	throttled bool
+	oks       int // calls answered, not throttled, up to this one
+}
+
+// okRate returns the calls answered, not throttled, per second over the
+// span before now (over what the log holds, if less).
+func (g *answerLog) okRate(now time.Time, span time.Duration, origin time.Time) float64 {
+	if g.n == 0 {
+		return 0
+	}
+	f := int64(now.Add(-span).Sub(origin))
+	i := sort.Search(g.n, func(i int) bool { return g.at(i).at >= f })
+	if i == 0 {
+		span = min(span, time.Duration(int64(now.Sub(origin))-g.at(0).at))
+		if span <= 0 {
+			return 0
+		}
+		return float64(g.at(g.n-1).oks-g.at(0).oks) / span.Seconds()
+	}
+	return float64(g.at(g.n-1).oks-g.at(i-1).oks) / span.Seconds()
 }
 
 // firstThrottled returns the earliest send time of a throttled call
