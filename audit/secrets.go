@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,19 +58,23 @@ const redactedText = "***"
 // carries credentials, after its name: one that ends in Signature,
 // Credential, SecurityToken, SessionToken or SecretAccessKey (with or
 // without '-' or '_' between the words: X-Amz-Signature, Credential,
-// AWS_SESSION_TOKEN). Its group 1, 2, 3 or 4 is what precedes the value:
+// AWS_SESSION_TOKEN). Its group 1 to 5 is what precedes the value:
 //  1. the name and '=', or '%3D' escaped (an Authorization header, a
-//     query, a query escaped whole); the value starts right after it, or
-//     after blanks where blanks precede it too (key = value, as in a
-//     credentials file), so that prose's "Credential= missing" keeps its
-//     next word; the value ends where a header's or a query's parameter
-//     does, or at an escaped '&';
-//  2. the name in quotes, ':' and a quote (JSON); the value ends at a
+//     query, a query escaped whole); the value starts right after it and
+//     ends where a header's or a query's parameter does, or at an escaped
+//     '&';
+//  2. the name, blanks, '=' and blanks (key = value, as in a credentials
+//     file); the value, as in 1, is taken only when it is a token's
+//     length, minSecret characters or more (an escape counts as one), as
+//     AWS's keys, tokens and signatures are, and no word of prose is:
+//     "Credential = missing" keeps its next word, as "Credential= missing"
+//     does;
+//  3. the name in quotes, ':' and a quote (JSON); the value ends at a
 //     quote that no backslash escapes (IQoJ\/abc== is one value);
-//  3. the same with the value's quote escaped (JSON in a JSON string); the
+//  4. the same with the value's quote escaped (JSON in a JSON string); the
 //     value ends at an escaped quote that is not the inner text's escape
 //     (IQoJ\\/abc== and a\\\"b are one value);
-//  4. a header's name that starts with X-Amz- and ':' (a header line, a
+//  5. a header's name that starts with X-Amz- and ':' (a header line, a
 //     canonical request); the value ends where a header does.
 //
 // A value also ends at a blank: no value that signs holds one, and text
@@ -79,7 +84,8 @@ const redactedText = "***"
 // and an empty value are not matched; nor a bare name and ':' (invalid
 // Signature: want hex), which prose uses too.
 var signingValue = regexp.MustCompile(`(?i)` +
-	`([\w-]*` + signingName + `(?:[ \t]*(?:=|%3d)|[ \t]+=[ \t]+))(?:[^%\s&;,:"'<>\\]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))+` +
+	`([\w-]*` + signingName + `[ \t]*(?:=|%3d))` + queryValue + `+` +
+	`|([\w-]*` + signingName + `[ \t]+=[ \t]+)` + queryValue + `{` + strconv.Itoa(minSecret) + `,}` +
 	`|(\\?["'][\w-]*` + signingName + `\\?["'][ \t]*:[ \t]*["'])(?:[^"'\\\s]|\\\S)+` +
 	`|(\\?["'][\w-]*` + signingName + `\\?["'][ \t]*:[ \t]*\\["'])(?:[^"'\\\s]|\\[^"'\\\s]|\\\\(?:\\\S|[^"'\\\s]))+` +
 	`|(x-amz-[\w-]*` + signingName + `[ \t]*:[ \t]*)[^\s;,"'\\]+`)
@@ -88,13 +94,18 @@ var signingValue = regexp.MustCompile(`(?i)` +
 // signingWords, which redactSigning looks for first.
 const signingName = `(?:signature|credential|security[-_]?token|session[-_]?token|secret[-_]?access[-_]?key)`
 
+// queryValue is one character of a value in a query or a header's
+// parameter, or one escape that is not of '%' or '&' (see signingValue's
+// groups 1 and 2).
+const queryValue = `(?:[^%\s&;,:"'<>\\]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))`
+
 // redactSigning returns text with the values that signingValue matches
 // replaced by "***".
 func redactSigning(text string) string {
 	if !mayHoldSigning(text) {
 		return text
 	}
-	return signingValue.ReplaceAllString(text, "${1}${2}${3}${4}"+redactedText)
+	return signingValue.ReplaceAllString(text, "${1}${2}${3}${4}${5}"+redactedText)
 }
 
 // signingWords are words that every name of signingValue holds: a text
