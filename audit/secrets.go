@@ -58,7 +58,7 @@ const redactedText = "***"
 // carries credentials, after its name: one that ends in Signature,
 // Credential, SecurityToken, SessionToken or SecretAccessKey (with or
 // without '-' or '_' between the words: X-Amz-Signature, Credential,
-// AWS_SESSION_TOKEN). Its group 1 to 5 is what precedes the value:
+// AWS_SESSION_TOKEN). Its group 1 to 6 is what precedes the value:
 //  1. the name and '=', or '%3D' escaped (an Authorization header, a
 //     query, a query escaped whole); the value starts right after it and
 //     ends where a header's or a query's parameter does, or at an escaped
@@ -75,20 +75,28 @@ const redactedText = "***"
 //     value ends at an escaped quote that is not the inner text's escape
 //     (IQoJ\\/abc== and a\\\"b are one value);
 //  5. a header's name that starts with X-Amz- and ':' (a header line, a
-//     canonical request); the value ends where a header does.
+//     canonical request); the value ends where a header does;
+//  6. the name as an XML element's start tag, '<' and '>' or escaped as
+//     &lt; and &gt; (STS's answers: <SessionToken>, <SecretAccessKey>),
+//     and any blanks; the value ends at a tag, or at an '&' that starts
+//     no character reference (an escaped tag).
 //
 // A value also ends at a blank: no value that signs holds one, and text
 // that is not what it seems (an unclosed quote) is not eaten to its end.
 // A name without a value (prose, 'Signature' parameter), a name that only
 // starts so (SignatureDoesNotMatch, SignatureVersion, X-Amz-SignedHeaders)
 // and an empty value are not matched; nor a bare name and ':' (invalid
-// Signature: want hex), which prose uses too.
+// Signature: want hex), which prose uses too, nor an XML element that
+// holds elements (<Credentials>, XML-DSig's <Signature>). An access key ID
+// (<AccessKeyId>, AWSAccessKeyId=) is no secret to signingValue: ordinary
+// errors name key IDs; the run's own are redacted as Secrets.
 var signingValue = regexp.MustCompile(`(?i)` +
 	`([\w-]*` + signingName + `[ \t]*(?:=|%3d))` + queryValue + `+` +
 	`|([\w-]*` + signingName + `[ \t]+=[ \t]+)` + queryValue + `{` + strconv.Itoa(minSecret) + `,}` +
 	`|(\\?["'][\w-]*` + signingName + `\\?["'][ \t]*:[ \t]*["'])(?:[^"'\\\s]|\\\S)+` +
 	`|(\\?["'][\w-]*` + signingName + `\\?["'][ \t]*:[ \t]*\\["'])(?:[^"'\\\s]|\\[^"'\\\s]|\\\\(?:\\\S|[^"'\\\s]))+` +
-	`|(x-amz-[\w-]*` + signingName + `[ \t]*:[ \t]*)[^\s;,"'\\]+`)
+	`|(x-amz-[\w-]*` + signingName + `[ \t]*:[ \t]*)[^\s;,"'\\]+` +
+	`|((?:<|&lt;)[\w:.-]*` + signingName + `(?:>|&gt;)\s*)(?:[^<&\s]|&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);)+`)
 
 // signingName is the end of the names of signingValue. Each holds one of
 // signingWords, which redactSigning looks for first.
@@ -105,7 +113,7 @@ func redactSigning(text string) string {
 	if !mayHoldSigning(text) {
 		return text
 	}
-	return signingValue.ReplaceAllString(text, "${1}${2}${3}${4}${5}"+redactedText)
+	return signingValue.ReplaceAllString(text, "${1}${2}${3}${4}${5}${6}"+redactedText)
 }
 
 // signingWords are words that every name of signingValue holds: a text

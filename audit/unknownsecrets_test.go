@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -18,6 +19,52 @@ const (
 	ssoSecret   = "eyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0.exampleClientSecret"
 	ssoClientID = "_ZGxxexampleClientId-dXMtZWFzdC0x"
 )
+
+// TestSecretsRedactUnknownForms: values that carry credentials the run
+// never knew, in forms that an endpoint, a proxy or an emulator may echo,
+// are redacted, "***", each one also when it is the only secret in the
+// text (Redact looks for the names' words before it runs its regexp): an
+// STS answer's SessionToken and SecretAccessKey elements in XML (its
+// AccessKeyId is kept: key IDs are in ordinary errors).
+func TestSecretsRedactUnknownForms(t *testing.T) {
+	assumeRole := `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>` +
+		`<AccessKeyId>` + xmlKeyID + `</AccessKeyId><SecretAccessKey>%s</SecretAccessKey><SessionToken>%s</SessionToken>` +
+		`<Expiration>2026-12-01T13:00:00Z</Expiration></Credentials><AssumedRoleUser>` +
+		`<Arn>arn:aws:sts::123456789012:assumed-role/Audit/auditor</Arn><AssumedRoleId>AROAEXAMPLEEXAMPLE01:auditor</AssumedRoleId>` +
+		`</AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>`
+	getSessionToken := "<GetSessionTokenResponse>\n  <GetSessionTokenResult>\n    <Credentials>\n" +
+		"      <SessionToken>\n        %s\n      </SessionToken>\n" +
+		"      <SecretAccessKey>\n        %s\n      </SecretAccessKey>\n" +
+		"      <Expiration>2026-12-01T13:00:00Z</Expiration>\n      <AccessKeyId>" + xmlKeyID + "</AccessKeyId>\n" +
+		"    </Credentials>\n  </GetSessionTokenResult>\n</GetSessionTokenResponse>"
+	tests := []struct{ name, in, want string }{
+		{"an AssumeRole answer in XML",
+			fmt.Sprintf(assumeRole, xmlSecret, xmlToken), fmt.Sprintf(assumeRole, "***", "***")},
+		{"a GetSessionToken answer in XML, indented",
+			fmt.Sprintf(getSessionToken, xmlToken, xmlSecret), fmt.Sprintf(getSessionToken, "***", "***")},
+		{"an XML SessionToken alone", "echoed: <SessionToken>" + xmlToken + "</SessionToken>", "echoed: <SessionToken>***</SessionToken>"},
+		{"an XML SecretAccessKey alone", "<SecretAccessKey>" + xmlSecret + "</SecretAccessKey>", "<SecretAccessKey>***</SecretAccessKey>"},
+		{"an XML element with a namespace prefix, in lower case", "<sts:sessiontoken>" + xmlToken + "</sts:sessiontoken>", "<sts:sessiontoken>***</sts:sessiontoken>"},
+		{"XML escaped in HTML", "&lt;SessionToken&gt;" + xmlToken + "&lt;/SessionToken&gt;", "&lt;SessionToken&gt;***&lt;/SessionToken&gt;"},
+		{"an XML value with a character reference", "<SessionToken>IQoJb3&#43;abc/def&#x2B;ghi==</SessionToken>", "<SessionToken>***</SessionToken>"},
+
+		{"XML without a secret kept", "<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>4c6e3b1a-0d2f-4e5a-9b8c-7d6e5f4a3b2c</RequestId></ErrorResponse>",
+			"<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>4c6e3b1a-0d2f-4e5a-9b8c-7d6e5f4a3b2c</RequestId></ErrorResponse>"},
+		{"XML elements that hold elements, or nothing, kept", "<Credentials>\n <AccessKeyId>" + xmlKeyID + "</AccessKeyId></Credentials><Signature>\n <SignedInfo/></Signature><SessionToken></SessionToken><Code>SignatureDoesNotMatch</Code>",
+			"<Credentials>\n <AccessKeyId>" + xmlKeyID + "</AccessKeyId></Credentials><Signature>\n <SignedInfo/></Signature><SessionToken></SessionToken><Code>SignatureDoesNotMatch</Code>"},
+	}
+	var none *audit.Secrets
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := new(audit.Secrets).Redact(tt.in); got != tt.want {
+				t.Errorf("Redact(%q)\n = %q,\nwant %q", tt.in, got, tt.want)
+			}
+			if got := none.Redact(tt.in); got != tt.want {
+				t.Errorf("nil Redact(%q)\n = %q,\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
 
 // TestSecretsRedactSpacedValue: with blanks around '=' (a credentials
 // file's "key = value"), a value is taken only when it looks like a token,
