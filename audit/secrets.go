@@ -58,7 +58,9 @@ const redactedText = "***"
 // carries credentials, after its name: one that ends in Signature,
 // Credential, SecurityToken, SessionToken or SecretAccessKey (with or
 // without '-' or '_' between the words: X-Amz-Signature, Credential,
-// AWS_SESSION_TOKEN). Its group 1 to 6 is what precedes the value:
+// AWS_SESSION_TOKEN); or the credentials of a Bearer or Basic
+// Authorization header (Proxy-Authorization too). Its group 1 to 7 is
+// what precedes the value:
 //  1. the name and '=', or '%3D' escaped (an Authorization header, a
 //     query, a query escaped whole); the value starts right after it and
 //     ends where a header's or a query's parameter does, or at an escaped
@@ -69,8 +71,9 @@ const redactedText = "***"
 //     AWS's keys, tokens and signatures are, and no word of prose is:
 //     "Credential = missing" keeps its next word, as "Credential= missing"
 //     does;
-//  3. the name in quotes, ':' and a quote (JSON); the value ends at a
-//     quote that no backslash escapes (IQoJ\/abc== is one value);
+//  3. the name in quotes, ':' and a quote (JSON; a '[' before the quote
+//     too, as Go's http.Header is marshalled); the value ends at a quote
+//     that no backslash escapes (IQoJ\/abc== is one value);
 //  4. the same with the value's quote escaped (JSON in a JSON string); the
 //     value ends at an escaped quote that is not the inner text's escape
 //     (IQoJ\\/abc== and a\\\"b are one value);
@@ -79,7 +82,13 @@ const redactedText = "***"
 //  6. the name as an XML element's start tag, '<' and '>' or escaped as
 //     &lt; and &gt; (STS's answers: <SessionToken>, <SecretAccessKey>),
 //     and any blanks; the value ends at a tag, or at an '&' that starts
-//     no character reference (an escaped tag).
+//     no character reference (an escaped tag);
+//  7. an Authorization header's name, ':' or '=', and Bearer or Basic and
+//     blanks; the value ends where a header's parameter or a query's does
+//     (a token may hold ':', unlike 1's values), or at '<' or '>' (a
+//     placeholder such as <token> is kept). In JSON, the Authorization
+//     name takes the place of the name in 3 and 4, and Bearer or Basic
+//     and blanks follow the value's quote.
 //
 // A value also ends at a blank: no value that signs holds one, and text
 // that is not what it seems (an unclosed quote) is not eaten to its end.
@@ -93,10 +102,11 @@ const redactedText = "***"
 var signingValue = regexp.MustCompile(`(?i)` +
 	`([\w-]*` + signingName + `[ \t]*(?:=|%3d))` + queryValue + `+` +
 	`|([\w-]*` + signingName + `[ \t]+=[ \t]+)` + queryValue + `{` + strconv.Itoa(minSecret) + `,}` +
-	`|(\\?["'][\w-]*` + signingName + `\\?["'][ \t]*:[ \t]*["'])(?:[^"'\\\s]|\\\S)+` +
-	`|(\\?["'][\w-]*` + signingName + `\\?["'][ \t]*:[ \t]*\\["'])(?:[^"'\\\s]|\\[^"'\\\s]|\\\\(?:\\\S|[^"'\\\s]))+` +
+	`|(\\?["'](?:[\w-]*` + signingName + `\\?["']` + jsonColon + `["']|[\w-]*authorization\\?["']` + jsonColon + `["']` + authScheme + `))(?:[^"'\\\s]|\\\S)+` +
+	`|(\\?["'](?:[\w-]*` + signingName + `\\?["']` + jsonColon + `\\["']|[\w-]*authorization\\?["']` + jsonColon + `\\["']` + authScheme + `))(?:[^"'\\\s]|\\[^"'\\\s]|\\\\(?:\\\S|[^"'\\\s]))+` +
 	`|(x-amz-[\w-]*` + signingName + `[ \t]*:[ \t]*)[^\s;,"'\\]+` +
-	`|((?:<|&lt;)[\w:.-]*` + signingName + `(?:>|&gt;)\s*)(?:[^<&\s]|&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);)+`)
+	`|((?:<|&lt;)[\w:.-]*` + signingName + `(?:>|&gt;)\s*)(?:[^<&\s]|&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);)+` +
+	`|([\w-]*authorization[ \t]*[:=][ \t]*` + authScheme + `)[^\s,;&"'\\<>]+`)
 
 // signingName is the end of the names of signingValue. Each holds one of
 // signingWords, which redactSigning looks for first.
@@ -107,18 +117,26 @@ const signingName = `(?:signature|credential|security[-_]?token|session[-_]?toke
 // groups 1 and 2).
 const queryValue = `(?:[^%\s&;,:"'<>\\]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))`
 
+// jsonColon is what separates a JSON name's closing quote from its
+// value's opening quote: ':', blanks, and '[' where the value is an array.
+const jsonColon = `[ \t]*:[ \t]*\[?[ \t]*`
+
+// authScheme is an Authorization header's scheme whose credentials are a
+// secret, and the blanks after it.
+const authScheme = `(?:bearer|basic)[ \t]+`
+
 // redactSigning returns text with the values that signingValue matches
 // replaced by "***".
 func redactSigning(text string) string {
 	if !mayHoldSigning(text) {
 		return text
 	}
-	return signingValue.ReplaceAllString(text, "${1}${2}${3}${4}${5}${6}"+redactedText)
+	return signingValue.ReplaceAllString(text, "${1}${2}${3}${4}${5}${6}${7}"+redactedText)
 }
 
-// signingWords are words that every name of signingValue holds: a text
+// signingWords are words that every match of signingValue holds: a text
 // that holds none of them, in any case, holds no value that it matches.
-var signingWords = []string{"signature", "credential", "token", "secret"}
+var signingWords = []string{"signature", "credential", "token", "secret", "authorization"}
 
 // mayHoldSigning reports whether text holds one of signingWords in any
 // case, which costs little beside signingValue, and most texts (an

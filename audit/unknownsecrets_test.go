@@ -25,7 +25,8 @@ const (
 // are redacted, "***", each one also when it is the only secret in the
 // text (Redact looks for the names' words before it runs its regexp): an
 // STS answer's SessionToken and SecretAccessKey elements in XML (its
-// AccessKeyId is kept: key IDs are in ordinary errors).
+// AccessKeyId is kept: key IDs are in ordinary errors), an Authorization
+// header's Bearer or Basic credentials, as a header or in JSON.
 func TestSecretsRedactUnknownForms(t *testing.T) {
 	assumeRole := `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>` +
 		`<AccessKeyId>` + xmlKeyID + `</AccessKeyId><SecretAccessKey>%s</SecretAccessKey><SessionToken>%s</SessionToken>` +
@@ -48,10 +49,26 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 		{"XML escaped in HTML", "&lt;SessionToken&gt;" + xmlToken + "&lt;/SessionToken&gt;", "&lt;SessionToken&gt;***&lt;/SessionToken&gt;"},
 		{"an XML value with a character reference", "<SessionToken>IQoJb3&#43;abc/def&#x2B;ghi==</SessionToken>", "<SessionToken>***</SessionToken>"},
 
+		{"a Bearer header", "Authorization: Bearer " + bearerJWT + "\r\nHost: ssm.us-east-1.amazonaws.com", "Authorization: Bearer ***\r\nHost: ssm.us-east-1.amazonaws.com"},
+		{"a bearer header in lower case", "authorization: bearer " + ssoAccess + "; user-agent: x", "authorization: bearer ***; user-agent: x"},
+		{"a Bearer header echoed with =", "Authorization=Bearer " + bearerJWT + ", next", "Authorization=Bearer ***, next"},
+		{"a Bearer header whose token holds ':'", "Authorization: Bearer aoaAAAAAGexample0123:MGUCMQDexample+sig/0123==, Host: x", "Authorization: Bearer ***, Host: x"},
+		{"a Bearer header in a query", "?Authorization=Bearer " + bearerJWT + "&next=1", "?Authorization=Bearer ***&next=1"},
+		{"a Basic proxy header", "Proxy-Authorization: Basic dXNlcjpwYXNzd29yZA==", "Proxy-Authorization: Basic ***"},
+		{"a Bearer header in JSON", `{"Authorization":"Bearer ` + bearerJWT + `","Host":"x"}`, `{"Authorization":"Bearer ***","Host":"x"}`},
+		{"a Bearer header in JSON with an escaped slash", `{"authorization": "bearer abc\/def-ghi.jkl"}`, `{"authorization": "bearer ***"}`},
+		{"a Bearer header in JSON in a JSON string", `{"message":"{\"Authorization\": \"Bearer ` + bearerJWT + `\"}"}`, `{"message":"{\"Authorization\": \"Bearer ***\"}"}`},
+		{"headers in JSON, as Go's http.Header", `{"Authorization":["Bearer ` + bearerJWT + `"],"X-Amz-Security-Token":["` + xmlToken + `"]}`,
+			`{"Authorization":["Bearer ***"],"X-Amz-Security-Token":["***"]}`},
+
 		{"XML without a secret kept", "<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>4c6e3b1a-0d2f-4e5a-9b8c-7d6e5f4a3b2c</RequestId></ErrorResponse>",
 			"<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>4c6e3b1a-0d2f-4e5a-9b8c-7d6e5f4a3b2c</RequestId></ErrorResponse>"},
 		{"XML elements that hold elements, or nothing, kept", "<Credentials>\n <AccessKeyId>" + xmlKeyID + "</AccessKeyId></Credentials><Signature>\n <SignedInfo/></Signature><SessionToken></SessionToken><Code>SignatureDoesNotMatch</Code>",
 			"<Credentials>\n <AccessKeyId>" + xmlKeyID + "</AccessKeyId></Credentials><Signature>\n <SignedInfo/></Signature><SessionToken></SessionToken><Code>SignatureDoesNotMatch</Code>"},
+		{"Authorization in prose kept", "Authorization header requires 'Credential' parameter. The authorization header is malformed; expecting 'eu-west-1'",
+			"Authorization header requires 'Credential' parameter. The authorization header is malformed; expecting 'eu-west-1'"},
+		{"a Bearer challenge and a Bearer without a value kept", `WWW-Authenticate: Bearer realm="sso"; want Authorization: Bearer <token>, not Authorization: Bearer`,
+			`WWW-Authenticate: Bearer realm="sso"; want Authorization: Bearer <token>, not Authorization: Bearer`},
 	}
 	var none *audit.Secrets
 	for _, tt := range tests {
