@@ -56,11 +56,13 @@ const redactedText = "***"
 
 // signingValue matches, in any case, a value that signs a request or
 // carries credentials, after its name: one that ends in Signature,
-// Credential, SecurityToken, SessionToken or SecretAccessKey (with or
-// without '-' or '_' between the words: X-Amz-Signature, Credential,
-// AWS_SESSION_TOKEN); or the credentials of a Bearer or Basic
-// Authorization header (Proxy-Authorization too). Its group 1 to 7 is
-// what precedes the value:
+// Credential, SecurityToken, SessionToken, SecretAccessKey, AccessToken,
+// RefreshToken or ClientSecret (with or without '-' or '_' between the
+// words: X-Amz-Signature, Credential, AWS_SESSION_TOKEN, and IAM Identity
+// Center's accessToken, refreshToken and clientSecret, OAuth's
+// refresh_token); or the credentials of a Bearer or Basic Authorization
+// header (Proxy-Authorization too). Its group 1 to 7 is what precedes the
+// value:
 //  1. the name and '=', or '%3D' escaped (an Authorization header, a
 //     query, a query escaped whole); the value starts right after it and
 //     ends where a header's or a query's parameter does, or at an escaped
@@ -110,7 +112,8 @@ var signingValue = regexp.MustCompile(`(?i)` +
 
 // signingName is the end of the names of signingValue. Each holds one of
 // signingWords, which redactSigning looks for first.
-const signingName = `(?:signature|credential|security[-_]?token|session[-_]?token|secret[-_]?access[-_]?key)`
+const signingName = `(?:signature|credential|security[-_]?token|session[-_]?token|secret[-_]?access[-_]?key` +
+	`|access[-_]?token|refresh[-_]?token|client[-_]?secret)`
 
 // queryValue is one character of a value in a query or a header's
 // parameter, or one escape that is not of '%' or '&' (see signingValue's

@@ -26,7 +26,8 @@ const (
 // text (Redact looks for the names' words before it runs its regexp): an
 // STS answer's SessionToken and SecretAccessKey elements in XML (its
 // AccessKeyId is kept: key IDs are in ordinary errors), an Authorization
-// header's Bearer or Basic credentials, as a header or in JSON.
+// header's Bearer or Basic credentials, the fields of IAM Identity
+// Center's token cache and answers in JSON, escaped or not.
 func TestSecretsRedactUnknownForms(t *testing.T) {
 	assumeRole := `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>` +
 		`<AccessKeyId>` + xmlKeyID + `</AccessKeyId><SecretAccessKey>%s</SecretAccessKey><SessionToken>%s</SessionToken>` +
@@ -38,6 +39,9 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 		"      <SecretAccessKey>\n        %s\n      </SecretAccessKey>\n" +
 		"      <Expiration>2026-12-01T13:00:00Z</Expiration>\n      <AccessKeyId>" + xmlKeyID + "</AccessKeyId>\n" +
 		"    </Credentials>\n  </GetSessionTokenResult>\n</GetSessionTokenResponse>"
+	tokenCache := `{"startUrl":"https://example.awsapps.com/start","region":"us-east-1","accessToken":"%s",` +
+		`"expiresAt":"2026-12-01T13:00:00Z","clientId":"` + ssoClientID + `","clientSecret":"%s",` +
+		`"registrationExpiresAt":"2027-03-01T12:00:00Z","refreshToken":"%s"}`
 	tests := []struct{ name, in, want string }{
 		{"an AssumeRole answer in XML",
 			fmt.Sprintf(assumeRole, xmlSecret, xmlToken), fmt.Sprintf(assumeRole, "***", "***")},
@@ -61,6 +65,18 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 		{"headers in JSON, as Go's http.Header", `{"Authorization":["Bearer ` + bearerJWT + `"],"X-Amz-Security-Token":["` + xmlToken + `"]}`,
 			`{"Authorization":["Bearer ***"],"X-Amz-Security-Token":["***"]}`},
 
+		{"IAM Identity Center's token cache", fmt.Sprintf(tokenCache, ssoAccess, ssoSecret, ssoRefresh), fmt.Sprintf(tokenCache, "***", "***", "***")},
+		{"an accessToken alone", `{"accessToken": "` + ssoAccess + `"}`, `{"accessToken": "***"}`},
+		{"a refreshToken alone", `{"refreshToken":"` + ssoRefresh + `"}`, `{"refreshToken":"***"}`},
+		{"a clientSecret alone", `{"clientSecret":"` + ssoSecret + `"}`, `{"clientSecret":"***"}`},
+		{"the token cache in a JSON string", `{"message":"{\"accessToken\":\"` + ssoAccess + `\",\"clientSecret\":\"` + ssoSecret + `\",\"refreshToken\":\"` + ssoRefresh + `\"}"}`,
+			`{"message":"{\"accessToken\":\"***\",\"clientSecret\":\"***\",\"refreshToken\":\"***\"}"}`},
+		{"an accessToken alone in a JSON string", `{"message":"{\"accessToken\": \"` + ssoAccess + `\"}"}`, `{"message":"{\"accessToken\": \"***\"}"}`},
+		{"OAuth's names in a form body", "grant_type=refresh_token&client_id=" + ssoClientID + "&client_secret=" + ssoSecret + "&refresh_token=" + ssoRefresh + "&access_token=" + ssoAccess,
+			"grant_type=refresh_token&client_id=" + ssoClientID + "&client_secret=***&refresh_token=***&access_token=***"},
+		{"GetRoleCredentials' answer", `{"roleCredentials":{"accessKeyId":"` + xmlKeyID + `","secretAccessKey":"` + xmlSecret + `","sessionToken":"` + xmlToken + `","expiration":1796130000000}}`,
+			`{"roleCredentials":{"accessKeyId":"` + xmlKeyID + `","secretAccessKey":"***","sessionToken":"***","expiration":1796130000000}}`},
+
 		{"XML without a secret kept", "<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>4c6e3b1a-0d2f-4e5a-9b8c-7d6e5f4a3b2c</RequestId></ErrorResponse>",
 			"<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>4c6e3b1a-0d2f-4e5a-9b8c-7d6e5f4a3b2c</RequestId></ErrorResponse>"},
 		{"XML elements that hold elements, or nothing, kept", "<Credentials>\n <AccessKeyId>" + xmlKeyID + "</AccessKeyId></Credentials><Signature>\n <SignedInfo/></Signature><SessionToken></SessionToken><Code>SignatureDoesNotMatch</Code>",
@@ -69,6 +85,7 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 			"Authorization header requires 'Credential' parameter. The authorization header is malformed; expecting 'eu-west-1'"},
 		{"a Bearer challenge and a Bearer without a value kept", `WWW-Authenticate: Bearer realm="sso"; want Authorization: Bearer <token>, not Authorization: Bearer`,
 			`WWW-Authenticate: Bearer realm="sso"; want Authorization: Bearer <token>, not Authorization: Bearer`},
+		{"a token type kept", `{"tokenType":"Bearer","expiresIn":28800}`, `{"tokenType":"Bearer","expiresIn":28800}`},
 	}
 	var none *audit.Secrets
 	for _, tt := range tests {
