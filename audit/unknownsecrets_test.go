@@ -2,6 +2,8 @@ package audit_test
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -151,4 +153,46 @@ func TestSecretsRedactKeepsErrors(t *testing.T) {
 			t.Errorf("Redact(%q)\n = %q, want it unchanged", msg, got)
 		}
 	}
+}
+
+// tokenShaped matches what the forms of FuzzRedactForms take as one value:
+// the characters of AWS's keys, tokens and signatures, and of JWTs.
+var tokenShaped = regexp.MustCompile(`^[\w+/=.~-]{16,}$`)
+
+// FuzzRedactForms: a value shaped as a token, in each form that carries
+// credentials, is replaced whole by "***", and nothing else is changed,
+// whatever the run knew.
+func FuzzRedactForms(f *testing.F) {
+	for _, v := range []string{xmlToken, xmlSecret, bearerJWT, ssoAccess, "abcdefghijklmnop", "================", "Signature=abcdefghijklmnop"} {
+		f.Add(v)
+	}
+	forms := []string{
+		"?X-Amz-Security-Token=%s&next=1",
+		"aws_session_token = %s\n",
+		"aws_secret_access_key\t=\t%s",
+		`{"SessionToken": "%s", "next": 1}`,
+		`{"message":"{\"SecretAccessKey\":\"%s\"}"}`,
+		"X-Amz-Security-Token: %s; next",
+		"<Credentials><SessionToken>%s</SessionToken></Credentials>",
+		"<SecretAccessKey>\n  %s\n</SecretAccessKey>",
+		"&lt;SessionToken&gt;%s&lt;/SessionToken&gt;",
+		"Authorization: Bearer %s\r\nHost: x",
+		"Proxy-Authorization=basic %s, next",
+		`{"Authorization":["Basic %s"]}`,
+		`{"message":"{\"authorization\": \"Bearer %s\"}"}`,
+		`{"accessToken":"%s","expiresAt":"2026-12-01T13:00:00Z"}`,
+		`{"message":"{\"clientSecret\": \"%s\"}"}`,
+		"grant_type=refresh_token&refresh_token=%s",
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if !tokenShaped.MatchString(v) {
+			t.Skip("not shaped as a token")
+		}
+		for _, form := range forms {
+			in, want := strings.Replace(form, "%s", v, 1), strings.Replace(form, "%s", "***", 1)
+			if got := new(audit.Secrets).Redact(in); got != want {
+				t.Errorf("Redact(%q)\n = %q,\nwant %q", in, got, want)
+			}
+		}
+	})
 }

@@ -1,0 +1,32 @@
+package audit
+
+import "testing"
+
+// FuzzRedactSigning: the words that redactSigning looks for first are in
+// every text that signingValue matches, so that the texts it skips hold
+// no value to redact; and a text redacted once is redacted whole, so that
+// a second Redact changes nothing.
+func FuzzRedactSigning(f *testing.F) {
+	for _, seed := range []string{
+		"Authorization: AWS4-HMAC-SHA256 Credential=AKIAOTHEROTHER000001/20261201/us-east-1/ssm/aws4_request, Signature=3f2a9c0d",
+		"?X-Amz-Security-Token=IQoJ%2Babc&X-Amz-Signature=3f2a",
+		"aws_session_token = IQoJb3JpZ2luX2VjEJr//////////wEa\nCredential = missing",
+		`{"SessionToken": "IQoJ\/abc==", "message":"{\"clientSecret\":\"a\\\"b\"}"}`,
+		"x-amz-security-token:IQoJ\n<sts:SessionToken>\n IQoJ&#43;abc</sts:SessionToken>&lt;SecretAccessKey&gt;wJal&lt;/SecretAccessKey&gt;",
+		"Proxy-Authorization: Basic dXNlcjpwYXNz; authorization=bearer eyJ.eyJ.c2ln",
+		`{"Authorization":["Bearer eyJ"],"accessToken":"aoa","refreshToken":"Atzr|IwE"}`,
+		"\u017fignature=abc X-Amz-Security-To\u212aen=abc",
+		"InvalidInstanceId: Instances [[i-0123456789abcdef0]] not in a valid state for account 123456789012",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if !mayHoldSigning(text) && signingValue.MatchString(text) {
+			t.Errorf("%q holds none of signingWords but signingValue matches %q", text, signingValue.FindString(text))
+		}
+		once := redactSigning(text)
+		if twice := redactSigning(once); twice != once {
+			t.Errorf("redactSigning(%q)\n = %q, and again\n = %q", text, once, twice)
+		}
+	})
+}
