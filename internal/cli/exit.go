@@ -135,7 +135,13 @@ func exitFor(err error, con *console) exitCode {
 		con.errorf("%v", shownPathError(err))
 		return exitUsage
 	case errors.As(err, &te):
-		con.errorf("--resume: %v\nresume with the run's own targets (its lists as they were when it started, and its --instance-id, --region, --accounts, --discover and --shard: the options in its %s), or start a new run with another --out", err, audit.RunFile)
+		options := ": the options in its " + audit.RunFile
+		if ke := (*keptTargetsError)(nil); errors.As(err, &ke) {
+			// Killed before its run.json: the file holds a digest
+			// of the targets, not the options that gave them.
+			options = ", those of the command that started it, whose digest the run kept in " + targetsFile + " in --out"
+		}
+		con.errorf("--resume: %v\nresume with the run's own targets (its lists as they were when it started, and its --instance-id, --region, --accounts, --discover and --shard%s), or start a new run with another --out", err, options)
 		return exitUsage
 	case errors.As(err, &fe):
 		con.errorf("--resume: %v\nresume with the same lists, --region, --profile and --shard as the run it continues, or choose another --out", err)

@@ -118,7 +118,7 @@ func TestResumeKeepsTheRunsTargets(t *testing.T) {
 			if got.code != int(exitUsage) {
 				t.Errorf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
 			}
-			for _, w := range append(tt.want, "resume with the run's own targets", "another --out") {
+			for _, w := range append(tt.want, "resume with the run's own targets", "the options in its "+audit.RunFile, "another --out") {
 				if !strings.Contains(got.stderr, w) {
 					t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
 				}
@@ -160,7 +160,9 @@ func TestResumeOfADiscoveryKeepsItsTargets(t *testing.T) {
 // taken as the run, and called complete without the instances it had yet
 // to audit. The run keeps its targets before its first line; a resume of
 // other targets is refused, and one of the same list completes the run.
-// The kill is mimicked: a run stopped part way, its run.json removed.
+// The kill is mimicked: a run stopped part way, its run.json removed. The
+// refusal names what the run kept its targets in, not the run.json it
+// does not have.
 func TestResumeOfARunKilledBeforeItsRunJSONKeepsItsTargets(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	const n = 120
@@ -191,10 +193,15 @@ func TestResumeOfARunKilledBeforeItsRunJSONKeepsItsTargets(t *testing.T) {
 			t.Errorf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
 		}
 		want := fmt.Sprintf("a list of %d targets, and this resume a list of %d targets: at least %d of the run's are not among them", n, len(audited), n-len(audited))
-		for _, w := range []string{want, "resume with the run's own targets"} {
+		for _, w := range []string{want, "resume with the run's own targets", "the run kept in " + targetsFile} {
 			if !strings.Contains(got.stderr, w) {
 				t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
 			}
+		}
+		// The run has no run.json: the refusal once sent the user to it
+		// for the options.
+		if strings.Contains(got.stderr, audit.RunFile) {
+			t.Errorf("stderr names %s, which the run did not write:\n%s", audit.RunFile, got.stderr)
 		}
 		if !sameSnapshot(before, snapshot(t, out)) {
 			t.Error("the refused resume changed files in --out")

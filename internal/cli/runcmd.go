@@ -512,7 +512,8 @@ func (j *job) recordPath() string { return filepath.Join(j.o.out, audit.ResultsF
 
 // plan applies --resume to the targets: it drops those that the record
 // holds with a verdict, and refuses a record of another audit and targets
-// that are not those of the run its run.json describes. Without
+// that are not those of the run its run.json describes (or, killed before
+// it wrote one, those it kept in targetsFile: a *keptTargetsError). Without
 // --resume, a directory that already holds a record is refused: appending to
 // another run's record would mix two audits. An empty record is no record.
 func (j *job) plan(stderr io.Writer) error {
@@ -546,6 +547,7 @@ func (j *job) plan(stderr io.Writer) error {
 	}
 	defer rs.Close()
 	scope := audit.Scope{Account: j.caller}
+	kept := false
 	if prev, ok := j.previousRun(); ok && len(prev.Parts) == 1 {
 		// A resume continues the run in --out: other targets would drop
 		// those it has yet to audit, or add others to it, and call it
@@ -554,7 +556,7 @@ func (j *job) plan(stderr io.Writer) error {
 	} else if !ok {
 		// A run killed before its run.json kept its targets first.
 		if began, ok := startedTargets(o.out); ok {
-			scope.Run, scope.Given = &began, part
+			scope.Run, scope.Given, kept = &began, part, true
 		}
 	}
 	departed := map[string]int{}
@@ -588,6 +590,9 @@ func (j *job) plan(stderr io.Writer) error {
 	relabelled := 0
 	scope.Relabelled = func(audit.Key) { relabelled++ }
 	done, err := audit.Resume(rs, j.fleet, scope)
+	if te := (*audit.TargetsError)(nil); kept && errors.As(err, &te) {
+		return &keptTargetsError{err}
+	}
 	if err != nil {
 		return err
 	}
@@ -625,6 +630,14 @@ func (j *job) plan(stderr io.Writer) error {
 	o.logf(stderr, "resuming %s: %d instances already audited, %d to go%s (torn lines dropped: %d)", o.out, done, j.fleet.Len(), again, rs.Torn)
 	return nil
 }
+
+// keptTargetsError is the *audit.TargetsError of a resume checked against
+// the targets its run kept in targetsFile, killed before it wrote its
+// run.json: the refusal names that file, not a run.json there is not.
+type keptTargetsError struct{ err error }
+
+func (e *keptTargetsError) Error() string { return e.err.Error() }
+func (e *keptTargetsError) Unwrap() error { return e.err }
 
 // keepsDeparted reports whether the record that --resume continues keeps
 // the results of accounts that have left the organisation since: when its
