@@ -21,6 +21,7 @@ func main() {
 	// sent twice, ends the process at once; the record stays valid.
 	ctx, stop := cli.NotifyContext(context.Background())
 	cli.Version = version
+	cli.Program = os.Args[0]
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -9,6 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -21,6 +23,45 @@ import (
 // Version is set by package main from its -ldflags "-X main.version=v1.2.3";
 // empty, the module version and the commit come from the build information.
 var Version = ""
+
+// Program is how the process was invoked (its os.Args[0]), set by package
+// main. The commands printed to be pasted (to resume a run, to mail or
+// render its reports again) name the program so when that is a path
+// (/usr/local/bin/auditor from cron, ./bin/auditor), so that pasted they
+// run the same auditor; a name looked up on the PATH, a build of go run and
+// "" are named auditor (see invokedAs).
+var Program = ""
+
+// program is the program that the commands printed to be pasted name,
+// unquoted: Program as invokedAs takes it.
+func program() string { return invokedAs(Program, os.TempDir()) }
+
+// invokedAs returns arg0, how the process was invoked, when it is a path
+// (it holds a path separator) that will still name the program, else
+// "auditor". A build of go run is gone once it ends: an absolute path under
+// tmp (the temporary directory) or through a directory whose name starts
+// with go-build (go's work directories, in GOTMPDIR too, and the build
+// cache, where go run keeps what it built).
+func invokedAs(arg0, tmp string) string {
+	const name = "auditor"
+	if !strings.ContainsRune(arg0, '/') && !strings.ContainsRune(arg0, filepath.Separator) {
+		return name
+	}
+	if !filepath.IsAbs(arg0) {
+		// Relative to the working directory, as the command printed is
+		// to be run from it; go run names its build by an absolute path.
+		return arg0
+	}
+	if rel, err := filepath.Rel(tmp, arg0); tmp != "" && err == nil && filepath.IsLocal(rel) {
+		return name
+	}
+	for _, dir := range strings.Split(filepath.ToSlash(filepath.Dir(arg0)), "/") {
+		if strings.HasPrefix(dir, "go-build") {
+			return name
+		}
+	}
+	return arg0
+}
 
 // Main is the whole program: it parses args, does the work, and returns the
 // exit code.

@@ -665,7 +665,7 @@ var fnmatchQuote = strings.NewReplacer("[", "[[]", "*", "[*]", "?", "[?]").Repla
 // argument quoted for a POSIX shell, so that it can be pasted as it is.
 func (dl *delivery) mailAgain(dir string, to []string) string {
 	d := dl.d
-	args := []string{"auditor", "mail", dir}
+	args := []string{program(), "mail", dir}
 	if to != nil {
 		args = append(args, "--to", strings.Join(to, ","))
 	} else {

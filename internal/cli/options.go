@@ -710,11 +710,11 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 		o.baseline, o.baselinePrevious = recorded, true
 		return nil
 	case recorded == "":
-		return usagef("--baseline %s: %s started without a baseline, and the instances it audited then carry no first-seen dates: resume it without --baseline, then compare its record: auditor report %s --out DIR --baseline %s",
-			o.baseline, o.out, filepath.Join(o.out, audit.ResultsFile), o.baseline)
+		return usagef("--baseline %s: %s started without a baseline, and the instances it audited then carry no first-seen dates: resume it without --baseline, then compare its record: %s report %s --out DIR --baseline %s",
+			o.baseline, o.out, shellQuote(program()), filepath.Join(o.out, audit.ResultsFile), o.baseline)
 	case !sameRecord(o.baseline, recorded):
-		return usagef("--baseline %s: %s started comparing with %s: resume it without --baseline to keep that one, or compare its record with another: auditor report %s --out DIR --baseline %s",
-			o.baseline, o.out, recorded, filepath.Join(o.out, audit.ResultsFile), o.baseline)
+		return usagef("--baseline %s: %s started comparing with %s: resume it without --baseline to keep that one, or compare its record with another: %s report %s --out DIR --baseline %s",
+			o.baseline, o.out, recorded, shellQuote(program()), filepath.Join(o.out, audit.ResultsFile), o.baseline)
 	}
 	return nil
 }
@@ -1003,7 +1003,7 @@ func (o *runOptions) openBaseline(current, account string, stderr io.Writer) err
 		if m, ok := leftMerge(filepath.Join(d, audit.ResultsFile)); ok {
 			again := "its inputs are gone"
 			if m.inputsThere() {
-				again = "run it again: auditor report " + shellCommand(m.Inputs...) + " --out " + shellQuote(d)
+				again = "run it again: " + shellCommand(append([]string{program(), "report"}, m.Inputs...)...) + " --out " + shellQuote(d)
 			}
 			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: skipped %s: its record has no run.json (a merge stopped before it finished; %s)\n", d, again)
 			continue
@@ -1142,7 +1142,7 @@ func (o *runOptions) resumeCommand() string {
 	if o.demo {
 		return o.resumeCommandOf(o.out)
 	}
-	words := []string{"auditor", "run", "--resume"}
+	words := []string{shellQuote(program()), "run", "--resume"}
 	named := false
 	for _, f := range o.line {
 		switch {
@@ -1211,7 +1211,7 @@ func descriptorList(name string) bool {
 // the --cli-input-json file this one read its options from, and a note for
 // what else it needs.
 func (o *runOptions) resumeCommandOf(dir string) string {
-	cmd := "auditor run --resume"
+	cmd := shellQuote(program()) + " run --resume"
 	if o.inputJSON != "" {
 		cmd += " --cli-input-json " + shellQuote(o.inputJSON)
 	}

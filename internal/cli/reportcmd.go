@@ -180,8 +180,8 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// finishes it refuse the directory. (Asked only here: leftMerge
 		// reads the whole record for its digest.)
 		if m, ok := leftMerge(recordPath); ok && m.inputsThere() {
-			return usagef("report: %s was left by a merge stopped before it wrote %s; run that merge again: auditor report %s --out %s",
-				recordPath, audit.RunFile, shellCommand(m.Inputs...), shellQuote(o.out))
+			return usagef("report: %s was left by a merge stopped before it wrote %s; run that merge again: %s --out %s",
+				recordPath, audit.RunFile, shellCommand(append([]string{program(), "report"}, m.Inputs...)...), shellQuote(o.out))
 		}
 	}
 	info, err := mergedRunInfo(paths, runFiles, stderr)
@@ -560,8 +560,8 @@ func mergedRunInfo(paths []string, runs []*audit.RunInfo, stderr io.Writer) (aud
 				next = append(next, fmt.Sprintf("%s was left by a merge stopped before it wrote %s, whose inputs are gone: it is taken as it is", p, audit.RunFile))
 				continue
 			}
-			next = append(next, fmt.Sprintf("%s was left by a merge stopped before it wrote %s: run that merge again, auditor report %s --out %s",
-				p, audit.RunFile, shellCommand(m.Inputs...), shellQuote(filepath.Dir(p))))
+			next = append(next, fmt.Sprintf("%s was left by a merge stopped before it wrote %s: run that merge again, %s --out %s",
+				p, audit.RunFile, shellCommand(append([]string{program(), "report"}, m.Inputs...)...), shellQuote(filepath.Dir(p))))
 		}
 		if runs {
 			s := "continue a run killed before it finished with auditor run --resume on its own --out"

@@ -1495,7 +1495,7 @@ func (o *runOptions) renderAgain(args ...string) string {
 // in place, from its record, with args, in the environment of getenv (see
 // withoutInputEnv).
 func renderAgainIn(dir string, getenv func(string) string, args ...string) string {
-	cmd := append([]string{"auditor", "report", filepath.Join(dir, audit.ResultsFile), "--out", dir}, args...)
+	cmd := append([]string{program(), "report", filepath.Join(dir, audit.ResultsFile), "--out", dir}, args...)
 	return shellCommand(withoutInputEnv(cmd, getenv)...)
 }
 

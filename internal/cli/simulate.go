@@ -118,8 +118,8 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		srv := ssmsim.NewServer(nil, ssmsim.Options{Seed: *seed, Faults: f, Org: org})
 		fmt.Fprintf(stderr, "simulated AWS organisation at http://%s: management account %s, %s, fleets in %s (seed %d)\n",
 			ln.Addr(), org.Management(), plural(activeAccounts(org), "active account"), strings.Join(names, ", "), *seed)
-		fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_ENDPOINT_URL=http://%s auditor run --accounts org --role-name %s --regions %s --discover --region %s\n",
-			ln.Addr(), demoRole, strings.Join(names, ","), names[0])
+		fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_ENDPOINT_URL=http://%s %s run --accounts org --role-name %s --regions %s --discover --region %s\n",
+			ln.Addr(), shellQuote(program()), demoRole, strings.Join(names, ","), names[0])
 		fmt.Fprintf(stderr, "stop with Ctrl-C\n")
 		return srv.Serve(ctx, ln)
 	}
@@ -145,7 +145,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stderr, "simulated SSM endpoint at http://%s with %d instances (seed %d); IDs in %s\n", ln.Addr(), *size, *seed, *ids)
 	fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws ssm describe-instance-associations-status --endpoint-url http://%s --region us-east-1 --instance-id %s\n", ln.Addr(), fleet.ManagedIDs()[0])
 	if *ids != "-" {
-		fmt.Fprintf(stderr, "or:  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_ENDPOINT_URL=http://%s auditor run --instances %s --region us-east-1\n", ln.Addr(), *ids)
+		fmt.Fprintf(stderr, "or:  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_ENDPOINT_URL=http://%s %s run --instances %s --region us-east-1\n", ln.Addr(), shellQuote(program()), *ids)
 	}
 	fmt.Fprintf(stderr, "stop with Ctrl-C\n")
 	start := time.Now()
