@@ -129,7 +129,7 @@ func exitFor(err error, con *console) exitCode {
 		}
 		con.errorf("%v\n%s", err, hint)
 		return exitUsage
-	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, outdir.ErrNotDir), errors.Is(err, outdir.ErrNotDemo):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, outdir.ErrNotDir), errors.Is(err, outdir.ErrShared), errors.Is(err, outdir.ErrNotDemo):
 		// A ConfigError's file is the AWS configuration's (AWS_CA_BUNDLE,
 		// AWS_CONFIG_FILE), named as usagef names a flag's.
 		con.errorf("%v", shownPathError(err))

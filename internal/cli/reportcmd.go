@@ -53,6 +53,11 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	now := o.now()
 	o.out = expandOut(o.out, now)
 	o.delivery.upload = expandOut(o.delivery.upload, now)
+	if err := outdir.Check(o.out); errors.Is(err, outdir.ErrShared) {
+		// Before it is held to render in place: not even a lock is left
+		// there.
+		return o.sharedOut(err)
+	}
 	var dir *outdir.Dir
 	if sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
 		// Rendered again in place: held before its run.json or record is

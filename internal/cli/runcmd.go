@@ -339,9 +339,12 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 	}
 	var notWritable error
 	if err := outdir.Check(o.out); err != nil {
-		if errors.Is(err, outdir.ErrNotDir) {
+		switch {
+		case errors.Is(err, outdir.ErrShared):
+			problems = append(problems, o.sharedOut(err))
+		case errors.Is(err, outdir.ErrNotDir):
 			problems = append(problems, usagef("--out %v: name a directory", err))
-		} else {
+		default:
 			notWritable = outNotWritable(err, o.outDefault)
 		}
 	} else if err := checkOthersOutputs(o.out); err != nil {
@@ -404,6 +407,18 @@ func outNotWritable(err error, byDefault bool) error {
 		return fmt.Errorf("--out %s (the default, in the working directory): %w; pass --out DIR to write elsewhere", ce.Dir, ce.Err)
 	}
 	return fmt.Errorf("--out %w", err)
+}
+
+// sharedOut refuses an --out that outdir.Check finds shared with others'
+// files (outdir.ErrShared: the root of the file system, the home
+// directory), and says what to give instead: the command's default, or
+// one like it.
+func (o *runOptions) sharedOut(err error) error {
+	example := "./audit-{time}"
+	if o.demo {
+		example = "./auditor-demo"
+	}
+	return usagef("--out %v: give one such as %s", err, example)
 }
 
 // outError says why --out could not be opened, and what to do: wait when

@@ -41,9 +41,15 @@ var ErrNotDir = errors.New("not a directory")
 // directory that holds files but was not created by the demo.
 var ErrNotDemo = errors.New("not a directory of the demo")
 
+// ErrShared is returned (wrapped in an *Error) by Check for the root of the
+// file system and for the user's home directory itself, however named: a
+// run would put its record, its lock and its reports among files that are
+// not its own, where a later run and every cleanup would look too.
+var ErrShared = errors.New("not a directory for one run's reports")
+
 // Error is Check's error, and OpenDemo's for ErrNotDemo: Dir, as it was
 // named, cannot be an output directory, for Err, which wraps ErrNotDir,
-// atomicfile.ErrNotWritable or ErrNotDemo and names the path on the way
+// atomicfile.ErrNotWritable, ErrShared or ErrNotDemo and names the path on the way
 // that is the cause, where it is not Dir. A caller that names Dir itself
 // (--out DIR) shows Err alone.
 type Error struct {
@@ -56,12 +62,16 @@ func (e *Error) Error() string { return e.Dir + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
 // Check reports, without creating anything, whether dir can be an output
-// directory: it is a writable directory, or it does not exist and its
-// nearest existing parent is a writable directory. The error is an *Error,
-// and wraps ErrNotDir or atomicfile.ErrNotWritable: a symlink to nothing,
-// at dir or on the way, is not writable (MkdirAll would find it there and
-// fail with "file exists").
+// directory: it is neither the root of the file system nor the home
+// directory (ErrShared), and it is a writable directory, or it does not
+// exist and its nearest existing parent is a writable directory. The error
+// is an *Error, and wraps ErrShared, ErrNotDir or atomicfile.ErrNotWritable:
+// a symlink to nothing, at dir or on the way, is not writable (MkdirAll
+// would find it there and fail with "file exists").
 func Check(dir string) error {
+	if err := shared(dir); err != nil {
+		return &Error{dir, err}
+	}
 	named := filepath.Clean(dir)
 	p := named
 	for {
@@ -99,6 +109,39 @@ func Check(dir string) error {
 		}
 		p = parent
 	}
+}
+
+// shared returns an error wrapping ErrShared when dir is the root of the
+// file system (of its volume) or the user's home directory, as the system
+// resolves it (a symlink, "." there, a ".." back into it), naming which;
+// nil for any other directory, and for one that does not exist.
+func shared(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil
+	}
+	is := func(p string) bool {
+		o, err := os.Stat(p)
+		return err == nil && os.SameFile(st, o)
+	}
+	// What it resolves to, when the user named it otherwise.
+	named := func(what, p string) error {
+		if filepath.Clean(dir) != filepath.Clean(p) {
+			what += " (" + p + ")"
+		}
+		return fmt.Errorf("%s, %w", what, ErrShared)
+	}
+	if root := filepath.VolumeName(abs) + string(filepath.Separator); is(root) {
+		return named("the root of the file system", root)
+	}
+	if home, err := os.UserHomeDir(); err == nil && home != "" && is(home) {
+		return named("the home directory", home)
+	}
+	return nil
 }
 
 // place names the directory p for a message: "." is the working

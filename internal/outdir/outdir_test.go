@@ -162,3 +162,57 @@ func TestCheckNamesTheWorkingDirectory(t *testing.T) {
 		t.Errorf("Check = %v, want it to name the path and the working directory", err)
 	}
 }
+
+// TestCheckRefusesRootAndHome: --out / and --out ~ were taken, and a run
+// wrote its record, its lock and its reports among the files of the whole
+// machine or of the user. Check refuses the root of the file system and
+// the home directory itself, however named (through a symlink, as "."
+// from there, with a ".."), with ErrShared; what is under them is an
+// output directory as any other.
+func TestCheckRefusesRootAndHome(t *testing.T) {
+	base := t.TempDir()
+	home := filepath.Join(base, "home")
+	if err := os.MkdirAll(filepath.Join(home, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home) // where os.UserHomeDir looks on Windows
+	toHome, toRoot := filepath.Join(base, "tohome"), filepath.Join(base, "toroot")
+	if err := os.Symlink(home, toHome); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	if err := os.Symlink(string(filepath.Separator), toRoot); err != nil {
+		t.Fatal(err)
+	}
+	root := string(filepath.Separator)
+	t.Chdir(home)
+	for _, tt := range []struct {
+		name, dir string
+		want      string // the whole message; "" for none
+	}{
+		{"the root", root, root + ": the root of the file system, not a directory for one run's reports"},
+		{"the root through a symlink", toRoot, toRoot + ": the root of the file system (" + root + "), not a directory for one run's reports"},
+		{"the home directory", home, home + ": the home directory, not a directory for one run's reports"},
+		{"the home directory with a slash", home + string(filepath.Separator), home + string(filepath.Separator) + ": the home directory, not a directory for one run's reports"},
+		{"the home directory through a symlink", toHome, toHome + ": the home directory (" + home + "), not a directory for one run's reports"},
+		{"the working directory, the home directory", ".", ".: the home directory (" + home + "), not a directory for one run's reports"},
+		{"back up into the home directory", "sub" + string(filepath.Separator) + "..", "sub" + string(filepath.Separator) + "..: the home directory (" + home + "), not a directory for one run's reports"},
+		{"a directory in the home directory", "sub", ""},
+		{"a new one in the home directory", filepath.Join(home, "audit-20261203T020125Z"), ""},
+		{"through the symlink, under the home directory", filepath.Join(toHome, "sub"), ""},
+		{"beside the home directory", base, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := outdir.Check(tt.dir)
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("Check(%s) = %v, want nil", tt.dir, err)
+				}
+				return
+			}
+			if !errors.Is(err, outdir.ErrShared) || err.Error() != tt.want {
+				t.Errorf("Check(%s) = %v, want ErrShared saying %q", tt.dir, err, tt.want)
+			}
+		})
+	}
+}
