@@ -16,7 +16,9 @@ package paceboard
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,6 +62,14 @@ type said struct {
 	at   time.Time
 }
 
+// shardKeys is a shard, the account-regions it spoke of, and when it was
+// found gone.
+type shardKeys struct {
+	shard int
+	keys  []string
+	at    time.Time
+}
+
 // heard is what a directory's file said last, and when that changed.
 type heard struct {
 	seq int64
@@ -76,7 +86,9 @@ type Board struct {
 	mu     sync.Mutex
 	mine   map[string]said // by account-region
 	others map[string][]audit.Pace
-	seen   map[string]heard // by directory name
+	seen   map[string]heard     // by directory name
+	live   map[string]shardKeys // the shards heard at the last read, by directory name
+	gone   map[string]shardKeys // those whose file was removed since, and when
 	seq    int64
 
 	stop, done chan struct{}
@@ -103,6 +115,7 @@ func newBoard(dir, list string, k, n int, now func() time.Time) *Board {
 		dir: abs, parent: filepath.Dir(abs), self: filepath.Base(abs),
 		id: ident{List: list, Shards: n, Shard: k}, now: now,
 		mine: map[string]said{}, others: map[string][]audit.Pace{}, seen: map[string]heard{},
+		live: map[string]shardKeys{}, gone: map[string]shardKeys{},
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
@@ -201,14 +214,42 @@ func (b *Board) write(data []byte) {
 
 // read returns the paces of the shards beside this one that are still
 // running, by account-region; each pace says which shard it is of
-// (audit.Pace.Peer).
+// (audit.Pace.Peer). A shard heard at the last read whose file is gone
+// since (removed as it closed) is said to be done (audit.Pace.Done), for
+// as long as a file stays fresh, so that the others take its room at once;
+// one whose file is only stale (killed, or on a slow volume) is not.
 func (b *Board) read() map[string][]audit.Pace {
 	out := map[string][]audit.Pace{}
+	now := b.now()
+	live := map[string]shardKeys{}
+	defer func() {
+		for dir, sk := range b.live {
+			if _, ok := live[dir]; ok {
+				continue
+			}
+			if _, err := os.Lstat(filepath.Join(b.parent, dir, outdir.PaceFile)); errors.Is(err, fs.ErrNotExist) {
+				sk.at = now
+				b.gone[dir] = sk
+			}
+		}
+		b.live = live
+		for dir, sk := range b.gone {
+			if now.Sub(sk.at) >= fresh {
+				delete(b.gone, dir)
+				continue
+			}
+			if _, ok := live[dir]; ok {
+				continue // a shard started again in its place
+			}
+			for _, k := range sk.keys {
+				out[k] = append(out[k], audit.Pace{Done: true, Peer: sk.shard})
+			}
+		}
+	}()
 	entries, err := os.ReadDir(b.parent)
 	if err != nil {
 		return out
 	}
-	now := b.now()
 	shards := map[int]bool{}
 	for i, e := range entries {
 		if i >= maxEntries || len(shards) >= maxShards {
@@ -236,6 +277,11 @@ func (b *Board) read() map[string][]audit.Pace {
 			continue
 		}
 		shards[f.Shard] = true
+		sk := shardKeys{shard: f.Shard}
+		for k := range f.Pace {
+			sk.keys = append(sk.keys, k)
+		}
+		live[e.Name()] = sk
 		for k, p := range f.Pace {
 			if p.OK >= 0 && p.OK <= maxOK && p.Recent >= 0 && p.Recent <= maxOK && p.Cuts >= 0 {
 				p.Peer = f.Shard

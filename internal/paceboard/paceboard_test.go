@@ -82,6 +82,45 @@ func TestShardsHearEachOther(t *testing.T) {
 	}
 }
 
+// TestClosedShardIsDone: a shard whose file is removed as it closes is
+// said to be done on each account-region it spoke of, for two seconds, so
+// that the others take its room at once (audit.Pace.Done); one that only
+// stops writing (killed) is dropped without it: its calls may still go.
+func TestClosedShardIsDone(t *testing.T) {
+	bs, c := shards(t, 3, "sha256:list")
+	key := func(b *Board) audit.Peers { return b.For("111122223333", "us-east-1") }
+	heard := func() (done, running []int) {
+		for _, p := range key(bs[0]).Exchange(c.t, audit.Pace{}) {
+			if p.Done {
+				done = append(done, p.Peer)
+			} else {
+				running = append(running, p.Peer)
+			}
+		}
+		return done, running
+	}
+	for range 3 {
+		for k, b := range bs {
+			key(b).Exchange(c.t, audit.Pace{OK: float64(10 * (k + 1)), Recent: float64(10 * (k + 1)), Wants: true})
+		}
+		round(c, bs...)
+	}
+	if done, running := heard(); len(done) != 0 || len(running) != 2 {
+		t.Fatalf("shard 0 heard done %v, running %v; want shards 1 and 2 running", done, running)
+	}
+	bs[1].Close() // ends; shard 2 stops writing (killed)
+	round(c, bs[0])
+	if done, running := heard(); fmt.Sprint(done) != "[1]" || fmt.Sprint(running) != "[2]" {
+		t.Errorf("after shard 1 closed: done %v, running %v; want shard 1 done, shard 2 running", done, running)
+	}
+	for range 4 {
+		round(c, bs[0])
+	}
+	if done, running := heard(); len(done) != 0 || len(running) != 0 {
+		t.Errorf("two seconds on: done %v, running %v; want neither (shard 2 silent, not done)", done, running)
+	}
+}
+
 // TestOnlyShardsOfTheListCount: a file of another list, of the list split
 // another number of ways, of this very shard (a copy), or of no shard at
 // all (garbage, too large, a FIFO, a link) is not heard; none of them
