@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
@@ -42,11 +43,14 @@ var _ SESAPI = (*sesv2.Client)(nil)
 // ctx ending (a signal) cuts the call at once while the request has not
 // left whole: no connection yet, some of it still waiting in the kernel
 // (a server that stopped reading), on Linux, which says so, or, within a
-// tenth of a second, some of it not yet written (held back by HTTP/2
-// while SES grants no more window); the connection, or the HTTP/2
-// stream, is then reset so that the rest never leaves, and the error, not
-// Unknown, wraps ctx.Err(). Once the request has left whole, or SES
-// began to answer, the answer is waited for, as long as the HTTP client's
+// tenth of a second, some of its body not yet written to the connection
+// (held back by HTTP/2 while SES grants no more window), on Linux 4.1
+// and later, which say how much was written; the connection, or the
+// HTTP/2 stream, is then reset so that the rest never leaves, and the
+// error, not Unknown, wraps ctx.Err(). Once the request may have left
+// whole (as many bytes as its body has were written since its headers,
+// though the HTTP client has not yet said that it wrote it), or SES began
+// to answer, the answer is waited for, as long as the HTTP client's
 // timeout allows and at most a minute: an answer that comes is the
 // outcome. Elsewhere than Linux, ctx ending cuts the call at once.
 func SendSES(ctx context.Context, api SESAPI, m Message) error {
@@ -60,13 +64,14 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 	}
 	// sent is whether the current attempt's request was written whole.
 	var sent atomic.Bool
-	a := &sesAttempt{}
+	a := &sesAttempt{bodyLen: -1}
 	call, cancel := context.WithCancel(httptrace.WithClientTrace(context.WithoutCancel(ctx), &httptrace.ClientTrace{
 		GetConn: func(string) {
 			sent.Store(false)
 			a.set(nil, false)
 		},
-		GotConn: func(ci httptrace.GotConnInfo) { a.set(ci.Conn, false) },
+		GotConn:      func(ci httptrace.GotConnInfo) { a.set(ci.Conn, false) },
+		WroteHeaders: a.wroteHeaders,
 		WroteRequest: func(w httptrace.WroteRequestInfo) {
 			if w.Err == nil {
 				sent.Store(true)
@@ -93,6 +98,9 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 	}, func(o *sesv2.Options) {
 		if o.Retryer != nil {
 			o.Retryer = noResend{Retryer: o.Retryer, sent: &sent, signal: ctx, attempt: a}
+		}
+		if o.HTTPClient != nil {
+			o.HTTPClient = lengthClient{HTTPClient: o.HTTPClient, attempt: a}
 		}
 	})
 	if err == nil {
@@ -132,9 +140,8 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 const sesAnswerWait = DefaultSMTPTimeout
 
 // heldPolls is how many times in a row, pollUnsent apart, a request must
-// be seen not written whole with nothing of it in the kernel to be cut as
-// held back: the write of its end returns a moment before WroteRequest
-// says so, and a request seen once in that moment has left whole.
+// be seen held back (see cutUnlessSent) to be cut: a look is a moment in
+// a write that may go on.
 const heldPolls = 5
 
 // sesAttempt is what SendSES knows of its current attempt's connection,
@@ -144,12 +151,59 @@ type sesAttempt struct {
 	conn     net.Conn
 	answer   bool
 	unsentAt int // bytes the kernel held when the call was cut
+	// headers is whether the request's headers were written to conn;
+	// bodyFrom is then how many bytes had been written to it, at most,
+	// before its body was: -1 where the system cannot say.
+	headers  bool
+	bodyFrom int64
+	bodyLen  int64 // the length of the request's body; -1 where unknown
 }
 
 func (a *sesAttempt) set(c net.Conn, answer bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.conn, a.answer = c, answer
+	a.conn, a.answer, a.headers = c, answer, false
+}
+
+func (a *sesAttempt) setBodyLen(n int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.bodyLen = n
+}
+
+// wroteHeaders is called once the request's headers are written to the
+// connection (WroteHeaders), from the goroutine that writes its body next.
+func (a *sesAttempt) wroteHeaders() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.headers, a.bodyFrom = true, -1
+	if a.conn != nil {
+		if lo, _, ok := written(a.conn); ok {
+			a.bodyFrom = lo
+		}
+	}
+}
+
+// bodyMayHaveLeft reports whether the request's body may have been
+// written whole to c: as many bytes as it has, or more, were written to c
+// since its headers were, or the system cannot say. The HTTP client says
+// that the request is written whole (WroteRequest) only once the write of
+// its end has returned, and a writer that stalls in between, on a busy
+// machine or for a garbage collection, has left the request whole with
+// SES while it seems to hold some back. Framing and encryption only add
+// bytes: fewer than the body's length means some of it was not written.
+func (a *sesAttempt) bodyMayHaveLeft(c net.Conn) bool {
+	a.mu.Lock()
+	headers, from, length := a.headers, a.bodyFrom, a.bodyLen
+	a.mu.Unlock()
+	if !headers {
+		return false // nothing of the body is written before the headers
+	}
+	if from < 0 || length < 0 {
+		return true
+	}
+	_, hi, ok := written(c)
+	return !ok || hi-from >= length
 }
 
 func (a *sesAttempt) answered() {
@@ -168,14 +222,15 @@ func (a *sesAttempt) left() int {
 // (cancel) at once, as a signal before the request left whole, while no
 // connection is open or some of the request is still in the kernel (then
 // the connection is aborted, so that the rest never leaves), and, after
-// heldPolls looks, while the request is not written whole (sent) and the
-// kernel holds none of it: the rest is held back above the kernel, as
-// HTTP/2 does while SES grants no more flow-control window, and is never
-// written once the call is cut. Once the request has left whole, or SES
-// began to answer, it lets the answer come, for at most sesAnswerWait,
-// and until finished closes. Where the system cannot say what the kernel
-// holds, it cuts at once, and the request counts as sent once it is
-// written, as before.
+// heldPolls looks, while the request is not written whole (sent), fewer
+// bytes than its body has were written since its headers
+// (bodyMayHaveLeft), and the kernel holds none of it: the rest is held
+// back above the kernel, as HTTP/2 does while SES grants no more
+// flow-control window, and is never written once the call is cut. Once
+// the request may have left whole, or SES began to answer, it lets the
+// answer come, for at most sesAnswerWait, and until finished closes.
+// Where the system cannot say what the kernel holds, it cuts at once, and
+// the request counts as sent once it is written, as before.
 func (a *sesAttempt) cutUnlessSent(cancel context.CancelFunc, finished <-chan struct{}, sent *atomic.Bool) {
 	limit := time.NewTimer(sesAnswerWait)
 	defer limit.Stop()
@@ -203,7 +258,7 @@ func (a *sesAttempt) cutUnlessSent(cancel context.CancelFunc, finished <-chan st
 				return
 			}
 			held++
-			if sent.Load() {
+			if sent.Load() || a.bodyMayHaveLeft(c) {
 				held = 0
 			}
 			if held >= heldPolls {
@@ -220,6 +275,25 @@ func (a *sesAttempt) cutUnlessSent(cancel context.CancelFunc, finished <-chan st
 		case <-time.After(pollUnsent):
 		}
 	}
+}
+
+// lengthClient is the HTTP client under SendEmail: it tells attempt the
+// length of each request's body.
+type lengthClient struct {
+	sesv2.HTTPClient
+	attempt *sesAttempt
+}
+
+func (c lengthClient) Do(req *http.Request) (*http.Response, error) {
+	n := req.ContentLength
+	switch {
+	case req.Body == nil || req.Body == http.NoBody:
+		n = 0
+	case n == 0: // with a body: unknown, to net/http
+		n = -1
+	}
+	c.attempt.setBodyLen(n)
+	return c.HTTPClient.Do(req)
 }
 
 // unanswered reports whether err ended an attempt whose request was
