@@ -86,10 +86,20 @@ func TestOutRootOrHomeRefused(t *testing.T) {
 		{"report --out /", base, []string{"report", record, "--out", "/", "--html-max-rows", "0"}, []string{rootSays + runExample}},
 		{"demo --out ~", base, []string{"demo", "--fleet-size", "3", "--out", home}, []string{homeSays(home) + demoExample}},
 		{"demo --out /", base, []string{"demo", "--fleet-size", "3", "--out", "/", "--concurrency", "0"}, []string{rootSays + demoExample}},
+		// Through a directory that does not exist yet and back: made, it
+		// would lead into the home directory or the root.
+		{"run --out ~/new/..", base, []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", home + "/new/.."}, []string{homeSays(home+"/new/..") + runExample}},
+		{"run --out new/.. from the home directory", home, []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", "new/.."}, []string{homeSays("new/..") + runExample}},
+		{"run --resume --out ~/new/..", base, []string{"run", "--resume", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", home + "/new/.."}, []string{homeSays(home+"/new/..") + runExample}},
+		{"run --out /{date}/..", base, []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", "/{date}/..", "--concurrency", "0"}, []string{"/..: the root of the file system (/), not a directory for one run's reports: " + runExample, "--concurrency 0"}},
+		{"report --out ~/new/..", base, []string{"report", record, "--out", home + "/new/.."}, []string{homeSays(home+"/new/..") + runExample}},
+		{"report --out /new/..", base, []string{"report", record, "--out", "/auditor-not-there/..", "--html-max-rows", "0"}, []string{"--out /auditor-not-there/..: the root of the file system (/), not a directory for one run's reports: " + runExample}},
+		{"demo --out ~/new/..", base, []string{"demo", "--fleet-size", "3", "--out", home + "/new/.."}, []string{homeSays(home+"/new/..") + demoExample}},
+		{"demo --out /new/..", base, []string{"demo", "--fleet-size", "3", "--out", "/auditor-not-there/..", "--concurrency", "0"}, []string{"--out /auditor-not-there/..: the root of the file system (/), not a directory for one run's reports: " + demoExample}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Chdir(tt.cwd)
-			before := entries(t, home)
+			before, rootBefore := entries(t, home), entries(t, "/")
 			got := runCLI(t, "", tt.args...)
 			if got.code != int(exitUsage) {
 				t.Errorf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
@@ -97,6 +107,9 @@ func TestOutRootOrHomeRefused(t *testing.T) {
 			checkSays(t, got.stderr, tt.want, nil)
 			if after := entries(t, home); !slices.Equal(before, after) {
 				t.Errorf("the home directory held %q, and holds %q after the refusal", before, after)
+			}
+			if after := entries(t, "/"); !slices.Equal(rootBefore, after) {
+				t.Errorf("the root held %q, and holds %q after the refusal", rootBefore, after)
 			}
 		})
 	}

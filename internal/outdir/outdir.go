@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/dirlock"
@@ -63,7 +66,8 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Check reports, without creating anything, whether dir can be an output
 // directory: it is neither the root of the file system nor the home
-// directory (ErrShared), and it is a writable directory, or it does not
+// directory (ErrShared), as named or once what is missing of it is made
+// (~/new/..), and it is a writable directory, or it does not
 // exist and its nearest existing parent is a writable directory. The error
 // is an *Error, and wraps ErrShared, ErrNotDir or atomicfile.ErrNotWritable:
 // a symlink to nothing, at dir or on the way, is not writable (MkdirAll
@@ -112,36 +116,119 @@ func Check(dir string) error {
 }
 
 // shared returns an error wrapping ErrShared when dir is the root of the
-// file system (of its volume) or the user's home directory, as the system
-// resolves it (a symlink, "." there, a ".." back into it), naming which;
-// nil for any other directory, and for one that does not exist.
+// file system (of its volume) or the user's home directory (see homeDir),
+// naming which; nil for any other directory. It asks both of dir as it is
+// written, made absolute with its ".." taken lexically, and of dir as the
+// system will resolve it once what is missing of it is made (see
+// resolved): ~/new/.. and /{date}/.. lead back into them.
 func shared(dir string) error {
-	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
-		return nil
+	var ps []string
+	if abs, err := filepath.Abs(dir); err == nil {
+		ps = append(ps, abs)
 	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil
-	}
-	is := func(p string) bool {
-		o, err := os.Stat(p)
-		return err == nil && os.SameFile(st, o)
+	if r, ok := resolved(dir); ok {
+		ps = append(ps, r)
 	}
 	// What it resolves to, when the user named it otherwise.
 	named := func(what, p string) error {
-		if filepath.Clean(dir) != filepath.Clean(p) {
+		if trimSeparators(dir) != p {
 			what += " (" + p + ")"
 		}
 		return fmt.Errorf("%s, %w", what, ErrShared)
 	}
-	if root := filepath.VolumeName(abs) + string(filepath.Separator); is(root) {
-		return named("the root of the file system", root)
+	home := homeDir()
+	for _, p := range ps {
+		if root := filepath.VolumeName(p) + string(filepath.Separator); same(p, root) {
+			return named("the root of the file system", root)
+		}
 	}
-	if home, err := os.UserHomeDir(); err == nil && home != "" && is(home) {
-		return named("the home directory", home)
+	for _, p := range ps {
+		if home != "" && same(p, home) {
+			return named("the home directory", home)
+		}
 	}
 	return nil
+}
+
+// same reports whether the paths p and q name one directory: the same
+// path, or the same file where both exist (a symlink, a bind mount, a
+// case-insensitive volume).
+func same(p, q string) bool {
+	if filepath.Clean(p) == filepath.Clean(q) {
+		return true
+	}
+	ps, err := os.Stat(p)
+	if err != nil {
+		return false
+	}
+	qs, err := os.Stat(q)
+	return err == nil && os.SameFile(ps, qs)
+}
+
+// trimSeparators returns p without its trailing separators, but for the
+// one of a root.
+func trimSeparators(p string) string {
+	for len(p) > len(filepath.VolumeName(p))+1 && os.IsPathSeparator(p[len(p)-1]) {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+// homeDir returns the user's home directory: $HOME (os.UserHomeDir), or,
+// where that is unset, the one the system's account database names; ""
+// when neither says.
+func homeDir() string {
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		return home
+	}
+	if u, err := user.Current(); err == nil {
+		return u.HomeDir
+	}
+	return ""
+}
+
+// resolved returns the absolute path that dir leads to once MkdirAll has
+// made what is missing of it, without making anything: component by
+// component, as the system walks it, each that exists through its
+// symlinks, each that does not as the plain directory MkdirAll will make,
+// so that a ".." after it goes back up to where it was made (DIR/y/.. is
+// DIR). ok is false when the walk meets what MkdirAll could not pass (a
+// file, a symlink to nothing, a directory that cannot be searched) or the
+// working directory is unknown.
+func resolved(dir string) (_ string, ok bool) {
+	p := dir
+	if !filepath.IsAbs(p) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", false
+		}
+		// Not joined: filepath.Join would take the ".." lexically.
+		p = wd + string(filepath.Separator) + p
+	}
+	vol := filepath.VolumeName(p)
+	cur := vol + string(filepath.Separator)
+	for _, c := range strings.FieldsFunc(p[len(vol):], func(r rune) bool { return r < utf8.RuneSelf && os.IsPathSeparator(uint8(r)) }) {
+		switch c {
+		case ".":
+		case "..":
+			// cur holds no symlink: its parent is the system's "..".
+			cur = filepath.Dir(cur)
+		default:
+			next := filepath.Join(cur, c)
+			st, err := os.Lstat(next)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+			case err != nil:
+				return "", false
+			case st.Mode()&fs.ModeSymlink != 0:
+				if next, err = filepath.EvalSymlinks(next); err != nil {
+					return "", false
+				}
+			}
+			cur = next
+		}
+	}
+	return cur, true
 }
 
 // place names the directory p for a message: "." is the working

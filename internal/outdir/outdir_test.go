@@ -3,6 +3,7 @@ package outdir_test
 import (
 	"errors"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -215,4 +216,102 @@ func TestCheckRefusesRootAndHome(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCheckRefusesRootAndHomeThroughANewDirectory: a path through a
+// directory that does not exist yet and back (~/new/.., /{date}/..) was
+// taken, as Check asked only of a path that exists: the run made new/,
+// then wrote its record, its lock and its reports into the home directory
+// or the root. Check refuses it as it will resolve once made, without
+// making anything; a path that goes on past the home directory, or above
+// it, is an output directory as any other.
+func TestCheckRefusesRootAndHomeThroughANewDirectory(t *testing.T) {
+	base := t.TempDir()
+	home := filepath.Join(base, "home")
+	if err := os.MkdirAll(filepath.Join(home, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home)
+	toHome := filepath.Join(base, "tohome")
+	if err := os.Symlink(home, toHome); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	sep := string(filepath.Separator)
+	root := sep
+	t.Chdir(home)
+	homeSays := func(dir string) string {
+		return dir + ": the home directory (" + home + "), not a directory for one run's reports"
+	}
+	for _, tt := range []struct {
+		name, dir string
+		want      string // the whole message; "" for none
+	}{
+		{"the home directory, through a new one", home + sep + "new" + sep + "..", homeSays(home + sep + "new" + sep + "..")},
+		{"the home directory, through a new one, with a slash", home + sep + "new" + sep + ".." + sep, homeSays(home + sep + "new" + sep + ".." + sep)},
+		{"the home directory, through two new ones", home + sep + "new" + sep + "deeper" + sep + ".." + sep + "..", homeSays(home + sep + "new" + sep + "deeper" + sep + ".." + sep + "..")},
+		{"the home directory, through a new one in another", home + sep + "new" + sep + ".." + sep + "again" + sep + "..", homeSays(home + sep + "new" + sep + ".." + sep + "again" + sep + "..")},
+		{"the working directory, the home directory, through a new one", "new" + sep + "..", homeSays("new" + sep + "..")},
+		{"the home directory, from a new one under one that exists", "sub" + sep + "new" + sep + ".." + sep + "..", homeSays("sub" + sep + "new" + sep + ".." + sep + "..")},
+		{"the home directory through a symlink and a new one", toHome + sep + "new" + sep + "..", homeSays(toHome + sep + "new" + sep + "..")},
+		{"the root, through a new one", root + "auditor-not-there" + sep + "..", root + "auditor-not-there" + sep + "..: the root of the file system (" + root + "), not a directory for one run's reports"},
+		{"a new one in the home directory, through another", home + sep + "new" + sep + ".." + sep + "audit", ""},
+		{"above the home directory, through a new one", home + sep + "new" + sep + ".." + sep + "..", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := names(t, home)
+			err := outdir.Check(tt.dir)
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("Check(%s) = %v, want nil", tt.dir, err)
+				}
+			} else if !errors.Is(err, outdir.ErrShared) || err.Error() != tt.want {
+				t.Errorf("Check(%s) = %v, want ErrShared saying %q", tt.dir, err, tt.want)
+			}
+			if after := names(t, home); strings.Join(after, "\n") != strings.Join(before, "\n") {
+				t.Errorf("Check(%s) left %q in the home directory, which held %q", tt.dir, after, before)
+			}
+		})
+	}
+	if _, err := os.Lstat(root + "auditor-not-there"); err == nil {
+		t.Errorf("Check made %sauditor-not-there", root)
+	}
+}
+
+// TestCheckRefusesHomeWithoutHOME: with HOME unset, the home directory
+// went unprotected (os.UserHomeDir fails then). It is the user's, as the
+// system's account database names it.
+func TestCheckRefusesHomeWithoutHOME(t *testing.T) {
+	u, err := user.Current()
+	if err != nil || u.HomeDir == "" {
+		t.Skipf("no home directory in the account database: %v", err)
+	}
+	if st, err := os.Stat(u.HomeDir); err != nil || !st.IsDir() {
+		t.Skipf("the home directory %s is not there: %v", u.HomeDir, err)
+	}
+	t.Setenv("HOME", "")
+	os.Unsetenv("HOME")
+	t.Setenv("USERPROFILE", "")
+	os.Unsetenv("USERPROFILE")
+	t.Setenv("home", "") // plan9
+	os.Unsetenv("home")
+	for _, dir := range []string{u.HomeDir, u.HomeDir + string(filepath.Separator) + "new" + string(filepath.Separator) + ".."} {
+		if err := outdir.Check(dir); !errors.Is(err, outdir.ErrShared) || !strings.Contains(err.Error(), "the home directory") {
+			t.Errorf("Check(%s) = %v, want ErrShared for the home directory", dir, err)
+		}
+	}
+}
+
+// names lists dir's entries.
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ns []string
+	for _, e := range es {
+		ns = append(ns, e.Name())
+	}
+	return ns
 }
