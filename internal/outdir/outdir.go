@@ -283,6 +283,14 @@ func Open(dir string) (*Dir, error) {
 // earlier demo run once it holds the lock.
 func OpenDemo(dir string, own ...string) (*Dir, error) {
 	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Named through a directory not made yet and back (DIR/y/..), it
+		// is the one it leads to once made: asked now, before Open makes
+		// anything there.
+		if r, ok := resolved(dir); ok {
+			entries, err = os.ReadDir(r)
+		}
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 	}

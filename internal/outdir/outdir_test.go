@@ -315,3 +315,26 @@ func names(t *testing.T, dir string) []string {
 	}
 	return ns
 }
+
+// TestOpenDemoThroughANewDirectory: OpenDemo of another directory named
+// through one that does not exist yet and back (DIR/y/..) read nothing
+// there, made y/, locked DIR, and only then refused it, leaving y/ and its
+// lock among files not its own. It refuses before it makes anything.
+func TestOpenDemoThroughANewDirectory(t *testing.T) {
+	real := t.TempDir()
+	if err := os.WriteFile(filepath.Join(real, "notes.txt"), []byte("not the demo's\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sep := string(filepath.Separator)
+	dir := real + sep + "y" + sep + ".."
+	d, err := outdir.OpenDemo(dir)
+	if err == nil {
+		d.Close()
+	}
+	if !errors.Is(err, outdir.ErrNotDemo) {
+		t.Errorf("OpenDemo(%s) = %v, want ErrNotDemo", dir, err)
+	}
+	if got := names(t, real); strings.Join(got, " ") != "notes.txt" {
+		t.Errorf("OpenDemo(%s) left %q, want notes.txt alone", dir, got)
+	}
+}
