@@ -26,41 +26,68 @@ var Version = ""
 
 // Program is how the process was invoked (its os.Args[0]), set by package
 // main. The commands printed to be pasted (to resume a run, to mail or
-// render its reports again) name the program so when that is a path
-// (/usr/local/bin/auditor from cron, ./bin/auditor), so that pasted they
-// run the same auditor; a name looked up on the PATH, a build of go run and
-// "" are named auditor (see invokedAs).
+// render its reports again) name the program so (/usr/local/bin/auditor
+// from cron, ./bin/auditor, ssm-audit found on the PATH), so that pasted
+// they run the same auditor; a build of go run and "" are named auditor
+// (see invokedAs).
 var Program = ""
 
 // program is the program that the commands printed to be pasted name,
-// unquoted: Program as invokedAs takes it.
-func program() string { return invokedAs(Program, os.TempDir()) }
+// unquoted: Program as invokedAs takes it, with the build cache that go
+// run would use (see goBuildCache).
+func program() string { return invokedAs(Program, goBuildCache()) }
 
-// invokedAs returns arg0, how the process was invoked, when it is a path
-// (it holds a path separator) that will still name the program, else
-// "auditor". A build of go run is gone once it ends: an absolute path under
-// tmp (the temporary directory) or through a directory whose name starts
-// with go-build (go's work directories, in GOTMPDIR too, and the build
-// cache, where go run keeps what it built).
-func invokedAs(arg0, tmp string) string {
+// invokedAs returns arg0, how the process was invoked, as the commands
+// printed to be pasted name the program: a name the shell found on the
+// PATH, or a path, relative to the working directory the command is to be
+// pasted in, or absolute. A build of go run, gone once it ends, and "" are
+// named "auditor". go run names its build by an absolute path, in go's
+// temporary work directory (go-build followed by digits, in the temporary
+// directory or GOTMPDIR) or, since Go 1.24, under cache, the build cache
+// ("" for none known); a directory that is merely named like them, or any
+// other under the temporary directory, holds a program as any other.
+func invokedAs(arg0, cache string) string {
 	const name = "auditor"
-	if !strings.ContainsRune(arg0, '/') && !strings.ContainsRune(arg0, filepath.Separator) {
+	if arg0 == "" {
 		return name
 	}
 	if !filepath.IsAbs(arg0) {
-		// Relative to the working directory, as the command printed is
-		// to be run from it; go run names its build by an absolute path.
 		return arg0
 	}
-	if rel, err := filepath.Rel(tmp, arg0); tmp != "" && err == nil && filepath.IsLocal(rel) {
-		return name
-	}
 	for _, dir := range strings.Split(filepath.ToSlash(filepath.Dir(arg0)), "/") {
-		if strings.HasPrefix(dir, "go-build") {
+		if goWorkDir(dir) {
 			return name
 		}
 	}
+	if rel, err := filepath.Rel(cache, arg0); cache != "" && err == nil && filepath.IsLocal(rel) {
+		return name
+	}
 	return arg0
+}
+
+// goWorkDir reports whether a directory's name is that of a go command's
+// temporary work directory: go-build followed by digits.
+func goWorkDir(name string) bool {
+	n, ok := strings.CutPrefix(name, "go-build")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
+}
+
+// goBuildCache returns the build cache where go run keeps what it builds,
+// as the go command finds it: $GOCACHE, else go-build in the user's cache
+// directory; "" when neither is known, or GOCACHE is off (go run builds in
+// its work directory then). A GOCACHE set with go env -w, which only the
+// go command reads, is not seen.
+func goBuildCache() string {
+	if c := os.Getenv("GOCACHE"); c != "" {
+		if !filepath.IsAbs(c) {
+			return ""
+		}
+		return c
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "go-build")
+	}
+	return ""
 }
 
 // Main is the whole program: it parses args, does the work, and returns the
