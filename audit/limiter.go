@@ -180,21 +180,31 @@ func (l *Limiter) exchange(now time.Time) bool {
 
 // claim takes, when others on the bucket ended since the last exchange
 // (done), a part of the pace they had: theirs over the processes that
-// still want more, itself among them. Without it, the process went on at
-// its share of the limit, probing past it for seconds at a time (capSpell)
-// until it found the bucket had room: the last shard to end ran for up to
-// 13 s at a quarter of the limit, 0.92 of R over the whole run at N = 4.
+// still want more, itself among them, on top of its limit. Without it, the
+// process went on at its share of the limit, probing past it for seconds
+// at a time (capSpell) until it found the bucket had room: the last shard
+// to end ran for up to 13 s at a quarter of the limit, 0.92 of R over the
+// whole run at N = 4. A done process's pace counts for at most this one's
+// limit: heard last during its slow start, or seconds before it closed, it
+// may be more than the bucket gave it. A process heard as done and as
+// running at once (started again under its index) is running.
 func (l *Limiter) claim(now time.Time, mine Pace, others []Pace, done []int) {
+	if l.peerPace == nil {
+		l.peerPace = map[int]float64{}
+	}
+	running := make(map[int]bool, len(others))
+	for _, p := range others {
+		running[p.Peer] = true
+	}
 	freed := 0.0
 	for _, id := range done {
-		freed += l.peerPace[id]
-		delete(l.peerPace, id)
+		if !running[id] {
+			freed += min(l.peerPace[id], l.limit)
+			delete(l.peerPace, id)
+		}
 	}
 	wanting := 1
 	for _, p := range others {
-		if l.peerPace == nil {
-			l.peerPace = map[int]float64{}
-		}
 		l.peerPace[p.Peer] = p.Recent
 		if p.Wants {
 			wanting++
@@ -203,13 +213,14 @@ func (l *Limiter) claim(now time.Time, mine Pace, others []Pace, done []int) {
 	if freed <= 0 || l.slowStart || l.cuts == 0 || !mine.Wants {
 		return
 	}
-	if lim := max(l.limit, mine.Recent+freed/float64(wanting)); lim > l.limit {
-		l.limit = lim
-		l.estA.raise(lim)
-		l.estS.raise(lim)
-		l.cutAt = now.Add(-time.Duration(l.k * float64(time.Second)))
-		l.capped = time.Time{}
-	}
+	// The curve keeps its shape, moved up: back from a cut it still comes
+	// to the limit in k seconds, and a cut being verified is left alone.
+	lim := l.limit + freed/float64(wanting)
+	l.limit = lim
+	l.estA.raise(lim)
+	l.estS.raise(lim)
+	l.capped = time.Time{}
+	l.verify.on = false
 }
 
 // fairShare is the share of what the bucket lets through that each
@@ -1021,7 +1032,7 @@ type answerRec struct {
 }
 
 // okRate returns the calls answered, not throttled, per second over the
-// span before now (over what the log holds, if less).
+// span before now.
 func (g *answerLog) okRate(now time.Time, span time.Duration, origin time.Time) float64 {
 	if g.n == 0 {
 		return 0
@@ -1029,11 +1040,9 @@ func (g *answerLog) okRate(now time.Time, span time.Duration, origin time.Time) 
 	f := int64(now.Add(-span).Sub(origin))
 	i := sort.Search(g.n, func(i int) bool { return g.at(i).at >= f })
 	if i == 0 {
-		span = min(span, time.Duration(int64(now.Sub(origin))-g.at(0).at))
-		if span <= 0 {
-			return 0
-		}
-		return float64(g.at(g.n-1).oks-g.at(0).oks) / span.Seconds()
+		// The log holds less than span: over span still, so that the
+		// first answers, a moment apart, are not a great rate.
+		return float64(g.at(g.n-1).oks-g.at(0).oks+1) / span.Seconds()
 	}
 	return float64(g.at(g.n-1).oks-g.at(i-1).oks) / span.Seconds()
 }

@@ -61,6 +61,7 @@ type model struct {
 	conc     int        // workers per process
 	procs    int        // processes sharing the bucket, each with its own Limiter (0: 1)
 	calls    int        // instances per process
+	calls0   int        // instances of the first process, when set (one that ends early)
 	bg       float64    // share of calls throttled whatever the rate
 	steps    []rateStep // changes of the bucket's rate
 	atAnswer bool       // the bucket decides at the end of the latency, as ssmsim does; else on arrival
@@ -186,7 +187,11 @@ func (m model) run() outcome {
 	procs := make([]*modelProc, m.procs)
 	board := &memBoard{pace: map[int]Pace{}, at: map[int]time.Time{}, done: map[int]time.Time{}}
 	for i := range procs {
-		procs[i] = &modelProc{lim: newLimiter(0, func() time.Time { return now }), left: m.calls, pending: m.calls}
+		calls := m.calls
+		if i == 0 && m.calls0 > 0 {
+			calls = m.calls0
+		}
+		procs[i] = &modelProc{lim: newLimiter(0, func() time.Time { return now }), left: calls, pending: calls}
 		if m.peers && m.procs > 1 {
 			procs[i].lim.peers = memPeer{board, i}
 		}
@@ -748,8 +753,8 @@ func TestAdaptiveLimiterSharedBucketPeers(t *testing.T) {
 // end seconds apart, as their shares differ. A shard that ended left its
 // room unused: the others went on at their shares, probing past them a
 // capSpell at a time, and the last ran for up to 13 s at a quarter of R
-// (0.92 to 0.93 of R over the whole run at N = 4). Told that a shard is
-// done, the others take its pace at once.
+// (0.93 of R over the whole run at N = 2 and 4, 0.96 at N = 8). Told
+// that a shard is done, the others take its pace at once.
 func TestAdaptiveLimiterShardsEndApart(t *testing.T) {
 	for _, n := range []int{2, 4, 8} {
 		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
@@ -766,10 +771,75 @@ func TestAdaptiveLimiterShardsEndApart(t *testing.T) {
 				}
 			}
 			t.Logf("worst of 5 seeds: %.3f of R over the whole run", worst)
-			if worst < 0.96 {
-				t.Errorf("worst %.3f of R over the whole run, want at least 0.96", worst)
+			if worst < 0.975 {
+				t.Errorf("worst %.3f of R over the whole run, want at least 0.975", worst)
 			}
 		})
+	}
+}
+
+// TestAdaptiveLimiterShardEndsEarly: one shard ends a second or two after
+// the start, while the others' recent pace still holds the slow start's
+// overshoot: issue 9's targets for processes on one bucket (together at
+// least 0.90 of R, at most 5% throttled) and the rate never over 2R. Taking
+// the done shard's pace on top of their own recent pace undid their first
+// cut: at R = 50 and N = 2, 5.3% throttled and a limit of 2.28 R. Without
+// taking it, the others probed for its room: 0.73 of R at R = 200, N = 4.
+func TestAdaptiveLimiterShardEndsEarly(t *testing.T) {
+	for _, c := range []struct {
+		n int
+		r float64
+	}{{2, 50}, {4, 200}, {8, 1000}} {
+		t.Run(fmt.Sprintf("N=%d/R=%g", c.n, c.r), func(t *testing.T) {
+			for seed := range uint64(3) {
+				m := model{rate: c.r, burst: c.r, latency: 25 * time.Millisecond, jitter: 10 * time.Millisecond, conc: 64, atAnswer: true,
+					procs: c.n, calls: int(c.r * 40 / float64(c.n)), calls0: int(c.r * 2 / float64(c.n)), seed: seed + 1, peers: true}
+				o := m.run()
+				t.Logf("seed %d: %.3f of R, %.2f%% throttled, peak %.2f R", seed+1, o.throughput()/c.r, 100*o.throttled(), o.peak/c.r)
+				if o.throughput() < 0.9*c.r || o.throttled() > 0.05 || o.peak > 2*c.r {
+					t.Errorf("seed %d: %.3f of R, %.2f%% throttled, peak %.2f R; want at least 0.90, at most 5%% and 2 R", seed+1, o.throughput()/c.r, 100*o.throttled(), o.peak/c.r)
+				}
+			}
+		})
+	}
+}
+
+// TestAdaptiveLimiterShardRestartedElsewhere: a shard that closed and
+// started again under its index in another directory is heard as done and
+// as running at once, for two seconds; its new pace is not free.
+func TestAdaptiveLimiterShardRestartedElsewhere(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := t0
+	l := newLimiter(0, func() time.Time { return now })
+	l.slowStart, l.cuts, l.limit, l.rate = false, 1, 100, 100
+	l.waiting = 1 // callers in line: it wants more
+	l.peers = restarted{}
+	for range 4 {
+		now = now.Add(paceEvery)
+		l.exchange(now)
+	}
+	if l.limit != 100 {
+		t.Errorf("limit %.0f, want 100: the restarted shard's pace was taken as free", l.limit)
+	}
+}
+
+// restarted is Peers with shard 1 running at 100 calls a second and done
+// at once, as paceboard says of a shard started again elsewhere.
+type restarted struct{}
+
+func (restarted) Exchange(time.Time, Pace) []Pace {
+	return []Pace{{Done: true, Peer: 1}, {OK: 100, Recent: 100, Wants: true, Peer: 1}}
+}
+
+// TestOKRateAtTheStart: the first answers, a microsecond apart, are not a
+// million calls a second.
+func TestOKRateAtTheStart(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var g answerLog
+	g.push(answerRec{0, int64(time.Millisecond), false, 1})
+	g.push(answerRec{0, int64(time.Millisecond + time.Microsecond), false, 2})
+	if r := g.okRate(t0.Add(time.Millisecond+time.Microsecond), time.Second, t0); r > 2 {
+		t.Errorf("okRate %.0f a second from two answers, want at most 2 over the second", r)
 	}
 }
 
