@@ -66,7 +66,7 @@ const redactedText = "***"
 //  1. the name and '=', or '%3D' escaped (an Authorization header, a
 //     query, a query escaped whole); the value starts right after it and
 //     ends where a header's or a query's parameter does, or at an escaped
-//     '&';
+//     '&' (a '/' escaped as '\/' in JSON is part of it);
 //  2. the name, blanks, '=' and blanks (key = value, as in a credentials
 //     file); the value, as in 1, is taken only when it is a token's
 //     length, minSecret characters or more (an escape counts as one), as
@@ -116,9 +116,10 @@ const signingName = `(?:signature|credential|security[-_]?token|session[-_]?toke
 	`|access[-_]?token|refresh[-_]?token|client[-_]?secret)`
 
 // queryValue is one character of a value in a query or a header's
-// parameter, or one escape that is not of '%' or '&' (see signingValue's
-// groups 1 and 2).
-const queryValue = `(?:[^%\s&;,:"'<>\\]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))`
+// parameter, or one escape that is not of '%' or '&', or a '/' that JSON
+// escaped as '\/' (see signingValue's groups 1 and 2): a value quoted in
+// JSON does not end at its first '/'.
+const queryValue = `(?:[^%\s&;,:"'<>\\]|\\/|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))`
 
 // jsonColon is what separates a JSON name's closing quote from its
 // value's opening quote: ':', blanks, and '[' where the value is an array.

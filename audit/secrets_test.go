@@ -128,6 +128,8 @@ func TestSecretsRedactSigning(t *testing.T) {
 		{"JSON with escapes in a JSON string", `{"message":"{\"SessionToken\":\"IQoJb3\\/abc\\/def==\",\"Signature\":\"ab\\\"c\\\\\",\"Code\":\"x\"}"}`,
 			`{"message":"{\"SessionToken\":\"***\",\"Signature\":\"***\",\"Code\":\"x\"}"}`},
 		{"a token with + and / in a query", "X-Amz-Security-Token=IQoJ+abc/def==&next=1", "X-Amz-Security-Token=***&next=1"},
+		{"a token with JSON-escaped slashes in a query", `{"url":"?X-Amz-Security-Token=IQoJ+abc\/def\/ghi==&X-Amz-Signature=` + sig + `"}`,
+			`{"url":"?X-Amz-Security-Token=***&X-Amz-Signature=***"}`},
 		{"credentials as JSON or variables", `"SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYOther01" AWS_SESSION_TOKEN=` + token,
 			`"SecretAccessKey": "***" AWS_SESSION_TOKEN=***`},
 

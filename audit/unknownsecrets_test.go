@@ -119,6 +119,10 @@ func TestSecretsRedactSpacedValue(t *testing.T) {
 		{"an escape counted as one character", "Signature = abcdefghijklmn%2F next", "Signature = abcdefghijklmn%2F next"},
 		{"a credentials file with tabs", "aws_session_token\t=\t" + xmlToken, "aws_session_token\t=\t***"},
 		{"a short value right after '=' taken still", "Signature=abc, Credential =xyz", "Signature=***, Credential =***"},
+		// A JSON encoder may escape '/' as '\/': it is part of the value,
+		// and counts as one character.
+		{"a value with JSON-escaped slashes", `aws_secret_access_key = wJalrXUtnFEMI\/K7MDENG\/bPxRfiCYEXAMPLEKEY next`, "aws_secret_access_key = *** next"},
+		{"JSON-escaped slashes counted as one character", `Signature = abcdefghijk\/\/\/ next`, `Signature = abcdefghijk\/\/\/ next`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
