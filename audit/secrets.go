@@ -7,10 +7,10 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go/middleware"
@@ -31,7 +31,7 @@ import (
 //
 // Redact also takes out, whatever the Secrets holds, the values that sign
 // a request or carry credentials that the run need not know: a request's
-// signature, another signer's presigned URL (see signingValue).
+// signature, another signer's presigned URL (see redactSigning).
 //
 // A Secrets is safe for concurrent use: credentials renewed in one
 // goroutine are added while others redact. Adding values it holds already
@@ -54,101 +54,331 @@ const minSecret = 16
 // redactedText is what a secret becomes.
 const redactedText = "***"
 
-// signingValue matches, in any case, a value that signs a request or
-// carries credentials, after its name: one that ends in Signature,
-// Credential, SecurityToken, SessionToken, SecretAccessKey, AccessToken,
-// RefreshToken or ClientSecret (with or without '-' or '_' between the
-// words: X-Amz-Signature, Credential, AWS_SESSION_TOKEN, and IAM Identity
-// Center's accessToken, refreshToken and clientSecret, OAuth's
-// refresh_token); or the credentials of a Bearer or Basic Authorization
-// header (Proxy-Authorization too). Its group 1 to 7 is what precedes the
-// value:
-//  1. the name and '=', or '%3D' escaped (an Authorization header, a
-//     query, a query escaped whole); the value starts right after it and
-//     ends where a header's or a query's parameter does, or at an escaped
-//     '&' (a '/' escaped as '\/' in JSON is part of it);
-//  2. the name, blanks, '=' and blanks (key = value, as in a credentials
-//     file); the value, as in 1, is taken only when it is a token's
+// redactSigning returns text with every value that signs a request or
+// carries credentials replaced by "***": the value after a signing name
+// (see kindOf: one that ends in Signature, Credential, SessionToken, ...),
+// or the credentials after an Authorization header's name, in the first
+// of these forms that the text after the name takes:
+//  1. JSON: the name in quotes, ':' and the value in quotes ('[' before
+//     the quote too, as Go's http.Header is marshalled); the value ends at
+//     a quote that no backslash escapes (IQoJ\/abc== is one value). With
+//     the value's quote escaped (JSON in a JSON string) the value ends at
+//     an escaped quote that is not the inner text's escape (IQoJ\\/abc==
+//     and a\\\"b are one value). An Authorization header's value is Bearer
+//     or Basic, blanks, and the credentials, which are taken.
+//  2. an Authorization header's name, ':' or '=', and Bearer or Basic and
+//     blanks; the credentials end where a header's parameter or a query's
+//     does (a token may hold ':', unlike 5's values), or at '<' or '>' (a
+//     placeholder such as <token> is kept).
+//  3. XML: the name as an element's start tag, '<' and '>' or escaped as
+//     &lt; and &gt; (STS's answers: <SessionToken>, <SecretAccessKey>),
+//     and any blanks; the value ends at a tag, or at an '&' that starts no
+//     character reference (an escaped tag).
+//  4. a header line: a header's name that holds X-Amz- and ':' (a header
+//     line, a canonical request); the value ends where a header does.
+//  5. the name and '=', or '%3D' escaped (an Authorization header's
+//     parameter, a query, a query escaped whole); the value starts right
+//     after it and ends where a header's or a query's parameter does, or
+//     at an escaped '&' (see queryValue).
+//  6. the name, blanks, '=' and blanks (key = value, as in a credentials
+//     file); the value, as in 5, is taken only when it is a token's
 //     length, minSecret characters or more (an escape counts as one), as
 //     AWS's keys, tokens and signatures are, and no word of prose is:
 //     "Credential = missing" keeps its next word, as "Credential= missing"
-//     does;
-//  3. the name in quotes, ':' and a quote (JSON; a '[' before the quote
-//     too, as Go's http.Header is marshalled); the value ends at a quote
-//     that no backslash escapes (IQoJ\/abc== is one value);
-//  4. the same with the value's quote escaped (JSON in a JSON string); the
-//     value ends at an escaped quote that is not the inner text's escape
-//     (IQoJ\\/abc== and a\\\"b are one value);
-//  5. a header's name that starts with X-Amz- and ':' (a header line, a
-//     canonical request); the value ends where a header does;
-//  6. the name as an XML element's start tag, '<' and '>' or escaped as
-//     &lt; and &gt; (STS's answers: <SessionToken>, <SecretAccessKey>),
-//     and any blanks; the value ends at a tag, or at an '&' that starts
-//     no character reference (an escaped tag);
-//  7. an Authorization header's name, ':' or '=', and Bearer or Basic and
-//     blanks; the value ends where a header's parameter or a query's does
-//     (a token may hold ':', unlike 1's values), or at '<' or '>' (a
-//     placeholder such as <token> is kept). In JSON, the Authorization
-//     name takes the place of the name in 3 and 4, and Bearer or Basic
-//     and blanks follow the value's quote.
+//     does.
 //
 // A value also ends at a blank: no value that signs holds one, and text
 // that is not what it seems (an unclosed quote) is not eaten to its end.
 // A name without a value (prose, 'Signature' parameter), a name that only
 // starts so (SignatureDoesNotMatch, SignatureVersion, X-Amz-SignedHeaders)
-// and an empty value are not matched; nor a bare name and ':' (invalid
+// and an empty value are not taken; nor a bare name and ':' (invalid
 // Signature: want hex), which prose uses too, nor an XML element that
 // holds elements (<Credentials>, XML-DSig's <Signature>). An access key ID
-// (<AccessKeyId>, AWSAccessKeyId=) is no secret to signingValue: ordinary
-// errors name key IDs; the run's own are redacted as Secrets.
-var signingValue = regexp.MustCompile(`(?i)` +
-	`([\w-]*` + signingName + `[ \t]*(?:=|%3d))` + queryValue + `+` +
-	`|([\w-]*` + signingName + `[ \t]+=[ \t]+)` + queryValue + `{` + strconv.Itoa(minSecret) + `,}` +
-	`|(\\?["'](?:[\w-]*` + signingName + `\\?["']` + jsonColon + `["']|[\w-]*authorization\\?["']` + jsonColon + `["']` + authScheme + `))(?:[^"'\\\s]|\\\S)+` +
-	`|(\\?["'](?:[\w-]*` + signingName + `\\?["']` + jsonColon + `\\["']|[\w-]*authorization\\?["']` + jsonColon + `\\["']` + authScheme + `))(?:[^"'\\\s]|\\[^"'\\\s]|\\\\(?:\\\S|[^"'\\\s]))+` +
-	`|(x-amz-[\w-]*` + signingName + `[ \t]*:[ \t]*)[^\s;,"'\\]+` +
-	`|((?:<|&lt;)[\w:.-]*` + signingName + `(?:>|&gt;)\s*)(?:[^<&\s]|&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);)+` +
-	`|([\w-]*authorization[ \t]*[:=][ \t]*` + authScheme + `)[^\s,;&"'\\<>]+`)
+// (<AccessKeyId>, AWSAccessKeyId=) is no secret here: ordinary errors name
+// key IDs; the run's own are redacted as Secrets.
+//
+// redactSigning looks for names, not for values: it reads text once, and
+// matches the forms' regexps only after a name, where they are anchored,
+// so that its time grows with the text's length, and little with the
+// number of forms.
+func redactSigning(text string) string {
+	if !mayHoldSigning(text) {
+		return text
+	}
+	return redactAfterNames(text)
+}
 
-// signingName is the end of the names of signingValue. Each holds one of
-// signingWords, which redactSigning looks for first.
-const signingName = `(?:signature|credential|security[-_]?token|session[-_]?token|secret[-_]?access[-_]?key` +
-	`|access[-_]?token|refresh[-_]?token|client[-_]?secret)`
+// redactAfterNames is redactSigning without the look for signingWords.
+func redactAfterNames(text string) string {
+	var b strings.Builder
+	kept := 0 // text[kept:] is not written to b yet
+	for i := 0; i < len(text); {
+		n := nameLen(text[i:])
+		if n == 0 {
+			i++
+			continue
+		}
+		start, end := i, i+n
+		i = end
+		kind := kindOf(text[start:end])
+		if kind == plainName {
+			continue
+		}
+		for _, v := range valuesAfter(text, start, end, kind) {
+			b.WriteString(text[kept:v[0]])
+			b.WriteString(redactedText)
+			kept, i = v[1], v[1]
+		}
+	}
+	if kept == 0 {
+		return text
+	}
+	b.WriteString(text[kept:])
+	return b.String()
+}
 
-// queryValue is one character of a value in a query or a header's
-// parameter, or one escape that is not of '%' or '&', or a '/' that JSON
-// escaped as '\/' (see signingValue's groups 1 and 2): a value quoted in
-// JSON does not end at its first '/'.
-const queryValue = `(?:[^%\s&;,:"'<>\\]|\\/|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))`
+// nameLen returns the length of the name that s starts with: ASCII
+// letters, digits, '_' and '-', and the long s and the Kelvin sign, which
+// regexp's (?i) takes for s and k, as kindOf does.
+func nameLen(s string) int {
+	n := 0
+	for n < len(s) {
+		switch c := s[n]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-':
+			n++
+		case strings.HasPrefix(s[n:], longS):
+			n += len(longS)
+		case strings.HasPrefix(s[n:], kelvin):
+			n += len(kelvin)
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// longS and kelvin are the letters outside ASCII that fold to ASCII ones:
+// a name spelt with them is a name still.
+const (
+	longS  = "\u017f"
+	kelvin = "\u212a"
+)
+
+// nameKind is what redactSigning does with a name's value.
+type nameKind int
+
+const (
+	plainName         nameKind = iota // keeps it
+	signingName                       // takes it (see signingNames)
+	authorizationName                 // takes the credentials in it
+)
+
+// signingNames are the ends of the names whose value signs a request or
+// carries credentials, word by word: X-Amz-Signature, Credential,
+// X-Amz-Security-Token, AWS_SESSION_TOKEN, SecretAccessKey, and IAM
+// Identity Center's accessToken, refreshToken and clientSecret, OAuth's
+// refresh_token. Each holds one of signingWords, which redactSigning looks
+// for first.
+var signingNames = [][]string{
+	{"signature"}, {"credential"}, {"security", "token"}, {"session", "token"}, {"secret", "access", "key"},
+	{"access", "token"}, {"refresh", "token"}, {"client", "secret"},
+}
+
+// kindOf returns what name is: a signing name when it ends in one of
+// signingNames, in any case, with or without one '-' or '_' between two
+// words; an Authorization header's (Proxy-Authorization too) when it ends
+// in authorization.
+func kindOf(name string) nameKind {
+	if endsInWords(name, []string{"authorization"}) {
+		return authorizationName
+	}
+	for _, words := range signingNames {
+		if endsInWords(name, words) {
+			return signingName
+		}
+	}
+	return plainName
+}
+
+// endsInWords reports whether name ends in words, lower case ASCII, in any
+// case, with or without one '-' or '_' between two of them.
+func endsInWords(name string, words []string) bool {
+	for i := len(words) - 1; i >= 0; i-- {
+		var ok bool
+		if name, ok = trimFoldSuffix(name, words[i]); !ok {
+			return false
+		}
+		if i > 0 && (strings.HasSuffix(name, "-") || strings.HasSuffix(name, "_")) {
+			name = name[:len(name)-1]
+		}
+	}
+	return true
+}
+
+// trimFoldSuffix returns s without word, lower case ASCII, at its end, and
+// whether it was there in any case: as regexp's (?i) does, it takes the
+// long s for s and the Kelvin sign for k.
+func trimFoldSuffix(s, word string) (string, bool) {
+	for i := len(word) - 1; i >= 0; i-- {
+		r, n := utf8.DecodeLastRuneInString(s)
+		c := rune(word[i])
+		if n == 0 || r != c && r != c-'a'+'A' && !(c == 's' && r == '\u017f') && !(c == 'k' && r == '\u212a') {
+			return s, false
+		}
+		s = s[:len(s)-n]
+	}
+	return s, true
+}
+
+// The forms of redactSigning's values, matched right after a name; the
+// value is each one's last group.
+var (
+	// jsonForm is form 1's start: the name's closing quote, jsonColon and
+	// the value's opening quote, whose escape is group 1.
+	jsonForm = regexp.MustCompile(`^\\?["']` + jsonColon + `(\\?)["']`)
+	// jsonValue and jsonEscapedValue are form 1's values, in JSON and in
+	// JSON in a JSON string.
+	jsonValue        = regexp.MustCompile(`^(?:[^"'\\\s]|\\\S)+`)
+	jsonEscapedValue = regexp.MustCompile(`^(?:[^"'\\\s]|\\[^"'\\\s]|\\\\(?:\\\S|[^"'\\\s]))+`)
+	// authScheme is an Authorization header's scheme whose credentials
+	// are a secret, and the blanks after it.
+	authScheme = regexp.MustCompile(`(?i)^(?:bearer|basic)[ \t]+`)
+	authForm   = regexp.MustCompile(`(?i)^[ \t]*[:=][ \t]*(?:bearer|basic)[ \t]+([^\s,;&"'\\<>]+)`)
+	xmlForm    = regexp.MustCompile(`(?i)^(?:>|&gt;)\s*((?:[^<&\s]|&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);)+)`)
+	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*([^\s;,"'\\]+)`)
+	// queryForm is forms 5 and 6: group 1 holds the blanks before '=',
+	// group 2 the '=', group 3 the blanks after it.
+	queryForm = regexp.MustCompile(`(?i)^([ \t]*)(=|%3d)([ \t]*)(` + queryValue + `+)`)
+)
 
 // jsonColon is what separates a JSON name's closing quote from its
 // value's opening quote: ':', blanks, and '[' where the value is an array.
 const jsonColon = `[ \t]*:[ \t]*\[?[ \t]*`
 
-// authScheme is an Authorization header's scheme whose credentials are a
-// secret, and the blanks after it.
-const authScheme = `(?:bearer|basic)[ \t]+`
+// queryValue is one character of a value in a query or a header's
+// parameter, or one escape that is not of '%' or '&', or a '/' that JSON
+// escaped as '\/': a value quoted in JSON does not end at its first '/'.
+const queryValue = `(?:[^%\s&;,:"'<>\\]|\\/|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))`
 
-// redactSigning returns text with the values that signingValue matches
-// replaced by "***".
-func redactSigning(text string) string {
-	if !mayHoldSigning(text) {
-		return text
+// valuesAfter returns the bounds of the values of kind that follow the
+// name text[start:end], in the first of redactSigning's forms that the
+// text takes there, or none.
+func valuesAfter(text string, start, end int, kind nameKind) [][2]int {
+	if start > 0 && (text[start-1] == '"' || text[start-1] == '\'') {
+		if v, ok := jsonValueAt(text, end, kind); ok {
+			return [][2]int{v}
+		}
 	}
-	return signingValue.ReplaceAllString(text, "${1}${2}${3}${4}${5}${6}${7}"+redactedText)
+	if kind == authorizationName {
+		return lastGroup(matchAt(authForm, text, end))
+	}
+	if m := matchAt(xmlForm, text, end); m != nil && xmlStartTag(text, start) {
+		return lastGroup(m)
+	}
+	if strings.Contains(strings.ToLower(text[start:end]), "x-amz-") {
+		if m := matchAt(headerForm, text, end); m != nil {
+			return lastGroup(m)
+		}
+	}
+	m := matchAt(queryForm, text, end)
+	switch {
+	case m == nil:
+		return nil
+	case m[7] == m[6]: // no blank after '='
+		return lastGroup(m)
+	case m[3] > m[2] && text[m[4]] == '=' && tokenLength(text[m[8]:m[9]]):
+		return lastGroup(m)
+	}
+	return nil
 }
 
-// signingWords are words that every match of signingValue holds: a text
-// that holds none of them, in any case, holds no value that it matches.
+// jsonValueAt returns the bounds of form 1's value after a name's end.
+func jsonValueAt(text string, end int, kind nameKind) ([2]int, bool) {
+	m := matchAt(jsonForm, text, end)
+	if m == nil {
+		return [2]int{}, false
+	}
+	i := m[1]
+	if kind == authorizationName {
+		s := matchAt(authScheme, text, i)
+		if s == nil {
+			return [2]int{}, false
+		}
+		i = s[1]
+	}
+	value := jsonValue
+	if m[3] > m[2] {
+		value = jsonEscapedValue
+	}
+	v := matchAt(value, text, i)
+	if v == nil {
+		return [2]int{}, false
+	}
+	return [2]int{v[0], v[1]}, true
+}
+
+// xmlStartTag reports whether the name that starts at text[start:] is an
+// XML element's, after '<' or &lt; and a namespace's prefix, if any.
+func xmlStartTag(text string, start int) bool {
+	for {
+		switch head := text[:start]; {
+		case strings.HasSuffix(head, ":"), strings.HasSuffix(head, "."):
+			start--
+			continue
+		case strings.HasSuffix(head, longS):
+			start -= len(longS)
+			continue
+		case strings.HasSuffix(head, kelvin):
+			start -= len(kelvin)
+			continue
+		case start > 0 && nameLen(head[start-1:]) == 1:
+			start--
+			continue
+		}
+		break
+	}
+	return strings.HasSuffix(text[:start], "<") || len(text[:start]) >= 4 && strings.EqualFold(text[start-4:start], "&lt;")
+}
+
+// tokenLength reports whether value, as queryValue reads it, is as long
+// as a token: minSecret characters or more, an escape counting as one.
+func tokenLength(value string) bool {
+	return utf8.RuneCountInString(value)-2*strings.Count(value, "%")-strings.Count(value, `\`) >= minSecret
+}
+
+// matchAt returns the bounds of re's match at text[i:], and of its groups,
+// as offsets in text, or nil when it matches none there. re is anchored.
+func matchAt(re *regexp.Regexp, text string, i int) []int {
+	m := re.FindStringSubmatchIndex(text[i:])
+	for k := range m {
+		if m[k] >= 0 {
+			m[k] += i
+		}
+	}
+	return m
+}
+
+// lastGroup returns the bounds of m's last group, or none when m is nil.
+func lastGroup(m []int) [][2]int {
+	if m == nil {
+		return nil
+	}
+	return [][2]int{{m[len(m)-2], m[len(m)-1]}}
+}
+
+// signingWords are words that every signing name and Authorization holds:
+// a text that holds none of them, in any case, holds no value that
+// redactSigning takes.
 var signingWords = []string{"signature", "credential", "token", "secret", "authorization"}
 
 // mayHoldSigning reports whether text holds one of signingWords in any
-// case, which costs little beside signingValue, and most texts (an
-// instance's error, a tag's value) hold none. signingValue's (?i) takes
-// the Kelvin sign for k, which strings.ToLower writes as k, and the long
-// s for s, which it keeps: a text with a long s is left to signingValue.
+// case, which costs little beside looking for names, and most texts (an
+// instance's error, a tag's value) hold none. redactSigning, as regexp's
+// (?i), takes the Kelvin sign for k, which strings.ToLower writes as k,
+// and the long s for s, which it keeps: a text with a long s is left to
+// redactSigning.
 func mayHoldSigning(text string) bool {
-	if strings.ContainsRune(text, '\u017f') {
+	if strings.Contains(text, longS) {
 		return true
 	}
 	lower := strings.ToLower(text)
@@ -218,7 +448,7 @@ func (s *Secrets) AddCredentials(c aws.Credentials) {
 }
 
 // Redact returns text with every value kept replaced by "***", and every
-// value that signs a request or carries credentials (see signingValue),
+// value that signs a request or carries credentials (see redactSigning),
 // which a nil or empty Secrets replaces too.
 func (s *Secrets) Redact(text string) string {
 	text = redactSigning(text)

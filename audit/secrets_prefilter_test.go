@@ -3,7 +3,7 @@ package audit
 import "testing"
 
 // FuzzRedactSigning: the words that redactSigning looks for first are in
-// every text that signingValue matches, so that the texts it skips hold
+// every text in which it finds a value, so that the texts it skips hold
 // no value to redact; and a text redacted once is redacted whole, so that
 // a second Redact changes nothing.
 func FuzzRedactSigning(f *testing.F) {
@@ -21,8 +21,8 @@ func FuzzRedactSigning(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		if !mayHoldSigning(text) && signingValue.MatchString(text) {
-			t.Errorf("%q holds none of signingWords but signingValue matches %q", text, signingValue.FindString(text))
+		if got := redactAfterNames(text); !mayHoldSigning(text) && got != text {
+			t.Errorf("%q holds none of signingWords but redactSigning would make it %q", text, got)
 		}
 		once := redactSigning(text)
 		if twice := redactSigning(once); twice != once {
