@@ -59,23 +59,27 @@ const redactedText = "***"
 // (see kindOf: one that ends in Signature, Credential, SessionToken, ...),
 // or the credentials after an Authorization header's name, in the first
 // of these forms that the text after the name takes:
-//  1. JSON: the name in quotes, ':' and the value in quotes ('[' before
-//     the quote too, as Go's http.Header is marshalled); the value ends at
-//     a quote that no backslash escapes (IQoJ\/abc== is one value). With
-//     the value's quote escaped (JSON in a JSON string) the value ends at
-//     an escaped quote that is not the inner text's escape (IQoJ\\/abc==
-//     and a\\\"b are one value). An Authorization header's value is Bearer
-//     or Basic, blanks, and the credentials, which are taken.
-//  2. an Authorization header's name, ':' or '=', and Bearer or Basic and
-//     blanks; the credentials end where a header's parameter or a query's
-//     does (a token may hold ':', unlike 5's values), or at '<' or '>' (a
-//     placeholder such as <token> is kept).
+//  1. JSON: the name in quotes, ':' and the value in quotes, or an array
+//     of values (as Go's http.Header is marshalled), each element up to
+//     one that is no such value; blanks and line ends, which an indenting
+//     encoder writes, may come between them. A value ends at a quote that
+//     no backslash escapes (IQoJ\/abc== is one value). With the value's
+//     quote escaped (JSON in a JSON string) the value ends at an escaped
+//     quote that is not the inner text's escape (IQoJ\\/abc== and a\\\"b
+//     are one value). An Authorization header's value is Bearer or Basic,
+//     blanks, and the credentials, which are taken.
+//  2. an Authorization header's name, ':' or '=', '[' if any (Go's %v of
+//     an http.Header: map[Authorization:[Bearer ...]]), and Bearer or
+//     Basic and blanks; the credentials end where a header's parameter or
+//     a query's does (a token may hold ':', unlike 5's values), or at '<'
+//     or '>' (a placeholder such as <token> is kept).
 //  3. XML: the name as an element's start tag, '<' and '>' or escaped as
 //     &lt; and &gt; (STS's answers: <SessionToken>, <SecretAccessKey>),
 //     and any blanks; the value ends at a tag, or at an '&' that starts no
 //     character reference (an escaped tag).
-//  4. a header line: a header's name that holds X-Amz- and ':' (a header
-//     line, a canonical request); the value ends where a header does.
+//  4. a header line: a header's name that holds X-Amz-, ':' and '[' if
+//     any (a header line, a canonical request, Go's %v of an http.Header);
+//     the value ends where a header does.
 //  5. the name and '=', or '%3D' escaped (an Authorization header's
 //     parameter, a query, a query escaped whole); the value starts right
 //     after it and ends where a header's or a query's parameter does, or
@@ -233,9 +237,14 @@ func trimFoldSuffix(s, word string) (string, bool) {
 // The forms of redactSigning's values, matched right after a name; the
 // value is each one's last group.
 var (
-	// jsonForm is form 1's start: the name's closing quote, jsonColon and
-	// the value's opening quote, whose escape is group 1.
-	jsonForm = regexp.MustCompile(`^\\?["']` + jsonColon + `(\\?)["']`)
+	// jsonForm is form 1's start: the name's closing quote, ':', the '['
+	// of an array (group 1), and the value's opening quote, whose escape
+	// is group 2, with jsonBlank between them.
+	jsonForm = regexp.MustCompile(`^\\?["']` + jsonBlank + `:` + jsonBlank + `(\[` + jsonBlank + `)?(\\?)["']`)
+	// jsonNext and jsonEscapedNext are what separate two elements of an
+	// array of values, in JSON and in JSON in a JSON string.
+	jsonNext        = regexp.MustCompile(`^["']` + jsonBlank + `,` + jsonBlank + `["']`)
+	jsonEscapedNext = regexp.MustCompile(`^\\["']` + jsonBlank + `,` + jsonBlank + `\\["']`)
 	// jsonValue and jsonEscapedValue are form 1's values, in JSON and in
 	// JSON in a JSON string.
 	jsonValue        = regexp.MustCompile(`^(?:[^"'\\\s]|\\\S)+`)
@@ -243,17 +252,18 @@ var (
 	// authScheme is an Authorization header's scheme whose credentials
 	// are a secret, and the blanks after it.
 	authScheme = regexp.MustCompile(`(?i)^(?:bearer|basic)[ \t]+`)
-	authForm   = regexp.MustCompile(`(?i)^[ \t]*[:=][ \t]*(?:bearer|basic)[ \t]+([^\s,;&"'\\<>]+)`)
+	authForm   = regexp.MustCompile(`(?i)^[ \t]*[:=][ \t]*\[?(?:bearer|basic)[ \t]+([^\s,;&"'\\<>\[\]]+)`)
 	xmlForm    = regexp.MustCompile(`(?i)^(?:>|&gt;)\s*((?:[^<&\s]|&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);)+)`)
-	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*([^\s;,"'\\]+)`)
+	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*\[?([^\s;,"'\\\[\]]+)`)
 	// queryForm is forms 5 and 6: group 1 holds the blanks before '=',
 	// group 2 the '=', group 3 the blanks after it.
 	queryForm = regexp.MustCompile(`(?i)^([ \t]*)(=|%3d)([ \t]*)(` + queryValue + `+)`)
 )
 
-// jsonColon is what separates a JSON name's closing quote from its
-// value's opening quote: ':', blanks, and '[' where the value is an array.
-const jsonColon = `[ \t]*:[ \t]*\[?[ \t]*`
+// jsonBlank is the white space between JSON's tokens, as an indenting
+// encoder writes it: blanks and line ends, escaped too in JSON in a JSON
+// string.
+const jsonBlank = `(?:\s|\\[nrt])*`
 
 // queryValue is one character of a value in a query or a header's
 // parameter, or one escape that is not of '%' or '&', or a '/' that JSON
@@ -265,8 +275,8 @@ const queryValue = `(?:[^%\s&;,:"'<>\\]|\\/|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f])
 // text takes there, or none.
 func valuesAfter(text string, start, end int, kind nameKind) [][2]int {
 	if start > 0 && (text[start-1] == '"' || text[start-1] == '\'') {
-		if v, ok := jsonValueAt(text, end, kind); ok {
-			return [][2]int{v}
+		if v := jsonValues(text, end, kind); v != nil {
+			return v
 		}
 	}
 	if kind == authorizationName {
@@ -292,29 +302,37 @@ func valuesAfter(text string, start, end int, kind nameKind) [][2]int {
 	return nil
 }
 
-// jsonValueAt returns the bounds of form 1's value after a name's end.
-func jsonValueAt(text string, end int, kind nameKind) ([2]int, bool) {
+// jsonValues returns the bounds of form 1's values after a name's end:
+// its value, or each element of its array up to one that is no such value.
+func jsonValues(text string, end int, kind nameKind) [][2]int {
 	m := matchAt(jsonForm, text, end)
 	if m == nil {
-		return [2]int{}, false
+		return nil
 	}
-	i := m[1]
-	if kind == authorizationName {
-		s := matchAt(authScheme, text, i)
-		if s == nil {
-			return [2]int{}, false
+	value, next := jsonValue, jsonNext
+	if m[5] > m[4] {
+		value, next = jsonEscapedValue, jsonEscapedNext
+	}
+	var values [][2]int
+	for i := m[1]; ; {
+		if kind == authorizationName {
+			s := matchAt(authScheme, text, i)
+			if s == nil {
+				return values
+			}
+			i = s[1]
 		}
-		i = s[1]
+		v := matchAt(value, text, i)
+		if v == nil {
+			return values
+		}
+		values = append(values, [2]int{v[0], v[1]})
+		n := matchAt(next, text, v[1])
+		if m[3] == m[2] || n == nil {
+			return values
+		}
+		i = n[1]
 	}
-	value := jsonValue
-	if m[3] > m[2] {
-		value = jsonEscapedValue
-	}
-	v := matchAt(value, text, i)
-	if v == nil {
-		return [2]int{}, false
-	}
-	return [2]int{v[0], v[1]}, true
 }
 
 // xmlStartTag reports whether the name that starts at text[start:] is an
