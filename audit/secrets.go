@@ -73,10 +73,15 @@ const redactedText = "***"
 //     Basic and blanks; the credentials end where a header's parameter or
 //     a query's does (a token may hold ':', unlike 5's values), or at '<'
 //     or '>' (a placeholder such as <token> is kept).
-//  3. XML: the name as an element's start tag, '<' and '>' or escaped as
-//     &lt; and &gt; (STS's answers: <SessionToken>, <SecretAccessKey>),
-//     and any blanks; the value ends at a tag, or at an '&' that starts no
-//     character reference (an escaped tag).
+//  3. XML: the name as an element's start tag, with attributes or none,
+//     '<' and '>' as they are or escaped (&lt; and &gt;, twice, or by Go's
+//     JSON as \u003c and \u003e), as in STS's answers (<SessionToken>,
+//     <SecretAccessKey>) and S3's refusals (<SignatureProvided>); the
+//     value starts right after '>', or in CDATA, or on the next line,
+//     indented, and ends at a tag, or at an '&' that starts no character
+//     reference (an escaped tag). A word that blanks and more words
+//     follow is prose: "<Signature>missing or empty</Signature>" (see
+//     xmlEscape).
 //  4. a header line: a header's name that holds X-Amz-, ':' and '[' if
 //     any (a header line, a canonical request, Go's %v of an http.Header);
 //     the value ends where a header does.
@@ -179,13 +184,13 @@ const (
 
 // signingNames are the ends of the names whose value signs a request or
 // carries credentials, word by word: X-Amz-Signature, Credential,
-// X-Amz-Security-Token, AWS_SESSION_TOKEN, SecretAccessKey, and IAM
-// Identity Center's accessToken, refreshToken and clientSecret, OAuth's
-// refresh_token. Each holds one of signingWords, which redactSigning looks
-// for first.
+// X-Amz-Security-Token, AWS_SESSION_TOKEN, SecretAccessKey, S3's
+// SignatureProvided, and IAM Identity Center's accessToken, refreshToken
+// and clientSecret, OAuth's refresh_token. Each holds one of
+// signingWords, which redactSigning looks for first.
 var signingNames = [][]string{
-	{"signature"}, {"credential"}, {"security", "token"}, {"session", "token"}, {"secret", "access", "key"},
-	{"access", "token"}, {"refresh", "token"}, {"client", "secret"},
+	{"signature"}, {"signature", "provided"}, {"credential"}, {"security", "token"}, {"session", "token"},
+	{"secret", "access", "key"}, {"access", "token"}, {"refresh", "token"}, {"client", "secret"},
 }
 
 // kindOf returns what name is: a signing name when it ends in one of
@@ -253,7 +258,6 @@ var (
 	// are a secret, and the blanks after it.
 	authScheme = regexp.MustCompile(`(?i)^(?:bearer|basic)[ \t]+`)
 	authForm   = regexp.MustCompile(`(?i)^[ \t]*[:=][ \t]*\[?(?:bearer|basic)[ \t]+([^\s,;&"'\\<>\[\]]+)`)
-	xmlForm    = regexp.MustCompile(`(?i)^(?:>|&gt;)\s*((?:[^<&\s]|&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);)+)`)
 	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*\[?([^\s;,"'\\\[\]]+)`)
 	// queryForm is forms 5 and 6: group 1 holds the blanks before '=',
 	// group 2 the '=', group 3 the blanks after it.
@@ -282,8 +286,8 @@ func valuesAfter(text string, start, end int, kind nameKind) [][2]int {
 	if kind == authorizationName {
 		return lastGroup(matchAt(authForm, text, end))
 	}
-	if m := matchAt(xmlForm, text, end); m != nil && xmlStartTag(text, start) {
-		return lastGroup(m)
+	if v := xmlValue(text, start, end); v != nil {
+		return v
 	}
 	if strings.Contains(strings.ToLower(text[start:end]), "x-amz-") {
 		if m := matchAt(headerForm, text, end); m != nil {
@@ -335,9 +339,70 @@ func jsonValues(text string, end int, kind nameKind) [][2]int {
 	}
 }
 
-// xmlStartTag reports whether the name that starts at text[start:] is an
-// XML element's, after '<' or &lt; and a namespace's prefix, if any.
-func xmlStartTag(text string, start int) bool {
+// xmlValue returns the bounds of form 3's value after the name
+// text[start:end], or none: no XML start tag's, or prose's (see
+// xmlEscape).
+func xmlValue(text string, start, end int) [][2]int {
+	// A start tag's name ends at a blank, '>' or an escape's start. Only
+	// then is the text before the name read, up to the previous one of
+	// them: no byte is read twice.
+	if end == len(text) || !strings.ContainsRune("\t\n\f\r >&\\", rune(text[end])) {
+		return nil
+	}
+	e := xmlEscapeOf(text, start)
+	if e == nil {
+		return nil
+	}
+	m := matchAt(e.form, text, end)
+	if m == nil {
+		return nil
+	}
+	v := m[len(m)-2:]
+	if isWord(text[v[0]:v[1]]) && proseNext.MatchString(text[v[1]:]) {
+		return nil
+	}
+	return lastGroup(m)
+}
+
+// xmlEscape is how a text writes XML's '<' and '>', and the form of an
+// element's start tag and value that it takes then, after the element's
+// name: attributes, if any; '>'; and the value, in CDATA, or right after
+// '>', or on a line of its own, indented. A value does not start after
+// blanks alone, and a word that blanks and another word follow is prose,
+// not a value: "missing <Credential> is required", "<Signature>missing
+// or empty</Signature>".
+type xmlEscape struct {
+	lt   string // as the text writes '<'
+	form *regexp.Regexp
+}
+
+// xmlEscapes are XML as it is, escaped in HTML or another XML (STS's
+// answer in a message), escaped twice, and in a string that Go's JSON
+// escaped.
+var xmlEscapes = []*xmlEscape{
+	newXMLEscape("<", ">", `[ \t]*\r?\n\s*`, `&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
+	newXMLEscape("&lt;", "&gt;", `[ \t]*\r?\n\s*`, `&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
+	newXMLEscape("&amp;lt;", "&amp;gt;", `[ \t]*\r?\n\s*`, `&amp;(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
+	newXMLEscape(`\u003c`, `\u003e`, `(?:[ \t]|\\t)*(?:\\r)?\\n(?:\s|\\[nrt])*`, `\\u0026(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
+}
+
+// newXMLEscape returns the xmlEscape that writes '<' and '>' as lt and gt,
+// a line's end and the indentation after it as newline matches, and a
+// character reference as ref matches.
+func newXMLEscape(lt, gt, newline, ref string) *xmlEscape {
+	// Attributes hold no '<', escaped or not, nor an '&' that is not a
+	// quote's or a number's reference: they end before another tag
+	// starts, so that they are read once.
+	const attrs = `(?:\s(?:[^<>&\\]|&(?:amp;)?(?:quot|apos|#[0-9]+|#x[0-9a-f]+);|\\["/])*)?`
+	value := `(?:[^<>&\s\\\[\]]|\\/|` + ref + `)+`
+	return &xmlEscape{lt: lt, form: regexp.MustCompile(`(?i)^` + attrs + regexp.QuoteMeta(gt) +
+		`(?:` + regexp.QuoteMeta(lt) + `!\[CDATA\[|` + newline + `)?(` + value + `)`)}
+}
+
+// xmlEscapeOf returns how the text writes the '<' of an XML start tag
+// whose name starts at text[start:], after a namespace's prefix, if any,
+// or nil when it is no start tag's.
+func xmlEscapeOf(text string, start int) *xmlEscape {
 	for {
 		switch head := text[:start]; {
 		case strings.HasSuffix(head, ":"), strings.HasSuffix(head, "."):
@@ -355,8 +420,34 @@ func xmlStartTag(text string, start int) bool {
 		}
 		break
 	}
-	return strings.HasSuffix(text[:start], "<") || len(text[:start]) >= 4 && strings.EqualFold(text[start-4:start], "&lt;")
+	for _, e := range xmlEscapes {
+		if e.lt == `\u003c` {
+			// u003c is a name's start, after a backslash.
+			if strings.HasSuffix(text[:start], `\`) && len(text)-start >= len("u003c") && strings.EqualFold(text[start:start+len("u003c")], "u003c") {
+				return e
+			}
+		} else if start >= len(e.lt) && strings.EqualFold(text[start-len(e.lt):start], e.lt) {
+			return e
+		}
+	}
+	return nil
 }
+
+// proseNext matches the start of text in which a word of prose is
+// followed by others.
+var proseNext = regexp.MustCompile(`^[ \t]+[A-Za-z]`)
+
+// isWord reports whether value reads as a word of prose or an error's
+// name rather than as a token: ASCII letters only, in one case throughout
+// (missing, NONE) or in CamelCase (Signature, SignatureDoesNotMatch), or
+// ending in Exception or Error. AWS's keys, tokens and signatures, base64
+// or hex of 40 characters or more, almost never do.
+func isWord(value string) bool {
+	return word.MatchString(value)
+}
+
+// word is what isWord reports.
+var word = regexp.MustCompile(`^(?:[a-z]+|[A-Z]+|[A-Za-z][a-z]*(?:[A-Z][a-z]+)*|[A-Za-z]+(?:Exception|Error))$`)
 
 // tokenLength reports whether value, as queryValue reads it, is as long
 // as a token: minSecret characters or more, an escape counting as one.

@@ -44,6 +44,13 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 	tokenCache := `{"startUrl":"https://example.awsapps.com/start","region":"us-east-1","accessToken":"%s",` +
 		`"expiresAt":"2026-12-01T13:00:00Z","clientId":"` + ssoClientID + `","clientSecret":"%s",` +
 		`"registrationExpiresAt":"2027-03-01T12:00:00Z","refreshToken":"%s"}`
+	// S3's refusal names the signature it was given, and the canonical
+	// request, with its headers, that it expected to be signed.
+	s3Mismatch := "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided. Check your key and signing method.</Message>" +
+		"<AWSAccessKeyId>" + xmlKeyID + "</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n20261201T120000Z\n20261201/us-east-1/s3/aws4_request\n3f2a9c0d1e8b7a6f</StringToSign>" +
+		"<SignatureProvided>%s</SignatureProvided><StringToSignBytes>41 57 53 34</StringToSignBytes>" +
+		"<CanonicalRequest>GET\n/run/stdout\n\nhost:b.s3.amazonaws.com\nx-amz-date:20261201T120000Z\nx-amz-security-token:%s\n\nhost;x-amz-date;x-amz-security-token\nUNSIGNED-PAYLOAD</CanonicalRequest>" +
+		"<RequestId>4C6E3B1A0D2F4E5A</RequestId></Error>"
 	tests := []struct{ name, in, want string }{
 		{"an AssumeRole answer in XML",
 			fmt.Sprintf(assumeRole, xmlSecret, xmlToken), fmt.Sprintf(assumeRole, "***", "***")},
@@ -54,6 +61,17 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 		{"an XML element with a namespace prefix, in lower case", "<sts:sessiontoken>" + xmlToken + "</sts:sessiontoken>", "<sts:sessiontoken>***</sts:sessiontoken>"},
 		{"XML escaped in HTML", "&lt;SessionToken&gt;" + xmlToken + "&lt;/SessionToken&gt;", "&lt;SessionToken&gt;***&lt;/SessionToken&gt;"},
 		{"an XML value with a character reference", "<SessionToken>IQoJb3&#43;abc/def&#x2B;ghi==</SessionToken>", "<SessionToken>***</SessionToken>"},
+		{"an XML element with attributes", `<SessionToken xmlns="https://sts.amazonaws.com/doc/2011-06-15/" a='b'>` + xmlToken + `</SessionToken>`,
+			`<SessionToken xmlns="https://sts.amazonaws.com/doc/2011-06-15/" a='b'>***</SessionToken>`},
+		{"an XML start tag with a blank", "<SessionToken >" + xmlToken + "<", "<SessionToken >***<"},
+		{"an XML value in CDATA", "<SessionToken><![CDATA[" + xmlToken + "]]></SessionToken>", "<SessionToken><![CDATA[***]]></SessionToken>"},
+		{"XML escaped twice", "&amp;lt;SessionToken&amp;gt;" + xmlToken + "&amp;lt;/SessionToken&amp;gt;", "&amp;lt;SessionToken&amp;gt;***&amp;lt;/SessionToken&amp;gt;"},
+		{"XML escaped twice, with attributes", "&amp;lt;SessionToken xmlns=&amp;quot;x&amp;quot;&amp;gt;" + xmlToken + "&amp;lt;/SessionToken&amp;gt;",
+			"&amp;lt;SessionToken xmlns=&amp;quot;x&amp;quot;&amp;gt;***&amp;lt;/SessionToken&amp;gt;"},
+		{"XML in a string that Go's JSON escaped", `{"body":"\u003cSessionToken\u003e` + xmlToken + `\u003c/SessionToken\u003e\u003cSecretAccessKey xmlns=\"x\"\u003e` + xmlSecret + `\u003c/SecretAccessKey\u003e"}`,
+			`{"body":"\u003cSessionToken\u003e***\u003c/SessionToken\u003e\u003cSecretAccessKey xmlns=\"x\"\u003e***\u003c/SecretAccessKey\u003e"}`},
+		{"XML escaped in HTML, in CDATA", "&lt;SessionToken&gt;&lt;![CDATA[" + xmlToken + "]]&gt;&lt;/SessionToken&gt;", "&lt;SessionToken&gt;&lt;![CDATA[***]]&gt;&lt;/SessionToken&gt;"},
+		{"S3's SignatureDoesNotMatch", fmt.Sprintf(s3Mismatch, bearerJWT, xmlToken), fmt.Sprintf(s3Mismatch, "***", "***")},
 
 		{"a Bearer header", "Authorization: Bearer " + bearerJWT + "\r\nHost: ssm.us-east-1.amazonaws.com", "Authorization: Bearer ***\r\nHost: ssm.us-east-1.amazonaws.com"},
 		{"a bearer header in lower case", "authorization: bearer " + ssoAccess + "; user-agent: x", "authorization: bearer ***; user-agent: x"},
@@ -93,6 +111,8 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 
 		{"XML without a secret kept", "<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>4c6e3b1a-0d2f-4e5a-9b8c-7d6e5f4a3b2c</RequestId></ErrorResponse>",
 			"<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>4c6e3b1a-0d2f-4e5a-9b8c-7d6e5f4a3b2c</RequestId></ErrorResponse>"},
+		{"XML elements in prose kept", "missing <Credential> is required; <SessionToken>\texpired; <Signature>missing or empty</Signature>",
+			"missing <Credential> is required; <SessionToken>\texpired; <Signature>missing or empty</Signature>"},
 		{"XML elements that hold elements, or nothing, kept", "<Credentials>\n <AccessKeyId>" + xmlKeyID + "</AccessKeyId></Credentials><Signature>\n <SignedInfo/></Signature><SessionToken></SessionToken><Code>SignatureDoesNotMatch</Code>",
 			"<Credentials>\n <AccessKeyId>" + xmlKeyID + "</AccessKeyId></Credentials><Signature>\n <SignedInfo/></Signature><SessionToken></SessionToken><Code>SignatureDoesNotMatch</Code>"},
 		{"Authorization in prose kept", "Authorization header requires 'Credential' parameter. The authorization header is malformed; expecting 'eu-west-1'",
@@ -192,6 +212,10 @@ func FuzzRedactForms(f *testing.F) {
 		"<Credentials><SessionToken>%s</SessionToken></Credentials>",
 		"<SecretAccessKey>\n  %s\n</SecretAccessKey>",
 		"&lt;SessionToken&gt;%s&lt;/SessionToken&gt;",
+		`<sts:SessionToken xmlns:sts="x">%s</sts:SessionToken>`,
+		"<SessionToken><![CDATA[%s]]></SessionToken>",
+		"&amp;lt;SecretAccessKey&amp;gt;%s&amp;lt;/SecretAccessKey&amp;gt;",
+		`{"body":"\u003cSignatureProvided\u003e%s\u003c/SignatureProvided\u003e"}`,
 		"Authorization: Bearer %s\r\nHost: x",
 		"Proxy-Authorization=basic %s, next",
 		`{"Authorization":["Basic %s"]}`,
