@@ -66,13 +66,17 @@ const redactedText = "***"
 //     no backslash escapes (IQoJ\/abc== is one value). With the value's
 //     quote escaped (JSON in a JSON string) the value ends at an escaped
 //     quote that is not the inner text's escape (IQoJ\\/abc== and a\\\"b
-//     are one value). An Authorization header's value is Bearer or Basic,
-//     blanks, and the credentials, which are taken.
-//  2. an Authorization header's name, ':' or '=', '[' if any (Go's %v of
-//     an http.Header: map[Authorization:[Bearer ...]]), and Bearer or
-//     Basic and blanks; the credentials end where a header's parameter or
-//     a query's does (a token may hold ':', unlike 5's values), or at '<'
-//     or '>' (a placeholder such as <token> is kept).
+//     are one value). An Authorization header's value is a scheme and
+//     credentials, which are taken, as in 2.
+//  2. an Authorization header's name, ':' or '=' (or %3A or %3D, escaped
+//     whole), '[' if any (Go's %v of an http.Header: map[Authorization:
+//     [Bearer ...]]), and Bearer or Basic and blanks (or '+' or %20, in a
+//     query), or signature version 2's AWS, blanks, the access key ID
+//     (kept) and ':'; the credentials end where a header's parameter or a
+//     query's does, or at an escape that no token holds, or at '<' or '>'
+//     (a placeholder such as <token> is kept). A token may hold ':',
+//     unlike 5's values. A challenge's parameter (Basic realm="x", which
+//     a WWW-Authenticate header holds) is no credential, here or in 1.
 //  3. XML: the name as an element's start tag, with attributes or none,
 //     '<' and '>' as they are or escaped (&lt; and &gt;, twice, or by Go's
 //     JSON as \u003c and \u003e), as in STS's answers (<SessionToken>,
@@ -255,14 +259,33 @@ var (
 	jsonValue        = regexp.MustCompile(`^(?:[^"'\\\s]|\\\S)+`)
 	jsonEscapedValue = regexp.MustCompile(`^(?:[^"'\\\s]|\\[^"'\\\s]|\\\\(?:\\\S|[^"'\\\s]))+`)
 	// authScheme is an Authorization header's scheme whose credentials
-	// are a secret, and the blanks after it.
-	authScheme = regexp.MustCompile(`(?i)^(?:bearer|basic)[ \t]+`)
-	authForm   = regexp.MustCompile(`(?i)^[ \t]*[:=][ \t]*\[?(?:bearer|basic)[ \t]+([^\s,;&"'\\<>\[\]]+)`)
+	// are a secret, and the blanks after it, escaped or not: Bearer,
+	// Basic, and signature version 2's AWS and the access key ID, which is
+	// kept, and ':'.
+	authScheme = regexp.MustCompile(`(?i)^` + authSchemes)
+	// authForm is form 2: its value is made of the characters of a
+	// token's credentials (RFC 6750's b64token, and ':'), and their
+	// escapes.
+	authForm = regexp.MustCompile(`(?i)^[ \t]*(?::|=|%3a|%3d)(?:[ \t]|%20)*\[?` + authSchemes +
+		`((?:[^\s,;&"'\\<>\[\]%]|\\/|%(?:2[bf]|3[ad]|7e))+)`)
+	// authParam, jsonAuthParam and jsonEscapedAuthParam match, where
+	// credentials would start, a challenge's parameter and its quote (a
+	// WWW-Authenticate header's realm="x"), in forms 2 and 1: it is no
+	// credential.
+	authParam            = regexp.MustCompile(`^[a-z][a-z_-]*=\\?"`)
+	jsonAuthParam        = regexp.MustCompile(`^[a-z][a-z_-]*=\\"`)
+	jsonEscapedAuthParam = regexp.MustCompile(`^[a-z][a-z_-]*=\\\\\\"`)
+
+	// headerForm is form 4.
 	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*\[?([^\s;,"'\\\[\]]+)`)
 	// queryForm is forms 5 and 6: group 1 holds the blanks before '=',
 	// group 2 the '=', group 3 the blanks after it.
 	queryForm = regexp.MustCompile(`(?i)^([ \t]*)(=|%3d)([ \t]*)(` + queryValue + `+)`)
 )
+
+// authSchemes is authScheme's text. The blanks after a scheme are one run
+// of them, or one escaped, since a token may start with '+'.
+const authSchemes = `(?:(?:bearer|basic)(?:[ \t]+|%20|\+)|aws(?:[ \t]+|%20|\+)[a-z0-9]+(?::|%3a))`
 
 // jsonBlank is the white space between JSON's tokens, as an indenting
 // encoder writes it: blanks and line ends, escaped too in JSON in a JSON
@@ -284,7 +307,11 @@ func valuesAfter(text string, start, end int, kind nameKind) [][2]int {
 		}
 	}
 	if kind == authorizationName {
-		return lastGroup(matchAt(authForm, text, end))
+		m := matchAt(authForm, text, end)
+		if m == nil || authParam.MatchString(text[m[2]:]) {
+			return nil
+		}
+		return lastGroup(m)
 	}
 	if v := xmlValue(text, start, end); v != nil {
 		return v
@@ -313,15 +340,15 @@ func jsonValues(text string, end int, kind nameKind) [][2]int {
 	if m == nil {
 		return nil
 	}
-	value, next := jsonValue, jsonNext
+	value, next, param := jsonValue, jsonNext, jsonAuthParam
 	if m[5] > m[4] {
-		value, next = jsonEscapedValue, jsonEscapedNext
+		value, next, param = jsonEscapedValue, jsonEscapedNext, jsonEscapedAuthParam
 	}
 	var values [][2]int
 	for i := m[1]; ; {
 		if kind == authorizationName {
 			s := matchAt(authScheme, text, i)
-			if s == nil {
+			if s == nil || param.MatchString(text[s[1]:]) {
 				return values
 			}
 			i = s[1]

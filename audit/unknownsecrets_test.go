@@ -79,6 +79,12 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 		{"a Bearer header whose token holds ':'", "Authorization: Bearer aoaAAAAAGexample0123:MGUCMQDexample+sig/0123==, Host: x", "Authorization: Bearer ***, Host: x"},
 		{"a Bearer header in a query", "?Authorization=Bearer " + bearerJWT + "&next=1", "?Authorization=Bearer ***&next=1"},
 		{"a Basic proxy header", "Proxy-Authorization: Basic dXNlcjpwYXNzd29yZA==", "Proxy-Authorization: Basic ***"},
+		{"a Bearer header in a query, escaped", "?Authorization=Bearer%20" + bearerJWT + "&next=1", "?Authorization=Bearer%20***&next=1"},
+		{"a Bearer header in a form body", "authorization=Bearer+" + ssoAccess + "&next=1", "authorization=Bearer+***&next=1"},
+		{"a header line escaped whole", "Authorization%3A%20Bearer%20" + bearerJWT + "%0D%0AHost%3A%20x", "Authorization%3A%20Bearer%20***%0D%0AHost%3A%20x"},
+		{"a signature version 2 header", "Authorization: AWS " + xmlKeyID + ":frJIUN8DYpKDtOLCwo//yllqDzg=\r\nDate: x", "Authorization: AWS " + xmlKeyID + ":***\r\nDate: x"},
+		{"a signature version 2 header in JSON", `{"Authorization":["AWS ` + xmlKeyID + `:frJIUN8DYpKDtOLCwo\/\/yllqDzg="]}`, `{"Authorization":["AWS ` + xmlKeyID + `:***"]}`},
+		{"Basic credentials in JSON", `{"Authorization":"Basic dXNlcjpwYXNzd29yZA=="}`, `{"Authorization":"Basic ***"}`},
 		{"a Bearer header in JSON", `{"Authorization":"Bearer ` + bearerJWT + `","Host":"x"}`, `{"Authorization":"Bearer ***","Host":"x"}`},
 		{"a Bearer header in JSON with an escaped slash", `{"authorization": "bearer abc\/def-ghi.jkl"}`, `{"authorization": "bearer ***"}`},
 		{"a Bearer header in JSON in a JSON string", `{"message":"{\"Authorization\": \"Bearer ` + bearerJWT + `\"}"}`, `{"message":"{\"Authorization\": \"Bearer ***\"}"}`},
@@ -119,6 +125,10 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 			"Authorization header requires 'Credential' parameter. The authorization header is malformed; expecting 'eu-west-1'"},
 		{"a Bearer challenge and a Bearer without a value kept", `WWW-Authenticate: Bearer realm="sso"; want Authorization: Bearer <token>, not Authorization: Bearer`,
 			`WWW-Authenticate: Bearer realm="sso"; want Authorization: Bearer <token>, not Authorization: Bearer`},
+		{"a challenge's parameters kept", `Authorization: Basic realm="sso", charset="UTF-8"; {"Authorization":"Bearer error=\"invalid_token\""}`,
+			`Authorization: Basic realm="sso", charset="UTF-8"; {"Authorization":"Bearer error=\"invalid_token\""}`},
+		{"a signature version 4 header's scheme kept", "Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied",
+			"Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied"},
 		{"a token type kept", `{"tokenType":"Bearer","expiresIn":28800}`, `{"tokenType":"Bearer","expiresIn":28800}`},
 	}
 	var none *audit.Secrets
@@ -199,7 +209,7 @@ var tokenShaped = regexp.MustCompile(`^[\w+/=.~-]{16,}$`)
 // credentials, is replaced whole by "***", and nothing else is changed,
 // whatever the run knew.
 func FuzzRedactForms(f *testing.F) {
-	for _, v := range []string{xmlToken, xmlSecret, bearerJWT, ssoAccess, "abcdefghijklmnop", "================", "Signature=abcdefghijklmnop"} {
+	for _, v := range []string{xmlToken, xmlSecret, bearerJWT, ssoAccess, "abcdefghijklmnop", "================", "Signature=abcdefghijklmnop", "+000000000000000"} {
 		f.Add(v)
 	}
 	forms := []string{
@@ -218,6 +228,9 @@ func FuzzRedactForms(f *testing.F) {
 		`{"body":"\u003cSignatureProvided\u003e%s\u003c/SignatureProvided\u003e"}`,
 		"Authorization: Bearer %s\r\nHost: x",
 		"Proxy-Authorization=basic %s, next",
+		"?authorization=Bearer%20%s&next=1",
+		"Authorization=Bearer+%s&next=1",
+		"Authorization: AWS AKIDEXAMPLE:%s\r\nHost: x",
 		`{"Authorization":["Basic %s"]}`,
 		"{\n  \"Authorization\": [\n    \"Basic ***\",\n    \"Bearer %s\"\n  ]\n}",
 		`{"X-Amz-Security-Token":["***", "%s"]}`,
