@@ -89,24 +89,25 @@ const redactedText = "***"
 //  4. a header line: a header's name that holds X-Amz-, ':' and '[' if
 //     any (a header line, a canonical request, Go's %v of an http.Header);
 //     the value ends where a header does.
-//  5. the name and '=', or '%3D' escaped (an Authorization header's
-//     parameter, a query, a query escaped whole); the value starts right
-//     after it and ends where a header's or a query's parameter does, or
-//     at an escaped '&' (see queryValue).
-//  6. the name, blanks, '=' and blanks (key = value, as in a credentials
-//     file); the value, as in 5, is taken only when it is a token's
-//     length, minSecret characters or more (an escape counts as one), as
-//     AWS's keys, tokens and signatures are, and no word of prose is:
-//     "Credential = missing" keeps its next word, as "Credential= missing"
-//     does.
+//  5. the name and '=' (or '%3D', escaped: an Authorization header's
+//     parameter, a query, a query escaped whole, a variable), or ':' (Go's
+//     %+v of a struct, {SecretAccessKey:... SessionToken:...}, and %v of a
+//     map, map[X-Amz-Signature:[...]]); the value starts right after it,
+//     in quotes or not (AWS_SESSION_TOKEN="..."), and ends where a
+//     header's or a query's parameter does, or at an escaped '&' (see
+//     queryValue).
+//  6. the same with blanks after '=' or ':' (a credentials file's "key =
+//     value", YAML's "key: value"); the value is taken only when it may
+//     be a token (see isToken), which no word of prose is: "Credential =
+//     missing", "IncompleteSignature: Credential should be scoped" and
+//     "Signature = SignatureDoesNotMatchException raised" keep their words.
 //
 // A value also ends at a blank: no value that signs holds one, and text
 // that is not what it seems (an unclosed quote) is not eaten to its end.
 // A name without a value (prose, 'Signature' parameter), a name that only
 // starts so (SignatureDoesNotMatch, SignatureVersion, X-Amz-SignedHeaders)
-// and an empty value are not taken; nor a bare name and ':' (invalid
-// Signature: want hex), which prose uses too, nor an XML element that
-// holds elements (<Credentials>, XML-DSig's <Signature>). An access key ID
+// and an empty value are not taken, nor an XML element that holds
+// elements (<Credentials>, XML-DSig's <Signature>). An access key ID
 // (<AccessKeyId>, AWSAccessKeyId=) is no secret here: ordinary errors name
 // key IDs; the run's own are redacted as Secrets.
 //
@@ -276,11 +277,12 @@ var (
 	jsonAuthParam        = regexp.MustCompile(`^[a-z][a-z_-]*=\\"`)
 	jsonEscapedAuthParam = regexp.MustCompile(`^[a-z][a-z_-]*=\\\\\\"`)
 
-	// headerForm is form 4.
+	// headerForm is form 4's separator and value.
 	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*\[?([^\s;,"'\\\[\]]+)`)
-	// queryForm is forms 5 and 6: group 1 holds the blanks before '=',
-	// group 2 the '=', group 3 the blanks after it.
-	queryForm = regexp.MustCompile(`(?i)^([ \t]*)(=|%3d)([ \t]*)(` + queryValue + `+)`)
+	// queryForm and colonForm are forms 5 and 6: group 1 holds the blanks
+	// after '=' or ':', group 2 the opening quote, if any.
+	queryForm = regexp.MustCompile(`(?i)^[ \t]*(?:=|%3d)([ \t]*)(\\?["'])?(` + queryValue + `+)`)
+	colonForm = regexp.MustCompile(`(?i)^[ \t]*:([ \t]*)\[?(\\?["'])?(` + queryValue + `+)`)
 )
 
 // authSchemes is authScheme's text. The blanks after a scheme are one run
@@ -295,7 +297,9 @@ const jsonBlank = `(?:\s|\\[nrt])*`
 // queryValue is one character of a value in a query or a header's
 // parameter, or one escape that is not of '%' or '&', or a '/' that JSON
 // escaped as '\/': a value quoted in JSON does not end at its first '/'.
-const queryValue = `(?:[^%\s&;,:"'<>\\]|\\/|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))`
+// Brackets, braces and parentheses, which no token holds, end it: Go's
+// %v and %+v, and other printers, close their values with them.
+const queryValue = `(?:[^%\s&;,:"'<>\\()\[\]{}]|\\/|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))`
 
 // valuesAfter returns the bounds of the values of kind that follow the
 // name text[start:end], in the first of redactSigning's forms that the
@@ -322,15 +326,13 @@ func valuesAfter(text string, start, end int, kind nameKind) [][2]int {
 		}
 	}
 	m := matchAt(queryForm, text, end)
-	switch {
-	case m == nil:
-		return nil
-	case m[7] == m[6]: // no blank after '='
-		return lastGroup(m)
-	case m[3] > m[2] && text[m[4]] == '=' && tokenLength(text[m[8]:m[9]]):
-		return lastGroup(m)
+	if m == nil {
+		m = matchAt(colonForm, text, end)
 	}
-	return nil
+	if m == nil || m[3] > m[2] && !isToken(text[m[len(m)-2]:m[len(m)-1]]) {
+		return nil
+	}
+	return lastGroup(m)
 }
 
 // jsonValues returns the bounds of form 1's values after a name's end:
@@ -476,10 +478,13 @@ func isWord(value string) bool {
 // word is what isWord reports.
 var word = regexp.MustCompile(`^(?:[a-z]+|[A-Z]+|[A-Za-z][a-z]*(?:[A-Z][a-z]+)*|[A-Za-z]+(?:Exception|Error))$`)
 
-// tokenLength reports whether value, as queryValue reads it, is as long
-// as a token: minSecret characters or more, an escape counting as one.
-func tokenLength(value string) bool {
-	return utf8.RuneCountInString(value)-2*strings.Count(value, "%")-strings.Count(value, `\`) >= minSecret
+// isToken reports whether value, as queryValue reads it, may be a token:
+// minSecret characters or more, an escape counting as one; no word (see
+// isWord); and '=' only at its end, as base64's padding: a name and '='
+// (IncompleteSignature: Signature=...) are read on their own.
+func isToken(value string) bool {
+	return utf8.RuneCountInString(value)-2*strings.Count(value, "%")-strings.Count(value, `\`) >= minSecret &&
+		!isWord(value) && !strings.Contains(strings.TrimRight(value, "="), "=")
 }
 
 // matchAt returns the bounds of re's match at text[i:], and of its groups,

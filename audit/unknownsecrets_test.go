@@ -3,6 +3,7 @@ package audit_test
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,17 +145,19 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 	}
 }
 
-// TestSecretsRedactSpacedValue: with blanks around '=' (a credentials
-// file's "key = value"), a value is taken only when it looks like a token,
-// 16 characters or more up to its end, as AWS's keys, tokens and
-// signatures are: prose that names a credential, a signature or a token
-// and then '=' keeps its words.
+// TestSecretsRedactSpacedValue: with a blank after '=' or ':' (a
+// credentials file's "key = value", YAML's "key: value"), a value is taken
+// only when it looks like a token, 16 characters or more up to its end, as
+// AWS's keys, tokens and signatures are, and not a word of letters only
+// (an error's name): prose that names a credential, a signature or a token
+// and then '=' or ':' keeps its words. Right after '=' or ':' (a query,
+// Go's %+v of a struct) a value is taken whatever it is; in quotes too.
 func TestSecretsRedactSpacedValue(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"prose kept", "Credential = missing for the request", "Credential = missing for the request"},
 		{"prose in capitals kept", "SIGNATURE = NONE, SessionToken = expired; renew it", "SIGNATURE = NONE, SessionToken = expired; renew it"},
-		{"a value of 15 characters kept", "X-Amz-Security-Token = abcdefghijklmno next", "X-Amz-Security-Token = abcdefghijklmno next"},
-		{"a value of 16 characters taken", "X-Amz-Security-Token = abcdefghijklmnop next", "X-Amz-Security-Token = *** next"},
+		{"a value of 15 characters kept", "X-Amz-Security-Token = abcdefghijklmn0 next", "X-Amz-Security-Token = abcdefghijklmn0 next"},
+		{"a value of 16 characters taken", "X-Amz-Security-Token = abcdefghijklmno0 next", "X-Amz-Security-Token = *** next"},
 		{"a credentials file", "[p]\r\naws_access_key_id = " + xmlKeyID + "\r\naws_secret_access_key = " + xmlSecret + "\r\naws_session_token = " + xmlToken + "\r\n",
 			"[p]\r\naws_access_key_id = " + xmlKeyID + "\r\naws_secret_access_key = ***\r\naws_session_token = ***\r\n"},
 		{"a JWT taken whole", "aws_session_token = " + bearerJWT + " next", "aws_session_token = *** next"},
@@ -165,6 +168,27 @@ func TestSecretsRedactSpacedValue(t *testing.T) {
 		// and counts as one character.
 		{"a value with JSON-escaped slashes", `aws_secret_access_key = wJalrXUtnFEMI\/K7MDENG\/bPxRfiCYEXAMPLEKEY next`, "aws_secret_access_key = *** next"},
 		{"JSON-escaped slashes counted as one character", `Signature = abcdefghijk\/\/\/ next`, `Signature = abcdefghijk\/\/\/ next`},
+
+		{"a blank after '=' only", "aws_session_token= " + xmlToken + "\naws_secret_access_key=\t" + xmlSecret, "aws_session_token= ***\naws_secret_access_key=\t***"},
+		{"values in quotes", `AWS_SESSION_TOKEN="` + xmlToken + `"; export AWS_SECRET_ACCESS_KEY='` + xmlSecret + `'; aws_session_token = "` + xmlToken + `"`,
+			`AWS_SESSION_TOKEN="***"; export AWS_SECRET_ACCESS_KEY='***'; aws_session_token = "***"`},
+		{"YAML", "credentials:\n  aws_session_token: " + xmlToken + "\n  aws_secret_access_key: '" + xmlSecret + "'\n  x-amz-security-token: \"" + xmlToken + "\"\n",
+			"credentials:\n  aws_session_token: ***\n  aws_secret_access_key: '***'\n  x-amz-security-token: \"***\"\n"},
+		{"Go's %+v of aws.Credentials", "{AccessKeyID:" + xmlKeyID + " SecretAccessKey:" + xmlSecret + " SessionToken:" + xmlToken + " Source:StaticCredentials CanExpire:false}",
+			"{AccessKeyID:" + xmlKeyID + " SecretAccessKey:*** SessionToken:*** Source:StaticCredentials CanExpire:false}"},
+		{"Go's %+v of aws.Credentials, short and empty", "{AccessKeyID:AKIDEXAMPLE SecretAccessKey:xyz SessionToken: Source:x}",
+			"{AccessKeyID:AKIDEXAMPLE SecretAccessKey:*** SessionToken: Source:x}"},
+		{"Go's %v of url.Values", "map[X-Amz-Credential:[" + xmlKeyID + "/20261201/us-east-1/s3/aws4_request] X-Amz-Signature:[abc]]",
+			"map[X-Amz-Credential:[***] X-Amz-Signature:[***]]"},
+		{"a word of letters only in mixed case taken", "aws_secret_access_key = wJalrXUtnFEMIKMDENGbPxRfiCYEXAMPLEKEY", "aws_secret_access_key = ***"},
+
+		{"an error's name kept", "Signature = SignatureDoesNotMatchException raised; Credential = InvalidClientTokenIdError; SessionToken = EXPIREDTOKENEXCEPTION",
+			"Signature = SignatureDoesNotMatchException raised; Credential = InvalidClientTokenIdError; SessionToken = EXPIREDTOKENEXCEPTION"},
+		{"a word after ':' kept", "IncompleteSignature: Credential should be scoped; invalid SessionToken: AuthorizationHeaderMalformed; Signature: mismatched",
+			"IncompleteSignature: Credential should be scoped; invalid SessionToken: AuthorizationHeaderMalformed; Signature: mismatched"},
+		{"a name and '=' after blanks read on their own", "IncompleteSignature: Signature=abc; Credential = X-Amz-Signature=" + bearerJWT,
+			"IncompleteSignature: Signature=***; Credential = X-Amz-Signature=***"},
+		{"a word in quotes kept", `Credential = "missing"; SessionToken: 'SessionTokenRequiredException'`, `Credential = "missing"; SessionToken: 'SessionTokenRequiredException'`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,6 +218,20 @@ func TestSecretsRedactKeepsErrors(t *testing.T) {
 		"ThrottlingException: Rate exceeded",
 		"ValidationException: 1 validation error detected: Value 'i-1' at 'instanceId' failed to satisfy constraint: Member must satisfy regular expression pattern: (^i-(\\w{8}|\\w{17})$)|(^mi-\\w{17}$)",
 		"<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>4C6E3B1A0D2F4E5A</RequestId><HostId>aGVsbG8gd29ybGQgaGVsbG8gd29ybGQ=</HostId></Error>",
+		"IncompleteSignature: Credential should be scoped to a valid region. ",
+		"InvalidSignatureException: Credential should be scoped to correct service: 'ssm'. ",
+		"SignatureDoesNotMatch: Signature expired: 20261201T120000Z is now earlier than 20261201T121500Z (20261201T122000Z - 15 min.)",
+		"AuthorizationHeaderMalformed: The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+		"MissingAuthenticationTokenException: Missing Authentication Token",
+		"ExpiredTokenException: Token expired: current date/time 1796130000 must be before the expiration date/time 1796126400",
+		"InvalidIdentityToken: Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements",
+		"AccessDenied: User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: sts:GetSessionToken on resource: arn:aws:iam::123456789012:user/auditor",
+		"ValidationError: 1 validation error detected: Value null at 'sessionToken' failed to satisfy constraint: Member must not be null",
+		"AuthorizationPendingException: Authorization is still pending",
+		`{"error":"authorization_pending","error_description":"Authorization is still pending"}`,
+		`{"error":"invalid_grant","error_description":"Invalid refresh token provided"}`,
+		"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>",
+		"<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided. Check your key and signing method.</Message></Error>",
 	} {
 		if got := new(audit.Secrets).Redact(msg); got != msg {
 			t.Errorf("Redact(%q)\n = %q, want it unchanged", msg, got)
@@ -205,6 +243,13 @@ func TestSecretsRedactKeepsErrors(t *testing.T) {
 // the characters of AWS's keys, tokens and signatures, and of JWTs.
 var tokenShaped = regexp.MustCompile(`^[\w+/=.~-]{16,}$`)
 
+// lettersOnly matches a value that may be a word, and padded one whose '='
+// are its end's, as base64's padding.
+var (
+	lettersOnly = regexp.MustCompile(`^[A-Za-z]+$`)
+	padded      = regexp.MustCompile(`^[^=]*=*$`)
+)
+
 // FuzzRedactForms: a value shaped as a token, in each form that carries
 // credentials, is replaced whole by "***", and nothing else is changed,
 // whatever the run knew.
@@ -212,10 +257,23 @@ func FuzzRedactForms(f *testing.F) {
 	for _, v := range []string{xmlToken, xmlSecret, bearerJWT, ssoAccess, "abcdefghijklmnop", "================", "Signature=abcdefghijklmnop", "+000000000000000"} {
 		f.Add(v)
 	}
-	forms := []string{
-		"?X-Amz-Security-Token=%s&next=1",
+	// After a blank, a word of letters only is prose, and a value with '='
+	// before its end a name and its value (see
+	// TestSecretsRedactSpacedValue).
+	spaced := []string{
 		"aws_session_token = %s\n",
 		"aws_secret_access_key\t=\t%s",
+		"aws_session_token= %s",
+		`aws_session_token = "%s"`,
+		"aws_session_token: %s\n",
+		"aws_secret_access_key: '%s'\n",
+	}
+	forms := []string{
+		"?X-Amz-Security-Token=%s&next=1",
+		`AWS_SESSION_TOKEN="%s"`,
+		"export AWS_SECRET_ACCESS_KEY='%s'",
+		"{AccessKeyID:AKIDEXAMPLE SecretAccessKey:%s SessionToken: Source:x}",
+		"map[X-Amz-Signature:[%s]]",
 		`{"SessionToken": "%s", "next": 1}`,
 		`{"message":"{\"SecretAccessKey\":\"%s\"}"}`,
 		"X-Amz-Security-Token: %s; next",
@@ -245,7 +303,11 @@ func FuzzRedactForms(f *testing.F) {
 		if !tokenShaped.MatchString(v) {
 			t.Skip("not shaped as a token")
 		}
-		for _, form := range forms {
+		all := forms
+		if !lettersOnly.MatchString(v) && padded.MatchString(v) {
+			all = slices.Concat(forms, spaced)
+		}
+		for _, form := range all {
 			in, want := strings.Replace(form, "%s", v, 1), strings.Replace(form, "%s", "***", 1)
 			if got := new(audit.Secrets).Redact(in); got != want {
 				t.Errorf("Redact(%q)\n = %q,\nwant %q", in, got, want)
