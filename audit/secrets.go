@@ -190,43 +190,58 @@ const (
 // signingNames are the ends of the names whose value signs a request or
 // carries credentials, word by word: X-Amz-Signature, Credential,
 // X-Amz-Security-Token, AWS_SESSION_TOKEN, SecretAccessKey, S3's
-// SignatureProvided, and IAM Identity Center's accessToken, refreshToken
-// and clientSecret, OAuth's refresh_token. Each holds one of
-// signingWords, which redactSigning looks for first.
+// SignatureProvided, IAM Identity Center's accessToken, refreshToken,
+// clientSecret, idToken, deviceCode and codeVerifier, OAuth's
+// refresh_token. Each holds one of signingWords, which redactSigning
+// looks for first.
 var signingNames = [][]string{
 	{"signature"}, {"signature", "provided"}, {"credential"}, {"security", "token"}, {"session", "token"},
 	{"secret", "access", "key"}, {"access", "token"}, {"refresh", "token"}, {"client", "secret"},
+	{"id", "token"}, {"device", "code"}, {"code", "verifier"},
 }
 
 // kindOf returns what name is: a signing name when it ends in one of
 // signingNames, in any case, with or without one '-' or '_' between two
 // words; an Authorization header's (Proxy-Authorization too) when it ends
-// in authorization.
+// in authorization. An ID token's name starts a word: idToken, IdToken,
+// oidc_id_token, oidcIdToken, not InvalidToken.
 func kindOf(name string) nameKind {
-	if endsInWords(name, []string{"authorization"}) {
+	if _, ok := trimWords(name, []string{"authorization"}); ok {
 		return authorizationName
 	}
 	for _, words := range signingNames {
-		if endsInWords(name, words) {
+		before, ok := trimWords(name, words)
+		if ok && (words[0] != "id" || startsWord(before, name[len(before)])) {
 			return signingName
 		}
 	}
 	return plainName
 }
 
-// endsInWords reports whether name ends in words, lower case ASCII, in any
-// case, with or without one '-' or '_' between two of them.
-func endsInWords(name string, words []string) bool {
+// trimWords returns name without words, lower case ASCII, at its end, and
+// whether they were there, in any case, with or without one '-' or '_'
+// between two of them.
+func trimWords(name string, words []string) (string, bool) {
 	for i := len(words) - 1; i >= 0; i-- {
 		var ok bool
 		if name, ok = trimFoldSuffix(name, words[i]); !ok {
-			return false
+			return name, false
 		}
 		if i > 0 && (strings.HasSuffix(name, "-") || strings.HasSuffix(name, "_")) {
 			name = name[:len(name)-1]
 		}
 	}
-	return true
+	return name, true
+}
+
+// startsWord reports whether a word whose first letter is first starts
+// after before: at a name's start, after '-' or '_', or in CamelCase.
+func startsWord(before string, first byte) bool {
+	if before == "" {
+		return true
+	}
+	last := before[len(before)-1]
+	return last == '-' || last == '_' || 'A' <= first && first <= 'Z' && ('a' <= last && last <= 'z' || '0' <= last && last <= '9')
 }
 
 // trimFoldSuffix returns s without word, lower case ASCII, at its end, and
@@ -510,7 +525,7 @@ func lastGroup(m []int) [][2]int {
 // signingWords are words that every signing name and Authorization holds:
 // a text that holds none of them, in any case, holds no value that
 // redactSigning takes.
-var signingWords = []string{"signature", "credential", "token", "secret", "authorization"}
+var signingWords = []string{"signature", "credential", "token", "secret", "authorization", "device", "verifier"}
 
 // mayHoldSigning reports whether text holds one of signingWords in any
 // case, which costs little beside looking for names, and most texts (an

@@ -16,6 +16,11 @@ func FuzzRedactSigning(f *testing.F) {
 		"Proxy-Authorization: Basic dXNlcjpwYXNz; authorization=bearer eyJ.eyJ.c2ln",
 		`{"Authorization":["Bearer eyJ"],"accessToken":"aoa","refreshToken":"Atzr|IwE"}`,
 		"\u017fignature=abc X-Amz-Security-To\u212aen=abc",
+		`{"idToken":"eyJ","deviceCode":"x"} code_verifier=abc InvalidToken:x oidcIdToken=y`,
+		"aws_session_token: IQoJ\n{SessionToken:abc Source:x} AWS_SECRET_ACCESS_KEY='wJal' Signature = SignatureDoesNotMatchException",
+		"map[Authorization:[Bearer x] X-Amz-Security-Token:[y]] {\n \"Authorization\": [\n  \"Basic a\",\n  \"Bearer b\"\n ]}",
+		`<SessionToken xmlns="x"><![CDATA[IQoJ]]></SessionToken>&amp;lt;SessionToken&amp;gt;a \u003cSignatureProvided\u003eb`,
+		"Authorization%3A%20Bearer%20x Authorization: Basic realm=\"x\" Authorization: AWS AKID:sig=",
 		"InvalidInstanceId: Instances [[i-0123456789abcdef0]] not in a valid state for account 123456789012",
 	} {
 		f.Add(seed)

@@ -113,6 +113,10 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 		{"an accessToken alone in a JSON string", `{"message":"{\"accessToken\": \"` + ssoAccess + `\"}"}`, `{"message":"{\"accessToken\": \"***\"}"}`},
 		{"OAuth's names in a form body", "grant_type=refresh_token&client_id=" + ssoClientID + "&client_secret=" + ssoSecret + "&refresh_token=" + ssoRefresh + "&access_token=" + ssoAccess,
 			"grant_type=refresh_token&client_id=" + ssoClientID + "&client_secret=***&refresh_token=***&access_token=***"},
+		{"OIDC's answers and requests", `{"idToken":"` + bearerJWT + `","deviceCode":"` + ssoRefresh + `"} {"IdToken": "` + bearerJWT + `", "codeVerifier": "` + ssoSecret + `"}`,
+			`{"idToken":"***","deviceCode":"***"} {"IdToken": "***", "codeVerifier": "***"}`},
+		{"OAuth's id_token, device_code and code_verifier", "grant_type=x&device_code=" + ssoRefresh + "&code_verifier=" + ssoSecret + "&id_token=" + bearerJWT + "&oidc_id_token=" + bearerJWT,
+			"grant_type=x&device_code=***&code_verifier=***&id_token=***&oidc_id_token=***"},
 		{"GetRoleCredentials' answer", `{"roleCredentials":{"accessKeyId":"` + xmlKeyID + `","secretAccessKey":"` + xmlSecret + `","sessionToken":"` + xmlToken + `","expiration":1796130000000}}`,
 			`{"roleCredentials":{"accessKeyId":"` + xmlKeyID + `","secretAccessKey":"***","sessionToken":"***","expiration":1796130000000}}`},
 
@@ -130,6 +134,8 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 			`Authorization: Basic realm="sso", charset="UTF-8"; {"Authorization":"Bearer error=\"invalid_token\""}`},
 		{"a signature version 4 header's scheme kept", "Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied",
 			"Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied"},
+		{"names that end in IdToken's letters kept", `InvalidToken: token=abc is malformed; ValidToken:false; {"invalidToken":"x"}`,
+			`InvalidToken: token=abc is malformed; ValidToken:false; {"invalidToken":"x"}`},
 		{"a token type kept", `{"tokenType":"Bearer","expiresIn":28800}`, `{"tokenType":"Bearer","expiresIn":28800}`},
 	}
 	var none *audit.Secrets
@@ -297,6 +303,9 @@ func FuzzRedactForms(f *testing.F) {
 		`{"message":"{\"authorization\": \"Bearer %s\"}"}`,
 		`{"accessToken":"%s","expiresAt":"2026-12-01T13:00:00Z"}`,
 		`{"message":"{\"clientSecret\": \"%s\"}"}`,
+		`{"idToken":"%s"}`,
+		`{"deviceCode": "%s", "userCode": "ABCD-EFGH"}`,
+		"code_verifier=%s&grant_type=authorization_code",
 		"grant_type=refresh_token&refresh_token=%s",
 	}
 	f.Fuzz(func(t *testing.T, v string) {
