@@ -293,7 +293,7 @@ var (
 	jsonEscapedAuthParam = regexp.MustCompile(`^[a-z][a-z_-]*=\\\\\\"`)
 
 	// headerForm is form 4's separator and value.
-	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*\[?([^\s;,"'\\\[\]]+)`)
+	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*\[?((?:[^\s;,"'\\\[\]]|\\/)+)`)
 	// queryForm and colonForm are forms 5 and 6: group 1 holds the blanks
 	// after '=' or ':', group 2 the opening quote, if any.
 	queryForm = regexp.MustCompile(`(?i)^[ \t]*(?:=|%3d)([ \t]*)(\\?["'])?(` + queryValue + `+)`)
@@ -495,12 +495,16 @@ var word = regexp.MustCompile(`^(?:[a-z]+|[A-Z]+|[A-Za-z][a-z]*(?:[A-Z][a-z]+)*|
 
 // isToken reports whether value, as queryValue reads it, may be a token:
 // minSecret characters or more, an escape counting as one; no word (see
-// isWord); and '=' only at its end, as base64's padding: a name and '='
-// (IncompleteSignature: Signature=...) are read on their own.
+// isWord); and '=', escaped or not, only at its end, as base64's padding:
+// a name and '=' (IncompleteSignature: Signature=...) are read on their
+// own.
 func isToken(value string) bool {
 	return utf8.RuneCountInString(value)-2*strings.Count(value, "%")-strings.Count(value, `\`) >= minSecret &&
-		!isWord(value) && !strings.Contains(strings.TrimRight(value, "="), "=")
+		!isWord(value) && !strings.Contains(strings.TrimRight(escapedEquals.Replace(value), "="), "=")
 }
+
+// escapedEquals writes '=' for its escapes.
+var escapedEquals = strings.NewReplacer("%3D", "=", "%3d", "=")
 
 // matchAt returns the bounds of re's match at text[i:], and of its groups,
 // as offsets in text, or nil when it matches none there. re is anchored.

@@ -21,6 +21,7 @@ func FuzzRedactSigning(f *testing.F) {
 		"map[Authorization:[Bearer x] X-Amz-Security-Token:[y]] {\n \"Authorization\": [\n  \"Basic a\",\n  \"Bearer b\"\n ]}",
 		`<SessionToken xmlns="x"><![CDATA[IQoJ]]></SessionToken>&amp;lt;SessionToken&amp;gt;a \u003cSignatureProvided\u003eb`,
 		"Authorization%3A%20Bearer%20x Authorization: Basic realm=\"x\" Authorization: AWS AKID:sig=",
+		"X-Amz-SecretAccessKey:\\/Bearer%20InvalidToken%2F&_{<![CDATA[ realm%3DSecretAccessKey: _0123456789abcdeftokenSecretAccessKey%3DIQoJ/abc+def==",
 		"InvalidInstanceId: Instances [[i-0123456789abcdef0]] not in a valid state for account 123456789012",
 	} {
 		f.Add(seed)

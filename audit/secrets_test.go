@@ -117,6 +117,8 @@ func TestSecretsRedactSigning(t *testing.T) {
 			"?AWSAccessKeyId=" + keyID + "&Expires=1748779200&Signature=***&versionId=3"},
 		{"a header line", "X-Amz-Date: 20261201T120000Z; X-Amz-Security-Token: " + token + "; User-Agent: aws-sdk-go-v2",
 			"X-Amz-Date: 20261201T120000Z; X-Amz-Security-Token: ***; User-Agent: aws-sdk-go-v2"},
+		{"a header line with JSON-escaped slashes", `{"message":"X-Amz-Security-Token: IQoJ+abc\/def\/ghi==; X-Amz-Date: 20261201T120000Z"}`,
+			`{"message":"X-Amz-Security-Token: ***; X-Amz-Date: 20261201T120000Z"}`},
 		{"a canonical request", "host:ssm.us-east-1.amazonaws.com\nx-amz-date:20261201T120000Z\nx-amz-security-token:" + token + "\n\nhost;x-amz-date;x-amz-security-token",
 			"host:ssm.us-east-1.amazonaws.com\nx-amz-date:20261201T120000Z\nx-amz-security-token:***\n\nhost;x-amz-date;x-amz-security-token"},
 		{"JSON", `{"Signature": "` + sig + `", "signature":"` + sig + `", "Code": "SignatureDoesNotMatch"}`,

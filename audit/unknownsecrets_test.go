@@ -194,6 +194,8 @@ func TestSecretsRedactSpacedValue(t *testing.T) {
 			"IncompleteSignature: Credential should be scoped; invalid SessionToken: AuthorizationHeaderMalformed; Signature: mismatched"},
 		{"a name and '=' after blanks read on their own", "IncompleteSignature: Signature=abc; Credential = X-Amz-Signature=" + bearerJWT,
 			"IncompleteSignature: Signature=***; Credential = X-Amz-Signature=***"},
+		{"a name and escaped '=' after blanks read on their own", "Signature = X-Amz-Signature%3D" + bearerJWT + "%26X-Amz-Date%3D20261201",
+			"Signature = X-Amz-Signature%3D***%26X-Amz-Date%3D20261201"},
 		{"a word in quotes kept", `Credential = "missing"; SessionToken: 'SessionTokenRequiredException'`, `Credential = "missing"; SessionToken: 'SessionTokenRequiredException'`},
 	}
 	for _, tt := range tests {
