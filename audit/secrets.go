@@ -73,19 +73,21 @@ const redactedText = "***"
 //     [Bearer ...]]), and Bearer or Basic and blanks (or '+' or %20, in a
 //     query), or signature version 2's AWS, blanks, the access key ID
 //     (kept) and ':'; the credentials end where a header's parameter or a
-//     query's does, or at an escape that no token holds, or at '<' or '>'
-//     (a placeholder such as <token> is kept). A token may hold ':',
-//     unlike 5's values. A challenge's parameter (Basic realm="x", which
-//     a WWW-Authenticate header holds) is no credential, here or in 1.
+//     query's does, or at an escape of a blank or of what ends them, or
+//     at '<' or '>' (a placeholder such as <token> is kept). A token may
+//     hold ':', unlike 5's values. A challenge's parameter (Basic
+//     realm="x", which a WWW-Authenticate header holds) is no credential,
+//     here or in 1.
 //  3. XML: the name as an element's start tag, with attributes or none,
 //     '<' and '>' as they are or escaped (&lt; and &gt;, twice, or by Go's
 //     JSON as \u003c and \u003e), as in STS's answers (<SessionToken>,
 //     <SecretAccessKey>) and S3's refusals (<SignatureProvided>); the
 //     value starts right after '>', or in CDATA, or on the next line,
-//     indented, and ends at a tag, or at an '&' that starts no character
-//     reference (an escaped tag). A word that blanks and more words
-//     follow is prose: "<Signature>missing or empty</Signature>" (see
-//     xmlEscape).
+//     indented, or after blanks on the same line when it may be a token
+//     (see isToken), and ends at a tag, or at an '&' that starts no
+//     character reference (an escaped tag). A word that blanks and more
+//     words follow is prose: "<Signature>missing or empty</Signature>"
+//     (see xmlEscape).
 //  4. a header line: a header's name that holds X-Amz-, ':' and '[' if
 //     any (a header line, a canonical request, Go's %v of an http.Header);
 //     the value ends where a header does.
@@ -104,6 +106,8 @@ const redactedText = "***"
 //
 // A value also ends at a blank: no value that signs holds one, and text
 // that is not what it seems (an unclosed quote) is not eaten to its end.
+// Brackets, braces and parentheses are part of a value, but not those at
+// its end that close what came before it (see trimClosers).
 // A name without a value (prose, 'Signature' parameter), a name that only
 // starts so (SignatureDoesNotMatch, SignatureVersion, X-Amz-SignedHeaders)
 // and an empty value are not taken, nor an XML element that holds
@@ -280,10 +284,10 @@ var (
 	// kept, and ':'.
 	authScheme = regexp.MustCompile(`(?i)^` + authSchemes)
 	// authForm is form 2: its value is made of the characters of a
-	// token's credentials (RFC 6750's b64token, and ':'), and their
-	// escapes.
+	// token's credentials (RFC 6750's b64token, ':', and others that a
+	// token may hold), and escapes (see authEscape).
 	authForm = regexp.MustCompile(`(?i)^[ \t]*(?::|=|%3a|%3d)(?:[ \t]|%20)*\[?` + authSchemes +
-		`((?:[^\s,;&"'\\<>\[\]%]|\\/|%(?:2[bf]|3[ad]|7e))+)`)
+		`((?:[^\s,;&"'\\<>%]|\\/|` + authEscape + `)+)`)
 	// authParam, jsonAuthParam and jsonEscapedAuthParam match, where
 	// credentials would start, a challenge's parameter and its quote (a
 	// WWW-Authenticate header's realm="x"), in forms 2 and 1: it is no
@@ -293,7 +297,7 @@ var (
 	jsonEscapedAuthParam = regexp.MustCompile(`^[a-z][a-z_-]*=\\\\\\"`)
 
 	// headerForm is form 4's separator and value.
-	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*\[?((?:[^\s;,"'\\\[\]]|\\/)+)`)
+	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*\[?((?:[^\s;,"'\\]|\\/)+)`)
 	// queryForm and colonForm are forms 5 and 6: group 1 holds the blanks
 	// after '=' or ':', group 2 the opening quote, if any.
 	queryForm = regexp.MustCompile(`(?i)^[ \t]*(?:=|%3d)([ \t]*)(\\?["'])?(` + queryValue + `+)`)
@@ -304,6 +308,12 @@ var (
 // of them, or one escaped, since a token may start with '+'.
 const authSchemes = `(?:(?:bearer|basic)(?:[ \t]+|%20|\+)|aws(?:[ \t]+|%20|\+)[a-z0-9]+(?::|%3a))`
 
+// authEscape is an escape that an Authorization header's credentials
+// hold: any but of a blank, a control character, or what ends them
+// unescaped ("%&',;<>\), so that a header line escaped whole
+// (Authorization%3A%20Bearer%20...%0D%0AHost...) ends with its line.
+const authEscape = `%(?:2[13-589abd-f]|3[0-9adf]|5[0-9abd-f]|[4679a-f][0-9a-f])`
+
 // jsonBlank is the white space between JSON's tokens, as an indenting
 // encoder writes it: blanks and line ends, escaped too in JSON in a JSON
 // string.
@@ -312,9 +322,9 @@ const jsonBlank = `(?:\s|\\[nrt])*`
 // queryValue is one character of a value in a query or a header's
 // parameter, or one escape that is not of '%' or '&', or a '/' that JSON
 // escaped as '\/': a value quoted in JSON does not end at its first '/'.
-// Brackets, braces and parentheses, which no token holds, end it: Go's
-// %v and %+v, and other printers, close their values with them.
-const queryValue = `(?:[^%\s&;,:"'<>\\()\[\]{}]|\\/|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))`
+// Brackets, braces and parentheses are part of it; those that close what
+// came before the value are not (see trimClosers).
+const queryValue = `(?:[^%\s&;,:"'<>\\]|\\/|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))`
 
 // valuesAfter returns the bounds of the values of kind that follow the
 // name text[start:end], in the first of redactSigning's forms that the
@@ -330,24 +340,25 @@ func valuesAfter(text string, start, end int, kind nameKind) [][2]int {
 		if m == nil || authParam.MatchString(text[m[2]:]) {
 			return nil
 		}
-		return lastGroup(m)
+		return valueOf(text, m)
 	}
 	if v := xmlValue(text, start, end); v != nil {
 		return v
 	}
 	if strings.Contains(strings.ToLower(text[start:end]), "x-amz-") {
-		if m := matchAt(headerForm, text, end); m != nil {
-			return lastGroup(m)
+		if v := valueOf(text, matchAt(headerForm, text, end)); v != nil {
+			return v
 		}
 	}
 	m := matchAt(queryForm, text, end)
 	if m == nil {
 		m = matchAt(colonForm, text, end)
 	}
-	if m == nil || m[3] > m[2] && !isToken(text[m[len(m)-2]:m[len(m)-1]]) {
+	v := valueOf(text, m)
+	if v == nil || m[3] > m[2] && !isToken(text[v[0][0]:v[0][1]]) {
 		return nil
 	}
-	return lastGroup(m)
+	return v
 }
 
 // jsonValues returns the bounds of form 1's values after a name's end:
@@ -398,23 +409,25 @@ func xmlValue(text string, start, end int) [][2]int {
 		return nil
 	}
 	m := matchAt(e.form, text, end)
-	if m == nil {
+	v := valueOf(text, m)
+	if v == nil {
 		return nil
 	}
-	v := m[len(m)-2:]
-	if isWord(text[v[0]:v[1]]) && proseNext.MatchString(text[v[1]:]) {
+	value := text[v[0][0]:v[0][1]]
+	if m[3] > m[2] && !isToken(value) || isWord(value) && proseNext.MatchString(text[v[0][1]:]) {
 		return nil
 	}
-	return lastGroup(m)
+	return v
 }
 
 // xmlEscape is how a text writes XML's '<' and '>', and the form of an
 // element's start tag and value that it takes then, after the element's
 // name: attributes, if any; '>'; and the value, in CDATA, or right after
-// '>', or on a line of its own, indented. A value does not start after
-// blanks alone, and a word that blanks and another word follow is prose,
-// not a value: "missing <Credential> is required", "<Signature>missing
-// or empty</Signature>".
+// '>', or on a line of its own, indented, or after blanks on the same
+// line (group 1) when it may be a token (see isToken): "missing
+// <Credential> is required" and "<SessionToken>\texpired" are prose. A
+// word that blanks and another word follow is prose too, not a value:
+// "<Signature>missing or empty</Signature>".
 type xmlEscape struct {
 	lt   string // as the text writes '<'
 	form *regexp.Regexp
@@ -424,23 +437,24 @@ type xmlEscape struct {
 // answer in a message), escaped twice, and in a string that Go's JSON
 // escaped.
 var xmlEscapes = []*xmlEscape{
-	newXMLEscape("<", ">", `[ \t]*\r?\n\s*`, `&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
-	newXMLEscape("&lt;", "&gt;", `[ \t]*\r?\n\s*`, `&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
-	newXMLEscape("&amp;lt;", "&amp;gt;", `[ \t]*\r?\n\s*`, `&amp;(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
-	newXMLEscape(`\u003c`, `\u003e`, `(?:[ \t]|\\t)*(?:\\r)?\\n(?:\s|\\[nrt])*`, `\\u0026(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
+	newXMLEscape("<", ">", `[ \t]`, `[ \t]*\r?\n\s*`, `\\`, `&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
+	newXMLEscape("&lt;", "&gt;", `[ \t]`, `[ \t]*\r?\n\s*`, `\\`, `&(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
+	newXMLEscape("&amp;lt;", "&amp;gt;", `[ \t]`, `[ \t]*\r?\n\s*`, `\\`, `&amp;(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
+	newXMLEscape(`\u003c`, `\u003e`, `(?:[ \t]|\\t)`, `(?:[ \t]|\\t)*(?:\\r)?\\n(?:\s|\\[nrt])*`, `\\[/\\]`, `\\u0026(?:amp|quot|apos|#[0-9]+|#x[0-9a-f]+);`),
 }
 
 // newXMLEscape returns the xmlEscape that writes '<' and '>' as lt and gt,
-// a line's end and the indentation after it as newline matches, and a
-// character reference as ref matches.
-func newXMLEscape(lt, gt, newline, ref string) *xmlEscape {
+// a blank as blank matches, a line's end and the indentation after it as
+// newline matches, what a backslash starts in a value as backslash
+// matches, and a character reference as ref matches.
+func newXMLEscape(lt, gt, blank, newline, backslash, ref string) *xmlEscape {
 	// Attributes hold no '<', escaped or not, nor an '&' that is not a
 	// quote's or a number's reference: they end before another tag
 	// starts, so that they are read once.
 	const attrs = `(?:\s(?:[^<>&\\]|&(?:amp;)?(?:quot|apos|#[0-9]+|#x[0-9a-f]+);|\\["/])*)?`
-	value := `(?:[^<>&\s\\\[\]]|\\/|` + ref + `)+`
+	value := `(?:[^<>&\s\\]|` + backslash + `|` + ref + `)+`
 	return &xmlEscape{lt: lt, form: regexp.MustCompile(`(?i)^` + attrs + regexp.QuoteMeta(gt) +
-		`(?:` + regexp.QuoteMeta(lt) + `!\[CDATA\[|` + newline + `)?(` + value + `)`)}
+		`(?:` + regexp.QuoteMeta(lt) + `!\[CDATA\[|` + newline + `|(` + blank + `+))?(` + value + `)`)}
 }
 
 // xmlEscapeOf returns how the text writes the '<' of an XML start tag
@@ -495,16 +509,22 @@ var word = regexp.MustCompile(`^(?:[a-z]+|[A-Z]+|[A-Za-z][a-z]*(?:[A-Z][a-z]+)*|
 
 // isToken reports whether value, as queryValue reads it, may be a token:
 // minSecret characters or more, an escape counting as one; no word (see
-// isWord); and '=', escaped or not, only at its end, as base64's padding:
-// a name and '=' (IncompleteSignature: Signature=...) are read on their
-// own.
+// isWord); and no signing or Authorization name and '=', escaped or not,
+// at its start: a name and its value (IncompleteSignature: Signature=...)
+// are read on their own. A '=' elsewhere is the value's own (base64's
+// padding, or a token's).
 func isToken(value string) bool {
-	return utf8.RuneCountInString(value)-2*strings.Count(value, "%")-strings.Count(value, `\`) >= minSecret &&
-		!isWord(value) && !strings.Contains(strings.TrimRight(escapedEquals.Replace(value), "="), "=")
+	n := nameLen(value)
+	if n > 0 && kindOf(value[:n]) != plainName && (strings.HasPrefix(value[n:], "=") || hasFoldPrefix(value[n:], "%3d")) {
+		return false
+	}
+	return utf8.RuneCountInString(value)-2*strings.Count(value, "%")-strings.Count(value, `\`) >= minSecret && !isWord(value)
 }
 
-// escapedEquals writes '=' for its escapes.
-var escapedEquals = strings.NewReplacer("%3D", "=", "%3d", "=")
+// hasFoldPrefix reports whether s starts with prefix in any case.
+func hasFoldPrefix(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
 
 // matchAt returns the bounds of re's match at text[i:], and of its groups,
 // as offsets in text, or nil when it matches none there. re is anchored.
@@ -518,12 +538,41 @@ func matchAt(re *regexp.Regexp, text string, i int) []int {
 	return m
 }
 
-// lastGroup returns the bounds of m's last group, or none when m is nil.
-func lastGroup(m []int) [][2]int {
+// valueOf returns the bounds of m's last group, a value, without what
+// closes before it (see trimClosers), or none when m is nil or that
+// leaves nothing.
+func valueOf(text string, m []int) [][2]int {
 	if m == nil {
 		return nil
 	}
-	return [][2]int{{m[len(m)-2], m[len(m)-1]}}
+	start, end := m[len(m)-2], m[len(m)-1]
+	end = start + len(trimClosers(text[start:end]))
+	if end == start {
+		return nil
+	}
+	return [][2]int{{start, end}}
+}
+
+// trimClosers returns value without the brackets, braces and parentheses
+// at its end that close none opened in it: they close what came before
+// it, as Go's %v (map[X-Amz-Signature:[...]]) and %+v ({...}) and
+// CDATA's end (]]>) do. Those inside a value are part of it. It reads
+// value once.
+func trimClosers(value string) string {
+	var open [3]int // of '(', '[' and '{', not closed yet
+	end := 0
+	for i := 0; i < len(value); i++ {
+		if k := strings.IndexByte("([{", value[i]); k >= 0 {
+			open[k]++
+		} else if k := strings.IndexByte(")]}", value[i]); k >= 0 {
+			if open[k] == 0 {
+				continue
+			}
+			open[k]--
+		}
+		end = i + 1
+	}
+	return value[:end]
 }
 
 // signingWords are words that every signing name and Authorization holds:

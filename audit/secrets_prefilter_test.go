@@ -23,6 +23,7 @@ func FuzzRedactSigning(f *testing.F) {
 		"Authorization%3A%20Bearer%20x Authorization: Basic realm=\"x\" Authorization: AWS AKID:sig=",
 		"X-Amz-SecretAccessKey:\\/Bearer%20InvalidToken%2F&_{<![CDATA[ realm%3DSecretAccessKey: _0123456789abcdeftokenSecretAccessKey%3DIQoJ/abc+def==",
 		"InvalidInstanceId: Instances [[i-0123456789abcdef0]] not in a valid state for account 123456789012",
+		"Signature = ***==Z9x8C7v6B5n4M3 <SessionToken>\t ab\\c[d]</SessionToken> (Signature=ab(cd)e]) Authorization: Bearer a%41[b]",
 	} {
 		f.Add(seed)
 	}

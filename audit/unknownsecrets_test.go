@@ -247,26 +247,84 @@ func TestSecretsRedactKeepsErrors(t *testing.T) {
 	}
 }
 
+// TestSecretsRedactWholeValues: a value is taken whole, as Redact took it
+// before it looked for names first, whatever it holds: after blanks on an
+// XML element's line, when it is a token; with brackets, braces and
+// parentheses inside it, in every form (those that close what came before
+// the value, as Go's %v and CDATA do, are kept); with a backslash in XML;
+// with any escape in an Authorization header's credentials; and with '='
+// anywhere after blanks, unless a signing name comes before it.
+func TestSecretsRedactWholeValues(t *testing.T) {
+	const (
+		sig     = "SECRETaB1/x+y9z0Qw"
+		bracket = "ab(cd)ef1234567890"
+	)
+	tests := []struct{ name, in, want string }{
+		{"an XML value after blanks", "<SessionToken>  " + sig + "</SessionToken>", "<SessionToken>  ***</SessionToken>"},
+		{"an XML value after a tab, with a prefix", "<sts:SecretAccessKey>\t" + sig + "</sts:SecretAccessKey> <a.SignatureProvided> " + sig + "<",
+			"<sts:SecretAccessKey>\t***</sts:SecretAccessKey> <a.SignatureProvided> ***<"},
+		{"an XML value after blanks, escaped", `&lt;clientSecret&gt; ` + sig + `&lt;/clientSecret&gt; \u003cSessionToken\u003e\t` + sig + `\u003c/SessionToken\u003e`,
+			`&lt;clientSecret&gt; ***&lt;/clientSecret&gt; \u003cSessionToken\u003e\t***\u003c/SessionToken\u003e`},
+		{"a short word after blanks in XML kept", "<SessionToken>  expired</SessionToken>", "<SessionToken>  expired</SessionToken>"},
+
+		{"parentheses in a query", "?a=b&Signature=" + bracket + "&c=d", "?a=b&Signature=***&c=d"},
+		{"brackets and braces in a query, escaped", "X-Amz-Signature%3Dab[cd]ef{gh}1234%26x", "X-Amz-Signature%3D***%26x"},
+		{"brackets after ':'", "{SessionToken:ab[cd]ef1234567890 Source:x}", "{SessionToken:*** Source:x}"},
+		{"braces after blanks", "SessionToken = ab{cd}ef1234567890 next", "SessionToken = *** next"},
+		{"brackets in XML", "<x-amz-signature>ab[cd]ef1234567890</x-amz-signature>", "<x-amz-signature>***</x-amz-signature>"},
+		{"brackets in a header line", "x-amz-security-token: a[b]c; next", "x-amz-security-token: ***; next"},
+		{"what closes before a value kept", "(Signature=" + bracket + ") map[X-Amz-Signature:[ab(c)d]] <SessionToken><![CDATA[a[b]c]]></SessionToken>",
+			"(Signature=***) map[X-Amz-Signature:[***]] <SessionToken><![CDATA[***]]></SessionToken>"},
+
+		{"a backslash in XML", `<clientSecret>abc\def1234567890</clientSecret>`, "<clientSecret>***</clientSecret>"},
+		{"an escaped backslash in XML that Go's JSON escaped", `{"body":"\u003cclientSecret\u003eabc\\def1234567890\u003c/clientSecret\u003e"}`,
+			`{"body":"\u003cclientSecret\u003e***\u003c/clientSecret\u003e"}`},
+
+		{"an escape in a Bearer token", "Authorization: Bearer abc%41def1234567890\r\nHost: x", "Authorization: Bearer ***\r\nHost: x"},
+		{"an escape in a token in a query", "?authorization=Bearer%20abc%41def%5Bx%5D&next=1", "?authorization=Bearer%20***&next=1"},
+		{"an escape in a Basic proxy header", "Proxy-Authorization=Basic abc%C3%A9def, next", "Proxy-Authorization=Basic ***, next"},
+		{"brackets in a token", "Authorization: Bearer abc[def]123 next", "Authorization: Bearer *** next"},
+
+		{"'=' inside a value after blanks", "X-Amz-Signature = abc=def1234567890XY next", "X-Amz-Signature = *** next"},
+		{"'=' inside a value after ': '", "aws_session_token: Q1w2E3r4T5y6U7i8==Z9x8C7v6B5n4M3\n", "aws_session_token: ***\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := new(audit.Secrets).Redact(tt.in); got != tt.want {
+				t.Errorf("Redact(%q)\n = %q,\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+	// A stored secret that ends in base64's padding: what follows it is
+	// no value of its own, and one Redact takes all.
+	s := new(audit.Secrets)
+	s.Add("Q1w2E3r4T5y6U7i8==")
+	in := "Signature = Q1w2E3r4T5y6U7i8==Z9x8C7v6B5n4M3"
+	if got := s.Redact(in); got != "Signature = ***" {
+		t.Errorf("Redact(%q) = %q, want %q", in, got, "Signature = ***")
+	}
+}
+
 // tokenShaped matches what the forms of FuzzRedactForms take as one value:
 // the characters of AWS's keys, tokens and signatures, and of JWTs.
 var tokenShaped = regexp.MustCompile(`^[\w+/=.~-]{16,}$`)
 
-// lettersOnly matches a value that may be a word, and padded one whose '='
-// are its end's, as base64's padding.
+// lettersOnly matches a value that may be a word, and nameAndValue one
+// that may start with a signing name and '='.
 var (
-	lettersOnly = regexp.MustCompile(`^[A-Za-z]+$`)
-	padded      = regexp.MustCompile(`^[^=]*=*$`)
+	lettersOnly  = regexp.MustCompile(`^[A-Za-z]+$`)
+	nameAndValue = regexp.MustCompile(`(?i)^[\w-]*(?:signature|provided|credential|token|key|secret|code|verifier|authorization)=`)
 )
 
 // FuzzRedactForms: a value shaped as a token, in each form that carries
 // credentials, is replaced whole by "***", and nothing else is changed,
 // whatever the run knew.
 func FuzzRedactForms(f *testing.F) {
-	for _, v := range []string{xmlToken, xmlSecret, bearerJWT, ssoAccess, "abcdefghijklmnop", "================", "Signature=abcdefghijklmnop", "+000000000000000"} {
+	for _, v := range []string{xmlToken, xmlSecret, bearerJWT, ssoAccess, "abcdefghijklmnop", "================", "Signature=abcdefghijklmnop", "+000000000000000", "Q1w2E3r4T5y6U7i8==Z9x8C7v6B5n4M3"} {
 		f.Add(v)
 	}
-	// After a blank, a word of letters only is prose, and a value with '='
-	// before its end a name and its value (see
+	// After a blank, a word of letters only is prose, and a value that
+	// starts with a signing name and '=' that name and its value (see
 	// TestSecretsRedactSpacedValue).
 	spaced := []string{
 		"aws_session_token = %s\n",
@@ -275,6 +333,8 @@ func FuzzRedactForms(f *testing.F) {
 		`aws_session_token = "%s"`,
 		"aws_session_token: %s\n",
 		"aws_secret_access_key: '%s'\n",
+		"<SessionToken>  %s</SessionToken>",
+		"<SecretAccessKey>\t%s\n</SecretAccessKey>",
 	}
 	forms := []string{
 		"?X-Amz-Security-Token=%s&next=1",
@@ -315,7 +375,7 @@ func FuzzRedactForms(f *testing.F) {
 			t.Skip("not shaped as a token")
 		}
 		all := forms
-		if !lettersOnly.MatchString(v) && padded.MatchString(v) {
+		if !lettersOnly.MatchString(v) && !nameAndValue.MatchString(v) {
 			all = slices.Concat(forms, spaced)
 		}
 		for _, form := range all {
