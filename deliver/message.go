@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	netmail "net/mail"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,9 +38,9 @@ var ErrFormatCharacter = errors.New("it holds a format character")
 // takes outside ASCII (a no-break space, U+2028 LINE SEPARATOR, U+0085):
 // no server would deliver to it as it reads. Last, it refuses a mailbox
 // that is not a dot-atom, an @ and a host name, in ASCII (see
-// checkMailbox): net/mail takes a quoted local part, an IP literal and
-// characters past ASCII, which the message or its envelope could not
-// carry as they are.
+// checkMailbox): net/mail takes a quoted local part, an IP literal (a bare
+// IPv4 address too) and characters past ASCII, which the message or its
+// envelope could not carry as they are, or no server would deliver to.
 func ParseAddress(s string) (*netmail.Address, error) {
 	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
 		r := []rune(s[i:])[0]
@@ -80,7 +81,8 @@ func ParseAddrSpec(s string) (string, error) {
 // and a server without SMTPUTF8 take no other), whose local part is not
 // a dot-atom (it was quoted: written back without its quotes, it is
 // another address, or none) or whose domain is not a host name (RFC 5321:
-// letters, digits and hyphens, in labels between dots; not an IP literal).
+// letters, digits and hyphens, in labels between dots, the last not all
+// digits; not an IP literal, bracketed or bare).
 func checkMailbox(addr string) error {
 	if i := strings.IndexFunc(addr, func(r rune) bool { return r > unicode.MaxASCII }); i >= 0 {
 		r := []rune(addr[i:])[0]
@@ -97,6 +99,17 @@ func checkMailbox(addr string) error {
 		}) {
 			return fmt.Errorf("its domain %q is not a host name (want letters, digits and hyphens, in labels between dots; not an IP literal)", domain)
 		}
+	}
+	// No top-level domain is all digits (RFC 1123 2.1, RFC 3696 2), so a
+	// domain that ends in such a label is no host name: a bare IPv4
+	// address (an address literal is bracketed, and refused above), or a
+	// typo.
+	last := domain[strings.LastIndexByte(domain, '.')+1:]
+	if strings.Trim(last, "0123456789") == "" {
+		if ip, err := netip.ParseAddr(domain); err == nil && ip.Is4() {
+			return fmt.Errorf("its domain %q is an IP address, not a host name: give the address at a host name instead (ops@mail.example.com); an address literal, [%s], is not taken either", domain, domain)
+		}
+		return fmt.Errorf("its domain %q ends in %q, all digits, which no top-level domain is: give the address at a host name instead (ops@mail.example.com)", domain, last)
 	}
 	return nil
 }

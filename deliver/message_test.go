@@ -325,6 +325,14 @@ func TestAddressForms(t *testing.T) {
 		{`"ops\"x"@corp.example`, false, false},
 		{"ops@corp.example.", false, false},
 		{"user@[10.0.0.1]", false, false},
+		{"ops@1.2.3.4", false, false},
+		{"Ops <ops@10.0.0.1>", false, false},
+		{"ops@host.123", false, false},
+		{"ops@123", false, false},
+		{"ops@127.1", false, false},
+		{"ops@10.0.0.1.example", true, true},
+		{"ops@1password.example", true, true},
+		{"ops@corp.example2", true, true},
 		{"ops@corp_mail.example", false, false},
 		{"ops@-corp.example", false, false},
 		{"jörg@corp.example", false, false},
@@ -345,5 +353,33 @@ func TestAddressForms(t *testing.T) {
 	}
 	if _, err := deliver.ParseAddress("Jörg Müller <jm@corp.example>"); err != nil {
 		t.Errorf("a name past ASCII: %v", err)
+	}
+}
+
+// TestAddressNumericDomain: net/mail takes a domain that is a bare IPv4
+// address (ops@1.2.3.4), which is no host name (no top-level domain is all
+// digits) and no address literal either (that is bracketed, and refused
+// too). The error says what the domain is and what to give instead.
+func TestAddressNumericDomain(t *testing.T) {
+	for _, tt := range []struct {
+		addr string
+		want []string
+	}{
+		{"ops@1.2.3.4", []string{`its domain "1.2.3.4" is an IP address, not a host name`, "ops@mail.example.com", "[1.2.3.4]"}},
+		{"Ops <ops@10.0.0.1>", []string{`its domain "10.0.0.1" is an IP address`}},
+		{"ops@host.123", []string{`its domain "host.123" ends in "123", all digits`, "no top-level domain is"}},
+		{"ops@127.1", []string{`its domain "127.1" ends in "1", all digits`}},
+	} {
+		t.Run(tt.addr, func(t *testing.T) {
+			_, err := deliver.ParseAddress(tt.addr)
+			if err == nil {
+				t.Fatal("taken, want refused")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
 	}
 }

@@ -466,6 +466,10 @@ func TestDeliveryFlagsChecked(t *testing.T) {
 		// A quoted local part, whose quotes net/mail drops from the
 		// envelope's address: refused here, not when the mail is built.
 		{[]string{"--mail-to", `"ops@corp.example"@evil.example`, "--mail-from", "a@example.com", "--smtp", "smtp://mail.example.com"}, `"\"ops@corp.example\"@evil.example": not a mail address`},
+		// A bare IPv4 address for a domain, which is no host name: the
+		// error says what to give instead.
+		{[]string{"--mail-to", "ops@1.2.3.4", "--mail-from", "a@example.com", "--smtp", "smtp://mail.example.com"}, `--mail-to "ops@1.2.3.4": not a mail address: its domain "1.2.3.4" is an IP address, not a host name`},
+		{[]string{"--mail-to", "ops@example.com", "--mail-from", "Auditor <audit@10.0.0.1>", "--smtp", "smtp://mail.example.com"}, `--mail-from "Auditor <audit@10.0.0.1>": not a mail address: its domain "10.0.0.1" is an IP address`},
 	} {
 		out := filepath.Join(t.TempDir(), "out")
 		got := runCLI(t, "", append([]string{"run", "--instances", ids, "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:1", "--out", out}, tt.args...)...)

@@ -33,6 +33,7 @@ func TestMailToLabelOddAddresses(t *testing.T) {
 		{"comment", `ops@corp.example(Ops)`, []string{`"ops@corp.example(Ops)"`}},
 		{"trailing dot", `ops@corp.example.`, []string{`"ops@corp.example."`}},
 		{"IP literal", `user@[10.0.0.1]`, []string{`"user@[10.0.0.1]"`}},
+		{"bare IPv4 address", `user@10.0.0.1`, []string{`"user@10.0.0.1"`}},
 		{"non-ASCII local part", `jörg@corp.example`, []string{`"jörg@corp.example"`}},
 		{"non-ASCII domain", `ops@bücher.example`, []string{`"ops@bücher.example"`}},
 		{"underscore in the domain", `ops@corp_mail.example`, []string{`"ops@corp_mail.example"`}},
@@ -69,6 +70,10 @@ func TestMailToLabelOddAddresses(t *testing.T) {
 				if want := "ids.txt:2 (i-00000000000000a02): tag:Email " + v + ": not mailed, not a mail address"; !strings.Contains(got.stderr, want) {
 					t.Errorf("stderr does not say %s:\n%s", want, got.stderr)
 				}
+			}
+			// A bare IP address is no host name: the warning says so.
+			if want := `its domain "10.0.0.1" is an IP address, not a host name`; strings.HasSuffix(tt.email, "@10.0.0.1") && !strings.Contains(got.stderr, want) {
+				t.Errorf("stderr does not say %s:\n%s", want, got.stderr)
 			}
 		})
 	}
