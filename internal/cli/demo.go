@@ -97,6 +97,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *size < 1 {
 		return usagef("--fleet-size %d: want at least 1", *size)
 	}
+	// As for run: e/y/.. is e, made alone.
+	o.outNamed, o.out = o.out, outdir.Clean(o.out)
 	// Execution dates are relative to now, so that staleness reads as in a
 	// real fleet.
 	base := time.Now().UTC().Truncate(time.Minute)

@@ -6,6 +6,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
+	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestDemoForeignOutNamedOnce: auditor demo --out / said "--out /: /: not
@@ -36,5 +40,43 @@ func TestDemoForeignOutThroughANewDirectory(t *testing.T) {
 	}
 	if after := entries(t, dir); !slices.Equal(before, after) {
 		t.Errorf("%s held %q, and holds %q after the refusal", dir, before, after)
+	}
+}
+
+// TestOutThroughANewDirectoryMakesOnlyIt: --out DIR/e/y/.., where e does
+// not exist, made e/y (as mkdir -p does), a directory nobody named, and
+// left it empty beside the reports in e; the demo then found y in e under
+// its lock and refused e as not its own. Only e is made, for demo, run and
+// report alike.
+func TestOutThroughANewDirectoryMakesOnlyIt(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	base := t.TempDir()
+	sep := string(os.PathSeparator)
+	through := func(name string) string { return base + sep + name + sep + "y" + sep + ".." }
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 1, Size: 3})
+	var ids strings.Builder
+	if err := f.WriteIDs(&ids); err != nil {
+		t.Fatal(err)
+	}
+	url, _ := serve(t, f, ssmsim.Options{})
+	list := writeFile(t, "ids.txt", ids.String())
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"demo", []string{"demo", "--fleet-size", "5", "--quiet", "--out", through("demo")}},
+		{"run", []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--out", through("run")}},
+		{"report", []string{"report", filepath.Join(base, "run", audit.ResultsFile), "--fail-on", "none", "--quiet", "--out", through("report")}},
+	} {
+		got := runCLI(t, "", tt.args...)
+		if got.code != 0 {
+			t.Errorf("%s: exit %d, want 0\n%s", tt.name, got.code, got.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(base, tt.name, report.HTMLFile)); err != nil {
+			t.Errorf("%s: no report in %s: %v", tt.name, tt.name, err)
+		}
+		if _, err := os.Lstat(filepath.Join(base, tt.name, "y")); err == nil {
+			t.Errorf("%s: %s was made", tt.name, filepath.Join(tt.name, "y"))
+		}
 	}
 }

@@ -69,7 +69,8 @@ type runOptions struct {
 	shardCount  int
 
 	out         string
-	outDefault  bool // out was not given: it is the default, audit-{time}
+	outDefault  bool   // out was not given: it is the default, audit-{time}
+	outNamed    string // out as given, placeholders filled, where out is outdir.Clean's: see outGiven
 	resume      bool
 	formats     listFlag
 	failOn      listFlag
@@ -1244,4 +1245,14 @@ func failOnTypo(vals []string) string {
 		}
 	}
 	return ""
+}
+
+// outGiven is --out as the user gave it (its placeholders filled), for a
+// message that refuses it: e/y/.. is named so, while out, the directory
+// it leads to (e, outdir.Clean), is what is made, read and shown after.
+func (o *runOptions) outGiven() string {
+	if o.outNamed != "" {
+		return o.outNamed
+	}
+	return o.out
 }

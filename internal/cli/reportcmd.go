@@ -51,9 +51,11 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// One instant for both, as for run: the upload's prefix names the
 	// directory.
 	now := o.now()
-	o.out = expandOut(o.out, now)
+	// As for run: e/y/.. is e, made alone.
+	o.outNamed = expandOut(o.out, now)
+	o.out = outdir.Clean(o.outNamed)
 	o.delivery.upload = expandOut(o.delivery.upload, now)
-	if err := outdir.Check(o.out); errors.Is(err, outdir.ErrShared) {
+	if err := outdir.Check(o.outGiven()); errors.Is(err, outdir.ErrShared) {
 		// Before it is held to render in place: not even a lock is left
 		// there.
 		return o.sharedOut(err)
@@ -72,7 +74,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return o.joinProblems(problems)
 		}
 		if dir, err = outdir.Open(o.out); err != nil {
-			return outError(o.out, err)
+			return outError(o.outGiven(), err)
 		}
 		defer dir.Close()
 		keepJudgement(c, stderr)
@@ -104,7 +106,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	set, problems := o.check()
 	var taken error
-	if err := outdir.Check(o.out); errors.Is(err, outdir.ErrNotDir) {
+	if err := outdir.Check(o.outGiven()); errors.Is(err, outdir.ErrNotDir) {
 		problems = append(problems, usagef("--out %v: name a directory", err))
 	} else if err == nil {
 		if err := checkOthersOutputs(o.out); err != nil {
@@ -164,7 +166,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		_, statErr := os.Lstat(o.out)
 		made := errors.Is(statErr, fs.ErrNotExist)
 		if dir, err = outdir.Open(o.out); err != nil {
-			return outError(o.out, err)
+			return outError(o.outGiven(), err)
 		}
 		if made {
 			// A refusal from here on (a baseline of another account)

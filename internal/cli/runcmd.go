@@ -72,7 +72,11 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			break
 		}
 	}
-	o.out = expandOut(o.out, now)
+	// Named through a directory not made yet and back (e/y/..), it is
+	// the directory it leads to, from here on: only that is made, and
+	// every look at it before and after finds the same one.
+	o.outNamed = expandOut(o.out, now)
+	o.out = outdir.Clean(o.outNamed)
 	upload := o.delivery.upload
 	o.delivery.upload = expandOut(upload, now)
 	if o.resume && o.delivery.upload != upload {
@@ -338,7 +342,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		}
 	}
 	var notWritable error
-	if err := outdir.Check(o.out); err != nil {
+	if err := outdir.Check(o.outGiven()); err != nil {
 		switch {
 		case errors.Is(err, outdir.ErrShared):
 			problems = append(problems, o.sharedOut(err))
@@ -392,7 +396,7 @@ func (j *job) open() error {
 	}
 	d, err := j.openDir(j.o.out)
 	if err != nil {
-		return outError(j.o.out, err)
+		return outError(j.o.outGiven(), err)
 	}
 	j.dir = d
 	return nil

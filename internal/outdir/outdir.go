@@ -231,6 +231,69 @@ func resolved(dir string) (_ string, ok bool) {
 	return cur, true
 }
 
+// Clean returns dir without its steps into a directory that does not
+// exist yet and back out of it: DIR/e/y/.., where e/y does not exist, is
+// DIR/e. Made as written (MkdirAll, as mkdir -p), it would make e/y too,
+// a directory nobody named as the output, and name DIR/e only once e/y
+// was made; as Clean returns it, it names DIR/e before and after, and only
+// DIR/e is made. A ".." after a name that exists stays, for the system to
+// resolve (after a symlink it leads to the parent of the link's target,
+// as resolved walks it, not to the link's own directory), and so does the
+// rest as written: Clean returns dir itself when it has no such step. It
+// makes nothing.
+func Clean(dir string) string {
+	vol := filepath.VolumeName(dir)
+	rest := dir[len(vol):]
+	var root string
+	if len(rest) > 0 && os.IsPathSeparator(rest[0]) {
+		root = string(filepath.Separator)
+	}
+	type step struct {
+		name    string
+		missing bool
+	}
+	var kept []step
+	join := func() string {
+		p := vol + root
+		for i, s := range kept {
+			if i > 0 {
+				p += string(filepath.Separator)
+			}
+			p += s.name
+		}
+		return p
+	}
+	dropped := false
+	for _, c := range strings.FieldsFunc(rest, func(r rune) bool { return r < utf8.RuneSelf && os.IsPathSeparator(uint8(r)) }) {
+		if c == "." && len(kept) > 0 {
+			continue // so that e/./.. goes as e/.. does
+		}
+		if c == ".." && len(kept) > 0 && kept[len(kept)-1].missing {
+			kept, dropped = kept[:len(kept)-1], true
+			continue
+		}
+		missing := false
+		if c != "." && c != ".." {
+			// What kept names is where the system finds it: only steps
+			// into what does not exist, and back, are gone from it.
+			prefix := join()
+			if prefix != vol+root {
+				prefix += string(filepath.Separator)
+			}
+			_, err := os.Lstat(prefix + c)
+			missing = errors.Is(err, fs.ErrNotExist)
+		}
+		kept = append(kept, step{c, missing})
+	}
+	if !dropped {
+		return dir
+	}
+	if p := join(); p != "" {
+		return p
+	}
+	return "."
+}
+
 // place names the directory p for a message: "." is the working
 // directory.
 func place(p string) string {
@@ -246,12 +309,14 @@ type Dir struct {
 	unlock func()
 }
 
-// Open creates dir if needed, takes its lock (an error wrapping
+// Open creates dir if needed (as Clean names it: DIR/e/y/.. makes e alone,
+// and is the Dir's Path), takes its lock (an error wrapping
 // dirlock.ErrBusy when another auditor holds it, dirlock.ErrNoLocks when
 // its filesystem takes no locks), proves that files can be
 // written in it, and clears what a killed run of the auditor left behind:
 // its spill files and the temporary files of half-written reports.
 func Open(dir string) (*Dir, error) {
+	dir = Clean(dir)
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		// Check says why in words ("a symlink to nothing", not "file
 		// exists"); its caller names dir.
@@ -282,15 +347,11 @@ func Open(dir string) (*Dir, error) {
 // demo, marks a new one as the demo's, and removes the given files of an
 // earlier demo run once it holds the lock.
 func OpenDemo(dir string, own ...string) (*Dir, error) {
+	named := dir
+	dir = Clean(dir)
+	// Named through a directory not made yet and back (DIR/y/..), it is
+	// the one Clean names, read now, before Open makes anything there.
 	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		// Named through a directory not made yet and back (DIR/y/..), it
-		// is the one it leads to once made: asked now, before Open makes
-		// anything there.
-		if r, ok := resolved(dir); ok {
-			entries, err = os.ReadDir(r)
-		}
-	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 	}
@@ -305,7 +366,7 @@ func OpenDemo(dir string, own ...string) (*Dir, error) {
 		}
 	}
 	if !marked && !empty {
-		return nil, &Error{dir, fmt.Errorf("%w (it holds files the demo did not write)", ErrNotDemo)}
+		return nil, &Error{named, fmt.Errorf("%w (it holds files the demo did not write)", ErrNotDemo)}
 	}
 	d, err := Open(dir)
 	if err != nil {
@@ -317,7 +378,7 @@ func OpenDemo(dir string, own ...string) (*Dir, error) {
 		for _, e := range entries {
 			if n := e.Name(); n != lockName && n != TmpDir && n != PaceFile && n != PaceTmp {
 				d.Close()
-				return nil, &Error{dir, fmt.Errorf("%w (it holds files the demo did not write)", ErrNotDemo)}
+				return nil, &Error{named, fmt.Errorf("%w (it holds files the demo did not write)", ErrNotDemo)}
 			}
 		}
 		if err := atomicfile.WriteFile(filepath.Join(dir, DemoMarker), []byte("written by auditor demo: its reports are replaced on every demo run\n")); err != nil {

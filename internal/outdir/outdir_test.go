@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -336,5 +337,77 @@ func TestOpenDemoThroughANewDirectory(t *testing.T) {
 	}
 	if got := names(t, real); strings.Join(got, " ") != "notes.txt" {
 		t.Errorf("OpenDemo(%s) left %q, want notes.txt alone", dir, got)
+	}
+}
+
+// TestOpenThroughANewDirectory: Open of DIR/e/y/.., where e does not
+// exist, made e/y as MkdirAll does, a directory nobody named as the
+// output, and left it there. Only e, the directory the path leads to, is
+// made, and it is the Dir's Path.
+func TestOpenThroughANewDirectory(t *testing.T) {
+	base := t.TempDir()
+	sep := string(filepath.Separator)
+	d, err := outdir.Open(base + sep + "e" + sep + "y" + sep + "..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got, want := d.Path, filepath.Join(base, "e"); got != want {
+		t.Errorf("Path = %s, want %s", got, want)
+	}
+	if got := names(t, base); strings.Join(got, " ") != "e" {
+		t.Errorf("%s holds %q, want e alone", base, got)
+	}
+	if got := names(t, filepath.Join(base, "e")); slices.Contains(got, "y") {
+		t.Errorf("e holds %q: y was made", got)
+	}
+}
+
+// TestClean: a ".." after a name not made yet goes with it, as it will
+// once that name is made a plain directory; a ".." after a name that
+// exists stays, for the system to resolve (through a symlink, it is not
+// where the text says). Nothing is made.
+func TestClean(t *testing.T) {
+	base := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(base, "have", "sub"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "link")
+	if err := os.Symlink(filepath.Join(base, "have", "sub"), link); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	sep := string(filepath.Separator)
+	at := func(parts ...string) string { return base + sep + strings.Join(parts, sep) }
+	for _, tt := range []struct{ dir, want string }{
+		{at("e", "y", ".."), at("e")},
+		{at("e", "y", "..") + sep, at("e")},
+		{at("e", "y", "..", "..", "z"), at("z")},
+		{at("e", "y", "..", "z", "..", "w"), at("e", "w")},
+		{at("have", "y", ".."), at("have")},
+		{at("have", ".."), at("have", "..")},
+		{at("link", ".."), at("link", "..")},
+		{at("link", "new", ".."), at("link")},
+		{at("e"), at("e")},
+		{at("e") + sep, at("e") + sep},
+		{at("have", "sub", "..", "new"), at("have", "sub", "..", "new")},
+	} {
+		if got := outdir.Clean(tt.dir); got != tt.want {
+			t.Errorf("Clean(%s) = %s, want %s", tt.dir, got, tt.want)
+		}
+	}
+	t.Chdir(base)
+	for _, tt := range []struct{ dir, want string }{
+		{"e" + sep + "y" + sep + "..", "e"},
+		{"e" + sep + "..", "."},
+		{"." + sep + "e" + sep + "y" + sep + "..", "." + sep + "e"},
+		{"link" + sep + "..", "link" + sep + ".."},
+		{"..", ".."},
+	} {
+		if got := outdir.Clean(tt.dir); got != tt.want {
+			t.Errorf("Clean(%s) = %s, want %s", tt.dir, got, tt.want)
+		}
+	}
+	if got := names(t, base); strings.Join(got, " ") != "have link" {
+		t.Errorf("%s holds %q after Clean, want have and link alone", base, got)
 	}
 }
