@@ -138,6 +138,9 @@ func redactAfterNames(text string) string {
 		}
 		start, end := i, i+n
 		i = end
+		if k := escapeLen(text, start); k < n {
+			start += k
+		}
 		kind := kindOf(text[start:end])
 		if kind == plainName {
 			continue
@@ -173,6 +176,34 @@ func nameLen(s string) int {
 		}
 	}
 	return n
+}
+
+// escapeLen returns the length of the letters of a JSON string's escape
+// that text[i:] starts with after a backslash (\n, \t, \u003c), or 0:
+// they are no part of the name after them, which starts a word there
+// (\u003cidToken, \nid_token). A backslash that is escaped itself is
+// taken for one that escapes too: JSON in a JSON string escapes twice.
+func escapeLen(text string, i int) int {
+	if i == 0 || text[i-1] != '\\' {
+		return 0
+	}
+	switch {
+	case strings.IndexByte("bfnrt", text[i]) >= 0:
+		return 1
+	case len(text)-i >= 5 && text[i] == 'u' && hexDigits(text[i+1:i+5]):
+		return 5
+	}
+	return 0
+}
+
+// hexDigits reports whether s is made of hexadecimal digits only.
+func hexDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // longS and kelvin are the letters outside ASCII that fold to ASCII ones:

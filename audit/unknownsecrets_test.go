@@ -71,6 +71,14 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 			"&amp;lt;SessionToken xmlns=&amp;quot;x&amp;quot;&amp;gt;***&amp;lt;/SessionToken&amp;gt;"},
 		{"XML in a string that Go's JSON escaped", `{"body":"\u003cSessionToken\u003e` + xmlToken + `\u003c/SessionToken\u003e\u003cSecretAccessKey xmlns=\"x\"\u003e` + xmlSecret + `\u003c/SecretAccessKey\u003e"}`,
 			`{"body":"\u003cSessionToken\u003e***\u003c/SessionToken\u003e\u003cSecretAccessKey xmlns=\"x\"\u003e***\u003c/SecretAccessKey\u003e"}`},
+		// Every name that XML's forms know, in each form: an ID token's name
+		// starts a word, after what escapes '<' too.
+		{"an XML idToken in a string that Go's JSON escaped", `{"body":"\u003cidToken\u003e` + bearerJWT + `\u003c/idToken\u003e\u003coidc:IdToken\u003e` + bearerJWT + `\u003c/oidc:IdToken\u003e"}`,
+			`{"body":"\u003cidToken\u003e***\u003c/idToken\u003e\u003coidc:IdToken\u003e***\u003c/oidc:IdToken\u003e"}`},
+		{"an XML idToken in every other form", "<idToken>" + bearerJWT + "</idToken>&lt;idToken&gt;" + bearerJWT + "&lt;/idToken&gt;&amp;lt;idToken&amp;gt;" + bearerJWT + "&amp;lt;/idToken&amp;gt;",
+			"<idToken>***</idToken>&lt;idToken&gt;***&lt;/idToken&gt;&amp;lt;idToken&amp;gt;***&amp;lt;/idToken&amp;gt;"},
+		{"an idToken after a JSON escape", `{"log":"line\nid_token=` + bearerJWT + `\tidToken: ` + bearerJWT + `"}`,
+			`{"log":"line\nid_token=***\tidToken: ***"}`},
 		{"XML escaped in HTML, in CDATA", "&lt;SessionToken&gt;&lt;![CDATA[" + xmlToken + "]]&gt;&lt;/SessionToken&gt;", "&lt;SessionToken&gt;&lt;![CDATA[***]]&gt;&lt;/SessionToken&gt;"},
 		{"S3's SignatureDoesNotMatch", fmt.Sprintf(s3Mismatch, bearerJWT, xmlToken), fmt.Sprintf(s3Mismatch, "***", "***")},
 
