@@ -85,9 +85,10 @@ const redactedText = "***"
 //     value starts right after '>', or in CDATA, or on the next line,
 //     indented, or after blanks on the same line when it may be a token
 //     (see isToken), and ends at a tag, or at an '&' that starts no
-//     character reference (an escaped tag). A word that blanks and more
-//     words follow is prose: "<Signature>missing or empty</Signature>"
-//     (see xmlEscape).
+//     character reference (an escaped tag), or at a '>', but for those
+//     in a value that the element's end tag closes (see valueEnd). A
+//     word that blanks and more words follow is prose:
+//     "<Signature>missing or empty</Signature>" (see xmlEscape).
 //  4. a header line: a header's name that holds X-Amz-, ':' and '[' if
 //     any (a header line, a canonical request, Go's %v of an http.Header);
 //     the value ends where a header does.
@@ -440,6 +441,10 @@ func xmlValue(text string, start, end int) [][2]int {
 		return nil
 	}
 	m := matchAt(e.form, text, end)
+	if m == nil {
+		return nil
+	}
+	m[len(m)-1] = e.valueEnd(text, text[start:end], m[len(m)-2], m[len(m)-1])
 	v := valueOf(text, m)
 	if v == nil {
 		return nil
@@ -460,8 +465,8 @@ func xmlValue(text string, start, end int) [][2]int {
 // word that blanks and another word follow is prose too, not a value:
 // "<Signature>missing or empty</Signature>".
 type xmlEscape struct {
-	lt   string // as the text writes '<'
-	form *regexp.Regexp
+	lt, gt string // as the text writes '<' and '>'
+	form   *regexp.Regexp
 }
 
 // xmlEscapes are XML as it is, escaped in HTML or another XML (STS's
@@ -483,9 +488,55 @@ func newXMLEscape(lt, gt, blank, newline, backslash, ref string) *xmlEscape {
 	// quote's or a number's reference: they end before another tag
 	// starts, so that they are read once.
 	const attrs = `(?:\s(?:[^<>&\\]|&(?:amp;)?(?:quot|apos|#[0-9]+|#x[0-9a-f]+);|\\["/])*)?`
-	value := `(?:[^<>&\s\\]|` + backslash + `|` + ref + `)+`
-	return &xmlEscape{lt: lt, form: regexp.MustCompile(`(?i)^` + attrs + regexp.QuoteMeta(gt) +
+	value := `(?:[^<>&\s\\]|` + backslash + `|` + ref + `|` + regexp.QuoteMeta(gt) + `)+`
+	return &xmlEscape{lt: lt, gt: gt, form: regexp.MustCompile(`(?i)^` + attrs + regexp.QuoteMeta(gt) +
 		`(?:` + regexp.QuoteMeta(lt) + `!\[CDATA\[|` + newline + `|(` + blank + `+))?(` + value + `)`)}
+}
+
+// valueEnd returns where the value that form matched at text[start:end]
+// ends, after the element name's start tag: at its end, or where '>',
+// as e writes it, is first in it. A '>' is the value's own when the
+// element's end tag, for name, follows the value right after it: then
+// the value runs to the end tag (<SessionToken>ab>cd</SessionToken>), not
+// holding the '>'s at its end (CDATA's end, ]]>).
+func (e *xmlEscape) valueEnd(text, name string, start, end int) int {
+	first := indexFold(text[start:end], e.gt)
+	if first < 0 {
+		return end
+	}
+	if !e.endTag(text[end:], name) {
+		return start + first
+	}
+	for end > start && hasFoldSuffix(text[start:end], e.gt) {
+		end -= len(e.gt)
+	}
+	return end
+}
+
+// endTag reports whether s starts with the end tag, as e writes it, of
+// the element name, with a namespace's prefix or none, in any case.
+func (e *xmlEscape) endTag(s, name string) bool {
+	switch {
+	case hasFoldPrefix(s, e.lt+"/"):
+		s = s[len(e.lt)+1:]
+	case e.lt == `\u003c` && hasFoldPrefix(s, e.lt+`\/`):
+		s = s[len(e.lt)+2:]
+	default:
+		return false
+	}
+	n := 0
+	for {
+		n += nameLen(s[n:])
+		if n == len(s) || s[n] != ':' && s[n] != '.' {
+			break
+		}
+		n++
+	}
+	tag := s[:n]
+	if i := strings.LastIndexAny(tag, ":."); i >= 0 {
+		tag = tag[i+1:]
+	}
+	return strings.EqualFold(tag, name) && hasFoldPrefix(strings.TrimLeft(s[n:], " \t"), e.gt)
 }
 
 // xmlEscapeOf returns how the text writes the '<' of an XML start tag
@@ -555,6 +606,22 @@ func isToken(value string) bool {
 // hasFoldPrefix reports whether s starts with prefix in any case.
 func hasFoldPrefix(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// hasFoldSuffix reports whether s ends with suffix in any case.
+func hasFoldSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+// indexFold returns the index of the first sub, ASCII, in s in any case,
+// or -1.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }
 
 // matchAt returns the bounds of re's match at text[i:], and of its groups,

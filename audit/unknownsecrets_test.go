@@ -285,6 +285,15 @@ func TestSecretsRedactWholeValues(t *testing.T) {
 			"(Signature=***) map[X-Amz-Signature:[***]] <SessionToken><![CDATA[***]]></SessionToken>"},
 
 		{"a backslash in XML", `<clientSecret>abc\def1234567890</clientSecret>`, "<clientSecret>***</clientSecret>"},
+		// A '>' is no tag's end inside a value that its end tag closes.
+		{"a '>' in an XML value", "<SessionToken>abc>def1234567890</SessionToken> <sts:SecretAccessKey>abc>d>ef</sts:SecretAccessKey>",
+			"<SessionToken>***</SessionToken> <sts:SecretAccessKey>***</sts:SecretAccessKey>"},
+		{"a '>' in an XML value after blanks, in CDATA", "<SessionToken>  abc>def1234567890</SessionToken><clientSecret><![CDATA[abc>def]]></clientSecret>",
+			"<SessionToken>  ***</SessionToken><clientSecret><![CDATA[***]]></clientSecret>"},
+		{"a '>' in an escaped XML value", `&lt;SessionToken&gt;abc&gt;def&lt;/SessionToken&gt; &amp;lt;idToken&amp;gt;abc&amp;gt;def&amp;lt;/idToken&amp;gt; \u003cSessionToken\u003eabc\u003edef\u003c/SessionToken\u003e`,
+			`&lt;SessionToken&gt;***&lt;/SessionToken&gt; &amp;lt;idToken&amp;gt;***&amp;lt;/idToken&amp;gt; \u003cSessionToken\u003e***\u003c/SessionToken\u003e`},
+		{"a '>' in an XML value that no end tag closes ends it", "<SessionToken>abc>def <SessionToken>abc>def</Other> <Signature>a></Signature>",
+			"<SessionToken>***>def <SessionToken>***>def</Other> <Signature>***></Signature>"},
 		{"an escaped backslash in XML that Go's JSON escaped", `{"body":"\u003cclientSecret\u003eabc\\def1234567890\u003c/clientSecret\u003e"}`,
 			`{"body":"\u003cclientSecret\u003e***\u003c/clientSecret\u003e"}`},
 
