@@ -579,15 +579,34 @@ var proseNext = regexp.MustCompile(`^[ \t]+[A-Za-z]`)
 
 // isWord reports whether value reads as a word of prose or an error's
 // name rather than as a token: ASCII letters only, in one case throughout
-// (missing, NONE) or in CamelCase (Signature, SignatureDoesNotMatch), or
-// ending in Exception or Error. AWS's keys, tokens and signatures, base64
-// or hex of 40 characters or more, almost never do.
+// (missing, NONE), or ending in Exception or Error, or in CamelCase
+// (Signature, SignatureDoesNotMatch) whose words are more than three
+// letters long on average, as English words are. AWS's keys, tokens and
+// signatures, base64 or hex of 40 characters or more, almost never do;
+// letters in a random mix of cases may fall into CamelCase, with words of
+// a letter or two (AbCdEfGhIjKlMnOp), which reads as no word from
+// minSecret letters on.
 func isWord(value string) bool {
-	return word.MatchString(value)
+	if word.MatchString(value) {
+		return true
+	}
+	if !camelCase.MatchString(value) {
+		return false
+	}
+	words := 0
+	for i := 0; i < len(value); i++ {
+		if i == 0 || 'A' <= value[i] && value[i] <= 'Z' {
+			words++
+		}
+	}
+	return len(value) < minSecret || len(value) > 3*words
 }
 
-// word is what isWord reports.
-var word = regexp.MustCompile(`^(?:[a-z]+|[A-Z]+|[A-Za-z][a-z]*(?:[A-Z][a-z]+)*|[A-Za-z]+(?:Exception|Error))$`)
+// word and camelCase are the forms of isWord's words.
+var (
+	word      = regexp.MustCompile(`^(?:[a-z]+|[A-Z]+|[A-Za-z]+(?:Exception|Error))$`)
+	camelCase = regexp.MustCompile(`^[A-Za-z][a-z]*(?:[A-Z][a-z]+)*$`)
+)
 
 // isToken reports whether value, as queryValue reads it, may be a token:
 // minSecret characters or more, an escape counting as one; no word (see

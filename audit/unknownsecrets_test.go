@@ -195,6 +195,12 @@ func TestSecretsRedactSpacedValue(t *testing.T) {
 		{"Go's %v of url.Values", "map[X-Amz-Credential:[" + xmlKeyID + "/20261201/us-east-1/s3/aws4_request] X-Amz-Signature:[abc]]",
 			"map[X-Amz-Credential:[***] X-Amz-Signature:[***]]"},
 		{"a word of letters only in mixed case taken", "aws_secret_access_key = wJalrXUtnFEMIKMDENGbPxRfiCYEXAMPLEKEY", "aws_secret_access_key = ***"},
+		// CamelCase whose humps are two letters or so, as a random
+		// mix of cases may be, reads as no word; an error's name does.
+		{"letters only in CamelCase that reads as no word taken", "aws_secret_access_key = AbCdEfGhIjKlMnOpQrStUv\nSignature: xYzAbCdEfGhIjKlMn next",
+			"aws_secret_access_key = ***\nSignature: *** next"},
+		{"CamelCase words kept", "Signature = SignatureDoesNotMatch; SessionToken: AuthorizationHeaderMalformed; Credential = GetIdOfAnInstance",
+			"Signature = SignatureDoesNotMatch; SessionToken: AuthorizationHeaderMalformed; Credential = GetIdOfAnInstance"},
 
 		{"an error's name kept", "Signature = SignatureDoesNotMatchException raised; Credential = InvalidClientTokenIdError; SessionToken = EXPIREDTOKENEXCEPTION",
 			"Signature = SignatureDoesNotMatchException raised; Credential = InvalidClientTokenIdError; SessionToken = EXPIREDTOKENEXCEPTION"},
