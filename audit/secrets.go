@@ -609,17 +609,25 @@ var (
 )
 
 // isToken reports whether value, as queryValue reads it, may be a token:
-// minSecret characters or more, an escape counting as one; no word (see
-// isWord); and no signing or Authorization name and '=', escaped or not,
-// at its start: a name and its value (IncompleteSignature: Signature=...)
-// are read on their own. A '=' elsewhere is the value's own (base64's
-// padding, or a token's).
+// minSecret characters or more, an escape counting as one and a bracket,
+// brace or parenthesis as none (those around a value, [abc] or abc(),
+// close or enclose it as those after it do: see trimClosers); no word
+// (see isWord); and no signing or Authorization name and '=', escaped or
+// not, at its start: a name and its value (IncompleteSignature:
+// Signature=...) are read on their own. A '=' elsewhere is the value's
+// own (base64's padding, or a token's).
 func isToken(value string) bool {
 	n := nameLen(value)
 	if n > 0 && kindOf(value[:n]) != plainName && (strings.HasPrefix(value[n:], "=") || hasFoldPrefix(value[n:], "%3d")) {
 		return false
 	}
-	return utf8.RuneCountInString(value)-2*strings.Count(value, "%")-strings.Count(value, `\`) >= minSecret && !isWord(value)
+	brackets := 0
+	for i := 0; i < len(value); i++ {
+		if strings.IndexByte("()[]{}", value[i]) >= 0 {
+			brackets++
+		}
+	}
+	return utf8.RuneCountInString(value)-2*strings.Count(value, "%")-strings.Count(value, `\`)-brackets >= minSecret && !isWord(value)
 }
 
 // hasFoldPrefix reports whether s starts with prefix in any case.

@@ -172,6 +172,14 @@ func TestSecretsRedactSpacedValue(t *testing.T) {
 		{"prose in capitals kept", "SIGNATURE = NONE, SessionToken = expired; renew it", "SIGNATURE = NONE, SessionToken = expired; renew it"},
 		{"a value of 15 characters kept", "X-Amz-Security-Token = abcdefghijklmn0 next", "X-Amz-Security-Token = abcdefghijklmn0 next"},
 		{"a value of 16 characters taken", "X-Amz-Security-Token = abcdefghijklmno0 next", "X-Amz-Security-Token = *** next"},
+		// Brackets that close or enclose a value are no characters of it:
+		// what is counted is the same after blanks as after ':' and '['.
+		{"a value of 15 characters before a closer kept", "(Signature = abcdefghijklmn0) map[Signature = abcdefghijklmn0] {SessionToken = abcdefghijklmn0}",
+			"(Signature = abcdefghijklmn0) map[Signature = abcdefghijklmn0] {SessionToken = abcdefghijklmn0}"},
+		{"a value of 15 characters in brackets kept", "Signature = [abcdefghijklmn0] Signature: [abcdefghijklmn0] Signature = (abcdefghijklmn0) Signature = abcdefghijklmn0()",
+			"Signature = [abcdefghijklmn0] Signature: [abcdefghijklmn0] Signature = (abcdefghijklmn0) Signature = abcdefghijklmn0()"},
+		{"a value of 16 characters before a closer or in brackets taken", "(Signature = abcdefghijklmno0) Signature = [abcdefghijklmno0] Signature: [abcdefghijklmno0] Signature = ab(cd)efghijklmno0",
+			"(Signature = ***) Signature = *** Signature: [***] Signature = ***"},
 		{"a credentials file", "[p]\r\naws_access_key_id = " + xmlKeyID + "\r\naws_secret_access_key = " + xmlSecret + "\r\naws_session_token = " + xmlToken + "\r\n",
 			"[p]\r\naws_access_key_id = " + xmlKeyID + "\r\naws_secret_access_key = ***\r\naws_session_token = ***\r\n"},
 		{"a JWT taken whole", "aws_session_token = " + bearerJWT + " next", "aws_session_token = *** next"},
