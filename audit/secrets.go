@@ -73,8 +73,10 @@ const redactedText = "***"
 //     [Bearer ...]]), and Bearer or Basic and blanks (or '+' or %20, in a
 //     query), or signature version 2's AWS, blanks, the access key ID
 //     (kept) and ':'; the credentials end where a header's parameter or a
-//     query's does, or at an escape of a blank or of what ends them, or
-//     at '<' or '>' (a placeholder such as <token> is kept). A token may
+//     query's does, or, in a text escaped whole (after %3A or %3D), at an
+//     escape of a blank or of what ends them, or at '<' or '>' (a
+//     placeholder such as <token> is kept); a '%' that starts no escape
+//     is theirs (see authForm). A token may
 //     hold ':', unlike 5's values. A challenge's parameter (Basic
 //     realm="x", which a WWW-Authenticate header holds) is no credential,
 //     here or in 1.
@@ -315,11 +317,18 @@ var (
 	// Basic, and signature version 2's AWS and the access key ID, which is
 	// kept, and ':'.
 	authScheme = regexp.MustCompile(`(?i)^` + authSchemes)
-	// authForm is form 2: its value is made of the characters of a
-	// token's credentials (RFC 6750's b64token, ':', and others that a
-	// token may hold), and escapes (see authEscape).
-	authForm = regexp.MustCompile(`(?i)^[ \t]*(?::|=|%3a|%3d)(?:[ \t]|%20)*\[?` + authSchemes +
-		`((?:[^\s,;&"'\\<>%]|\\/|` + authEscape + `)+)`)
+	// authForm and authEscapedForm are form 2, after ':' or '=' as it
+	// is and escaped: the value is made of the characters of a token's
+	// credentials (RFC 6750's b64token, ':', and others that a token may
+	// hold). After ':' or '=' as it is, the value is the header's or the
+	// query parameter's, and ends where it does: escapes are the value's,
+	// of a blank or '&' too, and a '%' that starts none. In a text escaped
+	// whole, an escape of what ends them unescaped ends them (see
+	// authEscape); a '%' that starts no escape is the value's (see
+	// authValue), and authEscapedRest is the value after it.
+	authForm        = regexp.MustCompile(`(?i)^[ \t]*(?::|=)(?:[ \t]|%20)*\[?` + authSchemes + `((?:[^\s,;&"'\\<>]|\\/)+)`)
+	authEscapedForm = regexp.MustCompile(`(?i)^[ \t]*(?:%3a|%3d)(?:[ \t]|%20)*\[?` + authSchemes + `(` + authEscapedValue + `+)`)
+	authEscapedRest = regexp.MustCompile(`(?i)^` + authEscapedValue + `*`)
 	// authParam, jsonAuthParam and jsonEscapedAuthParam match, where
 	// credentials would start, a challenge's parameter and its quote (a
 	// WWW-Authenticate header's realm="x"), in forms 2 and 1: it is no
@@ -339,6 +348,10 @@ var (
 // authSchemes is authScheme's text. The blanks after a scheme are one run
 // of them, or one escaped, since a token may start with '+'.
 const authSchemes = `(?:(?:bearer|basic)(?:[ \t]+|%20|\+)|aws(?:[ \t]+|%20|\+)[a-z0-9]+(?::|%3a))`
+
+// authEscapedValue is one character of authEscapedForm's value, or one
+// escape (see authEscape).
+const authEscapedValue = `(?:[^\s,;&"'\\<>%]|\\/|` + authEscape + `)`
 
 // authEscape is an escape that an Authorization header's credentials
 // hold: any but of a blank, a control character, or what ends them
@@ -368,11 +381,7 @@ func valuesAfter(text string, start, end int, kind nameKind) [][2]int {
 		}
 	}
 	if kind == authorizationName {
-		m := matchAt(authForm, text, end)
-		if m == nil || authParam.MatchString(text[m[2]:]) {
-			return nil
-		}
-		return valueOf(text, m)
+		return authValue(text, end)
 	}
 	if v := xmlValue(text, start, end); v != nil {
 		return v
@@ -391,6 +400,26 @@ func valuesAfter(text string, start, end int, kind nameKind) [][2]int {
 		return nil
 	}
 	return v
+}
+
+// authValue returns the bounds of form 2's credentials after an
+// Authorization header's name's end, or none.
+func authValue(text string, end int) [][2]int {
+	m := matchAt(authForm, text, end)
+	if m == nil {
+		if m = matchAt(authEscapedForm, text, end); m == nil {
+			return nil
+		}
+		// A '%' that starts no escape is no text escaped whole's end.
+		for e := m[3]; e < len(text) && text[e] == '%' && !(len(text)-e >= 3 && hexDigits(text[e+1:e+3])); {
+			e = matchAt(authEscapedRest, text, e+1)[1]
+			m[1], m[3] = e, e
+		}
+	}
+	if authParam.MatchString(text[m[2]:]) {
+		return nil
+	}
+	return valueOf(text, m)
 }
 
 // jsonValues returns the bounds of form 1's values after a name's end:

@@ -314,6 +314,14 @@ func TestSecretsRedactWholeValues(t *testing.T) {
 		{"an escape in a Bearer token", "Authorization: Bearer abc%41def1234567890\r\nHost: x", "Authorization: Bearer ***\r\nHost: x"},
 		{"an escape in a token in a query", "?authorization=Bearer%20abc%41def%5Bx%5D&next=1", "?authorization=Bearer%20***&next=1"},
 		{"an escape in a Basic proxy header", "Proxy-Authorization=Basic abc%C3%A9def, next", "Proxy-Authorization=Basic ***, next"},
+		// After a ':' or '=' as it is, the credentials are the header's or
+		// the query parameter's value: an escape in it, of a blank or '&'
+		// too, is the value's own; a '%' that starts no escape as well.
+		{"an escaped blank or '&' in a token in a query", "?Authorization=Bearer%20abc%20def%26ghi%2Bjkl&next=1 authorization: Bearer abc%20def%26ghi next",
+			"?Authorization=Bearer%20***&next=1 authorization: Bearer *** next"},
+		{"a '%' that starts no escape in a token", "Authorization: Bearer abc%zzdef%2 x; ?authorization=Bearer+abc%xyzdef&n=1; Authorization%3A%20Bearer%20abc%zzdef%4%0D%0AHost",
+			"Authorization: Bearer *** x; ?authorization=Bearer+***&n=1; Authorization%3A%20Bearer%20***%0D%0AHost"},
+		{"an escaped '&' ends a token in a query escaped whole", "Authorization%3DBearer%20abc%2Bdef%26next%3D1", "Authorization%3DBearer%20***%26next%3D1"},
 		{"brackets in a token", "Authorization: Bearer abc[def]123 next", "Authorization: Bearer *** next"},
 
 		{"'=' inside a value after blanks", "X-Amz-Signature = abc=def1234567890XY next", "X-Amz-Signature = *** next"},
