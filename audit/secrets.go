@@ -76,10 +76,9 @@ const redactedText = "***"
 //     query's does, or, in a text escaped whole (after %3A or %3D), at an
 //     escape of a blank or of what ends them, or at '<' or '>' (a
 //     placeholder such as <token> is kept); a '%' that starts no escape
-//     is theirs (see authForm). A token may
-//     hold ':', unlike 5's values. A challenge's parameter (Basic
-//     realm="x", which a WWW-Authenticate header holds) is no credential,
-//     here or in 1.
+//     is theirs (see authForm). A token may hold ':', unlike 5's values.
+//     A challenge's parameter (Basic realm="x", which a WWW-Authenticate
+//     header holds) is no credential, here or in 1 (see authParam).
 //  3. XML: the name as an element's start tag, with attributes or none,
 //     '<' and '>' as they are or escaped (&lt; and &gt;, twice, or by Go's
 //     JSON as \u003c and \u003e), as in STS's answers (<SessionToken>,
@@ -330,12 +329,17 @@ var (
 	authEscapedForm = regexp.MustCompile(`(?i)^[ \t]*(?:%3a|%3d)(?:[ \t]|%20)*\[?` + authSchemes + `(` + authEscapedValue + `+)`)
 	authEscapedRest = regexp.MustCompile(`(?i)^` + authEscapedValue + `*`)
 	// authParam, jsonAuthParam and jsonEscapedAuthParam match, where
-	// credentials would start, a challenge's parameter and its quote (a
+	// credentials would start, a challenge's parameter (a
 	// WWW-Authenticate header's realm="x"), in forms 2 and 1: it is no
-	// credential.
-	authParam            = regexp.MustCompile(`^[a-z][a-z_-]*=\\?"`)
-	jsonAuthParam        = regexp.MustCompile(`^[a-z][a-z_-]*=\\"`)
-	jsonEscapedAuthParam = regexp.MustCompile(`^[a-z][a-z_-]*=\\\\\\"`)
+	// credential. Its quoted string is opened and closed with the quote
+	// as the text around it writes one: as it is, or escaped once or
+	// twice in form 2 (in a JSON string, in JSON in a JSON string), once
+	// or twice in form 1. A token ends in '=' only: one before the quote
+	// that closes the text around it (curl -H "Authorization: Bearer
+	// abc=", or in a JSON string \"...abc=\"") is no parameter.
+	authParam            = regexp.MustCompile(`^[a-z][a-z_-]*=(?:"` + quotedText + `"|\\"` + quotedText + `\\"|\\\\\\"` + quotedText + `\\\\\\")`)
+	jsonAuthParam        = regexp.MustCompile(`^[a-z][a-z_-]*=\\"` + quotedText + `\\"`)
+	jsonEscapedAuthParam = regexp.MustCompile(`^[a-z][a-z_-]*=\\\\\\"` + quotedText + `\\\\\\"`)
 
 	// headerForm is form 4's separator and value.
 	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*\[?((?:[^\s;,"'\\]|\\/)+)`)
@@ -344,6 +348,11 @@ var (
 	queryForm = regexp.MustCompile(`(?i)^[ \t]*(?:=|%3d)([ \t]*)(\\?["'])?(` + queryValue + `+)`)
 	colonForm = regexp.MustCompile(`(?i)^[ \t]*:([ \t]*)\[?(\\?["'])?(` + queryValue + `+)`)
 )
+
+// quotedText is the text in a challenge's quoted string, between its
+// quotes, on one line: nothing, or what does not start with a blank, as
+// the text after a closing quote and a blank would (-H "Host: x").
+const quotedText = `(?:(?:[^\s"\\]|\\[^\s"\\])(?:[^"\\\r\n]|\\\\|\\[^"\\\r\n])*)?`
 
 // authSchemes is authScheme's text. The blanks after a scheme are one run
 // of them, or one escaped, since a token may start with '+'.

@@ -140,6 +140,18 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 			`WWW-Authenticate: Bearer realm="sso"; want Authorization: Bearer <token>, not Authorization: Bearer`},
 		{"a challenge's parameters kept", `Authorization: Basic realm="sso", charset="UTF-8"; {"Authorization":"Bearer error=\"invalid_token\""}`,
 			`Authorization: Basic realm="sso", charset="UTF-8"; {"Authorization":"Bearer error=\"invalid_token\""}`},
+		// A challenge's parameter is a name, '=' and a quoted string, opened
+		// and closed, in the escape of the text around it; a token that
+		// ends in '=' before the quote that closes that text is no such
+		// parameter, in JSON as in the text unescaped.
+		{"a token that ends in '=' before a closing quote taken", `curl -H "Authorization: Bearer realm=" -H "Host: x"; Authorization: Basic abcdefgh="`,
+			`curl -H "Authorization: Bearer ***" -H "Host: x"; Authorization: Basic ***"`},
+		{"a token that ends in '=' before an escaped closing quote taken", `{"cmd":"curl -H \"Authorization: Bearer realm=\" -H \"Host: x\"","h":"Authorization: Bearer abcdefgh=\""}`,
+			`{"cmd":"curl -H \"Authorization: Bearer ***\" -H \"Host: x\"","h":"Authorization: Bearer ***\""}`},
+		{"a token that ends in '=' before a closing quote escaped twice taken", `{"m":"{\"cmd\":\"curl -H \\\"Authorization: Bearer realm=\\\"\"}"}`,
+			`{"m":"{\"cmd\":\"curl -H \\\"Authorization: Bearer ***\\\"\"}"}`},
+		{"a challenge's parameters kept in every escape", `Authorization: Bearer realm=""; {"m":"Authorization: Bearer realm=\"sso\", error=\"\""} {"m":"{\"m\":\"Authorization: Bearer realm=\\\"x y\\\"\"}"}`,
+			`Authorization: Bearer realm=""; {"m":"Authorization: Bearer realm=\"sso\", error=\"\""} {"m":"{\"m\":\"Authorization: Bearer realm=\\\"x y\\\"\"}"}`},
 		{"a signature version 4 header's scheme kept", "Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied",
 			"Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied"},
 		{"names that end in IdToken's letters kept", `InvalidToken: token=abc is malformed; ValidToken:false; {"invalidToken":"x"}`,
