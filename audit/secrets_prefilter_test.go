@@ -24,6 +24,8 @@ func FuzzRedactSigning(f *testing.F) {
 		"X-Amz-SecretAccessKey:\\/Bearer%20InvalidToken%2F&_{<![CDATA[ realm%3DSecretAccessKey: _0123456789abcdeftokenSecretAccessKey%3DIQoJ/abc+def==",
 		"InvalidInstanceId: Instances [[i-0123456789abcdef0]] not in a valid state for account 123456789012",
 		"Signature = ***==Z9x8C7v6B5n4M3 <SessionToken>\t ab\\c[d]</SessionToken> (Signature=ab(cd)e]) Authorization: Bearer a%41[b]",
+		`<SessionToken>a>b</SessionToken>&lt;x:idToken&gt;a&gt;]]&gt;&lt;/x:idToken&gt; \u003cidToken\u003ea\u003c/idToken\u003e Signature = [AbCdEfGhIjKlMnOp]`,
+		`?Authorization=Bearer%20a%20b%26c%zz&x Authorization%3DBasic%20a%2 curl -H "Authorization: Bearer realm=" {"h":"Authorization: Bearer realm=\"x\""}`,
 	} {
 		f.Add(seed)
 	}

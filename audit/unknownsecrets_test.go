@@ -403,6 +403,7 @@ func FuzzRedactForms(f *testing.F) {
 		"<SessionToken><![CDATA[%s]]></SessionToken>",
 		"&amp;lt;SecretAccessKey&amp;gt;%s&amp;lt;/SecretAccessKey&amp;gt;",
 		`{"body":"\u003cSignatureProvided\u003e%s\u003c/SignatureProvided\u003e"}`,
+		`{"body":"\u003cidToken\u003e%s\u003c/idToken\u003e"}`,
 		"Authorization: Bearer %s\r\nHost: x",
 		"Proxy-Authorization=basic %s, next",
 		"?authorization=Bearer%20%s&next=1",
