@@ -336,10 +336,12 @@ var (
 	// twice in form 2 (in a JSON string, in JSON in a JSON string), once
 	// or twice in form 1. A token ends in '=' only: one before the quote
 	// that closes the text around it (curl -H "Authorization: Bearer
-	// abc=", or in a JSON string \"...abc=\"") is no parameter.
+	// abc=", or in a JSON string \"...abc=\"") is no parameter. In form
+	// 1 they match the challenge's parameters to their end, after which
+	// the next element of an array may hold credentials.
 	authParam            = regexp.MustCompile(`^[a-z][a-z_-]*=(?:"` + quotedText + `"|\\"` + quotedText + `\\"|\\\\\\"` + quotedText + `\\\\\\")`)
-	jsonAuthParam        = regexp.MustCompile(`^[a-z][a-z_-]*=\\"` + quotedText + `\\"`)
-	jsonEscapedAuthParam = regexp.MustCompile(`^[a-z][a-z_-]*=\\\\\\"` + quotedText + `\\\\\\"`)
+	jsonAuthParam        = challengeParams(`\\"`)
+	jsonEscapedAuthParam = challengeParams(`\\\\\\"`)
 
 	// headerForm is form 4's separator and value.
 	headerForm = regexp.MustCompile(`^[ \t]*:[ \t]*\[?((?:[^\s;,"'\\]|\\/)+)`)
@@ -348,6 +350,13 @@ var (
 	queryForm = regexp.MustCompile(`(?i)^[ \t]*(?:=|%3d)([ \t]*)(\\?["'])?(` + queryValue + `+)`)
 	colonForm = regexp.MustCompile(`(?i)^[ \t]*:([ \t]*)\[?(\\?["'])?(` + queryValue + `+)`)
 )
+
+// challengeParams returns the regexp of a challenge's parameters, one or
+// more, separated by ',', whose quoted strings are in quote.
+func challengeParams(quote string) *regexp.Regexp {
+	param := `[a-z][a-z_-]*=` + quote + quotedText + quote
+	return regexp.MustCompile(`^` + param + `(?:[ \t]*,[ \t]*` + param + `)*`)
+}
 
 // quotedText is the text in a challenge's quoted string, between its
 // quotes, on one line: nothing, or what does not start with a blank, as
@@ -446,8 +455,17 @@ func jsonValues(text string, end int, kind nameKind) [][2]int {
 	for i := m[1]; ; {
 		if kind == authorizationName {
 			s := matchAt(authScheme, text, i)
-			if s == nil || param.MatchString(text[s[1]:]) {
+			if s == nil {
 				return values
+			}
+			if p := matchAt(param, text, s[1]); p != nil {
+				// A challenge holds no credentials; the next element may.
+				n := matchAt(next, text, p[1])
+				if m[3] == m[2] || n == nil {
+					return values
+				}
+				i = n[1]
+				continue
 			}
 			i = s[1]
 		}

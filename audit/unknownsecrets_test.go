@@ -152,6 +152,8 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 			`{"m":"{\"cmd\":\"curl -H \\\"Authorization: Bearer ***\\\"\"}"}`},
 		{"a challenge's parameters kept in every escape", `Authorization: Bearer realm=""; {"m":"Authorization: Bearer realm=\"sso\", error=\"\""} {"m":"{\"m\":\"Authorization: Bearer realm=\\\"x y\\\"\"}"}`,
 			`Authorization: Bearer realm=""; {"m":"Authorization: Bearer realm=\"sso\", error=\"\""} {"m":"{\"m\":\"Authorization: Bearer realm=\\\"x y\\\"\"}"}`},
+		{"credentials after a challenge in an array taken", `{"Authorization":["Bearer realm=\"x\", error=\"y\"", "Bearer ` + bearerJWT + `"]} {"m":"{\"Authorization\":[\"Basic realm=\\\"x\\\"\",\"Basic ` + bearerJWT + `\"]}"}`,
+			`{"Authorization":["Bearer realm=\"x\", error=\"y\"", "Bearer ***"]} {"m":"{\"Authorization\":[\"Basic realm=\\\"x\\\"\",\"Basic ***\"]}"}`},
 		{"a signature version 4 header's scheme kept", "Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied",
 			"Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied"},
 		{"names that end in IdToken's letters kept", `InvalidToken: token=abc is malformed; ValidToken:false; {"invalidToken":"x"}`,
