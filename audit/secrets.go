@@ -71,7 +71,7 @@ const redactedText = "***"
 //  2. an Authorization header's name, ':' or '=' (or %3A or %3D, escaped
 //     whole), '[' if any (Go's %v of an http.Header: map[Authorization:
 //     [Bearer ...]]), and Bearer or Basic and blanks (or '+' or %20, in a
-//     query), or signature version 2's AWS, blanks, the access key ID
+//     query, or %2520, in one escaped whole), or signature version 2's AWS, blanks, the access key ID
 //     (kept) and ':'; the credentials end where a header's parameter or a
 //     query's does, or, in a text escaped whole (after %3A or %3D), at an
 //     escape of a blank or of what ends them, or at '<' or '>' (a
@@ -364,8 +364,10 @@ func challengeParams(quote string) *regexp.Regexp {
 const quotedText = `(?:(?:[^\s"\\]|\\[^\s"\\])(?:[^"\\\r\n]|\\\\|\\[^"\\\r\n])*)?`
 
 // authSchemes is authScheme's text. The blanks after a scheme are one run
-// of them, or one escaped, since a token may start with '+'.
-const authSchemes = `(?:(?:bearer|basic)(?:[ \t]+|%20|\+)|aws(?:[ \t]+|%20|\+)[a-z0-9]+(?::|%3a))`
+// of them, or one escaped, once or twice (a query escaped whole, its
+// value's escapes with it: Authorization%3DBearer%2520...), since a token
+// may start with '+'.
+const authSchemes = `(?:(?:bearer|basic)(?:[ \t]+|%20|%2520|\+)|aws(?:[ \t]+|%20|%2520|\+)[a-z0-9]+(?::|%3a))`
 
 // authEscapedValue is one character of authEscapedForm's value, or one
 // escape (see authEscape).

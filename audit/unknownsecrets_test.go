@@ -335,6 +335,7 @@ func TestSecretsRedactWholeValues(t *testing.T) {
 			"?Authorization=Bearer%20***&next=1 authorization: Bearer *** next"},
 		{"a '%' that starts no escape in a token", "Authorization: Bearer abc%zzdef%2 x; ?authorization=Bearer+abc%xyzdef&n=1; Authorization%3A%20Bearer%20abc%zzdef%4%0D%0AHost",
 			"Authorization: Bearer *** x; ?authorization=Bearer+***&n=1; Authorization%3A%20Bearer%20***%0D%0AHost"},
+		{"a Bearer header in a query escaped whole", "?next=%2Fcb%3FAuthorization%3DBearer%2520" + bearerJWT + "%26x%3D1", "?next=%2Fcb%3FAuthorization%3DBearer%2520***%26x%3D1"},
 		{"an escaped '&' ends a token in a query escaped whole", "Authorization%3DBearer%20abc%2Bdef%26next%3D1", "Authorization%3DBearer%20***%26next%3D1"},
 		{"brackets in a token", "Authorization: Bearer abc[def]123 next", "Authorization: Bearer *** next"},
 
