@@ -59,7 +59,9 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		// next second, whose name is free, as its name says when it
 		// started.
 		for range maxSameSecond {
-			if _, err := os.Lstat(expandOut(o.out, now)); err == nil {
+			// Where the run would go: through a directory not made yet
+			// and back (audit-{time}/y/..) too.
+			if _, err := os.Lstat(outdir.Clean(expandOut(o.out, now))); err == nil {
 				next := now.Truncate(time.Second).Add(time.Second)
 				select {
 				case <-ctx.Done():

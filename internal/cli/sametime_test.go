@@ -16,9 +16,25 @@ import (
 // second was refused: "already holds a record: pass --resume", advice that
 // was refused again (another audit's record). A run whose {time} names a
 // directory that exists waits for the next second, whose name is free.
+//
+// So does one whose --out reaches it through a directory not made yet and
+// back (audit-{time}/y/..): the wait looked at that path as written, which
+// does not exist while y does not, and the run was refused the taken one.
 func TestDefaultOutOfRunsInOneSecond(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	for _, tt := range []struct {
+		name string
+		out  []string
+	}{
+		{"default", nil},
+		{"through a new directory", []string{"--out", "audit-{time}" + string(filepath.Separator) + "y" + string(filepath.Separator) + ".."}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { runsInOneSecond(t, url, tt.out) })
+	}
+}
+
+func runsInOneSecond(t *testing.T, url string, out []string) {
 	cwd := t.TempDir()
 	t.Chdir(cwd)
 	// Another run's record in this second's directory and the next two.
@@ -34,7 +50,8 @@ func TestDefaultOutOfRunsInOneSecond(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := runCLI(t, "", "run", "--instance-id", "i-0123456789abcdef0", "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none")
+	args := append([]string{"run", "--instance-id", "i-0123456789abcdef0", "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none"}, out...)
+	got := runCLI(t, "", args...)
 	if got.code != 0 {
 		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
 	}
