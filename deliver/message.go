@@ -48,7 +48,7 @@ func ParseAddress(s string) (*netmail.Address, error) {
 	}
 	a, err := netmail.ParseAddress(s)
 	if err != nil {
-		return nil, err
+		return nil, syntaxError(s, err)
 	}
 	if i := strings.IndexFunc(a.Address, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
 		r := []rune(a.Address[i:])[0]
@@ -58,6 +58,40 @@ func ParseAddress(s string) (*netmail.Address, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// syntaxError says what is wrong with s, which net/mail refused with err,
+// and what to write instead. net/mail's own words name its grammar ("mail:
+// no angle-addr"), and some name the wrong fault: ops@example..com is
+// "missing '@' or angle-addr".
+func syntaxError(s string, err error) error {
+	t := strings.TrimSpace(s)
+	why := strings.TrimPrefix(err.Error(), "mail: ")
+	local, domain, hasAt := strings.Cut(t, "@")
+	if i := strings.LastIndexByte(t, '@'); hasAt && i >= 0 && !strings.ContainsAny(t, "<>\"") {
+		local, domain = t[:i], t[i+1:]
+	}
+	endDot := func(p string) bool { return strings.HasPrefix(p, ".") || strings.HasSuffix(p, ".") }
+	switch {
+	case t == "":
+		return errors.New("it is empty: want name@domain")
+	case strings.HasPrefix(strings.ToLower(t), "mailto:"):
+		return errors.New("it starts with mailto:, which is a link's, not the address's: want name@domain")
+	case strings.HasPrefix(why, "expected single address"):
+		return errors.New("it holds more than one address: give one address, name@domain")
+	case why == "no angle-addr":
+		f := strings.Fields(t)
+		return fmt.Errorf("a name before the address needs the address in angle brackets: %s <%s>", strings.Join(f[:len(f)-1], " "), f[len(f)-1])
+	case why == "unclosed angle-addr":
+		return errors.New("an angle bracket is not closed: want Name <name@domain>")
+	case !hasAt:
+		return errors.New("it has no '@': want name@domain")
+	case strings.Contains(local, "..") || strings.Contains(domain, ".."):
+		return errors.New("it has two dots in a row: want name@domain, with no empty word between dots")
+	case endDot(local) || endDot(domain):
+		return errors.New("a part of it has a dot at either end: want name@domain, with no empty word between dots")
+	}
+	return fmt.Errorf("want name@domain, or Name <name@domain> (%s)", why)
 }
 
 // ParseAddrSpec parses s as a bare address, name@domain, and returns it: an

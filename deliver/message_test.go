@@ -383,3 +383,36 @@ func TestAddressNumericDomain(t *testing.T) {
 		})
 	}
 }
+
+// TestAddressSyntaxSaysWhatToWrite: net/mail's own errors read "mail:
+// missing '@' or angle-addr" for ops@example..com, which has its '@', and
+// "mail: no angle-addr" for a name before a bare address: after "not a
+// mail address:" they said mail twice and named the grammar, not the fix.
+// Each says what is wrong in the value and what to write.
+func TestAddressSyntaxSaysWhatToWrite(t *testing.T) {
+	for _, tt := range []struct {
+		addr string
+		want string
+	}{
+		{"ops@example..com", "two dots in a row"},
+		{"ops..x@example.com", "two dots in a row"},
+		{".ops@example.com", "a dot at either end"},
+		{"opsexample.com", "name@domain"},
+		{"Ops ops@example.com", "Ops <ops@example.com>"},
+		{"a@example.com;b@example.com", "one address"},
+		{"a@example.com, b@example.com", "one address"},
+		{"mailto:ops@example.com", "name@domain"},
+		{"Ops <ops@example.com", "angle bracket"},
+		{"", "empty"},
+	} {
+		t.Run(tt.addr, func(t *testing.T) {
+			_, err := deliver.ParseAddress(tt.addr)
+			if err == nil {
+				t.Fatal("taken, want refused")
+			}
+			if msg := err.Error(); !strings.Contains(msg, tt.want) || strings.HasPrefix(msg, "mail:") {
+				t.Errorf("error %q: want it to say %q, not starting mail:", msg, tt.want)
+			}
+		})
+	}
+}
