@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,8 +74,9 @@ const redactedText = "***"
 //     [Bearer ...]]), and Bearer or Basic and blanks (or '+' or %20, in a
 //     query, or %2520, in one escaped whole), or signature version 2's AWS, blanks, the access key ID
 //     (kept) and ':'; the credentials end where a header's parameter or a
-//     query's does, or, in a text escaped whole (after %3A or %3D), at an
-//     escape of a blank or of what ends them, or at '<' or '>' (a
+//     query's does, at an escape of a blank or a control character (no
+//     token holds one), or, in a text escaped whole (after %3A or %3D), at
+//     an escape of what ends them, or at '<' or '>' (a
 //     placeholder such as <token> is kept); a '%' that starts no escape
 //     is theirs (see authForm). A token may hold ':', unlike 5's values.
 //     A challenge's parameter (Basic realm="x", which a WWW-Authenticate
@@ -438,6 +440,17 @@ func authValue(text string, end int) [][2]int {
 	}
 	if authParam.MatchString(text[m[2]:]) {
 		return nil
+	}
+	// No token holds a blank or a control character: an escape of one
+	// ends it, and what follows (escaped prose, a log line's next field)
+	// is not the token's.
+	for i := m[2]; i+2 < m[3]; i++ {
+		if text[i] == '%' && hexDigits(text[i+1:i+3]) {
+			if c, _ := strconv.ParseUint(text[i+1:i+3], 16, 8); c <= ' ' || c == 0x7f {
+				m[1], m[3] = i, i
+				break
+			}
+		}
 	}
 	return valueOf(text, m)
 }

@@ -331,8 +331,13 @@ func TestSecretsRedactWholeValues(t *testing.T) {
 		// After a ':' or '=' as it is, the credentials are the header's or
 		// the query parameter's value: an escape in it, of a blank or '&'
 		// too, is the value's own; a '%' that starts no escape as well.
-		{"an escaped blank or '&' in a token in a query", "?Authorization=Bearer%20abc%20def%26ghi%2Bjkl&next=1 authorization: Bearer abc%20def%26ghi next",
+		{"an escaped '&' in a token in a query", "?Authorization=Bearer%20abc%26ghi%2Bjkl&next=1 authorization: Bearer abc%26ghi next",
 			"?Authorization=Bearer%20***&next=1 authorization: Bearer *** next"},
+		// No token holds a blank or a control character: an escape of one
+		// ends it, and the text after it (escaped prose, a log line's
+		// next field) is kept.
+		{"an escaped blank or line end after a token", "msg=Authorization:%20Bearer%20eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.In0%20rejected%20for%20i-0123456789abcdef0%20AssociationDoesNotExist Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.In0%0AStatus=Failed%0AName=AWS-RunPatchBaseline",
+			"msg=Authorization:%20Bearer%20***%20rejected%20for%20i-0123456789abcdef0%20AssociationDoesNotExist Authorization: Bearer ***%0AStatus=Failed%0AName=AWS-RunPatchBaseline"},
 		{"a '%' that starts no escape in a token", "Authorization: Bearer abc%zzdef%2 x; ?authorization=Bearer+abc%xyzdef&n=1; Authorization%3A%20Bearer%20abc%zzdef%4%0D%0AHost",
 			"Authorization: Bearer *** x; ?authorization=Bearer+***&n=1; Authorization%3A%20Bearer%20***%0D%0AHost"},
 		{"a Bearer header in a query escaped whole", "?next=%2Fcb%3FAuthorization%3DBearer%2520" + bearerJWT + "%26x%3D1", "?next=%2Fcb%3FAuthorization%3DBearer%2520***%26x%3D1"},
