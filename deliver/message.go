@@ -61,14 +61,18 @@ func ParseAddress(s string) (*netmail.Address, error) {
 }
 
 // syntaxError says what is wrong with s, which net/mail refused with err,
-// and what to write instead. net/mail's own words name its grammar ("mail:
-// no angle-addr"), and some name the wrong fault: ops@example..com is
-// "missing '@' or angle-addr".
+// and what to write instead, where that can be told for sure. net/mail's
+// own words name its grammar ("mail: no angle-addr"), and some name the
+// wrong fault (ops@example..com is "missing '@' or angle-addr"). Where s
+// has a display name, angle brackets, a comment or quotes, a guess could
+// be untrue: the advice is general, and net/mail's words follow it.
 func syntaxError(s string, err error) error {
 	t := strings.TrimSpace(s)
 	why := strings.TrimPrefix(err.Error(), "mail: ")
-	local, domain, hasAt := strings.Cut(t, "@")
-	if i := strings.LastIndexByte(t, '@'); hasAt && i >= 0 && !strings.ContainsAny(t, "<>\"") {
+	// A bare try at name@domain: nothing of a name, a comment or quotes.
+	bare := !strings.ContainsAny(t, `<>()"\,;`)
+	local, domain := t, ""
+	if i := strings.LastIndexByte(t, '@'); i >= 0 {
 		local, domain = t[:i], t[i+1:]
 	}
 	endDot := func(p string) bool { return strings.HasPrefix(p, ".") || strings.HasSuffix(p, ".") }
@@ -77,21 +81,48 @@ func syntaxError(s string, err error) error {
 		return errors.New("it is empty: want name@domain")
 	case strings.HasPrefix(strings.ToLower(t), "mailto:"):
 		return errors.New("it starts with mailto:, which is a link's, not the address's: want name@domain")
-	case strings.HasPrefix(why, "expected single address"):
-		return errors.New("it holds more than one address: give one address, name@domain")
-	case why == "no angle-addr":
-		f := strings.Fields(t)
-		return fmt.Errorf("a name before the address needs the address in angle brackets: %s <%s>", strings.Join(f[:len(f)-1], " "), f[len(f)-1])
 	case why == "unclosed angle-addr":
 		return errors.New("an angle bracket is not closed: want Name <name@domain>")
-	case !hasAt:
+	case several(t):
+		return errors.New("it holds more than one address: give one address, name@domain")
+	case why == "no angle-addr" && strings.IndexFunc(t, unicode.IsSpace) > 0:
+		f := strings.Fields(t)
+		name, addr := strings.Join(f[:len(f)-1], " "), f[len(f)-1]
+		if _, err := ParseAddress(addr); err == nil && !strings.ContainsAny(name, `@<>()"\,;`) {
+			return fmt.Errorf("a name before the address needs the address in angle brackets: %s <%s>", name, addr)
+		}
+	case !bare:
+	case !strings.Contains(t, "@"):
 		return errors.New("it has no '@': want name@domain")
+	case strings.Count(t, "@") > 1:
+		return errors.New("it holds more than one '@': want name@domain")
+	case domain == "":
+		return errors.New("nothing comes after its '@': want name@domain")
+	case local == "":
+		return errors.New("nothing comes before its '@': want name@domain")
+	case strings.IndexFunc(t, unicode.IsSpace) >= 0:
+		return errors.New("it holds a blank: want name@domain, with none")
 	case strings.Contains(local, "..") || strings.Contains(domain, ".."):
 		return errors.New("it has two dots in a row: want name@domain, with no empty word between dots")
 	case endDot(local) || endDot(domain):
 		return errors.New("a part of it has a dot at either end: want name@domain, with no empty word between dots")
 	}
 	return fmt.Errorf("want name@domain, or Name <name@domain> (%s)", why)
+}
+
+// several reports whether s is addresses separated by commas or
+// semicolons, each taken alone.
+func several(s string) bool {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' })
+	if len(parts) < 2 {
+		return false
+	}
+	for _, p := range parts {
+		if _, err := ParseAddress(strings.TrimSpace(p)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseAddrSpec parses s as a bare address, name@domain, and returns it: an

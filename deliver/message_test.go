@@ -404,14 +404,42 @@ func TestAddressSyntaxSaysWhatToWrite(t *testing.T) {
 		{"mailto:ops@example.com", "name@domain"},
 		{"Ops <ops@example.com", "angle bracket"},
 		{"", "empty"},
+		{"ops@", "nothing comes after its '@'"},
+		{"ops@@example.com", "more than one '@'"},
+		{"a@b@c.com", "more than one '@'"},
+		{"ops @example.com", "a blank"},
+		{"ops@exa mple.com", "a blank"},
+		// A guess would be untrue here: net/mail's own words follow the
+		// advice, and no fix that is none is suggested.
+		{`"Ops Team"`, "want name@domain, or Name <name@domain>"},
+		{"Ops Team", "want name@domain, or Name <name@domain>"},
+		{"Ops ops@example..com", "want name@domain, or Name <name@domain>"},
+		{`"a@b"@exa..mple.com`, "want name@domain, or Name <name@domain>"},
+		{"Ops@Team <ops@example.com>", "want name@domain, or Name <name@domain>"},
+		{"Ops <ops@example.com> x", "want name@domain, or Name <name@domain>"},
+		{"ops@example.com,", "want name@domain, or Name <name@domain>"},
+		{"Ops..Team <ops@example.com>(", "want name@domain, or Name <name@domain>"},
+		{"(a..b) ops @example.com", "want name@domain, or Name <name@domain>"},
 	} {
 		t.Run(tt.addr, func(t *testing.T) {
 			_, err := deliver.ParseAddress(tt.addr)
 			if err == nil {
 				t.Fatal("taken, want refused")
 			}
-			if msg := err.Error(); !strings.Contains(msg, tt.want) || strings.HasPrefix(msg, "mail:") {
+			msg := err.Error()
+			if !strings.Contains(msg, tt.want) || strings.HasPrefix(msg, "mail:") {
 				t.Errorf("error %q: want it to say %q, not starting mail:", msg, tt.want)
+			}
+			// What it suggests is taken, and what it names is there.
+			if i, j := strings.LastIndex(msg, " <"), strings.LastIndex(msg, ">"); strings.Contains(msg, "angle brackets:") && i >= 0 && j > i {
+				if _, err := deliver.ParseAddress(msg[strings.LastIndex(msg, ": ")+2:]); err != nil {
+					t.Errorf("error %q suggests an address that is refused: %v", msg, err)
+				}
+			}
+			for _, claim := range []struct{ says, needs string }{{"two dots", ".."}, {"more than one address", "@example.com"}} {
+				if strings.Contains(msg, claim.says) && !strings.Contains(tt.addr, claim.needs) {
+					t.Errorf("error %q says %s of %q", msg, claim.says, tt.addr)
+				}
 			}
 		})
 	}

@@ -1567,8 +1567,8 @@ func (dl *delivery) groupAddresses(src *mailSource) (to []string, refused int) {
 				}
 				why := err.Error()
 				if strings.HasPrefix(dl.d.mailToLabel, audit.TagLabelPrefix) && (strings.Contains(a, `\x`) || strings.Contains(a, `\u`) || strings.Contains(a, `\U`)) {
-					// net/mail's words ("expected single address") would
-					// not say that the tag held an unseen character. Only
+					// The address's own fault ("want name@domain, or ...")
+					// would not say that the tag held an unseen character. Only
 					// an escape's spelling: a quoted local part's own
 					// backslash ("ops\team"@...) has its own reason.
 					why = "it holds a backslash, as a tag's value does where a character of it that does not show as itself " +
