@@ -442,14 +442,23 @@ func authValue(text string, end int) [][2]int {
 		return nil
 	}
 	// No token holds a blank or a control character: an escape of one
-	// ends it, and what follows (escaped prose, a log line's next field)
-	// is not the token's.
-	for i := m[2]; i+2 < m[3]; i++ {
-		if text[i] == '%' && hexDigits(text[i+1:i+3]) {
-			if c, _ := strconv.ParseUint(text[i+1:i+3], 16, 8); c <= ' ' || c == 0x7f {
-				m[1], m[3] = i, i
-				break
-			}
+	// after it ends it, and what follows (escaped prose, a log line's
+	// next field) is not the token's; escapes of blanks before it are
+	// the scheme's separator.
+	blank := func(i int) bool {
+		if i+2 >= m[3] || text[i] != '%' || !hexDigits(text[i+1:i+3]) {
+			return false
+		}
+		c, _ := strconv.ParseUint(text[i+1:i+3], 16, 8)
+		return c <= ' ' || c == 0x7f
+	}
+	for blank(m[2]) {
+		m[2] += 3
+	}
+	for i := m[2]; i < m[3]; i++ {
+		if blank(i) {
+			m[1], m[3] = i, i
+			break
 		}
 	}
 	return valueOf(text, m)

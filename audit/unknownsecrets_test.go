@@ -336,6 +336,8 @@ func TestSecretsRedactWholeValues(t *testing.T) {
 		// No token holds a blank or a control character: an escape of one
 		// ends it, and the text after it (escaped prose, a log line's
 		// next field) is kept.
+		{"an escaped blank before a token", "?Authorization=Bearer%20%20eyJhbGciOiJIUzI1NiJ9.In0&n=1 Authorization: Bearer %20eyJhbGciOiJIUzI1NiJ9.In0 x Authorization: Basic %20dXNlcjpwYXNzd29yZDEyMw== x Authorization: AWS AKIAIOSFODNN7EXAMPLE:%20frJIUN8DYpKDtOLCwo//yllqDzg= x",
+			"?Authorization=Bearer%20%20***&n=1 Authorization: Bearer %20*** x Authorization: Basic %20*** x Authorization: AWS AKIAIOSFODNN7EXAMPLE:%20*** x"},
 		{"an escaped blank or line end after a token", "msg=Authorization:%20Bearer%20eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.In0%20rejected%20for%20i-0123456789abcdef0%20AssociationDoesNotExist Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.In0%0AStatus=Failed%0AName=AWS-RunPatchBaseline",
 			"msg=Authorization:%20Bearer%20***%20rejected%20for%20i-0123456789abcdef0%20AssociationDoesNotExist Authorization: Bearer ***%0AStatus=Failed%0AName=AWS-RunPatchBaseline"},
 		{"a '%' that starts no escape in a token", "Authorization: Bearer abc%zzdef%2 x; ?authorization=Bearer+abc%xyzdef&n=1; Authorization%3A%20Bearer%20abc%zzdef%4%0D%0AHost",
