@@ -72,15 +72,19 @@ const redactedText = "***"
 //  2. an Authorization header's name, ':' or '=' (or %3A or %3D, escaped
 //     whole), '[' if any (Go's %v of an http.Header: map[Authorization:
 //     [Bearer ...]]), and Bearer or Basic and blanks (or '+' or %20, in a
-//     query, or %2520, in one escaped whole), or signature version 2's AWS, blanks, the access key ID
-//     (kept) and ':'; the credentials end where a header's parameter or a
-//     query's does, at an escape of a blank or a control character (no
-//     token holds one), or, in a text escaped whole (after %3A or %3D), at
-//     an escape of what ends them, or at '<' or '>' (a
-//     placeholder such as <token> is kept); a '%' that starts no escape
-//     is theirs (see authForm). A token may hold ':', unlike 5's values.
-//     A challenge's parameter (Basic realm="x", which a WWW-Authenticate
-//     header holds) is no credential, here or in 1 (see authParam).
+//     query, or %2520, in one escaped whole), or signature version 2's
+//     AWS, blanks, the access key ID (kept) and ':'; the credentials end
+//     where a header's parameter or a query's does, at an escape of a
+//     blank or a control character (no token holds one), or, in a text
+//     escaped whole (after %3A or %3D), at an escape of what ends them,
+//     or at '<' or '>' (a placeholder such as <token> is kept); a '%'
+//     that starts no escape is theirs (see authForm). A token may hold
+//     ':', unlike 5's values. A challenge's parameter (Basic realm="x",
+//     which a WWW-Authenticate header holds) is no credential, here or in
+//     1 (see authParam). After '[', each of the header's values that
+//     follows, a blank before it, is read as the first, up to one that is
+//     neither credentials nor a challenge, or the ']' that closes them
+//     (map[Authorization:[Basic realm="x" Bearer ...]]), as in 1's array.
 //  3. XML: the name as an element's start tag, with attributes or none,
 //     '<' and '>' as they are or escaped (&lt; and &gt;, twice, or by Go's
 //     JSON as \u003c and \u003e), as in STS's answers (<SessionToken>,
@@ -327,9 +331,14 @@ var (
 	// whole, an escape of what ends them unescaped ends them (see
 	// authEscape); a '%' that starts no escape is the value's (see
 	// authValue), and authEscapedRest is the value after it.
-	authForm        = regexp.MustCompile(`(?i)^[ \t]*(?::|=)(?:[ \t]|%20)*\[?` + authSchemes + `((?:[^\s,;&"'\\<>]|\\/)+)`)
+	authForm        = regexp.MustCompile(`(?i)^[ \t]*(?::|=)(?:[ \t]|%20)*(\[)?` + authSchemes + `(` + authFormValue + `+)`)
 	authEscapedForm = regexp.MustCompile(`(?i)^[ \t]*(?:%3a|%3d)(?:[ \t]|%20)*\[?` + authSchemes + `(` + authEscapedValue + `+)`)
 	authEscapedRest = regexp.MustCompile(`(?i)^` + authEscapedValue + `*`)
+	// authNextForm is the next of a header's values as Go's %v writes
+	// them, after the '[' that authForm matched (map[Authorization:[Basic
+	// realm="x" Bearer ...]]): a blank, and a scheme and credentials, or a
+	// challenge, as the first value is.
+	authNextForm = regexp.MustCompile(`(?i)^[ \t]+` + authSchemes + `(` + authFormValue + `+)`)
 	// authParam, jsonAuthParam and jsonEscapedAuthParam match, where
 	// credentials would start, a challenge's parameter (a
 	// WWW-Authenticate header's realm="x"), in forms 2 and 1: it is no
@@ -339,9 +348,11 @@ var (
 	// or twice in form 1. A token ends in '=' only: one before the quote
 	// that closes the text around it (curl -H "Authorization: Bearer
 	// abc=", or in a JSON string \"...abc=\"") is no parameter. In form
-	// 1 they match the challenge's parameters to their end, after which
-	// the next element of an array may hold credentials.
+	// 1 they match the challenge's parameters to their end, and so do
+	// authParams, in each of form 2's escapes, after '[': after them the
+	// header's next value may hold credentials.
 	authParam            = regexp.MustCompile(`^[a-z][a-z_-]*=(?:"` + quotedText + `"|\\"` + quotedText + `\\"|\\\\\\"` + quotedText + `\\\\\\")`)
+	authParams           = []*regexp.Regexp{challengeParams(`"`), jsonAuthParam, jsonEscapedAuthParam}
 	jsonAuthParam        = challengeParams(`\\"`)
 	jsonEscapedAuthParam = challengeParams(`\\\\\\"`)
 
@@ -370,6 +381,9 @@ const quotedText = `(?:(?:[^\s"\\]|\\[^\s"\\])(?:[^"\\\r\n]|\\\\|\\[^"\\\r\n])*)
 // value's escapes with it: Authorization%3DBearer%2520...), since a token
 // may start with '+'.
 const authSchemes = `(?:(?:bearer|basic)(?:[ \t]+|%20|%2520|\+)|aws(?:[ \t]+|%20|%2520|\+)[a-z0-9]+(?::|%3a))`
+
+// authFormValue is one character of authForm's value.
+const authFormValue = `(?:[^\s,;&"'\\<>]|\\/)`
 
 // authEscapedValue is one character of authEscapedForm's value, or one
 // escape (see authEscape).
@@ -425,9 +439,12 @@ func valuesAfter(text string, start, end int, kind nameKind) [][2]int {
 }
 
 // authValue returns the bounds of form 2's credentials after an
-// Authorization header's name's end, or none.
+// Authorization header's name's end, or none; after a '[', those of each
+// of the header's values as Go's %v writes them, up to one that is no
+// scheme's.
 func authValue(text string, end int) [][2]int {
 	m := matchAt(authForm, text, end)
+	list := m != nil && m[3] > m[2]
 	if m == nil {
 		if m = matchAt(authEscapedForm, text, end); m == nil {
 			return nil
@@ -438,30 +455,61 @@ func authValue(text string, end int) [][2]int {
 			m[1], m[3] = e, e
 		}
 	}
-	if authParam.MatchString(text[m[2]:]) {
-		return nil
+	var values [][2]int
+	for {
+		start, end := m[len(m)-2], m[len(m)-1]
+		if authParam.MatchString(text[start:]) {
+			if !list {
+				return values
+			}
+			// A challenge holds no credentials; the next value may.
+			for _, params := range authParams {
+				if p := matchAt(params, text, start); p != nil {
+					end = p[1]
+					break
+				}
+			}
+		} else {
+			v := credentials(text, start, end)
+			if v == nil {
+				return values
+			}
+			values = append(values, v[0])
+			end = v[0][1]
+		}
+		if !list {
+			return values
+		}
+		if m = matchAt(authNextForm, text, end); m == nil {
+			return values
+		}
 	}
+}
+
+// credentials returns the bounds of the credentials that form 2 matched
+// at text[start:end], or none.
+func credentials(text string, start, end int) [][2]int {
 	// No token holds a blank or a control character: an escape of one
 	// after it ends it, and what follows (escaped prose, a log line's
 	// next field) is not the token's; escapes of blanks before it are
 	// the scheme's separator.
 	blank := func(i int) bool {
-		if i+2 >= m[3] || text[i] != '%' || !hexDigits(text[i+1:i+3]) {
+		if i+2 >= end || text[i] != '%' || !hexDigits(text[i+1:i+3]) {
 			return false
 		}
 		c, _ := strconv.ParseUint(text[i+1:i+3], 16, 8)
 		return c <= ' ' || c == 0x7f
 	}
-	for blank(m[2]) {
-		m[2] += 3
+	for blank(start) {
+		start += 3
 	}
-	for i := m[2]; i < m[3]; i++ {
+	for i := start; i < end; i++ {
 		if blank(i) {
-			m[1], m[3] = i, i
+			end = i
 			break
 		}
 	}
-	return valueOf(text, m)
+	return valueOf(text, []int{start, end})
 }
 
 // jsonValues returns the bounds of form 1's values after a name's end:

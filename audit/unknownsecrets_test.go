@@ -154,6 +154,20 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 			`Authorization: Bearer realm=""; {"m":"Authorization: Bearer realm=\"sso\", error=\"\""} {"m":"{\"m\":\"Authorization: Bearer realm=\\\"x y\\\"\"}"}`},
 		{"credentials after a challenge in an array taken", `{"Authorization":["Bearer realm=\"x\", error=\"y\"", "Bearer ` + bearerJWT + `"]} {"m":"{\"Authorization\":[\"Basic realm=\\\"x\\\"\",\"Basic ` + bearerJWT + `\"]}"}`,
 			`{"Authorization":["Bearer realm=\"x\", error=\"y\"", "Bearer ***"]} {"m":"{\"Authorization\":[\"Basic realm=\\\"x\\\"\",\"Basic ***\"]}"}`},
+		// Go's %v of an http.Header, or of its values, writes them one after
+		// another with a blank between: every element after a challenge, or
+		// after credentials, is read as the first is, up to the ']' that
+		// closes them, and what follows that ']' is kept.
+		{"credentials after a challenge in a header as Go prints it taken", "map[Authorization:[Basic realm=\"x\" Bearer " + bearerJWT + "] Www-Authenticate:[Basic realm=\"x\"]]",
+			"map[Authorization:[Basic realm=\"x\" Bearer ***] Www-Authenticate:[Basic realm=\"x\"]]"},
+		{"credentials after a challenge's parameters in a header's values as Go prints them taken", `Authorization: [Basic realm="x", charset="UTF-8" Bearer abcdEFGH1234secretTOKEN] was refused`,
+			`Authorization: [Basic realm="x", charset="UTF-8" Bearer ***] was refused`},
+		{"every value of a header as Go prints it taken", "map[Authorization:[Basic dXNlcjpwYXNzd29yZA== Bearer " + bearerJWT + " AWS " + xmlKeyID + ":frJIUN8DYpKDtOLCwo//yllqDzg=]]",
+			"map[Authorization:[Basic *** Bearer *** AWS " + xmlKeyID + ":***]]"},
+		{"credentials after a challenge in a header as Go prints it in a JSON string taken", `{"m":"map[Authorization:[Bearer realm=\"x\", error=\"y\" Basic dXNlcjpwYXNzd29yZA==]]"}`,
+			`{"m":"map[Authorization:[Bearer realm=\"x\", error=\"y\" Basic ***]]"}`},
+		{"what follows a header's values as Go prints them kept", `Authorization: [Basic realm="x"] Bearer tokens are refused; Authorization: [Bearer abcdEFGH1234secretTOKEN] Bearer tokens expire; Authorization: [Basic realm="x" Negotiate abc]`,
+			`Authorization: [Basic realm="x"] Bearer tokens are refused; Authorization: [Bearer ***] Bearer tokens expire; Authorization: [Basic realm="x" Negotiate abc]`},
 		{"a signature version 4 header's scheme kept", "Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied",
 			"Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied"},
 		{"names that end in IdToken's letters kept", `InvalidToken: token=abc is malformed; ValidToken:false; {"invalidToken":"x"}`,
@@ -423,6 +437,8 @@ func FuzzRedactForms(f *testing.F) {
 		"{\n  \"Authorization\": [\n    \"Basic ***\",\n    \"Bearer %s\"\n  ]\n}",
 		`{"X-Amz-Security-Token":["***", "%s"]}`,
 		"map[Authorization:[Bearer %s] X-Amz-Date:[20261201T120000Z]]",
+		`map[Authorization:[Basic realm="x" Bearer %s] Www-Authenticate:[Basic realm="x"]]`,
+		`Authorization: [Basic realm="x", charset="UTF-8" Basic *** Bearer %s] was refused`,
 		"map[X-Amz-Security-Token:[%s] User-Agent:[x]]",
 		`{"message":"{\"authorization\": \"Bearer %s\"}"}`,
 		`{"accessToken":"%s","expiresAt":"2026-12-01T13:00:00Z"}`,
