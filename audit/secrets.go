@@ -81,10 +81,12 @@ const redactedText = "***"
 //     that starts no escape is theirs (see authForm). A token may hold
 //     ':', unlike 5's values. A challenge's parameter (Basic realm="x",
 //     which a WWW-Authenticate header holds) is no credential, here or in
-//     1 (see authParam). After '[', each of the header's values that
-//     follows, a blank before it, is read as the first, up to one that is
-//     neither credentials nor a challenge, or the ']' that closes them
-//     (map[Authorization:[Basic realm="x" Bearer ...]]), as in 1's array.
+//     1 (see authParam), though a value that signs in it is taken as
+//     anywhere else (error_description="?X-Amz-Signature=***"). After
+//     '[', each of the header's values that follows, a blank before it,
+//     is read as the first, up to one that is neither credentials nor a
+//     challenge, or the ']' that closes them (map[Authorization:[Basic
+//     realm="x" Bearer ...]]), as in 1's array.
 //  3. XML: the name as an element's start tag, with attributes or none,
 //     '<' and '>' as they are or escaped (&lt; and &gt;, twice, or by Go's
 //     JSON as \u003c and \u003e), as in STS's answers (<SessionToken>,
@@ -154,7 +156,16 @@ func redactAfterNames(text string) string {
 			continue
 		}
 		for _, v := range valuesAfter(text, start, end, kind) {
-			b.WriteString(text[kept:v[0]])
+			from := max(kept, end)
+			before := text[from:v[0]]
+			if kind == authorizationName {
+				// Before an Authorization header's value may lie a
+				// challenge's parameters, kept, but not the values that
+				// sign in them: the loop reads no name in them.
+				before = redactSigning(before)
+			}
+			b.WriteString(text[kept:from])
+			b.WriteString(before)
 			b.WriteString(redactedText)
 			kept, i = v[1], v[1]
 		}

@@ -27,6 +27,7 @@ func FuzzRedactSigning(f *testing.F) {
 		`<SessionToken>a>b</SessionToken>&lt;x:idToken&gt;a&gt;]]&gt;&lt;/x:idToken&gt; \u003cidToken\u003ea\u003c/idToken\u003e Signature = [AbCdEfGhIjKlMnOp]`,
 		`?Authorization=Bearer%20a%20b%26c%zz&x Authorization%3DBasic%20a%2 curl -H "Authorization: Bearer realm=" {"h":"Authorization: Bearer realm=\"x\""}`,
 		`map[Authorization:[Basic realm="x", charset="y" Bearer a] b Basic c] {"m":"Authorization: [Bearer realm=\"x\" Basic a%20b AWS k:s]"}`,
+		`Authorization: [Basic e="?X-Amz-Signature=a Authorization: [Bearer b c" Bearer d] {"Authorization":["Bearer e=\"Signature=f\"", "Basic g"]}`,
 	} {
 		f.Add(seed)
 	}

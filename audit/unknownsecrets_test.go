@@ -168,6 +168,12 @@ func TestSecretsRedactUnknownForms(t *testing.T) {
 			`{"m":"map[Authorization:[Bearer realm=\"x\", error=\"y\" Basic ***]]"}`},
 		{"what follows a header's values as Go prints them kept", `Authorization: [Basic realm="x"] Bearer tokens are refused; Authorization: [Bearer abcdEFGH1234secretTOKEN] Bearer tokens expire; Authorization: [Basic realm="x" Negotiate abc]`,
 			`Authorization: [Basic realm="x"] Bearer tokens are refused; Authorization: [Bearer ***] Bearer tokens expire; Authorization: [Basic realm="x" Negotiate abc]`},
+		// A challenge's parameters are kept, but not a signing value in
+		// them, whether credentials follow the challenge or not.
+		{"a signing value in a challenge's parameter before credentials taken", `Authorization: [Basic error_description="see ?X-Amz-Signature=3f2a9c0d1e8b7a6f" Bearer abcdEFGH1234secretTOKEN]; ` +
+			`{"Authorization":["Basic error_description=\"see ?X-Amz-Signature=3f2a9c0d1e8b7a6f\"", "Bearer abcdEFGH1234secretTOKEN"]}; Authorization: [Basic error_description="see ?X-Amz-Signature=3f2a9c0d1e8b7a6f"]`,
+			`Authorization: [Basic error_description="see ?X-Amz-Signature=***" Bearer ***]; ` +
+				`{"Authorization":["Basic error_description=\"see ?X-Amz-Signature=***\"", "Bearer ***"]}; Authorization: [Basic error_description="see ?X-Amz-Signature=***"]`},
 		{"a signature version 4 header's scheme kept", "Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied",
 			"Authorization: AWS4-HMAC-SHA256 Credential=***, Signature=***; Authorization: AWS access denied"},
 		{"names that end in IdToken's letters kept", `InvalidToken: token=abc is malformed; ValidToken:false; {"invalidToken":"x"}`,
