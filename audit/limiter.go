@@ -87,7 +87,9 @@ type paceMark struct {
 // start put them (BENCHMARKS.md). Told the others' pace, a process takes
 // the fair share of what the bucket lets through as its limit at each cut.
 // Exchange must not block: it hands over mine and returns what the others
-// said last, those still running only.
+// said last, those still running only, and those that ended since (Done).
+// A mine with Done is the last a Limiter hands over: the process
+// ended its work on the bucket.
 type Peers interface {
 	Exchange(now time.Time, mine Pace) []Pace
 }
@@ -106,9 +108,10 @@ type Pace struct {
 	// far (not those it made as the others cut: they would echo).
 	Cuts int `json:"cuts"`
 	// Done says the process ended its work on the bucket (its shard's
-	// file was removed as it closed): the pace it had is free. One that
-	// is only no longer heard (a shard killed, a slow volume) may still
-	// take its part.
+	// file was removed as it closed, or it audited every target there
+	// while it goes on elsewhere): the pace it had is free. One that is
+	// only no longer heard (a shard killed, a slow volume) may still take
+	// its part.
 	Done bool `json:"done,omitempty"`
 	// Peer names the process that said it, among those on the bucket (a
 	// shard's index), so that a process's cuts are told from another's.
@@ -354,6 +357,20 @@ func (l *Limiter) SetPeers(p Peers) {
 	if l.lim == nil {
 		l.peers = p
 	}
+}
+
+// finish tells the other processes on the bucket that this one ended its
+// work there (Pace.Done), so that they take the pace it had at once, as
+// they do for a shard that closed; fallen silent, it would be only no
+// longer heard, its pace held from them. It speaks to them no more after.
+func (l *Limiter) finish() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.peers == nil {
+		return
+	}
+	l.peers.Exchange(l.now(), Pace{Done: true})
+	l.peers = nil
 }
 
 // SharedWith returns the most other processes the Limiter heard from at

@@ -193,6 +193,10 @@ type site struct {
 	down                *UnreachableError
 	failed              *SiteError
 	noInfo              *InfoError // the first failure of LookupInfo
+
+	// over is set once its work is said to be over (see Session.ended);
+	// guarded by the Session's mu.
+	over bool
 }
 
 // Session audits the targets of a run, account-region by account-region.
@@ -213,6 +217,9 @@ type Session struct {
 	// not started or a source of targets that stopped listing. A
 	// cancellation that left nothing undone interrupted nothing.
 	cut atomic.Bool
+	// pending counts the batches of each account-region (Batch.AccountID
+	// and Region) that have not ended whole: its work is over at none.
+	pending map[siteKey]int
 }
 
 // runner is the Session as the attempts middleware knows it.
@@ -221,7 +228,7 @@ type runner = Session
 // NewSession returns a Session with cfg's defaults applied.
 func NewSession(cfg Config) *Session {
 	cfg.defaults()
-	return &Session{cfg: cfg, sites: map[siteKey]*site{}}
+	return &Session{cfg: cfg, sites: map[siteKey]*site{}, pending: map[siteKey]int{}}
 }
 
 // Run audits every target, Concurrency at a time, and hands each Result to
@@ -253,6 +260,13 @@ func (s *Session) Run(ctx context.Context, batches []Batch) error {
 	if len(batches) > 1 {
 		s.multi.Store(true)
 	}
+	s.mu.Lock()
+	for _, b := range batches {
+		if k, ok := s.batchKey(b); ok {
+			s.pending[k]++
+		}
+	}
+	s.mu.Unlock()
 	// Calls run on their own context so that a cancelled ctx stops new
 	// instances at once but leaves calls in flight their grace period.
 	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
@@ -295,6 +309,7 @@ func (s *Session) Run(ctx context.Context, batches []Batch) error {
 func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 	g, bctx := errgroup.WithContext(gctx)
 	g.SetLimit(s.cfg.Concurrency)
+	touched := map[siteKey]*site{}
 	for t := range b.Targets {
 		if ctx.Err() != nil {
 			s.cut.Store(true)
@@ -310,6 +325,7 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 				g.Go(func() error { return err })
 				break
 			}
+			touched[st.key] = st
 			st.targets.Add(1)
 			if st.isDown() {
 				st.leave()
@@ -344,7 +360,51 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 			g.Go(func() error { return err })
 		}
 	}
-	return g.Wait()
+	err := g.Wait()
+	// Whole: every target listed and audited. A signal, or another
+	// batch's error, may have cut it short without an error of its own.
+	s.ended(b, touched, err == nil && ctx.Err() == nil && gctx.Err() == nil)
+	return err
+}
+
+// batchKey is the account-region a batch names, if it names one.
+func (s *Session) batchKey(b Batch) (siteKey, bool) {
+	if b.AccountID == "" && b.Region == "" {
+		return siteKey{}, false // targets of any account-region, or none
+	}
+	return siteKey{b.AccountID, s.region(Target{Region: b.Region})}, true
+}
+
+// ended counts a batch that ended whole (every target audited; one that
+// did not leaves its account-regions pending for good), and tells the
+// limiter of each account-region whose work is over that it is
+// (see Limiter.finish), while the run goes on elsewhere: one that the
+// batch audited or names, whose batches all ended whole, and whose
+// circuit did not open. One with targets left for a resumed run (cut
+// short, its endpoint down) is not over; one that failed (SiteError)
+// recorded every target, and is.
+func (s *Session) ended(b Batch, touched map[siteKey]*site, whole bool) {
+	if !whole {
+		return
+	}
+	var over []*site
+	s.mu.Lock()
+	if k, ok := s.batchKey(b); ok {
+		s.pending[k]--
+		if st, ok := s.sites[k]; ok {
+			touched[k] = st
+		}
+	}
+	for k, st := range touched {
+		if s.pending[k] == 0 && !st.over && !st.isDown() {
+			st.over = true
+			over = append(over, st)
+		}
+	}
+	s.mu.Unlock()
+	for _, st := range over {
+		st.limiter.finish()
+	}
 }
 
 func (s *Session) region(t Target) string {
