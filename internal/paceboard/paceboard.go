@@ -56,7 +56,9 @@ type file struct {
 }
 
 // said is a limiter's last pace, and when it said it: one that stopped
-// (its account-region done) is left out of the file once it is quiet.
+// is left out of the file once it is quiet. A limiter whose
+// account-region is done while its shard goes on says so last
+// (audit.Pace.Done): the others hear it done until then.
 type said struct {
 	pace audit.Pace
 	at   time.Time
@@ -214,10 +216,12 @@ func (b *Board) write(data []byte) {
 
 // read returns the paces of the shards beside this one that are still
 // running, by account-region; each pace says which shard it is of
-// (audit.Pace.Peer). A shard heard at the last read whose file is gone
-// since (removed as it closed) is said to be done (audit.Pace.Done), for
-// as long as a file stays fresh, so that the others take its room at once;
-// one whose file is only stale (killed, or on a slow volume) is not.
+// (audit.Pace.Peer), and whether the shard is done there while it goes on
+// elsewhere (audit.Pace.Done, as its limiter said). A shard heard at the
+// last read whose file is gone since (removed as it closed) is said to be
+// done (audit.Pace.Done), for as long as a file stays fresh, so that the
+// others take its room at once; one whose file is only stale (killed, or
+// on a slow volume) is not.
 func (b *Board) read() map[string][]audit.Pace {
 	out := map[string][]audit.Pace{}
 	now := b.now()

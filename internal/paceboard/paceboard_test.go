@@ -121,6 +121,43 @@ func TestClosedShardIsDone(t *testing.T) {
 	}
 }
 
+// TestFinishedKeyIsDone: a limiter that says Done on its account-region
+// (every target there audited) while its shard goes on with another is
+// heard as done there by the others, at least as long as a shard that
+// closed is, so that they take its pace at once; and no longer once it
+// has been quiet as long as any silent limiter, while its pace elsewhere
+// still is.
+func TestFinishedKeyIsDone(t *testing.T) {
+	bs, c := shards(t, 2, "sha256:list")
+	finished := func(b *Board) audit.Peers { return b.For("111122223333", "us-east-1") }
+	going := func(b *Board) audit.Peers { return b.For("111122223333", "eu-west-1") }
+	for range 3 {
+		for _, b := range bs {
+			finished(b).Exchange(c.t, audit.Pace{OK: 50, Recent: 50, Wants: true})
+			going(b).Exchange(c.t, audit.Pace{OK: 20, Recent: 20, Wants: true})
+		}
+		round(c, bs...)
+	}
+	if got := finished(bs[1]).Exchange(c.t, audit.Pace{OK: 50, Recent: 50, Wants: true}); len(got) != 1 || got[0].Done {
+		t.Fatalf("shard 1 heard %v on us-east-1, want shard 0 running", got)
+	}
+	finished(bs[0]).Exchange(c.t, audit.Pace{Done: true})
+	for i := range 24 {
+		going(bs[0]).Exchange(c.t, audit.Pace{OK: 20, Recent: 20, Wants: true})
+		round(c, bs...)
+		got := finished(bs[1]).Exchange(c.t, audit.Pace{OK: 50, Recent: 50, Wants: true})
+		switch {
+		case every*time.Duration(i) < fresh && (len(got) != 1 || got[0] != audit.Pace{Done: true, Peer: 0}):
+			t.Errorf("round %d after shard 0 finished us-east-1: shard 1 heard %v there, want shard 0 done", i, got)
+		case i >= 20 && len(got) != 0:
+			t.Errorf("round %d (%v after shard 0 finished us-east-1): shard 1 still hears %v there", i, every*time.Duration(i+1), got)
+		}
+		if got := going(bs[1]).Exchange(c.t, audit.Pace{OK: 20, Recent: 20, Wants: true}); len(got) != 1 || got[0].Done {
+			t.Errorf("round %d: shard 1 heard %v on eu-west-1, want shard 0 running", i, got)
+		}
+	}
+}
+
 // TestOnlyShardsOfTheListCount: a file of another list, of the list split
 // another number of ways, of this very shard (a copy), or of no shard at
 // all (garbage, too large, a FIFO, a link) is not heard; none of them
