@@ -150,7 +150,8 @@ Examples:
   auditor run --instances fleet.csv --profile prod --out audit-prod --fail-on failed,not_managed
   aws ec2 describe-instances --query 'Reservations[].Instances[].InstanceId' --output text \
     | tr '\t' '\n' | auditor run --instances - --region us-east-1
-  auditor run --resume --out audit-prod --instances fleet.csv --profile prod
+  auditor run --resume --out audit-prod --instances fleet.csv --profile prod \
+    --fail-on failed,not_managed
   auditor report shard-*/results.jsonl --out all
   auditor run --instances fleet.csv --out audits/{time} --baseline previous \
     --mail-to ops@example.com --mail-from auditor@example.com --smtp smtp://mail.example.com:587

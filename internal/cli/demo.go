@@ -97,6 +97,16 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *size < 1 {
 		return usagef("--fleet-size %d: want at least 1", *size)
 	}
+	// Counts here, not run's lists: a zero given is refused as a count.
+	for _, f := range []struct {
+		name string
+		n    int
+		hint string
+	}{{"accounts", *c.orgAccounts, "a single fleet"}, {"regions", *c.orgRegions, "one region"}} {
+		if f.n < 1 && o.given[f.name] {
+			return usagef("demo: --%s %d: want at least 1 (leave it out for %s)", f.name, f.n, f.hint)
+		}
+	}
 	// As for run: e/y/.. is e, made alone.
 	o.outNamed, o.out = o.out, outdir.Clean(o.out)
 	// Execution dates are relative to now, so that staleness reads as in a
@@ -115,7 +125,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// accounts from Organizations, a role assumed in each, every node
 		// discovered.
 		o.accounts, o.roleName, o.regions, o.discover = "org", demoRole, strings.Join(regions, ","), true
-		what = fmt.Sprintf("an organisation of %d accounts with fleets in %d regions", activeAccounts(org), len(regions))
+		what = fmt.Sprintf("an organisation of %s with fleets in %s", plural(activeAccounts(org), "account"), plural(len(regions), "region"))
 	} else {
 		fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: *seed, Size: *size, BaseTime: base})
 		srv = ssmsim.NewServer(fleet, ssmsim.Options{Seed: *seed})
