@@ -521,11 +521,12 @@ func parseShard(s string, count int, getenv func(string) string) (k, n int, err 
 			return shardNumbers(idx, getenv("AWS_BATCH_JOB_ARRAY_SIZE"), "AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE")
 		}
 		if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
-			c := ""
-			if count > 0 {
-				c = strconv.Itoa(count)
+			if count <= 0 {
+				// A Kubernetes Indexed Job tells each pod its index, not
+				// how many there are.
+				return 0, 0, usagef("--shard auto: JOB_COMPLETION_INDEX is %s but the shard count is not set: pass --shard-count N (or set AUDITOR_SHARD_COUNT), N being the Job's completions", strconv.Quote(idx))
 			}
-			return shardNumbers(idx, c, "JOB_COMPLETION_INDEX", "--shard-count (or AUDITOR_SHARD_COUNT)")
+			return shardNumbers(idx, strconv.Itoa(count), "JOB_COMPLETION_INDEX", "--shard-count (or AUDITOR_SHARD_COUNT)")
 		}
 		return 0, 0, usagef("--shard auto: neither AWS_BATCH_JOB_ARRAY_INDEX nor JOB_COMPLETION_INDEX is set; pass --shard K/N")
 	}

@@ -118,7 +118,9 @@ func TestParseShard(t *testing.T) {
 		{"zero parts", "0/0", 0, env(), 0, 0, "at least 1"},
 		{"aws batch", "auto", 0, env("AWS_BATCH_JOB_ARRAY_INDEX", "3", "AWS_BATCH_JOB_ARRAY_SIZE", "8"), 3, 8, ""},
 		{"kubernetes with flag", "auto", 4, env("JOB_COMPLETION_INDEX", "1"), 1, 4, ""},
-		{"kubernetes without count", "auto", 0, env("JOB_COMPLETION_INDEX", "2"), 0, 0, "--shard-count"},
+		// Not "shard count --shard-count (or AUDITOR_SHARD_COUNT) \"\"": a
+		// count the user never gave, with no word of where it comes from.
+		{"kubernetes without count", "auto", 0, env("JOB_COMPLETION_INDEX", "2"), 0, 0, "JOB_COMPLETION_INDEX is \"2\" but the shard count is not set: pass --shard-count N (or set AUDITOR_SHARD_COUNT), N being the Job's completions"},
 		{"auto outside an engine", "auto", 0, env(), 0, 0, "neither"},
 	}
 	for _, tt := range tests {
