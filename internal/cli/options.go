@@ -564,6 +564,12 @@ func (d *days) String() string {
 	if v > 0 && v%(24*time.Hour) == 0 {
 		return fmt.Sprintf("%dd", v/(24*time.Hour))
 	}
+	return shortDuration(v)
+}
+
+// shortDuration is a Go duration without its zero units, as a user writes
+// it ("1h", "15m", "1h30m", not "1h0m0s").
+func shortDuration(v time.Duration) string {
 	s := v.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

@@ -165,7 +165,7 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 		}
 	}
 	if d := o.roleDuration; d != 0 && (d < awsconn.MinRoleDuration || d > awsconn.MaxRoleDuration) {
-		bad("--role-duration %s: want %s to %s (STS's limits; the role's own maximum, one hour unless raised, may be lower)", d, awsconn.MinRoleDuration, awsconn.MaxRoleDuration)
+		bad("--role-duration %s: want %s to %s (STS's limits; the role's own maximum, one hour unless raised, may be lower)", shortDuration(d), shortDuration(awsconn.MinRoleDuration), shortDuration(awsconn.MaxRoleDuration))
 	}
 	type tagKey struct{ flag, key string }
 	var keys []tagKey
@@ -349,7 +349,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		// Refusing would leave --role-duration unusable under IRSA, a
 		// task or job role and SSO; it only says how often the
 		// sessions are renewed.
-		fmt.Fprintf(stderr, "auditor: warning: --role-duration %s: these credentials are a role's session, and STS gives a role assumed with them %s at most (role chaining): the sessions last %s, renewed before they end\n", o.roleDuration, d, d)
+		fmt.Fprintf(stderr, "auditor: warning: --role-duration %s: these credentials are a role's session, and STS gives a role assumed with them %s at most (role chaining): the sessions last %s, renewed before they end\n", shortDuration(o.roleDuration), shortDuration(d), shortDuration(d))
 	}
 	// A resumed record keeps its own convention: the account its results
 	// name is the one it was written with, so that no instance is there

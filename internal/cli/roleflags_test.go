@@ -31,8 +31,8 @@ func TestRoleFlagsChecked(t *testing.T) {
 		{"a session name of 1 character", []string{"--role-session-name", "a"}, []string{"--role-session-name", "2 to 64"}, ""},
 		{"an external ID of 1 character", []string{"--external-id", "x"}, []string{"--external-id", "1 character", "2 to 1224"}, ""},
 		{"an external ID with a space", []string{"--external-id", "team secret-42"}, []string{"--external-id", `" "`}, "secret-42"},
-		{"10 minutes", []string{"--role-duration", "10m"}, []string{"--role-duration 10m0s", "15m", "12h"}, ""},
-		{"13 hours", []string{"--role-duration", "13h"}, []string{"--role-duration 13h0m0s", "15m", "12h"}, ""},
+		{"10 minutes", []string{"--role-duration", "10m"}, []string{"--role-duration 10m: want 15m to 12h"}, ""},
+		{"13 hours", []string{"--role-duration", "13h"}, []string{"--role-duration 13h: want 15m to 12h"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,7 +104,7 @@ func TestRoleDurationChained(t *testing.T) {
 			if got.code != int(exitOK) {
 				t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
 			}
-			warned := strings.Contains(got.stderr, "--role-duration 2h0m0s") && strings.Contains(got.stderr, "role chaining")
+			warned := strings.Contains(got.stderr, "--role-duration 2h:") && strings.Contains(got.stderr, "role chaining")
 			if warned != tc.warned {
 				t.Errorf("warned about role chaining: %v, want %v\n%s", warned, tc.warned, got.stderr)
 			}
