@@ -72,6 +72,7 @@ type Limiter struct {
 	okCount  int        // calls answered, not throttled
 	paceLog  []paceMark // okCount at the exchanges over the last paceSpan
 	sharers  int        // the most others heard from at one exchange
+	finished bool       // it told the others it ended its work (finish)
 	found    int        // cuts for throttles it saw itself, not the others'
 }
 
@@ -359,6 +360,16 @@ func (l *Limiter) SetPeers(p Peers) {
 	}
 }
 
+// joinPeers is SetPeers for a Limiter that has none yet and has not said
+// it finished (see finish).
+func (l *Limiter) joinPeers(p Peers) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lim == nil && l.peers == nil && !l.finished {
+		l.peers = p
+	}
+}
+
 // finish tells the other processes on the bucket that this one ended its
 // work there (Pace.Done), so that they take the pace it had at once, as
 // they do for a shard that closed; fallen silent, it would be only no
@@ -370,7 +381,7 @@ func (l *Limiter) finish() {
 		return
 	}
 	l.peers.Exchange(l.now(), Pace{Done: true})
-	l.peers = nil
+	l.peers, l.finished = nil, true
 }
 
 // SharedWith returns the most other processes the Limiter heard from at

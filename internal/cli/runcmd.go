@@ -851,6 +851,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		// discovery shard owns its account-regions).
 		j.board = paceboard.Start(o.out, cmp.Or(j.list, j.fleet.Digest()), j.shardK, j.shardN)
 		defer j.board.Close()
+		// The account-regions an instance-information lookup made
+		// before it pace with the others too.
+		session.JoinPeers()
 	}
 	if err := j.plan(stderr); err != nil {
 		return err
@@ -1067,8 +1070,9 @@ func (j *job) auditConfig() audit.Config {
 		OnResult:    func(r audit.Result) error { return j.onResult(r) },
 	}
 	if j.shardN > 1 && o.rate == 0 && !o.discover {
-		// Started once the output directory is the run's (execute),
-		// before the first account-region's limiter.
+		// Started once the output directory is the run's (execute):
+		// the limiters made before it (--with-instance-info's lookup)
+		// join then (Session.JoinPeers).
 		cfg.Peers = func(account, region string) audit.Peers {
 			if j.board == nil {
 				return nil

@@ -271,7 +271,8 @@ func TestShardAdviceWhenThrottled(t *testing.T) {
 // TestShardsPaceTogether: two shards of one list, run at once into
 // directories side by side (RUN/shard-K), hear each other's pace on the
 // account-region they share (run.json's shared_with), and leave no pace
-// file behind.
+// file behind. With --with-instance-info the account-region's limiter was
+// made by the lookup, before the board started: those shards paced alone.
 func TestShardsPaceTogether(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 400})
@@ -280,35 +281,40 @@ func TestShardsPaceTogether(t *testing.T) {
 	if err := writeIDs(ids, fleet); err != nil {
 		t.Fatal(err)
 	}
-	run := t.TempDir()
-	results := make(chan cliResult, 2)
-	for k := range 2 {
-		go func() {
-			results <- runCtx(context.Background(), nil, "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
-				"--quiet", "--fail-on", "none", "--shard", fmt.Sprintf("%d/2", k), "--out", filepath.Join(run, fmt.Sprintf("shard-%d", k)))
-		}()
-	}
-	for range 2 {
-		got := <-results
-		if got.code != 0 {
-			t.Fatalf("a shard: exit %d\n%s", got.code, got.stderr)
-		}
-		if strings.Contains(got.stderr, "heard no other shard") {
-			t.Errorf("a shard that heard the other advises --rate:\n%s", got.stderr)
-		}
-	}
-	for k := range 2 {
-		dir := filepath.Join(run, fmt.Sprintf("shard-%d", k))
-		ri, err := audit.ReadRunInfo(filepath.Join(dir, "run.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ri.Sites) != 1 || ri.Sites[0].SharedWith != 1 {
-			t.Errorf("shard %d: sites %+v, want one account-region shared with the other shard", k, ri.Sites)
-		}
-		if _, err := os.Stat(filepath.Join(dir, ".auditor-pace")); !os.IsNotExist(err) {
-			t.Errorf("shard %d left its pace file: %v", k, err)
-		}
+	for _, extra := range [][]string{nil, {"--with-instance-info"}} {
+		t.Run(strings.Join(append([]string{"run"}, extra...), " "), func(t *testing.T) {
+			run := t.TempDir()
+			results := make(chan cliResult, 2)
+			for k := range 2 {
+				go func() {
+					args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
+						"--quiet", "--fail-on", "none", "--shard", fmt.Sprintf("%d/2", k), "--out", filepath.Join(run, fmt.Sprintf("shard-%d", k))}
+					results <- runCtx(context.Background(), nil, append(args, extra...)...)
+				}()
+			}
+			for range 2 {
+				got := <-results
+				if got.code != 0 {
+					t.Fatalf("a shard: exit %d\n%s", got.code, got.stderr)
+				}
+				if strings.Contains(got.stderr, "heard no other shard") {
+					t.Errorf("a shard that heard the other advises --rate:\n%s", got.stderr)
+				}
+			}
+			for k := range 2 {
+				dir := filepath.Join(run, fmt.Sprintf("shard-%d", k))
+				ri, err := audit.ReadRunInfo(filepath.Join(dir, "run.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(ri.Sites) != 1 || ri.Sites[0].SharedWith != 1 {
+					t.Errorf("shard %d: sites %+v, want one account-region shared with the other shard", k, ri.Sites)
+				}
+				if _, err := os.Stat(filepath.Join(dir, ".auditor-pace")); !os.IsNotExist(err) {
+					t.Errorf("shard %d left its pace file: %v", k, err)
+				}
+			}
+		})
 	}
 }
 
