@@ -172,3 +172,154 @@ func TestPeersToldDoneOnceEveryBatchEnded(t *testing.T) {
 		t.Errorf("said done %d times, want once, when both ended", done)
 	}
 }
+
+// TestPeersNotToldDoneWhenAnotherBatchFailed: a batch stopped by another
+// batch's fatal error, with targets of its own left and no error of its
+// own, is not over: a resumed run calls there again.
+func TestPeersNotToldDoneWhenAnotherBatchFailed(t *testing.T) {
+	const account = "111111111111"
+	var mu sync.Mutex
+	var done []string
+	peers := func(acct, region string) audit.Peers {
+		return peersFunc(func(_ time.Time, mine audit.Pace) []audit.Pace {
+			if mine.Done {
+				mu.Lock()
+				defer mu.Unlock()
+				done = append(done, acct+"/"+region)
+			}
+			return nil
+		})
+	}
+	started, failed := make(chan struct{}), make(chan struct{})
+	fake := &fakeSSM{describe: func(c context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+		if aws.ToString(in.InstanceId) == "i-00000000" {
+			// us-east-1's first call is in flight when eu-west-1's
+			// source fails the run.
+			close(started)
+			select {
+			case <-failed:
+			case <-time.After(5 * time.Second):
+				t.Error("eu-west-1's source did not fail")
+			}
+		}
+		return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+	}}
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Region: "us-east-1",
+		Concurrency: 1, Sites: 2, Grace: time.Minute, Peers: peers}
+	var a []audit.Target
+	for i := range 4 {
+		a = append(a, audit.Target{InstanceID: fmt.Sprintf("i-%08d", i), AccountID: account, Region: "us-east-1"})
+	}
+	// us-east-1's list goes on after eu-west-1 failed, once the failure
+	// has stopped the run (a few returns; half a second is ample), so
+	// that its other targets are left: audited all, it would be over.
+	listA := func(yield func(audit.Target) bool) {
+		if !yield(a[0]) {
+			return
+		}
+		select {
+		case <-failed:
+		case <-time.After(5 * time.Second):
+		}
+		time.Sleep(500 * time.Millisecond)
+		for _, t := range a[1:] {
+			if !yield(t) {
+				return
+			}
+		}
+	}
+	err := audit.NewSession(cfg).Run(context.Background(), []audit.Batch{
+		{AccountID: account, Region: "us-east-1", Len: len(a), Targets: listA},
+		{AccountID: account, Region: "eu-west-1", Targets: func(func(audit.Target) bool) {}, Err: func() error {
+			defer close(failed)
+			select {
+			case <-started:
+			case <-time.After(5 * time.Second):
+				t.Error("us-east-1's first call did not start")
+			}
+			return fmt.Errorf("%w: the list of eu-west-1 could not be read", audit.ErrFatal)
+		}},
+	})
+	if err == nil {
+		t.Fatal("the run did not fail")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(done) > 0 {
+		t.Errorf("said done on %v with targets left", done)
+	}
+}
+
+// TestPeersToldDoneAfterUnnamedBatch: a batch that names no account-region
+// (targets of any, as audit.Run makes) may still call on one whose own
+// batch ended: that account-region is over only once it ended too.
+func TestPeersToldDoneAfterUnnamedBatch(t *testing.T) {
+	const account = "111111111111"
+	var mu sync.Mutex
+	var done []string
+	peers := func(acct, region string) audit.Peers {
+		return peersFunc(func(_ time.Time, mine audit.Pace) []audit.Pace {
+			if mine.Done {
+				mu.Lock()
+				defer mu.Unlock()
+				done = append(done, acct+"/"+region)
+			}
+			return nil
+		})
+	}
+	namedEnded := make(chan struct{})
+	early := false
+	fake := &fakeSSM{describe: func(_ context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+		if aws.ToString(in.InstanceId) == "i-00000009" {
+			// The unnamed batch's second call comes after the named
+			// batch ended.
+			select {
+			case <-namedEnded:
+			case <-time.After(5 * time.Second):
+				t.Error("the named batch did not end")
+			}
+			time.Sleep(100 * time.Millisecond)
+			mu.Lock()
+			early = len(done) > 0
+			mu.Unlock()
+		}
+		return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+	}}
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Region: "us-east-1",
+		Concurrency: 1, Sites: 2, Peers: peers}
+	target := func(id string) audit.Target {
+		return audit.Target{InstanceID: id, AccountID: account, Region: "us-east-1"}
+	}
+	named := func(yield func(audit.Target) bool) {
+		yield(target("i-00000001"))
+	}
+	unnamed := func(yield func(audit.Target) bool) {
+		if !yield(target("i-00000008")) {
+			return
+		}
+		yield(target("i-00000009"))
+	}
+	err := audit.NewSession(cfg).Run(context.Background(), []audit.Batch{
+		{Targets: unnamed},
+		{AccountID: account, Region: "us-east-1", Len: 1, Targets: named, Err: func() error {
+			// The batch ends as soon as its one call does: well
+			// within 200 ms.
+			go func() {
+				time.Sleep(200 * time.Millisecond)
+				close(namedEnded)
+			}()
+			return nil
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if early {
+		t.Error("said done while the unnamed batch still called there")
+	}
+	if !slices.Equal(done, []string{account + "/us-east-1"}) {
+		t.Errorf("said done on %v, want once on us-east-1, at the end", done)
+	}
+}

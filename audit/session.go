@@ -220,6 +220,9 @@ type Session struct {
 	// pending counts the batches of each account-region (Batch.AccountID
 	// and Region) that have not ended whole: its work is over at none.
 	pending map[siteKey]int
+	// unnamed counts the batches that name no account-region (targets of
+	// any) and have not ended whole: while one runs, no work is over.
+	unnamed int
 }
 
 // runner is the Session as the attempts middleware knows it.
@@ -264,6 +267,8 @@ func (s *Session) Run(ctx context.Context, batches []Batch) error {
 	for _, b := range batches {
 		if k, ok := s.batchKey(b); ok {
 			s.pending[k]++
+		} else {
+			s.unnamed++
 		}
 	}
 	s.mu.Unlock()
@@ -309,7 +314,6 @@ func (s *Session) Run(ctx context.Context, batches []Batch) error {
 func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 	g, bctx := errgroup.WithContext(gctx)
 	g.SetLimit(s.cfg.Concurrency)
-	touched := map[siteKey]*site{}
 	for t := range b.Targets {
 		if ctx.Err() != nil {
 			s.cut.Store(true)
@@ -325,7 +329,6 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 				g.Go(func() error { return err })
 				break
 			}
-			touched[st.key] = st
 			st.targets.Add(1)
 			if st.isDown() {
 				st.leave()
@@ -363,7 +366,7 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 	err := g.Wait()
 	// Whole: every target listed and audited. A signal, or another
 	// batch's error, may have cut it short without an error of its own.
-	s.ended(b, touched, err == nil && ctx.Err() == nil && gctx.Err() == nil)
+	s.ended(b, err == nil && ctx.Err() == nil && gctx.Err() == nil)
 	return err
 }
 
@@ -396,14 +399,15 @@ func (s *Session) batchKey(b Batch) (siteKey, bool) {
 }
 
 // ended counts a batch that ended whole (every target audited; one that
-// did not leaves its account-regions pending for good), and tells the
-// limiter of each account-region whose work is over that it is
-// (see Limiter.finish), while the run goes on elsewhere: one that the
-// batch audited or names, whose batches all ended whole, and whose
-// circuit did not open. One with targets left for a resumed run (cut
-// short, its endpoint down) is not over; one that failed (SiteError)
-// recorded every target, and is.
-func (s *Session) ended(b Batch, touched map[siteKey]*site, whole bool) {
+// did not leaves its account-region pending for good, or, naming none,
+// every account-region), and tells the limiter of each account-region
+// whose work is over that it is (see Limiter.finish), while the run goes
+// on elsewhere: one whose batches all ended whole, while no batch of any
+// account-region runs, and whose circuit did not open. One with targets
+// left for a resumed run (cut short, its endpoint down) is not over; one
+// that failed (SiteError) recorded every target, and is. An account-region
+// said to be over is over for the Session: a later Run there paces alone.
+func (s *Session) ended(b Batch, whole bool) {
 	if !whole {
 		return
 	}
@@ -411,14 +415,15 @@ func (s *Session) ended(b Batch, touched map[siteKey]*site, whole bool) {
 	s.mu.Lock()
 	if k, ok := s.batchKey(b); ok {
 		s.pending[k]--
-		if st, ok := s.sites[k]; ok {
-			touched[k] = st
-		}
+	} else {
+		s.unnamed--
 	}
-	for k, st := range touched {
-		if s.pending[k] == 0 && !st.over && !st.isDown() {
-			st.over = true
-			over = append(over, st)
+	if s.unnamed == 0 {
+		for k, st := range s.sites {
+			if s.pending[k] == 0 && !st.over && !st.isDown() {
+				st.over = true
+				over = append(over, st)
+			}
 		}
 	}
 	s.mu.Unlock()
