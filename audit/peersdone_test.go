@@ -178,18 +178,7 @@ func TestPeersToldDoneOnceEveryBatchEnded(t *testing.T) {
 // own, is not over: a resumed run calls there again.
 func TestPeersNotToldDoneWhenAnotherBatchFailed(t *testing.T) {
 	const account = "111111111111"
-	var mu sync.Mutex
-	var done []string
-	peers := func(acct, region string) audit.Peers {
-		return peersFunc(func(_ time.Time, mine audit.Pace) []audit.Pace {
-			if mine.Done {
-				mu.Lock()
-				defer mu.Unlock()
-				done = append(done, acct+"/"+region)
-			}
-			return nil
-		})
-	}
+	peers, saidDone := donePeers()
 	started, failed := make(chan struct{}), make(chan struct{})
 	fake := &fakeSSM{describe: func(c context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
 		if aws.ToString(in.InstanceId) == "i-00000000" {
@@ -243,9 +232,7 @@ func TestPeersNotToldDoneWhenAnotherBatchFailed(t *testing.T) {
 	if err == nil {
 		t.Fatal("the run did not fail")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(done) > 0 {
+	if done := saidDone(); len(done) > 0 {
 		t.Errorf("said done on %v with targets left", done)
 	}
 }
@@ -255,18 +242,7 @@ func TestPeersNotToldDoneWhenAnotherBatchFailed(t *testing.T) {
 // batch ended: that account-region is over only once it ended too.
 func TestPeersToldDoneAfterUnnamedBatch(t *testing.T) {
 	const account = "111111111111"
-	var mu sync.Mutex
-	var done []string
-	peers := func(acct, region string) audit.Peers {
-		return peersFunc(func(_ time.Time, mine audit.Pace) []audit.Pace {
-			if mine.Done {
-				mu.Lock()
-				defer mu.Unlock()
-				done = append(done, acct+"/"+region)
-			}
-			return nil
-		})
-	}
+	peers, saidDone := donePeers()
 	namedEnded := make(chan struct{})
 	early := false
 	fake := &fakeSSM{describe: func(_ context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
@@ -279,9 +255,7 @@ func TestPeersToldDoneAfterUnnamedBatch(t *testing.T) {
 				t.Error("the named batch did not end")
 			}
 			time.Sleep(100 * time.Millisecond)
-			mu.Lock()
-			early = len(done) > 0
-			mu.Unlock()
+			early = len(saidDone()) > 0
 		}
 		return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
 	}}
@@ -314,12 +288,32 @@ func TestPeersToldDoneAfterUnnamedBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if early {
 		t.Error("said done while the unnamed batch still called there")
 	}
-	if !slices.Equal(done, []string{account + "/us-east-1"}) {
+	if done := saidDone(); !slices.Equal(done, []string{account + "/us-east-1"}) {
 		t.Errorf("said done on %v, want once on us-east-1, at the end", done)
+	}
+}
+
+// donePeers returns Config.Peers that record the account-regions said
+// done ("ACCOUNT/REGION"), and what they recorded so far.
+func donePeers() (func(acct, region string) audit.Peers, func() []string) {
+	var mu sync.Mutex
+	var done []string
+	peers := func(acct, region string) audit.Peers {
+		return peersFunc(func(_ time.Time, mine audit.Pace) []audit.Pace {
+			if mine.Done {
+				mu.Lock()
+				defer mu.Unlock()
+				done = append(done, acct+"/"+region)
+			}
+			return nil
+		})
+	}
+	return peers, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(done)
 	}
 }
