@@ -76,11 +76,10 @@ const redactedText = "***"
 //     AWS, blanks, the access key ID (kept) and ':'; the credentials end
 //     where a header's parameter or a query's does, at an escape of a
 //     blank or a control character (no token holds one), or, in a text
-//     escaped whole (after %3A or %3D), at an escape of what ends them
-//     or of a blank's or a control character's escape (%2520, %250A), or
-//     at '<' or '>' (a placeholder such as <token> is kept); a '%' that
-//     starts no escape is theirs (see authForm). A token may hold ':',
-//     unlike 5's values. A challenge's parameter (Basic realm="x",
+//     escaped whole (after %3A or %3D), at an escape of what ends them,
+//     or at '<' or '>' (a placeholder such as <token> is kept); a '%'
+//     that starts no escape is theirs (see authForm). A token may hold
+//     ':', unlike 5's values. A challenge's parameter (Basic realm="x",
 //     which a WWW-Authenticate header holds) is no credential, here or in
 //     1 (see authParam), though a value that signs in it is taken as
 //     anywhere else (error_description="?X-Amz-Signature=***"). After
@@ -456,7 +455,7 @@ func valuesAfter(text string, start, end int, kind nameKind) [][2]int {
 // scheme's.
 func authValue(text string, end int) [][2]int {
 	m := matchAt(authForm, text, end)
-	list, escaped := m != nil && m[3] > m[2], m == nil
+	list := m != nil && m[3] > m[2]
 	if m == nil {
 		if m = matchAt(authEscapedForm, text, end); m == nil {
 			return nil
@@ -482,7 +481,7 @@ func authValue(text string, end int) [][2]int {
 				}
 			}
 		} else {
-			v := credentials(text, start, end, escaped)
+			v := credentials(text, start, end)
 			if v == nil {
 				return values
 			}
@@ -499,32 +498,24 @@ func authValue(text string, end int) [][2]int {
 }
 
 // credentials returns the bounds of the credentials that form 2 matched
-// at text[start:end], in a text escaped whole or not, or none.
-func credentials(text string, start, end int, escaped bool) [][2]int {
+// at text[start:end], or none.
+func credentials(text string, start, end int) [][2]int {
 	// No token holds a blank or a control character: an escape of one
 	// after it ends it, and what follows (escaped prose, a log line's
 	// next field) is not the token's; escapes of blanks before it are
-	// the scheme's separator. A text escaped whole escapes the escapes
-	// in it too (%2520). blank returns the length of such an escape at
-	// text[i:], or 0.
-	blank := func(i int) int {
-		k := 1 // the escape's hexadecimal digits start at text[i+k:]
-		if escaped && hasFoldPrefix(text[i:end], "%25") {
-			k = 3
+	// the scheme's separator.
+	blank := func(i int) bool {
+		if i+2 >= end || text[i] != '%' || !hexDigits(text[i+1:i+3]) {
+			return false
 		}
-		if i+k+2 > end || text[i] != '%' || !hexDigits(text[i+k:i+k+2]) {
-			return 0
-		}
-		if c, _ := strconv.ParseUint(text[i+k:i+k+2], 16, 8); c > ' ' && c != 0x7f {
-			return 0
-		}
-		return k + 2
+		c, _ := strconv.ParseUint(text[i+1:i+3], 16, 8)
+		return c <= ' ' || c == 0x7f
 	}
-	for n := blank(start); n > 0; n = blank(start) {
-		start += n
+	for blank(start) {
+		start += 3
 	}
 	for i := start; i < end; i++ {
-		if blank(i) > 0 {
+		if blank(i) {
 			end = i
 			break
 		}
