@@ -594,6 +594,10 @@ type Batch struct {
 	// that the source was cut short by it, with targets it did not list:
 	// the run is interrupted, and calls in flight keep their grace.
 	Err func() error
+	// Invalid says every target is an invalid line (each has a Problem),
+	// recorded as such: the batch calls no account-region, and no
+	// account-region's work waits for it to end.
+	Invalid bool
 }
 
 // Batches groups the valid targets by account and region, in the order the

@@ -317,3 +317,50 @@ func donePeers() (func(acct, region string) audit.Peers, func() []string) {
 		return slices.Clone(done)
 	}
 }
+
+// TestPeersToldDoneBeforeInvalidLines: the batch of invalid lines a run
+// records last (run --skip-invalid) names no account-region, yet calls
+// none: while it waits its turn, an account-region whose batch ended is
+// over all the same.
+func TestPeersToldDoneBeforeInvalidLines(t *testing.T) {
+	const account = "111111111111"
+	peers, saidDone := donePeers()
+	heard := make(chan struct{})
+	var heardOnce sync.Once
+	fake := &fakeSSM{describe: func(context.Context, *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+		return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+	}}
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Region: "us-east-1",
+		Concurrency: 1, Sites: 1, Peers: peers}
+	a := []audit.Target{{InstanceID: "i-00000001", AccountID: account, Region: "us-east-1"}}
+	// One account-region at a time: eu-west-1's batch holds its turn
+	// until us-east-1 was said done (5 s at most), and the invalid
+	// lines' batch, last, has not started then.
+	slow := func(yield func(audit.Target) bool) {
+		deadline := time.After(5 * time.Second)
+		for len(saidDone()) == 0 {
+			select {
+			case <-deadline:
+				yield(audit.Target{InstanceID: "i-00000002", AccountID: account, Region: "eu-west-1"})
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		heardOnce.Do(func() { close(heard) })
+		yield(audit.Target{InstanceID: "i-00000002", AccountID: account, Region: "eu-west-1"})
+	}
+	invalid := []audit.Target{{InstanceID: "i-bad", Problem: "not an instance ID"}}
+	err := audit.NewSession(cfg).Run(context.Background(), []audit.Batch{
+		{AccountID: account, Region: "us-east-1", Len: 1, Targets: slices.Values(a)},
+		{AccountID: account, Region: "eu-west-1", Len: 1, Targets: slow},
+		{Len: 1, Targets: slices.Values(invalid), Invalid: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-heard:
+	default:
+		t.Errorf("us-east-1 was not said done before the invalid lines' batch started (said: %v)", saidDone())
+	}
+}

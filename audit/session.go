@@ -223,6 +223,9 @@ type Session struct {
 	// unnamed counts the batches that name no account-region (targets of
 	// any) and have not ended whole: while one runs, no work is over.
 	unnamed int
+	// swept is set once ended looked at every account-region: after, a
+	// batch that ends looks at its own.
+	swept bool
 }
 
 // runner is the Session as the attempts middleware knows it.
@@ -267,7 +270,7 @@ func (s *Session) Run(ctx context.Context, batches []Batch) error {
 	for _, b := range batches {
 		if k, ok := s.batchKey(b); ok {
 			s.pending[k]++
-		} else {
+		} else if !b.Invalid {
 			s.unnamed++
 		}
 	}
@@ -405,25 +408,42 @@ func (s *Session) batchKey(b Batch) (siteKey, bool) {
 // on elsewhere: one whose batches all ended whole, while no batch of any
 // account-region runs, and whose circuit did not open. One with targets
 // left for a resumed run (cut short, its endpoint down) is not over; one
-// that failed (SiteError) recorded every target, and is. An account-region
-// said to be over is over for the Session: a later Run there paces alone.
+// that failed (SiteError) recorded every target, and is; so is one that
+// no batch names (an instance-information lookup's, for a resumed run
+// with nothing left there). An account-region said to be over is over for
+// the Session: a later Run there paces alone. A batch of invalid lines
+// (Batch.Invalid) calls none, and holds none back.
 func (s *Session) ended(b Batch, whole bool) {
-	if !whole {
-		return
+	if !whole || s.cfg.Peers == nil {
+		return // nothing to tell, or nobody to tell it
 	}
 	var over []*site
 	s.mu.Lock()
-	if k, ok := s.batchKey(b); ok {
+	k, named := s.batchKey(b)
+	switch {
+	case named:
 		s.pending[k]--
-	} else {
+	case !b.Invalid:
 		s.unnamed--
 	}
 	if s.unnamed == 0 {
-		for k, st := range s.sites {
+		ended := func(k siteKey, st *site) {
 			if s.pending[k] == 0 && !st.over && !st.isDown() {
 				st.over = true
 				over = append(over, st)
 			}
+		}
+		if named && s.swept {
+			if st, ok := s.sites[k]; ok {
+				ended(k, st)
+			}
+		} else {
+			// The first time, and when the last batch of any ended:
+			// every account-region, those no batch names too.
+			for k, st := range s.sites {
+				ended(k, st)
+			}
+			s.swept = true
 		}
 	}
 	s.mu.Unlock()

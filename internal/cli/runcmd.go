@@ -1044,7 +1044,7 @@ func (j *job) batches() []audit.Batch {
 		bs = append(bs, j.disc.batches()...)
 	}
 	if j.o.skipInvalid && len(j.fleet.Invalid) > 0 {
-		bs = append(bs, audit.Batch{Len: len(j.fleet.Invalid), Targets: slices.Values(j.fleet.Invalid)})
+		bs = append(bs, audit.Batch{Len: len(j.fleet.Invalid), Targets: slices.Values(j.fleet.Invalid), Invalid: true})
 	}
 	return bs
 }
