@@ -360,16 +360,6 @@ func (l *Limiter) SetPeers(p Peers) {
 	}
 }
 
-// joinPeers is SetPeers for a Limiter that has none yet and has not said
-// it finished (see finish).
-func (l *Limiter) joinPeers(p Peers) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.lim == nil && l.peers == nil && !l.finished {
-		l.peers = p
-	}
-}
-
 // finish tells the other processes on the bucket that this one ended its
 // work there (Pace.Done), so that they take the pace it had at once, as
 // they do for a shard that closed; fallen silent, it would be only no

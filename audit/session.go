@@ -373,26 +373,6 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 	return err
 }
 
-// JoinPeers gives the account-regions made before Config.Peers could
-// answer (an instance-information lookup, before the run's output
-// directory was its own) the peers it answers now. Those that have peers,
-// or said their work is over, keep what they have.
-func (s *Session) JoinPeers() {
-	if s.cfg.Peers == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, st := range s.sites {
-		if st.over {
-			continue
-		}
-		if p := s.cfg.Peers(k.account, k.region); p != nil {
-			st.limiter.joinPeers(p)
-		}
-	}
-}
-
 // batchKey is the account-region a batch names, if it names one.
 func (s *Session) batchKey(b Batch) (siteKey, bool) {
 	if b.AccountID == "" && b.Region == "" {

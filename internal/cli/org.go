@@ -508,6 +508,11 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		j.fleet.ShardSites(j.shardK, j.shardN)
 	}
 	if o.withInfo {
+		// The lookup calls the account-regions the shards of a list
+		// share, on the same limit as the audit: it paces with them.
+		if err := j.startBoard(); err != nil {
+			return nil, err
+		}
 		infoFailed, err := j.lookupInfo(ctx, session)
 		if err != nil {
 			return nil, err

@@ -390,6 +390,30 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 	return j, nil
 }
 
+// pacedTogether says that the shards of this list pace each
+// account-region's limit together, through the directories beside this
+// one (package paceboard): a discovery shard owns its account-regions,
+// and --rate paces alone.
+func (j *job) pacedTogether() bool {
+	return j.shardN > 1 && j.o.rate == 0 && !j.o.discover
+}
+
+// startBoard opens the output directory and starts this shard's side of
+// the pace board, before the first call on an account-region the shards
+// share: --with-instance-info's lookup, or else the audit. It does
+// nothing the second time, or when the shard paces alone. execute
+// closes the board.
+func (j *job) startBoard() error {
+	if j.board != nil || !j.pacedTogether() {
+		return nil
+	}
+	if err := j.open(); err != nil {
+		return err
+	}
+	j.board = paceboard.Start(j.o.out, cmp.Or(j.list, j.fleet.Digest()), j.shardK, j.shardN)
+	return nil
+}
+
 // open opens and locks the output directory. It does nothing the second
 // time.
 func (j *job) open() error {
@@ -834,6 +858,11 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	j.attempt = o.now().UTC()
 	session := audit.NewSession(j.auditConfig())
+	defer func() {
+		if j.board != nil { // started by the lookup, or below
+			j.board.Close()
+		}
+	}()
 	start := o.now() // the fetch begins with discovery
 	failedSites, err := j.orgTargets(early, session, stderr)
 	if err != nil {
@@ -845,15 +874,8 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if err := j.open(); err != nil {
 		return err
 	}
-	if j.shardN > 1 && o.rate == 0 && !o.discover {
-		// The shards of a list share each account-region's limit: they
-		// pace it together, through the directories beside this one (a
-		// discovery shard owns its account-regions).
-		j.board = paceboard.Start(o.out, cmp.Or(j.list, j.fleet.Digest()), j.shardK, j.shardN)
-		defer j.board.Close()
-		// The account-regions an instance-information lookup made
-		// before it pace with the others too.
-		session.JoinPeers()
+	if err := j.startBoard(); err != nil {
+		return err
 	}
 	if err := j.plan(stderr); err != nil {
 		return err
@@ -1069,10 +1091,9 @@ func (j *job) auditConfig() audit.Config {
 		Triage:      o.triage,
 		OnResult:    func(r audit.Result) error { return j.onResult(r) },
 	}
-	if j.shardN > 1 && o.rate == 0 && !o.discover {
-		// Started once the output directory is the run's (execute):
-		// the limiters made before it (--with-instance-info's lookup)
-		// join then (Session.JoinPeers).
+	if j.pacedTogether() {
+		// Started once the output directory is the run's, before the
+		// first call (startBoard).
 		cfg.Peers = func(account, region string) audit.Peers {
 			if j.board == nil {
 				return nil

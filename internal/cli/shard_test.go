@@ -286,11 +286,9 @@ func TestShardsPaceTogether(t *testing.T) {
 		extra  []string
 	}{
 		{ssmsim.Faults{Rate: 100}, nil},
-		// The lookup runs before the board starts: against a bucket, a
-		// shard whose lookup comes while the other audits at the whole
-		// rate may be held back till that one ends, and they never
-		// overlap (BENCHMARKS.md). Without a bucket, and slow enough
-		// that both run for seconds, they do.
+		// Slow enough that both run for seconds, they overlap. That
+		// the lookup itself paces on the board:
+		// TestShardLookupPacesOnTheBoard.
 		{ssmsim.Faults{Latency: 50 * time.Millisecond}, []string{"--with-instance-info", "--concurrency", "2"}},
 	} {
 		url, _ := serve(t, fleet, ssmsim.Options{Faults: tc.faults})
