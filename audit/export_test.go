@@ -11,3 +11,6 @@ func SetIndexInMemory(t testing.TB, n int) {
 	indexInMemory = n
 	t.Cleanup(func() { indexInMemory = old })
 }
+
+// PassedLimit is passedLimit, for the tests of package audit_test.
+var PassedLimit = passedLimit

@@ -93,6 +93,24 @@ func IsThrottle(err error) bool {
 	return throttles.IsErrorThrottle(err).Bool()
 }
 
+// passedLimit reports whether err is the service's own answer to a call,
+// not a throttle: an error it names (InvalidInstanceId, AccessDenied...)
+// with an HTTP status under 500. Such a call went through the
+// account-region's rate limit as a success does, and the Limiter counts
+// it so: a list of instances that are gone, or --with-instance-info's
+// lookup (which halves each batch that holds an unmanaged node, one
+// refused call a halving), would otherwise give it a pace of a part of
+// what the bucket let through. A 5xx, an answer not in the protocol (a
+// proxy's page) or none at all says nothing of the bucket.
+func passedLimit(err error) bool {
+	var re *awshttp.ResponseError
+	var ae smithy.APIError
+	if !errors.As(err, &re) || re.HTTPStatusCode() < 400 || re.HTTPStatusCode() >= 500 || !errors.As(err, &ae) {
+		return false
+	}
+	return ae.ErrorCode() != "UnknownError" && !IsThrottle(err)
+}
+
 // IsFatal reports whether err from an SSM call means that no call can
 // succeed with this configuration (see ErrFatal): credentials that could not
 // be obtained (a *CredentialsError) or that the service refused, or an
@@ -565,6 +583,8 @@ func (a *attempts) HandleFinalize(ctx context.Context, in middleware.FinalizeInp
 		a.run.throttled.Add(1)
 		a.site.throttled.Add(1)
 		a.limiter.Throttled(sent)
+	case passedLimit(err):
+		a.limiter.Success(sent)
 	default:
 		a.limiter.Failed()
 	}

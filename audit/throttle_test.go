@@ -71,3 +71,30 @@ func TestEveryRetriedThrottleReachesTheLimiter(t *testing.T) {
 	}
 	t.Log(fmt.Sprint(len(codes), " codes: ", codes))
 }
+
+// TestPassedLimit: the service's own errors went through the rate limit
+// (the Limiter counts them as it does a success); a throttle, a 5xx, an
+// answer not in the protocol or none at all did not, or cannot tell.
+func TestPassedLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"InvalidInstanceId", httpError(400, &types.InvalidInstanceId{}), true},
+		{"AccessDeniedException", httpError(400, &smithy.GenericAPIError{Code: "AccessDeniedException"}), true},
+		{"ThrottlingException", httpError(400, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}), false},
+		{"HTTP 429 without a modeled error", httpError(429, &smithy.GenericAPIError{Code: "SomethingElse"}), false},
+		{"InternalServerError", httpError(500, &smithy.GenericAPIError{Code: "InternalServerError"}), false},
+		{"HTTP 503", httpError(503, &smithy.GenericAPIError{Code: "ServiceUnavailable"}), false},
+		{"a proxy's page", httpError(403, &smithy.GenericAPIError{Code: "UnknownError"}), false},
+		{"no answer", errors.New("connection refused"), false},
+		{"none", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := audit.PassedLimit(tc.err); got != tc.want {
+				t.Errorf("PassedLimit(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
+	}
+}
