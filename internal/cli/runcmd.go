@@ -99,9 +99,12 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	resume := o.resumeCommand()
 	dieResume.Store(&resume)
 	err = j.execute(ctx, stdout, stderr)
-	if ue := (*usageError)(nil); made && errors.As(err, &ue) && j.dir != nil {
-		// Refused once the directory was made (a --baseline of another
-		// account, told by STS): a refusal leaves nothing behind.
+	if made && err != nil && j.dir != nil {
+		// Refused or stopped once the directory was made, before anything
+		// was written there (a --baseline of another account, told by
+		// STS; a shard's --with-instance-info lookup, refused, out of
+		// --timeout or interrupted): it leaves nothing behind. Anything
+		// written keeps it.
 		j.dir.CloseAndRemoveIfBare()
 		j.dir = nil
 	}
