@@ -72,7 +72,6 @@ type Limiter struct {
 	okCount  int        // calls answered, not throttled
 	paceLog  []paceMark // okCount at the exchanges over the last paceSpan
 	sharers  int        // the most others heard from at one exchange
-	finished bool       // it told the others it ended its work (finish)
 	found    int        // cuts for throttles it saw itself, not the others'
 }
 
@@ -371,7 +370,7 @@ func (l *Limiter) finish() {
 		return
 	}
 	l.peers.Exchange(l.now(), Pace{Done: true})
-	l.peers, l.finished = nil, true
+	l.peers = nil
 }
 
 // SharedWith returns the most other processes the Limiter heard from at
