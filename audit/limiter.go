@@ -259,6 +259,7 @@ type verification struct {
 	limit      float64 // the limit before the cut, to restore
 	estA, estS limitEstimate
 	rateBefore float64
+	sentBefore float64 // the calls let start a second over the last second before it
 }
 
 // window gathers the answers since the last decision.
@@ -323,6 +324,8 @@ const (
 	verifyAnswers  = 30   // answers after a cut to tell whether it changed the share
 	maxUndoBefore  = 0.3  // a cut is undone only if the share before it was at most this
 	maxUndoAfter   = 0.1  // and the share after it at most this
+	undoSentFell   = 0.95 // and the calls sent after it at most this part of those before
+	undoPaced      = 0.85 // and at least this part of the Limiter's rate
 	bgCap          = 0.1  // the most background believed
 	bgStartAnswers = 100  // answers of the slow start before its last spell that measure the background
 )
@@ -617,8 +620,17 @@ func (l *Limiter) observe(now, sent time.Time, throttled bool) {
 		if v.n >= max(verifyAnswers, int(min(3/v.before, 1000))) {
 			v.on = false
 			// Only shares a background could make: a cut that left the
-			// rate over the limit also leaves the share high.
-			if after := float64(v.thr) / float64(v.n); after >= 0.5*v.before && v.before <= maxUndoBefore && after <= maxUndoAfter {
+			// rate over the limit also leaves the share high. And only
+			// where the cut changed what went out: fewer calls than
+			// before it, at the Limiter's pace. When the pool's workers
+			// sleep out their throttles' backoff, they, not the rate, set
+			// how many calls go: a cut as the limit fell, to a rate still
+			// over it, left the share at half what it was, was undone,
+			// and the floor it left hid the limit's throttles for 8 s
+			// and more (TestAdaptiveLimiterLimitDropsBusy).
+			sentAfter := float64(l.grants.between(l.cutAt, now, l.start)) / now.Sub(l.cutAt).Seconds()
+			changed := sentAfter <= undoSentFell*v.sentBefore && sentAfter >= undoPaced*l.rate
+			if after := float64(v.thr) / float64(v.n); changed && after >= 0.5*v.before && v.before <= maxUndoBefore && after <= maxUndoAfter {
 				// The share did not fall with the rate: those throttles
 				// come whatever the rate. Undo the cut.
 				l.bgFloor = max(l.bgFloor, after)
@@ -848,7 +860,7 @@ func (e *limitEstimate) raise(v float64) {
 func (l *Limiter) cut(now time.Time) {
 	if !l.slowStart && l.win.n > 0 {
 		l.verify = verification{on: true, before: float64(l.win.thr) / float64(l.win.n),
-			limit: l.limit, estA: l.estA, estS: l.estS, rateBefore: l.rate}
+			limit: l.limit, estA: l.estA, estS: l.estS, rateBefore: l.rate, sentBefore: l.sendRate(now)}
 	}
 	byAnswer, bySend, bound, nA, nS, okA, okS := l.estimate(now)
 	l.estA.add(min(byAnswer, l.rate), okA, nA)
