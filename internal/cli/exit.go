@@ -79,13 +79,17 @@ var (
 	errFindings   = errors.New("findings")
 )
 
-// errInterrupted ends a run interrupted before it asked anything of AWS.
-var errInterrupted = errors.New("interrupted before the first call; nothing was audited")
+// errInterrupted ends a run that a signal stopped before it audited any
+// instance: reading its lists, checking its credentials, listing its
+// accounts and regions, looking up its instances' information or tags.
+// Some of those steps call AWS; none writes the record or a report, and an
+// --out the run made is removed (see CloseAndRemoveIfBare). The error that
+// wraps it names the step, when it was one that calls AWS.
+var errInterrupted = errors.New("interrupted before any instance was audited; no record or report was written")
 
-// errTimedOut ends a run that --timeout stopped before it asked SSM about
-// any instance: reading its lists, checking its credentials, listing its
-// accounts.
-var errTimedOut = errors.New("stopped before the first call; nothing was audited")
+// errTimedOut ends a run that --timeout stopped at the same steps as
+// errInterrupted; the error that wraps it names the step and the --timeout.
+var errTimedOut = errors.New("stopped before any instance was audited; no record or report was written")
 
 // exitFor maps an error to the exit code, in this one place, and prints what
 // the user needs to know.

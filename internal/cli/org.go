@@ -515,19 +515,31 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		}
 		infoFailed, err := j.lookupInfo(ctx, session)
 		if err != nil {
-			return nil, err
+			return nil, &stepError{"looking up the instances' information (--with-instance-info)", err}
 		}
 		failed = append(failed, infoFailed...)
 	}
 	if len(j.org.tagKeys) > 0 && (j.fleet.Len() > 0 || !o.discover) {
 		tagFailed, err := j.readTags(ctx, stderr)
 		if err != nil {
-			return nil, err
+			return nil, &stepError{"reading the tags of --tag-labels", err}
 		}
 		failed = append(failed, tagFailed...)
 	}
 	return failed, nil
 }
+
+// stepError is err, returned by the step of orgTargets that doing names,
+// and says what err says: a signal or --timeout that stops the run there
+// is told with the step's name (see execute), where the step's own errors
+// are told as they are.
+type stepError struct {
+	doing string
+	err   error
+}
+
+func (e *stepError) Error() string { return e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
 
 func pluralS(n int) string {
 	if n == 1 {

@@ -847,15 +847,18 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		early, cancel = context.WithDeadline(ctx, o.deadline)
 		defer cancel()
 	}
-	stoppedEarly := func(doing string) error {
+	// stopped is the error of a run that a signal or --timeout stopped
+	// while doing, before any instance was audited. (A signal ends early
+	// too: pastDeadline(early) is true of both.)
+	stopped := func(doing string) error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", doing, errInterrupted)
+		}
 		return fmt.Errorf("%s: --timeout %s ran out: %w", doing, o.timeout, errTimedOut)
 	}
 	if err := j.conn.CheckCredentials(early); err != nil {
-		switch {
-		case ctx.Err() != nil:
-			return errInterrupted
-		case pastDeadline(early):
-			return stoppedEarly("checking the credentials")
+		if pastDeadline(early) {
+			return stopped("checking the credentials")
 		}
 		return err // a *audit.CredentialsError: fatal, and says so itself
 	}
@@ -869,8 +872,12 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	start := o.now() // the fetch begins with discovery
 	failedSites, err := j.orgTargets(early, session, stderr)
 	if err != nil {
-		if ctx.Err() == nil && pastDeadline(early) {
-			return stoppedEarly("finding the accounts and regions to audit")
+		if pastDeadline(early) {
+			doing := "finding the accounts and regions to audit"
+			if se := (*stepError)(nil); errors.As(err, &se) {
+				doing = se.doing
+			}
+			return stopped(doing)
 		}
 		return err
 	}
@@ -885,11 +892,8 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	if (j.unnamedRecord || j.presumed != "") && (j.fleet.Len() > 0 || j.disc != nil) {
 		if err := j.checkRecordAccount(early, j.learnt); err != nil {
-			switch {
-			case ctx.Err() != nil:
-				return errInterrupted
-			case pastDeadline(early):
-				return stoppedEarly("confirming the record's account")
+			if pastDeadline(early) {
+				return stopped("confirming the record's account")
 			}
 			return err
 		}
