@@ -1006,8 +1006,9 @@ func (e *EndpointRulesError) Fatal() bool { return true }
 
 // pageRetryer is the retryer of a listing's pages: a throttled page is
 // tried again after a random delay of at most pageThrottleDelay, doubling
-// with each attempt to 16 times that, not the standard backoff's up to 2 s
-// on the first retry and 20 s later. The Limiter paces the retry as it
+// with each attempt to 16 times that, not the standard backoff's up to 1 s
+// on the first retry, doubling to 20 s (the SDK's retry behaviour of 2026;
+// 2 s before). The Limiter paces the retry as it
 // paces every attempt, and each page waits for the one before: a second
 // lost on one page is a second lost by the whole account-region. Other
 // errors keep the standard backoff.
