@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -17,4 +18,16 @@ func pastDeadline(ctx context.Context) bool {
 	}
 	d, ok := ctx.Deadline()
 	return ok && !time.Now().Before(d)
+}
+
+// stoppedBy reports whether err, a step's error, is the step's way of
+// saying that a signal (ctx) or --timeout (early) stopped it: after a
+// signal, only errInterrupted and a cancelled call are; a usage error or a
+// refusal that a signal happened to follow is told as it is, with its own
+// exit code. Past --timeout, whatever the step was doing when it ran out.
+func stoppedBy(ctx, early context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return errors.Is(err, errInterrupted) || errors.Is(err, context.Canceled)
+	}
+	return pastDeadline(early)
 }

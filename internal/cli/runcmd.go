@@ -872,7 +872,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	start := o.now() // the fetch begins with discovery
 	failedSites, err := j.orgTargets(early, session, stderr)
 	if err != nil {
-		if pastDeadline(early) {
+		if stoppedBy(ctx, early, err) {
 			doing := "finding the accounts and regions to audit"
 			if se := (*stepError)(nil); errors.As(err, &se) {
 				doing = se.doing
