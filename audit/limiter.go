@@ -259,7 +259,8 @@ type verification struct {
 	limit      float64 // the limit before the cut, to restore
 	estA, estS limitEstimate
 	rateBefore float64
-	sentBefore float64 // the calls let start a second over the last second before it
+	sentBefore float64   // the calls let start a second over the last second before it
+	at         time.Time // of the cut (cutAt moves on while the pool sets the pace)
 }
 
 // window gathers the answers since the last decision.
@@ -628,7 +629,7 @@ func (l *Limiter) observe(now, sent time.Time, throttled bool) {
 			// over it, left the share at half what it was, was undone,
 			// and the floor it left hid the limit's throttles for 8 s
 			// and more (TestAdaptiveLimiterLimitDropsBusy).
-			sentAfter := float64(l.grants.between(l.cutAt, now, l.start)) / now.Sub(l.cutAt).Seconds()
+			sentAfter := float64(l.grants.between(v.at, now, l.start)) / now.Sub(v.at).Seconds()
 			changed := sentAfter <= undoSentFell*v.sentBefore && sentAfter >= undoPaced*l.rate
 			if after := float64(v.thr) / float64(v.n); changed && after >= 0.5*v.before && v.before <= maxUndoBefore && after <= maxUndoAfter {
 				// The share did not fall with the rate: those throttles
@@ -860,7 +861,7 @@ func (e *limitEstimate) raise(v float64) {
 func (l *Limiter) cut(now time.Time) {
 	if !l.slowStart && l.win.n > 0 {
 		l.verify = verification{on: true, before: float64(l.win.thr) / float64(l.win.n),
-			limit: l.limit, estA: l.estA, estS: l.estS, rateBefore: l.rate, sentBefore: l.sendRate(now)}
+			limit: l.limit, estA: l.estA, estS: l.estS, rateBefore: l.rate, sentBefore: l.sendRate(now), at: now}
 	}
 	byAnswer, bySend, bound, nA, nS, okA, okS := l.estimate(now)
 	l.estA.add(min(byAnswer, l.rate), okA, nA)
