@@ -714,6 +714,78 @@ func TestExpiredCredentialsStopAMultiSiteRun(t *testing.T) {
 	}
 }
 
+// TestEverySiteFailedAfterResults: account-regions that all fail after
+// some of their instances were audited (a key refused mid-run in each) are
+// an incomplete run, each account-region failed, not a fatal one that says
+// "no account-region could be audited" of a record that holds results;
+// every account-region failing before any result still is fatal, since
+// nothing could be audited anywhere (one account-region alone: see the
+// CLI's TestEveryAccountRegionFailed).
+func TestEverySiteFailedAfterResults(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		sites []string
+		first int // calls each account-region answers before it refuses
+		fatal bool
+	}{
+		{"two, after results", []string{"us-east-1", "eu-west-1"}, 3, false},
+		{"two, at once", []string{"us-east-1", "eu-west-1"}, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			answered := map[string]int{}
+			client := func(_, region string) (audit.API, error) {
+				return &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					if answered[region] >= tc.first {
+						return nil, &smithy.GenericAPIError{Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}
+					}
+					answered[region]++
+					return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+				}}, nil
+			}
+			results := 0
+			cfg := audit.Config{Concurrency: 1, Region: "us-east-1", Client: client,
+				OnResult: func(r audit.Result) error {
+					if r.Outcome != audit.OutcomeError {
+						results++ // the failed account-regions' other instances end in error
+					}
+					return nil
+				},
+				// The role's session, so that a refused key fails its
+				// account-region alone, as a member account's does.
+				Role: func(account string) string { return "arn:aws:iam::" + account + ":role/AuditRole" }}
+			var batches []audit.Batch
+			for i, region := range tc.sites {
+				account := fmt.Sprintf("%012d", 111111111111*(i+1))
+				var ts []audit.Target
+				for j := range 10 {
+					ts = append(ts, audit.Target{InstanceID: fmt.Sprintf("i-%08x", j), AccountID: account, Region: region})
+				}
+				batches = append(batches, audit.Batch{AccountID: account, Region: region, Targets: slices.Values(ts)})
+			}
+			s := audit.NewSession(cfg)
+			err := s.Run(context.Background(), batches)
+			failed := 0
+			for _, st := range s.Sites() {
+				if st.Error != nil {
+					failed++
+				}
+			}
+			if failed != len(tc.sites) || results != tc.first*len(tc.sites) {
+				t.Fatalf("%d of %d account-regions failed with %d results; want all failed, %d results", failed, len(tc.sites), results, tc.first*len(tc.sites))
+			}
+			if got := errors.Is(err, audit.ErrFatal); got != tc.fatal {
+				t.Errorf("Run: %v (fatal %v), want fatal %v", err, got, tc.fatal)
+			}
+			if !tc.fatal && err != nil && strings.Contains(err.Error(), "no account-region could be audited") {
+				t.Errorf("Run: %q says nothing was audited of %d results", err, results)
+			}
+		})
+	}
+}
+
 // TestUnreachableErrorNamesItsSite: an endpoint that fails in several
 // accounts of one region (one regional URL for all) was told in lines
 // alike but for their counts; each names its account and region.

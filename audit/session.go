@@ -180,7 +180,10 @@ type site struct {
 
 	calls, throttled        atomic.Int64
 	targets, results, found atomic.Int64
-	succeeded               atomic.Bool
+	// audited counts the results not in error: an account-region that
+	// failed ends its other instances in error.
+	audited   atomic.Int64
+	succeeded atomic.Bool
 
 	mu       sync.Mutex
 	answered bool
@@ -260,8 +263,9 @@ func Run(ctx context.Context, cfg Config, targets iter.Seq[Target]) (Stats, erro
 // When there is more than one account-region, an error that would stop
 // every call with some credentials (a role that cannot be assumed, a region
 // that is not enabled, access denied at the first call) fails only its
-// account-region (see SiteError, Sites); when every account-region failed
-// so, Run returns an error wrapping ErrFatal.
+// account-region (see SiteError, Sites), as a role's does in any run; when
+// every account-region failed before any of its instances was audited, Run
+// returns an error wrapping ErrFatal.
 func (s *Session) Run(ctx context.Context, batches []Batch) error {
 	if len(batches) > 1 {
 		s.multi.Store(true)
@@ -307,7 +311,7 @@ func (s *Session) Run(ctx context.Context, batches []Batch) error {
 	if err == nil {
 		err = s.unreachable()
 	}
-	if err == nil && s.multi.Load() {
+	if err == nil {
 		err = s.allFailed()
 	}
 	return err
@@ -349,6 +353,9 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 			}
 			if st != nil {
 				st.results.Add(1)
+				if res.Outcome != OutcomeError {
+					st.audited.Add(1)
+				}
 			}
 			return s.cfg.OnResult(*res)
 		})
@@ -594,14 +601,17 @@ func (s *Session) unreachable() error {
 }
 
 // allFailed returns an error wrapping ErrFatal when every account-region
-// failed (see SiteError): then nothing could be audited anywhere.
+// failed (see SiteError) before any of its instances was audited: then
+// nothing could be audited anywhere, a setup to fix, whether the run has
+// one account-region or many. Account-regions that all failed after some
+// instances were audited leave an incomplete run, each failed.
 func (s *Session) allFailed() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
 	for _, x := range s.sites {
 		f := x.failure()
-		if f == nil {
+		if f == nil || x.audited.Load() > 0 {
 			return nil
 		}
 		errs = append(errs, f)

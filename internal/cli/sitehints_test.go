@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,6 +46,48 @@ func TestSiteFailureHints(t *testing.T) {
 			checkSays(t, got.stderr, tt.want, tt.avoid)
 			if n := strings.Count(got.stderr, tt.once); tt.once != "" && n != 1 {
 				t.Errorf("stderr says %q %d times, want once:\n%s", tt.once, n, got.stderr)
+			}
+		})
+	}
+}
+
+// TestEveryAccountRegionFailed: when every account-region of a run fails
+// before any instance was audited (a role that no account lets it assume),
+// nothing could be audited anywhere: a setup to fix, exit 4, as the
+// README's exit codes say, with each account-region and the hint on
+// stderr, and no report that would read as an audit of nothing: run.json
+// alone, which says why. One account-region alone is no different: it was
+// exit 3, with reports of nothing, where two were exit 4.
+func TestEveryAccountRegionFailed(t *testing.T) {
+	_, _, accounts := serveOrg(t, 10)
+	refusing := accounts[2].ID
+	for _, regions := range []string{"us-east-1,eu-west-1", "us-east-1"} {
+		t.Run(regions, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			got := runCLI(t, "", "run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1",
+				"--fail-on", "none", "--quiet", "--out", out, "--accounts", refusing, "--regions", regions)
+			if got.code != int(exitFatal) {
+				t.Fatalf("exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
+			}
+			want := []string{"no account-region could be audited", "trust policy"}
+			for _, r := range strings.Split(regions, ",") {
+				want = append(want, refusing+" "+r+" could not be audited")
+			}
+			checkSays(t, got.stderr, want, []string{"--resume"})
+			for _, f := range []string{"report.html", "summary.json", "instances.csv", "report.xlsx"} {
+				if _, err := os.Stat(filepath.Join(out, f)); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s: %v, want none: a report would read as an audit of nothing", f, err)
+				}
+			}
+			var info struct {
+				Error string `json:"error"`
+			}
+			b, err := os.ReadFile(filepath.Join(out, "run.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &info); err != nil || !strings.Contains(info.Error, "no account-region could be audited") {
+				t.Errorf("run.json error %q (%v), want it to say no account-region could be audited", info.Error, err)
 			}
 		})
 	}
