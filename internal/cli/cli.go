@@ -362,6 +362,9 @@ func parseFlags(fs *flagSet, args []string) error {
 		// flag names the flag without its =VALUE; a name may still be a
 		// URL given with a dash (-https://user:password@host).
 		shown := shownURL(name)
+		if s, ok := otherSpellings[name]; ok && fs.Lookup(s) != nil {
+			return usagef("unknown flag %s%s (did you mean --%s?)", dashes, shown, s)
+		}
 		if s := closest(name, names); s != "" {
 			return usagef("unknown flag %s%s (did you mean --%s?)", dashes, shown, s)
 		}
@@ -446,6 +449,17 @@ var awsCLIOptions = map[string]struct{ says, needs string }{
 	"starting-token":      {everyPage + "; a run that was stopped is continued with --resume and its --out", "resume"},
 	"next-token":          {everyPage + "; a run that was stopped is continued with --resume and its --out", "resume"},
 	"no-cli-pager":        {"the auditor never pipes its output to a pager: there is nothing to turn off", ""},
+}
+
+// otherSpellings are flags that one command spells otherwise than
+// another, and the spelling that stands for each where it is unknown: a
+// command is told the other only when it has that flag. These come before
+// closest, whose nearest name may be another setting altogether: for
+// mail, --mail-to would be --mail-to-label, which takes a label, not
+// addresses.
+var otherSpellings = map[string]string{
+	"mail-to": "to",      // run and report spell mail's --to so
+	"to":      "mail-to", // and mail spells their --mail-to so
 }
 
 // everyPage is what stands for the AWS CLI's paging options.
