@@ -328,7 +328,9 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 	id, callerErr := j.conn.CallerIdentity(ctx)
 	if err := callerErr; err != nil {
 		if ctx.Err() != nil {
-			return nil, errInterrupted
+			// Named, or the stop is told as the accounts' listing,
+			// which a run of a plain --instances list never does.
+			return nil, &stepError{"learning the credentials' account (sts:GetCallerIdentity)", errInterrupted}
 		}
 		if o.multiAccount() {
 			return nil, withFatalHint(fmt.Errorf("%w: the caller's account is needed to reach the others: %w", audit.ErrFatal, err), j.conn.HomeRegion())

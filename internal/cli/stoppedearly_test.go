@@ -15,7 +15,8 @@ import (
 // had called STS and DescribeInstanceInformation, and the timeout named the
 // accounts' listing. It names the lookup, and says that no instance was
 // audited; so does a run stopped while STS is asked for the caller's
-// account, naming that step.
+// account, naming that step: it was told as "finding the accounts and
+// regions to audit", even for a plain --instances list.
 func TestStoppedEarlyNamesStep(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 9, Size: 5})
@@ -25,18 +26,20 @@ func TestStoppedEarlyNamesStep(t *testing.T) {
 	}
 	const (
 		lookup = "looking up the instances' information (--with-instance-info): "
-		caller = "finding the accounts and regions to audit: "
+		caller = "learning the credentials' account (sts:GetCallerIdentity): "
 	)
 	tests := []struct {
 		name    string
 		sts     bool // the call held is STS's, not the lookup's
 		timeout bool
+		plain   bool // without --with-instance-info
 		want    string
 	}{
 		{name: "lookup interrupted", want: lookup + "interrupted before any instance was audited"},
 		{name: "lookup timed out", timeout: true, want: lookup + "--timeout 2s ran out: stopped before any instance was audited"},
 		{name: "STS interrupted", sts: true, want: caller + "interrupted before any instance was audited"},
 		{name: "STS timed out", sts: true, timeout: true, want: caller + "--timeout 2s ran out: stopped before any instance was audited"},
+		{name: "STS timed out, a plain list", sts: true, timeout: true, plain: true, want: caller + "--timeout 2s ran out: stopped before any instance was audited"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,7 +70,10 @@ func TestStoppedEarlyNamesStep(t *testing.T) {
 			}
 			t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
 			args := []string{"run", "--instances", ids, "--endpoint-url", ts.URL, "--region", "us-east-1",
-				"--quiet", "--with-instance-info", "--out", filepath.Join(t.TempDir(), "out")}
+				"--quiet", "--out", filepath.Join(t.TempDir(), "out")}
+			if !tt.plain {
+				args = append(args, "--with-instance-info")
+			}
 			if tt.timeout {
 				args = append(args, "--timeout", "2s")
 			}
