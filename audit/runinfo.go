@@ -187,10 +187,14 @@ var failOnWords = map[string]Outcome{
 
 // ParseFailOn reads a list of FailOnWords; none counts nothing, new counts
 // the failures that are new since the baseline run, and an empty list
-// means failed. An unknown word is an error naming it.
+// means failed. An unknown word is an error naming it, and so is none
+// with any other word: it would be dropped, and the list mean the others.
 func ParseFailOn(words []string) (FailOn, error) {
 	if len(words) == 0 {
 		words = []string{"failed"}
+	}
+	if slices.Contains(words, "none") && slices.ContainsFunc(words, func(w string) bool { return w != "none" }) {
+		return FailOn{}, fmt.Errorf("%q: none stands alone, as it counts nothing: give none by itself, or leave it out", strings.Join(words, ","))
 	}
 	f := FailOn{Outcomes: map[Outcome]bool{}}
 	for _, w := range words {

@@ -143,6 +143,13 @@ func TestParseFailOn(t *testing.T) {
 	if _, err := audit.ParseFailOn([]string{"failed", "sometimes"}); err == nil || !strings.Contains(err.Error(), "sometimes") {
 		t.Errorf("an unknown word: %v", err)
 	}
+	// none with another word was taken as the other word alone: a gate
+	// that says it counts nothing and fails a run all the same.
+	for _, words := range [][]string{{"none", "failed"}, {"new", "none"}} {
+		if _, err := audit.ParseFailOn(words); err == nil || !strings.Contains(err.Error(), "none stands alone") {
+			t.Errorf("%q: %v, want an error saying none stands alone", words, err)
+		}
+	}
 }
 
 func TestResume(t *testing.T) {
