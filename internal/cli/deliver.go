@@ -80,7 +80,12 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 	fs.StringVar(&d.mailVia, "mail-via", "", "send through `ses` (Amazon SES v2, with the AWS configuration), or smtp (the default with --smtp)")
 	fs.IntVar(&d.mailMaxBody, "mail-max-body", report.DefaultMailMaxBody, "most `BYTES` of the mail's HTML body; longer lists are cut with \"N more in the attached workbook\"")
 	fs.Int64Var(&d.mailMaxSize, "mail-max-size", deliver.DefaultMaxSize, "most `BYTES` of the whole message; attachments that would pass it are left out and the body says where the reports are")
-	fs.StringVar(&d.mailToLabel, "mail-to-label", "", "mail each group of --split-by (or of this `LABEL` itself) to the addresses in this label, such as an owner_email column")
+	// mail has no --split-by of its own: it mails the groups the run made.
+	groups := "--split-by (or of this `LABEL` itself)"
+	if fs.Lookup("split-by") == nil {
+		groups = "the run's --split-by (or of this `LABEL` itself, when the run had none)"
+	}
+	fs.StringVar(&d.mailToLabel, "mail-to-label", "", "mail each group of "+groups+" to the addresses in this label, such as an owner_email column")
 	if fresh {
 		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail, `always|findings|changes`: always; findings (a failed association or an incomplete run, whatever --fail-on says); or changes (a failure new or resolved or failing with another error code, an instance come or gone since --baseline)")
 		fs.StringVar(&d.upload, "upload", "", "put every output under `s3://BUCKET/PREFIX/` once written; {date} and {time} in it are the run's, as in --out")
