@@ -27,6 +27,7 @@ func TestDependentOptionsRefused(t *testing.T) {
 	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", record, "--quiet"); got.code != 0 {
 		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
 	}
+	tmpl := writeFile(t, "ok.tmpl", "<h1>{{.Headline}}</h1>\n")
 	tests := []struct {
 		name string
 		cmd  string // run or report
@@ -52,6 +53,14 @@ func TestDependentOptionsRefused(t *testing.T) {
 			want: []string{"--role-session-name and --role-duration need --role-name ROLE, or --role-arn ARN"}},
 		{name: "a mail's condition from the file", cmd: "run", file: `{"mail-when": "changes"}`,
 			want: []string{"--mail-when needs --mail-to", "from --cli-input-json"}},
+		// report.html alone is shaped by them: with --format csv they were
+		// taken without a word, and nothing was made of them.
+		{name: "a template without html", cmd: "run", args: []string{"--format", "csv", "--template", tmpl},
+			want: []string{"--template needs html in --format", "add html to --format, or leave out --template"}},
+		{name: "a report's rows without html", cmd: "report", args: []string{"--format", "csv,json", "--html-max-rows", "100"},
+			want: []string{"--html-max-rows needs html in --format"}},
+		{name: "a report's template without html", cmd: "report", args: []string{"--format", "xlsx", "--template", tmpl, "--html-max-rows", "100"},
+			want: []string{"--template and --html-max-rows need html in --format", "or leave them out"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -296,6 +296,9 @@ func (o *runOptions) check() (settings, []error) {
 		}
 	}
 	errs = append(errs, o.unpaired()...)
+	if err := o.htmlOnly(s.formats); err != nil {
+		errs = append(errs, err)
+	}
 	if o.delivers {
 		errs = append(errs, o.delivery.check("mail-to")...)
 		if o.delivery.mailToLabel != "" && o.splitBy == "" {
@@ -359,6 +362,32 @@ func (o *runOptions) unpaired() []error {
 		}
 	}
 	return errs
+}
+
+// htmlOnly refuses the options that shape report.html alone, chosen
+// (o.chosen) with formats that leave html out: taken, they would do
+// nothing, and --template's page would never be written. formats is nil
+// when --format was refused, which says so itself.
+func (o *runOptions) htmlOnly(formats []report.Format) error {
+	if formats == nil || slices.Contains(formats, report.FormatHTML) {
+		return nil
+	}
+	var flags []string
+	if o.chosen["template"] {
+		flags = append(flags, "--template")
+	}
+	// A mail's body cuts its lists to --html-max-rows too.
+	if o.chosen["html-max-rows"] && !(o.delivers && o.delivery.mailing()) {
+		flags = append(flags, "--html-max-rows")
+	}
+	given := strings.Join(o.formats.vals, ",")
+	switch len(flags) {
+	case 0:
+		return nil
+	case 1:
+		return usagef("%s needs html in --format: it shapes report.html alone, which --format %s does not write; add html to --format, or leave out %s", flags[0], given, flags[0])
+	}
+	return usagef("%s need html in --format: they shape report.html alone, which --format %s does not write; add html to --format, or leave them out", joinAnd(flags), given)
 }
 
 // joinProblems joins problems as joinUsage does and adds, on a line of its
