@@ -57,8 +57,8 @@ func TestDependentOptionsRefused(t *testing.T) {
 		// taken without a word, and nothing was made of them.
 		{name: "a template without html", cmd: "run", args: []string{"--format", "csv", "--template", tmpl},
 			want: []string{"--template needs html in --format", "add html to --format, or leave out --template"}},
-		{name: "a report's rows without html", cmd: "report", args: []string{"--format", "csv,json", "--html-max-rows", "100"},
-			want: []string{"--html-max-rows needs html in --format"}},
+		{name: "a report's rows without html", cmd: "report", args: []string{"--format", "csv,xlsx", "--html-max-rows", "100"},
+			want: []string{"--html-max-rows needs html or json in --format"}},
 		{name: "a report's template without html", cmd: "report", args: []string{"--format", "xlsx", "--template", tmpl, "--html-max-rows", "100"},
 			want: []string{"--template and --html-max-rows need html in --format", "or leave them out"}},
 	}
@@ -122,6 +122,8 @@ func TestDependentOptionsLeftAtDefault(t *testing.T) {
 		{name: "a job's variables", env: map[string]string{"AUDITOR_MAIL_WHEN": "changes", "AUDITOR_SMTP": "smtp://localhost:2525", "AUDITOR_MAIL_FROM": "a@example.com", "AUDITOR_UPLOAD_SSE": "AES256", "AUDITOR_EXTERNAL_ID": "job-42"}},
 		{name: "a variable emptied on the command line", args: []string{"--smtp=", "--upload-sse="},
 			env: map[string]string{"AUDITOR_SMTP": "smtp://localhost:2525", "AUDITOR_UPLOAD_SSE": "AES256"}},
+		// summary.json's lists hold --html-max-rows rows past 1,000.
+		{name: "rows for summary.json alone", args: []string{"--format", "json", "--html-max-rows", "5000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
