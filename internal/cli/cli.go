@@ -565,7 +565,13 @@ type checkedValue struct {
 }
 
 func (v *checkedValue) Set(s string) error {
-	err := v.Value.Set(s)
+	set, err := s, error(nil)
+	if f := v.fs.Lookup(v.name); f != nil && isPathFlag(f) {
+		set, err = homeExpanded(s)
+	}
+	if err == nil {
+		err = v.Value.Set(set)
+	}
 	if err == nil {
 		return nil
 	}
@@ -590,6 +596,30 @@ func (v *checkedValue) Get() any {
 func (v *checkedValue) IsBoolFlag() bool {
 	b, ok := v.Value.(interface{ IsBoolFlag() bool })
 	return ok && b.IsBoolFlag()
+}
+
+// isPathFlag reports whether f takes a file's or a directory's path, as
+// the placeholder of its help says (FILE, DIR, RECORD).
+func isPathFlag(f *flag.Flag) bool {
+	name, _ := flag.UnquoteUsage(f)
+	return strings.Contains(name, "FILE") || strings.Contains(name, "DIR") || strings.Contains(name, "RECORD")
+}
+
+// homeExpanded returns path with a leading ~ (alone, or before a
+// separator) made the home directory, as a shell would have: a path from
+// a quoted crontab line, a systemd unit, an AUDITOR_* variable or a
+// --cli-input-json file reaches the auditor unexpanded, and would name a
+// directory "~" in the working directory that reads as home. The rest of
+// the path is kept as written (not cleaned).
+func homeExpanded(path string) (string, error) {
+	if path != "~" && !strings.HasPrefix(path, "~/") && !strings.HasPrefix(path, "~"+string(filepath.Separator)) {
+		return path, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return "", fmt.Errorf("%s starts at the home directory, which is unknown here (HOME is not set): give the whole path", path)
+	}
+	return strings.TrimRight(home, `/\`) + path[1:], nil
 }
 
 // valueError is a value that a flag refused.

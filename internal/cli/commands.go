@@ -136,6 +136,15 @@ func (c *command) parseArgs(args []string, interspersed bool, stdout io.Writer) 
 		}
 		pos = c.fs.Args()
 	}
+	// Positional arguments are paths (report's records, mail's
+	// directory): a ~ unexpanded is home, as for a flag of a path.
+	for i, p := range pos {
+		e, err := homeExpanded(p)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		pos[i] = e
+	}
 	// Before the environment and the file: an empty value there is one
 	// left unset (a skeleton's "accounts": ""), on the command line one
 	// given, unless it empties an AUDITOR_* variable's or the file's

@@ -121,7 +121,11 @@ func (l *layered) apply(stdout io.Writer) error {
 	if v := l.env(inputJSONFlag); v != "" && !set[inputJSONFlag] {
 		// As for every option, the flag wins over the variable, and an
 		// empty --cli-input-json= reads no file.
-		l.input, l.inputFrom = v, envName(inputJSONFlag)
+		p, err := homeExpanded(v)
+		if err != nil {
+			return usagef("%s: %v", envName(inputJSONFlag), err)
+		}
+		l.input, l.inputFrom = p, envName(inputJSONFlag)
 	}
 	var file map[string]json.RawMessage
 	if l.input != "" {
