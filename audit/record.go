@@ -372,6 +372,11 @@ func decodeResult(b []byte) (Result, error) {
 }
 
 func checkHead(schema int, id string, oc Outcome) error {
+	// A line with no schema and no result's head is no auditor's at all
+	// (another tool's JSON lines, a log): not "another version".
+	if schema == 0 && (id == "" || oc == "") {
+		return errors.New("not a result: no instance_id or outcome")
+	}
 	if schema != Schema {
 		return fmt.Errorf("schema %d, want %d (written by another version of auditor)", schema, Schema)
 	}

@@ -209,6 +209,9 @@ func TestRecordBadLineNamesIt(t *testing.T) {
 		{"other schema", "{\"schema\":9,\"instance_id\":\"i-1\",\"outcome\":\"compliant\"}\n", "r.jsonl:1: schema 9"},
 		{"no id", "{\"schema\":1,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result: no instance_id"},
 		{"wrong type", "{\"schema\":1,\"instance_id\":7,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result"},
+		// Another tool's JSON lines (a log) have no schema either: they
+		// are not an older auditor's.
+		{"another tool's", "{\"level\":\"info\",\"msg\":\"started\"}\n", "r.jsonl:1: not a result: no instance_id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
