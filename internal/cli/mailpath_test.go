@@ -65,3 +65,33 @@ func TestMailNamesADirectory(t *testing.T) {
 		})
 	}
 }
+
+// TestMailARunThatAuditedNothing: the directory of a run stopped before
+// its first result (no answer from the endpoint, exit 4) holds run.json
+// alone; mail said it was no run's directory, "name the --out directory
+// of a run or a report", which it is. It now says the run audited
+// nothing, and why, from its run.json.
+func TestMailARunThatAuditedNothing(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	out := filepath.Join(t.TempDir(), "out")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", "http://127.0.0.1:1", "--region", "us-east-1", "--out", out, "--quiet", "--max-attempts", "1"); got.code != int(exitFatal) {
+		t.Fatalf("run: exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
+	}
+	ms := newMailSetup(t, smtptest.Options{})
+	got := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
+	if got.code != int(exitUsage) {
+		t.Fatalf("exit %d, want 2\n%s", got.code, got.stderr)
+	}
+	for _, w := range []string{"its run audited nothing", "127.0.0.1:1"} {
+		if !strings.Contains(got.stderr, w) {
+			t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
+		}
+	}
+	if strings.Contains(got.stderr, "name the --out directory of a run") {
+		t.Errorf("stderr says the run's directory is no run's:\n%s", got.stderr)
+	}
+	if len(ms.srv.Messages()) != 0 {
+		t.Errorf("%d messages sent, want none", len(ms.srv.Messages()))
+	}
+}
