@@ -608,18 +608,18 @@ func (s *Session) unreachable() error {
 func (s *Session) allFailed() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var errs []error
+	var failed []*SiteError
 	for _, x := range s.sites {
 		f := x.failure()
 		if f == nil || x.audited.Load() > 0 {
 			return nil
 		}
-		errs = append(errs, f)
+		failed = append(failed, f)
 	}
-	if len(errs) == 0 {
+	if len(failed) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: "+noSiteAudited+"%w", ErrFatal, errors.Join(errs...))
+	return NoSiteAudited(failed)
 }
 
 func (st *site) isDown() bool {
@@ -1046,3 +1046,18 @@ func (r pageRetryer) GetAttemptToken(ctx context.Context) (func(error) error, er
 // noSiteAudited begins the error of a run none of whose account-regions
 // could be audited.
 const noSiteAudited = "no account-region could be audited: "
+
+// ErrNoSiteAudited is wrapped, beside ErrFatal, by the error of a run none
+// of whose account-regions could be audited (NoSiteAudited).
+var ErrNoSiteAudited = errors.New(noSiteAudited[:len(noSiteAudited)-2])
+
+// NoSiteAudited returns the error of a run whose account-regions all
+// failed before any of their instances was audited, each with its
+// failure, in their order: it wraps ErrFatal and ErrNoSiteAudited.
+func NoSiteAudited(failed []*SiteError) error {
+	errs := make([]error, len(failed))
+	for i, f := range failed {
+		errs[i] = f
+	}
+	return fmt.Errorf("%w: %w: %w", ErrFatal, ErrNoSiteAudited, errors.Join(errs...))
+}

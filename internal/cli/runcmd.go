@@ -992,6 +992,18 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		// from run.json alone.
 		info.Sites[i].AccountName = j.accountNames[info.Sites[i].AccountID]
 	}
+	// A run none of whose account-regions could be audited is a setup to
+	// fix (exit 4), counting those that failed before the audit (listing
+	// their regions or nodes), which the Session never saw; one whose
+	// earlier attempts audited instances (a resume) is incomplete (exit 3).
+	switch {
+	case info.Resumed > 0 && errors.Is(runErr, audit.ErrNoSiteAudited):
+		runErr = nil
+	case runErr == nil && info.Resumed == 0 && prog.answered() == 0:
+		if failed := siteFailures(info.Sites); failed != nil {
+			runErr = audit.NoSiteAudited(failed)
+		}
+	}
 	info.EndedAt = o.now().UTC()
 	// The deadline, not only runCtx's timer: a renewal's MFA prompt ends on
 	// a timer of its own at the same deadline (see pastDeadline).
@@ -2060,6 +2072,19 @@ func listedToo(listed int) string {
 		return ""
 	}
 	return " and " + plural(listed, "listed instance")
+}
+
+// siteFailures returns the failures of sites when every one of them
+// failed, else nil.
+func siteFailures(sites []audit.SiteStats) []*audit.SiteError {
+	var failed []*audit.SiteError
+	for _, s := range sites {
+		if s.Error == nil {
+			return nil
+		}
+		failed = append(failed, &audit.SiteError{AccountID: s.AccountID, Region: s.Region, Code: s.Error.Code, Message: s.Error.Message})
+	}
+	return failed
 }
 
 // withFailures adds the account-regions that failed outside the audit

@@ -3,11 +3,14 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
 )
 
 // TestSiteFailureHints: account-regions that fail from a setting fail the
@@ -61,7 +64,9 @@ func TestSiteFailureHints(t *testing.T) {
 func TestEveryAccountRegionFailed(t *testing.T) {
 	_, _, accounts := serveOrg(t, 10)
 	refusing := accounts[2].ID
-	for _, regions := range []string{"us-east-1,eu-west-1", "us-east-1"} {
+	// With --regions all, the role lists the regions: it fails before the
+	// audit, an account-region the Session never sees.
+	for _, regions := range []string{"us-east-1,eu-west-1", "us-east-1", "all"} {
 		t.Run(regions, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			got := runCLI(t, "", "run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1",
@@ -70,7 +75,7 @@ func TestEveryAccountRegionFailed(t *testing.T) {
 				t.Fatalf("exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
 			}
 			want := []string{"no account-region could be audited", "trust policy"}
-			for _, r := range strings.Split(regions, ",") {
+			for _, r := range strings.Split(strings.Replace(regions, "all", audit.AllRegions, 1), ",") {
 				want = append(want, refusing+" "+r+" could not be audited")
 			}
 			checkSays(t, got.stderr, want, []string{"--resume"})
@@ -91,4 +96,44 @@ func TestEveryAccountRegionFailed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResumeWhoseAccountRegionsAllFail: a resume whose account-regions all
+// fail at once (the role refused now) continues a record that holds what
+// its first attempt audited: incomplete (exit 3, resume again once fixed),
+// not "no account-region could be audited" (exit 4, which a Kubernetes
+// Job's podFailurePolicy takes as not worth retrying).
+func TestResumeWhoseAccountRegionsAllFail(t *testing.T) {
+	org, _, accounts := serveOrg(t, 10)
+	member := accounts[1].ID
+	var rows strings.Builder
+	rows.WriteString("instance_id,account_id,region\n")
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		for _, id := range org.Fleet(member, region).ManagedIDs()[:4] {
+			fmt.Fprintf(&rows, "%s,%s,%s\n", id, member, region)
+		}
+	}
+	list := writeFile(t, "fleet.csv", rows.String())
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", list, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--out", out}
+	if got := runCLI(t, "", append(args, "--role-name", "AuditRole")...); got.code != int(exitOK) {
+		t.Fatalf("first run: exit %d\n%s", got.code, got.stderr)
+	}
+	// The first attempt ended after three results: a crash.
+	record := filepath.Join(out, audit.ResultsFile)
+	b, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if err := os.WriteFile(record, []byte(strings.Join(lines[:3], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(out, audit.RunFile))
+	got := runCLI(t, "", append(args, "--resume", "--role-name", "NoSuchRole")...)
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("resume: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{member + " us-east-1 could not be audited", member + " eu-west-1 could not be audited", "--resume"},
+		[]string{"no account-region could be audited"})
 }

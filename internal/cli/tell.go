@@ -426,6 +426,14 @@ func (p *progress) audited() int {
 	return p.n - p.outcomes[audit.OutcomeInvalid]
 }
 
+// answered is how many instances got a verdict: neither an invalid line
+// nor an error.
+func (p *progress) answered() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n - p.outcomes[audit.OutcomeInvalid] - p.outcomes[audit.OutcomeError]
+}
+
 func (p *progress) print() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
