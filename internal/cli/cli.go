@@ -619,6 +619,10 @@ func homeExpanded(path string) (string, error) {
 	if err != nil || home == "" {
 		return "", fmt.Errorf("%s starts at the home directory, which is unknown here (HOME is not set): give the whole path", path)
 	}
+	if path == "~" {
+		return home, nil
+	}
+	// A home of / (root in some containers) keeps its one separator.
 	return strings.TrimRight(home, `/\`) + path[1:], nil
 }
 

@@ -179,7 +179,10 @@ func (l *layered) peekInput(path string, named bool) map[string]json.RawMessage 
 	if !named {
 		path = l.env(inputJSONFlag)
 	}
-	path = strings.TrimPrefix(path, "file://")
+	path, err := homeExpanded(strings.TrimPrefix(path, "file://"))
+	if err != nil {
+		return nil
+	}
 	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
 		// Not a FIFO: opening one waits for a writer, and a refusal must
 		// not wait.
@@ -199,7 +202,12 @@ func (l *layered) peekInput(path string, named bool) map[string]json.RawMessage 
 // AWS CLI writes it) as decodeOptions does, naming the file and the place
 // in it, and checks that every key is an option.
 func (l *layered) readInput() (map[string]json.RawMessage, error) {
-	path := strings.TrimPrefix(l.input, "file://")
+	// file://~/job.json: no shell expands a ~ after file://, and the AWS
+	// CLI takes it as home.
+	path, err := homeExpanded(strings.TrimPrefix(l.input, "file://"))
+	if err != nil {
+		return nil, usagef("%s: %v%s", l.inputFrom, err, l.inputHint())
+	}
 	b, err := os.ReadFile(path)
 	if err != nil && strings.HasPrefix(strings.TrimSpace(path), "{") {
 		// The AWS CLI's --cli-input-json takes the JSON itself. Here the

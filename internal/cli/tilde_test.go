@@ -30,6 +30,9 @@ func TestTildeIsHome(t *testing.T) {
 	if err := os.WriteFile(input, []byte(`{"out": "~/from-json"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(home, "job2.json"), []byte(`{"out": "~/from-url"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	work := t.TempDir()
 	t.Chdir(work)
 	tests := []struct {
@@ -41,6 +44,8 @@ func TestTildeIsHome(t *testing.T) {
 		{name: "flags", args: []string{"--instances", "~/ids.txt", "--out", "~/audits/a"}, out: "audits/a"},
 		{name: "a variable", args: []string{"--instances", "~/ids.txt"}, env: map[string]string{"AUDITOR_OUT": "~/audits/b"}, out: "audits/b"},
 		{name: "a --cli-input-json file", args: []string{"--instances", "~/ids.txt", "--cli-input-json", "~/job.json"}, out: "from-json"},
+		// No shell expands a ~ after file://; the AWS CLI takes it as home.
+		{name: "a --cli-input-json file:// URL", args: []string{"--instances", "~/ids.txt", "--cli-input-json", "file://~/job2.json"}, out: "from-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,5 +91,24 @@ func TestTildeWithoutHome(t *testing.T) {
 	}
 	if _, err := os.Lstat("~"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a directory named ~: %v", err)
+	}
+}
+
+// TestHomeExpanded: ~ alone is the home directory itself, also where home
+// is / (root in some containers), where it became "" and so no path at
+// all (--out ~ a default ./audit-{time}, --baseline ~ no baseline).
+func TestHomeExpanded(t *testing.T) {
+	for _, tc := range []struct{ home, path, want string }{
+		{"/home/ops", "~", "/home/ops"},
+		{"/home/ops/", "~/audits", "/home/ops/audits"},
+		{"/", "~", "/"},
+		{"/", "~/audits/{time}/", "/audits/{time}/"},
+		{"/home/ops", "~ops/x", "~ops/x"},
+		{"/home/ops", "./~/x", "./~/x"},
+	} {
+		t.Setenv("HOME", tc.home)
+		if got, err := homeExpanded(tc.path); err != nil || got != tc.want {
+			t.Errorf("HOME=%s: homeExpanded(%q) = %q, %v; want %q", tc.home, tc.path, got, err, tc.want)
+		}
 	}
 }
