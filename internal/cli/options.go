@@ -379,7 +379,7 @@ func (o *runOptions) htmlOnly(formats []report.Format) error {
 	// A mail's body cuts its lists to --html-max-rows too, and
 	// summary.json's lists hold as many when that is over
 	// report.MinListRows.
-	if o.chosen["html-max-rows"] && !(o.delivers && o.delivery.mailing()) && !slices.Contains(formats, report.FormatJSON) {
+	if o.chosen["html-max-rows"] && !(o.delivers && o.delivery.mailing()) && !(slices.Contains(formats, report.FormatJSON) && o.htmlMaxRows > report.MinListRows) {
 		flags = append(flags, "--html-max-rows")
 	}
 	given := strings.Join(o.formats.vals, ",")
@@ -388,7 +388,7 @@ func (o *runOptions) htmlOnly(formats []report.Format) error {
 		return nil
 	case 1:
 		if flags[0] == "--html-max-rows" {
-			return usagef("--html-max-rows needs html or json in --format: it caps the rows of report.html (and of summary.json's lists past %d), which --format %s does not write; add html to --format, or leave out --html-max-rows", report.MinListRows, given)
+			return usagef("--html-max-rows needs html in --format: it caps the rows of report.html (and, past %d, of summary.json's lists), which --format %s does not write; add html to --format, or leave out --html-max-rows", report.MinListRows, given)
 		}
 		return usagef("%s needs html in --format: it shapes report.html alone, which --format %s does not write; add html to --format, or leave out %s", flags[0], given, flags[0])
 	}
