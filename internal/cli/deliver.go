@@ -1644,10 +1644,15 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, name := range []string{audit.RunFile, audit.ResultsFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			if name == audit.ResultsFile {
-				if ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile)); err == nil && ri.Error != "" {
-					// A run stopped before its first result: there is
-					// nothing to mail, and its run.json says why.
+				// A run stopped before its first result: there is nothing
+				// to mail, and its run.json says why.
+				ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+				switch {
+				case err != nil:
+				case ri.Error != "":
 					return usagef("mail: %s holds no %s: its run audited nothing, and wrote no report to mail (%s: %s); fix that, then run it again", shownPath(dir), name, audit.RunFile, plain(ri.Error, 300))
+				case ri.Interrupted:
+					return usagef("mail: %s holds no %s: its run was stopped (a signal or --timeout) before it audited anything, and wrote no report to mail; continue it with --resume, which writes them", shownPath(dir), name)
 				}
 			}
 			return usagef("mail: %s: no %s: name the --out directory of a run or a report", dir, name)

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/deliver/smtptest"
@@ -91,6 +92,28 @@ func TestMailARunThatAuditedNothing(t *testing.T) {
 	if strings.Contains(got.stderr, "name the --out directory of a run") {
 		t.Errorf("stderr says the run's directory is no run's:\n%s", got.stderr)
 	}
+	if len(ms.srv.Messages()) != 0 {
+		t.Errorf("%d messages sent, want none", len(ms.srv.Messages()))
+	}
+}
+
+// TestMailARunStoppedBeforeItsFirstResult: a run stopped by --timeout
+// before any answer holds run.json alone, which says it was interrupted
+// (no error): mail says so, and to continue it.
+func TestMailARunStoppedBeforeItsFirstResult(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{Faults: ssmsim.Faults{Latency: 5 * time.Second}})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	out := filepath.Join(t.TempDir(), "out")
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--timeout", "300ms"); got.code != int(exitIncomplete) {
+		t.Fatalf("run: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	ms := newMailSetup(t, smtptest.Options{})
+	got := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
+	if got.code != int(exitUsage) {
+		t.Fatalf("exit %d, want 2\n%s", got.code, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{"stopped (a signal or --timeout) before it audited anything", "--resume"}, []string{"name the --out directory of a run"})
 	if len(ms.srv.Messages()) != 0 {
 		t.Errorf("%d messages sent, want none", len(ms.srv.Messages()))
 	}
