@@ -951,6 +951,11 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		o.logf(stderr, "auditing %s, %d at a time; record in %s", plural(total, "instance"), o.concurrency, j.recordPath())
 	}
 	runErr := session.Run(runCtx, j.batches())
+	if j.info.Resumed > 0 && errors.Is(runErr, audit.ErrNoSiteAudited) {
+		// Its earlier attempts audited instances: incomplete (exit 3),
+		// each account-region failed, not a run that audited nothing.
+		runErr = nil
+	}
 	if j.board != nil {
 		j.board.Close() // done: the other shards take its room
 	}
@@ -994,12 +999,8 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	// A run none of whose account-regions could be audited is a setup to
 	// fix (exit 4), counting those that failed before the audit (listing
-	// their regions or nodes), which the Session never saw; one whose
-	// earlier attempts audited instances (a resume) is incomplete (exit 3).
-	switch {
-	case info.Resumed > 0 && errors.Is(runErr, audit.ErrNoSiteAudited):
-		runErr = nil
-	case runErr == nil && info.Resumed == 0 && prog.answered() == 0:
+	// their regions or nodes), which the Session never saw.
+	if runErr == nil && info.Resumed == 0 && prog.answered() == 0 {
 		if failed := siteFailures(info.Sites); failed != nil {
 			runErr = audit.NoSiteAudited(failed)
 		}

@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestSiteFailureHints: account-regions that fail from a setting fail the
@@ -136,4 +138,27 @@ func TestResumeWhoseAccountRegionsAllFail(t *testing.T) {
 	}
 	checkSays(t, got.stderr, []string{member + " us-east-1 could not be audited", member + " eu-west-1 could not be audited", "--resume"},
 		[]string{"no account-region could be audited"})
+}
+
+// TestOneAccountRegionFailedBesideAnEmptyOne: an account-region whose
+// discovery found no node was audited all the same (there was nothing to
+// audit); beside one that failed, the run is incomplete (exit 3), not a
+// run none of whose account-regions could be audited.
+func TestOneAccountRegionFailedBesideAnEmptyOne(t *testing.T) {
+	accounts := ssmsim.DefaultAccounts(3, 1)
+	accounts[2].Roles = []ssmsim.Role{{Name: "AuditRole", Refuse: true}}
+	serveOrgOf(t, ssmsim.OrgConfig{
+		Seed:     1,
+		Accounts: accounts,
+		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
+		Fleet:    ssmsim.FleetConfig{Size: 10, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	}, ssmsim.Faults{})
+	// A filter that no node matches: the member's discovery finds none.
+	got := runCLI(t, "", "run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1", "--fail-on", "none", "--quiet",
+		"--out", filepath.Join(t.TempDir(), "out"), "--accounts", accounts[1].ID+","+accounts[2].ID, "--regions", "us-east-1",
+		"--filter", "Key=tag:Env,Values=no-such-env")
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{accounts[2].ID + " us-east-1 could not be audited"}, []string{"no account-region could be audited"})
 }
