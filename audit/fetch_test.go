@@ -745,11 +745,11 @@ func TestEverySiteFailedAfterResults(t *testing.T) {
 					return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
 				}}, nil
 			}
-			results := 0
+			var verdicts atomic.Int64 // the account-regions run at once
 			cfg := audit.Config{Concurrency: 1, Region: "us-east-1", Client: client,
 				OnResult: func(r audit.Result) error {
 					if r.Outcome != audit.OutcomeError {
-						results++ // the failed account-regions' other instances end in error
+						verdicts.Add(1) // the failed account-regions' other instances end in error
 					}
 					return nil
 				},
@@ -773,6 +773,7 @@ func TestEverySiteFailedAfterResults(t *testing.T) {
 					failed++
 				}
 			}
+			results := int(verdicts.Load())
 			if failed != len(tc.sites) || results != tc.first*len(tc.sites) {
 				t.Fatalf("%d of %d account-regions failed with %d results; want all failed, %d results", failed, len(tc.sites), results, tc.first*len(tc.sites))
 			}
