@@ -56,6 +56,10 @@ type RecordWriter struct {
 	closed bool
 	// torn counts the torn last lines CreateRecord cut off.
 	torn int
+	// start is where the file ended once opened; created, whether it did
+	// not exist then (Discard).
+	start   int64
+	created bool
 
 	syncMu   sync.Mutex // one sync at a time
 	dirty    chan struct{}
@@ -82,7 +86,9 @@ func newRecordWriter(path string, f *os.File) *RecordWriter {
 func CreateRecord(path string) (*RecordWriter, error) {
 	f, err := atomicfile.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		return newRecordWriter(path, nil), nil
+		w := newRecordWriter(path, nil)
+		w.created = true
+		return w, nil
 	}
 	if err != nil {
 		return nil, err
@@ -104,6 +110,7 @@ func CreateRecord(path string) (*RecordWriter, error) {
 		return nil, fmt.Errorf("opening record %s: %w", path, err)
 	}
 	w := newRecordWriter(path, f)
+	w.start = end
 	if torn {
 		w.torn = 1
 	}
@@ -283,6 +290,33 @@ func (w *RecordWriter) Close() error {
 		return err
 	}
 	return errors.Join(err, w.f.Close())
+}
+
+// Discard closes the record and takes back every line this writer
+// appended: the file is cut back to where it ended once opened, or removed
+// when this writer created it. It is for a run that audited nothing (its
+// lines are invalid lines and errors, which a run again writes anew), so
+// that the run again is not refused as the continuation of a record.
+func (w *RecordWriter) Discard() error {
+	err := w.Close()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n == 0 {
+		return err
+	}
+	var undo error
+	if w.created {
+		undo = os.Remove(w.path)
+	} else if f, err := atomicfile.OpenFile(w.path, os.O_RDWR, 0); err != nil {
+		undo = err
+	} else {
+		undo = errors.Join(f.Truncate(w.start), f.Sync(), f.Close())
+	}
+	if undo != nil {
+		return errors.Join(err, fmt.Errorf("taking back the lines of %s: %w", w.path, undo))
+	}
+	w.n = 0
+	return nil
 }
 
 // ReadError is a line of a record that could not be read.

@@ -201,6 +201,59 @@ func TestRecordWriterTorn(t *testing.T) {
 	}
 }
 
+// TestRecordWriterDiscard: Discard takes back this writer's lines and no
+// others: a record it created is gone, one it continued is as it was
+// (its torn tail cut, as CreateRecord cut it), and one it wrote nothing
+// to is left as it is.
+func TestRecordWriterDiscard(t *testing.T) {
+	earlier := result("", "us-east-1", "i-00000001", audit.OutcomeError)
+	for _, tc := range []struct {
+		name   string
+		before []audit.Result // nil: no file
+		tail   string
+		writes int
+	}{
+		{"created", nil, "", 2},
+		{"continued", []audit.Result{earlier}, "", 2},
+		{"continued past a torn line", []audit.Result{earlier}, `{"schema":1,"reg`, 1},
+		{"nothing written", []audit.Result{earlier}, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "results.jsonl")
+			var want []byte
+			if tc.before != nil {
+				writeRecord(t, path, tc.before...)
+				want, _ = os.ReadFile(path)
+				f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+				f.WriteString(tc.tail)
+				f.Close()
+			}
+			w, err := audit.CreateRecord(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range tc.writes {
+				if err := w.Write(result("", "us-east-1", fmt.Sprintf("i-%08x", i+2), audit.OutcomeInvalid)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Discard(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(path)
+			switch {
+			case tc.before == nil && !errors.Is(err, os.ErrNotExist):
+				t.Errorf("the record it created: %v (%d bytes), want it removed", err, len(got))
+			case tc.before != nil && (err != nil || !bytes.Equal(got, want)):
+				t.Errorf("the record it continued: %v, %q; want it as it was, %q", err, got, want)
+			}
+			if err := w.Write(earlier); err == nil {
+				t.Error("Write after Discard: no error")
+			}
+		})
+	}
+}
+
 func TestRecordBadLineNamesIt(t *testing.T) {
 	tests := []struct {
 		name, content, want string

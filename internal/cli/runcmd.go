@@ -1021,9 +1021,21 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	j.unreachable = unreachable
 
+	// Nothing could be audited at all (no endpoint answered, or every
+	// account-region failed), a setup to fix: the record's lines of this
+	// attempt, invalid lines and instances in error, are taken back, so
+	// that the same command runs again once fixed (a record left would
+	// make it a --resume), and no report reads as an audit.
+	nothing := info.Resumed == 0 && (errors.Is(runErr, audit.ErrNoSiteAudited) || len(unreachable) > 0 && j.audited == 0)
+	if nothing {
+		if err := w.Discard(); err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err))
+			info.Error = runErr.Error()
+		}
+	}
 	// Reports are written whatever happened, for what was audited; a
 	// second signal still stops the process at once.
-	fatal := runErr != nil && !interrupted && len(unreachable) == 0 || len(unreachable) > 0 && w.Written() == 0 && info.Resumed == 0
+	fatal := runErr != nil && !interrupted && len(unreachable) == 0 || len(unreachable) > 0 && nothing
 	// A run that audited nothing and was not stopped (a discovery that
 	// found no node, account-regions that all failed) reports and delivers
 	// that, as any other; one stopped by a setup to fix, or by a signal,
@@ -1035,7 +1047,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	j.tell(stderr, written, fatal || renderErr != nil, deliverErr)
 	if len(unreachable) > 0 {
 		// The closing lines told the causes, and how to continue.
-		if w.Written() == 0 && info.Resumed == 0 {
+		if nothing {
 			// Nothing could be audited at all: a setup to fix, not a
 			// fleet to retry.
 			if renderErr != nil {
@@ -1062,7 +1074,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			// to do: continue, which renders too.
 			logLine(stderr, slog.LevelError, "auditor: %s", plainLines(resumeInstead(renderErr).Error()))
 		}
-		if w.Written() > 0 || info.Resumed > 0 {
+		if !nothing && (j.audited > 0 || info.Resumed > 0) {
 			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: %s\n", o.out, o.resumeCommand())
 		}
 		return withFatalHint(runErr, o.region)
