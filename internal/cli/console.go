@@ -7,11 +7,16 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/smithy-go/logging"
 	"golang.org/x/term"
+
+	"github.com/auditor-dev/auditor/internal/bidi"
 )
 
 // console is the CLI's stderr: logs, progress, warnings and the closing
@@ -21,7 +26,9 @@ import (
 // a line written with logLine has the level it was given, a line that
 // begins "auditor: " is a warning, an error from exitFor is an error, the
 // rest is information; the AWS SDK's own log lines come through Logger with
-// source "sdk". It is safe for concurrent use.
+// source "sdk". In both forms a character that would act on the terminal
+// rather than show (see terminalText) is written escaped. It is safe for
+// concurrent use.
 type console struct {
 	mu   sync.Mutex
 	w    io.Writer
@@ -64,6 +71,12 @@ func (c *console) Write(p []byte) (int, error) {
 	defer c.mu.Unlock()
 	if c.json == nil {
 		c.clearLive()
+		if t := terminalText(string(p)); len(t) != len(p) {
+			if _, err := io.WriteString(c.w, t); err != nil {
+				return 0, err
+			}
+			return len(p), nil
+		}
 		return c.w.Write(p)
 	}
 	c.part = append(c.part, p...)
@@ -119,7 +132,7 @@ func (c *console) errorf(format string, a ...any) {
 		return
 	}
 	c.clearLive()
-	fmt.Fprintf(c.w, "auditor: %s\n", msg)
+	fmt.Fprintf(c.w, "auditor: %s\n", terminalText(msg))
 }
 
 // summary writes the closing summary's figures as one structured record in
@@ -170,7 +183,7 @@ func (c *console) sdkLogger() logging.Logger {
 		}
 		if cls == logging.Warn {
 			c.clearLive()
-			fmt.Fprintf(c.w, "auditor: AWS SDK: %s\n", strings.TrimSpace(msg))
+			fmt.Fprintf(c.w, "auditor: AWS SDK: %s\n", terminalText(strings.TrimSpace(msg)))
 		}
 	})
 }
@@ -181,4 +194,47 @@ func (c *console) terminal() bool {
 	defer c.mu.Unlock()
 	f, ok := c.w.(*os.File)
 	return ok && c.json == nil && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalText is s with every character that would act on a terminal
+// rather than show written as Go writes it in a quoted string: a control
+// character but the line break and the tab (\x1b, \r, \a, \u009b), a
+// bidi control (\u202e, which reverses the rest of the line) and a byte
+// that is not UTF-8 (\xff). Messages repeat text from outside (a path
+// given on the command line, a variable's value, a service's message):
+// none of it may recolour, move the cursor, retitle or rewrite what the
+// terminal that reads stderr shows.
+func terminalText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			if b.Len() == 0 {
+				b.WriteString(s[:i])
+			}
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case !terminalSafe(r) && r != '\n':
+			if b.Len() == 0 {
+				b.WriteString(s[:i])
+			}
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			if b.Len() > 0 {
+				b.WriteString(s[i : i+n])
+			}
+		}
+		i += n
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	return b.String()
+}
+
+// terminalSafe reports whether r shows as itself on a terminal, the tab
+// among them; the line break is the caller's to allow.
+func terminalSafe(r rune) bool {
+	return r == '\t' || !unicode.IsControl(r) && !bidi.IsControl(r) && r != utf8.RuneError
 }
