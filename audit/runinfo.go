@@ -403,7 +403,9 @@ const mergedIncomplete = "a merged run was incomplete"
 // others that audited works its error out from the sites (Finish), not
 // from one input's words.
 func sitesSay(ri RunInfo) bool {
-	return strings.HasPrefix(ri.Error, ErrFatal.Error()+": "+noSiteAudited) &&
+	// A run.json before 2026-12-05 says it after ErrFatal's words.
+	says := strings.HasPrefix(ri.Error, noSiteAudited) || strings.HasPrefix(ri.Error, ErrFatal.Error()+": "+noSiteAudited)
+	return says &&
 		slices.ContainsFunc(ri.Sites, func(s SiteStats) bool { return s.Error != nil })
 }
 

@@ -334,6 +334,8 @@ func TestMergeRunInfoCoverage(t *testing.T) {
 		{"1 account-region could not be audited", false},
 		{"3 of 10 targets have no result in the record", false},
 		{"the merge lacks shard 2/3 of its list: merge every shard's record", false},
+		{"no account-region could be audited", true},
+		// As a run.json before 2026-12-05 says it.
 		{"cannot call SSM: no account-region could be audited", true},
 	} {
 		in := shard("L", 0, 1, 10)
@@ -443,7 +445,15 @@ func TestMergeRunInfoFailedSitesOnce(t *testing.T) {
 		return audit.RunInfo{Schema: audit.Schema, Complete: false, Error: err, Sites: sites,
 			Parts: []audit.Part{{Fleet: fmt.Sprintf("discovery:accounts=org@1/regions=all/filters=#%d", k), List: "discovery:accounts=org@1/regions=all/filters=", Shard: fmt.Sprintf("%d/3", k), Targets: 10}}}
 	}
-	fatal := audit.ErrFatal.Error() + ": no account-region could be audited: 555555555555 af-south-1: region not enabled"
+	// The error as a run.json says it, and as one before 2026-12-05 did.
+	for _, fatal := range []string{"no account-region could be audited: 555555555555 af-south-1: region not enabled",
+		audit.ErrFatal.Error() + ": no account-region could be audited: 555555555555 af-south-1: region not enabled"} {
+		mergeFailedSitesOnce(t, fatal, shard, denied, offRegion)
+	}
+}
+
+func mergeFailedSitesOnce(t *testing.T, fatal string, shard func(int, string, ...audit.SiteStats) audit.RunInfo, denied, offRegion audit.SiteStats) {
+	t.Helper()
 	got := audit.MergeRunInfo([]audit.RunInfo{
 		shard(0, fatal, denied, offRegion),
 		shard(1, "1 account-region could not be audited", denied, audit.SiteStats{AccountID: "111111111111", Region: "us-east-1", Targets: 10, Results: 10}),
@@ -460,7 +470,7 @@ func TestMergeRunInfoFailedSitesOnce(t *testing.T) {
 	}
 	got.Finish(map[audit.Outcome]int{audit.OutcomeCompliant: 20}, 20)
 	if got.Error != "2 account-regions could not be audited" {
-		t.Errorf("merged error %q, want it worked out from the sites", got.Error)
+		t.Errorf("a shard's error %q: merged error %q, want it worked out from the sites", fatal, got.Error)
 	}
 }
 

@@ -1059,5 +1059,13 @@ func NoSiteAudited(failed []*SiteError) error {
 	for i, f := range failed {
 		errs[i] = f
 	}
-	return fmt.Errorf("%w: %w: %w", ErrFatal, ErrNoSiteAudited, errors.Join(errs...))
+	return &noSiteAuditedError{fmt.Errorf("%w: %w", ErrNoSiteAudited, errors.Join(errs...))}
 }
+
+// noSiteAuditedError is fatal (ErrFatal) in words of its own: ErrFatal's,
+// "cannot call SSM", are not true of a role that STS would not let the
+// run assume, nor of a region whose listing failed.
+type noSiteAuditedError struct{ err error }
+
+func (e *noSiteAuditedError) Error() string   { return e.err.Error() }
+func (e *noSiteAuditedError) Unwrap() []error { return []error{ErrFatal, e.err} }

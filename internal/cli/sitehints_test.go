@@ -80,7 +80,8 @@ func TestEveryAccountRegionFailed(t *testing.T) {
 			for _, r := range strings.Split(strings.Replace(regions, "all", audit.AllRegions, 1), ",") {
 				want = append(want, refusing+" "+r+" could not be audited")
 			}
-			checkSays(t, got.stderr, want, []string{"--resume"})
+			// STS refused the role: no SSM call was made.
+			checkSays(t, got.stderr, want, []string{"--resume", "cannot call SSM"})
 			for _, f := range []string{"report.html", "summary.json", "instances.csv", "report.xlsx"} {
 				if _, err := os.Stat(filepath.Join(out, f)); !errors.Is(err, fs.ErrNotExist) {
 					t.Errorf("%s: %v, want none: a report would read as an audit of nothing", f, err)
