@@ -121,3 +121,35 @@ func TestInvalidLinesAreNotAnAudit(t *testing.T) {
 		}
 	})
 }
+
+// TestResumeThatAuditsNothingSaysResume: a resume whose endpoint never
+// answers audits nothing, as a first run would (exit 4), but the record it
+// continues holds its first attempt's instances in error: run again, as
+// such a run says to, it is refused as a record to resume. It says to
+// continue it instead.
+func TestResumeThatAuditsNothingSaysResume(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{Faults: ssmsim.Faults{ErrorRate: 1}})
+	list := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--max-attempts", "1", "--quiet"}
+	if got := runCLI(t, "", args...); got.code != int(exitIncomplete) {
+		t.Fatalf("first run: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	for i, a := range args {
+		if a == url {
+			args[i] = closed
+		}
+	}
+	got := runCLI(t, "", append(args, "--resume")...)
+	if got.code != int(exitFatal) {
+		t.Fatalf("resume: exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{"nothing was audited", "--resume"}, []string{"then run again"})
+	if n := countLines(filepath.Join(out, audit.ResultsFile)); n != 2 {
+		t.Errorf("%d results left, want the first attempt's 2", n)
+	}
+}

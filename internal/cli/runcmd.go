@@ -1053,6 +1053,11 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			if renderErr != nil {
 				logLine(stderr, slog.LevelError, "auditor: %s", plainLines(resumeInstead(renderErr).Error()))
 			}
+			if st, err := os.Stat(j.recordPath()); err == nil && st.Size() > 0 {
+				// A resume's earlier attempts left instances in
+				// error: run again, the record would be refused.
+				return fmt.Errorf("nothing was audited: fix the cause above, then continue with: %s", o.resumeCommand())
+			}
 			return errors.New("nothing was audited: fix the cause above, then run again")
 		}
 		if renderErr != nil {
