@@ -107,8 +107,10 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("demo: --%s %d: want at least 1 (leave it out for %s)", f.name, f.n, f.hint)
 		}
 	}
-	// As for run: e/y/.. is e, made alone.
-	o.outNamed, o.out = o.out, outdir.Clean(o.out)
+	// As for run: {date} and {time} filled in, and e/y/.. is e, made
+	// alone.
+	o.outNamed = expandOut(o.out, o.now())
+	o.out = outdir.Clean(o.outNamed)
 	// Execution dates are relative to now, so that staleness reads as in a
 	// real fleet.
 	base := time.Now().UTC().Truncate(time.Minute)

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -78,5 +79,27 @@ func TestOutThroughANewDirectoryMakesOnlyIt(t *testing.T) {
 		if _, err := os.Lstat(filepath.Join(base, tt.name, "y")); err == nil {
 			t.Errorf("%s: %s was made", tt.name, filepath.Join(tt.name, "y"))
 		}
+	}
+}
+
+// TestDemoOutTime: auditor demo --help says {date} and {time} in --out
+// are the run's UTC date and time, as for run and report; the demo wrote
+// into a directory named d-{time}, as it was given.
+func TestDemoOutTime(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	base := t.TempDir()
+	got := runCLI(t, "", "demo", "--fleet-size", "5", "--out", filepath.Join(base, "d-{date}-{time}"), "--quiet")
+	if got.code != int(exitOK) && got.code != int(exitFindings) {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	names := entries(t, base)
+	if len(names) != 1 || !regexp.MustCompile(`^d-\d{4}-\d{2}-\d{2}-\d{8}T\d{6}Z$`).MatchString(names[0]) {
+		t.Fatalf("%s holds %q, want one directory named for the run's date and time", base, names)
+	}
+	if _, err := os.Stat(filepath.Join(base, names[0], report.HTMLFile)); err != nil {
+		t.Errorf("the demo's reports are not in %s: %v", names[0], err)
+	}
+	if !strings.Contains(got.stdout, names[0]) {
+		t.Errorf("stdout does not name %s:\n%s", names[0], got.stdout)
 	}
 }
