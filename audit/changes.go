@@ -338,6 +338,7 @@ func Compare(base, cur *Records, fn func(Change) error) (Comparison, error) {
 		return fn(c)
 	}
 	inBase, inCur := covers(base.Scope), covers(cur.Scope)
+	var pending []Change
 	err := Align(base, cur, func(b, c *Result) error {
 		r := cmp.Or(c, b)
 		if inBase != nil && !inBase(r) || inCur != nil && !inCur(r) {
@@ -351,7 +352,20 @@ func Compare(base, cur *Records, fn func(Change) error) (Comparison, error) {
 			res.NotCompared.Error++
 			return nil
 		}
-		return compareInstance(b, c, emit)
+		// An instance's changes come in the order of its associations
+		// in each record; they go out by association ID (its own change
+		// first, with none), as every report's rows do.
+		pending = pending[:0]
+		if err := compareInstance(b, c, func(ch Change) error { pending = append(pending, ch); return nil }); err != nil {
+			return err
+		}
+		slices.SortStableFunc(pending, func(x, y Change) int { return cmp.Compare(x.AssociationID, y.AssociationID) })
+		for _, ch := range pending {
+			if err := emit(ch); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return res, err
 }

@@ -67,7 +67,12 @@ func TestCompareDrift(t *testing.T) {
 	}
 	defer cur.Close()
 
+	// changes.csv's rows are in Compare's order, which the README says is
+	// (account, region, instance, association id): within an instance
+	// they came in the record's order of its associations.
+	var keys [][4]string
 	res, err := audit.Compare(base.Records(), cur, func(c audit.Change) error {
+		keys = append(keys, [4]string{c.AccountID, c.Region, c.InstanceID, c.AssociationID})
 		if c.Kind == audit.StillFailing && (c.FirstSeenFailing == nil || !c.FirstSeenFailing.Equal(week1)) {
 			t.Errorf("%s %s still failing since %v, want %v", c.InstanceID, c.AssociationID, c.FirstSeenFailing, week1)
 		}
@@ -78,6 +83,12 @@ func TestCompareDrift(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := 1; i < len(keys); i++ {
+		if slices.Compare(keys[i-1][:], keys[i][:]) > 0 {
+			t.Errorf("change %d (%v) comes after %v: not in (account, region, instance, association id) order", i, keys[i], keys[i-1])
+			break
+		}
 	}
 	got := res.Counts
 	want := drifttest.Expected(after, changes)
