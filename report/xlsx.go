@@ -1642,6 +1642,9 @@ var changeSheetColumns = []xlsxColumn{
 	{name: "Status now", width: 12},
 	{name: "Error code", width: 22},
 	{name: "First seen failing (UTC)", width: 23, kind: kindDate},
+	// For a failure still failing, the code it failed with then: the
+	// summary counts those with another code.
+	{name: "Error code before", width: 22},
 }
 
 // changeLabel names a kind of change for a person.
@@ -1668,7 +1671,7 @@ func (w xlsxWriter) writeChanges(ctx context.Context, f *excelize.File, st xlsxS
 		r := changeRow(c)
 		fixed = append(fixed[:0], changeLabel(r.Kind), text(r.AccountID), text(r.Region), text(r.InstanceID),
 			text(r.Association), text(r.AssociationID), text(r.Document), text(r.Before), text(r.After),
-			text(r.ErrorCode), date(r.FirstSeenFailing))
+			text(r.ErrorCode), date(r.FirstSeenFailing), text(r.ErrorCodeBefore))
 		for i, k := range m.LabelKeys {
 			labels[i] = text(c.Labels[k])
 		}

@@ -661,7 +661,7 @@ func TestXLSXLabelColumnsAfterInstance(t *testing.T) {
 	}
 	rows := sheetRows(t, f, "Changes")
 	wantHeader := []string{"Change", "Account", "Region", "Instance", "env", "owner", "Association", "Association ID", "Document",
-		"Status before", "Status now", "Error code", "First seen failing (UTC)"}
+		"Status before", "Status now", "Error code", "First seen failing (UTC)", "Error code before"}
 	if !slices.Equal(rows[0], wantHeader) {
 		t.Errorf("Changes header\n%q\nwant\n%q", rows[0], wantHeader)
 	}
@@ -1279,5 +1279,56 @@ func TestXLSXLabelColumnsPastExcelsLimit(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, report.XLSXFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("report.xlsx after the refusal: %v, want none", err)
+	}
+}
+
+// TestXLSXChangesErrorCodeBefore: the HTML says every change is in
+// changes.csv and the Changes sheet, and its summary counts the failures
+// still failing with another error code; the sheet had no column for the
+// code before, so a workbook's reader could not find which they were.
+func TestXLSXChangesErrorCodeBefore(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	result := func(code string, when time.Time) audit.Result {
+		d := when.Add(-time.Hour)
+		return audit.Result{
+			Region: east, InstanceID: "i-0000000000000000a", Outcome: audit.OutcomeNoncompliant, AuditedAt: when,
+			Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: audit.StatusFailed, ErrorCode: code, ExecutionDate: &d}},
+		}
+	}
+	basePath := filepath.Join(t.TempDir(), audit.ResultsFile)
+	w, err := audit.CreateRecord(basePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(result("ExecutionError", at.Add(-24*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	base, err := audit.OpenBaseline(basePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	opts := report.Options{
+		Dir: t.TempDir(), Records: openRecord(t, []audit.Result{result("TimedOut", at)}), Baseline: base,
+		Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatXLSX}, StaleAfter: audit.DefaultStaleAfter,
+	}
+	if _, err := report.Render(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(filepath.Join(opts.Dir, report.XLSXFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows := sheetRows(t, f, "Changes")
+	col := slices.Index(rows[0], "Error code before")
+	if col < 0 || len(rows) != 2 {
+		t.Fatalf("Changes sheet %q: want a column Error code before and one change", rows)
+	}
+	if got := rows[1]; got[0] != "Still failing" || got[slices.Index(rows[0], "Error code")] != "TimedOut" || len(got) <= col || got[col] != "ExecutionError" {
+		t.Errorf("Changes row %q: want still failing with TimedOut, ExecutionError before", got)
 	}
 }
