@@ -332,6 +332,13 @@ func (e *ReadError) Error() string {
 
 func (e *ReadError) Unwrap() error { return e.Err }
 
+// ErrNotResult is wrapped by the *ReadError of a line that is no result of
+// any version of the auditor: not JSON, or JSON without a result's head
+// (instance_id and outcome), as another program's JSON-lines log is. A
+// result of another schema is not one: another version of the auditor
+// wrote it.
+var ErrNotResult = errors.New("not a result")
+
 // ReadRecord calls fn for every result of a results.jsonl stream, in file
 // order. A last line with no newline is a write torn by a crash: it is skipped
 // and counted in torn. Any other line that is not a result of a known schema
@@ -395,7 +402,7 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 func decodeResult(b []byte) (Result, error) {
 	var r Result
 	if err := json.Unmarshal(b, &r); err != nil {
-		return r, fmt.Errorf("not a result: %w", err)
+		return r, fmt.Errorf("%w: %w", ErrNotResult, err)
 	}
 	for k, v := range r.Labels {
 		if k == AccountNameLabel || strings.HasPrefix(k, TagLabelPrefix) {
@@ -409,13 +416,13 @@ func checkHead(schema int, id string, oc Outcome) error {
 	// A line with no schema and no result's head is no auditor's at all
 	// (another tool's JSON lines, a log): not "another version".
 	if schema == 0 && (id == "" || oc == "") {
-		return errors.New("not a result: no instance_id or outcome")
+		return fmt.Errorf("%w: no instance_id or outcome", ErrNotResult)
 	}
 	if schema != Schema {
 		return fmt.Errorf("schema %d, want %d (written by another version of auditor)", schema, Schema)
 	}
 	if id == "" || oc == "" {
-		return errors.New("not a result: no instance_id or outcome")
+		return fmt.Errorf("%w: no instance_id or outcome", ErrNotResult)
 	}
 	// An invalid input line keeps the list's text, whatever it is; every
 	// other result is of an instance SSM was asked about, or listed. A

@@ -257,14 +257,15 @@ func TestRecordWriterDiscard(t *testing.T) {
 func TestRecordBadLineNamesIt(t *testing.T) {
 	tests := []struct {
 		name, content, want string
+		notResult           bool // wraps audit.ErrNotResult: no auditor's line at all
 	}{
-		{"junk", "{\"schema\":1,\"region\":\"r\",\"instance_id\":\"i-00000001\",\"outcome\":\"compliant\",\"associations\":[]}\nnot json\n", "r.jsonl:2: not a result"},
-		{"other schema", "{\"schema\":9,\"instance_id\":\"i-1\",\"outcome\":\"compliant\"}\n", "r.jsonl:1: schema 9"},
-		{"no id", "{\"schema\":1,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result: no instance_id"},
-		{"wrong type", "{\"schema\":1,\"instance_id\":7,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result"},
+		{"junk", "{\"schema\":1,\"region\":\"r\",\"instance_id\":\"i-00000001\",\"outcome\":\"compliant\",\"associations\":[]}\nnot json\n", "r.jsonl:2: not a result", true},
+		{"other schema", "{\"schema\":9,\"instance_id\":\"i-1\",\"outcome\":\"compliant\"}\n", "r.jsonl:1: schema 9", false},
+		{"no id", "{\"schema\":1,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result: no instance_id", true},
+		{"wrong type", "{\"schema\":1,\"instance_id\":7,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result", true},
 		// Another tool's JSON lines (a log) have no schema either: they
 		// are not an older auditor's.
-		{"another tool's", "{\"level\":\"info\",\"msg\":\"started\"}\n", "r.jsonl:1: not a result: no instance_id"},
+		{"another tool's", "{\"level\":\"info\",\"msg\":\"started\"}\n", "r.jsonl:1: not a result: no instance_id", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -275,9 +276,15 @@ func TestRecordBadLineNamesIt(t *testing.T) {
 			if !errors.As(err, &re) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want a ReadError containing %q", err, tt.want)
 			}
+			if got := errors.Is(err, audit.ErrNotResult); got != tt.notResult {
+				t.Errorf("errors.Is(%v, ErrNotResult) = %v, want %v", err, got, tt.notResult)
+			}
 			_, err = audit.ReadRecord(strings.NewReader(tt.content), path, func(audit.Result) error { return nil })
 			if !errors.As(err, &re) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("ReadRecord err = %v, want a ReadError containing %q", err, tt.want)
+			}
+			if got := errors.Is(err, audit.ErrNotResult); got != tt.notResult {
+				t.Errorf("ReadRecord: errors.Is(%v, ErrNotResult) = %v, want %v", err, got, tt.notResult)
 			}
 		})
 	}
