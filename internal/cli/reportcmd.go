@@ -109,7 +109,15 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := outdir.Check(o.outGiven()); errors.Is(err, outdir.ErrNotDir) {
 		problems = append(problems, usagef("--out %v: name a directory", err))
 	} else if err == nil {
-		if err := checkOthersOutputs(o.out); err != nil {
+		// A record rendered in place is an input: reading it names its
+		// line, and another --out would not help.
+		var foreign error
+		if !sameFile(paths, filepath.Join(o.out, audit.ResultsFile)) {
+			foreign = checkForeignRecord(o.out)
+		}
+		if foreign != nil {
+			problems = append(problems, foreign)
+		} else if err := checkOthersOutputs(o.out); err != nil {
 			problems = append(problems, err)
 		} else {
 			taken = checkReportPaths(o.out, set.formats)

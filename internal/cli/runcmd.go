@@ -356,6 +356,8 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		default:
 			notWritable = outNotWritable(err, o.outDefault)
 		}
+	} else if err := checkForeignRecord(o.out); err != nil {
+		problems = append(problems, err)
 	} else if err := checkOthersOutputs(o.out); err != nil {
 		problems = append(problems, err)
 	} else if err := checkReportPaths(o.out, set.formats); err != nil {
@@ -385,9 +387,16 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		if err := j.open(); err != nil {
 			return nil, err
 		}
-		if !o.resume && j.hasRecord() {
-			j.close()
-			return nil, usagef("%s already holds a record: pass --resume to continue it, or another --out", o.out)
+		if j.hasRecord() {
+			// Checked again now that the directory holds still.
+			if err := checkForeignRecord(o.out); err != nil {
+				j.close()
+				return nil, err
+			}
+			if !o.resume {
+				j.close()
+				return nil, usagef("%s already holds a record: pass --resume to continue it, or another --out", o.out)
+			}
 		}
 	}
 	return j, nil
@@ -471,6 +480,7 @@ func outError(out string, err error) error {
 // would replace (report.html, summary.json, ...) when no run of the
 // auditor wrote them: the directory holds neither a run.json of the
 // auditor nor a record. Nothing the auditor did not make is ever replaced.
+// A results.jsonl that is no record of the auditor is checkForeignRecord's.
 func checkOthersOutputs(dir string) error {
 	if ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile)); err == nil && ri.Schema > 0 {
 		return nil
@@ -488,6 +498,31 @@ func checkOthersOutputs(dir string) error {
 		return nil
 	}
 	return usagef("--out %s holds %s, which the reports would replace, and no run of the auditor: choose another --out, or move them away", dir, strings.Join(found, ", "))
+}
+
+// checkForeignRecord refuses an --out whose results.jsonl is no record of
+// the auditor: its first line is not a result (audit.ErrNotResult), as in
+// another program's JSON-lines log. A run would append to it, a --resume
+// continue it and cut its torn last line off, a merge replace it: none is
+// the auditor's to do, so the advice is another --out, never --resume. An
+// empty record, a torn line alone, and a result of another schema are left
+// to the checks that know them; so is a results.jsonl that is not a
+// regular file, which is not opened here (a pipe would not answer).
+func checkForeignRecord(dir string) error {
+	record := filepath.Join(dir, audit.ResultsFile)
+	if st, err := os.Stat(record); err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+		return nil
+	}
+	f, err := os.Open(record)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	_, err = audit.ReadRecord(f, record, func(audit.Result) error { return errFirstResult })
+	if !errors.Is(err, audit.ErrNotResult) {
+		return nil
+	}
+	return usagef("--out %s: %v: %s is not a record of the auditor, which neither continues nor replaces it: choose another --out, or move it away", dir, plain(err.Error(), 0), audit.ResultsFile)
 }
 
 // checkResumedRun refuses, for --resume, a record whose run.json this
