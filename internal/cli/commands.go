@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ type command struct {
 	o      *runOptions
 	fs     *flagSet
 	layers *layered
+	// stderr takes the warnings of parse; nil for none.
+	stderr io.Writer
 	// The demo's own flags.
 	fleetSize, orgAccounts, orgRegions *int
 	seed                               *int64
@@ -25,7 +28,7 @@ type command struct {
 // newCommand returns the flags of run, demo, report or mail. stderr, when it is
 // the console, takes --log-format.
 func newCommand(name string, stdout, stderr io.Writer) *command {
-	c := &command{o: defaultRunOptions()}
+	c := &command{o: defaultRunOptions(), stderr: stderr}
 	c.o.console, _ = stderr.(*console)
 	o := c.o
 	switch name {
@@ -64,14 +67,24 @@ func newCommand(name string, stdout, stderr io.Writer) *command {
 	default:
 		panic("newCommand: no command " + name)
 	}
-	c.layers = bindLayers(c.fs, o.getenv)
+	c.layers = bindLayers(c.fs, o.getenv, o.environ)
 	return c
 }
 
 // parse parses args (flags only, or flags and arguments in any order when
-// interspersed), applies the environment and --cli-input-json, and sets
-// the log format of stderr. It returns the positional arguments.
+// interspersed), applies the environment and --cli-input-json, sets the
+// log format of stderr, and warns there of AUDITOR_* variables that no
+// command reads, refused or not. It returns the positional arguments.
 func (c *command) parse(args []string, interspersed bool, stdout io.Writer) ([]string, error) {
+	pos, err := c.parseLogged(args, interspersed, stdout)
+	if !errors.Is(err, flag.ErrHelp) {
+		// In the log format just set, before the refusal if any.
+		c.layers.warnUnknown(c.stderr)
+	}
+	return pos, err
+}
+
+func (c *command) parseLogged(args []string, interspersed bool, stdout io.Writer) ([]string, error) {
 	pos, err := c.parseArgs(args, interspersed, stdout)
 	if err != nil {
 		if c.o.console != nil && c.failedLogFormat(args, interspersed) == logJSON {

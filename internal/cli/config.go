@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,9 @@ type layered struct {
 	input    string
 	skeleton bool
 	getenv   func(string) string
+	// environ lists the environment that getenv reads, NAME=VALUE, as
+	// os.Environ does: unknownEnv reads its names.
+	environ func() []string
 	// fromEnv and fromFile name the options apply took from AUDITOR_*
 	// (the variables) and from the --cli-input-json file (the keys).
 	fromEnv, fromFile []string
@@ -83,8 +87,8 @@ func (l *layered) origins() string {
 	return "(options " + strings.Join(parts, "; ") + ")"
 }
 
-func bindLayers(fs *flagSet, getenv func(string) string) *layered {
-	l := &layered{fs: fs, getenv: getenv, inputFrom: "--" + inputJSONFlag}
+func bindLayers(fs *flagSet, getenv func(string) string, environ func() []string) *layered {
+	l := &layered{fs: fs, getenv: getenv, environ: environ, inputFrom: "--" + inputJSONFlag}
 	fs.StringVar(&l.input, inputJSONFlag, "", "read options from this JSON `FILE` (keys are flag names; flags and AUDITOR_<FLAG> variables override it)")
 	fs.BoolVar(&l.skeleton, skeletonFlag, false, "print every option of this command with its default as JSON for --cli-input-json, and exit")
 	return l
@@ -99,9 +103,85 @@ func (l *layered) env(flagName string) string {
 	return strings.TrimRight(l.getenv(envName(flagName)), "\r\n")
 }
 
+// envPrefix starts the name of every variable the auditor reads.
+const envPrefix = "AUDITOR_"
+
 // envName is the environment variable of a flag.
 func envName(flagName string) string {
-	return "AUDITOR_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// testEnv are the AUDITOR_* variables that the project's own tests read,
+// not the auditor: CI sets them for every test, the auditor's included,
+// so they are no mistake.
+var testEnv = []string{"AUDITOR_REQUIRE_AWSCLI", "AUDITOR_REQUIRE_CHROMIUM", "AUDITOR_BENCH_SIMULATOR", "AUDITOR_SCREENSHOT_DIR"}
+
+// readEnv returns the variables that the auditor reads, sorted: that of
+// every flag of every command, since one job's variables reach each of its
+// commands (AUDITOR_TO is mail's, not a mistake in a run), and the SMTP
+// login.
+func readEnv() []string {
+	names := []string{envSMTPUser, envSMTPPassword}
+	for _, c := range commands {
+		flags, err := Flags(c)
+		if err != nil {
+			continue
+		}
+		for f := range flags {
+			names = append(names, envName(f))
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// unknownEnv returns a warning, without "auditor: warning: ", for each
+// variable of environ (NAME=VALUE, as os.Environ lists them) that starts
+// AUDITOR_ and that neither the auditor nor its tests read, one per name,
+// in the order of the names: a misspelled AUDITOR_FAIL_ONN would
+// otherwise leave a job's compliance gate off without a word. A variable
+// whose value is empty is left out: set right, it would leave its option
+// unset all the same. No value is told; one may hold a secret.
+func unknownEnv(environ []string) []string {
+	var names []string
+	for _, kv := range environ {
+		name, v, _ := strings.Cut(kv, "=")
+		if strings.TrimRight(v, "\r\n") == "" {
+			continue
+		}
+		if runtime.GOOS == "windows" {
+			// Windows reads the variables whatever their case.
+			name = strings.ToUpper(name)
+		}
+		if strings.HasPrefix(name, envPrefix) && !slices.Contains(testEnv, name) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	slices.Sort(names)
+	known := readEnv()
+	var msgs []string
+	for _, name := range slices.Compact(names) {
+		if _, found := slices.BinarySearch(known, name); found {
+			continue
+		}
+		msgs = append(msgs, name+" is not an option of any auditor command, and is ignored"+didYouMean(name, known))
+	}
+	return msgs
+}
+
+// warnUnknown writes to w (nil: nowhere) the warnings of unknownEnv for
+// the environment, once the options are read; not for
+// --generate-cli-skeleton, which Flags runs to learn them.
+func (l *layered) warnUnknown(w io.Writer) {
+	if w == nil || l.environ == nil || l.skeleton {
+		return
+	}
+	for _, msg := range unknownEnv(l.environ()) {
+		fmt.Fprintf(w, "auditor: warning: %s\n", msg)
+	}
 }
 
 // apply fills the options that the command line left unset, from the

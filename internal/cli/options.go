@@ -105,6 +105,7 @@ type runOptions struct {
 	// chain, and the environment that --shard auto reads.
 	credentials aws.CredentialsProvider
 	getenv      func(string) string
+	environ     func() []string
 	now         func() time.Time
 	// isTerminal tells whether reading r (standard input) would wait for a
 	// person at a terminal.
@@ -163,6 +164,7 @@ func defaultRunOptions() *runOptions {
 		staleAfter:      days(7 * 24 * time.Hour),
 		htmlMaxRows:     500,
 		getenv:          getenv,
+		environ:         os.Environ,
 		now:             time.Now,
 		instances:       listFlag{},
 		formats:         listFlag{split: true},

@@ -41,11 +41,15 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Float64Var(&f.DropRate, "drop-rate", 0, "probability `P` of a dropped connection")
 	fs.DurationVar(&f.Latency, "latency", 0, "delay `D` of every answer")
 	fs.DurationVar(&f.Jitter, "jitter", 0, "spread `D` of the delay, +/-")
-	layers := bindLayers(fs, os.Getenv)
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	layers := bindLayers(fs, os.Getenv, os.Environ)
+	err := parseFlags(fs, args)
+	if err == nil {
+		err = layers.apply(stdout)
 	}
-	if err := layers.apply(stdout); err != nil {
+	if !errors.Is(err, flag.ErrHelp) {
+		layers.warnUnknown(stderr)
+	}
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
