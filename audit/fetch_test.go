@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -798,5 +799,41 @@ func TestUnreachableErrorNamesItsSite(t *testing.T) {
 		if got := e.Error(); !strings.Contains(got, "account 111111111111, eu-west-1") {
 			t.Errorf("%q does not name its account and region", got)
 		}
+	}
+}
+
+// TestRunDeregisteredBetweenPages: an instance that SSM stops managing
+// between two pages of its associations (InvalidInstanceId on the second)
+// is not_managed, and keeps no rows of the first page: they are no verdict,
+// and a not_managed line with rows is no line the record's readers accept.
+func TestRunDeregisteredBetweenPages(t *testing.T) {
+	const id = "i-0123456789abcdef0"
+	fake := &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+		if in.NextToken != nil {
+			return nil, &smithy.GenericAPIError{Code: "InvalidInstanceId", Message: "Instance " + id + " is not valid"}
+		}
+		return &ssm.DescribeInstanceAssociationsStatusOutput{
+			InstanceAssociationStatusInfos: []types.InstanceAssociationStatusInfo{{
+				AssociationId: aws.String("a-001"), InstanceId: aws.String(id), Name: aws.String("AWS-RunPatchBaseline"),
+				Status: aws.String(audit.StatusFailed), ErrorCode: aws.String("1"),
+			}},
+			NextToken: aws.String("next"),
+		}, nil
+	}}
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }}
+	got, _, err := collect(t, context.Background(), cfg, targets(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got[id]
+	if r.Outcome != audit.OutcomeNotManaged || len(r.Associations) != 0 {
+		t.Fatalf("outcome %q with %d associations, want not_managed with none", r.Outcome, len(r.Associations))
+	}
+	var buf bytes.Buffer
+	if err := audit.EncodeResult(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.ReadRecord(&buf, "results.jsonl", func(audit.Result) error { return nil }); err != nil {
+		t.Errorf("the record of it is refused: %v", err)
 	}
 }

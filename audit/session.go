@@ -914,7 +914,9 @@ func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error
 			}
 			code, msg := classify(err)
 			if code == CodeInvalidInstanceID {
-				res.Outcome = OutcomeNotManaged
+				// Deregistered between two pages: the rows of the pages
+				// before are no verdict, and a not_managed line has none.
+				res.Outcome, res.Associations = OutcomeNotManaged, nil
 				res.Error = &Error{Code: code, Message: msg}
 			} else {
 				res.fail(code, msg)
