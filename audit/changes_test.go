@@ -194,7 +194,8 @@ func TestCompareTriagedInstance(t *testing.T) {
 		audit.Result{Region: "us-east-1", InstanceID: "i-00000000000000002", Outcome: audit.Judge(assocs), AuditedAt: at, Associations: assocs})
 	now := at.Add(7 * 24 * time.Hour)
 	cur := write("cur.jsonl",
-		audit.Result{Region: "us-east-1", InstanceID: "i-00000000000000001", Outcome: audit.OutcomeCompliant, Detail: audit.DetailOverview, AuditedAt: now},
+		audit.Result{Region: "us-east-1", InstanceID: "i-00000000000000001", Outcome: audit.OutcomeCompliant, Detail: audit.DetailOverview, AuditedAt: now,
+			Info: &audit.InstanceInfo{AssociationOverview: &audit.AssociationOverview{InstanceAssociationStatusAggregatedCount: map[string]int{audit.StatusSuccess: 2}}}},
 		audit.Result{Region: "us-east-1", InstanceID: "i-00000000000000002", Outcome: audit.OutcomeNoAssociations, Detail: audit.DetailOverview, AuditedAt: now})
 	var got []string
 	if _, err := audit.Compare(base, cur, func(c audit.Change) error {

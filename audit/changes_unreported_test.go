@@ -86,6 +86,7 @@ func two(d time.Time, s1, s2 string) audit.Result {
 func TestDeletedAssociationThroughAnErrorRun(t *testing.T) {
 	overview := one(day(22), audit.StatusSuccess, "")
 	overview.Associations, overview.Detail = nil, audit.DetailOverview
+	overview.Info = &audit.InstanceInfo{AssociationOverview: &audit.AssociationOverview{InstanceAssociationStatusAggregatedCount: map[string]int{audit.StatusSuccess: 1}}}
 	for _, tc := range []struct {
 		name string
 		last audit.Result
@@ -183,6 +184,7 @@ func TestUnreportedFailureThatSucceeds(t *testing.T) {
 	w3, _ := week("w3", w2, one(day(15), audit.StatusPending, ""))
 	overview := one(day(22), audit.StatusSuccess, "")
 	overview.Associations, overview.Detail = nil, audit.DetailOverview
+	overview.Info = &audit.InstanceInfo{AssociationOverview: &audit.AssociationOverview{InstanceAssociationStatusAggregatedCount: map[string]int{audit.StatusSuccess: 1}}}
 	for _, now := range []audit.Result{one(day(22), audit.StatusSuccess, ""), overview} {
 		_, got := week("w4-"+string(now.Detail), w3, now)
 		if n := count(got); n[audit.Resolved] != 0 {

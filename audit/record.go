@@ -409,7 +409,10 @@ func decodeResult(b []byte) (Result, error) {
 			r.Labels[k] = EscapeRefused(v)
 		}
 	}
-	return r, checkHead(r.Schema, r.InstanceID, r.Outcome)
+	if err := checkHead(r.Schema, r.InstanceID, r.Outcome); err != nil {
+		return r, err
+	}
+	return r, checkOutcome(&r)
 }
 
 func checkHead(schema int, id string, oc Outcome) error {
@@ -432,6 +435,87 @@ func checkHead(schema int, id string, oc Outcome) error {
 		return fmt.Errorf("instance_id %s: not an instance ID (want i- followed by 8 or 17 letters or digits, or mi- followed by 17), so not a line auditor writes: remove it, or name the run's own record", quoteValue(id))
 	}
 	return nil
+}
+
+// checkOutcome refuses a result whose outcome is none of Outcomes(), or is
+// not the one the line itself gives the grounds for: reports count an
+// instance by its outcome and list its rows, and a line that says one thing
+// and shows another would be counted one way and listed another. An
+// audited outcome is what Judge makes of the associations, or for a
+// triaged instance (DetailOverview, no rows) what Session.triaged makes of
+// its overview; an instance in error keeps the rows of the pages that came
+// before it stopped; not_managed and invalid are no verdict, and have none.
+// An older auditor kept the rows of the pages before an InvalidInstanceId
+// (an instance deregistered between two pages): such a line is read as
+// the auditor now writes it, without them. It costs one pass over rows
+// already decoded.
+func checkOutcome(r *Result) error {
+	const notOurs = "so not a line auditor writes: remove it, or name the run's own record"
+	oc := r.Outcome
+	if oc == OutcomeNotManaged && r.Pages > 0 && r.Error != nil && r.Error.Code == CodeInvalidInstanceID {
+		r.Associations = nil
+	}
+	switch {
+	case !slices.Contains(Outcomes(), oc):
+		return fmt.Errorf("outcome %s: not an outcome (want one of %s), %s", quoteValue(string(oc)), outcomeNames, notOurs)
+	case oc == OutcomeError:
+		return nil
+	case len(r.Associations) > 0 && (!oc.Audited() || r.Detail == DetailOverview):
+		return fmt.Errorf("outcome %s with %s: %s, %s", quoteValue(string(oc)), plural(int64(len(r.Associations)), "association"),
+			rowlessWhy(r), notOurs)
+	case !oc.Audited():
+		return nil
+	case r.Detail == DetailOverview:
+		if oc != overviewOutcome(r.Info) {
+			return fmt.Errorf("outcome %s: its association overview does not make it so (detail %q: compliant when every association it counts succeeded, no_associations when it counts none), %s",
+				quoteValue(string(oc)), DetailOverview, notOurs)
+		}
+	case oc != Judge(r.Associations):
+		return fmt.Errorf("outcome %s: its associations make it %s, %s", quoteValue(string(oc)), quoteValue(string(Judge(r.Associations))), notOurs)
+	}
+	return nil
+}
+
+// outcomeNames lists Outcomes() for messages.
+var outcomeNames = func() string {
+	names := make([]string, 0, len(Outcomes()))
+	for _, oc := range Outcomes() {
+		names = append(names, string(oc))
+	}
+	return strings.Join(names, ", ")
+}()
+
+// rowlessWhy says why a result of r's kind has no associations.
+func rowlessWhy(r *Result) string {
+	switch {
+	case r.Detail == DetailOverview:
+		return "an instance triaged from its association overview has none"
+	case r.Outcome == OutcomeInvalid:
+		return "a line of the list that is not an instance ID was never sent, and has none"
+	}
+	return "an instance SSM does not manage has none"
+}
+
+// overviewOutcome is the outcome a triaged instance is recorded with from
+// its overview (see Session.triaged): compliant when every association it
+// counts succeeded, no_associations when it counts none, and "" (the
+// instance is fetched, not triaged) otherwise.
+func overviewOutcome(info *InstanceInfo) Outcome {
+	var o *AssociationOverview
+	if info != nil {
+		o = info.AssociationOverview
+	}
+	if o.AllSucceeded() {
+		return OutcomeCompliant
+	}
+	if o != nil {
+		for _, n := range o.InstanceAssociationStatusAggregatedCount {
+			if n > 0 {
+				return ""
+			}
+		}
+	}
+	return OutcomeNoAssociations
 }
 
 // Records is a read-only view of one or more results.jsonl files, merged by

@@ -18,9 +18,13 @@ import (
 	"github.com/auditor-dev/auditor/internal/extsort"
 )
 
+// result is a result of outcome oc as auditor writes it: its one
+// association's status is what makes the outcome (an instance in error
+// keeps a Success row of its first page), and an outcome that is no
+// verdict on associations has none.
 func result(account, region, id string, oc audit.Outcome) audit.Result {
 	d := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	return audit.Result{
+	r := audit.Result{
 		AccountID: account, Region: region, InstanceID: id, Outcome: oc, Pages: 1,
 		AuditedAt: d,
 		Associations: []audit.Association{{
@@ -29,6 +33,15 @@ func result(account, region, id string, oc audit.Outcome) audit.Result {
 			OutputURL:        &audit.OutputURL{S3OutputURL: &audit.S3OutputURL{OutputURL: "https://b.s3.amazonaws.com/x"}},
 		}},
 	}
+	switch oc {
+	case audit.OutcomeNoncompliant:
+		r.Associations[0].Status = audit.StatusFailed
+	case audit.OutcomePending:
+		r.Associations[0].Status = audit.StatusPending
+	case audit.OutcomeNoAssociations, audit.OutcomeNotManaged, audit.OutcomeInvalid:
+		r.Associations = nil
+	}
+	return r
 }
 
 func writeRecord(t *testing.T, path string, rs ...audit.Result) {
@@ -259,7 +272,7 @@ func TestRecordBadLineNamesIt(t *testing.T) {
 		name, content, want string
 		notResult           bool // wraps audit.ErrNotResult: no auditor's line at all
 	}{
-		{"junk", "{\"schema\":1,\"region\":\"r\",\"instance_id\":\"i-00000001\",\"outcome\":\"compliant\",\"associations\":[]}\nnot json\n", "r.jsonl:2: not a result", true},
+		{"junk", "{\"schema\":1,\"region\":\"r\",\"instance_id\":\"i-00000001\",\"outcome\":\"no_associations\",\"associations\":[]}\nnot json\n", "r.jsonl:2: not a result", true},
 		{"other schema", "{\"schema\":9,\"instance_id\":\"i-1\",\"outcome\":\"compliant\"}\n", "r.jsonl:1: schema 9", false},
 		{"no id", "{\"schema\":1,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result: no instance_id", true},
 		{"wrong type", "{\"schema\":1,\"instance_id\":7,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result", true},
@@ -336,8 +349,8 @@ func TestRecordRefusesForeignInstanceIDs(t *testing.T) {
 	}
 	// What auditor writes is read: IDs of the API's shape (discovery takes
 	// what SSM lists), and an invalid input line's text as the list had it.
-	for _, ok := range []string{line(good, audit.OutcomeCompliant), line("i-01234567", audit.OutcomeNotManaged),
-		line("mi-0123456789abcdef0", audit.OutcomeCompliant), line("mi-0123456789ABCDEF0", audit.OutcomeError),
+	for _, ok := range []string{line(good, audit.OutcomeNoAssociations), line("i-01234567", audit.OutcomeNotManaged),
+		line("mi-0123456789abcdef0", audit.OutcomeNoAssociations), line("mi-0123456789ABCDEF0", audit.OutcomeError),
 		line("i-12345\u200b", audit.OutcomeInvalid), line(audit.EmptyID, audit.OutcomeInvalid)} {
 		if _, err := audit.ReadRecord(strings.NewReader(ok), "r.jsonl", func(audit.Result) error { return nil }); err != nil {
 			t.Errorf("%s: %v", strings.TrimSpace(ok), err)
@@ -494,5 +507,98 @@ func TestRecordDoesNotFollowLinks(t *testing.T) {
 		case existing && string(b) != "precious, no newline":
 			t.Errorf("the file a link names was changed: %q", b)
 		}
+	}
+}
+
+// TestRecordRefusesLyingOutcomes: a line whose outcome is no outcome
+// ("Compliant ", "bogus"), or is not what its own associations make it, is
+// not a line auditor writes. It was read as it said: an unknown outcome
+// fell into no count (0% non-compliant above a list of failures), and a
+// compliant line with a Failed association, or a not_managed one with
+// rows, was counted one way and listed another. It is refused, naming the
+// line and the value, as any other line that is not a result.
+func TestRecordRefusesLyingOutcomes(t *testing.T) {
+	const (
+		success  = `{"AssociationId":"a-1","Name":"AWS-RunPatchBaseline","Status":"Success","ExecutionDate":"2026-11-24T07:00:00Z"}`
+		failed   = `{"AssociationId":"a-2","Name":"AWS-RunPatchBaseline","Status":"Failed","ErrorCode":"1","ExecutionDate":"2026-11-24T07:00:00Z"}`
+		pending  = `{"AssociationId":"a-3","Name":"AWS-RunPatchBaseline","Status":"Pending"}`
+		allGood  = `"info":{"AssociationOverview":{"InstanceAssociationStatusAggregatedCount":{"Success":3}}}`
+		someBad  = `"info":{"AssociationOverview":{"InstanceAssociationStatusAggregatedCount":{"Success":2,"Failed":1}}}`
+		triaged  = `"detail":"overview",`
+		noAssocs = ``
+	)
+	line := func(oc, extra string, assocs ...string) string {
+		quoted, err := json.Marshal(oc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf(`{"schema":%d,"region":"us-east-1","instance_id":"i-0123456789abcdef0","outcome":%s,%s"pages":1,"audited_at":"2026-11-24T08:00:00Z","associations":[%s]}`+"\n",
+			audit.Schema, quoted, extra, strings.Join(assocs, ","))
+	}
+	for _, tt := range []struct{ name, line, want string }{
+		{"trailing space", line("Compliant ", "", success), `r.jsonl:2: outcome "Compliant ": not an outcome`},
+		{"unknown", line("bogus", "", failed), `r.jsonl:2: outcome "bogus": not an outcome`},
+		{"escaped", line("compliant\x1b[2J", "", success), `r.jsonl:2: outcome "compliant\x1b[2J": not an outcome`},
+		{"compliant with a failure", line("compliant", "", success, failed), `r.jsonl:2: outcome "compliant": its associations make it "noncompliant"`},
+		{"noncompliant with none failed", line("noncompliant", "", success), `r.jsonl:2: outcome "noncompliant": its associations make it "compliant"`},
+		{"pending with none pending", line("pending", "", success), `r.jsonl:2: outcome "pending": its associations make it "compliant"`},
+		{"compliant with a pending", line("compliant", "", success, pending), `r.jsonl:2: outcome "compliant": its associations make it "pending"`},
+		{"no_associations with some", line("no_associations", "", success), `r.jsonl:2: outcome "no_associations": its associations make it "compliant"`},
+		{"compliant with none", line("compliant", "", noAssocs), `r.jsonl:2: outcome "compliant": its associations make it "no_associations"`},
+		{"not_managed with rows", line("not_managed", "", failed), `r.jsonl:2: outcome "not_managed" with 1 association`},
+		{"invalid with rows", line("invalid", "", success, failed), `r.jsonl:2: outcome "invalid" with 2 associations`},
+		{"triaged with a failure", line("compliant", triaged+someBad+",", noAssocs), `r.jsonl:2: outcome "compliant": its association overview does not make it so`},
+		{"triaged with no overview", line("compliant", triaged, noAssocs), `r.jsonl:2: outcome "compliant": its association overview does not make it so`},
+		{"triaged noncompliant", line("noncompliant", triaged+someBad+",", noAssocs), `r.jsonl:2: outcome "noncompliant": its association overview does not make it so`},
+		{"triaged with rows", line("compliant", triaged+allGood+",", success), `r.jsonl:2: outcome "compliant" with 1 association`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			content := line("compliant", "", success) + tt.line
+			path := filepath.Join(t.TempDir(), "r.jsonl")
+			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := audit.OpenRecords(path)
+			var re *audit.ReadError
+			if !errors.As(err, &re) || re.Line != 2 || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("OpenRecords err = %v, want a ReadError of line 2 containing %q", err, tt.want)
+			}
+			if strings.ContainsAny(err.Error(), "\x1b") {
+				t.Errorf("the error repeats the value unescaped: %q", err)
+			}
+			_, err = audit.ReadRecord(strings.NewReader(content), path, func(audit.Result) error { return nil })
+			if !errors.As(err, &re) || re.Line != 2 || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ReadRecord err = %v, want a ReadError of line 2 containing %q", err, tt.want)
+			}
+		})
+	}
+	// What auditor writes is read: every audited outcome its associations
+	// make, the rows of an instance whose audit stopped partway (error),
+	// a triaged instance's verdict from its overview, and the outcomes
+	// that are no verdict, without rows.
+	for _, ok := range []string{
+		line("compliant", "", success), line("noncompliant", "", success, failed), line("pending", "", success, pending),
+		line("pending", "", `{"AssociationId":"a-4","Status":"SomethingNew"}`), line("no_associations", "", noAssocs),
+		line("error", `"error":{"code":"PaginationLoop","message":"NextToken repeated"},`, success, failed),
+		line("error", `"error":{"code":"Throttling","message":"Rate exceeded"},`, noAssocs),
+		line("not_managed", `"error":{"code":"InvalidInstanceId","message":"not managed"},`, noAssocs),
+		line("invalid", `"error":{"code":"Invalid","message":"not an instance ID"},`, noAssocs),
+		line("compliant", triaged+allGood+",", noAssocs), line("no_associations", triaged, noAssocs),
+		line("no_associations", triaged+`"info":{"PingStatus":"Online"},`, noAssocs),
+	} {
+		if _, err := audit.ReadRecord(strings.NewReader(ok), "r.jsonl", func(audit.Result) error { return nil }); err != nil {
+			t.Errorf("%s: %v", strings.TrimSpace(ok), err)
+		}
+	}
+	// An older auditor kept the rows of the pages before an instance
+	// stopped being managed (InvalidInstanceId on a later page): its
+	// record is read, without those rows, which are no verdict.
+	older := line("not_managed", `"error":{"code":"InvalidInstanceId","message":"not managed"},"calls":2,`, failed)
+	var rows []int
+	if _, err := audit.ReadRecord(strings.NewReader(older), "r.jsonl", func(r audit.Result) error {
+		rows = append(rows, len(r.Associations))
+		return nil
+	}); err != nil || !slices.Equal(rows, []int{0}) {
+		t.Errorf("an older not_managed line with rows: err %v, rows %v, want it read with none", err, rows)
 	}
 }

@@ -25,7 +25,7 @@ func TestReadRecordEscapesLabels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := audit.Result{InstanceID: "i-0123456789abcdef0", Outcome: audit.OutcomeCompliant,
+			r := audit.Result{InstanceID: "i-0123456789abcdef0", Outcome: audit.OutcomeNoAssociations,
 				Labels: map[string]string{"tag:Team": tt.in, audit.AccountNameLabel: tt.in, "owner": tt.in}}
 			read := func(r audit.Result) audit.Result {
 				t.Helper()

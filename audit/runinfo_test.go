@@ -160,7 +160,7 @@ func TestResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range []audit.Result{
-		{Region: "us-east-1", InstanceID: "i-00000001", Outcome: audit.OutcomeCompliant},
+		{Region: "us-east-1", InstanceID: "i-00000001", Outcome: audit.OutcomeNoAssociations},
 		{Region: "us-east-1", InstanceID: "i-00000002", Outcome: audit.OutcomeError, Error: &audit.Error{Code: "Transport"}},
 	} {
 		if err := w.Write(r); err != nil {
@@ -205,7 +205,7 @@ func TestResumeOfOtherTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"i-00000001", "i-00000002"} {
-		if err := w.Write(audit.Result{Region: "us-east-1", InstanceID: id, Outcome: audit.OutcomeCompliant}); err != nil {
+		if err := w.Write(audit.Result{Region: "us-east-1", InstanceID: id, Outcome: audit.OutcomeNoAssociations}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -367,10 +367,10 @@ func TestResumeAuditsRelabelledAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range []audit.Result{
-		{Region: "us-east-1", InstanceID: "i-00000001", Outcome: audit.OutcomeCompliant, Labels: map[string]string{"owner": "alice", "team": "a"}},
-		{Region: "us-east-1", InstanceID: "i-00000002", Outcome: audit.OutcomeCompliant, Labels: map[string]string{"owner": "bob", "env": "prod"}},
-		{Region: "us-east-1", InstanceID: "i-00000003", Outcome: audit.OutcomeCompliant, Labels: map[string]string{"owner": "carol"}},
-		{Region: "us-east-1", InstanceID: "i-00000004", Outcome: audit.OutcomeCompliant},
+		{Region: "us-east-1", InstanceID: "i-00000001", Outcome: audit.OutcomeNoAssociations, Labels: map[string]string{"owner": "alice", "team": "a"}},
+		{Region: "us-east-1", InstanceID: "i-00000002", Outcome: audit.OutcomeNoAssociations, Labels: map[string]string{"owner": "bob", "env": "prod"}},
+		{Region: "us-east-1", InstanceID: "i-00000003", Outcome: audit.OutcomeNoAssociations, Labels: map[string]string{"owner": "carol"}},
+		{Region: "us-east-1", InstanceID: "i-00000004", Outcome: audit.OutcomeNoAssociations},
 	} {
 		if err := w.Write(r); err != nil {
 			t.Fatal(err)

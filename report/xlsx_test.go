@@ -474,7 +474,7 @@ func TestXLSXDates(t *testing.T) {
 	kolkata := time.FixedZone("IST", 5*3600+1800)
 	zoned := time.Date(2025, 6, 1, 15, 30, 45, 928e6, kolkata) // SSM serves milliseconds
 	fx := fixture{name: "dates", run: fixtureRun(), results: []audit.Result{{
-		AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomePending,
+		AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeNoncompliant,
 		AuditedAt: runStart,
 		Associations: []audit.Association{
 			{AssociationID: "a-1", ExecutionDate: at(zoned), Status: audit.StatusSuccess},
