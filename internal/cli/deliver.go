@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -745,7 +746,11 @@ func (dl *delivery) groupsAgain(r groupsMailed) []again {
 // shellCommand joins args into a command line for a POSIX shell: an
 // argument of only characters no shell reads specially as it is, any
 // other in single quotes (a single quote in it closes them, is escaped with
-// a backslash, and opens them again).
+// a backslash, and opens them again), but one with a character that
+// stderr shows escaped (a control character, the line break too, a bidi
+// control, a byte that is not UTF-8: see terminalText) in bash's and zsh's
+// $'...', whose escapes they decode, so that the command shows as itself
+// and pastes as the value.
 func shellCommand(args ...string) string {
 	quoted := make([]string, len(args))
 	for i, a := range args {
@@ -765,7 +770,41 @@ func shellQuote(a string) string {
 	if plain {
 		return a
 	}
+	for _, r := range a {
+		if !terminalSafe(r) { // a byte that is not UTF-8 too
+			return ansiCQuote(a)
+		}
+	}
 	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}
+
+// ansiCQuote quotes a as $'...': a backslash and a single quote escaped,
+// every byte that is not UTF-8, and each byte of every other character
+// that is no terminalSafe one, as \xNN, the rest as it is.
+func ansiCQuote(a string) string {
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(a); {
+		r, n := utf8.DecodeRuneInString(a[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, a[i])
+		case r == '\\' || r == '\'':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case terminalSafe(r):
+			b.WriteString(a[i : i+n])
+		default:
+			// Its UTF-8 bytes: bash reads \u as a character only
+			// in a UTF-8 locale.
+			for _, c := range []byte(a[i : i+n]) {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
+		}
+		i += n
+	}
+	b.WriteByte('\'')
+	return b.String()
 }
 
 // shouldMail applies --mail-when.
