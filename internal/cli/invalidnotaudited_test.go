@@ -91,7 +91,7 @@ func TestInvalidLinesAreNotAnAudit(t *testing.T) {
 		if got.code != int(exitFatal) {
 			t.Fatalf("exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
 		}
-		checkSays(t, got.stderr, []string{"UnrecognizedClientException"}, []string{"--resume", "holds what was audited"})
+		checkSays(t, got.stderr, []string{"UnrecognizedClientException", "audited 0 instances"}, []string{"--resume", "holds what was audited"})
 		noReports(t, out)
 		if got = runCLI(t, "", args...); got.code != int(exitFatal) {
 			t.Fatalf("run again: exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
@@ -114,7 +114,7 @@ func TestInvalidLinesAreNotAnAudit(t *testing.T) {
 		if got.code != int(exitFatal) {
 			t.Fatalf("exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
 		}
-		checkSays(t, got.stderr, []string{"no account-region could be audited"}, []string{"--resume"})
+		checkSays(t, got.stderr, []string{"no account-region could be audited", "audited 0 instances"}, []string{"--resume"})
 		noReports(t, out)
 		if got = runCLI(t, "", args...); got.code != int(exitFatal) {
 			t.Fatalf("run again: exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
@@ -149,6 +149,31 @@ func TestResumeThatAuditsNothingSaysResume(t *testing.T) {
 		t.Fatalf("resume: exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
 	}
 	checkSays(t, got.stderr, []string{"nothing was audited", "--resume"}, []string{"then run again"})
+	if n := countLines(filepath.Join(out, audit.ResultsFile)); n != 2 {
+		t.Errorf("%d results left, want the first attempt's 2", n)
+	}
+	// The endpoint answers, but refuses the credentials: every
+	// account-region fails, and the record still holds the first
+	// attempt's instances.
+	denied, _, _ := serveLogged(t, handFleet(false), func(w http.ResponseWriter, r wireReq) bool {
+		if r.op != ssmsim.OpDescribeInstanceAssociationsStatus {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"__type":"UnrecognizedClientException","Message":"The security token included in the request is invalid."}`)
+		return true
+	})
+	for i, a := range args {
+		if a == closed {
+			args[i] = denied
+		}
+	}
+	got = runCLI(t, "", append(args, "--resume")...)
+	if got.code != int(exitFatal) {
+		t.Fatalf("resume refused: exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{"UnrecognizedClientException", "continue with: auditor run --resume"}, nil)
 	if n := countLines(filepath.Join(out, audit.ResultsFile)); n != 2 {
 		t.Errorf("%d results left, want the first attempt's 2", n)
 	}

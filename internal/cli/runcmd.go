@@ -1061,12 +1061,22 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	// attempt, invalid lines and instances in error, are taken back, so
 	// that the same command runs again once fixed (a record left would
 	// make it a --resume), and no report reads as an audit.
+	// So are the invalid lines of a run stopped by a signal before its
+	// first answer, which writes run.json alone too.
 	nothing := info.Resumed == 0 && (errors.Is(runErr, audit.ErrNoSiteAudited) || len(unreachable) > 0 && j.audited == 0)
-	if nothing {
+	if nothing || interrupted && info.Resumed == 0 && j.audited == 0 {
 		if err := w.Discard(); err != nil {
 			runErr = errors.Join(runErr, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err))
 			info.Error = runErr.Error()
 		}
+		j.audited = 0 // the closing lines count none, as the record
+	}
+	// What earlier attempts recorded (instances in error, invalid lines)
+	// stays: the same command run again would be refused, and the closing
+	// lines say to continue instead.
+	held := false
+	if st, err := os.Stat(j.recordPath()); err == nil && st.Size() > 0 {
+		held = true
 	}
 	// Reports are written whatever happened, for what was audited; a
 	// second signal still stops the process at once.
@@ -1088,9 +1098,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			if renderErr != nil {
 				logLine(stderr, slog.LevelError, "auditor: %s", plainLines(resumeInstead(renderErr).Error()))
 			}
-			if st, err := os.Stat(j.recordPath()); err == nil && st.Size() > 0 {
-				// A resume's earlier attempts left instances in
-				// error: run again, the record would be refused.
+			if held {
 				return fmt.Errorf("nothing was audited: fix the cause above, then continue with: %s", o.resumeCommand())
 			}
 			return errors.New("nothing was audited: fix the cause above, then run again")
@@ -1114,7 +1122,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			// to do: continue, which renders too.
 			logLine(stderr, slog.LevelError, "auditor: %s", plainLines(resumeInstead(renderErr).Error()))
 		}
-		if !nothing && (j.audited > 0 || info.Resumed > 0) {
+		if held {
 			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: %s\n", o.out, o.resumeCommand())
 		}
 		return withFatalHint(runErr, o.region)
