@@ -279,6 +279,10 @@ func TestRecordBadLineNamesIt(t *testing.T) {
 		// Another tool's JSON lines (a log) have no schema either: they
 		// are not an older auditor's.
 		{"another tool's", "{\"level\":\"info\",\"msg\":\"started\"}\n", "r.jsonl:1: not a result: no instance_id", true},
+		// A line of the auditor's own, cut short (by a disk, an editor):
+		// a damaged record, not another tool's file.
+		{"an auditor's line cut short", "{\"schema\":1,\"region\":\"r\",\"instance_id\":\"i-000\n" +
+			"{\"schema\":1,\"region\":\"r\",\"instance_id\":\"i-00000001\",\"outcome\":\"compliant\",\"associations\":[]}\n", "r.jsonl:1: damaged", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
