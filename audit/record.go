@@ -402,10 +402,10 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 func decodeResult(b []byte) (Result, error) {
 	var r Result
 	if err := json.Unmarshal(b, &r); err != nil {
-		if syn := (*json.SyntaxError)(nil); errors.As(err, &syn) && bytes.HasPrefix(b, []byte(`{"schema":`)) {
+		if bytes.HasPrefix(b, []byte(`{"schema":`)) {
 			// A line of the auditor's, as EncodeResult begins each,
-			// cut short or altered: a damaged record, not another
-			// program's file.
+			// cut short or altered (a value of another type): a
+			// damaged record, not another program's file.
 			return r, fmt.Errorf("damaged: %w", err)
 		}
 		return r, fmt.Errorf("%w: %w", ErrNotResult, err)

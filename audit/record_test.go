@@ -275,7 +275,8 @@ func TestRecordBadLineNamesIt(t *testing.T) {
 		{"junk", "{\"schema\":1,\"region\":\"r\",\"instance_id\":\"i-00000001\",\"outcome\":\"no_associations\",\"associations\":[]}\nnot json\n", "r.jsonl:2: not a result", true},
 		{"other schema", "{\"schema\":9,\"instance_id\":\"i-1\",\"outcome\":\"compliant\"}\n", "r.jsonl:1: schema 9", false},
 		{"no id", "{\"schema\":1,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result: no instance_id", true},
-		{"wrong type", "{\"schema\":1,\"instance_id\":7,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result", true},
+		{"wrong type", "{\"schema\":1,\"instance_id\":7,\"outcome\":\"compliant\"}\n", "r.jsonl:1: damaged", false},
+		{"another tool's, wrong type", "{\"instance_id\":7,\"outcome\":\"compliant\"}\n", "r.jsonl:1: not a result", true},
 		// Another tool's JSON lines (a log) have no schema either: they
 		// are not an older auditor's.
 		{"another tool's", "{\"level\":\"info\",\"msg\":\"started\"}\n", "r.jsonl:1: not a result: no instance_id", true},

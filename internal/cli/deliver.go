@@ -748,9 +748,9 @@ func (dl *delivery) groupsAgain(r groupsMailed) []again {
 // other in single quotes (a single quote in it closes them, is escaped with
 // a backslash, and opens them again), but one with a character that
 // stderr shows escaped (a control character, the line break too, a bidi
-// control, a byte that is not UTF-8: see terminalText) in bash's and zsh's
-// $'...', whose escapes they decode, so that the command shows as itself
-// and pastes as the value.
+// control, a byte that is not UTF-8: see terminalText) in $'...', whose
+// escapes bash, zsh, ksh and busybox sh decode (POSIX.1-2024 too; dash
+// does not), so that the command shows as itself and pastes as the value.
 func shellCommand(args ...string) string {
 	quoted := make([]string, len(args))
 	for i, a := range args {
