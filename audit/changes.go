@@ -139,7 +139,7 @@ func OpenBaseline(path string) (*Baseline, error) {
 	case errors.Is(err, ErrNotRegular):
 		return nil, err // names the run.json, and what it is
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("baseline: %w", err)
+		return nil, err
 	}
 	b, err := OpenBaselineRecord(path, ri.StartedAt, false)
 	if err != nil {
@@ -179,7 +179,7 @@ func killedBefore(dir string) bool {
 func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, error) {
 	rs, err := OpenRecords(path)
 	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
+		return nil, err
 	}
 	// A torn last line shows a run cut short, whatever the caller knows.
 	rs.Partial = partial || rs.Torn > 0
@@ -203,7 +203,7 @@ func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, err
 	})
 	if err != nil {
 		rs.Close()
-		return nil, fmt.Errorf("baseline: %w", err)
+		return nil, err
 	}
 	b.account, b.oneAccount = rs.SoleAccount()
 	return b, nil

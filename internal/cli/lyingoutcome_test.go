@@ -51,3 +51,28 @@ func TestReportRefusesLyingOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// TestBaselineRefusedLineNamedOnce: a baseline whose record holds a line
+// the reader refuses (past its first, which the check before the run
+// reads) was told as "--baseline: baseline: ...", and skipped by
+// --baseline previous as "skipped DIR: --baseline: baseline: ...".
+func TestBaselineRefusedLineNamedOnce(t *testing.T) {
+	url, _, ids, earlier := earlierRun(t)
+	record := filepath.Join(earlier, audit.ResultsFile)
+	b, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	lines[1] = strings.Replace(lines[1], `"outcome":"`, `"outcome":"x`, 1)
+	if err := os.WriteFile(record, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, baseline := range []string{earlier, "previous"} {
+		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--out", filepath.Join(filepath.Dir(earlier), "now-"+filepath.Base(baseline)),
+			"--baseline", baseline, "--fail-on", "none", "--quiet")
+		if strings.Contains(got.stderr, "baseline: baseline:") || !strings.Contains(got.stderr, "results.jsonl:2") {
+			t.Errorf("--baseline %s: exit %d; want the refused line named once, by file and line:\n%s", baseline, got.code, got.stderr)
+		}
+	}
+}
