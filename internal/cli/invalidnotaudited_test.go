@@ -74,15 +74,7 @@ func TestInvalidLinesAreNotAnAudit(t *testing.T) {
 	})
 	t.Run("credentials refused", func(t *testing.T) {
 		// STS takes them; SSM refuses its first call.
-		denied, _, _ := serveLogged(t, handFleet(false), func(w http.ResponseWriter, r wireReq) bool {
-			if r.op != ssmsim.OpDescribeInstanceAssociationsStatus {
-				return false
-			}
-			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, `{"__type":"UnrecognizedClientException","Message":"The security token included in the request is invalid."}`)
-			return true
-		})
+		denied := refusingSSM(t)
 		list := writeFile(t, "ids.txt", "i-0123456789abcdef0\nnot-an-instance\n")
 		out := filepath.Join(t.TempDir(), "out")
 		args := []string{"run", "--instances", list, "--skip-invalid", "--endpoint-url", denied, "--region", "us-east-1",
@@ -155,15 +147,7 @@ func TestResumeThatAuditsNothingSaysResume(t *testing.T) {
 	// The endpoint answers, but refuses the credentials: every
 	// account-region fails, and the record still holds the first
 	// attempt's instances.
-	denied, _, _ := serveLogged(t, handFleet(false), func(w http.ResponseWriter, r wireReq) bool {
-		if r.op != ssmsim.OpDescribeInstanceAssociationsStatus {
-			return false
-		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `{"__type":"UnrecognizedClientException","Message":"The security token included in the request is invalid."}`)
-		return true
-	})
+	denied := refusingSSM(t)
 	for i, a := range args {
 		if a == closed {
 			args[i] = denied
@@ -177,4 +161,20 @@ func TestResumeThatAuditsNothingSaysResume(t *testing.T) {
 	if n := countLines(filepath.Join(out, audit.ResultsFile)); n != 2 {
 		t.Errorf("%d results left, want the first attempt's 2", n)
 	}
+}
+
+// refusingSSM serves an endpoint whose STS takes the credentials and whose
+// SSM refuses them at every association call.
+func refusingSSM(t *testing.T) string {
+	t.Helper()
+	url, _, _ := serveLogged(t, handFleet(false), func(w http.ResponseWriter, r wireReq) bool {
+		if r.op != ssmsim.OpDescribeInstanceAssociationsStatus {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"__type":"UnrecognizedClientException","Message":"The security token included in the request is invalid."}`)
+		return true
+	})
+	return url
 }
