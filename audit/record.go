@@ -99,6 +99,17 @@ func CreateRecord(path string) (*RecordWriter, error) {
 		// As OpenRecords counts it: a tail of spaces is no line.
 		torn, err = printable(f, end)
 	}
+	if err == nil && torn {
+		// Cut only a write of the auditor's own: another program's
+		// text is not the auditor's to cut.
+		head := make([]byte, len(recordLinePrefix))
+		n, rerr := f.ReadAt(head, end)
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			err = rerr
+		} else if !tornOurs(head[:n]) {
+			err = fmt.Errorf("%w: its unterminated last line is no line of the auditor's, and is not cut: move the file away, or choose another --out", ErrNotResult)
+		}
+	}
 	if err == nil {
 		err = f.Truncate(end)
 	}
@@ -339,9 +350,25 @@ func (e *ReadError) Unwrap() error { return e.Err }
 // wrote it.
 var ErrNotResult = errors.New("not a result")
 
+// recordLinePrefix begins every line EncodeResult writes, and has in every
+// version: Schema is Result's first field.
+const recordLinePrefix = `{"schema":`
+
+// tornOurs reports whether b, the start of an unterminated last line, may
+// be a line of the auditor's cut short by a crash: it begins as each does,
+// or is the start of that beginning.
+func tornOurs(b []byte) bool {
+	return bytes.HasPrefix(b, []byte(recordLinePrefix)) || bytes.HasPrefix([]byte(recordLinePrefix), b)
+}
+
+// errTornNotOurs is the error of an unterminated last line that is no
+// torn write of the auditor's (tornOurs).
+var errTornNotOurs = fmt.Errorf("%w: an unterminated last line that is no line of the auditor's", ErrNotResult)
+
 // ReadRecord calls fn for every result of a results.jsonl stream, in file
-// order. A last line with no newline is a write torn by a crash: it is skipped
-// and counted in torn. Any other line that is not a result of a known schema
+// order. A last line with no newline that begins as the auditor's lines do
+// is a write torn by a crash: it is skipped and counted in torn; any other
+// is no result. Any other line that is not a result of a known schema
 // is a *ReadError naming the line. name is used in errors only.
 func ReadRecord(r io.Reader, name string, fn func(Result) error) (torn int, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -349,6 +376,9 @@ func ReadRecord(r io.Reader, name string, fn func(Result) error) (torn int, err 
 		b, err := readLine(br)
 		if errors.Is(err, io.EOF) {
 			if len(bytes.TrimSpace(b)) > 0 {
+				if !tornOurs(b) {
+					return 0, &ReadError{name, line, errTornNotOurs}
+				}
 				return 1, nil
 			}
 			return 0, nil
@@ -762,6 +792,10 @@ func OpenMerged(tmpDir string, groups []string, paths ...string) (*Records, erro
 			n := int64(len(b))
 			if errors.Is(err, io.EOF) {
 				if len(bytes.TrimSpace(b)) > 0 {
+					if !tornOurs(b) {
+						rs.Close()
+						return nil, &ReadError{p, line, errTornNotOurs}
+					}
 					rs.Torn++
 				}
 				break

@@ -607,3 +607,52 @@ func TestRecordRefusesLyingOutcomes(t *testing.T) {
 		t.Errorf("an older not_managed line with rows: err %v, rows %v, want it read with none", err, rows)
 	}
 }
+
+// TestTornTailNotOurs: an unterminated last line is taken as the
+// auditor's write cut short by a crash, skipped by the readers and cut off
+// by CreateRecord. A file another program wrote, of one line with no
+// newline, was taken so too: --resume cut it to nothing. A tail that does
+// not begin as the auditor's lines do is no torn write of its own: the
+// readers refuse it as no result, and CreateRecord leaves the file as it is.
+func TestTornTailNotOurs(t *testing.T) {
+	good := `{"schema":1,"region":"us-east-1","instance_id":"i-00000001","outcome":"no_associations","associations":[]}` + "\n"
+	for _, tc := range []struct {
+		name, content string
+		ours          bool
+	}{
+		{"the auditor's, cut", good + `{"schema":1,"region":"us-e`, true},
+		{"the auditor's, cut early", good + `{"sch`, true},
+		{"one foreign line", `{"level":"info","msg":"started"}`, false},
+		{"text", "hello, world", false},
+		{"after the auditor's lines", good + "hello", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "results.jsonl")
+			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rs, err := audit.OpenRecords(path)
+			if err == nil {
+				rs.Close()
+			}
+			_, rerr := audit.ReadRecord(strings.NewReader(tc.content), path, func(audit.Result) error { return nil })
+			w, cerr := audit.CreateRecord(path)
+			if cerr == nil {
+				w.Close()
+			}
+			after, _ := os.ReadFile(path)
+			if tc.ours {
+				if err != nil || rerr != nil || cerr != nil {
+					t.Fatalf("a torn write of the auditor's: OpenRecords %v, ReadRecord %v, CreateRecord %v; want it skipped and cut", err, rerr, cerr)
+				}
+				return
+			}
+			if !errors.Is(err, audit.ErrNotResult) || !errors.Is(rerr, audit.ErrNotResult) {
+				t.Errorf("OpenRecords: %v; ReadRecord: %v; want both to refuse it as no result", err, rerr)
+			}
+			if cerr == nil || string(after) != tc.content {
+				t.Errorf("CreateRecord: %v, the file now %q; want it refused and the file as it was", cerr, after)
+			}
+		})
+	}
+}

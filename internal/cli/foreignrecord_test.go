@@ -32,6 +32,9 @@ func TestForeignRecordNotResumed(t *testing.T) {
 		{"a schema but no result", "{\"schema\":1,\"outcome\":\"compliant\"}\n", 1},
 		{"after blank lines", "\n\n{\"msg\":\"started\"}\n", 3},
 		{"torn after a foreign line", "{\"msg\":\"started\"}\n{\"msg\":\"do", 1},
+		// Taken for a torn write of the auditor's, --resume cut it to
+		// nothing.
+		{"one line without its newline", "{\"level\":\"info\",\"msg\":\"started\"}", 1},
 	}
 	refused := []string{"not a record of the auditor", "another --out", "move it away"}
 	commands := []struct {
