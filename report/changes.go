@@ -110,8 +110,8 @@ func buildChanges(ctx context.Context, opts Options, listRows int, labelKeys map
 	return ch, nil
 }
 
-// ChangeSummary says what got worse and what got better since the
-// baseline of since (nil: unknown), in a few words, every kind of change
+// ChangeSummary says what got worse and what got better against the
+// baseline run that started at since (nil: unknown), in a few words, every kind of change
 // there was named, and the instances that were not compared; partial when
 // one of the runs did not audit all its targets, so that only the
 // instances both audited were compared. Every report, the mail and the
@@ -149,10 +149,12 @@ func ChangeSummary(res audit.Comparison, since *time.Time, partial bool) string 
 		parts = append(parts, fmt.Sprintf("%s not compared (another shard)", thousands(n)))
 	}
 	s := strings.Join(parts, ", ")
+	// Not "40 still failing since DATE": read so, a failure first seen
+	// months ago seemed to fail since the baseline's run.
 	if since != nil {
-		s += " since " + DateText(*since)
+		s += ", compared with the run of " + DateText(*since)
 	} else {
-		s += " since the baseline"
+		s += ", compared with the baseline"
 	}
 	if partial {
 		s += ", among the instances both runs audited"

@@ -12,7 +12,8 @@ import (
 // TestChangeSummary: the few words that say what changed name every kind
 // of change there was, associations come or gone too (a mail sent for an
 // association deleted said "0 new failures, 0 resolved" and nothing else),
-// the baseline's date with its zone, the caveat of a partial run, and the
+// the baseline's date with its zone (as the run compared with, never
+// "still failing since" it), the caveat of a partial run, and the
 // instances left out (in error in one run): "0 new failures" alone was said
 // of a run where they could not be compared.
 func TestChangeSummary(t *testing.T) {
@@ -25,7 +26,11 @@ func TestChangeSummary(t *testing.T) {
 		not     []string
 	}{
 		{"an association gone", audit.Comparison{Counts: audit.ChangeCounts{audit.VanishedAssociation: 1}}, false,
-			[]string{"0 new failures", "0 resolved", "1 association gone", "since 2026-11-25 23:30:00 UTC"}, []string{"among", "not compared"}},
+			[]string{"0 new failures", "0 resolved", "1 association gone", "compared with the run of 2026-11-25 23:30:00 UTC"}, []string{"among", "not compared", " since "}},
+		// "40 still failing since DATE" read as failing since the
+		// baseline's date, where first_seen_failing may be months before.
+		{"still failing", audit.Comparison{Counts: audit.ChangeCounts{audit.StillFailing: 40}}, false,
+			[]string{"40 still failing", "compared with the run of 2026-11-25 23:30:00 UTC"}, []string{" since "}},
 		{"every kind", audit.Comparison{Counts: audit.ChangeCounts{audit.NewFailure: 2, audit.Resolved: 3, audit.StillFailing: 4, audit.NewInstance: 1,
 			audit.VanishedInstance: 5, audit.NewAssociation: 6, audit.VanishedAssociation: 7}}, true,
 			[]string{"2 new failures", "3 resolved", "4 still failing", "1 new instance", "5 instances gone", "6 new associations", "7 associations gone", "among the instances both runs audited"}, nil},

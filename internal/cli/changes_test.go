@@ -48,7 +48,7 @@ func TestChangesSinceBaseline(t *testing.T) {
 		t.Fatalf("week 2 with --fail-on new: exit %d, want 1 (new failures)\n%s", got.code, got.stderr)
 	}
 	// The closing summary says what changed in the reports' words, every
-	// kind, since when the baseline's run started, and in which zone.
+	// kind, when the baseline's run started, and in which zone.
 	// (The shorter fleet of -short drifts with no instance gone, and a
 	// kind of no change is not named.)
 	want := drifttest.Expected(after, drift)
@@ -56,7 +56,7 @@ func TestChangesSinceBaseline(t *testing.T) {
 	if want[audit.VanishedInstance] == 0 {
 		gone = "(?:" + gone + ")?"
 	}
-	if !regexp.MustCompile(`(?m)^\d+ new failures?, \d+ resolved, .*\d+ new instances?, ` + gone + `.* since \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$`).MatchString(got.stderr) {
+	if !regexp.MustCompile(`(?m)^\d+ new failures?, \d+ resolved, .*\d+ new instances?, ` + gone + `.*, compared with the run of \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$`).MatchString(got.stderr) {
 		t.Errorf("the closing summary does not say every change and since when, in UTC:\n%s", got.stderr)
 	}
 
@@ -105,7 +105,7 @@ func TestChangesSinceBaseline(t *testing.T) {
 		t.Fatal(err)
 	}
 	html, _ := os.ReadFile(filepath.Join(week2, "report.html"))
-	if !bytes.Contains(html, []byte(`id="changes"`)) || !bytes.Contains(html, []byte(" since "+ri1.StartedAt.UTC().Format(time.DateOnly))) {
+	if !bytes.Contains(html, []byte(`id="changes"`)) || !bytes.Contains(html, []byte("compared with the run of "+ri1.StartedAt.UTC().Format(time.DateOnly))) {
 		t.Error("report.html does not say what changed since the baseline under its headline")
 	}
 	if _, err := os.Stat(filepath.Join(week2, ".auditor-tmp")); err == nil {
