@@ -342,11 +342,14 @@ func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string
 	if limit > 0 && int64(len(raw)) > limit {
 		return &Error{Op: "SIZE", MaxSize: limit, Err: fmt.Errorf("the message is %d bytes, and the server takes at most %d (its SIZE)", len(raw), limit)}
 	}
-	if err := c.Mail(from); err != nil {
+	// The library sends the path as given: RFC 5321's grammar wants it in
+	// angle brackets, and a server that holds to it refuses a bare address
+	// (Gmail: 555 5.5.2 Syntax error).
+	if err := c.Mail("<" + from + ">"); err != nil {
 		return s.fail("MAIL FROM", err)
 	}
 	for _, r := range to {
-		if err := c.Rcpt(r); err != nil {
+		if err := c.Rcpt("<" + r + ">"); err != nil {
 			return s.fail("RCPT TO <"+OneLine(r, 100)+">", err)
 		}
 	}

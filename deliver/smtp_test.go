@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -568,10 +569,15 @@ func authEchoServer(t *testing.T, mech string, reply func(line string) string) s
 	})
 }
 
+// noReply, returned by a stubSMTP answer, sends nothing back: a line of
+// the message after DATA.
+const noReply = "\x00"
+
 // stubSMTP serves plain-text SMTP on loopback: greeting first, then for
 // each command line the reply answer gives (without its final CRLF),
 // given the command's verb in capitals and the line; "" for the stub's
-// own (221 to QUIT, which ends the session, 502 to the rest).
+// own (221 to QUIT, which ends the session, 502 to the rest), noReply for
+// none.
 func stubSMTP(t *testing.T, greeting string, answer func(cmd, line string) string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -599,6 +605,8 @@ func stubSMTP(t *testing.T, greeting string, answer func(cmd, line string) strin
 					cmd := strings.ToUpper(strings.Fields(line + " x")[0])
 					reply := answer(cmd, line)
 					switch {
+					case reply == noReply:
+						continue
 					case reply != "":
 					case cmd == "QUIT":
 						c.Write([]byte("221 bye\r\n"))
@@ -612,6 +620,55 @@ func stubSMTP(t *testing.T, greeting string, answer func(cmd, line string) strin
 		}
 	}()
 	return l.Addr().String()
+}
+
+// TestSMTPEnvelopeInAngleBrackets: MAIL FROM and RCPT TO carry their
+// paths in angle brackets (RFC 5321 4.1.2), which the library's Mail and
+// Rcpt leave to the caller. A server that holds to the grammar (Gmail's
+// "555 5.5.2 Syntax error") refused every mail sent as "MAIL
+// FROM:aud@example.com", and no retry could fix it.
+func TestSMTPEnvelopeInAngleBrackets(t *testing.T) {
+	path := regexp.MustCompile(`^(?i:MAIL FROM|RCPT TO):<[^<>\s]+@[^<>\s]+>( |$)`)
+	var mu sync.Mutex
+	var got []string
+	inData := false
+	addr := stubSMTP(t, "220 stub ESMTP", func(cmd, line string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		if inData {
+			if line == "." {
+				inData = false
+				return "250 kept"
+			}
+			return noReply
+		}
+		switch cmd {
+		case "EHLO":
+			return "250-stub\r\n250 8BITMIME"
+		case "MAIL", "RCPT":
+			got = append(got, line)
+			if !path.MatchString(line) {
+				return "555 5.5.2 Syntax error"
+			}
+			return "250 ok"
+		case "DATA":
+			inData = true
+			return "354 go on"
+		case "RSET":
+			return "250 ok"
+		}
+		return ""
+	})
+	m := message()
+	m.To = append(m.To, "Two <two@example.com>")
+	if err := (deliver.SMTP{URL: "smtp://" + addr, Attempts: 1}).Send(context.Background(), m); err != nil {
+		t.Fatalf("Send = %v; the envelope sent: %q", err, got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1+len(m.To) {
+		t.Errorf("envelope %q, want MAIL FROM and %d RCPT TO", got, len(m.To))
+	}
 }
 
 // TestSMTPServerTextIsPlain: the server's words in an error, whether in
