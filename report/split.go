@@ -98,7 +98,8 @@ func SafeName(v string) string {
 // nor, short of a collision of SHA-256, another value's clashName.
 func clashName(v string) string { return hashed(v, sha256.Size) }
 
-// hashed is v's safe characters (at most 40, "none" when it has none),
+// hashed is v's safe characters (at most 40; when it has none, "none" for
+// the empty value and "value" for another),
 // then n bytes of its SHA-256 in hex.
 func hashed(v string, n int) string {
 	var b strings.Builder
@@ -117,8 +118,13 @@ func hashed(v string, n int) string {
 	}
 	sum := sha256.Sum256([]byte(v))
 	base := strings.Trim(b.String(), "-")
-	if base == "" {
-		base = "none"
+	switch {
+	case base != "":
+	case v == "":
+		base = "none" // the group of no value
+	default:
+		// ".", "日本": not "none", which reads as the group of no value.
+		base = "value"
 	}
 	return base + "-" + hex.EncodeToString(sum[:n])
 }

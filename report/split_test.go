@@ -49,6 +49,21 @@ func TestSafeName(t *testing.T) {
 	}
 }
 
+// TestSafeNameNoneIsNoValue: "none-" and a hash names the group of no
+// value alone. A value with no safe character (".", "..", "日本") was named
+// so too, and a line such as "none-cdb4ee2a: not mailed" read as the
+// group of instances without the label.
+func TestSafeNameNoneIsNoValue(t *testing.T) {
+	if n := report.SafeName(""); !strings.HasPrefix(n, "none-") {
+		t.Errorf("SafeName(\"\") = %q, want none- and a hash", n)
+	}
+	for _, v := range []string{".", "..", "日本", "/", "?!"} {
+		if n := report.SafeName(v); strings.HasPrefix(n, "none") {
+			t.Errorf("SafeName(%q) = %q, named as the group of no value", v, n)
+		}
+	}
+}
+
 // TestSafeNameTrailingDot: Windows (and SMB, and an S3 download to
 // Windows) drops the dots and spaces a name ends in, so that "alice." and
 // "alice.." would be alice's directory: a value that ends so is hashed, to
