@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -100,9 +101,12 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return usagef("--rate-schedule: %v", err)
 		}
 	}
-	host, _, err := net.SplitHostPort(*listen)
+	host, port, err := net.SplitHostPort(*listen)
 	if err != nil {
 		return usagef("--listen %q: want host:port, such as 127.0.0.1:4566", *listen)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); port != "" && (err != nil || n > 65535) {
+		return usagef("--listen %q: the port is a number from 0 to 65535 (0 picks a free one)", *listen)
 	}
 	if !awsconn.IsLoopback(host) {
 		return usagef("--listen %q: the simulator serves this machine only; use 127.0.0.1 or localhost", *listen)

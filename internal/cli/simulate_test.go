@@ -31,6 +31,10 @@ func TestSimulateFlags(t *testing.T) {
 		{[]string{"--jitter", "-1ms"}, "--jitter -1ms: want 0 or more"},
 		{[]string{"--rate-limit", "-3"}, "--rate-limit -3: want 0 (no limit) or more"},
 		{[]string{"--regions", "2"}, "--regions 2: an organisation's regions: give --accounts N too"},
+		// A port out of range or not a number was exit 4, with the
+		// resolver's words ("lookup tcp/abc: unknown port").
+		{[]string{"--listen", "127.0.0.1:99999"}, `--listen "127.0.0.1:99999": the port is a number from 0 to 65535`},
+		{[]string{"--listen", "127.0.0.1:abc"}, `--listen "127.0.0.1:abc": the port is a number from 0 to 65535`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			r := runCLI(t, "", append([]string{"simulate", "--ids", "-"}, tc.args...)...)
