@@ -167,9 +167,11 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if ids.Len() > 0 {
-		if err := atomicfile.WriteFile(filepath.Join(o.out, demoIDs), ids.Bytes()); err != nil {
+		p := filepath.Join(o.out, demoIDs)
+		if err := atomicfile.WriteFile(p, ids.Bytes()); err != nil {
 			return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
 		}
+		fmt.Fprintln(stdout, p) // in the list of written files
 	}
 	o.logf(stderr, "demo: simulated AWS endpoint at %s with %s (seed %d)", url, what, *seed)
 

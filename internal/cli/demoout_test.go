@@ -103,3 +103,23 @@ func TestDemoOutTime(t *testing.T) {
 		t.Errorf("stdout does not name %s:\n%s", names[0], got.stdout)
 	}
 }
+
+// TestDemoListsEveryFileItWrites: stdout lists the written files (README),
+// fleet.txt among them. The demo wrote fleet.txt and left it out.
+func TestDemoListsEveryFileItWrites(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	out := filepath.Join(t.TempDir(), "demo")
+	got := runCLI(t, "", "demo", "--fleet-size", "5", "--out", out)
+	if got.code != int(exitOK) {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	listed := strings.Fields(got.stdout)
+	for _, name := range entries(t, out) {
+		if strings.HasPrefix(name, ".") {
+			continue // the directory's own marks and lock
+		}
+		if !slices.Contains(listed, filepath.Join(out, name)) {
+			t.Errorf("%s is not listed on stdout:\n%s", name, got.stdout)
+		}
+	}
+}
