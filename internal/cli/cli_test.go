@@ -147,6 +147,8 @@ func TestExitCodes(t *testing.T) {
 		{"bad input skipped", []string{"--instances", bad, "--endpoint-url", clean, "--skip-invalid"}, 0, "1 invalid"},
 		{"no targets", []string{"--endpoint-url", clean}, 2, "no instances to audit"},
 		{"empty list", []string{"--instances", writeFile(t, "e.txt", "# nothing\n\n"), "--endpoint-url", clean}, 2, "held no instance IDs"},
+		// "- held no instance IDs" did not say it was standard input.
+		{"empty stdin", []string{"--instances", "-", "--endpoint-url", clean}, 2, "standard input held no instance IDs"},
 		{"max-results too big", []string{"--instances", ids, "--max-results", "51"}, 2, "--max-results 51"},
 		{"unknown flag", []string{"--instances", ids, "--bogus"}, 2, "bogus"},
 		{"unknown format", []string{"--instances", ids, "--format", "pdf"}, 2, "pdf"},
@@ -164,7 +166,7 @@ func TestExitCodes(t *testing.T) {
 				args = append(args, "--out", filepath.Join(t.TempDir(), "out"))
 			}
 			stdin := ""
-			if contains(tt.args, "-") {
+			if contains(tt.args, "-") && tt.name != "empty stdin" {
 				stdin = "i-0123456789abcdef0\ni-0123456789abcdef1\n"
 			}
 			got := runCLI(t, stdin, args...)

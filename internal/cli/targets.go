@@ -137,7 +137,14 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 		f.AddID(instanceIDSource, id, "", "")
 	}
 	if f.Len() == 0 && len(f.Invalid) == 0 && !o.discover {
-		return nil, usagef("no instances to audit: %s held no instance IDs", strings.Join(append(o.instances.vals, o.instanceIDs.vals...), ", "))
+		var named []string
+		for _, v := range append(o.instances.vals, o.instanceIDs.vals...) {
+			if v == "-" {
+				v = "standard input"
+			}
+			named = append(named, v)
+		}
+		return nil, usagef("no instances to audit: %s held no instance IDs", strings.Join(named, ", "))
 	}
 	if err := f.Err(); err != nil && !o.skipInvalid {
 		if ie := (*audit.InputError)(nil); errors.As(err, &ie) && o.discover {
