@@ -44,6 +44,7 @@ func newCommand(name string, stdout, stderr io.Writer) *command {
 		// run takes then (runCmd).
 		c.fs.Lookup("out").Usage += " (default ./audit-{time})"
 		c.fs.BoolVar(&o.resume, "resume", false, "continue the record in --out: skip instances already audited, retry those in error")
+		c.fs.Lookup("baseline").Usage += "; a --resume keeps the one its run started with"
 		o.delivery.bind(c.fs, "mail-to", true)
 		o.delivers = true
 	case "demo":

@@ -234,7 +234,7 @@ func (o *runOptions) bindOutput(fs *flagSet, defaultOut string) {
 	fs.IntVar(&o.htmlMaxRows, "html-max-rows", o.htmlMaxRows, "`N` failure rows shown in report.html (all are in report.xlsx)")
 	fs.StringVar(&o.template, "template", "", "render report.html with this html/template `FILE` instead of the built-in one")
 	fs.StringVar(&o.splitBy, "split-by", "", "also write the whole set of reports for each value of this `LABEL` (a list column such as owner, account_name, or tag:KEY) under DIR/by-LABEL/VALUE/")
-	fs.StringVar(&o.baseline, "baseline", "", "compare with an earlier run (`DIR|RECORD|previous`: its --out directory, its results.jsonl, or previous, the latest whole run of the same targets in a directory beside --out; a resume keeps the one it started with): new failures, resolved, still failing since when, instances come and gone")
+	fs.StringVar(&o.baseline, "baseline", "", "compare with an earlier run (`DIR|RECORD|previous`: its --out directory, its results.jsonl, or previous, the latest whole run of the same targets in a directory beside --out): new failures, resolved, still failing since when, instances come and gone")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr, only errors and the closing summary")
 	fs.StringVar(&o.logFormat, "log-format", logText, "write stderr as `text|json`: text, or json (one log/slog JSON record a line)")
 }
