@@ -23,8 +23,8 @@ type Changes struct {
 	Since *time.Time `json:"since"`
 	// Baseline is the record compared with.
 	Baseline string `json:"baseline"`
-	// Summary says it in a few words: "3 new failures, 12 resolved since
-	// 2026-11-23 06:00:00 UTC".
+	// Summary says it in a few words: "3 new failures, 12 resolved,
+	// compared with the run of 2026-11-23 06:00:00 UTC".
 	Summary string `json:"summary"`
 	// Counts counts the changes of each kind; every kind is present.
 	Counts map[audit.ChangeKind]int `json:"counts"`
