@@ -142,7 +142,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		err = fleet.WriteIDs(stdout)
 	} else {
 		if err = writeIDs(*ids, fleet); err != nil {
-			err = fmt.Errorf("--ids %s: %w", *ids, err)
+			err = fmt.Errorf("--ids %s: %w", shownArg(*ids), shownPathError(err))
 		}
 	}
 	if err != nil {

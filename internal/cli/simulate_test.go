@@ -68,3 +68,19 @@ func TestSimulateBusyPortKeepsIDs(t *testing.T) {
 		t.Errorf("the IDs file was replaced: %q", b)
 	}
 }
+
+// TestSimulateIDsURLPasswordHidden: --ids given a URL with a password (a
+// file is wanted) names it without the password, as every other flag that
+// takes a file does; the simulator printed it whole, twice.
+func TestSimulateIDsURLPasswordHidden(t *testing.T) {
+	r := runCLI(t, "", "simulate", "--listen", "127.0.0.1:0", "--ids", "https://u:secretpw@example.com/x.txt", "--fleet-size", "5")
+	if r.code == int(exitOK) {
+		t.Fatalf("exit 0, want an error\n%s", r.stderr)
+	}
+	if strings.Contains(r.stderr, "secretpw") {
+		t.Errorf("stderr shows the password:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, "--ids") {
+		t.Errorf("stderr does not name --ids:\n%s", r.stderr)
+	}
+}
