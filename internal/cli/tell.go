@@ -163,6 +163,12 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	default:
 		resumeWith = "fix the causes above, then continue with"
 	}
+	// The account-regions not audited, beside the instances: the verdict
+	// line counted the instances alone.
+	sitesToo := ""
+	if n := len(slices.DeleteFunc(slices.Clone(info.Sites), func(s audit.SiteStats) bool { return s.Error == nil })); n > 0 {
+		sitesToo = " and " + plural(n, "account-region")
+	}
 	if n := info.Outcomes[audit.OutcomeError]; n > 0 {
 		var codes []string
 		if errs != nil {
@@ -228,6 +234,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		logLine(w, slog.LevelWarn, "interrupted: the reports are partial%s; continue with: %s", exit(exitIncomplete), resume)
 	case left > 0 && !info.Complete:
 		code = exitIncomplete
+		what := plural(errored+left, "instance") + sitesToo
 		var parts []string
 		if errored > 0 {
 			parts = append(parts, fmt.Sprintf("%d ended in error", errored))
@@ -241,10 +248,14 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 			again = "continue once it answers again with"
 		}
 		logLine(w, slog.LevelWarn, "incomplete: %s could not be audited: %s%s; %s: %s",
-			plural(errored+left, "instance"), strings.Join(parts, ", "), exit(exitIncomplete), again, resume)
+			what, strings.Join(parts, ", "), exit(exitIncomplete), again, resume)
 	case errored > 0:
 		code = exitIncomplete
-		logLine(w, slog.LevelWarn, "incomplete: %s could not be audited%s; retry them with: %s", plural(errored, "instance"), exit(exitIncomplete), resume)
+		retry := "retry them with"
+		if len(hints) > 0 {
+			retry = strings.TrimSuffix(resumeWith, "continue with") + retry
+		}
+		logLine(w, slog.LevelWarn, "incomplete: %s%s could not be audited%s; %s: %s", plural(errored, "instance"), sitesToo, exit(exitIncomplete), retry, resume)
 	case !info.Complete && info.Error != "":
 		code = exitIncomplete
 		next := ""

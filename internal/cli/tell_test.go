@@ -61,8 +61,24 @@ func TestSummarizeCountsWhatWasNotAudited(t *testing.T) {
 		targets  int
 		outcomes map[audit.Outcome]int
 		errMsg   string
+		sites    bool // an account-region failed too
 		want     string
 	}{
+		{
+			// Instances in error and an account-region refused: the
+			// line counted the instances alone, where summary.json said
+			// the account-region too.
+			name: "errors and account-regions", targets: 0, sites: true,
+			outcomes: map[audit.Outcome]int{audit.OutcomeCompliant: 8, audit.OutcomeError: 2},
+			errMsg:   "1 account-region could not be audited",
+			want:     "incomplete: 2 instances and 1 account-region could not be audited (exit 3); fix the cause above, then retry them with: RESUME\n",
+		},
+		{
+			name: "errors, instances left and account-regions", targets: 300, sites: true,
+			outcomes: map[audit.Outcome]int{audit.OutcomeCompliant: 131, audit.OutcomeError: 70},
+			errMsg:   "SSM endpoint down: x is failing",
+			want:     "incomplete: 169 instances and 1 account-region could not be audited: 70 ended in error, 99 left for a resumed run (exit 3); fix the cause above, then continue with: RESUME\n",
+		},
 		{
 			name: "errors only", targets: 10,
 			outcomes: map[audit.Outcome]int{audit.OutcomeCompliant: 8, audit.OutcomeError: 2},
@@ -93,7 +109,7 @@ func TestSummarizeCountsWhatWasNotAudited(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			info := audit.RunInfo{Targets: tt.targets, Outcomes: tt.outcomes, Error: tt.errMsg}
-			if tt.targets == 0 {
+			if tt.targets == 0 || tt.sites {
 				info.Sites = []audit.SiteStats{{AccountID: "222222222222", Region: "us-east-1", Error: &audit.Error{Code: "AccessDenied", Message: "not authorized to perform sts:AssumeRole"}}}
 			}
 			var w bytes.Buffer
