@@ -318,7 +318,9 @@ func siteHint(s audit.SiteStats, caller string) string {
 		return fmt.Sprintf("the role could not be assumed in account %s: deploy it there, with a trust policy that lets %s assume it (and the --external-id it asks for, if any)", account, by)
 	case "UnrecognizedClientException", "InvalidClientTokenId":
 		if s.Region != audit.AllRegions && s.AccountID != "" {
-			return fmt.Sprintf("is %s not enabled in account %s? a region that is not enabled refuses every credential: enable it, or leave it out of --regions", region, account)
+			// A resume keeps the run's regions: one that must go is
+			// left out of a new run.
+			return fmt.Sprintf("is %s not enabled in account %s, or misspelt? a region that is not enabled refuses every credential: enable it and continue, or run again without it in --regions, into another --out (a resume keeps the run's regions)", region, account)
 		}
 	}
 	return ""
