@@ -624,6 +624,9 @@ func (j *job) plan(stderr io.Writer) error {
 		o.logf(stderr, "nothing to resume in %s: starting a new record", o.out)
 		return nil
 	}
+	if err := j.resumedOptions(); err != nil {
+		return err
+	}
 	rs, err := audit.OpenRecords(j.recordPath())
 	if err != nil {
 		return usagef("--resume: %v", err)
