@@ -36,6 +36,8 @@ type console struct {
 	part []byte       // an unfinished line, in JSON form
 	// live is the status line shown in place on a terminal, if any.
 	live string
+	// sdkSaid counts the SDK's warnings of each kind (their format).
+	sdkSaid map[string]int
 }
 
 func newConsole(w io.Writer) *console { return &console{w: w} }
@@ -181,11 +183,35 @@ func (c *console) sdkLogger() logging.Logger {
 			c.json.Log(context.Background(), level, msg, "source", "sdk")
 			return
 		}
-		if cls == logging.Warn {
-			c.clearLive()
-			fmt.Fprintf(c.w, "auditor: AWS SDK: %s\n", terminalText(strings.TrimSpace(msg)))
+		if cls != logging.Warn {
+			return
 		}
+		// Some come at every dropped connection: each kind once, then
+		// at the 10th, the 100th, ..., with the count.
+		if c.sdkSaid == nil {
+			c.sdkSaid = map[string]int{}
+		}
+		c.sdkSaid[format]++
+		n := c.sdkSaid[format]
+		times := ""
+		switch {
+		case n == 1:
+		case tenPower(n):
+			times = fmt.Sprintf("(%d times so far) ", n)
+		default:
+			return
+		}
+		c.clearLive()
+		fmt.Fprintf(c.w, "auditor: AWS SDK: %s%s\n", times, terminalText(strings.TrimSpace(msg)))
 	})
+}
+
+// tenPower reports whether n is 10, 100, 1000, ...
+func tenPower(n int) bool {
+	for n >= 10 && n%10 == 0 {
+		n /= 10
+	}
+	return n == 1
 }
 
 // terminal reports whether the console is text written to a terminal.

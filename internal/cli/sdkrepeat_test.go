@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/smithy-go/logging"
+)
+
+// TestSDKWarningsNotRepeated: a warning the SDK gives at every dropped
+// connection ("failed to discard remaining HTTP response body") came once
+// a connection, hundreds of lines in a cron mail. Each kind is written
+// once, then at the 10th, 100th, ... with the count.
+func TestSDKWarningsNotRepeated(t *testing.T) {
+	var b bytes.Buffer
+	log := newConsole(&b).sdkLogger()
+	for i := range 25 {
+		log.Logf(logging.Warn, "failed to discard remaining HTTP response body, this may affect connection reuse: %v", fmt.Errorf("read tcp 127.0.0.1:%d: connection reset by peer", 40000+i))
+	}
+	log.Logf(logging.Warn, "another warning: %d", 1)
+	log.Logf(logging.Debug, "debug %d", 1)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want the first, the 10th and the other warning:\n%s", len(lines), b.String())
+	}
+	if !strings.Contains(lines[0], "40000") || !strings.Contains(lines[1], "10 times") || !strings.Contains(lines[2], "another warning: 1") {
+		t.Errorf("lines:\n%s", b.String())
+	}
+}
