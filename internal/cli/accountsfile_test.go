@@ -110,3 +110,27 @@ func TestAccountsFileRefusedBeforeAWS(t *testing.T) {
 		})
 	}
 }
+
+// TestReadAccountsHeaderLine: a file whose first line is a header
+// ("account_id,name", as a spreadsheet saves one) was refused at line 1,
+// "account_id": want 12 digits. It is skipped when it is the first line
+// that is not a comment; anywhere else it is refused as before.
+func TestReadAccountsHeaderLine(t *testing.T) {
+	for _, header := range []string{"account_id,name", "Account ID,Name", "AccountId", "id"} {
+		path := filepath.Join(t.TempDir(), "accounts.txt")
+		if err := os.WriteFile(path, []byte("# ours\n"+header+"\n111111111111,Prod\n222222222222\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readAccounts(path)
+		if err != nil || len(got) != 2 || got[0].ID != "111111111111" || got[0].Name != "Prod" {
+			t.Errorf("header %q: readAccounts = %+v, %v; want its two accounts", header, got, err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "accounts.txt")
+	if err := os.WriteFile(path, []byte("111111111111\naccount_id,name\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAccounts(path); err == nil || !strings.Contains(err.Error(), "accounts.txt:2:") {
+		t.Errorf("a header line after the first account: %v, want it refused at line 2", err)
+	}
+}

@@ -219,7 +219,8 @@ func splitList(v string) []string {
 
 // readAccounts reads a file of accounts: one ID a line, optionally a name
 // after a comma ("111111111111,prod"), # comments and blank lines skipped, a
-// UTF-8 byte-order mark at the start too. Each name becomes the
+// UTF-8 byte-order mark at the start too, and a header ("account_id,name")
+// as the first line that is not one. Each name becomes the
 // account_name label, and must be one (audit.ValidAccountName): one that
 // is not UTF-8 refuses the file, since two names whose bytes were replaced
 // with U+FFFD would be one, and so does one with a control or format
@@ -243,7 +244,7 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 	// Room for the longest line and its "\r\n"; longer, Scan stops with
 	// bufio.ErrTooLong at the line it could not hold.
 	sc.Buffer(make([]byte, 0, 64<<10), audit.MaxListLine+2)
-	line, long := 1, false
+	line, long, header := 1, false, false
 	for ; sc.Scan(); line++ {
 		if long = len(sc.Bytes()) > audit.MaxListLine; long {
 			break
@@ -258,6 +259,11 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 		}
 		id, name, _ := strings.Cut(text, ",")
 		id, name = strings.TrimSpace(id), strings.TrimSpace(name)
+		if len(out) == 0 && !header && accountsHeader(id) {
+			// "account_id,name", as a spreadsheet saves a header.
+			header = true
+			continue
+		}
 		if p := audit.ValidAccountID(id); p != "" {
 			return nil, usagef("%s:%d: %s: %s", path, line, audit.Quote(id), p)
 		}
@@ -288,6 +294,13 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 		return nil, usagef("--accounts %s: %v", path, err)
 	}
 	return out, nil
+}
+
+// accountsHeader reports whether the first field of an accounts file's
+// first line is a header's: "account_id", "Account ID", "AccountId", "id".
+func accountsHeader(field string) bool {
+	f := strings.ToLower(strings.NewReplacer("_", "", " ", "", "-", "").Replace(field))
+	return f == "accountid" || f == "id" || f == "account"
 }
 
 // homeRegion is the region of the calls that belong to no one region
