@@ -85,11 +85,11 @@ var (
 // Some of those steps call AWS; none writes the record or a report, and an
 // --out the run made is removed (see CloseAndRemoveIfBare). The error that
 // wraps it names the step, when it was one that calls AWS.
-var errInterrupted = errors.New("interrupted before any instance was audited; no record or report was written")
+var errInterrupted = errors.New("interrupted before any instance was audited; this attempt wrote no record or report (a record of earlier attempts in --out is as it was)")
 
 // errTimedOut ends a run that --timeout stopped at the same steps as
 // errInterrupted; the error that wraps it names the step and the --timeout.
-var errTimedOut = errors.New("stopped before any instance was audited; no record or report was written")
+var errTimedOut = errors.New("stopped before any instance was audited; this attempt wrote no record or report (a record of earlier attempts in --out is as it was)")
 
 // exitFor maps an error to the exit code, in this one place, and prints what
 // the user needs to know.

@@ -81,7 +81,7 @@ func TestStoppedEarlyNamesStep(t *testing.T) {
 			if got.code != int(exitIncomplete) {
 				t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
 			}
-			checkSays(t, got.stderr, []string{tt.want, "no record or report was written"}, []string{"before the first call"})
+			checkSays(t, got.stderr, []string{tt.want, "this attempt wrote no record or report"}, []string{"before the first call"})
 		})
 	}
 }
