@@ -267,6 +267,18 @@ func TestShardAdviceWhenThrottled(t *testing.T) {
 			t.Errorf("%s: advice to pace the shards %v, want %v:\n%s", c.name, advised, c.advice, got.stderr)
 		}
 	}
+	// A resumed shard runs after the others ended, side by side or not:
+	// it heard none, and the advice read as if the directories were
+	// apart.
+	out := filepath.Join(root, "resumed")
+	first := runCLI(t, "", append(base, "--out", out, "--shard", "0/2", "--max-attempts", "1")...)
+	if first.code != int(exitIncomplete) {
+		t.Fatalf("a shard of one attempt a call: exit %d, want %d (instances throttled to an error)\n%s", first.code, exitIncomplete, first.stderr)
+	}
+	got := runCLI(t, "", append(base, "--out", out, "--shard", "0/2", "--max-attempts", "1", "--resume")...)
+	if !strings.Contains(got.stderr, "throttled") || strings.Contains(got.stderr, "--rate LIMIT/2") {
+		t.Errorf("a resumed shard, throttled, advises pacing the shards:\n%s", got.stderr)
+	}
 }
 
 // TestShardsPaceTogether: two shards of one list, run at once into

@@ -98,10 +98,11 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 	}
 	summarize(stderr, head, j.info, failOn, j.errs, causes, j.o.out, j.o.resumeCommand(), written, fatal, delivered)
 	heard := slices.ContainsFunc(j.info.Sites, func(s audit.SiteStats) bool { return s.SharedWith > 0 })
-	if j.shardN > 1 && !j.o.discover && j.o.rate == 0 && st.Throttled > 0 && st.Seconds > 0 && !heard {
+	if j.shardN > 1 && !j.o.discover && j.o.rate == 0 && st.Throttled > 0 && st.Seconds > 0 && !heard && !j.o.resume {
 		// The shards of a list share each account-region's limit, and
 		// adaptive ones that cannot hear each other split it unevenly
-		// (BENCHMARKS.md, "Processes sharing one bucket").
+		// (BENCHMARKS.md, "Processes sharing one bucket"). A resumed
+		// shard runs once the others ended, side by side or not.
 		fmt.Fprintf(stderr, "shard %s was throttled and heard no other shard: the %d shards share each account-region's limit, and split it unevenly unless their --out directories are side by side (RUN/shard-K); else pace each with --rate LIMIT/%d (this shard: %.1f calls a second answered)\n",
 			j.shard, j.shardN, j.shardN, float64(st.Calls-st.Throttled)/st.Seconds)
 	}
