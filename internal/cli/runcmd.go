@@ -1015,7 +1015,23 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		info.Duplicates += d.dups
 		info.Parts[0].Targets += found
 		info.Parts[0].Duplicates += d.dups
-		o.logf(stderr, "discovered %s in %s", plural(d.found+d.dups, "managed node"), plural(len(d.sites), "account-region"))
+		// The account-regions listed, not those that failed before
+		// their listing (a role refused): those are named below.
+		failed := make(map[site]bool, len(d.failed))
+		for _, e := range d.failed {
+			failed[site{e.AccountID, e.Region}] = true
+		}
+		unlisted := 0
+		for _, s := range d.sites {
+			if failed[s] {
+				unlisted++
+			}
+		}
+		more := ""
+		if unlisted > 0 {
+			more = fmt.Sprintf(" (%d more could not be listed)", unlisted)
+		}
+		o.logf(stderr, "discovered %s in %s%s", plural(d.found+d.dups, "managed node"), plural(len(d.sites)-unlisted, "account-region"), more)
 		if len(j.org.tagKeys) > 0 {
 			o.logf(stderr, "tags %s read for the nodes discovered: %d have at least one", strings.Join(j.org.tagKeys, ", "), d.tagged)
 		}

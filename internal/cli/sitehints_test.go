@@ -165,3 +165,17 @@ func TestOneAccountRegionFailedBesideAnEmptyOne(t *testing.T) {
 	}
 	checkSays(t, got.stderr, []string{accounts[2].ID + " us-east-1 could not be audited"}, []string{"no account-region could be audited"})
 }
+
+// TestDiscoveredCountsListedSites: "discovered 96 managed nodes in 8
+// account-regions" was said where 6 of the 8 could not be listed; it
+// counts those listed, and names the others apart.
+func TestDiscoveredCountsListedSites(t *testing.T) {
+	_, _, accounts := serveOrg(t, 10)
+	member, refusing := accounts[1].ID, accounts[2].ID
+	got := runCLI(t, "", "run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1", "--fail-on", "none",
+		"--format", "csv", "--out", filepath.Join(t.TempDir(), "out"), "--accounts", member+","+refusing, "--regions", "us-east-1,eu-west-1")
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{"in 2 account-regions (2 more could not be listed)"}, []string{"in 4 account-regions"})
+}
