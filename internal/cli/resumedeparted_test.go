@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -85,6 +88,88 @@ func TestResumeAfterAnAccountLeft(t *testing.T) {
 		t.Errorf("--resume: run.json targets %d, resumed %d; want %d, %d", ri.Targets, ri.Resumed, len(all), kept)
 	}
 	checkSays(t, got.stderr, []string{"account " + gone + " is no longer among the organisation's active accounts"}, []string{"another audit"})
+}
+
+// TestResumeAfterAnAccountLeftUnaudited: an organisation's discovery run is
+// stopped before it audited every node it discovered in one account-region
+// of an account that then leaves the organisation. The resume cannot audit
+// them: that account-region is one that could not be audited, named as
+// such in run.json (not complete), summary.json and the closing lines,
+// with exit 3, and no advice to resume again, which cannot help.
+func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
+	accounts := ssmsim.DefaultAccounts(3, 1)
+	gone := accounts[2].ID
+	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig {
+		return ssmsim.OrgConfig{
+			Seed:     1,
+			Accounts: members,
+			Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
+			Fleet:    ssmsim.FleetConfig{Size: 20, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+		}
+	}
+	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
+		"--region", "us-east-1", "--format", "csv,json", "--fail-on", "none", "--out", out}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	// Stopped midway: of the departing account's nodes in eu-west-1, half
+	// have no result.
+	seen := 0
+	_, dropped, _ := keepRecordLines(t, out, func(r audit.Result) bool {
+		if r.AccountID != gone || r.Region != "eu-west-1" {
+			return true
+		}
+		seen++
+		return seen%2 == 0
+	}, gone)
+	if dropped == 0 {
+		t.Fatalf("the fixture drops no result of %s in eu-west-1", gone)
+	}
+
+	serveOrgOf(t, cfg([]ssmsim.Account{accounts[0], accounts[1], accounts[3]}), ssmsim.Faults{})
+	got := runCLI(t, "", append(args, "--resume")...)
+	if got.code != int(exitIncomplete) {
+		t.Errorf("--resume: exit %d, want %d (nodes of a departed account never audited)\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Complete {
+		t.Errorf("run.json: complete, want incomplete: %d nodes of %s were never audited", dropped, gone)
+	}
+	var failed []audit.SiteStats
+	for _, s := range ri.Sites {
+		if s.Error != nil {
+			failed = append(failed, s)
+		}
+	}
+	never := fmt.Sprintf("%d of its", dropped)
+	if len(failed) != 1 || failed[0].AccountID != gone || failed[0].Region != "eu-west-1" ||
+		!strings.Contains(failed[0].Error.Message, "no longer among the organisation's active accounts") || !strings.Contains(failed[0].Error.Message, never) {
+		t.Errorf("run.json sites in error %+v, want %s eu-west-1 alone, saying it left with %s nodes never audited", failed, gone, never)
+	}
+	var summary struct {
+		Run struct{ Unaudited []report.Site } `json:"run"`
+	}
+	if b, err := os.ReadFile(filepath.Join(out, report.SummaryFile)); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(b, &summary); err != nil {
+		t.Fatal(err)
+	}
+	if u := summary.Run.Unaudited; len(u) != 1 || u[0].AccountID != gone || u[0].Region != "eu-west-1" {
+		t.Errorf("summary.json run.unaudited %+v, want %s eu-west-1", u, gone)
+	}
+	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", "never audited"}, []string{"continue with"})
+
+	// Resumed again, it says the same: the account is still gone.
+	again := runCLI(t, "", append(args, "--resume")...)
+	if again.code != int(exitIncomplete) {
+		t.Errorf("--resume again: exit %d, want %d\n%s", again.code, exitIncomplete, again.stderr)
+	}
+	checkSays(t, again.stderr, []string{gone + " eu-west-1 could not be audited", never}, []string{"continue with"})
 }
 
 // keepRecordLines rewrites the record in out with the results that keep

@@ -187,6 +187,10 @@ type job struct {
 	// organisation (or been suspended) since: the run's all the same when
 	// the record was written for this run's scope (see keepsDeparted).
 	members map[string]bool
+	// departed are the account-regions of accounts that have left the
+	// organisation whose nodes, discovered by an earlier attempt, are not
+	// all in the record (see departedUnaudited).
+	departed []audit.SiteStats
 	// reportEmpty: render and deliver the reports even of an empty record.
 	reportEmpty bool
 	// torn counts the torn last lines cut off the record before the
@@ -646,6 +650,9 @@ func (j *job) plan(stderr io.Writer) error {
 		}
 	}
 	departed := map[string]int{}
+	// held counts the record's results of the departed accounts by
+	// account-region.
+	held := map[[2]string]int{}
 	if o.discover {
 		// Nodes found last time may be gone now: a result of the same
 		// account-regions is this audit's, whatever discovery finds today.
@@ -664,6 +671,7 @@ func (j *job) plan(stderr io.Writer) error {
 			case keepsDeparted && k.AccountID != "" && !j.members[k.AccountID] &&
 				(j.shardK < 0 || audit.SiteIn(k.AccountID, k.Region, j.shardK, j.shardN)):
 				departed[k.AccountID]++
+				held[[2]string{k.AccountID, k.Region}]++
 				return true
 			}
 			return false
@@ -693,6 +701,9 @@ func (j *job) plan(stderr io.Writer) error {
 		j.info.Attempts = slices.CompactFunc(attempts, time.Time.Equal)
 	}
 	j.info.Resumed = done
+	if o.discover && j.keepsDeparted() {
+		j.departed = j.departedUnaudited(held)
+	}
 	for _, a := range slices.Sorted(maps.Keys(departed)) {
 		fmt.Fprintf(stderr, "auditor: warning: account %s is no longer among the organisation's active accounts: its %s in the record %s kept as audited then, not audited again\n",
 			a, plural(departed[a], "result"), map[bool]string{true: "is", false: "are"}[departed[a] == 1])
@@ -742,6 +753,37 @@ func (j *job) keepsDeparted() bool {
 	}
 	was, now := prev.Parts[0], j.info.Parts[0]
 	return now.Discovered() && !was.OldDiscovery() && was.Fleet == now.Fleet && was.Shard == now.Shard
+}
+
+// codeNotActive is the code of an account-region that could not be audited
+// as its account is no longer among the organisation's active accounts.
+const codeNotActive = "AccountNotActive"
+
+// departedUnaudited returns the account-regions of accounts that have left
+// the organisation whose nodes the record's run discovered are not all in
+// the record (held counts its results of each): a resume cannot audit them
+// as it cannot assume a role there, and the run cannot vouch for them. Each
+// keeps the count its run discovered, so that the next resume tells the
+// same.
+func (j *job) departedUnaudited(held map[[2]string]int) []audit.SiteStats {
+	prev, ok := j.previousRun()
+	if !ok {
+		return nil
+	}
+	var out []audit.SiteStats
+	for _, s := range prev.Sites {
+		n := held[[2]string{s.AccountID, s.Region}]
+		if s.AccountID == "" || j.members[s.AccountID] || s.Discovered <= n {
+			continue
+		}
+		out = append(out, audit.SiteStats{
+			AccountID: s.AccountID, Region: s.Region, Discovered: s.Discovered,
+			Error: &audit.Error{Code: codeNotActive, Message: fmt.Sprintf(
+				"account %s is no longer among the organisation's active accounts: %d of its %s discovered here by an earlier attempt %s never audited",
+				s.AccountID, s.Discovered-n, plural(s.Discovered, "node"), map[bool]string{true: "was", false: "were"}[s.Discovered-n == 1])},
+		})
+	}
+	return out
 }
 
 // keepAttempts writes the run's attempts, this one's start included, to
@@ -1044,7 +1086,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		info.Stats.Rate = float64(info.Stats.Calls) / info.Stats.Seconds
 	}
 	info.Caller = j.caller
-	info.Sites = withFailures(session.Sites(), failedSites)
+	info.Sites = append(withFailures(session.Sites(), failedSites), j.departed...)
 	for i := range info.Sites {
 		// Said of an account that could not be audited too: no result of
 		// it carries its name, and a split by the name makes its group

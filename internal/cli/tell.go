@@ -260,10 +260,15 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	case !info.Complete && info.Error != "":
 		code = exitIncomplete
 		next := ""
-		if slices.ContainsFunc(info.Sites, func(s audit.SiteStats) bool { return s.Error != nil }) {
+		switch {
+		case slices.ContainsFunc(info.Sites, func(s audit.SiteStats) bool { return s.Error != nil && s.Error.Code != codeNotActive }):
 			// Account-regions not audited (a role refused, a region
 			// down): a resumed run audits them.
 			next = "; " + resumeWith + ": " + resume
+		case slices.ContainsFunc(info.Sites, func(s audit.SiteStats) bool { return s.Error != nil }):
+			// Accounts that left the organisation: a resumed run would
+			// end the same way.
+			next = "; no resumed run can audit an account that has left the organisation"
 		}
 		logLine(w, slog.LevelWarn, "incomplete: %s%s%s", plain(info.Error, 0), exit(exitIncomplete), next)
 	case failOn == nil:
