@@ -1514,7 +1514,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			}
 			fmt.Fprintf(stderr, "auditor: warning: --baseline %s covers other targets than this run (one --split-by group of a run): an instance of the other groups is reported new; to compare with the whole run: %s\n", o.base.Path, instead)
 		}
-		if !o.warnedScope && len(info.Parts) > 0 && moreAccounts(o.base.Records(), rs) {
+		if !o.warnedScope && len(info.Parts) > 0 && moreAccounts(o.base.Records(), rs, info.Sites) {
 			// Parts of one list read in two accounts are of the same
 			// list: their digest is taken before accounts are filled in.
 			o.warnedScope = true
@@ -2116,11 +2116,15 @@ func sameScope(self, ri audit.RunInfo) bool {
 }
 
 // moreAccounts reports whether the baseline's record base names instances
-// of several accounts, and rs of one known account.
-func moreAccounts(base, rs *audit.Records) bool {
+// of several accounts, and the run of rs, whose account-regions are sites,
+// is of one known account: its results name one, and no other account is
+// among its sites (an account that could not be audited is the run's all
+// the same, though no result names it).
+func moreAccounts(base, rs *audit.Records, sites []audit.SiteStats) bool {
 	_, one := base.SoleAccount()
 	mine, ok := rs.SoleAccount()
-	return base.Len() > 0 && !one && ok && mine != ""
+	other := slices.ContainsFunc(sites, func(s audit.SiteStats) bool { return s.AccountID != "" && s.AccountID != mine })
+	return base.Len() > 0 && !one && ok && mine != "" && !other
 }
 
 // splitGroup reports whether ri is the run.json of a --split-by group
