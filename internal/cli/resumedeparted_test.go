@@ -172,6 +172,54 @@ func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
 	checkSays(t, again.stderr, []string{gone + " eu-west-1 could not be audited", never}, []string{"continue with"})
 }
 
+// TestResumeAfterARefusedAccountLeft: an organisation's discovery run could
+// not audit one account (its role refused), which then leaves the
+// organisation. The resume cannot audit it either: its account-regions are
+// still ones that could not be audited, now as an account that left, not
+// a role to deploy and a run to resume.
+func TestResumeAfterARefusedAccountLeft(t *testing.T) {
+	accounts := ssmsim.DefaultAccounts(3, 1)
+	gone := accounts[2].ID
+	refused := append([]ssmsim.Account(nil), accounts...)
+	refused[2].Roles = []ssmsim.Role{{Name: "AuditRole", Refuse: true}}
+	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig {
+		return ssmsim.OrgConfig{
+			Seed:     1,
+			Accounts: members,
+			Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
+			Fleet:    ssmsim.FleetConfig{Size: 20, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+		}
+	}
+	serveOrgOf(t, cfg(refused), ssmsim.Faults{})
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
+		"--region", "us-east-1", "--format", "csv", "--fail-on", "none", "--out", out}
+	if got := runCLI(t, "", args...); got.code != int(exitIncomplete) {
+		t.Fatalf("exit %d, want %d (one account refused)\n%s", got.code, exitIncomplete, got.stderr)
+	}
+
+	serveOrgOf(t, cfg([]ssmsim.Account{accounts[0], accounts[1], accounts[3]}), ssmsim.Faults{})
+	got := runCLI(t, "", append(args, "--resume")...)
+	if got.code != int(exitIncomplete) {
+		t.Errorf("--resume: exit %d, want %d (an account never audited)\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	ri, err := audit.ReadRunInfo(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, s := range ri.Sites {
+		if s.Error != nil && s.AccountID == gone && s.Error.Code == codeNotActive {
+			failed = append(failed, s.Region)
+		}
+	}
+	if ri.Complete || len(failed) != 2 {
+		t.Errorf("run.json: complete %v, %s could not be audited in %v as an account that left; want incomplete, in both regions", ri.Complete, gone, failed)
+	}
+	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", gone + " us-east-1 could not be audited", "AccessDenied"},
+		[]string{"continue with", "deploy it there"})
+}
+
 // keepRecordLines rewrites the record in out with the results that keep
 // takes, and returns how many it kept and dropped, and how many of those
 // kept are of account.

@@ -760,11 +760,12 @@ func (j *job) keepsDeparted() bool {
 const codeNotActive = "AccountNotActive"
 
 // departedUnaudited returns the account-regions of accounts that have left
-// the organisation whose nodes the record's run discovered are not all in
-// the record (held counts its results of each): a resume cannot audit them
-// as it cannot assume a role there, and the run cannot vouch for them. Each
-// keeps the count its run discovered, so that the next resume tells the
-// same.
+// the organisation that the record's run did not audit in full: some of
+// the nodes it discovered there are not in the record (held counts its
+// results of each), or it could not audit the account-region at all. A
+// resume cannot audit them, as it cannot assume a role there, and the run
+// cannot vouch for them. Each keeps what its run discovered, so that the
+// next resume tells the same.
 func (j *job) departedUnaudited(held map[[2]string]int) []audit.SiteStats {
 	prev, ok := j.previousRun()
 	if !ok {
@@ -772,16 +773,28 @@ func (j *job) departedUnaudited(held map[[2]string]int) []audit.SiteStats {
 	}
 	var out []audit.SiteStats
 	for _, s := range prev.Sites {
-		n := held[[2]string{s.AccountID, s.Region}]
-		if s.AccountID == "" || j.members[s.AccountID] || s.Discovered <= n {
+		if s.AccountID == "" || j.members[s.AccountID] {
 			continue
 		}
-		out = append(out, audit.SiteStats{
-			AccountID: s.AccountID, Region: s.Region, Discovered: s.Discovered,
-			Error: &audit.Error{Code: codeNotActive, Message: fmt.Sprintf(
-				"account %s is no longer among the organisation's active accounts: %d of its %s discovered here by an earlier attempt %s never audited",
-				s.AccountID, s.Discovered-n, plural(s.Discovered, "node"), map[bool]string{true: "was", false: "were"}[s.Discovered-n == 1])},
-		})
+		n := held[[2]string{s.AccountID, s.Region}]
+		left := audit.SiteStats{AccountID: s.AccountID, Region: s.Region, Discovered: s.Discovered}
+		gone := func(why string, args ...any) *audit.Error {
+			return &audit.Error{Code: codeNotActive,
+				Message: fmt.Sprintf("account %s is no longer among the organisation's active accounts: ", s.AccountID) + fmt.Sprintf(why, args...)}
+		}
+		switch {
+		case s.Error != nil && s.Error.Code == codeNotActive:
+			// Told by an earlier resume: the account is still gone.
+			left.Error = s.Error
+		case s.Discovered > n:
+			left.Error = gone("%d of its %s discovered here by an earlier attempt %s never audited",
+				s.Discovered-n, plural(s.Discovered, "node"), map[bool]string{true: "was", false: "were"}[s.Discovered-n == 1])
+		case s.Error != nil:
+			left.Error = gone("an earlier attempt could not audit it here (%s)", s.Error.Code)
+		default:
+			continue
+		}
+		out = append(out, left)
 	}
 	return out
 }
