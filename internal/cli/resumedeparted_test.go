@@ -110,7 +110,7 @@ func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
 	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
-		"--region", "us-east-1", "--format", "csv,json", "--fail-on", "none", "--out", out}
+		"--region", "us-east-1", "--format", "csv,json,html", "--fail-on", "none", "--out", out}
 	if got := runCLI(t, "", args...); got.code != 0 {
 		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
 	}
@@ -161,6 +161,9 @@ func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
 	}
 	if u := summary.Run.Unaudited; len(u) != 1 || u[0].AccountID != gone || u[0].Region != "eu-west-1" {
 		t.Errorf("summary.json run.unaudited %+v, want %s eu-west-1", u, gone)
+	}
+	if html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile)); !bytes.Contains(html, []byte(codeNotActive)) || !bytes.Contains(html, []byte("account "+gone)) {
+		t.Errorf("report.html does not name %s as an account that left", gone)
 	}
 	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", "never audited"}, []string{"continue with"})
 
