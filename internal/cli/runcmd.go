@@ -188,8 +188,8 @@ type job struct {
 	// the record was written for this run's scope (see keepsDeparted).
 	members map[string]bool
 	// departed are the account-regions of accounts that have left the
-	// organisation whose nodes, discovered by an earlier attempt, are not
-	// all in the record (see departedUnaudited).
+	// organisation that an earlier attempt did not audit in full: they
+	// could not be audited (see departedUnaudited).
 	departed []audit.SiteStats
 	// reportEmpty: render and deliver the reports even of an empty record.
 	reportEmpty bool
