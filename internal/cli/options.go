@@ -153,6 +153,11 @@ type runOptions struct {
 	delivers bool
 }
 
+// startClock is what a command's options take for the present
+// (runOptions.now): time.Now, but in a test that makes runs start in one
+// second.
+var startClock = time.Now
+
 func defaultRunOptions() *runOptions {
 	return &runOptions{
 		maxAttempts:     8,
@@ -165,7 +170,7 @@ func defaultRunOptions() *runOptions {
 		htmlMaxRows:     500,
 		getenv:          getenv,
 		environ:         os.Environ,
-		now:             time.Now,
+		now:             startClock,
 		instances:       listFlag{},
 		formats:         listFlag{split: true},
 		failOn:          listFlag{split: true},

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,6 +70,60 @@ func runsInOneSecond(t *testing.T, url string, out []string) {
 	for d := range taken {
 		if b, _ := os.ReadFile(filepath.Join(d, audit.ResultsFile)); string(b) != "{}\n" {
 			t.Errorf("%s: the other run's record was changed: %q", d, b)
+		}
+	}
+}
+
+// TestTimedOutOfRunsStartedTogether: two runs started together, each into
+// --out X/{time}, both found the second's directory free, as neither had
+// made it yet, and went into it: one was refused, "directory in use by
+// another auditor". The name is claimed as it is chosen: the one that
+// finds it claimed starts on the next second, in a directory of its own.
+func TestTimedOutOfRunsStartedTogether(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	// Both start in the second this one began: the clock runs from its
+	// start, so that the one that waits sees the next.
+	start := time.Now()
+	second := start.Truncate(time.Second)
+	startClock = func() time.Time { return second.Add(time.Since(start)) }
+	t.Cleanup(func() { startClock = time.Now })
+	parent := filepath.Join(t.TempDir(), "runs")
+	ids := []string{"i-0123456789abcdef0", "i-0123456789abcdef1"}
+	results := make([]cliResult, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = runCtx(context.Background(), nil, "run", "--instance-id", id, "--endpoint-url", url, "--region", "us-east-1",
+				"--quiet", "--fail-on", "none", "--rate", "2000", "--out", filepath.Join(parent, "{time}"))
+		}()
+	}
+	wg.Wait()
+	for i, got := range results {
+		if got.code != int(exitOK) {
+			t.Errorf("the run of %s: exit %d, want %d\n%s", ids[i], got.code, exitOK, got.stderr)
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(parent, "*"))
+	if len(dirs) != len(ids) {
+		t.Fatalf("want one directory for each run, got %q", dirs)
+	}
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, audit.ResultsFile))
+		if err != nil {
+			t.Errorf("%s: %v", d, err)
+			continue
+		}
+		var held []string
+		for _, id := range ids {
+			if strings.Contains(string(b), id) {
+				held = append(held, id)
+			}
+		}
+		if len(held) != 1 {
+			t.Errorf("%s: its record holds %q, want the one run's instance", d, held)
 		}
 	}
 }
