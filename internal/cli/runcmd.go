@@ -28,7 +28,7 @@ import (
 	"github.com/auditor-dev/auditor/report"
 )
 
-func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	c := newCommand("run", stdout, stderr)
 	o := c.o
 	pos, err := c.parse(args, false, stdout)
@@ -52,27 +52,17 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	// One instant for both, so that the upload's prefix names the run's
 	// directory.
 	now := o.now()
+	var claim *outClaim
 	if !o.resume && strings.Contains(o.out, "{time}") {
-		// Runs started in one second (a script's loop over lists, two
-		// schedules) would name one directory, and the second be refused
-		// the first's record: a run whose {time} is taken starts on the
-		// next second, whose name is free, as its name says when it
-		// started.
-		for range maxSameSecond {
-			// Where the run would go: through a directory not made yet
-			// and back (audit-{time}/y/..) too.
-			if _, err := os.Lstat(outdir.Clean(expandOut(o.out, now))); err == nil {
-				next := now.Truncate(time.Second).Add(time.Second)
-				select {
-				case <-ctx.Done():
-					return errInterrupted
-				case <-time.After(next.Sub(now)):
-				}
-				now = o.now()
-				continue
-			}
-			break
+		if now, claim, err = claimTimedOut(ctx, o.out, now, o.now); err != nil {
+			return err
 		}
+		// Refused before it wrote anything, it leaves nothing behind.
+		defer func() {
+			if err != nil {
+				claim.release()
+			}
+		}()
 	}
 	// Named through a directory not made yet and back (e/y/..), it is
 	// the directory it leads to, from here on: only that is made, and
@@ -87,7 +77,7 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		o.delivery.upload = resumedUpload(o, upload, o.delivery.upload)
 	}
 	_, statErr := os.Lstat(o.out)
-	made := errors.Is(statErr, fs.ErrNotExist)
+	made := errors.Is(statErr, fs.ErrNotExist) || claim != nil
 	// Given back, echo on, before the run's last words and its exit.
 	o.prompt = newPrompter(ctx, func() time.Time { return o.deadline })
 	defer o.prompt.close()
@@ -110,10 +100,6 @@ func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	return err
 }
-
-// maxSameSecond is how many seconds a run waits for a {time} in --out that
-// names no directory yet.
-const maxSameSecond = 5
 
 // job is one audit, from checked options to the verdict. Its steps are
 // prepare (everything that needs no call), run: credentials, the output

@@ -127,3 +127,38 @@ func TestTimedOutOfRunsStartedTogether(t *testing.T) {
 		}
 	}
 }
+
+// TestTimedOutClaimLeavesNothing: the directory that a run's {time}
+// claims, and those it made on the way, are removed when the run is
+// refused before it writes anything: before any call, or once STS has
+// been asked.
+func TestTimedOutClaimLeavesNothing(t *testing.T) {
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	for _, tt := range []struct {
+		name string
+		key  string
+		args []string
+		want exitCode
+	}{
+		{"a problem in the flags", "AKIATESTTESTTESTTEST", []string{"--max-results", "99"}, exitUsage},
+		{"no credentials", "", nil, exitFatal},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			isolateAWS(t, tt.key)
+			if tt.key == "" {
+				t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+			}
+			base := t.TempDir()
+			for _, out := range []string{filepath.Join(base, "new", "runs", "{time}"), filepath.Join(base, "{time}", "x")} {
+				got := runCLI(t, "", append([]string{"run", "--instance-id", "i-0123456789abcdef0", "--endpoint-url", url, "--region", "us-east-1",
+					"--quiet", "--fail-on", "none", "--out", out}, tt.args...)...)
+				if got.code != int(tt.want) {
+					t.Fatalf("--out %s: exit %d, want %d\n%s", out, got.code, tt.want, got.stderr)
+				}
+				if left, _ := os.ReadDir(base); len(left) > 0 {
+					t.Errorf("--out %s: left behind %v, want nothing", out, left)
+				}
+			}
+		})
+	}
+}
