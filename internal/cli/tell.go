@@ -165,9 +165,10 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		resumeWith = "fix the causes above, then continue with"
 	}
 	// The account-regions not audited, beside the instances: the verdict
-	// line counted the instances alone.
+	// line counted the instances alone. One given up on (its endpoint
+	// failing) is in the instances it left, and in its cause's line.
 	sitesToo := ""
-	if n := len(slices.DeleteFunc(slices.Clone(info.Sites), func(s audit.SiteStats) bool { return s.Error == nil })); n > 0 {
+	if n := len(slices.DeleteFunc(slices.Clone(info.Sites), func(s audit.SiteStats) bool { return s.Error == nil || s.Unreachable })); n > 0 {
 		sitesToo = " and " + plural(n, "account-region")
 	}
 	if n := info.Outcomes[audit.OutcomeError]; n > 0 {
