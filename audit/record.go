@@ -601,6 +601,10 @@ type Input struct {
 	// Instances counts its distinct results, as Len does: an instance it
 	// holds twice (a resumed run that retried it) counts once.
 	Instances int
+	// Kept counts those of its results that the merged record keeps: the
+	// instances no later file holds (the later file wins). It is 0 for a
+	// file whose every result a later one replaces.
+	Kept int
 	// Accounts are the accounts its results name, sorted, each once,
 	// invalid lines aside; Accountless says some result names none.
 	Accounts    []string
@@ -846,6 +850,7 @@ func (rs *Records) keepLast(sorter *extsort.Sorter[entry]) error {
 	var buf [locSize]byte
 	add := func(e entry) error {
 		rs.n++
+		rs.inputs[e.file].Kept++
 		rs.outcomes[e.outcome]++
 		if e.outcome != OutcomeInvalid {
 			if e.key.AccountID == "" {

@@ -394,6 +394,42 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 	return out
 }
 
+// Superseded reports whether infos[i], of records merged in the order of
+// infos (the later record winning), is replaced by those after it: it has
+// parts, each of them known (Part.Known) and covered by a part of a later
+// run (the same part, or the whole list a shard is of), and kept, the
+// number of its record's results that the merged record keeps
+// (Input.Kept), is 0. Such a run, most often an earlier merge merged again
+// with the shards that completed it, adds nothing to the merge: what it
+// says of its own completeness (interrupted, its error) is no longer the
+// merge's, and the caller leaves it out of MergeRunInfo.
+func Superseded(infos []RunInfo, i, kept int) bool {
+	if kept > 0 || len(infos[i].Parts) == 0 {
+		return false
+	}
+	covered := func(p Part) bool {
+		for _, later := range infos[i+1:] {
+			for _, q := range later.Parts {
+				if !q.Known() {
+					continue
+				}
+				same := q.Fleet == p.Fleet && q.List == p.List && q.Shard == p.Shard
+				ofWhole := p.Shard != "" && q.Shard == "" && (q.Fleet == p.Fleet || p.List != "" && q.List == p.List)
+				if same || ofWhole {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, p := range infos[i].Parts {
+		if !p.Known() || !covered(p) {
+			return false
+		}
+	}
+	return true
+}
+
 // mergedIncomplete is MergeRunInfo's Error for a run that was incomplete
 // for a reason its run.json does not say.
 const mergedIncomplete = "a merged run was incomplete"

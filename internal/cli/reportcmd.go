@@ -199,7 +199,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				recordPath, audit.RunFile, shellCommand(append([]string{program(), "report"}, m.Inputs...)...), shellQuote(o.out))
 		}
 	}
-	info, err := mergedRunInfo(paths, runFiles, stderr)
+	info, err := mergedRunInfo(paths, runFiles, rs, stderr)
 	if err != nil {
 		return err
 	}
@@ -542,11 +542,15 @@ type readError struct{ err error }
 func (e *readError) Error() string { return e.err.Error() }
 func (e *readError) Unwrap() error { return e.err }
 
-// mergedRunInfo merges the run.json beside each record, runs (readRunFiles).
-// A record without one cannot show that it is complete: the merge is
-// marked so, and its reports say partial.
-func mergedRunInfo(paths []string, runs []*audit.RunInfo, stderr io.Writer) (audit.RunInfo, error) {
+// mergedRunInfo merges the run.json beside each record, runs (readRunFiles),
+// rs being the records merged. A record without one cannot show that it is
+// complete: the merge is marked so, and its reports say partial. A record
+// that later ones replace whole (audit.Superseded: an earlier merge merged
+// again with the shard that was late) is left out: its run was
+// interrupted, or lacked that shard's run.json, and the merge is not.
+func mergedRunInfo(paths []string, runs []*audit.RunInfo, rs *audit.Records, stderr io.Writer) (audit.RunInfo, error) {
 	var infos []audit.RunInfo
+	var kept []int
 	var missing []string
 	for i, p := range paths {
 		if runs[i] == nil {
@@ -554,8 +558,15 @@ func mergedRunInfo(paths []string, runs []*audit.RunInfo, stderr io.Writer) (aud
 			continue
 		}
 		infos = append(infos, *runs[i])
+		kept = append(kept, rs.Input(i).Kept)
 	}
-	info := audit.MergeRunInfo(infos)
+	var live []audit.RunInfo
+	for i := range infos {
+		if !audit.Superseded(infos, i, kept[i]) {
+			live = append(live, infos[i])
+		}
+	}
+	info := audit.MergeRunInfo(live)
 	if len(infos) == 0 {
 		info = audit.RunInfo{Schema: audit.Schema, Version: appVersion()}
 	}

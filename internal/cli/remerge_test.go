@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestMergeAgainAfterLateShard: shards of one list, one of them stopped (a
+// signal, or a kill before its run.json), merged, then the late shard
+// completed with --resume and merged again as the refusal advises, the
+// earlier merge named as an input: the merge is as complete as a merge of
+// the completed shards into a fresh directory. The earlier merge's
+// "interrupted" (or its "no run.json beside") was carried into the new
+// one, which said partial (exit 3) of a record that holds every target.
+func TestMergeAgainAfterLateShard(t *testing.T) {
+	for _, killed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "interrupted", true: "killed before run.json"}[killed], func(t *testing.T) {
+			isolateAWS(t, "AKIATESTTESTTESTTEST")
+			fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 4, Size: 40})
+			sim := ssmsim.NewServer(fleet, ssmsim.Options{})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var stopAfter atomic.Int64 // calls left before the signal; 0: none
+			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ssmsim.OpDescribeInstanceAssociationsStatus) && stopAfter.Add(-1) == 0 {
+					cancel()
+				}
+				sim.ServeHTTP(w, r)
+			}))
+			t.Cleanup(hs.Close)
+			ids := filepath.Join(t.TempDir(), "ids.txt")
+			if err := writeIDs(ids, fleet); err != nil {
+				t.Fatal(err)
+			}
+			root := t.TempDir()
+			shard := func(k int) []string {
+				return []string{"run", "--instances", ids, "--endpoint-url", hs.URL, "--region", "us-east-1", "--quiet", "--fail-on", "none",
+					"--rate", "2000", "--concurrency", "1", "--grace", "0s",
+					"--out", filepath.Join(root, fmt.Sprintf("shard-%d", k)), "--shard", fmt.Sprintf("%d/2", k)}
+			}
+			if got := runCLI(t, "", shard(0)...); got.code != 0 {
+				t.Fatalf("shard 0: exit %d\n%s", got.code, got.stderr)
+			}
+			stopAfter.Store(5)
+			if got := runCtx(ctx, nil, shard(1)...); got.code != int(exitIncomplete) {
+				t.Fatalf("shard 1, interrupted: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+			}
+			stopAfter.Store(-1 << 40)
+			late := filepath.Join(root, "shard-1")
+			if killed {
+				if err := os.Remove(filepath.Join(late, audit.RunFile)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			records := []string{filepath.Join(root, "shard-0", audit.ResultsFile), filepath.Join(late, audit.ResultsFile)}
+			all := filepath.Join(root, "all")
+			if got := runCLI(t, "", mergeArgs(all, records...)...); got.code != int(exitIncomplete) {
+				t.Fatalf("the merge with shard 1 unfinished: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+			}
+			// Merged with shard 0 alone, the earlier merge still brings the
+			// unfinished shard's results: it stays partial.
+			if got := runCLI(t, "", mergeArgs(filepath.Join(root, "half"), filepath.Join(all, audit.ResultsFile), records[0])...); got.code != int(exitIncomplete) {
+				t.Errorf("the earlier merge merged with shard 0 alone: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+			}
+			if got := runCLI(t, "", append(shard(1), "--resume")...); got.code != 0 {
+				t.Fatalf("shard 1 resumed: exit %d\n%s", got.code, got.stderr)
+			}
+			fresh := filepath.Join(root, "fresh")
+			want := runCLI(t, "", mergeArgs(fresh, records...)...)
+			if want.code != int(exitFindings) {
+				t.Fatalf("the completed shards merged afresh: exit %d, want %d (findings)\n%s", want.code, exitFindings, want.stderr)
+			}
+			got := runCLI(t, "", mergeArgs(all, append([]string{filepath.Join(all, audit.ResultsFile)}, records...)...)...)
+			if got.code != want.code {
+				t.Errorf("merged again into the earlier merge: exit %d, want %d as afresh\n%s", got.code, want.code, got.stderr)
+			}
+			info, err := audit.ReadRunInfo(filepath.Join(all, audit.RunFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !info.Complete || info.Interrupted || info.Error != "" || info.Targets != fleet.Len() {
+				t.Errorf("run.json of the merge again: complete %v, interrupted %v, error %q, targets %d; want complete, %d targets",
+					info.Complete, info.Interrupted, info.Error, info.Targets, fleet.Len())
+			}
+			if d := diffLines(normalized(t, filepath.Join(fresh, audit.ResultsFile)), normalized(t, filepath.Join(all, audit.ResultsFile))); d != "" {
+				t.Errorf("the merge again differs from the fresh merge:\n%s", d)
+			}
+		})
+	}
+}
