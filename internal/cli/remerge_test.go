@@ -17,11 +17,12 @@ import (
 
 // TestMergeAgainAfterLateShard: shards of one list, one of them stopped (a
 // signal, or a kill before its run.json), merged, then the late shard
-// completed with --resume and merged again as the refusal advises, the
-// earlier merge named as an input: the merge is as complete as a merge of
-// the completed shards into a fresh directory. The earlier merge's
-// "interrupted" (or its "no run.json beside") was carried into the new
-// one, which said partial (exit 3) of a record that holds every target.
+// completed with --resume and merged again: the merge is as complete as a
+// merge of the completed shards into a fresh directory. The same merge
+// command was refused for the record it had written itself; merged as the
+// refusal advised, the earlier merge named as an input, it carried that
+// merge's "interrupted" (or its "no run.json beside") into the new one,
+// which said partial (exit 3) of a record that holds every target.
 func TestMergeAgainAfterLateShard(t *testing.T) {
 	for _, killed := range []bool{false, true} {
 		t.Run(map[bool]string{false: "interrupted", true: "killed before run.json"}[killed], func(t *testing.T) {
@@ -63,9 +64,11 @@ func TestMergeAgainAfterLateShard(t *testing.T) {
 				}
 			}
 			records := []string{filepath.Join(root, "shard-0", audit.ResultsFile), filepath.Join(late, audit.ResultsFile)}
-			all := filepath.Join(root, "all")
-			if got := runCLI(t, "", mergeArgs(all, records...)...); got.code != int(exitIncomplete) {
-				t.Fatalf("the merge with shard 1 unfinished: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+			all, named := filepath.Join(root, "all"), filepath.Join(root, "named")
+			for _, out := range []string{all, named} {
+				if got := runCLI(t, "", mergeArgs(out, records...)...); got.code != int(exitIncomplete) {
+					t.Fatalf("the merge with shard 1 unfinished: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+				}
 			}
 			// Merged with shard 0 alone, the earlier merge still brings the
 			// unfinished shard's results: it stays partial.
@@ -80,20 +83,29 @@ func TestMergeAgainAfterLateShard(t *testing.T) {
 			if want.code != int(exitFindings) {
 				t.Fatalf("the completed shards merged afresh: exit %d, want %d (findings)\n%s", want.code, exitFindings, want.stderr)
 			}
-			got := runCLI(t, "", mergeArgs(all, append([]string{filepath.Join(all, audit.ResultsFile)}, records...)...)...)
-			if got.code != want.code {
-				t.Errorf("merged again into the earlier merge: exit %d, want %d as afresh\n%s", got.code, want.code, got.stderr)
-			}
-			info, err := audit.ReadRunInfo(filepath.Join(all, audit.RunFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !info.Complete || info.Interrupted || info.Error != "" || info.Targets != fleet.Len() {
-				t.Errorf("run.json of the merge again: complete %v, interrupted %v, error %q, targets %d; want complete, %d targets",
-					info.Complete, info.Interrupted, info.Error, info.Targets, fleet.Len())
-			}
-			if d := diffLines(normalized(t, filepath.Join(fresh, audit.ResultsFile)), normalized(t, filepath.Join(all, audit.ResultsFile))); d != "" {
-				t.Errorf("the merge again differs from the fresh merge:\n%s", d)
+			for _, tt := range []struct {
+				name string
+				out  string
+				args []string
+			}{
+				{"the same merge again", all, mergeArgs(all, records...)},
+				{"the earlier merge named as an input", named, mergeArgs(named, append([]string{filepath.Join(named, audit.ResultsFile)}, records...)...)},
+			} {
+				got := runCLI(t, "", tt.args...)
+				if got.code != want.code {
+					t.Errorf("%s: exit %d, want %d as afresh\n%s", tt.name, got.code, want.code, got.stderr)
+				}
+				info, err := audit.ReadRunInfo(filepath.Join(tt.out, audit.RunFile))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !info.Complete || info.Interrupted || info.Error != "" || info.Targets != fleet.Len() {
+					t.Errorf("%s: run.json: complete %v, interrupted %v, error %q, targets %d; want complete, %d targets",
+						tt.name, info.Complete, info.Interrupted, info.Error, info.Targets, fleet.Len())
+				}
+				if d := diffLines(normalized(t, filepath.Join(fresh, audit.ResultsFile)), normalized(t, filepath.Join(tt.out, audit.ResultsFile))); d != "" {
+					t.Errorf("%s: the record differs from the fresh merge's:\n%s", tt.name, d)
+				}
 			}
 		})
 	}
