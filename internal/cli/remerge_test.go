@@ -66,8 +66,13 @@ func TestMergeAgainAfterLateShard(t *testing.T) {
 			records := []string{filepath.Join(root, "shard-0", audit.ResultsFile), filepath.Join(late, audit.ResultsFile)}
 			all, named := filepath.Join(root, "all"), filepath.Join(root, "named")
 			for _, out := range []string{all, named} {
-				if got := runCLI(t, "", mergeArgs(out, records...)...); got.code != int(exitIncomplete) {
+				got := runCLI(t, "", mergeArgs(out, records...)...)
+				if got.code != int(exitIncomplete) {
 					t.Fatalf("the merge with shard 1 unfinished: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+				}
+				// The shard to resume is named, not "the run's own --out".
+				if !killed && !strings.Contains(got.stderr, "auditor run --resume --out "+late+" ") {
+					t.Errorf("the merge with shard 1 interrupted does not name its --out to resume:\n%s", got.stderr)
 				}
 			}
 			// Merged with shard 0 alone, the earlier merge still brings the

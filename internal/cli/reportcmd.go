@@ -199,7 +199,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				recordPath, audit.RunFile, shellCommand(append([]string{program(), "report"}, m.Inputs...)...), shellQuote(o.out))
 		}
 	}
-	info, err := mergedRunInfo(paths, runFiles, rs, stderr)
+	info, late, err := mergedRunInfo(paths, runFiles, rs, stderr)
 	if err != nil {
 		return err
 	}
@@ -313,7 +313,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		rs.Each(func(r audit.Result) error { errs.add(r); return nil })
 	}
 	head := fmt.Sprintf("rendered the reports of %s from %s", plural(rs.Len(), "instance"), plural(len(paths), "record"))
-	summarize(stderr, head, info, &set.failOn, errs, nil, o.out, "auditor run --resume on the run's own --out", written, renderErr != nil, deliverErr)
+	summarize(stderr, head, info, &set.failOn, errs, nil, o.out, o.resumeInputs(late), written, renderErr != nil, deliverErr)
 	if renderErr != nil {
 		return renderErr
 	}
@@ -327,6 +327,19 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// The same exit codes as run, so that a merge job can gate on them.
 	return verdictErr(info.Verdict(set.failOn))
+}
+
+// resumeInputs is what a merge's closing lines advise to complete it: the
+// resume of each run in late (mergedRunInfo), then the merge again.
+func (o *runOptions) resumeInputs(late []string) string {
+	if len(late) == 0 {
+		return "auditor run --resume on the run's own --out, then merge again"
+	}
+	var cmds []string
+	for _, d := range late {
+		cmds = append(cmds, o.resumeCommandOf(d))
+	}
+	return strings.Join(cmds, "; ") + ", then merge again"
 }
 
 // mergeWritten, when set, is called once the merged record is in place and
@@ -561,9 +574,11 @@ func (e *readError) Unwrap() error { return e.err }
 // that later ones replace whole (audit.Superseded: an earlier merge merged
 // again with the shard that was late) is left out: its run was
 // interrupted, or lacked that shard's run.json, and the merge is not.
-func mergedRunInfo(paths []string, runs []*audit.RunInfo, rs *audit.Records, stderr io.Writer) (audit.RunInfo, error) {
+// late are the directories of the runs (of one part each: a list, or a
+// shard of it, not a merge) among the rest that a resume would complete.
+func mergedRunInfo(paths []string, runs []*audit.RunInfo, rs *audit.Records, stderr io.Writer) (info audit.RunInfo, late []string, err error) {
 	var infos []audit.RunInfo
-	var kept []int
+	var kept, indexOf []int // indexOf[j]: the input that infos[j] describes
 	var missing []string
 	for i, p := range paths {
 		if runs[i] == nil {
@@ -572,14 +587,19 @@ func mergedRunInfo(paths []string, runs []*audit.RunInfo, rs *audit.Records, std
 		}
 		infos = append(infos, *runs[i])
 		kept = append(kept, rs.Input(i).Kept)
+		indexOf = append(indexOf, i)
 	}
 	var live []audit.RunInfo
 	for i := range infos {
-		if !audit.Superseded(infos, i, kept[i]) {
-			live = append(live, infos[i])
+		if audit.Superseded(infos, i, kept[i]) {
+			continue
+		}
+		live = append(live, infos[i])
+		if ri := infos[i]; len(ri.Parts) == 1 && (!ri.Whole() || ri.Outcomes[audit.OutcomeError] > 0) {
+			late = append(late, filepath.Dir(paths[indexOf[i]]))
 		}
 	}
-	info := audit.MergeRunInfo(live)
+	info = audit.MergeRunInfo(live)
 	if len(infos) == 0 {
 		info = audit.RunInfo{Schema: audit.Schema, Version: appVersion()}
 	}
@@ -611,7 +631,7 @@ func mergedRunInfo(paths []string, runs []*audit.RunInfo, rs *audit.Records, std
 		}
 		fmt.Fprintf(stderr, "auditor: %s, so the reports are marked partial and the number of targets is unknown; %s\n", info.Error, strings.Join(next, "; "))
 	}
-	return info, nil
+	return info, late, nil
 }
 
 func sameFile(paths []string, target string) bool {
