@@ -180,11 +180,12 @@ func testRecordsInputs(t *testing.T) {
 		t.Fatalf("merged: %d instances, want 4", rs.Len())
 	}
 	for i, want := range []audit.Input{
-		{Instances: 3, Accounts: []string{"111111111111", "222222222222"}},
-		{Instances: 2, Accounts: []string{"111111111111"}, Accountless: true},
+		// The later record wins the instance both hold: a keeps 2.
+		{Instances: 3, Kept: 2, Accounts: []string{"111111111111", "222222222222"}},
+		{Instances: 2, Kept: 2, Accounts: []string{"111111111111"}, Accountless: true},
 	} {
 		got := rs.Input(i)
-		if got.Instances != want.Instances || !slices.Equal(got.Accounts, want.Accounts) || got.Accountless != want.Accountless {
+		if got.Instances != want.Instances || got.Kept != want.Kept || !slices.Equal(got.Accounts, want.Accounts) || got.Accountless != want.Accountless {
 			t.Errorf("record %d: %+v, want %+v", i, got, want)
 		}
 	}
