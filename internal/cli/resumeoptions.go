@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +27,11 @@ func (j *job) resumedOptions() error {
 	var differ []string
 	for _, o := range recordedOptions {
 		was, now := optionText(prev.Options[o.key]), optionText(j.info.Options[o.key])
+		if o.key == "tag_labels" {
+			// A set of tag keys: in another order, or one twice, the
+			// same (case counts: tag keys are case-sensitive).
+			was, now = keySet(was), keySet(now)
+		}
 		if was == now {
 			continue
 		}
@@ -53,4 +59,14 @@ func optionText(v any) string {
 		return ""
 	}
 	return fmt.Sprint(v)
+}
+
+// keySet is a comma-separated list sorted, each item once.
+func keySet(list string) string {
+	if list == "" {
+		return ""
+	}
+	keys := strings.Split(list, ",")
+	slices.Sort(keys)
+	return strings.Join(slices.Compact(keys), ",")
 }

@@ -41,13 +41,16 @@ func TestResumeKeepsWhatResultsRecord(t *testing.T) {
 			}
 		})
 	}
-	// The same options resume.
+	// The same options resume: the tag labels in another order, or one
+	// twice, are the same.
 	out := filepath.Join(t.TempDir(), "out")
-	with := []string{"--with-instance-info", "--triage", "--tag-labels", "Team"}
+	with := []string{"--with-instance-info", "--triage", "--tag-labels", "Team,Env"}
 	if got := runCLI(t, "", append(append(base, "--out", out), with...)...); got.code != int(exitOK) {
 		t.Fatalf("exit %d\n%s", got.code, got.stderr)
 	}
-	if got := runCLI(t, "", append(append(base, "--out", out, "--resume"), with...)...); got.code != int(exitOK) {
-		t.Errorf("a resume with the run's own options: exit %d\n%s", got.code, got.stderr)
+	for _, tags := range []string{"Team,Env", "Env,Team", "Env,Team,Env"} {
+		if got := runCLI(t, "", append(append(base, "--out", out, "--resume"), "--with-instance-info", "--triage", "--tag-labels", tags)...); got.code != int(exitOK) {
+			t.Errorf("a resume with the run's own options (--tag-labels %s): exit %d\n%s", tags, got.code, got.stderr)
+		}
 	}
 }
