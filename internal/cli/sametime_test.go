@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,6 +126,40 @@ func TestTimedOutOfRunsStartedTogether(t *testing.T) {
 		if len(held) != 1 {
 			t.Errorf("%s: its record holds %q, want the one run's instance", d, held)
 		}
+	}
+}
+
+// TestTimedOutShardsStartedTogether: the shards of one run started in the
+// same second, each into RUN/{time}/shard-K, are side by side in one
+// second's directory, where they hear each other's pace and merge as
+// RUN/{time}/shard-*.
+func TestTimedOutShardsStartedTogether(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	start := time.Now()
+	second := start.Truncate(time.Second)
+	startClock = func() time.Time { return second.Add(time.Since(start)) }
+	t.Cleanup(func() { startClock = time.Now })
+	parent := filepath.Join(t.TempDir(), "runs")
+	results := make([]cliResult, 2)
+	var wg sync.WaitGroup
+	for k := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[k] = runCtx(context.Background(), nil, "run", "--instance-id", "i-0123456789abcdef0", "--instance-id", "i-0123456789abcdef1",
+				"--shard", fmt.Sprintf("%d/2", k), "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none", "--rate", "2000",
+				"--out", filepath.Join(parent, "{time}", fmt.Sprintf("shard-%d", k)))
+		}()
+	}
+	wg.Wait()
+	for k, got := range results {
+		if got.code != int(exitOK) {
+			t.Errorf("shard %d: exit %d, want %d\n%s", k, got.code, exitOK, got.stderr)
+		}
+	}
+	if dirs, _ := filepath.Glob(filepath.Join(parent, "*", "shard-*")); len(dirs) != 2 || filepath.Dir(dirs[0]) != filepath.Dir(dirs[1]) {
+		t.Errorf("shards in %q, want both in one second's directory", dirs)
 	}
 }
 

@@ -53,23 +53,18 @@ func claimTimedOut(ctx context.Context, pattern string, now time.Time, clock fun
 	}
 }
 
-// timedDir returns the directory that pattern's {time} names at now: the
-// directory that --out, filled in and cleaned as a run names it
-// (outdir.Clean: through a directory not made yet and back, y/.., is not
-// a step), leads to up to the step that holds the time, which is the one
-// that differs from second to second. "" when the time is not in it.
+// timedDir returns the directory that pattern names at now when its {time}
+// is in it: --out, filled in and cleaned as a run names it (outdir.Clean:
+// through a directory not made yet and back, y/.., is not a step). "" when
+// the time is not in it. It is --out itself, not the step that holds the
+// time: shards started together into RUN/{time}/shard-K share that step,
+// and must, to hear each other's pace.
 func timedDir(pattern string, now time.Time) string {
 	dir := outdir.Clean(expandOut(pattern, now))
-	stamp := expandOut("{time}", now)
-	i := strings.Index(dir, stamp)
-	if i < 0 {
+	if !strings.Contains(dir, expandOut("{time}", now)) {
 		return ""
 	}
-	end := i + len(stamp)
-	if j := strings.IndexFunc(dir[end:], func(r rune) bool { return r < 0x80 && os.IsPathSeparator(uint8(r)) }); j >= 0 {
-		end += j
-	}
-	return dir[:end]
+	return dir
 }
 
 // claimDir makes dir, and the directories missing on the way to it. It
