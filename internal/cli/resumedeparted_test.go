@@ -165,7 +165,7 @@ func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
 	if html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile)); !bytes.Contains(html, []byte(codeNotActive)) || !bytes.Contains(html, []byte("account "+gone)) {
 		t.Errorf("report.html does not name %s as an account that left", gone)
 	}
-	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", "never audited"}, []string{"continue with"})
+	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", "not audited"}, []string{"continue with"})
 
 	// Resumed again, it says the same: the account is still gone.
 	again := runCLI(t, "", append(args, "--resume")...)
@@ -256,4 +256,65 @@ func keepRecordLines(t *testing.T, out string, keep func(audit.Result) bool, acc
 		t.Fatal(err)
 	}
 	return kept, dropped, of
+}
+
+// TestResumeAfterAnAccountLeftInError: the results in error of an account
+// that then left the organisation were counted as audited then: no
+// account-region named it, and the closing line advised a resume, which
+// cannot assume a role there. They are nodes the run never audited.
+func TestResumeAfterAnAccountLeftInError(t *testing.T) {
+	accounts := ssmsim.DefaultAccounts(3, 1)
+	gone := accounts[2].ID
+	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig {
+		return ssmsim.OrgConfig{
+			Seed:     1,
+			Accounts: members,
+			Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
+			Fleet:    ssmsim.FleetConfig{Size: 20, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+		}
+	}
+	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
+		"--region", "us-east-1", "--format", "csv,json", "--fail-on", "none", "--out", out}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	// Three of the departing account's nodes in eu-west-1 ended in error.
+	path := filepath.Join(out, audit.ResultsFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	errored := 0
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		var r audit.Result
+		if len(line) == 0 || json.Unmarshal(line, &r) != nil {
+			buf.Write(line)
+			continue
+		}
+		if r.AccountID == gone && r.Region == "eu-west-1" && errored < 3 {
+			errored++
+			r.Outcome, r.Error, r.Associations = audit.OutcomeError, &audit.Error{Code: "ThrottlingException", Message: "Rate exceeded"}, nil
+			line, err = json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			line = append(line, '\n')
+		}
+		buf.Write(line)
+	}
+	if errored != 3 {
+		t.Fatalf("the fixture has %d results of %s in eu-west-1, want at least 3", errored, gone)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	serveOrgOf(t, cfg([]ssmsim.Account{accounts[0], accounts[1], accounts[3]}), ssmsim.Faults{})
+	got := runCLI(t, "", append(args, "--resume")...)
+	if got.code != int(exitIncomplete) {
+		t.Errorf("--resume: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", "3 of its"}, nil)
 }

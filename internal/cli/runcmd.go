@@ -636,9 +636,10 @@ func (j *job) plan(stderr io.Writer) error {
 		}
 	}
 	departed := map[string]int{}
-	// held counts the record's results of the departed accounts by
-	// account-region.
+	// held counts the record's results with a verdict of the departed
+	// accounts by account-region; gone holds their results' keys.
 	held := map[[2]string]int{}
+	gone := map[audit.Key]bool{}
 	if o.discover {
 		// Nodes found last time may be gone now: a result of the same
 		// account-regions is this audit's, whatever discovery finds today.
@@ -657,13 +658,23 @@ func (j *job) plan(stderr io.Writer) error {
 			case keepsDeparted && k.AccountID != "" && !j.members[k.AccountID] &&
 				(j.shardK < 0 || audit.SiteIn(k.AccountID, k.Region, j.shardK, j.shardN)):
 				departed[k.AccountID]++
-				held[[2]string{k.AccountID, k.Region}]++
+				gone[k] = true
 				return true
 			}
 			return false
 		}
+		// A departed account's results with a verdict count as audited
+		// then; one in error is a node the run never audited, which no
+		// resume can (departedUnaudited).
+		scope.Earlier = func(k audit.Key, verdict bool) {
+			if j.disc != nil {
+				j.disc.earlier[k] = verdict
+			}
+			if verdict && gone[k] {
+				held[[2]string{k.AccountID, k.Region}]++
+			}
+		}
 		if j.disc != nil {
-			scope.Earlier = func(k audit.Key, verdict bool) { j.disc.earlier[k] = verdict }
 			scope.Dropped = func(k audit.Key) { j.disc.listed[k] = true }
 		}
 	}
@@ -773,7 +784,7 @@ func (j *job) departedUnaudited(held map[[2]string]int) []audit.SiteStats {
 			// Told by an earlier resume: the account is still gone.
 			left.Error = s.Error
 		case s.Discovered > n:
-			left.Error = gone("%d of its %s discovered here by an earlier attempt %s never audited",
+			left.Error = gone("%d of its %s discovered here by an earlier attempt %s not audited",
 				s.Discovered-n, plural(s.Discovered, "node"), map[bool]string{true: "was", false: "were"}[s.Discovered-n == 1])
 		case s.Error != nil:
 			left.Error = gone("an earlier attempt could not audit it here (%s)", s.Error.Code)
