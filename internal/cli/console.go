@@ -191,8 +191,17 @@ func (c *console) sdkLogger() logging.Logger {
 		if c.sdkSaid == nil {
 			c.sdkSaid = map[string]int{}
 		}
-		c.sdkSaid[format]++
-		n := c.sdkSaid[format]
+		// The kind is the form of the message, and what it is about
+		// when that is a name (an endpoint's, a region's), not an error
+		// that differs every time.
+		kind := format
+		if len(v) > 0 {
+			if s, ok := v[0].(string); ok {
+				kind += "\x00" + s
+			}
+		}
+		c.sdkSaid[kind]++
+		n := c.sdkSaid[kind]
 		times := ""
 		switch {
 		case n == 1:

@@ -19,13 +19,17 @@ func TestSDKWarningsNotRepeated(t *testing.T) {
 	for i := range 25 {
 		log.Logf(logging.Warn, "failed to discard remaining HTTP response body, this may affect connection reuse: %v", fmt.Errorf("read tcp 127.0.0.1:%d: connection reset by peer", 40000+i))
 	}
+	// A warning of the same form about another thing (an endpoint's
+	// deprecation, for another region) is another warning.
+	log.Logf(logging.Warn, "endpoint identifier %q, url %q marked as deprecated", "us-east-1", "https://a")
+	log.Logf(logging.Warn, "endpoint identifier %q, url %q marked as deprecated", "eu-west-1", "https://b")
 	log.Logf(logging.Warn, "another warning: %d", 1)
 	log.Logf(logging.Debug, "debug %d", 1)
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("%d lines, want the first, the 10th and the other warning:\n%s", len(lines), b.String())
+	if len(lines) != 5 {
+		t.Fatalf("%d lines, want the first, the 10th, both deprecations and the other warning:\n%s", len(lines), b.String())
 	}
-	if !strings.Contains(lines[0], "40000") || !strings.Contains(lines[1], "10 times") || !strings.Contains(lines[2], "another warning: 1") {
+	if !strings.Contains(lines[0], "40000") || !strings.Contains(lines[1], "10 times") || !strings.Contains(lines[3], "eu-west-1") || !strings.Contains(lines[4], "another warning: 1") {
 		t.Errorf("lines:\n%s", b.String())
 	}
 }
