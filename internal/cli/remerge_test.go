@@ -88,13 +88,21 @@ func TestMergeAgainAfterLateShard(t *testing.T) {
 			if want.code != int(exitFindings) {
 				t.Fatalf("the completed shards merged afresh: exit %d, want %d (findings)\n%s", want.code, exitFindings, want.stderr)
 			}
+			// The same merge run again is refused, as any merge into a
+			// directory whose record is not among its inputs: its inputs
+			// may no longer be what it read (a shard run again from
+			// scratch), and the record it replaced would be lost. The
+			// refusal says to name it as an input.
+			if got := runCLI(t, "", mergeArgs(all, records...)...); got.code != int(exitUsage) || !strings.Contains(got.stderr, "name it as an input") {
+				t.Errorf("the same merge again: exit %d, want %d and advice to name it as an input\n%s", got.code, exitUsage, got.stderr)
+			}
 			for _, tt := range []struct {
 				name string
 				out  string
 				args []string
 			}{
-				{"the same merge again", all, mergeArgs(all, records...)},
-				{"the earlier merge named as an input", named, mergeArgs(named, append([]string{filepath.Join(named, audit.ResultsFile)}, records...)...)},
+				{"the earlier merge named as an input", all, mergeArgs(all, append([]string{filepath.Join(all, audit.ResultsFile)}, records...)...)},
+				{"the other earlier merge named as an input", named, mergeArgs(named, append([]string{filepath.Join(named, audit.ResultsFile)}, records...)...)},
 			} {
 				got := runCLI(t, "", tt.args...)
 				if got.code != want.code {

@@ -222,16 +222,10 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var mark func(digest string) error
 	if !inPlace {
 		if st, err := os.Stat(recordPath); err == nil && st.Size() > 0 {
-			switch ownMergeOf(recordPath, paths) {
-			case mergeLeft:
-				o.logf(stderr, "%s holds the record of this same merge, stopped before it wrote %s: merging again", o.out, audit.RunFile)
-			case mergeDone:
-				// A late shard completed since, most often: the same
-				// merge is run again to take it in.
-				o.logf(stderr, "%s holds the record this same merge wrote: merging again", o.out)
-			default:
+			if !leftoverOf(recordPath, paths) {
 				return usagef("report: %s already holds a record that is not among the inputs; choose another --out, or name it as an input to merge into it", o.out)
 			}
+			o.logf(stderr, "%s holds the record of this same merge, stopped before it wrote %s: merging again", o.out, audit.RunFile)
 		}
 		// Written before the record replaces what was there, so that a
 		// merge killed before its run.json can be run again.
@@ -280,16 +274,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	empty := ctx.Err() == nil
 	written, renderErr := o.renderRecords(context.WithoutCancel(ctx), rs, &info, set, empty, stderr)
 	if slices.Contains(written, filepath.Join(o.out, audit.RunFile)) {
-		// run.json speaks for the record now. Kept as mergedFile, the
-		// mark lets the same merge, run again once a late shard is
-		// done, replace the record it wrote, and no other.
-		var err error
-		if mark != nil {
-			err = os.Rename(filepath.Join(o.out, mergingFile), filepath.Join(o.out, mergedFile))
-		} else {
-			err = os.Remove(filepath.Join(o.out, mergingFile))
-		}
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// run.json speaks for the record now: a merge like any other,
+		// which the next merge into this directory must name as an input.
+		if err := os.Remove(filepath.Join(o.out, mergingFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(stderr, "auditor: warning: %v (the same merge run again would replace the record in %s)\n", err, o.out)
 		}
 	}
@@ -681,16 +668,7 @@ func writeMerged(rs *audit.Records, dst string, base *audit.Baseline, mark func(
 // replaces what was there and removed once run.json is written.
 const mergingFile = ".auditor-merging"
 
-// mergedFile is mergingFile once run.json is written: it names the
-// inputs of the merge that wrote the directory's record, and the record's
-// digest, so that the same merge run again (a late shard completed since)
-// replaces the record it wrote, where any other record, or this one
-// changed since, is refused. A merge rendered in place, or into a
-// directory that later holds another record, leaves it naming a digest
-// that no longer matches: it then says nothing.
-const mergedFile = ".auditor-merged"
-
-// merging is the content of mergingFile and mergedFile.
+// merging is the content of mergingFile.
 type merging struct {
 	// Inputs are the merge's records, absolute, in the order given.
 	Inputs []string `json:"inputs"`
@@ -700,12 +678,8 @@ type merging struct {
 
 // leftMerge returns the merge that left record in its directory, when the
 // directory's mergingFile names a merge and record is the one it wrote.
-func leftMerge(record string) (merging, bool) { return mergeOf(record, mergingFile) }
-
-// mergeOf returns the merge that mark, a file beside record (mergingFile or
-// mergedFile), names, when it names one and record is the one it wrote.
-func mergeOf(record, mark string) (merging, bool) {
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(record), mark))
+func leftMerge(record string) (merging, bool) {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(record), mergingFile))
 	if err != nil {
 		return merging{}, false
 	}
@@ -731,37 +705,18 @@ func (m merging) inputsThere() bool {
 	return !slices.ContainsFunc(m.Inputs, func(p string) bool { return !statOK(p) })
 }
 
-// ownMerge says whose a record in a merge's --out is (ownMergeOf).
-type ownMerge int
-
-const (
-	// mergeOther: not this merge's; it is refused.
-	mergeOther ownMerge = iota
-	// mergeLeft: what this merge left when stopped before its run.json.
-	mergeLeft
-	// mergeDone: what this merge wrote, run.json and all.
-	mergeDone
-)
-
-// ownMergeOf says whether record is what a merge of the same inputs (in
-// any order) left when it was stopped before its run.json, or wrote
-// whole, unchanged since: replacing it loses nothing that the inputs do
-// not hold.
-func ownMergeOf(record string, inputs []string) ownMerge {
-	b := absPaths(inputs)
+// leftoverOf reports whether record is what a merge of the same inputs
+// (in any order) left when it was stopped before its run.json: replacing
+// it loses nothing that the inputs do not hold.
+func leftoverOf(record string, inputs []string) bool {
+	m, ok := leftMerge(record)
+	if !ok {
+		return false
+	}
+	a, b := slices.Clone(m.Inputs), absPaths(inputs)
+	slices.Sort(a)
 	slices.Sort(b)
-	same := func(m merging) bool {
-		a := slices.Clone(m.Inputs)
-		slices.Sort(a)
-		return slices.Equal(a, b)
-	}
-	if m, ok := leftMerge(record); ok && same(m) {
-		return mergeLeft
-	}
-	if m, ok := mergeOf(record, mergedFile); ok && same(m) {
-		return mergeDone
-	}
-	return mergeOther
+	return slices.Equal(a, b)
 }
 
 // absPaths returns paths made absolute, through their links (so that one
