@@ -192,13 +192,11 @@ func (c *console) sdkLogger() logging.Logger {
 			c.sdkSaid = map[string]int{}
 		}
 		// The kind is the form of the message, and what it is about
-		// when that is a name (an endpoint's, a region's), not an error
-		// that differs every time.
+		// when the form quotes it first (an endpoint's identifier), not
+		// an error that differs every time (a Date header's parse).
 		kind := format
-		if len(v) > 0 {
-			if s, ok := v[0].(string); ok {
-				kind += "\x00" + s
-			}
+		if i := strings.IndexByte(format, '%'); i >= 0 && strings.HasPrefix(format[i:], "%q") && len(v) > 0 {
+			kind += "\x00" + fmt.Sprint(v[0]) // a name, quoted: an endpoint's
 		}
 		c.sdkSaid[kind]++
 		n := c.sdkSaid[kind]
