@@ -3,7 +3,6 @@ package cli
 import (
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/auditor-dev/auditor/ssmsim"
 )
@@ -15,14 +14,7 @@ import (
 // other targets.
 func TestBaselineOfAnOrgRunWhoseAccountFails(t *testing.T) {
 	accounts := ssmsim.DefaultAccounts(2, 1)
-	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig {
-		return ssmsim.OrgConfig{
-			Seed:     1,
-			Accounts: members,
-			Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
-			Fleet:    ssmsim.FleetConfig{Size: 10, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-		}
-	}
+	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 10) }
 	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
 		"--region", "us-east-1", "--format", "csv", "--fail-on", "none"}
 	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})

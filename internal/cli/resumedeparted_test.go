@@ -26,14 +26,7 @@ import (
 func TestResumeAfterAnAccountLeft(t *testing.T) {
 	accounts := ssmsim.DefaultAccounts(3, 1)
 	gone := accounts[2].ID
-	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig {
-		return ssmsim.OrgConfig{
-			Seed:     1,
-			Accounts: members,
-			Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
-			Fleet:    ssmsim.FleetConfig{Size: 20, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-		}
-	}
+	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 20) }
 	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "all", "--discover",
@@ -99,14 +92,7 @@ func TestResumeAfterAnAccountLeft(t *testing.T) {
 func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
 	accounts := ssmsim.DefaultAccounts(3, 1)
 	gone := accounts[2].ID
-	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig {
-		return ssmsim.OrgConfig{
-			Seed:     1,
-			Accounts: members,
-			Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
-			Fleet:    ssmsim.FleetConfig{Size: 20, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-		}
-	}
+	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 20) }
 	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
@@ -185,14 +171,7 @@ func TestResumeAfterARefusedAccountLeft(t *testing.T) {
 	gone := accounts[2].ID
 	refused := append([]ssmsim.Account(nil), accounts...)
 	refused[2].Roles = []ssmsim.Role{{Name: "AuditRole", Refuse: true}}
-	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig {
-		return ssmsim.OrgConfig{
-			Seed:     1,
-			Accounts: members,
-			Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
-			Fleet:    ssmsim.FleetConfig{Size: 20, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-		}
-	}
+	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 20) }
 	serveOrgOf(t, cfg(refused), ssmsim.Faults{})
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
@@ -265,14 +244,7 @@ func keepRecordLines(t *testing.T, out string, keep func(audit.Result) bool, acc
 func TestResumeAfterAnAccountLeftInError(t *testing.T) {
 	accounts := ssmsim.DefaultAccounts(3, 1)
 	gone := accounts[2].ID
-	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig {
-		return ssmsim.OrgConfig{
-			Seed:     1,
-			Accounts: members,
-			Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
-			Fleet:    ssmsim.FleetConfig{Size: 20, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-		}
-	}
+	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 20) }
 	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
@@ -317,4 +289,16 @@ func TestResumeAfterAnAccountLeftInError(t *testing.T) {
 		t.Errorf("--resume: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
 	}
 	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", "3 of its"}, nil)
+}
+
+// threeRegionOrg is an organisation of members in us-east-1, eu-west-1 and
+// the opt-in af-south-1, of size nodes an account-region: a test of a
+// member that leaves it, or fails, serves it again without that member.
+func threeRegionOrg(members []ssmsim.Account, size int) ssmsim.OrgConfig {
+	return ssmsim.OrgConfig{
+		Seed:     1,
+		Accounts: members,
+		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
+		Fleet:    ssmsim.FleetConfig{Size: size, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	}
 }

@@ -83,12 +83,7 @@ func runsInOneSecond(t *testing.T, url string, out []string) {
 func TestTimedOutOfRunsStartedTogether(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(false), ssmsim.Options{})
-	// Both start in the second this one began: the clock runs from its
-	// start, so that the one that waits sees the next.
-	start := time.Now()
-	second := start.Truncate(time.Second)
-	startClock = func() time.Time { return second.Add(time.Since(start)) }
-	t.Cleanup(func() { startClock = time.Now })
+	sameSecondStart(t)
 	parent := filepath.Join(t.TempDir(), "runs")
 	ids := []string{"i-0123456789abcdef0", "i-0123456789abcdef1"}
 	results := make([]cliResult, len(ids))
@@ -136,10 +131,7 @@ func TestTimedOutOfRunsStartedTogether(t *testing.T) {
 func TestTimedOutShardsStartedTogether(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(false), ssmsim.Options{})
-	start := time.Now()
-	second := start.Truncate(time.Second)
-	startClock = func() time.Time { return second.Add(time.Since(start)) }
-	t.Cleanup(func() { startClock = time.Now })
+	sameSecondStart(t)
 	parent := filepath.Join(t.TempDir(), "runs")
 	results := make([]cliResult, 2)
 	var wg sync.WaitGroup
@@ -196,4 +188,13 @@ func TestTimedOutClaimLeavesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sameSecondStart makes the runs of the test start in the second it began:
+// the clock runs from its start, so that a run that waits sees the next.
+func sameSecondStart(t *testing.T) {
+	start := time.Now()
+	second := start.Truncate(time.Second)
+	startClock = func() time.Time { return second.Add(time.Since(start)) }
+	t.Cleanup(func() { startClock = time.Now })
 }
