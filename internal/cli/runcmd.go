@@ -670,8 +670,11 @@ func (j *job) plan(stderr io.Writer) error {
 			if j.disc != nil {
 				j.disc.earlier[k] = verdict
 			}
-			if verdict && gone[k] {
+			switch {
+			case verdict && gone[k]:
 				held[[2]string{k.AccountID, k.Region}]++
+			case gone[k]:
+				j.errs.departed++
 			}
 		}
 		if j.disc != nil {

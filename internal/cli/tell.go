@@ -28,6 +28,9 @@ import (
 type errorTally struct {
 	mu    sync.Mutex
 	codes map[string]*codeCount
+	// departed counts the record's results in error of accounts that
+	// have left the organisation, which no resume can audit.
+	departed int
 }
 
 type codeCount struct {
@@ -251,6 +254,10 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		}
 		logLine(w, slog.LevelWarn, "incomplete: %s could not be audited: %s%s; %s: %s",
 			what, strings.Join(parts, ", "), exit(exitIncomplete), again, resume)
+	case errored > 0 && errs != nil && errs.departed >= errored:
+		code = exitIncomplete
+		logLine(w, slog.LevelWarn, "incomplete: %s%s could not be audited%s; no resumed run can audit an account that has left the organisation",
+			plural(errored, "instance"), sitesToo, exit(exitIncomplete))
 	case errored > 0:
 		code = exitIncomplete
 		retry := "retry them with"
