@@ -139,7 +139,9 @@ func (ri *RunInfo) Finish(outcomes map[Outcome]int, results int) {
 // so that a record cut short by hand is incomplete for both.
 func (ri *RunInfo) Settle(rs *Records) {
 	ri.Finish(rs.Outcomes(), rs.Len())
-	ri.Torn = rs.Torn
+	// A run rendered again keeps the torn lines its resume cut off, which
+	// the record no longer has.
+	ri.Torn = max(ri.Torn, rs.Torn)
 	rs.Partial = !ri.Whole()
 	rs.Scope = ri.Parts
 }
