@@ -242,15 +242,27 @@ func keepRecordLines(t *testing.T, out string, keep func(audit.Result) bool, acc
 // account-region named it, and the closing line advised a resume, which
 // cannot assume a role there. They are nodes the run never audited.
 func TestResumeAfterAnAccountLeftInError(t *testing.T) {
+	for _, refused := range []bool{false, true} {
+		t.Run(map[bool]string{false: "alone", true: "beside a region refused"}[refused], func(t *testing.T) {
+			resumeAfterAnAccountLeftInError(t, refused)
+		})
+	}
+}
+
+func resumeAfterAnAccountLeftInError(t *testing.T, refused bool) {
 	accounts := ssmsim.DefaultAccounts(3, 1)
 	gone := accounts[2].ID
 	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 20) }
 	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
 	out := filepath.Join(t.TempDir(), "out")
-	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
+	regions := "us-east-1,eu-west-1"
+	if refused {
+		regions += ",af-south-1" // opt-in: refused in the accounts that did not enable it
+	}
+	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", regions, "--discover",
 		"--region", "us-east-1", "--format", "csv,json", "--fail-on", "none", "--out", out}
-	if got := runCLI(t, "", args...); got.code != 0 {
-		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+	if got := runCLI(t, "", args...); got.code != map[bool]int{false: 0, true: int(exitIncomplete)}[refused] {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
 	}
 	// Three of the departing account's nodes in eu-west-1 ended in error.
 	path := filepath.Join(out, audit.ResultsFile)
@@ -287,6 +299,14 @@ func TestResumeAfterAnAccountLeftInError(t *testing.T) {
 	got := runCLI(t, "", append(args, "--resume")...)
 	if got.code != int(exitIncomplete) {
 		t.Errorf("--resume: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	if refused {
+		// A region refused in an account still in the organisation is
+		// resumed once enabled: the advice says so, and the instances
+		// in error are not counted again with their account-region.
+		checkSays(t, got.stderr, []string{"123456789012 af-south-1 could not be audited", "3 instances and 2 account-regions could not be audited",
+			"fix the cause above, then continue with: auditor run --resume"}, []string{"no resumed run can audit", "3 account-regions"})
+		return
 	}
 	// Their resume cannot assume a role in an account that left.
 	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", "3 of its", "no resumed run can audit an account that has left"}, []string{"retry them with"})

@@ -675,6 +675,7 @@ func (j *job) plan(stderr io.Writer) error {
 				held[[2]string{k.AccountID, k.Region}]++
 			case gone[k]:
 				j.errs.departed++
+				j.errs.site(k.AccountID, k.Region)
 			}
 		}
 		if j.disc != nil {

@@ -179,3 +179,31 @@ func TestDiscoveredCountsListedSites(t *testing.T) {
 	}
 	checkSays(t, got.stderr, []string{"in 2 account-regions (2 more could not be listed)"}, []string{"in 4 account-regions"})
 }
+
+// TestRegionRefusedInAList: a list's rows in a region that an account has
+// not enabled. The hint said to run again "without it in --regions", which
+// the run does not have: the region came from the list. And the closing
+// line counted its instances in error and, again, the account-region they
+// are in.
+func TestRegionRefusedInAList(t *testing.T) {
+	org, _, accounts := serveOrg(t, 10)
+	management, member := accounts[0].ID, accounts[1].ID
+	var rows strings.Builder
+	rows.WriteString("instance_id,account_id,region\n")
+	for _, id := range org.Fleet(member, "us-east-1").ManagedIDs()[:3] {
+		fmt.Fprintf(&rows, "%s,%s,us-east-1\n", id, member)
+	}
+	// The management account has not enabled af-south-1.
+	for _, id := range []string{"i-0aaaaaaaaaaaaaaa1", "i-0aaaaaaaaaaaaaaa2"} {
+		fmt.Fprintf(&rows, "%s,%s,af-south-1\n", id, management)
+	}
+	list := writeFile(t, "fleet.csv", rows.String())
+	got := runCLI(t, "", "run", "--instances", list, "--role-name", "AuditRole", "--region", "us-east-1", "--fail-on", "none", "--quiet",
+		"--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{management + " af-south-1 could not be audited", "af-south-1 not enabled in account " + management + ", or misspelt?",
+		"its rows out of " + list, "incomplete: 2 instances could not be audited", "--resume"},
+		[]string{"--regions", "account-region could not be audited", "account-regions could not be audited"})
+}

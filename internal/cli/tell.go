@@ -31,6 +31,9 @@ type errorTally struct {
 	// departed counts the record's results in error of accounts that
 	// have left the organisation, which no resume can audit.
 	departed int
+	// sites holds the account-regions of the results counted: one not
+	// audited in full is already in the instances in error it left.
+	sites map[[2]string]bool
 }
 
 type codeCount struct {
@@ -47,12 +50,32 @@ func (t *errorTally) add(r audit.Result) {
 	if t.codes == nil {
 		t.codes = map[string]*codeCount{}
 	}
+	t.site(r.AccountID, r.Region)
 	c := t.codes[r.Error.Code]
 	if c == nil {
 		c = &codeCount{code: r.Error.Code, message: r.Error.Message}
 		t.codes[r.Error.Code] = c
 	}
 	c.n++
+}
+
+// site notes an account-region with instances in error; t.mu is held, or
+// t is not yet shared.
+func (t *errorTally) site(account, region string) {
+	if t.sites == nil {
+		t.sites = map[[2]string]bool{}
+	}
+	t.sites[[2]string{account, region}] = true
+}
+
+// inErrors reports whether the instances in error counted hold some of s's.
+func (t *errorTally) inErrors(s audit.SiteStats) bool {
+	if t == nil {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sites[[2]string{s.AccountID, s.Region}]
 }
 
 // top returns the most frequent codes, at most n.
@@ -145,7 +168,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		if s.Error != nil && !s.Unreachable {
 			where := siteWhere(s)
 			fmt.Fprintf(w, "%s could not be audited: %s: %s\n", where, plain(s.Error.Code, 60), plain(s.Error.Message, 300))
-			if h := siteHint(s, info.Caller); h != "" && !slices.Contains(hints, h) {
+			if h := siteHint(s, info.Caller, info.Options); h != "" && !slices.Contains(hints, h) {
 				hints = append(hints, h)
 			}
 		}
@@ -169,11 +192,19 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	}
 	// The account-regions not audited, beside the instances: the verdict
 	// line counted the instances alone. One given up on (its endpoint
-	// failing) is in the instances it left, and in its cause's line.
+	// failing) is in the instances it left, and in its cause's line; one
+	// whose instances ended in error (those of an account that has left
+	// the organisation, or of a list's region refused) is in those.
 	sitesToo := ""
-	if n := len(slices.DeleteFunc(slices.Clone(info.Sites), func(s audit.SiteStats) bool { return s.Error == nil || s.Unreachable })); n > 0 {
+	if n := len(slices.DeleteFunc(slices.Clone(info.Sites), func(s audit.SiteStats) bool {
+		return s.Error == nil || s.Unreachable || errs.inErrors(s)
+	})); n > 0 {
 		sitesToo = " and " + plural(n, "account-region")
 	}
+	// An account-region that a resume can audit once its cause is fixed
+	// (a role refused, a region not enabled), as it cannot one of an
+	// account that has left the organisation.
+	liveSiteFailed := slices.ContainsFunc(info.Sites, func(s audit.SiteStats) bool { return s.Error != nil && s.Error.Code != codeNotActive })
 	if n := info.Outcomes[audit.OutcomeError]; n > 0 {
 		var codes []string
 		if errs != nil {
@@ -254,6 +285,12 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		}
 		logLine(w, slog.LevelWarn, "incomplete: %s could not be audited: %s%s; %s: %s",
 			what, strings.Join(parts, ", "), exit(exitIncomplete), again, resume)
+	case errored > 0 && errs != nil && errs.departed >= errored && liveSiteFailed:
+		// The instances in error are beyond any resume; the
+		// account-regions beside them are not.
+		code = exitIncomplete
+		logLine(w, slog.LevelWarn, "incomplete: %s%s could not be audited%s; %s: %s",
+			plural(errored, "instance"), sitesToo, exit(exitIncomplete), resumeWith, resume)
 	case errored > 0 && errs != nil && errs.departed >= errored:
 		code = exitIncomplete
 		logLine(w, slog.LevelWarn, "incomplete: %s%s could not be audited%s; no resumed run can audit an account that has left the organisation",
@@ -269,7 +306,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		code = exitIncomplete
 		next := ""
 		switch {
-		case slices.ContainsFunc(info.Sites, func(s audit.SiteStats) bool { return s.Error != nil && s.Error.Code != codeNotActive }):
+		case liveSiteFailed:
 			// Account-regions not audited (a role refused, a region
 			// down): a resumed run audits them.
 			next = "; " + resumeWith + ": " + resume
@@ -317,7 +354,7 @@ func siteWhere(s audit.SiteStats) string {
 // alone may do. caller is the run's own account. The codes tell the
 // services apart: STS's are AccessDenied and ValidationError, SSM's
 // AccessDeniedException and ValidationException.
-func siteHint(s audit.SiteStats, caller string) string {
+func siteHint(s audit.SiteStats, caller string, options map[string]any) string {
 	account, region := plain(s.AccountID, 60), plain(s.Region, 60)
 	switch s.Error.Code {
 	case "ValidationError":
@@ -332,12 +369,59 @@ func siteHint(s audit.SiteStats, caller string) string {
 		return fmt.Sprintf("the role could not be assumed in account %s: deploy it there, with a trust policy that lets %s assume it (and the --external-id it asks for, if any)", account, by)
 	case "UnrecognizedClientException", "InvalidClientTokenId":
 		if s.Region != audit.AllRegions && s.AccountID != "" {
-			// A resume keeps the run's regions: one that must go is
-			// left out of a new run.
-			return fmt.Sprintf("is %s not enabled in account %s, or misspelt? a region that is not enabled refuses every credential: enable it and continue, or run again without it in --regions, into another --out (a resume keeps the run's regions)", region, account)
+			// A resume keeps the run's regions and targets: one that
+			// must go is left out of a new run, from --regions, or
+			// from the list that named it.
+			without := "without it in --regions, into another --out (a resume keeps the run's regions)"
+			if listed(options, s.Region) {
+				switch l := optionStrings(options, "instances"); {
+				case len(l) == 0:
+					without = "with another --region, into another --out (a resume keeps the run's targets)"
+				case len(l) == 1 && l[0] != "-":
+					without = fmt.Sprintf("with its rows out of %s, into another --out (a resume keeps the run's targets)", plain(l[0], 300))
+				default:
+					without = "with its rows out of the list, into another --out (a resume keeps the run's targets)"
+				}
+			}
+			return fmt.Sprintf("is %s not enabled in account %s, or misspelt? a region that is not enabled refuses every credential: enable it and continue, or run again %s", region, account, without)
 		}
 	}
 	return ""
+}
+
+// listed reports whether a run of options (run.json's) audits region as a
+// region of its targets (a list's rows, or --instance-id's --region), not
+// as one of its discovery's.
+func listed(options map[string]any, region string) bool {
+	if len(optionStrings(options, "instances")) == 0 && len(optionStrings(options, "instance_id")) == 0 {
+		return false
+	}
+	if discover, _ := options["discover"].(bool); discover {
+		regions, _ := options["regions"].(string)
+		if regions == "" {
+			regions, _ = options["region"].(string)
+		}
+		return regions != "all" && !slices.Contains(splitList(regions), region)
+	}
+	return true
+}
+
+// optionStrings returns the strings of a run's option (run.json's) that
+// holds a list of them, as the run kept it or as JSON read it back.
+func optionStrings(options map[string]any, key string) []string {
+	switch v := options[key].(type) {
+	case []string:
+		return v
+	case []any:
+		var out []string
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // plain makes text from outside (the service's error codes and messages, or
