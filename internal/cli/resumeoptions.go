@@ -1,19 +1,24 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/auditor-dev/auditor/audit"
 )
 
 // recordedOptions are the options of run.json that change what a result
 // records, beside its targets: a resume with others would mix results with
 // instance information and without, verdicts of the overview and of every
-// page, or labels of tags with none, in one record.
+// page, or labels of tags with none, in one record. The tags read are
+// those of --tag-labels, --split-by tag:KEY and --mail-to-label tag:KEY
+// together (tagKeysRead).
 var recordedOptions = []struct{ key, flag string }{
 	{"with_instance_info", "--with-instance-info"},
 	{"triage", "--triage"},
-	{"tag_labels", "--tag-labels"},
+	{"tag_labels", "the tags read as labels (--tag-labels, --split-by tag:KEY, --mail-to-label tag:KEY)"},
 }
 
 // resumedOptions refuses a resume whose recordedOptions are not those of
@@ -30,9 +35,14 @@ func (j *job) resumedOptions() error {
 		if o.key == "tag_labels" {
 			// A set of tag keys: in another order, or one twice, the
 			// same (case counts: tag keys are case-sensitive).
-			was, now = keySet(was), keySet(now)
+			was, now = tagKeysRead(prev.Options), tagKeysRead(j.info.Options)
 		}
 		if was == now {
+			continue
+		}
+		if o.key == "tag_labels" {
+			read := func(v string) string { return cmp.Or(v, "none") }
+			differ = append(differ, fmt.Sprintf("%s: the run was started reading %s, this resume reads %s", o.flag, read(was), read(now)))
 			continue
 		}
 		say := func(v string) string {
@@ -59,6 +69,19 @@ func optionText(v any) string {
 		return ""
 	}
 	return fmt.Sprint(v)
+}
+
+// tagKeysRead is the set of tag keys (keySet) that a run of options
+// (run.json's) read for every result, each a label of the result: those
+// of --tag-labels, and of --split-by and --mail-to-label tag:KEY.
+func tagKeysRead(options map[string]any) string {
+	keys := optionText(options["tag_labels"])
+	for _, o := range []string{"split_by", "mail_to_label"} {
+		if k, ok := strings.CutPrefix(optionText(options[o]), audit.TagLabelPrefix); ok {
+			keys += "," + k
+		}
+	}
+	return keySet(strings.TrimPrefix(keys, ","))
 }
 
 // keySet is a comma-separated list sorted, each item once.

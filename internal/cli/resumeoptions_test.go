@@ -28,6 +28,12 @@ func TestResumeKeepsWhatResultsRecord(t *testing.T) {
 		{"instance information dropped", []string{"--with-instance-info"}, nil, "--with-instance-info"},
 		{"triage added", []string{"--with-instance-info"}, []string{"--with-instance-info", "--triage"}, "--triage"},
 		{"tag labels added", nil, []string{"--tag-labels", "Team"}, "--tag-labels"},
+		// --split-by and --mail-to-label tag:KEY read the tag for every
+		// result as --tag-labels does: a resume without it left the rest
+		// without the label, in the split's group of no value.
+		{"a split's tag dropped", []string{"--split-by", "tag:Team"}, nil, "the run was started reading Team, this resume reads none"},
+		{"a split's tag added", nil, []string{"--split-by", "tag:Team"}, "the run was started reading none, this resume reads Team"},
+		{"a split's tag for another", []string{"--split-by", "tag:Team"}, []string{"--split-by", "tag:Env"}, "reads Env"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
@@ -51,6 +57,17 @@ func TestResumeKeepsWhatResultsRecord(t *testing.T) {
 	for _, tags := range []string{"Team,Env", "Env,Team", "Env,Team,Env"} {
 		if got := runCLI(t, "", append(append(base, "--out", out, "--resume"), "--with-instance-info", "--triage", "--tag-labels", tags)...); got.code != int(exitOK) {
 			t.Errorf("a resume with the run's own options (--tag-labels %s): exit %d\n%s", tags, got.code, got.stderr)
+		}
+	}
+	// The tags a split reads are read as labels: a resume that reads the
+	// same ones, whichever option names them, records the same.
+	out = filepath.Join(t.TempDir(), "out")
+	if got := runCLI(t, "", append(base, "--out", out, "--split-by", "tag:Team")...); got.code != int(exitOK) {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	for _, same := range [][]string{{"--split-by", "tag:Team"}, {"--tag-labels", "Team"}, {"--tag-labels", "Team", "--split-by", "tag:Team"}} {
+		if got := runCLI(t, "", append(append(base, "--out", out, "--resume"), same...)...); got.code != int(exitOK) {
+			t.Errorf("a resume that reads the run's tags (%s): exit %d\n%s", strings.Join(same, " "), got.code, got.stderr)
 		}
 	}
 }
