@@ -158,9 +158,9 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		head += ": " + strings.Join(parts, ", ")
 	}
 	fmt.Fprintln(w, head)
-	if c := info.Changes; c != nil {
+	if c := info.Changes; c != nil && outcomeCounts(info.Outcomes).total() > 0 {
 		// The reports' own words: every kind of change, and the caveat of
-		// a partial run.
+		// a partial run. A run that audited nothing compared nothing.
 		fmt.Fprintln(w, report.ChangeSummary(c.Comparison(), c.Since, c.BaselineIncomplete || !info.Whole()))
 	}
 	var hints []string

@@ -328,3 +328,29 @@ func TestSplitFailsWhenTheAuditStops(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreachableComparesNothing: a run that audited nothing (its endpoint
+// unreachable from the first call) compared nothing with its baseline; it
+// said "0 new failures, 0 resolved, compared with the run of DATE", which
+// a cron mail reads as a comparison that found nothing changed.
+func TestUnreachableComparesNothing(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	first := filepath.Join(t.TempDir(), "first")
+	args := []string{"run", "--instances", ids, "--region", "us-east-1", "--fail-on", "none", "--quiet"}
+	if got := runCLI(t, "", append(args, "--endpoint-url", url, "--out", first)...); got.code != int(exitOK) {
+		t.Fatalf("the baseline's run: exit %d\n%s", got.code, got.stderr)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	got := runCLI(t, "", append(args, "--endpoint-url", closed, "--out", filepath.Join(t.TempDir(), "second"), "--baseline", first)...)
+	if got.code != int(exitFatal) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{"cannot reach"}, []string{"new failure", "compared with"})
+}
