@@ -1119,6 +1119,17 @@ type RunInfo struct {
 	// Parts are the target lists the record covers (see Part); Targets,
 	// Duplicates and Invalid are their sums.
 	Parts []Part `json:"parts,omitempty"`
+	// WholeParts, in a merge's run.json, are those of Parts whose results
+	// it holds whole: the last input that brought each was neither
+	// interrupted nor stopped, and had every account-region audited (its
+	// error results aside, which the record keeps). A merge merged again
+	// with a later run of one of its other parts, complete, is complete
+	// when every part it keeps is here (see SupersedeParts). Nil when
+	// none is, or when it is not known: a run's own run.json (its one
+	// part is as whole as the run), a merge written before they were
+	// kept, or one of records that no run.json describes; then no part is
+	// taken for whole unless the run is.
+	WholeParts []Part `json:"whole_parts,omitempty"`
 	// Torn counts the torn last lines (writes cut by a crash) that were
 	// dropped when the record was read.
 	Torn int `json:"torn,omitempty"`

@@ -298,6 +298,7 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 	if len(infos) == 1 {
 		out = infos[0]
 		out.Parts = slices.Clone(out.Parts)
+		out.WholeParts = slices.Clone(out.WholeParts)
 		out.Attempts = slices.Clone(out.Attempts)
 		return out
 	}
@@ -364,11 +365,12 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		if len(ps) == 0 {
 			// A run.json from before parts: its own part, never merged
 			// with another.
-			ps = []Part{{Fleet: "run-" + strconv.Itoa(i), Targets: ri.Targets, Duplicates: ri.Duplicates, Invalid: ri.Invalid}}
+			ps = []Part{{Fleet: unnamedPart + strconv.Itoa(i), Targets: ri.Targets, Duplicates: ri.Duplicates, Invalid: ri.Invalid}}
 		}
 		parts = append(parts, ps...)
 	}
 	out.Parts = mergeParts(parts)
+	out.WholeParts = wholeParts(infos, out.Parts)
 	if len(attempts) > 0 {
 		// Each result of the merged record is judged from the start of
 		// the attempt that read it, whichever input's it was.
@@ -431,6 +433,142 @@ func Superseded(infos []RunInfo, i, kept int) bool {
 	}
 	return true
 }
+
+// SupersedeParts returns infos[i], of records merged in the order of infos
+// (the later record winning), as the merge takes it when later runs have
+// replaced the parts it did not hold whole, and true; else infos[i] as it
+// is, and false. It is Superseded for an input that still brings results
+// of its own: most often an earlier merge of shards, one of them
+// interrupted, merged again with that shard alone once resumed. Each part
+// of it that its run.json does not list whole (WholeParts) must be named
+// (Part.Known, and not made up by MergeRunInfo) and carried whole by a later run (the same part, or the
+// whole list a shard is of), which replaces every result the input held
+// of it; its other parts are whole. What it said of its completeness
+// (interrupted, its error, the account-regions it could not audit) was
+// then said of the parts replaced, and is no longer the merge's: the copy
+// returned says none of it. An input whose run.json does not say which of
+// its parts were whole (a run's own, whose one part a later run replaces
+// whole or not at all; a merge written before WholeParts were kept; one of
+// records that no run.json describes, whose results may be of any part) is
+// returned as it is, and so is one with a part no later run carries whole:
+// its flags stay the merge's. Results it lacks are counted again by
+// Finish, from the merged record, and so are its results in error.
+func SupersedeParts(infos []RunInfo, i int) (RunInfo, bool) {
+	ri := infos[i]
+	if ranWhole(ri) || ri.WholeParts == nil || len(ri.Parts) == 0 {
+		return ri, false
+	}
+	replaced := 0
+	for _, p := range ri.Parts {
+		if slices.ContainsFunc(ri.WholeParts, p.sameAs) {
+			continue
+		}
+		if !carriedWhole(infos[i+1:], p) {
+			return ri, false
+		}
+		replaced++
+	}
+	if replaced == 0 {
+		// Incomplete, but not for a part it names.
+		return ri, false
+	}
+	ri.Interrupted, ri.Error, ri.Complete = false, "", true
+	ri.Sites = slices.DeleteFunc(slices.Clone(ri.Sites), func(s SiteStats) bool { return s.Error != nil })
+	ri.WholeParts = slices.Clone(ri.Parts)
+	return ri, true
+}
+
+// carriedWhole reports whether one of later carries p whole: the same
+// part, or the whole list p is a shard of, of a run that holds it whole.
+func carriedWhole(later []RunInfo, p Part) bool {
+	if !p.named() {
+		return false
+	}
+	for _, ri := range later {
+		for _, q := range ri.Parts {
+			same := q.sameAs(p)
+			ofWhole := p.Shard != "" && q.Shard == "" && (q.Fleet == p.Fleet || p.List != "" && q.List == p.List)
+			if (same || ofWhole) && partWhole(ri, q) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// wholeParts returns those of parts, a merge's (mergeParts of the parts of
+// infos), that it holds whole: the last input that brings each holds it
+// whole (partWhole), and no input after that one brings a part of its
+// list that is not whole, whose results would replace some of its own.
+func wholeParts(infos []RunInfo, parts []Part) []Part {
+	var out []Part
+	for _, p := range parts {
+		whole := false
+		for i := len(infos) - 1; i >= 0; i-- {
+			ri := infos[i]
+			at := slices.IndexFunc(ri.Parts, p.sameAs)
+			if at >= 0 {
+				whole = partWhole(ri, ri.Parts[at])
+				break
+			}
+			if slices.ContainsFunc(ri.Parts, func(q Part) bool { return p.overlaps(q) && !partWhole(ri, q) }) {
+				break
+			}
+		}
+		if whole {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// overlaps reports whether p and q may share targets: the same fleet, or
+// parts of one list other than two of its shards split the same way.
+func (p Part) overlaps(q Part) bool {
+	if p.Fleet == q.Fleet {
+		return true
+	}
+	if p.List == "" || q.List != p.List {
+		return false
+	}
+	var k, n, l, m int
+	_, errP := fmt.Sscanf(p.Shard, "%d/%d", &k, &n)
+	_, errQ := fmt.Sscanf(q.Shard, "%d/%d", &l, &m)
+	return errP != nil || errQ != nil || n != m || k == l
+}
+
+// partWhole reports whether ri, one input of a merge, holds its part p
+// whole: p is named (Part.named), and ri ran whole, or lists p among its
+// WholeParts.
+func partWhole(ri RunInfo, p Part) bool {
+	return p.named() && (ranWhole(ri) || slices.ContainsFunc(ri.WholeParts, p.sameAs))
+}
+
+// ranWhole reports whether ri's record holds a result for every target of
+// each of its parts: it was neither interrupted nor stopped (Whole), every
+// account-region was audited, and it is not incomplete for a reason its
+// run.json does not say. Its results in error, which the record keeps,
+// do not count.
+func ranWhole(ri RunInfo) bool {
+	return ri.Whole() && !slices.ContainsFunc(ri.Sites, func(s SiteStats) bool { return s.Error != nil }) &&
+		(ri.Complete || ri.Outcomes[OutcomeError] > 0)
+}
+
+// sameAs reports whether p and q are one part, as mergeParts keeps each
+// once: the same fleet, list and shard, and for an old discovery (see
+// Part.OldDiscovery) the same number of targets.
+func (p Part) sameAs(q Part) bool {
+	return p.Fleet == q.Fleet && p.List == q.List && p.Shard == q.Shard && (!p.OldDiscovery() || p.Targets == q.Targets)
+}
+
+// named reports whether the part says which targets it has (Part.Known),
+// and is not one that MergeRunInfo made up for a run.json written before
+// parts were kept, whose name another such run.json reuses.
+func (p Part) named() bool { return p.Known() && !strings.HasPrefix(p.Fleet, unnamedPart) }
+
+// unnamedPart begins the Fleet that MergeRunInfo gives the part of a
+// run.json written before parts were kept: "run-" and the input's index.
+const unnamedPart = "run-"
 
 // mergedIncomplete is MergeRunInfo's Error for a run that was incomplete
 // for a reason its run.json does not say.
@@ -565,6 +703,9 @@ func (ri *RunInfo) Undescribed(records []string) {
 		return
 	}
 	ri.Targets = 0
+	// The records without run.json may hold results of any part, whole
+	// or not: none is known whole.
+	ri.WholeParts = nil
 	ri.Error = fmt.Sprintf("no %s beside %s: completeness unknown", RunFile, strings.Join(records, ", "))
 	if ways, gaps := shardGap(ri.Parts); ways == 1 && len(gaps) > 0 {
 		ri.Error += fmt.Sprintf("; no %s describes shard %s of its list", RunFile, strings.Join(gaps[0].missing, ", "))

@@ -36,3 +36,87 @@ func TestSuperseded(t *testing.T) {
 		})
 	}
 }
+
+// TestSupersedeParts: an earlier merge that still brings results of its
+// own drops its flags only when every part it did not hold whole is carried
+// whole by a later run.
+func TestSupersedeParts(t *testing.T) {
+	s0 := audit.Part{Fleet: "f0", List: "l", Shard: "0/2", Targets: 2}
+	s1 := audit.Part{Fleet: "f1", List: "l", Shard: "1/2", Targets: 2}
+	whole := audit.Part{Fleet: "f", List: "l", Targets: 4}
+	done := func(parts ...audit.Part) audit.RunInfo {
+		return audit.RunInfo{Parts: parts, Complete: true}
+	}
+	stopped := func(parts ...audit.Part) audit.RunInfo {
+		return audit.RunInfo{Parts: parts, Interrupted: true}
+	}
+	failed := audit.Error{Code: "AccessDenied", Message: "not authorized"}
+	// An earlier merge of s0 (whole) and s1 (interrupted), as MergeRunInfo
+	// writes it.
+	earlier := audit.MergeRunInfo([]audit.RunInfo{done(s0), stopped(s1)})
+	if len(earlier.WholeParts) != 1 || earlier.WholeParts[0] != s0 {
+		t.Fatalf("MergeRunInfo: whole parts %v, want [%v]", earlier.WholeParts, s0)
+	}
+	bothStopped := audit.MergeRunInfo([]audit.RunInfo{stopped(s0), stopped(s1)})
+	if len(bothStopped.WholeParts) != 0 {
+		t.Fatalf("MergeRunInfo of two interrupted shards: whole parts %v, want none", bothStopped.WholeParts)
+	}
+	siteFailed := earlier
+	siteFailed.Sites = []audit.SiteStats{{AccountID: "9", Region: "us-east-1", Error: &failed}}
+	old := earlier
+	old.WholeParts = nil // a merge written before whole parts were kept
+	undescribed := earlier
+	undescribed.Undescribed([]string{"x/results.jsonl"})
+	for _, tt := range []struct {
+		name  string
+		infos []audit.RunInfo
+		want  bool
+	}{
+		{"the late shard after it, complete", []audit.RunInfo{earlier, done(s1)}, true},
+		{"the whole list after it, complete", []audit.RunInfo{earlier, done(whole)}, true},
+		{"its account-region that failed with the late shard", []audit.RunInfo{siteFailed, done(s1)}, true},
+		{"the late shard after it, interrupted again", []audit.RunInfo{earlier, stopped(s1)}, false},
+		{"the whole shard, not the late one", []audit.RunInfo{earlier, done(s0)}, false},
+		{"nothing after it", []audit.RunInfo{earlier}, false},
+		{"both shards interrupted, one after it", []audit.RunInfo{bothStopped, done(s1)}, false},
+		// No part whole: what results it still brings are of no part
+		// (when it brings none, Superseded leaves it out).
+		{"both shards interrupted, both after it", []audit.RunInfo{bothStopped, done(s1), done(s0)}, false},
+		{"a merge that does not say which parts were whole", []audit.RunInfo{old, done(s1)}, false},
+		{"a merge of records without run.json", []audit.RunInfo{undescribed, done(s1)}, false},
+		{"a run of one part", []audit.RunInfo{stopped(s1), done(s1)}, false},
+		{"a complete merge", []audit.RunInfo{audit.MergeRunInfo([]audit.RunInfo{done(s0), done(s1)}), done(s1)}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ri, got := audit.SupersedeParts(tt.infos, 0)
+			if got != tt.want {
+				t.Fatalf("SupersedeParts = %v, want %v", got, tt.want)
+			}
+			if !got {
+				if ri.Interrupted != tt.infos[0].Interrupted || ri.Error != tt.infos[0].Error || len(ri.Sites) != len(tt.infos[0].Sites) {
+					t.Errorf("not superseded, yet changed: %+v", ri)
+				}
+				return
+			}
+			if ri.Interrupted || ri.Error != "" || len(ri.Sites) != 0 || len(ri.Parts) != len(tt.infos[0].Parts) {
+				t.Errorf("superseded: interrupted %v, error %q, sites %v, parts %v; want no flags, the parts kept", ri.Interrupted, ri.Error, ri.Sites, ri.Parts)
+			}
+			m := audit.MergeRunInfo(append([]audit.RunInfo{ri}, tt.infos[1:]...))
+			if !m.Complete || m.Interrupted || m.Error != "" {
+				t.Errorf("merged: complete %v, interrupted %v, error %q; want complete", m.Complete, m.Interrupted, m.Error)
+			}
+		})
+	}
+	// A later merge keeps what is whole: shard 1 replaced, shard 0 still
+	// interrupted in the earlier merge.
+	m := audit.MergeRunInfo([]audit.RunInfo{bothStopped, done(s1)})
+	if len(m.WholeParts) != 1 || m.WholeParts[0] != s1 || !m.Interrupted {
+		t.Errorf("the merge of two interrupted shards merged with one complete: whole parts %v, interrupted %v; want [%v], interrupted", m.WholeParts, m.Interrupted, s1)
+	}
+	// A shard replaced in part by a later interrupted run of the whole list
+	// is not known whole.
+	m = audit.MergeRunInfo([]audit.RunInfo{done(s0), done(s1), stopped(whole)})
+	if len(m.WholeParts) != 0 {
+		t.Errorf("shards merged with the whole list interrupted: whole parts %v, want none", m.WholeParts)
+	}
+}

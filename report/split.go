@@ -207,7 +207,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		// it is as complete as the run. The account-regions that could not
 		// be audited, or whose instance information could not be read,
 		// stay: any group may have had instances there.
-		run.Targets, run.Parts = rs.Len(), nil
+		run.Targets, run.Parts, run.WholeParts = rs.Len(), nil, nil
 		run.Sites = slices.DeleteFunc(slices.Clone(run.Sites), func(s audit.SiteStats) bool { return s.Error == nil && s.InfoError == nil })
 		run.Outcomes = outcomes
 		gopts := opts
