@@ -123,3 +123,120 @@ func TestMergeAgainAfterLateShard(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeAgainNamingLateShardOnly: the earlier merge of shards, one of
+// them interrupted, merged again with that shard alone once resumed (the
+// form the refusal to overwrite it advises: name the earlier merge as an
+// input). The earlier merge still brings the other shard's results, so it
+// was not superseded whole, and its "interrupted" was carried into a merge
+// that holds every target: exit 3, and the advice to resume and merge again
+// looped. The late shard's completed run replaces the earlier merge's word
+// for that shard only: where the earlier merge was also interrupted in a
+// shard no later input carries, the merge stays partial until that one is
+// resumed and merged in too.
+func TestMergeAgainNamingLateShardOnly(t *testing.T) {
+	for _, bothLate := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one shard late", true: "both shards late"}[bothLate], func(t *testing.T) {
+			isolateAWS(t, "AKIATESTTESTTESTTEST")
+			fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 4, Size: 40})
+			sim := ssmsim.NewServer(fleet, ssmsim.Options{})
+			var stopAfter atomic.Int64 // calls left before the signal; 0: none
+			var stop atomic.Pointer[context.CancelFunc]
+			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ssmsim.OpDescribeInstanceAssociationsStatus) && stopAfter.Add(-1) == 0 {
+					(*stop.Load())()
+				}
+				sim.ServeHTTP(w, r)
+			}))
+			t.Cleanup(hs.Close)
+			ids := filepath.Join(t.TempDir(), "ids.txt")
+			if err := writeIDs(ids, fleet); err != nil {
+				t.Fatal(err)
+			}
+			root := t.TempDir()
+			shard := func(k int) []string {
+				return []string{"run", "--instances", ids, "--endpoint-url", hs.URL, "--region", "us-east-1", "--quiet", "--fail-on", "none",
+					"--rate", "2000", "--concurrency", "1", "--grace", "0s",
+					"--out", filepath.Join(root, fmt.Sprintf("shard-%d", k)), "--shard", fmt.Sprintf("%d/2", k)}
+			}
+			interrupted := func(k int) {
+				t.Helper()
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				stop.Store(&cancel)
+				stopAfter.Store(5)
+				defer stopAfter.Store(-1 << 40)
+				if got := runCtx(ctx, nil, shard(k)...); got.code != int(exitIncomplete) {
+					t.Fatalf("shard %d, interrupted: exit %d, want %d\n%s", k, got.code, exitIncomplete, got.stderr)
+				}
+			}
+			stopAfter.Store(-1 << 40)
+			if bothLate {
+				interrupted(0)
+			} else if got := runCLI(t, "", shard(0)...); got.code != 0 {
+				t.Fatalf("shard 0: exit %d\n%s", got.code, got.stderr)
+			}
+			interrupted(1)
+			records := []string{filepath.Join(root, "shard-0", audit.ResultsFile), filepath.Join(root, "shard-1", audit.ResultsFile)}
+			merged := filepath.Join(root, "merged")
+			mergedRecord := filepath.Join(merged, audit.ResultsFile)
+			if got := runCLI(t, "", mergeArgs(merged, records...)...); got.code != int(exitIncomplete) {
+				t.Fatalf("the merge with shard 1 unfinished: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+			}
+			if got := runCLI(t, "", append(shard(1), "--resume")...); got.code != 0 {
+				t.Fatalf("shard 1 resumed: exit %d\n%s", got.code, got.stderr)
+			}
+			mergeAgain := func(late int) cliResult {
+				t.Helper()
+				return runCLI(t, "", mergeArgs(merged, mergedRecord, records[late])...)
+			}
+			partial := func(what string, got cliResult) {
+				t.Helper()
+				info, err := audit.ReadRunInfo(filepath.Join(merged, audit.RunFile))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.code != int(exitIncomplete) || info.Complete || !info.Interrupted {
+					t.Errorf("%s: exit %d, run.json complete %v, interrupted %v; want exit %d, interrupted (shard 0 was, and nothing after it replaces it)\n%s",
+						what, got.code, info.Complete, info.Interrupted, exitIncomplete, got.stderr)
+				}
+			}
+			if bothLate {
+				partial("the earlier merge merged again with shard 1 alone, shard 0 still interrupted", mergeAgain(1))
+				if got := runCLI(t, "", append(shard(0), "--resume")...); got.code != 0 {
+					t.Fatalf("shard 0 resumed: exit %d\n%s", got.code, got.stderr)
+				}
+			}
+			fresh := filepath.Join(root, "fresh")
+			want := runCLI(t, "", mergeArgs(fresh, records...)...)
+			if want.code != int(exitFindings) {
+				t.Fatalf("the completed shards merged afresh: exit %d, want %d (findings)\n%s", want.code, exitFindings, want.stderr)
+			}
+			// The late shards merged in one at a time, the last merge
+			// named as an input each time, then once more: each merge
+			// complete.
+			late := []int{1, 1}
+			if bothLate {
+				late = []int{0, 1, 1}
+			}
+			for i, k := range late {
+				got := mergeAgain(k)
+				what := fmt.Sprintf("merge %d, of the earlier merge and shard %d", i+1, k)
+				if got.code != want.code {
+					t.Errorf("%s: exit %d, want %d as afresh\n%s", what, got.code, want.code, got.stderr)
+				}
+				info, err := audit.ReadRunInfo(filepath.Join(merged, audit.RunFile))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !info.Complete || info.Interrupted || info.Error != "" || info.Targets != fleet.Len() {
+					t.Errorf("%s: run.json: complete %v, interrupted %v, error %q, targets %d; want complete, %d targets",
+						what, info.Complete, info.Interrupted, info.Error, info.Targets, fleet.Len())
+				}
+				if d := diffLines(normalized(t, filepath.Join(fresh, audit.ResultsFile)), normalized(t, mergedRecord)); d != "" {
+					t.Errorf("%s: the record differs from the fresh merge's:\n%s", what, d)
+				}
+			}
+		})
+	}
+}

@@ -560,7 +560,10 @@ func (e *readError) Unwrap() error { return e.err }
 // complete: the merge is marked so, and its reports say partial. A record
 // that later ones replace whole (audit.Superseded: an earlier merge merged
 // again with the shard that was late) is left out: its run was
-// interrupted, or lacked that shard's run.json, and the merge is not.
+// interrupted, or lacked that shard's run.json, and the merge is not. One
+// whose parts that were not whole later ones replace (audit.SupersedeParts:
+// an earlier merge merged again with that shard alone) stays, without the
+// flags that were those parts'.
 // late are the directories of the runs (of one part each: a list, or a
 // shard of it, not a merge) among the rest that a resume would complete.
 func mergedRunInfo(paths []string, runs []*audit.RunInfo, rs *audit.Records, stderr io.Writer) (info audit.RunInfo, late []string, err error) {
@@ -581,7 +584,12 @@ func mergedRunInfo(paths []string, runs []*audit.RunInfo, rs *audit.Records, std
 		if audit.Superseded(infos, i, kept[i]) {
 			continue
 		}
-		live = append(live, infos[i])
+		// An earlier merge that still brings results of its own (the
+		// shards that were whole) keeps its parts, but not the flags of
+		// the parts later runs replaced whole: the shard that was late,
+		// resumed since and named after it.
+		ri, _ := audit.SupersedeParts(infos, i)
+		live = append(live, ri)
 		if ri := infos[i]; len(ri.Parts) == 1 && (!ri.Whole() || ri.Outcomes[audit.OutcomeError] > 0) {
 			late = append(late, filepath.Dir(paths[indexOf[i]]))
 		}
