@@ -298,6 +298,9 @@ func Clean(dir string) string {
 // directory.
 func place(p string) string {
 	if p == "." {
+		if wd, err := os.Getwd(); err == nil {
+			return "the working directory (" + wd + ")"
+		}
 		return "the working directory"
 	}
 	return p
