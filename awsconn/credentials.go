@@ -200,6 +200,26 @@ func (g *guarded) IsCredentialsProvider(target aws.CredentialsProvider) bool {
 	return aws.IsCredentialsProvider(g.inner, target)
 }
 
+// containerKind says what a container credentials endpoint (ECS, AWS
+// Batch, EKS Pod Identity) that answered did wrong, when source is one:
+// an error status, or something that is not credentials. It is reachable,
+// so the credentials are not merely missing from the usual places; its
+// own words are not passed on. "" for any other error or source.
+func containerKind(err error, source aws.CredentialSource) string {
+	if source != aws.CredentialSourceHTTP {
+		return ""
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && status.HTTPStatusCode() != 0 {
+		return fmt.Sprintf("it answered HTTP %d, not credentials: check that the task, job or pod has an IAM role (an ECS task role, a Batch job role, an EKS Pod Identity association) and that its credentials agent runs", status.HTTPStatusCode())
+	}
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) {
+		return "it answered with something that is not credentials: check that AWS_CONTAINER_CREDENTIALS_FULL_URI (or _RELATIVE_URI) names the credentials endpoint"
+	}
+	return ""
+}
+
 // kind says what went wrong, and what to do: a source that could not be
 // reached, or what credentialsKind reads in the SDK's words.
 func (g *guarded) kind(err error) string {
@@ -216,6 +236,9 @@ func (g *guarded) kind(err error) string {
 	var me *mfaError
 	if errors.As(err, &me) {
 		return me.Error()
+	}
+	if k := containerKind(err, last); k != "" {
+		return k
 	}
 	code, _ := refusal(err)
 	if code == "" {
