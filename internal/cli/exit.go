@@ -10,6 +10,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
+	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/outdir"
 )
 
@@ -159,6 +160,13 @@ func exitFor(err error, con *console) exitCode {
 		// One line, whatever STS's or SSO's message holds: a line break
 		// in it would start a line that seems the auditor's.
 		con.errorf("%s", plain(err.Error(), 0))
+		return exitFatal
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		// Not the directory's permissions, which "directory not
+		// writable" would send the user to check.
+		msg := strings.ReplaceAll(err.Error(), atomicfile.ErrNotWritable.Error()+": ", "")
+		con.errorf("%s\nthe disk of the output is full (or the user's quota there used up): free space on it, then run again", plainLines(msg))
 		return exitFatal
 	}
 	// A fatal error may hold the service's words (a refusal's message).
