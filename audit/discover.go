@@ -128,6 +128,9 @@ func (s *Session) Discover(ctx context.Context, account, region string, filters 
 		// failure.
 		return &SiteError{AccountID: account, Region: region, Code: ce.code, Message: ce.msg}
 	}
+	if err == nil {
+		st.listed.Store(true)
+	}
 	return err
 }
 

@@ -143,8 +143,11 @@ type SiteStats struct {
 	// got a result.
 	Targets int `json:"targets"`
 	Results int `json:"results"`
-	// Discovered counts the nodes that discovery found there.
+	// Discovered counts the nodes that discovery found there; Listed is
+	// true once it had listed them all (an attempt stopped while it
+	// listed leaves it false: the nodes not listed are no targets).
 	Discovered int   `json:"discovered,omitempty"`
+	Listed     bool  `json:"listed,omitempty"`
 	Calls      int64 `json:"calls"`
 	Throttled  int64 `json:"throttled"`
 	// LimiterRate is the client-side limit at the end (calls per second).
@@ -184,6 +187,8 @@ type site struct {
 	// failed ends its other instances in error.
 	audited   atomic.Int64
 	succeeded atomic.Bool
+	// listed is set once Discover has listed every node there.
+	listed atomic.Bool
 
 	mu       sync.Mutex
 	answered bool
@@ -547,7 +552,7 @@ func (s *Session) Sites() []SiteStats {
 	for k, x := range s.sites {
 		ss := SiteStats{
 			AccountID: k.account, Region: k.region,
-			Targets: int(x.targets.Load()), Results: int(x.results.Load()), Discovered: int(x.found.Load()),
+			Targets: int(x.targets.Load()), Results: int(x.results.Load()), Discovered: int(x.found.Load()), Listed: x.listed.Load(),
 			Calls: x.calls.Load(), Throttled: x.throttled.Load(), LimiterRate: x.limiter.Rate(),
 			SharedWith: x.limiter.SharedWith(),
 		}

@@ -323,3 +323,90 @@ func threeRegionOrg(members []ssmsim.Account, size int) ssmsim.OrgConfig {
 		Fleet:    ssmsim.FleetConfig{Size: size, BaseTime: time.Now().UTC().Truncate(time.Minute)},
 	}
 }
+
+// TestResumeAfterAnAccountLeftUnlisted: an organisation's discovery run is
+// stopped while it lists the nodes of an account-region (the first page of
+// them listed and audited, the rest never listed), or before its last
+// attempt reached that account-region again, and the account then leaves
+// the organisation. Every node listed has a result, but the nodes never
+// listed are no target and no result either: the resume called the run
+// complete. The account-region is one that could not be audited, as when
+// listed nodes have no result.
+func TestResumeAfterAnAccountLeftUnlisted(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(site map[string]any) (keep bool)
+	}{
+		// The listing cut after its first 5 nodes: run.json counts
+		// those, and does not say the listing ended.
+		{"listing cut short", func(site map[string]any) bool {
+			site["discovered"] = 5
+			delete(site, "listed")
+			return true
+		}},
+		// The last attempt stopped before it reached the account-region:
+		// its run.json has none of it, and the record an earlier
+		// attempt's results.
+		{"not reached by the last attempt", func(map[string]any) bool { return false }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			accounts := ssmsim.DefaultAccounts(3, 1)
+			gone := accounts[2].ID
+			cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 20) }
+			serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
+			out := filepath.Join(t.TempDir(), "out")
+			args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
+				"--region", "us-east-1", "--format", "csv,json", "--fail-on", "none", "--out", out}
+			if got := runCLI(t, "", args...); got.code != 0 {
+				t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
+			}
+			seen := 0
+			keepRecordLines(t, out, func(r audit.Result) bool {
+				if r.AccountID != gone || r.Region != "eu-west-1" {
+					return true
+				}
+				seen++
+				return seen <= 5
+			}, gone)
+			path := filepath.Join(out, audit.RunFile)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var info map[string]any
+			if err := json.Unmarshal(b, &info); err != nil {
+				t.Fatal(err)
+			}
+			info["interrupted"], info["complete"] = true, false
+			var sites []any
+			for _, s := range info["sites"].([]any) {
+				site := s.(map[string]any)
+				if site["account_id"] == gone && site["region"] == "eu-west-1" && !tc.edit(site) {
+					continue
+				}
+				sites = append(sites, site)
+			}
+			info["sites"] = sites
+			if b, err = json.Marshal(info); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+
+			serveOrgOf(t, cfg([]ssmsim.Account{accounts[0], accounts[1], accounts[3]}), ssmsim.Faults{})
+			got := runCLI(t, "", append(args, "--resume")...)
+			if got.code != int(exitIncomplete) {
+				t.Errorf("--resume: exit %d, want %d (nodes of a departed account never listed)\n%s", got.code, exitIncomplete, got.stderr)
+			}
+			ri, err := audit.ReadRunInfo(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ri.Complete {
+				t.Errorf("run.json: complete, want incomplete: the nodes of %s in eu-west-1 were never all listed", gone)
+			}
+			checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", codeNotActive}, []string{"continue with"})
+		})
+	}
+}

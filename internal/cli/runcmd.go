@@ -703,7 +703,11 @@ func (j *job) plan(stderr io.Writer) error {
 	}
 	j.info.Resumed = done
 	if o.discover && j.keepsDeparted() {
-		j.departed = j.departedUnaudited(held)
+		inRecord := map[[2]string]bool{}
+		for k := range gone {
+			inRecord[[2]string{k.AccountID, k.Region}] = true
+		}
+		j.departed = j.departedUnaudited(held, inRecord)
 	}
 	for _, a := range slices.Sorted(maps.Keys(departed)) {
 		fmt.Fprintf(stderr, "auditor: warning: account %s is no longer among the organisation's active accounts: its %s in the record %s kept as audited then, not audited again\n",
@@ -763,22 +767,31 @@ const codeNotActive = "AccountNotActive"
 // departedUnaudited returns the account-regions of accounts that have left
 // the organisation that the record's run did not audit in full: some of
 // the nodes it discovered there are not in the record (held counts its
-// results of each), or it could not audit the account-region at all. A
+// results of each), or it could not audit the account-region at all, or,
+// the run stopped, its last attempt had not listed every node there (or
+// not reached it, though the record holds results there: inRecord). A
 // resume cannot audit them, as it cannot assume a role there, and the run
 // cannot vouch for them. Each keeps what its run discovered, so that the
 // next resume tells the same.
-func (j *job) departedUnaudited(held map[[2]string]int) []audit.SiteStats {
+func (j *job) departedUnaudited(held map[[2]string]int, inRecord map[[2]string]bool) []audit.SiteStats {
 	prev, ok := j.previousRun()
 	if !ok {
 		return nil
 	}
+	sites := slices.Clone(prev.Sites)
+	for _, k := range slices.SortedFunc(maps.Keys(inRecord), func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) }) {
+		if !slices.ContainsFunc(sites, func(s audit.SiteStats) bool { return s.AccountID == k[0] && s.Region == k[1] }) {
+			// Results of an earlier attempt where the last did not go.
+			sites = append(sites, audit.SiteStats{AccountID: k[0], Region: k[1]})
+		}
+	}
 	var out []audit.SiteStats
-	for _, s := range prev.Sites {
+	for _, s := range sites {
 		if s.AccountID == "" || j.members[s.AccountID] {
 			continue
 		}
 		n := held[[2]string{s.AccountID, s.Region}]
-		left := audit.SiteStats{AccountID: s.AccountID, Region: s.Region, Discovered: s.Discovered}
+		left := audit.SiteStats{AccountID: s.AccountID, Region: s.Region, Discovered: s.Discovered, Listed: s.Listed}
 		gone := func(why string, args ...any) *audit.Error {
 			return &audit.Error{Code: codeNotActive,
 				Message: fmt.Sprintf("account %s is no longer among the organisation's active accounts: ", s.AccountID) + fmt.Sprintf(why, args...)}
@@ -787,6 +800,15 @@ func (j *job) departedUnaudited(held map[[2]string]int) []audit.SiteStats {
 		case s.Error != nil && s.Error.Code == codeNotActive:
 			// Told by an earlier resume: the account is still gone.
 			left.Error = s.Error
+		case s.Error == nil && !s.Listed && !prev.Whole():
+			// A run whose last attempt stopped before it had listed
+			// them all (or written before listings were told apart):
+			// the nodes not listed are neither targets nor results.
+			listed := ""
+			if s.Discovered > 0 {
+				listed = fmt.Sprintf(" (%s listed)", plural(s.Discovered, "node"))
+			}
+			left.Error = gone("an earlier attempt stopped before it had listed every node here%s", listed)
 		case s.Discovered > n:
 			left.Error = gone("%d of its %s discovered here by an earlier attempt %s not audited",
 				s.Discovered-n, plural(s.Discovered, "node"), map[bool]string{true: "was", false: "were"}[s.Discovered-n == 1])
