@@ -453,9 +453,22 @@ func Superseded(infos []RunInfo, i, kept int) bool {
 // returned as it is, and so is one with a part no later run carries whole:
 // its flags stay the merge's. Results it lacks are counted again by
 // Finish, from the merged record, and so are its results in error.
-func SupersedeParts(infos []RunInfo, i int) (RunInfo, bool) {
+//
+// kept is how many of the input's results the merge keeps (Input.Kept):
+// more than the targets of the parts it held whole, it holds results that
+// its run.json does not describe (an in-place merge killed before its
+// run.json, which left the earlier one's beside another record), and is
+// returned as it is.
+func SupersedeParts(infos []RunInfo, i, kept int) (RunInfo, bool) {
 	ri := infos[i]
 	if ranWhole(ri) || ri.WholeParts == nil || len(ri.Parts) == 0 {
+		return ri, false
+	}
+	whole := 0
+	for _, p := range ri.WholeParts {
+		whole += p.Targets
+	}
+	if kept > whole {
 		return ri, false
 	}
 	replaced := 0
@@ -479,16 +492,17 @@ func SupersedeParts(infos []RunInfo, i int) (RunInfo, bool) {
 }
 
 // carriedWhole reports whether one of later carries p whole: the same
-// part, or the whole list p is a shard of, of a run that holds it whole.
+// part, of a run that holds it whole. Not the whole list p is a shard of:
+// its List is the list's digest before the caller's account fills its
+// rows, so a run of it in another account shares it, and is of other
+// instances.
 func carriedWhole(later []RunInfo, p Part) bool {
 	if !p.named() {
 		return false
 	}
 	for _, ri := range later {
 		for _, q := range ri.Parts {
-			same := q.sameAs(p)
-			ofWhole := p.Shard != "" && q.Shard == "" && (q.Fleet == p.Fleet || p.List != "" && q.List == p.List)
-			if (same || ofWhole) && partWhole(ri, q) {
+			if q.sameAs(p) && partWhole(ri, q) {
 				return true
 			}
 		}

@@ -71,24 +71,36 @@ func TestSupersedeParts(t *testing.T) {
 		name  string
 		infos []audit.RunInfo
 		want  bool
+		kept  int // of its results; s0's two when unset
 	}{
-		{"the late shard after it, complete", []audit.RunInfo{earlier, done(s1)}, true},
-		{"the whole list after it, complete", []audit.RunInfo{earlier, done(whole)}, true},
-		{"its account-region that failed with the late shard", []audit.RunInfo{siteFailed, done(s1)}, true},
-		{"the late shard after it, interrupted again", []audit.RunInfo{earlier, stopped(s1)}, false},
-		{"the whole shard, not the late one", []audit.RunInfo{earlier, done(s0)}, false},
-		{"nothing after it", []audit.RunInfo{earlier}, false},
-		{"both shards interrupted, one after it", []audit.RunInfo{bothStopped, done(s1)}, false},
+		{name: "the late shard after it, complete", infos: []audit.RunInfo{earlier, done(s1)}, want: true},
+		// The list's digest is taken before the caller's account fills
+		// its rows: a run of the whole list in another account shares
+		// it, and is of other instances.
+		{name: "the whole list after it, complete", infos: []audit.RunInfo{earlier, done(whole)}, want: false},
+		{name: "its account-region that failed with the late shard", infos: []audit.RunInfo{siteFailed, done(s1)}, want: true},
+		// More results kept than its whole parts have targets: results
+		// its run.json does not describe (an in-place merge killed
+		// before its own run.json left the earlier one beside them).
+		{name: "more results than its whole parts' targets", infos: []audit.RunInfo{earlier, done(s1)}, kept: 3, want: false},
+		{name: "the late shard after it, interrupted again", infos: []audit.RunInfo{earlier, stopped(s1)}, want: false},
+		{name: "the whole shard, not the late one", infos: []audit.RunInfo{earlier, done(s0)}, want: false},
+		{name: "nothing after it", infos: []audit.RunInfo{earlier}, want: false},
+		{name: "both shards interrupted, one after it", infos: []audit.RunInfo{bothStopped, done(s1)}, want: false},
 		// No part whole: what results it still brings are of no part
 		// (when it brings none, Superseded leaves it out).
-		{"both shards interrupted, both after it", []audit.RunInfo{bothStopped, done(s1), done(s0)}, false},
-		{"a merge that does not say which parts were whole", []audit.RunInfo{old, done(s1)}, false},
-		{"a merge of records without run.json", []audit.RunInfo{undescribed, done(s1)}, false},
-		{"a run of one part", []audit.RunInfo{stopped(s1), done(s1)}, false},
-		{"a complete merge", []audit.RunInfo{audit.MergeRunInfo([]audit.RunInfo{done(s0), done(s1)}), done(s1)}, false},
+		{name: "both shards interrupted, both after it", infos: []audit.RunInfo{bothStopped, done(s1), done(s0)}, want: false},
+		{name: "a merge that does not say which parts were whole", infos: []audit.RunInfo{old, done(s1)}, want: false},
+		{name: "a merge of records without run.json", infos: []audit.RunInfo{undescribed, done(s1)}, want: false},
+		{name: "a run of one part", infos: []audit.RunInfo{stopped(s1), done(s1)}, want: false},
+		{name: "a complete merge", infos: []audit.RunInfo{audit.MergeRunInfo([]audit.RunInfo{done(s0), done(s1)}), done(s1)}, want: false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ri, got := audit.SupersedeParts(tt.infos, 0)
+			kept := tt.kept
+			if kept == 0 {
+				kept = s0.Targets
+			}
+			ri, got := audit.SupersedeParts(tt.infos, 0, kept)
 			if got != tt.want {
 				t.Fatalf("SupersedeParts = %v, want %v", got, tt.want)
 			}

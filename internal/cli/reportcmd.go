@@ -588,7 +588,7 @@ func mergedRunInfo(paths []string, runs []*audit.RunInfo, rs *audit.Records, std
 		// shards that were whole) keeps its parts, but not the flags of
 		// the parts later runs replaced whole: the shard that was late,
 		// resumed since and named after it.
-		ri, _ := audit.SupersedeParts(infos, i)
+		ri, _ := audit.SupersedeParts(infos, i, kept[i])
 		live = append(live, ri)
 		if ri := infos[i]; len(ri.Parts) == 1 && (!ri.Whole() || ri.Outcomes[audit.OutcomeError] > 0) {
 			late = append(late, filepath.Dir(paths[indexOf[i]]))
