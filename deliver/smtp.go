@@ -60,6 +60,20 @@ type SMTP struct {
 	// Timeout bounds one attempt, from connecting to the server's last
 	// reply; zero or less means DefaultSMTPTimeout.
 	Timeout time.Duration
+	// Grace bounds, once ctx ends (a signal), the wait for the reply to a
+	// message sent whole: a process stopped by a container's runtime or by
+	// Kubernetes has seconds before it is killed, not Timeout. A reply
+	// within it is the message's outcome; none is an unknown one (see
+	// Send). Zero means Timeout alone bounds the wait; a negative value
+	// waits no more once ctx has ended.
+	Grace time.Duration
+	// Sending, when set, is called in each attempt just before the end of
+	// the message (DATA's final ".") is written: from then on the server
+	// may have the whole message, and a process that dies before Send
+	// returns cannot know whether it was delivered. A caller that keeps a
+	// record of what it sent says so there; Send's result then tells what
+	// came of it.
+	Sending func()
 	// Dial opens the TCP connection to host:port; nil means a net.Dialer.
 	// A test or a proxy sets it: the URL's host still decides the TLS name
 	// and whether plain text is allowed. A connection that wraps a
@@ -172,8 +186,9 @@ func shownURL(s string) string {
 // above; no reply at all (the connection drops, the time runs out) is an
 // *Error with Unknown set, returned at once: the server may have accepted
 // the message, and sending it again could deliver it twice. ctx ending
-// while the reply is awaited does not cut the wait, which Timeout still
-// bounds: a reply that comes is the message's outcome. ctx ending, or the
+// while the reply is awaited does not cut the wait at once, which Timeout
+// still bounds, and Grace once ctx has ended: a reply that comes is the
+// message's outcome. ctx ending, or the
 // time running out, while the end of the message is written but still
 // waits in the kernel (a server that stopped reading) is a failure before
 // the message was sent whole: the connection is reset, so that the rest
@@ -279,7 +294,14 @@ func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string
 		}
 		mu.Unlock()
 		// The end is being written, or waits in the kernel, or has left:
-		// cut only while some of it has not left.
+		// its reply is waited for Grace at most, and the connection cut
+		// only while some of it has not left.
+		if s.Grace != 0 {
+			wait := max(s.Grace, 0)
+			if d, ok := ctx.Deadline(); !ok || time.Until(d) > wait {
+				_ = wc.SetDeadline(time.Now().Add(wait))
+			}
+		}
 		for {
 			n, known := unsent(nc)
 			if !known {
@@ -369,6 +391,9 @@ func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string
 	}
 	written = true
 	mu.Unlock()
+	if s.Sending != nil {
+		s.Sending()
+	}
 	// Close writes the final "." and reads the reply; the library drops
 	// the error of that write, which wc keeps.
 	if err := w.Close(); err != nil {
