@@ -131,34 +131,3 @@ func TestResumeAfterMailRefused(t *testing.T) {
 	}
 }
 
-// TestResumeAfterGroupMailMaybeDelivered: with a mail for each owner, the
-// first group's may have been delivered (the server dropped the
-// connection after taking it) and the others were not tried; the resume
-// mails those others, not alice again, whose command it offers with the
-// warning.
-func TestResumeAfterGroupMailMaybeDelivered(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
-	ms := newMailSetup(t, smtptest.Options{DropAfterData: func(n int) bool { return n == 1 }})
-	out := filepath.Join(t.TempDir(), "out")
-	args := append([]string{"run", "--instances", writeFile(t, "fleet.csv", ownersList), "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
-		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)
-	if got := runCLI(t, "", args...); got.code != int(exitDelivery) || len(ms.srv.Messages()) != 1 {
-		t.Fatalf("exit %d, %d messages, want %d and alice's alone\n%s", got.code, len(ms.srv.Messages()), exitDelivery, got.stderr)
-	}
-	resumed := runCLI(t, "", append(args, "--resume")...)
-	var to []string
-	for _, m := range ms.srv.Messages()[1:] {
-		to = append(to, m.To...)
-	}
-	slices.Sort(to)
-	if want := []string{"bob@example.com", "carol@example.com"}; resumed.code != int(exitDelivery) || !slices.Equal(to, want) {
-		t.Errorf("resume: exit %d, mailed %q, want %d and %q\n%s", resumed.code, to, exitDelivery, want, resumed.stderr)
-	}
-	if cmds := maybeCommands(t, resumed.stderr); len(cmds) != 1 || !slices.Contains(cmds[0], "alice@example.com") {
-		t.Errorf("resume: commands %q with the warning, want alice's group's\n%s", cmds, resumed.stderr)
-	}
-	if cmds := retryCommands(t, resumed.stderr); len(cmds) != 0 {
-		t.Errorf("resume: plain commands %q, want none\n%s", cmds, resumed.stderr)
-	}
-}

@@ -1622,12 +1622,10 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 	split := "" // the split this rendering writes
 	if err == nil && o.splitBy != "" {
 		split = report.SplitDir(o.out, o.splitBy)
-		maybe := maybeMarks(split) // the split made again drops them
 		groups, serr := report.Split(ctx, report.Options{
 			Dir: o.out, Formats: set.formats, Records: rs, Run: *info, StaleAfter: o.staleAfter.report(),
 			HTMLMaxRows: o.htmlMaxRows, Template: o.template, Baseline: o.base, LabelKeys: o.labelKeys, TmpDir: spill,
 		}, o.splitBy)
-		restoreMarks(split, maybe)
 		for _, g := range groups {
 			written = append(written, g.Paths...)
 		}
