@@ -330,12 +330,10 @@ func mailTo(to []string) string { return "the mail to " + strings.Join(to, ", ")
 
 // maybeDelivered reports whether err is a mail whose outcome is unknown:
 // the server got the whole message and gave no answer, so it may have
-// delivered it (deliver.Error.Unknown), now or in an earlier attempt of
-// the run (sentBefore).
+// delivered it (deliver.Error.Unknown).
 func maybeDelivered(err error) bool {
 	var de *deliver.Error
-	var sb *sentBefore
-	return errors.As(err, &de) && de.Unknown || errors.As(err, &sb)
+	return errors.As(err, &de) && de.Unknown
 }
 
 // deliver delivers what a run or report wrote, as the delivery flags say;
@@ -371,7 +369,6 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 		getenv:   o.getenv,
 		logf:     func(format string, a ...any) { o.logf(stderr, format, a...) },
 		warnf:    func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) },
-		grace:    o.grace,
 	}
 	if ctx.Err() != nil {
 		if resumable {
@@ -430,25 +427,12 @@ func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, rs *audit.R
 	if d.mailing() {
 		due := dl.shouldMail(info)
 		if due && len(d.mailTo.vals) > 0 {
-			var err error = errors.New("interrupted before the mail")
-			if maybe := mayHaveIt(dl.out, d.mailTo.vals); len(maybe) > 0 {
-				// An earlier attempt's (a resume's): offered with its
-				// warning, as then.
-				err = &sentBefore{to: maybe}
-			}
-			de.mailFailed(err, dl.mailAgain(dl.out, d.mailTo.vals))
+			de.mailFailed(errors.New("interrupted before the mail"), dl.mailAgain(dl.out, d.mailTo.vals))
 			dl.markUndelivered(dl.out, d.mailTo.vals, true)
 		}
 		if dl.groupsDue(due, info, rs, base) {
 			nobodys := len(d.mailTo.vals) > 0 && slices.ContainsFunc(groups, func(g report.SplitGroup) bool { return g.Value == "" })
-			// A group's mail that may have been delivered in an earlier
-			// attempt is not to be sent again by the whole run's command.
-			maybe, _ := filepath.Glob(filepath.Join(dl.out, "by-*", "*", undeliveredFile))
-			maybe = slices.DeleteFunc(maybe, func(p string) bool {
-				u, _, ok := readMark(filepath.Dir(p))
-				return !ok || len(u.Maybe) == 0
-			})
-			if d.mailWhen == mailAlways && !nobodys && len(maybe) == 0 {
+			if d.mailWhen == mailAlways && !nobodys {
 				// Every group with an address is due: the whole run's
 				// command is theirs, without reading each group's record
 				// after a signal. (The group of no value, due to
@@ -550,9 +534,6 @@ type delivery struct {
 	// logf says what was done (not with --quiet), warnf what was not that
 	// someone may have expected.
 	logf, warnf func(format string, a ...any)
-	// grace is --grace: how long, once a signal came, the server's answer
-	// to a mail sent whole is waited for (smtpGrace).
-	grace time.Duration
 }
 
 // deliverRun uploads the run's files and mails its reports, as the flags
@@ -1085,13 +1066,6 @@ func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailS
 	// others leaves the mark as it was, and a killed one that was due
 	// leaves the mark it came to take off.
 	if dl.toFlag != "to" {
-		// A mail of this run that may have been delivered (a resume, or
-		// the report rendered again, after a server that did not answer,
-		// or a process killed while it awaited the answer) is not sent
-		// again: a person decides, with auditor mail.
-		if maybe := mayHaveIt(src.dir, to); len(maybe) > 0 {
-			return &sentBefore{to: maybe}
-		}
 		dl.premark(src.dir, to)
 	}
 	ropts.Records, ropts.Dir, ropts.Run, ropts.Baseline = src.rs, src.dir, src.run, src.base
@@ -1107,25 +1081,8 @@ func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailS
 		}
 		err = dl.send(ctx, m, src.dir, to, reportsAt, notes)
 	}
-	switch {
-	case err == nil:
-		dl.settle(src.dir, to, markSent)
-	case maybeDelivered(err):
-		dl.settle(src.dir, to, markMaybe)
-	default:
-		dl.settle(src.dir, to, markFailed)
-	}
+	dl.markUndelivered(src.dir, to, err != nil)
 	return err
-}
-
-// sentBefore is a run's (or report's) own mail not sent because an
-// earlier attempt of it may have been delivered (mayHaveIt).
-type sentBefore struct {
-	to []string
-}
-
-func (e *sentBefore) Error() string {
-	return "mail to " + strings.Join(e.to, ", ") + ": not sent again: an earlier attempt sent it whole (or was sending its end) and got no answer from its server"
 }
 
 // undeliveredFile marks a directory whose mail was due and was not
@@ -1143,167 +1100,64 @@ const groupsPendingFile = ".auditor-mail-groups-pending"
 // undelivered is the content of undeliveredFile.
 type undelivered struct {
 	Note string `json:"note"`
-	// To are the addresses the mail was due to and did not surely reach.
+	// To are the addresses the mail was due to and did not reach.
 	To []string `json:"to"`
-	// Maybe are those of To whose mail may have been delivered: its
-	// server got the whole message (or was about to, when the process
-	// was killed) and gave no answer. The run's or report's own mail is
-	// not sent to them again (mayHaveIt); auditor mail, which a person
-	// runs, sends it. (An earlier version, which reads To alone, takes
-	// them for undelivered.)
-	Maybe []string `json:"maybe_delivered_to,omitempty"`
 }
-
-// markHow is what became of a mail, for its mark.
-type markHow int
-
-const (
-	// markDue: due and not delivered, or not yet (premark): its
-	// addresses are added; those that may have had it before still may.
-	markDue markHow = iota
-	// markMaybe: its end went to the server, or is going, and no answer
-	// came: added, as may have been delivered.
-	markMaybe
-	// markFailed: tried, and surely not delivered (refused, or cut
-	// before its end left): added, and no longer may have been.
-	markFailed
-	// markSent: delivered: taken off.
-	markSent
-)
 
 // markUndelivered marks dir as undelivered to the addresses to, or, once
 // a mail to them went, takes them off the mark, and the mark away when
 // none is left.
 func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
-	how := markSent
-	if failed {
-		how = markDue
-	}
-	dl.settle(dir, to, how)
-}
-
-// settle marks what became of the mail of dir to the addresses to.
-func (dl *delivery) settle(dir string, to []string, how markHow) {
-	if how != markSent && dl.toFlag == "to" {
+	if failed && dl.toFlag == "to" {
 		// auditor mail: a mail to others that failed is not the run's
 		// mail undelivered; one that was due and failed again leaves
 		// its mark as it was.
 		return
 	}
-	dl.mark(dir, to, how, true)
+	dl.mark(dir, to, failed, true)
 }
 
 // premark marks dir undelivered to the addresses to before their mail
 // goes (see mailDir). A directory this user may not write is said only if
 // the mail fails.
 func (dl *delivery) premark(dir string, to []string) {
-	dl.mark(dir, to, markDue, false)
+	dl.mark(dir, to, true, false)
 }
 
-// readMark reads dir's undeliveredFile: ok is false when there is none or
-// it cannot be read.
-func readMark(dir string) (u undelivered, exists, ok bool) {
-	b, err := os.ReadFile(filepath.Join(dir, undeliveredFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return u, false, false
-	}
-	if err != nil || json.Unmarshal(b, &u) != nil {
-		return undelivered{}, true, false
-	}
-	return u, true, true
-}
-
-// maybeMarks returns the marks of the groups under split (a SplitDir)
-// that say a mail may have been delivered, by the group's directory name,
-// for restoreMarks once the split is made again (a resume renders it
-// anew, and would send those mails again).
-func maybeMarks(split string) map[string][]byte {
-	paths, _ := filepath.Glob(filepath.Join(split, "*", undeliveredFile))
-	marks := map[string][]byte{}
-	for _, p := range paths {
-		if u, _, ok := readMark(filepath.Dir(p)); ok && len(u.Maybe) > 0 {
-			if b, err := os.ReadFile(p); err == nil {
-				marks[filepath.Base(filepath.Dir(p))] = b
-			}
-		}
-	}
-	return marks
-}
-
-// restoreMarks puts back the marks of maybeMarks in the groups of split
-// of the same names that the split made again.
-func restoreMarks(split string, marks map[string][]byte) {
-	for name, b := range marks {
-		if dir := filepath.Join(split, name); statOK(dir) {
-			_ = atomicfile.WriteFile(filepath.Join(dir, undeliveredFile), b)
-		}
-	}
-}
-
-// markAddress is an address as a mail reaches it, for a mark: without a
-// display name, in one case.
-func markAddress(a string) string {
-	if pa, err := deliver.ParseAddress(a); err == nil {
-		a = pa.Address
-	}
-	return strings.ToLower(strings.TrimSpace(a))
-}
-
-// mayHaveIt returns the addresses of to that dir's mark says may have had
-// its mail already (undelivered.Maybe): the run's or report's own mail
-// does not go to them again.
-func mayHaveIt(dir string, to []string) []string {
-	u, _, ok := readMark(dir)
-	if !ok {
-		return nil
-	}
-	var maybe []string
-	for _, a := range to {
-		if slices.ContainsFunc(u.Maybe, func(b string) bool { return markAddress(a) == markAddress(b) }) {
-			maybe = append(maybe, a)
-		}
-	}
-	return maybe
-}
-
-// mark is settle, saying why when the mark cannot be written if warn is
-// set.
-func (dl *delivery) mark(dir string, to []string, how markHow, warn bool) {
+// mark is markUndelivered, saying why when the mark cannot be written if
+// warn is set.
+func (dl *delivery) mark(dir string, to []string, failed, warn bool) {
 	p := filepath.Join(dir, undeliveredFile)
-	u, exists, ok := readMark(dir)
+	var u undelivered
+	b, err := os.ReadFile(p)
 	switch {
-	case !exists:
-		if how == markSent {
+	case errors.Is(err, fs.ErrNotExist):
+		if !failed {
 			return
 		}
-	case !ok:
+	case err != nil || json.Unmarshal(b, &u) != nil:
 		// Who was due is not known: it says already that a mail was
 		// not delivered, and no mail takes it away or rewrites it.
 		return
 	}
-	norm := markAddress
-	add := func(list []string) []string {
+	// An address as the mail reaches it: without a display name, in
+	// one case.
+	norm := func(a string) string {
+		if pa, err := deliver.ParseAddress(a); err == nil {
+			a = pa.Address
+		}
+		return strings.ToLower(strings.TrimSpace(a))
+	}
+	if failed {
 		for _, a := range to {
-			if !slices.ContainsFunc(list, func(b string) bool { return norm(a) == norm(b) }) {
-				list = append(list, norm(a))
+			if !slices.ContainsFunc(u.To, func(b string) bool { return norm(a) == norm(b) }) {
+				u.To = append(u.To, norm(a))
 			}
 		}
-		return list
-	}
-	drop := func(list []string) []string {
-		return slices.DeleteFunc(list, func(b string) bool {
+	} else {
+		u.To = slices.DeleteFunc(u.To, func(b string) bool {
 			return slices.ContainsFunc(to, func(a string) bool { return norm(a) == norm(b) })
 		})
-	}
-	switch how {
-	case markDue:
-		u.To = add(u.To)
-	case markMaybe:
-		u.To, u.Maybe = add(u.To), add(u.Maybe)
-	case markFailed:
-		u.To, u.Maybe = add(u.To), drop(u.Maybe)
-	case markSent:
-		u.To, u.Maybe = drop(u.To), drop(u.Maybe)
 		if len(u.To) == 0 {
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				dl.warnf("%s: %v", dir, err)
@@ -1312,10 +1166,7 @@ func (dl *delivery) mark(dir string, to []string, how markHow, warn bool) {
 		}
 	}
 	u.Note = "the mail of this run was due and was not delivered to these addresses: the next run under --mail-when changes that compares with it is mailed"
-	if len(u.Maybe) > 0 {
-		u.Note += "; it may have been delivered to those of maybe_delivered_to (the server got the whole message and gave no answer): a resume does not send it to them again, auditor mail does"
-	}
-	b, _ := json.MarshalIndent(u, "", "  ")
+	b, _ = json.MarshalIndent(u, "", "  ")
 	if err := atomicfile.WriteFile(p, append(b, '\n')); err != nil && warn {
 		dl.warnf("%s: the next run under --mail-when changes cannot learn that this mail was not delivered: %v", dir, err)
 	}
@@ -1461,9 +1312,7 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 		if terr != nil {
 			return fmt.Errorf("--smtp-ca-bundle: %w", terr)
 		}
-		smtp := deliver.SMTP{URL: d.smtp, Username: dl.getenv(envSMTPUser), Password: dl.getenv(envSMTPPassword), TLSConfig: tc,
-			Grace: smtpGrace(dl.grace), Sending: func() { dl.sending(dir, to) }}
-		defer dieMail.Store(nil) // the answer came, or will not
+		smtp := deliver.SMTP{URL: d.smtp, Username: dl.getenv(envSMTPUser), Password: dl.getenv(envSMTPPassword), TLSConfig: tc}
 		err = smtp.Send(ctx, msg)
 		var de *deliver.Error
 		if errors.As(err, &de) && de.TooBig() {
@@ -1490,30 +1339,6 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 	}
 	dl.logf("mailed the reports to %s", plain(strings.Join(to, ", "), 0))
 	return nil
-}
-
-// smtpGrace is deliver.SMTP.Grace for --grace, how long the server's
-// answer to a mail sent whole is waited for once a signal came: 0 there
-// waits for the attempt's whole time, and --grace 0 cuts at once.
-func smtpGrace(grace time.Duration) time.Duration {
-	if grace <= 0 {
-		return -1
-	}
-	return grace
-}
-
-// sending is told that the end of the mail of dir to the addresses to is
-// about to go to the server: from then on it may be delivered. The run's
-// or report's own mail is marked so, which a process killed while the
-// answer is awaited (a second signal, a SIGKILL) leaves, so that its
-// resume does not send it again; and a second signal's line says so.
-func (dl *delivery) sending(dir string, to []string) {
-	if dl.toFlag == "to" {
-		return
-	}
-	dl.mark(dir, to, markMaybe, false)
-	note := "the mail to " + plain(strings.Join(to, ", "), 0) + " may have been delivered (its server had the whole message and had not answered): that command does not send it again, and says how to, should its recipients not have it"
-	dieMail.Store(&note)
 }
 
 // groupMailError is a group's mail that failed: its directory and the
@@ -1657,13 +1482,6 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			// own instances, not in the whole run's.
 			dl.logf("%s: %s: no mail", name, why)
 			r.held++
-			src.close()
-			continue
-		}
-		if may := mayHaveIt(dir, to); len(may) > 0 && dl.toFlag != "to" {
-			// An earlier attempt's mail may have been delivered: not sent
-			// again (mailDir), whether or not the server is down.
-			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, nobodys: nobodys, err: &sentBefore{to: may}})
 			src.close()
 			continue
 		}
@@ -1925,7 +1743,6 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		conn:  sync.OnceValues(func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }),
 		logf:  func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
 		warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) },
-		grace: o.grace,
 	}
 	if g := groupOf(dir, splitBy); g != "" {
 		// One group's directory: its reports must be of its run's

@@ -84,25 +84,15 @@ var dieLog atomic.Pointer[slog.Logger]
 // --resume refuses it.
 var dieResume atomic.Pointer[string]
 
-// dieMail says, for die's line, that a mail of the run may have been
-// delivered: its server has, or is getting, the whole message, whose
-// answer is awaited (see delivery.sending); nil otherwise.
-var dieMail atomic.Pointer[string]
-
 // dieMessage is die's line.
 func dieMessage() string {
 	// Reports and a delivery under way are cut short; the record, synced
 	// as it goes, is not.
-	msg := "stopped at once by a second signal: the files written whole stay, the reports may be missing or out of date; "
+	const msg = "stopped at once by a second signal: the files written whole stay, the reports may be missing or out of date; "
 	if cmd := dieResume.Load(); cmd != nil {
-		msg += "the record holds what was audited: continue with: " + *cmd
-	} else {
-		msg += "run the same command again (auditor run with --resume: the record holds what was audited)"
+		return msg + "the record holds what was audited: continue with: " + *cmd
 	}
-	if note := dieMail.Load(); note != nil {
-		msg += "; " + *note
-	}
-	return msg
+	return msg + "run the same command again (auditor run with --resume: the record holds what was audited)"
 }
 
 // die ends the process by sig with its default handling, so that a shell
