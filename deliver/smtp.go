@@ -67,13 +67,6 @@ type SMTP struct {
 	// Send). Zero means Timeout alone bounds the wait; a negative value
 	// waits no more once ctx has ended.
 	Grace time.Duration
-	// Sending, when set, is called in each attempt just before the end of
-	// the message (DATA's final ".") is written: from then on the server
-	// may have the whole message, and a process that dies before Send
-	// returns cannot know whether it was delivered. A caller that keeps a
-	// record of what it sent says so there; Send's result then tells what
-	// came of it.
-	Sending func()
 	// Dial opens the TCP connection to host:port; nil means a net.Dialer.
 	// A test or a proxy sets it: the URL's host still decides the TLS name
 	// and whether plain text is allowed. A connection that wraps a
@@ -391,9 +384,6 @@ func (s SMTP) attempt(ctx context.Context, ep endpoint, from string, to []string
 	}
 	written = true
 	mu.Unlock()
-	if s.Sending != nil {
-		s.Sending()
-	}
 	// Close writes the final "." and reads the reply; the library drops
 	// the error of that write, which wc keeps.
 	if err := w.Close(); err != nil {

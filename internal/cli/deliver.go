@@ -369,6 +369,7 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 		getenv:   o.getenv,
 		logf:     func(format string, a ...any) { o.logf(stderr, format, a...) },
 		warnf:    func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) },
+		grace:    o.grace,
 	}
 	if ctx.Err() != nil {
 		if resumable {
@@ -534,6 +535,9 @@ type delivery struct {
 	// logf says what was done (not with --quiet), warnf what was not that
 	// someone may have expected.
 	logf, warnf func(format string, a ...any)
+	// grace is --grace: how long, once a signal came, an SMTP server's
+	// answer to a mail sent whole is waited for (smtpGrace).
+	grace time.Duration
 }
 
 // deliverRun uploads the run's files and mails its reports, as the flags
@@ -1312,7 +1316,8 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 		if terr != nil {
 			return fmt.Errorf("--smtp-ca-bundle: %w", terr)
 		}
-		smtp := deliver.SMTP{URL: d.smtp, Username: dl.getenv(envSMTPUser), Password: dl.getenv(envSMTPPassword), TLSConfig: tc}
+		smtp := deliver.SMTP{URL: d.smtp, Username: dl.getenv(envSMTPUser), Password: dl.getenv(envSMTPPassword), TLSConfig: tc,
+			Grace: smtpGrace(dl.grace)}
 		err = smtp.Send(ctx, msg)
 		var de *deliver.Error
 		if errors.As(err, &de) && de.TooBig() {
@@ -1743,6 +1748,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		conn:  sync.OnceValues(func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }),
 		logf:  func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
 		warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) },
+		grace: o.grace,
 	}
 	if g := groupOf(dir, splitBy); g != "" {
 		// One group's directory: its reports must be of its run's
@@ -2103,4 +2109,15 @@ func splitGroupDirs(root string) ([]string, error) {
 func statOK(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// smtpGrace is deliver.SMTP.Grace for --grace, how long the server's
+// answer to a mail sent whole is waited for once a signal came (past a
+// container's own grace, the process is killed and says nothing): 0 there
+// waits for the attempt's whole time, and --grace 0 cuts at once.
+func smtpGrace(grace time.Duration) time.Duration {
+	if grace <= 0 {
+		return -1
+	}
+	return grace
 }
