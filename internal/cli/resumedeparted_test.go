@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,16 +25,8 @@ import (
 // listed. The same record resumed for another scope (other --regions), or
 // with no run.json to say its scope, is still another audit's.
 func TestResumeAfterAnAccountLeft(t *testing.T) {
-	accounts := ssmsim.DefaultAccounts(3, 1)
-	gone := accounts[2].ID
-	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 20) }
-	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
-	out := filepath.Join(t.TempDir(), "out")
-	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "all", "--discover",
-		"--region", "us-east-1", "--format", "csv", "--fail-on", "none", "--out", out}
-	if got := runCLI(t, "", args...); got.code != 0 {
-		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
-	}
+	d := departingOrg(t, "all", "csv", false, exitOK)
+	accounts, gone, out, args := d.accounts, d.gone, d.out, d.args
 	all := recordKeys(t, out)
 	// Stopped midway: the record lacks the results of one account-region
 	// that stays in the organisation, and holds the departing account's.
@@ -44,7 +37,7 @@ func TestResumeAfterAnAccountLeft(t *testing.T) {
 		t.Fatalf("the fixture drops %d results and holds %d of %s; want some of each", dropped, departed, gone)
 	}
 
-	serveOrgOf(t, cfg([]ssmsim.Account{accounts[0], accounts[1], accounts[3]}), ssmsim.Faults{})
+	d.leave(t)
 	other := runCLI(t, "", "run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
 		"--region", "us-east-1", "--format", "csv", "--fail-on", "none", "--out", out, "--resume")
 	if other.code != int(exitUsage) {
@@ -90,16 +83,8 @@ func TestResumeAfterAnAccountLeft(t *testing.T) {
 // such in run.json (not complete), summary.json and the closing lines,
 // with exit 3, and no advice to resume again, which cannot help.
 func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
-	accounts := ssmsim.DefaultAccounts(3, 1)
-	gone := accounts[2].ID
-	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 20) }
-	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
-	out := filepath.Join(t.TempDir(), "out")
-	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
-		"--region", "us-east-1", "--format", "csv,json,html", "--fail-on", "none", "--out", out}
-	if got := runCLI(t, "", args...); got.code != 0 {
-		t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
-	}
+	d := departingOrg(t, "us-east-1,eu-west-1", "csv,json,html", false, exitOK)
+	gone, out, args := d.gone, d.out, d.args
 	// Stopped midway: of the departing account's nodes in eu-west-1, half
 	// have no result.
 	seen := 0
@@ -114,7 +99,7 @@ func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
 		t.Fatalf("the fixture drops no result of %s in eu-west-1", gone)
 	}
 
-	serveOrgOf(t, cfg([]ssmsim.Account{accounts[0], accounts[1], accounts[3]}), ssmsim.Faults{})
+	d.leave(t)
 	got := runCLI(t, "", append(args, "--resume")...)
 	if got.code != int(exitIncomplete) {
 		t.Errorf("--resume: exit %d, want %d (nodes of a departed account never audited)\n%s", got.code, exitIncomplete, got.stderr)
@@ -167,20 +152,10 @@ func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
 // still ones that could not be audited, now as an account that left, not
 // a role to deploy and a run to resume.
 func TestResumeAfterARefusedAccountLeft(t *testing.T) {
-	accounts := ssmsim.DefaultAccounts(3, 1)
-	gone := accounts[2].ID
-	refused := append([]ssmsim.Account(nil), accounts...)
-	refused[2].Roles = []ssmsim.Role{{Name: "AuditRole", Refuse: true}}
-	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 20) }
-	serveOrgOf(t, cfg(refused), ssmsim.Faults{})
-	out := filepath.Join(t.TempDir(), "out")
-	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
-		"--region", "us-east-1", "--format", "csv", "--fail-on", "none", "--out", out}
-	if got := runCLI(t, "", args...); got.code != int(exitIncomplete) {
-		t.Fatalf("exit %d, want %d (one account refused)\n%s", got.code, exitIncomplete, got.stderr)
-	}
+	d := departingOrg(t, "us-east-1,eu-west-1", "csv", true, exitIncomplete)
+	gone, out, args := d.gone, d.out, d.args
 
-	serveOrgOf(t, cfg([]ssmsim.Account{accounts[0], accounts[1], accounts[3]}), ssmsim.Faults{})
+	d.leave(t)
 	got := runCLI(t, "", append(args, "--resume")...)
 	if got.code != int(exitIncomplete) {
 		t.Errorf("--resume: exit %d, want %d (an account never audited)\n%s", got.code, exitIncomplete, got.stderr)
@@ -250,20 +225,12 @@ func TestResumeAfterAnAccountLeftInError(t *testing.T) {
 }
 
 func resumeAfterAnAccountLeftInError(t *testing.T, refused bool) {
-	accounts := ssmsim.DefaultAccounts(3, 1)
-	gone := accounts[2].ID
-	cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 20) }
-	serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
-	out := filepath.Join(t.TempDir(), "out")
 	regions := "us-east-1,eu-west-1"
 	if refused {
 		regions += ",af-south-1" // opt-in: refused in the accounts that did not enable it
 	}
-	args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", regions, "--discover",
-		"--region", "us-east-1", "--format", "csv,json", "--fail-on", "none", "--out", out}
-	if got := runCLI(t, "", args...); got.code != map[bool]int{false: 0, true: int(exitIncomplete)}[refused] {
-		t.Fatalf("exit %d\n%s", got.code, got.stderr)
-	}
+	d := departingOrg(t, regions, "csv,json", false, map[bool]exitCode{false: exitOK, true: exitIncomplete}[refused])
+	gone, out, args := d.gone, d.out, d.args
 	// Three of the departing account's nodes in eu-west-1 ended in error.
 	path := filepath.Join(out, audit.ResultsFile)
 	b, err := os.ReadFile(path)
@@ -295,7 +262,7 @@ func resumeAfterAnAccountLeftInError(t *testing.T, refused bool) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	serveOrgOf(t, cfg([]ssmsim.Account{accounts[0], accounts[1], accounts[3]}), ssmsim.Faults{})
+	d.leave(t)
 	got := runCLI(t, "", append(args, "--resume")...)
 	if got.code != int(exitIncomplete) {
 		t.Errorf("--resume: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
@@ -310,6 +277,42 @@ func resumeAfterAnAccountLeftInError(t *testing.T, refused bool) {
 	}
 	// Their resume cannot assume a role in an account that left.
 	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", "3 of its", "no resumed run can audit an account that has left"}, []string{"retry them with"})
+}
+
+// departing is an organisation audited, one of whose members is to leave
+// it (departingOrg).
+type departing struct {
+	accounts []ssmsim.Account
+	gone     string   // the member that leaves
+	out      string   // the audit's --out
+	args     []string // the audit's command; resumed with "--resume" added
+}
+
+// departingOrg serves an organisation of three members and its management
+// account (threeRegionOrg, 20 nodes an account-region), the third member's
+// role refused when refuse is set, and audits it by discovery in regions,
+// with formats, into a new --out, which must end with want.
+func departingOrg(t *testing.T, regions, formats string, refuse bool, want exitCode) departing {
+	t.Helper()
+	d := departing{accounts: ssmsim.DefaultAccounts(3, 1), out: filepath.Join(t.TempDir(), "out")}
+	d.gone = d.accounts[2].ID
+	members := slices.Clone(d.accounts)
+	if refuse {
+		members[2].Roles = []ssmsim.Role{{Name: "AuditRole", Refuse: true}}
+	}
+	serveOrgOf(t, threeRegionOrg(members, 20), ssmsim.Faults{})
+	d.args = []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", regions, "--discover",
+		"--region", "us-east-1", "--format", formats, "--fail-on", "none", "--out", d.out}
+	if got := runCLI(t, "", d.args...); got.code != int(want) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, want, got.stderr)
+	}
+	return d
+}
+
+// leave serves the organisation again without the member that leaves.
+func (d departing) leave(t *testing.T) {
+	t.Helper()
+	serveOrgOf(t, threeRegionOrg(slices.DeleteFunc(slices.Clone(d.accounts), func(a ssmsim.Account) bool { return a.ID == d.gone }), 20), ssmsim.Faults{})
 }
 
 // threeRegionOrg is an organisation of members in us-east-1, eu-west-1 and
@@ -350,16 +353,8 @@ func TestResumeAfterAnAccountLeftUnlisted(t *testing.T) {
 		{"not reached by the last attempt", func(map[string]any) bool { return false }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			accounts := ssmsim.DefaultAccounts(3, 1)
-			gone := accounts[2].ID
-			cfg := func(members []ssmsim.Account) ssmsim.OrgConfig { return threeRegionOrg(members, 20) }
-			serveOrgOf(t, cfg(accounts), ssmsim.Faults{})
-			out := filepath.Join(t.TempDir(), "out")
-			args := []string{"run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
-				"--region", "us-east-1", "--format", "csv,json", "--fail-on", "none", "--out", out}
-			if got := runCLI(t, "", args...); got.code != 0 {
-				t.Fatalf("exit %d, want 0\n%s", got.code, got.stderr)
-			}
+			d := departingOrg(t, "us-east-1,eu-west-1", "csv,json", false, exitOK)
+			gone, out, args := d.gone, d.out, d.args
 			seen := 0
 			keepRecordLines(t, out, func(r audit.Result) bool {
 				if r.AccountID != gone || r.Region != "eu-west-1" {
@@ -394,7 +389,7 @@ func TestResumeAfterAnAccountLeftUnlisted(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			serveOrgOf(t, cfg([]ssmsim.Account{accounts[0], accounts[1], accounts[3]}), ssmsim.Faults{})
+			d.leave(t)
 			got := runCLI(t, "", append(args, "--resume")...)
 			if got.code != int(exitIncomplete) {
 				t.Errorf("--resume: exit %d, want %d (nodes of a departed account never listed)\n%s", got.code, exitIncomplete, got.stderr)
