@@ -26,37 +26,12 @@ import (
 func TestMergeAgainAfterLateShard(t *testing.T) {
 	for _, killed := range []bool{false, true} {
 		t.Run(map[bool]string{false: "interrupted", true: "killed before run.json"}[killed], func(t *testing.T) {
-			isolateAWS(t, "AKIATESTTESTTESTTEST")
-			fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 4, Size: 40})
-			sim := ssmsim.NewServer(fleet, ssmsim.Options{})
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var stopAfter atomic.Int64 // calls left before the signal; 0: none
-			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ssmsim.OpDescribeInstanceAssociationsStatus) && stopAfter.Add(-1) == 0 {
-					cancel()
-				}
-				sim.ServeHTTP(w, r)
-			}))
-			t.Cleanup(hs.Close)
-			ids := filepath.Join(t.TempDir(), "ids.txt")
-			if err := writeIDs(ids, fleet); err != nil {
-				t.Fatal(err)
-			}
-			root := t.TempDir()
-			shard := func(k int) []string {
-				return []string{"run", "--instances", ids, "--endpoint-url", hs.URL, "--region", "us-east-1", "--quiet", "--fail-on", "none",
-					"--rate", "2000", "--concurrency", "1", "--grace", "0s",
-					"--out", filepath.Join(root, fmt.Sprintf("shard-%d", k)), "--shard", fmt.Sprintf("%d/2", k)}
-			}
+			sh := lateShards(t)
+			fleet, root, shard := sh.fleet, sh.root, sh.shard
 			if got := runCLI(t, "", shard(0)...); got.code != 0 {
 				t.Fatalf("shard 0: exit %d\n%s", got.code, got.stderr)
 			}
-			stopAfter.Store(5)
-			if got := runCtx(ctx, nil, shard(1)...); got.code != int(exitIncomplete) {
-				t.Fatalf("shard 1, interrupted: exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
-			}
-			stopAfter.Store(-1 << 40)
+			sh.interrupted(1)
 			late := filepath.Join(root, "shard-1")
 			if killed {
 				if err := os.Remove(filepath.Join(late, audit.RunFile)); err != nil {
@@ -137,40 +112,8 @@ func TestMergeAgainAfterLateShard(t *testing.T) {
 func TestMergeAgainNamingLateShardOnly(t *testing.T) {
 	for _, bothLate := range []bool{false, true} {
 		t.Run(map[bool]string{false: "one shard late", true: "both shards late"}[bothLate], func(t *testing.T) {
-			isolateAWS(t, "AKIATESTTESTTESTTEST")
-			fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 4, Size: 40})
-			sim := ssmsim.NewServer(fleet, ssmsim.Options{})
-			var stopAfter atomic.Int64 // calls left before the signal; 0: none
-			var stop atomic.Pointer[context.CancelFunc]
-			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ssmsim.OpDescribeInstanceAssociationsStatus) && stopAfter.Add(-1) == 0 {
-					(*stop.Load())()
-				}
-				sim.ServeHTTP(w, r)
-			}))
-			t.Cleanup(hs.Close)
-			ids := filepath.Join(t.TempDir(), "ids.txt")
-			if err := writeIDs(ids, fleet); err != nil {
-				t.Fatal(err)
-			}
-			root := t.TempDir()
-			shard := func(k int) []string {
-				return []string{"run", "--instances", ids, "--endpoint-url", hs.URL, "--region", "us-east-1", "--quiet", "--fail-on", "none",
-					"--rate", "2000", "--concurrency", "1", "--grace", "0s",
-					"--out", filepath.Join(root, fmt.Sprintf("shard-%d", k)), "--shard", fmt.Sprintf("%d/2", k)}
-			}
-			interrupted := func(k int) {
-				t.Helper()
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				stop.Store(&cancel)
-				stopAfter.Store(5)
-				defer stopAfter.Store(-1 << 40)
-				if got := runCtx(ctx, nil, shard(k)...); got.code != int(exitIncomplete) {
-					t.Fatalf("shard %d, interrupted: exit %d, want %d\n%s", k, got.code, exitIncomplete, got.stderr)
-				}
-			}
-			stopAfter.Store(-1 << 40)
+			sh := lateShards(t)
+			fleet, root, shard, interrupted := sh.fleet, sh.root, sh.shard, sh.interrupted
 			if bothLate {
 				interrupted(0)
 			} else if got := runCLI(t, "", shard(0)...); got.code != 0 {
@@ -239,4 +182,56 @@ func TestMergeAgainNamingLateShardOnly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// shards2 is a list of a fleet of 40, audited in 2 shards (lateShards).
+type shards2 struct {
+	fleet *ssmsim.Fleet
+	root  string // each shard's --out is root/shard-K
+	// shard is the command of shard k.
+	shard func(k int) []string
+	// interrupted runs shard k, stopped after its first 5 calls, as a
+	// signal would stop it.
+	interrupted func(k int)
+}
+
+// lateShards serves a fleet of 40 whose calls can be stopped midway, and
+// the commands of the 2 shards of its list.
+func lateShards(t *testing.T) shards2 {
+	t.Helper()
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 4, Size: 40})
+	sim := ssmsim.NewServer(fleet, ssmsim.Options{})
+	var stopAfter atomic.Int64 // calls left before the signal; 0: none
+	stopAfter.Store(-1 << 40)
+	var stop atomic.Pointer[context.CancelFunc]
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ssmsim.OpDescribeInstanceAssociationsStatus) && stopAfter.Add(-1) == 0 {
+			(*stop.Load())()
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	sh := shards2{fleet: fleet, root: t.TempDir()}
+	sh.shard = func(k int) []string {
+		return []string{"run", "--instances", ids, "--endpoint-url", hs.URL, "--region", "us-east-1", "--quiet", "--fail-on", "none",
+			"--rate", "2000", "--concurrency", "1", "--grace", "0s",
+			"--out", filepath.Join(sh.root, fmt.Sprintf("shard-%d", k)), "--shard", fmt.Sprintf("%d/2", k)}
+	}
+	sh.interrupted = func(k int) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		stop.Store(&cancel)
+		stopAfter.Store(5)
+		defer stopAfter.Store(-1 << 40)
+		if got := runCtx(ctx, nil, sh.shard(k)...); got.code != int(exitIncomplete) {
+			t.Fatalf("shard %d, interrupted: exit %d, want %d\n%s", k, got.code, exitIncomplete, got.stderr)
+		}
+	}
+	return sh
 }
