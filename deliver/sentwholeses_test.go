@@ -190,3 +190,54 @@ func TestSendSESSignalStopsRetries(t *testing.T) {
 		})
 	}
 }
+
+// TestSendSESSignalGrace: a signal while SES, which has the whole
+// request, gives no answer was waited out a minute, past a container's
+// grace before its SIGKILL (docker stop's 10 s, Kubernetes' 30 s), which
+// then left no word at all. SendSESWithin waits grace at most: no answer
+// then is an unknown outcome (SES may have the message), and an answer
+// within it is the outcome, as ever.
+func TestSendSESSignalGrace(t *testing.T) {
+	linuxOnly(t) // elsewhere a signal cuts the call at once
+	for _, tt := range []struct {
+		name    string
+		answer  time.Duration // after the whole request
+		grace   time.Duration
+		unknown bool
+	}{
+		{"no answer within the grace", time.Hour, 300 * time.Millisecond, true},
+		{"an answer within the grace", 200 * time.Millisecond, 30 * time.Second, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var once sync.Once
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				once.Do(cancel) // the request is whole: the client awaits the answer
+				select {
+				case <-time.After(tt.answer):
+					io.WriteString(w, `{"MessageId":"0100-test"}`)
+				case <-r.Context().Done():
+				}
+			}))
+			defer srv.Close()
+			done := make(chan error, 1)
+			go func() { done <- deliver.SendSESWithin(ctx, bigSendClient(srv), bigMessage(), tt.grace) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(45 * time.Second):
+				// A minute is what it waited without a grace.
+				t.Fatal("SendSESWithin still waits for the answer, long past the grace after the signal")
+			}
+			var de *deliver.Error
+			switch {
+			case tt.unknown && (!errors.As(err, &de) || !de.Unknown):
+				t.Errorf("SendSESWithin = %v, want an unknown outcome: SES may have the message", err)
+			case !tt.unknown && err != nil:
+				t.Errorf("SendSESWithin = %v, want the answer that came within the grace", err)
+			}
+		})
+	}
+}

@@ -54,6 +54,16 @@ var _ SESAPI = (*sesv2.Client)(nil)
 // timeout allows and at most a minute: an answer that comes is the
 // outcome. Elsewhere than Linux, ctx ending cuts the call at once.
 func SendSES(ctx context.Context, api SESAPI, m Message) error {
+	return SendSESWithin(ctx, api, m, 0)
+}
+
+// SendSESWithin is SendSES whose wait for SES's answer, once ctx ended
+// after the request may have left whole, lasts at most grace: a process
+// stopped by a container's runtime or by Kubernetes has seconds before it
+// is killed, not a minute. No answer then is an unknown outcome (Unknown:
+// SES may have the message), not sent again. Zero waits the minute, as
+// SendSES; a negative grace waits no more once ctx has ended.
+func SendSESWithin(ctx context.Context, api SESAPI, m Message, grace time.Duration) error {
 	from, to, err := m.envelope()
 	if err != nil {
 		return &Error{Op: "building the message", Server: "SES", Err: err}
@@ -89,7 +99,11 @@ func SendSES(ctx context.Context, api SESAPI, m Message) error {
 	defer cancel()
 	finished := make(chan struct{})
 	defer close(finished)
-	stop := context.AfterFunc(ctx, func() { a.cutUnlessSent(cancel, finished, &sent) })
+	wait := sesAnswerWait
+	if grace != 0 {
+		wait = max(grace, 0)
+	}
+	stop := context.AfterFunc(ctx, func() { a.cutUnlessSent(cancel, finished, &sent, wait) })
 	defer stop()
 	_, err = api.SendEmail(call, &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(from),
@@ -228,11 +242,11 @@ func (a *sesAttempt) left() int {
 // back above the kernel, as HTTP/2 does while SES grants no more
 // flow-control window, and is never written once the call is cut. Once
 // the request may have left whole, or SES began to answer, it lets the
-// answer come, for at most sesAnswerWait, and until finished closes.
+// answer come, for at most wait, and until finished closes.
 // Where the system cannot say what the kernel holds, it cuts at once, and
 // the request counts as sent once it is written, as before.
-func (a *sesAttempt) cutUnlessSent(cancel context.CancelFunc, finished <-chan struct{}, sent *atomic.Bool) {
-	limit := time.NewTimer(sesAnswerWait)
+func (a *sesAttempt) cutUnlessSent(cancel context.CancelFunc, finished <-chan struct{}, sent *atomic.Bool, wait time.Duration) {
+	limit := time.NewTimer(wait)
 	defer limit.Stop()
 	held := 0
 	for {

@@ -1308,9 +1308,9 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 		if cerr != nil {
 			return fmt.Errorf("--mail-via ses: %w", cerr)
 		}
-		err = deliver.SendSES(ctx, sesv2.NewFromConfig(conn.Config(), func(o *sesv2.Options) {
+		err = deliver.SendSESWithin(ctx, sesv2.NewFromConfig(conn.Config(), func(o *sesv2.Options) {
 			awsconn.GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
-		}), msg)
+		}), msg, smtpGrace(dl.grace))
 	default:
 		tc, terr := d.smtpTLS()
 		if terr != nil {
@@ -2111,10 +2111,11 @@ func statOK(p string) bool {
 	return err == nil
 }
 
-// smtpGrace is deliver.SMTP.Grace for --grace, how long the server's
-// answer to a mail sent whole is waited for once a signal came (past a
-// container's own grace, the process is killed and says nothing): 0 there
-// waits for the attempt's whole time, and --grace 0 cuts at once.
+// smtpGrace is deliver.SMTP.Grace (and SendSESWithin's grace) for
+// --grace, how long the server's answer to a mail sent whole is waited for
+// once a signal came (past a container's own grace, the process is killed
+// and says nothing): 0 there waits for the attempt's whole time, and
+// --grace 0 cuts at once.
 func smtpGrace(grace time.Duration) time.Duration {
 	if grace <= 0 {
 		return -1
