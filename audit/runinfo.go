@@ -394,8 +394,47 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 	if unknown && !out.Interrupted && out.Error == "" {
 		out.Error = mergedIncomplete
 	}
+	if e := listOfAccounts(infos); e != "" && out.Error == "" {
+		out.Error = e
+	}
 	out.Complete = complete && !out.Interrupted && out.Error == ""
 	return out
+}
+
+// listOfAccounts says, when runs of one list (Part.List) among infos were
+// made with the credentials of several accounts and some of them are of a
+// shard of it, that their merge cannot vouch for it; "" otherwise. A
+// list's rows without an account are the account of the credentials that
+// audit them, and Part.List is the list's digest before that account fills
+// them in: a shard audited in one account, and the other shard (or the
+// whole list) in another, would make a whole list between them, each half
+// of it never audited in the other account. Whole runs of the list in
+// several accounts are of as many fleets (Part.Fleet), each complete.
+func listOfAccounts(infos []RunInfo) string {
+	callers := map[string][]string{}
+	sharded := map[string]bool{}
+	for _, ri := range infos {
+		if ri.Caller == "" {
+			continue
+		}
+		for _, p := range ri.Parts {
+			if p.List == "" || p.Discovered() {
+				continue
+			}
+			sharded[p.List] = sharded[p.List] || p.Shard != ""
+			if !slices.Contains(callers[p.List], ri.Caller) {
+				callers[p.List] = append(callers[p.List], ri.Caller)
+			}
+		}
+	}
+	for _, list := range slices.Sorted(maps.Keys(callers)) {
+		if c := callers[list]; len(c) > 1 && sharded[list] {
+			slices.Sort(c)
+			return fmt.Sprintf("one list was audited with the credentials of %d accounts (%s), each taking its rows without an account for its own: the shards and whole runs of one do not stand for the other's; merge the runs of each account apart",
+				len(c), strings.Join(c, ", "))
+		}
+	}
+	return ""
 }
 
 // Superseded reports whether infos[i], of records merged in the order of

@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -130,5 +131,32 @@ func TestSupersedeParts(t *testing.T) {
 	m = audit.MergeRunInfo([]audit.RunInfo{done(s0), done(s1), stopped(whole)})
 	if len(m.WholeParts) != 0 {
 		t.Errorf("shards merged with the whole list interrupted: whole parts %v, want none", m.WholeParts)
+	}
+}
+
+// TestMergeListOfTwoAccounts: the shards of a list, or a shard and the
+// whole list, audited with two accounts' credentials are not one list
+// whole: the merge says so. Whole runs of it in two accounts are two
+// fleets, each whole.
+func TestMergeListOfTwoAccounts(t *testing.T) {
+	run := func(caller, fleet, shard string) audit.RunInfo {
+		return audit.RunInfo{Caller: caller, Complete: true, Parts: []audit.Part{{Fleet: fleet, List: "l", Shard: shard, Targets: 2}}}
+	}
+	for _, tt := range []struct {
+		name    string
+		infos   []audit.RunInfo
+		partial bool
+	}{
+		{"shards in two accounts", []audit.RunInfo{run("111111111111", "a0", "0/2"), run("222222222222", "b1", "1/2")}, true},
+		{"a shard and the whole list in another", []audit.RunInfo{run("111111111111", "a0", "0/2"), run("222222222222", "b", "")}, true},
+		{"the whole list in two accounts", []audit.RunInfo{run("111111111111", "a", ""), run("222222222222", "b", "")}, false},
+		{"shards in one account", []audit.RunInfo{run("111111111111", "a0", "0/2"), run("111111111111", "a1", "1/2")}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := audit.MergeRunInfo(tt.infos)
+			if got := strings.Contains(m.Error, "credentials of 2 accounts"); got != tt.partial || m.Complete == tt.partial {
+				t.Errorf("complete %v, error %q; want partial %v", m.Complete, m.Error, tt.partial)
+			}
+		})
 	}
 }

@@ -227,11 +227,12 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			o.logf(stderr, "%s holds the record of this same merge, stopped before it wrote %s: merging again", o.out, audit.RunFile)
 		}
-		// Written before the record replaces what was there, so that a
-		// merge killed before its run.json can be run again.
-		mark = func(digest string) error {
-			return writeJSON(filepath.Join(o.out, mergingFile), merging{Inputs: absPaths(paths), Record: digest})
-		}
+	}
+	// Written before the record replaces what was there, so that a merge
+	// killed before its run.json can be run again, and the run.json it
+	// leaves (an earlier merge's, in place) is not taken for the record's.
+	mark = func(digest string) error {
+		return writeJSON(filepath.Join(o.out, mergingFile), merging{Inputs: absPaths(paths), Record: digest})
 	}
 	account, _ := rs.SoleAccount()
 	if err := o.openBaseline(recordPath, account, stderr); err != nil {
@@ -571,7 +572,11 @@ func mergedRunInfo(paths []string, runs []*audit.RunInfo, rs *audit.Records, std
 	var kept, indexOf []int // indexOf[j]: the input that infos[j] describes
 	var missing []string
 	for i, p := range paths {
-		if runs[i] == nil {
+		if _, left := leftMerge(p); runs[i] == nil || left {
+			// A record that a merge stopped before its run.json left:
+			// the run.json beside it, if any, is an earlier one's
+			// (another record's, in the same directory), and does not
+			// describe it.
 			missing = append(missing, p)
 			continue
 		}
