@@ -480,9 +480,9 @@ func Superseded(infos []RunInfo, i, kept int) bool {
 // of its own: most often an earlier merge of shards, one of them
 // interrupted, merged again with that shard alone once resumed. Each part
 // of it that its run.json does not list whole (WholeParts) must be named
-// (Part.Known, and not made up by MergeRunInfo) and carried whole by a later run (the same part, or the
-// whole list a shard is of), which replaces every result the input held
-// of it; its other parts are whole. What it said of its completeness
+// (Part.Known, and not made up by MergeRunInfo) and carried whole by a
+// later run of the same part (carriedWhole), which replaces every result
+// the input held of it; its other parts are whole. What it said of its completeness
 // (interrupted, its error, the account-regions it could not audit) was
 // then said of the parts replaced, and is no longer the merge's: the copy
 // returned says none of it. An input whose run.json does not say which of

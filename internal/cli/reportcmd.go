@@ -219,7 +219,6 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if label := report.GroupLabel(o.out); label != "" && inPlace && len(paths) == 1 {
 		o.labelKeys = []string{label}
 	}
-	var mark func(digest string) error
 	if !inPlace {
 		if st, err := os.Stat(recordPath); err == nil && st.Size() > 0 {
 			if !leftoverOf(recordPath, paths) {
@@ -231,7 +230,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// Written before the record replaces what was there, so that a merge
 	// killed before its run.json can be run again, and the run.json it
 	// leaves (an earlier merge's, in place) is not taken for the record's.
-	mark = func(digest string) error {
+	mark := func(digest string) error {
 		return writeJSON(filepath.Join(o.out, mergingFile), merging{Inputs: absPaths(paths), Record: digest})
 	}
 	account, _ := rs.SoleAccount()
