@@ -839,7 +839,7 @@ func NewRetryer(maxAttempts int) func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = maxAttempts
 			o.RateLimiter = ratelimit.None
-			o.Retryables = append(slices.Clone(o.Retryables), retry.IsErrorRetryableFunc(unreadableAnswer))
+			o.Retryables = append(slices.Clone(o.Retryables), retry.IsErrorRetryableFunc(unreadableAnswer), retry.IsErrorRetryableFunc(clockOff))
 		})
 	}
 }
@@ -880,6 +880,20 @@ func ProxyCertificateHint(p audit.CertificateProblem, proxyVar string) string {
 		return "check this machine's clock, then the proxy's certificate"
 	}
 	return "check the proxy's certificate, and the CA that AWS_CA_BUNDLE or the profile's ca_bundle names"
+}
+
+// clockOff retries a request refused as signed too far from the
+// service's time when the answer's Date says the clock is to blame
+// (audit.ClockOff). The SDK does so itself for the codes of its Clock
+// Skew Correction, and signs each retry at its own time plus the skew
+// the last answer showed; EC2's RequestExpired is not among those codes,
+// so DescribeTags and DescribeRegions would fail on a clock that SSM's
+// and STS's calls are corrected for.
+func clockOff(err error) aws.Ternary {
+	if _, ok := audit.ClockOff(err); ok {
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
 }
 
 func unreadableAnswer(err error) aws.Ternary {

@@ -193,6 +193,44 @@ func TestAWSCLI(t *testing.T) {
 	})
 }
 
+// TestAWSCLIClockSkew: a simulator whose clock is ahead of the client's
+// refuses each service's calls as AWS does, in words the AWS CLI (which
+// does not correct its clock) reads as AWS's: SSM's InvalidSignatureException
+// and STS's SignatureDoesNotMatch ("Signature expired", with each service's
+// window), EC2's RequestExpired. The same calls pass within the window.
+func TestAWSCLIClockSkew(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the AWS CLI six times (about 6 s); skipped with -short")
+	}
+	needAWSCLI(t)
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 1, Size: 10})
+	id := f.ManagedIDs()[0]
+	calls := []struct {
+		args []string
+		want string // in stderr, when refused
+	}{
+		{[]string{"ssm", "describe-instance-associations-status", "--instance-id", id}, "(InvalidSignatureException) when calling the DescribeInstanceAssociationsStatus operation: Signature expired: "},
+		{[]string{"sts", "get-caller-identity"}, "(SignatureDoesNotMatch) when calling the GetCallerIdentity operation: Signature expired: "},
+		{[]string{"ec2", "describe-regions"}, "(RequestExpired) when calling the DescribeRegions operation: Request has expired."},
+	}
+	// 10 minutes: past SSM's 5, within STS's and EC2's 15.
+	for _, skew := range []time.Duration{20 * time.Minute, 10 * time.Minute} {
+		_, url := start(t, f, ssmsim.Options{ClockSkew: skew})
+		for _, c := range calls {
+			refused := skew > 15*time.Minute || c.args[0] == "ssm"
+			_, stderr, err := awsCLI(t, url, c.args...)
+			switch {
+			case refused && (err == nil || !strings.Contains(stderr, c.want)):
+				t.Errorf("clock %v ahead: aws %s: want refused with %q; got error %v:\n%s", skew, c.args[1], c.want, err, stderr)
+			case refused && c.args[0] != "ec2" && !strings.Contains(stderr, " min.)"):
+				t.Errorf("clock %v ahead: aws %s: the message does not give the window:\n%s", skew, c.args[1], stderr)
+			case !refused && err != nil:
+				t.Errorf("clock %v ahead: aws %s: want it answered within the service's 15 minutes; got %v:\n%s", skew, c.args[1], err, stderr)
+			}
+		}
+	}
+}
+
 // cliJSON decodes what the AWS CLI printed, failing the test when it is
 // not JSON.
 func cliJSON(t *testing.T, out []byte, v any) {

@@ -16,9 +16,11 @@
 // Content-Type application/x-amz-json-1.1, a JSON object body, and a SigV4
 // Authorization header ("AWS4-HMAC-SHA256 Credential=AKID/YYYYMMDD/REGION/
 // ssm/aws4_request, SignedHeaders=...;host;..., Signature=<64 hex>") with an
-// X-Amz-Date (or Date) header that agrees with the credential's date. The
-// header's form is checked; the signature is not. Every answer has
-// Content-Type application/x-amz-json-1.1 and an x-amzn-RequestId header.
+// X-Amz-Date (or Date) header that agrees with the credential's date and is
+// within 5 minutes of the server's clock (Options.ClockSkew sets it off
+// this machine's). The header's form is checked; the signature is not.
+// Every answer has Content-Type application/x-amz-json-1.1, an
+// x-amzn-RequestId header, and a Date header by the server's clock.
 // Timestamps are epoch seconds written the way AWS's Java front ends write a
 // double (1.748865600123E9); members that are not set are left out.
 //
@@ -27,7 +29,8 @@
 //
 //	400 com.amazon.coral.service#MissingAuthenticationTokenException  no Authorization header
 //	400 com.amazon.coral.service#IncompleteSignatureException         Authorization header incomplete
-//	400 InvalidSignatureException         credential not scoped to ssm, dates disagree, bad signature form
+//	400 InvalidSignatureException         credential not scoped to ssm, dates disagree, bad signature form,
+//	                                      signed more than 5 minutes off ("Signature expired: ...")
 //	400 UnrecognizedClientException, ExpiredTokenException, ...       access key refused (Options.DenyAccessKeys)
 //	400 AccessDeniedException             access key denied, naming action and resource as IAM does
 //	400 com.amazon.coral.service#UnknownOperationException            unknown X-Amz-Target or Content-Type (405 for

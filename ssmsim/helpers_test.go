@@ -171,14 +171,22 @@ type rawResponse struct {
 	msg    string // message or Message
 }
 
+// signTime is the X-Amz-Date of the requests the tests sign by hand, and
+// signDay its day, as the credential scope gives it: now, as the server's
+// clock must find a signature within 5 minutes of its own.
+var (
+	signTime = time.Now().UTC().Format("20060102T150405Z")
+	signDay  = signTime[:8]
+)
+
 // signedHeaders is what a well-formed request carries; a test deletes or
 // overrides entries to break it.
 func signedHeaders(target string) map[string]string {
 	return map[string]string{
 		"Content-Type":  ssmsim.ContentType,
 		"X-Amz-Target":  "AmazonSSM." + target,
-		"X-Amz-Date":    "20250602T120000Z",
-		"Authorization": "AWS4-HMAC-SHA256 Credential=" + testKey + "/20250602/us-east-1/ssm/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + sig64,
+		"X-Amz-Date":    signTime,
+		"Authorization": "AWS4-HMAC-SHA256 Credential=" + testKey + "/" + signDay + "/us-east-1/ssm/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + sig64,
 	}
 }
 

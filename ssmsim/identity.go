@@ -167,7 +167,7 @@ func (s *Server) identify(svc service, akid, token, region string) (caller, *api
 		if token != sess.token {
 			return c, authError(svc, authUnknownKey, "")
 		}
-		if !time.Now().Before(sess.expires) {
+		if !s.now().Before(sess.expires) {
 			return c, authError(svc, authExpired, "")
 		}
 		c.acct, c.sess = sess.acct, sess

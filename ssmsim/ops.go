@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Page sizes. SSM documents DescribeInstanceInformation's default (10); it
@@ -116,6 +117,9 @@ func (s *Server) authenticate(r *http.Request, svc service) (akid, region, token
 				date + "' != '" + xdate[:8] + "', from 'x-amz-date'.")
 		}
 	}
+	if e := s.signedInTime(svc, xdate, r.Header.Get("Date")); e != nil {
+		return "", "", "", e
+	}
 	hostSigned := false
 	for _, name := range strings.Split(signed, ";") {
 		switch name {
@@ -138,6 +142,45 @@ func (s *Server) authenticate(r *http.Request, svc service) (akid, region, token
 		return "", "", "", refusal(svc, code, akid)
 	}
 	return akid, region, r.Header.Get("X-Amz-Security-Token"), nil
+}
+
+// signedInTime refuses a request signed further from the server's time
+// (Options.ClockSkew) than svc allows, with svc's own answer: SSM's and
+// Organizations' InvalidSignatureException, STS's SignatureDoesNotMatch
+// ("Signature expired: ... is now earlier than ..." or "Signature not yet
+// current: ... is still later than ..."), EC2's RequestExpired. xdate is
+// X-Amz-Date, else date the Date header.
+func (s *Server) signedInTime(svc service, xdate, date string) *apiError {
+	var signed time.Time
+	var err error
+	if xdate != "" {
+		signed, err = time.Parse("20060102T150405Z", xdate)
+	} else {
+		signed, err = http.ParseTime(date)
+	}
+	if err != nil {
+		return authError(svc, authIncomplete, "Date must be in ISO-8601 'basic format'. Got '"+xdate+date+"'. See http://en.wikipedia.org/wiki/ISO_8601")
+	}
+	window := 5 * time.Minute
+	if svc == svcSTS || svc == svcEC2 {
+		window = 15 * time.Minute
+	}
+	now := s.now().UTC().Truncate(time.Second)
+	const basic = "20060102T150405Z"
+	mins := strconv.Itoa(int(window / time.Minute))
+	var msg string
+	switch {
+	case signed.Before(now.Add(-window)):
+		msg = "Signature expired: " + signed.Format(basic) + " is now earlier than " + now.Add(-window).Format(basic) + " (" + now.Format(basic) + " - " + mins + " min.)"
+	case signed.After(now.Add(window)):
+		msg = "Signature not yet current: " + signed.Format(basic) + " is still later than " + now.Add(window).Format(basic) + " (" + now.Format(basic) + " + " + mins + " min.)"
+	default:
+		return nil
+	}
+	if svc == svcEC2 {
+		return clientError("RequestExpired", "Message", "Request has expired.")
+	}
+	return authError(svc, authSignature, msg)
 }
 
 const signatureMismatch = "The request signature we calculated does not match the signature you provided. " +

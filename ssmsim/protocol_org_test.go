@@ -14,8 +14,8 @@ import (
 func queryHeaders(key, region, service string) map[string]string {
 	return map[string]string{
 		"Content-Type":  "application/x-www-form-urlencoded; charset=utf-8",
-		"X-Amz-Date":    "20250602T120000Z",
-		"Authorization": "AWS4-HMAC-SHA256 Credential=" + key + "/20250602/" + region + "/" + service + "/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=" + sig64,
+		"X-Amz-Date":    signTime,
+		"Authorization": "AWS4-HMAC-SHA256 Credential=" + key + "/" + signDay + "/" + region + "/" + service + "/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=" + sig64,
 	}
 }
 
@@ -129,7 +129,7 @@ func TestProtocolOrgJSONErrors(t *testing.T) {
 	headers := func(target, service, region string) map[string]string {
 		h := signedHeaders("")
 		h["X-Amz-Target"] = target
-		h["Authorization"] = "AWS4-HMAC-SHA256 Credential=" + mgmtKey + "/20250602/" + region + "/" + service +
+		h["Authorization"] = "AWS4-HMAC-SHA256 Credential=" + mgmtKey + "/" + signDay + "/" + region + "/" + service +
 			"/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + sig64
 		return h
 	}

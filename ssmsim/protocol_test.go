@@ -28,8 +28,10 @@ func TestProtocolErrors(t *testing.T) {
 	auth := func(cred, signed, sig string) string {
 		return "AWS4-HMAC-SHA256 Credential=" + cred + ", SignedHeaders=" + signed + ", Signature=" + sig
 	}
-	const cred = testKey + "/20250602/us-east-1/ssm/aws4_request"
+	cred := testKey + "/" + signDay + "/us-east-1/ssm/aws4_request"
 	const signed = "content-type;host;x-amz-date;x-amz-target"
+	sixAgo := time.Now().UTC().Add(-6 * time.Minute).Format("20060102T150405Z")
+	sixAhead := time.Now().UTC().Add(6 * time.Minute).Format("20060102T150405Z")
 
 	tests := []struct {
 		name       string
@@ -49,9 +51,13 @@ func TestProtocolErrors(t *testing.T) {
 			400, "com.amazon.coral.service#IncompleteSignatureException", ""},
 		{"no date", "POST", "/", good, with(map[string]string{"X-Amz-Date": ""}),
 			400, "com.amazon.coral.service#IncompleteSignatureException", ""},
-		{"scoped to another service", "POST", "/", good, with(map[string]string{"Authorization": auth(testKey+"/20250602/us-east-1/ec2/aws4_request", signed, sig64)}),
+		{"scoped to another service", "POST", "/", good, with(map[string]string{"Authorization": auth(testKey+"/"+signDay+"/us-east-1/ec2/aws4_request", signed, sig64)}),
 			400, "InvalidSignatureException", "Credential should be scoped to correct service: 'ssm'. "},
 		{"dates disagree", "POST", "/", good, with(map[string]string{"X-Amz-Date": "20250603T000000Z"}),
+			400, "InvalidSignatureException", ""},
+		{"signed 6 minutes ago", "POST", "/", good, with(map[string]string{"X-Amz-Date": sixAgo, "Authorization": auth(testKey+"/"+sixAgo[:8]+"/us-east-1/ssm/aws4_request", signed, sig64)}),
+			400, "InvalidSignatureException", ""},
+		{"signed 6 minutes ahead", "POST", "/", good, with(map[string]string{"X-Amz-Date": sixAhead, "Authorization": auth(testKey+"/"+sixAhead[:8]+"/us-east-1/ssm/aws4_request", signed, sig64)}),
 			400, "InvalidSignatureException", ""},
 		{"host not signed", "POST", "/", good, with(map[string]string{"Authorization": auth(cred, "content-type;x-amz-date", sig64)}),
 			400, "InvalidSignatureException", ""},

@@ -103,6 +103,15 @@ type Options struct {
 	// ListAccounts answers; the zero value answers State alone, as
 	// Organizations does today.
 	AccountFields AccountFields
+	// ClockSkew is how far the simulated AWS's clock is ahead of this
+	// machine's (behind, if negative): a client whose clock is off. A
+	// request signed further from the server's time than the service
+	// allows (SSM and Organizations 5 minutes, STS and EC2 15) is
+	// refused with the service's own error, and every answer's Date
+	// header tells the server's time, from which the SDKs correct
+	// their signing clock (the Clock Skew Correction of SDKs since
+	// 2025). AssumeRole's expirations are on the server's clock too.
+	ClockSkew time.Duration
 }
 
 // AccountFields names the lifecycle fields that ListAccounts answers for an
@@ -143,6 +152,7 @@ type Server struct {
 	tokens   tokens
 	track    bool
 	hashSeed maphash.Seed
+	skew     time.Duration
 
 	faultsMu sync.Mutex // serializes SetFaults
 	faults   atomic.Pointer[Faults]
@@ -169,6 +179,7 @@ func NewServer(f *Fleet, opts Options) *Server {
 		track:    !opts.DisablePageTracking,
 		hashSeed: maphash.MakeSeed(),
 		fields:   opts.AccountFields,
+		skew:     opts.ClockSkew,
 	}
 	if s.account == "" {
 		s.account = DefaultAccountID
@@ -207,6 +218,9 @@ func NewServer(f *Fleet, opts Options) *Server {
 	s.SetFaults(opts.Faults)
 	return s
 }
+
+// now is the time by the simulated AWS's clock (Options.ClockSkew).
+func (s *Server) now() time.Time { return time.Now().Add(s.skew) }
 
 // DenyAccessKey makes the server refuse keyID with code from now on (see
 // Options.DenyAccessKeys); an empty code accepts the key again. It is safe
@@ -275,6 +289,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	idr := newRNG(s.idSeed, seq, 0)
 	requestID := uuid(&idr)
 	w.Header()["x-amzn-RequestId"] = []string{requestID}
+	w.Header()["Date"] = []string{s.now().UTC().Format(http.TimeFormat)}
 
 	op := opFromTarget(r.Header.Get("X-Amz-Target"))
 	svc := opServices[op]

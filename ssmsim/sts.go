@@ -176,7 +176,7 @@ func (s *Server) assumeRole(b []byte, form url.Values, c *caller, requestID stri
 		return b, stsValidation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	expires := now.Add(time.Duration(dur) * time.Second).Truncate(time.Second)
 	layout := "2006-01-02T15:04:05Z"
 	if role.SessionLifetime > 0 {

@@ -169,6 +169,12 @@ func exitFor(err error, con *console) exitCode {
 		con.errorf("%s\nthe disk of the output is full (or the user's quota there used up): free space on it, then run again", plainLines(msg))
 		return exitFatal
 	}
+	if off, ok := audit.ClockOff(err); ok && !strings.Contains(err.Error(), audit.ClockHint(off)) {
+		// The service's words say "expired" or "signature": the clock
+		// is the cause, and nothing else would send the user to it.
+		con.errorf("%s\n%s", plainLines(err.Error()), audit.ClockHint(off))
+		return exitFatal
+	}
 	// A fatal error may hold the service's words (a refusal's message).
 	con.errorf("%s", plainLines(err.Error()))
 	return exitFatal

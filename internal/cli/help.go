@@ -123,7 +123,7 @@ var helps = map[string]commandHelp{
   auditor simulate --rate-limit 100 --error-rate 0.01 --latency 50ms --log-stats 1s
 `,
 		groups: []flagGroup{
-			{"auditor simulate", []string{"listen", "fleet-size", "seed", "ids", "accounts", "regions", "failing", "rate-limit", "burst", "rate-schedule", "throttle-rate", "error-rate", "drop-rate", "latency", "jitter", "log-stats"}},
+			{"auditor simulate", []string{"listen", "fleet-size", "seed", "ids", "accounts", "regions", "failing", "rate-limit", "burst", "rate-schedule", "throttle-rate", "error-rate", "drop-rate", "latency", "jitter", "clock-skew", "log-stats"}},
 			optionsFileFlags,
 		},
 	},

@@ -1331,6 +1331,11 @@ func credentialsHint(err error, region string) string {
 	if !errors.As(err, &ae) {
 		return ""
 	}
+	if off, ok := audit.ClockOff(err); ok {
+		// Refused as signed at the wrong time: the credentials are not
+		// at fault, and checking them would find nothing.
+		return audit.ClockHint(off)
+	}
 	switch ae.ErrorCode() {
 	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch",
 		"IncompleteSignature", "IncompleteSignatureException", "MissingAuthenticationToken", "MissingAuthenticationTokenException", "AuthFailure":

@@ -42,6 +42,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Float64Var(&f.DropRate, "drop-rate", 0, "probability `P` of a dropped connection")
 	fs.DurationVar(&f.Latency, "latency", 0, "delay `D` of every answer")
 	fs.DurationVar(&f.Jitter, "jitter", 0, "spread `D` of the delay, +/-")
+	skew := fs.Duration("clock-skew", 0, "the simulated AWS's clock is `D` ahead of this machine's (behind if negative): requests signed further off than the service allows (SSM 5 minutes, STS and EC2 15) are refused as AWS refuses them")
 	layers := bindLayers(fs, os.Getenv, os.Environ)
 	err := parseFlags(fs, args)
 	if err == nil {
@@ -123,7 +124,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		srv := ssmsim.NewServer(nil, ssmsim.Options{Seed: *seed, Faults: f, Org: org})
+		srv := ssmsim.NewServer(nil, ssmsim.Options{Seed: *seed, ClockSkew: *skew, Faults: f, Org: org})
 		fmt.Fprintf(stderr, "simulated AWS organisation at http://%s: management account %s, %s, fleets in %s (seed %d)\n",
 			ln.Addr(), org.Management(), plural(activeAccounts(org), "active account"), strings.Join(names, ", "), *seed)
 		fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_ENDPOINT_URL=http://%s %s run --accounts org --role-name %s --regions %s --discover --region %s\n",
@@ -149,7 +150,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		ln.Close()
 		return err
 	}
-	srv := ssmsim.NewServer(fleet, ssmsim.Options{Seed: *seed, Faults: f})
+	srv := ssmsim.NewServer(fleet, ssmsim.Options{Seed: *seed, ClockSkew: *skew, Faults: f})
 	fmt.Fprintf(stderr, "simulated SSM endpoint at http://%s with %d instances (seed %d); IDs in %s\n", ln.Addr(), *size, *seed, *ids)
 	fmt.Fprintf(stderr, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws ssm describe-instance-associations-status --endpoint-url http://%s --region us-east-1 --instance-id %s\n", ln.Addr(), fleet.ManagedIDs()[0])
 	if *ids != "-" {
