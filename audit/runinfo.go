@@ -261,9 +261,9 @@ type ChangeInfo struct {
 	// BaselineIncomplete says the baseline's run did not audit all its
 	// targets: the instances it lacks were not compared.
 	BaselineIncomplete bool `json:"baseline_incomplete,omitempty"`
-	// Scope and BaselineScope are the shards the run's record and the
-	// baseline's covered when they were compared (Records.Scope; nil for
-	// whole lists), so that they are compared again as they were: a split
+	// Scope and BaselineScope are the parts the run's record and the
+	// baseline's covered when they were compared (Records.Scope: a whole
+	// list is one part with no shard), so that they are compared again as they were: a split
 	// group's run.json has no parts, nor its part of the baseline a run.json.
 	Scope         []Part `json:"scope,omitempty"`
 	BaselineScope []Part `json:"baseline_scope,omitempty"`
