@@ -290,7 +290,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 				case o.discover && len(o.instances.vals) == 0:
 					problems = append(problems, usagef("no region to discover in: pass --regions (or --region), or set AWS_REGION"))
 				default:
-					problems = append(problems, usagef("no region for some targets: pass --region, set AWS_REGION, or add a region column to the list"))
+					problems = append(problems, usagef("%s", noRegionFor(fleet.Targets())))
 				}
 				continue
 			}
@@ -1321,6 +1321,38 @@ func withFatalHint(err error, region string) error {
 		return fmt.Errorf("%w\nallow ssm:%s (see deploy/iam/auditor-policy.json), then run again", err, action)
 	}
 	return err
+}
+
+// noRegionFor says which of targets have no region (all of them, or how
+// many and the first by where it was read), and how to give them one: a
+// list's region column only when a list gave one of them.
+func noRegionFor(targets []audit.Target) string {
+	var none []audit.Target
+	listed := false
+	for _, t := range targets {
+		if t.Region == "" {
+			none = append(none, t)
+			listed = listed || t.Source != instanceIDSource
+		}
+	}
+	fix := "pass --region or set AWS_REGION"
+	if listed {
+		fix = "pass --region, set AWS_REGION, or add a region column to the list"
+	}
+	switch {
+	case len(none) == 0:
+		return "no region for some targets: " + fix
+	case len(none) == len(targets) && len(none) == 1:
+		return "no region for the target: " + fix
+	case len(none) == len(targets):
+		return fmt.Sprintf("no region for any of the %d targets: %s", len(none), fix)
+	}
+	first := none[0]
+	where := first.InstanceID
+	if first.Source != "" {
+		where = first.Source + ": " + first.InstanceID
+	}
+	return fmt.Sprintf("no region for %d of the %d targets (the first, %s): %s", len(none), len(targets), plain(where, 0), fix)
 }
 
 // credentialsHint says what to do about credentials that a service (SSM,
