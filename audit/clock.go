@@ -36,11 +36,16 @@ const clockTolerance = 4 * time.Minute
 // the signing time (behind, if negative): the answer's Date header less
 // the request's X-Amz-Date. Both are of the one attempt, so the measure
 // holds however long after it is read. ok is false for any other error,
-// and when the two times are within clockTolerance.
+// when the two times are within clockTolerance, and for an answer with
+// an Age header (a cache's, as the SDK's own correction takes it).
 func ClockOff(err error) (off time.Duration, ok bool) {
 	var re *awshttp.ResponseError
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || !clockCodes[ae.ErrorCode()] || !errors.As(err, &re) || re.Response == nil || re.Response.Response == nil || re.Response.Request == nil {
+		return 0, false
+	}
+	if re.Response.Header.Get("Age") != "" {
+		// From a cache on the way: its Date is not the service's now.
 		return 0, false
 	}
 	answered, perr := http.ParseTime(re.Response.Header.Get("Date"))

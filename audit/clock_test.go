@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -51,6 +52,7 @@ func TestClockOff(t *testing.T) {
 		{"no Date", refusal("RequestExpired", at, time.Time{}), 0, ""},
 		{"no X-Amz-Date", refusal("RequestExpired", time.Time{}, at), 0, ""},
 		{"no answer", fmt.Errorf("dial tcp: connection refused"), 0, ""},
+		{"from a cache", aged(refusal("RequestExpired", at, at.Add(time.Hour))), 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			off, ok := audit.ClockOff(fmt.Errorf("reading tags: %w", tc.err))
@@ -62,4 +64,14 @@ func TestClockOff(t *testing.T) {
 			}
 		})
 	}
+}
+
+// aged is err with an Age header on its answer, as a cache on the way
+// adds.
+func aged(err error) error {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		re.Response.Header.Set("Age", "30")
+	}
+	return err
 }

@@ -162,6 +162,10 @@ type CredentialsError struct {
 	// secrets it repeated redacted (see Secrets); empty when no service
 	// answered.
 	Code, Message string
+	// ClockOff is AWS's clock less the time the refused request was
+	// signed at, when the service refused it for that (see ClockOff):
+	// the error then says to set the clock.
+	ClockOff time.Duration
 }
 
 func (e *CredentialsError) Error() string {
@@ -177,6 +181,9 @@ func (e *CredentialsError) Error() string {
 	}
 	if e.Code != "" {
 		s += ": " + e.Code + ": " + e.Message
+	}
+	if e.ClockOff != 0 {
+		s += "; " + ClockHint(e.ClockOff)
 	}
 	return s
 }

@@ -121,6 +121,9 @@ type Conn struct {
 	// secrets are the run's, which every client made from cfg redacts
 	// from its errors.
 	secrets *audit.Secrets
+	// skew is AWS's clock less this machine's, as the answers of every
+	// client made from cfg show it.
+	skew *clockSkew
 
 	mu       sync.Mutex
 	identity Identity                           // set by CallerIdentity
@@ -157,7 +160,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	}
 	secrets := new(audit.Secrets)
 	secrets.Add(s.Roles.ExternalID)
-	c := &Conn{s: s, home: cmp.Or(s.Region, s.HomeRegion), secrets: secrets}
+	c := &Conn{s: s, home: cmp.Or(s.Region, s.HomeRegion), secrets: secrets, skew: new(clockSkew)}
 	if s.Credentials != nil {
 		c.cfg = aws.Config{
 			Region:      s.Region,
@@ -165,7 +168,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 			Retryer:     NewRetryer(s.MaxAttempts),
 			HTTPClient:  c.httpClient(nil),
 			AppID:       "auditor",
-			APIOptions:  []func(*middleware.Stack) error{secrets.APIOption},
+			APIOptions:  []func(*middleware.Stack) error{secrets.APIOption, c.skew.APIOption},
 		}
 		if s.Logger != nil {
 			c.cfg.Logger = s.Logger
@@ -178,7 +181,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(NewRetryer(s.MaxAttempts)),
 		config.WithAppID("auditor"),
-		config.WithAPIOptions([]func(*middleware.Stack) error{secrets.APIOption}),
+		config.WithAPIOptions([]func(*middleware.Stack) error{secrets.APIOption, c.skew.APIOption}),
 	}
 	if s.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(s.Profile))
@@ -279,7 +282,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	// (AWS_CA_BUNDLE, ca_bundle) and proxy settings.
 	cfg.HTTPClient = c.httpClient(cfg.HTTPClient)
 	if cfg.Credentials != nil {
-		g := &guarded{inner: ownCredentials(cfg.Credentials), looked: searchOf(cfg), tokens: tokenFilesOf(cfg), secrets: secrets}
+		g := &guarded{inner: ownCredentials(cfg.Credentials, c.skew), looked: searchOf(cfg), tokens: tokenFilesOf(cfg), secrets: secrets}
 		if fromProfile(g.ProviderSources()) {
 			g.profile = profileOf(cfg)
 		}

@@ -298,7 +298,7 @@ func TestRoleCredentialsRenewedAhead(t *testing.T) {
 		{2 * time.Minute, 0, time.Minute},
 	} {
 		p := &countingProvider{life: tc.life}
-		c := renewing(p)
+		c := renewing(p, nil)
 		start := time.Now()
 		var got aws.Credentials
 		for range 2 {

@@ -109,6 +109,7 @@ func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	ce := &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: kind}
 	code, msg := refusal(err)
 	ce.Code, ce.Message = g.secrets.Redact(code), g.secrets.Redact(msg)
+	ce.ClockOff, _ = audit.ClockOff(err)
 	return aws.Credentials{}, ce
 }
 
@@ -403,8 +404,8 @@ const renewAhead = 5 * time.Minute
 // renewing caches provider's credentials and renews them renewAhead before
 // they expire. provider may be a cache itself (the SDK's, which keeps its
 // credentials until they expire): it is emptied before each renewal.
-func renewing(provider aws.CredentialsProvider) *aws.CredentialsCache {
-	return aws.NewCredentialsCache(ahead{provider}, func(o *aws.CredentialsCacheOptions) {
+func renewing(provider aws.CredentialsProvider, skew *clockSkew) *aws.CredentialsCache {
+	return aws.NewCredentialsCache(ahead{provider, skew}, func(o *aws.CredentialsCacheOptions) {
 		o.ExpiryWindow = renewAhead
 		o.ExpiryWindowJitterFrac = 0.5
 	})
@@ -416,14 +417,14 @@ func renewing(provider aws.CredentialsProvider) *aws.CredentialsCache {
 // the instance metadata service's, an hour after it gave them at most
 // (EC2 replaces them hours later), and past a failed renewal while IMDS
 // is down.
-func ownCredentials(chain aws.CredentialsProvider) aws.CredentialsProvider {
+func ownCredentials(chain aws.CredentialsProvider, skew *clockSkew) aws.CredentialsProvider {
 	if ps, ok := chain.(aws.CredentialProviderSource); ok {
 		// The last source is the one that hands out the credentials.
 		if s := ps.ProviderSources(); len(s) > 0 && (s[len(s)-1] == aws.CredentialSourceHTTP || s[len(s)-1] == aws.CredentialSourceIMDS) {
 			return chain
 		}
 	}
-	return renewing(chain)
+	return renewing(chain, skew)
 }
 
 // ahead is the provider under renewing's cache. That cache moves the
@@ -432,8 +433,12 @@ func ownCredentials(chain aws.CredentialsProvider) aws.CredentialsProvider {
 // half of what is left of their life, so that credentials that live less
 // than the window (a credential_process's of a few minutes, a test's of
 // seconds) are not renewed before every call, and empties a cache beneath
-// it so that it renews too.
-type ahead struct{ inner aws.CredentialsProvider }
+// it so that it renews too. The expiry is moved to this machine's clock
+// by skew first (see clockSkew).
+type ahead struct {
+	inner aws.CredentialsProvider
+	skew  *clockSkew
+}
 
 var (
 	_ aws.AdjustExpiresByCredentialsCacheStrategy = ahead{}
@@ -450,6 +455,7 @@ func (a ahead) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err != nil {
 		return creds, err
 	}
+	creds = onAWSClock(creds, a.skew)
 	if err := refuseHandedExpired(creds, time.Now()); err != nil {
 		return aws.Credentials{}, err
 	}

@@ -401,7 +401,7 @@ func (c *Conn) credentials(account string) (aws.CredentialsProvider, error) {
 			o.Duration = r.Duration
 		}
 	})
-	p := &assumed{inner: renewing(provider), account: account, arn: arn, secrets: c.secrets}
+	p := &assumed{inner: renewing(provider, c.skew), account: account, arn: arn, secrets: c.secrets}
 	if c.roles == nil {
 		c.roles = map[string]aws.CredentialsProvider{}
 	}
@@ -459,6 +459,7 @@ func (a *assumed) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		ce.Code, ce.Message = a.secrets.Redact(ae.ErrorCode()), a.secrets.Redact(ae.ErrorMessage())
+		ce.ClockOff, _ = audit.ClockOff(err)
 		switch ae.ErrorCode() {
 		case "ExpiredToken", "ExpiredTokenException":
 			// STS refused the credentials that sign the AssumeRole, the

@@ -289,7 +289,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	idr := newRNG(s.idSeed, seq, 0)
 	requestID := uuid(&idr)
 	w.Header()["x-amzn-RequestId"] = []string{requestID}
-	w.Header()["Date"] = []string{s.now().UTC().Format(http.TimeFormat)}
 
 	op := opFromTarget(r.Header.Get("X-Amz-Target"))
 	svc := opServices[op]
@@ -340,6 +339,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	// Dated when it is answered, after its delay, as AWS's answers are.
+	w.Header()["Date"] = []string{s.now().UTC().Format(http.TimeFormat)}
 	if e := s.checkRequest(r, svc); e != nil {
 		s.writeErrorAs(w, svc, requestID, e)
 		return

@@ -40,11 +40,19 @@ func serveOrg(t *testing.T, size int) (*ssmsim.Org, *ssmsim.Server, []ssmsim.Acc
 // returns the organisation, its server and its URL.
 func serveOrgOf(t *testing.T, cfg ssmsim.OrgConfig, faults ssmsim.Faults) (*ssmsim.Org, *ssmsim.Server, string) {
 	t.Helper()
+	return serveOrgWith(t, cfg, ssmsim.Options{Faults: faults})
+}
+
+// serveOrgWith is serveOrgOf with the server's other options (its Org is
+// cfg's).
+func serveOrgWith(t *testing.T, cfg ssmsim.OrgConfig, opts ssmsim.Options) (*ssmsim.Org, *ssmsim.Server, string) {
+	t.Helper()
 	org, err := ssmsim.NewOrg(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := ssmsim.NewServer(nil, ssmsim.Options{Org: org, Faults: faults})
+	opts.Org = org
+	srv := ssmsim.NewServer(nil, opts)
 	url, stop, err := srv.Start()
 	if err != nil {
 		t.Fatal(err)

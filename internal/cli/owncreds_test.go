@@ -18,15 +18,21 @@ import (
 // organisation, the server and the member account.
 func roleProfile(t *testing.T, life time.Duration, faults ssmsim.Faults) (*ssmsim.Org, *ssmsim.Server, string) {
 	t.Helper()
+	return roleProfileWith(t, life, ssmsim.Options{Faults: faults})
+}
+
+// roleProfileWith is roleProfile with the server's other options.
+func roleProfileWith(t *testing.T, life time.Duration, opts ssmsim.Options) (*ssmsim.Org, *ssmsim.Server, string) {
+	t.Helper()
 	accounts := ssmsim.DefaultAccounts(2, 1)
 	member := accounts[1].ID
 	accounts[1].Roles = []ssmsim.Role{{Name: "ShortRole", SessionLifetime: life}}
-	org, srv, url := serveOrgOf(t, ssmsim.OrgConfig{
+	org, srv, url := serveOrgWith(t, ssmsim.OrgConfig{
 		Seed:     1,
 		Accounts: accounts,
 		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "af-south-1", OptIn: true}},
 		Fleet:    ssmsim.FleetConfig{Size: 60, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-	}, faults)
+	}, opts)
 	// The credentials come from the profile below, not the environment.
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")

@@ -283,14 +283,19 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 				regions = append(regions, region)
 			}
 		}
-		toldAside := false
+		toldAside, toldNoRegion := false, false
 		for _, r := range regions {
 			if r == "" {
-				switch {
-				case o.discover && len(o.instances.vals) == 0:
-					problems = append(problems, usagef("no region to discover in: pass --regions (or --region), or set AWS_REGION"))
-				default:
-					problems = append(problems, usagef("%s", noRegionFor(fleet.Targets())))
+				// Told once: the list's targets without one, and
+				// discovery's, each its own.
+				if !toldNoRegion {
+					toldNoRegion = true
+					if o.discover && len(spec.regions) == 0 && !spec.allRegions {
+						problems = append(problems, usagef("no region to discover in: pass --regions (or --region), or set AWS_REGION"))
+					}
+					if slices.ContainsFunc(fleet.Targets(), func(t audit.Target) bool { return t.Region == "" }) {
+						problems = append(problems, usagef("%s", noRegionFor(fleet.Targets())))
+					}
 				}
 				continue
 			}
