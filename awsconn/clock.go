@@ -13,9 +13,10 @@ import (
 
 // skewTolerance is how far AWS's clock, as its answers' Date shows it, may
 // be from this machine's before credentials' expiry is moved by the
-// difference: the SDKs' threshold of clock skew (4 minutes), far above a
-// Date's second and an answer's latency.
-const skewTolerance = 4 * time.Minute
+// difference: above a Date's second and an answer's latency, and far
+// under the least time credentials are renewed ahead of their expiry
+// (half of renewAhead).
+const skewTolerance = 30 * time.Second
 
 // clockSkew is how far AWS's clock is ahead of this machine's (behind, if
 // negative), as the last answer of any call showed it, or 0 when it was
@@ -69,9 +70,9 @@ func (s *clockSkew) APIOption(st *middleware.Stack) error {
 
 // onAWSClock moves the expiry of creds, which is AWS's, to this machine's
 // clock by skew.
-func onAWSClock(creds aws.Credentials, skew *clockSkew) aws.Credentials {
+func onAWSClock(creds aws.Credentials, skew time.Duration) aws.Credentials {
 	if creds.CanExpire {
-		creds.Expires = creds.Expires.Add(-skew.get())
+		creds.Expires = creds.Expires.Add(-skew)
 	}
 	return creds
 }

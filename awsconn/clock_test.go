@@ -1,6 +1,7 @@
 package awsconn
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -9,7 +10,7 @@ import (
 )
 
 // TestClockSkewObserve: the skew is an answer's Date less the time it
-// came, kept past 4 minutes either way and 0 within them; an answer from
+// came, kept past 30 seconds either way and 0 within them; an answer from
 // a cache (Age) or without a Date leaves the last; credentials' expiry
 // moves by it.
 func TestClockSkewObserve(t *testing.T) {
@@ -30,7 +31,8 @@ func TestClockSkewObserve(t *testing.T) {
 		{"AWS 20 minutes ahead", dated(now.Add(20*time.Minute), ""), 20 * time.Minute},
 		{"from a cache", dated(now.Add(-time.Hour), "12"), 20 * time.Minute},
 		{"no Date", http.Header{}, 20 * time.Minute},
-		{"3 minutes behind", dated(now.Add(-3*time.Minute), ""), 0},
+		{"20 seconds behind", dated(now.Add(-20*time.Second), ""), 0},
+		{"3 minutes behind", dated(now.Add(-3*time.Minute), ""), -3 * time.Minute},
 		{"2 hours behind", dated(now.Add(-2*time.Hour), ""), -2 * time.Hour},
 	} {
 		s.observe(step.h, now)
@@ -39,11 +41,48 @@ func TestClockSkewObserve(t *testing.T) {
 		}
 	}
 	exp := now.Add(time.Hour)
-	creds := onAWSClock(aws.Credentials{CanExpire: true, Expires: exp}, &s)
+	creds := onAWSClock(aws.Credentials{CanExpire: true, Expires: exp}, s.get())
 	if want := exp.Add(2 * time.Hour); !creds.Expires.Equal(want) {
 		t.Errorf("expiry %v on this clock, want %v", creds.Expires, want)
 	}
-	if creds := onAWSClock(aws.Credentials{CanExpire: true, Expires: exp}, nil); !creds.Expires.Equal(exp) {
+	if creds := onAWSClock(aws.Credentials{CanExpire: true, Expires: exp}, (*clockSkew)(nil).get()); !creds.Expires.Equal(exp) {
 		t.Errorf("with no skew known, the expiry moved to %v", creds.Expires)
+	}
+}
+
+// TestSkewLearnedLater: credentials cached before the skew was known (a
+// credential_process's, given with no call answered yet), or moved by a
+// skew since changed (the clock stepped), are renewed once the skew
+// known brings their expiry by AWS's clock within the window they are
+// renewed ahead of it; a skew that moves it later renews nothing.
+func TestSkewLearnedLater(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		skew      time.Duration
+		wantCalls int
+	}{
+		{"AWS 8 minutes ahead: due now", 8 * time.Minute, 2},
+		{"AWS 8 minutes behind: later", -8 * time.Minute, 1},
+		{"10 seconds: within the tolerance", 10 * time.Second, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			skew := new(clockSkew)
+			p := &countingProvider{life: 10 * time.Minute}
+			c := renewing(p, skew)
+			if _, err := c.Retrieve(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			skew.ns.Store(int64(tc.skew))
+			creds, err := c.Retrieve(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.n != tc.wantCalls {
+				t.Errorf("the provider was asked %d times, want %d", p.n, tc.wantCalls)
+			}
+			if tc.wantCalls == 2 && !creds.Expires.Before(time.Now().Add(2*time.Minute)) {
+				t.Errorf("renewed credentials expire at %v on this clock, want within 2 minutes (10 by AWS's, 8 ahead)", creds.Expires)
+			}
+		})
 	}
 }

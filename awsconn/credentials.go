@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -404,11 +405,51 @@ const renewAhead = 5 * time.Minute
 // renewing caches provider's credentials and renews them renewAhead before
 // they expire. provider may be a cache itself (the SDK's, which keeps its
 // credentials until they expire): it is emptied before each renewal.
-func renewing(provider aws.CredentialsProvider, skew *clockSkew) *aws.CredentialsCache {
-	return aws.NewCredentialsCache(ahead{provider, skew}, func(o *aws.CredentialsCacheOptions) {
+func renewing(provider aws.CredentialsProvider, skew *clockSkew) *skewedCache {
+	c := &skewedCache{skew: skew}
+	c.cache = aws.NewCredentialsCache(ahead{provider, c}, func(o *aws.CredentialsCacheOptions) {
 		o.ExpiryWindow = renewAhead
 		o.ExpiryWindowJitterFrac = 0.5
 	})
+	return c
+}
+
+// skewedCache is renewing's cache, whose credentials' expiry ahead moved
+// by the skew known when they came (see clockSkew). A skew learned or
+// changed since (credentials a credential_process gave before any answer
+// was dated; this machine's clock stepped by NTP) that brings their
+// expiry, by AWS's clock, within the window they are renewed ahead of it
+// renews them now. A skew that moves it later does not: they are renewed
+// early, which costs a call.
+type skewedCache struct {
+	cache *aws.CredentialsCache
+	skew  *clockSkew
+	moved atomic.Int64 // the skew the cached credentials' expiry was moved by
+}
+
+func (c *skewedCache) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := c.cache.Retrieve(ctx)
+	if err != nil || !creds.CanExpire {
+		return creds, err
+	}
+	// creds.Expires is the time the cache renews them at, by this
+	// machine's clock as it stood then.
+	if late := c.skew.get() - time.Duration(c.moved.Load()); late > skewTolerance && !time.Now().Add(late).Before(creds.Expires) {
+		c.cache.Invalidate()
+		return c.cache.Retrieve(ctx)
+	}
+	return creds, nil
+}
+
+// Invalidate empties the cache.
+func (c *skewedCache) Invalidate() { c.cache.Invalidate() }
+
+func (c *skewedCache) ProviderSources() []aws.CredentialSource { return c.cache.ProviderSources() }
+
+// IsCredentialsProvider lets the SDK see the cache through the wrapper: a
+// client does not wrap a CredentialsCache in another.
+func (c *skewedCache) IsCredentialsProvider(target aws.CredentialsProvider) bool {
+	return aws.IsCredentialsProvider(c.cache, target)
 }
 
 // ownCredentials returns the chain's credentials (under the cache the SDK
@@ -434,10 +475,10 @@ func ownCredentials(chain aws.CredentialsProvider, skew *clockSkew) aws.Credenti
 // than the window (a credential_process's of a few minutes, a test's of
 // seconds) are not renewed before every call, and empties a cache beneath
 // it so that it renews too. The expiry is moved to this machine's clock
-// by skew first (see clockSkew).
+// by the skew known (see clockSkew), which the cache above notes.
 type ahead struct {
 	inner aws.CredentialsProvider
-	skew  *clockSkew
+	above *skewedCache
 }
 
 var (
@@ -455,11 +496,13 @@ func (a ahead) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err != nil {
 		return creds, err
 	}
-	creds = onAWSClock(creds, a.skew)
-	if err := refuseHandedExpired(creds, time.Now()); err != nil {
+	skew := a.above.skew.get()
+	// Judged on AWS's clock, and told by the process's own Expiration.
+	if err := refuseHandedExpired(creds, time.Now().Add(skew)); err != nil {
 		return aws.Credentials{}, err
 	}
-	return creds, nil
+	a.above.moved.Store(int64(skew))
+	return onAWSClock(creds, skew), nil
 }
 
 // refuseHandedExpired returns a *handedExpiredError when creds are a

@@ -22,14 +22,14 @@ func TestNoRegionSays(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"a list without regions", []string{"--instances", plainList}, "no region for any of the 2 targets: pass --region, set AWS_REGION, or add a region column to the list\n"},
-		{"one line without", []string{"--instances", mixed}, "no region for 1 of the 2 targets (the first, " + mixed + ":3: i-0123456789abcdef1): pass --region, set AWS_REGION, or add a region column to the list\n"},
+		{"a list without regions", []string{"--instances", plainList}, "no region for any of the 2 targets: pass --region, set AWS_REGION, or give each line of the list a region (a region column)\n"},
+		{"one line without", []string{"--instances", mixed}, "no region for 1 of the 2 targets (the first, " + mixed + ":3: i-0123456789abcdef1): pass --region, set AWS_REGION, or give each line of the list a region (a region column)\n"},
 		{"an --instance-id", []string{"--instance-id", "i-0123456789abcdef0"}, "no region for the target: pass --region or set AWS_REGION\n"},
 		// Said "no region for some targets", of a list whose every line
 		// has one.
 		{"discovery beside a list with regions", []string{"--discover", "--instances", withRegions}, "auditor: no region to discover in: pass --regions (or --region), or set AWS_REGION\n"},
 		// Said the list's problem twice.
-		{"discovery beside a list without", []string{"--discover", "--instances", plainList}, "auditor: 2 problems:\n  no region to discover in: pass --regions (or --region), or set AWS_REGION\n  no region for any of the 2 targets: pass --region, set AWS_REGION, or add a region column to the list\n"},
+		{"discovery beside a list without", []string{"--discover", "--instances", plainList}, "auditor: 2 problems:\n  no region to discover in: pass --regions (or --region), or set AWS_REGION\n  no region for any of the 2 targets: pass --region, set AWS_REGION, or give each line of the list a region (a region column)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")

@@ -1342,7 +1342,7 @@ func noRegionFor(targets []audit.Target) string {
 	}
 	fix := "pass --region or set AWS_REGION"
 	if listed {
-		fix = "pass --region, set AWS_REGION, or add a region column to the list"
+		fix = "pass --region, set AWS_REGION, or give each line of the list a region (a region column)"
 	}
 	switch {
 	case len(none) == 0:
