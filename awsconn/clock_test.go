@@ -3,6 +3,7 @@ package awsconn
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,5 +85,52 @@ func TestSkewLearnedLater(t *testing.T) {
 				t.Errorf("renewed credentials expire at %v on this clock, want within 2 minutes (10 by AWS's, 8 ahead)", creds.Expires)
 			}
 		})
+	}
+}
+
+// stsLike is a provider whose own answer dates it by STS's clock (no
+// skew), as an AssumeRole's does, giving credentials of 10 minutes.
+type stsLike struct {
+	skew *clockSkew
+	n    int
+}
+
+func (p *stsLike) Retrieve(context.Context) (aws.Credentials, error) {
+	p.n++
+	p.skew.ns.Store(0)
+	return aws.Credentials{AccessKeyID: "AKIA", SecretAccessKey: "s", SessionToken: "t", CanExpire: true, Expires: time.Now().Add(10 * time.Minute)}, nil
+}
+
+// TestSkewOfTwoClocksRenewsOnce: answers of an endpoint whose clock is 8
+// minutes ahead of STS's, between calls, renew credentials once, not on
+// every call (100 AssumeRole calls for 100 before).
+func TestSkewOfTwoClocksRenewsOnce(t *testing.T) {
+	skew := new(clockSkew)
+	p := &stsLike{skew: skew}
+	c := renewing(p, skew)
+	for range 100 {
+		if _, err := c.Retrieve(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		skew.ns.Store(int64(8 * time.Minute)) // the other endpoint answers
+	}
+	if p.n > 2 {
+		t.Errorf("the credentials were obtained %d times in 100 calls, want at most 2", p.n)
+	}
+}
+
+// TestExpiredTellsBothClocks: credentials handed out expired by AWS's
+// clock, on a machine whose clock is behind it, are told with AWS's time
+// and this machine's: "this machine's clock says" AWS's time sent the
+// user to a clock that read before the expiry.
+func TestExpiredTellsBothClocks(t *testing.T) {
+	now := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
+	got := expired(now.Add(3*time.Minute), now, 8*time.Minute)
+	want := "at 2026-12-05T03:03:00Z; AWS's clock says 2026-12-05T03:08:00Z, 8m0s ahead of this machine's 2026-12-05T03:00:00Z"
+	if !strings.Contains(got, want) {
+		t.Errorf("expired() = %q, want it to say %q", got, want)
+	}
+	if got := expired(now.Add(-time.Minute), now, 0); !strings.Contains(got, "this machine's clock says 2026-12-05T03:00:00Z") {
+		t.Errorf("with no skew: %q", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -87,7 +88,7 @@ func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}
 	var he *handedExpiredError
 	if errors.As(err, &he) {
-		return aws.Credentials{}, &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: expired(he.expires, he.now)}
+		return aws.Credentials{}, &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: expired(he.expires, he.now, he.skew)}
 	}
 	if g.fellBack() {
 		// No source had credentials: the last resort's failure is no
@@ -136,11 +137,22 @@ func refusal(err error) (code, msg string) {
 // expired says that the credential process handed out credentials that
 // expired at when, which was before now, and what to do (see
 // refuseHandedExpired).
-func expired(when, now time.Time) string {
+func expired(when, now time.Time, skew time.Duration) string {
 	const layout = "2006-01-02T15:04:05Z"
-	return fmt.Sprintf("the credentials it gave had already expired (at %s; this machine's clock says %s): "+
+	clock := "this machine's clock says " + now.UTC().Format(layout)
+	if skew != 0 {
+		// Judged on AWS's clock, which the answers showed off this
+		// machine's: both are told, or the user finds a clock that
+		// reads before the expiry.
+		way := "ahead of"
+		if skew < 0 {
+			way = "behind"
+		}
+		clock = fmt.Sprintf("AWS's clock says %s, %s %s this machine's %s", now.Add(skew).UTC().Format(layout), skew.Abs().Round(time.Second), way, now.UTC().Format(layout))
+	}
+	return fmt.Sprintf("the credentials it gave had already expired (at %s; %s): "+
 		"make it hand out fresh ones (run it by hand and check its \"Expiration\"; a cache it reads may have gone stale)",
-		when.UTC().Format(layout), now.UTC().Format(layout))
+		when.UTC().Format(layout), clock)
 }
 
 // fellBack reports whether the chain is the default chain's last resort
@@ -407,6 +419,7 @@ const renewAhead = 5 * time.Minute
 // credentials until they expire): it is emptied before each renewal.
 func renewing(provider aws.CredentialsProvider, skew *clockSkew) *skewedCache {
 	c := &skewedCache{skew: skew}
+	c.renewedFor.Store(noSkew)
 	c.cache = aws.NewCredentialsCache(ahead{provider, c}, func(o *aws.CredentialsCacheOptions) {
 		o.ExpiryWindow = renewAhead
 		o.ExpiryWindowJitterFrac = 0.5
@@ -421,11 +434,19 @@ func renewing(provider aws.CredentialsProvider, skew *clockSkew) *skewedCache {
 // expiry, by AWS's clock, within the window they are renewed ahead of it
 // renews them now. A skew that moves it later does not: they are renewed
 // early, which costs a call.
+//
+// A skew renews them once: answers of two endpoints whose clocks differ
+// (one an emulator's, say) would otherwise renew them on every call.
 type skewedCache struct {
 	cache *aws.CredentialsCache
 	skew  *clockSkew
 	moved atomic.Int64 // the skew the cached credentials' expiry was moved by
+	// renewedFor is the skew that last renewed them (noSkew: none yet).
+	renewedFor atomic.Int64
 }
+
+// noSkew is no skew at all, as skewedCache.renewedFor's first value.
+const noSkew = math.MinInt64
 
 func (c *skewedCache) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	creds, err := c.cache.Retrieve(ctx)
@@ -434,7 +455,12 @@ func (c *skewedCache) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}
 	// creds.Expires is the time the cache renews them at, by this
 	// machine's clock as it stood then.
-	if late := c.skew.get() - time.Duration(c.moved.Load()); late > skewTolerance && !time.Now().Add(late).Before(creds.Expires) {
+	now := c.skew.get()
+	if late := now - time.Duration(c.moved.Load()); late > skewTolerance && !time.Now().Add(late).Before(creds.Expires) {
+		if last := c.renewedFor.Load(); last != noSkew && (now-time.Duration(last)).Abs() <= skewTolerance {
+			return creds, nil
+		}
+		c.renewedFor.Store(int64(now))
 		c.cache.Invalidate()
 		return c.cache.Retrieve(ctx)
 	}
@@ -446,8 +472,7 @@ func (c *skewedCache) Invalidate() { c.cache.Invalidate() }
 
 func (c *skewedCache) ProviderSources() []aws.CredentialSource { return c.cache.ProviderSources() }
 
-// IsCredentialsProvider lets the SDK see the cache through the wrapper: a
-// client does not wrap a CredentialsCache in another.
+// IsCredentialsProvider lets the SDK see through the wrapper.
 func (c *skewedCache) IsCredentialsProvider(target aws.CredentialsProvider) bool {
 	return aws.IsCredentialsProvider(c.cache, target)
 }
@@ -498,7 +523,7 @@ func (a ahead) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}
 	skew := a.above.skew.get()
 	// Judged on AWS's clock, and told by the process's own Expiration.
-	if err := refuseHandedExpired(creds, time.Now().Add(skew)); err != nil {
+	if err := refuseHandedExpired(creds, time.Now(), skew); err != nil {
 		return aws.Credentials{}, err
 	}
 	a.above.moved.Store(int64(skew))
@@ -519,16 +544,19 @@ func (a ahead) Retrieve(ctx context.Context) (aws.Credentials, error) {
 // creds must carry the process's own expiry: ahead sees them beneath the
 // cache that moves it, and above the SDK's cache of a process, which
 // moves it by nothing (no expiry window).
-func refuseHandedExpired(creds aws.Credentials, now time.Time) error {
-	if creds.Source != processcreds.ProviderName || !creds.CanExpire || creds.Expires.After(now) {
+func refuseHandedExpired(creds aws.Credentials, now time.Time, skew time.Duration) error {
+	if creds.Source != processcreds.ProviderName || !creds.CanExpire || creds.Expires.After(now.Add(skew)) {
 		return nil
 	}
-	return &handedExpiredError{expires: creds.Expires, now: now}
+	return &handedExpiredError{expires: creds.Expires, now: now, skew: skew}
 }
 
 // handedExpiredError is credentials that a credential_process handed out
 // already expired; guarded turns it into the run's *audit.CredentialsError.
-type handedExpiredError struct{ expires, now time.Time }
+type handedExpiredError struct {
+	expires, now time.Time     // now by this machine's clock
+	skew         time.Duration // AWS's clock less this machine's
+}
 
 func (e *handedExpiredError) Error() string {
 	return "the credential process handed out credentials that expired at " + e.expires.UTC().Format(time.RFC3339)
