@@ -11,7 +11,7 @@ import (
 // --help, and bad values are usage errors that say what to write.
 func TestSimulateFlags(t *testing.T) {
 	help := runCLI(t, "", "simulate", "--help")
-	for _, flag := range []string{"--burst", "--rate-schedule", "--throttle-rate", "--log-stats"} {
+	for _, flag := range []string{"--burst", "--rate-schedule", "--throttle-rate", "--log-stats", "--clock-skew"} {
 		if !strings.Contains(help.stdout, flag) {
 			t.Errorf("simulate --help does not mention %s", flag)
 		}
