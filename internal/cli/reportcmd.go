@@ -35,7 +35,7 @@ import (
 // interrupted, holds instances in error, lacks results for some of its
 // targets, or cannot show that it is complete (no run.json beside a
 // record).
-func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	c := newCommand("report", stdout, stderr)
 	o := c.o
 	paths, err := c.parse(args, true, stdout)
@@ -51,6 +51,20 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// One instant for both, as for run: the upload's prefix names the
 	// directory.
 	now := o.now()
+	if strings.Contains(o.out, "{time}") {
+		// As for run: a second whose directory is taken (another
+		// report's, a run's) moves to the next one, and a report refused
+		// before it wrote anything leaves nothing there.
+		var claim *outClaim
+		if now, claim, err = claimTimedOut(ctx, o.out, now, o.now); err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				claim.release()
+			}
+		}()
+	}
 	// As for run: e/y/.. is e, made alone.
 	o.outNamed = expandOut(o.out, now)
 	o.out = outdir.Clean(o.outNamed)

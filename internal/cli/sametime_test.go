@@ -198,3 +198,52 @@ func sameSecondStart(t *testing.T) {
 	startClock = func() time.Time { return second.Add(time.Since(start)) }
 	t.Cleanup(func() { startClock = time.Now })
 }
+
+// TestReportTimedOutInOneSecond: auditor report --out X/{time} whose
+// second's directory holds another record was refused ("already holds a
+// record that is not among the inputs"), where a run moves to the next
+// second. It now moves as a run does.
+func TestReportTimedOutInOneSecond(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	src := filepath.Join(t.TempDir(), "src")
+	if got := runCLI(t, "", "run", "--instance-id", "i-0123456789abcdef0", "--endpoint-url", url, "--region", "us-east-1",
+		"--quiet", "--fail-on", "none", "--out", src); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	parent := filepath.Join(t.TempDir(), "reports")
+	now := time.Now()
+	taken := map[string]bool{}
+	for i := range 3 {
+		dir := filepath.Join(parent, expandOut("{time}", now.Add(time.Duration(i)*time.Second)))
+		taken[dir] = true
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, audit.ResultsFile), []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := runCLI(t, "", "report", filepath.Join(src, audit.ResultsFile), "--out", filepath.Join(parent, "{time}"), "--quiet", "--fail-on", "none")
+	if got.code != 0 {
+		t.Fatalf("report: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(parent, "*"))
+	var mine []string
+	for _, d := range dirs {
+		if !taken[d] {
+			mine = append(mine, d)
+		}
+	}
+	if len(mine) != 1 {
+		t.Fatalf("want the reports in one new directory beside the 3 taken, got %q", mine)
+	}
+	if _, err := os.Stat(filepath.Join(mine[0], "report.html")); err != nil {
+		t.Error(err)
+	}
+	for d := range taken {
+		if b, _ := os.ReadFile(filepath.Join(d, audit.ResultsFile)); string(b) != "{}\n" {
+			t.Errorf("%s: the other record was changed: %q", d, b)
+		}
+	}
+}
