@@ -51,11 +51,11 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	// One instant for both, as for run: the upload's prefix names the
 	// directory.
 	now := o.now()
+	var claim *outClaim
 	if strings.Contains(o.out, "{time}") {
 		// As for run: a second whose directory is taken (another
 		// report's, a run's) moves to the next one, and a report refused
 		// before it wrote anything leaves nothing there.
-		var claim *outClaim
 		if now, claim, err = claimTimedOut(ctx, o.out, now, o.now); err != nil {
 			return err
 		}
@@ -186,7 +186,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	}
 	if dir == nil {
 		_, statErr := os.Lstat(o.out)
-		made := errors.Is(statErr, fs.ErrNotExist)
+		made := errors.Is(statErr, fs.ErrNotExist) || claim != nil
 		if dir, err = outdir.Open(o.out); err != nil {
 			return outError(o.outGiven(), err)
 		}

@@ -247,3 +247,29 @@ func TestReportTimedOutInOneSecond(t *testing.T) {
 		}
 	}
 }
+
+// TestReportTimedOutRefusedLeavesNothing: a report into X/{time} refused
+// after it took its lock (a baseline of another account) left the
+// second's directory, holding only the lock, and X: the claim had made
+// the directory, so the report took it for one it had found.
+func TestReportTimedOutRefusedLeavesNothing(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	root := t.TempDir()
+	for _, acct := range []string{"111111111111", "222222222222"} {
+		url, _ := serve(t, handFleet(false), ssmsim.Options{AccountID: acct})
+		if got := runCLI(t, "", "run", "--instance-id", "i-0123456789abcdef0", "--endpoint-url", url, "--region", "us-east-1",
+			"--quiet", "--fail-on", "none", "--out", filepath.Join(root, acct)); got.code != 0 {
+			t.Fatalf("run of %s: exit %d\n%s", acct, got.code, got.stderr)
+		}
+	}
+	parent := filepath.Join(root, "reports")
+	got := runCLI(t, "", "report", filepath.Join(root, "222222222222", audit.ResultsFile), "--out", filepath.Join(parent, "{time}"),
+		"--baseline", filepath.Join(root, "111111111111"), "--quiet", "--fail-on", "none")
+	if got.code != 2 || !strings.Contains(got.stderr, "two accounts") {
+		t.Fatalf("exit %d, want 2 for a baseline of another account\n%s", got.code, got.stderr)
+	}
+	if _, err := os.Lstat(parent); !os.IsNotExist(err) {
+		left, _ := filepath.Glob(filepath.Join(parent, "*", "*"))
+		t.Errorf("the refused report left %s (%v): %q", parent, err, left)
+	}
+}
