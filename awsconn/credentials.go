@@ -455,12 +455,12 @@ func (c *skewedCache) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}
 	// creds.Expires is the time the cache renews them at, by this
 	// machine's clock as it stood then.
-	now := c.skew.get()
-	if late := now - time.Duration(c.moved.Load()); late > skewTolerance && !time.Now().Add(late).Before(creds.Expires) {
-		if last := c.renewedFor.Load(); last != noSkew && (now-time.Duration(last)).Abs() <= skewTolerance {
+	skew := c.skew.get()
+	if late := skew - time.Duration(c.moved.Load()); late > skewTolerance && !time.Now().Add(late).Before(creds.Expires) {
+		if last := c.renewedFor.Load(); last != noSkew && (skew-time.Duration(last)).Abs() <= skewTolerance {
 			return creds, nil
 		}
-		c.renewedFor.Store(int64(now))
+		c.renewedFor.Store(int64(skew))
 		c.cache.Invalidate()
 		return c.cache.Retrieve(ctx)
 	}
