@@ -171,22 +171,22 @@ type rawResponse struct {
 	msg    string // message or Message
 }
 
-// signTime is the X-Amz-Date of the requests the tests sign by hand, and
-// signDay its day, as the credential scope gives it: now, as the server's
-// clock must find a signature within 5 minutes of its own.
-var (
-	signTime = time.Now().UTC().Format("20060102T150405Z")
-	signDay  = signTime[:8]
-)
+// signTime is the X-Amz-Date of a request a test signs by hand, now (the
+// server refuses a signature more than 5 minutes off its clock), and
+// signDay the day of one, as the credential scope gives it.
+func signTime() string { return time.Now().UTC().Format("20060102T150405Z") }
+
+func signDay(amzDate string) string { return amzDate[:8] }
 
 // signedHeaders is what a well-formed request carries; a test deletes or
 // overrides entries to break it.
 func signedHeaders(target string) map[string]string {
+	at := signTime()
 	return map[string]string{
 		"Content-Type":  ssmsim.ContentType,
 		"X-Amz-Target":  "AmazonSSM." + target,
-		"X-Amz-Date":    signTime,
-		"Authorization": "AWS4-HMAC-SHA256 Credential=" + testKey + "/" + signDay + "/us-east-1/ssm/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + sig64,
+		"X-Amz-Date":    at,
+		"Authorization": "AWS4-HMAC-SHA256 Credential=" + testKey + "/" + signDay(at) + "/us-east-1/ssm/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + sig64,
 	}
 }
 

@@ -12,10 +12,11 @@ import (
 // queryHeaders are the headers of a well-formed query request signed with
 // key for service in region.
 func queryHeaders(key, region, service string) map[string]string {
+	at := signTime()
 	return map[string]string{
 		"Content-Type":  "application/x-www-form-urlencoded; charset=utf-8",
-		"X-Amz-Date":    signTime,
-		"Authorization": "AWS4-HMAC-SHA256 Credential=" + key + "/" + signDay + "/" + region + "/" + service + "/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=" + sig64,
+		"X-Amz-Date":    at,
+		"Authorization": "AWS4-HMAC-SHA256 Credential=" + key + "/" + signDay(at) + "/" + region + "/" + service + "/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=" + sig64,
 	}
 }
 
@@ -129,7 +130,7 @@ func TestProtocolOrgJSONErrors(t *testing.T) {
 	headers := func(target, service, region string) map[string]string {
 		h := signedHeaders("")
 		h["X-Amz-Target"] = target
-		h["Authorization"] = "AWS4-HMAC-SHA256 Credential=" + mgmtKey + "/" + signDay + "/" + region + "/" + service +
+		h["Authorization"] = "AWS4-HMAC-SHA256 Credential=" + mgmtKey + "/" + signDay(h["X-Amz-Date"]) + "/" + region + "/" + service +
 			"/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + sig64
 		return h
 	}

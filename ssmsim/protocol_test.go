@@ -28,7 +28,8 @@ func TestProtocolErrors(t *testing.T) {
 	auth := func(cred, signed, sig string) string {
 		return "AWS4-HMAC-SHA256 Credential=" + cred + ", SignedHeaders=" + signed + ", Signature=" + sig
 	}
-	cred := testKey + "/" + signDay + "/us-east-1/ssm/aws4_request"
+	day := signDay(signTime())
+	cred := testKey + "/" + day + "/us-east-1/ssm/aws4_request"
 	const signed = "content-type;host;x-amz-date;x-amz-target"
 	sixAgo := time.Now().UTC().Add(-6 * time.Minute).Format("20060102T150405Z")
 	sixAhead := time.Now().UTC().Add(6 * time.Minute).Format("20060102T150405Z")
@@ -51,7 +52,7 @@ func TestProtocolErrors(t *testing.T) {
 			400, "com.amazon.coral.service#IncompleteSignatureException", ""},
 		{"no date", "POST", "/", good, with(map[string]string{"X-Amz-Date": ""}),
 			400, "com.amazon.coral.service#IncompleteSignatureException", ""},
-		{"scoped to another service", "POST", "/", good, with(map[string]string{"Authorization": auth(testKey+"/"+signDay+"/us-east-1/ec2/aws4_request", signed, sig64)}),
+		{"scoped to another service", "POST", "/", good, with(map[string]string{"Authorization": auth(testKey+"/"+day+"/us-east-1/ec2/aws4_request", signed, sig64)}),
 			400, "InvalidSignatureException", "Credential should be scoped to correct service: 'ssm'. "},
 		{"dates disagree", "POST", "/", good, with(map[string]string{"X-Amz-Date": "20250603T000000Z"}),
 			400, "InvalidSignatureException", ""},
