@@ -293,8 +293,8 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 					if o.discover && len(spec.regions) == 0 && !spec.allRegions {
 						problems = append(problems, usagef("no region to discover in: pass --regions (or --region), or set AWS_REGION"))
 					}
-					if slices.ContainsFunc(fleet.Targets(), func(t audit.Target) bool { return t.Region == "" }) {
-						problems = append(problems, usagef("%s", noRegionFor(fleet.Targets())))
+					if msg := noRegionFor(fleet.Targets()); msg != "" {
+						problems = append(problems, usagef("%s", msg))
 					}
 				}
 				continue
@@ -1330,7 +1330,8 @@ func withFatalHint(err error, region string) error {
 
 // noRegionFor says which of targets have no region (all of them, or how
 // many and the first by where it was read), and how to give them one: a
-// list's region column only when a list gave one of them.
+// list's region column only when a list gave one of them; "" when each
+// has one.
 func noRegionFor(targets []audit.Target) string {
 	var none []audit.Target
 	listed := false
@@ -1346,7 +1347,7 @@ func noRegionFor(targets []audit.Target) string {
 	}
 	switch {
 	case len(none) == 0:
-		return "no region for some targets: " + fix
+		return ""
 	case len(none) == len(targets) && len(none) == 1:
 		return "no region for the target: " + fix
 	case len(none) == len(targets):
