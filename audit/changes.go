@@ -129,7 +129,14 @@ type Baseline struct {
 // as auditor report judges it); undated without one, and complete unless
 // its last line is torn or its run kept its attempts (AttemptsFile): a run
 // stopped before it wrote run.json. The caller must Close it.
-func OpenBaseline(path string) (*Baseline, error) {
+func OpenBaseline(path string) (*Baseline, error) { return openBaseline(path, 0) }
+
+// maxInherit bounds how many partial baselines back OpenBaseline follows
+// for the instances each lacks (Baseline.inherit): a chain of interrupted
+// runs is short, and a run.json naming itself ends there.
+const maxInherit = 8
+
+func openBaseline(path string, depth int) (*Baseline, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, ResultsFile)
 	}
@@ -151,6 +158,9 @@ func OpenBaseline(path string) (*Baseline, error) {
 		b.Run = ri
 		if b.rs.Partial {
 			b.Incomplete = cmp.Or(ri.Error, "its run was interrupted")
+			if ri.Changes != nil && depth < maxInherit {
+				b.inherit(ri.Changes.BaselineIn(filepath.Dir(path)), depth+1)
+			}
 		}
 	case b.rs.Torn > 0:
 		b.Incomplete = "its last line is torn: its run was cut short"
@@ -160,6 +170,32 @@ func OpenBaseline(path string) (*Baseline, error) {
 		b.Incomplete = "its record has no run.json, and its attempts were kept: its run was stopped before it finished"
 	}
 	return b, nil
+}
+
+// inherit gives the instances that b, a partial record, lacks the failures
+// that the baseline its run was compared with (at path) knew of them, with
+// their dates: its run did not get to them, and without these a run
+// compared with it would date their failures from its own start, and every
+// run after it too. A baseline that is gone, or cannot be read, gives
+// nothing: those dates start again, as they would have.
+func (b *Baseline) inherit(path string, depth int) {
+	older, err := openBaseline(path, depth)
+	if err != nil {
+		return
+	}
+	defer older.Close()
+	if len(older.failing) == 0 {
+		return
+	}
+	have := map[Key]bool{}
+	if err := b.rs.Each(func(r Result) error { have[r.Key()] = true; return nil }); err != nil {
+		return
+	}
+	for k, m := range older.failing {
+		if !have[k] && b.failing[k] == nil {
+			b.failing[k] = m
+		}
+	}
 }
 
 // killedBefore reports whether the run whose output directory is dir, which
