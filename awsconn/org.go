@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -103,6 +104,57 @@ func (id Identity) AssumedRole() bool {
 // "" for another.
 func PartitionRegion(partition string) string {
 	return map[string]string{"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}[partition]
+}
+
+// everyAccountHas are the aws partition's regions that every account has:
+// those AWS opened before 20 March 2019. Each region opened since is
+// disabled until an account enables it (an opt-in region), so the list
+// does not grow.
+var everyAccountHas = map[string]bool{
+	"us-east-1": true, "us-east-2": true, "us-west-1": true, "us-west-2": true,
+	"ca-central-1": true, "sa-east-1": true,
+	"eu-west-1": true, "eu-west-2": true, "eu-west-3": true, "eu-central-1": true, "eu-north-1": true,
+	"ap-south-1": true, "ap-northeast-1": true, "ap-northeast-2": true, "ap-northeast-3": true,
+	"ap-southeast-1": true, "ap-southeast-2": true,
+}
+
+// EveryAccountHas reports whether every account of region's partition has
+// region enabled: one of the aws partition's regions from before March
+// 2019, or any region of another partition (aws-cn and aws-us-gov have no
+// opt-in regions, and the ISO partitions are not known to).
+func EveryAccountHas(region string) bool {
+	if strings.HasPrefix(region, "cn-") || strings.HasPrefix(region, "us-gov-") || strings.Contains(region, "-iso") {
+		return true
+	}
+	return everyAccountHas[region]
+}
+
+// everyAccountsRegion is where the calls made with a member account's
+// credentials are tried again when the home region refuses them as a
+// region the member has not enabled: the aws partition's first region,
+// which every account has; "" when the home region is one every account
+// has already, or is not of the aws partition.
+func everyAccountsRegion(home string) string {
+	if home == "" || EveryAccountHas(home) {
+		return ""
+	}
+	return PartitionRegion("aws")
+}
+
+// regionRefused reports whether err is AWS's refusal of a call made in a
+// region that the account whose credentials signed it (or, for
+// sts:AssumeRole, the role's account) has not enabled: every credential
+// is refused there, as unknown.
+func regionRefused(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "RegionDisabledException", "AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId", "OptInRequired":
+		return true
+	}
+	return false
 }
 
 // Partition returns the ARN's partition (aws, aws-cn, aws-us-gov, ...).
@@ -269,12 +321,24 @@ func (c *Conn) EnabledRegions(ctx context.Context, account string) ([]string, er
 	if err != nil {
 		return nil, err
 	}
-	client := ec2.NewFromConfig(c.cfg, func(o *ec2.Options) {
-		o.Region = c.home
-		o.Credentials = creds
-		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
-	})
-	out, err := client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	describe := func(region string) (*ec2.DescribeRegionsOutput, error) {
+		client := ec2.NewFromConfig(c.cfg, func(o *ec2.Options) {
+			o.Region = region
+			o.Credentials = creds
+			GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
+		})
+		return client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	}
+	out, err := describe(c.home)
+	if other := everyAccountsRegion(c.home); err != nil && other != "" && regionRefused(err) && ctx.Err() == nil {
+		// An opt-in home region that this account has not enabled
+		// refuses its credentials: asked where every account answers,
+		// it says which regions it has. Tried in the home region first,
+		// as a policy may deny every region but the ones in use.
+		if o, err2 := describe(other); err2 == nil {
+			out, err = o, nil
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ec2:DescribeRegions in %s: %w", account, err)
 	}
@@ -385,28 +449,55 @@ func (c *Conn) credentials(account string) (aws.CredentialsProvider, error) {
 	arn := c.roleARN(account)
 	r := c.s.Roles
 	r.Duration = c.roleDuration()
-	stsc := sts.NewFromConfig(c.cfg, func(o *sts.Options) {
-		o.Region = c.home
-		GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
-	})
-	provider := stscreds.NewAssumeRoleProvider(stsc, arn, func(o *stscreds.AssumeRoleOptions) {
-		o.RoleSessionName = r.SessionName
-		if o.RoleSessionName == "" {
-			o.RoleSessionName = "auditor"
-		}
-		if r.ExternalID != "" {
-			o.ExternalID = aws.String(r.ExternalID)
-		}
-		if r.Duration > 0 {
-			o.Duration = r.Duration
-		}
-	})
+	assume := func(region string) aws.CredentialsProvider {
+		stsc := sts.NewFromConfig(c.cfg, func(o *sts.Options) {
+			o.Region = region
+			GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
+		})
+		return stscreds.NewAssumeRoleProvider(stsc, arn, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = r.SessionName
+			if o.RoleSessionName == "" {
+				o.RoleSessionName = "auditor"
+			}
+			if r.ExternalID != "" {
+				o.ExternalID = aws.String(r.ExternalID)
+			}
+			if r.Duration > 0 {
+				o.Duration = r.Duration
+			}
+		})
+	}
+	provider := assume(c.home)
+	if other := everyAccountsRegion(c.home); other != "" {
+		provider = &elsewhere{home: provider, other: assume(other)}
+	}
 	p := &assumed{inner: renewing(provider, c.skew), account: account, arn: arn, secrets: c.secrets}
 	if c.roles == nil {
 		c.roles = map[string]aws.CredentialsProvider{}
 	}
 	c.roles[account] = p
 	return p, nil
+}
+
+// elsewhere assumes a role in the home region, and, once STS there
+// refuses it as a region the role's account has not enabled (an opt-in
+// home region: RegionDisabledException), in a region every account has.
+// Sessions from a regional STS are good in every region the account has
+// enabled.
+type elsewhere struct {
+	home, other aws.CredentialsProvider
+	moved       atomic.Bool
+}
+
+func (e *elsewhere) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	if !e.moved.Load() {
+		creds, err := e.home.Retrieve(ctx)
+		if err == nil || !regionRefused(err) || ctx.Err() != nil {
+			return creds, err
+		}
+		e.moved.Store(true)
+	}
+	return e.other.Retrieve(ctx)
 }
 
 // RoleARN returns the ARN of the role whose sessions sign the calls in

@@ -93,6 +93,9 @@
 //     does not have) refuses the key, as AWS does: SSM with
 //     UnrecognizedClientException, STS with InvalidClientTokenId (403), EC2
 //     with AuthFailure (401). Organizations is global: any region will do.
+//     AssumeRole of a role whose account has not enabled the region is
+//     RegionDisabledException (403), as AWS documents it, even when the
+//     caller's account has.
 //   - STS (the awsQuery protocol: POST form Action=...&Version=2011-06-15,
 //     Content-Type application/x-www-form-urlencoded; XML answers with
 //     Content-Type text/xml). GetCallerIdentity answers for static keys

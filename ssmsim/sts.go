@@ -31,7 +31,7 @@ func (s *Server) serveQuery(b []byte, op int, form url.Values, c *caller, region
 	case opGetCallerIdentity:
 		return s.getCallerIdentity(b, c, requestID), nil
 	case opAssumeRole:
-		return s.assumeRole(b, form, c, requestID)
+		return s.assumeRole(b, form, c, region, requestID)
 	case opDescribeRegions:
 		return s.describeRegions(b, form, c, requestID)
 	case opDescribeTags:
@@ -93,7 +93,7 @@ const (
 	stsChainDuration = 3600
 )
 
-func (s *Server) assumeRole(b []byte, form url.Values, c *caller, requestID string) ([]byte, *apiError) {
+func (s *Server) assumeRole(b []byte, form url.Values, c *caller, region, requestID string) ([]byte, *apiError) {
 	var v validation
 	roleARN, hasARN := formValue(form, "RoleArn")
 	name, hasName := formValue(form, "RoleSessionName")
@@ -164,6 +164,12 @@ func (s *Server) assumeRole(b []byte, form url.Values, c *caller, requestID stri
 	}
 	if !ok || role.Refuse || !slices.Contains(trusted, c.acct.ID) || (role.ExternalID != "" && role.ExternalID != externalID) {
 		return b, stsAccessDenied(c, roleARN)
+	}
+	if !o.single && !target.enabled[region] {
+		// STS makes credentials for an account only in a region that
+		// account has enabled, whatever the caller has.
+		return b, &apiError{status: http.StatusForbidden, code: "RegionDisabledException", key: "Message",
+			msg: "STS is not activated in this region for account:" + target.ID + ". Your account administrator can activate STS in this region using the IAM Console."}
 	}
 	maxDur := role.MaxSessionDuration
 	if maxDur <= 0 {

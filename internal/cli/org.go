@@ -306,16 +306,28 @@ func accountsHeader(field string) bool {
 // homeRegion is the region of the calls that belong to no one region
 // (STS, Organizations, EC2's DescribeRegions) when none is configured: the
 // first of --regions, else the first region the list names, else the first
-// region of the partition of --role-arn; "" when nothing names one.
+// region of the partition of --role-arn; "" when nothing names one. Of
+// --regions, or of the list's, the first that every account has comes
+// before an opt-in region (awsconn.EveryAccountHas): one that the caller's
+// account has not enabled would refuse its credentials, and stop the whole
+// run, where it is only that region that cannot be audited.
 func (o *runOptions) homeRegion(spec orgSpec, fleet *audit.Fleet) string {
+	first := func(regions []string) string {
+		regions = slices.DeleteFunc(slices.Clone(regions), func(r string) bool { return r == "" })
+		if i := slices.IndexFunc(regions, awsconn.EveryAccountHas); i > 0 {
+			return regions[i]
+		}
+		if len(regions) > 0 {
+			return regions[0]
+		}
+		return ""
+	}
 	if len(spec.regions) > 0 {
-		return spec.regions[0]
+		return first(spec.regions)
 	}
 	if fleet != nil {
-		for _, r := range fleet.Regions() {
-			if r != "" {
-				return r
-			}
+		if r := first(fleet.Regions()); r != "" {
+			return r
 		}
 	}
 	if arn := strings.Split(o.roleARN, ":"); len(arn) > 2 && arn[0] == "arn" {
