@@ -595,7 +595,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 					return err
 				}
 			case failedThen(p) && reported(p.AssociationID, p):
-				ch := assocChange(Resolved, b, p, p.Status, StatusSuccess)
+				ch := assocChange(Resolved, b, p, StatusFailed, StatusSuccess)
 				ch.Labels, ch.FirstSeenFailing, ch.ErrorCode = c.Labels, nil, fixedError(p.AssociationID, p)
 				if err := emit(ch); err != nil {
 					return err
@@ -613,7 +613,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 					p := before[a.AssociationID]
 					ch := assocChange(NewFailure, c, a, p.Status, a.Status)
 					if reported(a.AssociationID, p) {
-						ch.Kind, ch.ErrorCodeBefore = StillFailing, fixedError(a.AssociationID, p)
+						ch.Kind, ch.Before, ch.ErrorCodeBefore = StillFailing, StatusFailed, fixedError(a.AssociationID, p)
 					}
 					if err := emit(ch); err != nil {
 						return err
@@ -645,9 +645,11 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 			ch := assocChange(kind, c, a, p.Status, a.Status)
 			switch kind {
 			case Resolved:
-				ch.ErrorCode = fixedError(a.AssociationID, p)
+				ch.Before, ch.ErrorCode = StatusFailed, fixedError(a.AssociationID, p)
 			case StillFailing:
-				ch.ErrorCodeBefore = fixedError(a.AssociationID, p)
+				// Failing then, though carried through a Pending row:
+				// as a failure carried through a run in error.
+				ch.Before, ch.ErrorCodeBefore = StatusFailed, fixedError(a.AssociationID, p)
 			}
 			if err := emit(ch); err != nil {
 				return err

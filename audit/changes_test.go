@@ -296,6 +296,10 @@ func TestPendingIsNoVerdict(t *testing.T) {
 	if k := kinds(c3); len(k) != 1 || k[0] != audit.StillFailing {
 		t.Errorf("Failed, Pending, Failed: changes %v, want still_failing", k)
 	}
+	if len(c3) == 1 && c3[0].Before != audit.StatusFailed {
+		// As for a failure carried through a run in error: failing then.
+		t.Errorf("Failed, Pending, Failed: status before %q, want Failed", c3[0].Before)
+	}
 	if got := readAll(t, w3)[0].Associations[0].FirstSeenFailing; got == nil || !got.Equal(day(1)) {
 		t.Errorf("Failed, Pending, Failed: first seen failing %v, want day 1", got)
 	}
@@ -305,6 +309,10 @@ func TestPendingIsNoVerdict(t *testing.T) {
 	} else if c4[0].ErrorCode != "Error-Code-1" {
 		// What was fixed is the failure carried through the Pending run.
 		t.Errorf("Failed, Pending, Success: resolved with error code %q, want the failure's Error-Code-1", c4[0].ErrorCode)
+	} else if c4[0].Before != audit.StatusFailed {
+		// resolved is Failed then, Success now: a reader who filters
+		// changes.csv on status_before Failed finds it.
+		t.Errorf("Failed, Pending, Success: status before %q, want Failed", c4[0].Before)
 	}
 	_, c5 := week("w5", w1, with(day(8), audit.StatusSuccess))
 	if k := kinds(c5); len(k) != 1 || k[0] != audit.Resolved {
