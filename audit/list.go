@@ -449,19 +449,29 @@ func listFieldLine(cr *csv.Reader) int {
 // listCSVProblem says what is wrong with the quotes of a row whose line
 // numbers, counted by the csv.Reader, are off by offset.
 func listCSVProblem(pe *csv.ParseError, offset int) string {
-	var p string
-	switch {
-	case errors.Is(pe.Err, csv.ErrBareQuote):
-		p = `bare " in an unquoted field (quote the whole field and double the quote: "a""b")`
-	case errors.Is(pe.Err, csv.ErrQuote):
-		p = `extra or missing " in a quoted field`
-	default:
-		p = pe.Err.Error()
-	}
+	p := CSVProblem(pe.Err)
 	if pe.Line != pe.StartLine {
 		return fmt.Sprintf("%s (at line %d, column %d)", p, pe.Line+offset, pe.Column)
 	}
 	return fmt.Sprintf("%s (at column %d)", p, pe.Column)
+}
+
+// CSVProblem says what is wrong with a CSV line that encoding/csv refused
+// with err, in the words of an instance list's invalid line: a bare quote in
+// an unquoted field, or a quote out of place in a quoted one. Other errors
+// are told as they are.
+func CSVProblem(err error) string {
+	switch {
+	case errors.Is(err, csv.ErrBareQuote):
+		return `bare " in an unquoted field (quote the whole field and double the quote: "a""b")`
+	case errors.Is(err, csv.ErrQuote):
+		return `extra or missing " in a quoted field`
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // csvRow adds the target of one CSV row that starts on line of lr's list;

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/auditor-dev/auditor/awsconn"
 )
 
 // hostileAccounts are files of accounts that readAccounts refuses, with
@@ -132,5 +135,85 @@ func TestReadAccountsHeaderLine(t *testing.T) {
 	}
 	if _, err := readAccounts(path); err == nil || !strings.Contains(err.Error(), "accounts.txt:2:") {
 		t.Errorf("a header line after the first account: %v, want it refused at line 2", err)
+	}
+}
+
+// TestReadAccountsCSV: a file of accounts is read as CSV, as a spreadsheet
+// saves it. Split at its first comma, a line 012345678901,"Acme, Inc" gave
+// the name "Acme, Inc" with its quotes in every report, 222222222222,Prod,extra
+// the name "Prod,extra", and a quoted header ("account_id","name") was
+// refused as an account ID. A line of more than two fields, and a quote
+// out of place, are refused naming the file and line.
+func TestReadAccountsCSV(t *testing.T) {
+	tests := []struct {
+		name, input string
+		want        []awsconn.Account
+		wantErr     []string
+	}{
+		{
+			name:  "a quoted name with a comma",
+			input: "012345678901,\"Acme, Inc\"\n",
+			want:  []awsconn.Account{{ID: "012345678901", Name: "Acme, Inc"}},
+		},
+		{
+			name:  "doubled quotes in a quoted name",
+			input: "012345678901,\"The \"\"Big\"\" One\"\n",
+			want:  []awsconn.Account{{ID: "012345678901", Name: `The "Big" One`}},
+		},
+		{
+			name:  "a quoted header and quoted IDs, CRLF and a byte-order mark",
+			input: "\ufeff\"account_id\",\"name\"\r\n\"111111111111\",\"Prod\"\r\n\"222222222222\",\r\n",
+			want:  []awsconn.Account{{ID: "111111111111", Name: "Prod"}, {ID: "222222222222"}},
+		},
+		{
+			name:  "white space around the fields",
+			input: " 111111111111 ,  \"Prod EU\"\n",
+			want:  []awsconn.Account{{ID: "111111111111", Name: "Prod EU"}},
+		},
+		{
+			name:    "a third field",
+			input:   "111111111111,Prod\n222222222222,Prod,extra\n",
+			wantErr: []string{`accounts.txt:2: "222222222222,Prod,extra": 3 fields`, "ACCOUNT_ID[,NAME]", "quote a name that holds a comma"},
+		},
+		{
+			name:    "a header of three columns",
+			input:   "account_id,name,owner\n111111111111,Prod,ops\n",
+			wantErr: []string{`accounts.txt:1: "account_id,name,owner": 3 fields`},
+		},
+		{
+			name:    "a bare quote",
+			input:   "111111111111,Prod\n222222222222,Ac\"me\n",
+			wantErr: []string{`accounts.txt:2: "222222222222,Ac\"me": bare " in an unquoted field`},
+		},
+		{
+			name:    "a quote left open",
+			input:   "111111111111,\"Acme\n222222222222,Prod\n",
+			wantErr: []string{`accounts.txt:1: "111111111111,\"Acme": extra or missing " in a quoted field`},
+		},
+		{
+			name:    "text after a closing quote",
+			input:   "111111111111,\"Acme\" Inc\n",
+			wantErr: []string{`accounts.txt:1:`, `extra or missing " in a quoted field`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readAccounts(writeFile(t, "accounts.txt", tt.input))
+			if tt.wantErr != nil {
+				var ue *usageError
+				if !errors.As(err, &ue) {
+					t.Fatalf("readAccounts = %+v, %v; want a usage error (exit 2)", got, err)
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error does not say %q:\n%s", w, err)
+					}
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("readAccounts = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
 	}
 }

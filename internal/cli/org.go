@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -220,7 +221,10 @@ func splitList(v string) []string {
 // readAccounts reads a file of accounts: one ID a line, optionally a name
 // after a comma ("111111111111,prod"), # comments and blank lines skipped, a
 // UTF-8 byte-order mark at the start too, and a header ("account_id,name")
-// as the first line that is not one. Each name becomes the
+// as the first line that is not one. Each line is a CSV record, as a
+// spreadsheet saves one (accountsFields): a name with a comma in it is
+// quoted, and a line of more than two fields or with a quote out of place
+// refuses the file. Each name becomes the
 // account_name label, and must be one (audit.ValidAccountName): one that
 // is not UTF-8 refuses the file, since two names whose bytes were replaced
 // with U+FFFD would be one, and so does one with a control or format
@@ -257,8 +261,10 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		id, name, _ := strings.Cut(text, ",")
-		id, name = strings.TrimSpace(id), strings.TrimSpace(name)
+		id, name, problem := accountsFields(text)
+		if problem != "" {
+			return nil, usagef("%s:%d: %s: %s", path, line, audit.Quote(text), problem)
+		}
 		if len(out) == 0 && !header && accountsHeader(id) {
 			// "account_id,name", as a spreadsheet saves a header.
 			header = true
@@ -294,6 +300,28 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 		return nil, usagef("--accounts %s: %v", path, err)
 	}
 	return out, nil
+}
+
+// accountsFields reads a line of an accounts file as a CSV record, as an
+// instance list's rows are read (audit.Fleet.Read): a quoted name may hold
+// a comma and doubled quotes, and white space around a field is trimmed.
+// The problem is for a line that is not a record of one or two fields; a
+// third field is refused rather than joined to the name, as the name
+// "Prod,extra" of a line split at its first comma was.
+func accountsFields(text string) (id, name, problem string) {
+	cr := csv.NewReader(strings.NewReader(text))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	rec, err := cr.Read()
+	switch {
+	case err != nil:
+		return "", "", audit.CSVProblem(err)
+	case len(rec) > 2:
+		return "", "", fmt.Sprintf(`%d fields, want ACCOUNT_ID[,NAME] (quote a name that holds a comma: 111111111111,"Acme, Inc")`, len(rec))
+	case len(rec) == 2:
+		name = strings.TrimSpace(rec[1])
+	}
+	return strings.TrimSpace(rec[0]), name, ""
 }
 
 // accountsHeader reports whether the first field of an accounts file's
