@@ -165,6 +165,30 @@ func (id Identity) Partition() string {
 	return "aws"
 }
 
+// ARNPartition returns the partition of arn (aws of arn:aws:iam::...), or
+// "" when arn is not an ARN.
+func ARNPartition(arn string) string {
+	if p := strings.SplitN(arn, ":", 3); len(p) == 3 && p[0] == "arn" {
+		return p[1]
+	}
+	return ""
+}
+
+// ForPartition returns, when r.ARN is an ARN of a partition other than
+// partition, r.ARN in partition instead, and otherwise "". STS refuses a
+// role of another partition than the caller's as it refuses a role that
+// does not trust the caller (AccessDenied), so that a run with such an ARN
+// fails every account with advice that cannot help. A partition that is
+// not a partition's name (lower-case letters, digits and "-", as an
+// emulator might answer otherwise) gives "": nothing is told from it.
+func (r Roles) ForPartition(partition string) string {
+	ours := ARNPartition(r.ARN)
+	if ours == "" || ours == partition || partition == "" || strings.Trim(partition, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		return ""
+	}
+	return "arn:" + partition + r.ARN[len("arn:")+len(ours):]
+}
+
 // Account is an AWS account to audit; Name is its name in the organisation
 // when known.
 type Account struct {

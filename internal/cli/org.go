@@ -399,6 +399,12 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 			return nil, &fatalError{msg: msg, err: err}
 		}
 	}
+	if want := o.roles().ForPartition(awsconn.ARNPartition(id.ARN)); want != "" {
+		// Before any AssumeRole: STS would refuse the role in every
+		// account as untrusted, and the hint would say to deploy it.
+		return nil, usagef("--role-arn %q: a role in partition %s, but these credentials are in %s and can assume only its roles: pass --role-arn %q",
+			o.roleARN, plain(awsconn.ARNPartition(o.roleARN), 0), awsconn.ARNPartition(id.ARN), want)
+	}
 	j.caller, j.callerAsked = id.Account, true
 	if d := j.conn.RoleDuration(); o.roles().Set() && d < o.roleDuration {
 		// Refusing would leave --role-duration unusable under IRSA, a
