@@ -266,7 +266,8 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 			return nil, usagef("%s:%d: %s: %s", path, line, audit.Quote(text), problem)
 		}
 		if len(out) == 0 && !header && accountsHeader(id) {
-			// "account_id,name", as a spreadsheet saves a header.
+			// "account_id,name" or "account_id","name", as spreadsheets
+			// save a header.
 			header = true
 			continue
 		}
