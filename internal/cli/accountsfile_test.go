@@ -176,6 +176,12 @@ func TestReadAccountsCSV(t *testing.T) {
 			wantErr: []string{`accounts.txt:2: "222222222222,Prod,extra": 3 fields`, "ACCOUNT_ID[,NAME]", "quote a name that holds a comma"},
 		},
 		{
+			// A spreadsheet saves every row as wide as its widest.
+			name:  "empty columns after the name",
+			input: "account_id,name,,\n111111111111,Prod,,\n222222222222,, ,\n",
+			want:  []awsconn.Account{{ID: "111111111111", Name: "Prod"}, {ID: "222222222222"}},
+		},
+		{
 			name:    "a header of three columns",
 			input:   "account_id,name,owner\n111111111111,Prod,ops\n",
 			wantErr: []string{`accounts.txt:1: "account_id,name,owner": 3 fields`},

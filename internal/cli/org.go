@@ -314,6 +314,11 @@ func accountsFields(text string) (id, name, problem string) {
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	rec, err := cr.Read()
+	// Empty columns after the name are a spreadsheet's, which saves every
+	// row as wide as its widest.
+	for len(rec) > 2 && strings.TrimSpace(rec[len(rec)-1]) == "" {
+		rec = rec[:len(rec)-1]
+	}
 	switch {
 	case err != nil:
 		return "", "", audit.CSVProblem(err)
