@@ -541,7 +541,10 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 				pluralS(len(others)), strings.Join(others, ", "), id.Account, id.Account)
 		}
 	}
-	if len(accounts) > 1 || j.fleetAccounts() > 1 {
+	// Before any call, the instance-information lookup and the tags
+	// included: one account-region of several that refuses (a region not
+	// enabled) must fail alone there too, not stop the run.
+	if len(accounts) > 1 || j.fleetSites(nil) > 1 {
 		session.SetMulti()
 	}
 
@@ -563,7 +566,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		for _, se := range siteErrs {
 			j.unlisted[se.AccountID] = true
 		}
-		if len(sites) > 1 {
+		if j.fleetSites(sites) > 1 {
 			session.SetMulti()
 		}
 		// The nodes are listed as the audit takes them (see discovery).
@@ -620,6 +623,19 @@ func (j *job) fleetAccounts() int {
 	seen := map[string]bool{}
 	for _, b := range j.fleet.Batches() {
 		seen[b.AccountID] = true
+	}
+	return len(seen)
+}
+
+// fleetSites counts the account-regions of the listed targets (a target
+// that names no region is in the run's) and of also, together.
+func (j *job) fleetSites(also []site) int {
+	seen := map[site]bool{}
+	for _, s := range also {
+		seen[s] = true
+	}
+	for _, b := range j.fleet.Batches() {
+		seen[site{b.AccountID, cmp.Or(b.Region, j.o.region)}] = true
 	}
 	return len(seen)
 }
