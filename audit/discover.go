@@ -335,3 +335,46 @@ func firstSight(seen map[packedID]struct{}, other *map[string]struct{}, id strin
 // before it discovers or audits anything, so that an account-region that
 // refuses fails alone (see Run).
 func (s *Session) SetMulti() { s.multi.Store(true) }
+
+// FailSite fails the account-region of account and region for err, the
+// error of a step before the audit that its targets cannot be audited
+// without (reading the tags that label them), where err would fail it
+// alone had the audit's own calls met it: a role that cannot be assumed,
+// or, once the run spans several account-regions (see SetMulti), a region
+// that is not enabled (the credentials refused there, or EC2's
+// OptInRequired), or access denied or expiry of a role's session. Its
+// targets are then recorded in error with err's code and message, without
+// a call, and FailSite returns its *SiteError (the first failure, when it
+// had one already). Otherwise it returns nil, and err is the whole run's
+// to stop: its own credentials or permissions are at fault, or it has
+// one account-region, which would fail in any case.
+func (s *Session) FailSite(ctx context.Context, account, region string, err error) *SiteError {
+	own := s.cfg.Role == nil || s.cfg.Role(account) == ""
+	var ce *CredentialsError
+	switch {
+	case errors.As(err, &ce):
+		if ce.AccountID == "" {
+			return nil
+		}
+	case !s.multi.Load():
+		return nil
+	case isExpired(err), isAccessDenied(err):
+		// The run's own credentials sign every other account-region's
+		// calls too, or the caller's own account's: theirs to mend.
+		if own {
+			return nil
+		}
+	case IsBadCredentials(err), isOptInRequired(err):
+		// A region not enabled refuses any credentials, and the
+		// others' may be fine.
+	default:
+		return nil
+	}
+	st, serr := s.site(ctx, account, region)
+	if serr != nil {
+		return nil
+	}
+	code, msg := s.siteCause(st, err)
+	st.fail(code, msg)
+	return st.failure()
+}

@@ -207,6 +207,13 @@ func isAccessDenied(err error) bool {
 	return false
 }
 
+// isOptInRequired reports whether err is EC2's refusal of a call in a
+// region that the account has not opted in to.
+func isOptInRequired(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "OptInRequired"
+}
+
 // NoAnswer is noAnswer, for the calls that audit does not make (those of
 // a credential source).
 func NoAnswer(err error) (u *UnreachableError, none bool) { return noAnswer(err) }

@@ -184,7 +184,9 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 }
 
 // readTags labels the nodes with their tags of --tag-labels. A tag that
-// cannot be read stops the run, as for listed instances.
+// cannot be read stops the run, or fails the account-region alone, as for
+// listed instances (see job.readTags): the nodes that wait for it are not
+// audited.
 func (d *discovery) readTags(ctx context.Context, s site, ts []audit.Target, base map[string]string) error {
 	at := make(map[string]int, len(ts))
 	ids := make([]string, len(ts))
@@ -204,6 +206,11 @@ func (d *discovery) readTags(ctx context.Context, s site, ts []audit.Target, bas
 		ts[i].Labels = l
 		tagged++
 	})
+	if err != nil && ctx.Err() == nil {
+		if f := d.session.FailSite(ctx, s.account, s.region, err); f != nil {
+			return f
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -590,7 +590,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		failed = append(failed, infoFailed...)
 	}
 	if len(j.org.tagKeys) > 0 && (j.fleet.Len() > 0 || !o.discover) {
-		tagFailed, err := j.readTags(ctx, stderr)
+		tagFailed, err := j.readTags(ctx, session, failed, stderr)
 		if err != nil {
 			return nil, &stepError{"reading the tags of --tag-labels", err}
 		}

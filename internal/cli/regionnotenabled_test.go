@@ -28,8 +28,9 @@ func TestListRegionNotEnabledBeforeTheAudit(t *testing.T) {
 		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
 		Fleet:    ssmsim.FleetConfig{Size: 10, BaseTime: time.Now().UTC().Truncate(time.Minute)},
 	}, ssmsim.Faults{})
-	// The management account has not enabled af-south-1.
-	management := accounts[0].ID
+	// The management account and accounts[2] have not enabled af-south-1
+	// (accounts[1] has).
+	management, member, other := accounts[0].ID, accounts[1].ID, accounts[2].ID
 	// list writes 3 us-east-1 rows of each of in, and one af-south-1 row
 	// of off, which has not enabled it.
 	list := func(t *testing.T, off string, in ...string) string {
@@ -54,6 +55,14 @@ func TestListRegionNotEnabledBeforeTheAudit(t *testing.T) {
 			args: []string{"--with-instance-info"}},
 		{name: "one account, instance information and discovery", off: management, in: []string{management},
 			args: []string{"--with-instance-info", "--discover", "--regions", "us-east-1"}},
+		{name: "one account, tags", off: management, in: []string{management},
+			args: []string{"--tag-labels", "Team"}},
+		{name: "three accounts, tags, a role's account", off: other, in: []string{management, member, other},
+			args: []string{"--role-name", "AuditRole", "--tag-labels", "Team"}},
+		{name: "three accounts, tags, the caller's account", off: management, in: []string{management, member, other},
+			args: []string{"--role-name", "AuditRole", "--tag-labels", "Team"}},
+		{name: "three accounts, tags and instance information", off: other, in: []string{management, member, other},
+			args: []string{"--role-name", "AuditRole", "--tag-labels", "Team", "--with-instance-info"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

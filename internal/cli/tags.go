@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -17,14 +18,20 @@ import (
 // readTags labels the targets with the tags --tag-labels (or --split-by
 // tag:KEY) names, one account-region at a time. A tag that cannot be read
 // stops the run before any audit: reports split by an owner who is missing
-// would go to nobody, and the run would look complete. An account whose
-// role cannot be assumed is not that: none of its instances can be
-// audited either, and it is returned as the account-region's failure, as
-// the audit reports it.
-func (j *job) readTags(ctx context.Context, stderr io.Writer) ([]*audit.SiteError, error) {
+// would go to nobody, and the run would look complete. An account-region
+// that the audit could not use either is not that: a role that cannot be
+// assumed, or, among several, a region not enabled there or a role's
+// access denied (see audit.Session.FailSite). It fails alone, none of its
+// instances audited, and is returned as the audit reports it. Those in
+// failed, which an earlier step failed, are not asked again.
+func (j *job) readTags(ctx context.Context, session *audit.Session, failed []*audit.SiteError, stderr io.Writer) ([]*audit.SiteError, error) {
 	tagged, total := 0, 0
-	var failed []*audit.SiteError
+	var out []*audit.SiteError
 	for _, b := range j.fleet.Batches() {
+		region := cmp.Or(b.Region, j.o.region)
+		if slices.ContainsFunc(failed, func(f *audit.SiteError) bool { return f.AccountID == b.AccountID && f.Region == region }) {
+			continue
+		}
 		var ids []string
 		for t := range b.Targets {
 			ids = append(ids, t.InstanceID)
@@ -33,22 +40,21 @@ func (j *job) readTags(ctx context.Context, stderr io.Writer) ([]*audit.SiteErro
 			tagged++
 			j.fleet.SetLabels(audit.Key{AccountID: b.AccountID, Region: b.Region, InstanceID: id}, labels)
 		})
-		var ce *audit.CredentialsError
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
+		if err != nil && ctx.Err() != nil {
 			return nil, errInterrupted
-		case errors.As(err, &ce) && ce.AccountID != "":
-			code, msg := siteCause(err)
-			failed = append(failed, &audit.SiteError{AccountID: b.AccountID, Region: b.Region, Code: code, Message: msg})
+		}
+		if err != nil {
+			f := session.FailSite(ctx, b.AccountID, region, err)
+			if f == nil {
+				return nil, err
+			}
+			out = append(out, f)
 			continue
-		default:
-			return nil, err
 		}
 		total += len(ids)
 	}
 	j.o.logf(stderr, "tags %s read for %s: %d have at least one", strings.Join(j.org.tagKeys, ", "), plural(total, "instance"), tagged)
-	return failed, nil
+	return out, nil
 }
 
 // siteTags reads the tags of --tag-labels of the instances ids of one

@@ -104,23 +104,37 @@ func TestTagLabels(t *testing.T) {
 }
 
 // TestTagLabelsDenied: a caller that may not read tags is stopped before
-// any association is asked for, with exit 4 and what to grant.
+// any association is asked for, with exit 4 and what to grant; in several
+// regions too, where a region not enabled fails alone: the permission is
+// the run's own credentials', which every region needs.
 func TestTagLabelsDenied(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 20})
 	url, srv := serve(t, f, ssmsim.Options{DenyAccessKeys: map[string]string{"AKIATESTTESTTESTTEST": "AccessDeniedException"}})
 	t.Setenv("AWS_ENDPOINT_URL_EC2", url)
-	ids := writeFile(t, "ids.txt", strings.Join(f.IDs(), "\n")+"\n")
-	out := filepath.Join(t.TempDir(), "out")
-	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--tag-labels", "Team,Owner", "--quiet")
-	if got.code != int(exitFatal) || !strings.Contains(got.stderr, "grant ec2:DescribeTags") || !strings.Contains(got.stderr, "UnauthorizedOperation") {
-		t.Fatalf("exit %d, want %d naming ec2:DescribeTags and the service's code\n%s", got.code, exitFatal, got.stderr)
+	ids := f.IDs()
+	var rows strings.Builder
+	rows.WriteString("instance_id,region\n")
+	for i, id := range ids {
+		fmt.Fprintf(&rows, "%s,%s\n", id, []string{"us-east-1", "eu-west-1"}[i%2])
 	}
-	if !strings.Contains(got.stderr, "cannot call EC2") || strings.Contains(got.stderr, "cannot call SSM") {
-		t.Errorf("stderr does not name EC2 as the service that refused:\n%s", got.stderr)
-	}
-	if c := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]; c != 0 {
-		t.Errorf("%d association calls after tags could not be read; want none", c)
+	for name, list := range map[string]string{
+		"one region":  writeFile(t, "ids.txt", strings.Join(ids, "\n")+"\n"),
+		"two regions": writeFile(t, "fleet.csv", rows.String()),
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--tag-labels", "Team,Owner", "--quiet")
+			if got.code != int(exitFatal) || !strings.Contains(got.stderr, "grant ec2:DescribeTags") || !strings.Contains(got.stderr, "UnauthorizedOperation") {
+				t.Fatalf("exit %d, want %d naming ec2:DescribeTags and the service's code\n%s", got.code, exitFatal, got.stderr)
+			}
+			if !strings.Contains(got.stderr, "cannot call EC2") || strings.Contains(got.stderr, "cannot call SSM") {
+				t.Errorf("stderr does not name EC2 as the service that refused:\n%s", got.stderr)
+			}
+			if c := srv.Stats().Calls[ssmsim.OpDescribeInstanceAssociationsStatus]; c != 0 {
+				t.Errorf("%d association calls after tags could not be read; want none", c)
+			}
+		})
 	}
 }
 

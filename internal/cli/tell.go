@@ -353,7 +353,10 @@ func siteWhere(s audit.SiteStats) string {
 // setting, which a resumed run would fail the same way; "" when resuming
 // alone may do. caller is the run's own account. The codes tell the
 // services apart: STS's are AccessDenied and ValidationError, SSM's
-// AccessDeniedException and ValidationException.
+// AccessDeniedException and ValidationException; a region not enabled
+// refuses SSM's calls with UnrecognizedClientException, STS's with
+// InvalidClientTokenId, and EC2's (the tags of --tag-labels) with
+// AuthFailure or OptInRequired.
 func siteHint(s audit.SiteStats, caller string, options map[string]any) string {
 	account, region := plain(s.AccountID, 60), plain(s.Region, 60)
 	switch s.Error.Code {
@@ -367,7 +370,7 @@ func siteHint(s audit.SiteStats, caller string, options map[string]any) string {
 			by = "account " + plain(caller, 60)
 		}
 		return fmt.Sprintf("the role could not be assumed in account %s: deploy it there, with a trust policy that lets %s assume it (and the --external-id it asks for, if any)", account, by)
-	case "UnrecognizedClientException", "InvalidClientTokenId":
+	case "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired":
 		if s.Region != audit.AllRegions && s.AccountID != "" {
 			// A resume keeps the run's regions and targets: one that
 			// must go is left out of a new run, from --regions, or
