@@ -618,15 +618,6 @@ func pluralS(n int) string {
 	return "s"
 }
 
-// fleetAccounts counts the accounts of the listed targets.
-func (j *job) fleetAccounts() int {
-	seen := map[string]bool{}
-	for _, b := range j.fleet.Batches() {
-		seen[b.AccountID] = true
-	}
-	return len(seen)
-}
-
 // fleetSites counts the account-regions of the listed targets (a target
 // that names no region is in the run's) and of also, together.
 func (j *job) fleetSites(also []site) int {
