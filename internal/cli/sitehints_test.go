@@ -207,3 +207,22 @@ func TestRegionRefusedInAList(t *testing.T) {
 		"its rows out of " + list, "incomplete: 2 instances could not be audited", "--resume"},
 		[]string{"--regions", "account-region could not be audited", "account-regions could not be audited"})
 }
+
+// TestSiteHintUnauthorized: a role's session that EC2 refuses in one
+// account (its policy lacks ec2:DescribeTags, or a service control policy
+// denies it) fails that account-region alone since --tag-labels' tags are
+// its failure; the closing lines said nothing of what to change, where the
+// run's own credentials refused say to grant it.
+func TestSiteHintUnauthorized(t *testing.T) {
+	for _, tt := range []struct{ action, want string }{
+		{"ec2:DescribeTags", "ec2:DescribeTags (--tag-labels)"},
+		{"ec2:DescribeRegions", "ec2:DescribeRegions (--regions all)"},
+		{"ec2:DescribeSomethingElse", "the EC2 calls the run makes"},
+	} {
+		s := audit.SiteStats{AccountID: "222222222222", Region: "eu-west-1", Error: &audit.Error{Code: "UnauthorizedOperation",
+			Message: "You are not authorized to perform this operation. User: arn:aws:sts::222222222222:assumed-role/AuditRole/auditor is not authorized to perform: " +
+				tt.action + " with an explicit deny in a service control policy"}}
+		got := siteHint(s, "111111111111", nil)
+		checkSays(t, got, []string{tt.want, "account 222222222222", "service control policy"}, nil)
+	}
+}
