@@ -549,7 +549,7 @@ func compareInstance(b, c *Result, emit func(Change) error) error {
 				ch := assocChange(NewFailure, c, a, "", a.Status)
 				if b != nil {
 					if i := slices.IndexFunc(b.CarriedFailing, func(f CarriedFailure) bool { return f.AssociationID == a.AssociationID }); i >= 0 && !b.CarriedFailing[i].Unreported {
-						ch.Kind, ch.ErrorCodeBefore = StillFailing, b.CarriedFailing[i].ErrorCode
+						ch.Kind, ch.Before, ch.ErrorCodeBefore = StillFailing, StatusFailed, b.CarriedFailing[i].ErrorCode
 					}
 				}
 				if err := emit(ch); err != nil {

@@ -314,6 +314,17 @@ func TestPendingIsNoVerdict(t *testing.T) {
 		// changes.csv on status_before Failed finds it.
 		t.Errorf("Failed, Pending, Success: status before %q, want Failed", c4[0].Before)
 	}
+	// Carried through a run that did not manage the instance: failing
+	// then too.
+	notManaged := result("111122223333", "us-east-1", "i-00000001", audit.OutcomeNotManaged)
+	notManaged.AuditedAt = day(8)
+	w6, _ := week("w6", w1, notManaged)
+	_, c7 := week("w7", w6, with(day(15), audit.StatusFailed))
+	if i := slices.IndexFunc(c7, func(c audit.Change) bool { return c.Kind == audit.StillFailing }); i < 0 {
+		t.Errorf("Failed, not managed, Failed: changes %v, want still_failing", kinds(c7))
+	} else if c7[i].Before != audit.StatusFailed {
+		t.Errorf("Failed, not managed, Failed: status before %q, want Failed", c7[i].Before)
+	}
 	_, c5 := week("w5", w1, with(day(8), audit.StatusSuccess))
 	if k := kinds(c5); len(k) != 1 || k[0] != audit.Resolved {
 		t.Errorf("Failed, then Success: changes %v, want resolved", k)
