@@ -133,7 +133,7 @@ func OpenBaseline(path string) (*Baseline, error) { return openBaseline(path, 0)
 
 // maxInherit bounds how many partial baselines back OpenBaseline follows
 // for the instances each lacks (Baseline.inherit): a chain of interrupted
-// runs is short, and a run.json naming itself ends there.
+// runs is short.
 const maxInherit = 8
 
 func openBaseline(path string, depth int) (*Baseline, error) {
@@ -158,8 +158,8 @@ func openBaseline(path string, depth int) (*Baseline, error) {
 		b.Run = ri
 		if b.rs.Partial {
 			b.Incomplete = cmp.Or(ri.Error, "its run was interrupted")
-			if ri.Changes != nil && depth < maxInherit {
-				b.inherit(ri.Changes.BaselineIn(filepath.Dir(path)), depth+1)
+			if ri.Changes != nil && ri.Changes.Since != nil && depth < maxInherit {
+				b.inherit(ri.Changes.BaselineIn(filepath.Dir(path)), *ri.Changes.Since, depth+1)
 			}
 		}
 	case b.rs.Torn > 0:
@@ -177,8 +177,19 @@ func openBaseline(path string, depth int) (*Baseline, error) {
 // their dates: its run did not get to them, and without these a run
 // compared with it would date their failures from its own start, and every
 // run after it too. A baseline that is gone, or cannot be read, gives
-// nothing: those dates start again, as they would have.
-func (b *Baseline) inherit(path string, depth int) {
+// nothing: those dates start again, as they would have. So does a record
+// there that is not of the run that started at since, the run b was
+// compared with: its path is relative to b's directory, and a directory
+// renamed since (last week's moved to "previous") makes it another run's,
+// or b's own. Each run in a chain started before the one after it, so
+// the chain cannot loop.
+func (b *Baseline) inherit(path string, since time.Time, depth int) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, ResultsFile)
+	}
+	if ri, err := ReadRunInfo(filepath.Join(filepath.Dir(path), RunFile)); err != nil || !ri.StartedAt.Equal(since) {
+		return
+	}
 	older, err := openBaseline(path, depth)
 	if err != nil {
 		return

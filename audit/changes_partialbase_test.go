@@ -26,6 +26,13 @@ func TestFirstSeenThroughAPartialBaseline(t *testing.T) {
 		return r
 	}
 	root := t.TempDir()
+	baseStart := func(dir string) time.Time {
+		ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ri.StartedAt
+	}
 	// run writes the run of name with rs, carried from base ("" for none),
 	// and its run.json: interrupted, and naming base as --baseline does.
 	run := func(name, base string, interrupted bool, rs ...audit.Result) string {
@@ -47,7 +54,7 @@ func TestFirstSeenThroughAPartialBaseline(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ri["changes"] = map[string]any{"baseline": base, "baseline_from_run": rel}
+			ri["changes"] = map[string]any{"baseline": base, "baseline_from_run": rel, "since": baseStart(base)}
 		}
 		writeRecord(t, filepath.Join(dir, audit.ResultsFile), rs...)
 		b, err := json.Marshal(ri)
@@ -69,6 +76,23 @@ func TestFirstSeenThroughAPartialBaseline(t *testing.T) {
 		t.Fatalf("%s: no failure of %s", dir, id)
 		return time.Time{}
 	}
+	// A run.json that names another record than the one it was compared
+	// with (a directory renamed since: its path is relative) or itself
+	// gives nothing: that record's dates are another run's.
+	renamed := func(name, base string, since time.Time, rs ...audit.Result) string {
+		dir := filepath.Join(root, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(dir, filepath.Join(base, audit.ResultsFile))
+		b, _ := json.Marshal(map[string]any{"schema": 1, "started_at": rs[0].AuditedAt, "targets": 2, "interrupted": true,
+			"changes": map[string]any{"baseline": base, "baseline_from_run": rel, "since": since}})
+		writeRecord(t, filepath.Join(dir, audit.ResultsFile), rs...)
+		if err := os.WriteFile(filepath.Join(dir, audit.RunFile), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
 	w1 := run("w1", "", false, failing("i-00000001", day(1)), failing("i-00000002", day(1)))
 	// Interrupted after one instance of two, twice in a row.
 	w2 := run("w2", w1, true, failing("i-00000001", day(8)))
@@ -83,6 +107,16 @@ func TestFirstSeenThroughAPartialBaseline(t *testing.T) {
 	w5 := run("w5", w4, false, failing("i-00000002", day(29)))
 	if got := since(w5, "i-00000002"); !got.Equal(day(1)) {
 		t.Errorf("the week after: first seen failing %v, want day 1", got)
+	}
+	other := run("other", "", false, failing("i-00000001", day(2)), failing("i-00000002", day(2)))
+	moved := renamed("moved", other, day(1), failing("i-00000001", day(9)))
+	if got := since(run("after-moved", moved, false, failing("i-00000002", day(16))), "i-00000002"); !got.Equal(day(16)) {
+		t.Errorf("its baseline's path now another run's: first seen failing %v, want its own day 16", got)
+	}
+	self := filepath.Join(root, "self")
+	renamed("self", self, day(10), failing("i-00000001", day(10)))
+	if got := since(run("after-self", self, false, failing("i-00000002", day(17))), "i-00000002"); !got.Equal(day(17)) {
+		t.Errorf("its run.json names itself: first seen failing %v, want its own day 17", got)
 	}
 	// A partial baseline whose own baseline is gone: as before, from the
 	// run's own time, and no error.
