@@ -120,10 +120,11 @@ var everyAccountHas = map[string]bool{
 
 // EveryAccountHas reports whether every account of region's partition has
 // region enabled: one of the aws partition's regions from before March
-// 2019, or any region of another partition (aws-cn and aws-us-gov have no
-// opt-in regions, and the ISO partitions are not known to).
+// 2019, or any region of another partition (aws-cn, aws-us-gov and the
+// European Sovereign Cloud have no opt-in regions, and the ISO partitions
+// are not known to).
 func EveryAccountHas(region string) bool {
-	if strings.HasPrefix(region, "cn-") || strings.HasPrefix(region, "us-gov-") || strings.Contains(region, "-iso") {
+	if strings.HasPrefix(region, "cn-") || strings.HasPrefix(region, "us-gov-") || strings.HasPrefix(region, "eusc-") || strings.Contains(region, "-iso") {
 		return true
 	}
 	return everyAccountHas[region]
@@ -514,14 +515,21 @@ type elsewhere struct {
 }
 
 func (e *elsewhere) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	if !e.moved.Load() {
-		creds, err := e.home.Retrieve(ctx)
-		if err == nil || !regionRefused(err) || ctx.Err() != nil {
-			return creds, err
-		}
-		e.moved.Store(true)
+	if e.moved.Load() {
+		return e.other.Retrieve(ctx)
 	}
-	return e.other.Retrieve(ctx)
+	creds, err := e.home.Retrieve(ctx)
+	if err == nil || !regionRefused(err) || ctx.Err() != nil {
+		return creds, err
+	}
+	other, err2 := e.other.Retrieve(ctx)
+	if err2 != nil {
+		// Refused there too (a policy that denies that region, say):
+		// the home region's refusal says more of the cause.
+		return creds, err
+	}
+	e.moved.Store(true)
+	return other, nil
 }
 
 // RoleARN returns the ARN of the role whose sessions sign the calls in

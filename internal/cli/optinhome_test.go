@@ -10,15 +10,18 @@ import (
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
-// optInOrg serves an organisation whose management account has opted in
-// to af-south-1 (an opt-in region) and whose member has not, with fleets
-// in us-east-1 and af-south-1.
-func optInOrg(t *testing.T, managementOptedIn bool) []ssmsim.Account {
+// optInOrg serves an organisation of a management account and a member,
+// each opted in to af-south-1 (an opt-in region) or not, with fleets in
+// us-east-1 and af-south-1.
+func optInOrg(t *testing.T, managementOptedIn, memberOptedIn bool) []ssmsim.Account {
 	t.Helper()
 	accounts := ssmsim.DefaultAccounts(2, 1)[:2]
 	accounts[0].OptedIn, accounts[1].OptedIn = nil, nil
 	if managementOptedIn {
 		accounts[0].OptedIn = []string{"af-south-1"}
+	}
+	if memberOptedIn {
+		accounts[1].OptedIn = []string{"af-south-1"}
 	}
 	serveOrgOf(t, ssmsim.OrgConfig{
 		Seed:         1,
@@ -56,7 +59,7 @@ func auditedSites(t *testing.T, out string) map[[2]string]int {
 // after run. Calls made with a member's role go to a region every account
 // has.
 func TestOptInHomeRegion(t *testing.T) {
-	accounts := optInOrg(t, true)
+	accounts := optInOrg(t, true, false)
 	out := filepath.Join(t.TempDir(), "out")
 	got := runCLI(t, "", "run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "all", "--discover",
 		"--region", "af-south-1", "--fail-on", "none", "--quiet", "--out", out)
@@ -80,7 +83,7 @@ func TestOptInHomeRegion(t *testing.T) {
 // region is the first of them that every account has; the other is an
 // account-region that could not be audited.
 func TestOptInFirstOfRegions(t *testing.T) {
-	accounts := optInOrg(t, false)
+	accounts := optInOrg(t, false, false)
 	out := filepath.Join(t.TempDir(), "out")
 	got := runCLI(t, "", "run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "af-south-1,us-east-1", "--discover",
 		"--fail-on", "none", "--out", out)
@@ -95,5 +98,25 @@ func TestOptInFirstOfRegions(t *testing.T) {
 	}
 	if !strings.Contains(got.stderr, "af-south-1") {
 		t.Errorf("stderr does not name af-south-1:\n%s", got.stderr)
+	}
+}
+
+// TestOptInRegionsAlone: --regions of opt-in regions alone, none of them
+// enabled in the caller's account, and no region configured: the home
+// region was the first of them, whose STS refused the caller, and the run
+// stopped (exit 4) where a member that has the region could be audited.
+func TestOptInRegionsAlone(t *testing.T) {
+	accounts := optInOrg(t, false, true)
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "af-south-1", "--discover",
+		"--fail-on", "none", "--out", out)
+	if got.code != 3 {
+		t.Fatalf("exit %d, want 3: af-south-1 could not be audited in the caller's account\n%s", got.code, got.stderr)
+	}
+	if sites := auditedSites(t, out); sites[[2]string{accounts[1].ID, "af-south-1"}] == 0 {
+		t.Errorf("the member's af-south-1 not audited; audited %v", sites)
+	}
+	if !strings.Contains(got.stderr, accounts[0].ID+" af-south-1 could not be audited") {
+		t.Errorf("stderr does not say the caller's af-south-1 could not be audited:\n%s", got.stderr)
 	}
 }

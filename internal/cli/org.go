@@ -342,17 +342,21 @@ func accountsHeader(field string) bool {
 // first of --regions, else the first region the list names, else the first
 // region of the partition of --role-arn; "" when nothing names one. Of
 // --regions, or of the list's, the first that every account has comes
-// before an opt-in region (awsconn.EveryAccountHas): one that the caller's
-// account has not enabled would refuse its credentials, and stop the whole
-// run, where it is only that region that cannot be audited.
+// before an opt-in region (awsconn.EveryAccountHas), and us-east-1 before
+// opt-in regions alone: one that the caller's account has not enabled
+// would refuse its credentials, and stop the whole run, where it is only
+// that region that cannot be audited.
 func (o *runOptions) homeRegion(spec orgSpec, fleet *audit.Fleet) string {
 	first := func(regions []string) string {
 		regions = slices.DeleteFunc(slices.Clone(regions), func(r string) bool { return r == "" })
-		if i := slices.IndexFunc(regions, awsconn.EveryAccountHas); i > 0 {
+		if i := slices.IndexFunc(regions, awsconn.EveryAccountHas); i >= 0 {
 			return regions[i]
 		}
 		if len(regions) > 0 {
-			return regions[0]
+			// Every one an opt-in region, and so of the aws partition
+			// (the others have none): its first region, which every
+			// account has.
+			return awsconn.PartitionRegion("aws")
 		}
 		return ""
 	}
