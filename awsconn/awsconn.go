@@ -536,6 +536,11 @@ func (c *Conn) RegionSource() string {
 // HomeRegion; "" when neither names one.
 func (c *Conn) HomeRegion() string { return c.home }
 
+// RegionConfigured reports whether the home region is the configured
+// region (--region, AWS_REGION, the profile's), not Settings.HomeRegion,
+// the run's choice.
+func (c *Conn) RegionConfigured() bool { return c.cfg.Region != "" }
+
 // Config returns the loaded configuration, for clients of other services.
 func (c *Conn) Config() aws.Config { return c.cfg }
 

@@ -374,6 +374,26 @@ func (o *runOptions) homeRegion(spec orgSpec, fleet *audit.Fleet) string {
 	return ""
 }
 
+// roleARNHome says, for credentials refused in a home region that no one
+// configured and that --role-arn's partition chose, that credentials of
+// another partition are refused there, before the partitions can be
+// compared: what to pass instead; "" otherwise.
+func (o *runOptions) roleARNHome(conn *awsconn.Conn, err error) string {
+	arn := strings.Split(o.roleARN, ":")
+	if conn.RegionConfigured() || !audit.IsBadCredentials(err) || len(arn) < 3 || arn[0] != "arn" ||
+		awsconn.PartitionRegion(arn[1]) != conn.HomeRegion() {
+		return ""
+	}
+	var others []string
+	for _, p := range []string{"aws", "aws-cn", "aws-us-gov"} {
+		if p != arn[1] {
+			others = append(others, fmt.Sprintf("--region %s and a --role-arn of arn:%s: for credentials of %s", awsconn.PartitionRegion(p), p, p))
+		}
+	}
+	return fmt.Sprintf("no region is configured: %s was taken from --role-arn's partition, %s, whose STS refuses credentials of another partition; pass %s",
+		conn.HomeRegion(), plain(arn[1], 30), strings.Join(others, ", or "))
+}
+
 // multiAccount reports whether the run reaches accounts other than the
 // caller's.
 func (o *runOptions) multiAccount() bool {
@@ -396,7 +416,11 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 			return nil, &stepError{"learning the credentials' account (sts:GetCallerIdentity)", errInterrupted}
 		}
 		if o.multiAccount() {
-			return nil, withFatalHint(fmt.Errorf("%w: the caller's account is needed to reach the others: %w", audit.ErrFatal, err), j.conn.HomeRegion())
+			err = withFatalHint(fmt.Errorf("%w: the caller's account is needed to reach the others: %w", audit.ErrFatal, err), j.conn.HomeRegion())
+			if h := o.roleARNHome(j.conn, callerErr); h != "" {
+				err = fmt.Errorf("%w\n%s", err, h)
+			}
+			return nil, err
 		}
 		if audit.IsBadCredentials(err) && j.conn.STSSpeaksForSSM(j.conn.HomeRegion()) {
 			// Credentials STS refuses (or finds expired) SSM refuses

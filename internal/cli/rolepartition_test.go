@@ -67,3 +67,32 @@ func TestRoleARNOfAnotherPartition(t *testing.T) {
 		t.Errorf("with the ARN of the caller's partition: no AssumeRole call")
 	}
 }
+
+// TestRoleARNPartitionPicksTheHome: with no region configured anywhere, the
+// home region comes from --role-arn's partition: an arn:aws: one sends
+// aws-cn credentials to us-east-1's STS, which refuses them before the
+// partitions can be compared, and the error said only to check the
+// credentials. It says where the region came from, and what to pass.
+func TestRoleARNPartitionPicksTheHome(t *testing.T) {
+	accounts := ssmsim.DefaultAccounts(2, 1)
+	for i := range accounts {
+		accounts[i].OptedIn = nil
+	}
+	serveOrgOf(t, ssmsim.OrgConfig{
+		Seed:      1,
+		Partition: "aws-cn",
+		Accounts:  accounts,
+		Regions:   []ssmsim.Region{{Name: "cn-north-1"}, {Name: "cn-northwest-1"}},
+		Fleet:     ssmsim.FleetConfig{Size: 5, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	}, ssmsim.Faults{})
+	got := runCLI(t, "", "run", "--accounts", accounts[0].ID+","+accounts[1].ID, "--role-arn", "arn:aws:iam::{account}:role/AuditRole",
+		"--regions", "all", "--discover", "--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != int(exitFatal) {
+		t.Fatalf("exit %d, want %d\n%.3000s", got.code, exitFatal, got.stderr)
+	}
+	for _, w := range []string{"us-east-1 was taken from --role-arn", "--region cn-north-1", "arn:aws-cn:"} {
+		if !strings.Contains(got.stderr, w) {
+			t.Errorf("stderr does not say %s:\n%.3000s", w, got.stderr)
+		}
+	}
+}
