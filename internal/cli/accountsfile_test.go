@@ -187,19 +187,13 @@ func TestReadAccountsCSV(t *testing.T) {
 			wantErr: []string{`accounts.txt:1: "account_id,name,owner": 3 fields`},
 		},
 		{
-			name:    "a bare quote",
-			input:   "111111111111,Prod\n222222222222,Ac\"me\n",
-			wantErr: []string{`accounts.txt:2: "222222222222,Ac\"me": bare " in an unquoted field`},
-		},
-		{
-			name:    "a quote left open",
-			input:   "111111111111,\"Acme\n222222222222,Prod\n",
-			wantErr: []string{`accounts.txt:1: "111111111111,\"Acme": extra or missing " in a quoted field`},
-		},
-		{
-			name:    "text after a closing quote",
-			input:   "111111111111,\"Acme\" Inc\n",
-			wantErr: []string{`accounts.txt:1:`, `extra or missing " in a quoted field`},
+			// Names that files held before they were read as CSV, with
+			// a quote out of place for CSV, keep reading as they did:
+			// all after the first comma.
+			name:  "a quote out of place",
+			input: "111111111111,12\" rack\n222222222222,Bob's \"test\" acct\n333333333333,\"Prod\" east\n444444444444,\"Acme\n",
+			want: []awsconn.Account{{ID: "111111111111", Name: `12" rack`}, {ID: "222222222222", Name: `Bob's "test" acct`},
+				{ID: "333333333333", Name: `"Prod" east`}, {ID: "444444444444", Name: `"Acme`}},
 		},
 	}
 	for _, tt := range tests {

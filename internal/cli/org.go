@@ -308,20 +308,25 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 // a comma and doubled quotes, and white space around a field is trimmed.
 // The problem is for a line that is not a record of one or two fields; a
 // third field is refused rather than joined to the name, as the name
-// "Prod,extra" of a line split at its first comma was.
+// "Prod,extra" of a line split at its first comma was. A line with a
+// quote out of place (12" rack, Bob's "test" acct) is no CSV record: its
+// name is all after the first comma, as files held it before they were
+// read as CSV.
 func accountsFields(text string) (id, name, problem string) {
 	cr := csv.NewReader(strings.NewReader(text))
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	rec, err := cr.Read()
+	if err != nil {
+		id, name, _ = strings.Cut(text, ",")
+		return strings.TrimSpace(id), strings.TrimSpace(name), ""
+	}
 	// Empty columns after the name are a spreadsheet's, which saves every
 	// row as wide as its widest.
 	for len(rec) > 2 && strings.TrimSpace(rec[len(rec)-1]) == "" {
 		rec = rec[:len(rec)-1]
 	}
 	switch {
-	case err != nil:
-		return "", "", audit.CSVProblem(err)
 	case len(rec) > 2:
 		return "", "", fmt.Sprintf(`%d fields, want ACCOUNT_ID[,NAME] (quote a name that holds a comma: 111111111111,"Acme, Inc")`, len(rec))
 	case len(rec) == 2:
