@@ -223,6 +223,11 @@ func TestSiteHintUnauthorized(t *testing.T) {
 			Message: "You are not authorized to perform this operation. User: arn:aws:sts::222222222222:assumed-role/AuditRole/auditor is not authorized to perform: " +
 				tt.action + " with an explicit deny in a service control policy"}}
 		got := siteHint(s, "111111111111", nil)
-		checkSays(t, got, []string{tt.want, "account 222222222222", "service control policy"}, nil)
+		checkSays(t, got, []string{tt.want, "the role's session in account 222222222222", "service control policy"}, nil)
+		// The caller's own account is audited with the run's own
+		// credentials: their policy lacks it, not a role's.
+		s.AccountID = "111111111111"
+		got = siteHint(s, "111111111111", nil)
+		checkSays(t, got, []string{tt.want, "the run's own credentials in account 111111111111", "their policy"}, []string{"role"})
 	}
 }

@@ -371,16 +371,19 @@ func siteHint(s audit.SiteStats, caller string, options map[string]any) string {
 		}
 		return fmt.Sprintf("the role could not be assumed in account %s: deploy it there, with a trust policy that lets %s assume it (and the --external-id it asks for, if any)", account, by)
 	case "UnauthorizedOperation":
-		// EC2's refusal of the role's session in one account: its
-		// policy lacks the action, or a service control policy of that
-		// account denies it. The run's own credentials refused stop the
-		// run instead, saying what to grant.
+		// EC2's refusal in one account: the policy of the role's
+		// session (or, in the caller's own account, of the run's own
+		// credentials) lacks the action, or a service control policy
+		// of that account denies it.
 		what := "the EC2 calls the run makes"
 		switch {
 		case strings.Contains(s.Error.Message, "ec2:DescribeTags"):
 			what = "ec2:DescribeTags (--tag-labels)"
 		case strings.Contains(s.Error.Message, "ec2:DescribeRegions"):
 			what = "ec2:DescribeRegions (--regions all)"
+		}
+		if caller != "" && s.AccountID == caller {
+			return fmt.Sprintf("EC2 refused %s to the run's own credentials in account %s: allow it in their policy, or in the service control policy that denies it there", what, account)
 		}
 		return fmt.Sprintf("EC2 refused %s to the role's session in account %s: allow it in the role's policy, or in the service control policy that denies it there", what, account)
 	case "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired":
