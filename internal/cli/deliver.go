@@ -405,6 +405,8 @@ func (o *runOptions) notDelivered(info audit.RunInfo, stderr io.Writer) {
 	if len(d.mailTo.vals) > 0 {
 		if due, _ := dl.mailDue(info, o.out); due {
 			dl.premark(o.out, d.mailTo.vals)
+		} else {
+			dl.notDue(true, false)
 		}
 		fmt.Fprintf(stderr, "auditor: the reports are not all written: not mailed to %s; once they are rendered again (below), mail them with: %s\n",
 			plain(strings.Join(d.mailTo.vals, ", "), 0), dl.mailAgain(o.out, d.mailTo.vals))
@@ -431,7 +433,9 @@ func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, rs *audit.R
 			de.mailFailed(errors.New("interrupted before the mail"), dl.mailAgain(dl.out, d.mailTo.vals))
 			dl.markUndelivered(dl.out, d.mailTo.vals, true)
 		}
-		if dl.groupsDue(due, info, rs, base) {
+		groupsDue := dl.groupsDue(due, info, rs, base)
+		dl.notDue(!due, !groupsDue)
+		if groupsDue {
 			nobodys := len(d.mailTo.vals) > 0 && slices.ContainsFunc(groups, func(g report.SplitGroup) bool { return g.Value == "" })
 			if d.mailWhen == mailAlways && !nobodys {
 				// Every group with an address is due: the whole run's
@@ -563,11 +567,13 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 				de.mailFailed(cutShort(ctx, err, mailTo(d.mailTo.vals)), dl.mailAgain(dl.out, d.mailTo.vals))
 			}
 		}
-		if dl.groupsDue(due, info, rs, base) {
+		groupsDue := dl.groupsDue(due, info, rs, base)
+		if groupsDue {
 			r := dl.mailGroups(ctx, ropts, groupDirs(groups), reportsAt)
 			de.errs = append(de.errs, r.errs...)
 			de.hints = append(de.hints, dl.groupsAgain(r)...)
 		}
+		dl.notDue(!due, !groupsDue)
 	}
 	if len(de.errs) > 0 {
 		return de
@@ -1101,12 +1107,36 @@ const undeliveredFile = ".auditor-mail-undelivered"
 // --mail-to-label began and did not end (see mailGroups).
 const groupsPendingFile = ".auditor-mail-groups-pending"
 
+// groupsUntried is groupsPendingFile as premarkMail writes it, before the
+// groups' mail is tried; mailGroups writes it otherwise once it begins.
+const groupsUntried = "the mail of each group of this run is due to be tried: a run compared with it mails every group\n"
+
 // undelivered is the content of undeliveredFile.
 type undelivered struct {
 	Note string `json:"note"`
 	// To are the addresses the mail was due to and did not reach.
 	To []string `json:"to"`
+	// Untried are those of To marked before their mail was tried
+	// (premarkMail): the delivery takes them off when the mail turns out
+	// not to be due, which a mail tried and failed never is.
+	Untried []string `json:"untried,omitempty"`
 }
+
+// markOp is what mark does to the addresses it is given.
+type markOp int
+
+const (
+	// markFailed: their mail is being tried, or was and did not reach
+	// them.
+	markFailed markOp = iota
+	// markSent: their mail reached them.
+	markSent
+	// markUntried: their mail is configured and not yet tried (nor known
+	// to be due).
+	markUntried
+	// markNotDue: their mail, marked untried, turned out not to be due.
+	markNotDue
+)
 
 // markUndelivered marks dir as undelivered to the addresses to, or, once
 // a mail to them went, takes them off the mark, and the mark away when
@@ -1118,25 +1148,92 @@ func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
 		// its mark as it was.
 		return
 	}
-	dl.mark(dir, to, failed, true)
+	op := markSent
+	if failed {
+		op = markFailed
+	}
+	dl.mark(dir, to, op, true)
 }
 
 // premark marks dir undelivered to the addresses to before their mail
 // goes (see mailDir). A directory this user may not write is said only if
 // the mail fails.
 func (dl *delivery) premark(dir string, to []string) {
-	dl.mark(dir, to, true, false)
+	dl.mark(dir, to, markFailed, false)
 }
 
-// mark is markUndelivered, saying why when the mark cannot be written if
-// warn is set.
-func (dl *delivery) mark(dir string, to []string, failed, warn bool) {
+// premarkMail marks the mail of --out undelivered, to --mail-to and to
+// each group of --mail-to-label (groupsPendingFile), before its reports
+// and run.json are written, when the command mails: a process killed from
+// then until its mail is tried (while it renders, uploads, which goes
+// first, or writes the marks of the mail itself) would leave a run.json
+// that looks delivered, and the run compared with it under --mail-when
+// changes would mail nobody what changed in it. The delivery takes these
+// marks back when the mail turns out not to be due (untried), and as each
+// mail goes.
+func (o *runOptions) premarkMail(stderr io.Writer) {
+	d := &o.delivery
+	if !o.delivers || !d.mailing() {
+		return
+	}
+	dl := o.marker(stderr)
+	if len(d.mailTo.vals) > 0 {
+		dl.mark(o.out, d.mailTo.vals, markUntried, false)
+	}
+	if d.mailToLabel != "" {
+		if p := filepath.Join(o.out, groupsPendingFile); !statOK(p) {
+			// One an earlier attempt left is kept as it says.
+			_ = atomicfile.WriteFile(p, []byte(groupsUntried))
+		}
+	}
+}
+
+// mailNotDue takes back what premarkMail marked when the command mails
+// nothing (a record of nothing).
+func (o *runOptions) mailNotDue(stderr io.Writer) {
+	d := &o.delivery
+	if !o.delivers || !d.mailing() {
+		return
+	}
+	dl := o.marker(stderr)
+	dl.notDue(true, true)
+}
+
+// marker is a delivery of --out that only marks.
+func (o *runOptions) marker(stderr io.Writer) *delivery {
+	return &delivery{d: &o.delivery, out: o.out, toFlag: "mail-to", getenv: o.getenv,
+		logf: func(string, ...any) {}, warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) }}
+}
+
+// notDue takes back premarkMail's marks of the run's own mail (own) and of
+// its groups' (groups), which turned out not to be due. A mark an attempt
+// wrote once its mail was tried stays.
+func (dl *delivery) notDue(own, groups bool) {
+	if dl.toFlag == "to" {
+		return
+	}
+	if own && len(dl.d.mailTo.vals) > 0 {
+		dl.mark(dl.out, dl.d.mailTo.vals, markNotDue, true)
+	}
+	if groups && dl.d.mailToLabel != "" {
+		p := filepath.Join(dl.out, groupsPendingFile)
+		if b, err := os.ReadFile(p); err == nil && string(b) == groupsUntried {
+			if err := os.Remove(p); err != nil {
+				dl.warnf("%s: %v", dl.out, err)
+			}
+		}
+	}
+}
+
+// mark changes dir's undeliveredFile as op says for the addresses to,
+// saying why when the mark cannot be written if warn is set.
+func (dl *delivery) mark(dir string, to []string, op markOp, warn bool) {
 	p := filepath.Join(dir, undeliveredFile)
 	var u undelivered
 	b, err := os.ReadFile(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if !failed {
+		if op == markSent || op == markNotDue {
 			return
 		}
 	case err != nil || json.Unmarshal(b, &u) != nil:
@@ -1152,22 +1249,42 @@ func (dl *delivery) mark(dir string, to []string, failed, warn bool) {
 		}
 		return strings.ToLower(strings.TrimSpace(a))
 	}
-	if failed {
+	in := func(list []string, a string) bool {
+		return slices.ContainsFunc(list, func(b string) bool { return norm(a) == norm(b) })
+	}
+	drop := func(list []string, which func(string) bool) []string {
+		return slices.DeleteFunc(list, func(b string) bool { return which(b) })
+	}
+	ofTo := func(b string) bool { return in(to, b) }
+	switch op {
+	case markFailed:
 		for _, a := range to {
-			if !slices.ContainsFunc(u.To, func(b string) bool { return norm(a) == norm(b) }) {
+			if !in(u.To, a) {
 				u.To = append(u.To, norm(a))
 			}
 		}
-	} else {
-		u.To = slices.DeleteFunc(u.To, func(b string) bool {
-			return slices.ContainsFunc(to, func(a string) bool { return norm(a) == norm(b) })
-		})
-		if len(u.To) == 0 {
-			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				dl.warnf("%s: %v", dir, err)
+		u.Untried = drop(u.Untried, ofTo)
+	case markUntried:
+		for _, a := range to {
+			if !in(u.To, a) {
+				u.To = append(u.To, norm(a))
+				u.Untried = append(u.Untried, norm(a))
 			}
-			return
 		}
+	case markSent:
+		u.To = drop(u.To, ofTo)
+		u.Untried = drop(u.Untried, ofTo)
+	case markNotDue:
+		untried := slices.Clone(u.Untried)
+		gone := func(b string) bool { return in(to, b) && in(untried, b) }
+		u.To = drop(u.To, gone)
+		u.Untried = drop(u.Untried, gone)
+	}
+	if len(u.To) == 0 {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			dl.warnf("%s: %v", dir, err)
+		}
+		return
 	}
 	u.Note = "the mail of this run was due and was not delivered to these addresses: the next run under --mail-when changes that compares with it is mailed"
 	b, _ = json.MarshalIndent(u, "", "  ")

@@ -286,6 +286,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	// Records of nothing (shards that found nothing) are reported and
 	// delivered as any other, unless a signal came first.
 	empty := ctx.Err() == nil
+	o.premarkMail(stderr)
 	written, renderErr := o.renderRecords(context.WithoutCancel(ctx), rs, &info, set, empty, stderr)
 	if slices.Contains(written, filepath.Join(o.out, audit.RunFile)) {
 		// run.json speaks for the record now: a merge like any other,
@@ -300,6 +301,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	var deliverErr error
 	switch {
 	case rs.Len() == 0 && !empty:
+		o.mailNotDue(stderr)
 	case !deliverable(renderErr):
 		// As a run's: what is not delivered is told, with the command
 		// that delivers it once rendered again.

@@ -1551,11 +1551,13 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 	}
 	defer rs.Close()
 	rs.Torn += j.torn
+	j.o.premarkMail(stderr)
 	written, renderErr = j.o.renderRecords(context.WithoutCancel(ctx), rs, &j.info, j.set, j.reportEmpty, stderr)
 	for _, p := range append(paths, written...) {
 		fmt.Fprintln(stdout, p)
 	}
 	if rs.Len() == 0 && !j.reportEmpty {
+		j.o.mailNotDue(stderr)
 		return written, renderErr, nil
 	}
 	if !deliverable(renderErr) {
