@@ -333,7 +333,8 @@ func mailTo(to []string) string { return "the mail to " + strings.Join(to, ", ")
 // delivered it (deliver.Error.Unknown).
 func maybeDelivered(err error) bool {
 	var de *deliver.Error
-	return errors.As(err, &de) && de.Unknown
+	var mg *mayHaveGone
+	return errors.As(err, &de) && de.Unknown || errors.As(err, &mg)
 }
 
 // deliver delivers what a run or report wrote, as the delivery flags say;
@@ -564,7 +565,7 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 		due := dl.shouldMail(info)
 		if due && len(d.mailTo.vals) > 0 {
 			if err := dl.mailDir(ctx, ropts, mailSource{dir: dl.out, rs: rs, run: info, base: base}, d.mailTo.vals, reportsAt); err != nil {
-				de.mailFailed(cutShort(ctx, err, mailTo(d.mailTo.vals)), dl.mailAgain(dl.out, d.mailTo.vals))
+				de.mailFailed(cutShort(ctx, err, mailTo(d.mailTo.vals)), dl.mailAgain(dl.out, toOf(err, d.mailTo.vals)))
 			}
 		}
 		groupsDue := dl.groupsDue(due, info, rs, base)
@@ -1067,7 +1068,45 @@ func (src *mailSource) close() {
 }
 
 // mailDir mails the reports of one output directory to the recipients.
+// A run's or report's own delivery (not auditor mail, which is asked to)
+// mails nobody whom an earlier attempt mailed these reports from the same
+// record (mailsSent): a retry of a job killed midway would mail everyone
+// again. The error of a mail to only some of to says which (toOf).
 func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailSource, to []string, reportsAt string) error {
+	if dl.toFlag != "to" {
+		sent, maybe := dl.earlier(src, to)
+		if len(sent) > 0 {
+			// Said --quiet or not: someone who expects it in the log
+			// of this attempt finds why it is not there.
+			dl.warnf("%s: an earlier attempt of this run already mailed these reports to %s: not sent again (auditor mail sends them again)",
+				src.dir, plain(strings.Join(sent, ", "), 0))
+			dl.markUndelivered(src.dir, sent, false)
+		}
+		rest := slices.DeleteFunc(slices.Clone(to), func(a string) bool { return inAddresses(sent, a) || inAddresses(maybe, a) })
+		var err error
+		if len(rest) > 0 {
+			if err = dl.mailDirTo(ctx, ropts, src, rest, reportsAt); err != nil {
+				err = &partTo{to: rest, err: err}
+			}
+		}
+		if len(maybe) == 0 {
+			return err
+		}
+		gone := &partTo{to: maybe, err: &mayHaveGone{to: maybe}}
+		if err == nil {
+			return gone
+		}
+		// Two errors for one directory: the failure takes the
+		// command, and this line the one a person may choose to run.
+		dl.warnf("%s: %v: only if its recipients did not get it, send it again with: %s", src.dir, gone, dl.mailAgain(src.dir, maybe))
+		return err
+	}
+	return dl.mailDirTo(ctx, ropts, src, to, reportsAt)
+}
+
+// mailDirTo mails the reports of src to the recipients, keeping a mail
+// that a server took (or may have) in its run's mailsSent.
+func (dl *delivery) mailDirTo(ctx context.Context, ropts report.Options, src mailSource, to []string, reportsAt string) error {
 	// A run's (or report's) own mail, which was due, is marked before the
 	// message goes, and unmarked once the server took it: a process killed
 	// in between (the server holding the message, a node drained) leaves
@@ -1091,8 +1130,191 @@ func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailS
 		}
 		err = dl.send(ctx, m, src.dir, to, reportsAt, notes)
 	}
+	// Kept before the undelivered mark is taken off: a kill between the
+	// two leaves a mail marked both sent and undelivered, which mails
+	// the next run under --mail-when changes once more, not this
+	// attempt's recipients twice.
+	switch {
+	case err == nil:
+		dl.keepSent(src, to, false)
+	case maybeDelivered(err):
+		dl.keepSent(src, to, true)
+	}
 	dl.markUndelivered(src.dir, to, err != nil)
 	return err
+}
+
+// partTo is the error of a mail that went to only some of the addresses
+// it was due to, the others mailed by an earlier attempt: to are those
+// the error is about, for the command that mails them.
+type partTo struct {
+	to  []string
+	err error
+}
+
+func (e *partTo) Error() string { return e.err.Error() }
+func (e *partTo) Unwrap() error { return e.err }
+
+// toOf returns the addresses that err, of a mail to to, is about.
+func toOf(err error, to []string) []string {
+	var p *partTo
+	if errors.As(err, &p) {
+		return p.to
+	}
+	return to
+}
+
+// mayHaveGone is a mail that an earlier attempt of the run sent whole and
+// got no answer for: it may have been delivered, and a retry does not
+// send it again; a person decides (maybeDelivered).
+type mayHaveGone struct{ to []string }
+
+func (e *mayHaveGone) Error() string {
+	return fmt.Sprintf("mail to %s: an earlier attempt of this run sent it whole and the server did not answer: not sent again", strings.Join(e.to, ", "))
+}
+
+// sentFile, in a run's (or report's) directory, keeps the mails of its
+// reports that a server took, or got whole without answering, each with
+// its addresses, and the record they were made from (mailsSent). A hidden
+// file, not uploaded. It is in the run's directory, not each group's: a
+// rendering writes every group's directory anew.
+const sentFile = ".auditor-mail-sent"
+
+// mailsSent is the content of sentFile.
+type mailsSent struct {
+	Note string `json:"note"`
+	// Record is the record the mails were made from: a resume that
+	// audited more (a run that --timeout stopped, mailed PARTIAL) appends
+	// to it, and its mails are news to everyone again.
+	Record sentRecord `json:"record"`
+	// Mails are by directory, from the run's: "." for its own mail,
+	// "by-owner/alice" for a group's.
+	Mails map[string]*sentTo `json:"mails"`
+}
+
+// sentRecord tells one record from another: the run's start, the same
+// in every attempt, and the size of its results.jsonl, which an attempt
+// that audits anything appends to.
+type sentRecord struct {
+	StartedAt time.Time `json:"started_at"`
+	Size      int64     `json:"results_size"`
+}
+
+// sentTo are the addresses of one directory's mail.
+type sentTo struct {
+	// To are those the server took it for.
+	To []string `json:"to,omitempty"`
+	// Maybe are those of a mail the server got whole and did not answer.
+	Maybe []string `json:"maybe,omitempty"`
+}
+
+// sentPlace returns where the mail of dir is kept: its run's directory,
+// the sentFile there, and dir's key in it.
+func sentPlace(dir string) (runDir, key string) {
+	if run, ok := runOfGroup(dir); ok && statOK(filepath.Join(run, audit.RunFile)) {
+		rel, err := filepath.Rel(run, dir)
+		if err == nil {
+			return run, filepath.ToSlash(rel)
+		}
+	}
+	return dir, "."
+}
+
+// recordOf is the sentRecord of src, in runDir; false without a record
+// there to tell.
+func recordOf(runDir string, src mailSource) (sentRecord, bool) {
+	st, err := os.Stat(filepath.Join(runDir, audit.ResultsFile))
+	if err != nil {
+		return sentRecord{}, false
+	}
+	return sentRecord{StartedAt: src.run.StartedAt.UTC(), Size: st.Size()}, true
+}
+
+// readSent reads runDir's sentFile; the zero mailsSent when there is none
+// or it cannot be read (the mail goes again rather than to nobody).
+func readSent(runDir string) mailsSent {
+	var ms mailsSent
+	if b, err := os.ReadFile(filepath.Join(runDir, sentFile)); err == nil && json.Unmarshal(b, &ms) == nil {
+		return ms
+	}
+	return mailsSent{}
+}
+
+// earlier returns the addresses of to that an earlier attempt mailed
+// src's reports to, from the same record: sent those the server took,
+// maybe those it may have.
+func (dl *delivery) earlier(src mailSource, to []string) (sent, maybe []string) {
+	runDir, key := sentPlace(src.dir)
+	rec, ok := recordOf(runDir, src)
+	if !ok {
+		return nil, nil
+	}
+	ms := readSent(runDir)
+	m := ms.Mails[key]
+	if m == nil || !ms.Record.StartedAt.Equal(rec.StartedAt) || ms.Record.Size != rec.Size {
+		return nil, nil
+	}
+	for _, a := range to {
+		switch {
+		case inAddresses(m.To, a):
+			sent = append(sent, a)
+		case inAddresses(m.Maybe, a):
+			maybe = append(maybe, a)
+		}
+	}
+	return sent, maybe
+}
+
+// keepSent keeps in src's run's sentFile that its mail went to the
+// addresses to, or, with maybe, that it may have. A mail of another record
+// than the one kept replaces it.
+func (dl *delivery) keepSent(src mailSource, to []string, maybe bool) {
+	runDir, key := sentPlace(src.dir)
+	rec, ok := recordOf(runDir, src)
+	if !ok {
+		return
+	}
+	ms := readSent(runDir)
+	if ms.Mails == nil || !ms.Record.StartedAt.Equal(rec.StartedAt) || ms.Record.Size != rec.Size {
+		ms = mailsSent{Record: rec, Mails: map[string]*sentTo{}}
+	}
+	m := ms.Mails[key]
+	if m == nil {
+		m = &sentTo{}
+		ms.Mails[key] = m
+	}
+	for _, a := range to {
+		a = normAddress(a)
+		if maybe {
+			if !inAddresses(m.To, a) && !inAddresses(m.Maybe, a) {
+				m.Maybe = append(m.Maybe, a)
+			}
+			continue
+		}
+		m.Maybe = slices.DeleteFunc(m.Maybe, func(b string) bool { return b == a })
+		if !inAddresses(m.To, a) {
+			m.To = append(m.To, a)
+		}
+	}
+	ms.Note = "the mails of this run's reports that a server took (to) or got whole without answering (maybe): a retry of the run with the same record does not send them again; auditor mail does"
+	b, _ := json.MarshalIndent(ms, "", "  ")
+	if err := atomicfile.WriteFile(filepath.Join(runDir, sentFile), append(b, '\n')); err != nil {
+		dl.warnf("%s: a retry of this run cannot learn that this mail went, and would send it again: %v", runDir, err)
+	}
+}
+
+// normAddress is an address as the mail reaches it: without a display
+// name, in one case.
+func normAddress(a string) string {
+	if pa, err := deliver.ParseAddress(a); err == nil {
+		a = pa.Address
+	}
+	return strings.ToLower(strings.TrimSpace(a))
+}
+
+// inAddresses reports whether list holds a, each as normAddress has it.
+func inAddresses(list []string, a string) bool {
+	return slices.ContainsFunc(list, func(b string) bool { return normAddress(a) == normAddress(b) })
 }
 
 // undeliveredFile marks a directory whose mail was due and was not
@@ -1241,17 +1463,7 @@ func (dl *delivery) mark(dir string, to []string, op markOp, warn bool) {
 		// not delivered, and no mail takes it away or rewrites it.
 		return
 	}
-	// An address as the mail reaches it: without a display name, in
-	// one case.
-	norm := func(a string) string {
-		if pa, err := deliver.ParseAddress(a); err == nil {
-			a = pa.Address
-		}
-		return strings.ToLower(strings.TrimSpace(a))
-	}
-	in := func(list []string, a string) bool {
-		return slices.ContainsFunc(list, func(b string) bool { return norm(a) == norm(b) })
-	}
+	norm, in := normAddress, inAddresses
 	drop := func(list []string, which func(string) bool) []string {
 		return slices.DeleteFunc(list, func(b string) bool { return which(b) })
 	}
@@ -1624,7 +1836,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		err = cutShort(ctx, dl.mailDir(ctx, ropts, *src, to, at), mailTo(to))
 		src.close()
 		if err != nil {
-			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, nobodys: nobodys, err: err})
+			r.errs = append(r.errs, &groupMailError{dir: dir, to: toOf(err, to), nobodys: nobodys, err: err})
 			var se *signalledError
 			// A signal's cut is no server's failure: the next turn
 			// finds the run interrupted.

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/johannesboyne/gofakes3"
@@ -25,6 +27,103 @@ func mailedSince(ms mailSetup, before int) []string {
 	}
 	slices.Sort(to)
 	return to
+}
+
+// ownersRetryArgs is the scheduled command of the retry tests: the run's
+// own mail to ops, a mail for each owner, --resume as a CronJob's pod has
+// it.
+func ownersRetryArgs(t *testing.T, ms mailSetup, url, out string, more ...string) []string {
+	t.Helper()
+	return append(append([]string{"run", "--instances", writeFile(t, "fleet.csv", ownersList), "--endpoint-url", url, "--region", "us-east-1",
+		"--out", out, "--resume", "--fail-on", "none", "--quiet",
+		"--split-by", "owner", "--mail-to-label", "owner_email", "--mail-to", "ops@example.com"}, more...), ms.args...)
+}
+
+// TestRetryMailsNobodyTwice: a run killed once its mail to ops and to
+// alice had gone (the pod of a CronJob evicted, an AWS Batch host lost)
+// is retried with the same command: the retry audited nothing, and
+// mailed ops and every owner again. A mail the server took is kept in a
+// mark: the retry mails only bob and carol, says what an earlier attempt
+// mailed, and a retry after that mails nobody.
+func TestRetryMailsNobodyTwice(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet("bob"), ssmsim.Options{})
+	// The third message (ops's, alice's, then bob's) waits at its MAIL
+	// FROM: a copy of the directory then is what a kill leaves.
+	var held atomic.Bool
+	reached, release := make(chan struct{}), make(chan struct{})
+	ms := newMailSetup(t, smtptest.Options{Reject: func(s smtptest.Stage, n int) *smtptest.Reply {
+		if s == smtptest.StageMail && n == 3 && held.CompareAndSwap(false, true) {
+			close(reached)
+			<-release
+		}
+		return nil
+	}})
+	root := t.TempDir()
+	done := make(chan cliResult, 1)
+	go func() { done <- runCLI(t, "", ownersRetryArgs(t, ms, url, filepath.Join(root, "run"))...) }()
+	select {
+	case <-reached:
+	case r := <-done:
+		t.Fatalf("the run ended before its third mail: exit %d\n%s", r.code, r.stderr)
+	}
+	killed := filepath.Join(root, "killed")
+	if err := os.CopyFS(killed, os.DirFS(filepath.Join(root, "run"))); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if r := <-done; r.code != 0 {
+		t.Fatalf("the run: exit %d\n%s", r.code, r.stderr)
+	}
+
+	before := len(ms.srv.Messages())
+	got := runCLI(t, "", ownersRetryArgs(t, ms, url, killed)...)
+	if to, want := mailedSince(ms, before), []string{"bob@example.com", "carol@example.com"}; got.code != 0 || !slices.Equal(to, want) {
+		t.Errorf("the retry of a run killed after 2 mails: exit %d, mailed %q, want 0 and %q only\n%s", got.code, to, want, got.stderr)
+	}
+	for _, want := range []string{"ops@example.com", "alice@example.com"} {
+		if !strings.Contains(got.stderr, "already mailed") || !strings.Contains(got.stderr, want) {
+			t.Errorf("stderr does not say that an earlier attempt mailed %s\n%s", want, got.stderr)
+		}
+	}
+	before = len(ms.srv.Messages())
+	if again := runCLI(t, "", ownersRetryArgs(t, ms, url, killed)...); again.code != 0 || len(ms.srv.Messages()) != before {
+		t.Errorf("a retry of a run whose mail all went: exit %d, %d messages, want 0 and none\n%s", again.code, len(ms.srv.Messages())-before, again.stderr)
+	}
+	// auditor mail, asked for, sends again.
+	before = len(ms.srv.Messages())
+	if r := runCLI(t, "", append([]string{"mail", killed, "--to", "ops@example.com"}, ms.args...)...); r.code != 0 || len(ms.srv.Messages()) != before+1 {
+		t.Errorf("auditor mail of a run mailed: exit %d, %d messages, want 0 and 1\n%s", r.code, len(ms.srv.Messages())-before, r.stderr)
+	}
+}
+
+// TestRetryLeavesAMailThatMayHaveGone: alice's mail was sent whole and
+// the server did not answer (it may have delivered it: a person decides),
+// and the server was not asked again for bob and carol: exit 5. The same
+// command again (a retry of the job) mailed ops, alice, bob and carol. It
+// mails bob and carol only, exits 5 again, and gives alice's mail on the
+// line that says it may have been delivered.
+func TestRetryLeavesAMailThatMayHaveGone(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet("bob"), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{DropAfterData: func(n int) bool { return n == 2 }})
+	out := filepath.Join(t.TempDir(), "run")
+	first := runCLI(t, "", ownersRetryArgs(t, ms, url, out)...)
+	if to := mailedSince(ms, 0); first.code != 5 || !slices.Equal(to, []string{"alice@example.com", "ops@example.com"}) {
+		t.Fatalf("first attempt: exit %d, mailed %q, want 5 and ops and alice (whose answer was lost)\n%s", first.code, to, first.stderr)
+	}
+	before := len(ms.srv.Messages())
+	got := runCLI(t, "", ownersRetryArgs(t, ms, url, out)...)
+	if to, want := mailedSince(ms, before), []string{"bob@example.com", "carol@example.com"}; got.code != 5 || !slices.Equal(to, want) {
+		t.Errorf("the retry: exit %d, mailed %q, want 5 and %q only\n%s", got.code, to, want, got.stderr)
+	}
+	maybe := commandsAfter(t, got.stderr, "only if its recipients did not get it, send it again with: ")
+	if len(maybe) != 1 || !slices.Contains(maybe[0], "alice@example.com") {
+		t.Errorf("commands for a mail that may have been delivered: %q, want alice's alone\n%s", maybe, got.stderr)
+	}
+	if cmds := retryCommands(t, got.stderr); len(cmds) != 0 {
+		t.Errorf("commands to deliver again after a retry: %q, want none\n%s", cmds, got.stderr)
+	}
 }
 
 // TestKilledBeforeItsMailLooksUndelivered: a run killed once its run.json
@@ -106,5 +205,35 @@ func TestKilledBeforeItsMailLooksUndelivered(t *testing.T) {
 				t.Errorf("%s: %s left by a run whose mail went or was not due", week, mark)
 			}
 		}
+	}
+}
+
+// TestResumeThatAuditedMoreMailsAgain: what an earlier attempt mailed
+// holds back only the same record's mail. A run that --timeout stopped
+// mails its reports marked PARTIAL; its resume audits the rest and mails
+// the whole reports to the same addresses.
+func TestResumeThatAuditedMoreMailsAgain(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, srv := scheduledFleet(t, 60)
+	ms := newMailSetup(t, smtptest.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	args := append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--out", out,
+		"--mail-to", "ops@example.com"}, ms.args...)
+	srv.StallFrom(4)
+	if got := runCLI(t, "", append(args, "--concurrency", "1", "--timeout", stallTimeout.String())...); got.code != 3 || len(ms.srv.Messages()) != 1 {
+		t.Fatalf("first attempt, stopped by --timeout: exit %d, %d messages, want 3 and 1\n%s", got.code, len(ms.srv.Messages()), got.stderr)
+	}
+	srv.StallFrom(0)
+	got := runCLI(t, "", append(args, "--resume")...)
+	msgs := ms.srv.Messages()
+	if got.code != 0 || len(msgs) != 2 {
+		t.Fatalf("resume that audited the rest: exit %d, %d messages, want 0 and 2\n%s", got.code, len(msgs), got.stderr)
+	}
+	m, err := smtptest.Parse(msgs[1].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Subject, "PARTIAL") {
+		t.Errorf("the resume's mail: subject %q, want the whole run's", m.Subject)
 	}
 }
