@@ -431,18 +431,26 @@ func (dl *delivery) skipped(ctx context.Context, info audit.RunInfo, rs *audit.R
 	if d.mailing() {
 		due := dl.shouldMail(info)
 		if due && len(d.mailTo.vals) > 0 {
-			de.mailFailed(errors.New("interrupted before the mail"), dl.mailAgain(dl.out, d.mailTo.vals))
-			dl.markUndelivered(dl.out, d.mailTo.vals, true)
+			rest, gone := dl.notYet(mailSource{dir: dl.out, run: info}, d.mailTo.vals)
+			if len(rest) > 0 {
+				de.mailFailed(errors.New("interrupted before the mail"), dl.mailAgain(dl.out, rest))
+				dl.markUndelivered(dl.out, rest, true)
+			}
+			if gone != nil {
+				de.mailFailed(gone, dl.mailAgain(dl.out, toOf(gone, nil)))
+			}
 		}
 		groupsDue := dl.groupsDue(due, info, rs, base)
 		dl.notDue(!due, !groupsDue)
 		if groupsDue {
 			nobodys := len(d.mailTo.vals) > 0 && slices.ContainsFunc(groups, func(g report.SplitGroup) bool { return g.Value == "" })
-			if d.mailWhen == mailAlways && !nobodys {
+			if d.mailWhen == mailAlways && !nobodys && !dl.groupsMailedBefore(info) {
 				// Every group with an address is due: the whole run's
 				// command is theirs, without reading each group's record
 				// after a signal. (The group of no value, due to
-				// --mail-to, is not among them: its own command mails it.)
+				// --mail-to, is not among them: its own command mails it.
+				// Nor are groups an earlier attempt mailed: each of the
+				// others gets its own.)
 				de.mailFailed(errors.New("interrupted before the mail to each group"), dl.mailAgain(dl.out, nil))
 			} else {
 				// --mail-when holds some groups back, and auditor mail
@@ -1070,38 +1078,71 @@ func (src *mailSource) close() {
 // mailDir mails the reports of one output directory to the recipients.
 // A run's or report's own delivery (not auditor mail, which is asked to)
 // mails nobody whom an earlier attempt mailed these reports from the same
-// record (mailsSent): a retry of a job killed midway would mail everyone
-// again. The error of a mail to only some of to says which (toOf).
+// record (notYet). The error of a mail to only some of to says which
+// (toOf).
 func (dl *delivery) mailDir(ctx context.Context, ropts report.Options, src mailSource, to []string, reportsAt string) error {
-	if dl.toFlag != "to" {
-		sent, maybe := dl.earlier(src, to)
-		if len(sent) > 0 {
-			// Said --quiet or not: someone who expects it in the log
-			// of this attempt finds why it is not there.
-			dl.warnf("%s: an earlier attempt of this run already mailed these reports to %s: not sent again (auditor mail sends them again)",
-				src.dir, plain(strings.Join(sent, ", "), 0))
-			dl.markUndelivered(src.dir, sent, false)
+	rest, gone := dl.notYet(src, to)
+	var err error
+	if len(rest) > 0 {
+		if err = dl.mailDirTo(ctx, ropts, src, rest, reportsAt); err != nil && len(rest) < len(to) {
+			err = &partTo{to: rest, err: err}
 		}
-		rest := slices.DeleteFunc(slices.Clone(to), func(a string) bool { return inAddresses(sent, a) || inAddresses(maybe, a) })
-		var err error
-		if len(rest) > 0 {
-			if err = dl.mailDirTo(ctx, ropts, src, rest, reportsAt); err != nil {
-				err = &partTo{to: rest, err: err}
-			}
-		}
-		if len(maybe) == 0 {
-			return err
-		}
-		gone := &partTo{to: maybe, err: &mayHaveGone{to: maybe}}
-		if err == nil {
-			return gone
-		}
-		// Two errors for one directory: the failure takes the
-		// command, and this line the one a person may choose to run.
-		dl.warnf("%s: %v: only if its recipients did not get it, send it again with: %s", src.dir, gone, dl.mailAgain(src.dir, maybe))
+	}
+	if gone == nil {
 		return err
 	}
-	return dl.mailDirTo(ctx, ropts, src, to, reportsAt)
+	if err == nil {
+		return gone
+	}
+	// Two errors for one directory: the failure takes the command, and
+	// this line the one a person may choose to run.
+	dl.warnf("%s: %v: only if its recipients did not get it, send it again with: %s", src.dir, gone, dl.mailAgain(src.dir, toOf(gone, nil)))
+	return err
+}
+
+// notYet returns the addresses of to that no earlier attempt of a run or
+// report mailed src's reports to from the same record (mailsSent), saying
+// on stderr who had them: a retry of a job killed midway would mail
+// everyone again. gone, a *partTo of a *mayHaveGone, names those an
+// earlier attempt may have mailed (the server got the whole message and
+// did not answer), which are not mailed again either: a person decides.
+// auditor mail, which is asked to, mails them all.
+func (dl *delivery) notYet(src mailSource, to []string) (rest []string, gone error) {
+	if dl.toFlag == "to" {
+		return to, nil
+	}
+	sent, maybe := dl.earlier(src, to)
+	if len(sent) > 0 {
+		// Said --quiet or not: someone who expects it in the log of this
+		// attempt finds why it is not there.
+		dl.warnf("%s: an earlier attempt of this run already mailed these reports to %s: not sent again (auditor mail sends them again)",
+			src.dir, plain(strings.Join(sent, ", "), 0))
+		dl.markUndelivered(src.dir, sent, false)
+	}
+	if len(maybe) > 0 {
+		gone = &partTo{to: maybe, err: &mayHaveGone{to: maybe}}
+	}
+	rest = slices.DeleteFunc(slices.Clone(to), func(a string) bool { return inAddresses(sent, a) || inAddresses(maybe, a) })
+	return rest, gone
+}
+
+// groupsMailedBefore reports whether an earlier attempt mailed any group
+// of the run in dl.out (info, its run.json) from the same record.
+func (dl *delivery) groupsMailedBefore(info audit.RunInfo) bool {
+	rec, ok := recordOf(dl.out, mailSource{run: info})
+	if !ok {
+		return false
+	}
+	ms := readSent(dl.out)
+	if !ms.Record.StartedAt.Equal(rec.StartedAt) || ms.Record.Size != rec.Size {
+		return false
+	}
+	for key := range ms.Mails {
+		if key != "." {
+			return true
+		}
+	}
+	return false
 }
 
 // mailDirTo mails the reports of src to the recipients, keeping a mail
@@ -1821,9 +1862,18 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		}
 		if down != nil {
 			// Not tried: it would fail as the last did, after its retries
-			// and timeouts (minutes, for a server that hangs).
-			r.errs = append(r.errs, &groupMailError{dir: dir, to: to, nobodys: nobodys, err: fmt.Errorf("not tried: %w", down)})
-			dl.markUndelivered(dir, to, true)
+			// and timeouts (minutes, for a server that hangs). Those an
+			// earlier attempt mailed are not among them.
+			rest, gone := dl.notYet(*src, to)
+			if gone != nil {
+				r.errs = append(r.errs, &groupMailError{dir: dir, to: toOf(gone, nil), nobodys: nobodys, err: gone})
+			}
+			if len(rest) > 0 {
+				r.errs = append(r.errs, &groupMailError{dir: dir, to: rest, nobodys: nobodys, err: fmt.Errorf("not tried: %w", down)})
+				dl.markUndelivered(dir, rest, true)
+			} else if gone == nil {
+				r.sent++
+			}
 			src.close()
 			continue
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -235,5 +236,58 @@ func TestResumeThatAuditedMoreMailsAgain(t *testing.T) {
 	}
 	if strings.Contains(m.Subject, "PARTIAL") {
 		t.Errorf("the resume's mail: subject %q, want the whole run's", m.Subject)
+	}
+}
+
+// TestSignalBeforeARetrysDelivery: a retry of a report killed after its
+// mail to ops and to alice, stopped by a signal before its own delivery,
+// gave the command that mails every group by the label, and the one that
+// mails ops: run, they mailed ops and alice again. Its commands mail bob
+// and carol only.
+func TestSignalBeforeARetrysDelivery(t *testing.T) {
+	src := ownersRun(t)
+	var held atomic.Bool
+	reached, release := make(chan struct{}), make(chan struct{})
+	ms := newMailSetup(t, smtptest.Options{Reject: func(s smtptest.Stage, n int) *smtptest.Reply {
+		if s == smtptest.StageMail && n == 3 && held.CompareAndSwap(false, true) {
+			close(reached)
+			<-release
+		}
+		return nil
+	}})
+	root := t.TempDir()
+	args := func(out string) []string {
+		return append([]string{"report", filepath.Join(out, "results.jsonl"), "--out", out, "--fail-on", "none", "--quiet",
+			"--split-by", "owner", "--mail-to-label", "owner_email", "--mail-to", "ops@example.com"}, ms.args...)
+	}
+	// Rendered again in place, as a job retried renders its record.
+	if err := os.CopyFS(filepath.Join(root, "merged"), os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan cliResult, 1)
+	go func() { done <- runCLI(t, "", args(filepath.Join(root, "merged"))...) }()
+	select {
+	case <-reached:
+	case r := <-done:
+		t.Fatalf("the report ended before its third mail: exit %d\n%s", r.code, r.stderr)
+	}
+	killed := filepath.Join(root, "killed")
+	if err := os.CopyFS(killed, os.DirFS(filepath.Join(root, "merged"))); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if r := <-done; r.code != 0 {
+		t.Fatalf("the report: exit %d\n%s", r.code, r.stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got := runCtx(ctx, nil, args(killed)...)
+	if got.code != int(exitDelivery) {
+		t.Fatalf("the retry, stopped before its delivery: exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
+	}
+	before := len(ms.srv.Messages())
+	runRetries(t, ms, got.stderr)
+	if to, want := mailedSince(ms, before), []string{"bob@example.com", "carol@example.com"}; !slices.Equal(to, want) {
+		t.Errorf("the commands of a retry stopped before its delivery mailed %q, want %q only\n%s", to, want, got.stderr)
 	}
 }
