@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -289,5 +291,44 @@ func TestSignalBeforeARetrysDelivery(t *testing.T) {
 	runRetries(t, ms, got.stderr)
 	if to, want := mailedSince(ms, before), []string{"bob@example.com", "carol@example.com"}; !slices.Equal(to, want) {
 		t.Errorf("the commands of a retry stopped before its delivery mailed %q, want %q only\n%s", to, want, got.stderr)
+	}
+}
+
+// TestRetryAfterKill9MailsNobodyTwice: the reviewer's case with the real
+// binary: kill -9 once the server took the mail to ops and to alice, and
+// the same command again (a pod's retry) mails bob and carol only.
+func TestRetryAfterKill9MailsNobodyTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary: skipped with -short")
+	}
+	bin := binary(t)
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet("bob"), ssmsim.Options{})
+	var cmd atomic.Pointer[exec.Cmd]
+	ms := newMailSetup(t, smtptest.Options{Reject: func(s smtptest.Stage, n int) *smtptest.Reply {
+		if s == smtptest.StageMail && n == 3 {
+			if c := cmd.Load(); c != nil {
+				c.Process.Kill()
+			}
+			return &smtptest.Reply{Code: 421, Message: "4.3.2 going away"}
+		}
+		return nil
+	}})
+	args := ownersRetryArgs(t, ms, url, filepath.Join(t.TempDir(), "run"))
+	c := exec.Command(bin, args...)
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	cmd.Store(c)
+	if err := c.Run(); c.ProcessState == nil || c.ProcessState.ExitCode() != -1 {
+		t.Fatalf("the first attempt: %v, want killed\n%s", err, stderr.String())
+	}
+	if to := mailedSince(ms, 0); !slices.Equal(to, []string{"alice@example.com", "ops@example.com"}) {
+		t.Fatalf("the first attempt mailed %q, want ops and alice before the kill\n%s", to, stderr.String())
+	}
+	before := len(ms.srv.Messages())
+	again := exec.Command(bin, args...)
+	out, err := again.CombinedOutput()
+	if to, want := mailedSince(ms, before), []string{"bob@example.com", "carol@example.com"}; err != nil || !slices.Equal(to, want) {
+		t.Errorf("the retry: %v, mailed %q, want exit 0 and %q only\n%s", err, to, want, out)
 	}
 }
