@@ -1160,6 +1160,10 @@ func testCronJobEndToEnd(t *testing.T, bin string, ids []string, run func(*testi
 	if ri := runInfo(t, firstOut); ri.Resumed != len(ids) || ri.Changes != nil {
 		t.Errorf("the retry: resumed %d, changes %+v; want all %d resumed, and still no baseline (not its own record)", ri.Resumed, ri.Changes, len(ids))
 	}
+	// Of the same record, whose mail went: nobody gets it twice.
+	if n := len(smtp.Messages()); n != 1 {
+		t.Errorf("after the retry %d messages in all, want the first run's alone", n)
+	}
 
 	// The next week's Job compares with the first.
 	sent := len(smtp.Messages())
