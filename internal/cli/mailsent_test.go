@@ -63,21 +63,8 @@ func TestRetryMailsNobodyTwice(t *testing.T) {
 		return nil
 	}})
 	root := t.TempDir()
-	done := make(chan cliResult, 1)
-	go func() { done <- runCLI(t, "", ownersRetryArgs(t, ms, url, filepath.Join(root, "run"))...) }()
-	select {
-	case <-reached:
-	case r := <-done:
-		t.Fatalf("the run ended before its third mail: exit %d\n%s", r.code, r.stderr)
-	}
 	killed := filepath.Join(root, "killed")
-	if err := os.CopyFS(killed, os.DirFS(filepath.Join(root, "run"))); err != nil {
-		t.Fatal(err)
-	}
-	close(release)
-	if r := <-done; r.code != 0 {
-		t.Fatalf("the run: exit %d\n%s", r.code, r.stderr)
-	}
+	copyHeld(t, ownersRetryArgs(t, ms, url, filepath.Join(root, "run")), filepath.Join(root, "run"), killed, reached, release, "the run", "its third mail")
 
 	before := len(ms.srv.Messages())
 	got := runCLI(t, "", ownersRetryArgs(t, ms, url, killed)...)
@@ -161,21 +148,8 @@ func TestKilledBeforeItsMailLooksUndelivered(t *testing.T) {
 			"--out", filepath.Join(root, week), "--quiet", "--fail-on", "none", "--mail-when", "changes", "--mail-to", "ops@example.com",
 			"--split-by", "owner", "--mail-to-label", "owner_email"}, more...), ms.args...)
 	}
-	done := make(chan cliResult, 1)
-	go func() { done <- runCLI(t, "", args("w1", "--upload", "s3://reports/w1/")...) }()
-	select {
-	case <-reached:
-	case r := <-done:
-		t.Fatalf("week 1 ended before its upload: exit %d\n%s", r.code, r.stderr)
-	}
 	killed := filepath.Join(root, "killed")
-	if err := os.CopyFS(killed, os.DirFS(filepath.Join(root, "w1"))); err != nil {
-		t.Fatal(err)
-	}
-	close(release)
-	if r := <-done; r.code != 0 {
-		t.Fatalf("week 1: exit %d\n%s", r.code, r.stderr)
-	}
+	copyHeld(t, args("w1", "--upload", "s3://reports/w1/"), filepath.Join(root, "w1"), killed, reached, release, "week 1", "its upload")
 
 	before := len(ms.srv.Messages())
 	got := runCLI(t, "", args("w2", "--baseline", killed)...)
@@ -266,21 +240,8 @@ func TestSignalBeforeARetrysDelivery(t *testing.T) {
 	if err := os.CopyFS(filepath.Join(root, "merged"), os.DirFS(src)); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan cliResult, 1)
-	go func() { done <- runCLI(t, "", args(filepath.Join(root, "merged"))...) }()
-	select {
-	case <-reached:
-	case r := <-done:
-		t.Fatalf("the report ended before its third mail: exit %d\n%s", r.code, r.stderr)
-	}
 	killed := filepath.Join(root, "killed")
-	if err := os.CopyFS(killed, os.DirFS(filepath.Join(root, "merged"))); err != nil {
-		t.Fatal(err)
-	}
-	close(release)
-	if r := <-done; r.code != 0 {
-		t.Fatalf("the report: exit %d\n%s", r.code, r.stderr)
-	}
+	copyHeld(t, args(filepath.Join(root, "merged")), filepath.Join(root, "merged"), killed, reached, release, "the report", "its third mail")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	got := runCtx(ctx, nil, args(killed)...)
@@ -330,5 +291,27 @@ func TestRetryAfterKill9MailsNobodyTwice(t *testing.T) {
 	out, err := again.CombinedOutput()
 	if to, want := mailedSince(ms, before), []string{"bob@example.com", "carol@example.com"}; err != nil || !slices.Equal(to, want) {
 		t.Errorf("the retry: %v, mailed %q, want exit 0 and %q only\n%s", err, to, want, out)
+	}
+}
+
+// copyHeld runs args, whose output directory is dir, until reached says it
+// is held at what (a server that holds its answer until release is
+// closed), copies dir to killed, which is what a process killed at that
+// moment leaves, then lets it go on and wants exit 0 of it.
+func copyHeld(t *testing.T, args []string, dir, killed string, reached <-chan struct{}, release chan struct{}, name, what string) {
+	t.Helper()
+	done := make(chan cliResult, 1)
+	go func() { done <- runCLI(t, "", args...) }()
+	select {
+	case <-reached:
+	case r := <-done:
+		t.Fatalf("%s ended before %s: exit %d\n%s", name, what, r.code, r.stderr)
+	}
+	if err := os.CopyFS(killed, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if r := <-done; r.code != 0 {
+		t.Fatalf("%s: exit %d\n%s", name, r.code, r.stderr)
 	}
 }

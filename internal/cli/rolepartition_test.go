@@ -18,17 +18,7 @@ import (
 // the flag, its value, the caller's partition and the ARN to pass instead,
 // which then reaches the accounts.
 func TestRoleARNOfAnotherPartition(t *testing.T) {
-	accounts := ssmsim.DefaultAccounts(3, 1)
-	for i := range accounts {
-		accounts[i].OptedIn = nil // af-south-1 and the like: not China's
-	}
-	_, srv, _ := serveOrgOf(t, ssmsim.OrgConfig{
-		Seed:      1,
-		Partition: "aws-cn",
-		Accounts:  accounts,
-		Regions:   []ssmsim.Region{{Name: "cn-north-1"}, {Name: "cn-northwest-1"}},
-		Fleet:     ssmsim.FleetConfig{Size: 5, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-	}, ssmsim.Faults{})
+	accounts, srv := serveChinaOrg(t, 3)
 	ids := accounts[0].ID + "," + accounts[1].ID + "," + accounts[2].ID
 	run := func(roleARN string) (cliResult, string) {
 		t.Helper()
@@ -74,17 +64,7 @@ func TestRoleARNOfAnotherPartition(t *testing.T) {
 // partitions can be compared, and the error said only to check the
 // credentials. It says where the region came from, and what to pass.
 func TestRoleARNPartitionPicksTheHome(t *testing.T) {
-	accounts := ssmsim.DefaultAccounts(2, 1)
-	for i := range accounts {
-		accounts[i].OptedIn = nil
-	}
-	serveOrgOf(t, ssmsim.OrgConfig{
-		Seed:      1,
-		Partition: "aws-cn",
-		Accounts:  accounts,
-		Regions:   []ssmsim.Region{{Name: "cn-north-1"}, {Name: "cn-northwest-1"}},
-		Fleet:     ssmsim.FleetConfig{Size: 5, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-	}, ssmsim.Faults{})
+	accounts, _ := serveChinaOrg(t, 2)
 	got := runCLI(t, "", "run", "--accounts", accounts[0].ID+","+accounts[1].ID, "--role-arn", "arn:aws:iam::{account}:role/AuditRole",
 		"--regions", "all", "--discover", "--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out"))
 	if got.code != int(exitFatal) {
@@ -95,4 +75,22 @@ func TestRoleARNPartitionPicksTheHome(t *testing.T) {
 			t.Errorf("stderr does not say %s:\n%.3000s", w, got.stderr)
 		}
 	}
+}
+
+// serveChinaOrg serves an organisation of n active accounts in the aws-cn
+// partition, with fleets in its two regions.
+func serveChinaOrg(t *testing.T, n int) ([]ssmsim.Account, *ssmsim.Server) {
+	t.Helper()
+	accounts := ssmsim.DefaultAccounts(n, 1)
+	for i := range accounts {
+		accounts[i].OptedIn = nil // af-south-1 and the like: not China's
+	}
+	_, srv, _ := serveOrgOf(t, ssmsim.OrgConfig{
+		Seed:      1,
+		Partition: "aws-cn",
+		Accounts:  accounts,
+		Regions:   []ssmsim.Region{{Name: "cn-north-1"}, {Name: "cn-northwest-1"}},
+		Fleet:     ssmsim.FleetConfig{Size: 5, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	}, ssmsim.Faults{})
+	return accounts, srv
 }
