@@ -27,6 +27,7 @@ import (
 	"github.com/auditor-dev/auditor/deliver"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/dirlock"
+	"github.com/auditor-dev/auditor/internal/nowait"
 	"github.com/auditor-dev/auditor/report"
 )
 
@@ -1275,7 +1276,7 @@ func recordOf(runDir string, src mailSource) (sentRecord, bool) {
 // or it cannot be read (the mail goes again rather than to nobody).
 func readSent(runDir string) mailsSent {
 	var ms mailsSent
-	if b, err := os.ReadFile(filepath.Join(runDir, sentFile)); err == nil && json.Unmarshal(b, &ms) == nil {
+	if b, err := readMark(filepath.Join(runDir, sentFile)); err == nil && json.Unmarshal(b, &ms) == nil {
 		return ms
 	}
 	return mailsSent{}
@@ -1342,6 +1343,33 @@ func (dl *delivery) keepSent(src mailSource, to []string, maybe bool) {
 	if err := atomicfile.WriteFile(filepath.Join(runDir, sentFile), append(b, '\n')); err != nil {
 		dl.warnf("%s: a retry of this run cannot learn that this mail went, and would send it again: %v", runDir, err)
 	}
+}
+
+// maxMark bounds what readMark reads: a run's marks of its mail name its
+// groups and their addresses.
+const maxMark = 16 << 20
+
+// readMark reads a mark of the mail in a run's directory, a small file the
+// auditor wrote there: not a FIFO, a device or a directory planted in its
+// place (a read of a FIFO waits for ever, the directory's lock held, and
+// nobody is mailed), nor more than maxMark bytes. Such a mark is one that
+// cannot be read.
+func readMark(p string) ([]byte, error) {
+	f, err := nowait.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", p)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxMark+1))
+	if err == nil && len(b) > maxMark {
+		err = fmt.Errorf("%s: more than %d bytes", p, maxMark)
+	}
+	return b, err
 }
 
 // normAddress is an address as the mail reaches it: without a display
@@ -1480,7 +1508,7 @@ func (dl *delivery) notDue(own, groups bool) {
 	}
 	if groups && dl.d.mailToLabel != "" {
 		p := filepath.Join(dl.out, groupsPendingFile)
-		if b, err := os.ReadFile(p); err == nil && string(b) == groupsUntried {
+		if b, err := readMark(p); err == nil && string(b) == groupsUntried {
 			if err := os.Remove(p); err != nil {
 				dl.warnf("%s: %v", dl.out, err)
 			}
@@ -1493,7 +1521,7 @@ func (dl *delivery) notDue(own, groups bool) {
 func (dl *delivery) mark(dir string, to []string, op markOp, warn bool) {
 	p := filepath.Join(dir, undeliveredFile)
 	var u undelivered
-	b, err := os.ReadFile(p)
+	b, err := readMark(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if op == markSent || op == markNotDue {
