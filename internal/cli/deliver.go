@@ -1794,6 +1794,19 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 	}
 	var down error         // what stopped the mailing
 	var noAddress []string // groups with no address to mail
+	if dl.toFlag == "to" {
+		// auditor mail of every group (the command a run printed when it
+		// did not get to them): once each due was mailed, none is
+		// pending, and the run compared with this one mails only what
+		// changed.
+		defer func() {
+			if len(r.errs) == 0 && down == nil && ctx.Err() == nil {
+				if err := os.Remove(pending); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					dl.warnf("%s: %v", dl.out, err)
+				}
+			}
+		}()
+	}
 	// empty are the groups with no instance, now or in the baseline: the
 	// groups of accounts that could not be audited (report.Split), whose
 	// label is not at fault.

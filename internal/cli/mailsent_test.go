@@ -315,3 +315,36 @@ func copyHeld(t *testing.T, args []string, dir, killed string, reached <-chan st
 		t.Fatalf("%s: exit %d\n%s", name, r.code, r.stderr)
 	}
 }
+
+// TestMailedAfterASignalLeavesNoMark: a report stopped by a signal before
+// its delivery prints the commands that deliver it; once they mailed ops
+// and every group, the run's groups were still marked pending (written
+// before the reports, and taken off only by a run's own mailing), and the
+// run compared with it the week after mailed every owner though nothing
+// had changed. What auditor mail delivered whole leaves no mark.
+func TestMailedAfterASignalLeavesNoMark(t *testing.T) {
+	src := ownersRun(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	out := filepath.Join(t.TempDir(), "again")
+	if err := os.CopyFS(out, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got := runCtx(ctx, nil, append([]string{"report", filepath.Join(out, "results.jsonl"), "--out", out, "--fail-on", "none", "--quiet",
+		"--split-by", "owner", "--mail-to-label", "owner_email", "--mail-to", "ops@example.com"}, ms.args...)...)
+	if got.code != int(exitDelivery) {
+		t.Fatalf("stopped before its delivery: exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
+	}
+	if mailed := runRetries(t, ms, got.stderr); len(mailed) == 0 {
+		t.Fatalf("the commands printed mailed nobody\n%s", got.stderr)
+	}
+	for _, name := range []string{groupsPendingFile, undeliveredFile} {
+		if m, _ := filepath.Glob(filepath.Join(out, name)); len(m) > 0 {
+			t.Errorf("%s left once every mail went", m)
+		}
+		if m, _ := filepath.Glob(filepath.Join(out, "by-*", "*", name)); len(m) > 0 {
+			t.Errorf("%s left once every mail went", m)
+		}
+	}
+}
