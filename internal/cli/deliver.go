@@ -1244,6 +1244,11 @@ type sentRecord struct {
 
 // sentTo are the addresses of one directory's mail.
 type sentTo struct {
+	// Size is, for a group's directory, the size of the group's own
+	// results.jsonl when it was mailed: a group rendered again in place
+	// from another record (auditor report with another --baseline) has
+	// news for its owner, though its run's record is the same.
+	Size int64 `json:"results_size,omitempty"`
 	// To are those the server took it for.
 	To []string `json:"to,omitempty"`
 	// Maybe are those of a mail the server got whole and did not answer.
@@ -1272,6 +1277,19 @@ func recordOf(runDir string, src mailSource) (sentRecord, bool) {
 	return sentRecord{StartedAt: src.run.StartedAt.UTC(), Size: st.Size()}, true
 }
 
+// ownSize is, for a group's directory (key not "."), the size of its own
+// results.jsonl (sentTo.Size); 0 for the run's own, or without one.
+func ownSize(key, dir string) int64 {
+	if key == "." {
+		return 0
+	}
+	st, err := os.Stat(filepath.Join(dir, audit.ResultsFile))
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
 // readSent reads runDir's sentFile; the zero mailsSent when there is none
 // or it cannot be read (the mail goes again rather than to nobody).
 func readSent(runDir string) mailsSent {
@@ -1293,7 +1311,7 @@ func (dl *delivery) earlier(src mailSource, to []string) (sent, maybe []string) 
 	}
 	ms := readSent(runDir)
 	m := ms.Mails[key]
-	if m == nil || !ms.Record.StartedAt.Equal(rec.StartedAt) || ms.Record.Size != rec.Size {
+	if m == nil || !ms.Record.StartedAt.Equal(rec.StartedAt) || ms.Record.Size != rec.Size || m.Size != ownSize(key, src.dir) {
 		return nil, nil
 	}
 	for _, a := range to {
@@ -1321,8 +1339,8 @@ func (dl *delivery) keepSent(src mailSource, to []string, maybe bool) {
 		ms = mailsSent{Record: rec, Mails: map[string]*sentTo{}}
 	}
 	m := ms.Mails[key]
-	if m == nil {
-		m = &sentTo{}
+	if size := ownSize(key, src.dir); m == nil || m.Size != size {
+		m = &sentTo{Size: size}
 		ms.Mails[key] = m
 	}
 	for _, a := range to {

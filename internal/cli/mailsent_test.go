@@ -13,10 +13,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/deliver/smtptest"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
@@ -346,5 +348,38 @@ func TestMailedAfterASignalLeavesNoMark(t *testing.T) {
 		if m, _ := filepath.Glob(filepath.Join(out, "by-*", "*", name)); len(m) > 0 {
 			t.Errorf("%s left once every mail went", m)
 		}
+	}
+}
+
+// TestGroupRenderedAgainIsMailedAgain: a group's mail was kept by its
+// run's record alone, so a group rendered again in place from another
+// record (auditor report of its results.jsonl with another --baseline,
+// which rewrites that record) was taken as mailed already, and its owner
+// never got the new reports. A group's mail is kept with its own record.
+func TestGroupRenderedAgainIsMailedAgain(t *testing.T) {
+	run := t.TempDir()
+	group := filepath.Join(run, "by-owner", "alice")
+	if err := os.MkdirAll(group, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(run, audit.RunFile), filepath.Join(run, audit.ResultsFile), filepath.Join(group, audit.ResultsFile)} {
+		if err := os.WriteFile(p, []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	warnf := func(string, ...any) {}
+	dl := &delivery{out: run, toFlag: "mail-to", logf: warnf, warnf: warnf}
+	src := mailSource{dir: group, run: audit.RunInfo{StartedAt: time.Date(2026, 11, 30, 3, 15, 0, 0, time.UTC)}}
+	to := []string{"alice@example.com"}
+	dl.keepSent(src, to, false)
+	if sent, _ := dl.earlier(src, to); !slices.Equal(sent, to) {
+		t.Fatalf("the same group's record: earlier mailed %q, want %q", sent, to)
+	}
+	// Rendered again from another record: the group's own grows.
+	if err := os.WriteFile(filepath.Join(group, audit.ResultsFile), []byte("{}\n{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if sent, _ := dl.earlier(src, to); len(sent) > 0 {
+		t.Errorf("the group's record rewritten: taken as mailed to %q already", sent)
 	}
 }
