@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -1244,11 +1245,10 @@ type sentRecord struct {
 
 // sentTo are the addresses of one directory's mail.
 type sentTo struct {
-	// Size is, for a group's directory, the size of the group's own
-	// results.jsonl when it was mailed: a group rendered again in place
-	// from another record (auditor report with another --baseline) has
-	// news for its owner, though its run's record is the same.
-	Size int64 `json:"results_size,omitempty"`
+	// Reports tells the reports that were mailed (reportsOf): a group,
+	// or a run, rendered again in place from another record or with
+	// another --baseline has news, though its run's record is the same.
+	Reports string `json:"reports,omitempty"`
 	// To are those the server took it for.
 	To []string `json:"to,omitempty"`
 	// Maybe are those of a mail the server got whole and did not answer.
@@ -1277,17 +1277,24 @@ func recordOf(runDir string, src mailSource) (sentRecord, bool) {
 	return sentRecord{StartedAt: src.run.StartedAt.UTC(), Size: st.Size()}, true
 }
 
-// ownSize is, for a group's directory (key not "."), the size of its own
-// results.jsonl (sentTo.Size); 0 for the run's own, or without one.
-func ownSize(key, dir string) int64 {
-	if key == "." {
-		return 0
+// reportsOf tells the reports in dir from others (sentTo.Reports): the
+// size of its results.jsonl, and a digest of its changes.csv, which a
+// --baseline changes where the record's bytes may not (a group without
+// failures has no date of one to change). A render of the same record
+// and baseline, as a retry's, writes both the same.
+func reportsOf(dir string) string {
+	var size int64
+	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err == nil {
+		size = st.Size()
 	}
-	st, err := os.Stat(filepath.Join(dir, audit.ResultsFile))
-	if err != nil {
-		return 0
+	h := sha256.New()
+	if f, err := nowait.Open(filepath.Join(dir, report.ChangesCSV)); err == nil {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			io.Copy(h, f)
+		}
+		f.Close()
 	}
-	return st.Size()
+	return fmt.Sprintf("%d:%x", size, h.Sum(nil)[:16])
 }
 
 // readSent reads runDir's sentFile; the zero mailsSent when there is none
@@ -1311,7 +1318,7 @@ func (dl *delivery) earlier(src mailSource, to []string) (sent, maybe []string) 
 	}
 	ms := readSent(runDir)
 	m := ms.Mails[key]
-	if m == nil || !ms.Record.StartedAt.Equal(rec.StartedAt) || ms.Record.Size != rec.Size || m.Size != ownSize(key, src.dir) {
+	if m == nil || !ms.Record.StartedAt.Equal(rec.StartedAt) || ms.Record.Size != rec.Size || m.Reports != reportsOf(src.dir) {
 		return nil, nil
 	}
 	for _, a := range to {
@@ -1339,8 +1346,8 @@ func (dl *delivery) keepSent(src mailSource, to []string, maybe bool) {
 		ms = mailsSent{Record: rec, Mails: map[string]*sentTo{}}
 	}
 	m := ms.Mails[key]
-	if size := ownSize(key, src.dir); m == nil || m.Size != size {
-		m = &sentTo{Size: size}
+	if reports := reportsOf(src.dir); m == nil || m.Reports != reports {
+		m = &sentTo{Reports: reports}
 		ms.Mails[key] = m
 	}
 	for _, a := range to {
@@ -1812,13 +1819,16 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 	}
 	var down error         // what stopped the mailing
 	var noAddress []string // groups with no address to mail
+	// unmailed: the group of no value of the split label, due to
+	// --mail-to, was not mailed for want of one (auditor mail without --to).
+	unmailed := false
 	if dl.toFlag == "to" {
 		// auditor mail of every group (the command a run printed when it
 		// did not get to them): once each due was mailed, none is
 		// pending, and the run compared with this one mails only what
 		// changed.
 		defer func() {
-			if len(r.errs) == 0 && down == nil && ctx.Err() == nil {
+			if len(dirs) > 0 && !unmailed && len(r.errs) == 0 && down == nil && ctx.Err() == nil {
 				if err := os.Remove(pending); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					dl.warnf("%s: %v", dl.out, err)
 				}
@@ -1888,6 +1898,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		if len(to) == 0 {
 			switch {
 			case nobodys:
+				unmailed = true
 				dl.warnf("%s, the instances without a value of %q: not mailed by --mail-to-label (the addresses among them are no owner's); --%s would mail them", name, dl.splitBy, dl.toFlag)
 			case refused > 0:
 				// It has values, each refused above: "no address" would

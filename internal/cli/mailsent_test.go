@@ -20,6 +20,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -375,11 +376,66 @@ func TestGroupRenderedAgainIsMailedAgain(t *testing.T) {
 	if sent, _ := dl.earlier(src, to); !slices.Equal(sent, to) {
 		t.Fatalf("the same group's record: earlier mailed %q, want %q", sent, to)
 	}
+	// Rendered again with another baseline: a group without failures
+	// has the same record, byte for byte, and other changes.
+	if err := os.WriteFile(filepath.Join(group, report.ChangesCSV), []byte("change\nnew_instance\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if sent, _ := dl.earlier(src, to); len(sent) > 0 {
+		t.Errorf("the group's changes rewritten: taken as mailed to %q already", sent)
+	}
+	dl.keepSent(src, to, false)
 	// Rendered again from another record: the group's own grows.
 	if err := os.WriteFile(filepath.Join(group, audit.ResultsFile), []byte("{}\n{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if sent, _ := dl.earlier(src, to); len(sent) > 0 {
 		t.Errorf("the group's record rewritten: taken as mailed to %q already", sent)
+	}
+	// The run's own mail, too.
+	own := mailSource{dir: run, run: src.run}
+	dl.keepSent(own, to, false)
+	if err := os.WriteFile(filepath.Join(run, report.ChangesCSV), []byte("change\nresolved\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if sent, _ := dl.earlier(own, to); len(sent) > 0 {
+		t.Errorf("the run's changes rewritten: taken as mailed to %q already", sent)
+	}
+}
+
+// TestMailOfGroupsKeepsThemPending: auditor mail of every group took the
+// groups' pending mark off when it mailed none of them (a split stopped
+// midway, without its index) and when it left the group of no owner
+// unmailed for want of --to: the run compared with it then mailed only
+// what changed, and a group due since that run got nothing.
+func TestMailOfGroupsKeepsThemPending(t *testing.T) {
+	for _, tc := range []struct {
+		name, list string
+		spoil      string // a file of the run taken away
+	}{
+		{"the split's index gone", ownersList, filepath.Join("by-owner", report.SplitIndex)},
+		{"the group of no owner, no --to", "instance_id,owner,owner_email\ni-00000000000000a01,alice,alice@example.com\ni-00000000000000c01,,carol@example.com\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := ownersRunOf(t, tc.list)
+			ms := newMailSetup(t, smtptest.Options{})
+			out := filepath.Join(t.TempDir(), "run")
+			if err := os.CopyFS(out, os.DirFS(src)); err != nil {
+				t.Fatal(err)
+			}
+			pending := filepath.Join(out, groupsPendingFile)
+			if err := os.WriteFile(pending, []byte(groupsUntried), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if tc.spoil != "" {
+				if err := os.Remove(filepath.Join(out, tc.spoil)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...)
+			if _, err := os.Stat(pending); err != nil {
+				t.Errorf("exit %d, and the groups' pending mark is gone: %v\n%s", got.code, err, got.stderr)
+			}
+		})
 	}
 }
