@@ -56,15 +56,7 @@ func TestRetryMailsNobodyTwice(t *testing.T) {
 	url, _ := serve(t, ownersFleet("bob"), ssmsim.Options{})
 	// The third message (ops's, alice's, then bob's) waits at its MAIL
 	// FROM: a copy of the directory then is what a kill leaves.
-	var held atomic.Bool
-	reached, release := make(chan struct{}), make(chan struct{})
-	ms := newMailSetup(t, smtptest.Options{Reject: func(s smtptest.Stage, n int) *smtptest.Reply {
-		if s == smtptest.StageMail && n == 3 && held.CompareAndSwap(false, true) {
-			close(reached)
-			<-release
-		}
-		return nil
-	}})
+	ms, reached, release := heldAtThirdMail(t)
 	root := t.TempDir()
 	killed := filepath.Join(root, "killed")
 	copyHeld(t, ownersRetryArgs(t, ms, url, filepath.Join(root, "run")), filepath.Join(root, "run"), killed, reached, release, "the run", "its third mail")
@@ -225,15 +217,7 @@ func TestResumeThatAuditedMoreMailsAgain(t *testing.T) {
 // and carol only.
 func TestSignalBeforeARetrysDelivery(t *testing.T) {
 	src := ownersRun(t)
-	var held atomic.Bool
-	reached, release := make(chan struct{}), make(chan struct{})
-	ms := newMailSetup(t, smtptest.Options{Reject: func(s smtptest.Stage, n int) *smtptest.Reply {
-		if s == smtptest.StageMail && n == 3 && held.CompareAndSwap(false, true) {
-			close(reached)
-			<-release
-		}
-		return nil
-	}})
+	ms, reached, release := heldAtThirdMail(t)
 	root := t.TempDir()
 	args := func(out string) []string {
 		return append([]string{"report", filepath.Join(out, "results.jsonl"), "--out", out, "--fail-on", "none", "--quiet",
@@ -438,4 +422,22 @@ func TestMailOfGroupsKeepsThemPending(t *testing.T) {
 			}
 		})
 	}
+}
+
+// heldAtThirdMail serves mail whose third message waits at its MAIL FROM
+// until release is closed, once reached says it got there: a copy of the
+// directory then is what a kill leaves (copyHeld).
+func heldAtThirdMail(t *testing.T) (ms mailSetup, reached <-chan struct{}, release chan struct{}) {
+	t.Helper()
+	var held atomic.Bool
+	at := make(chan struct{})
+	release = make(chan struct{})
+	ms = newMailSetup(t, smtptest.Options{Reject: func(s smtptest.Stage, n int) *smtptest.Reply {
+		if s == smtptest.StageMail && n == 3 && held.CompareAndSwap(false, true) {
+			close(at)
+			<-release
+		}
+		return nil
+	}})
+	return ms, at, release
 }
