@@ -252,12 +252,13 @@ func TestRetryAfterKill9MailsNobodyTwice(t *testing.T) {
 	bin := binary(t)
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, ownersFleet("bob"), ssmsim.Options{})
-	var cmd atomic.Pointer[exec.Cmd]
+	// The process, once started: the server's goroutine kills it.
+	var proc atomic.Pointer[os.Process]
+	started := make(chan struct{})
 	ms := newMailSetup(t, smtptest.Options{Reject: func(s smtptest.Stage, n int) *smtptest.Reply {
 		if s == smtptest.StageMail && n == 3 {
-			if c := cmd.Load(); c != nil {
-				c.Process.Kill()
-			}
+			<-started
+			proc.Load().Kill()
 			return &smtptest.Reply{Code: 421, Message: "4.3.2 going away"}
 		}
 		return nil
@@ -266,8 +267,12 @@ func TestRetryAfterKill9MailsNobodyTwice(t *testing.T) {
 	c := exec.Command(bin, args...)
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
-	cmd.Store(c)
-	if err := c.Run(); c.ProcessState == nil || c.ProcessState.ExitCode() != -1 {
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	proc.Store(c.Process)
+	close(started)
+	if err := c.Wait(); c.ProcessState == nil || c.ProcessState.ExitCode() != -1 {
 		t.Fatalf("the first attempt: %v, want killed\n%s", err, stderr.String())
 	}
 	if to := mailedSince(ms, 0); !slices.Equal(to, []string{"alice@example.com", "ops@example.com"}) {
