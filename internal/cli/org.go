@@ -223,8 +223,8 @@ func splitList(v string) []string {
 // UTF-8 byte-order mark at the start too, and a header ("account_id,name")
 // as the first line that is not one. Each line is a CSV record, as a
 // spreadsheet saves one (accountsFields): a name with a comma in it is
-// quoted, and a line of more than two fields or with a quote out of place
-// refuses the file. Each name becomes the
+// quoted, and a line of more than two fields refuses the file; a line with
+// a quote out of place reads as before, its name all after the first comma. Each name becomes the
 // account_name label, and must be one (audit.ValidAccountName): one that
 // is not UTF-8 refuses the file, since two names whose bytes were replaced
 // with U+FFFD would be one, and so does one with a control or format
@@ -373,8 +373,8 @@ func (o *runOptions) homeRegion(spec orgSpec, fleet *audit.Fleet) string {
 			return r
 		}
 	}
-	if arn := strings.Split(o.roleARN, ":"); len(arn) > 2 && arn[0] == "arn" {
-		return awsconn.PartitionRegion(arn[1])
+	if p := awsconn.ARNPartition(o.roleARN); p != "" {
+		return awsconn.PartitionRegion(p)
 	}
 	return ""
 }
@@ -384,19 +384,19 @@ func (o *runOptions) homeRegion(spec orgSpec, fleet *audit.Fleet) string {
 // another partition are refused there, before the partitions can be
 // compared: what to pass instead; "" otherwise.
 func (o *runOptions) roleARNHome(conn *awsconn.Conn, err error) string {
-	arn := strings.Split(o.roleARN, ":")
-	if conn.RegionConfigured() || !audit.IsBadCredentials(err) || len(arn) < 3 || arn[0] != "arn" ||
-		awsconn.PartitionRegion(arn[1]) != conn.HomeRegion() {
+	partition := awsconn.ARNPartition(o.roleARN)
+	if conn.RegionConfigured() || !audit.IsBadCredentials(err) || partition == "" ||
+		awsconn.PartitionRegion(partition) != conn.HomeRegion() {
 		return ""
 	}
 	var others []string
 	for _, p := range []string{"aws", "aws-cn", "aws-us-gov"} {
-		if p != arn[1] {
+		if p != partition {
 			others = append(others, fmt.Sprintf("--region %s and a --role-arn of arn:%s: for credentials of %s", awsconn.PartitionRegion(p), p, p))
 		}
 	}
 	return fmt.Sprintf("no region is configured: %s was taken from --role-arn's partition, %s, whose STS refuses credentials of another partition; pass %s",
-		conn.HomeRegion(), plain(arn[1], 30), strings.Join(others, ", or "))
+		conn.HomeRegion(), plain(partition, 30), strings.Join(others, ", or "))
 }
 
 // multiAccount reports whether the run reaches accounts other than the
