@@ -406,13 +406,22 @@ func (o *runOptions) notDelivered(info audit.RunInfo, stderr io.Writer) {
 		fmt.Fprintf(stderr, "auditor: the reports are not all written: not uploaded to %s; once they are rendered again (below), add --upload to that command\n", d.upload)
 	}
 	if len(d.mailTo.vals) > 0 {
-		if due, _ := dl.mailDue(info, o.out); due {
-			dl.premark(o.out, d.mailTo.vals)
-		} else {
+		// Nobody whom an earlier attempt mailed these reports (from the
+		// same record) is named: the command would mail them twice.
+		rest, gone := dl.notYet(mailSource{dir: o.out, run: info}, d.mailTo.vals)
+		if due, _ := dl.mailDue(info, o.out); !due {
 			dl.notDue(true, false)
+		} else if len(rest) > 0 {
+			dl.premark(o.out, rest)
 		}
-		fmt.Fprintf(stderr, "auditor: the reports are not all written: not mailed to %s; once they are rendered again (below), mail them with: %s\n",
-			plain(strings.Join(d.mailTo.vals, ", "), 0), dl.mailAgain(o.out, d.mailTo.vals))
+		if len(rest) > 0 {
+			fmt.Fprintf(stderr, "auditor: the reports are not all written: not mailed to %s; once they are rendered again (below), mail them with: %s\n",
+				plain(strings.Join(rest, ", "), 0), dl.mailAgain(o.out, rest))
+		}
+		if gone != nil {
+			fmt.Fprintf(stderr, "auditor: %s: %v: only if its recipients did not get it, once the reports are rendered again (below), send it again with: %s\n",
+				o.out, gone, dl.mailAgain(o.out, toOf(gone, nil)))
+		}
 	}
 	if d.mailToLabel != "" {
 		fmt.Fprintf(stderr, "auditor: the reports are not all written: no group mailed by --mail-to-label %s; once they are rendered again (below), with --split-by, mail them with: %s\n",

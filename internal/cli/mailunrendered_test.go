@@ -143,3 +143,33 @@ func TestMailOfWholeReportsThatLackSomeFormat(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedRenderingOfARetryNamesOnlyTheUnmailed: a retry of a run that
+// had mailed ops, whose rendering then failed, printed an auditor mail
+// naming every --mail-to address, ops's too, so that running it mailed ops
+// a second time. It names only those no attempt mailed, and says who had
+// the reports.
+func TestFailedRenderingOfARetryNamesOnlyTheUnmailed(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	t.Setenv("AWS_REGION", "us-east-1")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	tmpl := writeFile(t, "fails.tmpl", "<h1>{{.Headline}}</h1>\n<p>{{(index .Failures.Rows 40).InstanceID}}</p>\n")
+	ms := newMailSetup(t, smtptest.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	run := []string{"run", "--instances", ids, "--endpoint-url", url, "--out", out, "--fail-on", "none", "--resume"}
+	if got := runCLI(t, "", append(run, append([]string{"--mail-to", "ops@example.com"}, ms.args...)...)...); got.code != 0 || len(ms.srv.Messages()) != 1 {
+		t.Fatalf("first attempt: exit %d, %d messages, want 0 and 1\n%s", got.code, len(ms.srv.Messages()), got.stderr)
+	}
+	got := runCLI(t, "", append(run, append([]string{"--template", tmpl, "--mail-to", "ops@example.com,sec@example.com"}, ms.args...)...)...)
+	if got.code != int(exitFatal) || len(ms.srv.Messages()) != 1 {
+		t.Fatalf("the retry whose rendering failed: exit %d, %d messages, want 4 and none more\n%s", got.code, len(ms.srv.Messages())-1, got.stderr)
+	}
+	cmds := commandsAfter(t, got.stderr, "mail them with: ")
+	if len(cmds) != 1 || !slices.Contains(cmds[0], "sec@example.com") || slices.ContainsFunc(cmds[0], func(w string) bool { return strings.Contains(w, "ops@") }) {
+		t.Errorf("commands that mail the reports once rendered: %q, want one, to sec@example.com alone\n%s", cmds, got.stderr)
+	}
+	if !strings.Contains(got.stderr, "already mailed") {
+		t.Errorf("stderr does not say that an earlier attempt mailed ops@example.com\n%s", got.stderr)
+	}
+}
