@@ -32,7 +32,8 @@
 //	400 InvalidSignatureException         credential not scoped to ssm, dates disagree, bad signature form,
 //	                                      signed more than 5 minutes off ("Signature expired: ...")
 //	400 UnrecognizedClientException, ExpiredTokenException, ...       access key refused (Options.DenyAccessKeys)
-//	400 AccessDeniedException             access key denied, naming action and resource as IAM does
+//	400 AccessDeniedException             access key denied, naming action and resource as IAM does; or an
+//	                                      action a member account's service control policy denies (Account.Deny)
 //	400 com.amazon.coral.service#UnknownOperationException            unknown X-Amz-Target or Content-Type (405 for
 //	                                      a method other than POST, 404 for a path other than /)
 //	400 com.amazon.coral.service#SerializationException               body not JSON, or a member of the wrong type

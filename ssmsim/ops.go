@@ -221,7 +221,7 @@ func refusal(svc service, code, akid string) *apiError {
 func (s *Server) authorize(op int, req map[string]json.RawMessage, c *caller, region string) *apiError {
 	code := (*s.denied.Load())[c.akid]
 	if !isAccessDenied(code) {
-		return nil
+		return scpDenied(op, c)
 	}
 	if op == opListAccounts {
 		return clientError("AccessDeniedException", "Message", orgAccessDenied)
@@ -241,6 +241,25 @@ func (s *Server) authorize(op int, req map[string]json.RawMessage, c *caller, re
 	return clientError(code, "Message", "User: "+c.arn()+
 		" is not authorized to perform: "+action+" on resource: "+resource+
 		" because no identity-based policy allows the "+action+" action")
+}
+
+// scpDenied refuses op when a service control policy of c's account denies
+// it (Account.Deny), in the words AWS gives an explicit deny in one.
+func scpDenied(op int, c *caller) *apiError {
+	svc := opServices[op]
+	if c.acct == nil || c.acct.index == 0 || svc == svcSTS || op == opUnknown {
+		return nil
+	}
+	action := serviceNames[svc] + ":" + opNames[op]
+	if !slices.Contains(c.acct.Deny, action) {
+		return nil
+	}
+	why := c.arn() + " is not authorized to perform: " + action + " with an explicit deny in a service control policy"
+	if svc == svcEC2 {
+		return &apiError{status: http.StatusForbidden, code: "UnauthorizedOperation", key: "Message",
+			msg: "You are not authorized to perform this operation. User: " + why}
+	}
+	return clientError("AccessDeniedException", "Message", "User: "+why)
 }
 
 // validation collects constraint violations into one ValidationException,

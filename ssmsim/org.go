@@ -100,6 +100,15 @@ type Account struct {
 	JoinedTimestamp time.Time
 	// OptedIn lists the opt-in regions this account has enabled.
 	OptedIn []string
+	// Deny lists the actions ("ec2:DescribeTags",
+	// "ssm:DescribeInstanceInformation") that a service control policy
+	// denies every principal of this account, its roles' sessions
+	// included: each is refused as AWS refuses an explicit deny in one
+	// (EC2's 403 UnauthorizedOperation, SSM's AccessDeniedException). AWS
+	// applies no service control policy to the management account, and
+	// the simulator ignores its Deny. GetCallerIdentity, which no policy
+	// can deny, and STS's AssumeRole are not checked.
+	Deny []string
 	// AccessKeys are static access key IDs that belong to this account
 	// (IAM users' keys). Keys that no account lists belong to the
 	// management account unless OrgConfig.StrictKeys is set.
@@ -322,6 +331,7 @@ func NewOrg(cfg OrgConfig) (*Org, error) {
 		}
 		oa := &orgAccount{Account: a, index: k, enabled: map[string]bool{}, fleets: map[string]*Fleet{}, roles: map[string]Role{}}
 		oa.OptedIn = slices.Clone(a.OptedIn)
+		oa.Deny = slices.Clone(a.Deny)
 		oa.AccessKeys = slices.Clone(a.AccessKeys)
 		if oa.State == "" {
 			oa.State = cmp.Or(oa.Status, AccountActive)

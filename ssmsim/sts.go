@@ -27,6 +27,9 @@ func (s *Server) serveQuery(b []byte, op int, form url.Values, c *caller, region
 		// GetCallerIdentity needs no permission: AWS answers it whatever
 		// the caller's policies say.
 	}
+	if e := scpDenied(op, c); e != nil {
+		return b, e
+	}
 	switch op {
 	case opGetCallerIdentity:
 		return s.getCallerIdentity(b, c, requestID), nil
