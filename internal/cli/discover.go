@@ -25,6 +25,9 @@ type discovery struct {
 
 	mu     sync.Mutex
 	failed []*audit.SiteError
+	// untagged holds the account-regions of failed that were listed and
+	// failed at their tags (--tag-labels).
+	untagged map[site]bool
 	// earlier holds the nodes of its account-regions that a resumed
 	// record has a result for, true for those with a verdict, which are
 	// not audited again. A node is taken out when it is found: those left
@@ -208,6 +211,12 @@ func (d *discovery) readTags(ctx context.Context, s site, ts []audit.Target, bas
 	})
 	if err != nil && ctx.Err() == nil {
 		if f := d.session.FailSite(ctx, s.account, s.region, err); f != nil {
+			d.mu.Lock()
+			if d.untagged == nil {
+				d.untagged = map[site]bool{}
+			}
+			d.untagged[s] = true
+			d.mu.Unlock()
 			return f
 		}
 	}

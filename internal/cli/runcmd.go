@@ -1099,20 +1099,31 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		info.Parts[0].Targets += found
 		info.Parts[0].Duplicates += d.dups
 		// The account-regions listed, not those that failed before
-		// their listing (a role refused): those are named below.
+		// their listing (a role refused): those are named below. Those
+		// whose tags could not be read were listed.
 		failed := make(map[site]bool, len(d.failed))
 		for _, e := range d.failed {
 			failed[site{e.AccountID, e.Region}] = true
 		}
-		unlisted := 0
+		unlisted, untagged := 0, 0
 		for _, s := range d.sites {
-			if failed[s] {
+			switch {
+			case d.untagged[s]:
+				untagged++
+			case failed[s]:
 				unlisted++
 			}
 		}
-		more := ""
+		var notes []string
 		if unlisted > 0 {
-			more = fmt.Sprintf(" (%d more could not be listed)", unlisted)
+			notes = append(notes, fmt.Sprintf("%d more could not be listed", unlisted))
+		}
+		if untagged > 0 {
+			notes = append(notes, fmt.Sprintf("in %d of them the tags could not be read", untagged))
+		}
+		more := ""
+		if len(notes) > 0 {
+			more = " (" + strings.Join(notes, "; ") + ")"
 		}
 		o.logf(stderr, "discovered %s in %s%s", plural(d.found+d.dups, "managed node"), plural(len(d.sites)-unlisted, "account-region"), more)
 		if len(j.org.tagKeys) > 0 {

@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestTagsDeniedByAMembersPolicy: a member's service control policy denies
+// ec2:DescribeTags, so --tag-labels cannot label its nodes. Its
+// account-region fails alone, saying which action to allow and that the
+// member's policy is at fault; the other accounts are audited; and
+// discovery does not say that the member's nodes "could not be listed",
+// which they were.
+func TestTagsDeniedByAMembersPolicy(t *testing.T) {
+	accounts := ssmsim.DefaultAccounts(3, 1)
+	member, denying := accounts[1].ID, accounts[2].ID
+	accounts[2].Deny = []string{"ec2:DescribeTags"}
+	org, _, _ := serveOrgOf(t, ssmsim.OrgConfig{
+		Seed:     1,
+		Accounts: accounts,
+		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "af-south-1", OptIn: true}},
+		Fleet:    ssmsim.FleetConfig{Size: 10, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	}, ssmsim.Faults{})
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1", "--regions", "us-east-1",
+		"--accounts", member+","+denying, "--tag-labels", "Team", "--fail-on", "none", "--format", "csv", "--out", out)
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{denying + " us-east-1 could not be audited", "ec2:DescribeTags", "in 2 account-regions (in 1 of them the tags could not be read)"},
+		[]string{"could not be listed", "no account-region could be audited"})
+	b, err := os.ReadFile(filepath.Join(out, "instances.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, want := strings.Count(string(b), member), len(org.Fleet(member, "us-east-1").ManagedIDs()); n < want {
+		t.Errorf("instances.csv names the member that could be audited %d times, want its %d managed nodes at least", n, want)
+	}
+}
