@@ -42,3 +42,29 @@ func TestTagsDeniedByAMembersPolicy(t *testing.T) {
 		t.Errorf("instances.csv names the member that could be audited %d times, want its %d managed nodes at least", n, want)
 	}
 }
+
+// TestListingDeniedByAMembersPolicy: a member's service control policy
+// denies ssm:DescribeInstanceInformation, so discovery cannot list its
+// nodes. Its account-regions fail alone, and the run says which action to
+// allow, and where, as it does for EC2's refusals: before, it gave SSM's
+// words alone.
+func TestListingDeniedByAMembersPolicy(t *testing.T) {
+	accounts := ssmsim.DefaultAccounts(3, 1)
+	member, denying := accounts[1].ID, accounts[2].ID
+	accounts[2].Deny = []string{"ssm:DescribeInstanceInformation"}
+	serveOrgOf(t, ssmsim.OrgConfig{
+		Seed:     1,
+		Accounts: accounts,
+		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "af-south-1", OptIn: true}},
+		Fleet:    ssmsim.FleetConfig{Size: 10, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	}, ssmsim.Faults{})
+	got := runCLI(t, "", "run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1", "--regions", "us-east-1",
+		"--accounts", member+","+denying, "--fail-on", "none", "--format", "csv", "--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{denying + " us-east-1 could not be audited", "(1 more could not be listed)",
+		"SSM refused ssm:DescribeInstanceInformation (--discover, --with-instance-info) to the role's session in account " + denying,
+		"service control policy that denies it there"},
+		[]string{"no account-region could be audited"})
+}

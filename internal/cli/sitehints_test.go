@@ -218,9 +218,16 @@ func TestSiteHintUnauthorized(t *testing.T) {
 		{"ec2:DescribeTags", "ec2:DescribeTags (--tag-labels)"},
 		{"ec2:DescribeRegions", "ec2:DescribeRegions (--regions all)"},
 		{"ec2:DescribeSomethingElse", "the EC2 calls the run makes"},
+		{"ssm:DescribeInstanceInformation", "ssm:DescribeInstanceInformation (--discover, --with-instance-info)"},
+		{"ssm:ListTagsForResource", "ssm:ListTagsForResource (--tag-labels, for hybrid nodes)"},
+		{"ssm:DescribeSomethingElse", "the SSM calls the run makes"},
 	} {
-		s := audit.SiteStats{AccountID: "222222222222", Region: "eu-west-1", Error: &audit.Error{Code: "UnauthorizedOperation",
-			Message: "You are not authorized to perform this operation. User: arn:aws:sts::222222222222:assumed-role/AuditRole/auditor is not authorized to perform: " +
+		code, words := "UnauthorizedOperation", "You are not authorized to perform this operation. User: "
+		if strings.HasPrefix(tt.action, "ssm:") {
+			code, words = "AccessDeniedException", "User: "
+		}
+		s := audit.SiteStats{AccountID: "222222222222", Region: "eu-west-1", Error: &audit.Error{Code: code,
+			Message: words + "arn:aws:sts::222222222222:assumed-role/AuditRole/auditor is not authorized to perform: " +
 				tt.action + " with an explicit deny in a service control policy"}}
 		got := siteHint(s, "111111111111", nil)
 		checkSays(t, got, []string{tt.want, "the role's session in account 222222222222", "service control policy"}, nil)

@@ -370,22 +370,30 @@ func siteHint(s audit.SiteStats, caller string, options map[string]any) string {
 			by = "account " + plain(caller, 60)
 		}
 		return fmt.Sprintf("the role could not be assumed in account %s: deploy it there, with a trust policy that lets %s assume it (and the --external-id it asks for, if any)", account, by)
-	case "UnauthorizedOperation":
-		// EC2's refusal in one account: the policy of the role's
-		// session (or, in the caller's own account, of the run's own
-		// credentials) lacks the action, or a service control policy
-		// of that account denies it.
-		what := "the EC2 calls the run makes"
-		switch {
-		case strings.Contains(s.Error.Message, "ec2:DescribeTags"):
-			what = "ec2:DescribeTags (--tag-labels)"
-		case strings.Contains(s.Error.Message, "ec2:DescribeRegions"):
-			what = "ec2:DescribeRegions (--regions all)"
+	case "UnauthorizedOperation", "AccessDeniedException":
+		// EC2's refusal (SSM's) in one account: the policy of the
+		// role's session (or, in the caller's own account, of the run's
+		// own credentials) lacks the action, or a service control
+		// policy of that account denies it.
+		svc, what := "EC2", "the EC2 calls the run makes"
+		if s.Error.Code == "AccessDeniedException" {
+			svc, what = "SSM", "the SSM calls the run makes"
+		}
+		for _, a := range [...]struct{ action, what string }{
+			{"ec2:DescribeTags", "ec2:DescribeTags (--tag-labels)"},
+			{"ec2:DescribeRegions", "ec2:DescribeRegions (--regions all)"},
+			{"ssm:DescribeInstanceInformation", "ssm:DescribeInstanceInformation (--discover, --with-instance-info)"},
+			{"ssm:ListTagsForResource", "ssm:ListTagsForResource (--tag-labels, for hybrid nodes)"},
+		} {
+			if strings.Contains(s.Error.Message, a.action) {
+				what = a.what
+				break
+			}
 		}
 		if caller != "" && s.AccountID == caller {
-			return fmt.Sprintf("EC2 refused %s to the run's own credentials in account %s: allow it in their policy, or in the service control policy that denies it there", what, account)
+			return fmt.Sprintf("%s refused %s to the run's own credentials in account %s: allow it in their policy, or in the service control policy that denies it there", svc, what, account)
 		}
-		return fmt.Sprintf("EC2 refused %s to the role's session in account %s: allow it in the role's policy, or in the service control policy that denies it there", what, account)
+		return fmt.Sprintf("%s refused %s to the role's session in account %s: allow it in the role's policy, or in the service control policy that denies it there", svc, what, account)
 	case "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired":
 		if s.Region != audit.AllRegions && s.AccountID != "" {
 			// A resume keeps the run's regions and targets: one that
