@@ -50,7 +50,12 @@ type Instance struct {
 	// Unmanaged marks an ID that SSM does not know: it is in the fleet's ID
 	// list, but every operation answers InvalidInstanceId for it and
 	// DescribeInstanceInformation leaves it out.
-	Unmanaged        bool
+	Unmanaged bool
+	// Stopped marks an EC2 instance that is stopped: SSM still knows it,
+	// and DescribeInstanceAssociationsStatus answers for it, but
+	// DescribeInstanceInformation, which "does not return information for
+	// nodes that are either Stopped or Terminated", leaves it out.
+	Stopped          bool
 	PingStatus       string // Online, ConnectionLost or Inactive
 	LastPingDateTime time.Time
 	AgentVersion     string
@@ -79,7 +84,8 @@ type Instance struct {
 const (
 	flagUnmanaged uint8 = 1 << iota
 	flagHeavy
-	flagHand // the entry was added by hand: its data is in Fleet.hand
+	flagStopped // Instance.Stopped
+	flagHand    // the entry was added by hand: its data is in Fleet.hand
 )
 
 // Fleet is a set of instances with their associations: the truth that a
@@ -237,6 +243,9 @@ func (f *Fleet) Add(inst Instance) {
 	flags := flagHand
 	if in.Unmanaged {
 		flags |= flagUnmanaged
+	}
+	if in.Stopped {
+		flags |= flagStopped
 	}
 	i, ok := f.byID[in.InstanceID]
 	if !ok {

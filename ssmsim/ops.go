@@ -729,7 +729,7 @@ func (s *Server) describeInstanceInformation(b []byte, req map[string]json.RawMe
 	n, next := 0, -1
 	for pos := off; pos < count; pos++ {
 		i := at(pos)
-		if f.flags[i]&flagUnmanaged != 0 {
+		if f.flags[i]&(flagUnmanaged|flagStopped) != 0 {
 			continue
 		}
 		in := f.instance(i, false)
