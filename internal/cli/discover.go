@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -42,6 +44,64 @@ type discovery struct {
 	// ones are audited as listed, and count in dups); tagged those with a
 	// tag of --tag-labels.
 	found, dups, tagged int
+	// base holds, by account-region, the nodes that the baseline audited
+	// (or had in error) there and that the listing has not found (yet):
+	// DescribeInstanceInformation leaves out a stopped node, which is
+	// audited all the same once the listing is done (seedBaseline).
+	// unlisted counts those audited so.
+	base     map[site]map[string]bool
+	unlisted int
+	// gone counts those of them that SSM no longer knows: not recorded,
+	// they are gone from the comparison.
+	gone int
+}
+
+// baseSource is the Source of a node audited because the baseline had it
+// and the listing did not find it.
+const baseSource = "baseline:"
+
+// seedBaseline takes from the baseline's record the nodes of the
+// discovery's account-regions to audit if the listing does not find them.
+// DescribeInstanceInformation "does not return information for nodes that
+// are either Stopped or Terminated", while DescribeInstanceAssociationsStatus
+// answers for a stopped instance: without this, a node stopped over a run
+// was gone from the comparison, and new again, its failures new, once
+// started. A node SSM no longer knows is then not_managed, and gone. A
+// result not_managed, or of a line that was not an instance, is left out:
+// the node was gone already.
+func (d *discovery) seedBaseline(rs *audit.Records) error {
+	ours := make(map[site]bool, len(d.sites))
+	accounts := map[string]bool{}
+	for _, s := range d.sites {
+		ours[s] = true
+		accounts[s.account] = true
+	}
+	// A baseline whose run could not learn its account names none: one
+	// account's discovery takes its nodes as its own, as Carry does.
+	sole := ""
+	if len(accounts) == 1 {
+		for a := range accounts {
+			sole = a
+		}
+	}
+	d.base = map[site]map[string]bool{}
+	return rs.Each(func(r audit.Result) error {
+		if !r.Outcome.Audited() && r.Outcome != audit.OutcomeError {
+			return nil
+		}
+		s := site{r.AccountID, r.Region}
+		if s.account == "" {
+			s.account = sole
+		}
+		if !ours[s] {
+			return nil
+		}
+		if d.base[s] == nil {
+			d.base[s] = map[string]bool{}
+		}
+		d.base[s][r.InstanceID] = true
+		return nil
+	})
 }
 
 // errStopListing ends a listing whose audit takes no more targets.
@@ -138,17 +198,22 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 		pending = pending[:0]
 		return nil
 	}
-	err := d.session.Discover(ctx, s.account, s.region, j.org.filters, func(t audit.Target) error {
+	take := func(t audit.Target) error {
 		t.Labels = labels
 		k := t.Key()
 		d.mu.Lock()
+		delete(d.base[s], t.InstanceID)
 		if j.fleet.Has(k) || d.listed[k] {
 			// Listed as well: audited as listed.
 			d.dups++
 			d.mu.Unlock()
 			return nil
 		}
-		d.found++
+		if strings.HasPrefix(t.Source, baseSource) {
+			d.unlisted++
+		} else {
+			d.found++
+		}
 		verdict, before := d.earlier[k]
 		delete(d.earlier, k)
 		d.mu.Unlock()
@@ -163,7 +228,33 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 			return flush()
 		}
 		return nil
-	})
+	}
+	err := d.session.Discover(ctx, s.account, s.region, j.org.filters, take)
+	if err == nil {
+		// The baseline's nodes the listing did not find: stopped, or
+		// gone (seedBaseline).
+		d.mu.Lock()
+		left := slices.Sorted(maps.Keys(d.base[s]))
+		d.mu.Unlock()
+		if len(left) > 0 && len(j.org.filters) > 0 {
+			// Not listed may be not matched: a node that SSM describes
+			// when asked by its ID runs, and was left out by --filter.
+			// Should the lookup fail, none is audited: as before the
+			// baseline was looked at, rather than a node the filter
+			// leaves out.
+			running := map[string]bool{}
+			if lerr := d.session.LookupInfo(ctx, s.account, s.region, left, func(id string, _ *audit.InstanceInfo) { running[id] = true }); lerr != nil {
+				left = nil
+			}
+			left = slices.DeleteFunc(left, func(id string) bool { return running[id] })
+		}
+		source := baseSource + strings.TrimPrefix(s.account+"/"+s.region, "/")
+		for _, id := range left {
+			if err = take(audit.Target{InstanceID: id, AccountID: s.account, Region: s.region, Source: source}); err != nil {
+				break
+			}
+		}
+	}
 	if err == nil {
 		err = flush()
 	}

@@ -1029,6 +1029,11 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer o.closeBaseline()
+	if d := j.disc; d != nil && o.base != nil {
+		if err := d.seedBaseline(o.base.Records()); err != nil {
+			return fmt.Errorf("--baseline %s: %w", o.base.Path, err)
+		}
+	}
 	j.keepAttempts(stderr)
 	j.keepBaselineChoice(stderr)
 	j.keepTargets(stderr)
@@ -1054,6 +1059,16 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		d.ctx, d.onFound = runCtx, prog.found
 	}
 	j.onResult = func(r audit.Result) error {
+		if d := j.disc; d != nil && r.Outcome == audit.OutcomeNotManaged && strings.HasPrefix(r.Source, baseSource) {
+			// A node of the baseline that discovery did not list, and
+			// SSM no longer knows: gone, as it would be had discovery
+			// not looked for it, not a target not managed.
+			d.mu.Lock()
+			d.gone++
+			d.mu.Unlock()
+			prog.drop()
+			return nil
+		}
 		if o.base != nil {
 			o.base.Carry(&r)
 		}
@@ -1093,7 +1108,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		failedSites = append(failedSites, d.failed...)
 		// The record's nodes that discovery did not find again are
 		// targets all the same: their results are the run's.
-		found := d.found + len(d.earlier)
+		found := d.found + d.unlisted - d.gone + len(d.earlier)
 		info.Targets += found
 		info.Duplicates += d.dups
 		info.Parts[0].Targets += found
@@ -1126,6 +1141,12 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			more = " (" + strings.Join(notes, "; ") + ")"
 		}
 		o.logf(stderr, "discovered %s in %s%s", plural(d.found+d.dups, "managed node"), plural(len(d.sites)-unlisted, "account-region"), more)
+		if d.unlisted > 0 {
+			// DescribeInstanceInformation lists neither a stopped node
+			// nor one SSM no longer knows.
+			o.logf(stderr, "asked about %s of the baseline that discovery did not list: %d audited (stopped, say), %d no longer managed (gone)",
+				plural(d.unlisted, "more node"), d.unlisted-d.gone, d.gone)
+		}
 		if len(j.org.tagKeys) > 0 {
 			o.logf(stderr, "tags %s read for the nodes discovered: %d have at least one", strings.Join(j.org.tagKeys, ", "), d.tagged)
 		}

@@ -556,6 +556,13 @@ func (p *progress) done(oc audit.Outcome) {
 	p.mu.Unlock()
 }
 
+// drop takes back a target found that is not the run's after all.
+func (p *progress) drop() {
+	p.mu.Lock()
+	p.total--
+	p.mu.Unlock()
+}
+
 // audited returns how many instances were audited: the invalid lines that
 // --skip-invalid records are not.
 func (p *progress) audited() int {

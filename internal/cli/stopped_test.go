@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// stoppedFleet is three EC2 instances, each failing one association since
+// the same date: i-...0 runs, i-...1 is stopped when stopped is set, and
+// i-...2 is terminated (SSM no longer knows it) when gone is set.
+func stoppedFleet(stopped, gone bool) *ssmsim.Fleet { return stoppedFleetEnv(stopped, gone, "prod") }
+
+// stoppedFleetEnv is stoppedFleet, every instance tagged Env=prod but
+// i-...0, tagged Env=env0.
+func stoppedFleetEnv(stopped, gone bool, env0 string) *ssmsim.Fleet {
+	var f ssmsim.Fleet
+	d := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	for k, id := range []string{"i-0123456789abcdef0", "i-0123456789abcdef1", "i-0123456789abcdef2"} {
+		env := "prod"
+		if k == 0 {
+			env = env0
+		}
+		f.Add(ssmsim.Instance{InstanceID: id, PingStatus: "Online", ResourceType: "EC2Instance", PlatformType: "Linux",
+			Stopped: k == 1 && stopped, Unmanaged: k == 2 && gone, Tags: map[string]string{"Env": env},
+			Associations: []ssmsim.Association{{AssociationID: "1111111" + string(rune('0'+k)) + "-1111-1111-1111-111111111111", Name: "AWS-RunPatchBaseline",
+				Status: "Failed", DetailedStatus: "Failed", ErrorCode: "1", ExecutionDate: d}}})
+	}
+	return &f
+}
+
+// TestStoppedInstanceWithABaseline: DescribeInstanceInformation leaves out
+// a stopped instance, so a discovery run did not audit it. Compared with a
+// run that had it, it was gone (vanished_instance, its failure dropped),
+// and once it was started again it was new, its failure a new_failure
+// dated from that run: --fail-on new failed and --mail-when changes mailed
+// for an instance stopped and started. A discovery run with a baseline
+// audits the baseline's instances of its account-regions that it did not
+// list: a stopped one is still failing, one SSM no longer knows is gone.
+func TestStoppedInstanceWithABaseline(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	root := t.TempDir()
+	run := func(f *ssmsim.Fleet, out string, more ...string) cliResult {
+		t.Helper()
+		url, _ := serve(t, f, ssmsim.Options{})
+		return runCLI(t, "", append([]string{"run", "--discover", "--endpoint-url", url, "--region", "us-east-1",
+			"--format", "csv", "--out", filepath.Join(root, out)}, more...)...)
+	}
+	if got := run(stoppedFleet(false, false), "w1", "--fail-on", "none"); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	kinds := func(t *testing.T, dir string) map[string][]string {
+		t.Helper()
+		rows, err := readCSV(filepath.Join(root, dir, "changes.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, r := range rows[1:] {
+			out[r[slices.Index(rows[0], "instance_id")]] = append(out[r[slices.Index(rows[0], "instance_id")]], r[slices.Index(rows[0], "change")])
+		}
+		return out
+	}
+	// Week 2: i-...1 stopped, i-...2 terminated.
+	got := run(stoppedFleet(true, true), "w2", "--baseline", filepath.Join(root, "w1"), "--fail-on", "new,not_managed")
+	if got.code != 0 {
+		t.Errorf("week 2, one instance stopped and one terminated, --fail-on new,not_managed: exit %d, want 0: a node gone is no finding\n%s", got.code, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{"asked about 2 more nodes of the baseline that discovery did not list: 1 audited (stopped, say), 1 no longer managed (gone)",
+		"audited 2 instances"}, []string{"not_managed"})
+	// The record holds every target's result: its own rendering is whole.
+	if r := runCLI(t, "", "report", filepath.Join(root, "w2", "results.jsonl"), "--out", filepath.Join(root, "w2r"), "--format", "csv", "--fail-on", "none"); r.code != 0 ||
+		strings.Contains(r.stderr, "incomplete") || strings.Contains(r.stderr, "cut short") {
+		t.Errorf("auditor report of week 2: exit %d\n%s", r.code, r.stderr)
+	}
+	k := kinds(t, "w2")
+	if want := []string{"still_failing"}; !slices.Equal(k["i-0123456789abcdef1"], want) {
+		t.Errorf("week 2: the stopped instance's changes %q, want %q\n%s", k["i-0123456789abcdef1"], want, got.stderr)
+	}
+	if want := []string{"vanished_instance"}; !slices.Equal(k["i-0123456789abcdef2"], want) {
+		t.Errorf("week 2: the terminated instance's changes %q, want %q", k["i-0123456789abcdef2"], want)
+	}
+	// Week 3: started again.
+	got = run(stoppedFleet(false, true), "w3", "--baseline", filepath.Join(root, "w2"), "--fail-on", "new")
+	if got.code != 0 {
+		t.Errorf("week 3, the stopped instance started again, --fail-on new: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	k = kinds(t, "w3")
+	if want := []string{"still_failing"}; !slices.Equal(k["i-0123456789abcdef1"], want) {
+		t.Errorf("week 3: the instance started again has changes %q, want %q", k["i-0123456789abcdef1"], want)
+	}
+	if len(k["i-0123456789abcdef2"]) != 0 {
+		t.Errorf("week 3: the instance terminated before week 2 has changes %q, want none", k["i-0123456789abcdef2"])
+	}
+	// Failing since week 1 (week 2 carried its date), whatever its stop.
+	since := func(dir, instance string) string {
+		t.Helper()
+		rows, err := readCSV(filepath.Join(root, dir, "changes.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, first := slices.Index(rows[0], "instance_id"), slices.Index(rows[0], "first_seen_failing")
+		for _, r := range rows[1:] {
+			if r[id] == instance {
+				return r[first]
+			}
+		}
+		return ""
+	}
+	if w1, w3 := since("w2", "i-0123456789abcdef1"), since("w3", "i-0123456789abcdef1"); w1 == "" || w3 != w1 {
+		t.Errorf("week 3: the instance started again first seen failing %q, want week 1's %q", w3, w1)
+	}
+}
+
+// TestFilteredOutIsNotAuditedFromTheBaseline: with --filter, a node of the
+// baseline that discovery did not list may run and no longer match the
+// filter (its tag changed): it is not audited, and is gone from the
+// comparison, as before; a stopped one is audited.
+func TestFilteredOutIsNotAuditedFromTheBaseline(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	root := t.TempDir()
+	run := func(f *ssmsim.Fleet, out string, more ...string) cliResult {
+		t.Helper()
+		url, _ := serve(t, f, ssmsim.Options{})
+		return runCLI(t, "", append([]string{"run", "--discover", "--filter", "Key=tag:Env,Values=prod", "--endpoint-url", url, "--region", "us-east-1",
+			"--format", "csv", "--fail-on", "none", "--out", filepath.Join(root, out)}, more...)...)
+	}
+	if got := run(stoppedFleetEnv(false, false, "prod"), "w1"); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	got := run(stoppedFleetEnv(true, false, "dev"), "w2", "--baseline", filepath.Join(root, "w1"))
+	if got.code != 0 {
+		t.Fatalf("week 2: exit %d\n%s", got.code, got.stderr)
+	}
+	rows, err := readCSV(filepath.Join(root, "w2", "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string][]string{}
+	for _, r := range rows[1:] {
+		kinds[r[slices.Index(rows[0], "instance_id")]] = append(kinds[r[slices.Index(rows[0], "instance_id")]], r[slices.Index(rows[0], "change")])
+	}
+	if want := []string{"vanished_instance"}; !slices.Equal(kinds["i-0123456789abcdef0"], want) {
+		t.Errorf("the instance now out of the filter: changes %q, want %q\n%s", kinds["i-0123456789abcdef0"], want, got.stderr)
+	}
+	if want := []string{"still_failing"}; !slices.Equal(kinds["i-0123456789abcdef1"], want) {
+		t.Errorf("the stopped instance: changes %q, want %q\n%s", kinds["i-0123456789abcdef1"], want, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{"audited 2 instances"}, nil)
+}
