@@ -139,6 +139,13 @@ func TestFlagValueWanted(t *testing.T) {
 		{"an integer out of range", nil, []string{"run", "--instances", ids, "--max-pages", "99999999999999999999"}, []string{`for --max-pages: want an integer`, "out of range"}},
 		{"a number", nil, []string{"run", "--instances", ids, "--rate", "fast"}, []string{`invalid value "fast" for --rate: want a number`}},
 		{"an age", nil, []string{"run", "--instances", ids, "--stale-after", "7"}, []string{`invalid value "7" for --stale-after: want a duration such as 7d`}},
+		// Out of range, these became a negative age or 0, both of which
+		// turned the stale check off without a word.
+		{"an age too long", nil, []string{"run", "--instances", ids, "--stale-after", "200000d"}, []string{`invalid value "200000d" for --stale-after: longer than the longest age, 106751d`}},
+		{"an age not a number", nil, []string{"run", "--instances", ids, "--stale-after", "NaNd"}, []string{`invalid value "NaNd" for --stale-after: want a duration such as 7d`}},
+		{"an age infinite", nil, []string{"run", "--instances", ids, "--stale-after", "Infd"}, []string{`invalid value "Infd" for --stale-after: want a duration such as 7d`}},
+		{"an age shorter than a nanosecond", nil, []string{"run", "--instances", ids, "--stale-after", "1e-15d"}, []string{`invalid value "1e-15d" for --stale-after: shorter than 1ns (0 turns the check off)`}},
+		{"a Go age shorter than a nanosecond", nil, []string{"run", "--instances", ids, "--stale-after", "0.5ns"}, []string{`invalid value "0.5ns" for --stale-after: shorter than 1ns (0 turns the check off)`}},
 		{"simulate's", nil, []string{"simulate", "--latency", "5"}, []string{`invalid value "5" for --latency: want a duration`}},
 		{"the environment", map[string]string{"AUDITOR_QUIET": "yes"}, []string{"run", "--instances", ids}, []string{`AUDITOR_QUIET="yes"`, "--quiet", "want true or false"}},
 		{"the environment of simulate", map[string]string{"AUDITOR_SEED": "x"}, []string{"simulate"}, []string{`AUDITOR_SEED="x"`, "--seed", "want an integer"}},

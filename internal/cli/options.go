@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -624,22 +625,47 @@ func shortDuration(v time.Duration) string {
 // Get returns the age as the flag spells it, for flag.Getter.
 func (d *days) Get() any { return d.String() }
 
+// Set reads an age in whole or fractional days ("7d", "1.5d") or as a Go
+// duration ("36h"). It refuses what no positive age can hold rather than
+// let it turn the check off: a value that is not a finite number, one
+// longer than a time.Duration (about 106751 days), and one that is not 0
+// but rounds to 0 (shorter than 1ns). Only a zero ("0", "0d", "0h")
+// turns the check off.
 func (d *days) Set(s string) error {
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		v, err := strconv.ParseFloat(n, 64)
-		if err != nil || v < 0 {
+		if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 			return errors.New("want a duration such as 7d or 36h")
 		}
-		*d = days(time.Duration(v * float64(24*time.Hour)))
+		ns := v * float64(24*time.Hour)
+		// float64(math.MaxInt64) rounds up to 2^63, which a
+		// time.Duration cannot hold: the conversion would wrap to a
+		// negative age, read as off.
+		if ns >= float64(math.MaxInt64) {
+			return fmt.Errorf("longer than the longest age, %dd", math.MaxInt64/int64(24*time.Hour))
+		}
+		if v > 0 && time.Duration(ns) == 0 {
+			return errTooShort
+		}
+		*d = days(time.Duration(ns))
 		return nil
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
 		return errors.New("want a duration such as 7d or 36h")
 	}
+	// ParseDuration drops what is finer than 1ns, so "0.5ns" reads as 0;
+	// units hold no digits, so a non-zero digit means a non-zero age.
+	if v == 0 && strings.ContainsAny(s, "123456789") {
+		return errTooShort
+	}
 	*d = days(v)
 	return nil
 }
+
+// errTooShort refuses an age that is not 0 but rounds to 0, which would
+// turn the check off.
+var errTooShort = errors.New("shorter than 1ns (0 turns the check off)")
 
 // stdinTerminal is isTerminal, a variable so that a test can stand in for a
 // terminal.

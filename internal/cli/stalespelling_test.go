@@ -24,6 +24,9 @@ func TestDaysSpelledAsGiven(t *testing.T) {
 		{"1h0m30s", "1h0m30s"},
 		{"1.5h", "1h30m"},
 		{"0", "0s"},
+		{"0d", "0s"},
+		{"0h", "0s"},
+		{"106751d", "106751d"},
 	} {
 		t.Run(tt.give, func(t *testing.T) {
 			var d days
