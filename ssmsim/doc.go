@@ -56,7 +56,9 @@
 // IamRole, ResourceType, AssociationStatus, SourceIds, SourceTypes, tag-key
 // and tag:KEY; tag filters cannot be combined with the others, and a tag:KEY
 // takes at most 5 values, ValidationException "The number of tag values for
-// tag:Name was 6. Max: 5." past them) or the legacy
+// tag:Name was 6. Max: 5." past them; ResourceType takes one value,
+// InvalidInstanceInformationFilterValue "ResourceType filter may contain
+// only one value." past it, in either list) or the legacy
 // InstanceInformationFilterList, never both. Filters AND together; the values
 // of one filter OR. It lists managed instances only, in fleet order.
 //

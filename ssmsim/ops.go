@@ -658,6 +658,12 @@ func (s *Server) describeInstanceInformation(b []byte, req map[string]json.RawMe
 			fl.kind = kind
 			others++
 		}
+		if fl.kind == fResourceType && len(fl.values) > 1 {
+			// As SSM words it, though the model allows 100 values a
+			// filter.
+			return b, page, clientError("InvalidInstanceInformationFilterValue", "message",
+				"ResourceType filter may contain only one value.")
+		}
 		if enum, ok := filterEnums[fl.kind]; ok {
 			for _, val := range fl.values {
 				if !slices.Contains(enum, val) {

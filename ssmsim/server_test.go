@@ -755,6 +755,44 @@ func TestSDKDescribeInstanceInformationTagValues(t *testing.T) {
 	}
 }
 
+// TestSDKDescribeInstanceInformationResourceTypeOneValue: SSM refuses a
+// ResourceType filter of more than one value, in Filters and in the legacy
+// list alike, with InvalidInstanceInformationFilterValue ("ResourceType
+// filter may contain only one value."); the simulator OR-ed the values and
+// listed both kinds of node.
+func TestSDKDescribeInstanceInformationResourceTypeOneValue(t *testing.T) {
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 4, Size: 50})
+	_, url := start(t, f, ssmsim.Options{})
+	c := client(url, testKey)
+	both := []string{"EC2Instance", "ManagedInstance"}
+	tests := []struct {
+		name string
+		in   ssm.DescribeInstanceInformationInput
+	}{
+		{"Filters", ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{
+			{Key: aws.String("ResourceType"), Values: both}}}},
+		{"the legacy list", ssm.DescribeInstanceInformationInput{InstanceInformationFilterList: []types.InstanceInformationFilter{
+			{Key: types.InstanceInformationFilterKeyResourceType, ValueSet: both}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.DescribeInstanceInformation(ctx(t), &tt.in)
+			if err == nil {
+				t.Fatal("two values taken, want InvalidInstanceInformationFilterValue")
+			}
+			const want = "ResourceType filter may contain only one value."
+			if code, msg, status := apiCode(t, err); code != "InvalidInstanceInformationFilterValue" || msg != want || status != 400 {
+				t.Errorf("got %s %q (HTTP %d), want InvalidInstanceInformationFilterValue %q (HTTP 400)", code, msg, status, want)
+			}
+		})
+	}
+	one := &ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{
+		{Key: aws.String("ResourceType"), Values: []string{"EC2Instance"}}}}
+	if _, err := c.DescribeInstanceInformation(ctx(t), one); err != nil {
+		t.Errorf("one value: %v", err)
+	}
+}
+
 // waitIdle returns the server's stats once no request is in flight: a
 // handler may still be returning after its client has the answer.
 func waitIdle(t *testing.T, s *ssmsim.Server) ssmsim.Stats {
