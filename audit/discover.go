@@ -60,8 +60,8 @@ const maxTagValues = 5
 
 // CheckFilters checks filters against DescribeInstanceInformation's own
 // rules before any call: known keys (or tag-key, tag:KEY), one to 100
-// non-empty values each (at most maxTagValues for a tag:KEY), and tag
-// filters never mixed with the other keys.
+// non-empty values each (at most maxTagValues for a tag:KEY, and one for
+// ResourceType), and tag filters never mixed with the other keys.
 func CheckFilters(filters []Filter) error {
 	tags, others := 0, 0
 	for _, f := range filters {
@@ -81,6 +81,11 @@ func CheckFilters(filters []Filter) error {
 			return fmt.Errorf("filter %s: %d values, the API takes at most 100", f.Key, len(f.Values))
 		case tag && len(f.Values) > maxTagValues:
 			return fmt.Errorf("filter %s: %d values, the API takes at most %d for a tag", f.Key, len(f.Values), maxTagValues)
+		case f.Key == "ResourceType" && len(f.Values) > 1:
+			// SSM: "ResourceType filter may contain only one value."
+			// (InvalidInstanceInformationFilterValue), though the model
+			// allows 100.
+			return fmt.Errorf("filter ResourceType: %d values, the API takes only one (EC2Instance or ManagedInstance)", len(f.Values))
 		}
 	}
 	if tags > 0 && others > 0 {

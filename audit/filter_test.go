@@ -13,8 +13,10 @@ import (
 // among them, and PlatformTypes, the legacy list's name that the service
 // takes too; other keys, empty or too many values (100 a filter, 5 for a
 // tag:KEY, which SSM refuses past 5 with "The number of tag values for
-// tag:Name was 35. Max: 5."), and tag filters mixed with the others are
-// refused before any call, naming what is wrong.
+// tag:Name was 35. Max: 5."), more than one value for ResourceType (which
+// SSM refuses: "ResourceType filter may contain only one value."), and tag
+// filters mixed with the others are refused before any call, naming what
+// is wrong.
 func TestCheckFilters(t *testing.T) {
 	hundredOne := make([]string, 101)
 	for i := range hundredOne {
@@ -42,6 +44,8 @@ func TestCheckFilters(t *testing.T) {
 		{name: "five values of a tag", filters: []audit.Filter{{Key: "tag:Name", Values: []string{"a", "b", "c", "d", "e"}}}},
 		{name: "six values of a tag", filters: []audit.Filter{{Key: "tag:Name", Values: []string{"a", "b", "c", "d", "e", "f"}}},
 			wantErr: "filter tag:Name: 6 values, the API takes at most 5 for a tag"},
+		{name: "two values of ResourceType", filters: []audit.Filter{{Key: "ResourceType", Values: []string{"EC2Instance", "ManagedInstance"}}},
+			wantErr: "filter ResourceType: 2 values, the API takes only one"},
 		{name: "tags with another key", filters: []audit.Filter{{Key: "tag:Env", Values: []string{"prod"}}, {Key: "PlatformType", Values: []string{"Linux"}}},
 			wantErr: "cannot be combined"},
 	}
