@@ -140,9 +140,13 @@ func (i *InstanceInfo) Connected() bool {
 	return i == nil || i.PingStatus == "" || i.PingStatus == "Online"
 }
 
-// OldAgent reports whether SSM says the node's agent is not the latest.
+// OldAgent reports whether SSM says the node's agent is not the latest:
+// IsLatestVersion is false. It is false on a Windows node (PlatformType
+// "Windows") whatever IsLatestVersion says, as AWS documents that the field
+// "doesn't indicate whether or not the latest version is installed on
+// Windows managed nodes".
 func (i *InstanceInfo) OldAgent() bool {
-	return i != nil && i.IsLatestVersion != nil && !*i.IsLatestVersion
+	return i != nil && i.PlatformType != "Windows" && i.IsLatestVersion != nil && !*i.IsLatestVersion
 }
 
 // Key identifies a target within a fleet: the same instance in two regions or

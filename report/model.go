@@ -325,8 +325,9 @@ type Totals struct {
 	OverviewAssociations int `json:"overview_associations"`
 	// Disconnected and OldAgent count the non-compliant instances whose
 	// agent has lost touch with SSM (PingStatus not Online) or is not the
-	// latest version, where SSM said so (discovery, --with-instance-info):
-	// the likely cause of their failures.
+	// latest version, where SSM said so (discovery, --with-instance-info;
+	// never of a Windows node, see audit.InstanceInfo.OldAgent): the likely
+	// cause of their failures.
 	Disconnected int `json:"disconnected"`
 	OldAgent     int `json:"old_agent"`
 }
@@ -411,7 +412,8 @@ type Instance struct {
 	// (see ErrorCode.Name), sorted.
 	ErrorCodes []string `json:"error_codes"`
 	// PingStatus and AgentVersion are what SSM says of the instance, when it
-	// was asked; OldAgent is set when its agent is not the latest.
+	// was asked; OldAgent is set when its agent is not the latest (see
+	// audit.InstanceInfo.OldAgent).
 	PingStatus   string `json:"ping_status,omitempty"`
 	AgentVersion string `json:"agent_version,omitempty"`
 	OldAgent     bool   `json:"old_agent,omitempty"`
