@@ -59,7 +59,7 @@ type Instance struct {
 	PingStatus       string // Online, ConnectionLost or Inactive
 	LastPingDateTime time.Time
 	AgentVersion     string
-	IsLatestVersion  bool   // sent only when AgentVersion is set
+	IsLatestVersion  bool   // sent only when AgentVersion is set; a generated Windows node's is false
 	PlatformType     string // Linux, Windows or MacOS
 	PlatformName     string
 	PlatformVersion  string

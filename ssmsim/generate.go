@@ -524,7 +524,12 @@ func (f *Fleet) genInstance(i int, withAssoc bool) Instance {
 	base := f.entryBase(i)
 	inst.PlatformType, inst.PlatformName, inst.PlatformVersion = pl.typ, pl.name, pl.version
 	inst.AgentVersion = agentVersions[r.intn(len(agentVersions))]
-	inst.IsLatestVersion = inst.AgentVersion == latestAgent
+	// AWS sends IsLatestVersion for Windows nodes too (the AWS Tools for
+	// PowerShell reference shows a Windows node with False), but documents
+	// that it "doesn't indicate whether or not the latest version is
+	// installed on Windows managed nodes": false whatever the version, so
+	// that a reader who trusts it there is caught.
+	inst.IsLatestVersion = inst.AgentVersion == latestAgent && pl.typ != "Windows"
 	switch {
 	case p.health == stale && r.intn(10) == 0:
 		inst.PingStatus = "Inactive"
