@@ -1994,9 +1994,34 @@ func resumedUpload(o *runOptions, template, now string) string {
 		}
 	}
 	if at, ok := o.resumedStart(); ok {
+		if named, ok := namedAt(o.out, at); ok {
+			at = named
+		}
 		return expandOut(template, at)
 	}
 	return now
+}
+
+// timeNamed finds a {time} filled in (20261130T030405Z) in a directory's
+// name.
+var timeNamed = regexp.MustCompile(`\d{8}T\d{6}Z`)
+
+// namedAt returns the instant that named dir through {time} in --out, for
+// a run whose first attempt started at start: the last {time} in its path,
+// when that is start, or before it by less than an hour. A run claims its
+// directory as it starts, and its first attempt starts once its lists are
+// read: a run killed before its run.json keeps that attempt's start only,
+// and {time} in --upload is the directory's.
+func namedAt(dir string, start time.Time) (time.Time, bool) {
+	ms := timeNamed.FindAllString(dir, -1)
+	if len(ms) == 0 {
+		return time.Time{}, false
+	}
+	at, err := time.Parse("20060102T150405Z", ms[len(ms)-1])
+	if err != nil || at.After(start) || start.Sub(at) >= time.Hour {
+		return time.Time{}, false
+	}
+	return at, true
 }
 
 // fillsTemplate reports whether s is template with its {date} and

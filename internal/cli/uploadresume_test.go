@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -69,6 +71,43 @@ func TestFillsTemplate(t *testing.T) {
 	} {
 		if got := fillsTemplate(tc.template, tc.s); got != tc.want {
 			t.Errorf("fillsTemplate(%q, %q) = %v, want %v", tc.template, tc.s, got, tc.want)
+		}
+	}
+}
+
+// TestUploadTimeOfARunKilledBeforeItsRunJSON: a run killed before it wrote
+// run.json is resumed: the resume filled --upload's {time} with the first
+// attempt's start, which comes after the lists were read (minutes later,
+// for an organisation), not with the instant that named the run's
+// directory, so that the reports went under a prefix naming no directory
+// of the run. The instant its directory's name gives is taken, when it is
+// the attempt's or up to an hour before.
+func TestUploadTimeOfARunKilledBeforeItsRunJSON(t *testing.T) {
+	named := time.Date(2026, 12, 5, 10, 40, 16, 0, time.UTC)
+	started := named.Add(3386 * time.Millisecond)
+	for _, tc := range []struct{ dir, want string }{
+		{"audit-20261205T104016Z", "s3://r/p/20261205T104016Z/"},
+		{"20261205T104016Z", "s3://r/p/20261205T104016Z/"},
+		// Not the run's {time}: a name dated after its start, or
+		// long before it.
+		{"audit-20261205T104020Z", "s3://r/p/20261205T104019Z/"},
+		{"audit-20261205T084016Z", "s3://r/p/20261205T104019Z/"},
+		{"audit", "s3://r/p/20261205T104019Z/"},
+	} {
+		dir := filepath.Join(t.TempDir(), tc.dir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := audit.WriteAttempts(filepath.Join(dir, audit.AttemptsFile), []time.Time{started}); err != nil {
+			t.Fatal(err)
+		}
+		line := `{"instance_id":"i-0123456789abcdef0","region":"us-east-1","outcome":"compliant","audited_at":"` + started.Add(time.Second).Format(time.RFC3339Nano) + `"}` + "\n"
+		if err := os.WriteFile(filepath.Join(dir, audit.ResultsFile), []byte(line), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o := &runOptions{out: dir, now: func() time.Time { return started.Add(time.Hour) }}
+		if got := resumedUpload(o, "s3://r/p/{time}/", "now"); got != tc.want {
+			t.Errorf("a run in %s started at %s: upload %q, want %q", tc.dir, started.Format(time.RFC3339Nano), got, tc.want)
 		}
 	}
 }
