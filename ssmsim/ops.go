@@ -675,7 +675,8 @@ func (s *Server) describeInstanceInformation(b []byte, req map[string]json.RawMe
 		subject += strconv.Quote(fl.key) + "=" + quoteAll(fl.values) + ";"
 	}
 	if tags > 0 && others > 0 {
-		return b, page, clientError("InvalidFilterKey", "message", "Tag filters can't be combined with other filter types.")
+		// As SSM words it (a user's report of the service's answer).
+		return b, page, clientError("ValidationException", "message", "Cannot mix tag or inventory filter with any other filter.")
 	}
 
 	f := s.org.fleet(c.acct, region)

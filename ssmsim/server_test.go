@@ -669,7 +669,7 @@ func TestSDKDescribeInstanceInformation(t *testing.T) {
 		{"unknown key", ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{
 			{Key: aws.String("Colour"), Values: []string{"blue"}}}}, "InvalidFilterKey"},
 		{"tag and other filters", ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{
-			{Key: aws.String("tag:Team"), Values: []string{"web"}}, {Key: aws.String("PingStatus"), Values: []string{"Online"}}}}, "InvalidFilterKey"},
+			{Key: aws.String("tag:Team"), Values: []string{"web"}}, {Key: aws.String("PingStatus"), Values: []string{"Online"}}}}, "ValidationException"},
 		{"bad PingStatus", ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{
 			{Key: aws.String("PingStatus"), Values: []string{"Sleeping"}}}}, "InvalidInstanceInformationFilterValue"},
 		{"bad PlatformType", ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{
