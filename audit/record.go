@@ -1135,6 +1135,13 @@ type RunInfo struct {
 	Torn int `json:"torn,omitempty"`
 	// Changes counts the changes since the baseline run, when there was one.
 	Changes *ChangeInfo `json:"changes,omitempty"`
+	// RanAfter are the starts of the runs of the same targets that this
+	// run found already recorded though dated later than its own start (a
+	// clock ahead where they ran, or behind here), and so did not compare
+	// with: it came after them all the same, which their dates alone no
+	// longer tell once the present has passed them. Nil when there were
+	// none, or in a run.json written before they were kept.
+	RanAfter []time.Time `json:"ran_after,omitempty"`
 	// Caller is the account the run's credentials belong to, when known.
 	Caller string `json:"caller_account,omitempty"`
 	// Sites are the account-regions the run touched: what it asked of each,

@@ -290,7 +290,8 @@ func (c *ChangeInfo) Comparison() Comparison {
 // MergeRunInfo joins the metadata of several runs whose records are merged:
 // the earliest start, the latest end, every attempt's start (sorted, each
 // once; a run.json without attempts gives its start), parts counted once each (a shard given
-// twice, or merged into a record that is merged again, counts once), stats
+// twice, or merged into a record that is merged again, counts once), the
+// runs any of them came after (RanAfter, each once), stats
 // summed, the options on which all runs agree, complete only if every run
 // was. Finish must still be called on the result.
 func MergeRunInfo(infos []RunInfo) RunInfo {
@@ -300,11 +301,12 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.Parts = slices.Clone(out.Parts)
 		out.WholeParts = slices.Clone(out.WholeParts)
 		out.Attempts = slices.Clone(out.Attempts)
+		out.RanAfter = slices.Clone(out.RanAfter)
 		return out
 	}
 	complete, unknown, cutEndUnknown := true, false, false
 	var parts []Part
-	var attempts []time.Time
+	var attempts, ranAfter []time.Time
 	for i, ri := range infos {
 		if out.StartedAt.IsZero() || (!ri.StartedAt.IsZero() && ri.StartedAt.Before(out.StartedAt)) {
 			out.StartedAt = ri.StartedAt
@@ -313,6 +315,7 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 			out.EndedAt = ri.EndedAt
 		}
 		attempts = append(attempts, ri.AttemptStarts()...)
+		ranAfter = append(ranAfter, ri.RanAfter...)
 		if i == 0 {
 			out.Version = ri.Version
 			out.Options = maps.Clone(ri.Options)
@@ -376,6 +379,11 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		// the attempt that read it, whichever input's it was.
 		slices.SortFunc(attempts, time.Time.Compare)
 		out.Attempts = slices.CompactFunc(attempts, time.Time.Equal)
+	}
+	if len(ranAfter) > 0 {
+		// The merge came after every run one of its inputs came after.
+		slices.SortFunc(ranAfter, time.Time.Compare)
+		out.RanAfter = slices.CompactFunc(ranAfter, time.Time.Equal)
 	}
 	for _, p := range out.Parts {
 		out.Targets += p.Targets

@@ -96,6 +96,33 @@ func TestMergeRunInfoAttempts(t *testing.T) {
 	}
 }
 
+// TestMergeRunInfoRanAfter: a merge keeps the starts of the runs its
+// inputs came after though dated later (RanAfter), sorted, each once, so
+// that it ranks above them as its shards would.
+func TestMergeRunInfoRanAfter(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)
+	ahead, ahead2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
+	shard0 := audit.RunInfo{StartedAt: t0, RanAfter: []time.Time{ahead2, ahead}}
+	shard1 := audit.RunInfo{StartedAt: t0.Add(time.Minute), RanAfter: []time.Time{ahead}}
+	older := audit.RunInfo{StartedAt: t0.Add(2 * time.Minute)} // none, or from before they were kept
+	tests := []struct {
+		name string
+		in   []audit.RunInfo
+		want []time.Time
+	}{
+		{"one run", []audit.RunInfo{shard1}, []time.Time{ahead}},
+		{"none", []audit.RunInfo{older, older}, nil},
+		{"shards", []audit.RunInfo{shard1, older, shard0}, []time.Time{ahead, ahead2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := audit.MergeRunInfo(tt.in).RanAfter; !slices.EqualFunc(got, tt.want, time.Time.Equal) {
+				t.Errorf("ran after %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestFinishAndVerdict(t *testing.T) {
 	failed := audit.FailOn{Outcomes: map[audit.Outcome]bool{audit.OutcomeNoncompliant: true}}
 	tests := []struct {
