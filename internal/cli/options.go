@@ -140,6 +140,9 @@ type runOptions struct {
 	// of another account is then passed over (two jobs whose lists have
 	// one name look like runs of one list).
 	baselineChosen bool
+	// ranAfter are the starts of the runs --baseline previous passed over
+	// as dated later than now, for run.json (audit.RunInfo.RanAfter).
+	ranAfter []time.Time
 	// resumed is when the run being resumed started, once read.
 	resumed *resumedAt
 	// groups are the --split-by groups, once rendered; splitFailed is set
@@ -709,6 +712,9 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 		// future, it is the latest, and a skewed clock would otherwise
 		// compare every run of a schedule with an older one in silence.
 		ri, _ := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+		// Kept, so that the run after this one, once the present has
+		// passed that date, still ranks this run above it.
+		o.ranAfter = append(o.ranAfter, ri.StartedAt)
 		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: passed over %s: its run.json says it started at %s, later than now (%s by this machine's clock), so after this run: a clock ahead where it ran, or behind here? check both clocks; to compare with it all the same: --baseline %s\n",
 			dir, ri.StartedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), shellQuote(dir))
 	}

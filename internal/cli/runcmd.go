@@ -707,6 +707,11 @@ func (j *job) plan(stderr io.Writer) error {
 		j.info.Attempts = slices.CompactFunc(attempts, time.Time.Equal)
 	}
 	j.info.Resumed = done
+	if prev, ok := j.previousRun(); ok {
+		// The runs its first attempt passed over as dated ahead: it
+		// came after them, resumed or not.
+		j.info.RanAfter = prev.RanAfter
+	}
 	if o.discover && j.keepsDeparted() {
 		inRecord := map[[2]string]bool{}
 		for k := range gone {
@@ -1651,6 +1656,12 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			info.Changes.Since = &at
 		}
 	}
+	for _, at := range o.ranAfter {
+		if !at.IsZero() && !slices.ContainsFunc(info.RanAfter, at.Equal) {
+			info.RanAfter = append(info.RanAfter, at.UTC())
+		}
+	}
+	slices.SortFunc(info.RanAfter, time.Time.Compare)
 	// run.json goes last, once every report is on disk: a process killed
 	// while rendering leaves the run.json before it (a partial run's, say)
 	// beside reports it may not describe, never a run.json that speaks for
@@ -2079,7 +2090,9 @@ type unreadableRun struct {
 // this one did (started: a resumed run's first attempt) and hold a record
 // and its run.json, whole ones (not interrupted, every
 // account-region audited) before the others (such a baseline cannot tell
-// what changed on the instances it did not get to), each kind latest first. None for the first run of a
+// what changed on the instances it did not get to), each kind latest first
+// (a run that came after another whatever their dates say, as its
+// run.json tells, ranks above it: see audit.RunInfo.RanAfter). None for the first run of a
 // schedule. It also returns the runs left out that are worth a warning
 // (earlierRuns); now is the present, as this machine's clock tells it.
 // A run.json beside a record that is not a regular file (a FIFO, a
@@ -2097,6 +2110,10 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 		complete bool
 		why      string // why its run.json cannot be read
 		newer    bool   // a newer auditor's
+		// after are the starts of the runs it came after whatever their
+		// dates: those it passed over as dated ahead, and its baseline's.
+		after []time.Time
+		rank  time.Time // when it ranks: see below
 	}
 	var runs, killed, unreadable []run
 	self, _ := filepath.Abs(out)
@@ -2146,13 +2163,44 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 		// instances in error with what was last known of them), and in a large fleet nearly every run
 		// has some; passing it over for an ever older complete run would
 		// call the same failure new week after week.
-		runs = append(runs, run{dir: dir, at: ri.StartedAt, complete: ri.Whole()})
+		after := ri.RanAfter
+		if ri.Changes != nil && ri.Changes.Since != nil {
+			after = append(slices.Clip(after), *ri.Changes.Since)
+		}
+		runs = append(runs, run{dir: dir, at: ri.StartedAt, complete: ri.Whole(), after: after})
 	}
+	// A run dated ahead, by a clock ahead where it ran, ranks by its date
+	// once the present has passed it; a run that came after it all the
+	// same, and said so (passed over as ahead, or compared with),
+	// ranks with it and above it, else the run after both would skip it
+	// and call its new failures new again.
+	starts := map[int64]bool{}
+	for _, r := range runs {
+		starts[r.at.UnixNano()] = true
+	}
+	for i := range runs {
+		runs[i].rank = runs[i].at
+		for _, at := range runs[i].after {
+			if at.After(runs[i].rank) && starts[at.UnixNano()] {
+				runs[i].rank = at
+			}
+		}
+	}
+	cameAfter := func(a, b run) bool { return slices.ContainsFunc(a.after, b.at.Equal) }
 	slices.SortFunc(runs, func(a, b run) int {
 		if a.complete != b.complete {
 			if a.complete {
 				return -1
 			}
+			return 1
+		}
+		if c := b.rank.Compare(a.rank); c != 0 {
+			return c
+		}
+		switch {
+		case cameAfter(a, b):
+			return -1
+		case cameAfter(b, a):
 			return 1
 		}
 		return b.at.Compare(a.at)

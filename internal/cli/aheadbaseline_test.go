@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestPreviousAfterAheadPassed: a run dated ahead by its host's clock (a)
+// was passed over, with a warning, by the run after it (b); once the
+// present passed a's date, the next run (c) compared with a in silence,
+// skipping b, the run that really came last, so that b's new failures were
+// called new a second time. c compares with b, b resumed or not.
+func TestPreviousAfterAheadPassed(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	root := t.TempDir()
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--baseline", "previous", "--quiet", "--fail-on", "none"}
+	var skew time.Duration
+	startClock = func() time.Time { return time.Now().Add(skew) }
+	t.Cleanup(func() { startClock = time.Now })
+	runAt := func(name string, by time.Duration) cliResult {
+		t.Helper()
+		skew = by
+		got := runCLI(t, "", append(args, "--out", filepath.Join(root, name))...)
+		if got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", name, got.code, got.stderr)
+		}
+		return got
+	}
+	runAt("w0", 0)
+	runAt("a", time.Hour) // its host's clock an hour ahead
+	if got := runAt("b", 0); !strings.Contains(got.stderr, "passed over "+filepath.Join(root, "a")) {
+		t.Fatalf("b does not warn that it passed over a:\n%s", got.stderr)
+	}
+	if got, want := baselineIn(t, filepath.Join(root, "b")), filepath.Join(root, "w0", audit.ResultsFile); got != want {
+		t.Fatalf("b compared with %q, want %q", got, want)
+	}
+	// Resumed, b keeps what its first attempt found.
+	if got := runCLI(t, "", append(args, "--out", filepath.Join(root, "b"), "--resume")...); got.code != 0 {
+		t.Fatalf("b resumed: exit %d\n%s", got.code, got.stderr)
+	}
+	runAt("c", 2*time.Hour) // the present, past a's date
+	if got, want := baselineIn(t, filepath.Join(root, "c")), filepath.Join(root, "b", audit.ResultsFile); got != want {
+		t.Errorf("c compared with %q, want b's record %q, the run that came last", got, want)
+	}
+}
+
+// TestPreviousRunsRankAfterAhead: once the present has passed the date of
+// a run dated ahead, a run that came after it all the same ranks above it,
+// whether it passed it over as ahead (its run.json's ran_after) or
+// compared with it (--baseline DIR: its changes' since); of two such, the
+// one that compared with the other first. A run.json that says neither is
+// ranked by its start, as before.
+func TestPreviousRunsRankAfterAhead(t *testing.T) {
+	now := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	w0At, aAt := now.Add(-3*time.Hour), now.Add(-time.Hour) // a: dated an hour ahead
+	bAt, cAt := now.Add(-2*time.Hour), now.Add(-90*time.Minute)
+	since := func(at time.Time) *audit.ChangeInfo { return &audit.ChangeInfo{Since: &at} }
+	for _, tt := range []struct {
+		name string
+		b, c audit.RunInfo // the runs after a; c zero for none
+		want []string
+	}{
+		{"dates alone", audit.RunInfo{StartedAt: bAt, Changes: since(w0At)}, audit.RunInfo{}, []string{"a", "b", "w0"}},
+		{"passed over", audit.RunInfo{StartedAt: bAt, Changes: since(w0At), RanAfter: []time.Time{aAt}}, audit.RunInfo{}, []string{"b", "a", "w0"}},
+		{"compared with", audit.RunInfo{StartedAt: bAt, Changes: since(aAt)}, audit.RunInfo{}, []string{"b", "a", "w0"}},
+		{"two passed over", audit.RunInfo{StartedAt: bAt, Changes: since(w0At), RanAfter: []time.Time{aAt}},
+			audit.RunInfo{StartedAt: cAt, Changes: since(bAt), RanAfter: []time.Time{aAt}}, []string{"c", "b", "a", "w0"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			mk := func(name string, ri audit.RunInfo) {
+				if ri.StartedAt.IsZero() {
+					return
+				}
+				dir := filepath.Join(root, name)
+				os.MkdirAll(dir, 0o777)
+				os.WriteFile(filepath.Join(dir, audit.ResultsFile), []byte("{}\n"), 0o644)
+				ri.Schema, ri.Complete = audit.Schema, true
+				if err := writeJSON(filepath.Join(dir, audit.RunFile), ri); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mk("w0", audit.RunInfo{StartedAt: w0At})
+			mk("a", audit.RunInfo{StartedAt: aAt})
+			mk("b", tt.b)
+			mk("c", tt.c)
+			found, err := previousRuns(filepath.Join(root, "d"), now, now, audit.RunInfo{})
+			var got []string
+			for _, d := range found.dirs {
+				got = append(got, filepath.Base(d))
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("previousRuns = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
