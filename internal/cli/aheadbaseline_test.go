@@ -57,8 +57,9 @@ func TestPreviousAfterAheadPassed(t *testing.T) {
 // a run dated ahead, a run that came after it all the same ranks above it,
 // whether it passed it over as ahead (its run.json's ran_after) or
 // compared with it (--baseline DIR: its changes' since); of two such, the
-// one that compared with the other first. A run.json that says neither is
-// ranked by its start, as before.
+// one that compared with the other first. A run.json that says neither
+// (or a record rendered again against a later run, which its run may have
+// come before) is ranked by its start, as before.
 func TestPreviousRunsRankAfterAhead(t *testing.T) {
 	now := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
 	w0At, aAt := now.Add(-3*time.Hour), now.Add(-time.Hour) // a: dated an hour ahead
@@ -72,6 +73,7 @@ func TestPreviousRunsRankAfterAhead(t *testing.T) {
 		{"dates alone", audit.RunInfo{StartedAt: bAt, Changes: since(w0At)}, audit.RunInfo{}, []string{"a", "b", "w0"}},
 		{"passed over", audit.RunInfo{StartedAt: bAt, Changes: since(w0At), RanAfter: []time.Time{aAt}}, audit.RunInfo{}, []string{"b", "a", "w0"}},
 		{"compared with", audit.RunInfo{StartedAt: bAt, Changes: since(aAt)}, audit.RunInfo{}, []string{"b", "a", "w0"}},
+		{"rendered again against it", audit.RunInfo{StartedAt: bAt, Changes: since(aAt), Rendered: &audit.Rendering{At: now}}, audit.RunInfo{}, []string{"a", "b", "w0"}},
 		{"two passed over", audit.RunInfo{StartedAt: bAt, Changes: since(w0At), RanAfter: []time.Time{aAt}},
 			audit.RunInfo{StartedAt: cAt, Changes: since(bAt), RanAfter: []time.Time{aAt}}, []string{"c", "b", "a", "w0"}},
 	} {
@@ -102,5 +104,41 @@ func TestPreviousRunsRankAfterAhead(t *testing.T) {
 				t.Errorf("previousRuns = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestPreviousRenderedAgainBeforeAhead: a record rendered again passes
+// over, as its run did not, a run dated ahead that ran after it; the
+// rendering does not make its run one that came after that run, which
+// stays the latest once the present has passed its date.
+func TestPreviousRenderedAgainBeforeAhead(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	root := t.TempDir()
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--baseline", "previous", "--quiet", "--fail-on", "none"}
+	var skew time.Duration
+	startClock = func() time.Time { return time.Now().Add(skew) }
+	t.Cleanup(func() { startClock = time.Now })
+	for _, run := range []struct {
+		name string
+		by   time.Duration
+	}{{"w0", 0}, {"b", 0}, {"a", time.Hour}} { // a: its host's clock an hour ahead
+		skew = run.by
+		if got := runCLI(t, "", append(args, "--out", filepath.Join(root, run.name))...); got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", run.name, got.code, got.stderr)
+		}
+	}
+	skew = 0
+	b := filepath.Join(root, "b")
+	if got := runCLI(t, "", "report", filepath.Join(b, audit.ResultsFile), "--out", b, "--baseline", "previous", "--fail-on", "none"); got.code != 0 {
+		t.Fatalf("b rendered again: exit %d\n%s", got.code, got.stderr)
+	}
+	skew = 2 * time.Hour // the present, past a's date
+	if got := runCLI(t, "", append(args, "--out", filepath.Join(root, "c"))...); got.code != 0 {
+		t.Fatalf("c: exit %d\n%s", got.code, got.stderr)
+	}
+	if got, want := baselineIn(t, filepath.Join(root, "c")), filepath.Join(root, "a", audit.ResultsFile); got != want {
+		t.Errorf("c compared with %q, want a's record %q, the run that came last", got, want)
 	}
 }

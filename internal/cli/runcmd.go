@@ -1589,6 +1589,14 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 	defer rs.Close()
 	rs.Torn += j.torn
 	j.o.premarkMail(stderr)
+	// A run, not a record rendered again (which may have run before the
+	// runs its rendering passes over), came after the runs it passed over.
+	for _, at := range j.o.ranAfter {
+		if !at.IsZero() && !slices.ContainsFunc(j.info.RanAfter, at.Equal) {
+			j.info.RanAfter = append(j.info.RanAfter, at.UTC())
+		}
+	}
+	slices.SortFunc(j.info.RanAfter, time.Time.Compare)
 	written, renderErr = j.o.renderRecords(context.WithoutCancel(ctx), rs, &j.info, j.set, j.reportEmpty, stderr)
 	for _, p := range append(paths, written...) {
 		fmt.Fprintln(stdout, p)
@@ -1656,12 +1664,6 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			info.Changes.Since = &at
 		}
 	}
-	for _, at := range o.ranAfter {
-		if !at.IsZero() && !slices.ContainsFunc(info.RanAfter, at.Equal) {
-			info.RanAfter = append(info.RanAfter, at.UTC())
-		}
-	}
-	slices.SortFunc(info.RanAfter, time.Time.Compare)
 	// run.json goes last, once every report is on disk: a process killed
 	// while rendering leaves the run.json before it (a partial run's, say)
 	// beside reports it may not describe, never a run.json that speaks for
@@ -2111,7 +2113,8 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 		why      string // why its run.json cannot be read
 		newer    bool   // a newer auditor's
 		// after are the starts of the runs it came after whatever their
-		// dates: those it passed over as dated ahead, and its baseline's.
+		// dates: those it passed over as dated ahead, and its baseline's
+		// (when not rendered again).
 		after []time.Time
 		rank  time.Time // when it ranks: see below
 	}
@@ -2164,7 +2167,9 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 		// has some; passing it over for an ever older complete run would
 		// call the same failure new week after week.
 		after := ri.RanAfter
-		if ri.Changes != nil && ri.Changes.Since != nil {
+		if ri.Changes != nil && ri.Changes.Since != nil && ri.Rendered == nil {
+			// A run came after its baseline; a record rendered again
+			// may have been compared with a later one.
 			after = append(slices.Clip(after), *ri.Changes.Since)
 		}
 		runs = append(runs, run{dir: dir, at: ri.StartedAt, complete: ri.Whole(), after: after})
