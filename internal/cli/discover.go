@@ -44,31 +44,43 @@ type discovery struct {
 	// ones are audited as listed, and count in dups); tagged those with a
 	// tag of --tag-labels.
 	found, dups, tagged int
-	// base holds, by account-region, the nodes that the baseline audited
-	// (or had in error) there and that the listing has not found (yet):
+	// base holds, by account-region, the nodes that the baseline had
+	// failing there and that the listing has not found (yet):
 	// DescribeInstanceInformation leaves out a stopped node, which is
 	// audited all the same once the listing is done (seedBaseline).
-	// unlisted counts those audited so.
-	base     map[site]map[string]bool
-	unlisted int
-	// gone counts those of them that SSM no longer knows: not recorded,
-	// they are gone from the comparison.
-	gone int
+	// unlisted counts those handed to the audit so; baseAudited those
+	// of them recorded, gone those SSM no longer knows, left out of the
+	// record (gone from the comparison).
+	base                        map[site]map[string]bool
+	unlisted, baseAudited, gone int
+	// resumed holds the nodes of base that the resumed record has a
+	// result for (in error): one SSM no longer knows is recorded
+	// not_managed, in its place.
+	resumed map[audit.Key]bool
 }
 
 // baseSource is the Source of a node audited because the baseline had it
 // and the listing did not find it.
 const baseSource = "baseline:"
 
+// failing reports whether r has an association Failed, or a failure
+// carried (audit.Result.CarriedFailing).
+func failing(r audit.Result) bool {
+	return len(r.CarriedFailing) > 0 || slices.ContainsFunc(r.Associations, func(a audit.Association) bool { return a.Status == audit.StatusFailed })
+}
+
 // seedBaseline takes from the baseline's record the nodes of the
-// discovery's account-regions to audit if the listing does not find them.
+// discovery's account-regions to audit if the listing does not find them:
+// those failing then (an association Failed, or a failure carried).
 // DescribeInstanceInformation "does not return information for nodes that
 // are either Stopped or Terminated", while DescribeInstanceAssociationsStatus
 // answers for a stopped instance: without this, a node stopped over a run
-// was gone from the comparison, and new again, its failures new, once
-// started. A node SSM no longer knows is then not_managed, and gone. A
-// result not_managed, or of a line that was not an instance, is left out:
-// the node was gone already.
+// had its failures gone from the comparison, and new again, dated anew,
+// once it was started (--fail-on new, --mail-when changes). A node SSM no
+// longer knows is then not_managed, and gone. Each costs a call: one that
+// was not failing is left out (stopped, it is gone from the comparison,
+// and back as new with no failure to call new), so that a fleet whose
+// nodes come and go pays for its failing ones only.
 func (d *discovery) seedBaseline(rs *audit.Records) error {
 	ours := make(map[site]bool, len(d.sites))
 	accounts := map[string]bool{}
@@ -86,7 +98,7 @@ func (d *discovery) seedBaseline(rs *audit.Records) error {
 	}
 	d.base = map[site]map[string]bool{}
 	return rs.Each(func(r audit.Result) error {
-		if !r.Outcome.Audited() && r.Outcome != audit.OutcomeError {
+		if !r.Outcome.Audited() && r.Outcome != audit.OutcomeError || !failing(r) {
 			return nil
 		}
 		s := site{r.AccountID, r.Region}
@@ -203,18 +215,28 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 		k := t.Key()
 		d.mu.Lock()
 		delete(d.base[s], t.InstanceID)
+		fromBase := strings.HasPrefix(t.Source, baseSource)
 		if j.fleet.Has(k) || d.listed[k] {
-			// Listed as well: audited as listed.
-			d.dups++
+			// Listed as well: audited as listed (not found by the
+			// listing, when it is the baseline's: no duplicate).
+			if !fromBase {
+				d.dups++
+			}
 			d.mu.Unlock()
 			return nil
 		}
-		if strings.HasPrefix(t.Source, baseSource) {
+		if fromBase {
 			d.unlisted++
 		} else {
 			d.found++
 		}
 		verdict, before := d.earlier[k]
+		if fromBase && before {
+			if d.resumed == nil {
+				d.resumed = map[audit.Key]bool{}
+			}
+			d.resumed[k] = true
+		}
 		delete(d.earlier, k)
 		d.mu.Unlock()
 		if before && verdict {
@@ -298,7 +320,9 @@ func (d *discovery) readTags(ctx context.Context, s site, ts []audit.Target, bas
 		l := maps.Clone(tags)
 		maps.Copy(l, base)
 		ts[i].Labels = l
-		tagged++
+		if !strings.HasPrefix(ts[i].Source, baseSource) {
+			tagged++ // of the nodes discovered
+		}
 	})
 	if err != nil && ctx.Err() == nil {
 		if f := d.session.FailSite(ctx, s.account, s.region, err); f != nil {

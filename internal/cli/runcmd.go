@@ -1064,15 +1064,23 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		d.ctx, d.onFound = runCtx, prog.found
 	}
 	j.onResult = func(r audit.Result) error {
-		if d := j.disc; d != nil && r.Outcome == audit.OutcomeNotManaged && strings.HasPrefix(r.Source, baseSource) {
-			// A node of the baseline that discovery did not list, and
-			// SSM no longer knows: gone, as it would be had discovery
-			// not looked for it, not a target not managed.
+		if d := j.disc; d != nil && strings.HasPrefix(r.Source, baseSource) {
 			d.mu.Lock()
-			d.gone++
+			drop := r.Outcome == audit.OutcomeNotManaged && !d.resumed[r.Key()]
+			if drop {
+				// A node of the baseline that discovery did not list,
+				// and SSM no longer knows: gone, as it would be had
+				// discovery not looked for it, not a target not
+				// managed (unless the record has it already).
+				d.gone++
+			} else {
+				d.baseAudited++
+			}
 			d.mu.Unlock()
-			prog.drop()
-			return nil
+			if drop {
+				prog.drop()
+				return nil
+			}
 		}
 		if o.base != nil {
 			o.base.Carry(&r)
@@ -1149,8 +1157,12 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		if d.unlisted > 0 {
 			// DescribeInstanceInformation lists neither a stopped node
 			// nor one SSM no longer knows.
-			o.logf(stderr, "asked about %s of the baseline that discovery did not list: %d audited (stopped, say), %d no longer managed (gone)",
-				plural(d.unlisted, "more node"), d.unlisted-d.gone, d.gone)
+			more := ""
+			if n := d.unlisted - d.baseAudited - d.gone; n > 0 {
+				more = fmt.Sprintf(", %d not asked", n)
+			}
+			o.logf(stderr, "asked about %s failing in the baseline that discovery did not list: %d audited (stopped, say), %d no longer managed (gone)%s",
+				plural(d.unlisted, "more node"), d.baseAudited, d.gone, more)
 		}
 		if len(j.org.tagKeys) > 0 {
 			o.logf(stderr, "tags %s read for the nodes discovered: %d have at least one", strings.Join(j.org.tagKeys, ", "), d.tagged)

@@ -1,34 +1,49 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
-// stoppedFleet is three EC2 instances, each failing one association since
-// the same date: i-...0 runs, i-...1 is stopped when stopped is set, and
-// i-...2 is terminated (SSM no longer knows it) when gone is set.
+// stoppedFleet is four EC2 instances, the first three failing one
+// association since the same date, the fourth compliant: i-...0 runs,
+// i-...1 and i-...3 are stopped when stopped is set, and i-...2 is
+// terminated (SSM no longer knows it) when gone is set.
 func stoppedFleet(stopped, gone bool) *ssmsim.Fleet { return stoppedFleetEnv(stopped, gone, "prod") }
 
 // stoppedFleetEnv is stoppedFleet, every instance tagged Env=prod but
 // i-...0, tagged Env=env0.
 func stoppedFleetEnv(stopped, gone bool, env0 string) *ssmsim.Fleet {
+	return fleetOfFour(func(k int) (bool, bool) { return (k == 1 || k == 3) && stopped, k == 2 && gone }, env0)
+}
+
+// fleetOfFour is stoppedFleetEnv's fleet, each instance k stopped or gone
+// as state says.
+func fleetOfFour(state func(k int) (stopped, gone bool), env0 string) *ssmsim.Fleet {
 	var f ssmsim.Fleet
 	d := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
-	for k, id := range []string{"i-0123456789abcdef0", "i-0123456789abcdef1", "i-0123456789abcdef2"} {
+	for k, id := range []string{"i-0123456789abcdef0", "i-0123456789abcdef1", "i-0123456789abcdef2", "i-0123456789abcdef3"} {
 		env := "prod"
 		if k == 0 {
 			env = env0
 		}
+		status, code := "Failed", "1"
+		if k == 3 {
+			// Compliant, and stopped with i-...1: not asked about.
+			status, code = "Success", ""
+		}
+		stopped, gone := state(k)
 		f.Add(ssmsim.Instance{InstanceID: id, PingStatus: "Online", ResourceType: "EC2Instance", PlatformType: "Linux",
-			Stopped: k == 1 && stopped, Unmanaged: k == 2 && gone, Tags: map[string]string{"Env": env},
+			Stopped: stopped, Unmanaged: gone, Tags: map[string]string{"Env": env},
 			Associations: []ssmsim.Association{{AssociationID: "1111111" + string(rune('0'+k)) + "-1111-1111-1111-111111111111", Name: "AWS-RunPatchBaseline",
-				Status: "Failed", DetailedStatus: "Failed", ErrorCode: "1", ExecutionDate: d}}})
+				Status: status, DetailedStatus: status, ErrorCode: code, ExecutionDate: d}}})
 	}
 	return &f
 }
@@ -70,7 +85,7 @@ func TestStoppedInstanceWithABaseline(t *testing.T) {
 	if got.code != 0 {
 		t.Errorf("week 2, one instance stopped and one terminated, --fail-on new,not_managed: exit %d, want 0: a node gone is no finding\n%s", got.code, got.stderr)
 	}
-	checkSays(t, got.stderr, []string{"asked about 2 more nodes of the baseline that discovery did not list: 1 audited (stopped, say), 1 no longer managed (gone)",
+	checkSays(t, got.stderr, []string{"asked about 2 more nodes failing in the baseline that discovery did not list: 1 audited (stopped, say), 1 no longer managed (gone)",
 		"audited 2 instances"}, []string{"not_managed"})
 	// The record holds every target's result: its own rendering is whole.
 	if r := runCLI(t, "", "report", filepath.Join(root, "w2", "results.jsonl"), "--out", filepath.Join(root, "w2r"), "--format", "csv", "--fail-on", "none"); r.code != 0 ||
@@ -84,6 +99,11 @@ func TestStoppedInstanceWithABaseline(t *testing.T) {
 	if want := []string{"vanished_instance"}; !slices.Equal(k["i-0123456789abcdef2"], want) {
 		t.Errorf("week 2: the terminated instance's changes %q, want %q", k["i-0123456789abcdef2"], want)
 	}
+	// A node that was not failing costs no call: stopped, it is gone from
+	// the comparison, and new once started, with nothing to call new.
+	if want := []string{"vanished_instance"}; !slices.Equal(k["i-0123456789abcdef3"], want) {
+		t.Errorf("week 2: the stopped compliant instance's changes %q, want %q", k["i-0123456789abcdef3"], want)
+	}
 	// Week 3: started again.
 	got = run(stoppedFleet(false, true), "w3", "--baseline", filepath.Join(root, "w2"), "--fail-on", "new")
 	if got.code != 0 {
@@ -95,6 +115,9 @@ func TestStoppedInstanceWithABaseline(t *testing.T) {
 	}
 	if len(k["i-0123456789abcdef2"]) != 0 {
 		t.Errorf("week 3: the instance terminated before week 2 has changes %q, want none", k["i-0123456789abcdef2"])
+	}
+	if want := []string{"new_instance"}; !slices.Equal(k["i-0123456789abcdef3"], want) {
+		t.Errorf("week 3: the compliant instance started again has changes %q, want %q", k["i-0123456789abcdef3"], want)
 	}
 	// Failing since week 1 (week 2 carried its date), whatever its stop.
 	since := func(dir, instance string) string {
@@ -151,4 +174,95 @@ func TestFilteredOutIsNotAuditedFromTheBaseline(t *testing.T) {
 		t.Errorf("the stopped instance: changes %q, want %q\n%s", kinds["i-0123456789abcdef1"], want, got.stderr)
 	}
 	checkSays(t, got.stderr, []string{"audited 2 instances"}, nil)
+}
+
+// TestResumedStoppedThenGone: a node of the baseline that discovery did
+// not list ended in error; before the resume it was terminated. The
+// resume left its error line in the record, took it out of the targets,
+// and said to resume again, for ever. Its not_managed answer takes the
+// error line's place, and the run is whole.
+func TestResumedStoppedThenGone(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	root := t.TempDir()
+	run := func(f *ssmsim.Fleet, out string, more ...string) cliResult {
+		t.Helper()
+		url, _ := serve(t, f, ssmsim.Options{})
+		return runCLI(t, "", append([]string{"run", "--discover", "--endpoint-url", url, "--region", "us-east-1",
+			"--format", "csv", "--fail-on", "none", "--out", filepath.Join(root, out)}, more...)...)
+	}
+	if got := run(stoppedFleet(false, false), "w1"); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	w2 := filepath.Join(root, "w2")
+	if got := run(stoppedFleet(true, false), "w2", "--baseline", filepath.Join(root, "w1")); got.code != 0 {
+		t.Fatalf("week 2: exit %d\n%s", got.code, got.stderr)
+	}
+	// The stopped node's answer was lost: in error.
+	p := filepath.Join(w2, "results.jsonl")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	edited := 0
+	for i, l := range lines {
+		if strings.Contains(l, `"i-0123456789abcdef1"`) {
+			lines[i] = strings.Replace(l, `"outcome":"noncompliant"`, `"outcome":"error"`, 1)
+			edited++
+		}
+	}
+	if edited != 1 {
+		t.Fatalf("week 2's record has %d lines of i-0123456789abcdef1, want 1:\n%s", edited, b)
+	}
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// i-...1 terminated, i-...3 still stopped.
+	gone1 := fleetOfFour(func(k int) (bool, bool) { return k == 3, k == 1 }, "prod")
+	got := run(gone1, "w2", "--baseline", filepath.Join(root, "w1"), "--resume")
+	if got.code != 0 {
+		t.Errorf("the resume, the node in error now gone: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	if r := runCLI(t, "", "report", p, "--out", filepath.Join(root, "w2r"), "--format", "csv", "--fail-on", "none"); r.code != 0 {
+		t.Errorf("auditor report of the resumed record: exit %d, want 0\n%s", r.code, r.stderr)
+	}
+	rows, err := readCSV(filepath.Join(w2, "instances.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows[1:] {
+		if id, oc := r[slices.Index(rows[0], "instance_id")], r[slices.Index(rows[0], "outcome")]; id == "i-0123456789abcdef1" && oc != "not_managed" {
+			t.Errorf("the node in error, gone since: %s, want not_managed", oc)
+		}
+	}
+}
+
+// TestStoppedAndListed: a stopped node that the list names too is audited
+// as listed; discovery did not find it, and it is no duplicate of a node
+// discovered.
+func TestStoppedAndListed(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	root := t.TempDir()
+	run := func(f *ssmsim.Fleet, out string, more ...string) cliResult {
+		t.Helper()
+		url, _ := serve(t, f, ssmsim.Options{})
+		return runCLI(t, "", append([]string{"run", "--discover", "--endpoint-url", url, "--region", "us-east-1",
+			"--format", "csv", "--fail-on", "none", "--out", filepath.Join(root, out)}, more...)...)
+	}
+	if got := run(stoppedFleet(false, false), "w1"); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	list := writeFile(t, "fleet.txt", "i-0123456789abcdef1\n")
+	got := run(stoppedFleet(true, false), "w2", "--baseline", filepath.Join(root, "w1"), "--instances", list)
+	if got.code != 0 {
+		t.Fatalf("week 2: exit %d\n%s", got.code, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{"discovered 2 managed nodes in 1 account-region"}, []string{"discovered 3"})
+	ri, err := audit.ReadRunInfo(filepath.Join(root, "w2", audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Duplicates != 0 || ri.Targets != 3 {
+		t.Errorf("run.json: %d targets, %d duplicates; want 3 (i-...0 and i-...2 discovered, i-...1 listed) and none", ri.Targets, ri.Duplicates)
+	}
 }
