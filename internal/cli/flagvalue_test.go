@@ -145,6 +145,8 @@ func TestFlagValueWanted(t *testing.T) {
 		{"an age not a number", nil, []string{"run", "--instances", ids, "--stale-after", "NaNd"}, []string{`invalid value "NaNd" for --stale-after: want a duration such as 7d`}},
 		{"an age infinite", nil, []string{"run", "--instances", ids, "--stale-after", "Infd"}, []string{`invalid value "Infd" for --stale-after: want a duration such as 7d`}},
 		{"an age shorter than a nanosecond", nil, []string{"run", "--instances", ids, "--stale-after", "1e-15d"}, []string{`invalid value "1e-15d" for --stale-after: shorter than 1ns (0 turns the check off)`}},
+		{"an age that underflows to zero", nil, []string{"run", "--instances", ids, "--stale-after", "1e-400d"}, []string{`invalid value "1e-400d" for --stale-after: shorter than 1ns (0 turns the check off)`}},
+		{"a hexadecimal age that underflows to zero", nil, []string{"run", "--instances", ids, "--stale-after", "0x1p-1100d"}, []string{`invalid value "0x1p-1100d" for --stale-after: shorter than 1ns (0 turns the check off)`}},
 		{"a Go age shorter than a nanosecond", nil, []string{"run", "--instances", ids, "--stale-after", "0.5ns"}, []string{`invalid value "0.5ns" for --stale-after: shorter than 1ns (0 turns the check off)`}},
 		{"simulate's", nil, []string{"simulate", "--latency", "5"}, []string{`invalid value "5" for --latency: want a duration`}},
 		{"the environment", map[string]string{"AUDITOR_QUIET": "yes"}, []string{"run", "--instances", ids}, []string{`AUDITOR_QUIET="yes"`, "--quiet", "want true or false"}},

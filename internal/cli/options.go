@@ -647,7 +647,14 @@ func (d *days) Set(s string) error {
 		if ns >= float64(math.MaxInt64) {
 			return fmt.Errorf("longer than the longest age, %dd", math.MaxInt64/int64(24*time.Hour))
 		}
-		if v > 0 && time.Duration(ns) == 0 {
+		// A mantissa with a non-zero digit that parsed as 0 underflowed
+		// (1e-400d, 0x1p-1100d): not 0, and no age.
+		num := strings.ToLower(strings.TrimLeft(n, "+-"))
+		mantissa, _, _ := strings.Cut(num, "e")
+		if hex, ok := strings.CutPrefix(num, "0x"); ok {
+			mantissa, _, _ = strings.Cut(hex, "p")
+		}
+		if v > 0 && time.Duration(ns) == 0 || v == 0 && strings.ContainsAny(mantissa, "123456789abcdef") {
 			return errTooShort
 		}
 		*d = days(time.Duration(ns))
