@@ -142,3 +142,71 @@ func TestPreviousRenderedAgainBeforeAhead(t *testing.T) {
 		t.Errorf("c compared with %q, want a's record %q, the run that came last", got, want)
 	}
 }
+
+// TestComparedWithAheadRenderedAgain: a run (b) compared with a run dated
+// ahead (a), as the warning of passing it over advises (--baseline DIR),
+// then rendered again in place with that baseline: the rendering's
+// run.json dropped what said b came after a, and the run after both (c)
+// compared with a. The run keeps it in ran_after, which a rendering keeps.
+func TestComparedWithAheadRenderedAgain(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	root := t.TempDir()
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none"}
+	var skew time.Duration
+	startClock = func() time.Time { return time.Now().Add(skew) }
+	t.Cleanup(func() { startClock = time.Now })
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	for _, run := range []struct {
+		out  string
+		by   time.Duration
+		base string
+	}{{filepath.Join(root, "w0"), 0, "previous"}, {a, time.Hour, "previous"}, {b, 0, a}} {
+		skew = run.by
+		if got := runCLI(t, "", append(args, "--out", run.out, "--baseline", run.base)...); got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", run.out, got.code, got.stderr)
+		}
+	}
+	skew = 0
+	if got := runCLI(t, "", "report", filepath.Join(b, audit.ResultsFile), "--out", b, "--fail-on", "none"); got.code != 0 {
+		t.Fatalf("b rendered again: exit %d\n%s", got.code, got.stderr)
+	}
+	skew = 2 * time.Hour // the present, past a's date
+	if got := runCLI(t, "", append(args, "--out", filepath.Join(root, "c"), "--baseline", "previous")...); got.code != 0 {
+		t.Fatalf("c: exit %d\n%s", got.code, got.stderr)
+	}
+	if got, want := baselineIn(t, filepath.Join(root, "c")), filepath.Join(b, audit.ResultsFile); got != want {
+		t.Errorf("c compared with %q, want b's record %q, the run that came last", got, want)
+	}
+}
+
+// TestPreviousRunsEachAfterTheOther: two run.json files that each say
+// their run came after the other's (made up, or corrupt) rank by their
+// dates, whatever their directories are named; the order came from the
+// names.
+func TestPreviousRunsEachAfterTheOther(t *testing.T) {
+	now := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	early, late := now.Add(-2*time.Hour), now.Add(-time.Hour)
+	for _, names := range [][2]string{{"q", "z"}, {"z", "q"}} {
+		root := t.TempDir()
+		for i, at := range []time.Time{early, late} {
+			other := []time.Time{late, early}[i]
+			dir := filepath.Join(root, names[i])
+			os.MkdirAll(dir, 0o777)
+			os.WriteFile(filepath.Join(dir, audit.ResultsFile), []byte("{}\n"), 0o644)
+			ri := audit.RunInfo{Schema: audit.Schema, Complete: true, StartedAt: at, RanAfter: []time.Time{other}}
+			if err := writeJSON(filepath.Join(dir, audit.RunFile), ri); err != nil {
+				t.Fatal(err)
+			}
+		}
+		found, err := previousRuns(filepath.Join(root, "d"), now, now, audit.RunInfo{})
+		var got []string
+		for _, d := range found.dirs {
+			got = append(got, filepath.Base(d))
+		}
+		if want := []string{names[1], names[0]}; err != nil || !slices.Equal(got, want) {
+			t.Errorf("the earlier run in %s, the later in %s: previousRuns = %q, %v; want %q, by date", names[0], names[1], got, err, want)
+		}
+	}
+}

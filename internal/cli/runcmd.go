@@ -1603,7 +1603,14 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 	j.o.premarkMail(stderr)
 	// A run, not a record rendered again (which may have run before the
 	// runs its rendering passes over), came after the runs it passed over.
-	for _, at := range j.o.ranAfter {
+	ranAfter := j.o.ranAfter
+	if b := j.o.base; b != nil && b.At.After(j.info.StartedAt) {
+		// Compared with a run dated ahead (--baseline DIR, as passing
+		// it over advises): it came after it too, and says so where a
+		// rendering again keeps it.
+		ranAfter = append(slices.Clip(ranAfter), b.At)
+	}
+	for _, at := range ranAfter {
 		if !at.IsZero() && !slices.ContainsFunc(j.info.RanAfter, at.Equal) {
 			j.info.RanAfter = append(j.info.RanAfter, at.UTC())
 		}
@@ -2214,12 +2221,14 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 		if c := b.rank.Compare(a.rank); c != 0 {
 			return c
 		}
-		switch {
-		case cameAfter(a, b):
+		switch ab, ba := cameAfter(a, b), cameAfter(b, a); {
+		case ab && !ba:
 			return -1
-		case cameAfter(b, a):
+		case ba && !ab:
 			return 1
 		}
+		// Neither, or each after the other (run.json files made up):
+		// by date.
 		return b.at.Compare(a.at)
 	})
 	for _, r := range runs {
