@@ -210,3 +210,43 @@ func TestPreviousRunsEachAfterTheOther(t *testing.T) {
 		}
 	}
 }
+
+// TestPreviousAfterAheadKilledBeforeRunJSON: the run that passed over a
+// run dated ahead (b) was killed before it wrote run.json and resumed: the
+// resume knew nothing of the run it passed over, and the run after both
+// (c) compared with that run. The first attempt keeps it (startFile).
+func TestPreviousAfterAheadKilledBeforeRunJSON(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	root := t.TempDir()
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--baseline", "previous", "--quiet", "--fail-on", "none"}
+	var skew time.Duration
+	startClock = func() time.Time { return time.Now().Add(skew) }
+	t.Cleanup(func() { startClock = time.Now })
+	b := filepath.Join(root, "b")
+	for _, run := range []struct {
+		name string
+		by   time.Duration
+	}{{"w0", 0}, {"a", time.Hour}, {"b", 0}} { // a: its host's clock an hour ahead
+		skew = run.by
+		if got := runCLI(t, "", append(args, "--out", filepath.Join(root, run.name))...); got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", run.name, got.code, got.stderr)
+		}
+	}
+	// Killed before its run.json: the record and the hidden files stay.
+	if err := os.Remove(filepath.Join(b, audit.RunFile)); err != nil {
+		t.Fatal(err)
+	}
+	skew = 0
+	if got := runCLI(t, "", append(args, "--out", b, "--resume")...); got.code != 0 {
+		t.Fatalf("b resumed: exit %d\n%s", got.code, got.stderr)
+	}
+	skew = 2 * time.Hour // the present, past a's date
+	if got := runCLI(t, "", append(args, "--out", filepath.Join(root, "c"))...); got.code != 0 {
+		t.Fatalf("c: exit %d\n%s", got.code, got.stderr)
+	}
+	if got, want := baselineIn(t, filepath.Join(root, "c")), filepath.Join(b, audit.ResultsFile); got != want {
+		t.Errorf("c compared with %q, want b's record %q, the run that came last", got, want)
+	}
+}

@@ -127,7 +127,7 @@ func TestKilledAttemptKeepsItsStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") && e.Name() != audit.AttemptsFile && e.Name() != baselineFile && e.Name() != targetsFile && e.Name() != ".auditor.lock" {
+		if strings.HasPrefix(e.Name(), ".") && e.Name() != audit.AttemptsFile && e.Name() != baselineFile && e.Name() != targetsFile && e.Name() != startFile && e.Name() != ".auditor.lock" {
 			t.Errorf("%s left in --out", e.Name())
 		}
 	}

@@ -870,6 +870,42 @@ const targetsFile = ".auditor-targets"
 // discovery's scope names each of its accounts.
 const maxTargetsFile = 1 << 20
 
+// startFile is where an output directory keeps what its run's first
+// attempt knew as it started and run.json keeps: the --upload it filled in
+// ({date} and {time}: the instant that named the run's directory, not its
+// first attempt's start, which comes once its lists are read), and the runs
+// dated ahead that it came after (ran_after). Written by the first attempt
+// before its first line, for a resume of an attempt killed before its
+// run.json.
+const startFile = ".auditor-start"
+
+// keptStart is a startFile's content.
+type keptStart struct {
+	Upload   string      `json:"upload,omitempty"`
+	RanAfter []time.Time `json:"ran_after,omitempty"`
+}
+
+// startedKept returns what the first attempt of the run whose record is in
+// dir kept in startFile, and whether it is known: a record kept by a
+// release that kept no startFile, no record, or a file that is not the
+// auditor's tells nothing. It is read only when the run's run.json is
+// missing.
+func startedKept(dir string) (keptStart, bool) {
+	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
+		return keptStart{}, false
+	}
+	path := filepath.Join(dir, startFile)
+	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() || st.Size() > maxTargetsFile {
+		return keptStart{}, false
+	}
+	b, err := os.ReadFile(path)
+	var k keptStart
+	if err != nil || json.Unmarshal(b, &k) != nil {
+		return keptStart{}, false
+	}
+	return k, true
+}
+
 // startedTargets returns the targets that the run whose record is in dir
 // started with, as its first attempt kept them in targetsFile, and whether
 // they are known: a record kept by a release that kept no targetsFile, no

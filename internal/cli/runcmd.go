@@ -707,10 +707,13 @@ func (j *job) plan(stderr io.Writer) error {
 		j.info.Attempts = slices.CompactFunc(attempts, time.Time.Equal)
 	}
 	j.info.Resumed = done
+	// The runs its first attempt passed over as dated ahead: it came
+	// after them, resumed or not (killed before its run.json, as that
+	// attempt kept them).
 	if prev, ok := j.previousRun(); ok {
-		// The runs its first attempt passed over as dated ahead: it
-		// came after them, resumed or not.
 		j.info.RanAfter = prev.RanAfter
+	} else if k, ok := startedKept(o.out); ok {
+		j.info.RanAfter = k.RanAfter
 	}
 	if o.discover && j.keepsDeparted() {
 		inRecord := map[[2]string]bool{}
@@ -885,6 +888,35 @@ func (j *job) keepTargets(stderr io.Writer) {
 	}
 }
 
+// keepStart writes, for a run's first attempt, what it knew as it started
+// and its run.json keeps (keptStart) to --out's startFile before the
+// attempt records anything. As for keepAttempts, a file that cannot be
+// written costs only that: the run says so, and goes on.
+func (j *job) keepStart(stderr io.Writer) {
+	if !j.fresh {
+		return
+	}
+	b, err := json.Marshal(keptStart{Upload: j.o.delivery.upload, RanAfter: j.ranAfter()})
+	if err == nil {
+		err = atomicfile.WriteFile(filepath.Join(j.o.out, startFile), append(b, '\n'))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "auditor: warning: --out %s: what this run knew at its start could not be kept (%v): if it is killed before it writes %s, a resume may upload under another prefix, and --baseline previous rank it otherwise\n",
+			j.o.out, err, audit.RunFile)
+	}
+}
+
+// ranAfter returns the starts of the runs dated ahead that this attempt
+// came after: those --baseline previous passed over, and its baseline
+// when it is dated ahead (--baseline DIR, as passing it over advises).
+func (j *job) ranAfter() []time.Time {
+	out := slices.Clone(j.o.ranAfter)
+	if b := j.o.base; b != nil && b.At.After(j.info.StartedAt) {
+		out = append(out, b.At)
+	}
+	return out
+}
+
 // part is the run's part of run.json: the targets it audits.
 func (j *job) part() audit.Part {
 	o := j.o
@@ -1042,6 +1074,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	j.keepAttempts(stderr)
 	j.keepBaselineChoice(stderr)
 	j.keepTargets(stderr)
+	j.keepStart(stderr)
 	w, err := audit.CreateRecord(j.recordPath())
 	if err != nil {
 		return fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err)
@@ -1603,14 +1636,7 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 	j.o.premarkMail(stderr)
 	// A run, not a record rendered again (which may have run before the
 	// runs its rendering passes over), came after the runs it passed over.
-	ranAfter := j.o.ranAfter
-	if b := j.o.base; b != nil && b.At.After(j.info.StartedAt) {
-		// Compared with a run dated ahead (--baseline DIR, as passing
-		// it over advises): it came after it too, and says so where a
-		// rendering again keeps it.
-		ranAfter = append(slices.Clip(ranAfter), b.At)
-	}
-	for _, at := range ranAfter {
+	for _, at := range j.ranAfter() {
 		if !at.IsZero() && !slices.ContainsFunc(j.info.RanAfter, at.Equal) {
 			j.info.RanAfter = append(j.info.RanAfter, at.UTC())
 		}
@@ -2025,35 +2051,14 @@ func resumedUpload(o *runOptions, template, now string) string {
 			return v
 		}
 	}
+	if k, ok := startedKept(o.out); ok && k.Upload != "" && fillsTemplate(template, k.Upload) {
+		// Killed before its run.json: as its first attempt filled it.
+		return k.Upload
+	}
 	if at, ok := o.resumedStart(); ok {
-		if named, ok := namedAt(o.out, at); ok {
-			at = named
-		}
 		return expandOut(template, at)
 	}
 	return now
-}
-
-// timeNamed finds a {time} filled in (20261130T030405Z) in a directory's
-// name.
-var timeNamed = regexp.MustCompile(`\d{8}T\d{6}Z`)
-
-// namedAt returns the instant that named dir through {time} in --out, for
-// a run whose first attempt started at start: the last {time} in its path,
-// when that is start, or before it by less than an hour. A run claims its
-// directory as it starts, and its first attempt starts once its lists are
-// read: a run killed before its run.json keeps that attempt's start only,
-// and {time} in --upload is the directory's.
-func namedAt(dir string, start time.Time) (time.Time, bool) {
-	ms := timeNamed.FindAllString(dir, -1)
-	if len(ms) == 0 {
-		return time.Time{}, false
-	}
-	at, err := time.Parse("20060102T150405Z", ms[len(ms)-1])
-	if err != nil || at.After(start) || start.Sub(at) >= time.Hour {
-		return time.Time{}, false
-	}
-	return at, true
 }
 
 // fillsTemplate reports whether s is template with its {date} and

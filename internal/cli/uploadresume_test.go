@@ -80,19 +80,19 @@ func TestFillsTemplate(t *testing.T) {
 // attempt's start, which comes after the lists were read (minutes later,
 // for an organisation), not with the instant that named the run's
 // directory, so that the reports went under a prefix naming no directory
-// of the run. The instant its directory's name gives is taken, when it is
-// the attempt's or up to an hour before.
+// of the run. The first attempt keeps the prefix it filled (startFile),
+// and the resume takes it; a directory's name is no guide (a name chosen
+// to look like another run's {time} would upload over that run's).
 func TestUploadTimeOfARunKilledBeforeItsRunJSON(t *testing.T) {
 	named := time.Date(2026, 12, 5, 10, 40, 16, 0, time.UTC)
 	started := named.Add(3386 * time.Millisecond)
-	for _, tc := range []struct{ dir, want string }{
-		{"audit-20261205T104016Z", "s3://r/p/20261205T104016Z/"},
-		{"20261205T104016Z", "s3://r/p/20261205T104016Z/"},
-		// Not the run's {time}: a name dated after its start, or
-		// long before it.
-		{"audit-20261205T104020Z", "s3://r/p/20261205T104019Z/"},
-		{"audit-20261205T084016Z", "s3://r/p/20261205T104019Z/"},
-		{"audit", "s3://r/p/20261205T104019Z/"},
+	for _, tc := range []struct{ dir, kept, want string }{
+		{"audit-20261205T104016Z", `{"upload":"s3://r/p/20261205T104016Z/"}`, "s3://r/p/20261205T104016Z/"},
+		// Kept by a release that kept none, or for another template:
+		// the first attempt's start.
+		{"audit-20261205T104016Z", "", "s3://r/p/20261205T104019Z/"},
+		{"audit-20261205T104016Z", `{"upload":"s3://other/20261205T104016Z/"}`, "s3://r/p/20261205T104019Z/"},
+		{"20261205T090000Z-rerun", "", "s3://r/p/20261205T104019Z/"},
 	} {
 		dir := filepath.Join(t.TempDir(), tc.dir)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -105,9 +105,14 @@ func TestUploadTimeOfARunKilledBeforeItsRunJSON(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, audit.ResultsFile), []byte(line), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if tc.kept != "" {
+			if err := os.WriteFile(filepath.Join(dir, startFile), []byte(tc.kept+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		o := &runOptions{out: dir, now: func() time.Time { return started.Add(time.Hour) }}
 		if got := resumedUpload(o, "s3://r/p/{time}/", "now"); got != tc.want {
-			t.Errorf("a run in %s started at %s: upload %q, want %q", tc.dir, started.Format(time.RFC3339Nano), got, tc.want)
+			t.Errorf("%s, %s kept: upload %q, want %q", tc.dir, tc.kept, got, tc.want)
 		}
 	}
 }
