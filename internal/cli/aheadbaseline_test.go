@@ -23,12 +23,10 @@ func TestPreviousAfterAheadPassed(t *testing.T) {
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
 	root := t.TempDir()
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--baseline", "previous", "--quiet", "--fail-on", "none"}
-	var skew time.Duration
-	startClock = func() time.Time { return time.Now().Add(skew) }
-	t.Cleanup(func() { startClock = time.Now })
+	skew := skewClock(t)
 	runAt := func(name string, by time.Duration) cliResult {
 		t.Helper()
-		skew = by
+		*skew = by
 		got := runCLI(t, "", append(args, "--out", filepath.Join(root, name))...)
 		if got.code != 0 {
 			t.Fatalf("%s: exit %d\n%s", name, got.code, got.stderr)
@@ -117,24 +115,22 @@ func TestPreviousRenderedAgainBeforeAhead(t *testing.T) {
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
 	root := t.TempDir()
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--baseline", "previous", "--quiet", "--fail-on", "none"}
-	var skew time.Duration
-	startClock = func() time.Time { return time.Now().Add(skew) }
-	t.Cleanup(func() { startClock = time.Now })
+	skew := skewClock(t)
 	for _, run := range []struct {
 		name string
 		by   time.Duration
 	}{{"w0", 0}, {"b", 0}, {"a", time.Hour}} { // a: its host's clock an hour ahead
-		skew = run.by
+		*skew = run.by
 		if got := runCLI(t, "", append(args, "--out", filepath.Join(root, run.name))...); got.code != 0 {
 			t.Fatalf("%s: exit %d\n%s", run.name, got.code, got.stderr)
 		}
 	}
-	skew = 0
+	*skew = 0
 	b := filepath.Join(root, "b")
 	if got := runCLI(t, "", "report", filepath.Join(b, audit.ResultsFile), "--out", b, "--baseline", "previous", "--fail-on", "none"); got.code != 0 {
 		t.Fatalf("b rendered again: exit %d\n%s", got.code, got.stderr)
 	}
-	skew = 2 * time.Hour // the present, past a's date
+	*skew = 2 * time.Hour // the present, past a's date
 	if got := runCLI(t, "", append(args, "--out", filepath.Join(root, "c"))...); got.code != 0 {
 		t.Fatalf("c: exit %d\n%s", got.code, got.stderr)
 	}
@@ -154,25 +150,23 @@ func TestComparedWithAheadRenderedAgain(t *testing.T) {
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
 	root := t.TempDir()
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--quiet", "--fail-on", "none"}
-	var skew time.Duration
-	startClock = func() time.Time { return time.Now().Add(skew) }
-	t.Cleanup(func() { startClock = time.Now })
+	skew := skewClock(t)
 	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
 	for _, run := range []struct {
 		out  string
 		by   time.Duration
 		base string
 	}{{filepath.Join(root, "w0"), 0, "previous"}, {a, time.Hour, "previous"}, {b, 0, a}} {
-		skew = run.by
+		*skew = run.by
 		if got := runCLI(t, "", append(args, "--out", run.out, "--baseline", run.base)...); got.code != 0 {
 			t.Fatalf("%s: exit %d\n%s", run.out, got.code, got.stderr)
 		}
 	}
-	skew = 0
+	*skew = 0
 	if got := runCLI(t, "", "report", filepath.Join(b, audit.ResultsFile), "--out", b, "--fail-on", "none"); got.code != 0 {
 		t.Fatalf("b rendered again: exit %d\n%s", got.code, got.stderr)
 	}
-	skew = 2 * time.Hour // the present, past a's date
+	*skew = 2 * time.Hour // the present, past a's date
 	if got := runCLI(t, "", append(args, "--out", filepath.Join(root, "c"), "--baseline", "previous")...); got.code != 0 {
 		t.Fatalf("c: exit %d\n%s", got.code, got.stderr)
 	}
@@ -221,15 +215,13 @@ func TestPreviousAfterAheadKilledBeforeRunJSON(t *testing.T) {
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
 	root := t.TempDir()
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--baseline", "previous", "--quiet", "--fail-on", "none"}
-	var skew time.Duration
-	startClock = func() time.Time { return time.Now().Add(skew) }
-	t.Cleanup(func() { startClock = time.Now })
+	skew := skewClock(t)
 	b := filepath.Join(root, "b")
 	for _, run := range []struct {
 		name string
 		by   time.Duration
 	}{{"w0", 0}, {"a", time.Hour}, {"b", 0}} { // a: its host's clock an hour ahead
-		skew = run.by
+		*skew = run.by
 		if got := runCLI(t, "", append(args, "--out", filepath.Join(root, run.name))...); got.code != 0 {
 			t.Fatalf("%s: exit %d\n%s", run.name, got.code, got.stderr)
 		}
@@ -238,15 +230,24 @@ func TestPreviousAfterAheadKilledBeforeRunJSON(t *testing.T) {
 	if err := os.Remove(filepath.Join(b, audit.RunFile)); err != nil {
 		t.Fatal(err)
 	}
-	skew = 0
+	*skew = 0
 	if got := runCLI(t, "", append(args, "--out", b, "--resume")...); got.code != 0 {
 		t.Fatalf("b resumed: exit %d\n%s", got.code, got.stderr)
 	}
-	skew = 2 * time.Hour // the present, past a's date
+	*skew = 2 * time.Hour // the present, past a's date
 	if got := runCLI(t, "", append(args, "--out", filepath.Join(root, "c"))...); got.code != 0 {
 		t.Fatalf("c: exit %d\n%s", got.code, got.stderr)
 	}
 	if got, want := baselineIn(t, filepath.Join(root, "c")), filepath.Join(b, audit.ResultsFile); got != want {
 		t.Errorf("c compared with %q, want b's record %q, the run that came last", got, want)
 	}
+}
+
+// skewClock moves the clock that commands start by (startClock) by what
+// the returned duration holds, for the rest of the test.
+func skewClock(t *testing.T) *time.Duration {
+	var skew time.Duration
+	startClock = func() time.Time { return time.Now().Add(skew) }
+	t.Cleanup(func() { startClock = time.Now })
+	return &skew
 }

@@ -48,6 +48,33 @@ func fleetOfFour(state func(k int) (stopped, gone bool), env0 string) *ssmsim.Fl
 	return &f
 }
 
+// discoveryRunner returns a function that runs a discovery of a fleet
+// served for it into root/OUT, with the options common to these tests
+// and more.
+func discoveryRunner(t *testing.T, root string, common ...string) func(f *ssmsim.Fleet, out string, more ...string) cliResult {
+	return func(f *ssmsim.Fleet, out string, more ...string) cliResult {
+		t.Helper()
+		url, _ := serve(t, f, ssmsim.Options{})
+		args := append([]string{"run", "--discover", "--endpoint-url", url, "--region", "us-east-1", "--format", "csv", "--out", filepath.Join(root, out)}, common...)
+		return runCLI(t, "", append(args, more...)...)
+	}
+}
+
+// changesByInstance returns the changes of each instance in dir's changes.csv.
+func changesByInstance(t *testing.T, dir string) map[string][]string {
+	t.Helper()
+	rows, err := readCSV(filepath.Join(dir, "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, change := slices.Index(rows[0], "instance_id"), slices.Index(rows[0], "change")
+	out := map[string][]string{}
+	for _, r := range rows[1:] {
+		out[r[id]] = append(out[r[id]], r[change])
+	}
+	return out
+}
+
 // TestStoppedInstanceWithABaseline: DescribeInstanceInformation leaves out
 // a stopped instance, so a discovery run did not audit it. Compared with a
 // run that had it, it was gone (vanished_instance, its failure dropped),
@@ -59,26 +86,9 @@ func fleetOfFour(state func(k int) (stopped, gone bool), env0 string) *ssmsim.Fl
 func TestStoppedInstanceWithABaseline(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	root := t.TempDir()
-	run := func(f *ssmsim.Fleet, out string, more ...string) cliResult {
-		t.Helper()
-		url, _ := serve(t, f, ssmsim.Options{})
-		return runCLI(t, "", append([]string{"run", "--discover", "--endpoint-url", url, "--region", "us-east-1",
-			"--format", "csv", "--out", filepath.Join(root, out)}, more...)...)
-	}
+	run := discoveryRunner(t, root)
 	if got := run(stoppedFleet(false, false), "w1", "--fail-on", "none"); got.code != 0 {
 		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
-	}
-	kinds := func(t *testing.T, dir string) map[string][]string {
-		t.Helper()
-		rows, err := readCSV(filepath.Join(root, dir, "changes.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string][]string{}
-		for _, r := range rows[1:] {
-			out[r[slices.Index(rows[0], "instance_id")]] = append(out[r[slices.Index(rows[0], "instance_id")]], r[slices.Index(rows[0], "change")])
-		}
-		return out
 	}
 	// Week 2: i-...1 stopped, i-...2 terminated.
 	got := run(stoppedFleet(true, true), "w2", "--baseline", filepath.Join(root, "w1"), "--fail-on", "new,not_managed")
@@ -92,7 +102,7 @@ func TestStoppedInstanceWithABaseline(t *testing.T) {
 		strings.Contains(r.stderr, "incomplete") || strings.Contains(r.stderr, "cut short") {
 		t.Errorf("auditor report of week 2: exit %d\n%s", r.code, r.stderr)
 	}
-	k := kinds(t, "w2")
+	k := changesByInstance(t, filepath.Join(root, "w2"))
 	if want := []string{"still_failing"}; !slices.Equal(k["i-0123456789abcdef1"], want) {
 		t.Errorf("week 2: the stopped instance's changes %q, want %q\n%s", k["i-0123456789abcdef1"], want, got.stderr)
 	}
@@ -109,7 +119,7 @@ func TestStoppedInstanceWithABaseline(t *testing.T) {
 	if got.code != 0 {
 		t.Errorf("week 3, the stopped instance started again, --fail-on new: exit %d, want 0\n%s", got.code, got.stderr)
 	}
-	k = kinds(t, "w3")
+	k = changesByInstance(t, filepath.Join(root, "w3"))
 	if want := []string{"still_failing"}; !slices.Equal(k["i-0123456789abcdef1"], want) {
 		t.Errorf("week 3: the instance started again has changes %q, want %q", k["i-0123456789abcdef1"], want)
 	}
@@ -146,12 +156,7 @@ func TestStoppedInstanceWithABaseline(t *testing.T) {
 func TestFilteredOutIsNotAuditedFromTheBaseline(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	root := t.TempDir()
-	run := func(f *ssmsim.Fleet, out string, more ...string) cliResult {
-		t.Helper()
-		url, _ := serve(t, f, ssmsim.Options{})
-		return runCLI(t, "", append([]string{"run", "--discover", "--filter", "Key=tag:Env,Values=prod", "--endpoint-url", url, "--region", "us-east-1",
-			"--format", "csv", "--fail-on", "none", "--out", filepath.Join(root, out)}, more...)...)
-	}
+	run := discoveryRunner(t, root, "--filter", "Key=tag:Env,Values=prod", "--fail-on", "none")
 	if got := run(stoppedFleetEnv(false, false, "prod"), "w1"); got.code != 0 {
 		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
 	}
@@ -159,14 +164,7 @@ func TestFilteredOutIsNotAuditedFromTheBaseline(t *testing.T) {
 	if got.code != 0 {
 		t.Fatalf("week 2: exit %d\n%s", got.code, got.stderr)
 	}
-	rows, err := readCSV(filepath.Join(root, "w2", "changes.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kinds := map[string][]string{}
-	for _, r := range rows[1:] {
-		kinds[r[slices.Index(rows[0], "instance_id")]] = append(kinds[r[slices.Index(rows[0], "instance_id")]], r[slices.Index(rows[0], "change")])
-	}
+	kinds := changesByInstance(t, filepath.Join(root, "w2"))
 	if want := []string{"vanished_instance"}; !slices.Equal(kinds["i-0123456789abcdef0"], want) {
 		t.Errorf("the instance now out of the filter: changes %q, want %q\n%s", kinds["i-0123456789abcdef0"], want, got.stderr)
 	}
@@ -184,12 +182,7 @@ func TestFilteredOutIsNotAuditedFromTheBaseline(t *testing.T) {
 func TestResumedStoppedThenGone(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	root := t.TempDir()
-	run := func(f *ssmsim.Fleet, out string, more ...string) cliResult {
-		t.Helper()
-		url, _ := serve(t, f, ssmsim.Options{})
-		return runCLI(t, "", append([]string{"run", "--discover", "--endpoint-url", url, "--region", "us-east-1",
-			"--format", "csv", "--fail-on", "none", "--out", filepath.Join(root, out)}, more...)...)
-	}
+	run := discoveryRunner(t, root, "--fail-on", "none")
 	if got := run(stoppedFleet(false, false), "w1"); got.code != 0 {
 		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
 	}
@@ -243,12 +236,7 @@ func TestResumedStoppedThenGone(t *testing.T) {
 func TestStoppedAndListed(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	root := t.TempDir()
-	run := func(f *ssmsim.Fleet, out string, more ...string) cliResult {
-		t.Helper()
-		url, _ := serve(t, f, ssmsim.Options{})
-		return runCLI(t, "", append([]string{"run", "--discover", "--endpoint-url", url, "--region", "us-east-1",
-			"--format", "csv", "--fail-on", "none", "--out", filepath.Join(root, out)}, more...)...)
-	}
+	run := discoveryRunner(t, root, "--fail-on", "none")
 	if got := run(stoppedFleet(false, false), "w1"); got.code != 0 {
 		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
 	}
