@@ -48,20 +48,23 @@ type discovery struct {
 	// failing there and that the listing has not found (yet):
 	// DescribeInstanceInformation leaves out a stopped node, which is
 	// audited all the same once the listing is done (seedBaseline).
-	// unlisted counts those handed to the audit so; baseAudited those
-	// of them recorded, gone those SSM no longer knows, left out of the
-	// record (gone from the comparison).
-	base                        map[site]map[string]bool
-	unlisted, baseAudited, gone int
+	// unlisted counts the nodes handed to the audit that the listing did
+	// not find (these, and the resumed record's in error); of them,
+	// baseAudited those answered, gone those SSM no longer knows (left
+	// out of the record, gone from the comparison, unless the record
+	// held them), unlistedErr those in error.
+	base                                     map[site]map[string]bool
+	unlisted, baseAudited, gone, unlistedErr int
 	// resumed holds the nodes of base that the resumed record has a
 	// result for (in error): one SSM no longer knows is recorded
 	// not_managed, in its place.
 	resumed map[audit.Key]bool
 }
 
-// baseSource is the Source of a node audited because the baseline had it
-// and the listing did not find it.
-const baseSource = "baseline:"
+// unlistedSource begins the Source of a node that the listing did not find
+// and that is audited all the same: failing in the baseline, or in error
+// in the resumed record.
+const unlistedSource = "unlisted:"
 
 // failing reports whether r has an association Failed, or a failure
 // carried (audit.Result.CarriedFailing).
@@ -215,27 +218,33 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 		k := t.Key()
 		d.mu.Lock()
 		delete(d.base[s], t.InstanceID)
-		fromBase := strings.HasPrefix(t.Source, baseSource)
+		unlisted := strings.HasPrefix(t.Source, unlistedSource)
 		if j.fleet.Has(k) || d.listed[k] {
 			// Listed as well: audited as listed (not found by the
 			// listing, when it is the baseline's: no duplicate).
-			if !fromBase {
+			if !unlisted {
 				d.dups++
 			}
 			d.mu.Unlock()
 			return nil
 		}
-		if fromBase {
+		verdict, before := d.earlier[k]
+		if unlisted && before && verdict {
+			// A resumed record's verdict stands, and counts with the
+			// record's (earlier).
+			d.mu.Unlock()
+			return nil
+		}
+		if unlisted {
 			d.unlisted++
+			if before {
+				if d.resumed == nil {
+					d.resumed = map[audit.Key]bool{}
+				}
+				d.resumed[k] = true
+			}
 		} else {
 			d.found++
-		}
-		verdict, before := d.earlier[k]
-		if fromBase && before {
-			if d.resumed == nil {
-				d.resumed = map[audit.Key]bool{}
-			}
-			d.resumed[k] = true
 		}
 		delete(d.earlier, k)
 		d.mu.Unlock()
@@ -253,10 +262,18 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 	}
 	err := d.session.Discover(ctx, s.account, s.region, j.org.filters, take)
 	if err == nil {
-		// The baseline's nodes the listing did not find: stopped, or
-		// gone (seedBaseline).
+		// The baseline's failing nodes the listing did not find
+		// (seedBaseline), and the resumed record's nodes in error it
+		// did not find: stopped, or gone. The record's are this run's
+		// targets, whatever the filter says now.
 		d.mu.Lock()
 		left := slices.Sorted(maps.Keys(d.base[s]))
+		var retry []string
+		for k, verdict := range d.earlier {
+			if !verdict && k.AccountID == s.account && k.Region == s.region && !d.base[s][k.InstanceID] {
+				retry = append(retry, k.InstanceID)
+			}
+		}
 		d.mu.Unlock()
 		if len(left) > 0 && len(j.org.filters) > 0 {
 			// Not listed may be not matched: a node that SSM describes
@@ -270,8 +287,9 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 			}
 			left = slices.DeleteFunc(left, func(id string) bool { return running[id] })
 		}
-		source := baseSource + strings.TrimPrefix(s.account+"/"+s.region, "/")
-		for _, id := range left {
+		slices.Sort(retry)
+		source := unlistedSource + strings.TrimPrefix(s.account+"/"+s.region, "/")
+		for _, id := range slices.Concat(left, retry) {
 			if err = take(audit.Target{InstanceID: id, AccountID: s.account, Region: s.region, Source: source}); err != nil {
 				break
 			}
@@ -320,7 +338,7 @@ func (d *discovery) readTags(ctx context.Context, s site, ts []audit.Target, bas
 		l := maps.Clone(tags)
 		maps.Copy(l, base)
 		ts[i].Labels = l
-		if !strings.HasPrefix(ts[i].Source, baseSource) {
+		if !strings.HasPrefix(ts[i].Source, unlistedSource) {
 			tagged++ // of the nodes discovered
 		}
 	})

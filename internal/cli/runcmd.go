@@ -1097,16 +1097,20 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		d.ctx, d.onFound = runCtx, prog.found
 	}
 	j.onResult = func(r audit.Result) error {
-		if d := j.disc; d != nil && strings.HasPrefix(r.Source, baseSource) {
+		if d := j.disc; d != nil && strings.HasPrefix(r.Source, unlistedSource) {
 			d.mu.Lock()
 			drop := r.Outcome == audit.OutcomeNotManaged && !d.resumed[r.Key()]
-			if drop {
-				// A node of the baseline that discovery did not list,
-				// and SSM no longer knows: gone, as it would be had
-				// discovery not looked for it, not a target not
-				// managed (unless the record has it already).
+			switch {
+			case r.Outcome == audit.OutcomeNotManaged:
+				// A node that discovery did not list, and SSM no
+				// longer knows: gone, as it would be had discovery
+				// not looked for it, not a target not managed (left
+				// out of the record unless the record has it
+				// already).
 				d.gone++
-			} else {
+			case r.Outcome == audit.OutcomeError:
+				d.unlistedErr++
+			default:
 				d.baseAudited++
 			}
 			d.mu.Unlock()
@@ -1191,10 +1195,13 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			// DescribeInstanceInformation lists neither a stopped node
 			// nor one SSM no longer knows.
 			more := ""
-			if n := d.unlisted - d.baseAudited - d.gone; n > 0 {
-				more = fmt.Sprintf(", %d not asked", n)
+			if d.unlistedErr > 0 {
+				more += fmt.Sprintf(", %d in error", d.unlistedErr)
 			}
-			o.logf(stderr, "asked about %s failing in the baseline that discovery did not list: %d audited (stopped, say), %d no longer managed (gone)%s",
+			if n := d.unlisted - d.baseAudited - d.gone - d.unlistedErr; n > 0 {
+				more += fmt.Sprintf(", %d not answered", n)
+			}
+			o.logf(stderr, "asked about %s that discovery did not list (failing in the baseline, or in error in the record): %d audited (stopped, say), %d no longer managed (gone)%s",
 				plural(d.unlisted, "more node"), d.baseAudited, d.gone, more)
 		}
 		if len(j.org.tagKeys) > 0 {

@@ -95,7 +95,7 @@ func TestStoppedInstanceWithABaseline(t *testing.T) {
 	if got.code != 0 {
 		t.Errorf("week 2, one instance stopped and one terminated, --fail-on new,not_managed: exit %d, want 0: a node gone is no finding\n%s", got.code, got.stderr)
 	}
-	checkSays(t, got.stderr, []string{"asked about 2 more nodes failing in the baseline that discovery did not list: 1 audited (stopped, say), 1 no longer managed (gone)",
+	checkSays(t, got.stderr, []string{"asked about 2 more nodes that discovery did not list (failing in the baseline, or in error in the record): 1 audited (stopped, say), 1 no longer managed (gone)\n",
 		"audited 2 instances"}, []string{"not_managed"})
 	// The record holds every target's result: its own rendering is whole.
 	if r := runCLI(t, "", "report", filepath.Join(root, "w2", "results.jsonl"), "--out", filepath.Join(root, "w2r"), "--format", "csv", "--fail-on", "none"); r.code != 0 ||
@@ -253,4 +253,86 @@ func TestStoppedAndListed(t *testing.T) {
 	if ri.Duplicates != 0 || ri.Targets != 3 {
 		t.Errorf("run.json: %d targets, %d duplicates; want 3 (i-...0 and i-...2 discovered, i-...1 listed) and none", ri.Targets, ri.Duplicates)
 	}
+}
+
+// TestResumedErrorNotListed: a node in error in a discovery's record (here
+// compliant in the baseline, or with no baseline at all) that the listing
+// no longer finds (stopped, or terminated, since) was never asked about
+// again: every resume ended incomplete (exit 3), for ever. The resume
+// asks about it, whatever --filter says now: it is a target of the run.
+// And a node of the baseline whose earlier result stands is not said to
+// be asked about.
+func TestResumedErrorNotListed(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	for _, tc := range []struct {
+		name  string
+		first []string // the first attempt's options
+		again *ssmsim.Fleet
+		want  string
+	}{
+		{"stopped, with a baseline", []string{"--baseline", "w1"}, stoppedFleet(true, false), "1 audited (stopped, say), 0 no longer managed (gone)\n"},
+		{"terminated, with a baseline", []string{"--baseline", "w1"}, fleetOfFour(func(k int) (bool, bool) { return false, k == 3 }, "prod"), "0 audited (stopped, say), 1 no longer managed (gone)\n"},
+		{"stopped, without a baseline", nil, stoppedFleet(true, false), "1 audited (stopped, say), 0 no longer managed (gone)\n"},
+		{"stopped, filtered out now", []string{"--filter", "Key=tag:Env,Values=prod"}, fleetOfFour(func(k int) (bool, bool) { return k == 3, false }, "prod"), "1 audited (stopped, say), 0 no longer managed (gone)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			run := discoveryRunner(t, root, "--fail-on", "none")
+			if got := run(stoppedFleet(false, false), "w1"); got.code != 0 {
+				t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+			}
+			first := slices.Clone(tc.first)
+			if i := slices.Index(first, "w1"); i >= 0 {
+				first[i] = filepath.Join(root, "w1")
+			}
+			if got := run(stoppedFleet(false, false), "w2", first...); got.code != 0 {
+				t.Fatalf("week 2: exit %d\n%s", got.code, got.stderr)
+			}
+			// i-...3, compliant, ended in error.
+			p := filepath.Join(root, "w2", "results.jsonl")
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			edited := 0
+			for i, l := range lines {
+				if strings.Contains(l, `"i-0123456789abcdef3"`) {
+					lines[i] = strings.Replace(l, `"outcome":"compliant"`, `"outcome":"error"`, 1)
+					edited++
+				}
+			}
+			if edited != 1 {
+				t.Fatalf("week 2's record has %d lines of i-0123456789abcdef3, want 1", edited)
+			}
+			if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got := run(tc.again, "w2", append(first, "--resume")...)
+			if got.code != 0 {
+				t.Errorf("the resume: exit %d, want 0\n%s", got.code, got.stderr)
+			}
+			checkSays(t, got.stderr, []string{"asked about 1 more node that discovery did not list", tc.want}, []string{"not answered"})
+		})
+	}
+}
+
+// TestResumedBaselineNodeStands: a resume of a run that audited a stopped
+// node of the baseline (its verdict stands in the record) said it had
+// asked about it, and that it was "not asked": it says nothing of it.
+func TestResumedBaselineNodeStands(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	root := t.TempDir()
+	run := discoveryRunner(t, root, "--fail-on", "none", "--baseline", filepath.Join(root, "w1"))
+	if got := discoveryRunner(t, root, "--fail-on", "none")(stoppedFleet(false, false), "w1"); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := run(stoppedFleet(true, false), "w2"); got.code != 0 || !strings.Contains(got.stderr, "asked about 1 more node") {
+		t.Fatalf("week 2: exit %d, want 0 and the stopped node asked about\n%s", got.code, got.stderr)
+	}
+	got := run(stoppedFleet(true, false), "w2", "--resume")
+	if got.code != 0 {
+		t.Fatalf("the resume: exit %d\n%s", got.code, got.stderr)
+	}
+	checkSays(t, got.stderr, nil, []string{"asked about", "not answered"})
 }
