@@ -55,6 +55,10 @@ type discovery struct {
 	// held them), unlistedErr those in error.
 	base                                     map[site]map[string]bool
 	unlisted, baseAudited, gone, unlistedErr int
+	// goneKept counts the nodes SSM no longer knows that the resumed
+	// record held (in error): recorded not_managed in its place, they
+	// stay targets.
+	goneKept int
 	// resumed holds the nodes of base that the resumed record has a
 	// result for (in error): one SSM no longer knows is recorded
 	// not_managed, in its place.
@@ -269,12 +273,17 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 		d.mu.Lock()
 		left := slices.Sorted(maps.Keys(d.base[s]))
 		var retry []string
+		inRecord := map[string]bool{}
 		for k, verdict := range d.earlier {
-			if !verdict && k.AccountID == s.account && k.Region == s.region && !d.base[s][k.InstanceID] {
+			if !verdict && k.AccountID == s.account && k.Region == s.region {
 				retry = append(retry, k.InstanceID)
+				inRecord[k.InstanceID] = true
 			}
 		}
 		d.mu.Unlock()
+		// A node of both is the record's: asked about whatever the
+		// filter says.
+		left = slices.DeleteFunc(left, func(id string) bool { return inRecord[id] })
 		if len(left) > 0 && len(j.org.filters) > 0 {
 			// Not listed may be not matched: a node that SSM describes
 			// when asked by its ID runs, and was left out by --filter.

@@ -1101,13 +1101,15 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			d.mu.Lock()
 			drop := r.Outcome == audit.OutcomeNotManaged && !d.resumed[r.Key()]
 			switch {
-			case r.Outcome == audit.OutcomeNotManaged:
+			case drop:
 				// A node that discovery did not list, and SSM no
 				// longer knows: gone, as it would be had discovery
 				// not looked for it, not a target not managed (left
 				// out of the record unless the record has it
 				// already).
 				d.gone++
+			case r.Outcome == audit.OutcomeNotManaged:
+				d.goneKept++
 			case r.Outcome == audit.OutcomeError:
 				d.unlistedErr++
 			default:
@@ -1198,11 +1200,11 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			if d.unlistedErr > 0 {
 				more += fmt.Sprintf(", %d in error", d.unlistedErr)
 			}
-			if n := d.unlisted - d.baseAudited - d.gone - d.unlistedErr; n > 0 {
+			if n := d.unlisted - d.baseAudited - d.gone - d.goneKept - d.unlistedErr; n > 0 {
 				more += fmt.Sprintf(", %d not answered", n)
 			}
 			o.logf(stderr, "asked about %s that discovery did not list (failing in the baseline, or in error in the record): %d audited (stopped, say), %d no longer managed (gone)%s",
-				plural(d.unlisted, "more node"), d.baseAudited, d.gone, more)
+				plural(d.unlisted, "more node"), d.baseAudited, d.gone+d.goneKept, more)
 		}
 		if len(j.org.tagKeys) > 0 {
 			o.logf(stderr, "tags %s read for the nodes discovered: %d have at least one", strings.Join(j.org.tagKeys, ", "), d.tagged)

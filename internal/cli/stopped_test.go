@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"cmp"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -269,11 +271,14 @@ func TestResumedErrorNotListed(t *testing.T) {
 		first []string // the first attempt's options
 		again *ssmsim.Fleet
 		want  string
+		node  string // the node in error; i-...3 unless set
 	}{
-		{"stopped, with a baseline", []string{"--baseline", "w1"}, stoppedFleet(true, false), "1 audited (stopped, say), 0 no longer managed (gone)\n"},
-		{"terminated, with a baseline", []string{"--baseline", "w1"}, fleetOfFour(func(k int) (bool, bool) { return false, k == 3 }, "prod"), "0 audited (stopped, say), 1 no longer managed (gone)\n"},
-		{"stopped, without a baseline", nil, stoppedFleet(true, false), "1 audited (stopped, say), 0 no longer managed (gone)\n"},
-		{"stopped, filtered out now", []string{"--filter", "Key=tag:Env,Values=prod"}, fleetOfFour(func(k int) (bool, bool) { return k == 3, false }, "prod"), "1 audited (stopped, say), 0 no longer managed (gone)\n"},
+		{"failing in the baseline, filtered out now", []string{"--baseline", "w1", "--filter", "Key=tag:Env,Values=prod"},
+			stoppedFleetEnv(false, false, "dev"), "1 audited (stopped, say), 0 no longer managed (gone)\n", "i-0123456789abcdef0"},
+		{"stopped, with a baseline", []string{"--baseline", "w1"}, stoppedFleet(true, false), "1 audited (stopped, say), 0 no longer managed (gone)\n", ""},
+		{"terminated, with a baseline", []string{"--baseline", "w1"}, fleetOfFour(func(k int) (bool, bool) { return false, k == 3 }, "prod"), "0 audited (stopped, say), 1 no longer managed (gone)\n", ""},
+		{"stopped, without a baseline", nil, stoppedFleet(true, false), "1 audited (stopped, say), 0 no longer managed (gone)\n", ""},
+		{"stopped, filtered out now", []string{"--filter", "Key=tag:Env,Values=prod"}, fleetOfFour(func(k int) (bool, bool) { return k == 3, false }, "prod"), "1 audited (stopped, say), 0 no longer managed (gone)\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -288,7 +293,8 @@ func TestResumedErrorNotListed(t *testing.T) {
 			if got := run(stoppedFleet(false, false), "w2", first...); got.code != 0 {
 				t.Fatalf("week 2: exit %d\n%s", got.code, got.stderr)
 			}
-			// i-...3, compliant, ended in error.
+			// i-...3, compliant, ended in error (or tc.node, failing).
+			node := cmp.Or(tc.node, "i-0123456789abcdef3")
 			p := filepath.Join(root, "w2", "results.jsonl")
 			b, err := os.ReadFile(p)
 			if err != nil {
@@ -297,13 +303,13 @@ func TestResumedErrorNotListed(t *testing.T) {
 			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 			edited := 0
 			for i, l := range lines {
-				if strings.Contains(l, `"i-0123456789abcdef3"`) {
-					lines[i] = strings.Replace(l, `"outcome":"compliant"`, `"outcome":"error"`, 1)
+				if strings.Contains(l, `"`+node+`"`) {
+					lines[i] = strings.Replace(strings.Replace(l, `"outcome":"compliant"`, `"outcome":"error"`, 1), `"outcome":"noncompliant"`, `"outcome":"error"`, 1)
 					edited++
 				}
 			}
 			if edited != 1 {
-				t.Fatalf("week 2's record has %d lines of i-0123456789abcdef3, want 1", edited)
+				t.Fatalf("week 2's record has %d lines of %s, want 1", edited, node)
 			}
 			if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 				t.Fatal(err)
@@ -313,6 +319,28 @@ func TestResumedErrorNotListed(t *testing.T) {
 				t.Errorf("the resume: exit %d, want 0\n%s", got.code, got.stderr)
 			}
 			checkSays(t, got.stderr, []string{"asked about 1 more node that discovery did not list", tc.want}, []string{"not answered"})
+			// Every result of the record is a target's.
+			ri, err := audit.ReadRunInfo(filepath.Join(root, "w2", audit.RunFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err = os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]bool{}
+			for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				var r struct {
+					InstanceID string `json:"instance_id"`
+				}
+				if err := json.Unmarshal([]byte(l), &r); err != nil {
+					t.Fatal(err)
+				}
+				ids[r.InstanceID] = true // a later line takes an earlier one's place
+			}
+			if ri.Targets != len(ids) {
+				t.Errorf("run.json: %d targets, the record results of %d instances", ri.Targets, len(ids))
+			}
 		})
 	}
 }
