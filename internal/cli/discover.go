@@ -36,6 +36,10 @@ type discovery struct {
 	// were not found this time (their account-region failed sooner, or they
 	// are gone), and their results stand in the record all the same.
 	earlier map[audit.Key]bool
+	// inError holds, by account-region, the nodes of earlier without a
+	// verdict (in error), as they are taken out of it: those left once
+	// the listing is done are asked about all the same.
+	inError map[site]map[string]bool
 	// listed holds the listed targets a resumed record has a verdict for,
 	// which the list's targets left no longer hold: found, they are found
 	// as listed, as the record has them.
@@ -121,6 +125,23 @@ func (d *discovery) seedBaseline(rs *audit.Records) error {
 		d.base[s][r.InstanceID] = true
 		return nil
 	})
+}
+
+// earlierResult notes a result of the resumed record in the discovery's
+// account-regions (earlier, inError).
+func (d *discovery) earlierResult(k audit.Key, verdict bool) {
+	d.earlier[k] = verdict
+	if verdict {
+		return
+	}
+	s := site{k.AccountID, k.Region}
+	if d.inError == nil {
+		d.inError = map[site]map[string]bool{}
+	}
+	if d.inError[s] == nil {
+		d.inError[s] = map[string]bool{}
+	}
+	d.inError[s][k.InstanceID] = true
 }
 
 // errStopListing ends a listing whose audit takes no more targets.
@@ -222,6 +243,7 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 		k := t.Key()
 		d.mu.Lock()
 		delete(d.base[s], t.InstanceID)
+		delete(d.inError[s], t.InstanceID)
 		unlisted := strings.HasPrefix(t.Source, unlistedSource)
 		if j.fleet.Has(k) || d.listed[k] {
 			// Listed as well: audited as listed (not found by the
@@ -272,18 +294,12 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 		// targets, whatever the filter says now.
 		d.mu.Lock()
 		left := slices.Sorted(maps.Keys(d.base[s]))
-		var retry []string
-		inRecord := map[string]bool{}
-		for k, verdict := range d.earlier {
-			if !verdict && k.AccountID == s.account && k.Region == s.region {
-				retry = append(retry, k.InstanceID)
-				inRecord[k.InstanceID] = true
-			}
-		}
-		d.mu.Unlock()
+		inRecord := d.inError[s]
+		retry := slices.Sorted(maps.Keys(inRecord))
 		// A node of both is the record's: asked about whatever the
 		// filter says.
 		left = slices.DeleteFunc(left, func(id string) bool { return inRecord[id] })
+		d.mu.Unlock()
 		if len(left) > 0 && len(j.org.filters) > 0 {
 			// Not listed may be not matched: a node that SSM describes
 			// when asked by its ID runs, and was left out by --filter.
@@ -296,7 +312,6 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 			}
 			left = slices.DeleteFunc(left, func(id string) bool { return running[id] })
 		}
-		slices.Sort(retry)
 		source := unlistedSource + strings.TrimPrefix(s.account+"/"+s.region, "/")
 		for _, id := range slices.Concat(left, retry) {
 			if err = take(audit.Target{InstanceID: id, AccountID: s.account, Region: s.region, Source: source}); err != nil {

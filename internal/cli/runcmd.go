@@ -673,7 +673,7 @@ func (j *job) plan(stderr io.Writer) error {
 		// resume can (departedUnaudited).
 		scope.Earlier = func(k audit.Key, verdict bool) {
 			if j.disc != nil {
-				j.disc.earlier[k] = verdict
+				j.disc.earlierResult(k, verdict)
 			}
 			switch {
 			case verdict && gone[k]:
