@@ -61,8 +61,9 @@ type discovery struct {
 	unlisted, baseAudited, gone, unlistedErr int
 	// goneKept counts the nodes SSM no longer knows that the resumed
 	// record held (in error): recorded not_managed in its place, they
-	// stay targets.
+	// stay targets. goneAt counts the others (gone) by account-region.
 	goneKept int
+	goneAt   map[site]int
 	// resumed holds the nodes of base that the resumed record has a
 	// result for (in error): one SSM no longer knows is recorded
 	// not_managed, in its place.

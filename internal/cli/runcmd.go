@@ -1108,6 +1108,10 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 				// out of the record unless the record has it
 				// already).
 				d.gone++
+				if d.goneAt == nil {
+					d.goneAt = map[site]int{}
+				}
+				d.goneAt[site{r.AccountID, r.Region}]++
 			case r.Outcome == audit.OutcomeNotManaged:
 				d.goneKept++
 			case r.Outcome == audit.OutcomeError:
@@ -1224,6 +1228,13 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		// it carries its name, and a split by the name makes its group
 		// from run.json alone.
 		info.Sites[i].AccountName = j.accountNames[info.Sites[i].AccountID]
+		if d := j.disc; d != nil {
+			// A node that discovery did not list and SSM no longer
+			// knows is no target (see onResult).
+			n := d.goneAt[site{info.Sites[i].AccountID, info.Sites[i].Region}]
+			info.Sites[i].Targets -= n
+			info.Sites[i].Results -= n
+		}
 	}
 	// A run none of whose account-regions could be audited is a setup to
 	// fix (exit 4), counting those that failed before the audit (listing

@@ -99,6 +99,14 @@ func TestStoppedInstanceWithABaseline(t *testing.T) {
 	}
 	checkSays(t, got.stderr, []string{"asked about 2 more nodes that discovery did not list (failing in the baseline, or in error in the record): 1 audited (stopped, say), 1 no longer managed (gone)\n",
 		"audited 2 instances"}, []string{"not_managed"})
+	// An account-region's figures count no node gone.
+	ri, err := audit.ReadRunInfo(filepath.Join(root, "w2", audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ri.Sites) != 1 || ri.Sites[0].Targets != 2 || ri.Sites[0].Results != 2 {
+		t.Errorf("run.json's sites: %+v, want one with 2 targets and 2 results (the node gone is none)", ri.Sites)
+	}
 	// The record holds every target's result: its own rendering is whole.
 	if r := runCLI(t, "", "report", filepath.Join(root, "w2", "results.jsonl"), "--out", filepath.Join(root, "w2r"), "--format", "csv", "--fail-on", "none"); r.code != 0 ||
 		strings.Contains(r.stderr, "incomplete") || strings.Contains(r.stderr, "cut short") {
