@@ -77,6 +77,31 @@ func changesByInstance(t *testing.T, dir string) map[string][]string {
 	return out
 }
 
+// markInError rewrites the one line of node in the record at path as in
+// error, as a call that failed leaves it.
+func markInError(t *testing.T, path, node string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	edited := 0
+	for i, l := range lines {
+		if strings.Contains(l, `"`+node+`"`) {
+			l = strings.Replace(l, `"outcome":"compliant"`, `"outcome":"error"`, 1)
+			lines[i] = strings.Replace(l, `"outcome":"noncompliant"`, `"outcome":"error"`, 1)
+			edited++
+		}
+	}
+	if edited != 1 {
+		t.Fatalf("%s has %d lines of %s, want 1", path, edited, node)
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestStoppedInstanceWithABaseline: DescribeInstanceInformation leaves out
 // a stopped instance, so a discovery run did not audit it. Compared with a
 // run that had it, it was gone (vanished_instance, its failure dropped),
@@ -202,24 +227,7 @@ func TestResumedStoppedThenGone(t *testing.T) {
 	}
 	// The stopped node's answer was lost: in error.
 	p := filepath.Join(w2, "results.jsonl")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	edited := 0
-	for i, l := range lines {
-		if strings.Contains(l, `"i-0123456789abcdef1"`) {
-			lines[i] = strings.Replace(l, `"outcome":"noncompliant"`, `"outcome":"error"`, 1)
-			edited++
-		}
-	}
-	if edited != 1 {
-		t.Fatalf("week 2's record has %d lines of i-0123456789abcdef1, want 1:\n%s", edited, b)
-	}
-	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	markInError(t, p, "i-0123456789abcdef1")
 	// i-...1 terminated, i-...3 still stopped.
 	gone1 := fleetOfFour(func(k int) (bool, bool) { return k == 3, k == 1 }, "prod")
 	got := run(gone1, "w2", "--baseline", filepath.Join(root, "w1"), "--resume")
@@ -304,24 +312,7 @@ func TestResumedErrorNotListed(t *testing.T) {
 			// i-...3, compliant, ended in error (or tc.node, failing).
 			node := cmp.Or(tc.node, "i-0123456789abcdef3")
 			p := filepath.Join(root, "w2", "results.jsonl")
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-			edited := 0
-			for i, l := range lines {
-				if strings.Contains(l, `"`+node+`"`) {
-					lines[i] = strings.Replace(strings.Replace(l, `"outcome":"compliant"`, `"outcome":"error"`, 1), `"outcome":"noncompliant"`, `"outcome":"error"`, 1)
-					edited++
-				}
-			}
-			if edited != 1 {
-				t.Fatalf("week 2's record has %d lines of %s, want 1", edited, node)
-			}
-			if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			markInError(t, p, node)
 			got := run(tc.again, "w2", append(first, "--resume")...)
 			if got.code != 0 {
 				t.Errorf("the resume: exit %d, want 0\n%s", got.code, got.stderr)
@@ -332,7 +323,7 @@ func TestResumedErrorNotListed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err = os.ReadFile(p)
+			b, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
 			}
