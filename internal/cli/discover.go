@@ -54,20 +54,29 @@ type discovery struct {
 	// audited all the same once the listing is done (seedBaseline).
 	// unlisted counts the nodes handed to the audit that the listing did
 	// not find (these, and the resumed record's in error); of them,
-	// baseAudited those answered, gone those SSM no longer knows (left
-	// out of the record, gone from the comparison, unless the record
-	// held them), unlistedErr those in error.
-	base                                     map[site]map[string]bool
-	unlisted, baseAudited, gone, unlistedErr int
-	// goneKept counts the nodes SSM no longer knows that the resumed
-	// record held (in error): recorded not_managed in its place, they
-	// stay targets. goneAt counts the others (gone) by account-region.
-	goneKept int
+	// baseAudited those answered, unlistedErr those in error.
+	base                               map[site]map[string]bool
+	unlisted, baseAudited, unlistedErr int
+	// goneAt counts, by account-region, the nodes SSM no longer knows
+	// that are left out of the record (gone from the comparison);
+	// goneKept those the resumed record held (in error), recorded
+	// not_managed in their place, which stay targets.
 	goneAt   map[site]int
+	goneKept int
 	// resumed holds the nodes of base that the resumed record has a
 	// result for (in error): one SSM no longer knows is recorded
 	// not_managed, in its place.
 	resumed map[audit.Key]bool
+}
+
+// gone counts the nodes left out of the record as SSM no longer knows
+// them (goneAt).
+func (d *discovery) gone() int {
+	n := 0
+	for _, c := range d.goneAt {
+		n += c
+	}
+	return n
 }
 
 // unlistedSource begins the Source of a node that the listing did not find

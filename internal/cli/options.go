@@ -827,15 +827,8 @@ func startedWith(dir string) (baseline string, known bool) {
 		}
 		return ri.Changes.BaselineIn(dir), true
 	}
-	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
-		return "", false
-	}
-	path := filepath.Join(dir, baselineFile)
-	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() || st.Size() > maxBaselineFile {
-		return "", false
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
+	b, ok := readKept(dir, baselineFile, maxBaselineFile)
+	if !ok {
 		return "", false
 	}
 	kept := strings.TrimSuffix(string(b), "\n")
@@ -891,19 +884,28 @@ type keptStart struct {
 // auditor's tells nothing. It is read only when the run's run.json is
 // missing.
 func startedKept(dir string) (keptStart, bool) {
-	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
-		return keptStart{}, false
-	}
-	path := filepath.Join(dir, startFile)
-	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() || st.Size() > maxTargetsFile {
-		return keptStart{}, false
-	}
-	b, err := os.ReadFile(path)
+	b, ok := readKept(dir, startFile, maxTargetsFile)
 	var k keptStart
-	if err != nil || json.Unmarshal(b, &k) != nil {
+	if !ok || json.Unmarshal(b, &k) != nil {
 		return keptStart{}, false
 	}
 	return k, true
+}
+
+// readKept reads the file name that the first attempt of the run whose
+// record is in dir kept there, and reports whether there is one to read:
+// a record that holds something, and a regular file (not a link, a FIFO
+// or a directory planted in its name) of at most max bytes.
+func readKept(dir, name string, max int64) ([]byte, bool) {
+	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
+		return nil, false
+	}
+	path := filepath.Join(dir, name)
+	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() || st.Size() > max {
+		return nil, false
+	}
+	b, err := os.ReadFile(path)
+	return b, err == nil
 }
 
 // startedTargets returns the targets that the run whose record is in dir
@@ -912,15 +914,8 @@ func startedKept(dir string) (keptStart, bool) {
 // record, or a file that is not the auditor's tells nothing. It is read
 // only when the run's run.json is missing.
 func startedTargets(dir string) (audit.Part, bool) {
-	if st, err := os.Stat(filepath.Join(dir, audit.ResultsFile)); err != nil || st.Size() == 0 {
-		return audit.Part{}, false
-	}
-	path := filepath.Join(dir, targetsFile)
-	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() || st.Size() > maxTargetsFile {
-		return audit.Part{}, false
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
+	b, ok := readKept(dir, targetsFile, maxTargetsFile)
+	if !ok {
 		return audit.Part{}, false
 	}
 	var p audit.Part

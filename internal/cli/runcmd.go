@@ -1107,7 +1107,6 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 				// not looked for it, not a target not managed (left
 				// out of the record unless the record has it
 				// already).
-				d.gone++
 				if d.goneAt == nil {
 					d.goneAt = map[site]int{}
 				}
@@ -1164,7 +1163,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		failedSites = append(failedSites, d.failed...)
 		// The record's nodes that discovery did not find again are
 		// targets all the same: their results are the run's.
-		found := d.found + d.unlisted - d.gone + len(d.earlier)
+		found := d.found + d.unlisted - d.gone() + len(d.earlier)
 		info.Targets += found
 		info.Duplicates += d.dups
 		info.Parts[0].Targets += found
@@ -1204,11 +1203,11 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			if d.unlistedErr > 0 {
 				more += fmt.Sprintf(", %d in error", d.unlistedErr)
 			}
-			if n := d.unlisted - d.baseAudited - d.gone - d.goneKept - d.unlistedErr; n > 0 {
+			if n := d.unlisted - d.baseAudited - d.gone() - d.goneKept - d.unlistedErr; n > 0 {
 				more += fmt.Sprintf(", %d not answered", n)
 			}
 			o.logf(stderr, "asked about %s that discovery did not list (failing in the baseline, or in error in the record): %d audited (stopped, say), %d no longer managed (gone)%s",
-				plural(d.unlisted, "more node"), d.baseAudited, d.gone+d.goneKept, more)
+				plural(d.unlisted, "more node"), d.baseAudited, d.gone()+d.goneKept, more)
 		}
 		if len(j.org.tagKeys) > 0 {
 			o.logf(stderr, "tags %s read for the nodes discovered: %d have at least one", strings.Join(j.org.tagKeys, ", "), d.tagged)
