@@ -244,8 +244,14 @@ type Result struct {
 	// Calls counts the HTTP attempts made for this instance, retries included.
 	Calls int `json:"calls,omitempty"`
 	// AuditedAt is when the last page arrived.
-	AuditedAt    time.Time     `json:"audited_at"`
-	Associations []Association `json:"associations"`
+	AuditedAt time.Time `json:"audited_at"`
+	// AttemptStartedAt is when the attempt of the run that read the
+	// instance started (Config.Started), which its associations are
+	// judged stale from wherever the result goes: a resume's record, or a
+	// merge of shards that started apart. Zero in a record written before
+	// it was kept.
+	AttemptStartedAt time.Time     `json:"attempt_started_at,omitzero"`
+	Associations     []Association `json:"associations"`
 	// Info is what DescribeInstanceInformation said about the instance, when
 	// it was asked; nil otherwise.
 	Info *InstanceInfo `json:"info,omitempty"`

@@ -62,6 +62,9 @@ type Config struct {
 	// association execution is at or after it: an older one may be stale,
 	// which only the detail shows.
 	TriageSince time.Time
+	// Started is when this attempt of the run started; each result
+	// carries it (Result.AttemptStartedAt). Zero leaves it unset.
+	Started time.Time
 	// OnResult receives each result as its instance completes. It is
 	// called from many goroutines at once; an error stops the run.
 	OnResult func(Result) error
@@ -362,6 +365,7 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 					st.audited.Add(1)
 				}
 			}
+			res.AttemptStartedAt = s.cfg.Started
 			return s.cfg.OnResult(*res)
 		})
 	}

@@ -13,15 +13,18 @@ import (
 // reader, and the order of what needs action.
 
 // staleRule is Options.StaleAfter applied to one record: an association is
-// stale as seen from the start of the attempt that read its instance (the
-// latest of the run's attempt starts not after its AuditedAt), so that a
-// run resumed days after it started judges what it read then by then, and
-// what it read before by that time, while the instances one attempt's
-// workers read moments apart share its one cut-off. A run.json without
-// attempts is one attempt, at Run.StartedAt; that start stands in for a
-// result without an AuditedAt, and a result read before every attempt
-// started (clocks apart) is judged from the first. Without any start (a
-// record without run.json) each result is judged from its AuditedAt.
+// stale as seen from the start of the attempt that read its instance, so
+// that a run resumed days after it started judges what it read then by
+// then, and what it read before by that time, while the instances one
+// attempt's workers read moments apart share its one cut-off; and a merge
+// of shards that started apart judges each row as its shard did. That
+// start is the result's AttemptStartedAt; in a record written before it
+// was kept, the latest of the run's attempt starts not after its
+// AuditedAt. A run.json without attempts is one attempt, at
+// Run.StartedAt; that start stands in for a result without an AuditedAt,
+// and a result read before every attempt started (clocks apart) is judged
+// from the first. Without any start (a record without run.json) each
+// result is judged from its AuditedAt.
 type staleRule struct {
 	after audit.StaleAfter
 	start time.Time
@@ -36,6 +39,8 @@ func newStaleRule(opts Options) staleRule {
 // ref is the time r's associations are judged from.
 func (s staleRule) ref(r audit.Result) time.Time {
 	switch {
+	case !r.AttemptStartedAt.IsZero():
+		return r.AttemptStartedAt
 	case r.AuditedAt.IsZero():
 		return s.start
 	case len(s.attempts) == 0:

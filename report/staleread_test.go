@@ -242,3 +242,36 @@ func TestStaleAttemptsReadAlike(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleJudgedFromItsOwnAttempt: a merge of two shards that ran side by
+// side lists both starts in its attempts; a row that shard 0 read after
+// shard 1 started is judged from shard 0's start, which its result keeps,
+// not from the later start that its read time alone would pick.
+func TestStaleJudgedFromItsOwnAttempt(t *testing.T) {
+	shard0 := runStart
+	shard1 := shard0.Add(time.Minute)
+	// Past the cut-off as seen from shard 1's start, inside it from shard 0's.
+	executed := shard0.Add(-time.Duration(audit.DefaultStaleAfter) + 30*time.Second)
+	const own, legacy = "i-00000000000000001", "i-00000000000000002"
+	results := []audit.Result{
+		{AccountID: acct1, Region: east, InstanceID: own, Outcome: audit.OutcomeCompliant, Pages: 1,
+			AuditedAt: shard1.Add(time.Second), AttemptStartedAt: shard0,
+			Associations: []audit.Association{{AssociationID: "a-own", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(executed)}}},
+		// A record written before results kept their attempt: judged
+		// from the latest start before its read, as before.
+		{AccountID: acct1, Region: east, InstanceID: legacy, Outcome: audit.OutcomeCompliant, Pages: 1,
+			AuditedAt:    shard1.Add(time.Second),
+			Associations: []audit.Association{{AssociationID: "a-legacy", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(executed)}}},
+	}
+	run := fixtureRun()
+	run.StartedAt = shard0
+	run.Attempts = []time.Time{shard0, shard1}
+	run.Targets, run.Invalid = len(results), 0
+	m, err := report.Build(context.Background(), report.Options{Records: openRecord(t, results), Run: run, StaleAfter: audit.DefaultStaleAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Stale.Rows; len(got) != 1 || got[0].InstanceID != legacy {
+		t.Errorf("stale rows %v, want only %s's (%s judged from its own attempt's start)", rowIDs(got), legacy, own)
+	}
+}

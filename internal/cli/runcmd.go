@@ -1372,6 +1372,7 @@ func (j *job) auditConfig() audit.Config {
 		Rate:        o.rate,
 		Grace:       o.grace,
 		Triage:      o.triage,
+		Started:     j.attempt,
 		OnResult:    func(r audit.Result) error { return j.onResult(r) },
 	}
 	if j.pacedTogether() {
