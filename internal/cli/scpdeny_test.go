@@ -68,3 +68,30 @@ func TestListingDeniedByAMembersPolicy(t *testing.T) {
 		"service control policy that denies it there"},
 		[]string{"no account-region could be audited"})
 }
+
+// TestAuditDeniedByAMembersPolicy: a member's service control policy
+// denies ssm:DescribeInstanceAssociationsStatus, the audit's own call.
+// SSM answers each instance's call with AccessDeniedException, so each
+// ends in error; the closing lines say which action to allow, and where,
+// before they say to retry, which would fail the same way until then.
+// Before, they gave SSM's words cut short and "retry them with" alone.
+func TestAuditDeniedByAMembersPolicy(t *testing.T) {
+	accounts := ssmsim.DefaultAccounts(3, 1)
+	member, denying := accounts[1].ID, accounts[2].ID
+	accounts[2].Deny = []string{"ssm:DescribeInstanceAssociationsStatus"}
+	serveOrgOf(t, ssmsim.OrgConfig{
+		Seed:     1,
+		Accounts: accounts,
+		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "af-south-1", OptIn: true}},
+		Fleet:    ssmsim.FleetConfig{Size: 10, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	}, ssmsim.Faults{})
+	got := runCLI(t, "", "run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1", "--regions", "us-east-1",
+		"--accounts", member+","+denying, "--fail-on", "none", "--format", "csv", "--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != int(exitIncomplete) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{"ended in error",
+		"SSM refused ssm:DescribeInstanceAssociationsStatus (the audit's own call) to the role's session in account " + denying + ": allow it",
+		"fix the cause above, then retry them with"},
+		[]string{"no account-region could be audited", "account " + member + ":"})
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -34,6 +35,10 @@ type errorTally struct {
 	// sites holds the account-regions of the results counted: one not
 	// audited in full is already in the instances in error it left.
 	sites map[[2]string]bool
+	// denied holds, for each account-region where SSM or EC2 refused an
+	// instance's calls to the credentials, the first such refusal: a
+	// retry fails the same way until a policy allows the action.
+	denied map[[2]string]audit.Error
 }
 
 type codeCount struct {
@@ -51,6 +56,15 @@ func (t *errorTally) add(r audit.Result) {
 		t.codes = map[string]*codeCount{}
 	}
 	t.site(r.AccountID, r.Region)
+	if deniedCode(r.Error.Code) {
+		if t.denied == nil {
+			t.denied = map[[2]string]audit.Error{}
+		}
+		k := [2]string{r.AccountID, r.Region}
+		if _, ok := t.denied[k]; !ok {
+			t.denied[k] = *r.Error
+		}
+	}
 	c := t.codes[r.Error.Code]
 	if c == nil {
 		c = &codeCount{code: r.Error.Code, message: r.Error.Message}
@@ -76,6 +90,33 @@ func (t *errorTally) inErrors(s audit.SiteStats) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.sites[[2]string{s.AccountID, s.Region}]
+}
+
+// deniedCode reports whether code is SSM's or EC2's refusal of an action
+// to the credentials that signed it.
+func deniedCode(code string) bool {
+	return code == "AccessDeniedException" || code == "UnauthorizedOperation"
+}
+
+// deniedHints returns what to allow, and where, for the refusals of the
+// instances in error (see siteHint), one line each, in the order of their
+// account-regions, without repeats.
+func (t *errorTally) deniedHints(caller string, options map[string]any) []string {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for _, k := range slices.SortedFunc(maps.Keys(t.denied), func(a, b [2]string) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	}) {
+		e := t.denied[k]
+		if h := siteHint(audit.SiteStats{AccountID: k[0], Region: k[1], Error: &e}, caller, options); h != "" && !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // top returns the most frequent codes, at most n.
@@ -181,6 +222,14 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	for _, h := range hints {
 		fmt.Fprintln(w, h)
 	}
+	// Instances whose own calls were refused, told after their count.
+	var deniedHints []string
+	for _, h := range errs.deniedHints(info.Caller, info.Options) {
+		if !slices.Contains(hints, h) {
+			deniedHints = append(deniedHints, h)
+		}
+	}
+	hints = append(hints, deniedHints...)
 	// A resumed run fails the same way until the setting is changed.
 	resumeWith := "continue with"
 	switch len(hints) {
@@ -215,6 +264,9 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		if len(codes) > 0 {
 			fmt.Fprintf(w, "%s ended in error: %s\n", plural(n, "instance"), strings.Join(codes, "; "))
 		}
+	}
+	for _, h := range deniedHints {
+		fmt.Fprintln(w, h)
 	}
 	for _, c := range causes {
 		fmt.Fprintln(w, c)
@@ -384,6 +436,7 @@ func siteHint(s audit.SiteStats, caller string, options map[string]any) string {
 			{"ec2:DescribeRegions", "ec2:DescribeRegions (--regions all)"},
 			{"ssm:DescribeInstanceInformation", "ssm:DescribeInstanceInformation (--discover, --with-instance-info)"},
 			{"ssm:ListTagsForResource", "ssm:ListTagsForResource (--tag-labels, for hybrid nodes)"},
+			{"ssm:DescribeInstanceAssociationsStatus", "ssm:DescribeInstanceAssociationsStatus (the audit's own call)"},
 		} {
 			if strings.Contains(s.Error.Message, a.action) {
 				what = a.what
