@@ -141,7 +141,11 @@ func TestFlagValueWanted(t *testing.T) {
 		{"an age", nil, []string{"run", "--instances", ids, "--stale-after", "7"}, []string{`invalid value "7" for --stale-after: want a duration such as 7d`}},
 		// Out of range, these became a negative age or 0, both of which
 		// turned the stale check off without a word.
-		{"an age too long", nil, []string{"run", "--instances", ids, "--stale-after", "200000d"}, []string{`invalid value "200000d" for --stale-after: longer than the longest age, 106751d`}},
+		{"an age too long", nil, []string{"run", "--instances", ids, "--stale-after", "200000d"}, []string{`invalid value "200000d" for --stale-after: longer than the longest age, about 106751.99d (2562047h)`}},
+		// Past the bound by less than a day; and as a Go duration, which
+		// said no more than "want a duration".
+		{"an age too long by hours", nil, []string{"run", "--instances", ids, "--stale-after", "106752d"}, []string{`invalid value "106752d" for --stale-after: longer than the longest age, about 106751.99d (2562047h)`}},
+		{"a Go age too long", nil, []string{"run", "--instances", ids, "--stale-after", "2562048h"}, []string{`invalid value "2562048h" for --stale-after: longer than the longest age, about 106751.99d (2562047h)`}},
 		{"an age not a number", nil, []string{"run", "--instances", ids, "--stale-after", "NaNd"}, []string{`invalid value "NaNd" for --stale-after: want a duration such as 7d`}},
 		{"an age infinite", nil, []string{"run", "--instances", ids, "--stale-after", "Infd"}, []string{`invalid value "Infd" for --stale-after: want a duration such as 7d`}},
 		{"an age shorter than a nanosecond", nil, []string{"run", "--instances", ids, "--stale-after", "1e-15d"}, []string{`invalid value "1e-15d" for --stale-after: shorter than 1ns (0 turns the check off)`}},

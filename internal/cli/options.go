@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -645,7 +646,7 @@ func (d *days) Set(s string) error {
 		// time.Duration cannot hold: the conversion would wrap to a
 		// negative age, read as off.
 		if ns >= float64(math.MaxInt64) {
-			return fmt.Errorf("longer than the longest age, %dd", math.MaxInt64/int64(24*time.Hour))
+			return errTooLong
 		}
 		// A mantissa with a non-zero digit that parsed as 0 underflowed
 		// (1e-400d, 0x1p-1100d): not 0, and no age.
@@ -661,6 +662,10 @@ func (d *days) Set(s string) error {
 		return nil
 	}
 	v, err := time.ParseDuration(s)
+	if err != nil && goDuration.MatchString(s) {
+		// Spelt as a duration, and no time.Duration holds it.
+		return errTooLong
+	}
 	if err != nil || v < 0 {
 		return errors.New("want a duration such as 7d or 36h")
 	}
@@ -672,6 +677,16 @@ func (d *days) Set(s string) error {
 	*d = days(v)
 	return nil
 }
+
+// goDuration matches what time.ParseDuration reads, whatever its size: a
+// positive number and unit, once or more.
+var goDuration = regexp.MustCompile(`^\+?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$`)
+
+// errTooLong refuses an age that no time.Duration holds, naming the
+// longest (106751d 23h47m16.854775807s) in both spellings, cut down so as
+// not to claim more than it is.
+var errTooLong = fmt.Errorf("longer than the longest age, about %.2fd (%dh)",
+	math.Floor(float64(math.MaxInt64)/float64(24*time.Hour)*100)/100, math.MaxInt64/int64(time.Hour))
 
 // errTooShort refuses an age that is not 0 but rounds to 0, which would
 // turn the check off.
