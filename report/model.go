@@ -1267,7 +1267,9 @@ func targetsWhere(r Run) string {
 // scopeWords is Model.Scope.
 func scopeWords(m *Model) string {
 	r, n := m.Run, m.Totals.Instances
-	if r.Targets == 0 {
+	if r.Targets == 0 && (r.targetsFrom != "discovery" || n > 0) {
+		// Unknown targets (a merge of a record without run.json); a
+		// discovery's 0 with no result is known: it found none.
 		return plural(n, "instance", "instances") + " in the record"
 	}
 	s := plural(r.Targets, "target", "targets") + " " + targetsWhere(r)

@@ -229,3 +229,29 @@ func TestReportSaysWhatOfTheListItCovers(t *testing.T) {
 		})
 	}
 }
+
+// TestScopeOfADiscoveryThatFoundNothing: a discovery that listed no node
+// knows its targets, none; its scope says so, as a discovery's does, not
+// "0 instances in the record", the words of a record whose targets are
+// unknown.
+func TestScopeOfADiscoveryThatFoundNothing(t *testing.T) {
+	run := fixtureRun()
+	run.Targets, run.Invalid, run.Duplicates = 0, 0, 0
+	run.Parts = []audit.Part{{Fleet: audit.DiscoveryPrefix + "org/all/", List: audit.DiscoveryPrefix + "org/all/"}}
+	if m := buildModel(t, nil, run); m.Scope != "0 targets discovered" {
+		t.Errorf("scope %q, want %q", m.Scope, "0 targets discovered")
+	}
+}
+
+// TestScopeOfADiscoveryWithoutItsTargets: a merge of discoveries, one of
+// them without its run.json, knows no targets (0) but has results: its
+// scope is the record's, not "0 targets discovered".
+func TestScopeOfADiscoveryWithoutItsTargets(t *testing.T) {
+	fx := stoppedFixture(t)
+	run := fx.run
+	run.Targets, run.Invalid, run.Duplicates = 0, 0, 0
+	run.Parts = []audit.Part{{Fleet: audit.DiscoveryPrefix + "org/all/", List: audit.DiscoveryPrefix + "org/all/", Targets: 2}}
+	if m := buildModel(t, fx.results, run); !strings.HasSuffix(m.Scope, "in the record") {
+		t.Errorf("scope %q, want the record's instances", m.Scope)
+	}
+}
