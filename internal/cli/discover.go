@@ -102,7 +102,19 @@ func failing(r audit.Result) bool {
 // was not failing is left out (stopped, it is gone from the comparison,
 // and back as new with no failure to call new), so that a fleet whose
 // nodes come and go pays for its failing ones only.
-func (d *discovery) seedBaseline(rs *audit.Records) error {
+//
+// A baseline whose run discovered another scope (other accounts, regions
+// or filters: sameLists, the rule that --baseline previous and the
+// warning of a baseline of other targets apply), or listed its targets,
+// seeds nothing: its nodes were not this run's targets, and those not
+// listed are gone from the comparison, as for another list. A shard's,
+// or a merge of some shards', is of the same scope: only the nodes of
+// this run's account-regions are taken from it.
+func (d *discovery) seedBaseline(self audit.RunInfo, b *audit.Baseline) error {
+	d.base = map[site]map[string]bool{}
+	if !sameLists(self, b.Run) {
+		return nil
+	}
 	ours := make(map[site]bool, len(d.sites))
 	accounts := map[string]bool{}
 	for _, s := range d.sites {
@@ -117,8 +129,7 @@ func (d *discovery) seedBaseline(rs *audit.Records) error {
 			sole = a
 		}
 	}
-	d.base = map[site]map[string]bool{}
-	return rs.Each(func(r audit.Result) error {
+	return b.Records().Each(func(r audit.Result) error {
 		if !r.Outcome.Audited() && r.Outcome != audit.OutcomeError || !failing(r) {
 			return nil
 		}

@@ -1067,7 +1067,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	defer o.closeBaseline()
 	if d := j.disc; d != nil && o.base != nil {
-		if err := d.seedBaseline(o.base.Records()); err != nil {
+		if err := d.seedBaseline(self, o.base); err != nil {
 			return fmt.Errorf("--baseline %s: %w", o.base.Path, err)
 		}
 	}
@@ -2320,11 +2320,16 @@ func sameTargets(self, ri audit.RunInfo) bool {
 // digests are the same when both runs read them from the same --instances
 // files for the same targets (sameScope): the digest of a list read
 // elsewhere (another --region, other --accounts, an --instance-id added)
-// differs as the digest of a list edited since does.
+// differs as the digest of a list edited since does. A discovery's part is
+// its scope whatever files it read besides (audit.DiscoveryScope): the
+// files are no sign of the same scope.
 func sameLists(self, ri audit.RunInfo) bool {
 	a, b := listsOf(self.Parts), listsOf(ri.Parts)
 	if slices.Equal(a, b) {
 		return true
+	}
+	if slices.ContainsFunc(self.Parts, audit.Part.Discovered) || slices.ContainsFunc(ri.Parts, audit.Part.Discovered) {
+		return false
 	}
 	mine, ok := self.Options["instances"]
 	if !ok {
