@@ -94,6 +94,39 @@ func CheckFilters(filters []Filter) error {
 	return nil
 }
 
+// FiltersExclude reports whether filters, as far as they can be checked
+// without a listing, leave out the node of r: InstanceIds that do not name
+// it, a ResourceType its ID is not of (EC2Instance an i- ID,
+// ManagedInstance an mi- one), a PlatformType (or PlatformTypes) that is
+// not its platform as r.Info recorded it. The other keys (tags among
+// them), and a platform not recorded, leave it in.
+func FiltersExclude(filters []Filter, r Result) bool {
+	has := func(vs []string, v string) bool {
+		return slices.ContainsFunc(vs, func(w string) bool { return strings.EqualFold(w, v) })
+	}
+	for _, f := range filters {
+		switch f.Key {
+		case "InstanceIds":
+			if !has(f.Values, r.InstanceID) {
+				return true
+			}
+		case "ResourceType":
+			kind := "EC2Instance"
+			if strings.HasPrefix(r.InstanceID, "mi-") {
+				kind = "ManagedInstance"
+			}
+			if !has(f.Values, kind) {
+				return true
+			}
+		case "PlatformType", "PlatformTypes":
+			if r.Info != nil && r.Info.PlatformType != "" && !has(f.Values, r.Info.PlatformType) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Discover lists the managed nodes of an account-region with
 // DescribeInstanceInformation, every page (50 a page), filtered, and calls
 // fn with a Target for each: its ID, account, region, Source

@@ -73,3 +73,38 @@ func TestPageRetryer(t *testing.T) {
 		}
 	}
 }
+
+// TestFiltersExclude: the filters that a node's baseline result can be
+// checked against without a listing.
+func TestFiltersExclude(t *testing.T) {
+	ec2 := Result{InstanceID: "i-0123456789abcdef0"}
+	managed := Result{InstanceID: "mi-0123456789abcdef0"}
+	linux := Result{InstanceID: "i-0123456789abcdef0", Info: &InstanceInfo{PlatformType: "Linux"}}
+	for _, tc := range []struct {
+		name    string
+		filters []Filter
+		r       Result
+		want    bool
+	}{
+		{"no filter", nil, ec2, false},
+		{"InstanceIds naming it", []Filter{{"InstanceIds", []string{"i-0fffffffffffffff0", "i-0123456789abcdef0"}}}, ec2, false},
+		{"InstanceIds naming another", []Filter{{"InstanceIds", []string{"i-0fffffffffffffff0"}}}, ec2, true},
+		{"ResourceType EC2Instance, an i- ID", []Filter{{"ResourceType", []string{"EC2Instance"}}}, ec2, false},
+		{"ResourceType ManagedInstance, an i- ID", []Filter{{"ResourceType", []string{"ManagedInstance"}}}, ec2, true},
+		{"ResourceType ManagedInstance, an mi- ID", []Filter{{"ResourceType", []string{"ManagedInstance"}}}, managed, false},
+		{"ResourceType EC2Instance, an mi- ID", []Filter{{"ResourceType", []string{"EC2Instance"}}}, managed, true},
+		{"PlatformType, another recorded", []Filter{{"PlatformType", []string{"Windows"}}}, linux, true},
+		{"PlatformTypes, another recorded", []Filter{{"PlatformTypes", []string{"Windows", "MacOS"}}}, linux, true},
+		{"PlatformType, its own recorded", []Filter{{"PlatformType", []string{"Windows", "Linux"}}}, linux, false},
+		{"PlatformType, none recorded", []Filter{{"PlatformType", []string{"Windows"}}}, ec2, false},
+		{"a tag", []Filter{{"tag:Env", []string{"prod"}}}, ec2, false},
+		{"a key not known without a listing", []Filter{{"PingStatus", []string{"Online"}}}, ec2, false},
+		{"one of two filters", []Filter{{"PingStatus", []string{"Online"}}, {"InstanceIds", []string{"i-0fffffffffffffff0"}}}, ec2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := FiltersExclude(tc.filters, tc.r); got != tc.want {
+				t.Errorf("FiltersExclude(%v, %s) = %v, want %v", tc.filters, tc.r.InstanceID, got, tc.want)
+			}
+		})
+	}
+}

@@ -109,7 +109,10 @@ func failing(r audit.Result) bool {
 // seeds nothing: its nodes were not this run's targets, and those not
 // listed are gone from the comparison, as for another list. A shard's,
 // or a merge of some shards', is of the same scope: only the nodes of
-// this run's account-regions are taken from it.
+// this run's account-regions are taken from it. Nor is a node that the
+// filters leave out as far as they can be checked without a listing
+// (audit.FiltersExclude: a baseline's run may have listed it besides);
+// one they may match is left to the lookup that fetch makes.
 func (d *discovery) seedBaseline(self audit.RunInfo, b *audit.Baseline) error {
 	d.base = map[site]map[string]bool{}
 	if !sameLists(self, b.Run) {
@@ -137,7 +140,7 @@ func (d *discovery) seedBaseline(self audit.RunInfo, b *audit.Baseline) error {
 		if s.account == "" {
 			s.account = sole
 		}
-		if !ours[s] {
+		if !ours[s] || audit.FiltersExclude(d.j.org.filters, r) {
 			return nil
 		}
 		if d.base[s] == nil {
