@@ -3,6 +3,7 @@ package cli
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -80,5 +81,41 @@ func TestBaselineOfOtherTargetsSeedsNothing(t *testing.T) {
 				t.Errorf("run.json: %d targets, want %d", ri.Targets, len(tc.want))
 			}
 		})
+	}
+}
+
+// TestMergedShardsOfTheDiscoverySeed: a merge of the shards of the same
+// discovery is of its scope: a stopped node failing there is asked about,
+// by the whole discovery, or by the shard of its account-region.
+func TestMergedShardsOfTheDiscoverySeed(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	root := t.TempDir()
+	run := discoveryRunner(t, root, "--fail-on", "none")
+	var records []string
+	for _, k := range []string{"0", "1"} {
+		if got := run(stoppedFleet(false, false), "shard-"+k, "--shard", k+"/2"); got.code != 0 {
+			t.Fatalf("shard %s: exit %d\n%s", k, got.code, got.stderr)
+		}
+		records = append(records, filepath.Join(root, "shard-"+k, audit.ResultsFile))
+	}
+	merged := filepath.Join(root, "merged")
+	if got := runCLI(t, "", append(append([]string{"report"}, records...), "--out", merged, "--format", "csv", "--fail-on", "none")...); got.code != 0 {
+		t.Fatalf("the merge: exit %d\n%s", got.code, got.stderr)
+	}
+	got := run(stoppedFleet(true, false), "w2", "--baseline", merged)
+	checkSays(t, got.stderr, []string{"asked about 1 more node"}, nil)
+	if want := []string{"still_failing"}; !slices.Equal(changesByInstance(t, filepath.Join(root, "w2"))["i-0123456789abcdef1"], want) {
+		t.Errorf("the stopped node's changes %q, want %q (exit %d)\n%s", changesByInstance(t, filepath.Join(root, "w2"))["i-0123456789abcdef1"], want, got.code, got.stderr)
+	}
+	asked := 0
+	for _, k := range []string{"0", "1"} {
+		got := run(stoppedFleet(true, false), "w2-"+k, "--baseline", merged, "--shard", k+"/2")
+		if got.code != 0 {
+			t.Fatalf("week 2, shard %s: exit %d\n%s", k, got.code, got.stderr)
+		}
+		asked += strings.Count(got.stderr, "asked about 1 more node")
+	}
+	if asked != 1 {
+		t.Errorf("the shards of week 2 asked about the stopped node %d times, want once", asked)
 	}
 }
