@@ -139,7 +139,7 @@ func owningTable(n *html.Node) *html.Node {
 // value in attributes that nothing fetches or runs). Anything else (script, img, svg, iframe, link, object, form, ...)
 // in the output came from data.
 var allowedElements = []string{
-	"html", "head", "body", "meta", "title", "style", "table", "tbody", "tr", "td", "th",
+	"html", "head", "body", "meta", "title", "style", "table", "thead", "tbody", "tr", "td", "th",
 	"h1", "h2", "p", "div", "span", "strong", "a", "br", "wbr", "bdi", "time",
 }
 
