@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/emulation"
@@ -15,16 +16,11 @@ import (
 	"github.com/auditor-dev/auditor/report"
 )
 
-// a11yPages renders report.html and the mail's HTML body of one model: the
-// mixed fleet and a few hundred more failures, so that every data table has
-// rows and the failures run over several printed pages. It returns their
-// paths.
-func a11yPages(t *testing.T) (reportPath, mailPath string) {
+// a11yPages renders report.html and the mail's HTML body of one run, and
+// returns their paths.
+func a11yPages(t *testing.T, results []audit.Result, run audit.RunInfo) (reportPath, mailPath string) {
 	t.Helper()
-	mixed := fixtureNamed(t, "mixed")
-	// failingFleet's first IDs are the mixed fleet's.
-	results := append(mixed.results, failingFleet(300)[32:]...)
-	opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: mixed.run, StaleAfter: audit.DefaultStaleAfter}
+	opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: run, StaleAfter: audit.DefaultStaleAfter}
 	renderHTML(t, opts)
 	m, err := report.Build(context.Background(), opts)
 	if err != nil {
@@ -93,7 +89,32 @@ const printedTables = `() => {
 			}
 		}
 	}
-	if (document.querySelectorAll("table.data").length === 0) probs.push("no data table");
+	return probs;
+}`
+
+// headingAlign lists the column headings that are aligned unlike their
+// column's cells: a right-aligned figure under a left-aligned heading reads
+// as the next column's. Alignments are compared as laid out in a
+// left-to-right page (start is left, a th's default centre is its own).
+const headingAlign = `() => {
+	const side = (e) => {
+		const a = getComputedStyle(e).textAlign;
+		return {"-webkit-right": "right", "end": "right", "-webkit-left": "left", "start": "left", "-webkit-center": "center", "-internal-center": "center"}[a] || a;
+	};
+	const probs = [];
+	for (const t of document.querySelectorAll("table.data")) {
+		if (!t.tHead || !t.tBodies.length) continue;
+		[...t.tHead.rows[0].cells].forEach((th, i) => {
+			const want = side(th);
+			for (const r of t.tBodies[0].rows) {
+				const c = r.cells[i];
+				if (c && side(c) !== want) {
+					probs.push("#" + t.id + " " + JSON.stringify(th.innerText) + " is aligned " + want + ", its cells " + side(c));
+					break;
+				}
+			}
+		});
+	}
 	return probs;
 }`
 
@@ -105,14 +126,38 @@ func TestAccessibleInBrowser(t *testing.T) {
 		t.Skip("starts headless Chromium (seconds); runs without -short, as in CI")
 	}
 	browser := startBrowser(t, t)
-	reportPath, mailPath := a11yPages(t)
-	pages := []struct{ name, path string }{{"report", reportPath}, {"mail", mailPath}}
+	// The mixed fleet and a few hundred more failures, so that every data
+	// table has rows and the failures run over several printed pages
+	// (failingFleet's first IDs are the mixed fleet's); and a run that
+	// audited nothing, whose cards say "unknown".
+	mixed, empty := fixtureNamed(t, "mixed"), fixtureNamed(t, "empty")
+	type page struct{ name, path string }
+	var pages []page
+	for _, fx := range []fixture{{name: "many", results: append(mixed.results, failingFleet(300)[32:]...), run: mixed.run}, empty} {
+		r, m := a11yPages(t, fx.results, fx.run)
+		pages = append(pages, page{fx.name + " report", r}, page{fx.name + " mail", m})
+	}
 
 	t.Run("printed tables repeat their headings", func(t *testing.T) {
 		for _, p := range pages {
 			tab := openIn(t, browser, p.path, true)
 			for _, prob := range evalProblems(t, tab, printedTables) {
 				t.Errorf("%s printed: %s", p.name, prob)
+			}
+			n, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll("table.data").length`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(p.name, "many") && n < 5 {
+				t.Errorf("%s: %d data tables, want the many failures' tables checked", p.name, n)
+			}
+		}
+	})
+
+	t.Run("numeric headings aligned with their figures", func(t *testing.T) {
+		for _, p := range pages {
+			for _, prob := range evalProblems(t, openIn(t, browser, p.path, false), headingAlign) {
+				t.Errorf("%s: %s", p.name, prob)
 			}
 		}
 	})
