@@ -118,6 +118,39 @@ const headingAlign = `() => {
 	return probs;
 }`
 
+// lowContrast lists the text set in a colour of less than 4.5:1 contrast
+// with the background behind it (WCAG 2 AA for normal text; applied to
+// large text too). The background is the nearest one set on the text's
+// element or an ancestor, taken as opaque.
+const lowContrast = `() => {
+	const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+	const lum = ([r, g, b]) => {
+		const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+		return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+	};
+	const background = (e) => {
+		for (; e; e = e.parentElement) {
+			const c = rgb(getComputedStyle(e).backgroundColor);
+			if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c;
+		}
+		return [255, 255, 255];
+	};
+	const probs = [], seen = new Set();
+	const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+		const e = n.parentElement, text = n.textContent.trim();
+		if (!text || seen.has(e)) continue;
+		seen.add(e);
+		const fg = lum(rgb(getComputedStyle(e).color)), bg = lum(background(e));
+		const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+		if (ratio < 4.5) {
+			const id = e.closest("[id]");
+			probs.push((id ? "#" + id.id + " " : "") + JSON.stringify(text.slice(0, 30)) + " " + getComputedStyle(e).color + " on " + background(e) + ": " + ratio.toFixed(2) + ":1");
+		}
+	}
+	return probs;
+}`
+
 // TestAccessibleInBrowser opens report.html and the mail's body in headless
 // Chromium and checks what a reader who prints them, or reads them with a
 // screen reader or low vision, depends on.
@@ -157,6 +190,14 @@ func TestAccessibleInBrowser(t *testing.T) {
 	t.Run("numeric headings aligned with their figures", func(t *testing.T) {
 		for _, p := range pages {
 			for _, prob := range evalProblems(t, openIn(t, browser, p.path, false), headingAlign) {
+				t.Errorf("%s: %s", p.name, prob)
+			}
+		}
+	})
+
+	t.Run("text contrast at least 4.5:1", func(t *testing.T) {
+		for _, p := range pages {
+			for _, prob := range evalProblems(t, openIn(t, browser, p.path, false), lowContrast) {
 				t.Errorf("%s: %s", p.name, prob)
 			}
 		}
