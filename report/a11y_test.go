@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/net/html"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/report"
@@ -202,4 +203,51 @@ func TestAccessibleInBrowser(t *testing.T) {
 			}
 		}
 	})
+}
+
+// a11yMarkup renders report.html and the mail's HTML body for the mixed
+// fleet, which has a row in every list, and parses them.
+func a11yMarkup(t *testing.T) map[string]*html.Node {
+	t.Helper()
+	fx := fixtureNamed(t, "mixed")
+	reportPath, mailPath := a11yPages(t, fx.results, fx.run)
+	docs := map[string]*html.Node{}
+	for name, path := range map[string]string{"report": reportPath, "mail": mailPath} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[name] = parseHTML(t, b)
+	}
+	return docs
+}
+
+// ariaHidden reports whether n or an ancestor has aria-hidden="true".
+func ariaHidden(n *html.Node) bool {
+	for ; n != nil; n = n.Parent {
+		if v, ok := attr(n, "aria-hidden"); ok && v == "true" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSwatchesHidden: the outcome swatch (■) is decoration, next to the
+// outcome's name; a screen reader would read it as "black square".
+func TestSwatchesHidden(t *testing.T) {
+	for name, doc := range a11yMarkup(t) {
+		seen := 0
+		for n := range doc.Descendants() {
+			if n.Type != html.TextNode || !strings.Contains(n.Data, "\u25a0") {
+				continue
+			}
+			seen++
+			if !ariaHidden(n.Parent) {
+				t.Errorf("%s: swatch in %q is read aloud (no aria-hidden)", name, text(n.Parent.Parent))
+			}
+		}
+		if name == "report" && seen == 0 {
+			t.Error("report: no swatch found: the test checks nothing")
+		}
+	}
 }
