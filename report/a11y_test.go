@@ -251,3 +251,54 @@ func TestSwatchesHidden(t *testing.T) {
 		}
 	}
 }
+
+// TestTablesNamed: each data table is named by its section's heading
+// (aria-labelledby), so that a screen reader's list of tables says which is
+// which, and the About table's labels are row headings.
+func TestTablesNamed(t *testing.T) {
+	for name, doc := range a11yMarkup(t) {
+		tables := 0
+		for _, e := range elements(doc) {
+			if c, _ := attr(e, "class"); e.Data != "table" || c != "data" {
+				continue
+			}
+			tables++
+			id, _ := attr(e, "id")
+			ref, ok := attr(e, "aria-labelledby")
+			if !ok {
+				t.Errorf("%s: table #%s has no aria-labelledby", name, id)
+				continue
+			}
+			h := byID(doc, ref)
+			if h == nil || h.Data != "h2" || strings.TrimSpace(text(h)) == "" {
+				t.Errorf("%s: table #%s is labelled by %q, want its section's h2", name, id, ref)
+			}
+		}
+		if tables < 5 {
+			t.Errorf("%s: %d data tables, want the mixed fleet's", name, tables)
+		}
+	}
+	run := byID(a11yMarkup(t)["report"], "run")
+	if run == nil {
+		t.Fatal("report: no About table (#run)")
+	}
+	rows := 0
+	for _, e := range elements(run) {
+		if e.Data != "tr" {
+			continue
+		}
+		rows++
+		var first *html.Node
+		for c := e.FirstChild; c != nil && first == nil; c = c.NextSibling {
+			if c.Type == html.ElementNode {
+				first = c
+			}
+		}
+		if scope, _ := attr(first, "scope"); first.Data != "th" || scope != "row" {
+			t.Errorf("About: label %q is a <%s scope=%q>, want <th scope=\"row\">", text(first), first.Data, scope)
+		}
+	}
+	if rows == 0 {
+		t.Error("About: no rows")
+	}
+}
