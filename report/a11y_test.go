@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -300,5 +301,42 @@ func TestTablesNamed(t *testing.T) {
 	}
 	if rows == 0 {
 		t.Error("About: no rows")
+	}
+}
+
+// TestTitleNamesTheDocument: a page's title (the tab, the window list, a
+// bookmark, what a screen reader says first) names what the document is and
+// the run's date before the headline; a run of unknown start has no date.
+func TestTitleNamesTheDocument(t *testing.T) {
+	fx := fixtureNamed(t, "mixed")
+	unknownStart := fx.run
+	unknownStart.StartedAt = time.Time{}
+	for _, tt := range []struct {
+		name   string
+		run    audit.RunInfo
+		prefix string
+	}{
+		{"started", fx.run, "SSM association audit, " + report.DateText(fx.run.StartedAt) + ": "},
+		{"start unknown", unknownStart, "SSM association audit: "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := buildModel(t, fx.results, tt.run)
+			reportPath, mailPath := a11yPages(t, fx.results, tt.run)
+			for _, path := range []string{reportPath, mailPath} {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var title string
+				for _, e := range elements(parseHTML(t, b)) {
+					if e.Data == "title" {
+						title = text(e)
+					}
+				}
+				if want := tt.prefix + m.Headline; title != want {
+					t.Errorf("%s: title\n got %q\nwant %q", filepath.Base(path), title, want)
+				}
+			}
+		})
 	}
 }
