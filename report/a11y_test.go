@@ -153,6 +153,23 @@ const lowContrast = `() => {
 	return probs;
 }`
 
+// answerHeadings lists the four answers (#glance-*) whose title is not an
+// h3 set as the small grey caption it always was.
+const answerHeadings = `() => {
+	const probs = [], answers = document.querySelectorAll("#glance > .answer");
+	if (answers.length !== 4) probs.push(answers.length + " answers, want 4");
+	for (const a of answers) {
+		const h = a.firstElementChild, s = getComputedStyle(h);
+		if (h.tagName !== "H3" || !h.innerText.trim()) {
+			probs.push("#" + a.id + ": its title is a " + h.tagName + ", want an h3");
+			continue;
+		}
+		const look = [s.fontSize, s.fontWeight, s.color, s.marginTop, s.marginBottom, s.display].join(" ");
+		if (look !== "12px 400 rgb(89, 99, 110) 0px 4px block") probs.push("#" + a.id + ": its title looks like " + look);
+	}
+	return probs;
+}`
+
 // TestAccessibleInBrowser opens report.html and the mail's body in headless
 // Chromium and checks what a reader who prints them, or reads them with a
 // screen reader or low vision, depends on.
@@ -192,6 +209,17 @@ func TestAccessibleInBrowser(t *testing.T) {
 	t.Run("numeric headings aligned with their figures", func(t *testing.T) {
 		for _, p := range pages {
 			for _, prob := range evalProblems(t, openIn(t, browser, p.path, false), headingAlign) {
+				t.Errorf("%s: %s", p.name, prob)
+			}
+		}
+	})
+
+	t.Run("answers have headings", func(t *testing.T) {
+		for _, p := range pages {
+			if !strings.HasSuffix(p.name, "report") {
+				continue
+			}
+			for _, prob := range evalProblems(t, openIn(t, browser, p.path, false), answerHeadings) {
 				t.Errorf("%s: %s", p.name, prob)
 			}
 		}

@@ -140,7 +140,7 @@ func owningTable(n *html.Node) *html.Node {
 // in the output came from data.
 var allowedElements = []string{
 	"html", "head", "body", "meta", "title", "style", "table", "thead", "tbody", "tr", "td", "th",
-	"h1", "h2", "p", "div", "span", "strong", "a", "br", "wbr", "bdi", "time",
+	"h1", "h2", "h3", "p", "div", "span", "strong", "a", "br", "wbr", "bdi", "time",
 }
 
 // safeStyle is what a style attribute may hold: CSS written in the template,
