@@ -368,3 +368,60 @@ func TestTitleNamesTheDocument(t *testing.T) {
 		})
 	}
 }
+
+// TestOutputLinksNamed: a failure's output link is named for the
+// association and the instance it is the output of, not only by its host
+// ("s3.amazonaws.com", the same on every row), so that a screen reader's
+// list of links tells them apart. The name starts with the text seen, so
+// that a voice command saying it finds the link (WCAG's label in name). The
+// name is text from the record, escaped as any attribute's.
+func TestOutputLinksNamed(t *testing.T) {
+	fx := fixtureNamed(t, "mixed")
+	hostile := `"><script>x</script>`
+	results := append(fx.results, audit.Result{
+		AccountID: acct1, Region: east, InstanceID: "i-0000000000000abcd", Outcome: audit.OutcomeNoncompliant, AuditedAt: runStart,
+		Associations: []audit.Association{{AssociationID: "h-1", AssociationName: hostile, Name: "AWS-RunShellScript",
+			ExecutionDate: at(fresh), Status: audit.StatusFailed, ErrorCode: "ScriptFailed", OutputURL: s3("https://s3.amazonaws.com/bucket/h")}},
+	})
+	reportPath, _ := a11yPages(t, results, fx.run)
+	b, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInert(t, b)
+	table := byID(parseHTML(t, b), "failures")
+	if table == nil {
+		t.Fatal("no #failures table")
+	}
+	links := 0
+	for _, row := range tableRows(table) {
+		for _, e := range elements(row) {
+			if e.Data != "a" {
+				continue
+			}
+			links++
+			label, _ := attr(e, "aria-label")
+			var cells []string
+			for c := row.FirstChild; c != nil; c = c.NextSibling {
+				if c.Type == html.ElementNode {
+					cells = append(cells, text(c))
+				}
+			}
+			instance := cells[0]
+			var name string
+			for _, s := range elements(row) {
+				if s.Data == "strong" {
+					name = text(s)
+					break
+				}
+			}
+			want := fmt.Sprintf("%s: output of %s on %s", text(e), name, instance)
+			if label != want {
+				t.Errorf("link to %s: aria-label %q, want %q", text(e), label, want)
+			}
+		}
+	}
+	if links < 3 {
+		t.Errorf("%d output links, want the mixed fleet's and the hostile one", links)
+	}
+}
