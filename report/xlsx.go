@@ -310,6 +310,9 @@ func (l *xlsxList) open() error {
 		return fmt.Errorf("sheet %s: more than the %d rows the model counts (was the record changed while rendering?)", l.names[0], l.want)
 	}
 	name := l.names[l.part]
+	if err := printList(l.f, name); err != nil {
+		return fmt.Errorf("sheet %s: %w", name, err)
+	}
 	sw, err := l.f.NewStreamWriter(name)
 	if err != nil {
 		return fmt.Errorf("sheet %s: %w", name, err)
@@ -355,6 +358,25 @@ func (l *xlsxList) flush() error {
 		return fmt.Errorf("sheet %s: %w", name, err)
 	}
 	return nil
+}
+
+// printList sets up a list sheet for printing: its header row repeats at
+// the top of every page (the sheet's _xlnm.Print_Titles), landscape, as wide
+// as one page and as many pages long as it takes (fitToHeight 0). It runs
+// before the sheet's StreamWriter flushes, which writes these settings.
+func printList(f *excelize.File, sheet string) error {
+	err := f.SetDefinedName(&excelize.DefinedName{
+		Name: "_xlnm.Print_Titles", RefersTo: "'" + strings.ReplaceAll(sheet, "'", "''") + "'!$1:$1", Scope: sheet,
+	})
+	wide, long, landscape := 1, 0, "landscape"
+	if err == nil {
+		err = f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &wide, FitToHeight: &long})
+	}
+	if err == nil {
+		fit := true
+		err = f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit})
+	}
+	return err
 }
 
 // add writes one row. vals has one entry per column: nil for an empty cell,
