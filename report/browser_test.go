@@ -24,7 +24,7 @@ import (
 )
 
 // Where the browser test looks for a browser, in order.
-var browserNames = []string{"chromium", "chromium-browser", "google-chrome"}
+var browserNames = []string{"chromium", "chromium-browser", "google-chrome", "chromium-headless-shell"}
 
 // screenshotDirEnv names a directory that the browser test copies its
 // screenshots into (for the README's pictures).
