@@ -66,8 +66,9 @@ func binary(t *testing.T) string {
 }
 
 // normalized returns the record with what legitimately differs between two
-// runs (when each instance was audited, and how many attempts it took)
-// taken out, one JSON line per instance in key order.
+// runs (when each instance was audited, when the attempt that audited it
+// started, and how many attempts it took) taken out, one JSON line per
+// instance in key order.
 func normalized(t *testing.T, path string) []string {
 	t.Helper()
 	rs, err := audit.OpenRecords(path)
@@ -77,7 +78,7 @@ func normalized(t *testing.T, path string) []string {
 	defer rs.Close()
 	var lines []string
 	err = rs.Each(func(r audit.Result) error {
-		r.AuditedAt = time.Time{}
+		r.AuditedAt, r.AttemptStartedAt = time.Time{}, time.Time{}
 		r.Calls = 0
 		b, err := json.Marshal(r)
 		lines = append(lines, string(b))
