@@ -593,6 +593,9 @@ type Records struct {
 	groups  []string
 	// inputs are what each file holds on its own (Input).
 	inputs []Input
+	// attempts are, for each file, the attempts' starts of the run that
+	// wrote it (SetAttempts); nil when not known.
+	attempts [][]time.Time
 }
 
 // Input is what one of the files of a Records holds on its own, torn last
@@ -962,6 +965,33 @@ func (rs *Records) Outcomes() map[Outcome]int {
 	return m
 }
 
+// SetAttempts gives the attempts' starts of the run that wrote the i-th
+// record (RunInfo.AttemptStarts), so that each result of it that does not
+// say which attempt read it (Result.AttemptStartedAt: a line written by a
+// release that did not keep it) is given the one that did (AttemptAt):
+// read beside the records of other runs, as in a merge of shards, it is
+// judged from its own run's starts, not theirs. Call it before reading.
+func (rs *Records) SetAttempts(i int, starts []time.Time) {
+	if rs.attempts == nil {
+		rs.attempts = make([][]time.Time, len(rs.files))
+	}
+	rs.attempts[i] = starts
+}
+
+// AttemptAt returns the start of the attempt, among starts (sorted), that
+// read a result at t: the latest not after it, or the first when t is
+// before them all (clocks apart); zero when there are none or t is zero.
+func AttemptAt(starts []time.Time, t time.Time) time.Time {
+	if len(starts) == 0 || t.IsZero() {
+		return time.Time{}
+	}
+	i, found := slices.BinarySearchFunc(starts, t, time.Time.Compare)
+	if found {
+		return starts[i]
+	}
+	return starts[max(i-1, 0)]
+}
+
 // Each calls fn for every result, sorted by Key, reading one line at a time.
 // It stops at the first error fn returns.
 func (rs *Records) Each(fn func(Result) error) error {
@@ -1057,6 +1087,9 @@ func (rs *Records) each(next func() (loc, bool, error), fn func(Result) error) e
 		for k, e := range chunk {
 			if errs[k] != nil {
 				return fmt.Errorf("reading %s at %d: %w", rs.files[e.file].Name(), e.off, errs[k])
+			}
+			if r := &results[k]; r.AttemptStartedAt.IsZero() && int(e.file) < len(rs.attempts) {
+				r.AttemptStartedAt = AttemptAt(rs.attempts[e.file], r.AuditedAt)
 			}
 			if err := fn(results[k]); err != nil {
 				return err

@@ -46,12 +46,7 @@ func (s staleRule) ref(r audit.Result) time.Time {
 	case len(s.attempts) == 0:
 		return r.AuditedAt
 	}
-	// The number of attempts not after the read: the last of them read it.
-	i, found := slices.BinarySearchFunc(s.attempts, r.AuditedAt, time.Time.Compare)
-	if found {
-		return s.attempts[i]
-	}
-	return s.attempts[max(i-1, 0)]
+	return audit.AttemptAt(s.attempts, r.AuditedAt)
 }
 
 // cutoff is the time before which an execution of r's is stale; zero when

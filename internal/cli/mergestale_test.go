@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -94,5 +95,53 @@ func TestMergedShardsJudgeStaleFromTheirOwnStart(t *testing.T) {
 	if merged := render("merged", s0, s1); merged != own0+own1 {
 		t.Errorf("merged shards: %d stale associations, want %d (shard 0's %d and shard 1's %d, each judged from its own start)",
 			merged, own0+own1, own0, own1)
+	}
+
+	// Shard 0 written by a release that kept no attempt_started_at, as
+	// in a rolling upgrade: its rows are judged from its own run.json's
+	// attempts, not from every input's, and the merged record keeps
+	// the start that judged them.
+	old := filepath.Join(root, "shard-0-old")
+	if err := os.CopyFS(old, os.DirFS(s0)); err != nil {
+		t.Fatal(err)
+	}
+	stripAttemptStarts(t, filepath.Join(old, audit.ResultsFile))
+	if merged := render("merged-old", old, s1); merged != own0+own1 {
+		t.Errorf("merged with a shard of an older release: %d stale associations, want %d (shard 0's %d and shard 1's %d)",
+			merged, own0+own1, own0, own1)
+	}
+	// Merged again, the merge is one record: its rows still say which
+	// attempt read them.
+	if merged := render("merged-again", filepath.Join(root, "merged-old")); merged != own0+own1 {
+		t.Errorf("a merge with a shard of an older release, rendered again: %d stale associations, want %d", merged, own0+own1)
+	}
+}
+
+// stripAttemptStarts rewrites the record at path as a release that kept no
+// attempt_started_at wrote it.
+func stripAttemptStarts(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	for line := range bytes.Lines(b) {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m["attempt_started_at"]; !ok {
+			t.Fatalf("%s: a line without attempt_started_at: %s", path, line)
+		}
+		delete(m, "attempt_started_at")
+		l, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(append(l, '\n'))
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

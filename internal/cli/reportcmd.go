@@ -170,6 +170,11 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		return usagef("report: %v", err)
 	}
 	defer func() { rs.Close() }() // rs is the merged record's once written with a baseline
+	for i, ri := range runFiles {
+		if ri != nil {
+			rs.SetAttempts(i, ri.AttemptStarts())
+		}
+	}
 	if n, err := rs.Unattributed(); err != nil {
 		return usagef("report: %v", err)
 	} else if n > 0 && len(paths) > 1 {
