@@ -82,12 +82,16 @@ type Config struct {
 	Now func() time.Time
 }
 
+// DefaultSites is Config.Sites when none is given: the account-regions
+// audited at once.
+const DefaultSites = 64
+
 func (c *Config) defaults() {
 	if c.Concurrency <= 0 {
 		c.Concurrency = 16
 	}
 	if c.Sites <= 0 {
-		c.Sites = 64
+		c.Sites = DefaultSites
 	}
 	if c.MaxResults <= 0 {
 		c.MaxResults = 50

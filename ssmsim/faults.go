@@ -242,6 +242,10 @@ type Stats struct {
 	// BufferedTransport avoids); both count. Both stay zero with
 	// Options.DisablePageTracking.
 	PagesServed, DuplicatePages int64
+	// Connections counts the connections accepted: a client that keeps
+	// its connections alive and pools enough of them opens about as many
+	// as it has calls in flight at once, not one a call.
+	Connections int64
 }
 
 // Stats returns the server's counters. It is safe to call while serving;
@@ -261,6 +265,7 @@ func (s *Server) Stats() Stats {
 		PeakInFlight:   s.peak.Load(),
 		PagesServed:    s.pagesServed.Load(),
 		DuplicatePages: s.duplicatePages.Load(),
+		Connections:    s.connections.Load(),
 	}
 	for k := range s.calls {
 		if n := s.calls[k].Load(); n > 0 {
@@ -276,7 +281,7 @@ func (s *Server) Stats() Stats {
 // it was.
 func (s *Server) ResetStats() {
 	for _, c := range []*atomicInt64{&s.requests, &s.ok, &s.clientErrors, &s.throttled, &s.errors500,
-		&s.dropped, &s.malformed, &s.wrongTypes, &s.pagesServed, &s.duplicatePages} {
+		&s.dropped, &s.malformed, &s.wrongTypes, &s.pagesServed, &s.duplicatePages, &s.connections} {
 		c.Store(0)
 	}
 	for k := range s.calls {

@@ -163,7 +163,7 @@ type Server struct {
 	seq                                              atomic.Uint64
 	requests, ok, clientErrors, throttled, errors500 atomic.Int64
 	dropped, malformed, wrongTypes, inFlight, peak   atomic.Int64
-	pagesServed, duplicatePages                      atomic.Int64
+	pagesServed, duplicatePages, connections         atomic.Int64
 	calls                                            [numOps]atomic.Int64
 	pages                                            [pageShards]pageShard
 	bufs                                             sync.Pool
@@ -700,6 +700,11 @@ func (s *Server) httpServer() *http.Server {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.connections.Add(1)
+			}
+		},
 		// Dropped connections are a feature here, not news.
 		ErrorLog: log.New(io.Discard, "", 0),
 	}

@@ -444,7 +444,11 @@ func joinUsage(errs []error) error {
 	return usagef("%d problems:\n  %s", len(errs), strings.Join(lines, "\n  "))
 }
 
-// awsSettings are the options that say how to reach AWS.
+// awsSettings are the options that say how to reach AWS. Conns counts
+// every account-region audited at once, each with its own workers: on AWS
+// those of one region share its endpoint's host, and a pool of idle
+// connections sized for fewer closes the rest after each call, to dial
+// them anew.
 func (o *runOptions) awsSettings() awsconn.Settings {
 	return awsconn.Settings{
 		Profile:       o.profile,
@@ -453,7 +457,7 @@ func (o *runOptions) awsSettings() awsconn.Settings {
 		AllowInsecure: o.allowInsecure,
 		MaxAttempts:   o.maxAttempts,
 		CallTimeout:   o.callTimeout,
-		Conns:         o.concurrency,
+		Conns:         o.concurrency * audit.DefaultSites,
 		Credentials:   o.credentials,
 		Roles:         o.roles(),
 		Logger:        o.sdkLogger,
