@@ -236,5 +236,13 @@ func TestSiteHintUnauthorized(t *testing.T) {
 		s.AccountID = "111111111111"
 		got = siteHint(s, "111111111111", nil)
 		checkSays(t, got, []string{tt.want, "the run's own credentials in account 111111111111", "their policy"}, []string{"role"})
+		// Whose credentials signed is not known: the caller's account
+		// could not be learnt, or a merge of runs of several callers.
+		// The line names no role, nor an account that is not known.
+		got = siteHint(s, "", nil)
+		checkSays(t, got, []string{tt.want, "the credentials that signed its calls in account 111111111111", "their policy"}, []string{"role", "run's own"})
+		s.AccountID = ""
+		got = siteHint(s, "", nil)
+		checkSays(t, got, []string{tt.want, "the credentials that signed its calls: allow it in their policy"}, []string{"role", "account"})
 	}
 }

@@ -443,10 +443,20 @@ func siteHint(s audit.SiteStats, caller string, options map[string]any) string {
 				break
 			}
 		}
-		if caller != "" && s.AccountID == caller {
+		switch {
+		case caller != "" && s.AccountID == caller:
 			return fmt.Sprintf("%s refused %s to the run's own credentials in account %s: allow it in their policy, or in the service control policy that denies it there", svc, what, account)
+		case caller != "" && s.AccountID != "":
+			return fmt.Sprintf("%s refused %s to the role's session in account %s: allow it in the role's policy, or in the service control policy that denies it there", svc, what, account)
 		}
-		return fmt.Sprintf("%s refused %s to the role's session in account %s: allow it in the role's policy, or in the service control policy that denies it there", svc, what, account)
+		// Whose credentials signed is not known: the caller's account
+		// could not be learnt, or a merge holds runs of several callers;
+		// nor, without an account, where.
+		where := ""
+		if account != "" {
+			where = " in account " + account
+		}
+		return fmt.Sprintf("%s refused %s to the credentials that signed its calls%s: allow it in their policy, or in the service control policy that denies it there", svc, what, where)
 	case "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired":
 		if s.Region != audit.AllRegions && s.AccountID != "" {
 			// A resume keeps the run's regions and targets: one that
