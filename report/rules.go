@@ -18,9 +18,9 @@ import (
 // then, and what it read before by that time, while the instances one
 // attempt's workers read moments apart share its one cut-off; and a merge
 // of shards that started apart judges each row as its shard did. That
-// start is the result's AttemptStartedAt; in a record written before it
-// was kept, the latest of the run's attempt starts not after its
-// AuditedAt. A run.json without attempts is one attempt, at
+// start is the result's AttemptStartedAt when it is one of the run's; in a
+// record written before it was kept, the latest of the run's attempt
+// starts not after its AuditedAt. A run.json without attempts is one attempt, at
 // Run.StartedAt; that start stands in for a result without an AuditedAt,
 // and a result read before every attempt started (clocks apart) is judged
 // from the first. Without any start (a record without run.json) each
@@ -39,7 +39,7 @@ func newStaleRule(opts Options) staleRule {
 // ref is the time r's associations are judged from.
 func (s staleRule) ref(r audit.Result) time.Time {
 	switch {
-	case !r.AttemptStartedAt.IsZero():
+	case s.attempt(r.AttemptStartedAt):
 		return r.AttemptStartedAt
 	case r.AuditedAt.IsZero():
 		return s.start
@@ -47,6 +47,14 @@ func (s staleRule) ref(r audit.Result) time.Time {
 		return r.AuditedAt
 	}
 	return audit.AttemptAt(s.attempts, r.AuditedAt)
+}
+
+// attempt reports whether at is one of the run's attempt starts: a line's
+// AttemptStartedAt that is not (a record edited by hand, or another's) is
+// no start the run knows, and judges nothing.
+func (s staleRule) attempt(at time.Time) bool {
+	_, found := slices.BinarySearchFunc(s.attempts, at, time.Time.Compare)
+	return found && !at.IsZero()
 }
 
 // cutoff is the time before which an execution of r's is stale; zero when

@@ -275,3 +275,39 @@ func TestStaleJudgedFromItsOwnAttempt(t *testing.T) {
 		t.Errorf("stale rows %v, want only %s's (%s judged from its own attempt's start)", rowIDs(got), legacy, own)
 	}
 }
+
+// TestStaleIgnoresAnAttemptTheRunDoesNotKnow: a line's attempt_started_at
+// that is none of its run's attempts (a hand-edited or foreign record: year
+// 9999, year 0) does not judge it; the attempt its read time names does.
+// Before, year 9999 made every association of the line stale, and year 0
+// a cut-off that summary.json cannot hold, which failed the rendering.
+func TestStaleIgnoresAnAttemptTheRunDoesNotKnow(t *testing.T) {
+	start := runStart
+	executed := start.Add(-time.Duration(audit.DefaultStaleAfter) + time.Hour) // not stale from start
+	for _, bogus := range []time.Time{
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		start.Add(time.Minute), // a time, but no attempt of the run
+	} {
+		results := []audit.Result{{AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeCompliant, Pages: 1,
+			AuditedAt: start.Add(2 * time.Minute), AttemptStartedAt: bogus,
+			Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(executed)}}}}
+		run := fixtureRun()
+		run.StartedAt = start
+		run.Attempts = []time.Time{start}
+		run.Targets, run.Invalid = 1, 0
+		opts := report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: run, StaleAfter: audit.DefaultStaleAfter,
+			Formats: []report.Format{report.FormatJSON}}
+		if _, err := report.Render(context.Background(), opts); err != nil {
+			t.Errorf("attempt_started_at %s: %v", bogus, err)
+			continue
+		}
+		m, err := report.Build(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Stale.Count != 0 || m.Settings.StaleBefore == nil || !m.Settings.StaleBefore.Equal(start.Add(-time.Duration(audit.DefaultStaleAfter))) {
+			t.Errorf("attempt_started_at %s: %d stale, stale_before %v; want none, judged from the run's start %s", bogus, m.Stale.Count, m.Settings.StaleBefore, start)
+		}
+	}
+}
