@@ -153,15 +153,31 @@ const lowContrast = `() => {
 	return probs;
 }`
 
+// headingOrder lists the headings that come more than one level below the
+// heading before them (h1 then h3), which a screen reader's outline of the
+// page reads as a level left out.
+const headingOrder = `() => {
+	const probs = [];
+	let last = 0;
+	for (const h of document.querySelectorAll("h1, h2, h3, h4, h5, h6")) {
+		const level = Number(h.tagName.slice(1));
+		if (level > last + 1) probs.push(h.tagName + " " + JSON.stringify(h.innerText.trim().slice(0, 30)) + " after h" + last);
+		last = level;
+	}
+	return probs;
+}`
+
 // answerHeadings lists the four answers (#glance-*) whose title is not an
-// h3 set as the small grey caption it always was.
+// h2 set as the small grey caption it always was: an h2, as the sections
+// after them, so that the page's headings go h1, h2 without a level
+// skipped.
 const answerHeadings = `() => {
 	const probs = [], answers = document.querySelectorAll("#glance > .answer");
 	if (answers.length !== 4) probs.push(answers.length + " answers, want 4");
 	for (const a of answers) {
 		const h = a.firstElementChild, s = getComputedStyle(h);
-		if (h.tagName !== "H3" || !h.innerText.trim()) {
-			probs.push("#" + a.id + ": its title is a " + h.tagName + ", want an h3");
+		if (h.tagName !== "H2" || !h.innerText.trim()) {
+			probs.push("#" + a.id + ": its title is a " + h.tagName + ", want an h2");
 			continue;
 		}
 		const look = [s.fontSize, s.fontWeight, s.color, s.marginTop, s.marginBottom, s.display].join(" ");
@@ -209,6 +225,14 @@ func TestAccessibleInBrowser(t *testing.T) {
 	t.Run("numeric headings aligned with their figures", func(t *testing.T) {
 		for _, p := range pages {
 			for _, prob := range evalProblems(t, openIn(t, browser, p.path, false), headingAlign) {
+				t.Errorf("%s: %s", p.name, prob)
+			}
+		}
+	})
+
+	t.Run("headings skip no level", func(t *testing.T) {
+		for _, p := range pages {
+			for _, prob := range evalProblems(t, openIn(t, browser, p.path, false), headingOrder) {
 				t.Errorf("%s: %s", p.name, prob)
 			}
 		}
