@@ -37,3 +37,30 @@ func TestDiskFullSaysSo(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenFileLimitSaysSo: a record or report that cannot be opened for
+// the limit of open files (the workers' connections hold every one) read
+// "directory not writable: ... too many open files", which sends the user
+// to the directory's permissions, or to choose another --out. It names
+// the limit, and what to change.
+func TestOpenFileLimitSaysSo(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE} {
+		t.Run(errno.Error(), func(t *testing.T) {
+			cause := &os.PathError{Op: "open", Path: "out/results.jsonl", Err: errno}
+			err := fmt.Errorf("%w: writing out/results.jsonl: %w", atomicfile.ErrNotWritable, cause)
+			var buf bytes.Buffer
+			if code := exitFor(err, newConsole(&buf)); code != exitFatal {
+				t.Errorf("exit %d, want %d", code, exitFatal)
+			}
+			got := buf.String()
+			for _, w := range []string{"out/results.jsonl", errno.Error(), "limit of open files", "ulimit -n", "--concurrency", "--resume"} {
+				if !strings.Contains(got, w) {
+					t.Errorf("%q does not say %q", got, w)
+				}
+			}
+			if strings.Contains(got, "directory not writable") {
+				t.Errorf("%q says the directory is not writable", got)
+			}
+		})
+	}
+}

@@ -169,6 +169,13 @@ func exitFor(err error, con *console) exitCode {
 		con.errorf("%s\nthe disk of the output is full (or the user's quota there used up): free space on it, then run again", plainLines(msg))
 		return exitFatal
 	}
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		// Not the directory either: the workers' connections hold every
+		// file the process may open.
+		msg := strings.ReplaceAll(err.Error(), atomicfile.ErrNotWritable.Error()+": ", "")
+		con.errorf("%s\nthe limit of open files was reached: raise it (ulimit -n) or lower --concurrency, then run again (with --resume, for a run that recorded instances)", plainLines(msg))
+		return exitFatal
+	}
 	if off, ok := audit.ClockOff(err); ok && !strings.Contains(err.Error(), audit.ClockHint(off)) {
 		// The service's words say "expired" or "signature": the clock
 		// is the cause, and nothing else would send the user to it.

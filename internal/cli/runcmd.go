@@ -109,6 +109,11 @@ type job struct {
 	set   settings
 	org   orgSpec
 	fleet *audit.Fleet
+	// fileLimit is the process's limit of open files (0: none known), and
+	// sitesAtOnce the account-regions audited at once that it holds the
+	// connections of (see sitesAtOnce).
+	fileLimit   uint64
+	sitesAtOnce int
 	// list is the whole list's Fleet.Digest as the run read it, before
 	// any account was filled in and before --shard: what every shard of
 	// it, and its whole run, share (Part.List). "" for discovery.
@@ -1134,6 +1139,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		j.errs.add(r)
 		return nil
 	}
+	j.warnOpenFiles(stderr)
 	switch {
 	case j.disc != nil:
 		o.logf(stderr, "auditing the managed nodes of %s as discovery lists them%s, %d at a time; record in %s",
@@ -1354,6 +1360,59 @@ func (j *job) batches() []audit.Batch {
 	return bs
 }
 
+// openFileLimit is systemOpenFileLimit, a variable so that a test can
+// stand in for a low limit.
+var openFileLimit = systemOpenFileLimit
+
+// fileReserve is how many open files a run keeps for what is not a worker's
+// connection to SSM: the record, the lock, the reports being written,
+// temporary files, the connections to STS and EC2, standard streams.
+const fileReserve = 64
+
+// sitesAtOnce returns how many account-regions a run may audit at once for
+// their workers' connections (concurrency each) to fit in limit open files
+// beside fileReserve: audit.DefaultSites, or fewer, and at least one. Past
+// the limit, each call's connection fails ("too many open files") and is
+// retried, and the run grinds instead of waiting its turn.
+func sitesAtOnce(limit uint64, concurrency int) int {
+	if limit <= fileReserve {
+		return 1
+	}
+	return max(1, int(min(uint64(audit.DefaultSites), (limit-fileReserve)/uint64(max(concurrency, 1)))))
+}
+
+// warnOpenFiles warns when the limit of open files holds back the run:
+// fewer account-regions at once than it has, or not even one
+// account-region's workers.
+func (j *job) warnOpenFiles(stderr io.Writer) {
+	o := j.o
+	if j.fileLimit == 0 {
+		return
+	}
+	if uint64(o.concurrency)+fileReserve > j.fileLimit {
+		fmt.Fprintf(stderr, "auditor: warning: the open-file limit is %d, too few for --concurrency %d (each worker holds a connection, and the run %d files besides): lower --concurrency to %d, or raise the limit (ulimit -n)\n",
+			j.fileLimit, o.concurrency, fileReserve, max(int(j.fileLimit)-fileReserve, 1))
+		return
+	}
+	if j.sitesAtOnce >= audit.DefaultSites {
+		return
+	}
+	var n int
+	if j.disc != nil {
+		n = len(j.disc.sites)
+	} else {
+		sites := map[[2]string]bool{}
+		for t := range j.fleet.All() {
+			sites[[2]string{t.AccountID, cmp.Or(t.Region, o.region)}] = true
+		}
+		n = len(sites)
+	}
+	if n > j.sitesAtOnce {
+		fmt.Fprintf(stderr, "auditor: warning: the open-file limit is %d: the %d account-regions are audited %d at a time (--concurrency %d connections each), not up to %d; raise the limit (ulimit -n) to audit more at once\n",
+			j.fileLimit, n, j.sitesAtOnce, o.concurrency, audit.DefaultSites)
+	}
+}
+
 // auditConfig is the audit's configuration; OnResult calls j.onResult,
 // which the run sets once the record is open.
 func (j *job) auditConfig() audit.Config {
@@ -1374,6 +1433,10 @@ func (j *job) auditConfig() audit.Config {
 		Triage:      o.triage,
 		Started:     j.attempt,
 		OnResult:    func(r audit.Result) error { return j.onResult(r) },
+	}
+	if limit, ok := openFileLimit(); ok {
+		j.fileLimit, j.sitesAtOnce = limit, sitesAtOnce(limit, o.concurrency)
+		cfg.Sites = j.sitesAtOnce
 	}
 	if j.pacedTogether() {
 		// Started once the output directory is the run's, before the

@@ -258,7 +258,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		var codes []string
 		if errs != nil {
 			for _, c := range errs.top(5) {
-				codes = append(codes, fmt.Sprintf("%d %s (%s)", c.n, plain(c.code, 60), plain(c.message, 120)))
+				codes = append(codes, fmt.Sprintf("%d %s (%s)", c.n, plain(c.code, 60), plainEnds(c.message, 120)))
 			}
 		}
 		if len(codes) > 0 {
@@ -535,6 +535,20 @@ func shownPath(p string) string {
 		}
 	}
 	return p
+}
+
+// plainEnds is plain with at most max runes, kept from both ends of s: an
+// error's start says what failed, and its end why, after the SDK's own
+// words ("operation error SSM: ..., exceeded maximum number of attempts,
+// 8, https response error StatusCode: 0, RequestID: , request send failed,
+// Post ...: dial tcp ...: socket: too many open files").
+func plainEnds(s string, max int) string {
+	p := []rune(plain(s, 0))
+	if max <= 0 || len(p) <= max {
+		return string(p)
+	}
+	head := max / 3
+	return string(p[:head]) + "…" + string(p[len(p)-(max-head):])
 }
 
 // plainLines is plain for each line of a message of several lines (an

@@ -195,3 +195,24 @@ func TestSummarizeSitesPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestSummarizeErrorsShowTheirCause: the closing line of the instances in
+// error cut each message after 120 characters, and the SDK's own words
+// (operation, attempts, status, request ID) fill those before the cause:
+// "socket: too many open files", "no such host" never showed, though the
+// line is there so that no one need open a CSV to learn why.
+func TestSummarizeErrorsShowTheirCause(t *testing.T) {
+	msg := `operation error SSM: DescribeInstanceAssociationsStatus, exceeded maximum number of attempts, 8, https response error StatusCode: 0, RequestID: , request send failed, Post "https://ssm.eu-west-1.amazonaws.com/": dial tcp 52.95.120.1:443: socket: too many open files`
+	var errs errorTally
+	for range 3 {
+		errs.add(audit.Result{AccountID: "111111111111", Region: "eu-west-1", Outcome: audit.OutcomeError, Error: &audit.Error{Code: "Transport", Message: msg}})
+	}
+	info := audit.RunInfo{Outcomes: map[audit.Outcome]int{audit.OutcomeError: 3}, Targets: 3}
+	var w bytes.Buffer
+	summarize(&w, "HEAD", info, &audit.FailOn{}, &errs, nil, "OUT", "RESUME", nil, false, nil)
+	for _, want := range []string{"3 instances ended in error: 3 Transport (operation error SSM", "socket: too many open files)"} {
+		if !strings.Contains(w.String(), want) {
+			t.Errorf("no %q in\n%s", want, w.String())
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+func TestSitesAtOnce(t *testing.T) {
+	for _, tt := range []struct {
+		limit       uint64
+		concurrency int
+		want        int
+	}{
+		{1 << 20, 16, audit.DefaultSites},
+		{1024 + fileReserve, 16, audit.DefaultSites},
+		{1023 + fileReserve, 16, audit.DefaultSites - 1},
+		{256, 16, 12},
+		{256, 64, 3},
+		{128, 64, 1},
+		{64, 16, 1},
+		{10, 1, 1},
+	} {
+		if got := sitesAtOnce(tt.limit, tt.concurrency); got != tt.want {
+			t.Errorf("sitesAtOnce(%d, %d) = %d, want %d", tt.limit, tt.concurrency, got, tt.want)
+		}
+	}
+}
+
+// TestOpenFileLimitHoldsBackAccountRegions: a container or a shell whose
+// hard limit of open files is low (docker --ulimit nofile=256, ulimit -n
+// 256) cannot hold a connection for every worker of every account-region
+// at once. Before, the run started them all: each call past the limit
+// failed "too many open files" and was retried, and instances ended in
+// error, with --resume as the only advice. The run now audits as many
+// account-regions at once as the limit holds, says so, and ends whole.
+func TestOpenFileLimitHoldsBackAccountRegions(t *testing.T) {
+	const limit, concurrency = 256, 16
+	old := openFileLimit
+	openFileLimit = func() (uint64, bool) { return limit, true }
+	t.Cleanup(func() { openFileLimit = old })
+	_, srv, _ := serveOrgOf(t, ssmsim.OrgConfig{
+		Seed:     3,
+		Accounts: ssmsim.DefaultAccounts(7, 1),
+		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: true}},
+		Fleet:    ssmsim.FleetConfig{Size: 150, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	}, ssmsim.Faults{Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond})
+	got := runCLI(t, "", "run", "--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,eu-west-1", "--discover",
+		"--region", "us-east-1", "--concurrency", "16", "--rate", "1000", "--fail-on", "none", "--format", "csv",
+		"--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	at := sitesAtOnce(limit, concurrency)
+	checkSays(t, got.stderr, []string{"open-file limit is 256: the 14 account-regions are audited 12 at a time", "ulimit -n"}, nil)
+	st := srv.Stats()
+	t.Logf("%d requests, %d in flight at most", st.Requests, st.PeakInFlight)
+	// Each account-region's workers, and its listing beside them.
+	if st.PeakInFlight > int64(at*(concurrency+1)) {
+		t.Errorf("%d calls in flight at once, want at most %d (%d account-regions of %d workers and a listing)", st.PeakInFlight, at*(concurrency+1), at, concurrency)
+	}
+	if strings.Contains(got.stderr, "too few for --concurrency") {
+		t.Errorf("warned of --concurrency, which the limit holds:\n%s", got.stderr)
+	}
+}
