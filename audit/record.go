@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"iter"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -1183,7 +1184,24 @@ type RunInfo struct {
 	// Rendered is set when reports were rendered again from the record
 	// (auditor report); the fields above stay the run's own.
 	Rendered *Rendering `json:"rendered,omitempty"`
+	// Unknown are the fields of the run.json read that this version of
+	// the auditor does not know (a newer one wrote them), sorted: nil for
+	// one it wrote. A run.json it writes from this one leaves them out.
+	Unknown []string `json:"-"`
 }
+
+// runInfoFields are the names of RunInfo's fields in run.json.
+var runInfoFields = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeFor[RunInfo]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	return m
+}()
 
 // AttemptStarts returns the starts of the run's attempts, sorted: its
 // Attempts, or, for a run.json written before they were kept, StartedAt
@@ -1327,6 +1345,12 @@ func decodeRunInfo(path string, b []byte) (RunInfo, error) {
 	if err := json.Unmarshal(b, &ri); err != nil {
 		return ri, fmt.Errorf("%s: %w", path, err)
 	}
+	for name := range fields {
+		if !runInfoFields[name] {
+			ri.Unknown = append(ri.Unknown, name)
+		}
+	}
+	slices.Sort(ri.Unknown)
 	for i := range ri.Sites {
 		// As a result's account_name label (see decodeResult).
 		ri.Sites[i].AccountName = EscapeRefused(ri.Sites[i].AccountName)

@@ -155,6 +155,11 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if taken != nil {
 		return taken
 	}
+	for i, ri := range runFiles {
+		if ri != nil {
+			warnUnknownFields(stderr, filepath.Join(filepath.Dir(paths[i]), audit.RunFile), *ri)
+		}
+	}
 	// Opened once: the merged record and every report are written from
 	// this index, since decoding the record is most of the cost.
 	groups, unknown := listGroups(paths)

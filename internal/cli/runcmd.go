@@ -627,6 +627,9 @@ func (j *job) plan(stderr io.Writer) error {
 	if err := j.resumedOptions(); err != nil {
 		return err
 	}
+	if prev, ok := j.previousRun(); ok {
+		warnUnknownFields(stderr, filepath.Join(o.out, audit.RunFile), prev)
+	}
 	rs, err := audit.OpenRecords(j.recordPath())
 	if err != nil {
 		return usagef("--resume: %v", err)

@@ -537,6 +537,30 @@ func shownPath(p string) string {
 	return p
 }
 
+// warnUnknownFields warns that ri, the run.json at path, holds fields this
+// version does not know (a newer one wrote it), which the run.json it
+// writes in its place, or merges it into, leaves out: the newer version
+// keeps them.
+func warnUnknownFields(stderr io.Writer, path string, ri audit.RunInfo) {
+	if len(ri.Unknown) == 0 {
+		return
+	}
+	names := make([]string, 0, 5)
+	for _, n := range ri.Unknown[:min(len(ri.Unknown), 5)] {
+		names = append(names, plain(n, 40))
+	}
+	more := ""
+	if n := len(ri.Unknown) - len(names); n > 0 {
+		more = fmt.Sprintf(" and %d more", n)
+	}
+	by := "a newer auditor"
+	if ri.Version != "" {
+		by = "auditor " + plain(ri.Version, 40)
+	}
+	fmt.Fprintf(stderr, "auditor: warning: %s was written by %s, with fields this version (%s) does not know: %s%s; the run.json written from it leaves them out: run %s or later to keep them\n",
+		shownPath(path), by, plain(appVersion(), 40), strings.Join(names, ", "), more, by)
+}
+
 // plainEnds is plain with at most max runes, kept from both ends of s: an
 // error's start says what failed, and its end why, after the SDK's own
 // words ("operation error SSM: ..., exceeded maximum number of attempts,
