@@ -571,7 +571,7 @@ func plainEnds(s string, max int) string {
 	if max <= 0 || len(p) <= max {
 		return string(p)
 	}
-	head := max / 3
+	head := max / 2
 	return string(p[:head]) + "…" + string(p[len(p)-(max-head):])
 }
 
