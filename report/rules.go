@@ -18,9 +18,9 @@ import (
 // then, and what it read before by that time, while the instances one
 // attempt's workers read moments apart share its one cut-off; and a merge
 // of shards that started apart judges each row as its shard did. That
-// start is the result's AttemptStartedAt when it is one of the run's; in a
-// record written before it was kept, the latest of the run's attempt
-// starts not after its AuditedAt. A run.json without attempts is one attempt, at
+// start is the result's AttemptStartedAt (see attemptOf); in a record
+// written before it was kept, the latest of the run's attempt starts not
+// after its AuditedAt. A run.json without attempts is one attempt, at
 // Run.StartedAt; that start stands in for a result without an AuditedAt,
 // and a result read before every attempt started (clocks apart) is judged
 // from the first. Without any start (a record without run.json) each
@@ -39,7 +39,7 @@ func newStaleRule(opts Options) staleRule {
 // ref is the time r's associations are judged from.
 func (s staleRule) ref(r audit.Result) time.Time {
 	switch {
-	case s.attempt(r.AttemptStartedAt):
+	case attemptOf(r):
 		return r.AttemptStartedAt
 	case r.AuditedAt.IsZero():
 		return s.start
@@ -49,12 +49,19 @@ func (s staleRule) ref(r audit.Result) time.Time {
 	return audit.AttemptAt(s.attempts, r.AuditedAt)
 }
 
-// attempt reports whether at is one of the run's attempt starts: a line's
-// AttemptStartedAt that is not (a record edited by hand, or another's) is
-// no start the run knows, and judges nothing.
-func (s staleRule) attempt(at time.Time) bool {
-	_, found := slices.BinarySearchFunc(s.attempts, at, time.Time.Compare)
-	return found && !at.IsZero()
+// maxAttempt is the longest an attempt is taken to have read for: a
+// line's AttemptStartedAt further back than that from its read is none.
+const maxAttempt = 366 * 24 * time.Hour
+
+// attemptOf reports whether r's AttemptStartedAt can be the start of the
+// attempt that read it: not after the read, nor more than maxAttempt
+// before it. One that cannot (a record edited by hand, or another's: year
+// 9999, year 0) judges nothing. It need not be among run.json's attempts:
+// an attempt killed before its run.json keeps its start in the directory
+// alone, and a shard merged without its run.json gives none.
+func attemptOf(r audit.Result) bool {
+	at := r.AttemptStartedAt
+	return !at.IsZero() && !r.AuditedAt.IsZero() && !at.After(r.AuditedAt) && r.AuditedAt.Sub(at) <= maxAttempt
 }
 
 // cutoff is the time before which an execution of r's is stale; zero when

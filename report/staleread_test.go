@@ -277,8 +277,9 @@ func TestStaleJudgedFromItsOwnAttempt(t *testing.T) {
 }
 
 // TestStaleIgnoresAnAttemptTheRunDoesNotKnow: a line's attempt_started_at
-// that is none of its run's attempts (a hand-edited or foreign record: year
-// 9999, year 0) does not judge it; the attempt its read time names does.
+// that cannot be the start of the attempt that read it (a hand-edited or
+// foreign record: year 9999, year 0, after the line was read) does not
+// judge it; the attempt its read time names does.
 // Before, year 9999 made every association of the line stale, and year 0
 // a cut-off that summary.json cannot hold, which failed the rendering.
 func TestStaleIgnoresAnAttemptTheRunDoesNotKnow(t *testing.T) {
@@ -287,7 +288,7 @@ func TestStaleIgnoresAnAttemptTheRunDoesNotKnow(t *testing.T) {
 	for _, bogus := range []time.Time{
 		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
 		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
-		start.Add(time.Minute), // a time, but no attempt of the run
+		start.Add(3 * time.Minute), // after the line was read
 	} {
 		results := []audit.Result{{AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeCompliant, Pages: 1,
 			AuditedAt: start.Add(2 * time.Minute), AttemptStartedAt: bogus,
@@ -309,5 +310,33 @@ func TestStaleIgnoresAnAttemptTheRunDoesNotKnow(t *testing.T) {
 		if m.Stale.Count != 0 || m.Settings.StaleBefore == nil || !m.Settings.StaleBefore.Equal(start.Add(-time.Duration(audit.DefaultStaleAfter))) {
 			t.Errorf("attempt_started_at %s: %d stale, stale_before %v; want none, judged from the run's start %s", bogus, m.Stale.Count, m.Settings.StaleBefore, start)
 		}
+	}
+}
+
+// TestStaleFromAKilledAttempt: an attempt killed before it wrote its
+// run.json keeps its start in .auditor-attempts, not in run.json, and the
+// lines it read keep it too. They are judged from it, not from the
+// attempt before: a check that a line's start be one of run.json's
+// attempts judged them from an attempt days earlier, and the merge of a
+// shard with no run.json from the other shard's start.
+func TestStaleFromAKilledAttempt(t *testing.T) {
+	day := 24 * time.Hour
+	first := runStart
+	killed := first.Add(10 * day)
+	// Stale seen from the killed attempt's start, not from the first's.
+	executed := killed.Add(-8 * day)
+	results := []audit.Result{{AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeCompliant, Pages: 1,
+		AuditedAt: killed.Add(time.Second), AttemptStartedAt: killed,
+		Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(executed)}}}}
+	run := fixtureRun()
+	run.StartedAt = first
+	run.Attempts = []time.Time{first}
+	run.Targets, run.Invalid = 1, 0
+	m, err := report.Build(context.Background(), report.Options{Records: openRecord(t, results), Run: run, StaleAfter: audit.DefaultStaleAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Stale.Count != 1 {
+		t.Errorf("%d stale, want the association last run 8 days before the attempt that read it", m.Stale.Count)
 	}
 }

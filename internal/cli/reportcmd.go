@@ -175,9 +175,17 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		return usagef("report: %v", err)
 	}
 	defer func() { rs.Close() }() // rs is the merged record's once written with a baseline
-	for i, ri := range runFiles {
-		if ri != nil {
-			rs.SetAttempts(i, ri.AttemptStarts())
+	// A line written before lines kept their attempt's start is given it
+	// from its own run: its run.json's attempts, and those of attempts
+	// killed before they wrote it, which the directory keeps.
+	for i, p := range paths {
+		starts := audit.ReadAttempts(filepath.Join(filepath.Dir(p), audit.AttemptsFile), o.now())
+		if ri := runFiles[i]; ri != nil {
+			starts = append(starts, ri.AttemptStarts()...)
+		}
+		slices.SortFunc(starts, time.Time.Compare)
+		if starts = slices.CompactFunc(starts, time.Time.Equal); len(starts) > 0 {
+			rs.SetAttempts(i, starts)
 		}
 	}
 	if n, err := rs.Unattributed(); err != nil {
