@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,4 +67,43 @@ func TestOpenFileLimitHoldsBackAccountRegions(t *testing.T) {
 	if strings.Contains(got.stderr, "too few for --concurrency") {
 		t.Errorf("warned of --concurrency, which the limit holds:\n%s", got.stderr)
 	}
+}
+
+// TestOpenFileLimitTooLowForAnything: a limit that cannot hold the run's
+// own files says to raise it, not to lower --concurrency to 1, which would
+// not clear it; and a list of fewer instances than --concurrency needs no
+// more workers than instances.
+func TestOpenFileLimitTooLowForAnything(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		limit   uint64
+		targets int
+		want    []string
+		notWant []string
+	}{
+		{"below the run's own files", 40, 100, []string{"open-file limit is 40", "raise the limit"}, []string{"lower --concurrency"}},
+		{"one worker's room", fileReserve + 1, 100, []string{"lower --concurrency to 1"}, nil},
+		{"enough for the instances", fileReserve + 2, 1, nil, []string{"open-file limit"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := defaultRunOptions()
+			j := &job{o: o, fileLimit: tt.limit, sitesAtOnce: sitesAtOnce(tt.limit, o.concurrency), fleet: fleetOf(t, tt.targets)}
+			var b strings.Builder
+			j.warnOpenFiles(&b)
+			checkSays(t, b.String(), tt.want, tt.notWant)
+		})
+	}
+}
+
+// fleetOf returns a listed fleet of n instances in us-east-1.
+func fleetOf(t *testing.T, n int) *audit.Fleet {
+	t.Helper()
+	f := &audit.Fleet{}
+	for i := range n {
+		f.AddID("test", fmt.Sprintf("i-%017x", i+1), "us-east-1", "")
+	}
+	if f.Len() != n {
+		t.Fatalf("fleet of %d instances, want %d", f.Len(), n)
+	}
+	return f
 }

@@ -1392,9 +1392,19 @@ func (j *job) warnOpenFiles(stderr io.Writer) {
 	if j.fileLimit == 0 {
 		return
 	}
-	if uint64(o.concurrency)+fileReserve > j.fileLimit {
-		fmt.Fprintf(stderr, "auditor: warning: the open-file limit is %d, too few for --concurrency %d (each worker holds a connection, and the run %d files besides): lower --concurrency to %d, or raise the limit (ulimit -n)\n",
-			j.fileLimit, o.concurrency, fileReserve, max(int(j.fileLimit)-fileReserve, 1))
+	// A list of fewer instances than --concurrency has no more workers.
+	workers := o.concurrency
+	if j.disc == nil && j.fleet != nil {
+		workers = min(workers, max(j.fleet.Len(), 1))
+	}
+	switch {
+	case j.fileLimit <= fileReserve:
+		fmt.Fprintf(stderr, "auditor: warning: the open-file limit is %d, too few for the run's own files and connections (about %d, and one a worker): raise the limit (ulimit -n)\n",
+			j.fileLimit, fileReserve)
+		return
+	case uint64(workers)+fileReserve > j.fileLimit:
+		fmt.Fprintf(stderr, "auditor: warning: the open-file limit is %d, too few for --concurrency %d (each worker holds a connection, and the run about %d files besides): lower --concurrency to %d, or raise the limit (ulimit -n)\n",
+			j.fileLimit, o.concurrency, fileReserve, j.fileLimit-fileReserve)
 		return
 	}
 	if j.sitesAtOnce >= audit.DefaultSites {
