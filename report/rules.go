@@ -39,7 +39,7 @@ func newStaleRule(opts Options) staleRule {
 // ref is the time r's associations are judged from.
 func (s staleRule) ref(r audit.Result) time.Time {
 	switch {
-	case attemptOf(r):
+	case s.attemptOf(r):
 		return r.AttemptStartedAt
 	case r.AuditedAt.IsZero():
 		return s.start
@@ -53,15 +53,23 @@ func (s staleRule) ref(r audit.Result) time.Time {
 // line's AttemptStartedAt further back than that from its read is none.
 const maxAttempt = 366 * 24 * time.Hour
 
-// attemptOf reports whether r's AttemptStartedAt can be the start of the
-// attempt that read it: not after the read, nor more than maxAttempt
-// before it. One that cannot (a record edited by hand, or another's: year
-// 9999, year 0) judges nothing. It need not be among run.json's attempts:
-// an attempt killed before its run.json keeps its start in the directory
-// alone, and a shard merged without its run.json gives none.
-func attemptOf(r audit.Result) bool {
+// attemptOf reports whether r's AttemptStartedAt is the start of the
+// attempt that read it: one of the run's attempts (a clock stepped back
+// during the attempt may have dated the read before it), or else a time
+// that can be one, not after the read nor more than maxAttempt before it.
+// It need not be among run.json's attempts: an attempt killed before its
+// run.json keeps its start in the directory alone, and a shard merged
+// without its run.json gives none. Any other (a record edited by hand, or
+// another's: year 9999, year 0) judges nothing.
+func (s staleRule) attemptOf(r audit.Result) bool {
 	at := r.AttemptStartedAt
-	return !at.IsZero() && !r.AuditedAt.IsZero() && !at.After(r.AuditedAt) && r.AuditedAt.Sub(at) <= maxAttempt
+	if at.IsZero() {
+		return false
+	}
+	if _, found := slices.BinarySearchFunc(s.attempts, at, time.Time.Compare); found {
+		return true
+	}
+	return !r.AuditedAt.IsZero() && !at.After(r.AuditedAt) && r.AuditedAt.Sub(at) <= maxAttempt
 }
 
 // cutoff is the time before which an execution of r's is stale; zero when

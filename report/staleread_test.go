@@ -340,3 +340,27 @@ func TestStaleFromAKilledAttempt(t *testing.T) {
 		t.Errorf("%d stale, want the association last run 8 days before the attempt that read it", m.Stale.Count)
 	}
 }
+
+// TestStaleFromAnAttemptReadBeforeItStarted: a clock stepped back during an
+// attempt (NTP, a VM resumed) dates a read a second before the attempt's
+// own start. The line's start, one of the run's attempts, still judges
+// it, not the attempt before, a month earlier.
+func TestStaleFromAnAttemptReadBeforeItStarted(t *testing.T) {
+	day := 24 * time.Hour
+	second := runStart.Add(30 * day)
+	executed := second.Add(-8 * day) // stale from the second attempt only
+	results := []audit.Result{{AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeCompliant, Pages: 1,
+		AuditedAt: second.Add(-time.Second), AttemptStartedAt: second,
+		Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: audit.StatusSuccess, ExecutionDate: at(executed)}}}}
+	run := fixtureRun()
+	run.StartedAt = runStart
+	run.Attempts = []time.Time{runStart, second}
+	run.Targets, run.Invalid = 1, 0
+	m, err := report.Build(context.Background(), report.Options{Records: openRecord(t, results), Run: run, StaleAfter: audit.DefaultStaleAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Stale.Count != 1 {
+		t.Errorf("%d stale, want the association judged from the second attempt's start", m.Stale.Count)
+	}
+}
