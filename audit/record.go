@@ -1190,14 +1190,15 @@ type RunInfo struct {
 	Unknown []string `json:"-"`
 }
 
-// runInfoFields are the names of RunInfo's fields in run.json.
+// runInfoFields are the names of RunInfo's fields in run.json, in lower
+// case: encoding/json takes "Complete" for "complete".
 var runInfoFields = func() map[string]bool {
 	m := map[string]bool{}
 	t := reflect.TypeFor[RunInfo]()
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name != "" && name != "-" {
-			m[name] = true
+			m[strings.ToLower(name)] = true
 		}
 	}
 	return m
@@ -1346,7 +1347,7 @@ func decodeRunInfo(path string, b []byte) (RunInfo, error) {
 		return ri, fmt.Errorf("%s: %w", path, err)
 	}
 	for name := range fields {
-		if !runInfoFields[name] {
+		if !runInfoFields[strings.ToLower(name)] {
 			ri.Unknown = append(ri.Unknown, name)
 		}
 	}

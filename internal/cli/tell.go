@@ -553,6 +553,12 @@ func warnUnknownFields(stderr io.Writer, path string, ri audit.RunInfo) {
 	if n := len(ri.Unknown) - len(names); n > 0 {
 		more = fmt.Sprintf(" and %d more", n)
 	}
+	if ri.Version == appVersion() {
+		// Not a newer version's: edited by hand, or another program's.
+		fmt.Fprintf(stderr, "auditor: warning: %s holds fields the auditor does not write: %s%s; the run.json written from it leaves them out\n",
+			shownPath(path), strings.Join(names, ", "), more)
+		return
+	}
 	by := "a newer auditor"
 	if ri.Version != "" {
 		by = "auditor " + plain(ri.Version, 40)

@@ -57,6 +57,18 @@ func TestRunJSONOfANewerVersion(t *testing.T) {
 		t.Errorf("resume: exit %d, want 0 with a warning naming future_field\n%s", got.code, got.stderr)
 	}
 
+	// Fields spelt in another case are known: encoding/json reads them.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), `"complete"`, `"Complete"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ri, err := audit.ReadRunInfo(path); err != nil || len(ri.Unknown) != 0 {
+		t.Errorf("run.json with Complete for complete: unknown fields %v (%v), want none", ri.Unknown, err)
+	}
+
 	// This version's own run.json: no word of it.
 	got = runCLI(t, "", "report", filepath.Join(dir, audit.ResultsFile), "--out", dir, "--format", "csv", "--fail-on", "none")
 	if got.code != 0 || strings.Contains(got.stderr, "does not know") {
