@@ -87,7 +87,9 @@ func TestOpenFileLimitTooLowForAnything(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			o := defaultRunOptions()
-			j := &job{o: o, fileLimit: tt.limit, sitesAtOnce: sitesAtOnce(tt.limit, o.concurrency), fleet: fleetOf(t, tt.targets)}
+			j := &job{o: o, fileLimit: tt.limit, fleet: fleetOf(t, tt.targets)}
+			j.workers = j.siteWorkers()
+			j.sitesAtOnce = sitesAtOnce(tt.limit, j.workers)
 			var b strings.Builder
 			j.warnOpenFiles(&b)
 			checkSays(t, b.String(), tt.want, tt.notWant)
@@ -106,4 +108,35 @@ func fleetOf(t *testing.T, n int) *audit.Fleet {
 		t.Fatalf("fleet of %d instances, want %d", f.Len(), n)
 	}
 	return f
+}
+
+// TestSmallAccountRegionsAtOnce: an account-region has no more workers
+// than instances. A list of 2 instances in each of 20 regions, run with
+// --concurrency 64 under a limit of 256, was audited 3 account-regions at
+// a time, as if each held 64 connections, three times as long as it
+// needed; it holds 2 each, and all 20 are audited at once.
+func TestSmallAccountRegionsAtOnce(t *testing.T) {
+	regions := []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
+		"eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
+		"ap-southeast-2", "sa-east-1", "me-south-1", "af-south-1", "eu-south-1"}
+	f := &audit.Fleet{}
+	for i := range 40 {
+		f.AddID("test", fmt.Sprintf("i-%017x", i+1), regions[i%20], "")
+	}
+	if f.Len() != 40 {
+		t.Fatalf("fleet of %d instances, want 40", f.Len())
+	}
+	o := defaultRunOptions()
+	o.concurrency = 64
+	j := &job{o: o, fleet: f}
+	if got := j.siteWorkers(); got != 2 {
+		t.Errorf("siteWorkers = %d, want 2 (the instances of each account-region)", got)
+	}
+	if got := sitesAtOnce(256, j.siteWorkers()); got < 20 {
+		t.Errorf("sitesAtOnce(256, %d) = %d, want all 20 account-regions at once", j.siteWorkers(), got)
+	}
+	o.discover = true
+	if got := j.siteWorkers(); got != 64 {
+		t.Errorf("discovery: siteWorkers = %d, want --concurrency, 64 (its account-regions' sizes are not known)", got)
+	}
 }

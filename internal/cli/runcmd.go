@@ -114,6 +114,8 @@ type job struct {
 	// connections of (see sitesAtOnce).
 	fileLimit   uint64
 	sitesAtOnce int
+	// workers is the most workers one account-region has (siteWorkers).
+	workers int
 	// list is the whole list's Fleet.Digest as the run read it, before
 	// any account was filled in and before --shard: what every shard of
 	// it, and its whole run, share (Part.List). "" for discovery.
@@ -1384,6 +1386,25 @@ func sitesAtOnce(limit uint64, concurrency int) int {
 	return max(1, int(min(uint64(audit.DefaultSites), (limit-fileReserve)/uint64(max(concurrency, 1)))))
 }
 
+// siteWorkers returns the most workers, and so connections, one
+// account-region of the run has: --concurrency, or for a list the
+// instances of its largest account-region when they are fewer (an
+// account-region has no more workers than instances).
+func (j *job) siteWorkers() int {
+	o := j.o
+	if o.discover || j.fleet == nil {
+		return o.concurrency
+	}
+	per := map[[2]string]int{}
+	most := 0
+	for t := range j.fleet.All() {
+		k := [2]string{t.AccountID, cmp.Or(t.Region, o.region)}
+		per[k]++
+		most = max(most, per[k])
+	}
+	return min(o.concurrency, max(most, 1))
+}
+
 // warnOpenFiles warns when the limit of open files holds back the run:
 // fewer account-regions at once than it has, or not even one
 // account-region's workers.
@@ -1392,11 +1413,7 @@ func (j *job) warnOpenFiles(stderr io.Writer) {
 	if j.fileLimit == 0 {
 		return
 	}
-	// A list of fewer instances than --concurrency has no more workers.
-	workers := o.concurrency
-	if j.disc == nil && j.fleet != nil {
-		workers = min(workers, max(j.fleet.Len(), 1))
-	}
+	workers := j.workers
 	switch {
 	case j.fileLimit <= fileReserve:
 		fmt.Fprintf(stderr, "auditor: warning: the open-file limit is %d, too few for the run's own files and connections (about %d, and one a worker): raise the limit (ulimit -n)\n",
@@ -1421,8 +1438,8 @@ func (j *job) warnOpenFiles(stderr io.Writer) {
 		n = len(sites)
 	}
 	if n > j.sitesAtOnce {
-		fmt.Fprintf(stderr, "auditor: warning: the open-file limit is %d: the %d account-regions are audited %d at a time (--concurrency %d connections each), not up to %d; raise the limit (ulimit -n) to audit more at once\n",
-			j.fileLimit, n, j.sitesAtOnce, o.concurrency, audit.DefaultSites)
+		fmt.Fprintf(stderr, "auditor: warning: the open-file limit is %d: the %d account-regions are audited %d at a time (up to %d connections each), not up to %d; raise the limit (ulimit -n) to audit more at once\n",
+			j.fileLimit, n, j.sitesAtOnce, workers, audit.DefaultSites)
 	}
 }
 
@@ -1448,7 +1465,8 @@ func (j *job) auditConfig() audit.Config {
 		OnResult:    func(r audit.Result) error { return j.onResult(r) },
 	}
 	if limit, ok := openFileLimit(); ok {
-		j.fileLimit, j.sitesAtOnce = limit, sitesAtOnce(limit, o.concurrency)
+		j.workers = j.siteWorkers()
+		j.fileLimit, j.sitesAtOnce = limit, sitesAtOnce(limit, j.workers)
 		cfg.Sites = j.sitesAtOnce
 	}
 	if j.pacedTogether() {
