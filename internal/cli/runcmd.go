@@ -1392,17 +1392,27 @@ func sitesAtOnce(limit uint64, concurrency int) int {
 // account-region has no more workers than instances).
 func (j *job) siteWorkers() int {
 	o := j.o
-	if o.discover || j.fleet == nil {
+	if o.discover {
 		return o.concurrency
 	}
-	per := map[[2]string]int{}
 	most := 0
-	for t := range j.fleet.All() {
-		k := [2]string{t.AccountID, cmp.Or(t.Region, o.region)}
-		per[k]++
-		most = max(most, per[k])
+	for _, n := range j.listSites() {
+		most = max(most, n)
 	}
 	return min(o.concurrency, max(most, 1))
+}
+
+// listSites counts the listed targets of each account-region (a target
+// that names no region is the run's region's).
+func (j *job) listSites() map[[2]string]int {
+	per := map[[2]string]int{}
+	if j.fleet == nil {
+		return per
+	}
+	for t := range j.fleet.All() {
+		per[[2]string{t.AccountID, cmp.Or(t.Region, j.o.region)}]++
+	}
+	return per
 }
 
 // warnOpenFiles warns when the limit of open files holds back the run:
@@ -1427,15 +1437,9 @@ func (j *job) warnOpenFiles(stderr io.Writer) {
 	if j.sitesAtOnce >= audit.DefaultSites {
 		return
 	}
-	var n int
+	n := len(j.listSites())
 	if j.disc != nil {
 		n = len(j.disc.sites)
-	} else {
-		sites := map[[2]string]bool{}
-		for t := range j.fleet.All() {
-			sites[[2]string{t.AccountID, cmp.Or(t.Region, o.region)}] = true
-		}
-		n = len(sites)
 	}
 	if n > j.sitesAtOnce {
 		fmt.Fprintf(stderr, "auditor: warning: the open-file limit is %d: the %d account-regions are audited %d at a time (up to %d connections each), not up to %d; raise the limit (ulimit -n) to audit more at once\n",
