@@ -17,15 +17,7 @@ import (
 // discovery does not say that the member's nodes "could not be listed",
 // which they were.
 func TestTagsDeniedByAMembersPolicy(t *testing.T) {
-	accounts := ssmsim.DefaultAccounts(3, 1)
-	member, denying := accounts[1].ID, accounts[2].ID
-	accounts[2].Deny = []string{"ec2:DescribeTags"}
-	org, _, _ := serveOrgOf(t, ssmsim.OrgConfig{
-		Seed:     1,
-		Accounts: accounts,
-		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "af-south-1", OptIn: true}},
-		Fleet:    ssmsim.FleetConfig{Size: 10, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-	}, ssmsim.Faults{})
+	org, member, denying := serveDenyingOrg(t, "ec2:DescribeTags")
 	out := filepath.Join(t.TempDir(), "out")
 	got := runCLI(t, "", "run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1", "--regions", "us-east-1",
 		"--accounts", member+","+denying, "--tag-labels", "Team", "--fail-on", "none", "--format", "csv", "--out", out)
@@ -49,15 +41,7 @@ func TestTagsDeniedByAMembersPolicy(t *testing.T) {
 // allow, and where, as it does for EC2's refusals: before, it gave SSM's
 // words alone.
 func TestListingDeniedByAMembersPolicy(t *testing.T) {
-	accounts := ssmsim.DefaultAccounts(3, 1)
-	member, denying := accounts[1].ID, accounts[2].ID
-	accounts[2].Deny = []string{"ssm:DescribeInstanceInformation"}
-	serveOrgOf(t, ssmsim.OrgConfig{
-		Seed:     1,
-		Accounts: accounts,
-		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "af-south-1", OptIn: true}},
-		Fleet:    ssmsim.FleetConfig{Size: 10, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-	}, ssmsim.Faults{})
+	_, member, denying := serveDenyingOrg(t, "ssm:DescribeInstanceInformation")
 	got := runCLI(t, "", "run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1", "--regions", "us-east-1",
 		"--accounts", member+","+denying, "--fail-on", "none", "--format", "csv", "--out", filepath.Join(t.TempDir(), "out"))
 	if got.code != int(exitIncomplete) {
@@ -76,15 +60,7 @@ func TestListingDeniedByAMembersPolicy(t *testing.T) {
 // before they say to retry, which would fail the same way until then.
 // Before, they gave SSM's words cut short and "retry them with" alone.
 func TestAuditDeniedByAMembersPolicy(t *testing.T) {
-	accounts := ssmsim.DefaultAccounts(3, 1)
-	member, denying := accounts[1].ID, accounts[2].ID
-	accounts[2].Deny = []string{"ssm:DescribeInstanceAssociationsStatus"}
-	serveOrgOf(t, ssmsim.OrgConfig{
-		Seed:     1,
-		Accounts: accounts,
-		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "af-south-1", OptIn: true}},
-		Fleet:    ssmsim.FleetConfig{Size: 10, BaseTime: time.Now().UTC().Truncate(time.Minute)},
-	}, ssmsim.Faults{})
+	_, member, denying := serveDenyingOrg(t, "ssm:DescribeInstanceAssociationsStatus")
 	got := runCLI(t, "", "run", "--role-name", "AuditRole", "--discover", "--region", "us-east-1", "--regions", "us-east-1",
 		"--accounts", member+","+denying, "--fail-on", "none", "--format", "csv", "--out", filepath.Join(t.TempDir(), "out"))
 	if got.code != int(exitIncomplete) {
@@ -94,4 +70,21 @@ func TestAuditDeniedByAMembersPolicy(t *testing.T) {
 		"SSM refused ssm:DescribeInstanceAssociationsStatus (the audit's own call) to the role's session in account " + denying + ": allow it",
 		"fix the cause above, then retry them with"},
 		[]string{"no account-region could be audited", "account " + member + ":"})
+}
+
+// serveDenyingOrg serves an organisation of a management account and
+// three members, with a small fleet in us-east-1, whose second member's
+// service control policy denies action; it returns the organisation, the
+// first member and the denying one.
+func serveDenyingOrg(t *testing.T, action string) (org *ssmsim.Org, member, denying string) {
+	t.Helper()
+	accounts := ssmsim.DefaultAccounts(3, 1)
+	accounts[2].Deny = []string{action}
+	org, _, _ = serveOrgOf(t, ssmsim.OrgConfig{
+		Seed:     1,
+		Accounts: accounts,
+		Regions:  []ssmsim.Region{{Name: "us-east-1"}, {Name: "af-south-1", OptIn: true}},
+		Fleet:    ssmsim.FleetConfig{Size: 10, BaseTime: time.Now().UTC().Truncate(time.Minute)},
+	}, ssmsim.Faults{})
+	return org, accounts[1].ID, accounts[2].ID
 }
