@@ -115,6 +115,28 @@ func (e *Error) ServerFailed() bool {
 	return e.Code == 0 && (e.Temporary || e.Unknown)
 }
 
+// OneMessage reports whether a failure of the server (ServerFailed) came
+// within one message, once the server had taken the connection, its TLS
+// and the login: no answer to a whole message (Unknown, SMTP's or SES's),
+// or a connection that dropped or timed out from MAIL FROM to the end of
+// DATA, with no reply code. The next message, on a connection of its
+// own, may go: a server that hangs on one message, or a network that
+// drops one connection, has not failed for the others. Not a 421, which
+// is the server closing the channel.
+func (e *Error) OneMessage() bool {
+	if !e.ServerFailed() || e.Code != 0 || e.ErrorCode != "" {
+		return false
+	}
+	if e.Unknown {
+		return true
+	}
+	switch e.Op {
+	case "MAIL FROM", "DATA", "sending the message", "end of DATA":
+		return true
+	}
+	return strings.HasPrefix(e.Op, "RCPT TO")
+}
+
 // accountRefused are the SES v2 SendEmail error codes (besides the SDK's
 // throttles) that refuse the account or the sender, or that SES itself
 // failed with after the retryer's attempts, whatever the message: every

@@ -49,3 +49,38 @@ func TestErrorServerFailed(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorOfOneMessage: a failure of the server within one message (no
+// answer to it, its connection dropped) is told from one of the server's
+// connection, TLS, login or account, which every other message would
+// meet at once.
+func TestErrorOfOneMessage(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  deliver.Error
+		want bool
+	}{
+		{"no answer to a whole message", deliver.Error{Op: "end of DATA", Unknown: true}, true},
+		{"SES: no answer to a whole request", deliver.Error{Op: "SES SendEmail", Server: "SES", Unknown: true}, true},
+		{"dropped mid-message", deliver.Error{Op: "sending the message", Temporary: true}, true},
+		{"timed out at MAIL FROM", deliver.Error{Op: "MAIL FROM", Temporary: true}, true},
+		{"dropped at RCPT TO", deliver.Error{Op: "RCPT TO <a@example.com>", Temporary: true}, true},
+		{"timed out at DATA", deliver.Error{Op: "DATA", Temporary: true}, true},
+		{"no connection", deliver.Error{Op: "connecting", Temporary: true}, false},
+		{"greeting 554", deliver.Error{Op: "greeting", Code: 554}, false},
+		{"TLS that does not verify", deliver.Error{Op: "TLS handshake"}, false},
+		{"login refused", deliver.Error{Op: "AUTH", Code: 535}, false},
+		{"421 at MAIL FROM", deliver.Error{Op: "MAIL FROM", Code: 421, Temporary: true}, false},
+		{"421 at end of DATA", deliver.Error{Op: "end of DATA", Code: 421, Temporary: true}, false},
+		{"SES throttled", deliver.Error{Op: "SES SendEmail", ErrorCode: "TooManyRequestsException", Temporary: true}, false},
+		{"SES unreachable", deliver.Error{Op: "SES SendEmail", Temporary: true}, false},
+		{"recipient refused", deliver.Error{Op: "RCPT TO <a@example.com>", Code: 550}, false},
+		{"greylisted", deliver.Error{Op: "end of DATA", Code: 451, Temporary: true}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.err.OneMessage(); got != tt.want {
+				t.Errorf("%+v: OneMessage() = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}

@@ -1809,7 +1809,10 @@ type groupsMailed struct {
 // has the whole fleet's), so it goes to --mail-to, the run's own
 // recipients, or to nobody, with a warning. A failure of the server, or
 // ctx cancelled, stops the mailing: the groups after it are due and not
-// tried.
+// tried. A failure within one message (no answer to it, its connection
+// dropped: deliver.Error.OneMessage) stops it only when the group before
+// failed so too (oneMessageFailures in a row): a server that hangs on one
+// message of thousands has not failed for the others.
 func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) groupsMailed {
 	var r groupsMailed
 	// Said before the first group's mail goes, and unsaid once every
@@ -1827,6 +1830,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		}
 	}
 	var down error         // what stopped the mailing
+	inARow := 0            // groups whose mail failed within the message, one after the other
 	var noAddress []string // groups with no address to mail
 	// unmailed: the group of no value of the split label, due to
 	// --mail-to, was not mailed for want of one (auditor mail without --to).
@@ -1969,14 +1973,25 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			var se *signalledError
 			// A signal's cut is no server's failure: the next turn
 			// finds the run interrupted.
-			if serverFailed(err) && !errors.As(err, &se) {
+			switch {
+			case !serverFailed(err) || errors.As(err, &se):
+				// The server answered (a recipient refused): it is up.
+				inARow = 0
+			case oneMessage(err) && inARow+1 < oneMessageFailures:
+				inARow++
+				dl.warnf("%s: the mail server failed within its message (below): going on with the next group", name)
+			default:
 				down = fmt.Errorf("the mail server failed for %s", name)
 				if maybeDelivered(err) {
 					down = fmt.Errorf("the mail server did not answer for %s", name)
 				}
+				if inARow > 0 {
+					down = fmt.Errorf("%w, and for the group before", down)
+				}
 			}
 			continue
 		}
+		inARow = 0
 		r.sent++
 	}
 	if !labelled && len(dirs) > 0 {
@@ -2102,6 +2117,21 @@ func serverFailed(err error) bool {
 	var de *deliver.Error
 	return errors.As(err, &de) && de.ServerFailed()
 }
+
+// oneMessage reports whether err is a failure of the server within one
+// message (deliver.Error.OneMessage).
+func oneMessage(err error) bool {
+	var de *deliver.Error
+	return errors.As(err, &de) && de.OneMessage()
+}
+
+// oneMessageFailures is how many groups in a row whose mail failed within
+// its message stop the mailing of the rest (mailGroups): two, not one, so
+// that a message the server hangs on, or a connection the network drops,
+// leaves the other owners mailed; not more, as each costs the server's
+// timeout (a minute), and a mail that may have been delivered, for a
+// person to decide about.
+const oneMessageFailures = 2
 
 // isDelivery reports whether err is a delivery failure.
 func isDelivery(err error) bool {
