@@ -63,6 +63,9 @@ type deliveryOptions struct {
 	mailMaxBody int
 	mailMaxSize int64
 	mailToLabel string
+	// undelivered (auditor mail, with mailToLabel) mails only the groups
+	// whose mail was due and not delivered (undeliveredTo).
+	undelivered bool
 	upload      string
 	uploadSSE   string
 	uploadKMS   string
@@ -89,6 +92,9 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 		groups = "the run's --split-by (or of this `LABEL` itself, when the run had none)"
 	}
 	fs.StringVar(&d.mailToLabel, "mail-to-label", "", "mail each group of "+groups+" to the addresses in this label, such as an owner_email column")
+	if !fresh {
+		fs.BoolVar(&d.undelivered, "undelivered", false, "with --mail-to-label: mail only the groups whose mail a run or report was due to send and did not deliver, each to the addresses it did not reach (not one the server may have taken)")
+	}
 	if fresh {
 		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail, `always|findings|changes`: always; findings (a failed association or an incomplete run, whatever --fail-on says); or changes (a failure new or resolved or failing with another error code, an instance come or gone since --baseline)")
 		fs.StringVar(&d.upload, "upload", "", "put every output under `s3://BUCKET/PREFIX/` once written; {date} and {time} in it are the run's, as in --out")
@@ -706,6 +712,9 @@ func (dl *delivery) mailAgain(dir string, to []string) string {
 		args = append(args, "--to", strings.Join(to, ","))
 	} else {
 		args = append(args, "--mail-to-label", d.mailToLabel)
+		if d.undelivered {
+			args = append(args, "--undelivered")
+		}
 	}
 	args = append(args, "--mail-from", d.mailFrom)
 	if d.via() == "ses" {
@@ -757,20 +766,108 @@ func (dl *delivery) groupsAgain(r groupsMailed) []again {
 	if len(r.errs) == 0 {
 		return nil
 	}
-	if r.sent == 0 && r.held == 0 && !slices.ContainsFunc(r.errs, func(err error) bool {
+	var failed []*groupMailError
+	unread := false // a group's record, or another error than a group's mail
+	for _, err := range r.errs {
 		var ge *groupMailError
-		return !errors.As(err, &ge) || ge.nobodys || maybeDelivered(ge.err)
+		var ug *untriedGroups
+		switch {
+		case errors.As(err, &ug):
+			failed = append(failed, ug.groups...)
+		case errors.As(err, &ge):
+			failed = append(failed, ge)
+		default:
+			unread = true
+		}
+	}
+	if r.sent == 0 && r.held == 0 && !unread && !slices.ContainsFunc(failed, func(ge *groupMailError) bool {
+		return ge.nobodys || maybeDelivered(ge.err)
 	}) {
 		return []again{{cmd: dl.mailAgain(dl.out, nil)}}
 	}
 	var hints []again
-	for _, err := range r.errs {
-		var ge *groupMailError
-		if errors.As(err, &ge) {
-			hints = append(hints, again{cmd: dl.mailAgain(ge.dir, ge.to), maybe: maybeDelivered(ge.err)})
+	if n := len(failed) - countFunc(failed, func(ge *groupMailError) bool { return maybeDelivered(ge.err) }); n > fewGroups && dl.allUndelivered(failed) {
+		// One command for them all, not one each: it mails the groups
+		// marked undelivered, each to the addresses it did not reach,
+		// and no group mailed, held back, or that may have its mail.
+		for _, ge := range failed {
+			if maybeDelivered(ge.err) {
+				hints = append(hints, again{cmd: dl.mailAgain(ge.dir, ge.to), maybe: true})
+			}
 		}
+		return append(hints, again{cmd: dl.mailUndeliveredAgain()})
+	}
+	for _, ge := range failed {
+		hints = append(hints, again{cmd: dl.mailAgain(ge.dir, ge.to), maybe: maybeDelivered(ge.err)})
 	}
 	return hints
+}
+
+// countFunc is how many elements of s f holds for.
+func countFunc[T any](s []T, f func(T) bool) int {
+	n := 0
+	for _, v := range s {
+		if f(v) {
+			n++
+		}
+	}
+	return n
+}
+
+// mailUndeliveredAgain is the command that mails every group of the run in
+// dl.out whose mail is marked undelivered (auditor mail --undelivered).
+func (dl *delivery) mailUndeliveredAgain() string {
+	d := *dl.d
+	d.undelivered = true
+	again := *dl
+	again.d = &d
+	return again.mailAgain(dl.out, nil)
+}
+
+// allUndelivered reports whether each of failed, the groups whose mail
+// failed or was not tried, is marked undelivered to its addresses (its
+// undeliveredFile), so that auditor mail --undelivered mails each of
+// them: a mark that could not be written, or auditor mail's of a group
+// not marked before, leaves that group to its own command.
+func (dl *delivery) allUndelivered(failed []*groupMailError) bool {
+	for _, ge := range failed {
+		if maybeDelivered(ge.err) {
+			continue
+		}
+		u, ok := readUndelivered(ge.dir)
+		if !ok || slices.ContainsFunc(ge.to, func(a string) bool { return !inAddresses(u.To, a) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// readUndelivered reads dir's undeliveredFile; false when there is none
+// or it cannot be read.
+func readUndelivered(dir string) (undelivered, bool) {
+	var u undelivered
+	b, err := readMark(filepath.Join(dir, undeliveredFile))
+	if err != nil || json.Unmarshal(b, &u) != nil {
+		return undelivered{}, false
+	}
+	return u, true
+}
+
+// undeliveredTo returns the addresses that src's mail was due to and did
+// not reach, as its undeliveredFile says (auditor mail --undelivered),
+// but those the server may have taken: an earlier attempt sent it whole
+// and got no answer (mailsSent), which a person decides about, with the
+// command this says.
+func (dl *delivery) undeliveredTo(src mailSource) []string {
+	u, ok := readUndelivered(src.dir)
+	if !ok {
+		return nil
+	}
+	sent, maybe := dl.earlier(src, u.To)
+	if len(maybe) > 0 {
+		dl.warnf("%s: not sent by --undelivered to %s: %s", src.dir, plain(strings.Join(maybe, ", "), 0), again{cmd: dl.mailAgain(src.dir, maybe), maybe: true}.line())
+	}
+	return slices.DeleteFunc(slices.Clone(u.To), func(a string) bool { return inAddresses(sent, a) || inAddresses(maybe, a) })
 }
 
 // shellCommand joins args into a command line for a POSIX shell: an
@@ -1796,9 +1893,36 @@ type groupsMailed struct {
 	sent int // mailed
 	held int // with an address, and not due by --mail-when
 	// errs has an error for each group that was due and not mailed (a
-	// *groupMailError), or whose record could not be read.
+	// *groupMailError, or the *untriedGroups of many), or whose record
+	// could not be read.
 	errs []error
 }
+
+// untriedGroups are the groups due and not tried once the mail server
+// failed (mailGroups), when they are more than fewGroups: one line for
+// all of them, not one each (thousands of owners).
+type untriedGroups struct {
+	groups []*groupMailError
+	cause  error
+}
+
+func (e *untriedGroups) Error() string {
+	var names []string
+	for _, g := range e.groups[:min(len(e.groups), 5)] {
+		names = append(names, filepath.Base(g.dir))
+	}
+	if n := len(e.groups) - len(names); n > 0 {
+		names = append(names, fmt.Sprintf("and %d more", n))
+	}
+	return fmt.Sprintf("%d groups not tried (%s): %v", len(e.groups), strings.Join(names, ", "), e.cause)
+}
+
+func (e *untriedGroups) Unwrap() error { return e.cause }
+
+// fewGroups is how many groups the closing lines name one by one, each
+// with its own command (groupsAgain); more are told on one line, with one
+// command for all.
+const fewGroups = 3
 
 // mailGroups mails each group (a directory of --split-by) its own
 // reports, to the addresses in --mail-to-label among its instances, when
@@ -1813,8 +1937,7 @@ type groupsMailed struct {
 // dropped: deliver.Error.OneMessage) stops it only when the group before
 // failed so too (oneMessageFailures in a row): a server that hangs on one
 // message of thousands has not failed for the others.
-func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) groupsMailed {
-	var r groupsMailed
+func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) (r groupsMailed) {
 	// Said before the first group's mail goes, and unsaid once every
 	// group was seen to: a run killed in between has mailed some groups
 	// and not others, none of them marked, and the run compared with it
@@ -1829,7 +1952,17 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			}()
 		}
 	}
-	var down error         // what stopped the mailing
+	var down error // what stopped the mailing
+	var untried []*groupMailError
+	defer func() {
+		if len(untried) > fewGroups {
+			r.errs = append(r.errs, &untriedGroups{groups: untried, cause: down})
+			return
+		}
+		for _, ge := range untried {
+			r.errs = append(r.errs, ge)
+		}
+	}()
 	inARow := 0            // groups whose mail failed within the message, one after the other
 	var noAddress []string // groups with no address to mail
 	// unmailed: the group of no value of the split label, due to
@@ -1903,9 +2036,15 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		}
 		var to []string
 		refused := 0
-		if nobodys {
+		switch {
+		case dl.d.undelivered:
+			if to = dl.undeliveredTo(*src); len(to) == 0 {
+				src.close()
+				continue
+			}
+		case nobodys:
 			to = dl.d.mailTo.vals
-		} else {
+		default:
 			to, refused = dl.groupAddresses(src)
 		}
 		if len(to) == 0 {
@@ -1952,7 +2091,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 				r.errs = append(r.errs, &groupMailError{dir: dir, to: toOf(gone, nil), nobodys: nobodys, err: gone})
 			}
 			if len(rest) > 0 {
-				r.errs = append(r.errs, &groupMailError{dir: dir, to: rest, nobodys: nobodys, err: fmt.Errorf("not tried: %w", down)})
+				untried = append(untried, &groupMailError{dir: dir, to: rest, nobodys: nobodys, err: fmt.Errorf("not tried: %w", down)})
 				dl.markUndelivered(dir, rest, true)
 			} else if gone == nil {
 				r.sent++
@@ -1996,6 +2135,9 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 	}
 	if !labelled && len(dirs) > 0 {
 		r.errs = append(r.errs, &labelUnknown{label: dl.d.mailToLabel, theirs: labelNames(theirs)})
+	}
+	if dl.d.undelivered && r.sent == 0 && len(r.errs) == 0 && len(untried) == 0 {
+		dl.logf("no group's mail is marked undelivered: nothing sent")
 	}
 	return r
 }
@@ -2160,6 +2302,12 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if !d.mailing() {
 		problems = append(problems, usagef("mail: --to ADDRESSES, or --mail-to-label LABEL to mail each group its own"))
+	}
+	switch {
+	case d.undelivered && d.mailToLabel == "":
+		problems = append(problems, usagef("--undelivered needs --mail-to-label LABEL: it mails the groups whose mail was not delivered, each to the addresses it did not reach"))
+	case d.undelivered && len(d.mailTo.vals) > 0:
+		problems = append(problems, usagef("--undelivered mails each group to the addresses its mail did not reach, and takes no --to: mail the run's own reports with --to in a command of its own"))
 	}
 	if err := o.checkSESRegion(ctx); err != nil {
 		problems = append(problems, err)

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/report"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// manyOwners are the owners of manyOwnersFleet, one instance each.
+var manyOwners = []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"}
+
+// manyOwnersFleet is a fleet of one instance for each of manyOwners, and
+// its list, with each owner's address in owner_email.
+func manyOwnersFleet() (*ssmsim.Fleet, string) {
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{})
+	d := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	list := "instance_id,owner,owner_email\n"
+	for i, owner := range manyOwners {
+		id := fmt.Sprintf("i-000000000000%05x", 0xa01+i)
+		f.Add(ssmsim.Instance{InstanceID: id, Associations: []ssmsim.Association{
+			{AssociationID: fmt.Sprintf("%08d-1111-1111-1111-111111111111", i), Name: "AWS-RunPatchBaseline", InstanceID: id, Status: "Failed", DetailedStatus: "Failed", ExecutionDate: d},
+		}})
+		list += fmt.Sprintf("%s,%s,%s@example.com\n", id, owner, owner)
+	}
+	return f, list
+}
+
+// downAfter is an SMTP server's address that passes its first n
+// connections on to the server at addr, and greets every later one with
+// 554 and closes it: a relay taken out of service midway.
+func downAfter(t *testing.T, addr string, n int) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	go func() {
+		for i := 0; ; i++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if i >= n {
+				fmt.Fprint(c, "554 5.3.2 out of service\r\n")
+				c.Close()
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				s, err := net.Dial("tcp", addr)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go func() { io.Copy(s, c); s.Close() }()
+				io.Copy(c, s)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestMailManyOwnersServerGoneMidway: a relay taken out of service after
+// two owners' mails. The closing lines named each group not tried on a
+// line of its own, and offered a command for each (2,994 lines for 3,000
+// owners, none of them the one to run). They name the groups not tried on
+// one line, and offer one command: it mails every owner whose mail was
+// due and not delivered, and no owner mailed; run again, it mails nobody.
+func TestMailManyOwnersServerGoneMidway(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet, list := manyOwnersFleet()
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	args := slices.Clone(ms.args)
+	args[slices.Index(args, "--smtp")+1] = "smtp://" + downAfter(t, ms.srv.Addr, 2)
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, args...)...)
+	if got.code != int(exitDelivery) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
+	}
+	if n := len(ms.srv.Messages()); n != 2 {
+		t.Fatalf("%d messages before the relay went, want 2\n%s", n, got.stderr)
+	}
+	if n := strings.Count(got.stderr, "not tried"); n != 1 || !strings.Contains(got.stderr, "5 groups not tried") {
+		t.Errorf("%d lines of groups not tried, want one that counts 5\n%s", n, got.stderr)
+	}
+	cmds := retryCommands(t, got.stderr)
+	if len(cmds) != 1 || !slices.Contains(cmds[0], "--undelivered") || !slices.Contains(cmds[0], "--mail-to-label") {
+		t.Fatalf("commands %q, want one auditor mail --mail-to-label ... --undelivered\n%s", cmds, got.stderr)
+	}
+	words := cmds[0]
+	words[slices.Index(words, "--smtp")+1] = "smtp://" + ms.srv.Addr // the relay is back
+	again := runCLI(t, "", words[1:]...)
+	var mailed []string
+	for _, m := range ms.srv.Messages()[2:] {
+		mailed = append(mailed, m.To...)
+	}
+	var want []string
+	for _, owner := range manyOwners[2:] {
+		want = append(want, owner+"@example.com")
+	}
+	if again.code != 0 || !slices.Equal(mailed, want) {
+		t.Errorf("%q: exit %d, mailed %q, want 0 and %q\n%s", words, again.code, mailed, want, again.stderr)
+	}
+	before := len(ms.srv.Messages())
+	if twice := runCLI(t, "", words[1:]...); twice.code != 0 || len(ms.srv.Messages()) != before {
+		t.Errorf("%q again: exit %d, %d messages, want 0 and none\n%s", words, twice.code, len(ms.srv.Messages())-before, twice.stderr)
+	}
+}
+
+// TestMailUndeliveredNeedsTheLabel: --undelivered mails the groups of
+// --mail-to-label, each to the addresses it did not reach: without the
+// label, or with --to beside it, it is refused before anything is sent.
+func TestMailUndeliveredNeedsTheLabel(t *testing.T) {
+	out := ownersRun(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"without --mail-to-label", []string{"--undelivered", "--to", "ops@example.com"}, "--undelivered needs --mail-to-label"},
+		{"with --to", []string{"--undelivered", "--mail-to-label", "owner_email", "--to", "ops@example.com"}, "--undelivered"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runCLI(t, "", append(append([]string{"mail", out}, tt.args...), ms.args...)...)
+			if got.code != int(exitUsage) || !strings.Contains(got.stderr, tt.want) || len(ms.srv.Messages()) != 0 {
+				t.Errorf("exit %d, %d messages, want %d, none, and %q\n%s", got.code, len(ms.srv.Messages()), exitUsage, tt.want, got.stderr)
+			}
+		})
+	}
+}
+
+// TestMailUndeliveredLeavesAMaybe: carol's mail was sent whole and not
+// answered, and the relay refused the mails of the five owners after her.
+// The one command for the groups undelivered mails those five, and not
+// carol, who may have her mail: her own command comes with that warning,
+// here and in what the command says.
+func TestMailUndeliveredLeavesAMaybe(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet, list := manyOwnersFleet()
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	var fixed atomic.Bool
+	ms := newMailSetup(t, smtptest.Options{
+		DropAfterData: func(n int) bool { return !fixed.Load() && n == 3 },
+		Reject: func(st smtptest.Stage, n int) *smtptest.Reply {
+			if !fixed.Load() && st == smtptest.StageMail && n >= 4 {
+				return &smtptest.Reply{Code: 554, Message: "5.7.1 not today"}
+			}
+			return nil
+		},
+	})
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != int(exitDelivery) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
+	}
+	maybe := maybeCommands(t, got.stderr)
+	if len(maybe) != 1 || !slices.Contains(maybe[0], "carol@example.com") {
+		t.Errorf("commands with the warning %q, want carol's alone\n%s", maybe, got.stderr)
+	}
+	cmds := retryCommands(t, got.stderr)
+	if len(cmds) != 1 || !slices.Contains(cmds[0], "--undelivered") {
+		t.Fatalf("commands %q, want one auditor mail --mail-to-label ... --undelivered\n%s", cmds, got.stderr)
+	}
+	fixed.Store(true)
+	before := len(ms.srv.Messages())
+	again := runCLI(t, "", cmds[0][1:]...)
+	var mailed []string
+	for _, m := range ms.srv.Messages()[before:] {
+		mailed = append(mailed, m.To...)
+	}
+	var want []string
+	for _, owner := range manyOwners[3:] {
+		want = append(want, owner+"@example.com")
+	}
+	if again.code != 0 || !slices.Equal(mailed, want) {
+		t.Errorf("%q: exit %d, mailed %q, want 0 and %q\n%s", cmds[0], again.code, mailed, want, again.stderr)
+	}
+	if m := maybeCommands(t, again.stderr); len(m) != 1 || !slices.Contains(m[0], "carol@example.com") {
+		t.Errorf("the command does not say that carol's mail may have been delivered, with her command\n%s", again.stderr)
+	}
+}
+
+// TestGroupsAgainMany: groups not tried, more than a few, get the whole
+// run's command when none was mailed, one --undelivered command when each
+// is marked undelivered, and their own commands when one is not.
+func TestGroupsAgainMany(t *testing.T) {
+	out := t.TempDir()
+	dl := &delivery{out: out, toFlag: "mail-to", d: &deliveryOptions{mailToLabel: "owner_email", mailFrom: "a@example.com", smtp: "smtp://mail.example.com:587",
+		mailMaxBody: report.DefaultMailMaxBody, mailMaxSize: 10_000_000}, warnf: t.Logf}
+	var groups []*groupMailError
+	for _, owner := range manyOwners {
+		dir := filepath.Join(out, "by-owner", owner)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		groups = append(groups, &groupMailError{dir: dir, to: []string{owner + "@example.com"}, err: errors.New("not tried: the mail server failed for alice")})
+	}
+	untried := groupsMailed{errs: []error{&untriedGroups{groups: groups, cause: errors.New("the mail server failed for alice")}}}
+	if got := dl.groupsAgain(untried); len(got) != 1 || !strings.Contains(got[0].cmd, "--mail-to-label") || strings.Contains(got[0].cmd, "--undelivered") {
+		t.Errorf("none sent: %+v, want the whole run's command", got)
+	}
+	untried.sent = 1
+	if got := dl.groupsAgain(untried); len(got) != len(groups) {
+		t.Errorf("one sent, none marked: %d commands, want one for each of %d groups", len(got), len(groups))
+	}
+	for _, g := range groups {
+		dl.markUndelivered(g.dir, g.to, true)
+	}
+	if got := dl.groupsAgain(untried); len(got) != 1 || !strings.Contains(got[0].cmd, "--undelivered") {
+		t.Errorf("one sent, each marked: %+v, want one --undelivered command", got)
+	}
+	os.Remove(filepath.Join(groups[4].dir, undeliveredFile))
+	if got := dl.groupsAgain(untried); len(got) != len(groups) {
+		t.Errorf("one sent, one not marked: %d commands, want one for each of %d groups", len(got), len(groups))
+	}
+}
