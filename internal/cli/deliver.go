@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -568,6 +570,9 @@ type delivery struct {
 	// grace is --grace: how long, once a signal came, an SMTP server's
 	// answer to a mail sent whole is waited for (smtpGrace).
 	grace time.Duration
+	// sent is what the delivery knows of the sentFile of each run's
+	// directory it looked at, by that directory (sentOf).
+	sent map[string]*sentJournal
 }
 
 // deliverRun uploads the run's files and mails its reports, as the flags
@@ -1241,11 +1246,11 @@ func (dl *delivery) groupsMailedBefore(info audit.RunInfo) bool {
 	if !ok {
 		return false
 	}
-	ms := readSent(dl.out)
-	if !ms.Record.StartedAt.Equal(rec.StartedAt) || ms.Record.Size != rec.Size {
+	j := dl.sentOf(dl.out)
+	if !j.of(rec) {
 		return false
 	}
-	for key := range ms.Mails {
+	for key := range j.Mails {
 		if key != "." {
 			return true
 		}
@@ -1327,18 +1332,77 @@ func (e *mayHaveGone) Error() string {
 // its addresses, and the record they were made from (mailsSent). A hidden
 // file, not uploaded. It is in the run's directory, not each group's: a
 // rendering writes every group's directory anew.
+//
+// It is a journal of one JSON object a line: a note for whoever opens it,
+// then an entry (sentEntry) for each mail kept, appended and synced once
+// the server answered. Keeping a mail writes one line, however many groups
+// the run has: written whole for each mail, the file of 3,000 groups cost
+// some 650 MB of writes. Later entries win (mailsSent.add). The previous
+// release wrote one indented object (sentEntry.Mails) and rewrote it whole
+// for each mail; it is read too, and written anew as a journal at the next
+// mail kept. That release, given a journal of any mail, fails to parse it
+// and takes it as none: its retry mails again rather than nobody.
 const sentFile = ".auditor-mail-sent"
 
-// mailsSent is the content of sentFile.
+// sentNote is the first line of sentFile, for whoever opens it.
+const sentNote = "the mails of this run's reports that a server took (to) or got whole without answering (maybe), one a line, a later line winning: a retry of the run with the same record does not send them again; auditor mail does"
+
+// mailsSent is what sentFile says.
 type mailsSent struct {
-	Note string `json:"note"`
 	// Record is the record the mails were made from: a resume that
 	// audited more (a run that --timeout stopped, mailed PARTIAL) appends
 	// to it, and its mails are news to everyone again.
-	Record sentRecord `json:"record"`
+	Record sentRecord
 	// Mails are by directory, from the run's: "." for its own mail,
 	// "by-owner/alice" for a group's.
-	Mails map[string]*sentTo `json:"mails"`
+	Mails map[string]*sentTo
+}
+
+// of reports whether ms keeps the mails of the record rec.
+func (ms *mailsSent) of(rec sentRecord) bool {
+	return ms.Mails != nil && ms.Record.StartedAt.Equal(rec.StartedAt) && ms.Record.Size == rec.Size
+}
+
+// add keeps in ms that the mail of the reports of the directory key
+// (reports, as reportsOf tells them), made from rec, went to the addresses
+// to, or, with maybe, that it may have. A mail of another record than the
+// one kept replaces them all, and one of other reports the directory's;
+// an address the server took is no longer one it may have.
+func (ms *mailsSent) add(rec sentRecord, key, reports string, to []string, maybe bool) {
+	if !ms.of(rec) {
+		*ms = mailsSent{Record: rec, Mails: map[string]*sentTo{}}
+	}
+	m := ms.Mails[key]
+	if m == nil || m.Reports != reports {
+		m = &sentTo{Reports: reports}
+		ms.Mails[key] = m
+	}
+	for _, a := range to {
+		a = normAddress(a)
+		if maybe {
+			if !inAddresses(m.To, a) && !inAddresses(m.Maybe, a) {
+				m.Maybe = append(m.Maybe, a)
+			}
+			continue
+		}
+		m.Maybe = slices.DeleteFunc(m.Maybe, func(b string) bool { return b == a })
+		if !inAddresses(m.To, a) {
+			m.To = append(m.To, a)
+		}
+	}
+}
+
+// sentEntry is one line of sentFile: the mail of the reports of the
+// directory Dir, made from Record, that the server took for To or may
+// have for Maybe. A line with neither Record nor Mails is a note.
+type sentEntry struct {
+	Note   string      `json:"note,omitempty"`
+	Record *sentRecord `json:"record,omitempty"`
+	Dir    string      `json:"dir,omitempty"`
+	sentTo
+	// Mails is the whole of a file of the previous release, with Record
+	// and Note: every directory's mail.
+	Mails map[string]*sentTo `json:"mails,omitempty"`
 }
 
 // sentRecord tells one record from another: the run's start, the same
@@ -1403,14 +1467,81 @@ func reportsOf(dir string) string {
 	return fmt.Sprintf("%d:%x", size, h.Sum(nil)[:16])
 }
 
-// readSent reads runDir's sentFile; the zero mailsSent when there is none
-// or it cannot be read (the mail goes again rather than to nobody).
-func readSent(runDir string) mailsSent {
-	var ms mailsSent
-	if b, err := readMark(filepath.Join(runDir, sentFile)); err == nil && json.Unmarshal(b, &ms) == nil {
-		return ms
+// sentJournal is what a delivery knows of one run's sentFile: read once,
+// then kept in step with what the delivery writes there. The run's lock,
+// which a delivery holds for its whole life, keeps others from writing it
+// meanwhile.
+type sentJournal struct {
+	mailsSent
+	// appendable: the file is a journal of whole lines, of the record
+	// kept, which few later lines overrule; a mail is appended to it.
+	// Otherwise (no file, one that cannot be read, the previous
+	// release's, a last line cut short, another record) the next mail
+	// kept writes it anew.
+	appendable bool
+}
+
+// sentOf returns what dl knows of runDir's sentFile, read at the first
+// call for runDir (readSent).
+func (dl *delivery) sentOf(runDir string) *sentJournal {
+	// One entry for the directory however it was named ("run/", "./run"):
+	// two would each miss what the other wrote.
+	runDir = filepath.Clean(runDir)
+	if j, ok := dl.sent[runDir]; ok {
+		return j
 	}
-	return mailsSent{}
+	if dl.sent == nil {
+		dl.sent = map[string]*sentJournal{}
+	}
+	j := readSent(runDir)
+	dl.sent[runDir] = &j
+	return &j
+}
+
+// readSent reads runDir's sentFile; no mails when there is none or it
+// cannot be read (the mail goes again rather than to nobody). A line that
+// does not parse, the last one cut short by a kill as it was appended,
+// ends what is read: the lines before it stand.
+func readSent(runDir string) sentJournal {
+	var j sentJournal
+	b, err := readMark(filepath.Join(runDir, sentFile))
+	if err != nil {
+		return j
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	noted, whole, entries := false, true, 0
+	for {
+		var e sentEntry
+		if err := dec.Decode(&e); err == io.EOF {
+			break
+		} else if err != nil {
+			whole = false
+			break
+		}
+		switch {
+		case e.Mails != nil:
+			// The previous release's: written anew before anything
+			// is appended.
+			j.mailsSent = mailsSent{Mails: e.Mails}
+			maps.DeleteFunc(j.Mails, func(_ string, m *sentTo) bool { return m == nil })
+			if e.Record != nil {
+				j.Record = *e.Record
+			}
+			whole = false
+		case e.Record != nil && e.Dir != "":
+			j.add(*e.Record, e.Dir, e.Reports, e.To, false)
+			j.add(*e.Record, e.Dir, e.Reports, e.Maybe, true)
+			entries++
+		case e.Record == nil:
+			noted = noted || entries == 0
+		}
+	}
+	// Lines that later ones overrule (a mail that may have gone, then
+	// went; another record's) are dropped once they are more than the
+	// mails kept: a file appended to by retry after retry stays within
+	// twice what it keeps.
+	j.appendable = noted && whole && len(b) > 0 && b[len(b)-1] == '\n' && entries <= 2*len(j.Mails)+16
+	return j
 }
 
 // earlier returns the addresses of to that an earlier attempt mailed
@@ -1422,9 +1553,9 @@ func (dl *delivery) earlier(src mailSource, to []string) (sent, maybe []string) 
 	if !ok {
 		return nil, nil
 	}
-	ms := readSent(runDir)
-	m := ms.Mails[key]
-	if m == nil || !ms.Record.StartedAt.Equal(rec.StartedAt) || ms.Record.Size != rec.Size || m.Reports != reportsOf(src.dir) {
+	j := dl.sentOf(runDir)
+	m := j.Mails[key]
+	if m == nil || !j.of(rec) || m.Reports != reportsOf(src.dir) {
 		return nil, nil
 	}
 	for _, a := range to {
@@ -1439,45 +1570,95 @@ func (dl *delivery) earlier(src mailSource, to []string) (sent, maybe []string) 
 }
 
 // keepSent keeps in src's run's sentFile that its mail went to the
-// addresses to, or, with maybe, that it may have. A mail of another record
-// than the one kept replaces it.
+// addresses to, or, with maybe, that it may have, appending one line to
+// it. A mail of another record than the one kept writes it anew.
 func (dl *delivery) keepSent(src mailSource, to []string, maybe bool) {
 	runDir, key := sentPlace(src.dir)
 	rec, ok := recordOf(runDir, src)
 	if !ok {
 		return
 	}
-	ms := readSent(runDir)
-	if ms.Mails == nil || !ms.Record.StartedAt.Equal(rec.StartedAt) || ms.Record.Size != rec.Size {
-		ms = mailsSent{Record: rec, Mails: map[string]*sentTo{}}
+	j := dl.sentOf(runDir)
+	if !j.of(rec) {
+		j.appendable = false
 	}
-	m := ms.Mails[key]
-	if reports := reportsOf(src.dir); m == nil || m.Reports != reports {
-		m = &sentTo{Reports: reports}
-		ms.Mails[key] = m
+	e := sentEntry{Record: &rec, Dir: key, sentTo: sentTo{Reports: reportsOf(src.dir)}}
+	addrs := make([]string, len(to))
+	for i, a := range to {
+		addrs[i] = normAddress(a)
 	}
-	for _, a := range to {
-		a = normAddress(a)
-		if maybe {
-			if !inAddresses(m.To, a) && !inAddresses(m.Maybe, a) {
-				m.Maybe = append(m.Maybe, a)
-			}
-			continue
-		}
-		m.Maybe = slices.DeleteFunc(m.Maybe, func(b string) bool { return b == a })
-		if !inAddresses(m.To, a) {
-			m.To = append(m.To, a)
-		}
+	if maybe {
+		e.Maybe = addrs
+	} else {
+		e.To = addrs
 	}
-	ms.Note = "the mails of this run's reports that a server took (to) or got whole without answering (maybe): a retry of the run with the same record does not send them again; auditor mail does"
-	b, _ := json.MarshalIndent(ms, "", "  ")
-	if err := atomicfile.WriteFile(filepath.Join(runDir, sentFile), append(b, '\n')); err != nil {
+	j.add(rec, key, e.Reports, addrs, maybe)
+	p := filepath.Join(runDir, sentFile)
+	var err error
+	if j.appendable {
+		err = appendSent(p, e)
+	}
+	if !j.appendable || err != nil {
+		// Written anew, which also takes away what a failed append may
+		// have left of its line.
+		err = writeSent(p, &j.mailsSent)
+	}
+	j.appendable = err == nil
+	if err != nil {
 		dl.warnf("%s: a retry of this run cannot learn that this mail went, and would send it again: %v", runDir, err)
 	}
 }
 
+// appendSent appends e to the journal p as one line, synced before the
+// next mail is sent. A kill midway leaves the line cut short, which
+// readSent stops at, and the next mail kept writes the file anew.
+func appendSent(p string, e sentEntry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	// Not opened if it is not a regular file: a FIFO put in its place
+	// would hold the open for ever (writeSent replaces it).
+	if st, err := os.Lstat(p); err != nil {
+		return err
+	} else if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", p)
+	}
+	f, err := atomicfile.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	if _, err = f.Write(append(b, '\n')); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeSent writes the journal p anew with the mails of ms, atomically:
+// its note, then a line for each directory, in the order of their keys.
+func writeSent(p string, ms *mailsSent) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	if err := enc.Encode(sentEntry{Note: sentNote}); err != nil {
+		return err
+	}
+	for _, key := range slices.Sorted(maps.Keys(ms.Mails)) {
+		if err := enc.Encode(sentEntry{Record: &ms.Record, Dir: key, sentTo: *ms.Mails[key]}); err != nil {
+			return err
+		}
+	}
+	return atomicfile.WriteFile(p, buf.Bytes())
+}
+
 // maxMark bounds what readMark reads: a run's marks of its mail name its
-// groups and their addresses.
+// groups and their addresses. A group's line of sentFile, of one address,
+// is some 250 bytes, and the journal is written anew once it holds more
+// than twice the lines it needs: 16 MiB keep the mails of over 30,000
+// groups. Past it the file is not read: every mail goes again, rather
+// than to nobody, and the first one kept writes the file anew.
 const maxMark = 16 << 20
 
 // readMark reads a mark of the mail in a run's directory, a small file the
