@@ -19,7 +19,7 @@ import (
 // groupsRun makes a run's directory with n groups split by owner, each
 // with a record of its own, and returns the run's directory, the source of
 // each group's mail and its address.
-func groupsRun(t *testing.T, n int) (run string, srcs []mailSource, to [][]string) {
+func groupsRun(t testing.TB, n int) (run string, srcs []mailSource, to [][]string) {
 	t.Helper()
 	run = t.TempDir()
 	for _, p := range []string{audit.RunFile, audit.ResultsFile} {
