@@ -808,6 +808,24 @@ func (dl *delivery) groupsAgain(r groupsMailed) []again {
 	return hints
 }
 
+// markOwnersUnmailed marks src, a group of auditor mail --mail-to-label
+// whose mail to its owners' addresses to failed or was not tried,
+// undelivered to those of them no attempt mailed (mailsSent), as a run
+// marks its own (markUndelivered, a no-op for auditor mail's mails to
+// others): its owners' mail is the run's, and auditor mail --undelivered
+// then mails them alone. Not the group of no value, whose addresses are
+// this command's --to.
+func (dl *delivery) markOwnersUnmailed(src mailSource, nobodys bool, to []string) {
+	if dl.toFlag != "to" || nobodys {
+		return
+	}
+	sent, maybe := dl.earlier(src, to)
+	rest := slices.DeleteFunc(slices.Clone(to), func(a string) bool { return inAddresses(sent, a) || inAddresses(maybe, a) })
+	if len(rest) > 0 {
+		dl.mark(src.dir, rest, markFailed, true)
+	}
+}
+
 // countFunc is how many elements of s f holds for.
 func countFunc[T any](s []T, f func(T) bool) int {
 	n := 0
@@ -860,19 +878,23 @@ func readUndelivered(dir string) (undelivered, bool) {
 
 // undeliveredTo returns the addresses that src's mail was due to and did
 // not reach, as its undeliveredFile says (auditor mail --undelivered),
-// but those the server may have taken: an earlier attempt sent it whole
-// and got no answer (mailsSent), which a person decides about, with the
-// command this says.
-func (dl *delivery) undeliveredTo(src mailSource) []string {
+// but those an earlier attempt mailed (mailsSent: a kill between keeping
+// the one and taking off the other), which it takes off the mark, and
+// those the server may have taken, sent whole and not answered, which a
+// person decides about: gone, as notYet has it, names them.
+func (dl *delivery) undeliveredTo(src mailSource) (to []string, gone error) {
 	u, ok := readUndelivered(src.dir)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	sent, maybe := dl.earlier(src, u.To)
-	if len(maybe) > 0 {
-		dl.warnf("%s: not sent by --undelivered to %s: %s", src.dir, plain(strings.Join(maybe, ", "), 0), again{cmd: dl.mailAgain(src.dir, maybe), maybe: true}.line())
+	if len(sent) > 0 {
+		dl.markUndelivered(src.dir, sent, false)
 	}
-	return slices.DeleteFunc(slices.Clone(u.To), func(a string) bool { return inAddresses(sent, a) || inAddresses(maybe, a) })
+	if len(maybe) > 0 {
+		gone = &partTo{to: maybe, err: &mayHaveGone{to: maybe}}
+	}
+	return slices.DeleteFunc(slices.Clone(u.To), func(a string) bool { return inAddresses(sent, a) || inAddresses(maybe, a) }), gone
 }
 
 // shellCommand joins args into a command line for a POSIX shell: an
@@ -2116,8 +2138,10 @@ const fewGroups = 3
 // ctx cancelled, stops the mailing: the groups after it are due and not
 // tried. A failure within one message (no answer to it, its connection
 // dropped: deliver.Error.OneMessage) stops it only when the group before
-// failed so too (oneMessageFailures in a row): a server that hangs on one
-// message of thousands has not failed for the others.
+// failed so too (oneMessageFailures in a row), or when such failures are
+// oneMessageFailuresInAll: a server that hangs on one message of
+// thousands has not failed for the others, and one that hangs on every
+// third has.
 func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs []string, reportsAt string) (r groupsMailed) {
 	// Said before the first group's mail goes, and unsaid once every
 	// group was seen to: a run killed in between has mailed some groups
@@ -2145,6 +2169,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		}
 	}()
 	inARow := 0            // groups whose mail failed within the message, one after the other
+	inAll := 0             // and in all
 	var noAddress []string // groups with no address to mail
 	// unmailed: the group of no value of the split label, due to
 	// --mail-to, was not mailed for want of one (auditor mail without --to).
@@ -2155,7 +2180,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		// pending, and the run compared with this one mails only what
 		// changed.
 		defer func() {
-			if len(dirs) > 0 && !unmailed && len(r.errs) == 0 && down == nil && ctx.Err() == nil {
+			if len(dirs) > 0 && !unmailed && len(r.errs) == 0 && down == nil && ctx.Err() == nil && !dl.d.undelivered {
 				if err := os.Remove(pending); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					dl.warnf("%s: %v", dl.out, err)
 				}
@@ -2219,7 +2244,12 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		refused := 0
 		switch {
 		case dl.d.undelivered:
-			if to = dl.undeliveredTo(*src); len(to) == 0 {
+			var gone error
+			to, gone = dl.undeliveredTo(*src)
+			if gone != nil {
+				r.errs = append(r.errs, &groupMailError{dir: dir, to: toOf(gone, nil), nobodys: nobodys, err: gone})
+			}
+			if len(to) == 0 {
 				src.close()
 				continue
 			}
@@ -2274,6 +2304,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			if len(rest) > 0 {
 				untried = append(untried, &groupMailError{dir: dir, to: rest, nobodys: nobodys, err: fmt.Errorf("not tried: %w", down)})
 				dl.markUndelivered(dir, rest, true)
+				dl.markOwnersUnmailed(*src, nobodys, rest)
 			} else if gone == nil {
 				r.sent++
 			}
@@ -2287,6 +2318,9 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			at = dir
 		}
 		err = cutShort(ctx, dl.mailDir(ctx, ropts, *src, to, at), mailTo(to))
+		if err != nil {
+			dl.markOwnersUnmailed(*src, nobodys, toOf(err, to))
+		}
 		src.close()
 		if err != nil {
 			r.errs = append(r.errs, &groupMailError{dir: dir, to: toOf(err, to), nobodys: nobodys, err: err})
@@ -2297,16 +2331,20 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			case !serverFailed(err) || errors.As(err, &se):
 				// The server answered (a recipient refused): it is up.
 				inARow = 0
-			case oneMessage(err) && inARow+1 < oneMessageFailures:
+			case oneMessage(err) && inARow+1 < oneMessageFailures && inAll+1 < oneMessageFailuresInAll:
 				inARow++
+				inAll++
 				dl.warnf("%s: the mail server failed within its message (below): going on with the next group", name)
 			default:
 				down = fmt.Errorf("the mail server failed for %s", name)
 				if maybeDelivered(err) {
 					down = fmt.Errorf("the mail server did not answer for %s", name)
 				}
-				if inARow > 0 {
+				switch {
+				case inARow > 0:
 					down = fmt.Errorf("%w, and for the group before", down)
+				case inAll > 0 && oneMessage(err):
+					down = fmt.Errorf("%w, and for %s before", down, plural(inAll, "other group"))
 				}
 			}
 			continue
@@ -2456,6 +2494,13 @@ func oneMessage(err error) bool {
 // person to decide about.
 const oneMessageFailures = 2
 
+// oneMessageFailuresInAll is how many groups whose mail failed within its
+// message, in all, stop the mailing of the rest: a server that hangs on
+// one message in three would otherwise cost a minute for each of them,
+// thousands of owners over, with as many mails for a person to decide
+// about.
+const oneMessageFailuresInAll = 5
+
 // isDelivery reports whether err is a delivery failure.
 func isDelivery(err error) bool {
 	var de *errDelivery
@@ -2584,6 +2629,16 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		case err == nil && !report.SameRendering(ri, src.run):
 			return usagef("mail: %s", staleSplit(dir, run, splitBy, src.run, ri, dl.getenv))
 		}
+	}
+	if d.undelivered && statOK(filepath.Join(dir, groupsPendingFile)) {
+		// Killed as it mailed its groups: only the group in flight is
+		// marked, and the groups after it are due as much.
+		every := *d
+		every.undelivered = false
+		all := *dl
+		all.d = &every
+		return usagef("mail: --undelivered: the mailing of the groups of %s was stopped midway (a kill, a lost node: %s is there), and which groups were due and not mailed is not known from their marks; continue it with the command that was stopped (its auditor run --resume, with the same options, or the same auditor report), which mails each group due that no attempt mailed, or mail every group with: %s",
+			shownPath(dir), groupsPendingFile, all.mailAgain(dir, nil))
 	}
 	var dirs []string
 	var splitErr error
