@@ -570,6 +570,10 @@ type delivery struct {
 	// grace is --grace: how long, once a signal came, an SMTP server's
 	// answer to a mail sent whole is waited for (smtpGrace).
 	grace time.Duration
+	// already, while mailGroups mails the groups, gathers those an
+	// earlier attempt mailed (notYet), said once they are all seen: one
+	// line for thousands of owners, not one each.
+	already *[]alreadyMailed
 	// sent is what the delivery knows of the sentFile of each run's
 	// directory it looked at, by that directory (sentOf).
 	sent map[string]*sentJournal
@@ -1250,8 +1254,12 @@ func (dl *delivery) notYet(src mailSource, to []string) (rest []string, gone err
 	if len(sent) > 0 {
 		// Said --quiet or not: someone who expects it in the log of this
 		// attempt finds why it is not there.
-		dl.warnf("%s: an earlier attempt of this run already mailed these reports to %s: not sent again (auditor mail sends them again)",
-			src.dir, plain(strings.Join(sent, ", "), 0))
+		if dl.already != nil {
+			*dl.already = append(*dl.already, alreadyMailed{dir: src.dir, to: sent})
+		} else {
+			dl.warnf("%s: an earlier attempt of this run already mailed these reports to %s: not sent again (auditor mail sends them again)",
+				src.dir, plain(strings.Join(sent, ", "), 0))
+		}
 		dl.markUndelivered(src.dir, sent, false)
 	}
 	if len(maybe) > 0 {
@@ -1501,6 +1509,9 @@ type sentJournal struct {
 	// release's, a last line cut short, another record) the next mail
 	// kept writes it anew.
 	appendable bool
+	// warned: a mail could not be kept, and the delivery said so; not
+	// again for each of thousands of groups.
+	warned bool
 }
 
 // sentOf returns what dl knows of runDir's sentFile, read at the first
@@ -1626,8 +1637,9 @@ func (dl *delivery) keepSent(src mailSource, to []string, maybe bool) {
 		err = writeSent(p, &j.mailsSent)
 	}
 	j.appendable = err == nil
-	if err != nil {
-		dl.warnf("%s: a retry of this run cannot learn that this mail went, and would send it again: %v", runDir, err)
+	if err != nil && !j.warned {
+		j.warned = true
+		dl.warnf("%s: a retry of this run cannot learn that this mail went, and would send it again (said once, for every mail of this run it cannot keep): %v", runDir, err)
 	}
 }
 
@@ -2078,6 +2090,31 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 	return nil
 }
 
+// alreadyMailed is a directory whose reports an earlier attempt of the run
+// mailed to the addresses to.
+type alreadyMailed struct {
+	dir string
+	to  []string
+}
+
+// sayAlready says which of the groups an earlier attempt of the run
+// mailed (notYet): each on its own line when they are few, else on one.
+func (dl *delivery) sayAlready(already []alreadyMailed) {
+	if len(already) <= fewGroups {
+		for _, a := range already {
+			dl.warnf("%s: an earlier attempt of this run already mailed these reports to %s: not sent again (auditor mail sends them again)",
+				a.dir, plain(strings.Join(a.to, ", "), 0))
+		}
+		return
+	}
+	var names []string
+	for _, a := range already[:5] {
+		names = append(names, filepath.Base(a.dir))
+	}
+	dl.warnf("an earlier attempt of this run already mailed the reports of %d groups (%s, and %d more) to their addresses: not sent again (auditor mail sends them again)",
+		len(already), strings.Join(names, ", "), len(already)-len(names))
+}
+
 // groupMailError is a group's mail that failed: its directory and the
 // addresses it was for; nobodys when it is the group of no value, whose
 // addresses are --mail-to's.
@@ -2158,6 +2195,12 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		}
 	}
 	var down error // what stopped the mailing
+	var already []alreadyMailed
+	dl.already = &already
+	defer func() {
+		dl.already = nil
+		dl.sayAlready(already)
+	}()
 	var untried []*groupMailError
 	defer func() {
 		if len(untried) > fewGroups {

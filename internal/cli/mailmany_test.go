@@ -375,3 +375,43 @@ func TestMailServerHangingOnEveryOther(t *testing.T) {
 		t.Errorf("want 6 groups not tried on one line, and 5 mails that may have been delivered\n%s", got.stderr)
 	}
 }
+
+// TestRetryOfManyOwnersSaysOnce: a retry of a run whose owners were all
+// mailed said so on a line for each owner (3,000 lines); it says it on
+// one, and mails nobody.
+func TestRetryOfManyOwnersSaysOnce(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet, list := manyOwnersFleet()
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	args := append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--resume",
+		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)
+	if got := runCLI(t, "", args...); got.code != 0 || len(ms.srv.Messages()) != len(manyOwners) {
+		t.Fatalf("exit %d, %d messages, want 0 and %d\n%s", got.code, len(ms.srv.Messages()), len(manyOwners), got.stderr)
+	}
+	got := runCLI(t, "", args...)
+	if n := strings.Count(got.stderr, "already mailed"); got.code != 0 || n != 1 || !strings.Contains(got.stderr, fmt.Sprintf("%d groups", len(manyOwners))) || len(ms.srv.Messages()) != len(manyOwners) {
+		t.Errorf("the retry: exit %d, %d lines of mails already sent, %d messages, want 0, one line that counts %d groups, and none\n%s",
+			got.code, n, len(ms.srv.Messages())-len(manyOwners), len(manyOwners), got.stderr)
+	}
+}
+
+// TestMailSentNotKeptSaysOnce: a directory in place of the mark of the
+// mails sent (a volume mounted over it, a hostile user) kept no mail, and
+// the run said so for each owner; it says it once.
+func TestMailSentNotKeptSaysOnce(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet, list := manyOwnersFleet()
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.MkdirAll(filepath.Join(out, sentFile, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got := runCLI(t, "", append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)...)
+	if n := strings.Count(got.stderr, "cannot learn that this mail went"); n != 1 || len(ms.srv.Messages()) != len(manyOwners) {
+		t.Errorf("exit %d, %d messages, said %d times that a mail could not be kept, want %d messages and once\n%s", got.code, len(ms.srv.Messages()), n, len(manyOwners), got.stderr)
+	}
+}
