@@ -95,7 +95,7 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 	}
 	fs.StringVar(&d.mailToLabel, "mail-to-label", "", "mail each group of "+groups+" to the addresses in this label, such as an owner_email column")
 	if !fresh {
-		fs.BoolVar(&d.undelivered, "undelivered", false, "with --mail-to-label: mail only the groups whose mail a run or report was due to send and did not deliver, each to the addresses it did not reach (not one the server may have taken)")
+		fs.BoolVar(&d.undelivered, "undelivered", false, "with --mail-to-label: mail only the groups whose mail a run or report was due to send and did not deliver, or an auditor mail did not send, each to the addresses it did not reach (not one the server may have taken); refused while a mailing of the groups stopped midway is pending")
 	}
 	if fresh {
 		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail, `always|findings|changes`: always; findings (a failed association or an incomplete run, whatever --fail-on says); or changes (a failure new or resolved or failing with another error code, an instance come or gone since --baseline)")
@@ -813,12 +813,10 @@ func (dl *delivery) groupsAgain(r groupsMailed) []again {
 }
 
 // markOwnersUnmailed marks src, a group of auditor mail --mail-to-label
-// whose mail to its owners' addresses to failed or was not tried,
-// undelivered to those of them no attempt mailed (mailsSent), as a run
-// marks its own (markUndelivered, a no-op for auditor mail's mails to
-// others): its owners' mail is the run's, and auditor mail --undelivered
-// then mails them alone. Not the group of no value, whose addresses are
-// this command's --to.
+// whose mail to its owners' addresses to failed or was not tried, unsent
+// to those of them no attempt mailed (mailsSent; unsentFile), for auditor
+// mail --undelivered to mail them alone, as a run's undelivered groups.
+// Not the group of no value, whose addresses are this command's --to.
 func (dl *delivery) markOwnersUnmailed(src mailSource, nobodys bool, to []string) {
 	if dl.toFlag != "to" || nobodys {
 		return
@@ -826,7 +824,7 @@ func (dl *delivery) markOwnersUnmailed(src mailSource, nobodys bool, to []string
 	sent, maybe := dl.earlier(src, to)
 	rest := slices.DeleteFunc(slices.Clone(to), func(a string) bool { return inAddresses(sent, a) || inAddresses(maybe, a) })
 	if len(rest) > 0 {
-		dl.mark(src.dir, rest, markFailed, true)
+		dl.markIn(src.dir, unsentFile, rest, markFailed, true)
 	}
 }
 
@@ -857,6 +855,10 @@ func (dl *delivery) mailUndeliveredAgain() string {
 // them: a mark that could not be written, or auditor mail's of a group
 // not marked before, leaves that group to its own command.
 func (dl *delivery) allUndelivered(failed []*groupMailError) bool {
+	if statOK(filepath.Join(dl.out, groupsPendingFile)) {
+		// auditor mail --undelivered refuses the run then.
+		return false
+	}
 	for _, ge := range failed {
 		if maybeDelivered(ge.err) {
 			continue
@@ -869,15 +871,29 @@ func (dl *delivery) allUndelivered(failed []*groupMailError) bool {
 	return true
 }
 
-// readUndelivered reads dir's undeliveredFile; false when there is none
-// or it cannot be read.
+// readUndelivered reads dir's undeliveredFile and unsentFile, the
+// addresses of both in one; false when there is neither, or one cannot
+// be read.
 func readUndelivered(dir string) (undelivered, bool) {
-	var u undelivered
-	b, err := readMark(filepath.Join(dir, undeliveredFile))
-	if err != nil || json.Unmarshal(b, &u) != nil {
-		return undelivered{}, false
+	var all undelivered
+	found := false
+	for _, name := range []string{undeliveredFile, unsentFile} {
+		var u undelivered
+		b, err := readMark(filepath.Join(dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil || json.Unmarshal(b, &u) != nil {
+			return undelivered{}, false
+		}
+		found = true
+		for _, a := range u.To {
+			if !inAddresses(all.To, a) {
+				all.To = append(all.To, a)
+			}
+		}
 	}
-	return u, true
+	return all, found
 }
 
 // undeliveredTo returns the addresses that src's mail was due to and did
@@ -1740,6 +1756,14 @@ func inAddresses(list []string, a string) bool {
 // (auditor mail, the command printed; not a mail to others).
 const undeliveredFile = ".auditor-mail-undelivered"
 
+// unsentFile marks a group whose owners' mail auditor mail --mail-to-label
+// failed or did not try (markOwnersUnmailed), as undeliveredFile marks a
+// run's, for auditor mail --undelivered to send: not the run's own mail,
+// which may not have been due (--mail-when), and so not a mail the run
+// compared with it looks for (undeliveredBefore). A mail that goes takes
+// it off.
+const unsentFile = ".auditor-mail-unsent"
+
 // groupsPendingFile marks a run whose mailing of its groups by
 // --mail-to-label began and did not end (see mailGroups).
 const groupsPendingFile = ".auditor-mail-groups-pending"
@@ -1863,9 +1887,18 @@ func (dl *delivery) notDue(own, groups bool) {
 }
 
 // mark changes dir's undeliveredFile as op says for the addresses to,
-// saying why when the mark cannot be written if warn is set.
+// saying why when the mark cannot be written if warn is set. A mail that
+// went (markSent) takes them off its unsentFile too.
 func (dl *delivery) mark(dir string, to []string, op markOp, warn bool) {
-	p := filepath.Join(dir, undeliveredFile)
+	if op == markSent {
+		dl.markIn(dir, unsentFile, to, op, warn)
+	}
+	dl.markIn(dir, undeliveredFile, to, op, warn)
+}
+
+// markIn is mark of dir's mark name, undeliveredFile or unsentFile.
+func (dl *delivery) markIn(dir, name string, to []string, op markOp, warn bool) {
+	p := filepath.Join(dir, name)
 	var u undelivered
 	b, err := readMark(p)
 	switch {
@@ -1914,9 +1947,14 @@ func (dl *delivery) mark(dir string, to []string, op markOp, warn bool) {
 		return
 	}
 	u.Note = "the mail of this run was due and was not delivered to these addresses: the next run under --mail-when changes that compares with it is mailed"
+	what := "the next run under --mail-when changes cannot learn that this mail was not delivered"
+	if name == unsentFile {
+		u.Note = "auditor mail's mail of these reports to these addresses failed or was not tried: auditor mail --undelivered sends it; the run compared with this one is not mailed for it"
+		what = "auditor mail --undelivered cannot learn that this mail was not sent"
+	}
 	b, _ = json.MarshalIndent(u, "", "  ")
 	if err := atomicfile.WriteFile(p, append(b, '\n')); err != nil && warn {
-		dl.warnf("%s: the next run under --mail-when changes cannot learn that this mail was not delivered: %v", dir, err)
+		dl.warnf("%s: %s: %v", dir, what, err)
 	}
 }
 
@@ -2108,7 +2146,7 @@ func (dl *delivery) sayAlready(already []alreadyMailed) {
 		return
 	}
 	var names []string
-	for _, a := range already[:5] {
+	for _, a := range already[:min(5, len(already))] {
 		names = append(names, filepath.Base(a.dir))
 	}
 	dl.warnf("an earlier attempt of this run already mailed the reports of %d groups (%s, and %d more) to their addresses: not sent again (auditor mail sends them again)",
@@ -2185,14 +2223,19 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 	// and not others, none of them marked, and the run compared with it
 	// mails each group whatever changed (undeliveredBefore).
 	pending := filepath.Join(dl.out, groupsPendingFile)
-	if dl.toFlag != "to" && ctx.Err() == nil {
-		if err := atomicfile.WriteFile(pending, []byte("the mail of each group of this run was under way: a run compared with it mails every group\n")); err == nil {
-			defer func() {
-				if err := os.Remove(pending); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					dl.warnf("%s: %v", dl.out, err)
-				}
-			}()
+	if dl.toFlag != "to" {
+		if ctx.Err() == nil {
+			_ = atomicfile.WriteFile(pending, []byte("the mail of each group of this run was under way: a run compared with it mails every group\n"))
 		}
+		// A signal before the first mail too: each group due is marked
+		// undelivered (not tried), and the mark premarkMail wrote goes,
+		// as auditor mail --undelivered, which the closing lines may
+		// offer, refuses a run whose groups are pending.
+		defer func() {
+			if err := os.Remove(pending); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				dl.warnf("%s: %v", dl.out, err)
+			}
+		}()
 	}
 	var down error // what stopped the mailing
 	var already []alreadyMailed

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/deliver/smtptest"
 	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
@@ -22,16 +24,21 @@ import (
 // manyOwners are the owners of manyOwnersFleet, one instance each.
 var manyOwners = []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"}
 
-// manyOwnersFleet is a fleet of one instance for each of manyOwners, and
-// its list, with each owner's address in owner_email.
-func manyOwnersFleet() (*ssmsim.Fleet, string) {
+// manyOwnersFleet is a fleet of one instance for each of manyOwners, each
+// failing but those of clean, and its list, with each owner's address in
+// owner_email.
+func manyOwnersFleet(clean ...string) (*ssmsim.Fleet, string) {
 	f := ssmsim.NewFleet(ssmsim.FleetConfig{})
 	d := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
 	list := "instance_id,owner,owner_email\n"
 	for i, owner := range manyOwners {
 		id := fmt.Sprintf("i-000000000000%05x", 0xa01+i)
+		status := "Failed"
+		if slices.Contains(clean, owner) {
+			status = "Success"
+		}
 		f.Add(ssmsim.Instance{InstanceID: id, Associations: []ssmsim.Association{
-			{AssociationID: fmt.Sprintf("%08d-1111-1111-1111-111111111111", i), Name: "AWS-RunPatchBaseline", InstanceID: id, Status: "Failed", DetailedStatus: "Failed", ExecutionDate: d},
+			{AssociationID: fmt.Sprintf("%08d-1111-1111-1111-111111111111", i), Name: "AWS-RunPatchBaseline", InstanceID: id, Status: status, DetailedStatus: status, ExecutionDate: d},
 		}})
 		list += fmt.Sprintf("%s,%s,%s@example.com\n", id, owner, owner)
 	}
@@ -413,5 +420,192 @@ func TestMailSentNotKeptSaysOnce(t *testing.T) {
 		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)...)
 	if n := strings.Count(got.stderr, "cannot learn that this mail went"); n != 1 || len(ms.srv.Messages()) != len(manyOwners) {
 		t.Errorf("exit %d, %d messages, said %d times that a mail could not be kept, want %d messages and once\n%s", got.code, len(ms.srv.Messages()), n, len(manyOwners), got.stderr)
+	}
+}
+
+// TestSayAlreadyOfFour: four groups already mailed, one more than are
+// named one by one, made the closing line panic (a slice of five).
+func TestSayAlreadyOfFour(t *testing.T) {
+	for _, n := range []int{4, 5, 6} {
+		var said []string
+		dl := &delivery{warnf: func(format string, a ...any) { said = append(said, fmt.Sprintf(format, a...)) }}
+		var already []alreadyMailed
+		for i := range n {
+			already = append(already, alreadyMailed{dir: filepath.Join("run", "by-owner", manyOwners[i]), to: []string{manyOwners[i] + "@example.com"}})
+		}
+		dl.sayAlready(already)
+		if len(said) != 1 || !strings.Contains(said[0], fmt.Sprintf("%d groups", n)) {
+			t.Errorf("%d groups already mailed: said %q, want one line that counts them", n, said)
+		}
+	}
+}
+
+// failedMidway runs manyOwnersFleet(clean...) split by owner, mailing
+// each through a relay gone after two mails, with more flags, and
+// returns its directory, the one command printed, and the mail set-up.
+func failedMidway(t *testing.T, clean []string, more ...string) (out string, cmd []string, ms mailSetup) {
+	t.Helper()
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet, list := manyOwnersFleet(clean...)
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ms = newMailSetup(t, smtptest.Options{})
+	args := slices.Clone(ms.args)
+	args[slices.Index(args, "--smtp")+1] = "smtp://" + downAfter(t, ms.srv.Addr, 2)
+	out = filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append(append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, more...), args...)...)
+	cmds := retryCommands(t, got.stderr)
+	if got.code != int(exitDelivery) || len(cmds) != 1 || !slices.Contains(cmds[0], "--undelivered") {
+		t.Fatalf("exit %d, commands %q, want %d and one --undelivered\n%s", got.code, cmds, exitDelivery, got.stderr)
+	}
+	cmds[0][slices.Index(cmds[0], "--smtp")+1] = "smtp://" + ms.srv.Addr // the relay is back
+	return out, cmds[0], ms
+}
+
+// mailedBy runs words (a command printed) and returns its result and the
+// addresses it mailed.
+func mailedBy(t *testing.T, ms mailSetup, words []string) (cliResult, []string) {
+	t.Helper()
+	before := len(ms.srv.Messages())
+	got := runCLI(t, "", words[1:]...)
+	var to []string
+	for _, m := range ms.srv.Messages()[before:] {
+		to = append(to, m.To...)
+	}
+	return got, to
+}
+
+// TestRenderedAgainKeepsTheMarks: the reports of a run whose mail failed
+// midway, rendered again in place (auditor report, to fix a template),
+// lost every group's mark that its mail was not delivered: the command
+// the run printed then mailed nobody and exited 0, and the run compared
+// with it mailed only what changed. The rendering keeps the marks.
+func TestRenderedAgainKeepsTheMarks(t *testing.T) {
+	out, cmd, ms := failedMidway(t, nil)
+	if got := runCLI(t, "", "report", filepath.Join(out, audit.ResultsFile), "--out", out, "--fail-on", "none", "--quiet", "--split-by", "owner"); got.code != 0 {
+		t.Fatalf("report in place: exit %d\n%s", got.code, got.stderr)
+	}
+	got, mailed := mailedBy(t, ms, cmd)
+	var want []string
+	for _, owner := range manyOwners[2:] {
+		want = append(want, owner+"@example.com")
+	}
+	if got.code != 0 || !slices.Equal(mailed, want) {
+		t.Errorf("%q after the reports were rendered again: exit %d, mailed %q, want 0 and %q\n%s", cmd, got.code, mailed, want, got.stderr)
+	}
+}
+
+// TestSignalledBeforeGroupsHeldBack: a report stopped by a signal before
+// its delivery, with owners whose mail --mail-when findings held back,
+// printed the --undelivered command, which refused the run (its groups
+// were still marked pending). The command mails the owners due alone.
+func TestSignalledBeforeGroupsHeldBack(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet, list := manyOwnersFleet("bob", "erin")
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	if got := runCLI(t, "", "run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet", "--fail-on", "none", "--split-by", "owner"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	ms := newMailSetup(t, smtptest.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got := runCtx(ctx, nil, append([]string{"report", filepath.Join(out, audit.ResultsFile), "--out", out, "--fail-on", "none", "--quiet",
+		"--split-by", "owner", "--mail-to-label", "owner_email", "--mail-when", "findings"}, ms.args...)...)
+	cmds := retryCommands(t, got.stderr)
+	if got.code != int(exitDelivery) || len(cmds) != 1 {
+		t.Fatalf("exit %d, commands %q, want %d and one\n%s", got.code, cmds, exitDelivery, got.stderr)
+	}
+	again, mailed := mailedBy(t, ms, cmds[0])
+	var want []string
+	for _, owner := range manyOwners {
+		if owner != "bob" && owner != "erin" {
+			want = append(want, owner+"@example.com")
+		}
+	}
+	if again.code != 0 || !slices.Equal(mailed, want) {
+		t.Errorf("%q: exit %d, mailed %q, want 0 and %q\n%s", cmds[0], again.code, mailed, want, again.stderr)
+	}
+}
+
+// TestMailCommandFailedAfterAKill: a run killed as it mailed its owners,
+// then auditor mail of every group, its relay gone midway: the commands
+// it prints run (not --undelivered, which refuses a run whose groups are
+// pending), and mail each owner it did not.
+func TestMailCommandFailedAfterAKill(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet, list := manyOwnersFleet()
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ms, reached, release := heldAtThirdMail(t)
+	root := t.TempDir()
+	killed := filepath.Join(root, "killed")
+	args := append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(root, "run"), "--quiet",
+		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)
+	copyHeld(t, args, filepath.Join(root, "run"), killed, reached, release, "the run", "its third mail")
+	relay := slices.Clone(ms.args)
+	relay[slices.Index(relay, "--smtp")+1] = "smtp://" + downAfter(t, ms.srv.Addr, 2)
+	got := runCLI(t, "", append([]string{"mail", killed, "--mail-to-label", "owner_email"}, relay...)...)
+	cmds := retryCommands(t, got.stderr)
+	if got.code != int(exitDelivery) || len(cmds) == 0 {
+		t.Fatalf("exit %d, commands %q, want %d and some\n%s", got.code, cmds, exitDelivery, got.stderr)
+	}
+	var mailed []string
+	for _, words := range cmds {
+		words[slices.Index(words, "--smtp")+1] = "smtp://" + ms.srv.Addr
+		again, to := mailedBy(t, ms, words)
+		if again.code != 0 {
+			t.Errorf("%q: exit %d\n%s", words, again.code, again.stderr)
+		}
+		mailed = append(mailed, to...)
+	}
+	var want []string
+	for _, owner := range manyOwners[2:] {
+		want = append(want, owner+"@example.com")
+	}
+	if !slices.Equal(mailed, want) {
+		t.Errorf("the commands mailed %q, want %q\n%s", mailed, want, got.stderr)
+	}
+}
+
+// TestMailCommandFailingIsNoUndeliveredRun: a week whose owners' mail
+// --mail-when changes held back (nothing changed), then auditor mail of
+// its groups, its relay gone midway: the groups it did not mail were
+// marked as the run's mail undelivered, and the next week, compared with
+// it, mailed those owners though nothing had changed, saying that the
+// mail of the week before was not delivered (it was not due). They are
+// marked for auditor mail --undelivered alone.
+func TestMailCommandFailingIsNoUndeliveredRun(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet, list := manyOwnersFleet()
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	root := t.TempDir()
+	fl := writeFile(t, "fleet.csv", list)
+	week := func(out string, more ...string) cliResult {
+		return runCLI(t, "", append(append([]string{"run", "--instances", fl, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(root, out), "--quiet",
+			"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email", "--mail-when", "changes"}, more...), ms.args...)...)
+	}
+	if got := week("w0"); got.code != 0 {
+		t.Fatalf("w0: exit %d\n%s", got.code, got.stderr)
+	}
+	before := len(ms.srv.Messages())
+	if got := week("w1", "--baseline", filepath.Join(root, "w0")); got.code != 0 || len(ms.srv.Messages()) != before {
+		t.Fatalf("w1, nothing changed: exit %d, %d messages, want 0 and none\n%s", got.code, len(ms.srv.Messages())-before, got.stderr)
+	}
+	relay := slices.Clone(ms.args)
+	relay[slices.Index(relay, "--smtp")+1] = "smtp://" + downAfter(t, ms.srv.Addr, 2)
+	got := runCLI(t, "", append([]string{"mail", filepath.Join(root, "w1"), "--mail-to-label", "owner_email"}, relay...)...)
+	cmds := retryCommands(t, got.stderr)
+	if got.code != int(exitDelivery) || len(cmds) != 1 || !slices.Contains(cmds[0], "--undelivered") {
+		t.Fatalf("auditor mail: exit %d, commands %q, want %d and one --undelivered\n%s", got.code, cmds, exitDelivery, got.stderr)
+	}
+	before = len(ms.srv.Messages())
+	if got := week("w2", "--baseline", filepath.Join(root, "w1")); got.code != 0 || len(ms.srv.Messages()) != before {
+		t.Errorf("w2, nothing changed since w1: exit %d, %d messages, want 0 and none\n%s", got.code, len(ms.srv.Messages())-before, got.stderr)
+	}
+	cmds[0][slices.Index(cmds[0], "--smtp")+1] = "smtp://" + ms.srv.Addr
+	again, mailed := mailedBy(t, ms, cmds[0])
+	if again.code != 0 || len(mailed) != len(manyOwners)-2 {
+		t.Errorf("%q: exit %d, mailed %q, want 0 and the %d owners not mailed\n%s", cmds[0], again.code, mailed, len(manyOwners)-2, again.stderr)
 	}
 }
