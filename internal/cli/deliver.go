@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -875,37 +876,49 @@ func (dl *delivery) allUndelivered(failed []*groupMailError) bool {
 // addresses of both in one; false when there is neither, or one cannot
 // be read.
 func readUndelivered(dir string) (undelivered, bool) {
-	var all undelivered
-	found := false
+	u, found, err := readMarks(dir)
+	return u, found && err == nil
+}
+
+// readMarks reads dir's undeliveredFile and unsentFile, the addresses of
+// both in one, and whether there was any; err names a mark that is there
+// and cannot be read (a FIFO, a directory, not JSON), whose addresses are
+// not known, beside those of the other.
+func readMarks(dir string) (all undelivered, found bool, err error) {
 	for _, name := range []string{undeliveredFile, unsentFile} {
 		var u undelivered
-		b, err := readMark(filepath.Join(dir, name))
-		if errors.Is(err, fs.ErrNotExist) {
+		b, rerr := readMark(filepath.Join(dir, name))
+		if errors.Is(rerr, fs.ErrNotExist) {
 			continue
 		}
-		if err != nil || json.Unmarshal(b, &u) != nil {
-			return undelivered{}, false
-		}
 		found = true
+		if rerr == nil {
+			rerr = json.Unmarshal(b, &u)
+		}
+		if rerr != nil {
+			err = fmt.Errorf("%s: its mark of what was not delivered cannot be read (%v): the addresses in it are not mailed; mail them with auditor mail %s --to ADDRESSES", dir, rerr, shellQuote(dir))
+			continue
+		}
 		for _, a := range u.To {
 			if !inAddresses(all.To, a) {
 				all.To = append(all.To, a)
 			}
 		}
 	}
-	return all, found
+	return all, found, err
 }
 
 // undeliveredTo returns the addresses that src's mail was due to and did
-// not reach, as its undeliveredFile says (auditor mail --undelivered),
+// not reach, as its undeliveredFile and unsentFile say (auditor mail
+// --undelivered; unread names one that cannot be read),
 // but those an earlier attempt mailed (mailsSent: a kill between keeping
 // the one and taking off the other), which it takes off the mark, and
 // those the server may have taken, sent whole and not answered, which a
 // person decides about: gone, as notYet has it, names them.
-func (dl *delivery) undeliveredTo(src mailSource) (to []string, gone error) {
-	u, ok := readUndelivered(src.dir)
-	if !ok {
-		return nil, nil
+func (dl *delivery) undeliveredTo(src mailSource) (to []string, gone, unread error) {
+	u, _, unread := readMarks(src.dir)
+	if len(u.To) == 0 {
+		return nil, nil, unread
 	}
 	sent, maybe := dl.earlier(src, u.To)
 	if len(sent) > 0 {
@@ -914,7 +927,7 @@ func (dl *delivery) undeliveredTo(src mailSource) (to []string, gone error) {
 	if len(maybe) > 0 {
 		gone = &partTo{to: maybe, err: &mayHaveGone{to: maybe}}
 	}
-	return slices.DeleteFunc(slices.Clone(u.To), func(a string) bool { return inAddresses(sent, a) || inAddresses(maybe, a) }), gone
+	return slices.DeleteFunc(slices.Clone(u.To), func(a string) bool { return inAddresses(sent, a) || inAddresses(maybe, a) }), gone, unread
 }
 
 // shellCommand joins args into a command line for a POSIX shell: an
@@ -2023,6 +2036,14 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 			return filepath.Dir(m[0])
 		}
 	}
+	// Kept apart while its reports were rendered again (killed midway),
+	// or of a group that rendering did not write.
+	for _, rel := range slices.Sorted(maps.Keys(readCarried(base))) {
+		g, name := path.Split(rel)
+		if name == undeliveredFile && (groups && sub == "" || filepath.ToSlash(sub)+"/" == g) {
+			return filepath.Join(base, filepath.FromSlash(strings.TrimSuffix(g, "/")))
+		}
+	}
 	return ""
 }
 
@@ -2149,8 +2170,11 @@ func (dl *delivery) sayAlready(already []alreadyMailed) {
 	for _, a := range already[:min(5, len(already))] {
 		names = append(names, filepath.Base(a.dir))
 	}
-	dl.warnf("an earlier attempt of this run already mailed the reports of %d groups (%s, and %d more) to their addresses: not sent again (auditor mail sends them again)",
-		len(already), strings.Join(names, ", "), len(already)-len(names))
+	if n := len(already) - len(names); n > 0 {
+		names = append(names, fmt.Sprintf("and %d more", n))
+	}
+	dl.warnf("an earlier attempt of this run already mailed the reports of %d groups (%s) to their addresses: not sent again (auditor mail sends them again)",
+		len(already), strings.Join(names, ", "))
 }
 
 // groupMailError is a group's mail that failed: its directory and the
@@ -2331,9 +2355,14 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		switch {
 		case dl.d.undelivered:
 			var gone error
-			to, gone = dl.undeliveredTo(*src)
+			var unread error
+			to, gone, unread = dl.undeliveredTo(*src)
 			if gone != nil {
 				r.errs = append(r.errs, &groupMailError{dir: dir, to: toOf(gone, nil), nobodys: nobodys, err: gone})
+			}
+			if unread != nil {
+				// No command: the addresses are not known.
+				r.errs = append(r.errs, unread)
 			}
 			if len(to) == 0 {
 				src.close()
@@ -2440,6 +2469,12 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 	}
 	if !labelled && len(dirs) > 0 {
 		r.errs = append(r.errs, &labelUnknown{label: dl.d.mailToLabel, theirs: labelNames(theirs)})
+	}
+	if dl.d.undelivered {
+		if carried := readCarried(dl.out); len(carried) > 0 {
+			r.errs = append(r.errs, fmt.Errorf("the mail of %s was due and not delivered, and %s holds no such group (its reports were rendered again by another --split-by or --baseline; the marks are kept in %s): render that split again, then run this command again",
+				carriedGroups(carried), dl.out, carriedMarksFile))
+		}
 	}
 	if dl.d.undelivered && r.sent == 0 && len(r.errs) == 0 && len(untried) == 0 {
 		dl.logf("no group's mail is marked undelivered: nothing sent")

@@ -434,7 +434,7 @@ func TestSayAlreadyOfFour(t *testing.T) {
 			already = append(already, alreadyMailed{dir: filepath.Join("run", "by-owner", manyOwners[i]), to: []string{manyOwners[i] + "@example.com"}})
 		}
 		dl.sayAlready(already)
-		if len(said) != 1 || !strings.Contains(said[0], fmt.Sprintf("%d groups", n)) {
+		if len(said) != 1 || !strings.Contains(said[0], fmt.Sprintf("%d groups", n)) || strings.Contains(said[0], "and 0 more") {
 			t.Errorf("%d groups already mailed: said %q, want one line that counts them", n, said)
 		}
 	}
@@ -607,5 +607,102 @@ func TestMailCommandFailingIsNoUndeliveredRun(t *testing.T) {
 	again, mailed := mailedBy(t, ms, cmds[0])
 	if again.code != 0 || len(mailed) != len(manyOwners)-2 {
 		t.Errorf("%q: exit %d, mailed %q, want 0 and the %d owners not mailed\n%s", cmds[0], again.code, mailed, len(manyOwners)-2, again.stderr)
+	}
+}
+
+// killedWhileRendering leaves out as a rendering killed as it wrote its
+// split again leaves it: the groups' marks kept apart, then the split
+// taken away whole (report.Split's first step).
+func killedWhileRendering(t *testing.T, out string) {
+	t.Helper()
+	if marks := carryGroupMarks(out, io.Discard); len(marks) == 0 {
+		t.Fatal("no group's mark to keep")
+	}
+	if err := os.RemoveAll(filepath.Join(out, "by-owner")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKilledWhileRenderingKeepsTheMarks: an in-place rendering killed as
+// it wrote the split again (an OOM kill, the SIGKILL after a pod's grace)
+// lost every group's mark: the --undelivered command then mailed nobody,
+// and the run compared with it mailed only what changed. The marks are
+// kept apart while the split is written: the next rendering puts them
+// back, and the next run sees them meanwhile.
+func TestKilledWhileRenderingKeepsTheMarks(t *testing.T) {
+	want := func() []string {
+		var to []string
+		for _, owner := range manyOwners[2:] {
+			to = append(to, owner+"@example.com")
+		}
+		return to
+	}()
+	t.Run("rendered again", func(t *testing.T) {
+		out, cmd, ms := failedMidway(t, nil)
+		killedWhileRendering(t, out)
+		if got := runCLI(t, "", "report", filepath.Join(out, audit.ResultsFile), "--out", out, "--fail-on", "none", "--quiet", "--split-by", "owner"); got.code != 0 {
+			t.Fatalf("report in place: exit %d\n%s", got.code, got.stderr)
+		}
+		got, mailed := mailedBy(t, ms, cmd)
+		if got.code != 0 || !slices.Equal(mailed, want) {
+			t.Errorf("%q: exit %d, mailed %q, want 0 and %q\n%s", cmd, got.code, mailed, want, got.stderr)
+		}
+	})
+	t.Run("the next run", func(t *testing.T) {
+		out, _, ms := failedMidway(t, nil, "--mail-when", "changes")
+		killedWhileRendering(t, out)
+		fleet, list := manyOwnersFleet()
+		url, _ := serve(t, fleet, ssmsim.Options{})
+		before := len(ms.srv.Messages())
+		got := runCLI(t, "", append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "w2"), "--quiet",
+			"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email", "--mail-when", "changes", "--baseline", out}, ms.args...)...)
+		var mailed []string
+		for _, m := range ms.srv.Messages()[before:] {
+			mailed = append(mailed, m.To...)
+		}
+		if got.code != 0 || !slices.Equal(mailed, want) {
+			t.Errorf("the next run, nothing changed: exit %d, mailed %q, want 0 and %q (the owners not mailed)\n%s", got.code, mailed, want, got.stderr)
+		}
+	})
+}
+
+// TestRenderedByAnotherLabelKeepsTheMarks: the reports of a run whose
+// mail failed midway, rendered again in place split by another label,
+// lost the split by owner and every mark in it: the --undelivered command
+// mailed nobody and exited 0. The rendering says which groups' mail was
+// not delivered; the command fails and says so; once the split by owner
+// is rendered again, it mails them.
+func TestRenderedByAnotherLabelKeepsTheMarks(t *testing.T) {
+	out, cmd, ms := failedMidway(t, nil)
+	other := runCLI(t, "", "report", filepath.Join(out, audit.ResultsFile), "--out", out, "--fail-on", "none", "--quiet", "--split-by", "owner_email")
+	if other.code != 0 || !strings.Contains(other.stderr, "6 groups") || !strings.Contains(other.stderr, "not delivered") {
+		t.Errorf("rendered by another label: exit %d, want 0 and the 6 groups whose mail was not delivered named\n%s", other.code, other.stderr)
+	}
+	got, mailed := mailedBy(t, ms, cmd)
+	if got.code != int(exitDelivery) || len(mailed) != 0 || !strings.Contains(got.stderr, "render that split again") {
+		t.Errorf("%q with no split by owner: exit %d, mailed %q, want %d, none, and what to do\n%s", cmd, got.code, mailed, exitDelivery, got.stderr)
+	}
+	if again := runCLI(t, "", "report", filepath.Join(out, audit.ResultsFile), "--out", out, "--fail-on", "none", "--quiet", "--split-by", "owner"); again.code != 0 {
+		t.Fatalf("rendered by owner again: exit %d\n%s", again.code, again.stderr)
+	}
+	got, mailed = mailedBy(t, ms, cmd)
+	if len(mailed) != len(manyOwners)-2 || got.code != 0 {
+		t.Errorf("%q once split by owner again: exit %d, mailed %q, want 0 and the %d owners not mailed\n%s", cmd, got.code, mailed, len(manyOwners)-2, got.stderr)
+	}
+}
+
+// TestUndeliveredOfAMarkUnread: a mark of one group that cannot be read
+// (a FIFO in its place) hid the group's other mark: --undelivered
+// skipped it without a word and exited 0. The other mark's addresses are
+// mailed, and the one unread is a failure that names it.
+func TestUndeliveredOfAMarkUnread(t *testing.T) {
+	out, cmd, ms := failedMidway(t, nil)
+	carol := filepath.Join(out, "by-owner", "carol")
+	if err := os.Mkdir(filepath.Join(carol, unsentFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got, mailed := mailedBy(t, ms, cmd)
+	if got.code != int(exitDelivery) || !slices.Contains(mailed, "carol@example.com") || !strings.Contains(got.stderr, "cannot be read") {
+		t.Errorf("%q: exit %d, mailed %q, want %d, carol among them, and the mark unread named\n%s", cmd, got.code, mailed, exitDelivery, got.stderr)
 	}
 }

@@ -1873,14 +1873,15 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 	}
 	var splitErr error
 	split := "" // the split this rendering writes
+	// Kept apart before any split is written anew or removed, and put
+	// back in the groups written once it is done.
+	marks := carryGroupMarks(o.out, stderr)
 	if err == nil && o.splitBy != "" {
 		split = report.SplitDir(o.out, o.splitBy)
-		marks := groupMarks(split)
 		groups, serr := report.Split(ctx, report.Options{
 			Dir: o.out, Formats: set.formats, Records: rs, Run: *info, StaleAfter: o.staleAfter.report(),
 			HTMLMaxRows: o.htmlMaxRows, Template: o.template, Baseline: o.base, LabelKeys: o.labelKeys, TmpDir: spill,
 		}, o.splitBy)
-		restoreGroupMarks(split, marks, stderr)
 		for _, g := range groups {
 			written = append(written, g.Paths...)
 		}
@@ -1904,6 +1905,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 	if rerr := errors.Join(o.removeUnwritten(paths, err != nil, stderr), o.removeStaleSplits(split, stderr)); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
+	restoreGroupMarks(o.out, marks, stderr)
 	// Written even when a format failed: it is the record's account, which
 	// a --resume reads.
 	written, werr := writeRun(written)
@@ -2042,39 +2044,6 @@ func (o *runOptions) removeUnwritten(written []string, failed bool, stderr io.Wr
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// groupMarks returns the marks of the mail of each group of the split in
-// split (undeliveredFile, unsentFile) that an earlier attempt, rendering or
-// auditor mail left, by their paths: the split is written anew, and its
-// groups' marks with it, so that auditor mail --undelivered, the command
-// a failed mailing printed, mailed nobody, and the run compared with it
-// under --mail-when changes took their mail for delivered.
-func groupMarks(split string) map[string][]byte {
-	marks := map[string][]byte{}
-	for _, name := range []string{undeliveredFile, unsentFile} {
-		paths, _ := filepath.Glob(filepath.Join(split, "*", name))
-		for _, p := range paths {
-			if b, err := readMark(p); err == nil {
-				marks[p] = b
-			}
-		}
-	}
-	return marks
-}
-
-// restoreGroupMarks writes back in split the marks groupMarks found, in
-// the groups the split wrote again: a mark of a group gone is not of this
-// record's. The mail, next, takes off those that it delivers.
-func restoreGroupMarks(split string, marks map[string][]byte, stderr io.Writer) {
-	for _, p := range slices.Sorted(maps.Keys(marks)) {
-		if st, err := os.Stat(filepath.Dir(p)); err != nil || !st.IsDir() {
-			continue
-		}
-		if err := atomicfile.WriteFile(p, marks[p]); err != nil {
-			fmt.Fprintf(stderr, "auditor: warning: %s: the mark that its mail was not delivered could not be kept: %v\n", filepath.Dir(p), err)
-		}
-	}
 }
 
 // removeStaleSplits removes the splits that Split made in --out and
