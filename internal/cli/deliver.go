@@ -1827,6 +1827,12 @@ func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
 		op = markFailed
 	}
 	dl.mark(dir, to, op, true)
+	if !failed {
+		runDir, _ := sentPlace(dir)
+		if err := dropCarried(runDir, to); err != nil {
+			dl.warnf("%s: %v", runDir, err)
+		}
+	}
 }
 
 // premark marks dir undelivered to the addresses to before their mail
@@ -2037,8 +2043,13 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 		}
 	}
 	// Kept apart while its reports were rendered again (killed midway),
-	// or of a group that rendering did not write.
-	for _, rel := range slices.Sorted(maps.Keys(readCarried(base))) {
+	// or of a group that rendering did not write; not known, taken for
+	// undelivered.
+	carried, err := readCarried(base)
+	if err != nil && (groups || sub != "") {
+		return at
+	}
+	for _, rel := range slices.Sorted(maps.Keys(carried)) {
 		g, name := path.Split(rel)
 		if name == undeliveredFile && (groups && sub == "" || filepath.ToSlash(sub)+"/" == g) {
 			return filepath.Join(base, filepath.FromSlash(strings.TrimSuffix(g, "/")))
@@ -2471,7 +2482,11 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		r.errs = append(r.errs, &labelUnknown{label: dl.d.mailToLabel, theirs: labelNames(theirs)})
 	}
 	if dl.d.undelivered {
-		if carried := readCarried(dl.out); len(carried) > 0 {
+		carried, err := readCarried(dl.out)
+		if err != nil {
+			r.errs = append(r.errs, err)
+		}
+		if len(carried) > 0 {
 			r.errs = append(r.errs, fmt.Errorf("the mail of %s was due and not delivered, and %s holds no such group (its reports were rendered again by another --split-by or --baseline; the marks are kept in %s): render that split again, then run this command again",
 				carriedGroups(carried), dl.out, carriedMarksFile))
 		}

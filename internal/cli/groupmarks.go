@@ -46,19 +46,33 @@ func groupMarkPath(rel string) bool {
 		(parts[2] == undeliveredFile || parts[2] == unsentFile)
 }
 
-// readCarried returns the marks of dir's carriedMarksFile; none when there
-// is none or it cannot be read.
-func readCarried(dir string) map[string]string {
+// readCarried returns the marks of dir's carriedMarksFile: none when there
+// is none; err when it is there and cannot be read (not a regular file,
+// not JSON, more than maxMark bytes), whose marks are not known.
+func readCarried(dir string) (map[string]string, error) {
 	var c carriedMarks
-	b, err := readMark(filepath.Join(dir, carriedMarksFile))
-	if err != nil || json.Unmarshal(b, &c) != nil {
-		return map[string]string{}
+	p := filepath.Join(dir, carriedMarksFile)
+	b, err := readMark(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]string{}, nil
 	}
-	maps.DeleteFunc(c.Marks, func(rel, _ string) bool { return !groupMarkPath(rel) })
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil {
+		return map[string]string{}, fmt.Errorf("%s cannot be read (%v): the marks of what its groups' mail did not deliver kept in it are not known; move it away to give them up", p, err)
+	}
+	maps.DeleteFunc(c.Marks, func(rel, mark string) bool { return !groupMarkPath(rel) || !isMark(mark) })
 	if c.Marks == nil {
 		c.Marks = map[string]string{}
 	}
-	return c.Marks
+	return c.Marks, nil
+}
+
+// isMark reports whether b reads as a mark of addresses (undelivered).
+func isMark(b string) bool {
+	var u undelivered
+	return json.Unmarshal([]byte(b), &u) == nil && len(u.To) > 0
 }
 
 // writeCarried writes marks in dir's carriedMarksFile, or takes it away
@@ -72,65 +86,149 @@ func writeCarried(dir string, marks map[string]string) error {
 		return nil
 	}
 	b, _ := json.MarshalIndent(carriedMarks{
-		Note:  "the marks of the mail of this run's groups (what was not delivered), kept while its reports are rendered again: the next rendering puts them back in the groups it writes",
+		Note:  "the marks of the mail of this run's groups (what was not delivered), kept while its reports are rendered again, and those of groups of a split not written since: the next rendering of that split puts them back; move this file away to give them up",
 		Marks: marks,
 	}, "", "  ")
 	return atomicfile.WriteFile(p, append(b, '\n'))
 }
 
+// groupMarks are the marks carryGroupMarks kept: by path from the run's
+// directory; kept says that they are in carriedMarksFile, which is not
+// written when the one there cannot be read.
+type groupMarks struct {
+	marks map[string]string
+	kept  bool
+}
+
 // carryGroupMarks keeps in out's carriedMarksFile, before a rendering
 // writes its splits anew, the marks of every group's mail there, beside
-// those an earlier rendering kept, and returns them all.
-func carryGroupMarks(out string, stderr io.Writer) map[string]string {
-	marks := readCarried(out)
+// those an earlier rendering kept, and returns them all. A file there that
+// cannot be read is left as it is, and said.
+func carryGroupMarks(out string, stderr io.Writer) groupMarks {
+	marks, err := readCarried(out)
+	if err != nil {
+		fmt.Fprintf(stderr, "auditor: warning: %v\n", err)
+	}
 	for _, name := range []string{undeliveredFile, unsentFile} {
 		paths, _ := filepath.Glob(filepath.Join(out, "by-*", "*", name))
 		for _, p := range paths {
-			rel, err := filepath.Rel(out, p)
-			if err != nil || !groupMarkPath(filepath.ToSlash(rel)) {
+			rel, rerr := filepath.Rel(out, p)
+			if rerr != nil || !groupMarkPath(filepath.ToSlash(rel)) {
 				continue
 			}
-			if b, err := readMark(p); err == nil {
+			if b, rerr := readMark(p); rerr == nil && isMark(string(b)) {
 				marks[filepath.ToSlash(rel)] = string(b)
 			}
 		}
 	}
-	if len(marks) > 0 {
+	g := groupMarks{marks: marks, kept: err == nil}
+	if g.kept && len(marks) > 0 {
 		if err := writeCarried(out, marks); err != nil {
 			fmt.Fprintf(stderr, "auditor: warning: %s: the marks of what its groups' mail did not deliver could not be kept while the reports are written again, and a kill meanwhile would lose them: %v\n", out, err)
 		}
 	}
-	return marks
+	return g
+}
+
+// realDir reports whether p is a directory, not a symbolic link to one.
+func realDir(p string) bool {
+	st, err := os.Lstat(p)
+	return err == nil && st.IsDir()
 }
 
 // restoreGroupMarks puts back the marks carryGroupMarks kept in the groups
-// the rendering wrote, and keeps in carriedMarksFile, saying so, those of
-// groups it did not write: their owners' mail was due and not delivered,
-// and a rendering of that split again mails them by auditor mail
-// --undelivered. The mail, next, takes off what it delivers.
-func restoreGroupMarks(out string, marks map[string]string, stderr io.Writer) {
-	if len(marks) == 0 {
+// of split, the split the rendering wrote whole ("" for none): each in its
+// group, when the group is there, a directory of the split's own (no link
+// on the way: a planted key must write nowhere else). A mark of a group
+// the split has not is dropped, and its addresses named: the record (or
+// its baseline) has no such group now. Those of other splits stay in
+// carriedMarksFile, said, until a rendering writes their split again. The
+// mail, next, takes off what it delivers.
+func restoreGroupMarks(out, split string, g groupMarks, stderr io.Writer) {
+	if len(g.marks) == 0 {
 		return
 	}
-	left := map[string]string{}
-	for _, rel := range slices.Sorted(maps.Keys(marks)) {
-		p := filepath.Join(out, filepath.FromSlash(rel))
-		if st, err := os.Lstat(filepath.Dir(p)); err != nil || !st.IsDir() {
-			left[rel] = marks[rel]
+	left, dropped := map[string]string{}, map[string]string{}
+	for _, rel := range slices.Sorted(maps.Keys(g.marks)) {
+		parts := strings.Split(rel, "/")
+		if split == "" || parts[0] != filepath.Base(split) {
+			left[rel] = g.marks[rel]
 			continue
 		}
-		if err := atomicfile.WriteFile(p, []byte(marks[rel])); err != nil {
-			fmt.Fprintf(stderr, "auditor: warning: %s: the mark that its mail was not delivered could not be put back: %v\n", filepath.Dir(p), err)
-			left[rel] = marks[rel]
+		dir := filepath.Join(out, parts[0], parts[1])
+		if !realDir(filepath.Join(out, parts[0])) || !realDir(dir) {
+			dropped[rel] = g.marks[rel]
+			continue
+		}
+		if err := atomicfile.WriteFile(filepath.Join(dir, parts[2]), []byte(g.marks[rel])); err != nil {
+			fmt.Fprintf(stderr, "auditor: warning: %s: the mark that its mail was not delivered could not be put back: %v\n", dir, err)
+			left[rel] = g.marks[rel]
 		}
 	}
+	if len(dropped) > 0 {
+		fmt.Fprintf(stderr, "auditor: warning: %s: the mail of %s was due and not delivered, and %s written now has no such group (its instances are gone, or the baseline is another): the marks are dropped; mail them by hand if they are to hear of it: %s\n",
+			out, carriedGroups(dropped), split, markedAddresses(dropped))
+	}
 	if len(left) > 0 {
-		fmt.Fprintf(stderr, "auditor: warning: %s: the mail of %s was due and not delivered, and this rendering wrote no such group (another --split-by, another --baseline): kept in %s; render that split again to mail them with auditor mail --undelivered\n",
+		fmt.Fprintf(stderr, "auditor: warning: %s: the mail of %s was due and not delivered, and this rendering wrote no split they are of: kept in %s; render that split again (its --split-by) to mail them with auditor mail --undelivered, or move the file away to give them up\n",
 			out, carriedGroups(left), carriedMarksFile)
+	}
+	if !g.kept {
+		return
 	}
 	if err := writeCarried(out, left); err != nil {
 		fmt.Fprintf(stderr, "auditor: warning: %s: %v\n", out, err)
 	}
+}
+
+// markedAddresses are the addresses of marks, joined.
+func markedAddresses(marks map[string]string) string {
+	var all []string
+	for _, rel := range slices.Sorted(maps.Keys(marks)) {
+		var u undelivered
+		if json.Unmarshal([]byte(marks[rel]), &u) == nil {
+			for _, a := range u.To {
+				if !slices.Contains(all, a) {
+					all = append(all, a)
+				}
+			}
+		}
+	}
+	return plain(strings.Join(all, ", "), 0)
+}
+
+// dropCarried takes the addresses to, which a mail of the run in runDir
+// reached, off the marks kept in its carriedMarksFile: an owner mailed by
+// a split of another label has this run's reports.
+func dropCarried(runDir string, to []string) error {
+	marks, err := readCarried(runDir)
+	if err != nil || len(marks) == 0 {
+		return nil
+	}
+	changed := false
+	for rel, mark := range marks {
+		var u undelivered
+		if json.Unmarshal([]byte(mark), &u) != nil {
+			continue
+		}
+		n := len(u.To)
+		u.To = slices.DeleteFunc(u.To, func(a string) bool { return inAddresses(to, a) })
+		u.Untried = slices.DeleteFunc(u.Untried, func(a string) bool { return inAddresses(to, a) })
+		if len(u.To) == n {
+			continue
+		}
+		changed = true
+		if len(u.To) == 0 {
+			delete(marks, rel)
+			continue
+		}
+		b, _ := json.MarshalIndent(u, "", "  ")
+		marks[rel] = string(append(b, '\n'))
+	}
+	if !changed {
+		return nil
+	}
+	return writeCarried(runDir, marks)
 }
 
 // carriedGroups names the groups of marks, carried marks: "3 groups

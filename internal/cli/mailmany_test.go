@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -615,7 +616,7 @@ func TestMailCommandFailingIsNoUndeliveredRun(t *testing.T) {
 // taken away whole (report.Split's first step).
 func killedWhileRendering(t *testing.T, out string) {
 	t.Helper()
-	if marks := carryGroupMarks(out, io.Discard); len(marks) == 0 {
+	if g := carryGroupMarks(out, io.Discard); len(g.marks) == 0 {
 		t.Fatal("no group's mark to keep")
 	}
 	if err := os.RemoveAll(filepath.Join(out, "by-owner")); err != nil {
@@ -704,5 +705,108 @@ func TestUndeliveredOfAMarkUnread(t *testing.T) {
 	got, mailed := mailedBy(t, ms, cmd)
 	if got.code != int(exitDelivery) || !slices.Contains(mailed, "carol@example.com") || !strings.Contains(got.stderr, "cannot be read") {
 		t.Errorf("%q: exit %d, mailed %q, want %d, carol among them, and the mark unread named\n%s", cmd, got.code, mailed, exitDelivery, got.stderr)
+	}
+}
+
+// renderInPlace renders out's record again in place, split by label.
+func renderInPlace(t *testing.T, out, label string) cliResult {
+	t.Helper()
+	return runCLI(t, "", "report", filepath.Join(out, audit.ResultsFile), "--out", out, "--fail-on", "none", "--quiet", "--split-by", label)
+}
+
+// TestKeptMarksWriteNowhereElse: a key of the kept marks planted under a
+// by-* link to another directory (another run's groups) made the
+// rendering write a mark there, with addresses of the planter's choosing,
+// which that run's --undelivered would then mail. Nothing is written
+// outside the split the rendering wrote.
+func TestKeptMarksWriteNowhereElse(t *testing.T) {
+	out, _, _ := failedMidway(t, nil)
+	outside := filepath.Join(t.TempDir(), "alice")
+	if err := os.MkdirAll(outside, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Dir(outside), filepath.Join(out, "by-evil")); err != nil {
+		t.Fatal(err)
+	}
+	planted := map[string]string{"by-evil/alice/" + undeliveredFile: `{"to": ["eve@example.com"]}`}
+	if err := writeCarried(out, planted); err != nil {
+		t.Fatal(err)
+	}
+	for _, label := range []string{"owner", "evil"} {
+		renderInPlace(t, out, label)
+		if statOK(filepath.Join(outside, undeliveredFile)) {
+			t.Fatalf("rendered split by %s: a mark written through the link, outside the run", label)
+		}
+	}
+}
+
+// TestKeptMarksGoOnceMailed: owners whose marks were kept for the split
+// by owner, mailed by a split of another label, were mailed again once
+// the split by owner was rendered again. A mail that reaches an address
+// takes it off the kept marks too.
+func TestKeptMarksGoOnceMailed(t *testing.T) {
+	out, cmd, ms := failedMidway(t, nil)
+	if got := renderInPlace(t, out, "owner_email"); got.code != 0 {
+		t.Fatalf("rendered by owner_email: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...); got.code != 0 {
+		t.Fatalf("every owner mailed by the split by owner_email: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := renderInPlace(t, out, "owner"); got.code != 0 {
+		t.Fatalf("rendered by owner again: exit %d\n%s", got.code, got.stderr)
+	}
+	if got, mailed := mailedBy(t, ms, cmd); got.code != 0 || len(mailed) != 0 {
+		t.Errorf("%q once every owner was mailed: exit %d, mailed %q, want 0 and nobody\n%s", cmd, got.code, mailed, got.stderr)
+	}
+}
+
+// TestKeptMarkOfAGroupGone: a mark kept for a group that the split of its
+// label, written again, has not (its instances gone, another baseline)
+// failed every --undelivered for ever, and rendering that split again
+// kept it. It is dropped, naming the addresses its mail did not reach.
+func TestKeptMarkOfAGroupGone(t *testing.T) {
+	out, cmd, ms := failedMidway(t, nil)
+	killedWhileRendering(t, out)
+	g, err := readCarried(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g["by-owner/zed/"+undeliveredFile] = `{"to": ["zed@example.com"]}`
+	if err := writeCarried(out, g); err != nil {
+		t.Fatal(err)
+	}
+	got := renderInPlace(t, out, "owner")
+	if got.code != 0 || !strings.Contains(got.stderr, "zed@example.com") || !strings.Contains(got.stderr, "dropped") {
+		t.Errorf("rendered by owner: exit %d, want 0 and zed's address named, its mark dropped\n%s", got.code, got.stderr)
+	}
+	if again, mailed := mailedBy(t, ms, cmd); again.code != 0 || len(mailed) != len(manyOwners)-2 {
+		t.Errorf("%q: exit %d, mailed %q, want 0 and the %d owners not mailed\n%s", cmd, again.code, mailed, len(manyOwners)-2, again.stderr)
+	}
+}
+
+// TestKeptMarksUnread: the kept marks cut short (a disk full as they were
+// written) were taken for none: the rendering wrote over them, and
+// --undelivered mailed nobody and exited 0. The file is left as it is,
+// and --undelivered fails, naming it.
+func TestKeptMarksUnread(t *testing.T) {
+	out, cmd, ms := failedMidway(t, nil)
+	killedWhileRendering(t, out)
+	p := filepath.Join(out, carriedMarksFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := b[:len(b)/2]
+	if err := os.WriteFile(p, cut, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := renderInPlace(t, out, "owner"); got.code != 0 || !strings.Contains(got.stderr, "cannot be read") {
+		t.Errorf("rendered again: exit %d, want 0 and the kept marks named unread\n%s", got.code, got.stderr)
+	}
+	if now, _ := os.ReadFile(p); !bytes.Equal(now, cut) {
+		t.Errorf("the kept marks that cannot be read were written over")
+	}
+	if got, _ := mailedBy(t, ms, cmd); got.code != int(exitDelivery) || !strings.Contains(got.stderr, carriedMarksFile) {
+		t.Errorf("%q: exit %d, want %d and %s named\n%s", cmd, got.code, exitDelivery, carriedMarksFile, got.stderr)
 	}
 }

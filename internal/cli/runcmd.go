@@ -1839,7 +1839,10 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 		return append([]string{runPath}, written...), nil
 	}
 	if rs.Len() == 0 && !empty {
-		if err := errors.Join(o.removeUnwritten(nil, false, stderr), o.removeStaleSplits("", stderr)); err != nil {
+		marks := carryGroupMarks(o.out, stderr)
+		err := errors.Join(o.removeUnwritten(nil, false, stderr), o.removeStaleSplits("", stderr))
+		restoreGroupMarks(o.out, "", marks, stderr)
+		if err != nil {
 			return nil, err
 		}
 		return writeRun(nil)
@@ -1905,7 +1908,10 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 	if rerr := errors.Join(o.removeUnwritten(paths, err != nil, stderr), o.removeStaleSplits(split, stderr)); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
-	restoreGroupMarks(o.out, marks, stderr)
+	if splitErr != nil {
+		split = "" // not written whole: its marks are kept for the next
+	}
+	restoreGroupMarks(o.out, split, marks, stderr)
 	// Written even when a format failed: it is the record's account, which
 	// a --resume reads.
 	written, werr := writeRun(written)
