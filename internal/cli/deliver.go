@@ -1827,12 +1827,6 @@ func (dl *delivery) markUndelivered(dir string, to []string, failed bool) {
 		op = markFailed
 	}
 	dl.mark(dir, to, op, true)
-	if !failed {
-		runDir, _ := sentPlace(dir)
-		if err := dropCarried(runDir, to); err != nil {
-			dl.warnf("%s: %v", runDir, err)
-		}
-	}
 }
 
 // premark marks dir undelivered to the addresses to before their mail
@@ -2045,8 +2039,8 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 	// Kept apart while its reports were rendered again (killed midway),
 	// or of a group that rendering did not write; not known, taken for
 	// undelivered.
-	carried, err := readCarried(base)
-	if err != nil && (groups || sub != "") {
+	carried, err := readCarriedOnce(base)
+	if (err != nil || unreadCarried(base) != nil) && (groups || sub != "") {
 		return at
 	}
 	for _, rel := range slices.Sorted(maps.Keys(carried)) {
@@ -2273,6 +2267,14 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		}()
 	}
 	var down error // what stopped the mailing
+	// owners are the addresses the owners' mail of a group reached:
+	// taken off the marks kept for splits of other labels, once.
+	var owners []string
+	defer func() {
+		if err := dropCarried(dl.out, owners); err != nil {
+			dl.warnf("%s: %v", dl.out, err)
+		}
+	}()
 	var already []alreadyMailed
 	dl.already = &already
 	defer func() {
@@ -2477,6 +2479,9 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		}
 		inARow = 0
 		r.sent++
+		if !nobodys {
+			owners = append(owners, to...)
+		}
 	}
 	if !labelled && len(dirs) > 0 {
 		r.errs = append(r.errs, &labelUnknown{label: dl.d.mailToLabel, theirs: labelNames(theirs)})
@@ -2486,8 +2491,11 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		if err != nil {
 			r.errs = append(r.errs, err)
 		}
+		if err := unreadCarried(dl.out); err != nil {
+			r.errs = append(r.errs, err)
+		}
 		if len(carried) > 0 {
-			r.errs = append(r.errs, fmt.Errorf("the mail of %s was due and not delivered, and %s holds no such group (its reports were rendered again by another --split-by or --baseline; the marks are kept in %s): render that split again, then run this command again",
+			r.errs = append(r.errs, fmt.Errorf("the mail of %s was due and not delivered, and %s holds no such group (that split is not written now: its reports were rendered again by another --split-by, or a rendering failed or was stopped; the marks are kept in %s): render that split again, then run this command again",
 				carriedGroups(carried), dl.out, carriedMarksFile))
 		}
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 )
@@ -69,6 +72,36 @@ func readCarried(dir string) (map[string]string, error) {
 	return c.Marks, nil
 }
 
+// carriedSeen is the carriedMarksFile readCarriedOnce read last, by its
+// path, size and time: the run compared with a baseline asks of it for
+// each of thousands of groups (undeliveredBefore).
+var carriedSeen struct {
+	sync.Mutex
+	path  string
+	size  int64
+	mod   time.Time
+	marks map[string]string
+	err   error
+}
+
+// readCarriedOnce is readCarried of dir, read again only when the file
+// changed; its marks are not to be changed.
+func readCarriedOnce(dir string) (map[string]string, error) {
+	p := filepath.Join(dir, carriedMarksFile)
+	st, err := os.Lstat(p)
+	if err != nil || !st.Mode().IsRegular() {
+		return readCarried(dir)
+	}
+	c := &carriedSeen
+	c.Lock()
+	defer c.Unlock()
+	if c.path != p || c.size != st.Size() || !c.mod.Equal(st.ModTime()) {
+		c.marks, c.err = readCarried(dir)
+		c.path, c.size, c.mod = p, st.Size(), st.ModTime()
+	}
+	return c.marks, c.err
+}
+
 // isMark reports whether b reads as a mark of addresses (undelivered).
 func isMark(b string) bool {
 	var u undelivered
@@ -107,7 +140,14 @@ type groupMarks struct {
 func carryGroupMarks(out string, stderr io.Writer) groupMarks {
 	marks, err := readCarried(out)
 	if err != nil {
-		fmt.Fprintf(stderr, "auditor: warning: %v\n", err)
+		// Moved aside, not written over: this rendering's own marks go
+		// in a file of their own.
+		if rerr := os.Rename(filepath.Join(out, carriedMarksFile), filepath.Join(out, unreadCarriedFile)); rerr == nil {
+			fmt.Fprintf(stderr, "auditor: warning: %v; moved to %s\n", err, unreadCarriedFile)
+			err = nil
+		} else {
+			fmt.Fprintf(stderr, "auditor: warning: %v; not moved aside either (%v): the marks of this rendering's groups are not kept while it writes them\n", err, rerr)
+		}
 	}
 	for _, name := range []string{undeliveredFile, unsentFile} {
 		paths, _ := filepath.Glob(filepath.Join(out, "by-*", "*", name))
@@ -118,6 +158,8 @@ func carryGroupMarks(out string, stderr io.Writer) groupMarks {
 			}
 			if b, rerr := readMark(p); rerr == nil && isMark(string(b)) {
 				marks[filepath.ToSlash(rel)] = string(b)
+			} else if rerr == nil || !errors.Is(rerr, fs.ErrNotExist) {
+				fmt.Fprintf(stderr, "auditor: warning: %s: its mark of what its mail did not deliver cannot be read (%v), and goes with the split written again: mail its owners by hand if theirs was not delivered\n", filepath.Dir(p), cmp.Or(rerr, errors.New("not a mark of addresses")))
 			}
 		}
 	}
@@ -197,10 +239,14 @@ func markedAddresses(marks map[string]string) string {
 	return plain(strings.Join(all, ", "), 0)
 }
 
-// dropCarried takes the addresses to, which a mail of the run in runDir
-// reached, off the marks kept in its carriedMarksFile: an owner mailed by
-// a split of another label has this run's reports.
+// dropCarried takes the addresses to, which the owners' mail of a split of
+// the run in runDir reached (mailGroups: not a mail to others), off the
+// marks kept in its carriedMarksFile: an owner mailed by a split of
+// another label has this run's reports.
 func dropCarried(runDir string, to []string) error {
+	if len(to) == 0 {
+		return nil
+	}
 	marks, err := readCarried(runDir)
 	if err != nil || len(marks) == 0 {
 		return nil
@@ -229,6 +275,23 @@ func dropCarried(runDir string, to []string) error {
 		return nil
 	}
 	return writeCarried(runDir, marks)
+}
+
+// unreadCarriedFile is where carryGroupMarks moves a carriedMarksFile that
+// cannot be read: its marks are not known, and a rendering must keep the
+// marks of its own splits all the same. While it is there, auditor mail
+// --undelivered fails, and the run compared with this one takes every
+// group's mail for undelivered.
+const unreadCarriedFile = carriedMarksFile + ".unread"
+
+// unreadCarried returns an error naming dir's unreadCarriedFile when it is
+// there.
+func unreadCarried(dir string) error {
+	p := filepath.Join(dir, unreadCarriedFile)
+	if _, err := os.Lstat(p); err != nil {
+		return nil
+	}
+	return fmt.Errorf("%s: the marks of what the groups' mail did not deliver, kept while the reports were rendered again, could not be read, and were moved here: which owners were not mailed is not known; see what it holds, mail them, then remove it", p)
 }
 
 // carriedGroups names the groups of marks, carried marks: "3 groups

@@ -786,27 +786,74 @@ func TestKeptMarkOfAGroupGone(t *testing.T) {
 
 // TestKeptMarksUnread: the kept marks cut short (a disk full as they were
 // written) were taken for none: the rendering wrote over them, and
-// --undelivered mailed nobody and exited 0. The file is left as it is,
-// and --undelivered fails, naming it.
+// --undelivered mailed nobody and exited 0. They are moved aside, not
+// written over, and --undelivered fails, naming them; and a rendering by
+// another label keeps the marks of the split it removes all the same (it
+// lost them: the kept marks could not be written while the file it could
+// not read was there).
 func TestKeptMarksUnread(t *testing.T) {
 	out, cmd, ms := failedMidway(t, nil)
-	killedWhileRendering(t, out)
 	p := filepath.Join(out, carriedMarksFile)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cut := b[:len(b)/2]
+	cut := []byte(`{"note": "the marks`)
 	if err := os.WriteFile(p, cut, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := renderInPlace(t, out, "owner"); got.code != 0 || !strings.Contains(got.stderr, "cannot be read") {
-		t.Errorf("rendered again: exit %d, want 0 and the kept marks named unread\n%s", got.code, got.stderr)
+	if got := renderInPlace(t, out, "owner_email"); got.code != 0 || !strings.Contains(got.stderr, "cannot be read") {
+		t.Errorf("rendered by another label: exit %d, want 0 and the kept marks named unread\n%s", got.code, got.stderr)
 	}
-	if now, _ := os.ReadFile(p); !bytes.Equal(now, cut) {
-		t.Errorf("the kept marks that cannot be read were written over")
+	aside := filepath.Join(out, unreadCarriedFile)
+	if now, _ := os.ReadFile(aside); !bytes.Equal(now, cut) {
+		t.Errorf("the kept marks that cannot be read are not in %s as they were", unreadCarriedFile)
 	}
-	if got, _ := mailedBy(t, ms, cmd); got.code != int(exitDelivery) || !strings.Contains(got.stderr, carriedMarksFile) {
-		t.Errorf("%q: exit %d, want %d and %s named\n%s", cmd, got.code, exitDelivery, carriedMarksFile, got.stderr)
+	if got, _ := mailedBy(t, ms, cmd); got.code != int(exitDelivery) || !strings.Contains(got.stderr, unreadCarriedFile) {
+		t.Errorf("%q: exit %d, want %d and %s named\n%s", cmd, got.code, exitDelivery, unreadCarriedFile, got.stderr)
+	}
+	// Looked at, and removed, as the message says.
+	if err := os.Remove(aside); err != nil {
+		t.Fatal(err)
+	}
+	if got := renderInPlace(t, out, "owner"); got.code != 0 {
+		t.Fatalf("rendered by owner again: exit %d\n%s", got.code, got.stderr)
+	}
+	if got, mailed := mailedBy(t, ms, cmd); got.code != 0 || len(mailed) != len(manyOwners)-2 {
+		t.Errorf("%q: exit %d, mailed %q, want 0 and the %d owners not mailed\n%s", cmd, got.code, mailed, len(manyOwners)-2, got.stderr)
+	}
+}
+
+// TestKeptMarksStayForAMailToOthers: a mail of one group's reports to
+// another owner (auditor mail DIR/GROUP --to ...) took that owner off the
+// marks kept for the split by owner, though she never had her own: she
+// was never mailed, nor named. Only an owner's own mail by the label
+// takes her off.
+func TestKeptMarksStayForAMailToOthers(t *testing.T) {
+	out, cmd, ms := failedMidway(t, nil)
+	if got := renderInPlace(t, out, "owner_email"); got.code != 0 {
+		t.Fatalf("rendered by owner_email: exit %d\n%s", got.code, got.stderr)
+	}
+	bobs, _ := filepath.Glob(filepath.Join(out, "by-owner_email", "bob*"))
+	if len(bobs) != 1 {
+		t.Fatalf("bob's group by owner_email: %q, want one", bobs)
+	}
+	if got := runCLI(t, "", append([]string{"mail", bobs[0], "--to", "carol@example.com"}, ms.args...)...); got.code != 0 {
+		t.Fatalf("bob's reports to carol: exit %d\n%s", got.code, got.stderr)
+	}
+	if got := renderInPlace(t, out, "owner"); got.code != 0 {
+		t.Fatalf("rendered by owner again: exit %d\n%s", got.code, got.stderr)
+	}
+	if got, mailed := mailedBy(t, ms, cmd); got.code != 0 || !slices.Contains(mailed, "carol@example.com") {
+		t.Errorf("%q: exit %d, mailed %q, want 0 and carol among them\n%s", cmd, got.code, mailed, got.stderr)
+	}
+}
+
+// TestGroupMarkUnreadIsNamed: a group's mark that cannot be read went
+// with the split written again, in silence: --undelivered had named it,
+// and after the rendering mailed nobody of that group and exited 0.
+func TestGroupMarkUnreadIsNamed(t *testing.T) {
+	out, _, _ := failedMidway(t, nil)
+	if err := os.WriteFile(filepath.Join(out, "by-owner", "carol", undeliveredFile), []byte("{garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := renderInPlace(t, out, "owner"); got.code != 0 || !strings.Contains(got.stderr, filepath.Join("by-owner", "carol")+": its mark") {
+		t.Errorf("rendered again: exit %d, want 0 and carol's mark named unread\n%s", got.code, got.stderr)
 	}
 }
