@@ -25,6 +25,15 @@ import (
 // manyOwners are the owners of manyOwnersFleet, one instance each.
 var manyOwners = []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"}
 
+// addressesOf are the addresses of owners, as manyOwnersFleet gives them.
+func addressesOf(owners []string) []string {
+	var to []string
+	for _, owner := range owners {
+		to = append(to, owner+"@example.com")
+	}
+	return to
+}
+
 // manyOwnersFleet is a fleet of one instance for each of manyOwners, each
 // failing but those of clean, and its list, with each owner's address in
 // owner_email.
@@ -121,10 +130,7 @@ func TestMailManyOwnersServerGoneMidway(t *testing.T) {
 	for _, m := range ms.srv.Messages()[2:] {
 		mailed = append(mailed, m.To...)
 	}
-	var want []string
-	for _, owner := range manyOwners[2:] {
-		want = append(want, owner+"@example.com")
-	}
+	want := addressesOf(manyOwners[2:])
 	if again.code != 0 || !slices.Equal(mailed, want) {
 		t.Errorf("%q: exit %d, mailed %q, want 0 and %q\n%s", words, again.code, mailed, want, again.stderr)
 	}
@@ -199,10 +205,7 @@ func TestMailUndeliveredLeavesAMaybe(t *testing.T) {
 	for _, m := range ms.srv.Messages()[before:] {
 		mailed = append(mailed, m.To...)
 	}
-	var want []string
-	for _, owner := range manyOwners[3:] {
-		want = append(want, owner+"@example.com")
-	}
+	want := addressesOf(manyOwners[3:])
 	if again.code != int(exitDelivery) || !slices.Equal(mailed, want) {
 		t.Errorf("%q: exit %d, mailed %q, want %d and %q\n%s", cmds[0], again.code, mailed, exitDelivery, want, again.stderr)
 	}
@@ -343,10 +346,7 @@ func TestMailCommandGoneMidway(t *testing.T) {
 	for _, m := range ms.srv.Messages()[2:] {
 		mailed = append(mailed, m.To...)
 	}
-	var want []string
-	for _, owner := range manyOwners[2:] {
-		want = append(want, owner+"@example.com")
-	}
+	want := addressesOf(manyOwners[2:])
 	if again.code != 0 || !slices.Equal(mailed, want) {
 		t.Errorf("%q: exit %d, mailed %q, want 0 and %q\n%s", words, again.code, mailed, want, again.stderr)
 	}
@@ -487,10 +487,7 @@ func TestRenderedAgainKeepsTheMarks(t *testing.T) {
 		t.Fatalf("report in place: exit %d\n%s", got.code, got.stderr)
 	}
 	got, mailed := mailedBy(t, ms, cmd)
-	var want []string
-	for _, owner := range manyOwners[2:] {
-		want = append(want, owner+"@example.com")
-	}
+	want := addressesOf(manyOwners[2:])
 	if got.code != 0 || !slices.Equal(mailed, want) {
 		t.Errorf("%q after the reports were rendered again: exit %d, mailed %q, want 0 and %q\n%s", cmd, got.code, mailed, want, got.stderr)
 	}
@@ -559,10 +556,7 @@ func TestMailCommandFailedAfterAKill(t *testing.T) {
 		}
 		mailed = append(mailed, to...)
 	}
-	var want []string
-	for _, owner := range manyOwners[2:] {
-		want = append(want, owner+"@example.com")
-	}
+	want := addressesOf(manyOwners[2:])
 	if !slices.Equal(mailed, want) {
 		t.Errorf("the commands mailed %q, want %q\n%s", mailed, want, got.stderr)
 	}
@@ -631,13 +625,7 @@ func killedWhileRendering(t *testing.T, out string) {
 // kept apart while the split is written: the next rendering puts them
 // back, and the next run sees them meanwhile.
 func TestKilledWhileRenderingKeepsTheMarks(t *testing.T) {
-	want := func() []string {
-		var to []string
-		for _, owner := range manyOwners[2:] {
-			to = append(to, owner+"@example.com")
-		}
-		return to
-	}()
+	want := addressesOf(manyOwners[2:])
 	t.Run("rendered again", func(t *testing.T) {
 		out, cmd, ms := failedMidway(t, nil)
 		killedWhileRendering(t, out)
