@@ -575,6 +575,10 @@ type delivery struct {
 	// earlier attempt mailed (notYet), said once they are all seen: one
 	// line for thousands of owners, not one each.
 	already *[]alreadyMailed
+	// undeliveredBases, while mailGroups mails the groups, gathers those
+	// mailed because their baseline's mail was not delivered (mailDue),
+	// each with that baseline in to, said on one line when many.
+	undeliveredBases *[]alreadyMailed
 	// sent is what the delivery knows of the sentFile of each run's
 	// directory it looked at, by that directory (sentOf).
 	sent map[string]*sentJournal
@@ -1028,8 +1032,13 @@ func (dl *delivery) mailDue(info audit.RunInfo, dir string) (bool, string) {
 		}
 		if at := undeliveredBefore(info, dir, false); at != "" {
 			// Said --quiet or not: a mail with nothing new in it needs
-			// its reason in the job's log.
-			dl.warnf("%s: the mail of its baseline (%s) was not delivered: mailed, whatever changed since", dir, at)
+			// its reason in the job's log; for thousands of groups, on
+			// one line (mailGroups).
+			if dl.undeliveredBases != nil {
+				*dl.undeliveredBases = append(*dl.undeliveredBases, alreadyMailed{dir: dir, to: []string{at}})
+			} else {
+				dl.warnf("%s: the mail of its baseline (%s) was not delivered: mailed, whatever changed since", dir, at)
+			}
 			return true, ""
 		}
 		return false, "no change since the baseline (--mail-when changes)"
@@ -2032,7 +2041,7 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 		return at
 	}
 	if groups && sub == "" {
-		if m, _ := filepath.Glob(filepath.Join(base, "by-*", "*", undeliveredFile)); len(m) > 0 {
+		if m := groupMarkFiles(base, undeliveredFile); len(m) > 0 {
 			return filepath.Dir(m[0])
 		}
 	}
@@ -2043,10 +2052,18 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 	if (err != nil || unreadCarried(base) != nil) && (groups || sub != "") {
 		return at
 	}
-	for _, rel := range slices.Sorted(maps.Keys(carried)) {
-		g, name := path.Split(rel)
-		if name == undeliveredFile && (groups && sub == "" || filepath.ToSlash(sub)+"/" == g) {
-			return filepath.Join(base, filepath.FromSlash(strings.TrimSuffix(g, "/")))
+	if sub != "" {
+		// Asked for each of thousands of groups: looked up, not sought.
+		if _, ok := carried[filepath.ToSlash(sub)+"/"+undeliveredFile]; ok {
+			return at
+		}
+		return ""
+	}
+	if groups {
+		for _, rel := range slices.Sorted(maps.Keys(carried)) {
+			if g, name := path.Split(rel); name == undeliveredFile {
+				return filepath.Join(base, filepath.FromSlash(strings.TrimSuffix(g, "/")))
+			}
 		}
 	}
 	return ""
@@ -2182,6 +2199,27 @@ func (dl *delivery) sayAlready(already []alreadyMailed) {
 		len(already), strings.Join(names, ", "))
 }
 
+// sayUndeliveredBases says which groups were mailed because the mail of
+// their baseline was not delivered (mailDue): each on its own line when
+// they are few, else on one.
+func (dl *delivery) sayUndeliveredBases(bases []alreadyMailed) {
+	if len(bases) <= fewGroups {
+		for _, b := range bases {
+			dl.warnf("%s: the mail of its baseline (%s) was not delivered: mailed, whatever changed since", b.dir, b.to[0])
+		}
+		return
+	}
+	var names []string
+	for _, b := range bases[:min(5, len(bases))] {
+		names = append(names, filepath.Base(b.dir))
+	}
+	if n := len(bases) - len(names); n > 0 {
+		names = append(names, fmt.Sprintf("and %d more", n))
+	}
+	dl.warnf("the mail of the baseline of %d groups (%s; as %s) was not delivered: mailed, whatever changed since",
+		len(bases), strings.Join(names, ", "), bases[0].to[0])
+}
+
 // groupMailError is a group's mail that failed: its directory and the
 // addresses it was for; nobodys when it is the group of no value, whose
 // addresses are --mail-to's.
@@ -2275,11 +2313,12 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			dl.warnf("%s: %v", dl.out, err)
 		}
 	}()
-	var already []alreadyMailed
-	dl.already = &already
+	var already, bases []alreadyMailed
+	dl.already, dl.undeliveredBases = &already, &bases
 	defer func() {
-		dl.already = nil
+		dl.already, dl.undeliveredBases = nil, nil
 		dl.sayAlready(already)
+		dl.sayUndeliveredBases(bases)
 	}()
 	var untried []*groupMailError
 	defer func() {

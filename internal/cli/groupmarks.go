@@ -150,8 +150,7 @@ func carryGroupMarks(out string, stderr io.Writer) groupMarks {
 		}
 	}
 	for _, name := range []string{undeliveredFile, unsentFile} {
-		paths, _ := filepath.Glob(filepath.Join(out, "by-*", "*", name))
-		for _, p := range paths {
+		for _, p := range groupMarkFiles(out, name) {
 			rel, rerr := filepath.Rel(out, p)
 			if rerr != nil || !groupMarkPath(filepath.ToSlash(rel)) {
 				continue
@@ -170,6 +169,31 @@ func carryGroupMarks(out string, stderr io.Writer) groupMarks {
 		}
 	}
 	return g
+}
+
+// groupMarkFiles returns the paths of the marks name of the groups of
+// every split in dir (dir/by-*/GROUP/name), in name order. Read from the
+// directories, not matched by filepath.Glob, which takes a '[' or '*' in
+// dir (an --out of "audit[1]") for a pattern, and found none.
+func groupMarkFiles(dir, name string) []string {
+	var found []string
+	splits, _ := os.ReadDir(dir)
+	for _, sp := range splits {
+		if !sp.IsDir() || !strings.HasPrefix(sp.Name(), "by-") {
+			continue
+		}
+		groups, _ := os.ReadDir(filepath.Join(dir, sp.Name()))
+		for _, g := range groups {
+			if !g.IsDir() {
+				continue
+			}
+			p := filepath.Join(dir, sp.Name(), g.Name(), name)
+			if _, err := os.Lstat(p); err == nil {
+				found = append(found, p)
+			}
+		}
+	}
+	return found
 }
 
 // realDir reports whether p is a directory, not a symbolic link to one.

@@ -845,3 +845,58 @@ func TestGroupMarkUnreadIsNamed(t *testing.T) {
 		t.Errorf("rendered again: exit %d, want 0 and carol's mark named unread\n%s", got.code, got.stderr)
 	}
 }
+
+// TestMarksOfAnOutWithABracket: an --out whose name holds a '[' (audit[1])
+// was taken for a pattern where the groups' marks were sought: a
+// rendering in place lost them all, in silence, and --undelivered mailed
+// nobody.
+func TestMarksOfAnOutWithABracket(t *testing.T) {
+	out, cmd, ms := failedMidway(t, nil)
+	odd := filepath.Join(filepath.Dir(out), "audit[1]")
+	if err := os.Rename(out, odd); err != nil {
+		t.Fatal(err)
+	}
+	cmd[slices.Index(cmd, out)] = odd
+	if got := renderInPlace(t, odd, "owner"); got.code != 0 {
+		t.Fatalf("rendered again: exit %d\n%s", got.code, got.stderr)
+	}
+	if got, mailed := mailedBy(t, ms, cmd); got.code != 0 || !slices.Equal(mailed, addressesOf(manyOwners[2:])) {
+		t.Errorf("%q: exit %d, mailed %q, want 0 and %q\n%s", cmd, got.code, mailed, addressesOf(manyOwners[2:]), got.stderr)
+	}
+}
+
+// TestWeekAfterAnOutageSaysOnce: the week after a mailing that failed
+// midway, each owner whose mail was not delivered got a line of its own
+// on stderr saying so (3,000 lines); it is one line, and they are mailed.
+func TestWeekAfterAnOutageSaysOnce(t *testing.T) {
+	out, _, ms := failedMidway(t, nil, "--mail-when", "changes")
+	fleet, list := manyOwnersFleet()
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	before := len(ms.srv.Messages())
+	got := runCLI(t, "", append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "w2"), "--quiet",
+		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email", "--mail-when", "changes", "--baseline", out}, ms.args...)...)
+	var mailed []string
+	for _, m := range ms.srv.Messages()[before:] {
+		mailed = append(mailed, m.To...)
+	}
+	if n := strings.Count(got.stderr, "was not delivered"); got.code != 0 || n != 1 || !slices.Equal(mailed, addressesOf(manyOwners[2:])) {
+		t.Errorf("exit %d, %d lines saying a mail was not delivered, mailed %q, want 0, one, and %q\n%s", got.code, n, mailed, addressesOf(manyOwners[2:]), got.stderr)
+	}
+}
+
+// TestSayUndeliveredBasesOfFour: four groups, one more than are named one
+// by one, on one line that counts them.
+func TestSayUndeliveredBasesOfFour(t *testing.T) {
+	for _, n := range []int{4, 5, 6} {
+		var said []string
+		dl := &delivery{warnf: func(format string, a ...any) { said = append(said, fmt.Sprintf(format, a...)) }}
+		var bases []alreadyMailed
+		for i := range n {
+			bases = append(bases, alreadyMailed{dir: filepath.Join("w2", "by-owner", manyOwners[i]), to: []string{filepath.Join("w1", "by-owner", manyOwners[i])}})
+		}
+		dl.sayUndeliveredBases(bases)
+		if len(said) != 1 || !strings.Contains(said[0], fmt.Sprintf("%d groups", n)) || strings.Contains(said[0], "and 0 more") {
+			t.Errorf("%d groups: said %q, want one line that counts them", n, said)
+		}
+	}
+}
