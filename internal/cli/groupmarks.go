@@ -136,7 +136,7 @@ type groupMarks struct {
 // carryGroupMarks keeps in out's carriedMarksFile, before a rendering
 // writes its splits anew, the marks of every group's mail there, beside
 // those an earlier rendering kept, and returns them all. A file there that
-// cannot be read is left as it is, and said.
+// cannot be read is moved aside (unreadCarriedFile), and said.
 func carryGroupMarks(out string, stderr io.Writer) groupMarks {
 	marks, err := readCarried(out)
 	if err != nil {
@@ -235,12 +235,16 @@ func restoreGroupMarks(out, split string, g groupMarks, stderr io.Writer) {
 		fmt.Fprintf(stderr, "auditor: warning: %s: the mail of %s was due and not delivered, and %s written now has no such group (its instances are gone, or the baseline is another): the marks are dropped; mail them by hand if they are to hear of it: %s\n",
 			out, carriedGroups(dropped), split, markedAddresses(dropped))
 	}
-	if len(left) > 0 {
-		fmt.Fprintf(stderr, "auditor: warning: %s: the mail of %s was due and not delivered, and this rendering wrote no split they are of: kept in %s; render that split again (its --split-by) to mail them with auditor mail --undelivered, or move the file away to give them up\n",
-			out, carriedGroups(left), carriedMarksFile)
+	if len(left) > 0 && !g.kept {
+		fmt.Fprintf(stderr, "auditor: warning: %s: the mail of %s was due and not delivered, this rendering wrote no split they are of, and their marks could not be kept (above): mail them by hand if they are to hear of it: %s\n",
+			out, carriedGroups(left), markedAddresses(left))
 	}
 	if !g.kept {
 		return
+	}
+	if len(left) > 0 {
+		fmt.Fprintf(stderr, "auditor: warning: %s: the mail of %s was due and not delivered, and this rendering wrote no split they are of: kept in %s; render that split again (its --split-by) to mail them with auditor mail --undelivered, or move the file away to give them up\n",
+			out, carriedGroups(left), carriedMarksFile)
 	}
 	if err := writeCarried(out, left); err != nil {
 		fmt.Fprintf(stderr, "auditor: warning: %s: %v\n", out, err)
