@@ -1037,7 +1037,7 @@ func (dl *delivery) mailDue(info audit.RunInfo, dir string) (bool, string) {
 			if dl.undeliveredBases != nil {
 				*dl.undeliveredBases = append(*dl.undeliveredBases, alreadyMailed{dir: dir, to: []string{at}})
 			} else {
-				dl.warnf("%s: the mail of its baseline (%s) was not delivered: mailed, whatever changed since", dir, at)
+				dl.warnf("%s: %s: mailed, whatever changed since", dir, baseNotDelivered(at))
 			}
 			return true, ""
 		}
@@ -1347,7 +1347,11 @@ func (dl *delivery) mailDirTo(ctx context.Context, ropts report.Options, src mai
 		notes := slices.Clone(src.notes)
 		if dl.d.mailWhen == mailChanges {
 			if at := undeliveredBefore(src.run, src.dir, false); at != "" {
-				notes = append(notes, plain(fmt.Sprintf("The mail of the run this one is compared with (%s) was not delivered: what changed in that run is in its changes.csv there, and auditor mail sends it; what changed below is since that run.", at), 0))
+				note := fmt.Sprintf("The mail of the run this one is compared with (%s) was not delivered: what changed in that run is in its changes.csv there, and auditor mail sends it; what changed below is since that run.", at)
+				if unreadMarks(at) {
+					note = fmt.Sprintf("Whether the mail of the run this one is compared with reached you is not known (its marks, %s, cannot be read): what changed in that run is in its changes.csv; what changed below is since that run.", at)
+				}
+				notes = append(notes, plain(note, 0))
 			}
 		}
 		err = dl.send(ctx, m, src.dir, to, reportsAt, notes)
@@ -2049,8 +2053,13 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 	// or of a group that rendering did not write; not known, taken for
 	// undelivered.
 	carried, err := readCarriedOnce(base)
-	if (err != nil || unreadCarried(base) != nil) && (groups || sub != "") {
-		return at
+	if groups || sub != "" {
+		switch {
+		case err != nil:
+			return filepath.Join(base, carriedMarksFile)
+		case unreadCarried(base) != nil:
+			return filepath.Join(base, unreadCarriedFile)
+		}
 	}
 	if sub != "" {
 		// Asked for each of thousands of groups: looked up, not sought.
@@ -2199,25 +2208,50 @@ func (dl *delivery) sayAlready(already []alreadyMailed) {
 		len(already), strings.Join(names, ", "))
 }
 
+// unreadMarks reports whether at, as undeliveredBefore returned it, is a
+// baseline's kept marks that cannot be read, not a directory whose mail
+// was not delivered.
+func unreadMarks(at string) bool {
+	name := filepath.Base(at)
+	return name == carriedMarksFile || name == unreadCarriedFile
+}
+
+// baseNotDelivered says why a group was mailed whatever changed, from at,
+// as undeliveredBefore returned it.
+func baseNotDelivered(at string) string {
+	if unreadMarks(at) {
+		return fmt.Sprintf("the marks of what its baseline's mail did not deliver cannot be read (%s), and which owners were mailed is not known", at)
+	}
+	return fmt.Sprintf("the mail of its baseline (%s) was not delivered", at)
+}
+
 // sayUndeliveredBases says which groups were mailed because the mail of
-// their baseline was not delivered (mailDue): each on its own line when
-// they are few, else on one.
+// their baseline was not delivered, or is not known to have been (its
+// marks unread; mailDue): each on its own line when they are few, else on
+// one for each of the two reasons.
 func (dl *delivery) sayUndeliveredBases(bases []alreadyMailed) {
-	if len(bases) <= fewGroups {
-		for _, b := range bases {
-			dl.warnf("%s: the mail of its baseline (%s) was not delivered: mailed, whatever changed since", b.dir, b.to[0])
+	unread := slices.DeleteFunc(slices.Clone(bases), func(b alreadyMailed) bool { return !unreadMarks(b.to[0]) })
+	bases = slices.DeleteFunc(bases, func(b alreadyMailed) bool { return unreadMarks(b.to[0]) })
+	for _, some := range [][]alreadyMailed{bases, unread} {
+		if len(some) <= fewGroups {
+			for _, b := range some {
+				dl.warnf("%s: %s: mailed, whatever changed since", b.dir, baseNotDelivered(b.to[0]))
+			}
+			continue
 		}
-		return
+		var names []string
+		for _, b := range some[:min(5, len(some))] {
+			names = append(names, filepath.Base(b.dir))
+		}
+		if n := len(some) - len(names); n > 0 {
+			names = append(names, fmt.Sprintf("and %d more", n))
+		}
+		why := fmt.Sprintf("the mail of their baseline (as %s) was not delivered", some[0].to[0])
+		if unreadMarks(some[0].to[0]) {
+			why = baseNotDelivered(some[0].to[0])
+		}
+		dl.warnf("%d groups (%s): %s: mailed, whatever changed since", len(some), strings.Join(names, ", "), why)
 	}
-	var names []string
-	for _, b := range bases[:min(5, len(bases))] {
-		names = append(names, filepath.Base(b.dir))
-	}
-	if n := len(bases) - len(names); n > 0 {
-		names = append(names, fmt.Sprintf("and %d more", n))
-	}
-	dl.warnf("the mail of the baseline of %d groups (%s; as %s) was not delivered: mailed, whatever changed since",
-		len(bases), strings.Join(names, ", "), bases[0].to[0])
 }
 
 // groupMailError is a group's mail that failed: its directory and the
@@ -2528,7 +2562,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 	if dl.d.undelivered {
 		carried, err := readCarried(dl.out)
 		if err != nil {
-			r.errs = append(r.errs, err)
+			r.errs = append(r.errs, fmt.Errorf("%w: which owners were not mailed is not known; see what it holds, mail them, then move it away", err))
 		}
 		if err := unreadCarried(dl.out); err != nil {
 			r.errs = append(r.errs, err)
@@ -2815,13 +2849,11 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if d.undelivered && statOK(filepath.Join(dir, groupsPendingFile)) {
 		// Killed as it mailed its groups: only the group in flight is
-		// marked, and the groups after it are due as much.
-		every := *d
-		every.undelivered = false
-		all := *dl
-		all.d = &every
-		return usagef("mail: --undelivered: the mailing of the groups of %s was stopped midway (a kill, a lost node: %s is there), and which groups were due and not mailed is not known from their marks; continue it with the command that was stopped (its auditor run --resume, with the same options, or the same auditor report), which mails each group due that no attempt mailed, or mail every group with: %s",
-			shownPath(dir), groupsPendingFile, all.mailAgain(dir, nil))
+		// marked, and the groups after it are due as much. No command
+		// of every group: it would mail those mailed, and those
+		// --mail-when held back.
+		return usagef("mail: --undelivered: the mailing of the groups of %s was stopped midway (a kill, a lost node: %s is there), and which groups were due and not mailed is not known from their marks; continue it with the command that was stopped (its auditor run --resume, with the same options, or the same auditor report), which mails each group due that no attempt mailed, and no other",
+			shownPath(dir), groupsPendingFile)
 	}
 	var dirs []string
 	var splitErr error

@@ -63,7 +63,7 @@ func readCarried(dir string) (map[string]string, error) {
 		err = json.Unmarshal(b, &c)
 	}
 	if err != nil {
-		return map[string]string{}, fmt.Errorf("%s cannot be read (%v): the marks of what its groups' mail did not deliver kept in it are not known; move it away to give them up", p, err)
+		return map[string]string{}, fmt.Errorf("%s, the marks of what the groups' mail did not deliver kept while the reports were rendered again, cannot be read (%v)", p, err)
 	}
 	maps.DeleteFunc(c.Marks, func(rel, mark string) bool { return !groupMarkPath(rel) || !isMark(mark) })
 	if c.Marks == nil {
@@ -143,7 +143,7 @@ func carryGroupMarks(out string, stderr io.Writer) groupMarks {
 		// Moved aside, not written over: this rendering's own marks go
 		// in a file of their own.
 		if rerr := os.Rename(filepath.Join(out, carriedMarksFile), filepath.Join(out, unreadCarriedFile)); rerr == nil {
-			fmt.Fprintf(stderr, "auditor: warning: %v; moved to %s\n", err, unreadCarriedFile)
+			fmt.Fprintf(stderr, "auditor: warning: %v: moved to %s; until it is removed, auditor mail --undelivered fails (exit 5) and the run compared with this one mails every group\n", err, unreadCarriedFile)
 			err = nil
 		} else {
 			fmt.Fprintf(stderr, "auditor: warning: %v; not moved aside either (%v): the marks of this rendering's groups are not kept while it writes them\n", err, rerr)
