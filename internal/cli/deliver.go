@@ -1037,7 +1037,7 @@ func (dl *delivery) mailDue(info audit.RunInfo, dir string) (bool, string) {
 			if dl.undeliveredBases != nil {
 				*dl.undeliveredBases = append(*dl.undeliveredBases, alreadyMailed{dir: dir, to: []string{at}})
 			} else {
-				dl.warnf("%s: %s: mailed, whatever changed since", dir, baseNotDelivered(at))
+				dl.warnf("%s: %s: due, whatever changed since", dir, baseNotDelivered(at))
 			}
 			return true, ""
 		}
@@ -1348,8 +1348,8 @@ func (dl *delivery) mailDirTo(ctx context.Context, ropts report.Options, src mai
 		if dl.d.mailWhen == mailChanges {
 			if at := undeliveredBefore(src.run, src.dir, false); at != "" {
 				note := fmt.Sprintf("The mail of the run this one is compared with (%s) was not delivered: what changed in that run is in its changes.csv there, and auditor mail sends it; what changed below is since that run.", at)
-				if unreadMarks(at) {
-					note = fmt.Sprintf("Whether the mail of the run this one is compared with reached you is not known (its marks, %s, cannot be read): what changed in that run is in its changes.csv; what changed below is since that run.", at)
+				if notKnown(at) {
+					note = fmt.Sprintf("Whether the mail of the run this one is compared with reached you is not known (%s): what changed in that run is in its changes.csv; what changed below is since that run.", filepath.Base(at))
 				}
 				notes = append(notes, plain(note, 0))
 			}
@@ -2041,8 +2041,8 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 	}
 	if (sub != "" || groups) && statOK(filepath.Join(base, groupsPendingFile)) {
 		// Stopped while it mailed its groups: which were mailed is
-		// not known.
-		return at
+		// not known (notKnown).
+		return filepath.Join(base, groupsPendingFile)
 	}
 	if groups && sub == "" {
 		if m := groupMarkFiles(base, undeliveredFile); len(m) > 0 {
@@ -2208,18 +2208,22 @@ func (dl *delivery) sayAlready(already []alreadyMailed) {
 		len(already), strings.Join(names, ", "))
 }
 
-// unreadMarks reports whether at, as undeliveredBefore returned it, is a
-// baseline's kept marks that cannot be read, not a directory whose mail
-// was not delivered.
-func unreadMarks(at string) bool {
+// notKnown reports whether at, as undeliveredBefore returned it, says
+// that whether the baseline's mail went is not known (its mailing of the
+// groups stopped midway, its kept marks unread), not that a directory's
+// mail was not delivered.
+func notKnown(at string) bool {
 	name := filepath.Base(at)
-	return name == carriedMarksFile || name == unreadCarriedFile
+	return name == groupsPendingFile || name == carriedMarksFile || strings.HasPrefix(name, unreadCarriedFile)
 }
 
-// baseNotDelivered says why a group was mailed whatever changed, from at,
-// as undeliveredBefore returned it.
+// baseNotDelivered says why a group is due whatever changed, from at, as
+// undeliveredBefore returned it.
 func baseNotDelivered(at string) string {
-	if unreadMarks(at) {
+	switch {
+	case filepath.Base(at) == groupsPendingFile:
+		return fmt.Sprintf("its baseline's mailing of the groups was stopped midway (%s), and which owners were mailed is not known", at)
+	case notKnown(at):
 		return fmt.Sprintf("the marks of what its baseline's mail did not deliver cannot be read (%s), and which owners were mailed is not known", at)
 	}
 	return fmt.Sprintf("the mail of its baseline (%s) was not delivered", at)
@@ -2230,12 +2234,12 @@ func baseNotDelivered(at string) string {
 // marks unread; mailDue): each on its own line when they are few, else on
 // one for each of the two reasons.
 func (dl *delivery) sayUndeliveredBases(bases []alreadyMailed) {
-	unread := slices.DeleteFunc(slices.Clone(bases), func(b alreadyMailed) bool { return !unreadMarks(b.to[0]) })
-	bases = slices.DeleteFunc(bases, func(b alreadyMailed) bool { return unreadMarks(b.to[0]) })
+	unread := slices.DeleteFunc(slices.Clone(bases), func(b alreadyMailed) bool { return !notKnown(b.to[0]) })
+	bases = slices.DeleteFunc(bases, func(b alreadyMailed) bool { return notKnown(b.to[0]) })
 	for _, some := range [][]alreadyMailed{bases, unread} {
 		if len(some) <= fewGroups {
 			for _, b := range some {
-				dl.warnf("%s: %s: mailed, whatever changed since", b.dir, baseNotDelivered(b.to[0]))
+				dl.warnf("%s: %s: due, whatever changed since", b.dir, baseNotDelivered(b.to[0]))
 			}
 			continue
 		}
@@ -2247,10 +2251,10 @@ func (dl *delivery) sayUndeliveredBases(bases []alreadyMailed) {
 			names = append(names, fmt.Sprintf("and %d more", n))
 		}
 		why := fmt.Sprintf("the mail of their baseline (as %s) was not delivered", some[0].to[0])
-		if unreadMarks(some[0].to[0]) {
+		if notKnown(some[0].to[0]) {
 			why = baseNotDelivered(some[0].to[0])
 		}
-		dl.warnf("%d groups (%s): %s: mailed, whatever changed since", len(some), strings.Join(names, ", "), why)
+		dl.warnf("%d groups (%s): %s: due, whatever changed since", len(some), strings.Join(names, ", "), why)
 	}
 }
 

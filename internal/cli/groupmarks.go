@@ -142,8 +142,9 @@ func carryGroupMarks(out string, stderr io.Writer) groupMarks {
 	if err != nil {
 		// Moved aside, not written over: this rendering's own marks go
 		// in a file of their own.
-		if rerr := os.Rename(filepath.Join(out, carriedMarksFile), filepath.Join(out, unreadCarriedFile)); rerr == nil {
-			fmt.Fprintf(stderr, "auditor: warning: %v: moved to %s; until it is removed, auditor mail --undelivered fails (exit 5) and the run compared with this one mails every group\n", err, unreadCarriedFile)
+		aside := unreadAside(out)
+		if rerr := os.Rename(filepath.Join(out, carriedMarksFile), filepath.Join(out, aside)); rerr == nil {
+			fmt.Fprintf(stderr, "auditor: warning: %v: moved to %s; until it is removed, auditor mail --undelivered fails (exit 5) and the run compared with this one mails every group\n", err, aside)
 			err = nil
 		} else {
 			fmt.Fprintf(stderr, "auditor: warning: %v; not moved aside either (%v): the marks of this rendering's groups are not kept while it writes them\n", err, rerr)
@@ -312,14 +313,34 @@ func dropCarried(runDir string, to []string) error {
 // group's mail for undelivered.
 const unreadCarriedFile = carriedMarksFile + ".unread"
 
-// unreadCarried returns an error naming dir's unreadCarriedFile when it is
-// there.
+// unreadAside is the name in dir to move a carriedMarksFile that cannot
+// be read to: unreadCarriedFile, or, when one is there already, the first
+// of unreadCarriedFile.2, .3, ... that is not (one is not moved over
+// another).
+func unreadAside(dir string) string {
+	name := unreadCarriedFile
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(filepath.Join(dir, name)); errors.Is(err, fs.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s.%d", unreadCarriedFile, n)
+	}
+}
+
+// unreadCarried returns an error naming dir's unreadCarriedFile (and the
+// others beside it) when there is one.
 func unreadCarried(dir string) error {
-	p := filepath.Join(dir, unreadCarriedFile)
-	if _, err := os.Lstat(p); err != nil {
+	var found []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), unreadCarriedFile) && !strings.Contains(e.Name(), ".tmp-") {
+			found = append(found, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(found) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s: the marks of what the groups' mail did not deliver, kept while the reports were rendered again, could not be read, and were moved here: which owners were not mailed is not known; see what it holds, mail them, then remove it", p)
+	return fmt.Errorf("%s: the marks of what the groups' mail did not deliver, kept while the reports were rendered again, could not be read, and were moved here: which owners were not mailed is not known; see what it holds, mail them, then remove it", strings.Join(found, ", "))
 }
 
 // carriedGroups names the groups of marks, carried marks: "3 groups

@@ -917,11 +917,82 @@ func TestNextWeekOfUnreadMarks(t *testing.T) {
 	}
 	fleet, list := manyOwnersFleet()
 	url, _ := serve(t, fleet, ssmsim.Options{})
+	before := len(ms.srv.Messages())
 	got := runCLI(t, "", append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "w2"), "--quiet",
 		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email", "--mail-when", "changes", "--baseline", out}, ms.args...)...)
+	if text := textTo(t, ms, before, "alice@example.com"); !strings.Contains(text, "is not known") {
+		t.Errorf("alice's mail says:\n%s\nwant that whether the mail before reached her is not known", text)
+	}
 	// Six owners' mail was not delivered, and is said so; of the two
 	// mailed, it is not known.
 	if got.code != 0 || !strings.Contains(got.stderr, "6 groups (carol,") || !strings.Contains(got.stderr, "alice: the marks") || !strings.Contains(got.stderr, "bob: the marks") {
 		t.Errorf("exit %d, want 0, the 6 groups whose mail was not delivered, and alice's and bob's marks not known\n%s", got.code, got.stderr)
+	}
+}
+
+// textTo returns the plain text of the last message the server took for
+// address since before.
+func textTo(t *testing.T, ms mailSetup, before int, address string) string {
+	t.Helper()
+	msgs := ms.srv.Messages()[before:]
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if slices.Contains(msgs[i].To, address) {
+			m, err := smtptest.Parse(msgs[i].Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := m.Part("text/plain"); p != nil {
+				return string(p.Body)
+			}
+		}
+	}
+	t.Fatalf("no message to %s", address)
+	return ""
+}
+
+// TestNextWeekOfABaselineKilledMailing: the week after a run killed as it
+// mailed its owners (alice and bob had theirs) told alice, on stderr and
+// in her mail, that the mail of that run was not delivered. Of the groups
+// whose mail is not known it says that it is not known.
+func TestNextWeekOfABaselineKilledMailing(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet, list := manyOwnersFleet()
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ms, reached, release := heldAtThirdMail(t)
+	root := t.TempDir()
+	killed := filepath.Join(root, "killed")
+	fl := writeFile(t, "fleet.csv", list)
+	args := func(out string, more ...string) []string {
+		return append(append([]string{"run", "--instances", fl, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+			"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email", "--mail-when", "changes"}, more...), ms.args...)
+	}
+	copyHeld(t, args(filepath.Join(root, "run")), filepath.Join(root, "run"), killed, reached, release, "the run", "its third mail")
+	before := len(ms.srv.Messages())
+	got := runCLI(t, "", args(filepath.Join(root, "w2"), "--baseline", killed)...)
+	if got.code != 0 || strings.Contains(got.stderr, "alice: the mail of its baseline") || !strings.Contains(got.stderr, "stopped midway") {
+		t.Errorf("exit %d, want 0 and alice's baseline mail not known, not undelivered\n%s", got.code, got.stderr)
+	}
+	if text := textTo(t, ms, before, "alice@example.com"); !strings.Contains(text, "is not known") || strings.Contains(text, "was not delivered") {
+		t.Errorf("alice's mail says:\n%s\nwant that whether the mail before reached her is not known", text)
+	}
+}
+
+// TestUnreadMarksTwiceKeepsBoth: a second file of kept marks that could
+// not be read was moved over the first one moved aside: the first's
+// marks were gone without a word.
+func TestUnreadMarksTwiceKeepsBoth(t *testing.T) {
+	out, _, _ := failedMidway(t, nil)
+	for _, garbage := range []string{"{first", "{second"} {
+		if err := os.WriteFile(filepath.Join(out, carriedMarksFile), []byte(garbage), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := renderInPlace(t, out, "owner"); got.code != 0 {
+			t.Fatalf("rendered again: exit %d\n%s", got.code, got.stderr)
+		}
+	}
+	first, _ := os.ReadFile(filepath.Join(out, unreadCarriedFile))
+	second, _ := os.ReadFile(filepath.Join(out, unreadCarriedFile+".2"))
+	if string(first) != "{first" || string(second) != "{second" {
+		t.Errorf("moved aside: %q and %q, want both, each in its own file", first, second)
 	}
 }
