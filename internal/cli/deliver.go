@@ -1349,7 +1349,11 @@ func (dl *delivery) mailDirTo(ctx context.Context, ropts report.Options, src mai
 			if at := undeliveredBefore(src.run, src.dir, false); at != "" {
 				note := fmt.Sprintf("The mail of the run this one is compared with (%s) was not delivered: what changed in that run is in its changes.csv there, and auditor mail sends it; what changed below is since that run.", at)
 				if notKnown(at) {
-					note = fmt.Sprintf("Whether the mail of the run this one is compared with reached you is not known (%s): what changed in that run is in its changes.csv; what changed below is since that run.", filepath.Base(at))
+					why := "its record of what it did not deliver cannot be read"
+					if filepath.Base(at) == groupsPendingFile {
+						why = "its mailing was stopped midway"
+					}
+					note = fmt.Sprintf("Whether the mail of the run this one is compared with reached you is not known (%s): what changed in that run is in its changes.csv; what changed below is since that run.", why)
 				}
 				notes = append(notes, plain(note, 0))
 			}
@@ -2057,8 +2061,8 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 		switch {
 		case err != nil:
 			return filepath.Join(base, carriedMarksFile)
-		case unreadCarried(base) != nil:
-			return filepath.Join(base, unreadCarriedFile)
+		case len(unreadFiles(base)) > 0:
+			return unreadFiles(base)[0]
 		}
 	}
 	if sub != "" {

@@ -316,20 +316,21 @@ const unreadCarriedFile = carriedMarksFile + ".unread"
 // unreadAside is the name in dir to move a carriedMarksFile that cannot
 // be read to: unreadCarriedFile, or, when one is there already, the first
 // of unreadCarriedFile.2, .3, ... that is not (one is not moved over
-// another).
+// another). A name that cannot be looked at (dir not a directory, not
+// searchable) is returned as it is: the move fails, and says why.
 func unreadAside(dir string) string {
 	name := unreadCarriedFile
 	for n := 2; ; n++ {
-		if _, err := os.Lstat(filepath.Join(dir, name)); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
 			return name
 		}
 		name = fmt.Sprintf("%s.%d", unreadCarriedFile, n)
 	}
 }
 
-// unreadCarried returns an error naming dir's unreadCarriedFile (and the
-// others beside it) when there is one.
-func unreadCarried(dir string) error {
+// unreadFiles returns the paths of dir's unreadCarriedFile and those
+// beside it (.2, .3, ...), in name order.
+func unreadFiles(dir string) []string {
 	var found []string
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
@@ -337,6 +338,13 @@ func unreadCarried(dir string) error {
 			found = append(found, filepath.Join(dir, e.Name()))
 		}
 	}
+	return found
+}
+
+// unreadCarried returns an error naming dir's unreadCarriedFile (and the
+// others beside it) when there is one.
+func unreadCarried(dir string) error {
+	found := unreadFiles(dir)
 	if len(found) == 0 {
 		return nil
 	}

@@ -820,7 +820,13 @@ func TestKeptMarksStayForAMailToOthers(t *testing.T) {
 	if got := renderInPlace(t, out, "owner_email"); got.code != 0 {
 		t.Fatalf("rendered by owner_email: exit %d\n%s", got.code, got.stderr)
 	}
-	bobs, _ := filepath.Glob(filepath.Join(out, "by-owner_email", "bob*"))
+	var bobs []string // not filepath.Glob: a '[' in TMPDIR would match nothing
+	entries, _ := os.ReadDir(filepath.Join(out, "by-owner_email"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "bob") {
+			bobs = append(bobs, filepath.Join(out, "by-owner_email", e.Name()))
+		}
+	}
 	if len(bobs) != 1 {
 		t.Fatalf("bob's group by owner_email: %q, want one", bobs)
 	}
@@ -994,5 +1000,23 @@ func TestUnreadMarksTwiceKeepsBoth(t *testing.T) {
 	second, _ := os.ReadFile(filepath.Join(out, unreadCarriedFile+".2"))
 	if string(first) != "{first" || string(second) != "{second" {
 		t.Errorf("moved aside: %q and %q, want both, each in its own file", first, second)
+	}
+}
+
+// TestUnreadAsideOfNoDirectory: the name to move unread kept marks to was
+// sought until one did not exist, and a path that cannot be looked at
+// (not a directory) never says so: it looped for ever.
+func TestUnreadAsideOfNoDirectory(t *testing.T) {
+	file := writeFile(t, "not-a-dir", "x")
+	done := make(chan string, 1)
+	go func() { done <- unreadAside(file) }()
+	select {
+	case name := <-done:
+		if name != unreadCarriedFile {
+			t.Errorf("unreadAside of a file = %q, want %q (whose move fails, saying why)", name, unreadCarriedFile)
+		}
+	case <-time.After(time.Minute):
+		// Not a measure of speed: the loop never ends.
+		t.Fatal("unreadAside has not returned after a minute")
 	}
 }
