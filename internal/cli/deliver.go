@@ -2058,11 +2058,11 @@ func undeliveredBefore(info audit.RunInfo, dir string, groups bool) string {
 	// undelivered.
 	carried, err := readCarriedOnce(base)
 	if groups || sub != "" {
-		switch {
-		case err != nil:
+		if err != nil {
 			return filepath.Join(base, carriedMarksFile)
-		case len(unreadFiles(base)) > 0:
-			return unreadFiles(base)[0]
+		}
+		if unread := unreadFiles(base); len(unread) > 0 {
+			return unread[0]
 		}
 	}
 	if sub != "" {

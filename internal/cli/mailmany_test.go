@@ -94,6 +94,15 @@ func downAfter(t *testing.T, addr string, n int) string {
 	return ln.Addr().String()
 }
 
+// viaRelayGoneAfter is ms.args with --smtp naming a relay to its server
+// that is gone after n connections (downAfter).
+func viaRelayGoneAfter(t *testing.T, ms mailSetup, n int) []string {
+	t.Helper()
+	args := slices.Clone(ms.args)
+	args[slices.Index(args, "--smtp")+1] = "smtp://" + downAfter(t, ms.srv.Addr, n)
+	return args
+}
+
 // TestMailManyOwnersServerGoneMidway: a relay taken out of service after
 // two owners' mails. The closing lines named each group not tried on a
 // line of its own, and offered a command for each (2,994 lines for 3,000
@@ -101,15 +110,7 @@ func downAfter(t *testing.T, addr string, n int) string {
 // one line, and offer one command: it mails every owner whose mail was
 // due and not delivered, and no owner mailed; run again, it mails nobody.
 func TestMailManyOwnersServerGoneMidway(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet, list := manyOwnersFleet()
-	url, _ := serve(t, fleet, ssmsim.Options{})
-	ms := newMailSetup(t, smtptest.Options{})
-	args := slices.Clone(ms.args)
-	args[slices.Index(args, "--smtp")+1] = "smtp://" + downAfter(t, ms.srv.Addr, 2)
-	out := filepath.Join(t.TempDir(), "out")
-	got := runCLI(t, "", append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
-		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, args...)...)
+	_, got, ms := runFailingMidway(t, nil)
 	if got.code != int(exitDelivery) {
 		t.Fatalf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
 	}
@@ -284,19 +285,7 @@ func TestUndeliveredAfterAKill(t *testing.T) {
 // and the next run under --mail-when changes mailed that owner again,
 // saying that the mail had not been delivered.
 func TestUndeliveredTakesOffWhatWent(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet, list := manyOwnersFleet()
-	url, _ := serve(t, fleet, ssmsim.Options{})
-	ms := newMailSetup(t, smtptest.Options{})
-	args := slices.Clone(ms.args)
-	args[slices.Index(args, "--smtp")+1] = "smtp://" + downAfter(t, ms.srv.Addr, 2)
-	out := filepath.Join(t.TempDir(), "out")
-	got := runCLI(t, "", append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
-		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, args...)...)
-	cmds := retryCommands(t, got.stderr)
-	if got.code != int(exitDelivery) || len(cmds) != 1 {
-		t.Fatalf("exit %d, commands %q, want %d and one\n%s", got.code, cmds, exitDelivery, got.stderr)
-	}
+	out, words, ms := failedMidway(t, nil)
 	dave := filepath.Join(out, "by-owner", "dave")
 	src, err := openMailSource(dave)
 	if err != nil {
@@ -304,8 +293,6 @@ func TestUndeliveredTakesOffWhatWent(t *testing.T) {
 	}
 	quietDelivery(out).keepSent(*src, []string{"dave@example.com"}, false)
 	src.close()
-	words := cmds[0]
-	words[slices.Index(words, "--smtp")+1] = "smtp://" + ms.srv.Addr
 	before := len(ms.srv.Messages())
 	again := runCLI(t, "", words[1:]...)
 	for _, m := range ms.srv.Messages()[before:] {
@@ -334,8 +321,7 @@ func TestMailCommandGoneMidway(t *testing.T) {
 		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
 	}
 	ms := newMailSetup(t, smtptest.Options{})
-	args := slices.Clone(ms.args)
-	args[slices.Index(args, "--smtp")+1] = "smtp://" + downAfter(t, ms.srv.Addr, 2)
+	args := viaRelayGoneAfter(t, ms, 2)
 	got := runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, args...)...)
 	cmds := retryCommands(t, got.stderr)
 	if got.code != int(exitDelivery) || len(cmds) != 1 || !slices.Contains(cmds[0], "--undelivered") {
@@ -448,21 +434,28 @@ func TestSayAlreadyOfFour(t *testing.T) {
 // returns its directory, the one command printed, and the mail set-up.
 func failedMidway(t *testing.T, clean []string, more ...string) (out string, cmd []string, ms mailSetup) {
 	t.Helper()
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet, list := manyOwnersFleet(clean...)
-	url, _ := serve(t, fleet, ssmsim.Options{})
-	ms = newMailSetup(t, smtptest.Options{})
-	args := slices.Clone(ms.args)
-	args[slices.Index(args, "--smtp")+1] = "smtp://" + downAfter(t, ms.srv.Addr, 2)
-	out = filepath.Join(t.TempDir(), "out")
-	got := runCLI(t, "", append(append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
-		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, more...), args...)...)
+	out, got, ms := runFailingMidway(t, clean, more...)
 	cmds := retryCommands(t, got.stderr)
 	if got.code != int(exitDelivery) || len(cmds) != 1 || !slices.Contains(cmds[0], "--undelivered") {
 		t.Fatalf("exit %d, commands %q, want %d and one --undelivered\n%s", got.code, cmds, exitDelivery, got.stderr)
 	}
 	cmds[0][slices.Index(cmds[0], "--smtp")+1] = "smtp://" + ms.srv.Addr // the relay is back
 	return out, cmds[0], ms
+}
+
+// runFailingMidway runs manyOwnersFleet(clean...) split by owner, mailing
+// each through a relay gone after two mails, with more flags, and
+// returns its directory, its result and the mail set-up.
+func runFailingMidway(t *testing.T, clean []string, more ...string) (out string, got cliResult, ms mailSetup) {
+	t.Helper()
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet, list := manyOwnersFleet(clean...)
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ms = newMailSetup(t, smtptest.Options{})
+	out = filepath.Join(t.TempDir(), "out")
+	got = runCLI(t, "", append(append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, more...), viaRelayGoneAfter(t, ms, 2)...)...)
+	return out, got, ms
 }
 
 // mailedBy runs words (a command printed) and returns its result and the
@@ -542,8 +535,7 @@ func TestMailCommandFailedAfterAKill(t *testing.T) {
 	args := append([]string{"run", "--instances", writeFile(t, "fleet.csv", list), "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(root, "run"), "--quiet",
 		"--fail-on", "none", "--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)
 	copyHeld(t, args, filepath.Join(root, "run"), killed, reached, release, "the run", "its third mail")
-	relay := slices.Clone(ms.args)
-	relay[slices.Index(relay, "--smtp")+1] = "smtp://" + downAfter(t, ms.srv.Addr, 2)
+	relay := viaRelayGoneAfter(t, ms, 2)
 	got := runCLI(t, "", append([]string{"mail", killed, "--mail-to-label", "owner_email"}, relay...)...)
 	cmds := retryCommands(t, got.stderr)
 	if got.code != int(exitDelivery) || len(cmds) == 0 {
@@ -589,8 +581,7 @@ func TestMailCommandFailingIsNoUndeliveredRun(t *testing.T) {
 	if got := week("w1", "--baseline", filepath.Join(root, "w0")); got.code != 0 || len(ms.srv.Messages()) != before {
 		t.Fatalf("w1, nothing changed: exit %d, %d messages, want 0 and none\n%s", got.code, len(ms.srv.Messages())-before, got.stderr)
 	}
-	relay := slices.Clone(ms.args)
-	relay[slices.Index(relay, "--smtp")+1] = "smtp://" + downAfter(t, ms.srv.Addr, 2)
+	relay := viaRelayGoneAfter(t, ms, 2)
 	got := runCLI(t, "", append([]string{"mail", filepath.Join(root, "w1"), "--mail-to-label", "owner_email"}, relay...)...)
 	cmds := retryCommands(t, got.stderr)
 	if got.code != int(exitDelivery) || len(cmds) != 1 || !slices.Contains(cmds[0], "--undelivered") {
