@@ -65,6 +65,7 @@ func newCommand(name string, stdout, stderr io.Writer) *command {
 		c.fs = newFlagSet("mail", "mail DIR --to ADDRESSES --mail-from ADDRESS (--smtp URL | --mail-via ses) [flags]", stdout)
 		o.delivery.bind(c.fs, "to", false)
 		bindDeliveryAWS(c.fs, o)
+		o.bindStderr(c.fs, "no line on stderr for each mail sent, only warnings, errors and what to do next")
 	default:
 		panic("newCommand: no command " + name)
 	}

@@ -2833,7 +2833,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dl := &delivery{
 		d: d, out: dir, toFlag: "to", getenv: o.getenv, awsFlags: o.deliveryAWSFlags(),
 		conn:  sync.OnceValues(func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }),
-		logf:  func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
+		logf:  func(format string, a ...any) { o.logf(stderr, format, a...) },
 		warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) },
 		grace: o.grace,
 	}

@@ -110,7 +110,7 @@ var helps = map[string]commandHelp{
   auditor mail audit-prod --mail-to-label owner_email --mail-from auditor@example.com \
     --mail-via ses --region eu-west-1
 `,
-		groups: []flagGroup{deliveryAWSFlags, optionsFileFlags},
+		groups: []flagGroup{deliveryAWSFlags, {"Outputs", []string{"quiet", "log-format"}}, optionsFileFlags},
 	},
 	"simulate": {
 		examples: `  # Serve a simulated fleet on loopback; its instance IDs go to simulated-fleet.txt

@@ -245,7 +245,12 @@ func (o *runOptions) bindOutput(fs *flagSet, defaultOut string) {
 	fs.StringVar(&o.template, "template", "", "render report.html with this html/template `FILE` instead of the built-in one")
 	fs.StringVar(&o.splitBy, "split-by", "", "also write the whole set of reports for each value of this `LABEL` (a list column such as owner, account_name, or tag:KEY) under DIR/by-LABEL/VALUE/")
 	fs.StringVar(&o.baseline, "baseline", "", "compare with an earlier run (`DIR|RECORD|previous`: its --out directory, its results.jsonl, or previous, the latest whole run of the same targets in a directory beside --out): new failures, resolved, still failing since when, instances come and gone")
-	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr, only errors and the closing summary")
+	o.bindStderr(fs, "no progress on stderr, only errors and the closing summary")
+}
+
+// bindStderr binds --quiet (its usage quiet) and --log-format.
+func (o *runOptions) bindStderr(fs *flagSet, quiet string) {
+	fs.BoolVar(&o.quiet, "quiet", false, quiet)
 	fs.StringVar(&o.logFormat, "log-format", logText, "write stderr as `text|json`: text, or json (one log/slog JSON record a line)")
 }
 
