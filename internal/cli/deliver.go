@@ -2817,9 +2817,15 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if src.lost != "" {
 		fmt.Fprintf(stderr, "auditor: the baseline %s is gone: the mail leaves out what changed since it\n", shownPath(src.lost))
 	}
+	// The mail lists what the run's own mail listed: its judgement, and
+	// its reports' rows.
 	ropts := report.Options{StaleAfter: o.staleAfter.report(), HTMLMaxRows: o.htmlMaxRows}
-	if sa := judgementOf(src.run).staleAfter; sa != nil {
-		ropts.StaleAfter = sa.report()
+	j := judgementOf(src.run)
+	if j.staleAfter != nil {
+		ropts.StaleAfter = j.staleAfter.report()
+	}
+	if j.htmlMaxRows != nil {
+		ropts.HTMLMaxRows = *j.htmlMaxRows
 	}
 	splitBy, _ := renderedOptions(src.run)["split_by"].(string)
 	reportsAt := dir

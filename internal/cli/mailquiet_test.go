@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestMailQuiet: auditor mail of a report per owner, from a scheduled job,
@@ -63,5 +68,35 @@ func TestMailLogFormatJSON(t *testing.T) {
 				t.Errorf("want a record of the mail sent, got %q", msgs)
 			}
 		})
+	}
+}
+
+// TestMailKeepsTheRunsHTMLMaxRows: auditor mail of a run rendered with
+// --html-max-rows 3 listed the default 20 failure rows, where the run's
+// own mail listed 3: the mail of the same reports said another thing.
+func TestMailKeepsTheRunsHTMLMaxRows(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 60})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", append([]string{"run", "--instances", writeFile(t, "ids.txt", b.String()), "--endpoint-url", url, "--region", "us-east-1",
+		"--out", out, "--quiet", "--fail-on", "none", "--html-max-rows", "3", "--mail-to", "ops@example.com"}, ms.args...)...)
+	if got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	more := regexp.MustCompile(`\d[\d,]* more [a-z ]+ in `)
+	want := more.FindAllString(textTo(t, ms, 0, "ops@example.com"), -1)
+	if len(want) == 0 {
+		t.Fatalf("the run's mail cut no list at 3 rows: the test checks nothing\n%s", textTo(t, ms, 0, "ops@example.com"))
+	}
+	got = runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
+	if got.code != 0 {
+		t.Fatalf("mail: exit %d\n%s", got.code, got.stderr)
+	}
+	if again := more.FindAllString(textTo(t, ms, 1, "ops@example.com"), -1); !slices.Equal(again, want) {
+		t.Errorf("auditor mail cut its lists at %q, the run's mail at %q", again, want)
 	}
 }
