@@ -2,6 +2,7 @@ package deliver
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	netmail "net/mail"
@@ -280,6 +281,24 @@ func (m Message) Build() (raw []byte, left []string, err error) {
 	return raw, left, nil
 }
 
+// whole is Build for sending: an error when an attachment does not fit
+// (the body, made for every attachment, would say it is there).
+func (m Message) whole() ([]byte, error) {
+	raw, left, err := m.Build()
+	if err == nil && len(left) > 0 {
+		names := make([]string, len(left))
+		for i, p := range left {
+			names[i] = filepath.Base(p)
+		}
+		max := m.MaxSize
+		if max <= 0 {
+			max = DefaultMaxSize
+		}
+		return nil, fmt.Errorf("building the message: %s would pass its %d bytes: build it without (Build names what does not fit)", strings.Join(names, ", "), max)
+	}
+	return raw, err
+}
+
 // base returns the message without attachments.
 func (m Message) base() (*mail.Msg, error) {
 	if m.Text == "" && m.HTML == "" {
@@ -290,7 +309,8 @@ func (m Message) base() (*mail.Msg, error) {
 	}
 	// Checked here too, so that no message is built with an address that
 	// reads as another, whoever gave it.
-	if _, _, err := m.envelope(); err != nil {
+	from, _, err := m.envelope()
+	if err != nil {
 		return nil, fmt.Errorf("building the message: %w", err)
 	}
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
@@ -306,7 +326,9 @@ func (m Message) base() (*mail.Msg, error) {
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetGenHeader(mail.HeaderXAutoResponseSuppress, "All")
 	msg.SetDate()
-	msg.SetMessageID()
+	// Of the sender's domain, not of this machine (go-mail's default is
+	// the host name: a pod's or an instance's name in every inbox).
+	msg.SetMessageIDWithValue(rand.Text() + "@" + from[strings.LastIndex(from, "@")+1:])
 	switch {
 	case m.Text != "" && m.HTML != "":
 		msg.SetBodyString(mail.TypeTextPlain, m.Text)

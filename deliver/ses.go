@@ -68,7 +68,7 @@ func SendSESWithin(ctx context.Context, api SESAPI, m Message, grace time.Durati
 	if err != nil {
 		return &Error{Op: "building the message", Server: "SES", Err: err}
 	}
-	raw, _, err := m.Build()
+	raw, err := m.whole()
 	if err != nil {
 		return &Error{Op: "building the message", Server: "SES", Err: err}
 	}

@@ -198,7 +198,7 @@ func (s SMTP) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return &Error{Op: "building the message", Server: ep.addr(), Err: err}
 	}
-	raw, _, err := m.Build()
+	raw, err := m.whole()
 	if err != nil {
 		return &Error{Op: "building the message", Server: ep.addr(), Err: err}
 	}
