@@ -582,6 +582,9 @@ type delivery struct {
 	// sent is what the delivery knows of the sentFile of each run's
 	// directory it looked at, by that directory (sentOf).
 	sent map[string]*sentJournal
+	// leftOutSaid is whether a mail's attachments left out to fit were
+	// said.
+	leftOutSaid bool
 }
 
 // deliverRun uploads the run's files and mails its reports, as the flags
@@ -2090,6 +2093,36 @@ const (
 	smallestMail   = 50_000
 )
 
+// fitMail sets msg's attachments to those of attach that keep it within
+// max bytes, its MaxSize to max, and its bodies to body's for them (body
+// names the attachments, and says where the others are); it returns those
+// left out. A body that says where the reports are can be longer than one
+// that named them attached, so that one more no longer fits: it is fitted
+// again until each it names is in, with fitSlack bytes to spare for the
+// Date and Message-ID of the message built again to be sent.
+func fitMail(msg *deliver.Message, attach []string, max int64, body func(attached []string) (html, text string, err error)) (left []string, err error) {
+	const fitSlack = 64
+	kept := attach
+	for {
+		msg.Attachments, msg.MaxSize = kept, max-fitSlack
+		msg.HTML, msg.Text, err = body(kept)
+		if err != nil {
+			return nil, err
+		}
+		_, out, err := msg.Build()
+		if err != nil {
+			return nil, err
+		}
+		if len(out) == 0 {
+			msg.MaxSize = max
+			return left, nil
+		}
+		// out is of kept: each round keeps fewer.
+		left = append(left, out...)
+		kept = slices.DeleteFunc(slices.Clone(kept), func(a string) bool { return slices.Contains(out, a) })
+	}
+}
+
 // send mails the Model's report with the workbook and the error codes of
 // dir attached while the message stays under --mail-max-size.
 func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []string, reportsAt string, notes []string) error {
@@ -2114,24 +2147,11 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 	}
 	// fit makes msg, with the attachments that keep it under max bytes;
 	// the body names those attached, and says where the others are.
-	fit := func(max int64) error {
-		msg.Attachments, msg.MaxSize = attach, max
-		msg.HTML, msg.Text, err = report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(attach), ReportsAt: reportsAt, Notes: notes})
-		if err != nil {
-			return err
-		}
-		_, left, err := msg.Build()
-		if err != nil || len(left) == 0 {
-			return err
-		}
-		var kept []string
-		for _, a := range attach {
-			if !slices.Contains(left, a) {
-				kept = append(kept, a)
-			}
-		}
-		msg.Attachments = kept
-		msg.HTML, msg.Text, err = report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(kept), ReportsAt: reportsAt, Notes: notes})
+	var left []string
+	fit := func(max int64) (err error) {
+		left, err = fitMail(&msg, attach, max, func(attached []string) (string, string, error) {
+			return report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(attached), ReportsAt: reportsAt, Notes: notes})
+		})
 		return err
 	}
 	if err := fit(d.mailMaxSize); err != nil {
@@ -2181,6 +2201,16 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 		return fmt.Errorf("mail to %s: %w", strings.Join(to, ", "), err)
 	}
 	dl.logf("mailed the reports to %s", plain(strings.Join(to, ", "), 0))
+	if len(left) > 0 && !dl.leftOutSaid {
+		// Said once: thousands of owners' mails may each leave theirs.
+		dl.leftOutSaid = true
+		others := ""
+		if dl.splitBy != "" {
+			others = " (said once: other groups' mails may leave theirs out too)"
+		}
+		dl.warnf("mail to %s: %s left out: with it the message would pass %d bytes (--mail-max-size, or the server's limit); the mail says where the reports are instead%s",
+			plain(strings.Join(to, ", "), 0), strings.Join(names(left), ", "), msg.MaxSize, others)
+	}
 	return nil
 }
 

@@ -2,13 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/auditor-dev/auditor/deliver"
 	"github.com/auditor-dev/auditor/deliver/smtptest"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
@@ -98,5 +101,59 @@ func TestMailKeepsTheRunsHTMLMaxRows(t *testing.T) {
 	}
 	if again := more.FindAllString(textTo(t, ms, 1, "ops@example.com"), -1); !slices.Equal(again, want) {
 		t.Errorf("auditor mail cut its lists at %q, the run's mail at %q", again, want)
+	}
+}
+
+// TestFitMailNamesOnlyWhatIsAttached: with the workbook left out, the body
+// that says where the reports are instead can be longer than the one that
+// named it attached, and the error codes then fitted no more: the mail
+// went without them (or, since, was not sent) while its body said
+// "Attached: error_codes.csv". The fit goes on until every attachment
+// the body names is in the message, with room for the Date and
+// Message-ID of the message sent.
+func TestFitMailNamesOnlyWhatIsAttached(t *testing.T) {
+	dir := t.TempDir()
+	xlsx, csv := filepath.Join(dir, "report.xlsx"), filepath.Join(dir, "error_codes.csv")
+	writeRandom(t, xlsx, 50_000)
+	writeRandom(t, csv, 9_000)
+	body := func(attached []string) (string, string, error) {
+		text := "Attached: " + strings.Join(attached, ", ")
+		if len(attached) < 2 {
+			text += "; the others are in the reports at " + strings.Repeat("d", 6_000)
+		}
+		return "", text, nil
+	}
+	base := deliver.Message{From: "a@example.com", To: []string{"b@example.com"}, Subject: "s", Text: "Attached: " + csv}
+	small := base
+	small.Attachments = []string{csv}
+	raw, _, err := small.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	max := int64(len(raw)) + 100 // the short body and the error codes
+	msg := base
+	left, err := fitMail(&msg, []string{xlsx, csv}, max, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out, err := msg.Build()
+	if err != nil || len(out) > 0 || len(msg.Attachments) > 0 || !slices.Equal(left, []string{xlsx, csv}) || msg.Text != "Attached: ; the others are in the reports at "+strings.Repeat("d", 6_000) {
+		t.Errorf("attached %q, left out %q then %q (%v), body %.40q; want nothing attached, both left out, and a body that says so",
+			msg.Attachments, left, out, err, msg.Text)
+	}
+	for range 20 {
+		// Another Date and Message-ID each time, as Send's build has.
+		if _, out, err := msg.Build(); err != nil || len(out) > 0 {
+			t.Fatalf("built again: left out %q, %v", out, err)
+		}
+	}
+}
+
+func writeRandom(t *testing.T, path string, n int) {
+	t.Helper()
+	b := make([]byte, n)
+	rand.Read(b)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

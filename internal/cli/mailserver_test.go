@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -308,6 +309,11 @@ func TestMailFitsTheServersSize(t *testing.T) {
 	}
 	if text := m.Part("text/plain"); text == nil || !strings.Contains(string(text.Body), filepath.Base(out)) {
 		t.Errorf("the body does not say where the reports are")
+	}
+	// The one who runs it is told, not only the owner: the workbook was
+	// left out with exit 0 and no word on stderr.
+	if !regexp.MustCompile(`warning: mail to ops@example\.com: (report\.xlsx|error_codes\.csv)(, error_codes\.csv)? left out`).MatchString(got.stderr) {
+		t.Errorf("stderr does not say that the workbook was left out\n%s", got.stderr)
 	}
 
 	// Not even the bodies fit: the error says the server's limit and what
