@@ -1050,7 +1050,7 @@ func TestBidiControlsStripped(t *testing.T) {
 			page := renderHTML(t, opts)
 			m := buildModel(t, tt.results, tt.run)
 			mailHTML, mailText := mailBody(t, m, report.MailOptions{})
-			subject, err := report.MailSubject("{{.Headline}} {{range .ErrorCodes}}{{.Name}} {{end}}", m)
+			subject, err := report.MailSubject("{{.Headline}} {{range .ErrorCodes}}{{.Name}} {{end}}", m, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	texttemplate "text/template"
 	"unicode"
 
+	"github.com/auditor-dev/auditor/internal/bidi"
 	"github.com/auditor-dev/auditor/templates"
 )
 
@@ -54,6 +55,41 @@ type MailOptions struct {
 	// Notes are said under the headline, each a paragraph of plain text
 	// (why this mail came, say).
 	Notes []string
+	// Group is the group of a split that the mail is of, which its
+	// headline names; nil for a mail of a whole run.
+	Group *MailGroup
+}
+
+// MailGroup is the group of a split (see Split) that a mail is of: the
+// owners of two groups, and the recipients of the group of no value, tell
+// its mail from another's by it.
+type MailGroup struct {
+	// Label is the label the run was split by ("team").
+	Label string
+	// Value is the group's value of it ("payments"); "" for the group of
+	// the instances without one.
+	Value string
+}
+
+// String names the group as a mail's subject and headline do: "team
+// payments", or "team (no value)" for the instances without one, each of
+// label and value cut to 40 characters. Bidi controls and line breaks are
+// the caller's to take out (MailSubject and MailBody do).
+func (g MailGroup) String() string {
+	v := "(no value)"
+	if g.Value != "" {
+		v = trunc(40, g.Value)
+	}
+	return trunc(40, g.Label) + " " + v
+}
+
+// displayGroup returns a copy of g without bidi controls (see
+// displayCopy); nil for nil.
+func displayGroup(g *MailGroup) *MailGroup {
+	if g == nil {
+		return nil
+	}
+	return mapStrings(g, bidi.Strip)
 }
 
 // MailBody renders the body of a mail from the Model: an HTML part made for
@@ -227,10 +263,11 @@ type mailView struct {
 	// at s3://...", "report.xlsx". WhereURL is the ReportsAt to link, when
 	// it is an http(s) URL.
 	Where, WhereURL string
-	// ReportsAt, Attached and Notes are MailOptions'.
+	// ReportsAt, Attached, Notes and Group are MailOptions'.
 	ReportsAt string
 	Attached  []string
 	Notes     []string
+	Group     *MailGroup
 	// The top lists and the long ones.
 	Fails    mailList[ErrorCode]
 	Worst    mailList[Instance]
@@ -243,6 +280,7 @@ type mailView struct {
 func newMailView(m *Model, opts MailOptions) mailView {
 	v := mailView{
 		M: m, Partial: partial(m), ReportsAt: opts.ReportsAt, Attached: slices.Clone(opts.Attached), Notes: slices.Clone(opts.Notes),
+		Group:    displayGroup(opts.Group),
 		Fails:    newMailList(m.ErrorCodes, 0),
 		Worst:    newMailList(m.WorstInstances, 0),
 		Problems: newMailList(m.Problems.Items, m.Problems.Count),
@@ -374,9 +412,10 @@ func breaks(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }
 // DefaultMailSubject is the subject a mail gets when the user gives none: the
 // headline's figures and the scope, with "PARTIAL: " in front when the run
 // was incomplete or interrupted, such as "PARTIAL: 37 of 1,204 audited
-// instances non-compliant (3.07%), 12 not managed · 2 accounts, 3 regions".
-// It is a text/template; see MailSubject.
-const DefaultMailSubject = `{{if .Partial}}PARTIAL: {{end}}{{.Headline}}{{with .Changes}} · {{.Summary}}{{end}} · {{.Scope}}`
+// instances non-compliant (3.07%), 12 not managed · 2 accounts, 3 regions",
+// and the group's name in front of all in a group's mail ("team payments:
+// ..."). It is a text/template; see MailSubject.
+const DefaultMailSubject = `{{with .Group}}{{.}}: {{end}}{{if .Partial}}PARTIAL: {{end}}{{.Headline}}{{with .Changes}} · {{.Summary}}{{end}} · {{.Scope}}`
 
 // SubjectData is what a subject template is executed over: the Model's
 // fields, and the words a subject needs.
@@ -389,16 +428,22 @@ type SubjectData struct {
 	// 111111111111, us-east-1", or when neither is known "1,204
 	// instances".
 	Scope string
+	// Group is the group of a split that the mail is of, nil for a whole
+	// run's: {{with .Group}}{{.}}{{end}} names it ("team payments", "team
+	// (no value)"), and .Group.Label and .Group.Value are its parts (see
+	// MailGroup).
+	Group *MailGroup
 }
 
 // MailSubject executes tmpl, a text/template such as DefaultMailSubject,
-// over SubjectData for m, with the functions of HTMLFuncs. The result is one
-// line: control characters (CR, LF, tab) from the template or from the
-// record's values become spaces, so that no label can start a header; it is
-// trimmed and cut to 200 characters. An empty tmpl means DefaultMailSubject.
+// over SubjectData for m and group (nil for a mail of a whole run), with
+// the functions of HTMLFuncs. The result is one line: control characters
+// (CR, LF, tab) from the template or from the record's and the group's
+// values become spaces, so that no label can start a header; it is trimmed
+// and cut to 200 characters. An empty tmpl means DefaultMailSubject.
 // A template that does not parse or execute is an error naming it as the
 // mail subject.
-func MailSubject(tmpl string, m *Model) (string, error) {
+func MailSubject(tmpl string, m *Model, group *MailGroup) (string, error) {
 	if m == nil {
 		return "", errors.New("mail subject: no model")
 	}
@@ -411,7 +456,7 @@ func MailSubject(tmpl string, m *Model) (string, error) {
 	}
 	var buf bytes.Buffer
 	m = displayCopy(m)
-	if err := t.Execute(&buf, SubjectData{Model: m, Partial: partial(m), Scope: scope(m)}); err != nil {
+	if err := t.Execute(&buf, SubjectData{Model: m, Partial: partial(m), Scope: scope(m), Group: displayGroup(group)}); err != nil {
 		return "", fmt.Errorf("mail subject template: %w", err)
 	}
 	s := strings.Join(strings.FieldsFunc(buf.String(), breaks), " ")

@@ -273,7 +273,7 @@ func TestMailSubject(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := buildModel(t, tt.results, tt.run)
-			got, err := report.MailSubject(tt.tmpl, m)
+			got, err := report.MailSubject(tt.tmpl, m, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -290,11 +290,11 @@ func TestMailSubject(t *testing.T) {
 	}
 	m := buildModel(t, mixed.results, mixed.run)
 	for _, bad := range []string{"{{.Headline", "{{nope}}", "{{.NoSuchField}}"} {
-		if got, err := report.MailSubject(bad, m); err == nil {
+		if got, err := report.MailSubject(bad, m, nil); err == nil {
 			t.Errorf("MailSubject(%q) = %q, want an error", bad, got)
 		}
 	}
-	if got, _ := report.MailSubject(strings.Repeat("x", 500), m); len([]rune(got)) > 201 {
+	if got, _ := report.MailSubject(strings.Repeat("x", 500), m, nil); len([]rune(got)) > 201 {
 		t.Errorf("subject of %d characters, want it cut", len([]rune(got)))
 	}
 }
@@ -329,7 +329,7 @@ func TestMailDelivered(t *testing.T) {
 				t.Fatal(err)
 			}
 			attach := []string{filepath.Join(opts.Dir, report.XLSXFile), filepath.Join(opts.Dir, "error_codes.csv")}
-			subject, err := report.MailSubject("", m)
+			subject, err := report.MailSubject("", m, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -189,7 +189,7 @@ func (d *deliveryOptions) check(to string) []error {
 			bad("--mail-max-size %d: want at least 100000 bytes", d.mailMaxSize)
 		}
 		if d.mailSubject != "" {
-			if _, err := report.MailSubject(d.mailSubject, &report.Model{}); err != nil {
+			if _, err := report.MailSubject(d.mailSubject, &report.Model{}, nil); err != nil {
 				bad("--mail-subject: %v", err)
 			}
 		}
@@ -1146,6 +1146,9 @@ type mailSource struct {
 	// notes say why it is mailed, when that is not what changed
 	// (report.MailOptions.Notes).
 	notes []string
+	// group is the group of a split that dir is, which its mail names
+	// (report.MailOptions.Group); nil for a run's own directory.
+	group *report.MailGroup
 }
 
 // openMailSource opens what dir holds: its record, its run.json, and the
@@ -1361,7 +1364,7 @@ func (dl *delivery) mailDirTo(ctx context.Context, ropts report.Options, src mai
 				notes = append(notes, plain(note, 0))
 			}
 		}
-		err = dl.send(ctx, m, src.dir, to, reportsAt, notes)
+		err = dl.send(ctx, m, src, to, reportsAt, notes)
 	}
 	// Kept before the undelivered mark is taken off: a kill between the
 	// two leaves a mail marked both sent and undelivered, which mails
@@ -2123,17 +2126,18 @@ func fitMail(msg *deliver.Message, attach []string, max int64, body func(attache
 	}
 }
 
-// send mails the Model's report with the workbook and the error codes of
-// dir attached while the message stays under --mail-max-size.
-func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []string, reportsAt string, notes []string) error {
-	d := dl.d
+// send mails the Model's report of src, with the workbook and the error
+// codes of its directory attached while the message stays under
+// --mail-max-size.
+func (dl *delivery) send(ctx context.Context, m *report.Model, src mailSource, to []string, reportsAt string, notes []string) error {
+	d, dir := dl.d, src.dir
 	var attach []string
 	for _, name := range []string{report.XLSXFile, report.ErrorCodesCSV} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			attach = append(attach, filepath.Join(dir, name))
 		}
 	}
-	subject, err := report.MailSubject(d.mailSubject, m)
+	subject, err := report.MailSubject(d.mailSubject, m, src.group)
 	if err != nil {
 		return err
 	}
@@ -2150,7 +2154,7 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, dir string, to []
 	var left []string
 	fit := func(max int64) (err error) {
 		left, err = fitMail(&msg, attach, max, func(attached []string) (string, string, error) {
-			return report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(attached), ReportsAt: reportsAt, Notes: notes})
+			return report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(attached), ReportsAt: reportsAt, Notes: notes, Group: src.group})
 		})
 		return err
 	}
@@ -2471,6 +2475,9 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		}
 		name := filepath.Base(dir)
 		nobodys := dl.nobodys(src)
+		if v, ok := splitValue(src, dl.splitBy); ok {
+			src.group = &report.MailGroup{Label: dl.splitBy, Value: v}
+		}
 		if !labelled {
 			labelled = dl.labelled(src, theirs)
 		}
@@ -2665,16 +2672,24 @@ func groupDirs(groups []report.SplitGroup) []string {
 // value of the split label (dl.splitBy): those it holds now, or for a
 // group of the baseline's only, those it held then.
 func (dl *delivery) nobodys(src *mailSource) bool {
+	v, ok := splitValue(src, dl.splitBy)
+	return ok && v == ""
+}
+
+// splitValue returns the value of label that the instances of src, a
+// group of a split by label, have ("" for the group of no value): those it
+// holds now, or for a group of the baseline's only, those it held then.
+// ok is false when it holds none.
+func splitValue(src *mailSource, label string) (v string, ok bool) {
 	records := src.rs
 	if records.Len() == 0 && src.base != nil {
 		records = src.base.Records()
 	}
-	nobodys := false
 	records.Each(func(r audit.Result) error {
-		nobodys = r.Labels[dl.splitBy] == ""
+		v, ok = r.Labels[label], true
 		return errFound
 	})
-	return nobodys
+	return v, ok
 }
 
 // errFound stops a walk through a record at the result it looked for.
@@ -2889,6 +2904,9 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("mail: %v (the %s of the run that %s is a group of): put the run's own there, or move it away", err, audit.RunFile, dir)
 		case err == nil && !report.SameRendering(ri, src.run):
 			return usagef("mail: %s", staleSplit(dir, run, splitBy, src.run, ri, dl.getenv))
+		}
+		if v, ok := splitValue(src, splitBy); ok {
+			src.group = &report.MailGroup{Label: splitBy, Value: v}
 		}
 	}
 	if d.undelivered && statOK(filepath.Join(dir, groupsPendingFile)) {
