@@ -106,7 +106,10 @@ func displayGroup(g *MailGroup) *MailGroup {
 // MaxBody bytes; when even that is not enough, the top lists are cut too.
 // Each list cut short ends with "N more in the attached workbook" (when
 // report.xlsx is in Attached), "N more in the reports at REPORTSAT" (when
-// ReportsAt is set) or "N more in report.xlsx".
+// ReportsAt is set) or "N more in report.xlsx". Likewise the line of
+// changes and the footer say that the workbook has every change and every
+// row only when it is attached, and else point to ReportsAt: changes.csv is
+// never attached.
 //
 // The HTML follows report.html's rules: html/template escapes every value,
 // only http(s) URLs become links, no script, no remote content. In the text,
@@ -263,6 +266,12 @@ type mailView struct {
 	// at s3://...", "report.xlsx". WhereURL is the ReportsAt to link, when
 	// it is an http(s) URL.
 	Where, WhereURL string
+	// Workbook is whether report.xlsx is attached; ChangesIn finishes
+	// "every change is in ": "the Changes sheet of the attached
+	// report.xlsx", "changes.csv of the reports at s3://...", or "" when
+	// neither is known to the reader (nothing is said then).
+	Workbook  bool
+	ChangesIn string
 	// ReportsAt, Attached, Notes and Group are MailOptions'.
 	ReportsAt string
 	Attached  []string
@@ -287,11 +296,15 @@ func newMailView(m *Model, opts MailOptions) mailView {
 		Failures: newMailList(m.Failures.Rows, m.Failures.Count),
 		Stale:    newMailList(m.Stale.Rows, m.Stale.Count),
 	}
+	// Only what is attached is said to be: changes.csv never is, and the
+	// workbook not when it was left out for size.
 	switch {
 	case slices.Contains(opts.Attached, mailWorkbook):
-		v.Where = "the attached workbook"
+		v.Where, v.Workbook = "the attached workbook", true
+		v.ChangesIn = "the Changes sheet of the attached " + mailWorkbook
 	case opts.ReportsAt != "":
 		v.Where = "the reports at " + opts.ReportsAt
+		v.ChangesIn = ChangesCSV + " of the reports at " + opts.ReportsAt
 		if httpURL(opts.ReportsAt) {
 			v.WhereURL = opts.ReportsAt
 		}
