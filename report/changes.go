@@ -26,6 +26,10 @@ type Changes struct {
 	// Summary says it in a few words: "3 new failures, 12 resolved,
 	// compared with the run of 2026-11-23 06:00:00 UTC".
 	Summary string `json:"summary"`
+	// Brief says it in fewer words, for a mail's subject: "3 new
+	// failures, 12 resolved", with the instances not compared (see
+	// ChangeBrief). It is not written to summary.json.
+	Brief string `json:"-"`
 	// Counts counts the changes of each kind; every kind is present.
 	Counts map[audit.ChangeKind]int `json:"counts"`
 	// NotCompared counts the instances left out of the comparison, by
@@ -107,6 +111,8 @@ func buildChanges(ctx context.Context, opts Options, listRows int, labelKeys map
 	}
 	ch.Rows = nonNil(ch.Rows)
 	ch.Summary = ChangeSummary(res, ch.Since, opts.Records.Partial || b.Records().Partial)
+	// The run's own partiality a subject says with "PARTIAL: ".
+	ch.Brief = ChangeBrief(res, b.Records().Partial)
 	return ch, nil
 }
 
@@ -118,10 +124,7 @@ func buildChanges(ctx context.Context, opts Options, listRows int, labelKeys map
 // closing summary say it in these words.
 func ChangeSummary(res audit.Comparison, since *time.Time, partial bool) string {
 	c := res.Counts
-	parts := []string{
-		plural(c[audit.NewFailure], "new failure", "new failures"),
-		fmt.Sprintf("%s resolved", thousands(c[audit.Resolved])),
-	}
+	parts := changeHead(c)
 	if n := c[audit.StillFailing]; n > 0 {
 		s := fmt.Sprintf("%s still failing", thousands(n))
 		if m := res.ErrorCodeChanged; m > 0 {
@@ -160,6 +163,33 @@ func ChangeSummary(res audit.Comparison, since *time.Time, partial bool) string 
 		s += ", among the instances both runs audited"
 	}
 	return s
+}
+
+// ChangeBrief says what changed against a baseline in fewer words than
+// ChangeSummary, for a mail's subject, where the run compared with would
+// push the rest out: the new failures first, the resolved, and the
+// instances not compared, so that "0 new failures" is not said of them
+// unqualified; "(partial baseline)" when the baseline did not audit all
+// its targets. The other kinds of change are the Summary's to say.
+func ChangeBrief(res audit.Comparison, partialBaseline bool) string {
+	parts := changeHead(res.Counts)
+	if n := res.NotCompared.Total(); n > 0 {
+		parts = append(parts, thousands(n)+" not compared")
+	}
+	s := strings.Join(parts, ", ")
+	if partialBaseline {
+		s += " (partial baseline)"
+	}
+	return s
+}
+
+// changeHead are the words that ChangeSummary and ChangeBrief start with:
+// the new failures and the resolved.
+func changeHead(c audit.ChangeCounts) []string {
+	return []string{
+		plural(c[audit.NewFailure], "new failure", "new failures"),
+		fmt.Sprintf("%s resolved", thousands(c[audit.Resolved])),
+	}
 }
 
 // changeColumns are the columns of changes.csv and of the Changes sheet,

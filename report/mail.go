@@ -11,6 +11,7 @@ import (
 	"sync"
 	texttemplate "text/template"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/auditor-dev/auditor/internal/bidi"
 	"github.com/auditor-dev/auditor/templates"
@@ -425,10 +426,12 @@ func breaks(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }
 // DefaultMailSubject is the subject a mail gets when the user gives none: the
 // headline's figures and the scope, with "PARTIAL: " in front when the run
 // was incomplete or interrupted, such as "PARTIAL: 37 of 1,204 audited
-// instances non-compliant (3.07%), 12 not managed · 2 accounts, 3 regions",
-// and the group's name in front of all in a group's mail ("team payments:
-// ..."). It is a text/template; see MailSubject.
-const DefaultMailSubject = `{{with .Group}}{{.}}: {{end}}{{if .Partial}}PARTIAL: {{end}}{{.Headline}}{{with .Changes}} · {{.Summary}}{{end}} · {{.Scope}}`
+// instances non-compliant (3.07%), 12 not managed · 2 accounts, 3 regions";
+// what changed since the baseline in brief before the headline (Changes.Brief:
+// "3 new failures, 12 resolved · 37 of ..."); and the group's name in front
+// of all in a group's mail ("team payments: ..."). It is a text/template;
+// see MailSubject, which cuts its headline rather than its scope.
+const DefaultMailSubject = `{{with .Group}}{{.}}: {{end}}{{if .Partial}}PARTIAL: {{end}}{{with .Changes}}{{with .Brief}}{{.}} · {{end}}{{end}}{{.Headline}} · {{.Scope}}`
 
 // SubjectData is what a subject template is executed over: the Model's
 // fields, and the words a subject needs.
@@ -453,7 +456,8 @@ type SubjectData struct {
 // the functions of HTMLFuncs. The result is one line: control characters
 // (CR, LF, tab) from the template or from the record's and the group's
 // values become spaces, so that no label can start a header; it is trimmed
-// and cut to 200 characters. An empty tmpl means DefaultMailSubject.
+// and cut to 200 characters. An empty tmpl means DefaultMailSubject, whose
+// headline is cut instead, so that its scope stays whole.
 // A template that does not parse or execute is an error naming it as the
 // mail subject.
 func MailSubject(tmpl string, m *Model, group *MailGroup) (string, error) {
@@ -467,12 +471,29 @@ func MailSubject(tmpl string, m *Model, group *MailGroup) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("mail subject template: %w", err)
 	}
-	var buf bytes.Buffer
 	m = displayCopy(m)
-	if err := t.Execute(&buf, SubjectData{Model: m, Partial: partial(m), Scope: scope(m), Group: displayGroup(group)}); err != nil {
-		return "", fmt.Errorf("mail subject template: %w", err)
+	data := SubjectData{Model: m, Partial: partial(m), Scope: scope(m), Group: displayGroup(group)}
+	execute := func() (string, error) {
+		var buf bytes.Buffer
+		if err := t.Execute(&buf, data); err != nil {
+			return "", fmt.Errorf("mail subject template: %w", err)
+		}
+		return strings.Join(strings.FieldsFunc(buf.String(), breaks), " "), nil
 	}
-	s := strings.Join(strings.FieldsFunc(buf.String(), breaks), " ")
+	s, err := execute()
+	if err != nil {
+		return "", err
+	}
+	// The scope, last, says which accounts: the end of a long headline
+	// (its rarer outcomes) is what the default subject can spare.
+	if over := utf8.RuneCountInString(s) - maxSubject; over > 0 && tmpl == DefaultMailSubject {
+		if n := utf8.RuneCountInString(m.Headline) - over - 1; n > 0 { // -1: trunc's "…"
+			m.Headline = trunc(n, m.Headline)
+			if s, err = execute(); err != nil {
+				return "", err
+			}
+		}
+	}
 	return trunc(maxSubject, s), nil
 }
 

@@ -124,6 +124,7 @@ func sampleModel() *Model {
 		LabelKeys: []string{"env", "owner"},
 		Changes: &Changes{
 			Since: &baseline, Baseline: "audit-2025-05-25/results.jsonl", Summary: "1 new failure, 1 resolved since " + DateText(baseline),
+			Brief:  "1 new failure, 1 resolved, 2 not compared",
 			Counts: changeCounts, NotCompared: audit.NotCompared{Error: 1, OtherShard: 1}, ErrorCodeChanged: 1,
 			Count: len(changes), Rows: changes,
 		},

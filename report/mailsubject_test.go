@@ -1,0 +1,76 @@
+package report_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
+)
+
+// TestMailSubjectWithABaseline: the default subject of a run compared with
+// a baseline says the new failures early, in a few words (the run compared
+// with is the body's to say), and keeps its scope: within the cut for a
+// group's partial run over many places, and, when a long headline and a
+// long scope are over it, with the headline cut rather than the scope.
+func TestMailSubjectWithABaseline(t *testing.T) {
+	region := strings.Repeat("r", 40) // as long as a scope's region gets
+	tests := []struct {
+		name      string
+		headline  string
+		locations []report.Location
+		scope     string
+		cut       bool
+	}{
+		{"many places", "37 of 1,204 audited instances non-compliant (3.07%), 12 pending, 4 not managed",
+			manyLocations(12, 17), "12 accounts, 17 regions", false},
+		{"one long place", "37 of 1,204 audited instances non-compliant (3.07%), 12 pending, 4 not managed, 2 not audited (error), 1 invalid",
+			[]report.Location{{AccountID: "111111111111", Region: region}}, "account 111111111111, " + region, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := datesOptions(t)
+			opts.Run.Complete = false // PARTIAL: in front
+			m, err := report.Build(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Headline, m.Locations = tt.headline, tt.locations
+			res := audit.Comparison{Counts: audit.ChangeCounts{audit.NewFailure: 153, audit.Resolved: 1204, audit.StillFailing: 1337,
+				audit.NewInstance: 12, audit.VanishedInstance: 3, audit.NewAssociation: 40, audit.VanishedAssociation: 7},
+				NotCompared: audit.NotCompared{Error: 2}, ErrorCodeChanged: 12}
+			m.Changes.Summary = report.ChangeSummary(res, m.Changes.Since, true)
+			m.Changes.Brief = report.ChangeBrief(res, false)
+			got, err := report.MailSubject("", m, &report.MailGroup{Label: "team", Value: "payments-platform"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(got, "team payments-platform: PARTIAL: ") || !strings.HasSuffix(got, " · "+tt.scope) || len([]rune(got)) > 200 {
+				t.Errorf("subject of %d characters, want at most 200 naming the group first and ending with the scope %q:\n%s", len([]rune(got)), tt.scope, got)
+			}
+			if cut := strings.Contains(got, "…"); cut != tt.cut || !strings.Contains(got, tt.headline[:40]) {
+				t.Errorf("headline cut %v, want %v, and its start there:\n%s", cut, tt.cut, got)
+			}
+			if i := strings.Index(got, "153 new failures, 1,204 resolved, 2 not compared"); i < 0 || i > 40 {
+				t.Errorf("the new failures at %d of the subject, want them, and that some were not compared, within its first 40 characters:\n%s", i, got)
+			}
+			if strings.Contains(got, "compared with the run") {
+				t.Errorf("the subject names the run compared with:\n%s", got)
+			}
+		})
+	}
+}
+
+// manyLocations returns the locations of accounts accounts, each in the
+// same regions regions.
+func manyLocations(accounts, regions int) []report.Location {
+	var ls []report.Location
+	for a := range accounts {
+		for r := range regions {
+			ls = append(ls, report.Location{AccountID: fmt.Sprintf("%012d", a+1), Region: fmt.Sprintf("xx-region-%d", r+1)})
+		}
+	}
+	return ls
+}
