@@ -2,11 +2,14 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	texttemplate "text/template"
@@ -73,13 +76,28 @@ type MailGroup struct {
 }
 
 // String names the group as a mail's subject and headline do: "team
-// payments", or "team (no value)" for the instances without one, each of
-// label and value cut to 40 characters. Bidi controls and line breaks are
-// the caller's to take out (MailSubject and MailBody do).
-func (g MailGroup) String() string {
+// payments", or "team (no value)" for the instances without one; nothing
+// for no group (a whole run's mail). A value that could pass for another
+// group's name is quoted: one that begins with a parenthesis or a quote
+// ("(no value)"), has spaces at its ends, or is only spaces. Label and
+// value are each cut to 40 characters, a value cut with a short digest of
+// it, so that two values alike for 40 characters are named apart. Bidi
+// controls and line breaks are the caller's to take out (MailSubject and
+// MailBody do).
+func (g *MailGroup) String() string {
+	if g == nil {
+		return ""
+	}
 	v := "(no value)"
 	if g.Value != "" {
-		v = trunc(40, g.Value)
+		v = g.Value
+		if strings.TrimSpace(v) != v || strings.HasPrefix(v, "(") || strings.HasPrefix(v, `"`) {
+			v = strconv.Quote(v)
+		}
+		if utf8.RuneCountInString(v) > 40 {
+			sum := sha256.Sum256([]byte(g.Value))
+			v = trunc(40, v) + " #" + hex.EncodeToString(sum[:3])
+		}
 	}
 	return trunc(40, g.Label) + " " + v
 }

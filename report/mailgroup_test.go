@@ -35,7 +35,7 @@ func TestMailNamesItsGroup(t *testing.T) {
 		{"no value", &report.MailGroup{Label: "team"}, "team (no value)", "team (no value)"},
 		{"hostile value", &report.MailGroup{Label: "team", Value: "pay\u202ements<b>x</b>\r\nBcc: x@example.com"},
 			"team payments<b>x</b> Bcc: x@example.com", "team payments&lt;b&gt;x&lt;/b&gt;"},
-		{"long value", &report.MailGroup{Label: "team", Value: strings.Repeat("p", 100)}, "team " + strings.Repeat("p", 40) + "…", "team " + strings.Repeat("p", 40) + "…"},
+		{"long value", &report.MailGroup{Label: "team", Value: strings.Repeat("p", 100)}, "team " + strings.Repeat("p", 40) + "… #abd3b1", "team " + strings.Repeat("p", 40) + "… #abd3b1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,4 +86,39 @@ func TestMailNamesItsGroup(t *testing.T) {
 			t.Errorf("subject %q, want %q", got, want)
 		}
 	})
+}
+
+// TestMailGroupNamesApart: a group whose value reads as another's name
+// ("(no value)", a space, two values alike for 40 characters) got the
+// other's name in its mail: an owner could not tell them apart, nor from
+// the group of no value's. And {{.Group}} of a whole run's mail printed
+// "<nil>".
+func TestMailGroupNamesApart(t *testing.T) {
+	long := strings.Repeat("p", 40)
+	names := map[string]string{}
+	for _, g := range []*report.MailGroup{
+		{Label: "owner"},
+		{Label: "owner", Value: "(no value)"},
+		{Label: "owner", Value: " "},
+		{Label: "owner", Value: "alice "},
+		{Label: "owner", Value: "alice"},
+		{Label: "owner", Value: long + "-payments"},
+		{Label: "owner", Value: long + "-search"},
+	} {
+		s := g.String()
+		if other, ok := names[s]; ok {
+			t.Errorf("values %q and %q are both named %q", other, g.Value, s)
+		}
+		names[s] = g.Value
+	}
+	if got := (*report.MailGroup)(nil).String(); got != "" {
+		t.Errorf("no group: %q, want nothing", got)
+	}
+	m, err := report.Build(context.Background(), datesOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := report.MailSubject("[{{.Group}}] {{.Scope}}", m, nil); err != nil || strings.Contains(got, "nil") {
+		t.Errorf("a whole run's mail: %q, %v; want no group named", got, err)
+	}
 }
