@@ -282,7 +282,8 @@ func (m Message) Build() (raw []byte, left []string, err error) {
 }
 
 // whole is Build for sending: an error when an attachment does not fit
-// (the body, made for every attachment, would say it is there).
+// (the body, made for every attachment, would say it is there). The
+// callers' Error says that it was building the message.
 func (m Message) whole() ([]byte, error) {
 	raw, left, err := m.Build()
 	if err == nil && len(left) > 0 {
@@ -294,7 +295,7 @@ func (m Message) whole() ([]byte, error) {
 		if max <= 0 {
 			max = DefaultMaxSize
 		}
-		return nil, fmt.Errorf("building the message: %s would pass its %d bytes: build it without (Build names what does not fit)", strings.Join(names, ", "), max)
+		return nil, fmt.Errorf("%s would pass its %d bytes: build it without (Build names what does not fit)", strings.Join(names, ", "), max)
 	}
 	return raw, err
 }

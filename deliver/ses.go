@@ -26,7 +26,8 @@ type SESAPI interface {
 
 var _ SESAPI = (*sesv2.Client)(nil)
 
-// SendSES builds m (see Message.Build) and sends the raw MIME message
+// SendSES builds m (see Message.Build; as Send, a message whose
+// attachments do not all fit is not sent) and sends the raw MIME message
 // through SES v2 SendEmail, with From as the sender and To as the
 // destination. Throttling and other retryable errors are retried by the
 // client's retryer (the SDK's standard one, or the run's); SendSES adds no

@@ -160,8 +160,9 @@ func shownURL(s string) string {
 	return OneLine(awsconn.RedactURL(s), 200)
 }
 
-// Send builds m (see Message.Build: attachments that do not fit are left
-// out) and delivers it to every recipient in one SMTP transaction.
+// Send builds m (see Message.Build; a message whose attachments do not all
+// fit within its MaxSize is not sent: the caller fits them first) and
+// delivers it to every recipient in one SMTP transaction.
 //
 // A temporary failure (a 4xx reply, a connection that drops or cannot be
 // opened, a timeout) is tried again, up to Attempts in all, after Backoff,

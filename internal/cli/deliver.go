@@ -189,8 +189,12 @@ func (d *deliveryOptions) check(to string) []error {
 			bad("--mail-max-size %d: want at least 100000 bytes", d.mailMaxSize)
 		}
 		if d.mailSubject != "" {
-			if _, err := report.MailSubject(d.mailSubject, &report.Model{}, nil); err != nil {
+			// Tried as a group's mail's too: a field of the group is
+			// only looked at when there is one.
+			if _, err := report.MailSubject(d.mailSubject, &report.Model{}, &report.MailGroup{Label: "owner", Value: "alice"}); err != nil {
 				bad("--mail-subject: %v", err)
+			} else if _, err := report.MailSubject(d.mailSubject, &report.Model{}, nil); err != nil {
+				bad("--mail-subject: %v (a mail of a whole run's reports has no .Group: write {{with .Group}}{{.Label}}{{end}})", err)
 			}
 		}
 	}
@@ -2209,7 +2213,7 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, src mailSource, t
 		// Said once: thousands of owners' mails may each leave theirs.
 		dl.leftOutSaid = true
 		others := ""
-		if dl.splitBy != "" {
+		if d.mailToLabel != "" {
 			others = " (said once: other groups' mails may leave theirs out too)"
 		}
 		dl.warnf("mail to %s: %s left out: with it the message would pass %d bytes (--mail-max-size, or the server's limit); the mail says where the reports are instead%s",

@@ -157,3 +157,56 @@ func writeRandom(t *testing.T, path string, n int) {
 		t.Fatal(err)
 	}
 }
+
+// TestMailSubjectCheckedForAGroup: a --mail-subject was tried only as a
+// whole run's mail's, without a group: a field of the group that does not
+// exist, inside {{with .Group}}, passed, and every owner's mail then
+// failed after the run (exit 5); .Group.Label, outside it, was refused
+// with Go's words alone.
+func TestMailSubjectCheckedForAGroup(t *testing.T) {
+	out := ownersRun(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	for _, tt := range []struct{ subject, want string }{
+		{"{{with .Group}}{{.Team}}{{end}} {{.Headline}}", "Team"},
+		{"{{.Group.Label}}: {{.Headline}}", "{{with .Group}}"},
+	} {
+		got := runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email", "--mail-subject", tt.subject}, ms.args...)...)
+		if got.code != int(exitUsage) || !strings.Contains(got.stderr, tt.want) {
+			t.Errorf("--mail-subject %q: exit %d, want %d naming %q\n%s", tt.subject, got.code, exitUsage, tt.want, got.stderr)
+		}
+	}
+	if n := len(ms.srv.Messages()); n != 0 {
+		t.Errorf("%d messages sent, want none", n)
+	}
+	got := runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email", "--mail-subject", "{{with .Group}}{{.Label}}={{.Value}}{{end}} {{.Headline}}"}, ms.args...)...)
+	if got.code != 0 || len(ms.srv.Messages()) != 3 {
+		t.Fatalf("a subject of the group's parts: exit %d, %d messages, want 0 and 3\n%s", got.code, len(ms.srv.Messages()), got.stderr)
+	}
+	for _, msg := range ms.srv.Messages() {
+		if m, err := smtptest.Parse(msg.Data); err != nil || !strings.HasPrefix(m.Subject, "owner=") {
+			t.Errorf("subject of the mail to %q does not name its group: %v", msg.To, err)
+		}
+	}
+}
+
+// TestLeftOutSaidOfOneMail: a run split by owner that mails only its own
+// reports (--mail-to, no --mail-to-label) said of its one mail that
+// "other groups' mails may leave theirs out too".
+func TestLeftOutSaidOfOneMail(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet("alice"), ssmsim.Options{})
+	list := writeFile(t, "fleet.csv", ownersList)
+	run := func(ms mailSetup) cliResult {
+		return runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"), "--quiet",
+			"--fail-on", "none", "--split-by", "owner", "--mail-to", "ops@example.com"}, ms.args...)...)
+	}
+	whole := newMailSetup(t, smtptest.Options{})
+	if got := run(whole); got.code != 0 || len(whole.srv.Messages()) != 1 {
+		t.Fatalf("exit %d, %d messages; want 0 and 1\n%s", got.code, len(whole.srv.Messages()), got.stderr)
+	}
+	small := newMailSetup(t, smtptest.Options{MaxSize: int64(len(whole.srv.Messages()[0].Data) - 1)})
+	got := run(small)
+	if got.code != 0 || !strings.Contains(got.stderr, " left out") || strings.Contains(got.stderr, "other groups") {
+		t.Errorf("exit %d; want 0, what was left out, and nothing of other groups\n%s", got.code, got.stderr)
+	}
+}
