@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
@@ -71,6 +73,22 @@ type UploadOptions struct {
 	PartSize int64
 }
 
+// IncompleteUploadError is the error (wrapped) of Upload when a multipart
+// upload failed or was cut short and S3 did not take its abort: the parts
+// sent stay in the bucket, billed, until the upload is aborted (aws s3api
+// abort-multipart-upload) or a lifecycle rule ends it.
+type IncompleteUploadError struct {
+	Bucket, Key, UploadID string
+	// Err is why the abort failed.
+	Err error
+}
+
+func (e *IncompleteUploadError) Error() string {
+	return fmt.Sprintf("the multipart upload %s of s3://%s/%s is left in the bucket, not aborted: %s", OneLine(e.UploadID, 200), e.Bucket, OneLine(e.Key, 1100), OneLine(e.Err.Error(), maxServerText))
+}
+
+func (e *IncompleteUploadError) Unwrap() error { return e.Err }
+
 // accountID is an AWS account ID.
 var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
@@ -130,7 +148,10 @@ func ParseS3URL(s string) (bucket, prefix string, err error) {
 // that names the file and wraps the SDK's (smithy.APIError for an S3 error),
 // whose text is cut to one line without control or bidi characters. A
 // client whose errors are redacted of the run's secrets (one made from
-// awsconn's configuration) keeps them out of that text.
+// awsconn's configuration) keeps them out of that text. An upload cut
+// short by ctx returns an error that wraps ctx's; a multipart upload that
+// failed is aborted even then (for at most abortTimeout), and one whose
+// abort S3 refused is named by a wrapped *IncompleteUploadError.
 func Upload(ctx context.Context, api S3API, dest string, files []string, opts UploadOptions) ([]string, error) {
 	bucket, prefix, err := ParseS3URL(dest)
 	if err != nil {
@@ -171,7 +192,8 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 		seen[base] = f
 	}
 
-	tm := transfermanager.New(uploadOnly{api}, func(o *transfermanager.Options) {
+	client := &uploadOnly{S3API: api}
+	tm := transfermanager.New(client, func(o *transfermanager.Options) {
 		o.PartSizeBytes = partSize
 		o.MultipartUploadThreshold = partSize
 	})
@@ -187,7 +209,17 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 			// they repeated (a client made from awsconn's
 			// configuration does: audit.Secrets.APIOption), so that
 			// no secret is cut in two and half shown.
-			return done, fmt.Errorf("uploading %s to %s: %w", f, loc, redactedError{msg: OneLine(err.Error(), maxServerText), err: err})
+			err = redactedError{msg: OneLine(err.Error(), maxServerText), err: err}
+			if ie := client.abortFailed(); ie != nil {
+				err = fmt.Errorf("%w; %w", err, ie)
+			}
+			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+				// The transfer manager keeps no chain of a cut
+				// that it aborted after: the caller tells a
+				// signal from S3's failure by ctx's error.
+				err = fmt.Errorf("%w: %w", ctx.Err(), err)
+			}
+			return done, fmt.Errorf("uploading %s to %s: %w", f, loc, err)
 		}
 		done = append(done, loc)
 	}
@@ -261,20 +293,55 @@ func RedirectRegion(err error) string {
 // makes.
 var errNotForUpload = errors.New("deliver: not a call an upload makes")
 
+// abortTimeout bounds the abort of a multipart upload that failed or was
+// cut short: sent once a signal may have cancelled the upload's context, it
+// must not hold the exit long.
+const abortTimeout = 10 * time.Second
+
 // uploadOnly makes an S3API the transfer manager's client, whose interface
-// also has the calls of downloads.
-type uploadOnly struct{ S3API }
+// also has the calls of downloads. It sends the abort of a multipart upload
+// whatever became of the upload's context: the transfer manager aborts with
+// the context that a signal has just cancelled, so that the abort never
+// left and the parts stayed in the bucket, billed. An abort that fails is
+// kept for abortFailed.
+type uploadOnly struct {
+	S3API
+	mu       sync.Mutex
+	notEnded *IncompleteUploadError
+}
 
-func (uploadOnly) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+func (u *uploadOnly) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	out, err := u.S3API.AbortMultipartUpload(ctx, in, optFns...)
+	if err != nil {
+		u.mu.Lock()
+		u.notEnded = &IncompleteUploadError{Bucket: aws.ToString(in.Bucket), Key: aws.ToString(in.Key), UploadID: aws.ToString(in.UploadId), Err: err}
+		u.mu.Unlock()
+	}
+	return out, err
+}
+
+// abortFailed returns the abort that failed since it was last called, or
+// nil.
+func (u *uploadOnly) abortFailed() *IncompleteUploadError {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	e := u.notEnded
+	u.notEnded = nil
+	return e
+}
+
+func (*uploadOnly) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
 	return nil, errNotForUpload
 }
 
-func (uploadOnly) HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+func (*uploadOnly) HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
 	return nil, errNotForUpload
 }
 
-func (uploadOnly) ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+func (*uploadOnly) ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
 	return nil, errNotForUpload
 }
 
-var _ transfermanager.S3APIClient = uploadOnly{}
+var _ transfermanager.S3APIClient = (*uploadOnly)(nil)

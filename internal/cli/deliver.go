@@ -270,10 +270,17 @@ type again struct {
 	// maybe is a mail that may have been delivered (maybeDelivered): its
 	// command is offered with that warning, for a person to decide.
 	maybe bool
+	// abort is the command that aborts a multipart upload that S3 did
+	// not let the upload abort (deliver.IncompleteUploadError), not one
+	// that delivers.
+	abort bool
 }
 
 // line is how the closing lines offer a.
 func (a again) line() string {
+	if a.abort {
+		return "a multipart upload is left in the bucket, its parts billed until it is aborted; abort it with: " + a.cmd
+	}
 	if a.maybe {
 		return "the mail may have been delivered (the server got the whole message and did not answer): only if its recipients did not get it, send it again with: " + a.cmd
 	}
@@ -603,6 +610,9 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 		if err != nil {
 			de.errs = append(de.errs, cutShort(ctx, err, "the upload"))
 			de.hints = append(de.hints, again{cmd: dl.uploadAgain()})
+			if ie := (*deliver.IncompleteUploadError)(nil); errors.As(err, &ie) {
+				de.hints = append(de.hints, again{cmd: dl.abortAgain(ie), abort: true})
+			}
 		} else {
 			reportsAt = at
 		}
@@ -665,6 +675,17 @@ func (dl *delivery) uploadAgain() string {
 	}
 	if d.uploadOwner != "" {
 		args = append(args, "--expected-bucket-owner", d.uploadOwner)
+	}
+	args = append(args, withRegion(dl.awsFlags, dl.s3Region)...)
+	return shellCommand(args...)
+}
+
+// abortAgain is the AWS CLI command that aborts the multipart upload
+// that ie names, in the region the upload went to.
+func (dl *delivery) abortAgain(ie *deliver.IncompleteUploadError) string {
+	args := []string{"aws", "s3api", "abort-multipart-upload", "--bucket", ie.Bucket, "--key", ie.Key, "--upload-id", ie.UploadID}
+	if dl.d.uploadOwner != "" {
+		args = append(args, "--expected-bucket-owner", dl.d.uploadOwner)
 	}
 	args = append(args, withRegion(dl.awsFlags, dl.s3Region)...)
 	return shellCommand(args...)
