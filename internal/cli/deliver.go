@@ -1091,18 +1091,7 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 		return "", fmt.Errorf("--upload: %w", err)
 	}
 	dest := strings.TrimSuffix(dl.d.upload, "/") + "/"
-	byDir := map[string][]string{}
-	var dirs []string
-	for _, p := range slices.Compact(slices.Sorted(slices.Values(written))) {
-		rel, err := filepath.Rel(dl.out, filepath.Dir(p))
-		if err != nil || strings.HasPrefix(rel, "..") {
-			continue // not of this output
-		}
-		if _, ok := byDir[rel]; !ok {
-			dirs = append(dirs, rel)
-		}
-		byDir[rel] = append(byDir[rel], p)
-	}
+	batches := uploadBatches(dl.out, written)
 	opts := deliver.UploadOptions{SSE: dl.d.uploadSSE, KMSKeyID: dl.d.uploadKMS, ExpectedBucketOwner: dl.d.uploadOwner}
 	put := func(region string) (int, error) {
 		client := s3.NewFromConfig(conn.Config(), func(o *s3.Options) {
@@ -1113,12 +1102,12 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 			awsconn.GivenEndpointWins(o.BaseEndpoint, &o.EndpointOptions.UseFIPSEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 		})
 		n := 0
-		for _, rel := range dirs {
+		for _, b := range batches {
 			prefix := dest
-			if rel != "." {
-				prefix += filepath.ToSlash(rel) + "/"
+			if b.dir != "." {
+				prefix += filepath.ToSlash(b.dir) + "/"
 			}
-			locs, err := deliver.Upload(ctx, client, prefix, byDir[rel], opts)
+			locs, err := deliver.Upload(ctx, client, prefix, b.files, opts)
 			n += len(locs)
 			if err != nil {
 				return n, err
@@ -1146,6 +1135,69 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 	}
 	dl.logf("uploaded %s to %s", plural(n, "file"), dest)
 	return dest, nil
+}
+
+// uploadBatch is files of one directory, dir (relative to the output), to
+// upload together.
+type uploadBatch struct {
+	dir   string
+	files []string
+}
+
+// markerRank orders the files that say a directory is whole, each written
+// after the files it describes: the split's index, the summary, run.json
+// last. 0 for any other file.
+func markerRank(name string) int {
+	switch name {
+	case report.SplitIndex:
+		return 1
+	case report.SummaryFile:
+		return 2
+	case audit.RunFile:
+		return 3
+	}
+	return 0
+}
+
+// uploadBatches orders written, the files of the output out, for the
+// upload: every other file first, then the markers (markerRank) of each
+// directory, the deepest directories' first, so that the output's run.json
+// goes last. Written locally last, they were put in the bucket first (in
+// sorted order): an upload stopped midway left a run.json that a reader
+// takes as the sign that the set is whole, beside reports of another run.
+// Files outside out are left out.
+func uploadBatches(out string, written []string) []uploadBatch {
+	content, markers := map[string][]string{}, map[string][]string{}
+	for _, p := range slices.Compact(slices.Sorted(slices.Values(written))) {
+		rel, err := filepath.Rel(out, filepath.Dir(p))
+		if err != nil || strings.HasPrefix(rel, "..") {
+			continue // not of this output
+		}
+		if markerRank(filepath.Base(p)) > 0 {
+			markers[rel] = append(markers[rel], p)
+		} else {
+			content[rel] = append(content[rel], p)
+		}
+	}
+	var batches []uploadBatch
+	for _, dir := range slices.Sorted(maps.Keys(content)) {
+		batches = append(batches, uploadBatch{dir, content[dir]})
+	}
+	depth := func(dir string) int {
+		if dir == "." {
+			return 0
+		}
+		return strings.Count(filepath.ToSlash(dir), "/") + 1
+	}
+	dirs := slices.SortedFunc(maps.Keys(markers), func(a, b string) int {
+		return cmp.Or(cmp.Compare(depth(b), depth(a)), cmp.Compare(a, b))
+	})
+	for _, dir := range dirs {
+		files := markers[dir]
+		slices.SortFunc(files, func(a, b string) int { return cmp.Compare(markerRank(filepath.Base(a)), markerRank(filepath.Base(b))) })
+		batches = append(batches, uploadBatch{dir, files})
+	}
+	return batches
 }
 
 // uploadRegion is the region the upload's first request goes to: that of

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/deliver"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -130,5 +132,60 @@ func TestSignalDuringMultipartUpload(t *testing.T) {
 				t.Errorf("stderr gives %q: %v, want %v\n%s", abort, said, tt.refuseAbort, got.stderr)
 			}
 		})
+	}
+}
+
+// TestUploadMarkersLast: the upload went in sorted order, the output's
+// run.json and summary.json first, then the groups of --split-by: an
+// upload that failed midway left in the bucket the run.json of a run
+// whose reports were not all there (or, on a fixed prefix, beside an
+// earlier run's), and a reader waiting for run.json took the set as
+// whole. Each directory's markers (the split's index.csv, summary.json,
+// run.json last) go after every other file under it, and the output's
+// run.json last of all.
+func TestUploadMarkersLast(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	backend := s3mem.New()
+	if err := backend.CreateBucket("reports"); err != nil {
+		t.Fatal(err)
+	}
+	fake := gofakes3.New(backend).Server()
+	var mu sync.Mutex
+	var keys []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			mu.Lock()
+			keys = append(keys, strings.TrimPrefix(r.URL.Path, "/reports/w/"))
+			mu.Unlock()
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL)
+	list := writeFile(t, "fleet.csv", "instance_id,owner\ni-0123456789abcdef0,alice\ni-0123456789abcdef1,bob\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--fail-on", "none", "--split-by", "owner", "--upload", "s3://reports/w/")
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(keys) < 10 || keys[len(keys)-1] != audit.RunFile {
+		t.Fatalf("keys put in the order %q, want run.json last", keys)
+	}
+	rank := map[string]int{report.SplitIndex: 1, report.SummaryFile: 2, audit.RunFile: 3}
+	for i, k := range keys {
+		dir, base := path.Split(k)
+		if rank[base] == 0 {
+			continue
+		}
+		for _, later := range keys[i+1:] {
+			d, b := path.Split(later)
+			if strings.HasPrefix(later, dir) && (d != dir || rank[b] <= rank[base]) {
+				t.Errorf("%s put before %s, which it marks complete", k, later)
+			}
+		}
 	}
 }
