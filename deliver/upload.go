@@ -209,7 +209,7 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 			// they repeated (a client made from awsconn's
 			// configuration does: audit.Secrets.APIOption), so that
 			// no secret is cut in two and half shown.
-			err = redactedError{msg: OneLine(err.Error(), maxServerText), err: err}
+			err = redactedError{msg: s3Text(err, opts), err: err}
 			if ie := client.abortFailed(); ie != nil {
 				err = fmt.Errorf("%w; %w", err, ie)
 			}
@@ -224,6 +224,51 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 		done = append(done, loc)
 	}
 	return done, nil
+}
+
+// s3Text is what an upload's error says: S3's code and message, each cut
+// alone (the SDK's own words, "operation error ..., RequestID, HostID",
+// took most of a cap on the whole and cut off a deny's reason, at the end
+// of its message), the operation, the HTTP status and the request ID that
+// AWS support asks for; the host ID is left out. A 403 says what a bucket
+// policy may require. An error with no answer of S3's is its own text,
+// cut. Both are redacted with the Secrets that err carries (audit.Classify).
+func s3Text(err error, opts UploadOptions) string {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return OneLine(err.Error(), maxServerText)
+	}
+	code, msg := audit.Classify(err)
+	text := OneLine(code, 100) + ": " + OneLine(msg, maxServerText)
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) {
+		text = "S3 " + oe.OperationName + ": " + text
+	}
+	var details []string
+	var re *smithyhttp.ResponseError
+	status := 0
+	if errors.As(err, &re) {
+		status = re.HTTPStatusCode()
+		details = append(details, fmt.Sprintf("HTTP %d", status))
+	}
+	var rid interface{ ServiceRequestID() string }
+	// Only an ID that err's own text shows: that text is redacted of the
+	// run's secrets (a client made from awsconn's configuration), and an
+	// ID that held one shows there redacted, not as it came.
+	if errors.As(err, &rid) && rid.ServiceRequestID() != "" && strings.Contains(err.Error(), rid.ServiceRequestID()) {
+		var none *audit.Secrets // the values that sign a request
+		details = append(details, "request ID "+OneLine(none.Redact(rid.ServiceRequestID()), 100))
+	}
+	if len(details) > 0 {
+		text += " (" + strings.Join(details, ", ") + ")"
+	}
+	if status == http.StatusForbidden {
+		text += "; check what the bucket policy requires (SSE-KMS and its key, an ACL such as bucket-owner-full-control, the bucket's owner)"
+		if opts.ExpectedBucketOwner != "" {
+			text += ", or the bucket is not owned by " + opts.ExpectedBucketOwner
+		}
+	}
+	return text
 }
 
 func putFile(ctx context.Context, tm *transfermanager.Client, bucket, key, path string, opts UploadOptions) error {
