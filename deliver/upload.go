@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,17 @@ const (
 	SSEKMS  = "aws:kms"
 )
 
+// ACLBucketOwnerFullControl is the canned ACL that gives the bucket's owner
+// full control of an object another account writes: a bucket of another
+// account whose Object Ownership is ObjectWriter or BucketOwnerPreferred
+// often requires it by policy. Asking for it needs s3:PutObjectAcl.
+const ACLBucketOwnerFullControl = "bucket-owner-full-control"
+
+// ACLs returns the canned ACLs that UploadOptions.ACL accepts. The others
+// (public-read, authenticated-read, ...) would show the reports to more
+// than the bucket's owner, and are refused.
+func ACLs() []string { return []string{ACLBucketOwnerFullControl} }
+
 // S3API is the part of the Amazon S3 client that Upload uses: a single PUT
 // for small files and a multipart upload for large ones. An *s3.Client
 // satisfies it.
@@ -67,6 +79,9 @@ type UploadOptions struct {
 	// that a mistyped or re-created bucket name does not send the reports
 	// to a stranger. Empty: no check.
 	ExpectedBucketOwner string
+	// ACL is the canned ACL of each object: empty for none (the bucket's
+	// own rules apply), or one of ACLs.
+	ACL string
 	// PartSize is the size of the parts of a multipart upload, and the size
 	// past which a file is uploaded in parts; zero means DefaultPartSize, and
 	// less than MinPartSize is an error.
@@ -175,6 +190,9 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 	}
 	if o := opts.ExpectedBucketOwner; o != "" && !accountID.MatchString(o) {
 		return nil, fmt.Errorf("uploading to %s: expected bucket owner %q is not an account ID (want 12 digits)", dest, OneLine(o, 40))
+	}
+	if opts.ACL != "" && !slices.Contains(ACLs(), opts.ACL) {
+		return nil, fmt.Errorf("uploading to %s: canned ACL %q (want %s or none)", dest, OneLine(opts.ACL, 40), strings.Join(ACLs(), ", "))
 	}
 	seen := map[string]string{}
 	for _, f := range files {
@@ -291,6 +309,9 @@ func putFile(ctx context.Context, tm *transfermanager.Client, bucket, key, path 
 	}
 	if opts.ExpectedBucketOwner != "" {
 		in.ExpectedBucketOwner = aws.String(opts.ExpectedBucketOwner)
+	}
+	if opts.ACL != "" {
+		in.ACL = tmtypes.ObjectCannedACL(opts.ACL)
 	}
 	_, err = tm.UploadObject(ctx, in)
 	return err

@@ -208,13 +208,18 @@ func TestUpload(t *testing.T) {
 		wantSSE string
 		wantKey string
 		owner   string // the expected bucket owner asked for
+		acl     string // the canned ACL asked for
 		// short: the big file is uploaded under -short too (5 MB each time).
 		short bool
 	}{
-		{"no encryption asked", deliver.UploadOptions{PartSize: deliver.MinPartSize}, "", "", "", false},
-		{"SSE-S3", deliver.UploadOptions{SSE: deliver.SSES3, PartSize: deliver.MinPartSize}, "AES256", "", "", false},
-		{"SSE-KMS with a key", deliver.UploadOptions{SSE: deliver.SSEKMS, KMSKeyID: "alias/reports", PartSize: deliver.MinPartSize}, "aws:kms", "alias/reports", "", true},
-		{"the bucket's owner checked", deliver.UploadOptions{ExpectedBucketOwner: "111122223333", PartSize: deliver.MinPartSize}, "", "", "111122223333", true},
+		{"no encryption asked", deliver.UploadOptions{PartSize: deliver.MinPartSize}, "", "", "", "", false},
+		{"SSE-S3", deliver.UploadOptions{SSE: deliver.SSES3, PartSize: deliver.MinPartSize}, "AES256", "", "", "", false},
+		{"SSE-KMS with a key", deliver.UploadOptions{SSE: deliver.SSEKMS, KMSKeyID: "alias/reports", PartSize: deliver.MinPartSize}, "aws:kms", "alias/reports", "", "", true},
+		{"the bucket's owner checked", deliver.UploadOptions{ExpectedBucketOwner: "111122223333", PartSize: deliver.MinPartSize}, "", "", "111122223333", "", true},
+		// A central bucket of another account whose objects its writer
+		// owns (Object Ownership ObjectWriter or BucketOwnerPreferred)
+		// often requires this ACL by policy.
+		{"the bucket owner's full control", deliver.UploadOptions{ACL: deliver.ACLBucketOwnerFullControl, PartSize: deliver.MinPartSize}, "", "", "", "bucket-owner-full-control", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,6 +274,9 @@ func TestUpload(t *testing.T) {
 				if got := w.header.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id"); got != tt.wantKey {
 					t.Errorf("%s %s: KMS key %q, want %q", w.method, w.path, got, tt.wantKey)
 				}
+				if got := w.header.Get("X-Amz-Acl"); got != tt.acl {
+					t.Errorf("%s %s: ACL %q, want %q", w.method, w.path, got, tt.acl)
+				}
 			}
 			// Every request of the upload, the parts of a multipart one
 			// included, asks S3 to check the bucket's owner.
@@ -311,6 +319,7 @@ func TestUploadRefused(t *testing.T) {
 		{"a KMS key without KMS", "s3://reports/x/", []string{a}, deliver.UploadOptions{SSE: deliver.SSES3, KMSKeyID: "alias/x"}},
 		{"parts too small", "s3://reports/x/", []string{a}, deliver.UploadOptions{PartSize: 1 << 20}},
 		{"an owner that is not an account", "s3://reports/x/", []string{a}, deliver.UploadOptions{ExpectedBucketOwner: "1111-2222-3333"}},
+		{"a public ACL", "s3://reports/x/", []string{a}, deliver.UploadOptions{ACL: "public-read"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,10 +42,13 @@ var iamActionOf = map[string]string{
 //     object, and kms:Decrypt for the parts of a multipart upload. (The
 //     AWS-managed key of aws:kms without a key needs no permission of the
 //     caller's: its key policy allows the account through S3.)
+//   - an upload that sets a canned ACL (--upload-acl) needs
+//     s3:PutObjectAcl besides s3:PutObject.
 var impliedActions = map[string][]string{
 	"stscreds.NewAssumeRoleProvider": {"sts:AssumeRole"},
 	"transfermanager.New":            {"s3:PutObject", "s3:AbortMultipartUpload"},
 	"SSEKMSKeyID":                    {"kms:GenerateDataKey", "kms:Decrypt"},
+	"ACL":                            {"s3:PutObjectAcl"},
 }
 
 // noPermission are the operations IAM does not gate: who may call

@@ -35,7 +35,8 @@ var sdkSkipDirs = []string{"ssmsim", "bench", "deploy"}
 // "service:Operation" with the SDK package's name (sesv2, not ses), and
 // the markers of calls the SDK makes on the code's behalf, which
 // impliedActions turns into IAM actions: "helper.Func" for a call of a
-// function of sdkHelpers, and "SSEKMSKeyID" when an upload names a KMS key.
+// function of sdkHelpers, "SSEKMSKeyID" when an upload names a KMS key, and
+// "ACL" when it sets a canned ACL.
 type sdkScan struct {
 	ops     map[string]bool
 	markers map[string]bool
@@ -200,9 +201,15 @@ func scanSDK(t *testing.T, root string) sdkScan {
 				if sseKMSKey.MatchString(n.Sel.Name) {
 					scan.markers["SSEKMSKeyID"] = true
 				}
+				if n.Sel.Name == "ACL" {
+					scan.markers["ACL"] = true
+				}
 			case *ast.KeyValueExpr:
 				if k, ok := n.Key.(*ast.Ident); ok && sseKMSKey.MatchString(k.Name) {
 					scan.markers["SSEKMSKeyID"] = true
+				}
+				if k, ok := n.Key.(*ast.Ident); ok && k.Name == "ACL" {
+					scan.markers["ACL"] = true
 				}
 			case *ast.CallExpr:
 				sel, ok := n.Fun.(*ast.SelectorExpr)
@@ -280,7 +287,7 @@ func TestScanSDK(t *testing.T) {
 		{
 			name:    "helpers under other names",
 			dir:     "upload",
-			markers: []string{"SSEKMSKeyID", "stscreds.NewAssumeRoleProvider", "transfermanager.New"},
+			markers: []string{"ACL", "SSEKMSKeyID", "stscreds.NewAssumeRoleProvider", "transfermanager.New"},
 		},
 	}
 	for _, tt := range tests {

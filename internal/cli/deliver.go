@@ -73,6 +73,7 @@ type deliveryOptions struct {
 	uploadSSE   string
 	uploadKMS   string
 	uploadOwner string
+	uploadACL   string
 }
 
 // bind binds the delivery flags, the recipients' as --to (mail) or
@@ -104,6 +105,7 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 		fs.StringVar(&d.uploadSSE, "upload-sse", "", "server-side encryption of the upload, `aws:kms|AES256` (default: the bucket's)")
 		fs.StringVar(&d.uploadKMS, "upload-kms-key", "", "the KMS `KEY` (ID, ARN or alias) of --upload-sse aws:kms (default: the account's AWS-managed key)")
 		fs.StringVar(&d.uploadOwner, "upload-bucket-owner", "", "the `ACCOUNT` ID that must own the --upload bucket: S3 refuses the upload if another account owns it (a mistyped or re-created bucket name)")
+		fs.StringVar(&d.uploadACL, "upload-acl", "", "the canned `ACL` of each object uploaded, bucket-owner-full-control: what a bucket of another account often requires by policy (needs s3:PutObjectAcl)")
 	}
 }
 
@@ -215,6 +217,9 @@ func (d *deliveryOptions) check(to string) []error {
 	}
 	if d.uploadKMS != "" && d.uploadSSE != deliver.SSEKMS {
 		bad("--upload-kms-key needs --upload-sse %s", deliver.SSEKMS)
+	}
+	if d.uploadACL != "" && !slices.Contains(deliver.ACLs(), d.uploadACL) {
+		bad("--upload-acl %q: want %s (an ACL that shows the reports to more than the bucket's owner is not taken)%s", d.uploadACL, strings.Join(deliver.ACLs(), " or "), didYouMean(d.uploadACL, deliver.ACLs()))
 	}
 	// Without --upload it is refused with the other upload options
 	// (runOptions.unpaired).
@@ -676,6 +681,9 @@ func (dl *delivery) uploadAgain() string {
 	if d.uploadOwner != "" {
 		args = append(args, "--expected-bucket-owner", d.uploadOwner)
 	}
+	if d.uploadACL != "" {
+		args = append(args, "--acl", d.uploadACL)
+	}
 	args = append(args, withRegion(dl.awsFlags, dl.s3Region)...)
 	return shellCommand(args...)
 }
@@ -1092,7 +1100,7 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 	}
 	dest := strings.TrimSuffix(dl.d.upload, "/") + "/"
 	batches := uploadBatches(dl.out, written)
-	opts := deliver.UploadOptions{SSE: dl.d.uploadSSE, KMSKeyID: dl.d.uploadKMS, ExpectedBucketOwner: dl.d.uploadOwner}
+	opts := deliver.UploadOptions{SSE: dl.d.uploadSSE, KMSKeyID: dl.d.uploadKMS, ExpectedBucketOwner: dl.d.uploadOwner, ACL: dl.d.uploadACL}
 	put := func(region string) (int, error) {
 		client := s3.NewFromConfig(conn.Config(), func(o *s3.Options) {
 			o.Region = region

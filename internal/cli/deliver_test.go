@@ -458,6 +458,8 @@ func TestDeliveryFlagsChecked(t *testing.T) {
 		{[]string{"--upload-kms-key", "alias/x"}, "--upload-sse aws:kms"},
 		{[]string{"--upload-bucket-owner", "111122223333"}, "--upload-bucket-owner needs --upload"},
 		{[]string{"--upload", "s3://reports/x/", "--upload-bucket-owner", "1111-2222-3333"}, "want 12 digits"},
+		{[]string{"--upload", "s3://reports/x/", "--upload-acl", "public-read"}, `--upload-acl "public-read": want bucket-owner-full-control`},
+		{[]string{"--upload-acl", "bucket-owner-full-control"}, "--upload-acl needs --upload"},
 		{[]string{"--mail-when", "sometimes"}, "--mail-when"},
 		// Format characters (U+202E, a zero-width space): an address that
 		// reads as another.
@@ -832,6 +834,7 @@ func TestUploadRetryCommand(t *testing.T) {
 		{"AES256", []string{"--upload-sse", "AES256"}, []string{"--sse", "AES256"}},
 		{"the bucket's", nil, nil},
 		{"an owner checked", []string{"--upload-sse", "AES256", "--upload-bucket-owner", "111122223333"}, []string{"--sse", "AES256", "--expected-bucket-owner", "111122223333"}},
+		{"the bucket owner's full control", []string{"--upload-acl", "bucket-owner-full-control"}, []string{"--acl", "bucket-owner-full-control"}},
 		// fnmatch would take these for a pattern, in the path that the
 		// AWS CLI joins to each filter's.
 		{"a directory named [prod] *", nil, nil},
@@ -874,7 +877,7 @@ func TestUploadRetryCommand(t *testing.T) {
 					t.Fatalf("%q: %s without its value", args, args[i])
 				}
 				switch args[i] {
-				case "--sse", "--sse-kms-key-id", "--expected-bucket-owner":
+				case "--sse", "--sse-kms-key-id", "--expected-bucket-owner", "--acl":
 					sse = append(sse, [2]string{args[i], args[i+1]})
 				case "--exclude", "--include":
 					filters = append(filters, [2]string{args[i], args[i+1]})

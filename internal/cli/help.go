@@ -30,7 +30,7 @@ var (
 	reliabilityFlags = flagGroup{"Reliability", []string{"call-timeout", "concurrency", "max-results", "max-pages", "rate", "timeout", "grace"}}
 	outputFlags      = flagGroup{"Outputs", []string{"out", "resume", "format", "fail-on", "baseline", "split-by", "stale-after", "html-max-rows", "template", "quiet", "log-format"}}
 	// deliveryFlags has mail's --to where the others have --mail-to.
-	deliveryFlags = flagGroup{"Delivery", []string{"mail-to", "to", "mail-from", "mail-subject", "mail-when", "smtp", "mail-via", "mail-max-body", "mail-max-size", "mail-to-label", "undelivered", "smtp-ca-bundle", "upload", "upload-sse", "upload-kms-key", "upload-bucket-owner"}}
+	deliveryFlags = flagGroup{"Delivery", []string{"mail-to", "to", "mail-from", "mail-subject", "mail-when", "smtp", "mail-via", "mail-max-body", "mail-max-size", "mail-to-label", "undelivered", "smtp-ca-bundle", "upload", "upload-sse", "upload-kms-key", "upload-bucket-owner", "upload-acl"}}
 	// report and mail call AWS only to deliver.
 	deliveryAWSFlags = flagGroup{"Delivery", slices.Concat(deliveryFlags.flags, []string{"profile", "region"})}
 	optionsFileFlags = flagGroup{"Commands and flags", []string{inputJSONFlag, skeletonFlag}}

@@ -357,7 +357,7 @@ func (o *runOptions) unpaired() []error {
 		{d.mailing(), "--mail-to ADDRESSES, or --mail-to-label LABEL: without recipients nothing is mailed",
 			[]string{"mail-from", "mail-subject", "smtp", "smtp-ca-bundle", "mail-via", "mail-max-body", "mail-max-size", "mail-when"}},
 		{d.upload != "", "--upload s3://BUCKET/PREFIX/: without it nothing is uploaded",
-			[]string{"upload-sse", "upload-kms-key", "upload-bucket-owner"}},
+			[]string{"upload-sse", "upload-kms-key", "upload-bucket-owner", "upload-acl"}},
 		{o.roles().Set(), "--role-name ROLE, or --role-arn ARN: without a role nothing is assumed",
 			[]string{"external-id", "role-session-name", "role-duration"}},
 	} {

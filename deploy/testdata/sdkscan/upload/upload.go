@@ -1,5 +1,5 @@
-// Package upload uploads with a named KMS key and assumes a role, through
-// the SDK's helpers under other names.
+// Package upload uploads with a named KMS key and a canned ACL and assumes
+// a role, through the SDK's helpers under other names.
 package upload
 
 import (
@@ -16,6 +16,7 @@ func put(ctx context.Context, c *s3.Client, s *sts.Client, key string) error {
 	_ = creds.NewAssumeRoleProvider(s, "arn:aws:iam::111122223333:role/r")
 	in := &tm.UploadObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}
 	in.SSEKMSKeyID = aws.String(key)
+	in.ACL = "bucket-owner-full-control"
 	_, err := tm.New(c).UploadObject(ctx, in)
 	return err
 }
