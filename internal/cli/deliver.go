@@ -1099,6 +1099,16 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 		return "", fmt.Errorf("--upload: %w", err)
 	}
 	dest := strings.TrimSuffix(dl.d.upload, "/") + "/"
+	// Where the reports are, as said and mailed: the keys' own prefix,
+	// %40 and %20 decoded, as the bucket's console lists them; --upload
+	// as given when the decoded prefix holds what would not print as it
+	// is (a control character, a run of spaces).
+	at := dest
+	if bucket, prefix, err := deliver.ParseS3URL(dest); err == nil {
+		if loc := "s3://" + bucket + "/" + prefix; deliver.OneLine(loc, 0) == loc {
+			at = loc
+		}
+	}
 	batches := uploadBatches(dl.out, written)
 	opts := deliver.UploadOptions{SSE: dl.d.uploadSSE, KMSKeyID: dl.d.uploadKMS, ExpectedBucketOwner: dl.d.uploadOwner, ACL: dl.d.uploadACL}
 	put := func(region string) (int, error) {
@@ -1141,8 +1151,8 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 		}
 		return "", fmt.Errorf("--upload: %w", err)
 	}
-	dl.logf("uploaded %s to %s", plural(n, "file"), dest)
-	return dest, nil
+	dl.logf("uploaded %s to %s", plural(n, "file"), at)
+	return at, nil
 }
 
 // uploadBatch is files of one directory, dir (relative to the output), to

@@ -189,3 +189,23 @@ func TestUploadMarkersLast(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadLocationDecoded: the location said after an upload (and named
+// in the mail) was --upload as given, %40 and %20 and all, while the keys
+// it names are decoded: "uploaded 3 files to s3://reports/team%20reports/
+// alice%40example.com/" of keys under "team reports/alice@example.com/".
+func TestUploadLocationDecoded(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	serveS3(t, "reports")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--fail-on", "none", "--upload", "s3://reports/team%20reports/alice%40example.com")
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	if want := " to s3://reports/team reports/alice@example.com/"; !strings.Contains(got.stderr, want) || strings.Contains(got.stderr, "%40") {
+		t.Errorf("stderr does not say %q, or says %%40:\n%s", want, got.stderr)
+	}
+}
