@@ -113,8 +113,9 @@ var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 // ParseS3URL splits s3://BUCKET/PREFIX into the bucket and the key prefix
 // under which Upload puts files. The prefix is a folder: it is empty or ends
 // in "/" (one is added: s3://b/runs/2026-01-05 is prefix "runs/2026-01-05/").
-// It is an error for another scheme, a bucket name S3 would refuse, or
-// credentials, a port, a query or a fragment in the URL, and for any "@":
+// It is an error for another scheme, a bucket name S3 would refuse, an ARN
+// for the bucket (an access point's alias is a bucket name, and is taken),
+// or credentials, a port, a query or a fragment in the URL, and for any "@":
 // a login with "/" in it (an AWS secret key often has one) puts the "@" in
 // what url.Parse reads as the prefix (s3://name/secret@bucket/ is bucket
 // "name"), so a key with "@" in it is not taken either.
@@ -124,6 +125,10 @@ func ParseS3URL(s string) (bucket, prefix string, err error) {
 	}
 	if strings.ContainsAny(s, "?#") {
 		return "", "", fmt.Errorf("S3 URL %q: want only s3://bucket/prefix/", shownURL(s))
+	}
+	if scheme, rest, ok := strings.Cut(s, "://"); ok && strings.EqualFold(scheme, "s3") && len(rest) >= 4 && strings.EqualFold(rest[:4], "arn:") {
+		// url.Parse reads the ARN's colons as a port's and says so.
+		return "", "", fmt.Errorf("S3 URL %q: an ARN is not taken for the bucket; for an access point, give its alias (NAME-...-s3alias, which S3 takes where a bucket name goes): s3://ALIAS/prefix/", shownURL(s))
 	}
 	u, err := url.Parse(s)
 	if err != nil {

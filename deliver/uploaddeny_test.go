@@ -67,3 +67,23 @@ func TestUploadDenyKeepsItsReason(t *testing.T) {
 		})
 	}
 }
+
+// TestS3URLWithAnARN: an access point's ARN as the bucket was refused as
+// `invalid port ":accesspoint" after host`, which said nothing of what to
+// give instead. It says that ARNs are not taken, and to give the access
+// point's alias, which S3 takes where a bucket name goes.
+func TestS3URLWithAnARN(t *testing.T) {
+	for _, u := range []string{
+		"s3://arn:aws:s3:us-east-1:111122223333:accesspoint/reports/auditor/",
+		"s3://arn:aws:s3:us-east-1:111122223333:accesspoint/reports",
+		"S3://ARN:aws-us-gov:s3-outposts:us-gov-west-1:111122223333:outpost/op-01/accesspoint/ap/x/",
+	} {
+		_, _, err := deliver.ParseS3URL(u)
+		if err == nil || !strings.Contains(err.Error(), "ARN") || !strings.Contains(err.Error(), "alias") || strings.Contains(err.Error(), "invalid port") {
+			t.Errorf("ParseS3URL(%q) = %v, want a refusal of the ARN that says to give the access point's alias", u, err)
+		}
+	}
+	if b, p, err := deliver.ParseS3URL("s3://reports-ab12cd34ef56gh78ij90klmnopqrsus-east-1a-s3alias/auditor/"); err != nil || b != "reports-ab12cd34ef56gh78ij90klmnopqrsus-east-1a-s3alias" || p != "auditor/" {
+		t.Errorf("ParseS3URL of an access point's alias = %q, %q, %v; want it taken", b, p, err)
+	}
+}
