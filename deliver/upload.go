@@ -250,19 +250,21 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 }
 
 // s3Text is what an upload's error says: S3's code and message, each cut
-// alone (the SDK's own words, "operation error ..., RequestID, HostID",
-// took most of a cap on the whole and cut off a deny's reason, at the end
-// of its message), the operation, the HTTP status and the request ID that
-// AWS support asks for; the host ID is left out. A 403 says what a bucket
-// policy may require. An error with no answer of S3's is its own text,
-// cut. Both are redacted with the Secrets that err carries (audit.Classify).
+// alone, the message in its middle (the SDK's own words, "operation error
+// ..., RequestID, HostID", took most of a cap on the whole and cut off a
+// deny's reason, at the end of its message), the operation, the HTTP
+// status and the request ID that AWS support asks for; the host ID is
+// left out. An access denied says what a bucket policy may require that
+// the upload did not send; a key or signature refused, to check the
+// credentials; a clock refused, to set it. An error with no answer of
+// S3's is its own text, cut. Both are redacted with the Secrets that err carries (audit.Classify).
 func s3Text(err error, opts UploadOptions) string {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return OneLine(err.Error(), maxServerText)
 	}
 	code, msg := audit.Classify(err)
-	text := OneLine(code, 100) + ": " + OneLine(msg, maxServerText)
+	text := OneLine(code, 100) + ": " + oneLineBothEnds(msg, maxServerText)
 	var oe *smithy.OperationError
 	if errors.As(err, &oe) {
 		text = "S3 " + oe.OperationName + ": " + text
@@ -285,13 +287,48 @@ func s3Text(err error, opts UploadOptions) string {
 	if len(details) > 0 {
 		text += " (" + strings.Join(details, ", ") + ")"
 	}
-	if status == http.StatusForbidden {
-		text += "; check what the bucket policy requires (SSE-KMS and its key, an ACL such as bucket-owner-full-control, the bucket's owner)"
-		if opts.ExpectedBucketOwner != "" {
-			text += ", or the bucket is not owned by " + opts.ExpectedBucketOwner
+	switch ae.ErrorCode() {
+	case "AccessDenied", "AllAccessDisabled":
+		if status == http.StatusForbidden {
+			text += "; " + policyHint(opts)
 		}
+	case "SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken", "TokenRefreshRequired":
+		text += "; check the credentials the upload used (a secret key that is not its access key's, a key deleted or of another partition, a session that ended)"
+	case "RequestTimeTooSkewed":
+		text += "; S3 refused this machine's clock: set it right (NTP, chrony)"
 	}
 	return text
+}
+
+// policyHint says what a policy that denied an upload may require that
+// opts did not send.
+func policyHint(opts UploadOptions) string {
+	var parts []string
+	if opts.SSE == SSEKMS {
+		parts = append(parts, "the key policy of its KMS key, which must let this caller use the key through S3")
+	} else {
+		parts = append(parts, "encryption with a KMS key (--upload-sse aws:kms, --upload-kms-key)")
+	}
+	if opts.ACL == "" {
+		parts = append(parts, "the ACL bucket-owner-full-control (--upload-acl)")
+	}
+	text := "check what the bucket policy requires: " + strings.Join(parts, "; ")
+	if opts.ExpectedBucketOwner != "" {
+		text += "; or the bucket is not owned by " + opts.ExpectedBucketOwner
+	}
+	return text
+}
+
+// oneLineBothEnds is OneLine(s, max) with the middle cut out rather than
+// the end: the reason of a deny is at the end of its message, after a
+// resource's ARN as long as its key.
+func oneLineBothEnds(s string, max int) string {
+	r := []rune(OneLine(s, 0))
+	if len(r) <= max {
+		return string(r)
+	}
+	head := max / 2
+	return string(r[:head]) + " … " + string(r[len(r)-(max-head):])
 }
 
 func putFile(ctx context.Context, tm *transfermanager.Client, bucket, key, path string, opts UploadOptions) error {

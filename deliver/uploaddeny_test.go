@@ -87,3 +87,57 @@ func TestS3URLWithAnARN(t *testing.T) {
 		t.Errorf("ParseS3URL of an access point's alias = %q, %q, %v; want it taken", b, p, err)
 	}
 }
+
+// TestUploadRefusalHints: every 403 was told to check the bucket policy,
+// a key that does not match its secret or a clock S3 refuses as much; the
+// hint named what the run had already asked for (the ACL, SSE-KMS); and a
+// deny of a long key (a split's group, 64 hex characters) lost its
+// reason, at the end of a message cut at its end.
+func TestUploadRefusalHints(t *testing.T) {
+	longKey := "auditor/platform-engineering/weekly/20261205T031500Z/by-tag-team-0a1b2c3d/" + strings.Repeat("0123456789abcdef", 4) + "/report.html"
+	longDeny := `User: arn:aws:sts::111122223333:assumed-role/auditor-batch-job-role/i-0123456789abcdef0 is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::central-compliance-reports/` + longKey + `" with an explicit deny in a resource-based policy`
+	for _, tt := range []struct {
+		name, code, message string
+		opts                deliver.UploadOptions
+		want, wantNot       []string
+	}{
+		{name: "a deny of a long key", code: "AccessDenied", message: longDeny,
+			want: []string{"with an explicit deny in a resource-based policy", "bucket policy"}},
+		{name: "what the run asked for", code: "AccessDenied", message: denyMessage, opts: deliver.UploadOptions{SSE: deliver.SSEKMS, KMSKeyID: "alias/reports", ACL: "bucket-owner-full-control"},
+			want: []string{"bucket policy", "key policy"}, wantNot: []string{"--upload-acl", "--upload-sse"}},
+		{name: "a key that does not match", code: "SignatureDoesNotMatch", message: "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+			want: []string{"credentials"}, wantNot: []string{"bucket policy"}},
+		{name: "a key not known", code: "InvalidAccessKeyId", message: "The AWS Access Key Id you provided does not exist in our records.",
+			want: []string{"credentials"}, wantNot: []string{"bucket policy"}},
+		{name: "a clock", code: "RequestTimeTooSkewed", message: "The difference between the request time and the current time is too large.",
+			want: []string{"clock"}, wantNot: []string{"bucket policy"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/xml")
+				w.Header().Set("X-Amz-Request-Id", "4442587FB7D0A2F9")
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>`, tt.code, tt.message)
+			}))
+			t.Cleanup(srv.Close)
+			client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true, RetryMaxAttempts: 1,
+				Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+			file := writeFile(t, t.TempDir(), "report.html", 10)
+			_, err := deliver.Upload(context.Background(), client, "s3://central-compliance-reports/auditor/", []string{file}, tt.opts)
+			if err == nil {
+				t.Fatal("Upload: no error")
+			}
+			msg := err.Error()
+			for _, s := range tt.want {
+				if !strings.Contains(msg, s) {
+					t.Errorf("Upload = %q, want %q in it", msg, s)
+				}
+			}
+			for _, s := range tt.wantNot {
+				if strings.Contains(msg, s) {
+					t.Errorf("Upload = %q, want no %q in it", msg, s)
+				}
+			}
+		})
+	}
+}
