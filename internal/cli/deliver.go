@@ -688,6 +688,20 @@ func (dl *delivery) uploadAgain() string {
 	return shellCommand(args...)
 }
 
+// uploadLocation is where an upload to dest (an --upload URL ending in
+// "/") put the reports, as said and mailed: the keys' own prefix, %40 and
+// %20 decoded, as the bucket's console lists them; dest as it is when the
+// decoded prefix holds what would not print as it is (a control
+// character, a run of spaces).
+func uploadLocation(dest string) string {
+	if bucket, prefix, err := deliver.ParseS3URL(dest); err == nil {
+		if loc := "s3://" + bucket + "/" + prefix; deliver.OneLine(loc, 0) == loc {
+			return loc
+		}
+	}
+	return dest
+}
+
 // abortAgain is the AWS CLI command that aborts the multipart upload
 // that ie names, in the region the upload went to.
 func (dl *delivery) abortAgain(ie *deliver.IncompleteUploadError) string {
@@ -1099,16 +1113,7 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 		return "", fmt.Errorf("--upload: %w", err)
 	}
 	dest := strings.TrimSuffix(dl.d.upload, "/") + "/"
-	// Where the reports are, as said and mailed: the keys' own prefix,
-	// %40 and %20 decoded, as the bucket's console lists them; --upload
-	// as given when the decoded prefix holds what would not print as it
-	// is (a control character, a run of spaces).
-	at := dest
-	if bucket, prefix, err := deliver.ParseS3URL(dest); err == nil {
-		if loc := "s3://" + bucket + "/" + prefix; deliver.OneLine(loc, 0) == loc {
-			at = loc
-		}
-	}
+	at := uploadLocation(dest)
 	batches := uploadBatches(dl.out, written)
 	opts := deliver.UploadOptions{SSE: dl.d.uploadSSE, KMSKeyID: dl.d.uploadKMS, ExpectedBucketOwner: dl.d.uploadOwner, ACL: dl.d.uploadACL}
 	put := func(region string) (int, error) {
@@ -2970,10 +2975,10 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	splitBy, _ := renderedOptions(src.run)["split_by"].(string)
 	reportsAt := dir
 	if v, ok := src.run.Options["upload"].(string); ok && v != "" {
-		reportsAt = v
+		reportsAt = uploadLocation(strings.TrimSuffix(v, "/") + "/")
 		if g := groupOf(dir, splitBy); g != "" {
 			// A group's directory: its reports went under its own prefix.
-			reportsAt = strings.TrimSuffix(v, "/") + "/" + g + "/"
+			reportsAt += g + "/"
 		}
 	}
 	dl := &delivery{

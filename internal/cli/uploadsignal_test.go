@@ -18,6 +18,7 @@ import (
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/deliver"
+	"github.com/auditor-dev/auditor/deliver/smtptest"
 	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
@@ -207,5 +208,31 @@ func TestUploadLocationDecoded(t *testing.T) {
 	}
 	if want := " to s3://reports/team reports/alice@example.com/"; !strings.Contains(got.stderr, want) || strings.Contains(got.stderr, "%40") {
 		t.Errorf("stderr does not say %q, or says %%40:\n%s", want, got.stderr)
+	}
+}
+
+// TestMailOfAnUploadSaysItDecoded: auditor mail of a run that uploaded
+// named the location as --upload was given (s3://reports/alice%40example.com/),
+// a prefix the bucket's console and the AWS CLI do not list, where the
+// run's own mail named its keys' (s3://reports/alice@example.com/).
+func TestMailOfAnUploadSaysItDecoded(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(true), ssmsim.Options{})
+	serveS3(t, "reports")
+	ms := newMailSetup(t, smtptest.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--fail-on", "none", "--upload", "s3://reports/team%20reports/alice%40example.com")
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	got = runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
+	if got.code != 0 {
+		t.Fatalf("mail: exit %d\n%s", got.code, got.stderr)
+	}
+	text := textTo(t, ms, 0, "ops@example.com")
+	if want := "s3://reports/team reports/alice@example.com/"; !strings.Contains(text, want) || strings.Contains(text, "%40") {
+		t.Errorf("the mail does not name %q, or says %%40:\n%s", want, text)
 	}
 }
