@@ -279,12 +279,14 @@ type again struct {
 	// not let the upload abort (deliver.IncompleteUploadError), not one
 	// that delivers.
 	abort bool
+	// why is, for abort, why S3 refused the abort.
+	why string
 }
 
 // line is how the closing lines offer a.
 func (a again) line() string {
 	if a.abort {
-		return "a multipart upload is left in the bucket, its parts billed until it is aborted; abort it with: " + a.cmd
+		return "a multipart upload is left in the bucket (S3 refused its abort: " + a.why + "), its parts billed until it is aborted; abort it with: " + a.cmd
 	}
 	if a.maybe {
 		return "the mail may have been delivered (the server got the whole message and did not answer): only if its recipients did not get it, send it again with: " + a.cmd
@@ -616,7 +618,8 @@ func (dl *delivery) deliverRun(ctx context.Context, info audit.RunInfo, rs *audi
 			de.errs = append(de.errs, cutShort(ctx, err, "the upload"))
 			de.hints = append(de.hints, again{cmd: dl.uploadAgain()})
 			if ie := (*deliver.IncompleteUploadError)(nil); errors.As(err, &ie) {
-				de.hints = append(de.hints, again{cmd: dl.abortAgain(ie), abort: true})
+				code, msg := audit.Classify(ie.Err)
+				de.hints = append(de.hints, again{cmd: dl.abortAgain(ie), abort: true, why: plain(code+": "+msg, 200)})
 			}
 		} else {
 			reportsAt = at

@@ -132,6 +132,11 @@ func TestSignalDuringMultipartUpload(t *testing.T) {
 			if said := strings.Contains(got.stderr, abort); said != tt.refuseAbort {
 				t.Errorf("stderr gives %q: %v, want %v\n%s", abort, said, tt.refuseAbort, got.stderr)
 			}
+			// Why S3 refused the abort, so that the one who runs the
+			// command knows what to allow first.
+			if said := strings.Contains(got.stderr, "AccessDenied"); said != tt.refuseAbort {
+				t.Errorf("stderr says why the abort was refused: %v, want %v\n%s", said, tt.refuseAbort, got.stderr)
+			}
 		})
 	}
 }
