@@ -158,6 +158,15 @@ func TestIAMActions(t *testing.T) {
 		if (strings.Contains(acts, "s3:") || strings.Contains(acts, "ses:")) && fmt.Sprint(st["Resource"]) == "*" {
 			t.Errorf("iam/auditor-policy.json: %s on every resource; scope it to the bucket's prefix and the sender's identity", acts)
 		}
+		// An ACL only as --upload-acl sets it: s3:PutObjectAcl alone
+		// lets the role make any report under the prefix public-read.
+		if strings.Contains(acts, "s3:PutObjectAcl") {
+			cond, _ := st["Condition"].(map[string]any)
+			eq, _ := cond["StringEquals"].(map[string]any)
+			if acl, _ := eq["s3:x-amz-acl"].(string); acl != "bucket-owner-full-control" {
+				t.Errorf("iam/auditor-policy.json: %s with s3:x-amz-acl %q; want only bucket-owner-full-control, as --upload-acl sends", acts, acl)
+			}
+		}
 		// S3 uses the upload's key with the caller's permissions; the
 		// statement allows that key alone, and only through S3, so that
 		// the role cannot decrypt with it directly.
