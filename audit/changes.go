@@ -128,15 +128,20 @@ type Baseline struct {
 // against the record (RunInfo.Settle: a record cut short is incomplete,
 // as auditor report judges it); undated without one, and complete unless
 // its last line is torn or its run kept its attempts (AttemptsFile): a run
-// stopped before it wrote run.json. The caller must Close it.
-func OpenBaseline(path string) (*Baseline, error) { return openBaseline(path, 0) }
+// stopped before it wrote run.json. The caller must Close it. An index
+// too large for memory goes to the system's temporary directory.
+func OpenBaseline(path string) (*Baseline, error) { return OpenBaselineIn("", path) }
+
+// OpenBaselineIn is OpenBaseline with the temporary files of its records'
+// indexes in tmpDir ("" for the system's), as OpenRecordsIn.
+func OpenBaselineIn(tmpDir, path string) (*Baseline, error) { return openBaseline(tmpDir, path, 0) }
 
 // maxInherit bounds how many partial baselines back OpenBaseline follows
 // for the instances each lacks (Baseline.inherit): a chain of interrupted
 // runs is short.
 const maxInherit = 8
 
-func openBaseline(path string, depth int) (*Baseline, error) {
+func openBaseline(tmpDir, path string, depth int) (*Baseline, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, ResultsFile)
 	}
@@ -148,7 +153,7 @@ func openBaseline(path string, depth int) (*Baseline, error) {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, err
 	}
-	b, err := OpenBaselineRecord(path, ri.StartedAt, false)
+	b, err := OpenBaselineRecordIn(tmpDir, path, ri.StartedAt, false)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +164,7 @@ func openBaseline(path string, depth int) (*Baseline, error) {
 		if b.rs.Partial {
 			b.Incomplete = cmp.Or(ri.Error, "its run was interrupted")
 			if ri.Changes != nil && ri.Changes.Since != nil && depth < maxInherit {
-				b.inherit(ri.Changes.BaselineIn(filepath.Dir(path)), *ri.Changes.Since, depth+1)
+				b.inherit(tmpDir, ri.Changes.BaselineIn(filepath.Dir(path)), *ri.Changes.Since, depth+1)
 			}
 		}
 	case b.rs.Torn > 0:
@@ -173,24 +178,24 @@ func openBaseline(path string, depth int) (*Baseline, error) {
 }
 
 // inherit gives the instances that b, a partial record, lacks the failures
-// that the baseline its run was compared with (at path) knew of them, with
-// their dates: its run did not get to them, and without these a run
-// compared with it would date their failures from its own start, and every
-// run after it too. A baseline that is gone, or cannot be read, gives
+// that the baseline its run was compared with (at path; its index in
+// tmpDir) knew of them, with their dates: its run did not get to them, and
+// without these a run compared with it would date their failures from its
+// own start, and every run after it too. A baseline that is gone, or cannot be read, gives
 // nothing: those dates start again, as they would have. So does a record
 // there that is not of the run that started at since, the run b was
 // compared with: its path is relative to b's directory, and a directory
 // renamed since (last week's moved to "previous") makes it another run's,
 // or b's own. Each run in a chain started before the one after it, so
 // the chain cannot loop.
-func (b *Baseline) inherit(path string, since time.Time, depth int) {
+func (b *Baseline) inherit(tmpDir, path string, since time.Time, depth int) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, ResultsFile)
 	}
 	if ri, err := ReadRunInfo(filepath.Join(filepath.Dir(path), RunFile)); err != nil || !ri.StartedAt.Equal(since) {
 		return
 	}
-	older, err := openBaseline(path, depth)
+	older, err := openBaseline(tmpDir, path, depth)
 	if err != nil {
 		return
 	}
@@ -224,7 +229,13 @@ func killedBefore(dir string) bool {
 // beside the current run's run.json, not the baseline's). The caller must
 // Close it.
 func OpenBaselineRecord(path string, at time.Time, partial bool) (*Baseline, error) {
-	rs, err := OpenRecords(path)
+	return OpenBaselineRecordIn("", path, at, partial)
+}
+
+// OpenBaselineRecordIn is OpenBaselineRecord with the temporary files of
+// the record's index in tmpDir ("" for the system's), as OpenRecordsIn.
+func OpenBaselineRecordIn(tmpDir, path string, at time.Time, partial bool) (*Baseline, error) {
+	rs, err := OpenRecordsIn(tmpDir, path)
 	if err != nil {
 		return nil, err
 	}

@@ -217,7 +217,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		// others' do.
 		gopts.LabelKeys = append(slices.Clone(opts.LabelKeys), label)
 		if opts.Baseline != nil {
-			gb, err := newGroupBaseline(g.Dir, opts.Baseline)
+			gb, err := newGroupBaseline(opts.TmpDir, g.Dir, opts.Baseline)
 			if err != nil {
 				rs.Close()
 				return append(kept, groups[i:]...), fmt.Errorf("group %q: %w", g.Value, err)
@@ -520,14 +520,14 @@ const splitBaseline = ".baseline.jsonl"
 
 // newGroupBaseline opens a group's part of the baseline that partition
 // wrote, first making it empty when the group is new.
-func newGroupBaseline(dir string, whole *audit.Baseline) (*audit.Baseline, error) {
+func newGroupBaseline(tmpDir, dir string, whole *audit.Baseline) (*audit.Baseline, error) {
 	p := filepath.Join(dir, splitBaseline)
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		if err := os.WriteFile(p, nil, 0o666); err != nil {
 			return nil, err
 		}
 	}
-	return OpenGroupBaseline(dir, whole.Path, whole.At)
+	return OpenGroupBaselineIn(tmpDir, dir, whole.Path, whole.At)
 }
 
 // OpenGroupBaseline opens the part of the baseline that a split kept in a
@@ -537,8 +537,15 @@ func newGroupBaseline(dir string, whole *audit.Baseline) (*audit.Baseline, error
 // group's run.json says the whole baseline was (changes.baseline_incomplete),
 // and complete while the group has no run.json yet: that run.json is the
 // current run's, and whether the current run is complete says nothing of
-// the baseline's.
+// the baseline's. An index too large for memory goes to the system's
+// temporary directory.
 func OpenGroupBaseline(dir, path string, at time.Time) (*audit.Baseline, error) {
+	return OpenGroupBaselineIn("", dir, path, at)
+}
+
+// OpenGroupBaselineIn is OpenGroupBaseline with the temporary files of its
+// index in tmpDir ("" for the system's), as audit.OpenRecordsIn.
+func OpenGroupBaselineIn(tmpDir, dir, path string, at time.Time) (*audit.Baseline, error) {
 	p := filepath.Join(dir, splitBaseline)
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -549,7 +556,7 @@ func OpenGroupBaseline(dir, path string, at time.Time) (*audit.Baseline, error) 
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	b, err := audit.OpenBaselineRecord(p, at, partial)
+	b, err := audit.OpenBaselineRecordIn(tmpDir, p, at, partial)
 	if err != nil {
 		return nil, err
 	}
