@@ -167,7 +167,7 @@ func TestShardWithAWholeBaseline(t *testing.T) {
 				t.Errorf("the summary does not say the other shard's instances were not compared:\n%s", got.stderr)
 			}
 			// auditor mail compares the run again, as the run did.
-			src, err := openMailSource(filepath.Join(dir, tc.out))
+			src, err := openMailSource(filepath.Join(dir, tc.out), filepath.Join(dir, tc.out))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -258,7 +258,7 @@ func TestGroupMailOfAShard(t *testing.T) {
 			if ri.Changes.NotCompared.OtherShard == 0 {
 				t.Fatalf("the group's reports say no instance of another shard: %+v", ri.Changes.NotCompared)
 			}
-			src, err := openMailSource(g)
+			src, err := openMailSource(g, g)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1256,13 +1256,20 @@ type mailSource struct {
 
 // openMailSource opens what dir holds: its record, its run.json, and the
 // baseline it was compared with (a group's part of it, or the run's own
-// record when it is still where it was). Close it with close.
-func openMailSource(dir string) (*mailSource, error) {
+// record when it is still where it was). The indexes of large records go
+// in the spill directory of spillOf, the directory that the command holds
+// (inSpill). Close it with close.
+func openMailSource(dir, spillOf string) (*mailSource, error) {
+	return inSpill(spillOf, func(tmpDir string) (*mailSource, error) { return openMailSourceIn(tmpDir, dir) })
+}
+
+// openMailSourceIn is openMailSource with the indexes in tmpDir.
+func openMailSourceIn(tmpDir, dir string) (*mailSource, error) {
 	run, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
 	if err != nil {
 		return nil, err
 	}
-	rs, err := audit.OpenRecords(filepath.Join(dir, audit.ResultsFile))
+	rs, err := audit.OpenRecordsIn(tmpDir, filepath.Join(dir, audit.ResultsFile))
 	if err != nil {
 		return nil, err
 	}
@@ -1274,7 +1281,7 @@ func openMailSource(dir string) (*mailSource, error) {
 		rs.Scope = run.Changes.Scope
 	}
 	src := &mailSource{dir: dir, rs: rs, run: run}
-	src.base, src.lost, err = recordedBaselineOf(dir, run)
+	src.base, src.lost, err = recordedBaselineOf(tmpDir, dir, run)
 	if err != nil {
 		rs.Close()
 		return nil, err
@@ -1288,8 +1295,8 @@ func openMailSource(dir string) (*mailSource, error) {
 // nil without one. lost names it when it is no longer there, and says so
 // when the record there now is another run's: the run's own, moved where
 // its baseline was (mv latest previous), or one that started at another
-// time than the baseline did.
-func recordedBaselineOf(dir string, run audit.RunInfo) (b *audit.Baseline, lost string, err error) {
+// time than the baseline did. Its index goes in tmpDir ("" for TMPDIR).
+func recordedBaselineOf(tmpDir, dir string, run audit.RunInfo) (b *audit.Baseline, lost string, err error) {
 	c := run.Changes
 	if c == nil {
 		return nil, "", nil
@@ -1298,7 +1305,7 @@ func recordedBaselineOf(dir string, run audit.RunInfo) (b *audit.Baseline, lost 
 	if c.Since != nil {
 		at = *c.Since
 	}
-	b, err = report.OpenGroupBaseline(dir, c.Baseline, at)
+	b, err = report.OpenGroupBaselineIn(tmpDir, dir, c.Baseline, at)
 	if err == nil && b == nil {
 		p := c.BaselineIn(dir)
 		if !statOK(p) {
@@ -1307,7 +1314,7 @@ func recordedBaselineOf(dir string, run audit.RunInfo) (b *audit.Baseline, lost 
 		if ownRecord(dir, p) {
 			return nil, p + " (the record there now is this run's own: moved since?)", nil
 		}
-		if b, err = audit.OpenBaseline(p); b != nil {
+		if b, err = audit.OpenBaselineIn(tmpDir, p); b != nil {
 			if other := anotherRun(b, run, c); other != "" {
 				b.Close()
 				return nil, p + " (the record there now is " + other + ")", nil
@@ -2571,7 +2578,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		if down == nil && ctx.Err() != nil {
 			down = errors.New("interrupted")
 		}
-		src, err := openMailSource(dir)
+		src, err := openMailSource(dir, dl.out)
 		if err != nil {
 			r.errs = append(r.errs, err)
 			continue
@@ -2945,16 +2952,16 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer release()
-	src, err := openMailSource(dir)
+	src, err := openMailSource(dir, dir)
 	if err != nil {
-		return usagef("mail: %v", err)
+		return recordError("mail", err)
 	}
 	defer src.close()
 	if err := ofOneAttempt(dir, src); err != nil {
 		return err
 	}
 	if len(d.mailTo.vals) > 0 {
-		if err := allWritten(dir, src.run, src.rs, o.getenv); err != nil {
+		if err := allWritten(dir, dir, src.run, src.rs, o.getenv); err != nil {
 			return err
 		}
 	}
@@ -3054,7 +3061,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			if err == nil {
 				// A group rendered again in place, and failed.
-				if err := allWritten(g, ri, nil, o.getenv); err != nil {
+				if err := allWritten(g, dir, ri, nil, o.getenv); err != nil {
 					return err
 				}
 			}
@@ -3208,16 +3215,17 @@ func unwritten(dir string, ri audit.RunInfo) []string {
 // the rest. The error names them and the auditor report that renders them
 // again. The workbook left out for more label keys than a sheet has
 // columns is no failure; a run of nothing stopped by a signal or a fatal
-// error renders no report.
-func allWritten(dir string, ri audit.RunInfo, rs *audit.Records, getenv func(string) string) error {
+// error renders no report. A record opened here is indexed in the spill
+// directory of spillOf, the directory the command holds (inSpill).
+func allWritten(dir, spillOf string, ri audit.RunInfo, rs *audit.Records, getenv func(string) string) error {
 	missing := unwritten(dir, ri)
 	if len(missing) == 0 {
 		return nil
 	}
 	if rs == nil {
 		var err error
-		if rs, err = audit.OpenRecords(filepath.Join(dir, audit.ResultsFile)); err != nil {
-			return usagef("mail: %v", err)
+		if rs, err = openRecords(spillOf, filepath.Join(dir, audit.ResultsFile)); err != nil {
+			return recordError("mail", err)
 		}
 		defer rs.Close()
 	}

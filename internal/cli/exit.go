@@ -11,6 +11,7 @@ import (
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
+	"github.com/auditor-dev/auditor/internal/extsort"
 	"github.com/auditor-dev/auditor/internal/outdir"
 )
 
@@ -154,6 +155,11 @@ func exitFor(err error, con *console) exitCode {
 	case errors.Is(err, errInterrupted), errors.Is(err, errTimedOut):
 		con.errorf("%v", err)
 		return exitIncomplete
+	case errors.Is(err, extsort.ErrScratch):
+		// Not the record's fault, nor the flags': where the index of a
+		// large record goes (inSpill).
+		con.errorf("%s\nthe index of a record this large goes in %s in the directory written (--out; auditor mail's: the directory mailed), or in TMPDIR where that cannot be made (a read-only directory): give one of them room, about 60 bytes an instance (set TMPDIR to a writable directory), then run again", plainLines(err.Error()), outdir.TmpDir)
+		return exitFatal
 	}
 	var cred *audit.CredentialsError
 	if errors.As(err, &cred) {

@@ -287,7 +287,7 @@ func TestUndeliveredAfterAKill(t *testing.T) {
 func TestUndeliveredTakesOffWhatWent(t *testing.T) {
 	out, words, ms := failedMidway(t, nil)
 	dave := filepath.Join(out, "by-owner", "dave")
-	src, err := openMailSource(dave)
+	src, err := openMailSource(dave, dave)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1191,7 +1191,7 @@ func (o *runOptions) openOneBaseline(current, account string) error {
 			return usagef("--baseline %s is this run's own record: name an earlier run", o.baseline)
 		}
 	}
-	b, err := audit.OpenBaseline(path)
+	b, err := inSpill(o.out, func(tmpDir string) (*audit.Baseline, error) { return audit.OpenBaselineIn(tmpDir, path) })
 	if re := (*audit.ReadError)(nil); errors.As(err, &re) && !o.baselinePrevious {
 		// Named on the command line, and broken past the first line,
 		// which checkBaseline read.
@@ -1201,7 +1201,7 @@ func (o *runOptions) openOneBaseline(current, account string) error {
 		return usagef("--baseline: %v: put its run's own %s there, or move it away", err, audit.RunFile)
 	}
 	if err != nil {
-		return usagef("--baseline: %v", err)
+		return recordError("--baseline", err)
 	}
 	if theirs, ok := b.Records().SoleAccount(); ok && theirs != "" && account != "" && theirs != account {
 		switch {

@@ -1028,7 +1028,7 @@ func (j *job) recordAccount() (accountless bool, sole string) {
 	if !j.hasRecord() {
 		return false, ""
 	}
-	rs, err := audit.OpenRecords(j.recordPath())
+	rs, err := openRecords(j.o.out, j.recordPath())
 	if err != nil {
 		return false, "" // Resume reads it again, and says what is wrong
 	}

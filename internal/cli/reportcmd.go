@@ -22,7 +22,6 @@ import (
 	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/dirlock"
-	"github.com/auditor-dev/auditor/internal/extsort"
 	"github.com/auditor-dev/auditor/internal/outdir"
 	"github.com/auditor-dev/auditor/internal/owner"
 	"github.com/auditor-dev/auditor/report"
@@ -104,10 +103,14 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		// the run was: its changes stay, and every failure dates from the
 		// same baseline.
 		if ri, err := audit.ReadRunInfo(filepath.Join(o.out, audit.RunFile)); err == nil && ri.Changes != nil && sameList(ri, paths) {
-			b, lost, err := recordedBaselineOf(o.out, ri)
+			var lost string
+			b, err := inSpill(o.out, func(tmpDir string) (b *audit.Baseline, err error) {
+				b, lost, err = recordedBaselineOf(tmpDir, o.out, ri)
+				return b, err
+			})
 			switch {
 			case err != nil:
-				return usagef("report: the baseline %s was compared with: %v", o.out, err)
+				return recordError(fmt.Sprintf("report: the baseline %s was compared with", o.out), err)
 			case b == nil:
 				// Rendered without it, its recorded changes would go for
 				// good, or disagree with the record.
@@ -166,13 +169,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if unknown != "" {
 		fmt.Fprintf(stderr, "auditor: warning: %s: the instances it shares with the other records count twice; merge the runs' own records instead\n", unknown)
 	}
-	rs, err := audit.OpenMerged("", groups, paths...)
-	if errors.Is(err, extsort.ErrScratch) {
-		// Not the records' fault: where the index of a large record goes.
-		return fmt.Errorf("report: %w (set TMPDIR to a writable directory with room for the index, about 60 bytes an instance)", err)
-	}
+	rs, err := inSpill(o.out, func(tmpDir string) (*audit.Records, error) { return audit.OpenMerged(tmpDir, groups, paths...) })
 	if err != nil {
-		return usagef("report: %v", err)
+		return recordError("report", err)
 	}
 	defer func() { rs.Close() }() // rs is the merged record's once written with a baseline
 	// A line written before lines kept their attempt's start is given it
@@ -290,7 +289,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		if o.base != nil {
 			torn := rs.Torn
 			rs.Close()
-			if rs, err = audit.OpenRecords(recordPath); err != nil {
+			if rs, err = openRecords(o.out, recordPath); err != nil {
 				return fmt.Errorf("report: reading the merged record again: %w", err)
 			}
 			rs.Torn = torn

@@ -31,7 +31,7 @@ import (
 // taken as these credentials' when STS did not say whose they are: an
 // instance of the record that SSM knows for them is that account's.
 func (j *job) checkRecordAccount(ctx context.Context, account string) error {
-	rs, err := audit.OpenRecords(j.recordPath())
+	rs, err := openRecords(j.o.out, j.recordPath())
 	if err != nil {
 		return nil // Resume reads it again, and says what is wrong
 	}

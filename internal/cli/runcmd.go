@@ -23,6 +23,7 @@ import (
 	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/dirlock"
+	"github.com/auditor-dev/auditor/internal/extsort"
 	"github.com/auditor-dev/auditor/internal/outdir"
 	"github.com/auditor-dev/auditor/internal/paceboard"
 	"github.com/auditor-dev/auditor/report"
@@ -632,9 +633,9 @@ func (j *job) plan(stderr io.Writer) error {
 	if prev, ok := j.previousRun(); ok {
 		warnUnknownFields(stderr, filepath.Join(o.out, audit.RunFile), prev)
 	}
-	rs, err := audit.OpenRecords(j.recordPath())
+	rs, err := openRecords(o.out, j.recordPath())
 	if err != nil {
-		return usagef("--resume: %v", err)
+		return recordError("--resume", err)
 	}
 	defer rs.Close()
 	scope := audit.Scope{Account: j.caller}
@@ -2150,6 +2151,47 @@ func spillDir(out string) string {
 		return ""
 	}
 	return p
+}
+
+// inSpill calls open with the spill directory of dir, the directory of a
+// run or a report that this process reads or writes, for the index of a
+// record too large for memory: where a fresh run puts it, so that a
+// resume, a report or a mail works wherever the run did (a container
+// whose only writable directory is --out). A dir that cannot hold it
+// (read-only, or gone) leaves the index to TMPDIR, which a user who can
+// only read the run's directory has. The spill directory goes again when
+// this call made it: open leaves it empty, as the index's files are
+// unlinked as soon as they are made (extsort.TempFile), and one left by
+// another process is that process's to remove.
+func inSpill[T any](dir string, open func(tmpDir string) (T, error)) (T, error) {
+	p := filepath.Join(dir, outdir.TmpDir)
+	err := os.Mkdir(p, 0o777)
+	made := err == nil
+	if st, serr := os.Stat(p); err != nil && (serr != nil || !st.IsDir()) {
+		p = ""
+	}
+	v, err := open(p)
+	if made {
+		_ = os.Remove(p) // only when empty: never another's files
+	}
+	return v, err
+}
+
+// openRecords is audit.OpenRecordsIn with the index in dir's spill
+// directory (inSpill).
+func openRecords(dir string, paths ...string) (*audit.Records, error) {
+	return inSpill(dir, func(tmpDir string) (*audit.Records, error) { return audit.OpenRecordsIn(tmpDir, paths...) })
+}
+
+// recordError is err, of reading a record for what (a command or a flag),
+// as the user is told it: a usage error (exit 2), the record's fault, but
+// for its index's temporary files (extsort.ErrScratch), which are the
+// machine's: exitFor makes them exit 4, saying where the index goes.
+func recordError(what string, err error) error {
+	if errors.Is(err, extsort.ErrScratch) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return usagef("%s: %v", what, err)
 }
 
 // unjoin returns the errors that errors.Join joined, or err alone.

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/internal/outdir"
+	"github.com/auditor-dev/auditor/report"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// largeOwnedFleet serves a fleet of 70,000 instances, past what a record's
+// index holds in memory (65,536), and returns its endpoint and a list that
+// gives every instance the owner alpha, mailed at alpha@example.com.
+func largeOwnedFleet(t *testing.T) (url, list string) {
+	t.Helper()
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 7, Size: 70_000, Heavy: -1, Failing: 0.01})
+	var b bytes.Buffer
+	b.WriteString("instance_id,owner,owner_email\n")
+	for _, id := range fleet.IDs() {
+		b.WriteString(id + ",alpha,alpha@example.com\n")
+	}
+	list = filepath.Join(t.TempDir(), "owners.csv")
+	if err := os.WriteFile(list, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url, _ = serve(t, fleet, ssmsim.Options{})
+	return url, list
+}
+
+// noSpillLeft fails the test when dir still holds its spill directory.
+func noSpillLeft(t *testing.T, dir string) {
+	t.Helper()
+	if _, err := os.Lstat(filepath.Join(dir, outdir.TmpDir)); err == nil {
+		t.Errorf("%s left in %s", outdir.TmpDir, dir)
+	}
+}
+
+// TestResumeAndMailOfALargeRecordWithoutTMPDIR: in a container whose only
+// writable directory is --out, a run of 70,000 instances worked, and its
+// --resume and auditor mail failed, exit 2 (a usage error, which the
+// shipped podFailurePolicy does not retry): they indexed the record in
+// TMPDIR. They index it where the run does, in --out's .auditor-tmp.
+func TestResumeAndMailOfALargeRecordWithoutTMPDIR(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: audits 70,000 instances")
+	}
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, list := largeOwnedFleet(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	missing := filepath.Join(t.TempDir(), "missing")
+	args := []string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--quiet", "--fail-on", "none", "--format", "json", "--rate", "100000"}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", got.code, got.stderr)
+	}
+	t.Setenv("TMPDIR", missing)
+	if got := runCLI(t, "", append(args, "--resume")...); got.code != 0 {
+		t.Errorf("--resume with no TMPDIR: exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	noSpillLeft(t, out)
+	got := runCLI(t, "", append([]string{"mail", out, "--to", "ops@example.com"}, ms.args...)...)
+	if got.code != 0 || len(ms.srv.Messages()) != 1 {
+		t.Errorf("auditor mail with no TMPDIR: exit %d, %d messages, want 0 and 1\n%s", got.code, len(ms.srv.Messages()), got.stderr)
+	}
+	noSpillLeft(t, out)
+}
+
+// TestSplitMailOfALargeGroupWithoutTMPDIR: a split run of 70,000 instances
+// of one owner, with no TMPDIR, wrote its reports and exit 5 saying that no
+// instance had --mail-to-label (false: the group's record could not be
+// indexed), and marked nothing undelivered: the owner's mail was lost. The
+// group's record is indexed in --out's .auditor-tmp, and mailed.
+func TestSplitMailOfALargeGroupWithoutTMPDIR(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: audits 70,000 instances")
+	}
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, list := largeOwnedFleet(t)
+	ms := newMailSetup(t, smtptest.Options{})
+	out := filepath.Join(t.TempDir(), "out")
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	got := runCLI(t, "", append([]string{"run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--quiet", "--fail-on", "none", "--format", "json", "--rate", "100000",
+		"--split-by", "owner", "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 0 || len(ms.srv.Messages()) != 1 {
+		t.Errorf("run: exit %d, %d messages, want 0 and alpha's\n%s", got.code, len(ms.srv.Messages()), got.stderr)
+	}
+	if strings.Contains(got.stderr, "no instance has this label") {
+		t.Errorf("run: says the label is missing:\n%s", got.stderr)
+	}
+	noSpillLeft(t, out)
+	noSpillLeft(t, filepath.Join(report.SplitDir(out, "owner"), "alpha"))
+	got = runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 0 || len(ms.srv.Messages()) != 2 {
+		t.Errorf("auditor mail --mail-to-label: exit %d, %d messages, want 0 and 2\n%s", got.code, len(ms.srv.Messages()), got.stderr)
+	}
+	noSpillLeft(t, out)
+}
