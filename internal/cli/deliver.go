@@ -1914,6 +1914,10 @@ const unsentFile = ".auditor-mail-unsent"
 // --mail-to-label began and did not end (see mailGroups).
 const groupsPendingFile = ".auditor-mail-groups-pending"
 
+// groupsUnread is groupsPendingFile as mailGroups leaves it when a
+// group's record could not be read (groupUnread).
+const groupsUnread = "the mail of a group of this run was not tried: its record could not be read: a run compared with it mails every group\n"
+
 // groupsUntried is groupsPendingFile as premarkMail writes it, before the
 // groups' mail is tried; mailGroups writes it otherwise once it begins.
 const groupsUntried = "the mail of each group of this run is due to be tried: a run compared with it mails every group\n"
@@ -2476,6 +2480,10 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 	// and not others, none of them marked, and the run compared with it
 	// mails each group whatever changed (undeliveredBefore).
 	pending := filepath.Join(dl.out, groupsPendingFile)
+	// unread counts the groups whose record or run.json could not be
+	// read: to whom their mail is due is not known, and no mark of
+	// theirs can say it.
+	unread := 0
 	if dl.toFlag != "to" {
 		if ctx.Err() == nil {
 			_ = atomicfile.WriteFile(pending, []byte("the mail of each group of this run was under way: a run compared with it mails every group\n"))
@@ -2485,6 +2493,15 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		// as auditor mail --undelivered, which the closing lines may
 		// offer, refuses a run whose groups are pending.
 		defer func() {
+			if unread > 0 {
+				// Pending still, as for a kill: the run compared with
+				// this one mails every group, and --undelivered sends
+				// to the command that mails those no attempt mailed.
+				if err := atomicfile.WriteFile(pending, []byte(groupsUnread)); err != nil {
+					dl.warnf("%s: the run compared with this one cannot learn that a group was not mailed: %v", dl.out, err)
+				}
+				return
+			}
 			if err := os.Remove(pending); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				dl.warnf("%s: %v", dl.out, err)
 			}
@@ -2543,7 +2560,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 	// --mail-to-label; until one has, theirs gathers the labels they have.
 	labelled, theirs := false, map[string]bool{}
 	defer func() {
-		if !labelled && len(dirs) > 0 {
+		if !labelled && len(dirs) > 0 && unread == 0 {
 			// Said by the error (labelUnknown) instead.
 			return
 		}
@@ -2580,7 +2597,8 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		}
 		src, err := openMailSource(dir, dl.out)
 		if err != nil {
-			r.errs = append(r.errs, err)
+			unread++
+			r.errs = append(r.errs, dl.groupUnread(dir, err))
 			continue
 		}
 		name := filepath.Base(dir)
@@ -2711,7 +2729,8 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			owners = append(owners, to...)
 		}
 	}
-	if !labelled && len(dirs) > 0 {
+	if !labelled && len(dirs) > 0 && unread == 0 {
+		// A group that could not be read may have the label.
 		r.errs = append(r.errs, &labelUnknown{label: dl.d.mailToLabel, theirs: labelNames(theirs)})
 	}
 	if dl.d.undelivered {
@@ -2731,6 +2750,20 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 		dl.logf("no group's mail is marked undelivered: nothing sent")
 	}
 	return r
+}
+
+// groupUnread is the error of a group whose record or run.json could not
+// be read (openMailSource failed: no room for its index, a record cut or
+// changed): its mail was not tried, and to whom it was due is not known.
+// It says what mails it once the group reads: the run's own command again,
+// which left the mailing pending (mailGroups) and mails each group due
+// that no attempt mailed; auditor mail, the group alone.
+func (dl *delivery) groupUnread(dir string, err error) error {
+	next := "once it reads, the command that wrote the reports, run again (auditor run with --resume and the same options, or the same auditor report), mails each group due that no attempt mailed"
+	if dl.toFlag == "to" {
+		next = fmt.Sprintf("once it reads, mail it: %s mail %s --to ADDRESSES (its owners', in label %s)", program(), shellQuote(dir), shellQuote(dl.d.mailToLabel))
+	}
+	return fmt.Errorf("%s: not mailed (its record could not be read): %w; %s", dir, err, next)
 }
 
 // labelUnknown is a --mail-to-label that no instance has (a typo, or a
@@ -3018,6 +3051,10 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if v, ok := splitValue(src, splitBy); ok {
 			src.group = &report.MailGroup{Label: splitBy, Value: v}
 		}
+	}
+	if b, err := readMark(filepath.Join(dir, groupsPendingFile)); d.undelivered && err == nil && string(b) == groupsUnread {
+		return usagef("mail: --undelivered: a group of %s could not be read when its mail was due (%s says so; that run's closing lines name the group), and to whom its mail was due is not marked; once it reads, run again the command that wrote the reports (its auditor run --resume, with the same options, or the same auditor report), which mails each group due that no attempt mailed, and no other",
+			shownPath(dir), groupsPendingFile)
 	}
 	if d.undelivered && statOK(filepath.Join(dir, groupsPendingFile)) {
 		// Killed as it mailed its groups: only the group in flight is

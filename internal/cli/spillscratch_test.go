@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,4 +102,69 @@ func TestSplitMailOfALargeGroupWithoutTMPDIR(t *testing.T) {
 		t.Errorf("auditor mail --mail-to-label: exit %d, %d messages, want 0 and 2\n%s", got.code, len(ms.srv.Messages()), got.stderr)
 	}
 	noSpillLeft(t, out)
+}
+
+// TestGroupMailOfAnUnreadableGroup: a group whose record could not be read
+// (its index found no room) was taken for a group without the label: the
+// delivery said "no instance has this label", false, marked nothing, and
+// auditor mail --undelivered then said "nothing sent": the owner's mail
+// was lost. The group is named with the cause, and the run's mailing of
+// its groups stays pending (groupsPendingFile), as for a run killed while
+// it mailed: the next run compared with it mails every group, and
+// --undelivered says which command mails what was not.
+func TestGroupMailOfAnUnreadableGroup(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, ownersFleet(), ssmsim.Options{})
+	ms := newMailSetup(t, smtptest.Options{})
+	list := writeFile(t, "owners.csv", "instance_id,owner,owner_email\ni-00000000000000a01,alice,alice@example.com\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--out", out, "--quiet",
+		"--split-by", "owner")
+	if got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	alice := filepath.Join(report.SplitDir(out, "owner"), "alice")
+	record := filepath.Join(alice, "results.jsonl")
+	good, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(record, []byte("not a result\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// As the run mails its groups.
+	o := defaultRunOptions()
+	o.out, o.splitBy, o.delivery.mailToLabel = out, "owner", "owner_email"
+	var stderr bytes.Buffer
+	dl := o.marker(&stderr)
+	dl.splitBy = "owner"
+	r := dl.mailGroups(context.Background(), report.Options{}, []string{alice}, out)
+	var said []string
+	for _, err := range r.errs {
+		said = append(said, err.Error())
+	}
+	if s := strings.Join(said, "\n"); !strings.Contains(s, alice) || strings.Contains(s, "no instance has this label") {
+		t.Errorf("the run's delivery says:\n%s\nwant alice's directory named, and no word of a missing label", s)
+	}
+	if !statOK(filepath.Join(out, groupsPendingFile)) {
+		t.Errorf("the run's mailing of its groups is not left pending: alice's mail is marked nowhere")
+	}
+	// Readable again (room was made): what says alice's mail is due?
+	if err := os.WriteFile(record, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got = runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email", "--undelivered"}, ms.args...)...)
+	if got.code == 0 || strings.Contains(got.stderr, "nothing sent") {
+		t.Errorf("mail --undelivered: exit %d, want a refusal naming what mails alice\n%s", got.code, got.stderr)
+	}
+	os.Remove(filepath.Join(out, groupsPendingFile))
+	if err := os.WriteFile(record, []byte("not a result\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	got = runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...)
+	if got.code != 5 || !strings.Contains(got.stderr, alice) || strings.Contains(got.stderr, "no instance has this label") {
+		t.Errorf("auditor mail: exit %d, want 5 naming alice's directory, and no word of a missing label\n%s", got.code, got.stderr)
+	}
 }
