@@ -138,7 +138,8 @@ func hashed(v string, n int) string {
 // group files open; each group is then rendered on its own, so memory is a
 // group's, not the fleet's. The split's directory is replaced when Split
 // made it before (and refused, with an error wrapping ErrNotSplit, if
-// something else is there); index.csv lists
+// something else is there, or ErrOthersSplit, if another user's Split made
+// it); index.csv lists
 // the groups. Instances without the label form the group of the empty
 // value.
 //
@@ -310,10 +311,18 @@ func changed(counts audit.ChangeCounts) bool {
 // only its own, and nothing in it is touched.
 var ErrNotSplit = errors.New("exists and was not made by a split")
 
+// ErrOthersSplit is returned by Split and CheckSplit when the split's
+// directory is a split's (it holds Split's marker) that another user owns,
+// or whose marker another user owns: a split made as another user, which
+// this user's Split does not replace or remove. It is not ErrNotSplit:
+// the cause is who runs it (a retry under another UID), not the directory.
+var ErrOthersSplit = errors.New("belongs to another user")
+
 // CheckSplit returns an error wrapping ErrNotSplit when SplitDir(dir,
-// label) exists and Split did not make it, so that a caller can refuse it
-// before doing what Split comes after; nil when it is not there, is an
-// earlier split's, or is an empty directory (which Split claims).
+// label) exists and Split did not make it, or ErrOthersSplit when another
+// user's Split made it, so that a caller can refuse it before doing what
+// Split comes after; nil when it is not there, is an earlier split's, or
+// is an empty directory (which Split claims).
 func CheckSplit(dir, label string) error { return checkSplitDir(SplitDir(dir, label)) }
 
 func checkSplitDir(root string) error {
@@ -327,7 +336,7 @@ func checkSplitDir(root string) error {
 	// link, even to a split of the user's, is no split's directory).
 	if st, err := os.Lstat(root); err == nil && st.IsDir() {
 		if st, err := os.Lstat(filepath.Join(root, splitMarker)); err == nil && st.Mode().IsRegular() {
-			return fmt.Errorf("%s %w (it is another user's): move it away, or split by another label", root, ErrNotSplit)
+			return fmt.Errorf("%s %w: a split made as that user, which this user may not replace; run as that user (or give the directory to this one), move it away, or split by another label", root, ErrOthersSplit)
 		}
 	}
 	return fmt.Errorf("%s %w: move it away, or split by another label", root, ErrNotSplit)

@@ -870,11 +870,11 @@ func TestRemoveSplitsLeavesOtherUsers(t *testing.T) {
 				t.Errorf("the split whose %s is another user's: %v; want it kept", whose, err)
 			}
 			// Nor may a split by the same label replace it.
-			if err := report.CheckSplit(out, "owner"); !errors.Is(err, report.ErrNotSplit) || !strings.Contains(err.Error(), "another user's") {
-				t.Errorf("CheckSplit = %v, want ErrNotSplit saying it is another user's", err)
+			if err := report.CheckSplit(out, "owner"); !errors.Is(err, report.ErrOthersSplit) || !strings.Contains(err.Error(), "belongs to another user") {
+				t.Errorf("CheckSplit = %v, want ErrOthersSplit saying it belongs to another user", err)
 			}
-			if _, err := report.Split(context.Background(), opts, "owner"); !errors.Is(err, report.ErrNotSplit) {
-				t.Errorf("Split = %v, want ErrNotSplit", err)
+			if _, err := report.Split(context.Background(), opts, "owner"); !errors.Is(err, report.ErrOthersSplit) {
+				t.Errorf("Split = %v, want ErrOthersSplit", err)
 			}
 			if _, err := os.Lstat(filepath.Join(split, report.SplitIndex)); err != nil {
 				t.Errorf("the split whose %s is another user's, split again: %v; want it kept", whose, err)

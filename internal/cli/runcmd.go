@@ -548,12 +548,19 @@ func checkResumedRun(dir string) error {
 }
 
 // checkSplit refuses, before the first call, a by-LABEL directory of --out
-// that a split by label would replace and that no split made.
+// that a split by label would replace and that no split made (exit 2), or
+// that another user's split made (exit 4: a retry under another UID).
 func checkSplit(out, label string) error {
 	if label == "" {
 		return nil
 	}
-	if err := report.CheckSplit(out, label); err != nil {
+	err := report.CheckSplit(out, label)
+	if errors.Is(err, report.ErrOthersSplit) {
+		// Not the flags' fault but who runs them (a retry under another
+		// UID): exit 4, as the other setup errors.
+		return fmt.Errorf("split by %q: %w", label, err)
+	}
+	if err != nil {
 		return usagef("split by %q: %v", label, err)
 	}
 	return nil
