@@ -422,7 +422,10 @@ func (u *uploadOnly) AbortMultipartUpload(ctx context.Context, in *s3.AbortMulti
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
 	out, err := u.S3API.AbortMultipartUpload(ctx, in, optFns...)
-	if err != nil {
+	var ae smithy.APIError
+	// No such upload: S3 ended it already (it completed as the signal
+	// came, or was aborted): nothing is left in the bucket.
+	if err != nil && !(errors.As(err, &ae) && ae.ErrorCode() == "NoSuchUpload") {
 		u.mu.Lock()
 		u.notEnded = &IncompleteUploadError{Bucket: aws.ToString(in.Bucket), Key: aws.ToString(in.Key), UploadID: aws.ToString(in.UploadId), Err: err}
 		u.mu.Unlock()

@@ -31,9 +31,11 @@ func TestUploadCancelledMidwayAborts(t *testing.T) {
 	for _, tt := range []struct {
 		name        string
 		refuseAbort bool
+		gone        bool // the abort finds no upload: S3 ended it (completed)
 	}{
 		{name: "aborted"},
 		{name: "abort refused", refuseAbort: true},
+		{name: "upload gone", gone: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			big := writeFile(t, t.TempDir(), "results.jsonl", 3*deliver.MinPartSize)
@@ -64,6 +66,12 @@ func TestUploadCancelledMidwayAborts(t *testing.T) {
 					mu.Lock()
 					aborts = append(aborts, q.Get("uploadId"))
 					mu.Unlock()
+					if tt.gone {
+						w.Header().Set("Content-Type", "application/xml")
+						w.WriteHeader(http.StatusNotFound)
+						w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message><RequestId>1</RequestId></Error>`))
+						return
+					}
 					if tt.refuseAbort {
 						w.Header().Set("Content-Type", "application/xml")
 						w.WriteHeader(http.StatusForbidden)
