@@ -155,10 +155,10 @@ func exitFor(err error, con *console) exitCode {
 	case errors.Is(err, errInterrupted), errors.Is(err, errTimedOut):
 		con.errorf("%v", err)
 		return exitIncomplete
-	case errors.Is(err, extsort.ErrScratch):
+	case errors.Is(err, extsort.ErrScratch) && !errors.Is(err, syscall.EMFILE) && !errors.Is(err, syscall.ENFILE):
 		// Not the record's fault, nor the flags': where the index of a
 		// large record goes (inSpill).
-		con.errorf("%s\nthe index of a record this large goes in %s in the directory written (--out; auditor mail's: the directory mailed), or in TMPDIR where that cannot be made (a read-only directory): give one of them room, about 60 bytes an instance (set TMPDIR to a writable directory), then run again", plainLines(err.Error()), outdir.TmpDir)
+		con.errorf("%s\nthe index of a record this large goes in %s in the directory written (--out; auditor mail's: the directory mailed), or in TMPDIR where that cannot be made or used (a read-only directory, a full disk): give one of them room, about 60 bytes an instance (set TMPDIR to a writable directory), then run again", plainLines(err.Error()), outdir.TmpDir)
 		return exitFatal
 	}
 	var cred *audit.CredentialsError

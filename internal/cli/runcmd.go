@@ -25,6 +25,7 @@ import (
 	"github.com/auditor-dev/auditor/internal/dirlock"
 	"github.com/auditor-dev/auditor/internal/extsort"
 	"github.com/auditor-dev/auditor/internal/outdir"
+	"github.com/auditor-dev/auditor/internal/owner"
 	"github.com/auditor-dev/auditor/internal/paceboard"
 	"github.com/auditor-dev/auditor/report"
 )
@@ -2166,20 +2167,26 @@ func spillDir(out string) string {
 // resume, a report or a mail works wherever the run did (a container
 // whose only writable directory is --out). A dir that cannot hold it
 // (read-only, or gone) leaves the index to TMPDIR, which a user who can
-// only read the run's directory has. The spill directory goes again when
-// this call made it: open leaves it empty, as the index's files are
-// unlinked as soon as they are made (extsort.TempFile), and one left by
-// another process is that process's to remove.
+// only read the run's directory has; so does one left there that is not
+// a directory of this user's (a link is not followed: the index's files
+// would go wherever it leads), and one whose files cannot be made (a
+// killed run's, that this user cannot write; a full disk). The spill
+// directory goes again when this call made it: open leaves it empty, as
+// the index's files are unlinked as soon as they are made
+// (extsort.TempFile), and one left by another process is that process's
+// to remove.
 func inSpill[T any](dir string, open func(tmpDir string) (T, error)) (T, error) {
 	p := filepath.Join(dir, outdir.TmpDir)
-	err := os.Mkdir(p, 0o777)
-	made := err == nil
-	if st, serr := os.Stat(p); err != nil && (serr != nil || !st.IsDir()) {
+	made := os.Mkdir(p, 0o777) == nil
+	if st, err := os.Lstat(p); !made && (err != nil || !st.IsDir() || !owner.Mine(st)) {
 		p = ""
 	}
 	v, err := open(p)
 	if made {
 		_ = os.Remove(p) // only when empty: never another's files
+	}
+	if p != "" && errors.Is(err, extsort.ErrScratch) {
+		return open("")
 	}
 	return v, err
 }
