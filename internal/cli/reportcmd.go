@@ -22,6 +22,7 @@ import (
 	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
 	"github.com/auditor-dev/auditor/internal/dirlock"
+	"github.com/auditor-dev/auditor/internal/extsort"
 	"github.com/auditor-dev/auditor/internal/outdir"
 	"github.com/auditor-dev/auditor/internal/owner"
 	"github.com/auditor-dev/auditor/report"
@@ -169,7 +170,18 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if unknown != "" {
 		fmt.Fprintf(stderr, "auditor: warning: %s: the instances it shares with the other records count twice; merge the runs' own records instead\n", unknown)
 	}
-	rs, err := inSpill(o.out, func(tmpDir string) (*audit.Records, error) { return audit.OpenMerged(tmpDir, groups, paths...) })
+	merged := func(tmpDir string) (*audit.Records, error) { return audit.OpenMerged(tmpDir, groups, paths...) }
+	var rs *audit.Records
+	if dir != nil {
+		rs, err = inSpill(o.out, merged)
+	} else {
+		// --out is not held yet: its .auditor-tmp, made and removed now,
+		// would be the spill of whoever holds it. TMPDIR first; --out's
+		// only where TMPDIR cannot take the index (a read-only one).
+		if rs, err = merged(""); errors.Is(err, extsort.ErrScratch) {
+			rs, err = inSpill(o.out, merged)
+		}
+	}
 	if err != nil {
 		return recordError("report", err)
 	}
