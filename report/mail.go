@@ -56,6 +56,11 @@ type MailOptions struct {
 	// directory (an http(s) URL becomes a link). A list cut short says its
 	// rows are there when the workbook is not attached.
 	ReportsAt string
+	// Written are the base names of the reports at ReportsAt (its
+	// --format's: "changes.csv", "report.xlsx", ...); nil when not known,
+	// taken for every report. The mail says the changes are in a file
+	// there only when it is written.
+	Written []string
 	// Notes are said under the headline, each a paragraph of plain text
 	// (why this mail came, say).
 	Notes []string
@@ -73,13 +78,18 @@ type MailGroup struct {
 	// Value is the group's value of it ("payments"); "" for the group of
 	// the instances without one.
 	Value string
+	// name is String's, made from the value as it came, when the copy
+	// for display (displayGroup) no longer holds it.
+	name string
 }
 
 // String names the group as a mail's subject and headline do: "team
 // payments", or "team (no value)" for the instances without one; nothing
 // for no group (a whole run's mail). A value that could pass for another
-// group's name is quoted: one that begins with a parenthesis or a quote
-// ("(no value)"), has spaces at its ends, or is only spaces. Label and
+// group's name is quoted, Go's way: one that begins with a parenthesis or
+// a quote ("(no value)"), has spaces at its ends or two in a row, or holds
+// a character that a subject shows as a space or not at all (a tab, a
+// line break, a bidi control, a zero-width space). Label and
 // value are each cut to 40 characters, a value cut with a short digest of
 // it, so that two values alike for 40 characters are named apart. Bidi
 // controls and line breaks are the caller's to take out (MailSubject and
@@ -88,10 +98,13 @@ func (g *MailGroup) String() string {
 	if g == nil {
 		return ""
 	}
+	if g.name != "" {
+		return g.name
+	}
 	v := "(no value)"
 	if g.Value != "" {
 		v = g.Value
-		if strings.TrimSpace(v) != v || strings.HasPrefix(v, "(") || strings.HasPrefix(v, `"`) {
+		if quoteGroupValue(v) {
 			v = strconv.Quote(v)
 		}
 		if utf8.RuneCountInString(v) > 40 {
@@ -102,13 +115,25 @@ func (g *MailGroup) String() string {
 	return trunc(40, g.Label) + " " + v
 }
 
+// quoteGroupValue reports whether String quotes v (see String).
+func quoteGroupValue(v string) bool {
+	if strings.TrimSpace(v) != v || strings.HasPrefix(v, "(") || strings.HasPrefix(v, `"`) || strings.Contains(v, "  ") {
+		return true
+	}
+	return strings.ContainsFunc(v, func(r rune) bool {
+		return r != ' ' && (unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r))
+	})
+}
+
 // displayGroup returns a copy of g without bidi controls (see
-// displayCopy); nil for nil.
+// displayCopy), named as g is; nil for nil.
 func displayGroup(g *MailGroup) *MailGroup {
 	if g == nil {
 		return nil
 	}
-	return mapStrings(g, bidi.Strip)
+	d := mapStrings(g, bidi.Strip)
+	d.name = bidi.Strip(g.String())
+	return d
 }
 
 // MailBody renders the body of a mail from the Model: an HTML part made for
@@ -323,7 +348,12 @@ func newMailView(m *Model, opts MailOptions) mailView {
 		v.ChangesIn = "the Changes sheet of the attached " + mailWorkbook
 	case opts.ReportsAt != "":
 		v.Where = "the reports at " + opts.ReportsAt
-		v.ChangesIn = ChangesCSV + " of the reports at " + opts.ReportsAt
+		switch {
+		case opts.Written == nil || slices.Contains(opts.Written, ChangesCSV):
+			v.ChangesIn = ChangesCSV + " of the reports at " + opts.ReportsAt
+		case slices.Contains(opts.Written, mailWorkbook):
+			v.ChangesIn = "the Changes sheet of " + mailWorkbook + " of the reports at " + opts.ReportsAt
+		}
 		if httpURL(opts.ReportsAt) {
 			v.WhereURL = opts.ReportsAt
 		}

@@ -34,7 +34,9 @@ func TestMailNamesItsGroup(t *testing.T) {
 		{"a value", &report.MailGroup{Label: "team", Value: "payments"}, "team payments", "team payments"},
 		{"no value", &report.MailGroup{Label: "team"}, "team (no value)", "team (no value)"},
 		{"hostile value", &report.MailGroup{Label: "team", Value: "pay\u202ements<b>x</b>\r\nBcc: x@example.com"},
-			"team payments<b>x</b> Bcc: x@example.com", "team payments&lt;b&gt;x&lt;/b&gt;"},
+			// Quoted, its controls written as Go escapes them: no
+			// reader takes it for another value, nor a header.
+			`team "pay\u202ements<b>x</b>\r\nBcc: x@exampl… #9dc2c9`, `team &#34;pay\u202ements&lt;b&gt;x&lt;/b&gt;`},
 		{"long value", &report.MailGroup{Label: "team", Value: strings.Repeat("p", 100)}, "team " + strings.Repeat("p", 40) + "… #abd3b1", "team " + strings.Repeat("p", 40) + "… #abd3b1"},
 	}
 	for _, tt := range tests {
@@ -120,5 +122,17 @@ func TestMailGroupNamesApart(t *testing.T) {
 	}
 	if got, err := report.MailSubject("[{{.Group}}] {{.Scope}}", m, nil); err != nil || strings.Contains(got, "nil") {
 		t.Errorf("a whole run's mail: %q, %v; want no group named", got, err)
+	}
+	// As the subject shows them: bidi controls dropped, spaces folded.
+	for _, pair := range [][2]string{{"a b", "a  b"}, {"a b", "a\tb"}, {"ab", "a\u202eb"}, {"ab", "a\u200bb"}} {
+		var subjects [2]string
+		for i, v := range pair {
+			if subjects[i], err = report.MailSubject("{{.Group}}", m, &report.MailGroup{Label: "team", Value: v}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if subjects[0] == subjects[1] {
+			t.Errorf("values %q and %q both give the subject %q", pair[0], pair[1], subjects[0])
+		}
 	}
 }
