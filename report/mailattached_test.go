@@ -36,6 +36,11 @@ func TestMailSaysOnlyWhatIsAttached(t *testing.T) {
 			"every change is in changes.csv of the reports at s3://reports/weekly/", "the reports there have them whole"},
 		{"nothing attached, reports on the web", report.MailOptions{ReportsAt: "https://reports.example.com/weekly/"},
 			"every change is in changes.csv of the reports at https://reports.example.com/weekly/", "the reports there have them whole"},
+		// --format without csv: no changes.csv was written.
+		{"workbook left out, no CSV written", report.MailOptions{Attached: []string{report.ErrorCodesCSV}, ReportsAt: "s3://reports/weekly/", Written: []string{report.XLSXFile, report.HTMLFile}},
+			"every change is in the Changes sheet of report.xlsx of the reports at s3://reports/weekly/", "the reports there have them whole"},
+		{"neither written", report.MailOptions{ReportsAt: "s3://reports/weekly/", Written: []string{report.HTMLFile, report.SummaryFile}},
+			"", "the reports there have them whole"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +54,9 @@ func TestMailSaysOnlyWhatIsAttached(t *testing.T) {
 			}
 			if !strings.Contains(x, tt.changes) {
 				t.Errorf("text does not say %q:\n%s", tt.changes, x)
+			}
+			if tt.changes == "" && (strings.Contains(line[1], "every change is in") || strings.Contains(x, "every change is in")) {
+				t.Errorf("says where the changes are, of reports that hold none:\n%s\n%s", line[1], x)
 			}
 			footer := footerRE.FindString(h)
 			if strings.Contains(footer, "; report.xlsx has them whole") || !strings.Contains(footer, tt.whole) {

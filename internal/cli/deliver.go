@@ -84,7 +84,7 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 	d.mailTo.split = true
 	fs.Var(&d.mailTo, to, "mail the reports to these addresses (a comma-separated `LIST`, repeatable)")
 	fs.StringVar(&d.mailFrom, "mail-from", "", "the sender's address `ADDR` (needed with --"+to+" or --mail-to-label)")
-	fs.StringVar(&d.mailSubject, "mail-subject", "", "the subject, a text/template (`TEMPLATE`) over the view model (default: the headline, what changed, the scope, PARTIAL when incomplete)")
+	fs.StringVar(&d.mailSubject, "mail-subject", "", "the subject, a text/template (`TEMPLATE`) over the view model (default: the group of a split's mail, PARTIAL when incomplete, what changed in brief, the headline, the scope)")
 	fs.StringVar(&d.smtp, "smtp", "", "send through the SMTP server at `URL`: smtp://host:587 (STARTTLS required), smtps://host:465, plain text only to loopback; login from AUDITOR_SMTP_USERNAME and AUDITOR_SMTP_PASSWORD")
 	fs.StringVar(&d.smtpCA, "smtp-ca-bundle", "", "also trust the certificates in this PEM `FILE` when verifying the SMTP server (a relay with an internal CA)")
 	fs.StringVar(&d.mailVia, "mail-via", "", "send through `ses` (Amazon SES v2, with the AWS configuration), or smtp (the default with --smtp)")
@@ -2265,10 +2265,18 @@ func (dl *delivery) send(ctx context.Context, m *report.Model, src mailSource, t
 	}
 	// fit makes msg, with the attachments that keep it under max bytes;
 	// the body names those attached, and says where the others are.
+	// The reports the body may send the reader to, beside the attached:
+	// those its rendering wrote (its --format's).
+	written := []string{}
+	for _, name := range []string{report.ChangesCSV, report.XLSXFile} {
+		if statOK(filepath.Join(dir, name)) {
+			written = append(written, name)
+		}
+	}
 	var left []string
 	fit := func(max int64) (err error) {
 		left, err = fitMail(&msg, attach, max, func(attached []string) (string, string, error) {
-			return report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(attached), ReportsAt: reportsAt, Notes: notes, Group: src.group})
+			return report.MailBody(m, report.MailOptions{MaxBody: d.mailMaxBody, Attached: names(attached), ReportsAt: reportsAt, Written: written, Notes: notes, Group: src.group})
 		})
 		return err
 	}

@@ -10,9 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/auditor-dev/auditor/deliver"
 	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/report"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -210,5 +212,44 @@ func TestLeftOutSaidOfOneMail(t *testing.T) {
 	got := run(small)
 	if got.code != 0 || !strings.Contains(got.stderr, " left out") || strings.Contains(got.stderr, "other groups") {
 		t.Errorf("exit %d; want 0, what was left out, and nothing of other groups\n%s", got.code, got.stderr)
+	}
+}
+
+// TestMailOfReportsWithoutCSV: a run rendered without csv (--format
+// html,json) was mailed saying that every change is in changes.csv of its
+// reports, which it never wrote.
+func TestMailOfReportsWithoutCSV(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 21, Size: 20})
+	var b bytes.Buffer
+	fleet.WriteIDs(&b)
+	ids := writeFile(t, "ids.txt", b.String())
+	url, _ := serve(t, fleet, ssmsim.Options{})
+	root := t.TempDir()
+	run := func(out string, extra ...string) {
+		t.Helper()
+		if got := runCLI(t, "", append([]string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
+			"--out", filepath.Join(root, out), "--quiet", "--fail-on", "none"}, extra...)...); got.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", out, got.code, got.stderr)
+		}
+	}
+	run("before")
+	fleet.Add(ssmsim.Instance{InstanceID: "i-0fffffffffffffff0", Associations: []ssmsim.Association{
+		{AssociationID: "99999999-9999-9999-9999-999999999999", Name: "AWS-RunPatchBaseline", InstanceID: "i-0fffffffffffffff0", Status: "Failed", DetailedStatus: "Failed", ExecutionDate: time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)},
+	}})
+	if err := os.WriteFile(ids, []byte(b.String()+"i-0fffffffffffffff0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("after", "--baseline", filepath.Join(root, "before"), "--format", "html,json")
+	ms := newMailSetup(t, smtptest.Options{})
+	if got := runCLI(t, "", append([]string{"mail", filepath.Join(root, "after"), "--to", "ops@example.com"}, ms.args...)...); got.code != 0 {
+		t.Fatalf("mail: exit %d\n%s", got.code, got.stderr)
+	}
+	text := textTo(t, ms, 0, "ops@example.com")
+	if !strings.Contains(text, "new") {
+		t.Fatalf("the mail says nothing of what changed: the test checks nothing\n%s", text)
+	}
+	if strings.Contains(text, report.ChangesCSV) {
+		t.Errorf("the mail sends the reader to %s, which the run did not write:\n%s", report.ChangesCSV, text)
 	}
 }
