@@ -179,7 +179,7 @@ func exitFor(err error, con *console) exitCode {
 		// Not the directory either: the workers' connections hold every
 		// file the process may open.
 		msg := strings.ReplaceAll(err.Error(), atomicfile.ErrNotWritable.Error()+": ", "")
-		con.errorf("%s\nthe limit of open files was reached: raise it (ulimit -n) or lower --concurrency, then run again (with --resume, for a run that recorded instances)", plainLines(msg))
+		con.errorf("%s\nthe limit of open files was reached: raise it (ulimit -n), or for an audit lower --concurrency, then run again (with --resume, for a run that recorded instances)", plainLines(msg))
 		return exitFatal
 	}
 	if off, ok := audit.ClockOff(err); ok && !strings.Contains(err.Error(), audit.ClockHint(off)) {

@@ -73,3 +73,17 @@ func TestScratchOfTooManyFiles(t *testing.T) {
 		t.Errorf("exit %d, %q; want %d and the limit of open files", code, b.String(), exitFatal)
 	}
 }
+
+// TestInSpillNotAgainForTooManyFiles: a lack of open files was tried in
+// the directory's .auditor-tmp, then in TMPDIR, reading the whole record
+// each time, though no directory cures it.
+func TestInSpillNotAgainForTooManyFiles(t *testing.T) {
+	tried := 0
+	_, err := inSpill(t.TempDir(), func(tmp string) (int, error) {
+		tried++
+		return 0, fmt.Errorf("sorting: %w: creating one in %s: %w", extsort.ErrScratch, tmp, syscall.EMFILE)
+	})
+	if !errors.Is(err, syscall.EMFILE) || tried != 1 {
+		t.Errorf("inSpill: %v, tried %d times; want the limit of open files, once", err, tried)
+	}
+}

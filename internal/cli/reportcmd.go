@@ -178,7 +178,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		// --out is not held yet: its .auditor-tmp, made and removed now,
 		// would be the spill of whoever holds it. TMPDIR first; --out's
 		// only where TMPDIR cannot take the index (a read-only one).
-		if rs, err = merged(""); errors.Is(err, extsort.ErrScratch) {
+		if rs, err = merged(""); errors.Is(err, extsort.ErrScratch) && !tooManyFiles(err) && statOK(o.out) {
 			rs, err = inSpill(o.out, merged)
 		}
 	}

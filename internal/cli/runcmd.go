@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/smithy-go"
@@ -2185,10 +2186,16 @@ func inSpill[T any](dir string, open func(tmpDir string) (T, error)) (T, error) 
 	if made {
 		_ = os.Remove(p) // only when empty: never another's files
 	}
-	if p != "" && errors.Is(err, extsort.ErrScratch) {
+	if p != "" && errors.Is(err, extsort.ErrScratch) && !tooManyFiles(err) {
 		return open("")
 	}
 	return v, err
+}
+
+// tooManyFiles reports whether err is the limit of open files reached,
+// which no other directory cures.
+func tooManyFiles(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }
 
 // openRecords is audit.OpenRecordsIn with the index in dir's spill
