@@ -50,20 +50,7 @@ func TestUploadDenyKeepsItsReason(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := deliver.Upload(context.Background(), client, "s3://central-compliance-reports/auditor/weekly/2026-01-05/", []string{file}, tt.opts)
-			if err == nil {
-				t.Fatal("Upload: no error")
-			}
-			msg := err.Error()
-			for _, s := range tt.want {
-				if !strings.Contains(msg, s) {
-					t.Errorf("Upload = %q, want %q in it", msg, s)
-				}
-			}
-			for _, s := range tt.wantNot {
-				if strings.Contains(msg, s) {
-					t.Errorf("Upload = %q, want no %q in it", msg, s)
-				}
-			}
+			saysOnly(t, err, tt.want, tt.wantNot)
 		})
 	}
 }
@@ -124,20 +111,27 @@ func TestUploadRefusalHints(t *testing.T) {
 				Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
 			file := writeFile(t, t.TempDir(), "report.html", 10)
 			_, err := deliver.Upload(context.Background(), client, "s3://central-compliance-reports/auditor/", []string{file}, tt.opts)
-			if err == nil {
-				t.Fatal("Upload: no error")
-			}
-			msg := err.Error()
-			for _, s := range tt.want {
-				if !strings.Contains(msg, s) {
-					t.Errorf("Upload = %q, want %q in it", msg, s)
-				}
-			}
-			for _, s := range tt.wantNot {
-				if strings.Contains(msg, s) {
-					t.Errorf("Upload = %q, want no %q in it", msg, s)
-				}
-			}
+			saysOnly(t, err, tt.want, tt.wantNot)
 		})
+	}
+}
+
+// saysOnly fails the test unless err is an error whose text holds each of
+// want and none of wantNot.
+func saysOnly(t *testing.T, err error, want, wantNot []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("Upload: no error")
+	}
+	msg := err.Error()
+	for _, s := range want {
+		if !strings.Contains(msg, s) {
+			t.Errorf("Upload = %q, want %q in it", msg, s)
+		}
+	}
+	for _, s := range wantNot {
+		if strings.Contains(msg, s) {
+			t.Errorf("Upload = %q, want no %q in it", msg, s)
+		}
 	}
 }
