@@ -257,7 +257,8 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 // left out. An access denied says what a bucket policy may require that
 // the upload did not send; a key or signature refused, to check the
 // credentials; a clock refused, to set it. An error with no answer of
-// S3's is its own text, cut. Both are redacted with the Secrets that err carries (audit.Classify).
+// S3's is its own text, cut. Both are redacted with the Secrets that err
+// carries (audit.Classify).
 func s3Text(err error, opts UploadOptions) string {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
