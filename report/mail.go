@@ -476,10 +476,11 @@ func breaks(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }
 // was incomplete or interrupted, such as "PARTIAL: 37 of 1,204 audited
 // instances non-compliant (3.07%), 12 not managed · 2 accounts, 3 regions";
 // what changed since the baseline in brief before the headline (Changes.Brief:
-// "3 new failures, 12 resolved · 37 of ..."); and the group's name in front
-// of all in a group's mail ("team payments: ..."). It is a text/template;
+// "3 new failures, 12 resolved · 37 of ..."); and the group's name in a
+// group's mail, after PARTIAL, which stays first as it was before groups
+// were named ("PARTIAL: team payments: ..."). It is a text/template;
 // see MailSubject, which cuts its headline rather than its scope.
-const DefaultMailSubject = `{{with .Group}}{{.}}: {{end}}{{if .Partial}}PARTIAL: {{end}}{{with .Changes}}{{with .Brief}}{{.}} · {{end}}{{end}}{{.Headline}} · {{.Scope}}`
+const DefaultMailSubject = `{{if .Partial}}PARTIAL: {{end}}{{with .Group}}{{.}}: {{end}}{{with .Changes}}{{with .Brief}}{{.}} · {{end}}{{end}}{{.Headline}} · {{.Scope}}`
 
 // SubjectData is what a subject template is executed over: the Model's
 // fields, and the words a subject needs.
