@@ -84,7 +84,7 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 	d.mailTo.split = true
 	fs.Var(&d.mailTo, to, "mail the reports to these addresses (a comma-separated `LIST`, repeatable)")
 	fs.StringVar(&d.mailFrom, "mail-from", "", "the sender's address `ADDR` (needed with --"+to+" or --mail-to-label)")
-	fs.StringVar(&d.mailSubject, "mail-subject", "", "the subject, a text/template (`TEMPLATE`) over the view model (default: the group of a split's mail, PARTIAL when incomplete, what changed in brief, the headline, the scope)")
+	fs.StringVar(&d.mailSubject, "mail-subject", "", "the subject, a text/template (`TEMPLATE`) over the view model (default: PARTIAL when incomplete, the group of a split's mail, what changed in brief, the headline, the scope)")
 	fs.StringVar(&d.smtp, "smtp", "", "send through the SMTP server at `URL`: smtp://host:587 (STARTTLS required), smtps://host:465, plain text only to loopback; login from AUDITOR_SMTP_USERNAME and AUDITOR_SMTP_PASSWORD")
 	fs.StringVar(&d.smtpCA, "smtp-ca-bundle", "", "also trust the certificates in this PEM `FILE` when verifying the SMTP server (a relay with an internal CA)")
 	fs.StringVar(&d.mailVia, "mail-via", "", "send through `ses` (Amazon SES v2, with the AWS configuration), or smtp (the default with --smtp)")
@@ -2221,11 +2221,18 @@ func fitMail(msg *deliver.Message, attach []string, max int64, body func(attache
 	const fitSlack = 64
 	kept := attach
 	for {
-		msg.Attachments, msg.MaxSize = kept, max-fitSlack
 		msg.HTML, msg.Text, err = body(kept)
 		if err != nil {
 			return nil, err
 		}
+		// Bodies over the limit itself are said of it, not of the room
+		// kept for the headers (no attachment is read for this).
+		bare := *msg
+		bare.Attachments, bare.MaxSize = nil, max
+		if _, _, err := bare.Build(); err != nil {
+			return nil, err
+		}
+		msg.Attachments, msg.MaxSize = kept, max-fitSlack
 		_, out, err := msg.Build()
 		if err != nil {
 			return nil, err

@@ -253,3 +253,14 @@ func TestMailOfReportsWithoutCSV(t *testing.T) {
 		t.Errorf("the mail sends the reader to %s, which the run did not write:\n%s", report.ChangesCSV, text)
 	}
 }
+
+// TestFitMailNamesTheLimitGiven: bodies over --mail-max-size were said to
+// pass a limit 64 bytes under it (the room fitMail keeps for the headers
+// of the message built again), a limit nobody set.
+func TestFitMailNamesTheLimitGiven(t *testing.T) {
+	msg := deliver.Message{From: "a@example.com", To: []string{"b@example.com"}, Subject: "s"}
+	_, err := fitMail(&msg, nil, 100_000, func([]string) (string, string, error) { return "", strings.Repeat("x ", 60_000), nil })
+	if err == nil || !strings.Contains(err.Error(), "100000") {
+		t.Errorf("fitMail = %v, want an error naming the limit of 100000 bytes", err)
+	}
+}
