@@ -30,6 +30,11 @@ type Changes struct {
 	// failures, 12 resolved", with the instances not compared (see
 	// ChangeBrief). It is not written to summary.json.
 	Brief string `json:"-"`
+	// In says where the reports written with it hold every change, for
+	// report.html: "changes.csv and the Changes sheet of report.xlsx",
+	// either alone, or "" when its formats write neither (see changesIn).
+	// It is not written to summary.json.
+	In string `json:"-"`
 	// Counts counts the changes of each kind; every kind is present.
 	Counts map[audit.ChangeKind]int `json:"counts"`
 	// NotCompared counts the instances left out of the comparison, by
@@ -113,7 +118,23 @@ func buildChanges(ctx context.Context, opts Options, listRows int, labelKeys map
 	ch.Summary = ChangeSummary(res, ch.Since, opts.Records.Partial || b.Records().Partial)
 	// The run's own partiality a subject says with "PARTIAL: ".
 	ch.Brief = ChangeBrief(res, b.Records().Partial)
+	ch.In = changesIn(opts.Formats)
 	return ch, nil
+}
+
+// changesIn is Changes.In for the reports of formats (all when none).
+func changesIn(formats []Format) string {
+	if len(formats) == 0 {
+		formats = Formats()
+	}
+	var in []string
+	if slices.Contains(formats, FormatCSV) {
+		in = append(in, ChangesCSV)
+	}
+	if slices.Contains(formats, FormatXLSX) {
+		in = append(in, "the Changes sheet of "+XLSXFile)
+	}
+	return strings.Join(in, " and ")
 }
 
 // ChangeSummary says what got worse and what got better against the
