@@ -2617,8 +2617,12 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			continue
 		}
 		name := filepath.Base(dir)
-		nobodys := dl.nobodys(src)
-		if v, ok := splitValue(src, dl.splitBy); ok {
+		// The group of the instances without a value of the split label,
+		// those it holds now or, for a group of the baseline's only, those
+		// it held then.
+		v, ok := splitValue(src, dl.splitBy)
+		nobodys := ok && v == ""
+		if ok {
 			src.group = &report.MailGroup{Label: dl.splitBy, Value: v}
 		}
 		if !labelled {
@@ -2824,14 +2828,6 @@ func groupDirs(groups []report.SplitGroup) []string {
 		dirs = append(dirs, g.Dir)
 	}
 	return dirs
-}
-
-// nobodys reports whether src is the group of the instances without a
-// value of the split label (dl.splitBy): those it holds now, or for a
-// group of the baseline's only, those it held then.
-func (dl *delivery) nobodys(src *mailSource) bool {
-	v, ok := splitValue(src, dl.splitBy)
-	return ok && v == ""
 }
 
 // splitValue returns the value of label that the instances of src, a
