@@ -670,25 +670,42 @@ func (dl *delivery) uploadAgain() string {
 	if abs, err := filepath.Abs(dl.out); err == nil && strings.ContainsAny(abs, "[*?") {
 		src, root = abs, fnmatchQuote(filepath.ToSlash(abs))+"/"
 	}
-	args := []string{"aws", "s3", "cp", "--recursive", src, dest}
-	args = append(args, uploadFilters(dl.out, root, dl.written)...)
+	var opts []string
 	switch d.uploadSSE {
 	case deliver.SSEKMS:
-		args = append(args, "--sse", deliver.SSEKMS)
+		opts = append(opts, "--sse", deliver.SSEKMS)
 		if d.uploadKMS != "" {
-			args = append(args, "--sse-kms-key-id", d.uploadKMS)
+			opts = append(opts, "--sse-kms-key-id", d.uploadKMS)
 		}
 	case deliver.SSES3:
-		args = append(args, "--sse", deliver.SSES3)
+		opts = append(opts, "--sse", deliver.SSES3)
 	}
 	if d.uploadOwner != "" {
-		args = append(args, "--expected-bucket-owner", d.uploadOwner)
+		opts = append(opts, "--expected-bucket-owner", d.uploadOwner)
 	}
 	if d.uploadACL != "" {
-		args = append(args, "--acl", d.uploadACL)
+		opts = append(opts, "--acl", d.uploadACL)
 	}
-	args = append(args, withRegion(dl.awsFlags, dl.s3Region)...)
-	return shellCommand(args...)
+	opts = append(opts, withRegion(dl.awsFlags, dl.s3Region)...)
+	args := []string{"aws", "s3", "cp", "--recursive", src, dest}
+	filters := uploadFilters(dl.out, root, dl.written)
+	// The top run.json goes last, as the upload sends it, so that a
+	// reader that waits for it sees the whole set: in a command of its
+	// own, after the rest (the AWS CLI sends a recursive copy's files in
+	// no order).
+	top := slices.ContainsFunc(dl.written, func(p string) bool {
+		rel, err := filepath.Rel(dl.out, p)
+		return err == nil && rel == audit.RunFile
+	})
+	if top {
+		filters = append(filters, "--exclude", root+audit.RunFile)
+	}
+	cmd := shellCommand(slices.Concat(args, filters, opts)...)
+	if top {
+		last := []string{"aws", "s3", "cp", filepath.Join(dl.out, audit.RunFile), strings.TrimSuffix(dest, "/") + "/" + audit.RunFile}
+		cmd += " && " + shellCommand(slices.Concat(last, opts)...)
+	}
+	return cmd
 }
 
 // uploadLocation is where an upload to dest (an --upload URL ending in

@@ -771,6 +771,11 @@ func shellWords(line string) ([]string, error) {
 			i++
 			w.WriteByte(line[i])
 			inWord = true
+		case !inWord && strings.HasPrefix(line[i:], "&& "):
+			// The one operator taken: a command run after the one
+			// before, if that one succeeded.
+			words = append(words, "&&")
+			i++
 		case strings.IndexByte("|&;<>()$`*?[", c) >= 0, (c == '#' || c == '~') && !inWord:
 			return nil, fmt.Errorf("unquoted %q at %d", c, i)
 		default:
@@ -864,7 +869,12 @@ func TestUploadRetryCommand(t *testing.T) {
 			}
 			args, err := shellWords(line)
 			if err != nil {
-				t.Fatalf("%q is not one plain command to a shell: %v\n%s", line, err, got.stderr)
+				t.Fatalf("%q is not plain commands to a shell: %v\n%s", line, err, got.stderr)
+			}
+			// The top run.json goes last, alone, with the same options.
+			var last []string
+			if i := slices.Index(args, "&&"); i >= 0 {
+				args, last = args[:i], args[i+1:]
 			}
 			root, _ := filepath.Abs(out)
 			if len(args) < 6 || !slices.Equal(args[:6], []string{"aws", "s3", "cp", "--recursive", out, "s3://no-such-bucket/ssm/r9/"}) &&
@@ -890,6 +900,10 @@ func TestUploadRetryCommand(t *testing.T) {
 			}
 			if !slices.Equal(gotSSE, tt.want) {
 				t.Errorf("%q: encryption %q, want %q", args, gotSSE, tt.want)
+			}
+			wantLast := slices.Concat([]string{"aws", "s3", "cp", filepath.Join(out, "run.json"), "s3://no-such-bucket/ssm/r9/run.json"}, tt.want, []string{"--region", "us-east-1"})
+			if !slices.Equal(last, wantLast) {
+				t.Errorf("%q: then %q, want %q", line, last, wantLast)
 			}
 			// What the AWS CLI copies: each filter's pattern joined to the
 			// source's absolute path as os.path.join does (an absolute
@@ -921,6 +935,8 @@ func TestUploadRetryCommand(t *testing.T) {
 				}
 				return nil
 			})
+			copied = append(copied, "run.json") // by the last command
+			slices.Sort(copied)
 			if !slices.ContainsFunc(hidden, func(p string) bool { return strings.HasSuffix(p, "/.baseline.jsonl") }) {
 				t.Fatalf("hidden files %q: want the groups' baselines among them", hidden)
 			}
@@ -1844,7 +1860,7 @@ func TestUploadAgainWithTheAWSCLI(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	// What the run wrote, a --split-by group whole.
-	ours := []string{"results.csv", "report.html", "by-owner/alice/report.html"}
+	ours := []string{"results.csv", "report.html", "run.json", "by-owner/alice/report.html", "by-owner/alice/run.json"}
 	// The run's hidden files, which the upload leaves out, and the user's
 	// own: a file beside the reports, and one that an --include of
 	// results.csv joined to a path with a '*' would match.
@@ -1866,28 +1882,44 @@ func TestUploadAgainWithTheAWSCLI(t *testing.T) {
 			}
 			dl := &delivery{d: &deliveryOptions{upload: "s3://no-such-bucket/ssm/"}, out: out, written: written}
 			line := dl.uploadAgain()
-			args, err := shellWords(line)
-			if err != nil || len(args) < 2 || args[0] != "aws" {
-				t.Fatalf("%q is not one aws command: %v", line, err)
-			}
-			cmd := exec.Command(aws, append(args[1:], "--dryrun", "--endpoint-url", "http://127.0.0.1:9")...)
-			// The AWS CLI takes an empty AWS_PROFILE for a profile's name.
-			cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AWS_") && strings.HasSuffix(kv, "=") })
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			stdout, err := cmd.Output()
+			words, err := shellWords(line)
 			if err != nil {
-				t.Fatalf("%s: %v\n%s", line, err, stderr.String())
+				t.Fatalf("%q is not plain commands to a shell: %v", line, err)
 			}
-			var got []string
-			for _, l := range strings.Split(string(stdout), "\n") {
-				if _, key, ok := strings.Cut(l, " to s3://no-such-bucket/ssm/"); ok && strings.HasPrefix(l, "(dryrun) upload: ") {
-					got = append(got, key)
+			// Each command in turn, as the shell runs "a && b".
+			var got, last []string
+			var cmds [][]string
+			for i := slices.Index(words, "&&"); i >= 0; i = slices.Index(words, "&&") {
+				cmds, words = append(cmds, words[:i]), words[i+1:]
+			}
+			for _, args := range append(cmds, words) {
+				if len(args) < 2 || args[0] != "aws" {
+					t.Fatalf("%q: %q is not an aws command", line, args)
+				}
+				cmd := exec.Command(aws, slices.Concat(args[1:], []string{"--dryrun", "--endpoint-url", "http://127.0.0.1:9"})...)
+				// The AWS CLI takes an empty AWS_PROFILE for a profile's name.
+				cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AWS_") && strings.HasSuffix(kv, "=") })
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				stdout, err := cmd.Output()
+				if err != nil {
+					t.Fatalf("%s: %v\n%s", line, err, stderr.String())
+				}
+				last = nil
+				for _, l := range strings.Split(string(stdout), "\n") {
+					if _, key, ok := strings.Cut(l, " to s3://no-such-bucket/ssm/"); ok && strings.HasPrefix(l, "(dryrun) upload: ") {
+						got, last = append(got, key), append(last, key)
+					}
 				}
 			}
 			slices.Sort(got)
 			if want := slices.Sorted(slices.Values(ours)); !slices.Equal(got, want) {
 				t.Errorf("%s\ncopies %q, want %q", line, got, want)
+			}
+			// A reader that waits for the top run.json, as for the
+			// upload's, sees the whole set: it goes alone, last.
+			if !slices.Equal(last, []string{"run.json"}) {
+				t.Errorf("%s\nuploads %q last, want run.json alone", line, last)
 			}
 		})
 	}
