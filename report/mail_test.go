@@ -513,3 +513,40 @@ func TestMailNamesUnauditedSites(t *testing.T) {
 		t.Errorf("About has no Not audited line: %+v", m.About)
 	}
 }
+
+// TestMailReadsWithoutItsStyleBlock: clients that drop the <style> block
+// (the Gmail app on an account not Google's) keep what the attributes and
+// inline styles say: numbers aligned right, the tables' heads shaded, the
+// mail's font.
+func TestMailReadsWithoutItsStyleBlock(t *testing.T) {
+	for _, fx := range fixtures(t) {
+		t.Run(fx.name, func(t *testing.T) {
+			m := buildModel(t, fx.results, fx.run)
+			h, _ := mailBody(t, m, report.MailOptions{Attached: []string{report.XLSXFile}})
+			doc := parseHTML(t, []byte(h))
+			numbers, heads := 0, 0
+			for _, e := range elements(doc) {
+				class, _ := attr(e, "class")
+				switch {
+				case (e.Data == "td" || e.Data == "th") && slices.Contains(strings.Fields(class), "n"):
+					numbers++
+					if a, _ := attr(e, "align"); a != "right" {
+						t.Errorf("a number's <%s class=%q> has align=%q, want right", e.Data, class, a)
+					}
+				case e.Data == "tr" && e.Parent != nil && e.Parent.Data == "thead":
+					heads++
+					if b, _ := attr(e, "bgcolor"); b == "" {
+						t.Errorf("a table head's row has no bgcolor")
+					}
+				case e.Data == "td" && slices.Contains(strings.Fields(class), "outer"):
+					if s, _ := attr(e, "style"); !strings.Contains(s, "font-family:") {
+						t.Errorf("the outer cell's style %q names no font", s)
+					}
+				}
+			}
+			if fx.name != "empty" && (numbers == 0 || heads == 0) {
+				t.Errorf("%d numbers and %d table heads: want some, to check", numbers, heads)
+			}
+		})
+	}
+}
