@@ -90,6 +90,16 @@ func about(m *Model) []Detail {
 		"region":        regionWords(m),
 		// Each filter holds commas of its own (Key=NAME,Values=V1,V2).
 		"filter": func(v any) (string, bool) { return listWords(v, "; ") },
+		// The setting beside the endpoint it gave: AWS_ENDPOINT_URL or a
+		// profile's endpoint_url is the machine's, and no reader of the
+		// report could tell otherwise that it was not AWS that answered.
+		"endpoint_url": func(v any) (string, bool) {
+			if from, _ := opts["endpoint_from"].(string); from != "" {
+				return optionText(v) + " (set by " + from + ")", true
+			}
+			return optionText(v), true
+		},
+		"endpoint_from": nil, // said with endpoint_url
 	}
 	labels := map[string]string{
 		"concurrency": "Concurrency", "max_results": "Page size", "max_pages": "Page limit",

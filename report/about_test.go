@@ -107,3 +107,39 @@ func TestAboutOptionsInWords(t *testing.T) {
 		}
 	}
 }
+
+// TestAboutEndpoint: the endpoint a run called SSM at is said with the
+// setting that gave it, on one line: AWS_ENDPOINT_URL in the environment
+// of a run is what tells a simulator's results from an audit of AWS.
+func TestAboutEndpoint(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		options map[string]any
+		want    string
+	}{
+		{"from the environment", map[string]any{"endpoint_url": "http://127.0.0.1:45866", "endpoint_from": "AWS_ENDPOINT_URL"},
+			"http://127.0.0.1:45866 (set by AWS_ENDPOINT_URL)"},
+		// A run.json from before the setting was recorded.
+		{"no setting recorded", map[string]any{"endpoint_url": "https://vpce.example.com"}, "https://vpce.example.com"},
+		{"none", map[string]any{}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			run := fixtureRun()
+			run.Options = tt.options
+			m := build(t, nil, run, nil)
+			got := ""
+			for _, d := range m.About {
+				if strings.HasPrefix(d.Label, "Endpoint") {
+					got += d.Label + ": " + d.Value + "\n"
+				}
+			}
+			want := ""
+			if tt.want != "" {
+				want = "Endpoint: " + tt.want + "\n"
+			}
+			if got != want {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
+	}
+}

@@ -45,6 +45,12 @@ type runOptions struct {
 	allowInsecure bool
 	maxAttempts   int
 	callTimeout   time.Duration
+	// configuredEndpoint is SSM's endpoint when the AWS configuration
+	// gives one and --endpoint-url does not, and endpointFrom the setting
+	// that gives it (job.endpointSource): run sets them, so that the
+	// record names an endpoint that is not the region's own whatever set
+	// it.
+	configuredEndpoint, endpointFrom string
 
 	accounts        string
 	excludeAccounts listFlag
@@ -498,11 +504,20 @@ func (o *runOptions) record() map[string]any {
 	} {
 		m[k] = v
 	}
+	endpoint, from := o.endpointURL, "--endpoint-url"
+	if endpoint == "" {
+		endpoint, from = o.configuredEndpoint, o.endpointFrom
+	}
+	if endpoint == "" {
+		from = ""
+	}
 	for k, v := range map[string]string{
 		// The endpoint was checked (awsconn.CheckEndpoint) and holds no
 		// login, query or fragment; redacted all the same, as a record must
-		// never carry one.
-		"profile": o.profile, "region": o.region, "endpoint_url": awsconn.RedactURL(o.endpointURL),
+		// never carry one. Where it came from is said too: a reader of the
+		// record cannot tell AWS_ENDPOINT_URL or a profile's endpoint_url
+		// from the machine's environment.
+		"profile": o.profile, "region": o.region, "endpoint_url": awsconn.RedactURL(endpoint), "endpoint_from": from,
 		"shard": o.shard, "timeout": durString(o.timeout),
 		"accounts": o.accounts, "role_name": o.roleName, "role_arn": o.roleARN, "regions": o.regions,
 	} {

@@ -252,6 +252,14 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		problems = append(problems, err)
 	}
 	j.conn = conn
+	if conn != nil && o.endpointURL == "" {
+		// The region does not change which endpoint is configured; the
+		// client knows whether one is (the SDK may be told to ignore them
+		// all).
+		if c, err := conn.SSM(o.region); err == nil && c.Options().BaseEndpoint != nil {
+			o.configuredEndpoint, o.endpointFrom = *c.Options().BaseEndpoint, j.endpointSource(o.region)
+		}
+	}
 	if conn != nil {
 		if err := conn.CheckEndpointsOf(o.otherServices(spec)...); err != nil {
 			problems = append(problems, err)
