@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,5 +72,113 @@ func TestEndpointRecordedWhateverSetIt(t *testing.T) {
 				t.Errorf("report.html does not name the endpoint %s and %s, which set it", url, tt.from)
 			}
 		})
+	}
+}
+
+// TestResumeKeepsItsEndpoint: a resume against the region's own AWS
+// endpoint, where its run's came from AWS_ENDPOINT_URL (a simulator), or
+// the reverse, audited the rest of the targets in another fleet, and the
+// record mixed both under the last one's name. It is refused, whichever
+// setting gives the endpoint; another given endpoint (the same service on
+// another port) is told, as --endpoint-url's always resumed; the same
+// endpoint resumes in silence, whichever setting gives it.
+func TestResumeKeepsItsEndpoint(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: 5})
+	other, _ := serve(t, f, ssmsim.Options{})
+	url, _ := serve(t, f, ssmsim.Options{})
+	list := listFleet(t, f)
+	base := []string{"run", "--instances", list, "--region", "us-east-1", "--format", "csv", "--fail-on", "none", "--quiet"}
+	type setting struct {
+		env  map[string]string
+		args []string
+	}
+	env := func(k, v string) setting { return setting{env: map[string]string{k: v}} }
+	flag := func(v string) setting { return setting{args: []string{"--endpoint-url", v}} }
+	attempt := func(t *testing.T, s setting, args ...string) cliResult {
+		t.Helper()
+		for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSM"} {
+			t.Setenv(k, s.env[k])
+			if _, ok := s.env[k]; !ok {
+				os.Unsetenv(k)
+			}
+		}
+		return runCLI(t, "", append(append(append([]string{}, base...), args...), s.args...)...)
+	}
+	const warned, refused, resumed = 1, 2, 3
+	for _, tc := range []struct {
+		name        string
+		first, then setting
+		want        int
+		say         string
+	}{
+		{"the region's own after the environment's", env("AWS_ENDPOINT_URL", url), setting{}, refused,
+			"the endpoint: the run was started against " + url + " (set by AWS_ENDPOINT_URL), this resume is against the region's own AWS endpoint"},
+		{"the environment's after the region's own", setting{}, env("AWS_ENDPOINT_URL_SSM", url), refused,
+			"the run was started against the region's own AWS endpoint, this resume is against " + url + " (set by AWS_ENDPOINT_URL_SSM)"},
+		{"the region's own after the flag's", flag(url), setting{}, refused,
+			"the run was started against " + url + " (set by --endpoint-url), this resume is against the region's own AWS endpoint"},
+		{"another endpoint in the environment", env("AWS_ENDPOINT_URL", url), env("AWS_ENDPOINT_URL", other), warned,
+			"the run was started against " + url + " (set by AWS_ENDPOINT_URL), this resume is against " + other + " (set by AWS_ENDPOINT_URL)"},
+		{"the flag's after the environment's", env("AWS_ENDPOINT_URL", url), flag(other), warned, "this resume is against " + other + " (set by --endpoint-url)"},
+		{"another flag", flag(url), flag(other), warned, "this resume is against " + other},
+		{"the same environment", env("AWS_ENDPOINT_URL", url), env("AWS_ENDPOINT_URL", url), resumed, ""},
+		{"the same endpoint by another setting", env("AWS_ENDPOINT_URL", url), flag(url), resumed, ""},
+		{"the same flag", flag(url), flag(url), resumed, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			first := tc.first
+			if first.env == nil && first.args == nil {
+				// The region's own endpoint, which no test can call: the
+				// simulator stands for it, and run.json is made to say so.
+				first = flag(url)
+			}
+			if got := attempt(t, first, "--out", out); got.code != int(exitOK) {
+				t.Fatalf("first attempt: exit %d\n%s", got.code, got.stderr)
+			}
+			if tc.first.env == nil && tc.first.args == nil {
+				forgetEndpoint(t, out)
+			}
+			got := attempt(t, tc.then, "--out", out, "--resume")
+			switch tc.want {
+			case resumed:
+				if got.code != int(exitOK) || strings.Contains(got.stderr, "warning") {
+					t.Errorf("resume: exit %d, want 0 and no warning\n%s", got.code, got.stderr)
+				}
+			case warned:
+				if got.code != int(exitOK) || !strings.Contains(got.stderr, "warning: --resume: the endpoint: ") || !strings.Contains(got.stderr, tc.say) {
+					t.Errorf("resume: exit %d, want 0 saying %q\n%s", got.code, tc.say, got.stderr)
+				}
+			case refused:
+				if got.code != int(exitUsage) || !strings.Contains(got.stderr, tc.say) || !strings.Contains(got.stderr, "resume with the run's own") {
+					t.Errorf("resume: exit %d, want %d saying %q and what to do\n%s", got.code, exitUsage, tc.say, got.stderr)
+				}
+			}
+		})
+	}
+}
+
+// forgetEndpoint rewrites the run.json in out as a run against the
+// region's own endpoint writes it: without endpoint_url.
+func forgetEndpoint(t *testing.T, out string) {
+	t.Helper()
+	path := filepath.Join(out, audit.RunFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ri map[string]any
+	if err := json.Unmarshal(b, &ri); err != nil {
+		t.Fatal(err)
+	}
+	options := ri["options"].(map[string]any)
+	delete(options, "endpoint_url")
+	delete(options, "endpoint_from")
+	if b, err = json.Marshal(ri); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -23,13 +24,18 @@ var recordedOptions = []struct{ key, flag string }{
 
 // resumedOptions refuses a resume whose recordedOptions are not those of
 // the run it continues, as its run.json gives them (a run killed before
-// its run.json gives none to compare with).
-func (j *job) resumedOptions() error {
+// its run.json gives none to compare with), or whose endpoint is the
+// region's own AWS endpoint where the run's was not, or the reverse
+// (resumedEndpoint); it warns of another endpoint otherwise.
+func (j *job) resumedOptions(stderr io.Writer) error {
 	prev, ok := j.previousRun()
 	if !ok {
 		return nil
 	}
 	var differ []string
+	if d, refused := resumedEndpoint(prev.Options, j.info.Options); refused {
+		differ = append(differ, d)
+	}
 	for _, o := range recordedOptions {
 		was, now := optionText(prev.Options[o.key]), optionText(j.info.Options[o.key])
 		if o.key == "tag_labels" {
@@ -57,10 +63,41 @@ func (j *job) resumedOptions() error {
 		differ = append(differ, fmt.Sprintf("%s: the run was started %s, this resume is %s", o.flag, say(was), say(now)))
 	}
 	if len(differ) == 0 {
+		if d, _ := resumedEndpoint(prev.Options, j.info.Options); d != "" {
+			fmt.Fprintf(stderr, "auditor: warning: --resume: %s; the record names the last alone: make sure both reach the same fleet\n", d)
+		}
 		return nil
 	}
 	return usagef("--resume: %s; its results would not record the same: resume with the run's own options (those in its run.json), or start a new run with another --out",
 		strings.Join(differ, "; "))
+}
+
+// resumedEndpoint says how the endpoint of a resume (now, its run.json
+// options) is not its run's (was), and whether that refuses the resume.
+// Between the region's own AWS endpoint and a given one (a simulator, a
+// local stack, a proxy), another fleet would answer, and the record would
+// read as the last one's alone: an audit of AWS with a simulator's results
+// in it, or the reverse. Between two given endpoints it is told, not
+// refused, as --endpoint-url always was: the same service back on another
+// port, or another VPC endpoint of the region, is common, and the record
+// still names a given endpoint. The same endpoint by another setting
+// (AWS_ENDPOINT_URL for the flag) is no change: "", false.
+func resumedEndpoint(was, now map[string]any) (differ string, refused bool) {
+	before, after := optionText(was["endpoint_url"]), optionText(now["endpoint_url"])
+	if before == after {
+		return "", false
+	}
+	say := func(url string, options map[string]any) string {
+		if url == "" {
+			return "the region's own AWS endpoint"
+		}
+		if from := optionText(options["endpoint_from"]); from != "" {
+			return url + " (set by " + from + ")"
+		}
+		return url
+	}
+	return fmt.Sprintf("the endpoint: the run was started against %s, this resume is against %s", say(before, was), say(after, now)),
+		before == "" || after == ""
 }
 
 // optionText is an option's value in run.json as text: "" when unset.

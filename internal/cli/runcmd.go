@@ -644,7 +644,7 @@ func (j *job) plan(stderr io.Writer) error {
 		o.logf(stderr, "nothing to resume in %s: starting a new record", o.out)
 		return nil
 	}
-	if err := j.resumedOptions(); err != nil {
+	if err := j.resumedOptions(stderr); err != nil {
 		return err
 	}
 	if prev, ok := j.previousRun(); ok {
