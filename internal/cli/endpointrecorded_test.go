@@ -80,8 +80,9 @@ func TestEndpointRecordedWhateverSetIt(t *testing.T) {
 // the reverse, audited the rest of the targets in another fleet, and the
 // record mixed both under the last one's name. It is refused, whichever
 // setting gives the endpoint; another given endpoint (the same service on
-// another port) is told, as --endpoint-url's always resumed; the same
-// endpoint resumes in silence, whichever setting gives it.
+// another port), or one given where the run's run.json names none, is
+// told, as --endpoint-url's always resumed; the same endpoint resumes in
+// silence, whichever setting gives it.
 func TestResumeKeepsItsEndpoint(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: 5})
@@ -114,8 +115,12 @@ func TestResumeKeepsItsEndpoint(t *testing.T) {
 	}{
 		{"the region's own after the environment's", env("AWS_ENDPOINT_URL", url), setting{}, refused,
 			"the endpoint: the run was started against " + url + " (set by AWS_ENDPOINT_URL), this resume is against the region's own AWS endpoint"},
-		{"the environment's after the region's own", setting{}, env("AWS_ENDPOINT_URL_SSM", url), refused,
-			"the run was started against the region's own AWS endpoint, this resume is against " + url + " (set by AWS_ENDPOINT_URL_SSM)"},
+		// Told, not refused: a run.json that names no endpoint is also
+		// that of a release before endpoints were recorded whatever set
+		// them, whose run the environment pointed at its endpoint (a VPC
+		// endpoint in a Job's spec, resumed after an upgrade).
+		{"the environment's after the region's own, or an earlier release's", setting{}, env("AWS_ENDPOINT_URL_SSM", url), warned,
+			"the run's run.json names no endpoint (the region's own AWS endpoint, or one that a release before this one did not record), this resume is against " + url + " (set by AWS_ENDPOINT_URL_SSM)"},
 		{"the region's own after the flag's", flag(url), setting{}, refused,
 			"the run was started against " + url + " (set by --endpoint-url), this resume is against the region's own AWS endpoint"},
 		{"another endpoint in the environment", env("AWS_ENDPOINT_URL", url), env("AWS_ENDPOINT_URL", other), warned,

@@ -74,14 +74,20 @@ func (j *job) resumedOptions(stderr io.Writer) error {
 
 // resumedEndpoint says how the endpoint of a resume (now, its run.json
 // options) is not its run's (was), and whether that refuses the resume.
-// Between the region's own AWS endpoint and a given one (a simulator, a
-// local stack, a proxy), another fleet would answer, and the record would
-// read as the last one's alone: an audit of AWS with a simulator's results
-// in it, or the reverse. Between two given endpoints it is told, not
-// refused, as --endpoint-url always was: the same service back on another
-// port, or another VPC endpoint of the region, is common, and the record
-// still names a given endpoint. The same endpoint by another setting
-// (AWS_ENDPOINT_URL for the flag) is no change: "", false.
+// The region's own AWS endpoint where the run's was a given one (a
+// simulator, a local stack, a proxy) is refused: another fleet would
+// answer, and the record, naming no endpoint, would read as AWS's alone,
+// with the given one's results in it. The reverse is told, not refused:
+// a run.json that names no endpoint is
+// also one of a release that recorded --endpoint-url's alone, whose run
+// AWS_ENDPOINT_URL or the profile pointed at the endpoint that the resume
+// names (a VPC endpoint in a Job's spec, the Job resumed after an
+// upgrade), and the record then names the given endpoint. Between two
+// given endpoints it is told too, as --endpoint-url always was: the same
+// service back on another port, or another VPC endpoint of the region, is
+// common, and the record still names a given endpoint. The same endpoint
+// by another setting (AWS_ENDPOINT_URL for the flag) is no change: "",
+// false.
 func resumedEndpoint(was, now map[string]any) (differ string, refused bool) {
 	before, after := optionText(was["endpoint_url"]), optionText(now["endpoint_url"])
 	if before == after {
@@ -96,8 +102,10 @@ func resumedEndpoint(was, now map[string]any) (differ string, refused bool) {
 		}
 		return url
 	}
-	return fmt.Sprintf("the endpoint: the run was started against %s, this resume is against %s", say(before, was), say(after, now)),
-		before == "" || after == ""
+	if before == "" {
+		return "the endpoint: the run's run.json names no endpoint (the region's own AWS endpoint, or one that a release before this one did not record), this resume is against " + say(after, now), false
+	}
+	return fmt.Sprintf("the endpoint: the run was started against %s, this resume is against %s", say(before, was), say(after, now)), after == ""
 }
 
 // optionText is an option's value in run.json as text: "" when unset.
