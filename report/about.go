@@ -127,6 +127,7 @@ func about(m *Model) []Detail {
 			add(label, value)
 		}
 	}
+	ds = append(ds, recordDetails(m)...)
 	return ds
 }
 

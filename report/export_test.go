@@ -2,3 +2,6 @@ package report
 
 // SampleModel is the Model CheckTemplate executes a user template over.
 func SampleModel() *Model { return sampleModel() }
+
+// SizeWords says a record's size as its run detail does.
+func SizeWords(n int64) string { return sizeWords(n) }

@@ -188,6 +188,10 @@ type Run struct {
 	// audited without the instance information the run asked for, since it
 	// could not be read, and why. Never null.
 	WithoutInfo []Site `json:"without_info"`
+	// Record names the results.jsonl beside the reports, which they were
+	// rendered from, by its SHA-256 and size (see RecordFile); null when
+	// their directory holds none (a Model built by Build alone names none).
+	Record *RecordFile `json:"record"`
 	// targetsFrom is where Targets came from (see targetsFrom).
 	targetsFrom string
 }
@@ -657,6 +661,7 @@ func newBuilder(opts Options) *builder {
 			Error:       ri.Error,
 			Unaudited:   unaudited(ri.Sites),
 			WithoutInfo: withoutInfo(ri.Sites),
+			Record:      opts.record,
 			targetsFrom: targetsFrom(ri.Parts),
 		},
 		Settings: Settings{

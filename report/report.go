@@ -76,6 +76,9 @@ type Options struct {
 	// (the output directory's own, so that a killed run leaves nothing in
 	// the system's temporary directory); empty means the system's.
 	TmpDir string
+
+	// record is the record in Dir, digested by Render (Run.Record).
+	record *RecordFile
 }
 
 // withDefaults returns o with its zero fields set to their defaults.
@@ -100,6 +103,10 @@ func (o Options) withDefaults() Options {
 // atomically, so each of them is complete). An unknown format is reported
 // before anything is written. Render does not
 // print, and it checks ctx between formats and while streaming.
+//
+// The reports name the results.jsonl in opts.Dir, if there is one, by its
+// digest and size (Run.Record), taken before they are written: the caller
+// puts the record there, whole, first, and leaves it as it is.
 func Render(ctx context.Context, opts Options) ([]string, error) {
 	opts = opts.withDefaults()
 	if opts.Dir == "" {
@@ -118,6 +125,13 @@ func Render(ctx context.Context, opts Options) ([]string, error) {
 		writers = append(writers, w)
 		names = append(names, f)
 	}
+	// Digested once, before any report is written, from the file in Dir:
+	// what the reports sit beside, never a record read from elsewhere.
+	rec, err := recordIn(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	opts.record = rec
 	m, err := Build(ctx, opts)
 	if err != nil {
 		return nil, err
