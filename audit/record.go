@@ -613,13 +613,24 @@ type Input struct {
 	// invalid lines aside; Accountless says some result names none.
 	Accounts    []string
 	Accountless bool
+	// Attempts are the attempts' starts its results name
+	// (Result.AttemptStartedAt), sorted, each once: up to maxInputAttempts
+	// of them, which is more than a run makes; lines that name none add
+	// none.
+	Attempts []time.Time
 }
+
+// maxInputAttempts bounds Input.Attempts: a record edited by hand may name
+// a start a line, and the first few of them are enough to tell another
+// run's.
+const maxInputAttempts = 64
 
 // Input returns what the i-th file given to OpenMerged (or OpenRecords)
 // holds on its own. The slice is the caller's.
 func (rs *Records) Input(i int) Input {
 	in := rs.inputs[i]
 	in.Accounts = slices.Clone(in.Accounts)
+	in.Attempts = slices.Clone(in.Attempts)
 	return in
 }
 
@@ -829,6 +840,10 @@ func OpenMerged(tmpDir string, groups []string, paths ...string) (*Records, erro
 				case !slices.Contains(in.Accounts, k.AccountID):
 					in.Accounts = append(in.Accounts, k.AccountID)
 				}
+				if at := res.AttemptStartedAt; !at.IsZero() && len(in.Attempts) < maxInputAttempts &&
+					!slices.ContainsFunc(in.Attempts, at.Equal) {
+					in.Attempts = append(in.Attempts, at)
+				}
 				e := entry{key: k, when: when, outcome: Outcome(names.of(string(res.Outcome))), loc: loc{file: int32(fi), off: off, len: int32(n)}}
 				if err := sorter.Add(e); err != nil {
 					rs.Close()
@@ -839,6 +854,7 @@ func OpenMerged(tmpDir string, groups []string, paths ...string) (*Records, erro
 			off += n + 1
 		}
 		slices.Sort(in.Accounts)
+		slices.SortFunc(in.Attempts, time.Time.Compare)
 	}
 	if err := rs.keepLast(sorter); err != nil {
 		rs.Close()

@@ -1087,6 +1087,9 @@ func (ri RunInfo) Mismatch(in Input) string {
 		len(ri.Attempts) == 1 && ri.Resumed == 0 && len(ri.Parts) == 1 {
 		return fmt.Sprintf("the record holds %d instances, and its %s %d targets", in.Instances, RunFile, ri.Targets)
 	}
+	if why := ri.otherAttempt(in); why != "" {
+		return why
+	}
 	if len(ri.Attempts) != 1 || ri.Resumed > 0 || len(ri.Parts) == 0 || len(ri.Sites) == 0 {
 		return ""
 	}
@@ -1107,4 +1110,26 @@ func (ri RunInfo) Mismatch(in Input) string {
 	names = slices.DeleteFunc(names, func(a string) bool { return a == "" })
 	return fmt.Sprintf("the record holds instances of account %s, which its %s does not name (it names %s)",
 		strings.Join(others, ", "), RunFile, cmp.Or(strings.Join(names, ", "), "no account"))
+}
+
+// otherAttempt says which attempt's start, named by the results of in, ri
+// does not name among its AttemptStarts (see Mismatch); "" when there is
+// none, or ri cannot tell.
+func (ri RunInfo) otherAttempt(in Input) string {
+	starts := ri.AttemptStarts()
+	if len(starts) == 0 || ri.Targets == 0 {
+		return ""
+	}
+	for _, at := range in.Attempts {
+		if _, found := slices.BinarySearchFunc(starts, at, time.Time.Compare); found {
+			continue
+		}
+		var names []string
+		for _, s := range starts {
+			names = append(names, s.UTC().Format(time.RFC3339Nano))
+		}
+		return fmt.Sprintf("the record holds results read by an attempt started at %s, and its %s names no such attempt (its attempts started at %s)",
+			at.UTC().Format(time.RFC3339Nano), RunFile, strings.Join(names, ", "))
+	}
+	return ""
 }

@@ -725,14 +725,28 @@ func (j *job) plan(stderr io.Writer) error {
 		return err
 	}
 	if at, ok := o.resumedStart(); ok {
-		j.info.StartedAt = at
 		// Each attempt's results are judged stale from its start: this
 		// one's joins those before it (those kept in --out are read up to
 		// now; run.json's are kept whatever a clock said, as started_at
-		// is).
+		// is), and so do those the record's lines name, so that run.json
+		// names every attempt that read its record (RunInfo.Mismatch): an
+		// attempt killed before it kept its start, whose first result
+		// stands for it, named its own. Before a run.json's start, a line
+		// is not of its run.
 		attempts := append(o.resumedAttempts(), j.attempt)
+		prev, described := j.previousRun()
+		for _, a := range rs.Input(0).Attempts {
+			if !described || !a.Before(prev.StartedAt) {
+				attempts = append(attempts, a)
+			}
+		}
 		slices.SortFunc(attempts, time.Time.Compare)
 		j.info.Attempts = slices.CompactFunc(attempts, time.Time.Equal)
+		j.info.StartedAt = at
+		if !described {
+			// The first attempt's own start, where its lines name it.
+			j.info.StartedAt = j.info.Attempts[0]
+		}
 	}
 	j.info.Resumed = done
 	// The runs its first attempt passed over as dated ahead: it came
