@@ -1155,8 +1155,17 @@ type RunInfo struct {
 	Interrupted bool `json:"interrupted"`
 	// Resumed counts the results that were taken from an earlier run's record.
 	Resumed int `json:"resumed,omitempty"`
-	// Options are the settings the run used, without secrets.
+	// Options are the settings the run used, without secrets: a resumed
+	// run's last attempt's, which the next --resume compares with.
 	Options map[string]any `json:"options"`
+	// EarlierOptions are, for a resumed run, the values of options that
+	// its earlier attempts ran with and its last did not (Options), each
+	// once, in the order they were first run with; null for an attempt
+	// without the option. Resume is not among them, which differs by
+	// nature, nor are the options of an attempt killed before its
+	// run.json, which none kept. Nil when every attempt known ran with
+	// the last's options. See EarlierOptionsOf.
+	EarlierOptions map[string][]any `json:"earlier_options,omitempty"`
 	// Targets counts distinct targets; Duplicates the input lines collapsed
 	// into them; Invalid the bad input lines.
 	Targets    int             `json:"targets"`

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -320,14 +321,16 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 			out.Version = ri.Version
 			out.Options = maps.Clone(ri.Options)
 		} else {
-			if ri.Version != out.Version {
-				out.Version = strings.Join(uniq(out.Version, ri.Version), ", ")
-			}
+			out.Version = JoinVersions(out.Version, ri.Version)
 			for k, v := range out.Options {
 				if w, ok := ri.Options[k]; !ok || !reflect.DeepEqual(v, w) {
 					delete(out.Options, k)
 				}
 			}
+		}
+		for k := range ri.EarlierOptions {
+			// Its attempts did not agree on it either.
+			delete(out.Options, k)
 		}
 		complete = complete && ri.Complete
 		// Incomplete for no reason it states: not interrupted, no error,
@@ -661,12 +664,78 @@ var derivedErrors = regexp.MustCompile(`^(?:\d+ account-regions? could not be au
 	`|the merge holds shards of \d+ lists, none of them whole \(.+\): merge every shard's record of each; if a list changed .+` +
 	`|` + regexp.QuoteMeta(mergedIncomplete) + `)$`)
 
-func uniq(a, b string) []string {
-	s := strings.Split(a, ", ")
-	if !slices.Contains(s, b) {
-		s = append(s, b)
+// JoinVersions returns the versions of the auditor that wrote a record:
+// versions, those that wrote it so far ("dev, v1.2.0"), followed by v when
+// it is not among them. A merge's and a resumed run's say each.
+func JoinVersions(versions, v string) string {
+	s := strings.Split(versions, ", ")
+	if versions == "" {
+		s = nil
 	}
-	return s
+	if v != "" && !slices.Contains(s, v) {
+		s = append(s, v)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Resumes makes ri, the run.json of an attempt that resumes the run whose
+// run.json is prev, that of the whole run: its Version says every version
+// that wrote the record (JoinVersions), and its EarlierOptions the values
+// of options that earlier attempts ran with and ri's Options (this
+// attempt's, which the next resume compares with) do not. Resume itself,
+// which differs by nature, is left out.
+func (ri *RunInfo) Resumes(prev RunInfo) {
+	ri.Version = JoinVersions(prev.Version, ri.Version)
+	ri.EarlierOptions = nil
+	keys := map[string]bool{}
+	for k := range prev.Options {
+		keys[k] = true
+	}
+	for k := range prev.EarlierOptions {
+		keys[k] = true
+	}
+	for k := range ri.Options {
+		keys[k] = true
+	}
+	delete(keys, "resume")
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		now := optionJSON(ri.Options[k])
+		var earlier []any
+		seen := map[string]bool{now: true}
+		was := append(slices.Clone(prev.EarlierOptions[k]), prev.Options[k])
+		for _, v := range was {
+			if t := optionJSON(v); !seen[t] {
+				seen[t] = true
+				earlier = append(earlier, optionValue(t))
+			}
+		}
+		if len(earlier) > 0 {
+			if ri.EarlierOptions == nil {
+				ri.EarlierOptions = map[string][]any{}
+			}
+			ri.EarlierOptions[k] = earlier
+		}
+	}
+}
+
+// optionJSON is v as run.json writes it, so that an option read from one
+// (a float64, a []any) equals the same set by this run (an int, a
+// []string): "null" when unset.
+func optionJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// optionValue is the value of optionJSON t, as run.json reads it.
+func optionValue(t string) any {
+	var v any
+	if json.Unmarshal([]byte(t), &v) != nil {
+		return t
+	}
+	return v
 }
 
 // ShardGap says what parts lack of the lists they have shards of (shards
@@ -1071,7 +1140,12 @@ func (e *ForeignError) add(k Key) {
 //   - the record names an account that ri names neither as the caller's
 //     nor among its Sites, when ri is of a run of one attempt that names
 //     its parts and sites: a resume's sites are its last attempt's alone,
-//     a split group's those that failed.
+//     a split group's those that failed;
+//   - a result names the start of the attempt that read it
+//     (Result.AttemptStartedAt), and it is not among ri's AttemptStarts,
+//     when ri knows them and its targets (a merge's are the union of its
+//     inputs', but not those of a record that no run.json describes, when
+//     its Targets are unknown). Lines that name none say nothing.
 //
 // A record that a later attempt wrote to after ri (one killed before its
 // run.json) is the caller's to tell apart.

@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,3 +89,34 @@ func TestRunInfoMismatchAttempt(t *testing.T) {
 	}
 }
 
+// TestRunInfoResumes: a resume's run.json said the last build's version
+// and options alone, though earlier attempts read most of its record. It
+// says every version now, and the values earlier attempts ran with that
+// the last did not; a merge does not take an option on which a run's own
+// attempts disagree.
+func TestRunInfoResumes(t *testing.T) {
+	first := audit.RunInfo{Version: "dev", Options: map[string]any{"max_attempts": 2.0, "triage": true, "filter": []any{"a"}}}
+	second := audit.RunInfo{Version: "v9.9.9", Options: map[string]any{"max_attempts": 8, "triage": true, "filter": []string{"a"}, "resume": true}}
+	second.Resumes(first)
+	if second.Version != "dev, v9.9.9" {
+		t.Errorf("version %q, want dev, v9.9.9", second.Version)
+	}
+	if got := fmt.Sprint(second.EarlierOptions); got != "map[max_attempts:[2] resume:[]]" && got != "map[max_attempts:[2]]" {
+		t.Errorf("earlier options %v, want max_attempts 2 alone", got)
+	}
+	third := audit.RunInfo{Version: "dev", Options: map[string]any{"max_attempts": 2, "triage": true, "filter": []string{"a"}, "resume": true, "rate": 5}}
+	third.Resumes(second)
+	if third.Version != "dev, v9.9.9" {
+		t.Errorf("version %q, want dev, v9.9.9", third.Version)
+	}
+	if got := fmt.Sprint(third.EarlierOptions); got != "map[max_attempts:[8] rate:[<nil>]]" {
+		t.Errorf("earlier options %v, want max_attempts 8 and rate unset", got)
+	}
+	merged := audit.MergeRunInfo([]audit.RunInfo{third, {Version: "dev", Options: map[string]any{"max_attempts": 2, "triage": true}}})
+	if _, ok := merged.Options["max_attempts"]; ok {
+		t.Errorf("a merge keeps max_attempts %v, which a run's attempts disagree on", merged.Options["max_attempts"])
+	}
+	if merged.Options["triage"] != true {
+		t.Errorf("a merge drops triage, on which every attempt agrees: %v", merged.Options)
+	}
+}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -107,25 +108,44 @@ func about(m *Model) []Detail {
 		"resume": "Resume", "endpoint_url": "Endpoint", "fail_on": "Fail on", "format": "Formats",
 		"instances": "Instance lists", "instance_id": "Instance IDs", "role_arn": "Role ARN",
 	}
-	for _, k := range slices.Sorted(maps.Keys(opts)) {
+	words := func(k string, v any) (label, value string, ok bool) {
 		say, isKnown := known[k]
 		if isKnown && say == nil {
-			continue
+			return "", "", false
 		}
-		label := labels[k]
+		label = labels[k]
 		if label == "" {
 			label = strings.ToUpper(k[:min(1, len(k))]) + strings.ReplaceAll(k[min(1, len(k)):], "_", " ")
 		}
-		var value string
-		ok := true
+		ok = true
 		if isKnown {
-			value, ok = say(opts[k])
+			value, ok = say(v)
 		} else {
-			value = optionText(opts[k])
+			value = optionText(v)
 		}
-		if ok && value != "" {
+		return label, value, ok && value != ""
+	}
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		if label, value, ok := words(k, opts[k]); ok {
 			add(label, value)
 		}
+	}
+	// The options above are the last attempt's: those the earlier ran
+	// with, and it did not, are said apart.
+	var earlier []string
+	for _, k := range slices.Sorted(maps.Keys(r.EarlierOptions)) {
+		for _, v := range r.EarlierOptions[k] {
+			label, value, ok := words(k, v)
+			switch {
+			case v == nil:
+				earlier = append(earlier, cmp.Or(label, k)+": not set")
+			case ok:
+				earlier = append(earlier, label+": "+value)
+			}
+		}
+	}
+	if len(earlier) > 0 {
+		add("Earlier attempts", "ran with "+strings.Join(earlier, "; ")+" (the options above are the last attempt's)")
 	}
 	ds = append(ds, recordDetails(m)...)
 	return ds

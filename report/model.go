@@ -175,8 +175,13 @@ type Run struct {
 	// of some of a list's shards. Empty (never null) for a whole list.
 	Shards []string `json:"shards"`
 	// Options are the settings the run used, without secrets; never null.
+	// A resumed run's are its last attempt's.
 	Options map[string]any `json:"options"`
-	Stats   audit.Stats    `json:"stats"`
+	// EarlierOptions are the values of options that a resumed run's
+	// earlier attempts ran with and its last did not (see
+	// audit.RunInfo.EarlierOptions); omitted when there are none.
+	EarlierOptions map[string][]any `json:"earlier_options,omitempty"`
+	Stats          audit.Stats      `json:"stats"`
 	// Error is why the run stopped early or is incomplete, if it is.
 	Error string `json:"error"`
 	// Unaudited are the account-regions that could not be audited (a role
@@ -645,24 +650,25 @@ func newBuilder(opts Options) *builder {
 	b.m = &Model{
 		Schema: ModelSchema,
 		Run: Run{
-			Version:     ri.Version,
-			StartedAt:   utcPtr(ri.StartedAt),
-			EndedAt:     utcPtr(ri.EndedAt),
-			Complete:    ri.Complete,
-			Interrupted: ri.Interrupted,
-			Resumed:     ri.Resumed,
-			Merged:      mergedInputs(ri),
-			Targets:     ri.Targets,
-			Duplicates:  ri.Duplicates,
-			Invalid:     ri.Invalid,
-			Shards:      nonNil(partialShards(ri)),
-			Options:     ri.Options,
-			Stats:       ri.Stats,
-			Error:       ri.Error,
-			Unaudited:   unaudited(ri.Sites),
-			WithoutInfo: withoutInfo(ri.Sites),
-			Record:      opts.record,
-			targetsFrom: targetsFrom(ri.Parts),
+			Version:        ri.Version,
+			StartedAt:      utcPtr(ri.StartedAt),
+			EndedAt:        utcPtr(ri.EndedAt),
+			Complete:       ri.Complete,
+			Interrupted:    ri.Interrupted,
+			Resumed:        ri.Resumed,
+			Merged:         mergedInputs(ri),
+			Targets:        ri.Targets,
+			Duplicates:     ri.Duplicates,
+			Invalid:        ri.Invalid,
+			Shards:         nonNil(partialShards(ri)),
+			Options:        ri.Options,
+			EarlierOptions: ri.EarlierOptions,
+			Stats:          ri.Stats,
+			Error:          ri.Error,
+			Unaudited:      unaudited(ri.Sites),
+			WithoutInfo:    withoutInfo(ri.Sites),
+			Record:         opts.record,
+			targetsFrom:    targetsFrom(ri.Parts),
 		},
 		Settings: Settings{
 			StaleAfter:  opts.StaleAfter.String(),

@@ -81,8 +81,10 @@ func sampleModel() *Model {
 		Run: Run{
 			Version: "sample", StartedAt: &started, EndedAt: &ended, Complete: false, Interrupted: false, Resumed: 1, Merged: 2,
 			Targets: 7, Duplicates: 1, Invalid: 1, Shards: []string{"0/2"}, Options: map[string]any{},
-			Stats: audit.Stats{Calls: 12, Pages: 10, Throttled: 1, Retries: 1, Rate: 8.5, LimiterRate: 40, LimiterPeak: 45, LimiterCutRate: 40, Seconds: 95},
-			Error: "1 instance in error", Unaudited: []Site{site}, WithoutInfo: []Site{site},
+			// As run.json reads them: a number is a float64.
+			EarlierOptions: map[string][]any{"max_attempts": {2.0}},
+			Stats:          audit.Stats{Calls: 12, Pages: 10, Throttled: 1, Retries: 1, Rate: 8.5, LimiterRate: 40, LimiterPeak: 45, LimiterCutRate: 40, Seconds: 95},
+			Error:          "1 instance in error", Unaudited: []Site{site}, WithoutInfo: []Site{site},
 			Record: &RecordFile{File: audit.ResultsFile, SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Bytes: 1234},
 		},
 		Scope: "7 targets in shard 0/2 of the list",

@@ -649,6 +649,10 @@ func (j *job) plan(stderr io.Writer) error {
 	}
 	if prev, ok := j.previousRun(); ok {
 		warnUnknownFields(stderr, filepath.Join(o.out, audit.RunFile), prev)
+		// Most of the record may be the earlier attempts': its run.json
+		// says each version that wrote it, and the options they ran with
+		// that this one does not, as its reader needs them.
+		j.info.Resumes(prev)
 	}
 	rs, err := openRecords(o.out, j.recordPath())
 	if err != nil {
