@@ -49,11 +49,11 @@ func about(m *Model) []Detail {
 	}
 	add("Targets", instancesWords(m))
 	s := r.Stats
-	add("API calls", fmt.Sprintf("%s for %s; %s throttled, %s",
+	opts := r.Options
+	add(callsLabel(r), fmt.Sprintf("%s for %s; %s throttled, %s",
 		plural(int(s.Calls), "call", "calls"), plural(int(s.Pages), "page", "pages"),
 		thousands(int(s.Throttled)), plural(int(s.Retries), "retry", "retries")))
 
-	opts := r.Options
 	add("Rate", rateWords(opts["rate"], s))
 	stale := m.Settings.StaleAfter
 	switch st := m.Settings; {
@@ -104,7 +104,7 @@ func about(m *Model) []Detail {
 	}
 	labels := map[string]string{
 		"concurrency": "Concurrency", "max_results": "Page size", "max_pages": "Page limit",
-		"max_attempts": "Attempts", "skip_invalid": "Invalid input",
+		"max_attempts": "Call attempts", "skip_invalid": "Invalid input",
 		"resume": "Resume", "endpoint_url": "Endpoint", "fail_on": "Fail on", "format": "Formats",
 		"instances": "Instance lists", "instance_id": "Instance IDs", "role_arn": "Role ARN",
 	}
@@ -149,6 +149,21 @@ func about(m *Model) []Detail {
 	}
 	ds = append(ds, recordDetails(m)...)
 	return ds
+}
+
+// callsLabel labels the API calls of r: a resumed run's run.json counts
+// those of its last attempt alone (the earlier ones' were never all kept:
+// an attempt killed before its run.json kept none), a merge's sums those
+// of its runs.
+func callsLabel(r Run) string {
+	resumed := r.Resumed > 0 || r.Options["resume"] == true || len(r.EarlierOptions) > 0
+	switch {
+	case resumed && r.Merged > 0:
+		return "API calls (the last attempt of each run)"
+	case resumed:
+		return "API calls (the last attempt)"
+	}
+	return "API calls"
 }
 
 // rateWords says how fast the run called SSM: the rate option (opt, as

@@ -89,3 +89,41 @@ func TestResumeKeepsEarlierVersionAndOptions(t *testing.T) {
 		t.Errorf("run.json earlier_options %s, want {\"max_attempts\":[8]}", got)
 	}
 }
+
+// TestResumedReportSaysWhatCallsCount: after a resume, "API calls" counted
+// the last attempt's calls alone, and "Attempts: 8 attempts per call at
+// most" sat beside the run's attempts, which are its resumes. The labels
+// say what they count now.
+func TestResumedReportSaysWhatCallsCount(t *testing.T) {
+	dir, args, _ := goodRun(t, 30)
+	record := filepath.Join(dir, audit.ResultsFile)
+	b, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(record, []byte(strings.Join(strings.SplitAfter(string(b), "\n")[:20], "")), 0o644)
+	if got := runCLI(t, "", append(args, "--out", dir, "--resume", "--max-attempts", "8")...); got.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", got.code, got.stderr)
+	}
+	var summary struct {
+		About []struct{ Label, Value string } `json:"about"`
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err := json.Unmarshal(b, &summary); err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{}
+	for _, d := range summary.About {
+		labels[d.Label] = d.Value
+	}
+	for _, l := range []string{"API calls (the last attempt)", "Call attempts"} {
+		if _, ok := labels[l]; !ok {
+			t.Errorf("summary.json's about has no %q: %v", l, labels)
+		}
+	}
+	for _, l := range []string{"API calls", "Attempts"} {
+		if _, ok := labels[l]; ok {
+			t.Errorf("summary.json's about says %q: %s", l, labels[l])
+		}
+	}
+}
