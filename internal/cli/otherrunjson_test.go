@@ -3,10 +3,13 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestReportRefusesAnotherRunsRunFile: the run.json of another run of the
@@ -56,5 +59,41 @@ func TestReportRefusesAnotherRunsRunFile(t *testing.T) {
 		if got.code != 0 {
 			t.Fatalf("report %v: exit %d\n%s", in, got.code, got.stderr)
 		}
+	}
+}
+
+// TestReportOfKilledResumeRenderedAgain: a resume killed before its
+// run.json left results of an attempt that run.json does not name, whose
+// start the directory keeps. Its report is taken (a later attempt's), and
+// so is the report of that report: the run.json it writes names the
+// attempt too.
+func TestReportOfKilledResumeRenderedAgain(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 40})
+	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--concurrency", "8", "--rate", "2000", "--fail-on", "none", "--quiet"}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	record := filepath.Join(out, audit.ResultsFile)
+	b, _ := os.ReadFile(record)
+	os.WriteFile(record, []byte(strings.Join(strings.SplitAfter(string(b), "\n")[:10], "")), 0o644)
+	runJSON, _ := os.ReadFile(filepath.Join(out, audit.RunFile))
+	killedAttempt(t, append(slices.Clone(args), "--resume", "--concurrency", "2"))
+	os.WriteFile(filepath.Join(out, audit.RunFile), runJSON, 0o644)
+
+	first := filepath.Join(t.TempDir(), "first")
+	if got := runCLI(t, "", "report", record, "--out", first, "--fail-on", "none", "--quiet"); got.code == int(exitUsage) {
+		t.Fatalf("report: exit %d\n%s", got.code, got.stderr)
+	}
+	again := filepath.Join(t.TempDir(), "again")
+	if got := runCLI(t, "", "report", filepath.Join(first, audit.ResultsFile), "--out", again, "--fail-on", "none", "--quiet"); got.code == int(exitUsage) {
+		t.Fatalf("report of the report: exit %d\n%s", got.code, got.stderr)
 	}
 }

@@ -192,6 +192,21 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	for i, p := range paths {
 		starts := audit.ReadAttempts(filepath.Join(filepath.Dir(p), audit.AttemptsFile), o.now())
 		if ri := runFiles[i]; ri != nil {
+			// An attempt killed before its run.json kept its start
+			// beside it, and its results are in the record: the run.json
+			// written from this one names it, as a resume's would, so
+			// that it is taken for the record's when rendered again.
+			// Before the run's start, a time kept is not of this run.
+			attempts := ri.AttemptStarts()
+			for _, at := range starts {
+				if !at.Before(ri.StartedAt) && !slices.ContainsFunc(attempts, at.Equal) {
+					attempts = append(attempts, at)
+				}
+			}
+			if len(attempts) > len(ri.AttemptStarts()) {
+				slices.SortFunc(attempts, time.Time.Compare)
+				ri.Attempts = attempts
+			}
 			starts = append(starts, ri.AttemptStarts()...)
 		}
 		slices.SortFunc(starts, time.Time.Compare)

@@ -737,13 +737,21 @@ func (j *job) plan(stderr io.Writer) error {
 		// attempt killed before it kept its start, whose first result
 		// stands for it, named its own. Before a run.json's start, a line
 		// is not of its run.
-		attempts := append(o.resumedAttempts(), j.attempt)
+		attempts := o.resumedAttempts()
 		prev, described := j.previousRun()
-		for _, a := range rs.Input(0).Attempts {
+		named := rs.Input(0).Attempts
+		if !described && len(named) > 0 && !named[0].After(attempts[0]) &&
+			!slices.ContainsFunc(audit.ReadAttempts(filepath.Join(o.out, audit.AttemptsFile), o.now()), attempts[0].Equal) {
+			// The first result stood for the first attempt's start,
+			// which the lines name.
+			attempts = attempts[1:]
+		}
+		for _, a := range named {
 			if !described || !a.Before(prev.StartedAt) {
 				attempts = append(attempts, a)
 			}
 		}
+		attempts = append(attempts, j.attempt)
 		slices.SortFunc(attempts, time.Time.Compare)
 		j.info.Attempts = slices.CompactFunc(attempts, time.Time.Equal)
 		j.info.StartedAt = at
