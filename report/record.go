@@ -1,12 +1,14 @@
 package report
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"path/filepath"
 
 	"github.com/auditor-dev/auditor/audit"
@@ -30,7 +32,7 @@ type RecordFile struct {
 // hundreds of megabytes. It is nil, with no error, when dir holds none (a
 // program that renders records kept elsewhere): the reports then name no
 // record rather than one they do not sit beside.
-func recordIn(dir string) (*RecordFile, error) {
+func recordIn(ctx context.Context, dir string) (*RecordFile, error) {
 	path := filepath.Join(dir, audit.ResultsFile)
 	f, err := nowait.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -48,11 +50,24 @@ func recordIn(dir string) (*RecordFile, error) {
 	h := sha256.New()
 	// The size is of the bytes digested, not of a Stat that a writer could
 	// have made stale in between.
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, ctxReader{ctx, f})
 	if err != nil {
 		return nil, fmt.Errorf("digesting the record: %w", err)
 	}
 	return &RecordFile{File: audit.ResultsFile, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
+}
+
+// ctxReader reads r until ctx is done: a signal stops a long read.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // recordDetails is the run detail that names the record (Run.Record), its
@@ -72,7 +87,8 @@ func sizeWords(n int64) string {
 	units := []string{"kB", "MB", "GB", "TB"}
 	f, unit := float64(n), ""
 	for _, u := range units {
-		if f < 1000 {
+		// As said, to a tenth: 999.95 would read "1000".
+		if math.Round(f*10)/10 < 1000 {
 			break
 		}
 		f, unit = f/1000, u

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,10 +85,32 @@ func TestRecordSize(t *testing.T) {
 		{999, "999 bytes"},
 		{1234567, "1.2 MB (1,234,567 bytes)"},
 		{350_000_000_000, "350 GB (350,000,000,000 bytes)"},
+		// Rounded to the unit above, not "1000 kB".
+		{999_950, "1 MB (999,950 bytes)"},
+		{999_949, "999.9 kB (999,949 bytes)"},
+		{999_999_999, "1 GB (999,999,999 bytes)"},
 	}
 	for _, tt := range tests {
 		if got := report.SizeWords(tt.bytes); got != tt.want {
 			t.Errorf("SizeWords(%d) = %q, want %q", tt.bytes, got, tt.want)
 		}
+	}
+}
+
+// TestRecordDigestStopsWithItsContext: a record of hundreds of megabytes
+// is read whole to digest it; a signal stops that read, as it stops the
+// reports' own.
+func TestRecordDigestStopsWithItsContext(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, audit.ResultsFile), []byte(strings.Repeat("{}\n", 100_000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := report.RecordIn(context.Background(), dir); err != nil || rec == nil || rec.Bytes != 300_000 {
+		t.Fatalf("RecordIn = %+v, %v; want the record's 300,000 bytes", rec, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if rec, err := report.RecordIn(ctx, dir); !errors.Is(err, context.Canceled) {
+		t.Errorf("RecordIn with its context cancelled = %+v, %v; want context.Canceled", rec, err)
 	}
 }

@@ -127,7 +127,7 @@ func Render(ctx context.Context, opts Options) ([]string, error) {
 	}
 	// Digested once, before any report is written, from the file in Dir:
 	// what the reports sit beside, never a record read from elsewhere.
-	rec, err := recordIn(opts.Dir)
+	rec, err := recordIn(ctx, opts.Dir)
 	if err != nil {
 		return nil, err
 	}
