@@ -288,6 +288,31 @@ func (c *ChangeInfo) Comparison() Comparison {
 	return Comparison{Counts: c.Counts, NotCompared: c.NotCompared, ErrorCodeChanged: c.ErrorCodeChanged}
 }
 
+// endpointsOf returns the SSM endpoints that the runs' attempts were
+// against (run.json's endpoint_url, their earlier attempts' first; a
+// merge's, each it names), each once, in the order first met: "the
+// region's own AWS endpoint" for an attempt that names none.
+func endpointsOf(infos []RunInfo) []string {
+	var urls []string
+	add := func(v any) {
+		s, _ := v.(string)
+		// A merge's names several, which a merge again keeps apart.
+		for url := range strings.SplitSeq(s, "; ") {
+			url = cmp.Or(url, "the region's own AWS endpoint")
+			if !slices.Contains(urls, url) {
+				urls = append(urls, url)
+			}
+		}
+	}
+	for _, ri := range infos {
+		for _, v := range ri.EarlierOptions["endpoint_url"] {
+			add(v)
+		}
+		add(ri.Options["endpoint_url"])
+	}
+	return urls
+}
+
 // MergeRunInfo joins the metadata of several runs whose records are merged:
 // the earliest start, the latest end, every attempt's start (sorted, each
 // once; a run.json without attempts gives its start), parts counted once each (a shard given
@@ -374,6 +399,15 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 			ps = []Part{{Fleet: unnamedPart + strconv.Itoa(i), Targets: ri.Targets, Duplicates: ri.Duplicates, Invalid: ri.Invalid}}
 		}
 		parts = append(parts, ps...)
+	}
+	// Runs against different endpoints: each is named, the region's own
+	// too. Dropped as another option that differs, the merge would read
+	// as an audit of AWS alone, with another fleet's results in it.
+	if urls := endpointsOf(infos); len(urls) > 1 {
+		if out.Options == nil {
+			out.Options = map[string]any{}
+		}
+		out.Options["endpoint_url"] = strings.Join(urls, "; ")
 	}
 	out.Parts = mergeParts(parts)
 	out.WholeParts = wholeParts(infos, out.Parts)
