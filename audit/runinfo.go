@@ -1176,8 +1176,8 @@ func (e *ForeignError) add(k Key) {
 //     its parts and sites: a resume's sites are its last attempt's alone,
 //     a split group's those that failed;
 //   - a result names the start of the attempt that read it
-//     (Result.AttemptStartedAt), and it is not among ri's AttemptStarts,
-//     when ri knows them and its targets (a merge's are the union of its
+//     (Result.AttemptStartedAt), before ri's first AttemptStarts, when ri
+//     knows them and its targets (a merge's are the union of its
 //     inputs', but not those of a record that no run.json describes, when
 //     its Targets are unknown). Lines that name none say nothing.
 //
@@ -1229,7 +1229,13 @@ func (ri RunInfo) otherAttempt(in Input) string {
 		return ""
 	}
 	for _, at := range in.Attempts {
-		if _, found := slices.BinarySearchFunc(starts, at, time.Time.Compare); found {
+		// Only a start before the run's own is certainly another run's.
+		// One after its last is also a resume killed before its
+		// run.json, which a copy of the files without the starts kept
+		// beside them, or the previous release's auditor report (which
+		// left such attempts out of the run.json it wrote), leaves
+		// unnamed.
+		if _, found := slices.BinarySearchFunc(starts, at, time.Time.Compare); found || !at.Before(starts[0]) {
 			continue
 		}
 		var names []string

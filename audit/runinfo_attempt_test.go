@@ -65,7 +65,12 @@ func TestRunInfoMismatchAttempt(t *testing.T) {
 		{"without attempts: its start", noAttempts, rows(start, start), ""},
 		{"without attempts, another start", noAttempts, rows(other, other), "2026-11-20T08:00:00Z"},
 		{"resumed", resumed, rows(start, start.Add(time.Hour), start), ""},
-		{"resumed, an attempt it does not name", resumed, rows(start, start.Add(2*time.Hour)), "2026-11-20T12:00:00Z"},
+		// After its attempts: a resume killed before its run.json, whose
+		// start a copy of the files, or the previous release's report,
+		// left out.
+		{"resumed, a later attempt it does not name", resumed, rows(start, start.Add(2*time.Hour)), ""},
+		{"resumed, an earlier attempt it does not name", resumed, rows(start, start.Add(-time.Minute)), "2026-11-20T09:59:00Z"},
+		{"a later attempt it does not name", run(start), rows(start, start.Add(time.Hour)), ""},
 		{"a merge: the union of its inputs' attempts", merged, rows(other, start, start), ""},
 		{"a merge with a record without run.json", undescribed, rows(other, start), ""},
 		{"start unknown", startUnknown, rows(other), ""},

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestReportOfALaterAttemptsLinesWithoutItsStart: results read by an
+// attempt that run.json does not name, started after it (a resume killed
+// before its run.json), with no .auditor-attempts beside them to say so:
+// the previous release's auditor report writes such a run.json and copies
+// no kept starts, and so does a copy of a run's files without its hidden
+// ones. Such a record is its run's, not another audit's: refused (exit 2),
+// a Job would not retry it, after an upgrade, on records it had kept.
+func TestReportOfALaterAttemptsLinesWithoutItsStart(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 40})
+	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
+		"--concurrency", "8", "--rate", "2000", "--fail-on", "none", "--quiet"}
+	if got := runCLI(t, "", args...); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	record := filepath.Join(out, audit.ResultsFile)
+	b, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(record, []byte(strings.Join(strings.SplitAfter(string(b), "\n")[:10], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runJSON, err := os.ReadFile(filepath.Join(out, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	killedAttempt(t, append(slices.Clone(args), "--resume", "--concurrency", "2"))
+	// The files alone, run.json as it was before the resume.
+	cp := filepath.Join(t.TempDir(), "copy")
+	if err := os.Mkdir(cp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err = os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cp, audit.ResultsFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cp, audit.RunFile), runJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dest := range []string{cp, filepath.Join(t.TempDir(), "elsewhere")} {
+		if got := runCLI(t, "", "report", filepath.Join(cp, audit.ResultsFile), "--out", dest, "--fail-on", "none", "--quiet"); got.code == int(exitUsage) {
+			t.Errorf("report --out %s: exit %d, want the record taken\n%s", dest, got.code, got.stderr)
+		}
+	}
+}
