@@ -61,3 +61,26 @@ func WriteAttempts(path string, attempts []time.Time) error {
 	}
 	return atomicfile.WriteFile(path, b.Bytes())
 }
+
+// KeptAttempts returns the starts of ri's attempts (AttemptStarts) joined
+// with kept, those that the directory of ri's record keeps (ReadAttempts),
+// from ri's start on: an attempt killed before it wrote its run.json kept
+// its start there, and its results are in the record. kept is of ri's run
+// only when it holds ri's start, as each attempt keeps the starts of those
+// before it with its own; otherwise it is another run's (ri was put beside
+// that run's record) and adds none, so that no check against ri's attempts
+// (Mismatch) takes that run's for ri's. Sorted, each once; the slice is
+// the caller's.
+func (ri RunInfo) KeptAttempts(kept []time.Time) []time.Time {
+	out := ri.AttemptStarts()
+	if ri.StartedAt.IsZero() || !slices.ContainsFunc(kept, ri.StartedAt.Equal) {
+		return out
+	}
+	for _, at := range kept {
+		if !at.Before(ri.StartedAt) {
+			out = append(out, at)
+		}
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return slices.CompactFunc(out, time.Time.Equal)
+}

@@ -45,3 +45,35 @@ func TestAttemptsReadBack(t *testing.T) {
 		t.Errorf("a link: %v, want none", got)
 	}
 }
+
+// TestKeptAttempts: the starts a directory keeps join its run.json's when
+// they are its run's (they hold its start): a resume killed before it
+// wrote its run.json. Another run's kept starts (the run.json of an
+// earlier run put in a later run's directory) add none, nor do starts
+// before the run's.
+func TestKeptAttempts(t *testing.T) {
+	s1 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	s2, s3 := s1.Add(time.Hour), s1.Add(2*time.Hour)
+	before := s1.Add(-time.Hour)
+	for _, tt := range []struct {
+		name string
+		ri   audit.RunInfo
+		kept []time.Time
+		want []time.Time
+	}{
+		{"nothing kept", audit.RunInfo{StartedAt: s1, Attempts: []time.Time{s1}}, nil, []time.Time{s1}},
+		{"a killed resume", audit.RunInfo{StartedAt: s1, Attempts: []time.Time{s1}}, []time.Time{s1, s2}, []time.Time{s1, s2}},
+		{"two killed resumes", audit.RunInfo{StartedAt: s1, Attempts: []time.Time{s1, s2}}, []time.Time{s1, s2, s3}, []time.Time{s1, s2, s3}},
+		{"a run.json without attempts", audit.RunInfo{StartedAt: s1}, []time.Time{s1, s3}, []time.Time{s1, s3}},
+		{"another run's, later", audit.RunInfo{StartedAt: s1, Attempts: []time.Time{s1}}, []time.Time{s2}, []time.Time{s1}},
+		{"another run's, before and after", audit.RunInfo{StartedAt: s1, Attempts: []time.Time{s1}}, []time.Time{before, s3}, []time.Time{s1}},
+		{"its own, with one before its start", audit.RunInfo{StartedAt: s1, Attempts: []time.Time{s1}}, []time.Time{before, s1, s2}, []time.Time{s1, s2}},
+		{"start unknown", audit.RunInfo{}, []time.Time{s1}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.ri.KeptAttempts(tt.kept); !slices.EqualFunc(got, tt.want, time.Time.Equal) {
+				t.Errorf("KeptAttempts(%v) = %v, want %v", tt.kept, got, tt.want)
+			}
+		})
+	}
+}

@@ -97,3 +97,54 @@ func TestReportOfKilledResumeRenderedAgain(t *testing.T) {
 		t.Fatalf("report of the report: exit %d\n%s", got.code, got.stderr)
 	}
 }
+
+// copyFiles copies the files at the top of src (not its lock, not its
+// directories) into dst, made if need be.
+func copyFiles(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range snapshot(t, src) {
+		if err := os.WriteFile(filepath.Join(dst, name), []byte(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestReportRefusesOlderRunFileBesideKeptStarts: an older run's run.json
+// copied into a later run's directory was accepted, as the later run's
+// start that the directory keeps (.auditor-attempts) was taken for that of
+// a resume killed before its run.json; and a report in place wrote that
+// run.json again naming both attempts, so that it was accepted for good.
+// The starts a directory keeps are another run's when they do not hold
+// the run.json's own start: it is refused (exit 2) and nothing is written.
+func TestReportRefusesOlderRunFileBesideKeptStarts(t *testing.T) {
+	r1, args, _ := goodRun(t, 20)
+	r2 := filepath.Join(filepath.Dir(r1), "second")
+	if got := runCLI(t, "", append(args, "--out", r2)...); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	mix := filepath.Join(t.TempDir(), "mix")
+	copyFiles(t, r2, mix)
+	b, err := os.ReadFile(filepath.Join(r1, audit.RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mix, audit.RunFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, mix)
+	got := runCLI(t, "", "report", filepath.Join(mix, audit.ResultsFile), "--out", mix, "--fail-on", "none", "--quiet")
+	if got.code != int(exitUsage) {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
+	}
+	for _, w := range []string{filepath.Join(mix, audit.RunFile), "names no such attempt"} {
+		if !strings.Contains(got.stderr, w) {
+			t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
+		}
+	}
+	if after := snapshot(t, mix); !sameSnapshot(before, after) {
+		t.Errorf("the refused report changed %s", mix)
+	}
+}

@@ -195,16 +195,10 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 			// An attempt killed before its run.json kept its start
 			// beside it, and its results are in the record: the run.json
 			// written from this one names it, as a resume's would, so
-			// that it is taken for the record's when rendered again.
-			// Before the run's start, a time kept is not of this run.
-			attempts := ri.AttemptStarts()
-			for _, at := range starts {
-				if !at.Before(ri.StartedAt) && !slices.ContainsFunc(attempts, at.Equal) {
-					attempts = append(attempts, at)
-				}
-			}
-			if len(attempts) > len(ri.AttemptStarts()) {
-				slices.SortFunc(attempts, time.Time.Compare)
+			// that it is taken for the record's when rendered again (and
+			// checkRunFiles takes its results). Starts kept by another
+			// run are not (KeptAttempts).
+			if attempts := ri.KeptAttempts(starts); len(attempts) > len(ri.AttemptStarts()) {
 				ri.Attempts = attempts
 			}
 			starts = append(starts, ri.AttemptStarts()...)
@@ -222,7 +216,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		return usagef("report: %s are in these records both with an account and with no account (a run that could not learn the account of its credentials: STS out of reach), and would count twice; merge records of one kind: run that list again where STS answers, and merge its record instead",
 			plural(n, "instance"))
 	}
-	if err := checkRunFiles(paths, runFiles, rs, o.now()); err != nil {
+	if err := checkRunFiles(paths, runFiles, rs); err != nil {
 		return err
 	}
 	if rs.Torn > 0 {
@@ -572,18 +566,19 @@ func readRunFiles(paths []string) (runs []*audit.RunInfo, problems []error) {
 // the record beside it (audit.RunInfo.Mismatch: another audit's), which
 // would count the record's instances as the targets of another. rs is the
 // records of paths, opened together; runs their run.json files
-// (readRunFiles). A record that an attempt killed before it wrote its
-// run.json added to (its start is kept in the directory, and run.json
-// does not have it), or that a merge killed before its run.json left,
-// may hold what run.json does not say: it is not refused.
-func checkRunFiles(paths []string, runs []*audit.RunInfo, rs *audit.Records, now time.Time) error {
+// (readRunFiles), which name the attempts killed before they wrote it
+// whose starts their directory kept (audit.RunInfo.KeptAttempts): such
+// an attempt's results are the record's own. A record that a merge killed
+// before its run.json left may hold what run.json does not say: it is
+// not refused.
+func checkRunFiles(paths []string, runs []*audit.RunInfo, rs *audit.Records) error {
 	for i, p := range paths {
 		ri := runs[i]
 		if ri == nil {
 			continue
 		}
 		why := ri.Mismatch(rs.Input(i))
-		if why == "" || laterAttempt(filepath.Dir(p), *ri, now) {
+		if why == "" {
 			continue
 		}
 		if _, ok := leftMerge(p); ok {
@@ -593,19 +588,6 @@ func checkRunFiles(paths []string, runs []*audit.RunInfo, rs *audit.Records, now
 			filepath.Join(filepath.Dir(p), audit.RunFile), audit.RunFile, p, why, audit.RunFile)
 	}
 	return nil
-}
-
-// laterAttempt reports whether the directory dir keeps the start of an
-// attempt later than the last that ri, its run.json, knows: one killed
-// before it wrote its own run.json, whose results are in the record.
-func laterAttempt(dir string, ri audit.RunInfo, now time.Time) bool {
-	known := ri.AttemptStarts()
-	for _, at := range audit.ReadAttempts(filepath.Join(dir, audit.AttemptsFile), now) {
-		if len(known) == 0 || at.After(known[len(known)-1]) {
-			return true
-		}
-	}
-	return false
 }
 
 // readError is an error of writeMerged's in reading the records, not in
