@@ -241,8 +241,19 @@ func TestResumeAfterAFastClock(t *testing.T) {
 		t.Fatalf("run.json: %v", err)
 	}
 	ahead := time.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano)
+	was, _ := ri["started_at"].(string)
 	ri["started_at"], ri["attempts"] = ahead, []string{ahead}
 	if b, err = json.Marshal(ri); err != nil || os.WriteFile(p, b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	// The clock that dated run.json dated the lines its attempt read: a
+	// record whose lines name another start is another run's.
+	record := filepath.Join(out, audit.ResultsFile)
+	lines, err := os.ReadFile(record)
+	if err != nil || was == "" || !strings.Contains(string(lines), `"attempt_started_at":"`+was+`"`) {
+		t.Fatalf("the record's lines do not name the start %q (%v)", was, err)
+	}
+	if err := os.WriteFile(record, []byte(strings.ReplaceAll(string(lines), `"attempt_started_at":"`+was+`"`, `"attempt_started_at":"`+ahead+`"`)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if got := runCLI(t, "", append(slices.Clone(args), "--resume")...); got.code != 0 {

@@ -1026,20 +1026,14 @@ type resumedAt struct {
 // record): those its run.json names (the first being its started_at, and
 // the only one in a run.json written before attempts were kept), and those
 // kept in its audit.AttemptsFile up to notAfter, which name the attempts
-// killed before they wrote their run.json. A run killed before its first
+// killed before they wrote their run.json (audit.RunInfo.KeptAttempts). A run killed before its first
 // run.json and its first attempt's start was kept counts from when it
 // audited its first instance. Nil when there is none of these.
 func resumedAttempts(dir string, notAfter time.Time) []time.Time {
 	kept := audit.ReadAttempts(filepath.Join(dir, audit.AttemptsFile), notAfter)
 	var attempts []time.Time
 	if ri, ok := resumedRun(dir); ok && !ri.StartedAt.IsZero() {
-		attempts = append(ri.AttemptStarts(), ri.StartedAt)
-		for _, at := range kept {
-			// Before the run's start, a time kept is not of this run.
-			if !at.Before(ri.StartedAt) {
-				attempts = append(attempts, at)
-			}
-		}
+		attempts = append(ri.KeptAttempts(kept), ri.StartedAt)
 	} else if first, ok := firstAudited(filepath.Join(dir, audit.ResultsFile)); ok {
 		attempts = kept
 		if len(kept) == 0 || kept[0].After(first) {

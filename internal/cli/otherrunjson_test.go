@@ -148,3 +148,52 @@ func TestReportRefusesOlderRunFileBesideKeptStarts(t *testing.T) {
 		t.Errorf("the refused report changed %s", mix)
 	}
 }
+
+// TestResumeRefusesAnotherRunsRunFile: --resume did not ask whether the
+// run.json beside the record was its own: with another run's there, it
+// resumed, and wrote a run.json that the next report refused. It is
+// refused as report refuses it (exit 2), before any call, naming the file,
+// and nothing in --out changes: a later run's run.json beside an earlier
+// record, and an earlier run's beside a later one (whose start the
+// directory keeps).
+func TestResumeRefusesAnotherRunsRunFile(t *testing.T) {
+	r1, args, _ := goodRun(t, 20)
+	r2 := filepath.Join(filepath.Dir(r1), "second")
+	if got := runCLI(t, "", append(args, "--out", r2)...); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	for _, tt := range []struct{ name, record, runJSON string }{
+		{"a later run's", r1, r2},
+		{"an earlier run's", r2, r1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mix := filepath.Join(t.TempDir(), "mix")
+			copyFiles(t, tt.record, mix)
+			// Half audited, so that the resume would call the endpoint,
+			// which answers nothing.
+			record := filepath.Join(mix, audit.ResultsFile)
+			lines, _ := os.ReadFile(record)
+			os.WriteFile(record, []byte(strings.Join(strings.SplitAfter(string(lines), "\n")[:10], "")), 0o644)
+			b, err := os.ReadFile(filepath.Join(tt.runJSON, audit.RunFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(mix, audit.RunFile), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before := snapshot(t, mix)
+			got := runCLI(t, "", append(slices.Clone(args), "--out", mix, "--resume", "--endpoint-url", "http://127.0.0.1:1")...)
+			if got.code != int(exitUsage) {
+				t.Fatalf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
+			}
+			for _, w := range []string{filepath.Join(mix, audit.RunFile), "names no such attempt"} {
+				if !strings.Contains(got.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, got.stderr)
+				}
+			}
+			if after := snapshot(t, mix); !sameSnapshot(before, after) {
+				t.Errorf("the refused resume changed %s", mix)
+			}
+		})
+	}
+}

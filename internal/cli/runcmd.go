@@ -410,6 +410,10 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 				j.close()
 				return nil, usagef("%s already holds a record: pass --resume to continue it, or another --out", o.out)
 			}
+			if err := checkResumedRunFile(o.out, o.now()); err != nil {
+				j.close()
+				return nil, err
+			}
 		}
 	}
 	return j, nil
@@ -555,6 +559,33 @@ func checkResumedRun(dir string) error {
 		return usagef("--resume: %v; put the run's own %s there, or move it away, or start anew with another --out", err, audit.RunFile)
 	}
 	return usagef("--resume: %v; resume it with the auditor that wrote it, or start anew with another --out", err)
+}
+
+// checkResumedRunFile refuses, for --resume, a run.json that is not the
+// record's beside it in dir (audit.RunInfo.Mismatch, as report refuses
+// it: another run's put there), with the attempts killed before they
+// wrote it whose starts dir kept: the resume would write it again as the
+// record's, and the next report refuse it. A record that cannot be read
+// is plan's to tell. The caller holds dir's lock.
+func checkResumedRunFile(dir string, now time.Time) error {
+	ri, ok := resumedRun(dir)
+	if !ok {
+		return nil
+	}
+	record := filepath.Join(dir, audit.ResultsFile)
+	rs, err := openRecords(dir, record)
+	if err != nil {
+		return nil
+	}
+	defer rs.Close()
+	if attempts := ri.KeptAttempts(audit.ReadAttempts(filepath.Join(dir, audit.AttemptsFile), now)); len(attempts) > len(ri.AttemptStarts()) {
+		ri.Attempts = attempts
+	}
+	if why := ri.Mismatch(rs.Input(0)); why != "" {
+		return usagef("--resume: %s is not the %s of %s beside it: %s; it is another audit's: put the record's own %s there, or start anew with another --out",
+			filepath.Join(dir, audit.RunFile), audit.RunFile, record, why, audit.RunFile)
+	}
+	return nil
 }
 
 // checkSplit refuses, before the first call, a by-LABEL directory of --out
