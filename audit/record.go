@@ -1163,8 +1163,10 @@ type RunInfo struct {
 	// once, in the order they were first run with; null for an attempt
 	// without the option. Resume is not among them, which differs by
 	// nature, nor are the options of an attempt killed before its
-	// run.json, which none kept. Nil when every attempt known ran with
-	// the last's options. See EarlierOptionsOf.
+	// run.json, which none kept. endpoint_url and endpoint_from are kept
+	// as pairs: the i-th of each goes with the i-th of the other, null
+	// where an attempt named no endpoint. Nil when every attempt known ran
+	// with the last's options. See RunInfo.Resumes, which keeps them.
 	EarlierOptions map[string][]any `json:"earlier_options,omitempty"`
 	// Targets counts distinct targets; Duplicates the input lines collapsed
 	// into them; Invalid the bad input lines.

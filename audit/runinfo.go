@@ -717,7 +717,8 @@ func JoinVersions(versions, v string) string {
 // that wrote the record (JoinVersions), and its EarlierOptions the values
 // of options that earlier attempts ran with and ri's Options (this
 // attempt's, which the next resume compares with) do not. Resume itself,
-// which differs by nature, is left out.
+// which differs by nature, is left out; endpoint_url and endpoint_from are
+// kept as pairs (the i-th of each together).
 func (ri *RunInfo) Resumes(prev RunInfo) {
 	ri.Version = JoinVersions(prev.Version, ri.Version)
 	ri.EarlierOptions = nil
@@ -732,6 +733,9 @@ func (ri *RunInfo) Resumes(prev RunInfo) {
 		keys[k] = true
 	}
 	delete(keys, "resume")
+	delete(keys, "endpoint_url")
+	delete(keys, "endpoint_from")
+	ri.resumesEndpoint(prev)
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		now := optionJSON(ri.Options[k])
 		var earlier []any
@@ -748,6 +752,37 @@ func (ri *RunInfo) Resumes(prev RunInfo) {
 				ri.EarlierOptions = map[string][]any{}
 			}
 			ri.EarlierOptions[k] = earlier
+		}
+	}
+}
+
+// resumesEndpoint is Resumes of endpoint_url and endpoint_from, which are
+// one value: an endpoint and the setting that gave it. They are kept as
+// pairs, each pair once, the i-th of each going with the i-th of the
+// other. An earlier run.json that kept them apart (their lists of unlike
+// lengths) gives its endpoints without their settings.
+func (ri *RunInfo) resumesEndpoint(prev RunInfo) {
+	const url, from = "endpoint_url", "endpoint_from"
+	pair := func(o map[string]any) [2]any { return [2]any{o[url], o[from]} }
+	urls, froms := prev.EarlierOptions[url], prev.EarlierOptions[from]
+	var was [][2]any
+	for i, u := range urls {
+		var f any
+		if len(froms) == len(urls) {
+			f = froms[i]
+		}
+		was = append(was, [2]any{u, f})
+	}
+	was = append(was, pair(prev.Options))
+	seen := map[string]bool{optionJSON(pair(ri.Options)): true}
+	for _, p := range was {
+		if t := optionJSON(p); !seen[t] {
+			seen[t] = true
+			if ri.EarlierOptions == nil {
+				ri.EarlierOptions = map[string][]any{}
+			}
+			ri.EarlierOptions[url] = append(ri.EarlierOptions[url], optionValue(optionJSON(p[0])))
+			ri.EarlierOptions[from] = append(ri.EarlierOptions[from], optionValue(optionJSON(p[1])))
 		}
 	}
 }

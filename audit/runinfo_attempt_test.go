@@ -125,3 +125,31 @@ func TestRunInfoResumes(t *testing.T) {
 		t.Errorf("a merge drops triage, on which every attempt agrees: %v", merged.Options)
 	}
 }
+
+// TestRunInfoResumesEndpointPairs: an endpoint and the setting that gave
+// it were kept apart, each once, so that an earlier endpoint lost its
+// setting, or was dropped where the last attempt reached the same URL
+// through another setting. They are kept as pairs: the i-th of each goes
+// together.
+func TestRunInfoResumesEndpointPairs(t *testing.T) {
+	const x, y = "http://127.0.0.1:4566", "http://10.0.0.9:4566"
+	ep := func(url, from string) audit.RunInfo {
+		return audit.RunInfo{Options: map[string]any{"endpoint_url": url, "endpoint_from": from, "resume": true}}
+	}
+	second := ep(y, "AWS_ENDPOINT_URL")
+	second.Resumes(ep(x, "AWS_ENDPOINT_URL"))
+	if got, want := fmt.Sprint(second.EarlierOptions), "map[endpoint_from:[AWS_ENDPOINT_URL] endpoint_url:["+x+"]]"; got != want {
+		t.Errorf("second: earlier options %v, want %v", got, want)
+	}
+	third := ep(x, "--endpoint-url")
+	third.Resumes(second)
+	if got, want := fmt.Sprint(third.EarlierOptions), "map[endpoint_from:[AWS_ENDPOINT_URL AWS_ENDPOINT_URL] endpoint_url:["+x+" "+y+"]]"; got != want {
+		t.Errorf("third: earlier options %v, want %v", got, want)
+	}
+	// An attempt against AWS's own endpoint records neither.
+	fourth := ep(x, "--endpoint-url")
+	fourth.Resumes(audit.RunInfo{Options: map[string]any{}})
+	if got, want := fmt.Sprint(fourth.EarlierOptions), "map[endpoint_from:[<nil>] endpoint_url:[<nil>]]"; got != want {
+		t.Errorf("fourth: earlier options %v, want %v", got, want)
+	}
+}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -131,17 +130,56 @@ func about(m *Model) []Detail {
 		}
 	}
 	// The options above are the last attempt's: those the earlier ran
-	// with, and it did not, are said apart.
+	// with, and it did not, are said apart, each value in words, even
+	// those that the lines above leave out (a value said elsewhere, a
+	// flag that is off): here, no other line says them.
+	earlierWords := map[string]func(v any) (string, bool){
+		"rate": func(v any) (string, bool) {
+			if rate, ok := number(v); ok && rate > 0 {
+				return "fixed at " + decimal(rate) + " calls/s per account and region", true
+			} else if ok {
+				return "adaptive", true
+			}
+			return optionText(v), true
+		},
+		"skip_invalid":  flag("input lines that are not instance IDs were recorded and skipped", "not skipped, a line that is not an instance ID stopped the run"),
+		"stale_after":   func(v any) (string, bool) { return optionText(v), true },
+		"html_max_rows": count("row per table in report.html at most", "rows per table in report.html at most"),
+	}
+	earlierLabels := map[string]string{"rate": "Rate", "stale_after": "Stale after", "html_max_rows": "Rows per table"}
 	var earlier []string
 	for _, k := range slices.Sorted(maps.Keys(r.EarlierOptions)) {
-		for _, v := range r.EarlierOptions[k] {
-			label, value, ok := words(k, v)
-			switch {
-			case v == nil:
-				earlier = append(earlier, cmp.Or(label, k)+": not set")
-			case ok:
-				earlier = append(earlier, label+": "+value)
+		if k == "endpoint_from" {
+			continue // said with endpoint_url
+		}
+		for i, v := range r.EarlierOptions[k] {
+			label, value, _ := words(k, v)
+			if say, ok := earlierWords[k]; ok {
+				label = earlierLabels[k]
+				if label == "" {
+					label, _, _ = words(k, true)
+				}
+				value, _ = say(v)
 			}
+			if k == "endpoint_url" {
+				// Each endpoint with the setting that gave it: the i-th
+				// of endpoint_from goes with the i-th of endpoint_url
+				// (audit.RunInfo.EarlierOptions).
+				value = optionText(v)
+				froms := r.EarlierOptions["endpoint_from"]
+				if from, _ := at(froms, i).(string); from != "" && len(froms) == len(r.EarlierOptions[k]) && v != nil {
+					value += " (set by " + from + ")"
+				}
+			}
+			switch {
+			case v == nil && k == "endpoint_url":
+				value = "none recorded"
+			case v == nil:
+				value = "not recorded"
+			case value == "":
+				value = optionText(v)
+			}
+			earlier = append(earlier, label+": "+value)
 		}
 	}
 	if len(earlier) > 0 {
@@ -149,6 +187,14 @@ func about(m *Model) []Detail {
 	}
 	ds = append(ds, recordDetails(m)...)
 	return ds
+}
+
+// at returns vs[i], or nil past its end.
+func at(vs []any, i int) any {
+	if i < len(vs) {
+		return vs[i]
+	}
+	return nil
 }
 
 // callsLabel labels the API calls of r: a resumed run's run.json counts

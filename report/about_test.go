@@ -143,3 +143,44 @@ func TestAboutEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestAboutEarlierAttempts: "Earlier attempts" said an earlier endpoint
+// with the setting that gave the last attempt's, printed the raw key
+// endpoint_from, and left out an earlier rate and an earlier
+// skip_invalid false, which have no words of their own in the options
+// above. Each endpoint is said with its own setting, every value in words.
+func TestAboutEarlierAttempts(t *testing.T) {
+	run := fixtureRun()
+	run.Resumed = 4
+	run.Options = map[string]any{"endpoint_url": "http://10.0.0.9:4566", "endpoint_from": "--endpoint-url",
+		"rate": 5.0, "skip_invalid": true, "max_attempts": 8.0, "resume": true}
+	run.EarlierOptions = map[string][]any{
+		// An attempt against a simulator that the environment named,
+		// and one against AWS's own.
+		"endpoint_url":  {"http://127.0.0.1:4566", nil},
+		"endpoint_from": {"AWS_ENDPOINT_URL", nil},
+		"rate":          {nil, 0.0, 2.0},
+		"skip_invalid":  {false},
+		"max_attempts":  {2.0},
+	}
+	m := build(t, nil, run, nil)
+	got := ""
+	for _, d := range m.About {
+		if d.Label == "Earlier attempts" {
+			got = d.Value
+		}
+	}
+	want := "ran with Endpoint: http://127.0.0.1:4566 (set by AWS_ENDPOINT_URL); Endpoint: none recorded; " +
+		"Call attempts: 2 attempts per call at most; " +
+		"Rate: not recorded; Rate: adaptive; Rate: fixed at 2 calls/s per account and region; " +
+		"Invalid input: not skipped, a line that is not an instance ID stopped the run " +
+		"(the options above are the last attempt's)"
+	if got != want {
+		t.Errorf("Earlier attempts:\n got %q\nwant %q", got, want)
+	}
+	for _, raw := range []string{"endpoint_from", "skip_invalid", "10.0.0.9", "<nil>"} {
+		if strings.Contains(got, raw) {
+			t.Errorf("Earlier attempts says %q: %q", raw, got)
+		}
+	}
+}
