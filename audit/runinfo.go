@@ -699,15 +699,15 @@ var derivedErrors = regexp.MustCompile(`^(?:\d+ account-regions? could not be au
 	`|` + regexp.QuoteMeta(mergedIncomplete) + `)$`)
 
 // JoinVersions returns the versions of the auditor that wrote a record:
-// versions, those that wrote it so far ("dev, v1.2.0"), followed by v when
-// it is not among them. A merge's and a resumed run's say each.
+// versions, those that wrote it so far ("dev, v1.2.0"), followed by those
+// of v (one version, or such a list: a resumed run's, a merge's) that are
+// not among them, each once. A merge's and a resumed run's say each.
 func JoinVersions(versions, v string) string {
-	s := strings.Split(versions, ", ")
-	if versions == "" {
-		s = nil
-	}
-	if v != "" && !slices.Contains(s, v) {
-		s = append(s, v)
+	var s []string
+	for _, x := range strings.Split(versions+", "+v, ", ") {
+		if x != "" && !slices.Contains(s, x) {
+			s = append(s, x)
+		}
 	}
 	return strings.Join(s, ", ")
 }

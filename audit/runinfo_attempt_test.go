@@ -153,3 +153,25 @@ func TestRunInfoResumesEndpointPairs(t *testing.T) {
 		t.Errorf("fourth: earlier options %v, want %v", got, want)
 	}
 }
+
+// TestJoinVersions: a version that is itself a list (a resumed run's, a
+// merge's) was added whole, so that a merge of a "dev" run and a "v9.9.9,
+// dev" run said "dev, v9.9.9, dev". Each version is said once, in the
+// order first seen.
+func TestJoinVersions(t *testing.T) {
+	for _, tt := range []struct{ versions, v, want string }{
+		{"", "dev", "dev"},
+		{"dev", "", "dev"},
+		{"dev", "dev", "dev"},
+		{"dev", "v9.9.9, dev", "dev, v9.9.9"},
+		{"v1.0.0, dev", "dev, v2.0.0", "v1.0.0, dev, v2.0.0"},
+	} {
+		if got := audit.JoinVersions(tt.versions, tt.v); got != tt.want {
+			t.Errorf("JoinVersions(%q, %q) = %q, want %q", tt.versions, tt.v, got, tt.want)
+		}
+	}
+	merged := audit.MergeRunInfo([]audit.RunInfo{{Version: "dev"}, {Version: "v9.9.9, dev"}})
+	if merged.Version != "dev, v9.9.9" {
+		t.Errorf("merged version %q, want dev, v9.9.9", merged.Version)
+	}
+}
