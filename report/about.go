@@ -202,7 +202,10 @@ func at(vs []any, i int) any {
 // an attempt killed before its run.json kept none), a merge's sums those
 // of its runs.
 func callsLabel(r Run) string {
-	resumed := r.Resumed > 0 || r.Options["resume"] == true || len(r.EarlierOptions) > 0
+	// The attempts a run made, not --resume, which may have found
+	// nothing to resume; a merge's attempts are its runs' together, each
+	// of one attempt or more.
+	resumed := r.Resumed > 0 || len(r.EarlierOptions) > 0 || (r.Merged == 0 && r.attempts > 1)
 	switch {
 	case resumed && r.Merged > 0:
 		return "API calls (the last attempt of each run)"

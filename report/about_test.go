@@ -3,6 +3,7 @@ package report_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/auditor-dev/auditor/audit"
 )
@@ -182,5 +183,40 @@ func TestAboutEarlierAttempts(t *testing.T) {
 		if strings.Contains(got, raw) {
 			t.Errorf("Earlier attempts says %q: %q", raw, got)
 		}
+	}
+}
+
+// TestAboutCallsLabel: a run started with --resume on an empty --out is
+// one attempt, whose calls are all the run's, yet its calls were said to
+// be "the last attempt's". The label follows the attempts the run made,
+// not the flag.
+func TestAboutCallsLabel(t *testing.T) {
+	start := fixtureRun().StartedAt
+	for _, tt := range []struct {
+		name     string
+		resumed  int
+		attempts []time.Time
+		want     string
+	}{
+		{"--resume with nothing to resume", 0, []time.Time{start}, "API calls"},
+		{"one attempt, no attempts recorded", 0, nil, "API calls"},
+		{"resumed, every earlier result read again", 0, []time.Time{start, start.Add(time.Hour)}, "API calls (the last attempt)"},
+		{"resumed", 3, []time.Time{start, start.Add(time.Hour)}, "API calls (the last attempt)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			run := fixtureRun()
+			run.Options = map[string]any{"resume": true}
+			run.Resumed, run.Attempts = tt.resumed, tt.attempts
+			m := build(t, nil, run, nil)
+			got := ""
+			for _, d := range m.About {
+				if strings.HasPrefix(d.Label, "API calls") {
+					got = d.Label
+				}
+			}
+			if got != tt.want {
+				t.Errorf("label %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

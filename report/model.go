@@ -199,6 +199,9 @@ type Run struct {
 	Record *RecordFile `json:"record"`
 	// targetsFrom is where Targets came from (see targetsFrom).
 	targetsFrom string
+	// attempts counts the attempts whose starts run.json names (a
+	// merge's: its runs' together); 1 where it names none but its start.
+	attempts int
 }
 
 // Site is an account-region and what failed there: its audit (Unaudited)
@@ -669,6 +672,7 @@ func newBuilder(opts Options) *builder {
 			WithoutInfo:    withoutInfo(ri.Sites),
 			Record:         opts.record,
 			targetsFrom:    targetsFrom(ri.Parts),
+			attempts:       len(ri.AttemptStarts()),
 		},
 		Settings: Settings{
 			StaleAfter:  opts.StaleAfter.String(),
