@@ -44,6 +44,9 @@ func TestRunInfoMismatchAttempt(t *testing.T) {
 	merged := run(other, start)
 	merged.Parts = append(merged.Parts, audit.Part{Fleet: "g", List: "l2", Targets: 2})
 	merged.Rendered = &audit.Rendering{Inputs: 2}
+	interrupted, complete := run(start), run(start)
+	interrupted.Interrupted = true
+	complete.Complete = true
 	noAttempts := run()
 	// A merge with a record that no run.json describes: its lines' starts
 	// are not among the merge's, and its targets are unknown.
@@ -70,7 +73,8 @@ func TestRunInfoMismatchAttempt(t *testing.T) {
 		// left out.
 		{"resumed, a later attempt it does not name", resumed, rows(start, start.Add(2*time.Hour)), ""},
 		{"resumed, an earlier attempt it does not name", resumed, rows(start, start.Add(-time.Minute)), "2026-11-20T09:59:00Z"},
-		{"a later attempt it does not name", run(start), rows(start, start.Add(time.Hour)), ""},
+		{"a later attempt it does not name", interrupted, rows(start, start.Add(time.Hour)), ""},
+		{"a later attempt than a complete run's", complete, rows(start, start.Add(time.Hour)), "2026-11-20T11:00:00Z"},
 		{"a merge: the union of its inputs' attempts", merged, rows(other, start, start), ""},
 		{"a merge with a record without run.json", undescribed, rows(other, start), ""},
 		{"start unknown", startUnknown, rows(other), ""},

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,17 +29,12 @@ func TestReportOfALaterAttemptsLinesWithoutItsStart(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
 		"--concurrency", "8", "--rate", "2000", "--fail-on", "none", "--quiet"}
-	if got := runCLI(t, "", args...); got.code != 0 {
-		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	// The run stopped by its --timeout (its run.json says so), then a
+	// resume killed.
+	if got := runCLI(t, "", append(slices.Clone(args), "--concurrency", "1", "--timeout", "1s")...); got.code != int(exitIncomplete) {
+		t.Fatalf("run: exit %d, want %d (stopped midway)\n%s", got.code, exitIncomplete, got.stderr)
 	}
 	record := filepath.Join(out, audit.ResultsFile)
-	b, err := os.ReadFile(record)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(record, []byte(strings.Join(strings.SplitAfter(string(b), "\n")[:10], "")), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	runJSON, err := os.ReadFile(filepath.Join(out, audit.RunFile))
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +45,7 @@ func TestReportOfALaterAttemptsLinesWithoutItsStart(t *testing.T) {
 	if err := os.Mkdir(cp, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b, err = os.ReadFile(record)
+	b, err := os.ReadFile(record)
 	if err != nil {
 		t.Fatal(err)
 	}
