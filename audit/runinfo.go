@@ -1211,10 +1211,9 @@ func (e *ForeignError) add(k Key) {
 //     its parts and sites: a resume's sites are its last attempt's alone,
 //     a split group's those that failed;
 //   - a result names the start of the attempt that read it
-//     (Result.AttemptStartedAt), not among ri's AttemptStarts and before
-//     the first, or after the last where ri's run was complete (an
-//     incomplete one's later attempt may be a resume killed before its
-//     run.json), when ri knows them and its targets (a merge's are the union of its
+//     (Result.AttemptStartedAt), before ri's first AttemptStarts (a later
+//     one may be a resume killed before its run.json), when ri knows them
+//     and its targets (a merge's are the union of its
 //     inputs', but not those of a record that no run.json describes, when
 //     its Targets are unknown). Lines that name none say nothing.
 //
@@ -1266,15 +1265,13 @@ func (ri RunInfo) otherAttempt(in Input) string {
 		return ""
 	}
 	for _, at := range in.Attempts {
-		// A start before the run's own is another run's. One after its
-		// last is also a resume killed before its run.json, which a copy
-		// of the files without the starts kept beside them, or the
-		// previous release's auditor report (which left such attempts
-		// out of the run.json it wrote), leaves unnamed: it is another
-		// run's only where ri's run was complete, as nothing is left to
-		// resume then.
-		if _, found := slices.BinarySearchFunc(starts, at, time.Time.Compare); found ||
-			!at.Before(starts[0]) && !(ri.Complete && at.After(starts[len(starts)-1])) {
+		// Only a start before the run's own is certainly another run's.
+		// One after its last is also a resume killed before its
+		// run.json, which a copy of the files without the starts kept
+		// beside them, or an auditor report of them (this release's, or
+		// the previous one's, which also says complete when that resume
+		// had audited the rest), leaves unnamed.
+		if _, found := slices.BinarySearchFunc(starts, at, time.Time.Compare); found || !at.Before(starts[0]) {
 			continue
 		}
 		var names []string
