@@ -2,8 +2,6 @@ package audit_test
 
 import (
 	"fmt"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -83,20 +81,7 @@ func TestRunInfoMismatchAttempt(t *testing.T) {
 		{"start unknown", startUnknown, rows(other), ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p := filepath.Join(t.TempDir(), audit.ResultsFile)
-			writeRecord(t, p, tt.rows...)
-			rs, err := audit.OpenRecords(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rs.Close()
-			got := tt.ri.Mismatch(rs.Input(0))
-			switch {
-			case tt.want == "" && got != "":
-				t.Errorf("Mismatch: %q, want none", got)
-			case tt.want != "" && !strings.Contains(got, tt.want):
-				t.Errorf("Mismatch: %q, want it to say %q", got, tt.want)
-			}
+			checkMismatch(t, tt.ri, tt.want, tt.rows...)
 		})
 	}
 }

@@ -136,20 +136,7 @@ func testRunInfoMismatch(t *testing.T) {
 		{"a merge of copies of one run", copies, rows(acct, 4), "holds 4 instances, and its run.json 3 targets"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p := filepath.Join(t.TempDir(), audit.ResultsFile)
-			writeRecord(t, p, tt.rows...)
-			rs, err := audit.OpenRecords(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rs.Close()
-			got := tt.ri.Mismatch(rs.Input(0))
-			switch {
-			case tt.want == "" && got != "":
-				t.Errorf("Mismatch: %q, want none", got)
-			case tt.want != "" && !strings.Contains(got, tt.want):
-				t.Errorf("Mismatch: %q, want it to say %q", got, tt.want)
-			}
+			checkMismatch(t, tt.ri, tt.want, tt.rows...)
 		})
 	}
 }
@@ -188,5 +175,25 @@ func testRecordsInputs(t *testing.T) {
 		if got.Instances != want.Instances || got.Kept != want.Kept || !slices.Equal(got.Accounts, want.Accounts) || got.Accountless != want.Accountless {
 			t.Errorf("record %d: %+v, want %+v", i, got, want)
 		}
+	}
+}
+
+// checkMismatch writes rows as a record and checks what ri.Mismatch says
+// of it: nothing where want is "", else a reason that says want.
+func checkMismatch(t *testing.T, ri audit.RunInfo, want string, rows ...audit.Result) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), audit.ResultsFile)
+	writeRecord(t, p, rows...)
+	rs, err := audit.OpenRecords(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	got := ri.Mismatch(rs.Input(0))
+	switch {
+	case want == "" && got != "":
+		t.Errorf("Mismatch: %q, want none", got)
+	case want != "" && !strings.Contains(got, want):
+		t.Errorf("Mismatch: %q, want it to say %q", got, want)
 	}
 }

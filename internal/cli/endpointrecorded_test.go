@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,22 +167,9 @@ func TestResumeKeepsItsEndpoint(t *testing.T) {
 // region's own endpoint writes it: without endpoint_url.
 func forgetEndpoint(t *testing.T, out string) {
 	t.Helper()
-	path := filepath.Join(out, audit.RunFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ri map[string]any
-	if err := json.Unmarshal(b, &ri); err != nil {
-		t.Fatal(err)
-	}
-	options := ri["options"].(map[string]any)
-	delete(options, "endpoint_url")
-	delete(options, "endpoint_from")
-	if b, err = json.Marshal(ri); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editRun(t, out, func(m map[string]any) {
+		options := m["options"].(map[string]any)
+		delete(options, "endpoint_url")
+		delete(options, "endpoint_from")
+	})
 }

@@ -16,6 +16,21 @@ import (
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
+// slowFleet serves a fleet of 40 instances whose every call takes 100 ms,
+// so that an attempt can be stopped midway (killedAttempt), with the
+// credentials isolated, and returns its list's path and the endpoint.
+func slowFleet(t *testing.T) (ids, url string) {
+	t.Helper()
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 40})
+	url, _ = serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
+	ids = filepath.Join(t.TempDir(), "ids.txt")
+	if err := writeIDs(ids, fleet); err != nil {
+		t.Fatal(err)
+	}
+	return ids, url
+}
+
 // killedAttempt runs one attempt into out that is stopped (its context
 // canceled, with no grace) once it has recorded a result, then removes its
 // run.json: what kill -9 leaves, as run.json is written last. It returns
@@ -169,13 +184,7 @@ func TestResumeIgnoresBadAttemptLines(t *testing.T) {
 // one writes, a directory) is not read, and the resume runs: it replaces
 // the link or the pipe, and warns that it could not replace a directory.
 func TestResumeWithOddAttemptsFile(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 40})
-	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
-	ids := filepath.Join(t.TempDir(), "ids.txt")
-	if err := writeIDs(ids, fleet); err != nil {
-		t.Fatal(err)
-	}
+	ids, url := slowFleet(t)
 	for _, tc := range []struct {
 		name  string
 		plant func(path string) error

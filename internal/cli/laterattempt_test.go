@@ -5,10 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/auditor-dev/auditor/audit"
-	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestReportOfALaterAttemptsLinesWithoutItsStart: results read by an
@@ -16,16 +14,11 @@ import (
 // before its run.json), with no .auditor-attempts beside them to say so:
 // the previous release's auditor report writes such a run.json and copies
 // no kept starts, and so does a copy of a run's files without its hidden
-// ones. Such a record is its run's, not another audit's: refused (exit 2),
-// a Job would not retry it, after an upgrade, on records it had kept.
+// ones. Such a record is its run's, not another audit's: it was refused
+// (exit 2, which a Job does not retry) after an upgrade, on records the
+// job had kept.
 func TestReportOfALaterAttemptsLinesWithoutItsStart(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 40})
-	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
-	ids := filepath.Join(t.TempDir(), "ids.txt")
-	if err := writeIDs(ids, fleet); err != nil {
-		t.Fatal(err)
-	}
+	ids, url := slowFleet(t)
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
 		"--concurrency", "8", "--rate", "2000", "--fail-on", "none", "--quiet"}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
-	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestReportRefusesAnotherRunsRunFile: the run.json of another run of the
@@ -68,13 +67,7 @@ func TestReportRefusesAnotherRunsRunFile(t *testing.T) {
 // so is the report of that report: the run.json it writes names the
 // attempt too.
 func TestReportOfKilledResumeRenderedAgain(t *testing.T) {
-	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 5, Size: 40})
-	url, _ := serve(t, fleet, ssmsim.Options{Faults: ssmsim.Faults{Latency: 100 * time.Millisecond}})
-	ids := filepath.Join(t.TempDir(), "ids.txt")
-	if err := writeIDs(ids, fleet); err != nil {
-		t.Fatal(err)
-	}
+	ids, url := slowFleet(t)
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", out,
 		"--concurrency", "8", "--rate", "2000", "--fail-on", "none", "--quiet"}
