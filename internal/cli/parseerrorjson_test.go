@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -91,7 +90,7 @@ func TestParseErrorAsJSONLog(t *testing.T) {
 		// Opening a FIFO blocks until a writer comes: the file is read for
 		// the format only when it is a regular file.
 		fifo := filepath.Join(t.TempDir(), "fifo")
-		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		if err := makeFIFO(fifo); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan cliResult, 1)

@@ -207,7 +207,7 @@ func TestResumeRefusesNewerRunFile(t *testing.T) {
 func feedFIFO(t *testing.T, content []byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(p, 0o600); err != nil {
+	if err := makeFIFO(p); err != nil {
 		t.Skipf("no FIFO here: %v", err)
 	}
 	stop := make(chan struct{})

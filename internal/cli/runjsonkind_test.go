@@ -177,53 +177,6 @@ func runCLIGuarded(t *testing.T, path string, args ...string) cliResult {
 	return cliResult{}
 }
 
-func mkfifo(t *testing.T, path string) {
-	t.Helper()
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		t.Skipf("no FIFO here: %v", err)
-	}
-}
-
-// copyRegularFiles copies the regular files of src (not its lock, nor its
-// directories) into dst, made for them.
-func copyRegularFiles(t *testing.T, src, dst string) {
-	t.Helper()
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() && e.Name() != ".auditor.lock" {
-			copyFile(t, filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()))
-		}
-	}
-}
-
-// regularFiles is snapshot of the regular files of dir alone: a FIFO in
-// it would hold a read until a writer came.
-func regularFiles(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	m := map[string]string{}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() || e.Name() == ".auditor.lock" {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[e.Name()] = string(b)
-	}
-	return m
-}
-
 // TestMailOfASplitRunJSONNotARegularFile: the mail of one group of a
 // split reads its run's run.json too, and a mail by --mail-to-label each
 // group's: one that is a FIFO hung the mail, and, read without waiting,

@@ -520,7 +520,7 @@ func (r blockingReader) Read([]byte) (int, error) {
 func TestInterruptWhileReadingTargets(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+	if err := makeFIFO(fifo); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -559,7 +559,7 @@ func TestInterruptWhileReadingTargets(t *testing.T) {
 func TestTimeoutWhileReadingTargets(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+	if err := makeFIFO(fifo); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -602,7 +602,7 @@ func TestTimeoutWhileReadingTargets(t *testing.T) {
 func TestTimeoutBeforeListOpened(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+	if err := makeFIFO(fifo); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -188,7 +187,7 @@ func TestOnlyShardsOfTheListCount(t *testing.T) {
 		big[i] = ' '
 	}
 	os.WriteFile(filepath.Join(mk("big"), outdir.PaceFile), big, 0o644)
-	if err := syscall.Mkfifo(filepath.Join(mk("fifo"), outdir.PaceFile), 0o644); err != nil {
+	if err := mkfifo(filepath.Join(mk("fifo"), outdir.PaceFile)); err != nil {
 		t.Logf("no FIFO here (%v): that case is not tried", err)
 	}
 	os.Symlink("/dev/zero", filepath.Join(mk("link"), outdir.PaceFile))
