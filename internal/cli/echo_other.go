@@ -4,6 +4,10 @@ package cli
 
 import "errors"
 
+// canAskCode is false: a code is not asked here (see echoOff), so a
+// profile that needs one is told so, not sent to a terminal.
+const canAskCode = false
+
 // echoOff is not done here: a code is not asked where its echo cannot be
 // turned off.
 func echoOff(int) error { return errors.ErrUnsupported }

@@ -4,6 +4,10 @@ package cli
 
 import "golang.org/x/sys/unix"
 
+// canAskCode tells that an MFA code is asked at the process's terminal
+// here (/dev/tty, its echo turned off).
+const canAskCode = true
+
 // echoOff turns off the echo of the terminal fd, and keeps its lines and
 // signals, as term.ReadPassword does: Ctrl-C still interrupts. Unlike
 // ReadPassword, the caller reads, and can stop reading.

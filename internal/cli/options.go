@@ -473,7 +473,7 @@ func (o *runOptions) awsSettings() awsconn.Settings {
 		Roles:         o.roles(),
 		Logger:        o.sdkLogger,
 		MFACode:       o.mfaCode(),
-		MFAAsked:      o.prompt != nil,
+		MFAAsked:      o.prompt != nil && canAskCode,
 	}
 }
 
