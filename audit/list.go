@@ -225,13 +225,34 @@ func (f *Fleet) plainLine(lr *listReader, line []byte, first bool) {
 		if strings.Contains(id, ",") {
 			p = "contains a comma: a CSV list needs a header row with an instance_id column"
 		}
-		if first && strings.Contains(id, "\t") {
+		switch {
+		case first && strings.Contains(id, "\t"):
 			// Excel's "Text (Tab delimited)", whose header this is.
 			p += `: a tab-separated list? save it as CSV (in Excel, "CSV UTF-8") with an instance_id column, or as one ID a line`
+		case first && listSemicolons(id):
+			// Excel's "CSV" where the region's list separator is ";", as
+			// in most of Europe: "CSV UTF-8" is saved with ";" there too.
+			p += `: a semicolon-separated list? save it as CSV with commas between fields (Excel writes ";" where the list separator of Windows' region settings is ";") with an instance_id column, or as one ID a line`
 		}
 		t.InstanceID, t.Problem = listCut(id, listMaxKept), p
 	}
 	f.add(t, lr.name, lr.line, 0, nil)
+}
+
+// listSemicolons tells whether line, a list's first, is a header or a row
+// with ";" between its fields: one of them an instance_id column name (as
+// listHeader knows them) or an instance ID.
+func listSemicolons(line string) bool {
+	if !strings.Contains(line, ";") {
+		return false
+	}
+	for _, v := range strings.Split(line, ";") {
+		v = strings.Trim(strings.TrimSpace(v), `"`)
+		if listColumnName(v) == "instanceid" || ValidID(v) == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // listPlainValue returns the value of a plain-text line, without white space

@@ -21,6 +21,11 @@ func TestListValueHints(t *testing.T) {
 	// CRLF: the hint is on the first line that is neither.
 	commented := writeFile(t, "commented.tsv", "# exported from inventory\n\n# 2 rows\nInstanceId\tOwner\ni-0123456789abcdef0\talice\n")
 	blank := writeFile(t, "blank.tsv", "\xef\xbb\xbf\r\n  \t\r\nInstanceId\tOwner\r\ni-0123456789abcdef0\talice\r\n")
+	// Excel's "CSV" where the region's list separator is ";" (most of
+	// Europe): a header, or a first row with no header.
+	semi := writeFile(t, "semi.csv", "\xef\xbb\xbfInstanceId;Owner;Region\r\ni-0d01e688e93f54df8;M\u00fcller;us-east-1\r\n")
+	semiRow := writeFile(t, "semirow.csv", "i-0d01e688e93f54df8;M\u00fcller;us-east-1\r\n")
+	hosts := writeFile(t, "hosts.txt", "web01;web02\n")
 	for _, tt := range []struct {
 		name     string
 		args     []string
@@ -66,6 +71,24 @@ func TestListValueHints(t *testing.T) {
 			name: "tab-separated after blank lines",
 			args: []string{"--instances", blank},
 			want: []string{`blank.tsv:3: "InstanceId\tOwner": contains a tab: a tab-separated list? save it as CSV (in Excel, "CSV UTF-8")`},
+		},
+		{
+			name: "semicolon-separated",
+			args: []string{"--instances", semi},
+			want: []string{`semi.csv:1: "InstanceId;Owner;Region": not an instance ID`, `: a semicolon-separated list? save it as CSV with commas`, "with an instance_id column, or as one ID a line"},
+		},
+		{
+			name: "semicolon-separated without a header",
+			args: []string{"--instances", semiRow},
+			want: []string{`semirow.csv:1: "i-0d01e688e93f54df8;Müller;us-east-1": `, `: a semicolon-separated list? save it as CSV with commas`},
+		},
+		{
+			// A ";" with no instance ID or instance_id column beside it
+			// is not taken for a separator.
+			name:     "a semicolon that is not a separator",
+			args:     []string{"--instances", hosts},
+			want:     []string{`hosts.txt:1: "web01;web02": not an instance ID`},
+			wantNone: []string{"semicolon-separated"},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
