@@ -164,11 +164,11 @@ func (f *Fleet) Read(r io.Reader, name string) error {
 
 func (f *Fleet) read(r io.Reader, name string) error {
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, err := br.Peek(3)
+	head, err := br.Peek(UTF16Head)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return &ReadError{name, 1 + bytes.Count(head, []byte("\n")), fmt.Errorf("reading: %w", err)}
 	}
-	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
+	if UTF16(head) {
 		return &ReadError{name, 1, errors.New("UTF-16 text: save the list as UTF-8")}
 	}
 	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
@@ -210,6 +210,16 @@ func (f *Fleet) read(r io.Reader, name string) error {
 		}
 		f.plainLine(lr, line, false)
 	}
+}
+
+// UTF16Head is how many of a file's first bytes UTF16 looks at.
+const UTF16Head = 16
+
+// UTF16 tells whether head, the first bytes of a text file (UTF16Head of
+// them, or all of a shorter file), are UTF-16: they open with a UTF-16
+// byte-order mark, as Windows PowerShell 5's > writes.
+func UTF16(head []byte) bool {
+	return bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff})
 }
 
 // plainLine adds the target of the plain-text line lr last returned, the

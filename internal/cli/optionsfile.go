@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/auditor-dev/auditor/audit"
 )
 
 // placeError is a problem in the --cli-input-json file at a place in it:
@@ -41,7 +43,7 @@ func (e *placeError) Error() string { return e.place() + ": " + e.msg }
 // with the error too when the object itself could be read, so that its
 // log-format can tell the refusal; nil when it could not.
 func decodeOptions(b []byte) (map[string]json.RawMessage, error) {
-	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
+	if audit.UTF16(b[:min(len(b), audit.UTF16Head)]) {
 		// What PowerShell 5's > writes.
 		return nil, &placeError{msg: "UTF-16 text: save the file as UTF-8"}
 	}

@@ -220,7 +220,8 @@ func splitList(v string) []string {
 
 // readAccounts reads a file of accounts: one ID a line, optionally a name
 // after a comma ("111111111111,prod"), # comments and blank lines skipped, a
-// UTF-8 byte-order mark at the start too, and a header ("account_id,name")
+// UTF-8 byte-order mark at the start too (a UTF-16 file is refused, as
+// audit.UTF16 tells one), and a header ("account_id,name")
 // as the first line that is not one. Each line is a CSV record, as a
 // spreadsheet saves one (accountsFields): a name with a comma in it is
 // quoted, and a line of more than two fields refuses the file; a line with
@@ -244,7 +245,12 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 	// Each account's place in out, and the line that gave its name.
 	type entry struct{ at, line int }
 	seen := map[string]entry{}
-	sc := bufio.NewScanner(f)
+	br := bufio.NewReader(f)
+	// A read error is the scanner's too, told below.
+	if head, _ := br.Peek(audit.UTF16Head); audit.UTF16(head) {
+		return nil, usagef("%s:1: UTF-16 text: save the file as UTF-8", path)
+	}
+	sc := bufio.NewScanner(br)
 	// Room for the longest line and its "\r\n"; longer, Scan stops with
 	// bufio.ErrTooLong at the line it could not hold.
 	sc.Buffer(make([]byte, 0, 64<<10), audit.MaxListLine+2)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
@@ -316,6 +317,18 @@ func TestReadAccountsFile(t *testing.T) {
 			input:   "111111111111,prod\n222222222222,Pr\xfcfung\n333333333333,Pr\xf6fung\n",
 			wantErr: `accounts.txt:2: name "Pr\xfcfung": not UTF-8`,
 		},
+		{
+			// What Windows PowerShell 5's > writes; its bytes were
+			// echoed raw, as an ID that is not 12 digits.
+			name:    "UTF-16 LE with a byte-order mark",
+			input:   utf16Text("\ufeff111111111111,prod\r\n", false),
+			wantErr: `accounts.txt:1: UTF-16 text: save the file as UTF-8`,
+		},
+		{
+			name:    "UTF-16 BE with a byte-order mark",
+			input:   utf16Text("\ufeff111111111111,prod\r\n", true),
+			wantErr: `accounts.txt:1: UTF-16 text: save the file as UTF-8`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -332,6 +345,19 @@ func TestReadAccountsFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// utf16Text returns s encoded as UTF-16, little-endian or big-endian.
+func utf16Text(s string, bigEndian bool) string {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		if bigEndian {
+			b = append(b, byte(u>>8), byte(u))
+		} else {
+			b = append(b, byte(u), byte(u>>8))
+		}
+	}
+	return string(b)
 }
 
 // TestDiscoveryShardsMerge: discovery split into more shards than there are
