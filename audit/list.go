@@ -125,7 +125,7 @@ func listProblem(id, region, account string) string {
 // CSV row with the wrong number of fields or a misplaced quote within one
 // line, a line of binary junk. Read refuses the whole list, with an error that names the
 // file and line, only when the list cannot be read as a list: an I/O error,
-// a line longer than 1 MiB (never buffered whole), a NUL byte anywhere (a
+// UTF-16 text (as UTF16 tells it), a line longer than 1 MiB (never buffered whole), a NUL byte anywhere (a
 // binary or UTF-16 file, or a value that a spreadsheet would drop the NUL
 // of and read as a formula), a CSV header without an instance_id
 // column, with two columns of the same name, or with more than 1000
@@ -216,10 +216,25 @@ func (f *Fleet) read(r io.Reader, name string) error {
 const UTF16Head = 16
 
 // UTF16 tells whether head, the first bytes of a text file (UTF16Head of
-// them, or all of a shorter file), are UTF-16: they open with a UTF-16
-// byte-order mark, as Windows PowerShell 5's > writes.
+// them, or all of a shorter file; it looks at no more), are UTF-16: they
+// open with a UTF-16 byte-order mark, as Windows PowerShell 5's > writes,
+// or, without one, every other byte of them is a NUL and none of the rest
+// is, as ASCII text saved as UTF-16 is. Fewer than 4 bytes without a mark
+// are not told UTF-16.
 func UTF16(head []byte) bool {
-	return bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff})
+	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
+		return true
+	}
+	head = head[:min(len(head), UTF16Head)&^1]
+	if len(head) < 4 {
+		return false
+	}
+	le, be := true, true
+	for i := 0; i < len(head); i += 2 {
+		le = le && head[i] != 0 && head[i+1] == 0
+		be = be && head[i] == 0 && head[i+1] != 0
+	}
+	return le || be
 }
 
 // plainLine adds the target of the plain-text line lr last returned, the

@@ -472,6 +472,18 @@ func TestReadMalformed(t *testing.T) {
 			wantErr: "ids.txt:1: UTF-16 text: save the list as UTF-8",
 		},
 		{
+			// Notepad's "UTF-16 LE" and some exports write no mark: the
+			// NUL of each character was told as a binary file's.
+			name: "UTF-16 LE without a byte-order mark", file: "ids.txt",
+			input:   func() io.Reader { return strings.NewReader("i\x00-\x000\x00d\x000\x001\x00\r\x00\n\x00") },
+			wantErr: "ids.txt:1: UTF-16 text: save the list as UTF-8",
+		},
+		{
+			name: "UTF-16 BE without a byte-order mark", file: "ids.csv",
+			input:   func() io.Reader { return strings.NewReader("\x00i\x00n\x00s\x00t\x00a\x00n\x00c\x00e") },
+			wantErr: "ids.csv:1: UTF-16 text: save the list as UTF-8",
+		},
+		{
 			name: "10 MB line", file: "big.txt",
 			input: func() io.Reader {
 				return io.MultiReader(strings.NewReader("i-0123abcd\n\n"), io.LimitReader(tgtRepeat('a'), 10<<20), strings.NewReader("\ni-11111111\n"))

@@ -43,7 +43,7 @@ func (e *placeError) Error() string { return e.place() + ": " + e.msg }
 // with the error too when the object itself could be read, so that its
 // log-format can tell the refusal; nil when it could not.
 func decodeOptions(b []byte) (map[string]json.RawMessage, error) {
-	if audit.UTF16(b[:min(len(b), audit.UTF16Head)]) {
+	if audit.UTF16(b) {
 		// What PowerShell 5's > writes.
 		return nil, &placeError{msg: "UTF-16 text: save the file as UTF-8"}
 	}

@@ -105,6 +105,7 @@ func TestOptionsFileSyntaxError(t *testing.T) {
 		{"an object not closed", "{\n  \"max-pages\": 3,\n", `o.json:3: not a JSON object of options: the file ends before the object does`},
 		{"an empty file", "\n", `o.json: empty: want a JSON object of options`},
 		{"UTF-16", "\xff\xfe{\x00}\x00", `o.json: UTF-16 text: save the file as UTF-8`},
+		{"UTF-16 without a byte-order mark", "{\x00\r\x00\n\x00}\x00", `o.json: UTF-16 text: save the file as UTF-8`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCommand("run", &bytes.Buffer{}, nil)

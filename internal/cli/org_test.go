@@ -329,6 +329,11 @@ func TestReadAccountsFile(t *testing.T) {
 			input:   utf16Text("\ufeff111111111111,prod\r\n", true),
 			wantErr: `accounts.txt:1: UTF-16 text: save the file as UTF-8`,
 		},
+		{
+			name:    "UTF-16 LE without a byte-order mark",
+			input:   utf16Text("111111111111,prod\r\n", false),
+			wantErr: `accounts.txt:1: UTF-16 text: save the file as UTF-8`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
