@@ -9,6 +9,19 @@ import (
 	"unicode/utf8"
 )
 
+const lineEndsProblem = `contains a carriage return (\r): lines must end in \n or \r\n`
+
+// LineEnds returns the problem of a line of a list or a file (without its
+// line end and the white space around it) that holds a carriage return, as
+// all the lines of a file with old Mac line ends (a lone "\r", as older
+// Excel for Mac saves "CSV") are one; "" for a line without one.
+func LineEnds(line string) string {
+	if strings.Contains(line, "\r") {
+		return lineEndsProblem
+	}
+	return ""
+}
+
 // ValidID returns "" when id is a managed node ID as the SSM API accepts it:
 // "i-" followed by 8 or 17 lower-case hex digits, or "mi-" followed by 17.
 // Otherwise it returns a short reason for a person, such as "empty",
@@ -34,7 +47,7 @@ func ValidID(id string) string {
 		case r == '\t':
 			return "contains a tab"
 		case r == '\r':
-			return `contains a carriage return (\r): lines must end in \n or \r\n`
+			return lineEndsProblem
 		case r == 0:
 			return "contains a NUL byte (binary data?)"
 		case r == '\uFEFF':

@@ -125,7 +125,9 @@ func listProblem(id, region, account string) string {
 // CSV row with the wrong number of fields or a misplaced quote within one
 // line, a line of binary junk. Read refuses the whole list, with an error that names the
 // file and line, only when the list cannot be read as a list: an I/O error,
-// UTF-16 text (as UTF16 tells it), a line longer than 1 MiB (never buffered whole), a NUL byte anywhere (a
+// UTF-16 text (as UTF16 tells it), a first line with a comma and a
+// carriage return (a CSV list with old Mac line ends; see LineEnds), a
+// line longer than 1 MiB (never buffered whole), a NUL byte anywhere (a
 // binary or UTF-16 file, or a value that a spreadsheet would drop the NUL
 // of and read as a formula), a CSV header without an instance_id
 // column, with two columns of the same name, or with more than 1000
@@ -190,6 +192,13 @@ func (f *Fleet) read(r io.Reader, name string) error {
 		if _, ok := listPlainValue(line); ok {
 			first = bytes.Clone(line)
 			break
+		}
+	}
+	if v, _ := listPlainValue(first); bytes.Contains(v, []byte(",")) {
+		// A CSV list with old Mac line ends is one line: its header,
+		// told as one, would be a column name with a "\r" in it.
+		if p := LineEnds(string(v)); p != "" {
+			return &ReadError{name, lr.line, fmt.Errorf("%s: %s", listQuote(string(v)), p)}
 		}
 	}
 	header, isCSV, err := listHeader(first)

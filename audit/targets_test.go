@@ -575,6 +575,20 @@ func TestReadMalformed(t *testing.T) {
 			want:    []string{`ids.txt:1: "i-0123abcd\ri-11111111": contains a carriage return (\r): lines must end in \n or \r\n`},
 			targets: 0,
 		},
+		{
+			// Older Excel for Mac's "CSV": the header's last name was
+			// told as a label holding a control character.
+			name: "old Mac line ends in a CSV list", file: "excelmac.csv",
+			input:   func() io.Reader { return strings.NewReader("instance_id,owner\ri-0123abcd,alice\r") },
+			wantErr: `excelmac.csv:1: "instance_id,owner\ri-0123abcd,alice": contains a carriage return (\r): lines must end in \n or \r\n`,
+		},
+		{
+			name: "old Mac line ends in a quoted CSV list", file: "excelmac.csv",
+			input: func() io.Reader {
+				return strings.NewReader("# export\n\"instance_id\",\"owner\"\r\"i-0123abcd\",\"alice\"\r")
+			},
+			wantErr: `excelmac.csv:2: "\"instance_id\",\"owner\"\r\"i-0123abcd\",\"alice\"": contains a carriage return (\r): lines must end in \n or \r\n`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

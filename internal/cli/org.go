@@ -233,7 +233,8 @@ func splitList(v string) []string {
 // account on several lines is one account, with the name one of them
 // gives; two different names for it refuse the file, since which is meant
 // cannot be told. A line longer than audit.MaxListLine refuses it too, as
-// it does an instance list. Values are quoted in errors as an instance
+// it does an instance list, and so does a line with a carriage return in
+// it (old Mac line ends: audit.LineEnds). Values are quoted in errors as an instance
 // list's (audit.Quote): escaped, and cut to 60 characters.
 func readAccounts(path string) ([]awsconn.Account, error) {
 	f, err := os.Open(path)
@@ -266,6 +267,9 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 		text = strings.TrimSpace(text)
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
+		}
+		if p := audit.LineEnds(text); p != "" {
+			return nil, usagef("%s:%d: %s: %s", path, line, audit.Quote(text), p)
 		}
 		id, name, problem := accountsFields(text)
 		if problem != "" {

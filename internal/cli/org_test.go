@@ -330,6 +330,13 @@ func TestReadAccountsFile(t *testing.T) {
 			wantErr: `accounts.txt:1: UTF-16 text: save the file as UTF-8`,
 		},
 		{
+			// Older Excel for Mac's "CSV": all lines were one, told as
+			// one of too many fields.
+			name:    "old Mac line ends",
+			input:   "account_id,name\r111111111111,prod\r222222222222,dev\r",
+			wantErr: `accounts.txt:1: "account_id,name\r111111111111,prod\r222222222222,dev": contains a carriage return (\r): lines must end in \n or \r\n`,
+		},
+		{
 			name:    "UTF-16 LE without a byte-order mark",
 			input:   utf16Text("111111111111,prod\r\n", false),
 			wantErr: `accounts.txt:1: UTF-16 text: save the file as UTF-8`,
