@@ -73,7 +73,13 @@ func ValidID(id string) string {
 	var prefix, want string
 	switch {
 	case strings.HasPrefix(lower, "arn:"):
-		return "an ARN, not an instance ID (give only the i-... part)"
+		// The ID is the resource's last part (instance/i-..., or
+		// managed-instance/mi-... for a hybrid node), which the value
+		// quoted in the message may be cut before.
+		if i := strings.LastIndexByte(id, '/'); i >= 0 && ValidID(id[i+1:]) == "" {
+			return fmt.Sprintf("an ARN, not an instance ID (give only its ID, %s)", id[i+1:])
+		}
+		return "an ARN, not an instance ID (give only the i-... or mi-... part)"
 	case strings.HasPrefix(lower, "i-"):
 		prefix, want = id[:2], "want i- followed by 8 or 17 hex digits"
 	case strings.HasPrefix(lower, "mi-"):

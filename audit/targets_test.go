@@ -64,7 +64,9 @@ func TestValidID(t *testing.T) {
 		{"AMI", "ami-0123456789abcdef0", "ami- is not an instance ID prefix (want i- followed by 8 or 17 hex digits, or mi- followed by 17)"},
 		{"host name", "web-1.example.com", "not an instance ID (want i- followed by 8 or 17 hex digits, or mi- followed by 17)"},
 		{"no dash", "i0123abcd", "not an instance ID (want i- followed by 8 or 17 hex digits, or mi- followed by 17)"},
-		{"ARN", "arn:aws:ec2:us-east-1:123456789012:instance/i-0123abcd", "an ARN, not an instance ID (give only the i-... part)"},
+		{"ARN", "arn:aws:ec2:us-east-1:123456789012:instance/i-0123abcd", "an ARN, not an instance ID (give only its ID, i-0123abcd)"},
+		{"hybrid node's ARN", "arn:aws:ssm:us-east-1:123456789012:managed-instance/mi-0123456789abcdef0", "an ARN, not an instance ID (give only its ID, mi-0123456789abcdef0)"},
+		{"ARN of no node", "arn:aws:ec2:us-east-1:123456789012:volume/vol-0123abcd", "an ARN, not an instance ID (give only the i-... or mi-... part)"},
 		{"quoted", `"i-0123abcd"`, "not an instance ID (want i- followed by 8 or 17 hex digits, or mi- followed by 17)"},
 	}
 	for _, tt := range tests {
