@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -536,7 +537,7 @@ func proxyPage(status int) error {
 // is that instance's error, and so is one among answers of any other kind.
 // Each instance's outcome is one letter: S a success, F a server error, C
 // a client error (InvalidInstanceId), N no answer at all, P a proxy's 403
-// page.
+// page, T a throttle that came with a 503, E an answer cut short.
 func TestRunServerErrorsInARow(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -555,6 +556,24 @@ func TestRunServerErrorsInARow(t *testing.T) {
 		{"a proxy's 403 page from the start", strings.Repeat("P", 60), 5},
 		{"four proxy pages between successes", strings.Repeat("PPPPS", 20), 0},
 		{"proxy pages and server errors together", "S" + strings.Repeat("PF", 30), 6},
+		// A success forgives the silences before it: scattered timeouts
+		// over a long run are those instances', not an outage.
+		{"four silences between successes", "S" + strings.Repeat("NNNNS", 20), 0},
+		// After an answer, the fifth silence in a row opens it, as the
+		// error says.
+		{"silence after an answer", "S" + strings.Repeat("N", 60), 6},
+		// A server error is the service answering: silence after it is
+		// not the endpoint that never answered.
+		{"silence after a server error", "FNNNNS" + strings.Repeat("S", 20), 0},
+		// A proxy's page is no sign that SSM answers: silence after it
+		// stops the run at once.
+		{"silence after a proxy's page", "P" + strings.Repeat("N", 60), 2},
+		// A throttle is the service pacing calls, whatever its status:
+		// the Limiter's to handle, not an outage.
+		{"throttles with a 503", "S" + strings.Repeat("T", 60), 0},
+		// An answer cut short came from somewhere: each instance ends in
+		// its error, and the run goes on.
+		{"answers cut short", "S" + strings.Repeat("E", 60), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -580,6 +599,14 @@ func TestRunServerErrorsInARow(t *testing.T) {
 					return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 				case 'P':
 					return nil, proxyPage(403)
+				case 'T':
+					return nil, serverError(503, "ThrottlingException")
+				case 'E':
+					return nil, &smithy.OperationError{ServiceID: "SSM", OperationName: "DescribeInstanceAssociationsStatus",
+						Err: &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+							Response: &smithyhttp.Response{Response: &http.Response{}},
+							Err:      &smithyhttp.RequestSendError{Err: io.ErrUnexpectedEOF},
+						}}}
 				}
 				return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
 			}}
@@ -605,7 +632,9 @@ func TestRunServerErrorsInARow(t *testing.T) {
 			switch {
 			case last == 'P' && (u.Status != 403 || u.Cause != audit.CodeBadResponse || !strings.Contains(u.Error(), "answered HTTP 403 with text/html, not SSM's protocol")):
 				t.Errorf("%q: status %d, cause %q; want the proxy's answer named, status and content type", u.Error(), u.Status, u.Cause)
-			case last != 'P' && (u.Status < 500 || u.Cause == "" || !strings.Contains(u.Error(), u.Cause)):
+			case last == 'N' && (u.Status != 0 || u.Cause == "" || !strings.Contains(u.Error(), u.Cause)):
+				t.Errorf("%q: status %d, cause %q; want no status, the silence named", u.Error(), u.Status, u.Cause)
+			case last != 'P' && last != 'N' && (u.Status < 500 || u.Cause == "" || !strings.Contains(u.Error(), u.Cause)):
 				t.Errorf("%q: status %d, cause %q; want the server error named", u.Error(), u.Status, u.Cause)
 			}
 		})
