@@ -216,3 +216,22 @@ func TestSummarizeErrorsShowTheirCause(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorTallyTop: the closing summary names the most frequent error
+// codes, most first, and as many as it was asked for: an operator reads
+// the first as the cause of most failures.
+func TestErrorTallyTop(t *testing.T) {
+	var errs errorTally
+	for i, code := range []string{"F", "E", "D", "C", "B", "A"} {
+		for range i + 1 {
+			errs.add(audit.Result{AccountID: "111111111111", Region: "eu-west-1", Outcome: audit.OutcomeError, Error: &audit.Error{Code: code, Message: "m"}})
+		}
+	}
+	var got []string
+	for _, c := range errs.top(5) {
+		got = append(got, c.code+"="+strconv.Itoa(c.n))
+	}
+	if want := []string{"A=6", "B=5", "C=4", "D=3", "E=2"}; !slices.Equal(got, want) {
+		t.Errorf("top(5) = %v, want %v", got, want)
+	}
+}
