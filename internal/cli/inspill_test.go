@@ -74,6 +74,18 @@ func TestScratchOfTooManyFiles(t *testing.T) {
 	}
 }
 
+// TestScratchWithoutRoom: a record's index with no room for its temporary
+// files (a read-only directory, a full disk) ends the run as fatal, not as
+// an incomplete run that a --resume would finish (it would fail the same
+// way), and tells where the files go and to set TMPDIR.
+func TestScratchWithoutRoom(t *testing.T) {
+	var b strings.Builder
+	err := fmt.Errorf("--resume: indexing results.jsonl: sorting: %w: creating one in /x: %w", extsort.ErrScratch, os.ErrPermission)
+	if code := exitFor(err, newConsole(&b)); code != exitFatal || !strings.Contains(b.String(), "set TMPDIR") || !strings.Contains(b.String(), outdir.TmpDir) {
+		t.Errorf("exit %d, %q; want %d, the directory the index goes in and TMPDIR", code, b.String(), exitFatal)
+	}
+}
+
 // TestInSpillNotAgainForTooManyFiles: a lack of open files was tried in
 // the directory's .auditor-tmp, then in TMPDIR, reading the whole record
 // each time, though no directory cures it.
