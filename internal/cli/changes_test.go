@@ -610,6 +610,10 @@ func TestSameTargets(t *testing.T) {
 		ri.Options[k] = v
 		return ri
 	}
+	calledBy := func(ri audit.RunInfo, account string) audit.RunInfo {
+		ri.Caller = account
+		return ri
+	}
 	shard := func(list, s string) audit.Part { return audit.Part{Fleet: list + s, List: list, Shard: s} }
 	merge := func(parts ...audit.Part) audit.RunInfo { return audit.RunInfo{Parts: parts} }
 	for _, tc := range []struct {
@@ -626,6 +630,13 @@ func TestSameTargets(t *testing.T) {
 		{"the same file, another region", withOption(whole("L2", "fleet.csv"), "region", "us-east-1"), withOption(whole("L1", "fleet.csv"), "region", "eu-west-1"), false},
 		{"the same file, an instance ID besides", whole("L2", "fleet.csv"), withOption(whole("L1", "fleet.csv"), "instance_id", []any{"i-0123456789abcdef0"}), false},
 		{"the same file, other accounts", withOption(whole("L2", "fleet.csv"), "accounts", "111111111111"), withOption(whole("L1", "fleet.csv"), "accounts", "222222222222"), false},
+		// The caller's account is that of the lines that name none: the
+		// same file for another caller is of other targets; an account
+		// not known (credentials that failed, a run.json from before it
+		// was kept) is no sign of others.
+		{"the same file, another caller", calledBy(whole("L2", "fleet.csv"), "111111111111"), calledBy(whole("L1", "fleet.csv"), "222222222222"), false},
+		{"the same file, the earlier caller unknown", calledBy(whole("L2", "fleet.csv"), "111111111111"), whole("L1", "fleet.csv"), true},
+		{"the same file, this caller unknown", whole("L2", "fleet.csv"), calledBy(whole("L1", "fleet.csv"), "222222222222"), true},
 		{"a discovery before files were recorded", whole("L2", "fleet.csv"), whole("discovery:all/all/"), false},
 		{"another discovery scope", whole("discovery:a/eu-west-1/"), whole("discovery:a/us-east-1/"), false},
 		{"the same discovery scope", whole(audit.DiscoveryScope([]string{"111111111111"}, []string{"us-east-1"}, nil)),
