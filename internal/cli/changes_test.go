@@ -1273,6 +1273,30 @@ func TestPreviousRunsAhead(t *testing.T) {
 	}
 }
 
+// TestPreviousRunsOnlyKilled: the first run of a schedule, killed before
+// it wrote its run.json, is the only run beside the next one's --out: no
+// baseline to compare with, and the killed run named as unfinished, so
+// that the warning says why none was used.
+func TestPreviousRunsOnlyKilled(t *testing.T) {
+	root := t.TempDir()
+	now := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	killed := filepath.Join(root, "a-killed")
+	if err := os.MkdirAll(killed, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	results := filepath.Join(killed, audit.ResultsFile)
+	if err := os.WriteFile(results, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(results, now.Add(-7*24*time.Hour), now.Add(-7*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	found, err := previousRuns(filepath.Join(root, "b-now"), now, now, audit.RunInfo{})
+	if err != nil || len(found.dirs) != 0 || !slices.Equal(found.unfinished, []string{killed}) {
+		t.Errorf("previousRuns = %q, unfinished %q, %v; want none, and %s unfinished", found.dirs, found.unfinished, err, killed)
+	}
+}
+
 // TestBaselineOfAnotherAccount: a --baseline named on the command line that
 // audited another account was compared without a word, every instance of
 // one account new and every one of the other gone; it is refused (exit 2),
