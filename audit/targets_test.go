@@ -1211,6 +1211,31 @@ func TestShardHash(t *testing.T) {
 	}
 }
 
+// TestSiteInHash pins the part of a few account-regions (the hash of
+// "ACCOUNT/REGION"), so that a fleet sharded by site in a schedule keeps
+// each account-region in its shard from one version of auditor to the
+// next: one that moved would be audited twice, or by no shard.
+func TestSiteInHash(t *testing.T) {
+	tests := []struct {
+		account, region string
+		n, want         int
+	}{
+		{"111111111111", "us-east-1", 7, 2},
+		{"111111111111", "eu-west-1", 7, 6},
+		{"222222222222", "us-east-1", 7, 3},
+		{"123456789012", "ap-southeast-2", 3, 2},
+		{"111111111111", "us-east-1", 3, 2},
+		{"", "us-east-1", 7, 1},
+	}
+	for _, tt := range tests {
+		for k := range tt.n {
+			if got := audit.SiteIn(tt.account, tt.region, k, tt.n); got != (k == tt.want) {
+				t.Errorf("SiteIn(%q, %q, %d, %d) = %v, want part %d", tt.account, tt.region, k, tt.n, got, tt.want)
+			}
+		}
+	}
+}
+
 func TestShardPanics(t *testing.T) {
 	for _, kn := range [][2]int{{0, 0}, {-1, 2}, {2, 2}, {0, -1}} {
 		func() {
