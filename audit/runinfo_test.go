@@ -221,6 +221,48 @@ func TestResume(t *testing.T) {
 	}
 }
 
+// TestResumeCallersAccount: a list's lines that name no account are the
+// caller's (Scope.Account), and a record may hold their results with that
+// account or without it, whichever the run knew: a resume of such a list
+// takes them for its own targets, done, not for another list's (a
+// ForeignError, which refuses the --resume).
+func TestResumeCallersAccount(t *testing.T) {
+	const caller = "111111111111"
+	tests := []struct {
+		name             string
+		record, listed   string // the account of the result and of the line
+		wantDone, wantIn int
+	}{
+		{"a result with the caller's account, a line with none", caller, "", 1, 1},
+		{"a result with none, a line with the caller's account", "", caller, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), audit.ResultsFile)
+			w, err := audit.CreateRecord(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Write(audit.Result{AccountID: tt.record, Region: "us-east-1", InstanceID: "i-00000001", Outcome: audit.OutcomeNoAssociations}); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			rs, err := audit.OpenRecords(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			var f audit.Fleet
+			f.AddID("--instance-id", "i-00000001", "us-east-1", tt.listed)
+			f.AddID("--instance-id", "i-00000002", "us-east-1", tt.listed)
+			done, err := audit.Resume(rs, &f, audit.Scope{Account: caller})
+			if err != nil || done != tt.wantDone || f.Len() != tt.wantIn {
+				t.Errorf("Resume: done %d, err %v, %d left; want %d done, %d left", done, err, f.Len(), tt.wantDone, tt.wantIn)
+			}
+		})
+	}
+}
+
 // TestResumeOfOtherTargets: Resume refuses targets that are not the run's
 // (Scope.Run), even when the record holds nothing outside them, and says
 // how far apart they are at least; the same targets, or a run that does
