@@ -112,7 +112,8 @@ func stoppableServer(t *testing.T, s http.Handler) (url string, stop func()) {
 // had every remaining instance retried eight times and recorded in error.
 // The circuit opens after a few instances in a row get no answer: the rest
 // are left for --resume, the reports are written and name the cause, and
-// the exit is 3; once the endpoint is back, --resume completes the record.
+// the exit is 3, as it is for a --resume while the endpoint is still away;
+// once the endpoint is back, --resume completes the record.
 func TestEndpointLostMidRun(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	fleet := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 6, Size: 200})
@@ -157,6 +158,24 @@ func TestEndpointLostMidRun(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
 		t.Error("no partial reports")
+	}
+
+	// A --resume while the endpoint is still away audits nothing, yet
+	// is no setup to fix (exit 4, "nothing was audited"): the record
+	// holds what the run audited, and the reports are written again for
+	// it; the exit is 3, the run still to be resumed.
+	if err := os.Remove(filepath.Join(out, "report.html")); err != nil {
+		t.Fatal(err)
+	}
+	got = runCLI(t, "", append(args, "--resume")...)
+	if got.code != 3 {
+		t.Errorf("resume with the endpoint away: exit %d, want 3\n%s", got.code, got.stderr)
+	}
+	if n := countLines(filepath.Join(out, "results.jsonl")); n != recorded {
+		t.Errorf("resume with the endpoint away: %d instances recorded, want the %d of the first attempt", n, recorded)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
+		t.Errorf("resume with the endpoint away: reports not written again: %v", err)
 	}
 
 	// The endpoint is back (on another port: the old one is closed).
