@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -638,6 +639,36 @@ func TestRunServerErrorsInARow(t *testing.T) {
 				t.Errorf("%q: status %d, cause %q; want the server error named", u.Error(), u.Status, u.Cause)
 			}
 		})
+	}
+}
+
+// TestRunSuccessAsTheCircuitOpens: a call that succeeds while another
+// instance's silence opens the circuit is kept, not left for a resumed run
+// to make again, and the count of instances left says so: the closing
+// lines' "N left" and the record add up to the fleet.
+func TestRunSuccessAsTheCircuitOpens(t *testing.T) {
+	ts := targets("i-00000000", "i-00000001", "i-00000002", "i-00000003", "i-00000004")
+	started := make(chan struct{})
+	fake := &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+		if aws.ToString(in.InstanceId) == "i-00000000" {
+			close(started)
+			<-ctx.Done() // the circuit opened; the answer was on its way
+			return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
+		}
+		<-started
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}}
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Concurrency: 2}
+	got, _, err := collect(t, context.Background(), cfg, ts)
+	var u *audit.UnreachableError
+	if !errors.As(err, &u) {
+		t.Fatalf("err = %v, want the circuit open", err)
+	}
+	if _, ok := got["i-00000000"]; !ok || len(got) != 1 || u.Left != len(ts)-len(got) {
+		t.Errorf("results %v, %d left of %d; want i-00000000's success kept and the other %d left", slices.Sorted(maps.Keys(got)), u.Left, len(ts), len(ts)-1)
 	}
 }
 
