@@ -73,7 +73,8 @@ func mailBody(t *testing.T, m *report.Model, opts report.MailOptions) (string, s
 
 // TestMailBody renders every fixture's mail body and checks that the HTML
 // is inert and within its budget, puts the at-a-glance sections first, and
-// that the text says the same, one value a line.
+// that the text says the same, one value a line, and that every "N more"
+// counts what its list leaves out.
 func TestMailBody(t *testing.T) {
 	for _, fx := range fixtures(t) {
 		t.Run(fx.name, func(t *testing.T) {
@@ -83,6 +84,7 @@ func TestMailBody(t *testing.T) {
 				t.Errorf("HTML is %d bytes, over %d", len(h), report.DefaultMailMaxBody)
 			}
 			checkInert(t, []byte(h))
+			checkMailMore(t, m, h, x)
 			doc := parseHTML(t, []byte(h))
 			// The at-a-glance content, in this order, before any long list.
 			order := []string{"headline", "cards", "mail-fails", "mail-worst", "mail-problems", "mail-failures"}
