@@ -171,7 +171,8 @@ func TestSplit(t *testing.T) {
 	}
 	defer rs.Close()
 	out := t.TempDir()
-	opts := report.Options{Dir: out, Records: rs, Run: audit.RunInfo{StartedAt: at, Complete: true}, Formats: []report.Format{report.FormatCSV}}
+	// The run's targets are the whole fleet's; a group's are its own.
+	opts := report.Options{Dir: out, Records: rs, Run: audit.RunInfo{StartedAt: at, Complete: true, Targets: n}, Formats: []report.Format{report.FormatCSV, report.FormatJSON}}
 	groups, err := report.Split(context.Background(), opts, "owner")
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +198,26 @@ func TestSplit(t *testing.T) {
 		f.Close()
 		if err != nil {
 			t.Fatal(err)
+		}
+		// A group's run.json and summary count its own targets: the
+		// fleet's would leave most of them "without a result".
+		var run audit.RunInfo
+		if b, err := os.ReadFile(filepath.Join(g.Dir, audit.RunFile)); err != nil {
+			t.Fatal(err)
+		} else if err := json.Unmarshal(b, &run); err != nil {
+			t.Fatal(err)
+		}
+		if run.Targets != g.Instances || g.Instances != len(rows)-1 {
+			t.Errorf("group %q: run.json says %d targets, the group has %d instances (%d rows)", g.Value, run.Targets, g.Instances, len(rows)-1)
+		}
+		var summary struct{ Headline string }
+		if b, err := os.ReadFile(filepath.Join(g.Dir, report.SummaryFile)); err != nil {
+			t.Fatal(err)
+		} else if err := json.Unmarshal(b, &summary); err != nil {
+			t.Fatal(err)
+		}
+		if summary.Headline == "" || strings.Contains(summary.Headline, "without a result") {
+			t.Errorf("group %q: headline %q", g.Value, summary.Headline)
 		}
 		col := slices.Index(rows[0], "owner")
 		for _, r := range rows[1:] {
