@@ -36,6 +36,11 @@ func TestChangeSummary(t *testing.T) {
 			[]string{"2 new failures", "3 resolved", "4 still failing", "1 new instance", "5 instances gone", "6 new associations", "7 associations gone", "among the instances both runs audited"}, nil},
 		{"instances in error", audit.Comparison{Counts: audit.ChangeCounts{}, NotCompared: audit.NotCompared{Error: 2}}, false,
 			[]string{"0 new failures", "2 not compared (error in one run)"}, nil},
+		// One instance of another shard is as much left out as many.
+		{"one of another shard", audit.Comparison{Counts: audit.ChangeCounts{}, NotCompared: audit.NotCompared{OtherShard: 1}}, false,
+			[]string{"0 new failures", "1 not compared (another shard)"}, []string{"error in one run"}},
+		{"in error and of another shard", audit.Comparison{Counts: audit.ChangeCounts{}, NotCompared: audit.NotCompared{Error: 2, OtherShard: 3}}, false,
+			[]string{"2 not compared (error in one run)", "3 not compared (another shard)"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +54,31 @@ func TestChangeSummary(t *testing.T) {
 				if strings.Contains(got, w) {
 					t.Errorf("%q: want no %q", got, w)
 				}
+			}
+		})
+	}
+}
+
+// TestChangeBrief: a subject's few words say every instance left out of
+// the comparison, whichever way (in error in one run, or of another
+// shard), so that "0 new failures" is never said of them unqualified.
+func TestChangeBrief(t *testing.T) {
+	tests := []struct {
+		name            string
+		res             audit.Comparison
+		partialBaseline bool
+		want            string
+	}{
+		{"nothing left out", audit.Comparison{Counts: audit.ChangeCounts{audit.NewFailure: 2, audit.Resolved: 1}}, false, "2 new failures, 1 resolved"},
+		{"in error", audit.Comparison{Counts: audit.ChangeCounts{}, NotCompared: audit.NotCompared{Error: 2}}, false, "0 new failures, 0 resolved, 2 not compared"},
+		{"one of another shard", audit.Comparison{Counts: audit.ChangeCounts{}, NotCompared: audit.NotCompared{OtherShard: 1}}, false, "0 new failures, 0 resolved, 1 not compared"},
+		{"both", audit.Comparison{Counts: audit.ChangeCounts{}, NotCompared: audit.NotCompared{Error: 2, OtherShard: 3}}, false, "0 new failures, 0 resolved, 5 not compared"},
+		{"partial baseline", audit.Comparison{Counts: audit.ChangeCounts{}}, true, "0 new failures, 0 resolved (partial baseline)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := report.ChangeBrief(tt.res, tt.partialBaseline); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}
