@@ -76,3 +76,47 @@ func manyLocations(accounts, regions int) []report.Location {
 	}
 	return ls
 }
+
+// TestMailSubjectSaysWhichRunIsPartial: a subject says "PARTIAL: " of the
+// run itself and "(partial baseline)" of the baseline only: a partial run
+// compared with a complete baseline said both, so that its owners went
+// looking for what was wrong with last week's run.
+func TestMailSubjectSaysWhichRunIsPartial(t *testing.T) {
+	tests := []struct {
+		name                 string
+		run, baseline        bool // partial
+		wantPartial, wantOld bool
+	}{
+		{"partial run, complete baseline", true, false, true, false},
+		{"complete run, partial baseline", false, true, false, true},
+		{"both partial", true, true, true, true},
+		{"both complete", false, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := datesOptions(t)
+			opts.Run.Complete = !tt.run
+			opts.Records.Partial = tt.run
+			opts.Baseline.Records().Partial = tt.baseline
+			m, err := report.Build(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := report.MailSubject("", m, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if partial := strings.HasPrefix(got, "PARTIAL: "); partial != tt.wantPartial {
+				t.Errorf("subject starts with PARTIAL: %v, want %v:\n%s", partial, tt.wantPartial, got)
+			}
+			if old := strings.Contains(got, "partial baseline"); old != tt.wantOld {
+				t.Errorf("subject says partial baseline: %v, want %v:\n%s", old, tt.wantOld, got)
+			}
+			// The summary has room to say that only the instances both
+			// runs audited were compared, whichever run was partial.
+			if among := strings.Contains(m.Changes.Summary, "among the instances both runs audited"); among != (tt.run || tt.baseline) {
+				t.Errorf("summary %q", m.Changes.Summary)
+			}
+		})
+	}
+}
