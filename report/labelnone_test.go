@@ -1,9 +1,12 @@
 package report_test
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
 )
 
 // noneLabelFixture has an owner whose value is literally "(none)", an
@@ -70,5 +73,37 @@ func TestLabelValueNoneIsNotNoValue(t *testing.T) {
 	}
 	if len(got) != 2 || got["(none)"] != "1" || got[""] != "2" {
 		t.Errorf("By label owner rows (value: instances) = %q, want (none): 1 and an empty value: 2", got)
+	}
+}
+
+// TestLabelNoValueCountsBoth: the one row of the instances with no value
+// of a key counts those that lack the key and those whose value is empty,
+// audited ones included: its percentage non-compliant is of them all. It
+// counted the audited of the empty ones alone, and said 100% of a row
+// one of whose three instances was non-compliant.
+func TestLabelNoValueCountsBoth(t *testing.T) {
+	fx := noneLabelFixture()
+	// Another instance without the owner label, non-compliant.
+	r := fx.results[0]
+	r.InstanceID, r.Labels = "i-00000000000000004", map[string]string{"env": "prod"}
+	fx.results = append(fx.results, r)
+	fx.run.Targets++
+	m := buildModel(t, fx.results, fx.run)
+	i := slices.Index(m.LabelKeys, "owner")
+	if i < 0 {
+		t.Fatal("no owner breakdown")
+	}
+	j := slices.IndexFunc(m.Labels[i].Values, func(v report.LabelValue) bool { return v.NoValue })
+	if j < 0 {
+		t.Fatal("no row of the instances without an owner")
+	}
+	v := m.Labels[i].Values[j]
+	pct := "null"
+	if v.PercentNoncompliant != nil {
+		pct = fmt.Sprintf("%.2f%%", *v.PercentNoncompliant)
+	}
+	got := fmt.Sprintf("%d instances, %d audited, %d non-compliant, %s", v.Instances, v.Audited, v.Outcomes[audit.OutcomeNoncompliant], pct)
+	if want := "3 instances, 3 audited, 1 non-compliant, 33.33%"; got != want {
+		t.Errorf("owner without a value: %s, want %s", got, want)
 	}
 }
