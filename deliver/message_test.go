@@ -117,6 +117,9 @@ func TestBuildMaxSize(t *testing.T) {
 	big := writeFile(t, dir, "report.xlsx", 300_000)
 	small := writeFile(t, dir, "error_codes.csv", 2_000)
 	huge := writeFile(t, dir, "associations.csv", 600_000)
+	// 40,000 bytes in base64, less its line breaks and part headers.
+	medium := writeFile(t, dir, "instances.csv", 30_000)
+	tiny := writeFile(t, dir, "run.json", 10)
 	base := deliver.Message{From: "a@example.com", To: []string{"b@example.com"}, Subject: "s", Text: "t", HTML: "<p>h</p>"}
 	bare, _, err := base.Build()
 	if err != nil {
@@ -131,6 +134,9 @@ func TestBuildMaxSize(t *testing.T) {
 	}{
 		{"all fit", 2_000_000, []string{big, small, huge}, nil, false},
 		{"the big one left, a later small one kept", int64(len(bare)) + 100_000, []string{big, small}, []string{big}, false},
+		// The medium one passes the check of its size, not once encoded:
+		// taken out again, it leaves room for the tiny one after it.
+		{"one too big once encoded, a later tiny one kept", int64(len(bare)) + 40_600, []string{medium, tiny}, []string{medium}, false},
 		{"none fit", int64(len(bare)) + 500, []string{big, small}, []string{big, small}, false},
 		{"just the bodies fit", int64(len(bare)) + 50, nil, nil, false},
 		{"not even the bodies", int64(len(bare)) - 1, nil, nil, true},
