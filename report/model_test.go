@@ -602,6 +602,43 @@ func TestModelTop(t *testing.T) {
 	}
 }
 
+// TestModelStaleBreaksTies: between instances with as many failed
+// associations, and between associations with as many failed and pending,
+// the one with more stale comes first, whatever its key or name: stale is
+// the next thing to fix.
+func TestModelStaleBreaksTies(t *testing.T) {
+	assoc := func(id, name, status string, when time.Time) audit.Association {
+		a := audit.Association{AssociationID: id, AssociationName: name, Name: "AWS-RunPatchBaseline", Status: status, ExecutionDate: at(when)}
+		if status == audit.StatusFailed {
+			a.ErrorCode = "E"
+		}
+		return a
+	}
+	results := []audit.Result{
+		// One failed each; every "zulu" is stale, no "alpha" is, and
+		// i-...2 has one more stale association.
+		{AccountID: acct1, Region: east, InstanceID: "i-00000000000000001", Outcome: audit.OutcomeNoncompliant, AuditedAt: runStart,
+			Associations: []audit.Association{assoc("f-1", "failing", audit.StatusFailed, fresh), assoc("a-1", "alpha", audit.StatusSuccess, fresh), assoc("z-1", "zulu", audit.StatusSuccess, old)}},
+		{AccountID: acct1, Region: east, InstanceID: "i-00000000000000002", Outcome: audit.OutcomeNoncompliant, AuditedAt: runStart,
+			Associations: []audit.Association{assoc("f-2", "failing", audit.StatusFailed, fresh), assoc("a-2", "alpha", audit.StatusSuccess, fresh), assoc("z-2", "zulu", audit.StatusSuccess, old), assoc("s-2", "stale too", audit.StatusSuccess, old)}},
+	}
+	m := build(t, results, fixtureRun(), nil)
+	var worst []string
+	for _, w := range m.WorstInstances {
+		worst = append(worst, fmt.Sprintf("%s %d failed %d stale", w.InstanceID, w.Failed, w.Stale))
+	}
+	if want := []string{"i-00000000000000002 1 failed 2 stale", "i-00000000000000001 1 failed 1 stale"}; !slices.Equal(worst, want) {
+		t.Errorf("worst instances %q, want %q", worst, want)
+	}
+	var names []string
+	for _, g := range m.Associations {
+		names = append(names, fmt.Sprintf("%s %d failed %d stale", g.Name, g.Failed, g.Stale))
+	}
+	if want := []string{"failing 2 failed 0 stale", "zulu 0 failed 2 stale", "stale too 0 failed 1 stale", "alpha 0 failed 0 stale"}; !slices.Equal(names, want) {
+		t.Errorf("associations %q, want %q", names, want)
+	}
+}
+
 // TestModelCaps checks the capped lists against their counts, with one
 // instance that has more failed associations than the caps.
 func TestModelCaps(t *testing.T) {
