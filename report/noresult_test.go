@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -253,5 +254,37 @@ func TestScopeOfADiscoveryWithoutItsTargets(t *testing.T) {
 	run.Parts = []audit.Part{{Fleet: audit.DiscoveryPrefix + "org/all/", List: audit.DiscoveryPrefix + "org/all/", Targets: 2}}
 	if m := buildModel(t, fx.results, run); !strings.HasSuffix(m.Scope, "in the record") {
 		t.Errorf("scope %q, want the record's instances", m.Scope)
+	}
+}
+
+// TestTargetsUnknownIsNoneWithoutResult: a record whose run does not say
+// how many targets it had (Targets zero: a run.json of an older version,
+// or none) or says fewer than it holds, has no target without a result:
+// never a count below zero in summary.json or a report.
+func TestTargetsUnknownIsNoneWithoutResult(t *testing.T) {
+	for _, targets := range []int{0, 2} {
+		t.Run(fmt.Sprint(targets, " targets"), func(t *testing.T) {
+			fx := fixtureNamed(t, "mixed")
+			fx.run.Targets, fx.run.Invalid = targets, 0
+			var got struct {
+				Totals struct {
+					Instances     int `json:"instances"`
+					WithoutResult int `json:"without_result"`
+				} `json:"totals"`
+				Problems struct {
+					WithoutResult int `json:"without_result"`
+				} `json:"problems"`
+				Headline string `json:"headline"`
+			}
+			if err := json.Unmarshal(renderJSON(t, fx), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Totals.Instances <= targets || got.Totals.WithoutResult != 0 || got.Problems.WithoutResult != 0 {
+				t.Errorf("%d instances: totals.without_result %d, problems.without_result %d, want 0", got.Totals.Instances, got.Totals.WithoutResult, got.Problems.WithoutResult)
+			}
+			if strings.Contains(got.Headline, "without a result") {
+				t.Errorf("headline %q", got.Headline)
+			}
+		})
 	}
 }
