@@ -166,11 +166,13 @@ func (f *Fleet) Read(r io.Reader, name string) error {
 
 func (f *Fleet) read(r io.Reader, name string) error {
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, err := br.Peek(UTF16Head)
-	if err != nil && !errors.Is(err, io.EOF) {
+	utf16, err := HeadUTF16(br)
+	// Only what was read already: a Peek for more would read again.
+	head, _ := br.Peek(br.Buffered())
+	if err != nil {
 		return &ReadError{name, 1 + bytes.Count(head, []byte("\n")), fmt.Errorf("reading: %w", err)}
 	}
-	if UTF16(head) {
+	if utf16 {
 		return &ReadError{name, 1, errors.New("UTF-16 text: save the list as UTF-8")}
 	}
 	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
@@ -223,6 +225,23 @@ func (f *Fleet) read(r io.Reader, name string) error {
 
 // UTF16Head is how many of a file's first bytes UTF16 looks at.
 const UTF16Head = 16
+
+// HeadUTF16 tells whether the text that br reads is UTF-16 (see UTF16),
+// from the bytes its first read gives (at least 3, when there are that
+// many), and returns an error other than io.EOF that the read gave. It
+// never reads past them for more: a terminal gives its end of input (a
+// Ctrl-D) once, so a short list typed at one would otherwise wait for a
+// second. br keeps every byte.
+func HeadUTF16(br *bufio.Reader) (bool, error) {
+	head, err := br.Peek(3)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	if n := br.Buffered(); n > len(head) {
+		head, _ = br.Peek(min(n, UTF16Head))
+	}
+	return UTF16(head), nil
+}
 
 // UTF16 tells whether head, the first bytes of a text file (UTF16Head of
 // them, or all of a shorter file; it looks at no more), are UTF-16: they
@@ -722,14 +741,22 @@ type listReader struct {
 	name string
 	line int // the number of the line last returned
 	long []byte
+	// ended is set once a read gave the end of input, which is not read
+	// for again: a terminal gives it once (a Ctrl-D), and a last line
+	// without its "\n" would otherwise wait for another.
+	ended bool
 }
 
 // next returns the next line without its "\n", valid until the next call; a
 // *ReadError; or io.EOF after the last line.
 func (lr *listReader) next() ([]byte, error) {
 	lr.long = lr.long[:0]
+	if lr.ended {
+		return nil, io.EOF
+	}
 	for {
 		b, err := lr.br.ReadSlice('\n')
+		lr.ended = errors.Is(err, io.EOF)
 		n := len(lr.long) + len(b)
 		switch {
 		case err == nil:

@@ -1745,3 +1745,52 @@ func TestFleetDrain(t *testing.T) {
 		t.Errorf("Drain changed the fleet: %d targets, want %d", f.Len(), len(ids))
 	}
 }
+
+// terminalInput reads as a terminal does: its text, then one end of input
+// (a Ctrl-D), after which a read waits for more typing; here it fails the
+// test instead.
+type terminalInput struct {
+	t          *testing.T
+	name, text string
+	eof        bool
+}
+
+func (r *terminalInput) Read(p []byte) (int, error) {
+	switch {
+	case r.text != "":
+		n := copy(p, r.text)
+		r.text = r.text[n:]
+		return n, nil
+	case !r.eof:
+		r.eof = true
+		return 0, io.EOF
+	}
+	r.t.Errorf("read again after the end of input: a person at a terminal would have to press Ctrl-D twice (%s)", r.name)
+	return 0, io.EOF
+}
+
+// TestReadShortListAtATerminal: a list of one short ID typed at a
+// terminal, ended by one Ctrl-D, is read without a second: looking for
+// UTF-16 in the first 16 bytes of 11 read again past the end of input.
+func TestReadShortListAtATerminal(t *testing.T) {
+	for _, text := range []string{"i-0123abcd\n", "i-0123abcd", "\ufeffi-0123abcd\n", "i-1\n"} {
+		var f audit.Fleet
+		err := f.Read(&terminalInput{t: t, name: fmt.Sprintf("%q", text), text: text}, "-")
+		if text == "i-1\n" {
+			if err != nil {
+				t.Errorf("Read(%q): %v, want its line invalid", text, err)
+			}
+			continue
+		}
+		if got, want := tgtSources(f.Targets()), []string{"stdin:1 i-0123abcd"}; err != nil || !slices.Equal(got, want) {
+			t.Errorf("Read(%q): targets %q, %v, want %q", text, got, err, want)
+		}
+	}
+	br := bufio.NewReader(&terminalInput{t: t, name: "HeadUTF16", text: "i-0123abcd\n"})
+	if utf16, err := audit.HeadUTF16(br); utf16 || err != nil {
+		t.Errorf("HeadUTF16 = %v, %v, want false, nil", utf16, err)
+	}
+	if line, err := br.ReadString('\n'); line != "i-0123abcd\n" || err != nil {
+		t.Errorf("after HeadUTF16, read %q, %v, want the line", line, err)
+	}
+}

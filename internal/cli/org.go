@@ -248,7 +248,7 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 	seen := map[string]entry{}
 	br := bufio.NewReader(f)
 	// A read error is the scanner's too, told below.
-	if head, _ := br.Peek(audit.UTF16Head); audit.UTF16(head) {
+	if utf16, _ := audit.HeadUTF16(br); utf16 {
 		return nil, usagef("%s:1: UTF-16 text: save the file as UTF-8", path)
 	}
 	sc := bufio.NewScanner(br)
