@@ -233,8 +233,9 @@ func splitList(v string) []string {
 // account on several lines is one account, with the name one of them
 // gives; two different names for it refuse the file, since which is meant
 // cannot be told. A line longer than audit.MaxListLine refuses it too, as
-// it does an instance list, and so does a line with a carriage return in
-// it (old Mac line ends: audit.LineEnds). Values are quoted in errors as an instance
+// it does an instance list, and so does a carriage return in an ID or a
+// name, or in a line of too many fields (old Mac line ends, which make the
+// lines one: audit.LineEnds). Values are quoted in errors as an instance
 // list's (audit.Quote): escaped, and cut to 60 characters.
 func readAccounts(path string) ([]awsconn.Account, error) {
 	f, err := os.Open(path)
@@ -268,10 +269,13 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		if p := audit.LineEnds(text); p != "" {
+		id, name, problem := accountsFields(text)
+		// Old Mac line ends make the lines one, whose carriage returns end
+		// up in a field or in too many of them; one in the empty columns
+		// after the name is left aside with them.
+		if p := audit.LineEnds(text); p != "" && (problem != "" || audit.LineEnds(id+name) != "") {
 			return nil, usagef("%s:%d: %s: %s", path, line, audit.Quote(text), p)
 		}
-		id, name, problem := accountsFields(text)
 		if problem != "" {
 			return nil, usagef("%s:%d: %s: %s", path, line, audit.Quote(text), problem)
 		}

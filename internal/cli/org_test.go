@@ -337,6 +337,20 @@ func TestReadAccountsFile(t *testing.T) {
 			wantErr: `accounts.txt:1: "account_id,name\r111111111111,prod\r222222222222,dev": contains a carriage return (\r): lines must end in \n or \r\n`,
 		},
 		{
+			// Two lines, one a name: the second line is in the name.
+			name:    "old Mac line ends, one name",
+			input:   "111111111111,prod\r222222222222\r",
+			wantErr: `accounts.txt:1: "111111111111,prod\r222222222222": contains a carriage return (\r): lines must end in \n or \r\n`,
+		},
+		{
+			// A carriage return in the empty columns after the name,
+			// left aside as they are, was read by the previous release:
+			// no refusal.
+			name:  "a carriage return among the empty columns",
+			input: "111111111111,prod,\r,\n",
+			want:  []awsconn.Account{{ID: "111111111111", Name: "prod"}},
+		},
+		{
 			name:    "UTF-16 LE without a byte-order mark",
 			input:   utf16Text("111111111111,prod\r\n", false),
 			wantErr: `accounts.txt:1: UTF-16 text: save the file as UTF-8`,
