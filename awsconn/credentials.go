@@ -106,6 +106,7 @@ func (g *guarded) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if g.profile != "" {
 		// The command for the profile that failed, not the default one.
 		kind = strings.ReplaceAll(kind, "aws sso login", "aws sso login --profile "+g.profile)
+		kind = strings.ReplaceAll(kind, "run aws login", "run aws login --profile "+g.profile)
 		kind = strings.ReplaceAll(kind, "aws configure list", "aws configure list --profile "+g.profile)
 	}
 	ce := &audit.CredentialsError{Source: g.source(), Profile: g.profile, Kind: kind}
@@ -255,6 +256,12 @@ func (g *guarded) kind(err error) string {
 		return k
 	}
 	code, _ := refusal(err)
+	if code == "" && (last == aws.CredentialSourceLogin || last == aws.CredentialSourceProfileLogin) {
+		// The SDK says "please reauthenticate" of a session expired, one
+		// never cached, one whose password changed: each is renewed by
+		// logging in again.
+		return loginKind
+	}
 	if code == "" {
 		return credentialsKind(err)
 	}
@@ -400,6 +407,8 @@ var sourceNames = map[aws.CredentialSource]string{
 	aws.CredentialSourceSSO:                  "AWS IAM Identity Center (SSO)",
 	aws.CredentialSourceProfileSSOLegacy:     "AWS IAM Identity Center (SSO)",
 	aws.CredentialSourceSSOLegacy:            "AWS IAM Identity Center (SSO)",
+	aws.CredentialSourceProfileLogin:         "an aws login session",
+	aws.CredentialSourceLogin:                "an aws login session",
 	aws.CredentialSourceProfileProcess:       "credential_process",
 	aws.CredentialSourceProcess:              "credential_process",
 	aws.CredentialSourceHTTP:                 "the container credentials endpoint",
@@ -661,6 +670,10 @@ func credentialsKind(err error) string {
 	}
 	return sourceFailed
 }
+
+// loginKind is the word for a failure of an aws login session (the AWS
+// CLI's login_session), whatever the SDK said of it.
+const loginKind = "the aws login session has expired or is missing: run aws login"
 
 // sourceFailed is credentialsKind's word for a failure it cannot tell.
 const sourceFailed = "the credential source failed"
