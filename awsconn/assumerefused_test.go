@@ -96,6 +96,18 @@ func TestAssumeRoleRefusalSaysWhy(t *testing.T) {
 			want:     []string{"profile role", "the role " + auditor + " could not be assumed", "AccessDenied: User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole on resource: " + auditor},
 			dontWant: []string{"the credential source failed"},
 		},
+		{
+			// A chain of roles refused at its first: the role STS
+			// refused is named, not the last, whose trust policy is not
+			// the one to look at.
+			name:     "a chain of role_arn profiles, the first refused",
+			config:   keys + role + "\n[profile chained]\nrole_arn = arn:aws:iam::444455556666:role/Audit2\nsource_profile = role\n",
+			profile:  "chained",
+			code:     "AccessDenied",
+			msg:      "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole on resource: " + auditor,
+			want:     []string{"profile chained", "the role " + auditor + " could not be assumed"},
+			dontWant: []string{"the credential source failed", "role/Audit2 could not"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			isolate(t, tc.config)

@@ -267,8 +267,15 @@ func (g *guarded) kind(err error) string {
 	}
 	// The service's code and message follow, and say why.
 	var re *roleError
+	found := errors.As(err, &re)
+	// In a chain of roles (source_profile to a role_arn profile), the
+	// innermost is the one refused: each role wraps the failure to get
+	// the credentials that assume it.
+	for inner := re; found && errors.As(re.err, &inner); {
+		re = inner
+	}
 	switch {
-	case !errors.As(err, &re):
+	case !found:
 		// IAM Identity Center's: a session to log in again, or a role
 		// or account the user has no access to.
 		if k := credentialsKind(err); k != sourceFailed {
