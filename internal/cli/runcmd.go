@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -1702,6 +1703,15 @@ func unreachableHint(u *audit.UnreachableError, source, regionSource string) str
 		proxyVar = "HTTP_PROXY"
 	}
 	proxies := proxyVar + " (the proxy) and NO_PROXY (the hosts reached without it)"
+	// The SDK resolves a region's FIPS endpoint (ssm-fips.REGION...)
+	// when one of these asks for it, and SSM has one in some regions only.
+	fips := ""
+	if h, err := url.Parse(u.Endpoint); err == nil && strings.Contains(h.Hostname(), "-fips.") {
+		fips = "use_fips_endpoint in the AWS config"
+		if os.Getenv("AWS_USE_FIPS_ENDPOINT") != "" {
+			fips = "AWS_USE_FIPS_ENDPOINT"
+		}
+	}
 	switch {
 	case u.Certificate != "" && u.ThroughProxy:
 		// The proxy's own handshake (an https:// proxy): no handshake
@@ -1715,6 +1725,8 @@ func unreachableHint(u *audit.UnreachableError, source, regionSource string) str
 		return "check " + proxies + ", and the firewalls on the way"
 	case u.Status != 0:
 		return "the service itself is failing there (an outage, or a proxy on the way)"
+	case !u.ThroughProxy && source == "" && regionSource != "" && fips != "":
+		return "check " + regionSource + ", which set this region, and " + fips + ", which asked for the FIPS endpoint (not every region has one)"
 	case !u.ThroughProxy && source == "" && regionSource != "":
 		return "check " + regionSource + ", which set this region"
 	case !u.ThroughProxy && source == "":
