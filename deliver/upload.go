@@ -172,6 +172,11 @@ func ParseS3URL(s string) (bucket, prefix string, err error) {
 // short by ctx returns an error that wraps ctx's; a multipart upload that
 // failed is aborted even then (for at most abortTimeout), and one whose
 // abort S3 refused is named by a wrapped *IncompleteUploadError.
+//
+// The request checksums are the client's RequestChecksumCalculation when
+// api has Options (an *s3.Client does): with when_required, no request
+// carries a checksum header that S3 does not require. Without Options, or
+// with the setting unset, they are sent whenever S3 supports them.
 func Upload(ctx context.Context, api S3API, dest string, files []string, opts UploadOptions) ([]string, error) {
 	bucket, prefix, err := ParseS3URL(dest)
 	if err != nil {
@@ -219,6 +224,17 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 	tm := transfermanager.New(client, func(o *transfermanager.Options) {
 		o.PartSizeBytes = partSize
 		o.MultipartUploadThreshold = partSize
+		// The transfer manager puts its own setting (when_supported
+		// unless told) over the client's on every call: the client's
+		// when_required (AWS_REQUEST_CHECKSUM_CALCULATION, or the
+		// profile's request_checksum_calculation), which an
+		// S3-compatible store that refuses the checksum headers needs,
+		// was lost.
+		if c, ok := api.(interface{ Options() s3.Options }); ok {
+			if r := c.Options().RequestChecksumCalculation; r != aws.RequestChecksumCalculationUnset {
+				o.RequestChecksumCalculation = r
+			}
+		}
 	})
 	var done []string
 	for _, f := range files {
