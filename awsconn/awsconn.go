@@ -263,6 +263,11 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 			}
 			return nil, &ConfigError{"profile", missingProfile(missing.Profile, from)}
 		}
+		if b := os.Getenv("AWS_CA_BUNDLE"); b != "" && strings.Contains(err.Error(), "custom CA bundle") {
+			// The SDK's words name neither the file nor the setting
+			// (and it has no error type to tell this one by).
+			return nil, &ConfigError{"profile", fmt.Errorf("AWS_CA_BUNDLE %s: no PEM certificate could be read from it: it must hold the CA certificates in PEM (-----BEGIN CERTIFICATE-----), not DER: %w", b, err)}
+		}
 		return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: %w", err)}
 	}
 	if p := os.Getenv("AWS_DEFAULT_PROFILE"); p != "" && p != "default" && s.Profile == "" && os.Getenv("AWS_PROFILE") == "" && profileOf(cfg) == "" {
