@@ -511,9 +511,9 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		// needs no permission): SSM's answers will tell. STS's words
 		// are the service's: plain, as every other.
 		if j.presumed != "" {
-			fmt.Fprintf(stderr, "auditor: warning: cannot tell which account these credentials belong to (%s); the record's results name account %s, which the resume keeps once SSM knows an instance it audited\n", plain(callerErr.Error(), 0), j.presumed)
+			fmt.Fprintf(stderr, "auditor: warning: cannot tell which account these credentials belong to (%s); the record's results name account %s, which the resume keeps once SSM knows an instance it audited\n", plain(callerText(callerErr), 0), j.presumed)
 		} else {
-			fmt.Fprintf(stderr, "auditor: warning: cannot tell which account these credentials belong to (%s); the account column stays empty\n", plain(callerErr.Error(), 0))
+			fmt.Fprintf(stderr, "auditor: warning: cannot tell which account these credentials belong to (%s); the account column stays empty\n", plain(callerText(callerErr), 0))
 		}
 	}
 	if o.resume && fill == "" && !o.multiAccount() {
@@ -582,7 +582,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 				// Neither theirs nor another's can be told: the STS
 				// failure is what to mend.
 				return nil, usagef("the targets name account%s %s, but which account these credentials belong to is unknown (%s): let the run reach STS (a VPC endpoint for it, or HTTPS_PROXY and NO_PROXY), pass --role-name ROLE to reach %s with a role, or leave out the list's account_id column if its instances are the credentials' own account's",
-					pluralS(len(others)), strings.Join(others, ", "), plain(callerErr.Error(), 0), them)
+					pluralS(len(others)), strings.Join(others, ", "), plain(callerText(callerErr), 0), them)
 			}
 			return nil, usagef("the targets name account%s %s, but these credentials are account %s's and no role reaches the others: pass --role-name ROLE (a role that account %s may assume in each), or audit each account with its own credentials",
 				pluralS(len(others)), strings.Join(others, ", "), id.Account, id.Account)
@@ -1061,4 +1061,15 @@ func (j *job) previousRun() (audit.RunInfo, bool) {
 	}
 	ri, err := audit.ReadRunInfo(filepath.Join(j.o.out, audit.RunFile))
 	return ri, err == nil
+}
+
+// callerText says why STS did not tell whose the credentials are: as an
+// endpoint of SSM's is told when it gets no answer
+// ("sts:GetCallerIdentity: cannot reach URL: connection refused"), not in
+// the SDK's words; else err's text, STS's code and message.
+func callerText(err error) string {
+	if u, none := audit.NoAnswer(err); none {
+		return "sts:GetCallerIdentity: " + u.Error()
+	}
+	return err.Error()
 }

@@ -109,3 +109,24 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// TestSTSUnreachableSaysWhy: STS out of reach (a VPC without its endpoint,
+// no route to it) left the account unknown with the SDK's own words in the
+// warning, "operation error STS: GetCallerIdentity, https response error
+// StatusCode: 0, RequestID: , request send failed, Post ...". It reads as
+// SSM's does: cannot reach URL: the cause.
+func TestSTSUnreachableSaysWhy(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	closed := httptest.NewServer(http.NotFoundHandler())
+	sts := closed.URL
+	closed.Close()
+	t.Setenv("AWS_ENDPOINT_URL_STS", sts)
+	list := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	got := runCLI(t, "", "run", "--instances", list, "--endpoint-url", url, "--region", "us-east-1", "--max-attempts", "1",
+		"--fail-on", "none", "--out", filepath.Join(t.TempDir(), "o"))
+	want := "cannot tell which account these credentials belong to (sts:GetCallerIdentity: cannot reach " + sts + ": connection refused)"
+	if got.code != int(exitOK) || !strings.Contains(got.stderr, want) || strings.Contains(got.stderr, "operation error") {
+		t.Errorf("exit %d, want %d saying %q and not the SDK's words\n%s", got.code, exitOK, want, got.stderr)
+	}
+}
