@@ -257,10 +257,17 @@ func (g *guarded) kind(err error) string {
 	}
 	code, _ := refusal(err)
 	if code == "" && (last == aws.CredentialSourceLogin || last == aws.CredentialSourceProfileLogin) {
-		// The SDK says "please reauthenticate" of a session expired, one
-		// never cached, one whose password changed: each is renewed by
-		// logging in again.
-		return loginKind
+		// The SDK's login provider has no error types: "please
+		// reauthenticate" is its word for a session expired, one never
+		// cached, one whose password changed, each renewed by logging
+		// in again; what else fails (a permission, the cache not
+		// written) a new login does not mend.
+		switch msg := strings.ToLower(err.Error()); {
+		case strings.Contains(msg, "reauthenticate"):
+			return loginKind
+		case strings.Contains(msg, "createoauth2token"):
+			return "the identity of the aws login session may not get its credentials: it lacks the permission for the sign-in service's CreateOAuth2Token"
+		}
 	}
 	if code == "" {
 		return credentialsKind(err)
