@@ -1068,8 +1068,12 @@ func (j *job) previousRun() (audit.RunInfo, bool) {
 // ("sts:GetCallerIdentity: cannot reach URL: connection refused"), not in
 // the SDK's words; else err's text, STS's code and message.
 func callerText(err error) string {
-	if u, none := audit.NoAnswer(err); none {
+	if u, none := audit.NoAnswer(err); none && u.Endpoint != "" {
 		return "sts:GetCallerIdentity: " + u.Error()
+	} else if none {
+		// Cut short before it was sent (its deadline, in a retry's
+		// wait): no place to name.
+		return "sts:GetCallerIdentity: no answer (" + u.Cause + ")"
 	}
 	return err.Error()
 }

@@ -1729,6 +1729,8 @@ func unreachableHint(u *audit.UnreachableError, source, regionSource string) str
 		return "check " + regionSource + ", which set this region, and " + fips + ", which asked for the FIPS endpoint (not every region has one)"
 	case !u.ThroughProxy && source == "" && regionSource != "":
 		return "check " + regionSource + ", which set this region"
+	case !u.ThroughProxy && source == "" && fips != "":
+		return "check " + fips + ", which asked for the FIPS endpoint (not every region has one), and the network path to it: a VPC endpoint for the service, a NAT gateway, or HTTPS_PROXY and NO_PROXY"
 	case !u.ThroughProxy && source == "":
 		return "check the network path to it: a VPC endpoint for the service, a NAT gateway, or HTTPS_PROXY and NO_PROXY"
 	case !u.ThroughProxy:

@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/ssmsim"
 )
 
@@ -40,5 +46,29 @@ func TestUnreachableFIPSEndpoint(t *testing.T) {
 				t.Errorf("stderr does not say %q:\n%s", tt.want, got.stderr)
 			}
 		})
+	}
+}
+
+// TestFIPSHintWithoutARegionsSource: a FIPS endpoint out of reach in a
+// region no single setting named (--regions all) was told to check the
+// network path alone; the FIPS setting is named all the same.
+func TestFIPSHintWithoutARegionsSource(t *testing.T) {
+	t.Setenv("AWS_USE_FIPS_ENDPOINT", "true")
+	u := &audit.UnreachableError{Endpoint: "https://ssm-fips.eu-west-1.amazonaws.com", Region: "eu-west-1", Cause: "no such host"}
+	want := "check AWS_USE_FIPS_ENDPOINT, which asked for the FIPS endpoint (not every region has one), and the network path to it"
+	if got := unreachableHint(u, "", ""); !strings.HasPrefix(got, want) {
+		t.Errorf("hint %q, want it to start %q", got, want)
+	}
+}
+
+// TestCallerTextWithoutAURL: STS's call cut short by its deadline while
+// it waited to retry gives no URL; it was told "cannot reach the SSM
+// endpoint of : timed out", of the wrong service and no place.
+func TestCallerTextWithoutAURL(t *testing.T) {
+	err := fmt.Errorf("sts:GetCallerIdentity: %w", &smithy.OperationError{ServiceID: "STS", OperationName: "GetCallerIdentity",
+		Err: &smithyhttp.RequestSendError{Err: context.DeadlineExceeded}})
+	got := callerText(err)
+	if strings.Contains(got, "SSM") || !strings.HasPrefix(got, "sts:GetCallerIdentity: ") {
+		t.Errorf("callerText = %q, want STS's failure, not the SSM endpoint's", got)
 	}
 }
