@@ -168,7 +168,7 @@ func (f *Fleet) read(r io.Reader, name string) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	utf16, err := HeadUTF16(br)
 	// Only what was read already: a Peek for more would read again.
-	head, _ := br.Peek(br.Buffered())
+	head, _ := br.Peek(min(br.Buffered(), UTF16Head))
 	if err != nil {
 		return &ReadError{name, 1 + bytes.Count(head, []byte("\n")), fmt.Errorf("reading: %w", err)}
 	}
@@ -223,40 +223,39 @@ func (f *Fleet) read(r io.Reader, name string) error {
 	}
 }
 
-// UTF16Head is how many of a file's first bytes UTF16 looks at.
-const UTF16Head = 16
+// UTF16Head is how many of a file's first bytes UTF16 looks at: few, so
+// that the answer is the same however the reads of a list are cut (a pipe
+// or a terminal gives a few bytes at a time), and a list typed at a
+// terminal is not read for more than its first line gives.
+const UTF16Head = 4
 
 // HeadUTF16 tells whether the text that br reads is UTF-16 (see UTF16),
-// from the bytes its first read gives (at least 3, when there are that
-// many), and returns an error other than io.EOF that the read gave. It
-// never reads past them for more: a terminal gives its end of input (a
-// Ctrl-D) once, so a short list typed at one would otherwise wait for a
-// second. br keeps every byte.
+// from its first UTF16Head bytes, and returns an error other than io.EOF
+// that reading them gave. br keeps every byte. (A list of fewer bytes typed
+// at a terminal waits for a second Ctrl-D, which a terminal's end of input
+// gives once; a list of one instance ID has more.)
 func HeadUTF16(br *bufio.Reader) (bool, error) {
-	head, err := br.Peek(3)
+	head, err := br.Peek(UTF16Head)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, err
-	}
-	if n := br.Buffered(); n > len(head) {
-		head, _ = br.Peek(min(n, UTF16Head))
 	}
 	return UTF16(head), nil
 }
 
-// UTF16 tells whether head, the first bytes of a text file (UTF16Head of
-// them, or all of a shorter file; it looks at no more), are UTF-16: they
-// open with a UTF-16 byte-order mark, as Windows PowerShell 5's > writes,
-// or, without one, every other byte of them is a NUL and none of the rest
-// is, as ASCII text saved as UTF-16 is. Fewer than 4 bytes without a mark
-// are not told UTF-16.
+// UTF16 tells whether the first UTF16Head bytes of head, the start of a
+// text file (it looks at no more), are UTF-16: they open with a UTF-16
+// byte-order mark, as Windows PowerShell 5's > writes, or, without one,
+// every other byte of them is a NUL and none of the rest is, as ASCII text
+// saved as UTF-16 is. Fewer than UTF16Head bytes without a mark are not
+// told UTF-16.
 func UTF16(head []byte) bool {
 	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
 		return true
 	}
-	head = head[:min(len(head), UTF16Head)&^1]
-	if len(head) < 4 {
+	if len(head) < UTF16Head {
 		return false
 	}
+	head = head[:UTF16Head]
 	le, be := true, true
 	for i := 0; i < len(head); i += 2 {
 		le = le && head[i] != 0 && head[i+1] == 0
