@@ -84,3 +84,12 @@ func (ri RunInfo) KeptAttempts(kept []time.Time) []time.Time {
 	slices.SortFunc(out, time.Time.Compare)
 	return slices.CompactFunc(out, time.Time.Equal)
 }
+
+// JoinKept makes ri's Attempts name those that kept adds (KeptAttempts):
+// the attempts killed before they wrote ri, whose results are in its
+// record. ri is left as it is when kept adds none.
+func (ri *RunInfo) JoinKept(kept []time.Time) {
+	if attempts := ri.KeptAttempts(kept); len(attempts) > len(ri.AttemptStarts()) {
+		ri.Attempts = attempts
+	}
+}

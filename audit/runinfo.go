@@ -1261,25 +1261,19 @@ func (ri RunInfo) Mismatch(in Input) string {
 // none, or ri cannot tell.
 func (ri RunInfo) otherAttempt(in Input) string {
 	starts := ri.AttemptStarts()
-	if len(starts) == 0 || ri.Targets == 0 {
+	// Only a start before the run's own is certainly another run's: in's
+	// earliest (its Attempts are sorted) tells. One after its last is also
+	// a resume killed before its run.json, which a copy of the files
+	// without the starts kept beside them, or an auditor report of them
+	// (this release's, or the previous one's, which also says complete
+	// when that resume had audited the rest), leaves unnamed.
+	if len(starts) == 0 || ri.Targets == 0 || len(in.Attempts) == 0 || !in.Attempts[0].Before(starts[0]) {
 		return ""
 	}
-	for _, at := range in.Attempts {
-		// Only a start before the run's own is certainly another run's.
-		// One after its last is also a resume killed before its
-		// run.json, which a copy of the files without the starts kept
-		// beside them, or an auditor report of them (this release's, or
-		// the previous one's, which also says complete when that resume
-		// had audited the rest), leaves unnamed.
-		if _, found := slices.BinarySearchFunc(starts, at, time.Time.Compare); found || !at.Before(starts[0]) {
-			continue
-		}
-		var names []string
-		for _, s := range starts {
-			names = append(names, s.UTC().Format(time.RFC3339Nano))
-		}
-		return fmt.Sprintf("the record holds results read by an attempt started at %s, and its %s names no such attempt (its attempts started at %s)",
-			at.UTC().Format(time.RFC3339Nano), RunFile, strings.Join(names, ", "))
+	var names []string
+	for _, s := range starts {
+		names = append(names, s.UTC().Format(time.RFC3339Nano))
 	}
-	return ""
+	return fmt.Sprintf("the record holds results read by an attempt started at %s, and its %s names no such attempt (its attempts started at %s)",
+		in.Attempts[0].UTC().Format(time.RFC3339Nano), RunFile, strings.Join(names, ", "))
 }

@@ -198,9 +198,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 			// that it is taken for the record's when rendered again (and
 			// checkRunFiles takes its results). Starts kept by another
 			// run are not (KeptAttempts).
-			if attempts := ri.KeptAttempts(starts); len(attempts) > len(ri.AttemptStarts()) {
-				ri.Attempts = attempts
-			}
+			ri.JoinKept(starts)
 			starts = append(starts, ri.AttemptStarts()...)
 		}
 		slices.SortFunc(starts, time.Time.Compare)
