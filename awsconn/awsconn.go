@@ -695,6 +695,28 @@ func GivenEndpointWins(base *string, fips *aws.FIPSEndpointState, dual *aws.Dual
 	*dual = aws.DualStackEndpointStateUnset
 }
 
+// SSMVariants names the variants of the region's own endpoint that SSM's
+// client in region calls, as the configuration asks for them
+// (AWS_USE_FIPS_ENDPOINT, use_fips_endpoint, and their dual-stack
+// counterparts): "FIPS", "dual-stack", "FIPS, dual-stack", or "" for the
+// plain endpoint and for a given one, which leaves them aside
+// (GivenEndpointWins).
+func (c *Conn) SSMVariants(region string) string {
+	var names []string
+	ssm.NewFromConfig(c.cfg, c.ssmEndpoint(region), func(o *ssm.Options) {
+		if o.BaseEndpoint != nil {
+			return
+		}
+		if o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled {
+			names = append(names, "FIPS")
+		}
+		if o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled {
+			names = append(names, "dual-stack")
+		}
+	})
+	return strings.Join(names, ", ")
+}
+
 // VariantsLeftAside names the settings (AWS_USE_FIPS_ENDPOINT,
 // AWS_USE_DUALSTACK_ENDPOINT) that SSM's client in region leaves aside
 // because its endpoint is given (GivenEndpointWins), so that a run can say

@@ -51,6 +51,10 @@ type runOptions struct {
 	// record names an endpoint that is not the region's own whatever set
 	// it.
 	configuredEndpoint, endpointFrom string
+	// endpointVariant names the variants of the region's own endpoint
+	// that SSM's calls go to (awsconn.Conn.SSMVariants): "FIPS", say, for
+	// the evidence that the calls went through FIPS endpoints.
+	endpointVariant string
 
 	accounts        string
 	excludeAccounts listFlag
@@ -518,7 +522,8 @@ func (o *runOptions) record() map[string]any {
 		// record cannot tell AWS_ENDPOINT_URL or a profile's endpoint_url
 		// from the machine's environment.
 		"profile": o.profile, "region": o.region, "endpoint_url": awsconn.RedactURL(endpoint), "endpoint_from": from,
-		"shard": o.shard, "timeout": durString(o.timeout),
+		"endpoint_variant": o.endpointVariant,
+		"shard":            o.shard, "timeout": durString(o.timeout),
 		"accounts": o.accounts, "role_name": o.roleName, "role_arn": o.roleARN, "regions": o.regions,
 	} {
 		if v != "" {

@@ -253,6 +253,9 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 		problems = append(problems, err)
 	}
 	j.conn = conn
+	if conn != nil {
+		o.endpointVariant = conn.SSMVariants(o.region)
+	}
 	if conn != nil && o.endpointURL == "" {
 		// The region does not change which endpoint is configured; the
 		// client knows whether one is (the SDK may be told to ignore them
