@@ -570,7 +570,12 @@ type attempts struct {
 	// first paces the attempts ahead of the audit's (Limiter.WaitFirst):
 	// a listing's pages, which the audit waits for.
 	first bool
-	n     atomic.Int64
+	// unsent, when set, ends the wait for the first attempt's slot, and
+	// stops that attempt when it has ended already: the run's context,
+	// whose end leaves a call not yet sent unsent, where one in flight
+	// (its retries too) has a grace of its own.
+	unsent context.Context
+	n      atomic.Int64
 }
 
 func (a *attempts) ID() string { return "AuditorAttempts" }
@@ -580,7 +585,22 @@ func (a *attempts) HandleFinalize(ctx context.Context, in middleware.FinalizeInp
 	if a.first {
 		wait = a.limiter.WaitFirst
 	}
-	if err := wait(ctx); err != nil {
+	wctx := ctx
+	if a.unsent != nil && a.n.Load() == 0 {
+		if err := a.unsent.Err(); err != nil {
+			return middleware.FinalizeOutput{}, middleware.Metadata{}, &aws.RequestCanceledError{Err: err}
+		}
+		c, stop := context.WithCancel(ctx)
+		defer stop()
+		defer context.AfterFunc(a.unsent, stop)()
+		wctx = c
+	}
+	if err := wait(wctx); err != nil {
+		if wctx != ctx && ctx.Err() == nil {
+			// Not the call's own context: the retryer must not try
+			// again, as it would for an error of its own.
+			err = &aws.RequestCanceledError{Err: err}
+		}
 		return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 	}
 	if a.n.Add(1) > 1 {

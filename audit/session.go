@@ -359,7 +359,7 @@ func (s *Session) batch(ctx, gctx context.Context, b Batch) error {
 				s.cut.Store(true)
 				return nil
 			}
-			res, err := s.audit(bctx, st, t)
+			res, err := s.audit(bctx, ctx, st, t)
 			if err != nil || res == nil {
 				return err // nil: cut short, left for a resumed run
 			}
@@ -846,7 +846,7 @@ func isExpired(err error) bool {
 // audit fetches every page of one instance. It returns a nil Result when the
 // call context was cancelled or the account-region is down (the instance is
 // left for a resumed run), and an error only when the whole run must stop.
-func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error) {
+func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Result, error) {
 	region := s.region(t)
 	res := &Result{
 		AccountID:  t.AccountID,
@@ -899,11 +899,14 @@ func (s *Session) audit(ctx context.Context, st *site, t Target) (*Result, error
 			res.fail(CodePaginationLoop, "more than "+plural(int64(s.cfg.MaxPages), "page")+" (MaxPages)")
 			break
 		}
-		at := &attempts{limiter: st.limiter, run: s, site: st}
+		// The grace is for the calls in flight: a page not sent yet when
+		// the run is cut short (its slot not yet come) is not sent, and
+		// the instance is left for a resumed run.
+		at := &attempts{limiter: st.limiter, run: s, site: st, unsent: runCtx}
 		out, err := p.NextPage(callCtx, at.option)
 		res.Calls += int(at.n.Load())
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || at.n.Load() == 0 && runCtx.Err() != nil {
 				s.cut.Store(true)
 				return nil, nil
 			}
