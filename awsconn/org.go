@@ -263,10 +263,21 @@ func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 	}), &organizations.ListAccountsInput{})
 	var out []Account
 	others := map[string]int{} // the accounts left out, by state
-	for p.HasMorePages() {
+	// The NextTokens given so far: one that comes again is a loop, which
+	// would list the same accounts for ever (the paginator ends one that
+	// repeats at once without a word, and never one that cycles).
+	tokens := map[string]bool{}
+	for pages := 1; p.HasMorePages(); pages++ {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("organizations:ListAccounts: %w", err)
+		}
+		if tok := aws.ToString(page.NextToken); tok != "" {
+			if tokens[tok] {
+				return nil, fmt.Errorf("organizations:ListAccounts: %w", &smithy.DeserializationError{
+					Err: fmt.Errorf("a NextToken came again after %d pages: the listing would never end", pages)})
+			}
+			tokens[tok] = true
 		}
 		for _, a := range page.Accounts {
 			if id := aws.ToString(a.Id); audit.ValidAccountID(id) != "" {
