@@ -894,6 +894,7 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 			o.StopOnDuplicateToken = true
 		})
 	seen := map[string]bool{}
+	taken := map[string]int{} // the associations' indexes, by ID
 	for p.HasMorePages() {
 		if res.Pages >= s.cfg.MaxPages {
 			res.fail(CodePaginationLoop, "more than "+plural(int64(s.cfg.MaxPages), "page")+" (MaxPages)")
@@ -944,6 +945,15 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 		res.Pages++
 		s.pages.Add(1)
 		for _, a := range out.InstanceAssociationStatusInfos {
+			// One association on two pages (one added between two
+			// calls shifts the rows) is one: its status from the later
+			// page, the fresher.
+			id := aws.ToString(a.AssociationId)
+			if i, again := taken[id]; again && id != "" {
+				res.Associations[i] = association(a)
+				continue
+			}
+			taken[id] = len(res.Associations)
 			res.Associations = append(res.Associations, association(a))
 		}
 		if tok := aws.ToString(out.NextToken); tok != "" {
