@@ -35,6 +35,17 @@ type API interface {
 
 var _ API = (*ssm.Client)(nil)
 
+// maxPagesNote ends the message of a PaginationLoop that is the limit of
+// Config.MaxPages, not a NextToken that came back (OverMaxPages).
+const maxPagesNote = " (MaxPages)"
+
+// OverMaxPages reports whether e is the error of an instance with more
+// pages than Config.MaxPages: a retry with a higher limit audits it, where
+// one with the same fails the same way.
+func OverMaxPages(e *Error) bool {
+	return e != nil && e.Code == CodePaginationLoop && strings.HasSuffix(e.Message, maxPagesNote)
+}
+
 // Error codes that this package puts in Error.Code, beside the API's own.
 const (
 	// CodePaginationLoop: a NextToken came back twice, or there were more

@@ -897,7 +897,7 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 	taken := map[string]int{} // the associations' indexes, by ID
 	for p.HasMorePages() {
 		if res.Pages >= s.cfg.MaxPages {
-			res.fail(CodePaginationLoop, "more than "+plural(int64(s.cfg.MaxPages), "page")+" (MaxPages)")
+			res.fail(CodePaginationLoop, "more than "+plural(int64(s.cfg.MaxPages), "page")+maxPagesNote)
 			break
 		}
 		// The grace is for the calls in flight: a page not sent yet when

@@ -35,6 +35,9 @@ type errorTally struct {
 	// sites holds the account-regions of the results counted: one not
 	// audited in full is already in the instances in error it left.
 	sites map[[2]string]bool
+	// overMaxPages counts the results with more pages than --max-pages
+	// (audit.OverMaxPages).
+	overMaxPages int
 	// denied holds, for each account-region where SSM or EC2 refused an
 	// instance's calls to the credentials, the first such refusal: a
 	// retry fails the same way until a policy allows the action.
@@ -56,6 +59,9 @@ func (t *errorTally) add(r audit.Result) {
 		t.codes = map[string]*codeCount{}
 	}
 	t.site(r.AccountID, r.Region)
+	if audit.OverMaxPages(r.Error) {
+		t.overMaxPages++
+	}
 	if deniedCode(r.Error.Code) {
 		if t.denied == nil {
 			t.denied = map[[2]string]audit.Error{}
@@ -117,6 +123,16 @@ func (t *errorTally) deniedHints(caller string, options map[string]any) []string
 		}
 	}
 	return out
+}
+
+// overMaxPagesCount returns overMaxPages; 0 for a nil t.
+func (t *errorTally) overMaxPagesCount() int {
+	if t == nil {
+		return 0
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.overMaxPages
 }
 
 // top returns the most frequent codes, at most n.
@@ -230,6 +246,21 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 		}
 	}
 	hints = append(hints, deniedHints...)
+	// Instances over --max-pages fail the same way until it is raised.
+	if n := errs.overMaxPagesCount(); n > 0 {
+		limit := optionText(info.Options["max_pages"])
+		verb := "have"
+		if n == 1 {
+			verb = "has"
+		}
+		pages := limit + " pages"
+		if limit == "1" {
+			pages = "1 page"
+		}
+		h := fmt.Sprintf("%s %s more than %s (--max-pages %s): the limit, not a loop; raise --max-pages in the command below to audit them", plural(n, "instance"), verb, pages, limit)
+		deniedHints = append(deniedHints, h)
+		hints = append(hints, h)
+	}
 	// A resumed run fails the same way until the setting is changed.
 	resumeWith := "continue with"
 	switch len(hints) {
