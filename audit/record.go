@@ -1072,7 +1072,10 @@ func (rs *Records) each(next func() (loc, bool, error), fn func(Result) error) e
 	var raw [][]byte
 	for done := false; !done; {
 		chunk = chunk[:0]
-		for len(chunk) < eachChunk {
+		// A chunk of large lines (instances of thousands of
+		// associations) is cut by its bytes too, so that memory stays
+		// flat whatever a line holds.
+		for size := 0; len(chunk) < eachChunk && size < eachChunkBytes; {
 			l, ok, err := next()
 			if err != nil {
 				return err
@@ -1082,6 +1085,7 @@ func (rs *Records) each(next func() (loc, bool, error), fn func(Result) error) e
 				break
 			}
 			chunk = append(chunk, l)
+			size += int(l.len)
 		}
 		raw = raw[:0]
 		for _, e := range chunk {
@@ -1117,8 +1121,12 @@ func (rs *Records) each(next func() (loc, bool, error), fn func(Result) error) e
 	return nil
 }
 
-// eachChunk is how many lines Each decodes at once.
-const eachChunk = 256
+// eachChunk is how many lines Each decodes at once, at most, and
+// eachChunkBytes how many of their bytes, after the line that passes it.
+const (
+	eachChunk      = 256
+	eachChunkBytes = 8 << 20
+)
 
 // Close closes the files and removes the index's.
 func (rs *Records) Close() error {
