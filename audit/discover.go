@@ -303,6 +303,9 @@ func (s *Session) information(ctx context.Context, st *site, in *ssm.DescribeIns
 		}
 		at := &attempts{limiter: st.limiter, run: s, site: st, first: true}
 		out, err := p.NextPage(callCtx, at.option)
+		if err == nil {
+			err = foreignAnswer("SSM", "DescribeInstanceInformation", out.ResultMetadata, out.InstanceInformationList != nil)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

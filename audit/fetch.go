@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // API is the part of the SSM client that audit uses. *ssm.Client satisfies
@@ -324,11 +326,13 @@ func noAnswer(err error) (u *UnreachableError, none bool) {
 // an answer not in its protocol, and BadAnswer what came).
 func serverFailure(err error) (u *UnreachableError, failing bool) {
 	var re *awshttp.ResponseError
-	if err == nil || !errors.As(err, &re) || re.Response == nil || IsThrottle(err) {
+	if err == nil || !errors.As(err, &re) || re.Response == nil {
 		return nil, false
 	}
+	// A throttle not in the service's protocol (a proxy's HTTP 429 page)
+	// is paced as one, and counts here too: every call gets it alike.
 	bad, isBad := answeredBadly(err)
-	if !isBad && re.HTTPStatusCode() < 500 {
+	if !isBad && (IsThrottle(err) || re.HTTPStatusCode() < 500) {
 		return nil, false
 	}
 	u = &UnreachableError{Status: re.HTTPStatusCode(), Cause: "server error"}
@@ -358,6 +362,9 @@ type badAnswer struct {
 	// untyped is set for an error the SDK could read but that has no type
 	// (the SDK's UnknownError), as no AWS error is.
 	untyped bool
+	// foreign is set for an answer of success that is not the service's
+	// (foreignAnswer).
+	foreign bool
 }
 
 // String says what came in a few words: "answered HTTP 403 with
@@ -374,10 +381,38 @@ func (a badAnswer) String() string {
 	switch {
 	case a.untyped:
 		return fmt.Sprintf("answered HTTP %d %s, an error without a type: not %s protocol", a.status, with, whose)
+	case a.foreign:
+		return fmt.Sprintf("answered HTTP %d %s, naming no request and without the operation's fields: not %s protocol", a.status, with, whose)
 	case strings.Contains(a.contentType, "json"):
 		return fmt.Sprintf("answered HTTP %d %s that could not be read", a.status, with)
 	}
 	return fmt.Sprintf("answered HTTP %d %s, not %s protocol", a.status, with, whose)
+}
+
+// errForeignAnswer is the cause of an answer of HTTP 2xx that is not the
+// service's (foreignAnswer).
+var errForeignAnswer = errors.New("no x-amzn-RequestId header, and no list where the operation always answers one, an empty one too")
+
+// foreignAnswer returns, for the metadata of a call that succeeded, an
+// error as the SDK's for an answer not in the service's protocol when
+// the answer names no request (x-amzn-RequestId, which AWS always sends)
+// and lacked the list the operation always answers, an empty one too
+// (listed false): a health check's page, a captive portal's, a load
+// balancer's of another service, which the SDK reads as an empty answer.
+// Either alone is taken as it is. It returns nil otherwise.
+func foreignAnswer(service, operation string, md middleware.Metadata, listed bool) error {
+	if listed {
+		return nil
+	}
+	if id, _ := awsmiddleware.GetRequestIDMetadata(md); id != "" {
+		return nil
+	}
+	raw, _ := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response)
+	if raw == nil || raw.Response == nil {
+		return nil
+	}
+	return &smithy.OperationError{ServiceID: service, OperationName: operation,
+		Err: &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{Response: raw, Err: errForeignAnswer}}}
 }
 
 // answeredBadly reports whether err is an answer that came (an HTTP
@@ -390,7 +425,7 @@ func answeredBadly(err error) (badAnswer, bool) {
 	if err == nil || !errors.As(err, &re) || re.Response == nil || re.Response.Response == nil || re.HTTPStatusCode() == 0 {
 		return badAnswer{}, false
 	}
-	a := badAnswer{status: re.HTTPStatusCode()}
+	a := badAnswer{status: re.HTTPStatusCode(), foreign: errors.Is(err, errForeignAnswer)}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		if ae.ErrorCode() != "UnknownError" {

@@ -906,6 +906,9 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 		at := &attempts{limiter: st.limiter, run: s, site: st, unsent: runCtx}
 		out, err := p.NextPage(callCtx, at.option)
 		res.Calls += int(at.n.Load())
+		if err == nil {
+			err = foreignAnswer("SSM", "DescribeInstanceAssociationsStatus", out.ResultMetadata, out.InstanceAssociationStatusInfos != nil)
+		}
 		if err != nil {
 			if ctx.Err() != nil || at.n.Load() == 0 && runCtx.Err() != nil {
 				s.cut.Store(true)
