@@ -103,7 +103,8 @@ type Settings struct {
 // call: a profile that does not exist, a config file that does not parse, an
 // endpoint that is refused. The run has asked nothing of AWS.
 type ConfigError struct {
-	// Setting names what is wrong: "profile", "endpoint", "region".
+	// Setting names what is wrong: "profile", "endpoint", "region",
+	// "proxy" (a proxy variable that net/http would not read as written).
 	Setting string
 	Err     error
 }
@@ -177,6 +178,11 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 			c.cfg.BaseEndpoint = aws.String(s.EndpointURL)
 		}
 		return c, nil
+	}
+	// Not the demo's: its endpoint is on this machine, which no proxy
+	// serves.
+	if err := checkProxies(); err != nil {
+		return nil, &ConfigError{"proxy", err}
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(NewRetryer(s.MaxAttempts)),

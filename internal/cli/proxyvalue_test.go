@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// setProxies sets the proxy variables net/http reads to env, and every
+// other one to empty.
+func setProxies(t *testing.T, env map[string]string) {
+	t.Helper()
+	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"} {
+		t.Setenv(k, env[k])
+	}
+}
+
+// TestProxyValueUnreadable: a proxy variable that Go's proxy support
+// cannot read as given was misreported. Go reads it as "http://" + the
+// value when it does not parse (a space, #, / or ? in the password, a port
+// that is not a number, an unclosed IPv6 bracket), so the proxy's host
+// became "http" and the run said "cannot reach ... through the proxy
+// http: no such host"; a value that does not parse either way (%zz) was
+// ignored, and the run went direct. It is refused before any call, exit 2,
+// naming the variable and never its value, which may hold a password.
+func TestProxyValueUnreadable(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	// The endpoint is on this machine, which no proxy serves: the run
+	// asks nothing of the network, whatever the variables say.
+	url, srv := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	for _, tt := range []struct {
+		name, env, value string
+	}{
+		{"a space in the password", "HTTPS_PROXY", "http://alice:S3cret PW@127.0.0.1:4621"},
+		{"a # in the password", "HTTPS_PROXY", "http://alice:S3cret#PW@127.0.0.1:4621"},
+		{"a / in the password", "HTTPS_PROXY", "http://alice:S3cret/PW@127.0.0.1:4621"},
+		{"a ? in the password", "HTTPS_PROXY", "http://alice:S3cret?PW@127.0.0.1:4621"},
+		{"a # after a password of digits", "HTTPS_PROXY", "http://alice:4621#S3cret@127.0.0.1:4621"},
+		{"a port that is not a number", "HTTPS_PROXY", "http://alice:S3cret@127.0.0.1:notaport"},
+		{"an IPv6 address without its closing bracket", "HTTPS_PROXY", "http://alice:S3cret@[::1:4621"},
+		{"a % not followed by two hex digits", "HTTPS_PROXY", "http://alice:S3cret%zzPW@127.0.0.1:4621"},
+		{"host:port with a port that is not a number", "HTTPS_PROXY", "127.0.0.1:notaport"},
+		{"https_proxy", "https_proxy", "http://alice:S3cret PW@127.0.0.1:4621"},
+		{"HTTP_PROXY", "HTTP_PROXY", "http://alice:S3cret PW@127.0.0.1:4621"},
+		{"http_proxy", "http_proxy", "http://alice:S3cret PW@127.0.0.1:4621"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			setProxies(t, map[string]string{tt.env: tt.value})
+			before := srv.Stats().Requests
+			got := runCLI(t, "", "run", "--instances", ids, "--region", "us-east-1", "--endpoint-url", url,
+				"--out", filepath.Join(t.TempDir(), "out"), "--quiet")
+			if got.code != int(exitUsage) {
+				t.Errorf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
+			}
+			if want := tt.env + ": not a URL that can be read"; !strings.Contains(got.stderr, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, got.stderr)
+			}
+			if strings.Contains(got.stderr, "S3cret") || strings.Contains(got.stderr, "alice") {
+				t.Errorf("stderr repeats the proxy's login:\n%s", got.stderr)
+			}
+			if n := srv.Stats().Requests - before; n != 0 {
+				t.Errorf("%d requests reached the endpoint, want none", n)
+			}
+		})
+	}
+}
+
+// TestProxyValueReadable: the forms Go reads as meant are not refused: a
+// URL with its login percent-encoded, and host:port, which Go reads as
+// http://host:port.
+func TestProxyValueReadable(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	// A file where --out must name a directory: the run stops, exit 2,
+	// before any call, with the problems of its settings told at once.
+	notDir := writeFile(t, "out", "")
+	for _, tt := range []struct{ name, value string }{
+		{"a percent-encoded login", "http://alice:S3cret%20PW@127.0.0.1:4621"},
+		{"host:port", "127.0.0.1:4621"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			setProxies(t, map[string]string{"HTTPS_PROXY": tt.value, "HTTP_PROXY": tt.value})
+			got := runCLI(t, "", "run", "--instances", ids, "--region", "us-east-1", "--out", notDir, "--quiet")
+			if got.code != int(exitUsage) || !strings.Contains(got.stderr, "name a directory") {
+				t.Fatalf("exit %d, want %d for --out alone\n%s", got.code, exitUsage, got.stderr)
+			}
+			if strings.Contains(got.stderr, "PROXY") {
+				t.Errorf("a proxy variable Go reads as meant is refused:\n%s", got.stderr)
+			}
+		})
+	}
+
+	t.Run("through the proxy", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("runs the binary (net/http reads the proxy from the environment once a process): skipped with -short")
+		}
+		bin := binary(t)
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusProxyAuthRequired)
+		}))
+		defer proxy.Close()
+		addr := strings.TrimPrefix(proxy.URL, "http://")
+		for _, value := range []string{"http://alice:S3cret%20PW@" + addr, addr} {
+			code, out := runThroughProxyURL(t, bin, ids, value)
+			want := "through the proxy " + addr + ": the proxy refused to connect"
+			if code != int(exitFatal) || !strings.Contains(out, want) {
+				t.Errorf("HTTPS_PROXY %s: exit %d, want %d saying %q\n%s", value, code, exitFatal, want, out)
+			}
+			if strings.Contains(out, "S3cret") {
+				t.Errorf("stderr repeats the proxy's password:\n%s", out)
+			}
+		}
+	})
+}
