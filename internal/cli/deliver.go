@@ -543,18 +543,26 @@ func (d *deliveryOptions) sesRegionProblem(region string) error {
 	return usagef("--mail-via ses needs a region: pass --region or set AWS_REGION")
 }
 
-// checkSESRegion is sesRegionProblem for the commands that call AWS only to
-// deliver (report, mail): it loads the AWS configuration, which calls
-// nothing, for the region it names, and keeps that region for the
-// commands that deliver again (configRegion). A configuration that does
-// not load is the delivery's to report, as it was.
-func (o *runOptions) checkSESRegion(ctx context.Context) error {
+// checkDeliveryAWS is run's checks of the AWS configuration for the
+// commands that call AWS only to deliver (report, mail: --upload, --mail-via
+// ses): it loads the configuration, which calls nothing, and refuses a
+// proxy variable that cannot be read, and with --mail-via ses no region
+// (sesRegionProblem), keeping the region it names for the commands that
+// deliver again (configRegion). Any other configuration that does not
+// load is the delivery's to report, as it was.
+func (o *runOptions) checkDeliveryAWS(ctx context.Context) error {
 	d := &o.delivery
-	if !d.mailing() || d.via() != "ses" || o.region != "" {
+	ses := d.mailing() && d.via() == "ses"
+	if d.upload == "" && !ses {
 		return nil
 	}
 	conn, err := awsconn.Load(ctx, o.awsSettings())
-	if err != nil {
+	var ce *awsconn.ConfigError
+	if errors.As(err, &ce) && ce.Setting == "proxy" {
+		// Told now, not once the reports are rendered.
+		return err
+	}
+	if err != nil || !ses || o.region != "" {
 		return nil
 	}
 	o.configRegion = conn.Region()
@@ -2976,7 +2984,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case d.undelivered && len(d.mailTo.vals) > 0:
 		problems = append(problems, usagef("--undelivered mails each group to the addresses its mail did not reach, and takes no --to: mail the run's own reports with --to in a command of its own"))
 	}
-	if err := o.checkSESRegion(ctx); err != nil {
+	if err := o.checkDeliveryAWS(ctx); err != nil {
 		problems = append(problems, err)
 	}
 	if len(problems) > 0 {

@@ -38,7 +38,7 @@ type runOptions struct {
 	region  string
 	// configRegion is the region the AWS configuration (AWS_REGION, the
 	// profile's) names when --region does not, as report and mail found
-	// it before --mail-via ses (checkSESRegion), for the commands that
+	// it before --mail-via ses (checkDeliveryAWS), for the commands that
 	// deliver again; run puts it in region.
 	configRegion  string
 	endpointURL   string

@@ -3,8 +3,11 @@ package cli
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/auditor-dev/auditor/ssmsim"
@@ -117,4 +120,62 @@ func TestProxyValueReadable(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestProxyValueUnreadableDelivery: auditor report and auditor mail,
+// which call AWS only to deliver (--upload, --mail-via ses), refuse an
+// unreadable proxy variable before they render or send anything, as run
+// does: the delivery failed after the reports were written.
+func TestProxyValueUnreadableDelivery(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	t.Setenv("AWS_REGION", "us-east-1")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	serveS3(t, "reports")
+	var sesCalls atomic.Int64
+	ses := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sesCalls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"MessageId": "m-1"}`))
+	}))
+	t.Cleanup(ses.Close)
+	t.Setenv("AWS_ENDPOINT_URL_SESV2", ses.URL)
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	src := filepath.Join(t.TempDir(), "src")
+	setProxies(t, nil)
+	if got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--out", src, "--quiet"); got.code != int(exitOK) {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	mail := []string{"--mail-from", "auditor@example.com", "--mail-via", "ses"}
+	for _, tt := range []struct {
+		name string
+		args []string
+		out  bool // whether the command makes an --out
+	}{
+		{name: "report --upload", args: []string{"report", filepath.Join(src, "results.jsonl"), "--quiet", "--upload", "s3://reports/audit"}, out: true},
+		{name: "report --mail-via ses", args: append([]string{"report", filepath.Join(src, "results.jsonl"), "--quiet", "--mail-to", "ops@example.com"}, mail...), out: true},
+		{name: "mail --mail-via ses", args: append([]string{"mail", src, "--to", "ops@example.com"}, mail...)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			setProxies(t, map[string]string{"HTTPS_PROXY": "http://alice:S3cret PW@127.0.0.1:4621"})
+			sesCalls.Store(0)
+			out := filepath.Join(t.TempDir(), "out")
+			args := tt.args
+			if tt.out {
+				args = append(slices.Clone(args), "--out", out)
+			}
+			got := runCLI(t, "", args...)
+			if want := "HTTPS_PROXY: not a URL that can be read"; got.code != int(exitUsage) || !strings.Contains(got.stderr, want) {
+				t.Errorf("exit %d, want %d saying %q\n%s", got.code, exitUsage, want, got.stderr)
+			}
+			if strings.Contains(got.stderr, "S3cret") || strings.Contains(got.stderr, "alice") {
+				t.Errorf("stderr repeats the proxy's login:\n%s", got.stderr)
+			}
+			if n := sesCalls.Load(); n != 0 {
+				t.Errorf("%d mails sent, want none", n)
+			}
+			if _, err := os.Stat(out); tt.out && err == nil {
+				t.Error("the output directory was made")
+			}
+		})
+	}
 }

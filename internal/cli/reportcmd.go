@@ -150,7 +150,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	}
 	runFiles, runProblems := readRunFiles(paths)
 	problems = append(problems, runProblems...)
-	if err := o.checkSESRegion(ctx); err != nil {
+	if err := o.checkDeliveryAWS(ctx); err != nil {
 		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
