@@ -173,6 +173,14 @@ type SiteStats struct {
 	InfoError *Error `json:"info_error,omitempty"`
 }
 
+// ListedInPart reports whether s is an account-region whose listing failed
+// (Error) after discovery had listed some of its nodes, and some of those
+// got a result (Results): it was audited in part, which is not the same as
+// an account-region of which nothing is known.
+func (s SiteStats) ListedInPart() bool {
+	return s.Error != nil && !s.Listed && s.Discovered > 0 && s.Results > 0
+}
+
 // AllRegions stands for the region of an account whose regions could not
 // be listed (a role that could not be assumed, with --regions all).
 const AllRegions = "(all)"
