@@ -43,6 +43,9 @@ func about(m *Model) []Detail {
 	if len(r.Unaudited) > 0 {
 		add("Not audited", sitesWords(r.Unaudited))
 	}
+	if len(r.ListedInPart) > 0 {
+		add("Listed in part", listedWords(r.ListedInPart))
+	}
 	if len(r.WithoutInfo) > 0 {
 		add("Instance information", "not read in "+sitesWords(r.WithoutInfo)+"; their instances were audited without it")
 	}
@@ -465,6 +468,21 @@ func optionText(v any) string {
 // sitesWords names account-regions and their codes, the first five of
 // them.
 func sitesWords(sites []Site) string {
+	return sitesSaying(sites, func(s Site) string { return orNone(s.Code) })
+}
+
+// listedWords names account-regions listed in part, with how many of their
+// nodes were audited and the code that stopped each listing, the first
+// five of them.
+func listedWords(sites []Site) string {
+	return sitesSaying(sites, func(s Site) string {
+		return "listed in part: " + plural(s.Audited, "node", "nodes") + " audited before the listing failed, " + orNone(s.Code)
+	})
+}
+
+// sitesSaying names account-regions, each with what why says of it in
+// brackets, the first five of them.
+func sitesSaying(sites []Site, why func(Site) string) string {
 	const shown = 5
 	var parts []string
 	for _, s := range sites[:min(len(sites), shown)] {
@@ -472,7 +490,7 @@ func sitesWords(sites []Site) string {
 		if region == "" {
 			region = "every region"
 		}
-		parts = append(parts, fmt.Sprintf("%s %s (%s)", orNone(s.AccountID), region, orNone(s.Code)))
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", orNone(s.AccountID), region, why(s)))
 	}
 	out := plural(len(sites), "account-region", "account-regions") + ": " + strings.Join(parts, ", ")
 	if len(sites) > shown {

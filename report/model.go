@@ -189,6 +189,11 @@ type Run struct {
 	// account and region: nothing in them was seen, so no count here covers
 	// them. Never null.
 	Unaudited []Site `json:"unaudited"`
+	// ListedInPart are the account-regions whose listing failed after some
+	// of their nodes were listed and audited (audit.SiteStats.ListedInPart),
+	// by account and region, with Site.Audited: the counts here cover those
+	// nodes, and none of the nodes not listed. Never null.
+	ListedInPart []Site `json:"listed_in_part"`
 	// WithoutInfo are the account-regions whose listed instances were
 	// audited without the instance information the run asked for, since it
 	// could not be read, and why. Never null.
@@ -204,20 +209,45 @@ type Run struct {
 	attempts int
 }
 
-// Site is an account-region and what failed there: its audit (Unaudited)
-// or the reading of its instance information (WithoutInfo).
+// Site is an account-region and what failed there: its audit (Unaudited),
+// its listing after some of its nodes were audited (ListedInPart) or the
+// reading of its instance information (WithoutInfo).
 type Site struct {
 	AccountID string `json:"account_id"`
 	// Region is "" when the account's regions could not be listed.
 	Region  string `json:"region"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Audited counts the nodes that have a result there, of an
+	// account-region listed in part; 0 (omitted) in the other lists.
+	Audited int `json:"audited,omitempty"`
 }
 
 // unaudited returns the account-regions of sites that could not be
-// audited, sorted.
+// audited, and none of whose nodes was, sorted.
 func unaudited(sites []audit.SiteStats) []Site {
-	return sitesWith(sites, func(s audit.SiteStats) *audit.Error { return s.Error })
+	return sitesWith(sites, func(s audit.SiteStats) *audit.Error {
+		if s.ListedInPart() {
+			return nil
+		}
+		return s.Error
+	})
+}
+
+// listedInPart returns the account-regions of sites that were listed in
+// part (audit.SiteStats.ListedInPart), with how many of their nodes have a
+// result, sorted.
+func listedInPart(sites []audit.SiteStats) []Site {
+	out := []Site{}
+	for _, s := range sites {
+		if s.ListedInPart() {
+			site := siteOf(s, s.Error)
+			site.Audited = s.Results
+			out = append(out, site)
+		}
+	}
+	sortSites(out)
+	return out
 }
 
 // withoutInfo returns the account-regions of sites whose instance
@@ -232,17 +262,27 @@ func sitesWith(sites []audit.SiteStats, failure func(audit.SiteStats) *audit.Err
 	out := []Site{}
 	for _, s := range sites {
 		if e := failure(s); e != nil {
-			region := s.Region
-			if region == audit.AllRegions {
-				region = ""
-			}
-			out = append(out, Site{AccountID: s.AccountID, Region: region, Code: e.Code, Message: e.Message})
+			out = append(out, siteOf(s, e))
 		}
 	}
-	slices.SortFunc(out, func(a, b Site) int {
+	sortSites(out)
+	return out
+}
+
+// siteOf is the Site of s where e failed.
+func siteOf(s audit.SiteStats, e *audit.Error) Site {
+	region := s.Region
+	if region == audit.AllRegions {
+		region = ""
+	}
+	return Site{AccountID: s.AccountID, Region: region, Code: e.Code, Message: e.Message}
+}
+
+// sortSites sorts sites by account, then region.
+func sortSites(sites []Site) {
+	slices.SortFunc(sites, func(a, b Site) int {
 		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.Region, b.Region))
 	})
-	return out
 }
 
 // Detail is one line of a run's description: what it is about and the value
@@ -669,6 +709,7 @@ func newBuilder(opts Options) *builder {
 			Stats:          ri.Stats,
 			Error:          ri.Error,
 			Unaudited:      unaudited(ri.Sites),
+			ListedInPart:   listedInPart(ri.Sites),
 			WithoutInfo:    withoutInfo(ri.Sites),
 			Record:         opts.record,
 			targetsFrom:    targetsFrom(ri.Parts),
