@@ -174,11 +174,12 @@ type SiteStats struct {
 }
 
 // ListedInPart reports whether s is an account-region whose listing failed
-// (Error) after discovery had listed some of its nodes, and some of those
-// got a result (Results): it was audited in part, which is not the same as
-// an account-region of which nothing is known.
+// (Error) after discovery had listed some of its nodes (Discovered): those
+// were handed to the audit, or taken from the resumed record, so it was
+// audited in part, unlike an account-region of which nothing is known.
+// Results does not tell it: after --resume it counts this attempt's alone.
 func (s SiteStats) ListedInPart() bool {
-	return s.Error != nil && !s.Listed && s.Discovered > 0 && s.Results > 0
+	return s.Error != nil && !s.Listed && s.Discovered > 0
 }
 
 // AllRegions stands for the region of an account whose regions could not

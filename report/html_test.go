@@ -460,6 +460,18 @@ func TestHTMLPartialBanner(t *testing.T) {
 			"account 222222222222, ap-south-1: UnrecognizedClientException region not enabled",
 			"account 333333333333, every region: AccessDenied not authorized to perform sts:AssumeRole",
 		}, notWant: []string{"111111111111", "more in run.json"}},
+		// A listing that failed after its first page: what it listed
+		// has results, as the record holds them (4 of 111111111111
+		// us-east-1); one whose record holds none is not audited.
+		{name: "listed in part", runErr: "2 account-regions could not be audited", sites: []audit.SiteStats{
+			{AccountID: "111111111111", Region: "us-east-1", Discovered: 50, Results: 1, Error: &audit.Error{Code: "ThrottlingException", Message: "Rate exceeded"}},
+			{AccountID: "444444444444", Region: "us-east-1", Discovered: 50, Error: &audit.Error{Code: "AccessDeniedException", Message: "denied"}},
+		}, want: []string{
+			"Not audited, so nothing in it is known",
+			"account 444444444444, us-east-1: AccessDeniedException denied",
+			"Audited in part",
+			"account 111111111111, us-east-1: listed in part: 4 nodes audited before the listing failed (ThrottlingException: Rate exceeded)",
+		}, notWant: []string{"account 111111111111, us-east-1: ThrottlingException"}},
 		{name: "many refused", runErr: "12 account-regions could not be audited", sites: refusedSites(12),
 			want: []string{"account 100000000000", "account 100000000009", "2 more in run.json"}, notWant: []string{"account 100000000010"}},
 	}

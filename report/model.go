@@ -218,16 +218,21 @@ type Site struct {
 	Region  string `json:"region"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
-	// Audited counts the nodes that have a result there, of an
-	// account-region listed in part; 0 (omitted) in the other lists.
+	// Audited counts the nodes that have a result there in the record, of
+	// an account-region listed in part (whichever attempt audited them);
+	// 0 (omitted) in the other lists.
 	Audited int `json:"audited,omitempty"`
 }
 
+// siteKey is an account-region as a result and audit.SiteStats name it.
+type siteKey struct{ account, region string }
+
 // unaudited returns the account-regions of sites that could not be
-// audited, and none of whose nodes was, sorted.
-func unaudited(sites []audit.SiteStats) []Site {
+// audited, sorted: all but those listed in part of which results holds
+// some results (see listedInPart).
+func unaudited(sites []audit.SiteStats, results map[siteKey]int) []Site {
 	return sitesWith(sites, func(s audit.SiteStats) *audit.Error {
-		if s.ListedInPart() {
+		if s.ListedInPart() && results[siteKey{s.AccountID, s.Region}] > 0 {
 			return nil
 		}
 		return s.Error
@@ -235,14 +240,16 @@ func unaudited(sites []audit.SiteStats) []Site {
 }
 
 // listedInPart returns the account-regions of sites that were listed in
-// part (audit.SiteStats.ListedInPart), with how many of their nodes have a
-// result, sorted.
-func listedInPart(sites []audit.SiteStats) []Site {
+// part (audit.SiteStats.ListedInPart) and of which results, the results
+// the record holds by account-region, holds some, with that count, sorted.
+// One listed in part of which the record holds none (its run stopped
+// before it audited what it listed) is unaudited: nothing in it is known.
+func listedInPart(sites []audit.SiteStats, results map[siteKey]int) []Site {
 	out := []Site{}
 	for _, s := range sites {
-		if s.ListedInPart() {
+		if n := results[siteKey{s.AccountID, s.Region}]; s.ListedInPart() && n > 0 {
 			site := siteOf(s, s.Error)
-			site.Audited = s.Results
+			site.Audited = n
 			out = append(out, site)
 		}
 	}
@@ -662,6 +669,9 @@ type builder struct {
 	labels    map[labelKey]*LabelValue
 	fleet     LabelValue
 	probCodes map[string]int
+	// inPart counts the results of each account-region listed in part
+	// (audit.SiteStats.ListedInPart), as the record holds them.
+	inPart map[siteKey]int
 
 	worst    capped[Instance]
 	failures capped[Row]
@@ -684,12 +694,18 @@ func newBuilder(opts Options) *builder {
 		labels:    map[labelKey]*LabelValue{},
 		fleet:     LabelValue{Outcomes: outcomeMap()},
 		probCodes: map[string]int{},
+		inPart:    map[siteKey]int{},
 		worst:     capped[Instance]{limit: opts.Top, cmp: compareWorst},
 		failures:  capped[Row]{limit: listRows, cmp: compareFailures},
 		staleRow:  capped[Row]{limit: listRows, cmp: compareStale},
 		problems:  capped[Problem]{limit: listRows, cmp: compareProblems},
 	}
 	ri := opts.Run
+	for _, s := range ri.Sites {
+		if s.ListedInPart() {
+			b.inPart[siteKey{s.AccountID, s.Region}] = 0
+		}
+	}
 	b.m = &Model{
 		Schema: ModelSchema,
 		Run: Run{
@@ -708,12 +724,13 @@ func newBuilder(opts Options) *builder {
 			EarlierOptions: ri.EarlierOptions,
 			Stats:          ri.Stats,
 			Error:          ri.Error,
-			Unaudited:      unaudited(ri.Sites),
-			ListedInPart:   listedInPart(ri.Sites),
-			WithoutInfo:    withoutInfo(ri.Sites),
-			Record:         opts.record,
-			targetsFrom:    targetsFrom(ri.Parts),
-			attempts:       len(ri.AttemptStarts()),
+			// Unaudited and ListedInPart are set by finish: whether
+			// an account-region listed in part has anything known of
+			// it is the record's to say.
+			WithoutInfo: withoutInfo(ri.Sites),
+			Record:      opts.record,
+			targetsFrom: targetsFrom(ri.Parts),
+			attempts:    len(ri.AttemptStarts()),
 		},
 		Settings: Settings{
 			StaleAfter:  opts.StaleAfter.String(),
@@ -847,6 +864,9 @@ func newRow(r audit.Result, a audit.Association, stale bool, instanceFailed int)
 func (b *builder) add(r audit.Result) {
 	m := b.m
 	m.Totals.Instances++
+	if n, ok := b.inPart[siteKey{r.AccountID, r.Region}]; ok {
+		b.inPart[siteKey{r.AccountID, r.Region}] = n + 1
+	}
 	m.Totals.Outcomes[r.Outcome]++
 	if r.Detail == audit.DetailOverview {
 		m.Totals.FromOverview++
@@ -1067,6 +1087,8 @@ func percent(n, of int) float64 {
 
 func (b *builder) finish() *Model {
 	m := b.m
+	m.Run.Unaudited = unaudited(b.opts.Run.Sites, b.inPart)
+	m.Run.ListedInPart = listedInPart(b.opts.Run.Sites, b.inPart)
 	for _, o := range audit.Outcomes() {
 		n := m.Totals.Outcomes[o]
 		oc := OutcomeCount{Outcome: o, Instances: n}
