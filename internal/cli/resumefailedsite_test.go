@@ -154,8 +154,9 @@ func TestResumeOfAFailedSite(t *testing.T) {
 		if says := strings.Contains(got.stderr, from); says != (resumed > 0) {
 			t.Errorf("%s: the closing lines say %q: %v, want %v:\n%s", name, from, says, resumed > 0, got.stderr)
 		}
-		if n := strings.Count(got.stderr, " could not be audited: "); n != failedSites {
-			t.Errorf("%s: the closing lines name %d account-regions not audited, want %d:\n%s", name, n, failedSites, got.stderr)
+		// eu-west-1 failing part way is listed in part.
+		if n := strings.Count(got.stderr, " could not be audited: ") + strings.Count(got.stderr, " listed in part: "); n != failedSites {
+			t.Errorf("%s: the closing lines name %d account-regions not audited or listed in part, want %d:\n%s", name, n, failedSites, got.stderr)
 		}
 	}
 	set := func(l int, fa bool, s *ssmsim.Server) {

@@ -1258,21 +1258,31 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		info.Parts[0].Duplicates += d.dups
 		// The account-regions listed, not those that failed before
 		// their listing (a role refused): those are named below. Those
-		// whose tags could not be read were listed.
+		// whose tags could not be read were listed; those whose listing
+		// failed after some of their nodes were audited, in part.
 		failed := make(map[site]bool, len(d.failed))
 		for _, e := range d.failed {
 			failed[site{e.AccountID, e.Region}] = true
 		}
-		unlisted, untagged := 0, 0
+		inPart := map[site]bool{}
+		for _, s := range withFailures(session.Sites(), d.failed) {
+			inPart[site{s.AccountID, s.Region}] = s.ListedInPart()
+		}
+		unlisted, untagged, partly := 0, 0, 0
 		for _, s := range d.sites {
 			switch {
 			case d.untagged[s]:
 				untagged++
+			case failed[s] && inPart[s]:
+				partly++
 			case failed[s]:
 				unlisted++
 			}
 		}
 		var notes []string
+		if partly > 0 {
+			notes = append(notes, fmt.Sprintf("%d of them listed in part", partly))
+		}
 		if unlisted > 0 {
 			notes = append(notes, fmt.Sprintf("%d more could not be listed", unlisted))
 		}

@@ -224,7 +224,14 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	for _, s := range info.Sites {
 		if s.Error != nil && !s.Unreachable {
 			where := siteWhere(s)
-			fmt.Fprintf(w, "%s could not be audited: %s: %s\n", where, plain(s.Error.Code, 60), plain(s.Error.Message, 300))
+			if s.ListedInPart() {
+				// Discovered, not Results: after --resume the nodes listed
+				// include those an earlier attempt audited.
+				fmt.Fprintf(w, "%s listed in part: the listing failed after %s (%s: %s)\n",
+					where, plural(s.Discovered, "node"), plain(s.Error.Code, 60), plain(s.Error.Message, 300))
+			} else {
+				fmt.Fprintf(w, "%s could not be audited: %s: %s\n", where, plain(s.Error.Code, 60), plain(s.Error.Message, 300))
+			}
 			if h := siteHint(s, info.Caller, info.Options); h != "" && !slices.Contains(hints, h) {
 				hints = append(hints, h)
 			}
