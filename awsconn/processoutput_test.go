@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func TestCredentialProcessVersion(t *testing.T) {
 	os.WriteFile(script, []byte(`#!/bin/sh
 echo '{"Version": 2, "AccessKeyId": "ASIAHELPERHELPER0001", "SecretAccessKey": "SECRET-KEY-FROM-HELPER", "SessionToken": "t"}'
 `), 0o755)
-	isolate(t, "[profile helper]\ncredential_process = "+script+"\n")
+	isolate(t, "[profile helper]\ncredential_process = "+processCommand(script)+"\n")
 	err := credentialsError(t, Settings{Profile: "helper", Region: "us-east-1", MaxAttempts: 1})
 	saysOnly(t, err.Error(), []string{"credential_process", "profile helper", "unsupported \"Version\"", "supported versions: 1"},
 		[]string{"failed", "SECRET-KEY"})
@@ -54,4 +55,12 @@ func TestCredentialProcessExpired(t *testing.T) {
 	if _, err := c.Config().Credentials.Retrieve(context.Background()); !errors.As(err, &ce) {
 		t.Errorf("Retrieve = %v, want a *audit.CredentialsError", err)
 	}
+}
+
+// processCommand is a credential_process value that runs script, which
+// the SDK runs through sh -c: a TMPDIR with a space in it would split the
+// path, and a value quoted whole has its quotes taken off by the SDK's
+// reading of the file.
+func processCommand(script string) string {
+	return "exec '" + strings.ReplaceAll(script, "'", `'\''`) + "'"
 }

@@ -49,7 +49,7 @@ func processProfile(t *testing.T, life time.Duration) (calls func() int) {
 	dir := t.TempDir()
 	counter, script := filepath.Join(dir, "calls"), filepath.Join(dir, "creds.sh")
 	body := `#!/bin/sh
-echo x >> ` + counter + `
+echo x >> '` + counter + `'
 ns=$(( $(date +%s%N) + ` + strconv.FormatInt(life.Nanoseconds(), 10) + ` ))
 exp=$(date -u -d "@$((ns / 1000000000)).$(printf %09d $((ns % 1000000000)))" +%Y-%m-%dT%H:%M:%S.%NZ)
 echo '{"Version": 1, "AccessKeyId": "ASIAHELPERHELPER0001", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "'$exp'"}'
@@ -57,7 +57,7 @@ echo '{"Version": 1, "AccessKeyId": "ASIAHELPERHELPER0001", "SecretAccessKey": "
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	isolate(t, "[profile helper]\ncredential_process = "+script+"\n")
+	isolate(t, "[profile helper]\ncredential_process = "+processCommand(script)+"\n")
 	return func() int {
 		b, _ := os.ReadFile(counter)
 		return strings.Count(string(b), "x")

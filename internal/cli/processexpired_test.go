@@ -21,13 +21,13 @@ func TestCredentialProcessExpiredStopsTheRun(t *testing.T) {
 	dir := t.TempDir()
 	counter := filepath.Join(dir, "calls")
 	script := writeFile(t, "creds.sh", `#!/bin/sh
-echo x >> `+counter+`
+echo x >> '`+counter+`'
 echo '{"Version": 1, "AccessKeyId": "ASIAPROCESSPROCESS01", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2020-01-02T03:04:05Z"}'
 `)
 	if err := os.Chmod(script, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AWS_CONFIG_FILE", writeFile(t, "config", "[profile helper]\ncredential_process = "+script+"\n"))
+	t.Setenv("AWS_CONFIG_FILE", writeFile(t, "config", "[profile helper]\ncredential_process = "+processCommand(script)+"\n"))
 	out := filepath.Join(dir, "out")
 	before := srv.Stats().Requests
 	got := runCLI(t, "", "run", "--profile", "helper", "--instance-id", "i-0123456789abcdef0", "--instance-id", "i-0123456789abcdef1",
@@ -44,4 +44,12 @@ echo '{"Version": 1, "AccessKeyId": "ASIAPROCESSPROCESS01", "SecretAccessKey": "
 	if _, err := os.Lstat(out); !os.IsNotExist(err) {
 		t.Errorf("--out %s created (%v), want nothing left behind", out, err)
 	}
+}
+
+// processCommand is a credential_process value that runs script, which
+// the SDK runs through sh -c: a TMPDIR with a space in it would split the
+// path, and a value quoted whole has its quotes taken off by the SDK's
+// reading of the file.
+func processCommand(script string) string {
+	return "exec " + shellQuote(script)
 }

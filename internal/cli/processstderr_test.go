@@ -34,7 +34,7 @@ echo '{"Version": 1, "AccessKeyId": "AKIAPROCESSPROCESS01", "SecretAccessKey": "
 	if err := os.Chmod(script, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AWS_CONFIG_FILE", writeFile(t, "config", "[profile helper]\ncredential_process = "+script+"\n"))
+	t.Setenv("AWS_CONFIG_FILE", writeFile(t, "config", "[profile helper]\ncredential_process = "+processCommand(script)+"\n"))
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
 	cmd := exec.Command(bin, "run", "--profile", "helper", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1",
 		"--out", filepath.Join(t.TempDir(), "out"), "--log-format", "json")

@@ -147,7 +147,7 @@ fi
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "config")
-	os.WriteFile(cfg, []byte("[profile helper]\ncredential_process = "+script+"\n"), 0o600)
+	os.WriteFile(cfg, []byte("[profile helper]\ncredential_process = "+processCommand(script)+"\n"), 0o600)
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
 	t.Setenv("AWS_CONFIG_FILE", cfg)
@@ -636,7 +636,7 @@ func TestTimeoutWhileCheckingCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "config")
-	if err := os.WriteFile(cfg, []byte("[profile hangs]\ncredential_process = "+script+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("[profile hangs]\ncredential_process = "+processCommand(script)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("AWS_CONFIG_FILE", cfg)
