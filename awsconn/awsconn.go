@@ -181,7 +181,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 	}
 	// Not the demo's: its endpoint is on this machine, which no proxy
 	// serves.
-	if err := checkProxies(); err != nil {
+	if err := checkProxies(s.AllowInsecure); err != nil {
 		return nil, &ConfigError{"proxy", err}
 	}
 	opts := []func(*config.LoadOptions) error{

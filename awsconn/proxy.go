@@ -7,45 +7,61 @@ import (
 	"strings"
 )
 
-// proxyVars are the variables net/http takes its proxies from
-// (http.ProxyFromEnvironment), for https and for http calls, each in the
-// order it reads them: the first that is set is the one it takes.
-var proxyVars = [][]string{{"HTTPS_PROXY", "https_proxy"}, {"HTTP_PROXY", "http_proxy"}}
-
-// checkProxies refuses a proxy variable that net/http would not read as
-// written. It reads one that does not parse as a URL with a scheme and a
-// host as "http://" + the value, which serves host:port but turns
-// "http://user:pass word@host:port" into a proxy named "http"; and it
-// ignores one that does not parse either way, so the calls go direct. The
-// error names the variable and never its value, which may hold a password.
-func checkProxies() error {
-	for _, names := range proxyVars {
-		for _, name := range names {
-			v := os.Getenv(name)
-			if v == "" {
-				continue
-			}
-			if !proxyReadable(v) {
-				return fmt.Errorf("%s: not a URL that can be read: write it as http://USER:PASSWORD@HOST:PORT or HOST:PORT, with PORT a number and an IPv6 address in brackets, and percent-encode the special characters of its user name and password (a space as %%20, # as %%23, / as %%2F, ? as %%3F, @ as %%40, %% as %%25)", name)
-			}
-			break // the variables after it are not read
+// checkProxies refuses a proxy variable that net/http would read, but not
+// as written. It reads one that does not parse as a URL of an http, https
+// or socks5 proxy as "http://" + the value, which serves host:port and
+// user:pass@host:port but turns "http://user:pass word@host:port" into a
+// proxy named "http"; and it ignores one that does not parse either way,
+// so the calls go direct. Only the variables some call reads are checked:
+// HTTPS_PROXY (else https_proxy) for the calls to AWS, which are https;
+// HTTP_PROXY (else http_proxy) only when plain http may go to another
+// machine (insecure: --allow-insecure-endpoint), since Go reaches this
+// one without a proxy; none when NO_PROXY is "*". The error names the
+// variable and never its value, which may hold a password.
+func checkProxies(insecure bool) error {
+	if v := proxyEnv("NO_PROXY", "no_proxy"); strings.TrimSpace(v) == "*" {
+		return nil
+	}
+	vars := [][2]string{{"HTTPS_PROXY", "https_proxy"}}
+	if insecure {
+		vars = append(vars, [2]string{"HTTP_PROXY", "http_proxy"})
+	}
+	for _, names := range vars {
+		name := names[0]
+		v := os.Getenv(name)
+		if v == "" {
+			name, v = names[1], os.Getenv(names[1])
+		}
+		if v != "" && !proxyReadable(v) {
+			return fmt.Errorf("%s: not a URL that can be read: write it as http://USER:PASSWORD@HOST:PORT or HOST:PORT, with PORT a number and an IPv6 address in brackets, and percent-encode the special characters of its user name and password (a space as %%20, # as %%23, / as %%2F, ? as %%3F, @ as %%40, %% as %%25)", name)
 		}
 	}
 	return nil
 }
 
+// proxyEnv is the first of the variables names that is set, as net/http
+// reads them.
+func proxyEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // proxyReadable reports whether net/http reads the proxy v as written.
 func proxyReadable(v string) bool {
 	u, err := url.Parse(v)
-	if err == nil && u.Scheme != "" && u.Host != "" {
+	if err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "socks5") {
 		// An @ outside the login: a # or / in a password of digits that
 		// still parses, as host:port with the rest for a fragment or path.
 		return u.User != nil || !strings.Contains(v, "@")
 	}
-	if strings.Contains(v, "://") || strings.Contains(v, "@") {
-		// "http://" + v would read its scheme or its login as the host.
+	if strings.Contains(v, "://") {
+		// "http://" + v would read its scheme as the host.
 		return false
 	}
 	u, err = url.Parse("http://" + v)
-	return err == nil && u.Host != ""
+	return err == nil && u.Host != "" && (u.User != nil || !strings.Contains(v, "@"))
 }

@@ -38,25 +38,31 @@ func TestProxyValueUnreadable(t *testing.T) {
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
 	for _, tt := range []struct {
 		name, env, value string
+		insecure         bool // --allow-insecure-endpoint: plain http may go through HTTP_PROXY
 	}{
-		{"a space in the password", "HTTPS_PROXY", "http://alice:S3cret PW@127.0.0.1:4621"},
-		{"a # in the password", "HTTPS_PROXY", "http://alice:S3cret#PW@127.0.0.1:4621"},
-		{"a / in the password", "HTTPS_PROXY", "http://alice:S3cret/PW@127.0.0.1:4621"},
-		{"a ? in the password", "HTTPS_PROXY", "http://alice:S3cret?PW@127.0.0.1:4621"},
-		{"a # after a password of digits", "HTTPS_PROXY", "http://alice:4621#S3cret@127.0.0.1:4621"},
-		{"a port that is not a number", "HTTPS_PROXY", "http://alice:S3cret@127.0.0.1:notaport"},
-		{"an IPv6 address without its closing bracket", "HTTPS_PROXY", "http://alice:S3cret@[::1:4621"},
-		{"a % not followed by two hex digits", "HTTPS_PROXY", "http://alice:S3cret%zzPW@127.0.0.1:4621"},
-		{"host:port with a port that is not a number", "HTTPS_PROXY", "127.0.0.1:notaport"},
-		{"https_proxy", "https_proxy", "http://alice:S3cret PW@127.0.0.1:4621"},
-		{"HTTP_PROXY", "HTTP_PROXY", "http://alice:S3cret PW@127.0.0.1:4621"},
-		{"http_proxy", "http_proxy", "http://alice:S3cret PW@127.0.0.1:4621"},
+		{"a space in the password", "HTTPS_PROXY", "http://alice:S3cret PW@127.0.0.1:4621", false},
+		{"a # in the password", "HTTPS_PROXY", "http://alice:S3cret#PW@127.0.0.1:4621", false},
+		{"a / in the password", "HTTPS_PROXY", "http://alice:S3cret/PW@127.0.0.1:4621", false},
+		{"a ? in the password", "HTTPS_PROXY", "http://alice:S3cret?PW@127.0.0.1:4621", false},
+		{"a # after a password of digits", "HTTPS_PROXY", "http://alice:4621#S3cret@127.0.0.1:4621", false},
+		{"a port that is not a number", "HTTPS_PROXY", "http://alice:S3cret@127.0.0.1:notaport", false},
+		{"an IPv6 address without its closing bracket", "HTTPS_PROXY", "http://alice:S3cret@[::1:4621", false},
+		{"a % not followed by two hex digits", "HTTPS_PROXY", "http://alice:S3cret%zzPW@127.0.0.1:4621", false},
+		{"host:port with a port that is not a number", "HTTPS_PROXY", "127.0.0.1:notaport", false},
+		{"a login without a scheme, # in the password", "HTTPS_PROXY", "alice:4621#S3cret@127.0.0.1:4621", false},
+		{"https_proxy", "https_proxy", "http://alice:S3cret PW@127.0.0.1:4621", false},
+		{"HTTP_PROXY, with plain http allowed", "HTTP_PROXY", "http://alice:S3cret PW@127.0.0.1:4621", true},
+		{"http_proxy, with plain http allowed", "http_proxy", "http://alice:S3cret PW@127.0.0.1:4621", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			setProxies(t, map[string]string{tt.env: tt.value})
 			before := srv.Stats().Requests
-			got := runCLI(t, "", "run", "--instances", ids, "--region", "us-east-1", "--endpoint-url", url,
-				"--out", filepath.Join(t.TempDir(), "out"), "--quiet")
+			args := []string{"run", "--instances", ids, "--region", "us-east-1", "--endpoint-url", url,
+				"--out", filepath.Join(t.TempDir(), "out"), "--quiet"}
+			if tt.insecure {
+				args = append(args, "--allow-insecure-endpoint")
+			}
+			got := runCLI(t, "", args...)
 			if got.code != int(exitUsage) {
 				t.Errorf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
 			}
@@ -83,12 +89,24 @@ func TestProxyValueReadable(t *testing.T) {
 	// A file where --out must name a directory: the run stops, exit 2,
 	// before any call, with the problems of its settings told at once.
 	notDir := writeFile(t, "out", "")
-	for _, tt := range []struct{ name, value string }{
-		{"a percent-encoded login", "http://alice:S3cret%20PW@127.0.0.1:4621"},
-		{"host:port", "127.0.0.1:4621"},
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+	}{
+		{"a percent-encoded login", map[string]string{"HTTPS_PROXY": "http://alice:S3cret%20PW@127.0.0.1:4621", "HTTP_PROXY": "http://alice:S3cret%20PW@127.0.0.1:4621"}},
+		{"host:port", map[string]string{"HTTPS_PROXY": "127.0.0.1:4621", "HTTP_PROXY": "127.0.0.1:4621"}},
+		// Go reads a login without a scheme as http://user:pass@host:port.
+		{"a login without a scheme", map[string]string{"HTTPS_PROXY": "alice:S3cret@127.0.0.1:4621"}},
+		{"an encoded login without a scheme", map[string]string{"HTTPS_PROXY": "al%40ice:S3%20cret@127.0.0.1:4621"}},
+		{"socks5", map[string]string{"HTTPS_PROXY": "socks5://127.0.0.1:1080"}},
+		// Never read: every host is reached without a proxy.
+		{"NO_PROXY=*", map[string]string{"HTTPS_PROXY": "http://alice:S3cret PW@127.0.0.1:4621", "NO_PROXY": "*"}},
+		// Never read: the calls to AWS are https, and plain http goes
+		// only to this machine, which Go reaches without a proxy.
+		{"HTTP_PROXY without plain http allowed", map[string]string{"HTTP_PROXY": "http://alice:S3cret PW@127.0.0.1:4621"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			setProxies(t, map[string]string{"HTTPS_PROXY": tt.value, "HTTP_PROXY": tt.value})
+			setProxies(t, tt.env)
 			got := runCLI(t, "", "run", "--instances", ids, "--region", "us-east-1", "--out", notDir, "--quiet")
 			if got.code != int(exitUsage) || !strings.Contains(got.stderr, "name a directory") {
 				t.Fatalf("exit %d, want %d for --out alone\n%s", got.code, exitUsage, got.stderr)
