@@ -224,6 +224,15 @@ type Site struct {
 	Audited int `json:"audited,omitempty"`
 }
 
+// mayBeInPart reports whether s is an account-region listed in part once
+// the record holds results of it: one whose listing failed after some
+// nodes were listed (audit.SiteStats.ListedInPart), and, in a run that
+// discovers, one whose listing failed in this attempt before any, since
+// an earlier attempt of a resumed run may have listed and audited some.
+func mayBeInPart(s audit.SiteStats, discover bool) bool {
+	return s.ListedInPart() || discover && s.Error != nil && !s.Listed && s.Region != audit.AllRegions
+}
+
 // siteKey is an account-region as a result and audit.SiteStats name it.
 type siteKey struct{ account, region string }
 
@@ -232,7 +241,7 @@ type siteKey struct{ account, region string }
 // some results (see listedInPart).
 func unaudited(sites []audit.SiteStats, results map[siteKey]int) []Site {
 	return sitesWith(sites, func(s audit.SiteStats) *audit.Error {
-		if s.ListedInPart() && results[siteKey{s.AccountID, s.Region}] > 0 {
+		if results[siteKey{s.AccountID, s.Region}] > 0 {
 			return nil
 		}
 		return s.Error
@@ -240,14 +249,14 @@ func unaudited(sites []audit.SiteStats, results map[siteKey]int) []Site {
 }
 
 // listedInPart returns the account-regions of sites that were listed in
-// part (audit.SiteStats.ListedInPart) and of which results, the results
-// the record holds by account-region, holds some, with that count, sorted.
+// part (see mayBeInPart) and of which results, the results the record
+// holds by account-region of those, holds some, with that count, sorted.
 // One listed in part of which the record holds none (its run stopped
 // before it audited what it listed) is unaudited: nothing in it is known.
 func listedInPart(sites []audit.SiteStats, results map[siteKey]int) []Site {
 	out := []Site{}
 	for _, s := range sites {
-		if n := results[siteKey{s.AccountID, s.Region}]; s.ListedInPart() && n > 0 {
+		if n := results[siteKey{s.AccountID, s.Region}]; s.Error != nil && n > 0 {
 			site := siteOf(s, s.Error)
 			site.Audited = n
 			out = append(out, site)
@@ -702,7 +711,7 @@ func newBuilder(opts Options) *builder {
 	}
 	ri := opts.Run
 	for _, s := range ri.Sites {
-		if s.ListedInPart() {
+		if mayBeInPart(s, ri.Options["discover"] == true) {
 			b.inPart[siteKey{s.AccountID, s.Region}] = 0
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,14 +33,15 @@ func TestListedInPart(t *testing.T) {
 		Fleet:    ssmsim.FleetConfig{Size: 120, BaseTime: time.Now().UTC().Truncate(time.Minute)},
 	}, ssmsim.Faults{})
 	// In front of the simulator: eu-west-1's listing is refused from its
-	// second page on.
+	// second page on (from its first, once denyFirst is set).
+	var denyFirst atomic.Bool
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		var in struct{ NextToken string }
 		json.Unmarshal(body, &in)
 		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.")
-		if strings.Contains(r.Header.Get("Authorization"), "/eu-west-1/") && op == ssmsim.OpDescribeInstanceInformation && in.NextToken != "" {
+		if strings.Contains(r.Header.Get("Authorization"), "/eu-west-1/") && op == ssmsim.OpDescribeInstanceInformation && (in.NextToken != "" || denyFirst.Load()) {
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 			w.WriteHeader(http.StatusBadRequest)
 			io.WriteString(w, `{"__type":"AccessDeniedException","message":"page two is denied"}`)
@@ -104,5 +106,30 @@ func TestListedInPart(t *testing.T) {
 	}
 	if p := summary.Run.ListedInPart; len(p) != 1 || p[0].Region != "eu-west-1" || p[0].Code != "AccessDeniedException" || p[0].Audited != audited {
 		t.Errorf("summary.json run.listed_in_part %+v, want eu-west-1 with AccessDeniedException and %d audited", p, audited)
+	}
+
+	// A resume whose listing of eu-west-1 fails on its first page: the
+	// record still holds the nodes the first attempt audited there, so it
+	// is listed in part still, not an account-region of which nothing is
+	// known (it was told so, though the counts covered those nodes).
+	denyFirst.Store(true)
+	again := runCLI(t, "", "run", "--resume", "--accounts", accounts[0].ID, "--role-name", "AuditRole",
+		"--regions", "us-east-1,eu-west-1", "--discover", "--region", "us-east-1", "--max-attempts", "1",
+		"--format", "html,json", "--fail-on", "none", "--out", out)
+	if again.code != int(exitIncomplete) {
+		t.Fatalf("resume: exit %d, want %d\n%s", again.code, exitIncomplete, again.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, report.SummaryFile)); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(b, &summary); err != nil {
+		t.Fatal(err)
+	}
+	if u, p := summary.Run.Unaudited, summary.Run.ListedInPart; len(u) != 0 || len(p) != 1 || p[0].Audited != audited {
+		t.Errorf("after a resume failing on the first page: run.unaudited %+v, run.listed_in_part %+v; want none, and eu-west-1 with %d audited", u, p, audited)
+	}
+	if html, err := os.ReadFile(filepath.Join(out, report.HTMLFile)); err != nil {
+		t.Fatal(err)
+	} else if bytes.Contains(html, []byte("nothing in it is known")) {
+		t.Errorf("after the resume, report.html says of eu-west-1 that nothing in it is known")
 	}
 }
