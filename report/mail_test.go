@@ -552,3 +552,19 @@ func TestMailReadsWithoutItsStyleBlock(t *testing.T) {
 		})
 	}
 }
+
+// TestMailTextListedInPart: with account-regions both not audited and
+// listed in part, the text mail ran the heading of the second list onto
+// the last line of the first ("... AccessDenied denied Audited in part,
+// ..."). Each list starts a line of its own.
+func TestMailTextListedInPart(t *testing.T) {
+	fx := fixtureNamed(t, "mixed")
+	m := buildModel(t, fx.results, fx.run)
+	m.Run.Complete = false
+	m.Run.Unaudited = []report.Site{{AccountID: "333333333333", Code: "AccessDenied", Message: "denied"}}
+	m.Run.ListedInPart = []report.Site{{AccountID: "111111111111", Region: "us-east-1", Code: "ThrottlingException", Message: "Rate exceeded", Audited: 4}}
+	_, x := mailBody(t, m, report.MailOptions{})
+	if want := "every region: AccessDenied denied\nAudited in part, so only the nodes listed"; !strings.Contains(x, want) {
+		t.Errorf("text mail does not say %q:\n%s", want, x)
+	}
+}
