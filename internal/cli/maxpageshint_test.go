@@ -28,3 +28,20 @@ func TestMaxPagesHint(t *testing.T) {
 		"fix the cause above, then retry them with",
 	}, nil)
 }
+
+// TestMaxPagesHintWords: a merge of shards run with different
+// --max-pages names no limit (it said "more than  pages (--max-pages )").
+func TestMaxPagesHintWords(t *testing.T) {
+	for _, tt := range []struct {
+		n          int
+		limit, say string
+	}{
+		{1, "1", "1 instance has more than 1 page (--max-pages 1)"},
+		{21, "2", "21 instances have more than 2 pages (--max-pages 2)"},
+		{3, "", "3 instances have more pages than their runs' --max-pages"},
+	} {
+		if got := maxPagesHint(tt.n, tt.limit); !strings.HasPrefix(got, tt.say+": the limit, not a loop") {
+			t.Errorf("maxPagesHint(%d, %q) = %q, want it to start %q", tt.n, tt.limit, got, tt.say)
+		}
+	}
+}

@@ -125,6 +125,25 @@ func (t *errorTally) deniedHints(caller string, options map[string]any) []string
 	return out
 }
 
+// maxPagesHint says that n instances have more pages than --max-pages
+// (limit, as run.json's options give it: "" for a merge of runs with
+// different limits), and to raise it.
+func maxPagesHint(n int, limit string) string {
+	verb := "have"
+	if n == 1 {
+		verb = "has"
+	}
+	more := "more pages than their runs' --max-pages"
+	switch limit {
+	case "":
+	case "1":
+		more = "more than 1 page (--max-pages 1)"
+	default:
+		more = "more than " + limit + " pages (--max-pages " + limit + ")"
+	}
+	return fmt.Sprintf("%s %s %s: the limit, not a loop; raise --max-pages in the command below to audit them", plural(n, "instance"), verb, more)
+}
+
 // overMaxPagesCount returns overMaxPages; 0 for a nil t.
 func (t *errorTally) overMaxPagesCount() int {
 	if t == nil {
@@ -255,16 +274,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	hints = append(hints, deniedHints...)
 	// Instances over --max-pages fail the same way until it is raised.
 	if n := errs.overMaxPagesCount(); n > 0 {
-		limit := optionText(info.Options["max_pages"])
-		verb := "have"
-		if n == 1 {
-			verb = "has"
-		}
-		pages := limit + " pages"
-		if limit == "1" {
-			pages = "1 page"
-		}
-		h := fmt.Sprintf("%s %s more than %s (--max-pages %s): the limit, not a loop; raise --max-pages in the command below to audit them", plural(n, "instance"), verb, pages, limit)
+		h := maxPagesHint(n, optionText(info.Options["max_pages"]))
 		deniedHints = append(deniedHints, h)
 		hints = append(hints, h)
 	}
