@@ -177,6 +177,10 @@ func about(m *Model) []Detail {
 			switch {
 			case v == nil && k == "endpoint_url":
 				value = "none recorded"
+			case v == nil && k == "endpoint_variant":
+				// Left out for the plain endpoint, and by a release
+				// that did not record it.
+				value = "none recorded (the plain endpoint, or a release that did not record it)"
 			case v == nil:
 				value = "not recorded"
 			case value == "":

@@ -220,3 +220,23 @@ func TestAboutCallsLabel(t *testing.T) {
 		})
 	}
 }
+
+// TestAboutEarlierEndpointVariant: an earlier attempt on the region's
+// plain endpoint, before a resume on its FIPS endpoint, was said as
+// "Endpoint variant: not recorded", as if the record had lost it.
+func TestAboutEarlierEndpointVariant(t *testing.T) {
+	run := fixtureRun()
+	run.Resumed = 4
+	run.Options = map[string]any{"endpoint_variant": "FIPS", "resume": true}
+	run.EarlierOptions = map[string][]any{"endpoint_variant": {nil}}
+	m := build(t, nil, run, nil)
+	got := ""
+	for _, d := range m.About {
+		if d.Label == "Earlier attempts" {
+			got = d.Value
+		}
+	}
+	if want := "ran with Endpoint variant: none recorded (the plain endpoint, or a release that did not record it)"; !strings.HasPrefix(got, want) {
+		t.Errorf("Earlier attempts %q, want it to start %q", got, want)
+	}
+}
