@@ -1266,7 +1266,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 		inPart := map[site]bool{}
 		for _, s := range withFailures(session.Sites(), d.failed) {
-			inPart[site{s.AccountID, s.Region}] = s.ListedInPart()
+			inPart[site{s.AccountID, s.Region}] = s.ListedInPart() && s.Error.Code != codeNotActive
 		}
 		unlisted, untagged, partly := 0, 0, 0
 		for _, s := range d.sites {

@@ -243,7 +243,9 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	for _, s := range info.Sites {
 		if s.Error != nil && !s.Unreachable {
 			where := siteWhere(s)
-			if s.ListedInPart() {
+			if s.ListedInPart() && s.Error.Code != codeNotActive {
+				// An account that has left the organisation is said as
+				// such below, not as a listing that failed.
 				// Discovered, not Results: after --resume the nodes listed
 				// include those an earlier attempt audited.
 				fmt.Fprintf(w, "%s listed in part: the listing failed after %s (%s: %s)\n",
