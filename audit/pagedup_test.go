@@ -49,3 +49,28 @@ func TestAssociationOnTwoPages(t *testing.T) {
 		t.Errorf("associations %v (a-1 %q), outcome %s; want a-0, a-1 (Failed, from the later page), a-2, noncompliant", ids, status["a-1"], r.Outcome)
 	}
 }
+
+// TestAssociationsWithoutIDKept: rows without an AssociationId are not
+// one association: each is kept, as SSM served it.
+func TestAssociationsWithoutIDKept(t *testing.T) {
+	row := func(status string) types.InstanceAssociationStatusInfo {
+		return types.InstanceAssociationStatusInfo{InstanceId: aws.String("i-0123456789abcdef0"), Name: aws.String("AWS-RunPatchBaseline"), Status: aws.String(status)}
+	}
+	fake := &fakeSSM{describe: func(_ context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+		if aws.ToString(in.NextToken) == "" {
+			return &ssm.DescribeInstanceAssociationsStatusOutput{
+				InstanceAssociationStatusInfos: []types.InstanceAssociationStatusInfo{row("Success"), row("Failed")},
+				NextToken:                      aws.String("t"),
+			}, nil
+		}
+		return &ssm.DescribeInstanceAssociationsStatusOutput{InstanceAssociationStatusInfos: []types.InstanceAssociationStatusInfo{row("Success")}}, nil
+	}}
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Concurrency: 1, Rate: 1000}
+	got, _, err := collect(t, context.Background(), cfg, targets("i-0123456789abcdef0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got["i-0123456789abcdef0"]; len(r.Associations) != 3 {
+		t.Errorf("%d associations, want the 3 rows without an ID kept", len(r.Associations))
+	}
+}

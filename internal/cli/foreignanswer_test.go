@@ -105,3 +105,31 @@ func TestProxy429PageOpensTheCircuit(t *testing.T) {
 		t.Errorf("%d calls, error code %q; want at most (5 + concurrency) x attempts = %d, %s", calls, code, (5+4)*attempts, audit.CodeBadResponse)
 	}
 }
+
+// TestAnswerWithOneSignTakenAsItIs: either sign of SSM alone, its request
+// ID or the list it always answers, takes an answer as SSM's: an endpoint
+// that sends no request ID (a proxy that strips headers, a simulator) or
+// an empty answer that names its request is read as it is, not refused.
+func TestAnswerWithOneSignTakenAsItIs(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		requestID string
+		body      string
+	}{
+		{"the list without a request ID", "", `{"InstanceAssociationStatusInfos":[]}`},
+		{"a request ID without the list", "0d5a6f3e-1b2c-4d5e-8f90-123456789abc", `{}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _, outcomes, _ := foreignAnswerRun(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+				if tc.requestID != "" {
+					w.Header().Set("X-Amzn-Requestid", tc.requestID)
+				}
+				fmt.Fprint(w, tc.body)
+			})
+			if got.code != int(exitOK) || outcomes[audit.OutcomeNoAssociations] != 200 {
+				t.Errorf("exit %d, outcomes %v; want 0 and every instance no_associations\n%s", got.code, outcomes, got.stderr)
+			}
+		})
+	}
+}
