@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -276,6 +277,9 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 // S3's is its own text, cut. Both are redacted with the Secrets that err
 // carries (audit.Classify).
 func s3Text(err error, opts UploadOptions) string {
+	if u, none := audit.NoAnswer(err); none {
+		return noAnswerText(err, u)
+	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return OneLine(err.Error(), maxServerText)
@@ -315,6 +319,34 @@ func s3Text(err error, opts UploadOptions) string {
 		text += "; S3 refused this machine's clock: set it right (NTP, chrony)"
 	}
 	return text
+}
+
+// noAnswerText is s3Text for a call that got no answer from S3 (u, from
+// audit.NoAnswer): where it went and why it got none, as a run says it of
+// SSM's calls, naming the proxy and its settings when it was the proxy
+// that failed, in place of the SDK's chain ("operation error S3: ...,
+// StatusCode: 0, RequestID: , ...").
+func noAnswerText(err error, u *audit.UnreachableError) string {
+	where := cmp.Or(u.Endpoint, "S3")
+	proxyVar := "HTTPS_PROXY"
+	if strings.HasPrefix(u.Endpoint, "http://") {
+		proxyVar = "HTTP_PROXY"
+	}
+	if u.ThroughProxy {
+		where += " through the proxy"
+		if u.Proxy != "" {
+			where += " " + u.Proxy
+		}
+	}
+	text := "cannot reach " + where + ": " + u.Cause
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) {
+		text = "S3 " + oe.OperationName + ": " + text
+	}
+	if u.ThroughProxy {
+		text += "; check " + proxyVar + " (the proxy) and NO_PROXY (the hosts reached without it)"
+	}
+	return OneLine(text, maxServerText)
 }
 
 // policyHint says what a policy that denied an upload may require that
