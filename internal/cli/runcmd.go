@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+	"golang.org/x/net/http/httpproxy"
 
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
@@ -1709,6 +1711,51 @@ func unreachables(err error) []*audit.UnreachableError {
 // setting the region came from (see regionSource), or the network path
 // when none is known.
 func unreachableHint(u *audit.UnreachableError, source, regionSource string) string {
+	hint := unreachableHintOf(u, source, regionSource)
+	if bypassedProxy(u) {
+		hint += "; NO_PROXY sends this host around the proxy that " + proxyVarFor(u.Endpoint) + " names: check NO_PROXY too"
+	}
+	return hint
+}
+
+// proxyVarFor names the variable of the proxy for calls to endpoint.
+func proxyVarFor(endpoint string) string {
+	if strings.HasPrefix(endpoint, "http://") {
+		return "HTTP_PROXY"
+	}
+	return "HTTPS_PROXY"
+}
+
+// bypassedProxy reports whether u's calls got no answer without the proxy
+// that the environment sets because NO_PROXY names their host, as
+// net/http reads the variables (httpproxy), so that a machine that
+// resolves or reaches outside names only through its proxy fails there.
+// This machine's hosts, which net/http never takes through a proxy, are
+// not.
+func bypassedProxy(u *audit.UnreachableError) bool {
+	if u.ThroughProxy || u.Certificate != "" || u.BadAnswer != "" || u.Status != 0 {
+		return false
+	}
+	h, err := url.Parse(u.Endpoint)
+	if err != nil || h.Hostname() == "" {
+		return false
+	}
+	host := h.Hostname()
+	if ip := net.ParseIP(host); host == "localhost" || strings.HasSuffix(host, ".localhost") || ip != nil && ip.IsLoopback() {
+		return false
+	}
+	cfg := httpproxy.FromEnvironment()
+	set := cfg.HTTPSProxy
+	if h.Scheme == "http" {
+		set = cfg.HTTPProxy
+	}
+	p, err := cfg.ProxyFunc()(h)
+	return set != "" && err == nil && p == nil
+}
+
+// unreachableHintOf is unreachableHint but for the proxy that NO_PROXY
+// sent the calls around.
+func unreachableHintOf(u *audit.UnreachableError, source, regionSource string) string {
 	proxyVar := "HTTPS_PROXY"
 	if strings.HasPrefix(u.Endpoint, "http://") {
 		proxyVar = "HTTP_PROXY"
