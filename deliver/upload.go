@@ -277,7 +277,8 @@ func Upload(ctx context.Context, api S3API, dest string, files []string, opts Up
 // S3's is its own text, cut. Both are redacted with the Secrets that err
 // carries (audit.Classify).
 func s3Text(err error, opts UploadOptions) string {
-	if u, none := audit.NoAnswer(err); none {
+	if u, none := audit.NoAnswer(err); none && !errors.Is(err, context.Canceled) {
+		// A cut (a signal) is the caller's to tell.
 		return noAnswerText(err, u)
 	}
 	var ae smithy.APIError
