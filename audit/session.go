@@ -8,6 +8,7 @@ import (
 	"iter"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -776,6 +777,15 @@ func (e *UnreachableError) Error() string {
 			where, e.Cause, breakerLimit, e.Left)
 	}
 	return fmt.Sprintf("cannot reach %s: %s", where, e.Cause)
+}
+
+// ProxyVar names the variable of the proxy that calls to e's endpoint
+// take (HTTP_PROXY for plain http, HTTPS_PROXY otherwise).
+func (e *UnreachableError) ProxyVar() string {
+	if strings.HasPrefix(e.Endpoint, "http://") {
+		return "HTTP_PROXY"
+	}
+	return "HTTPS_PROXY"
 }
 
 // ErrUnreachable is wrapped by the error Run returns when it gave up on an

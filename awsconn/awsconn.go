@@ -708,19 +708,26 @@ func GivenEndpointWins(base *string, fips *aws.FIPSEndpointState, dual *aws.Dual
 // plain endpoint and for a given one, which leaves them aside
 // (GivenEndpointWins).
 func (c *Conn) SSMVariants(region string) string {
+	given, fips, dual := c.ssmVariants(region)
 	var names []string
-	ssm.NewFromConfig(c.cfg, c.ssmEndpoint(region), func(o *ssm.Options) {
-		if o.BaseEndpoint != nil {
-			return
-		}
-		if o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled {
-			names = append(names, "FIPS")
-		}
-		if o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled {
-			names = append(names, "dual-stack")
-		}
-	})
+	if fips && !given {
+		names = append(names, "FIPS")
+	}
+	if dual && !given {
+		names = append(names, "dual-stack")
+	}
 	return strings.Join(names, ", ")
+}
+
+// ssmVariants says whether SSM's endpoint in region is given, and whether
+// the configuration asks for its FIPS and its dual-stack variants.
+func (c *Conn) ssmVariants(region string) (given, fips, dual bool) {
+	ssm.NewFromConfig(c.cfg, c.ssmEndpoint(region), func(o *ssm.Options) {
+		given = o.BaseEndpoint != nil
+		fips = o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled
+		dual = o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled
+	})
+	return given, fips, dual
 }
 
 // VariantsLeftAside names the settings (AWS_USE_FIPS_ENDPOINT,
@@ -728,18 +735,14 @@ func (c *Conn) SSMVariants(region string) string {
 // because its endpoint is given (GivenEndpointWins), so that a run can say
 // that the endpoint is used as it is.
 func (c *Conn) VariantsLeftAside(region string) []string {
+	given, fips, dual := c.ssmVariants(region)
 	var names []string
-	ssm.NewFromConfig(c.cfg, c.ssmEndpoint(region), func(o *ssm.Options) {
-		if o.BaseEndpoint == nil {
-			return
-		}
-		if o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled {
-			names = append(names, "AWS_USE_FIPS_ENDPOINT")
-		}
-		if o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled {
-			names = append(names, "AWS_USE_DUALSTACK_ENDPOINT")
-		}
-	})
+	if fips && given {
+		names = append(names, "AWS_USE_FIPS_ENDPOINT")
+	}
+	if dual && given {
+		names = append(names, "AWS_USE_DUALSTACK_ENDPOINT")
+	}
 	return names
 }
 

@@ -328,24 +328,14 @@ func s3Text(err error, opts UploadOptions) string {
 // that failed, in place of the SDK's chain ("operation error S3: ...,
 // StatusCode: 0, RequestID: , ...").
 func noAnswerText(err error, u *audit.UnreachableError) string {
-	where := cmp.Or(u.Endpoint, "S3")
-	proxyVar := "HTTPS_PROXY"
-	if strings.HasPrefix(u.Endpoint, "http://") {
-		proxyVar = "HTTP_PROXY"
-	}
-	if u.ThroughProxy {
-		where += " through the proxy"
-		if u.Proxy != "" {
-			where += " " + u.Proxy
-		}
-	}
-	text := "cannot reach " + where + ": " + u.Cause
+	u.Endpoint = cmp.Or(u.Endpoint, "S3")
+	text := u.Error() // "cannot reach ENDPOINT[ through the proxy P]: CAUSE"
 	var oe *smithy.OperationError
 	if errors.As(err, &oe) {
 		text = "S3 " + oe.OperationName + ": " + text
 	}
 	if u.ThroughProxy {
-		text += "; check " + proxyVar + " (the proxy) and NO_PROXY (the hosts reached without it)"
+		text += "; check " + u.ProxyVar() + " (the proxy) and NO_PROXY (the hosts reached without it)"
 	}
 	return OneLine(text, maxServerText)
 }

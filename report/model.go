@@ -873,8 +873,9 @@ func newRow(r audit.Result, a audit.Association, stale bool, instanceFailed int)
 func (b *builder) add(r audit.Result) {
 	m := b.m
 	m.Totals.Instances++
-	if n, ok := b.inPart[siteKey{r.AccountID, r.Region}]; ok {
-		b.inPart[siteKey{r.AccountID, r.Region}] = n + 1
+	k := siteKey{r.AccountID, r.Region}
+	if _, ok := b.inPart[k]; ok {
+		b.inPart[k]++
 	}
 	m.Totals.Outcomes[r.Outcome]++
 	if r.Detail == audit.DetailOverview {

@@ -1268,7 +1268,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 		inPart := map[site]bool{}
 		for _, s := range withFailures(session.Sites(), d.failed) {
-			inPart[site{s.AccountID, s.Region}] = s.ListedInPart() && s.Error.Code != codeNotActive
+			inPart[site{s.AccountID, s.Region}] = toldInPart(s)
 		}
 		unlisted, untagged, partly := 0, 0, 0
 		for _, s := range d.sites {
@@ -1713,17 +1713,9 @@ func unreachables(err error) []*audit.UnreachableError {
 func unreachableHint(u *audit.UnreachableError, source, regionSource string) string {
 	hint := unreachableHintOf(u, source, regionSource)
 	if bypassedProxy(u) {
-		hint += "; NO_PROXY sends this host around the proxy that " + proxyVarFor(u.Endpoint) + " names: check NO_PROXY too"
+		hint += "; NO_PROXY sends this host around the proxy that " + u.ProxyVar() + " names: check NO_PROXY too"
 	}
 	return hint
-}
-
-// proxyVarFor names the variable of the proxy for calls to endpoint.
-func proxyVarFor(endpoint string) string {
-	if strings.HasPrefix(endpoint, "http://") {
-		return "HTTP_PROXY"
-	}
-	return "HTTPS_PROXY"
 }
 
 // bypassedProxy reports whether u's calls got no answer without the proxy
@@ -1756,10 +1748,7 @@ func bypassedProxy(u *audit.UnreachableError) bool {
 // unreachableHintOf is unreachableHint but for the proxy that NO_PROXY
 // sent the calls around.
 func unreachableHintOf(u *audit.UnreachableError, source, regionSource string) string {
-	proxyVar := "HTTPS_PROXY"
-	if strings.HasPrefix(u.Endpoint, "http://") {
-		proxyVar = "HTTP_PROXY"
-	}
+	proxyVar := u.ProxyVar()
 	proxies := proxyVar + " (the proxy) and NO_PROXY (the hosts reached without it)"
 	// The SDK resolves a region's FIPS endpoint (ssm-fips.REGION...)
 	// when one of these asks for it, and SSM has one in some regions only.

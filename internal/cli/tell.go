@@ -125,6 +125,13 @@ func (t *errorTally) deniedHints(caller string, options map[string]any) []string
 	return out
 }
 
+// toldInPart reports whether stderr tells s as listed in part
+// (audit.SiteStats.ListedInPart): not when its account has left the
+// organisation, which is said as such, not as a listing that failed.
+func toldInPart(s audit.SiteStats) bool {
+	return s.ListedInPart() && s.Error.Code != codeNotActive
+}
+
 // maxPagesHint says that n instances have more pages than --max-pages
 // (limit, as run.json's options give it: "" for a merge of runs with
 // different limits), and to raise it.
@@ -243,9 +250,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	for _, s := range info.Sites {
 		if s.Error != nil && !s.Unreachable {
 			where := siteWhere(s)
-			if s.ListedInPart() && s.Error.Code != codeNotActive {
-				// An account that has left the organisation is said as
-				// such below, not as a listing that failed.
+			if toldInPart(s) {
 				// Discovered, not Results: after --resume the nodes listed
 				// include those an earlier attempt audited.
 				fmt.Fprintf(w, "%s listed in part: the listing failed after %s (%s: %s)\n",
