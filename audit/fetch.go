@@ -248,6 +248,14 @@ func (e *ProxyRefusedError) Error() string {
 	return strings.TrimSpace(fmt.Sprintf("the proxy refused to connect: %d %s", e.Status, http.StatusText(e.Status)))
 }
 
+// RetryableError tells the SDK's retryer to try again only where the
+// proxy's refusal may pass: its way to the endpoint failed (5xx) or it was
+// busy (429). A login it wants (407) or a host its policy denies (403) is
+// refused alike on every try.
+func (e *ProxyRefusedError) RetryableError() bool {
+	return e.Status >= 500 || e.Status == http.StatusTooManyRequests
+}
+
 // noAnswer reports whether err is a call that got no answer at all from the
 // service (no HTTP response: the connection was refused or dropped, the name
 // did not resolve, TLS failed, the call timed out, the proxy could not be

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/auditor-dev/auditor/internal/tlstest"
@@ -204,4 +205,45 @@ func runThroughProxyURL(t *testing.T, bin, ids, proxyURL string, args ...string)
 	cmd.Stderr = &stderr
 	cmd.Run()
 	return cmd.ProcessState.ExitCode(), stderr.String()
+}
+
+// TestProxyRefusalNotRetried: a proxy that refuses the tunnel for want of
+// a login (407) or by its policy (403) refuses every try alike, and each
+// call was tried --max-attempts times before the run could say so. A
+// proxy's 502 (its way to the endpoint failed) may pass, and is retried.
+func TestProxyRefusalNotRetried(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary (net/http reads the proxy from the environment once a process): skipped with -short")
+	}
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	bin := binary(t)
+	serve(t, handFleet(false), ssmsim.Options{})
+	for _, tt := range []struct {
+		status  int
+		retried bool
+	}{
+		{http.StatusProxyAuthRequired, false},
+		{http.StatusForbidden, false},
+		{http.StatusBadGateway, true},
+	} {
+		t.Run(http.StatusText(tt.status), func(t *testing.T) {
+			var connects atomic.Int64
+			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				connects.Add(1)
+				w.WriteHeader(tt.status)
+			}))
+			defer proxy.Close()
+			code, out := runThroughProxy(t, bin, ids, strings.TrimPrefix(proxy.URL, "http://"), "--max-attempts", "4")
+			if code != int(exitFatal) {
+				t.Errorf("exit %d, want %d\n%s", code, exitFatal, out)
+			}
+			// Two instances, each called at most once when not retried;
+			// at least one call tried 4 times when retried.
+			n := connects.Load()
+			if tt.retried && n < 4 || !tt.retried && n > 2 {
+				t.Errorf("the proxy got %d CONNECTs for 2 instances with --max-attempts 4; retried: want %v\n%s", n, tt.retried, out)
+			}
+		})
+	}
 }
