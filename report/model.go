@@ -1097,8 +1097,12 @@ func percent(n, of int) float64 {
 
 func (b *builder) finish() *Model {
 	m := b.m
-	m.Run.Unaudited = unaudited(b.opts.Run.Sites, b.inPart)
-	m.Run.ListedInPart = listedInPart(b.opts.Run.Sites, b.inPart)
+	inPart := b.inPart
+	if b.opts.inPart != nil {
+		inPart = b.opts.inPart
+	}
+	m.Run.Unaudited = unaudited(b.opts.Run.Sites, inPart)
+	m.Run.ListedInPart = listedInPart(b.opts.Run.Sites, inPart)
 	for _, o := range audit.Outcomes() {
 		n := m.Totals.Outcomes[o]
 		oc := OutcomeCount{Outcome: o, Instances: n}

@@ -173,7 +173,12 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 	if err := claimSplitDir(root); err != nil {
 		return nil, err
 	}
-	unaudited := unauditedValues(opts.Run.Sites, label)
+	inPart, err := countInPart(opts.Records, opts.Run)
+	if err != nil {
+		return nil, err
+	}
+	opts.inPart = inPart
+	unaudited := unauditedValues(opts.Run.Sites, label, inPart)
 	groups, err := partition(ctx, opts.Records, opts.Baseline, label, root, slices.Sorted(maps.Keys(unaudited)))
 	if err != nil {
 		return nil, err
@@ -282,18 +287,42 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 // own column of that name may give some of its instances another, and
 // those have results, in error, in their group). An account without a
 // name counts for none: its targets are of the group of no value, which
-// is nobody's, and whose reports name it with the others.
-func unauditedValues(sites []audit.SiteStats, label string) map[string]int {
+// is nobody's, and whose reports name it with the others. One listed in
+// part of which inPart counts results (countInPart) was audited in part,
+// and counts for none either.
+func unauditedValues(sites []audit.SiteStats, label string, inPart map[siteKey]int) map[string]int {
 	n := map[string]int{}
 	if label != audit.AccountNameLabel {
 		return n
 	}
 	for _, s := range sites {
-		if s.Error != nil && s.AccountName != "" {
+		if s.Error != nil && s.AccountName != "" && inPart[siteKey{s.AccountID, s.Region}] == 0 {
 			n[s.AccountName]++
 		}
 	}
 	return n
+}
+
+// countInPart counts the results that rs holds of each account-region of
+// run that may have been listed in part (mayBeInPart), reading rs only
+// when there is one; the map holds those account-regions alone.
+func countInPart(rs *audit.Records, run audit.RunInfo) (map[siteKey]int, error) {
+	n := map[siteKey]int{}
+	for _, s := range run.Sites {
+		if mayBeInPart(s, run.Options["discover"] == true) {
+			n[siteKey{s.AccountID, s.Region}] = 0
+		}
+	}
+	if len(n) == 0 || rs == nil {
+		return n, nil
+	}
+	err := rs.Each(func(r audit.Result) error {
+		if _, ok := n[siteKey{r.AccountID, r.Region}]; ok {
+			n[siteKey{r.AccountID, r.Region}]++
+		}
+		return nil
+	})
+	return n, err
 }
 
 // changed reports whether counts count any change.
