@@ -582,3 +582,42 @@ func TestMergeRunInfoLimiterCutRate(t *testing.T) {
 		})
 	}
 }
+
+// TestFinishTellsListedInPart: an account-region whose listing failed
+// after some of its nodes were listed and audited was counted in run.json's
+// error, and the reports' "Stopped by", as one that could not be audited,
+// while every report and stderr told it "listed in part". A merge works
+// the words out again, as it does the others.
+func TestFinishTellsListedInPart(t *testing.T) {
+	failed := &audit.Error{Code: "AccessDenied", Message: "no"}
+	inPart := audit.SiteStats{AccountID: "111111111111", Region: "us-east-1", Discovered: 3, Targets: 3, Results: 3,
+		Error: &audit.Error{Code: "ThrottlingException", Message: "Rate exceeded"}}
+	refused := audit.SiteStats{AccountID: "222222222222", Region: "us-east-1", Error: failed}
+	refusedToo := refused
+	refusedToo.Region = "eu-west-1"
+	for _, tt := range []struct {
+		name  string
+		sites []audit.SiteStats
+		want  string
+	}{
+		{"listed in part", []audit.SiteStats{inPart}, "1 account-region listed in part"},
+		{"both", []audit.SiteStats{inPart, refused, refusedToo}, "2 account-regions could not be audited, 1 listed in part"},
+		{"not audited", []audit.SiteStats{refused}, "1 account-region could not be audited"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ri := audit.RunInfo{Targets: 3, Sites: tt.sites}
+			ri.Finish(map[audit.Outcome]int{audit.OutcomeCompliant: 3}, 3)
+			if ri.Error != tt.want || ri.Complete {
+				t.Errorf("Error %q (complete %v), want %q", ri.Error, ri.Complete, tt.want)
+			}
+			// Merged with a run that audited its own whole, the words are
+			// worked out again, not inherited.
+			other := audit.RunInfo{Targets: 1, Complete: true}
+			m := audit.MergeRunInfo([]audit.RunInfo{ri, other})
+			m.Finish(map[audit.Outcome]int{audit.OutcomeCompliant: 4}, 4)
+			if m.Error != tt.want {
+				t.Errorf("merged: Error %q, want %q", m.Error, tt.want)
+			}
+		})
+	}
+}
