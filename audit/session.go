@@ -1008,17 +1008,31 @@ func (s *Session) triaged(t Target) Outcome {
 	if t.Info.AssociationStatus == "" && (o == nil || len(o.InstanceAssociationStatusAggregatedCount) == 0) {
 		return OutcomeNoAssociations
 	}
-	if !o.AllSucceeded() {
+	// The counts alone are not enough: where the node's status or the
+	// overview's own says other than Success, the fields disagree, and the
+	// associations' details tell which is right.
+	if !o.AllSucceeded() || !succeededOrNone(t.Info.AssociationStatus) || !succeededOrNone(o.DetailedStatus) {
 		return ""
 	}
 	if !s.cfg.TriageSince.IsZero() {
+		// The agent dates an execution by the node's clock: one far ahead
+		// of this one vouches for nothing recent.
 		last := t.Info.LastSuccessfulAssociationExecutionDate
-		if last == nil || last.Before(s.cfg.TriageSince) {
+		if last == nil || last.Before(s.cfg.TriageSince) || last.After(s.cfg.Now().Add(triageAhead)) {
 			return ""
 		}
 	}
 	return OutcomeCompliant
 }
+
+// triageAhead is how far ahead of this machine's clock a node's newest
+// success may be dated and still be taken by triage: clocks drift, and
+// an hour is more than NTP lets them.
+const triageAhead = time.Hour
+
+// succeededOrNone reports whether status, an instance's association status
+// as its information gives it, is Success or not given.
+func succeededOrNone(status string) bool { return status == "" || status == StatusSuccess }
 
 func (res *Result) fail(code, msg string) {
 	res.Outcome = OutcomeError

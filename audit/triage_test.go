@@ -26,6 +26,16 @@ func TestTriageFetchesWhatTheOverviewCannotVouchFor(t *testing.T) {
 		{"counts all zero", &audit.InstanceInfo{AssociationStatus: "Success", AssociationOverview: zero, LastSuccessfulAssociationExecutionDate: &recent}, now.Add(-7 * 24 * time.Hour)},
 		{"counts all zero, no TriageSince", &audit.InstanceInfo{AssociationStatus: "Success", AssociationOverview: zero, LastSuccessfulAssociationExecutionDate: &recent}, time.Time{}},
 		{"all succeeded, no last success date", &audit.InstanceInfo{AssociationStatus: "Success", AssociationOverview: ok}, now.Add(-7 * 24 * time.Hour)},
+		// The counts say Success, and the overview's own status or the
+		// node's says otherwise: the fields disagree, and only the
+		// associations' details can tell which is right.
+		{"counts succeeded, the node's status Failed", &audit.InstanceInfo{AssociationStatus: "Failed", AssociationOverview: ok, LastSuccessfulAssociationExecutionDate: &recent}, time.Time{}},
+		{"counts succeeded, the overview's status Failed", &audit.InstanceInfo{AssociationStatus: "Success",
+			AssociationOverview: &audit.AssociationOverview{DetailedStatus: "Failed", InstanceAssociationStatusAggregatedCount: map[string]int{"Success": 3}},
+			LastSuccessfulAssociationExecutionDate: &recent}, time.Time{}},
+		// The agent dates an execution by the node's clock: a date far
+		// ahead of now vouches for nothing recent.
+		{"last success in the future", &audit.InstanceInfo{AssociationStatus: "Success", AssociationOverview: ok, LastSuccessfulAssociationExecutionDate: ptrTime(now.Add(30 * 24 * time.Hour))}, now.Add(-7 * 24 * time.Hour)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,3 +54,5 @@ func TestTriageFetchesWhatTheOverviewCannotVouchFor(t *testing.T) {
 		})
 	}
 }
+
+func ptrTime(t time.Time) *time.Time { return &t }
