@@ -31,7 +31,7 @@ func TestTriageFetchesWhatTheOverviewCannotVouchFor(t *testing.T) {
 		// associations' details can tell which is right.
 		{"counts succeeded, the node's status Failed", &audit.InstanceInfo{AssociationStatus: "Failed", AssociationOverview: ok, LastSuccessfulAssociationExecutionDate: &recent}, time.Time{}},
 		{"counts succeeded, the overview's status Failed", &audit.InstanceInfo{AssociationStatus: "Success",
-			AssociationOverview: &audit.AssociationOverview{DetailedStatus: "Failed", InstanceAssociationStatusAggregatedCount: map[string]int{"Success": 3}},
+			AssociationOverview:                    &audit.AssociationOverview{DetailedStatus: "Failed", InstanceAssociationStatusAggregatedCount: map[string]int{"Success": 3}},
 			LastSuccessfulAssociationExecutionDate: &recent}, time.Time{}},
 		// The agent dates an execution by the node's clock: a date far
 		// ahead of now vouches for nothing recent.
