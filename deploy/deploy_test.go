@@ -2064,8 +2064,12 @@ func TestEndToEnd(t *testing.T) {
 			}
 			pairs = append(pairs, mp.ContainerPath, dir)
 		}
-		pairs = append(pairs, "exec "+imageBinary+" ", "exec '"+bin+"' ")
 		mapPaths := strings.NewReplacer(pairs...)
+		// In the script, quoted as the shell reads each place: a
+		// directory with a space (TMPDIR's) stays one word.
+		mapScript := func(script string) string {
+			return strings.Replace(shellMapped(script, pairs), "exec "+imageBinary+" ", "exec '"+bin+"' ", 1)
+		}
 		// The fleet list goes where the command reads it.
 		args, err := batchArgs(cp.Command)
 		if err != nil {
@@ -2082,7 +2086,7 @@ func TestEndToEnd(t *testing.T) {
 		start := func(t *testing.T, command []string, env map[string]string) (int, string) {
 			t.Helper()
 			env["TMPDIR"] = mapPaths.Replace("/tmp")
-			argv := []string{command[1], mapPaths.Replace(command[2])}
+			argv := []string{command[1], mapScript(command[2])}
 			return run(t, env, sh, append(argv, command[3:]...)...)
 		}
 		n := a.ArrayProperties.Size
@@ -2117,4 +2121,49 @@ func TestEndToEnd(t *testing.T) {
 		}
 		checkShards(t, recs, filepath.Join(mapPaths.Replace(out), audit.ResultsFile))
 	})
+}
+
+// shellMapped returns script, a POSIX shell command line, with each
+// pairs[2k] replaced by pairs[2k+1] where the shell would read it as text
+// (not within single quotes), written so that the shell reads it as that
+// text whatever it holds: single-quoted outside quotes, with \ " $ and `
+// escaped within double quotes.
+func shellMapped(script string, pairs []string) string {
+	var b strings.Builder
+	single, double := false, false
+	for i := 0; i < len(script); {
+		if !single {
+			matched := false
+			for k := 0; k+1 < len(pairs); k += 2 {
+				if strings.HasPrefix(script[i:], pairs[k]) {
+					to := pairs[k+1]
+					if double {
+						b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "`", "\\`").Replace(to))
+					} else {
+						b.WriteString("'" + strings.ReplaceAll(to, "'", `'\''`) + "'")
+					}
+					i += len(pairs[k])
+					matched = true
+					break
+				}
+			}
+			if matched {
+				continue
+			}
+		}
+		c := script[i]
+		switch {
+		case c == '\'' && !double:
+			single = !single
+		case c == '"' && !single:
+			double = !double
+		case c == '\\' && !single && i+1 < len(script):
+			b.WriteString(script[i : i+2])
+			i += 2
+			continue
+		}
+		b.WriteByte(c)
+		i++
+	}
+	return b.String()
 }
