@@ -1377,15 +1377,36 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// partialRun explains why a run is partial, or returns "" for a complete one.
-func partialRun(r Run) string {
+// partialRun explains why m's run is partial, as the HTML's banner does,
+// or returns "" for a complete one.
+func partialRun(m *Model) string {
+	r := m.Run
 	switch {
 	case r.Interrupted:
 		return "PARTIAL RUN: the run was interrupted. These figures cover only the instances audited before it stopped."
-	case !r.Complete:
-		return "PARTIAL RUN: the run did not complete (some targets have no result or ended in an error). See the Problems sheet."
+	case r.Complete:
+		return ""
 	}
-	return ""
+	var why []string
+	if r.Targets > 0 && m.Totals.Instances < r.Targets {
+		why = append(why, thousands(m.Totals.Instances)+" of "+thousands(r.Targets)+" targets have a result")
+	}
+	if n := m.Totals.Outcomes[audit.OutcomeError]; n > 0 {
+		why = append(why, plural(n, "instance", "instances")+" ended in an error (see the Problems sheet)")
+	}
+	if n := len(r.Unaudited); n > 0 {
+		why = append(why, plural(n, "account-region", "account-regions")+" could not be audited (Not audited, below)")
+	}
+	if n := len(r.ListedInPart); n > 0 {
+		why = append(why, plural(n, "account-region", "account-regions")+" listed in part (Listed in part, below)")
+	}
+	if len(why) == 0 && r.Error != "" {
+		why = append(why, "stopped by: "+trunc(300, r.Error))
+	}
+	if len(why) == 0 {
+		return "PARTIAL RUN: the run did not complete."
+	}
+	return "PARTIAL RUN: the run did not complete: " + strings.Join(why, "; ") + "."
 }
 
 // The hidden columns of Summary that hold one series per outcome for the
@@ -1408,7 +1429,7 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 	s.cell("A", "SSM association audit", st.title)
 	s.row++
 	s.cell("A", m.Headline, st.label)
-	if p := partialRun(m.Run); p != "" {
+	if p := partialRun(m); p != "" {
 		s.row++
 		s.cell("A", p, st.partial)
 		// The fill runs under the whole line of text.

@@ -778,6 +778,32 @@ func TestXLSXSplitsLongLists(t *testing.T) {
 	}
 }
 
+// TestXLSXPartialSaysWhy: the workbook's partial line said "some targets
+// have no result or ended in an error. See the Problems sheet." of a run
+// where every target had a verdict and two account-regions were refused,
+// with nothing in the Problems sheet; the HTML and the mail named them.
+func TestXLSXPartialSaysWhy(t *testing.T) {
+	fx := fixtureNamed(t, "empty")
+	fx.name = "refused"
+	fx.run.Complete = false
+	fx.run.Error = "2 account-regions could not be audited"
+	denied := &audit.Error{Code: "AccessDenied", Message: "no"}
+	fx.run.Sites = []audit.SiteStats{
+		{AccountID: "111111111111", Region: "af-south-1", Error: denied},
+		{AccountID: "111111111111", Region: "me-south-1", Error: denied},
+	}
+	f, _ := renderXLSX(t, fx)
+	var partial string
+	for _, row := range sheetRows(t, f, "Summary") {
+		if len(row) > 0 && strings.Contains(row[0], "PARTIAL") {
+			partial = row[0]
+		}
+	}
+	if want := "2 account-regions could not be audited"; !strings.Contains(partial, want) || strings.Contains(partial, "no result or ended in an error") {
+		t.Errorf("PARTIAL line = %q, want it to say %q and not blame targets", partial, want)
+	}
+}
+
 func TestXLSXSummary(t *testing.T) {
 	interrupted := fixtureNamed(t, "mixed")
 	interrupted.name = "interrupted"
