@@ -568,3 +568,25 @@ func TestMailTextListedInPart(t *testing.T) {
 		t.Errorf("text mail does not say %q:\n%s", want, x)
 	}
 }
+
+// TestMailTextPartialRows: the mail's HTML part said how many association
+// rows of instances in error were left out of every count; its text part,
+// which a text-only reader and a mail filter read, did not.
+func TestMailTextPartialRows(t *testing.T) {
+	fx := fixtureNamed(t, "mixed")
+	m := buildModel(t, fx.results, fx.run)
+	if m.Totals.PartialAssociations == 0 {
+		t.Fatal("the mixed fixture has no partial rows to tell")
+	}
+	h, x := mailBody(t, m, report.MailOptions{})
+	want := fmt.Sprintf("%d association rows", m.Totals.PartialAssociations)
+	if m.Totals.PartialAssociations == 1 {
+		want = "1 association row"
+	}
+	if !strings.Contains(h, want) {
+		t.Fatalf("the HTML part does not say %q either", want)
+	}
+	if !strings.Contains(x, want) {
+		t.Errorf("the text part does not say %q:\n%s", want, x)
+	}
+}
