@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 const lineEndsProblem = `contains a carriage return (\r): lines must end in \n or \r\n`
@@ -229,7 +231,9 @@ func ValidAccountID(account string) string {
 // joins): shown, these are unseen or change the text around them, so that
 // two values that read as one would be two labels and two groups of a
 // split, and an escape would reach a terminal. An empty s is valid (a
-// label without a value). ValidLabel does not trim.
+// label without a value). ValidLabel does not trim, and does not care in
+// which Unicode form s is: where labels enter (a list, a tag, an account's
+// name) they are put in one (see NFC).
 func ValidLabel(s string) string {
 	if !utf8.ValidString(s) {
 		return "not UTF-8"
@@ -241,6 +245,16 @@ func ValidLabel(s string) string {
 	}
 	return ""
 }
+
+// NFC returns s in Unicode Normalization Form C: a letter and its accents
+// as one character where Unicode has one, as most keyboards write them, so
+// that Müller spelt with u and a combining diaeresis (as macOS and some
+// exports write it) is the Müller spelt with ü. Two spellings that read as
+// one would otherwise be two labels and two groups of a split. NFC changes
+// no character a reader sees; bytes that are not UTF-8 are kept as they
+// are. A label's name and value are put so where they enter: a list's
+// columns and cells, a tag's value (EscapeLabel), an account's name.
+func NFC(s string) string { return norm.NFC.String(s) }
 
 // labelRuneProblem returns why the character r at s[i] cannot be in a
 // label (see ValidLabel), or "".
@@ -258,8 +272,11 @@ func labelRuneProblem(s string, i int, r rune) string {
 	return ""
 }
 
-// EscapeLabel returns s as a label that ValidLabel takes, and whether that
-// is not s: each character ValidLabel refuses is written as its code in
+// EscapeLabel returns s as a label that ValidLabel takes, and whether it
+// escaped a character of s: s is put in Normalization Form C (see NFC),
+// which changes no character a reader sees and is no escape, so that Müller
+// spelt with a combining diaeresis is the Müller spelt with ü; then each
+// character ValidLabel refuses is written as its code in
 // hex (\x1b, \x09 for a tab, \u200b, \u202e, \u00a0, \U000e0041; a byte
 // that is not UTF-8 as \xff), so that "ops" and "ops" followed by a
 // zero-width space are two labels that read as two, and no escape reaches
@@ -270,12 +287,18 @@ func labelRuneProblem(s string, i int, r rune) string {
 // of them before an escaped character, or before text that reads as one
 // (x and two hex digits, u and four, U and eight). So a tag spelt
 // ops\u200b is written ops\\u200b and is not the zero-width space's, and
-// no two values are written alike (read back, a run of 2k backslashes
-// before such text is k backslashes and the text, one of 2k+1 is k and an
-// escape). Every other backslash is kept as it is (CORP\bob, C:\Users,
-// \\server\share), so that a value ValidLabel takes is never changed but
-// for such a spelling, which no real tag holds.
+// no two values that read apart are written alike (read back, a run of 2k
+// backslashes before such text is k backslashes and the text, one of 2k+1
+// is k and an escape); two that differ only in their Unicode form read
+// alike, and are written alike. Every other backslash is kept as it is
+// (CORP\bob, C:\Users, \\server\share), so that a value ValidLabel takes
+// is never changed but for such a spelling, which no real tag holds, and
+// its form.
 func EscapeLabel(s string) (string, bool) {
+	// Before escaping, not after: a joiner is judged by the characters
+	// beside it as they will be read (see joins), and the hex digit an
+	// escape ends in (\u202a) is not composed with a mark after it.
+	s = NFC(s)
 	escaped := func(i int) bool {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		return r == utf8.RuneError && n == 1 || labelRuneProblem(s, i, r) != ""

@@ -103,7 +103,10 @@ func listProblem(id, region, account string) string {
 // (12 digits; AccountId, "Account ID"...) set the target's Region and
 // AccountID; an empty cell means the run's default. Every other column is a
 // label: its trimmed name is added to LabelKeys and its trimmed value to the
-// target's Labels; both must be text that reads as it is (ValidLabel; a
+// target's Labels, both in Unicode Normalization Form C (NFC: Müller spelt
+// with a combining diaeresis, as macOS and some exports write it, is the
+// Müller spelt with ü, and two columns so named are two of one name); both
+// must be text that reads as it is (ValidLabel; a
 // value may hold line breaks, each of its lines such text; see Errors).
 // Columns with an empty
 // name are ignored. Rows whose cells are all blank are skipped. In a CSV
@@ -351,7 +354,10 @@ func listHeader(line []byte) (listColumns, bool, error) {
 	index := map[string]int{}
 	bad, why := -1, "" // the first label column whose name cannot be a label's
 	for i, raw := range names {
-		name := strings.TrimSpace(raw)
+		// In one Unicode form (NFC), so that two names that read alike are
+		// two columns of one name, refused, not two labels that read as
+		// one.
+		name := NFC(strings.TrimSpace(raw))
 		var slot *int
 		var canon string
 		switch listColumnName(name) {
@@ -581,7 +587,9 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, lay
 	}
 	labelProblem := ""
 	for i, l := range cols.labels {
-		v := strings.TrimSpace(rec[l.col])
+		// In one Unicode form (NFC): Müller typed on a Mac and Müller
+		// typed elsewhere are one owner and one group of a split.
+		v := NFC(strings.TrimSpace(rec[l.col]))
 		switch p := listLabelProblem(v); {
 		case p == listNotUTF8:
 			return &ReadError{lr.name, line, fmt.Errorf("%s %s: %s", listName(l.name), listQuote(v), p)}
