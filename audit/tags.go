@@ -60,9 +60,11 @@ func TagIDsPerCall(keys int) int {
 // of all the tags of 200 instances a call; hybrid nodes (mi-) with
 // ssm:ListTagsForResource, one call each, a few at a time (a node SSM does
 // not know has no tags). Only a tag whose key is one of keys, exactly, is
-// a label (EC2's key filter takes * and ? as wildcards). A value is written
-// as EscapeLabel writes it, and escaped names, sorted, the labels whose
-// values were so changed: a tag is set by anyone who may tag an instance,
+// a label (EC2's key filter takes * and ? as wildcards), and the label is
+// named by the key as it is. A value is written as EscapeLabel writes it
+// (in Normalization Form C, so that Müller typed on a Mac is the Müller
+// typed elsewhere), and escaped names, sorted, the labels whose values had
+// a character escaped: a tag is set by anyone who may tag an instance,
 // and cannot be refused as a list's label is. fn is called from one
 // goroutine at a time. The first error stops it and is returned.
 func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys []string, fn func(id string, labels map[string]string, escaped []string)) error {
@@ -156,12 +158,14 @@ func ReadTags(ctx context.Context, ec2c EC2TagsAPI, ssmc SSMTagsAPI, ids, keys [
 }
 
 // escapeTags writes each value of labels as EscapeLabel does and returns
-// the labels it changed, sorted.
+// the labels whose values it escaped, sorted: one only put in Normalization
+// Form C reads as it did, and is not said to be changed.
 func escapeTags(labels map[string]string) []string {
 	var escaped []string
 	for k, v := range labels {
-		if e, changed := EscapeLabel(v); changed {
-			labels[k] = e
+		e, changed := EscapeLabel(v)
+		labels[k] = e
+		if changed {
 			escaped = append(escaped, k)
 		}
 	}
