@@ -253,9 +253,10 @@ func (c *Conn) STSSpeaksForSSM(region string) bool {
 // and is not refused, as a tag's value is not: one that
 // audit.ValidAccountName refuses (a terminal escape, a zero-width space, a
 // bidi control) is written as audit.EscapeLabel writes it, and its Account
-// is Escaped; one it takes is kept as it is (audit.EscapeRefused), as a
+// is Escaped; one it takes is kept as it reads (audit.EscapeRefused), as a
 // file of accounts keeps it, so that its account_name label is an older
-// record's.
+// record's. Either is put in Unicode Normalization Form C first
+// (audit.NFC), which changes no character a reader sees and is no escape.
 func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(c.cfg, func(o *organizations.Options) {
 		o.Region = c.home
@@ -287,8 +288,12 @@ func (c *Conn) OrgAccounts(ctx context.Context) ([]Account, error) {
 				others[stateWord(a)]++
 				continue
 			}
-			name := audit.EscapeRefused(aws.ToString(a.Name))
-			out = append(out, Account{ID: aws.ToString(a.Id), Name: name, Escaped: name != aws.ToString(a.Name)})
+			// In one Unicode form, as a list's labels and a tag's value:
+			// renamed from a Mac, the name would be another account_name
+			// than the same name typed elsewhere.
+			given := audit.NFC(aws.ToString(a.Name))
+			name := audit.EscapeRefused(given)
+			out = append(out, Account{ID: aws.ToString(a.Id), Name: name, Escaped: name != given})
 		}
 	}
 	if len(out) == 0 {
