@@ -232,7 +232,8 @@ func splitList(v string) []string {
 // character, which would be another label than the name it reads as. An
 // account on several lines is one account, with the name one of them
 // gives; two different names for it refuse the file, since which is meant
-// cannot be told. A line longer than audit.MaxListLine refuses it too, as
+// cannot be told; a name is read in Unicode Normalization Form C
+// (audit.NFC), so that two spellings that read alike are one. A line longer than audit.MaxListLine refuses it too, as
 // it does an instance list, and so does a carriage return in an ID or a
 // name, or in a line of too many fields (old Mac line ends, which make the
 // lines one: audit.LineEnds). Values are quoted in errors as an instance
@@ -294,6 +295,10 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 		if p := audit.ValidAccountName(name); p != "" {
 			return nil, usagef("%s:%d: name %s: %s", path, line, audit.Quote(name), p)
 		}
+		// In one Unicode form, as a list's labels and Organizations' names:
+		// written on a Mac, the name would be another account_name than
+		// the same name typed elsewhere.
+		name = audit.NFC(name)
 		e, ok := seen[id]
 		switch {
 		case !ok:
