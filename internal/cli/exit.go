@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/auditor-dev/auditor/audit"
 	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/internal/atomicfile"
@@ -185,10 +187,58 @@ func exitFor(err error, con *console) exitCode {
 	if off, ok := audit.ClockOff(err); ok && !strings.Contains(err.Error(), audit.ClockHint(off)) {
 		// The service's words say "expired" or "signature": the clock
 		// is the cause, and nothing else would send the user to it.
-		con.errorf("%s\n%s", plainLines(err.Error()), audit.ClockHint(off))
+		con.errorf("%s\n%s", errorLines(err), audit.ClockHint(off))
 		return exitFatal
 	}
 	// A fatal error may hold the service's words (a refusal's message).
-	con.errorf("%s", plainLines(err.Error()))
+	con.errorf("%s", errorLines(err))
 	return exitFatal
+}
+
+// serviceTextMax caps the words of one answer of a service in an error
+// line, as the account-region lines cap their message.
+const serviceTextMax = 500
+
+// errorLines is err's text for stderr: each of the service's answers in it
+// (a smithy.APIError's code and message, anywhere in its chain) made one
+// line of at most serviceTextMax characters, then plainLines, so that the
+// line breaks left are the auditor's own (errors.Join's, a hint's) and a
+// message cannot start a line that seems the auditor's, nor flood a log.
+func errorLines(err error) string {
+	s := err.Error()
+	for _, ae := range apiErrors(err) {
+		if t := ae.Error(); t != "" {
+			if p := plain(t, serviceTextMax); p != t {
+				s = strings.ReplaceAll(s, t, p)
+			}
+		}
+	}
+	return plainLines(s)
+}
+
+// apiErrors returns every smithy.APIError in err's tree, outermost first:
+// errors.As finds one, and a run none of whose account-regions could be
+// audited joins one for each.
+func apiErrors(err error) []smithy.APIError {
+	var out []smithy.APIError
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		if ae, ok := e.(smithy.APIError); ok {
+			out = append(out, ae)
+			return // its words hold those of what it wraps
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		}
+	}
+	walk(err)
+	return out
 }

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// stderrLines checks stderr as a log pipeline reads it, a record a line:
+// in JSON form every line is a record, and no line is longer than max
+// bytes. It returns the lines.
+func stderrLines(t *testing.T, stderr string, jsonForm bool, max int) []string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	for _, l := range lines {
+		if len(l) > max {
+			t.Errorf("a line of %d bytes, want at most %d: %.200q...", len(l), max, l)
+		}
+		if jsonForm && !json.Valid([]byte(l)) {
+			t.Errorf("not a JSON record: %.200q", l)
+		}
+	}
+	return lines
+}
+
+// TestFatalServiceMessageIsOneLine: a refusal that stops the run printed
+// the service's message with its line breaks and at any length: an
+// AccessDeniedException whose message held "\nauditor: error: FORGED
+// LINE" made a line that seemed the auditor's, and a message of 2 MB a
+// line (or a JSON record) of 2 MB. The service's words are one line,
+// capped; the auditor's own hint after them stays a line of its own.
+func TestFatalServiceMessageIsOneLine(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	serve(t, handFleet(false), ssmsim.Options{}) // STS
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	for _, tt := range []struct {
+		name    string
+		message string
+	}{
+		{"forged lines", "bad\u2026\nauditor: error: FORGED LINE account 999\n{\"level\":\"ERROR\",\"msg\":\"forged\"}"},
+		{"long", "long " + strings.Repeat("x", 2<<20)},
+	} {
+		for _, format := range []string{logText, logJSON} {
+			t.Run(tt.name+" "+format, func(t *testing.T) {
+				body, _ := json.Marshal(map[string]string{"__type": "AccessDeniedException", "message": tt.message})
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+					w.WriteHeader(http.StatusBadRequest)
+					w.Write(body)
+				}))
+				defer srv.Close()
+				got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", srv.URL, "--region", "us-east-1",
+					"--out", filepath.Join(t.TempDir(), "out"), "--max-attempts", "1", "--concurrency", "1", "--quiet", "--log-format", format)
+				if got.code != int(exitFatal) {
+					t.Fatalf("exit %d, want %d\n%.2000q", got.code, exitFatal, got.stderr)
+				}
+				lines := stderrLines(t, got.stderr, format == logJSON, 2000)
+				said, hinted := false, false
+				for _, l := range lines {
+					var rec struct{ Msg string }
+					if strings.Contains(l, "FORGED") && !strings.Contains(l, "AccessDeniedException") ||
+						strings.HasPrefix(l, `{"level"`) || json.Unmarshal([]byte(l), &rec) == nil && rec.Msg == "forged" {
+						t.Errorf("a forged line: %q", l)
+					}
+					said = said || strings.Contains(l, "AccessDeniedException")
+					hinted = hinted || strings.Contains(l, "allow ssm:DescribeInstanceAssociationsStatus")
+				}
+				if !said || !hinted {
+					t.Errorf("want the refusal and the hint to allow the action:\n%.2000q", got.stderr)
+				}
+				if format == logText {
+					i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "auditor: cannot call SSM") })
+					if i < 0 || len(lines) != i+2 || !strings.HasPrefix(lines[i+1], "allow ssm:") {
+						t.Errorf("want the refusal on one line and the hint on a line of its own after it:\n%.2000q", got.stderr)
+					}
+				}
+			})
+		}
+	}
+}
