@@ -172,7 +172,10 @@ func (c *console) clearLive() {
 // stderr.
 func (c *console) sdkLogger() logging.Logger {
 	return logging.LoggerFunc(func(cls logging.Classification, format string, v ...any) {
-		msg := fmt.Sprintf(format, v...)
+		// One line, capped, as other text from outside: the SDK's words
+		// repeat what an endpoint sent (a Date header's parse holds the
+		// header once for each form tried, a line each).
+		msg := plain(fmt.Sprintf(format, v...), sdkTextMax)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.json != nil {
@@ -209,9 +212,13 @@ func (c *console) sdkLogger() logging.Logger {
 			return
 		}
 		c.clearLive()
-		fmt.Fprintf(c.w, "auditor: AWS SDK: %s%s\n", times, terminalText(strings.TrimSpace(msg)))
+		fmt.Fprintf(c.w, "auditor: AWS SDK: %s%s\n", times, msg)
 	})
 }
+
+// sdkTextMax caps an SDK log line, as plain caps the other lines of text
+// from outside.
+const sdkTextMax = 500
 
 // tenPower reports whether n is 10, 100, 1000, ...
 func tenPower(n int) bool {

@@ -84,3 +84,54 @@ func TestFatalServiceMessageIsOneLine(t *testing.T) {
 		}
 	}
 }
+
+// dateServer answers every DescribeInstanceAssociationsStatus with no
+// association and a Date header that does not parse, of the given value:
+// the SDK warns of it at every answer, its parse's words holding the value
+// once for each form it tried, a line each.
+func dateServer(t *testing.T, date string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("Date", date)
+		w.Write([]byte(`{"InstanceAssociationStatusInfos": []}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestSDKWarningIsOneLine: in text form an SDK warning was written as the
+// SDK made it: a Date header that did not parse made a warning of 6 lines,
+// 5 of them without "auditor: ", and a Date header of 500 KB 5 MB of
+// stderr (and in JSON form a record of megabytes). It is one line, capped.
+func TestSDKWarningIsOneLine(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	serve(t, handFleet(false), ssmsim.Options{}) // STS
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	for _, tt := range []struct{ name, date string }{
+		{"malformed", "not a date"},
+		{"long", "x" + strings.Repeat("y", 100<<10)},
+	} {
+		for _, format := range []string{logText, logJSON} {
+			t.Run(tt.name+" "+format, func(t *testing.T) {
+				got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", dateServer(t, tt.date), "--region", "us-east-1",
+					"--out", filepath.Join(t.TempDir(), "out"), "--max-attempts", "1", "--concurrency", "1", "--quiet", "--log-format", format)
+				if got.code != int(exitOK) {
+					t.Fatalf("exit %d, want %d\n%.2000q", got.code, exitOK, got.stderr)
+				}
+				n := 0
+				for _, l := range stderrLines(t, got.stderr, format == logJSON, 2000) {
+					switch {
+					case strings.HasPrefix(l, "auditor: AWS SDK: ") || strings.Contains(l, `"source":"sdk"`):
+						n++
+					case strings.Contains(l, "parsing time"):
+						t.Errorf("a line of the SDK's warning without its prefix: %.200q", l)
+					}
+				}
+				if n != 1 {
+					t.Errorf("%d warnings of the SDK, want 1:\n%.2000q", n, got.stderr)
+				}
+			})
+		}
+	}
+}
