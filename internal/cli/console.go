@@ -178,19 +178,14 @@ func (c *console) sdkLogger() logging.Logger {
 		msg := plain(fmt.Sprintf(format, v...), sdkTextMax)
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if c.json != nil {
-			level := slog.LevelDebug
-			if cls == logging.Warn {
-				level = slog.LevelWarn
-			}
-			c.json.Log(context.Background(), level, msg, "source", "sdk")
-			return
-		}
 		if cls != logging.Warn {
+			if c.json != nil {
+				c.json.Log(context.Background(), slog.LevelDebug, msg, "source", "sdk")
+			}
 			return
 		}
 		// Some come at every dropped connection: each kind once, then
-		// at the 10th, the 100th, ..., with the count.
+		// at the 10th, the 100th, ..., with the count, in either form.
 		if c.sdkSaid == nil {
 			c.sdkSaid = map[string]int{}
 		}
@@ -209,6 +204,10 @@ func (c *console) sdkLogger() logging.Logger {
 		case tenPower(n):
 			times = fmt.Sprintf("(%d times so far) ", n)
 		default:
+			return
+		}
+		if c.json != nil {
+			c.json.Log(context.Background(), slog.LevelWarn, times+msg, "source", "sdk")
 			return
 		}
 		c.clearLive()

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -133,5 +134,39 @@ func TestSDKWarningIsOneLine(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestSDKWarningsNotRepeatedInJSON: in JSON form (--log-format json) every
+// SDK warning was a record: 121 of the 128 records of a run whose endpoint
+// dropped connections were the same "failed to discard remaining HTTP
+// response body". They are counted as in text form: the first of each
+// kind, then the 10th, the 100th, ...
+func TestSDKWarningsNotRepeatedInJSON(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	serve(t, handFleet(false), ssmsim.Options{}) // STS
+	var list strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&list, "i-0123456789abcde%02x\n", i)
+	}
+	ids := writeFile(t, "ids.txt", list.String())
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", dateServer(t, "not a date"), "--region", "us-east-1",
+		"--out", filepath.Join(t.TempDir(), "out"), "--max-attempts", "1", "--concurrency", "1", "--quiet", "--log-format", logJSON)
+	if got.code != int(exitOK) {
+		t.Fatalf("exit %d, want %d\n%.2000q", got.code, exitOK, got.stderr)
+	}
+	var msgs []string
+	for _, l := range stderrLines(t, got.stderr, true, 2000) {
+		var rec struct{ Level, Msg, Source string }
+		json.Unmarshal([]byte(l), &rec)
+		if rec.Source == "sdk" {
+			if rec.Level != "WARN" {
+				t.Errorf("an SDK record at %s, want WARN: %q", rec.Level, l)
+			}
+			msgs = append(msgs, rec.Msg)
+		}
+	}
+	if len(msgs) != 2 || !strings.Contains(msgs[1], "10 times") {
+		t.Errorf("%d SDK records, want the first and the 10th:\n%s", len(msgs), strings.Join(msgs, "\n"))
 	}
 }
