@@ -81,6 +81,27 @@ func TestLogLevelOfOutcomes(t *testing.T) {
 			code:   int(exitDelivery),
 			levels: map[string]string{"delivery failed (exit 5)": "ERROR", "AccessDenied": "ERROR"},
 		},
+		{
+			// The lines that tell what a partial run left out were INFO:
+			// the account-region, its hint, and the instances in error.
+			name: "account-region refused",
+			setup: func(t *testing.T) []string {
+				_, _, accounts := serveOrg(t, 4)
+				return []string{"--role-name", "AuditRole", "--discover", "--accounts", accounts[1].ID + "," + accounts[2].ID, "--regions", "us-east-1", "--fail-on", "none"}
+			},
+			code:   int(exitIncomplete),
+			levels: map[string]string{" us-east-1 could not be audited: AccessDenied": "WARN", "trust policy": "WARN"},
+		},
+		{
+			name: "instances in error",
+			setup: func(t *testing.T) []string {
+				url, _ := serve(t, handFleet(false), ssmsim.Options{Faults: ssmsim.Faults{ErrorRate: 1}})
+				ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+				return []string{"--instances", ids, "--endpoint-url", url, "--max-attempts", "1"}
+			},
+			code:   int(exitIncomplete),
+			levels: map[string]string{"instances ended in error": "WARN"},
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"run", "--region", "us-east-1", "--quiet", "--log-format", "json",

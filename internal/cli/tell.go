@@ -253,10 +253,10 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 			if toldInPart(s) {
 				// Discovered, not Results: after --resume the nodes listed
 				// include those an earlier attempt audited.
-				fmt.Fprintf(w, "%s listed in part: the listing failed after %s (%s: %s)\n",
+				logLine(w, slog.LevelWarn, "%s listed in part: the listing failed after %s (%s: %s)",
 					where, plural(s.Discovered, "node"), plain(s.Error.Code, 60), plain(s.Error.Message, 300))
 			} else {
-				fmt.Fprintf(w, "%s could not be audited: %s: %s\n", where, plain(s.Error.Code, 60), plain(s.Error.Message, 300))
+				logLine(w, slog.LevelWarn, "%s could not be audited: %s: %s", where, plain(s.Error.Code, 60), plain(s.Error.Message, 300))
 			}
 			if h := siteHint(s, info.Caller, info.Options); h != "" && !slices.Contains(hints, h) {
 				hints = append(hints, h)
@@ -268,8 +268,10 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 				where, plain(s.InfoError.Code, 60), plain(s.InfoError.Message, 300))
 		}
 	}
+	// What a partial run left out, and why, is a warning in JSON form
+	// too, as the README says: these lines do not begin "auditor: ".
 	for _, h := range hints {
-		fmt.Fprintln(w, h)
+		logLine(w, slog.LevelWarn, "%s", h)
 	}
 	// Instances whose own calls were refused, told after their count.
 	var deniedHints []string
@@ -317,11 +319,11 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 			}
 		}
 		if len(codes) > 0 {
-			fmt.Fprintf(w, "%s ended in error: %s\n", plural(n, "instance"), strings.Join(codes, "; "))
+			logLine(w, slog.LevelWarn, "%s ended in error: %s", plural(n, "instance"), strings.Join(codes, "; "))
 		}
 	}
 	for _, h := range deniedHints {
-		fmt.Fprintln(w, h)
+		logLine(w, slog.LevelWarn, "%s", h)
 	}
 	for _, c := range causes {
 		fmt.Fprintln(w, c)
