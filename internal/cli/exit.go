@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -135,7 +136,7 @@ func exitFor(err error, con *console) exitCode {
 		case len(ie.Problems) == 1:
 			hint = "fix the " + what + " above, or pass --skip-invalid to audit the rest"
 		}
-		con.errorf("%v\n%s", err, hint)
+		con.errorf("%s\n%s", shownSources(err.Error(), ie), hint)
 		return exitUsage
 	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, outdir.ErrNotDir), errors.Is(err, outdir.ErrShared), errors.Is(err, outdir.ErrNotDemo):
 		// A ConfigError's file is the AWS configuration's (AWS_CA_BUNDLE,
@@ -193,6 +194,30 @@ func exitFor(err error, con *console) exitCode {
 	// A fatal error may hold the service's words (a refusal's message).
 	con.errorf("%s", errorLines(err))
 	return exitFatal
+}
+
+// shownSources is msg, the text of an error that wraps ie, with each
+// problem's source (FILE:LINE) shown as shownPath shows the file: a line
+// break in the path of a list would start a line that seems the
+// auditor's. The record keeps the source as it is.
+func shownSources(msg string, ie *audit.InputError) string {
+	for _, t := range ie.Problems {
+		if shown := shownSource(t.Source); shown != t.Source {
+			msg = strings.ReplaceAll(msg, t.Source+": ", shown+": ")
+		}
+	}
+	return msg
+}
+
+// shownSource is a target's source, FILE:LINE, with FILE as shownPath
+// shows it.
+func shownSource(src string) string {
+	if i := strings.LastIndexByte(src, ':'); i >= 0 {
+		if _, err := strconv.Atoi(src[i+1:]); err == nil {
+			return shownPath(src[:i]) + src[i:]
+		}
+	}
+	return shownPath(src)
 }
 
 // serviceTextMax caps the words of one answer of a service in an error

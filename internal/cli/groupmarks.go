@@ -166,7 +166,7 @@ func carryGroupMarks(out string, stderr io.Writer) groupMarks {
 	g := groupMarks{marks: marks, kept: err == nil}
 	if g.kept && len(marks) > 0 {
 		if err := writeCarried(out, marks); err != nil {
-			fmt.Fprintf(stderr, "auditor: warning: %s: the marks of what its groups' mail did not deliver could not be kept while the reports are written again, and a kill meanwhile would lose them: %v\n", out, err)
+			fmt.Fprintf(stderr, "auditor: warning: %s: the marks of what its groups' mail did not deliver could not be kept while the reports are written again, and a kill meanwhile would lose them: %v\n", shownPath(out), err)
 		}
 	}
 	return g
@@ -248,7 +248,7 @@ func restoreGroupMarks(out, split string, g groupMarks, stderr io.Writer) {
 			out, carriedGroups(left), carriedMarksFile)
 	}
 	if err := writeCarried(out, left); err != nil {
-		fmt.Fprintf(stderr, "auditor: warning: %s: %v\n", out, err)
+		fmt.Fprintf(stderr, "auditor: warning: %s: %v\n", shownPath(out), err)
 	}
 }
 

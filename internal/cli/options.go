@@ -833,12 +833,12 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 	case o.baseline == "" || o.baseline == "previous":
 		if recorded == "" {
 			if o.baseline != "" {
-				o.logf(stderr, "--baseline previous: %s started without a baseline; it resumes without one", o.out)
+				o.logf(stderr, "--baseline previous: %s started without a baseline; it resumes without one", shownPath(o.out))
 			}
 			o.baseline = ""
 			return nil
 		}
-		fmt.Fprintf(stderr, "auditor: resuming %s with the baseline it started with: %s\n", o.out, recorded)
+		fmt.Fprintf(stderr, "auditor: resuming %s with the baseline it started with: %s\n", shownPath(o.out), recorded)
 		o.baseline, o.baselinePrevious = recorded, true
 		return nil
 	case recorded == "":

@@ -275,10 +275,10 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 		// up in a field or in too many of them; one in the empty columns
 		// after the name is left aside with them.
 		if p := audit.LineEnds(text); p != "" && (problem != "" || audit.LineEnds(id+name) != "") {
-			return nil, usagef("%s:%d: %s: %s", path, line, audit.Quote(text), p)
+			return nil, usagef("%s:%d: %s: %s", shownPath(path), line, audit.Quote(text), p)
 		}
 		if problem != "" {
-			return nil, usagef("%s:%d: %s: %s", path, line, audit.Quote(text), problem)
+			return nil, usagef("%s:%d: %s: %s", shownPath(path), line, audit.Quote(text), problem)
 		}
 		if len(out) == 0 && !header && accountsHeader(id) {
 			// "account_id,name" or "account_id","name", as spreadsheets
@@ -287,13 +287,13 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 			continue
 		}
 		if p := audit.ValidAccountID(id); p != "" {
-			return nil, usagef("%s:%d: %s: %s", path, line, audit.Quote(id), p)
+			return nil, usagef("%s:%d: %s: %s", shownPath(path), line, audit.Quote(id), p)
 		}
 		if !utf8.ValidString(name) {
-			return nil, usagef("%s:%d: name %s: not UTF-8 (a Latin-1 or Windows-1252 file?): save the file as UTF-8", path, line, audit.Quote(name))
+			return nil, usagef("%s:%d: name %s: not UTF-8 (a Latin-1 or Windows-1252 file?): save the file as UTF-8", shownPath(path), line, audit.Quote(name))
 		}
 		if p := audit.ValidAccountName(name); p != "" {
-			return nil, usagef("%s:%d: name %s: %s", path, line, audit.Quote(name), p)
+			return nil, usagef("%s:%d: name %s: %s", shownPath(path), line, audit.Quote(name), p)
 		}
 		// In one Unicode form, as a list's labels and Organizations' names:
 		// written on a Mac, the name would be another account_name than
@@ -309,12 +309,12 @@ func readAccounts(path string) ([]awsconn.Account, error) {
 			out[e.at].Name = name
 			seen[id] = entry{e.at, line}
 		default:
-			return nil, usagef("%s:%d: %s: name %s, but line %d names it %s: keep one line for the account", path, line, id, audit.Quote(name), e.line, audit.Quote(out[e.at].Name))
+			return nil, usagef("%s:%d: %s: name %s, but line %d names it %s: keep one line for the account", shownPath(path), line, id, audit.Quote(name), e.line, audit.Quote(out[e.at].Name))
 		}
 	}
 	err = sc.Err()
 	if long || errors.Is(err, bufio.ErrTooLong) {
-		return nil, usagef("%s:%d: line longer than 1 MiB", path, line)
+		return nil, usagef("%s:%d: line longer than 1 MiB", shownPath(path), line)
 	}
 	if err != nil {
 		return nil, usagef("--accounts %s: %v", path, err)

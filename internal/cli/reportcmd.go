@@ -111,13 +111,13 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 			})
 			switch {
 			case err != nil:
-				return recordError(fmt.Sprintf("report: the baseline %s was compared with", o.out), err)
+				return recordError(fmt.Sprintf("report: the baseline %s was compared with", shownPath(o.out)), err)
 			case b == nil:
 				// Rendered without it, its recorded changes would go for
 				// good, or disagree with the record.
-				return usagef("report: %s was compared with %s, which is gone: put it back and render again, or compare with another run: --baseline DIR", o.out, shownPath(lost))
+				return usagef("report: %s was compared with %s, which is gone: put it back and render again, or compare with another run: --baseline DIR", shownPath(o.out), shownPath(lost))
 			}
-			o.logf(stderr, "rendering %s again with the baseline it was compared with: %s", o.out, shownPath(ri.Changes.Baseline))
+			o.logf(stderr, "rendering %s again with the baseline it was compared with: %s", shownPath(o.out), shownPath(ri.Changes.Baseline))
 			o.base = b
 			defer o.closeBaseline()
 		}
@@ -272,9 +272,9 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if !inPlace {
 		if st, err := os.Stat(recordPath); err == nil && st.Size() > 0 {
 			if !leftoverOf(recordPath, paths) {
-				return usagef("report: %s already holds a record that is not among the inputs; choose another --out, or name it as an input to merge into it", o.out)
+				return usagef("report: %s already holds a record that is not among the inputs; choose another --out, or name it as an input to merge into it", shownPath(o.out))
 			}
-			o.logf(stderr, "%s holds the record of this same merge, stopped before it wrote %s: merging again", o.out, audit.RunFile)
+			o.logf(stderr, "%s holds the record of this same merge, stopped before it wrote %s: merging again", shownPath(o.out), audit.RunFile)
 		}
 	}
 	// Written before the record replaces what was there, so that a merge
@@ -328,7 +328,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		// run.json speaks for the record now: a merge like any other,
 		// which the next merge into this directory must name as an input.
 		if err := os.Remove(filepath.Join(o.out, mergingFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(stderr, "auditor: warning: %v (the same merge run again would replace the record in %s)\n", err, o.out)
+			fmt.Fprintf(stderr, "auditor: warning: %v (the same merge run again would replace the record in %s)\n", err, shownPath(o.out))
 		}
 	}
 	for _, p := range append([]string{recordPath}, written...) {
@@ -812,7 +812,7 @@ func keepJudgement(c *command, stderr io.Writer) {
 		kept = append(kept, fmt.Sprintf("--html-max-rows %d", o.htmlMaxRows))
 	}
 	if len(kept) > 0 {
-		o.logf(stderr, "rendering %s again with the options its reports were judged by: %s (give them to change them)", o.out, strings.Join(kept, ", "))
+		o.logf(stderr, "rendering %s again with the options its reports were judged by: %s (give them to change them)", shownPath(o.out), strings.Join(kept, ", "))
 	}
 }
 

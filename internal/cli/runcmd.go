@@ -414,7 +414,7 @@ func (o *runOptions) prepare(ctx context.Context, stdin io.Reader, stderr io.Wri
 			}
 			if !o.resume {
 				j.close()
-				return nil, usagef("%s already holds a record: pass --resume to continue it, or another --out", o.out)
+				return nil, usagef("%s already holds a record: pass --resume to continue it, or another --out", shownPath(o.out))
 			}
 			if err := checkResumedRunFile(o.out, o.now()); err != nil {
 				j.close()
@@ -492,11 +492,11 @@ func (o *runOptions) sharedOut(err error) error {
 func outError(out string, err error) error {
 	switch {
 	case errors.Is(err, dirlock.ErrBusy):
-		return fmt.Errorf("--out %s: %w; wait for it, or choose another --out", out, err)
+		return fmt.Errorf("--out %s: %w; wait for it, or choose another --out", shownPath(out), err)
 	case errors.Is(err, dirlock.ErrNoLocks):
-		return fmt.Errorf("--out %s: %w: choose an --out on a local disk or one with locks", out, err)
+		return fmt.Errorf("--out %s: %w: choose an --out on a local disk or one with locks", shownPath(out), err)
 	}
-	return fmt.Errorf("--out %s: %w; choose another --out", out, err)
+	return fmt.Errorf("--out %s: %w; choose another --out", shownPath(out), err)
 }
 
 // checkOthersOutputs refuses an --out that holds files a run or a report
@@ -671,12 +671,12 @@ func (j *job) plan(stderr io.Writer) error {
 	j.fresh = !exists
 	if !o.resume {
 		if exists {
-			return usagef("%s already holds a record: pass --resume to continue it, or another --out", o.out)
+			return usagef("%s already holds a record: pass --resume to continue it, or another --out", shownPath(o.out))
 		}
 		return nil
 	}
 	if !exists {
-		o.logf(stderr, "nothing to resume in %s: starting a new record", o.out)
+		o.logf(stderr, "nothing to resume in %s: starting a new record", shownPath(o.out))
 		return nil
 	}
 	if err := j.resumedOptions(stderr); err != nil {
@@ -824,14 +824,14 @@ func (j *job) plan(stderr io.Writer) error {
 				j.info.Resumed++
 			}
 		}
-		o.logf(stderr, "resuming %s: %d instances already audited, to be skipped as discovery finds them (torn lines dropped: %d)", o.out, j.info.Resumed, rs.Torn)
+		o.logf(stderr, "resuming %s: %d instances already audited, to be skipped as discovery finds them (torn lines dropped: %d)", shownPath(o.out), j.info.Resumed, rs.Torn)
 		return nil
 	}
 	again := ""
 	if relabelled > 0 {
 		again = fmt.Sprintf(", %d audited again as their labels in the list changed", relabelled)
 	}
-	o.logf(stderr, "resuming %s: %d instances already audited, %d to go%s (torn lines dropped: %d)", o.out, done, j.fleet.Len(), again, rs.Torn)
+	o.logf(stderr, "resuming %s: %d instances already audited, %d to go%s (torn lines dropped: %d)", shownPath(o.out), done, j.fleet.Len(), again, rs.Torn)
 	return nil
 }
 
@@ -1227,9 +1227,9 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	switch {
 	case j.disc != nil:
 		o.logf(stderr, "auditing the managed nodes of %s as discovery lists them%s, %d at a time; record in %s",
-			plural(len(j.disc.sites), "account-region"), listedToo(total), o.concurrency, j.recordPath())
+			plural(len(j.disc.sites), "account-region"), listedToo(total), o.concurrency, shownPath(j.recordPath()))
 	case total > 0:
-		o.logf(stderr, "auditing %s, %d at a time; record in %s", plural(total, "instance"), o.concurrency, j.recordPath())
+		o.logf(stderr, "auditing %s, %d at a time; record in %s", plural(total, "instance"), o.concurrency, shownPath(j.recordPath()))
 	}
 	runErr := session.Run(runCtx, j.batches())
 	if j.info.Resumed > 0 && errors.Is(runErr, audit.ErrNoSiteAudited) {
@@ -1426,7 +1426,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			logLine(stderr, slog.LevelError, "auditor: %s", plainLines(resumeInstead(renderErr).Error()))
 		}
 		if held {
-			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: %s\n", o.out, o.resumeCommand())
+			fmt.Fprintf(stderr, "auditor: the record in %s holds what was audited; fix the cause below, then continue with: %s\n", shownPath(o.out), o.resumeCommand())
 		}
 		return withFatalHint(runErr, o.region)
 	}
@@ -2037,7 +2037,7 @@ func (o *runOptions) renderRecords(ctx context.Context, rs *audit.Records, info 
 			// groups' files: it is an output of the run all the same (it
 			// maps each value to its directory), to be uploaded.
 			written = append(written, filepath.Join(report.SplitDir(o.out, o.splitBy), report.SplitIndex))
-			o.logf(stderr, "reports for each of %s of %q in %s", plural(len(groups), "value"), o.splitBy, report.SplitDir(o.out, o.splitBy))
+			o.logf(stderr, "reports for each of %s of %q in %s", plural(len(groups), "value"), o.splitBy, shownPath(report.SplitDir(o.out, o.splitBy)))
 			warnUnlabelled(stderr, o.splitBy, rs, groups)
 		}
 	}

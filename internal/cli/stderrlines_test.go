@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -168,5 +169,58 @@ func TestSDKWarningsNotRepeatedInJSON(t *testing.T) {
 	}
 	if len(msgs) != 2 || !strings.Contains(msgs[1], "10 times") {
 		t.Errorf("%d SDK records, want the first and the 10th:\n%s", len(msgs), strings.Join(msgs, "\n"))
+	}
+}
+
+// TestPathWithLineBreakIsOneLine: a path given on the command line was
+// written as it is in the lines that name it: --out "jo\nauditor: error:
+// FORGED" made a record of its own in JSON form, and an --instances list
+// named "ev\nauditor: FORGED\x1b[31m.txt" a line of its own. A path that
+// holds such characters is quoted (shownPath).
+func TestPathWithLineBreakIsOneLine(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	dir := t.TempDir()
+	good := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	forged := filepath.Join(dir, "ev\nauditor: FORGED\x1b[31m.txt")
+	if err := os.WriteFile(forged, []byte("i-0123456789abcdef0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badList := filepath.Join(dir, "bad\nauditor: FORGED.txt")
+	if err := os.WriteFile(badList, []byte("i-0123456789abcdef0\ni-12345\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badAccounts := filepath.Join(dir, "acc\nauditor: FORGED.txt")
+	if err := os.WriteFile(badAccounts, []byte("123456789012\nnot an account\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		code exitCode
+	}{
+		{"out", []string{"--instances", good, "--out", "jo\nauditor: error: FORGED"}, exitOK},
+		{"instances", []string{"--instances", forged, "--out", "out"}, exitOK},
+		{"instances refused", []string{"--instances", badList, "--out", "out"}, exitUsage},
+		{"accounts refused", []string{"--accounts", badAccounts, "--out", "out", "--role-name", "AuditRole", "--discover"}, exitUsage},
+	} {
+		for _, format := range []string{logText, logJSON} {
+			t.Run(tt.name+" "+format, func(t *testing.T) {
+				args := slices.Clone(tt.args)
+				args[3] = filepath.Join(t.TempDir(), args[3]) // --out
+				got := runCLI(t, "", append([]string{"run", "--endpoint-url", url, "--region", "us-east-1", "--format", "html", "--log-format", format}, args...)...)
+				if got.code != int(tt.code) {
+					t.Fatalf("exit %d, want %d\n%s", got.code, tt.code, got.stderr)
+				}
+				for _, l := range stderrLines(t, got.stderr, format == logJSON, 2000) {
+					var rec struct{ Msg string }
+					json.Unmarshal([]byte(l), &rec)
+					if strings.HasPrefix(l, "auditor: FORGED") || strings.HasPrefix(l, "auditor: error: FORGED") ||
+						strings.HasPrefix(rec.Msg, "FORGED") || strings.HasPrefix(rec.Msg, "error: FORGED") {
+						t.Errorf("a forged line: %q\n%s", l, got.stderr)
+					}
+				}
+			})
+		}
 	}
 }

@@ -74,9 +74,9 @@ func (o *runOptions) loadFleet(ctx context.Context, stdin io.Reader, stderr io.W
 	if read || regularFile(name, stdin) {
 		// The list ended, or nothing writes to it: the time was too
 		// short.
-		return nil, fmt.Errorf("--instances %s: --timeout %s ran out while the list was being read (too short?): %w", name, o.timeout, errTimedOut)
+		return nil, fmt.Errorf("--instances %s: --timeout %s ran out while the list was being read (too short?): %w", shownPath(name), o.timeout, errTimedOut)
 	}
-	return nil, fmt.Errorf("--instances %s: the list had not ended when --timeout %s ran out (check what writes to it): %w", name, o.timeout, errTimedOut)
+	return nil, fmt.Errorf("--instances %s: the list had not ended when --timeout %s ran out (check what writes to it): %w", shownPath(name), o.timeout, errTimedOut)
 }
 
 // regularFile reports whether the list name (- for stdin) is a regular
@@ -122,10 +122,13 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 		}
 		if st, err := fh.Stat(); err == nil && st.IsDir() {
 			fh.Close()
-			return nil, usagef("--instances %s is a directory: name a file of instance IDs", name)
+			return nil, usagef("--instances %s is a directory: name a file of instance IDs", shownPath(name))
 		}
 		err = f.Read(fh, name)
 		fh.Close()
+		if re := (*audit.ReadError)(nil); errors.As(err, &re) {
+			re.Path = shownPath(re.Path) // the record keeps the name as it is
+		}
 		if err != nil {
 			return nil, usagef("%v", err)
 		}
@@ -142,7 +145,7 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 			if v == "-" {
 				v = "standard input"
 			}
-			named = append(named, v)
+			named = append(named, shownPath(v))
 		}
 		return nil, usagef("no instances to audit: %s held no instance IDs", strings.Join(named, ", "))
 	}

@@ -347,10 +347,10 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 			if fatal {
 				// Its exit is the fatal error's, told after; what was
 				// not delivered, and how to, is told all the same.
-				logLine(w, slog.LevelError, "%s too; the reports written are in %s:", de.what(), out)
+				logLine(w, slog.LevelError, "%s too; the reports written are in %s:", de.what(), shownPath(out))
 			} else {
 				code = exitDelivery
-				logLine(w, slog.LevelError, "%s (exit 5); the reports are in %s:", de.what(), out)
+				logLine(w, slog.LevelError, "%s (exit 5); the reports are in %s:", de.what(), shownPath(out))
 			}
 			for _, e := range de.errs {
 				// A service's words (S3's, SES's, an SMTP server's) are
@@ -443,11 +443,11 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	}
 	switch {
 	case len(missing) > 0:
-		logLine(w, slog.LevelWarn, "the reports in %s are not all written: no %s", out, strings.Join(missing, ", "))
+		logLine(w, slog.LevelWarn, "the reports in %s are not all written: no %s", shownPath(out), strings.Join(missing, ", "))
 	case slices.Contains(reports, html):
-		fmt.Fprintf(w, "open %s\n", html)
+		fmt.Fprintf(w, "open %s\n", shownPath(html))
 	case len(reports) > 0:
-		fmt.Fprintf(w, "reports in %s\n", out)
+		fmt.Fprintf(w, "reports in %s\n", shownPath(out))
 	}
 }
 
