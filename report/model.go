@@ -218,9 +218,10 @@ type Site struct {
 	Region  string `json:"region"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
-	// Audited counts the nodes that have a result there in the record, of
-	// an account-region listed in part (whichever attempt audited them);
-	// 0 (omitted) in the other lists.
+	// Audited counts the nodes audited there (audit.Outcome.Audited: a
+	// verdict, not an error) as the record holds them, of an
+	// account-region listed in part (whichever attempt audited them); 0
+	// (omitted) in the other lists.
 	Audited int `json:"audited,omitempty"`
 }
 
@@ -249,10 +250,11 @@ func unaudited(sites []audit.SiteStats, results map[siteKey]int) []Site {
 }
 
 // listedInPart returns the account-regions of sites that were listed in
-// part (see mayBeInPart) and of which results, the results the record
-// holds by account-region of those, holds some, with that count, sorted.
-// One listed in part of which the record holds none (its run stopped
-// before it audited what it listed) is unaudited: nothing in it is known.
+// part (see mayBeInPart) and of which results, the audited results the
+// record holds by account-region of those, counts some, with that count,
+// sorted. One listed in part of which the record holds none (its run
+// stopped before it audited what it listed), or only results in error, is
+// unaudited: nothing in it is known.
 func listedInPart(sites []audit.SiteStats, results map[siteKey]int) []Site {
 	out := []Site{}
 	for _, s := range sites {
@@ -678,8 +680,9 @@ type builder struct {
 	labels    map[labelKey]*LabelValue
 	fleet     LabelValue
 	probCodes map[string]int
-	// inPart counts the results of each account-region listed in part
-	// (audit.SiteStats.ListedInPart), as the record holds them.
+	// inPart counts the audited results (audit.Outcome.Audited) of each
+	// account-region that may have been listed in part (mayBeInPart), as
+	// the record holds them.
 	inPart map[siteKey]int
 
 	worst    capped[Instance]
@@ -874,7 +877,7 @@ func (b *builder) add(r audit.Result) {
 	m := b.m
 	m.Totals.Instances++
 	k := siteKey{r.AccountID, r.Region}
-	if _, ok := b.inPart[k]; ok {
+	if _, ok := b.inPart[k]; ok && r.Outcome.Audited() {
 		b.inPart[k]++
 	}
 	m.Totals.Outcomes[r.Outcome]++

@@ -79,7 +79,7 @@ type Options struct {
 
 	// record is the record in Dir, digested by Render (Run.Record).
 	record *RecordFile
-	// inPart, when set, counts the whole run's results of each
+	// inPart, when set, counts the whole run's audited results of each
 	// account-region that may have been listed in part (mayBeInPart):
 	// Split gives each group the run's counts, so that one whose listing
 	// failed after some nodes were audited is "listed in part" in every

@@ -303,9 +303,10 @@ func unauditedValues(sites []audit.SiteStats, label string, inPart map[siteKey]i
 	return n
 }
 
-// countInPart counts the results that rs holds of each account-region of
-// run that may have been listed in part (mayBeInPart), reading rs only
-// when there is one; the map holds those account-regions alone.
+// countInPart counts the audited results (audit.Outcome.Audited) that rs
+// holds of each account-region of run that may have been listed in part
+// (mayBeInPart), reading rs only when there is one; the map holds those
+// account-regions alone.
 func countInPart(rs *audit.Records, run audit.RunInfo) (map[siteKey]int, error) {
 	n := map[siteKey]int{}
 	for _, s := range run.Sites {
@@ -317,7 +318,7 @@ func countInPart(rs *audit.Records, run audit.RunInfo) (map[siteKey]int, error) 
 		return n, nil
 	}
 	err := rs.Each(func(r audit.Result) error {
-		if _, ok := n[siteKey{r.AccountID, r.Region}]; ok {
+		if _, ok := n[siteKey{r.AccountID, r.Region}]; ok && r.Outcome.Audited() {
 			n[siteKey{r.AccountID, r.Region}]++
 		}
 		return nil
