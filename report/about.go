@@ -46,6 +46,9 @@ func about(m *Model) []Detail {
 	if len(r.ListedInPart) > 0 {
 		add("Listed in part", listedWords(r.ListedInPart))
 	}
+	if len(r.StoppedPartWay) > 0 {
+		add("Stopped part way", stoppedWords(r.StoppedPartWay))
+	}
 	if len(r.WithoutInfo) > 0 {
 		add("Instance information", "not read in "+sitesWords(r.WithoutInfo)+"; their instances were audited without it")
 	}
@@ -481,6 +484,15 @@ func sitesWords(sites []Site) string {
 func listedWords(sites []Site) string {
 	return sitesSaying(sites, func(s Site) string {
 		return "listed in part: " + plural(s.Audited, "node", "nodes") + " audited before the listing failed, " + orNone(s.Code)
+	})
+}
+
+// stoppedWords names account-regions stopped part way, with how many of
+// their instances were audited and the code that stopped each, the first
+// five of them.
+func stoppedWords(sites []Site) string {
+	return sitesSaying(sites, func(s Site) string {
+		return "stopped part way: " + plural(s.Audited, "instance", "instances") + " audited before it failed, nothing known of the rest, " + orNone(s.Code)
 	})
 }
 

@@ -194,6 +194,12 @@ type Run struct {
 	// by account and region, with Site.Audited: the counts here cover those
 	// nodes, and none of the nodes not listed. Never null.
 	ListedInPart []Site `json:"listed_in_part"`
+	// StoppedPartWay are the other account-regions that failed after some
+	// of their instances were audited (their endpoint given up on part
+	// way, once listed or in a run that lists nothing), by account and
+	// region, with Site.Audited: the counts here cover those instances,
+	// and none of the rest. Never null.
+	StoppedPartWay []Site `json:"stopped_part_way"`
 	// WithoutInfo are the account-regions whose listed instances were
 	// audited without the instance information the run asked for, since it
 	// could not be read, and why. Never null.
@@ -210,8 +216,9 @@ type Run struct {
 }
 
 // Site is an account-region and what failed there: its audit (Unaudited),
-// its listing after some of its nodes were audited (ListedInPart) or the
-// reading of its instance information (WithoutInfo).
+// its listing after some of its nodes were audited (ListedInPart), its
+// audit after some of its instances were (StoppedPartWay) or the reading
+// of its instance information (WithoutInfo).
 type Site struct {
 	AccountID string `json:"account_id"`
 	// Region is "" when the account's regions could not be listed.
@@ -220,8 +227,8 @@ type Site struct {
 	Message string `json:"message"`
 	// Audited counts the nodes audited there (audit.Outcome.Audited: a
 	// verdict, not an error) as the record holds them, of an
-	// account-region listed in part (whichever attempt audited them); 0
-	// (omitted) in the other lists.
+	// account-region listed in part or stopped part way (whichever attempt
+	// audited them); 0 (omitted) in the other lists.
 	Audited int `json:"audited,omitempty"`
 }
 
@@ -238,8 +245,8 @@ func mayBeInPart(s audit.SiteStats, discover bool) bool {
 type siteKey struct{ account, region string }
 
 // unaudited returns the account-regions of sites that could not be
-// audited, sorted: all but those listed in part of which results holds
-// some results (see listedInPart).
+// audited, sorted: all but those of which results counts audited results
+// (see partWay).
 func unaudited(sites []audit.SiteStats, results map[siteKey]int) []Site {
 	return sitesWith(sites, func(s audit.SiteStats) *audit.Error {
 		if results[siteKey{s.AccountID, s.Region}] > 0 {
@@ -249,23 +256,31 @@ func unaudited(sites []audit.SiteStats, results map[siteKey]int) []Site {
 	})
 }
 
-// listedInPart returns the account-regions of sites that were listed in
-// part (see mayBeInPart) and of which results, the audited results the
-// record holds by account-region of those, counts some, with that count,
-// sorted. One listed in part of which the record holds none (its run
+// partWay returns the account-regions of sites that failed and of which
+// results, the audited results the record holds by account-region of
+// failed sites, counts some, with that count, sorted: those that may have
+// been listed in part (see mayBeInPart; discover: the run discovers)
+// listed, the others stopped. One of which the record holds none (its run
 // stopped before it audited what it listed), or only results in error, is
 // unaudited: nothing in it is known.
-func listedInPart(sites []audit.SiteStats, results map[siteKey]int) []Site {
-	out := []Site{}
+func partWay(sites []audit.SiteStats, results map[siteKey]int, discover bool) (listed, stopped []Site) {
+	listed, stopped = []Site{}, []Site{}
 	for _, s := range sites {
-		if n := results[siteKey{s.AccountID, s.Region}]; s.Error != nil && n > 0 {
-			site := siteOf(s, s.Error)
-			site.Audited = n
-			out = append(out, site)
+		n := results[siteKey{s.AccountID, s.Region}]
+		if s.Error == nil || n == 0 {
+			continue
+		}
+		site := siteOf(s, s.Error)
+		site.Audited = n
+		if mayBeInPart(s, discover) {
+			listed = append(listed, site)
+		} else {
+			stopped = append(stopped, site)
 		}
 	}
-	sortSites(out)
-	return out
+	sortSites(listed)
+	sortSites(stopped)
+	return listed, stopped
 }
 
 // withoutInfo returns the account-regions of sites whose instance
@@ -681,8 +696,9 @@ type builder struct {
 	fleet     LabelValue
 	probCodes map[string]int
 	// inPart counts the audited results (audit.Outcome.Audited) of each
-	// account-region that may have been listed in part (mayBeInPart), as
-	// the record holds them.
+	// account-region that failed (audit.SiteStats.Error), as the record
+	// holds them: one listed in part or stopped part way has some (see
+	// partWay).
 	inPart map[siteKey]int
 
 	worst    capped[Instance]
@@ -714,7 +730,7 @@ func newBuilder(opts Options) *builder {
 	}
 	ri := opts.Run
 	for _, s := range ri.Sites {
-		if mayBeInPart(s, ri.Options["discover"] == true) {
+		if s.Error != nil {
 			b.inPart[siteKey{s.AccountID, s.Region}] = 0
 		}
 	}
@@ -736,9 +752,9 @@ func newBuilder(opts Options) *builder {
 			EarlierOptions: ri.EarlierOptions,
 			Stats:          ri.Stats,
 			Error:          ri.Error,
-			// Unaudited and ListedInPart are set by finish: whether
-			// an account-region listed in part has anything known of
-			// it is the record's to say.
+			// Unaudited, ListedInPart and StoppedPartWay are set by
+			// finish: whether an account-region that failed has
+			// anything known of it is the record's to say.
 			WithoutInfo: withoutInfo(ri.Sites),
 			Record:      opts.record,
 			targetsFrom: targetsFrom(ri.Parts),
@@ -1105,7 +1121,7 @@ func (b *builder) finish() *Model {
 		inPart = b.opts.inPart
 	}
 	m.Run.Unaudited = unaudited(b.opts.Run.Sites, inPart)
-	m.Run.ListedInPart = listedInPart(b.opts.Run.Sites, inPart)
+	m.Run.ListedInPart, m.Run.StoppedPartWay = partWay(b.opts.Run.Sites, inPart, b.opts.Run.Options["discover"] == true)
 	for _, o := range audit.Outcomes() {
 		n := m.Totals.Outcomes[o]
 		oc := OutcomeCount{Outcome: o, Instances: n}

@@ -80,11 +80,11 @@ type Options struct {
 	// record is the record in Dir, digested by Render (Run.Record).
 	record *RecordFile
 	// inPart, when set, counts the whole run's audited results of each
-	// account-region that may have been listed in part (mayBeInPart):
-	// Split gives each group the run's counts, so that one whose listing
-	// failed after some nodes were audited is "listed in part" in every
-	// group, as in the run's reports, not unaudited in the groups that
-	// hold none of its nodes.
+	// account-region that failed (see countInPart): Split gives each
+	// group the run's counts, so that one that failed after some of its
+	// nodes were audited is "listed in part" or "stopped part way" in
+	// every group, as in the run's reports, not unaudited in the groups
+	// that hold none of its nodes.
 	inPart map[siteKey]int
 }
 

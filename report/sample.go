@@ -85,8 +85,9 @@ func sampleModel() *Model {
 			EarlierOptions: map[string][]any{"max_attempts": {2.0}},
 			Stats:          audit.Stats{Calls: 12, Pages: 10, Throttled: 1, Retries: 1, Rate: 8.5, LimiterRate: 40, LimiterPeak: 45, LimiterCutRate: 40, Seconds: 95},
 			Error:          "1 instance in error", Unaudited: []Site{site}, WithoutInfo: []Site{site},
-			ListedInPart: []Site{{AccountID: "210987654321", Region: "us-east-1", Code: "ThrottlingException", Message: "Rate exceeded", Audited: 50}},
-			Record:       &RecordFile{File: audit.ResultsFile, SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Bytes: 1234},
+			ListedInPart:   []Site{{AccountID: "210987654321", Region: "us-east-1", Code: "ThrottlingException", Message: "Rate exceeded", Audited: 50}},
+			StoppedPartWay: []Site{{AccountID: "210987654321", Region: "eu-west-1", Code: "InternalFailure", Message: "5 instances in a row ended in a server error", Audited: 88}},
+			Record:         &RecordFile{File: audit.ResultsFile, SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Bytes: 1234},
 		},
 		Scope: "7 targets in shard 0/2 of the list",
 		About: []Detail{

@@ -304,13 +304,14 @@ func unauditedValues(sites []audit.SiteStats, label string, inPart map[siteKey]i
 }
 
 // countInPart counts the audited results (audit.Outcome.Audited) that rs
-// holds of each account-region of run that may have been listed in part
-// (mayBeInPart), reading rs only when there is one; the map holds those
-// account-regions alone.
+// holds of each account-region of run that failed (audit.SiteStats.Error:
+// listed in part or stopped part way when it counts some, see partWay),
+// reading rs only when there is one; the map holds those account-regions
+// alone.
 func countInPart(rs *audit.Records, run audit.RunInfo) (map[siteKey]int, error) {
 	n := map[siteKey]int{}
 	for _, s := range run.Sites {
-		if mayBeInPart(s, run.Options["discover"] == true) {
+		if s.Error != nil {
 			n[siteKey{s.AccountID, s.Region}] = 0
 		}
 	}
