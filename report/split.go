@@ -288,8 +288,8 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 // those have results, in error, in their group). An account without a
 // name counts for none: its targets are of the group of no value, which
 // is nobody's, and whose reports name it with the others. One listed in
-// part of which inPart counts results (countInPart) was audited in part,
-// and counts for none either.
+// part or stopped part way, of which inPart counts audited results
+// (countInPart), was audited in part, and counts for none either.
 func unauditedValues(sites []audit.SiteStats, label string, inPart map[siteKey]int) map[string]int {
 	n := map[string]int{}
 	if label != audit.AccountNameLabel {

@@ -1400,6 +1400,9 @@ func partialRun(m *Model) string {
 	if n := len(r.ListedInPart); n > 0 {
 		why = append(why, plural(n, "account-region", "account-regions")+" listed in part (Listed in part, below)")
 	}
+	if n := len(r.StoppedPartWay); n > 0 {
+		why = append(why, plural(n, "account-region", "account-regions")+" stopped part way (Stopped part way, below)")
+	}
 	if len(why) == 0 && r.Error != "" {
 		why = append(why, "stopped by: "+trunc(300, r.Error))
 	}
