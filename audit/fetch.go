@@ -68,6 +68,11 @@ const (
 	// CodeInvalidInstanceID is SSM's answer for an ID that is not a managed
 	// node in that account and region.
 	CodeInvalidInstanceID = "InvalidInstanceId"
+	// CodeAccountNotActive is the code of an account-region that could
+	// not be audited as its account is no longer among the organisation's
+	// active accounts (a resumed run's): nothing was listed there, and no
+	// listing failed.
+	CodeAccountNotActive = "AccountNotActive"
 )
 
 // ErrFatal is wrapped by the error Run returns when the run cannot go on for

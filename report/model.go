@@ -238,6 +238,11 @@ type Site struct {
 // discovers, one whose listing failed in this attempt before any, since
 // an earlier attempt of a resumed run may have listed and audited some.
 func mayBeInPart(s audit.SiteStats, discover bool) bool {
+	if s.Error != nil && s.Error.Code == audit.CodeAccountNotActive {
+		// Its account left: no listing failed, and what the record holds
+		// of it stopped part way.
+		return false
+	}
 	return s.ListedInPart() || discover && s.Error != nil && !s.Listed && s.Region != audit.AllRegions
 }
 

@@ -80,8 +80,9 @@ func TestResumeAfterAnAccountLeft(t *testing.T) {
 // stopped before it audited every node it discovered in one account-region
 // of an account that then leaves the organisation. The resume cannot audit
 // them: that account-region is one that could not be audited, named as
-// such in run.json (not complete), summary.json and the closing lines,
-// with exit 3, and no advice to resume again, which cannot help.
+// such in run.json (not complete) and the closing lines, and as stopped
+// part way in summary.json, with exit 3, and no advice to resume again,
+// which cannot help.
 func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
 	d := departingOrg(t, "us-east-1,eu-west-1", "csv,json,html", false, exitOK)
 	gone, out, args := d.gone, d.out, d.args
@@ -122,16 +123,21 @@ func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
 		!strings.Contains(failed[0].Error.Message, "no longer among the organisation's active accounts") || !strings.Contains(failed[0].Error.Message, never) {
 		t.Errorf("run.json sites in error %+v, want %s eu-west-1 alone, saying it left with %s nodes never audited", failed, gone, never)
 	}
+	// The nodes its first attempt audited are in the record and in every
+	// count: the reports tell it stopped part way, not "nothing in it is
+	// known", nor as a listing that failed.
 	var summary struct {
-		Run struct{ Unaudited []report.Site } `json:"run"`
+		Run report.Run `json:"run"`
 	}
 	if b, err := os.ReadFile(filepath.Join(out, report.SummaryFile)); err != nil {
 		t.Fatal(err)
 	} else if err := json.Unmarshal(b, &summary); err != nil {
 		t.Fatal(err)
 	}
-	if u := summary.Run.Unaudited; len(u) != 1 || u[0].AccountID != gone || u[0].Region != "eu-west-1" {
-		t.Errorf("summary.json run.unaudited %+v, want %s eu-west-1", u, gone)
+	if r := summary.Run; len(r.Unaudited) != 0 || len(r.ListedInPart) != 0 || len(r.StoppedPartWay) != 1 ||
+		r.StoppedPartWay[0].AccountID != gone || r.StoppedPartWay[0].Region != "eu-west-1" || r.StoppedPartWay[0].Audited == 0 {
+		t.Errorf("summary.json run: unaudited %+v, listed in part %+v, stopped part way %+v; want %s eu-west-1 stopped part way with the nodes audited before",
+			r.Unaudited, r.ListedInPart, r.StoppedPartWay, gone)
 	}
 	if html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile)); !bytes.Contains(html, []byte(codeNotActive)) || !bytes.Contains(html, []byte("account "+gone)) {
 		t.Errorf("report.html does not name %s as an account that left", gone)

@@ -206,9 +206,10 @@ type job struct {
 	// audited in the default region (see noteListRegions).
 	listRegions []string
 	listDefault bool
-	// audited counts the instances this attempt audited, for the closing
-	// lines to tell.
-	audited int
+	// audited counts the instances this attempt finished, in error or
+	// not, and verdicts those of them that got a verdict (the reports'
+	// audited instances), for the closing lines to tell.
+	audited, verdicts int
 }
 
 // prepare checks every precondition that needs no call to AWS and reports
@@ -864,7 +865,7 @@ func (j *job) keepsDeparted() bool {
 
 // codeNotActive is the code of an account-region that could not be audited
 // as its account is no longer among the organisation's active accounts.
-const codeNotActive = "AccountNotActive"
+const codeNotActive = audit.CodeAccountNotActive
 
 // departedUnaudited returns the account-regions of accounts that have left
 // the organisation that the record's run did not audit in full: some of
@@ -1246,7 +1247,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		runErr = errors.Join(runErr, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err))
 	}
 	prog.stop()
-	j.audited = prog.audited()
+	j.audited, j.verdicts = prog.audited(), prog.verdicts()
 	info := &j.info
 	if d := j.disc; d != nil {
 		d.mu.Lock()
@@ -1372,7 +1373,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 			runErr = errors.Join(runErr, fmt.Errorf("%w: %w", atomicfile.ErrNotWritable, err))
 			info.Error = runErr.Error()
 		}
-		j.audited = 0 // the closing lines count none, as the record
+		j.audited, j.verdicts = 0, 0 // the closing lines count none, as the record
 	}
 	// What earlier attempts recorded (instances in error, invalid lines)
 	// stays: the same command run again would be refused, and the closing

@@ -189,8 +189,17 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 	// count is what this attempt audited, not the record's less what was
 	// resumed: results in error that it did not get to (their
 	// account-region failed again) are neither.
+	//
+	// Audited means a verdict, as in the reports: of instances some of
+	// which got none (in error, not managed), the line says how many of
+	// them got one ("audited 168 of 200 instances"), since the lines after
+	// it say the others could not be audited.
+	did := plural(j.audited, "instance")
+	if j.verdicts < j.audited {
+		did = fmt.Sprintf("%d of %s", j.verdicts, did)
+	}
 	head := fmt.Sprintf("audited %s in %.1fs (%s, %d throttled, %d retried)",
-		plural(j.audited, "instance"), st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
+		did, st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
 	if j.info.Resumed > 0 {
 		head += fmt.Sprintf(", %d from earlier runs", j.info.Resumed)
 	}
@@ -733,6 +742,21 @@ func (p *progress) audited() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.n - p.outcomes[audit.OutcomeInvalid]
+}
+
+// verdicts is how many instances got a verdict, as the reports count the
+// audited instances (audit.Outcome.Audited): not an invalid line, an
+// error, or an instance SSM does not manage.
+func (p *progress) verdicts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for o, c := range p.outcomes {
+		if o.Audited() {
+			n += c
+		}
+	}
+	return n
 }
 
 // answered is how many instances got a verdict: neither an invalid line
