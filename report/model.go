@@ -208,6 +208,12 @@ type Run struct {
 	// rendered from, by its SHA-256 and size (see RecordFile); null when
 	// their directory holds none (a Model built by Build alone names none).
 	Record *RecordFile `json:"record"`
+	// RunWithoutResult is, in the reports of a group of a split (Split),
+	// the whole run's targets that have no result, any of which may be the
+	// group's: a group counts its results as its targets, since which
+	// targets without a result are its own is not known. 0 (omitted)
+	// elsewhere.
+	RunWithoutResult int `json:"run_without_result,omitempty"`
 	// targetsFrom is where Targets came from (see targetsFrom).
 	targetsFrom string
 	// attempts counts the attempts whose starts run.json names (a
@@ -775,6 +781,9 @@ func newBuilder(opts Options) *builder {
 	}
 	if b.m.Run.Options == nil {
 		b.m.Run.Options = map[string]any{}
+	}
+	if g := opts.group; g != nil {
+		b.m.Run.RunWithoutResult, b.m.Run.targetsFrom = g.withoutResult, g.targetsFrom
 	}
 	if opts.StaleAfter.On() {
 		b.m.Settings.StaleAfterSeconds = int64(time.Duration(opts.StaleAfter) / time.Second)

@@ -86,6 +86,18 @@ type Options struct {
 	// every group, as in the run's reports, not unaudited in the groups
 	// that hold none of its nodes.
 	inPart map[siteKey]int
+	// group, when set, is what Split gives a group's reports of the whole
+	// run (see groupOf).
+	group *groupOf
+}
+
+// groupOf is what a group's reports know of the whole run that Split
+// splits: its targets without a result (Run.RunWithoutResult), and where
+// its targets came from, which a group's run.json, without the run's
+// parts, does not say.
+type groupOf struct {
+	withoutResult int
+	targetsFrom   string
 }
 
 // withDefaults returns o with its zero fields set to their defaults.

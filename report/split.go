@@ -178,6 +178,13 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		return nil, err
 	}
 	opts.inPart = inPart
+	// Each group's results are its targets: which of the run's targets
+	// without a result are its own is not known, and its reports say how
+	// many the run left.
+	opts.group = &groupOf{targetsFrom: targetsFrom(opts.Run.Parts)}
+	if opts.Run.Targets > 0 && opts.Records != nil {
+		opts.group.withoutResult = max(0, opts.Run.Targets-opts.Records.Len())
+	}
 	unaudited := unauditedValues(opts.Run.Sites, label, inPart)
 	groups, err := partition(ctx, opts.Records, opts.Baseline, label, root, slices.Sorted(maps.Keys(unaudited)))
 	if err != nil {

@@ -1391,6 +1391,9 @@ func partialRun(m *Model) string {
 	if r.Targets > 0 && m.Totals.Instances < r.Targets {
 		why = append(why, thousands(m.Totals.Instances)+" of "+thousands(r.Targets)+" targets have a result")
 	}
+	if n := r.RunWithoutResult; n > 0 {
+		why = append(why, "the run left "+plural(n, "target", "targets")+" without a result, which of them are this group's is not known")
+	}
 	if n := m.Totals.Outcomes[audit.OutcomeError]; n > 0 {
 		why = append(why, plural(n, "instance", "instances")+" ended in an error (see the Problems sheet)")
 	}
