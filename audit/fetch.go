@@ -392,6 +392,10 @@ func (a badAnswer) String() string {
 		whose = a.service + "'s"
 	}
 	switch {
+	case a.status >= 300 && a.status < 400:
+		// A captive portal's or a load balancer's way to its login page:
+		// not followed (AWS never redirects an API call).
+		return fmt.Sprintf("answered HTTP %d, a redirect (not followed), %s: not %s protocol", a.status, with, whose)
 	case a.untyped:
 		return fmt.Sprintf("answered HTTP %d %s, an error without a type: not %s protocol", a.status, with, whose)
 	case a.foreign:

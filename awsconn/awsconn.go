@@ -965,7 +965,7 @@ func (c *Conn) httpClient(base aws.HTTPClient) aws.HTTPClient {
 	}
 	bc, ok := base.(*awshttp.BuildableClient)
 	if !ok {
-		return &http.Client{Transport: guard{doer{base}, c.s.AllowInsecure}}
+		return &http.Client{Transport: guard{doer{base}, c.s.AllowInsecure}, CheckRedirect: noRedirect}
 	}
 	conns := c.s.Conns
 	tr := bc.WithTransportOptions(func(t *http.Transport) {
@@ -973,8 +973,16 @@ func (c *Conn) httpClient(base aws.HTTPClient) aws.HTTPClient {
 		t.MaxIdleConns = max(t.MaxIdleConns, conns*4)
 		t.OnProxyConnectResponse = proxyRefusal
 	}).GetTransport()
-	return &http.Client{Transport: guard{httpbuf.Transport(tr), c.s.AllowInsecure}, Timeout: c.s.CallTimeout}
+	return &http.Client{Transport: guard{httpbuf.Transport(tr), c.s.AllowInsecure}, Timeout: c.s.CallTimeout, CheckRedirect: noRedirect}
 }
+
+// noRedirect is http.Client's CheckRedirect: a redirect is answered to the
+// SDK as it came, and not followed. AWS never redirects an API call (S3's
+// redirects are errors that name the region), as botocore and the AWS CLI
+// follow none; net/http would send the call on to wherever a captive
+// portal or a hostile endpoint points, with its signature and session
+// token (X-Amz-Security-Token is no header it keeps to the first host).
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // proxyRefusal is http.Transport's OnProxyConnectResponse: a proxy's
 // refusal to open the tunnel becomes an *audit.ProxyRefusedError, named by
