@@ -175,7 +175,7 @@ func (c *console) sdkLogger() logging.Logger {
 		// One line, capped, as other text from outside: the SDK's words
 		// repeat what an endpoint sent (a Date header's parse holds the
 		// header once for each form tried, a line each).
-		msg := plain(fmt.Sprintf(format, v...), sdkTextMax)
+		msg := plain(terminalText(strings.TrimSpace(fmt.Sprintf(format, v...))), sdkTextMax)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if cls != logging.Warn {

@@ -38,3 +38,16 @@ func TestSDKWarningsNotRepeated(t *testing.T) {
 		t.Errorf("lines:\n%s", b.String())
 	}
 }
+
+// TestSDKWarningEscaped: text from outside in an SDK warning (a header's
+// value) is shown as Go escapes it, as every such text on stderr: made one
+// line, the escape was a space, the bidi control gone, the byte that is
+// not UTF-8 a U+FFFD, so that the line no longer said what came.
+func TestSDKWarningEscaped(t *testing.T) {
+	var b bytes.Buffer
+	newConsole(&b).sdkLogger().Logf(logging.Warn, "bad header %s", "a\x1b[31mb\xff\u202ec\nd")
+	got := strings.TrimSpace(b.String())
+	if want := `bad header a\x1b[31mb\xff\u202ec d`; !strings.HasSuffix(got, want) {
+		t.Errorf("stderr %q, want it to end %q", got, want)
+	}
+}
