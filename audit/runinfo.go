@@ -115,30 +115,19 @@ func (f *Fleet) Digest() string {
 // the number of distinct results in the record.
 func (ri *RunInfo) Finish(outcomes map[Outcome]int, results int) {
 	ri.Outcomes = outcomes
-	failed, partly := 0, 0
+	failed := 0
 	for _, s := range ri.Sites {
-		switch {
-		case s.ListedInPart():
-			partly++
-		case s.Error != nil:
+		if s.Error != nil {
 			failed++
 		}
 	}
-	if failed+partly > 0 && !ri.Interrupted && ri.Error == "" {
-		// A role that could not be assumed, a region not enabled: nothing
-		// there was seen, so nothing there can be vouched for. One listed
-		// in part is told as every report tells it.
-		var says []string
-		if failed > 0 {
-			says = append(says, fmt.Sprintf("%d account-region%s could not be audited", failed, map[bool]string{true: "", false: "s"}[failed == 1]))
-		}
-		if partly > 0 {
-			says = append(says, fmt.Sprintf("%d listed in part", partly))
-			if failed == 0 {
-				says[0] = fmt.Sprintf("%d account-region%s listed in part", partly, map[bool]string{true: "", false: "s"}[partly == 1])
-			}
-		}
-		ri.Error = strings.Join(says, ", ")
+	if failed > 0 && !ri.Interrupted && ri.Error == "" {
+		// A role that could not be assumed, a region not enabled, a
+		// listing or an endpoint that failed part way: what the record
+		// holds of them, if anything, is the reports' to say (not audited,
+		// listed in part, stopped part way: see Sites), and these words
+		// must not contradict it.
+		ri.Error = fmt.Sprintf("%d account-region%s failed", failed, map[bool]string{true: "", false: "s"}[failed == 1])
 	}
 	if missing := ri.Targets - results; missing > 0 && !ri.Interrupted && ri.Error == "" {
 		// A shard that never ran, instances left by an unreachable
@@ -705,7 +694,9 @@ func derivedError(e string) bool { return derivedErrors.MatchString(e) }
 
 // derivedErrors matches, whole, each Error that Finish, ShardGap and
 // MergeRunInfo write, and nothing a run writes of its own.
-var derivedErrors = regexp.MustCompile(`^(?:\d+ account-regions? (?:could not be audited(?:, \d+ listed in part)?|listed in part)` +
+// (A run.json before 2026-12-06 says "N account-regions could not be
+// audited".)
+var derivedErrors = regexp.MustCompile(`^(?:\d+ account-regions? (?:failed|could not be audited)` +
 	`|\d+ of \d+ targets have no result in the record` +
 	`|the merge lacks shard .+ of its list: merge every shard's record` +
 	`|the merge holds shards of one list split \d+ ways: merge the shards of one split` +
