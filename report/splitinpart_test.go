@@ -63,14 +63,7 @@ func TestSplitKeepsListedInPart(t *testing.T) {
 				if !slices.ContainsFunc(index, func(r []string) bool { return slices.Equal(r, row) }) {
 					t.Errorf("index.csv has no row %q:\n%q", row, index)
 				}
-				b, err := os.ReadFile(filepath.Join(g.Dir, report.SummaryFile))
-				if err != nil {
-					t.Fatal(err)
-				}
-				var m report.Model
-				if err := json.Unmarshal(b, &m); err != nil {
-					t.Fatal(err)
-				}
+				m := readSummary(t, g.Dir)
 				if len(m.Run.Unaudited) != 0 {
 					t.Errorf("group %q: its reports say %+v could not be audited", g.Value, m.Run.Unaudited)
 				}
@@ -80,4 +73,18 @@ func TestSplitKeepsListedInPart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readSummary reads the summary.json in dir.
+func readSummary(t *testing.T, dir string) report.Model {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, report.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m report.Model
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -2,7 +2,6 @@ package report_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,14 +51,7 @@ func TestSplitGroupsTellTheRunsGap(t *testing.T) {
 				t.Fatalf("%d groups, want 2", len(groups))
 			}
 			for _, g := range groups {
-				b, err := os.ReadFile(filepath.Join(g.Dir, report.SummaryFile))
-				if err != nil {
-					t.Fatal(err)
-				}
-				var m report.Model
-				if err := json.Unmarshal(b, &m); err != nil {
-					t.Fatal(err)
-				}
+				m := readSummary(t, g.Dir)
 				if m.Run.RunWithoutResult != 8 {
 					t.Errorf("group %q: run_without_result %d, want the run's 8", g.Value, m.Run.RunWithoutResult)
 				}
