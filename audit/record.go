@@ -1219,10 +1219,28 @@ type RunInfo struct {
 	// Rendered is set when reports were rendered again from the record
 	// (auditor report); the fields above stay the run's own.
 	Rendered *Rendering `json:"rendered,omitempty"`
+	// GroupOf is set in the run.json of a group of a split (report.Split):
+	// what the group's reports say of the whole run, which the group's own
+	// record cannot tell, so that its mail and its reports rendered again
+	// say it too. Nil elsewhere.
+	GroupOf *GroupOf `json:"group_of,omitempty"`
 	// Unknown are the fields of the run.json read that this version of
 	// the auditor does not know (a newer one wrote them), sorted: nil for
 	// one it wrote. A run.json it writes from this one leaves them out.
 	Unknown []string `json:"-"`
+}
+
+// GroupOf is what the run.json of a group of a split keeps of the whole
+// run (see RunInfo.GroupOf); the group's account-regions that failed keep
+// the whole run's SiteStats.Audited.
+type GroupOf struct {
+	// WithoutResult counts the whole run's targets without a result, any
+	// of which may be the group's: a group counts its results as its
+	// targets.
+	WithoutResult int `json:"without_result,omitempty"`
+	// TargetsFrom is where the whole run's targets came from: "list",
+	// "discovery" or "both"; the group's run.json has no parts to say it.
+	TargetsFrom string `json:"targets_from,omitempty"`
 }
 
 // runInfoFields are the names of RunInfo's fields in run.json, in lower

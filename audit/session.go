@@ -172,6 +172,11 @@ type SiteStats struct {
 	// could not be read (see InfoError), when it could not: they were
 	// audited without it.
 	InfoError *Error `json:"info_error,omitempty"`
+	// Audited is set, of an account-region that failed, in the run.json of
+	// a group of a split (see RunInfo.GroupOf): the whole run's results
+	// with a verdict there, of which the group's record holds its own
+	// alone. 0 elsewhere.
+	Audited int `json:"audited,omitempty"`
 }
 
 // ListedInPart reports whether s is an account-region whose listing failed

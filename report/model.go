@@ -782,8 +782,12 @@ func newBuilder(opts Options) *builder {
 	if b.m.Run.Options == nil {
 		b.m.Run.Options = map[string]any{}
 	}
-	if g := opts.group; g != nil {
-		b.m.Run.RunWithoutResult, b.m.Run.targetsFrom = g.withoutResult, g.targetsFrom
+	if g := ri.GroupOf; g != nil {
+		// A group of a split: what its reports say of the whole run.
+		b.m.Run.RunWithoutResult = g.WithoutResult
+		if g.TargetsFrom != "" {
+			b.m.Run.targetsFrom = g.TargetsFrom
+		}
 	}
 	if opts.StaleAfter.On() {
 		b.m.Settings.StaleAfterSeconds = int64(time.Duration(opts.StaleAfter) / time.Second)
@@ -1130,9 +1134,13 @@ func percent(n, of int) float64 {
 
 func (b *builder) finish() *Model {
 	m := b.m
-	inPart := b.inPart
-	if b.opts.inPart != nil {
-		inPart = b.opts.inPart
+	// A group of a split holds its own results alone: its run.json gives
+	// the whole run's (audit.SiteStats.Audited).
+	inPart := maps.Clone(b.inPart)
+	for _, s := range b.opts.Run.Sites {
+		if k := (siteKey{s.AccountID, s.Region}); s.Error != nil && s.Audited > inPart[k] {
+			inPart[k] = s.Audited
+		}
 	}
 	m.Run.Unaudited = unaudited(b.opts.Run.Sites, inPart)
 	m.Run.ListedInPart, m.Run.StoppedPartWay = partWay(b.opts.Run.Sites, inPart, b.opts.Run.Options["discover"] == true)

@@ -79,25 +79,6 @@ type Options struct {
 
 	// record is the record in Dir, digested by Render (Run.Record).
 	record *RecordFile
-	// inPart, when set, counts the whole run's audited results of each
-	// account-region that failed (see countInPart): Split gives each
-	// group the run's counts, so that one that failed after some of its
-	// nodes were audited is "listed in part" or "stopped part way" in
-	// every group, as in the run's reports, not unaudited in the groups
-	// that hold none of its nodes.
-	inPart map[siteKey]int
-	// group, when set, is what Split gives a group's reports of the whole
-	// run (see groupOf).
-	group *groupOf
-}
-
-// groupOf is what a group's reports know of the whole run that Split
-// splits: its targets without a result (Run.RunWithoutResult), and where
-// its targets came from, which a group's run.json, without the run's
-// parts, does not say.
-type groupOf struct {
-	withoutResult int
-	targetsFrom   string
 }
 
 // withDefaults returns o with its zero fields set to their defaults.

@@ -177,13 +177,15 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 	if err != nil {
 		return nil, err
 	}
-	opts.inPart = inPart
-	// Each group's results are its targets: which of the run's targets
-	// without a result are its own is not known, and its reports say how
-	// many the run left.
-	opts.group = &groupOf{targetsFrom: targetsFrom(opts.Run.Parts)}
+	// What each group's reports, and its mail and its reports rendered
+	// again from its directory, say of the whole run: each group's results
+	// are its targets, and which of the run's targets without a result are
+	// its own is not known; an account-region that failed is listed in
+	// part or stopped part way as in the run's reports, whichever group
+	// holds its nodes.
+	groupOf := &audit.GroupOf{TargetsFrom: targetsFrom(opts.Run.Parts)}
 	if opts.Run.Targets > 0 && opts.Records != nil {
-		opts.group.withoutResult = max(0, opts.Run.Targets-opts.Records.Len())
+		groupOf.WithoutResult = max(0, opts.Run.Targets-opts.Records.Len())
 	}
 	unaudited := unauditedValues(opts.Run.Sites, label, inPart)
 	groups, err := partition(ctx, opts.Records, opts.Baseline, label, root, slices.Sorted(maps.Keys(unaudited)))
@@ -222,6 +224,12 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		// stay: any group may have had instances there.
 		run.Targets, run.Parts, run.WholeParts = rs.Len(), nil, nil
 		run.Sites = slices.DeleteFunc(slices.Clone(run.Sites), func(s audit.SiteStats) bool { return s.Error == nil && s.InfoError == nil })
+		for i, s := range run.Sites {
+			if s.Error != nil {
+				run.Sites[i].Audited = inPart[siteKey{s.AccountID, s.Region}]
+			}
+		}
+		run.GroupOf = groupOf
 		run.Outcomes = outcomes
 		gopts := opts
 		gopts.Dir, gopts.Records, gopts.Baseline = g.Dir, rs, nil
