@@ -378,6 +378,9 @@ type badAnswer struct {
 	// foreign is set for an answer of success that is not the service's
 	// (foreignAnswer).
 	foreign bool
+	// tooLarge is MaxAnswer when the answer's body was longer (an
+	// *AnswerTooLargeError), else 0.
+	tooLarge int64
 }
 
 // String says what came in a few words: "answered HTTP 403 with
@@ -392,6 +395,8 @@ func (a badAnswer) String() string {
 		whose = a.service + "'s"
 	}
 	switch {
+	case a.tooLarge > 0:
+		return fmt.Sprintf("answered HTTP %d %s larger than %d MiB, more than any answer of %s: not its protocol", a.status, with, a.tooLarge>>20, strings.TrimSuffix(whose, "'s"))
 	case a.status >= 300 && a.status < 400:
 		// A captive portal's or a load balancer's way to its login page:
 		// not followed (AWS never redirects an API call).
@@ -405,6 +410,24 @@ func (a badAnswer) String() string {
 	}
 	return fmt.Sprintf("answered HTTP %d %s, not %s protocol", a.status, with, whose)
 }
+
+// MaxAnswer bounds the body of one answer that the HTTP client of awsconn
+// reads, 16 MiB: a page of SSM's, EC2's or another service's the auditor
+// calls holds at most a megabyte or so, and an endpoint that sends more
+// (one that is not AWS's, a body that never ends, a gzip bomb) would
+// otherwise be read whole into memory, on every worker at once.
+const MaxAnswer = 16 << 20
+
+// AnswerTooLargeError is the error of reading an answer's body past
+// MaxAnswer. It is never retried: the same endpoint answers alike.
+type AnswerTooLargeError struct{ Limit int64 }
+
+func (e *AnswerTooLargeError) Error() string {
+	return fmt.Sprintf("answer larger than %d MiB", e.Limit>>20)
+}
+
+// RetryableError tells the SDK's retryer not to retry.
+func (e *AnswerTooLargeError) RetryableError() bool { return false }
 
 // errForeignAnswer is the cause of an answer of HTTP 2xx that is not the
 // service's (foreignAnswer).
@@ -443,6 +466,9 @@ func answeredBadly(err error) (badAnswer, bool) {
 		return badAnswer{}, false
 	}
 	a := badAnswer{status: re.HTTPStatusCode(), foreign: errors.Is(err, errForeignAnswer)}
+	if tl := (*AnswerTooLargeError)(nil); errors.As(err, &tl) {
+		a.tooLarge = tl.Limit
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		if ae.ErrorCode() != "UnknownError" {
@@ -597,6 +623,27 @@ func classified(err error) (code, msg string) {
 		return CodeTransport, oe.Err.Error()
 	}
 	return CodeTransport, err.Error()
+}
+
+// maxInstanceAnswer bounds the text of one instance's associations, over
+// all its pages (associationSize), 64 MiB: SSM's quota of associations
+// and the lengths of their fields come to a few megabytes, and an endpoint
+// that is not SSM's could send gigabytes a page at a time, each page under
+// MaxAnswer, to be held in memory and written as one record line longer
+// than the record's reader takes (maxLine).
+const maxInstanceAnswer = 64 << 20
+
+// associationSize is the length of s's text, and room for the rest.
+func associationSize(s types.InstanceAssociationStatusInfo) int {
+	n := 256
+	for _, p := range []*string{s.AssociationId, s.Name, s.AssociationName, s.AssociationVersion, s.DocumentVersion,
+		s.InstanceId, s.Status, s.DetailedStatus, s.ExecutionSummary, s.ErrorCode} {
+		n += len(aws.ToString(p))
+	}
+	if s.OutputUrl != nil && s.OutputUrl.S3OutputUrl != nil {
+		n += len(aws.ToString(s.OutputUrl.S3OutputUrl.OutputUrl))
+	}
+	return n
 }
 
 func association(s types.InstanceAssociationStatusInfo) Association {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"math/rand/v2"
 	"slices"
@@ -917,7 +918,11 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 			o.Limit = s.cfg.MaxResults
 			o.StopOnDuplicateToken = true
 		})
-	seen := map[string]bool{}
+	// The tokens seen, by their hash, as discovery keeps its own: an
+	// endpoint that is not SSM's may send tokens of megabytes, a page
+	// each, and none of them is kept.
+	seed, seen := maphash.MakeSeed(), map[uint64]bool{}
+	size := 0 // the text of the associations read (associationSize)
 	taken := map[string]int{} // the associations' indexes, by ID
 	for p.HasMorePages() {
 		if res.Pages >= s.cfg.MaxPages {
@@ -972,6 +977,16 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 		res.Pages++
 		s.pages.Add(1)
 		for _, a := range out.InstanceAssociationStatusInfos {
+			size += associationSize(a)
+		}
+		if size > maxInstanceAnswer {
+			// Held in memory and written as one record line, which the
+			// record's reader would refuse: none is SSM's.
+			res.Associations = nil
+			res.fail(CodeBadResponse, fmt.Sprintf("associations of more than %d MiB over %d pages, more than any of SSM's: not its protocol", maxInstanceAnswer>>20, res.Pages))
+			break
+		}
+		for _, a := range out.InstanceAssociationStatusInfos {
 			// One association on two pages (one added between two
 			// calls shifts the rows) is one: its status from the later
 			// page, the fresher.
@@ -984,11 +999,12 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 			res.Associations = append(res.Associations, association(a))
 		}
 		if tok := aws.ToString(out.NextToken); tok != "" {
-			if seen[tok] {
+			h := maphash.String(seed, tok)
+			if seen[h] {
 				res.fail(CodePaginationLoop, fmt.Sprintf("NextToken repeated after %d pages", res.Pages))
 				break
 			}
-			seen[tok] = true
+			seen[h] = true
 		}
 	}
 	if res.Outcome == "" {

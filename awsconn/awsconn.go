@@ -965,7 +965,7 @@ func (c *Conn) httpClient(base aws.HTTPClient) aws.HTTPClient {
 	}
 	bc, ok := base.(*awshttp.BuildableClient)
 	if !ok {
-		return &http.Client{Transport: guard{doer{base}, c.s.AllowInsecure}, CheckRedirect: noRedirect}
+		return &http.Client{Transport: guard{capped{doer{base}}, c.s.AllowInsecure}, CheckRedirect: noRedirect}
 	}
 	conns := c.s.Conns
 	tr := bc.WithTransportOptions(func(t *http.Transport) {
@@ -973,7 +973,44 @@ func (c *Conn) httpClient(base aws.HTTPClient) aws.HTTPClient {
 		t.MaxIdleConns = max(t.MaxIdleConns, conns*4)
 		t.OnProxyConnectResponse = proxyRefusal
 	}).GetTransport()
-	return &http.Client{Transport: guard{httpbuf.Transport(tr), c.s.AllowInsecure}, Timeout: c.s.CallTimeout, CheckRedirect: noRedirect}
+	return &http.Client{Transport: guard{capped{httpbuf.Transport(tr)}, c.s.AllowInsecure}, Timeout: c.s.CallTimeout, CheckRedirect: noRedirect}
+}
+
+// capped is a RoundTripper whose answers' bodies read at most
+// audit.MaxAnswer bytes, then fail with an *audit.AnswerTooLargeError:
+// the SDK reads a body whole, and an endpoint that is not AWS's could send
+// it without end.
+type capped struct{ base http.RoundTripper }
+
+func (c capped) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(r)
+	if resp != nil && resp.Body != nil {
+		resp.Body = &cappedBody{ReadCloser: resp.Body, left: audit.MaxAnswer}
+	}
+	return resp, err
+}
+
+// cappedBody is a body that fails once more than left bytes were read.
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, &audit.AnswerTooLargeError{Limit: audit.MaxAnswer}
+	}
+	// One byte over the bound tells a body of exactly MaxAnswer from a
+	// longer one.
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n, &audit.AnswerTooLargeError{Limit: audit.MaxAnswer}
+	}
+	return n, err
 }
 
 // noRedirect is http.Client's CheckRedirect: a redirect is answered to the
