@@ -922,7 +922,7 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 	// endpoint that is not SSM's may send tokens of megabytes, a page
 	// each, and none of them is kept.
 	seed, seen := maphash.MakeSeed(), map[uint64]bool{}
-	size := 0 // the text of the associations read (associationSize)
+	size := 0                 // the text of the associations read (associationSize)
 	taken := map[string]int{} // the associations' indexes, by ID
 	for p.HasMorePages() {
 		if res.Pages >= s.cfg.MaxPages {
