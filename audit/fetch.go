@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -646,25 +647,48 @@ func associationSize(s types.InstanceAssociationStatusInfo) int {
 	return n
 }
 
+// maxField bounds the text of one field read from an answer, 4 KiB: twice
+// the longest SSM documents (an output URL's 2,083 characters; an
+// execution summary holds 512), so that an endpoint that is not SSM's
+// cannot put megabytes into every line of the record and every report.
+const maxField = 4 << 10
+
+// cutField returns s, or, when it is longer than maxField, its first
+// bytes up to a character's start and how many more it held: "...… [cut:
+// 95904 bytes]".
+func cutField(s string) string {
+	if len(s) <= maxField {
+		return s
+	}
+	k := maxField
+	for k > 0 && !utf8.RuneStart(s[k]) {
+		k--
+	}
+	return s[:k] + fmt.Sprintf("… [cut: %d bytes]", len(s)-k)
+}
+
+// field is cutField of *p, "" for nil.
+func field(p *string) string { return cutField(aws.ToString(p)) }
+
 func association(s types.InstanceAssociationStatusInfo) Association {
 	a := Association{
-		AssociationID:      aws.ToString(s.AssociationId),
-		Name:               aws.ToString(s.Name),
-		AssociationName:    aws.ToString(s.AssociationName),
-		AssociationVersion: aws.ToString(s.AssociationVersion),
-		DocumentVersion:    aws.ToString(s.DocumentVersion),
-		InstanceID:         aws.ToString(s.InstanceId),
-		Status:             aws.ToString(s.Status),
-		DetailedStatus:     aws.ToString(s.DetailedStatus),
-		ExecutionSummary:   aws.ToString(s.ExecutionSummary),
-		ErrorCode:          aws.ToString(s.ErrorCode),
+		AssociationID:      field(s.AssociationId),
+		Name:               field(s.Name),
+		AssociationName:    field(s.AssociationName),
+		AssociationVersion: field(s.AssociationVersion),
+		DocumentVersion:    field(s.DocumentVersion),
+		InstanceID:         field(s.InstanceId),
+		Status:             field(s.Status),
+		DetailedStatus:     field(s.DetailedStatus),
+		ExecutionSummary:   field(s.ExecutionSummary),
+		ErrorCode:          field(s.ErrorCode),
 	}
 	if s.ExecutionDate != nil {
 		d := s.ExecutionDate.UTC()
 		a.ExecutionDate = &d
 	}
 	if s.OutputUrl != nil && s.OutputUrl.S3OutputUrl != nil {
-		a.OutputURL = &OutputURL{S3OutputURL: &S3OutputURL{OutputURL: aws.ToString(s.OutputUrl.S3OutputUrl.OutputUrl)}}
+		a.OutputURL = &OutputURL{S3OutputURL: &S3OutputURL{OutputURL: field(s.OutputUrl.S3OutputUrl.OutputUrl)}}
 	}
 	return a
 }

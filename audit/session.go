@@ -520,7 +520,7 @@ func (st *site) fail(code, msg string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.failed == nil {
-		st.failed = &SiteError{AccountID: st.key.account, Region: st.key.region, Code: code, Message: msg}
+		st.failed = &SiteError{AccountID: st.key.account, Region: st.key.region, Code: cutField(code), Message: cutField(msg)}
 		st.cancel()
 	}
 }
@@ -966,7 +966,7 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 				// Deregistered between two pages: the rows of the pages
 				// before are no verdict, and a not_managed line has none.
 				res.Outcome, res.Associations = OutcomeNotManaged, nil
-				res.Error = &Error{Code: code, Message: msg}
+				res.Error = &Error{Code: cutField(code), Message: cutField(msg)}
 			} else {
 				res.fail(code, msg)
 			}
@@ -1057,7 +1057,7 @@ func succeededOrNone(status string) bool { return status == "" || status == Stat
 
 func (res *Result) fail(code, msg string) {
 	res.Outcome = OutcomeError
-	res.Error = &Error{Code: code, Message: msg}
+	res.Error = &Error{Code: cutField(code), Message: cutField(msg)}
 }
 
 // option installs the attempts middleware in one operation's stack: one
