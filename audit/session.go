@@ -966,7 +966,7 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 				// Deregistered between two pages: the rows of the pages
 				// before are no verdict, and a not_managed line has none.
 				res.Outcome, res.Associations = OutcomeNotManaged, nil
-				res.Error = &Error{Code: cutField(code), Message: cutField(msg)}
+				res.Error = cutError(code, msg)
 			} else {
 				res.fail(code, msg)
 			}
@@ -1057,8 +1057,12 @@ func succeededOrNone(status string) bool { return status == "" || status == Stat
 
 func (res *Result) fail(code, msg string) {
 	res.Outcome = OutcomeError
-	res.Error = &Error{Code: cutField(code), Message: cutField(msg)}
+	res.Error = cutError(code, msg)
 }
+
+// cutError is an Error of code and msg, each cut as a field read from an
+// answer is (cutField): either may be a service's words.
+func cutError(code, msg string) *Error { return &Error{Code: cutField(code), Message: cutField(msg)} }
 
 // option installs the attempts middleware in one operation's stack: one
 // per operation, so that its count tells the first attempt from the

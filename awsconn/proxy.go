@@ -19,7 +19,7 @@ import (
 // one without a proxy; none when NO_PROXY is "*". The error names the
 // variable and never its value, which may hold a password.
 func checkProxies(insecure bool) error {
-	if v := proxyEnv("NO_PROXY", "no_proxy"); strings.TrimSpace(v) == "*" {
+	if _, v := proxyEnv("NO_PROXY", "no_proxy"); strings.TrimSpace(v) == "*" {
 		return nil
 	}
 	vars := [][2]string{{"HTTPS_PROXY", "https_proxy"}}
@@ -27,11 +27,7 @@ func checkProxies(insecure bool) error {
 		vars = append(vars, [2]string{"HTTP_PROXY", "http_proxy"})
 	}
 	for _, names := range vars {
-		name := names[0]
-		v := os.Getenv(name)
-		if v == "" {
-			name, v = names[1], os.Getenv(names[1])
-		}
+		name, v := proxyEnv(names[:]...)
 		if v != "" && !proxyReadable(v) {
 			return fmt.Errorf("%s: not a URL that can be read: write it as http://USER:PASSWORD@HOST:PORT or HOST:PORT, with PORT a number and an IPv6 address in brackets, and percent-encode the special characters of its user name and password (a space as %%20, # as %%23, / as %%2F, ? as %%3F, @ as %%40, %% as %%25)", name)
 		}
@@ -39,15 +35,15 @@ func checkProxies(insecure bool) error {
 	return nil
 }
 
-// proxyEnv is the first of the variables names that is set, as net/http
-// reads them.
-func proxyEnv(names ...string) string {
+// proxyEnv is the first of the variables names that is set, and its
+// value, as net/http reads them; "", "" when none is.
+func proxyEnv(names ...string) (name, value string) {
 	for _, n := range names {
 		if v := os.Getenv(n); v != "" {
-			return v
+			return n, v
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // proxyReadable reports whether net/http reads the proxy v as written.

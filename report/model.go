@@ -255,6 +255,30 @@ func mayBeInPart(s audit.SiteStats, discover bool) bool {
 // siteKey is an account-region as a result and audit.SiteStats name it.
 type siteKey struct{ account, region string }
 
+// siteVerdicts counts, by account-region, the results with a verdict
+// (audit.Outcome.Audited) of the account-regions it holds.
+type siteVerdicts map[siteKey]int
+
+// failedSites is a siteVerdicts of the account-regions of sites that
+// failed (audit.SiteStats.Error), none counted yet.
+func failedSites(sites []audit.SiteStats) siteVerdicts {
+	n := siteVerdicts{}
+	for _, s := range sites {
+		if s.Error != nil {
+			n[siteKey{s.AccountID, s.Region}] = 0
+		}
+	}
+	return n
+}
+
+// add counts r when it has a verdict and n holds its account-region.
+func (n siteVerdicts) add(r audit.Result) {
+	k := siteKey{r.AccountID, r.Region}
+	if _, ok := n[k]; ok && r.Outcome.Audited() {
+		n[k]++
+	}
+}
+
 // unaudited returns the account-regions of sites that could not be
 // audited, sorted: all but those of which results counts audited results
 // (see partWay).
@@ -710,7 +734,7 @@ type builder struct {
 	// account-region that failed (audit.SiteStats.Error), as the record
 	// holds them: one listed in part or stopped part way has some (see
 	// partWay).
-	inPart map[siteKey]int
+	inPart siteVerdicts
 
 	worst    capped[Instance]
 	failures capped[Row]
@@ -733,18 +757,13 @@ func newBuilder(opts Options) *builder {
 		labels:    map[labelKey]*LabelValue{},
 		fleet:     LabelValue{Outcomes: outcomeMap()},
 		probCodes: map[string]int{},
-		inPart:    map[siteKey]int{},
 		worst:     capped[Instance]{limit: opts.Top, cmp: compareWorst},
 		failures:  capped[Row]{limit: listRows, cmp: compareFailures},
 		staleRow:  capped[Row]{limit: listRows, cmp: compareStale},
 		problems:  capped[Problem]{limit: listRows, cmp: compareProblems},
 	}
 	ri := opts.Run
-	for _, s := range ri.Sites {
-		if s.Error != nil {
-			b.inPart[siteKey{s.AccountID, s.Region}] = 0
-		}
-	}
+	b.inPart = failedSites(ri.Sites)
 	b.m = &Model{
 		Schema: ModelSchema,
 		Run: Run{
@@ -910,10 +929,7 @@ func newRow(r audit.Result, a audit.Association, stale bool, instanceFailed int)
 func (b *builder) add(r audit.Result) {
 	m := b.m
 	m.Totals.Instances++
-	k := siteKey{r.AccountID, r.Region}
-	if _, ok := b.inPart[k]; ok && r.Outcome.Audited() {
-		b.inPart[k]++
-	}
+	b.inPart.add(r)
 	m.Totals.Outcomes[r.Outcome]++
 	if r.Detail == audit.DetailOverview {
 		m.Totals.FromOverview++

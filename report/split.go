@@ -305,7 +305,7 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 // is nobody's, and whose reports name it with the others. One listed in
 // part or stopped part way, of which inPart counts audited results
 // (countInPart), was audited in part, and counts for none either.
-func unauditedValues(sites []audit.SiteStats, label string, inPart map[siteKey]int) map[string]int {
+func unauditedValues(sites []audit.SiteStats, label string, inPart siteVerdicts) map[string]int {
 	n := map[string]int{}
 	if label != audit.AccountNameLabel {
 		return n
@@ -323,22 +323,12 @@ func unauditedValues(sites []audit.SiteStats, label string, inPart map[siteKey]i
 // listed in part or stopped part way when it counts some, see partWay),
 // reading rs only when there is one; the map holds those account-regions
 // alone.
-func countInPart(rs *audit.Records, run audit.RunInfo) (map[siteKey]int, error) {
-	n := map[siteKey]int{}
-	for _, s := range run.Sites {
-		if s.Error != nil {
-			n[siteKey{s.AccountID, s.Region}] = 0
-		}
-	}
+func countInPart(rs *audit.Records, run audit.RunInfo) (siteVerdicts, error) {
+	n := failedSites(run.Sites)
 	if len(n) == 0 || rs == nil {
 		return n, nil
 	}
-	err := rs.Each(func(r audit.Result) error {
-		if _, ok := n[siteKey{r.AccountID, r.Region}]; ok && r.Outcome.Audited() {
-			n[siteKey{r.AccountID, r.Region}]++
-		}
-		return nil
-	})
+	err := rs.Each(func(r audit.Result) error { n.add(r); return nil })
 	return n, err
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -17,7 +18,7 @@ import (
 // SSM's, and one over it is an answer not in the service's protocol.
 func TestAnswerTooLargeRefused(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
-	var served int64
+	var served atomic.Int64
 	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
@@ -27,7 +28,7 @@ func TestAnswerTooLargeRefused(t *testing.T) {
 		chunk := strings.Repeat("x", 1<<20)
 		for range 64 {
 			n, err := io.WriteString(w, chunk)
-			served += int64(n)
+			served.Add(int64(n))
 			if err != nil {
 				return
 			}
@@ -41,7 +42,7 @@ func TestAnswerTooLargeRefused(t *testing.T) {
 	if got.code != int(exitIncomplete) || !strings.Contains(got.stderr, "BadResponse") || !strings.Contains(got.stderr, "larger than 16 MiB") {
 		t.Errorf("exit %d, want %d with the instance in error as an answer larger than the bound:\n%.3000s", got.code, exitIncomplete, got.stderr)
 	}
-	if served >= 64<<20 {
-		t.Errorf("the whole %d bytes were read", served)
+	if n := served.Load(); n >= 64<<20 {
+		t.Errorf("the whole %d bytes were read", n)
 	}
 }

@@ -139,7 +139,7 @@ func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
 		t.Errorf("summary.json run: unaudited %+v, listed in part %+v, stopped part way %+v; want %s eu-west-1 stopped part way with the nodes audited before",
 			r.Unaudited, r.ListedInPart, r.StoppedPartWay, gone)
 	}
-	if html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile)); !bytes.Contains(html, []byte(codeNotActive)) || !bytes.Contains(html, []byte("account "+gone)) {
+	if html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile)); !bytes.Contains(html, []byte(audit.CodeAccountNotActive)) || !bytes.Contains(html, []byte("account "+gone)) {
 		t.Errorf("report.html does not name %s as an account that left", gone)
 	}
 	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", "not audited"}, []string{"continue with"})
@@ -172,7 +172,7 @@ func TestResumeAfterARefusedAccountLeft(t *testing.T) {
 	}
 	var failed []string
 	for _, s := range ri.Sites {
-		if s.Error != nil && s.AccountID == gone && s.Error.Code == codeNotActive {
+		if s.Error != nil && s.AccountID == gone && s.Error.Code == audit.CodeAccountNotActive {
 			failed = append(failed, s.Region)
 		}
 	}
@@ -407,7 +407,7 @@ func TestResumeAfterAnAccountLeftUnlisted(t *testing.T) {
 			if ri.Complete {
 				t.Errorf("run.json: complete, want incomplete: the nodes of %s in eu-west-1 were never all listed", gone)
 			}
-			checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", codeNotActive}, []string{"continue with"})
+			checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", audit.CodeAccountNotActive}, []string{"continue with"})
 		})
 	}
 }

@@ -863,10 +863,6 @@ func (j *job) keepsDeparted() bool {
 	return now.Discovered() && !was.OldDiscovery() && was.Fleet == now.Fleet && was.Shard == now.Shard
 }
 
-// codeNotActive is the code of an account-region that could not be audited
-// as its account is no longer among the organisation's active accounts.
-const codeNotActive = audit.CodeAccountNotActive
-
 // departedUnaudited returns the account-regions of accounts that have left
 // the organisation that the record's run did not audit in full: some of
 // the nodes it discovered there are not in the record (held counts its
@@ -896,11 +892,11 @@ func (j *job) departedUnaudited(held map[[2]string]int, inRecord map[[2]string]b
 		n := held[[2]string{s.AccountID, s.Region}]
 		left := audit.SiteStats{AccountID: s.AccountID, Region: s.Region, Discovered: s.Discovered, Listed: s.Listed}
 		gone := func(why string, args ...any) *audit.Error {
-			return &audit.Error{Code: codeNotActive,
+			return &audit.Error{Code: audit.CodeAccountNotActive,
 				Message: fmt.Sprintf("account %s is no longer among the organisation's active accounts: ", s.AccountID) + fmt.Sprintf(why, args...)}
 		}
 		switch {
-		case s.Error != nil && s.Error.Code == codeNotActive:
+		case s.Error != nil && s.Error.Code == audit.CodeAccountNotActive:
 			// Told by an earlier resume: the account is still gone.
 			left.Error = s.Error
 		case s.Error == nil && !s.Listed && !prev.Whole():

@@ -129,7 +129,7 @@ func (t *errorTally) deniedHints(caller string, options map[string]any) []string
 // (audit.SiteStats.ListedInPart): not when its account has left the
 // organisation, which is said as such, not as a listing that failed.
 func toldInPart(s audit.SiteStats) bool {
-	return s.ListedInPart() && s.Error.Code != codeNotActive
+	return s.ListedInPart() && s.Error.Code != audit.CodeAccountNotActive
 }
 
 // maxPagesHint says that n instances have more pages than --max-pages
@@ -319,7 +319,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	// An account-region that a resume can audit once its cause is fixed
 	// (a role refused, a region not enabled), as it cannot one of an
 	// account that has left the organisation.
-	liveSiteFailed := slices.ContainsFunc(info.Sites, func(s audit.SiteStats) bool { return s.Error != nil && s.Error.Code != codeNotActive })
+	liveSiteFailed := slices.ContainsFunc(info.Sites, func(s audit.SiteStats) bool { return s.Error != nil && s.Error.Code != audit.CodeAccountNotActive })
 	if n := info.Outcomes[audit.OutcomeError]; n > 0 {
 		var codes []string
 		if errs != nil {
