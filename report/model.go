@@ -279,6 +279,35 @@ func (n siteVerdicts) add(r audit.Result) {
 	}
 }
 
+// held returns n with, of each site that failed, the count its run.json
+// gives when that is more: a group of a split holds its own results
+// alone, and its run.json the whole run's (audit.SiteStats.Audited).
+func (n siteVerdicts) held(sites []audit.SiteStats) siteVerdicts {
+	n = maps.Clone(n)
+	for _, s := range sites {
+		if k := (siteKey{s.AccountID, s.Region}); s.Error != nil && s.Audited > n[k] {
+			n[k] = s.Audited
+		}
+	}
+	return n
+}
+
+// InPart returns the account-regions of run that failed after some of
+// their nodes were audited, as the reports of rs tell them
+// (Run.ListedInPart and Run.StoppedPartWay), for a summary to say in the
+// same words. It reads rs once, and not at all when none failed.
+func InPart(rs *audit.Records, run audit.RunInfo) (listed, stopped []Site, err error) {
+	n := failedSites(run.Sites)
+	if len(n) == 0 {
+		return nil, nil, nil
+	}
+	if err := rs.Each(func(r audit.Result) error { n.add(r); return nil }); err != nil {
+		return nil, nil, err
+	}
+	listed, stopped = partWay(run.Sites, n.held(run.Sites), run.Options["discover"] == true)
+	return listed, stopped, nil
+}
+
 // unaudited returns the account-regions of sites that could not be
 // audited, sorted: all but those of which results counts audited results
 // (see partWay).
@@ -1150,14 +1179,7 @@ func percent(n, of int) float64 {
 
 func (b *builder) finish() *Model {
 	m := b.m
-	// A group of a split holds its own results alone: its run.json gives
-	// the whole run's (audit.SiteStats.Audited).
-	inPart := maps.Clone(b.inPart)
-	for _, s := range b.opts.Run.Sites {
-		if k := (siteKey{s.AccountID, s.Region}); s.Error != nil && s.Audited > inPart[k] {
-			inPart[k] = s.Audited
-		}
-	}
+	inPart := b.inPart.held(b.opts.Run.Sites)
 	m.Run.Unaudited = unaudited(b.opts.Run.Sites, inPart)
 	m.Run.ListedInPart, m.Run.StoppedPartWay = partWay(b.opts.Run.Sites, inPart, b.opts.Run.Options["discover"] == true)
 	for _, o := range audit.Outcomes() {

@@ -346,11 +346,11 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		conn := func() (*awsconn.Conn, error) { return awsconn.Load(ctx, o.awsSettings()) }
 		deliverErr = o.deliver(ctx, rs, info, append([]string{recordPath}, written...), conn, stderr)
 	}
-	var errs *errorTally
+	errs := &errorTally{}
 	if info.Outcomes[audit.OutcomeError] > 0 {
-		errs = &errorTally{}
 		rs.Each(func(r audit.Result) error { errs.add(r); return nil })
 	}
+	errs.readInPart(rs, info)
 	head := fmt.Sprintf("rendered the reports of %s from %s", plural(rs.Len(), "instance"), plural(len(paths), "record"))
 	summarize(stderr, head, info, &set.failOn, errs, nil, o.out, o.resumeInputs(late), written, renderErr != nil, deliverErr)
 	if renderErr != nil {

@@ -142,14 +142,19 @@ func TestResumeAfterAnAccountLeftUnaudited(t *testing.T) {
 	if html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile)); !bytes.Contains(html, []byte(audit.CodeAccountNotActive)) || !bytes.Contains(html, []byte("account "+gone)) {
 		t.Errorf("report.html does not name %s as an account that left", gone)
 	}
-	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", "not audited"}, []string{"continue with"})
+	// stderr tells it in the reports' words, with the same count.
+	part := fmt.Sprintf("%s eu-west-1 stopped part way: %s audited before it failed", gone, plural(summary.Run.StoppedPartWay[0].Audited, "instance"))
+	checkSays(t, got.stderr, []string{part, "not audited"}, []string{"continue with", "eu-west-1 could not be audited"})
 
 	// Resumed again, it says the same: the account is still gone.
 	again := runCLI(t, "", append(args, "--resume")...)
 	if again.code != int(exitIncomplete) {
 		t.Errorf("--resume again: exit %d, want %d\n%s", again.code, exitIncomplete, again.stderr)
 	}
-	checkSays(t, again.stderr, []string{gone + " eu-west-1 could not be audited", never}, []string{"continue with"})
+	checkSays(t, again.stderr, []string{part, never}, []string{"continue with", "eu-west-1 could not be audited"})
+	// And so does the record's rendering again.
+	rendered := runCLI(t, "", "report", filepath.Join(out, audit.ResultsFile), "--out", out, "--fail-on", "none")
+	checkSays(t, rendered.stderr, []string{part}, []string{"eu-west-1 could not be audited"})
 }
 
 // TestResumeAfterARefusedAccountLeft: an organisation's discovery run could
@@ -282,7 +287,9 @@ func resumeAfterAnAccountLeftInError(t *testing.T, refused bool) {
 		return
 	}
 	// Their resume cannot assume a role in an account that left.
-	checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", "3 of its", "no resumed run can audit an account that has left"}, []string{"retry them with"})
+	// The 17 nodes with a verdict are known: stopped part way, as the
+	// reports say.
+	checkSays(t, got.stderr, []string{gone + " eu-west-1 stopped part way: 17 instances audited before it failed", "3 of its", "no resumed run can audit an account that has left"}, []string{"retry them with"})
 }
 
 // departing is an organisation audited, one of whose members is to leave
@@ -407,7 +414,8 @@ func TestResumeAfterAnAccountLeftUnlisted(t *testing.T) {
 			if ri.Complete {
 				t.Errorf("run.json: complete, want incomplete: the nodes of %s in eu-west-1 were never all listed", gone)
 			}
-			checkSays(t, got.stderr, []string{gone + " eu-west-1 could not be audited", audit.CodeAccountNotActive}, []string{"continue with"})
+			// The 5 nodes listed and audited before are known.
+			checkSays(t, got.stderr, []string{gone + " eu-west-1 stopped part way: 5 instances audited before it failed", audit.CodeAccountNotActive}, []string{"continue with"})
 		})
 	}
 }

@@ -1894,6 +1894,7 @@ func (j *job) render(ctx context.Context, stdout, stderr io.Writer) (written []s
 	}
 	slices.SortFunc(j.info.RanAfter, time.Time.Compare)
 	written, renderErr = j.o.renderRecords(context.WithoutCancel(ctx), rs, &j.info, j.set, j.reportEmpty, stderr)
+	j.errs.readInPart(rs, j.info)
 	for _, p := range append(paths, written...) {
 		fmt.Fprintln(stdout, p)
 	}

@@ -42,6 +42,45 @@ type errorTally struct {
 	// instance's calls to the credentials, the first such refusal: a
 	// retry fails the same way until a policy allows the action.
 	denied map[[2]string]audit.Error
+	// listed and stopped count, of each account-region that failed after
+	// some of its nodes were audited, how many were, as the reports tell
+	// it: listed in part, or stopped part way (see readInPart).
+	listed, stopped map[[2]string]int
+}
+
+// readInPart sets t's listed and stopped from the results rs holds of the
+// account-regions that failed in info (report.InPart). A record that
+// cannot be read again leaves them unset: the reports, written from it
+// just before, said why.
+func (t *errorTally) readInPart(rs *audit.Records, info audit.RunInfo) {
+	listed, stopped, err := report.InPart(rs, info)
+	if err != nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.listed, t.stopped = map[[2]string]int{}, map[[2]string]int{}
+	for _, s := range listed {
+		t.listed[[2]string{s.AccountID, s.Region}] = s.Audited
+	}
+	for _, s := range stopped {
+		t.stopped[[2]string{s.AccountID, s.Region}] = s.Audited
+	}
+}
+
+// inPart returns how many of s's nodes were audited, and whether it was
+// listed in part, when it failed after some were (see readInPart).
+func (t *errorTally) inPart(s audit.SiteStats) (audited int, listed bool) {
+	if t == nil {
+		return 0, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := [2]string{s.AccountID, s.Region}
+	if n := t.stopped[k]; n > 0 {
+		return n, false
+	}
+	return t.listed[k], t.listed[k] > 0
 }
 
 type codeCount struct {
@@ -259,13 +298,22 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	for _, s := range info.Sites {
 		if s.Error != nil && !s.Unreachable {
 			where := siteWhere(s)
-			if toldInPart(s) {
+			code, message := plain(s.Error.Code, 60), plain(s.Error.Message, 300)
+			// In the reports' words: what the record holds of it is known.
+			switch audited, listed := errs.inPart(s); {
+			case toldInPart(s):
 				// Discovered, not Results: after --resume the nodes listed
 				// include those an earlier attempt audited.
 				logLine(w, slog.LevelWarn, "%s listed in part: the listing failed after %s (%s: %s)",
-					where, plural(s.Discovered, "node"), plain(s.Error.Code, 60), plain(s.Error.Message, 300))
-			} else {
-				logLine(w, slog.LevelWarn, "%s could not be audited: %s: %s", where, plain(s.Error.Code, 60), plain(s.Error.Message, 300))
+					where, plural(s.Discovered, "node"), code, message)
+			case listed:
+				logLine(w, slog.LevelWarn, "%s listed in part: %s audited before the listing failed (%s: %s)",
+					where, plural(audited, "instance"), code, message)
+			case audited > 0:
+				logLine(w, slog.LevelWarn, "%s stopped part way: %s audited before it failed (%s: %s)",
+					where, plural(audited, "instance"), code, message)
+			default:
+				logLine(w, slog.LevelWarn, "%s could not be audited: %s: %s", where, code, message)
 			}
 			if h := siteHint(s, info.Caller, info.Options); h != "" && !slices.Contains(hints, h) {
 				hints = append(hints, h)
