@@ -277,18 +277,26 @@ func TestRunFatalStopsEarly(t *testing.T) {
 		code      string
 		afterOK   bool // the first call succeeds, later ones fail
 		wantFatal bool
+		maxCalls  int32 // before the run stops, when fatal
+		// refusedFirst: the first calls are refused (access denied),
+		// the others succeed.
+		refusedFirst int32
 	}{
-		{"bad key", "UnrecognizedClientException", false, true},
-		{"expired", "ExpiredTokenException", false, true},
-		{"denied at once", "AccessDeniedException", false, true},
-		{"denied after success is per instance", "AccessDeniedException", true, false},
-		{"expired after success", "ExpiredTokenException", true, true},
+		{"bad key", "UnrecognizedClientException", false, true, 3, 0},
+		{"expired", "ExpiredTokenException", false, true, 3, 0},
+		// A policy may allow the call on some instances alone (by tag):
+		// 64 refused in a row with none allowed is one that allows none.
+		{"denied everywhere", "AccessDeniedException", false, true, 66, 0},
+		{"denied after success is per instance", "AccessDeniedException", true, false, 0, 0},
+		{"denied before the first success is per instance", "AccessDeniedException", false, false, 0, 63},
+		{"expired after success", "ExpiredTokenException", true, true, 3, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var calls atomic.Int32
 			fake := &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
-				if calls.Add(1) == 1 && tt.afterOK {
+				n := calls.Add(1)
+				if n == 1 && tt.afterOK || tt.refusedFirst > 0 && n > tt.refusedFirst {
 					return &ssm.DescribeInstanceAssociationsStatusOutput{}, nil
 				}
 				return nil, &smithy.GenericAPIError{Code: tt.code, Message: "no"}
@@ -303,8 +311,8 @@ func TestRunFatalStopsEarly(t *testing.T) {
 				if !errors.Is(err, audit.ErrFatal) {
 					t.Fatalf("err = %v, want ErrFatal", err)
 				}
-				if n := calls.Load(); n > 3 {
-					t.Errorf("%d calls before stopping, want the run to stop at the first sign", n)
+				if n := calls.Load(); n > tt.maxCalls {
+					t.Errorf("%d calls before stopping, want the run to stop at the first sign (%d calls at most)", n, tt.maxCalls)
 				}
 				return
 			}

@@ -1117,6 +1117,9 @@ type Scope struct {
 	// Relabelled, when set, is called with each result with a verdict
 	// that is audited again because its target's list labels changed.
 	Relabelled func(Key)
+	// Verdict, when set, is called with the key of each result in scope
+	// with a verdict (Outcome.Audited): SSM answered its calls then.
+	Verdict func(Key)
 	// Dropped, when set, is called with the key of each target dropped
 	// for its verdict in the record: still a target, found as listed by a
 	// discovery that finds it too.
@@ -1153,6 +1156,14 @@ func Resume(rs *Records, f *Fleet, scope Scope) (done int, err error) {
 	foreign := &ForeignError{Record: rs.Len()}
 	err = rs.Each(func(r Result) error {
 		k, ok := match(r.Key())
+		verdict := func() {
+			if scope.Verdict != nil && r.Outcome.Audited() {
+				scope.Verdict(r.Key())
+			}
+		}
+		if ok {
+			verdict()
+		}
 		switch {
 		case r.Outcome == OutcomeInvalid:
 			if !invalid[r.Source] {
@@ -1161,7 +1172,10 @@ func Resume(rs *Records, f *Fleet, scope Scope) (done int, err error) {
 		case !ok:
 			if scope.InScope == nil || !scope.InScope(r.Key()) {
 				foreign.add(r.Key())
-			} else if scope.Earlier != nil {
+				break
+			}
+			verdict()
+			if scope.Earlier != nil {
 				scope.Earlier(r.Key(), r.Outcome != OutcomeError)
 			}
 		case r.Outcome == OutcomeError:

@@ -32,6 +32,11 @@ type Config struct {
 	Client func(account, region string) (API, error)
 	// Region is the region of targets that name none.
 	Region string
+	// Allowed, when set, reports whether SSM answered calls at an
+	// account-region in an earlier attempt of the run (one resumed): a
+	// refusal there is that instance's, as after a call of this attempt
+	// succeeded there (see refusedLimit).
+	Allowed func(account, region string) bool
 	// Concurrency bounds the instances audited at once in one
 	// account-region (default 16).
 	Concurrency int
@@ -210,6 +215,9 @@ type site struct {
 	// failed ends its other instances in error.
 	audited   atomic.Int64
 	succeeded atomic.Bool
+	// refused counts the instances SSM refused (isAccessDenied) there
+	// before any call succeeded (see refusedOne).
+	refused atomic.Int64
 	// listed is set once Discover has listed every node there.
 	listed atomic.Bool
 
@@ -224,6 +232,8 @@ type site struct {
 	down                *UnreachableError
 	failed              *SiteError
 	noInfo              *InfoError // the first failure of LookupInfo
+	// firstRefusal is the first of the refusals refused counts.
+	firstRefusal *Error
 
 	// over is set once its work is said to be over (see Session.ended);
 	// guarded by the Session's mu.
@@ -337,6 +347,7 @@ func (s *Session) Run(ctx context.Context, batches []Batch) error {
 		err = ctx.Err()
 	}
 	if err == nil {
+		s.refusedAll()
 		err = s.unreachable()
 	}
 	if err == nil {
@@ -501,6 +512,9 @@ func (s *Session) site(ctx context.Context, account, region string) (*site, erro
 	// Not the caller's context: a site outlives the discovery or run that
 	// made it, and ends its calls only when it fails or goes down.
 	st.ctx, st.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if s.cfg.Allowed != nil && s.cfg.Allowed(account, region) {
+		st.succeeded.Store(true)
+	}
 	s.sites[k] = st
 	c, err := s.cfg.Client(account, region)
 	if err != nil {
@@ -834,6 +848,50 @@ func (s *Session) stops(st *site, err error) (siteFatal, runFatal bool) {
 	return false, true
 }
 
+// refusedLimit is how many instances of an account-region SSM may refuse
+// (access denied) before any call there succeeded, each as its own error,
+// before the account-region fails as refused: a policy that allows the call
+// on some instances alone (by tag) refuses the others one by one, and the
+// first answers of a run may all be refusals (the list's first instances
+// another team's), but this many with none allowed is a policy that allows
+// none, and the rest need not be asked.
+const refusedLimit = 64
+
+// refusedOne reports whether err, the end of one instance's calls at st,
+// is SSM's refusal of that instance alone: one of the first refusedLimit
+// before any call there succeeded (stops tells those after).
+func (st *site) refusedOne(err error) bool {
+	if !isAccessDenied(err) || st.succeeded.Load() {
+		return false
+	}
+	st.mu.Lock()
+	if st.firstRefusal == nil {
+		st.firstRefusal = cutError(classify(err))
+	}
+	st.mu.Unlock()
+	return st.refused.Add(1) < refusedLimit
+}
+
+// refusedAll fails each account-region where SSM refused every instance it
+// was asked about, too few to reach refusedLimit: no call there succeeded,
+// and a policy that allows none is a setup to fix, as at refusedLimit.
+func (s *Session) refusedAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.sites {
+		n := st.refused.Load()
+		if n == 0 || st.succeeded.Load() || st.results.Load() != n || st.failure() != nil {
+			continue
+		}
+		st.mu.Lock()
+		e := st.firstRefusal
+		st.mu.Unlock()
+		if e != nil {
+			st.fail(e.Code, fmt.Sprintf("%s (each of the %s asked about refused, none allowed)", e.Message, plural(n, "instance")))
+		}
+	}
+}
+
 // role is the ARN of the role whose sessions sign st's calls, or "" for the
 // run's own credentials.
 func (s *Session) role(st *site) string {
@@ -948,7 +1006,10 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 				res.fail(f.Code, f.Message)
 				break
 			}
-			siteFatal, runFatal := s.stops(st, err)
+			var siteFatal, runFatal bool
+			if !st.refusedOne(err) {
+				siteFatal, runFatal = s.stops(st, err)
+			}
 			if runFatal {
 				return nil, fmt.Errorf("%w: %s: %w", ErrFatal, t.InstanceID, err)
 			}

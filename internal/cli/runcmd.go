@@ -170,6 +170,9 @@ type job struct {
 	// does --triage.
 	attempt time.Time
 	errs    *errorTally
+	// allowed holds the account-regions (siteOf) where an earlier attempt
+	// of a resumed run has results with a verdict: SSM answered there.
+	allowed map[[2]string]bool
 	// onResult receives each result of the audit; deadline is --timeout's.
 	onResult func(audit.Result) error
 	deadline time.Time
@@ -757,6 +760,8 @@ func (j *job) plan(stderr io.Writer) error {
 	}
 	relabelled := 0
 	scope.Relabelled = func(audit.Key) { relabelled++ }
+	j.allowed = map[[2]string]bool{}
+	scope.Verdict = func(k audit.Key) { j.allowed[j.siteOf(k.AccountID, k.Region)] = true }
 	done, err := audit.Resume(rs, j.fleet, scope)
 	if te := (*audit.TargetsError)(nil); kept && errors.As(err, &te) {
 		return &keptTargetsError{err}
@@ -1533,6 +1538,15 @@ func (j *job) warnOpenFiles(stderr io.Writer) {
 	}
 }
 
+// siteOf is an account-region as allowed holds it: the caller's account
+// as none, since a result may name it or not.
+func (j *job) siteOf(account, region string) [2]string {
+	if account == j.caller {
+		account = ""
+	}
+	return [2]string{account, region}
+}
+
 // auditConfig is the audit's configuration; OnResult calls j.onResult,
 // which the run sets once the record is open.
 func (j *job) auditConfig() audit.Config {
@@ -1544,7 +1558,10 @@ func (j *job) auditConfig() audit.Config {
 		Role: func(account string) string {
 			return j.conn.RoleARN(account)
 		},
-		Region:      o.region,
+		Region: o.region,
+		Allowed: func(account, region string) bool {
+			return j.allowed[j.siteOf(account, region)]
+		},
 		Concurrency: o.concurrency,
 		MaxResults:  int32(o.maxResults),
 		MaxPages:    o.maxPages,
