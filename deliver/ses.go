@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/auditor-dev/auditor/audit"
 )
 
 // SESAPI is the part of the Amazon SES v2 client that SendSES uses; an
@@ -121,9 +125,7 @@ func SendSESWithin(ctx context.Context, api SESAPI, m Message, grace time.Durati
 	if err == nil {
 		return nil
 	}
-	// SES's words are cut to one line, as SMTP's are: the caller prints
-	// them.
-	e := &Error{Op: "SES SendEmail", Server: "SES", Attempts: 1, Err: redactedError{msg: OneLine(err.Error(), maxServerText), err: err}}
+	e := &Error{Op: "SES SendEmail", Server: "SES", Attempts: 1, Err: redactedError{msg: sesText(err), err: err}}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		e.ErrorCode = OneLine(ae.ErrorCode(), maxServerText)
@@ -148,6 +150,40 @@ func SendSESWithin(ctx context.Context, api SESAPI, m Message, grace time.Durati
 		e.Temporary = true
 	}
 	return e
+}
+
+// sesText is what SendSES's error says of err: SES's code and message,
+// each cut alone, the message in its middle, with the HTTP status and the
+// request ID that AWS support asks for, as an upload's error says S3's
+// (s3Text). The SDK's own words ("operation error SESv2: SendEmail, https
+// response error StatusCode: 403, RequestID: ...") took half of a cap on
+// the whole, and cut off a deny's resource, the identity that the caller
+// may not send from, at the end of its message. An error with no answer
+// of SES's is its own text, cut, in one line as SMTP's. Both are redacted
+// with the Secrets that err carries (audit.Classify).
+func sesText(err error) string {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return OneLine(err.Error(), maxServerText)
+	}
+	code, msg := audit.Classify(err)
+	text := OneLine(code, 100) + ": " + oneLineBothEnds(msg, maxServerText)
+	var details []string
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		details = append(details, fmt.Sprintf("HTTP %d", re.HTTPStatusCode()))
+	}
+	var rid interface{ ServiceRequestID() string }
+	// Only an ID that err's own text shows, as s3Text: that text is
+	// redacted of the run's secrets, and the ID as it came may hold one.
+	if errors.As(err, &rid) && rid.ServiceRequestID() != "" && strings.Contains(err.Error(), rid.ServiceRequestID()) {
+		var none *audit.Secrets // the values that sign a request
+		details = append(details, "request ID "+OneLine(none.Redact(rid.ServiceRequestID()), 100))
+	}
+	if len(details) > 0 {
+		text += " (" + strings.Join(details, ", ") + ")"
+	}
+	return text
 }
 
 // sesAnswerWait bounds the wait for SES's answer once ctx ended after
