@@ -139,7 +139,8 @@ func TestWithInstanceInfoFails(t *testing.T) {
 // ssm:DescribeInstanceInformation, in a run of one account-region, stops
 // the run at that first answer (exit 4), as access denied at the first call
 // does, before any association call, rather than reporting an account-region
-// "not audited" whose instances were then audited.
+// "not audited" whose instances were then audited. It says what to allow,
+// as the same denial under --discover does: it gave the SDK's error alone.
 func TestWithInstanceInfoDenied(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: 20, UnmanagedFraction: -1})
@@ -157,6 +158,9 @@ func TestWithInstanceInfoDenied(t *testing.T) {
 		"--region", "us-east-1", "--out", out, "--fail-on", "none", "--quiet")
 	if got.code != int(exitFatal) || !strings.Contains(got.stderr, "ssm:DescribeInstanceInformation") {
 		t.Fatalf("exit %d, want %d naming ssm:DescribeInstanceInformation\n%s", got.code, exitFatal, got.stderr)
+	}
+	if want := "allow ssm:DescribeInstanceInformation (see deploy/iam/auditor-policy.json)"; !strings.Contains(got.stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, got.stderr)
 	}
 	for _, r := range log.all() {
 		if r.op == ssmsim.OpDescribeInstanceAssociationsStatus {

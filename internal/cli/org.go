@@ -637,7 +637,9 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		}
 		infoFailed, err := j.lookupInfo(ctx, session)
 		if err != nil {
-			return nil, &stepError{"looking up the instances' information (--with-instance-info)", err}
+			// A denial says what to allow, as the same denial under
+			// --discover does.
+			return nil, &stepError{"looking up the instances' information (--with-instance-info)", withFatalHint(err, o.region)}
 		}
 		failed = append(failed, infoFailed...)
 	}
