@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,9 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
-
-	"github.com/auditor-dev/auditor/audit"
 )
 
 // SESAPI is the part of the Amazon SES v2 client that SendSES uses; an
@@ -155,7 +151,7 @@ func SendSESWithin(ctx context.Context, api SESAPI, m Message, grace time.Durati
 // sesText is what SendSES's error says of err: SES's code and message,
 // each cut alone, the message in its middle, with the HTTP status and the
 // request ID that AWS support asks for, as an upload's error says S3's
-// (s3Text). The SDK's own words ("operation error SESv2: SendEmail, https
+// (answerText). The SDK's own words ("operation error SESv2: SendEmail, https
 // response error StatusCode: 403, RequestID: ...") took half of a cap on
 // the whole, and cut off a deny's resource, the identity that the caller
 // may not send from, at the end of its message. An error with no answer
@@ -166,23 +162,7 @@ func sesText(err error) string {
 	if !errors.As(err, &ae) {
 		return OneLine(err.Error(), maxServerText)
 	}
-	code, msg := audit.Classify(err)
-	text := OneLine(code, 100) + ": " + oneLineBothEnds(msg, maxServerText)
-	var details []string
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
-		details = append(details, fmt.Sprintf("HTTP %d", re.HTTPStatusCode()))
-	}
-	var rid interface{ ServiceRequestID() string }
-	// Only an ID that err's own text shows, as s3Text: that text is
-	// redacted of the run's secrets, and the ID as it came may hold one.
-	if errors.As(err, &rid) && rid.ServiceRequestID() != "" && strings.Contains(err.Error(), rid.ServiceRequestID()) {
-		var none *audit.Secrets // the values that sign a request
-		details = append(details, "request ID "+OneLine(none.Redact(rid.ServiceRequestID()), 100))
-	}
-	if len(details) > 0 {
-		text += " (" + strings.Join(details, ", ") + ")"
-	}
+	text, _ := answerText(err)
 	return text
 }
 

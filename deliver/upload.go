@@ -285,15 +285,34 @@ func s3Text(err error, opts UploadOptions) string {
 	if !errors.As(err, &ae) {
 		return OneLine(err.Error(), maxServerText)
 	}
-	code, msg := audit.Classify(err)
-	text := OneLine(code, 100) + ": " + oneLineBothEnds(msg, maxServerText)
+	text, status := answerText(err)
 	var oe *smithy.OperationError
 	if errors.As(err, &oe) {
 		text = "S3 " + oe.OperationName + ": " + text
 	}
+	switch ae.ErrorCode() {
+	case "AccessDenied", "AllAccessDisabled":
+		if status == http.StatusForbidden {
+			text += "; " + policyHint(opts)
+		}
+	case "SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken", "TokenRefreshRequired":
+		text += "; check the credentials the upload used (a secret key that is not its access key's, a key deleted or of another partition, a session that ended)"
+	case "RequestTimeTooSkewed":
+		text += "; S3 refused this machine's clock: set it right (NTP, chrony)"
+	}
+	return text
+}
+
+// answerText is the code and message of the answer of an AWS service that
+// err holds (a smithy.APIError), one line each, the message cut in its
+// middle when long, so that both its ends (a denial's resource) stay, and
+// its HTTP status and request ID after them; and that status (0 when err
+// has none).
+func answerText(err error) (text string, status int) {
+	code, msg := audit.Classify(err)
+	text = OneLine(code, 100) + ": " + oneLineBothEnds(msg, maxServerText)
 	var details []string
 	var re *smithyhttp.ResponseError
-	status := 0
 	if errors.As(err, &re) {
 		status = re.HTTPStatusCode()
 		details = append(details, fmt.Sprintf("HTTP %d", status))
@@ -309,17 +328,7 @@ func s3Text(err error, opts UploadOptions) string {
 	if len(details) > 0 {
 		text += " (" + strings.Join(details, ", ") + ")"
 	}
-	switch ae.ErrorCode() {
-	case "AccessDenied", "AllAccessDisabled":
-		if status == http.StatusForbidden {
-			text += "; " + policyHint(opts)
-		}
-	case "SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken", "TokenRefreshRequired":
-		text += "; check the credentials the upload used (a secret key that is not its access key's, a key deleted or of another partition, a session that ended)"
-	case "RequestTimeTooSkewed":
-		text += "; S3 refused this machine's clock: set it right (NTP, chrony)"
-	}
-	return text
+	return text, status
 }
 
 // noAnswerText is s3Text for a call that got no answer from S3 (u, from
