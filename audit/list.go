@@ -90,7 +90,9 @@ func listProblem(id, region, account string) string {
 // that follows a space or a tab starts a trailing comment:
 // "i-0123456789abcdef0  # web-1" is the ID alone; "i-01234567#x" is not an
 // ID. White space around an ID is trimmed, lines may end in \n or \r\n, and a
-// UTF-8 byte-order mark at the start of the list is skipped. A plain-text
+// UTF-8 byte-order mark at the start of the list is skipped. A line with a
+// carriage return inside it (old Mac line ends) is an invalid line, whole:
+// a comment in it does not hide the IDs after its "\r". A plain-text
 // target has no Region and no AccountID: the run's defaults apply.
 //
 // CSV: when that first line is a header row with a column named instance_id,
@@ -276,7 +278,11 @@ func (f *Fleet) plainLine(lr *listReader, line []byte, first bool) {
 	}
 	id := string(v)
 	t := Target{InstanceID: id, Source: lr.source(lr.line)}
-	if p := ValidID(id); p != "" {
+	if p := LineEnds(id); p != "" {
+		// Said first: "contains a space" would hide what is wrong with
+		// "i-0123abcd  # web\ri-…".
+		t.InstanceID, t.Problem = listCut(id, listMaxKept), p
+	} else if p := ValidID(id); p != "" {
 		if strings.Contains(id, ",") {
 			p = "contains a comma: a CSV list needs a header row with an instance_id column"
 		}
@@ -311,9 +317,15 @@ func listSemicolons(line string) bool {
 }
 
 // listPlainValue returns the value of a plain-text line, without white space
-// and trailing comment, and false for a blank or comment line.
+// and trailing comment, and false for a blank or comment line. A line with a
+// carriage return in it is returned whole, comment and all: it is lines with
+// old Mac line ends (LineEnds), and a comment in the first of them would
+// swallow the rest, so that a list of three IDs audited one, or none.
 func listPlainValue(line []byte) ([]byte, bool) {
 	v := bytes.TrimSpace(line)
+	if bytes.IndexByte(v, '\r') >= 0 {
+		return v, true
+	}
 	if len(v) == 0 || v[0] == '#' {
 		return nil, false
 	}

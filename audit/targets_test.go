@@ -591,6 +591,35 @@ func TestReadMalformed(t *testing.T) {
 			},
 			wantErr: `excelmac.csv:2: "\"instance_id\",\"owner\"\r\"i-0123abcd\",\"alice\"": contains a carriage return (\r): lines must end in \n or \r\n`,
 		},
+		{
+			// The comment of the first line ended at the first "\r" no
+			// more than at its "\n": it swallowed the IDs after it, and one
+			// instance of three was audited, with nothing said.
+			name: "old Mac line ends and a trailing comment", file: "ids.txt",
+			input: func() io.Reader {
+				return strings.NewReader("i-0123456789abcdef0  # web\ri-99bb2fcf\ri-0123456789abcdef1\r")
+			},
+			want:    []string{`ids.txt:1: "i-0123456789abcdef0  # web\ri-99bb2fcf\ri-0123456789abcdef1": contains a carriage return (\r): lines must end in \n or \r\n`},
+			targets: 0,
+		},
+		{
+			name: "old Mac line ends after a comment line", file: "ids.txt",
+			input:   func() io.Reader { return strings.NewReader("# web\ri-0123abcd\ri-11111111\r") },
+			want:    []string{`ids.txt:1: "# web\ri-0123abcd\ri-11111111": contains a carriage return (\r): lines must end in \n or \r\n`},
+			targets: 0,
+		},
+		{
+			name: "old Mac line ends in a later comment", file: "ids.txt",
+			input:   func() io.Reader { return strings.NewReader("i-0123abcd\n# web\ri-11111111\r") },
+			want:    []string{`ids.txt:2: "# web\ri-11111111": contains a carriage return (\r): lines must end in \n or \r\n`},
+			targets: 1,
+		},
+		{
+			// Told a comment, the whole list was: "held no instance IDs".
+			name: "old Mac line ends in a CSV list that opens with a comment", file: "excelmac.csv",
+			input:   func() io.Reader { return strings.NewReader("# export\rinstance_id,owner\ri-0123abcd,alice\r") },
+			wantErr: `excelmac.csv:1: "# export\rinstance_id,owner\ri-0123abcd,alice": contains a carriage return (\r): lines must end in \n or \r\n`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
