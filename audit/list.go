@@ -101,10 +101,15 @@ func listProblem(id, region, account string) string {
 // are errors). Column names are matched ignoring case, white space, "_" and
 // "-", so instance_id, InstanceId, instance-id and "Instance ID" all name the
 // instance column. White space around a field is ignored, also before its
-// opening quote. A region column (us-east-1...) and an account_id column
-// (12 digits; AccountId, "Account ID"...) set the target's Region and
-// AccountID; an empty cell means the run's default. Every other column is a
-// label: its trimmed name is added to LabelKeys and its trimmed value to the
+// opening quote. A region column (us-east-1...; or, where there is none,
+// one of "AWS Region", RegionName, "Region Code") and an account_id column
+// (12 digits; AccountId, "AWS Account ID", account...; or, where there is
+// none, one of "AWS Account", "Account Number") set the target's Region and
+// AccountID; an empty cell means the run's default. Where no column sets
+// the Region, another whose name holds "region" (folded as above) and a
+// value that is a Region refuses the list, naming it: its instances would
+// be asked of the run's region and found not managed; likewise "account"
+// and an account ID. Every other column is a label: its trimmed name is added to LabelKeys and its trimmed value to the
 // target's Labels, both in Unicode Normalization Form C (NFC: Müller spelt
 // with a combining diaeresis, as macOS and some exports write it, is the
 // Müller spelt with ü, and two columns so named are two of one name); both
@@ -343,6 +348,62 @@ type listColumns struct {
 	n                   int // fields per row
 	id, region, account int // column indexes, -1 when absent
 	labels              []listLabel
+	// suspects are the label columns whose names speak of the region or
+	// the account when no column sets it: one whose values are Regions
+	// (account IDs) refuses the list (listSuspect.check).
+	suspects []listSuspect
+}
+
+// listSuspect is a label column that may hold what a region or account_id
+// column does.
+type listSuspect struct {
+	col     int
+	name    string
+	account bool // account IDs, else Regions
+}
+
+// check returns why the list is refused when v, the column's value on line
+// line, is a Region (an account ID), or "".
+func (s listSuspect) check(v string, line int) string {
+	if s.account {
+		if v == "" || ValidAccountID(v) != "" {
+			return ""
+		}
+		return fmt.Sprintf(`column %d %s holds AWS account IDs (%s on line %d), but only an account_id column sets an instance's account: `+
+			`rename it account_id (or, for a label, to a name without "account")`, s.col+1, listQuote(s.name), listQuote(v), line)
+	}
+	if v == "" || ValidRegion(strings.ToLower(v)) != "" {
+		return ""
+	}
+	return fmt.Sprintf(`column %d %s holds AWS Regions (%s on line %d), but only a region column sets an instance's Region: `+
+		`rename it region (or, for a label, to a name without "region")`, s.col+1, listQuote(s.name), listQuote(v), line)
+}
+
+// listColumnKinds maps a column name, folded by listColumnName, to the
+// column it names. The second names of the region and the account are
+// spelt by inventories and exports ("AWS Region", "Region Code", "AWS
+// Account", "Account Number"): read as labels, their instances were asked
+// of the run's region or the caller's account, and found not managed. Each
+// is taken only where no first name is in the header: beside a region
+// column, "Region Name" is a label ("US East (N. Virginia)"), and "AWS
+// Account" beside an account_id column an account's name.
+var listColumnKinds = map[string]struct {
+	kind   string // instance_id, region or account_id
+	second bool
+}{
+	"instanceid":       {"instance_id", false},
+	"region":           {"region", false},
+	"awsregion":        {"region", true},
+	"regionname":       {"region", true},
+	"regioncode":       {"region", true},
+	"awsregionname":    {"region", true},
+	"awsregioncode":    {"region", true},
+	"accountid":        {"account_id", false},
+	"awsaccountid":     {"account_id", false},
+	"account":          {"account_id", false},
+	"awsaccount":       {"account_id", true},
+	"accountnumber":    {"account_id", true},
+	"awsaccountnumber": {"account_id", true},
 }
 
 type listLabel struct {
@@ -363,6 +424,12 @@ func listHeader(line []byte) (listColumns, bool, error) {
 		return cols, false, nil // not CSV: a plain-text line, right or wrong
 	}
 	cols.n = len(names)
+	first := map[string]bool{} // the kinds a first name is given for
+	for _, raw := range names {
+		if k, ok := listColumnKinds[listColumnName(NFC(strings.TrimSpace(raw)))]; ok && !k.second {
+			first[k.kind] = true
+		}
+	}
 	index := map[string]int{}
 	bad, why := -1, "" // the first label column whose name cannot be a label's
 	for i, raw := range names {
@@ -371,17 +438,16 @@ func listHeader(line []byte) (listColumns, bool, error) {
 		// one.
 		name := NFC(strings.TrimSpace(raw))
 		var slot *int
-		var canon string
-		switch listColumnName(name) {
-		case "instanceid":
-			slot, canon = &cols.id, "instance_id"
-		case "region":
-			slot, canon = &cols.region, "region"
-		case "accountid", "awsaccountid", "account":
-			// As inventories spell it too (aws_account_id, "AWS Account
-			// ID", account): a label instead, its instances would be
-			// asked of the caller's account, and found not managed.
-			slot, canon = &cols.account, "account_id"
+		k, ok := listColumnKinds[listColumnName(name)]
+		canon := k.kind
+		switch {
+		case !ok || k.second && first[k.kind]:
+		case canon == "instance_id":
+			slot = &cols.id
+		case canon == "region":
+			slot = &cols.region
+		case canon == "account_id":
+			slot = &cols.account
 		}
 		if slot != nil {
 			if *slot >= 0 {
@@ -419,6 +485,17 @@ func listHeader(line []byte) (listColumns, bool, error) {
 	}
 	if bad >= 0 {
 		return cols, true, fmt.Errorf("column %d %s: %s", bad+1, listQuote(strings.TrimSpace(names[bad])), why)
+	}
+	for _, l := range cols.labels {
+		// Only where no column sets it: beside a region column, dr_region
+		// is a label whatever it holds.
+		folded := listColumnName(l.name)
+		if cols.region < 0 && strings.Contains(folded, "region") {
+			cols.suspects = append(cols.suspects, listSuspect{col: l.col, name: l.name})
+		}
+		if cols.account < 0 && strings.Contains(folded, "account") {
+			cols.suspects = append(cols.suspects, listSuspect{col: l.col, name: l.name, account: true})
+		}
 	}
 	return cols, true, nil
 }
@@ -510,6 +587,14 @@ func (f *Fleet) readCSV(lr *listReader, header []byte, cols listColumns) error {
 			return listCSVErr(err, lr, start)
 		}
 		line := start + listFieldLine(cr) - 1
+		for _, s := range cols.suspects {
+			if s.col >= len(rec) {
+				continue
+			}
+			if p := s.check(strings.TrimSpace(rec[s.col]), line); p != "" {
+				return &ReadError{lr.name, start, errors.New(p)}
+			}
+		}
 		if err := f.csvRow(rec, cols, lr, line, layout, vals); err != nil {
 			return err
 		}
