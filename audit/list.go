@@ -82,7 +82,8 @@ func listProblem(id, region, account string) string {
 //
 // An instance list is UTF-8 text, in one of two formats told apart by its
 // first line that is neither blank nor a comment (a line whose first
-// character other than white space is "#").
+// character other than white space is "#", unless it is a CSV header:
+// "#,Instance ID,Name", as exports that number their rows write, is one).
 //
 // Plain text: one instance ID per line, such as i-0123456789abcdef0,
 // i-01234567 or mi-0123456789abcdef0. Blank lines are skipped, and so are
@@ -201,7 +202,7 @@ func (f *Fleet) read(r io.Reader, name string) error {
 		if err != nil {
 			return err
 		}
-		if _, ok := listPlainValue(line); ok {
+		if _, ok := listPlainValue(line); ok || listHashHeader(line) {
 			first = bytes.Clone(line)
 			break
 		}
@@ -341,6 +342,29 @@ func listPlainValue(line []byte) ([]byte, bool) {
 		}
 	}
 	return v, true
+}
+
+// listHashHeader tells whether line, which listPlainValue tells a comment,
+// is a CSV header all the same: one with a field that names the instance_id
+// column, such as "#,Instance ID,Name" (exports that number their rows in a
+// column named "#"). "# instance_id, one a line" stays a comment.
+func listHashHeader(line []byte) bool {
+	v := bytes.TrimSpace(line)
+	if len(v) == 0 || v[0] != '#' || bytes.IndexByte(v, ',') < 0 {
+		return false
+	}
+	cr := csv.NewReader(bytes.NewReader(v))
+	cr.FieldsPerRecord = -1
+	names, err := cr.Read()
+	if err != nil {
+		return false
+	}
+	for _, n := range names {
+		if listColumnName(NFC(strings.TrimSpace(n))) == "instanceid" {
+			return true
+		}
+	}
+	return false
 }
 
 // listColumns is the layout of a CSV list, from its header.

@@ -88,3 +88,47 @@ func TestReadCSVRegionLikeLabel(t *testing.T) {
 		})
 	}
 }
+
+// TestReadCSVHashHeader: some exports number their rows in a first column
+// named "#". Its header is the header, not a comment: taken for one, the
+// list was refused for wanting the instance_id column it has. A comment
+// that only speaks of the column stays a comment.
+func TestReadCSVHashHeader(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		want  []audit.Target
+	}{
+		{
+			name:  "a first column named #",
+			input: "#,Instance ID,Name\n1,i-0123abcd,web\n",
+			want: []audit.Target{{InstanceID: "i-0123abcd", Source: "h.csv:2",
+				Labels: map[string]string{"#": "1", "Name": "web"}}},
+		},
+		{
+			name:  "after a comment",
+			input: "# export of 2024-05-01\n  #, instance_id\n1,i-0123abcd\n",
+			want: []audit.Target{{InstanceID: "i-0123abcd", Source: "h.csv:3",
+				Labels: map[string]string{"#": "1"}}},
+		},
+		{
+			name:  "a comment naming the column",
+			input: "# instance_id, one a line\ni-0123abcd\n",
+			want:  []audit.Target{{InstanceID: "i-0123abcd", Source: "h.csv:2"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f audit.Fleet
+			if err := f.Read(strings.NewReader(tt.input), "h.csv"); err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if got := tgtProblems(t, &f); got != nil {
+				t.Fatalf("problems: %q", got)
+			}
+			if got := f.Targets(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("targets %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
