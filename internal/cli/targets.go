@@ -102,14 +102,28 @@ func regularFile(name string, stdin io.Reader) bool {
 // it reads it.
 func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*audit.Fleet, error) {
 	f := &audit.Fleet{}
+	// The lists that held no instance IDs: one among others, as one alone,
+	// is refused, so that a failed export is not passed over in silence.
+	var empty []string
+	held := func() int { return f.Len() + len(f.Invalid) + f.Duplicates }
+	stdinRead := false
 	for _, name := range o.instances.vals {
 		reading(name)
+		before := held()
 		if name == "-" {
 			if stdin == nil {
 				return nil, usagef("--instances -: no standard input")
 			}
+			if stdinRead {
+				// Read to its end already: the second would be empty.
+				return nil, usagef("--instances - is given more than once: standard input is read once: give it once")
+			}
+			stdinRead = true
 			if err := f.Read(stdin, "-"); err != nil {
 				return nil, usagef("%v", err)
+			}
+			if held() == before {
+				empty = append(empty, "- (standard input)")
 			}
 			continue
 		}
@@ -132,6 +146,9 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 		if err != nil {
 			return nil, usagef("%v", err)
 		}
+		if held() == before {
+			empty = append(empty, shownPath(name))
+		}
 	}
 	for _, id := range o.instanceIDs.vals {
 		if strings.Contains(id, ",") {
@@ -148,6 +165,13 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 			named = append(named, shownPath(v))
 		}
 		return nil, usagef("no instances to audit: %s held no instance IDs", strings.Join(named, ", "))
+	}
+	if len(empty) > 0 && !o.discover {
+		it := "it"
+		if len(empty) > 1 {
+			it = "them"
+		}
+		return nil, usagef("--instances %s held no instance IDs (a failed export?): fill %s, or leave %s out", strings.Join(empty, ", "), it, it)
 	}
 	if err := f.Err(); err != nil && !o.skipInvalid {
 		if ie := (*audit.InputError)(nil); errors.As(err, &ie) && o.discover {
