@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -88,6 +89,70 @@ func TestFieldsCut(t *testing.T) {
 				if len(v) > 8<<10 || !strings.Contains(v, "[cut: ") || !utf8.ValidString(v) {
 					t.Errorf("field %d: %d bytes (valid UTF-8: %v), want it cut to at most 8 KiB, saying so: %.80q", i, len(v), utf8.ValidString(v), v)
 				}
+			}
+		})
+	}
+}
+
+// TestInstanceAnswersBoundedEncoded: the bound of an instance's
+// associations counted their bytes as read, but the record writes a
+// control character as \u0001, six bytes: 40 pages of 45 associations
+// with fields of 4,096 such characters came to 354 MB on one record line,
+// which neither "auditor report" nor --resume could read again. The bound
+// counts the text as the record's line holds it.
+func TestInstanceAnswersBoundedEncoded(t *testing.T) {
+	ctl := strings.Repeat("\x01", 4096) // at maxField: not cut
+	pages := 0
+	fake := &fakeSSM{describe: func(ctx context.Context, in *ssm.DescribeInstanceAssociationsStatusInput) (*ssm.DescribeInstanceAssociationsStatusOutput, error) {
+		pages++
+		out := &ssm.DescribeInstanceAssociationsStatusOutput{}
+		if pages < 40 {
+			out.NextToken = aws.String(fmt.Sprintf("page-%d", pages))
+		}
+		for i := range 45 {
+			out.InstanceAssociationStatusInfos = append(out.InstanceAssociationStatusInfos, types.InstanceAssociationStatusInfo{
+				AssociationId: aws.String(fmt.Sprintf("a-%d-%d", pages, i)), Name: aws.String(ctl), AssociationName: aws.String(ctl),
+				AssociationVersion: aws.String(ctl), DocumentVersion: aws.String(ctl), Status: aws.String(ctl),
+				DetailedStatus: aws.String(ctl), ExecutionSummary: aws.String(ctl), ErrorCode: aws.String(ctl),
+			})
+		}
+		return out, nil
+	}}
+	cfg := audit.Config{Client: func(string, string) (audit.API, error) { return fake, nil }, Region: "us-east-1", MaxPages: 1000}
+	got, _, err := collect(t, context.Background(), cfg, targets("i-00000001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got["i-00000001"]
+	if r.Outcome != audit.OutcomeError || r.Error == nil || r.Error.Code != audit.CodeBadResponse || len(r.Associations) != 0 {
+		t.Errorf("outcome %s, error %+v, %d associations kept over %d pages; want BadResponse and none", r.Outcome, r.Error, len(r.Associations), pages)
+	}
+}
+
+// TestEncodedLenBoundsTheRecordLine: the length the bound counts is never
+// less than what the record's encoder writes, and is that length for text
+// without \b or \f.
+func TestEncodedLenBoundsTheRecordLine(t *testing.T) {
+	for _, tt := range []struct{ name, s string }{
+		{"plain", "AWS-RunPatchBaseline"},
+		{"control", "\x01\x00\x1f"},
+		{"short escapes", "\"\\\n\r\t"},
+		{"html", "<a href=\"x\">&</a>"},
+		{"separators", "a\u2028b\u2029c"},
+		{"not UTF-8", "\xff\xfe ok \xc3"},
+		{"multibyte", "é€😀"},
+		{"del", "\x7f"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf strings.Builder
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(tt.s); err != nil {
+				t.Fatal(err)
+			}
+			want := buf.Len() - len("\"\"\n")
+			if got := audit.EncodedLen(tt.s); got != want {
+				t.Errorf("EncodedLen(%q) = %d, want %d (%s)", tt.s, got, want, buf.String())
 			}
 		})
 	}

@@ -14,3 +14,6 @@ func SetIndexInMemory(t testing.TB, n int) {
 
 // PassedLimit is passedLimit, for the tests of package audit_test.
 var PassedLimit = passedLimit
+
+// EncodedLen is encodedLen, for the tests of package audit_test.
+var EncodedLen = encodedLen

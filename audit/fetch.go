@@ -634,15 +634,48 @@ func classified(err error) (code, msg string) {
 // than the record's reader takes (maxLine).
 const maxInstanceAnswer = 64 << 20
 
-// associationSize is the length of s's text, and room for the rest.
+// associationSize is the length of s's text as the record's line holds
+// it (encodedLen), and room for the rest.
 func associationSize(s types.InstanceAssociationStatusInfo) int {
 	n := 256
 	for _, p := range []*string{s.AssociationId, s.Name, s.AssociationName, s.AssociationVersion, s.DocumentVersion,
 		s.InstanceId, s.Status, s.DetailedStatus, s.ExecutionSummary, s.ErrorCode} {
-		n += len(aws.ToString(p))
+		n += encodedLen(aws.ToString(p))
 	}
 	if s.OutputUrl != nil && s.OutputUrl.S3OutputUrl != nil {
-		n += len(aws.ToString(s.OutputUrl.S3OutputUrl.OutputUrl))
+		n += encodedLen(aws.ToString(s.OutputUrl.S3OutputUrl.OutputUrl))
+	}
+	return n
+}
+
+// encodedLen is the length of s in a JSON string as the record's encoder
+// writes it (encoding/json, HTML escaping off), quotes aside: a control
+// character is six bytes (\u0001), as are U+2028, U+2029 and each byte
+// that is not UTF-8 (\ufffd); a quote and a backslash are two. An
+// endpoint that is not SSM's can send text that grows sixfold on the line.
+func encodedLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			switch {
+			case b == '"' || b == '\\' || b == '\n' || b == '\r' || b == '\t':
+				n += 2
+			case b < 0x20:
+				n += 6 // \b and \f may be written in two: six bounds them
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1, r == '\u2028', r == '\u2029':
+			n += 6
+		default:
+			n += size
+		}
+		i += size
 	}
 	return n
 }
