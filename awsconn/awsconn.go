@@ -990,7 +990,10 @@ func (c capped) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// cappedBody is a body that fails once more than left bytes were read.
+// cappedBody is a body that fails once more than left bytes were read,
+// and then ends: the SDK drains a body it closes, and told the same error
+// again as a warning of a connection it could not reuse. The bytes not
+// read keep the connection from being reused, as they should.
 type cappedBody struct {
 	io.ReadCloser
 	left int64
@@ -998,7 +1001,7 @@ type cappedBody struct {
 
 func (b *cappedBody) Read(p []byte) (int, error) {
 	if b.left < 0 {
-		return 0, &audit.AnswerTooLargeError{Limit: audit.MaxAnswer}
+		return 0, io.EOF
 	}
 	// One byte over the bound tells a body of exactly MaxAnswer from a
 	// longer one.
