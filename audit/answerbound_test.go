@@ -58,7 +58,8 @@ func TestInstanceAnswersBounded(t *testing.T) {
 // memory). Each field is cut on reading at a bound twice the longest SSM
 // documents, saying how much was cut.
 func TestFieldsCut(t *testing.T) {
-	big := strings.Repeat("é", 50_000) // 100,000 bytes
+	// Three bytes a character: the bound (4,096 bytes) falls inside one.
+	big := strings.Repeat("€", 33_334) // 100,002 bytes
 	for _, tt := range []struct {
 		name string
 		fake *fakeSSM
