@@ -164,12 +164,25 @@ func (s *Session) Discover(ctx context.Context, account, region string, filters 
 	if errors.As(err, &ce) {
 		// The nodes not listed cannot be audited: the account-region's
 		// failure.
-		return &SiteError{AccountID: account, Region: region, Code: ce.code, Message: ce.msg}
+		return NewSiteError(account, region, ce.code, ce.msg)
 	}
 	if err == nil {
 		st.listed.Store(true)
 	}
 	return err
+}
+
+// NewSiteError returns the failure of the account-region of account and
+// region, its code and message cut as an answer's fields are (at 4 KiB,
+// saying so): either may be a service's words, and goes into run.json and
+// onto stderr. A SiteError built otherwise would carry them whole.
+func NewSiteError(account, region, code, msg string) *SiteError {
+	return &SiteError{AccountID: account, Region: region, Code: cutField(code), Message: cutField(msg)}
+}
+
+// newInfoError is NewSiteError's InfoError.
+func newInfoError(account, region, code, msg string) *InfoError {
+	return &InfoError{AccountID: account, Region: region, Code: cutField(code), Message: cutField(msg)}
 }
 
 // InfoError says why LookupInfo could not read the instance information of
@@ -221,7 +234,7 @@ func (s *Session) LookupInfo(ctx context.Context, account, region string, ids []
 	err = g.Wait()
 	var ce *callError
 	if errors.As(err, &ce) {
-		ie := &InfoError{AccountID: account, Region: region, Code: ce.code, Message: ce.msg}
+		ie := newInfoError(account, region, ce.code, ce.msg)
 		st.mu.Lock()
 		if st.noInfo == nil {
 			st.noInfo = ie

@@ -360,7 +360,7 @@ func (d *discovery) fetch(ctx context.Context, s site, send func(audit.Target) b
 	}
 	code, msg := siteCause(err)
 	d.mu.Lock()
-	d.failed = append(d.failed, &audit.SiteError{AccountID: s.account, Region: s.region, Code: code, Message: msg})
+	d.failed = append(d.failed, audit.NewSiteError(s.account, s.region, code, msg))
 	d.mu.Unlock()
 	return nil
 }

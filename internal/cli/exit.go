@@ -225,14 +225,15 @@ func shownSource(src string) string {
 const serviceTextMax = 500
 
 // errorLines is err's text for stderr: each of the service's answers in it
-// (a smithy.APIError's code and message, anywhere in its chain) made one
-// line of at most serviceTextMax characters, then plainLines, so that the
-// line breaks left are the auditor's own (errors.Join's, a hint's) and a
-// message cannot start a line that seems the auditor's, nor flood a log.
+// (a smithy.APIError's code and message, an account-region's failure's
+// message, anywhere in its chain) made one line of at most serviceTextMax
+// characters, then plainLines, so that the line breaks left are the
+// auditor's own (errors.Join's, a hint's) and a message cannot start a
+// line that seems the auditor's, nor flood a log.
 func errorLines(err error) string {
 	s := err.Error()
-	for _, ae := range apiErrors(err) {
-		if t := ae.Error(); t != "" {
+	for _, t := range serviceTexts(err) {
+		if t != "" {
 			if p := plain(t, serviceTextMax); p != t {
 				s = strings.ReplaceAll(s, t, p)
 			}
@@ -241,19 +242,29 @@ func errorLines(err error) string {
 	return plainLines(s)
 }
 
-// apiErrors returns every smithy.APIError in err's tree, outermost first:
-// errors.As finds one, and a run none of whose account-regions could be
-// audited joins one for each.
-func apiErrors(err error) []smithy.APIError {
-	var out []smithy.APIError
+// serviceTexts returns the words of a service in err's tree, outermost
+// first: every smithy.APIError's text (errors.As finds one, and a run none
+// of whose account-regions could be audited joins one for each), and the
+// message of every *audit.SiteError and *audit.InfoError, which carry a
+// service's words as plain strings.
+func serviceTexts(err error) []string {
+	var out []string
 	var walk func(error)
 	walk = func(e error) {
 		if e == nil {
 			return
 		}
 		if ae, ok := e.(smithy.APIError); ok {
-			out = append(out, ae)
+			out = append(out, ae.Error())
 			return // its words hold those of what it wraps
+		}
+		switch x := e.(type) {
+		case *audit.SiteError:
+			out = append(out, x.Message)
+			return
+		case *audit.InfoError:
+			out = append(out, x.Message)
+			return
 		}
 		switch u := e.(type) {
 		case interface{ Unwrap() error }:

@@ -933,7 +933,7 @@ func (j *job) sites(ctx context.Context, accounts []awsconn.Account) ([]site, []
 					return nil, nil, err
 				}
 				code, msg := siteCause(err)
-				failed = append(failed, &audit.SiteError{AccountID: a.ID, Region: audit.AllRegions, Code: code, Message: msg})
+				failed = append(failed, audit.NewSiteError(a.ID, audit.AllRegions, code, msg))
 				continue
 			}
 			regions = rs
@@ -1019,7 +1019,7 @@ func (j *job) lookupInfo(ctx context.Context, session *audit.Session) ([]*audit.
 			default:
 				code, msg := siteCause(err)
 				mu.Lock()
-				failed = append(failed, &audit.SiteError{AccountID: a.account, Region: a.region, Code: code, Message: msg})
+				failed = append(failed, audit.NewSiteError(a.account, a.region, code, msg))
 				mu.Unlock()
 			}
 			return nil
