@@ -36,10 +36,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sso"
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
@@ -244,8 +247,20 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 		}),
 		config.WithSSOProviderOptions(func(o *ssocreds.Options) {
 			if _, done := o.Client.(keptSSOToken); !done && o.Client != nil {
-				o.Client = keptSSOToken{o.Client, secrets}
+				o.Client = keptSSOToken{cappedSSO{o.Client}, secrets}
 			}
+		}),
+		config.WithSSOTokenProviderOptions(func(o *ssocreds.SSOTokenProviderOptions) {
+			if _, done := o.Client.(cappedOIDC); !done && o.Client != nil {
+				o.Client = cappedOIDC{o.Client}
+			}
+		}),
+		config.WithEndpointCredentialOptions(func(o *endpointcreds.Options) {
+			// The SDK's default client, as it would make it, capped.
+			if o.HTTPClient == nil {
+				o.HTTPClient = awshttp.NewBuildableClient()
+			}
+			o.HTTPClient = capHTTP(o.HTTPClient)
 		}),
 		config.WithWebIdentityRoleCredentialOptions(func(o *stscreds.WebIdentityRoleOptions) {
 			if _, done := o.Client.(globalEndpointSTS); !done && o.Client != nil {
@@ -983,11 +998,51 @@ func (c *Conn) httpClient(base aws.HTTPClient) aws.HTTPClient {
 type capped struct{ base http.RoundTripper }
 
 func (c capped) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := c.base.RoundTrip(r)
+	return capBody(c.base.RoundTrip(r))
+}
+
+// capBody puts resp's body behind the bound of capped.
+func capBody(resp *http.Response, err error) (*http.Response, error) {
 	if resp != nil && resp.Body != nil {
 		resp.Body = &cappedBody{ReadCloser: resp.Body, left: audit.MaxAnswer}
 	}
 	return resp, err
+}
+
+// cappedClient is an HTTP client whose answers' bodies are bounded as
+// capped's are. The credential chain's clients (STS's for a role or a web
+// identity, IAM Identity Center's, a container's endpoint) are built as
+// the configuration loads, on the loader's client, before httpClient wraps
+// it: each is given this one around the client it has, so that its proxy,
+// CA bundle and redirects stay as they were, and a body without end is
+// not read whole into memory.
+type cappedClient struct{ base aws.HTTPClient }
+
+func (c cappedClient) Do(r *http.Request) (*http.Response, error) { return capBody(c.base.Do(r)) }
+
+// capHTTP returns c with its answers bounded (cappedClient); nil for nil.
+func capHTTP(c aws.HTTPClient) aws.HTTPClient {
+	if _, done := c.(cappedClient); done || c == nil {
+		return c
+	}
+	return cappedClient{c}
+}
+
+// cappedSSO is IAM Identity Center's client, its answers bounded.
+type cappedSSO struct {
+	inner ssocreds.GetRoleCredentialsAPIClient
+}
+
+func (c cappedSSO) GetRoleCredentials(ctx context.Context, in *sso.GetRoleCredentialsInput, optFns ...func(*sso.Options)) (*sso.GetRoleCredentialsOutput, error) {
+	return c.inner.GetRoleCredentials(ctx, in, append(optFns, func(o *sso.Options) { o.HTTPClient = capHTTP(o.HTTPClient) })...)
+}
+
+// cappedOIDC is the client that refreshes an IAM Identity Center token,
+// its answers bounded.
+type cappedOIDC struct{ inner ssocreds.CreateTokenAPIClient }
+
+func (c cappedOIDC) CreateToken(ctx context.Context, in *ssooidc.CreateTokenInput, optFns ...func(*ssooidc.Options)) (*ssooidc.CreateTokenOutput, error) {
+	return c.inner.CreateToken(ctx, in, append(optFns, func(o *ssooidc.Options) { o.HTTPClient = capHTTP(o.HTTPClient) })...)
 }
 
 // cappedBody is a body that fails once more than left bytes were read,
@@ -1085,6 +1140,7 @@ type globalEndpointSTS struct {
 }
 
 func (g globalEndpointSTS) endpoint(o *sts.Options) {
+	o.HTTPClient = capHTTP(o.HTTPClient)
 	if p := g.global.Load(); p != nil && o.BaseEndpoint == nil {
 		o.BaseEndpoint = aws.String(*p)
 	}
