@@ -662,7 +662,11 @@ const noneFound = "no credentials found"
 // SDK's own wording; the error text itself is never passed on.
 func credentialsKind(err error) string {
 	msg := strings.ToLower(err.Error())
+	var large *audit.AnswerTooLargeError
 	switch {
+	case errors.As(err, &large) || strings.Contains(msg, strings.ToLower((&audit.AnswerTooLargeError{Limit: audit.MaxAnswer}).Error())):
+		// The SDK's deserializer may keep the cause's words alone.
+		return fmt.Sprintf("the credential source answered with more than %d MiB, which no answer of AWS's is (check where its calls go: AWS_ENDPOINT_URL_STS, the profile's endpoint_url, a proxy)", audit.MaxAnswer>>20)
 	case strings.Contains(msg, "wrong version") || strings.Contains(msg, "invalid version"):
 		// The SDK does not say which version it got: the output is
 		// not shown (see below).

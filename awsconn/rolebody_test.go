@@ -41,7 +41,9 @@ func TestRoleAnswerCapped(t *testing.T) {
 		"[profile role]\nrole_arn = arn:aws:iam::123456789012:role/Auditor\nsource_profile = keys\n")
 	t.Setenv("AWS_ENDPOINT_URL_STS", srv.URL)
 	// A *audit.CredentialsError: the credentials are refused, not taken.
-	credentialsError(t, Settings{Region: "us-east-1", Profile: "role", MaxAttempts: 1})
+	err := credentialsError(t, Settings{Region: "us-east-1", Profile: "role", MaxAttempts: 1})
+	// Said as what it is: no answer of AWS's, not a source that failed.
+	saysOnly(t, err.Error(), []string{"more than 16 MiB", "AWS_ENDPOINT_URL_STS"}, []string{sourceFailed})
 	// The handler ends when its writes fail: at once, if the client
 	// closed the connection; past what it offered, if it read on.
 	srv.CloseClientConnections()
