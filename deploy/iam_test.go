@@ -55,8 +55,10 @@ var impliedActions = map[string][]string{
 // AssumeRoleWithWebIdentity (the credential chain's, for AWS_ROLE_ARN) is
 // the role's trust policy's to say, and the call is unsigned; so is IAM
 // Identity Center's GetRoleCredentials (the credential chain's, for an
-// sso_ profile), which its access token authorizes.
-var noPermission = []string{"sts:GetCallerIdentity", "sts:AssumeRoleWithWebIdentity", "sso:GetRoleCredentials"}
+// sso_ profile), which its access token authorizes, and IAM Identity
+// Center OIDC's CreateToken (the credential chain's, to refresh that token),
+// which its refresh token does.
+var noPermission = []string{"sts:GetCallerIdentity", "sts:AssumeRoleWithWebIdentity", "sso:GetRoleCredentials", "ssooidc:CreateToken"}
 
 // conditionKeys are the condition keys that the docs name as an action
 // is named (service:Name), which are not actions.
