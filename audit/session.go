@@ -232,8 +232,10 @@ type site struct {
 	down                *UnreachableError
 	failed              *SiteError
 	noInfo              *InfoError // the first failure of LookupInfo
-	// firstRefusal is the first of the refusals refused counts.
-	firstRefusal *Error
+	// firstRefusal is the first of the refusals refused counts, and
+	// firstRefused the instance refused.
+	firstRefusal error
+	firstRefused string
 
 	// over is set once its work is said to be over (see Session.ended);
 	// guarded by the Session's mu.
@@ -347,7 +349,9 @@ func (s *Session) Run(ctx context.Context, batches []Batch) error {
 		err = ctx.Err()
 	}
 	if err == nil {
-		s.refusedAll()
+		err = s.refusedAll()
+	}
+	if err == nil {
 		err = s.unreachable()
 	}
 	if err == nil {
@@ -860,22 +864,25 @@ const refusedLimit = 64
 // refusedOne reports whether err, the end of one instance's calls at st,
 // is SSM's refusal of that instance alone: one of the first refusedLimit
 // before any call there succeeded (stops tells those after).
-func (st *site) refusedOne(err error) bool {
+func (st *site) refusedOne(err error, id string) bool {
 	if !isAccessDenied(err) || st.succeeded.Load() {
 		return false
 	}
 	st.mu.Lock()
 	if st.firstRefusal == nil {
-		st.firstRefusal = cutError(classify(err))
+		st.firstRefusal, st.firstRefused = err, id
 	}
 	st.mu.Unlock()
 	return st.refused.Add(1) < refusedLimit
 }
 
-// refusedAll fails each account-region where SSM refused every instance it
-// was asked about, too few to reach refusedLimit: no call there succeeded,
-// and a policy that allows none is a setup to fix, as at refusedLimit.
-func (s *Session) refusedAll() {
+// refusedAll ends each account-region where SSM refused every instance it
+// was asked about, too few to reach refusedLimit, as the refusal that
+// reaches it would have (stops): no call there succeeded, and a policy
+// that allows none is a setup to fix. Of a run of one account-region, it
+// returns the run's error (wrapping ErrFatal and the first refusal);
+// else it fails each such account-region.
+func (s *Session) refusedAll() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, st := range s.sites {
@@ -884,12 +891,20 @@ func (s *Session) refusedAll() {
 			continue
 		}
 		st.mu.Lock()
-		e := st.firstRefusal
+		err, id := st.firstRefusal, st.firstRefused
 		st.mu.Unlock()
-		if e != nil {
-			st.fail(e.Code, fmt.Sprintf("%s (each of the %s asked about refused, none allowed)", e.Message, plural(n, "instance")))
+		if !s.multi.Load() {
+			return fmt.Errorf("%w: %s: %w", ErrFatal, id, err)
 		}
+		code, msg := s.siteCause(st, err)
+		if n == 1 {
+			msg += " (the one instance asked about)"
+		} else {
+			msg += fmt.Sprintf(" (each of the %d instances asked about, none allowed)", n)
+		}
+		st.fail(code, msg)
 	}
+	return nil
 }
 
 // role is the ARN of the role whose sessions sign st's calls, or "" for the
@@ -1007,7 +1022,7 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 				break
 			}
 			var siteFatal, runFatal bool
-			if !st.refusedOne(err) {
+			if !st.refusedOne(err, t.InstanceID) {
 				siteFatal, runFatal = s.stops(st, err)
 			}
 			if runFatal {

@@ -121,14 +121,28 @@ func TestDeniedByTagFirst(t *testing.T) {
 	if n := refused2.Load(); n >= int64(len(list)) {
 		t.Errorf("every call refused: %d calls, want the run stopped before the list's %d ended", n, len(list))
 	}
-	checkSays(t, all.stderr, []string{"allow ssm:DescribeInstanceAssociationsStatus"}, nil)
+	hint := "allow ssm:DescribeInstanceAssociationsStatus (see deploy/iam/auditor-policy.json)"
+	checkSays(t, all.stderr, []string{hint}, nil)
 
-	// And so does one of fewer instances than it takes to tell.
+	// And so does one of fewer instances than it takes to tell, alike:
+	// the refusals recorded, the reports written.
 	few := writeFile(t, "few.txt", strings.Join(list[:10], "\n")+"\n")
-	small := runCLI(t, "", "run", "--instances", few, "--endpoint-url", endpoint2, "--region", "us-east-1", "--fail-on", "none", "--out", filepath.Join(t.TempDir(), "few"))
+	fewOut := filepath.Join(t.TempDir(), "few")
+	small := runCLI(t, "", "run", "--instances", few, "--endpoint-url", endpoint2, "--region", "us-east-1", "--fail-on", "none", "--out", fewOut)
 	if small.code != int(exitFatal) {
 		t.Errorf("every call of 10 refused: exit %d, want %d\n%s", small.code, exitFatal, small.stderr)
 	}
-	checkSays(t, small.stderr, []string{"SSM refused ssm:DescribeInstanceAssociationsStatus", "allow it", "each of the 10 instances asked about refused"}, nil)
-	t.Log(all.stderr)
+	checkSays(t, small.stderr, []string{hint, "10 AccessDeniedException"}, nil)
+	for dir, want := range map[string]int{none: 63, fewOut: 10} {
+		n := 0
+		if rs, err := audit.OpenRecords(filepath.Join(dir, audit.ResultsFile)); err != nil {
+			t.Errorf("%s: %v", filepath.Base(dir), err)
+		} else {
+			n = rs.Len()
+			rs.Close()
+		}
+		if _, err := os.Stat(filepath.Join(dir, "report.html")); n != want || err != nil {
+			t.Errorf("%s: %d results, report.html %v; want the %d refusals recorded and reported", filepath.Base(dir), n, err, want)
+		}
+	}
 }
