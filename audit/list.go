@@ -103,9 +103,9 @@ func listProblem(id, region, account string) string {
 // "-", so instance_id, InstanceId, instance-id and "Instance ID" all name the
 // instance column. White space around a field is ignored, also before its
 // opening quote. A region column (us-east-1...; or, where there is none,
-// one of "AWS Region", RegionName, "Region Code") and an account_id column
+// one of "AWS Region", "Region Code") and an account_id column
 // (12 digits; AccountId, "AWS Account ID", account...; or, where there is
-// none, one of "AWS Account", "Account Number") set the target's Region and
+// none, "Account Number") set the target's Region and
 // AccountID; an empty cell means the run's default. Where no column sets
 // the Region, another whose name holds "region" (folded as above) and a
 // value that is a Region refuses the list, naming it: its instances would
@@ -394,13 +394,13 @@ func (s listSuspect) check(v string, line int) string {
 			return ""
 		}
 		return fmt.Sprintf(`column %d %s holds AWS account IDs (%s on line %d), but only an account_id column sets an instance's account: `+
-			`rename it account_id (or, for a label, to a name without "account")`, s.col+1, listQuote(s.name), listQuote(v), line)
+			`rename it account_id; or, if it is not the instances' own account (a payer's, say), add an account_id column with theirs`, s.col+1, listQuote(s.name), listQuote(v), line)
 	}
 	if v == "" || ValidRegion(strings.ToLower(v)) != "" {
 		return ""
 	}
 	return fmt.Sprintf(`column %d %s holds AWS Regions (%s on line %d), but only a region column sets an instance's Region: `+
-		`rename it region (or, for a label, to a name without "region")`, s.col+1, listQuote(s.name), listQuote(v), line)
+		`rename it region; or, if it is not the instances' own Region (a disaster-recovery one, say), add a region column with theirs`, s.col+1, listQuote(s.name), listQuote(v), line)
 }
 
 // listColumnKinds maps a column name, folded by listColumnName, to the
@@ -408,9 +408,10 @@ func (s listSuspect) check(v string, line int) string {
 // spelt by inventories and exports ("AWS Region", "Region Code", "AWS
 // Account", "Account Number"): read as labels, their instances were asked
 // of the run's region or the caller's account, and found not managed. Each
-// is taken only where no first name is in the header: beside a region
-// column, "Region Name" is a label ("US East (N. Virginia)"), and "AWS
-// Account" beside an account_id column an account's name.
+// is taken only where no first name is in the header. Names that exports
+// give words as often as codes ("Region Name": "US East (N. Virginia)";
+// "AWS Account": "Production") are labels, refused when they hold codes
+// where no column sets the Region or account (listSuspect).
 var listColumnKinds = map[string]struct {
 	kind   string // instance_id, region or account_id
 	second bool
@@ -418,14 +419,11 @@ var listColumnKinds = map[string]struct {
 	"instanceid":       {"instance_id", false},
 	"region":           {"region", false},
 	"awsregion":        {"region", true},
-	"regionname":       {"region", true},
 	"regioncode":       {"region", true},
-	"awsregionname":    {"region", true},
 	"awsregioncode":    {"region", true},
 	"accountid":        {"account_id", false},
 	"awsaccountid":     {"account_id", false},
 	"account":          {"account_id", false},
-	"awsaccount":       {"account_id", true},
 	"accountnumber":    {"account_id", true},
 	"awsaccountnumber": {"account_id", true},
 }

@@ -25,12 +25,12 @@ func TestReadCSVRegionLikeLabel(t *testing.T) {
 		{
 			name:    "regions in a column not named region",
 			input:   "instance_id,Deployed Region,owner\ni-0123abcd,emea,alice\ni-11111111,eu-west-1,bob\n",
-			wantErr: `h.csv:1: column 2 "Deployed Region" holds AWS Regions ("eu-west-1" on line 3), but only a region column sets an instance's Region: rename it region (or, for a label, to a name without "region")`,
+			wantErr: `h.csv:1: column 2 "Deployed Region" holds AWS Regions ("eu-west-1" on line 3), but only a region column sets an instance's Region: rename it region; or, if it is not the instances' own Region (a disaster-recovery one, say), add a region column with theirs`,
 		},
 		{
 			name:    "account IDs in a column not named account_id",
 			input:   "# export\ninstance_id,owner,Linked Account\ni-0123abcd,alice,123456789012\n",
-			wantErr: `h.csv:2: column 3 "Linked Account" holds AWS account IDs ("123456789012" on line 3), but only an account_id column sets an instance's account: rename it account_id (or, for a label, to a name without "account")`,
+			wantErr: `h.csv:2: column 3 "Linked Account" holds AWS account IDs ("123456789012" on line 3), but only an account_id column sets an instance's account: rename it account_id; or, if it is not the instances' own account (a payer's, say), add an account_id column with theirs`,
 		},
 		{
 			name:  "labels that speak of a region and an account",
@@ -52,6 +52,32 @@ func TestReadCSVRegionLikeLabel(t *testing.T) {
 			input: "instance_id,Region Name,region,AWS Account ID,AWS Account\ni-0123abcd,US East (N. Virginia),us-east-1,123456789012,prod\n",
 			want: []audit.Target{{InstanceID: "i-0123abcd", Region: "us-east-1", AccountID: "123456789012", Source: "h.csv:2",
 				Labels: map[string]string{"Region Name": "US East (N. Virginia)", "AWS Account": "prod"}}},
+		},
+		{
+			// Names that exports give words as often as codes: labels.
+			name:  "a region's and an account's names alone",
+			input: "instance_id,Region Name,AWS Account\ni-0123abcd,US East (N. Virginia),Production\n",
+			want: []audit.Target{{InstanceID: "i-0123abcd", Source: "h.csv:2",
+				Labels: map[string]string{"Region Name": "US East (N. Virginia)", "AWS Account": "Production"}}},
+		},
+		{
+			name:  "a region's code beside its name",
+			input: "instance_id,Region Code,Region Name,Account Number,AWS Account\ni-0123abcd,eu-west-1,Europe (Ireland),123456789012,Production\n",
+			want: []audit.Target{{InstanceID: "i-0123abcd", Region: "eu-west-1", AccountID: "123456789012", Source: "h.csv:2",
+				Labels: map[string]string{"Region Name": "Europe (Ireland)", "AWS Account": "Production"}}},
+		},
+		{
+			// ... and refused when they hold codes that no column sets.
+			name:    "codes under a name that exports give words",
+			input:   "instance_id,RegionName\ni-0123abcd,eu-west-1\n",
+			wantErr: `h.csv:1: column 2 "RegionName" holds AWS Regions ("eu-west-1" on line 2), but only a region column sets an instance's Region: rename it region; or, if it is not the instances' own Region (a disaster-recovery one, say), add a region column with theirs`,
+		},
+		{
+			// A payer's account beside the instances' own: a label.
+			name:  "a billing account beside the account_id column",
+			input: "instance_id,billing_account,account_id\ni-0123abcd,210987654321,123456789012\n",
+			want: []audit.Target{{InstanceID: "i-0123abcd", AccountID: "123456789012", Source: "h.csv:2",
+				Labels: map[string]string{"billing_account": "210987654321"}}},
 		},
 		{
 			name:    "two other names for the region",

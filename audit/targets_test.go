@@ -279,10 +279,10 @@ func TestReadCSVHeaderNames(t *testing.T) {
 		// As inventories and exports spell them: a label instead, the
 		// instances were asked of the run's region and account, and found
 		// not managed.
-		{"instance_id,AWS Region,AWS Account", audit.Target{InstanceID: "i-0123abcd", Region: "us-east-1", AccountID: "123456789012", Source: "h.csv:2"}},
+		{"instance_id,AWS Region,AWS Account ID", audit.Target{InstanceID: "i-0123abcd", Region: "us-east-1", AccountID: "123456789012", Source: "h.csv:2"}},
 		{"instance_id,aws_region,Account Number", audit.Target{InstanceID: "i-0123abcd", Region: "us-east-1", AccountID: "123456789012", Source: "h.csv:2"}},
-		{"instance_id,awsRegion,aws_account", audit.Target{InstanceID: "i-0123abcd", Region: "us-east-1", AccountID: "123456789012", Source: "h.csv:2"}},
-		{"instance_id,RegionName,AWS Account Number", audit.Target{InstanceID: "i-0123abcd", Region: "us-east-1", AccountID: "123456789012", Source: "h.csv:2"}},
+		{"instance_id,awsRegion,aws_account_number", audit.Target{InstanceID: "i-0123abcd", Region: "us-east-1", AccountID: "123456789012", Source: "h.csv:2"}},
+		{"instance_id,AWS Region Code,AWS Account Number", audit.Target{InstanceID: "i-0123abcd", Region: "us-east-1", AccountID: "123456789012", Source: "h.csv:2"}},
 		{"instance_id,Region Code,aws_account_id", audit.Target{InstanceID: "i-0123abcd", Region: "us-east-1", AccountID: "123456789012", Source: "h.csv:2"}},
 	}
 	for _, tt := range tests {
