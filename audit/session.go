@@ -232,10 +232,6 @@ type site struct {
 	down                *UnreachableError
 	failed              *SiteError
 	noInfo              *InfoError // the first failure of LookupInfo
-	// firstRefusal is the first of the refusals refused counts, and
-	// firstRefused the instance refused.
-	firstRefusal error
-	firstRefused string
 
 	// over is set once its work is said to be over (see Session.ended);
 	// guarded by the Session's mu.
@@ -347,9 +343,6 @@ func (s *Session) Run(ctx context.Context, batches []Batch) error {
 	err := g.Wait()
 	if err == nil && s.cut.Load() {
 		err = ctx.Err()
-	}
-	if err == nil {
-		err = s.refusedAll()
 	}
 	if err == nil {
 		err = s.unreachable()
@@ -858,53 +851,15 @@ func (s *Session) stops(st *site, err error) (siteFatal, runFatal bool) {
 // on some instances alone (by tag) refuses the others one by one, and the
 // first answers of a run may all be refusals (the list's first instances
 // another team's), but this many with none allowed is a policy that allows
-// none, and the rest need not be asked.
+// none, and the rest need not be asked. Fewer, all refused, stay each its
+// own error: a shard, or a few IDs, may hold only refused instances.
 const refusedLimit = 64
 
 // refusedOne reports whether err, the end of one instance's calls at st,
 // is SSM's refusal of that instance alone: one of the first refusedLimit
 // before any call there succeeded (stops tells those after).
-func (st *site) refusedOne(err error, id string) bool {
-	if !isAccessDenied(err) || st.succeeded.Load() {
-		return false
-	}
-	st.mu.Lock()
-	if st.firstRefusal == nil {
-		st.firstRefusal, st.firstRefused = err, id
-	}
-	st.mu.Unlock()
-	return st.refused.Add(1) < refusedLimit
-}
-
-// refusedAll ends each account-region where SSM refused every instance it
-// was asked about, too few to reach refusedLimit, as the refusal that
-// reaches it would have (stops): no call there succeeded, and a policy
-// that allows none is a setup to fix. Of a run of one account-region, it
-// returns the run's error (wrapping ErrFatal and the first refusal);
-// else it fails each such account-region.
-func (s *Session) refusedAll() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, st := range s.sites {
-		n := st.refused.Load()
-		if n == 0 || st.succeeded.Load() || st.results.Load() != n || st.failure() != nil {
-			continue
-		}
-		st.mu.Lock()
-		err, id := st.firstRefusal, st.firstRefused
-		st.mu.Unlock()
-		if !s.multi.Load() {
-			return fmt.Errorf("%w: %s: %w", ErrFatal, id, err)
-		}
-		code, msg := s.siteCause(st, err)
-		if n == 1 {
-			msg += " (the one instance asked about)"
-		} else {
-			msg += fmt.Sprintf(" (each of the %d instances asked about, none allowed)", n)
-		}
-		st.fail(code, msg)
-	}
-	return nil
+func (st *site) refusedOne(err error) bool {
+	return isAccessDenied(err) && !st.succeeded.Load() && st.refused.Add(1) < refusedLimit
 }
 
 // role is the ARN of the role whose sessions sign st's calls, or "" for the
@@ -1022,7 +977,7 @@ func (s *Session) audit(ctx, runCtx context.Context, st *site, t Target) (*Resul
 				break
 			}
 			var siteFatal, runFatal bool
-			if !st.refusedOne(err, t.InstanceID) {
+			if !st.refusedOne(err) {
 				siteFatal, runFatal = s.stops(st, err)
 			}
 			if runFatal {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/auditor-dev/auditor/ssmsim"
@@ -40,7 +41,13 @@ func stderrLines(t *testing.T, stderr string, jsonForm bool, max int) []string {
 func TestFatalServiceMessageIsOneLine(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	serve(t, handFleet(false), ssmsim.Options{}) // STS
-	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	// Refused on every one of 64 instances, with none allowed: the run
+	// stops (fewer are each their own error).
+	var list strings.Builder
+	for i := range 70 {
+		fmt.Fprintf(&list, "i-%017x\n", i)
+	}
+	ids := writeFile(t, "ids.txt", list.String())
 	for _, tt := range []struct {
 		name    string
 		message string
@@ -51,9 +58,17 @@ func TestFatalServiceMessageIsOneLine(t *testing.T) {
 		for _, format := range []string{logText, logJSON} {
 			t.Run(tt.name+" "+format, func(t *testing.T) {
 				body, _ := json.Marshal(map[string]string{"__type": "AccessDeniedException", "message": tt.message})
+				short, _ := json.Marshal(map[string]string{"__type": "AccessDeniedException", "message": "refused"})
+				var calls atomic.Int32
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 					w.WriteHeader(http.StatusBadRequest)
+					if calls.Add(1) < 64 {
+						// The refusals before the one that stops
+						// the run are each an instance's error.
+						w.Write(short)
+						return
+					}
 					w.Write(body)
 				}))
 				defer srv.Close()
