@@ -347,7 +347,8 @@ func listPlainValue(line []byte) ([]byte, bool) {
 // listHashHeader tells whether line, which listPlainValue tells a comment,
 // is a CSV header all the same: one with a field that names the instance_id
 // column, such as "#,Instance ID,Name" (exports that number their rows in a
-// column named "#"). "# instance_id, one a line" stays a comment.
+// column named "#"), whose first field is "#" alone. "# instance_id, one a
+// line" stays a comment.
 func listHashHeader(line []byte) bool {
 	v := bytes.TrimSpace(line)
 	if len(v) == 0 || v[0] != '#' || bytes.IndexByte(v, ',') < 0 {
@@ -356,7 +357,8 @@ func listHashHeader(line []byte) bool {
 	cr := csv.NewReader(bytes.NewReader(v))
 	cr.FieldsPerRecord = -1
 	names, err := cr.Read()
-	if err != nil {
+	if err != nil || strings.TrimSpace(names[0]) != "#" {
+		// "# exported from cmdb: hostname,instance_id" is a comment.
 		return false
 	}
 	for _, n := range names {

@@ -142,6 +142,12 @@ func TestReadCSVHashHeader(t *testing.T) {
 			input: "# instance_id, one a line\ni-0123abcd\n",
 			want:  []audit.Target{{InstanceID: "i-0123abcd", Source: "h.csv:2"}},
 		},
+		{
+			// Its first field is "# exported ...", not "#": a comment.
+			name:  "a comment naming the columns of a plain list",
+			input: "# exported from cmdb: hostname,instance_id\ni-0123abcd\n",
+			want:  []audit.Target{{InstanceID: "i-0123abcd", Source: "h.csv:2"}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
