@@ -815,7 +815,8 @@ var ErrUnreachable = errors.New("SSM endpoint down")
 // obtain the run's own credentials stops the run; one of an assumed role's,
 // its account-region. An error that stops every call with these
 // credentials (bad credentials, a region not enabled, access denied before
-// any call there succeeded) stops the run when it has one account-region,
+// any call there succeeded: of an instance's calls, once refusedOne has
+// taken the first refusedLimit) stops the run when it has one account-region,
 // and only its account-region otherwise; expired credentials stop the run
 // when they are its own, and the account-region when they are a role's
 // session (Config.Role).
