@@ -531,7 +531,7 @@ func (st *site) fail(code, msg string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.failed == nil {
-		st.failed = &SiteError{AccountID: st.key.account, Region: st.key.region, Code: cutField(code), Message: cutField(msg)}
+		st.failed = NewSiteError(st.key.account, st.key.region, code, msg)
 		st.cancel()
 	}
 }
