@@ -238,10 +238,13 @@ func withoutSigning(q string) string {
 // the same.
 func signs(p string) bool {
 	for _, field := range strings.FieldsFunc(unescapeAll(p), func(r rune) bool { return strings.ContainsRune("&;?#", r) }) {
-		name, _, _ := strings.Cut(field, "=")
-		name = strings.ToLower(strings.TrimLeftFunc(name, func(r rune) bool {
+		// What precedes the first letter or digit goes before the cut at
+		// '=': an '=' there (escaped, "%3DX-Amz-Security-Token=TOKEN")
+		// is part of the name a server reads, not its end.
+		name, _, _ := strings.Cut(strings.TrimLeftFunc(field, func(r rune) bool {
 			return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
-		}))
+		}), "=")
+		name = strings.ToLower(name)
 		for _, s := range signingParams {
 			if strings.HasPrefix(name, s) {
 				return true

@@ -77,6 +77,8 @@ func TestOutputURLSigningAnySpelling(t *testing.T) {
 		{"brackets after the name", bare + "?X-Amz-Security-Token[]=TOKEN", bare},
 		{"escaped brackets after the name", bare + "?X-Amz-Signature%5B0%5D=abc123", bare},
 		{"a suffix", bare + "?X-Amz-Signature-2=abc123", bare},
+		{"an = before the name", bare + "?=X-Amz-Security-Token=TOKEN", bare},
+		{"an escaped = before the name", bare + "?versionId=3&%3DX-AmZ-SeCuritY-Token=TOKEN", bare + "?versionId=3"},
 		{"sigv2, = escaped", bare + "?Signature%3Dabc123", bare},
 		{"inside another value, escaped", bare + "?a=1%26X-Amz-Security-Token%3DTOKEN", bare},
 		{"after a ? in a value", bare + "?a=1?X-Amz-Security-Token=TOKEN", bare},
@@ -127,7 +129,7 @@ var loginPrefix = regexp.MustCompile(`^(?i)((blob|view-source):)*((https?|wss?|f
 func FuzzOutputURLCredentials(f *testing.F) {
 	for _, prefix := range []string{"", "s3:", "S3:/", "blob:https://", "view-source:https://", "view-source:blob:https:", "https:", "https:\\\\", "s3://"} {
 		for _, secret := range []string{"SuperSecretValue123", "wJalrXUtnFEMI/K7MDENG", "a?b", "a#b", `a\b`, ""} {
-			for _, name := range []string{"X-Amz-Security-Token", "X-Amz-Security-Token%3D", "x-amz-credential ", "X-Amz-Signature[]", "%20Signature", "X%252DAmz%252DSignature"} {
+			for _, name := range []string{"X-Amz-Security-Token", "X-Amz-Security-Token%3D", "x-amz-credential ", "X-Amz-Signature[]", "%20Signature", "X%252DAmz%252DSignature", "%3DX-Amz-Security-Token"} {
 				f.Add(prefix, secret, name)
 			}
 		}
