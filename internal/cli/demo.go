@@ -44,6 +44,11 @@ func activeAccounts(org *ssmsim.Org) int {
 // demoRegionNames are the regions of a simulated organisation, in order.
 var demoRegionNames = []string{"us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "ap-northeast-1", "ca-central-1", "sa-east-1"}
 
+// maxFleet is the largest simulated fleet: about half a GiB of memory,
+// built in seconds. A larger one took the machine's memory, or panicked,
+// before a word was printed or a signal heard.
+const maxFleet = 1_000_000
+
 // simulatedOrg builds an organisation of accounts (its management account
 // among them) with fleets in the first regions of demoRegionNames, size
 // instance IDs in all, for the demo and the simulator.
@@ -94,8 +99,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) > 0 {
 		return usagef("demo: unexpected argument %q", shownArg(pos[0]))
 	}
-	if *size < 1 {
-		return usagef("--fleet-size %d: want at least 1", *size)
+	if *size < 1 || *size > maxFleet {
+		return usagef("--fleet-size %d: want 1 to %d", *size, maxFleet)
 	}
 	// Counts here, not run's lists: a zero given is refused as a count.
 	for _, f := range []struct {

@@ -270,6 +270,11 @@ type settings struct {
 	failOn  audit.FailOn
 }
 
+// minRate is the slowest --rate taken: one call each 100 s, a day for 864
+// calls. Below it a run of any list waits in silence for longer than anyone
+// means it to.
+const minRate = 0.01
+
 // check checks the flags alone, and returns every problem it finds.
 func (o *runOptions) check() (settings, []error) {
 	var s settings
@@ -287,8 +292,13 @@ func (o *runOptions) check() (settings, []error) {
 	if o.maxAttempts < 1 {
 		bad("--max-attempts %d: want at least 1", o.maxAttempts)
 	}
-	if o.rate < 0 {
+	switch {
+	case o.rate < 0 || math.IsNaN(o.rate) || math.IsInf(o.rate, 0):
+		// NaN and Inf pass a "< 0" test: an unpaced run that then
+		// could not write its run.json.
 		bad("--rate %g: want a positive number of calls per second, or 0 to adapt", o.rate)
+	case o.rate > 0 && o.rate < minRate:
+		bad("--rate %g: want at least %g calls per second (one each %s), or 0 to adapt: at this rate the run would not end", o.rate, minRate, time.Duration(float64(time.Second)/minRate))
 	}
 	if o.timeout < 0 {
 		bad("--timeout %s: want a positive duration such as 2h, or 0 for no limit", o.timeout)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -57,8 +58,8 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() > 0 {
 		return usagef("simulate: unexpected argument %q", shownArg(fs.Arg(0)))
 	}
-	if *size < 1 {
-		return usagef("--fleet-size %d: want at least 1", *size)
+	if *size < 1 || *size > maxFleet {
+		return usagef("--fleet-size %d: want 1 to %d", *size, maxFleet)
 	}
 	for _, p := range []struct {
 		flag  string
@@ -79,7 +80,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if f.Jitter < 0 {
 		return usagef("--jitter %s: want 0 or more", f.Jitter)
 	}
-	if f.Rate < 0 {
+	if f.Rate < 0 || math.IsNaN(f.Rate) || math.IsInf(f.Rate, 0) {
 		return usagef("--rate-limit %g: want 0 (no limit) or more", f.Rate)
 	}
 	if *regions > 0 && *accounts <= 0 {
