@@ -26,6 +26,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -270,6 +271,7 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 				o.TokenRetriever = recordedToken{o.TokenRetriever, secrets}
 			}
 		}))
+	unsetRefusedRetrySettings()
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		var missing config.SharedConfigProfileNotExistError
@@ -288,6 +290,11 @@ func Load(ctx context.Context, s Settings) (*Conn, error) {
 			// The SDK's words name neither the file nor the setting
 			// (and it has no error type to tell this one by).
 			return nil, &ConfigError{"profile", fmt.Errorf("AWS_CA_BUNDLE %s: no PEM certificate could be read from it: it must hold the CA certificates in PEM (-----BEGIN CERTIFICATE-----), not DER: %w", b, err)}
+		}
+		for _, key := range []string{"retry_mode", "max_attempts"} {
+			if strings.Contains(err.Error(), "failed to load "+key+" from shared config") {
+				return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: the profile's %s has a value the AWS SDK for Go cannot read (%w): remove it, or run with a profile without it; the auditor does not use it, --max-attempts sets its retries", key, err)}
+			}
 		}
 		return nil, &ConfigError{"profile", fmt.Errorf("loading the AWS configuration: %w", err)}
 	}
@@ -1278,3 +1285,22 @@ func userHome() string {
 // currentUser is user.Current, which a test replaces: the user database
 // has an entry for whoever runs the tests.
 var currentUser = user.Current
+
+// unsetRefusedRetrySettings unsets AWS_RETRY_MODE and AWS_MAX_ATTEMPTS when
+// the SDK would refuse their values and with them the whole configuration:
+// the auditor retries with its own retryer and --max-attempts, and reads
+// neither, but the SDK parses both first. "legacy", a mode the AWS CLI
+// takes, is one it refuses. Values it reads are left for the processes
+// the SDK may start (a profile's credential_process).
+func unsetRefusedRetrySettings() {
+	if v := os.Getenv("AWS_RETRY_MODE"); v != "" {
+		if _, err := aws.ParseRetryMode(v); err != nil {
+			os.Unsetenv("AWS_RETRY_MODE")
+		}
+	}
+	if v := os.Getenv("AWS_MAX_ATTEMPTS"); v != "" {
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			os.Unsetenv("AWS_MAX_ATTEMPTS")
+		}
+	}
+}

@@ -73,3 +73,44 @@ func TestFlagEdgesRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRetrySettingsNotRead: the SDK's retry settings, which the auditor
+// does not use (--max-attempts is its only setting of them), do not stop a
+// run when the SDK would refuse their value. AWS_RETRY_MODE=legacy, a mode
+// the AWS CLI takes, failed every run with exit 2. A profile's own value
+// the SDK refuses is named, with what to do.
+func TestRetrySettingsNotRead(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+	}{
+		{"AWS_RETRY_MODE legacy", map[string]string{"AWS_RETRY_MODE": "legacy"}},
+		{"AWS_MAX_ATTEMPTS not a number", map[string]string{"AWS_MAX_ATTEMPTS": "abc"}},
+		{"AWS_MAX_ATTEMPTS with a space", map[string]string{"AWS_MAX_ATTEMPTS": " 3"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"))
+			if got.code != 0 || !strings.Contains(got.stderr, "audited 2 instances") {
+				t.Errorf("exit %d, want 0 with both audited\n%s", got.code, got.stderr)
+			}
+		})
+	}
+	t.Run("a profile's retry_mode the SDK refuses", func(t *testing.T) {
+		t.Setenv("AWS_CONFIG_FILE", writeFile(t, "config", "[default]\nretry_mode = legacy\n"))
+		got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"))
+		if got.code != int(exitUsage) {
+			t.Errorf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
+		}
+		for _, want := range []string{"retry_mode", "--max-attempts"} {
+			if !strings.Contains(got.stderr, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, got.stderr)
+			}
+		}
+	})
+}
