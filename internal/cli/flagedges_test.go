@@ -114,3 +114,19 @@ func TestRetrySettingsNotRead(t *testing.T) {
 		}
 	})
 }
+
+// TestCallTimeoutTooShortNamed: calls cut by a --call-timeout shorter than
+// any answer take, against an endpoint that is up, name --call-timeout;
+// the hint named only --endpoint-url, which was right.
+func TestCallTimeoutTooShortNamed(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	got := runCLI(t, "", "run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--out", filepath.Join(t.TempDir(), "out"), "--call-timeout", "1ns", "--max-attempts", "2")
+	if got.code == 0 {
+		t.Fatalf("exit 0 with calls cut at 1ns\n%s", got.stderr)
+	}
+	if !strings.Contains(got.stderr, "--call-timeout 1ns") {
+		t.Errorf("stderr does not name --call-timeout 1ns:\n%s", got.stderr)
+	}
+}

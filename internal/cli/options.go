@@ -275,6 +275,10 @@ type settings struct {
 // means it to.
 const minRate = 0.01
 
+// shortCallTimeout is a --call-timeout that an answer from afar may need
+// more than: calls cut by one shorter are said to be, beside the endpoint.
+const shortCallTimeout = 10 * time.Second
+
 // check checks the flags alone, and returns every problem it finds.
 func (o *runOptions) check() (settings, []error) {
 	var s settings

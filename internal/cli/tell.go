@@ -251,7 +251,12 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 	var causes []string
 	for _, u := range j.unreachable {
 		// The cause of a failing endpoint is the service's own error code.
-		causes = append(causes, fmt.Sprintf("auditor: %s; %s", plain(u.Error(), 0), unreachableHint(u, j.endpointSource(u.Region), j.regionSource(u.Region))))
+		hint := unreachableHint(u, j.endpointSource(u.Region), j.regionSource(u.Region))
+		if u.Cause == "timed out" && j.o.callTimeout < shortCallTimeout {
+			// Then the limit may be the cause, not the endpoint.
+			hint += fmt.Sprintf("; or --call-timeout %s, the time each call was given, is too short", j.o.callTimeout)
+		}
+		causes = append(causes, fmt.Sprintf("auditor: %s; %s", plain(u.Error(), 0), hint))
 	}
 	summarize(stderr, head, j.info, failOn, j.errs, causes, j.o.out, j.o.resumeCommand(), written, fatal, delivered)
 	heard := slices.ContainsFunc(j.info.Sites, func(s audit.SiteStats) bool { return s.SharedWith > 0 })
