@@ -1425,6 +1425,21 @@ func decodeRunInfo(path string, b []byte) (RunInfo, error) {
 		// a merge of records without one: unknown, and said so).
 		return ri, &RunInfoError{Path: path, Field: "started_at", Problem: "missing: not a run.json of the auditor"}
 	}
+	// No run takes more shards (see MaxShards), and a reader that counts
+	// the shards of a list must not be handed one of billions.
+	type named struct {
+		field string
+		parts []Part
+	}
+	lists := []named{{"parts", ri.Parts}, {"whole_parts", ri.WholeParts}}
+	if ri.Changes != nil {
+		lists = append(lists, named{"changes.scope", ri.Changes.Scope}, named{"changes.baseline_scope", ri.Changes.BaselineScope})
+	}
+	for _, l := range lists {
+		if shard := tooManyShards(l.parts); shard != "" {
+			return ri, &RunInfoError{Path: path, Field: l.field, Problem: fmt.Sprintf("shard %q: more than %d shards, the most a run splits a list into: not a run.json of the auditor", shard, MaxShards)}
+		}
+	}
 	return ri, nil
 }
 

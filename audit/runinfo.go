@@ -38,6 +38,27 @@ type Part struct {
 	Invalid    int `json:"invalid"`
 }
 
+// MaxShards is the most shards a list is split into: the largest N of a
+// shard K/N that a run takes, and that a run.json may name. It is far
+// above any real split (AWS Batch's largest array job has 10,000 children,
+// and a Kubernetes Job of more completions than that is no audit's), and
+// low enough that whatever counts a list's shards, or names those a merge
+// lacks, ends at once.
+const MaxShards = 10000
+
+// tooManyShards returns the first shard among parts whose N is above
+// MaxShards, as its readers read it (fmt.Sscanf's "%d/%d"); "" when none
+// is.
+func tooManyShards(parts []Part) string {
+	for _, p := range parts {
+		var k, n int
+		if _, err := fmt.Sscanf(p.Shard, "%d/%d", &k, &n); err == nil && n > MaxShards {
+			return p.Shard
+		}
+	}
+	return ""
+}
+
 // DiscoveryPrefix begins the Fleet and List of a part whose targets were
 // found by discovery (auditor run --discover), not listed: the scope that
 // was asked follows it.
@@ -832,18 +853,55 @@ func ShardGap(parts []Part) string {
 			if i == 0 {
 				which = "one"
 			}
-			held = append(held, fmt.Sprintf("shard %s of %s (lacking %s)", strings.Join(g.have, ", "), which, strings.Join(g.missing, ", ")))
+			held = append(held, fmt.Sprintf("shard %s of %s (lacking %s)", strings.Join(g.have, ", "), which, g.lacking()))
 		}
 		return fmt.Sprintf("the merge holds shards of %d lists, none of them whole (%s): merge every shard's record of each; if a list changed between its shards' runs, each version is another list: run every shard of one version of it, and merge those", len(gaps), strings.Join(held, ", "))
 	case len(gaps) == 1:
-		return fmt.Sprintf("the merge lacks shard %s of its list: merge every shard's record", strings.Join(gaps[0].missing, ", "))
+		return fmt.Sprintf("the merge lacks shard %s of its list: merge every shard's record", gaps[0].lacking())
 	}
 	return ""
 }
 
 // listGap is a list that a merge's parts do not hold whole: the shards
-// ("K/N") it has and those it lacks.
-type listGap struct{ have, missing []string }
+// ("K/N") it has, the first few of those it lacks (see shownMissing), and
+// how many more it lacks.
+type listGap struct {
+	have, missing []string
+	more          int
+}
+
+// lacking names the shards g lacks, the first few and then how many more.
+func (g listGap) lacking() string {
+	s := strings.Join(g.missing, ", ")
+	if g.more > 0 {
+		s += fmt.Sprintf(" and %d more", g.more)
+	}
+	return s
+}
+
+// shownMissing is how many of the shards a list lacks are named in a
+// message: a list split in thousands may lack thousands, which would
+// bury the message, and one whose count came from a damaged run.json
+// lacks more than could be written.
+const shownMissing = 10
+
+// missingShards returns the first shards of [0, n) that have lacks, up to
+// shownMissing, and how many more it lacks. Its work grows with have and
+// shownMissing, never with n: a count read from a file may be huge.
+func missingShards(have map[int]bool, n int) (first []int, more int) {
+	present := 0
+	for k := range have {
+		if k >= 0 && k < n {
+			present++
+		}
+	}
+	for k := 0; k < n && len(first) < shownMissing; k++ {
+		if !have[k] {
+			first = append(first, k)
+		}
+	}
+	return first, n - present - len(first)
+}
 
 // shardGap returns, when a list's shards are split more than one way, the
 // number of ways of the first such list; else the lists that parts do not
@@ -880,17 +938,20 @@ func shardGap(parts []Part) (ways int, gaps []listGap) {
 		var n int
 		for n = range s.ns {
 		}
-		var g listGap
-		for k := range n {
-			if s.have[k] {
+		missing, more := missingShards(s.have, n)
+		if len(missing) == 0 {
+			continue
+		}
+		g := listGap{more: more}
+		for _, k := range slices.Sorted(maps.Keys(s.have)) {
+			if k >= 0 && k < n {
 				g.have = append(g.have, fmt.Sprintf("%d/%d", k, n))
-			} else {
-				g.missing = append(g.missing, fmt.Sprintf("%d/%d", k, n))
 			}
 		}
-		if len(g.missing) > 0 {
-			gaps = append(gaps, g)
+		for _, k := range missing {
+			g.missing = append(g.missing, fmt.Sprintf("%d/%d", k, n))
 		}
+		gaps = append(gaps, g)
 	}
 	return 1, gaps
 }
@@ -912,7 +973,7 @@ func (ri *RunInfo) Undescribed(records []string) {
 	ri.WholeParts = nil
 	ri.Error = fmt.Sprintf("no %s beside %s: completeness unknown", RunFile, strings.Join(records, ", "))
 	if ways, gaps := shardGap(ri.Parts); ways == 1 && len(gaps) > 0 {
-		ri.Error += fmt.Sprintf("; no %s describes shard %s of its list", RunFile, strings.Join(gaps[0].missing, ", "))
+		ri.Error += fmt.Sprintf("; no %s describes shard %s of its list", RunFile, gaps[0].lacking())
 	}
 	ri.Complete = false
 }
@@ -964,10 +1025,10 @@ func PartialShards(parts []Part) []string {
 	for _, s := range lists {
 		whole := len(s.ns) == 1
 		for n := range s.ns {
-			for k := range max(n, 0) {
-				whole = whole && s.have[k]
-			}
-			whole = whole && n > 0
+			// The shards there are counted, not the N that should be: N
+			// comes from a file, and may be huge.
+			missing, _ := missingShards(s.have, n)
+			whole = whole && n > 0 && len(missing) == 0
 		}
 		if !whole {
 			out = append(out, s.shards...)

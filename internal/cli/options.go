@@ -628,6 +628,11 @@ func parseShard(s string, count int, getenv func(string) string) (k, n int, err 
 
 func shardNumbers(ks, ns, kname, nname string) (int, int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(ns))
+	if n > audit.MaxShards {
+		// Atoi gives its largest int, with an error, for a count too
+		// large for one: too many shards as well.
+		return 0, 0, usagef("shard count %s %q: at most %d, the most shards a list is split into", nname, ns, audit.MaxShards)
+	}
 	if err != nil || n < 1 {
 		return 0, 0, usagef("shard count %s %q: want a whole number of at least 1", nname, ns)
 	}
