@@ -1425,6 +1425,11 @@ func decodeRunInfo(path string, b []byte) (RunInfo, error) {
 		// a merge of records without one: unknown, and said so).
 		return ri, &RunInfoError{Path: path, Field: "started_at", Problem: "missing: not a run.json of the auditor"}
 	}
+	if field, n := negativeCount(reflect.ValueOf(ri), ""); field != "" {
+		// Taken for its record's, it would make the reports count
+		// "-1,000 targets".
+		return ri, &RunInfoError{Path: path, Field: field, Problem: fmt.Sprintf("%d: negative, and a count never is: not a run.json of the auditor", n)}
+	}
 	// No run takes more shards (see MaxShards), and a reader that counts
 	// the shards of a list must not be handed one of billions.
 	type named struct {

@@ -59,6 +59,58 @@ func tooManyShards(parts []Part) string {
 	return ""
 }
 
+// negativeCount returns the first whole number below 0 in v, a run.json
+// as decoded (RunInfo), and its name there ("parts[1].targets"); "" when
+// there is none. Every whole number a run.json holds is a count, which
+// no run writes below 0, but the schema, whose own check is decodeRunInfo's:
+// walking them all, rather than a list of names, checks a count added
+// later too. Values of any type (the options) are no counts: not walked.
+func negativeCount(v reflect.Value, name string) (string, int64) {
+	child := func(sub string) string {
+		if name == "" {
+			return sub
+		}
+		return name + "." + sub
+	}
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if v.Int() < 0 {
+			return name, v.Int()
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return negativeCount(v.Elem(), name)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if f, n := negativeCount(v.Index(i), fmt.Sprintf("%s[%d]", name, i)); f != "" {
+				return f, n
+			}
+		}
+	case reflect.Map:
+		// Sorted, so that a file with two gives the same error each time.
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+		for _, k := range keys {
+			if f, n := negativeCount(v.MapIndex(k), child(fmt.Sprint(k))); f != "" {
+				return f, n
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			if !t.Field(i).IsExported() || tag == "" || tag == "-" || tag == "schema" {
+				continue
+			}
+			if f, n := negativeCount(v.Field(i), child(tag)); f != "" {
+				return f, n
+			}
+		}
+	}
+	return "", 0
+}
+
 // DiscoveryPrefix begins the Fleet and List of a part whose targets were
 // found by discovery (auditor run --discover), not listed: the scope that
 // was asked follows it.

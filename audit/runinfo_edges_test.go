@@ -130,3 +130,29 @@ func testReadRunInfoRefuses(t *testing.T, tests []runFileCase) {
 		})
 	}
 }
+
+// TestReadRunInfoRefusesNegativeCounts: a run.json with a negative count
+// passed for its record's, and the reports said "-1,000 targets in the
+// list". Every count of a run.json is refused below 0, naming the field
+// and its value.
+func TestReadRunInfoRefusesNegativeCounts(t *testing.T) {
+	const head = `"schema": 1, "started_at": "2026-11-20T10:00:00Z"`
+	testReadRunInfoRefuses(t, []runFileCase{
+		{name: "targets", content: `{` + head + `, "targets": -1000}`, field: "targets", want: "targets -1000: negative"},
+		{name: "targets of a part", content: `{` + head + `, "targets": 3, "parts": [{"fleet": "f", "targets": 4}, {"fleet": "g", "targets": -1}]}`,
+			field: "parts[1].targets", want: "parts[1].targets -1: negative"},
+		{name: "duplicates", content: `{` + head + `, "duplicates": -2}`, field: "duplicates", want: "-2"},
+		{name: "invalid", content: `{` + head + `, "invalid": -3}`, field: "invalid", want: "-3"},
+		{name: "invalid of a part", content: `{` + head + `, "parts": [{"fleet": "f", "invalid": -3}]}`, field: "parts[0].invalid", want: "-3"},
+		{name: "duplicates of a whole part", content: `{` + head + `, "whole_parts": [{"fleet": "f", "duplicates": -3}]}`, field: "whole_parts[0].duplicates", want: "-3"},
+		{name: "an outcome", content: `{` + head + `, "outcomes": {"compliant": 4, "non_compliant": -4}}`, field: "outcomes.non_compliant", want: "-4"},
+		{name: "calls", content: `{` + head + `, "stats": {"calls": -5}}`, field: "stats.calls", want: "-5"},
+		{name: "resumed", content: `{` + head + `, "resumed": -6}`, field: "resumed", want: "-6"},
+		{name: "torn", content: `{` + head + `, "torn": -1}`, field: "torn", want: "-1"},
+		{name: "targets of a site", content: `{` + head + `, "sites": [{"region": "us-east-1", "targets": -7}]}`, field: "sites[0].targets", want: "-7"},
+		{name: "changes", content: `{` + head + `, "changes": {"baseline": "b", "counts": {"new_failure": -8}}}`, field: "changes.counts.new_failure", want: "-8"},
+		{name: "zeros", content: `{` + head + `, "targets": 0, "outcomes": {"compliant": 0}, "stats": {"calls": 0}}`},
+		// The schema is no count: its own check says what it is.
+		{name: "schema is checked apart", content: `{"schema": -1, "started_at": "2026-11-20T10:00:00Z"}`, field: "schema", want: "unknown"},
+	})
+}
