@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
@@ -150,8 +151,15 @@ func ParseS3URL(s string) (bucket, prefix string, err error) {
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
-	if strings.Contains(prefix, "//") {
+	// A prefix that starts with "/" (s3://bucket//) makes keys such as
+	// "/report.html", under a folder with no name.
+	if strings.Contains(prefix, "//") || strings.HasPrefix(prefix, "/") {
 		return "", "", fmt.Errorf("S3 URL %q: empty folder name in the prefix", shown)
+	}
+	// Written %0a, a newline would be in every key, and in every link
+	// to them that a report or a mail shows.
+	if strings.ContainsFunc(prefix, unicode.IsControl) {
+		return "", "", fmt.Errorf("S3 URL %q: the prefix holds a control character (such as a newline or a tab), which every key would hold", shown)
 	}
 	return bucket, prefix, nil
 }
