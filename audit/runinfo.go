@@ -389,7 +389,30 @@ func endpointsOf(infos []RunInfo) []string {
 	return urls
 }
 
-// MergeRunInfo joins the metadata of several runs whose records are merged:
+// inOrder returns a copy of infos sorted by start, then by their whole
+// text: one order for the same runs, whatever order they were given in.
+func inOrder(infos []RunInfo) []RunInfo {
+	type keyed struct {
+		ri   RunInfo
+		text string
+	}
+	ks := make([]keyed, len(infos))
+	for i, ri := range infos {
+		b, _ := json.Marshal(ri)
+		ks[i] = keyed{ri, string(b)}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		return cmp.Or(a.ri.StartedAt.Compare(b.ri.StartedAt), cmp.Compare(a.text, b.text))
+	})
+	out := make([]RunInfo, len(ks))
+	for i, k := range ks {
+		out[i] = k.ri
+	}
+	return out
+}
+
+// MergeRunInfo joins the metadata of several runs whose records are merged,
+// in an order of their own (see inOrder), not the order given:
 // the earliest start, the latest end, every attempt's start (sorted, each
 // once; a run.json without attempts gives its start), parts counted once each (a shard given
 // twice, or merged into a record that is merged again, counts once), the
@@ -406,6 +429,10 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.RanAfter = slices.Clone(out.RanAfter)
 		return out
 	}
+	// In an order of their own, not the arguments': a shell's glob puts
+	// shard-10 before shard-2, and the merge's endpoints, versions,
+	// account-regions and first error must not change with it.
+	infos = inOrder(infos)
 	complete, unknown, cutEndUnknown := true, false, false
 	var parts []Part
 	var attempts, ranAfter []time.Time
