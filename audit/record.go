@@ -1430,21 +1430,6 @@ func decodeRunInfo(path string, b []byte) (RunInfo, error) {
 		// "-1,000 targets".
 		return ri, &RunInfoError{Path: path, Field: field, Problem: fmt.Sprintf("%d: negative, and a count never is: not a run.json of the auditor", n)}
 	}
-	// No run takes more shards (see MaxShards), and a reader that counts
-	// the shards of a list must not be handed one of billions.
-	type named struct {
-		field string
-		parts []Part
-	}
-	lists := []named{{"parts", ri.Parts}, {"whole_parts", ri.WholeParts}}
-	if ri.Changes != nil {
-		lists = append(lists, named{"changes.scope", ri.Changes.Scope}, named{"changes.baseline_scope", ri.Changes.BaselineScope})
-	}
-	for _, l := range lists {
-		if shard := tooManyShards(l.parts); shard != "" {
-			return ri, &RunInfoError{Path: path, Field: l.field, Problem: fmt.Sprintf("shard %q: more than %d shards, the most a run splits a list into: not a run.json of the auditor", shard, MaxShards)}
-		}
-	}
 	return ri, nil
 }
 

@@ -39,25 +39,12 @@ type Part struct {
 }
 
 // MaxShards is the most shards a list is split into: the largest N of a
-// shard K/N that a run takes, and that a run.json may name. It is far
-// above any real split (AWS Batch's largest array job has 10,000 children,
-// and a Kubernetes Job of more completions than that is no audit's), and
-// low enough that whatever counts a list's shards, or names those a merge
-// lacks, ends at once.
+// shard K/N that a run takes. It is far above any real split (AWS Batch's
+// largest array job has 10,000 children, and a Kubernetes Job of more
+// completions than that is no audit's). A run.json may name any N, as the
+// previous release took any: what reads its shards counts those present,
+// never N (see missingShards).
 const MaxShards = 10000
-
-// tooManyShards returns the first shard among parts whose N is above
-// MaxShards, as its readers read it (fmt.Sscanf's "%d/%d"); "" when none
-// is.
-func tooManyShards(parts []Part) string {
-	for _, p := range parts {
-		var k, n int
-		if _, err := fmt.Sscanf(p.Shard, "%d/%d", &k, &n); err == nil && n > MaxShards {
-			return p.Shard
-		}
-	}
-	return ""
-}
 
 // negativeCount returns the first whole number below 0 in v, a run.json
 // as decoded (RunInfo), and its name there ("parts[1].targets"); "" when
