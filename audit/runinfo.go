@@ -353,8 +353,8 @@ func (c *ChangeInfo) Comparison() Comparison {
 
 // endpointsOf returns the SSM endpoints that the runs' attempts were
 // against (run.json's endpoint_url, their earlier attempts' first; a
-// merge's, each it names), each once, in the order first met: "the
-// region's own AWS endpoint" for an attempt that names none.
+// merge's, each it names), each once, sorted, whatever the order of the
+// runs: "the region's own AWS endpoint" for an attempt that names none.
 func endpointsOf(infos []RunInfo) []string {
 	var urls []string
 	add := func(v any) {
@@ -373,33 +373,11 @@ func endpointsOf(infos []RunInfo) []string {
 		}
 		add(ri.Options["endpoint_url"])
 	}
+	slices.Sort(urls)
 	return urls
 }
 
-// inOrder returns a copy of infos sorted by start, then by their whole
-// text: one order for the same runs, whatever order they were given in.
-func inOrder(infos []RunInfo) []RunInfo {
-	type keyed struct {
-		ri   RunInfo
-		text string
-	}
-	ks := make([]keyed, len(infos))
-	for i, ri := range infos {
-		b, _ := json.Marshal(ri)
-		ks[i] = keyed{ri, string(b)}
-	}
-	slices.SortStableFunc(ks, func(a, b keyed) int {
-		return cmp.Or(a.ri.StartedAt.Compare(b.ri.StartedAt), cmp.Compare(a.text, b.text))
-	})
-	out := make([]RunInfo, len(ks))
-	for i, k := range ks {
-		out[i] = k.ri
-	}
-	return out
-}
-
-// MergeRunInfo joins the metadata of several runs whose records are merged,
-// in an order of their own (see inOrder), not the order given:
+// MergeRunInfo joins the metadata of several runs whose records are merged:
 // the earliest start, the latest end, every attempt's start (sorted, each
 // once; a run.json without attempts gives its start), parts counted once each (a shard given
 // twice, or merged into a record that is merged again, counts once), the
@@ -416,10 +394,6 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.RanAfter = slices.Clone(out.RanAfter)
 		return out
 	}
-	// In an order of their own, not the arguments': a shell's glob puts
-	// shard-10 before shard-2, and the merge's endpoints, versions,
-	// account-regions and first error must not change with it.
-	infos = inOrder(infos)
 	complete, unknown, cutEndUnknown := true, false, false
 	var parts []Part
 	var attempts, ranAfter []time.Time
@@ -501,6 +475,17 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 	}
 	out.Parts = mergeParts(parts)
 	out.WholeParts = wholeParts(infos, out.Parts)
+	// What the merge names comes in an order of its own, not the
+	// arguments': a shell's glob puts shard-10 before shard-2, and the
+	// summary and the HTML of one merge must not differ from another's of
+	// the same records. The order of the inputs keeps its meaning where it
+	// has one: a later input's results and parts replace an earlier's.
+	versions := strings.Split(out.Version, ", ")
+	slices.Sort(versions)
+	out.Version = strings.Join(versions, ", ")
+	slices.SortStableFunc(out.Sites, func(a, b SiteStats) int {
+		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.Region, b.Region))
+	})
 	if len(attempts) > 0 {
 		// Each result of the merged record is judged from the start of
 		// the attempt that read it, whichever input's it was.
