@@ -77,7 +77,8 @@ func newCommand(name string, stdout, stderr io.Writer) *command {
 // interspersed), applies the environment and --cli-input-json, sets the
 // log format of stderr, and warns there of AUDITOR_* variables that no
 // command reads, refused or not. It returns the positional arguments.
-func (c *command) parse(args []string, interspersed bool, stdout io.Writer) ([]string, error) {
+func (c *command) parse(ctx context.Context, args []string, interspersed bool, stdout io.Writer) ([]string, error) {
+	c.layers.ctx = ctx
 	pos, err := c.parseLogged(args, interspersed, stdout)
 	if !errors.Is(err, flag.ErrHelp) {
 		// In the log format just set, before the refusal if any.

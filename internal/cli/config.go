@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -34,6 +35,9 @@ const (
 
 // layered binds --cli-input-json and --generate-cli-skeleton to fs.
 type layered struct {
+	// ctx ends the reading of a --cli-input-json file that is not a
+	// regular one (readInputFile); nil reads it to its end.
+	ctx      context.Context
 	fs       *flagSet
 	input    string
 	skeleton bool
@@ -278,6 +282,31 @@ func (l *layered) peekInput(path string, named bool) map[string]json.RawMessage 
 	return m
 }
 
+// readInputFile reads path. One that is not a regular file (a FIFO, a
+// process substitution) is read in a goroutine that a signal abandons, as
+// the lists are (loadFleet): opening a FIFO that nobody writes blocks, and
+// the signal must still end the command at once.
+func (l *layered) readInputFile(path string) ([]byte, error) {
+	if fi, err := os.Stat(path); err != nil || fi.Mode().IsRegular() || l.ctx == nil {
+		return os.ReadFile(path)
+	}
+	type read struct {
+		b   []byte
+		err error
+	}
+	done := make(chan read, 1)
+	go func() {
+		b, err := os.ReadFile(path)
+		done <- read{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-l.ctx.Done():
+		return nil, fmt.Errorf("%s %s: %w", l.inputFrom, path, errInterrupted)
+	}
+}
+
 // readInput reads the --cli-input-json file (a path, or file://path as the
 // AWS CLI writes it) as decodeOptions does, naming the file and the place
 // in it, and checks that every key is an option.
@@ -288,7 +317,10 @@ func (l *layered) readInput() (map[string]json.RawMessage, error) {
 	if err != nil {
 		return nil, usagef("%s: %v%s", l.inputFrom, err, l.inputHint())
 	}
-	b, err := os.ReadFile(path)
+	b, err := l.readInputFile(path)
+	if errors.Is(err, errInterrupted) {
+		return nil, err
+	}
 	if err != nil && strings.HasPrefix(strings.TrimSpace(path), "{") {
 		// The AWS CLI's --cli-input-json takes the JSON itself. Here the
 		// options of a scheduled job are a file, which ps does not show.

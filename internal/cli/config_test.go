@@ -26,7 +26,7 @@ func TestSkeletonRoundTrip(t *testing.T) {
 			c := newCommand(name, &out, nil)
 			c.o.getenv = func(string) string { return "" }
 			c.layers.getenv = c.o.getenv
-			if _, err := c.parse([]string{"--generate-cli-skeleton"}, false, &out); err != errSkeleton {
+			if _, err := c.parse(t.Context(), []string{"--generate-cli-skeleton"}, false, &out); err != errSkeleton {
 				t.Fatalf("--generate-cli-skeleton: %v", err)
 			}
 			var skeleton map[string]any
@@ -43,7 +43,7 @@ func TestSkeletonRoundTrip(t *testing.T) {
 			os.WriteFile(file, out.Bytes(), 0o644)
 			back := newCommand(name, &out, nil)
 			back.layers.getenv = func(string) string { return "" }
-			if _, err := back.parse([]string{"--cli-input-json", "file://" + file}, false, &out); err != nil {
+			if _, err := back.parse(t.Context(), []string{"--cli-input-json", "file://" + file}, false, &out); err != nil {
 				t.Fatalf("--cli-input-json of the skeleton: %v", err)
 			}
 			got := values(back.fs)
@@ -63,7 +63,7 @@ func TestOptionPrecedence(t *testing.T) {
 	env := map[string]string{"AUDITOR_MAX_PAGES": "22", "AUDITOR_SHARD_COUNT": "6"}
 	c := newCommand("run", &bytes.Buffer{}, nil)
 	c.layers.getenv = func(k string) string { return env[k] }
-	if _, err := c.parse([]string{"--cli-input-json", file, "--max-pages", "33", "--region", "us-east-1"}, false, &bytes.Buffer{}); err != nil {
+	if _, err := c.parse(t.Context(), []string{"--cli-input-json", file, "--max-pages", "33", "--region", "us-east-1"}, false, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	o := c.o
@@ -75,7 +75,7 @@ func TestOptionPrecedence(t *testing.T) {
 
 	c = newCommand("run", &bytes.Buffer{}, nil)
 	c.layers.getenv = func(k string) string { return env[k] }
-	c.parse([]string{"--cli-input-json", file}, false, &bytes.Buffer{})
+	c.parse(t.Context(), []string{"--cli-input-json", file}, false, &bytes.Buffer{})
 	if c.o.maxPages != 22 {
 		t.Errorf("max-pages %d, want 22 from AUDITOR_MAX_PAGES over the file's 11", c.o.maxPages)
 	}

@@ -2964,7 +2964,7 @@ func isDelivery(err error) bool {
 func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("mail", stdout, stderr)
 	o := c.o
-	pos, err := c.parse(args, true, stdout)
+	pos, err := c.parse(ctx, args, true, stdout)
 	if err != nil {
 		return err
 	}

@@ -1035,7 +1035,7 @@ func TestSignalBeforeDelivery(t *testing.T) {
 // offers no command that would mail the partial reports.
 func TestSignalBeforeDeliveryOfAnInterruptedRun(t *testing.T) {
 	c := newCommand("run", io.Discard, io.Discard)
-	if _, err := c.parse([]string{"--instance-id", "i-0123456789abcdef0", "--mail-to", "ops@example.com", "--mail-from", "a@example.com",
+	if _, err := c.parse(t.Context(), []string{"--instance-id", "i-0123456789abcdef0", "--mail-to", "ops@example.com", "--mail-from", "a@example.com",
 		"--smtp", "smtp://127.0.0.1:1", "--out", t.TempDir()}, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}

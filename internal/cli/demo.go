@@ -92,7 +92,7 @@ func demoOutputs() []string {
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("demo", stdout, stderr)
 	o, size, seed := c.o, c.fleetSize, c.seed
-	pos, err := c.parse(args, false, stdout)
+	pos, err := c.parse(ctx, args, false, stdout)
 	if err != nil {
 		return err
 	}

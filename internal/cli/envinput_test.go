@@ -33,7 +33,7 @@ func TestInputJSONFromEnv(t *testing.T) {
 			c := newCommand("run", &bytes.Buffer{}, nil)
 			c.o.getenv = func(k string) string { return env[k] }
 			c.layers.getenv = c.o.getenv
-			if _, err := c.parse(tt.args, false, &bytes.Buffer{}); err != nil {
+			if _, err := c.parse(t.Context(), tt.args, false, &bytes.Buffer{}); err != nil {
 				t.Fatal(err)
 			}
 			got := c.o

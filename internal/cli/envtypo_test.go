@@ -127,7 +127,7 @@ func TestEnvTypoListInjected(t *testing.T) {
 	c.layers.environ = func() []string {
 		return []string{"AUDITOR_MAX_PAGE=5", "AUDITOR_REQUIRE_AWSCLI=1", "AUDITOR_FAIL_ONN=", "AUDITOR_FORMATS=\r\n", "PATH=/bin"}
 	}
-	if _, err := c.parse([]string{"--instance-id", "i-0123456789abcdef0"}, false, &bytes.Buffer{}); err != nil {
+	if _, err := c.parse(t.Context(), []string{"--instance-id", "i-0123456789abcdef0"}, false, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := stderr.String(), typoWarning("AUDITOR_MAX_PAGE", "AUDITOR_MAX_PAGES"); got != want {

@@ -56,7 +56,7 @@ func TestEnvValueTrailingNewline(t *testing.T) {
 			c := newCommand("run", &bytes.Buffer{}, nil)
 			c.o.getenv = func(k string) string { return env[k] }
 			c.layers.getenv = c.o.getenv
-			if _, err := c.parse(nil, false, &bytes.Buffer{}); err != nil {
+			if _, err := c.parse(t.Context(), nil, false, &bytes.Buffer{}); err != nil {
 				t.Fatal(err)
 			}
 			if got := c.o.out; got != "runs/{time}" {

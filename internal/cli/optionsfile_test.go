@@ -79,7 +79,7 @@ func TestOptionsFileTrailingSpace(t *testing.T) {
 	file := writeFile(t, "o.json", "{\"max-pages\": 7}\r\n\n \t\n")
 	c := newCommand("run", &bytes.Buffer{}, nil)
 	c.layers.getenv = func(string) string { return "" }
-	if _, err := c.parse([]string{"--cli-input-json", file}, false, &bytes.Buffer{}); err != nil {
+	if _, err := c.parse(t.Context(), []string{"--cli-input-json", file}, false, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	if c.o.maxPages != 7 {
@@ -110,7 +110,7 @@ func TestOptionsFileSyntaxError(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCommand("run", &bytes.Buffer{}, nil)
 			c.layers.getenv = func(string) string { return "" }
-			_, err := c.parse([]string{"--cli-input-json", writeFile(t, "o.json", tt.json)}, false, &bytes.Buffer{})
+			_, err := c.parse(t.Context(), []string{"--cli-input-json", writeFile(t, "o.json", tt.json)}, false, &bytes.Buffer{})
 			var ue *usageError
 			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want a usage error saying %q", err, tt.want)
@@ -127,7 +127,7 @@ func TestOptionsFileBOM(t *testing.T) {
 	const bom = "\xEF\xBB\xBF"
 	c := newCommand("run", &bytes.Buffer{}, nil)
 	c.layers.getenv = func(string) string { return "" }
-	if _, err := c.parse([]string{"--cli-input-json", writeFile(t, "o.json", bom+`{"max-pages": 7}`)}, false, &bytes.Buffer{}); err != nil {
+	if _, err := c.parse(t.Context(), []string{"--cli-input-json", writeFile(t, "o.json", bom+`{"max-pages": 7}`)}, false, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	if c.o.maxPages != 7 {
@@ -136,7 +136,7 @@ func TestOptionsFileBOM(t *testing.T) {
 
 	c = newCommand("run", &bytes.Buffer{}, nil)
 	c.layers.getenv = func(string) string { return "" }
-	_, err := c.parse([]string{"--cli-input-json", writeFile(t, "o.json", bom+`{"max-pages" 7}`)}, false, &bytes.Buffer{})
+	_, err := c.parse(t.Context(), []string{"--cli-input-json", writeFile(t, "o.json", bom+`{"max-pages" 7}`)}, false, &bytes.Buffer{})
 	if want := "o.json:1:14: "; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got %v, want %q", err, want)
 	}

@@ -323,7 +323,7 @@ func checkExample(t *testing.T, command string, args []string) {
 		return
 	}
 	c := newCommand(command, &bytes.Buffer{}, nil)
-	if _, err := c.parse(args, command == "report" || command == "mail", &bytes.Buffer{}); err != nil {
+	if _, err := c.parse(t.Context(), args, command == "report" || command == "mail", &bytes.Buffer{}); err != nil {
 		t.Errorf("%s: %v", line, err)
 		return
 	}

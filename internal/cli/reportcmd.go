@@ -38,7 +38,7 @@ import (
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	c := newCommand("report", stdout, stderr)
 	o := c.o
-	paths, err := c.parse(args, true, stdout)
+	paths, err := c.parse(ctx, args, true, stdout)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ import (
 func runCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	c := newCommand("run", stdout, stderr)
 	o := c.o
-	pos, err := c.parse(args, false, stdout)
+	pos, err := c.parse(ctx, args, false, stdout)
 	if err != nil {
 		return err
 	}
