@@ -147,6 +147,13 @@ type runOptions struct {
 	// want of a run.json (killed before they finished), to warn of.
 	baselineUnfinished []string
 	baselinePrevious   bool
+	// baselineAs is how run.json's options name the baseline a resume
+	// keeps: its first attempt's spelling (W1, where baseline, which opens
+	// it, is W1/results.jsonl), so that one baseline throughout is not
+	// told as an option its attempts ran with apart (earlier_options). It
+	// holds while baseline is still baselineFor; one taken instead, when
+	// the kept one cannot be read, is recorded as it is.
+	baselineAs, baselineFor string
 	// baselineChosen is set when --baseline previous chose the run: one
 	// of another account is then passed over (two jobs whose lists have
 	// one name look like runs of one list).
@@ -588,6 +595,9 @@ func (o *runOptions) outputRecord() map[string]any {
 	}
 	if o.baseline != "" {
 		m["baseline"] = o.baseline
+		if o.baselineAs != "" && o.baseline == o.baselineFor {
+			m["baseline"] = o.baselineAs
+		}
 	}
 	if o.splitBy != "" {
 		m["split_by"] = o.splitBy
@@ -859,6 +869,7 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "auditor: resuming %s with the baseline it started with: %s\n", shownPath(o.out), recorded)
 		o.baseline, o.baselinePrevious = recorded, true
+		o.keepBaselineSpelling(recorded)
 		return nil
 	case recorded == "":
 		return usagef("--baseline %s: %s started without a baseline, and the instances it audited then carry no first-seen dates: resume it without --baseline, then compare its record: %s report %s --out DIR --baseline %s",
@@ -867,7 +878,28 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 		return usagef("--baseline %s: %s started comparing with %s: resume it without --baseline to keep that one, or compare its record with another: %s report %s --out DIR --baseline %s",
 			o.baseline, o.out, recorded, shellQuote(program()), filepath.Join(o.out, audit.ResultsFile), o.baseline)
 	}
+	// The same record, perhaps named another way (W1/results.jsonl for W1).
+	o.keepBaselineSpelling(recorded)
 	return nil
+}
+
+// keepBaselineSpelling makes the resume record the baseline it keeps,
+// recorded (the path its run.json's changes give), as its run.json's
+// options named it: the first attempt's spelling, carried by each resume
+// since. A spelling that names another record here (a run.json not kept
+// by one run) is left aside; one that names none here (the first attempt
+// ran in another directory) names this record all the same, as the
+// run.json's changes say.
+func (o *runOptions) keepBaselineSpelling(recorded string) {
+	ri, ok := resumedRun(o.out)
+	if !ok {
+		return // killed before its run.json: no earlier options to match
+	}
+	as, _ := ri.Options["baseline"].(string)
+	if as == "" || as == "previous" || as == o.baseline || (statOK(as) && !sameRecord(as, recorded)) {
+		return
+	}
+	o.baselineAs, o.baselineFor = as, o.baseline
 }
 
 // recordedBaseline returns the baseline that the run whose record is in
