@@ -299,12 +299,46 @@ func (l *layered) readInputFile(path string) ([]byte, error) {
 		b, err := os.ReadFile(path)
 		done <- read{b, err}
 	}()
+	ctx, d := l.ctx, l.givenTimeout()
+	if d > 0 {
+		// The run's --timeout counts from its start, the reading of its
+		// options and lists included: a job's must end it here too.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
 	select {
 	case r := <-done:
 		return r.b, r.err
-	case <-l.ctx.Done():
+	case <-ctx.Done():
+	}
+	switch {
+	case l.ctx.Err() == nil:
+		return nil, fmt.Errorf("%s %s had not ended when --timeout %s ran out (check what writes to it): %w", l.inputFrom, path, d, errTimedOut)
+	case l.fs.Name() == "run":
 		return nil, fmt.Errorf("%s %s: %w", l.inputFrom, path, errInterrupted)
 	}
+	return nil, fmt.Errorf("%s %s: %w", l.inputFrom, path, errInputInterrupted)
+}
+
+// givenTimeout is the --timeout of the command line, or else of its
+// variable, as the file of options is read: 0 when there is none, or the
+// command takes none.
+func (l *layered) givenTimeout() time.Duration {
+	if l.fs.Lookup("timeout") == nil {
+		return 0
+	}
+	v := l.env("timeout")
+	l.fs.Visit(func(f *flag.Flag) {
+		if f.Name == "timeout" {
+			v = f.Value.String()
+		}
+	})
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d <= 0 {
+		return 0
+	}
+	return d
 }
 
 // readInput reads the --cli-input-json file (a path, or file://path as the
@@ -318,7 +352,7 @@ func (l *layered) readInput() (map[string]json.RawMessage, error) {
 		return nil, usagef("%s: %v%s", l.inputFrom, err, l.inputHint())
 	}
 	b, err := l.readInputFile(path)
-	if errors.Is(err, errInterrupted) {
+	if errors.Is(err, errInterrupted) || errors.Is(err, errTimedOut) || errors.Is(err, errInputInterrupted) {
 		return nil, err
 	}
 	if err != nil && strings.HasPrefix(strings.TrimSpace(path), "{") {

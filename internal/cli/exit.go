@@ -92,6 +92,11 @@ var (
 // wraps it names the step, when it was one that calls AWS.
 var errInterrupted = errors.New("interrupted before any instance was audited; this attempt wrote no record or report (a record of earlier attempts in --out is as it was)")
 
+// errInputInterrupted ends a command other than run that a signal stopped
+// while its --cli-input-json file was being read (a FIFO that nobody
+// writes).
+var errInputInterrupted = errors.New("interrupted while it was being read: nothing was done or written")
+
 // errTimedOut ends a run that --timeout stopped at the same steps as
 // errInterrupted; the error that wraps it names the step and the --timeout.
 var errTimedOut = errors.New("stopped before any instance was audited; this attempt wrote no record or report (a record of earlier attempts in --out is as it was)")
@@ -155,7 +160,7 @@ func exitFor(err error, con *console) exitCode {
 	case errors.As(err, &fe):
 		con.errorf("--resume: %v\nresume with the same lists, --region, --profile and --shard as the run it continues, or choose another --out", err)
 		return exitUsage
-	case errors.Is(err, errInterrupted), errors.Is(err, errTimedOut):
+	case errors.Is(err, errInterrupted), errors.Is(err, errTimedOut), errors.Is(err, errInputInterrupted):
 		con.errorf("%v", err)
 		return exitIncomplete
 	case errors.Is(err, extsort.ErrScratch) && !errors.Is(err, syscall.EMFILE) && !errors.Is(err, syscall.ENFILE):

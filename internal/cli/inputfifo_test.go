@@ -22,11 +22,24 @@ func TestCLIInputJSONFIFOInterrupted(t *testing.T) {
 	mkfifo(t, fifo)
 	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
 	out := filepath.Join(dir, "out")
-	for _, args := range [][]string{
-		{"run", "--cli-input-json", fifo, "--instances", ids, "--region", "us-east-1", "--out", out},
-		{"report", "--cli-input-json", fifo, filepath.Join(dir, "results.jsonl")},
+	for _, tt := range []struct {
+		args []string
+		// signal is false for a run whose --timeout must end the wait.
+		signal bool
+		want   string
+	}{
+		{[]string{"run", "--cli-input-json", fifo, "--instances", ids, "--region", "us-east-1", "--out", out}, true, "interrupted before any instance was audited"},
+		{[]string{"run", "--timeout", "1s", "--cli-input-json", fifo, "--instances", ids, "--region", "us-east-1", "--out", out}, false, "had not ended when --timeout 1s ran out"},
+		{[]string{"report", "--cli-input-json", fifo, filepath.Join(dir, "results.jsonl")}, true, "nothing was done or written"},
+		{[]string{"mail", dir, "--to", "ops@example.com", "--cli-input-json", fifo}, true, "nothing was done or written"},
+		{[]string{"demo", "--cli-input-json", fifo, "--out", out}, true, "nothing was done or written"},
 	} {
-		t.Run(args[0], func(t *testing.T) {
+		args := tt.args
+		name := args[0]
+		if !tt.signal {
+			name += " --timeout"
+		}
+		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			type ended struct {
@@ -39,8 +52,10 @@ func TestCLIInputJSONFIFOInterrupted(t *testing.T) {
 				code := run(ctx, args, strings.NewReader(""), &o, &e)
 				done <- ended{code, e.String(), o.String()}
 			}()
-			time.Sleep(200 * time.Millisecond) // the command waits in the open
-			cancel()                           // the signal
+			if tt.signal {
+				time.Sleep(200 * time.Millisecond) // the command waits in the open
+				cancel()                           // the signal
+			}
 			var got ended
 			select {
 			case got = <-done:
@@ -54,8 +69,8 @@ func TestCLIInputJSONFIFOInterrupted(t *testing.T) {
 			if got.code != int(exitIncomplete) {
 				t.Errorf("exit %d, want %d\n%s", got.code, exitIncomplete, got.stderr)
 			}
-			if !strings.Contains(got.stderr, "--cli-input-json") || strings.Contains(got.stderr, "--resume") {
-				t.Errorf("stderr does not name --cli-input-json, or advises --resume:\n%s", got.stderr)
+			if !strings.Contains(got.stderr, "--cli-input-json") || !strings.Contains(got.stderr, tt.want) || strings.Contains(got.stderr, "--resume") {
+				t.Errorf("stderr does not name --cli-input-json and say %q, or advises --resume:\n%s", tt.want, got.stderr)
 			}
 			if _, err := os.Stat(out); !os.IsNotExist(err) {
 				t.Errorf("--out was made (%v)", err)
