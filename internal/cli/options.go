@@ -859,6 +859,12 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 		// dated from it: one record, two baselines.
 		return usagef("--resume: %s started comparing with %s, which is gone: put it back and resume, or audit again into a new --out",
 			o.out, shownPath(recorded))
+	case recorded != "" && replacedBaseline(o.out, recorded) != "":
+		// Another run's record at its path: the lines it adds would date
+		// their failures from it, beside the first attempt's dated from
+		// the one it replaced, and run.json would say one baseline.
+		return usagef("--resume: %s started comparing with %s, which was replaced since: it is now %s; put the first back and resume, or audit again into a new --out",
+			o.out, shownPath(recorded), replacedBaseline(o.out, recorded))
 	case o.baseline == "" || o.baseline == "previous":
 		if recorded == "" {
 			if o.baseline != "" {
@@ -881,6 +887,27 @@ func (o *runOptions) keepBaseline(stderr io.Writer) error {
 	// The same record, perhaps named another way (W1/results.jsonl for W1).
 	o.keepBaselineSpelling(recorded)
 	return nil
+}
+
+// replacedBaseline says, when the record at recorded is not the one the
+// run whose record is in dir compared with (its run.json's changes date
+// that run's start, and the run.json beside recorded dates another), what
+// it is now: "the record of a run of TIME". "" when it is the same, or
+// either is not known.
+func replacedBaseline(dir, recorded string) string {
+	ri, ok := resumedRun(dir)
+	if !ok || ri.Changes == nil || ri.Changes.Since == nil {
+		return ""
+	}
+	path := recorded
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, audit.ResultsFile)
+	}
+	now, err := audit.ReadRunInfo(filepath.Join(filepath.Dir(path), audit.RunFile))
+	if err != nil || now.StartedAt.IsZero() || now.StartedAt.Equal(*ri.Changes.Since) {
+		return ""
+	}
+	return fmt.Sprintf("the record of a run of %s, not of %s", now.StartedAt.UTC().Format(time.RFC3339Nano), ri.Changes.Since.UTC().Format(time.RFC3339Nano))
 }
 
 // keepBaselineSpelling makes the resume record the baseline it keeps,

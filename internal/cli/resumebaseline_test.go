@@ -117,3 +117,49 @@ func TestResumeKeepsItsBaselineSpelling(t *testing.T) {
 		}
 	})
 }
+
+// TestResumeRefusesAReplacedBaseline: a resume compared its new lines with
+// whatever record sat at its baseline's path, though another run had
+// replaced the one its first attempt compared with: one record, its lines
+// dated from two baselines, and run.json saying one throughout. It is
+// refused, as a baseline gone is, and the record is left as it was.
+func TestResumeRefusesAReplacedBaseline(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	ids, url, srv := scheduledFleet(t, 20)
+	root := t.TempDir()
+	week1 := filepath.Join(root, "week1")
+	args := []string{"run", "--instances", ids, "--endpoint-url", url, "--region", "us-east-1", "--fail-on", "none", "--quiet", "--format", "html"}
+	if got := runCLI(t, "", append(args, "--out", week1)...); got.code != 0 {
+		t.Fatalf("week 1: exit %d\n%s", got.code, got.stderr)
+	}
+	out := filepath.Join(root, "week2")
+	srv.StallFrom(6)
+	got := runCLI(t, "", append(args, "--out", out, "--baseline", week1, "--concurrency", "2", "--timeout", stallTimeout.String(), "--grace", "0s")...)
+	srv.StallFrom(0)
+	if got.code != 3 {
+		t.Fatalf("first attempt stopped by --timeout: exit %d, want 3\n%s", got.code, got.stderr)
+	}
+	// Another run takes week 1's place.
+	if err := os.RemoveAll(week1); err != nil {
+		t.Fatal(err)
+	}
+	if got := runCLI(t, "", append(args, "--out", week1)...); got.code != 0 {
+		t.Fatalf("week 1 again: exit %d\n%s", got.code, got.stderr)
+	}
+	before, err := os.ReadFile(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = runCLI(t, "", append(args, "--out", out, "--resume")...)
+	if got.code != int(exitUsage) {
+		t.Fatalf("resume over a replaced baseline: exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
+	}
+	checkSays(t, got.stderr, []string{"replaced", filepath.Join(week1, audit.ResultsFile)}, nil)
+	after, err := os.ReadFile(filepath.Join(out, audit.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Errorf("the refused resume changed the record")
+	}
+}
