@@ -74,6 +74,24 @@ func ClockHint(off time.Duration) string {
 		roughly(off.Abs()), way)
 }
 
+// StaleSkewHint is what to say when the answers of a run whose
+// staleness check was on (--stale-after age) were dated off from this
+// machine's clock (AWS's clock less this machine's), past clockTolerance:
+// the services' dates were compared with a cut-off taken from this
+// machine's clock, so associations were judged stale by as much too early
+// or too late. It is "" within the tolerance.
+func StaleSkewHint(off time.Duration, age string) string {
+	if off.Abs() <= clockTolerance {
+		return ""
+	}
+	way := "behind"
+	if off < 0 {
+		way = "ahead of"
+	}
+	return fmt.Sprintf("this machine's clock is %s %s AWS's (by the Date of the service's answers): the stale check (--stale-after %s) measured the services' dates from this machine's clock, so which associations are stale is %s off; set the clock right (NTP: chrony or systemd-timesyncd), then run again",
+		roughly(off.Abs()), way, age, roughly(off.Abs()))
+}
+
 // roughly is d in whole minutes, hours from 90 minutes, days from 36 hours.
 func roughly(d time.Duration) string {
 	switch {

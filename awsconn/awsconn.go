@@ -574,6 +574,11 @@ func (c *Conn) HomeRegion() string { return c.home }
 // the run's choice.
 func (c *Conn) RegionConfigured() bool { return c.cfg.Region != "" }
 
+// ClockSkew returns how far AWS's clock is ahead of this machine's
+// (behind, if negative), as the last answer of any call showed it by its
+// Date, or 0 when within a few seconds or nothing answered.
+func (c *Conn) ClockSkew() time.Duration { return c.skew.get() }
+
 // Config returns the loaded configuration, for clients of other services.
 func (c *Conn) Config() aws.Config { return c.cfg }
 

@@ -1317,6 +1317,13 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		d.mu.Unlock()
 	}
 	j.escapedTags.warn(stderr)
+	if j.conn != nil && o.staleAfter > 0 {
+		// The SDK signs by AWS's clock once an answer showed it off;
+		// staleness is judged by this machine's (see audit.StaleSkewHint).
+		if hint := audit.StaleSkewHint(j.conn.ClockSkew(), o.staleAfter.String()); hint != "" {
+			fmt.Fprintf(stderr, "auditor: warning: %s\n", hint)
+		}
+	}
 	info.Stats = session.Stats()
 	info.Stats.Seconds = o.now().Sub(start).Seconds()
 	if info.Stats.Seconds > 0 {
