@@ -49,7 +49,9 @@ func withoutCredentials(u string) string {
 
 // withoutLogin returns u without the login before its host that net/url or
 // a browser reads in it, or that it may hide:
-//   - after "//" (https://KEY:SECRET@host/...), where net/url reads one;
+//   - after "//" (https://KEY:SECRET@host/...), where net/url reads one,
+//     and where it reads a host that no browser would (s3://KEY::#@host/,
+//     a "port" of ':', which a '#' ends), read as after a scheme below;
 //   - after a scheme with a host and no "//" (https:KEY:SECRET@host/...,
 //     https:/..., https:\\..., s3:KEY:SECRET@bucket/...; see
 //     looseLoginSchemes and looseLogin), the scheme kept;
@@ -76,7 +78,7 @@ func withoutLogin(u string) string {
 	switch {
 	case p.User != nil:
 		return withoutAuthorityLogin(u)
-	case p.Host != "":
+	case p.Host != "" && isHostPort(p.Host):
 		return u
 	case wrapperSchemes[p.Scheme]:
 		return u[:n] + withoutLogin(u[n:])
