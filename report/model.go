@@ -738,6 +738,76 @@ type labelKey struct {
 	noValue    bool
 }
 
+// labelTally is what the builder keeps of one label value while it
+// streams the record: a LabelValue's counts, its outcomes by their index
+// in audit.Outcomes, without the map that each value's LabelValue holds.
+// A label whose value is every instance's own (--tag-labels Name) has as
+// many values as the fleet has instances, and only MaxLabelValues of them
+// become LabelValues (see labelBreakdowns).
+type labelTally struct {
+	instances, audited int
+	outcomes           [numOutcomes]int
+	associations       audit.Counts
+}
+
+// numOutcomes is len(audit.Outcomes()).
+const numOutcomes = 7
+
+// outcomeIndex is each outcome's index in audit.Outcomes.
+var outcomeIndex = func() map[audit.Outcome]int {
+	m := map[audit.Outcome]int{}
+	for i, o := range audit.Outcomes() {
+		m[o] = i
+	}
+	if len(m) != numOutcomes {
+		panic("report: numOutcomes is not the number of audit.Outcomes")
+	}
+	return m
+}()
+
+func (t *labelTally) add(r audit.Result, c audit.Counts) {
+	t.instances++
+	t.outcomes[outcomeIndex[r.Outcome]]++
+	if r.Outcome.Audited() {
+		t.audited++
+	}
+	t.associations.Merge(c)
+}
+
+// less takes o's counts out of t.
+func (t *labelTally) less(o *labelTally) {
+	t.instances -= o.instances
+	t.audited -= o.audited
+	for i, n := range o.outcomes {
+		t.outcomes[i] -= n
+	}
+	t.associations.Merge(negate(o.associations))
+}
+
+// more adds o's counts to t.
+func (t *labelTally) more(o *labelTally) {
+	t.instances += o.instances
+	t.audited += o.audited
+	for i, n := range o.outcomes {
+		t.outcomes[i] += n
+	}
+	t.associations.Merge(o.associations)
+}
+
+// value is the LabelValue of t, under the value of k.
+func (t *labelTally) value(k labelKey) LabelValue {
+	lv := LabelValue{Value: orNone(k.value), NoValue: k.noValue, Instances: t.instances, Audited: t.audited,
+		Outcomes: make(map[audit.Outcome]int, numOutcomes), Associations: t.associations}
+	for i, o := range audit.Outcomes() {
+		lv.Outcomes[o] = t.outcomes[i]
+	}
+	if lv.Audited > 0 {
+		p := percent(lv.Outcomes[audit.OutcomeNoncompliant], lv.Audited)
+		lv.PercentNoncompliant = &p
+	}
+	return lv
+}
+
 type codeAcc struct {
 	ec    ErrorCode
 	names map[string]bool
@@ -756,8 +826,8 @@ type builder struct {
 	docs      map[string]*Group
 	locs      map[locKey]*Location
 	labelKeys map[string]bool
-	labels    map[labelKey]*LabelValue
-	fleet     LabelValue
+	labels    map[labelKey]*labelTally
+	fleet     labelTally
 	probCodes map[string]int
 	// inPart counts the audited results (audit.Outcome.Audited) of each
 	// account-region that failed (audit.SiteStats.Error), as the record
@@ -783,8 +853,7 @@ func newBuilder(opts Options) *builder {
 		docs:      map[string]*Group{},
 		locs:      map[locKey]*Location{},
 		labelKeys: map[string]bool{},
-		labels:    map[labelKey]*LabelValue{},
-		fleet:     LabelValue{Outcomes: outcomeMap()},
+		labels:    map[labelKey]*labelTally{},
 		probCodes: map[string]int{},
 		worst:     capped[Instance]{limit: opts.Top, cmp: compareWorst},
 		failures:  capped[Row]{limit: listRows, cmp: compareFailures},
@@ -1117,22 +1186,13 @@ func (b *builder) addLabels(r audit.Result, c audit.Counts) {
 	b.fleet.add(r, c)
 	for k, v := range r.Labels {
 		lk := labelKey{key: k, value: v, noValue: v == ""}
-		lv := b.labels[lk]
-		if lv == nil {
-			lv = &LabelValue{Value: orNone(v), NoValue: lk.noValue, Outcomes: outcomeMap()}
-			b.labels[lk] = lv
+		t := b.labels[lk]
+		if t == nil {
+			t = &labelTally{}
+			b.labels[lk] = t
 		}
-		lv.add(r, c)
+		t.add(r, c)
 	}
-}
-
-func (lv *LabelValue) add(r audit.Result, c audit.Counts) {
-	lv.Instances++
-	lv.Outcomes[r.Outcome]++
-	if r.Outcome.Audited() {
-		lv.Audited++
-	}
-	lv.Associations.Merge(c)
 }
 
 func nameCounts(c map[string]int) []NameCount {
@@ -1264,52 +1324,47 @@ func (b *builder) finish() *Model {
 // Totals.Instances.
 func (b *builder) labelBreakdowns() []LabelBreakdown {
 	out := make([]LabelBreakdown, 0, len(b.m.LabelKeys))
+	type keyed struct {
+		k labelKey
+		t *labelTally
+	}
+	noncompliant := outcomeIndex[audit.OutcomeNoncompliant]
 	for _, k := range b.m.LabelKeys {
-		var values []LabelValue
+		var values []keyed
 		// rest starts as the fleet and loses each value's instances: what
 		// is left lacks the key.
-		rest := LabelValue{Value: None, NoValue: true, Instances: b.fleet.Instances, Audited: b.fleet.Audited,
-			Outcomes: maps.Clone(b.fleet.Outcomes), Associations: b.fleet.Associations}
-		for lk, lv := range b.labels {
+		rest := b.fleet
+		none := labelKey{key: k, value: "", noValue: true}
+		for lk, t := range b.labels {
 			if lk.key != k {
 				continue
 			}
-			values = append(values, *lv)
-			rest.Instances -= lv.Instances
-			rest.Audited -= lv.Audited
-			for o, n := range lv.Outcomes {
-				rest.Outcomes[o] -= n
-			}
-			rest.Associations.Merge(negate(lv.Associations))
+			values = append(values, keyed{lk, t})
+			rest.less(t)
 		}
-		if rest.Instances > 0 {
-			if i := slices.IndexFunc(values, func(v LabelValue) bool { return v.NoValue }); i >= 0 {
+		if rest.instances > 0 {
+			if i := slices.IndexFunc(values, func(v keyed) bool { return v.k.noValue }); i >= 0 {
 				// Instances with an empty value are already under None.
-				values[i].Instances += rest.Instances
-				values[i].Audited += rest.Audited
-				for o, n := range rest.Outcomes {
-					values[i].Outcomes[o] += n
-				}
-				values[i].Associations.Merge(rest.Associations)
+				sum := *values[i].t
+				sum.more(&rest)
+				values[i].t = &sum
 			} else {
-				values = append(values, rest)
+				values = append(values, keyed{none, &rest})
 			}
 		}
-		for i := range values {
-			if values[i].Audited > 0 {
-				p := percent(values[i].Outcomes[audit.OutcomeNoncompliant], values[i].Audited)
-				values[i].PercentNoncompliant = &p
-			}
-		}
-		slices.SortFunc(values, func(x, y LabelValue) int {
+		slices.SortFunc(values, func(x, y keyed) int {
 			return cmp.Or(
-				cmp.Compare(y.Outcomes[audit.OutcomeNoncompliant], x.Outcomes[audit.OutcomeNoncompliant]),
-				cmp.Compare(y.Associations.Failed, x.Associations.Failed),
-				strings.Compare(x.Value, y.Value),
-				compareBool(x.NoValue, y.NoValue),
+				cmp.Compare(y.t.outcomes[noncompliant], x.t.outcomes[noncompliant]),
+				cmp.Compare(y.t.associations.Failed, x.t.associations.Failed),
+				strings.Compare(orNone(x.k.value), orNone(y.k.value)),
+				compareBool(x.k.noValue, y.k.noValue),
 			)
 		})
-		out = append(out, LabelBreakdown{Key: k, ValuesTotal: len(values), Values: nonNil(values[:min(len(values), MaxLabelValues)])})
+		shown := make([]LabelValue, 0, min(len(values), MaxLabelValues))
+		for _, v := range values[:min(len(values), MaxLabelValues)] {
+			shown = append(shown, v.t.value(v.k))
+		}
+		out = append(out, LabelBreakdown{Key: k, ValuesTotal: len(values), Values: shown})
 	}
 	return out
 }
