@@ -98,12 +98,43 @@ func (id Identity) AssumedRole() bool {
 	return len(p) == 6 && p[0] == "arn" && p[2] == "sts" && strings.HasPrefix(p[5], "assumed-role/")
 }
 
-// PartitionRegion returns a partition's first region, from which its
-// global services (Organizations, STS's global endpoint) are reached:
-// us-east-1 for aws, us-gov-west-1 for aws-us-gov, cn-north-1 for aws-cn;
-// "" for another.
+// partitionRegions are the partitions this program knows, each with the
+// region its global services (Organizations, STS's global endpoint) are
+// reached in, as the SDK's endpoints for Organizations name them.
+var partitionRegions = map[string]string{
+	"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1",
+	"aws-eusc": "eusc-de-east-1", "aws-iso": "us-iso-east-1", "aws-iso-b": "us-isob-east-1",
+	"aws-iso-e": "eu-isoe-west-1", "aws-iso-f": "us-isof-south-1",
+}
+
+// PartitionRegion returns a partition's region from which its global
+// services (Organizations, STS's global endpoint) are reached: us-east-1
+// for aws, us-gov-west-1 for aws-us-gov, cn-north-1 for aws-cn, and one
+// for each of aws-eusc and the ISO partitions; "" for another.
 func PartitionRegion(partition string) string {
-	return map[string]string{"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}[partition]
+	return partitionRegions[partition]
+}
+
+// Partitions returns the partitions PartitionRegion knows, sorted.
+func Partitions() []string {
+	return slices.Sorted(maps.Keys(partitionRegions))
+}
+
+// RegionPartition returns the partition of a region, told by its prefix as
+// the SDK's partitions.json tells it (each partition's regionRegex): cn-
+// is aws-cn, us-gov- aws-us-gov, us-iso- aws-iso, us-isob- aws-iso-b,
+// eu-isoe- aws-iso-e, us-isof- aws-iso-f, eusc- aws-eusc; any other is
+// aws. One partition's credentials are refused in another's regions.
+func RegionPartition(region string) string {
+	for _, p := range [...]struct{ prefix, partition string }{
+		{"cn-", "aws-cn"}, {"us-gov-", "aws-us-gov"}, {"us-iso-", "aws-iso"}, {"us-isob-", "aws-iso-b"},
+		{"eu-isoe-", "aws-iso-e"}, {"us-isof-", "aws-iso-f"}, {"eusc-", "aws-eusc"},
+	} {
+		if strings.HasPrefix(region, p.prefix) {
+			return p.partition
+		}
+	}
+	return "aws"
 }
 
 // everyAccountHas are the aws partition's regions that every account has:
@@ -124,7 +155,7 @@ var everyAccountHas = map[string]bool{
 // European Sovereign Cloud have no opt-in regions, and the ISO partitions
 // are not known to).
 func EveryAccountHas(region string) bool {
-	if strings.HasPrefix(region, "cn-") || strings.HasPrefix(region, "us-gov-") || strings.HasPrefix(region, "eusc-") || strings.Contains(region, "-iso") {
+	if RegionPartition(region) != "aws" {
 		return true
 	}
 	return everyAccountHas[region]

@@ -409,7 +409,7 @@ func (o *runOptions) roleARNHome(conn *awsconn.Conn, err error) string {
 		return ""
 	}
 	var others []string
-	for _, p := range []string{"aws", "aws-cn", "aws-us-gov"} {
+	for _, p := range awsconn.Partitions() {
 		if p != partition {
 			others = append(others, fmt.Sprintf("--region %s and a --role-arn of arn:%s: for credentials of %s", awsconn.PartitionRegion(p), p, p))
 		}
