@@ -130,6 +130,9 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 				spec.regions = append(spec.regions, r)
 			}
 		}
+		if a, b := partitionsApart(spec.regions); a != "" {
+			bad("--regions: %s is in partition %s and %s in %s; %s", a, awsconn.RegionPartition(a), b, awsconn.RegionPartition(b), onePartition)
+		}
 	}
 	for _, f := range o.filters.vals {
 		flt, err := audit.ParseFilter(f)
@@ -822,6 +825,9 @@ func (j *job) checkListedScope(accounts []awsconn.Account) error {
 // in region (--region or the AWS configuration's).
 func (j *job) checkListedRegions(region string) error {
 	spec := j.org
+	if err := j.checkListedPartitions(region); err != nil {
+		return err
+	}
 	if j.o.discover || len(spec.regions) == 0 || spec.allRegions {
 		return nil
 	}
@@ -836,6 +842,66 @@ func (j *job) checkListedRegions(region string) error {
 	if n, first := j.listedWhere(func(t audit.Target) bool { return t.Region == "" }); n > 0 && region != "" && !among[region] {
 		return usagef("--regions %s: the rows that give no region (%s, the first at %s) are audited in %s (--region, AWS_REGION or the profile's region), not among --regions: pass --region with one of --regions, or add a region column to the list",
 			j.o.regions, plural(n, "instance"), first, region)
+	}
+	return nil
+}
+
+// onePartition is why regions of two partitions are refused together, and
+// what to do instead.
+const onePartition = "one run's credentials reach one partition: audit each in its own run"
+
+// partitionsApart returns the first of regions and the first after it of
+// another partition (awsconn.RegionPartition); "", "" when all are of one
+// partition. A region that is not one (audit.ValidRegion) is passed over:
+// its problem is told as such.
+func partitionsApart(regions []string) (string, string) {
+	first := ""
+	for _, r := range regions {
+		switch {
+		case audit.ValidRegion(r) != "":
+		case first == "":
+			first = r
+		case awsconn.RegionPartition(r) != awsconn.RegionPartition(first):
+			return first, r
+		}
+	}
+	return "", ""
+}
+
+// checkListedPartitions refuses a run whose listed instances (those that
+// name no region in region, the run's default) and --regions are in
+// regions of more than one partition: the credentials of one partition are
+// refused in every region of another, which a run would then report as
+// regions not enabled, or as bad credentials. --regions alone is checked
+// by checkOrg.
+func (j *job) checkListedPartitions(region string) error {
+	var regions []string
+	where := map[string]string{}
+	for t := range j.fleet.All() {
+		r := t.Region
+		if r == "" {
+			r = region
+		}
+		if t.Problem != "" || r == "" || where[r] != "" {
+			continue
+		}
+		regions = append(regions, r)
+		where[r] = "the first at " + t.Source
+	}
+	if len(regions) == 0 {
+		return nil
+	}
+	if a, _ := partitionsApart(j.org.regions); a == "" {
+		for _, r := range j.org.regions {
+			if where[r] == "" {
+				regions = append(regions, r)
+				where[r] = "--regions"
+			}
+		}
+	}
+	if a, b := partitionsApart(regions); a != "" {
+		return usagef("the instances' regions: %s (%s) is in partition %s and %s (%s) in %s; %s",
+			a, where[a], awsconn.RegionPartition(a), b, where[b], awsconn.RegionPartition(b), onePartition)
 	}
 	return nil
 }
