@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/awsconn"
 	"github.com/auditor-dev/auditor/deliver"
 	"github.com/auditor-dev/auditor/internal/bidi"
 	"github.com/auditor-dev/auditor/report"
@@ -592,8 +593,35 @@ func siteHint(s audit.SiteStats, caller string, options map[string]any) string {
 					without = "with its rows out of the list, into another --out (a resume keeps the run's targets)"
 				}
 			}
+			if theirs, its := callerPartition(caller, options), awsconn.RegionPartition(s.Region); theirs != "" && theirs != its {
+				// No account of the credentials' partition can enable
+				// a region of another.
+				return fmt.Sprintf("%s is in partition %s, and the run's credentials are of partition %s, which another partition's regions refuse: audit it in its own run, with credentials of %s; run this one again %s",
+					region, its, theirs, its, without)
+			}
 			return fmt.Sprintf("is %s not enabled in account %s, or misspelt? a region that is not enabled refuses every credential: enable it and continue, or run again %s", region, account, without)
 		}
+	}
+	return ""
+}
+
+// callerPartition returns the partition of the credentials of a run of
+// options (run.json's) whose caller is its account, when the run tells it:
+// a run that reaches other accounts learns its caller from STS in its home
+// region, refused with credentials of another partition, and refuses a
+// --role-arn of another partition than the caller's. "" when that is not
+// known: a run of one account may presume its caller from its record
+// without STS's word.
+func callerPartition(caller string, options map[string]any) string {
+	str := func(key string) string { v, _ := options[key].(string); return v }
+	if caller == "" || str("accounts") == "" && str("role_name") == "" && str("role_arn") == "" {
+		return ""
+	}
+	if p := awsconn.ARNPartition(str("role_arn")); p != "" {
+		return plain(p, 30)
+	}
+	if r := str("region"); r != "" && audit.ValidRegion(r) == "" {
+		return awsconn.RegionPartition(r)
 	}
 	return ""
 }
