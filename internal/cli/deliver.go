@@ -400,6 +400,8 @@ func (o *runOptions) deliver(ctx context.Context, rs *audit.Records, info audit.
 		logf:     func(format string, a ...any) { o.logf(stderr, format, a...) },
 		warnf:    func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) },
 		grace:    o.grace,
+
+		recordRegion: recordRegion(info),
 	}
 	if ctx.Err() != nil {
 		if resumable {
@@ -588,9 +590,12 @@ type delivery struct {
 	awsFlags []string
 	// s3Region is the region the upload was sent to last (the bucket's,
 	// when S3 named it), for the command that uploads again; "" before
-	// the upload.
+	// the upload, or when nothing named the region it was sent to.
 	s3Region string
-	getenv   func(string) string
+	// recordRegion is the region of the record delivered (recordRegion),
+	// where the upload starts when no region is configured.
+	recordRegion string
+	getenv       func(string) string
 	// logf says what was done (not with --quiet), warnf what was not that
 	// someone may have expected.
 	logf, warnf func(format string, a ...any)
@@ -1166,20 +1171,26 @@ func (dl *delivery) uploadAll(ctx context.Context, written []string) (string, er
 		}
 		return n, nil
 	}
-	first := uploadRegion(conn)
+	first := uploadRegion(conn, dl.recordRegion)
+	// Named in the command that uploads again only when something named
+	// it: a guess would send that command to the wrong partition.
 	dl.s3Region = first
+	if first == "" {
+		first = noUploadRegion
+	}
 	n, err := put(first)
+	moved := false
 	if r := deliver.RedirectRegion(err); r != "" && r != first {
 		// Once: S3 names the bucket's region, and a second refusal is
 		// told as it is. What went before the refusal (nothing, as S3
 		// refuses the first request) is put again.
 		bucket, _, _ := deliver.ParseS3URL(dest)
 		dl.logf("the bucket %s is in %s: uploading there", bucket, r)
-		dl.s3Region = r
+		dl.s3Region, moved = r, true
 		n, err = put(r)
 	}
 	if err != nil {
-		if dl.s3Region != first {
+		if moved {
 			return "", fmt.Errorf("--upload (the bucket is in %s, S3 said): %w", dl.s3Region, err)
 		}
 		return "", fmt.Errorf("--upload: %w", err)
@@ -1253,12 +1264,40 @@ func uploadBatches(out string, written []string) []uploadBatch {
 
 // uploadRegion is the region the upload's first request goes to: that of
 // the delivery's calls (--region, AWS_REGION, the profile's), else the
-// run's home region (the first of --regions, ...), else us-east-1, as the
-// AWS CLI's S3 calls without a region: S3 names the bucket's own region
-// in its answer, where the upload goes on (uploadAll). An S3-compatible
-// store (MinIO) takes any region, us-east-1 by default.
-func uploadRegion(conn *awsconn.Conn) string {
-	return cmp.Or(conn.Region(), conn.HomeRegion(), "us-east-1")
+// run's home region (the first of --regions, ...), else the record's
+// (recordRegion: auditor report and auditor mail have no home region); ""
+// when none of them names one. S3 names the bucket's own region in its
+// answer, where the upload goes on (uploadAll).
+func uploadRegion(conn *awsconn.Conn, record string) string {
+	return cmp.Or(conn.Region(), conn.HomeRegion(), record)
+}
+
+// noUploadRegion is where an upload that no region names starts, as the
+// AWS CLI's S3 calls without a region do. An S3-compatible store (MinIO)
+// takes any region, us-east-1 by default.
+const noUploadRegion = "us-east-1"
+
+// recordRegion is the region a record's upload starts in when none is
+// configured: S3 refuses credentials of another partition than its
+// region's, so the record's partition's region (awsconn.PartitionRegion)
+// when the regions run.json names (--region, its account-regions') are of
+// one, else the first of them; "" when it names none.
+func recordRegion(ri audit.RunInfo) string {
+	var regions []string
+	if r, _ := ri.Options["region"].(string); r != "" {
+		regions = append(regions, r)
+	}
+	for _, s := range ri.Sites {
+		regions = append(regions, s.Region)
+	}
+	regions = slices.DeleteFunc(regions, func(r string) bool { return audit.ValidRegion(r) != "" })
+	if len(regions) == 0 {
+		return ""
+	}
+	if a, _ := partitionsApart(regions); a != "" {
+		return regions[0]
+	}
+	return cmp.Or(awsconn.PartitionRegion(awsconn.RegionPartition(regions[0])), regions[0])
 }
 
 // mailSource is one directory's reports to mail: the run's output, or a
@@ -3066,6 +3105,8 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		logf:  func(format string, a ...any) { o.logf(stderr, format, a...) },
 		warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "auditor: warning: "+format+"\n", a...) },
 		grace: o.grace,
+
+		recordRegion: recordRegion(src.run),
 	}
 	if g := groupOf(dir, splitBy); g != "" {
 		// One group's directory: its reports must be of its run's
