@@ -1108,16 +1108,20 @@ type resumedAt struct {
 // sorted, each once, when dir holds its record (an empty record is no
 // record): those its run.json names (the first being its started_at, and
 // the only one in a run.json written before attempts were kept), and those
-// kept in its audit.AttemptsFile up to notAfter, which name the attempts
-// killed before they wrote their run.json (audit.RunInfo.KeptAttempts). A run killed before its first
+// kept in its audit.AttemptsFile (up to notAfter, unless its run.json names
+// them), which name the attempts killed before they wrote their run.json
+// (audit.RunInfo.KeptAttempts). A run killed before its first
 // run.json and its first attempt's start was kept counts from when it
 // audited its first instance. Nil when there is none of these.
 func resumedAttempts(dir string, notAfter time.Time) []time.Time {
-	kept := audit.ReadAttempts(filepath.Join(dir, audit.AttemptsFile), notAfter)
+	all := audit.ReadAttempts(filepath.Join(dir, audit.AttemptsFile), time.Time{})
 	var attempts []time.Time
 	if ri, ok := resumedRun(dir); ok && !ri.StartedAt.IsZero() {
-		attempts = append(ri.KeptAttempts(kept), ri.StartedAt)
+		attempts = append(ri.KeptAttempts(all, notAfter), ri.StartedAt)
 	} else if first, ok := firstAudited(filepath.Join(dir, audit.ResultsFile)); ok {
+		// No run.json dates the run: a kept time after now is no
+		// attempt that has run.
+		kept := slices.DeleteFunc(all, func(at time.Time) bool { return at.After(notAfter) })
 		attempts = kept
 		if len(kept) == 0 || kept[0].After(first) {
 			// The first attempt's start was not kept (an auditor that

@@ -190,7 +190,8 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	// from its own run: its run.json's attempts, and those of attempts
 	// killed before they wrote it, which the directory keeps.
 	for i, p := range paths {
-		starts := audit.ReadAttempts(filepath.Join(filepath.Dir(p), audit.AttemptsFile), o.now())
+		kept := audit.ReadAttempts(filepath.Join(filepath.Dir(p), audit.AttemptsFile), time.Time{})
+		starts := slices.DeleteFunc(slices.Clone(kept), func(at time.Time) bool { return at.After(o.now()) })
 		if ri := runFiles[i]; ri != nil {
 			// An attempt killed before its run.json kept its start
 			// beside it, and its results are in the record: the run.json
@@ -198,7 +199,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 			// that it is taken for the record's when rendered again (and
 			// checkRunFiles takes its results). Starts kept by another
 			// run are not (KeptAttempts).
-			ri.JoinKept(starts)
+			ri.JoinKept(kept, o.now())
 			starts = append(starts, ri.AttemptStarts()...)
 		}
 		slices.SortFunc(starts, time.Time.Compare)

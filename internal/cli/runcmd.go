@@ -588,7 +588,7 @@ func checkResumedRunFile(dir string, now time.Time) error {
 		return nil
 	}
 	defer rs.Close()
-	ri.JoinKept(audit.ReadAttempts(filepath.Join(dir, audit.AttemptsFile), now))
+	ri.JoinKept(audit.ReadAttempts(filepath.Join(dir, audit.AttemptsFile), time.Time{}), now)
 	if why := ri.Mismatch(rs.Input(0)); why != "" {
 		return usagef("--resume: %s is not the %s of %s beside it: %s; it is another audit's: put the record's own %s there, or start anew with another --out",
 			filepath.Join(dir, audit.RunFile), audit.RunFile, record, why, audit.RunFile)
