@@ -61,3 +61,44 @@ func TestResumeAfterClockPutBack(t *testing.T) {
 		t.Errorf("report: exit %d, want 0\n%s", got.code, got.stderr)
 	}
 }
+
+// TestFailOnNewWithClockBehind: with --baseline previous --fail-on new,
+// a run whose clock was two days behind passed over the only run before
+// it as dated ahead, compared with nothing and exited 0 with a new
+// failure; the run after it, with the clock right, ranked it above that
+// run (it said it came after it), called the failure still failing, and
+// exited 0 too: the gate never fired. A fresh run with only runs dated
+// ahead beside it compares with the latest of them (finished, it ran
+// before this one), and says so: the new failure fails it.
+func TestFailOnNewWithClockBehind(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	okURL, _ := serve(t, handFleet(false), ssmsim.Options{})
+	badURL, _ := serve(t, handFleet(true), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	root := t.TempDir()
+	w0, x := filepath.Join(root, "w0"), filepath.Join(root, "x")
+	args := []string{"run", "--instances", ids, "--region", "us-east-1", "--baseline", "previous", "--quiet", "--rate", "500", "--fail-on", "new"}
+	skew := skewClock(t)
+	if got := runCLI(t, "", append(args, "--endpoint-url", okURL, "--out", w0)...); got.code != 0 {
+		t.Fatalf("w0 (all compliant): exit %d\n%s", got.code, got.stderr)
+	}
+	*skew = -48 * time.Hour // a host without NTP, reset two days back
+	got := runCLI(t, "", append(args, "--endpoint-url", badURL, "--out", x)...)
+	if got.code != int(exitFindings) {
+		t.Errorf("x (clock two days behind, a new failure): exit %d, want %d\n%s", got.code, exitFindings, got.stderr)
+	}
+	if !strings.Contains(got.stderr, w0) {
+		t.Errorf("x does not name w0, dated ahead:\n%s", got.stderr)
+	}
+	if got, want := baselineIn(t, x), filepath.Join(w0, audit.ResultsFile); got != want {
+		t.Errorf("x compared with %q, want %q", got, want)
+	}
+	*skew = 0 // the clock put right
+	y := filepath.Join(root, "y")
+	if got := runCLI(t, "", append(args, "--endpoint-url", badURL, "--out", y)...); got.code != 0 {
+		t.Errorf("y (the failure x found, still failing): exit %d, want 0\n%s", got.code, got.stderr)
+	}
+	if got, want := baselineIn(t, y), filepath.Join(x, audit.ResultsFile); got != want {
+		t.Errorf("y compared with %q, want x's record %q, the run that came last", got, want)
+	}
+}

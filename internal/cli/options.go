@@ -787,6 +787,18 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 	if err != nil {
 		return usagef("--baseline previous: %v", err)
 	}
+	if fallback, ok := latestAhead(found, o.resume); ok {
+		// Only runs dated ahead are beside --out: passed over, this run
+		// would compare with nothing and call no failure new, and the run
+		// after it, ranking it above them (ran_after), would call that
+		// failure still failing: a --fail-on new gate that never fires.
+		// A finished run beside a fresh one ran before it, whatever its
+		// date says.
+		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: compares with %s, though its run.json says it started at %s, later than now (%s by this machine's clock): every earlier run beside %s is dated ahead, and this one, not a resume, started after each of them finished; check both clocks\n",
+			fallback.dir, fallback.at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), o.out)
+		found.dirs = []string{fallback.dir}
+		found.ahead = slices.DeleteFunc(found.ahead, func(d string) bool { return d == fallback.dir })
+	}
 	for _, dir := range found.ahead {
 		// Passed over as any run that started after this one; dated in the
 		// future, it is the latest, and a skewed clock would otherwise
@@ -834,6 +846,30 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 	}
 	o.baseline, o.baselineElse, o.baselinePrevious, o.baselineChosen = prev[0], prev[1:], true, true
 	return nil
+}
+
+// aheadRun is a run beside --out dated ahead of now.
+type aheadRun struct {
+	dir string
+	at  time.Time
+}
+
+// latestAhead returns the latest of found's runs dated ahead when they
+// are all found has to compare with, and the run is not a resume (a run
+// dated ahead may have run while a resume waited, after its first
+// attempt): false otherwise.
+func latestAhead(found earlierRuns, resume bool) (aheadRun, bool) {
+	if resume || len(found.dirs) > 0 {
+		return aheadRun{}, false
+	}
+	var latest aheadRun
+	for _, dir := range found.ahead {
+		ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
+		if err == nil && ri.StartedAt.After(latest.at) {
+			latest = aheadRun{dir, ri.StartedAt}
+		}
+	}
+	return latest, latest.dir != ""
 }
 
 // keepBaseline holds a resumed run to the baseline its first attempt
