@@ -34,6 +34,12 @@ func about(m *Model) []Detail {
 		took = " (" + thousands(r.Merged) + " runs merged: the first start and the last end)"
 	} else if d := elapsedWords(r.StartedAt, r.EndedAt); d != "" {
 		took = " (took " + d + ")"
+	} else if r.StartedAt != nil && r.EndedAt != nil && r.EndedAt.Before(*r.StartedAt) {
+		// Started is the first attempt's start, the run's name for the
+		// runs compared with it: a resume once a clock ahead was put right
+		// ends before it, and an end before a start with no word on why
+		// reads as a broken report.
+		took = " (before the start above, the first attempt's: a clock was moved between attempts)"
 	}
 	ds = append(ds, Detail{Label: "Ended", Value: dateWords(r.EndedAt) + took, At: r.EndedAt, Rest: strings.TrimSpace(took)})
 	add("State", stateWords(m))
