@@ -25,7 +25,8 @@ const maxAttemptsFile = 1 << 20
 // ReadAttempts returns the attempts' starts kept at path (an AttemptsFile),
 // sorted, each once, leaving out lines that are not a time and times after
 // notAfter; a zero notAfter leaves out no time (KeptAttempts looks for a
-// run's start in the whole file, as a clock ahead may have dated it). The file is the auditor's own but sits where anyone may write:
+// run's start in the whole file, as a clock ahead may have dated it). The
+// file is the auditor's own but sits where anyone may write:
 // a missing file, one that is not a regular file (a link, a pipe) or one
 // that cannot be read gives none, never an error.
 func ReadAttempts(path string, notAfter time.Time) []time.Time {
