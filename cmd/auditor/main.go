@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/auditor-dev/auditor/internal/cli"
+	"github.com/auditor-dev/auditor/internal/earlysig"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3"; a
@@ -19,7 +20,8 @@ func main() {
 	// The first SIGINT or SIGTERM cancels ctx: the run stops starting
 	// instances and writes partial reports. A second one, not the same
 	// sent twice, ends the process at once; the record stays valid.
-	ctx, stop := cli.NotifyContext(context.Background())
+	// earlysig caught them from before the SDK initialised.
+	ctx, stop := cli.NotifyContext(context.Background(), earlysig.C)
 	cli.Version = version
 	cli.Program = os.Args[0]
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)

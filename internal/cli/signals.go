@@ -23,9 +23,15 @@ const duplicateWindow = time.Second
 // Ctrl-C does that reaches both a wrapper script and the auditor. Were it
 // obeyed, a scheduled job stopped by timeout would, now and then, leave no
 // reports at all.
-func NotifyContext(parent context.Context) (context.Context, context.CancelFunc) {
+//
+// sigs, when not nil, is a channel on which SIGINT and SIGTERM were
+// notified already (package earlysig's, from the process's start), so that
+// a signal that came before is read; nil notifies a channel of its own.
+func NotifyContext(parent context.Context, sigs chan os.Signal) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(parent)
-	sigs := make(chan os.Signal, 4)
+	if sigs == nil {
+		sigs = make(chan os.Signal, 4)
+	}
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go watchSignals(ctx, cancel, sigs, time.Now, die)
 	return ctx, func() {

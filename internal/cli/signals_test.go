@@ -74,7 +74,7 @@ func TestSecondSignalSaysSo(t *testing.T) {
 		if mode == "json" {
 			newConsole(os.Stderr).setFormat(logJSON)
 		}
-		ctx, stop := NotifyContext(context.Background())
+		ctx, stop := NotifyContext(context.Background(), nil)
 		defer stop()
 		p, _ := os.FindProcess(os.Getpid())
 		p.Signal(os.Interrupt)
