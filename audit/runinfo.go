@@ -672,49 +672,171 @@ func carriedWhole(later []RunInfo, p Part) bool {
 // wholeParts returns those of parts, a merge's (mergeParts of the parts of
 // infos), that it holds whole: the last input that brings each holds it
 // whole (partWhole), and no input after that one brings a part of its
-// list that is not whole, whose results would replace some of its own.
+// list that is not whole, whose results would replace some of its own
+// (a part that may share targets with it: see blocks).
+//
+// It reads each input's parts once, noting the last input that brings
+// each part and the last that brings a part not whole of each fleet,
+// list, split and shard, so that a merge of thousands of shards is not
+// each shard compared with every other.
 func wholeParts(infos []RunInfo, parts []Part) []Part {
-	var out []Part
-	for _, p := range parts {
-		whole := false
-		for i := len(infos) - 1; i >= 0; i-- {
-			ri := infos[i]
-			at := slices.IndexFunc(ri.Parts, p.sameAs)
-			if at >= 0 {
-				whole = partWhole(ri, ri.Parts[at])
-				break
-			}
-			if slices.ContainsFunc(ri.Parts, func(q Part) bool { return p.overlaps(q) && !partWhole(ri, q) }) {
-				break
+	type held struct {
+		at    int
+		whole bool
+	}
+	last := map[partKey]held{}
+	var b blocks
+	for i, ri := range infos {
+		if len(ri.Parts) == 0 {
+			continue
+		}
+		isWhole := partWholeFunc(ri)
+		for _, q := range ri.Parts {
+			// Every part of one key is one part (sameAs), held whole or
+			// not alike.
+			w := isWhole(q)
+			last[q.key()] = held{i, w}
+			if !w {
+				b.add(q, i)
 			}
 		}
-		if whole {
+	}
+	var out []Part
+	for _, p := range parts {
+		// An input that brings p itself decides, even one that also
+		// brings a part overlapping it: its results of p are p's own.
+		if h, ok := last[p.key()]; ok && h.whole && b.after(p) <= h.at {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// overlaps reports whether p and q may share targets: the same fleet, or
-// parts of one list other than two of its shards split the same way.
-func (p Part) overlaps(q Part) bool {
-	if p.Fleet == q.Fleet {
-		return true
+// partKey is what tells one part from another (Part.sameAs): parts of one
+// key are the same part.
+type partKey struct {
+	fleet, list, shard string
+	// targets tells old discoveries apart (see Part.OldDiscovery); 0 for
+	// every other part.
+	targets int
+}
+
+func (p Part) key() partKey {
+	k := partKey{fleet: p.Fleet, list: p.List, shard: p.Shard}
+	if p.OldDiscovery() {
+		k.targets = p.Targets
 	}
-	if p.List == "" || q.List != p.List {
-		return false
+	return k
+}
+
+// shardNum is a part's Shard "K/N" read as numbers: ok is false when it
+// does not read as one (a whole list's "", a damaged run.json's).
+type shardNum struct {
+	k, n int
+	ok   bool
+}
+
+func parseShard(s string) shardNum {
+	var k, n int
+	_, err := fmt.Sscanf(s, "%d/%d", &k, &n)
+	return shardNum{k, n, err == nil}
+}
+
+// blocks notes, of the parts that inputs of a merge do not hold whole, the
+// last input (its index) that brings one that may share targets with a
+// given part (after): one of the same fleet, or of the same list other
+// than another shard split the same way. The zero value notes none.
+type blocks struct {
+	fleet map[string]int
+	lists map[string]*listBlocks
+}
+
+// listBlocks is blocks for the parts of one list.
+type listBlocks struct {
+	any, unread int            // any part; one whose shard does not read as K/N
+	shard       map[[2]int]int // by K and N
+	// top and next are the two splits (N) of the latest inputs, so that
+	// the latest of another split than a part's is found without
+	// walking them all.
+	top, next splitAt
+}
+
+type splitAt struct{ n, at int }
+
+// add notes q, brought by input at, which does not hold it whole. Inputs
+// come in their order: each note is the latest of its kind.
+func (b *blocks) add(q Part, at int) {
+	if b.fleet == nil {
+		b.fleet, b.lists = map[string]int{}, map[string]*listBlocks{}
 	}
-	var k, n, l, m int
-	_, errP := fmt.Sscanf(p.Shard, "%d/%d", &k, &n)
-	_, errQ := fmt.Sscanf(q.Shard, "%d/%d", &l, &m)
-	return errP != nil || errQ != nil || n != m || k == l
+	b.fleet[q.Fleet] = at
+	if q.List == "" {
+		return
+	}
+	l := b.lists[q.List]
+	if l == nil {
+		l = &listBlocks{unread: -1, shard: map[[2]int]int{}, top: splitAt{at: -1}, next: splitAt{at: -1}}
+		b.lists[q.List] = l
+	}
+	l.any = at
+	s := parseShard(q.Shard)
+	if !s.ok {
+		l.unread = at
+		return
+	}
+	l.shard[[2]int{s.k, s.n}] = at
+	switch {
+	case l.top.at < 0 || l.top.n == s.n:
+		l.top = splitAt{s.n, at}
+	default:
+		l.top, l.next = splitAt{s.n, at}, l.top
+	}
+}
+
+// after returns the last input that brings a part not whole that may
+// share targets with p; -1 when none does.
+func (b *blocks) after(p Part) int {
+	last := -1
+	if at, ok := b.fleet[p.Fleet]; ok {
+		last = at
+	}
+	l := b.lists[p.List]
+	if p.List == "" || l == nil {
+		return last
+	}
+	s := parseShard(p.Shard)
+	if !s.ok {
+		return max(last, l.any)
+	}
+	last = max(last, l.unread)
+	if at, ok := l.shard[[2]int{s.k, s.n}]; ok {
+		last = max(last, at)
+	}
+	if l.top.at >= 0 && l.top.n != s.n {
+		last = max(last, l.top.at)
+	} else if l.next.at >= 0 {
+		last = max(last, l.next.at)
+	}
+	return last
 }
 
 // partWhole reports whether ri, one input of a merge, holds its part p
 // whole: p is named (Part.named), and ri ran whole, or lists p among its
 // WholeParts.
-func partWhole(ri RunInfo, p Part) bool {
-	return p.named() && (ranWhole(ri) || slices.ContainsFunc(ri.WholeParts, p.sameAs))
+func partWhole(ri RunInfo, p Part) bool { return partWholeFunc(ri)(p) }
+
+// partWholeFunc is partWhole for the parts of one input, each asked in
+// time that does not grow with the input's WholeParts: a merge of
+// thousands of shards merged again lists thousands.
+func partWholeFunc(ri RunInfo) func(Part) bool {
+	if ranWhole(ri) {
+		return Part.named
+	}
+	whole := make(map[partKey]bool, len(ri.WholeParts))
+	for _, w := range ri.WholeParts {
+		whole[w.key()] = true
+	}
+	return func(p Part) bool { return p.named() && whole[p.key()] }
 }
 
 // ranWhole reports whether ri's record holds a result for every target of
@@ -1038,6 +1160,7 @@ func PartialShards(parts []Part) []string {
 	type split struct {
 		ns     map[int]bool
 		have   map[int]bool
+		named  map[string]bool
 		shards []string
 	}
 	lists := map[string]*split{}
@@ -1058,7 +1181,7 @@ func PartialShards(parts []Part) []string {
 		}
 		s := lists[list]
 		if s == nil {
-			s = &split{ns: map[int]bool{}, have: map[int]bool{}}
+			s = &split{ns: map[int]bool{}, have: map[int]bool{}, named: map[string]bool{}}
 			lists[list] = s
 		}
 		var k, n int
@@ -1068,7 +1191,10 @@ func PartialShards(parts []Part) []string {
 		} else {
 			s.ns[-1-i] = true // unreadable: never whole
 		}
-		if !slices.Contains(s.shards, p.Shard) {
+		// A set, not a search of the list's shards: a merge of
+		// thousands holds thousands.
+		if !s.named[p.Shard] {
+			s.named[p.Shard] = true
 			s.shards = append(s.shards, p.Shard)
 		}
 	}
