@@ -438,11 +438,15 @@ func covers(parts []Part) func(*Result) bool {
 	if len(parts) == 0 || len(PartialShards(parts)) == 0 {
 		return nil
 	}
-	type shard struct {
-		k, n  int
+	// The shards held, by how each was split (N, and by site or not):
+	// an instance falls in one part of each split, so its part is
+	// worked out once per split, not once per shard; a merge lacking one
+	// shard of 10,000 holds 9,999.
+	type split struct {
+		n     int
 		sites bool
 	}
-	var in []shard
+	held := map[split]map[int]bool{}
 	for _, p := range parts {
 		var k, n int
 		if p.Shard == "" {
@@ -451,15 +455,29 @@ func covers(parts []Part) func(*Result) bool {
 		if _, err := fmt.Sscanf(p.Shard, "%d/%d", &k, &n); err != nil || n < 1 || k < 0 || k >= n {
 			return nil
 		}
-		in = append(in, shard{k, n, p.Discovered()})
+		s := split{n, p.Discovered()}
+		if held[s] == nil {
+			held[s] = map[int]bool{}
+		}
+		held[s][k] = true
 	}
 	return func(r *Result) bool {
-		return slices.ContainsFunc(in, func(s shard) bool {
-			if s.sites {
-				return SiteIn(r.AccountID, r.Region, s.k, s.n)
+		for s, ks := range held {
+			if !s.sites {
+				if ks[PartOf(r.InstanceID, s.n)] {
+					return true
+				}
+				continue
 			}
-			return PartOf(r.InstanceID, s.n) == s.k
-		})
+			// A discovery's shards are split by account-region, whose
+			// part only SiteIn says: asked of each, as there are few.
+			for k := range ks {
+				if SiteIn(r.AccountID, r.Region, k, s.n) {
+					return true
+				}
+			}
+		}
+		return false
 	}
 }
 
