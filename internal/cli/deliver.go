@@ -1280,17 +1280,21 @@ const noUploadRegion = "us-east-1"
 // recordRegion is the region a record's upload starts in when none is
 // configured: S3 refuses credentials of another partition than its
 // region's, so the record's partition's region (awsconn.PartitionRegion)
-// when the regions run.json names (--region, its account-regions') are of
-// one, else the first of them; "" when it names none.
+// when the regions of its account-regions are of one, else the first of
+// them; with none, --region's as run.json names it (a list whose rows all
+// name GovCloud regions, run with AWS_REGION=us-east-1, audited GovCloud
+// only); "" when it names neither.
 func recordRegion(ri audit.RunInfo) string {
+	valid := func(r string) bool { return r != "" && audit.ValidRegion(r) == "" }
 	var regions []string
-	if r, _ := ri.Options["region"].(string); r != "" {
+	for _, s := range ri.Sites {
+		if valid(s.Region) {
+			regions = append(regions, s.Region)
+		}
+	}
+	if r, _ := ri.Options["region"].(string); len(regions) == 0 && valid(r) {
 		regions = append(regions, r)
 	}
-	for _, s := range ri.Sites {
-		regions = append(regions, s.Region)
-	}
-	regions = slices.DeleteFunc(regions, func(r string) bool { return audit.ValidRegion(r) != "" })
 	if len(regions) == 0 {
 		return ""
 	}

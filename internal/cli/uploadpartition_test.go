@@ -62,6 +62,10 @@ func TestRecordRegion(t *testing.T) {
 		{"a merge of two partitions", sites("cn-northwest-1", "eu-west-1"), "cn-northwest-1"},
 		{"--region alone", audit.RunInfo{Options: map[string]any{"region": "eusc-de-east-1"}}, "eusc-de-east-1"},
 		{"none", sites(audit.AllRegions), ""},
+		// AWS_REGION=us-east-1 where the run audited a list of GovCloud
+		// rows: the sites say the partition, --region only when none.
+		{"--region of another partition than the sites", audit.RunInfo{Options: map[string]any{"region": "us-east-1"}, Sites: sites("us-gov-west-1").Sites}, "us-gov-west-1"},
+		{"--region with no site", audit.RunInfo{Options: map[string]any{"region": "cn-northwest-1"}, Sites: sites(audit.AllRegions).Sites}, "cn-north-1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := recordRegion(tt.run); got != tt.want {
