@@ -2657,7 +2657,34 @@ func sameLists(self, ri audit.RunInfo) bool {
 	// A run.json from before runs named their files: nothing but the
 	// digest tells its list from another's, and it differs.
 	theirs, ok := ri.Options["instances"]
-	return ok && fmt.Sprint(mine) == fmt.Sprint(theirs) && sameScope(self, ri) // []string here, []any from run.json
+	return ok && slices.Equal(listNames(mine), listNames(theirs)) && sameScope(self, ri)
+}
+
+// listNames returns the names of the --instances files that run.json's
+// "instances" option v holds ([]string in this run's, []any read from a
+// run.json): each path's last element, so that a file named by another
+// path (./fleet.csv, $PWD/fleet.csv of a CI workspace that moves from
+// build to build) is the same file; "-" stays standard input.
+func listNames(v any) []string {
+	var paths []string
+	switch v := v.(type) {
+	case []string:
+		paths = v
+	case []any:
+		for _, p := range v {
+			paths = append(paths, fmt.Sprint(p))
+		}
+	default:
+		return []string{fmt.Sprint(v)}
+	}
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = p
+		if p != "-" {
+			names[i] = filepath.Base(filepath.Clean(p))
+		}
+	}
+	return names
 }
 
 // scopeOptions are the options of run.json that say where a list's
