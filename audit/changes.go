@@ -463,18 +463,13 @@ func covers(parts []Part) func(*Result) bool {
 	}
 	return func(r *Result) bool {
 		for s, ks := range held {
-			if !s.sites {
-				if ks[PartOf(r.InstanceID, s.n)] {
-					return true
-				}
-				continue
+			k := PartOf(r.InstanceID, s.n)
+			if s.sites {
+				// A discovery's shards are split by account-region.
+				k = SitePart(r.AccountID, r.Region, s.n)
 			}
-			// A discovery's shards are split by account-region, whose
-			// part only SiteIn says: asked of each, as there are few.
-			for k := range ks {
-				if SiteIn(r.AccountID, r.Region, k, s.n) {
-					return true
-				}
+			if ks[k] {
+				return true
 			}
 		}
 		return false

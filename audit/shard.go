@@ -35,7 +35,13 @@ func PartOf(id string, n int) int {
 // each shard whole account-regions, so that no two shards share one
 // account-region's rate limit.
 func SiteIn(account, region string, k, n int) bool {
-	return PartOf(account+"/"+region, n) == k
+	return SitePart(account, region, n) == k
+}
+
+// SitePart returns the part of n that the account-region falls in (see
+// SiteIn).
+func SitePart(account, region string, n int) int {
+	return PartOf(account+"/"+region, n)
 }
 
 // ShardSites keeps only the targets whose account-region is in part k of n
