@@ -624,12 +624,14 @@ func TestSameTargets(t *testing.T) {
 		{"the same list", whole("L"), whole("L"), true},
 		{"the same file, edited", whole("L2", "fleet.csv"), whole("L1", "fleet.csv"), true},
 		{"another file", whole("L2", "other.csv"), whole("L1", "fleet.csv"), false},
-		// The same file named by another path: ./fleet.csv, or the
-		// $PWD/fleet.csv of a CI workspace that moves from build to build
-		// (CodeBuild's source directory, GitLab's builds directory).
+		// The same file named by another path; and files of one name in
+		// two directories, two fleets whose runs write side by side
+		// (staging and prod), are not one list.
 		{"the same file by another path", whole("L2", "./fleet.csv"), whole("L1", "fleet.csv"), true},
-		{"the same file in another workspace", whole("L2", "/builds/src-2/fleet.csv"), whole("L1", "/builds/src-1/fleet.csv"), true},
-		{"the same files, one of them another", whole("L2", "a/fleet.csv", "extra.txt"), whole("L1", "b/fleet.csv", "more.txt"), false},
+		{"the same file through its directory", whole("L2", "lists/../fleet.csv"), whole("L1", "fleet.csv"), true},
+		{"files of one name in two directories", whole("L2", "staging/fleet.csv"), whole("L1", "prod/fleet.csv"), false},
+		{"a file named - and standard input", whole("L2", "./-"), whole("L1", "-"), false},
+		{"the same files, one of them another", whole("L2", "a/fleet.csv", "extra.txt"), whole("L1", "a/fleet.csv", "more.txt"), false},
 		{"another list, no files said", whole("L2"), whole("L1"), false},
 		{"a run.json from before files were recorded", whole("L2", "fleet.csv"), whole("L1"), false},
 		{"a run.json from before files were recorded, the same list", whole("L", "fleet.csv"), whole("L"), true},

@@ -2662,9 +2662,10 @@ func sameLists(self, ri audit.RunInfo) bool {
 
 // listNames returns the names of the --instances files that run.json's
 // "instances" option v holds ([]string in this run's, []any read from a
-// run.json): each path's last element, so that a file named by another
-// path (./fleet.csv, $PWD/fleet.csv of a CI workspace that moves from
-// build to build) is the same file; "-" stays standard input.
+// run.json): each path cleaned (filepath.Clean), so that ./fleet.csv is
+// fleet.csv. Only the path tells two lists apart: staging/fleet.csv is
+// not prod/fleet.csv, though their runs write beside each other. "-" is
+// standard input, and a file named "-" (./-) stays a path.
 func listNames(v any) []string {
 	var paths []string
 	switch v := v.(type) {
@@ -2681,7 +2682,10 @@ func listNames(v any) []string {
 	for i, p := range paths {
 		names[i] = p
 		if p != "-" {
-			names[i] = filepath.Base(filepath.Clean(p))
+			names[i] = filepath.Clean(p)
+			if names[i] == "-" {
+				names[i] = "." + string(filepath.Separator) + "-"
+			}
 		}
 	}
 	return names
