@@ -102,3 +102,33 @@ func TestFailOnNewWithClockBehind(t *testing.T) {
 		t.Errorf("y compared with %q, want x's record %q, the run that came last", got, want)
 	}
 }
+
+// TestReportDoesNotTakeALaterRunAhead: a run dated ahead is the baseline
+// of last resort for a fresh run only, which started after it finished.
+// `auditor report --baseline previous` of an earlier record took a later
+// run dated ahead (its clock a year off) for the run before it, and wrote
+// that run's start into the record's changes.since.
+func TestReportDoesNotTakeALaterRunAhead(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	root := t.TempDir()
+	a1, a2 := filepath.Join(root, "a1"), filepath.Join(root, "a2")
+	args := []string{"run", "--instances", ids, "--region", "us-east-1", "--endpoint-url", url, "--quiet", "--rate", "500", "--fail-on", "none"}
+	if got := runCLI(t, "", append(args, "--out", a1)...); got.code != 0 {
+		t.Fatalf("a1: exit %d\n%s", got.code, got.stderr)
+	}
+	skew := skewClock(t)
+	*skew = 365 * 24 * time.Hour
+	if got := runCLI(t, "", append(args, "--out", a2)...); got.code != 0 {
+		t.Fatalf("a2 (clock a year ahead): exit %d\n%s", got.code, got.stderr)
+	}
+	*skew = 0
+	got := runCLI(t, "", "report", filepath.Join(a1, audit.ResultsFile), "--out", a1, "--baseline", "previous", "--quiet", "--fail-on", "none")
+	if got.code != 0 {
+		t.Fatalf("report of a1: exit %d\n%s", got.code, got.stderr)
+	}
+	if b := baselineIn(t, a1); b != "" {
+		t.Errorf("the report of a1 compared with %q, a run after it dated ahead\n%s", b, got.stderr)
+	}
+}

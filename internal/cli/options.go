@@ -787,7 +787,10 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 	if err != nil {
 		return usagef("--baseline previous: %v", err)
 	}
-	if fallback, ok := latestAhead(found, o.resume); ok {
+	// A fresh run, not a resume nor a record rendered again or merged
+	// (which has a start of its own, before runs beside it).
+	fresh := !o.resume && self.StartedAt.IsZero()
+	if fallback, ok := latestAhead(found, fresh); ok {
 		// Only runs dated ahead are beside --out: passed over, this run
 		// would compare with nothing and call no failure new, and the run
 		// after it, ranking it above them (ran_after), would call that
@@ -855,11 +858,12 @@ type aheadRun struct {
 }
 
 // latestAhead returns the latest of found's runs dated ahead when they
-// are all found has to compare with, and the run is not a resume (a run
-// dated ahead may have run while a resume waited, after its first
-// attempt): false otherwise.
-func latestAhead(found earlierRuns, resume bool) (aheadRun, bool) {
-	if resume || len(found.dirs) > 0 {
+// are all found has to compare with, and the run is fresh: not a resume
+// (a run dated ahead may have run while a resume waited, after its first
+// attempt), nor a record rendered again (those runs may have come after
+// it): false otherwise.
+func latestAhead(found earlierRuns, fresh bool) (aheadRun, bool) {
+	if !fresh || len(found.dirs) > 0 {
 		return aheadRun{}, false
 	}
 	var latest aheadRun
