@@ -437,9 +437,26 @@ var sourceNames = map[aws.CredentialSource]string{
 // than twice as long are renewed half-way through their life (see ahead).
 const renewAhead = 5 * time.Minute
 
+// expiryMargin is how long before they expire credentials held past a
+// failed renewal are given up, the failure then the run's: AWS's clock may
+// be ahead of this machine's by up to skewTolerance unnoticed (see
+// clockSkew), and a call signed with them takes up to its timeout (30 s
+// by default) to reach the service. Well under the least time they are
+// renewed ahead (half of renewAhead), so that a failed renewal is tried
+// again for minutes.
+const expiryMargin = 2 * skewTolerance
+
+// retryRenewal is how soon a renewal that failed while the credentials
+// held are still valid is tried again: often enough that an STS back, or
+// a token file rotated in, serves the run, and rarely enough that an STS
+// that is down is not asked on every call.
+const retryRenewal = 5 * time.Second
+
 // renewing caches provider's credentials and renews them renewAhead before
-// they expire. provider may be a cache itself (the SDK's, which keeps its
-// credentials until they expire): it is emptied before each renewal.
+// they expire, and keeps them past a renewal that fails while they are
+// still valid (see ahead.HandleFailToRefresh). provider may be a cache
+// itself (the SDK's, which keeps its credentials until they expire): it is
+// emptied before each renewal.
 func renewing(provider aws.CredentialsProvider, skew *clockSkew) *skewedCache {
 	c := &skewedCache{skew: skew}
 	c.renewedFor.Store(noSkew)
@@ -466,6 +483,9 @@ type skewedCache struct {
 	moved atomic.Int64 // the skew the cached credentials' expiry was moved by
 	// renewedFor is the skew that last renewed them (noSkew: none yet).
 	renewedFor atomic.Int64
+	// held is the credentials last obtained, with their expiry by AWS's
+	// clock, kept past a renewal that fails (see ahead.HandleFailToRefresh).
+	held atomic.Pointer[aws.Credentials]
 }
 
 // noSkew is no skew at all, as skewedCache.renewedFor's first value.
@@ -490,8 +510,12 @@ func (c *skewedCache) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	return creds, nil
 }
 
-// Invalidate empties the cache.
-func (c *skewedCache) Invalidate() { c.cache.Invalidate() }
+// Invalidate empties the cache; the credentials it held are not used again,
+// even when the renewal that follows fails.
+func (c *skewedCache) Invalidate() {
+	c.held.Store(nil)
+	c.cache.Invalidate()
+}
 
 func (c *skewedCache) ProviderSources() []aws.CredentialSource { return c.cache.ProviderSources() }
 
@@ -530,8 +554,9 @@ type ahead struct {
 }
 
 var (
-	_ aws.AdjustExpiresByCredentialsCacheStrategy = ahead{}
-	_ aws.CredentialProviderSource                = ahead{}
+	_ aws.AdjustExpiresByCredentialsCacheStrategy   = ahead{}
+	_ aws.HandleFailRefreshCredentialsCacheStrategy = ahead{}
+	_ aws.CredentialProviderSource                  = ahead{}
 )
 
 func (a ahead) Retrieve(ctx context.Context) (aws.Credentials, error) {
@@ -549,8 +574,36 @@ func (a ahead) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err := refuseHandedExpired(creds, time.Now(), skew); err != nil {
 		return aws.Credentials{}, err
 	}
+	a.above.held.Store(&creds)
 	a.above.moved.Store(int64(skew))
 	return onAWSClock(creds, skew), nil
+}
+
+// HandleFailToRefresh keeps the credentials held when their renewal fails
+// (an STS down for a while, a web identity token file rotated out) while
+// they are valid for more than expiryMargin by AWS's clock: a renewal ahead
+// of their expiry is no cause to stop a run they still serve. The renewal
+// is tried again within retryRenewal. err, unchanged, once they are within
+// expiryMargin of their expiry, or when none are held.
+func (a ahead) HandleFailToRefresh(_ context.Context, _ aws.Credentials, err error) (aws.Credentials, error) {
+	held := a.above.held.Load()
+	if held == nil || !held.CanExpire {
+		return aws.Credentials{}, err
+	}
+	skew := a.above.skew.get()
+	now := time.Now()
+	left := held.Expires.Sub(now.Add(skew))
+	if left <= expiryMargin {
+		return aws.Credentials{}, err
+	}
+	creds := *held
+	a.above.moved.Store(int64(skew))
+	// The cache then moves this expiry earlier by half of what is left
+	// (see AdjustExpiresBy): it asks again after wait, and no later than
+	// when expiryMargin is reached.
+	wait := min(retryRenewal, left-expiryMargin)
+	creds.Expires = now.Add(2 * wait)
+	return creds, nil
 }
 
 // refuseHandedExpired returns a *handedExpiredError when creds are a
