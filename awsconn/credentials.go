@@ -297,13 +297,17 @@ func (g *guarded) kind(err error) string {
 	return "the role " + re.arn + " could not be assumed"
 }
 
-// kind says, when src reads a web identity token from a file that cannot
-// be read, which file, why and what to check; "" otherwise. The SDK's
-// error keeps only the text of the cause, so the file is tried again here:
-// opened, never read, so that no token can reach a message.
+// kind says, when src reads a web identity token, or the container
+// endpoint's authorization token, from a file that cannot be read (or
+// holds a line break, see containerTokenKind), which file, why and what
+// to check; "" otherwise. The SDK's error keeps only the text of the
+// cause, so the file is tried again here: opened, never read into a
+// message, so that no token can reach one.
 func (t tokenFiles) kind(src aws.CredentialSource) string {
 	var path, setting, hint string
 	switch src {
+	case aws.CredentialSourceHTTP:
+		return containerTokenKind(os.Getenv(containerTokenFile))
 	case aws.CredentialSourceEnvVarsSTSWebIDToken:
 		path, setting = t.env, "AWS_WEB_IDENTITY_TOKEN_FILE"
 		hint = "check the service account's projected token volume (on EKS, the role annotation on the service account, and the pod started after it) and that AWS_WEB_IDENTITY_TOKEN_FILE names the token mounted"
@@ -321,6 +325,47 @@ func (t tokenFiles) kind(src aws.CredentialSource) string {
 		return ""
 	}
 	return fmt.Sprintf("the web identity token file %q (%s) cannot be read: %s; %s", path, setting, why, hint)
+}
+
+// containerTokenFile names the container endpoint's authorization token
+// file (EKS Pod Identity's); the SDK reads it on each renewal, and from the
+// environment alone.
+const containerTokenFile = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+
+// containerTokenKind says, when the container authorization token file at
+// path cannot be read or holds a line break (the SDK trims nothing and
+// refuses a token with a CR or LF anywhere, as echo leaves at its end),
+// which file, what is wrong and what to do; "" otherwise, and when path
+// is "". The line breaks are counted; no byte of the file is shown.
+func containerTokenKind(path string) string {
+	if path == "" {
+		return ""
+	}
+	name := fmt.Sprintf("the container authorization token file %q (%s)", path, containerTokenFile)
+	if why := unreadable(path); why != "" {
+		return name + " cannot be read: " + why + "; check that the pod mounts the token (the projected volume that EKS Pod Identity adds) and that " + containerTokenFile + " names it"
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	all := strings.Count(string(b), "\r") + strings.Count(string(b), "\n")
+	trailing := len(b) - len(strings.TrimRight(string(b), "\r\n"))
+	switch {
+	case all == 0:
+		return ""
+	case trailing == all:
+		return fmt.Sprintf("%s cannot be used: it ends in a line break (%s), which the SDK refuses in a token: write the token without one (printf '%%s' \"$TOKEN\" > file, not echo)", name, plural(trailing, "byte"))
+	}
+	return fmt.Sprintf("%s cannot be used: it holds %s, which the SDK refuses in a token: write the token alone, without line breaks", name, plural(all, "line break"))
+}
+
+// plural says n of what, in the plural unless n is 1.
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // unreadable says why the file at path cannot be read, in a few words, or
