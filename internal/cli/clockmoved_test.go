@@ -132,3 +132,36 @@ func TestReportDoesNotTakeALaterRunAhead(t *testing.T) {
 		t.Errorf("the report of a1 compared with %q, a run after it dated ahead\n%s", b, got.stderr)
 	}
 }
+
+// TestRerenderKeepsItsBaselineAhead: a run that compared with the only
+// run beside it, dated ahead, rendered again in place with --baseline
+// previous, passed that run over as after it, dropped its changes.csv and
+// lost the comparison (its own run.json says it came after that run).
+func TestRerenderKeepsItsBaselineAhead(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	root := t.TempDir()
+	a1, a2 := filepath.Join(root, "a1"), filepath.Join(root, "a2")
+	args := []string{"run", "--instances", ids, "--region", "us-east-1", "--endpoint-url", url, "--quiet", "--rate", "500", "--fail-on", "none", "--baseline", "previous"}
+	skew := skewClock(t)
+	*skew = 365 * 24 * time.Hour
+	if got := runCLI(t, "", append(args, "--out", a1)...); got.code != 0 {
+		t.Fatalf("a1 (clock a year ahead): exit %d\n%s", got.code, got.stderr)
+	}
+	*skew = 0
+	if got := runCLI(t, "", append(args, "--out", a2)...); got.code != 0 {
+		t.Fatalf("a2: exit %d\n%s", got.code, got.stderr)
+	}
+	want := filepath.Join(a1, audit.ResultsFile)
+	if got := baselineIn(t, a2); got != want {
+		t.Fatalf("a2 compared with %q, want a1's record %q", got, want)
+	}
+	got := runCLI(t, "", "report", filepath.Join(a2, audit.ResultsFile), "--out", a2, "--baseline", "previous", "--quiet", "--fail-on", "none")
+	if got.code != 0 {
+		t.Fatalf("a2 rendered again: exit %d\n%s", got.code, got.stderr)
+	}
+	if b := baselineIn(t, a2); b != want {
+		t.Errorf("a2 rendered again compares with %q, want %q as its run did\n%s", b, want, got.stderr)
+	}
+}

@@ -787,17 +787,26 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 	if err != nil {
 		return usagef("--baseline previous: %v", err)
 	}
-	// A fresh run, not a resume nor a record rendered again or merged
-	// (which has a start of its own, before runs beside it).
-	fresh := !o.resume && self.StartedAt.IsZero()
-	if fallback, ok := latestAhead(found, fresh); ok {
+	// A fresh run came after every run beside it; a record rendered
+	// again or merged (which has a start of its own) after those its
+	// run.json says it came after (ran_after: its baseline dated ahead,
+	// say); a resume after none for sure.
+	var cameAfter func(time.Time) bool
+	switch {
+	case o.resume:
+	case self.StartedAt.IsZero():
+		cameAfter = func(time.Time) bool { return true }
+	default:
+		cameAfter = func(at time.Time) bool { return slices.ContainsFunc(self.RanAfter, at.Equal) }
+	}
+	if fallback, ok := latestAhead(found, cameAfter); ok {
 		// Only runs dated ahead are beside --out: passed over, this run
 		// would compare with nothing and call no failure new, and the run
 		// after it, ranking it above them (ran_after), would call that
 		// failure still failing: a --fail-on new gate that never fires.
 		// A finished run beside a fresh one ran before it, whatever its
 		// date says.
-		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: compares with %s, though its run.json says it started at %s, later than now (%s by this machine's clock): every earlier run beside %s is dated ahead, and this one, not a resume, started after each of them finished; check both clocks\n",
+		fmt.Fprintf(stderr, "auditor: warning: --baseline previous: compares with %s, though its run.json says it started at %s, later than now (%s by this machine's clock): every earlier run beside %s is dated ahead, and this one came after it (a new run, started after each of them finished, or one whose run.json says so); check both clocks\n",
 			fallback.dir, fallback.at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), o.out)
 		found.dirs = []string{fallback.dir}
 		found.ahead = slices.DeleteFunc(found.ahead, func(d string) bool { return d == fallback.dir })
@@ -857,19 +866,18 @@ type aheadRun struct {
 	at  time.Time
 }
 
-// latestAhead returns the latest of found's runs dated ahead when they
-// are all found has to compare with, and the run is fresh: not a resume
-// (a run dated ahead may have run while a resume waited, after its first
-// attempt), nor a record rendered again (those runs may have come after
-// it): false otherwise.
-func latestAhead(found earlierRuns, fresh bool) (aheadRun, bool) {
-	if !fresh || len(found.dirs) > 0 {
+// latestAhead returns the latest of found's runs dated ahead that the run
+// came after (cameAfter of their start) when they are all found has to
+// compare with: false otherwise, and with a nil cameAfter (a resume: a run
+// dated ahead may have run while it waited, after its first attempt).
+func latestAhead(found earlierRuns, cameAfter func(time.Time) bool) (aheadRun, bool) {
+	if cameAfter == nil || len(found.dirs) > 0 {
 		return aheadRun{}, false
 	}
 	var latest aheadRun
 	for _, dir := range found.ahead {
 		ri, err := audit.ReadRunInfo(filepath.Join(dir, audit.RunFile))
-		if err == nil && ri.StartedAt.After(latest.at) {
+		if err == nil && cameAfter(ri.StartedAt) && ri.StartedAt.After(latest.at) {
 			latest = aheadRun{dir, ri.StartedAt}
 		}
 	}

@@ -2662,10 +2662,13 @@ func sameLists(self, ri audit.RunInfo) bool {
 
 // listNames returns the names of the --instances files that run.json's
 // "instances" option v holds ([]string in this run's, []any read from a
-// run.json): each path cleaned (filepath.Clean), so that ./fleet.csv is
-// fleet.csv. Only the path tells two lists apart: staging/fleet.csv is
-// not prod/fleet.csv, though their runs write beside each other. "-" is
-// standard input, and a file named "-" (./-) stays a path.
+// run.json): each path without its "." elements and repeated separators,
+// so that ./fleet.csv is fleet.csv. Only the path tells two lists apart:
+// staging/fleet.csv is not prod/fleet.csv, though their runs write beside
+// each other; and a ".." stays, as the directory before it may be a link
+// (filepath.Clean would make prod/lists/../fleet.csv prod/fleet.csv where
+// lists links to staging's). "-" is standard input, and a file named "-"
+// (./-) stays a path.
 func listNames(v any) []string {
 	var paths []string
 	switch v := v.(type) {
@@ -2682,13 +2685,33 @@ func listNames(v any) []string {
 	for i, p := range paths {
 		names[i] = p
 		if p != "-" {
-			names[i] = filepath.Clean(p)
+			names[i] = withoutDots(p)
 			if names[i] == "-" {
 				names[i] = "." + string(filepath.Separator) + "-"
 			}
 		}
 	}
 	return names
+}
+
+// withoutDots returns path p without its "." elements and empty ones
+// (repeated or trailing separators); ".." elements stay.
+func withoutDots(p string) string {
+	sep := string(filepath.Separator)
+	var kept []string
+	for _, e := range strings.Split(p, sep) {
+		if e != "" && e != "." {
+			kept = append(kept, e)
+		}
+	}
+	out := strings.Join(kept, sep)
+	if strings.HasPrefix(p, sep) {
+		out = sep + out
+	}
+	if out == "" {
+		out = "."
+	}
+	return out
 }
 
 // scopeOptions are the options of run.json that say where a list's
