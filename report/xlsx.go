@@ -1,7 +1,6 @@
 package report
 
 import (
-	"archive/zip"
 	"bufio"
 	"cmp"
 	"context"
@@ -95,8 +94,12 @@ type xlsxWriter struct {
 	now func() time.Time
 }
 
+// xlsxNow is the clock a workbook is dated by when its record says no time
+// its run ended; a variable so that tests can move it.
+var xlsxNow = time.Now
+
 func newXLSX(opts Options) Writer {
-	return xlsxWriter{stale: newStaleRule(opts), opts: opts, now: time.Now}
+	return xlsxWriter{stale: newStaleRule(opts), opts: opts, now: xlsxNow}
 }
 
 // Write writes report.xlsx via atomicfile. The sheets, in order:
@@ -139,8 +142,10 @@ func newXLSX(opts Options) Writer {
 // Excel's 32,767 characters is cut and ends in a visible "… [cut: N
 // characters]" marker. A list that passes Excel's 1,048,576 rows continues
 // on "Name (2)" and so on. The document properties name the title, the
-// subject (the headline), the creator "auditor" and the time it was
-// created.
+// subject (the headline), the creator "auditor" and, as the time it was
+// created, the time its run ended (Model.Run.EndedAt; the time it is
+// rendered when that is unknown). The parts are in name order (sortedZip):
+// the same record renders the same bytes.
 //
 // The list sheets stream from rs, one result at a time, so memory does not
 // grow with the number of associations while rows are written (excelize
@@ -168,8 +173,14 @@ func (w xlsxWriter) Write(ctx context.Context, m *Model, rs *audit.Records, dir 
 		// writes it out; handing it a zip writer on the file instead halves
 		// the peak memory of a million-row workbook (BENCHMARKS.md). What
 		// this path skips is excelize's fix-up of zip64 headers for sheet
-		// parts over 4 GiB, far past the row limit a sheet is split at.
-		f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(out) })
+		// parts over 4 GiB, far past the row limit a sheet is split at. The
+		// zip writer puts the parts in name order (see sortedZip).
+		z, err := newSortedZip(out, w.opts.TmpDir)
+		if err != nil {
+			return err
+		}
+		defer z.remove()
+		f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return z })
 		return f.Write(io.Discard)
 	})
 	if err != nil {
@@ -970,7 +981,12 @@ func (w xlsxWriter) build(ctx context.Context, f *excelize.File, m *Model, rs *a
 	if err := writeSummary(f, st, m, notes); err != nil {
 		return fmt.Errorf("sheet %s: %w", sheetSummary, err)
 	}
+	// Dated when the run ended, not when it is rendered, so that the same
+	// record renders the same bytes.
 	created := w.now().UTC().Format(time.RFC3339)
+	if m.Run.EndedAt != nil {
+		created = m.Run.EndedAt.UTC().Format(time.RFC3339)
+	}
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title:          "SSM association audit",
 		Subject:        m.Headline,

@@ -1,6 +1,9 @@
 package report
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // SetXLSXLimits sets, for the rest of the test, how many rows a sheet of
 // report.xlsx holds (header included) and how many hyperlinks a sheet gets,
@@ -21,4 +24,14 @@ func SetSortInMemory(t testing.TB, n int) {
 	old := sortInMemory
 	sortInMemory = n
 	t.Cleanup(func() { sortInMemory = old })
+}
+
+// SetXLSXClock sets, for the rest of the test, the clock report.xlsx reads
+// when its record says no time the run ended. A test that calls it must
+// not run in parallel.
+func SetXLSXClock(t testing.TB, now func() time.Time) {
+	t.Helper()
+	old := xlsxNow
+	xlsxNow = now
+	t.Cleanup(func() { xlsxNow = old })
 }

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"archive/zip"
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -1356,5 +1357,58 @@ func TestXLSXChangesErrorCodeBefore(t *testing.T) {
 	}
 	if got := rows[1]; got[0] != "Still failing" || got[slices.Index(rows[0], "Error code")] != "TimedOut" || len(got) <= col || got[col] != "ExecutionError" {
 		t.Errorf("Changes row %q: want still failing with TimedOut, ExecutionError before", got)
+	}
+}
+
+// TestXLSXSameRecordSameBytes: the same record renders the same workbook,
+// byte for byte, whenever it is rendered, so that a report's hash can be
+// checked against its record by rendering it again. The workbook is dated
+// when its run ended; its parts are in name order, so that
+// [Content_Types].xml comes first, as readers that sniff a file's type
+// expect.
+func TestXLSXSameRecordSameBytes(t *testing.T) {
+	fx := fixtureNamed(t, "mixed")
+	clock := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	report.SetXLSXClock(t, func() time.Time { clock = clock.Add(time.Hour); return clock })
+	var first []byte
+	for i := range 5 {
+		dir, _, err := writeXLSX(t, fx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, report.XLSXFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = b
+			continue
+		}
+		if !bytes.Equal(b, first) {
+			t.Fatalf("render %d of the same record differs from the first (%d and %d bytes)", i+1, len(b), len(first))
+		}
+	}
+	zr, err := zip.NewReader(bytes.NewReader(first), int64(len(first)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, zf := range zr.File {
+		names = append(names, zf.Name)
+	}
+	if !slices.IsSorted(names) || len(names) == 0 || names[0] != "[Content_Types].xml" {
+		t.Errorf("parts %q, want them in name order, [Content_Types].xml first", names)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	props, err := f.GetDocProps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fx.run.EndedAt.UTC().Format(time.RFC3339); props.Created != want || props.Modified != want {
+		t.Errorf("created %q, modified %q, want the run's end %q", props.Created, props.Modified, want)
 	}
 }
