@@ -873,7 +873,11 @@ func partitionsApart(regions []string) (string, string) {
 // regions of more than one partition: the credentials of one partition are
 // refused in every region of another, which a run would then report as
 // regions not enabled, or as bad credentials. --regions alone is checked
-// by checkOrg.
+// by checkOrg. It refuses too a region configured (--region, AWS_REGION,
+// the profile's) of another partition than the regions audited, all of
+// one: STS is asked whose the credentials are there (it is the home
+// region, awsconn.Conn.HomeRegion), and it refuses those of the audited
+// regions' partition, which refuse those of its own.
 func (j *job) checkListedPartitions(region string) error {
 	var regions []string
 	where := map[string]string{}
@@ -888,9 +892,6 @@ func (j *job) checkListedPartitions(region string) error {
 		regions = append(regions, r)
 		where[r] = "the first at " + t.Source
 	}
-	if len(regions) == 0 {
-		return nil
-	}
 	if a, _ := partitionsApart(j.org.regions); a == "" {
 		for _, r := range j.org.regions {
 			if where[r] == "" {
@@ -899,11 +900,30 @@ func (j *job) checkListedPartitions(region string) error {
 			}
 		}
 	}
+	if len(regions) == 0 {
+		return nil
+	}
 	if a, b := partitionsApart(regions); a != "" {
 		return usagef("the instances' regions: %s (%s) is in partition %s and %s (%s) in %s; %s",
 			a, where[a], awsconn.RegionPartition(a), b, where[b], awsconn.RegionPartition(b), onePartition)
 	}
-	return nil
+	i := slices.IndexFunc(regions, func(r string) bool { return audit.ValidRegion(r) == "" })
+	if region == "" || audit.ValidRegion(region) != "" || i < 0 {
+		return nil
+	}
+	a := regions[i]
+	theirs, ours := awsconn.RegionPartition(a), awsconn.RegionPartition(region)
+	if theirs == ours {
+		return nil
+	}
+	// A region every account has: an opt-in one the caller's account has
+	// not enabled would refuse its credentials.
+	home := a
+	if !awsconn.EveryAccountHas(a) {
+		home = awsconn.PartitionRegion(theirs)
+	}
+	return usagef("%s (%s) is in partition %s, and %s (%s), the region STS is asked in whose the credentials are, in %s; one run's credentials reach one partition: for credentials of %s, pass --region %s; those of %s reach no region of %s",
+		a, where[a], theirs, region, cmp.Or(j.regionFrom, "the AWS configuration"), ours, theirs, home, ours, theirs)
 }
 
 // listedOutside describes the listed targets whose key (an account or a

@@ -43,16 +43,21 @@ func TestSiteHintOfAnotherPartition(t *testing.T) {
 
 // TestRegionOfAnotherPartitionThanRegion: --region us-east-1 (where STS
 // learns the caller) with --regions us-gov-west-1 failed each account's
-// GovCloud region with advice to enable it there; it says the partitions
-// apart.
+// GovCloud region with advice to enable it there; then it said the
+// partitions apart, once every region had failed (exit 4). It is refused
+// before any call now (TestConfiguredRegionOfAnotherPartition), with the
+// partitions apart.
 func TestRegionOfAnotherPartitionThanRegion(t *testing.T) {
-	serveOrg(t, 5)
+	_, srv, _ := serveOrg(t, 5)
 	got := runCLI(t, "", "run", "--accounts", "org", "--role-name", "AuditRole", "--region", "us-east-1", "--regions", "us-gov-west-1",
 		"--discover", "--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out"))
-	if got.code != int(exitFatal) { // no account-region could be audited
-		t.Fatalf("exit %d, want %d\n%.3000s", got.code, exitFatal, got.stderr)
+	if got.code != int(exitUsage) {
+		t.Fatalf("exit %d, want %d\n%.3000s", got.code, exitUsage, got.stderr)
 	}
-	if !strings.Contains(got.stderr, "us-gov-west-1 is in partition aws-us-gov") || strings.Contains(got.stderr, "enable it") {
+	if !strings.Contains(got.stderr, "us-gov-west-1 (--regions) is in partition aws-us-gov") || strings.Contains(got.stderr, "enable it") {
 		t.Errorf("stderr does not tell the partitions apart:\n%.3000s", got.stderr)
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests before the refusal, want none", n)
 	}
 }
