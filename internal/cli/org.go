@@ -922,7 +922,7 @@ func (j *job) checkListedPartitions(region string) error {
 	if !awsconn.EveryAccountHas(a) {
 		home = awsconn.PartitionRegion(theirs)
 	}
-	return usagef("%s (%s) is in partition %s, and %s (%s), the region STS is asked in whose the credentials are, in %s; one run's credentials reach one partition: for credentials of %s, pass --region %s; those of %s reach no region of %s",
+	return usagef("%s (%s) is in partition %s, but the configured region %s (%s), where STS is asked whose the credentials are, is in %s; one run's credentials reach one partition: for credentials of %s, pass --region %s; credentials of %s reach no region of %s",
 		a, where[a], theirs, region, cmp.Or(j.regionFrom, "the AWS configuration"), ours, theirs, home, ours, theirs)
 }
 
