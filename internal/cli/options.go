@@ -851,8 +851,14 @@ func (o *runOptions) resolvePrevious(self audit.RunInfo, stderr io.Writer) error
 			if len(other) > 3 {
 				other = append(other[:3:3], "...")
 			}
-			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: no earlier run of the same targets beside %s (%s audited another list or another shard); nothing to compare with: name the run to compare with, --baseline DIR (for a shard, the same shard of the run before)\n",
-				o.out, strings.Join(other, ", "))
+			// A shard's siblings are the other shards; a merge's (or a
+			// whole run's) are the shards it was merged from.
+			what, fix := "another list or another shard", "for a shard, the same shard of the run before"
+			if len(shardsOf(self.Parts)) == 0 {
+				what, fix = "another list or only a shard", "for a merge of shards, the merge of the run before"
+			}
+			fmt.Fprintf(stderr, "auditor: warning: --baseline previous: no earlier run of the same targets beside %s (%s audited %s); nothing to compare with: name the run to compare with, --baseline DIR (%s)\n",
+				o.out, strings.Join(other, ", "), what, fix)
 		}
 		return nil
 	}

@@ -2424,7 +2424,7 @@ func expandOut(out string, now time.Time) string {
 type earlierRuns struct {
 	// dirs are the baselines, best first.
 	dirs []string
-	// other are the runs of other targets.
+	// other are the runs of other targets, whenever they started.
 	other []string
 	// unfinished are the runs killed before they wrote their run.json,
 	// after the first of dirs started.
@@ -2512,16 +2512,20 @@ func previousRuns(out string, started, now time.Time, targets audit.RunInfo) (ea
 			}
 			continue
 		}
+		if !sameTargets(targets, ri) {
+			// Whenever it started: a merge starts when its earliest
+			// shard did, so that the shards beside it did not start
+			// before it, and passed over as later runs they would leave
+			// it without a baseline and without a word.
+			found.other = append(found.other, dir)
+			continue
+		}
 		if !ri.StartedAt.Before(started) {
 			// Started while this one waited to be resumed, or, dated in
 			// the future, by a clock that is not this machine's.
-			if ri.StartedAt.After(now) && sameTargets(targets, ri) {
+			if ri.StartedAt.After(now) {
 				found.ahead = append(found.ahead, dir)
 			}
-			continue
-		}
-		if !sameTargets(targets, ri) {
-			found.other = append(found.other, dir)
 			continue
 		}
 		// Whole, not complete: a run with some instances in error is as
