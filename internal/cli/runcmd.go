@@ -2738,12 +2738,33 @@ func sameScope(self, ri audit.RunInfo) bool {
 // of several accounts, and the run of rs, whose account-regions are sites,
 // is of one known account: its results name one, and no other account is
 // among its sites (an account that could not be audited is the run's all
-// the same, though no result names it).
+// the same, though no result names it). For a run of some shards only
+// (rs.Scope), it also needs the comparison to report an instance of
+// another account gone: the baseline's instances outside those shards are
+// not compared (audit.Compare), and a discovery shard of the baseline's
+// own scope, split by account-region, may hold one account of many.
 func moreAccounts(base, rs *audit.Records, sites []audit.SiteStats) bool {
 	_, one := base.SoleAccount()
 	mine, ok := rs.SoleAccount()
 	other := slices.ContainsFunc(sites, func(s audit.SiteStats) bool { return s.AccountID != "" && s.AccountID != mine })
-	return base.Len() > 0 && !one && ok && mine != "" && !other
+	if base.Len() == 0 || one || !ok || mine == "" || other {
+		return false
+	}
+	if len(audit.PartialShards(rs.Scope)) == 0 {
+		return true
+	}
+	// The comparison itself says, rather than a second rule of which
+	// instances a shard covers; it stops at the first such instance.
+	errGone := errors.New("an instance of another account gone")
+	_, err := audit.Compare(base, rs, func(c audit.Change) error {
+		if c.Kind == audit.VanishedInstance && c.AccountID != mine {
+			return errGone
+		}
+		return nil
+	})
+	// A record that cannot be read is the comparison's to report; the
+	// warning stays on the safe side.
+	return err != nil
 }
 
 // splitGroup reports whether ri is the run.json of a --split-by group
