@@ -87,8 +87,22 @@ func about(m *Model) []Detail {
 	add("Report", fmt.Sprintf("top %s in each top list; at most %s rows per table in report.html",
 		thousands(m.Settings.Top), thousands(m.Settings.HTMLMaxRows)))
 
+	// What this report was compared with, not the run's --baseline: a
+	// record rendered again is compared with the baseline of that
+	// rendering, or with none.
+	asked, _ := opts["baseline"].(string)
+	switch c := m.Changes; {
+	case c != nil && c.Since != nil:
+		add("Baseline", c.Baseline+" (the run of "+DateText(*c.Since)+")")
+	case c != nil:
+		add("Baseline", c.Baseline)
+	case asked != "":
+		add("Baseline", "none in this report (the run's --baseline: "+asked+")")
+	}
+
 	// The options that have words of their own; the rest follow by key.
 	known := map[string]func(v any) (string, bool){
+		"baseline":      nil, // said above
 		"rate":          nil, // said above
 		"stale_after":   nil, // Settings say what the report applied
 		"concurrency":   count("instance audited at once", "instances audited at once"),

@@ -1,11 +1,14 @@
 package report_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/report"
 )
 
 // TestAboutRate: the Rate line says what each figure of run.json's stats
@@ -238,5 +241,57 @@ func TestAboutEarlierEndpointVariant(t *testing.T) {
 	}
 	if want := "ran with Endpoint variant: none recorded (the plain endpoint, or a release that did not record it)"; !strings.HasPrefix(got, want) {
 		t.Errorf("Earlier attempts %q, want it to start %q", got, want)
+	}
+}
+
+// TestAboutBaselineIsTheReports: the Baseline line says what this report
+// was compared with, not the run's --baseline: a record rendered again with
+// another baseline, or with none, was read as compared with the run's.
+func TestAboutBaselineIsTheReports(t *testing.T) {
+	at := runStart.Add(time.Hour)
+	result := func(status string) audit.Result {
+		return audit.Result{
+			Region: east, InstanceID: "i-0000000000000000a", Outcome: audit.Judge([]audit.Association{{Status: status}}),
+			AuditedAt: at, Associations: []audit.Association{{AssociationID: "a-1", Name: "AWS-RunPatchBaseline", Status: status}},
+		}
+	}
+	basePath := filepath.Join(t.TempDir(), "later", audit.ResultsFile)
+	if err := os.MkdirAll(filepath.Dir(basePath), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	w, err := audit.CreateRecord(basePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(result(audit.StatusSuccess)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	base, err := audit.OpenBaseline(basePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	run := fixtureRun()
+	run.Options = map[string]any{"baseline": "runs-of-then/a"}
+	line := func(m *report.Model) string {
+		for _, d := range m.About {
+			if d.Label == "Baseline" {
+				return d.Value
+			}
+		}
+		return ""
+	}
+	if got := line(build(t, []audit.Result{result(audit.StatusFailed)}, run, func(o *report.Options) { o.Baseline = base })); !strings.Contains(got, basePath) || strings.Contains(got, "runs-of-then") {
+		t.Errorf("compared with %s: Baseline %q, want that record named, and not the run's", basePath, got)
+	}
+	if got := line(build(t, []audit.Result{result(audit.StatusFailed)}, run, nil)); !strings.HasPrefix(got, "none") {
+		t.Errorf("compared with nothing: Baseline %q, want none first", got)
+	}
+	run.Options = nil
+	if got := line(build(t, []audit.Result{result(audit.StatusFailed)}, run, nil)); got != "" {
+		t.Errorf("no baseline asked or used: Baseline %q, want no line", got)
 	}
 }

@@ -722,9 +722,9 @@ func Build(ctx context.Context, opts Options) (*Model, error) {
 			return nil, fmt.Errorf("building report model: %w", err)
 		}
 	}
-	m := b.finish()
-	m.Changes = changes
-	return m, nil
+	// Before finish: the About says what the report was compared with.
+	b.m.Changes = changes
+	return b.finish(), nil
 }
 
 type groupKey struct{ association, document string }
