@@ -1395,6 +1395,11 @@ func TestXLSXSameRecordSameBytes(t *testing.T) {
 	var names []string
 	for _, zf := range zr.File {
 		names = append(names, zf.Name)
+		// As archive/zip's Create writes them: Excel is strict about a
+		// zip's headers, and a version of 0 is no version it knows.
+		if zf.ReaderVersion != 20 || zf.CreatorVersion&0xff != 20 || zf.Method != zip.Deflate || zf.Flags&0x8 != 0 && zf.CompressedSize64 == 0 {
+			t.Errorf("part %s: version needed %d, made by %d, method %d, flags %#x; want 20, 20, Deflate", zf.Name, zf.ReaderVersion, zf.CreatorVersion, zf.Method, zf.Flags)
+		}
 	}
 	if !slices.IsSorted(names) || len(names) == 0 || names[0] != "[Content_Types].xml" {
 		t.Errorf("parts %q, want them in name order, [Content_Types].xml first", names)

@@ -11,6 +11,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -169,8 +170,17 @@ func (z *sortedZip) Close() error {
 	slices.SortFunc(z.parts, func(a, b spooledPart) int { return strings.Compare(a.name, b.name) })
 	zw := zip.NewWriter(z.out)
 	for _, p := range z.parts {
+		// The versions archive/zip's Create writes (CreateRaw leaves them
+		// 0, a version Excel, strict about a zip's headers, may refuse);
+		// 4.5 for a part past 4 GiB, as excelize's fix-up would have it.
+		version := uint16(20)
+		if p.raw > math.MaxUint32 || uint64(p.size) > math.MaxUint32 {
+			version = 45
+		}
 		w, err := zw.CreateRaw(&zip.FileHeader{
 			Name:               p.name,
+			CreatorVersion:     version,
+			ReaderVersion:      version,
 			Method:             zip.Deflate,
 			CRC32:              p.crc,
 			CompressedSize64:   uint64(p.size),
