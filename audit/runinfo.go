@@ -502,6 +502,13 @@ func MergeRunInfo(infos []RunInfo) RunInfo {
 		out.Duplicates += p.Duplicates
 		out.Invalid += p.Invalid
 	}
+	if ways, _ := shardGap(out.Parts); ways > 1 {
+		// Shards of one list split two ways, neither whole, share some
+		// instances, how many is not known: their sum would count
+		// those twice, and Finish take the excess for targets without
+		// a result. Unknown, as for a record no run.json describes.
+		out.Targets = 0
+	}
 	if gap := ShardGap(out.Parts); gap != "" && out.Error == "" {
 		out.Error = gap
 	}
@@ -1216,8 +1223,10 @@ func PartialShards(parts []Part) []string {
 }
 
 // mergeParts keeps each (Fleet, Shard) once, and drops the shards of a
-// fleet whose whole list is there too; parts of an unknown fleet, and old
-// discoveries' (see Part.OldDiscovery), are kept.
+// fleet whose whole list is there too, and those of a list of which every
+// shard of one split is there (wholeSplits) other than that split's;
+// parts of an unknown fleet, and old discoveries' (see Part.OldDiscovery),
+// are kept.
 func mergeParts(parts []Part) []Part {
 	whole := map[string]bool{}
 	for _, p := range parts {
@@ -1228,6 +1237,7 @@ func mergeParts(parts []Part) []Part {
 			}
 		}
 	}
+	split := wholeSplits(parts)
 	seen := map[[4]string]bool{}
 	var out []Part
 	for _, p := range parts {
@@ -1239,6 +1249,14 @@ func mergeParts(parts []Part) []Part {
 			k[3] = strconv.Itoa(p.Targets)
 		}
 		ofWhole := p.Shard != "" && !p.OldDiscovery() && (whole[p.Fleet] || p.List != "" && whole["list:"+p.List])
+		if n, ok := split[p.List]; ok && p.Fleet != "" && !p.OldDiscovery() && p.List != "" {
+			// The shards of another split are of the same instances as
+			// the whole split's: counted again, they would be targets
+			// twice, and the list taken for one in part.
+			if s := parseShard(p.Shard); !s.ok || s.n != n {
+				ofWhole = true
+			}
+		}
 		if p.Fleet != "" && (seen[k] || ofWhole) {
 			continue
 		}
@@ -1248,6 +1266,39 @@ func mergeParts(parts []Part) []Part {
 	slices.SortStableFunc(out, func(a, b Part) int {
 		return cmp.Or(cmp.Compare(a.Fleet, b.Fleet), cmp.Compare(a.Shard, b.Shard))
 	})
+	return out
+}
+
+// wholeSplits returns, for each list (Part.List) of which parts hold
+// every shard K/N of some N, the smallest such N: that split is the whole
+// list. The smallest, so that the merge keeps the same parts whatever the
+// order of its inputs.
+func wholeSplits(parts []Part) map[string]int {
+	have := map[string]map[[2]int]bool{}
+	for _, p := range parts {
+		s := parseShard(p.Shard)
+		if p.List == "" || p.Fleet == "" || p.OldDiscovery() || !s.ok || s.n < 1 || s.k < 0 || s.k >= s.n {
+			continue
+		}
+		if have[p.List] == nil {
+			have[p.List] = map[[2]int]bool{}
+		}
+		have[p.List][[2]int{s.k, s.n}] = true
+	}
+	out := map[string]int{}
+	for list, shards := range have {
+		// Counted, not looked for K by K: N comes from a file, and may
+		// be huge.
+		count := map[int]int{}
+		for kn := range shards {
+			count[kn[1]]++
+		}
+		for n, c := range count {
+			if c == n && (out[list] == 0 || n < out[list]) {
+				out[list] = n
+			}
+		}
+	}
 	return out
 }
 

@@ -254,9 +254,12 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if err != nil {
 		return err
 	}
-	// An instance in two lists is one target, listed twice.
-	info.Targets -= rs.Overlap
-	info.Duplicates += rs.Overlap
+	// An instance in two lists is one target, listed twice; unknown
+	// targets (0: shards of a list split two ways) stay unknown.
+	if info.Targets > 0 {
+		info.Targets -= rs.Overlap
+		info.Duplicates += rs.Overlap
+	}
 	if err := o.resolvePrevious(info, stderr); err != nil {
 		return err
 	}
