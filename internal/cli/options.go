@@ -1430,17 +1430,27 @@ const endpointRulesHint = "no request can be sent so: check AWS_USE_FIPS_ENDPOIN
 // that is unset rather than run it without. A list read from standard
 // input (-, /dev/stdin) or from another of the run's descriptors
 // (/dev/fd/N, as <(...) passes it) cannot be read again: a note after the
-// command says so.
+// command says so. A --shard auto (from any source) is given as the shard
+// it resolved to, K/N: the index that auto reads is the pod's or the array
+// job's, and the command is most often pasted elsewhere.
 func (o *runOptions) resumeCommand() string {
 	if o.demo {
 		return o.resumeCommandOf(o.out)
 	}
 	words := []string{shellQuote(program()), "run", "--resume"}
+	shard := ""
+	if o.shard == "auto" {
+		if k, n, err := parseShard(o.shard, o.shardCount, o.getenv); err == nil {
+			shard = fmt.Sprintf("%d/%d", k, n)
+		}
+	}
 	named := false
 	for _, f := range o.line {
 		switch {
 		case f.name == "resume" || f.name == "out":
 			continue // given once, below
+		case shard != "" && (f.name == "shard" || f.name == "shard-count"):
+			continue // the shard resolved, below
 		case isSecretFlag(f.name):
 			// Quoted, as the shell expands it: a value, however many
 			// words, or none (the shell says why).
@@ -1456,6 +1466,11 @@ func (o *runOptions) resumeCommand() string {
 		// AUDITOR_CLI_INPUT_JSON named it: the options it holds are
 		// the run's, wherever the command is run.
 		words = append(words, "--"+inputJSONFlag, shellQuote(o.inputJSON))
+	}
+	if shard != "" {
+		// On the command line, it wins over an AUDITOR_SHARD=auto or a
+		// --cli-input-json file that says auto.
+		words = append(words, "--shard", shard)
 	}
 	cmd := strings.Join(append(words, "--out", shellQuote(o.out)), " ")
 	if slices.ContainsFunc(o.instances.vals, stdinList) {

@@ -56,6 +56,9 @@ func TestPrintedResumeCommandResumes(t *testing.T) {
 		out string
 		// env is what the shell that runs the printed command needs.
 		env []string
+		// podEnv is set for the run alone, as a pod's scheduler sets it,
+		// and unset for the printed command, pasted elsewhere.
+		podEnv map[string]string
 	}{
 		{name: "as the reviewer ran it", list: "s30.txt", args: []string{"--region", "us-east-1", "--out", "inc"}, out: "inc"},
 		{name: "paths with a space and a quote", list: "my lists/it's.txt", args: []string{"--region=us-east-1", "--out", "the run's out"}, out: "the run's out"},
@@ -67,6 +70,10 @@ func TestPrintedResumeCommandResumes(t *testing.T) {
 		{name: "a secret flag with =", list: "s30.txt", args: []string{"--region", "us-east-1", "--out", "inc", "--role-name", "auditor-read", "--external-id=" + secret},
 			out: "inc", env: []string{"AUDITOR_EXTERNAL_ID=" + secret}},
 		{name: "the list from standard input", list: "-", args: []string{"--region", "us-east-1", "--out", "inc"}, out: "inc"},
+		{name: "--shard auto in a Kubernetes pod", list: "s30.txt", args: []string{"--region", "us-east-1", "--out", "inc", "--shard", "auto", "--shard-count", "1"},
+			out: "inc", podEnv: map[string]string{"JOB_COMPLETION_INDEX": "0"}},
+		{name: "--shard auto from the environment", list: "s30.txt", args: []string{"--region", "us-east-1", "--out", "inc"},
+			out: "inc", podEnv: map[string]string{"AUDITOR_SHARD": "auto", "AWS_BATCH_JOB_ARRAY_INDEX": "0", "AWS_BATCH_JOB_ARRAY_SIZE": "1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,6 +88,9 @@ func TestPrintedResumeCommandResumes(t *testing.T) {
 				if err := os.WriteFile(tt.list, []byte(ids), 0o644); err != nil {
 					t.Fatal(err)
 				}
+			}
+			for _, k := range []string{"JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE", "AUDITOR_SHARD", "AUDITOR_SHARD_COUNT"} {
+				t.Setenv(k, tt.podEnv[k])
 			}
 			failing.Store(true)
 			args := append([]string{"run", "--instances", tt.list, "--endpoint-url", url, "--max-attempts", "1", "--quiet"}, tt.args...)
@@ -121,6 +131,16 @@ func TestPrintedResumeCommandResumes(t *testing.T) {
 			words, err := pasted(t, line, tt.env)
 			if err != nil {
 				t.Fatalf("%s\ndoes not run in a shell: %v", line, err)
+			}
+			if tt.podEnv != nil {
+				// Outside the pod, auto finds no index: the command
+				// names the shard the run audited.
+				if !strings.Contains(" "+strings.Join(words, " ")+" ", " --shard 0/1 ") || slices.Contains(words, "auto") || slices.Contains(words, "--shard-count") {
+					t.Errorf("%q: want --shard 0/1, neither auto nor --shard-count", words)
+				}
+				for k := range tt.podEnv {
+					os.Unsetenv(k)
+				}
 			}
 			if len(words) < 1 || words[0] != "run" {
 				t.Fatalf("%s\ngives auditor %q: want auditor run ...", line, words)
