@@ -115,7 +115,7 @@ func buildChanges(ctx context.Context, opts Options, listRows int, labelKeys map
 		}
 	}
 	ch.Rows = nonNil(ch.Rows)
-	ch.Summary = ChangeSummary(res, ch.Since, opts.Records.Partial || b.Records().Partial)
+	ch.Summary = ChangeSummary(res, ch.Since, opts.Records.Partial || b.Records().Partial, BaselineLater(ch.Since, opts.Run))
 	// The run's own partiality a subject says with "PARTIAL: ".
 	ch.Brief = ChangeBrief(res, b.Records().Partial)
 	ch.In = changesIn(opts.Formats)
@@ -141,9 +141,11 @@ func changesIn(formats []Format) string {
 // baseline run that started at since (nil: unknown), in a few words, every kind of change
 // there was named, and the instances that were not compared; partial when
 // one of the runs did not audit all its targets, so that only the
-// instances both audited were compared. Every report, the mail and the
+// instances both audited were compared; later when the baseline started
+// after the run compared with it (BaselineLater), so that what reads as
+// new is what the later run no longer had. Every report, the mail and the
 // closing summary say it in these words.
-func ChangeSummary(res audit.Comparison, since *time.Time, partial bool) string {
+func ChangeSummary(res audit.Comparison, since *time.Time, partial, later bool) string {
 	c := res.Counts
 	parts := changeHead(c)
 	if n := c[audit.StillFailing]; n > 0 {
@@ -177,6 +179,9 @@ func ChangeSummary(res audit.Comparison, since *time.Time, partial bool) string 
 	// months ago seemed to fail since the baseline's run.
 	if since != nil {
 		s += ", compared with the run of " + DateText(*since)
+		if later {
+			s += ", which started after this run"
+		}
 	} else {
 		s += ", compared with the baseline"
 	}
@@ -184,6 +189,17 @@ func ChangeSummary(res audit.Comparison, since *time.Time, partial bool) string 
 		s += ", among the instances both runs audited"
 	}
 	return s
+}
+
+// BaselineLater reports whether the baseline run that started at since
+// started after run (auditor report OLD --baseline NEWER), and is none
+// that run came after by its own word (RanAfter: a run dated ahead by a
+// clock, which a later run compares with as it would with an earlier).
+func BaselineLater(since *time.Time, run audit.RunInfo) bool {
+	if since == nil || run.StartedAt.IsZero() || !since.After(run.StartedAt) {
+		return false
+	}
+	return !slices.ContainsFunc(run.RanAfter, since.Equal)
 }
 
 // ChangeBrief says what changed against a baseline in fewer words than

@@ -44,7 +44,7 @@ func TestChangeSummary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := report.ChangeSummary(tt.res, &since, tt.partial)
+			got := report.ChangeSummary(tt.res, &since, tt.partial, false)
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("%q: want %q", got, w)

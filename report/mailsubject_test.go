@@ -41,7 +41,7 @@ func TestMailSubjectWithABaseline(t *testing.T) {
 			res := audit.Comparison{Counts: audit.ChangeCounts{audit.NewFailure: 153, audit.Resolved: 1204, audit.StillFailing: 1337,
 				audit.NewInstance: 12, audit.VanishedInstance: 3, audit.NewAssociation: 40, audit.VanishedAssociation: 7},
 				NotCompared: audit.NotCompared{Error: 2}, ErrorCodeChanged: 12}
-			m.Changes.Summary = report.ChangeSummary(res, m.Changes.Since, true)
+			m.Changes.Summary = report.ChangeSummary(res, m.Changes.Since, true, false)
 			m.Changes.Brief = report.ChangeBrief(res, false)
 			got, err := report.MailSubject("", m, &report.MailGroup{Label: "team", Value: "payments-platform"})
 			if err != nil {

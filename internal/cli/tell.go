@@ -298,7 +298,7 @@ func summarize(w io.Writer, head string, info audit.RunInfo, failOn *audit.FailO
 	if c := info.Changes; c != nil && outcomeCounts(info.Outcomes).total() > 0 {
 		// The reports' own words: every kind of change, and the caveat of
 		// a partial run. A run that audited nothing compared nothing.
-		fmt.Fprintln(w, report.ChangeSummary(c.Comparison(), c.Since, c.BaselineIncomplete || !info.Whole()))
+		fmt.Fprintln(w, report.ChangeSummary(c.Comparison(), c.Since, c.BaselineIncomplete || !info.Whole(), report.BaselineLater(c.Since, info)))
 	}
 	var hints []string
 	for _, s := range info.Sites {
