@@ -1183,7 +1183,7 @@ func (j *job) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	if o.skipInvalid {
 		total += len(j.fleet.Invalid)
 	}
-	prog := newProgress(stderr, total, o.quiet || total == 0 && j.disc == nil, session.Stats)
+	prog := newProgress(stderr, total, o.concurrency, o.quiet || total == 0 && j.disc == nil, session.Stats)
 	if d := j.disc; d != nil {
 		d.ctx, d.onFound = runCtx, prog.found
 	}

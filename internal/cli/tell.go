@@ -756,9 +756,11 @@ func (o *runOptions) logf(stderr io.Writer, format string, a ...any) {
 }
 
 // progress reports on stderr how far the run is. On a terminal it is one
-// live line, redrawn four times a second: instances done of the total, calls
-// a second, the throttled share and the time left. Elsewhere (a file, a
-// cron mail, a Kubernetes log) it is a line every 10 seconds.
+// live line, redrawn four times a second; elsewhere (a file, a cron mail, a
+// Kubernetes log) it is a line every 10 seconds, with the outcomes so far.
+// Both say the same: instances done of the total and their recent pace,
+// the calls, their recent pace and throttled share, how long no answer
+// came once that is long, and the time left once it can be told.
 type progress struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -768,12 +770,50 @@ type progress struct {
 	outcomes map[audit.Outcome]int
 	start    time.Time
 	stats    func() audit.Stats
-	quit     chan struct{}
-	wg       sync.WaitGroup
+	// conc is how many instances of an account-region are audited at
+	// once: when no more are left, every one is in flight.
+	conc int
+	now  func() time.Time
+	// base is the stats when the run began (the calls of the steps
+	// before), and samples where it stood since, oldest first: the pace
+	// is measured against them.
+	base    audit.Stats
+	samples []progressSample
+	// answers is the pages and throttles seen last, first seen at
+	// answerAt (zero: none since the start) with answerCalls calls sent.
+	answers     int64
+	answerAt    time.Time
+	answerCalls int64
+	quit        chan struct{}
+	wg          sync.WaitGroup
 }
 
-func newProgress(w io.Writer, total int, quiet bool, stats func() audit.Stats) *progress {
-	p := &progress{w: w, total: total, outcomes: map[audit.Outcome]int{}, start: time.Now(), stats: stats, quit: make(chan struct{})}
+// progressSample is where the run stood at one moment.
+type progressSample struct {
+	at                      time.Time
+	n                       int
+	calls, throttled, pages int64
+}
+
+const (
+	// paceWindow is how far back a pace is measured: recent enough that
+	// a stall shows, long enough for a slow run's few instances.
+	paceWindow = 30 * time.Second
+	// paceKeep is how far back the instances' pace may look for
+	// paceInstances done, on a run slower than that.
+	paceKeep      = 5 * time.Minute
+	paceInstances = 5
+	// stallAfter is how long without an answer before the line says so.
+	stallAfter = 30 * time.Second
+)
+
+func newProgress(w io.Writer, total, conc int, quiet bool, stats func() audit.Stats) *progress {
+	p := &progress{w: w, total: total, conc: conc, outcomes: map[audit.Outcome]int{}, start: time.Now(), stats: stats, now: time.Now, quit: make(chan struct{})}
+	if stats != nil {
+		p.base = stats()
+		p.answers = p.base.Pages + p.base.Throttled
+		p.answerCalls = p.base.Calls
+	}
 	if quiet {
 		return p
 	}
@@ -851,21 +891,8 @@ func (p *progress) answered() int {
 func (p *progress) print() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	el := time.Since(p.start).Seconds()
-	rate := float64(p.n) / max(el, 0.001)
+	line := p.line(p.now())
 	if p.con != nil {
-		line := fmt.Sprintf("%s/%s instances", thousands(p.n), thousands(p.total))
-		if p.stats != nil {
-			st := p.stats()
-			line += fmt.Sprintf(", %.0f calls/s", float64(st.Calls)/max(el, 0.001))
-			if st.Calls > 0 {
-				line += fmt.Sprintf(", %.1f%% throttled", 100*float64(st.Throttled)/float64(st.Calls))
-			}
-		}
-		if p.n > 0 && p.n < p.total {
-			left := time.Duration(float64(p.total-p.n) / rate * float64(time.Second)).Round(time.Second)
-			line += ", " + left.String() + " left"
-		}
 		p.con.status(line)
 		return
 	}
@@ -874,7 +901,115 @@ func (p *progress) print() {
 		keys = append(keys, fmt.Sprintf("%s %d", oc, n))
 	}
 	sort.Strings(keys)
-	fmt.Fprintf(p.w, "progress: %d/%d instances (%.0f/s): %s\n", p.n, p.total, rate, strings.Join(keys, ", "))
+	if len(keys) > 0 {
+		line += ": " + strings.Join(keys, ", ")
+	}
+	fmt.Fprintf(p.w, "progress: %s\n", line)
+}
+
+// line is the progress at now, the same on a terminal and in a log; p.mu
+// is held.
+func (p *progress) line(now time.Time) string {
+	st := p.base
+	if p.stats != nil {
+		st = p.stats()
+	}
+	cur := progressSample{at: now, n: p.n, calls: st.Calls, throttled: st.Throttled, pages: st.Pages}
+	p.remember(cur)
+	line := fmt.Sprintf("%s/%s instances", thousands(p.n), thousands(p.total))
+	from := p.since(now, paceInstances)
+	span := now.Sub(from.at)
+	if span > 0 {
+		line += " (" + pace(float64(cur.n-from.n)/span.Seconds()) + ")"
+	}
+	calls := p.since(now, 0)
+	if p.stats != nil {
+		line += ", " + thousands(int(st.Calls)) + " calls"
+		if d := now.Sub(calls.at); d > 0 {
+			sent := cur.calls - calls.calls
+			line += " (" + pace(float64(sent)/d.Seconds())
+			if sent > 0 {
+				line += fmt.Sprintf(", %.1f%% throttled", 100*float64(cur.throttled-calls.throttled)/float64(sent))
+			}
+			line += ")"
+		}
+		at := p.answerAt
+		if at.IsZero() {
+			at = p.start
+		}
+		// Timed out calls and a stopped endpoint look the same as a
+		// slow run but for this.
+		if quiet := now.Sub(at); quiet >= stallAfter {
+			line += fmt.Sprintf(", no answer for %s (%s sent since)", quiet.Round(time.Second), plural(int(cur.calls-p.answerCalls), "call"))
+		}
+	}
+	left := p.total - p.n
+	switch {
+	case left <= 0:
+	case left <= p.conc:
+		// Each is paging: the time left is theirs, which the pace of
+		// instances done does not tell.
+		line += fmt.Sprintf(", %d in flight", left)
+		if d := now.Sub(calls.at).Round(time.Second); p.stats != nil && d > 0 {
+			line += fmt.Sprintf(", paging (%s in the last %s)", plural(int(cur.pages-calls.pages), "page"), d)
+		}
+	case cur.n-from.n >= paceInstances && now.Sub(p.start) >= paceWindow:
+		// One or two instances early on would make it jump by minutes.
+		rate := float64(cur.n-from.n) / span.Seconds()
+		line += ", " + time.Duration(float64(left)/rate*float64(time.Second)).Round(time.Second).String() + " left"
+	}
+	return line
+}
+
+// remember keeps cur for the pace (one sample a second at most, none
+// older than paceKeep) and notes when an answer came.
+func (p *progress) remember(cur progressSample) {
+	if a := cur.pages + cur.throttled; a != p.answers {
+		p.answers, p.answerAt, p.answerCalls = a, cur.at, cur.calls
+	}
+	if len(p.samples) == 0 {
+		p.samples = append(p.samples, progressSample{at: p.start, calls: p.base.Calls, throttled: p.base.Throttled, pages: p.base.Pages})
+	}
+	if cur.at.Sub(p.samples[len(p.samples)-1].at) < time.Second {
+		return
+	}
+	p.samples = append(p.samples, cur)
+	i := 0
+	for i < len(p.samples)-2 && cur.at.Sub(p.samples[i].at) > paceKeep {
+		i++
+	}
+	p.samples = p.samples[i:]
+}
+
+// since is the sample a pace at now is measured from: the last one at
+// least paceWindow old (the first, when none is), or an older one still
+// until need instances were done since.
+func (p *progress) since(now time.Time, need int) progressSample {
+	i := len(p.samples) - 1
+	for i > 0 && now.Sub(p.samples[i].at) < paceWindow {
+		i--
+	}
+	for i > 0 && p.n-p.samples[i].n < need {
+		i--
+	}
+	return p.samples[i]
+}
+
+// pace is a rate per second in two figures at least, a minute's when
+// under one a second: a slow run's 0.26/s is not "0/s".
+func pace(r float64) string {
+	switch {
+	case r <= 0:
+		return "0/s"
+	case r >= 10:
+		return fmt.Sprintf("%.0f/s", r)
+	case r >= 1:
+		return fmt.Sprintf("%.1f/s", r)
+	case r*60 >= 10:
+		return fmt.Sprintf("%.0f/min", r*60)
+	default:
+		return fmt.Sprintf("%.2g/min", r*60)
+	}
 }
 
 func (p *progress) stop() {

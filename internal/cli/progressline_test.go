@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditor-dev/auditor/audit"
+)
+
+// progressRig drives a progress line by hand: a fake clock, stats set by
+// the test, and the log lines printed when the test says.
+type progressRig struct {
+	t     *testing.T
+	p     *progress
+	out   bytes.Buffer
+	now   time.Time
+	stats audit.Stats
+}
+
+func newProgressRig(t *testing.T, total, conc int) *progressRig {
+	t.Helper()
+	r := &progressRig{t: t, now: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	// quiet: no ticker; the test prints.
+	r.p = newProgress(&r.out, total, conc, true, func() audit.Stats { return r.stats })
+	r.p.now = func() time.Time { return r.now }
+	r.p.start = r.now
+	return r
+}
+
+// tick moves the clock on by d and returns the line printed then.
+func (r *progressRig) tick(d time.Duration) string {
+	r.t.Helper()
+	r.now = r.now.Add(d)
+	r.out.Reset()
+	r.p.print()
+	return strings.TrimSuffix(r.out.String(), "\n")
+}
+
+// TestProgressLogLineShowsASlowPace: in a log file the line once read
+// "progress: 230/300 instances (0/s): ..." for a run at 0.26 instances a
+// second, without the calls, the throttled share or the time left that
+// the terminal showed, and began "progress: 0/300 instances (0/s): " with
+// a dangling colon.
+func TestProgressLogLineShowsASlowPace(t *testing.T) {
+	r := newProgressRig(t, 300, 16)
+	first := r.tick(10 * time.Second)
+	if strings.HasSuffix(first, ":") || strings.HasSuffix(first, ": ") {
+		t.Errorf("first line %q ends with a dangling colon", first)
+	}
+	var line string
+	for i := 0; i < 12; i++ {
+		// 2.6 instances, 25 calls (4 throttled) each 10 s.
+		r.p.done(audit.OutcomeCompliant)
+		r.p.done(audit.OutcomeCompliant)
+		if i%5 < 3 {
+			r.p.done(audit.OutcomeNoncompliant)
+		}
+		r.stats.Calls += 25
+		r.stats.Throttled += 4
+		r.stats.Pages += 21
+		line = r.tick(10 * time.Second)
+	}
+	for _, want := range []string{"progress: 32/300 instances", "/min", "calls", "16.0% throttled", "left: compliant 24, noncompliant 8"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("line %q lacks %q", line, want)
+		}
+	}
+	if strings.Contains(line, "(0/s)") {
+		t.Errorf("line %q shows no pace for a run that moves", line)
+	}
+}
+
+// TestProgressSaysNoAnswer: with the endpoint stopped, the line repeated
+// "progress: 1/296 instances (0/s): compliant 1" for minutes, as for a
+// slow run, and the terminal kept a mean of calls a second since the
+// start. It now says how long no answer came and how many calls were sent
+// since, and its rates are the recent ones.
+func TestProgressSaysNoAnswer(t *testing.T) {
+	r := newProgressRig(t, 296, 16)
+	for i := 0; i < 6; i++ {
+		r.stats.Calls += 100
+		r.stats.Pages += 100
+		r.tick(10 * time.Second)
+	}
+	r.p.done(audit.OutcomeCompliant)
+	// Stopped: calls go out (and time out), nothing comes back.
+	line := r.tick(10 * time.Second)
+	if strings.Contains(line, "no answer") {
+		t.Errorf("line %q says no answer 10 s after the last", line)
+	}
+	for i := 0; i < 4; i++ {
+		r.stats.Calls += 3
+		r.stats.Retries += 3
+		line = r.tick(10 * time.Second)
+	}
+	if want := "no answer for 50s (12 calls sent since)"; !strings.Contains(line, want) {
+		t.Errorf("line %q lacks %q", line, want)
+	}
+	if !strings.Contains(line, "(18/min") {
+		t.Errorf("line %q lacks the recent pace of calls (18/min), not the mean since the start", line)
+	}
+}
+
+// TestProgressTimeLeft: near the end the line said "7s left" for a
+// minute and more, as the instances left were all in flight, paging; at
+// the start it jumped from 6m14s to 53m34s on one or two instances.
+func TestProgressTimeLeft(t *testing.T) {
+	r := newProgressRig(t, 300, 16)
+	r.p.done(audit.OutcomeCompliant)
+	r.stats.Calls, r.stats.Pages = 10, 10
+	if line := r.tick(10 * time.Second); strings.Contains(line, "left") {
+		t.Errorf("line %q gives a time left on one instance", line)
+	}
+	for r.p.n < 270 {
+		for i := 0; i < 10; i++ {
+			r.p.done(audit.OutcomeCompliant)
+		}
+		r.stats.Calls += 20
+		r.stats.Pages += 20
+		r.tick(10 * time.Second)
+	}
+	line := r.tick(0)
+	if !strings.Contains(line, "left") {
+		t.Errorf("line %q gives no time left at 1 instance a second", line)
+	}
+	for r.p.n < 298 {
+		r.p.done(audit.OutcomeCompliant)
+	}
+	r.stats.Pages += 15
+	line = r.tick(10 * time.Second)
+	if strings.Contains(line, "s left") {
+		t.Errorf("line %q gives a time left with every instance left in flight", line)
+	}
+	if want := "2 in flight, paging"; !strings.Contains(line, want) {
+		t.Errorf("line %q lacks %q", line, want)
+	}
+}
