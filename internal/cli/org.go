@@ -638,7 +638,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 		if err := j.startBoard(); err != nil {
 			return nil, err
 		}
-		infoFailed, err := j.lookupInfo(ctx, session)
+		infoFailed, err := j.lookupInfo(ctx, session, stderr)
 		if err != nil {
 			// A denial says what to allow, as the same denial under
 			// --discover does.
@@ -1059,8 +1059,8 @@ func siteCause(err error) (code, msg string) {
 // Where it cannot be read but the instances can still be audited, they are
 // audited without it (the session's Sites say why: SiteStats.InfoError); an
 // account-region that failed is returned, as for the audit; fatal errors
-// stop the run.
-func (j *job) lookupInfo(ctx context.Context, session *audit.Session) ([]*audit.SiteError, error) {
+// stop the run. A line on stderr says how far it is, as the progress does.
+func (j *job) lookupInfo(ctx context.Context, session *audit.Session, stderr io.Writer) ([]*audit.SiteError, error) {
 	type ask struct {
 		account, region string
 		ids             []string
@@ -1078,9 +1078,28 @@ func (j *job) lookupInfo(ctx context.Context, session *audit.Session) ([]*audit.
 		}
 	}
 	var (
-		mu     sync.Mutex // the fleet and failed
+		mu     sync.Mutex // the fleet, failed and answered
 		failed []*audit.SiteError
+		asked  int
+		// answered counts the instances that got their information.
+		answered int
 	)
+	for _, a := range asks {
+		asked += len(a.ids)
+	}
+	base := session.Stats()
+	defer heartbeat(stderr, j.o.quiet || asked == 0, func() string {
+		mu.Lock()
+		n := answered
+		mu.Unlock()
+		st := session.Stats()
+		calls, throttled := st.Calls-base.Calls, st.Throttled-base.Throttled
+		line := fmt.Sprintf("looking up instance information: %s of %s instances, %s calls", thousands(n), thousands(asked), thousands(int(calls)))
+		if calls > 0 {
+			line += fmt.Sprintf(" (%.1f%% throttled)", 100*float64(throttled)/float64(calls))
+		}
+		return line
+	})()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(lookupSites)
 	for _, a := range asks {
@@ -1088,6 +1107,7 @@ func (j *job) lookupInfo(ctx context.Context, session *audit.Session) ([]*audit.
 			err := session.LookupInfo(gctx, a.account, a.region, a.ids, func(id string, info *audit.InstanceInfo) {
 				mu.Lock()
 				j.fleet.SetInfo(audit.Key{AccountID: a.account, Region: a.region, InstanceID: id}, info)
+				answered++
 				mu.Unlock()
 			})
 			var ie *audit.InfoError

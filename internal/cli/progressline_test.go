@@ -2,11 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"net/http"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/auditor-dev/auditor/audit"
+	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // progressRig drives a progress line by hand: a fake clock, stats set by
@@ -135,5 +141,63 @@ func TestProgressTimeLeft(t *testing.T) {
 	}
 	if want := "2 in flight, paging"; !strings.Contains(line, want) {
 		t.Errorf("line %q lacks %q", line, want)
+	}
+}
+
+// notedWriter is stderr for a run the test watches: it closes seen when a
+// line with want is written.
+type notedWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+}
+
+func (w *notedWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(b)
+	if w.seen != nil && strings.Contains(w.buf.String(), w.want) {
+		close(w.seen)
+		w.seen = nil
+	}
+	return len(b), nil
+}
+
+// TestLookupInfoHeartbeat: --with-instance-info on 5,000 instances at one
+// call a second ran for minutes before the audit's progress began, with
+// nothing on stderr. The lookup now logs a line at the progress's
+// cadence: here the service holds its first answer until that line came.
+func TestLookupInfoHeartbeat(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	defer func(d time.Duration) { logEvery = d }(logEvery)
+	logEvery = time.Millisecond
+	const want = "looking up instance information: "
+	stderr := &notedWriter{want: want, seen: make(chan struct{})}
+	seen := stderr.seen
+	f := ssmsim.NewFleet(ssmsim.FleetConfig{Seed: 8, Size: 120, UnmanagedFraction: -1})
+	url, _, _ := serveLogged(t, f, func(w http.ResponseWriter, r wireReq) bool {
+		if r.op == ssmsim.OpDescribeInstanceInformation {
+			select {
+			case <-seen:
+			case <-time.After(3 * time.Second): // no line came: the test fails below
+			}
+		}
+		return false
+	})
+	out := filepath.Join(t.TempDir(), "out")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stdout bytes.Buffer
+	code := run(ctx, []string{"run", "--instances", listFleet(t, f), "--with-instance-info", "--endpoint-url", url,
+		"--region", "us-east-1", "--out", out, "--format", "csv", "--fail-on", "none"}, strings.NewReader(""), &stdout, stderr)
+	stderr.mu.Lock()
+	got := stderr.buf.String()
+	stderr.mu.Unlock()
+	if code != int(exitOK) {
+		t.Fatalf("exit %d, want %d\n%s", code, exitOK, got)
+	}
+	if !regexp.MustCompile(`(?m)^` + want + `\d+ of 120 instances, \d+ calls`).MatchString(got) {
+		t.Errorf("stderr has no line %q...:\n%s", want, got)
 	}
 }

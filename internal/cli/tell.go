@@ -788,6 +788,10 @@ type progress struct {
 	wg          sync.WaitGroup
 }
 
+// logEvery is how often the progress, and a step before it that takes
+// long, log a line where stderr is no terminal; a variable for tests.
+var logEvery = 10 * time.Second
+
 // progressSample is where the run stood at one moment.
 type progressSample struct {
 	at                      time.Time
@@ -817,7 +821,7 @@ func newProgress(w io.Writer, total, conc int, quiet bool, stats func() audit.St
 	if quiet {
 		return p
 	}
-	every := 10 * time.Second
+	every := logEvery
 	if c, ok := w.(*console); ok && c.terminal() {
 		p.con, every = c, 250*time.Millisecond
 	}
@@ -1009,6 +1013,47 @@ func pace(r float64) string {
 		return fmt.Sprintf("%.0f/min", r*60)
 	default:
 		return fmt.Sprintf("%.2g/min", r*60)
+	}
+}
+
+// heartbeat shows line() as the live status line of a terminal, four
+// times a second, or logs it every logEvery elsewhere, until stop is
+// called: a step before the audit's progress that may take minutes
+// (--with-instance-info at a low rate) says how far it is.
+func heartbeat(w io.Writer, quiet bool, line func() string) (stop func()) {
+	if quiet {
+		return func() {}
+	}
+	every := logEvery
+	con, ok := w.(*console)
+	live := ok && con.terminal()
+	if live {
+		every = 250 * time.Millisecond
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				if live {
+					con.status(line())
+				} else {
+					fmt.Fprintln(w, line())
+				}
+			}
+		}
+	})
+	return func() {
+		close(quit)
+		wg.Wait()
+		if live {
+			con.status("")
+		}
 	}
 }
 
