@@ -201,3 +201,19 @@ func TestLookupInfoHeartbeat(t *testing.T) {
 		t.Errorf("stderr has no line %q...:\n%s", want, got)
 	}
 }
+
+// TestProgressListingIsAnAnswer: under --discover the listing's pages are
+// answers too, though no audit page has come yet: a node found is not
+// "no answer".
+func TestProgressListingIsAnAnswer(t *testing.T) {
+	r := newProgressRig(t, 0, 16)
+	var line string
+	for i := 0; i < 6; i++ {
+		r.p.found()
+		r.stats.Calls++
+		line = r.tick(10 * time.Second)
+	}
+	if strings.Contains(line, "no answer") {
+		t.Errorf("line %q says no answer while discovery lists nodes", line)
+	}
+}

@@ -779,7 +779,7 @@ type progress struct {
 	// is measured against them.
 	base    audit.Stats
 	samples []progressSample
-	// answers is the pages and throttles seen last, first seen at
+	// answers is the pages, throttles and targets found seen last, first seen at
 	// answerAt (zero: none since the start) with answerCalls calls sent.
 	answers     int64
 	answerAt    time.Time
@@ -815,7 +815,7 @@ func newProgress(w io.Writer, total, conc int, quiet bool, stats func() audit.St
 	p := &progress{w: w, total: total, conc: conc, outcomes: map[audit.Outcome]int{}, start: time.Now(), stats: stats, now: time.Now, quit: make(chan struct{})}
 	if stats != nil {
 		p.base = stats()
-		p.answers = p.base.Pages + p.base.Throttled
+		p.answers = p.base.Pages + p.base.Throttled + int64(total)
 		p.answerCalls = p.base.Calls
 	}
 	if quiet {
@@ -968,7 +968,8 @@ func (p *progress) line(now time.Time) string {
 // remember keeps cur for the pace (one sample a second at most, none
 // older than paceKeep) and notes when an answer came.
 func (p *progress) remember(cur progressSample) {
-	if a := cur.pages + cur.throttled; a != p.answers {
+	// A node that discovery lists (or drops) came in an answer too.
+	if a := cur.pages + cur.throttled + int64(p.total); a != p.answers {
 		p.answers, p.answerAt, p.answerCalls = a, cur.at, cur.calls
 	}
 	if len(p.samples) == 0 {
