@@ -217,3 +217,36 @@ func TestProgressListingIsAnAnswer(t *testing.T) {
 		t.Errorf("line %q says no answer while discovery lists nodes", line)
 	}
 }
+
+// TestThrottledPace: the closing line of a slow, throttled run said
+// "(1895 calls, 299 throttled, 299 retried)" without the pace the
+// limiter reached, nor what could help.
+func TestThrottledPace(t *testing.T) {
+	tests := []struct {
+		name         string
+		st           audit.Stats
+		rate         float64
+		maxResults   int
+		suffix, hint string
+	}{
+		{"throttled, small pages", audit.Stats{Calls: 1895, Throttled: 299, LimiterRate: 3, LimiterCutRate: 2.27}, 0, 1,
+			", paced at 2.3 calls/s", "--max-results 50"},
+		{"throttled, full pages", audit.Stats{Calls: 1895, Throttled: 299, LimiterRate: 3, LimiterCutRate: 2.27}, 0, 50,
+			", paced at 2.3 calls/s", ""},
+		{"little throttled", audit.Stats{Calls: 1895, Throttled: 20, LimiterRate: 3, LimiterCutRate: 2.27}, 0, 1,
+			", paced at 2.3 calls/s", ""},
+		{"not throttled", audit.Stats{Calls: 1895, LimiterRate: 30}, 0, 1, "", ""},
+		{"fixed --rate", audit.Stats{Calls: 1895, Throttled: 299, LimiterRate: 5}, 5, 1, "", "--max-results 50"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			suffix, hint := throttledPace(tc.st, tc.rate, tc.maxResults)
+			if suffix != tc.suffix {
+				t.Errorf("suffix %q, want %q", suffix, tc.suffix)
+			}
+			if !strings.Contains(hint, tc.hint) || (tc.hint == "") != (hint == "") {
+				t.Errorf("hint %q, want one with %q", hint, tc.hint)
+			}
+		})
+	}
+}

@@ -238,8 +238,9 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 	if j.verdicts < j.audited {
 		did = fmt.Sprintf("%d of %s", j.verdicts, did)
 	}
-	head := fmt.Sprintf("audited %s in %.1fs (%s, %d throttled, %d retried)",
-		did, st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries)
+	paced, paceHint := throttledPace(st, j.o.rate, j.o.maxResults)
+	head := fmt.Sprintf("audited %s in %.1fs (%s, %d throttled, %d retried%s)",
+		did, st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries, paced)
 	if j.info.Resumed > 0 {
 		head += fmt.Sprintf(", %d from earlier runs", j.info.Resumed)
 	}
@@ -260,6 +261,9 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 		causes = append(causes, fmt.Sprintf("auditor: %s; %s", plain(u.Error(), 0), hint))
 	}
 	summarize(stderr, head, j.info, failOn, j.errs, causes, j.o.out, j.o.resumeCommand(), written, fatal, delivered)
+	if paceHint != "" {
+		fmt.Fprintln(stderr, paceHint)
+	}
 	heard := slices.ContainsFunc(j.info.Sites, func(s audit.SiteStats) bool { return s.SharedWith > 0 })
 	if j.shardN > 1 && !j.o.discover && j.o.rate == 0 && st.Throttled > 0 && st.Seconds > 0 && !heard && !j.o.resume {
 		// The shards of a list share each account-region's limit, and
@@ -1073,4 +1077,21 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// throttledPace is what the closing line adds for a throttled run: the
+// pace its adaptive limiter ended at, and a hint when more than a tenth
+// of the calls were throttled and a setting would take fewer calls.
+// Shards are no hint: they share one account-region's limit.
+func throttledPace(st audit.Stats, rate float64, maxResults int) (suffix, hint string) {
+	if st.Throttled == 0 || st.Calls == 0 {
+		return "", ""
+	}
+	if rate == 0 && st.LimiterCutRate > 0 {
+		suffix = fmt.Sprintf(", paced at %.1f calls/s", st.LimiterCutRate)
+	}
+	if share := float64(st.Throttled) / float64(st.Calls); share > 0.1 && maxResults < 50 {
+		hint = fmt.Sprintf("%.0f%% of the calls were throttled: SSM's limit paced the run; --max-results 50 (not %d) reads each instance in fewer calls", 100*share, maxResults)
+	}
+	return suffix, hint
 }
