@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -2818,7 +2819,7 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 	}
 	if !labelled && len(dirs) > 0 && unread == 0 {
 		// A group that could not be read may have the label.
-		r.errs = append(r.errs, &labelUnknown{label: dl.d.mailToLabel, theirs: labelNames(theirs)})
+		r.errs = append(r.errs, &labelUnknown{label: dl.d.mailToLabel, theirs: theirLabels(theirs)})
 	}
 	if dl.d.undelivered {
 		carried, err := readCarried(dl.out)
@@ -2857,11 +2858,33 @@ func (dl *delivery) groupUnread(dir string, err error) error {
 // label's name in another case): it mails nobody, a failed delivery.
 type labelUnknown struct {
 	label  string
-	theirs string // labelNames of those the instances have
+	theirs string // theirLabels of those the instances have
 }
 
 func (e *labelUnknown) Error() string {
-	return fmt.Sprintf("--mail-to-label %s: no instance has this label (theirs: %s; a label's name is case-sensitive): no group was mailed by it", e.label, e.theirs)
+	return fmt.Sprintf("--mail-to-label %s: no instance has the label %q (%s; a label's name is case-sensitive): no group was mailed by it", e.label, e.label, e.theirs)
+}
+
+// theirLabels says which labels the instances have, for a message that
+// names a label none of them has: "the instances have no labels", or
+// "the labels they have: a, b". A name is quoted only when it holds what
+// would make the list ambiguous (a space, a comma, a quote).
+func theirLabels(have map[string]bool) string {
+	if len(have) == 0 {
+		return "the instances have no labels"
+	}
+	var names []string
+	for _, k := range slices.Sorted(maps.Keys(have)) {
+		if len(names) == 20 {
+			names = append(names, "...")
+			break
+		}
+		if k == "" || strings.ContainsAny(k, " ,;()\"\\") || !utf8.ValidString(k) || strings.IndexFunc(k, unicode.IsControl) >= 0 {
+			k = fmt.Sprintf("%q", k)
+		}
+		names = append(names, k)
+	}
+	return "the labels they have: " + strings.Join(names, ", ")
 }
 
 // labelled reports whether an instance of src (or, for a group whose
@@ -3156,6 +3179,13 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		dirs, err = splitGroupDirs(report.SplitDir(dir, by))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
+			// Splitting by a label no instance has would fail too: say
+			// that, not how to split.
+			theirs := map[string]bool{}
+			if by == d.mailToLabel && !dl.labelled(src, theirs) {
+				splitErr = &labelUnknown{label: by, theirs: theirLabels(theirs)}
+				break
+			}
 			splitErr = fmt.Errorf("--mail-to-label %s: the run in %s was not split by %q (no %s); split it: %s",
 				d.mailToLabel, dir, by, report.SplitDir(dir, by), resplit(dir, by, dl.getenv))
 		case err != nil:

@@ -102,7 +102,9 @@ func TestInputJSONFromEnvSplitAgain(t *testing.T) {
 	isolateAWS(t, "AKIATESTTESTTESTTEST")
 	url, _ := serve(t, handFleet(false), ssmsim.Options{})
 	t.Setenv("AUDITOR_CLI_INPUT_JSON", writeFile(t, "job.json", `{"fail-on": "none", "endpoint-url": "`+url+`", "region": "us-east-1"}`))
-	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	// The instance has the label: mailed by a label none has, the
+	// message says so instead of how to split.
+	ids := writeFile(t, "ids.csv", "instance_id,owner\ni-0123456789abcdef0,alice\n")
 	out := filepath.Join(t.TempDir(), "out")
 	if got := runCLI(t, "", "run", "--instances", ids, "--out", out, "--quiet"); got.code != 0 {
 		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)

@@ -108,7 +108,7 @@ func TestSplitMailOfALargeGroupWithoutTMPDIR(t *testing.T) {
 	if got.code != 0 || len(ms.srv.Messages()) != 1 {
 		t.Errorf("report: exit %d, %d messages, want 0 and alpha's\n%s", got.code, len(ms.srv.Messages()), got.stderr)
 	}
-	if strings.Contains(got.stderr, "no instance has this label") {
+	if strings.Contains(got.stderr, "no instance has the label") {
 		t.Errorf("report: says the label is missing:\n%s", got.stderr)
 	}
 	noSpillLeft(t, out)
@@ -147,7 +147,7 @@ func largeOwnedRecord(t *testing.T) string {
 
 // TestGroupMailOfAnUnreadableGroup: a group whose record could not be read
 // (its index found no room) was taken for a group without the label: the
-// delivery said "no instance has this label", false, marked nothing, and
+// delivery said "no instance has the label", false, marked nothing, and
 // auditor mail --undelivered then said "nothing sent": the owner's mail
 // was lost. The group is named with the cause, and the run's mailing of
 // its groups stays pending (groupsPendingFile), as for a run killed while
@@ -185,7 +185,7 @@ func TestGroupMailOfAnUnreadableGroup(t *testing.T) {
 	for _, err := range r.errs {
 		said = append(said, err.Error())
 	}
-	if s := strings.Join(said, "\n"); !strings.Contains(s, alice) || strings.Contains(s, "no instance has this label") {
+	if s := strings.Join(said, "\n"); !strings.Contains(s, alice) || strings.Contains(s, "no instance has the label") {
 		t.Errorf("the run's delivery says:\n%s\nwant alice's directory named, and no word of a missing label", s)
 	}
 	if !statOK(filepath.Join(out, groupsPendingFile)) {
@@ -205,7 +205,7 @@ func TestGroupMailOfAnUnreadableGroup(t *testing.T) {
 	}
 
 	got = runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner_email"}, ms.args...)...)
-	if got.code != 5 || !strings.Contains(got.stderr, alice) || strings.Contains(got.stderr, "no instance has this label") {
+	if got.code != 5 || !strings.Contains(got.stderr, alice) || strings.Contains(got.stderr, "no instance has the label") {
 		t.Errorf("auditor mail: exit %d, want 5 naming alice's directory, and no word of a missing label\n%s", got.code, got.stderr)
 	}
 }

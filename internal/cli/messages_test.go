@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/auditor-dev/auditor/deliver/smtptest"
+	"github.com/auditor-dev/auditor/ssmsim"
+)
+
+// TestMailToLabelNobodyHas: mailed by a label that no instance has,
+// auditor mail said to split the run by it; the split it printed then
+// failed, since no instance has the label. It says so at once.
+func TestMailToLabelNobodyHas(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	out := filepath.Join(t.TempDir(), "out")
+	if got := runCLI(t, "", "run", "--instances", ids, "--out", out, "--quiet", "--fail-on", "none", "--endpoint-url", url, "--region", "us-east-1"); got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	ms := newMailSetup(t, smtptest.Options{})
+	got := runCLI(t, "", append([]string{"mail", out, "--mail-to-label", "owner"}, ms.args...)...)
+	if got.code != int(exitDelivery) {
+		t.Errorf("exit %d, want %d\n%s", got.code, exitDelivery, got.stderr)
+	}
+	if !strings.Contains(got.stderr, `no instance has the label "owner" (the instances have no labels`) || strings.Contains(got.stderr, "split it") {
+		t.Errorf("want it said that no instance has the label, and no advice to split by it\n%s", got.stderr)
+	}
+}
+
+// TestTheirLabels: the labels the instances have, named in plain words
+// ("theirs: none" read as if a label were named none).
+func TestTheirLabels(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		have map[string]bool
+		want string
+	}{
+		{"none", nil, "the instances have no labels"},
+		{"one", map[string]bool{"account_name": true}, "the labels they have: account_name"},
+		{"sorted, odd quoted", map[string]bool{"team": true, "a b": true}, `the labels they have: "a b", team`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := theirLabels(tt.have); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
