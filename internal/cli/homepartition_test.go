@@ -30,24 +30,24 @@ func TestConfiguredRegionOfAnotherPartition(t *testing.T) {
 		{
 			name:  "--region",
 			args:  []string{"--region", "us-east-1", "--regions", "cn-north-1", "--discover"},
-			wants: []string{"cn-north-1 (--regions) is in partition aws-cn", "us-east-1 (--region)", "in aws", "pass --region cn-north-1"},
+			wants: []string{"cn-north-1 (--regions) is in partition aws-cn", "us-east-1 (from --region)", "in aws", "pass --region cn-north-1"},
 		},
 		{
 			name:  "AWS_REGION, with accounts",
 			env:   map[string]string{"AWS_REGION": "us-east-1"},
 			args:  []string{"--accounts", accounts[0].ID + "," + accounts[1].ID, "--role-name", "AuditRole", "--regions", "cn-northwest-1", "--discover"},
-			wants: []string{"cn-northwest-1 (--regions) is in partition aws-cn", "us-east-1 (AWS_REGION)", "pass --region cn-northwest-1"},
+			wants: []string{"cn-northwest-1 (--regions) is in partition aws-cn", "us-east-1 (from AWS_REGION)", "pass --region cn-northwest-1"},
 		},
 		{
 			name:  "the profile's region",
 			env:   map[string]string{"AWS_CONFIG_FILE": profile},
 			args:  []string{"--regions", "cn-north-1", "--discover"},
-			wants: []string{"cn-north-1 (--regions) is in partition aws-cn", "us-east-1 (the region of profile default)", "pass --region cn-north-1"},
+			wants: []string{"cn-north-1 (--regions) is in partition aws-cn", "us-east-1 (from the region of profile default)", "pass --region cn-north-1"},
 		},
 		{
 			name:  "a list's region column",
 			args:  []string{"--instances", list, "--region", "us-gov-west-1"},
-			wants: []string{"cn-north-1 (the first at ", "cn.csv:2) is in partition aws-cn", "us-gov-west-1 (--region)", "in aws-us-gov", "pass --region cn-north-1"},
+			wants: []string{"cn-north-1 (the first at ", "cn.csv:2) is in partition aws-cn", "us-gov-west-1 (from --region)", "in aws-us-gov", "pass --region cn-north-1"},
 		},
 	}
 	for _, tt := range tests {
@@ -61,7 +61,7 @@ func TestConfiguredRegionOfAnotherPartition(t *testing.T) {
 			if got.code != int(exitUsage) {
 				t.Fatalf("exit %d, want %d\n%.3000s", got.code, exitUsage, got.stderr)
 			}
-			for _, w := range append(tt.wants, "one partition") {
+			for _, w := range append(tt.wants, ", and one run's credentials reach one partition: for aws-cn credentials, pass --region") {
 				if !strings.Contains(got.stderr, w) {
 					t.Errorf("stderr does not say %q:\n%.3000s", w, got.stderr)
 				}

@@ -26,22 +26,22 @@ func TestRegionsOfTwoPartitions(t *testing.T) {
 		{
 			name:  "--regions aws then aws-us-gov",
 			args:  []string{"--accounts", "org", "--role-name", "AuditRole", "--regions", "us-east-1,us-gov-west-1", "--discover"},
-			wants: []string{"--regions: us-east-1 is in partition aws and us-gov-west-1 in aws-us-gov", "its own run"},
+			wants: []string{"--regions: us-east-1 is in partition aws and us-gov-west-1 in aws-us-gov", "audit each partition in its own run"},
 		},
 		{
 			name:  "--regions aws-us-gov then aws",
 			args:  []string{"--accounts", "org", "--role-name", "AuditRole", "--regions", "us-gov-west-1,us-east-1", "--discover"},
-			wants: []string{"--regions: us-gov-west-1 is in partition aws-us-gov and us-east-1 in aws", "its own run"},
+			wants: []string{"--regions: us-gov-west-1 is in partition aws-us-gov and us-east-1 in aws", "audit each partition in its own run"},
 		},
 		{
 			name:  "a list's region column",
 			args:  []string{"--instances", list, "--region", "us-east-1"},
-			wants: []string{"cn-north-1 (the first at ", "mix.csv:2) is in partition aws-cn and us-east-1 (the first at ", "mix.csv:3) in aws;", "its own run"},
+			wants: []string{"cn-north-1 (the first at ", "mix.csv:2) is in partition aws-cn and us-east-1 (the first at ", "mix.csv:3) in aws;", "audit each partition in its own run"},
 		},
 		{
 			name:  "a list's region and --regions to discover in",
 			args:  []string{"--accounts", accounts[1].ID, "--role-name", "AuditRole", "--instances", plainList, "--region", "us-east-1", "--regions", "cn-north-1", "--discover"},
-			wants: []string{"us-east-1 (the first at ", "ids.txt:1) is in partition aws and cn-north-1 (--regions) in aws-cn;", "its own run"},
+			wants: []string{"us-east-1 (the first at ", "ids.txt:1) is in partition aws and cn-north-1 (--regions) in aws-cn;", "audit each partition in its own run"},
 		},
 	}
 	for _, tt := range tests {

@@ -848,7 +848,7 @@ func (j *job) checkListedRegions(region string) error {
 
 // onePartition is why regions of two partitions are refused together, and
 // what to do instead.
-const onePartition = "one run's credentials reach one partition: audit each in its own run"
+const onePartition = "one run's credentials reach one partition: audit each partition in its own run"
 
 // partitionsApart returns the first of regions and the first after it of
 // another partition (awsconn.RegionPartition); "", "" when all are of one
@@ -922,8 +922,8 @@ func (j *job) checkListedPartitions(region string) error {
 	if !awsconn.EveryAccountHas(a) {
 		home = awsconn.PartitionRegion(theirs)
 	}
-	return usagef("%s (%s) is in partition %s, but the configured region %s (%s), where STS is asked whose the credentials are, is in %s; one run's credentials reach one partition: for credentials of %s, pass --region %s; credentials of %s reach no region of %s",
-		a, where[a], theirs, region, cmp.Or(j.regionFrom, "the AWS configuration"), ours, theirs, home, ours, theirs)
+	return usagef("%s (%s) is in partition %s, but the configured region %s (from %s) is in %s, and one run's credentials reach one partition: for %s credentials, pass --region %s",
+		a, where[a], theirs, region, cmp.Or(j.regionFrom, "the AWS configuration"), ours, theirs, home)
 }
 
 // listedOutside describes the listed targets whose key (an account or a
