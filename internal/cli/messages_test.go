@@ -49,3 +49,27 @@ func TestTheirLabels(t *testing.T) {
 		})
 	}
 }
+
+// TestRoleNameWithSTSUnreachable: a run that reaches other accounts, with
+// STS not answering, said "cannot call SSM" (no SSM call was made) and
+// printed the SDK's whole error chain. It says which flag needs STS, where
+// STS did not answer, why, and what to check; still exit 4.
+func TestRoleNameWithSTSUnreachable(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
+	got := runCLI(t, "", "run", "--role-name", "AuditRole", "--instance-id", "i-0123456789abcdef0", "--endpoint-url", url, "--region", "us-east-1",
+		"--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != int(exitFatal) {
+		t.Errorf("exit %d, want %d\n%s", got.code, exitFatal, got.stderr)
+	}
+	if !strings.Contains(got.stderr, "--role-name needs the caller's account, but STS at http://127.0.0.1:1 did not answer (") ||
+		!strings.Contains(got.stderr, "check the network or HTTP_PROXY") {
+		t.Errorf("want the flag, STS's address, the cause and what to check\n%s", got.stderr)
+	}
+	for _, bad := range []string{"cannot call SSM", "operation error", "RequestID"} {
+		if strings.Contains(got.stderr, bad) {
+			t.Errorf("stderr says %q\n%s", bad, got.stderr)
+		}
+	}
+}

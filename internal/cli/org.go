@@ -427,6 +427,40 @@ func (o *runOptions) multiAccount() bool {
 	return o.accounts != "" || o.roleName != "" || o.roleARN != ""
 }
 
+// callerNeeded is the error of a run that reaches other accounts when
+// STS did not say whose the credentials are (err): it names the flag that
+// needs the caller's account and, when STS did not answer at all, where
+// and why, and what to check. Its words are its own: audit.ErrFatal's
+// ("cannot call SSM") are untrue, as SSM was not called.
+func (o *runOptions) callerNeeded(err error, region string) error {
+	flag := "--accounts"
+	switch {
+	case o.roleName != "":
+		flag = "--role-name"
+	case o.roleARN != "":
+		flag = "--role-arn"
+	}
+	if u, none := audit.NoAnswer(err); none {
+		where := "STS"
+		switch {
+		case u.Endpoint != "":
+			where += " at " + u.Endpoint
+		case region != "":
+			where += " in " + region
+		}
+		next := "check the network or " + u.ProxyVar()
+		if u.ThroughProxy {
+			where += " through the proxy"
+			if u.Proxy != "" {
+				where += " " + u.Proxy
+			}
+			next = "check the proxy, or " + u.ProxyVar()
+		}
+		return &fatalError{msg: fmt.Sprintf("%s needs the caller's account, but %s did not answer (%s): %s", flag, where, u.Cause, next), err: err}
+	}
+	return &fatalError{msg: fmt.Sprintf("%s needs the caller's account, but STS did not give it: %v", flag, err), err: err}
+}
+
 // orgTargets runs the organisation steps: it learns the caller's account
 // and gives it to the targets that name none, refuses a list that names
 // accounts no role reaches, resolves the accounts and regions, sets up
@@ -443,7 +477,7 @@ func (j *job) orgTargets(ctx context.Context, session *audit.Session, stderr io.
 			return nil, &stepError{"learning the credentials' account (sts:GetCallerIdentity)", errInterrupted}
 		}
 		if o.multiAccount() {
-			err = withFatalHint(fmt.Errorf("%w: the caller's account is needed to reach the others: %w", audit.ErrFatal, err), j.conn.HomeRegion())
+			err = withFatalHint(o.callerNeeded(err, j.conn.HomeRegion()), j.conn.HomeRegion())
 			if h := o.roleARNHome(j.conn, callerErr); h != "" {
 				err = fmt.Errorf("%w\n%s", err, h)
 			}
