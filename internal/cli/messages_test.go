@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,5 +72,25 @@ func TestRoleNameWithSTSUnreachable(t *testing.T) {
 		if strings.Contains(got.stderr, bad) {
 			t.Errorf("stderr says %q\n%s", bad, got.stderr)
 		}
+	}
+}
+
+// TestSkipInvalidAllInvalid: --skip-invalid with no valid ID said only
+// "no valid instance IDs: all 1 were invalid", naming no file, line or
+// value. It names the first bad line, its value and why.
+func TestSkipInvalidAllInvalid(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "allbad.txt"), []byte("bad\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	got := runCLI(t, "", "run", "--instances", "allbad.txt", "--skip-invalid", "--region", "us-east-1", "--quiet", "--out", filepath.Join(dir, "out"))
+	if got.code != int(exitUsage) {
+		t.Errorf("exit %d, want %d\n%s", got.code, exitUsage, got.stderr)
+	}
+	want := `allbad.txt:1: "bad": not an instance ID`
+	if !strings.Contains(got.stderr, want) || !strings.Contains(got.stderr, "--skip-invalid needs at least one valid ID (none in 1 line)") {
+		t.Errorf("stderr does not say %q and what --skip-invalid needs\n%s", want, got.stderr)
 	}
 }

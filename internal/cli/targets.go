@@ -180,7 +180,18 @@ func (o *runOptions) readFleet(stdin io.Reader, reading func(name string)) (*aud
 		return nil, err
 	}
 	if f.Len() == 0 && !o.discover {
-		return nil, usagef("no valid instance IDs: all %d were invalid", len(f.Invalid))
+		// The first bad one says what is wrong with them, as the error
+		// without --skip-invalid would.
+		first := f.Invalid[0]
+		what := first.Source + ": "
+		if first.InstanceID != "" {
+			what += audit.Quote(first.InstanceID) + ": "
+		}
+		none := "none in " + plural(len(f.Invalid), "line")
+		if slices.ContainsFunc(f.Invalid, func(t audit.Target) bool { return t.Source == instanceIDSource }) {
+			none = fmt.Sprintf("none of the %d given", len(f.Invalid))
+		}
+		return nil, usagef("%s%s; --skip-invalid needs at least one valid ID (%s)", what, first.Problem, none)
 	}
 	return f, nil
 }
