@@ -85,12 +85,12 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 	d.mailTo.split = true
 	fs.Var(&d.mailTo, to, "mail the reports to these addresses (a comma-separated `LIST`, repeatable)")
 	fs.StringVar(&d.mailFrom, "mail-from", "", "the sender's address `ADDR` (needed with --"+to+" or --mail-to-label)")
-	fs.StringVar(&d.mailSubject, "mail-subject", "", "the subject, a text/template (`TEMPLATE`) over the view model (default: PARTIAL when incomplete, the group of a split's mail, what changed in brief, the headline, the scope)")
+	fs.StringVar(&d.mailSubject, "mail-subject", "", "make the subject from `TEMPLATE`, a text/template over the view model (default: PARTIAL when incomplete, the group of a split's mail, what changed in brief, the headline, the scope)")
 	fs.StringVar(&d.smtp, "smtp", "", "send through the SMTP server at `URL`: smtp://host:587 (STARTTLS required), smtps://host:465, plain text only to loopback; login from AUDITOR_SMTP_USERNAME and AUDITOR_SMTP_PASSWORD")
 	fs.StringVar(&d.smtpCA, "smtp-ca-bundle", "", "also trust the certificates in this PEM `FILE` when verifying the SMTP server (a relay with an internal CA)")
-	fs.StringVar(&d.mailVia, "mail-via", "", "send through `ses` (Amazon SES v2, with the AWS configuration), or smtp (the default with --smtp)")
-	fs.IntVar(&d.mailMaxBody, "mail-max-body", report.DefaultMailMaxBody, "most `BYTES` of the mail's HTML body; longer lists are cut with \"N more in the attached workbook\"")
-	fs.Int64Var(&d.mailMaxSize, "mail-max-size", deliver.DefaultMaxSize, "most `BYTES` of the whole message; attachments that would pass it are left out and the body says where the reports are")
+	fs.StringVar(&d.mailVia, "mail-via", "", "send through `ses` (Amazon SES v2, with the AWS configuration); smtp, the other value, is the default with --smtp")
+	fs.IntVar(&d.mailMaxBody, "mail-max-body", report.DefaultMailMaxBody, "at most `BYTES` of the mail's HTML body; longer lists are cut with \"N more in the attached workbook\"")
+	fs.Int64Var(&d.mailMaxSize, "mail-max-size", deliver.DefaultMaxSize, "at most `BYTES` of the whole message; attachments that would pass it are left out and the body says where the reports are")
 	// mail has no --split-by of its own: it mails the groups the run made.
 	groups := "--split-by (or of this `LABEL` itself)"
 	if fs.Lookup("split-by") == nil {
@@ -101,9 +101,9 @@ func (d *deliveryOptions) bind(fs *flagSet, to string, fresh bool) {
 		fs.BoolVar(&d.undelivered, "undelivered", false, "with --mail-to-label: mail only the groups whose mail a run or report was due to send and did not deliver, or an auditor mail did not send, each to the addresses it did not reach (not one the server may have taken); refused while a mailing of the groups stopped midway is pending")
 	}
 	if fresh {
-		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail, `always|findings|changes`: always; findings (a failed association or an incomplete run, whatever --fail-on says); or changes (a failure new or resolved or failing with another error code, an instance come or gone since --baseline)")
+		fs.StringVar(&d.mailWhen, "mail-when", mailAlways, "when to mail (`always|findings|changes`): always; findings (a failed association or an incomplete run, whatever --fail-on says); or changes (a failure new or resolved or failing with another error code, an instance come or gone since --baseline)")
 		fs.StringVar(&d.upload, "upload", "", "put every output under `s3://BUCKET/PREFIX/` once written; {date} and {time} in it are the run's, as in --out")
-		fs.StringVar(&d.uploadSSE, "upload-sse", "", "server-side encryption of the upload, `aws:kms|AES256` (default: the bucket's)")
+		fs.StringVar(&d.uploadSSE, "upload-sse", "", "encrypt the upload server-side with `aws:kms|AES256` (default: as the bucket does)")
 		fs.StringVar(&d.uploadKMS, "upload-kms-key", "", "the KMS `KEY` (ID, ARN or alias) of --upload-sse aws:kms (default: the account's AWS-managed key)")
 		fs.StringVar(&d.uploadOwner, "upload-bucket-owner", "", "the `ACCOUNT` ID that must own the --upload bucket: S3 refuses the upload if another account owns it (a mistyped or re-created bucket name)")
 		fs.StringVar(&d.uploadACL, "upload-acl", "", "the canned `ACL` of each object uploaded, bucket-owner-full-control: what a bucket of another account often requires by policy (needs s3:PutObjectAcl)")

@@ -94,3 +94,26 @@ func TestSkipInvalidAllInvalid(t *testing.T) {
 		t.Errorf("stderr does not say %q and what --skip-invalid needs\n%s", want, got.stderr)
 	}
 }
+
+// TestHelpPlaceholdersRead: flag.UnquoteUsage leaves a flag's placeholder
+// in its text, where it read mid-sentence ("discover in these regions,
+// LIST|all: ...", "most BYTES"). Each reads as a sentence.
+func TestHelpPlaceholdersRead(t *testing.T) {
+	help := strings.Join(strings.Fields(helpOf(t, "run")), " ")
+	for _, want := range []string{
+		"audit these accounts (LIST|FILE|org): a comma-separated list",
+		"discover in these regions (LIST|all): a comma-separated list",
+		"call each account and region at most TPS times a second",
+		"write stderr as text|json (json: one log/slog JSON record a line)",
+		"make the subject from TEMPLATE, a text/template over the view model",
+		"when to mail (always|findings|changes): always;",
+		"send through ses (Amazon SES v2, with the AWS configuration); smtp, the other value, is the default with --smtp",
+		"at most BYTES of the mail's HTML body",
+		"at most BYTES of the whole message",
+		"encrypt the upload server-side with aws:kms|AES256",
+	} {
+		if !strings.Contains(help, want) {
+			t.Errorf("auditor run --help does not say %q", want)
+		}
+	}
+}

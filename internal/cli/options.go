@@ -224,14 +224,14 @@ func (o *runOptions) bindAWS(fs *flagSet) {
 // bindOrg binds the flags that reach an organisation: accounts, roles,
 // regions, discovery and triage.
 func (o *runOptions) bindOrg(fs *flagSet) {
-	fs.StringVar(&o.accounts, "accounts", "", "audit these accounts, `LIST|FILE|org`: a comma-separated list of IDs, a file of them (ID[,name] a line), or org (the organisation's active accounts)")
+	fs.StringVar(&o.accounts, "accounts", "", "audit these accounts (`LIST|FILE|org`): a comma-separated list of IDs, a file of them (ID[,name] a line), or org (the organisation's active accounts)")
 	fs.Var(&o.excludeAccounts, "exclude-accounts", "leave out these account IDs (a comma-separated `LIST`, repeatable)")
 	fs.StringVar(&o.roleName, "role-name", "", "reach accounts other than the caller's by assuming the role `NAME` in each (arn:<partition>:iam::<account>:role/NAME)")
 	fs.StringVar(&o.roleARN, "role-arn", "", "the role `ARN` to assume in each account, with {account} in it (instead of --role-name)")
 	fs.StringVar(&o.externalID, "external-id", "", "the external `ID` the role's trust policy asks for")
 	fs.StringVar(&o.roleSessionName, "role-session-name", o.roleSessionName, "the `NAME` of the role sessions, as CloudTrail shows it: 2 to 64 letters, digits and _+=,.@- (default auditor)")
 	fs.DurationVar(&o.roleDuration, "role-duration", 0, "each role session's length `D` before it is renewed, 15m to 12h (default: STS's, 1h; 1h at most when the run's own credentials are a role's session)")
-	fs.StringVar(&o.regions, "regions", "", "discover in these regions, `LIST|all`: a comma-separated list, or all, each account's enabled regions (default: --region)")
+	fs.StringVar(&o.regions, "regions", "", "discover in these regions (`LIST|all`): a comma-separated list, or all, each account's enabled regions (default: --region)")
 	fs.BoolVar(&o.discover, "discover", false, "find the targets: every managed node of each account-region (DescribeInstanceInformation), with --instances as a union")
 	fs.Var(&o.filters, "filter", "discover only the nodes that match `Key=K,Values=V1,V2` (AWS CLI shorthand: tag:Env, tag-key, PingStatus, PlatformType, ...; repeatable)")
 	fs.BoolVar(&o.withInfo, "with-instance-info", false, "also record what DescribeInstanceInformation says of listed instances (ping status, agent, platform): about one call per 50 instances")
@@ -248,7 +248,7 @@ func (o *runOptions) bindFetch(fs *flagSet) {
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "`N` instances audited at once")
 	fs.IntVar(&o.maxResults, "max-results", o.maxResults, "page size `N` asked of SSM, 1 to 50")
 	fs.IntVar(&o.maxPages, "max-pages", o.maxPages, "`N` pages per instance before it ends in error PaginationLoop")
-	fs.Float64Var(&o.rate, "rate", 0, "calls per second (`TPS`) per account and region (default: adapt to the service's throttling)")
+	fs.Float64Var(&o.rate, "rate", 0, "call each account and region at most `TPS` times a second (default: adapt to the service's throttling)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run `D` after it starts (the lists, credentials and accounts count too), write partial reports, exit 3 (default: no limit)")
 	fs.DurationVar(&o.grace, "grace", o.grace, "after an interrupt, calls in flight may finish for `D`")
 }
@@ -268,7 +268,7 @@ func (o *runOptions) bindOutput(fs *flagSet, defaultOut string) {
 // bindStderr binds --quiet (its usage quiet) and --log-format.
 func (o *runOptions) bindStderr(fs *flagSet, quiet string) {
 	fs.BoolVar(&o.quiet, "quiet", false, quiet)
-	fs.StringVar(&o.logFormat, "log-format", logText, "write stderr as `text|json`: text, or json (one log/slog JSON record a line)")
+	fs.StringVar(&o.logFormat, "log-format", logText, "write stderr as `text|json` (json: one log/slog JSON record a line)")
 }
 
 // settings are the options checked and parsed.
