@@ -617,7 +617,11 @@ func durString(d time.Duration) string {
 func parseShard(s string, count int, getenv func(string) string) (k, n int, err error) {
 	if s == "auto" {
 		if idx := getenv("AWS_BATCH_JOB_ARRAY_INDEX"); idx != "" {
-			return shardNumbers(idx, getenv("AWS_BATCH_JOB_ARRAY_SIZE"), "AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE")
+			size := getenv("AWS_BATCH_JOB_ARRAY_SIZE")
+			if size == "" {
+				return 0, 0, usagef("--shard auto: AWS_BATCH_JOB_ARRAY_INDEX is %s, but AWS_BATCH_JOB_ARRAY_SIZE is not set (AWS Batch sets both for an array job): set it, or pass --shard K/N", shardValue(idx))
+			}
+			return shardNumbers(idx, size, "--shard auto", "AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE")
 		}
 		if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
 			if count <= 0 {
@@ -625,7 +629,7 @@ func parseShard(s string, count int, getenv func(string) string) (k, n int, err 
 				// how many there are.
 				return 0, 0, usagef("--shard auto: JOB_COMPLETION_INDEX is %s but the shard count is not set: pass --shard-count N (or set AUDITOR_SHARD_COUNT), N being the Job's completions", strconv.Quote(idx))
 			}
-			return shardNumbers(idx, strconv.Itoa(count), "JOB_COMPLETION_INDEX", "--shard-count (or AUDITOR_SHARD_COUNT)")
+			return shardNumbers(idx, strconv.Itoa(count), "--shard auto", "JOB_COMPLETION_INDEX", "--shard-count (or AUDITOR_SHARD_COUNT)")
 		}
 		return 0, 0, usagef("--shard auto: neither AWS_BATCH_JOB_ARRAY_INDEX nor JOB_COMPLETION_INDEX is set; pass --shard K/N")
 	}
@@ -633,24 +637,36 @@ func parseShard(s string, count int, getenv func(string) string) (k, n int, err 
 	if !ok {
 		return 0, 0, usagef("--shard %q: want K/N, such as 0/4 (K counts from 0), or auto", s)
 	}
-	return shardNumbers(ks, ns, "--shard K", "--shard N")
+	return shardNumbers(ks, ns, "--shard "+shardValue(s), "K", "N")
 }
 
-func shardNumbers(ks, ns, kname, nname string) (int, int, error) {
+// shardNumbers reads the shard index ks and count ns, which kname and
+// nname name in a message, after where (the flag and its value).
+func shardNumbers(ks, ns, where, kname, nname string) (int, int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(ns))
 	if n > audit.MaxShards {
 		// Atoi gives its largest int, with an error, for a count too
 		// large for one: too many shards as well.
-		return 0, 0, usagef("shard count %s %q: at most %d, the most shards a list is split into", nname, ns, audit.MaxShards)
+		return 0, 0, usagef("%s: %s is %s, but a list is split into at most %d shards", where, nname, shardValue(ns), audit.MaxShards)
 	}
 	if err != nil || n < 1 {
-		return 0, 0, usagef("shard count %s %q: want a whole number of at least 1", nname, ns)
+		return 0, 0, usagef("%s: %s is %s, want a whole number of at least 1", where, nname, shardValue(ns))
 	}
 	k, err := strconv.Atoi(strings.TrimSpace(ks))
 	if err != nil || k < 0 || k >= n {
-		return 0, 0, usagef("shard index %s %q: want 0 to %d (it counts from 0)", kname, ks, n-1)
+		return 0, 0, usagef("%s: %s is %s, want 0 to %d (%s counts from 0)", where, kname, shardValue(ks), n-1, kname)
 	}
 	return k, n, nil
+}
+
+// shardValue shows a value of --shard or of a variable in a message: as it
+// is when it is digits and slashes, which need no quotes, quoted when it
+// holds anything else (a space, a letter, a control character).
+func shardValue(v string) string {
+	if v != "" && strings.Trim(v, "0123456789/") == "" {
+		return v
+	}
+	return strconv.Quote(v)
 }
 
 // report returns the rule for report.Options.StaleAfter. Its zero turns the

@@ -123,6 +123,12 @@ func TestParseShard(t *testing.T) {
 		// count the user never gave, with no word of where it comes from.
 		{"kubernetes without count", "auto", 0, env("JOB_COMPLETION_INDEX", "2"), 0, 0, "JOB_COMPLETION_INDEX is \"2\" but the shard count is not set: pass --shard-count N (or set AUDITOR_SHARD_COUNT), N being the Job's completions"},
 		{"auto outside an engine", "auto", 0, env(), 0, 0, "neither"},
+		// Not "shard index --shard K \"3\"", nor a count "" of a variable
+		// that is not set.
+		{"k past n, said plainly", "3/2", 0, env(), 0, 0, "--shard 3/2: K is 3, want 0 to 1 (K counts from 0)"},
+		{"n zero, said plainly", "1/0", 0, env(), 0, 0, "--shard 1/0: N is 0, want a whole number of at least 1"},
+		{"aws batch without size", "auto", 0, env("AWS_BATCH_JOB_ARRAY_INDEX", "2"), 0, 0, "--shard auto: AWS_BATCH_JOB_ARRAY_INDEX is 2, but AWS_BATCH_JOB_ARRAY_SIZE is not set"},
+		{"garbage quoted", "x/2", 0, env(), 0, 0, `--shard "x/2": K is "x", want 0 to 1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

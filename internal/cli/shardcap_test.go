@@ -35,13 +35,13 @@ func TestShardCountCapped(t *testing.T) {
 		wantErr []string // none: taken
 	}{
 		{"the most", "9999/" + most, 0, env(), nil},
-		{"one more", "0/" + over, 0, env(), []string{"--shard N", `"` + over + `"`, "at most " + most}},
-		{"huge", "491879161104970/1000000000000000", 0, env(), []string{"--shard N", `"1000000000000000"`, "at most " + most}},
-		{"too large for an int", "0/99999999999999999999", 0, env(), []string{"--shard N", `"99999999999999999999"`, "at most " + most}},
+		{"one more", "0/" + over, 0, env(), []string{"--shard 0/" + over + ": N is " + over, "at most " + most}},
+		{"huge", "491879161104970/1000000000000000", 0, env(), []string{"N is 1000000000000000,", "at most " + most}},
+		{"too large for an int", "0/99999999999999999999", 0, env(), []string{"N is 99999999999999999999,", "at most " + most}},
 		{"aws batch", "auto", 0, env("AWS_BATCH_JOB_ARRAY_INDEX", "3", "AWS_BATCH_JOB_ARRAY_SIZE", "9000000000000000000"),
-			[]string{"AWS_BATCH_JOB_ARRAY_SIZE", `"9000000000000000000"`, "at most " + most}},
+			[]string{"AWS_BATCH_JOB_ARRAY_SIZE is 9000000000000000000,", "at most " + most}},
 		{"kubernetes", "auto", audit.MaxShards + 1, env("JOB_COMPLETION_INDEX", "1"),
-			[]string{"--shard-count (or AUDITOR_SHARD_COUNT)", `"` + over + `"`, "at most " + most}},
+			[]string{"--shard-count (or AUDITOR_SHARD_COUNT) is " + over + ",", "at most " + most}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
