@@ -2724,7 +2724,13 @@ func (dl *delivery) mailGroups(ctx context.Context, ropts report.Options, dirs [
 			switch {
 			case nobodys:
 				unmailed = true
-				dl.warnf("%s, the instances without a value of %q: not mailed by --mail-to-label (the addresses among them are no owner's); --%s would mail them", name, dl.splitBy, dl.toFlag)
+				// Those of the baseline's, for a group of no instance now,
+				// as splitValue reads them.
+				n := src.rs.Len()
+				if n == 0 && src.base != nil {
+					n = src.base.Records().Len()
+				}
+				dl.warnf("%s with no %q value (group %s): not mailed by --mail-to-label, which mails owners; add --%s ADDRESSES to mail them", plural(n, "instance"), dl.splitBy, name, dl.toFlag)
 			case refused > 0:
 				// It has values, each refused above: "no address" would
 				// send its owner looking for a label that is there. A
