@@ -3048,7 +3048,7 @@ func mailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		problems = append(problems, err)
 	}
 	if !d.mailing() {
-		problems = append(problems, usagef("mail: --to ADDRESSES, or --mail-to-label LABEL to mail each group its own"))
+		problems = append(problems, usagef("mail: no recipient: pass --to ADDRESSES, or --mail-to-label LABEL to mail each group its own"))
 	}
 	switch {
 	case d.undelivered && d.mailToLabel == "":

@@ -117,3 +117,13 @@ func TestHelpPlaceholdersRead(t *testing.T) {
 		}
 	}
 }
+
+// TestMailWithNoRecipient: auditor mail with no recipient said "mail:
+// --to ADDRESSES, or ...", which read as a flag's help, not a refusal.
+func TestMailWithNoRecipient(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	got := runCLI(t, "", "mail", t.TempDir())
+	if got.code != int(exitUsage) || !strings.Contains(got.stderr, "mail: no recipient: pass --to ADDRESSES, or --mail-to-label LABEL to mail each group its own") {
+		t.Errorf("exit %d, want %d saying there is no recipient\n%s", got.code, exitUsage, got.stderr)
+	}
+}

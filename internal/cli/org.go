@@ -183,7 +183,11 @@ func (o *runOptions) checkOrg() (orgSpec, []error) {
 	}
 	for _, k := range keys {
 		switch {
-		case strings.TrimSpace(k.key) != k.key || k.key == "":
+		case k.key == "" && k.flag != "--tag-labels":
+			bad("%s %s: the tag key is empty (want %sKEY)", k.flag, audit.TagLabelPrefix, audit.TagLabelPrefix)
+		case k.key == "":
+			bad("%s: a tag key is empty (want KEY, comma-separated for several)", k.flag)
+		case strings.TrimSpace(k.key) != k.key:
 			bad("%s: tag key %q: want a key without spaces around it (comma-separated for several)", k.flag, k.key)
 		case len(k.key) > 128 || !utf8.ValidString(k.key):
 			bad("%s: tag key %q: a tag key is at most 128 characters of UTF-8", k.flag, k.key)

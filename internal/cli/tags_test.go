@@ -146,7 +146,9 @@ func TestTagLabelsChecked(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--split-by", "tag:"}, `--split-by: tag key ""`},
+		// Not "tag key \"\": want a key without spaces around it".
+		{[]string{"--split-by", "tag:"}, `--split-by tag:: the tag key is empty (want tag:KEY)`},
+		{[]string{"--mail-to-label", "tag:"}, `--mail-to-label tag:: the tag key is empty (want tag:KEY)`},
 		{[]string{"--tag-labels", strings.Repeat("k", 129)}, "at most 128 characters"},
 		// The key is the label's name, a column of every report: one
 		// that does not read as itself would put an escape in each.
