@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,7 +45,7 @@ func about(m *Model) []Detail {
 	ds = append(ds, Detail{Label: "Ended", Value: dateWords(r.EndedAt) + took, At: r.EndedAt, Rest: strings.TrimSpace(took)})
 	add("State", stateWords(m))
 	if r.Error != "" {
-		add("Stopped by", r.Error)
+		add(r.ErrorLabel(), r.Error)
 	}
 	if len(r.Unaudited) > 0 {
 		add("Not audited", sitesWords(r.Unaudited))
@@ -534,3 +535,24 @@ func sitesSaying(sites []Site, why func(Site) string) string {
 	}
 	return out
 }
+
+// ErrorLabel names Error where the reports show it: "Stopped by" for what
+// stopped the run, "Why partial" for what the record works out of itself
+// (account-regions that failed, targets without a result, a merge's
+// missing shards, records with no run.json beside them), which stopped
+// nothing: "Stopped by: no run.json beside ..." read as a stop.
+func (r Run) ErrorLabel() string {
+	if workedOut.MatchString(r.Error) {
+		return "Why partial"
+	}
+	return "Stopped by"
+}
+
+// workedOut matches the Errors that audit.RunInfo works out from the
+// record (Finish, Undescribed, MergeRunInfo) rather than a run's own stop.
+// It follows audit's derivedErrors, and adds Undescribed's.
+var workedOut = regexp.MustCompile(`^(?:\d+ account-regions? (?:failed|could not be audited)$` +
+	`|\d+ of \d+ targets have no result in the record$` +
+	`|the merge (?:lacks|holds) ` +
+	`|a merged run was incomplete$` +
+	`|no ` + regexp.QuoteMeta(audit.RunFile) + ` beside )`)

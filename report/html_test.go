@@ -449,6 +449,10 @@ func TestHTMLPartialBanner(t *testing.T) {
 		{name: "incomplete", want: []string{"Partial results", "did not give every instance a verdict", "1 could not be audited"}},
 		{name: "interrupted", interrupted: true, want: []string{"Partial results", "interrupted"}},
 		{name: "stopped", runErr: "access denied", want: []string{"Partial results", "Stopped by: access denied"}},
+		// Records merged without their run.json: nothing stopped, so no
+		// "Stopped by".
+		{name: "no run.json", runErr: "no run.json beside a/results.jsonl: completeness unknown",
+			want: []string{"Partial results", "Why partial: no run.json beside a/results.jsonl: completeness unknown"}, notWant: []string{"Stopped by"}},
 		// An account whose role refuses: which one, and why, since no
 		// count of the report covers it.
 		{name: "account refused", runErr: "2 account-regions could not be audited", sites: []audit.SiteStats{
