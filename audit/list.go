@@ -696,7 +696,7 @@ func (f *Fleet) csvRow(rec []string, cols listColumns, lr *listReader, line, lay
 			v = strings.TrimSpace(rec[cols.id])
 		}
 		f.add(Target{InstanceID: listCut(v, listMaxKept), Source: source,
-			Problem: fmt.Sprintf("%d fields, but the header has %d", len(rec), cols.n)}, "", 0, 0, nil)
+			Problem: fmt.Sprintf("%d field%s, but the header has %d", len(rec), listPlural(len(rec)), cols.n)}, "", 0, 0, nil)
 		return nil
 	}
 	t := Target{InstanceID: strings.TrimSpace(rec[cols.id]), Source: source}

@@ -387,7 +387,7 @@ func TestReadProblems(t *testing.T) {
 		{
 			name: "CSV with a short row first", file: "s.csv", targets: 0,
 			input: "region,instance_id\nus-east-1\n",
-			want:  []string{`s.csv:2: "us-east-1": 1 fields, but the header has 2`},
+			want:  []string{`s.csv:2: "us-east-1": 1 field, but the header has 2`},
 		},
 	}
 	for _, tt := range tests {

@@ -91,6 +91,10 @@ func ParseFormats(s string) ([]Format, error) {
 			return nil, fmt.Errorf("%w: empty name in %q (want a comma-separated list of %s)", ErrUnknownFormat, s, formatNames())
 		}
 		if !slices.Contains(Formats(), f) {
+			if !strings.Contains(s, ",") {
+				// One name: "in" it would only repeat it.
+				return nil, fmt.Errorf("%w %q (want a comma-separated list of %s)", ErrUnknownFormat, name, formatNames())
+			}
 			return nil, fmt.Errorf("%w %q in %q (want a comma-separated list of %s)", ErrUnknownFormat, name, s, formatNames())
 		}
 		seen[f] = true

@@ -177,6 +177,13 @@ func TestParseFormats(t *testing.T) {
 				if !errors.Is(err, report.ErrUnknownFormat) {
 					t.Errorf("error %v is not ErrUnknownFormat", err)
 				}
+				// One name: "in \"pdf\"" would only say it again.
+				if tt.in == "pdf" && strings.Contains(err.Error(), ` in "pdf"`) {
+					t.Errorf("error %q repeats the one name given", err)
+				}
+				if tt.in == "csv,pdf" && !strings.Contains(err.Error(), `"pdf" in "csv,pdf"`) {
+					t.Errorf("error %q does not say where among the names", err)
+				}
 				for _, f := range report.Formats() {
 					if !strings.Contains(err.Error(), string(f)) {
 						t.Errorf("error %q does not list the valid format %s", err, f)
