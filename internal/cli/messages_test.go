@@ -127,3 +127,20 @@ func TestMailWithNoRecipient(t *testing.T) {
 		t.Errorf("exit %d, want %d saying there is no recipient\n%s", got.code, exitUsage, got.stderr)
 	}
 }
+
+// TestSplitByALabelNobodyHas: a run split by a label no instance has
+// warned "(theirs: none; ...)", which read as if a label were named none;
+// it names the labels they have in the words auditor mail uses.
+func TestSplitByALabelNobodyHas(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\n")
+	out := filepath.Join(t.TempDir(), "out")
+	got := runCLI(t, "", "run", "--instances", ids, "--out", out, "--fail-on", "none", "--split-by", "owner", "--endpoint-url", url, "--region", "us-east-1")
+	if got.code != 0 {
+		t.Fatalf("run: exit %d\n%s", got.code, got.stderr)
+	}
+	if !strings.Contains(got.stderr, `no instance has the label "owner"`) || !strings.Contains(got.stderr, "the instances have no labels") || strings.Contains(got.stderr, "theirs:") {
+		t.Errorf("want the warning to say the instances have no labels, in plain words\n%s", got.stderr)
+	}
+}

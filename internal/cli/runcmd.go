@@ -2252,28 +2252,10 @@ func warnUnlabelled(stderr io.Writer, label string, rs *audit.Records, groups []
 			}
 			return nil
 		})
-		fmt.Fprintf(stderr, "auditor: warning: no instance has the label %q that the reports are split by (theirs: %s; a label's name is case-sensitive): every instance is in the group of no value, which is nobody's\n", label, labelNames(have))
+		fmt.Fprintf(stderr, "auditor: warning: no instance has the label %q that the reports are split by (%s; a label's name is case-sensitive): every instance is in the group of no value, which is nobody's\n", label, theirLabels(have))
 	case 2*n > rs.Len():
 		fmt.Fprintf(stderr, "auditor: warning: %d of %d instances have no label %q, which the reports are split by: they are in the group of no value, which is nobody's\n", n, rs.Len(), label)
 	}
-}
-
-// labelNames lists the names of the labels in have, sorted and quoted, at
-// most 20 of them, or "none": the labels a record's instances do have, for
-// a message about one they do not.
-func labelNames(have map[string]bool) string {
-	if len(have) == 0 {
-		return "none"
-	}
-	var quoted []string
-	for _, k := range slices.Sorted(maps.Keys(have)) {
-		if len(quoted) == 20 {
-			quoted = append(quoted, "...")
-			break
-		}
-		quoted = append(quoted, fmt.Sprintf("%q", k))
-	}
-	return strings.Join(quoted, ", ")
 }
 
 // splitError is a --split-by that failed once the run's own reports and
