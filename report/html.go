@@ -375,10 +375,13 @@ func intValue(v reflect.Value) (int, bool) {
 //   - outcomeLabel O: an audit.Outcome for people ("Non-compliant").
 //   - outcomeColor O: the colour of an outcome ("#cf222e"), from a fixed
 //     table (grey for an unknown outcome).
-//   - bars OUTCOMES: for Model.Outcomes, one bar per outcome with Outcome,
-//     Instances, Percent (as in Model.Outcomes) and Width (an integer 0-100
-//     computed in Go: the share of all instances, at least 1 when
-//     Instances > 0; the widths sum to 100 when there is any instance).
+//   - bars OUTCOMES [WITHOUT]: for Model.Outcomes, one bar per outcome with
+//     Outcome, Instances, Percent (as in Model.Outcomes) and Width (an
+//     integer 0-100 computed in Go: the share of all instances, at least 1
+//     when Instances > 0; the widths sum to 100 when there is any
+//     instance). With WITHOUT (Totals.WithoutResult) above 0, a last bar
+//     with an empty Outcome counts the targets without a result, and the
+//     widths are shares of the targets, results and those together.
 //   - anyField LIST NAME: whether any element of LIST (structs or pointers
 //     to structs) has a non-zero field NAME: whether a column has data.
 //   - attention GROUPS: the groups of Model.Associations or Documents that
@@ -683,7 +686,13 @@ type bar struct {
 	Width int
 }
 
-func outcomeBars(oc []OutcomeCount) []bar {
+func outcomeBars(oc []OutcomeCount, without ...int) []bar {
+	// The targets without a result are a bar of their own: drawn from the
+	// results alone, the bar of a run that reached 778 of 3,000 targets
+	// filled the whole width.
+	if n := sumInts(without); n > 0 {
+		oc = append(slices.Clone(oc), OutcomeCount{Instances: n})
+	}
 	total := 0
 	for _, o := range oc {
 		total += o.Instances
@@ -712,6 +721,14 @@ func outcomeBars(oc []OutcomeCount) []bar {
 		bars[widest].Width = max(bars[widest].Width-(sum-100), 1)
 	}
 	return bars
+}
+
+func sumInts(ns []int) int {
+	sum := 0
+	for _, n := range ns {
+		sum += max(n, 0)
+	}
+	return sum
 }
 
 // hyphens escapes s and lets it break after its hyphens only.
