@@ -372,6 +372,10 @@ func intValue(v reflect.Value) (int, bool) {
 //     S is not one to link: the text of a link names where it goes.
 //   - hyphens S: S escaped, with a line-break opportunity (<wbr>) after
 //     each hyphen, so that a long ID wraps there and nowhere else.
+//   - pathBreaks S: S escaped, with a line-break opportunity (<wbr>) after
+//     each colon and slash, so that a shared document's ARN
+//     (arn:aws:ssm:REGION:ACCOUNT:document/NAME) wraps between its parts
+//     rather than widen its table.
 //   - outcomeLabel O: an audit.Outcome for people ("Non-compliant").
 //   - outcomeColor O: the colour of an outcome ("#cf222e"), from a fixed
 //     table (grey for an unknown outcome).
@@ -420,6 +424,7 @@ func HTMLFuncs() template.FuncMap {
 		"httpURL":      httpURL,
 		"urlHost":      urlHost,
 		"hyphens":      hyphens,
+		"pathBreaks":   pathBreaks,
 		"outcomeLabel": outcomeLabel,
 		"outcomeColor": outcomeColor,
 		"bars":         outcomeBars,
@@ -721,6 +726,18 @@ func outcomeBars(oc []OutcomeCount, without ...int) []bar {
 		bars[widest].Width = max(bars[widest].Width-(sum-100), 1)
 	}
 	return bars
+}
+
+// pathBreaks escapes s and lets it break after its colons and slashes.
+func pathBreaks(s string) template.HTML {
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		if r == ':' || r == '/' {
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
 }
 
 func sumInts(ns []int) int {
