@@ -147,6 +147,10 @@ type Model struct {
 	// Labels breaks the instances down by the values of each label key, in
 	// the order of LabelKeys.
 	Labels []LabelBreakdown `json:"labels"`
+	// Group is Options.Group: the group of a split that the reports are
+	// of, nil for a whole run's. Not in summary.json, whose
+	// run.options.split_by names the label.
+	Group *MailGroup `json:"-"`
 }
 
 // Run is the metadata of a run, from run.json.
@@ -216,6 +220,9 @@ type Run struct {
 	RunWithoutResult int `json:"run_without_result,omitempty"`
 	// targetsFrom is where Targets came from (see targetsFrom).
 	targetsFrom string
+	// group is set for a group of a split (audit.RunInfo.GroupOf): its
+	// Targets are its results, not the list's.
+	group bool
 	// attempts counts the attempts whose starts run.json names (a
 	// merge's: its runs' together); 1 where it names none but its start.
 	attempts int
@@ -864,6 +871,7 @@ func newBuilder(opts Options) *builder {
 	b.inPart = failedSites(ri.Sites)
 	b.m = &Model{
 		Schema: ModelSchema,
+		Group:  opts.Group,
 		Run: Run{
 			Version:        ri.Version,
 			StartedAt:      utcPtr(ri.StartedAt),
@@ -902,6 +910,7 @@ func newBuilder(opts Options) *builder {
 	if g := ri.GroupOf; g != nil {
 		// A group of a split: what its reports say of the whole run.
 		b.m.Run.RunWithoutResult = g.WithoutResult
+		b.m.Run.group = true
 		if g.TargetsFrom != "" {
 			b.m.Run.targetsFrom = g.TargetsFrom
 		}
@@ -1476,8 +1485,20 @@ func targetsFrom(parts []audit.Part) string {
 }
 
 // targetsWhere is where the run's targets are, after their count: "in the
-// list", "in shard 0/2 of the list", "discovered".
+// list", "in shard 0/2 of the list", "discovered", and for a group of a
+// split "of the list in this group".
 func targetsWhere(r Run) string {
+	if r.group {
+		// A group's targets are its results: how many of the list's are
+		// its own is not known, and "in the list" read as all of them.
+		switch r.targetsFrom {
+		case "discovery":
+			return "discovered in this group"
+		case "both":
+			return "listed and discovered in this group"
+		}
+		return "of the list in this group"
+	}
 	switch r.targetsFrom {
 	case "discovery":
 		return "discovered"

@@ -72,6 +72,10 @@ type Options struct {
 	// that has it (none now, or an account that could not be audited)
 	// has its column as every other group has.
 	LabelKeys []string
+	// Group is the group of a split that the reports are of (Split sets
+	// it), which their title, headline and Summary name; nil for a whole
+	// run's.
+	Group *MailGroup
 	// TmpDir is where the workbook spills rows it cannot hold in memory
 	// (the output directory's own, so that a killed run leaves nothing in
 	// the system's temporary directory); empty means the system's.

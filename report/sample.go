@@ -77,6 +77,7 @@ func sampleModel() *Model {
 	site := Site{AccountID: "210987654321", Region: "eu-west-1", Code: "AccessDeniedException", Message: "not authorized"}
 	return &Model{
 		Schema:   ModelSchema,
+		Group:    &MailGroup{Label: "owner", Value: "alice"},
 		Headline: "1 of 4 audited instances non-compliant (25%), 1 not managed",
 		Run: Run{
 			Version: "sample", StartedAt: &started, EndedAt: &ended, Complete: false, Interrupted: false, Resumed: 1, Merged: 2,

@@ -233,6 +233,8 @@ func Split(ctx context.Context, opts Options, label string) ([]SplitGroup, error
 		run.Outcomes = outcomes
 		gopts := opts
 		gopts.Dir, gopts.Records, gopts.Baseline = g.Dir, rs, nil
+		// Its reports name it: each group's read alike otherwise.
+		gopts.Group = &MailGroup{Label: label, Value: g.Value}
 		// The label it is split by is a column of every group's reports,
 		// of one with no instance that has it too: its rows read as the
 		// others' do.

@@ -26,8 +26,8 @@ func TestSplitGroupsTellTheRunsGap(t *testing.T) {
 		fleet string // a Part's Fleet
 		where string
 	}{
-		{"a list", "0123456789abcdef", "in the list"},
-		{"discovery", audit.DiscoveryPrefix + "accounts=111111111111", "discovered"},
+		{"a list", "0123456789abcdef", "of the list in this group"},
+		{"discovery", audit.DiscoveryPrefix + "accounts=111111111111", "discovered in this group"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeResults(t, t.TempDir(),

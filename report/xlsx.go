@@ -1451,6 +1451,10 @@ func writeSummary(f *excelize.File, st xlsxStyles, m *Model, notes []string) err
 	s.cell("A", "SSM association audit", st.title)
 	s.row++
 	s.cell("A", m.Headline, st.label)
+	if m.Group != nil {
+		// A group's workbook reads like every other group's but for this.
+		s.line("Group", m.Group.String())
+	}
 	if p := partialRun(m); p != "" {
 		s.row++
 		s.cell("A", p, st.partial)
