@@ -38,14 +38,14 @@ func TestFleetBarCountsTargetsWithoutResult(t *testing.T) {
 	}
 	// Could not audit is the legend of the bar's greys: a swatch of the
 	// part's colour before the count.
-	legend := regexp.MustCompile(`(?s)<div id="no-result">.*?</div>`).FindString(page)
+	legend := regexp.MustCompile(`(?s)<div id="glance-no-result">.*?</div>`).FindString(page)
 	if !strings.Contains(legend, "#8c959f") || !strings.Contains(legend, "30 targets") || !strings.Contains(bar, "#8c959f") {
 		t.Errorf("no legend in the bar's grey counts the 30 targets without a result: %q", legend)
 	}
 	// A complete run has no such part.
 	run.Targets, run.Complete = 10, true
 	opts = report.Options{Dir: t.TempDir(), Records: openRecord(t, results), Run: run, StaleAfter: audit.DefaultStaleAfter}
-	if page := string(renderHTML(t, opts)); strings.Contains(page, "No result:") || strings.Contains(page, `id="no-result"`) {
+	if page := string(renderHTML(t, opts)); strings.Contains(page, "No result:") || strings.Contains(page, `id="glance-no-result"`) {
 		t.Error("a complete run's bar has a no result part")
 	}
 }
