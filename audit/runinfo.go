@@ -1249,7 +1249,9 @@ func mergeParts(parts []Part) []Part {
 			k[3] = strconv.Itoa(p.Targets)
 		}
 		ofWhole := p.Shard != "" && !p.OldDiscovery() && (whole[p.Fleet] || p.List != "" && whole["list:"+p.List])
-		if n, ok := split[p.List]; ok && p.Fleet != "" && !p.OldDiscovery() && p.List != "" {
+		// Only shards, and only of a list not there whole: the whole
+		// list's part, which has no shard, is kept by the rule above.
+		if n, ok := split[p.List]; ok && p.Shard != "" && !whole["list:"+p.List] && p.Fleet != "" && !p.OldDiscovery() && p.List != "" {
 			// The shards of another split are of the same instances as
 			// the whole split's: counted again, they would be targets
 			// twice, and the list taken for one in part.

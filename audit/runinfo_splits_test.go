@@ -59,3 +59,23 @@ func TestMergeRunInfoTwoSplits(t *testing.T) {
 		t.Errorf("shards 0/2 and 0/3: %d targets, error %q, complete %v; want 0 (unknown), the split named, incomplete", m.Targets, m.Error, m.Complete)
 	}
 }
+
+// TestMergeRunInfoWholeAndASplit: the whole list beside every shard of
+// one split of it. The split rule took the whole list's part, which has no
+// shard, for a shard of another split and dropped it, while the whole
+// list's rule dropped the shards: no part was left, and no target.
+func TestMergeRunInfoWholeAndASplit(t *testing.T) {
+	whole := audit.RunInfo{Schema: audit.Schema, Complete: true, Targets: 200,
+		Parts: []audit.Part{{Fleet: "part-whole", List: "L", Targets: 200}}}
+	shard := func(k int) audit.RunInfo {
+		return audit.RunInfo{Schema: audit.Schema, Complete: true, Targets: 100,
+			Parts: []audit.Part{{Fleet: fmt.Sprintf("part-%d-2", k), List: "L", Shard: fmt.Sprintf("%d/2", k), Targets: 100}}}
+	}
+	for _, infos := range [][]audit.RunInfo{{whole, shard(0), shard(1)}, {shard(0), shard(1), whole}} {
+		m := audit.MergeRunInfo(infos)
+		m.Finish(map[audit.Outcome]int{audit.OutcomeCompliant: 200}, 200)
+		if m.Targets != 200 || !m.Complete || len(m.Parts) != 1 || m.Parts[0].Shard != "" {
+			t.Errorf("%d targets, complete %v, parts %+v; want 200, complete, the whole list's part alone", m.Targets, m.Complete, m.Parts)
+		}
+	}
+}
