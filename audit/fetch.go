@@ -777,6 +777,9 @@ func (a *attempts) HandleFinalize(ctx context.Context, in middleware.FinalizeInp
 	a.site.calls.Add(1)
 	sent := time.Now()
 	out, md, err := next.HandleFinalize(ctx, in)
+	if _, none := noAnswer(err); !none {
+		a.run.answers.Add(1)
+	}
 	switch {
 	case err == nil:
 		a.limiter.Success(sent)

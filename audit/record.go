@@ -1302,6 +1302,11 @@ type Stats struct {
 	LimiterCutRate float64 `json:"limiter_cut_rate,omitempty"`
 	// Seconds is how long the fetch took.
 	Seconds float64 `json:"seconds"`
+	// Answers counts the calls the service answered, a page or an error
+	// of its own (not a timeout, a connection refused or reset): what
+	// tells a stopped endpoint from a slow one while a run goes on. It is
+	// not written to run.json.
+	Answers int64 `json:"-"`
 }
 
 // ReadRunInfo reads a run.json file. A file that is JSON but not a

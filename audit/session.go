@@ -245,6 +245,8 @@ type Session struct {
 	mu                               sync.Mutex
 	sites                            map[siteKey]*site
 	calls, pages, throttled, retries atomic.Int64
+	// answers counts the calls answered (Stats.Answers).
+	answers atomic.Int64
 	// multi is set when the run spans more than one account-region: then an
 	// error that stops all calls with some credentials stops only its
 	// account-region.
@@ -551,6 +553,7 @@ func (s *Session) Stats() Stats {
 		Pages:     s.pages.Load(),
 		Throttled: s.throttled.Load(),
 		Retries:   s.retries.Load(),
+		Answers:   s.answers.Load(),
 	}
 	s.mu.Lock()
 	for _, x := range s.sites {

@@ -109,6 +109,30 @@ func TestProgressSaysNoAnswer(t *testing.T) {
 	}
 }
 
+// TestProgressErrorAnswersAreAnswers: instances that end on an answer of
+// the service's own that is no page (InvalidInstanceId: not managed;
+// AccessDenied) were told "no answer for 30s" while every call was
+// answered.
+func TestProgressErrorAnswersAreAnswers(t *testing.T) {
+	r := newProgressRig(t, 45, 16)
+	var line string
+	for i := 0; i < 6; i++ {
+		r.stats.Calls += 5
+		r.stats.Answers += 5
+		for j := 0; j < 5; j++ {
+			r.p.done(audit.OutcomeNotManaged)
+		}
+		line = r.tick(10 * time.Second)
+	}
+	if strings.Contains(line, "no answer") {
+		t.Errorf("line %q says no answer, though every call was answered", line)
+	}
+	// The 15 left wait for their first call: none is paging.
+	if !strings.Contains(line, "15 in flight") || strings.Contains(line, "paging") {
+		t.Errorf("line %q: want 15 in flight, and none said to be paging with no page", line)
+	}
+}
+
 // TestProgressTimeLeft: near the end the line said "7s left" for a
 // minute and more, as the instances left were all in flight, paging; at
 // the start it jumped from 6m14s to 53m34s on one or two instances.
@@ -229,18 +253,22 @@ func TestThrottledPace(t *testing.T) {
 		maxResults   int
 		suffix, hint string
 	}{
-		{"throttled, small pages", audit.Stats{Calls: 1895, Throttled: 299, LimiterRate: 3, LimiterCutRate: 2.27}, 0, 1,
+		{"throttled, small pages", audit.Stats{Calls: 1895, Pages: 1589, Throttled: 299, LimiterRate: 3, LimiterCutRate: 2.27}, 0, 1,
 			", paced at 2.3 calls/s", "--max-results 50"},
-		{"throttled, full pages", audit.Stats{Calls: 1895, Throttled: 299, LimiterRate: 3, LimiterCutRate: 2.27}, 0, 50,
+		{"throttled, full pages", audit.Stats{Calls: 1895, Pages: 1589, Throttled: 299, LimiterRate: 3, LimiterCutRate: 2.27}, 0, 50,
 			", paced at 2.3 calls/s", ""},
-		{"little throttled", audit.Stats{Calls: 1895, Throttled: 20, LimiterRate: 3, LimiterCutRate: 2.27}, 0, 1,
+		{"little throttled", audit.Stats{Calls: 1895, Pages: 1589, Throttled: 20, LimiterRate: 3, LimiterCutRate: 2.27}, 0, 1,
 			", paced at 2.3 calls/s", ""},
-		{"not throttled", audit.Stats{Calls: 1895, LimiterRate: 30}, 0, 1, "", ""},
-		{"fixed --rate", audit.Stats{Calls: 1895, Throttled: 299, LimiterRate: 5}, 5, 1, "", "--max-results 50"},
+		{"not throttled", audit.Stats{Calls: 1895, Pages: 1589, LimiterRate: 30}, 0, 1, "", ""},
+		{"fixed --rate", audit.Stats{Calls: 1895, Pages: 1589, Throttled: 299, LimiterRate: 5}, 5, 1, "", "--max-results 50"},
+		// One page each (the reviewer's run: 60 pages, 60 instances):
+		// no page size would take fewer calls.
+		{"throttled, one page each", audit.Stats{Calls: 110, Pages: 60, Throttled: 50, LimiterRate: 3, LimiterCutRate: 2.27}, 0, 20,
+			", paced at 2.3 calls/s", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			suffix, hint := throttledPace(tc.st, tc.rate, tc.maxResults)
+			suffix, hint := throttledPace(tc.st, tc.rate, tc.maxResults, 60)
 			if suffix != tc.suffix {
 				t.Errorf("suffix %q, want %q", suffix, tc.suffix)
 			}
@@ -248,5 +276,32 @@ func TestThrottledPace(t *testing.T) {
 				t.Errorf("hint %q, want one with %q", hint, tc.hint)
 			}
 		})
+	}
+}
+
+// TestPaceHintBeforeTheSummary: the hint of a throttled run came after
+// the closing summary's record, which README says a pipeline can take for
+// the last (only an error may follow it).
+func TestPaceHintBeforeTheSummary(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{Faults: ssmsim.Faults{ThrottleRate: 0.5}, Seed: 3})
+	ids := writeFile(t, "ids.txt", "i-0123456789abcdef0\ni-0123456789abcdef1\n")
+	got := runCLI(t, "", "run", "--instances", ids, "--out", filepath.Join(t.TempDir(), "out"), "--fail-on", "none",
+		"--max-results", "1", "--max-attempts", "20", "--log-format", "json", "--endpoint-url", url, "--region", "us-east-1")
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(got.stderr), "\n")
+	hint, summary := -1, -1
+	for i, l := range lines {
+		if strings.Contains(l, "of the calls were throttled") {
+			hint = i
+		}
+		if strings.Contains(l, `"msg":"summary"`) {
+			summary = i
+		}
+	}
+	if hint < 0 || summary < 0 || hint > summary {
+		t.Errorf("hint at line %d, summary at %d: want both, the hint first\n%s", hint, summary, got.stderr)
 	}
 }

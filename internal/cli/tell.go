@@ -238,7 +238,7 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 	if j.verdicts < j.audited {
 		did = fmt.Sprintf("%d of %s", j.verdicts, did)
 	}
-	paced, paceHint := throttledPace(st, j.o.rate, j.o.maxResults)
+	paced, paceHint := throttledPace(st, j.o.rate, j.o.maxResults, j.audited)
 	head := fmt.Sprintf("audited %s in %.1fs (%s, %d throttled, %d retried%s)",
 		did, st.Seconds, plural(int(st.Calls), "call"), st.Throttled, st.Retries, paced)
 	if j.info.Resumed > 0 {
@@ -260,10 +260,11 @@ func (j *job) tell(stderr io.Writer, written []string, fatal bool, delivered err
 		}
 		causes = append(causes, fmt.Sprintf("auditor: %s; %s", plain(u.Error(), 0), hint))
 	}
-	summarize(stderr, head, j.info, failOn, j.errs, causes, j.o.out, j.o.resumeCommand(), written, fatal, delivered)
+	// Before the summary's record, which a pipeline takes for the last.
 	if paceHint != "" {
-		fmt.Fprintln(stderr, paceHint)
+		causes = append(causes, paceHint)
 	}
+	summarize(stderr, head, j.info, failOn, j.errs, causes, j.o.out, j.o.resumeCommand(), written, fatal, delivered)
 	heard := slices.ContainsFunc(j.info.Sites, func(s audit.SiteStats) bool { return s.SharedWith > 0 })
 	if j.shardN > 1 && !j.o.discover && j.o.rate == 0 && st.Throttled > 0 && st.Seconds > 0 && !heard && !j.o.resume {
 		// The shards of a list share each account-region's limit, and
@@ -801,6 +802,7 @@ type progressSample struct {
 	at                      time.Time
 	n                       int
 	calls, throttled, pages int64
+	answers                 int64
 }
 
 const (
@@ -922,7 +924,7 @@ func (p *progress) line(now time.Time) string {
 	if p.stats != nil {
 		st = p.stats()
 	}
-	cur := progressSample{at: now, n: p.n, calls: st.Calls, throttled: st.Throttled, pages: st.Pages}
+	cur := progressSample{at: now, n: p.n, calls: st.Calls, throttled: st.Throttled, pages: st.Pages, answers: st.Answers}
 	p.remember(cur)
 	line := fmt.Sprintf("%s/%s instances", thousands(p.n), thousands(p.total))
 	from := p.since(now, paceInstances)
@@ -958,7 +960,9 @@ func (p *progress) line(now time.Time) string {
 		// Each is paging: the time left is theirs, which the pace of
 		// instances done does not tell.
 		line += fmt.Sprintf(", %d in flight", left)
-		if d := now.Sub(calls.at).Round(time.Second); p.stats != nil && d > 0 {
+		// Paging only when pages came: those waiting for their first
+		// call (a slow --rate) are not.
+		if d := now.Sub(calls.at).Round(time.Second); p.stats != nil && d > 0 && cur.pages > calls.pages {
 			line += fmt.Sprintf(", paging (%s in the last %s)", plural(int(cur.pages-calls.pages), "page"), d)
 		}
 	case cur.n-from.n >= paceInstances && now.Sub(p.start) >= paceWindow:
@@ -972,8 +976,10 @@ func (p *progress) line(now time.Time) string {
 // remember keeps cur for the pace (one sample a second at most, none
 // older than paceKeep) and notes when an answer came.
 func (p *progress) remember(cur progressSample) {
-	// A node that discovery lists (or drops) came in an answer too.
-	if a := cur.pages + cur.throttled + int64(p.total); a != p.answers {
+	// Any answer moves the sum: an error of the service's own (a node it
+	// does not manage, access denied) as a page does, and a node that
+	// discovery lists (or drops) came in one too.
+	if a := cur.answers + cur.pages + cur.throttled + int64(p.total); a != p.answers {
 		p.answers, p.answerAt, p.answerCalls = a, cur.at, cur.calls
 	}
 	if len(p.samples) == 0 {
@@ -1081,16 +1087,17 @@ func thousands(n int) string {
 
 // throttledPace is what the closing line adds for a throttled run: the
 // pace its adaptive limiter ended at, and a hint when more than a tenth
-// of the calls were throttled and a setting would take fewer calls.
+// of the calls were throttled and a setting would take fewer calls: a
+// larger page, where some of the instances audited took more than one.
 // Shards are no hint: they share one account-region's limit.
-func throttledPace(st audit.Stats, rate float64, maxResults int) (suffix, hint string) {
+func throttledPace(st audit.Stats, rate float64, maxResults, instances int) (suffix, hint string) {
 	if st.Throttled == 0 || st.Calls == 0 {
 		return "", ""
 	}
 	if rate == 0 && st.LimiterCutRate > 0 {
 		suffix = fmt.Sprintf(", paced at %.1f calls/s", st.LimiterCutRate)
 	}
-	if share := float64(st.Throttled) / float64(st.Calls); share > 0.1 && maxResults < 50 {
+	if share := float64(st.Throttled) / float64(st.Calls); share > 0.1 && maxResults < 50 && st.Pages > int64(instances) {
 		hint = fmt.Sprintf("%.0f%% of the calls were throttled: SSM's limit paced the run; --max-results 50 (not %d) reads each instance in fewer calls", 100*share, maxResults)
 	}
 	return suffix, hint
