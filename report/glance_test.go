@@ -27,6 +27,8 @@ func labelledFleet() []audit.Result {
 			"owner":       fmt.Sprintf("firstname.lastname%02d@subsidiary.example.com", i),
 			"cost-center": fmt.Sprintf("cc-%04d-shared-services-eu-central", i),
 			"environment": "production-eu-west-1-blue",
+			// Short words, as the organisation demo's: never broken.
+			"account_name": []string{"Management", "Production", "Staging"}[i%3],
 		}
 		d := runStart.Add(-time.Hour)
 		r := audit.Result{
@@ -71,6 +73,12 @@ const tooWide = `() => {
 		const box = t.parentElement;
 		if (t.getBoundingClientRect().width > box.clientWidth + 0.5) {
 			probs.push("#" + t.id + " is " + Math.round(t.getBoundingClientRect().width) + " px wide in a " + box.clientWidth + " px box");
+		}
+	}
+	for (const l of document.querySelectorAll("bdi.l:not(.long)")) {
+		if (l.getClientRects().length > 1 || l.scrollWidth > l.clientWidth + 0.5) {
+			probs.push("label " + l.textContent + " is broken inside a word");
+			break;
 		}
 	}
 	for (const c of document.querySelectorAll("#failures td.text")) {

@@ -836,10 +836,21 @@ func trunc(n int, s string) string {
 func labelText(m map[string]string) template.HTML {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, `<bdi class=l>`+template.HTMLEscapeString(labelWord(k)+"="+labelWord(m[k]))+"</bdi>")
+		// A long one may break anywhere (templates/report.html.tmpl);
+		// a short one never, as the words of a short one would be.
+		class := "l"
+		word := labelWord(k) + "=" + labelWord(m[k])
+		if utf8.RuneCountInString(word) > longLabel {
+			class = `"l long"`
+		}
+		parts = append(parts, `<bdi class=`+class+`>`+template.HTMLEscapeString(word)+"</bdi>")
 	}
 	return template.HTML(strings.Join(parts, ", "))
 }
+
+// longLabel is the length in characters past which a label (key=value)
+// may break inside a word in report.html, rather than widen its table.
+const longLabel = 32
 
 // labelWord is a label's key or value as labelText shows it: as it is, or
 // in double quotes (with \ and " escaped) when it is empty or holds what
