@@ -893,6 +893,20 @@ func sitesSay(ri RunInfo) bool {
 // must not inherit a gap that another input fills.
 func derivedError(e string) bool { return derivedErrors.MatchString(e) }
 
+// WorkedOut reports whether e, a RunInfo's Error, is one worked out from
+// the records rather than a run's own stop: what Finish, ShardGap and
+// MergeRunInfo write (derivedError), a list audited with the credentials
+// of several accounts (listOfAccounts), and records read without their
+// run.json (the reports' "no run.json beside ..."). The reports label it
+// "Why partial", not "Stopped by".
+func WorkedOut(e string) bool {
+	return derivedError(e) || workedOutElse.MatchString(e)
+}
+
+// workedOutElse matches the Errors WorkedOut adds to derivedErrors.
+var workedOutElse = regexp.MustCompile(`^(?:one list was audited with the credentials of \d+ accounts \(` +
+	`|no ` + regexp.QuoteMeta(RunFile) + ` beside )`)
+
 // derivedErrors matches, whole, each Error that Finish, ShardGap and
 // MergeRunInfo write, and nothing a run writes of its own.
 // (A run.json before 2026-12-06 says "N account-regions could not be

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -542,17 +541,8 @@ func sitesSaying(sites []Site, why func(Site) string) string {
 // missing shards, records with no run.json beside them), which stopped
 // nothing: "Stopped by: no run.json beside ..." read as a stop.
 func (r Run) ErrorLabel() string {
-	if workedOut.MatchString(r.Error) {
+	if audit.WorkedOut(r.Error) {
 		return "Why partial"
 	}
 	return "Stopped by"
 }
-
-// workedOut matches the Errors that audit.RunInfo works out from the
-// record (Finish, Undescribed, MergeRunInfo) rather than a run's own stop.
-// It follows audit's derivedErrors, and adds Undescribed's.
-var workedOut = regexp.MustCompile(`^(?:\d+ account-regions? (?:failed|could not be audited)$` +
-	`|\d+ of \d+ targets have no result in the record$` +
-	`|the merge (?:lacks|holds) ` +
-	`|a merged run was incomplete$` +
-	`|no ` + regexp.QuoteMeta(audit.RunFile) + ` beside )`)

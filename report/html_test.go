@@ -453,6 +453,10 @@ func TestHTMLPartialBanner(t *testing.T) {
 		// "Stopped by".
 		{name: "no run.json", runErr: "no run.json beside a/results.jsonl: completeness unknown",
 			want: []string{"Partial results", "Why partial: no run.json beside a/results.jsonl: completeness unknown"}, notWant: []string{"Stopped by"}},
+		// A merge of a list's shards audited in two accounts: worked out
+		// from the records, not a stop.
+		{name: "list of two accounts", runErr: "one list was audited with the credentials of 2 accounts (111111111111, 222222222222), each taking its rows without an account for its own: the shards and whole runs of one do not stand for the other's; merge the runs of each account apart",
+			want: []string{"Partial results", "Why partial: one list was audited"}, notWant: []string{"Stopped by"}},
 		// An account whose role refuses: which one, and why, since no
 		// count of the report covers it.
 		{name: "account refused", runErr: "2 account-regions could not be audited", sites: []audit.SiteStats{

@@ -1423,7 +1423,7 @@ func partialRun(m *Model) string {
 		why = append(why, plural(n, "account-region", "account-regions")+" stopped part way (Stopped part way, below)")
 	}
 	if len(why) == 0 && r.Error != "" {
-		why = append(why, "stopped by: "+trunc(300, r.Error))
+		why = append(why, strings.ToLower(r.ErrorLabel())+": "+trunc(300, r.Error))
 	}
 	if len(why) == 0 {
 		return "PARTIAL RUN: the run did not complete."

@@ -812,6 +812,13 @@ func TestXLSXSummary(t *testing.T) {
 	complete := fixtureNamed(t, "mixed")
 	complete.name = "complete"
 	complete.run.Complete = true
+	// Records merged without their run.json: nothing stopped them.
+	undescribed := fixtureNamed(t, "empty")
+	undescribed.name = "no run.json"
+	undescribed.run.Complete, undescribed.run.Error = false, "no run.json beside a/results.jsonl: completeness unknown"
+	stopped := fixtureNamed(t, "empty")
+	stopped.name = "stopped"
+	stopped.run.Complete, stopped.run.Error = false, "access denied"
 
 	for _, tc := range []struct {
 		fx fixture
@@ -820,6 +827,8 @@ func TestXLSXSummary(t *testing.T) {
 	}{
 		{fixtureNamed(t, "mixed"), "PARTIAL RUN: the run did not complete"},
 		{interrupted, "PARTIAL RUN: the run was interrupted"},
+		{undescribed, "PARTIAL RUN: the run did not complete: why partial: no run.json beside"},
+		{stopped, "PARTIAL RUN: the run did not complete: stopped by: access denied"},
 		{complete, ""},
 		{fixtureNamed(t, "empty"), ""},
 	} {
