@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/auditor-dev/auditor/ssmsim"
 )
 
 // TestConfiguredRegionOfAnotherPartition: a configured region (--region,
@@ -86,5 +88,21 @@ func TestConfiguredRegionOfAnotherPartition(t *testing.T) {
 	got := runCLI(t, "", "run", "--region", "cn-north-1", "--regions", "cn-north-1", "--discover", "--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out"))
 	if got.code != 0 {
 		t.Errorf("with --region cn-north-1: exit %d, want 0\n%.3000s", got.code, got.stderr)
+	}
+}
+
+// TestConfiguredRegionOfAnotherPartitionAtAnEndpoint: SSM at an endpoint
+// of its own (--endpoint-url: an emulator, a private endpoint) is no
+// AWS partition's, and STS's word on the credentials does not speak for
+// it: a list of cn-north-1 rows with --region us-east-1 ran there before
+// the partition check, and runs still.
+func TestConfiguredRegionOfAnotherPartitionAtAnEndpoint(t *testing.T) {
+	isolateAWS(t, "AKIATESTTESTTESTTEST")
+	url, _ := serve(t, handFleet(false), ssmsim.Options{})
+	list := writeFile(t, "cn.csv", "instance_id,region\ni-0123456789abcdef0,cn-north-1\n")
+	got := runCLI(t, "", "run", "--instances", list, "--region", "us-east-1", "--endpoint-url", url,
+		"--fail-on", "none", "--quiet", "--out", filepath.Join(t.TempDir(), "out"))
+	if got.code != 0 {
+		t.Errorf("exit %d, want 0\n%.3000s", got.code, got.stderr)
 	}
 }

@@ -954,6 +954,12 @@ func (j *job) checkListedPartitions(region string) error {
 	if theirs == ours {
 		return nil
 	}
+	if j.o.endpointURL != "" || j.conn != nil && !j.conn.STSSpeaksForSSM(region) {
+		// SSM at an endpoint of its own (--endpoint-url: an emulator, a
+		// private endpoint) is no partition's, and STS's refusal does
+		// not stop the run there (see orgTargets).
+		return nil
+	}
 	// A region every account has: an opt-in one the caller's account has
 	// not enabled would refuse its credentials.
 	home := a
