@@ -1604,7 +1604,7 @@ func TestMailNobodysGroup(t *testing.T) {
 		warn, notWarn       []string       // on stderr
 	}{
 		{"a label no instance has", list, "tag:team", false, map[string]int{},
-			[]string{`no instance has the label "tag:team"`, `"tag:Team"`, `not mailed by --mail-to-label`}, nil},
+			[]string{`no instance has the label "tag:team"`, `the labels they have: tag:Email, tag:Team`, `not mailed by --mail-to-label`}, nil},
 		{"a label no instance has, and --mail-to", list, "tag:team", true, map[string]int{"ops@example.com": 2},
 			[]string{`no instance has the label "tag:team"`}, []string{`not mailed by --mail-to-label`}},
 		{"an instance without the label", list, "tag:Team", false, map[string]int{"alpha@example.com": 1, "beta@example.com": 1},
