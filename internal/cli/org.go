@@ -1132,7 +1132,7 @@ func (j *job) lookupInfo(ctx context.Context, session *audit.Session, stderr io.
 		asked += len(a.ids)
 	}
 	base := session.Stats()
-	defer heartbeat(stderr, j.o.quiet || asked == 0, func() string {
+	defer heartbeat(stderr, j.o.quiet || asked == 0, func(bool) string {
 		mu.Lock()
 		n := answered
 		mu.Unlock()

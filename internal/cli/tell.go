@@ -769,7 +769,6 @@ func (o *runOptions) logf(stderr io.Writer, format string, a ...any) {
 type progress struct {
 	mu       sync.Mutex
 	w        io.Writer
-	con      *console // nil unless live
 	total    int
 	n        int
 	outcomes map[audit.Outcome]int
@@ -784,13 +783,13 @@ type progress struct {
 	// is measured against them.
 	base    audit.Stats
 	samples []progressSample
-	// answers is the pages, throttles and targets found seen last, first seen at
-	// answerAt (zero: none since the start) with answerCalls calls sent.
+	// answers is answerSum as seen last, first seen at answerAt (zero:
+	// none since the start) with answerCalls calls sent.
 	answers     int64
 	answerAt    time.Time
 	answerCalls int64
-	quit        chan struct{}
-	wg          sync.WaitGroup
+	// stopBeat stops the heartbeat that shows it.
+	stopBeat func()
 }
 
 // logEvery is how often the progress, and a step before it that takes
@@ -818,32 +817,22 @@ const (
 )
 
 func newProgress(w io.Writer, total, conc int, quiet bool, stats func() audit.Stats) *progress {
-	p := &progress{w: w, total: total, conc: conc, outcomes: map[audit.Outcome]int{}, start: time.Now(), stats: stats, now: time.Now, quit: make(chan struct{})}
+	p := &progress{w: w, total: total, conc: conc, outcomes: map[audit.Outcome]int{}, start: time.Now(), stats: stats, now: time.Now}
 	if stats != nil {
 		p.base = stats()
-		p.answers = p.base.Pages + p.base.Throttled + int64(total)
+		p.answers = answerSum(p.base, total)
 		p.answerCalls = p.base.Calls
 	}
-	if quiet {
-		return p
-	}
-	every := logEvery
-	if c, ok := w.(*console); ok && c.terminal() {
-		p.con, every = c, 250*time.Millisecond
-	}
-	p.wg.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.quit:
-				return
-			case <-t.C:
-				p.print()
-			}
-		}
-	})
+	p.stopBeat = heartbeat(w, quiet, p.text)
 	return p
+}
+
+// answerSum moves whenever an answer comes: an answer of the service's
+// own (a page, an error: Stats.Answers), a throttle, or a node that
+// discovery lists (or drops), which changes total. Its value means
+// nothing; a throttle counts twice in it.
+func answerSum(st audit.Stats, total int) int64 {
+	return st.Answers + st.Pages + st.Throttled + int64(total)
 }
 
 // found adds a target to the total: one that discovery has just listed.
@@ -898,13 +887,20 @@ func (p *progress) answered() int {
 	return p.n - p.outcomes[audit.OutcomeInvalid] - p.outcomes[audit.OutcomeError]
 }
 
+// print logs the progress line, as a heartbeat where stderr is no
+// terminal does.
 func (p *progress) print() {
+	fmt.Fprintln(p.w, p.text(false))
+}
+
+// text is the progress now: the live status line of a terminal, or the
+// line logged elsewhere, with the outcomes so far.
+func (p *progress) text(live bool) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	line := p.line(p.now())
-	if p.con != nil {
-		p.con.status(line)
-		return
+	if live {
+		return line
 	}
 	var keys []string
 	for oc, n := range p.outcomes {
@@ -914,7 +910,7 @@ func (p *progress) print() {
 	if len(keys) > 0 {
 		line += ": " + strings.Join(keys, ", ")
 	}
-	fmt.Fprintf(p.w, "progress: %s\n", line)
+	return "progress: " + line
 }
 
 // line is the progress at now, the same on a terminal and in a log; p.mu
@@ -976,10 +972,7 @@ func (p *progress) line(now time.Time) string {
 // remember keeps cur for the pace (one sample a second at most, none
 // older than paceKeep) and notes when an answer came.
 func (p *progress) remember(cur progressSample) {
-	// Any answer moves the sum: an error of the service's own (a node it
-	// does not manage, access denied) as a page does, and a node that
-	// discovery lists (or drops) came in one too.
-	if a := cur.answers + cur.pages + cur.throttled + int64(p.total); a != p.answers {
+	if a := answerSum(audit.Stats{Answers: cur.answers, Pages: cur.pages, Throttled: cur.throttled}, p.total); a != p.answers {
 		p.answers, p.answerAt, p.answerCalls = a, cur.at, cur.calls
 	}
 	if len(p.samples) == 0 {
@@ -1027,11 +1020,11 @@ func pace(r float64) string {
 	}
 }
 
-// heartbeat shows line() as the live status line of a terminal, four
-// times a second, or logs it every logEvery elsewhere, until stop is
-// called: a step before the audit's progress that may take minutes
-// (--with-instance-info at a low rate) says how far it is.
-func heartbeat(w io.Writer, quiet bool, line func() string) (stop func()) {
+// heartbeat shows line(true) as the live status line of a terminal, four
+// times a second, or logs line(false) every logEvery elsewhere, until stop
+// is called: the audit's progress, and a step before it that may take
+// minutes (--with-instance-info at a low rate), say how far they are.
+func heartbeat(w io.Writer, quiet bool, line func(live bool) string) (stop func()) {
 	if quiet {
 		return func() {}
 	}
@@ -1052,9 +1045,9 @@ func heartbeat(w io.Writer, quiet bool, line func() string) (stop func()) {
 				return
 			case <-t.C:
 				if live {
-					con.status(line())
+					con.status(line(true))
 				} else {
-					fmt.Fprintln(w, line())
+					fmt.Fprintln(w, line(false))
 				}
 			}
 		}
@@ -1068,13 +1061,7 @@ func heartbeat(w io.Writer, quiet bool, line func() string) (stop func()) {
 	}
 }
 
-func (p *progress) stop() {
-	close(p.quit)
-	p.wg.Wait()
-	if p.con != nil {
-		p.con.status("")
-	}
-}
+func (p *progress) stop() { p.stopBeat() }
 
 // thousands formats n with commas between groups of three digits.
 func thousands(n int) string {
